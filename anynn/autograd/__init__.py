@@ -1,0 +1,9 @@
+"""Define-by-run reverse-mode autograd over coarse primitives."""
+
+from .function import Function
+from .grad_check import GradientCheckError, grad_check
+from .mode import enable_grad, is_grad_enabled, no_grad
+from .tensor import Tensor, ones, tensor, zeros
+
+__all__ = ["Function", "GradientCheckError", "Tensor", "enable_grad", "grad_check", "is_grad_enabled",
+           "no_grad", "ones", "tensor", "zeros"]

@@ -1,0 +1,89 @@
+"""Reverse-mode traversal: topological order of the Functions, then gradients flow backwards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import mode
+
+
+def sum_to_shape(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
+    """Undo broadcasting: sum ``grad`` down to ``shape``."""
+    if tuple(grad.shape) == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead:
+        grad = xp.sum(grad, axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = xp.sum(grad, axis=axes, keepdims=True)
+    return grad
+
+
+def _topological_order(root_fn: Any) -> list[Any]:
+    order: list[Any] = []
+    seen = {id(root_fn)}
+    stack = [(root_fn, False)]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        stack.append((fn, True))
+        for t in fn.inputs:
+            parent = getattr(t, "_ctx", None)
+            if parent is not None and id(parent) not in seen and getattr(parent, "inputs", None) is not None:
+                seen.add(id(parent))
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient."""
+    from .tensor import Tensor
+
+    xp = tensor.backend.xp
+    if grad is None:
+        if tensor.data.ndim != 0 and tensor.size != 1:
+            raise RuntimeError(
+                f"backward() without a gradient needs a scalar; this tensor has shape {tuple(tensor.shape)}"
+            )
+        grad = xp.ones_like(tensor.data)
+    elif isinstance(grad, Tensor):
+        grad = grad.data
+    if tensor._ctx is None:
+        if tensor.requires_grad:
+            tensor._accumulate(grad)
+        return
+    root = tensor._ctx
+    grads: dict[tuple[int, int], Any] = {(id(root), tensor._index): grad}
+    hook = mode.anomaly_hook
+    with mode.no_grad():
+        for fn in _topological_order(root):
+            fid = id(fn)
+            outs = [grads.pop((fid, i), None) for i in range(fn.num_outputs)]
+            if all(g is None for g in outs):
+                continue
+            if fn.num_outputs == 1:
+                in_grads = fn.backward(xp, outs[0])
+            else:
+                in_grads = fn.backward(xp, *outs)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            if hook is not None:
+                hook(fn, "backward", in_grads)
+            for t, g, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
+                if g is None or not needed:
+                    continue
+                parent = t._ctx
+                if parent is None:
+                    t._accumulate(g)
+                else:
+                    key = (id(parent), t._index)
+                    prev = grads.get(key)
+                    grads[key] = g if prev is None else prev + g
+                    if t._retains_grad:
+                        t._accumulate(g)
+            if not retain_graph:
+                fn.inputs = None

@@ -1,0 +1,42 @@
+"""Backends: the one place that knows which array library runs the math.
+
+``get_backend("numpy" | "cupy" | "torch" | "array_api_strict" | "auto")`` returns a `Backend` with the
+array namespace (``.xp``), device, random generators and fast paths of that library.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import portable
+from .base import Backend, BackendMismatch, BackendUnavailable, DeviceRNG, dtype_name, host_array
+from .registry import NAMES, backend_of, choose_auto, default_backend, get_backend, set_default_backend
+
+_fast_paths_enabled = True
+
+
+def use_fast_paths(enabled: bool) -> None:
+    """Turn the library-specific fast paths on or off (the tests run both ways)."""
+    global _fast_paths_enabled
+    _fast_paths_enabled = enabled
+
+
+def op(backend: Backend, name: str) -> Callable[..., Any]:
+    """The implementation of op ``name`` for ``backend``: its fast path, else the portable one.
+
+    Both take the same arguments after the portable version's leading ``xp``.
+    """
+    if _fast_paths_enabled:
+        fast = backend.fast_path(name)
+        if fast is not None:
+            return fast
+    portable_fn = getattr(portable, name)
+    xp = backend.xp
+    return lambda *args, **kwargs: portable_fn(xp, *args, **kwargs)
+
+
+__all__ = [
+    "NAMES", "Backend", "BackendMismatch", "BackendUnavailable", "DeviceRNG", "backend_of",
+    "choose_auto", "default_backend", "dtype_name", "get_backend", "host_array", "op",
+    "set_default_backend", "use_fast_paths",
+]

@@ -1,0 +1,172 @@
+"""The `Backend` object: one array library, one device, and its named fast paths.
+
+A backend is chosen once, when a tensor or model is created, and then flows with the data. The math
+modules receive ``backend.xp`` (an array API namespace) and never import an array library themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+
+class BackendUnavailable(RuntimeError):
+    """The requested backend cannot run here (library missing, no device, too old)."""
+
+
+class BackendMismatch(ValueError):
+    """Arrays of two different backends (or devices) met in one operation."""
+
+
+class Backend:
+    """An array library bound to one device.
+
+    Attributes
+    ----------
+    name : str
+        ``"numpy"``, ``"cupy"``, ``"torch"`` or ``"array_api_strict"``.
+    xp : module
+        The array API namespace (through ``array_api_compat`` where the library needs it).
+    device : object
+        The native device arrays are created on.
+    """
+
+    name: str = "base"
+
+    def __init__(self, xp: Any, device: Any = None) -> None:
+        self.xp = xp
+        self.device = device
+        self.float32 = xp.float32
+        self.float64 = xp.float64
+        self.int64 = xp.int64
+
+    # -- identity -------------------------------------------------------------------------------
+    @property
+    def key(self) -> str:
+        """A short string naming library and device, used in messages and equality."""
+        return self.name if self.device is None else f"{self.name}:{self.device}"
+
+    def __repr__(self) -> str:
+        return f"Backend({self.key!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Backend) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def is_native(self, array: Any) -> bool:
+        """True if ``array`` is an array of this backend's library."""
+        raise NotImplementedError  # abstract: each library answers for itself
+
+    # -- dtypes ---------------------------------------------------------------------------------
+    def dtype(self, dtype: Any) -> Any:
+        """Map ``"float32"``, ``np.float32``, a native dtype or ``None`` to this backend's dtype."""
+        if dtype is None:
+            return None
+        name = dtype if isinstance(dtype, str) else dtype_name(dtype)
+        try:
+            return getattr(self.xp, name)
+        except AttributeError:
+            raise TypeError(f"backend {self.key!r} has no dtype {name!r}") from None
+
+    # -- moving data ----------------------------------------------------------------------------
+    def from_host(self, array: np.ndarray) -> Any:
+        """Copy (or wrap) a NumPy array as a native array on this backend's device."""
+        return self.xp.asarray(array, device=self.device)
+
+    def to_host(self, array: Any) -> np.ndarray:
+        """Return a NumPy array with the contents of a native array."""
+        return np.asarray(array)
+
+    def asarray(self, data: Any, dtype: Any = None) -> Any:
+        """Make a native array from host data (lists, scalars, NumPy) or a native array."""
+        if self.is_native(data):
+            arr = data
+        else:
+            arr = self.from_host(host_array(data))
+        if dtype is not None and arr.dtype != dtype:
+            arr = self.xp.astype(arr, dtype)
+        return arr
+
+    # -- randomness -----------------------------------------------------------------------------
+    def rng(self, seed: int | None = None) -> "DeviceRNG":
+        """A random generator on this backend's device, seeded from ``seed``."""
+        return HostRNG(self, seed)
+
+    # -- fast paths (each has a standard-only fallback in anynn.backend.portable) ---------------
+    def fast_path(self, name: str) -> Callable[..., Any] | None:
+        """Return the library-specific implementation of ``name``, or ``None``."""
+        return None
+
+    def synchronize(self) -> None:
+        """Wait for queued device work (a no-op on CPU backends)."""
+
+
+class DeviceRNG:
+    """Randomness drawn on a backend's device: ``uniform``, ``normal``, ``bernoulli``, ``permutation``."""
+
+    def uniform(self, shape: tuple[int, ...], dtype: Any) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError  # abstract
+
+    def state(self) -> dict[str, Any]:  # pragma: no cover - interface
+        raise NotImplementedError  # abstract
+
+
+class HostRNG(DeviceRNG):
+    """Draw with NumPy's ``Generator`` on the host and move the result to the backend.
+
+    Used by CPU backends without a generator of their own (``array_api_strict``) and as NumPy's own.
+    """
+
+    def __init__(self, backend: Backend, seed: int | None) -> None:
+        self.backend = backend
+        self.generator = np.random.default_rng(seed)
+
+    def uniform(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        host = self.generator.random(shape, dtype=np.dtype(dtype_name(dtype)))
+        return self.backend.from_host(host)
+
+    def normal(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        host = self.generator.standard_normal(shape, dtype=np.dtype(dtype_name(dtype)))
+        return self.backend.from_host(host)
+
+    def permutation(self, n: int) -> Any:
+        return self.backend.from_host(self.generator.permutation(n))
+
+    def state(self) -> dict[str, Any]:
+        return dict(self.generator.bit_generator.state)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.generator.bit_generator.state = state
+
+
+_FLOAT_NAMES = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128")
+_INT_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
+def dtype_name(dtype: Any) -> str:
+    """The standard name (``"float32"``...) of a NumPy, torch, CuPy or array_api_strict dtype."""
+    if isinstance(dtype, str):
+        return dtype
+    text = str(dtype)
+    for name in _FLOAT_NAMES + _INT_NAMES:
+        if text == name or text.endswith("." + name) or text == f"<class 'numpy.{name}'>":
+            return name
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}") from None
+
+
+def host_array(data: Any, float_dtype: Any = np.float32) -> np.ndarray:
+    """Host data (numbers, lists, NumPy arrays) as a NumPy array.
+
+    Floating-point data becomes ``float_dtype`` (float32 by default, as in PyTorch); pass
+    ``float_dtype=None`` to keep NumPy's own dtype. Integers and booleans keep theirs.
+    """
+    arr = np.asarray(data)
+    if float_dtype is not None and arr.dtype.kind == "f" and arr.dtype != float_dtype:
+        arr = arr.astype(float_dtype)
+    return arr

@@ -1,0 +1,46 @@
+"""array_api_strict backend: the reference implementation of the standard, to keep us honest.
+
+It runs on its CPU device or on the fake ``device1``, which refuses host arrays and mixing
+devices exactly as a GPU would: code that passes there keeps data on the device.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .base import Backend, BackendUnavailable
+
+
+class StrictBackend(Backend):
+    name = "array_api_strict"
+
+    def __init__(self, device: str | None = None) -> None:
+        try:
+            import array_api_strict as xs
+        except ImportError:
+            raise BackendUnavailable(
+                "backend 'array_api_strict' needs the package array-api-strict: "
+                "pip install 'anynn[test]' (or pip install array-api-strict)"
+            ) from None
+        self._xs = xs
+        dev = xs.Device(device) if device else xs.Device("CPU_DEVICE")
+        super().__init__(xs, dev)
+        self._device_label = device or None
+
+    @property
+    def key(self) -> str:
+        return self.name if self._device_label is None else f"{self.name}:{self._device_label}"
+
+    def is_native(self, array: Any) -> bool:
+        return isinstance(array, self._xs._array_object.Array)
+
+    def from_host(self, array: np.ndarray) -> Any:
+        return self._xs.asarray(np.ascontiguousarray(array), device=self.device)
+
+    def to_host(self, array: Any) -> np.ndarray:
+        cpu = self._xs.Device("CPU_DEVICE")
+        if array.device != cpu:
+            array = array.to_device(cpu)
+        return np.asarray(array)

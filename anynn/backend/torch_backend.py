@@ -1,0 +1,106 @@
+"""PyTorch backend: torch tensors as plain arrays (no torch autograd), through array_api_compat."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .base import Backend, BackendUnavailable, DeviceRNG, dtype_name
+
+
+class TorchRNG(DeviceRNG):
+    """Randomness from a ``torch.Generator`` on the backend's device."""
+
+    def __init__(self, backend: "TorchBackend", seed: int | None) -> None:
+        torch = backend.torch
+        self.backend = backend
+        self.generator = torch.Generator(device=backend.device)
+        if seed is None:
+            self.generator.seed()
+        else:
+            self.generator.manual_seed(int(seed))
+
+    def uniform(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        torch = self.backend.torch
+        return torch.rand(shape, generator=self.generator, dtype=dtype, device=self.backend.device)
+
+    def normal(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        torch = self.backend.torch
+        return torch.randn(shape, generator=self.generator, dtype=dtype, device=self.backend.device)
+
+    def permutation(self, n: int) -> Any:
+        torch = self.backend.torch
+        return torch.randperm(n, generator=self.generator, device=self.backend.device)
+
+    def state(self) -> dict[str, Any]:
+        return {"torch_generator": self.generator.get_state().numpy().copy()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        torch = self.backend.torch
+        self.generator.set_state(torch.from_numpy(np.asarray(state["torch_generator"])))
+
+
+class TorchBackend(Backend):
+    name = "torch"
+
+    def __init__(self, device: str | None = None) -> None:
+        try:
+            import array_api_compat.torch as torch_xp
+            import torch
+        except ImportError:
+            raise BackendUnavailable(
+                "backend 'torch' needs PyTorch: pip install 'anynn[torch]' "
+                "(CPU build: pip install torch==2.13.0)"
+            ) from None
+        self.torch = torch
+        super().__init__(torch_xp, torch.device(device or "cpu"))
+
+    @property
+    def key(self) -> str:
+        return "torch" if self.device.type == "cpu" else f"torch:{self.device}"
+
+    def is_native(self, array: Any) -> bool:
+        return isinstance(array, self.torch.Tensor)
+
+    def dtype(self, dtype: Any) -> Any:
+        if dtype is None:
+            return None
+        return getattr(self.torch, dtype_name(dtype))
+
+    def from_host(self, array: np.ndarray) -> Any:
+        if not array.flags.writeable:
+            array = array.copy()
+        return self.torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+
+    def to_host(self, array: Any) -> np.ndarray:
+        return array.detach().cpu().numpy()
+
+    def rng(self, seed: int | None = None) -> DeviceRNG:
+        return TorchRNG(self, seed)
+
+    def fast_path(self, name: str) -> Callable[..., Any] | None:
+        torch = self.torch
+        if name == "erf":
+            return torch.special.erf
+        if name == "scatter_add":
+
+            def scatter_add(index: Any, values: Any, num_rows: int) -> Any:
+                out = torch.zeros((num_rows,) + tuple(values.shape[1:]), dtype=values.dtype,
+                                  device=values.device)
+                return out.index_add_(0, index, values)
+
+            return scatter_add
+        if name == "sliding_window_view":
+
+            def sliding_window_view(x: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]) -> Any:
+                for size, ax in zip(window_shape, axis):
+                    x = x.unfold(ax, size, 1)
+                return x
+
+            return sliding_window_view
+        return None
+
+    def synchronize(self) -> None:
+        if self.device.type == "cuda":
+            self.torch.cuda.synchronize(self.device)

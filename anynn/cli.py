@@ -1,0 +1,50 @@
+"""``anynn`` console script: ``anynn info`` reports backends, devices, versions and what "auto" picks."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+
+def _version(module: str) -> str:
+    try:
+        return getattr(importlib.import_module(module), "__version__", "installed")
+    except Exception as exc:  # a broken install should be reported, not crash the report
+        return f"not available ({type(exc).__name__})"
+
+
+def info() -> str:
+    """A human-readable report of the environment and each backend's availability."""
+    from . import __version__
+    from .backend import BackendUnavailable, choose_auto, get_backend
+
+    lines = [f"anynn {__version__} on Python {sys.version.split()[0]}"]
+    for module in ("numpy", "array_api_compat", "array_api_strict", "torch", "cupy"):
+        lines.append(f"  {module:<17} {_version(module)}")
+    lines.append("backends:")
+    for name in ("numpy", "torch", "array_api_strict", "cupy"):
+        try:
+            backend = get_backend(name)
+            lines.append(f"  {name:<17} available (device {backend.device})")
+        except BackendUnavailable as exc:
+            lines.append(f"  {name:<17} unavailable: {exc}")
+    chosen, reason = choose_auto()
+    lines.append(f"auto -> {chosen}: {reason}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="anynn", description="anynn: one model, any array library")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("info", help="show versions, backends, devices and what backend='auto' chooses")
+    args = parser.parse_args(argv)
+    if args.command == "info":
+        print(info())
+        return 0
+    parser.print_help()
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,23 @@
+"""Differentiable primitives (`Function` subclasses) and their lowercase functional wrappers.
+
+``import anynn.functional as F`` then ``F.relu(x)``, ``F.cross_entropy(logits, labels)``...
+"""
+
+from . import tensor_methods  # noqa: F401  (binds Tensor's operators)
+from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_softmax, mish, prelu, relu,
+                         relu6, selu, sigmoid, silu, softmax, softplus, tanh)
+from .elementwise import abs, clip, cos, exp, log, maximum, sin, sqrt, where
+from .linalg import linear, matmul
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss,
+                   l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from .reduce import logsumexp, max, mean, min, sum, var
+from .shape import concat, flatten, permute, reshape, stack, take_rows, transpose
+
+__all__ = [
+    "abs", "binary_cross_entropy", "binary_cross_entropy_with_logits", "clip", "concat", "cos",
+    "cross_entropy", "elu", "exp", "flatten", "gelu", "glu", "hardswish", "hardtanh", "huber_loss", "l1_loss",
+    "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
+    "mish", "mse_loss", "nll_loss", "permute", "prelu", "relu", "relu6", "reshape", "selu", "sigmoid", "silu",
+    "sin", "smooth_l1_loss", "softmax", "softplus", "sqrt", "stack", "sum", "take_rows", "tanh", "transpose",
+    "var", "where",
+]

@@ -1,0 +1,314 @@
+"""Activation functions: one fused primitive each (forward and backward side by side).
+
+All are elementwise on any shape, except ``softmax``/``log_softmax``/``glu`` which act along ``axis``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..autograd.function import Function
+from ..backend import op
+
+
+class Sigmoid(Function):
+    def forward(self, xp: Any, x: Any) -> Any:
+        # exp(-|x|) never overflows, so both branches are finite for any float32 input
+        e = xp.exp(-xp.abs(x))
+        self.out = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return self.out
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        s = self.out
+        return g * s * (1.0 - s)
+
+
+class Tanh(Function):
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.out = xp.tanh(x)
+        return self.out
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g * (1.0 - self.out * self.out)
+
+
+class ReLU(Function):
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.positive = x > 0
+        return xp.where(self.positive, x, xp.zeros_like(x))
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return xp.where(self.positive, g, xp.zeros_like(g))
+
+
+class LeakyReLU(Function):
+    negative_slope: float
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.positive = x > 0
+        return xp.where(self.positive, x, x * self.negative_slope)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return xp.where(self.positive, g, g * self.negative_slope)
+
+
+class ELU(Function):
+    """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise; SELU is ``scale * ELU(alpha)``."""
+
+    alpha: float
+    scale: float = 1.0
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.positive = x > 0
+        self.negative_part = self.alpha * xp.expm1(xp.minimum(x, xp.zeros_like(x)))
+        out = xp.where(self.positive, x, self.negative_part)
+        return out * self.scale if self.scale != 1.0 else out
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        grad = xp.where(self.positive, g, g * (self.negative_part + self.alpha))
+        return grad * self.scale if self.scale != 1.0 else grad
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class GELU(Function):
+    """Gaussian error linear unit: exact (``approximate="none"``, via erf) or the tanh form."""
+
+    approximate: str
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.x = x
+        if self.approximate == "tanh":
+            self.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            return 0.5 * x * (1.0 + self.t)
+        self.cdf = 0.5 * (1.0 + op(self.backend, "erf")(x * (1.0 / math.sqrt(2.0))))
+        return x * self.cdf
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        x = self.x
+        if self.approximate == "tanh":
+            t = self.t
+            inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
+            return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner)
+        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+        return g * (self.cdf + x * pdf)
+
+
+class SiLU(Function):
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.x = x
+        self.s = Sigmoid.forward(self, xp, x)
+        return x * self.s
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        s = self.s
+        return g * (s * (1.0 + self.x * (1.0 - s)))
+
+
+class Softplus(Function):
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold`` (as PyTorch)."""
+
+    beta: float
+    threshold: float
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        z = x * self.beta
+        self.z = z
+        self.linear = z > self.threshold
+        soft = (xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, xp.zeros_like(z))) / self.beta
+        return xp.where(self.linear, x, soft)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        e = xp.exp(-xp.abs(self.z))
+        sig = xp.where(self.z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return xp.where(self.linear, g, g * sig)
+
+
+class Mish(Function):
+    """``x * tanh(softplus(x))``."""
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.x = x
+        sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, xp.zeros_like(x))
+        self.t = xp.tanh(sp)
+        return x * self.t
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        e = xp.exp(-xp.abs(self.x))
+        sig = xp.where(self.x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return g * (self.t + self.x * (1.0 - self.t * self.t) * sig)
+
+
+class Hardtanh(Function):
+    """Clamp to ``[min_val, max_val]``; ReLU6 is ``Hardtanh(0, 6)``."""
+
+    min_val: float
+    max_val: float
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.inside = (x > self.min_val) & (x < self.max_val)
+        return xp.clip(x, self.min_val, self.max_val)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return xp.where(self.inside, g, xp.zeros_like(g))
+
+
+class Hardswish(Function):
+    """``x * relu6(x + 3) / 6``."""
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.x = x
+        return x * xp.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        x = self.x
+        mid = x / 3.0 + 0.5
+        grad = xp.where(x < -3.0, xp.zeros_like(x), xp.where(x > 3.0, xp.ones_like(x), mid))
+        return g * grad
+
+
+class PReLU(Function):
+    """``max(0, x) + weight * min(0, x)``; weight (1,) or (C,) broadcast along axis 1."""
+
+    def forward(self, xp: Any, x: Any, weight: Any) -> Any:
+        self.x = x
+        if weight.shape[0] != 1 and x.ndim >= 2:
+            weight = xp.reshape(weight, (1, weight.shape[0]) + (1,) * (x.ndim - 2))
+        self.weight = weight
+        self.positive = x > 0
+        return xp.where(self.positive, x, x * weight)
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        grad_x = xp.where(self.positive, g, g * self.weight)
+        contrib = xp.where(self.positive, xp.zeros_like(g), g * self.x)
+        if self.weight.ndim <= 1 and self.weight.shape[0] == 1:
+            grad_w = xp.reshape(xp.sum(contrib), (1,))
+        else:
+            axes = tuple(i for i in range(g.ndim) if i != 1)
+            grad_w = xp.sum(contrib, axis=axes)
+        return grad_x, grad_w
+
+
+class Softmax(Function):
+    axis: int
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        shifted = x - xp.max(x, axis=self.axis, keepdims=True)  # exp overflows above ~88 in float32
+        e = xp.exp(shifted)
+        self.out = e / xp.sum(e, axis=self.axis, keepdims=True)
+        return self.out
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        s = self.out
+        return s * (g - xp.sum(g * s, axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    axis: int
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        shifted = x - xp.max(x, axis=self.axis, keepdims=True)
+        self.out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=self.axis, keepdims=True))
+        return self.out
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g - xp.exp(self.out) * xp.sum(g, axis=self.axis, keepdims=True)
+
+
+class GLU(Function):
+    """Gated linear unit: split ``x`` in halves ``a, b`` along ``axis``; ``a * sigmoid(b)``."""
+
+    axis: int
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        axis = self.axis % x.ndim
+        half = x.shape[axis] // 2
+        if x.shape[axis] % 2:
+            raise ValueError(f"GLU: dimension {self.axis} must be even, got size {x.shape[axis]}")
+        lead = (slice(None),) * axis
+        self.a, b = x[lead + (slice(0, half),)], x[lead + (slice(half, None),)]
+        self.s = Sigmoid.forward(self, xp, b)
+        self.axis_ = axis
+        return self.a * self.s
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        grad_a = g * self.s
+        grad_b = g * self.a * self.s * (1.0 - self.s)
+        return xp.concat((grad_a, grad_b), axis=self.axis_)
+
+
+def sigmoid(x: Any) -> Any:
+    return Sigmoid.apply(x)
+
+
+def tanh(x: Any) -> Any:
+    return Tanh.apply(x)
+
+
+def relu(x: Any) -> Any:
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+    return LeakyReLU.apply(x, negative_slope=float(negative_slope))
+
+
+def elu(x: Any, alpha: float = 1.0) -> Any:
+    return ELU.apply(x, alpha=float(alpha))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Any) -> Any:
+    return ELU.apply(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+
+
+def gelu(x: Any, approximate: str = "none") -> Any:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(x, approximate=approximate)
+
+
+def silu(x: Any) -> Any:
+    return SiLU.apply(x)
+
+
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+    return Softplus.apply(x, beta=float(beta), threshold=float(threshold))
+
+
+def mish(x: Any) -> Any:
+    return Mish.apply(x)
+
+
+def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
+    return Hardtanh.apply(x, min_val=float(min_val), max_val=float(max_val))
+
+
+def relu6(x: Any) -> Any:
+    return Hardtanh.apply(x, min_val=0.0, max_val=6.0)
+
+
+def hardswish(x: Any) -> Any:
+    return Hardswish.apply(x)
+
+
+def prelu(x: Any, weight: Any) -> Any:
+    return PReLU.apply(x, weight)
+
+
+def softmax(x: Any, axis: int = -1) -> Any:
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Any:
+    return LogSoftmax.apply(x, axis=axis)
+
+
+def glu(x: Any, axis: int = -1) -> Any:
+    return GLU.apply(x, axis=axis)

@@ -1,0 +1,258 @@
+"""Elementwise arithmetic and math: forward and backward of each primitive side by side.
+
+Shapes: inputs broadcast as in the array API; gradients are summed back to each input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.graph import sum_to_shape
+
+
+def _shape(a: Any) -> tuple[int, ...]:
+    return tuple(getattr(a, "shape", ()))
+
+
+class Add(Function):
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.shapes = (_shape(a), _shape(b))
+        return a + b
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        ga, gb = self.needs_input_grad
+        return (sum_to_shape(xp, g, self.shapes[0]) if ga else None,
+                sum_to_shape(xp, g, self.shapes[1]) if gb else None)
+
+
+class Sub(Function):
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.shapes = (_shape(a), _shape(b))
+        return a - b
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        ga, gb = self.needs_input_grad
+        return (sum_to_shape(xp, g, self.shapes[0]) if ga else None,
+                sum_to_shape(xp, -g, self.shapes[1]) if gb else None)
+
+
+class Mul(Function):
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        ga, gb = self.needs_input_grad
+        return (sum_to_shape(xp, g * self.b, _shape(self.a)) if ga else None,
+                sum_to_shape(xp, g * self.a, _shape(self.b)) if gb else None)
+
+
+class Div(Function):
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        ga, gb = self.needs_input_grad
+        grad_a = g / self.b
+        return (sum_to_shape(xp, grad_a, _shape(self.a)) if ga else None,
+                sum_to_shape(xp, -grad_a * self.a / self.b, _shape(self.b)) if gb else None)
+
+
+class Neg(Function):
+    def forward(self, xp: Any, a: Any) -> Any:
+        return -a
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return -g
+
+
+class Pow(Function):
+    """``a ** exponent`` for a Python-number exponent."""
+
+    exponent: float
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.a = a
+        if self.exponent == 2:
+            return a * a
+        return a ** self.exponent
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        p = self.exponent
+        if p == 2:
+            return g * (2.0 * self.a)
+        return g * (p * self.a ** (p - 1))
+
+
+class PowTensor(Function):
+    """``a ** b`` with both tensors (``a > 0`` where the gradient in ``b`` is needed)."""
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        self.out = xp.pow(a, b)
+        return self.out
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        ga, gb = self.needs_input_grad
+        grad_a = sum_to_shape(xp, g * self.b * xp.pow(self.a, self.b - 1), _shape(self.a)) if ga else None
+        grad_b = sum_to_shape(xp, g * self.out * xp.log(self.a), _shape(self.b)) if gb else None
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.out = xp.exp(a)
+        return self.out
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g * self.out
+
+
+class Log(Function):
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.a = a
+        return xp.log(a)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g / self.a
+
+
+class Sqrt(Function):
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.out = xp.sqrt(a)
+        return self.out
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g / (2.0 * self.out)
+
+
+class Abs(Function):
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.a = a
+        return xp.abs(a)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g * xp.sign(self.a)
+
+
+class Sin(Function):
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.a = a
+        return xp.sin(a)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g * xp.cos(self.a)
+
+
+class Cos(Function):
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.a = a
+        return xp.cos(a)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return -g * xp.sin(self.a)
+
+
+class Clip(Function):
+    """Clamp to ``[min, max]`` (either may be ``None``); the gradient passes where not clamped."""
+
+    min: float | None
+    max: float | None
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.a = a
+        return xp.clip(a, self.min, self.max)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        inside = xp.ones_like(self.a, dtype=xp.bool)
+        if self.min is not None:
+            inside = inside & (self.a >= self.min)
+        if self.max is not None:
+            inside = inside & (self.a <= self.max)
+        return xp.where(inside, g, xp.zeros_like(g))
+
+
+class Maximum(Function):
+    """Elementwise maximum of two tensors; ties send half the gradient to each, as PyTorch does."""
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return xp.maximum(a, b)
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        a, b = self.a, self.b
+        weight_a = xp.astype(a > b, g.dtype) + 0.5 * xp.astype(a == b, g.dtype)
+        ga, gb = self.needs_input_grad
+        return (sum_to_shape(xp, g * weight_a, _shape(a)) if ga else None,
+                sum_to_shape(xp, g * (1.0 - weight_a), _shape(b)) if gb else None)
+
+
+class Where(Function):
+    """``where(condition, a, b)`` with a boolean condition array (no gradient)."""
+
+    def forward(self, xp: Any, condition: Any, a: Any, b: Any) -> Any:
+        self.condition = condition
+        self.shapes = (_shape(a), _shape(b))
+        return xp.where(condition, a, b)
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+        zero = xp.zeros_like(g)
+        _, ga, gb = self.needs_input_grad
+        return (None,
+                sum_to_shape(xp, xp.where(self.condition, g, zero), self.shapes[0]) if ga else None,
+                sum_to_shape(xp, xp.where(self.condition, zero, g), self.shapes[1]) if gb else None)
+
+
+class Cast(Function):
+    """Change dtype; the gradient is cast back."""
+
+    dtype: Any
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.source_dtype = a.dtype
+        return xp.astype(a, self.dtype)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return xp.astype(g, self.source_dtype)
+
+
+def exp(x: Any) -> Any:
+    return Exp.apply(x)
+
+
+def log(x: Any) -> Any:
+    return Log.apply(x)
+
+
+def sqrt(x: Any) -> Any:
+    return Sqrt.apply(x)
+
+
+def abs(x: Any) -> Any:  # noqa: A001 - mirrors the array API name
+    return Abs.apply(x)
+
+
+def sin(x: Any) -> Any:
+    return Sin.apply(x)
+
+
+def cos(x: Any) -> Any:
+    return Cos.apply(x)
+
+
+def clip(x: Any, min: float | None = None, max: float | None = None) -> Any:  # noqa: A002
+    return Clip.apply(x, min=min, max=max)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    return Maximum.apply(a, b)
+
+
+def where(condition: Any, a: Any, b: Any) -> Any:
+    """Pick ``a`` where ``condition`` holds, else ``b`` (condition: a boolean Tensor or array)."""
+    from ..autograd.tensor import Tensor
+
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    return Where.apply(cond, a, b)

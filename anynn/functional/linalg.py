@@ -1,0 +1,73 @@
+"""Matrix products: ``matmul`` (batched, broadcasting) and the fused ``linear`` layer primitive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.graph import sum_to_shape
+
+
+class MatMul(Function):
+    """``a @ b`` with the array API's rules (1-D operands promoted and squeezed, batch broadcast)."""
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        a, b = self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = xp.expand_dims(g, axis=-2)
+        if b.ndim == 1:
+            g = xp.expand_dims(g, axis=-1)
+        ga, gb = self.needs_input_grad
+        grad_a = grad_b = None
+        if ga:
+            grad_a = sum_to_shape(xp, g @ b2.mT, tuple(a2.shape))
+            grad_a = xp.reshape(grad_a, tuple(a.shape))
+        if gb:
+            grad_b = sum_to_shape(xp, a2.mT @ g, tuple(b2.shape))
+            grad_b = xp.reshape(grad_b, tuple(b.shape))
+        return grad_a, grad_b
+
+
+class Linear(Function):
+    """``y = x @ weight.T + bias`` in one node.
+
+    x: (..., in_features), weight: (out_features, in_features), bias: (out_features,) or None.
+    """
+
+    def forward(self, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        self.x, self.weight = x, weight
+        self.has_bias = bias is not None
+        y = x @ weight.mT
+        if bias is not None:
+            y = y + bias
+        return y
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+        x, weight = self.x, self.weight
+        need = self.needs_input_grad
+        grad_x = g @ weight if need[0] else None
+        g2 = xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
+        grad_w = grad_b = None
+        if need[1]:
+            x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+            grad_w = g2.mT @ x2
+        if self.has_bias and need[2]:
+            grad_b = xp.sum(g2, axis=0)
+        return grad_x, grad_w, grad_b
+
+
+def matmul(a: Any, b: Any) -> Any:
+    return MatMul.apply(a, b)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Any:
+    """Affine map ``x @ weight.T + bias`` (x: (..., in), weight: (out, in), bias: (out,))."""
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)

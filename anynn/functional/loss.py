@@ -1,0 +1,352 @@
+"""Loss functions, each one fused primitive with its reduction (``"mean"``, ``"sum"``, ``"none"``).
+
+Shapes: ``input`` and ``target`` match for the regression and binary losses. For
+``cross_entropy``/``nll_loss``, ``input`` is (N, C) or (N, C, d1, ...) (or (C,)), and ``target`` is
+integer class indices (N,) / (N, d1, ...) or class probabilities shaped like ``input``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+class _Reduced(Function):
+    """Base for losses: ``elementwise`` gives per-element losses, ``grad`` their derivative."""
+
+    reduction: str
+
+    def forward(self, xp: Any, *arrays: Any) -> Any:
+        losses = self.elementwise(xp, *arrays)
+        self.count = 1
+        for n in losses.shape:
+            self.count *= n
+        if self.reduction == "none":
+            return losses
+        total = xp.sum(losses)
+        return total / float(self.count) if self.reduction == "mean" else total
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        if self.reduction == "mean":
+            g = g / float(self.count)
+        return self.grad(xp, g)
+
+
+class MSE(_Reduced):
+    def elementwise(self, xp: Any, x: Any, y: Any) -> Any:
+        self.diff = x - y
+        return self.diff * self.diff
+
+    def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        d = 2.0 * g * self.diff
+        return d, -d
+
+
+class L1(_Reduced):
+    def elementwise(self, xp: Any, x: Any, y: Any) -> Any:
+        self.diff = x - y
+        return xp.abs(self.diff)
+
+    def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        d = g * xp.sign(self.diff)
+        return d, -d
+
+
+class Huber(_Reduced):
+    """``0.5 d^2`` for |d| <= delta, ``delta (|d| - delta/2)`` beyond; ``scale`` divides (smooth L1)."""
+
+    delta: float
+    scale: float = 1.0
+
+    def elementwise(self, xp: Any, x: Any, y: Any) -> Any:
+        d = x - y
+        self.diff = d
+        a = xp.abs(d)
+        self.small = a < self.delta
+        losses = xp.where(self.small, 0.5 * d * d, self.delta * (a - 0.5 * self.delta))
+        return losses / self.scale if self.scale != 1.0 else losses
+
+    def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        d = self.diff
+        grad = xp.where(self.small, d, self.delta * xp.sign(d))
+        if self.scale != 1.0:
+            grad = grad / self.scale
+        grad = g * grad
+        return grad, -grad
+
+
+class BinaryCrossEntropy(_Reduced):
+    """On probabilities; each log is clamped at -100 so a saturated prediction gives 100, as PyTorch."""
+
+    def elementwise(self, xp: Any, p: Any, y: Any, weight: Any = None) -> Any:
+        self.p, self.y, self.weight = p, y, weight
+        log_p = xp.clip(xp.log(p), -100.0, None)
+        log_q = xp.clip(xp.log1p(-p), -100.0, None)
+        losses = -(y * log_p + (1.0 - y) * log_q)
+        return losses * weight if weight is not None else losses
+
+    def grad(self, xp: Any, g: Any) -> tuple[Any, ...]:
+        p, y = self.p, self.y
+        denom = xp.clip((1.0 - p) * p, 1e-12, None)
+        grad = g * (p - y) / denom
+        if self.weight is not None:
+            grad = grad * self.weight
+        grad_y = None
+        if self.needs_input_grad[1]:
+            grad_y = g * (xp.clip(xp.log1p(-p), -100.0, None) - xp.clip(xp.log(p), -100.0, None))
+            if self.weight is not None:
+                grad_y = grad_y * self.weight
+        return grad, grad_y, None
+
+
+class BinaryCrossEntropyWithLogits(_Reduced):
+    """``-w [pw y log s(x) + (1-y) log(1-s(x))]`` computed from logits: finite for any x."""
+
+    def elementwise(self, xp: Any, x: Any, y: Any, weight: Any = None, pos_weight: Any = None) -> Any:
+        self.x, self.y, self.weight, self.pos_weight = x, y, weight, pos_weight
+        # log(1 + exp(-|x|)) + max(-x, 0) = -log sigmoid(x), with no overflow
+        log_sig_neg = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, xp.zeros_like(x))
+        if pos_weight is None:
+            losses = (1.0 - y) * x + log_sig_neg
+        else:
+            losses = (1.0 - y) * x + (1.0 + (pos_weight - 1.0) * y) * log_sig_neg
+        return losses * weight if weight is not None else losses
+
+    def grad(self, xp: Any, g: Any) -> tuple[Any, ...]:
+        x, y = self.x, self.y
+        e = xp.exp(-xp.abs(x))
+        sig = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        if self.pos_weight is None:
+            grad = sig - y
+        else:
+            grad = (1.0 + (self.pos_weight - 1.0) * y) * (sig - 1.0) + (1.0 - y)
+        grad = g * grad
+        grad_y = None
+        if self.needs_input_grad[1]:
+            log_sig_neg = xp.log1p(e) + xp.maximum(-x, xp.zeros_like(x))
+            gy = -x if self.pos_weight is None else -x + (self.pos_weight - 1.0) * log_sig_neg
+            grad_y = g * gy
+        if self.weight is not None:
+            grad = grad * self.weight
+            grad_y = grad_y * self.weight if grad_y is not None else None
+        return grad, grad_y, None, None
+
+
+class ClassLoss(Function):
+    """Cross-entropy on logits (``from_logits``) or negative log-likelihood on log-probabilities.
+
+    Works on (M, C) rows. Every row's loss is ``-sum_c q[m, c] * logp[m, c]``: ``q`` holds the
+    (smoothed, class-weighted, ignore-masked) target distribution, which makes the gradient
+    ``softmax * sum(q) - q`` for logits and ``-q`` for log-probabilities.
+    """
+
+    from_logits: bool
+    reduction: str
+    label_smoothing: float
+    ignore_index: int
+    num_classes: int
+
+    def forward(self, xp: Any, scores: Any, target: Any, weight: Any = None) -> Any:
+        C = scores.shape[-1]
+        if self.from_logits:
+            shifted = scores - xp.max(scores, axis=-1, keepdims=True)
+            e = xp.exp(shifted)
+            total = xp.sum(e, axis=-1, keepdims=True)
+            logp = shifted - xp.log(total)
+            self.softmax = e / total
+        else:
+            logp = scores
+        eps = self.label_smoothing
+        if _is_integer(xp, target):
+            valid = target != self.ignore_index
+            safe = xp.where(valid, target, xp.zeros_like(target))
+            classes = xp.arange(C, dtype=target.dtype, device=_device(target))
+            onehot = xp.astype(safe[:, None] == classes[None, :], logp.dtype)
+            valid_f = xp.astype(valid, logp.dtype)[:, None]
+            w = weight[None, :] if weight is not None else None
+            q = onehot * (1.0 - eps) + eps / C if eps else onehot
+            q = q * w if w is not None else q
+            q = q * valid_f
+            picked = onehot * w if w is not None else onehot
+            denominator = xp.sum(picked * valid_f)
+        else:
+            q = target * (1.0 - eps) + eps / C if eps else target
+            if weight is not None:
+                q = q * weight[None, :]
+            denominator = float(scores.shape[0])
+        self.q = q
+        losses = -xp.sum(q * logp, axis=-1)
+        if self.reduction == "none":
+            self.scale = None
+            return losses
+        total = xp.sum(losses)
+        if self.reduction == "sum":
+            self.scale = None
+            return total
+        self.scale = denominator
+        return total / denominator
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, None, None]:
+        if self.scale is not None:
+            g = g / self.scale
+        g = g[:, None] if g.ndim == 1 else g
+        q = self.q
+        if self.from_logits:
+            grad = (self.softmax * xp.sum(q, axis=-1, keepdims=True) - q) * g
+        else:
+            grad = -q * g
+        return grad, None, None
+
+
+def _is_integer(xp: Any, a: Any) -> bool:
+    return xp.isdtype(a.dtype, "integral")
+
+
+def _device(a: Any) -> Any:
+    from array_api_compat import device
+
+    return device(a)
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _check_same_shape(name: str, input: Any, target: Any) -> None:
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{name}: input and target shapes differ: input {tuple(input.shape)}, target {tuple(target.shape)}"
+        )
+
+
+def _data(t: Any) -> Any:
+    return t.data if isinstance(t, Tensor) else t
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """Squared error ``(input - target)^2``."""
+    _check_reduction("mse_loss", reduction)
+    _check_same_shape("mse_loss", input, target)
+    return MSE.apply(input, target, reduction=reduction)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """Absolute error ``|input - target|``."""
+    _check_reduction("l1_loss", reduction)
+    _check_same_shape("l1_loss", input, target)
+    return L1.apply(input, target, reduction=reduction)
+
+
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
+    _check_reduction("huber_loss", reduction)
+    _check_same_shape("huber_loss", input, target)
+    return Huber.apply(input, target, reduction=reduction, delta=float(delta))
+
+
+def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
+    """Huber loss divided by ``beta`` (``beta = 0`` is the L1 loss)."""
+    _check_reduction("smooth_l1_loss", reduction)
+    _check_same_shape("smooth_l1_loss", input, target)
+    if beta == 0:
+        return L1.apply(input, target, reduction=reduction)
+    return Huber.apply(input, target, reduction=reduction, delta=float(beta), scale=float(beta))
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Any:
+    """BCE on probabilities in [0, 1]. Prefer `binary_cross_entropy_with_logits`: it cannot overflow."""
+    _check_reduction("binary_cross_entropy", reduction)
+    _check_same_shape("binary_cross_entropy", input, target)
+    return BinaryCrossEntropy.apply(input, target, _data(weight), reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Any:
+    """BCE of ``sigmoid(input)`` computed from the logits: finite for any logit."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    return BinaryCrossEntropyWithLogits.apply(input, target, _data(weight), _data(pos_weight),
+                                              reduction=reduction)
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Any:
+    """Softmax cross-entropy of logits ``input`` against class indices or class probabilities."""
+    return _class_loss("cross_entropy", True, input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Any:
+    """Negative log-likelihood of log-probabilities ``input`` (e.g. from `log_softmax`)."""
+    return _class_loss("nll_loss", False, input, target, weight, ignore_index, reduction, 0.0)
+
+
+def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: Any, ignore_index: int,
+                reduction: str, label_smoothing: float) -> Any:
+    from .shape import permute, reshape
+
+    _check_reduction(name, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    target_data = _data(target)
+    xp = input.backend.xp
+    integer = _is_integer(xp, target_data)
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input must have a class dimension, got a scalar")
+    squeeze = input.ndim == 1
+    C = input.shape[0] if squeeze else input.shape[1]
+    if integer:
+        expected = input.shape[1:] if squeeze else (input.shape[0],) + tuple(input.shape[2:])
+        if squeeze:
+            expected = ()
+        if tuple(target_data.shape) != tuple(expected):
+            raise ValueError(f"{name}: class-index target must have shape {tuple(expected)} for input "
+                             f"{tuple(input.shape)}, got {tuple(target_data.shape)}")
+        _check_labels(name, xp, target_data, C, ignore_index)
+    else:
+        if not name.startswith("cross"):
+            raise TypeError(f"{name}: target must hold integer class indices, got {target_data.dtype}")
+        if tuple(target_data.shape) != tuple(input.shape):
+            raise ValueError(f"{name}: probability target must have the input's shape {tuple(input.shape)}, "
+                             f"got {tuple(target_data.shape)}")
+        if target_data.dtype != input.dtype:
+            raise TypeError(f"{name}: probability target dtype {target_data.dtype} differs from input {input.dtype}")
+    weight_data = _data(weight)
+    if weight_data is not None and tuple(weight_data.shape) != (C,):
+        raise ValueError(f"{name}: weight must have shape ({C},), got {tuple(weight_data.shape)}")
+    # bring classes to the last axis and flatten to rows
+    if squeeze:
+        rows, row_target = reshape(input, (1, C)), xp.reshape(target_data, (1,) + tuple(target_data.shape[1:]))
+        if not integer:
+            row_target = xp.reshape(target_data, (1, C))
+    elif input.ndim == 2:
+        rows, row_target = input, target_data
+    else:
+        order = (0,) + tuple(range(2, input.ndim)) + (1,)
+        rows = reshape(permute(input, order), (-1, C))
+        row_target = xp.reshape(target_data, (-1,)) if integer else xp.reshape(
+            xp.permute_dims(target_data, order), (-1, C))
+    out = ClassLoss.apply(rows, row_target, weight_data, from_logits=from_logits, reduction=reduction,
+                          label_smoothing=float(label_smoothing), ignore_index=int(ignore_index),
+                          num_classes=C)
+    if reduction == "none":
+        if squeeze:
+            return reshape(out, ())
+        if input.ndim > 2:
+            return reshape(out, (input.shape[0],) + tuple(input.shape[2:]))
+    return out
+
+
+def _check_labels(name: str, xp: Any, target: Any, num_classes: int, ignore_index: int) -> None:
+    """Class indices outside [0, C) (other than ignore_index) raise instead of giving garbage."""
+    bad = ((target < 0) | (target >= num_classes)) & (target != ignore_index)
+    if bool(xp.any(bad)):
+        flat = xp.reshape(target, (-1,))
+        bad_flat = xp.reshape(bad, (-1,))
+        first = int(xp.argmax(xp.astype(bad_flat, xp.int32)))
+        raise IndexError(f"{name}: target holds class {int(flat[first])} at flat position {first}, "
+                         f"outside [0, {num_classes}) for input with {num_classes} classes")

@@ -1,0 +1,141 @@
+"""Parameter initialisers, drawn on the host from a seeded NumPy ``Generator``.
+
+Drawing on the host, then moving to the backend, makes a seeded model start bit-identical on every
+backend. Each function fills ``tensor`` in place (its ``.data`` is replaced) and returns it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+_default_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the host generator that initialisers use when none is given."""
+    global _default_generator
+    _default_generator = np.random.default_rng(seed)
+
+
+def default_generator() -> np.random.Generator:
+    return _default_generator
+
+
+def _fill(tensor: Any, values: np.ndarray) -> Any:
+    from .backend import dtype_name
+
+    host = np.asarray(values, dtype=np.dtype(dtype_name(tensor.dtype)))
+    tensor.data = tensor.backend.from_host(host)
+    return tensor
+
+
+def _rng(generator: np.random.Generator | int | None) -> np.random.Generator:
+    if generator is None:
+        return _default_generator
+    if isinstance(generator, np.random.Generator):
+        return generator
+    return np.random.default_rng(generator)
+
+
+def calculate_fan_in_and_fan_out(shape: tuple[int, ...]) -> tuple[int, int]:
+    """Fans as PyTorch computes them: weight (out, in, *kernel) → (in * k, out * k)."""
+    if len(shape) < 2:
+        raise ValueError(f"fan in/out need at least 2 dimensions, got shape {shape}")
+    receptive = 1
+    for n in shape[2:]:
+        receptive *= n
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for a nonlinearity, as in PyTorch."""
+    if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "sigmoid", "conv_transpose2d"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+
+
+def zeros_(tensor: Any) -> Any:
+    return _fill(tensor, np.zeros(tensor.shape))
+
+
+def ones_(tensor: Any) -> Any:
+    return _fill(tensor, np.ones(tensor.shape))
+
+
+def constant_(tensor: Any, value: float) -> Any:
+    return _fill(tensor, np.full(tensor.shape, value))
+
+
+def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
+    return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.shape))
+
+
+def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
+    return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
+
+
+def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor.shape)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor.shape)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def _kaiming_std(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str) -> float:
+    fan_in, fan_out = calculate_fan_in_and_fan_out(shape)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator: Any = None) -> Any:
+    bound = math.sqrt(3.0) * _kaiming_std(tensor.shape, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator: Any = None) -> Any:
+    return normal_(tensor, 0.0, _kaiming_std(tensor.shape, a, mode, nonlinearity), generator)
+
+
+def orthogonal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
+    """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one (trailing dims flattened)."""
+    if len(tensor.shape) < 2:
+        raise ValueError("orthogonal_ needs at least 2 dimensions")
+    rows = tensor.shape[0]
+    cols = int(np.prod(tensor.shape[1:]))
+    flat = _rng(generator).standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+# PyTorch-style aliases without the trailing underscore
+zeros, ones, uniform, normal = zeros_, ones_, uniform_, normal_
+xavier_uniform, xavier_normal, glorot_uniform, glorot_normal = (xavier_uniform_, xavier_normal_,
+                                                                xavier_uniform_, xavier_normal_)
+kaiming_uniform, kaiming_normal, he_uniform, he_normal = (kaiming_uniform_, kaiming_normal_,
+                                                          kaiming_uniform_, kaiming_normal_)
+orthogonal = orthogonal_

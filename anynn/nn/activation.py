@@ -1,0 +1,181 @@
+"""Activation layers: thin modules over `anynn.functional` (PyTorch's names and arguments)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from .. import init
+from ..autograd.tensor import Tensor
+from .linear import new_parameter
+from .module import Module
+from .validate import check_input
+
+
+class _Elementwise(Module):
+    """An activation without parameters: ``forward`` calls ``fn`` with the stored keyword args."""
+
+    fn: Any = None
+    args: tuple[str, ...] = ()
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x)
+        return type(self).fn(x, **{a: getattr(self, a) for a in self.args})
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{a}={getattr(self, a)}" for a in self.args)
+
+
+class Sigmoid(_Elementwise):
+    fn = staticmethod(F.sigmoid)
+
+
+class Tanh(_Elementwise):
+    fn = staticmethod(F.tanh)
+
+
+class ReLU(_Elementwise):
+    fn = staticmethod(F.relu)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+
+class ReLU6(_Elementwise):
+    fn = staticmethod(F.relu6)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+
+class SELU(_Elementwise):
+    fn = staticmethod(F.selu)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+
+class SiLU(_Elementwise):
+    fn = staticmethod(F.silu)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+
+class Mish(_Elementwise):
+    fn = staticmethod(F.mish)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+
+class Hardswish(_Elementwise):
+    fn = staticmethod(F.hardswish)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+
+class LeakyReLU(_Elementwise):
+    fn = staticmethod(F.leaky_relu)
+    args = ("negative_slope",)
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+
+class ELU(_Elementwise):
+    fn = staticmethod(F.elu)
+    args = ("alpha",)
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+
+class GELU(_Elementwise):
+    """``approximate="none"`` uses erf (a library fast path, or a portable float64-accurate erf)."""
+
+    fn = staticmethod(F.gelu)
+    args = ("approximate",)
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+
+class Softplus(_Elementwise):
+    fn = staticmethod(F.softplus)
+    args = ("beta", "threshold")
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+
+class Hardtanh(_Elementwise):
+    fn = staticmethod(F.hardtanh)
+    args = ("min_val", "max_val")
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.min_val = min_val
+        self.max_val = max_val
+
+
+class Softmax(_Elementwise):
+    """Softmax along ``dim`` (default: the last axis)."""
+
+    args = ("axis",)
+    fn = staticmethod(F.softmax)
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.axis = dim
+
+
+class LogSoftmax(_Elementwise):
+    args = ("axis",)
+    fn = staticmethod(F.log_softmax)
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.axis = dim
+
+
+class GLU(_Elementwise):
+    args = ("axis",)
+    fn = staticmethod(F.glu)
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.axis = dim
+
+
+class PReLU(Module):
+    """``max(0, x) + weight * min(0, x)`` with a learned slope: one, or one per channel (axis 1)."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, backend: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init_value = init
+        self.weight = new_parameter((num_parameters,), backend, dtype)
+        self._reset_own_parameters(None)
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        init.constant_(self.weight, self.init_value)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.num_parameters > 1:
+            check_input(self, x, dim=1 if x.ndim > 1 else 0, size=self.num_parameters, what="channels")
+        else:
+            check_input(self, x)
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

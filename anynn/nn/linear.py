@@ -1,0 +1,72 @@
+"""Dense layers: `Linear` and `Identity`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import init
+from ..autograd.tensor import Tensor
+from ..backend import get_backend
+from ..functional.linalg import linear
+from .module import Module, Parameter
+from .validate import check_input
+
+
+def new_parameter(shape: tuple[int, ...], backend: Any, dtype: Any) -> Parameter:
+    """An uninitialised (zero) parameter of ``shape`` on ``backend`` (float32 by default)."""
+    be = get_backend(backend)
+    data = be.xp.zeros(shape, dtype=be.dtype(dtype or "float32"), device=be.device)
+    return Parameter(data, backend=be)
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes of the last axis of input and output: x (..., in_features) → y (..., out_features).
+    bias : bool
+        Learn an additive bias (out_features,).
+    backend, dtype, seed :
+        Where the parameters live (default backend, float32) and the seed of their initial draw.
+
+    ``weight`` is (out_features, in_features), drawn as PyTorch does: Kaiming-uniform with
+    ``a = sqrt(5)``, i.e. U(-1/sqrt(in), 1/sqrt(in)), and the bias from the same range.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, backend: Any = None,
+                 dtype: Any = None, seed: int | None = None) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = new_parameter((out_features, in_features), backend, dtype)
+        self.bias = new_parameter((out_features,), backend, dtype) if bias else None
+        self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=rng)
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound, generator=rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (..., in_features) → (..., out_features)."""
+        check_input(self, x, last_dim=self.in_features)
+        return linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder in a `Sequential`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x

@@ -1,0 +1,66 @@
+"""Adam and AdamW (with the AMSGrad option), following PyTorch's update exactly."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """Adaptive moments.
+
+    Per step ``t``: ``m = m + (1-b1)(g - m)``, ``v = b2 v + (1-b2) g^2``,
+    ``p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)`` (``v`` replaced by its running maximum
+    with ``amsgrad``). ``weight_decay`` adds ``wd * p`` to the gradient (L2); `AdamW` decays the
+    weights directly instead (``decoupled=True``).
+    """
+
+    decoupled = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
+                 maximize: bool = False) -> None:
+        if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0:
+            raise ValueError(f"{type(self).__name__}: invalid lr={lr}, betas={betas}, eps={eps} "
+                             f"or weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if wd:
+            if self.decoupled:
+                param = param * (1.0 - lr * wd)
+            else:
+                grad = grad + wd * param
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(param)
+            state["exp_avg_sq"] = xp.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(param)
+        step = state["step"] = state["step"] + 1
+        m = state["exp_avg"]
+        m = state["exp_avg"] = m + (1.0 - beta1) * (grad - m)  # PyTorch's lerp
+        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * (grad * grad)
+        if group["amsgrad"]:
+            v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
+        step_size = lr / (1.0 - beta1**step)
+        denom = xp.sqrt(v) / math.sqrt(1.0 - beta2**step) + eps
+        return param - step_size * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: ``p *= 1 - lr * weight_decay`` before the Adam step."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         maximize=maximize)

@@ -1,0 +1,116 @@
+"""`Optimizer`: parameter groups, lazily created per-parameter state, and (de)serialisation.
+
+A subclass writes only ``update(param, grad, state, group)``, returning the new parameter array;
+the math runs in the parameter's array namespace.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..autograd.mode import no_grad
+from ..autograd.tensor import Tensor, transfer
+
+
+class Optimizer:
+    """Base class. ``params`` is an iterable of Parameters or of dicts ``{"params": [...], **options}``."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[int, dict[str, Any]] = {}
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add parameters with their own options (the rest from the defaults)."""
+        params = list(group["params"]) if not isinstance(group["params"], Tensor) else [group["params"]]
+        for p in params:
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(f"{type(self).__name__}: parameters must be Tensors that require grad")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError(f"{type(self).__name__}: a parameter appears in two groups")
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unknown options {sorted(unknown)}")
+        full = {**self.defaults, **group, "params": params}
+        self.param_groups.append(full)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of every parameter (``set_to_none`` frees them)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad.data = p.backend.xp.zeros_like(p.grad.data)
+
+    def step(self, closure: Any = None) -> Any:
+        """Update every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = None
+        if closure is not None:
+            from ..autograd.mode import enable_grad
+
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state.setdefault(id(p), {})
+                    p.data = self.update(p.data, p.grad.data, state, group, p.backend.xp)
+        return loss
+
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any],
+               xp: Any) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError(f"{type(self).__name__} must define update")  # abstract
+
+    # -- state ----------------------------------------------------------------------------------
+    def _all_params(self) -> list[Tensor]:
+        return [p for g in self.param_groups for p in g["params"]]
+
+    def state_dict(self) -> dict[str, Any]:
+        """PyTorch's layout: ``{"state": {index: {name: array}}, "param_groups": [{..., "params": [index]}]}``.
+
+        Arrays are native arrays of the parameters' backend; numbers stay Python numbers.
+        """
+        index = {id(p): i for i, p in enumerate(self._all_params())}
+        state = {index[pid]: dict(s) for pid, s in self.state.items() if pid in index}
+        groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
+                  for g in self.param_groups]
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore state and options; arrays move to each parameter's backend."""
+        params = self._all_params()
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+                len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the saved parameter groups do not match "
+                             "this optimizer's (different number of groups or parameters)")
+        for saved, own in zip(groups, self.param_groups):
+            own.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = {}
+        for key, saved_state in state_dict["state"].items():
+            p = params[int(key)]
+            self.state[id(p)] = {name: _to_param_backend(value, p) for name, value in saved_state.items()}
+
+
+def _to_param_backend(value: Any, p: Tensor) -> Any:
+    import numpy as np
+
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, Tensor):
+        value = value.data if value.backend == p.backend else transfer(value.data, value.backend, p.backend)
+    elif isinstance(value, np.ndarray) and not p.backend.is_native(value):
+        value = p.backend.from_host(value)
+    elif isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    return value
