@@ -1,0 +1,45 @@
+"""One backend fixture for the whole suite: every test written once, run on every backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import anynn
+from anynn.backend import BackendUnavailable, get_backend, use_fast_paths
+
+# "numpy-portable" is NumPy with every fast path switched off, so the standard-only fallbacks run too.
+BACKENDS = ["numpy", "numpy-portable", "array_api_strict", "array_api_strict:device1", "torch", "cupy"]
+
+
+def _available(name: str) -> bool:
+    try:
+        get_backend(name.replace("-portable", ""))
+        return True
+    except BackendUnavailable:
+        return False
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest):
+    """A `Backend` (skipped, never failed, where it is not available, e.g. cupy without a GPU)."""
+    name = request.param
+    if not _available(name):
+        pytest.skip(f"backend {name} is not available here")
+    portable = name.endswith("-portable")
+    use_fast_paths(not portable)
+    try:
+        yield get_backend(name.replace("-portable", ""))
+    finally:
+        use_fast_paths(True)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def _seed_init():
+    anynn.manual_seed(0)
+    yield
