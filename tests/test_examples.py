@@ -1,0 +1,50 @@
+"""The examples run end to end and print what they promise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# The first seed tutorial's printed results (numpy, float64).
+SEED_ERRORS = [0.5261413704970179, 0.02613280066594068, 0.018176858121094902, 0.014734950161984704,
+               0.012706694734033585, 0.01133247914225176, 0.010323188962834181, 0.009541743874413929,
+               0.008913720541675068, 0.00839478433225734]
+SEED_OUTPUT = [0.00966808, 0.00786589, 0.99358863, 0.99211705]
+
+
+def run_example(name: str, *args: str) -> str:
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / name), *args], capture_output=True,
+                            text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "array_api_strict"])
+def test_seed_single_layer_matches_the_seed(backend):
+    out = run_example("seed_single_layer.py", "--backend", backend)
+    lines = out.splitlines()
+    errors = [float(line.split(": ")[1]) for line in lines if line.startswith("Error at iteration")]
+    assert [line.split(":")[0] for line in lines[:10]] == [f"Error at iteration {i}" for i in range(0, 10000, 1000)]
+    assert errors == pytest.approx(SEED_ERRORS, abs=1e-9)
+    assert lines[10] == "Output after training: "
+    matrix = [float(line.strip(" []")) for line in lines[11:15]]
+    assert [round(v, 8) for v in matrix] == SEED_OUTPUT
+    assert "\n".join(lines[11:15]) == "[[0.00966808]\n [0.00786589]\n [0.99358863]\n [0.99211705]]"
+
+
+def test_xor_needs_a_hidden_layer():
+    out = run_example("xor.py")
+    single, hidden = out.splitlines()[:2]
+    assert "single layer" in single and "accuracy 1.00" not in single
+    assert "hidden layer" in hidden and "accuracy 1.00" in hidden
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_digits_reaches_97_percent(backend):
+    out = run_example("digits.py", "--backend", backend)
+    accuracy = float(next(line for line in out.splitlines() if line.startswith("test accuracy")).split(":")[1])
+    assert accuracy >= 0.97
