@@ -1,0 +1,176 @@
+"""Benchmark workloads, each implemented three ways: anynn, PyTorch, and a hand-written loop.
+
+Every function ``build_<impl>(workload, backend)`` returns a zero-argument ``step`` callable that runs
+one training step (or one inference batch) on synthetic data of the workload's shapes. Speed does not
+depend on data content, so the data are random.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    batch: int
+    description: str
+
+
+WORKLOADS = {
+    "mlp_b128": Workload("mlp_b128", 128, "MLP 784-512-256-10, batch 128, Adam step"),
+    "mlp_b32": Workload("mlp_b32", 32, "MLP 784-512-256-10, batch 32, Adam step"),
+    "xor": Workload("xor", 4, "2-8-1 tanh net on XOR, full batch, SGD step (per-step overhead)"),
+    "cnn": Workload("cnn", 64, "1x28x28 conv3x3x32-pool-conv3x3x64-pool-1600-128-10, batch 64, Adam step"),
+    "lstm": Workload("lstm", 64, "LSTM seq 32, batch 64, 128 hidden, linear head, Adam step"),
+    "mlp_infer": Workload("mlp_infer", 128, "MLP 784-512-256-10 inference, batch 128"),
+}
+
+
+def _data(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    b = workload.batch
+    if workload.name.startswith("mlp"):
+        return rng.standard_normal((b, 784)).astype(np.float32), rng.integers(0, 10, b)
+    if workload.name == "xor":
+        return (np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32), np.array([[0], [1], [1], [0]], np.float32))
+    if workload.name == "cnn":
+        return rng.standard_normal((b, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, b)
+    if workload.name == "lstm":
+        return rng.standard_normal((b, 32, 28)).astype(np.float32), rng.integers(0, 10, b)
+    raise KeyError(workload.name)
+
+
+# -- anynn ----------------------------------------------------------------------------------------------
+def build_anynn(workload: Workload, backend: str) -> Callable[[], Any]:
+    import anynn
+    from anynn import nn, optim
+
+    x_host, y_host = _data(workload, np.random.default_rng(0))
+    x = anynn.tensor(x_host, backend=backend)
+    y = anynn.tensor(y_host, backend=backend)
+    name = workload.name
+    if name.startswith("mlp"):
+        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10),
+                              backend=backend, seed=0)
+        loss_fn: Any = nn.CrossEntropyLoss()
+    elif name == "xor":
+        model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), backend=backend, seed=0)
+        loss_fn = nn.MSELoss()
+    elif name == "cnn":
+        from anynn.nn.conv import Conv2d
+        from anynn.nn.pool import MaxPool2d
+
+        model = nn.Sequential(Conv2d(1, 32, 3), nn.ReLU(), MaxPool2d(2), Conv2d(32, 64, 3), nn.ReLU(), MaxPool2d(2),
+                              nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10),
+                              backend=backend, seed=0)
+        loss_fn = nn.CrossEntropyLoss()
+    elif name == "lstm":
+        from anynn.nn.recurrent import LSTM
+
+        class Net(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.lstm = LSTM(28, 128, batch_first=True)
+                self.head = nn.Linear(128, 10)
+
+            def forward(self, inputs: Any) -> Any:
+                out, _ = self.lstm(inputs)
+                return self.head(out[:, -1])
+
+        model = Net().to(backend)
+        loss_fn = nn.CrossEntropyLoss()
+    else:
+        raise KeyError(name)
+    if name == "mlp_infer":
+        model.eval()
+
+        def infer() -> Any:
+            with anynn.no_grad():
+                return model(x).data
+
+        return infer
+    opt: Any = optim.SGD(model.parameters(), lr=0.1) if name == "xor" else optim.Adam(model.parameters(), lr=1e-3)
+
+    def step() -> Any:
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.data
+
+    return step
+
+
+# -- PyTorch --------------------------------------------------------------------------------------------
+def build_torch(workload: Workload, backend: str) -> Callable[[], Any]:
+    import torch
+    from torch import nn
+
+    device = "cuda" if backend == "cupy" else "cpu"
+    x_host, y_host = _data(workload, np.random.default_rng(0))
+    x = torch.tensor(x_host, device=device)
+    y = torch.tensor(y_host, device=device)
+    name = workload.name
+    if name.startswith("mlp"):
+        model: Any = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+        loss_fn: Any = nn.CrossEntropyLoss()
+    elif name == "xor":
+        model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+        loss_fn = nn.MSELoss()
+    elif name == "cnn":
+        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+        loss_fn = nn.CrossEntropyLoss()
+    elif name == "lstm":
+        class Net(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.lstm = nn.LSTM(28, 128, batch_first=True)
+                self.head = nn.Linear(128, 10)
+
+            def forward(self, inputs: Any) -> Any:
+                out, _ = self.lstm(inputs)
+                return self.head(out[:, -1])
+
+        model = Net()
+        loss_fn = nn.CrossEntropyLoss()
+    else:
+        raise KeyError(name)
+    model = model.to(device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    if name == "mlp_infer":
+        model.eval()
+
+        def infer() -> Any:
+            with torch.no_grad():
+                out = model(x)
+            sync()
+            return out
+
+        return infer
+    opt: Any = (torch.optim.SGD(model.parameters(), lr=0.1) if name == "xor"
+                else torch.optim.Adam(model.parameters(), lr=1e-3))
+
+    def step() -> Any:
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sync()
+        return loss
+
+    return step
+
+
+# -- hand-written NumPy (or CuPy) -------------------------------------------------------------------------
+def build_handwritten(workload: Workload, backend: str) -> Callable[[], Any]:
+    """A careful hand-written loop: explicit forward/backward/Adam with in-place updates."""
+    from handwritten import build
+
+    return build(workload, backend, _data(workload, np.random.default_rng(0)))
+
+
+BUILDERS = {"anynn": build_anynn, "torch": build_torch, "handwritten": build_handwritten}
