@@ -54,6 +54,8 @@ class Tensor:
 
     @classmethod
     def _make(cls, data: Any, backend: Backend, ctx: Any, index: int) -> "Tensor":
+        if isinstance(data, np.generic):  # NumPy gives scalars, not 0-d arrays, from 0-d arithmetic
+            data = np.asarray(data)
         t = cls.__new__(cls)
         t.data = data
         t.backend = backend
@@ -212,7 +214,7 @@ def transfer(data: Any, source: Backend, target: Backend) -> Any:
                 return moved
         except (TypeError, RuntimeError, BufferError, ValueError, AttributeError):
             pass
-    return target.from_host(np.ascontiguousarray(source.to_host(data)))
+    return target.from_host(np.asarray(source.to_host(data), order="C"))
 
 
 def _same_device(array: Any, backend: Backend) -> bool:
@@ -243,8 +245,9 @@ def tensor(data: Any, backend: Any = None, dtype: Any = None, requires_grad: boo
         ``"numpy"``, ``"cupy"``, ``"torch"``, ``"array_api_strict"`` or ``"auto"``; by default the
         backend of ``data`` if it is a native array, else the default backend (NumPy).
     dtype : str or dtype, optional
-        ``"float32"``, ``"float64"``, ``"int64"``...; Python floats become float32, and NumPy
-        arrays keep their dtype.
+        ``"float32"``, ``"float64"``, ``"int64"``...; by default floating-point host data (Python
+        floats, NumPy float64) becomes float32 as in PyTorch, integers stay int64, and native arrays
+        of a backend keep their dtype.
     requires_grad : bool
         Record operations on this tensor for `Tensor.backward`.
     """
@@ -255,14 +258,14 @@ def zeros(shape: tuple[int, ...], backend: Any = None, dtype: Any = "float32",
           requires_grad: bool = False) -> Tensor:
     be = get_backend(backend)
     data = be.xp.zeros(tuple(shape), dtype=be.dtype(dtype), device=be.device)
-    return Tensor(data, be, requires_grad=requires_grad)
+    return Tensor(data, be, dtype=dtype, requires_grad=requires_grad)
 
 
 def ones(shape: tuple[int, ...], backend: Any = None, dtype: Any = "float32",
          requires_grad: bool = False) -> Tensor:
     be = get_backend(backend)
     data = be.xp.ones(tuple(shape), dtype=be.dtype(dtype), device=be.device)
-    return Tensor(data, be, requires_grad=requires_grad)
+    return Tensor(data, be, dtype=dtype, requires_grad=requires_grad)
 
 
 def from_numpy(array: np.ndarray, backend: Any = None) -> Tensor:

@@ -37,7 +37,7 @@ class StrictBackend(Backend):
         return isinstance(array, self._xs._array_object.Array)
 
     def from_host(self, array: np.ndarray) -> Any:
-        return self._xs.asarray(np.ascontiguousarray(array), device=self.device)
+        return self._xs.asarray(np.asarray(array, order="C"), device=self.device)
 
     def to_host(self, array: Any) -> np.ndarray:
         cpu = self._xs.Device("CPU_DEVICE")

@@ -71,7 +71,7 @@ class TorchBackend(Backend):
     def from_host(self, array: np.ndarray) -> Any:
         if not array.flags.writeable:
             array = array.copy()
-        return self.torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+        return self.torch.from_numpy(np.asarray(array, order="C")).to(self.device)
 
     def to_host(self, array: Any) -> np.ndarray:
         return array.detach().cpu().numpy()

@@ -6,6 +6,9 @@
 from . import tensor_methods  # noqa: F401  (binds Tensor's operators)
 from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_softmax, mish, prelu, relu,
                          relu6, selu, sigmoid, silu, softmax, softplus, tanh)
+from .dropout import dropout, dropout2d
+from .embedding import embedding
+from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .elementwise import abs, clip, cos, exp, log, maximum, sin, sqrt, where
 from .linalg import linear, matmul
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss,
@@ -14,6 +17,7 @@ from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import concat, flatten, permute, reshape, stack, take_rows, transpose
 
 __all__ = [
+    "batch_norm", "dropout", "dropout2d", "embedding", "group_norm", "layer_norm", "rms_norm",
     "abs", "binary_cross_entropy", "binary_cross_entropy_with_logits", "clip", "concat", "cos",
     "cross_entropy", "elu", "exp", "flatten", "gelu", "glu", "hardswish", "hardtanh", "huber_loss", "l1_loss",
     "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",

@@ -3,6 +3,9 @@
 from .. import init  # noqa: F401  (anynn.nn.init, as in PyTorch)
 from .activation import (ELU, GELU, GLU, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SELU, Hardswish,
                          Hardtanh, Sigmoid, SiLU, Softmax, Softplus, Tanh)
+from .dropout import Dropout, Dropout2d
+from .embedding import Embedding
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from .container import ModuleDict, ModuleList, Sequential
 from .linear import Identity, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
@@ -11,6 +14,7 @@ from .module import Module, Parameter
 from .shape import Flatten, Unflatten
 
 __all__ = [
+    "BatchNorm1d", "BatchNorm2d", "Dropout", "Dropout2d", "Embedding", "GroupNorm", "LayerNorm", "RMSNorm",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "ELU", "Flatten", "GELU", "GLU", "Hardswish",
     "Hardtanh", "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Mish",
     "Module", "ModuleDict", "ModuleList", "NLLLoss", "PReLU", "Parameter", "ReLU", "ReLU6", "SELU",

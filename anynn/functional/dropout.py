@@ -1,0 +1,96 @@
+"""Dropout: zero elements (or whole channels) at random and scale the rest by ``1 / (1 - p)``.
+
+The randomness is the backend's own generator (`anynn.backend.Backend.rng`), so masks are drawn on
+the device; pass a seeded generator for reproducible masks. The mask is saved by the forward pass and
+reused by the backward pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend import DeviceRNG
+
+
+class Dropout(Function):
+    """``x * mask`` with ``mask`` 0 with probability ``p``, else ``1 / (1 - p)``.
+
+    ``mask_shape`` is ``x.shape`` for elementwise dropout, or (N, C, 1, 1) for whole channels; the
+    mask broadcasts against ``x``.
+    """
+
+    p: float
+    generator: DeviceRNG
+    mask_shape: tuple[int, ...]
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        if self.p >= 1.0:
+            self.mask = xp.zeros(self.mask_shape, dtype=x.dtype, device=_device(x))
+        else:
+            uniform = self.generator.uniform(self.mask_shape, x.dtype)
+            # keep where u >= p: probability 1 - p, since u is uniform on [0, 1)
+            self.mask = xp.astype(uniform >= self.p, x.dtype) * (1.0 / (1.0 - self.p))
+        return x * self.mask
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g * self.mask
+
+
+def _device(x: Any) -> Any:
+    from array_api_compat import device
+
+    return device(x)
+
+
+def _check_p(name: str, p: float) -> float:
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, got {p}")
+    return p
+
+
+def _generator(input: Tensor, generator: DeviceRNG | int | None) -> DeviceRNG:
+    if isinstance(generator, DeviceRNG):
+        return generator
+    return input.backend.rng(generator)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator: DeviceRNG | int | None = None) -> Tensor:
+    """Zero each element of input (any shape) with probability ``p``; scale the rest by ``1 / (1 - p)``.
+
+    Parameters
+    ----------
+    input : Tensor (*)
+    p : float
+        Probability of zeroing an element, in [0, 1]. ``p=1`` gives zeros.
+    training : bool
+        When False (or ``p == 0``) the input is returned unchanged.
+    inplace : bool
+        Accepted for PyTorch compatibility; a new tensor is always returned.
+    generator : DeviceRNG, int or None
+        The backend generator to draw the mask from (an ``int`` seeds a new one; ``None``: unseeded).
+    """
+    p = _check_p("dropout", p)
+    if not training or p == 0.0:
+        return input
+    return Dropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=tuple(input.shape))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator: DeviceRNG | int | None = None) -> Tensor:
+    """Zero whole channels of input (N, C, H, W) or (C, H, W) with probability ``p``; scale the rest.
+
+    A 3-D input is one unbatched sample (C, H, W), as PyTorch documents for `Dropout2d`.
+    Other arguments as in `dropout`.
+    """
+    p = _check_p("dropout2d", p)
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got {input.ndim}-D "
+                         f"input of shape {input.shape}")
+    if not training or p == 0.0:
+        return input
+    mask_shape = tuple(input.shape[:-2]) + (1, 1)
+    return Dropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)

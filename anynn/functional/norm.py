@@ -1,0 +1,256 @@
+"""Normalisation primitives: batch, layer, group and RMS norm, each one fused `Function`.
+
+Every forward normalises ``x`` over some axes (``xhat = (x - mean) / sqrt(var + eps)``, biased
+variance) and applies an optional per-feature affine map; every backward is written by hand with the
+classic closed form ``dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+
+def _normalize(xp: Any, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any, Any]:
+    """``(xhat, invstd, mean, biased var)`` over ``axes`` (statistics keep their dims)."""
+    mean = xp.mean(x, axis=axes, keepdims=True)
+    centered = x - mean
+    var = xp.mean(centered * centered, axis=axes, keepdims=True)
+    invstd = 1.0 / xp.sqrt(var + eps)
+    return centered * invstd, invstd, mean, var
+
+
+def _normalize_backward(xp: Any, dxhat: Any, xhat: Any, invstd: Any, axes: tuple[int, ...]) -> Any:
+    """Gradient through ``xhat = (x - mean(x)) * invstd(x)`` when mean and var depend on ``x``."""
+    mean_d = xp.mean(dxhat, axis=axes, keepdims=True)
+    mean_dx = xp.mean(dxhat * xhat, axis=axes, keepdims=True)
+    return invstd * (dxhat - mean_d - xhat * mean_dx)
+
+
+def _affine_shape(ndim: int, channels: int) -> tuple[int, ...]:
+    """(1, C, 1, ...): per-channel vectors broadcast against (N, C, *)."""
+    return (1, channels) + (1,) * (ndim - 2)
+
+
+class BatchNorm(Function):
+    """Batch normalisation of x (N, C, *) per channel, statistics over N and the trailing axes.
+
+    ``training=True`` uses the batch statistics (and the gradient flows through them) and, when
+    ``running_mean``/``running_var`` Tensors are given, updates them in place with ``momentum``
+    (running_var with the unbiased variance, as PyTorch). ``training=False`` uses the running ones.
+    """
+
+    running_mean: Tensor | None
+    running_var: Tensor | None
+    training: bool
+    momentum: float
+    eps: float
+
+    def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+        channels = x.shape[1]
+        self.axes = (0,) + tuple(range(2, x.ndim))
+        self.has_weight = weight is not None
+        self.has_bias = bias is not None
+        shape = _affine_shape(x.ndim, channels)
+        if self.training:
+            xhat, invstd, mean, var = _normalize(xp, x, self.axes, self.eps)
+            if self.running_mean is not None:
+                count = 1
+                for ax in self.axes:
+                    count *= x.shape[ax]
+                m = self.momentum
+                unbiased = xp.reshape(var, (channels,)) * (count / (count - 1))
+                self.running_mean.data = (1.0 - m) * self.running_mean.data + m * xp.reshape(mean, (channels,))
+                self.running_var.data = (1.0 - m) * self.running_var.data + m * unbiased
+        else:
+            mean = xp.reshape(self.running_mean.data, shape)
+            invstd = 1.0 / xp.sqrt(xp.reshape(self.running_var.data, shape) + self.eps)
+            xhat = (x - mean) * invstd
+        self.xhat, self.invstd = xhat, invstd
+        self.weight = weight
+        y = xhat * xp.reshape(weight, shape) if weight is not None else xhat
+        return y + xp.reshape(bias, shape) if bias is not None else y
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+        need = self.needs_input_grad
+        shape = _affine_shape(g.ndim, g.shape[1])
+        grad_x = grad_w = grad_b = None
+        if need[0]:
+            dxhat = g * xp.reshape(self.weight, shape) if self.has_weight else g
+            if self.training:
+                grad_x = _normalize_backward(xp, dxhat, self.xhat, self.invstd, self.axes)
+            else:
+                grad_x = dxhat * self.invstd
+        if self.has_weight and need[1]:
+            grad_w = xp.sum(g * self.xhat, axis=self.axes)
+        if self.has_bias and need[2]:
+            grad_b = xp.sum(g, axis=self.axes)
+        return grad_x, grad_w, grad_b
+
+
+class LayerNorm(Function):
+    """Normalise x (..., *normalized_shape) over its last ``ndims`` axes; affine of normalized_shape."""
+
+    ndims: int
+    eps: float
+
+    def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+        self.axes = tuple(range(x.ndim - self.ndims, x.ndim))
+        self.lead = tuple(range(x.ndim - self.ndims))
+        self.xhat, self.invstd, _, _ = _normalize(xp, x, self.axes, self.eps)
+        self.weight, self.has_bias = weight, bias is not None
+        y = self.xhat * weight if weight is not None else self.xhat
+        return y + bias if bias is not None else y
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+        need = self.needs_input_grad
+        weight = self.weight
+        grad_x = grad_w = grad_b = None
+        if need[0]:
+            dxhat = g * weight if weight is not None else g
+            grad_x = _normalize_backward(xp, dxhat, self.xhat, self.invstd, self.axes)
+        if weight is not None and need[1]:
+            grad_w = xp.sum(g * self.xhat, axis=self.lead) if self.lead else g * self.xhat
+        if self.has_bias and need[2]:
+            grad_b = xp.sum(g, axis=self.lead) if self.lead else g
+        return grad_x, grad_w, grad_b
+
+
+class GroupNorm(Function):
+    """Normalise x (N, C, *) within ``num_groups`` groups of C / num_groups channels; affine per channel."""
+
+    num_groups: int
+    eps: float
+
+    def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+        n, channels = x.shape[0], x.shape[1]
+        self.shape = tuple(x.shape)
+        grouped = xp.reshape(x, (n, self.num_groups, -1))
+        xhat, self.invstd, _, _ = _normalize(xp, grouped, (2,), self.eps)
+        self.xhat = xp.reshape(xhat, self.shape)
+        self.weight, self.has_bias = weight, bias is not None
+        self.axes = (0,) + tuple(range(2, x.ndim))
+        shape = _affine_shape(x.ndim, channels)
+        y = self.xhat * xp.reshape(weight, shape) if weight is not None else self.xhat
+        return y + xp.reshape(bias, shape) if bias is not None else y
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+        need = self.needs_input_grad
+        n, channels = self.shape[0], self.shape[1]
+        shape = _affine_shape(g.ndim, channels)
+        grad_x = grad_w = grad_b = None
+        if need[0]:
+            dxhat = g * xp.reshape(self.weight, shape) if self.weight is not None else g
+            grouped = (n, self.num_groups, -1)
+            grad_x = _normalize_backward(xp, xp.reshape(dxhat, grouped), xp.reshape(self.xhat, grouped),
+                                         self.invstd, (2,))
+            grad_x = xp.reshape(grad_x, self.shape)
+        if self.weight is not None and need[1]:
+            grad_w = xp.sum(g * self.xhat, axis=self.axes)
+        if self.has_bias and need[2]:
+            grad_b = xp.sum(g, axis=self.axes)
+        return grad_x, grad_w, grad_b
+
+
+class RMSNorm(Function):
+    """``y = x / sqrt(mean(x^2) + eps) * weight`` over the last ``ndims`` axes (no centring)."""
+
+    ndims: int
+    eps: float | None
+
+    def forward(self, xp: Any, x: Any, weight: Any) -> Any:
+        self.axes = tuple(range(x.ndim - self.ndims, x.ndim))
+        self.lead = tuple(range(x.ndim - self.ndims))
+        eps = float(xp.finfo(x.dtype).eps) if self.eps is None else self.eps
+        self.x, self.weight = x, weight
+        self.rstd = 1.0 / xp.sqrt(xp.mean(x * x, axis=self.axes, keepdims=True) + eps)
+        y = x * self.rstd
+        return y * weight if weight is not None else y
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        need = self.needs_input_grad
+        x, rstd, weight = self.x, self.rstd, self.weight
+        grad_x = grad_w = None
+        if need[0]:
+            u = g * weight if weight is not None else g
+            # d(rstd)/dx = -rstd^3 * x / M, so the normalisation couples all features of a row
+            grad_x = rstd * u - x * (rstd * rstd * rstd) * xp.mean(u * x, axis=self.axes, keepdims=True)
+        if weight is not None and need[1]:
+            scaled = g * x * rstd
+            grad_w = xp.sum(scaled, axis=self.lead) if self.lead else scaled
+        return grad_x, grad_w
+
+
+# -- functional wrappers (PyTorch's signatures) -----------------------------------------------------
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation of input (N, C) or (N, C, *) per channel C.
+
+    Parameters
+    ----------
+    input : Tensor (N, C, *)
+    running_mean, running_var : Tensor (C,) or None
+        Running statistics; updated in place when ``training`` (running_var with the unbiased
+        batch variance), used instead of the batch statistics when not.
+    weight, bias : Tensor (C,) or None
+        The affine map applied after normalising.
+    training : bool
+        Normalise with the batch statistics (else the running ones, which must then be given).
+    momentum : float
+        ``running = (1 - momentum) * running + momentum * batch``.
+    eps : float
+        Added to the variance for stability.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, *), got shape {input.shape}")
+    if training and input.size // input.shape[1] <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
+                         f"shape {input.shape}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+    return BatchNorm.apply(input, weight, bias, running_mean=running_mean, running_var=running_var,
+                           training=bool(training), momentum=float(momentum), eps=float(eps))
+
+
+def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    if isinstance(normalized_shape, int):
+        return (normalized_shape,)
+    return tuple(int(n) for n in normalized_shape)
+
+
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise input (..., *normalized_shape) over its last ``len(normalized_shape)`` axes.
+
+    weight and bias, if given, have shape ``normalized_shape``.
+    """
+    shape = _as_shape(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
+                         f"got shape {input.shape}")
+    return LayerNorm.apply(input, weight, bias, ndims=len(shape), eps=float(eps))
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise input (N, C, *) within ``num_groups`` channel groups; weight and bias are (C,)."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ValueError(f"group_norm: expected input (N, C, *) with C divisible by num_groups={num_groups}, "
+                         f"got shape {input.shape}")
+    return GroupNorm.apply(input, weight, bias, num_groups=int(num_groups), eps=float(eps))
+
+
+def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` axes.
+
+    ``eps=None`` uses the machine epsilon of the input's dtype, as PyTorch.
+    """
+    shape = _as_shape(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
+        raise ValueError(f"rms_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
+                         f"got shape {input.shape}")
+    return RMSNorm.apply(input, weight, ndims=len(shape), eps=None if eps is None else float(eps))

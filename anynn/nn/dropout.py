@@ -1,0 +1,69 @@
+"""Dropout layers: `Dropout` (elements) and `Dropout2d` (whole channels); identity in eval mode."""
+
+from __future__ import annotations
+
+from ..autograd.tensor import Tensor
+from ..backend import Backend, DeviceRNG
+from ..functional.dropout import dropout, dropout2d
+from .module import Module
+from .validate import check_input
+
+
+class _DropoutBase(Module):
+    """Holds ``p`` and a seeded generator of the input's backend, created at the first call."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, seed: int | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 and 1, got {p}")
+        self.p = float(p)
+        self.inplace = inplace
+        self.seed = seed
+        self._generator: DeviceRNG | None = None
+        self._generator_backend: Backend | None = None
+
+    def generator(self, backend: Backend) -> DeviceRNG:
+        """The layer's generator on ``backend`` (a new one, seeded with ``seed``, if the backend changed)."""
+        if self._generator is None or self._generator_backend != backend:
+            self._generator = backend.rng(self.seed)
+            self._generator_backend = backend
+        return self._generator
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutBase):
+    """Zero each element with probability ``p`` in training mode and scale the rest by ``1 / (1 - p)``.
+
+    x (*) → same shape; identity in eval mode.
+
+    Parameters
+    ----------
+    p : float
+        Probability of zeroing an element, in [0, 1].
+    inplace : bool
+        Accepted for PyTorch compatibility; a new tensor is always returned.
+    seed : int or None
+        Seed of the backend generator the masks are drawn from: the same seed gives the same
+        sequence of masks.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x)
+        if not self.training or self.p == 0.0:
+            return x
+        return dropout(x, self.p, True, generator=self.generator(x.backend))
+
+
+class Dropout2d(_DropoutBase):
+    """Zero whole channels of x (N, C, H, W) or (C, H, W) with probability ``p``; scale the rest.
+
+    Arguments as `Dropout`; identity in eval mode.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, ndim=(3, 4))
+        if not self.training or self.p == 0.0:
+            return x
+        return dropout2d(x, self.p, True, generator=self.generator(x.backend))

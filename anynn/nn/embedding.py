@@ -1,0 +1,62 @@
+"""`Embedding`: a lookup table of learned vectors indexed by integers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import init
+from ..autograd.tensor import Tensor
+from ..functional.embedding import Embedding as EmbeddingFunction
+from ..functional.embedding import check_indices
+from .linear import new_parameter
+from .module import Module
+
+
+class Embedding(Module):
+    """Rows of ``weight`` picked by integer indices: indices (*) → (*, embedding_dim).
+
+    Parameters
+    ----------
+    num_embeddings : int
+        Size of the table (valid indices are 0 .. num_embeddings - 1).
+    embedding_dim : int
+        Length of each vector.
+    padding_idx : int or None
+        A row that stays zero at initialisation and receives no gradient (negative counts from the end).
+    backend, dtype, seed :
+        Where the weight lives (default backend, float32) and the seed of its initial draw.
+
+    ``weight`` (num_embeddings, embedding_dim) is drawn from N(0, 1) as in PyTorch.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
+                                 f"got {padding_idx}")
+            padding_idx = padding_idx % num_embeddings
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = padding_idx
+        self.weight = new_parameter((num_embeddings, embedding_dim), backend, dtype)
+        self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        init.normal_(self.weight, 0.0, 1.0, generator=rng)
+        if self.padding_idx is not None:
+            xp, data = self.weight.backend.xp, self.weight.data
+            rows = xp.arange(self.num_embeddings, device=self.weight.backend.device)
+            self.weight.data = xp.where((rows == self.padding_idx)[:, None], xp.zeros_like(data), data)
+
+    def forward(self, indices: Tensor) -> Tensor:
+        """indices: integer Tensor (*) → (*, embedding_dim)."""
+        check_indices("Embedding", indices, self.weight)
+        return EmbeddingFunction.apply(self.weight, indices, padding_idx=self.padding_idx)
+
+    def extra_repr(self) -> str:
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"

@@ -1,0 +1,271 @@
+"""Normalisation layers: `BatchNorm1d`, `BatchNorm2d`, `LayerNorm`, `GroupNorm`, `RMSNorm`.
+
+PyTorch's constructor arguments, parameter and buffer names (``weight``, ``bias``, ``running_mean``,
+``running_var``, ``num_batches_tracked``) and shapes, so state dicts move between the two.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import init
+from ..autograd.tensor import Tensor
+from ..backend import BackendMismatch, dtype_name, get_backend
+from ..functional.norm import batch_norm, group_norm, layer_norm, rms_norm
+from .linear import new_parameter
+from .module import Module
+from .validate import check_input
+
+
+def _buffer(shape: tuple[int, ...], backend: Any, dtype: Any) -> Tensor:
+    be = get_backend(backend)
+    # Tensor._make keeps the dtype: Tensor(...) would treat a NumPy float64 array as host data (float32)
+    return Tensor._make(be.xp.zeros(shape, dtype=be.dtype(dtype), device=be.device), be, None, 0)
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+class _BatchNorm(Module):
+    """Shared body of `BatchNorm1d`/`BatchNorm2d`: statistics per channel (axis 1)."""
+
+    ranks: tuple[int, ...] = ()
+    layout: str = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, backend: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        float_dtype = dtype or "float32"
+        self.weight = new_parameter((num_features,), backend, dtype) if affine else None
+        self.bias = new_parameter((num_features,), backend, dtype) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", _buffer((num_features,), backend, float_dtype))
+            self.register_buffer("running_var", _buffer((num_features,), backend, float_dtype))
+            self.register_buffer("num_batches_tracked", _buffer((), backend, "int64"))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self._reset_own_parameters(None)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches seen."""
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            # rebuilt with xp, not init.zeros_: a host round trip turns 0-d arrays into 1-d on some backends
+            counter = self.num_batches_tracked
+            counter.data = counter.backend.xp.zeros((), dtype=counter.dtype, device=counter.backend.device)
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (N, C) / (N, C, L) for `BatchNorm1d`, (N, C, H, W) for `BatchNorm2d` → same shape."""
+        name = type(self).__name__
+        check_input(self, x, ndim=self.ranks)
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input of shape {self.layout} with C={self.num_features} "
+                             f"channels, got shape {x.shape}")
+        if self.running_mean is not None and x.backend != self.running_mean.backend:
+            raise BackendMismatch(f"{name}: input is on backend {x.backend.key!r} but the layer's buffers are on "
+                                  f"{self.running_mean.backend.key!r}; move one with .to(...)")
+        if self.running_mean is not None and x.dtype != self.running_mean.dtype:
+            raise TypeError(f"{name}: expected input dtype {dtype_name(self.running_mean.dtype)} (the layer's), "
+                            f"got {dtype_name(x.dtype)}; cast with x.astype(...) or model.to(dtype=...)")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        use_batch_stats = self.training or self.running_mean is None
+        if use_batch_stats and x.size // x.shape[1] <= 1:
+            raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of "
+                             f"shape {x.shape}")
+        tracked = not self.training or self.track_running_stats
+        return batch_norm(x, self.running_mean if tracked else None, self.running_var if tracked else None,
+                          self.weight, self.bias, use_batch_stats, factor, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation over (N, C) or (N, C, L) inputs, per channel C.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float
+        Added to the variance for stability.
+    momentum : float or None
+        Weight of the new batch in the running statistics; ``None`` keeps a cumulative average.
+    affine : bool
+        Learn ``weight`` (C,) (ones) and ``bias`` (C,) (zeros).
+    track_running_stats : bool
+        Keep ``running_mean``/``running_var``/``num_batches_tracked`` buffers and use them in eval
+        mode; without them, batch statistics are used in both modes.
+    backend, dtype :
+        Where the parameters and buffers live (default backend, float32).
+    """
+
+    ranks = (2, 3)
+    layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation over (N, C, H, W) inputs, per channel C. Arguments as `BatchNorm1d`."""
+
+    ranks = (4,)
+    layout = "(N, C, H, W)"
+
+
+def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    if isinstance(normalized_shape, int):
+        return (normalized_shape,)
+    return tuple(int(n) for n in normalized_shape)
+
+
+def _check_trailing(layer: Module, x: Tensor, shape: tuple[int, ...]) -> None:
+    check_input(layer, x)
+    if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
+        raise ValueError(f"{type(layer).__name__}: expected input of shape (*, {_shape_text(shape)[1:-1]}), "
+                         f"got shape {x.shape}")
+
+
+class LayerNorm(Module):
+    """Normalise over the last ``len(normalized_shape)`` axes: x (*, *normalized_shape) → same shape.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        The trailing shape normalised over.
+    eps : float
+        Added to the variance for stability.
+    elementwise_affine : bool
+        Learn ``weight`` (normalized_shape) (ones) and, if ``bias``, ``bias`` (normalized_shape) (zeros).
+    bias : bool
+        Learn the additive bias (only with ``elementwise_affine``).
+    backend, dtype :
+        Where the parameters live (default backend, float32).
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, backend: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.normalized_shape = _as_shape(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        self.weight = new_parameter(self.normalized_shape, backend, dtype) if elementwise_affine else None
+        self.bias = new_parameter(self.normalized_shape, backend, dtype) if elementwise_affine and bias else None
+        self._reset_own_parameters(None)
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_trailing(self, x, self.normalized_shape)
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Normalise x (N, C, *) within ``num_groups`` groups of channels → same shape.
+
+    Parameters
+    ----------
+    num_groups : int
+        Number of groups; must divide ``num_channels``.
+    num_channels : int
+        C, the number of channels.
+    eps : float
+        Added to the variance for stability.
+    affine : bool
+        Learn per-channel ``weight`` (C,) (ones) and ``bias`` (C,) (zeros).
+    backend, dtype :
+        Where the parameters live (default backend, float32).
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 backend: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        self.weight = new_parameter((num_channels,), backend, dtype) if affine else None
+        self.bias = new_parameter((num_channels,), backend, dtype) if affine else None
+        self._reset_own_parameters(None)
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm: expected input of shape (N, C, *) with C={self.num_channels} "
+                             f"channels, got shape {x.shape}")
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` axes → same shape.
+
+    ``y = x / sqrt(mean(x^2) + eps) * weight``.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        The trailing shape normalised over.
+    eps : float or None
+        Added to the mean square; ``None`` uses the machine epsilon of the input's dtype (as PyTorch).
+    elementwise_affine : bool
+        Learn ``weight`` (normalized_shape) (ones).
+    backend, dtype :
+        Where the parameters live (default backend, float32).
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
+                 elementwise_affine: bool = True, backend: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.normalized_shape = _as_shape(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        self.weight = new_parameter(self.normalized_shape, backend, dtype) if elementwise_affine else None
+        self._reset_own_parameters(None)
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_trailing(self, x, self.normalized_shape)
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -1,0 +1,100 @@
+"""Embedding: lookup and scatter-add backward (duplicates, padding) against PyTorch; init; errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from anynn.autograd.tensor import Tensor
+from anynn.functional.embedding import embedding
+from anynn.nn.embedding import Embedding
+
+from .helpers import check_gradients, make
+
+def _indices(backend, array: np.ndarray) -> Tensor:
+    """An index Tensor; 0-d ones are built natively (a host round trip makes them 1-d, see report)."""
+    array = np.asarray(array)
+    if array.ndim:
+        return make(backend, array)
+    return Tensor._make(backend.xp.asarray(int(array), device=backend.device), backend, None, 0)
+
+
+INDICES = np.array([[1, 2, 1], [4, 1, 0]])  # 1 repeats: its gradient rows must add up
+
+
+def test_grad_check_with_duplicates(backend, rng):
+    check_gradients(backend, lambda w, i: embedding(i, w), rng.standard_normal((5, 2)), INDICES)
+    # (padding_idx is left out here on purpose: its row's zero gradient is a rule, not a derivative)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("padding_idx", [None, 1, -1])
+@pytest.mark.parametrize("index_shape", [(), (7,), (2, 3, 4)])
+def test_matches_torch(backend, rng, dtype, padding_idx, index_shape):
+    tol = dict(rtol=1e-5, atol=1e-7) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+    theirs = torch.nn.Embedding(6, 3, padding_idx=padding_idx).to(getattr(torch, dtype))
+    ours = Embedding(6, 3, padding_idx=padding_idx, backend=backend, dtype=dtype)
+    ours.load_state_dict({"weight": theirs.weight.detach().numpy()})
+    indices = rng.integers(0, 6, index_shape)
+    out = ours(_indices(backend, indices))
+    ref = theirs(torch.tensor(indices))
+    assert out.shape == tuple(ref.shape) == index_shape + (3,)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **tol)
+    weights = rng.standard_normal(index_shape + (3,)).astype(dtype)
+    (out * make(backend, weights)).sum().backward()
+    (ref * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), **tol)
+
+
+def test_repeated_indices_accumulate(backend):
+    layer = Embedding(3, 2, backend=backend)
+    out = layer(make(backend, np.array([2, 2, 2, 0])))
+    out.sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), [[1, 1], [0, 0], [3, 3]])
+
+
+def test_int32_indices(backend):
+    layer = Embedding(4, 2, backend=backend)
+    out = layer(make(backend, np.array([3, 0, 3], np.int32)))
+    np.testing.assert_array_equal(out.numpy(), layer.weight.numpy()[[3, 0, 3]])
+    out.sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy()[:, 0], [1, 0, 0, 2])
+
+
+def test_init_is_standard_normal_with_zero_padding_row(backend):
+    layer = Embedding(400, 50, padding_idx=3, backend=backend, seed=0)
+    weight = layer.weight.numpy()
+    np.testing.assert_array_equal(weight[3], 0.0)
+    assert abs(weight.mean()) < 0.02 and abs(weight.std() - 1.0) < 0.02
+    same = Embedding(400, 50, padding_idx=3, backend="numpy", seed=0).weight.numpy()
+    np.testing.assert_array_equal(weight, same)  # one seed, one start, on every backend
+    assert list(layer.state_dict()) == list(torch.nn.Embedding(4, 2).state_dict()) == ["weight"]
+
+
+def test_padding_row_gets_no_gradient(backend):
+    layer = Embedding(4, 2, padding_idx=0, backend=backend)
+    layer(make(backend, np.array([[0, 1], [0, 0]]))).sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), [[0, 0], [1, 1], [0, 0], [0, 0]])
+
+
+@pytest.mark.parametrize("bad", [5, -1])
+def test_out_of_range_index_raises(backend, bad):
+    layer = Embedding(5, 2, backend=backend)
+    with pytest.raises(IndexError, match=rf"Embedding: index {bad} is out of range for 5 embeddings"):
+        layer(make(backend, np.array([[0, bad]])))
+    with pytest.raises(IndexError, match=rf"embedding: index {bad} is out of range"):
+        embedding(make(backend, np.array([bad, 1])), layer.weight)
+
+
+def test_other_errors():
+    layer = Embedding(5, 2)
+    with pytest.raises(TypeError, match="Embedding: expected integer indices .* got dtype float32"):
+        layer(make("numpy", np.array([1.0], np.float32)))
+    with pytest.raises(TypeError, match="Embedding: expected an integer anynn Tensor"):
+        layer(np.array([1]))
+    with pytest.raises(ValueError, match="Embedding: padding_idx must be within"):
+        Embedding(5, 2, padding_idx=5)
+    with pytest.raises(ValueError, match="BackendMismatch|backend"):
+        layer(make("torch", np.array([1])))
+    assert layer(make("numpy", np.zeros((0, 3), np.int64))).shape == (0, 3, 2)

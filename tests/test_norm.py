@@ -1,0 +1,202 @@
+"""Normalisation: gradient checks, PyTorch oracle (train and eval), running statistics, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from anynn.functional.norm import batch_norm, group_norm, layer_norm, rms_norm
+from anynn.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
+
+from .helpers import check_gradients, compare_module_with_torch, copy_torch_weights, make
+
+TOLERANCES = {"float64": dict(rtol=1e-5, atol=1e-7), "float32": dict(rtol=1e-4, atol=1e-5)}
+
+
+def _randomize(torch_module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Non-trivial affine parameters (PyTorch starts them at ones and zeros)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in torch_module.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=p.dtype) * 0.5 + 1.0)
+    return torch_module
+
+
+# -- gradient checks (float64, tiny shapes) --------------------------------------------------------
+@pytest.mark.parametrize("shape", [(3, 2), (2, 2, 3)])
+def test_grad_check_batch_norm_train(backend, rng, shape):
+    channels = shape[1]
+    check_gradients(backend, lambda x, w, b: batch_norm(x, None, None, w, b, training=True),
+                    rng.standard_normal(shape), rng.standard_normal(channels), rng.standard_normal(channels))
+
+
+def test_grad_check_batch_norm_eval_and_no_affine(backend, rng):
+    mean = make(backend, rng.standard_normal(2))
+    var = make(backend, rng.uniform(0.5, 2.0, 2))
+    check_gradients(backend, lambda x, w, b: batch_norm(x, mean, var, w, b, training=False),
+                    rng.standard_normal((2, 2, 2)), rng.standard_normal(2), rng.standard_normal(2))
+    check_gradients(backend, lambda x: batch_norm(x, None, None, training=True), rng.standard_normal((3, 2)))
+
+
+def test_grad_check_layer_norm(backend, rng):
+    check_gradients(backend, lambda x, w, b: layer_norm(x, (2, 2), w, b),
+                    rng.standard_normal((2, 2, 2)), rng.standard_normal((2, 2)), rng.standard_normal((2, 2)))
+    check_gradients(backend, lambda x: layer_norm(x, 3), rng.standard_normal((2, 3)))
+
+
+def test_grad_check_group_norm(backend, rng):
+    check_gradients(backend, lambda x, w, b: group_norm(x, 2, w, b),
+                    rng.standard_normal((2, 4, 2)), rng.standard_normal(4), rng.standard_normal(4))
+
+
+def test_grad_check_rms_norm(backend, rng):
+    check_gradients(backend, lambda x, w: rms_norm(x, 3, w, eps=1e-6),
+                    rng.standard_normal((2, 3)), rng.standard_normal(3))
+    check_gradients(backend, lambda x: rms_norm(x, (2, 2)), rng.standard_normal((2, 2, 2)))
+
+
+# -- PyTorch oracle: forward, input and parameter gradients ---------------------------------------
+def _batch_norm_cases():
+    return [
+        ("bn1d-2d", BatchNorm1d, torch.nn.BatchNorm1d, dict(num_features=3), (4, 3)),
+        ("bn1d-3d", BatchNorm1d, torch.nn.BatchNorm1d, dict(num_features=3, momentum=None), (2, 3, 4)),
+        ("bn2d", BatchNorm2d, torch.nn.BatchNorm2d, dict(num_features=2, eps=1e-3), (2, 2, 3, 3)),
+        ("bn2d-plain", BatchNorm2d, torch.nn.BatchNorm2d,
+         dict(num_features=2, affine=False, track_running_stats=False), (2, 2, 2, 3)),
+    ]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("case", _batch_norm_cases(), ids=lambda c: c[0])
+def test_batch_norm_matches_torch(backend, rng, case, train, dtype):
+    _, ours, theirs, kwargs, shape = case
+    # built on the backend directly: moving a 0-d buffer through the host makes it 1-d (see report)
+    module, torch_module = ours(**kwargs, backend=backend, dtype=dtype), _randomize(theirs(**kwargs))
+    if torch_module.track_running_stats:  # non-trivial running statistics for eval mode
+        with torch.no_grad():
+            for _ in range(2):
+                torch_module(torch.tensor(rng.standard_normal(shape) * 2.0 + 0.5, dtype=torch.float32))
+    module.train(train)
+    torch_module.train(train)
+    x = (rng.standard_normal(shape) * 1.5 + 0.3).astype(dtype)
+    compare_module_with_torch(backend, module, torch_module, x, **TOLERANCES[dtype])
+    for name, buf in torch_module.named_buffers():
+        np.testing.assert_allclose(getattr(module, name).numpy(), buf.numpy(), err_msg=name, **TOLERANCES[dtype])
+
+
+def _other_cases():
+    return [
+        ("layernorm", lambda: LayerNorm(4), lambda: torch.nn.LayerNorm(4), (3, 4)),
+        ("layernorm-2d", lambda: LayerNorm((2, 3), eps=1e-3), lambda: torch.nn.LayerNorm((2, 3), eps=1e-3),
+         (2, 2, 3)),
+        ("layernorm-nobias", lambda: LayerNorm(3, bias=False), lambda: torch.nn.LayerNorm(3, bias=False), (2, 2, 3)),
+        ("groupnorm", lambda: GroupNorm(2, 4), lambda: torch.nn.GroupNorm(2, 4), (2, 4, 3)),
+        ("groupnorm-4d", lambda: GroupNorm(3, 3, eps=1e-4), lambda: torch.nn.GroupNorm(3, 3, eps=1e-4),
+         (2, 3, 2, 2)),
+        ("rmsnorm", lambda: RMSNorm(4), lambda: torch.nn.RMSNorm(4), (3, 4)),
+        ("rmsnorm-eps", lambda: RMSNorm((2, 3), eps=1e-5), lambda: torch.nn.RMSNorm((2, 3), eps=1e-5), (2, 2, 3)),
+    ]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", _other_cases(), ids=lambda c: c[0])
+def test_norm_layers_match_torch(backend, rng, case, dtype):
+    _, ours, theirs, shape = case
+    x = (rng.standard_normal(shape) * 2.0 + 0.5).astype(dtype)
+    compare_module_with_torch(backend, ours(), _randomize(theirs()), x, **TOLERANCES[dtype])
+
+
+@pytest.mark.parametrize("case", [("ln", lambda: LayerNorm(3, elementwise_affine=False),
+                                   lambda: torch.nn.LayerNorm(3, elementwise_affine=False)),
+                                  ("gn", lambda: GroupNorm(1, 3, affine=False),
+                                   lambda: torch.nn.GroupNorm(1, 3, affine=False)),
+                                  ("rms", lambda: RMSNorm(3, elementwise_affine=False),
+                                   lambda: torch.nn.RMSNorm(3, elementwise_affine=False))], ids=lambda c: c[0])
+def test_norm_without_parameters_matches_torch(backend, rng, case):
+    _, ours, theirs = case
+    module = ours()
+    assert list(module.parameters()) == []
+    compare_module_with_torch(backend, module, theirs(), rng.standard_normal((2, 3, 3)), **TOLERANCES["float64"])
+
+
+# -- running statistics ----------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("momentum", [0.1, None])
+@pytest.mark.parametrize("kind", ["1d", "2d"])
+def test_running_statistics_follow_torch(backend, rng, kind, momentum, dtype):
+    ours = (BatchNorm1d if kind == "1d" else BatchNorm2d)(3, momentum=momentum, dtype=dtype, backend=backend)
+    theirs = (torch.nn.BatchNorm1d if kind == "1d" else torch.nn.BatchNorm2d)(3, momentum=momentum)
+    theirs = theirs.to(getattr(torch, dtype))
+    shape = (4, 3, 5) if kind == "1d" else (2, 3, 2, 3)
+    for step in range(3):
+        x = (rng.standard_normal(shape) * (step + 1) + step).astype(dtype)
+        ours(make(backend, x))
+        theirs(torch.tensor(x))
+    tol = TOLERANCES[dtype]
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), **tol)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), **tol)
+    assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == 3
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal(shape).astype(dtype)
+    np.testing.assert_allclose(ours(make(backend, x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), **tol)
+
+
+def test_eval_mode_leaves_running_statistics(backend, rng):
+    bn = BatchNorm1d(2, backend=backend).eval()
+    bn(make(backend, rng.standard_normal((3, 2)).astype("float32")))
+    np.testing.assert_array_equal(bn.running_mean.numpy(), np.zeros(2, np.float32))
+    np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(2, np.float32))
+    assert int(bn.num_batches_tracked) == 0
+
+
+def test_state_dict_names_match_torch():
+    for ours, theirs in [(BatchNorm2d(3), torch.nn.BatchNorm2d(3)), (LayerNorm(3), torch.nn.LayerNorm(3)),
+                         (GroupNorm(1, 3), torch.nn.GroupNorm(1, 3)), (RMSNorm(3), torch.nn.RMSNorm(3)),
+                         (BatchNorm1d(3, track_running_stats=False),
+                          torch.nn.BatchNorm1d(3, track_running_stats=False))]:
+        state = ours.state_dict()
+        assert list(state) == list(theirs.state_dict())
+        for name, value in theirs.state_dict().items():
+            assert state[name].shape == tuple(value.shape), name
+        copy_torch_weights(ours, theirs)
+
+
+# -- errors ----------------------------------------------------------------------------------------
+def test_batch_of_one_in_training_raises(backend):
+    bn = BatchNorm1d(3, backend=backend)
+    x = make(backend, np.ones((1, 3), np.float32))
+    with pytest.raises(ValueError, match=r"BatchNorm1d: expected more than 1 value per channel.*\(1, 3\)"):
+        bn(x)
+    bn.eval()
+    assert bn(x).shape == (1, 3)
+    assert BatchNorm1d(3, backend=backend)(make(backend, np.ones((1, 3, 2), np.float32))).shape == (1, 3, 2)
+
+
+@pytest.mark.parametrize("layer, shape, pattern", [
+    (lambda: BatchNorm1d(3), (2, 3, 4, 4), r"BatchNorm1d: expected 2-D or 3-D input.*\(2, 3, 4, 4\)"),
+    (lambda: BatchNorm1d(3), (2, 4), r"BatchNorm1d: expected input of shape \(N, C\).*C=3.*\(2, 4\)"),
+    (lambda: BatchNorm2d(3), (2, 3, 4), r"BatchNorm2d: expected 4-D input.*\(2, 3, 4\)"),
+    (lambda: BatchNorm2d(3), (2, 2, 4, 4), r"BatchNorm2d: expected input of shape \(N, C, H, W\).*C=3"),
+    (lambda: LayerNorm((2, 3)), (4, 3, 2), r"LayerNorm: expected input of shape \(\*, 2, 3\).*\(4, 3, 2\)"),
+    (lambda: GroupNorm(2, 4), (2, 6, 3), r"GroupNorm: expected input of shape \(N, C, \*\).*C=4.*\(2, 6, 3\)"),
+    (lambda: RMSNorm(5), (2, 4), r"RMSNorm: expected input of shape \(\*, 5\).*\(2, 4\)"),
+])
+def test_wrong_shapes_name_the_layer(layer, shape, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        layer()(make("numpy", np.ones(shape, np.float32)))
+
+
+def test_other_errors():
+    with pytest.raises(ValueError, match=r"GroupNorm: num_channels \(5\) must be divisible by num_groups \(2\)"):
+        GroupNorm(2, 5)
+    with pytest.raises(TypeError, match="BatchNorm2d: expected input dtype float32"):
+        BatchNorm2d(2)(make("numpy", np.ones((2, 2, 2, 2))))
+    with pytest.raises(TypeError, match="BatchNorm1d: expected input dtype float32"):
+        BatchNorm1d(2, affine=False)(make("numpy", np.ones((2, 2))))
+    with pytest.raises(ValueError, match="BatchNorm1d: input is on backend 'torch' but the layer's buffers"):
+        BatchNorm1d(2, affine=False)(make("torch", np.ones((2, 2), np.float32)))
+    with pytest.raises(ValueError, match="running_mean and running_var are needed"):
+        batch_norm(make("numpy", np.ones((2, 2))), None, None, training=False)
