@@ -229,7 +229,7 @@ class GLU(Function):
         if x.shape[axis] % 2:
             raise ValueError(f"GLU: dimension {self.axis} must be even, got size {x.shape[axis]}")
         lead = (slice(None),) * axis
-        self.a, b = x[lead + (slice(0, half),)], x[lead + (slice(half, None),)]
+        self.a, b = x[lead + (slice(0, half), Ellipsis)], x[lead + (slice(half, None), Ellipsis)]
         self.s = Sigmoid.forward(self, xp, b)
         self.axis_ = axis
         return self.a * self.s
@@ -299,6 +299,11 @@ def hardswish(x: Any) -> Any:
 
 
 def prelu(x: Any, weight: Any) -> Any:
+    """PReLU of ``x`` (N, C, ...) with ``weight`` (1,) or (C,) (inputs under 2-D have one channel)."""
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if tuple(weight.shape) not in ((1,), (channels,)):
+        raise ValueError(f"prelu: weight must have shape (1,) or ({channels},) for input {tuple(x.shape)} "
+                         f"with {channels} channels, got {tuple(weight.shape)}")
     return PReLU.apply(x, weight)
 
 

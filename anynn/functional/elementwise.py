@@ -81,6 +81,10 @@ class Pow(Function):
 
     def backward(self, xp: Any, g: Any) -> Any:
         p = self.exponent
+        if p == 0:  # d/da a^0 = 0, also at a = 0 where a^(p-1) is inf
+            return xp.zeros_like(g)
+        if p == 1:
+            return g
         if p == 2:
             return g * (2.0 * self.a)
         return g * (p * self.a ** (p - 1))

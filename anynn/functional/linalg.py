@@ -17,13 +17,15 @@ class MatMul(Function):
 
     def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
         a, b = self.a, self.b
+        ga, gb = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:  # dot product: g is 0-d
+            return (g * b if ga else None), (g * a if gb else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         if a.ndim == 1:
             g = xp.expand_dims(g, axis=-2)
         if b.ndim == 1:
             g = xp.expand_dims(g, axis=-1)
-        ga, gb = self.needs_input_grad
         grad_a = grad_b = None
         if ga:
             grad_a = sum_to_shape(xp, g @ b2.mT, tuple(a2.shape))

@@ -84,9 +84,9 @@ class BinaryCrossEntropy(_Reduced):
 
     def elementwise(self, xp: Any, p: Any, y: Any, weight: Any = None) -> Any:
         self.p, self.y, self.weight = p, y, weight
-        log_p = xp.clip(xp.log(p), -100.0, None)
-        log_q = xp.clip(xp.log1p(-p), -100.0, None)
-        losses = -(y * log_p + (1.0 - y) * log_q)
+        self.log_p = _clamped_log(xp, p, xp.log, p > 0.0, 1.0)
+        self.log_q = _clamped_log(xp, -p, xp.log1p, p < 1.0, 0.0)
+        losses = -(y * self.log_p + (1.0 - y) * self.log_q)
         return losses * weight if weight is not None else losses
 
     def grad(self, xp: Any, g: Any) -> tuple[Any, ...]:
@@ -97,10 +97,20 @@ class BinaryCrossEntropy(_Reduced):
             grad = grad * self.weight
         grad_y = None
         if self.needs_input_grad[1]:
-            grad_y = g * (xp.clip(xp.log1p(-p), -100.0, None) - xp.clip(xp.log(p), -100.0, None))
+            grad_y = g * (self.log_q - self.log_p)
             if self.weight is not None:
                 grad_y = grad_y * self.weight
         return grad, grad_y, None
+
+
+def _clamped_log(xp: Any, x: Any, log: Any, defined: Any, harmless: float) -> Any:
+    """``log(x)`` clamped below at -100 (as PyTorch's BCE), never evaluated where it is -inf.
+
+    ``defined`` marks where ``log(x)`` is finite; elsewhere the result is -100 and ``log`` sees
+    ``harmless`` instead, so NumPy raises no divide-by-zero warning.
+    """
+    safe = xp.where(defined, x, xp.full_like(x, harmless))
+    return xp.where(defined, xp.clip(log(safe), -100.0, None), xp.full_like(x, -100.0))
 
 
 class BinaryCrossEntropyWithLogits(_Reduced):
@@ -300,9 +310,7 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
     squeeze = input.ndim == 1
     C = input.shape[0] if squeeze else input.shape[1]
     if integer:
-        expected = input.shape[1:] if squeeze else (input.shape[0],) + tuple(input.shape[2:])
-        if squeeze:
-            expected = ()
+        expected = () if squeeze else (input.shape[0],) + tuple(input.shape[2:])
         if tuple(target_data.shape) != tuple(expected):
             raise ValueError(f"{name}: class-index target must have shape {tuple(expected)} for input "
                              f"{tuple(input.shape)}, got {tuple(target_data.shape)}")
@@ -320,9 +328,7 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
         raise ValueError(f"{name}: weight must have shape ({C},), got {tuple(weight_data.shape)}")
     # bring classes to the last axis and flatten to rows
     if squeeze:
-        rows, row_target = reshape(input, (1, C)), xp.reshape(target_data, (1,) + tuple(target_data.shape[1:]))
-        if not integer:
-            row_target = xp.reshape(target_data, (1, C))
+        rows, row_target = reshape(input, (1, C)), xp.reshape(target_data, (1,) if integer else (1, C))
     elif input.ndim == 2:
         rows, row_target = input, target_data
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.function import Function
-from ..backend import op
+from ..backend import BackendMismatch, op
 
 
 class Reshape(Function):
@@ -39,15 +39,22 @@ class GetItem(Function):
 
     def forward(self, xp: Any, a: Any) -> Any:
         self.shape = tuple(a.shape)
-        self.dtype = a.dtype
-        self.device = getattr(a, "device", None)
-        return a[self.index]
+        index = self.index if isinstance(self.index, tuple) else (self.index,)
+        if not any(i is Ellipsis for i in index):
+            index = index + (Ellipsis,)  # the standard wants every axis named; `...` names the rest
+        self.index = index
+        return a[index]
 
     def backward(self, xp: Any, g: Any) -> Any:
         from array_api_compat import device
 
         out = xp.zeros(self.shape, dtype=g.dtype, device=device(g))
-        out[self.index] = g
+        # the standard's setitem takes no None: drop the new axes from the index and from g
+        index = self.index
+        if any(i is None for i in index):
+            index = tuple(i for i in index if i is not None)
+            g = xp.reshape(g, tuple(out[index].shape))
+        out[index] = g
         return out
 
 
@@ -94,7 +101,7 @@ class Stack(Function):
 
     def backward(self, xp: Any, g: Any) -> tuple[Any, ...]:
         lead = (slice(None),) * (self.axis % g.ndim)
-        return tuple(g[lead + (i,)] for i in range(g.shape[self.axis]))
+        return tuple(g[lead + (i, Ellipsis)] for i in range(g.shape[self.axis]))
 
 
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
@@ -114,6 +121,8 @@ def transpose(x: Any, axis0: int = -2, axis1: int = -1) -> Any:
 
 def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
     shape = x.shape
+    if not shape:
+        return Reshape.apply(x, shape=(1,))
     start = start_dim % len(shape)
     end = end_dim % len(shape)
     merged = 1
@@ -131,8 +140,23 @@ def stack(tensors: list[Any], axis: int = 0) -> Any:
 
 
 def take_rows(x: Any, indices: Any) -> Any:
-    """``x[indices]`` along axis 0 with an integer Tensor/array of any shape."""
+    """``x[indices]`` along axis 0 with an integer Tensor/array of any shape; repeated rows add gradients.
+
+    x: (R, ...), indices: (...) of integers in [0, R) → (*indices.shape, ...).
+    """
     from ..autograd.tensor import Tensor
 
-    idx = indices.data if isinstance(indices, Tensor) else indices
+    if isinstance(indices, Tensor):
+        if indices.backend != x.backend:
+            raise BackendMismatch(f"take_rows: indices live on backend {indices.backend.key!r}, the tensor on "
+                                  f"{x.backend.key!r}; move them with .to({x.backend.key!r})")
+        idx = indices.data
+    elif x.backend.is_native(indices):
+        idx = indices
+    else:
+        raise BackendMismatch(f"take_rows: indices must be a Tensor or a native array of backend {x.backend.key!r}, "
+                              f"got {type(indices).__module__}.{type(indices).__name__}")
+    if not x.backend.xp.isdtype(idx.dtype, "integral"):
+        raise TypeError(f"take_rows: indices must be integers, got {idx.dtype}; boolean masks are not supported "
+                        "(use anynn.functional.where)")
     return Take.apply(x, idx)

@@ -6,18 +6,27 @@ here, so they are attached when ``anynn.functional`` is imported (``import anynn
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..backend import BackendMismatch
+from ..backend import BackendMismatch, host_array
 from . import activation, elementwise, linalg, reduce, shape
 from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 
 
 def _operand(self: Tensor, other: Any) -> Any:
-    """Accept Tensors and Python numbers as they are; a native array of our backend becomes a Tensor."""
-    if isinstance(other, (Tensor, int, float, bool)):
+    """Accept Tensors and Python numbers as they are; a native array of our backend becomes a Tensor.
+
+    NumPy scalars (``np.float64``, ``np.float32``, ``np.int64``...) become plain Python numbers: kept
+    as they are, ``np.float64`` would promote float32 arrays to float64, and strict libraries refuse them.
+    """
+    if isinstance(other, (Tensor, bool)):
         return other
+    if isinstance(other, numbers.Integral):
+        return int(other)
+    if isinstance(other, numbers.Real):
+        return float(other)
     if self.backend.is_native(other):
         return Tensor._make(other, self.backend, None, 0)
     raise BackendMismatch(
@@ -35,9 +44,10 @@ def _binary(cls: Any, reflected: bool = False) -> Any:
 
 
 def _pow(self: Tensor, exponent: Any) -> Any:
+    exponent = _operand(self, exponent)
     if isinstance(exponent, (int, float)):
         return Pow.apply(self, exponent=exponent)
-    return PowTensor.apply(self, _operand(self, exponent))
+    return PowTensor.apply(self, exponent)
 
 
 def _rpow(self: Tensor, base: Any) -> Any:
@@ -58,6 +68,11 @@ def _compare(name: str) -> Any:
 
 
 def _getitem(self: Tensor, index: Any) -> Any:
+    """Basic indexing, or rows ``x[indices]`` for integer indices (a Tensor, native array or list)."""
+    if isinstance(index, numbers.Integral) and not isinstance(index, bool):
+        index = int(index)  # np.int64 too
+    elif isinstance(index, list):
+        index = self.backend.from_host(host_array(index))
     if isinstance(index, Tensor) or (hasattr(index, "dtype") and hasattr(index, "shape")):
         return shape.take_rows(self, index)
     return shape.GetItem.apply(self, index=index)

@@ -1,0 +1,217 @@
+"""Scaled dot-product attention as one fused primitive (forward and hand-written backward).
+
+``softmax(q @ k.mT * scale + mask) @ v`` over the last two axes, with PyTorch's masking rules:
+a boolean ``attn_mask`` marks with True the keys that *take part*; a floating one is *added* to
+the scores; ``is_causal`` lets query ``i`` see keys ``j <= i`` (top-left aligned, as PyTorch).
+
+Fully masked rows (a query that may see no key at all) give all-zero attention weights, so a zero
+output row and zero gradients, never NaN. This is what ``torch.nn.functional.scaled_dot_product_attention``
+does since PyTorch 2.5 ("safe softmax"); PyTorch's ``nn.MultiheadAttention`` with ``need_weights=True``
+still gives NaN there, anynn's gives zeros as well.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from array_api_compat import device as device_of
+
+from ..autograd.function import Function
+from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor
+from ..backend import dtype_name
+
+_NEG_INF = -math.inf
+
+
+class ScaledDotProductAttention(Function):
+    """``(out, weights) = attention(q, k, v, mask)``; only ``out`` unless ``return_weights``.
+
+    q: (..., L, E), k: (..., S, E), v: (..., S, Ev), mask: None, bool or float, broadcastable to
+    (..., L, S). ``keep`` is the dropout keep-mask (bool, shape of the weights) or None.
+    """
+
+    scale: float
+    causal: bool
+    dropout_p: float
+    keep: Any
+    return_weights: bool
+
+    def forward(self, xp: Any, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
+        self.q, self.k, self.v = q, k, v
+        self.mask_shape = None if mask is None else tuple(mask.shape)
+        scores = (q @ xp.matrix_transpose(k)) * self.scale
+        allowed = None
+        if self.causal:
+            dev = device_of(q)
+            rows = xp.arange(q.shape[-2], device=dev)
+            cols = xp.arange(k.shape[-2], device=dev)
+            allowed = xp.reshape(rows, (-1, 1)) >= xp.reshape(cols, (1, -1))
+        if mask is not None:
+            if mask.dtype == xp.bool:
+                allowed = mask if allowed is None else xp.logical_and(allowed, mask)
+            else:
+                scores = scores + mask
+        if allowed is not None:
+            scores = xp.where(allowed, scores, xp.full_like(scores, _NEG_INF))
+        top = xp.max(scores, axis=-1, keepdims=True)
+        # a row with no allowed key has max -inf: shift by 0 instead, so exp gives 0, not NaN
+        top = xp.where(top == _NEG_INF, xp.zeros_like(top), top)
+        e = xp.exp(scores - top)
+        total = xp.sum(e, axis=-1, keepdims=True)
+        total = xp.where(total == 0.0, xp.ones_like(total), total)
+        self.weights = e / total
+        dropped = self.weights
+        if self.keep is not None:
+            dropped = xp.where(self.keep, dropped * (1.0 / (1.0 - self.dropout_p)), xp.zeros_like(dropped))
+        self.dropped = dropped
+        out = dropped @ v
+        return (out, dropped) if self.return_weights else out
+
+    def backward(self, xp: Any, g_out: Any, g_weights: Any = None) -> tuple[Any, Any, Any, Any]:
+        q, k, v = self.q, self.k, self.v
+        need_q, need_k, need_v, need_mask = self.needs_input_grad
+        grad_v = None
+        grad_dropped = g_weights
+        if g_out is not None:
+            if need_v:
+                grad_v = sum_to_shape(xp, xp.matrix_transpose(self.dropped) @ g_out, tuple(v.shape))
+            from_out = g_out @ xp.matrix_transpose(v)
+            grad_dropped = from_out if grad_dropped is None else grad_dropped + from_out
+        if not (need_q or need_k or need_mask) or grad_dropped is None:
+            return None, None, grad_v, None
+        grad_weights = grad_dropped
+        if self.keep is not None:
+            grad_weights = xp.where(self.keep, grad_dropped * (1.0 / (1.0 - self.dropout_p)),
+                                    xp.zeros_like(grad_dropped))
+        p = self.weights
+        # softmax backward; masked entries have p == 0, so they get no gradient
+        grad_scores = p * (grad_weights - xp.sum(grad_weights * p, axis=-1, keepdims=True))
+        grad_mask = sum_to_shape(xp, grad_scores, self.mask_shape) if need_mask else None
+        grad_scores = grad_scores * self.scale
+        grad_q = sum_to_shape(xp, grad_scores @ k, tuple(q.shape)) if need_q else None
+        grad_k = sum_to_shape(xp, xp.matrix_transpose(grad_scores) @ q, tuple(k.shape)) if need_k else None
+        return grad_q, grad_k, grad_v, grad_mask
+
+
+def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """NumPy broadcasting of two shapes, or None when they do not broadcast."""
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        x = a[-i] if i <= len(a) else 1
+        y = b[-i] if i <= len(b) else 1
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(max(x, y) if 1 in (x, y) else x)
+    return tuple(reversed(out))
+
+
+def _as_mask(mask: Any, like: Tensor, where: str) -> Tensor:
+    """``mask`` as a Tensor on ``like``'s backend: bool stays bool, floats take ``like``'s dtype."""
+    if not isinstance(mask, Tensor):
+        kind = dtype_name(mask.dtype) if hasattr(mask, "dtype") else ""
+        dtype = "bool" if kind == "bool" else dtype_name(like.dtype)
+        return Tensor(mask, backend=like.backend, dtype=dtype)
+    kind = dtype_name(mask.dtype)
+    if kind != "bool" and mask.dtype != like.dtype:
+        raise TypeError(f"{where}: a floating attn_mask must have the query's dtype {dtype_name(like.dtype)}, "
+                        f"got {kind}")
+    return mask
+
+
+def _dropout_keep(backend: Any, shape: tuple[int, ...], dtype: Any, p: float, generator: Any) -> Any:
+    """A bool array of ``shape``, True with probability ``1 - p``, drawn on the backend's device.
+
+    Without ``generator`` a fresh device generator is seeded from anynn's host generator, so
+    ``anynn.manual_seed`` makes attention dropout reproducible.
+    """
+    from ..init import default_generator
+
+    if generator is None:
+        generator = backend.rng(int(default_generator().integers(2**63 - 1)))
+    elif isinstance(generator, int):
+        generator = backend.rng(generator)
+    return generator.uniform(shape, dtype) >= p
+
+
+def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropout_p: float, is_causal: bool,
+               scale: float | None, return_weights: bool, generator: Any = None) -> Any:
+    where = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{where}: {name} must be an anynn Tensor, got {type(t).__name__}")
+        if t.ndim < 2:
+            raise ValueError(f"{where}: {name} must be at least 2-D (..., length, features), got shape {t.shape}")
+    q_shape, k_shape, v_shape = tuple(query.shape), tuple(key.shape), tuple(value.shape)
+    if k_shape[-1] != q_shape[-1]:
+        raise ValueError(f"{where}: key must have the query's embedding size {q_shape[-1]} in the last "
+                         f"dimension, got key shape {k_shape} for query shape {q_shape}")
+    if v_shape[-2] != k_shape[-2]:
+        raise ValueError(f"{where}: value must have the key's length {k_shape[-2]} in dimension -2, "
+                         f"got value shape {v_shape} for key shape {k_shape}")
+    batch = _broadcast_shape(q_shape[:-2], k_shape[:-2])
+    batch = None if batch is None else _broadcast_shape(batch, v_shape[:-2])
+    if batch is None:
+        raise ValueError(f"{where}: batch dimensions of query {q_shape}, key {k_shape} and value {v_shape} "
+                         "do not broadcast")
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"{where}: dropout_p must be in [0, 1), got {dropout_p}")
+    scores_shape = batch + (q_shape[-2], k_shape[-2])
+    if attn_mask is not None:
+        if is_causal:
+            raise ValueError(f"{where}: give either attn_mask or is_causal=True, not both")
+        attn_mask = _as_mask(attn_mask, query, where)
+        if _broadcast_shape(tuple(attn_mask.shape), scores_shape) != scores_shape:
+            raise ValueError(f"{where}: attn_mask of shape {tuple(attn_mask.shape)} does not broadcast to the "
+                             f"attention scores' shape (..., L, S) = {scores_shape}")
+    if scale is None:
+        scale = 1.0 / math.sqrt(q_shape[-1])
+    keep = None
+    if dropout_p > 0.0:
+        keep = _dropout_keep(query.backend, scores_shape, query.data.dtype, dropout_p, generator)
+    return ScaledDotProductAttention.apply(query, key, value, attn_mask, scale=float(scale), causal=bool(is_causal),
+                                           dropout_p=float(dropout_p), keep=keep, return_weights=return_weights)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 generator: Any = None) -> Tensor:
+    """Attention ``softmax(query @ key.mT * scale + mask) @ value``, as ``torch.nn.functional``'s.
+
+    Parameters
+    ----------
+    query : Tensor (..., L, E)
+    key : Tensor (..., S, E)
+    value : Tensor (..., S, Ev)
+        Batch dimensions broadcast against each other.
+    attn_mask : Tensor or array, optional
+        Broadcastable to (..., L, S). Boolean: True where the query may attend to the key. Floating:
+        added to the scores (e.g. ``-inf`` to forbid, or a learned bias, which gets a gradient).
+    dropout_p : float
+        Dropout on the attention weights (applied whenever > 0, as in PyTorch: pass 0.0 in eval).
+    is_causal : bool
+        Let query ``i`` attend to keys ``j <= i`` only; excludes ``attn_mask``.
+    scale : float, optional
+        Multiplies the scores; default ``1 / sqrt(E)``.
+    generator : DeviceRNG or int, optional
+        The dropout generator (``backend.rng(seed)``, or a seed for one); by default a new one seeded
+        from anynn's host generator, so ``anynn.manual_seed`` makes the dropout reproducible.
+
+    Returns
+    -------
+    Tensor (..., L, Ev). A query with no allowed key gets a zero row (no NaN; PyTorch >= 2.5 agrees).
+    """
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, False, generator)
+
+
+def scaled_dot_product_attention_with_weights(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any = None,
+                                              dropout_p: float = 0.0, is_causal: bool = False,
+                                              scale: float | None = None,
+                                              generator: Any = None) -> tuple[Tensor, Tensor]:
+    """`scaled_dot_product_attention` that also returns the attention weights (..., L, S).
+
+    The weights are the ones multiplied with ``value`` (after dropout, as PyTorch's
+    ``MultiheadAttention`` returns them) and are differentiable.
+    """
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, True, generator)

@@ -1,0 +1,295 @@
+"""Convolutions as im2col + matmul, one fused primitive each: ``conv1d``, ``conv2d``, ``conv_transpose1d/2d``.
+
+Layouts are PyTorch's: input (N, C_in, H, W), conv weight (C_out, C_in / groups, kh, kw), transposed-conv
+weight (C_in, C_out / groups, kh, kw). The 1-D versions run the 2-D primitive on (N, C, 1, L) views.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..autograd.function import Function
+from .im2col import Pair, fold, output_size, pad2d, pair, unfold
+
+IntOrPair = int | Sequence[int]
+
+
+def _to_4d(x_shape: tuple[int, ...], spatial_dims: int) -> tuple[int, ...]:
+    """(N, C, L) → (N, C, 1, L); unbatched (C, L) / (C, H, W) get N = 1."""
+    if spatial_dims == 1:
+        return (1, x_shape[0], 1, x_shape[1]) if len(x_shape) == 2 else (x_shape[0], x_shape[1], 1, x_shape[2])
+    return (1,) + tuple(x_shape) if len(x_shape) == 3 else tuple(x_shape)
+
+
+def _kernel_4d(w_shape: tuple[int, ...]) -> tuple[int, ...]:
+    return (w_shape[0], w_shape[1], 1, w_shape[2]) if len(w_shape) == 3 else tuple(w_shape)
+
+
+class ConvNd(Function):
+    """Cross-correlation of x (N, C_in, H, W) with weight (C_out, C_in/groups, kh, kw), plus bias (C_out,).
+
+    ``padding`` is (top, bottom, left, right). Forward: columns (N, g, C_in/g * kh * kw, Ho * Wo), one
+    batched matmul with the weight (g, C_out/g, C_in/g * kh * kw). The columns are kept for the weight
+    gradient only when the weight wants one.
+    """
+
+    stride: Pair
+    padding: tuple[int, int, int, int]
+    dilation: Pair
+    groups: int
+    spatial_dims: int
+
+    def forward(self, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        self.x_shape, self.w_shape = tuple(x.shape), tuple(weight.shape)
+        x = xp.reshape(x, _to_4d(self.x_shape, self.spatial_dims))
+        weight = xp.reshape(weight, _kernel_4d(self.w_shape))
+        n, c, h, w = x.shape
+        o, cg, kh, kw = weight.shape
+        g = self.groups
+        top, bottom, left, right = self.padding
+        self.padded = (h + top + bottom, w + left + right)
+        ho = output_size(h, kh, self.stride[0], top + bottom, self.dilation[0])
+        wo = output_size(w, kw, self.stride[1], left + right, self.dilation[1])
+        cols = unfold(self.backend, pad2d(xp, x, self.padding), (kh, kw), self.stride, self.dilation, (ho, wo))
+        cols = xp.reshape(cols, (n, g, cg * kh * kw, ho * wo))
+        w_mat = xp.reshape(weight, (g, o // g, cg * kh * kw))
+        out = xp.reshape(w_mat @ cols, (n, o, ho, wo))
+        if bias is not None:
+            out = out + xp.reshape(bias, (o, 1, 1))
+        self.has_bias = bias is not None
+        self.w_mat = w_mat
+        self.cols = cols if self.needs_input_grad[1] else None
+        self.out_hw = (ho, wo)
+        out_shape = (n, o, wo) if self.spatial_dims == 1 else (n, o, ho, wo)
+        if len(self.x_shape) == self.spatial_dims + 1:  # unbatched input, unbatched output
+            out_shape = out_shape[1:]
+        return xp.reshape(out, out_shape)
+
+    def backward(self, xp: Any, grad: Any) -> tuple[Any, Any, Any]:
+        n, _, h, w = _to_4d(self.x_shape, self.spatial_dims)
+        o, cg, kh, kw = _kernel_4d(self.w_shape)
+        g = self.groups
+        ho, wo = self.out_hw
+        grad = xp.reshape(grad, (n, g, o // g, ho * wo))
+        need_x, need_w = self.needs_input_grad[0], self.needs_input_grad[1]
+        grad_x = grad_w = grad_b = None
+        if need_x:
+            grad_cols = xp.reshape(self.w_mat.mT @ grad, (n, g * cg, kh, kw, ho, wo))
+            grad_padded = fold(xp, grad_cols, self.padded, self.stride, self.dilation)
+            top, left = self.padding[0], self.padding[2]
+            grad_x = xp.reshape(grad_padded[:, :, top:top + h, left:left + w], self.x_shape)
+        if need_w:
+            grad_w = xp.reshape(xp.sum(grad @ self.cols.mT, axis=0), self.w_shape)
+        if self.has_bias and self.needs_input_grad[2]:
+            grad_b = xp.reshape(xp.sum(grad, axis=(0, 3)), (o,))
+        return grad_x, grad_w, grad_b
+
+
+class ConvTransposeNd(Function):
+    """Transposed convolution (the adjoint of `ConvNd` in x): x (N, C_in, H, W), weight (C_in, C_out/g, kh, kw).
+
+    Forward: columns = weightᵀ @ x, then col2im onto the full output and crop ``padding``; the
+    ``output_padding`` rows/columns extend the bottom/right edge. Backward is an ordinary convolution.
+    """
+
+    stride: Pair
+    padding: Pair
+    output_padding: Pair
+    dilation: Pair
+    groups: int
+    spatial_dims: int
+
+    def forward(self, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        self.x_shape, self.w_shape = tuple(x.shape), tuple(weight.shape)
+        x = xp.reshape(x, _to_4d(self.x_shape, self.spatial_dims))
+        weight = xp.reshape(weight, _kernel_4d(self.w_shape))
+        n, c, h, w = x.shape
+        _, og, kh, kw = weight.shape
+        g = self.groups
+        (sh, sw), (dh, dw), (oph, opw) = self.stride, self.dilation, self.output_padding
+        self.full = ((h - 1) * sh + (kh - 1) * dh + 1 + oph, (w - 1) * sw + (kw - 1) * dw + 1 + opw)
+        ph, pw = self.padding
+        ho, wo = self.full[0] - 2 * ph, self.full[1] - 2 * pw
+        x_mat = xp.reshape(x, (n, g, c // g, h * w))
+        w_mat = xp.reshape(weight, (g, c // g, og * kh * kw))
+        cols = xp.reshape(w_mat.mT @ x_mat, (n, g * og, kh, kw, h, w))
+        out = fold(xp, cols, self.full, self.stride, self.dilation)[:, :, ph:ph + ho, pw:pw + wo]
+        if bias is not None:
+            out = out + xp.reshape(bias, (g * og, 1, 1))
+        self.has_bias = bias is not None
+        self.x_mat, self.w_mat = x_mat, w_mat
+        out_shape = (n, g * og, wo) if self.spatial_dims == 1 else (n, g * og, ho, wo)
+        if len(self.x_shape) == self.spatial_dims + 1:
+            out_shape = out_shape[1:]
+        return xp.reshape(out, out_shape)
+
+    def backward(self, xp: Any, grad: Any) -> tuple[Any, Any, Any]:
+        n, c, h, w = _to_4d(self.x_shape, self.spatial_dims)
+        _, og, kh, kw = _kernel_4d(self.w_shape)
+        g = self.groups
+        ph, pw = self.padding
+        fh, fw = self.full
+        grad = xp.reshape(grad, (n, g * og, fh - 2 * ph, fw - 2 * pw))
+        grad_full = pad2d(xp, grad, (ph, ph, pw, pw))
+        cols = unfold(self.backend, grad_full, (kh, kw), self.stride, self.dilation, (h, w))
+        cols = xp.reshape(cols, (n, g, og * kh * kw, h * w))
+        grad_x = grad_w = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_x = xp.reshape(self.w_mat @ cols, self.x_shape)
+        if self.needs_input_grad[1]:
+            grad_w = xp.reshape(xp.sum(self.x_mat @ cols.mT, axis=0), self.w_shape)
+        if self.has_bias and self.needs_input_grad[2]:
+            grad_b = xp.sum(grad, axis=(0, 2, 3))
+        return grad_x, grad_w, grad_b
+
+
+# -- argument handling --------------------------------------------------------------------------
+
+
+def _spatial_args(value: IntOrPair, name: str, fn: str, spatial_dims: int) -> Pair:
+    if spatial_dims == 2:
+        return pair(value, name, fn)
+    if not isinstance(value, int):
+        values = tuple(value)
+        if len(values) != 1 or not isinstance(values[0], int):
+            raise ValueError(f"{fn}: {name} must be an int or a 1-tuple, got {value!r}")
+        value = values[0]
+    return (0 if name in ("padding", "output_padding") else 1, value)
+
+
+def conv_padding(padding: IntOrPair | str, kernel: Pair, stride: Pair, dilation: Pair, fn: str,
+                 spatial_dims: int = 2) -> tuple[int, int, int, int]:
+    """PyTorch's ``padding`` (int, tuple, ``"valid"``, ``"same"``) as (top, bottom, left, right).
+
+    ``"same"`` needs stride 1; an odd total goes one more to the bottom/right, as PyTorch does.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding != "same":
+            raise ValueError(f"{fn}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"{fn}: padding='same' needs stride 1, got stride {stride}")
+        pads = []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            pads += [total // 2, total - total // 2]
+        return (pads[0], pads[1], pads[2], pads[3])
+    ph, pw = _spatial_args(padding, "padding", fn, spatial_dims)
+    if ph < 0 or pw < 0:
+        raise ValueError(f"{fn}: padding must be non-negative, got {padding!r}")
+    return (ph, ph, pw, pw)
+
+
+def _check(fn: str, x: Any, weight: Any, groups: int, spatial_dims: int, transposed: bool) -> None:
+    ranks = (spatial_dims + 1, spatial_dims + 2)
+    if x.ndim not in ranks:
+        raise ValueError(f"{fn}: expected a {ranks[0]}-D (unbatched) or {ranks[1]}-D input, got shape {x.shape}")
+    if weight.ndim != spatial_dims + 2:
+        raise ValueError(f"{fn}: expected a {spatial_dims + 2}-D weight, got shape {weight.shape}")
+    if groups < 1 or weight.shape[0] % groups:
+        raise ValueError(f"{fn}: groups={groups} must be positive and divide weight.shape[0] = {weight.shape[0]}")
+    channels = x.shape[-spatial_dims - 1]
+    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    if channels != expected:
+        raise ValueError(f"{fn}: weight of shape {weight.shape} with groups={groups} expects {expected} input "
+                         f"channels, got input of shape {x.shape}")
+
+
+def _conv(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair | str, dilation: IntOrPair,
+          groups: int, spatial_dims: int, fn: str) -> Any:
+    _check(fn, x, weight, groups, spatial_dims, transposed=False)
+    stride2 = _spatial_args(stride, "stride", fn, spatial_dims)
+    dilation2 = _spatial_args(dilation, "dilation", fn, spatial_dims)
+    kernel = (1, weight.shape[-1]) if spatial_dims == 1 else (weight.shape[-2], weight.shape[-1])
+    pads = conv_padding(padding, kernel, stride2, dilation2, fn, spatial_dims)
+    if min(stride2) < 1 or min(dilation2) < 1:
+        raise ValueError(f"{fn}: stride and dilation must be positive, got {stride!r} and {dilation!r}")
+    size = x.shape[-spatial_dims:]
+    spans = [(k - 1) * d + 1 for k, d in zip(kernel[2 - spatial_dims:], dilation2[2 - spatial_dims:])]
+    totals = [pads[0] + pads[1], pads[2] + pads[3]][2 - spatial_dims:]
+    if any(s + p < span for s, p, span in zip(size, totals, spans)):
+        raise ValueError(f"{fn}: input of shape {x.shape} (padding {totals}) is smaller than the dilated kernel "
+                         f"{tuple(spans)}")
+    params = dict(stride=stride2, padding=pads, dilation=dilation2, groups=groups, spatial_dims=spatial_dims)
+    if bias is None:
+        return ConvNd.apply(x, weight, **params)
+    return ConvNd.apply(x, weight, bias, **params)
+
+
+def conv1d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair | str = 0,
+           dilation: IntOrPair = 1, groups: int = 1) -> Any:
+    """1-D convolution: x (N, C_in, L) or (C_in, L), weight (C_out, C_in/groups, k) → (N, C_out, L_out)."""
+    return _conv(x, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair | str = 0,
+           dilation: IntOrPair = 1, groups: int = 1) -> Any:
+    """2-D convolution (cross-correlation, as PyTorch).
+
+    Parameters
+    ----------
+    x : Tensor (N, C_in, H, W) or (C_in, H, W)
+    weight : Tensor (C_out, C_in / groups, kh, kw)
+    bias : Tensor (C_out,) or None
+    stride, dilation : int or (int, int)
+    padding : int, (int, int), ``"valid"`` or ``"same"``
+    groups : int
+        Split the channels into ``groups`` independent convolutions.
+
+    Returns
+    -------
+    Tensor (N, C_out, H_out, W_out) with ``H_out = (H + 2 p - d (kh - 1) - 1) // s + 1``.
+    """
+    return _conv(x, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair,
+                    output_padding: IntOrPair, groups: int, dilation: IntOrPair, spatial_dims: int,
+                    fn: str) -> Any:
+    _check(fn, x, weight, groups, spatial_dims, transposed=True)
+    stride2 = _spatial_args(stride, "stride", fn, spatial_dims)
+    dilation2 = _spatial_args(dilation, "dilation", fn, spatial_dims)
+    padding2 = _spatial_args(padding, "padding", fn, spatial_dims)
+    output_padding2 = _spatial_args(output_padding, "output_padding", fn, spatial_dims)
+    if min(stride2) < 1 or min(dilation2) < 1 or min(padding2) < 0:
+        raise ValueError(f"{fn}: stride and dilation must be positive and padding non-negative")
+    for op_, s, d in zip(output_padding2, stride2, dilation2):
+        if not 0 <= op_ < max(s, d):
+            raise ValueError(f"{fn}: output_padding {output_padding!r} must be smaller than stride or dilation")
+    kernel = (1, weight.shape[-1]) if spatial_dims == 1 else (weight.shape[-2], weight.shape[-1])
+    size = (1,) * (2 - spatial_dims) + tuple(x.shape[-spatial_dims:])
+    out = [(n - 1) * s - 2 * p + d * (k - 1) + op_ + 1
+           for n, s, p, d, k, op_ in zip(size, stride2, padding2, dilation2, kernel, output_padding2)]
+    if min(out) < 1:
+        raise ValueError(f"{fn}: input of shape {x.shape} gives an empty output {tuple(out)}")
+    params = dict(stride=stride2, padding=padding2, output_padding=output_padding2, dilation=dilation2,
+                  groups=groups, spatial_dims=spatial_dims)
+    if bias is None:
+        return ConvTransposeNd.apply(x, weight, **params)
+    return ConvTransposeNd.apply(x, weight, bias, **params)
+
+
+def conv_transpose1d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
+                     output_padding: IntOrPair = 0, groups: int = 1, dilation: IntOrPair = 1) -> Any:
+    """1-D transposed convolution: x (N, C_in, L), weight (C_in, C_out/groups, k) → (N, C_out, L_out)."""
+    return _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                           "conv_transpose1d")
+
+
+def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
+                     output_padding: IntOrPair = 0, groups: int = 1, dilation: IntOrPair = 1) -> Any:
+    """2-D transposed convolution ("deconvolution"), PyTorch's argument order.
+
+    Parameters
+    ----------
+    x : Tensor (N, C_in, H, W) or (C_in, H, W)
+    weight : Tensor (C_in, C_out / groups, kh, kw)
+    bias : Tensor (C_out,) or None
+
+    Returns
+    -------
+    Tensor (N, C_out, H_out, W_out), ``H_out = (H - 1) s - 2 p + d (kh - 1) + output_padding + 1``.
+    """
+    return _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                           "conv_transpose2d")

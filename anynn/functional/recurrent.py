@@ -1,0 +1,258 @@
+"""Recurrent primitives: one fused node per cell step, and one per whole sequence (BPTT inside).
+
+Gate layouts follow PyTorch: ``weight_ih`` is (G*H, H_in) and ``weight_hh`` is (G*H, H) with the
+gates stacked as ``i, f, g, o`` for the LSTM (G = 4), ``r, z, n`` for the GRU (G = 3, the n-gate
+using ``r * (W_hn h + b_hn)``) and one block for the plain RNN (G = 1, tanh or relu).
+
+The step math is written once (``_step_forward`` / ``_step_backward``); the cell Functions wrap a
+single step, the sequence Functions loop over time with the input projection ``x @ W_ih.T`` done for
+all steps in one matmul, and in backward gather the gate gradients of every step so that the weight
+gradients are again one matmul each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+
+GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+
+
+def _sigmoid(xp: Any, x: Any) -> Any:
+    # the tanh form is stable for any input (no exp overflow) and keeps float32 in float32
+    return 0.5 * xp.tanh(0.5 * x) + 0.5
+
+
+def _step_forward(xp: Any, kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple[Any, Any, tuple[Any, ...]]:
+    """One time step from the input part ``gi`` (N, G*H) and the recurrent part ``gh = h @ W_hh.T (+ b)``.
+
+    For ``rnn_*`` and ``lstm`` the caller may fold both biases into ``gi``; for ``gru`` ``gh`` must
+    carry ``b_hh`` (its n block is multiplied by ``r``). Returns ``(h_new, c_new or None, cache)``.
+    """
+    if kind == "lstm":
+        pre = gi + gh
+        n = h.shape[-1]
+        i = _sigmoid(xp, pre[..., :n])
+        f = _sigmoid(xp, pre[..., n:2 * n])
+        g = xp.tanh(pre[..., 2 * n:3 * n])
+        o = _sigmoid(xp, pre[..., 3 * n:])
+        c_new = f * c + i * g
+        tanh_c = xp.tanh(c_new)
+        return o * tanh_c, c_new, (i, f, g, o, c, tanh_c)
+    if kind == "gru":
+        n = h.shape[-1]
+        r = _sigmoid(xp, gi[..., :n] + gh[..., :n])
+        z = _sigmoid(xp, gi[..., n:2 * n] + gh[..., n:2 * n])
+        hn = gh[..., 2 * n:]
+        cand = xp.tanh(gi[..., 2 * n:] + r * hn)
+        return (1.0 - z) * cand + z * h, None, (r, z, cand, hn, h)
+    pre = gi + gh
+    if kind == "rnn_tanh":
+        h_new = xp.tanh(pre)
+    else:
+        h_new = xp.where(pre > 0, pre, xp.zeros_like(pre))
+    return h_new, None, (h_new,)
+
+
+def _step_backward(xp: Any, kind: str, cache: tuple[Any, ...], dh: Any,
+                   dc: Any) -> tuple[Any, Any, Any, Any]:
+    """Gradients of one step: ``(d gi, d gh, dh_direct, dc_prev)``.
+
+    ``dh_direct`` is the part of dL/dh_prev that does not go through ``W_hh`` (GRU only, else None);
+    the caller adds ``d gh @ W_hh``.
+    """
+    if kind == "lstm":
+        i, f, g, o, c_prev, tanh_c = cache
+        dc = dh * o * (1.0 - tanh_c * tanh_c) if dc is None else dc + dh * o * (1.0 - tanh_c * tanh_c)
+        d_pre = xp.concat([dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g),
+                           dh * tanh_c * o * (1.0 - o)], axis=-1)
+        return d_pre, d_pre, None, dc * f
+    if kind == "gru":
+        r, z, cand, hn, h_prev = cache
+        d_cand = dh * (1.0 - z) * (1.0 - cand * cand)
+        d_r = d_cand * hn * r * (1.0 - r)
+        d_z = dh * (h_prev - cand) * z * (1.0 - z)
+        d_gi = xp.concat([d_r, d_z, d_cand], axis=-1)
+        d_gh = xp.concat([d_r, d_z, d_cand * r], axis=-1)
+        return d_gi, d_gh, dh * z, None
+    (h_new,) = cache
+    if kind == "rnn_tanh":
+        d_pre = dh * (1.0 - h_new * h_new)
+    else:
+        d_pre = xp.where(h_new > 0, dh, xp.zeros_like(dh))
+    return d_pre, d_pre, None, None
+
+
+def _flat(x: Any, xp: Any) -> Any:
+    return x if x.ndim == 2 else xp.reshape(x, (-1, x.shape[-1]))
+
+
+class _Recurrent(Function):
+    """Shared parts: gate bookkeeping and weight gradients from the stacked gate gradients."""
+
+    kind: str
+
+    def _weight_grads(self, xp: Any, x: Any, h_prev: Any, d_gi: Any, d_gh: Any) -> tuple[Any, Any, Any, Any]:
+        """Gradients of (W_ih, W_hh, b_ih, b_hh) from the gate gradients (..., G*H) of every step."""
+        need = self.needs_input_grad
+        d_gi2, d_gh2 = _flat(d_gi, xp), _flat(d_gh, xp)
+        grad_w_ih = d_gi2.mT @ _flat(x, xp) if need[3] else None
+        grad_w_hh = d_gh2.mT @ _flat(h_prev, xp) if need[4] else None
+        grad_b_ih = xp.sum(d_gi2, axis=0) if self.has_bias and need[5] else None
+        grad_b_hh = xp.sum(d_gh2, axis=0) if self.has_bias and need[6] else None
+        return grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+
+    def _projections(self, xp: Any, x: Any, w_ih: Any, b_ih: Any, b_hh: Any) -> tuple[Any, Any]:
+        """``x @ W_ih.T`` plus the biases that can be folded into it, and the bias left for ``gh``."""
+        self.has_bias = b_ih is not None
+        gi = x @ w_ih.mT
+        if b_ih is None:
+            return gi, None
+        if self.kind == "gru":
+            return gi + b_ih, b_hh
+        return gi + (b_ih + b_hh), None
+
+
+class RecurrentCell(_Recurrent):
+    """One step of an RNN/LSTM/GRU cell in one node.
+
+    Inputs ``(x (N, H_in), h (N, H), c (N, H) or None, weight_ih (G*H, H_in), weight_hh (G*H, H),
+    bias_ih (G*H,) or None, bias_hh (G*H,) or None)``; outputs ``h_new`` or ``(h_new, c_new)`` (LSTM).
+    """
+
+    def forward(self, xp: Any, x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
+                b_hh: Any = None) -> Any:
+        gi, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)
+        gh = h @ w_hh.mT
+        if b_gh is not None:
+            gh = gh + b_gh
+        h_new, c_new, self.cache = _step_forward(xp, self.kind, gi, gh, h, c)
+        self.x, self.h, self.w_ih, self.w_hh = x, h, w_ih, w_hh
+        return (h_new, c_new) if self.kind == "lstm" else h_new
+
+    def backward(self, xp: Any, dh: Any, dc: Any = None) -> tuple[Any, ...]:
+        if dh is None:
+            dh = xp.zeros_like(self.h)
+        d_gi, d_gh, dh_direct, dc_prev = _step_backward(xp, self.kind, self.cache, dh, dc)
+        need = self.needs_input_grad
+        grad_x = d_gi @ self.w_ih if need[0] else None
+        grad_h = None
+        if need[1]:
+            grad_h = d_gh @ self.w_hh
+            grad_h = grad_h if dh_direct is None else grad_h + dh_direct
+        weights = self._weight_grads(xp, self.x, self.h, d_gi, d_gh)
+        return (grad_x, grad_h, dc_prev if need[2] else None) + weights
+
+
+class RecurrentSequence(_Recurrent):
+    """One layer, one direction, over a whole time-major sequence in one node (BPTT inside).
+
+    Inputs ``(x (L, N, H_in), h0 (N, H), c0 (N, H) or None, weight_ih, weight_hh, bias_ih, bias_hh)``;
+    outputs ``(out (L, N, H), h_n (N, H))``, plus ``c_n`` for the LSTM. ``reverse=True`` runs from the
+    last step to the first (the backward direction of a bidirectional layer); ``out`` stays in time order.
+    """
+
+    reverse: bool = False
+
+    def forward(self, xp: Any, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
+                b_hh: Any = None) -> tuple[Any, ...]:
+        gi_all, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)
+        steps = range(x.shape[0] - 1, -1, -1) if self.reverse else range(x.shape[0])
+        h, c = h0, c0
+        outs: list[Any] = [None] * x.shape[0]
+        prevs: list[Any] = [None] * x.shape[0]
+        caches: list[Any] = [None] * x.shape[0]
+        for t in steps:
+            gh = h @ w_hh.mT
+            if b_gh is not None:
+                gh = gh + b_gh
+            prevs[t] = h
+            h, c, caches[t] = _step_forward(xp, self.kind, gi_all[t, ...], gh, h, c)
+            outs[t] = h
+        self.x, self.w_ih, self.w_hh, self.caches, self.prevs = x, w_ih, w_hh, caches, prevs
+        self.steps = steps
+        out = xp.stack(outs, axis=0)
+        return (out, h, c) if self.kind == "lstm" else (out, h)
+
+    def backward(self, xp: Any, d_out: Any, dh: Any, dc: Any = None) -> tuple[Any, ...]:
+        h0 = self.prevs[self.steps[0]]
+        dh = xp.zeros_like(h0) if dh is None else dh
+        d_gis: list[Any] = [None] * len(self.caches)
+        d_ghs: list[Any] = [None] * len(self.caches)
+        for t in reversed(self.steps):
+            if d_out is not None:
+                dh = dh + d_out[t, ...]
+            d_gi, d_gh, dh_direct, dc = _step_backward(xp, self.kind, self.caches[t], dh, dc)
+            dh = d_gh @ self.w_hh
+            if dh_direct is not None:
+                dh = dh + dh_direct
+            d_gis[t], d_ghs[t] = d_gi, d_gh
+        d_gi_all = xp.stack(d_gis, axis=0)
+        d_gh_all = d_gi_all if d_ghs[0] is d_gis[0] else xp.stack(d_ghs, axis=0)
+        need = self.needs_input_grad
+        grad_x = d_gi_all @ self.w_ih if need[0] else None
+        prev_all = xp.stack(self.prevs, axis=0) if need[4] else None
+        weights = self._weight_grads(xp, self.x, prev_all, d_gi_all, d_gh_all)
+        return (grad_x, dh if need[1] else None, dc if need[2] else None) + weights
+
+
+class StackLayerStates(Function):
+    """Final states of every layer/direction, given deepest first, stacked in PyTorch's order (k = 0 first).
+
+    The inputs come deepest layer first so that the reverse walk in ``autograd/graph.py`` (whose
+    topological sort marks a node seen when it is pushed, not when it is expanded) finishes a lower
+    layer only after the layer above it, which consumes its output; stacking in natural order would
+    let the lower layer's backward run first and lose the upper layer's gradient.
+    """
+
+    def forward(self, xp: Any, *states: Any) -> Any:
+        return xp.stack(states[::-1], axis=0)
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, ...]:
+        return tuple(g[k, ...] for k in range(g.shape[0] - 1, -1, -1))
+
+
+def _kind(cell: str, nonlinearity: str = "tanh") -> str:
+    if cell == "rnn":
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        return "rnn_" + nonlinearity
+    return cell
+
+
+def rnn_cell(x: Any, h: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None,
+             nonlinearity: str = "tanh") -> Any:
+    """``h' = act(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh)``; x: (N, H_in), h: (N, H) → (N, H)."""
+    return RecurrentCell.apply(x, h, None, weight_ih, weight_hh, bias_ih, bias_hh, kind=_kind("rnn", nonlinearity))
+
+
+def lstm_cell(x: Any, h: Any, c: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None,
+              bias_hh: Any = None) -> tuple[Any, Any]:
+    """One LSTM step (gates i, f, g, o); x: (N, H_in), h, c: (N, H) → ``(h', c')`` each (N, H)."""
+    return RecurrentCell.apply(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh, kind="lstm")
+
+
+def gru_cell(x: Any, h: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> Any:
+    """One GRU step (gates r, z, n; ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``) → h' (N, H)."""
+    return RecurrentCell.apply(x, h, None, weight_ih, weight_hh, bias_ih, bias_hh, kind="gru")
+
+
+def recurrent_sequence(mode: str, x: Any, h0: Any, c0: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None,
+                       bias_hh: Any = None, reverse: bool = False) -> tuple[Any, ...]:
+    """Run one recurrent layer in one direction over a time-major sequence (one autograd node).
+
+    Parameters
+    ----------
+    mode : ``"rnn_tanh"``, ``"rnn_relu"``, ``"lstm"`` or ``"gru"``
+    x : (L, N, H_in)
+    h0, c0 : (N, H); ``c0`` only for the LSTM (``None`` otherwise)
+    reverse : run from the last time step to the first
+
+    Returns
+    -------
+    ``(out (L, N, H), h_n (N, H))``, plus ``c_n (N, H)`` for the LSTM.
+    """
+    if mode not in GATES:
+        raise ValueError(f"recurrent_sequence: mode must be one of {sorted(GATES)}, got {mode!r}")
+    return RecurrentSequence.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, kind=mode, reverse=reverse)
