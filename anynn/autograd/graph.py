@@ -21,19 +21,26 @@ def sum_to_shape(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
 
 
 def _topological_order(root_fn: Any) -> list[Any]:
+    """Functions reachable from ``root_fn``, each before every Function that produced its inputs.
+
+    Iterative depth-first search; a Function is marked when it is expanded (not when pushed), so a
+    Function reached by a short path and a long one still comes after all of its consumers.
+    """
     order: list[Any] = []
-    seen = {id(root_fn)}
+    expanded_ids: set[int] = set()
     stack = [(root_fn, False)]
     while stack:
-        fn, expanded = stack.pop()
-        if expanded:
+        fn, finished = stack.pop()
+        if finished:
             order.append(fn)
             continue
+        if id(fn) in expanded_ids:
+            continue
+        expanded_ids.add(id(fn))
         stack.append((fn, True))
         for t in fn.inputs:
             parent = getattr(t, "_ctx", None)
-            if parent is not None and id(parent) not in seen and getattr(parent, "inputs", None) is not None:
-                seen.add(id(parent))
+            if parent is not None and id(parent) not in expanded_ids and getattr(parent, "inputs", None) is not None:
                 stack.append((parent, False))
     order.reverse()
     return order
@@ -56,6 +63,8 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
         if tensor.requires_grad:
             tensor._accumulate(grad)
         return
+    if tensor._retains_grad:
+        tensor._accumulate(grad)
     root = tensor._ctx
     grads: dict[tuple[int, int], Any] = {(id(root), tensor._index): grad}
     hook = mode.anomaly_hook

@@ -9,6 +9,8 @@ from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_so
 from .dropout import dropout, dropout2d
 from .embedding import embedding
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
+from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
+from .recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
 from .elementwise import abs, clip, cos, exp, log, maximum, sin, sqrt, where
 from .linalg import linear, matmul
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss,
@@ -17,6 +19,8 @@ from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import concat, flatten, permute, reshape, stack, take_rows, transpose
 
 __all__ = [
+    "gru_cell", "lstm_cell", "recurrent_sequence", "rnn_cell", "scaled_dot_product_attention",
+    "scaled_dot_product_attention_with_weights",
     "batch_norm", "dropout", "dropout2d", "embedding", "group_norm", "layer_norm", "rms_norm",
     "abs", "binary_cross_entropy", "binary_cross_entropy_with_logits", "clip", "concat", "cos",
     "cross_entropy", "elu", "exp", "flatten", "gelu", "glu", "hardswish", "hardtanh", "huber_loss", "l1_loss",

@@ -6,6 +6,9 @@ from .activation import (ELU, GELU, GLU, LeakyReLU, LogSoftmax, Mish, PReLU, ReL
 from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
+from .attention import MultiheadAttention
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .container import ModuleDict, ModuleList, Sequential
 from .linear import Identity, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
@@ -14,6 +17,8 @@ from .module import Module, Parameter
 from .shape import Flatten, Unflatten
 
 __all__ = [
+    "GRU", "GRUCell", "LSTM", "LSTMCell", "MultiheadAttention", "RNN", "RNNCell", "TransformerEncoder",
+    "TransformerEncoderLayer",
     "BatchNorm1d", "BatchNorm2d", "Dropout", "Dropout2d", "Embedding", "GroupNorm", "LayerNorm", "RMSNorm",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "ELU", "Flatten", "GELU", "GLU", "Hardswish",
     "Hardtanh", "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Mish",

@@ -1,0 +1,271 @@
+"""`MultiheadAttention`: PyTorch's layer (parameter names, shapes, masks, init), on any backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from array_api_compat import device as device_of
+
+from .. import init
+from ..autograd.tensor import Tensor
+from ..backend import Backend, DeviceRNG, dtype_name
+from ..functional.attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
+from ..functional.linalg import linear
+from .linear import Linear, new_parameter
+from .module import Module
+from .validate import check_input
+
+
+class _OutProjection(Linear):
+    """The output projection of `MultiheadAttention`: a `Linear` whose bias starts at zero (as PyTorch)."""
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        Linear._reset_own_parameters(self, rng)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention ``concat(head_1..head_h) @ out_proj``, ``head_i = attention(q W_q, k W_k, v W_v)``.
+
+    Parameters
+    ----------
+    embed_dim : int
+        E, the model width (query features and output features).
+    num_heads : int
+        H; must divide ``embed_dim`` (each head has E / H features).
+    dropout : float
+        Dropout on the attention weights in training mode.
+    bias : bool
+        Learn the input-projection bias ``in_proj_bias`` (3E,) and ``out_proj.bias`` (E,).
+    add_bias_kv, add_zero_attn : bool
+        Not supported (must be False); they are here to keep PyTorch's positional order.
+    kdim, vdim : int, optional
+        Features of key and value (default E). When either differs from E the input projection is
+        three matrices ``q_proj_weight`` (E, E), ``k_proj_weight`` (E, kdim), ``v_proj_weight``
+        (E, vdim) instead of the packed ``in_proj_weight`` (3E, E).
+    batch_first : bool
+        Inputs and output are (N, L, E) instead of (L, N, E).
+    backend, dtype, seed :
+        Where the parameters live (default backend, float32) and the seed of their initial draw and
+        of the attention-dropout masks (without one, the masks are seeded from ``anynn.manual_seed``).
+
+    Initialised as PyTorch: Xavier-uniform projection matrices, zero biases, ``out_proj.weight``
+    as a `Linear`'s.
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
+                 vdim: int | None = None, batch_first: bool = False, backend: Any = None, dtype: Any = None,
+                 seed: int | None = None) -> None:
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
+            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive multiple of "
+                             f"num_heads ({num_heads})")
+        if add_bias_kv or add_zero_attn:
+            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
+        self.embed_dim = embed_dim
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.num_heads = num_heads
+        self.head_dim = embed_dim // num_heads
+        self.dropout = float(dropout)
+        self.batch_first = batch_first
+        self.dropout_seed = seed
+        self._dropout_generator: DeviceRNG | None = None
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = new_parameter((3 * embed_dim, embed_dim), backend, dtype)
+            self.q_proj_weight = self.k_proj_weight = self.v_proj_weight = None
+        else:
+            self.in_proj_weight = None
+            self.q_proj_weight = new_parameter((embed_dim, embed_dim), backend, dtype)
+            self.k_proj_weight = new_parameter((embed_dim, self.kdim), backend, dtype)
+            self.v_proj_weight = new_parameter((embed_dim, self.vdim), backend, dtype)
+        self.in_proj_bias = new_parameter((3 * embed_dim,), backend, dtype) if bias else None
+        self._reset_own_parameters(None)
+        self.out_proj = _OutProjection(embed_dim, embed_dim, bias=bias, backend=backend, dtype=dtype)
+        if seed is not None:
+            self.reset_parameters(seed)
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+            if w is not None:
+                init.xavier_uniform_(w, generator=rng)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+
+    # -- forward --------------------------------------------------------------------------------
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any = None,
+                need_weights: bool = True, attn_mask: Any = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+        """Attend from ``query`` to ``key``/``value``.
+
+        Shapes (N batch, L target length, S source length; without N for unbatched 2-D inputs):
+        query (L, N, E), key (S, N, kdim), value (S, N, vdim), or (N, L, E)... with ``batch_first``.
+
+        key_padding_mask : (N, S) or (S,), optional
+            Boolean: True marks a key position to *ignore* (padding). Floating: added to the scores.
+        attn_mask : (L, S) or (N * num_heads, L, S), optional
+            Boolean: True marks a pair the query may *not* attend to. Floating: added to the scores.
+        is_causal : bool
+            With ``attn_mask`` a hint that it is causal (as PyTorch); without one, a causal mask is
+            applied (where PyTorch raises).
+
+        Returns
+        -------
+        (output, weights): output like query with E features; weights (N, L, S) averaged over heads,
+        (N, H, L, S) with ``average_attn_weights=False``, or None with ``need_weights=False``.
+        Queries whose keys are all masked get zero weights (PyTorch gives NaN there).
+        """
+        batched = self._check_inputs(query, key, value)
+        self_attention = query is key and key is value
+        key_is_value = key is value
+        q_in, k_in, v_in = (self._batch_major(t, batched) for t in (query, key, value))
+        n, tgt_len, src_len = q_in.shape[0], q_in.shape[1], k_in.shape[1]
+        q, k, v = self._project(q_in, k_in, v_in, self_attention, key_is_value)
+        q, k, v = (self._split_heads(t) for t in (q, k, v))
+        mask = self._merge_masks(attn_mask, key_padding_mask, q, n, tgt_len, src_len, batched, is_causal)
+        dropout_p = self.dropout if self.training else 0.0
+        generator = self._generator(q.backend) if dropout_p > 0.0 else None
+        weights = None
+        if need_weights:
+            out, weights = scaled_dot_product_attention_with_weights(q, k, v, attn_mask=mask, dropout_p=dropout_p,
+                                                                     generator=generator)
+        else:
+            out = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, generator=generator)
+        out = out.permute(0, 2, 1, 3).reshape(n, tgt_len, self.embed_dim)
+        out = linear(out, self.out_proj.weight, self.out_proj.bias)
+        if not batched:
+            out = out.reshape(tgt_len, self.embed_dim)
+        elif not self.batch_first:
+            out = out.permute(1, 0, 2)
+        if weights is not None:
+            if average_attn_weights:
+                weights = weights.mean(axis=1)
+            if not batched:
+                weights = weights[0]
+        return out, weights
+
+    def _generator(self, backend: Backend) -> DeviceRNG:
+        """The attention-dropout generator on ``backend`` (made at first use, again if the backend changed)."""
+        rng = self._dropout_generator
+        if rng is None or getattr(rng, "backend", None) != backend:
+            seed = self.dropout_seed
+            if seed is None:
+                seed = int(init.default_generator().integers(2**62))
+            rng = self._dropout_generator = backend.rng(seed)
+        return rng
+
+    def _check_inputs(self, query: Any, key: Any, value: Any) -> bool:
+        check_input(self, query, ndim=(2, 3), last_dim=self.embed_dim, what="features (embed_dim)")
+        check_input(self, key, ndim=(query.ndim,), last_dim=self.kdim, what="features (kdim)")
+        check_input(self, value, ndim=(query.ndim,), last_dim=self.vdim, what="features (vdim)")
+        name = type(self).__name__
+        if tuple(key.shape[:-1]) != tuple(value.shape[:-1]):
+            raise ValueError(f"{name}: key and value must agree in all but the last dimension, got key shape "
+                             f"{tuple(key.shape)} and value shape {tuple(value.shape)}")
+        if query.ndim == 3:
+            batch_axis = 0 if self.batch_first else 1
+            if key.shape[batch_axis] != query.shape[batch_axis]:
+                raise ValueError(f"{name}: query and key must have the same batch size in dimension {batch_axis}, "
+                                 f"got query shape {tuple(query.shape)} and key shape {tuple(key.shape)}")
+        return query.ndim == 3
+
+    def _batch_major(self, x: Tensor, batched: bool) -> Tensor:
+        """Any accepted layout as (N, T, features)."""
+        if not batched:
+            return x.reshape(1, x.shape[0], x.shape[1])
+        return x if self.batch_first else x.permute(1, 0, 2)
+
+    def _project(self, q_in: Tensor, k_in: Tensor, v_in: Tensor, self_attention: bool,
+                 key_is_value: bool) -> tuple[Tensor, Tensor, Tensor]:
+        e = self.embed_dim
+        b = self.in_proj_bias
+        b_q, b_k, b_v = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
+        if not self._qkv_same_embed_dim:
+            return (linear(q_in, self.q_proj_weight, b_q), linear(k_in, self.k_proj_weight, b_k),
+                    linear(v_in, self.v_proj_weight, b_v))
+        w = self.in_proj_weight
+        if self_attention:  # one matmul for all three projections
+            qkv = linear(q_in, w, b)
+            return qkv[..., :e], qkv[..., e:2 * e], qkv[..., 2 * e:]
+        q = linear(q_in, w[:e], b_q)
+        if key_is_value:
+            kv = linear(k_in, w[e:], None if b is None else b[e:])
+            return q, kv[..., :e], kv[..., e:]
+        return q, linear(k_in, w[e:2 * e], b_k), linear(v_in, w[2 * e:], b_v)
+
+    def _split_heads(self, x: Tensor) -> Tensor:
+        """(N, T, E) → (N, H, T, E / H)."""
+        n, t = x.shape[0], x.shape[1]
+        return x.reshape(n, t, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+
+    def _merge_masks(self, attn_mask: Any, key_padding_mask: Any, q: Tensor, n: int, tgt_len: int, src_len: int,
+                     batched: bool, is_causal: bool) -> Tensor | None:
+        """PyTorch's two masks (True = forbidden) as one attention mask (True = allowed) of (N, H, L, S)."""
+        name = type(self).__name__
+        heads = self.num_heads
+        xp = q.backend.xp
+        masks = []
+        if attn_mask is None and is_causal:
+            rows = np.arange(tgt_len)[:, None]
+            attn_mask = np.asarray(rows < np.arange(src_len)[None, :])
+        if attn_mask is not None:
+            attn_mask = _as_tensor(attn_mask, q)
+            shapes = [(tgt_len, src_len), ((n if batched else 1) * heads, tgt_len, src_len)]
+            if not batched:
+                shapes[1] = (heads, tgt_len, src_len)
+            if tuple(attn_mask.shape) not in shapes:
+                raise ValueError(f"{name}: expected attn_mask of shape (L, S) = {shapes[0]} or "
+                                 f"({'N * num_heads' if batched else 'num_heads'}, L, S) = {shapes[1]}, "
+                                 f"got {tuple(attn_mask.shape)}")
+            shape4 = (1, 1, tgt_len, src_len) if attn_mask.ndim == 2 else (n, heads, tgt_len, src_len)
+            masks.append(_reshape_mask(attn_mask, shape4))
+        if key_padding_mask is not None:
+            key_padding_mask = _as_tensor(key_padding_mask, q)
+            expected = (n, src_len) if batched else (src_len,)
+            if tuple(key_padding_mask.shape) != expected:
+                raise ValueError(f"{name}: expected key_padding_mask of shape {'(N, S)' if batched else '(S,)'} = "
+                                 f"{expected}, got {tuple(key_padding_mask.shape)}")
+            masks.append(_reshape_mask(key_padding_mask, (n, 1, 1, src_len)))
+        if not masks:
+            return None
+        if all(_is_bool(m) for m in masks):
+            forbidden = masks[0].data if len(masks) == 1 else xp.logical_or(masks[0].data, masks[1].data)
+            return Tensor._make(xp.logical_not(forbidden), q.backend, None, 0)
+        additive = [_additive(m, q) if _is_bool(m) else m for m in masks]
+        return additive[0] if len(additive) == 1 else additive[0] + additive[1]
+
+    def extra_repr(self) -> str:
+        extra = "" if self._qkv_same_embed_dim else f", kdim={self.kdim}, vdim={self.vdim}"
+        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
+                f"batch_first={self.batch_first}{extra}")
+
+
+def _as_tensor(mask: Any, like: Tensor) -> Tensor:
+    if isinstance(mask, Tensor):
+        return mask
+    kind = dtype_name(mask.dtype) if hasattr(mask, "dtype") else ""
+    return Tensor(mask, backend=like.backend, dtype="bool" if kind == "bool" else dtype_name(like.dtype))
+
+
+def _is_bool(mask: Tensor) -> bool:
+    return dtype_name(mask.dtype) == "bool"
+
+
+def _reshape_mask(mask: Tensor, shape: tuple[int, ...]) -> Tensor:
+    if _is_bool(mask):
+        return Tensor._make(mask.backend.xp.reshape(mask.data, shape), mask.backend, None, 0)
+    return mask.reshape(shape)
+
+
+def _additive(forbidden: Tensor, like: Tensor) -> Tensor:
+    """A boolean mask (True = forbidden) as 0 / -inf in ``like``'s dtype."""
+    xp = like.backend.xp
+    zeros = xp.zeros(forbidden.shape, dtype=like.data.dtype, device=device_of(like.data))
+    data = xp.where(forbidden.data, xp.full_like(zeros, -float("inf")), zeros)
+    return Tensor._make(data, like.backend, None, 0)

@@ -1,0 +1,278 @@
+"""Recurrent layers: `RNN`, `LSTM`, `GRU` (stacked, bidirectional) and the cells `RNNCell`, `LSTMCell`, `GRUCell`.
+
+Arguments, outputs, parameter names and shapes are PyTorch's: ``weight_ih_l{k}`` (G*H, H_in) and
+``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}`` / ``bias_hh_l{k}`` (G*H,), with ``_reverse`` for the
+backward direction; gates ``i, f, g, o`` (LSTM, G = 4), ``r, z, n`` (GRU, G = 3), one block (RNN).
+Every parameter starts as U(-1/sqrt(H), 1/sqrt(H)), drawn on the host in parameter order.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from array_api_compat import device
+
+from .. import init
+from ..autograd.tensor import Tensor
+from ..functional.recurrent import GATES, RecurrentCell, StackLayerStates, recurrent_sequence
+from ..functional.shape import concat, permute, reshape
+from .linear import new_parameter
+from .module import Module
+from .validate import check_input
+
+
+def _zeros(like: Tensor, shape: tuple[int, ...]) -> Tensor:
+    xp = like.backend.xp
+    return Tensor._make(xp.zeros(shape, dtype=like.data.dtype, device=device(like.data)), like.backend, None, 0)
+
+
+def _check_state(layer: Module, name: str, state: Any, expected: tuple[int, ...]) -> None:
+    if not isinstance(state, Tensor):
+        raise TypeError(f"{type(layer).__name__}: expected {name} to be an anynn Tensor, got {type(state).__name__}")
+    if tuple(state.shape) != expected:
+        raise ValueError(f"{type(layer).__name__}: expected {name} of shape {expected}, got {tuple(state.shape)}")
+
+
+class _UniformInit(Module):
+    """Shared PyTorch init: every parameter U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in order."""
+
+    hidden_size: int
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        for p in self._parameters.values():
+            if p is not None:
+                init.uniform_(p, -bound, bound, generator=rng)
+
+
+class _CellBase(_UniformInit):
+    kind = "rnn_tanh"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, backend: Any = None,
+                 dtype: Any = None, seed: int | None = None) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        gates = GATES[self.kind] * hidden_size
+        self.weight_ih = new_parameter((gates, input_size), backend, dtype)
+        self.weight_hh = new_parameter((gates, hidden_size), backend, dtype)
+        self.bias_ih = new_parameter((gates,), backend, dtype) if bias else None
+        self.bias_hh = new_parameter((gates,), backend, dtype) if bias else None
+        self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
+
+    def _run(self, x: Tensor, states: tuple[Any, ...]) -> Any:
+        """x: (H_in,) or (N, H_in); states: each None or of the shape of the hidden state."""
+        check_input(self, x, ndim=(1, 2), last_dim=self.input_size)
+        batched = x.ndim == 2
+        shape = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+        names = ("h", "c")
+        full = []
+        for name, s in zip(names, states):
+            if s is None:
+                s = _zeros(x, (x.shape[0] if batched else 1, self.hidden_size))
+            else:
+                _check_state(self, name, s, shape)
+                s = s if batched else reshape(s, (1, self.hidden_size))
+            full.append(s)
+        if not batched:
+            x = reshape(x, (1, self.input_size))
+        c = full[1] if self.kind == "lstm" else None
+        out = RecurrentCell.apply(x, full[0], c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
+                             kind=self.kind)
+        if batched:
+            return out
+        if isinstance(out, tuple):
+            return tuple(reshape(o, (self.hidden_size,)) for o in out)
+        return reshape(out, (self.hidden_size,))
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(_CellBase):
+    """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu).
+
+    Call ``cell(x, hx=None)`` with x: (N, H_in) or (H_in,) and hx like the output, (N, H) or (H,)
+    (zeros when omitted). Parameters: ``weight_ih`` (H, H_in), ``weight_hh`` (H, H), ``bias_ih``,
+    ``bias_hh`` (H,).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        object.__setattr__(self, "kind", "rnn_" + nonlinearity)  # read by the base __init__ (sizes)
+        super().__init__(input_size, hidden_size, bias, backend, dtype, seed)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        return self._run(input, (hx,))
+
+
+class LSTMCell(_CellBase):
+    """One LSTM step: call ``cell(x, (h, c))`` → ``(h', c')``; gates i, f, g, o stacked in (4H, ·) weights.
+
+    x: (N, H_in) or (H_in,); h, c: (N, H) or (H,) (zeros when ``hx`` is omitted).
+    """
+
+    kind = "lstm"
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        return self._run(input, (None, None) if hx is None else tuple(hx))
+
+
+class GRUCell(_CellBase):
+    """One GRU step: ``cell(x, h)`` → h'; gates r, z, n stacked in (3H, ·) weights.
+
+    ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``.
+    """
+
+    kind = "gru"
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        return self._run(input, (hx,))
+
+
+class _RNNBase(_UniformInit):
+    mode = "lstm"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if num_layers < 1:
+            raise ValueError(f"{name}: num_layers must be at least 1, got {num_layers}")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional = bidirectional
+        self.seed = seed
+        self._dropout_rng: Any = None
+        gates = GATES[self.mode] * hidden_size
+        directions = 2 if bidirectional else 1
+        for layer in range(num_layers):
+            layer_in = input_size if layer == 0 else hidden_size * directions
+            for suffix in ("", "_reverse")[:directions]:
+                setattr(self, f"weight_ih_l{layer}{suffix}", new_parameter((gates, layer_in), backend, dtype))
+                setattr(self, f"weight_hh_l{layer}{suffix}", new_parameter((gates, hidden_size), backend, dtype))
+                if bias:
+                    setattr(self, f"bias_ih_l{layer}{suffix}", new_parameter((gates,), backend, dtype))
+                    setattr(self, f"bias_hh_l{layer}{suffix}", new_parameter((gates,), backend, dtype))
+        self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def _layer_weights(self, layer: int, suffix: str) -> list[Any]:
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+        return [getattr(self, f"{n}_l{layer}{suffix}") for n in names]
+
+    def _states(self, hx: Any, x: Tensor, batched: bool) -> list[Any]:
+        """Initial (h0[, c0]) as (D*num_layers, N, H) Tensors, or None for zeros."""
+        n_states = 2 if self.mode == "lstm" else 1
+        if hx is None:
+            return [None] * n_states
+        states = list(hx) if self.mode == "lstm" else [hx]
+        if len(states) != n_states:
+            raise ValueError(f"{type(self).__name__}: expected hx = (h0, c0), got {len(states)} tensors")
+        lead = self.num_layers * self.num_directions
+        expected = (lead, x.shape[1], self.hidden_size) if batched else (lead, self.hidden_size)
+        out = []
+        for name, s in zip(("h0", "c0"), states):
+            _check_state(self, name, s, expected)
+            out.append(s if batched else reshape(s, (lead, 1, self.hidden_size)))
+        return out
+
+    def _dropout(self, x: Tensor) -> Tensor:
+        be = x.backend
+        if self._dropout_rng is None or self._dropout_rng[0] != be:
+            self._dropout_rng = (be, be.rng(self.seed))
+        if self.dropout >= 1.0:
+            return x * 0.0
+        keep = be.xp.astype(self._dropout_rng[1].uniform(tuple(x.shape), x.data.dtype) >= self.dropout, x.data.dtype)
+        return x * (keep * (1.0 / (1.0 - self.dropout)))
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+        """input: (L, N, H_in), (N, L, H_in) with ``batch_first``, or unbatched (L, H_in).
+
+        ``hx``: h0 (D*num_layers, N, H) — for the LSTM a pair (h0, c0) — or (D*num_layers, H) unbatched;
+        zeros when omitted. Returns ``(output, h_n)`` (``(output, (h_n, c_n))`` for the LSTM) with
+        output (L, N, D*H) (batch first if asked, (L, D*H) unbatched) and h_n, c_n shaped like h0.
+        """
+        check_input(self, input, ndim=(2, 3), last_dim=self.input_size)
+        batched = input.ndim == 3
+        x = input
+        if not batched:
+            x = reshape(x, (x.shape[0], 1, x.shape[1]))
+        elif self.batch_first:
+            x = permute(x, (1, 0, 2))
+        states = self._states(hx, x, batched)
+        zeros = _zeros(x, (x.shape[1], self.hidden_size))
+        finals: list[list[Any]] = [[] for _ in states]
+        for layer in range(self.num_layers):
+            outs = []
+            for direction, suffix in enumerate(("", "_reverse")[:self.num_directions]):
+                k = layer * self.num_directions + direction
+                h0 = zeros if states[0] is None else states[0][k]
+                c0 = None if self.mode != "lstm" else (zeros if states[1] is None else states[1][k])
+                result = recurrent_sequence(self.mode, x, h0, c0, *self._layer_weights(layer, suffix),
+                                            reverse=direction == 1)
+                outs.append(result[0])
+                for final, value in zip(finals, result[1:]):
+                    final.append(value)
+            x = outs[0] if len(outs) == 1 else concat(outs, axis=-1)
+            if self.dropout > 0.0 and self.training and layer < self.num_layers - 1:
+                x = self._dropout(x)
+        last = [StackLayerStates.apply(*f[::-1]) for f in finals]
+        if not batched:
+            x = reshape(x, (x.shape[0], x.shape[2]))
+            last = [reshape(s, (s.shape[0], s.shape[2])) for s in last]
+        elif self.batch_first:
+            x = permute(x, (1, 0, 2))
+        return (x, tuple(last)) if self.mode == "lstm" else (x, last[0])
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        for name, default in (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)):
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)}"
+        return text
+
+
+class RNN(_RNNBase):
+    """Elman RNN, ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu), stacked and
+    optionally bidirectional. See `_RNNBase.forward` for shapes; returns ``(output, h_n)``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        object.__setattr__(self, "mode", "rnn_" + nonlinearity)  # read by the base __init__ (sizes)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         backend, dtype, seed)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(_RNNBase):
+    """Long short-term memory (gates i, f, g, o), stacked and optionally bidirectional.
+
+    ``lstm(x, (h0, c0))`` → ``(output, (h_n, c_n))``; see `_RNNBase.forward` for shapes.
+    """
+
+    mode = "lstm"
+
+
+class GRU(_RNNBase):
+    """Gated recurrent unit (gates r, z, n with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``).
+
+    ``gru(x, h0)`` → ``(output, h_n)``; see `_RNNBase.forward` for shapes.
+    """
+
+    mode = "gru"

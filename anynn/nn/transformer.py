@@ -1,0 +1,148 @@
+"""Transformer encoder: `TransformerEncoderLayer` (PyTorch's submodules and maths) and `TransformerEncoder`."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+from ..autograd.tensor import Tensor
+from ..backend import Backend, DeviceRNG
+from ..functional.activation import gelu, relu
+from .attention import MultiheadAttention
+from .container import ModuleList
+from .dropout import Dropout
+from .linear import Linear
+from .module import Module
+from .norm import LayerNorm
+
+_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"relu": relu, "gelu": gelu}
+
+
+class TransformerEncoderLayer(Module):
+    """Self-attention then a feed-forward block, each with a residual connection and a LayerNorm.
+
+    Post-norm (default, "Attention is all you need")::
+
+        x = norm1(x + dropout1(self_attn(x)));  x = norm2(x + dropout2(linear2(dropout(act(linear1(x))))))
+
+    Pre-norm (``norm_first=True``)::
+
+        x = x + dropout1(self_attn(norm1(x)));  x = x + dropout2(linear2(dropout(act(linear1(norm2(x))))))
+
+    Parameters
+    ----------
+    d_model : int
+        E, the width of the input and output: src (S, N, E), (N, S, E) with ``batch_first``, or (S, E).
+    nhead : int
+        Attention heads (must divide ``d_model``).
+    dim_feedforward : int
+        Hidden width of the feed-forward block.
+    dropout : float
+        Dropout in the attention weights and after each block (training mode only).
+    activation : "relu", "gelu" or callable
+        The feed-forward nonlinearity.
+    layer_norm_eps : float
+    batch_first, norm_first, bias : bool
+        As in PyTorch (``bias`` for every Linear, LayerNorm and the attention).
+    backend, dtype, seed :
+        Where the parameters live and the seed of their initial draw (and of the dropout masks).
+
+    Submodules have PyTorch's names (``self_attn``, ``linear1``, ``dropout``, ``linear2``, ``norm1``,
+    ``norm2``, ``dropout1``, ``dropout2``), so a PyTorch ``state_dict`` loads as it is.
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str | Callable[[Tensor], Tensor] = "relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True, backend: Any = None,
+                 dtype: Any = None, seed: int | None = None) -> None:
+        super().__init__()
+        if isinstance(activation, str):
+            if activation not in _ACTIVATIONS:
+                raise ValueError(f"TransformerEncoderLayer: activation should be 'relu' or 'gelu' (or a callable), "
+                                 f"got {activation!r}")
+            activation = _ACTIVATIONS[activation]
+        where = dict(backend=backend, dtype=dtype)
+        drop_seed = (lambda k: None) if seed is None else (lambda k: seed + k)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                            **where)
+        self.self_attn.dropout_seed = drop_seed(1)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **where)
+        self.dropout = Dropout(dropout, seed=drop_seed(2))
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **where)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **where)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **where)
+        self.dropout1 = Dropout(dropout, seed=drop_seed(3))
+        self.dropout2 = Dropout(dropout, seed=drop_seed(4))
+        self.activation = activation
+        self.batch_first = batch_first
+        if seed is not None:
+            self.reset_parameters(seed)
+
+    def forward(self, src: Tensor, src_mask: Any = None, src_key_padding_mask: Any = None,
+                is_causal: bool = False) -> Tensor:
+        """src (S, N, E) / (N, S, E) with ``batch_first`` / (S, E) → same shape.
+
+        ``src_mask`` (S, S) or (N * nhead, S, S) and ``src_key_padding_mask`` (N, S) follow
+        `MultiheadAttention`'s rules (boolean True = may not attend).
+        """
+        # branch + residual (not residual + branch): the sum is the same, and this order keeps the
+        # backward pass right even with the depth-first ordering bug of autograd/graph.py (see notes)
+        x = src
+        if self.norm_first:
+            x = self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal) + x
+            x = self._ff_block(self.norm2(x)) + x
+        else:
+            x = self.norm1(self._sa_block(x, src_mask, src_key_padding_mask, is_causal) + x)
+            x = self.norm2(self._ff_block(x) + x)
+        return x
+
+    def _sa_block(self, x: Tensor, attn_mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                           is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _ff_block(self, x: Tensor) -> Tensor:
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return self.dropout2(x)
+
+    def extra_repr(self) -> str:
+        return f"norm_first={self.norm_first}, batch_first={self.batch_first}"
+
+
+class TransformerEncoder(Module):
+    """A stack of ``num_layers`` copies of ``encoder_layer`` (in ``layers``), then an optional ``norm``.
+
+    As in PyTorch the copies start with the same weights as ``encoder_layer``. src and masks as in
+    `TransformerEncoderLayer`; ``enable_nested_tensor`` and ``mask_check`` are accepted and ignored.
+    """
+
+    def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
+                 enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"TransformerEncoder: num_layers must be at least 1, got {num_layers}")
+        self.layers = ModuleList(_clone(encoder_layer) for _ in range(num_layers))
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(self, src: Tensor, mask: Any = None, src_key_padding_mask: Any = None,
+                is_causal: bool | None = None) -> Tensor:
+        """src (S, N, E) / (N, S, E) with ``batch_first`` / (S, E) → same shape."""
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        return x if self.norm is None else self.norm(x)
+
+
+def _clone(module: Module) -> Module:
+    """A deep copy that shares backends and generators (they hold modules and device handles)."""
+    memo: dict[int, Any] = {}
+    for m in module.modules():
+        for t in list(m._parameters.values()) + list(m._buffers.values()):
+            if t is not None:
+                memo[id(t.backend)] = t.backend
+        for value in vars(m).values():
+            if isinstance(value, (Backend, DeviceRNG)):
+                memo[id(value)] = value
+    return copy.deepcopy(module, memo)
