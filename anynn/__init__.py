@@ -14,13 +14,13 @@ __version__ = "0.1.0"
 
 from . import functional  # noqa: E402  (binds Tensor operators before anything else uses them)
 from . import autograd, backend, init, nn, optim  # noqa: E402
-from .autograd import Tensor, enable_grad, grad_check, no_grad, ones, tensor, zeros  # noqa: E402
+from .autograd import GradientCheckError, Tensor, enable_grad, grad_check, no_grad, ones, tensor, zeros  # noqa: E402
 from .backend import (Backend, BackendMismatch, BackendUnavailable, get_backend,  # noqa: E402
                       set_default_backend)
 from .init import manual_seed  # noqa: E402
 
 __all__ = [
-    "Backend", "BackendMismatch", "BackendUnavailable", "Tensor", "__version__", "autograd", "backend",
+    "Backend", "BackendMismatch", "GradientCheckError", "BackendUnavailable", "Tensor", "__version__", "autograd", "backend",
     "enable_grad", "functional", "get_backend", "grad_check", "init", "manual_seed", "nn", "no_grad",
     "ones", "optim", "set_default_backend", "tensor", "zeros",
 ]

@@ -25,7 +25,9 @@ class Tensor:
 
     def __init__(self, data: Any, backend: Any = None, dtype: Any = None,
                  requires_grad: bool = False) -> None:
-        if isinstance(data, Tensor):
+        if isinstance(data, Tensor):  # a copy keeps the backend and dtype, like a native array
+            backend = data.backend if backend is None else backend
+            dtype = dtype_name(data.dtype) if dtype is None else dtype
             data = data.data
         if backend is None:
             try:

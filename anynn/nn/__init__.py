@@ -13,10 +13,11 @@ from .container import ModuleDict, ModuleList, Sequential
 from .linear import Identity, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
-from .module import Module, Parameter
+from .module import Module, Parameter, StateDictError
 from .shape import Flatten, Unflatten
 
 __all__ = [
+    "StateDictError",
     "GRU", "GRUCell", "LSTM", "LSTMCell", "MultiheadAttention", "RNN", "RNNCell", "TransformerEncoder",
     "TransformerEncoderLayer",
     "BatchNorm1d", "BatchNorm2d", "Dropout", "Dropout2d", "Embedding", "GroupNorm", "LayerNorm", "RMSNorm",

@@ -18,8 +18,9 @@ from .validate import check_input
 def new_parameter(shape: tuple[int, ...], backend: Any, dtype: Any) -> Parameter:
     """An uninitialised (zero) parameter of ``shape`` on ``backend`` (float32 by default)."""
     be = get_backend(backend)
-    data = be.xp.zeros(shape, dtype=be.dtype(dtype or "float32"), device=be.device)
-    return Parameter(data, backend=be)
+    native = be.dtype(dtype or "float32")
+    data = be.xp.zeros(shape, dtype=native, device=be.device)
+    return Parameter(data, backend=be, dtype=native)  # without dtype, NumPy float64 data would become float32
 
 
 class Linear(Module):

@@ -23,6 +23,13 @@ class Parameter(Tensor):
         return "Parameter(" + super().__repr__() + ")"
 
 
+class StateDictError(KeyError, ValueError):
+    """A state dict does not fit a module: lists every missing, unexpected and mismatched key at once."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class Module:
     """Base class of layers and models.
 
@@ -37,6 +44,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
 
     # -- registration ---------------------------------------------------------------------------
@@ -49,6 +57,9 @@ class Module:
             self._buffers[name] = value
             object.__setattr__(self, name, value)
             return
+        if name in params and isinstance(value, Tensor) and not isinstance(value, Parameter):
+            raise TypeError(f"{type(self).__name__}.{name} is a Parameter: assign a Parameter (or None), not a "
+                            "plain Tensor; to change its values assign to .data or use load_state_dict")
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):
@@ -57,10 +68,20 @@ class Module:
             self._modules[name] = value
         object.__setattr__(self, name, value)
 
-    def register_buffer(self, name: str, value: Tensor | None) -> None:
-        """Register state that is saved in `state_dict` but not trained (e.g. running means)."""
+    def register_buffer(self, name: str, value: Tensor | None, persistent: bool = True) -> None:
+        """Register state that moves with the module but is not trained (e.g. running means).
+
+        Persistent buffers are saved in `state_dict`; ``persistent=False`` ones (caches, masks) are not.
+        """
+        for table in (self._parameters, self._modules):
+            table.pop(name, None)
         object.__setattr__(self, name, value)
         self._buffers[name] = value
+        non_persistent = self.__dict__.setdefault("_non_persistent", set())
+        if persistent:
+            non_persistent.discard(name)
+        else:
+            non_persistent.add(name)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError(f"{type(self).__name__} must define forward")  # abstract
@@ -81,11 +102,12 @@ class Module:
     def children(self) -> Iterator["Module"]:
         yield from self._modules.values()
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``(dotted name, Parameter)`` pairs; a Parameter shared by two names is listed once by default."""
         seen: set[int] = set()
         for mod_name, module in self.named_modules(prefix):
             for name, p in module._parameters.items():
-                if p is not None and id(p) not in seen:
+                if p is not None and not (remove_duplicate and id(p) in seen):
                     seen.add(id(p))
                     yield (f"{mod_name}.{name}" if mod_name else name), p
 
@@ -159,22 +181,30 @@ class Module:
     # -- state ----------------------------------------------------------------------------------
     def state_dict(self) -> "OrderedDict[str, Tensor]":
         """Parameters and buffers by dotted name (PyTorch's names and shapes), detached."""
-        state: OrderedDict[str, Tensor] = OrderedDict()
-        for name, p in self.named_parameters():
-            state[name] = p.detach()
-        for name, b in self.named_buffers():
-            state[name] = b.detach()
-        return state
+        return OrderedDict((name, t.detach()) for name, t in self._state_items())
+
+    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
+        """Every saved tensor in PyTorch's order: module by module, its parameters then its persistent
+        buffers; a tensor shared by two names (tied weights) appears under both, as in PyTorch."""
+        for mod_name, module in self.named_modules():
+            prefix = f"{mod_name}." if mod_name else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    yield prefix + name, p
+            skip = module.__dict__.get("_non_persistent", ())
+            for name, b in module._buffers.items():
+                if b is not None and name not in skip:
+                    yield prefix + name, b
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> tuple[list[str], list[str]]:
         """Copy values (Tensors, NumPy or native arrays of any backend) into this module.
 
         Values move to each parameter's backend and dtype. With ``strict=True`` missing or
-        unexpected keys and shape mismatches raise one `KeyError`/`ValueError` listing them all;
-        with ``strict=False`` the missing and unexpected keys are returned and mismatches skipped.
+        unexpected keys and shape/dtype mismatches raise one `StateDictError` (a `KeyError` and a
+        `ValueError`) listing them all; with ``strict=False`` the missing and unexpected keys are
+        returned and mismatched entries are skipped (left unchanged).
         """
-        own: dict[str, Tensor] = dict(self.named_parameters())
-        own.update(dict(self.named_buffers()))
+        own: dict[str, Tensor] = dict(self._state_items())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         problems = []
@@ -191,7 +221,7 @@ class Module:
                 problems.append(f"{name}: expected dtype {dtype_name(target.dtype)}, got {dtype_name(value.dtype)}")
         if strict and (missing or unexpected or problems):
             lines = [f"missing key: {k}" for k in missing] + [f"unexpected key: {k}" for k in unexpected]
-            raise KeyError(f"{type(self).__name__}.load_state_dict: " + "; ".join(lines + problems))
+            raise StateDictError(f"{type(self).__name__}.load_state_dict: " + "; ".join(lines + problems))
         for name, target in own.items():
             if name in state and not any(p.startswith(name + ":") for p in problems):
                 _assign(target, state[name])

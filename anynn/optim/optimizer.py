@@ -19,6 +19,8 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
+        # (backend, dtype) each parameter's state was made for: `Module.to` may move the parameter later
+        self._state_home: dict[int, tuple[Any, Any]] = {}
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -64,6 +66,10 @@ class Optimizer:
                     if p.grad is None:
                         continue
                     state = self.state.setdefault(id(p), {})
+                    home = (p.backend, p.data.dtype)
+                    if state and self._state_home.get(id(p)) != home:
+                        _follow_parameter(state, p)
+                    self._state_home[id(p)] = home
                     p.data = self.update(p.data, p.grad.data, state, group, p.backend.xp)
         return loss
 
@@ -97,20 +103,41 @@ class Optimizer:
         for saved, own in zip(groups, self.param_groups):
             own.update({k: v for k, v in saved.items() if k != "params"})
         self.state = {}
+        self._state_home = {}
         for key, saved_state in state_dict["state"].items():
             p = params[int(key)]
             self.state[id(p)] = {name: _to_param_backend(value, p) for name, value in saved_state.items()}
+            _follow_parameter(self.state[id(p)], p)
+            self._state_home[id(p)] = (p.backend, p.data.dtype)
+
+
+def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
+    """Move a parameter's state arrays to its current backend and cast floating ones to its dtype."""
+    from ..backend import dtype_name
+
+    for name, value in state.items():
+        if value is None or isinstance(value, (bool, int, float)):
+            continue
+        value = _to_param_backend(value, p)
+        if dtype_name(value.dtype).startswith("float") and value.dtype != p.data.dtype:
+            value = p.backend.xp.astype(value, p.data.dtype)
+        state[name] = value
 
 
 def _to_param_backend(value: Any, p: Tensor) -> Any:
+    """A saved state entry as a native array of ``p``'s backend (numbers stay numbers)."""
     import numpy as np
 
-    if isinstance(value, (int, float)):
+    from ..backend import backend_of
+
+    if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, Tensor):
-        value = value.data if value.backend == p.backend else transfer(value.data, value.backend, p.backend)
-    elif isinstance(value, np.ndarray) and not p.backend.is_native(value):
-        value = p.backend.from_host(value)
-    elif isinstance(value, np.ndarray) and value.ndim == 0:
-        return value.item()
-    return value
+        return value.data if value.backend == p.backend else transfer(value.data, value.backend, p.backend)
+    if isinstance(value, (np.ndarray, np.generic)):
+        value = np.asarray(value)
+        if value.ndim == 0 and value.dtype.kind in "iu":  # a step counter saved as an array
+            return int(value)
+        return p.backend.from_host(value)
+    source = backend_of(value)
+    return value if source == p.backend else transfer(value, source, p.backend)

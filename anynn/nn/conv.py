@@ -1,0 +1,200 @@
+"""Convolution layers: `Conv1d`, `Conv2d`, `ConvTranspose1d`, `ConvTranspose2d` (PyTorch's arguments and shapes)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import init
+from ..autograd.tensor import Tensor
+from ..functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .linear import new_parameter
+from .module import Module
+from .validate import check_input
+
+IntOrTuple = int | Sequence[int]
+
+
+def _tuple(value: IntOrTuple, n: int, name: str, layer: str) -> tuple[int, ...]:
+    values = (value,) * n if isinstance(value, int) else tuple(value)
+    if len(values) != n or not all(isinstance(v, int) for v in values):
+        raise ValueError(f"{layer}: {name} must be an int or a {n}-tuple of ints, got {value!r}")
+    return values
+
+
+def check_spatial_input(layer: Module, x: Any, channels: int | None, spatial: str) -> None:
+    """Raise unless x is (N, C, *spatial) or unbatched (C, *spatial) with ``channels`` channels.
+
+    ``spatial`` names the spatial axes (``"L"`` or ``"H, W"``); ``channels=None`` accepts any C.
+    """
+    check_input(layer, x)
+    name = type(layer).__name__
+    rank = spatial.count(",") + 2
+    c = "C" if channels is None else str(channels)
+    expected = f"(N, {c}, {spatial}) or ({c}, {spatial})"
+    if x.ndim not in (rank, rank + 1):
+        raise ValueError(f"{name}: expected input of shape {expected}, got {x.ndim}-D input of shape {x.shape}")
+    if channels is not None and x.shape[x.ndim - rank] != channels:
+        raise ValueError(f"{name}: expected input of shape {expected} ({channels} channels), got input of "
+                         f"shape {x.shape} ({x.shape[x.ndim - rank]} channels)")
+
+
+class _ConvNd(Module):
+    """Shared constructor, initialisation and repr of the convolution layers."""
+
+    spatial_dims = 2
+    transposed = False
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple,
+                 padding: IntOrTuple | str, dilation: IntOrTuple, groups: int, bias: bool, padding_mode: str,
+                 output_padding: IntOrTuple, backend: Any, dtype: Any, seed: int | None) -> None:
+        super().__init__()
+        name, n = type(self).__name__, self.spatial_dims
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
+                             f"divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size", name)
+        self.stride = _tuple(stride, n, "stride", name)
+        self.dilation = _tuple(dilation, n, "dilation", name)
+        self.output_padding = _tuple(output_padding, n, "output_padding", name)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same") or self.transposed:
+                allowed = "an int or a tuple" if self.transposed else "an int, a tuple, 'valid' or 'same'"
+                raise ValueError(f"{name}: padding must be {allowed}, got {padding!r}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
+            self.padding: tuple[int, ...] | str = padding
+        else:
+            self.padding = _tuple(padding, n, "padding", name)
+        self.padding_mode = padding_mode
+        shape = ((in_channels, out_channels // groups) if self.transposed else
+                 (out_channels, in_channels // groups)) + self.kernel_size
+        self.weight = new_parameter(shape, backend, dtype)
+        self.bias = new_parameter((out_channels,), backend, dtype) if bias else None
+        self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
+
+    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+        # PyTorch's default: Kaiming-uniform with a = sqrt(5), i.e. U(±1/sqrt(fan_in)), bias from the same range
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=rng)
+        if self.bias is not None:
+            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight.shape)
+            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound, generator=rng)
+
+    def _check(self, x: Tensor) -> None:
+        check_spatial_input(self, x, self.in_channels, "L" if self.spatial_dims == 1 else "H, W")
+
+    def extra_repr(self) -> str:
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding not in ((0,) * self.spatial_dims, "valid"):
+            text += f", padding={self.padding!r}"
+        if self.dilation != (1,) * self.spatial_dims:
+            text += f", dilation={self.dilation}"
+        if self.transposed and self.output_padding != (0,) * self.spatial_dims:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution: x (N, C_in, L) or (C_in, L) → (N, C_out, L_out).
+
+    ``weight`` is (out_channels, in_channels / groups, kernel_size), ``bias`` (out_channels,); arguments
+    as `Conv2d`, with ints or 1-tuples.
+    """
+
+    spatial_dims = 1
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
+                 padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", backend: Any = None, dtype: Any = None,
+                 seed: int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, 0, backend, dtype, seed)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation): x (N, C_in, H, W) or (C_in, H, W) → (N, C_out, H_out, W_out).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size, stride, dilation : int or (int, int)
+    padding : int, (int, int), ``"valid"`` or ``"same"`` (zeros; ``"same"`` needs stride 1)
+    groups : int
+        Both channel counts must be divisible by it; ``groups == in_channels`` is depthwise.
+    bias : bool
+    padding_mode : ``"zeros"`` only
+    backend, dtype, seed :
+        Where the parameters live (default backend, float32) and the seed of their initial draw.
+
+    ``weight`` is (out_channels, in_channels / groups, kh, kw), ``bias`` (out_channels,), both drawn as
+    PyTorch does: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with ``fan_in = in_channels / groups * kh * kw``.
+    ``H_out = (H + 2 padding - dilation (kh - 1) - 1) // stride + 1``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
+                 padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", backend: Any = None, dtype: Any = None,
+                 seed: int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, 0, backend, dtype, seed)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose1d(_ConvNd):
+    """1-D transposed convolution: x (N, C_in, L) → (N, C_out, L_out); arguments as `ConvTranspose2d`."""
+
+    spatial_dims = 1
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
+                 padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1, bias: bool = True,
+                 dilation: IntOrTuple = 1, padding_mode: str = "zeros", backend: Any = None, dtype: Any = None,
+                 seed: int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, backend, dtype, seed)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        return conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                self.groups, self.dilation)
+
+
+class ConvTranspose2d(_ConvNd):
+    """2-D transposed convolution: x (N, C_in, H, W) or (C_in, H, W) → (N, C_out, H_out, W_out).
+
+    The gradient of `Conv2d` with respect to its input, used for upsampling. ``weight`` is
+    (in_channels, out_channels / groups, kh, kw), ``bias`` (out_channels,);
+    ``H_out = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1``, where
+    ``output_padding`` (smaller than stride or dilation) adds rows/columns at the bottom/right.
+    """
+
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
+                 padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1, bias: bool = True,
+                 dilation: IntOrTuple = 1, padding_mode: str = "zeros", backend: Any = None, dtype: Any = None,
+                 seed: int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, backend, dtype, seed)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                self.groups, self.dilation)

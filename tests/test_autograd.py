@@ -1,0 +1,255 @@
+"""Tensors and the tape: dtype rules, accumulation, no_grad, detach, moving between backends, grad_check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import anynn
+from anynn.autograd import Function, GradientCheckError, Tensor, enable_grad, grad_check, is_grad_enabled, no_grad
+from anynn.backend import dtype_name
+
+from .helpers import make
+
+
+def _name(t: Tensor) -> str:
+    return dtype_name(t.dtype)
+
+
+# -- dtype rules --------------------------------------------------------------------------------
+def test_python_and_numpy_floats_become_float32(backend):
+    for data in (1.5, [1.0, 2.0], [[1.0], [2.5]], np.array([1.0, 2.0]), np.float64(3.0),
+                 np.array([1.0], dtype=np.float32)):
+        t = anynn.tensor(data, backend=backend)
+        assert _name(t) == "float32", data
+        assert t.backend == backend
+        assert backend.is_native(t.data)
+    np.testing.assert_array_equal(anynn.tensor([[1.0], [2.5]], backend=backend).numpy(), [[1.0], [2.5]])
+
+
+def test_float64_on_request(backend):
+    values = np.array([0.1, 1e-300, 1.0 + 2**-40])
+    for data in (values, values.tolist()):
+        t = anynn.tensor(data, backend=backend, dtype="float64")
+        assert _name(t) == "float64"
+        np.testing.assert_array_equal(t.numpy(), values)
+    assert _name(anynn.tensor(1.5, backend=backend, dtype=np.float64)) == "float64"
+    assert _name(anynn.tensor([1, 2], backend=backend, dtype="float32")) == "float32"
+
+
+def test_integers_stay_int64(backend):
+    for data in (3, [1, 2, 3], np.array([1, 2], dtype=np.int64)):
+        t = anynn.tensor(data, backend=backend)
+        assert _name(t) == "int64", data
+    assert _name(anynn.tensor([True, False], backend=backend)) == "bool"
+
+
+def test_native_arrays_keep_their_dtype_and_backend():
+    import torch
+
+    t = anynn.tensor(torch.zeros(2, dtype=torch.float64))
+    assert t.backend.name == "torch" and _name(t) == "float64"
+    assert _name(anynn.zeros((2, 3), backend="torch")) == "float32"
+    assert _name(anynn.ones((2,), backend="array_api_strict", dtype="float64")) == "float64"
+
+
+def test_tensor_from_a_tensor_keeps_its_dtype(backend):
+    wide = anynn.tensor(np.ones(2), backend=backend, dtype="float64")
+    for target in (None, "numpy", "torch", "array_api_strict:device1"):
+        copy = anynn.tensor(wide, backend=target)
+        assert _name(copy) == "float64", target
+        assert copy.backend == (backend if target is None else anynn.get_backend(target))
+    assert _name(anynn.tensor(wide, dtype="float32")) == "float32"
+
+
+# -- requires_grad ------------------------------------------------------------------------------
+def test_requires_grad_setter(backend):
+    x = anynn.tensor([1.0, 2.0], backend=backend)
+    assert not x.requires_grad and x.is_leaf
+    x.requires_grad = True
+    assert x.requires_grad
+    y = x * 2.0
+    assert y.requires_grad and not y.is_leaf and y.grad_fn is not None
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad = False
+    with pytest.raises(TypeError, match="floating-point.*int64"):
+        anynn.tensor([1, 2], backend=backend, requires_grad=True)
+    x.requires_grad = False
+    assert not (x * 2.0).requires_grad
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (x * 2.0).sum().backward()
+
+
+# -- accumulation -------------------------------------------------------------------------------
+def test_tensor_used_twice_accumulates(backend):
+    values = np.array([1.0, -2.0, 3.0])
+    x = make(backend, values, requires_grad=True)
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * values)
+
+    x = make(backend, values, requires_grad=True)
+    (x + x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 2.0])
+
+    # diamond: y feeds two branches that meet again
+    x = make(backend, values, requires_grad=True)
+    y = x * 3.0
+    z = (y * y + y.exp() * y).sum()
+    z.backward()
+    expected = 3.0 * (2 * 3 * values + np.exp(3 * values) * (1 + 3 * values))
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_backward_twice_accumulates_into_grad(backend):
+    values = np.array([0.5, 2.0])
+    x = make(backend, values, requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4 * values)
+    (x * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4 * values + 3.0)
+    x.zero_grad()
+    assert x.grad is None
+
+
+def test_backward_with_explicit_gradient(backend):
+    x = make(backend, np.array([1.0, 2.0]), requires_grad=True)
+    y = x * x
+    with pytest.raises(RuntimeError, match="scalar"):
+        y.backward()
+    y.backward(make(backend, np.array([10.0, 100.0])))
+    np.testing.assert_allclose(x.grad.numpy(), [20.0, 400.0])
+
+
+def test_broadcast_gradient_sums_to_shape(backend):
+    x = make(backend, np.ones((3, 1)), requires_grad=True)
+    b = make(backend, np.arange(4.0), requires_grad=True)
+    (x * b).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((3, 1), 6.0))
+    np.testing.assert_allclose(b.grad.numpy(), np.full(4, 3.0))
+
+
+# -- no_grad, detach, retain_grad ---------------------------------------------------------------
+def test_no_grad_records_nothing(backend):
+    x = make(backend, np.array([1.0, 2.0]), requires_grad=True)
+    with no_grad():
+        assert not is_grad_enabled()
+        y = x * x + 1.0
+        with enable_grad():
+            z = x * 2.0
+    assert is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+    np.testing.assert_allclose(y.numpy(), [2.0, 5.0])
+
+    @no_grad()
+    def infer(t):
+        return t * t
+
+    assert infer(x).grad_fn is None
+
+
+def test_detach(backend):
+    x = make(backend, np.array([1.0, 2.0]), requires_grad=True)
+    y = x * 2.0
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad and d.data is y.data
+    (d * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])  # no path through d
+
+
+def test_numpy_and_item(backend):
+    values = np.arange(6.0).reshape(2, 3)
+    t = make(backend, values)
+    host = t.numpy()
+    assert isinstance(host, np.ndarray) and host.dtype == np.float64
+    np.testing.assert_array_equal(host, values)
+    assert t.sum().item() == 15.0 and isinstance(t.sum().item(), float)
+    assert t.tolist() == values.tolist()
+    with pytest.raises(ValueError, match="one-element"):
+        t.item()
+
+
+def test_retain_grad(backend):
+    x = make(backend, np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = x * x
+    y.retain_grad()
+    z = y * 2.0 + y
+    loss = z.sum()
+    loss.retain_grad()
+    loss.backward()
+    np.testing.assert_allclose(y.grad.numpy(), [3.0, 3.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), 6.0 * np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(loss.grad.numpy(), 1.0)
+    assert z.grad is None, "only tensors that asked keep their gradient"
+    leaf = make(backend, np.array([1.0, 2.0]), requires_grad=True)
+    leaf.retain_grad()  # a no-op on a leaf: its gradient is counted once
+    (leaf * 2.0).sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), [2.0, 2.0])
+
+
+# -- moving between backends --------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_to_round_trips_between_backends(dtype):
+    values = (np.arange(12).reshape(3, 4) * 1.25 - 3).astype(dtype)
+    t = anynn.tensor(values, backend="numpy", dtype=dtype)
+    for name in ("torch", "array_api_strict", "array_api_strict:device1", "torch", "numpy"):
+        t = t.to(name)
+        assert t.backend.key == name
+        assert t.backend.is_native(t.data)
+        assert _name(t) == dtype
+        np.testing.assert_array_equal(t.numpy(), values)
+
+
+def test_to_keeps_requires_grad_and_casts():
+    x = anynn.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to("torch")
+    assert y.requires_grad and y.is_leaf
+    z = x.to("array_api_strict", dtype="float64")
+    assert _name(z) == "float64"
+    (z * z).sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), [2.0, 4.0])
+    assert x.grad is None
+
+
+# -- grad_check ---------------------------------------------------------------------------------
+class _Square(Function):
+    def forward(self, xp, x):
+        self.x = x
+        return x * x
+
+    def backward(self, xp, grad):
+        return 2.0 * self.x * grad
+
+
+class _WrongSquare(_Square):
+    """Correct everywhere but at flat index 4, where the gradient is 10% off."""
+
+    def backward(self, xp, grad):
+        good = 2.0 * self.x * grad
+        index = xp.arange(good.shape[0] * good.shape[1], device=_device(good))
+        return xp.where(xp.reshape(index, good.shape) == 4, good * 1.1, good)
+
+
+def _device(x):
+    from array_api_compat import device
+
+    return device(x)
+
+
+def test_grad_check_passes_for_a_correct_backward(backend, rng):
+    x = make(backend, rng.standard_normal((2, 3)), requires_grad=True)
+    assert grad_check(_Square.apply, x) is True
+
+
+def test_grad_check_names_the_worst_element(backend, rng):
+    x = make(backend, rng.standard_normal((2, 3)) + 2.0, requires_grad=True)
+    with pytest.raises(GradientCheckError, match=r"input 0 at index \(1, 1\).*analytic.*numerical"):
+        grad_check(_WrongSquare.apply, x)
+
+
+def test_grad_check_needs_float64(backend):
+    x = make(backend, np.ones(2, np.float32), requires_grad=True)
+    with pytest.raises(TypeError, match="float64"):
+        grad_check(_Square.apply, x)

@@ -1,0 +1,275 @@
+"""Backends: names, namespaces, availability messages, mismatches, and fast paths against fallbacks."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+import types
+
+import array_api_strict
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn.backend import (Backend, BackendMismatch, BackendUnavailable, backend_of, choose_auto, get_backend, op,
+                           portable, use_fast_paths)
+from anynn.backend.cupy_backend import probe_cupy
+
+CPU_NAMES = ["numpy", "torch", "array_api_strict", "array_api_strict:device1"]
+
+
+def _cuda_works() -> bool:
+    return probe_cupy()[0]
+
+
+# -- names, namespaces, caching -----------------------------------------------------------------
+@pytest.mark.parametrize("name", CPU_NAMES)
+def test_get_backend_by_name(name):
+    be = get_backend(name)
+    assert isinstance(be, Backend)
+    assert be.key == name
+    assert be.name == name.split(":")[0]
+    assert get_backend(name) is be, "backends are cached"
+    assert get_backend(be) is be
+    x = be.xp.ones((2, 3), dtype=be.float32, device=be.device)
+    assert be.is_native(x)
+    assert backend_of(x) == be
+    np.testing.assert_array_equal(be.to_host(x), np.ones((2, 3), np.float32))
+
+
+def test_auto_falls_back_to_numpy_without_a_gpu():
+    if _cuda_works():
+        pytest.skip("a CUDA device works here: auto picks CuPy")
+    chosen, reason = choose_auto()
+    assert chosen == "numpy"
+    assert "CPU" in reason
+    assert get_backend("auto") is get_backend("numpy")
+
+
+def test_auto_prefers_cupy_when_a_device_works(monkeypatch):
+    import anynn.backend.cupy_backend as cupy_backend
+
+    monkeypatch.setattr(cupy_backend, "probe_cupy", lambda: (True, "CuPy 14.0.0 with 1 CUDA device(s)"))
+    assert choose_auto()[0] == "cupy"
+
+
+@pytest.mark.parametrize("namespace, expected", [
+    (np, "numpy"), (torch, "torch"), (array_api_strict, "array_api_strict"),
+    ("array_api_compat.numpy", "numpy"), ("array_api_compat.torch", "torch"),
+])
+def test_get_backend_from_namespace(namespace, expected):
+    if isinstance(namespace, str):
+        import importlib
+
+        namespace = importlib.import_module(namespace)
+    assert get_backend(namespace) is get_backend(expected)
+
+
+def test_strict_device1_is_a_separate_device():
+    cpu, dev1 = get_backend("array_api_strict"), get_backend("array_api_strict:device1")
+    assert cpu != dev1
+    assert get_backend("array_api_strict", device="device1") is dev1
+    x = dev1.from_host(np.arange(3.0))
+    assert x.device == array_api_strict.Device("device1")
+    assert backend_of(x) is dev1
+    np.testing.assert_array_equal(dev1.to_host(x), np.arange(3.0))
+
+
+def test_unknown_backend_name():
+    with pytest.raises(ValueError, match="unknown backend 'jax'.*numpy.*torch.*array_api_strict"):
+        get_backend("jax")
+    with pytest.raises(ValueError, match="not a namespace anynn knows"):
+        get_backend(math)
+    with pytest.raises(BackendUnavailable, match="only the 'cpu' device"):
+        get_backend("numpy:gpu")
+
+
+# -- cupy availability messages -----------------------------------------------------------------
+def _fake_cupy(version: str, device_count: int | None) -> types.ModuleType:
+    """A stand-in ``cupy`` module: ``device_count=None`` makes the CUDA runtime fail."""
+
+    def get_device_count() -> int:
+        if device_count is None:
+            raise RuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient")
+        return device_count
+
+    module = types.ModuleType("cupy")
+    module.__version__ = version
+    module.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=get_device_count))
+    return module
+
+
+@pytest.mark.parametrize("fake, why", [
+    (None, "not installed.*pip install"),
+    (_fake_cupy("13.3.0", 1), r"13\.3\.0 is too old.*>= 14"),
+    (_fake_cupy("14.0.1", 0), "no CUDA device"),
+    (_fake_cupy("14.0.1", None), "CUDA is not usable.*insufficient"),
+])
+def test_cupy_unavailable_says_why_and_what_instead(monkeypatch, fake, why):
+    monkeypatch.setitem(sys.modules, "cupy", fake)  # None makes ``import cupy`` raise ImportError
+    usable, reason = probe_cupy()
+    assert not usable
+    assert re.search(why, reason), reason
+    with pytest.raises(BackendUnavailable, match=why) as info:
+        get_backend("cupy")
+    message = str(info.value)
+    assert "backend='numpy'" in message and "backend='auto'" in message
+    assert choose_auto() == ("numpy", f"NumPy on the CPU, because {reason}")
+
+
+def test_cupy_without_gpu_raises_here():
+    if _cuda_works():
+        pytest.skip("a CUDA device works here")
+    with pytest.raises(BackendUnavailable, match="cupy"):
+        get_backend("cupy")
+
+
+# -- mixing backends ----------------------------------------------------------------------------
+@pytest.mark.parametrize("first, second", [
+    ("numpy", "torch"), ("torch", "array_api_strict"), ("array_api_strict", "array_api_strict:device1"),
+])
+def test_mixing_backends_raises_naming_both(first, second):
+    a = anynn.tensor([1.0, 2.0], backend=first, requires_grad=True)
+    b = anynn.tensor([3.0, 4.0], backend=second)
+    for combine in (lambda: a + b, lambda: b * a, lambda: a @ b):
+        with pytest.raises(BackendMismatch) as info:
+            combine()
+        assert repr(first) in str(info.value) and repr(second) in str(info.value)
+
+
+def test_mixing_a_tensor_with_a_foreign_native_array_raises():
+    a = anynn.tensor([1.0, 2.0], backend="numpy")
+    with pytest.raises(BackendMismatch, match="'numpy'.*torch.Tensor"):
+        a + torch.ones(2)
+    t = anynn.tensor([1.0, 2.0], backend="torch")
+    with pytest.raises(BackendMismatch, match="'torch'.*numpy.ndarray"):
+        t * np.ones(2, np.float32)
+
+
+# -- fast paths against their portable fallbacks ------------------------------------------------
+ERF_POINTS = np.concatenate([
+    np.linspace(-7.0, 7.0, 1401),
+    np.geomspace(1e-300, 1e-3, 50), -np.geomspace(1e-300, 1e-3, 50),
+    [0.0, 0.4999999999, 0.5, 0.5000000001, 3.9999999999, 4.0, 4.0000000001, 5.9, 6.1, 10.0, 26.5, 27.3, 1e10,
+     -1e10, np.inf, -np.inf],
+])
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch", "array_api_strict", "array_api_strict:device1"])
+def test_portable_erf_matches_math_erf(name):
+    be = get_backend(name)
+    got = be.to_host(portable.erf(be.xp, be.from_host(ERF_POINTS)))
+    expected = np.array([math.erf(v) for v in ERF_POINTS])
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-300)
+    assert np.all(np.sign(got) == np.sign(expected))
+
+
+def test_portable_erf_keeps_float32():
+    be = get_backend("array_api_strict")
+    x = be.from_host(np.linspace(-5, 5, 101, dtype=np.float32))
+    out = portable.erf(be.xp, x)
+    assert out.dtype == be.xp.float32
+    np.testing.assert_allclose(be.to_host(out), [math.erf(v) for v in np.linspace(-5, 5, 101)], rtol=1e-6,
+                               atol=1e-7)
+
+
+def _op_result(backend, name, fast, *args, **kwargs):
+    use_fast_paths(fast)
+    try:
+        return backend.to_host(op(backend, name)(*args, **kwargs))
+    finally:
+        use_fast_paths(True)
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_fast_erf_agrees_with_portable(name):
+    be = get_backend(name)
+    assert be.fast_path("erf") is not None
+    x = be.from_host(ERF_POINTS[np.isfinite(ERF_POINTS)])
+    np.testing.assert_allclose(_op_result(be, "erf", True, x), _op_result(be, "erf", False, x), rtol=1e-14,
+                               atol=1e-300)
+
+
+def test_scatter_add_accumulates_duplicates(backend, rng):
+    index = np.array([0, 3, 3, 1, 0, 3, 4], dtype=np.int64)
+    values = rng.standard_normal((7, 2, 3))
+    expected = np.zeros((6, 2, 3))
+    np.add.at(expected, index, values)
+    args = (backend.from_host(index), backend.from_host(values), 6)
+    fast = _op_result(backend, "scatter_add", True, *args)
+    slow = _op_result(backend, "scatter_add", False, *args)
+    np.testing.assert_allclose(fast, expected, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(slow, expected, rtol=1e-14, atol=1e-15)
+    assert not np.any(expected[[2, 5]]), "rows never indexed stay zero"
+    assert backend.is_native(op(backend, "scatter_add")(*args))
+
+
+@pytest.mark.parametrize("window_shape, axis", [((3,), (1,)), ((2, 3), (1, 2)), ((2, 2), (2, 3)), ((3,), (-1,))])
+def test_sliding_window_view_matches_numpy(backend, window_shape, axis):
+    x = np.arange(2 * 4 * 5 * 6, dtype=np.float64).reshape(2, 4, 5, 6)
+    expected = np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
+    args = (backend.from_host(x), window_shape, axis)
+    np.testing.assert_array_equal(_op_result(backend, "sliding_window_view", True, *args), expected)
+    np.testing.assert_array_equal(_op_result(backend, "sliding_window_view", False, *args), expected)
+
+
+def test_fast_paths_switch_off():
+    be = get_backend("numpy")
+    use_fast_paths(False)
+    try:
+        assert op(be, "scatter_add") is not be.fast_path("scatter_add")
+    finally:
+        use_fast_paths(True)
+    assert op(be, "scatter_add") is be.fast_path("scatter_add")
+    assert get_backend("array_api_strict").fast_path("scatter_add") is None
+
+
+# -- RNG ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", CPU_NAMES)
+def test_rng_is_seeded_and_on_device(name):
+    be = get_backend(name)
+    a = be.rng(7).uniform((4, 3), be.float32)
+    b = be.rng(7).uniform((4, 3), be.float32)
+    assert be.is_native(a) and a.dtype == be.float32
+    np.testing.assert_array_equal(be.to_host(a), be.to_host(b))
+    host = be.to_host(a)
+    assert np.all((host >= 0) & (host < 1))
+    perm = be.to_host(be.rng(1).permutation(10))
+    assert sorted(perm.tolist()) == list(range(10))
+
+
+# -- the CLI ------------------------------------------------------------------------------------
+def test_cli_info_reports_the_auto_choice():
+    result = subprocess.run([sys.executable, "-m", "anynn.cli", "info"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "anynn " in out and "numpy" in out and "backends:" in out
+    assert "array_api_strict" in out and "available" in out
+    expected = "cupy" if _cuda_works() else "numpy"
+    assert f"auto -> {expected}" in out
+    if expected == "numpy":
+        assert "cupy" in out and "unavailable" in out
+
+
+def test_cli_without_command_prints_help(capsys):
+    from anynn.cli import main
+
+    assert main([]) == 1
+    assert "info" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", CPU_NAMES)
+def test_zero_dimensional_arrays_keep_their_shape(name):
+    be = get_backend(name)
+    x = be.from_host(np.array(2.5))
+    assert tuple(x.shape) == ()
+    assert be.to_host(x).shape == () and float(be.to_host(x)) == 2.5
+    t = anynn.tensor(2.5, backend=name)
+    for other in CPU_NAMES:
+        moved = t.to(other)
+        assert moved.shape == () and moved.item() == 2.5

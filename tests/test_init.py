@@ -1,0 +1,149 @@
+"""Initialisers: statistics and bounds, orthogonality, seeding, and PyTorch's fans and gains."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn import init
+
+SHAPE = (400, 500)  # 200 000 draws: sample std within ~0.3% of the truth
+
+
+def _blank(backend, shape=SHAPE, dtype="float32"):
+    return anynn.zeros(shape, backend=backend, dtype=dtype)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (7, 2), (8, 3, 5, 5), (2, 3, 4), (16, 4, 3, 3, 3), (1, 1)])
+def test_fans_match_pytorch(shape):
+    assert init.calculate_fan_in_and_fan_out(shape) == torch.nn.init._calculate_fan_in_and_fan_out(
+        torch.empty(shape))
+
+
+def test_fans_need_two_dimensions():
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        init.calculate_fan_in_and_fan_out((5,))
+
+
+@pytest.mark.parametrize("nonlinearity, param", [
+    ("linear", None), ("conv2d", None), ("sigmoid", None), ("tanh", None), ("relu", None), ("leaky_relu", None),
+    ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)), ("selu", None),
+])
+def test_gains_match_pytorch(nonlinearity, param):
+    assert init.calculate_gain(nonlinearity, param) == pytest.approx(
+        torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-12)
+
+
+def test_unknown_gain():
+    with pytest.raises(ValueError, match="unsupported nonlinearity 'swish'"):
+        init.calculate_gain("swish")
+
+
+def test_constant_fills_keep_backend_and_dtype(backend):
+    for dtype in ("float32", "float64"):
+        t = _blank(backend, (2, 3), dtype)
+        assert init.ones_(t) is t
+        assert t.backend == backend and backend.is_native(t.data) and t.dtype == backend.dtype(dtype)
+        np.testing.assert_array_equal(t.numpy(), np.ones((2, 3)))
+        np.testing.assert_array_equal(init.constant_(t, 0.25).numpy(), np.full((2, 3), 0.25))
+        np.testing.assert_array_equal(init.zeros_(t).numpy(), np.zeros((2, 3)))
+
+
+def _check_uniform(values, bound):
+    assert values.min() >= -bound and values.max() <= bound
+    assert values.min() < -0.99 * bound and values.max() > 0.99 * bound
+    assert abs(values.mean()) < 0.01 * bound
+    assert values.std() == pytest.approx(bound / math.sqrt(3), rel=0.01)
+
+
+def _check_normal(values, std, mean=0.0):
+    assert values.mean() == pytest.approx(mean, abs=0.01 * std)
+    assert values.std() == pytest.approx(std, rel=0.01)
+    assert np.abs(values - mean).max() > 3.5 * std, "a Gaussian, not a bounded distribution"
+
+
+def test_uniform_and_normal(backend):
+    values = init.uniform_(_blank(backend), -2.0, 3.0, generator=0).numpy()
+    assert values.min() >= -2.0 and values.max() <= 3.0 and values.mean() == pytest.approx(0.5, abs=0.02)
+    _check_normal(init.normal_(_blank(backend), 1.5, 0.2, generator=0).numpy(), 0.2, mean=1.5)
+
+
+def test_xavier(backend):
+    fan_in, fan_out = SHAPE[1], SHAPE[0]
+    t = init.xavier_uniform_(_blank(backend), gain=2.0, generator=1)
+    _check_uniform(t.numpy(), 2.0 * math.sqrt(6.0 / (fan_in + fan_out)))
+    t = init.xavier_normal_(_blank(backend), generator=1)
+    _check_normal(t.numpy(), math.sqrt(2.0 / (fan_in + fan_out)))
+    assert init.glorot_uniform is init.xavier_uniform_
+
+
+@pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
+def test_kaiming(backend, mode):
+    fan = SHAPE[1] if mode == "fan_in" else SHAPE[0]
+    std = math.sqrt(2.0) / math.sqrt(fan)
+    t = init.kaiming_uniform_(_blank(backend), mode=mode, nonlinearity="relu", generator=2)
+    _check_uniform(t.numpy(), math.sqrt(3.0) * std)
+    t = init.kaiming_normal_(_blank(backend), mode=mode, nonlinearity="relu", generator=2)
+    _check_normal(t.numpy(), std)
+    with pytest.raises(ValueError, match="mode"):
+        init.kaiming_uniform_(_blank(backend, (2, 2)), mode="fan_avg")
+
+
+def test_kaiming_uniform_default_matches_pytorch_linear_bound():
+    # PyTorch's Linear: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    values = init.kaiming_uniform_(_blank("numpy"), a=math.sqrt(5), generator=3).numpy()
+    _check_uniform(values, 1.0 / math.sqrt(SHAPE[1]))
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (6, 4), (5, 5), (3, 2, 2, 2), (1, 7)])
+def test_orthogonal(backend, shape):
+    t = init.orthogonal_(_blank(backend, shape, "float64"), gain=1.5, generator=4)
+    assert t.shape == shape and t.backend == backend
+    flat = t.numpy().reshape(shape[0], -1) / 1.5
+    rows, cols = flat.shape
+    gram = flat @ flat.T if rows <= cols else flat.T @ flat
+    np.testing.assert_allclose(gram, np.eye(min(rows, cols)), atol=1e-12)
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        init.orthogonal_(_blank(backend, (3,)))
+
+
+def test_orthogonal_float32():
+    flat = init.orthogonal_(_blank("torch", (8, 8)), generator=0).numpy()
+    assert flat.dtype == np.float32
+    np.testing.assert_allclose(flat @ flat.T, np.eye(8), atol=1e-6)
+
+
+INITIALISERS = [
+    lambda t, g: init.uniform_(t, generator=g),
+    lambda t, g: init.normal_(t, generator=g),
+    lambda t, g: init.xavier_uniform_(t, generator=g),
+    lambda t, g: init.xavier_normal_(t, generator=g),
+    lambda t, g: init.kaiming_uniform_(t, generator=g),
+    lambda t, g: init.kaiming_normal_(t, generator=g),
+    lambda t, g: init.orthogonal_(t, generator=g),
+]
+
+
+@pytest.mark.parametrize("fill", INITIALISERS)
+def test_seeded_reproducibility_across_backends(fill):
+    reference = fill(_blank("numpy", (5, 4)), 42).numpy()
+    for name in ("torch", "array_api_strict", "array_api_strict:device1"):
+        np.testing.assert_array_equal(fill(_blank(name, (5, 4)), 42).numpy(), reference)
+        np.testing.assert_array_equal(fill(_blank(name, (5, 4)), np.random.default_rng(42)).numpy(), reference)
+    assert not np.array_equal(fill(_blank("numpy", (5, 4)), 43).numpy(), reference)
+    # the default generator is seeded by manual_seed
+    anynn.manual_seed(7)
+    first = fill(_blank("numpy", (5, 4)), None).numpy()
+    anynn.manual_seed(7)
+    np.testing.assert_array_equal(fill(_blank("torch", (5, 4)), None).numpy(), first)
+    assert init.default_generator() is init.default_generator()
+
+
+def test_float32_draw_is_the_rounded_float64_draw():
+    wide = init.normal_(_blank("numpy", (3, 3), "float64"), generator=5).numpy()
+    narrow = init.normal_(_blank("numpy", (3, 3), "float32"), generator=5).numpy()
+    np.testing.assert_array_equal(narrow, wide.astype(np.float32))
