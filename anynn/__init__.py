@@ -20,7 +20,8 @@ from .backend import (Backend, BackendMismatch, BackendUnavailable, get_backend,
 from .init import manual_seed  # noqa: E402
 
 __all__ = [
-    "Backend", "BackendMismatch", "GradientCheckError", "BackendUnavailable", "Tensor", "__version__", "autograd", "backend",
+    "Backend", "BackendMismatch", "BackendUnavailable", "GradientCheckError", "Tensor", "__version__",
+    "autograd", "backend",
     "enable_grad", "functional", "get_backend", "grad_check", "init", "manual_seed", "nn", "no_grad",
     "ones", "optim", "set_default_backend", "tensor", "zeros",
 ]
