@@ -14,14 +14,21 @@ from ..backend import op
 
 class Sigmoid(Function):
     def forward(self, xp: Any, x: Any) -> Any:
-        # exp(-|x|) never overflows, so both branches are finite for any float32 input
-        e = xp.exp(-xp.abs(x))
-        self.out = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        self.out = stable_sigmoid(xp, x)
         return self.out
 
     def backward(self, xp: Any, g: Any) -> Any:
         s = self.out
         return g * s * (1.0 - s)
+
+
+def stable_sigmoid(xp: Any, x: Any) -> Any:
+    """``exp(min(x, 0)) / (1 + exp(-|x|))``: finite for any input and free of ``where``.
+
+    For x >= 0 it is ``1 / (1 + e^-x)``, for x < 0 ``e^x / (1 + e^x)``; neither exponent is positive,
+    so nothing overflows (``where`` on a random mask is ~10x slower than ``exp`` on NumPy).
+    """
+    return xp.exp(xp.minimum(x, 0.0)) / (1.0 + xp.exp(-xp.abs(x)))
 
 
 class Tanh(Function):
@@ -35,11 +42,13 @@ class Tanh(Function):
 
 class ReLU(Function):
     def forward(self, xp: Any, x: Any) -> Any:
-        self.positive = x > 0
-        return xp.where(self.positive, x, xp.zeros_like(x))
+        out = xp.maximum(x, 0.0)  # propagates NaN like PyTorch; far cheaper than where on NumPy
+        if self.needs_input_grad[0]:
+            self.out = out
+        return out
 
     def backward(self, xp: Any, g: Any) -> Any:
-        return xp.where(self.positive, g, xp.zeros_like(g))
+        return g * xp.astype(self.out > 0, g.dtype)
 
 
 class LeakyReLU(Function):
@@ -100,7 +109,7 @@ class GELU(Function):
 class SiLU(Function):
     def forward(self, xp: Any, x: Any) -> Any:
         self.x = x
-        self.s = Sigmoid.forward(self, xp, x)
+        self.s = stable_sigmoid(xp, x)
         return x * self.s
 
     def backward(self, xp: Any, g: Any) -> Any:
@@ -122,8 +131,7 @@ class Softplus(Function):
         return xp.where(self.linear, x, soft)
 
     def backward(self, xp: Any, g: Any) -> Any:
-        e = xp.exp(-xp.abs(self.z))
-        sig = xp.where(self.z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        sig = stable_sigmoid(xp, self.z)
         return xp.where(self.linear, g, g * sig)
 
 
@@ -137,8 +145,7 @@ class Mish(Function):
         return x * self.t
 
     def backward(self, xp: Any, g: Any) -> Any:
-        e = xp.exp(-xp.abs(self.x))
-        sig = xp.where(self.x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        sig = stable_sigmoid(xp, self.x)
         return g * (self.t + self.x * (1.0 - self.t * self.t) * sig)
 
 
@@ -230,7 +237,7 @@ class GLU(Function):
             raise ValueError(f"GLU: dimension {self.axis} must be even, got size {x.shape[axis]}")
         lead = (slice(None),) * axis
         self.a, b = x[lead + (slice(0, half), Ellipsis)], x[lead + (slice(half, None), Ellipsis)]
-        self.s = Sigmoid.forward(self, xp, b)
+        self.s = stable_sigmoid(xp, b)
         self.axis_ = axis
         return self.a * self.s
 

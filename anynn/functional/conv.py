@@ -55,7 +55,7 @@ class ConvNd(Function):
         w_mat = xp.reshape(weight, (g, o // g, cg * kh * kw))
         out = xp.reshape(w_mat @ cols, (n, o, ho, wo))
         if bias is not None:
-            out = out + xp.reshape(bias, (o, 1, 1))
+            out += xp.reshape(bias, (o, 1, 1))  # in place: `out` is the matmul's fresh array
         self.has_bias = bias is not None
         self.w_mat = w_mat
         self.cols = cols if self.needs_input_grad[1] else None

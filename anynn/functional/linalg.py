@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from array_api_compat import is_writeable_array
+
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 
@@ -47,7 +49,10 @@ class Linear(Function):
         self.has_bias = bias is not None
         y = x @ weight.mT
         if bias is not None:
-            y = y + bias
+            if is_writeable_array(y):
+                y += bias  # y is our own fresh array: add in place, no second allocation
+            else:
+                y = y + bias
         return y
 
     def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:

@@ -65,7 +65,11 @@ class _Pool2d(Function):
 
 
 class MaxPool(_Pool2d):
-    """Window maximum; the gradient goes to the first maximal element of each window, as in PyTorch."""
+    """Window maximum; the gradient goes to the first maximal element of each window, as in PyTorch.
+
+    NaN propagates forward; a window holding NaN sends its gradient to its first maximum before the NaN
+    (PyTorch sends it to the NaN itself; the loss is NaN either way).
+    """
 
     def forward(self, xp: Any, x: Any) -> Any:
         x = self._setup(xp, x)
@@ -75,10 +79,9 @@ class MaxPool(_Pool2d):
         index = xp.zeros(best.shape, dtype=xp.int16 if len(offsets) < 2**15 else xp.int64, device=device(x))
         for k, where in enumerate(offsets[1:], start=1):
             candidate = padded[where]
-            # strict '>' keeps the first maximum; NaN wins so that it propagates, as in PyTorch
-            better = (candidate > best) | xp.isnan(candidate)
-            best = xp.where(better, candidate, best)
-            index = xp.where(better, k, index)
+            # strict '>' keeps the first maximum; `maximum` propagates NaN, as PyTorch's forward does
+            index = xp.where(candidate > best, k, index)
+            best = xp.maximum(best, candidate)
         self.index = index
         return self._finish(xp, best)
 
@@ -86,8 +89,14 @@ class MaxPool(_Pool2d):
         grad = self._grad_4d(xp, grad)
         out = xp.zeros(grad.shape[:-2] + self.padded, dtype=grad.dtype, device=device(grad))
         zero = xp.zeros_like(grad)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        disjoint = sh >= (kh - 1) * dh + 1 and sw >= (kw - 1) * dw + 1  # each element in one window at most
         for k, where in enumerate(self._offsets()):
-            out[where] += xp.where(self.index == k, grad, zero)
+            routed = xp.where(self.index == k, grad, zero)
+            if disjoint:
+                out[where] = routed
+            else:
+                out[where] += routed
         return self._unpad(xp, out)
 
 

@@ -263,7 +263,9 @@ def _assign(target: Tensor, value: Any) -> None:
     else:
         data = Tensor(value, backend=backend, dtype=target.dtype).data
     if data.dtype != target.data.dtype:
-        data = backend.xp.astype(data, target.data.dtype)
-    if data is value or (isinstance(value, Tensor) and data is value.data):
+        data = backend.xp.astype(data, target.data.dtype)  # astype copies
+    else:
+        # parameters own their memory: optimizers update them in place, which must never write
+        # through to the caller's arrays (torch.from_numpy and DLPack share memory)
         data = backend.xp.asarray(data, copy=True)
     target.data = data

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
+from array_api_compat import is_writeable_array
+
 from .optimizer import Optimizer
 
 
@@ -30,13 +32,16 @@ class Adam(Optimizer):
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        inplace = is_writeable_array(param)
         if group["maximize"]:
             grad = -grad
         if wd:
-            if self.decoupled:
-                param = param * (1.0 - lr * wd)
-            else:
+            if not self.decoupled:
                 grad = grad + wd * param
+            elif inplace:
+                param *= 1.0 - lr * wd
+            else:
+                param = param * (1.0 - lr * wd)
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(param)
@@ -44,13 +49,32 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = xp.zeros_like(param)
         step = state["step"] = state["step"] + 1
-        m = state["exp_avg"]
-        m = state["exp_avg"] = m + (1.0 - beta1) * (grad - m)  # PyTorch's lerp
-        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * (grad * grad)
+        step_size = lr / (1.0 - beta1**step)
+        correction2 = math.sqrt(1.0 - beta2**step)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        if inplace:
+            # the same arithmetic as below, without temporaries beyond one scratch array
+            scratch = grad - m
+            scratch *= 1.0 - beta1
+            m += scratch  # m + (1-b1)(g - m): PyTorch's lerp
+            v *= beta2
+            scratch = grad * grad
+            scratch *= 1.0 - beta2
+            v += scratch
+        else:
+            m = state["exp_avg"] = m + (1.0 - beta1) * (grad - m)
+            v = state["exp_avg_sq"] = beta2 * v + (1.0 - beta2) * (grad * grad)
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
-        step_size = lr / (1.0 - beta1**step)
-        denom = xp.sqrt(v) / math.sqrt(1.0 - beta2**step) + eps
+        denom = xp.sqrt(v)
+        if inplace:
+            denom /= correction2
+            denom += eps
+            update = m / denom
+            update *= step_size
+            param -= update
+            return param
+        denom = denom / correction2 + eps
         return param - step_size * (m / denom)
 
 

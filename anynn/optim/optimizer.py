@@ -87,7 +87,7 @@ class Optimizer:
         Arrays are native arrays of the parameters' backend; numbers stay Python numbers.
         """
         index = {id(p): i for i, p in enumerate(self._all_params())}
-        state = {index[pid]: dict(s) for pid, s in self.state.items() if pid in index}
+        state = {index[pid]: {k: _copy(v) for k, v in s.items()} for pid, s in self.state.items() if pid in index}
         groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
                   for g in self.param_groups]
         return {"state": state, "param_groups": groups}
@@ -122,6 +122,15 @@ def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
         if dtype_name(value.dtype).startswith("float") and value.dtype != p.data.dtype:
             value = p.backend.xp.astype(value, p.data.dtype)
         state[name] = value
+
+
+def _copy(value: Any) -> Any:
+    """Snapshot an array (updates are in place, so a state_dict must not alias live state)."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        from array_api_compat import array_namespace
+
+        return array_namespace(value).asarray(value, copy=True)
+    return value
 
 
 def _to_param_backend(value: Any, p: Tensor) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from array_api_compat import is_writeable_array
+
 from .optimizer import Optimizer
 
 
@@ -24,6 +26,7 @@ class SGD(Optimizer):
                                       nesterov=nesterov, maximize=maximize))
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+        inplace = is_writeable_array(param)
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"]:
@@ -32,9 +35,15 @@ class SGD(Optimizer):
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = grad
+                buf = xp.asarray(grad, copy=True)  # a copy: later steps update it in place
+            elif inplace:
+                buf *= momentum
+                buf += (1.0 - group["dampening"]) * grad
             else:
                 buf = momentum * buf + (1.0 - group["dampening"]) * grad
             state["momentum_buffer"] = buf
             grad = grad + momentum * buf if group["nesterov"] else buf
+        if inplace:
+            param -= group["lr"] * grad
+            return param
         return param - group["lr"] * grad

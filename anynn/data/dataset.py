@@ -1,0 +1,124 @@
+"""Datasets: anything with ``len(ds)`` and ``ds[i]``, plus the in-memory `TensorDataset` and `Subset`.
+
+A dataset may also define ``get_batch(indices)`` returning a whole batch at once (a tuple with one
+batched array per field); `DataLoader` then gathers each batch with one fancy index per array instead
+of a per-sample Python loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..autograd import Tensor
+from .collate import default_collate
+
+
+class Dataset:
+    """A sized, indexable collection of samples.
+
+    Subclasses implement ``__len__`` and ``__getitem__(index) -> sample``, where a sample is a tuple
+    of arrays or numbers (e.g. ``(image, label)``) or a single array.
+    """
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+
+class TensorDataset(Dataset):
+    """Samples are rows of equally long arrays: ``ds[i] == (arrays[0][i], arrays[1][i], ...)``.
+
+    Parameters
+    ----------
+    *arrays : numpy.ndarray or Tensor
+        Each of shape ``(N, ...)`` with the same ``N``. NumPy arrays stay on the host until a
+        `DataLoader` moves each batch to its backend; anynn Tensors stay on their backend.
+
+    Indexing with an integer returns one sample; with a slice or an integer array (NumPy array or
+    list), a batch: a tuple with one array per input array.
+
+    Examples
+    --------
+    >>> ds = TensorDataset(np.zeros((10, 3), np.float32), np.arange(10))
+    >>> [a.shape for a in ds[np.array([0, 4, 7])]]
+    [(3, 3), (3,)]
+    """
+
+    def __init__(self, *arrays: Any) -> None:
+        if not arrays:
+            raise ValueError("TensorDataset needs at least one array")
+        converted = []
+        for k, a in enumerate(arrays):
+            if not isinstance(a, Tensor):
+                a = np.asarray(a)
+            if a.ndim == 0:
+                raise ValueError(f"TensorDataset: array {k} is 0-d; every array needs a first (sample) axis")
+            converted.append(a)
+        sizes = [int(a.shape[0]) for a in converted]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"TensorDataset: all arrays need the same first dimension, got sizes {sizes}")
+        self.arrays: tuple[Any, ...] = tuple(converted)
+
+    def __len__(self) -> int:
+        return int(self.arrays[0].shape[0])
+
+    def __getitem__(self, index: Any) -> tuple[Any, ...]:
+        if isinstance(index, (int, np.integer)):
+            n = len(self)
+            if not -n <= index < n:
+                raise IndexError(f"TensorDataset index {index} is out of range for {n} samples")
+            return tuple(_row(a, int(index)) for a in self.arrays)
+        if isinstance(index, slice):
+            index = np.arange(len(self))[index]
+        return self.get_batch(index)
+
+    def get_batch(self, indices: Any) -> tuple[Any, ...]:
+        """A batch: one fancy index per array. ``indices`` is a 1-D integer array or list."""
+        indices = np.asarray(indices, dtype=np.int64)
+        if indices.ndim != 1:
+            raise ValueError(f"TensorDataset: a batch index must be 1-D, got shape {indices.shape}")
+        on_device: dict[Any, Any] = {}  # one index transfer per backend
+        out = []
+        for a in self.arrays:
+            if isinstance(a, Tensor):
+                be = a.backend
+                if be not in on_device:
+                    on_device[be] = be.from_host(indices)
+                out.append(Tensor._make(be.xp.take(a.data, on_device[be], axis=0), be, None, 0))
+            else:
+                out.append(np.take(a, indices, axis=0))
+        return tuple(out)
+
+
+def _row(a: Any, i: int) -> Any:
+    if isinstance(a, Tensor):
+        return Tensor._make(a.data[i, ...], a.backend, None, 0)
+    return a[i]
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices`` (in that order), e.g. one part of `random_split`."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+
+    def __len__(self) -> int:
+        return int(self.indices.shape[0])
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, (int, np.integer)):
+            return self.dataset[int(self.indices[index])]
+        positions = np.arange(len(self))[index] if isinstance(index, slice) else index
+        return self.get_batch(positions)
+
+    def get_batch(self, indices: Any) -> tuple[Any, ...]:
+        """The batch at positions ``indices`` of this subset (one gather when the dataset supports it)."""
+        mapped = self.indices.take(np.asarray(indices, dtype=np.int64))
+        if hasattr(self.dataset, "get_batch"):
+            return self.dataset.get_batch(mapped)
+        return default_collate([self.dataset[int(i)] for i in mapped])

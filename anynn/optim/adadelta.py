@@ -1,0 +1,38 @@
+"""Adadelta, following PyTorch's update exactly."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .optimizer import Optimizer
+
+
+class Adadelta(Optimizer):
+    """Step sizes from the ratio of running RMS of past updates to running RMS of gradients.
+
+    Per step: ``v = rho v + (1 - rho) g^2``, ``d = sqrt(u + eps) / sqrt(v + eps) * g``,
+    ``u = rho u + (1 - rho) d^2``, ``p -= lr d``. ``weight_decay`` adds ``wd * p`` to the gradient;
+    ``maximize`` ascends instead.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0, maximize: bool = False) -> None:
+        if lr < 0 or not 0.0 <= rho <= 1.0 or eps < 0 or weight_decay < 0:
+            raise ValueError(f"Adadelta: invalid lr={lr}, rho={rho}, eps={eps} or weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+        rho, eps = group["rho"], group["eps"]
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(param)
+            state["acc_delta"] = xp.zeros_like(param)
+        state["step"] += 1
+        square_avg = state["square_avg"] = rho * state["square_avg"] + (1.0 - rho) * (grad * grad)
+        delta = xp.sqrt(state["acc_delta"] + eps) / xp.sqrt(square_avg + eps) * grad
+        state["acc_delta"] = rho * state["acc_delta"] + (1.0 - rho) * (delta * delta)
+        return param - group["lr"] * delta

@@ -1,0 +1,38 @@
+"""Adagrad, following PyTorch's update exactly."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .optimizer import Optimizer
+
+
+class Adagrad(Optimizer):
+    """Per-coordinate learning rates from the sum of all past squared gradients.
+
+    Per step ``t``: ``s = s + g^2`` (``s`` starts at ``initial_accumulator_value``),
+    ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)``. ``weight_decay`` adds ``wd * p`` to
+    the gradient; ``maximize`` ascends instead.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False) -> None:
+        if lr < 0 or lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
+            raise ValueError(f"Adagrad: invalid lr={lr}, lr_decay={lr_decay}, weight_decay={weight_decay}, "
+                             f"initial_accumulator_value={initial_accumulator_value} or eps={eps}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
+                                      maximize=maximize))
+
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        if not state:
+            state["step"] = 0
+            state["sum"] = xp.full_like(param, float(group["initial_accumulator_value"]))
+        step = state["step"] = state["step"] + 1
+        total = state["sum"] = state["sum"] + grad * grad
+        clr = group["lr"] / (1.0 + (step - 1) * group["lr_decay"])
+        return param - clr * (grad / (xp.sqrt(total) + group["eps"]))

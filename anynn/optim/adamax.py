@@ -1,0 +1,40 @@
+"""Adamax (Adam with the infinity norm), following PyTorch's update exactly."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .optimizer import Optimizer
+
+
+class Adamax(Optimizer):
+    """Adam's first moment over an exponentially weighted infinity norm of the gradients.
+
+    Per step ``t``: ``m = m + (1 - b1)(g - m)``, ``u = max(b2 u, |g| + eps)``,
+    ``p -= lr / (1 - b1^t) * m / u``. ``weight_decay`` adds ``wd * p`` to the gradient;
+    ``maximize`` ascends instead.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, maximize: bool = False) -> None:
+        if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0:
+            raise ValueError(f"Adamax: invalid lr={lr}, betas={betas}, eps={eps} or weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+        beta1, beta2 = group["betas"]
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(param)
+            state["exp_inf"] = xp.zeros_like(param)
+        step = state["step"] = state["step"] + 1
+        m = state["exp_avg"]
+        m = state["exp_avg"] = m + (1.0 - beta1) * (grad - m)  # PyTorch's lerp
+        u = state["exp_inf"] = xp.maximum(beta2 * state["exp_inf"], xp.abs(grad) + group["eps"])
+        clr = group["lr"] / (1.0 - beta1**step)
+        return param - clr * (m / u)

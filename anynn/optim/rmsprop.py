@@ -1,0 +1,52 @@
+"""RMSprop (plain, centered, with momentum), following PyTorch's update exactly."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    """Divide the gradient by a running root mean square of recent gradients.
+
+    Per step: ``v = alpha v + (1 - alpha) g^2``; with ``centered`` also ``a = a + (1 - alpha)(g - a)``
+    and the denominator ``sqrt(v - a^2) + eps`` (a variance estimate) instead of ``sqrt(v) + eps``.
+    With ``momentum`` ``b = momentum b + g / denom`` and ``p -= lr b``; otherwise ``p -= lr g / denom``.
+    ``weight_decay`` adds ``wd * p`` to the gradient; ``maximize`` ascends instead.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 maximize: bool = False) -> None:
+        if lr < 0 or eps < 0 or momentum < 0 or weight_decay < 0 or alpha < 0:
+            raise ValueError(f"RMSprop: invalid lr={lr}, alpha={alpha}, eps={eps}, momentum={momentum} "
+                             f"or weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=centered, maximize=maximize))
+
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+        alpha, momentum = group["alpha"], group["momentum"]
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(param)
+            if momentum > 0:
+                state["momentum_buffer"] = xp.zeros_like(param)
+            if group["centered"]:
+                state["grad_avg"] = xp.zeros_like(param)
+        state["step"] += 1
+        square_avg = state["square_avg"] = alpha * state["square_avg"] + (1.0 - alpha) * (grad * grad)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg = state["grad_avg"] = grad_avg + (1.0 - alpha) * (grad - grad_avg)  # PyTorch's lerp
+            denom = xp.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
+        else:
+            denom = xp.sqrt(square_avg) + group["eps"]
+        if momentum > 0:
+            buf = state["momentum_buffer"] = momentum * state["momentum_buffer"] + grad / denom
+            return param - group["lr"] * buf
+        return param - group["lr"] * (grad / denom)
