@@ -6,6 +6,7 @@ from typing import Any
 
 from ..backend import Backend, BackendMismatch
 from . import mode
+from .tensor import Tensor
 
 
 class Function:
@@ -24,8 +25,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
-        from .tensor import Tensor
-
         fn = cls.__new__(cls)
         if params:
             fn.__dict__.update(params)
@@ -43,8 +42,9 @@ class Function:
                         f"{a.backend.key!r}; move one with .to({backend.key!r})"
                     )
                 arrays.append(a.data)
-                needs.append(a.requires_grad)
-                any_grad = any_grad or a.requires_grad
+                wants = a._requires_grad
+                needs.append(wants)
+                any_grad = any_grad or wants
             else:
                 arrays.append(a)
                 needs.append(False)
@@ -52,7 +52,7 @@ class Function:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor input")
         fn.backend = backend
         record = any_grad and mode.grad_enabled
-        fn.needs_input_grad = tuple(needs)
+        fn.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
         out = fn.forward(backend.xp, *arrays)
         if isinstance(out, tuple):
             fn.num_outputs = len(out)

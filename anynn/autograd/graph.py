@@ -48,8 +48,6 @@ def _topological_order(root_fn: Any) -> list[Any]:
 
 def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
     """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient."""
-    from .tensor import Tensor
-
     xp = tensor.backend.xp
     if grad is None:
         if tensor.data.ndim != 0 and tensor.size != 1:
@@ -57,7 +55,7 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
                 f"backward() without a gradient needs a scalar; this tensor has shape {tuple(tensor.shape)}"
             )
         grad = xp.ones_like(tensor.data)
-    elif isinstance(grad, Tensor):
+    elif hasattr(grad, "_ctx"):  # an anynn Tensor (graph.py sits below tensor.py, so no import)
         grad = grad.data
     if tensor._ctx is None:
         if tensor.requires_grad:

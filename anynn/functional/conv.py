@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..autograd.function import Function
-from .im2col import Pair, fold, output_size, pad2d, pair, unfold
+from .im2col import Pair, fold, fold_channels_last, output_size, pad2d, pair, unfold
 
 IntOrPair = int | Sequence[int]
 
@@ -23,6 +23,26 @@ def _to_4d(x_shape: tuple[int, ...], spatial_dims: int) -> tuple[int, ...]:
 
 def _kernel_4d(w_shape: tuple[int, ...]) -> tuple[int, ...]:
     return (w_shape[0], w_shape[1], 1, w_shape[2]) if len(w_shape) == 3 else tuple(w_shape)
+
+
+def scatter_windows(xp: Any, y: Any, w_mat: Any, kernel: Pair, padded: Pair, stride: Pair, dilation: Pair) -> Any:
+    """col2im of ``w_matᵀ @ y``: y (N, g*a, Ho, Wo), w_mat (g, a, b*kh*kw) → image (N, g*b, Hp, Wp).
+
+    The input gradient of a convolution and the forward of a transposed one. With more channels than
+    output columns the columns are built channels-last, so the slice-adds run over contiguous memory.
+    """
+    n, _, ho, wo = y.shape
+    g, a, bk = w_mat.shape
+    (kh, kw), b = kernel, bk // (kernel[0] * kernel[1])
+    y = xp.reshape(y, (n, g, a, ho * wo))
+    if g * b <= wo:
+        cols = xp.reshape(w_mat.mT @ y, (n, g * b, kh, kw, ho, wo))
+        return fold(xp, cols, padded, stride, dilation)
+    rows = xp.reshape(xp.permute_dims(y, (1, 3, 0, 2)), (g, ho * wo * n, a))
+    w_last = xp.reshape(xp.permute_dims(xp.reshape(w_mat, (g, a, b, kh, kw)), (0, 1, 3, 4, 2)), (g, a, kh * kw * b))
+    cols = xp.reshape(rows @ w_last, (g, ho, wo, n, kh, kw, b))  # (g, L*N, kh*kw*b) viewed
+    cols = xp.reshape(xp.permute_dims(cols, (1, 2, 3, 4, 5, 0, 6)), (ho, wo, n, kh, kw, g * b))
+    return xp.permute_dims(fold_channels_last(xp, cols, padded, stride, dilation), (2, 3, 0, 1))
 
 
 class ConvNd(Function):
@@ -70,14 +90,14 @@ class ConvNd(Function):
         o, cg, kh, kw = _kernel_4d(self.w_shape)
         g = self.groups
         ho, wo = self.out_hw
-        grad = xp.reshape(grad, (n, g, o // g, ho * wo))
+        grad = xp.reshape(grad, (n, o, ho, wo))
         need_x, need_w = self.needs_input_grad[0], self.needs_input_grad[1]
         grad_x = grad_w = grad_b = None
         if need_x:
-            grad_cols = xp.reshape(self.w_mat.mT @ grad, (n, g * cg, kh, kw, ho, wo))
-            grad_padded = fold(xp, grad_cols, self.padded, self.stride, self.dilation)
+            grad_padded = scatter_windows(xp, grad, self.w_mat, (kh, kw), self.padded, self.stride, self.dilation)
             top, left = self.padding[0], self.padding[2]
             grad_x = xp.reshape(grad_padded[:, :, top:top + h, left:left + w], self.x_shape)
+        grad = xp.reshape(grad, (n, g, o // g, ho * wo))
         if need_w:
             grad_w = xp.reshape(xp.sum(grad @ self.cols.mT, axis=0), self.w_shape)
         if self.has_bias and self.needs_input_grad[2]:
@@ -112,8 +132,8 @@ class ConvTransposeNd(Function):
         ho, wo = self.full[0] - 2 * ph, self.full[1] - 2 * pw
         x_mat = xp.reshape(x, (n, g, c // g, h * w))
         w_mat = xp.reshape(weight, (g, c // g, og * kh * kw))
-        cols = xp.reshape(w_mat.mT @ x_mat, (n, g * og, kh, kw, h, w))
-        out = fold(xp, cols, self.full, self.stride, self.dilation)[:, :, ph:ph + ho, pw:pw + wo]
+        out = scatter_windows(xp, x, w_mat, (kh, kw), self.full, self.stride, self.dilation)
+        out = out[:, :, ph:ph + ho, pw:pw + wo]
         if bias is not None:
             out = out + xp.reshape(bias, (g * og, 1, 1))
         self.has_bias = bias is not None

@@ -15,23 +15,26 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
     ``ndim`` lists the accepted ranks; ``last_dim`` is the required size of the last axis; ``dim`` and
     ``size`` require ``x.shape[dim] == size`` (e.g. channels on axis 1).
     """
+    # hot path (every layer call): plain attribute reads, the message is built only on failure
     name = type(layer).__name__
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected an anynn Tensor, got {type(x).__module__}.{type(x).__name__}; "
                         "wrap it with anynn.tensor(...)")
-    if ndim is not None and x.ndim not in ndim:
+    shape = x.data.shape
+    if ndim is not None and len(shape) not in ndim:
         ranks = " or ".join(f"{n}-D" for n in ndim)
         raise ValueError(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape {x.shape}")
-    if last_dim is not None and (x.ndim == 0 or x.shape[-1] != last_dim):
+    if last_dim is not None and (not shape or shape[-1] != last_dim):
         raise ValueError(f"{name}: expected input with {last_dim} {what} in the last dimension, "
                          f"got shape {x.shape}")
-    if dim is not None and size is not None and x.shape[dim] != size:
+    if dim is not None and size is not None and shape[dim] != size:
         raise ValueError(f"{name}: expected {size} {what} in dimension {dim}, got input of shape {x.shape}")
-    weight = next(iter(layer._parameters.values()), None) if hasattr(layer, "_parameters") else None
+    params = getattr(layer, "_parameters", None)
+    weight = next(iter(params.values()), None) if params else None
     if weight is not None:
-        if x.backend != weight.backend:
+        if x.backend is not weight.backend and x.backend != weight.backend:
             raise BackendMismatch(f"{name}: input is on backend {x.backend.key!r} but the layer's parameters are "
                                   f"on {weight.backend.key!r}; move one with .to(...)")
-        if x.dtype != weight.dtype:
+        if x.data.dtype != weight.data.dtype:
             raise TypeError(f"{name}: expected input dtype {dtype_name(weight.dtype)} (the layer's), got "
                             f"{dtype_name(x.dtype)}; cast with x.astype(...) or model.to(dtype=...)")
