@@ -66,15 +66,20 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
     root = tensor._ctx
     grads: dict[tuple[int, int], Any] = {(id(root), tensor._index): grad}
     hook = mode.anomaly_hook
-    with mode.no_grad():
+    previous_mode = mode.grad_enabled
+    mode.grad_enabled = False  # backward records nothing (a plain flag: this runs once per step)
+    try:
         for fn in _topological_order(root):
             fid = id(fn)
-            outs = [grads.pop((fid, i), None) for i in range(fn.num_outputs)]
-            if all(g is None for g in outs):
-                continue
             if fn.num_outputs == 1:
-                in_grads = fn.backward(xp, outs[0])
+                g_out = grads.pop((fid, 0), None)
+                if g_out is None:
+                    continue
+                in_grads = fn.backward(xp, g_out)
             else:
+                outs = [grads.pop((fid, i), None) for i in range(fn.num_outputs)]
+                if all(g is None for g in outs):
+                    continue
                 in_grads = fn.backward(xp, *outs)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -94,3 +99,5 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
                         t._accumulate(g)
             if not retain_graph:
                 fn.inputs = None
+    finally:
+        mode.grad_enabled = previous_mode

@@ -116,3 +116,40 @@ def _check_entry(path: Any, name: str, entry: Any) -> tuple[int, int, str]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_npz(path: str | os.PathLike) -> None:
+    """Validate a ``.npz`` archive before NumPy reads it (NumPy allocates what a member declares).
+
+    Every member must be a ``.npy`` file whose declared array fits in the member's stored size, and
+    compressed members may not expand more than 1000-fold.
+    """
+    import zipfile
+
+    import numpy as np
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise CorruptFileError(path, f"member {info.filename!r} is not a .npy array")
+                if info.compress_type != zipfile.ZIP_STORED and info.file_size > 1000 * max(info.compress_size, 1):
+                    raise CorruptFileError(path, f"member {info.filename!r} expands suspiciously "
+                                                 f"({info.compress_size} -> {info.file_size} bytes)")
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(member)
+                    if dtype.hasobject:
+                        raise CorruptFileError(path, f"member {info.filename!r} holds Python objects (refused)")
+                    if math.prod(shape) * dtype.itemsize > info.file_size:
+                        raise CorruptFileError(path, f"member {info.filename!r} declares shape {shape} of {dtype}, "
+                                                     f"larger than its {info.file_size} bytes")
+    except CorruptFileError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, RuntimeError, NotImplementedError,
+            zipfile.LargeZipFile, OverflowError) as exc:
+        raise CorruptFileError(path, f"not a valid .npz archive ({type(exc).__name__}: {exc})") from None
