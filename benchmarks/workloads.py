@@ -60,8 +60,8 @@ def build_anynn(workload: Workload, backend: str) -> Callable[[], Any]:
         model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), backend=backend, seed=0)
         loss_fn = nn.MSELoss()
     elif name == "cnn":
-        from anynn.nn.conv import Conv2d
-        from anynn.nn.pool import MaxPool2d
+        from anynn.nn import Conv2d
+        from anynn.nn import MaxPool2d
 
         model = nn.Sequential(Conv2d(1, 32, 3), nn.ReLU(), MaxPool2d(2), Conv2d(32, 64, 3), nn.ReLU(), MaxPool2d(2),
                               nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10),

@@ -50,7 +50,7 @@ class ConvNd(Function):
 
     ``padding`` is (top, bottom, left, right). Forward: columns (N, g, C_in/g * kh * kw, Ho * Wo), one
     batched matmul with the weight (g, C_out/g, C_in/g * kh * kw). The columns are kept for the weight
-    gradient only when the weight wants one.
+    gradient only when the weight wants one; the input gradient is `scatter_windows` (matmul + col2im).
     """
 
     stride: Pair

@@ -6,6 +6,7 @@ import math
 from typing import Any, Iterable
 
 from ..autograd.tensor import Tensor, tensor
+from ..backend import dtype_name
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -66,10 +67,10 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
                            "so it cannot be clipped. To disable this error and scale the gradients by the "
                            "non-finite norm anyway, set error_if_nonfinite=False")
     coef = max_norm / (total + 1e-6)
-    coef = xp.where(coef < 1.0, coef, xp.ones_like(coef))
+    coef = xp.minimum(coef, xp.ones_like(coef))  # minimum, not where: a nan norm must propagate
     for g in grads:
         g.data = g.data * xp.astype(coef, g.data.dtype)
-    return Tensor(total, backend=backend)
+    return Tensor(total, backend=backend, dtype=dtype_name(total.dtype))
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

@@ -1,0 +1,44 @@
+"""Arrays from other libraries as anynn Tensors, through DLPack (no host copy where DLPack allows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor, transfer
+from ..backend import backend_of, get_backend
+
+
+def from_dlpack(obj: Any, backend: Any = None) -> Tensor:
+    """Wrap an array of any DLPack-capable library as a `Tensor`, sharing memory where possible.
+
+    Parameters
+    ----------
+    obj : array or Tensor
+        A NumPy / torch / CuPy / array_api_strict array, anything with ``__dlpack__``, or a Tensor.
+    backend : str or Backend, optional
+        The backend of the result. By default the backend of ``obj``'s own library (no transfer at
+        all), or NumPy for a library anynn does not run on.
+
+    Returns
+    -------
+    Tensor
+        A leaf tensor. Between NumPy and PyTorch on the CPU (and CuPy and PyTorch on one GPU) it
+        shares memory with ``obj``: writing to one shows in the other. Where DLPack cannot be used
+        (array_api_strict, another device) the data is copied through the host.
+    """
+    if isinstance(obj, Tensor):
+        return obj if backend is None else obj.to(backend)
+    try:
+        source = backend_of(obj)
+    except TypeError:
+        source = None
+    if source is None:
+        if not hasattr(obj, "__dlpack__"):
+            raise TypeError(f"from_dlpack: a {type(obj).__name__} is not an array (no __dlpack__ method)")
+        obj = np.from_dlpack(obj)  # an unknown library: its CPU arrays come in through NumPy
+        source = get_backend("numpy")
+    target = source if backend is None else get_backend(backend)
+    data = obj if target == source else transfer(obj, source, target)
+    return Tensor._make(data, target, None, 0)

@@ -1,0 +1,227 @@
+"""Save and load weights: safetensors (or ``.npz``), never pickle, loadable on any backend.
+
+The file holds host (NumPy) arrays, so weights saved from CuPy load on a CPU-only machine and the
+other way round. Metadata records the anynn version, the dtypes and the backend that saved them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..autograd.tensor import Tensor, tensor
+from ..backend import backend_of, get_backend
+from .atomic import atomic_write
+from .validate import CorruptFileError, check_npz, read_safetensors_header
+
+FORMAT = "anynn"
+NPZ_METADATA_KEY = "__anynn_metadata__"
+_RESERVED = ("format", "anynn_version", "backend", "dtype")
+
+
+def host_arrays(state: Any) -> tuple[dict[str, np.ndarray], str]:
+    """A module's state dict (or a dict of Tensors / arrays) as C-contiguous NumPy arrays.
+
+    Returns the arrays by name and the key of the backend they came from.
+    """
+    if hasattr(state, "state_dict") and callable(state.state_dict):
+        state = state.state_dict()
+    if not isinstance(state, Mapping):
+        raise TypeError(f"save: expected a Module or a dict of tensors, got {type(state).__name__}")
+    arrays: dict[str, np.ndarray] = {}
+    source = None
+    for name, value in state.items():
+        if not isinstance(name, str):
+            raise TypeError(f"save: tensor names must be strings, got {name!r}")
+        array, key = to_host(value)
+        source = source or key
+        arrays[name] = array
+    return arrays, source or "numpy"
+
+
+def to_host(value: Any) -> tuple[np.ndarray, str | None]:
+    """One Tensor, native array or number as a C-contiguous NumPy array, plus its backend key."""
+    if isinstance(value, Tensor):
+        array, key = value.numpy(), value.backend.key
+    elif isinstance(value, (np.ndarray, np.generic, int, float, bool)):
+        array, key = np.asarray(value), None
+    else:
+        try:
+            backend = backend_of(value)
+        except TypeError:
+            raise TypeError(f"cannot save a {type(value).__name__}: expected a Tensor or an array") from None
+        array, key = backend.to_host(value), backend.key
+    array = np.asarray(array)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"cannot save an array of dtype {array.dtype}: only bool, integer and float arrays")
+    if not array.flags.c_contiguous:
+        array = array.copy(order="C")
+    return array, key
+
+
+def save(obj: Any, path: str | os.PathLike, metadata: Mapping[str, Any] | None = None) -> None:
+    """Save a module's ``state_dict`` (or a dict name → Tensor/array) to ``path``, atomically.
+
+    Parameters
+    ----------
+    obj : Module or dict
+        A model, or a dict of Tensors / native arrays of any backend / NumPy arrays.
+    path : str or PathLike
+        ``*.npz`` writes a NumPy archive (loaded with ``allow_pickle=False``); anything else writes
+        safetensors.
+    metadata : dict, optional
+        Extra string metadata (other values are stored as JSON text). The keys ``format``,
+        ``anynn_version``, ``backend`` and ``dtype`` are written by anynn.
+
+    Raises
+    ------
+    AtomicWriteError
+        The file could not be written (disk full, read-only folder); the previous file is untouched.
+    """
+    arrays, source = host_arrays(obj)
+    meta = build_metadata(arrays, source, metadata)
+    if os.fspath(path).endswith(".npz"):
+        atomic_write(path, _npz_bytes(arrays, meta))
+    else:
+        atomic_write(path, serialize(arrays, meta))
+
+
+def build_metadata(arrays: Mapping[str, np.ndarray], source: str,
+                   metadata: Mapping[str, Any] | None = None) -> dict[str, str]:
+    from .. import __version__
+
+    meta = {"format": FORMAT, "anynn_version": __version__, "backend": source,
+            "dtype": ",".join(sorted({a.dtype.name for a in arrays.values() if a.dtype.kind == "f"}))}
+    for key, value in (metadata or {}).items():
+        if key in _RESERVED:
+            raise ValueError(f"save: metadata key {key!r} is reserved (anynn writes it)")
+        meta[str(key)] = value if isinstance(value, str) else json.dumps(value)
+    return meta
+
+
+def serialize(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
+    """The safetensors bytes of ``arrays`` with string ``metadata``."""
+    import safetensors.numpy
+
+    return safetensors.numpy.save(dict(arrays), metadata=dict(metadata))
+
+
+def _npz_bytes(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
+    if NPZ_METADATA_KEY in arrays:
+        raise ValueError(f"save: the name {NPZ_METADATA_KEY!r} is reserved in .npz files")
+    buffer = io.BytesIO()
+    meta = np.frombuffer(json.dumps(dict(metadata)).encode(), dtype=np.uint8)
+    np.savez(buffer, **arrays, **{NPZ_METADATA_KEY: meta})
+    return buffer.getvalue()
+
+
+def load(path: str | os.PathLike, backend: Any = None) -> dict[str, Tensor]:
+    """Load weights saved by `save` (or any safetensors / ``.npz`` file) as Tensors on ``backend``.
+
+    The result fits ``model.load_state_dict`` whatever backend saved the file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    backend : str or Backend, optional
+        Where the tensors go (default: the default backend, NumPy unless changed).
+
+    Raises
+    ------
+    CorruptFileError
+        The file is truncated, corrupt or not safetensors / ``.npz`` (the message names the file).
+    """
+    be = get_backend(backend)
+    return {name: tensor(array, backend=be, dtype=array.dtype.name) for name, array in load_arrays(path).items()}
+
+
+def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """The arrays of a safetensors or ``.npz`` file as NumPy arrays (validated first)."""
+    return _read(path)[0]
+
+
+def load_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The string metadata of a file written by `save` (``{}`` for files without any)."""
+    if _is_zip(path):
+        return _read(path)[1]
+    return dict(read_safetensors_header(path).get("__metadata__") or {})
+
+
+def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    if _is_zip(path):
+        return _read_npz(path)
+    header = read_safetensors_header(path)
+    with _as_corrupt(path):
+        return _read_safetensors(path, header), dict(header.get("__metadata__") or {})
+
+
+def _read_safetensors(path: str | os.PathLike, header: dict[str, Any]) -> dict[str, np.ndarray]:
+    from safetensors import safe_open
+
+    names = [n for n in header if n != "__metadata__"]
+    out: dict[str, np.ndarray] = {}
+    with safe_open(os.fspath(path), framework="numpy") as f:
+        for name in names:
+            if header[name]["dtype"] == "BF16":
+                out[name] = _read_bfloat16(path, header, name)
+            else:
+                out[name] = np.array(f.get_tensor(name))  # an owned, writeable copy
+    return out
+
+
+def _read_bfloat16(path: str | os.PathLike, header: dict[str, Any], name: str) -> np.ndarray:
+    """NumPy has no bfloat16: widen to float32 exactly (bfloat16 is float32's upper 16 bits)."""
+    begin, end = header[name]["data_offsets"]
+    with open(path, "rb") as f:
+        f.seek(8 + int.from_bytes(f.read(8), "little") + begin)
+        raw = np.frombuffer(f.read(end - begin), dtype="<u2")
+    return (raw.astype(np.uint32) << 16).view(np.float32).reshape(header[name]["shape"])
+
+
+def _read_npz(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    check_npz(path)
+    with _as_corrupt(path):
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    meta_array = arrays.pop(NPZ_METADATA_KEY, None)
+    metadata: dict[str, str] = {}
+    if meta_array is not None:
+        with _as_corrupt(path):
+            metadata = json.loads(meta_array.tobytes().decode())
+        if not isinstance(metadata, dict):
+            raise CorruptFileError(path, "the .npz metadata is not a JSON object")
+    for name, array in arrays.items():
+        if array.dtype.kind not in "biuf":
+            raise CorruptFileError(path, f"array {name!r} has unsupported dtype {array.dtype}")
+    return arrays, metadata
+
+
+def _is_zip(path: str | os.PathLike) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+class _as_corrupt:  # noqa: N801 - used as a context manager, reads like one
+    """Turn any parser failure (including a Rust panic, a BaseException) into `CorruptFileError`."""
+
+    def __init__(self, path: Any) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        if exc is None or isinstance(exc, (CorruptFileError, KeyboardInterrupt, SystemExit, MemoryError,
+                                           FileNotFoundError, IsADirectoryError, PermissionError)):
+            return False
+        if isinstance(exc, (Exception, zipfile.BadZipFile)) or type(exc).__name__ == "PanicException":
+            raise CorruptFileError(self.path, f"cannot be read ({type(exc).__name__}: {exc})") from exc
+        return False
+
+
+__all__ = ["host_arrays", "load", "load_arrays", "load_metadata", "save", "serialize", "to_host"]

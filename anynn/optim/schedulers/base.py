@@ -1,0 +1,107 @@
+"""`LRScheduler`: the base of the epoch/step learning-rate schedules, with PyTorch's semantics.
+
+Constructing a scheduler records each group's ``initial_lr`` (when ``last_epoch == -1``) and performs
+the first step, so the optimizer's ``lr`` is the schedule's value at epoch 0 right away. Each later
+``step()`` advances ``last_epoch`` and writes the new rates into ``optimizer.param_groups``. The
+schedulers follow PyTorch's (mostly recursive) formulas so that the rates match it to the last bit.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Sequence
+
+from ..optimizer import Optimizer
+
+
+def format_param(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
+    """One value per parameter group: a scalar is repeated, a list/tuple must have one per group."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(f"{name} must have one value per parameter group: got {len(value)} values for "
+                             f"{len(optimizer.param_groups)} groups")
+        return list(value)
+    return [value] * len(optimizer.param_groups)
+
+
+def group_values(optimizer: Optimizer, key: str) -> list[Any]:
+    """``[group[key] for each parameter group]``."""
+    return [group[key] for group in optimizer.param_groups]
+
+
+def check_optimizer(scheduler: Any, optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(scheduler).__name__} needs an anynn Optimizer, not {type(optimizer).__name__}")
+
+
+class LRScheduler:
+    """Base class: subclasses write ``get_lr()`` (the rates at ``self.last_epoch``, usually from the
+    current ``group["lr"]``), and optionally ``_get_closed_form_lr()`` used by ``step(epoch)``.
+
+    Attributes
+    ----------
+    optimizer : the scheduled optimizer.
+    base_lrs : each group's ``initial_lr``.
+    last_epoch : the index of the last step taken (0 right after construction).
+    """
+
+    _is_initial: bool = False
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        check_optimizer(self, optimizer)
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"{type(self).__name__}: param_groups[{i}] has no 'initial_lr' although "
+                                   f"last_epoch={last_epoch}: resume from a loaded optimizer state, or start "
+                                   "with last_epoch=-1")
+        self.base_lrs: list[float] = group_values(optimizer, "initial_lr")
+        self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self) -> list[float]:  # pragma: no cover - interface
+        raise NotImplementedError(f"{type(self).__name__} must define get_lr")
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates the last ``step()`` set, one per parameter group."""
+        return list(self._last_lr)
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch (or jump to ``epoch``, using the closed form where there is one)."""
+        self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            values = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            group["lr"] = lr
+        self._last_lr = group_values(self.optimizer, "lr")
+
+    # -- state ----------------------------------------------------------------------------------
+    _not_saved: Sequence[str] = ("optimizer",)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every attribute but the optimizer (and functions), as plain Python values."""
+        return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key not in self._not_saved}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
+        self.__dict__.update(copy.deepcopy({k: v for k, v in state_dict.items() if k not in self._not_saved}))
