@@ -59,16 +59,29 @@ class DataLoader:
         if dtype is not None and not dtype_name(dtype).startswith(("float", "bfloat")):
             raise ValueError(f"DataLoader: dtype is the dtype of float batches, so a float dtype, "
                              f"not {dtype_name(dtype)!r}")
+        self._prefetcher: CupyPrefetcher | None = None
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
         self.drop_last = bool(drop_last)
-        self.backend: Backend | None = None if backend is None else get_backend(backend)
+        self.backend = backend
         self.collate_fn = collate_fn
         self.dtype: str | None = None if dtype is None else dtype_name(dtype)
         self.epoch = 0
-        self._prefetcher: CupyPrefetcher | None = None
+
+    @property
+    def backend(self) -> Backend | None:
+        """Where batches go (``None``: host data to the default backend, Tensors stay where they are).
+
+        Assignable, e.g. by a training loop sending batches to its model's backend.
+        """
+        return self._backend
+
+    @backend.setter
+    def backend(self, backend: Any) -> None:
+        self._backend = None if backend is None else get_backend(backend)
+        self._prefetcher = None
 
     # -- size and order ---------------------------------------------------------------------------
     def __len__(self) -> int:

@@ -1,0 +1,418 @@
+"""anynn.data: batching onto every backend, reproducible shuffling, splits, transforms, file loaders."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from anynn.autograd import Tensor
+from anynn.backend import dtype_name
+from anynn.data.csv import load_csv
+from anynn.data.dataset import Dataset, Subset, TensorDataset
+from anynn.data.datasets import load_digits
+from anynn.data.idx import load_idx, load_mnist
+from anynn.data.loader import DataLoader
+from anynn.data.prefetch import CupyPrefetcher
+from anynn.data.split import random_split
+from anynn.data.transforms import Standardizer, one_hot, standardize
+from tests.helpers import make
+
+
+def _toy(n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    X = np.arange(n * 3, dtype=np.float64).reshape(n, 3)  # row i starts with 3*i: identifies the sample
+    y = np.arange(n, dtype=np.int32)
+    return X, y
+
+
+def _visited(loader: DataLoader) -> list[int]:
+    return [int(v) for _, y in loader for v in y.numpy()]
+
+
+class ListDataset(Dataset):
+    """A plain Python dataset without get_batch: exercises the per-sample path."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.X, self.y = X, y
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+        return self.X[i], int(self.y[i])
+
+
+# -- DataLoader on every backend -----------------------------------------------------------------------
+def test_loader_batches_on_backend(backend):
+    X, y = _toy(10)
+    loader = DataLoader(TensorDataset(X, y), batch_size=4, backend=backend)
+    batches = list(loader)
+    assert len(loader) == len(batches) == 3
+    assert [tuple(x.shape) for x, _ in batches] == [(4, 3), (4, 3), (2, 3)]  # last partial batch
+    for x, t in batches:
+        assert isinstance(x, Tensor) and x.backend == backend and t.backend == backend
+        assert backend.is_native(x.data) and backend.is_native(t.data)
+        assert dtype_name(x.dtype) == "float32" and dtype_name(t.dtype) == "int64"
+    np.testing.assert_array_equal(np.concatenate([x.numpy() for x, _ in batches]), X.astype(np.float32))
+    assert _visited(loader) == list(range(10))
+
+
+def test_loader_per_sample_path_matches_fast_path(backend):
+    X, y = _toy(9)
+    fast = DataLoader(TensorDataset(X, y), batch_size=4, shuffle=True, seed=3, backend=backend)
+    slow = DataLoader(ListDataset(X, y), batch_size=4, shuffle=True, seed=3, backend=backend)
+    for (xf, yf), (xs, ys) in zip(fast, slow):
+        assert xs.backend == backend and dtype_name(xs.dtype) == "float32" and dtype_name(ys.dtype) == "int64"
+        np.testing.assert_array_equal(xf.numpy(), xs.numpy())
+        np.testing.assert_array_equal(yf.numpy(), ys.numpy())
+
+
+def test_loader_tensor_dataset_stays_on_its_backend(backend):
+    X, y = _toy(7)
+    ds = TensorDataset(make(backend, X), make(backend, y))  # float64 chosen by the user: kept
+    batches = list(DataLoader(ds, batch_size=3, shuffle=True, seed=0))
+    assert len(batches) == 3
+    for x, t in batches:
+        assert x.backend == backend and dtype_name(x.dtype) == "float64" and dtype_name(t.dtype) == "int64"
+    order = np.concatenate([t.numpy() for _, t in batches])
+    assert sorted(order.tolist()) == list(range(7))
+    np.testing.assert_array_equal(np.concatenate([x.numpy() for x, _ in batches]), X[order])
+
+
+def test_loader_dtype_option_and_transfer():
+    X, y = _toy(6)
+    x, t = next(iter(DataLoader(TensorDataset(X, y), batch_size=6, dtype="float64", backend="torch")))
+    assert dtype_name(x.dtype) == "float64" and dtype_name(t.dtype) == "int64" and x.backend.name == "torch"
+    ds = TensorDataset(make("numpy", X), y)  # a Tensor on NumPy and a host array, both sent to torch
+    x, t = next(iter(DataLoader(ds, batch_size=2, backend="torch", dtype="float32")))
+    assert x.backend.name == "torch" and t.backend.name == "torch" and dtype_name(x.dtype) == "float32"
+    loader = DataLoader(ds, batch_size=2)
+    loader.backend = "torch"  # e.g. fit() sending batches to its model's backend
+    assert loader.backend.name == "torch" and next(iter(loader))[0].backend.name == "torch"
+    with pytest.raises(ValueError, match="batch_size"):
+        DataLoader(ds, batch_size=0)
+    with pytest.raises(ValueError, match="float dtype"):
+        DataLoader(ds, dtype="int32")
+
+
+def test_loader_collate_fn_and_single_array():
+    X, y = _toy(5)
+    calls = []
+
+    def collate(samples):
+        calls.append(len(samples))
+        return np.stack([s[0] for s in samples]) * 2, np.array([s[1] for s in samples])
+
+    batches = list(DataLoader(ListDataset(X, y), batch_size=2, collate_fn=collate))
+    assert calls == [2, 2, 1]
+    np.testing.assert_array_equal(batches[0][0].numpy(), 2 * X[:2])
+    (only,) = next(iter(DataLoader(TensorDataset(X), batch_size=5)))  # one array: 1-tuples
+    assert only.shape == (5, 3)
+
+
+# -- shuffling, drop_last, len ------------------------------------------------------------------------
+def test_shuffle_is_reproducible_and_changes_each_epoch():
+    X, y = _toy(50)
+    a = DataLoader(TensorDataset(X, y), batch_size=8, shuffle=True, seed=42)
+    b = DataLoader(TensorDataset(X, y), batch_size=8, shuffle=True, seed=42)
+    first_a, first_b = _visited(a), _visited(b)
+    assert first_a == first_b and sorted(first_a) == list(range(50)) and first_a != list(range(50))
+    second = _visited(a)
+    assert second != first_a and sorted(second) == list(range(50))
+    assert _visited(b) == second  # epoch 1 of both loaders agrees
+    a.set_epoch(0)
+    assert _visited(a) == first_a and a.epoch == 1
+    other = DataLoader(TensorDataset(X, y), batch_size=8, shuffle=True, seed=7)
+    assert _visited(other) != first_a
+    assert _visited(DataLoader(TensorDataset(X, y), batch_size=8)) == list(range(50))
+
+
+def test_drop_last_and_len():
+    X, y = _toy(10)
+    ds = TensorDataset(X, y)
+    assert len(DataLoader(ds, batch_size=3)) == 4
+    keep = DataLoader(ds, batch_size=3, drop_last=True)
+    assert len(keep) == 3 and [x.shape[0] for x, _ in keep] == [3, 3, 3]
+    shuffled = DataLoader(ds, batch_size=3, drop_last=True, shuffle=True, seed=1)
+    assert len(list(shuffled)) == 3 and len(set(_visited(shuffled))) == 9
+    assert len(DataLoader(ds, batch_size=20, drop_last=True)) == 0 and list(DataLoader(ds, batch_size=20,
+                                                                                        drop_last=True)) == []
+    assert len(DataLoader(ds, batch_size=5)) == 2 and len(DataLoader(ds)) == 10
+
+
+def test_tensor_dataset_indexing_and_errors():
+    X, y = _toy(6)
+    ds = TensorDataset(X, y)
+    x0, y0 = ds[2]
+    np.testing.assert_array_equal(x0, X[2])
+    assert int(y0) == 2
+    xb, yb = ds[np.array([5, 0, 3])]
+    assert xb.shape == (3, 3) and yb.tolist() == [5, 0, 3]
+    assert ds[1:4][1].tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match="same first dimension"):
+        TensorDataset(X, y[:4])
+    with pytest.raises(IndexError):
+        ds[6]
+
+
+# -- random_split ----------------------------------------------------------------------------------
+def test_random_split_sizes_disjoint_and_seeded():
+    ds = TensorDataset(np.arange(10))
+    parts = random_split(ds, [6, 3, 1], seed=0)
+    assert [len(p) for p in parts] == [6, 3, 1] and all(isinstance(p, Subset) for p in parts)
+    seen = [int(v) for p in parts for v in p.indices]
+    assert sorted(seen) == list(range(10))  # disjoint and complete
+    assert [p.indices.tolist() for p in random_split(ds, [6, 3, 1], seed=0)] == [p.indices.tolist() for p in parts]
+    train, val = random_split(ds, [0.8, 0.2], seed=1)
+    assert (len(train), len(val)) == (8, 2)
+    assert [len(p) for p in random_split(TensorDataset(np.arange(11)), [0.5, 0.3, 0.2], seed=0)] == [6, 3, 2]
+    (x,) = train[0]
+    assert int(x) == int(train.indices[0])
+    (batch,) = train[np.array([0, 1])]
+    assert batch.tolist() == train.indices[:2].tolist()
+    loader = DataLoader(train, batch_size=3)  # a Subset of a TensorDataset keeps the one-gather path
+    assert sorted(int(v) for (b,) in loader for v in b.numpy()) == sorted(train.indices.tolist())
+    with pytest.raises(ValueError, match="sum to"):
+        random_split(ds, [5, 4])
+    with pytest.raises(ValueError, match="not 1"):
+        random_split(ds, [0.5, 0.4])
+
+
+# -- transforms -----------------------------------------------------------------------------------
+def test_one_hot(backend):
+    labels = np.array([0, 2, 1, 2])
+    host = one_hot(labels, 3)
+    np.testing.assert_array_equal(host, np.eye(3, dtype=np.float32)[labels])
+    assert host.dtype == np.float32 and one_hot(labels).shape == (4, 3)
+    on_device = one_hot(make(backend, labels), 4, dtype="float64")
+    assert isinstance(on_device, Tensor) and on_device.backend == backend and dtype_name(on_device.dtype) == "float64"
+    np.testing.assert_array_equal(on_device.numpy(), np.eye(4)[labels])
+    with pytest.raises(ValueError, match=r"\[0, 2\)"):
+        one_hot(labels, 2)
+    with pytest.raises(TypeError, match="integer"):
+        one_hot(np.array([0.5]))
+
+
+def test_standardize(backend):
+    rng = np.random.default_rng(0)
+    train = rng.normal(3.0, 2.0, size=(50, 4)).astype(np.float32)
+    train[:, 3] = 7.0  # a constant feature: centred, not divided by ~0
+    test = rng.normal(3.0, 2.0, size=(5, 4)).astype(np.float32)
+    a, b = standardize(train, test)
+    assert a.dtype == np.float32 and b.dtype == np.float32
+    np.testing.assert_allclose(a[:, :3].mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(a[:, :3].std(axis=0), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(a[:, 3], 0.0)
+    np.testing.assert_allclose(b, (test - train.mean(0)) / np.where(train.std(0) > 1e-8, train.std(0), 1), rtol=1e-5)
+    scaler = Standardizer().fit(make(backend, train))
+    out = scaler.transform(make(backend, test))
+    assert out.backend == backend and dtype_name(out.dtype) == "float32"
+    np.testing.assert_allclose(out.numpy(), b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(scaler.inverse_transform(out).numpy(), test, rtol=1e-5, atol=1e-5)
+    images = np.arange(2 * 3 * 2 * 2, dtype=np.uint8).reshape(2, 3, 2, 2)  # per-channel, integers → float32
+    per_channel = standardize(images, axis=(0, 2, 3))
+    assert per_channel.dtype == np.float32
+    np.testing.assert_allclose(per_channel.mean(axis=(0, 2, 3)), 0.0, atol=1e-6)
+
+
+# -- bundled digits -------------------------------------------------------------------------------
+def test_load_digits():
+    X, y = load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float32 and y.shape == (1797,) and y.dtype == np.int64
+    assert set(np.unique(y).tolist()) == set(range(10)) and 0 <= X.min() and X.max() <= 16
+    assert load_digits(images=True)[0].shape == (1797, 1, 8, 8)
+
+
+def test_load_digits_without_sklearn_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match=r"anynn\[examples\]"):
+        load_digits()
+
+
+# -- IDX and MNIST --------------------------------------------------------------------------------
+_CODES = {"uint8": 0x08, "int16": 0x0B, "float32": 0x0D}
+
+
+def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> Path:
+    """An IDX file written independently of the reader: magic, big-endian sizes, big-endian data."""
+    raw = bytes([0, 0, _CODES[array.dtype.name], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    raw += array.astype(array.dtype.newbyteorder(">")).tobytes()
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    return path
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["raw", "gzip"])
+@pytest.mark.parametrize("dtype", ["uint8", "float32", "int16"])
+def test_idx_round_trip(tmp_path, compress, dtype):
+    array = (np.arange(2 * 3 * 4) * 3 - 5).reshape(2, 3, 4).astype(dtype)
+    if dtype == "float32":
+        array = array / np.float32(7)
+    path = write_idx(tmp_path / "data.bin", array, compress)  # no .gz extension: detected by magic bytes
+    loaded = load_idx(path)
+    assert loaded.dtype == np.dtype(dtype) and loaded.dtype.isnative and loaded.shape == (2, 3, 4)
+    np.testing.assert_array_equal(loaded, array)
+
+
+def test_idx_bad_files_raise_clear_errors(tmp_path):
+    good = write_idx(tmp_path / "good", np.arange(24, dtype=np.uint8).reshape(2, 3, 4)).read_bytes()
+    cases = {
+        "wrong_magic": (b"\x08\x03" + good[2:], r"not an IDX file.*0x08 0x03"),
+        "bad_code": (good[:2] + b"\x42" + good[3:], "unknown dtype code 0x42"),
+        "short_header": (good[:10], "truncated.*header needs 16 bytes"),
+        "short_data": (good[:-5], r"truncated.*shape \(2, 3, 4\).*needs 24 data bytes, the file has 19"),
+        "tiny": (b"\x00", "truncated"),
+        "extra": (good + b"\x00", "beyond"),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match=message) as info:
+            load_idx(path)
+        assert name in str(info.value)  # the error names the file
+    cut_gzip = tmp_path / "cut.gz"
+    cut_gzip.write_bytes(gzip.compress(good)[:20])
+    with pytest.raises(ValueError, match="cut.gz.*gzip"):
+        load_idx(cut_gzip)
+
+
+def test_load_mnist_fake_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=5).astype(np.uint8)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images, compress=True)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels)
+    got_images, got_labels = load_mnist(tmp_path, kind="t10k")
+    assert got_images.dtype == np.uint8 and got_images.shape == (5, 28, 28) and got_labels.dtype == np.int64
+    np.testing.assert_array_equal(got_images, images)
+    np.testing.assert_array_equal(got_labels, labels)
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte.*train-labels-idx1-ubyte.*download"):
+        load_mnist(tmp_path, kind="train")
+    write_idx(tmp_path / "train-images-idx3-ubyte", images)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", labels[:4])
+    with pytest.raises(ValueError, match="5 images.*4 labels"):
+        load_mnist(tmp_path)
+    with pytest.raises(ValueError, match="kind"):
+        load_mnist(tmp_path, kind="test")
+
+
+# -- CSV ------------------------------------------------------------------------------------------
+def test_load_csv(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("a,species,b\n1.5,setosa,2\n3,virginica,\n-1,setosa,4e1\n")
+    X, y, classes = load_csv(path, target_column="species", return_classes=True)
+    assert X.dtype == np.float32 and X.shape == (3, 2) and np.isnan(X[1, 1]) and X[2, 1] == 40.0
+    assert y.dtype == np.int64 and y.tolist() == [0, 1, 0] and classes == ["setosa", "virginica"]
+    plain = tmp_path / "plain.tsv"
+    plain.write_text("1\t2\t0\n3\t4\t1\n")
+    X, y = load_csv(plain, delimiter="\t", header=False)
+    np.testing.assert_array_equal(X, [[1, 2], [3, 4]])
+    assert y.tolist() == [0, 1]
+    assert y.dtype == np.int64
+    X, y = load_csv(plain, target_column=0, delimiter="\t", header=False)
+    assert X.shape == (2, 2) and y.tolist() == [1, 3]
+    regression = tmp_path / "r.csv"
+    regression.write_text("x,y\n1,0.5\n2,1.5\n")
+    assert load_csv(regression)[1].dtype == np.float32
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,0\nfoo,1\n")
+    with pytest.raises(ValueError, match=r"bad.csv.*line 3.*'foo' is not a number"):
+        load_csv(bad)
+    with pytest.raises(ValueError, match="no column 'z'"):
+        load_csv(bad, target_column="z")
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("x,y\n1,0,3\n")
+    with pytest.raises(ValueError, match="line 2 has 3 fields, expected 2"):
+        load_csv(ragged)
+
+
+# -- CuPy prefetch, against a fake CuPy (no GPU here) ---------------------------------------------
+class _FakeEvent:
+    def __init__(self, log: list[str], name: str) -> None:
+        self.log, self.name = log, name
+
+    def synchronize(self) -> None:
+        self.log.append(f"sync {self.name}")
+
+
+class _FakeStream:
+    def __init__(self, log: list[str], name: str) -> None:
+        self.log, self.name, self.count = log, name, 0
+
+    def record(self) -> _FakeEvent:
+        self.count += 1
+        return _FakeEvent(self.log, f"{self.name}{self.count}")
+
+    def wait_event(self, event: _FakeEvent) -> None:
+        self.log.append(f"{self.name} waits {event.name}")
+
+
+class _FakeDeviceArray:
+    def __init__(self, shape, dtype, log) -> None:
+        self.shape, self.dtype, self.log, self.host = shape, dtype, log, None
+
+    def set(self, array: np.ndarray, stream: _FakeStream) -> None:
+        self.host = array.copy()
+        self.log.append(f"copy on {stream.name}")
+
+
+class _FakeCupy:
+    """Just enough of CuPy's API for CupyPrefetcher, recording the order of stream operations."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+        main = _FakeStream(self.log, "main")
+        log = self.log
+
+        class cuda:  # noqa: N801 - mirrors cupy.cuda
+            @staticmethod
+            def Stream(non_blocking: bool = False) -> _FakeStream:  # noqa: N802
+                return _FakeStream(log, "side")
+
+            @staticmethod
+            def get_current_stream() -> _FakeStream:
+                return main
+
+            @staticmethod
+            def alloc_pinned_memory(nbytes: int):
+                class Pinned(bytearray):
+                    def size(self) -> int:
+                        return len(self)
+
+                return Pinned(nbytes)
+
+        self.cuda = cuda
+
+    def empty(self, shape, dtype) -> _FakeDeviceArray:
+        return _FakeDeviceArray(shape, dtype, self.log)
+
+
+class _FakeDevice:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def test_cupy_prefetcher_double_buffers_against_fake_cupy():
+    backend = type("FakeCupyBackend", (), {"cupy": _FakeCupy(), "device": _FakeDevice()})()
+    prefetcher = CupyPrefetcher(backend)
+    batches = [(np.full((2, 3), k, np.float32), np.array([k, k])) for k in range(3)]
+    out = []
+    for fields in prefetcher.iterate(iter(batches)):
+        out.append(fields)
+        backend.cupy.log.append(f"consume {len(out) - 1}")
+    assert len(out) == 3
+    for k, (x, t) in enumerate(out):
+        np.testing.assert_array_equal(x.host, batches[k][0])
+        np.testing.assert_array_equal(t.host, batches[k][1])
+    log = backend.cupy.log
+    # batch 1 is copied before batch 0 is consumed; the consumer waits for each copy; slot 0 is reused
+    # for batch 2 only after its earlier copy finished
+    assert log.index("consume 0") > [i for i, e in enumerate(log) if e == "copy on side"][2]
+    assert "main waits side1" in log and log.index("main waits side1") < log.index("consume 0")
+    assert "sync side1" in log and log.index("sync side1") < log.index("consume 1")
