@@ -1,0 +1,282 @@
+"""Learning-rate schedulers against torch.optim.lr_scheduler: the rate (and momentum) sequences, with
+several parameter groups; ReduceLROnPlateau on the same metrics; state round trips; parameter updates."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+import anynn.optim.lr_scheduler as ours_sched
+from anynn.nn.module import Parameter
+from anynn.optim.adam import Adam
+from anynn.optim.rmsprop import RMSprop
+from anynn.optim.sgd import SGD
+
+torch_sched = torch.optim.lr_scheduler
+STEPS = 30
+OPTIMIZERS = {"sgd": (SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9)),
+              "adam": (Adam, torch.optim.Adam, dict(lr=0.01)),
+              "rmsprop": (RMSprop, torch.optim.RMSprop, dict(lr=0.01, momentum=0.5))}
+
+
+class Warmup:
+    """A callable object: LambdaLR saves its ``__dict__``."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
+
+    def __call__(self, epoch: int) -> float:
+        return min(1.0, (epoch + 1) / self.epochs)
+
+
+# (id, optimizer kind, factory(module, optimizer) -> scheduler)
+CASES = [
+    ("lambda", "sgd", lambda m, o: m.LambdaLR(o, lambda e: 0.95**e)),
+    ("lambda-per-group", "sgd", lambda m, o: m.LambdaLR(o, [lambda e: 1 / (e + 1), Warmup(4)])),
+    ("step", "sgd", lambda m, o: m.StepLR(o, step_size=4, gamma=0.5)),
+    ("multistep", "adam", lambda m, o: m.MultiStepLR(o, milestones=[3, 7, 7, 15], gamma=0.3)),
+    ("exponential", "sgd", lambda m, o: m.ExponentialLR(o, gamma=0.9)),
+    ("cosine", "sgd", lambda m, o: m.CosineAnnealingLR(o, T_max=10, eta_min=0.001)),
+    ("cosine-long", "adam", lambda m, o: m.CosineAnnealingLR(o, T_max=40)),
+    ("warm-restarts", "sgd", lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=5)),
+    ("warm-restarts-mult", "adam", lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0.001)),
+    ("one-cycle", "sgd", lambda m, o: m.OneCycleLR(o, max_lr=[1.0, 0.5], total_steps=STEPS)),
+    ("one-cycle-adam-linear", "adam", lambda m, o: m.OneCycleLR(
+        o, max_lr=0.1, epochs=3, steps_per_epoch=10, anneal_strategy="linear", pct_start=0.25)),
+    ("one-cycle-three-phase", "rmsprop", lambda m, o: m.OneCycleLR(
+        o, max_lr=0.05, total_steps=35, three_phase=True, div_factor=10.0, final_div_factor=100.0,
+        base_momentum=[0.8, 0.7], max_momentum=0.9)),
+    ("one-cycle-no-momentum", "sgd", lambda m, o: m.OneCycleLR(o, max_lr=0.3, total_steps=STEPS,
+                                                              cycle_momentum=False)),
+    ("linear", "sgd", lambda m, o: m.LinearLR(o, start_factor=0.25, total_iters=8)),
+    ("linear-decay", "adam", lambda m, o: m.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=12)),
+    ("sequential", "sgd", lambda m, o: m.SequentialLR(
+        o, [m.LinearLR(o, start_factor=0.1, total_iters=5), m.CosineAnnealingLR(o, T_max=20)], milestones=[5])),
+    ("sequential-3", "adam", lambda m, o: m.SequentialLR(
+        o, [m.ExponentialLR(o, gamma=0.8), m.StepLR(o, step_size=3, gamma=0.5), m.LambdaLR(o, lambda e: 1.0)],
+        milestones=[6, 20])),
+]
+
+
+def _optimizers(kind, backend="numpy"):
+    """The same two-group optimizer in anynn and in PyTorch (lr 0.1/0.05 or the kind's default)."""
+    ours_cls, torch_cls, options = OPTIMIZERS[kind]
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
+    ours = [Parameter(w, backend=backend, dtype="float64") for w in weights]
+    theirs = [torch.tensor(w, requires_grad=True) for w in weights]
+    second = {"lr": options["lr"] / 2}
+    opt = ours_cls([{"params": [ours[0]]}, {"params": [ours[1]], **second}], **options)
+    topt = torch_cls([{"params": [theirs[0]]}, {"params": [theirs[1]], **second}], **options)
+    return opt, topt, ours, theirs
+
+
+def _momenta(opt):
+    return [g["betas"][0] if "betas" in g else g.get("momentum") for g in opt.param_groups]
+
+
+def _trace(opt, scheduler, steps=STEPS):
+    """(last_lr, group lrs, momenta) right after construction and after each of ``steps`` steps."""
+    out = [(scheduler.get_last_lr(), [g["lr"] for g in opt.param_groups], _momenta(opt))]
+    for _ in range(steps):
+        opt.step()
+        scheduler.step()
+        out.append((scheduler.get_last_lr(), [g["lr"] for g in opt.param_groups], _momenta(opt)))
+    return out
+
+
+def _assert_traces_equal(ours, theirs):
+    for step, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        for x, y, what in zip(a, b, ("get_last_lr", "group lr", "momentum")):
+            np.testing.assert_allclose(np.asarray(x, dtype=float), np.asarray(y, dtype=float), rtol=1e-13,
+                                       atol=1e-16, err_msg=f"{what} at step {step}")
+
+
+@pytest.mark.parametrize("name, kind, factory", CASES, ids=[c[0] for c in CASES])
+def test_lr_sequence_matches_torch(name, kind, factory):
+    opt, topt, _, _ = _optimizers(kind)
+    _assert_traces_equal(_trace(opt, factory(ours_sched, opt)), _trace(topt, factory(torch_sched, topt)))
+    assert all("initial_lr" in g for g in opt.param_groups)
+
+
+@pytest.mark.parametrize("T_mult", [1, 2])
+def test_warm_restarts_fractional_epochs(T_mult):
+    opt, topt, _, _ = _optimizers("sgd")
+    schedulers = [ours_sched.CosineAnnealingWarmRestarts(opt, T_0=4, T_mult=T_mult, eta_min=0.01),
+                  torch_sched.CosineAnnealingWarmRestarts(topt, T_0=4, T_mult=T_mult, eta_min=0.01)]
+    iters = 7
+    for epoch in range(8):
+        for i in range(iters):
+            opt.step()
+            topt.step()
+            for s in schedulers:
+                s.step(epoch + i / iters)
+            assert schedulers[0].last_epoch == schedulers[1].last_epoch
+            np.testing.assert_allclose(schedulers[0].get_last_lr(), schedulers[1].get_last_lr(), rtol=1e-13)
+    with pytest.raises(ValueError, match="non-negative"):
+        schedulers[0].step(-1)
+
+
+@pytest.mark.parametrize("factory", [
+    lambda m, o: m.StepLR(o, step_size=3, gamma=0.5), lambda m, o: m.MultiStepLR(o, [2, 5, 5], gamma=0.5),
+    lambda m, o: m.ExponentialLR(o, gamma=0.9), lambda m, o: m.CosineAnnealingLR(o, T_max=8),
+    lambda m, o: m.LinearLR(o, start_factor=0.5, total_iters=6),
+], ids=["step", "multistep", "exponential", "cosine", "linear"])
+def test_step_with_epoch_uses_closed_form(factory):
+    opt, topt, _, _ = _optimizers("sgd")
+    ours, theirs = factory(ours_sched, opt), factory(torch_sched, topt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for epoch in [3, 7, 2, 10, 5]:
+            ours.step(epoch)
+            theirs.step(epoch)
+            np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("factory", [
+    lambda m, o: m.StepLR(o, step_size=3, gamma=0.5), lambda m, o: m.ExponentialLR(o, gamma=0.9, last_epoch=7),
+    lambda m, o: m.CosineAnnealingLR(o, T_max=8, last_epoch=7), lambda m, o: m.LinearLR(o, total_iters=9, last_epoch=7),
+    lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, last_epoch=7),
+], ids=["step-fresh", "exponential", "cosine", "linear", "warm-restarts"])
+def test_resume_with_last_epoch_matches_torch(factory):
+    opt, topt, _, _ = _optimizers("sgd")
+    for optimizer in (opt, topt):
+        for group in optimizer.param_groups:
+            group["initial_lr"] = group["lr"] * 2
+    _assert_traces_equal(_trace(opt, factory(ours_sched, opt), 12), _trace(topt, factory(torch_sched, topt), 12))
+
+
+METRICS = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.89, 0.8899, 0.8899, 0.89, 0.9, 0.7, 0.71, 0.72, 0.73, 0.74,
+           0.75, 0.76, 0.77, 0.78, 0.6, 0.61, 0.62, 0.63, 0.64, 0.65, 0.66, 0.67, 0.68, 0.69]
+
+
+@pytest.mark.parametrize("options", [
+    dict(), dict(patience=2), dict(patience=1, factor=0.5, cooldown=2), dict(patience=0, threshold=0.05),
+    dict(patience=1, threshold=0.01, threshold_mode="abs", min_lr=[0.01, 0.004]),
+    dict(mode="max", patience=1, factor=0.3), dict(mode="max", patience=2, threshold_mode="abs", threshold=0.0),
+    dict(patience=0, factor=0.5, min_lr=0.02, eps=1e-3),
+], ids=str)
+def test_reduce_on_plateau_matches_torch(options):
+    opt, topt, _, _ = _optimizers("sgd")
+    ours, theirs = ours_sched.ReduceLROnPlateau(opt, **options), torch_sched.ReduceLROnPlateau(topt, **options)
+    for step, metric in enumerate(METRICS):
+        opt.step()
+        topt.step()
+        # a 0-d Tensor works as well as a number
+        ours.step(anynn.tensor(metric, dtype="float64") if step % 2 else metric)
+        theirs.step(metric)
+        assert ours.get_last_lr() == theirs.get_last_lr(), f"step {step}"
+        assert [g["lr"] for g in opt.param_groups] == [g["lr"] for g in topt.param_groups]
+        assert (ours.best, ours.num_bad_epochs, ours.cooldown_counter, ours.last_epoch) == (
+            theirs.best, theirs.num_bad_epochs, theirs.cooldown_counter, theirs.last_epoch)
+
+
+ROUND_TRIP = [c for c in CASES if c[0] in ("lambda-per-group", "multistep", "cosine", "warm-restarts-mult",
+                                           "one-cycle", "one-cycle-three-phase", "sequential", "linear")]
+
+
+@pytest.mark.parametrize("name, kind, factory", ROUND_TRIP, ids=[c[0] for c in ROUND_TRIP])
+def test_state_dict_round_trip(name, kind, factory):
+    opt, _, _, _ = _optimizers(kind)
+    scheduler = factory(ours_sched, opt)
+    _trace(opt, scheduler, steps=12)
+    saved_opt, saved = opt.state_dict(), scheduler.state_dict()
+    assert "optimizer" not in saved
+    fresh, _, _, _ = _optimizers(kind)
+    resumed = factory(ours_sched, fresh)
+    fresh.load_state_dict(saved_opt)
+    resumed.load_state_dict(saved)
+    assert resumed.last_epoch == scheduler.last_epoch and resumed.get_last_lr() == scheduler.get_last_lr()
+    _assert_traces_equal(_trace(fresh, resumed, steps=15)[1:], _trace(opt, scheduler, steps=15)[1:])
+    # the saved dict is a snapshot: stepping on does not change it
+    assert resumed.state_dict()["last_epoch"] == saved["last_epoch"] + 15
+
+
+def test_lambda_state_dict_keeps_callable_objects_only():
+    opt, _, _, _ = _optimizers("sgd")
+    scheduler = ours_sched.LambdaLR(opt, [lambda e: 1.0, Warmup(4)])
+    saved = scheduler.state_dict()
+    assert saved["lr_lambdas"] == [None, {"epochs": 4}]
+    other = ours_sched.LambdaLR(opt, [lambda e: 1.0, Warmup(9)])
+    other.load_state_dict(saved)
+    assert other.lr_lambdas[1].epochs == 4
+
+
+def test_reduce_on_plateau_state_dict_round_trip():
+    opt, _, _, _ = _optimizers("adam")
+    scheduler = ours_sched.ReduceLROnPlateau(opt, patience=1, cooldown=1)
+    for metric in METRICS[:12]:
+        scheduler.step(metric)
+    fresh, _, _, _ = _optimizers("adam")
+    resumed = ours_sched.ReduceLROnPlateau(fresh)
+    fresh.load_state_dict(opt.state_dict())
+    resumed.load_state_dict(scheduler.state_dict())
+    for metric in METRICS[12:]:
+        scheduler.step(metric)
+        resumed.step(metric)
+        assert resumed.get_last_lr() == scheduler.get_last_lr()
+
+
+@pytest.mark.parametrize("kind, factory", [
+    ("sgd", lambda m, o: m.OneCycleLR(o, max_lr=0.5, total_steps=10)),
+    ("adam", lambda m, o: m.SequentialLR(o, [m.LinearLR(o, start_factor=0.2, total_iters=3),
+                                             m.CosineAnnealingLR(o, T_max=7)], milestones=[3])),
+    ("rmsprop", lambda m, o: m.StepLR(o, step_size=2, gamma=0.5)),
+], ids=["sgd-onecycle", "adam-sequential", "rmsprop-step"])
+def test_parameter_updates_with_scheduler_match_torch(backend, kind, factory):
+    opt, topt, ours, theirs = _optimizers(kind, backend)
+    scheduler, tscheduler = factory(ours_sched, opt), factory(torch_sched, topt)
+    rng = np.random.default_rng(1)
+    for step in range(10):
+        for p, t in zip(ours, theirs):
+            g = rng.standard_normal(p.shape)
+            p.grad = anynn.tensor(g, backend=backend, dtype="float64")
+            t.grad = torch.tensor(g)
+        opt.step()
+        topt.step()
+        scheduler.step()
+        tscheduler.step()
+        for p, t in zip(ours, theirs):
+            assert p.backend == backend
+            np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-12, err_msg=f"step {step}")
+
+
+def test_errors():
+    opt, _, _, _ = _optimizers("sgd")
+    with pytest.raises(TypeError, match="Optimizer"):
+        ours_sched.StepLR(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1), step_size=1)
+    with pytest.raises(ValueError, match="total_steps"):
+        ours_sched.OneCycleLR(opt, max_lr=0.1)
+    with pytest.raises(ValueError, match="max_lr must have one value per parameter group"):
+        ours_sched.OneCycleLR(opt, max_lr=[0.1, 0.2, 0.3], total_steps=10)
+    one_cycle = ours_sched.OneCycleLR(opt, max_lr=0.1, total_steps=2)
+    one_cycle.step()
+    one_cycle.step()
+    with pytest.raises(ValueError, match="tried to step 3 times"):
+        one_cycle.step()
+    adagrad_like, _, _, _ = _optimizers("sgd")
+    del adagrad_like.defaults["momentum"]
+    with pytest.raises(ValueError, match="neither momentum nor betas"):
+        ours_sched.OneCycleLR(adagrad_like, max_lr=0.1, total_steps=10)
+    with pytest.raises(KeyError, match="initial_lr"):
+        ours_sched.StepLR(_optimizers("sgd")[0], step_size=2, last_epoch=5)
+    with pytest.raises(ValueError, match="factor must be < 1.0"):
+        ours_sched.ReduceLROnPlateau(opt, factor=1.0)
+    with pytest.raises(ValueError, match="mode"):
+        ours_sched.ReduceLROnPlateau(opt, mode="up")
+    with pytest.raises(ValueError, match="one milestone fewer"):
+        ours_sched.SequentialLR(opt, [ours_sched.StepLR(opt, 2)], milestones=[3])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        ours_sched.SequentialLR(opt, [ours_sched.ReduceLROnPlateau(opt), ours_sched.StepLR(opt, 2)], milestones=[3])
+    with pytest.raises(ValueError, match="another optimizer"):
+        ours_sched.SequentialLR(opt, [ours_sched.StepLR(_optimizers("sgd")[0], 2)], milestones=[])
+    with pytest.raises(ValueError, match="T_0"):
+        ours_sched.CosineAnnealingWarmRestarts(opt, T_0=0)
+    with pytest.raises(ValueError, match="start_factor"):
+        ours_sched.LinearLR(opt, start_factor=0.0)
+    assert math.isclose(ours_sched.StepLR(opt, 1).get_last_lr()[0], opt.param_groups[0]["lr"])
