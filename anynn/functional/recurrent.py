@@ -197,22 +197,6 @@ class RecurrentSequence(_Recurrent):
         return (grad_x, dh if need[1] else None, dc if need[2] else None) + weights
 
 
-class StackLayerStates(Function):
-    """Final states of every layer/direction, given deepest first, stacked in PyTorch's order (k = 0 first).
-
-    The inputs come deepest layer first so that the reverse walk in ``autograd/graph.py`` (whose
-    topological sort marks a node seen when it is pushed, not when it is expanded) finishes a lower
-    layer only after the layer above it, which consumes its output; stacking in natural order would
-    let the lower layer's backward run first and lose the upper layer's gradient.
-    """
-
-    def forward(self, xp: Any, *states: Any) -> Any:
-        return xp.stack(states[::-1], axis=0)
-
-    def backward(self, xp: Any, g: Any) -> tuple[Any, ...]:
-        return tuple(g[k, ...] for k in range(g.shape[0] - 1, -1, -1))
-
-
 def _kind(cell: str, nonlinearity: str = "tanh") -> str:
     if cell == "rnn":
         if nonlinearity not in ("tanh", "relu"):

@@ -16,8 +16,8 @@ from array_api_compat import device
 
 from .. import init
 from ..autograd.tensor import Tensor
-from ..functional.recurrent import GATES, RecurrentCell, StackLayerStates, recurrent_sequence
-from ..functional.shape import concat, permute, reshape
+from ..functional.recurrent import GATES, RecurrentCell, recurrent_sequence
+from ..functional.shape import concat, permute, reshape, stack
 from .linear import new_parameter
 from .module import Module
 from .validate import check_input
@@ -227,7 +227,7 @@ class _RNNBase(_UniformInit):
             x = outs[0] if len(outs) == 1 else concat(outs, axis=-1)
             if self.dropout > 0.0 and self.training and layer < self.num_layers - 1:
                 x = self._dropout(x)
-        last = [StackLayerStates.apply(*f[::-1]) for f in finals]
+        last = [stack(f, axis=0) for f in finals]
         if not batched:
             x = reshape(x, (x.shape[0], x.shape[2]))
             last = [reshape(s, (s.shape[0], s.shape[2])) for s in last]

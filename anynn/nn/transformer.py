@@ -86,15 +86,13 @@ class TransformerEncoderLayer(Module):
         ``src_mask`` (S, S) or (N * nhead, S, S) and ``src_key_padding_mask`` (N, S) follow
         `MultiheadAttention`'s rules (boolean True = may not attend).
         """
-        # branch + residual (not residual + branch): the sum is the same, and this order keeps the
-        # backward pass right even with the depth-first ordering bug of autograd/graph.py (see notes)
         x = src
         if self.norm_first:
-            x = self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal) + x
-            x = self._ff_block(self.norm2(x)) + x
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._ff_block(self.norm2(x))
         else:
-            x = self.norm1(self._sa_block(x, src_mask, src_key_padding_mask, is_causal) + x)
-            x = self.norm2(self._ff_block(x) + x)
+            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = self.norm2(x + self._ff_block(x))
         return x
 
     def _sa_block(self, x: Tensor, attn_mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
