@@ -13,7 +13,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import functional  # noqa: E402  (binds Tensor operators before anything else uses them)
-from . import autograd, backend, data, init, nn, optim  # noqa: E402
+from . import autograd, backend, data, init, metrics, nn, optim, train  # noqa: E402
 from .autograd import GradientCheckError, Tensor, enable_grad, grad_check, no_grad, ones, tensor, zeros  # noqa: E402
 from .backend import (Backend, BackendMismatch, BackendUnavailable, get_backend,  # noqa: E402
                       set_default_backend)
@@ -21,7 +21,7 @@ from .init import manual_seed  # noqa: E402
 
 __all__ = [
     "Backend", "BackendMismatch", "BackendUnavailable", "GradientCheckError", "Tensor", "__version__",
-    "autograd", "backend", "data",
+    "autograd", "backend", "data", "metrics", "train",
     "enable_grad", "functional", "get_backend", "grad_check", "init", "manual_seed", "nn", "no_grad",
     "ones", "optim", "set_default_backend", "tensor", "zeros",
 ]

@@ -15,10 +15,10 @@ from ._arrays import as_native, is_floating, to_float
 def predicted_labels(xp: Any, y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
     """The predicted class indices, same shape as ``y_true``: argmax of scores, thresholded
     probabilities, or ``y_pred`` itself when it already holds labels."""
-    if y_pred.ndim == y_true.ndim + 1:
+    if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] != 1:
         return xp.argmax(y_pred, axis=-1)
     if y_pred.shape != y_true.shape:
-        if _size(y_pred) == _size(y_true):  # (N, 1) outputs against (N,) targets
+        if _size(y_pred) == _size(y_true):  # (N, 1) sigmoid outputs against (N,) targets
             y_pred = xp.reshape(y_pred, y_true.shape)
         else:
             raise ValueError(f"predictions of shape {tuple(y_pred.shape)} do not match targets of shape "
@@ -161,7 +161,7 @@ def _one_hot(xp: Any, labels: Any, num_classes: int) -> Any:
 def _classes(xp: Any, t: Any, p: Any, labels: Sequence[int] | None, num_classes: int | None) -> Any:
     if labels is not None:
         return xp.asarray(list(labels), dtype=xp.int64, device=_device(t))
-    if num_classes is None and p.ndim == t.ndim + 1:
+    if num_classes is None and p.ndim == t.ndim + 1 and p.shape[-1] != 1:
         num_classes = p.shape[-1]
     if num_classes is not None:
         return xp.arange(num_classes, dtype=xp.int64, device=_device(t))

@@ -6,10 +6,11 @@ from typing import Any
 
 
 class History:
-    """What `fit` returns: ``history[key]`` is the list of per-epoch values.
+    """What `fit` returns: ``history.history[key]`` is the list of per-epoch values.
 
     Keys follow Keras: ``loss``, each metric (``accuracy``...), ``val_loss`` and ``val_<metric>`` when
-    validation data are given, and ``lr`` (the learning rate of the epoch's last step).
+    validation data are given, and ``lr`` (the first parameter group's learning rate at the end of
+    the epoch, before epoch-end callbacks such as a scheduler step).
 
     Attributes
     ----------
