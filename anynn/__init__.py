@@ -13,15 +13,17 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import functional  # noqa: E402  (binds Tensor operators before anything else uses them)
-from . import autograd, backend, data, init, metrics, nn, optim, train  # noqa: E402
+from . import autograd, backend, data, init, io, metrics, nn, optim, train  # noqa: E402
 from .autograd import GradientCheckError, Tensor, enable_grad, grad_check, no_grad, ones, tensor, zeros  # noqa: E402
 from .backend import (Backend, BackendMismatch, BackendUnavailable, get_backend,  # noqa: E402
                       set_default_backend)
 from .init import manual_seed  # noqa: E402
+from .io import from_dlpack, load, load_checkpoint, save, save_checkpoint  # noqa: E402
 
 __all__ = [
     "Backend", "BackendMismatch", "BackendUnavailable", "GradientCheckError", "Tensor", "__version__",
-    "autograd", "backend", "data", "metrics", "train",
+    "autograd", "backend", "data", "from_dlpack", "io", "load", "load_checkpoint", "metrics", "save",
+    "save_checkpoint", "train",
     "enable_grad", "functional", "get_backend", "grad_check", "init", "manual_seed", "nn", "no_grad",
     "ones", "optim", "set_default_backend", "tensor", "zeros",
 ]

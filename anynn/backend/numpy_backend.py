@@ -21,12 +21,10 @@ def _sliding_window_view(x: Any, window_shape: tuple[int, ...], axis: tuple[int,
     return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
 
 
-def _erf(x: Any) -> Any | None:
-    try:
-        from scipy.special import erf
-    except ImportError:  # scipy is optional: the portable erf takes over
-        return None
-    return erf(x)
+def _erf(x: Any) -> Any:
+    from scipy.special import erf  # only reached when fast_path found SciPy
+
+    return erf(x).astype(x.dtype, copy=False)  # SciPy computes float16 in float64
 
 
 class NumpyBackend(Backend):

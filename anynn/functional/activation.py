@@ -100,7 +100,8 @@ class GELU(Function):
         x = self.x
         if self.approximate == "tanh":
             t = self.t
-            inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
+            x_safe = xp.clip(x, -10.0, 10.0)  # tanh is saturated beyond; x*x would overflow in float16
+            inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x_safe * x_safe)
             return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner)
         pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
         return g * (self.cdf + x * pdf)

@@ -91,7 +91,8 @@ class BinaryCrossEntropy(_Reduced):
 
     def grad(self, xp: Any, g: Any) -> tuple[Any, ...]:
         p, y = self.p, self.y
-        denom = xp.clip((1.0 - p) * p, 1e-12, None)
+        # PyTorch's 1e-12 floor, raised to the dtype's smallest normal number where 1e-12 rounds to 0 (float16)
+        denom = xp.clip((1.0 - p) * p, max(1e-12, float(xp.finfo(p.dtype).smallest_normal)), None)
         grad = g * (p - y) / denom
         if self.weight is not None:
             grad = grad * self.weight

@@ -23,7 +23,7 @@ from ..autograd.tensor import Tensor, tensor
 from ..backend import DeviceRNG, get_backend
 from .atomic import atomic_write
 from .validate import CorruptFileError, read_safetensors_header
-from .weights import build_metadata, host_arrays, load_arrays, serialize, to_host
+from .weights import build_metadata, digest, host_arrays, load_arrays, serialize, to_host
 
 FORMAT = "anynn-checkpoint"
 _MODEL = "model/"
@@ -79,6 +79,7 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         meta["checkpoint"] = json.dumps(tree)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"save_checkpoint: cannot store the checkpoint state as JSON ({exc})") from None
+    meta["sha256"] = digest(tensors, meta)
     atomic_write(path, serialize(tensors, meta))
 
 
@@ -121,8 +122,10 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
                                      "weights files load with anynn.io.load")
     try:
         tree = json.loads(metadata["checkpoint"])
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise CorruptFileError(path, f"the checkpoint metadata is not valid JSON ({exc})") from None
+    if not isinstance(tree, dict):
+        raise CorruptFileError(path, "the checkpoint metadata is not a JSON object")
     tensors = load_arrays(path)
     if model is not None and backend is not None:
         model.to(backend)
@@ -137,34 +140,66 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         host_rng = decode(tree["host_rng"])
         saved_rngs = {name: decode(state) for name, state in tree.get("rngs", {}).items()}
         module_rngs = decode(tree.get("module_rngs", []))
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
         raise CorruptFileError(path, f"the checkpoint structure is damaged ({type(exc).__name__}: {exc})") from None
     if model is not None:
         model.load_state_dict(model_state, strict=strict)
     if optimizer is not None:
-        if result["optimizer"] is None:
-            raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no optimizer state")
-        saved_class = tree.get("optimizer_class")
-        if saved_class != type(optimizer).__name__:
-            raise ValueError(f"load_checkpoint: the checkpoint holds {saved_class} state, "
-                             f"not {type(optimizer).__name__}")
-        optimizer.load_state_dict(result["optimizer"])
+        _check_optimizer_fits(path, tree, result["optimizer"], optimizer)
+        with _restoring(path, "optimizer"):
+            optimizer.load_state_dict(result["optimizer"])
     if scheduler is not None:
         if result["scheduler"] is None:
             raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no scheduler state")
-        scheduler.load_state_dict(result["scheduler"])
+        with _restoring(path, "scheduler"):
+            scheduler.load_state_dict(result["scheduler"])
     for name, obj in (rngs or {}).items():
         if name not in saved_rngs:
             raise KeyError(f"load_checkpoint: no generator named {name!r} in the checkpoint "
                            f"(saved: {sorted(saved_rngs)})")
-        _set_rng_state(obj, saved_rngs[name], name)
+        _set_rng_state(path, obj, saved_rngs[name], name)
     if restore_rng:
-        init.default_generator().bit_generator.state = host_rng["anynn.init"]
-        np.random.set_state(host_rng["numpy.random"])
-        random.setstate(host_rng["random"])
-        if model is not None:
-            _restore_module_rngs(model, module_rngs, be)
+        with _restoring(path, "random generator"):
+            init.default_generator().bit_generator.state = host_rng["anynn.init"]
+            np.random.set_state(host_rng["numpy.random"])
+            random.setstate(host_rng["random"])
+            if model is not None:
+                _restore_module_rngs(model, module_rngs, be)
     return result
+
+
+def _check_optimizer_fits(path: Any, tree: dict[str, Any], saved: Any, optimizer: Any) -> None:
+    """Mismatches the user can fix (another optimizer, other parameters) as plain errors, before restoring."""
+    if saved is None:
+        raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no optimizer state")
+    saved_class = tree.get("optimizer_class")
+    if saved_class != type(optimizer).__name__:
+        raise ValueError(f"load_checkpoint: the checkpoint holds {saved_class} state, not {type(optimizer).__name__}")
+    try:
+        saved_sizes = [len(g["params"]) for g in saved["param_groups"]]
+    except (KeyError, TypeError) as exc:
+        raise CorruptFileError(path, f"the saved optimizer state is damaged ({type(exc).__name__}: {exc})") from None
+    own_sizes = [len(g["params"]) for g in optimizer.param_groups]
+    if saved_sizes != own_sizes:
+        raise ValueError(f"load_checkpoint: the checkpoint's {saved_class} has parameter groups of sizes "
+                         f"{saved_sizes}, this one {own_sizes}")
+
+
+class _restoring:  # noqa: N801 - a context manager
+    """Saved state that a restore method cannot take means the file's metadata is damaged."""
+
+    def __init__(self, path: Any, what: str) -> None:
+        self.path, self.what = path, what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        if isinstance(exc, (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError)) and \
+                not isinstance(exc, CorruptFileError):
+            raise CorruptFileError(self.path, f"the saved {self.what} state cannot be restored "
+                                              f"({type(exc).__name__}: {exc})") from exc
+        return False
 
 
 # -- random generators ---------------------------------------------------------------------------
@@ -183,25 +218,29 @@ def _rng_state(obj: Any, name: Any) -> dict[str, Any]:
                     "generator, a numpy Generator/RandomState, a random.Random or a torch.Generator")
 
 
-def _set_rng_state(obj: Any, saved: dict[str, Any], name: str) -> None:
-    kind, state = saved["kind"], saved["state"]
+def _set_rng_state(path: Any, obj: Any, saved: Any, name: str) -> None:
+    try:
+        kind, state = saved["kind"], saved["state"]
+    except (KeyError, TypeError):
+        raise CorruptFileError(path, f"the saved state of generator {name!r} is damaged") from None
     expected = _rng_state(obj, name)["kind"]
     if kind != expected:
         raise TypeError(f"load_checkpoint: rngs[{name!r}] was saved from a {kind} generator, "
                         f"cannot restore it into a {expected}")
-    if kind == "anynn":
-        if saved["backend"] != obj.backend.key:
-            raise ValueError(f"load_checkpoint: rngs[{name!r}] was saved on backend {saved['backend']!r}; "
-                             f"this generator is on {obj.backend.key!r}")
-        obj.set_state(state)
-    elif kind == "numpy.Generator":
-        obj.bit_generator.state = state
-    elif kind == "numpy.RandomState":
-        obj.set_state(state)
-    elif kind == "random.Random":
-        obj.setstate(state)
-    else:
-        obj.set_state(get_backend("torch").from_host(np.asarray(state)))
+    if kind == "anynn" and saved.get("backend") != obj.backend.key:
+        raise ValueError(f"load_checkpoint: rngs[{name!r}] was saved on backend {saved.get('backend')!r}; "
+                         f"this generator is on {obj.backend.key!r}")
+    with _restoring(path, f"generator {name!r}"):
+        if kind == "anynn":
+            obj.set_state(state)
+        elif kind == "numpy.Generator":
+            obj.bit_generator.state = state
+        elif kind == "numpy.RandomState":
+            obj.set_state(state)
+        elif kind == "random.Random":
+            obj.setstate(state)
+        else:
+            obj.set_state(get_backend("torch").from_host(np.asarray(state)))
 
 
 def _module_rng_states(model: Any) -> list[dict[str, Any]]:

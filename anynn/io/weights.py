@@ -6,6 +6,7 @@ other way round. Metadata records the anynn version, the dtypes and the backend 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -21,7 +22,7 @@ from .validate import CorruptFileError, check_npz, read_safetensors_header
 
 FORMAT = "anynn"
 NPZ_METADATA_KEY = "__anynn_metadata__"
-_RESERVED = ("format", "anynn_version", "backend", "dtype")
+_RESERVED = ("format", "anynn_version", "backend", "dtype", "sha256")
 
 
 def host_arrays(state: Any) -> tuple[dict[str, np.ndarray], str]:
@@ -85,6 +86,7 @@ def save(obj: Any, path: str | os.PathLike, metadata: Mapping[str, Any] | None =
     """
     arrays, source = host_arrays(obj)
     meta = build_metadata(arrays, source, metadata)
+    meta["sha256"] = digest(arrays, meta)
     if os.fspath(path).endswith(".npz"):
         atomic_write(path, _npz_bytes(arrays, meta))
     else:
@@ -104,11 +106,43 @@ def build_metadata(arrays: Mapping[str, np.ndarray], source: str,
     return meta
 
 
+def digest(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> str:
+    """SHA-256 of the names, dtypes, shapes and bytes of ``arrays`` and of ``metadata`` (but its ``sha256``).
+
+    Independent of the file layout; `load` compares it, so a damaged byte anywhere is detected.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps({k: v for k, v in metadata.items() if k != "sha256"}, sort_keys=True).encode())
+    for name in sorted(arrays):
+        array = arrays[name]
+        h.update(json.dumps([name, array.dtype.str, list(array.shape)]).encode())
+        h.update(np.ascontiguousarray(array).view(np.uint8).reshape(-1).data if array.size else b"")
+    return h.hexdigest()
+
+
+def verify(path: Any, arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> None:
+    """Raise `CorruptFileError` if the file records a checksum that its contents do not match."""
+    expected = metadata.get("sha256")
+    if expected is None:
+        if metadata.get("format") in (FORMAT, "anynn-checkpoint") or "anynn_version" in metadata:
+            raise CorruptFileError(path, "the checksum anynn records is missing: the header was damaged")
+        return
+    if digest(arrays, metadata) != expected:
+        raise CorruptFileError(path, "checksum mismatch: the file was damaged or modified after it was saved")
+
+
 def serialize(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
     """The safetensors bytes of ``arrays`` with string ``metadata``."""
-    import safetensors.numpy
+    return _safetensors().numpy.save(dict(arrays), metadata=dict(metadata))
 
-    return safetensors.numpy.save(dict(arrays), metadata=dict(metadata))
+
+def _safetensors() -> Any:
+    try:
+        import safetensors.numpy
+    except ImportError:
+        raise ImportError("saving and loading weights needs the package safetensors: pip install 'anynn[io]' "
+                          "(or pip install safetensors)") from None
+    return safetensors
 
 
 def _npz_bytes(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
@@ -120,7 +154,7 @@ def _npz_bytes(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) ->
     return buffer.getvalue()
 
 
-def load(path: str | os.PathLike, backend: Any = None) -> dict[str, Tensor]:
+def load(path: str | os.PathLike, backend: Any = None, check: bool = True) -> dict[str, Tensor]:
     """Load weights saved by `save` (or any safetensors / ``.npz`` file) as Tensors on ``backend``.
 
     The result fits ``model.load_state_dict`` whatever backend saved the file.
@@ -130,6 +164,8 @@ def load(path: str | os.PathLike, backend: Any = None) -> dict[str, Tensor]:
     path : str or PathLike
     backend : str or Backend, optional
         Where the tensors go (default: the default backend, NumPy unless changed).
+    check : bool
+        Compare the SHA-256 checksum that `save` records (files from other tools have none).
 
     Raises
     ------
@@ -137,12 +173,16 @@ def load(path: str | os.PathLike, backend: Any = None) -> dict[str, Tensor]:
         The file is truncated, corrupt or not safetensors / ``.npz`` (the message names the file).
     """
     be = get_backend(backend)
-    return {name: tensor(array, backend=be, dtype=array.dtype.name) for name, array in load_arrays(path).items()}
+    arrays = load_arrays(path, check=check)
+    return {name: tensor(array, backend=be, dtype=array.dtype.name) for name, array in arrays.items()}
 
 
-def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """The arrays of a safetensors or ``.npz`` file as NumPy arrays (validated first)."""
-    return _read(path)[0]
+def load_arrays(path: str | os.PathLike, check: bool = True) -> dict[str, np.ndarray]:
+    """The arrays of a safetensors or ``.npz`` file as NumPy arrays (validated, checksum compared)."""
+    arrays, metadata = _read(path)
+    if check:
+        verify(path, arrays, metadata)
+    return arrays
 
 
 def load_metadata(path: str | os.PathLike) -> dict[str, str]:
@@ -161,8 +201,7 @@ def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str
 
 
 def _read_safetensors(path: str | os.PathLike, header: dict[str, Any]) -> dict[str, np.ndarray]:
-    from safetensors import safe_open
-
+    safe_open = _safetensors().safe_open
     names = [n for n in header if n != "__metadata__"]
     out: dict[str, np.ndarray] = {}
     with safe_open(os.fspath(path), framework="numpy") as f:
@@ -224,4 +263,5 @@ class _as_corrupt:  # noqa: N801 - used as a context manager, reads like one
         return False
 
 
-__all__ = ["host_arrays", "load", "load_arrays", "load_metadata", "save", "serialize", "to_host"]
+__all__ = ["digest", "host_arrays", "load", "load_arrays", "load_metadata", "save", "serialize", "to_host",
+           "verify"]

@@ -1,0 +1,215 @@
+"""Weights files: safetensors and .npz round trips on every backend, metadata, strict loading,
+PyTorch state dicts saved with safetensors, and DLPack interop."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn import nn
+from anynn.io import CorruptFileError, from_dlpack, load, load_arrays, load_metadata, save
+from anynn.nn.module import StateDictError
+from tests.helpers import make
+
+FORMATS = ["weights.safetensors", "weights.npz"]
+
+
+def small_model(backend="numpy", dtype="float32"):
+    return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.BatchNorm1d(4), nn.Linear(4, 2), backend=backend,
+                         dtype=dtype, seed=0)
+
+
+def run(model, backend):
+    model.eval()
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    return model(make(backend, x)).numpy()
+
+
+@pytest.mark.parametrize("filename", FORMATS)
+def test_weights_saved_on_numpy_load_on_every_backend(backend, tmp_path, filename):
+    source = small_model("numpy")
+    source.eval()
+    path = tmp_path / filename
+    anynn.io.save(source, path)
+    target = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.BatchNorm1d(4), nn.Linear(4, 2), backend=backend, seed=5)
+    target.load_state_dict(load(path, backend=backend))
+    state = load(path, backend=backend)
+    assert all(t.backend == backend for t in state.values())
+    for name, value in source.state_dict().items():  # bit-exact weights; outputs to float32 rounding
+        np.testing.assert_array_equal(target.state_dict()[name].numpy(), value.numpy(), err_msg=name)
+    np.testing.assert_allclose(run(target, backend), run(source, "numpy"), rtol=1e-6, atol=1e-7)
+
+
+def test_weights_saved_on_every_backend_load_on_numpy(backend, tmp_path):
+    source = small_model(backend)
+    save(source, tmp_path / "w.safetensors")
+    assert load_metadata(tmp_path / "w.safetensors")["backend"] == backend.key
+    target = small_model("numpy")
+    target.reset_parameters(9)
+    target.load_state_dict(load(tmp_path / "w.safetensors"))
+    for name, value in source.state_dict().items():
+        np.testing.assert_array_equal(target.state_dict()[name].numpy(), value.numpy(), err_msg=name)
+
+
+@pytest.mark.parametrize("filename", FORMATS)
+def test_metadata_records_version_dtype_backend_and_user_entries(tmp_path, filename):
+    path = tmp_path / filename
+    save(small_model("torch", "float64"), path, metadata={"note": "best", "epoch": 3})
+    meta = load_metadata(path)
+    assert meta["anynn_version"] == anynn.__version__
+    assert meta["backend"] == "torch" and meta["dtype"] == "float64" and meta["format"] == "anynn"
+    assert meta["note"] == "best" and meta["epoch"] == "3"
+    with pytest.raises(ValueError, match="reserved"):
+        save(small_model(), path, metadata={"backend": "cupy"})
+
+
+@pytest.mark.parametrize("filename", FORMATS)
+def test_dtypes_shapes_and_scalars_survive(tmp_path, filename):
+    arrays = {"f16": np.arange(6, dtype=np.float16).reshape(2, 3), "f64": np.linspace(0, 1, 4),
+              "i64": np.array(7, dtype=np.int64), "u8": np.arange(3, dtype=np.uint8), "flag": np.array([True, False]),
+              "empty": np.zeros((0, 5), np.float32), "strided": np.arange(12, dtype=np.float32).reshape(3, 4).T}
+    save(arrays, tmp_path / filename)
+    loaded = load_arrays(tmp_path / filename)
+    assert set(loaded) == set(arrays)
+    for name, value in arrays.items():
+        assert loaded[name].dtype == value.dtype and loaded[name].shape == value.shape, name
+        np.testing.assert_array_equal(loaded[name], value, err_msg=name)
+
+
+def test_save_accepts_native_arrays_of_any_backend(tmp_path):
+    save({"t": torch.arange(3.0), "n": np.ones(2), "x": anynn.tensor([1.0, 2.0], backend="array_api_strict")},
+         tmp_path / "w.safetensors")
+    loaded = load(tmp_path / "w.safetensors", backend="torch")
+    assert loaded["t"].tolist() == [0.0, 1.0, 2.0] and loaded["n"].dtype == torch.float64
+    with pytest.raises(TypeError, match="dict of tensors"):
+        save([1, 2], tmp_path / "bad.safetensors")
+    with pytest.raises(TypeError, match="cannot save"):
+        save({"s": "text"}, tmp_path / "bad.safetensors")
+
+
+def test_strict_loading_lists_every_problem_at_once(tmp_path):
+    state = {k: v.numpy() for k, v in small_model().state_dict().items()}
+    del state["0.bias"]
+    state["3.weight"] = np.zeros((3, 3), np.float32)
+    state["2.running_mean"] = np.zeros(4, np.int64)
+    state["extra.weight"] = np.zeros(1, np.float32)
+    save(state, tmp_path / "w.safetensors")
+    model = small_model()
+    with pytest.raises(StateDictError) as info:
+        model.load_state_dict(load(tmp_path / "w.safetensors"))
+    message = str(info.value)
+    for part in ("missing key: 0.bias", "unexpected key: extra.weight", "3.weight: expected shape (2, 4)",
+                 "2.running_mean: expected dtype float32"):
+        assert part in message
+    missing, unexpected = model.load_state_dict(load(tmp_path / "w.safetensors"), strict=False)
+    assert missing == ["0.bias"] and unexpected == ["extra.weight"]
+
+
+def test_npz_with_python_objects_is_refused_without_unpickling(tmp_path):
+    np.savez(tmp_path / "evil.npz", x=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(CorruptFileError, match="evil.npz.*objects"):
+        load(tmp_path / "evil.npz")
+
+
+def test_missing_file_and_wrong_format(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "nothing.safetensors")
+    (tmp_path / "text.safetensors").write_text("hello, this is not a weights file at all")
+    with pytest.raises(CorruptFileError, match="text.safetensors"):
+        load(tmp_path / "text.safetensors")
+
+
+def test_bfloat16_from_pytorch_widens_exactly_to_float32(tmp_path):
+    from safetensors.torch import save_file
+
+    values = torch.tensor([1.5, -2.25, 3e38, 1e-3]).to(torch.bfloat16)
+    save_file({"w": values}, str(tmp_path / "bf16.safetensors"))
+    loaded = load_arrays(tmp_path / "bf16.safetensors")["w"]
+    assert loaded.dtype == np.float32
+    np.testing.assert_array_equal(loaded, values.float().numpy())
+
+
+# -- PyTorch state dicts saved with safetensors -----------------------------------------------------
+def _conv2d():
+    try:
+        from anynn.nn.conv import Conv2d
+    except ImportError as exc:  # pragma: no cover - Conv2d is being finished elsewhere
+        pytest.skip(f"anynn.nn.conv.Conv2d is not importable yet: {exc}")
+    return Conv2d(3, 4, 3, padding=1), torch.nn.Conv2d(3, 4, 3, padding=1), (2, 3, 5, 5)
+
+
+TORCH_CASES = {
+    "linear": lambda: (nn.Linear(4, 3), torch.nn.Linear(4, 3), (5, 4)),
+    "conv2d": _conv2d,
+    "lstm": lambda: (nn.LSTM(4, 3, num_layers=2, batch_first=True), torch.nn.LSTM(4, 3, num_layers=2,
+                                                                                  batch_first=True), (2, 5, 4)),
+    "batchnorm2d": lambda: (nn.BatchNorm2d(3), torch.nn.BatchNorm2d(3), (2, 3, 4, 4)),
+}
+
+
+@pytest.mark.parametrize("case", list(TORCH_CASES))
+@pytest.mark.parametrize("backend_name", ["numpy", "torch", "array_api_strict"])
+def test_pytorch_state_dict_saved_with_safetensors_gives_the_same_outputs(tmp_path, case, backend_name):
+    from safetensors.torch import save_file
+
+    ours, theirs, shape = TORCH_CASES[case]()
+    torch.manual_seed(0)
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    if case == "batchnorm2d":  # non-trivial running statistics
+        theirs(torch.tensor(x) * 3.0 + 1.0)
+    theirs.eval()
+    save_file({k: v.contiguous() for k, v in theirs.state_dict().items()}, str(tmp_path / "torch.safetensors"))
+    ours.to(backend_name)
+    ours.load_state_dict(load(tmp_path / "torch.safetensors", backend=backend_name))
+    ours.eval()
+    out = ours(make(backend_name, x))
+    ref = theirs(torch.tensor(x))
+    out, ref = (out[0], ref[0]) if isinstance(ref, tuple) else (out, ref)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+# -- DLPack ---------------------------------------------------------------------------------------
+def test_from_dlpack_numpy_and_torch_share_memory():
+    host = np.arange(4, dtype=np.float32)
+    t = from_dlpack(host, backend="torch")
+    assert t.backend.key == "torch" and isinstance(t.data, torch.Tensor)
+    host[0] = 42.0
+    assert t.data[0].item() == 42.0
+    native = torch.zeros(3)
+    n = from_dlpack(native, backend="numpy")
+    native[1] = 7.0
+    assert n.data[1] == 7.0
+    same = from_dlpack(native)  # its own backend: the very same array
+    assert same.data is native and same.backend.key == "torch"
+
+
+def test_tensor_to_shares_memory_between_numpy_and_torch():
+    a = anynn.tensor(np.zeros(3, np.float32))
+    b = a.to("torch")
+    a.data[2] = 5.0
+    assert b.data[2].item() == 5.0
+    assert from_dlpack(a) is a and from_dlpack(a, "torch").backend.key == "torch"
+
+
+def test_from_dlpack_copies_where_dlpack_cannot_be_used():
+    host = np.ones(2, np.float32)
+    t = from_dlpack(host, backend="array_api_strict:device1")
+    assert t.backend.key == "array_api_strict:device1"
+    np.testing.assert_array_equal(t.numpy(), host)
+    back = from_dlpack(t.data, backend="numpy")
+    np.testing.assert_array_equal(back.numpy(), host)
+    with pytest.raises(TypeError, match="not an array"):
+        from_dlpack([1, 2, 3])
+
+
+def test_saved_files_are_readable_by_safetensors_itself(tmp_path):
+    from safetensors.numpy import load_file
+
+    save(small_model(), tmp_path / "w.safetensors")
+    plain = load_file(str(tmp_path / "w.safetensors"))
+    assert set(plain) == set(small_model().state_dict())
+    assert os.listdir(tmp_path) == ["w.safetensors"]
