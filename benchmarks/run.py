@@ -59,9 +59,25 @@ def worker(impl: str, workload_name: str, backend: str, seconds: float) -> dict:
         for _ in range(n):
             step()
         rates.append(n * workload.batch / (time.perf_counter() - t0))
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = peak_memory_mib()
     return {"impl": impl, "workload": workload_name, "samples_per_s": statistics.median(rates),
             "peak_mib": peak_mib, "import_s": import_s}
+
+
+def peak_memory_mib() -> float:
+    """This process's peak resident memory.
+
+    /proc's VmHWM starts afresh at exec; ``ru_maxrss`` would carry over the parent's peak through
+    fork (the harness imports torch, so every worker would seem to start at ~200 MiB).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def environment() -> dict:
