@@ -24,6 +24,25 @@ def _sigmoid(xp: Any, x: Any) -> Any:
     return 0.5 * xp.tanh(0.5 * x) + 0.5
 
 
+def _gate_rows(xp: Any, like: Any, n: int, sigmoid_value: float, g_value: float) -> Any:
+    """A (4n,) row holding ``sigmoid_value`` on the i, f, o blocks and ``g_value`` on the g block."""
+    from array_api_compat import device
+
+    row = xp.full((4 * n,), sigmoid_value, dtype=like.dtype, device=device(like))
+    row[2 * n:3 * n] = g_value
+    return row
+
+
+def _lstm_gate_rows(xp: Any, like: Any, n: int) -> tuple[Any, Any]:
+    """Scale and shift that turn ``tanh(scale * pre) * scale + shift`` into the four LSTM gates."""
+    return _gate_rows(xp, like, n, 0.5, 1.0), _gate_rows(xp, like, n, 0.5, 0.0)
+
+
+def _lstm_derivative_rows(xp: Any, like: Any, n: int) -> tuple[Any, Any]:
+    """``base``, ``slope`` with ``base + a (slope - a)`` = a(1-a) on sigmoid gates and 1-a^2 on g."""
+    return _gate_rows(xp, like, n, 0.0, 1.0), _gate_rows(xp, like, n, 1.0, 0.0)
+
+
 def _step_forward(xp: Any, kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple[Any, Any, tuple[Any, ...]]:
     """One time step from the input part ``gi`` (N, G*H) and the recurrent part ``gh = h @ W_hh.T (+ b)``.
 
@@ -31,15 +50,14 @@ def _step_forward(xp: Any, kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple
     carry ``b_hh`` (its n block is multiplied by ``r``). Returns ``(h_new, c_new or None, cache)``.
     """
     if kind == "lstm":
-        pre = gi + gh
         n = h.shape[-1]
-        i = _sigmoid(xp, pre[..., :n])
-        f = _sigmoid(xp, pre[..., n:2 * n])
-        g = xp.tanh(pre[..., 2 * n:3 * n])
-        o = _sigmoid(xp, pre[..., 3 * n:])
+        scale, shift = _lstm_gate_rows(xp, gi, n)
+        # all four gates in one pass: sigmoid(x) = 0.5 tanh(0.5 x) + 0.5 on i, f, o and tanh on g
+        act = xp.tanh((gi + gh) * scale) * scale + shift
+        i, f, g, o = act[..., :n], act[..., n:2 * n], act[..., 2 * n:3 * n], act[..., 3 * n:]
         c_new = f * c + i * g
         tanh_c = xp.tanh(c_new)
-        return o * tanh_c, c_new, (i, f, g, o, c, tanh_c)
+        return o * tanh_c, c_new, (act, c, tanh_c)
     if kind == "gru":
         n = h.shape[-1]
         r = _sigmoid(xp, gi[..., :n] + gh[..., :n])
@@ -63,10 +81,15 @@ def _step_backward(xp: Any, kind: str, cache: tuple[Any, ...], dh: Any,
     the caller adds ``d gh @ W_hh``.
     """
     if kind == "lstm":
-        i, f, g, o, c_prev, tanh_c = cache
-        dc = dh * o * (1.0 - tanh_c * tanh_c) if dc is None else dc + dh * o * (1.0 - tanh_c * tanh_c)
-        d_pre = xp.concat([dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g),
-                           dh * tanh_c * o * (1.0 - o)], axis=-1)
+        act, c_prev, tanh_c = cache
+        n = c_prev.shape[-1]
+        i, f, g, o = act[..., :n], act[..., n:2 * n], act[..., 2 * n:3 * n], act[..., 3 * n:]
+        dc_new = dh * o * (1.0 - tanh_c * tanh_c)
+        dc = dc_new if dc is None else dc + dc_new
+        # d act / d pre: s (1 - s) on the sigmoid gates, 1 - g^2 on g; written once as base + act (slope - act)
+        base, slope = _lstm_derivative_rows(xp, act, n)
+        upstream = xp.concat([dc * g, dc * c_prev, dc * i, dh * tanh_c], axis=-1)
+        d_pre = upstream * (base + act * (slope - act))
         return d_pre, d_pre, None, dc * f
     if kind == "gru":
         r, z, cand, hn, h_prev = cache
