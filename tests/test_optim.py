@@ -8,12 +8,11 @@ import torch
 
 import anynn
 from anynn.backend import backend_of, get_backend
-from anynn.nn.module import Parameter
+
+from .optim_oracle import make_data, our_params, take_step, tolerance, torch_history
 from anynn.optim.adam import Adam, AdamW
 from anynn.optim.sgd import SGD
 
-SHAPES = [(3, 4), (4,)]
-STEPS = 5
 
 CONFIGS = [
     (SGD, dict(lr=0.1)),
@@ -37,71 +36,44 @@ def _config_id(config):
     return cls.__name__ + "-" + "-".join(f"{k}={v}" for k, v in options.items() if k != "lr")
 
 
-def _data(seed: int = 0, steps: int = STEPS):
-    """Initial weights and ``steps`` gradients for each of SHAPES (float64, on the host)."""
-    rng = np.random.default_rng(seed)
-    weights = [rng.standard_normal(s) for s in SHAPES]
-    grads = [[rng.standard_normal(s) for s in SHAPES] for _ in range(steps)]
-    # a gradient of exactly zero on one step exercises the state with nothing new coming in
-    grads[2][1] = np.zeros(SHAPES[1])
-    return weights, grads
 
 
-def _ours(backend, weights, dtype):
-    return [Parameter(w, backend=backend, dtype=dtype) for w in weights]
 
 
-def _step(opt, params, grads, dtype):
-    for p, g in zip(params, grads):
-        p.grad = anynn.tensor(g, backend=p.backend, dtype=dtype)
-    opt.step()
 
 
-def _torch_run(cls, options, weights, grads, dtype, groups=None):
-    params = [torch.tensor(w, dtype=getattr(torch, dtype), requires_grad=True) for w in weights]
-    spec = params if groups is None else [{**g, "params": [params[i] for i in g["params"]]} for g in groups]
-    opt = TORCH[cls](spec, **options)
-    history = []
-    for step_grads in grads:
-        for p, g in zip(params, step_grads):
-            p.grad = torch.tensor(g, dtype=getattr(torch, dtype))
-        opt.step()
-        history.append([p.detach().numpy().copy() for p in params])
-    return history
 
 
-def _tolerance(dtype):
-    return dict(rtol=1e-6, atol=1e-12) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
 def test_matches_torch_optim(backend, config, dtype):
     cls, options = config
-    weights, grads = _data()
-    expected = _torch_run(cls, options, weights, grads, dtype)
-    params = _ours(backend, weights, dtype)
+    weights, grads = make_data()
+    expected = torch_history(TORCH[cls], options, weights, grads, dtype)
+    params = our_params(backend, weights, dtype)
     opt = cls(params, **options)
     for step, step_grads in enumerate(grads):
-        _step(opt, params, step_grads, dtype)
+        take_step(opt, params, step_grads, dtype)
         for i, (p, ref) in enumerate(zip(params, expected[step])):
             assert p.backend == backend and backend.is_native(p.data)
             assert p.dtype == backend.dtype(dtype), "the update keeps the parameter's dtype"
-            np.testing.assert_allclose(p.numpy(), ref, err_msg=f"step {step}, parameter {i}", **_tolerance(dtype))
+            np.testing.assert_allclose(p.numpy(), ref, err_msg=f"step {step}, parameter {i}", **tolerance(dtype))
 
 
 @pytest.mark.parametrize("cls, options", [(SGD, dict(lr=0.01, momentum=0.9)), (Adam, dict(lr=0.001))])
 def test_parameter_groups_with_different_lr(backend, cls, options):
-    weights, grads = _data(seed=1)
+    weights, grads = make_data(seed=1)
     groups = [{"params": [0], "lr": 0.1}, {"params": [1]}]
-    expected = _torch_run(cls, options, weights, grads, "float64", groups)
-    params = _ours(backend, weights, "float64")
+    expected = torch_history(TORCH[cls], options, weights, grads, "float64", groups)
+    params = our_params(backend, weights, "float64")
     opt = cls([{"params": [params[0]], "lr": 0.1}, {"params": [params[1]]}], **options)
     assert [g["lr"] for g in opt.param_groups] == [0.1, options["lr"]]
     for step, step_grads in enumerate(grads):
-        _step(opt, params, step_grads, "float64")
+        take_step(opt, params, step_grads, "float64")
         for p, ref in zip(params, expected[step]):
-            np.testing.assert_allclose(p.numpy(), ref, **_tolerance("float64"))
+            np.testing.assert_allclose(p.numpy(), ref, **tolerance("float64"))
 
 
 def _host_state(state_dict):
@@ -118,17 +90,17 @@ def _host_state(state_dict):
 @pytest.mark.parametrize("target, via", [("same", "native"), ("numpy", "host"), ("torch", "host"),
                                          ("array_api_strict:device1", "native"), ("torch", "native")])
 def test_state_dict_round_trip_continues_identically(backend, cls, options, target, via):
-    weights, grads = _data(seed=2)
-    params = _ours(backend, weights, "float64")
+    weights, grads = make_data(seed=2)
+    params = our_params(backend, weights, "float64")
     opt = cls(params, **options)
     for step_grads in grads[:3]:
-        _step(opt, params, step_grads, "float64")
+        take_step(opt, params, step_grads, "float64")
     saved = opt.state_dict()
     assert sorted(saved["state"]) == [0, 1]
     assert saved["param_groups"][0]["params"] == [0, 1]
 
     where = backend if target == "same" else get_backend(target)
-    clones = _ours(where, [p.numpy() for p in params], "float64")
+    clones = our_params(where, [p.numpy() for p in params], "float64")
     resumed = cls(clones, lr=123.0)  # options come back from the state dict
     resumed.load_state_dict(saved if via == "native" else _host_state(saved))
     assert resumed.param_groups[0]["lr"] == options["lr"]
@@ -136,8 +108,8 @@ def test_state_dict_round_trip_continues_identically(backend, cls, options, targ
         for v in s.values():
             assert isinstance(v, (int, float)) or where.is_native(v)
     for step_grads in grads[3:]:
-        _step(opt, params, step_grads, "float64")
-        _step(resumed, clones, step_grads, "float64")
+        take_step(opt, params, step_grads, "float64")
+        take_step(resumed, clones, step_grads, "float64")
     for p, q in zip(params, clones):
         if target == "same":
             np.testing.assert_array_equal(q.numpy(), p.numpy())
@@ -146,14 +118,14 @@ def test_state_dict_round_trip_continues_identically(backend, cls, options, targ
 
 
 def test_load_state_dict_rejects_other_groups():
-    params = _ours("numpy", _data()[0], "float64")
+    params = our_params("numpy", make_data()[0], "float64")
     saved = SGD(params, lr=0.1).state_dict()
     with pytest.raises(ValueError, match="parameter groups do not match"):
         SGD(params[:1], lr=0.1).load_state_dict(saved)
 
 
 def test_zero_grad(backend):
-    params = _ours(backend, _data()[0], "float32")
+    params = our_params(backend, make_data()[0], "float32")
     opt = SGD(params, lr=0.1)
     (params[0].sum() + params[1].sum()).backward()
     assert all(p.grad is not None for p in params)
@@ -170,7 +142,7 @@ def test_zero_grad(backend):
 
 
 def test_step_with_closure_and_no_graph():
-    params = _ours("numpy", _data()[0], "float64")
+    params = our_params("numpy", make_data()[0], "float64")
     opt = SGD(params, lr=0.5)
 
     def closure():
@@ -187,7 +159,7 @@ def test_step_with_closure_and_no_graph():
 
 
 def test_bad_options_and_parameters():
-    params = _ours("numpy", _data()[0], "float64")
+    params = our_params("numpy", make_data()[0], "float64")
     with pytest.raises(ValueError, match="invalid lr"):
         SGD(params, lr=-1.0)
     with pytest.raises(ValueError, match="Nesterov"):
@@ -208,11 +180,11 @@ def test_bad_options_and_parameters():
 def test_state_follows_parameters_moved_by_module_to(cls, options):
     from anynn.nn.module import Module
 
-    weights, grads = _data(seed=3)
-    reference = _ours("numpy", weights, "float64")
+    weights, grads = make_data(seed=3)
+    reference = our_params("numpy", weights, "float64")
     ref_opt = cls(reference, **options)
     layer = Module()
-    layer.a, layer.b = _ours("numpy", weights, "float64")
+    layer.a, layer.b = our_params("numpy", weights, "float64")
     params = [layer.a, layer.b]
     opt = cls(params, **options)
     for step, step_grads in enumerate(grads):
@@ -220,13 +192,13 @@ def test_state_follows_parameters_moved_by_module_to(cls, options):
             layer.to("torch")
         if step == 3:
             layer.to("array_api_strict:device1")
-        _step(ref_opt, reference, step_grads, "float64")
-        _step(opt, params, step_grads, "float64")
+        take_step(ref_opt, reference, step_grads, "float64")
+        take_step(opt, params, step_grads, "float64")
         for s in opt.state.values():
             assert all(isinstance(v, (int, float)) or params[0].backend.is_native(v) for v in s.values())
     for p, q in zip(params, reference):
         np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-12, atol=1e-14)
     layer.to(dtype="float32")
-    _step(opt, params, grads[0], "float32")
+    take_step(opt, params, grads[0], "float32")
     assert all(v.dtype == params[0].dtype for s in opt.state.values() for v in s.values()
                if not isinstance(v, (int, float)))

@@ -12,6 +12,8 @@ import torch
 import anynn
 from anynn.backend import backend_of, get_backend
 from anynn.nn.module import Parameter
+
+from .optim_oracle import make_data, our_params, take_step, tolerance, torch_history
 from anynn.optim.adadelta import Adadelta
 from anynn.optim.adagrad import Adagrad
 from anynn.optim.adamax import Adamax
@@ -20,8 +22,6 @@ from anynn.optim.lion import Lion
 from anynn.optim.nadam import NAdam
 from anynn.optim.rmsprop import RMSprop
 
-SHAPES = [(3, 4), (4,)]
-STEPS = 5
 
 CONFIGS = [
     (RMSprop, dict(lr=0.01)),
@@ -55,35 +55,12 @@ def _config_id(config):
     return cls.__name__ + "-" + "-".join(f"{k}={v}" for k, v in options.items() if k != "lr")
 
 
-def _data(seed: int = 0, steps: int = STEPS):
-    """Initial weights and ``steps`` gradients for each of SHAPES (float64, on the host)."""
-    rng = np.random.default_rng(seed)
-    weights = [rng.standard_normal(s) for s in SHAPES]
-    grads = [[rng.standard_normal(s) for s in SHAPES] for _ in range(steps)]
-    grads[2][1] = np.zeros(SHAPES[1])  # a step with nothing new coming in
-    return weights, grads
 
 
-def _ours(backend, weights, dtype):
-    return [Parameter(w, backend=backend, dtype=dtype) for w in weights]
 
 
-def _step(opt, params, grads, dtype):
-    for p, g in zip(params, grads):
-        p.grad = anynn.tensor(g, backend=p.backend, dtype=dtype)
-    opt.step()
 
 
-def _torch_run(cls, options, weights, grads, dtype):
-    params = [torch.tensor(w, dtype=getattr(torch, dtype), requires_grad=True) for w in weights]
-    opt = TORCH[cls](params, **options)
-    history = []
-    for step_grads in grads:
-        for p, g in zip(params, step_grads):
-            p.grad = torch.tensor(g, dtype=getattr(torch, dtype))
-        opt.step()
-        history.append([p.detach().numpy().copy() for p in params])
-    return history
 
 
 def _lion_reference(options, weights, grads):
@@ -104,34 +81,32 @@ def _lion_reference(options, weights, grads):
     return history
 
 
-def _tolerance(dtype):
-    return dict(rtol=1e-6, atol=1e-12) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
 
 
 def _check_run(backend, cls, options, dtype, expected):
-    weights, grads = _data()
-    params = _ours(backend, weights, dtype)
+    weights, grads = make_data()
+    params = our_params(backend, weights, dtype)
     opt = cls(params, **options)
     for step, step_grads in enumerate(grads):
-        _step(opt, params, step_grads, dtype)
+        take_step(opt, params, step_grads, dtype)
         for i, (p, ref) in enumerate(zip(params, expected[step])):
             assert p.backend == backend and backend.is_native(p.data)
             assert p.dtype == backend.dtype(dtype), "the update keeps the parameter's dtype"
-            np.testing.assert_allclose(p.numpy(), ref, err_msg=f"step {step}, parameter {i}", **_tolerance(dtype))
+            np.testing.assert_allclose(p.numpy(), ref, err_msg=f"step {step}, parameter {i}", **tolerance(dtype))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
 def test_matches_torch_optim(backend, config, dtype):
     cls, options = config
-    weights, grads = _data()
-    _check_run(backend, cls, options, dtype, _torch_run(cls, options, weights, grads, dtype))
+    weights, grads = make_data()
+    _check_run(backend, cls, options, dtype, torch_history(TORCH[cls], options, weights, grads, dtype))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("options", LION_CONFIGS, ids=str)
 def test_lion_matches_published_rule(backend, options, dtype):
-    weights, grads = _data()
+    weights, grads = make_data()
     expected = _lion_reference(options, weights, grads)
     if dtype == "float32":  # the reference is float64: a sign flip near 0 would be a real difference
         expected = _lion_reference(options, [w.astype(np.float32).astype(np.float64) for w in weights],
@@ -154,21 +129,21 @@ def _host_state(state_dict):
 @pytest.mark.parametrize("target, via", [("same", "native"), ("numpy", "host"), ("array_api_strict:device1", "native"),
                                          ("torch", "host")])
 def test_state_dict_round_trip_continues_identically(backend, cls, options, target, via):
-    weights, grads = _data(seed=2)
-    params = _ours(backend, weights, "float64")
+    weights, grads = make_data(seed=2)
+    params = our_params(backend, weights, "float64")
     opt = cls(params, **options)
     for step_grads in grads[:3]:
-        _step(opt, params, step_grads, "float64")
+        take_step(opt, params, step_grads, "float64")
     saved = opt.state_dict()
     assert sorted(saved["state"]) == [0, 1]
     where = backend if target == "same" else get_backend(target)
-    clones = _ours(where, [p.numpy() for p in params], "float64")
+    clones = our_params(where, [p.numpy() for p in params], "float64")
     resumed = cls(clones, lr=123.0)  # options come back from the state dict
     resumed.load_state_dict(saved if via == "native" else _host_state(saved))
     assert resumed.param_groups[0]["lr"] == options["lr"]
     for step_grads in grads[3:]:
-        _step(opt, params, step_grads, "float64")
-        _step(resumed, clones, step_grads, "float64")
+        take_step(opt, params, step_grads, "float64")
+        take_step(resumed, clones, step_grads, "float64")
     for p, q in zip(params, clones):
         np.testing.assert_allclose(q.numpy(), p.numpy(), rtol=1e-12, atol=1e-14)
 
@@ -180,7 +155,7 @@ def test_state_dict_round_trip_continues_identically(backend, cls, options, targ
 ])
 def test_bad_options(cls, options, match):
     with pytest.raises(ValueError, match=match):
-        cls(_ours("numpy", _data()[0], "float64"), **options)
+        cls(our_params("numpy", make_data()[0], "float64"), **options)
 
 
 # -- gradient clipping -------------------------------------------------------------------------------
@@ -190,7 +165,7 @@ def _clip_setup(backend, dtype, scale=1.0, seed=5):
     shapes = [(3, 4), (5,), (2, 2)]
     weights = [rng.standard_normal(s) for s in shapes]
     grads = [scale * rng.standard_normal(s) for s in shapes]
-    ours = _ours(backend, weights, dtype)
+    ours = our_params(backend, weights, dtype)
     theirs = [torch.tensor(w, dtype=getattr(torch, dtype), requires_grad=True) for w in weights]
     for p, t, g in zip(ours, theirs, grads):
         p.grad = anynn.tensor(g, backend=backend, dtype=dtype)
@@ -210,7 +185,7 @@ def test_clip_grad_norm_matches_torch(backend, norm_type, max_norm, dtype):
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
     assert isinstance(total, anynn.Tensor) and total.backend == backend and total.shape == ()
     assert total.dtype == backend.dtype(dtype)
-    tol = _tolerance(dtype)
+    tol = tolerance(dtype)
     np.testing.assert_allclose(total.numpy(), expected.numpy(), **tol)
     for p, t in zip(ours[:-1], theirs[:-1]):
         assert p.grad.dtype == backend.dtype(dtype) and backend.is_native(p.grad.data)

@@ -1,0 +1,50 @@
+"""Shared pieces of the optimizer tests: the same weights and gradients fed to anynn and torch.optim."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import anynn
+from anynn.nn.module import Parameter
+
+SHAPES = [(3, 4), (4,)]
+STEPS = 5
+
+
+def make_data(seed: int = 0, steps: int = STEPS) -> tuple[list, list]:
+    """Initial weights and ``steps`` gradients for each of SHAPES (float64, on the host)."""
+    rng = np.random.default_rng(seed)
+    weights = [rng.standard_normal(s) for s in SHAPES]
+    grads = [[rng.standard_normal(s) for s in SHAPES] for _ in range(steps)]
+    # a gradient of exactly zero on one step exercises the state with nothing new coming in
+    grads[2][1] = np.zeros(SHAPES[1])
+    return weights, grads
+
+
+def our_params(backend, weights, dtype):
+    return [Parameter(w, backend=backend, dtype=dtype) for w in weights]
+
+
+def take_step(opt, params, grads, dtype) -> None:
+    for p, g in zip(params, grads):
+        p.grad = anynn.tensor(g, backend=p.backend, dtype=dtype)
+    opt.step()
+
+
+def torch_history(torch_cls, options, weights, grads, dtype, groups=None) -> list:
+    """Parameters after each step of ``torch_cls`` fed the same gradients."""
+    params = [torch.tensor(w, dtype=getattr(torch, dtype), requires_grad=True) for w in weights]
+    spec = params if groups is None else [{**g, "params": [params[i] for i in g["params"]]} for g in groups]
+    opt = torch_cls(spec, **options)
+    history = []
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = torch.tensor(g, dtype=getattr(torch, dtype))
+        opt.step()
+        history.append([p.detach().numpy().copy() for p in params])
+    return history
+
+
+def tolerance(dtype) -> dict:
+    return dict(rtol=1e-6, atol=1e-12) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
