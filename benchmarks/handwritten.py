@@ -65,7 +65,7 @@ def build_mlp(xp: Any, x: Any, y: Any, infer: bool) -> Callable[[], Any]:
         params.extend(_linear_init(rng, fi, fo, xp))
     w1, b1, w2, b2, w3, b3 = params
     if infer:
-        def forward() -> Any:
+        def forward(x: Any, y: Any) -> Any:
             h1 = np.maximum(x @ w1 + b1, 0) if xp is np else xp.maximum(x @ w1 + b1, 0)
             h2 = xp.maximum(h1 @ w2 + b2, 0)
             return h2 @ w3 + b3
@@ -73,7 +73,7 @@ def build_mlp(xp: Any, x: Any, y: Any, infer: bool) -> Callable[[], Any]:
         return forward
     opt = Adam(xp, params)
 
-    def step() -> Any:
+    def step(x: Any, y: Any) -> Any:
         h1 = xp.maximum(x @ w1 + b1, 0)
         h2 = xp.maximum(h1 @ w2 + b2, 0)
         loss, d3 = _softmax_xent_grad(xp, h2 @ w3 + b3, y)
@@ -95,7 +95,7 @@ def build_xor(xp: Any, x: Any, y: Any) -> Callable[[], Any]:
     w1, b1 = _linear_init(rng, 2, 8, xp)
     w2, b2 = _linear_init(rng, 8, 1, xp)
 
-    def step() -> Any:
+    def step(x: Any, y: Any) -> Any:
         h = xp.tanh(x @ w1 + b1)
         out = h @ w2 + b2
         diff = out - y
@@ -157,7 +157,7 @@ def build_cnn(xp: Any, x: Any, y: Any) -> Callable[[], Any]:
     params = [k1, c1b, k2, c2b, w3, b3, w4, b4]
     opt = Adam(xp, params)
 
-    def step() -> Any:
+    def step(x: Any, y: Any) -> Any:
         cols1, (n, oh1, ow1) = _im2col(xp, x, 3)
         z1 = (cols1 @ k1 + c1b).reshape(n, oh1, ow1, 32).transpose(0, 3, 1, 2)
         a1 = xp.maximum(z1, 0)
@@ -201,7 +201,7 @@ def build_lstm(xp: Any, x: Any, y: Any) -> Callable[[], Any]:
     opt = Adam(xp, [w_ih, w_hh, bias, w_out, b_out])
     n, steps = x.shape[0], x.shape[1]
 
-    def step() -> Any:
+    def step(x: Any, y: Any) -> Any:
         xw = (x.reshape(n * steps, features) @ w_ih + bias).reshape(n, steps, 4 * hidden)
         h = xp.zeros((n, hidden), np.float32)
         c = xp.zeros((n, hidden), np.float32)
@@ -243,8 +243,12 @@ def build_lstm(xp: Any, x: Any, y: Any) -> Callable[[], Any]:
 
 
 def build(workload: Any, backend: str, data: tuple[np.ndarray, np.ndarray]) -> Callable[[], Any]:
+    """``data`` holds pools (K, batch, ...); each call of the returned step takes the next batch."""
+    from workloads import cycle
+
     xp = _xp(backend)
-    x, y = (xp.asarray(d) for d in data)
+    next_batch = cycle([xp.asarray(a) for a in data[0]], [xp.asarray(a) for a in data[1]])
+    x, y = next_batch()
     name = workload.name
     if name.startswith("mlp"):
         fn = build_mlp(xp, x, y, infer=name == "mlp_infer")
@@ -256,12 +260,11 @@ def build(workload: Any, backend: str, data: tuple[np.ndarray, np.ndarray]) -> C
         fn = build_lstm(xp, x, y)
     else:
         raise KeyError(name)
-    if xp is np:
-        return fn
-
-    def synced() -> Any:
-        out = fn()
-        xp.cuda.get_current_stream().synchronize()
+    def stepped() -> Any:
+        out = fn(*next_batch())
+        if xp is not np:
+            xp.cuda.get_current_stream().synchronize()
         return out
 
-    return synced
+    return stepped
+

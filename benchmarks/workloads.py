@@ -30,7 +30,31 @@ WORKLOADS = {
 }
 
 
+POOL = 16  # distinct batches cycled through: one batch repeated for thousands of Adam steps is memorised,
+# its gradients shrink into float32 denormals, and timings then measure the CPU's denormal penalty
+
+
 def _data(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(POOL, batch, ...) inputs and labels; XOR and inference use a single batch."""
+    if workload.name in ("xor", "mlp_infer"):
+        x, y = _one_batch(workload, rng)
+        return x[None], y[None]
+    pairs = [_one_batch(workload, rng) for _ in range(POOL)]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+def cycle(pool_x: list, pool_y: list) -> Callable[[], tuple[Any, Any]]:
+    """A function returning the next (x, y) of the pools, round and round."""
+    state = {"i": -1}
+
+    def next_batch() -> tuple[Any, Any]:
+        state["i"] = (state["i"] + 1) % len(pool_x)
+        return pool_x[state["i"]], pool_y[state["i"]]
+
+    return next_batch
+
+
+def _one_batch(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     b = workload.batch
     if workload.name.startswith("mlp"):
         return rng.standard_normal((b, 784)).astype(np.float32), rng.integers(0, 10, b)
@@ -49,8 +73,9 @@ def build_anynn(workload: Workload, backend: str) -> Callable[[], Any]:
     from anynn import nn, optim
 
     x_host, y_host = _data(workload, np.random.default_rng(0))
-    x = anynn.tensor(x_host, backend=backend)
-    y = anynn.tensor(y_host, backend=backend)
+    next_batch = cycle([anynn.tensor(a, backend=backend) for a in x_host],
+                       [anynn.tensor(a, backend=backend) for a in y_host])
+    x, _ = next_batch()
     name = workload.name
     if name.startswith("mlp"):
         model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10),
@@ -95,6 +120,7 @@ def build_anynn(workload: Workload, backend: str) -> Callable[[], Any]:
     opt: Any = optim.SGD(model.parameters(), lr=0.1) if name == "xor" else optim.Adam(model.parameters(), lr=1e-3)
 
     def step() -> Any:
+        x, y = next_batch()
         loss = loss_fn(model(x), y)
         opt.zero_grad()
         loss.backward()
@@ -111,8 +137,9 @@ def build_torch(workload: Workload, backend: str) -> Callable[[], Any]:
 
     device = "cuda" if backend == "cupy" else "cpu"
     x_host, y_host = _data(workload, np.random.default_rng(0))
-    x = torch.tensor(x_host, device=device)
-    y = torch.tensor(y_host, device=device)
+    next_batch = cycle([torch.tensor(a, device=device) for a in x_host],
+                       [torch.tensor(a, device=device) for a in y_host])
+    x, _ = next_batch()
     name = workload.name
     if name.startswith("mlp"):
         model: Any = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
@@ -155,6 +182,7 @@ def build_torch(workload: Workload, backend: str) -> Callable[[], Any]:
                 else torch.optim.Adam(model.parameters(), lr=1e-3))
 
     def step() -> Any:
+        x, y = next_batch()
         loss = loss_fn(model(x), y)
         opt.zero_grad()
         loss.backward()
