@@ -38,6 +38,8 @@ class TensorDataset(Dataset):
         Each of shape ``(N, ...)`` with the same ``N``. NumPy arrays stay on the host until a
         `DataLoader` moves each batch to its backend; anynn Tensors stay on their backend.
 
+    Notes
+    -----
     Indexing with an integer returns one sample; with a slice or an integer array (NumPy array or
     list), a batch: a tuple with one array per input array.
 

@@ -40,6 +40,8 @@ class DataLoader:
         The floating-point dtype of float batches. By default host (NumPy) floats become float32, as
         in PyTorch, and Tensors keep the float dtype they were made with.
 
+    Notes
+    -----
     Each batch is a tuple of Tensors, one per field (``for x, y in loader``; ``for (x,) in loader`` for a
     single array). Integer fields become int64 (class labels); booleans stay boolean. On CuPy the next
     batch is copied to the GPU on a side stream while the current one computes.

@@ -32,6 +32,8 @@ class GradientReducer:
     context : Context, optional
         From `init` (default: the current one).
 
+    Notes
+    -----
     A parameter without a gradient on a rank counts as a zero gradient there; one without a
     gradient on every rank keeps ``grad = None``. The presence flags travel in the same buckets.
     """

@@ -51,6 +51,8 @@ class MultiheadAttention(Module):
         Where the parameters live (default backend, float32) and the seed of their initial draw and
         of the attention-dropout masks (without one, the masks are seeded from ``anynn.manual_seed``).
 
+    Notes
+    -----
     Initialised as PyTorch: Xavier-uniform projection matrices, zero biases, ``out_proj.weight``
     as a `Linear`'s.
     """

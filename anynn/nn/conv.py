@@ -140,6 +140,8 @@ class Conv2d(_ConvNd):
     backend, dtype, seed :
         Where the parameters live (default backend, float32) and the seed of their initial draw.
 
+    Notes
+    -----
     ``weight`` is (out_channels, in_channels / groups, kh, kw), ``bias`` (out_channels,), both drawn as
     PyTorch does: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with ``fan_in = in_channels / groups * kh * kw``.
     ``H_out = (H + 2 padding - dilation (kh - 1) - 1) // stride + 1``.

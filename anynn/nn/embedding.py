@@ -28,6 +28,8 @@ class Embedding(Module):
     backend, dtype, seed :
         Where the weight lives (default backend, float32) and the seed of its initial draw.
 
+    Notes
+    -----
     ``weight`` (num_embeddings, embedding_dim) is drawn from N(0, 1) as in PyTorch.
     """
 

@@ -35,6 +35,8 @@ class Linear(Module):
     backend, dtype, seed :
         Where the parameters live (default backend, float32) and the seed of their initial draw.
 
+    Notes
+    -----
     ``weight`` is (out_features, in_features), drawn as PyTorch does: Kaiming-uniform with
     ``a = sqrt(5)``, i.e. U(-1/sqrt(in), 1/sqrt(in)), and the bias from the same range.
     """

@@ -173,7 +173,7 @@ class Module:
         rng = seed if isinstance(seed, np.random.Generator) else (
             np.random.default_rng(seed) if seed is not None else None)
         for m in self.modules():
-            reset = type(m).__dict__.get("_reset_own_parameters")
+            reset = getattr(type(m), "_reset_own_parameters", None)
             if reset is not None:
                 reset(m, rng)
         return self

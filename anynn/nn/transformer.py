@@ -47,6 +47,8 @@ class TransformerEncoderLayer(Module):
     backend, dtype, seed :
         Where the parameters live and the seed of their initial draw (and of the dropout masks).
 
+    Notes
+    -----
     Submodules have PyTorch's names (``self_attn``, ``linear1``, ``dropout``, ``linear2``, ``norm1``,
     ``norm2``, ``dropout1``, ``dropout2``), so a PyTorch ``state_dict`` loads as it is.
     """

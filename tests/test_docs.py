@@ -1,0 +1,106 @@
+"""The documentation's code runs: every ```python block of every page, and the site builds.
+
+Each page's blocks run in order in one fresh namespace (a page is one story), in a temporary working
+directory, with NumPy as the default backend. Blocks that must not run are fenced as ```text,
+```bash or ```diff. A page needing an optional package that is missing here is skipped, not failed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import runpy
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import anynn
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = sorted(p for p in DOCS.rglob("*.md") if "reference" not in p.relative_to(DOCS).parts)
+# a block starts with ```python alone on its line and ends at the next ``` line; ```text, ```bash, ```diff never run
+FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
+OPTIONAL = {"torch", "sklearn", "array_api_strict", "matplotlib", "safetensors", "tqdm", "scipy"}
+SECONDS_PER_PAGE = 5.0
+
+
+def python_blocks(page: Path) -> list[tuple[int, str]]:
+    """The ```python blocks of a page with the line number each starts on."""
+    text = page.read_text(encoding="utf-8")
+    return [(text.count("\n", 0, m.start()) + 2, m.group(1)) for m in FENCE.finditer(text)]
+
+
+def page_id(page: Path) -> str:
+    return page.relative_to(DOCS).as_posix()
+
+
+def test_pages_found() -> None:
+    assert len(PAGES) >= 10, f"expected the documentation pages under {DOCS}"
+    assert sum(len(python_blocks(p)) for p in PAGES) >= 30
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_page_code_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = python_blocks(page)
+    if not blocks:
+        pytest.skip("no python blocks")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.syspath_prepend(str(ROOT))  # pages may import benchmarks/ or examples/ modules
+    anynn.set_default_backend("numpy")
+    namespace: dict = {"__name__": "__docs__"}
+    start = time.perf_counter()
+    try:
+        for line, code in blocks:
+            try:
+                exec(compile(code, f"{page_id(page)}:{line}", "exec"), namespace)
+            except ImportError as exc:  # an optional package is missing (anynn's own messages say "pip install")
+                missing = exc.name.split(".")[0] if exc.name else None
+                if missing in OPTIONAL or (missing is None and "pip install" in str(exc)):
+                    pytest.skip(f"{page_id(page)} needs an optional package: {exc}")
+                raise
+            except anynn.BackendUnavailable as exc:  # e.g. a page using backend="torch" without PyTorch
+                pytest.skip(f"{page_id(page)}: {exc}")
+    finally:
+        anynn.set_default_backend("numpy")
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+    elapsed = time.perf_counter() - start
+    assert elapsed < 3 * SECONDS_PER_PAGE, f"{page_id(page)} took {elapsed:.1f} s; keep pages under ~5 s"
+
+
+def test_every_image_exists() -> None:
+    missing = []
+    for page in PAGES:
+        text = re.sub(r"<!--.*?-->", "", page.read_text(encoding="utf-8"), flags=re.S)  # commented out: not shown
+        for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)", text):
+            if not (page.parent / target).resolve().is_file():
+                missing.append(f"{page_id(page)}: {target}")
+    assert not missing, "images not found (run python docs/figures.py): " + ", ".join(missing)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None, reason="matplotlib is not installed")
+def test_figures_script(tmp_path: Path) -> None:
+    old = sys.argv
+    sys.argv = ["figures.py", "--out", str(tmp_path), "--quick"]
+    try:
+        runpy.run_path(str(DOCS / "figures.py"), run_name="__main__")
+    finally:
+        sys.argv = old
+    made = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert made == sorted(p.name for p in (DOCS / "img").glob("*.png") if p.name != "benchmark.png")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None, reason="mkdocs is not installed (the docs extra)")
+def test_mkdocs_build_strict(tmp_path: Path) -> None:
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+                            cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:]
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert (tmp_path / "site" / "reference" / "nn" / "index.html").is_file()
