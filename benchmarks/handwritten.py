@@ -9,6 +9,7 @@ import math
 from typing import Any, Callable
 
 import numpy as np
+from workloads import ADAM_LR, cycle
 
 
 def _xp(backend: str) -> Any:
@@ -71,7 +72,7 @@ def build_mlp(xp: Any, x: Any, y: Any, infer: bool) -> Callable[[], Any]:
             return h2 @ w3 + b3
 
         return forward
-    opt = Adam(xp, params)
+    opt = Adam(xp, params, lr=ADAM_LR)
 
     def step(x: Any, y: Any) -> Any:
         h1 = xp.maximum(x @ w1 + b1, 0)
@@ -155,7 +156,7 @@ def build_cnn(xp: Any, x: Any, y: Any) -> Callable[[], Any]:
     w3, b3 = _linear_init(rng, 1600, 128, xp)
     w4, b4 = _linear_init(rng, 128, 10, xp)
     params = [k1, c1b, k2, c2b, w3, b3, w4, b4]
-    opt = Adam(xp, params)
+    opt = Adam(xp, params, lr=ADAM_LR)
 
     def step(x: Any, y: Any) -> Any:
         cols1, (n, oh1, ow1) = _im2col(xp, x, 3)
@@ -198,7 +199,7 @@ def build_lstm(xp: Any, x: Any, y: Any) -> Callable[[], Any]:
     w_hh = xp.asarray(rng.uniform(-bound, bound, (hidden, 4 * hidden)).astype(np.float32))
     bias = xp.asarray(rng.uniform(-bound, bound, 4 * hidden).astype(np.float32))
     w_out, b_out = _linear_init(rng, hidden, 10, xp)
-    opt = Adam(xp, [w_ih, w_hh, bias, w_out, b_out])
+    opt = Adam(xp, [w_ih, w_hh, bias, w_out, b_out], lr=ADAM_LR)
     n, steps = x.shape[0], x.shape[1]
 
     def step(x: Any, y: Any) -> Any:
@@ -244,7 +245,6 @@ def build_lstm(xp: Any, x: Any, y: Any) -> Callable[[], Any]:
 
 def build(workload: Any, backend: str, data: tuple[np.ndarray, np.ndarray]) -> Callable[[], Any]:
     """``data`` holds pools (K, batch, ...); each call of the returned step takes the next batch."""
-    from workloads import cycle
 
     xp = _xp(backend)
     next_batch = cycle([xp.asarray(a) for a in data[0]], [xp.asarray(a) for a in data[1]])

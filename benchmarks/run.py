@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--backend", default="numpy", help="anynn backend: numpy, torch or cupy")
     parser.add_argument("--workloads", default="mlp_b128,mlp_b32,xor,cnn,lstm,mlp_infer")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--seconds", type=float, default=None, help="timing window per run (default 2, quick 0.5)")
     parser.add_argument("--json", default=None, help="write the results here")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -129,7 +130,7 @@ def main() -> None:
         return
 
     repeats = args.repeats or (2 if args.quick else 5)
-    seconds = 0.5 if args.quick else 2.0
+    seconds = args.seconds if args.seconds is not None else (0.5 if args.quick else 2.0)
     env = environment()
     print("environment:", json.dumps(env))
     results: dict[str, dict[str, list[dict]]] = {}
