@@ -16,6 +16,7 @@ from sklearn.model_selection import train_test_split
 
 import anynn
 from anynn import nn, optim
+from anynn.train import History
 
 try:
     from tqdm.auto import tqdm
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--plot", action="store_true", help="write the loss and accuracy curves to digits_history.png")
     args = parser.parse_args()
 
     X_train, X_test, y_train, y_test = load(args.seed)
@@ -64,11 +66,12 @@ def main() -> None:
     x_all = anynn.tensor(X_train, backend=backend)
     y_all = anynn.tensor(y_train, backend=backend)
 
+    history = History()  # per-epoch logs, as fit would keep them (for --plot)
     print(f"backend: {backend.key}; {len(X_train)} training and {len(X_test)} test images")
     start = time.perf_counter()
     epochs = range(args.epochs)
     bar = tqdm(epochs, desc="training", unit="epoch") if tqdm is not None else epochs
-    for _ in bar:
+    for epoch in bar:
         order = order_rng.permutation(len(X_train))
         total = 0.0
         for first in range(0, len(order), args.batch_size):
@@ -80,9 +83,15 @@ def main() -> None:
             total += loss.item() * index.shape[0]
         if tqdm is not None:
             bar.set_postfix(loss=f"{total / len(order):.4f}")
+        if args.plot:
+            history.append(epoch, {"loss": total / len(order), "accuracy": accuracy(model, X_train, y_train, backend),
+                                   "val_accuracy": accuracy(model, X_test, y_test, backend)})
     elapsed = time.perf_counter() - start
     print(f"test accuracy: {accuracy(model, X_test, y_test, backend):.4f}")
     print(f"training time: {elapsed:.1f} s ({args.epochs} epochs)")
+    if args.plot:
+        history.plot("digits_history.png")
+        print("wrote digits_history.png")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import anynn
 from anynn.nn.module import Parameter
 
 SHAPES = [(3, 4), (4,)]
-STEPS = 5
+STEPS = 20  # as the issue asks: 20 steps of every optimizer against torch.optim
 
 
 def make_data(seed: int = 0, steps: int = STEPS) -> tuple[list, list]:

@@ -16,9 +16,9 @@ SEED_ERRORS = [0.5261413704970179, 0.02613280066594068, 0.018176858121094902, 0.
 SEED_OUTPUT = [0.00966808, 0.00786589, 0.99358863, 0.99211705]
 
 
-def run_example(name: str, *args: str) -> str:
+def run_example(name: str, *args: str, cwd: Path = ROOT) -> str:
     result = subprocess.run([sys.executable, str(ROOT / "examples" / name), *args], capture_output=True,
-                            text=True, timeout=300, cwd=ROOT)
+                            text=True, timeout=300, cwd=cwd)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -48,3 +48,10 @@ def test_digits_reaches_97_percent(backend):
     out = run_example("digits.py", "--backend", backend)
     accuracy = float(next(line for line in out.splitlines() if line.startswith("test accuracy")).split(":")[1])
     assert accuracy >= 0.97
+
+
+def test_digits_plot_writes_the_history_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = run_example("digits.py", "--epochs", "2", "--plot", cwd=tmp_path)
+    assert "wrote digits_history.png" in out
+    assert (tmp_path / "digits_history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
