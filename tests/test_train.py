@@ -210,7 +210,7 @@ def test_verbose_one_bar_and_silence(capsys):
 
 
 def test_verbose_one_without_tqdm_prints_lines(capsys, monkeypatch):
-    monkeypatch.setattr(progress_module, "tqdm", None)
+    monkeypatch.setattr(progress_module, "_tqdm", lambda: None)
     model = tiny("numpy")
     fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), small_batches("numpy"), epochs=2,
         verbose=1)

@@ -12,10 +12,15 @@ import sys
 import time
 from typing import Any, Callable, TextIO
 
-try:
-    from tqdm.auto import tqdm
-except ImportError:  # tqdm is optional: fall back to printed lines
-    tqdm = None
+
+
+def _tqdm() -> Any:
+    """tqdm's bar class, imported on first use (it costs ~25 ms of `import anynn`), or None if absent."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is optional: fall back to printed lines
+        return None
+    return tqdm
 
 
 def format_logs(logs: dict[str, float]) -> str:
@@ -57,7 +62,8 @@ class Progress:
         self.epoch = epoch
         self.samples = 0
         self.start = self.last = time.perf_counter()
-        if self.verbose == 1 and tqdm is not None:
+        tqdm = _tqdm() if self.verbose == 1 else None
+        if tqdm is not None:
             self.bar = tqdm(total=self.batches, desc=f"Epoch {epoch + 1}/{self.epochs}", unit="batch",
                             leave=True, file=self.file, dynamic_ncols=True)
 
