@@ -353,10 +353,10 @@ def test_getitem_with_a_list_of_rows(backend):
     np.testing.assert_allclose(t.grad.numpy(), np.array([[1.0] * 3, [0] * 3, [0] * 3, [2] * 3]))
 
 
-def test_getitem_boolean_mask_is_refused_clearly(backend):
-    t = make(backend, sample("any", (4, 3)))
-    with pytest.raises(TypeError, match="boolean"):
-        t[t > 0.0]
+def test_getitem_boolean_mask_as_in_torch_and_float_index_refused(backend):
+    x = sample("any", (4, 3))
+    t = make(backend, x)
+    np.testing.assert_allclose(t[t > 0.0].numpy(), x[x > 0.0])  # a mask selects, as in PyTorch and NumPy
     with pytest.raises(TypeError, match="integers"):
         t[[0.5, 1.0]]
 

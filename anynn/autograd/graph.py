@@ -20,6 +20,10 @@ def sum_to_shape(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
+_FREED = ("backward() through a part of the graph that a previous backward() already freed; pass "
+          "retain_graph=True to the earlier backward() to go through it twice")
+
+
 def _topological_order(root_fn: Any) -> list[Any]:
     """Functions reachable from ``root_fn``, each before every Function that produced its inputs.
 
@@ -40,7 +44,9 @@ def _topological_order(root_fn: Any) -> list[Any]:
         stack.append((fn, True))
         for t in fn.inputs:
             parent = getattr(t, "_ctx", None)
-            if parent is not None and id(parent) not in expanded_ids and getattr(parent, "inputs", None) is not None:
+            if parent is not None and id(parent) not in expanded_ids:
+                if getattr(parent, "inputs", None) is None:
+                    raise RuntimeError(_FREED)
                 stack.append((parent, False))
     order.reverse()
     return order
@@ -57,6 +63,11 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
         grad = xp.ones_like(tensor.data)
     elif hasattr(grad, "_ctx"):  # an anynn Tensor (graph.py sits below tensor.py, so no import)
         grad = grad.data
+    if tuple(grad.shape) != tuple(tensor.data.shape):
+        raise RuntimeError(f"backward(): the gradient has shape {tuple(grad.shape)}, the tensor "
+                           f"{tuple(tensor.data.shape)}; they must match")
+    if grad.dtype != tensor.data.dtype:
+        grad = xp.astype(grad, tensor.data.dtype)
     if tensor._ctx is None:
         if tensor.requires_grad:
             tensor._accumulate(grad)
@@ -64,6 +75,8 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
     if tensor._retains_grad:
         tensor._accumulate(grad)
     root = tensor._ctx
+    if getattr(root, "inputs", None) is None:
+        raise RuntimeError(_FREED)
     grads: dict[tuple[int, int], Any] = {(id(root), tensor._index): grad}
     hook = mode.anomaly_hook
     previous_mode = mode.grad_enabled

@@ -6,8 +6,26 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import Backend, backend_of, dtype_name, get_backend, host_array
+from ..backend import DTYPE_NAMES, Backend, backend_of, dtype_name, get_backend, host_array
 from . import graph
+
+
+class _Size(int):
+    """The element count (the array API's ``x.size``) that is also callable like ``torch.Tensor.size``.
+
+    ``x.size`` is an int; ``x.size()`` is the shape tuple and ``x.size(dim)`` one of its entries.
+    """
+
+    def __new__(cls, shape: tuple[int, ...]) -> "_Size":
+        n = 1
+        for s in shape:
+            n *= s
+        obj = super().__new__(cls, n)
+        obj.shape = shape
+        return obj
+
+    def __call__(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
 
 
 class Tensor:
@@ -38,6 +56,8 @@ class Tensor:
             be = get_backend(backend)
         native_dtype = be.dtype(dtype)
         if be.is_native(data) and not isinstance(data, np.ndarray):
+            if hasattr(data, "detach"):  # a torch tensor: anynn does the autograd, torch must record nothing
+                data = data.detach()
             self.data = data if native_dtype is None else be.asarray(data, native_dtype)
         elif _is_foreign_array(data):
             source = backend_of(data)
@@ -122,6 +142,26 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set `requires_grad` in place and return this tensor, as in PyTorch."""
+        self.requires_grad = requires_grad
+        return self
+
+    def zero_(self) -> "Tensor":
+        """Fill with zeros in place (the data is rebound, so views elsewhere keep their values)."""
+        return self.fill_(0)
+
+    def fill_(self, value: float) -> "Tensor":
+        """Fill with ``value`` in place; only for tensors outside a graph (leaves, gradients)."""
+        if self._ctx is not None:
+            raise RuntimeError("fill_()/zero_() on a tensor made by an operation would break its graph; "
+                               "use .detach() first")
+        xp = self.backend.xp
+        value = bool(value) if dtype_name(self.data.dtype) == "bool" else (
+            float(value) if _is_floating(self.data.dtype) else int(value))
+        self.data = xp.full(tuple(self.data.shape), value, dtype=self.data.dtype, device=self.backend.device)
+        return self
+
     # -- array facts ----------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
@@ -136,11 +176,26 @@ class Tensor:
         return self.data.dtype
 
     @property
-    def size(self) -> int:
-        n = 1
-        for s in self.data.shape:
-            n *= s
-        return n
+    def size(self) -> _Size:
+        """The number of elements (an int); called, ``size()`` / ``size(dim)`` as in PyTorch."""
+        return _Size(tuple(self.data.shape))
+
+    def dim(self) -> int:
+        """The number of dimensions (``ndim``), as in PyTorch."""
+        return self.data.ndim
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self.size)
+
+    nelement = numel
+
+    def is_floating_point(self) -> bool:
+        return _is_floating(self.data.dtype)
+
+    def contiguous(self) -> "Tensor":
+        """This tensor (memory layout is the backend's business; kept for PyTorch code)."""
+        return self
 
     @property
     def device(self) -> Any:
@@ -153,6 +208,13 @@ class Tensor:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
         grad = ", requires_grad=True" if self._requires_grad else ""
         return f"tensor({body}, backend={self.backend.key!r}, dtype={dtype_name(self.dtype)}{grad})"
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(tensor)``: the data on the host (a copy unless the backend is NumPy)."""
+        host = self.numpy()
+        if dtype is not None and host.dtype != dtype:
+            return host.astype(dtype)
+        return host.copy() if copy else host
 
     def __bool__(self) -> bool:
         return bool(self.item())
@@ -180,13 +242,33 @@ class Tensor:
     def tolist(self) -> Any:
         return self.numpy().tolist()
 
-    def to(self, backend: Any = None, dtype: Any = None) -> "Tensor":
+    def to(self, *args: Any, backend: Any = None, dtype: Any = None, device: Any = None,
+           copy: bool = False) -> "Tensor":
         """This tensor on another backend and/or dtype (DLPack when possible, else a host copy).
 
-        The result is a new leaf that keeps ``requires_grad``.
+        Accepts PyTorch's forms: ``x.to("float64")``, ``x.to(torch.float64)``, ``x.to("double")``,
+        ``x.to("cpu")``, ``x.to("cuda")``, ``x.to(other_tensor)``, as well as ``x.to("torch")``,
+        ``x.to("array_api_strict", dtype="float64")``. A dtype change on the same backend is
+        differentiable (as in PyTorch); a move to another backend gives a new leaf that keeps
+        ``requires_grad``. Nothing to change returns this tensor itself (unless ``copy``).
         """
-        target = self.backend if backend is None else get_backend(backend)
-        data = self.data if target == self.backend else transfer(self.data, self.backend, target)
+        for arg in args:
+            if isinstance(arg, Tensor):
+                backend = arg.backend if backend is None else backend
+                dtype = arg.dtype if dtype is None else dtype
+            elif _names_dtype(arg):
+                dtype = arg
+            elif backend is None:
+                backend = arg
+            else:
+                raise TypeError(f"to(): cannot read {arg!r} as a dtype, and the backend is already {backend!r}")
+        if device is not None and backend is None:
+            backend = device
+        target = self.backend if backend is None else self._target_backend(backend)
+        if target == self.backend:
+            out = self if dtype is None else self.astype(dtype)
+            return self.clone() if copy and out is self else out
+        data = transfer(self.data, self.backend, target)
         if dtype is not None:
             native = target.dtype(dtype)
             if data.dtype != native:
@@ -195,11 +277,47 @@ class Tensor:
         out._requires_grad = self._requires_grad
         return out
 
+    def _target_backend(self, spec: Any) -> Backend:
+        """A backend from a name, or from a PyTorch device (``"cpu"``, ``"cuda:1"``) on this tensor's library."""
+        text = str(spec) if type(spec).__name__ == "device" else spec
+        if not isinstance(text, str) or text.partition(":")[0] not in ("cpu", "cuda"):
+            return get_backend(spec)
+        kind, _, index = text.partition(":")
+        library = self.backend.name
+        if kind == "cpu":
+            return get_backend({"cupy": "numpy"}.get(library, library))
+        if library == "torch":
+            return get_backend("torch", text)
+        if library in ("numpy", "cupy"):
+            return get_backend("cupy", int(index or 0))
+        raise TypeError(f"backend {self.backend.key!r} has no CUDA device; pick a backend: .to('torch:cuda')")
+
+    def cpu(self) -> "Tensor":
+        """This tensor on the host: torch stays torch, CuPy becomes NumPy, device1 becomes CPU."""
+        return self.to("cpu")
+
     def float(self) -> "Tensor":
         return self.astype("float32")
 
     def double(self) -> "Tensor":
         return self.astype("float64")
+
+    def half(self) -> "Tensor":
+        """float16, where the backend has it (not array_api_strict)."""
+        return self.astype("float16")
+
+    def bfloat16(self) -> "Tensor":
+        """bfloat16, where the backend has it (PyTorch)."""
+        return self.astype("bfloat16")
+
+    def long(self) -> "Tensor":
+        return self.astype("int64")
+
+    def int(self) -> "Tensor":
+        return self.astype("int32")
+
+    def bool(self) -> "Tensor":
+        return self.astype("bool")
 
 
 def transfer(data: Any, source: Backend, target: Backend) -> Any:
@@ -230,6 +348,18 @@ def _same_device(array: Any, backend: Backend) -> bool:
 def _is_foreign_array(data: Any) -> bool:
     return not isinstance(data, (np.ndarray, np.generic, list, tuple, int, float, bool)) and hasattr(
         data, "__dlpack__")
+
+
+def _names_dtype(spec: Any) -> bool:
+    """Whether ``spec`` (a string, or a NumPy/torch/array API dtype) names a dtype rather than a backend."""
+    if isinstance(spec, Backend) or hasattr(spec, "__name__") and not isinstance(spec, type):
+        return False  # a Backend or an array namespace module
+    if type(spec).__name__ == "device":
+        return False
+    try:
+        return dtype_name(spec) in DTYPE_NAMES
+    except TypeError:
+        return False
 
 
 def _is_floating(dtype: Any) -> bool:

@@ -65,7 +65,7 @@ class Backend:
         """Map ``"float32"``, ``np.float32``, a native dtype or ``None`` to this backend's dtype."""
         if dtype is None:
             return None
-        name = dtype if isinstance(dtype, str) else dtype_name(dtype)
+        name = dtype_name(dtype)
         try:
             return getattr(self.xp, name)
         except AttributeError:
@@ -144,12 +144,22 @@ class HostRNG(DeviceRNG):
 
 _FLOAT_NAMES = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128")
 _INT_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+DTYPE_NAMES = frozenset(_FLOAT_NAMES + _INT_NAMES)
+
+
+# PyTorch's short spellings (``x.to("double")``, ``torch.long``) and their standard names
+_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32",
+            "short": "int16", "cfloat": "complex64", "cdouble": "complex128"}
 
 
 def dtype_name(dtype: Any) -> str:
-    """The standard name (``"float32"``...) of a NumPy, torch, CuPy or array_api_strict dtype."""
+    """The standard name (``"float32"``...) of a NumPy, torch, CuPy or array_api_strict dtype.
+
+    Strings may use PyTorch's spellings too: ``"double"``, ``"long"``, ``"half"``, ``"torch.float64"``.
+    """
     if isinstance(dtype, str):
-        return dtype
+        name = dtype.rsplit(".", 1)[-1] if dtype.startswith(("torch.", "numpy.", "np.", "cupy.")) else dtype
+        return _ALIASES.get(name, name)
     text = str(dtype)
     for name in _FLOAT_NAMES + _INT_NAMES:
         if text == name or text.endswith("." + name) or text == f"<class 'numpy.{name}'>":

@@ -6,7 +6,7 @@
 from . import tensor_methods  # noqa: F401  (binds Tensor's operators)
 from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_softmax, mish, prelu, relu,
                          relu6, selu, sigmoid, silu, softmax, softplus, tanh)
-from .dropout import dropout, dropout2d
+from .dropout import dropout, dropout1d, dropout2d
 from .embedding import embedding
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
@@ -26,7 +26,7 @@ __all__ = [
     "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
     "gru_cell", "lstm_cell", "recurrent_sequence", "rnn_cell", "scaled_dot_product_attention",
     "scaled_dot_product_attention_with_weights",
-    "batch_norm", "dropout", "dropout2d", "embedding", "group_norm", "layer_norm", "rms_norm",
+    "batch_norm", "dropout", "dropout1d", "dropout2d", "embedding", "group_norm", "layer_norm", "rms_norm",
     "abs", "binary_cross_entropy", "binary_cross_entropy_with_logits", "clip", "concat", "cos",
     "cross_entropy", "elu", "exp", "flatten", "gelu", "glu", "hardswish", "hardtanh", "huber_loss", "l1_loss",
     "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",

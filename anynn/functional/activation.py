@@ -315,13 +315,16 @@ def prelu(x: Any, weight: Any) -> Any:
     return PReLU.apply(x, weight)
 
 
-def softmax(x: Any, axis: int = -1) -> Any:
-    return Softmax.apply(x, axis=axis)
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
+    """Softmax along ``axis`` (``dim`` is accepted too, as in PyTorch)."""
+    return Softmax.apply(x, axis=int(axis if dim is None else dim))
 
 
-def log_softmax(x: Any, axis: int = -1) -> Any:
-    return LogSoftmax.apply(x, axis=axis)
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
+    """Log-softmax along ``axis`` (or ``dim``)."""
+    return LogSoftmax.apply(x, axis=int(axis if dim is None else dim))
 
 
-def glu(x: Any, axis: int = -1) -> Any:
-    return GLU.apply(x, axis=axis)
+def glu(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
+    """Gated linear unit along ``axis`` (or ``dim``), whose size must be even."""
+    return GLU.apply(x, axis=int(axis if dim is None else dim))

@@ -135,14 +135,38 @@ def _dropout_keep(backend: Any, shape: tuple[int, ...], dtype: Any, p: float, ge
     return generator.uniform(shape, dtype) >= p
 
 
+def _repeat_heads(x: Tensor, groups: int) -> Tensor:
+    """(..., H, S, E) → (..., H * groups, S, E), each head repeated ``groups`` times in a row."""
+    shape = tuple(x.shape)
+    xp = x.backend.xp
+    zeros = xp.zeros(shape[:-2] + (groups,) + shape[-2:], dtype=x.data.dtype, device=device_of(x.data))
+    expanded = x.reshape(shape[:-2] + (1,) + shape[-2:]) + Tensor._make(zeros, x.backend, None, 0)
+    return expanded.reshape(shape[:-3] + (shape[-3] * groups,) + shape[-2:])
+
+
+def _group_heads(where: str, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
+    """``enable_gqa``: key and value with H_kv heads (axis -3) repeated to the query's H_q heads."""
+    if query.ndim < 3 or key.ndim < 3 or value.ndim < 3:
+        raise ValueError(f"{where}: enable_gqa needs a heads axis (..., H, L, E) in query, key and value")
+    h_q, h_k, h_v = query.shape[-3], key.shape[-3], value.shape[-3]
+    if h_k != h_v or h_q % h_k:
+        raise ValueError(f"{where}: with enable_gqa the query heads ({h_q}) must be a multiple of the key and "
+                         f"value heads (key {h_k}, value {h_v}, which must agree)")
+    if h_q == h_k:
+        return key, value
+    return _repeat_heads(key, h_q // h_k), _repeat_heads(value, h_q // h_k)
+
+
 def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropout_p: float, is_causal: bool,
-               scale: float | None, return_weights: bool, generator: Any = None) -> Any:
+               scale: float | None, return_weights: bool, generator: Any = None, enable_gqa: bool = False) -> Any:
     where = "scaled_dot_product_attention"
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{where}: {name} must be an anynn Tensor, got {type(t).__name__}")
         if t.ndim < 2:
             raise ValueError(f"{where}: {name} must be at least 2-D (..., length, features), got shape {t.shape}")
+    if enable_gqa:
+        key, value = _group_heads(where, query, key, value)
     q_shape, k_shape, v_shape = tuple(query.shape), tuple(key.shape), tuple(value.shape)
     if k_shape[-1] != q_shape[-1]:
         raise ValueError(f"{where}: key must have the query's embedding size {q_shape[-1]} in the last "
@@ -176,7 +200,7 @@ def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropou
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
-                                 generator: Any = None) -> Tensor:
+                                 enable_gqa: bool = False, generator: Any = None) -> Tensor:
     """Attention ``softmax(query @ key.mT * scale + mask) @ value``, as ``torch.nn.functional``'s.
 
     Parameters
@@ -194,6 +218,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         Let query ``i`` attend to keys ``j <= i`` only; excludes ``attn_mask``.
     scale : float, optional
         Multiplies the scores; default ``1 / sqrt(E)``.
+    enable_gqa : bool
+        Grouped-query attention: key and value may have fewer heads (axis -3) than the query, a
+        divisor of its count; each key/value head serves that many consecutive query heads.
     generator : DeviceRNG or int, optional
         The dropout generator (``backend.rng(seed)``, or a seed for one); by default a new one seeded
         from anynn's host generator, so ``anynn.manual_seed`` makes the dropout reproducible.
@@ -202,16 +229,16 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     -------
     Tensor (..., L, Ev). A query with no allowed key gets a zero row (no NaN; PyTorch >= 2.5 agrees).
     """
-    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, False, generator)
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, False, generator, enable_gqa)
 
 
 def scaled_dot_product_attention_with_weights(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any = None,
                                               dropout_p: float = 0.0, is_causal: bool = False,
-                                              scale: float | None = None,
+                                              scale: float | None = None, enable_gqa: bool = False,
                                               generator: Any = None) -> tuple[Tensor, Tensor]:
     """`scaled_dot_product_attention` that also returns the attention weights (..., L, S).
 
     The weights are the ones multiplied with ``value`` (after dropout, as PyTorch's
     ``MultiheadAttention`` returns them) and are differentiable.
     """
-    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, True, generator)
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, True, generator, enable_gqa)

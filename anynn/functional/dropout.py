@@ -17,7 +17,7 @@ from ..backend import DeviceRNG
 class Dropout(Function):
     """``x * mask`` with ``mask`` 0 with probability ``p``, else ``1 / (1 - p)``.
 
-    ``mask_shape`` is ``x.shape`` for elementwise dropout, or (N, C, 1, 1) for whole channels; the
+    ``mask_shape`` is ``x.shape`` for elementwise dropout, or (N, C, 1) / (N, C, 1, 1) for whole channels; the
     mask broadcasts against ``x``.
     """
 
@@ -93,4 +93,20 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     mask_shape = tuple(input.shape[:-2]) + (1, 1)
+    return Dropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator: DeviceRNG | int | None = None) -> Tensor:
+    """Zero whole channels of input (N, C, L) or (C, L) with probability ``p``; scale the rest.
+
+    Other arguments as in `dropout`.
+    """
+    p = _check_p("dropout1d", p)
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected 2-D (C, L) or 3-D (N, C, L) input, got {input.ndim}-D "
+                         f"input of shape {input.shape}")
+    if not training or p == 0.0:
+        return input
+    mask_shape = tuple(input.shape[:-1]) + (1,)
     return Dropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from array_api_compat import device
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name, op
@@ -16,10 +18,12 @@ from ..backend import BackendMismatch, dtype_name, op
 class Embedding(Function):
     """``weight[indices]``: weight (num_embeddings, embedding_dim), indices (*) → (*, embedding_dim).
 
-    Rows equal to ``padding_idx`` (if not None) receive no gradient.
+    Rows equal to ``padding_idx`` (if not None) receive no gradient; with ``scale_grad_by_freq`` each
+    row's gradient is divided by how often its index occurs in ``indices``, as in PyTorch.
     """
 
     padding_idx: int | None
+    scale_grad_by_freq: bool = False
 
     def forward(self, xp: Any, weight: Any, indices: Any) -> Any:
         self.num_embeddings = weight.shape[0]
@@ -34,8 +38,31 @@ class Embedding(Function):
         if self.padding_idx is not None:
             keep = xp.astype(self.flat != self.padding_idx, g.dtype)
             flat_g = flat_g * keep[:, None]
-        grad = op(self.backend, "scatter_add")(self.flat, flat_g, self.num_embeddings)
+        scatter_add = op(self.backend, "scatter_add")
+        grad = scatter_add(self.flat, flat_g, self.num_embeddings)
+        if self.scale_grad_by_freq:
+            ones = xp.ones((self.flat.shape[0], 1), dtype=g.dtype, device=device(g))
+            counts = scatter_add(self.flat, ones, self.num_embeddings)  # (num_embeddings, 1)
+            grad = grad / xp.maximum(counts, xp.ones_like(counts))
         return grad, None
+
+
+def embedding_renorm_(weight: Tensor, indices: Tensor, max_norm: float, norm_type: float = 2.0) -> None:
+    """Rescale, in place and outside the graph, the rows of ``weight`` that ``indices`` look up and whose
+    ``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm`` (PyTorch's ``embedding_renorm_``)."""
+    xp, data = weight.backend.xp, weight.data
+    flat = xp.reshape(indices.data, (-1,))
+    ones = xp.ones((flat.shape[0], 1), dtype=data.dtype, device=device(data))
+    looked_up = op(weight.backend, "scatter_add")(flat, ones, data.shape[0]) > 0  # (num_embeddings, 1)
+    magnitude = xp.abs(data)
+    if norm_type == float("inf"):
+        norms = xp.max(magnitude, axis=1, keepdims=True)
+    elif norm_type == 2.0:
+        norms = xp.sqrt(xp.sum(data * data, axis=1, keepdims=True))
+    else:
+        norms = xp.sum(magnitude ** norm_type, axis=1, keepdims=True) ** (1.0 / norm_type)
+    scale = max_norm / (norms + 1e-7)  # PyTorch's guard against a zero norm
+    weight.data = xp.where(looked_up & (norms > max_norm), data * scale, data)
 
 
 def check_indices(name: str, indices: Any, weight: Tensor) -> None:
@@ -64,10 +91,13 @@ def check_indices(name: str, indices: Any, weight: Tensor) -> None:
                          f"(expected 0 <= index < {rows}); indices of shape {indices.shape}")
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Look up rows of ``weight`` (num_embeddings, embedding_dim) at integer ``input`` (*).
 
     Returns (*, embedding_dim). The row ``padding_idx`` (negative counts from the end) gets no gradient.
+    ``max_norm`` first rescales, in place, the looked-up rows whose ``norm_type``-norm exceeds it;
+    ``scale_grad_by_freq`` divides each row's gradient by its index's count in ``input``.
 
     Raises
     ------
@@ -75,6 +105,13 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         An index is negative or not below ``num_embeddings``.
     """
     check_indices("embedding", input, weight)
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += weight.shape[0]
-    return Embedding.apply(weight, input, padding_idx=padding_idx)
+    if sparse:
+        raise NotImplementedError("embedding: sparse=True is not supported (gradients are dense)")
+    if padding_idx is not None:
+        if not -weight.shape[0] <= padding_idx < weight.shape[0]:
+            raise ValueError(f"embedding: padding_idx must be within num_embeddings = {weight.shape[0]}, "
+                             f"got {padding_idx}")
+        padding_idx %= weight.shape[0]
+    if max_norm is not None:
+        embedding_renorm_(weight, input, float(max_norm), float(norm_type))
+    return Embedding.apply(weight, input, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq))

@@ -7,7 +7,6 @@ fallback; ``fold`` accumulates ``kh * kw`` strided slices, so no Python loop run
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 from array_api_compat import device
@@ -31,17 +30,17 @@ def output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: i
                 pad_before: int = 0) -> int:
     """Number of window positions along one axis (PyTorch's formula, ``ceil_mode`` as in its pooling).
 
-    In ceil mode the last window must still start inside the input or the leading padding.
+    In ceil mode the last window must still start inside the input or the leading padding; it may run
+    past the end, so ceil mode can give one window even when the input is smaller than the kernel.
+    Returns 0 (never a negative count) when no window fits.
     """
     span = size + pad_total - dilation * (kernel - 1) - 1
-    if span < 0:
-        return 0
     if not ceil_mode:
-        return span // stride + 1
-    out = math.ceil(span / stride) + 1
+        return max(span // stride + 1, 0)  # floor division: a negative span gives no window
+    out = -(-span // stride) + 1
     if (out - 1) * stride >= size + pad_before:
         out -= 1
-    return out
+    return max(out, 0)
 
 
 def pad2d(xp: Any, x: Any, pads: tuple[int, int, int, int], value: float = 0.0) -> Any:

@@ -189,6 +189,8 @@ class ClassLoss(Function):
             if weight is not None:
                 q = q * weight[None, :]
             denominator = float(scores.shape[0])
+            if self.needs_input_grad[1]:  # probabilities may be differentiated too, as in PyTorch
+                self.logp, self.weight = logp, weight
         self.q = q
         losses = -xp.sum(q * logp, axis=-1)
         if self.reduction == "none":
@@ -206,11 +208,14 @@ class ClassLoss(Function):
             g = g / self.scale
         g = g[:, None] if g.ndim == 1 else g
         q = self.q
-        if self.from_logits:
-            grad = (self.softmax * xp.sum(q, axis=-1, keepdims=True) - q) * g
-        else:
-            grad = -q * g
-        return grad, None, None
+        grad = grad_target = None
+        if self.needs_input_grad[0]:
+            grad = (self.softmax * xp.sum(q, axis=-1, keepdims=True) - q) * g if self.from_logits else -q * g
+        if self.needs_input_grad[1]:
+            grad_target = -(1.0 - self.label_smoothing) * self.logp * g
+            if self.weight is not None:
+                grad_target = grad_target * self.weight[None, :]
+        return grad, grad_target, None
 
 
 def _is_integer(xp: Any, a: Any) -> bool:
@@ -237,6 +242,26 @@ def _check_same_shape(name: str, input: Any, target: Any) -> None:
 
 def _data(t: Any) -> Any:
     return t.data if isinstance(t, Tensor) else t
+
+
+def _option_array(name: str, what: str, value: Any, input: Any) -> Any:
+    """A ``weight``/``pos_weight`` (Tensor, native array, NumPy array or list) as a native array of the input's
+    backend and dtype (no gradient flows into it)."""
+    from ..backend import BackendMismatch, host_array
+
+    if value is None:
+        return None
+    be = input.backend
+    if isinstance(value, Tensor):
+        if value.backend != be:
+            raise BackendMismatch(f"{name}: {what} lives on backend {value.backend.key!r}, the input on {be.key!r}; "
+                                  f"move it with .to({be.key!r})")
+        value = value.data
+    elif not be.is_native(value):
+        value = be.from_host(host_array(value, None))
+    if value.dtype != input.dtype:
+        value = be.xp.astype(value, input.dtype)
+    return value
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
@@ -272,7 +297,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     """BCE on probabilities in [0, 1]. Prefer `binary_cross_entropy_with_logits`: it cannot overflow."""
     _check_reduction("binary_cross_entropy", reduction)
     _check_same_shape("binary_cross_entropy", input, target)
-    return BinaryCrossEntropy.apply(input, target, _data(weight), reduction=reduction)
+    weight = _option_array("binary_cross_entropy", "weight", weight, input)
+    return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
@@ -280,8 +306,9 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     """BCE of ``sigmoid(input)`` computed from the logits: finite for any logit."""
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
-    return BinaryCrossEntropyWithLogits.apply(input, target, _data(weight), _data(pos_weight),
-                                              reduction=reduction)
+    weight = _option_array("binary_cross_entropy_with_logits", "weight", weight, input)
+    pos_weight = _option_array("binary_cross_entropy_with_logits", "pos_weight", pos_weight, input)
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction=reduction)
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -324,19 +351,23 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
                              f"got {tuple(target_data.shape)}")
         if target_data.dtype != input.dtype:
             raise TypeError(f"{name}: probability target dtype {target_data.dtype} differs from input {input.dtype}")
-    weight_data = _data(weight)
+    weight_data = _option_array(name, "weight", weight, input)
     if weight_data is not None and tuple(weight_data.shape) != (C,):
         raise ValueError(f"{name}: weight must have shape ({C},), got {tuple(weight_data.shape)}")
-    # bring classes to the last axis and flatten to rows
+    # bring classes to the last axis and flatten to rows; a probability target stays a Tensor (it may want grads)
+    if integer:
+        target = target_data
+    elif not isinstance(target, Tensor):
+        target = Tensor._make(target_data, input.backend, None, 0)
     if squeeze:
-        rows, row_target = reshape(input, (1, C)), xp.reshape(target_data, (1,) if integer else (1, C))
+        rows = reshape(input, (1, C))
+        row_target = xp.reshape(target, (1,)) if integer else reshape(target, (1, C))
     elif input.ndim == 2:
-        rows, row_target = input, target_data
+        rows, row_target = input, target
     else:
         order = (0,) + tuple(range(2, input.ndim)) + (1,)
         rows = reshape(permute(input, order), (-1, C))
-        row_target = xp.reshape(target_data, (-1,)) if integer else xp.reshape(
-            xp.permute_dims(target_data, order), (-1, C))
+        row_target = xp.reshape(target, (-1,)) if integer else reshape(permute(target, order), (-1, C))
     out = ClassLoss.apply(rows, row_target, weight_data, from_logits=from_logits, reduction=reduction,
                           label_smoothing=float(label_smoothing), ignore_index=int(ignore_index),
                           num_classes=C)

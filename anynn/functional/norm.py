@@ -237,9 +237,13 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise input (N, C, *) within ``num_groups`` channel groups; weight and bias are (C,)."""
-    if input.ndim < 2 or input.shape[1] % num_groups:
+    if input.ndim < 2 or num_groups < 1 or input.shape[1] % num_groups:
         raise ValueError(f"group_norm: expected input (N, C, *) with C divisible by num_groups={num_groups}, "
                          f"got shape {input.shape}")
+    if input.size // num_groups == 1:
+        # PyTorch's check (on its (N*C/G, G, *) view): one value per group normalises to nothing
+        raise ValueError(f"group_norm: expected more than 1 value per group, got input of shape {input.shape} "
+                         f"with num_groups={num_groups}")
     return GroupNorm.apply(input, weight, bias, num_groups=int(num_groups), eps=float(eps))
 
 

@@ -188,7 +188,7 @@ class AdaptiveAvgPool(Function):
 
 
 def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
-               dilation: IntOrPair, spatial_dims: int) -> dict[str, Pair]:
+               dilation: IntOrPair, spatial_dims: int, ceil_mode: bool) -> dict[str, Pair]:
     if x.ndim < spatial_dims + 1:
         raise ValueError(f"{fn}: expected an input with at least {spatial_dims + 1} dimensions "
                          f"(C, {'L' if spatial_dims == 1 else 'H, W'}), got shape {x.shape}")
@@ -212,18 +212,21 @@ def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None
         raise ValueError(f"{fn}: padding must be non-negative and at most half the kernel size, "
                          f"got padding {padding!r} for kernel_size {kernel_size!r}")
     size = x.shape[-spatial_dims:]
-    spans = [(k - 1) * d + 1 for k, d in zip(kernel, dilation2)][2 - spatial_dims:]
-    pads = padding2[2 - spatial_dims:]
-    if any(n + 2 * p < s for n, p, s in zip(size, pads, spans)):
-        raise ValueError(f"{fn}: input of shape {x.shape} is smaller than the kernel {tuple(spans)} "
-                         f"(padding {tuple(pads)})")
+    geometry = list(zip(size, kernel[2 - spatial_dims:], stride2[2 - spatial_dims:], padding2[2 - spatial_dims:],
+                        dilation2[2 - spatial_dims:]))
+    counts = [output_size(n, k, s, 2 * p, d, ceil_mode, p) for n, k, s, p, d in geometry]
+    if min(counts) < 1:
+        spans = tuple((k - 1) * d + 1 for _, k, _, _, d in geometry)
+        pads = tuple(p for _, _, _, p, _ in geometry)
+        raise ValueError(f"{fn}: input of shape {x.shape} is smaller than the kernel {spans} (padding {pads}, "
+                         f"ceil_mode={ceil_mode}): the output would be empty")
     return dict(kernel=kernel, stride=stride2, padding=padding2, dilation=dilation2)
 
 
 def max_pool1d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
                dilation: IntOrPair = 1, ceil_mode: bool = False) -> Any:
     """Max over windows of the last axis: x (..., L) → (..., L_out). ``stride`` defaults to ``kernel_size``."""
-    args = _pool_args("max_pool1d", x, kernel_size, stride, padding, dilation, 1)
+    args = _pool_args("max_pool1d", x, kernel_size, stride, padding, dilation, 1, ceil_mode)
     return MaxPool.apply(x, ceil_mode=ceil_mode, spatial_dims=1, **args)
 
 
@@ -234,14 +237,14 @@ def max_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, 
     Padding counts as -inf; ``stride`` defaults to ``kernel_size``; ``ceil_mode`` keeps a last partial
     window. The gradient flows to the first maximum of each window.
     """
-    args = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation, 2)
+    args = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation, 2, ceil_mode)
     return MaxPool.apply(x, ceil_mode=ceil_mode, spatial_dims=2, **args)
 
 
 def avg_pool1d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
     """Mean over windows of the last axis: x (..., L) → (..., L_out)."""
-    args = _pool_args("avg_pool1d", x, kernel_size, stride, padding, 1, 1)
+    args = _pool_args("avg_pool1d", x, kernel_size, stride, padding, 1, 1, ceil_mode)
     return AvgPool.apply(x, ceil_mode=ceil_mode, count_include_pad=count_include_pad, divisor_override=None,
                          spatial_dims=1, **args)
 
@@ -253,7 +256,7 @@ def avg_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, 
     ``count_include_pad`` counts the zero padding in the divisor (PyTorch's default);
     ``divisor_override`` replaces the divisor altogether.
     """
-    args = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1, 2)
+    args = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1, 2, ceil_mode)
     if divisor_override is not None and divisor_override <= 0:
         raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
     return AvgPool.apply(x, ceil_mode=ceil_mode, count_include_pad=count_include_pad,

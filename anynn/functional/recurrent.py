@@ -50,7 +50,7 @@ def _step_forward(xp: Any, kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple
     carry ``b_hh`` (its n block is multiplied by ``r``). Returns ``(h_new, c_new or None, cache)``.
     """
     if kind == "lstm":
-        n = h.shape[-1]
+        n = c.shape[-1]  # the cell size: h is smaller with a projection (proj_size)
         scale, shift = _lstm_gate_rows(xp, gi, n)
         # all four gates in one pass: sigmoid(x) = 0.5 tanh(0.5 x) + 0.5 on i, f, o and tanh on g
         act = xp.tanh((gi + gh) * scale) * scale + shift
@@ -171,29 +171,36 @@ class RecurrentCell(_Recurrent):
 class RecurrentSequence(_Recurrent):
     """One layer, one direction, over a whole time-major sequence in one node (BPTT inside).
 
-    Inputs ``(x (L, N, H_in), h0 (N, H), c0 (N, H) or None, weight_ih, weight_hh, bias_ih, bias_hh)``;
-    outputs ``(out (L, N, H), h_n (N, H))``, plus ``c_n`` for the LSTM. ``reverse=True`` runs from the
-    last step to the first (the backward direction of a bidirectional layer); ``out`` stays in time order.
+    Inputs ``(x (L, N, H_in), h0 (N, H), c0 (N, H) or None, weight_ih, weight_hh, bias_ih, bias_hh,
+    weight_hr (P, H) or None)``; outputs ``(out (L, N, H), h_n (N, H))``, plus ``c_n`` for the LSTM
+    (with ``weight_hr``, the LSTM's projection, ``out``, ``h0`` and ``h_n`` have P features).
+    ``reverse=True`` runs from the last step to the first (the backward direction of a bidirectional
+    layer); ``out`` stays in time order.
     """
 
     reverse: bool = False
 
     def forward(self, xp: Any, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
-                b_hh: Any = None) -> tuple[Any, ...]:
+                b_hh: Any = None, w_hr: Any = None) -> tuple[Any, ...]:
         gi_all, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)
         steps = range(x.shape[0] - 1, -1, -1) if self.reverse else range(x.shape[0])
         h, c = h0, c0
         outs: list[Any] = [None] * x.shape[0]
         prevs: list[Any] = [None] * x.shape[0]
         caches: list[Any] = [None] * x.shape[0]
+        unprojected: list[Any] = [None] * x.shape[0]
         for t in steps:
             gh = h @ w_hh.mT
             if b_gh is not None:
                 gh = gh + b_gh
             prevs[t] = h
             h, c, caches[t] = _step_forward(xp, self.kind, gi_all[t, ...], gh, h, c)
+            if w_hr is not None:  # LSTM with proj_size: the state carried on is h @ W_hr.T
+                unprojected[t] = h
+                h = h @ w_hr.mT
             outs[t] = h
         self.x, self.w_ih, self.w_hh, self.caches, self.prevs = x, w_ih, w_hh, caches, prevs
+        self.w_hr, self.unprojected = w_hr, unprojected
         self.steps = steps
         out = xp.stack(outs, axis=0)
         return (out, h, c) if self.kind == "lstm" else (out, h)
@@ -203,9 +210,17 @@ class RecurrentSequence(_Recurrent):
         dh = xp.zeros_like(h0) if dh is None else dh
         d_gis: list[Any] = [None] * len(self.caches)
         d_ghs: list[Any] = [None] * len(self.caches)
+        need = self.needs_input_grad
+        w_hr = self.w_hr
+        grad_w_hr = None
         for t in reversed(self.steps):
             if d_out is not None:
                 dh = dh + d_out[t, ...]
+            if w_hr is not None:
+                if need[7]:
+                    step_grad = dh.mT @ self.unprojected[t]
+                    grad_w_hr = step_grad if grad_w_hr is None else grad_w_hr + step_grad
+                dh = dh @ w_hr
             d_gi, d_gh, dh_direct, dc = _step_backward(xp, self.kind, self.caches[t], dh, dc)
             dh = d_gh @ self.w_hh
             if dh_direct is not None:
@@ -213,11 +228,10 @@ class RecurrentSequence(_Recurrent):
             d_gis[t], d_ghs[t] = d_gi, d_gh
         d_gi_all = xp.stack(d_gis, axis=0)
         d_gh_all = d_gi_all if d_ghs[0] is d_gis[0] else xp.stack(d_ghs, axis=0)
-        need = self.needs_input_grad
         grad_x = d_gi_all @ self.w_ih if need[0] else None
         prev_all = xp.stack(self.prevs, axis=0) if need[4] else None
         weights = self._weight_grads(xp, self.x, prev_all, d_gi_all, d_gh_all)
-        return (grad_x, dh if need[1] else None, dc if need[2] else None) + weights
+        return (grad_x, dh if need[1] else None, dc if need[2] else None) + weights + (grad_w_hr,)
 
 
 def _kind(cell: str, nonlinearity: str = "tanh") -> str:
@@ -246,7 +260,7 @@ def gru_cell(x: Any, h: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None
 
 
 def recurrent_sequence(mode: str, x: Any, h0: Any, c0: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None,
-                       bias_hh: Any = None, reverse: bool = False) -> tuple[Any, ...]:
+                       bias_hh: Any = None, reverse: bool = False, weight_hr: Any = None) -> tuple[Any, ...]:
     """Run one recurrent layer in one direction over a time-major sequence (one autograd node).
 
     Parameters
@@ -255,6 +269,9 @@ def recurrent_sequence(mode: str, x: Any, h0: Any, c0: Any, weight_ih: Any, weig
     x : (L, N, H_in)
     h0, c0 : (N, H); ``c0`` only for the LSTM (``None`` otherwise)
     reverse : run from the last time step to the first
+    weight_hr : (P, H), optional
+        LSTM only (PyTorch's ``proj_size``): the hidden state is projected, ``h_t = (o * tanh(c_t)) @ W_hr.T``,
+        so h0, ``out`` and ``h_n`` have P features and ``weight_hh`` is (4H, P).
 
     Returns
     -------
@@ -262,4 +279,7 @@ def recurrent_sequence(mode: str, x: Any, h0: Any, c0: Any, weight_ih: Any, weig
     """
     if mode not in GATES:
         raise ValueError(f"recurrent_sequence: mode must be one of {sorted(GATES)}, got {mode!r}")
-    return RecurrentSequence.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, kind=mode, reverse=reverse)
+    if weight_hr is not None and mode != "lstm":
+        raise ValueError(f"recurrent_sequence: weight_hr (proj_size) is for the LSTM only, got mode {mode!r}")
+    return RecurrentSequence.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, kind=mode,
+                                   reverse=reverse)

@@ -11,11 +11,22 @@ from ..autograd.function import Function
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """Normalised, checked axes; a 0-d array accepts axis 0 / -1 (as PyTorch) and reduces nothing."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, int):
+    if isinstance(axis, int) or hasattr(axis, "__index__"):
         axis = (axis,)
-    return tuple(a % ndim if ndim else 0 for a in axis)
+    bound = ndim or 1  # (the builtin max is shadowed in this module)
+    out = []
+    for a in axis:
+        a = int(a)
+        if not -bound <= a < bound:
+            raise IndexError(f"axis {a} is out of range for an array of {ndim} dimensions")
+        a %= bound
+        if a in out:
+            raise ValueError(f"axis {a} appears twice in {tuple(axis)}")
+        out.append(a)
+    return tuple(out) if ndim else ()
 
 
 def _expand(xp: Any, g: Any, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]) -> Any:
@@ -98,28 +109,56 @@ class LogSumExp(Function):
         return g * xp.exp(self.a - self.out)
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def _torch_names(axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> tuple[Any, bool]:
+    """Accept PyTorch's spellings ``dim`` / ``keepdim`` as well as the array API's ``axis`` / ``keepdims``."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give either axis or dim, not both")
+        axis = dim
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return axis, bool(keepdims if keepdim is None else keepdim)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Any:
+    """Sum over ``axis`` (an int, a tuple, or None for all); ``dim``/``keepdim`` are accepted too."""
+    axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     return Sum.apply(x, axis=axis, keepdims=keepdims)
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
+    axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     return Mean.apply(x, axis=axis, keepdims=keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Any:
+    """Maximum values (like ``torch.amax``: ties share the gradient; no indices are returned)."""
+    axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     return Max.apply(x, axis=axis, keepdims=keepdims, largest=True)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Any:
+    """Minimum values (like ``torch.amin``)."""
+    axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     return Max.apply(x, axis=axis, keepdims=keepdims, largest=False)
 
 
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+              keepdim: bool | None = None) -> Any:
+    axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
 
 
-def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 0.0) -> Any:
-    """Variance from differentiable pieces: ``sum((x - mean)^2) / (n - correction)``."""
+def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 0.0, *, dim: Any = None,
+        keepdim: bool | None = None, unbiased: bool | None = None) -> Any:
+    """Variance ``sum((x - mean)^2) / (n - correction)`` (the array API's default ``correction=0``; PyTorch's
+    ``torch.var`` defaults to 1). ``unbiased=True`` means ``correction=1``."""
+    axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+    if unbiased is not None:
+        correction = 1.0 if unbiased else 0.0
     centred = x - mean(x, axis=axis, keepdims=True)
     axes = _axes(axis, x.ndim)
     count = 1

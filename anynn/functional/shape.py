@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+import operator
 from typing import Any
 
 from ..autograd.function import Function
@@ -33,21 +35,25 @@ class Permute(Function):
 
 
 class GetItem(Function):
-    """Basic indexing (ints, slices, ``...``, ``None``); the gradient is scattered back with setitem."""
+    """Basic indexing (ints, slices of any step, ``...``, ``None``); the gradient is scattered back with setitem.
+
+    Negative steps (which PyTorch tensors refuse) are read as the matching positive slice, then flipped.
+    """
 
     index: Any
 
     def forward(self, xp: Any, a: Any) -> Any:
         self.shape = tuple(a.shape)
-        index = self.index if isinstance(self.index, tuple) else (self.index,)
-        if not any(i is Ellipsis for i in index):
-            index = index + (Ellipsis,)  # the standard wants every axis named; `...` names the rest
-        self.index = index
-        return a[index]
+        index = _expand_ellipsis(self.index if isinstance(self.index, tuple) else (self.index,), a.ndim)
+        self.index, self.flips = _positive_steps(index, self.shape)
+        out = a[self.index]
+        return xp.flip(out, axis=self.flips) if self.flips else out
 
     def backward(self, xp: Any, g: Any) -> Any:
         from array_api_compat import device
 
+        if self.flips:
+            g = xp.flip(g, axis=self.flips)
         out = xp.zeros(self.shape, dtype=g.dtype, device=device(g))
         # the standard's setitem takes no None: drop the new axes from the index and from g
         index = self.index
@@ -56,6 +62,49 @@ class GetItem(Function):
             g = xp.reshape(g, tuple(out[index].shape))
         out[index] = g
         return out
+
+
+def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
+    """``index`` with ``...`` (or the missing trailing axes) spelt out as full slices; ints made Python ints."""
+    index = tuple(i if i is None or i is Ellipsis or isinstance(i, slice) else operator.index(i) for i in index)
+    if sum(i is Ellipsis for i in index) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    named = sum(i is not None and i is not Ellipsis for i in index)
+    if named > ndim:
+        raise IndexError(f"too many indices: {named} for an array of {ndim} dimensions")
+    fill = (slice(None),) * (ndim - named)
+    if any(i is Ellipsis for i in index):
+        at = next(k for k, i in enumerate(index) if i is Ellipsis)
+        return index[:at] + fill + index[at + 1:]
+    return index + fill
+
+
+def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    """Replace slices with negative steps by positive ones; return the output axes to flip afterwards."""
+    out, flips = [], []
+    in_axis = out_axis = 0
+    for i in index:
+        if i is None:
+            out.append(i)
+            out_axis += 1
+            continue
+        if isinstance(i, slice):
+            # in-range bounds only: the standard leaves out-of-bounds starts/stops unspecified (strict refuses them)
+            start, stop, step = i.indices(shape[in_axis])
+            count = len(range(start, stop, step))
+            if count == 0:
+                i = slice(0, 0, 1)
+            elif step > 0:
+                i = slice(start, start + (count - 1) * step + 1, step)
+            else:
+                i = slice(start + (count - 1) * step, start + 1, -step)
+                flips.append(out_axis)
+            out_axis += 1
+        elif isinstance(i, int) and not -shape[in_axis] <= i < shape[in_axis]:
+            raise IndexError(f"index {i} is out of bounds for axis {in_axis} with size {shape[in_axis]}")
+        out.append(i)
+        in_axis += 1
+    return tuple(out), tuple(flips)
 
 
 class Take(Function):
@@ -70,6 +119,10 @@ class Take(Function):
 
     def backward(self, xp: Any, g: Any) -> tuple[Any, None]:
         flat_index = xp.reshape(self.indices, (-1,))
+        if flat_index.shape[0] == 0:  # nothing was picked (the portable scatter-add cannot reshape empties)
+            from array_api_compat import device
+
+            return xp.zeros((self.rows,) + tuple(g.shape[self.indices.ndim:]), dtype=g.dtype, device=device(g)), None
         flat_g = xp.reshape(g, (flat_index.shape[0],) + tuple(g.shape[self.indices.ndim:]))
         return op(self.backend, "scatter_add")(flat_index, flat_g, self.rows), None
 
@@ -160,3 +213,106 @@ def take_rows(x: Any, indices: Any) -> Any:
         raise TypeError(f"take_rows: indices must be integers, got {idx.dtype}; boolean masks are not supported "
                         "(use anynn.functional.where)")
     return Take.apply(x, idx)
+
+
+def _is_array_index(i: Any) -> bool:
+    from ..autograd.tensor import Tensor
+
+    if isinstance(i, numbers.Integral):  # Python and NumPy integers are basic indices
+        return False
+    return isinstance(i, (list, Tensor)) or (hasattr(i, "dtype") and hasattr(i, "shape"))
+
+
+def _native_index(i: Any, x: Any) -> Any:
+    """An index array (a list, a host NumPy array, a Tensor or a native array) as a native array of x's backend."""
+    from ..autograd.tensor import Tensor
+    from ..backend import host_array
+
+    be = x.backend
+    if isinstance(i, Tensor):
+        if i.backend != be:
+            raise BackendMismatch(f"indexing: the index lives on backend {i.backend.key!r}, the tensor on "
+                                  f"{be.key!r}; move it with .to({be.key!r})")
+        i = i.data
+    elif not be.is_native(i):
+        host = host_array(i, None)
+        if host.size == 0:
+            host = host.astype("int64")
+        i = be.from_host(host)
+    xp = be.xp
+    if not (xp.isdtype(i.dtype, "integral") or xp.isdtype(i.dtype, "bool")):
+        raise TypeError(f"index arrays must hold integers or booleans, got {i.dtype}")
+    return i
+
+
+def index(x: Any, index: Any) -> Any:
+    """``x[index]`` with PyTorch's rules: basic indexing (ints, slices with any step, ``...``, ``None``) and
+    integer / boolean arrays (lists, Tensors, native arrays), broadcast together as in NumPy.
+
+    Repeated integer indices add their gradients. Ints are applied before the arrays (as PyTorch does): the
+    axes of the broadcast index arrays replace the indexed axes where those are adjacent, else lead.
+    """
+    xp = x.backend.xp
+    parts = list(index) if isinstance(index, tuple) else [index]
+    if not any(_is_array_index(i) for i in parts):
+        return GetItem.apply(x, index=tuple(parts))
+    expanded: list[Any] = []
+    for i in parts:
+        if not _is_array_index(i):
+            expanded.append(operator.index(i) if isinstance(i, numbers.Integral) else i)
+            continue
+        i = _native_index(i, x)
+        if xp.isdtype(i.dtype, "bool"):  # a mask is the tuple of its nonzero positions, as in NumPy
+            expanded.extend(xp.nonzero(i) if i.ndim else _scalar_mask(xp, i))
+        else:
+            expanded.append(i)
+    arrays = [i for i in expanded if not (i is None or i is Ellipsis or isinstance(i, (int, slice)))]
+    basic = [i if i is None or i is Ellipsis or isinstance(i, (int, slice)) else slice(None) for i in expanded]
+    full = _expand_ellipsis(tuple(basic), x.ndim)
+    # where each index array's axis lands in x[basic]
+    positions, where = [], 0
+    for i in expanded:
+        if i is Ellipsis:
+            where += x.ndim - sum(j is not None and j is not Ellipsis for j in expanded)
+        elif i is None or isinstance(i, slice):
+            where += 1
+        elif not isinstance(i, int):
+            positions.append(where)
+            where += 1
+    base = GetItem.apply(x, index=full)
+    sizes = [base.shape[p] for p in positions]
+    rest = [ax for ax in range(base.ndim) if ax not in positions]
+    if positions != list(range(len(positions))):
+        base = Permute.apply(base, axes=tuple(positions + rest))
+    rest_shape = tuple(base.shape[len(positions):])
+    total = 1
+    for n in sizes:
+        total *= n
+    if len(positions) != 1:
+        base = Reshape.apply(base, shape=(total,) + rest_shape)
+    flat = _linear_index(xp, arrays, sizes)
+    out = Take.apply(base, flat)
+    lead = len(flat.shape)
+    start = positions[0]
+    adjacent = positions == list(range(start, start + len(positions)))
+    if adjacent and start > 0:
+        order = tuple(range(lead, lead + start)) + tuple(range(lead)) + tuple(range(lead + start, out.ndim))
+        out = Permute.apply(out, axes=order)
+    return out
+
+
+def _scalar_mask(xp: Any, mask: Any) -> tuple[Any, ...]:
+    raise IndexError("a 0-d boolean index is not supported; use anynn.functional.where")
+
+
+def _linear_index(xp: Any, arrays: list[Any], sizes: list[int]) -> Any:
+    """Broadcast the index arrays, wrap negative entries, check bounds, and combine them row-major."""
+    arrays = list(xp.broadcast_arrays(*arrays)) if len(arrays) > 1 else arrays
+    flat = None
+    for i, n in zip(arrays, sizes):
+        i = xp.astype(i, xp.int64)
+        if bool(xp.any((i < -n) | (i >= n))):
+            raise IndexError(f"an index array holds a value out of bounds for an axis of size {n}")
+        i = xp.where(i < 0, i + n, i)
+        flat = i if flat is None else flat * n + i
+    return flat

@@ -10,7 +10,7 @@ import numbers
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..backend import BackendMismatch, host_array
+from ..backend import BackendMismatch
 from . import activation, elementwise, linalg, reduce, shape
 from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 
@@ -35,10 +35,40 @@ def _operand(self: Tensor, other: Any) -> Any:
     )
 
 
+def _is_float(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return x.backend.xp.isdtype(x.data.dtype, ("real floating", "complex floating"))
+    return isinstance(x, float)
+
+
+def _kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """PyTorch's promotion across kinds, the same on every backend (the standard leaves mixed kinds undefined).
+
+    An integer or boolean tensor meeting a floating operand takes the floating tensor's dtype (float32 for a
+    Python float), and true division of integers gives float32, as in PyTorch with its default dtype.
+    """
+    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    if all(_is_float(t) for t in tensors):
+        return a, b
+    floating = next((t.data.dtype for t in tensors if _is_float(t)), None)
+    if floating is None and (cls is Div or any(isinstance(x, float) for x in (a, b))):
+        floating = "float32"
+    if floating is None:
+        bools = [t for t in tensors if t.backend.xp.isdtype(t.data.dtype, "bool")]
+        if not bools or len(bools) == 2 or any(isinstance(x, bool) for x in (a, b)):
+            return a, b
+        other = next((t.data.dtype for t in tensors if not any(t is u for u in bools)), "int64")
+        return tuple(_astype(x, other) if any(x is t for t in bools) else x for x in (a, b))  # type: ignore
+    return tuple(_astype(x, floating) if isinstance(x, Tensor) and not _is_float(x) else x  # type: ignore
+                 for x in (a, b))
+
+
 def _binary(cls: Any, reflected: bool = False) -> Any:
     def method(self: Tensor, other: Any) -> Any:
         other = _operand(self, other)
-        return cls.apply(other, self) if reflected else cls.apply(self, other)
+        a, b = (other, self) if reflected else (self, other)
+        a, b = _kinds_agree(cls, a, b)
+        return cls.apply(a, b)
 
     return method
 
@@ -61,21 +91,16 @@ def _rpow(self: Tensor, base: Any) -> Any:
 def _compare(name: str) -> Any:
     def method(self: Tensor, other: Any) -> Tensor:
         other = _operand(self, other)
-        data = getattr(self.data, name)(other.data if isinstance(other, Tensor) else other)
+        a, other = _kinds_agree(None, self, other)
+        data = getattr(a.data, name)(other.data if isinstance(other, Tensor) else other)
         return Tensor._make(data, self.backend, None, 0)
 
     return method
 
 
 def _getitem(self: Tensor, index: Any) -> Any:
-    """Basic indexing, or rows ``x[indices]`` for integer indices (a Tensor, native array or list)."""
-    if isinstance(index, numbers.Integral) and not isinstance(index, bool):
-        index = int(index)  # np.int64 too
-    elif isinstance(index, list):
-        index = self.backend.from_host(host_array(index))
-    if isinstance(index, Tensor) or (hasattr(index, "dtype") and hasattr(index, "shape")):
-        return shape.take_rows(self, index)
-    return shape.GetItem.apply(self, index=index)
+    """PyTorch's indexing: ints, slices (any step), ``...``, ``None`` and integer/boolean index arrays."""
+    return shape.index(self, index)
 
 
 def _argmax(self: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
@@ -112,12 +137,14 @@ METHODS: dict[str, Any] = {
     "__gt__": _compare("__gt__"), "__ge__": _compare("__ge__"),
     "__eq__": _compare("__eq__"), "__ne__": _compare("__ne__"),
     "__getitem__": _getitem,
-    "sum": lambda self, axis=None, keepdims=False: reduce.sum(self, axis, keepdims),
-    "mean": lambda self, axis=None, keepdims=False: reduce.mean(self, axis, keepdims),
-    "max": lambda self, axis=None, keepdims=False: reduce.max(self, axis, keepdims),
-    "min": lambda self, axis=None, keepdims=False: reduce.min(self, axis, keepdims),
-    "var": lambda self, axis=None, keepdims=False, correction=0.0: reduce.var(self, axis, keepdims, correction),
-    "logsumexp": lambda self, axis=None, keepdims=False: reduce.logsumexp(self, axis, keepdims),
+    "sum": lambda self, axis=None, keepdims=False, **torch_names: reduce.sum(self, axis, keepdims, **torch_names),
+    "mean": lambda self, axis=None, keepdims=False, **torch_names: reduce.mean(self, axis, keepdims, **torch_names),
+    "max": lambda self, axis=None, keepdims=False, **torch_names: reduce.max(self, axis, keepdims, **torch_names),
+    "min": lambda self, axis=None, keepdims=False, **torch_names: reduce.min(self, axis, keepdims, **torch_names),
+    "var": lambda self, axis=None, keepdims=False, correction=0.0, **torch_names: reduce.var(
+        self, axis, keepdims, correction, **torch_names),
+    "logsumexp": lambda self, axis=None, keepdims=False, **torch_names: reduce.logsumexp(
+        self, axis, keepdims, **torch_names),
     "argmax": _argmax,
     "reshape": _reshape, "view": _reshape,
     "permute": _permute,
@@ -127,8 +154,8 @@ METHODS: dict[str, Any] = {
     "sin": elementwise.sin, "cos": elementwise.cos,
     "clip": elementwise.clip, "clamp": elementwise.clip,
     "tanh": activation.tanh, "sigmoid": activation.sigmoid, "relu": activation.relu,
-    "softmax": lambda self, axis=-1: activation.softmax(self, axis),
-    "log_softmax": lambda self, axis=-1: activation.log_softmax(self, axis),
+    "softmax": lambda self, axis=-1, dim=None: activation.softmax(self, axis if dim is None else dim),
+    "log_softmax": lambda self, axis=-1, dim=None: activation.log_softmax(self, axis if dim is None else dim),
     "astype": _astype,
     "T": property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim))))),
     "mT": property(lambda self: shape.transpose(self, -2, -1)),
@@ -142,3 +169,4 @@ def attach() -> None:
 
 
 attach()
+from . import tensor_extras  # noqa: E402,F401  (PyTorch spellings: dim/keepdim, size(), masked_fill...)

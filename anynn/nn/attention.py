@@ -12,6 +12,7 @@ from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG, dtype_name
 from ..functional.attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from ..functional.linalg import linear
+from ..functional.shape import concat
 from .linear import Linear, new_parameter
 from .module import Module
 from .validate import check_input
@@ -39,8 +40,11 @@ class MultiheadAttention(Module):
         Dropout on the attention weights in training mode.
     bias : bool
         Learn the input-projection bias ``in_proj_bias`` (3E,) and ``out_proj.bias`` (E,).
-    add_bias_kv, add_zero_attn : bool
-        Not supported (must be False); they are here to keep PyTorch's positional order.
+    add_bias_kv : bool
+        Learn ``bias_k`` and ``bias_v`` (1, 1, E), appended to the projected keys and values as one
+        extra source position that every query may attend to (masks are padded to allow it).
+    add_zero_attn : bool
+        Append one more source position of all-zero keys and values (per head), after ``bias_k``.
     kdim, vdim : int, optional
         Features of key and value (default E). When either differs from E the input projection is
         three matrices ``q_proj_weight`` (E, E), ``k_proj_weight`` (E, kdim), ``v_proj_weight``
@@ -65,8 +69,6 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive multiple of "
                              f"num_heads ({num_heads})")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
         self.embed_dim = embed_dim
@@ -88,6 +90,9 @@ class MultiheadAttention(Module):
             self.k_proj_weight = new_parameter((embed_dim, self.kdim), backend, dtype)
             self.v_proj_weight = new_parameter((embed_dim, self.vdim), backend, dtype)
         self.in_proj_bias = new_parameter((3 * embed_dim,), backend, dtype) if bias else None
+        self.bias_k = new_parameter((1, 1, embed_dim), backend, dtype) if add_bias_kv else None
+        self.bias_v = new_parameter((1, 1, embed_dim), backend, dtype) if add_bias_kv else None
+        self.add_zero_attn = add_zero_attn
         self._reset_own_parameters(None)
         self.out_proj = _OutProjection(embed_dim, embed_dim, bias=bias, backend=backend, dtype=dtype)
         if seed is not None:
@@ -99,6 +104,9 @@ class MultiheadAttention(Module):
                 init.xavier_uniform_(w, generator=rng)
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
+        for b in (self.bias_k, self.bias_v):
+            if b is not None:
+                init.xavier_normal_(b, generator=rng)
 
     # -- forward --------------------------------------------------------------------------------
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any = None,
@@ -131,6 +139,7 @@ class MultiheadAttention(Module):
         q, k, v = self._project(q_in, k_in, v_in, self_attention, key_is_value)
         q, k, v = (self._split_heads(t) for t in (q, k, v))
         mask = self._merge_masks(attn_mask, key_padding_mask, q, n, tgt_len, src_len, batched, is_causal)
+        k, v, mask = self._extra_keys(k, v, mask)
         dropout_p = self.dropout if self.training else 0.0
         generator = self._generator(q.backend) if dropout_p > 0.0 else None
         weights = None
@@ -201,6 +210,26 @@ class MultiheadAttention(Module):
             return q, kv[..., :e], kv[..., e:]
         return q, linear(k_in, w[e:2 * e], b_k), linear(v_in, w[2 * e:], b_v)
 
+    def _extra_keys(self, k: Tensor, v: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Append PyTorch's extra source positions (``bias_k``/``bias_v``, then zeros) to the heads
+        k, v (N, H, S, E / H), and an allowed column per position to the merged mask (N or 1, ·, L, S)."""
+        extra = []
+        if self.bias_k is not None:
+            shape = (1, 1, self.num_heads, self.head_dim)
+            extra.append(tuple(b.reshape(shape).permute(0, 2, 1, 3) for b in (self.bias_k, self.bias_v)))
+        if self.add_zero_attn:
+            extra.append((None, None))
+        for bias_k, bias_v in extra:
+            xp = k.backend.xp
+            zeros = xp.zeros(k.shape[:2] + (1, self.head_dim), dtype=k.data.dtype, device=device_of(k.data))
+            zero = Tensor._make(zeros, k.backend, None, 0)
+            new_k = zero if bias_k is None else zero + bias_k  # broadcast over N: gradients sum back
+            new_v = zero if bias_v is None else zero + bias_v
+            k, v = concat([k, new_k], axis=2), concat([v, new_v], axis=2)
+            if mask is not None:
+                mask = _pad_allowed(mask)
+        return k, v, mask
+
     def _split_heads(self, x: Tensor) -> Tensor:
         """(N, T, E) → (N, H, T, E / H)."""
         n, t = x.shape[0], x.shape[1]
@@ -246,6 +275,17 @@ class MultiheadAttention(Module):
         extra = "" if self._qkv_same_embed_dim else f", kdim={self.kdim}, vdim={self.vdim}"
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
                 f"batch_first={self.batch_first}{extra}")
+
+
+def _pad_allowed(mask: Tensor) -> Tensor:
+    """One more key column that every query may see: True in a boolean mask (True = allowed), 0 in an additive one."""
+    xp = mask.backend.xp
+    shape = tuple(mask.shape[:-1]) + (1,)
+    if _is_bool(mask):
+        column = xp.ones(shape, dtype=xp.bool, device=device_of(mask.data))
+        return Tensor._make(xp.concat([mask.data, column], axis=-1), mask.backend, None, 0)
+    column = Tensor._make(xp.zeros(shape, dtype=mask.data.dtype, device=device_of(mask.data)), mask.backend, None, 0)
+    return concat([mask, column], axis=-1)
 
 
 def _as_tensor(mask: Any, like: Tensor) -> Tensor:

@@ -1,28 +1,53 @@
-"""Containers: `Sequential`, `ModuleList`, `ModuleDict`."""
+"""Containers: `Sequential`, `ModuleList`, `ModuleDict` (PyTorch's indexing, slicing and editing)."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+import operator
+from collections import OrderedDict
+from typing import Any, Iterable, Iterator, Mapping
 
 from .module import Module
+
+
+def _index(container: Module, idx: Any) -> int:
+    """``idx`` as a non-negative position, raising IndexError (as a list) when out of range."""
+    idx = operator.index(idx)
+    size = len(container._modules)
+    if not -size <= idx < size:
+        raise IndexError(f"{type(container).__name__}: index {idx} is out of range for {size} modules")
+    return idx % size
+
+
+def _check_module(container: Module, name: Any, module: Any) -> None:
+    if not isinstance(module, Module):
+        raise TypeError(f"{type(container).__name__}: item {name} is a {type(module).__name__}, not a Module")
+
+
+def _renumber(container: Module, modules: Iterable[Module]) -> None:
+    """Replace the children by ``modules`` named "0", "1", ... (after a deletion or insertion)."""
+    for name in list(container._modules):
+        delattr(container, name)
+    for i, m in enumerate(modules):
+        container.add_module(str(i), m)
 
 
 class Sequential(Module):
     """Layers applied one after another: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
 
-    ``backend``, ``dtype`` and ``seed`` apply to the whole stack: with ``seed`` every parameter is
-    re-drawn from one host generator in layer order (the same numbers on every backend), then all
-    state moves to ``backend``/``dtype``.
+    Also ``Sequential(OrderedDict(name=layer, ...))`` for named layers. ``backend``, ``dtype`` and
+    ``seed`` apply to the whole stack: with ``seed`` every parameter is re-drawn from one host
+    generator in layer order (the same numbers on every backend), then all state moves to
+    ``backend``/``dtype``. Indexing, slicing (which keeps the layer names, as PyTorch), ``len``,
+    iteration, ``append``, ``insert``, ``extend``, ``pop`` and ``del`` work as on PyTorch's.
     """
 
     def __init__(self, *layers: Module, backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()
-        named = layers[0].items() if len(layers) == 1 and isinstance(layers[0], dict) else (
+        named = layers[0].items() if len(layers) == 1 and isinstance(layers[0], Mapping) else (
             (str(i), layer) for i, layer in enumerate(layers))
         for name, layer in named:
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: item {name} is a {type(layer).__name__}, not a Module")
-            setattr(self, name, layer)
+            _check_module(self, name, layer)
+            self.add_module(name, layer)
         if seed is not None:
             self.to(dtype=dtype)
             self.reset_parameters(seed)
@@ -35,10 +60,21 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index: int | slice) -> Any:
-        layers = list(self._modules.values())
         if isinstance(index, slice):
-            return Sequential(*layers[index])
-        return layers[index]
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[_index(self, index)]
+
+    def __setitem__(self, index: int, layer: Module) -> None:
+        _check_module(self, index, layer)
+        self.add_module(list(self._modules)[_index(self, index)], layer)
+
+    def __delitem__(self, index: int | slice) -> None:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            del items[index]
+        else:
+            del items[_index(self, index)]
+        _renumber(self, items)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -46,25 +82,89 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __add__(self, other: "Sequential") -> "Sequential":
+        if not isinstance(other, Sequential):
+            return NotImplemented
+        return Sequential(*self, *other)
+
     def append(self, layer: Module) -> "Sequential":
-        setattr(self, str(len(self._modules)), layer)
+        _check_module(self, len(self), layer)
+        self.add_module(str(len(self._modules)), layer)
         return self
+
+    def extend(self, layers: Iterable[Module]) -> "Sequential":
+        for layer in layers:
+            self.append(layer)
+        return self
+
+    def insert(self, index: int, layer: Module) -> "Sequential":
+        _check_module(self, index, layer)
+        items = list(self._modules.values())
+        items.insert(operator.index(index), layer)
+        _renumber(self, items)
+        return self
+
+    def pop(self, index: int = -1) -> Module:
+        layer = self[index]
+        del self[index]
+        return layer
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters are registered (indexable, iterable)."""
+    """A list of modules whose parameters are registered (indexing, slicing, ``append``, ``extend``,
+    ``insert``, ``pop``, ``del``, ``+=`` as on a list; names stay "0", "1", ... in order)."""
 
-    def __init__(self, modules: Iterable[Module] = ()) -> None:
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
-        for m in modules:
-            self.append(m)
+        if modules is not None:
+            self.extend(modules)
 
     def append(self, module: Module) -> "ModuleList":
-        setattr(self, str(len(self._modules)), module)
+        _check_module(self, len(self), module)
+        self.add_module(str(len(self._modules)), module)
         return self
 
-    def __getitem__(self, index: int) -> Module:
-        return list(self._modules.values())[index]
+    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+        if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
+            raise TypeError(f"ModuleList.extend should be called with an iterable of modules, "
+                            f"got {type(modules).__name__}")
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        _check_module(self, index, module)
+        items = list(self._modules.values())
+        items.insert(operator.index(index), module)
+        _renumber(self, items)
+
+    def pop(self, index: int = -1) -> Module:
+        module = self[index]
+        del self[index]
+        return module
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return type(self)(list(self._modules.values())[index])
+        return list(self._modules.values())[_index(self, index)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        _check_module(self, index, module)
+        self.add_module(str(_index(self, index)), module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            del items[index]
+        else:
+            del items[_index(self, index)]
+        _renumber(self, items)
+
+    def __iadd__(self, modules: Iterable[Module]) -> "ModuleList":
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> "ModuleList":
+        return ModuleList(list(self) + list(other))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -74,24 +174,48 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of modules whose parameters are registered."""
+    """A dict of modules whose parameters are registered (``[]``, ``in``, ``del``, ``update``, ``pop``,
+    ``clear``, ``keys``, ``items``, ``values``; insertion order kept)."""
 
-    def __init__(self, modules: dict[str, Module] | None = None) -> None:
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
-        for k, m in (modules or {}).items():
-            setattr(self, k, m)
+        if modules is not None:
+            self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
         return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
-        setattr(self, key, module)
+        _check_module(self, repr(key), module)
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._modules:
+            raise KeyError(key)
+        delattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._modules)
 
     def __len__(self) -> int:
         return len(self._modules)
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def pop(self, key: str) -> Module:
+        module = self._modules[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        for key in list(self._modules):
+            del self[key]
 
     def keys(self) -> Any:
         return self._modules.keys()

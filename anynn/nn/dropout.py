@@ -1,10 +1,10 @@
-"""Dropout layers: `Dropout` (elements) and `Dropout2d` (whole channels); identity in eval mode."""
+"""Dropout layers: `Dropout` (elements), `Dropout1d`/`Dropout2d` (whole channels); identity in eval mode."""
 
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG
-from ..functional.dropout import dropout, dropout2d
+from ..functional.dropout import dropout, dropout1d, dropout2d
 from .module import Module
 from .validate import check_input
 
@@ -54,6 +54,19 @@ class Dropout(_DropoutBase):
         if not self.training or self.p == 0.0:
             return x
         return dropout(x, self.p, True, generator=self.generator(x.backend))
+
+
+class Dropout1d(_DropoutBase):
+    """Zero whole channels of x (N, C, L) or (C, L) with probability ``p``; scale the rest.
+
+    Arguments as `Dropout`; identity in eval mode.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, ndim=(2, 3))
+        if not self.training or self.p == 0.0:
+            return x
+        return dropout1d(x, self.p, True, generator=self.generator(x.backend))
 
 
 class Dropout2d(_DropoutBase):

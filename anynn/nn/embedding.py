@@ -9,7 +9,7 @@ import numpy as np
 from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.embedding import Embedding as EmbeddingFunction
-from ..functional.embedding import check_indices
+from ..functional.embedding import check_indices, embedding_renorm_
 from .linear import new_parameter
 from .module import Module
 
@@ -25,6 +25,14 @@ class Embedding(Module):
         Length of each vector.
     padding_idx : int or None
         A row that stays zero at initialisation and receives no gradient (negative counts from the end).
+    max_norm : float or None
+        Rows looked up whose ``norm_type``-norm exceeds it are rescaled to it, in place, at each call.
+    norm_type : float
+        The p of the p-norm for ``max_norm`` (``inf`` allowed).
+    scale_grad_by_freq : bool
+        Divide each row's gradient by how often its index occurs in the batch.
+    sparse : bool
+        Only False (dense gradients) is supported.
     backend, dtype, seed :
         Where the weight lives (default backend, float32) and the seed of its initial draw.
 
@@ -34,8 +42,11 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()
+        if sparse:
+            raise NotImplementedError("Embedding: sparse=True is not supported (gradients are dense)")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
@@ -44,6 +55,8 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
+        self.max_norm, self.norm_type = max_norm, float(norm_type)
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         self.weight = new_parameter((num_embeddings, embedding_dim), backend, dtype)
         self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
 
@@ -57,8 +70,19 @@ class Embedding(Module):
     def forward(self, indices: Tensor) -> Tensor:
         """indices: integer Tensor (*) → (*, embedding_dim)."""
         check_indices("Embedding", indices, self.weight)
-        return EmbeddingFunction.apply(self.weight, indices, padding_idx=self.padding_idx)
+        if self.max_norm is not None:
+            embedding_renorm_(self.weight, indices, float(self.max_norm), self.norm_type)
+        return EmbeddingFunction.apply(self.weight, indices, padding_idx=self.padding_idx,
+                                       scale_grad_by_freq=bool(self.scale_grad_by_freq))
 
     def extra_repr(self) -> str:
-        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
-        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2.0:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += ", scale_grad_by_freq=True"
+        return text

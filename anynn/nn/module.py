@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
 from ..autograd.tensor import Tensor, transfer
-from ..backend import Backend, dtype_name, get_backend
+from ..backend import Backend, DeviceRNG, dtype_name, get_backend
 
 
 class Parameter(Tensor):
@@ -28,6 +29,13 @@ class StateDictError(KeyError, ValueError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `Module.load_state_dict` returns: the keys it did not find and those it did not expect."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Module:
@@ -60,12 +68,19 @@ class Module:
         if name in params and isinstance(value, Tensor) and not isinstance(value, Parameter):
             raise TypeError(f"{type(self).__name__}.{name} is a Parameter: assign a Parameter (or None), not a "
                             "plain Tensor; to change its values assign to .data or use load_state_dict")
-        for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+        # replacing a parameter or child keeps its place (state_dict order stays PyTorch's)
         if isinstance(value, Parameter):
+            _pop_other(self, name, self._parameters)
             params[name] = value
         elif isinstance(value, Module):
+            _pop_other(self, name, self._modules)
             self._modules[name] = value
+        elif value is None and name in params:
+            params[name] = None
+        elif value is None and name in self._modules:
+            self._modules[name] = None
+        else:
+            _pop_other(self, name, None)
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name: str, value: Tensor | None, persistent: bool = True) -> None:
@@ -89,44 +104,145 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
+    # -- registration as PyTorch spells it -------------------------------------------------------
+    def add_module(self, name: str, module: "Module | None") -> None:
+        """Register ``module`` (or None, a placeholder) as the child ``name``."""
+        _check_name(self, name, "module")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.add_module: {name!r} must be a Module or None, "
+                            f"got {type(module).__name__}")
+        for table in (self._parameters, self._buffers):
+            table.pop(name, None)
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (or None, a parameter slot left empty) under ``name``."""
+        _check_name(self, name, "parameter")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter: {name!r} must be a Parameter or None, "
+                            f"got {type(param).__name__}")
+        for table in (self._buffers, self._modules):
+            table.pop(name, None)
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    def __delattr__(self, name: str) -> None:
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        self.__dict__.get("_non_persistent", set()).discard(name)
+        object.__delattr__(self, name)
+
+    def get_submodule(self, target: str) -> "Module":
+        """The module at the dotted path ``target`` (``""`` is this module)."""
+        module: Module = self
+        if target == "":
+            return module
+        for part in target.split("."):
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking up {target!r})")
+            module = child
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The Parameter at the dotted path ``target`` (e.g. ``"encoder.0.weight"``)."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if module._parameters.get(name) is None:
+            raise AttributeError(f"{type(module).__name__} has no parameter {name!r} (looking up {target!r})")
+        return module._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (e.g. ``"bn.running_mean"``)."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if module._buffers.get(name) is None:
+            raise AttributeError(f"{type(module).__name__} has no buffer {name!r} (looking up {target!r})")
+        return module._buffers[name]
+
     # -- traversal ------------------------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+        """``(dotted name, module)`` for this module and every descendant, depth first.
+
+        A module reachable by two paths is listed once (at its first path) unless
+        ``remove_duplicate=False``, as in PyTorch.
+        """
+        if isinstance(memo, str):  # named_modules("prefix"), the old positional form
+            memo, prefix = None, memo
+        if remove_duplicate:
+            memo = set() if memo is None else memo
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            if child is not None:
+                yield from child.named_modules(memo if remove_duplicate else None,
+                                               f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
             yield m
 
-    def children(self) -> Iterator["Module"]:
-        yield from self._modules.values()
-
-    def named_parameters(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """``(dotted name, Parameter)`` pairs; a Parameter shared by two names is listed once by default."""
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """``(name, child)`` for the direct children (each module once)."""
         seen: set[int] = set()
-        for mod_name, module in self.named_modules(prefix):
-            for name, p in module._parameters.items():
-                if p is not None and not (remove_duplicate and id(p) in seen):
-                    seen.add(id(p))
-                    yield (f"{mod_name}.{name}" if mod_name else name), p
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
-    def parameters(self) -> Iterator[Parameter]:
-        for _, p in self.named_parameters():
+    def children(self) -> Iterator["Module"]:
+        for _, child in self.named_children():
+            yield child
+
+    def apply(self, fn: Any) -> "Module":
+        """Call ``fn(module)`` on every child (recursively), then on this module; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def _named_members(self, table: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [
+            (prefix, self)]
+        for mod_name, module in modules:
+            for name, value in getattr(module, table).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{mod_name}.{name}" if mod_name else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``(dotted name, Parameter)`` pairs; a Parameter shared by two names is listed once by default.
+
+        ``recurse=False`` lists only this module's own parameters.
+        """
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        for mod_name, module in self.named_modules(prefix):
-            for name, b in module._buffers.items():
-                if b is not None:
-                    yield (f"{mod_name}.{name}" if mod_name else name), b
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self) -> Iterator[Tensor]:
-        for _, b in self.named_buffers():
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     # -- modes ----------------------------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
+        if not isinstance(mode, bool):
+            raise ValueError(f"{type(self).__name__}.train: mode is expected to be a bool, got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -134,9 +250,19 @@ class Module:
     def eval(self) -> "Module":
         return self.train(False)
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (or, with ``set_to_none=False``, fill it with zeros)."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor._make(p.backend.xp.zeros_like(p.grad.data), p.backend, None, 0)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Switch gradient tracking of every parameter (``False`` freezes the module); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
 
     # -- backend and dtype ----------------------------------------------------------------------
     @property
@@ -172,21 +298,29 @@ class Module:
         """
         rng = seed if isinstance(seed, np.random.Generator) else (
             np.random.default_rng(seed) if seed is not None else None)
-        for m in self.modules():
+        for _, m in self.named_modules(remove_duplicate=False):
             reset = getattr(type(m), "_reset_own_parameters", None)
             if reset is not None:
                 reset(m, rng)
         return self
 
     # -- state ----------------------------------------------------------------------------------
-    def state_dict(self) -> "OrderedDict[str, Tensor]":
-        """Parameters and buffers by dotted name (PyTorch's names and shapes), detached."""
-        return OrderedDict((name, t.detach()) for name, t in self._state_items())
+    def state_dict(self, destination: Any = None, prefix: str = "",
+                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
+        """Parameters and buffers by dotted name (PyTorch's names and shapes), detached.
+
+        As in PyTorch, ``prefix`` is put before every name, ``destination`` (a dict) is filled and
+        returned, and ``keep_vars=True`` keeps the Parameters themselves instead of detached Tensors.
+        """
+        out = OrderedDict() if destination is None else destination
+        for name, t in self._state_items():
+            out[prefix + name] = t if keep_vars else t.detach()
+        return out
 
     def _state_items(self) -> Iterator[tuple[str, Tensor]]:
         """Every saved tensor in PyTorch's order: module by module, its parameters then its persistent
         buffers; a tensor shared by two names (tied weights) appears under both, as in PyTorch."""
-        for mod_name, module in self.named_modules():
+        for mod_name, module in self.named_modules(remove_duplicate=False):
             prefix = f"{mod_name}." if mod_name else ""
             for name, p in module._parameters.items():
                 if p is not None:
@@ -196,13 +330,15 @@ class Module:
                 if b is not None and name not in skip:
                     yield prefix + name, b
 
-    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> tuple[list[str], list[str]]:
+    def load_state_dict(self, state: dict[str, Any], strict: bool = True, assign: bool = False) -> "IncompatibleKeys":
         """Copy values (Tensors, NumPy or native arrays of any backend) into this module.
 
         Values move to each parameter's backend and dtype. With ``strict=True`` missing or
         unexpected keys and shape/dtype mismatches raise one `StateDictError` (a `KeyError` and a
         `ValueError`) listing them all; with ``strict=False`` the missing and unexpected keys are
-        returned and mismatched entries are skipped (left unchanged).
+        returned and mismatched entries are skipped (left unchanged). Returns ``(missing_keys,
+        unexpected_keys)`` as a named tuple, as PyTorch. ``assign`` is accepted for PyTorch's signature:
+        values are always copied into the existing Parameters, which keep their identity.
         """
         own: dict[str, Tensor] = dict(self._state_items())
         missing = [k for k in own if k not in state]
@@ -225,7 +361,25 @@ class Module:
         for name, target in own.items():
             if name in state and not any(p.startswith(name + ":") for p in problems):
                 _assign(target, state[name])
-        return missing, unexpected
+        return IncompatibleKeys(missing, unexpected)
+
+    # -- copying --------------------------------------------------------------------------------
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Module":
+        """``copy.deepcopy(model)``: new parameters and buffers (same values, same backend); the backends
+        and device generators are shared handles (they hold library modules), never copied."""
+        for m in self.modules():
+            for t in list(m._parameters.values()) + list(m._buffers.values()):
+                if t is not None:
+                    memo.setdefault(id(t.backend), t.backend)
+            for value in vars(m).values():
+                for item in (value if isinstance(value, tuple) else (value,)):
+                    if isinstance(item, (Backend, DeviceRNG)):
+                        memo.setdefault(id(item), item)
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for name, value in self.__dict__.items():
+            object.__setattr__(new, name, copy.deepcopy(value, memo))
+        return new
 
     # -- display --------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -235,6 +389,23 @@ class Module:
         lines = [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + ("\n" + "\n".join(lines) + "\n)" if lines else ")")
+
+
+def _pop_other(module: Module, name: str, keep: Any) -> None:
+    for table in (module._parameters, module._buffers, module._modules):
+        if table is not keep:
+            table.pop(name, None)
+
+
+def _check_name(module: Module, name: Any, what: str) -> None:
+    where = f"{type(module).__name__}.register_{what}"
+    if not isinstance(name, str):
+        raise TypeError(f"{where}: name must be a str, got {type(name).__name__}")
+    if not name or "." in name:
+        raise KeyError(f"{where}: name must be non-empty and without dots, got {name!r}")
+    if hasattr(module, name) and name not in module._parameters and name not in module._buffers \
+            and name not in module._modules:
+        raise KeyError(f"{where}: attribute {name!r} already exists")
 
 
 def _move_in_place(t: Tensor, target: Backend | None, dtype: Any) -> None:
@@ -262,6 +433,10 @@ def _assign(target: Tensor, value: Any) -> None:
         data = value
     else:
         data = Tensor(value, backend=backend, dtype=target.dtype).data
+    # a framework tensor that tracks its own gradients (a PyTorch Parameter from named_parameters() or
+    # state_dict(keep_vars=True)) must not carry that tracking into anynn's parameters
+    if getattr(data, "requires_grad", False) and callable(getattr(data, "detach", None)):
+        data = data.detach()
     if data.dtype != target.data.dtype:
         data = backend.xp.astype(data, target.data.dtype)  # astype copies
     else:

@@ -139,37 +139,59 @@ class _RNNBase(_UniformInit):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
+                 backend: Any = None, dtype: Any = None, seed: int | None = None, *, proj_size: int = 0) -> None:
         super().__init__()
         name = type(self).__name__
         if num_layers < 1:
             raise ValueError(f"{name}: num_layers must be at least 1, got {num_layers}")
+        if proj_size < 0:
+            raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections, "
+                             f"got {proj_size}")
+        if proj_size and self.mode != "lstm":
+            raise ValueError(f"{name}: proj_size is only supported for LSTM, not RNN or GRU")
+        if proj_size >= hidden_size > 0 or (proj_size and hidden_size == 0):
+            raise ValueError(f"{name}: proj_size ({proj_size}) has to be smaller than hidden_size ({hidden_size})")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bidirectional
+        self.proj_size = proj_size
         self.seed = seed
         self._dropout_rng: Any = None
         gates = GATES[self.mode] * hidden_size
         directions = 2 if bidirectional else 1
+        out_size = proj_size or hidden_size
         for layer in range(num_layers):
-            layer_in = input_size if layer == 0 else hidden_size * directions
+            layer_in = input_size if layer == 0 else out_size * directions
             for suffix in ("", "_reverse")[:directions]:
                 setattr(self, f"weight_ih_l{layer}{suffix}", new_parameter((gates, layer_in), backend, dtype))
-                setattr(self, f"weight_hh_l{layer}{suffix}", new_parameter((gates, hidden_size), backend, dtype))
+                setattr(self, f"weight_hh_l{layer}{suffix}", new_parameter((gates, out_size), backend, dtype))
                 if bias:
                     setattr(self, f"bias_ih_l{layer}{suffix}", new_parameter((gates,), backend, dtype))
                     setattr(self, f"bias_hh_l{layer}{suffix}", new_parameter((gates,), backend, dtype))
+                if proj_size:
+                    setattr(self, f"weight_hr_l{layer}{suffix}", new_parameter((proj_size, hidden_size), backend,
+                                                                               dtype))
         self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
 
     @property
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1
 
+    @property
+    def all_weights(self) -> list[list[Any]]:
+        """Per layer and direction, its parameters in PyTorch's order (weight_ih, weight_hh[, biases][, weight_hr])."""
+        return [[w for w in self._layer_weights(layer, suffix) if w is not None]
+                for layer in range(self.num_layers) for suffix in ("", "_reverse")[:self.num_directions]]
+
+    def flatten_parameters(self) -> None:
+        """PyTorch's cuDNN weight-compaction call: nothing to do here (kept so ported code runs)."""
+
     def _layer_weights(self, layer: int, suffix: str) -> list[Any]:
-        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
-        return [getattr(self, f"{n}_l{layer}{suffix}") for n in names]
+        """``[weight_ih, weight_hh, bias_ih, bias_hh, weight_hr]`` of one layer and direction (None where absent)."""
+        names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"]
+        return [getattr(self, f"{n}_l{layer}{suffix}", None) for n in names]
 
     def _states(self, hx: Any, x: Tensor, batched: bool) -> list[Any]:
         """Initial (h0[, c0]) as (D*num_layers, N, H) Tensors, or None for zeros."""
@@ -180,11 +202,12 @@ class _RNNBase(_UniformInit):
         if len(states) != n_states:
             raise ValueError(f"{type(self).__name__}: expected hx = (h0, c0), got {len(states)} tensors")
         lead = self.num_layers * self.num_directions
-        expected = (lead, x.shape[1], self.hidden_size) if batched else (lead, self.hidden_size)
         out = []
         for name, s in zip(("h0", "c0"), states):
+            size = self.proj_size if name == "h0" and self.proj_size else self.hidden_size
+            expected = (lead, x.shape[1], size) if batched else (lead, size)
             _check_state(self, name, s, expected)
-            out.append(s if batched else reshape(s, (lead, 1, self.hidden_size)))
+            out.append(s if batched else reshape(s, (lead, 1, size)))
         return out
 
     def _dropout(self, x: Tensor) -> Tensor:
@@ -212,15 +235,17 @@ class _RNNBase(_UniformInit):
             x = permute(x, (1, 0, 2))
         states = self._states(hx, x, batched)
         zeros = _zeros(x, (x.shape[1], self.hidden_size))
+        zeros_h = _zeros(x, (x.shape[1], self.proj_size)) if self.proj_size else zeros
         finals: list[list[Any]] = [[] for _ in states]
         for layer in range(self.num_layers):
             outs = []
             for direction, suffix in enumerate(("", "_reverse")[:self.num_directions]):
                 k = layer * self.num_directions + direction
-                h0 = zeros if states[0] is None else states[0][k]
+                h0 = zeros_h if states[0] is None else states[0][k]
                 c0 = None if self.mode != "lstm" else (zeros if states[1] is None else states[1][k])
-                result = recurrent_sequence(self.mode, x, h0, c0, *self._layer_weights(layer, suffix),
-                                            reverse=direction == 1)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(layer, suffix)
+                result = recurrent_sequence(self.mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=direction == 1,
+                                            weight_hr=w_hr)
                 outs.append(result[0])
                 for final, value in zip(finals, result[1:]):
                     final.append(value)
@@ -239,7 +264,8 @@ class _RNNBase(_UniformInit):
         text = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
-        for name, default in (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)):
+        for name, default in (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False),
+                              ("proj_size", 0)):
             if getattr(self, name) != default:
                 text += f", {name}={getattr(self, name)}"
         return text
@@ -263,10 +289,19 @@ class RNN(_RNNBase):
 class LSTM(_RNNBase):
     """Long short-term memory (gates i, f, g, o), stacked and optionally bidirectional.
 
-    ``lstm(x, (h0, c0))`` → ``(output, (h_n, c_n))``; see `_RNNBase.forward` for shapes.
+    ``lstm(x, (h0, c0))`` → ``(output, (h_n, c_n))``; see `_RNNBase.forward` for shapes. With
+    ``proj_size`` P > 0 (PyTorch's LSTM with projections) the hidden state is ``(o * tanh(c)) @ W_hr.T``
+    with ``weight_hr_l{k}`` (P, H): output has D*P features, h0/h_n (D*num_layers, N, P), c0/c_n keep H,
+    and ``weight_hh_l{k}`` is (4H, P).
     """
 
     mode = "lstm"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, backend,
+                         dtype, seed, proj_size=proj_size)
 
 
 class GRU(_RNNBase):

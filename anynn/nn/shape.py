@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from ..autograd.tensor import Tensor
 from ..functional.shape import flatten, reshape
 from .module import Module
 
 
+def _axis(layer: str, name: str, dim: int, ndim: int) -> int:
+    """``dim`` as a non-negative axis of an ``ndim``-D input (a 0-D input has the one axis 0, as in PyTorch)."""
+    rank = max(ndim, 1)
+    if not -rank <= dim < rank:
+        raise IndexError(f"{layer}: {name}={dim} is out of range for a {ndim}-D input "
+                         f"(expected {-rank} <= {name} < {rank})")
+    return dim % rank
+
+
 class Flatten(Module):
-    """Merge axes ``start_dim..end_dim`` into one: (N, C, H, W) → (N, C*H*W) by default."""
+    """Merge axes ``start_dim..end_dim`` into one: (N, C, H, W) → (N, C*H*W) by default.
+
+    A 0-D input becomes (1,); ``start_dim`` after ``end_dim`` or an axis out of range is an error.
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
@@ -16,23 +30,44 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return flatten(x, self.start_dim, self.end_dim)
+        start = _axis("Flatten", "start_dim", self.start_dim, x.ndim)
+        end = _axis("Flatten", "end_dim", self.end_dim, x.ndim)
+        if start > end:
+            raise ValueError(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for a "
+                             f"{x.ndim}-D input of shape {x.shape}")
+        return flatten(x, start, end)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Unflatten(Module):
-    """Split axis ``dim`` into ``unflattened_size``: (N, 12) → (N, 3, 4)."""
+    """Split axis ``dim`` into ``unflattened_size``: (N, 12) → (N, 3, 4). One size may be -1 (inferred)."""
 
-    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
+        sizes = tuple(unflattened_size)
+        if not all(isinstance(n, int) and (n >= 0 or n == -1) for n in sizes) or sizes.count(-1) > 1:
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of non-negative ints with at most one "
+                            f"-1, got {unflattened_size!r}")
         self.dim = dim
-        self.unflattened_size = tuple(unflattened_size)
+        self.unflattened_size = sizes
 
     def forward(self, x: Tensor) -> Tensor:
-        dim = self.dim % x.ndim
-        size = 1
-        for n in self.unflattened_size:
-            size *= n
-        if size != x.shape[dim] and -1 not in self.unflattened_size:
-            raise ValueError(f"Unflatten: cannot split dimension {self.dim} of size {x.shape[dim]} into "
-                             f"{self.unflattened_size}")
-        return reshape(x, tuple(x.shape[:dim]) + self.unflattened_size + tuple(x.shape[dim + 1:]))
+        dim = _axis("Unflatten", "dim", self.dim, x.ndim)
+        sizes = self.unflattened_size
+        known = 1
+        for n in sizes:
+            known *= n if n != -1 else 1
+        length = x.shape[dim]
+        if -1 in sizes:
+            if known == 0 or length % known:
+                raise ValueError(f"Unflatten: cannot split dimension {self.dim} of size {length} into {sizes}")
+            sizes = tuple(length // known if n == -1 else n for n in sizes)
+        elif known != length:
+            raise ValueError(f"Unflatten: cannot split dimension {self.dim} of size {length} into {sizes} "
+                             f"(they multiply to {known})")
+        return reshape(x, tuple(x.shape[:dim]) + sizes + tuple(x.shape[dim + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -6,9 +6,10 @@ import copy
 from typing import Any, Callable
 
 from ..autograd.tensor import Tensor
-from ..backend import Backend, DeviceRNG
 from ..functional.activation import gelu, relu
-from .attention import MultiheadAttention
+from ..autograd import mode
+from .activation import GELU, ReLU
+from .attention import MultiheadAttention, _as_tensor
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -63,6 +64,9 @@ class TransformerEncoderLayer(Module):
                 raise ValueError(f"TransformerEncoderLayer: activation should be 'relu' or 'gelu' (or a callable), "
                                  f"got {activation!r}")
             activation = _ACTIVATIONS[activation]
+        # what PyTorch calls activation_relu_or_gelu (its fused inference path needs one of the two)
+        self.activation_relu_or_gelu = (activation is relu or isinstance(activation, ReLU)
+                                        or activation is gelu or isinstance(activation, GELU))
         where = dict(backend=backend, dtype=dtype)
         drop_seed = (lambda k: None) if seed is None else (lambda k: seed + k)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
@@ -114,7 +118,14 @@ class TransformerEncoder(Module):
     """A stack of ``num_layers`` copies of ``encoder_layer`` (in ``layers``), then an optional ``norm``.
 
     As in PyTorch the copies start with the same weights as ``encoder_layer``. src and masks as in
-    `TransformerEncoderLayer`; ``enable_nested_tensor`` and ``mask_check`` are accepted and ignored.
+    `TransformerEncoderLayer`.
+
+    ``enable_nested_tensor`` reproduces what PyTorch's nested-tensor inference path returns: when it
+    applies (eval mode, no gradient recorded — under ``no_grad`` or with the first layer and src not
+    requiring grad —, a batched src with a left-aligned ``src_key_padding_mask`` and no ``mask``, and a
+    post-norm, batch-first, biased, relu/gelu layer with an even number of heads), the padded positions of
+    the layers' output are zero (then ``norm`` applies), exactly as PyTorch gives them. ``mask_check``
+    as in PyTorch: the left-alignment test (skipped with False).
     """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
@@ -125,6 +136,14 @@ class TransformerEncoder(Module):
         self.layers = ModuleList(_clone(encoder_layer) for _ in range(num_layers))
         self.num_layers = num_layers
         self.norm = norm
+        self.enable_nested_tensor = enable_nested_tensor
+        self.mask_check = mask_check
+        attn = getattr(encoder_layer, "self_attn", None)
+        self.use_nested_tensor = bool(
+            enable_nested_tensor and isinstance(encoder_layer, TransformerEncoderLayer)
+            and not encoder_layer.norm_first and attn.batch_first and attn._qkv_same_embed_dim
+            and attn.in_proj_bias is not None and encoder_layer.activation_relu_or_gelu
+            and encoder_layer.norm1.eps == encoder_layer.norm2.eps and attn.num_heads % 2 == 0)
 
     def forward(self, src: Tensor, mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool | None = None) -> Tensor:
@@ -132,17 +151,32 @@ class TransformerEncoder(Module):
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        keep = self._nested_keep(src, mask, src_key_padding_mask)
+        if keep is not None:
+            x = x * keep
         return x if self.norm is None else self.norm(x)
+
+    def _nested_keep(self, src: Tensor, mask: Any, src_key_padding_mask: Any) -> Tensor | None:
+        """Where PyTorch would run its nested-tensor path: the (N, S, 1) 0/1 mask of kept positions."""
+        first = self.layers[0]
+        if (not self.use_nested_tensor or first.training or src_key_padding_mask is None or mask is not None
+                or src.ndim != 3):
+            return None
+        if mode.grad_enabled and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
+            return None
+        data = _as_tensor(src_key_padding_mask, src).data
+        xp = src.backend.xp
+        # PyTorch makes the mask additive first, then keeps the positions where it is exactly 0
+        keep = xp.logical_not(data) if data.dtype == xp.bool else data == 0.0
+        if tuple(keep.shape) != (src.shape[0], src.shape[1]):
+            return None
+        # left aligned: no kept position after a padded one, in any sequence
+        if self.mask_check and bool(xp.any(xp.logical_and(keep[:, 1:], xp.logical_not(keep[:, :-1])))):
+            return None
+        kept = xp.reshape(xp.astype(keep, src.data.dtype), (src.shape[0], src.shape[1], 1))
+        return Tensor._make(kept, src.backend, None, 0)
 
 
 def _clone(module: Module) -> Module:
-    """A deep copy that shares backends and generators (they hold modules and device handles)."""
-    memo: dict[int, Any] = {}
-    for m in module.modules():
-        for t in list(m._parameters.values()) + list(m._buffers.values()):
-            if t is not None:
-                memo[id(t.backend)] = t.backend
-        for value in vars(m).values():
-            if isinstance(value, (Backend, DeviceRNG)):
-                memo[id(value)] = value
-    return copy.deepcopy(module, memo)
+    """A deep copy (`Module.__deepcopy__` shares backends and generators: they hold modules and device handles)."""
+    return copy.deepcopy(module)

@@ -1,0 +1,157 @@
+"""Tensor factories with PyTorch's names: ``zeros``, ``ones``, ``full``, ``arange``, ``linspace``, ``eye``,
+``rand``, ``randn``, ``randint``, ``randperm``, ``from_numpy`` and the ``*_like`` forms.
+
+Every factory takes ``backend=`` (default: the default backend) and ``dtype=`` (float32 unless said
+otherwise, as in PyTorch). Random tensors are drawn on the host from NumPy's ``Generator`` and moved to
+the backend, so one seed gives the same values on every backend: pass ``generator=`` (a seed or a
+``numpy.random.Generator``), or seed the default one with `anynn.manual_seed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import init
+from .autograd.tensor import Tensor
+from .backend import Backend, dtype_name, get_backend
+
+
+def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
+    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean shape ``(2, 3)``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(n) for n in size)
+
+
+def _made(data: Any, backend: Backend, requires_grad: bool) -> Tensor:
+    out = Tensor._make(data, backend, None, 0)
+    out.requires_grad = requires_grad
+    return out
+
+
+def _like(other: Tensor, backend: Any, dtype: Any) -> tuple[Backend, Any]:
+    be = other.backend if backend is None else get_backend(backend)
+    return be, be.dtype(dtype_name(other.dtype) if dtype is None else dtype)
+
+
+def from_numpy(array: np.ndarray, backend: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor with the values and dtype of a NumPy array (float64 stays float64, as in PyTorch)."""
+    array = np.asarray(array)
+    return Tensor(array, backend=backend, dtype=array.dtype.name, requires_grad=requires_grad)
+
+
+def zeros(*size: Any, dtype: Any = None, backend: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of shape ``size`` (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
+    be = get_backend(backend)
+    return _made(be.xp.zeros(_size(size), dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, backend: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of shape ``size``."""
+    be = get_backend(backend)
+    return _made(be.xp.ones(_size(size), dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value`` (dtype from the value when not given)."""
+    be = get_backend(backend)
+    if dtype is None:
+        dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else "float32"
+    data = be.xp.full(_size((size,)), fill_value, dtype=be.dtype(dtype), device=be.device)
+    return _made(data, be, requires_grad)
+
+
+def zeros_like(input: Tensor, dtype: Any = None, backend: Any = None,  # noqa: A002 - PyTorch's name
+               requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape of ``input`` and its dtype and backend unless given."""
+    be, native = _like(input, backend, dtype)
+    return _made(be.xp.zeros(input.shape, dtype=native, device=be.device), be, requires_grad)
+
+
+def ones_like(input: Tensor, dtype: Any = None, backend: Any = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
+    be, native = _like(input, backend, dtype)
+    return _made(be.xp.ones(input.shape, dtype=native, device=be.device), be, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
+    be, native = _like(input, backend, dtype)
+    return _made(be.xp.full(input.shape, fill_value, dtype=native, device=be.device), be, requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, backend: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """``[start, end)`` in steps of ``step`` (``arange(n)`` is ``0 .. n-1``); int64 for integer arguments."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = "int64" if all(isinstance(v, int) for v in (start, end, step)) else "float32"
+    be = get_backend(backend)
+    return _made(be.xp.arange(start, end, step, dtype=be.dtype(dtype), device=be.device), be, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    be = get_backend(backend)
+    data = be.xp.linspace(float(start), float(end), int(steps), dtype=be.dtype(dtype or "float32"), device=be.device)
+    return _made(data, be, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, backend: Any = None, requires_grad: bool = False) -> Tensor:
+    """The ``(n, m)`` identity (``m = n`` by default)."""
+    be = get_backend(backend)
+    return _made(be.xp.eye(int(n), m, dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+
+
+def _drawn(host: np.ndarray, dtype: Any, backend: Any, requires_grad: bool) -> Tensor:
+    be = get_backend(backend)
+    native = be.dtype(dtype)
+    data = be.from_host(np.ascontiguousarray(host))
+    if data.dtype != native:
+        data = be.xp.astype(data, native)
+    return _made(data, be, requires_grad)
+
+
+def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform on ``[0, 1)``, drawn on the host (the same values on every backend for one seed).
+
+    ``generator``: an int seed or a ``numpy.random.Generator``; by default the one `anynn.manual_seed` seeds.
+    """
+    name = dtype_name(dtype or "float32")
+    host = init._rng(generator).random(_size(size), dtype=np.float64 if name == "float64" else np.float32)
+    return _drawn(host, name, backend, requires_grad)
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal, drawn on the host (the same values on every backend for one seed)."""
+    name = dtype_name(dtype or "float32")
+    host = init._rng(generator).standard_normal(_size(size), dtype=np.float64 if name == "float64" else np.float32)
+    return _drawn(host, name, backend, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), generator: Any = None, dtype: Any = None,
+            backend: Any = None) -> Tensor:
+    """Integers uniform on ``[low, high)`` (``randint(high, size=...)`` starts at 0); int64 by default."""
+    if high is None:
+        low, high = 0, low
+    host = init._rng(generator).integers(low, high, size=_size((size,)))
+    return _drawn(host, dtype or "int64", backend, False)
+
+
+def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = None) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 by default)."""
+    return _drawn(init._rng(generator).permutation(int(n)), dtype or "int64", backend, False)
+
+
+def rand_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    return rand(input.shape, generator=generator, dtype=dtype or dtype_name(input.dtype), backend=input.backend)
+
+
+def randn_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    return randn(input.shape, generator=generator, dtype=dtype or dtype_name(input.dtype), backend=input.backend)

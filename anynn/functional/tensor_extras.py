@@ -1,0 +1,232 @@
+"""PyTorch's spellings on `Tensor` and at the top level: ``dim``/``keepdim``, ``size()``, ``masked_fill``...
+
+Reductions take PyTorch's ``dim``/``keepdim`` and the array API's ``axis``/``keepdims`` alike. One
+difference follows the name: ``x.max(dim)`` / ``x.min(dim)`` (positional or ``dim=``) return
+``(values, indices)`` as in PyTorch, while ``x.max(axis=...)`` returns the values alone, as in the
+array API (``x.amax(dim)`` too).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ..autograd.tensor import Tensor
+from . import activation, elementwise, extras, linalg, reduce, shape
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)`` / ``min(dim)`` return, like ``torch.return_types.max``."""
+
+    values: Any
+    indices: Any
+
+
+def _axis(dim: Any, axis: Any) -> Any:
+    if dim is not None and axis is not None:
+        raise TypeError("give dim (PyTorch) or axis (array API), not both")
+    chosen = dim if axis is None else axis
+    return tuple(chosen) if isinstance(chosen, list) else chosen
+
+
+def _keep(keepdim: bool, keepdims: bool | None) -> bool:
+    return bool(keepdim if keepdims is None else keepdims)
+
+
+def _reduction(original: Any) -> Any:
+    def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+               keepdims: bool | None = None) -> Any:
+        return original(self, _axis(dim, axis), _keep(keepdim, keepdims))
+
+    method.__doc__ = "Reduce over ``dim`` (alias ``axis``; all axes when ``None``), keeping them if ``keepdim``."
+    return method
+
+
+def _arg_reduction(name: str) -> Any:
+    def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+               keepdims: bool | None = None) -> Tensor:
+        axis = _axis(dim, axis)
+        found = getattr(self.backend.xp, name)(self.data, axis=axis, keepdims=_keep(keepdim, keepdims)
+                                               and axis is not None)
+        return Tensor._make(found, self.backend, None, 0)
+
+    method.__doc__ = f"``{name}`` over ``dim`` (alias ``axis``; everything when ``None``); not differentiable."
+    return method
+
+
+def _extreme(largest: bool) -> Any:
+    def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+               keepdims: bool | None = None) -> Any:
+        if isinstance(dim, Tensor):  # x.max(other): elementwise, as in PyTorch
+            return elementwise.maximum(self, dim) if largest else -elementwise.maximum(-self, -dim)
+        values = (reduce.max if largest else reduce.min)(self, _axis(dim, axis), _keep(keepdim, keepdims))
+        if dim is None:
+            return values
+        indices = (_ARGMAX if largest else _ARGMIN)(self, dim, _keep(keepdim, keepdims))
+        return ValuesIndices(values, indices)
+
+    kind = "max" if largest else "min"
+    method.__doc__ = (f"The {kind}imum: of everything; ``(values, indices)`` over ``dim`` (PyTorch); the values "
+                      f"over ``axis`` (array API). ``x.{kind}(other)`` is elementwise.")
+    return method
+
+
+def _softmax(original: Any) -> Any:
+    def method(self: Tensor, dim: int | None = None, *, axis: int | None = None) -> Any:
+        chosen = _axis(dim, axis)
+        return original(self, -1 if chosen is None else chosen)
+
+    return method
+
+
+_ARGMAX = _arg_reduction("argmax")
+_ARGMIN = _arg_reduction("argmin")
+
+
+def _where(self: Tensor, condition: Any, other: Any) -> Tensor:
+    """``self`` where ``condition`` holds, else ``other`` (a tensor or a number)."""
+    return where(condition, self, other)
+
+
+def _logical(name: str) -> Any:
+    def method(self: Tensor, other: Any = None) -> Tensor:
+        xp = self.backend.xp
+        if other is None:
+            data = getattr(xp, name)(self.data)
+        else:
+            data = getattr(xp, name)(self.data, other.data if isinstance(other, Tensor) else other)
+        return Tensor._make(data, self.backend, None, 0)
+
+    return method
+
+
+def _invert(self: Tensor) -> Tensor:
+    xp = self.backend.xp
+    invert = xp.logical_not if xp.isdtype(self.dtype, "bool") else xp.bitwise_invert
+    return Tensor._make(invert(self.data), self.backend, None, 0)
+
+
+def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    return tuple(extras.squeeze(piece, dim) for piece in extras.split(self, 1, dim))
+
+
+def _t(self: Tensor) -> Tensor:
+    if self.ndim > 2:
+        raise ValueError(f"t() expects a tensor with at most 2 dimensions, got shape {self.shape}")
+    return self if self.ndim < 2 else shape.transpose(self, 0, 1)
+
+
+def _reductions() -> dict[str, Any]:
+    return {name: _reduction(getattr(Tensor, name)) for name in ("sum", "mean", "logsumexp")}
+
+
+METHODS: dict[str, Any] = {
+    "max": _extreme(True), "min": _extreme(False),
+    "amax": _reduction(reduce.max), "amin": _reduction(reduce.min),
+    "argmax": _ARGMAX, "argmin": _ARGMIN,
+    "norm": extras.norm, "masked_fill": extras.masked_fill, "where": _where,
+    "split": extras.split, "chunk": extras.chunk, "unbind": _unbind,
+    "squeeze": extras.squeeze, "unsqueeze": extras.unsqueeze,
+    "expand": extras.expand, "broadcast_to": extras.expand,
+    "expand_as": lambda self, other: extras.expand(self, other.shape),
+    "repeat": extras.repeat, "clone": extras.clone,
+    "pow": lambda self, exponent: self ** exponent,
+    "add": lambda self, other: self + other, "sub": lambda self, other: self - other,
+    "mul": lambda self, other: self * other, "div": lambda self, other: self / other,
+    "matmul": lambda self, other: self @ other, "neg": lambda self: -self,
+    "square": lambda self: self ** 2,
+    "clamp_min": lambda self, min: elementwise.clip(self, min=min),  # noqa: A006 - PyTorch's name
+    "clamp_max": lambda self, max: elementwise.clip(self, max=max),  # noqa: A006
+    "type_as": lambda self, other: self.astype(other.dtype),
+    "t": _t,
+    "all": _arg_reduction("all"), "any": _arg_reduction("any"),
+    "logical_not": _logical("logical_not"), "logical_and": _logical("logical_and"),
+    "logical_or": _logical("logical_or"),
+    "__invert__": _invert, "__and__": _logical("logical_and"), "__or__": _logical("logical_or"),
+}
+
+
+def _var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+         correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """Variance with PyTorch's default (unbiased, ``correction=1``); `anynn.functional.var` keeps the
+    array API's ``correction=0``."""
+    if correction is None:
+        correction = 0.0 if unbiased is False else 1.0
+    return reduce.var(self, dim if axis is None else axis, keepdim if keepdims is None else keepdims,
+                      float(correction))
+
+
+def _std(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Standard deviation, the square root of `Tensor.var` (same arguments and defaults)."""
+    return elementwise.sqrt(_var(self, *args, **kwargs))
+
+
+METHODS["var"] = _var
+METHODS["std"] = _std
+
+
+def attach() -> None:
+    wrapped = _reductions()
+    wrapped["softmax"] = _softmax(activation.softmax)
+    wrapped["log_softmax"] = _softmax(activation.log_softmax)
+    for name, method in {**wrapped, **METHODS}.items():
+        setattr(Tensor, name, method)
+
+
+# -- top-level functions with PyTorch's names (``anynn.cat``, ``anynn.sum``...) -------------------------
+def cat(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Any:
+    """Join tensors along an existing axis ``dim``."""
+    return shape.concat(list(tensors), _axis(dim if axis is None else None, axis))
+
+
+concat = cat
+
+
+def stack(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Any:
+    """Join tensors along a new axis ``dim``."""
+    return shape.stack(list(tensors), _axis(dim if axis is None else None, axis))
+
+
+def where(condition: Any, input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
+    """``input`` where ``condition`` holds, else ``other``; either may be a Python number."""
+    like = input if isinstance(input, Tensor) else other
+    if not isinstance(like, Tensor):
+        raise TypeError("where needs at least one of input and other to be a Tensor")
+    xp = like.backend.xp
+
+    def as_tensor(value: Any) -> Any:
+        if isinstance(value, Tensor) or like.backend.is_native(value):
+            return value
+        return Tensor._make(xp.full(tuple(like.shape), value, dtype=like.dtype, device=like.backend.device),
+                            like.backend, None, 0)
+
+    return elementwise.where(condition, as_tensor(input), as_tensor(other))
+
+
+def _function(method_name: str) -> Any:
+    def function(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002 - PyTorch's name
+        return getattr(input, method_name)(*args, **kwargs)
+
+    function.__name__ = method_name
+    function.__doc__ = f"``anynn.{method_name}(x, ...)`` is ``x.{method_name}(...)``; see `Tensor`."
+    return function
+
+
+matmul = linalg.matmul
+exp, log, sqrt, abs = elementwise.exp, elementwise.log, elementwise.sqrt, elementwise.abs  # noqa: A001
+clamp = elementwise.clip
+sum = _function("sum")  # noqa: A001 - PyTorch's names
+mean = _function("mean")
+max = _function("max")  # noqa: A001
+min = _function("min")  # noqa: A001
+amax, amin = _function("amax"), _function("amin")
+argmax, argmin = _function("argmax"), _function("argmin")
+softmax, log_softmax = _function("softmax"), _function("log_softmax")
+norm = extras.norm
+masked_fill, clone = extras.masked_fill, extras.clone
+split, chunk, squeeze, unsqueeze = extras.split, extras.chunk, extras.squeeze, extras.unsqueeze
+reshape = _function("reshape")
+flatten = _function("flatten")
+transpose = _function("transpose")
+permute = _function("permute")
+
+attach()
