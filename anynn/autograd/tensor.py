@@ -128,7 +128,7 @@ class Tensor:
     def _accumulate(self, g: Any) -> None:
         if g.dtype != self.data.dtype:
             g = self.backend.xp.astype(g, self.data.dtype)
-        if tuple(g.shape) != tuple(self.data.shape):
+        if g.shape != self.data.shape and tuple(g.shape) != tuple(self.data.shape):
             g = graph.sum_to_shape(self.backend.xp, g, tuple(self.data.shape))
         if self.grad is None:
             self.grad = Tensor._make(g, self.backend, None, 0)

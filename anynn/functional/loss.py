@@ -42,8 +42,8 @@ class MSE(_Reduced):
         return self.diff * self.diff
 
     def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
-        d = 2.0 * g * self.diff
-        return d, -d
+        d = self.diff * (2.0 * g)  # (2 g) first: g is often a 0-d array, so one full-size product
+        return d, (-d if self.needs_input_grad[1] else None)
 
 
 class L1(_Reduced):
