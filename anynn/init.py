@@ -11,6 +11,16 @@ from typing import Any
 
 import numpy as np
 
+HostGenerator = np.random.Generator  # the host-side generator every initialiser draws from
+
+
+def host_generator(seed: Any = None) -> HostGenerator | None:
+    """A host generator from a seed (``None`` stays ``None``: draw from the default generator)."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
 _default_generator = np.random.default_rng()
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..backend import DTYPE_NAMES, Backend, backend_of, dtype_name, get_backend, host_array
+from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
+                               transfer)
 from . import graph
 
 
@@ -49,22 +49,22 @@ class Tensor:
             data = data.data
         if backend is None:
             try:
-                be = backend_of(data) if not isinstance(data, np.ndarray) else get_backend(None)
+                be = backend_of(data) if not is_numpy_array(data) else get_backend(None)
             except TypeError:
                 be = get_backend(None)
         else:
             be = get_backend(backend)
         native_dtype = be.dtype(dtype)
-        if be.is_native(data) and not isinstance(data, np.ndarray):
+        if be.is_native(data) and not is_numpy_array(data):
             if hasattr(data, "detach"):  # a torch tensor: anynn does the autograd, torch must record nothing
                 data = data.detach()
             self.data = data if native_dtype is None else be.asarray(data, native_dtype)
-        elif _is_foreign_array(data):
+        elif is_foreign_array(data):
             source = backend_of(data)
             self.data = be.asarray(transfer(data, source, be), native_dtype)
         else:
             # host data: floats become float32 unless a dtype is asked for (no silent float64)
-            host = host_array(data, None if native_dtype is not None else np.float32)
+            host = host_array(data, None if native_dtype is not None else "float32")
             self.data = be.asarray(be.from_host(host), native_dtype)
         self.backend: Backend = be
         self.grad: Tensor | None = None
@@ -76,8 +76,7 @@ class Tensor:
 
     @classmethod
     def _make(cls, data: Any, backend: Backend, ctx: Any, index: int) -> "Tensor":
-        if isinstance(data, np.generic):  # NumPy gives scalars, not 0-d arrays, from 0-d arithmetic
-            data = np.asarray(data)
+        data = scalar_to_array(data)
         t = cls.__new__(cls)
         t.data = data
         t.backend = backend
@@ -205,11 +204,11 @@ class Tensor:
         return self.data.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        body = format_host_array(self.numpy(), prefix="tensor(")
         grad = ", requires_grad=True" if self._requires_grad else ""
         return f"tensor({body}, backend={self.backend.key!r}, dtype={dtype_name(self.dtype)}{grad})"
 
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
         """``np.asarray(tensor)``: the data on the host (a copy unless the backend is NumPy)."""
         host = self.numpy()
         if dtype is not None and host.dtype != dtype:
@@ -229,7 +228,7 @@ class Tensor:
         return id(self)
 
     # -- leaving the backend --------------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
+    def numpy(self) -> Any:
         """A NumPy copy (or view, on NumPy) of the data on the host."""
         return self.backend.to_host(self.data)
 
@@ -320,36 +319,6 @@ class Tensor:
         return self.astype("bool")
 
 
-def transfer(data: Any, source: Backend, target: Backend) -> Any:
-    """Move a native array between backends: DLPack first, host copy as the fallback."""
-    if target.name in ("torch", "numpy", "cupy") and source.name != "array_api_strict":
-        try:
-            if target.name == "torch":
-                moved = target.torch.from_dlpack(data)
-            elif target.name == "cupy":
-                moved = target.cupy.from_dlpack(data)
-            else:
-                moved = np.from_dlpack(data)
-            if target.is_native(moved) and _same_device(moved, target):
-                return moved
-        except (TypeError, RuntimeError, BufferError, ValueError, AttributeError):
-            pass
-    return target.from_host(np.asarray(source.to_host(data), order="C"))
-
-
-def _same_device(array: Any, backend: Backend) -> bool:
-    if backend.name == "torch":
-        return array.device == backend.device
-    if backend.name == "cupy":
-        return array.device.id == backend.device_id
-    return True
-
-
-def _is_foreign_array(data: Any) -> bool:
-    return not isinstance(data, (np.ndarray, np.generic, list, tuple, int, float, bool)) and hasattr(
-        data, "__dlpack__")
-
-
 def _names_dtype(spec: Any) -> bool:
     """Whether ``spec`` (a string, or a NumPy/torch/array API dtype) names a dtype rather than a backend."""
     if isinstance(spec, Backend) or hasattr(spec, "__name__") and not isinstance(spec, type):
@@ -400,5 +369,5 @@ def ones(shape: tuple[int, ...], backend: Any = None, dtype: Any = "float32",
     return Tensor(data, be, dtype=dtype, requires_grad=requires_grad)
 
 
-def from_numpy(array: np.ndarray, backend: Any = None) -> Tensor:
+def from_numpy(array: Any, backend: Any = None) -> Tensor:
     return Tensor(host_array(array), backend=backend)

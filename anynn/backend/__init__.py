@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import portable
-from .base import DTYPE_NAMES, Backend, BackendMismatch, BackendUnavailable, DeviceRNG, dtype_name, host_array
+from .base import (DTYPE_NAMES, Backend, BackendMismatch, BackendUnavailable, DeviceRNG, dtype_name, host_array,
+                   is_host_array)
 from .registry import NAMES, backend_of, choose_auto, default_backend, get_backend, set_default_backend
 
 _fast_paths_enabled = True
@@ -37,6 +38,6 @@ def op(backend: Backend, name: str) -> Callable[..., Any]:
 
 __all__ = [
     "DTYPE_NAMES", "NAMES", "Backend", "BackendMismatch", "BackendUnavailable", "DeviceRNG", "backend_of",
-    "choose_auto", "default_backend", "dtype_name", "get_backend", "host_array", "op",
+    "choose_auto", "is_host_array", "default_backend", "dtype_name", "get_backend", "host_array", "op",
     "set_default_backend", "use_fast_paths",
 ]

@@ -180,3 +180,8 @@ def host_array(data: Any, float_dtype: Any = np.float32) -> np.ndarray:
     if float_dtype is not None and arr.dtype.kind == "f" and arr.dtype != float_dtype:
         arr = arr.astype(float_dtype)
     return arr
+
+
+def is_host_array(value: Any) -> bool:
+    """True for NumPy arrays and scalars: host data that any backend can take with ``from_host``."""
+    return isinstance(value, (np.ndarray, np.generic))

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.tensor import Tensor, transfer
+from ..autograd.tensor import Tensor
+from ..backend.transfer import transfer
 from ..backend import backend_of, get_backend
 
 

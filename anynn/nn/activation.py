@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
+from ..init import HostGenerator
 from .. import functional as F
 from .. import init
 from ..autograd.tensor import Tensor
@@ -167,7 +167,7 @@ class PReLU(Module):
         self.weight = new_parameter((num_parameters,), backend, dtype)
         self._reset_own_parameters(None)
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         init.constant_(self.weight, self.init_value)
 
     def forward(self, x: Tensor) -> Tensor:

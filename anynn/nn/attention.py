@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from array_api_compat import device as device_of
 
+from ..init import HostGenerator
 from .. import init
 from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG, dtype_name
@@ -21,7 +21,7 @@ from .validate import check_input
 class _OutProjection(Linear):
     """The output projection of `MultiheadAttention`: a `Linear` whose bias starts at zero (as PyTorch)."""
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         Linear._reset_own_parameters(self, rng)
         if self.bias is not None:
             init.zeros_(self.bias)
@@ -98,7 +98,7 @@ class MultiheadAttention(Module):
         if seed is not None:
             self.reset_parameters(seed)
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
             if w is not None:
                 init.xavier_uniform_(w, generator=rng)
@@ -243,8 +243,9 @@ class MultiheadAttention(Module):
         xp = q.backend.xp
         masks = []
         if attn_mask is None and is_causal:
-            rows = np.arange(tgt_len)[:, None]
-            attn_mask = np.asarray(rows < np.arange(src_len)[None, :])
+            dev = q.backend.device
+            rows = xp.arange(tgt_len, device=dev)[:, None]
+            attn_mask = rows < xp.arange(src_len, device=dev)[None, :]  # True above the diagonal: forbidden
         if attn_mask is not None:
             attn_mask = _as_tensor(attn_mask, q)
             shapes = [(tgt_len, src_len), ((n if batched else 1) * heads, tgt_len, src_len)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-import numpy as np
 
+from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
@@ -76,9 +76,9 @@ class _ConvNd(Module):
                  (out_channels, in_channels // groups)) + self.kernel_size
         self.weight = new_parameter(shape, backend, dtype)
         self.bias = new_parameter((out_channels,), backend, dtype) if bias else None
-        self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
+        self._reset_own_parameters(host_generator(seed))
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         # PyTorch's default: Kaiming-uniform with a = sqrt(5), i.e. U(±1/sqrt(fan_in)), bias from the same range
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=rng)
         if self.bias is not None:

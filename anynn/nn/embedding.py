@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
+from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.embedding import Embedding as EmbeddingFunction
@@ -58,9 +58,9 @@ class Embedding(Module):
         self.max_norm, self.norm_type = max_norm, float(norm_type)
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         self.weight = new_parameter((num_embeddings, embedding_dim), backend, dtype)
-        self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
+        self._reset_own_parameters(host_generator(seed))
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         init.normal_(self.weight, 0.0, 1.0, generator=rng)
         if self.padding_idx is not None:
             xp, data = self.weight.backend.xp, self.weight.data

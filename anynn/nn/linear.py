@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 
+from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
 from ..backend import get_backend
@@ -48,9 +48,9 @@ class Linear(Module):
         self.out_features = out_features
         self.weight = new_parameter((out_features, in_features), backend, dtype)
         self.bias = new_parameter((out_features,), backend, dtype) if bias else None
-        self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
+        self._reset_own_parameters(host_generator(seed))
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=rng)
         if self.bias is not None:
             bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0

@@ -6,10 +6,11 @@ import copy
 from collections import OrderedDict
 from typing import Any, Iterator, NamedTuple
 
-import numpy as np
 
-from ..autograd.tensor import Tensor, transfer
-from ..backend import Backend, DeviceRNG, dtype_name, get_backend
+from ..autograd.tensor import Tensor
+from ..backend.transfer import transfer
+from ..backend import Backend, DeviceRNG, dtype_name, get_backend, is_host_array
+from ..init import HostGenerator, host_generator
 
 
 class Parameter(Tensor):
@@ -291,13 +292,12 @@ class Module:
     def double(self) -> "Module":
         return self.to(dtype="float64")
 
-    def reset_parameters(self, seed: int | np.random.Generator | None = None) -> "Module":
+    def reset_parameters(self, seed: int | HostGenerator | None = None) -> "Module":
         """Re-draw every parameter from one host generator, module by module in order.
 
         ``seed`` makes the draw reproducible (the same on every backend).
         """
-        rng = seed if isinstance(seed, np.random.Generator) else (
-            np.random.default_rng(seed) if seed is not None else None)
+        rng = host_generator(seed)
         for _, m in self.named_modules(remove_duplicate=False):
             reset = getattr(type(m), "_reset_own_parameters", None)
             if reset is not None:
@@ -427,7 +427,7 @@ def _assign(target: Tensor, value: Any) -> None:
     backend = target.backend
     if isinstance(value, Tensor):
         data = value.data if value.backend == backend else transfer(value.data, value.backend, backend)
-    elif isinstance(value, np.ndarray):
+    elif is_host_array(value):
         data = backend.from_host(value)
     elif backend.is_native(value):
         data = value

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
 
+from ..init import HostGenerator
 from .. import init
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name, get_backend
@@ -65,7 +65,7 @@ class _BatchNorm(Module):
             counter = self.num_batches_tracked
             counter.data = counter.backend.xp.zeros((), dtype=counter.dtype, device=counter.backend.device)
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
@@ -172,7 +172,7 @@ class LayerNorm(Module):
         self.bias = new_parameter(self.normalized_shape, backend, dtype) if elementwise_affine and bias else None
         self._reset_own_parameters(None)
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
@@ -217,7 +217,7 @@ class GroupNorm(Module):
         self.bias = new_parameter((num_channels,), backend, dtype) if affine else None
         self._reset_own_parameters(None)
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         if self.affine:
             init.ones_(self.weight)
             init.zeros_(self.bias)
@@ -259,7 +259,7 @@ class RMSNorm(Module):
         self.weight = new_parameter(self.normalized_shape, backend, dtype) if elementwise_affine else None
         self._reset_own_parameters(None)
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         if self.weight is not None:
             init.ones_(self.weight)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 from array_api_compat import device
 
+from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.recurrent import GATES, RecurrentCell, recurrent_sequence
@@ -40,7 +40,7 @@ class _UniformInit(Module):
 
     hidden_size: int
 
-    def _reset_own_parameters(self, rng: np.random.Generator | None) -> None:
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
         for p in self._parameters.values():
             if p is not None:
@@ -59,7 +59,7 @@ class _CellBase(_UniformInit):
         self.weight_hh = new_parameter((gates, hidden_size), backend, dtype)
         self.bias_ih = new_parameter((gates,), backend, dtype) if bias else None
         self.bias_hh = new_parameter((gates,), backend, dtype) if bias else None
-        self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
+        self._reset_own_parameters(host_generator(seed))
 
     def _run(self, x: Tensor, states: tuple[Any, ...]) -> Any:
         """x: (H_in,) or (N, H_in); states: each None or of the shape of the hidden state."""
@@ -173,7 +173,7 @@ class _RNNBase(_UniformInit):
                 if proj_size:
                     setattr(self, f"weight_hr_l{layer}{suffix}", new_parameter((proj_size, hidden_size), backend,
                                                                                dtype))
-        self._reset_own_parameters(None if seed is None else np.random.default_rng(seed))
+        self._reset_own_parameters(host_generator(seed))
 
     @property
     def num_directions(self) -> int:

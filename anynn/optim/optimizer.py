@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..autograd.mode import no_grad
-from ..autograd.tensor import Tensor, transfer
+from ..autograd.tensor import Tensor
+from ..backend.transfer import transfer
 
 
 class Optimizer:
@@ -135,16 +136,14 @@ def _copy(value: Any) -> Any:
 
 def _to_param_backend(value: Any, p: Tensor) -> Any:
     """A saved state entry as a native array of ``p``'s backend (numbers stay numbers)."""
-    import numpy as np
-
-    from ..backend import backend_of
+    from ..backend import backend_of, host_array, is_host_array
 
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, Tensor):
         return value.data if value.backend == p.backend else transfer(value.data, value.backend, p.backend)
-    if isinstance(value, (np.ndarray, np.generic)):
-        value = np.asarray(value)
+    if is_host_array(value):
+        value = host_array(value, float_dtype=None)
         if value.ndim == 0 and value.dtype.kind in "iu":  # a step counter saved as an array
             return int(value)
         return p.backend.from_host(value)
