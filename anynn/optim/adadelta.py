@@ -23,10 +23,7 @@ class Adadelta(Optimizer):
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
         rho, eps = group["rho"], group["eps"]
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = self.objective_gradient(param, grad, group)
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param)

@@ -25,10 +25,7 @@ class Adagrad(Optimizer):
                                       maximize=maximize))
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = self.objective_gradient(param, grad, group)
         if not state:
             state["step"] = 0
             state["sum"] = xp.full_like(param, float(group["initial_accumulator_value"]))

@@ -24,10 +24,7 @@ class Adamax(Optimizer):
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
         beta1, beta2 = group["betas"]
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = self.objective_gradient(param, grad, group)
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(param)

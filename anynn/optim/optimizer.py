@@ -74,6 +74,15 @@ class Optimizer:
                     p.data = self.update(p.data, p.grad.data, state, group, p.backend.xp)
         return loss
 
+    @staticmethod
+    def objective_gradient(param: Any, grad: Any, group: dict[str, Any]) -> Any:
+        """The gradient of what is minimised: negated under ``maximize``, plus L2 decay ``weight_decay * param``."""
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        return grad
+
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any],
                xp: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError(f"{type(self).__name__} must define update")  # abstract

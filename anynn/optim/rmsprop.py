@@ -27,10 +27,7 @@ class RMSprop(Optimizer):
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
         alpha, momentum = group["alpha"], group["momentum"]
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = self.objective_gradient(param, grad, group)
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param)

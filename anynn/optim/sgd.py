@@ -27,10 +27,7 @@ class SGD(Optimizer):
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
         inplace = is_writeable_array(param)
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = self.objective_gradient(param, grad, group)
         momentum = group["momentum"]
         if momentum:
             buf = state.get("momentum_buffer")
