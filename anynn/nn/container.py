@@ -69,12 +69,7 @@ class Sequential(Module):
         self.add_module(list(self._modules)[_index(self, index)], layer)
 
     def __delitem__(self, index: int | slice) -> None:
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            del items[index]
-        else:
-            del items[_index(self, index)]
-        _renumber(self, items)
+        _delete(self, index)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -153,12 +148,7 @@ class ModuleList(Module):
         self.add_module(str(_index(self, index)), module)
 
     def __delitem__(self, index: int | slice) -> None:
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            del items[index]
-        else:
-            del items[_index(self, index)]
-        _renumber(self, items)
+        _delete(self, index)
 
     def __iadd__(self, modules: Iterable[Module]) -> "ModuleList":
         return self.extend(modules)
@@ -225,3 +215,13 @@ class ModuleDict(Module):
 
     def values(self) -> Any:
         return self._modules.values()
+
+
+def _delete(container: Module, index: int | slice) -> None:
+    """Remove the indexed layer(s) of a `Sequential`/`ModuleList` and renumber the rest from 0."""
+    items = list(container._modules.values())
+    if isinstance(index, slice):
+        del items[index]
+    else:
+        del items[_index(container, index)]
+    _renumber(container, items)
