@@ -48,3 +48,16 @@ def torch_history(torch_cls, options, weights, grads, dtype, groups=None) -> lis
 
 def tolerance(dtype) -> dict:
     return dict(rtol=1e-6, atol=1e-12) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
+
+
+def check_run(backend, cls, options, dtype, expected) -> None:
+    """Run ``cls`` on make_data()'s gradients and compare every parameter after every step with ``expected``."""
+    weights, grads = make_data()
+    params = our_params(backend, weights, dtype)
+    opt = cls(params, **options)
+    for step, step_grads in enumerate(grads):
+        take_step(opt, params, step_grads, dtype)
+        for i, (p, ref) in enumerate(zip(params, expected[step])):
+            assert p.backend == backend and backend.is_native(p.data)
+            assert p.dtype == backend.dtype(dtype), "the update keeps the parameter's dtype"
+            np.testing.assert_allclose(p.numpy(), ref, err_msg=f"step {step}, parameter {i}", **tolerance(dtype))

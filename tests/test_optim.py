@@ -9,7 +9,7 @@ import torch
 import anynn
 from anynn.backend import backend_of, get_backend
 
-from .optim_oracle import make_data, our_params, take_step, tolerance, torch_history
+from .optim_oracle import check_run, make_data, our_params, take_step, tolerance, torch_history
 from anynn.optim.adam import Adam, AdamW
 from anynn.optim.sgd import SGD
 
@@ -51,15 +51,7 @@ def _config_id(config):
 def test_matches_torch_optim(backend, config, dtype):
     cls, options = config
     weights, grads = make_data()
-    expected = torch_history(TORCH[cls], options, weights, grads, dtype)
-    params = our_params(backend, weights, dtype)
-    opt = cls(params, **options)
-    for step, step_grads in enumerate(grads):
-        take_step(opt, params, step_grads, dtype)
-        for i, (p, ref) in enumerate(zip(params, expected[step])):
-            assert p.backend == backend and backend.is_native(p.data)
-            assert p.dtype == backend.dtype(dtype), "the update keeps the parameter's dtype"
-            np.testing.assert_allclose(p.numpy(), ref, err_msg=f"step {step}, parameter {i}", **tolerance(dtype))
+    check_run(backend, cls, options, dtype, torch_history(TORCH[cls], options, weights, grads, dtype))
 
 
 @pytest.mark.parametrize("cls, options", [(SGD, dict(lr=0.01, momentum=0.9)), (Adam, dict(lr=0.001))])

@@ -13,7 +13,7 @@ import anynn
 from anynn.backend import backend_of, get_backend
 from anynn.nn.module import Parameter
 
-from .optim_oracle import make_data, our_params, take_step, tolerance, torch_history
+from .optim_oracle import check_run, make_data, our_params, take_step, tolerance, torch_history
 from anynn.optim.adadelta import Adadelta
 from anynn.optim.adagrad import Adagrad
 from anynn.optim.adamax import Adamax
@@ -83,24 +83,12 @@ def _lion_reference(options, weights, grads):
 
 
 
-def _check_run(backend, cls, options, dtype, expected):
-    weights, grads = make_data()
-    params = our_params(backend, weights, dtype)
-    opt = cls(params, **options)
-    for step, step_grads in enumerate(grads):
-        take_step(opt, params, step_grads, dtype)
-        for i, (p, ref) in enumerate(zip(params, expected[step])):
-            assert p.backend == backend and backend.is_native(p.data)
-            assert p.dtype == backend.dtype(dtype), "the update keeps the parameter's dtype"
-            np.testing.assert_allclose(p.numpy(), ref, err_msg=f"step {step}, parameter {i}", **tolerance(dtype))
-
-
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
 def test_matches_torch_optim(backend, config, dtype):
     cls, options = config
     weights, grads = make_data()
-    _check_run(backend, cls, options, dtype, torch_history(TORCH[cls], options, weights, grads, dtype))
+    check_run(backend, cls, options, dtype, torch_history(TORCH[cls], options, weights, grads, dtype))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -111,7 +99,7 @@ def test_lion_matches_published_rule(backend, options, dtype):
     if dtype == "float32":  # the reference is float64: a sign flip near 0 would be a real difference
         expected = _lion_reference(options, [w.astype(np.float32).astype(np.float64) for w in weights],
                                    [[g.astype(np.float32).astype(np.float64) for g in s] for s in grads])
-    _check_run(backend, Lion, options, dtype, expected)
+    check_run(backend, Lion, options, dtype, expected)
 
 
 def _host_state(state_dict):
