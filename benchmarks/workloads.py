@@ -113,12 +113,15 @@ def build_anynn(workload: Workload, backend: str) -> Callable[[], Any]:
         loss_fn = nn.CrossEntropyLoss()
     else:
         raise KeyError(name)
+    sync = anynn.get_backend(backend).synchronize  # waits for queued GPU work; a no-op on the CPU
     if name == "mlp_infer":
         model.eval()
 
         def infer() -> Any:
             with anynn.no_grad():
-                return model(x).data
+                out = model(x).data
+            sync()
+            return out
 
         return infer
     opt: Any = optim.SGD(model.parameters(), lr=0.1) if name == "xor" else optim.Adam(model.parameters(), lr=ADAM_LR)
@@ -129,6 +132,7 @@ def build_anynn(workload: Workload, backend: str) -> Callable[[], Any]:
         opt.zero_grad()
         loss.backward()
         opt.step()
+        sync()
         return loss.data
 
     return step

@@ -15,7 +15,7 @@ import torch
 
 import anynn
 from anynn.backend import (Backend, BackendMismatch, BackendUnavailable, backend_of, choose_auto, get_backend, op,
-                           portable, use_fast_paths)
+                           portable, registry, use_fast_paths)
 from anynn.backend.cupy_backend import probe_cupy
 
 CPU_NAMES = ["numpy", "torch", "array_api_strict", "array_api_strict:device1"]
@@ -110,6 +110,7 @@ def _fake_cupy(version: str, device_count: int | None) -> types.ModuleType:
 ])
 def test_cupy_unavailable_says_why_and_what_instead(monkeypatch, fake, why):
     monkeypatch.setitem(sys.modules, "cupy", fake)  # None makes ``import cupy`` raise ImportError
+    monkeypatch.setattr(registry, "_cache", {})  # where a GPU works, a real CuPy backend is cached already
     usable, reason = probe_cupy()
     assert not usable
     assert re.search(why, reason), reason

@@ -55,7 +55,14 @@ def resume_main(backend: str, checkpoint: str, out: str) -> None:
     save(model, out)
 
 
-@pytest.mark.parametrize("backend_name", ["numpy", "torch", "array_api_strict"])
+def _cupy_usable() -> bool:
+    from anynn.backend.cupy_backend import probe_cupy
+
+    return probe_cupy()[0]
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "torch", "array_api_strict", pytest.param(
+    "cupy", marks=pytest.mark.skipif(not _cupy_usable(), reason="no usable CUDA device"))])
 def test_resume_in_a_new_process_is_bit_identical(tmp_path, backend_name):
     model, optimizer, shuffle = build(backend_name, seed=0)
     np.random.seed(7)

@@ -6,6 +6,7 @@ array namespace (``.xp``), device, random generators and fast paths of that libr
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable
 
 from . import portable
@@ -14,26 +15,30 @@ from .base import (DTYPE_NAMES, Backend, BackendMismatch, BackendUnavailable, De
 from .registry import NAMES, backend_of, choose_auto, default_backend, get_backend, set_default_backend
 
 _fast_paths_enabled = True
+# (id(backend), name) -> (backend, implementation); cleared whenever fast paths are switched
+_op_cache: dict[tuple[int, str], tuple[Backend, Callable[..., Any]]] = {}
 
 
 def use_fast_paths(enabled: bool) -> None:
     """Turn the library-specific fast paths on or off (the tests run both ways)."""
     global _fast_paths_enabled
     _fast_paths_enabled = enabled
+    _op_cache.clear()
 
 
 def op(backend: Backend, name: str) -> Callable[..., Any]:
     """The implementation of op ``name`` for ``backend``: its fast path, else the portable one.
 
-    Both take the same arguments after the portable version's leading ``xp``.
+    Both take the same arguments after the portable version's leading ``xp``. Looked up once per
+    backend and name, then cached (ops run in every step's hot loop).
     """
-    if _fast_paths_enabled:
-        fast = backend.fast_path(name)
-        if fast is not None:
-            return fast
-    portable_fn = getattr(portable, name)
-    xp = backend.xp
-    return lambda *args, **kwargs: portable_fn(xp, *args, **kwargs)
+    hit = _op_cache.get((id(backend), name))
+    if hit is not None and hit[0] is backend:
+        return hit[1]
+    fast = backend.fast_path(name) if _fast_paths_enabled else None
+    found = fast if fast is not None else partial(getattr(portable, name), backend.xp)
+    _op_cache[(id(backend), name)] = (backend, found)
+    return found
 
 
 __all__ = [

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .base import Backend, BackendUnavailable, DeviceRNG, dtype_name
+from .counter_rng import CounterStream, uniform_bits
 
 MIN_CUPY = (14, 0)
 
@@ -36,27 +37,116 @@ def probe_cupy() -> tuple[bool, str]:
     return True, f"CuPy {cupy.__version__} with {count} CUDA device(s)"
 
 
+def _word(var: str, index: str) -> str:
+    """CUDA code setting ``var`` to word ``index`` of a draw: the arithmetic of counter_rng.reference_bits."""
+    return (f"unsigned long long {var} = key + 0x9E3779B97F4A7C15ULL * (unsigned long long)({index} + 1);"
+            f"{var} = ({var} ^ ({var} >> 30)) * 0xBF58476D1CE4E5B9ULL;"
+            f"{var} = ({var} ^ ({var} >> 27)) * 0x94D049BB133111EBULL;"
+            f"{var} ^= {var} >> 31;")
+
+
 class CupyRNG(DeviceRNG):
-    """Randomness from a ``cupy.random.Generator`` on the GPU."""
+    """Counter-based randomness drawn by CUDA kernels; its state is two integers (`counter_rng`).
+
+    Each draw is one kernel launch that hashes ``(key, element index)``: no device-side generator
+    state exists, so `state` can be saved in a checkpoint and restored on any machine.
+    """
 
     def __init__(self, backend: "CupyBackend", seed: int | None) -> None:
         self.backend = backend
-        self.generator = backend.cupy.random.default_rng(seed)
+        self.stream = CounterStream(seed)
 
     def uniform(self, shape: tuple[int, ...], dtype: Any) -> Any:
-        with self.backend.cupy.cuda.Device(self.backend.device_id):
-            return self.generator.random(shape, dtype=dtype_name(dtype))
+        name = dtype_name(dtype)
+        bits = uniform_bits(name)
+        cupy = self.backend.cupy
+        with cupy.cuda.Device(self.backend.device_id):
+            out = cupy.empty(shape, dtype=name)
+            _kernels(cupy)["uniform"](np.uint64(self.stream.next_key()), np.uint64(64 - bits), 2.0**-bits, out)
+            return out
 
     def normal(self, shape: tuple[int, ...], dtype: Any) -> Any:
-        with self.backend.cupy.cuda.Device(self.backend.device_id):
-            return self.generator.standard_normal(shape, dtype=dtype_name(dtype))
+        name = dtype_name(dtype)
+        uniform_bits(name)
+        cupy = self.backend.cupy
+        with cupy.cuda.Device(self.backend.device_id):
+            out = cupy.empty(shape, dtype=name)
+            _kernels(cupy)["normal"](np.uint64(self.stream.next_key()), out)
+            return out
 
     def permutation(self, n: int) -> Any:
-        with self.backend.cupy.cuda.Device(self.backend.device_id):
-            return self.generator.permutation(n)
+        cupy = self.backend.cupy
+        with cupy.cuda.Device(self.backend.device_id):
+            words = cupy.empty((n,), dtype=cupy.uint64)
+            _kernels(cupy)["words"](np.uint64(self.stream.next_key()), words)
+            return cupy.argsort(words).astype(cupy.int64)
 
     def state(self) -> dict[str, Any]:
-        raise BackendUnavailable("saving the state of a CuPy generator is not supported yet")
+        return self.stream.state()
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.stream.set_state(state)
+
+
+_KERNELS: dict[str, Any] = {}
+
+
+def _kernels(cupy: Any) -> dict[str, Any]:
+    """The generator's ElementwiseKernels, built (and compiled by CuPy on first use) once."""
+    if not _KERNELS:
+        _KERNELS["words"] = cupy.ElementwiseKernel(
+            "uint64 key", "uint64 out", _word("z", "i") + "out = z;", "anynn_counter_words")
+        _KERNELS["uniform"] = cupy.ElementwiseKernel(
+            "uint64 key, uint64 shift, float64 scale", "T out",
+            _word("z", "i") + "out = (T)((double)(z >> shift) * scale);", "anynn_counter_uniform")
+        # Box-Muller: word 2i gives the radius from u1 in (0, 1], word 2i+1 the angle from u2 in [0, 1)
+        _KERNELS["normal"] = cupy.ElementwiseKernel(
+            "uint64 key", "T out",
+            _word("r", "2 * i") + "double u1 = ((double)(r >> 11) + 1.0) * 1.1102230246251565e-16;"
+            + _word("a", "2 * i + 1") + "double u2 = (double)(a >> 11) * 1.1102230246251565e-16;"
+            + "out = (T)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));",
+            "anynn_counter_normal")
+    return _KERNELS
+
+
+# Fused elementwise steps: one CUDA kernel where the portable version launches three to ten.
+# (inputs, outputs, body); float16 and other dtypes keep the portable version.
+_FUSED = {
+    "relu_grad": ("T g, T out", "T dx", "dx = out > (T)0 ? g : (T)0"),
+    "sigmoid": ("T x", "T y", "T e = exp(-fabs(x)); y = x >= (T)0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e)"),
+    "sigmoid_grad": ("T g, T s", "T dx", "dx = g * s * ((T)1 - s)"),
+    "tanh_grad": ("T g, T t", "T dx", "dx = g * ((T)1 - t * t)"),
+    "adam_step": ("T grad, float64 beta1, float64 beta2, float64 step_size, float64 correction2, float64 eps",
+                  "T param, T m, T v",
+                  "m += (T)(1.0 - beta1) * (grad - m);"
+                  "v = (T)beta2 * v + (T)(1.0 - beta2) * (grad * grad);"
+                  "param -= (T)step_size * (m / (sqrt(v) / (T)correction2 + (T)eps))"),
+}
+
+
+def _fused(cupy: Any, name: str, xp: Any) -> Callable[..., Any]:
+    """The fused kernel ``name`` as a function with the portable version's arguments (after ``xp``)."""
+    from . import portable
+
+    inputs, outputs, body = _FUSED[name]
+    kernel = cupy.ElementwiseKernel(inputs, outputs, body, f"anynn_{name}")
+    fallback = getattr(portable, name)
+    if name == "adam_step":
+        def adam_step(param: Any, grad: Any, m: Any, v: Any, *scalars: float) -> None:
+            if param.dtype.kind == "f" and param.dtype.itemsize >= 4 and grad.dtype == param.dtype:
+                kernel(grad, *scalars, param, m, v)
+            else:
+                fallback(xp, param, grad, m, v, *scalars)
+
+        return adam_step
+
+    def fused(*arrays: Any) -> Any:
+        dtype = arrays[0].dtype
+        if dtype.kind == "f" and dtype.itemsize >= 4 and all(a.dtype == dtype for a in arrays):
+            return kernel(*arrays)
+        return fallback(xp, *arrays)
+
+    return fused
 
 
 class CupyBackend(Backend):
@@ -98,7 +188,7 @@ class CupyBackend(Backend):
         if name == "erf":
             from cupyx.scipy.special import erf
 
-            return erf
+            return lambda x: erf(x).astype(x.dtype, copy=False)  # float16 would come back as float64
         if name == "scatter_add":
             import cupyx
 
@@ -111,6 +201,8 @@ class CupyBackend(Backend):
         if name == "sliding_window_view":
             return lambda x, window_shape, axis: cupy.lib.stride_tricks.sliding_window_view(
                 x, window_shape, axis=axis)
+        if name in _FUSED:
+            return _fused(cupy, name, self.xp)
         return None
 
     def synchronize(self) -> None:

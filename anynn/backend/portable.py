@@ -97,3 +97,49 @@ def _device(x: Any) -> Any:
     from array_api_compat import device
 
     return device(x)
+
+
+# -- fused elementwise steps: one kernel each where a backend can compile them (CuPy) ------------
+def relu_grad(xp: Any, g: Any, out: Any) -> Any:
+    """Gradient of ReLU from its saved output: ``g`` where ``out > 0``, else 0."""
+    return g * xp.astype(out > 0, g.dtype)
+
+
+def sigmoid(xp: Any, x: Any) -> Any:
+    """``exp(min(x, 0)) / (1 + exp(-|x|))``: finite for any input and free of ``where``.
+
+    For x >= 0 it is ``1 / (1 + e^-x)``, for x < 0 ``e^x / (1 + e^x)``; neither exponent is positive,
+    so nothing overflows (``where`` on a random mask is ~10x slower than ``exp`` on NumPy).
+    """
+    return xp.exp(xp.minimum(x, 0.0)) / (1.0 + xp.exp(-xp.abs(x)))
+
+
+def sigmoid_grad(xp: Any, g: Any, s: Any) -> Any:
+    """Gradient of the sigmoid from its output ``s``: ``g * s * (1 - s)``."""
+    return g * s * (1.0 - s)
+
+
+def tanh_grad(xp: Any, g: Any, t: Any) -> Any:
+    """Gradient of tanh from its output ``t``: ``g * (1 - t^2)``."""
+    return g * (1.0 - t * t)
+
+
+def adam_step(xp: Any, param: Any, grad: Any, m: Any, v: Any, beta1: float, beta2: float, step_size: float,
+              correction2: float, eps: float) -> None:
+    """One Adam update of writeable arrays, in place (all the same shape):
+
+    ``m += (1-b1)(g - m)``; ``v = b2 v + (1-b2) g^2``; ``param -= step_size * m / (sqrt(v)/correction2 + eps)``.
+    """
+    scratch = grad - m
+    scratch *= 1.0 - beta1
+    m += scratch  # m + (1-b1)(g - m): PyTorch's lerp
+    v *= beta2
+    scratch = grad * grad
+    scratch *= 1.0 - beta2
+    v += scratch
+    denom = xp.sqrt(v)
+    denom /= correction2
+    denom += eps
+    update = m / denom
+    update *= step_size
+    param -= update

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from array_api_compat import is_writeable_array
 
+from ..backend import backend_of, op
 from .optimizer import Optimizer
 
 
@@ -52,6 +53,9 @@ class Adam(Optimizer):
         step_size = lr / (1.0 - beta1**step)
         correction2 = math.sqrt(1.0 - beta2**step)
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        if inplace and not group["amsgrad"]:
+            op(backend_of(param), "adam_step")(param, grad, m, v, beta1, beta2, step_size, correction2, eps)
+            return param
         if inplace:
             # the same arithmetic as below, without temporaries beyond one scratch array
             scratch = grad - m

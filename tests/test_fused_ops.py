@@ -1,0 +1,71 @@
+"""Fused elementwise ops (one CUDA kernel each on CuPy) agree with their portable versions on every backend."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from anynn.backend import op, portable, use_fast_paths
+
+UNARY_AND_BINARY = {
+    "relu_grad": 2,
+    "sigmoid": 1,
+    "sigmoid_grad": 2,
+    "tanh_grad": 2,
+}
+
+
+def _run(backend, name, fast, *arrays):
+    use_fast_paths(fast)
+    try:
+        return backend.to_host(op(backend, name)(*[backend.from_host(a) for a in arrays]))
+    finally:
+        use_fast_paths(True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(UNARY_AND_BINARY))
+def test_fused_elementwise_matches_portable(backend, name, dtype, rng):
+    arrays = [rng.standard_normal((33, 17)).astype(dtype) * 4 for _ in range(UNARY_AND_BINARY[name])]
+    arrays[0][0, :4] = [0.0, -0.0, 80.0, -80.0]  # sigmoid's extremes; relu_grad's boundary at 0
+    if UNARY_AND_BINARY[name] == 2:
+        arrays[1][1, :3] = [0.0, 1.0, -1.0]
+    fast = _run(backend, name, True, *arrays)
+    slow = _run(backend, name, False, *arrays)
+    expected = getattr(portable, name)(np, *arrays)
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    assert fast.dtype == slow.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(fast, expected, rtol=tol, atol=tol)
+    np.testing.assert_allclose(slow, expected, rtol=tol, atol=tol)
+    assert np.all(np.isfinite(fast))
+
+
+def test_sigmoid_is_finite_and_exact_at_the_extremes(backend):
+    x = np.array([-1e4, -100.0, -30.0, 0.0, 30.0, 100.0, 1e4], np.float32)
+    out = _run(backend, "sigmoid", True, x)
+    assert np.all(np.isfinite(out))
+    assert out[3] == 0.5 and out[-1] == 1.0 and out[0] == 0.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_adam_step_matches_portable(backend, dtype, rng):
+    param, grad, m, v = (rng.standard_normal((40, 7)).astype(dtype) for _ in range(4))
+    v = np.abs(v)
+    scalars = (0.9, 0.999, 1e-3 / (1 - 0.9**3), math.sqrt(1 - 0.999**3), 1e-8)
+    results = {}
+    for fast in (True, False):
+        arrays = [backend.from_host(a.copy()) for a in (param, grad, m, v)]
+        use_fast_paths(fast)
+        try:
+            assert op(backend, "adam_step")(*arrays, *scalars) is None  # updates in place
+        finally:
+            use_fast_paths(True)
+        results[fast] = [backend.to_host(a) for a in arrays]
+    expected = [param.copy(), grad, m.copy(), v.copy()]
+    portable.adam_step(np, expected[0], grad, expected[2], expected[3], *scalars)
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    for fast in (True, False):
+        for got, want, label in zip(results[fast], expected, ("param", "grad", "exp_avg", "exp_avg_sq")):
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=f"{label} (fast={fast})")
