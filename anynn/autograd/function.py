@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from array_api_compat import is_numpy_array, is_writeable_array
+
 from ..backend import Backend, BackendMismatch
+from ..backend.transfer import scalar_to_array
 from . import mode
-from .tensor import Tensor
+from .tensor import Tensor, make_tensor
+
+_new = object.__new__
+_FLAGS = object()  # the rule of NumPy arrays: each array's own ``flags.writeable``
+_WRITEABLE_RULES: dict[type, Any] = {}
+
+
+def is_writeable(array: Any) -> bool:
+    """``array_api_compat.is_writeable_array``, decided once per array type (NumPy: per array, by its flags).
+
+    For Functions and optimizers that update their own fresh arrays in place where the library allows it.
+    """
+    rule = _WRITEABLE_RULES.get(type(array))
+    if rule is None:
+        rule = _WRITEABLE_RULES[type(array)] = _FLAGS if is_numpy_array(array) else bool(is_writeable_array(array))
+    return array.flags.writeable if rule is _FLAGS else rule
 
 
 class Function:
@@ -25,41 +43,49 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
-        fn = cls.__new__(cls)
+        # the hot path of every operation: locals only, one pass over the inputs, no helper calls
+        fn = _new(cls)
         if params:
             fn.__dict__.update(params)
         backend: Backend | None = None
         arrays = []
         needs = []
-        any_grad = False
         for a in args:
             if isinstance(a, Tensor):
-                if backend is None:
-                    backend = a.backend
-                elif a.backend is not backend and a.backend != backend:
-                    raise BackendMismatch(
-                        f"{cls.__name__}: inputs live on two backends, {backend.key!r} and "
-                        f"{a.backend.key!r}; move one with .to({backend.key!r})"
-                    )
+                be = a.backend
+                if be is not backend:
+                    if backend is None:
+                        backend = be
+                    elif be != backend:
+                        raise BackendMismatch(
+                            f"{cls.__name__}: inputs live on two backends, {backend.key!r} and "
+                            f"{be.key!r}; move one with .to({backend.key!r})"
+                        )
                 arrays.append(a.data)
-                wants = a._requires_grad
-                needs.append(wants)
-                any_grad = any_grad or wants
+                needs.append(a._requires_grad)
             else:
                 arrays.append(a)
                 needs.append(False)
         if backend is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor input")
         fn.backend = backend
-        record = any_grad and mode.grad_enabled
+        record = mode.grad_enabled and True in needs
         fn.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
         out = fn.forward(backend.xp, *arrays)
+        ctx = fn if record else None
         if isinstance(out, tuple):
             fn.num_outputs = len(out)
-            results = tuple(Tensor._make(o, backend, fn if record else None, i) for i, o in enumerate(out))
+            results = tuple(make_tensor(o, backend, ctx, i) for i, o in enumerate(out))
         else:
             fn.num_outputs = 1
-            results = Tensor._make(out, backend, fn if record else None, 0)
+            results = _new(Tensor)  # make_tensor(out, backend, ctx, 0), written out
+            results.data = scalar_to_array(out)
+            results.backend = backend
+            results.grad = None
+            results._ctx = ctx
+            results._index = 0
+            results._retains_grad = False
+            results._requires_grad = record
         if record:
             fn.inputs = args
         if mode.anomaly_hook is not None:

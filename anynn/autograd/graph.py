@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import mode
+from . import tensor as tensor_module  # a cycle (tensor.py imports this module): used only inside functions
 
 
 def sum_to_shape(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
@@ -28,26 +29,31 @@ def _topological_order(root_fn: Any) -> list[Any]:
     """Functions reachable from ``root_fn``, each before every Function that produced its inputs.
 
     Iterative depth-first search; a Function is marked when it is expanded (not when pushed), so a
-    Function reached by a short path and a long one still comes after all of its consumers.
+    Function reached by a short path and a long one still comes after all of its consumers. A
+    ``None`` pushed above a Function says that, once popped, the Function below it is finished.
+    Functions hash by identity, so they are their own keys.
     """
     order: list[Any] = []
-    expanded_ids: set[int] = set()
-    stack = [(root_fn, False)]
+    expanded: set[Any] = set()
+    stack = [root_fn]
+    push = stack.append
+    pop = stack.pop
     while stack:
-        fn, finished = stack.pop()
-        if finished:
-            order.append(fn)
+        fn = pop()
+        if fn is None:  # every producer of the Function below is placed: place it
+            order.append(pop())
             continue
-        if id(fn) in expanded_ids:
+        if fn in expanded:
             continue
-        expanded_ids.add(id(fn))
-        stack.append((fn, True))
+        expanded.add(fn)
+        push(fn)
+        push(None)
         for t in fn.inputs:
             parent = getattr(t, "_ctx", None)
-            if parent is not None and id(parent) not in expanded_ids:
+            if parent is not None and parent not in expanded:
                 if getattr(parent, "inputs", None) is None:
                     raise RuntimeError(_FREED)
-                stack.append((parent, False))
+                push(parent)
     order.reverse()
     return order
 
@@ -55,42 +61,47 @@ def _topological_order(root_fn: Any) -> list[Any]:
 def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
     """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient."""
     xp = tensor.backend.xp
+    data = tensor.data
     if grad is None:
-        if tensor.data.ndim != 0 and tensor.size != 1:
+        if data.ndim != 0 and tensor.size != 1:
             raise RuntimeError(
                 f"backward() without a gradient needs a scalar; this tensor has shape {tuple(tensor.shape)}"
             )
-        grad = xp.ones_like(tensor.data)
-    elif hasattr(grad, "_ctx"):  # an anynn Tensor (graph.py sits below tensor.py, so no import)
-        grad = grad.data
-    if tuple(grad.shape) != tuple(tensor.data.shape):
-        raise RuntimeError(f"backward(): the gradient has shape {tuple(grad.shape)}, the tensor "
-                           f"{tuple(tensor.data.shape)}; they must match")
-    if grad.dtype != tensor.data.dtype:
-        grad = xp.astype(grad, tensor.data.dtype)
-    if tensor._ctx is None:
+        grad = xp.ones_like(data)
+    else:
+        if isinstance(grad, tensor_module.Tensor):
+            grad = grad.data
+        if tuple(grad.shape) != tuple(data.shape):
+            raise RuntimeError(f"backward(): the gradient has shape {tuple(grad.shape)}, the tensor "
+                               f"{tuple(data.shape)}; they must match")
+        if grad.dtype != data.dtype:
+            grad = xp.astype(grad, data.dtype)
+    root = tensor._ctx
+    if root is None:
         if tensor.requires_grad:
             tensor._accumulate(grad)
         return
     if tensor._retains_grad:
         tensor._accumulate(grad)
-    root = tensor._ctx
     if getattr(root, "inputs", None) is None:
         raise RuntimeError(_FREED)
-    grads: dict[tuple[int, int], Any] = {(id(root), tensor._index): grad}
+    make_tensor = tensor_module.make_tensor
+    # pending gradients of Function outputs: output 0 of ``fn`` under ``fn``, output i > 0 under (fn, i)
+    index = tensor._index
+    grads: dict[Any, Any] = {root if index == 0 else (root, index): grad}
     hook = mode.anomaly_hook
     previous_mode = mode.grad_enabled
     mode.grad_enabled = False  # backward records nothing (a plain flag: this runs once per step)
     try:
         for fn in _topological_order(root):
-            fid = id(fn)
-            if fn.num_outputs == 1:
-                g_out = grads.pop((fid, 0), None)
+            n_out = fn.num_outputs
+            if n_out == 1:
+                g_out = grads.pop(fn, None)
                 if g_out is None:
                     continue
                 in_grads = fn.backward(xp, g_out)
             else:
-                outs = [grads.pop((fid, i), None) for i in range(fn.num_outputs)]
+                outs = [grads.pop(fn if i == 0 else (fn, i), None) for i in range(n_out)]
                 if all(g is None for g in outs):
                     continue
                 in_grads = fn.backward(xp, *outs)
@@ -103,13 +114,17 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
                     continue
                 parent = t._ctx
                 if parent is None:
-                    t._accumulate(g)
-                else:
-                    key = (id(parent), t._index)
-                    prev = grads.get(key)
-                    grads[key] = g if prev is None else prev + g
-                    if t._retains_grad:
+                    if t.grad is None and g.shape == t.data.shape and g.dtype == t.data.dtype:
+                        t.grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
+                    else:
                         t._accumulate(g)
+                    continue
+                index = t._index
+                key = parent if index == 0 else (parent, index)
+                prev = grads.get(key)
+                grads[key] = g if prev is None else prev + g
+                if t._retains_grad:
+                    t._accumulate(g)
             if not retain_graph:
                 fn.inputs = None
     finally:

@@ -76,6 +76,8 @@ class Tensor:
 
     @classmethod
     def _make(cls, data: Any, backend: Backend, ctx: Any, index: int) -> "Tensor":
+        if cls is Tensor:
+            return make_tensor(data, backend, ctx, index)
         data = scalar_to_array(data)
         t = cls.__new__(cls)
         t.data = data
@@ -125,14 +127,13 @@ class Tensor:
         self._retains_grad = True
 
     def _accumulate(self, g: Any) -> None:
-        if g.dtype != self.data.dtype:
-            g = self.backend.xp.astype(g, self.data.dtype)
-        if g.shape != self.data.shape and tuple(g.shape) != tuple(self.data.shape):
-            g = graph.sum_to_shape(self.backend.xp, g, tuple(self.data.shape))
-        if self.grad is None:
-            self.grad = Tensor._make(g, self.backend, None, 0)
-        else:
-            self.grad = Tensor._make(self.grad.data + g, self.backend, None, 0)
+        data = self.data
+        if g.dtype != data.dtype:
+            g = self.backend.xp.astype(g, data.dtype)
+        if g.shape != data.shape and tuple(g.shape) != tuple(data.shape):
+            g = graph.sum_to_shape(self.backend.xp, g, tuple(data.shape))
+        grad = self.grad
+        self.grad = make_tensor(g if grad is None else grad.data + g, self.backend, None, 0)
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
@@ -317,6 +318,25 @@ class Tensor:
 
     def bool(self) -> "Tensor":
         return self.astype("bool")
+
+
+def make_tensor(data: Any, backend: Backend, ctx: Any, index: int) -> Tensor:
+    """A `Tensor` around the native array ``data`` (a NumPy scalar becomes a 0-d array), made by ``ctx``.
+
+    The hot path of every operation: ``Tensor._make`` without the classmethod lookup.
+    """
+    t = _new_tensor(Tensor)
+    t.data = scalar_to_array(data)
+    t.backend = backend
+    t.grad = None
+    t._ctx = ctx
+    t._index = index
+    t._retains_grad = False
+    t._requires_grad = ctx is not None
+    return t
+
+
+_new_tensor = object.__new__
 
 
 def _names_dtype(spec: Any) -> bool:

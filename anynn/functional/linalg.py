@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import is_writeable_array
-
-from ..autograd.function import Function
+from ..autograd.function import Function, is_writeable
 from ..autograd.graph import sum_to_shape
 
 
@@ -49,7 +47,7 @@ class Linear(Function):
         self.has_bias = bias is not None
         y = x @ weight.mT
         if bias is not None:
-            if is_writeable_array(y):
+            if is_writeable(y):
                 y += bias  # y is our own fresh array: add in place, no second allocation
             else:
                 y = y + bias

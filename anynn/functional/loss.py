@@ -22,13 +22,15 @@ class _Reduced(Function):
 
     def forward(self, xp: Any, *arrays: Any) -> Any:
         losses = self.elementwise(xp, *arrays)
-        self.count = 1
+        count = 1
         for n in losses.shape:
-            self.count *= n
-        if self.reduction == "none":
+            count *= n
+        self.count = count
+        reduction = self.reduction
+        if reduction == "none":
             return losses
         total = xp.sum(losses)
-        return total / float(self.count) if self.reduction == "mean" else total
+        return total / float(count) if reduction == "mean" else total
 
     def backward(self, xp: Any, g: Any) -> Any:
         if self.reduction == "mean":
@@ -37,12 +39,15 @@ class _Reduced(Function):
 
 
 class MSE(_Reduced):
+    """Squared error; its own ``backward`` scales once, as PyTorch does (``2 / n`` for the mean)."""
+
     def elementwise(self, xp: Any, x: Any, y: Any) -> Any:
         self.diff = x - y
         return self.diff * self.diff
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
-        d = self.diff * (2.0 * g)  # (2 g) first: g is often a 0-d array, so one full-size product
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        # PyTorch's scale, 2 / n for the mean, folded into the (often 0-d) g first: one full-size product
+        d = self.diff * (g * (2.0 / float(self.count) if self.reduction == "mean" else 2.0))
         return d, (-d if self.needs_input_grad[1] else None)
 
 
@@ -266,8 +271,9 @@ def _option_array(name: str, what: str, value: Any, input: Any) -> Any:
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """Squared error ``(input - target)^2``."""
-    _check_reduction("mse_loss", reduction)
-    _check_same_shape("mse_loss", input, target)
+    if reduction not in REDUCTIONS or input.shape != target.shape:  # the checks' common case, inline
+        _check_reduction("mse_loss", reduction)
+        _check_same_shape("mse_loss", input, target)
     return MSE.apply(input, target, reduction=reduction)
 
 

@@ -22,6 +22,8 @@ class _Elementwise(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)
+        if not self.args:
+            return type(self).fn(x)
         return type(self).fn(x, **{a: getattr(self, a) for a in self.args})
 
     def extra_repr(self) -> str:

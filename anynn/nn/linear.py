@@ -10,7 +10,7 @@ from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
 from ..backend import get_backend
-from ..functional.linalg import linear
+from ..functional.linalg import Linear as LinearFunction
 from .module import Module, Parameter
 from .validate import check_input
 
@@ -58,8 +58,15 @@ class Linear(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (..., in_features) → (..., out_features)."""
-        check_input(self, x, last_dim=self.in_features)
-        return linear(x, self.weight, self.bias)
+        weight = self.weight
+        bias = self.bias
+        # the checks of check_input, inline for the common case (it runs them again to raise)
+        if not (isinstance(x, Tensor) and x.backend is weight.backend and x.data.dtype == weight.data.dtype
+                and x.data.shape and x.data.shape[-1] == self.in_features):
+            check_input(self, x, last_dim=self.in_features)
+        if bias is None:
+            return LinearFunction.apply(x, weight)
+        return LinearFunction.apply(x, weight, bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..autograd.mode import no_grad
+from ..autograd import mode
 from ..autograd.tensor import Tensor
 from ..backend.transfer import transfer
 
@@ -61,17 +61,33 @@ class Optimizer:
 
             with enable_grad():
                 loss = closure()
-        with no_grad():
+        # no_grad() by hand: the generator-based context manager costs as much as a small update
+        previous_mode = mode.grad_enabled
+        mode.grad_enabled = False
+        try:
+            states = self.state
+            homes = self._state_home
+            update = self.update
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is None:
+                    grad = p.grad
+                    if grad is None:
                         continue
-                    state = self.state.setdefault(id(p), {})
-                    home = (p.backend, p.data.dtype)
-                    if state and self._state_home.get(id(p)) != home:
-                        _follow_parameter(state, p)
-                    self._state_home[id(p)] = home
-                    p.data = self.update(p.data, p.grad.data, state, group, p.backend.xp)
+                    pid = id(p)
+                    data = p.data
+                    backend = p.backend
+                    state = states.get(pid)
+                    if state is None:
+                        state = states[pid] = {}
+                    home = homes.get(pid)
+                    if home is None or home[0] is not backend or home[1] != data.dtype:
+                        new_home = (backend, data.dtype)
+                        if state and home != new_home:
+                            _follow_parameter(state, p)
+                        homes[pid] = new_home
+                    p.data = update(data, grad.data, state, group, backend.xp)
+        finally:
+            mode.grad_enabled = previous_mode
         return loss
 
     @staticmethod

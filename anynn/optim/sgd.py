@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from array_api_compat import is_writeable_array
-
+from ..autograd.function import is_writeable
 from .optimizer import Optimizer
 
 
@@ -26,9 +25,10 @@ class SGD(Optimizer):
                                       nesterov=nesterov, maximize=maximize))
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
-        inplace = is_writeable_array(param)
-        grad = self.objective_gradient(param, grad, group)
+        if group["maximize"] or group["weight_decay"]:
+            grad = self.objective_gradient(param, grad, group)
         momentum = group["momentum"]
+        inplace = is_writeable(param)
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
