@@ -7,12 +7,16 @@ using ``r * (W_hn h + b_hn)``) and one block for the plain RNN (G = 1, tanh or r
 The step math is written once (``_step_forward`` / ``_step_backward``); the cell Functions wrap a
 single step, the sequence Functions loop over time with the input projection ``x @ W_ih.T`` done for
 all steps in one matmul, and in backward gather the gate gradients of every step so that the weight
-gradients are again one matmul each.
+gradients are again one matmul each. The LSTM sequence, the hot loop of most recurrent models, has its
+own trimmed loop (`RecurrentSequence._lstm_forward` / `_lstm_backward`): a handful of array calls per
+step, most of them in place, with constant factors folded into the weights.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from array_api_compat import device, is_writeable_array
 
 from ..autograd.function import Function
 
@@ -26,8 +30,6 @@ def _sigmoid(xp: Any, x: Any) -> Any:
 
 def _gate_rows(xp: Any, like: Any, n: int, sigmoid_value: float, g_value: float) -> Any:
     """A (4n,) row holding ``sigmoid_value`` on the i, f, o blocks and ``g_value`` on the g block."""
-    from array_api_compat import device
-
     row = xp.full((4 * n,), sigmoid_value, dtype=like.dtype, device=device(like))
     row[2 * n:3 * n] = g_value
     return row
@@ -123,7 +125,10 @@ class _Recurrent(Function):
         grad_w_ih = d_gi2.mT @ _flat(x, xp) if need[3] else None
         grad_w_hh = d_gh2.mT @ _flat(h_prev, xp) if need[4] else None
         grad_b_ih = xp.sum(d_gi2, axis=0) if self.has_bias and need[5] else None
-        grad_b_hh = xp.sum(d_gh2, axis=0) if self.has_bias and need[6] else None
+        grad_b_hh = None
+        if self.has_bias and need[6]:
+            # the plain RNN's two gate gradients are one array: sum it once (a copy: each parameter owns its gradient)
+            grad_b_hh = xp.sum(d_gh2, axis=0) if d_gh is not d_gi or grad_b_ih is None else grad_b_ih + 0
         return grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
 
     def _projections(self, xp: Any, x: Any, w_ih: Any, b_ih: Any, b_hh: Any) -> tuple[Any, Any]:
@@ -182,45 +187,38 @@ class RecurrentSequence(_Recurrent):
 
     def forward(self, xp: Any, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
                 b_hh: Any = None, w_hr: Any = None) -> tuple[Any, ...]:
+        if self.kind == "lstm":
+            return self._lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         gi_all, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)
         steps = range(x.shape[0] - 1, -1, -1) if self.reverse else range(x.shape[0])
+        if h0 is None:
+            h0 = xp.zeros((x.shape[1], w_hh.shape[1]), dtype=gi_all.dtype, device=device(gi_all))
         h, c = h0, c0
         outs: list[Any] = [None] * x.shape[0]
         prevs: list[Any] = [None] * x.shape[0]
         caches: list[Any] = [None] * x.shape[0]
-        unprojected: list[Any] = [None] * x.shape[0]
         for t in steps:
             gh = h @ w_hh.mT
             if b_gh is not None:
                 gh = gh + b_gh
             prevs[t] = h
             h, c, caches[t] = _step_forward(xp, self.kind, gi_all[t, ...], gh, h, c)
-            if w_hr is not None:  # LSTM with proj_size: the state carried on is h @ W_hr.T
-                unprojected[t] = h
-                h = h @ w_hr.mT
             outs[t] = h
         self.x, self.w_ih, self.w_hh, self.caches, self.prevs = x, w_ih, w_hh, caches, prevs
-        self.w_hr, self.unprojected = w_hr, unprojected
         self.steps = steps
-        out = xp.stack(outs, axis=0)
-        return (out, h, c) if self.kind == "lstm" else (out, h)
+        return xp.stack(outs, axis=0), h
 
     def backward(self, xp: Any, d_out: Any, dh: Any, dc: Any = None) -> tuple[Any, ...]:
+        if self.kind == "lstm":
+            return self._lstm_backward(xp, d_out, dh, dc)
         h0 = self.prevs[self.steps[0]]
         dh = xp.zeros_like(h0) if dh is None else dh
         d_gis: list[Any] = [None] * len(self.caches)
         d_ghs: list[Any] = [None] * len(self.caches)
         need = self.needs_input_grad
-        w_hr = self.w_hr
-        grad_w_hr = None
         for t in reversed(self.steps):
             if d_out is not None:
                 dh = dh + d_out[t, ...]
-            if w_hr is not None:
-                if need[7]:
-                    step_grad = dh.mT @ self.unprojected[t]
-                    grad_w_hr = step_grad if grad_w_hr is None else grad_w_hr + step_grad
-                dh = dh @ w_hr
             d_gi, d_gh, dh_direct, dc = _step_backward(xp, self.kind, self.caches[t], dh, dc)
             dh = d_gh @ self.w_hh
             if dh_direct is not None:
@@ -231,7 +229,146 @@ class RecurrentSequence(_Recurrent):
         grad_x = d_gi_all @ self.w_ih if need[0] else None
         prev_all = xp.stack(self.prevs, axis=0) if need[4] else None
         weights = self._weight_grads(xp, self.x, prev_all, d_gi_all, d_gh_all)
-        return (grad_x, dh if need[1] else None, dc if need[2] else None) + weights + (grad_w_hr,)
+        return (grad_x, dh if need[1] else None, None) + weights + (None,)
+
+    def _lstm_forward(self, xp: Any, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
+                      w_hr: Any) -> tuple[Any, Any, Any]:
+        """The LSTM loop in few, mostly in-place array calls per step besides ``W_hh @ h``.
+
+        The loop runs feature-major: states are (H, N) and gates (4H, N), so each step's product is
+        ``W_hh @ h`` (which multi-threaded BLAS splits better than ``h @ W_hh.T`` with only N rows) and
+        the gates are contiguous row blocks. All four gates come from one ``tanh``: ``sigmoid(z) =
+        0.5 tanh(z / 2) + 0.5``, with the halving of the i, f, o rows folded into the weights once
+        (exact in binary floating point), so the step needs only scalar arithmetic, which NumPy runs
+        faster than a broadcast row. While a step's arrays are fresh in cache it also prepares what
+        `_lstm_backward` needs.
+        """
+        length, batch, n = x.shape[0], x.shape[1], w_hh.shape[0] // 4
+        column = _gate_rows(xp, w_hh, n, 0.5, 1.0)[:, None]
+        self.has_bias = b_ih is not None
+        x_flat, w_in = _flat(x, xp), w_ih * column
+        if b_ih is not None:
+            # the biases ride along as an input column of ones: no separate pass over (4H, L*N), and in
+            # backward the same product yields their gradient
+            ones = xp.ones((x_flat.shape[0], 1), dtype=x_flat.dtype, device=device(x_flat))
+            x_flat = xp.concat([x_flat, ones], axis=-1)
+            w_in = xp.concat([w_in, (b_ih + b_hh)[:, None] * column], axis=-1)
+        gi_all = xp.reshape(w_in @ x_flat.mT, (4 * n, length, batch))
+        w_hh_scaled = w_hh * column
+        # in-place updates only touch arrays made in this step (never an input or a saved array)
+        inplace = is_writeable_array(gi_all)
+        record = any(self.needs_input_grad)
+        steps = range(length - 1, -1, -1) if self.reverse else range(length)
+        h = None if h0 is None else h0.mT
+        c = None if c0 is None else c0.mT
+        outs: list[Any] = [None] * length
+        caches: list[Any] = [None] * length
+        for t in steps:
+            pre = gi_all[:, t, :] if h is None else _iadd(w_hh_scaled @ h, gi_all[:, t, :], inplace)
+            act = xp.tanh(pre)
+            g = act[2 * n:3 * n, ...]
+            if inplace:
+                g = xp.asarray(g, copy=True)  # tanh of the g block is the gate itself
+                act *= 0.5
+                act += 0.5
+            else:
+                act = act * 0.5 + 0.5
+            i, f, o = act[:n, ...], act[n:2 * n, ...], act[3 * n:, ...]
+            c_new = i * g if c is None else _iadd(f * c, i * g, inplace)
+            tanh_c = xp.tanh(c_new)
+            h_cell = o * tanh_c
+            if record:
+                # d pre = [dc; dc; dc; dh] * partners (times 4 on the g block, folded into the weights in
+                # backward): act' = s (1 - s) on the sigmoid gates and 1 - g^2 = 4 s (1 - s) with
+                # s = (g + 1) / 2, which the g block of ``act`` holds
+                partners = xp.concat([g, xp.zeros_like(g) if c is None else c, i, tanh_c], axis=0)
+                partners = _imul(partners, _imul(1.0 - act, act, inplace), inplace)
+                # dL/dc through h: dh * o (1 - tanh(c)^2) = dh * (o - h tanh(c))
+                caches[t] = (f, partners, o - h_cell * tanh_c, h_cell)
+            c = c_new
+            h = h_cell if w_hr is None else w_hr @ h_cell  # proj_size: the state carried on is W_hr h
+            outs[t] = h.mT
+        out = xp.stack(outs, axis=0)
+        self.x_flat, self.w_ih, self.w_hh, self.w_hr, self.h0, self.out = x_flat, w_ih, w_hh, w_hr, h0, out
+        self.caches, self.steps, self.inplace = caches, steps, inplace
+        return out, h.mT, c.mT
+
+    def _lstm_backward(self, xp: Any, d_out: Any, dh: Any, dc: Any) -> tuple[Any, ...]:
+        """BPTT of `_lstm_forward` (feature-major too), ~6 array calls per step besides ``W_hh.T @ d pre``.
+
+        Per step ``dc = dc_next * f_next + dh * o (1 - tanh(c)^2)`` and ``d pre = [dc; dc; dc; dh] *
+        partners * m`` with m = 4 on the g block and 1 elsewhere; m is applied to the weights (and to
+        the weight gradients) instead of the (4H, N) arrays. The weight gradients are one product each
+        over all steps.
+        """
+        need, n, w_hr, inplace = self.needs_input_grad, self.w_hh.shape[0] // 4, self.w_hr, self.inplace
+        column = _gate_rows(xp, self.w_hh, n, 1.0, 4.0)[:, None]
+        w_hh_t = (self.w_hh * column).mT
+        dh = xp.zeros_like(self.out[0, ...].mT) if dh is None else dh.mT
+        own_dh = False  # dh starts as the caller's array: never update it in place
+        carry = None if dc is None else dc.mT  # dL/dc_t from the later steps, through the forget gate
+        grad_w_hr = None
+        d_pres: list[Any] = [None] * len(self.caches)
+        last = self.steps[0]
+        for t in reversed(self.steps):
+            f, partners, through_h, h_cell = self.caches[t]
+            if d_out is not None:
+                # copy the (N, H) slice before reading it transposed: with batch-first data its rows lie
+                # L*H elements apart (often a power of two), and a transposed read of them thrashes the cache
+                dh = _iadd(dh, xp.asarray(d_out[t, ...], copy=True).mT, inplace and own_dh)
+            if w_hr is not None:
+                if need[7]:
+                    step_grad = dh @ h_cell.mT
+                    grad_w_hr = step_grad if grad_w_hr is None else grad_w_hr + step_grad
+                dh = w_hr.mT @ dh
+            dc = dh * through_h
+            if carry is not None:
+                dc = _iadd(dc, carry, inplace)
+            d_pres[t] = d_pre = _imul(xp.concat([dc, dc, dc, dh], axis=0), partners, inplace)
+            if t != last or need[2]:
+                carry = dc * f
+            if t != last or need[1]:
+                dh, own_dh = w_hh_t @ d_pre, True
+        length, batch = len(d_pres), d_pres[0].shape[1]
+        d_pre_all = xp.concat(d_pres, axis=1)  # (4H, L*N), columns in (t, n) order
+        grad_x = None
+        if need[0]:
+            grad_x = xp.reshape(d_pre_all.mT @ (self.w_ih * column), (length, batch, self.w_ih.shape[1]))
+        grad_w_hh = None
+        if need[4]:
+            # step t started from the output of the step before it (in loop order), the first from h0
+            cols = slice(0, (length - 1) * batch) if self.reverse else slice(batch, length * batch)
+            earlier = slice(1, None) if self.reverse else slice(None, -1)
+            grad_w_hh = d_pre_all[:, cols] @ _flat(self.out[earlier, ...], xp)
+            if self.h0 is not None:
+                grad_w_hh = grad_w_hh + d_pres[last] @ self.h0
+            grad_w_hh = grad_w_hh * column
+        grad_w_ih = grad_b_ih = grad_b_hh = None
+        if need[3] or (self.has_bias and (need[5] or need[6])):
+            grad_in = (d_pre_all @ self.x_flat) * column  # (4H, H_in [+ 1 for the biases])
+            n_in = self.w_ih.shape[1]
+            grad_w_ih = grad_in[:, :n_in] if need[3] else None
+            if self.has_bias:
+                grad_b_ih = grad_in[:, n_in] if need[5] else None
+                grad_b_hh = grad_in[:, n_in] + 0 if need[6] else None  # a copy: each parameter owns its gradient
+        return (grad_x, dh.mT if need[1] else None, carry.mT if need[2] else None, grad_w_ih, grad_w_hh, grad_b_ih,
+                grad_b_hh, grad_w_hr)
+
+
+def _iadd(a: Any, b: Any, inplace: bool) -> Any:
+    """``a + b``, written into ``a`` when the caller owns ``a`` and the backend allows it."""
+    if inplace:
+        a += b
+        return a
+    return a + b
+
+
+def _imul(a: Any, b: Any, inplace: bool) -> Any:
+    """``a * b``, written into ``a`` when the caller owns ``a`` and the backend allows it."""
+    if inplace:
+        a *= b
+        return a
+    return a * b
 
 
 def _kind(cell: str, nonlinearity: str = "tanh") -> str:
@@ -267,7 +404,7 @@ def recurrent_sequence(mode: str, x: Any, h0: Any, c0: Any, weight_ih: Any, weig
     ----------
     mode : ``"rnn_tanh"``, ``"rnn_relu"``, ``"lstm"`` or ``"gru"``
     x : (L, N, H_in)
-    h0, c0 : (N, H); ``c0`` only for the LSTM (``None`` otherwise)
+    h0, c0 : (N, H), or None for zeros; ``c0`` only for the LSTM (``None`` otherwise)
     reverse : run from the last time step to the first
     weight_hr : (P, H), optional
         LSTM only (PyTorch's ``proj_size``): the hidden state is projected, ``h_t = (o * tanh(c_t)) @ W_hr.T``,

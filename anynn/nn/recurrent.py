@@ -234,15 +234,14 @@ class _RNNBase(_UniformInit):
         elif self.batch_first:
             x = permute(x, (1, 0, 2))
         states = self._states(hx, x, batched)
-        zeros = _zeros(x, (x.shape[1], self.hidden_size))
-        zeros_h = _zeros(x, (x.shape[1], self.proj_size)) if self.proj_size else zeros
         finals: list[list[Any]] = [[] for _ in states]
         for layer in range(self.num_layers):
             outs = []
             for direction, suffix in enumerate(("", "_reverse")[:self.num_directions]):
                 k = layer * self.num_directions + direction
-                h0 = zeros_h if states[0] is None else states[0][k]
-                c0 = None if self.mode != "lstm" else (zeros if states[1] is None else states[1][k])
+                # a missing state stays None: the fused node treats it as zeros and skips the products with it
+                h0 = None if states[0] is None else states[0][k]
+                c0 = states[1][k] if self.mode == "lstm" and states[1] is not None else None
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(layer, suffix)
                 result = recurrent_sequence(self.mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=direction == 1,
                                             weight_hr=w_hr)
