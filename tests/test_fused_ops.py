@@ -69,3 +69,33 @@ def test_fused_adam_step_matches_portable(backend, dtype, rng):
     for fast in (True, False):
         for got, want, label in zip(results[fast], expected, ("param", "grad", "exp_avg", "exp_avg_sq")):
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=f"{label} (fast={fast})")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("with_state", [True, False])
+def test_fused_lstm_step_and_backward_match_portable(backend, dtype, with_state, rng):
+    hidden, batch = 5, 3
+    pre = rng.standard_normal((4 * hidden, 2, batch)).astype(dtype) * 3  # a strided (4H, N) slice, as in the loop
+    c = rng.standard_normal((batch, hidden)).astype(dtype)  # passed transposed: not contiguous
+    dh, carry = (rng.standard_normal((hidden, batch)).astype(dtype) for _ in range(2))
+    tol = 1e-6 if dtype == "float32" else 1e-13
+    outs = {}
+    for fast in (True, False):
+        use_fast_paths(fast)
+        try:
+            pre_b = backend.from_host(pre)[:, 1, :]
+            c_b = backend.from_host(c).mT if with_state else None
+            forward = op(backend, "lstm_step")(pre_b, c_b, False, True)
+            f, partners, through_h = forward[2:]
+            grads = op(backend, "lstm_step_backward")(backend.from_host(dh), backend.from_host(carry) if with_state
+                                                      else None, f, partners, through_h, False)
+            outs[fast] = [backend.to_host(a) for a in forward + grads]
+        finally:
+            use_fast_paths(True)
+    expected = list(portable.lstm_step(np, pre[:, 1, :], c.T if with_state else None, False, True))
+    expected += list(portable.lstm_step_backward(np, dh, carry if with_state else None, *expected[2:], False))
+    labels = ("h", "c_new", "f", "partners", "through_h", "d_pre", "carry")
+    for fast in (True, False):
+        for got, want, label in zip(outs[fast], expected, labels):
+            assert got.shape == want.shape, label
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=f"{label} (fast={fast})")

@@ -149,6 +149,66 @@ def _fused(cupy: Any, name: str, xp: Any) -> Callable[..., Any]:
     return fused
 
 
+# One LSTM time step, feature-major ((4H, N) gates, (H, N) states), as anynn.backend.portable.lstm_step
+# and lstm_step_backward compute it; ``block`` = H * N separates the four gate blocks.
+_LSTM_STEP = (
+    "raw T pre, raw T c, bool has_c, int64 block", "T h, T c_new, T f, raw T partners, T through_h",
+    "T si = (T)0.5 * tanh(pre[i]) + (T)0.5; T sf = (T)0.5 * tanh(pre[i + block]) + (T)0.5;"
+    "T g = tanh(pre[i + 2 * block]); T so = (T)0.5 * tanh(pre[i + 3 * block]) + (T)0.5;"
+    "T cp = has_c ? c[i] : (T)0; T cn = sf * cp + si * g; T tc = tanh(cn); T hh = so * tc;"
+    "h = hh; c_new = cn; f = sf; through_h = so - hh * tc; T sg = (T)0.5 * g + (T)0.5;"
+    "partners[i] = g * si * ((T)1 - si); partners[i + block] = cp * sf * ((T)1 - sf);"
+    "partners[i + 2 * block] = si * sg * ((T)1 - sg); partners[i + 3 * block] = tc * so * ((T)1 - so)",
+)
+_LSTM_BACKWARD = (
+    "T dh, T through_h, T f, raw T partners, raw T carry, bool has_carry, int64 block", "raw T d_pre, T carry_out",
+    "T dc = dh * through_h + (has_carry ? carry[i] : (T)0);"
+    "d_pre[i] = dc * partners[i]; d_pre[i + block] = dc * partners[i + block];"
+    "d_pre[i + 2 * block] = dc * partners[i + 2 * block]; d_pre[i + 3 * block] = dh * partners[i + 3 * block];"
+    "carry_out = dc * f",
+)
+
+
+def _lstm(cupy: Any, name: str, xp: Any) -> Callable[..., Any]:
+    """The LSTM step (or its backward) as one kernel, with the portable version's arguments."""
+    from . import portable
+
+    fallback = getattr(portable, name)
+    inputs, outputs, body = _LSTM_STEP if name == "lstm_step" else _LSTM_BACKWARD
+    kernel = cupy.ElementwiseKernel(inputs, outputs, body, f"anynn_{name}")
+    contiguous = cupy.ascontiguousarray
+
+    def usable(*arrays: Any) -> bool:
+        dtype = arrays[0].dtype
+        return dtype.kind == "f" and dtype.itemsize >= 4 and all(a is None or a.dtype == dtype for a in arrays)
+
+    if name == "lstm_step":
+        def lstm_step(pre: Any, c: Any, inplace: bool, record: bool = True) -> tuple[Any, ...]:
+            if not usable(pre, c):
+                return fallback(xp, pre, c, inplace, record)
+            pre = contiguous(pre)
+            state = (pre.shape[0] // 4, pre.shape[1])
+            h, c_new, f, through_h = (cupy.empty(state, pre.dtype) for _ in range(4))
+            partners = cupy.empty(pre.shape, pre.dtype)
+            kernel(pre, pre if c is None else contiguous(c), c is not None, state[0] * state[1],
+                   h, c_new, f, partners, through_h)
+            return (h, c_new, f, partners, through_h) if record else (h, c_new, f, None, None)
+
+        return lstm_step
+
+    def lstm_step_backward(dh: Any, carry: Any, f: Any, partners: Any, through_h: Any, inplace: bool) -> tuple:
+        if not usable(dh, carry, f, partners, through_h):
+            return fallback(xp, dh, carry, f, partners, through_h, inplace)
+        dh, f, through_h, partners = contiguous(dh), contiguous(f), contiguous(through_h), contiguous(partners)
+        d_pre = cupy.empty(partners.shape, dh.dtype)
+        carry_out = cupy.empty(dh.shape, dh.dtype)
+        kernel(dh, through_h, f, partners, dh if carry is None else contiguous(carry), carry is not None,
+               dh.shape[0] * dh.shape[1], d_pre, carry_out)
+        return d_pre, carry_out
+
+    return lstm_step_backward
+
+
 class CupyBackend(Backend):
     name = "cupy"
 
@@ -203,6 +263,8 @@ class CupyBackend(Backend):
                 x, window_shape, axis=axis)
         if name in _FUSED:
             return _fused(cupy, name, self.xp)
+        if name in ("lstm_step", "lstm_step_backward"):
+            return _lstm(cupy, name, self.xp)
         return None
 
     def synchronize(self) -> None:

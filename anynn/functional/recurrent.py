@@ -19,6 +19,7 @@ from typing import Any
 from array_api_compat import device, is_writeable_array
 
 from ..autograd.function import Function
+from ..backend import op
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
@@ -263,28 +264,14 @@ class RecurrentSequence(_Recurrent):
         c = None if c0 is None else c0.mT
         outs: list[Any] = [None] * length
         caches: list[Any] = [None] * length
+        lstm_step = op(self.backend, "lstm_step")  # one fused kernel on CuPy
         for t in steps:
             pre = gi_all[:, t, :] if h is None else _iadd(w_hh_scaled @ h, gi_all[:, t, :], inplace)
-            act = xp.tanh(pre)
-            g = act[2 * n:3 * n, ...]
-            if inplace:
-                g = xp.asarray(g, copy=True)  # tanh of the g block is the gate itself
-                act *= 0.5
-                act += 0.5
-            else:
-                act = act * 0.5 + 0.5
-            i, f, o = act[:n, ...], act[n:2 * n, ...], act[3 * n:, ...]
-            c_new = i * g if c is None else _iadd(f * c, i * g, inplace)
-            tanh_c = xp.tanh(c_new)
-            h_cell = o * tanh_c
+            # d pre = [dc; dc; dc; dh] * partners (times 4 on the g block, folded into the weights in
+            # backward); dL/dc through h is dh * o (1 - tanh(c)^2) = dh * through_h
+            h_cell, c_new, f, partners, through_h = lstm_step(pre, c, inplace, record)
             if record:
-                # d pre = [dc; dc; dc; dh] * partners (times 4 on the g block, folded into the weights in
-                # backward): act' = s (1 - s) on the sigmoid gates and 1 - g^2 = 4 s (1 - s) with
-                # s = (g + 1) / 2, which the g block of ``act`` holds
-                partners = xp.concat([g, xp.zeros_like(g) if c is None else c, i, tanh_c], axis=0)
-                partners = _imul(partners, _imul(1.0 - act, act, inplace), inplace)
-                # dL/dc through h: dh * o (1 - tanh(c)^2) = dh * (o - h tanh(c))
-                caches[t] = (f, partners, o - h_cell * tanh_c, h_cell)
+                caches[t] = (f, partners, through_h, h_cell)
             c = c_new
             h = h_cell if w_hr is None else w_hr @ h_cell  # proj_size: the state carried on is W_hr h
             outs[t] = h.mT
@@ -310,6 +297,7 @@ class RecurrentSequence(_Recurrent):
         grad_w_hr = None
         d_pres: list[Any] = [None] * len(self.caches)
         last = self.steps[0]
+        lstm_step_backward = op(self.backend, "lstm_step_backward")
         for t in reversed(self.steps):
             f, partners, through_h, h_cell = self.caches[t]
             if d_out is not None:
@@ -321,14 +309,9 @@ class RecurrentSequence(_Recurrent):
                     step_grad = dh @ h_cell.mT
                     grad_w_hr = step_grad if grad_w_hr is None else grad_w_hr + step_grad
                 dh = w_hr.mT @ dh
-            dc = dh * through_h
-            if carry is not None:
-                dc = _iadd(dc, carry, inplace)
-            d_pres[t] = d_pre = _imul(xp.concat([dc, dc, dc, dh], axis=0), partners, inplace)
-            if t != last or need[2]:
-                carry = dc * f
+            d_pres[t], carry = lstm_step_backward(dh, carry, f, partners, through_h, inplace)
             if t != last or need[1]:
-                dh, own_dh = w_hh_t @ d_pre, True
+                dh, own_dh = w_hh_t @ d_pres[t], True
         length, batch = len(d_pres), d_pres[0].shape[1]
         d_pre_all = xp.concat(d_pres, axis=1)  # (4H, L*N), columns in (t, n) order
         grad_x = None
