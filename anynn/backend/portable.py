@@ -128,7 +128,8 @@ def adam_step(xp: Any, param: Any, grad: Any, m: Any, v: Any, beta1: float, beta
               correction2: float, eps: float) -> None:
     """One Adam update of writeable arrays, in place (all the same shape):
 
-    ``m += (1-b1)(g - m)``; ``v = b2 v + (1-b2) g^2``; ``param -= step_size * m / (sqrt(v)/correction2 + eps)``.
+    ``m += (1-b1)(g - m)``; ``v = b2 v + (1-b2) g^2``; ``param -= step_size * m / (sqrt(v)/correction2 + eps)``,
+    the last computed as ``(step_size * correction2) * m / (sqrt(v) + eps * correction2)``: one pass fewer.
     """
     scratch = grad - m
     scratch *= 1.0 - beta1
@@ -138,10 +139,9 @@ def adam_step(xp: Any, param: Any, grad: Any, m: Any, v: Any, beta1: float, beta
     scratch *= 1.0 - beta2
     v += scratch
     denom = xp.sqrt(v)
-    denom /= correction2
-    denom += eps
+    denom += eps * correction2
     update = m / denom
-    update *= step_size
+    update *= step_size * correction2
     param -= update
 
 
