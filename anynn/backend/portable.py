@@ -124,6 +124,17 @@ def tanh_grad(xp: Any, g: Any, t: Any) -> Any:
     return g * (1.0 - t * t)
 
 
+def adam_moments(xp: Any, grad: Any, m: Any, v: Any, beta1: float, beta2: float) -> None:
+    """Adam's moment updates in place: ``m += (1-b1)(g - m)`` (PyTorch's lerp), ``v = b2 v + (1-b2) g^2``."""
+    scratch = grad - m
+    scratch *= 1.0 - beta1
+    m += scratch
+    v *= beta2
+    scratch = grad * grad
+    scratch *= 1.0 - beta2
+    v += scratch
+
+
 def adam_step(xp: Any, param: Any, grad: Any, m: Any, v: Any, beta1: float, beta2: float, step_size: float,
               correction2: float, eps: float) -> None:
     """One Adam update of writeable arrays, in place (all the same shape):
@@ -131,13 +142,7 @@ def adam_step(xp: Any, param: Any, grad: Any, m: Any, v: Any, beta1: float, beta
     ``m += (1-b1)(g - m)``; ``v = b2 v + (1-b2) g^2``; ``param -= step_size * m / (sqrt(v)/correction2 + eps)``,
     the last computed as ``(step_size * correction2) * m / (sqrt(v) + eps * correction2)``: one pass fewer.
     """
-    scratch = grad - m
-    scratch *= 1.0 - beta1
-    m += scratch  # m + (1-b1)(g - m): PyTorch's lerp
-    v *= beta2
-    scratch = grad * grad
-    scratch *= 1.0 - beta2
-    v += scratch
+    adam_moments(xp, grad, m, v, beta1, beta2)
     denom = xp.sqrt(v)
     denom += eps * correction2
     update = m / denom

@@ -57,14 +57,7 @@ class Adam(Optimizer):
             op(backend_of(param), "adam_step")(param, grad, m, v, beta1, beta2, step_size, correction2, eps)
             return param
         if inplace:
-            # the same arithmetic as below, without temporaries beyond one scratch array
-            scratch = grad - m
-            scratch *= 1.0 - beta1
-            m += scratch  # m + (1-b1)(g - m): PyTorch's lerp
-            v *= beta2
-            scratch = grad * grad
-            scratch *= 1.0 - beta2
-            v += scratch
+            op(backend_of(param), "adam_moments")(grad, m, v, beta1, beta2)  # as below, without temporaries
         else:
             m = state["exp_avg"] = m + (1.0 - beta1) * (grad - m)
             v = state["exp_avg_sq"] = beta2 * v + (1.0 - beta2) * (grad * grad)
