@@ -12,6 +12,7 @@ from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from .recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .padding import pad
 from .pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                    max_pool2d)
 from .elementwise import abs, clip, cos, exp, log, maximum, sin, sqrt, where
@@ -23,7 +24,7 @@ from .shape import concat, flatten, permute, reshape, stack, take_rows, transpos
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
-    "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+    "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "pad",
     "gru_cell", "lstm_cell", "recurrent_sequence", "rnn_cell", "scaled_dot_product_attention",
     "scaled_dot_product_attention_with_weights",
     "batch_norm", "dropout", "dropout1d", "dropout2d", "embedding", "group_norm", "layer_norm", "rms_norm",

@@ -10,11 +10,13 @@ from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ..functional.padding import pad
 from .linear import new_parameter
 from .module import Module
 from .validate import check_input
 
 IntOrTuple = int | Sequence[int]
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _tuple(value: IntOrTuple, n: int, name: str, layer: str) -> tuple[int, ...]:
@@ -55,8 +57,10 @@ class _ConvNd(Module):
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                              f"divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        if self.transposed and padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported (as in PyTorch), got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _tuple(kernel_size, n, "kernel_size", name)
         self.stride = _tuple(stride, n, "stride", name)
@@ -72,11 +76,32 @@ class _ConvNd(Module):
         else:
             self.padding = _tuple(padding, n, "padding", name)
         self.padding_mode = padding_mode
+        self._mode_pad = self._pad_for_mode()
         shape = ((in_channels, out_channels // groups) if self.transposed else
                  (out_channels, in_channels // groups)) + self.kernel_size
         self.weight = new_parameter(shape, backend, dtype)
         self.bias = new_parameter((out_channels,), backend, dtype) if bias else None
         self._reset_own_parameters(host_generator(seed))
+
+    def _pad_for_mode(self) -> tuple[int, ...]:
+        """The ``pad`` argument (last axis first) that PyTorch applies with ``padding_mode`` before a
+        convolution with no padding of its own; ``"same"`` puts the odd extra at the end, as PyTorch does."""
+        if self.padding == "valid":
+            return (0, 0) * self.spatial_dims
+        if self.padding == "same":
+            pads: list[int] = []
+            for k, d in zip(reversed(self.kernel_size), reversed(self.dilation)):
+                total = d * (k - 1)
+                pads += [total // 2, total - total // 2]
+            return tuple(pads)
+        return tuple(p for p in reversed(self.padding) for _ in range(2))
+
+    def _padded(self, x: Tensor) -> tuple[Tensor, IntOrTuple | str]:
+        """x and the padding to convolve it with: unchanged for ``"zeros"`` (the convolution pads itself),
+        else x padded with ``padding_mode`` and a padding of 0."""
+        if self.padding_mode == "zeros" or not any(self._mode_pad):
+            return x, self.padding
+        return pad(x, self._mode_pad, mode=self.padding_mode), 0
 
     def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         # PyTorch's default: Kaiming-uniform with a = sqrt(5), i.e. U(±1/sqrt(fan_in)), bias from the same range
@@ -101,6 +126,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode!r}"
         return text
 
 
@@ -122,7 +149,8 @@ class Conv1d(_ConvNd):
 
     def forward(self, x: Tensor) -> Tensor:
         self._check(x)
-        return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(x)
+        return conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
@@ -136,7 +164,8 @@ class Conv2d(_ConvNd):
     groups : int
         Both channel counts must be divisible by it; ``groups == in_channels`` is depthwise.
     bias : bool
-    padding_mode : ``"zeros"`` only
+    padding_mode : ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``
+        How ``padding`` fills the border; the last three pad with `anynn.functional.pad` first (as PyTorch).
     backend, dtype, seed :
         Where the parameters live (default backend, float32) and the seed of their initial draw.
 
@@ -156,7 +185,8 @@ class Conv2d(_ConvNd):
 
     def forward(self, x: Tensor) -> Tensor:
         self._check(x)
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(x)
+        return conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose1d(_ConvNd):
