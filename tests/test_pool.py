@@ -109,5 +109,3 @@ def test_errors_name_layer_and_shapes():
         MaxPool2d(2, padding=2)(anynn.tensor(np.zeros((1, 1, 4, 4), np.float32)))
     with pytest.raises(ValueError, match="smaller than the kernel"):
         max_pool2d(anynn.tensor(np.zeros((1, 1, 2, 4), np.float32)), 3)
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        MaxPool2d(2, return_indices=True)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 import anynn
 from anynn import nn, optim
@@ -33,3 +34,13 @@ def test_grad_check_linear(backend):
     rng = np.random.default_rng(0)
     check_gradients(backend, anynn.functional.linear, rng.standard_normal((3, 4)), rng.standard_normal((2, 4)),
                     rng.standard_normal(2))
+
+
+@pytest.mark.parametrize("module", ["anynn", "anynn.nn", "anynn.functional", "anynn.optim", "anynn.io",
+                                    "anynn.backend", "anynn.train", "anynn.data"])
+def test_every_exported_name_exists(module):
+    import importlib
+
+    mod = importlib.import_module(module)
+    missing = [name for name in getattr(mod, "__all__", []) if not hasattr(mod, name)]
+    assert not missing, f"{module}.__all__ names what it does not define: {missing}"

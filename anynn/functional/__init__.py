@@ -13,8 +13,9 @@ from .attention import scaled_dot_product_attention, scaled_dot_product_attentio
 from .recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .padding import pad
+from .unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
-                   max_pool2d)
+                   max_pool2d, max_pool3d)
 from .elementwise import abs, clip, cos, exp, log, maximum, sin, sqrt, where
 from .linalg import linear, matmul
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss,
@@ -24,7 +25,8 @@ from .shape import concat, flatten, permute, reshape, stack, take_rows, transpos
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
-    "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "pad",
+    "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "max_pool3d",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "pad",
     "gru_cell", "lstm_cell", "recurrent_sequence", "rnn_cell", "scaled_dot_product_attention",
     "scaled_dot_product_attention_with_weights",
     "batch_norm", "dropout", "dropout1d", "dropout2d", "embedding", "group_norm", "layer_norm", "rms_norm",

@@ -1,30 +1,53 @@
-"""Pooling, one fused primitive each: ``max_pool1d/2d``, ``avg_pool1d/2d``, ``adaptive_avg_pool1d/2d``.
+"""Pooling, one fused primitive each: ``max_pool1d/2d/3d`` (optionally with indices), ``avg_pool1d/2d``,
+``adaptive_avg_pool1d/2d``; unpooling is in `unpool`.
 
-Pools act on the last one or two axes; any leading axes (batch, channels) ride along, so unbatched
-inputs work too. Max and average pooling visit the ``kh * kw`` kernel offsets as strided slices (no
-window copy); adaptive average pooling is two small matmuls with averaging matrices.
+Pools act on the last one, two or three axes; any leading axes (batch, channels) ride along, so unbatched
+inputs work too. Max and average pooling visit the kernel offsets as strided slices (no window copy);
+adaptive average pooling is two small matmuls with averaging matrices.
 """
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 from typing import Any, Sequence
 
 from array_api_compat import device
 
 from ..autograd.function import Function
-from .im2col import Pair, output_size, pad2d, pair, window_slice
+from .im2col import output_size, pair
 
 IntOrPair = int | Sequence[int]
+Pads = tuple[tuple[int, int], ...]
 
 
-class _Pool2d(Function):
-    """Shared geometry: kernel, stride, padding (ph, pw), dilation, ceil_mode; x (..., H, W)."""
+def _pad(xp: Any, x: Any, pads: Pads, value: float = 0.0) -> Any:
+    """Pad the last ``len(pads)`` axes of ``x`` by ``(before, after)`` each with ``value`` (``full`` + one slice)."""
+    if not any(before or after for before, after in pads):
+        return x
+    n = len(pads)
+    sizes = tuple(x.shape[-n:])
+    shape = tuple(x.shape[:-n]) + tuple(size + before + after for size, (before, after) in zip(sizes, pads))
+    out = xp.full(shape, value, dtype=x.dtype, device=device(x))
+    out[(Ellipsis,) + tuple(slice(before, before + size) for size, (before, _) in zip(sizes, pads))] = x
+    return out
 
-    kernel: Pair
-    stride: Pair
-    padding: Pair
-    dilation: Pair
+
+def _window(offset: tuple[int, ...], count: tuple[int, ...], stride: tuple[int, ...]) -> tuple[Any, ...]:
+    """Index of the ``count`` window elements at kernel ``offset`` (already scaled by dilation), any rank."""
+    return (Ellipsis,) + tuple(slice(o, o + (c - 1) * s + 1, s) for o, c, s in zip(offset, count, stride))
+
+
+class _PoolNd(Function):
+    """Shared geometry of the last n = 2 or 3 axes: kernel, stride, padding, dilation (n-tuples), ceil_mode.
+
+    x (..., H, W) or (..., D, H, W); 1-D pools (``spatial_dims == 1``) run as 2-D ones over (..., 1, L).
+    """
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
     ceil_mode: bool
     spatial_dims: int
 
@@ -32,21 +55,18 @@ class _Pool2d(Function):
         self.x_shape = tuple(x.shape)
         if self.spatial_dims == 1:
             x = xp.reshape(x, self.x_shape[:-1] + (1, self.x_shape[-1]))
-        h, w = x.shape[-2], x.shape[-1]
-        self.count = tuple(output_size(size, k, s, 2 * p, d, self.ceil_mode, p) for size, k, s, p, d in
-                           zip((h, w), self.kernel, self.stride, self.padding, self.dilation))
+        self.sizes = tuple(x.shape[-len(self.kernel):])
+        geometry = list(zip(self.sizes, self.kernel, self.stride, self.padding, self.dilation))
+        self.count = tuple(output_size(size, k, s, 2 * p, d, self.ceil_mode, p) for size, k, s, p, d in geometry)
         # in ceil mode the last window may run past the padded input: pad that far too
-        needed = [(c - 1) * s + (k - 1) * d + 1 for c, s, k, d in zip(self.count, self.stride, self.kernel,
-                                                                       self.dilation)]
-        ph, pw = self.padding
-        extra = (max(0, needed[0] - h - 2 * ph), max(0, needed[1] - w - 2 * pw))
-        self.pads = (ph, ph + extra[0], pw, pw + extra[1])
-        self.padded = (h + 2 * ph + extra[0], w + 2 * pw + extra[1])
+        needed = [(c - 1) * s + (k - 1) * d + 1 for c, (_, k, s, _, d) in zip(self.count, geometry)]
+        self.pads = tuple((p, p + max(0, need - size - 2 * p)) for need, (size, _, _, p, _) in zip(needed, geometry))
+        self.padded = tuple(size + before + after for size, (before, after) in zip(self.sizes, self.pads))
         return x
 
     def _offsets(self) -> list[tuple[Any, ...]]:
-        (kh, kw), (dh, dw) = self.kernel, self.dilation
-        return [window_slice((i * dh, j * dw), self.count, self.stride) for i in range(kh) for j in range(kw)]
+        ranges = [range(0, k * d, d) for k, d in zip(self.kernel, self.dilation)]
+        return [_window(offset, self.count, self.stride) for offset in itertools.product(*ranges)]
 
     def _finish(self, xp: Any, out: Any) -> Any:
         if self.spatial_dims == 1:
@@ -54,27 +74,30 @@ class _Pool2d(Function):
         return out
 
     def _unpad(self, xp: Any, grad_padded: Any) -> Any:
-        top, _, left, _ = self.pads
-        h, w = (1, self.x_shape[-1]) if self.spatial_dims == 1 else self.x_shape[-2:]
-        return xp.reshape(grad_padded[..., top:top + h, left:left + w], self.x_shape)
+        inside = tuple(slice(before, before + size) for size, (before, _) in zip(self.sizes, self.pads))
+        return xp.reshape(grad_padded[(Ellipsis,) + inside], self.x_shape)
 
-    def _grad_4d(self, xp: Any, grad: Any) -> Any:
+    def _grad_lifted(self, xp: Any, grad: Any) -> Any:
         if self.spatial_dims == 1:
             return xp.reshape(grad, grad.shape[:-1] + (1, grad.shape[-1]))
         return grad
 
 
-class MaxPool(_Pool2d):
+class MaxPool(_PoolNd):
     """Window maximum; the gradient goes to the first maximal element of each window, as in PyTorch.
 
     NaN propagates forward; a window holding NaN sends its gradient to its first maximum before the NaN
-    (PyTorch sends it to the NaN itself; the loss is NaN either way).
+    (PyTorch sends it to the NaN itself; the loss is NaN either way). With ``return_indices`` the forward
+    also returns, as a second output (int64, no gradient), each maximum's flat position in its unpadded
+    input plane (``h * W + w``; ``(d * H + h) * W + w`` in 3-D), exactly as PyTorch chooses it.
     """
+
+    return_indices: bool = False
 
     def forward(self, xp: Any, x: Any) -> Any:
         x = self._setup(xp, x)
-        padded = pad2d(xp, x, self.pads, value=-float("inf"))
-        # maximum over the kh*kw strided views (no copies), then one boolean mask per offset marking
+        padded = _pad(xp, x, self.pads, value=-float("inf"))
+        # maximum over the strided views (no copies), then one boolean mask per offset marking
         # where that offset holds the window's first maximum, as PyTorch routes the gradient
         # (`where`/`argmax` per element are ~10x slower than these elementwise ops on NumPy)
         views = [padded[where] for where in self._offsets()]
@@ -88,13 +111,38 @@ class MaxPool(_Pool2d):
             masks.append(first_here)
             taken = taken | first_here
         self.masks = masks
+        if self.return_indices:
+            return self._finish(xp, best), self._finish(xp, self._indices(xp, views, best))
         return self._finish(xp, best)
 
-    def backward(self, xp: Any, grad: Any) -> Any:
-        grad = self._grad_4d(xp, grad)
-        out = xp.zeros(grad.shape[:-2] + self.padded, dtype=grad.dtype, device=device(grad))
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        disjoint = sh >= (kh - 1) * dh + 1 and sw >= (kw - 1) * dw + 1  # each element in one window at most
+    def _indices(self, xp: Any, views: list[Any], best: Any) -> Any:
+        """PyTorch's choice: the first maximum in window order, padding never; in a window with NaN, its last NaN."""
+        dev = device(best)
+        # flat in-plane position of every padded position, -1 on the padding
+        flat, inside, step = None, None, 1
+        for axis in reversed(range(len(self.sizes))):
+            coord = xp.arange(self.padded[axis], dtype=xp.int64, device=dev) - self.pads[axis][0]
+            shape = tuple(-1 if a == axis else 1 for a in range(len(self.sizes)))
+            ok = xp.reshape((coord >= 0) & (coord < self.sizes[axis]), shape)
+            coord = xp.reshape(coord * step, shape)
+            flat = coord if flat is None else flat + coord
+            inside = ok if inside is None else inside & ok
+            step *= self.sizes[axis]
+        grid = xp.where(inside, flat, xp.full(self.padded, -1, dtype=xp.int64, device=dev))
+        positions = [grid[where] for where in self._offsets()]
+        index = xp.zeros(best.shape, dtype=xp.int64, device=dev)
+        for view, position in zip(reversed(views), reversed(positions)):  # the earliest hit is written last
+            index = xp.where((view == best) & (position >= 0), position, index)
+        if xp.isdtype(best.dtype, "real floating"):
+            for view, position in zip(views, positions):
+                index = xp.where(xp.isnan(view), position, index)
+        return index
+
+    def backward(self, xp: Any, grad: Any, grad_indices: Any = None) -> Any:
+        grad = self._grad_lifted(xp, grad)
+        out = xp.zeros(grad.shape[:-len(self.padded)] + self.padded, dtype=grad.dtype, device=device(grad))
+        # each element in one window at most: assign instead of accumulate
+        disjoint = all(s >= (k - 1) * d + 1 for k, s, d in zip(self.kernel, self.stride, self.dilation))
         for mask, where in zip(self.masks, self._offsets()):
             routed = grad * xp.astype(mask, grad.dtype)
             if disjoint:
@@ -104,7 +152,7 @@ class MaxPool(_Pool2d):
         return self._unpad(xp, out)
 
 
-class AvgPool(_Pool2d):
+class AvgPool(_PoolNd):
     """Window mean; the divisor follows PyTorch (``count_include_pad``, ``divisor_override``, ceil mode)."""
 
     count_include_pad: bool
@@ -112,7 +160,7 @@ class AvgPool(_Pool2d):
 
     def forward(self, xp: Any, x: Any) -> Any:
         x = self._setup(xp, x)
-        padded = pad2d(xp, x, self.pads)
+        padded = _pad(xp, x, self.pads)
         offsets = self._offsets()
         total = padded[offsets[0]]
         for where in offsets[1:]:
@@ -133,7 +181,7 @@ class AvgPool(_Pool2d):
                 xp.asarray(cols, dtype=x.dtype, device=dev)[None, :])
 
     def backward(self, xp: Any, grad: Any) -> Any:
-        grad = self._grad_4d(xp, grad) / self.divisor
+        grad = self._grad_lifted(xp, grad) / self.divisor
         out = xp.zeros(grad.shape[:-2] + self.padded, dtype=grad.dtype, device=device(grad))
         for where in self._offsets():
             out[where] += grad
@@ -187,58 +235,89 @@ class AdaptiveAvgPool(Function):
 # -- functional wrappers ------------------------------------------------------------------------
 
 
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
+def _spatial_tuple(value: IntOrPair, n: int, name: str, fn: str) -> tuple[int, ...]:
+    """``3`` → ``(3,) * n``; an n-sequence of ints stays; anything else is an error naming ``fn``."""
+    if n == 2:
+        return pair(value, name, fn)
+    values = (value,) * n if isinstance(value, int) else tuple(value)
+    if len(values) != n or not all(isinstance(v, int) for v in values):
+        raise ValueError(f"{fn}: {name} must be an int or a {n}-tuple of ints, got {value!r}")
+    return values
+
+
 def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
-               dilation: IntOrPair, spatial_dims: int, ceil_mode: bool) -> dict[str, Pair]:
+               dilation: IntOrPair, spatial_dims: int, ceil_mode: bool) -> dict[str, tuple[int, ...]]:
+    """Checked geometry as n-tuples, n = max(spatial_dims, 2) (a 1-D pool runs over (..., 1, L))."""
     if x.ndim < spatial_dims + 1:
         raise ValueError(f"{fn}: expected an input with at least {spatial_dims + 1} dimensions "
-                         f"(C, {'L' if spatial_dims == 1 else 'H, W'}), got shape {x.shape}")
+                         f"(C, {_SPATIAL[spatial_dims]}), got shape {x.shape}")
+    lift = max(spatial_dims, 2) - spatial_dims
 
-    def spatial(value: IntOrPair, name: str, neutral: int) -> Pair:
-        if spatial_dims == 2:
-            return pair(value, name, fn)
-        values = (value,) if isinstance(value, int) else tuple(value)
-        if len(values) != 1 or not isinstance(values[0], int):
-            raise ValueError(f"{fn}: {name} must be an int or a 1-tuple, got {value!r}")
-        return (neutral, values[0])
+    def spatial(value: IntOrPair, name: str, neutral: int) -> tuple[int, ...]:
+        return (neutral,) * lift + _spatial_tuple(value, spatial_dims, name, fn)
 
     kernel = spatial(kernel_size, "kernel_size", 1)
-    stride2 = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) else \
+    stride_n = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) else \
         spatial(stride, "stride", 1)
-    padding2 = spatial(padding, "padding", 0)
-    dilation2 = spatial(dilation, "dilation", 1)
-    if min(kernel) < 1 or min(stride2) < 1 or min(dilation2) < 1:
+    padding_n = spatial(padding, "padding", 0)
+    dilation_n = spatial(dilation, "dilation", 1)
+    if min(kernel) < 1 or min(stride_n) < 1 or min(dilation_n) < 1:
         raise ValueError(f"{fn}: kernel_size, stride and dilation must be positive")
-    if any(p < 0 or p > k // 2 for p, k in zip(padding2, kernel)):
+    if any(p < 0 or p > k // 2 for p, k in zip(padding_n, kernel)):
         raise ValueError(f"{fn}: padding must be non-negative and at most half the kernel size, "
                          f"got padding {padding!r} for kernel_size {kernel_size!r}")
     size = x.shape[-spatial_dims:]
-    geometry = list(zip(size, kernel[2 - spatial_dims:], stride2[2 - spatial_dims:], padding2[2 - spatial_dims:],
-                        dilation2[2 - spatial_dims:]))
+    geometry = list(zip(size, kernel[lift:], stride_n[lift:], padding_n[lift:], dilation_n[lift:]))
     counts = [output_size(n, k, s, 2 * p, d, ceil_mode, p) for n, k, s, p, d in geometry]
     if min(counts) < 1:
         spans = tuple((k - 1) * d + 1 for _, k, _, _, d in geometry)
         pads = tuple(p for _, _, _, p, _ in geometry)
         raise ValueError(f"{fn}: input of shape {x.shape} is smaller than the kernel {spans} (padding {pads}, "
                          f"ceil_mode={ceil_mode}): the output would be empty")
-    return dict(kernel=kernel, stride=stride2, padding=padding2, dilation=dilation2)
+    return dict(kernel=kernel, stride=stride_n, padding=padding_n, dilation=dilation_n)
+
+
+def _max_pool(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
+              dilation: IntOrPair, ceil_mode: bool, return_indices: bool, spatial_dims: int) -> Any:
+    args = _pool_args(fn, x, kernel_size, stride, padding, dilation, spatial_dims, ceil_mode)
+    if not return_indices:
+        return MaxPool.apply(x, ceil_mode=ceil_mode, spatial_dims=spatial_dims, **args)
+    out, indices = MaxPool.apply(x, ceil_mode=ceil_mode, spatial_dims=spatial_dims, return_indices=True, **args)
+    return out, indices.detach()
 
 
 def max_pool1d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
-               dilation: IntOrPair = 1, ceil_mode: bool = False) -> Any:
-    """Max over windows of the last axis: x (..., L) → (..., L_out). ``stride`` defaults to ``kernel_size``."""
-    args = _pool_args("max_pool1d", x, kernel_size, stride, padding, dilation, 1, ceil_mode)
-    return MaxPool.apply(x, ceil_mode=ceil_mode, spatial_dims=1, **args)
+               dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over windows of the last axis: x (..., L) → (..., L_out). ``stride`` defaults to ``kernel_size``.
+
+    With ``return_indices`` returns ``(out, indices)``: indices (int64, out's shape, no gradient) are the
+    position of each maximum along L, for `max_unpool1d`.
+    """
+    return _max_pool("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
 
 
 def max_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
-               dilation: IntOrPair = 1, ceil_mode: bool = False) -> Any:
+               dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max over (kh, kw) windows: x (N, C, H, W) or (C, H, W) → (..., H_out, W_out).
 
     Padding counts as -inf; ``stride`` defaults to ``kernel_size``; ``ceil_mode`` keeps a last partial
-    window. The gradient flows to the first maximum of each window.
+    window. The gradient flows to the first maximum of each window. With ``return_indices`` returns
+    ``(out, indices)``: indices (int64, out's shape, no gradient) are ``h * W + w`` of each maximum in the
+    unpadded input, as PyTorch's (ties: the first in window order), for `max_unpool2d`.
     """
-    args = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation, 2, ceil_mode)
-    return MaxPool.apply(x, ceil_mode=ceil_mode, spatial_dims=2, **args)
+    return _max_pool("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+
+
+def max_pool3d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
+               dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over (kd, kh, kw) windows: x (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out).
+
+    Arguments as `max_pool2d`, each an int or a 3-tuple; indices are ``(d * H + h) * W + w``.
+    """
+    return _max_pool("max_pool3d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
 
 
 def avg_pool1d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,

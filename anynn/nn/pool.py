@@ -1,12 +1,14 @@
-"""Pooling layers: `MaxPool1d/2d`, `AvgPool1d/2d`, `AdaptiveAvgPool1d/2d` (PyTorch's arguments)."""
+"""Pooling layers (PyTorch's arguments): `MaxPool1d/2d/3d`, `MaxUnpool1d/2d/3d`, `AvgPool1d/2d`,
+`AdaptiveAvgPool1d/2d`."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..autograd.tensor import Tensor
 from ..functional.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
-                               max_pool2d)
+                               max_pool2d, max_pool3d)
+from ..functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .conv import check_spatial_input
 from .module import Module
 
@@ -16,8 +18,11 @@ IntOrTuple = int | Sequence[int]
 class _Pool(Module):
     spatial = "H, W"
 
-    def _check(self, x: Tensor) -> None:
+    def _check(self, x: Tensor, indices: Any = None) -> None:
         check_spatial_input(self, x, None, self.spatial)
+        if indices is not None and isinstance(indices, Tensor) and tuple(indices.shape) != tuple(x.shape):
+            raise ValueError(f"{type(self).__name__}: expected indices of the input's shape {x.shape}, got indices "
+                             f"of shape {indices.shape}")
 
 
 class MaxPool1d(_Pool):
@@ -25,7 +30,8 @@ class MaxPool1d(_Pool):
 
     ``stride`` defaults to ``kernel_size``; padding counts as -inf and is at most half the kernel;
     ``L_out = (L + 2 padding - dilation (kernel_size - 1) - 1) / stride + 1``, rounded down (up with
-    ``ceil_mode``). The gradient goes to the first maximum of each window.
+    ``ceil_mode``). The gradient goes to the first maximum of each window. With ``return_indices`` the
+    layer returns ``(out, indices)``: int64 positions of the maxima in each input plane, for `MaxUnpool1d`.
     """
 
     spatial = "L"
@@ -33,32 +39,90 @@ class MaxPool1d(_Pool):
     def __init__(self, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                  dilation: IntOrTuple = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
-        if return_indices:
-            raise NotImplementedError(f"{type(self).__name__}: return_indices=True is not supported")
         self.kernel_size, self.padding = kernel_size, padding
         self.stride = stride if stride is not None else kernel_size
         self.dilation, self.ceil_mode, self.return_indices = dilation, ceil_mode, return_indices
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Any:
         self._check(x)
-        return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
 
     def extra_repr(self) -> str:
+        indices = ", return_indices=True" if self.return_indices else ""
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}{indices}")
 
 
 class MaxPool2d(MaxPool1d):
     """Max over (kh, kw) windows: x (N, C, H, W) or (C, H, W) → (..., H_out, W_out).
 
-    Arguments as `MaxPool1d`, each an int or an (int, int) pair.
+    Arguments as `MaxPool1d`, each an int or an (int, int) pair; indices are ``h * W + w``.
     """
 
     spatial = "H, W"
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Any:
         self._check(x)
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
+
+
+class MaxPool3d(MaxPool1d):
+    """Max over (kd, kh, kw) windows: x (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out).
+
+    Arguments as `MaxPool1d`, each an int or a 3-tuple; indices are ``(d * H + h) * W + w``.
+    """
+
+    spatial = "D, H, W"
+
+    def forward(self, x: Tensor) -> Any:
+        self._check(x)
+        return max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
+
+
+class MaxUnpool1d(_Pool):
+    """Partial inverse of `MaxPool1d`: ``layer(x, indices, output_size=None)``, x (N, C, L) or (C, L) →
+    zeros (..., L_out) holding x at ``indices`` (what ``MaxPool1d(..., return_indices=True)`` returned).
+
+    ``L_out = (L - 1) stride - 2 padding + kernel_size`` unless ``output_size`` is given (it may differ
+    from that by less than a stride); ``stride`` defaults to ``kernel_size``.
+    """
+
+    spatial = "L"
+
+    def __init__(self, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0) -> None:
+        super().__init__()
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = stride if stride is not None else kernel_size
+
+    def forward(self, x: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        self._check(x, indices)
+        return max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(MaxUnpool1d):
+    """Partial inverse of `MaxPool2d`: x (N, C, H, W) or (C, H, W) → (..., H_out, W_out); as `MaxUnpool1d`."""
+
+    spatial = "H, W"
+
+    def forward(self, x: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        self._check(x, indices)
+        return max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool3d(MaxUnpool1d):
+    """Partial inverse of `MaxPool3d`: x (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out)."""
+
+    spatial = "D, H, W"
+
+    def forward(self, x: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        self._check(x, indices)
+        return max_unpool3d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 class AvgPool1d(_Pool):
