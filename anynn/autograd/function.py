@@ -69,10 +69,16 @@ class Function:
         if backend is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor input")
         fn.backend = backend
-        record = mode.grad_enabled and True in needs
-        fn.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
+        if True in needs and mode.grad_enabled:
+            record = True
+            fn.needs_input_grad = tuple(needs)
+            fn.inputs = args
+            ctx = fn
+        else:
+            record = False
+            fn.needs_input_grad = (False,) * len(needs)
+            ctx = None
         out = fn.forward(backend.xp, *arrays)
-        ctx = fn if record else None
         if isinstance(out, tuple):
             fn.num_outputs = len(out)
             results = tuple(make_tensor(o, backend, ctx, i) for i, o in enumerate(out))
@@ -86,8 +92,6 @@ class Function:
             results._index = 0
             results._retains_grad = False
             results._requires_grad = record
-        if record:
-            fn.inputs = args
         if mode.anomaly_hook is not None:
             mode.anomaly_hook(fn, "forward", out)
         return results

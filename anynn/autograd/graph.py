@@ -92,16 +92,17 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
     hook = mode.anomaly_hook
     previous_mode = mode.grad_enabled
     mode.grad_enabled = False  # backward records nothing (a plain flag: this runs once per step)
+    pop = grads.pop
     try:
         for fn in _topological_order(root):
             n_out = fn.num_outputs
             if n_out == 1:
-                g_out = grads.pop(fn, None)
+                g_out = pop(fn, None)
                 if g_out is None:
                     continue
                 in_grads = fn.backward(xp, g_out)
             else:
-                outs = [grads.pop(fn if i == 0 else (fn, i), None) for i in range(n_out)]
+                outs = [pop(fn if i == 0 else (fn, i), None) for i in range(n_out)]
                 if all(g is None for g in outs):
                     continue
                 in_grads = fn.backward(xp, *outs)
@@ -113,8 +114,9 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
                 if g is None or not needed:
                     continue
                 parent = t._ctx
-                if parent is None:
-                    if t.grad is None and g.shape == t.data.shape and g.dtype == t.data.dtype:
+                if parent is None:  # a leaf
+                    data = t.data
+                    if t.grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
                         t.grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
                     else:
                         t._accumulate(g)

@@ -120,7 +120,7 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad (no graph was recorded)")
-        graph.backward(self, grad, retain_graph=retain_graph)
+        graph.backward(self, grad, retain_graph)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor too."""

@@ -46,8 +46,10 @@ class MSE(_Reduced):
         return self.diff * self.diff
 
     def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
-        # PyTorch's scale, 2 / n for the mean, folded into the (often 0-d) g first: one full-size product
-        d = self.diff * (g * (2.0 / float(self.count) if self.reduction == "mean" else 2.0))
+        # PyTorch's order, (2 / n for the mean) * diff * g: with a 0-d g, NumPy multiplies a Python float into
+        # the small diff faster than into g (where it makes a scalar that then costs more to broadcast)
+        d = self.diff * (2.0 / float(self.count) if self.reduction == "mean" else 2.0)
+        d = d * g
         return d, (-d if self.needs_input_grad[1] else None)
 
 
@@ -271,7 +273,8 @@ def _option_array(name: str, what: str, value: Any, input: Any) -> Any:
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """Squared error ``(input - target)^2``."""
-    if reduction not in REDUCTIONS or input.shape != target.shape:  # the checks' common case, inline
+    if reduction not in REDUCTIONS or not (isinstance(input, Tensor) and isinstance(target, Tensor)
+                                           and input.data.shape == target.data.shape):  # the checks, inline
         _check_reduction("mse_loss", reduction)
         _check_same_shape("mse_loss", input, target)
     return MSE.apply(input, target, reduction=reduction)

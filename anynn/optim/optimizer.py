@@ -80,8 +80,9 @@ class Optimizer:
                     if state is None:
                         state = states[pid] = {}
                     home = homes.get(pid)
-                    if home is None or home[0] is not backend or home[1] != data.dtype:
-                        new_home = (backend, data.dtype)
+                    dtype = data.dtype
+                    if home is None or home[0] is not backend or (home[1] is not dtype and home[1] != dtype):
+                        new_home = (backend, dtype)
                         if state and home != new_home:
                             _follow_parameter(state, p)
                         homes[pid] = new_home

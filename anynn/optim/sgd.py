@@ -25,22 +25,28 @@ class SGD(Optimizer):
                                       nesterov=nesterov, maximize=maximize))
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
-        if group["maximize"] or group["weight_decay"]:
-            grad = self.objective_gradient(param, grad, group)
         momentum = group["momentum"]
-        inplace = is_writeable(param)
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = xp.asarray(grad, copy=True)  # a copy: later steps update it in place
-            elif inplace:
-                buf *= momentum
-                buf += (1.0 - group["dampening"]) * grad
-            else:
-                buf = momentum * buf + (1.0 - group["dampening"]) * grad
-            state["momentum_buffer"] = buf
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        if inplace:
+        if momentum or group["maximize"] or group["weight_decay"]:
+            grad = self._direction(param, grad, state, group, momentum, xp)
+        if is_writeable(param):
             param -= group["lr"] * grad
             return param
         return param - group["lr"] * grad
+
+    def _direction(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], momentum: float,
+                   xp: Any) -> Any:
+        """The step direction ``d`` with weight decay, ``maximize`` and momentum applied."""
+        if group["maximize"] or group["weight_decay"]:
+            grad = self.objective_gradient(param, grad, group)
+        if not momentum:
+            return grad
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = xp.asarray(grad, copy=True)  # a copy: later steps update it in place
+        elif is_writeable(buf):
+            buf *= momentum
+            buf += (1.0 - group["dampening"]) * grad
+        else:
+            buf = momentum * buf + (1.0 - group["dampening"]) * grad
+        state["momentum_buffer"] = buf
+        return grad + momentum * buf if group["nesterov"] else buf
