@@ -99,3 +99,13 @@ def test_fused_lstm_step_and_backward_match_portable(backend, dtype, with_state,
         for got, want, label in zip(outs[fast], expected, labels):
             assert got.shape == want.shape, label
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=f"{label} (fast={fast})")
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((4,), (4, 2)), ((3, 4), (4,))])
+def test_matmul_fast_path_matches_the_operator(backend, shapes, rng):
+    a, b = (rng.standard_normal(s).astype("float32") for s in shapes)
+    want = a @ b
+    for fast in (True, False):
+        got = _run(backend, "matmul", fast, a, b)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+        assert got.shape == want.shape

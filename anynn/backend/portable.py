@@ -99,6 +99,11 @@ def _device(x: Any) -> Any:
     return device(x)
 
 
+def matmul(xp: Any, a: Any, b: Any) -> Any:
+    """``a @ b``: the layers' matrix products, so that a backend may take a cheaper route to the same result."""
+    return a @ b
+
+
 # -- fused elementwise steps: one kernel each where a backend can compile them (CuPy) ------------
 def relu_grad(xp: Any, g: Any, out: Any) -> Any:
     """Gradient of ReLU from its saved output: ``g`` where ``out > 0``, else 0."""

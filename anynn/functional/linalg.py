@@ -6,6 +6,7 @@ from typing import Any
 
 from ..autograd.function import Function, is_writeable
 from ..autograd.graph import sum_to_shape
+from ..backend import op
 
 
 class MatMul(Function):
@@ -45,7 +46,7 @@ class Linear(Function):
     def forward(self, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
         self.x, self.weight = x, weight
         self.has_bias = bias is not None
-        y = x @ weight.mT
+        y = op(self.backend, "matmul")(x, weight.mT)
         if bias is not None:
             if is_writeable(y):
                 y += bias  # y is our own fresh array: add in place, no second allocation
@@ -56,12 +57,13 @@ class Linear(Function):
     def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
         x, weight = self.x, self.weight
         need = self.needs_input_grad
-        grad_x = g @ weight if need[0] else None
+        matmul = op(self.backend, "matmul")
+        grad_x = matmul(g, weight) if need[0] else None
         g2 = xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
         grad_w = grad_b = None
         if need[1]:
             x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-            grad_w = g2.mT @ x2
+            grad_w = matmul(g2.mT, x2)
         if self.has_bias and need[2]:
             grad_b = xp.sum(g2, axis=0)
         return grad_x, grad_w, grad_b
