@@ -76,17 +76,10 @@ class Tensor:
 
     @classmethod
     def _make(cls, data: Any, backend: Backend, ctx: Any, index: int) -> "Tensor":
-        if cls is Tensor:
-            return make_tensor(data, backend, ctx, index)
-        data = scalar_to_array(data)
-        t = cls.__new__(cls)
-        t.data = data
-        t.backend = backend
-        t.grad = None
-        t._ctx = ctx
-        t._index = index
-        t._retains_grad = False
-        t._requires_grad = ctx is not None
+        """A Tensor of class ``cls`` around ``data``, made by ``ctx`` (see `make_tensor`)."""
+        t = make_tensor(data, backend, ctx, index)
+        if cls is not Tensor:
+            t.__class__ = cls
         return t
 
     # -- autograd -------------------------------------------------------------------------------

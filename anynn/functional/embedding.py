@@ -12,7 +12,8 @@ from array_api_compat import device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..backend import BackendMismatch, dtype_name, op
+from ..backend import op
+from . import index_checks
 
 
 class Embedding(Function):
@@ -66,29 +67,10 @@ def embedding_renorm_(weight: Tensor, indices: Tensor, max_norm: float, norm_typ
 
 
 def check_indices(name: str, indices: Any, weight: Tensor) -> None:
-    """Raise unless ``indices`` is an integer Tensor on the weight's backend with values in range.
-
-    The range check reads two numbers (min and max) back from the device.
-    """
-    if not isinstance(indices, Tensor):
-        raise TypeError(f"{name}: expected an integer anynn Tensor of indices, got "
-                        f"{type(indices).__module__}.{type(indices).__name__}; wrap it with anynn.tensor(...)")
-    if indices.backend != weight.backend:
-        raise BackendMismatch(f"{name}: indices are on backend {indices.backend.key!r} but the weight is on "
-                              f"{weight.backend.key!r}; move one with .to(...)")
-    kind = dtype_name(indices.dtype)
-    if not kind.startswith(("int", "uint")):
-        raise TypeError(f"{name}: expected integer indices (int64 or int32), got dtype {kind}")
-    if indices.size == 0:
-        return
-    xp, backend = indices.backend.xp, indices.backend
-    low = int(backend.to_host(xp.min(indices.data)))
-    high = int(backend.to_host(xp.max(indices.data)))
+    """Raise unless ``indices`` is an integer Tensor on the weight's backend with values in range."""
     rows = weight.shape[0]
-    if low < 0 or high >= rows:
-        bad = low if low < 0 else high
-        raise IndexError(f"{name}: index {bad} is out of range for {rows} embeddings "
-                         f"(expected 0 <= index < {rows}); indices of shape {indices.shape}")
+    index_checks.check_indices(name, indices, weight, "weight", "int64 or int32", rows, f"{rows} embeddings",
+                               suffix=f"; indices of shape {indices.shape}" if isinstance(indices, Tensor) else "")
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,

@@ -13,7 +13,7 @@ from array_api_compat import device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..backend import BackendMismatch, dtype_name
+from .index_checks import check_indices
 from .pool import _SPATIAL, IntOrPair, _spatial_tuple
 
 
@@ -79,33 +79,13 @@ def _unpool_size(fn: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ..
 
 
 def _check_unpool_indices(fn: str, x: Any, indices: Any, out_spatial: tuple[int, ...]) -> None:
-    """Raise unless ``indices`` is an integer Tensor of x's backend and shape, every value inside a plane.
-
-    The range check reads two numbers (min and max) back from the device.
-    """
+    """Raise unless ``indices`` is an integer Tensor of x's backend and shape, every value inside a plane."""
     if not isinstance(x, Tensor) or not isinstance(indices, Tensor):
         bad = indices if isinstance(x, Tensor) else x
         raise TypeError(f"{fn}: expected anynn Tensors for the input and the indices, got "
                         f"{type(bad).__module__}.{type(bad).__name__}; wrap it with anynn.tensor(...)")
-    if indices.backend != x.backend:
-        raise BackendMismatch(f"{fn}: indices are on backend {indices.backend.key!r} but the input is on "
-                              f"{x.backend.key!r}; move one with .to(...)")
-    kind = dtype_name(indices.dtype)
-    if not kind.startswith(("int", "uint")):
-        raise TypeError(f"{fn}: expected integer indices (int64, as max pooling returns them), got dtype {kind}")
-    if tuple(indices.shape) != tuple(x.shape):
-        raise ValueError(f"{fn}: expected indices of the input's shape {x.shape}, got indices of shape "
-                         f"{indices.shape}")
-    if indices.size == 0:
-        return
-    xp, backend = x.backend.xp, x.backend
-    low = int(backend.to_host(xp.min(indices.data)))
-    high = int(backend.to_host(xp.max(indices.data)))
-    plane = math.prod(out_spatial)
-    if low < 0 or high >= plane:
-        bad = low if low < 0 else high
-        raise IndexError(f"{fn}: index {bad} is out of range for output planes of shape {out_spatial} "
-                         f"(expected 0 <= index < {plane})")
+    check_indices(fn, indices, x, "input", "int64, as max pooling returns them", math.prod(out_spatial),
+                  f"output planes of shape {out_spatial}", shape=tuple(x.shape))
 
 
 def _max_unpool(fn: str, x: Any, indices: Any, kernel_size: IntOrPair, stride: IntOrPair | None,
