@@ -196,6 +196,10 @@ def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tup
                     raise ValueError(f"pad: mode 'circular' needs each pad <= the size left after the negative "
                                      f"pads ({kept}), got {where}")
         triples.append((axis, before, after))
+    if mode in ("reflect", "replicate") and all(x.shape[a] + b + c == 0 for a, b, c in triples):
+        # PyTorch's reflect and replicate refuse an output whose padded axes are all empty (one may be)
+        raise ValueError(f"pad: mode {mode!r} with pad {pad} leaves every padded axis of the input of shape "
+                         f"{x.shape} empty; at least one must keep size + before + after >= 1")
     return tuple(triples)
 
 

@@ -86,8 +86,8 @@ class _PoolNd(Function):
 class MaxPool(_PoolNd):
     """Window maximum; the gradient goes to the first maximal element of each window, as in PyTorch.
 
-    NaN propagates forward; a window holding NaN sends its gradient to its first maximum before the NaN
-    (PyTorch sends it to the NaN itself; the loss is NaN either way). With ``return_indices`` the forward
+    NaN propagates forward; a window holding NaN sends its gradient to its last NaN, as PyTorch does
+    (that is the position its index names too). With ``return_indices`` the forward
     also returns, as a second output (int64, no gradient), each maximum's flat position in its unpadded
     input plane (``h * W + w``; ``(d * H + h) * W + w`` in 3-D), exactly as PyTorch chooses it.
     """
@@ -110,6 +110,15 @@ class MaxPool(_PoolNd):
             first_here = (view == best) & ~taken
             masks.append(first_here)
             taken = taken | first_here
+        if self.needs_input_grad[0] and xp.isdtype(best.dtype, "real floating") and bool(xp.any(xp.isnan(best))):
+            # a window holding NaN routes its gradient to its last NaN, as PyTorch does (the masks above
+            # are all False there, since NaN == NaN is False); the check reads one flag back from the device,
+            # so it runs only when a gradient will be asked for
+            later = xp.zeros(best.shape, dtype=xp.bool, device=device(best))
+            for i in reversed(range(len(views))):
+                here = xp.isnan(views[i]) & ~later
+                masks[i] = masks[i] | here
+                later = later | here
         self.masks = masks
         if self.return_indices:
             return self._finish(xp, best), self._finish(xp, self._indices(xp, views, best))
@@ -130,13 +139,26 @@ class MaxPool(_PoolNd):
             step *= self.sizes[axis]
         grid = xp.where(inside, flat, xp.full(self.padded, -1, dtype=xp.int64, device=dev))
         positions = [grid[where] for where in self._offsets()]
-        index = xp.zeros(best.shape, dtype=xp.int64, device=dev)
+        index = self._empty_window_index(xp, best.shape, dev)
         for view, position in zip(reversed(views), reversed(positions)):  # the earliest hit is written last
             index = xp.where((view == best) & (position >= 0), position, index)
         if xp.isdtype(best.dtype, "real floating"):
             for view, position in zip(views, positions):
                 index = xp.where(xp.isnan(view), position, index)
         return index
+
+    def _empty_window_index(self, xp: Any, shape: tuple[int, ...], dev: Any) -> Any:
+        """PyTorch's index where no window element beats -inf: its first dilated position at or past 0 on
+        each axis (the first element of the window inside the input; past its end for an all-padding window)."""
+        index, step = None, 1
+        for axis in reversed(range(len(self.sizes))):
+            d = self.dilation[axis]
+            start = xp.arange(self.count[axis], dtype=xp.int64, device=dev) * self.stride[axis] - self.pads[axis][0]
+            start = xp.where(start < 0, start + ((d - 1 - start) // d) * d, start)
+            start = xp.reshape(start * step, tuple(-1 if a == axis else 1 for a in range(len(self.sizes))))
+            index = start if index is None else index + start
+            step *= self.sizes[axis]
+        return xp.broadcast_to(index, shape)
 
     def backward(self, xp: Any, grad: Any, grad_indices: Any = None) -> Any:
         grad = self._grad_lifted(xp, grad)

@@ -228,6 +228,9 @@ class _RNNBase(_UniformInit):
         """
         check_input(self, input, ndim=(2, 3), last_dim=self.input_size)
         batched = input.ndim == 3
+        if input.shape[1 if batched and self.batch_first else 0] == 0:
+            raise ValueError(f"{type(self).__name__}: expected a sequence length larger than 0, got input of shape "
+                             f"{tuple(input.shape)}")
         x = input
         if not batched:
             x = reshape(x, (x.shape[0], 1, x.shape[1]))
