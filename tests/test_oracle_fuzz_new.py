@@ -228,6 +228,15 @@ def _pool_config(rng: np.random.Generator, dims: int) -> tuple[Any, dict[str, An
     return kernel, kwargs, shape
 
 
+def _single_writer_positions(index: np.ndarray, out_shape: tuple[int, ...], dims: int) -> np.ndarray:
+    """A boolean mask of the unpooled output: True where at most one pooled value points."""
+    plane = int(np.prod(out_shape[-dims:]))
+    flat = index.reshape(-1, int(np.prod(index.shape[-dims:])))
+    counts = np.stack([np.bincount(row, minlength=plane)[:plane] for row in flat]) if flat.size else \
+        np.zeros((flat.shape[0], plane), np.int64)
+    return counts.reshape(out_shape) <= 1
+
+
 @pytest.mark.parametrize("dims", [1, 2, 3])
 def test_max_pool_indices_and_unpool_fuzz(backend, dims):
     pool_ours, pool_theirs, unpool_ours, unpool_theirs = POOLS[dims]
@@ -265,7 +274,11 @@ def test_max_pool_indices_and_unpool_fuzz(backend, dims):
         if got is None:
             continue
         out, ref = got
-        np.testing.assert_array_equal(out.numpy(), ref.detach().numpy(), err_msg=f"{what}: unpool {size}")
+        # where several pooled values share an index, PyTorch's CPU kernel writes them from several threads, so
+        # which one lands depends on the thread count: compare the positions with at most one writer
+        single = _single_writer_positions(ref_index.numpy(), tuple(ref.shape), dims)
+        np.testing.assert_array_equal(out.numpy()[single], ref.detach().numpy()[single],
+                                      err_msg=f"{what}: unpool {size}")
         w = rng.standard_normal(tuple(ref.shape)).astype(dtype)
         _project(out, w, backend).backward()
         (ref * torch.tensor(w)).sum().backward()
