@@ -131,7 +131,18 @@ class _ConvNd(Module):
         return text
 
 
-class Conv1d(_ConvNd):
+class _Conv(_ConvNd):
+    """A convolution: pads by ``padding_mode`` where it is not zeros, then applies ``convolve``."""
+
+    convolve: Any
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        x, padding = self._padded(x)
+        return self.convolve(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class Conv1d(_Conv):
     """1-D convolution: x (N, C_in, L) or (C_in, L) → (N, C_out, L_out).
 
     ``weight`` is (out_channels, in_channels / groups, kernel_size), ``bias`` (out_channels,); arguments
@@ -147,13 +158,10 @@ class Conv1d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, 0, backend, dtype, seed)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
-        x, padding = self._padded(x)
-        return conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+    convolve = staticmethod(conv1d)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """2-D convolution (cross-correlation): x (N, C_in, H, W) or (C_in, H, W) → (N, C_out, H_out, W_out).
 
     Parameters
@@ -183,10 +191,7 @@ class Conv2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, 0, backend, dtype, seed)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
-        x, padding = self._padded(x)
-        return conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+    convolve = staticmethod(conv2d)
 
 
 class ConvTranspose1d(_ConvNd):
