@@ -104,3 +104,15 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:]
     assert (tmp_path / "site" / "index.html").is_file()
     assert (tmp_path / "site" / "reference" / "nn" / "index.html").is_file()
+    _assert_reads_offline(tmp_path / "site")
+
+
+def _assert_reads_offline(site: Path) -> None:
+    """No page loads a script, stylesheet, font or image from the network; formulas are MathML already."""
+    external_asset = re.compile(r'<(?:script|img|link|iframe)\b[^>]*\b(?:src|href)="(?:https?:)?//[^"]*"')
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        found = [m.group(0) for m in external_asset.finditer(text) if 'rel="canonical"' not in m.group(0)]
+        assert not found, f"{page.relative_to(site)} loads from the network: {found[:3]}"
+    backprop = (site / "tutorial" / "backprop" / "index.html").read_text(encoding="utf-8")
+    assert "<math" in backprop and "\\frac" not in backprop
