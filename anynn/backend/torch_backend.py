@@ -41,6 +41,27 @@ class TorchRNG(DeviceRNG):
         self.generator.set_state(torch.from_numpy(np.asarray(state["torch_generator"])))
 
 
+def _check_device(torch: Any, dev: Any) -> None:
+    """Refuse a device this PyTorch cannot use now (a CPU-only build asked for CUDA), before any tensor is made."""
+    if dev.type == "cpu" or dev.type == "meta":
+        return
+    module = getattr(torch, dev.type, None)
+    is_available = getattr(module, "is_available", None)
+    try:
+        usable = bool(is_available()) if callable(is_available) else False
+        count = module.device_count() if usable and hasattr(module, "device_count") else 0
+    except Exception:  # a broken driver raises here rather than answering
+        usable, count = False, 0
+    if not usable:
+        build = "a CPU-only build" if dev.type == "cuda" and torch.version.cuda is None else "this build"
+        raise BackendUnavailable(f"backend 'torch:{dev}' is unavailable: PyTorch {torch.__version__} ({build}) "
+                                 f"cannot use {dev.type!r} devices here; use backend='torch' (CPU) or install a "
+                                 f"PyTorch with {dev.type} support")
+    if dev.index is not None and count and dev.index >= count:
+        raise BackendUnavailable(f"backend 'torch:{dev}' is unavailable: PyTorch sees {count} {dev.type} device(s) "
+                                 f"(indices 0..{count - 1})")
+
+
 class TorchBackend(Backend):
     name = "torch"
 
@@ -54,7 +75,12 @@ class TorchBackend(Backend):
                 "(CPU build: pip install torch==2.13.0)"
             ) from None
         self.torch = torch
-        super().__init__(torch_xp, torch.device(device or "cpu"))
+        try:
+            dev = torch.device(device or "cpu")
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise BackendUnavailable(f"backend 'torch': {device!r} is not a device PyTorch knows ({exc})") from None
+        _check_device(torch, dev)
+        super().__init__(torch_xp, dev)
 
     @property
     def key(self) -> str:
