@@ -6,6 +6,9 @@
 from . import tensor_methods  # noqa: F401  (binds Tensor's operators)
 from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_softmax, mish, prelu, relu,
                          relu6, selu, sigmoid, silu, softmax, softplus, tanh)
+from .activation_rectifier import celu, rrelu
+from .activation_shrink import hardshrink, softshrink, tanhshrink, threshold
+from .activation_squash import hardsigmoid, logsigmoid, softmin, softsign
 from .dropout import dropout, dropout1d, dropout2d
 from .embedding import embedding
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
@@ -24,6 +27,8 @@ from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import concat, flatten, permute, reshape, stack, take_rows, transpose
 
 __all__ = [
+    "celu", "hardshrink", "hardsigmoid", "logsigmoid", "rrelu", "softmin", "softshrink", "softsign", "tanhshrink",
+    "threshold",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
     "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "max_pool3d",
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "pad",

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch
-from . import activation, elementwise, linalg, reduce, shape
+from . import activation, activation_shrink, elementwise, linalg, reduce, shape
 from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 
 
@@ -156,6 +156,7 @@ METHODS: dict[str, Any] = {
     "tanh": activation.tanh, "sigmoid": activation.sigmoid, "relu": activation.relu,
     "softmax": lambda self, axis=-1, dim=None: activation.softmax(self, axis if dim is None else dim),
     "log_softmax": lambda self, axis=-1, dim=None: activation.log_softmax(self, axis if dim is None else dim),
+    "hardshrink": activation_shrink.hardshrink,
     "astype": _astype,
     "T": property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim))))),
     "mT": property(lambda self: shape.transpose(self, -2, -1)),

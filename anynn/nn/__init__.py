@@ -3,6 +3,8 @@
 from .. import init  # noqa: F401  (anynn.nn.init, as in PyTorch)
 from .activation import (ELU, GELU, GLU, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SELU, Hardswish,
                          Hardtanh, Sigmoid, SiLU, Softmax, Softplus, Tanh)
+from .activation_variants import (CELU, Hardshrink, Hardsigmoid, LogSigmoid, RReLU, Softmax2d, Softmin, Softshrink,
+                                 Softsign, Tanhshrink, Threshold)
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
@@ -25,6 +27,8 @@ from .module import Module, Parameter, StateDictError
 from .shape import Flatten, Unflatten
 
 __all__ = [
+    "CELU", "Hardshrink", "Hardsigmoid", "LogSigmoid", "RReLU", "Softmax2d", "Softmin", "Softshrink", "Softsign",
+    "Tanhshrink", "Threshold",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose1d",
     "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",

@@ -1,0 +1,77 @@
+"""Rectifier variants: `celu` (continuously differentiable ELU) and `rrelu` (randomized leaky ReLU).
+
+`rrelu` in training draws each negative element's slope uniformly from ``[lower, upper)`` with the backend's
+own generator (as `dropout` draws its masks); in evaluation the slope is fixed at ``(lower + upper) / 2``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend import DeviceRNG
+from .activation import LeakyReLU
+from .dropout import _generator
+
+
+class CELU(Function):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``; slope 1 above 0, ``exp(x / alpha)`` at or below."""
+
+    alpha: float
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.positive = x > 0
+        self.negative_part = self.alpha * xp.expm1(xp.minimum(x, xp.zeros_like(x)) / self.alpha)
+        return xp.where(self.positive, x, self.negative_part)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        # exp(x / alpha) = negative_part / alpha + 1, already at hand
+        return xp.where(self.positive, g, g * (self.negative_part / self.alpha + 1.0))
+
+
+class RReLU(Function):
+    """``x`` where ``x >= 0``, ``x * r`` elsewhere, ``r ~ U[lower, upper)`` drawn per element and kept for
+    the backward pass."""
+
+    lower: float
+    upper: float
+    generator: DeviceRNG
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        r = self.lower + (self.upper - self.lower) * self.generator.uniform(tuple(x.shape), x.dtype)
+        self.slope = xp.where(x >= 0, xp.ones_like(x), r)
+        return x * self.slope
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g * self.slope
+
+
+def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
+    """CELU of input (*); ``alpha`` must not be 0. ``inplace`` is accepted; a new tensor is returned."""
+    if float(alpha) == 0.0:
+        raise ValueError("celu: alpha cannot be 0 (it divides the input)")
+    return CELU.apply(input, alpha=float(alpha))
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False, generator: DeviceRNG | int | None = None) -> Tensor:
+    """Randomized leaky ReLU of input (*).
+
+    Parameters
+    ----------
+    lower, upper : float
+        Range of the random negative slope (``lower <= upper``).
+    training : bool
+        Draw slopes (True) or use ``(lower + upper) / 2`` (False, PyTorch's default for the function).
+    inplace : bool
+        Accepted for PyTorch compatibility; a new tensor is always returned.
+    generator : DeviceRNG, int or None
+        The backend generator the slopes are drawn from (an ``int`` seeds a new one; ``None``: unseeded).
+    """
+    lower, upper = float(lower), float(upper)
+    if lower > upper:
+        raise ValueError(f"rrelu: lower bound {lower} must be less than or equal to the upper bound {upper}")
+    if not training:
+        return LeakyReLU.apply(input, negative_slope=(lower + upper) / 2.0)
+    return RReLU.apply(input, lower=lower, upper=upper, generator=_generator(input, generator))

@@ -1,0 +1,87 @@
+"""Shrinking and thresholding activations: `hardshrink`, `softshrink`, `tanhshrink`, `threshold`.
+
+Each is one fused primitive, elementwise on any shape, with PyTorch's arguments and gradients (the gradient
+is the slope of the piece the input lies on; at a kink it is that of the flat piece, as in PyTorch).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+
+
+class Hardshrink(Function):
+    """``x`` where ``|x| > lambd``, 0 elsewhere."""
+
+    lambd: float
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.keep = (x > self.lambd) | (x < -self.lambd)
+        return xp.where(self.keep, x, xp.zeros_like(x))
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return xp.where(self.keep, g, xp.zeros_like(g))
+
+
+class Softshrink(Function):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+
+    lambd: float
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        above, below = x > self.lambd, x < -self.lambd
+        self.keep = above | below
+        shifted = xp.where(above, x - self.lambd, x + self.lambd)
+        return xp.where(self.keep, shifted, xp.zeros_like(x))
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return xp.where(self.keep, g, xp.zeros_like(g))
+
+
+class Tanhshrink(Function):
+    """``x - tanh(x)``; its slope is ``tanh(x)^2``."""
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.t = xp.tanh(x)
+        return x - self.t
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g * (self.t * self.t)
+
+
+class Threshold(Function):
+    """``x`` where ``x > threshold``, ``value`` elsewhere."""
+
+    threshold: float
+    value: float
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.keep = x > self.threshold
+        return xp.where(self.keep, x, xp.full_like(x, self.value))
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return xp.where(self.keep, g, xp.zeros_like(g))
+
+
+def hardshrink(input: Any, lambd: float = 0.5) -> Any:
+    """Hard shrinkage of input (*): ``x`` where ``|x| > lambd``, else 0."""
+    return Hardshrink.apply(input, lambd=float(lambd))
+
+
+def softshrink(input: Any, lambd: float = 0.5) -> Any:
+    """Soft shrinkage of input (*): ``x - lambd * sign(x)`` where ``|x| > lambd``, else 0 (``lambd >= 0``)."""
+    if not lambd >= 0:
+        raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
+    return Softshrink.apply(input, lambd=float(lambd))
+
+
+def tanhshrink(input: Any) -> Any:
+    """``x - tanh(x)`` of input (*)."""
+    return Tanhshrink.apply(input)
+
+
+def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
+    """``x`` where ``x > threshold``, else ``value``, on input (*). ``inplace`` is accepted; a new tensor is
+    returned."""
+    return Threshold.apply(input, threshold=float(threshold), value=float(value))

@@ -1,0 +1,86 @@
+"""Squashing activations: `logsigmoid`, `softsign`, `hardsigmoid` (elementwise) and `softmin` (along a dim).
+
+One fused primitive each, with PyTorch's arguments; ``logsigmoid`` stays finite for any input.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ..autograd.function import Function
+from .activation import Softmax, stable_sigmoid
+
+
+class LogSigmoid(Function):
+    """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``: no overflow for any x; slope ``sigmoid(-x)``."""
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.x = x
+        return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g * stable_sigmoid(xp, -self.x)
+
+
+class Softsign(Function):
+    """``x / (1 + |x|)``; slope ``1 / (1 + |x|)^2``."""
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.denominator = 1.0 + xp.abs(x)
+        return x / self.denominator
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g / (self.denominator * self.denominator)
+
+
+class Hardsigmoid(Function):
+    """``relu6(x + 3) / 6``; slope 1/6 strictly inside (-3, 3), 0 outside (as PyTorch)."""
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        self.inside = (x > -3.0) & (x < 3.0)
+        return xp.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return xp.where(self.inside, g / 6.0, xp.zeros_like(g))
+
+
+class Softmin(Softmax):
+    """``softmax(-x)`` along ``axis``: Softmax's formula on the negated input, its gradient negated."""
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return super().forward(xp, -x)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return -super().backward(xp, g)
+
+
+def logsigmoid(input: Any) -> Any:
+    """``log(sigmoid(x))`` of input (*), finite for any input."""
+    return LogSigmoid.apply(input)
+
+
+def softsign(input: Any) -> Any:
+    """``x / (1 + |x|)`` of input (*)."""
+    return Softsign.apply(input)
+
+
+def hardsigmoid(input: Any, inplace: bool = False) -> Any:
+    """``relu6(x + 3) / 6`` of input (*). ``inplace`` is accepted; a new tensor is returned."""
+    return Hardsigmoid.apply(input)
+
+
+def implicit_softmax_dim(name: str, ndim: int) -> int:
+    """PyTorch's choice of dim when none is given (0 for 0-, 1- and 3-D input, else 1), with its warning."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
+    """``softmax(-x)`` along ``dim`` of input (*); ``dtype`` casts the input first (as PyTorch)."""
+    if dim is None:
+        dim = implicit_softmax_dim("softmin", input.ndim)
+    if dtype is not None:
+        input = input.astype(dtype)
+    return Softmin.apply(input, axis=int(dim))

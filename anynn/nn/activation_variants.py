@@ -1,0 +1,143 @@
+"""More of PyTorch's activation layers: shrinkage, squashing and rectifier variants, `Softmin`, `Softmax2d`.
+
+Thin modules over `anynn.functional` with PyTorch's constructor arguments; ``inplace`` is accepted and a
+new tensor is returned, as for every anynn activation.
+"""
+
+from __future__ import annotations
+
+from .. import functional as F
+from ..autograd.tensor import Tensor
+from ..backend import Backend, DeviceRNG
+from .activation import _Elementwise
+from .module import Module
+from .validate import check_input
+
+
+class LogSigmoid(_Elementwise):
+    """``log(sigmoid(x))``, finite for any input. x (*) → same shape."""
+
+    fn = staticmethod(F.logsigmoid)
+
+
+class Softsign(_Elementwise):
+    """``x / (1 + |x|)``. x (*) → same shape."""
+
+    fn = staticmethod(F.softsign)
+
+
+class Tanhshrink(_Elementwise):
+    """``x - tanh(x)``. x (*) → same shape."""
+
+    fn = staticmethod(F.tanhshrink)
+
+
+class Hardsigmoid(_Elementwise):
+    """``relu6(x + 3) / 6``. x (*) → same shape."""
+
+    fn = staticmethod(F.hardsigmoid)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+
+class CELU(_Elementwise):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``. x (*) → same shape."""
+
+    fn = staticmethod(F.celu)
+    args = ("alpha",)
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+
+class Threshold(_Elementwise):
+    """``x`` where ``x > threshold``, else ``value``. x (*) → same shape."""
+
+    fn = staticmethod(F.threshold)
+    args = ("threshold", "value")
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+
+class Hardshrink(_Elementwise):
+    """``x`` where ``|x| > lambd``, else 0. x (*) → same shape."""
+
+    fn = staticmethod(F.hardshrink)
+    args = ("lambd",)
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+
+class Softshrink(_Elementwise):
+    """``x - lambd * sign(x)`` where ``|x| > lambd``, else 0. x (*) → same shape."""
+
+    fn = staticmethod(F.softshrink)
+    args = ("lambd",)
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+
+class Softmin(_Elementwise):
+    """``softmax(-x)`` along ``dim`` (``None``: PyTorch's implicit choice, with its warning)."""
+
+    fn = staticmethod(F.softmin)
+    args = ("dim",)
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at every location: x (N, C, H, W) or (C, H, W) → same shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, ndim=(3, 4))
+        return F.softmax(input, -3)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: in training each negative element gets a slope drawn from ``U[lower, upper)``;
+    in evaluation the slope is ``(lower + upper) / 2``. x (*) → same shape.
+
+    ``seed`` seeds the backend generator the slopes are drawn from (as `Dropout`'s ``seed``).
+    """
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False,
+                 seed: int | None = None) -> None:
+        super().__init__()
+        if float(lower) > float(upper):
+            raise ValueError(f"RReLU: lower bound {lower} must be less than or equal to the upper bound {upper}")
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+        self.seed = seed
+        self._generator: DeviceRNG | None = None
+        self._generator_backend: Backend | None = None
+
+    def generator(self, backend: Backend) -> DeviceRNG:
+        """The layer's generator on ``backend`` (a new one, seeded with ``seed``, if the backend changed)."""
+        if self._generator is None or self._generator_backend != backend:
+            self._generator = backend.rng(self.seed)
+            self._generator_backend = backend
+        return self._generator
+
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input)
+        generator = self.generator(input.backend) if self.training else None
+        return F.rrelu(input, self.lower, self.upper, training=self.training, generator=generator)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}, inplace={self.inplace}"
