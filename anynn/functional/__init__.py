@@ -9,7 +9,8 @@ from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_so
 from .activation_rectifier import celu, rrelu
 from .activation_shrink import hardshrink, softshrink, tanhshrink, threshold
 from .activation_squash import hardsigmoid, logsigmoid, softmin, softsign
-from .dropout import dropout, dropout1d, dropout2d
+from .dropout import dropout, dropout1d, dropout2d, dropout3d
+from .dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .embedding import embedding
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
@@ -34,7 +35,8 @@ __all__ = [
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "pad",
     "gru_cell", "lstm_cell", "recurrent_sequence", "rnn_cell", "scaled_dot_product_attention",
     "scaled_dot_product_attention_with_weights",
-    "batch_norm", "dropout", "dropout1d", "dropout2d", "embedding", "group_norm", "layer_norm", "rms_norm",
+    "batch_norm", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+    "embedding", "group_norm", "layer_norm", "rms_norm",
     "abs", "binary_cross_entropy", "binary_cross_entropy_with_logits", "clip", "concat", "cos",
     "cross_entropy", "elu", "exp", "flatten", "gelu", "glu", "hardswish", "hardtanh", "huber_loss", "l1_loss",
     "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",

@@ -7,6 +7,7 @@ reused by the backward pass.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..autograd.function import Function
@@ -81,18 +82,51 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
               generator: DeviceRNG | int | None = None) -> Tensor:
-    """Zero whole channels of input (N, C, H, W) or (C, H, W) with probability ``p``; scale the rest.
+    """Zero whole channels of input (N, C, H, W) with probability ``p``; scale the rest.
 
-    A 3-D input is one unbatched sample (C, H, W), as PyTorch documents for `Dropout2d`.
-    Other arguments as in `dropout`.
+    As PyTorch 2.13 (with its warnings): the mask is drawn per (axis 0, axis 1) pair and broadcast over
+    the rest, so a 3-D input is read as (N, C, L) (channel-wise 1-D dropout, not (C, H, W)) and a 2-D
+    input (N, C) drops single elements. Fewer than 2 axes is an error. Other arguments as in `dropout`.
     """
     p = _check_p("dropout2d", p)
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got {input.ndim}-D "
-                         f"input of shape {input.shape}")
+    if input.ndim < 2:
+        raise ValueError(f"dropout2d: feature dropout requires at least 2 dimensions in the input, got "
+                         f"{input.ndim}-D input of shape {input.shape}")
+    if input.ndim == 2:
+        warnings.warn("dropout2d: Received a 2-D input to dropout2d, which is deprecated and will result in an "
+                      "error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead.", UserWarning, stacklevel=2)
+    elif input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d "
+                      "instead.", UserWarning, stacklevel=2)
+    elif input.ndim != 4:
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
+                      "result in an error in a future release.", UserWarning, stacklevel=2)
     if not training or p == 0.0:
         return input
-    mask_shape = tuple(input.shape[:-2]) + (1, 1)
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return Dropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator: DeviceRNG | int | None = None) -> Tensor:
+    """Zero whole channels of input (N, C, D, H, W) or (C, D, H, W) with probability ``p``; scale the rest.
+
+    As PyTorch 2.13: any input that is not 5-D is read as unbatched (the mask is drawn per entry of
+    axis 0), with a warning unless it is 4-D. Other arguments as in `dropout`.
+    """
+    p = _check_p("dropout3d", p)
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
+                      "result in an error in a future release.", UserWarning, stacklevel=2)
+    if not training or p == 0.0:
+        return input
+    if input.ndim == 5:
+        mask_shape = tuple(input.shape[:2]) + (1, 1, 1)
+    else:  # unbatched: PyTorch adds a batch axis of 1, then drops per (1, axis 0) pair
+        mask_shape = tuple(input.shape[:1]) + (1,) * (input.ndim - 1)
     return Dropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
 
 

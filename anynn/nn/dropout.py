@@ -1,10 +1,12 @@
-"""Dropout layers: `Dropout` (elements), `Dropout1d`/`Dropout2d` (whole channels); identity in eval mode."""
+"""Dropout layers: `Dropout` (elements), `Dropout1d`/`2d`/`3d` (whole channels), `AlphaDropout`/`FeatureAlphaDropout`
+(SELU networks); identity in eval mode."""
 
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG
-from ..functional.dropout import dropout, dropout1d, dropout2d
+from ..functional.dropout import dropout, dropout1d, dropout2d, dropout3d
+from ..functional.dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .module import Module
 from .validate import check_input
 
@@ -70,13 +72,45 @@ class Dropout1d(_DropoutBase):
 
 
 class Dropout2d(_DropoutBase):
-    """Zero whole channels of x (N, C, H, W) or (C, H, W) with probability ``p``; scale the rest.
+    """Zero whole channels of x (N, C, H, W) with probability ``p``; scale the rest.
 
-    Arguments as `Dropout`; identity in eval mode.
+    As PyTorch 2.13 (`anynn.functional.dropout2d`): a 3-D input is read as (N, C, L), a 2-D one is dropped
+    element by element (both with PyTorch's warning). Arguments as `Dropout`; identity in eval mode.
     """
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, ndim=(3, 4))
-        if not self.training or self.p == 0.0:
-            return x
-        return dropout2d(x, self.p, True, generator=self.generator(x.backend))
+        check_input(self, x)
+        if x.ndim < 2:
+            raise ValueError(f"Dropout2d: feature dropout requires at least 2 dimensions in the input, got "
+                             f"{x.ndim}-D input of shape {x.shape}")
+        return dropout2d(x, self.p, self.training, generator=self.generator(x.backend))
+
+
+class Dropout3d(_DropoutBase):
+    """Zero whole channels of x (N, C, D, H, W) or (C, D, H, W) with probability ``p``; scale the rest.
+
+    Arguments as `Dropout`; identity in eval mode. Other ranks as PyTorch (`anynn.functional.dropout3d`).
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x)
+        return dropout3d(x, self.p, self.training, generator=self.generator(x.backend))
+
+
+class AlphaDropout(_DropoutBase):
+    """Alpha dropout for SELU networks: keeps zero mean and unit variance (see `anynn.functional.alpha_dropout`).
+
+    x (*) → same shape; identity in eval mode. Arguments as `Dropout`.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x)
+        return alpha_dropout(x, self.p, self.training, generator=self.generator(x.backend))
+
+
+class FeatureAlphaDropout(_DropoutBase):
+    """Alpha dropout of whole channels of x (N, C, *); identity in eval mode. Arguments as `Dropout`."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x)
+        return feature_alpha_dropout(x, self.p, self.training, generator=self.generator(x.backend))

@@ -1,0 +1,75 @@
+"""Alpha dropout (for SELU networks): dropped elements take SELU's negative saturation value, then an
+affine map restores zero mean and unit variance, as PyTorch's ``alpha_dropout`` / ``feature_alpha_dropout``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from array_api_compat import device
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend import DeviceRNG
+from .dropout import _check_p, _generator
+
+# -SELU's saturation value: -scale * alpha
+SELU_SATURATION = 1.7580993408473766
+
+
+class AlphaDropout(Function):
+    """``x * a * keep + a * alpha' * (p - 1 + keep)``, ``a = 1 / sqrt((alpha'^2 p + 1)(1 - p))``.
+
+    ``keep`` is 1 with probability ``1 - p`` (drawn in ``mask_shape``, broadcast against x); the
+    gradient is ``a * keep``.
+    """
+
+    p: float
+    generator: DeviceRNG
+    mask_shape: tuple[int, ...]
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        p, alpha = self.p, SELU_SATURATION
+        a = 1.0 / ((alpha * alpha * p + 1.0) * (1.0 - p)) ** 0.5
+        keep = xp.astype(self.generator.uniform(self.mask_shape, x.dtype) >= p, x.dtype)
+        self.scale = keep * a
+        return x * self.scale + (keep - 1.0) * (alpha * a) + alpha * a * p
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g * self.scale
+
+
+def _zeros(input: Tensor) -> Tensor:
+    """p = 1: all zeros (PyTorch multiplies by zero, so the gradient is zero too)."""
+    xp = input.backend.xp
+    zero = Tensor._make(xp.zeros((), dtype=input.data.dtype, device=device(input.data)), input.backend, None, 0)
+    return input * zero
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False,
+                  generator: DeviceRNG | int | None = None) -> Tensor:
+    """Alpha dropout of each element of input (any shape); identity unless ``training`` (default False, as PyTorch).
+
+    ``p`` in [0, 1] (``p=1`` gives zeros); ``generator`` as in `dropout`.
+    """
+    p = _check_p("alpha_dropout", p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return _zeros(input)
+    return AlphaDropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=tuple(input.shape))
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False,
+                          generator: DeviceRNG | int | None = None) -> Tensor:
+    """Alpha dropout of whole channels of input (N, C, *): one draw per (N, C) pair, as PyTorch."""
+    p = _check_p("feature_alpha_dropout", p)
+    if input.ndim < 2:
+        raise ValueError(f"feature_alpha_dropout: feature dropout requires at least 2 dimensions in the input, "
+                         f"got {input.ndim}-D input of shape {input.shape}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return _zeros(input)
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return AlphaDropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+
