@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from .precision import cast_to, is_low_precision, upcast
 
 
 def _normalize(xp: Any, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any, Any]:
@@ -27,6 +28,25 @@ def _normalize_backward(xp: Any, dxhat: Any, xhat: Any, invstd: Any, axes: tuple
     mean_d = xp.mean(dxhat, axis=axes, keepdims=True)
     mean_dx = xp.mean(dxhat * xhat, axis=axes, keepdims=True)
     return invstd * (dxhat - mean_d - xhat * mean_dx)
+
+
+def _upcast_inputs(fn: Function, xp: Any, x: Any, *params: Any) -> tuple[Any, ...]:
+    """float16/bfloat16 inputs in float32 (statistics of values past ~256 overflow in float16), as PyTorch.
+
+    Remembers the dtypes on ``fn`` (``fn.dtypes``) so that `_cast_back` returns results in them.
+    """
+    fn.dtypes = (x.dtype,) + tuple(None if p is None else p.dtype for p in params)
+    fn.low = is_low_precision(xp, x.dtype) or any(p is not None and is_low_precision(xp, p.dtype) for p in params)
+    if not fn.low:
+        return (x,) + params
+    return (upcast(xp, x),) + tuple(upcast(xp, p) for p in params)
+
+
+def _cast_back(fn: Function, xp: Any, *arrays: Any) -> tuple[Any, ...]:
+    """``arrays[i]`` in the dtype of input ``i`` (the gradients, or the output first) after a float32 computation."""
+    if not fn.low:
+        return arrays
+    return tuple(cast_to(xp, a, d) for a, d in zip(arrays, fn.dtypes))
 
 
 def _affine_shape(ndim: int, channels: int) -> tuple[int, ...]:
@@ -49,6 +69,7 @@ class BatchNorm(Function):
     eps: float
 
     def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+        x, weight, bias = _upcast_inputs(self, xp, x, weight, bias)
         channels = x.shape[1]
         self.axes = (0,) + tuple(range(2, x.ndim))
         self.has_weight = weight is not None
@@ -62,19 +83,25 @@ class BatchNorm(Function):
                     count *= x.shape[ax]
                 m = self.momentum
                 unbiased = xp.reshape(var, (channels,)) * (count / (count - 1))
-                self.running_mean.data = (1.0 - m) * self.running_mean.data + m * xp.reshape(mean, (channels,))
-                self.running_var.data = (1.0 - m) * self.running_var.data + m * unbiased
+                running_mean, running_var = self.running_mean.data, self.running_var.data
+                # updated in float32 and stored in the buffers' own dtype
+                self.running_mean.data = cast_to(xp, (1.0 - m) * upcast(xp, running_mean)
+                                                 + m * xp.reshape(mean, (channels,)), running_mean.dtype)
+                self.running_var.data = cast_to(xp, (1.0 - m) * upcast(xp, running_var) + m * unbiased,
+                                                running_var.dtype)
         else:
-            mean = xp.reshape(self.running_mean.data, shape)
-            invstd = 1.0 / xp.sqrt(xp.reshape(self.running_var.data, shape) + self.eps)
+            mean = xp.reshape(upcast(xp, self.running_mean.data), shape)
+            invstd = 1.0 / xp.sqrt(xp.reshape(upcast(xp, self.running_var.data), shape) + self.eps)
             xhat = (x - mean) * invstd
         self.xhat, self.invstd = xhat, invstd
         self.weight = weight
         y = xhat * xp.reshape(weight, shape) if weight is not None else xhat
-        return y + xp.reshape(bias, shape) if bias is not None else y
+        y = y + xp.reshape(bias, shape) if bias is not None else y
+        return _cast_back(self, xp, y)[0]
 
     def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
         need = self.needs_input_grad
+        g = upcast(xp, g)
         shape = _affine_shape(g.ndim, g.shape[1])
         grad_x = grad_w = grad_b = None
         if need[0]:
@@ -87,7 +114,7 @@ class BatchNorm(Function):
             grad_w = xp.sum(g * self.xhat, axis=self.axes)
         if self.has_bias and need[2]:
             grad_b = xp.sum(g, axis=self.axes)
-        return grad_x, grad_w, grad_b
+        return _cast_back(self, xp, grad_x, grad_w, grad_b)
 
 
 class LayerNorm(Function):
@@ -97,15 +124,18 @@ class LayerNorm(Function):
     eps: float
 
     def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+        x, weight, bias = _upcast_inputs(self, xp, x, weight, bias)
         self.axes = tuple(range(x.ndim - self.ndims, x.ndim))
         self.lead = tuple(range(x.ndim - self.ndims))
         self.xhat, self.invstd, _, _ = _normalize(xp, x, self.axes, self.eps)
         self.weight, self.has_bias = weight, bias is not None
         y = self.xhat * weight if weight is not None else self.xhat
-        return y + bias if bias is not None else y
+        y = y + bias if bias is not None else y
+        return _cast_back(self, xp, y)[0]
 
     def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
         need = self.needs_input_grad
+        g = upcast(xp, g)
         weight = self.weight
         grad_x = grad_w = grad_b = None
         if need[0]:
@@ -115,7 +145,7 @@ class LayerNorm(Function):
             grad_w = xp.sum(g * self.xhat, axis=self.lead) if self.lead else g * self.xhat
         if self.has_bias and need[2]:
             grad_b = xp.sum(g, axis=self.lead) if self.lead else g
-        return grad_x, grad_w, grad_b
+        return _cast_back(self, xp, grad_x, grad_w, grad_b)
 
 
 class GroupNorm(Function):
@@ -125,6 +155,7 @@ class GroupNorm(Function):
     eps: float
 
     def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+        x, weight, bias = _upcast_inputs(self, xp, x, weight, bias)
         n, channels = x.shape[0], x.shape[1]
         self.shape = tuple(x.shape)
         grouped = xp.reshape(x, (n, self.num_groups, -1))
@@ -134,10 +165,12 @@ class GroupNorm(Function):
         self.axes = (0,) + tuple(range(2, x.ndim))
         shape = _affine_shape(x.ndim, channels)
         y = self.xhat * xp.reshape(weight, shape) if weight is not None else self.xhat
-        return y + xp.reshape(bias, shape) if bias is not None else y
+        y = y + xp.reshape(bias, shape) if bias is not None else y
+        return _cast_back(self, xp, y)[0]
 
     def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
         need = self.needs_input_grad
+        g = upcast(xp, g)
         n, channels = self.shape[0], self.shape[1]
         shape = _affine_shape(g.ndim, channels)
         grad_x = grad_w = grad_b = None
@@ -151,7 +184,7 @@ class GroupNorm(Function):
             grad_w = xp.sum(g * self.xhat, axis=self.axes)
         if self.has_bias and need[2]:
             grad_b = xp.sum(g, axis=self.axes)
-        return grad_x, grad_w, grad_b
+        return _cast_back(self, xp, grad_x, grad_w, grad_b)
 
 
 class RMSNorm(Function):
@@ -161,16 +194,20 @@ class RMSNorm(Function):
     eps: float | None
 
     def forward(self, xp: Any, x: Any, weight: Any) -> Any:
+        x, weight = _upcast_inputs(self, xp, x, weight)
         self.axes = tuple(range(x.ndim - self.ndims, x.ndim))
         self.lead = tuple(range(x.ndim - self.ndims))
+        # (the epsilon of the dtype computed in, float32 for float16/bfloat16, as PyTorch's opmath type)
         eps = float(xp.finfo(x.dtype).eps) if self.eps is None else self.eps
         self.x, self.weight = x, weight
         self.rstd = 1.0 / xp.sqrt(xp.mean(x * x, axis=self.axes, keepdims=True) + eps)
         y = x * self.rstd
-        return y * weight if weight is not None else y
+        y = y * weight if weight is not None else y
+        return _cast_back(self, xp, y)[0]
 
     def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
         need = self.needs_input_grad
+        g = upcast(xp, g)
         x, rstd, weight = self.x, self.rstd, self.weight
         grad_x = grad_w = None
         if need[0]:
@@ -180,7 +217,7 @@ class RMSNorm(Function):
         if weight is not None and need[1]:
             scaled = g * x * rstd
             grad_w = xp.sum(scaled, axis=self.lead) if self.lead else scaled
-        return grad_x, grad_w
+        return _cast_back(self, xp, grad_x, grad_w)
 
 
 # -- functional wrappers (PyTorch's signatures) -----------------------------------------------------

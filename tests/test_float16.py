@@ -1,0 +1,141 @@
+"""float16 and bfloat16 that stay right: normalisation statistics and loss reductions computed in float32.
+
+Each case runs in the low-precision dtype and is compared with the float32 computation (PyTorch's, on the
+same rounded values): values of 1e3..1e4 overflow a float16 variance or a float16 sum of losses, while the
+results themselves are representable. float16 runs where the backend has it (not array_api_strict),
+bfloat16 on torch.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import anynn
+from anynn import nn
+from anynn.backend import dtype_name
+from tests.helpers import copy_torch_weights
+
+LOW_DTYPES = ["float16", "bfloat16"]
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    # an unused branch of a where() may overflow on NumPy; the results are what the tests check
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def skip_unless_has(backend, dtype: str) -> None:
+    try:
+        backend.dtype(dtype)
+    except TypeError:
+        pytest.skip(f"{backend.key} has no {dtype}")
+    if dtype == "bfloat16" and backend.name != "torch":
+        pytest.skip(f"bfloat16 is tested on torch (NumPy has none), not on {backend.key}")
+
+
+def low_tensor(backend, values: np.ndarray, dtype: str, requires_grad: bool = False) -> anynn.Tensor:
+    """``values`` (float32) rounded to ``dtype`` on ``backend``."""
+    return anynn.tensor(values.astype(np.float32), backend=backend, dtype=dtype, requires_grad=requires_grad)
+
+
+def host32(t: anynn.Tensor) -> np.ndarray:
+    """A Tensor's values in float32 on the host (NumPy has no bfloat16)."""
+    assert dtype_name(t.dtype) in LOW_DTYPES, f"expected a low-precision result, got {t.dtype}"
+    return t.detach().to(dtype="float32").numpy()
+
+
+def assert_close_scaled(ours: np.ndarray, ref: np.ndarray, dtype: str, what: str) -> None:
+    """Equal within the low dtype's resolution, relative to the largest reference value."""
+    assert np.isfinite(ours).all(), f"{what}: not finite: {ours}"
+    rtol = 1e-2 if dtype == "float16" else 4e-2
+    scale = float(np.abs(ref).max()) or 1.0
+    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol * scale, err_msg=what)
+
+
+# -- normalisation: statistics in float32, cast back --------------------------------------------------
+# (id, anynn module, PyTorch module, input shape, location, spread): spread keeps BatchNorm's running
+# variance (stored in the low dtype, as PyTorch's) below float16's largest value, 65504
+NORMS = [
+    ("layer_norm", lambda: nn.LayerNorm(16), lambda: torch.nn.LayerNorm(16), (4, 16), 5e3, 2e3),
+    ("layer_norm_2d", lambda: nn.LayerNorm((4, 8)), lambda: torch.nn.LayerNorm((4, 8)), (3, 4, 8), 3e3, 1e3),
+    ("rms_norm", lambda: nn.RMSNorm(16), lambda: torch.nn.RMSNorm(16), (4, 16), 5e3, 2e3),
+    ("group_norm", lambda: nn.GroupNorm(2, 4), lambda: torch.nn.GroupNorm(2, 4), (3, 4, 6, 5), 5e3, 2e3),
+    ("batch_norm_1d", lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (64, 3), 5e3, 100.0),
+    ("batch_norm_1d_3d", lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (16, 3, 8), 4e3, 100.0),
+    ("batch_norm_2d", lambda: nn.BatchNorm2d(3), lambda: torch.nn.BatchNorm2d(3), (8, 3, 4, 4), 5e3, 100.0),
+]
+
+
+def _randomize(torch_module: torch.nn.Module) -> torch.nn.Module:
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in torch_module.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.5 + 1.0)
+    return torch_module
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("dtype", LOW_DTYPES)
+@pytest.mark.parametrize("name,ours,theirs,shape,location,spread", NORMS, ids=[n[0] for n in NORMS])
+def test_norms_compute_statistics_in_float32(backend, dtype, name, ours, theirs, shape, location, spread, training):
+    skip_unless_has(backend, dtype)
+    rng = np.random.default_rng(0)
+    torch_module = _randomize(theirs())
+    module = ours().to(backend)
+    copy_torch_weights(module, torch_module)
+    if not training:
+        if not name.startswith("batch_norm"):
+            pytest.skip("only BatchNorm differs between train and eval")
+        # running statistics near the data, so eval-mode outputs are O(1)
+        with torch.no_grad():
+            torch_module.running_mean.copy_(torch.full((3,), location) + torch.arange(3.0))
+            torch_module.running_var.copy_(torch.full((3,), spread * spread))
+        copy_torch_weights(module, torch_module)
+        module.eval()
+        torch_module.eval()
+    module.to(dtype=dtype)
+    if dtype == "bfloat16":
+        spread = min(spread, 100.0)  # bfloat16 has float32's range: its risk is a mean of 8 bits drowning the spread
+    x = low_tensor(backend, location + spread * rng.standard_normal(shape), dtype, requires_grad=True)
+    upstream = rng.standard_normal(shape).astype(np.float32)
+    out = module(x)
+    out.backward(low_tensor(backend, upstream, dtype))
+
+    # the float32 computation on the same rounded values and the same rounded weights
+    rounded = {k: torch.tensor(v.detach().to(dtype="float32").numpy()) for k, v in module.state_dict().items()
+               if dtype_name(v.dtype) != "int64"}
+    if training and name.startswith("batch_norm"):
+        rounded = {k: v for k, v in rounded.items() if not k.startswith("running")}
+    with torch.no_grad():
+        for k, v in rounded.items():
+            dict(torch_module.named_parameters()).get(k, dict(torch_module.named_buffers()).get(k)).copy_(v)
+    xt = torch.tensor(host32(x), requires_grad=True)
+    ref = torch_module(xt)
+    ref.backward(torch.tensor(host32(low_tensor(backend, upstream, dtype))))
+
+    assert dtype_name(out.dtype) == dtype and dtype_name(x.grad.dtype) == dtype
+    assert_close_scaled(host32(out), ref.detach().numpy(), dtype, "forward")
+    assert_close_scaled(host32(x.grad), xt.grad.numpy(), dtype, "input gradient")
+    for (pname, p), (_, pt) in zip(module.named_parameters(), torch_module.named_parameters()):
+        assert_close_scaled(host32(p.grad), pt.grad.numpy(), dtype, f"gradient of {pname}")
+    if training and name.startswith("batch_norm"):
+        for buffer in ("running_mean", "running_var"):
+            ours_buffer = getattr(module, buffer)
+            assert dtype_name(ours_buffer.dtype) == dtype
+            assert_close_scaled(host32(ours_buffer), getattr(torch_module, buffer).numpy(), dtype, buffer)
+
+
+def test_rms_norm_default_eps_is_float32s_for_float16(backend):
+    """PyTorch's default eps is the machine epsilon of the type computed in (float32 for float16)."""
+    skip_unless_has(backend, "float16")
+    x = low_tensor(backend, np.full((2, 4), 1e-3), "float16")
+    ref = TF.rms_norm(torch.tensor(host32(x)).half(), (4,))
+    np.testing.assert_allclose(host32(nn.RMSNorm(4, backend=backend).to(dtype="float16")(x)),
+                               ref.float().numpy(), rtol=1e-3)
