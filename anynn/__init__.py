@@ -21,6 +21,11 @@ from .functional.tensor_extras import (abs, amax, amin, argmax, argmin, cat, chu
                                        exp, flatten, log, log_softmax, masked_fill, matmul, max, mean, min,
                                        norm, permute, reshape, softmax, split, sqrt, squeeze, stack, sum,
                                        transpose, unsqueeze, where)
+from .functional.torch_surface import all, any, logsumexp, std, var  # noqa: E402,A004
+from .functional.torch_surface import (addmm, argsort, baddbmm, bmm, cos, cumsum, eq, flip, gather, ge,  # noqa: E402
+                                       gt, index_select, isfinite, isinf, isnan, le, lt, masked_select, maximum,
+                                       minimum, mm, multinomial, narrow, ne, numel, pow, scatter, scatter_add,
+                                       sigmoid, sin, sort, tanh, topk, tril, triu)
 from .backend import (Backend, BackendMismatch, BackendUnavailable, get_backend,  # noqa: E402
                       set_default_backend)
 from .init import manual_seed  # noqa: E402
@@ -38,4 +43,8 @@ __all__ = [
     "matmul", "max", "mean", "min", "norm", "ones_like", "permute", "rand", "rand_like", "randint", "randn",
     "randn_like", "randperm", "reshape", "softmax", "split", "sqrt", "squeeze", "stack", "sum", "transpose",
     "unsqueeze", "where", "zeros_like",
+    "all", "any", "logsumexp", "std", "var",
+    "addmm", "argsort", "baddbmm", "bmm", "cos", "cumsum", "eq", "flip", "gather", "ge", "gt", "index_select",
+    "isfinite", "isinf", "isnan", "le", "lt", "masked_select", "maximum", "minimum", "mm", "multinomial", "narrow",
+    "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "tanh", "topk", "tril", "triu",
 ]

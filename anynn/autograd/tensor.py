@@ -218,6 +218,18 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """An integer tensor of one element used as an index (``range(n)``, ``lst[i]``), as in PyTorch."""
+        if self.size != 1 or _is_floating(self.data.dtype):
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its value (``f"{loss:.4f}"``), any other as ``str`` (as PyTorch does)."""
+        if self.data.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __hash__(self) -> int:
         return id(self)
 

@@ -12,6 +12,7 @@ from .activation_squash import hardsigmoid, logsigmoid, softmin, softsign
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .embedding import embedding
+from .indexing import gather, index_select, masked_select, one_hot, scatter, scatter_add
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from .recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
@@ -28,6 +29,7 @@ from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import concat, flatten, permute, reshape, stack, take_rows, transpose
 
 __all__ = [
+    "gather", "index_select", "masked_select", "one_hot", "scatter", "scatter_add",
     "celu", "hardshrink", "hardsigmoid", "logsigmoid", "rrelu", "softmin", "softshrink", "softsign", "tanhshrink",
     "threshold",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",

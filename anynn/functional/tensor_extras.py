@@ -8,17 +8,11 @@ array API (``x.amax(dim)`` too).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..autograd.tensor import Tensor
-from . import activation, elementwise, extras, linalg, reduce, shape
-
-
-class ValuesIndices(NamedTuple):
-    """What ``max(dim)`` / ``min(dim)`` return, like ``torch.return_types.max``."""
-
-    values: Any
-    indices: Any
+from . import activation, elementwise, extras, linalg, reduce, shape, torch_surface
+from .sorting import ValuesIndices
 
 
 def _axis(dim: Any, axis: Any) -> Any:
@@ -162,6 +156,7 @@ def _std(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 
 METHODS["var"] = _var
 METHODS["std"] = _std
+METHODS.update(torch_surface.METHODS)
 
 
 def attach() -> None:
@@ -186,18 +181,31 @@ def stack(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Any:
     return shape.stack(list(tensors), _axis(dim if axis is None else None, axis))
 
 
-def where(condition: Any, input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
-    """``input`` where ``condition`` holds, else ``other``; either may be a Python number."""
-    like = input if isinstance(input, Tensor) else other
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002 - PyTorch's name
+    """``input`` where ``condition`` holds, else ``other``; either (or both) may be a Python number.
+
+    A number takes the tensor operand's dtype (float32 when it is a float meeting an integer tensor, or when both
+    are numbers, as PyTorch's default dtype); ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``.
+    """
+    if input is None and other is None:
+        xp = condition.backend.xp
+        return tuple(Tensor._make(xp.astype(i, xp.int64), condition.backend, None, 0)
+                     for i in xp.nonzero(condition.data))
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
     if not isinstance(like, Tensor):
-        raise TypeError("where needs at least one of input and other to be a Tensor")
-    xp = like.backend.xp
+        raise TypeError("where needs a Tensor among condition, input and other")
+    xp, be = like.backend.xp, like.backend
+    numbers_only = like is condition
+    dtype = None if numbers_only else like.data.dtype
+    if dtype is None or (not xp.isdtype(dtype, "real floating") and any(isinstance(v, float) for v in (input, other))):
+        floats = any(isinstance(v, float) for v in (input, other))
+        dtype = be.dtype("float32") if floats or not numbers_only else be.dtype(
+            "bool" if all(isinstance(v, bool) for v in (input, other)) else "int64")
 
     def as_tensor(value: Any) -> Any:
-        if isinstance(value, Tensor) or like.backend.is_native(value):
-            return value
-        return Tensor._make(xp.full(tuple(like.shape), value, dtype=like.dtype, device=like.backend.device),
-                            like.backend, None, 0)
+        if isinstance(value, Tensor) or be.is_native(value):
+            return value.astype(dtype) if isinstance(value, Tensor) and value.data.dtype != dtype else value
+        return Tensor._make(xp.full(tuple(like.shape), value, dtype=dtype, device=be.device), be, None, 0)
 
     return elementwise.where(condition, as_tensor(input), as_tensor(other))
 

@@ -1,0 +1,392 @@
+"""Writing through an index: item assignment (``x[i] = v``), ``gather``, ``scatter``, ``scatter_add``,
+``index_select``, ``masked_select`` and ``one_hot``.
+
+Writes into arrays go through `put` (principle 8): in place where the array allows it and the index is one the
+standard can write (ints, slices, ``...``, one boolean mask), otherwise a new array built from the flat positions
+of the index with ``argsort``/``searchsorted``/``where`` (the last write wins, as on PyTorch's CPU).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from array_api_compat import device
+
+from ..autograd import mode
+from ..autograd import tensor as tensor_module
+from ..autograd.function import Function, is_writeable
+from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor, make_tensor
+from ..backend import BackendMismatch, op
+from . import shape as shape_ops
+
+
+# -- the one write helper ----------------------------------------------------------------------------
+class Target:
+    """Where ``x[index]`` points in an array of ``shape``: a basic index the standard can write, or flat positions.
+
+    ``basic`` is a tuple of ints and positive-step slices (``None`` when the index needs positions);
+    ``positions`` are the int64 flat positions of ``x[index]`` (shape of ``x[index]``), made on demand.
+    """
+
+    def __init__(self, backend: Any, shape: tuple[int, ...], index: Any) -> None:
+        self.backend, self.shape, self.index = backend, tuple(shape), index
+        self.basic = _basic(index, self.shape)
+        self._positions: Any = None
+
+    @property
+    def positions(self) -> Any:
+        if self._positions is None:
+            xp, n = self.backend.xp, 1
+            for s in self.shape:
+                n *= s
+            flat = xp.reshape(xp.arange(n, dtype=xp.int64, device=self.backend.device), self.shape)
+            with mode.no_grad():
+                self._positions = shape_ops.index(make_tensor(flat, self.backend, None, 0), self.index).data
+        return self._positions
+
+    @property
+    def selected_shape(self) -> tuple[int, ...]:
+        return tuple(self.positions.shape) if self.basic is None else _basic_shape(self.basic, self.shape)
+
+    def read(self, xp: Any, a: Any) -> Any:
+        """``a[index]``."""
+        if self.basic is not None:
+            return a[self.basic]
+        picked = xp.take(xp.reshape(a, (-1,)), xp.reshape(self.positions, (-1,)), axis=0)
+        return xp.reshape(picked, tuple(self.positions.shape))
+
+
+def _basic(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...] | None:
+    """``index`` as ints and positive-step slices the standard's setitem takes, or ``None`` if it has others."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for i in parts:
+        if not (i is Ellipsis or isinstance(i, slice) or (isinstance(i, numbers.Integral) and not isinstance(i, bool))):
+            return None
+    full = shape_ops._expand_ellipsis(parts, len(shape))
+    positive, flips = shape_ops._positive_steps(full, shape)
+    return None if flips else positive
+
+
+def _basic_shape(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    out = []
+    for i, n in zip(index, shape):
+        if isinstance(i, slice):
+            out.append(len(range(*i.indices(n))))
+    return tuple(out)
+
+
+def _fit(xp: Any, values: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """``values`` cast to ``dtype`` and broadcast to ``shape`` (leading axes of size 1 dropped, as PyTorch allows)."""
+    if values.dtype != dtype:
+        values = xp.astype(values, dtype)
+    vshape = tuple(values.shape)
+    while len(vshape) > len(shape) and vshape[0] == 1:
+        vshape = vshape[1:]
+    if vshape != tuple(values.shape):
+        values = xp.reshape(values, vshape)
+    return values if vshape == shape else xp.broadcast_to(values, shape)
+
+
+def scatter_last(xp: Any, flat: Any, positions: Any, values: Any) -> Any:
+    """A new 1-D array: ``flat`` with ``values[k]`` at ``positions[k]``; of repeated positions the last write wins.
+
+    Standard only, no setitem: sort the positions (stably), find for every slot its last writer with
+    ``searchsorted``, and pick with ``where``.
+    """
+    k = positions.shape[0]
+    if k == 0:
+        return flat
+    order = xp.argsort(positions, stable=True)
+    ordered = xp.take(positions, order, axis=0)
+    slots = xp.arange(flat.shape[0], dtype=positions.dtype, device=device(flat))
+    last = xp.searchsorted(ordered, slots, side="right") - 1
+    safe = xp.clip(last, 0, k - 1)
+    hit = (last >= 0) & (xp.take(ordered, safe, axis=0) == slots)
+    return xp.where(hit, xp.take(values, xp.take(order, safe, axis=0), axis=0), flat)
+
+
+def put(xp: Any, a: Any, target: Target, values: Any, inplace: bool) -> Any:
+    """``a`` with ``a[index] = values`` (values broadcast to ``a[index]``): written into ``a`` itself when
+    ``inplace`` and the array is writeable, else into a new array (``a`` untouched)."""
+    writeable = is_writeable(a)
+    if target.basic is not None and writeable:
+        out = a if inplace else xp.asarray(a, copy=True)
+        out[target.basic] = _fit(xp, values, _basic_shape(target.basic, tuple(a.shape)), a.dtype)
+        return out
+    positions = target.positions
+    fitted = _fit(xp, values, tuple(positions.shape), a.dtype)
+    new = scatter_last(xp, xp.reshape(a, (-1,)), xp.reshape(positions, (-1,)), xp.reshape(fitted, (-1,)))
+    new = xp.reshape(new, tuple(a.shape))
+    if inplace and writeable:
+        a[...] = new  # keep the array (and views of it) the same object, as PyTorch's in-place write does
+        return a
+    return new
+
+
+class IndexPut(Function):
+    """``out = a; out[index] = v``: the gradient reaches ``a`` except where overwritten, and ``v`` summed over
+    its broadcast (``torch.Tensor.index_put`` / ``CopySlices``)."""
+
+    target: Target
+
+    def forward(self, xp: Any, a: Any, v: Any) -> Any:
+        self.v_shape = tuple(v.shape)
+        return put(xp, a, self.target, v, inplace=False)
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        need_a, need_v = self.needs_input_grad
+        grad_a = grad_v = None
+        if need_a:
+            grad_a = put(xp, g, self.target, xp.zeros((), dtype=g.dtype, device=device(g)), inplace=False)
+        if need_v:
+            grad_v = sum_to_shape(xp, self.target.read(xp, g), self.v_shape)
+        return grad_a, grad_v
+
+
+def _value_array(x: Tensor, value: Any) -> Any:
+    """The assigned value as a Tensor (kept in the graph) or a native array of ``x``'s backend and dtype."""
+    be = x.backend
+    if isinstance(value, Tensor):
+        if value.backend != be:
+            raise BackendMismatch(f"item assignment: the value lives on backend {value.backend.key!r}, the tensor "
+                                  f"on {be.key!r}; move it with .to({be.key!r})")
+        return value if value.dtype == x.dtype else value.astype(x.data.dtype)
+    if be.is_native(value):
+        return make_tensor(be.xp.astype(value, x.data.dtype), be, None, 0)
+    if isinstance(value, (numbers.Number, bool)):
+        return make_tensor(be.xp.asarray(value, dtype=x.data.dtype, device=be.device), be, None, 0)
+    from ..backend import host_array
+
+    return make_tensor(be.asarray(host_array(value, None), x.data.dtype), be, None, 0)
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> None:
+    """``x[index] = value`` with PyTorch's rules: every index ``x[index]`` reads (ints, slices, ``...``,
+    ``None``, integer and boolean arrays); ``value`` a number or a tensor broadcastable to ``x[index]``.
+
+    Inside a graph ``x`` becomes the output of an `IndexPut` node; a leaf that requires grad refuses, as in PyTorch.
+    """
+    recording = mode.grad_enabled
+    if recording and x._ctx is None and x._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    v = _value_array(x, value)
+    target = Target(x.backend, x.shape, index)
+    if recording and (x._requires_grad or v._requires_grad):
+        old = make_tensor(x.data, x.backend, x._ctx, x._index)
+        old._requires_grad = x._requires_grad
+        out = IndexPut.apply(old, v, target=target)
+        x.data, x._ctx, x._index, x._requires_grad = out.data, out._ctx, out._index, True
+    else:
+        x.data = put(x.backend.xp, x.data, target, v.data, inplace=True)
+    mark_modified = getattr(tensor_module, "mark_modified", None)  # version counters, where this tree has them
+    if mark_modified is not None:
+        mark_modified(x)
+
+
+# -- gather / scatter along one dimension --------------------------------------------------------------
+def _dim_positions(xp: Any, index: Any, shape: tuple[int, ...], dim: int) -> Any:
+    """Flat positions in an array of ``shape`` of the entries ``index`` names along ``dim`` (PyTorch's
+    gather/scatter addressing: every other coordinate is the entry's own)."""
+    positions = None
+    stride = 1
+    for axis in reversed(range(len(shape))):
+        if axis == dim:
+            coord = xp.astype(index, xp.int64)
+        else:
+            extent = index.shape[axis]
+            along = xp.arange(extent, dtype=xp.int64, device=device(index))
+            coord = xp.reshape(along, tuple(extent if a == axis else 1 for a in range(index.ndim)))
+        term = coord * stride
+        positions = term if positions is None else positions + term
+        stride *= shape[axis]
+    return xp.broadcast_to(positions, tuple(index.shape))
+
+
+def _gather_flat(xp: Any, a: Any, positions: Any) -> Any:
+    picked = xp.take(xp.reshape(a, (-1,)), xp.reshape(positions, (-1,)), axis=0)
+    return xp.reshape(picked, tuple(positions.shape))
+
+
+class Gather(Function):
+    """``out[i][j][k] = a[i][index[i][j][k]][k]`` (along ``dim``); the gradient scatter-adds back."""
+
+    dim: int
+
+    def forward(self, xp: Any, a: Any, index: Any) -> Any:
+        self.shape = tuple(a.shape)
+        self.positions = _dim_positions(xp, index, self.shape, self.dim)
+        return _gather_flat(xp, a, self.positions)
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, None]:
+        n = 1
+        for s in self.shape:
+            n *= s
+        flat = op(self.backend, "scatter_add")(xp.reshape(self.positions, (-1,)), xp.reshape(g, (-1,)), n)
+        return xp.reshape(flat, self.shape), None
+
+
+class Scatter(Function):
+    """``out = a`` with ``src`` entries written at ``index`` along ``dim`` (``add``: added, duplicates summing).
+
+    Only the part of ``src`` that ``index`` covers is read (as in PyTorch); the rest gets no gradient.
+    """
+
+    dim: int
+    add: bool
+
+    def forward(self, xp: Any, a: Any, index: Any, src: Any) -> Any:
+        self.positions = xp.reshape(_dim_positions(xp, index, tuple(a.shape), self.dim), (-1,))
+        self.index_shape = tuple(index.shape)
+        self.src_shape = tuple(src.shape)
+        if src.ndim == 0:
+            values = xp.broadcast_to(xp.astype(src, a.dtype), self.index_shape)
+        else:
+            values = src[tuple(slice(0, n) for n in self.index_shape)]
+        flat, values = xp.reshape(a, (-1,)), xp.reshape(values, (-1,))
+        if self.add:
+            out = flat + op(self.backend, "scatter_add")(self.positions, values, flat.shape[0])
+        else:
+            out = scatter_last(xp, flat, self.positions, values)
+        return xp.reshape(out, tuple(a.shape))
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, None, Any]:
+        need_a, _, need_src = self.needs_input_grad
+        flat = xp.reshape(g, (-1,))
+        grad_a = grad_src = None
+        if need_a:
+            if self.add:
+                grad_a = g
+            else:
+                zeros = xp.zeros(self.positions.shape, dtype=g.dtype, device=device(g))
+                grad_a = xp.reshape(scatter_last(xp, flat, self.positions, zeros), tuple(g.shape))
+        if need_src:
+            picked = xp.reshape(xp.take(flat, self.positions, axis=0), self.index_shape)
+            grad_src = _zero_pad(xp, picked, self.src_shape)
+        return grad_a, None, grad_src
+
+
+def _zero_pad(xp: Any, g: Any, shape: tuple[int, ...]) -> Any:
+    """``g`` extended with zeros at the end of each axis to ``shape``."""
+    for axis, (have, want) in enumerate(zip(tuple(g.shape), shape)):
+        if have < want:
+            fill = tuple(want - have if a == axis else n for a, n in enumerate(g.shape))
+            g = xp.concat([g, xp.zeros(fill, dtype=g.dtype, device=device(g))], axis=axis)
+    return g
+
+
+# -- wrappers with PyTorch's names and arguments ------------------------------------------------------
+def _dim(name: str, x: Tensor, dim: int) -> int:
+    ndim = max(x.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {x.shape}")
+    return dim % ndim
+
+
+def _integer_index(name: str, x: Tensor, index: Any, dim: int | None = None) -> Any:
+    """``index`` as a native integer array of ``x``'s backend, each value checked against ``x.shape[dim]``."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}: index must be an integer anynn Tensor, got {type(index).__name__}")
+    if index.backend != x.backend:
+        raise BackendMismatch(f"{name}: the index lives on backend {index.backend.key!r}, the input on "
+                              f"{x.backend.key!r}; move it with .to({x.backend.key!r})")
+    xp = x.backend.xp
+    if not xp.isdtype(index.data.dtype, "integral"):
+        raise TypeError(f"{name}: index must hold integers (int64), got {index.dtype}")
+    if dim is not None and index.size:
+        low = int(x.backend.to_host(xp.min(index.data)))
+        high = int(x.backend.to_host(xp.max(index.data)))
+        bound = x.shape[dim] if x.ndim else 1
+        if low < 0 or high >= bound:
+            raise IndexError(f"{name}: index {low if low < 0 else high} is out of bounds for dim {dim} of size "
+                             f"{bound}")
+    return index.data
+
+
+def _check_region(name: str, x: Tensor, index: Any, dim: int, other: str = "input") -> None:
+    if index.ndim != x.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, x.shape)) if a != dim):
+        raise ValueError(f"{name}: index of shape {tuple(index.shape)} must have the {other}'s number of dimensions "
+                         f"and be no larger than its shape {x.shape} outside dim {dim}")
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
+    """Values of ``input`` along ``dim`` at ``index`` (``torch.gather``); output has ``index``'s shape.
+
+    input: (*), index: integer, same number of dimensions, no larger than input outside ``dim``.
+    """
+    dim = _dim("gather", input, dim)
+    idx = _integer_index("gather", input, index, dim)
+    _check_region("gather", input, idx, dim)
+    return Gather.apply(input, idx, dim=dim)
+
+
+def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: bool) -> Tensor:  # noqa: A002
+    dim = _dim(name, input, dim)
+    idx = _integer_index(name, input, index, dim)
+    _check_region(name, input, idx, dim)
+    xp = input.backend.xp
+    if isinstance(src, Tensor):
+        if src.ndim != idx.ndim or any(i > n for i, n in zip(idx.shape, src.shape)):
+            raise ValueError(f"{name}: src of shape {src.shape} must cover index's shape {tuple(idx.shape)}")
+        if src.dtype != input.dtype:
+            raise TypeError(f"{name}: src has dtype {src.dtype}, the input {input.dtype}; they must match")
+    else:
+        src = xp.asarray(src, dtype=input.data.dtype, device=input.backend.device)
+    return Scatter.apply(input, idx, src, dim=dim, add=add)
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,  # noqa: A002
+            reduce: str | None = None) -> Tensor:
+    """``input`` with ``src[i][j][k]`` written at ``[i][index[i][j][k]][k]`` (``torch.scatter``); ``src`` may be
+    a number (or give ``value=``). ``reduce="add"`` adds instead; of repeated positions the last write wins."""
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter: give src (a tensor or a number) or value=")
+    if reduce not in (None, "add"):
+        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported (None or 'add'; see scatter_reduce)")
+    return _scatter("scatter", input, dim, index, src, reduce == "add")
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
+    """``input`` plus ``src`` added at ``index`` along ``dim``; repeated positions add (``torch.scatter_add``)."""
+    return _scatter("scatter_add", input, dim, index, src, True)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
+    """The entries ``index`` (1-D integers) of ``input`` along ``dim``; repeated entries add gradients."""
+    dim = _dim("index_select", input, dim)
+    idx = _integer_index("index_select", input, index, dim)
+    if idx.ndim > 1:
+        raise ValueError(f"index_select: index must be 1-D (or 0-d), got shape {tuple(idx.shape)}")
+    idx = input.backend.xp.reshape(idx, (-1,))
+    return shape_ops.index(input, (slice(None),) * dim + (make_tensor(idx, input.backend, None, 0),))
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
+    """The entries of ``input`` where the boolean ``mask`` holds (both broadcast), as a 1-D tensor."""
+    xp = input.backend.xp
+    mask_data = mask.data if isinstance(mask, Tensor) else mask
+    if not xp.isdtype(mask_data.dtype, "bool"):
+        raise TypeError(f"masked_select: the mask must be boolean, got {mask_data.dtype}")
+    shape = tuple(xp.broadcast_arrays(xp.zeros(input.shape, dtype=xp.bool, device=input.backend.device),
+                                      mask_data)[0].shape)
+    from .extras import expand
+
+    full = expand(input, shape) if tuple(input.shape) != shape else input
+    return shape_ops.index(full, make_tensor(xp.broadcast_to(mask_data, shape), input.backend, None, 0))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot codes of integer ``tensor`` (*) → (*, num_classes); ``-1``: one more than the largest value."""
+    if num_classes == -1:
+        num_classes = int(tensor.max().item()) + 1 if tensor.size else 0
+    idx = _integer_index("one_hot", tensor, tensor)
+    xp = tensor.backend.xp
+    if tensor.size:
+        low, high = int(tensor.backend.to_host(xp.min(idx))), int(tensor.backend.to_host(xp.max(idx)))
+        if low < 0 or high >= num_classes:
+            raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got {low if low < 0 else high}")
+    classes = xp.arange(num_classes, dtype=idx.dtype, device=tensor.backend.device)
+    return make_tensor(xp.astype(idx[..., None] == classes, xp.int64), tensor.backend, None, 0)

@@ -1,0 +1,61 @@
+"""``multinomial``: draw category indices from rows of non-negative weights with the backend's generator.
+
+Without ``generator`` a device generator is seeded from anynn's host generator, so `anynn.manual_seed` makes
+draws reproducible (the values differ from PyTorch's, whose generator anynn does not share).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.tensor import Tensor, make_tensor
+from ..backend import DeviceRNG
+
+
+def _generator(backend: Any, generator: Any) -> DeviceRNG:
+    from ..init import default_generator
+
+    if isinstance(generator, DeviceRNG):
+        return generator
+    if generator is None:
+        return backend.rng(int(default_generator().integers(2**63 - 1)))
+    return backend.rng(int(generator))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002 - PyTorch's name
+                generator: Any = None) -> Tensor:
+    """int64 indices drawn from each row of ``input`` (C,) or (N, C) with probability proportional to its weights.
+
+    With ``replacement`` every draw is independent (inverse CDF); without it a category is drawn at most once
+    (exponential race: the ``num_samples`` smallest ``E / w`` with ``E ~ Exp(1)``, the same law as drawing one by one
+    and removing each drawn category). Output (num_samples,) or (N, num_samples).
+    """
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: expected a 1-D or 2-D tensor of weights, got shape {input.shape}")
+    xp, be = input.backend.xp, input.backend
+    if not xp.isdtype(input.data.dtype, "real floating"):
+        raise RuntimeError(f"multinomial: weights must be floating point, got {input.dtype}")
+    weights = input.data if input.ndim == 2 else input.data[None, :]
+    rows, classes = weights.shape
+    host_bad = be.to_host(xp.any(weights < 0) | xp.any(~xp.isfinite(weights)) | xp.any(xp.sum(weights, axis=-1) <= 0))
+    if bool(host_bad):
+        raise RuntimeError("multinomial: each row of weights must be finite, non-negative and have a positive sum")
+    if num_samples <= 0 or (not replacement and num_samples > classes):
+        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples from {classes} categories"
+                           f"{'' if replacement else ' without replacement'}")
+    rng = _generator(be, generator)
+    if replacement:
+        cdf = xp.cumulative_sum(weights, axis=-1)
+        u = rng.uniform((rows, num_samples), weights.dtype) * cdf[:, -1:]
+        # the category is the number of cumulative sums at or below u (ties: zero-weight categories never win)
+        picked = xp.sum(xp.astype(cdf[:, None, :] <= u[:, :, None], xp.int64), axis=-1)
+        picked = xp.clip(picked, 0, classes - 1)
+    else:
+        u = rng.uniform((rows, classes), weights.dtype)
+        positive = weights > 0
+        # Exp(1) / w; zero weights get +inf and come last
+        keys = xp.where(positive, -xp.log1p(-u) / xp.where(positive, weights, xp.ones_like(weights)),
+                        xp.full_like(weights, float("inf")))
+        picked = xp.argsort(keys, axis=-1, stable=True)[:, :num_samples]
+    picked = xp.astype(picked, xp.int64)
+    return make_tensor(picked if input.ndim == 2 else picked[0, :], be, None, 0)

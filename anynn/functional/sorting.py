@@ -1,0 +1,102 @@
+"""Ordering along one dimension: ``sort``, ``argsort``, ``topk``, and the running sum ``cumsum``.
+
+Sorting is stable (equal values keep their order), so indices are the same on every backend; PyTorch's
+default ``stable=False`` gives the same order for distinct values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, make_tensor
+from .shape import GetItem
+
+
+class ValuesIndices(NamedTuple):
+    """What ``sort``, ``topk``, ``max(dim)`` / ``min(dim)`` return, like ``torch.return_types.sort``."""
+
+    values: Any
+    indices: Any
+
+
+def _axis(name: str, x: Tensor, dim: int) -> int:
+    ndim = max(x.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {x.shape}")
+    return dim % ndim
+
+
+class Sort(Function):
+    """Values sorted along ``axis`` and the indices they came from; the gradient goes back through the
+    inverse permutation (no scatter needed)."""
+
+    axis: int
+    descending: bool
+
+    def forward(self, xp: Any, a: Any) -> tuple[Any, Any]:
+        if a.ndim == 0:
+            self.order = xp.zeros((), dtype=xp.int64)
+            return a, self.order
+        self.order = xp.argsort(a, axis=self.axis, descending=self.descending, stable=True)
+        return xp.take_along_axis(a, self.order, axis=self.axis), xp.astype(self.order, xp.int64)
+
+    def backward(self, xp: Any, g: Any, _: Any = None) -> Any:
+        if g.ndim == 0:
+            return g
+        inverse = xp.argsort(self.order, axis=self.axis, stable=True)
+        return xp.take_along_axis(g, inverse, axis=self.axis)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:  # noqa: A002
+    """``(values, indices)`` of ``input`` sorted along ``dim``; ``values`` is differentiable, ``indices`` int64."""
+    values, indices = Sort.apply(input, axis=_axis("sort", input, dim), descending=bool(descending))
+    indices._requires_grad = False
+    indices._ctx = None
+    return ValuesIndices(values, indices)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:  # noqa: A002
+    """int64 indices that sort ``input`` along ``dim`` (stable)."""
+    xp = input.backend.xp
+    if input.ndim == 0:
+        return make_tensor(xp.zeros((), dtype=xp.int64, device=input.backend.device), input.backend, None, 0)
+    order = xp.argsort(input.data, axis=_axis("argsort", input, dim), descending=bool(descending), stable=True)
+    return make_tensor(xp.astype(order, xp.int64), input.backend, None, 0)
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:  # noqa: A002
+    """The ``k`` largest (or smallest) entries along ``dim`` and their indices, largest first (``torch.topk``)."""
+    axis = _axis("topk", input, dim)
+    size = input.shape[axis] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"topk: k ({k}) is out of range for dim {dim} of size {size} (input shape {input.shape})")
+    values, indices = sort(input, axis, descending=largest)
+    first = tuple(slice(0, k) if a == axis else slice(None) for a in range(input.ndim))
+    if input.ndim == 0:
+        return ValuesIndices(values, indices)
+    return ValuesIndices(GetItem.apply(values, index=first), indices[first])
+
+
+class CumSum(Function):
+    """Running sum along ``axis``; the gradient is the running sum of ``g`` from the end."""
+
+    axis: int
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return xp.cumulative_sum(a, axis=self.axis) if a.ndim else a
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        if g.ndim == 0:
+            return g
+        return xp.flip(xp.cumulative_sum(xp.flip(g, axis=self.axis), axis=self.axis), axis=self.axis)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Running sum along ``dim``; integer and boolean inputs sum in int64, as in PyTorch."""
+    xp = input.backend.xp
+    if dtype is not None:
+        input = input.astype(dtype)
+    elif not xp.isdtype(input.data.dtype, ("real floating", "complex floating")):
+        input = input.astype("int64")
+    return CumSum.apply(input, axis=_axis("cumsum", input, dim))

@@ -1,0 +1,207 @@
+"""More of PyTorch's Tensor surface: item assignment, comparisons by name, ``new_*`` factories, ``narrow``,
+``view_as``, ordering, gather/scatter, triangles, sampling, batched products, and the matching top-level functions.
+
+The methods are installed on `Tensor` together with those of `tensor_extras` (one table); the functions are
+re-exported as ``anynn.<name>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.tensor import Tensor, make_tensor
+from . import activation, elementwise, indexing, linalg, sampling, shape, sorting, triangular
+
+
+def _elementwise_flag(name: str) -> Any:
+    def method(self: Tensor) -> Tensor:
+        return make_tensor(getattr(self.backend.xp, name)(self.data), self.backend, None, 0)
+
+    method.__name__ = name
+    method.__doc__ = f"Boolean ``{name}`` of each element (not differentiable)."
+    return method
+
+
+def _new(fill: Any) -> Any:
+    def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               **_: Any) -> Tensor:
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])
+        return _filled(self, tuple(int(n) for n in size), fill, dtype, requires_grad)
+
+    method.__doc__ = f"A tensor of shape ``size`` filled with {fill}, on this tensor's backend and (by default) dtype."
+    return method
+
+
+def _filled(self: Tensor, size: tuple[int, ...], fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
+    be = self.backend
+    native = self.data.dtype if dtype is None else be.dtype(dtype)
+    out = make_tensor(be.xp.full(size, fill, dtype=native, device=be.device), be, None, 0)
+    out.requires_grad = requires_grad
+    return out
+
+
+def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False, **_: Any) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value``, on this tensor's backend and (by default) dtype."""
+    return _filled(self, tuple(int(n) for n in size), fill_value, dtype, requires_grad)
+
+
+def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               **_: Any) -> Tensor:
+    """A copy of ``data`` (host data or a tensor) on this tensor's backend, in its dtype unless given (a leaf)."""
+    from ..backend import dtype_name
+
+    source = data.detach() if isinstance(data, Tensor) else data
+    out = Tensor(source, backend=self.backend, dtype=dtype_name(self.data.dtype) if dtype is None else dtype)
+    if isinstance(data, Tensor) and out.data is source.data:
+        out.data = self.backend.xp.asarray(out.data, copy=True)
+    out.requires_grad = requires_grad
+    return out
+
+
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``length`` entries of ``input`` along ``dim`` from ``start`` (negative counts from the end); shares the graph."""
+    ndim = input.ndim
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"narrow: dim {dim} is out of range for a tensor of shape {input.shape}")
+    dim %= ndim
+    size = input.shape[dim]
+    start = int(start)
+    if start < 0:
+        start += size
+    if not (0 <= start <= size and 0 <= length <= size - start):
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dim {dim} of size {size}")
+    index = tuple(slice(start, start + length) if a == dim else slice(None) for a in range(ndim))
+    return shape.GetItem.apply(input, index=index)
+
+
+def flip(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
+    """``input`` reversed along ``dims`` (an int or a sequence)."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    axes = {d % max(input.ndim, 1) for d in dims}
+    index = tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(input.ndim))
+    return shape.GetItem.apply(input, index=index)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """Batched matrix product: (B, N, M) @ (B, M, P) → (B, N, P), no broadcasting (``torch.bmm``)."""
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(f"bmm: expected (B, N, M) and (B, M, P) tensors, got {input.shape} and {mat2.shape}")
+    return linalg.matmul(input, mat2)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """Matrix product of two 2-D tensors: (N, M) @ (M, P) → (N, P) (``torch.mm``)."""
+    if input.ndim != 2 or mat2.ndim != 2 or input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mm: expected (N, M) and (M, P) matrices, got {input.shape} and {mat2.shape}")
+    return linalg.matmul(input, mat2)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1.0,  # noqa: A002
+            alpha: float = 1.0) -> Tensor:
+    """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts to (B, N, P)."""
+    product = bmm(batch1, batch2)
+    product = product if alpha == 1 else product * alpha
+    if beta == 0:  # PyTorch ignores input then (even NaN in it)
+        return product
+    return (input if beta == 1 else input * beta) + product
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1.0, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * mm(mat1, mat2)``; ``input`` broadcasts to (N, P)."""
+    product = mm(mat1, mat2)
+    product = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return product
+    return (input if beta == 1 else input * beta) + product
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise minimum (ties share the gradient, as PyTorch)."""
+    return -elementwise.maximum(-input, -other)
+
+
+def _flag_function(name: str) -> Any:
+    def function(input: Tensor) -> Tensor:  # noqa: A002
+        return getattr(input, name)()
+
+    function.__name__ = name
+    return function
+
+
+def _compare_function(operator: str) -> Any:
+    def function(input: Any, other: Any) -> Tensor:  # noqa: A002
+        if not isinstance(input, Tensor):  # a number first: flip the comparison
+            flipped = {"__lt__": "__gt__", "__le__": "__ge__", "__gt__": "__lt__", "__ge__": "__le__"}
+            return getattr(other, flipped.get(operator, operator))(input)
+        return getattr(input, operator)(other)
+
+    return function
+
+
+def setitem(self: Tensor, index: Any, value: Any) -> None:
+    """``x[index] = value`` (see `anynn.functional.indexing.setitem`)."""
+    indexing.setitem(self, index, value)
+
+
+eq, ne = _compare_function("__eq__"), _compare_function("__ne__")
+lt, le = _compare_function("__lt__"), _compare_function("__le__")
+gt, ge = _compare_function("__gt__"), _compare_function("__ge__")
+isnan, isinf, isfinite = _flag_function("isnan"), _flag_function("isinf"), _flag_function("isfinite")
+sigmoid, tanh = activation.sigmoid, activation.tanh
+sin, cos = elementwise.sin, elementwise.cos
+maximum = elementwise.maximum
+gather, scatter, scatter_add = indexing.gather, indexing.scatter, indexing.scatter_add
+index_select, masked_select = indexing.index_select, indexing.masked_select
+sort, argsort, topk, cumsum = sorting.sort, sorting.argsort, sorting.topk, sorting.cumsum
+tril, triu = triangular.tril, triangular.triu
+multinomial = sampling.multinomial
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """``input ** exponent``; either may be a number."""
+    return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)
+
+
+def numel(input: Tensor) -> int:  # noqa: A002
+    return input.numel()
+
+
+def _method_function(name: str) -> Any:
+    def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:  # noqa: A002 - PyTorch's name
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = name
+    function.__doc__ = f"``anynn.{name}(x, ...)`` is ``x.{name}(...)`` (PyTorch's arguments and defaults)."
+    return function
+
+
+var, std, logsumexp = _method_function("var"), _method_function("std"), _method_function("logsumexp")
+all, any = _method_function("all"), _method_function("any")  # noqa: A001 - PyTorch's names
+
+
+METHODS: dict[str, Any] = {
+    "__setitem__": setitem,
+    "__abs__": elementwise.abs, "__pos__": lambda self: self,
+    "isnan": _elementwise_flag("isnan"), "isinf": _elementwise_flag("isinf"), "isfinite": _elementwise_flag("isfinite"),
+    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge,
+    "greater": gt, "greater_equal": ge, "less": lt, "less_equal": le, "not_equal": ne,
+    "view_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
+    "reshape_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
+    "narrow": narrow, "flip": flip,
+    "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": new_full, "new_tensor": new_tensor,
+    "sort": sort, "argsort": argsort, "topk": topk, "cumsum": cumsum,
+    "gather": gather, "scatter": scatter, "scatter_add": scatter_add,
+    "index_select": index_select, "masked_select": masked_select,
+    "tril": tril, "triu": triu, "multinomial": multinomial,
+    "bmm": bmm, "mm": mm, "baddbmm": baddbmm, "addmm": addmm,
+    "maximum": maximum, "minimum": minimum,
+}
+
+__all__ = [
+    "all", "any", "logsumexp", "std", "var",
+    "addmm", "argsort", "baddbmm", "bmm", "cos", "cumsum", "eq", "flip", "gather", "ge", "gt", "index_select",
+    "isfinite", "isinf", "isnan", "le", "lt", "masked_select", "maximum", "minimum", "mm", "multinomial", "narrow",
+    "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "tanh", "topk", "tril", "triu",
+]
