@@ -1,0 +1,55 @@
+"""ASGD (averaged stochastic gradient descent), following PyTorch's update exactly."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, Iterable
+
+from .optimizer import Optimizer
+from .torch_options import implementation_options
+
+
+class ASGD(Optimizer):
+    """SGD with a decaying step and a running average ``ax`` of the iterates (Polyak & Juditsky, 1992).
+
+    Per step ``t``: ``p = p (1 - lambd eta) - eta g``; ``ax += mu (p - ax)`` (``ax = p`` while
+    ``mu == 1``); then ``eta = lr / (1 + lambd lr t)^alpha`` and ``mu = 1 / max(1, t - t0)``.
+    ``ax`` (the averaged parameters) is in ``state[...]["ax"]``. ``weight_decay`` adds ``wd * p`` to
+    the gradient; ``maximize`` ascends instead.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
+                 t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
+        if lr < 0 or weight_decay < 0:
+            raise ValueError(f"ASGD: invalid lr={lr} or weight_decay={weight_decay}")
+        options = implementation_options("ASGD", foreach=foreach, capturable=capturable,
+                                         differentiable=differentiable)
+        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
+                                      maximize=maximize, **options))
+
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+        lr, lambd = group["lr"], group["lambd"]
+        if not state:
+            state["step"] = 0
+            state["eta"] = _float32(lr)
+            state["mu"] = 1.0
+            state["ax"] = xp.zeros_like(param)
+        grad = self.objective_gradient(param, grad, group)
+        step = state["step"] = state["step"] + 1
+        eta = state["eta"]
+        param = param * (1 - lambd * eta)
+        param = param - eta * grad
+        if state["mu"] != 1:
+            state["ax"] = state["ax"] + (param - state["ax"]) * state["mu"]
+        else:
+            state["ax"] = xp.asarray(param, copy=True)
+        # PyTorch keeps eta and mu in float32 tensors (its default scalar dtype): round the same way
+        state["eta"] = _float32(lr / ((1 + lambd * lr * step) ** group["alpha"]))
+        state["mu"] = _float32(1 / max(1, step - group["t0"]))
+        return param
+
+
+def _float32(value: float) -> float:
+    """``value`` rounded to the nearest float32 (host arithmetic, no array library)."""
+    return struct.unpack("f", struct.pack("f", value))[0]
