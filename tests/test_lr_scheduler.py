@@ -60,7 +60,42 @@ CASES = [
     ("sequential-3", "adam", lambda m, o: m.SequentialLR(
         o, [m.ExponentialLR(o, gamma=0.8), m.StepLR(o, step_size=3, gamma=0.5), m.LambdaLR(o, lambda e: 1.0)],
         milestones=[6, 20])),
+    ("multiplicative", "sgd", lambda m, o: m.MultiplicativeLR(o, lambda e: 0.95)),
+    ("multiplicative-per-group", "adam", lambda m, o: m.MultiplicativeLR(o, [lambda e: 0.9, Warmup(4)])),
+    ("constant", "sgd", lambda m, o: m.ConstantLR(o, factor=0.5, total_iters=4)),
+    ("constant-default", "adam", lambda m, o: m.ConstantLR(o)),
+    ("polynomial", "sgd", lambda m, o: m.PolynomialLR(o, total_iters=40, power=2.0)),
+    ("polynomial-default", "adam", lambda m, o: m.PolynomialLR(o)),
+    ("cyclic", "sgd", lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=5)),
+    ("cyclic-triangular2-betas", "adam", lambda m, o: m.CyclicLR(
+        o, base_lr=0.001, max_lr=0.01, step_size_up=4, step_size_down=6, mode="triangular2")),
+    ("cyclic-exp-range", "rmsprop", lambda m, o: m.CyclicLR(
+        o, base_lr=[0.01, 0.005], max_lr=[0.1, 0.05], step_size_up=7, mode="exp_range", gamma=0.97,
+        base_momentum=[0.8, 0.7], max_momentum=0.95)),
+    ("cyclic-no-momentum", "sgd", lambda m, o: m.CyclicLR(o, base_lr=0.02, max_lr=0.2, step_size_up=3,
+                                                          cycle_momentum=False)),
+    ("cyclic-scale-fn", "sgd", lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=6,
+                                                       scale_fn=Halving(), scale_mode="iterations")),
+    ("chained", "sgd", lambda m, o: m.ChainedScheduler([m.ConstantLR(o, factor=0.1, total_iters=2),
+                                                        m.ExponentialLR(o, gamma=0.9)])),
+    ("chained-3", "adam", lambda m, o: m.ChainedScheduler(
+        [m.LinearLR(o, start_factor=0.2, total_iters=6), m.MultiplicativeLR(o, lambda e: 0.99),
+         m.StepLR(o, step_size=7, gamma=0.5)], optimizer=o)),
+    ("sequential-constant-polynomial", "sgd", lambda m, o: m.SequentialLR(
+        o, [m.ConstantLR(o, factor=0.5, total_iters=3), m.PolynomialLR(o, total_iters=30)], milestones=[3])),
 ]
+# one-cycle schedules end at their total_steps; the others run LONG steps
+LONG = 60
+
+
+class Halving:
+    """A callable object: CyclicLR saves the ``__dict__`` of a custom scale_fn."""
+
+    def __init__(self) -> None:
+        self.base = 0.5
+
+    def __call__(self, x: float) -> float:
+        return self.base ** (x / 10)
 
 
 def _optimizers(kind, backend="numpy"):
@@ -100,7 +135,8 @@ def _assert_traces_equal(ours, theirs):
 @pytest.mark.parametrize("name, kind, factory", CASES, ids=[c[0] for c in CASES])
 def test_lr_sequence_matches_torch(name, kind, factory):
     opt, topt, _, _ = _optimizers(kind)
-    _assert_traces_equal(_trace(opt, factory(ours_sched, opt)), _trace(topt, factory(torch_sched, topt)))
+    steps = STEPS if name.startswith("one-cycle") else LONG
+    _assert_traces_equal(_trace(opt, factory(ours_sched, opt), steps), _trace(topt, factory(torch_sched, topt), steps))
     assert all("initial_lr" in g for g in opt.param_groups)
 
 
@@ -125,8 +161,9 @@ def test_warm_restarts_fractional_epochs(T_mult):
 @pytest.mark.parametrize("factory", [
     lambda m, o: m.StepLR(o, step_size=3, gamma=0.5), lambda m, o: m.MultiStepLR(o, [2, 5, 5], gamma=0.5),
     lambda m, o: m.ExponentialLR(o, gamma=0.9), lambda m, o: m.CosineAnnealingLR(o, T_max=8),
-    lambda m, o: m.LinearLR(o, start_factor=0.5, total_iters=6),
-], ids=["step", "multistep", "exponential", "cosine", "linear"])
+    lambda m, o: m.LinearLR(o, start_factor=0.5, total_iters=6), lambda m, o: m.ConstantLR(o, factor=0.5),
+    lambda m, o: m.PolynomialLR(o, total_iters=8, power=1.5),
+], ids=["step", "multistep", "exponential", "cosine", "linear", "constant", "polynomial"])
 def test_step_with_epoch_uses_closed_form(factory):
     opt, topt, _, _ = _optimizers("sgd")
     ours, theirs = factory(ours_sched, opt), factory(torch_sched, topt)
@@ -177,7 +214,9 @@ def test_reduce_on_plateau_matches_torch(options):
 
 
 ROUND_TRIP = [c for c in CASES if c[0] in ("lambda-per-group", "multistep", "cosine", "warm-restarts-mult",
-                                           "one-cycle", "one-cycle-three-phase", "sequential", "linear")]
+                                           "one-cycle", "one-cycle-three-phase", "sequential", "linear",
+                                           "multiplicative-per-group", "constant", "polynomial", "cyclic",
+                                           "cyclic-exp-range", "cyclic-scale-fn", "chained-3")]
 
 
 @pytest.mark.parametrize("name, kind, factory", ROUND_TRIP, ids=[c[0] for c in ROUND_TRIP])
@@ -191,10 +230,15 @@ def test_state_dict_round_trip(name, kind, factory):
     resumed = factory(ours_sched, fresh)
     fresh.load_state_dict(saved_opt)
     resumed.load_state_dict(saved)
-    assert resumed.last_epoch == scheduler.last_epoch and resumed.get_last_lr() == scheduler.get_last_lr()
+    assert _epoch(resumed.state_dict()) == _epoch(saved) and resumed.get_last_lr() == scheduler.get_last_lr()
     _assert_traces_equal(_trace(fresh, resumed, steps=15)[1:], _trace(opt, scheduler, steps=15)[1:])
     # the saved dict is a snapshot: stepping on does not change it
-    assert resumed.state_dict()["last_epoch"] == saved["last_epoch"] + 15
+    assert _epoch(resumed.state_dict()) == _epoch(saved) + 15
+
+
+def _epoch(state):
+    """``last_epoch`` of a saved scheduler (a ChainedScheduler has none: its first scheduler's)."""
+    return state["last_epoch"] if "last_epoch" in state else state["_schedulers"][0]["last_epoch"]
 
 
 def test_lambda_state_dict_keeps_callable_objects_only():
@@ -280,3 +324,35 @@ def test_errors():
     with pytest.raises(ValueError, match="start_factor"):
         ours_sched.LinearLR(opt, start_factor=0.0)
     assert math.isclose(ours_sched.StepLR(opt, 1).get_last_lr()[0], opt.param_groups[0]["lr"])
+
+
+def test_new_scheduler_errors():
+    opt, _, _, _ = _optimizers("sgd")
+    with pytest.raises(ValueError, match="mode must be"):
+        ours_sched.CyclicLR(opt, base_lr=0.01, max_lr=0.1, mode="sawtooth")
+    no_momentum, _, _, _ = _optimizers("sgd")
+    del no_momentum.defaults["momentum"]
+    with pytest.raises(ValueError, match="neither momentum nor betas"):
+        ours_sched.CyclicLR(no_momentum, base_lr=0.01, max_lr=0.1)
+    with pytest.raises(ValueError, match="factor"):
+        ours_sched.ConstantLR(opt, factor=1.5)
+    with pytest.raises(ValueError, match="at least one"):
+        ours_sched.ChainedScheduler([])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        ours_sched.ChainedScheduler([ours_sched.ReduceLROnPlateau(opt)])
+    with pytest.raises(ValueError, match="another optimizer"):
+        ours_sched.ChainedScheduler([ours_sched.StepLR(opt, 2), ours_sched.StepLR(_optimizers("sgd")[0], 2)])
+    with pytest.raises(TypeError, match="function"):
+        ours_sched.MultiplicativeLR(opt, 0.9)
+
+
+def test_cyclic_state_dict_keeps_scale_fn_object_state():
+    opt, _, _, _ = _optimizers("sgd")
+    halving = Halving()
+    halving.base = 0.25
+    scheduler = ours_sched.CyclicLR(opt, base_lr=0.01, max_lr=0.1, scale_fn=halving)
+    saved = scheduler.state_dict()
+    assert saved["_scale_fn_custom"] == {"base": 0.25} and "_scale_fn_ref" not in saved
+    other = ours_sched.CyclicLR(_optimizers("sgd")[0], base_lr=0.01, max_lr=0.1, scale_fn=Halving())
+    other.load_state_dict(saved)
+    assert other._scale_fn_custom.base == 0.25 and other.scale_fn(10) == 0.25

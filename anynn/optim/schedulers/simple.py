@@ -1,4 +1,5 @@
-"""Schedules with a simple multiplicative rule: LambdaLR, StepLR, MultiStepLR, ExponentialLR, LinearLR."""
+"""Schedules with a simple multiplicative rule: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ExponentialLR,
+LinearLR."""
 
 from __future__ import annotations
 
@@ -11,27 +12,26 @@ from ..optimizer import Optimizer
 from .base import LRScheduler, group_values
 
 
-class LambdaLR(LRScheduler):
-    """``lr = initial_lr * lr_lambda(epoch)``, with one function for all groups or one per group.
-
-    `state_dict` saves the ``__dict__`` of callable objects (not plain functions or lambdas), as PyTorch.
-    """
+class _LambdaScheduler(LRScheduler):
+    """One function of the epoch for all groups or one per group; `state_dict` saves the ``__dict__`` of
+    callable objects (not plain functions or lambdas), as PyTorch."""
 
     _not_saved = ("optimizer", "lr_lambdas")
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
         self.optimizer = optimizer
+        name = type(self).__name__
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"LambdaLR: expected {len(optimizer.param_groups)} lr_lambdas, got {len(lr_lambda)}")
+                raise ValueError(f"{name}: expected {len(optimizer.param_groups)} lr_lambdas, got {len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"{name}: lr_lambda should be a function, got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
@@ -44,6 +44,22 @@ class LambdaLR(LRScheduler):
         for fn, saved in zip(self.lr_lambdas, state_dict.get("lr_lambdas", [])):
             if saved is not None:
                 fn.__dict__.update(saved)
+
+
+class LambdaLR(_LambdaScheduler):
+    """``lr = initial_lr * lr_lambda(epoch)``, with one function for all groups or one per group."""
+
+    def get_lr(self) -> list[float]:
+        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_LambdaScheduler):
+    """``lr = lr * lr_lambda(epoch)`` at every step after the first (the factors compound)."""
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return group_values(self.optimizer, "lr")
+        return [group["lr"] * fn(self.last_epoch) for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups)]
 
 
 class StepLR(LRScheduler):
