@@ -1,0 +1,211 @@
+"""Resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear, trilinear) and pixel (un)shuffle.
+
+Interpolation is separable: along each spatial axis the output is a fixed (out, in) matrix times the
+input (one-hot rows for nearest, two weights per row for linear), so forward and backward are matmuls
+on any backend, with no scatter. Index rules are PyTorch's, including its float32 nearest arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from typing import Any, Sequence
+
+from array_api_compat import device
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
+
+
+def _float32(value: float) -> float:
+    """``value`` rounded to float32 (PyTorch computes nearest indices in float)."""
+    return array("f", [value])[0]
+
+
+def _scale(in_size: int, out_size: int, scale_factor: float | None) -> float:
+    """PyTorch's ``compute_scales_value``: 1 / scale_factor when one was given, else in / out."""
+    return 1.0 / scale_factor if scale_factor is not None and scale_factor > 0 else in_size / out_size
+
+
+def nearest_indices(in_size: int, out_size: int, scale_factor: float | None, exact: bool) -> list[int]:
+    """Source index of each output position (``nearest``: floor(i s), ``nearest-exact``: floor((i + .5) s))."""
+    if not exact and out_size == in_size:
+        return list(range(out_size))
+    if not exact and out_size == 2 * in_size:
+        return [i >> 1 for i in range(out_size)]
+    scale = _float32(_scale(in_size, out_size, scale_factor))
+    offset = 0.5 if exact else 0.0
+    return [min(int(math.floor(_float32((i + offset) * scale))), in_size - 1) for i in range(out_size)]
+
+
+def linear_weights(in_size: int, out_size: int, scale_factor: float | None,
+                   align_corners: bool) -> tuple[list[int], list[int], list[float]]:
+    """For each output position: the two source indices and the weight of the second (PyTorch's rule)."""
+    if align_corners:
+        scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        scale = _scale(in_size, out_size, scale_factor)
+    low, high, weight = [], [], []
+    for i in range(out_size):
+        src = scale * i if align_corners else max(scale * (i + 0.5) - 0.5, 0.0)
+        i0 = min(int(src), in_size - 1)
+        low.append(i0)
+        high.append(i0 + (1 if i0 < in_size - 1 else 0))
+        weight.append(min(max(src - i0, 0.0), 1.0))
+    return low, high, weight
+
+
+def _matrix(xp: Any, like: Any, in_size: int, out_size: int, mode: str, scale_factor: float | None,
+            align_corners: bool) -> Any:
+    """The (out, in) interpolation matrix of one axis, in ``like``'s dtype and device."""
+    dev = device(like)
+    columns = xp.arange(in_size, device=dev)[None, :]
+    if mode in ("nearest", "nearest-exact"):
+        index = xp.asarray(nearest_indices(in_size, out_size, scale_factor, mode == "nearest-exact"), device=dev)
+        return xp.astype(columns == index[:, None], like.dtype)
+    low, high, weight = linear_weights(in_size, out_size, scale_factor, align_corners)
+    lam = xp.asarray(weight, dtype=like.dtype, device=dev)[:, None]
+    low_hot = xp.astype(columns == xp.asarray(low, device=dev)[:, None], like.dtype)
+    high_hot = xp.astype(columns == xp.asarray(high, device=dev)[:, None], like.dtype)
+    return low_hot * (1.0 - lam) + high_hot * lam
+
+
+class Interpolate(Function):
+    """x (N, C, *spatial) → (N, C, *out_size): one interpolation matrix per spatial axis."""
+
+    out_size: tuple[int, ...]
+    mode: str
+    scale_factors: tuple[float | None, ...]
+    align_corners: bool
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        spatial = len(self.out_size)
+        self.in_shape = tuple(x.shape)
+        self.matrices = [_matrix(xp, x, x.shape[x.ndim - spatial + k], self.out_size[k], self.mode,
+                                 self.scale_factors[k], self.align_corners) for k in range(spatial)]
+        return self._apply(xp, x, self.matrices, transpose=False)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return self._apply(xp, g, self.matrices, transpose=True)
+
+    def _apply(self, xp: Any, x: Any, matrices: list[Any], transpose: bool) -> Any:
+        lead = x.ndim - len(matrices)
+        for k, m in enumerate(matrices):
+            m = m.mT if transpose else m
+            shape = tuple(x.shape)
+            before = math.prod(shape[:lead + k])
+            after = math.prod(shape[lead + k + 1:])
+            y = m @ xp.reshape(x, (before, shape[lead + k], after))
+            x = xp.reshape(y, shape[:lead + k] + (m.shape[0],) + shape[lead + k + 1:])
+        return x
+
+
+def _per_axis(value: Any, spatial: int, name: str) -> tuple[Any, ...]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != spatial:
+            raise ValueError(f"interpolate: {name} must have {spatial} elements for a {spatial}-D spatial input, "
+                             f"got {value!r}")
+        return tuple(value)
+    return (value,) * spatial
+
+
+def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize input (N, C, L), (N, C, H, W) or (N, C, D, H, W) as PyTorch's ``F.interpolate``.
+
+    Parameters
+    ----------
+    size : int or tuple, optional
+        The output's spatial size (exactly one of ``size`` and ``scale_factor``).
+    scale_factor : float or tuple, optional
+        Output size ``floor(in * scale_factor)``; unless ``recompute_scale_factor`` the coordinates
+        are mapped with ``1 / scale_factor`` (as PyTorch), not with ``in / out``.
+    mode : ``"nearest"``, ``"nearest-exact"``, ``"linear"`` (3-D), ``"bilinear"`` (4-D), ``"trilinear"`` (5-D)
+    align_corners : bool, optional
+        Linear modes only: map the corner pixels' centres onto each other (default False).
+    antialias : bool
+        Only False is supported.
+    """
+    if mode not in MODES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; anynn has {MODES}")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    spatial = input.ndim - 2
+    if spatial < 1 or spatial > 3:
+        raise ValueError(f"interpolate: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got shape {input.shape}")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != spatial:
+        raise NotImplementedError(f"interpolate: mode {mode!r} needs a {_LINEAR_MODES[mode] + 2}-D input, got "
+                                  f"{input.ndim}-D input of shape {input.shape}")
+    if mode not in _LINEAR_MODES and align_corners is not None:
+        raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | trilinear")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: only one of size or scale_factor should be defined")
+    in_size = tuple(input.shape[2:])
+    if size is not None:
+        out_size = tuple(int(s) for s in _per_axis(size, spatial, "size"))
+        factors: tuple[float | None, ...] = (None,) * spatial
+    else:
+        factors = tuple(float(f) for f in _per_axis(scale_factor, spatial, "scale_factor"))
+        out_size = tuple(int(math.floor(n * f)) for n, f in zip(in_size, factors))
+        if recompute_scale_factor:
+            factors = (None,) * spatial
+    if min(out_size) < 1:
+        raise ValueError(f"interpolate: input of shape {input.shape} gives an empty output of size {out_size}")
+    return Interpolate.apply(input, out_size=out_size, mode=mode, scale_factors=factors,
+                             align_corners=bool(align_corners))
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """PyTorch's deprecated alias of `interpolate`."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+class PixelShuffle(Function):
+    """(*, C r^2, H, W) → (*, C, H r, W r) (``factor`` = r); ``inverse`` runs pixel unshuffle instead."""
+
+    factor: int
+    inverse: bool
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return _shuffle(xp, x, self.factor, self.inverse)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return _shuffle(xp, g, self.factor, not self.inverse)
+
+
+def _shuffle(xp: Any, x: Any, r: int, unshuffle: bool) -> Any:
+    *lead, c, h, w = x.shape
+    lead = tuple(lead)
+    n = len(lead)
+    if unshuffle:  # (*, C, H r, W r) → (*, C r^2, H, W)
+        y = xp.reshape(x, lead + (c, h // r, r, w // r, r))
+        y = xp.permute_dims(y, tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
+        return xp.reshape(y, lead + (c * r * r, h // r, w // r))
+    y = xp.reshape(x, lead + (c // (r * r), r, r, h, w))
+    y = xp.permute_dims(y, tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
+    return xp.reshape(y, lead + (c // (r * r), h * r, w * r))
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C r^2, H, W) → (*, C, H r, W r) with r = ``upscale_factor`` (sub-pixel convolution's rearrangement)."""
+    r = int(upscale_factor)
+    if input.ndim < 3 or r < 1 or input.shape[-3] % (r * r):
+        raise ValueError(f"pixel_shuffle: expected input (*, C * {r}^2, H, W) with at least 3 dimensions and "
+                         f"channels divisible by {r * r}, got shape {input.shape}")
+    return PixelShuffle.apply(input, factor=r, inverse=False)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) → (*, C r^2, H, W) with r = ``downscale_factor`` (the inverse of `pixel_shuffle`)."""
+    r = int(downscale_factor)
+    if input.ndim < 3 or r < 1 or input.shape[-2] % r or input.shape[-1] % r:
+        raise ValueError(f"pixel_unshuffle: expected input (*, C, H * {r}, W * {r}) with at least 3 dimensions, "
+                         f"got shape {input.shape}")
+    return PixelShuffle.apply(input, factor=r, inverse=True)

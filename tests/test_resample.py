@@ -1,0 +1,102 @@
+"""interpolate / Upsample and pixel (un)shuffle against PyTorch on every backend, with gradient checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from anynn.functional.resample import interpolate, pixel_shuffle, pixel_unshuffle
+from anynn.nn import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from tests.helpers import check_gradients, compare_with_torch, make
+
+F_TORCH = torch.nn.functional
+
+CASES = [  # (input shape, keyword arguments)
+    ((2, 3, 5), dict(scale_factor=2, mode="nearest")),
+    ((2, 3, 5), dict(size=7, mode="nearest")),
+    ((1, 2, 7), dict(size=3, mode="nearest")),
+    ((1, 2, 5), dict(scale_factor=1.5, mode="nearest")),
+    ((1, 2, 4, 5), dict(size=(7, 3), mode="nearest")),
+    ((1, 2, 4, 5), dict(scale_factor=(2, 3), mode="nearest")),
+    ((1, 2, 5, 4), dict(size=(8, 6), mode="nearest-exact")),
+    ((2, 3, 5), dict(size=9, mode="linear")),
+    ((2, 3, 5), dict(size=9, mode="linear", align_corners=True)),
+    ((2, 2, 4, 5), dict(size=(7, 3), mode="bilinear")),
+    ((2, 2, 4, 5), dict(size=(7, 3), mode="bilinear", align_corners=True)),
+    ((1, 2, 4, 5), dict(scale_factor=2, mode="bilinear")),
+    ((1, 2, 4, 5), dict(scale_factor=1.7, mode="bilinear")),
+    ((1, 2, 4, 5), dict(scale_factor=1.7, mode="bilinear", recompute_scale_factor=True)),
+    ((1, 2, 6, 5), dict(scale_factor=0.5, mode="bilinear", align_corners=True)),
+    ((1, 2, 6, 5), dict(size=(1, 1), mode="bilinear", align_corners=True)),
+    ((1, 2, 3, 4, 2), dict(size=(4, 3, 5), mode="trilinear")),
+    ((1, 2, 3, 4, 2), dict(scale_factor=2, mode="nearest")),
+]
+
+
+def _id(case):
+    shape, kwargs = case
+    return f"{len(shape) - 2}d-" + "-".join(f"{k}={v}" for k, v in kwargs.items())
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_interpolate_matches_torch(backend, rng, case, dtype):
+    shape, kwargs = case
+    x = rng.standard_normal(shape).astype(dtype)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-10, atol=1e-12)
+    compare_with_torch(backend, lambda t: interpolate(t, **kwargs), lambda t: F_TORCH.interpolate(t, **kwargs), x,
+                       **tol)
+
+
+@pytest.mark.parametrize("case", [CASES[3], CASES[9], CASES[12], CASES[16]], ids=_id)
+def test_interpolate_gradients(backend, rng, case):
+    shape, kwargs = case
+    check_gradients(backend, lambda t: interpolate(t, **kwargs), rng.standard_normal(shape))
+
+
+def test_upsample_layers_match_torch(backend, rng):
+    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    layers = [(Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
+              (Upsample(size=(6, 7), mode="bilinear"), torch.nn.Upsample(size=(6, 7), mode="bilinear")),
+              (Upsample(scale_factor=(1.5, 2.0), mode="bilinear", align_corners=True),
+               torch.nn.Upsample(scale_factor=(1.5, 2.0), mode="bilinear", align_corners=True)),
+              (UpsamplingNearest2d(scale_factor=3), torch.nn.UpsamplingNearest2d(scale_factor=3)),
+              (UpsamplingBilinear2d(size=(5, 9)), torch.nn.UpsamplingBilinear2d(size=(5, 9)))]
+    for ours, theirs in layers:
+        compare_with_torch(backend, ours, theirs, x, rtol=1e-5, atol=1e-6)
+        assert repr(ours).startswith(type(ours).__name__)
+
+
+def test_interpolate_errors(backend, rng):
+    x = make(backend, rng.standard_normal((1, 2, 4, 4)))
+    with pytest.raises(ValueError, match="only one of size or scale_factor"):
+        interpolate(x)
+    with pytest.raises(ValueError, match="only one of size or scale_factor"):
+        interpolate(x, size=3, scale_factor=2)
+    with pytest.raises(NotImplementedError, match="mode 'linear' needs a 3-D input"):
+        interpolate(x, size=3, mode="linear")
+    with pytest.raises(NotImplementedError, match="mode 'bicubic' is not supported"):
+        interpolate(x, size=3, mode="bicubic")
+    with pytest.raises(ValueError, match="align_corners option can only be set"):
+        interpolate(x, size=3, align_corners=True)
+    with pytest.raises(ValueError, match="size must have 2 elements"):
+        interpolate(x, size=(3, 3, 3))
+    with pytest.raises(ValueError, match="Upsample: expected 3-D or 4-D or 5-D input"):
+        Upsample(scale_factor=2)(make(backend, rng.standard_normal((2, 2))))
+
+
+@pytest.mark.parametrize("shape,r", [((2, 8, 3, 2), 2), ((9, 2, 3), 3), ((1, 2, 4, 1, 2), 2)])
+def test_pixel_shuffle_matches_torch(backend, rng, shape, r):
+    x = rng.standard_normal(shape)
+    compare_with_torch(backend, PixelShuffle(r), torch.nn.PixelShuffle(r), x)
+    y = rng.standard_normal(tuple(shape[:-3]) + (shape[-3] // (r * r), shape[-2] * r, shape[-1] * r))
+    compare_with_torch(backend, PixelUnshuffle(r), torch.nn.PixelUnshuffle(r), y)
+    check_gradients(backend, lambda t: pixel_shuffle(t, r), x)
+    check_gradients(backend, lambda t: pixel_unshuffle(t, r), y)
+    xa = make(backend, x)
+    np.testing.assert_array_equal(pixel_unshuffle(pixel_shuffle(xa, r), r).numpy(), x)
+    with pytest.raises(ValueError, match="pixel_shuffle: expected input"):
+        pixel_shuffle(make(backend, rng.standard_normal((2, 3, 2, 2))), 2)
+    with pytest.raises(ValueError, match="pixel_unshuffle: expected input"):
+        pixel_unshuffle(make(backend, rng.standard_normal((2, 3, 3, 2))), 2)
