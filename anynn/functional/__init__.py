@@ -18,6 +18,8 @@ from .attention import scaled_dot_product_attention, scaled_dot_product_attentio
 from .recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .padding import pad
+from .bilinear import bilinear
+from .instance_norm import instance_norm
 from .resample import interpolate, pixel_shuffle, pixel_unshuffle, upsample
 from .unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
@@ -30,6 +32,7 @@ from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import concat, flatten, permute, reshape, stack, take_rows, transpose
 
 __all__ = [
+    "bilinear", "instance_norm",
     "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample",
     "gather", "index_select", "masked_select", "one_hot", "scatter", "scatter_add",
     "celu", "hardshrink", "hardsigmoid", "logsigmoid", "rrelu", "softmin", "softshrink", "softsign", "tanhshrink",

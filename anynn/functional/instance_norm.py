@@ -1,0 +1,45 @@
+"""Instance normalisation: each sample's channels normalised over their own spatial axes (PyTorch's rules)."""
+
+from __future__ import annotations
+
+from ..autograd.tensor import Tensor
+from .norm import batch_norm, group_norm
+
+
+def _update_running(x: Tensor, running_mean: Tensor, running_var: Tensor, momentum: float) -> None:
+    """PyTorch's update: per-instance mean and unbiased variance, averaged over the batch, mixed in by momentum."""
+    xp = x.backend.xp
+    data = x.data
+    axes = tuple(range(2, data.ndim))
+    count = 1
+    for ax in axes:
+        count *= data.shape[ax]
+    mean = xp.mean(data, axis=axes)  # (N, C)
+    var = xp.var(data, axis=axes, correction=1) if count > 1 else xp.zeros_like(mean)
+    m = momentum
+    running_mean.data = (1.0 - m) * running_mean.data + m * xp.astype(xp.mean(mean, axis=0), running_mean.data.dtype)
+    running_var.data = (1.0 - m) * running_var.data + m * xp.astype(xp.mean(var, axis=0), running_var.data.dtype)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise input (N, C, *) per sample and channel over the trailing axes; weight and bias are (C,).
+
+    ``use_input_stats`` (PyTorch's name): normalise with each instance's statistics and, where running
+    statistics are given, update them (mean over the batch of the instances' mean and unbiased variance);
+    otherwise normalise with the running statistics.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input of shape (N, C, *) with at least one spatial axis, "
+                         f"got shape {input.shape}")
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if input.size // (input.shape[0] * input.shape[1]) <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input of shape "
+                         f"{input.shape}")
+    if running_mean is not None and running_var is not None:
+        _update_running(input, running_mean, running_var, float(momentum))
+    return group_norm(input, input.shape[1], weight, bias, eps)

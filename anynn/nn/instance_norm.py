@@ -1,0 +1,110 @@
+"""Instance normalisation layers `InstanceNorm1d/2d/3d`: PyTorch's arguments, parameter and buffer names."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .. import init
+from ..autograd.tensor import Tensor
+from ..functional.instance_norm import instance_norm
+from ..init import HostGenerator
+from .linear import new_parameter
+from .module import Module
+from .norm import _buffer
+from .validate import check_input
+
+
+class _InstanceNorm(Module):
+    """Shared body: x (N, C, *spatial) or unbatched (C, *spatial) → same shape."""
+
+    spatial_dims = 1
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, backend: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        self.weight = new_parameter((num_features,), backend, dtype) if affine else None
+        self.bias = new_parameter((num_features,), backend, dtype) if affine and bias else None
+        if track_running_stats:
+            self.register_buffer("running_mean", _buffer((num_features,), backend, dtype or "float32"))
+            self.register_buffer("running_var", _buffer((num_features,), backend, dtype or "float32"))
+            self.register_buffer("num_batches_tracked", _buffer((), backend, "int64"))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self._reset_own_parameters(None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+
+    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
+        self.reset_running_stats()
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        name = type(self).__name__
+        rank = self.spatial_dims + 2
+        check_input(self, x, ndim=(rank - 1, rank))
+        batched = x.ndim == rank
+        channels = x.shape[1 if batched else 0]
+        if channels != self.num_features:
+            if self.affine:
+                raise ValueError(f"{name}: expected input's size at dim={1 if batched else 0} to match "
+                                 f"num_features ({self.num_features}), but got: {channels} (shape {x.shape})")
+            warnings.warn(f"{name}: input's size at dim={1 if batched else 0} does not match num_features. "
+                          "You can silence this warning by not passing in num_features, which is not used "
+                          "because affine=False", UserWarning, stacklevel=2)
+        if not batched:
+            x = x.reshape((1,) + tuple(x.shape))
+        use_input_stats = self.training or not self.track_running_stats
+        momentum = 0.0 if self.momentum is None else self.momentum
+        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats, momentum,
+                          self.eps)
+        return y if batched else y.reshape(tuple(y.shape[1:]))
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of x (N, C, L) or (C, L): each sample's channel over L.
+
+    Parameters
+    ----------
+    num_features : int
+        C.
+    eps, momentum : float
+        As `BatchNorm1d` (``momentum=None`` leaves the running statistics unchanged, as PyTorch).
+    affine : bool
+        Learn ``weight`` (ones) and, with ``bias=True``, ``bias`` (zeros), both (C,). Default False.
+    track_running_stats : bool
+        Keep ``running_mean``/``running_var`` (and PyTorch's unused ``num_batches_tracked``) and use
+        them in eval mode. Default False: instance statistics in both modes.
+    """
+
+    spatial_dims = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of x (N, C, H, W) or (C, H, W); arguments as `InstanceNorm1d`."""
+
+    spatial_dims = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of x (N, C, D, H, W) or (C, D, H, W); arguments as `InstanceNorm1d`."""
+
+    spatial_dims = 3
