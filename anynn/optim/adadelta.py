@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .optimizer import Optimizer
+from .torch_options import implementation_options
 
 
 class Adadelta(Optimizer):
@@ -16,10 +17,14 @@ class Adadelta(Optimizer):
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, foreach: bool | None = None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False) -> None:
         if lr < 0 or not 0.0 <= rho <= 1.0 or eps < 0 or weight_decay < 0:
             raise ValueError(f"Adadelta: invalid lr={lr}, rho={rho}, eps={eps} or weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+        options = implementation_options("Adadelta", foreach=foreach, capturable=capturable,
+                                         differentiable=differentiable)
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      **options))
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
         rho, eps = group["rho"], group["eps"]

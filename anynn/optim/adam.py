@@ -9,6 +9,7 @@ from array_api_compat import is_writeable_array
 
 from ..backend import backend_of, op
 from .optimizer import Optimizer
+from .torch_options import implementation_options
 
 
 class Adam(Optimizer):
@@ -16,20 +17,23 @@ class Adam(Optimizer):
 
     Per step ``t``: ``m = m + (1-b1)(g - m)``, ``v = b2 v + (1-b2) g^2``,
     ``p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)`` (``v`` replaced by its running maximum
-    with ``amsgrad``). ``weight_decay`` adds ``wd * p`` to the gradient (L2); `AdamW` decays the
-    weights directly instead (``decoupled=True``).
+    with ``amsgrad``). ``weight_decay`` adds ``wd * p`` to the gradient (L2); with
+    ``decoupled_weight_decay`` (always on in `AdamW`) the weights are decayed directly instead.
     """
 
-    decoupled = False
-
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
-                 maximize: bool = False) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0:
             raise ValueError(f"{type(self).__name__}: invalid lr={lr}, betas={betas}, eps={eps} "
                              f"or weight_decay={weight_decay}")
+        options = implementation_options(type(self).__name__, foreach=foreach, fused=fused, capturable=capturable,
+                                         differentiable=differentiable,
+                                         names=("foreach", "capturable", "differentiable", "fused"))
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay, **options))
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
@@ -37,7 +41,7 @@ class Adam(Optimizer):
         if group["maximize"]:
             grad = -grad
         if wd:
-            if not self.decoupled:
+            if not group["decoupled_weight_decay"]:
                 grad = grad + wd * param
             elif inplace:
                 param *= 1.0 - lr * wd
@@ -78,10 +82,10 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``p *= 1 - lr * weight_decay`` before the Adam step."""
 
-    decoupled = True
-
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
-                 maximize: bool = False) -> None:
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)

@@ -6,6 +6,7 @@ import struct
 from typing import Any, Iterable
 
 from .optimizer import Optimizer
+from .torch_options import implementation_options
 
 
 class NAdam(Optimizer):
@@ -20,14 +21,17 @@ class NAdam(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False) -> None:
         if (lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0
                 or momentum_decay < 0):
             raise ValueError(f"NAdam: invalid lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay} "
                              f"or momentum_decay={momentum_decay}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      **implementation_options("NAdam", foreach=foreach, capturable=capturable,
+                                                               differentiable=differentiable)))
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
