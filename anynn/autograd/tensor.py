@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import DTYPE_NAMES, Backend, backend_of, dtype_name, get_backend, host_array
+from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
                                transfer)
 from . import graph
@@ -166,7 +167,8 @@ class Tensor:
 
     @property
     def dtype(self) -> Any:
-        return self.data.dtype
+        """The backend's native dtype; it compares equal to ``anynn.float32`` etc. on every backend."""
+        return comparable_dtype(self.data.dtype)
 
     @property
     def size(self) -> _Size:
@@ -192,7 +194,16 @@ class Tensor:
 
     @property
     def device(self) -> Any:
-        return self.backend.device
+        """An `anynn.device` (``.type``, ``.index``, PyTorch's ``str``) that remembers this tensor's backend,
+        so ``x.to(y.device)`` and ``anynn.zeros(3, device=y.device)`` land exactly where ``y`` is."""
+        from ..device import device
+
+        return device.of(self.backend)
+
+    @property
+    def is_cuda(self) -> bool:
+        """True on a CUDA device (CuPy, or PyTorch's ``cuda``)."""
+        return self.device.type == "cuda"
 
     def __len__(self) -> int:
         return self.data.shape[0]
@@ -248,14 +259,16 @@ class Tensor:
         return self.numpy().tolist()
 
     def to(self, *args: Any, backend: Any = None, dtype: Any = None, device: Any = None,
-           copy: bool = False) -> "Tensor":
+           copy: bool = False, non_blocking: bool = False) -> "Tensor":
         """This tensor on another backend and/or dtype (DLPack when possible, else a host copy).
 
         Accepts PyTorch's forms: ``x.to("float64")``, ``x.to(torch.float64)``, ``x.to("double")``,
         ``x.to("cpu")``, ``x.to("cuda")``, ``x.to(other_tensor)``, as well as ``x.to("torch")``,
         ``x.to("array_api_strict", dtype="float64")``. A dtype change on the same backend is
         differentiable (as in PyTorch); a move to another backend gives a new leaf that keeps
-        ``requires_grad``. Nothing to change returns this tensor itself (unless ``copy``).
+        ``requires_grad``. Nothing to change returns this tensor itself (unless ``copy``). What "cpu"
+        and "cuda" mean depends on this tensor's library (NumPy <-> CuPy; PyTorch: its devices); see
+        `anynn.device`. ``non_blocking`` is accepted for PyTorch's signature.
         """
         for arg in args:
             if isinstance(arg, Tensor):
@@ -283,19 +296,54 @@ class Tensor:
         return out
 
     def _target_backend(self, spec: Any) -> Backend:
-        """A backend from a name, or from a PyTorch device (``"cpu"``, ``"cuda:1"``) on this tensor's library."""
-        text = str(spec) if type(spec).__name__ == "device" else spec
-        if not isinstance(text, str) or text.partition(":")[0] not in ("cpu", "cuda"):
-            return get_backend(spec)
-        kind, _, index = text.partition(":")
-        library = self.backend.name
-        if kind == "cpu":
-            return get_backend({"cupy": "numpy"}.get(library, library))
-        if library == "torch":
-            return get_backend("torch", text)
-        if library in ("numpy", "cupy"):
-            return get_backend("cupy", int(index or 0))
-        raise TypeError(f"backend {self.backend.key!r} has no CUDA device; pick a backend: .to('torch:cuda')")
+        """A backend from a name, or from a device (``"cpu"``, ``"cuda:1"``, ``y.device``) on this tensor's library."""
+        from ..device import resolve
+
+        return resolve(spec, self.backend)
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> "Tensor":
+        """This tensor on a CUDA device (``device``: an index or ``"cuda:i"``): NumPy becomes CuPy, torch moves to
+        ``cuda``; raises `BackendUnavailable` where there is no GPU."""
+        where = "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device)
+        return self.to(where)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """Without ``dtype``: PyTorch's type string (``"torch.FloatTensor"``, ``"torch.cuda.LongTensor"``), so
+        ported code comparing against those strings keeps working. With ``dtype`` (a dtype, a dtype name or such
+        a string): this tensor cast to it."""
+        from ..dtypes import dtype_of_type_string, type_string
+
+        if dtype is None:
+            return type_string(self.data.dtype, self.device.type == "cuda")
+        if isinstance(dtype, str) and dtype_of_type_string(dtype) is not None:
+            target = dtype_of_type_string(dtype)
+            moved = self.to("cuda") if ".cuda." in dtype and not self.is_cuda else self
+            return moved.astype(target)
+        return self.astype(dtype)
+
+    # -- other libraries ----------------------------------------------------------------------
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        """DLPack export of the data (``np.from_dlpack(x)``, ``torch.from_dlpack(x)``), as the native array does."""
+        if self._requires_grad:
+            raise RuntimeError("Can't export a tensor that requires grad through DLPack; use tensor.detach() "
+                               "(as in PyTorch)")
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> Any:
+        return self.data.__dlpack_device__()
+
+    # -- gradient hooks -----------------------------------------------------------------------
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` with this tensor's gradient during ``backward()``; a returned Tensor replaces it.
+
+        As in PyTorch: on a leaf the hook sees the summed gradient before it goes into ``.grad``; on an
+        intermediate tensor, the gradient before it flows further back. Returns a handle with ``.remove()``.
+        """
+        from .hooks import register_tensor_hook
+
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        return register_tensor_hook(self, hook)
 
     def cpu(self) -> "Tensor":
         """This tensor on the host: torch stays torch, CuPy becomes NumPy, device1 becomes CPU."""

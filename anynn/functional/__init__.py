@@ -18,6 +18,7 @@ from .attention import scaled_dot_product_attention, scaled_dot_product_attentio
 from .recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .padding import pad
+from .conv3d import conv3d
 from .bilinear import bilinear
 from .instance_norm import instance_norm
 from .resample import interpolate, pixel_shuffle, pixel_unshuffle, upsample
@@ -32,6 +33,7 @@ from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import concat, flatten, permute, reshape, stack, take_rows, transpose
 
 __all__ = [
+    "conv3d",
     "bilinear", "instance_norm",
     "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample",
     "gather", "index_select", "masked_select", "one_hot", "scatter", "scatter_add",

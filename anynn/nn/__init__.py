@@ -25,11 +25,13 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Lo
                    SmoothL1Loss)
 from .module import Module, Parameter, StateDictError
 from .shape import Flatten, Unflatten
+from .conv3d import Conv3d
 from .bilinear import Bilinear
 from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .resample import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "Conv3d",
     "Bilinear", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
     "CELU", "Hardshrink", "Hardsigmoid", "LogSigmoid", "RReLU", "Softmax2d", "Softmin", "Softshrink", "Softsign",

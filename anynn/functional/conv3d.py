@@ -1,0 +1,136 @@
+"""3-D convolution as one fused primitive: im2col over (D, H, W) by strided slices, one batched matmul.
+
+Layouts are PyTorch's: input (N, C_in, D, H, W), weight (C_out, C_in / groups, kd, kh, kw). The columns
+are built from ``kd * kh * kw`` strided slices of the padded input (portable, no sliding-window view),
+and the input gradient is their adjoint: one strided slice-add per kernel offset.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Sequence
+
+from array_api_compat import device
+
+from ..autograd.function import Function
+from .im2col import output_size
+
+Triple = tuple[int, int, int]
+
+
+def _offset_slices(offset: Sequence[int], dilation: Triple, stride: Triple, count: Triple) -> tuple[Any, ...]:
+    """Index of the window elements at kernel ``offset`` along the last three axes."""
+    return (Ellipsis,) + tuple(slice(o * d, o * d + (n - 1) * s + 1, s)
+                               for o, d, s, n in zip(offset, dilation, stride, count))
+
+
+class Conv3d(Function):
+    """Cross-correlation of x (N, C_in, D, H, W) with weight (C_out, C_in/groups, kd, kh, kw), plus bias."""
+
+    stride: Triple
+    padding: tuple[int, int, int, int, int, int]  # (front, back, top, bottom, left, right)
+    dilation: Triple
+    groups: int
+
+    def forward(self, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        self.x_shape, self.w_shape = tuple(x.shape), tuple(weight.shape)
+        if x.ndim == 4:
+            x = xp.reshape(x, (1,) + self.x_shape)
+        n, c, *size = x.shape
+        o, cg, *kernel = weight.shape
+        pads = self.padding
+        self.padded = tuple(s + pads[2 * k] + pads[2 * k + 1] for k, s in enumerate(size))
+        out = tuple(output_size(s, k, st, pads[2 * i] + pads[2 * i + 1], d)
+                    for i, (s, k, st, d) in enumerate(zip(size, kernel, self.stride, self.dilation)))
+        self.out_size, self.kernel = out, tuple(kernel)
+        if any(pads):
+            padded = xp.zeros((n, c) + self.padded, dtype=x.dtype, device=device(x))
+            padded[(Ellipsis,) + tuple(slice(pads[2 * k], pads[2 * k] + s) for k, s in enumerate(size))] = x
+            x = padded
+        windows = [x[_offset_slices(off, self.dilation, self.stride, out)]
+                   for off in itertools.product(*(range(k) for k in kernel))]
+        g = self.groups
+        k_count = len(windows)
+        length = out[0] * out[1] * out[2]
+        cols = xp.reshape(xp.stack(windows, axis=2), (n, g, cg * k_count, length))
+        w_mat = xp.reshape(weight, (g, o // g, cg * k_count))
+        y = xp.reshape(w_mat @ cols, (n, o) + out)
+        if bias is not None:
+            y = y + xp.reshape(bias, (o, 1, 1, 1))
+        self.has_bias = bias is not None
+        self.w_mat = w_mat
+        self.cols = cols if self.needs_input_grad[1] else None
+        return y if len(self.x_shape) == 5 else xp.reshape(y, y.shape[1:])
+
+    def backward(self, xp: Any, grad: Any) -> tuple[Any, Any, Any]:
+        n = self.x_shape[0] if len(self.x_shape) == 5 else 1
+        c = self.x_shape[-4]
+        o = self.w_shape[0]
+        g = self.groups
+        out = self.out_size
+        length = out[0] * out[1] * out[2]
+        grad = xp.reshape(grad, (n, g, o // g, length))
+        grad_x = grad_w = grad_b = None
+        if self.needs_input_grad[0]:
+            k_count = self.kernel[0] * self.kernel[1] * self.kernel[2]
+            cols = xp.reshape(self.w_mat.mT @ grad, (n, c, k_count) + out)
+            image = xp.zeros((n, c) + self.padded, dtype=grad.dtype, device=device(grad))
+            for k, off in enumerate(itertools.product(*(range(s) for s in self.kernel))):
+                index = _offset_slices(off, self.dilation, self.stride, out)
+                image[index] = image[index] + cols[:, :, k, ...]
+            size = self.x_shape[-3:]
+            pads = self.padding
+            crop = (Ellipsis,) + tuple(slice(pads[2 * k], pads[2 * k] + s) for k, s in enumerate(size))
+            grad_x = xp.reshape(image[crop], self.x_shape)
+        if self.needs_input_grad[1]:
+            grad_w = xp.reshape(xp.sum(grad @ self.cols.mT, axis=0), self.w_shape)
+        if self.has_bias and self.needs_input_grad[2]:
+            grad_b = xp.reshape(xp.sum(grad, axis=(0, 3)), (o,))
+        return grad_x, grad_w, grad_b
+
+
+def _triple(value: int | Sequence[int], name: str) -> Triple:
+    values = (value,) * 3 if isinstance(value, int) else tuple(value)
+    if len(values) != 3 or not all(isinstance(v, int) for v in values):
+        raise ValueError(f"conv3d: {name} must be an int or a 3-tuple of ints, got {value!r}")
+    return (values[0], values[1], values[2])
+
+
+def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
+           padding: int | Sequence[int] | str = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Any:
+    """3-D convolution (cross-correlation, as PyTorch).
+
+    input (N, C_in, D, H, W) or (C_in, D, H, W), weight (C_out, C_in / groups, kd, kh, kw), bias (C_out,)
+    → (N, C_out, D_out, H_out, W_out); ``padding`` an int, a 3-tuple, ``"valid"`` or ``"same"`` (stride 1).
+    """
+    if input.ndim not in (4, 5) or weight.ndim != 5:
+        raise ValueError(f"conv3d: expected a 4-D (unbatched) or 5-D input and a 5-D weight, got input shape "
+                         f"{input.shape} and weight shape {weight.shape}")
+    if groups < 1 or weight.shape[0] % groups or input.shape[-4] != weight.shape[1] * groups:
+        raise ValueError(f"conv3d: weight of shape {weight.shape} with groups={groups} expects "
+                         f"{weight.shape[1] * groups} input channels, got input of shape {input.shape}")
+    stride3, dilation3 = _triple(stride, "stride"), _triple(dilation, "dilation")
+    if min(stride3) < 1 or min(dilation3) < 1:
+        raise ValueError(f"conv3d: stride and dilation must be positive, got {stride!r} and {dilation!r}")
+    kernel = tuple(weight.shape[2:])
+    if padding == "valid":
+        pads: tuple[int, ...] = (0,) * 6
+    elif padding == "same":
+        if stride3 != (1, 1, 1):
+            raise ValueError(f"conv3d: padding='same' needs stride 1, got stride {stride3}")
+        pads = tuple(p for k, d in zip(kernel, dilation3) for p in (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2))
+    elif isinstance(padding, str):
+        raise ValueError(f"conv3d: padding must be an int, a 3-tuple, 'valid' or 'same', got {padding!r}")
+    else:
+        pads = tuple(p for p in _triple(padding, "padding") for _ in range(2))
+        if min(pads) < 0:
+            raise ValueError(f"conv3d: padding must be non-negative, got {padding!r}")
+    size = input.shape[-3:]
+    spans = [(k - 1) * d + 1 for k, d in zip(kernel, dilation3)]
+    if any(s + pads[2 * i] + pads[2 * i + 1] < span for i, (s, span) in enumerate(zip(size, spans))):
+        raise ValueError(f"conv3d: input of shape {input.shape} (padding {padding!r}) is smaller than the dilated "
+                         f"kernel {tuple(spans)}")
+    params = dict(stride=stride3, padding=pads, dilation=dilation3, groups=groups)
+    if bias is None:
+        return Conv3d.apply(input, weight, **params)
+    return Conv3d.apply(input, weight, bias, **params)
