@@ -10,7 +10,10 @@ from typing import Any, Iterator, NamedTuple
 from ..autograd.tensor import Tensor
 from ..backend.transfer import transfer
 from ..backend import Backend, DeviceRNG, dtype_name, get_backend, is_host_array
+from ..device import resolve as resolve_device
+from ..autograd.tensor import _names_dtype
 from ..init import HostGenerator, host_generator
+from .hooks import ModuleHooks, add_hook, call_with_hooks
 
 
 class Parameter(Tensor):
@@ -103,7 +106,50 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward")  # abstract
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_hooks")
+        if hooks is None:
+            return self.forward(*args, **kwargs)
+        return call_with_hooks(self, hooks, args, kwargs)
+
+    # -- hooks (PyTorch's) -------------------------------------------------------------------------
+    def _hook_tables(self) -> ModuleHooks:
+        hooks = self.__dict__.get("_hooks")
+        if hooks is None:
+            hooks = ModuleHooks()
+            object.__setattr__(self, "_hooks", hooks)
+        return hooks
+
+    def register_forward_pre_hook(self, hook: Any, *, prepend: bool = False, with_kwargs: bool = False) -> Any:
+        """Call ``hook(module, args)`` before ``forward`` (``hook(module, args, kwargs)`` with ``with_kwargs``).
+
+        A return value other than None replaces the inputs (a tuple, or one value; with ``with_kwargs`` a
+        ``(args, kwargs)`` pair). Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        tables = self._hook_tables()
+        handle = add_hook(tables.forward_pre, hook, prepend)
+        if with_kwargs:
+            tables.with_kwargs.add(handle.id)
+        return handle
+
+    def register_forward_hook(self, hook: Any, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> Any:
+        """Call ``hook(module, args, output)`` after ``forward`` (``hook(module, args, kwargs, output)`` with
+        ``with_kwargs``); a return value other than None replaces the output. Returns a removable handle."""
+        tables = self._hook_tables()
+        handle = add_hook(tables.forward, hook, prepend)
+        if with_kwargs:
+            tables.with_kwargs.add(handle.id)
+        return handle
+
+    def register_full_backward_hook(self, hook: Any, prepend: bool = False) -> Any:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's inputs are computed.
+
+        ``grad_input`` and ``grad_output`` are tuples with one entry (a Tensor or None) per tensor input and
+        per output; a returned tuple replaces ``grad_input``. Returns a removable handle.
+        """
+        return add_hook(self._hook_tables().backward, hook, prepend)
+
+    register_backward_hook = register_full_backward_hook
 
     # -- registration as PyTorch spells it -------------------------------------------------------
     def add_module(self, name: str, module: "Module | None") -> None:
@@ -275,22 +321,67 @@ class Module:
             return t.backend
         return None
 
-    def to(self, backend: Any = None, dtype: Any = None) -> "Module":
-        """Move every parameter and buffer to ``backend`` and/or cast floating ones to ``dtype``.
+    def to(self, *args: Any, backend: Any = None, dtype: Any = None, device: Any = None,
+           non_blocking: bool = False) -> "Module":
+        """Move every parameter and buffer to a backend or device and/or cast floating ones to ``dtype``.
 
-        Parameters keep their identity (an optimizer made earlier still updates them); gradients
-        are dropped.
+        Accepts PyTorch's forms, ``model.to("cuda")``, ``model.to(device)``, ``model.to(torch.float64)``,
+        ``model.to(device, dtype)``, ``model.to(tensor)``, and backend names (``model.to("torch")``). "cpu" and
+        "cuda" are read against the library the module is on (NumPy <-> CuPy; PyTorch: its devices; see
+        `anynn.device`). Parameters keep their identity (an optimizer made earlier still updates them);
+        gradients are dropped.
         """
-        target = None if backend is None else get_backend(backend)
+        for arg in args:
+            if arg is None:
+                continue
+            if isinstance(arg, Tensor):
+                backend = arg.backend if backend is None else backend
+                dtype = arg.dtype if dtype is None else dtype
+            elif _names_dtype(arg):
+                dtype = arg
+            elif backend is None:
+                backend = arg
+            else:
+                raise TypeError(f"{type(self).__name__}.to(): cannot read {arg!r} as a dtype, and the backend "
+                                f"is already {backend!r}")
+        if device is not None and backend is None:
+            backend = device
+        target = None if backend is None else resolve_device(backend, self.backend or get_backend(None))
+        if dtype is not None and not dtype_name(dtype).startswith(("float", "bfloat", "complex")):
+            raise TypeError(f"{type(self).__name__}.to() only accepts floating point or complex dtypes, "
+                            f"but got desired dtype={dtype_name(dtype)}")
         for t in list(self.parameters()) + list(self.buffers()):
             _move_in_place(t, target, dtype)
         return self
+
+    def cuda(self, device: Any = None) -> "Module":
+        """Move to a CUDA device: NumPy becomes CuPy, torch moves to ``cuda`` (`BackendUnavailable` without a GPU)."""
+        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
+
+    def cpu(self) -> "Module":
+        """Move to the CPU of the module's library (CuPy becomes NumPy; torch stays torch)."""
+        return self.to("cpu")
 
     def float(self) -> "Module":
         return self.to(dtype="float32")
 
     def double(self) -> "Module":
         return self.to(dtype="float64")
+
+    def half(self) -> "Module":
+        """Cast floating parameters and buffers to float16 (not on array_api_strict, which has none)."""
+        return self.to(dtype="float16")
+
+    def bfloat16(self) -> "Module":
+        """Cast floating parameters and buffers to bfloat16 (the PyTorch backend has it)."""
+        return self.to(dtype="bfloat16")
+
+    def type(self, dst_type: Any) -> "Module":  # noqa: A003 - PyTorch's name
+        """Cast every parameter and buffer (floating or not) to ``dst_type``, as PyTorch's ``Module.type``."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.data = t.backend.xp.astype(t.data, t.backend.dtype(dst_type))
+            t.grad = None
+        return self
 
     def reset_parameters(self, seed: int | HostGenerator | None = None) -> "Module":
         """Re-draw every parameter from one host generator, module by module in order.
@@ -414,7 +505,7 @@ def _move_in_place(t: Tensor, target: Backend | None, dtype: Any) -> None:
     if target is not None and target != backend:
         data = transfer(data, backend, target)
         backend = target
-    if dtype is not None and dtype_name(data.dtype).startswith("float"):
+    if dtype is not None and dtype_name(data.dtype).startswith(("float", "bfloat")):
         native = backend.dtype(dtype)
         if data.dtype != native:
             data = backend.xp.astype(data, native)
