@@ -30,6 +30,10 @@ from .backend import (Backend, BackendMismatch, BackendUnavailable, get_backend,
                       set_default_backend)
 from .init import manual_seed  # noqa: E402
 from .io import from_dlpack, load, load_checkpoint, save, save_checkpoint  # noqa: E402
+from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
+from .device import device  # noqa: E402
+from .dtypes import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float,  # noqa: E402,A004
+                     float16, float32, float64, half, int, int8, int16, int32, int64, long, short, uint8)
 
 __all__ = [
     "Backend", "BackendMismatch", "BackendUnavailable", "GradientCheckError", "Tensor", "__version__",
@@ -47,4 +51,9 @@ __all__ = [
     "addmm", "argsort", "baddbmm", "bmm", "cos", "cumsum", "eq", "flip", "gather", "ge", "gt", "index_select",
     "isfinite", "isinf", "isnan", "le", "lt", "masked_select", "maximum", "minimum", "mm", "multinomial", "narrow",
     "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "tanh", "topk", "tril", "triu",
+]
+__all__ += [  # PyTorch's devices and dtypes
+    "backends", "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "cuda", "device", "double",
+    "dtype", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64", "long",
+    "short", "uint8", "utils",
 ]

@@ -37,7 +37,12 @@ def default_generator() -> np.random.Generator:
 def _fill(tensor: Any, values: np.ndarray) -> Any:
     from .backend import dtype_name
 
-    host = np.asarray(values, dtype=np.dtype(dtype_name(tensor.dtype)))
+    try:
+        host = np.asarray(values, dtype=np.dtype(dtype_name(tensor.dtype)))
+    except TypeError:  # a dtype NumPy lacks (bfloat16): draw in float32, cast on the backend
+        data = tensor.backend.from_host(np.asarray(values, dtype=np.float32))
+        tensor.data = tensor.backend.xp.astype(data, tensor.data.dtype)
+        return tensor
     tensor.data = tensor.backend.from_host(host)
     return tensor
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import hooks as hook_tables
 from . import mode
 from . import tensor as tensor_module  # a cycle (tensor.py imports this module): used only inside functions
 
@@ -77,9 +78,11 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
         if grad.dtype != data.dtype:
             grad = xp.astype(grad, data.dtype)
     root = tensor._ctx
+    leaf_hooks, output_hooks = hook_tables.leaf_hooks, hook_tables.output_hooks
     if root is None:
         if tensor.requires_grad:
-            tensor._accumulate(grad)
+            table = leaf_hooks.get(id(tensor)) if leaf_hooks else None
+            tensor._accumulate(grad if table is None else hook_tables.run_hooks(table, grad, tensor.backend))
         return
     if tensor._retains_grad:
         tensor._accumulate(grad)
@@ -93,6 +96,7 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
     previous_mode = mode.grad_enabled
     mode.grad_enabled = False  # backward records nothing (a plain flag: this runs once per step)
     pop = grads.pop
+    hooked_leaves: dict[int, list[Any]] = {}  # leaves with hooks: their gradient is summed, hooked, then stored
     try:
         for fn in _topological_order(root):
             n_out = fn.num_outputs
@@ -100,11 +104,19 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
                 g_out = pop(fn, None)
                 if g_out is None:
                     continue
+                if output_hooks:
+                    table = output_hooks.get((id(fn), 0))
+                    if table:
+                        g_out = hook_tables.run_hooks(table, g_out, fn.backend)
                 in_grads = fn.backward(xp, g_out)
             else:
                 outs = [pop(fn if i == 0 else (fn, i), None) for i in range(n_out)]
                 if all(g is None for g in outs):
                     continue
+                if output_hooks:
+                    outs = [g if g is None or not output_hooks.get((id(fn), i)) else
+                            hook_tables.run_hooks(output_hooks[(id(fn), i)], g, fn.backend)
+                            for i, g in enumerate(outs)]
                 in_grads = fn.backward(xp, *outs)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -115,6 +127,13 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
                     continue
                 parent = t._ctx
                 if parent is None:  # a leaf
+                    if leaf_hooks and id(t) in leaf_hooks:
+                        entry = hooked_leaves.get(id(t))
+                        if entry is None:
+                            hooked_leaves[id(t)] = [t, g]
+                        else:
+                            entry[1] = entry[1] + g
+                        continue
                     data = t.data
                     if t.grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
                         t.grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
@@ -129,5 +148,8 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
                     t._accumulate(g)
             if not retain_graph:
                 fn.inputs = None
+        for t, g in hooked_leaves.values():
+            table = leaf_hooks.get(id(t))
+            t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
     finally:
         mode.grad_enabled = previous_mode

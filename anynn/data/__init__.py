@@ -15,10 +15,13 @@ from .dataset import Dataset, Subset, TensorDataset
 from .datasets import load_digits
 from .idx import load_idx, load_mnist
 from .loader import DataLoader
+from .samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                       WeightedRandomSampler)
 from .split import random_split
 from .transforms import Standardizer, one_hot, standardize
 
 __all__ = [
+    "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler", "WeightedRandomSampler",
     "DataLoader", "Dataset", "Standardizer", "Subset", "TensorDataset", "default_collate", "load_csv",
     "load_digits", "load_idx", "load_mnist", "one_hot", "random_split", "standardize",
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from ..autograd import Tensor
 from ..backend import Backend, default_backend, dtype_name, get_backend
 from .collate import default_collate
 from .prefetch import CupyPrefetcher
+from .samplers import host_rng
 
 
 class DataLoader:
@@ -39,12 +41,29 @@ class DataLoader:
     dtype : str, optional
         The floating-point dtype of float batches. By default host (NumPy) floats become float32, as
         in PyTorch, and Tensors keep the float dtype they were made with.
+    sampler : iterable of int, optional
+        The sample indices of one epoch (e.g. a `RandomSampler`, `SubsetRandomSampler` or
+        ``DistributedSampler``); excludes ``shuffle``.
+    batch_sampler : iterable of lists of int, optional
+        The index lists of the batches of one epoch (e.g. a `BatchSampler`); excludes ``batch_size``,
+        ``shuffle``, ``sampler`` and ``drop_last``.
+    num_workers : int
+        With ``num_workers > 0`` batches are fetched by that many threads, up to ``prefetch_factor``
+        batches each ahead, in order (``worker_init_fn(worker_id)`` runs once in each thread). Threads, not
+        processes: datasets that decode files release the GIL in NumPy/PIL; nothing is pickled.
+    generator : int or numpy.random.Generator, optional
+        The source of the shuffling (PyTorch's ``generator=``): a seed, or a generator drawn from every epoch.
+    pin_memory, timeout, multiprocessing_context, persistent_workers, pin_memory_device, in_order :
+        Accepted for PyTorch's signature. Pinning is the backend's business (the CuPy path always stages
+        batches through pinned memory); batches always come in order.
 
     Notes
     -----
     Each batch is a tuple of Tensors, one per field (``for x, y in loader``; ``for (x,) in loader`` for a
-    single array). Integer fields become int64 (class labels); booleans stay boolean. On CuPy the next
-    batch is copied to the GPU on a side stream while the current one computes.
+    `TensorDataset` of one array). As in PyTorch, a dataset whose samples are single arrays gives single
+    Tensors, and one whose samples are dicts gives dicts. Integer fields become int64 (class labels);
+    booleans stay boolean. On CuPy the next batch is copied to the GPU on a side stream while the current
+    one computes.
 
     Examples
     --------
@@ -53,19 +72,52 @@ class DataLoader:
     ...     loss = loss_fn(model(x), y)
     """
 
-    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, seed: int | None = None,
-                 drop_last: bool = False, backend: Any = None,
-                 collate_fn: Callable[[list[Any]], Sequence[Any]] | None = None, dtype: Any = None) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Iterable[int] | None = None, batch_sampler: Iterable[Sequence[int]] | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[list[Any]], Sequence[Any]] | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], None] | None = None, multiprocessing_context: Any = None,
+                 generator: Any = None, *, prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True, seed: int | None = None,
+                 backend: Any = None, dtype: Any = None) -> None:
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                                 "sampler, and drop_last")
+            batch_size = None
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_size is None and batch_sampler is None:
+            raise ValueError("DataLoader: batch_size=None (no batching) is not supported; give a batch size")
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                                       or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers option should be non-negative, got {num_workers!r}")
+        if prefetch_factor is not None and num_workers == 0:
+            raise ValueError("DataLoader: prefetch_factor option could only be specified in multiprocessing. "
+                             "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
         if dtype is not None and not dtype_name(dtype).startswith(("float", "bfloat")):
             raise ValueError(f"DataLoader: dtype is the dtype of float batches, so a float dtype, "
                              f"not {dtype_name(dtype)!r}")
         self._prefetcher: CupyPrefetcher | None = None
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
-        self.seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = int(num_workers)
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers else prefetch_factor
+        self.worker_init_fn = worker_init_fn
+        self.pin_memory = bool(pin_memory)
+        self.timeout = timeout
+        self.generator = generator
+        self._rng = generator if isinstance(generator, np.random.Generator) else None
+        if seed is None and generator is not None and self._rng is None:
+            seed = int(host_rng(generator).integers(2**63))
+        # without a seed, the first shuffled epoch draws one from anynn's default generator (as PyTorch draws from
+        # its own), so anynn.manual_seed makes the order reproducible
+        self.seed: int | None = None if seed is None else int(seed)
         self.drop_last = bool(drop_last)
         self.backend = backend
         self.collate_fn = collate_fn
@@ -88,7 +140,9 @@ class DataLoader:
     # -- size and order ---------------------------------------------------------------------------
     def __len__(self) -> int:
         """The number of batches per epoch."""
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)  # type: ignore[arg-type]
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def set_epoch(self, epoch: int) -> None:
@@ -97,36 +151,97 @@ class DataLoader:
 
     def order(self, epoch: int) -> np.ndarray:
         """The sample indices visited in epoch ``epoch``, shape ``(len(dataset),)`` int64."""
+        if self.sampler is not None:
+            return np.asarray(list(self.sampler), dtype=np.int64).reshape(-1)
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n, dtype=np.int64)
+        if self._rng is not None:
+            return self._rng.permutation(n).astype(np.int64)
+        if self.seed is None:
+            self.seed = int(host_rng(None).integers(2**63))
         return np.random.default_rng((self.seed, int(epoch))).permutation(n).astype(np.int64)
 
-    # -- iteration --------------------------------------------------------------------------------
-    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+    def _index_batches(self) -> Iterator[np.ndarray]:
+        """The sample indices of each batch of the next epoch (the order is drawn now, not when first read)."""
+        if self.batch_sampler is not None:
+            return (np.asarray(list(indices), dtype=np.int64).reshape(-1) for indices in self.batch_sampler)
         order = self.order(self.epoch)
+        stop = min(len(self) * self.batch_size, len(order))
+        return (order[i:i + self.batch_size] for i in range(0, stop, self.batch_size))
+
+    def _host_batches(self, indices: Iterator[np.ndarray]) -> Iterator[tuple[Any, ...]]:
+        """Fetched batches, in order: in this thread, or by ``num_workers`` threads ahead of the consumer."""
+        if self.num_workers == 0:
+            for idx in indices:
+                yield self._fetch(idx)
+            return
+        yield from self._threaded(indices)
+
+    def _threaded(self, indices: Iterator[np.ndarray]) -> Iterator[tuple[Any, ...]]:
+        import itertools
+        import threading
+
+        counter = itertools.count()
+        local = threading.local()
+
+        def start() -> None:
+            local.id = next(counter)
+            if self.worker_init_fn is not None:
+                self.worker_init_fn(local.id)
+
+        ahead = self.num_workers * (self.prefetch_factor or 2)
+        with ThreadPoolExecutor(self.num_workers, thread_name_prefix="anynn-loader", initializer=start) as pool:
+            pending = [pool.submit(self._fetch, idx) for idx in itertools.islice(indices, ahead)]
+            while pending:
+                batch = pending.pop(0).result(timeout=self.timeout or None)
+                nxt = next(indices, None)
+                if nxt is not None:
+                    pending.append(pool.submit(self._fetch, nxt))
+                yield batch
+
+    # -- iteration --------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Any]:
+        self._shape: Any = None
+        indices = self._index_batches()
         self.epoch += 1
-        stop = len(self) * self.batch_size
-        batches = (self._fetch(order[i:i + self.batch_size]) for i in range(0, min(stop, len(order)),
-                                                                              self.batch_size))
+        batches = self._host_batches(indices)
         target = self.backend if self.backend is not None else default_backend()
         if target.name == "cupy":
             if self._prefetcher is None:
                 self._prefetcher = CupyPrefetcher(target)
-            for fields in self._prefetcher.iterate(batches):
-                yield tuple(self._to_tensor(f) for f in fields)
-            return
+            batches = self._prefetcher.iterate(batches)
         for fields in batches:
-            yield tuple(self._to_tensor(f) for f in fields)
+            yield self._shaped(tuple(self._to_tensor(f) for f in fields))
+
+    def _shaped(self, tensors: tuple[Tensor, ...]) -> Any:
+        """The batch in the samples' structure: a tuple, a single Tensor (single-array samples) or a dict."""
+        shape = self._shape
+        if shape is None:
+            return tensors
+        if shape == "single":
+            return tensors[0]
+        return dict(zip(shape, tensors))
 
     def _fetch(self, indices: np.ndarray) -> tuple[Any, ...]:
         """One batch as host arrays (dtype already fixed) and/or Tensors."""
         if self.collate_fn is not None:
             fields = self.collate_fn([self.dataset[int(i)] for i in indices])
+            if isinstance(fields, dict):
+                self._shape = tuple(fields)
+                fields = tuple(fields.values())
+            elif not isinstance(fields, (tuple, list)):
+                self._shape = "single"
         elif hasattr(self.dataset, "get_batch"):
             fields = self.dataset.get_batch(indices)
         else:
-            fields = default_collate([self.dataset[int(i)] for i in indices])
+            samples = [self.dataset[int(i)] for i in indices]
+            if isinstance(samples[0], dict):
+                self._shape = tuple(samples[0])
+                samples = [tuple(s[k] for k in self._shape) for s in samples]
+            elif not isinstance(samples[0], (tuple, list)):
+                self._shape = "single"
+            fields = default_collate(samples)
         if not isinstance(fields, (tuple, list)):
             fields = (fields,)
         return tuple(self._host_dtype(f) for f in fields)

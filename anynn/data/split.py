@@ -10,7 +10,8 @@ import numpy as np
 from .dataset import Subset
 
 
-def random_split(dataset: Any, lengths: Sequence[int | float], seed: int | None = None) -> list[Subset]:
+def random_split(dataset: Any, lengths: Sequence[int | float], generator: Any = None,
+                 seed: int | None = None) -> list[Subset]:
     """Split ``dataset`` at random into disjoint subsets of the given sizes.
 
     Parameters
@@ -20,8 +21,11 @@ def random_split(dataset: Any, lengths: Sequence[int | float], seed: int | None 
     lengths : sequence of int or float
         The sizes of the parts, summing to ``len(dataset)``; or fractions summing to 1, turned into
         sizes by flooring, with the samples left over given one each to the first parts (as PyTorch does).
+    generator : int or numpy.random.Generator, optional
+        PyTorch's argument: the generator (or seed) that draws the permutation.
     seed : int, optional
         Seed of the NumPy ``Generator`` that draws the permutation: the same seed, the same split.
+        Without ``generator`` or ``seed`` the permutation comes from the generator `anynn.manual_seed` seeds.
 
     Returns
     -------
@@ -36,7 +40,11 @@ def random_split(dataset: Any, lengths: Sequence[int | float], seed: int | None 
     """
     n = len(dataset)
     sizes = _sizes(list(lengths), n)
-    order = np.random.default_rng(seed).permutation(n)
+    if generator is not None and seed is not None:
+        raise ValueError("random_split: give generator or seed, not both")
+    from .samplers import host_rng
+
+    order = host_rng(generator if seed is None else seed).permutation(n)
     parts, start = [], 0
     for size in sizes:
         parts.append(Subset(dataset, order[start:start + size]))

@@ -1,0 +1,82 @@
+"""Gradient hooks on tensors (``Tensor.register_hook``) and the removable handle hooks return.
+
+Hooks are kept in tables here, not on the tensors, so a graph without hooks pays one empty-dict test per
+backward pass. A leaf's hooks are keyed by the tensor; an intermediate tensor's by ``(Function, output index)``,
+which is where its gradient waits during the backward pass.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any, Callable
+
+_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_*hook`` returns: ``handle.remove()`` unregisters the hook (also as a context manager)."""
+
+    def __init__(self, table: dict[int, Any]) -> None:
+        self.id = next(_ids)
+        self._table = weakref.ref(table) if _weakrefable(table) else (lambda: table)
+
+    def remove(self) -> None:
+        table = self._table()
+        if table is not None:
+            table.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def _weakrefable(obj: Any) -> bool:
+    try:
+        weakref.ref(obj)
+        return True
+    except TypeError:
+        return False
+
+
+class _HookTable(dict):
+    """hook id -> hook, in registration order (a dict subclass so handles can hold it weakly)."""
+
+
+# id(leaf tensor) -> table; (id(Function), output index) -> table. Entries leave with their owner.
+leaf_hooks: dict[int, _HookTable] = {}
+output_hooks: dict[tuple[int, int], _HookTable] = {}
+
+
+def register_tensor_hook(tensor: Any, hook: Callable[[Any], Any]) -> RemovableHandle:
+    """Register ``hook(grad) -> Tensor | None`` on ``tensor`` (a leaf or a Function's output)."""
+    ctx = tensor._ctx
+    if ctx is None:
+        key: Any = id(tensor)
+        table, owner, registry = leaf_hooks.get(key), tensor, leaf_hooks
+    else:
+        key = (id(ctx), tensor._index)
+        table, owner, registry = output_hooks.get(key), ctx, output_hooks
+    if table is None:
+        table = registry[key] = _HookTable()
+        weakref.finalize(owner, registry.pop, key, None)
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    return handle
+
+
+def run_hooks(table: dict[int, Any], grad: Any, backend: Any) -> Any:
+    """Call each hook with the gradient as a Tensor; a returned value replaces it. Returns the native array."""
+    from .tensor import Tensor, make_tensor
+
+    for hook in list(table.values()):
+        result = hook(make_tensor(grad, backend, None, 0))
+        if result is not None:
+            new = result.data if isinstance(result, Tensor) else result
+            if tuple(new.shape) != tuple(grad.shape):
+                raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                                   f"{tuple(new.shape)}; expected {tuple(grad.shape)}")
+            grad = new
+    return grad

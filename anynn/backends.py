@@ -1,0 +1,42 @@
+"""``anynn.backends``: PyTorch's ``torch.backends`` switches, accepted so ported programs run unchanged.
+
+The flags are plain settable attributes. anynn reads none of them: its results do not depend on cuDNN
+autotuning (CuPy runs without cuDNN; the PyTorch backend keeps PyTorch's own settings, which these do
+not change), and TF32 is never switched on behind the user's back. See the "Differences from PyTorch" page.
+"""
+
+from __future__ import annotations
+
+
+class _Flags:
+    """A namespace of settable flags (``anynn.backends.cudnn.benchmark = True``)."""
+
+    def __init__(self, name: str, **flags: object) -> None:
+        self._name = name
+        self.__dict__.update(flags)
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and not callable(v))
+        return f"anynn.backends.{self._name}({items})"
+
+
+def _no() -> bool:
+    return False
+
+
+def _cuda_available() -> bool:
+    from . import cuda as _cuda
+
+    return _cuda.is_available()
+
+
+cudnn = _Flags("cudnn", enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
+               is_available=_no, version=lambda: None)
+cuda = _Flags("cuda", matmul=_Flags("cuda.matmul", allow_tf32=False, allow_fp16_reduced_precision_reduction=True,
+                                    allow_bf16_reduced_precision_reduction=True),
+              is_built=_cuda_available)
+mps = _Flags("mps", is_available=_no, is_built=_no)
+mkldnn = _Flags("mkldnn", enabled=True, is_available=_no)
+openmp = _Flags("openmp", is_available=_no)
+
+__all__ = ["cuda", "cudnn", "mkldnn", "mps", "openmp"]

@@ -1,0 +1,67 @@
+"""``anynn.cuda``: PyTorch's ``torch.cuda`` questions, answered for the default backend.
+
+"cuda" means CuPy for NumPy data and PyTorch's CUDA for torch data (see `anynn.device`), so
+``is_available()`` says whether ``"cuda"`` is usable for the default backend's library: a program that does
+``device = "cuda" if anynn.cuda.is_available() else "cpu"`` and then ``model.to(device)`` works either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backend import BackendUnavailable, default_backend
+from .backend.torch_names import backend_for_device, cuda_device_count
+from .init import manual_seed as _manual_seed
+
+
+def _cuda_backend(device: Any = None) -> Any:
+    index = device if isinstance(device, int) or device is None else int(str(device).partition(":")[2] or 0)
+    return backend_for_device("cuda", index, default_backend())
+
+
+def is_available() -> bool:
+    """Whether ``"cuda"`` is usable for the default backend (CuPy with a GPU, or PyTorch with CUDA)."""
+    try:
+        _cuda_backend()
+        return True
+    except BackendUnavailable:
+        return False
+
+
+def device_count() -> int:
+    """The number of CUDA devices the default backend's library sees (0 without one)."""
+    return cuda_device_count(default_backend())
+
+
+def current_device() -> int:
+    """The index of the device ``"cuda"`` means (always 0: anynn picks devices by name, not by a global)."""
+    return 0
+
+
+def manual_seed(seed: int) -> None:
+    """Seed anynn's generator: initial weights and random tensors are drawn on the host, the same on every device."""
+    _manual_seed(seed)
+
+
+manual_seed_all = manual_seed
+
+
+def synchronize(device: Any = None) -> None:
+    """Wait for the queued GPU work of the default backend's CUDA device (nothing to wait for without one)."""
+    if is_available():
+        _cuda_backend(device).synchronize()
+
+
+def empty_cache() -> None:
+    """Accepted for PyTorch code; anynn leaves memory pools to the library (a no-op)."""
+
+
+def is_bf16_supported() -> bool:
+    """Whether bfloat16 works on the default backend's CUDA device (PyTorch with CUDA only)."""
+    if not is_available():
+        return False
+    return _cuda_backend().name == "torch"
+
+
+__all__ = ["current_device", "device_count", "empty_cache", "is_available", "is_bf16_supported", "manual_seed",
+           "manual_seed_all", "synchronize"]

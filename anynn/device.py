@@ -1,0 +1,107 @@
+"""`device`: PyTorch's device object (``anynn.device("cuda:1")``), and where a device name sends data.
+
+"cpu" and "cuda" are read against the library the data lives on (NumPy <-> CuPy, PyTorch -> its own
+devices, array_api_strict -> its own devices); the table is in `anynn.backend.torch_names` and the
+"Backends" guide. ``Tensor.device`` returns a `device` that also remembers its exact backend, so
+``x.to(y.device)`` and ``anynn.zeros(3, device=y.device)`` land exactly where ``y`` is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backend import Backend, get_backend
+from .backend.torch_names import DEVICE_TYPES, backend_for_device, device_parts, native_device_parts
+
+
+class device:  # noqa: N801 - PyTorch's name (torch.device)
+    """A device by type and index: ``device("cpu")``, ``device("cuda")``, ``device("cuda:1")``, ``device("cuda", 1)``.
+
+    Attributes
+    ----------
+    type : str
+        ``"cpu"``, ``"cuda"``, ``"mps"``... or a backend's own device name (``"device1"`` on array_api_strict).
+    index : int or None
+        The device number, ``None`` when not given.
+    """
+
+    __slots__ = ("type", "index", "_backend_key")
+
+    def __init__(self, type: Any, index: int | None = None) -> None:  # noqa: A002 - PyTorch's name
+        key = None
+        if isinstance(type, device):
+            type, index, key = type.type, type.index, type._backend_key  # noqa: A001
+        elif isinstance(type, Backend):
+            key = type.key
+            type, index = device_parts(type)  # noqa: A001
+        elif not isinstance(type, str):
+            parts = native_device_parts(type)
+            if parts is None:
+                raise TypeError(f"device(): expected a string like 'cpu' or 'cuda:1', got {type!r}")
+            type, index, key = parts  # noqa: A001
+        else:
+            kind, _, number = type.partition(":")
+            if number:
+                if index is not None:
+                    raise ValueError(f"device(): the index is given twice, in {type!r} and as {index}")
+                if not number.isdigit():
+                    raise ValueError(f"device(): invalid device string {type!r}")
+                index = int(number)
+            type = kind  # noqa: A001
+        if index is not None and (isinstance(index, bool) or int(index) < 0):
+            raise ValueError(f"device(): the index must be a non-negative integer, got {index!r}")
+        self.type: str = type
+        self.index: int | None = None if index is None else int(index)
+        self._backend_key: str | None = key
+
+    @classmethod
+    def of(cls, backend: Backend) -> "device":
+        """The device of ``backend`` (what ``Tensor.device`` returns)."""
+        return cls(backend)
+
+    def backend_for(self, like: Backend | None = None) -> Backend:
+        """The backend this device means for data now on ``like`` (default: the default backend)."""
+        if self._backend_key is not None:
+            return get_backend(self._backend_key)
+        return backend_for_device(self.type, self.index, get_backend(like))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{index})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, device):
+            return (self.type, self.index) == (other.type, other.index)
+        parts = native_device_parts(other) if not isinstance(other, str) else None
+        if parts is not None:
+            return (self.type, self.index) == parts[:2]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __reduce__(self) -> Any:
+        return (device, (self.type, self.index))
+
+
+def is_device_spec(spec: Any) -> bool:
+    """True for what names a device rather than a backend: a `device`, a library's device object, or a
+    string such as ``"cpu"``, ``"cuda:1"``, ``"mps"``."""
+    if isinstance(spec, device):
+        return True
+    if isinstance(spec, str):
+        return spec.partition(":")[0] in DEVICE_TYPES
+    return not isinstance(spec, Backend) and native_device_parts(spec) is not None
+
+
+def resolve(spec: Any, like: Backend | None = None) -> Backend:
+    """The backend that ``spec`` (a device, a device name, or a backend name / Backend) means for data on ``like``."""
+    if is_device_spec(spec):
+        return device(spec).backend_for(like)
+    return get_backend(spec)
+
+
+__all__ = ["device", "is_device_spec", "resolve"]

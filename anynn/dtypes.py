@@ -1,0 +1,118 @@
+"""Dtype objects under PyTorch's names: ``anynn.float32``, ``anynn.long``, ``anynn.half``...
+
+Each is a `dtype` that compares equal to the same dtype of every backend (``x.dtype == anynn.float32``
+holds whether ``x`` lives on NumPy, CuPy, PyTorch or array_api_strict), to its standard name
+(``"float32"``) and to PyTorch's spellings (``"double"``), and is accepted wherever anynn takes a
+``dtype=``. ``Tensor.dtype`` itself stays the backend's native dtype, so it can go straight into the
+backend's own functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .backend import dtype_name
+
+# PyTorch's legacy tensor-type names, as ``Tensor.type()`` returns them
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+               "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
+_FROM_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+class dtype:  # noqa: N801 - PyTorch's name (torch.dtype)
+    """A dtype by its standard name, equal to that dtype of any backend.
+
+    Attributes
+    ----------
+    name : str
+        The array API name: ``"float32"``, ``"int64"``, ``"bfloat16"``...
+    is_floating_point, is_complex, is_signed : bool
+        As on ``torch.dtype``.
+    itemsize : int
+        Bytes per element.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = dtype_name(name)
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.name.startswith(("float", "bfloat"))
+
+    @property
+    def is_complex(self) -> bool:
+        return self.name.startswith("complex")
+
+    @property
+    def is_signed(self) -> bool:
+        return not self.name.startswith(("uint", "bool"))
+
+    @property
+    def itemsize(self) -> int:
+        return 2 if self.name == "bfloat16" else np.dtype(self.name).itemsize
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The NumPy dtype (so ``np.zeros(3, dtype=anynn.float32)`` and NumPy comparisons work)."""
+        if self.name == "bfloat16":
+            raise TypeError("NumPy has no bfloat16")
+        return np.dtype(self.name)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, dtype):
+            return other.name == self.name
+        try:
+            return dtype_name(other) == self.name
+        except (TypeError, ValueError):
+            return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        # NumPy's (and array_api_strict's) hash, so dict lookups by a native dtype find these keys
+        return hash(np.dtype(self.name)) if self.name != "bfloat16" else hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"anynn.{self.name}"
+
+    def __reduce__(self) -> Any:
+        return (dtype, (self.name,))
+
+
+def type_string(native: Any, on_gpu: bool) -> str:
+    """PyTorch's ``Tensor.type()`` string for a native dtype: ``"torch.FloatTensor"``, ``"torch.cuda.LongTensor"``."""
+    name = _TYPE_NAMES.get(dtype_name(native))
+    if name is None:
+        raise TypeError(f"Tensor.type(): no PyTorch tensor type for dtype {dtype_name(native)!r}")
+    return ("torch.cuda." if on_gpu else "torch.") + name
+
+
+def dtype_of_type_string(text: str) -> str | None:
+    """The dtype name a PyTorch tensor-type string names (``"torch.cuda.HalfTensor"`` -> ``"float16"``), or None."""
+    return _FROM_TYPE_NAME.get(text.rsplit(".", 1)[-1]) if text.endswith("Tensor") else None
+
+
+float16 = half = dtype("float16")
+bfloat16 = dtype("bfloat16")
+float32 = float = dtype("float32")  # noqa: A001 - PyTorch's name
+float64 = double = dtype("float64")
+complex64 = cfloat = dtype("complex64")
+complex128 = cdouble = dtype("complex128")
+int8 = dtype("int8")
+int16 = short = dtype("int16")
+int32 = int = dtype("int32")  # noqa: A001
+int64 = long = dtype("int64")
+uint8 = dtype("uint8")
+bool = dtype("bool")  # noqa: A001
+
+__all__ = ["bfloat16", "bool", "cdouble", "cfloat", "complex128", "complex64", "double", "dtype", "float",
+           "float16", "float32", "float64", "half", "int", "int16", "int32", "int64", "int8", "long", "short",
+           "uint8"]

@@ -1,0 +1,151 @@
+"""Module hooks as in PyTorch: forward pre-hooks, forward hooks and full backward hooks.
+
+A module without hooks is called straight through (``Module.__call__`` tests one dict entry). A full
+backward hook wraps the module's tensor inputs and outputs in identity Functions: the one after the
+outputs records ``grad_output``; the one before the inputs sees ``grad_input``, calls the hooks, and passes
+on what they return.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.hooks import RemovableHandle
+from ..autograd.tensor import Tensor, make_tensor
+
+
+class ModuleHooks:
+    """The hook tables of one module (created on the first registration)."""
+
+    def __init__(self) -> None:
+        self.forward_pre: OrderedDict[int, Any] = _Table()
+        self.forward: OrderedDict[int, Any] = _Table()
+        self.backward: OrderedDict[int, Any] = _Table()
+        self.with_kwargs: set[int] = set()
+
+
+class _Table(OrderedDict):
+    """hook id -> hook (a subclass so a handle can refer to it weakly)."""
+
+
+def add_hook(table: OrderedDict, hook: Any, prepend: bool = False) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    if prepend:
+        table.move_to_end(handle.id, last=False)
+    return handle
+
+
+def call_with_hooks(module: Any, hooks: ModuleHooks, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``module(*args, **kwargs)`` with its hooks, in PyTorch's order."""
+    for key, hook in list(hooks.forward_pre.items()):
+        if key in hooks.with_kwargs:
+            result = hook(module, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                       f"but got {result!r}")
+                args, kwargs = result
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+    state = None
+    if hooks.backward:
+        state = _BackwardState(module, hooks)
+        args = state.wrap_inputs(args)
+    output = module.forward(*args, **kwargs)
+    for key, hook in list(hooks.forward.items()):
+        result = hook(module, args, kwargs, output) if key in hooks.with_kwargs else hook(module, args, output)
+        if result is not None:
+            output = result
+    if state is not None:
+        output = state.wrap_outputs(output)
+    return output
+
+
+class _BackwardState:
+    """What the two identity Functions of one call share: the module, its hooks, and ``grad_output``."""
+
+    def __init__(self, module: Any, hooks: ModuleHooks) -> None:
+        self.module = module
+        self.hooks = hooks
+        self.n_inputs = 0
+        self.input_grad_wanted = False
+        self.grad_output: tuple[Any, ...] = ()
+        self.backend: Any = None
+
+    def wrap_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        self.n_inputs = len(tensors)
+        positions = [i for i in tensors if args[i].requires_grad]
+        if not positions:
+            return args
+        self.input_grad_wanted = True
+        self.slots = [tensors.index(i) for i in positions]  # which grad_input entry each wrapped input fills
+        wrapped = _HookInputs.apply(*(args[i] for i in positions), state=self)
+        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+        out = list(args)
+        for i, t in zip(positions, wrapped):
+            out[i] = t
+        return tuple(out)
+
+    def wrap_outputs(self, output: Any) -> Any:
+        items = output if isinstance(output, tuple) else (output,)
+        positions = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
+        if not positions:
+            return output
+        self.backend = items[positions[0]].backend
+        wrapped = _HookOutputs.apply(*(items[i] for i in positions), state=self)
+        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+        out = list(items)
+        for i, t in zip(positions, wrapped):
+            out[i] = t
+        return tuple(out) if isinstance(output, tuple) else out[0]
+
+    def call(self, grad_input: tuple[Any, ...]) -> tuple[Any, ...]:
+        wrap = tuple(None if g is None else make_tensor(g, self.backend, None, 0) for g in grad_input)
+        for hook in list(self.hooks.backward.values()):
+            result = hook(self.module, wrap, self.grad_output)
+            if result is not None:
+                result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                if len(result) != len(wrap):
+                    raise RuntimeError(f"backward hook returned {len(result)} gradients, but the module has "
+                                       f"{len(wrap)} inputs")
+                wrap = result
+        return tuple(None if g is None else (g.data if isinstance(g, Tensor) else g) for g in wrap)
+
+
+class _HookOutputs(Function):
+    """Identity on the module's outputs; its backward records ``grad_output``."""
+
+    def forward(self, xp: Any, *arrays: Any) -> Any:
+        return arrays if len(arrays) > 1 else arrays[0]
+
+    def backward(self, xp: Any, *grads: Any) -> Any:
+        state = self.state
+        state.grad_output = tuple(None if g is None else make_tensor(g, self.backend, None, 0) for g in grads)
+        if not state.input_grad_wanted:  # no input needs a gradient: PyTorch calls the hooks with None for each
+            state.call((None,) * state.n_inputs)
+        return grads if len(grads) > 1 else grads[0]
+
+
+class _HookInputs(Function):
+    """Identity on the module's tensor inputs; its backward calls the backward hooks with ``grad_input``."""
+
+    def forward(self, xp: Any, *arrays: Any) -> Any:
+        return arrays if len(arrays) > 1 else arrays[0]
+
+    def backward(self, xp: Any, *grads: Any) -> Any:
+        state = self.state
+        state.backend = self.backend
+        full: list[Any] = [None] * state.n_inputs
+        for slot, g in zip(state.slots, grads):
+            full[slot] = g
+        out = state.call(tuple(full))
+        mine = tuple(out[slot] for slot in state.slots)
+        return mine if len(mine) > 1 else mine[0]
