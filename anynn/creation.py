@@ -16,6 +16,7 @@ import numpy as np
 from . import init
 from .autograd.tensor import Tensor
 from .backend import Backend, dtype_name, get_backend
+from .device import resolve as resolve_device
 
 
 def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
@@ -31,9 +32,17 @@ def _made(data: Any, backend: Backend, requires_grad: bool) -> Tensor:
     return out
 
 
-def _like(other: Tensor, backend: Any, dtype: Any) -> tuple[Backend, Any]:
+def _like(other: Tensor, backend: Any, dtype: Any, device: Any = None) -> tuple[Backend, Any]:
     be = other.backend if backend is None else get_backend(backend)
+    be = be if device is None else resolve_device(device, be)
     return be, be.dtype(dtype_name(other.dtype) if dtype is None else dtype)
+
+
+def _where(backend: Any, device: Any) -> Backend:
+    """The backend of a new tensor: ``backend`` (default: the default one), moved to ``device`` if given
+    (``"cuda"``, ``"cpu"``, ``x.device``: read against that backend's library, see `anynn.device`)."""
+    be = get_backend(backend)
+    return be if device is None else resolve_device(device, be)
 
 
 def from_numpy(array: np.ndarray, backend: Any = None, requires_grad: bool = False) -> Tensor:
@@ -42,73 +51,76 @@ def from_numpy(array: np.ndarray, backend: Any = None, requires_grad: bool = Fal
     return Tensor(array, backend=backend, dtype=array.dtype.name, requires_grad=requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = None, backend: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of shape ``size`` (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
-    be = get_backend(backend)
+    be = _where(backend, device)
     return _made(be.xp.zeros(_size(size), dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, backend: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of shape ``size``."""
-    be = get_backend(backend)
+    be = _where(backend, device)
     return _made(be.xp.ones(_size(size), dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype from the value when not given)."""
-    be = get_backend(backend)
+    be = _where(backend, device)
     if dtype is None:
         dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else "float32"
     data = be.xp.full(_size((size,)), fill_value, dtype=be.dtype(dtype), device=be.device)
     return _made(data, be, requires_grad)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, backend: Any = None,  # noqa: A002 - PyTorch's name
+def zeros_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002 - PyTorch's name
                requires_grad: bool = False) -> Tensor:
     """Zeros with the shape of ``input`` and its dtype and backend unless given."""
-    be, native = _like(input, backend, dtype)
+    be, native = _like(input, backend, dtype, device)
     return _made(be.xp.zeros(input.shape, dtype=native, device=be.device), be, requires_grad)
 
 
-def ones_like(input: Tensor, dtype: Any = None, backend: Any = None,  # noqa: A002
+def ones_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
-    be, native = _like(input, backend, dtype)
+    be, native = _like(input, backend, dtype, device)
     return _made(be.xp.ones(input.shape, dtype=native, device=be.device), be, requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = None,  # noqa: A002
+def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
-    be, native = _like(input, backend, dtype)
+    be, native = _like(input, backend, dtype, device)
     return _made(be.xp.full(input.shape, fill_value, dtype=native, device=be.device), be, requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, backend: Any = None,
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, backend: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """``[start, end)`` in steps of ``step`` (``arange(n)`` is ``0 .. n-1``); int64 for integer arguments."""
     if end is None:
         start, end = 0, start
     if dtype is None:
         dtype = "int64" if all(isinstance(v, int) for v in (start, end, step)) else "float32"
-    be = get_backend(backend)
+    be = _where(backend, device)
     return _made(be.xp.arange(start, end, step, dtype=be.dtype(dtype), device=be.device), be, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: Any = None,
+def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    be = get_backend(backend)
+    be = _where(backend, device)
     data = be.xp.linspace(float(start), float(end), int(steps), dtype=be.dtype(dtype or "float32"), device=be.device)
     return _made(data, be, requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, backend: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype: Any = None, backend: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
     """The ``(n, m)`` identity (``m = n`` by default)."""
-    be = get_backend(backend)
+    be = _where(backend, device)
     return _made(be.xp.eye(int(n), m, dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
 
 
-def _drawn(host: np.ndarray, dtype: Any, backend: Any, requires_grad: bool) -> Tensor:
-    be = get_backend(backend)
+def _drawn(host: np.ndarray, dtype: Any, backend: Any, requires_grad: bool, device: Any = None) -> Tensor:
+    be = _where(backend, device)
     native = be.dtype(dtype)
     data = be.from_host(np.ascontiguousarray(host))
     if data.dtype != native:
@@ -116,7 +128,7 @@ def _drawn(host: np.ndarray, dtype: Any, backend: Any, requires_grad: bool) -> T
     return _made(data, be, requires_grad)
 
 
-def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None,
+def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform on ``[0, 1)``, drawn on the host (the same values on every backend for one seed).
 
@@ -124,29 +136,29 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = No
     """
     name = dtype_name(dtype or "float32")
     host = init._rng(generator).random(_size(size), dtype=np.float64 if name == "float64" else np.float32)
-    return _drawn(host, name, backend, requires_grad)
+    return _drawn(host, name, backend, requires_grad, device=device)
 
 
-def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None,
+def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal, drawn on the host (the same values on every backend for one seed)."""
     name = dtype_name(dtype or "float32")
     host = init._rng(generator).standard_normal(_size(size), dtype=np.float64 if name == "float64" else np.float32)
-    return _drawn(host, name, backend, requires_grad)
+    return _drawn(host, name, backend, requires_grad, device=device)
 
 
 def randint(low: int, high: int | None = None, size: Any = (), generator: Any = None, dtype: Any = None,
-            backend: Any = None) -> Tensor:
+            backend: Any = None, device: Any = None) -> Tensor:
     """Integers uniform on ``[low, high)`` (``randint(high, size=...)`` starts at 0); int64 by default."""
     if high is None:
         low, high = 0, low
     host = init._rng(generator).integers(low, high, size=_size((size,)))
-    return _drawn(host, dtype or "int64", backend, False)
+    return _drawn(host, dtype or "int64", backend, False, device=device)
 
 
-def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = None) -> Tensor:
+def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64 by default)."""
-    return _drawn(init._rng(generator).permutation(int(n)), dtype or "int64", backend, False)
+    return _drawn(init._rng(generator).permutation(int(n)), dtype or "int64", backend, False, device=device)
 
 
 def rand_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002

@@ -40,9 +40,13 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
     host_bad = be.to_host(xp.any(weights < 0) | xp.any(~xp.isfinite(weights)) | xp.any(xp.sum(weights, axis=-1) <= 0))
     if bool(host_bad):
         raise RuntimeError("multinomial: each row of weights must be finite, non-negative and have a positive sum")
-    if num_samples <= 0 or (not replacement and num_samples > classes):
-        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples from {classes} categories"
-                           f"{'' if replacement else ' without replacement'}")
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: num_samples must be positive, got {num_samples}")
+    if not replacement:
+        available = int(be.to_host(xp.min(xp.sum(xp.astype(weights > 0, xp.int64), axis=-1))))
+        if num_samples > available:
+            raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement from a row with "
+                               f"{available} categories of positive weight")
     rng = _generator(be, generator)
     if replacement:
         cdf = xp.cumulative_sum(weights, axis=-1)

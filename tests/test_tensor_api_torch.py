@@ -1,0 +1,289 @@
+"""PyTorch's Tensor API that ported programs use: item assignment, gather/scatter, ordering, triangles,
+sampling, comparisons by name, ``new_*``, batched products; compared with PyTorch on every backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+import anynn.functional as F
+from anynn.backend import dtype_name
+from tests.helpers import check_gradients, compare_with_torch, make
+
+X = np.random.default_rng(11).standard_normal((3, 5))
+V = np.random.default_rng(12).standard_normal((3, 5))
+
+
+def _t(backend, array):
+    return anynn.tensor(np.asarray(array), backend=backend)
+
+
+# -- item assignment ------------------------------------------------------------------------------------
+# (index as anynn takes it, index as torch takes it, shape of the value)
+SETITEM = [
+    ("int", lambda b: 1, lambda: 1, (5,)),
+    ("int_scalar_value", lambda b: (0, 2), lambda: (0, 2), ()),
+    ("slice_broadcast", lambda b: (slice(None), 2), lambda: (slice(None), 2), (1,)),
+    ("step_slice", lambda b: (slice(None), slice(0, 5, 2)), lambda: (slice(None), slice(0, 5, 2)), (3, 3)),
+    ("ellipsis", lambda b: (Ellipsis, 4), lambda: (Ellipsis, 4), (3,)),
+    ("none", lambda b: (None, 1), lambda: (None, 1), (5,)),
+    ("negative", lambda b: (-1, slice(-3, None)), lambda: (-1, slice(-3, None)), (3,)),
+    ("int_list", lambda b: [2, 0], lambda: [2, 0], (2, 5)),
+    ("int_tensor_pair", lambda b: (_t(b, [0, 2]), _t(b, [4, 1])), lambda: (torch.tensor([0, 2]), torch.tensor([4, 1])),
+     (2,)),
+    ("mask", lambda b: _t(b, X > 0.3), lambda: torch.tensor(X > 0.3), (int((X > 0.3).sum()),)),
+    ("mask_scalar_value", lambda b: _t(b, X < 0), lambda: torch.tensor(X < 0), ()),
+    ("row_mask", lambda b: _t(b, np.array([True, False, True])), lambda: torch.tensor([True, False, True]), (5,)),
+    ("tensor_and_slice", lambda b: (_t(b, [1, 2]), slice(1, 3)), lambda: (torch.tensor([1, 2]), slice(1, 3)), (2, 2)),
+]
+
+
+@pytest.mark.jax  # item assignment must also work where arrays cannot be written in place
+@pytest.mark.parametrize("name, ours, theirs, value_shape", SETITEM, ids=[s[0] for s in SETITEM])
+def test_setitem_matches_torch(backend, name, ours, theirs, value_shape):
+    value = np.random.default_rng(3).standard_normal(value_shape)
+
+    def assign(x, v, index):
+        y = x * 1.0  # a non-leaf in the graph, as in the ported programs
+        y[index] = v
+        return y * 2.0
+
+    compare_with_torch(backend, lambda x, v: assign(x, v, ours(backend)), lambda x, v: assign(x, v, theirs()),
+                       X, value, rtol=1e-12, atol=1e-12)
+    check_gradients(backend, lambda x, v: assign(x, v, ours(backend)), X, value)
+
+
+@pytest.mark.jax  # item assignment must also work where arrays cannot be written in place
+def test_setitem_number_into_a_graph_and_into_a_buffer(backend):
+    x = make(backend, X, requires_grad=True)
+    y = x * 3.0
+    y[y > 0] = 0.0  # nanoGPT's top-k filter, inside a graph: the overwritten entries get no gradient
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.where(3 * X > 0, 0.0, 3.0))
+    v = make(backend, V[0], requires_grad=True)
+    buffer = anynn.zeros(3, 5, backend=backend, dtype="float64")  # a leaf without grad takes a value in the graph
+    buffer[1] = v * v
+    assert buffer.requires_grad and not buffer.is_leaf
+    buffer.sum().backward()
+    np.testing.assert_allclose(v.grad.numpy(), 2 * V[0])
+
+
+@pytest.mark.jax  # item assignment must also work where arrays cannot be written in place
+def test_setitem_on_a_leaf_that_requires_grad_raises_like_torch(backend):
+    x = make(backend, X, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x[0] = 1.0
+    with anynn.no_grad():  # allowed outside the graph (e.g. a manual weight update)
+        x[0] = 1.0
+    assert x.is_leaf and x.requires_grad and x.numpy()[0].tolist() == [1.0] * 5
+
+
+@pytest.mark.jax  # item assignment must also work where arrays cannot be written in place
+def test_setitem_without_grad_writes_in_place_where_the_array_allows(backend):
+    x = make(backend, X)
+    before = x.data
+    x[1:, ::2] = -1.0
+    x[_t(backend, [0, 0]), _t(backend, [1, 3])] = anynn.tensor([5.0, 6.0], backend=backend, dtype="float64")
+    expected = X.copy()
+    expected[1:, ::2] = -1.0
+    expected[[0, 0], [1, 3]] = [5.0, 6.0]
+    np.testing.assert_array_equal(x.numpy(), expected)
+    if backend.name in ("numpy", "torch"):  # writeable: the same array, so views of it see the write
+        assert x.data is before
+
+
+@pytest.mark.jax  # item assignment must also work where arrays cannot be written in place
+def test_setitem_casts_the_value_and_repeated_positions_take_the_last_write(backend):
+    x = anynn.zeros(4, backend=backend, dtype="int64")
+    x[_t(backend, [1, 1, 3])] = anynn.tensor([7.9, 8.2, 9.0], backend=backend, dtype="float32")
+    assert x.tolist() == [0, 8, 0, 9] and dtype_name(x.dtype) == "int64"
+
+
+# -- gather, scatter, index_select, masked_select, one_hot ----------------------------------------------
+INDEX = np.array([[0, 4], [2, 2], [1, 3]])
+OPS = [
+    ("gather", lambda b: lambda x: x.gather(1, _t(b, INDEX)), lambda x: x.gather(1, torch.tensor(INDEX))),
+    ("gather_dim0", lambda b: lambda x: anynn.gather(x, 0, _t(b, [[2, 0, 1, 1, 0]])),
+     lambda x: torch.gather(x, 0, torch.tensor([[2, 0, 1, 1, 0]]))),
+    ("scatter_value", lambda b: lambda x: x.scatter(1, _t(b, INDEX), 0.5),
+     lambda x: x.scatter(1, torch.tensor(INDEX), 0.5)),
+    ("index_select", lambda b: lambda x: x.index_select(1, _t(b, [4, 0, 4])),
+     lambda x: x.index_select(1, torch.tensor([4, 0, 4]))),
+    ("masked_select", lambda b: lambda x: x.masked_select(_t(b, X[0] > 0)),
+     lambda x: x.masked_select(torch.tensor(X[0] > 0))),
+    ("sort", lambda b: lambda x: x.sort(1)[0], lambda x: x.sort(1)[0]),
+    ("sort_desc_dim0", lambda b: lambda x: anynn.sort(x, 0, descending=True).values,
+     lambda x: torch.sort(x, 0, descending=True).values),
+    ("topk", lambda b: lambda x: x.topk(2).values, lambda x: x.topk(2).values),
+    ("topk_smallest_dim0", lambda b: lambda x: anynn.topk(x, 2, dim=0, largest=False)[0],
+     lambda x: torch.topk(x, 2, dim=0, largest=False)[0]),
+    ("cumsum", lambda b: lambda x: x.cumsum(1), lambda x: x.cumsum(1)),
+    ("cumsum_dim0", lambda b: lambda x: anynn.cumsum(x, dim=0), lambda x: torch.cumsum(x, dim=0)),
+    ("tril", lambda b: lambda x: anynn.tril(x), lambda x: torch.tril(x)),
+    ("tril_k", lambda b: lambda x: x.tril(-1), lambda x: x.tril(-1)),
+    ("triu_k", lambda b: lambda x: anynn.triu(x, 2), lambda x: torch.triu(x, 2)),
+    ("narrow", lambda b: lambda x: x.narrow(1, -3, 2), lambda x: x.narrow(1, -3, 2)),
+    ("view_as", lambda b: lambda x: x.view_as(anynn.zeros(5, 3, backend=b)), lambda x: x.view_as(torch.zeros(5, 3))),
+    ("flip", lambda b: lambda x: anynn.flip(x, (0, 1)), lambda x: torch.flip(x, (0, 1))),
+    ("minimum", lambda b: lambda x: anynn.minimum(x, x.flip(1)), lambda x: torch.minimum(x, x.flip(1))),
+    ("sigmoid", lambda b: anynn.sigmoid, torch.sigmoid), ("tanh", lambda b: anynn.tanh, torch.tanh),
+    ("sin", lambda b: anynn.sin, torch.sin), ("cos", lambda b: anynn.cos, torch.cos),
+    ("pow", lambda b: lambda x: anynn.pow(x, 3), lambda x: torch.pow(x, 3)),
+    ("pow_base", lambda b: lambda x: anynn.pow(2.0, x), lambda x: torch.pow(2.0, x)),
+    ("std", lambda b: lambda x: anynn.std(x, 1), lambda x: torch.std(x, 1)),
+    ("var_all", lambda b: anynn.var, torch.var),
+    ("logsumexp", lambda b: lambda x: anynn.logsumexp(x, 1), lambda x: torch.logsumexp(x, 1)),
+    ("where_scalars", lambda b: lambda x: anynn.where(x > 0, x, 0.0), lambda x: torch.where(x > 0, x, 0.0)),
+    ("where_scalar_first", lambda b: lambda x: anynn.where(x > 0, 1.0, x), lambda x: torch.where(x > 0, 1.0, x)),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs", OPS, ids=[o[0] for o in OPS])
+def test_ops_match_torch(backend, name, ours, theirs):
+    compare_with_torch(backend, ours(backend), theirs, X, rtol=1e-10, atol=1e-12)
+    check_gradients(backend, ours(backend), X)
+
+
+TWO = [
+    ("scatter", lambda b: lambda x, s: x.scatter(1, _t(b, INDEX), s),
+     lambda x, s: x.scatter(1, torch.tensor(INDEX), s)),
+    ("scatter_add", lambda b: lambda x, s: anynn.scatter_add(x, 1, _t(b, INDEX), s),
+     lambda x, s: torch.scatter_add(x, 1, torch.tensor(INDEX), s)),
+    ("scatter_reduce_add", lambda b: lambda x, s: x.scatter(1, _t(b, INDEX), s, reduce="add"),
+     lambda x, s: x.scatter_add(1, torch.tensor(INDEX), s)),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs", TWO, ids=[o[0] for o in TWO])
+def test_scatter_matches_torch(backend, name, ours, theirs):
+    src = np.random.default_rng(5).standard_normal((3, 2))
+    index = INDEX.copy()
+    if name == "scatter":  # repeated positions: the winner is unspecified in PyTorch, so keep them distinct
+        index[1] = [2, 0]
+    f_ours = (lambda b: lambda x, s: x.scatter(1, _t(b, index), s)) if name == "scatter" else ours
+    f_theirs = (lambda x, s: x.scatter(1, torch.tensor(index), s)) if name == "scatter" else theirs
+    compare_with_torch(backend, f_ours(backend), f_theirs, X, src, rtol=1e-12, atol=1e-12)
+    check_gradients(backend, f_ours(backend), X, src)
+    # a src wider than the index: only its region is read (PyTorch 2.13's backward fails on that shape itself)
+    wide = np.random.default_rng(6).standard_normal((3, 4))
+    check_gradients(backend, f_ours(backend), X, wide)
+
+
+def test_sort_argsort_topk_indices_match_torch(backend):
+    x = make(backend, X)
+    t = torch.tensor(X)
+    assert x.sort(1, descending=True).indices.tolist() == t.sort(1, descending=True).indices.tolist()
+    assert anynn.argsort(x, 0).tolist() == torch.argsort(t, 0).tolist()
+    assert x.topk(3, dim=1).indices.tolist() == t.topk(3, dim=1).indices.tolist()
+    assert dtype_name(x.argsort().dtype) == "int64" and not x.sort().indices.requires_grad
+
+
+def test_one_hot_matches_torch(backend):
+    labels = np.array([[0, 3], [2, 1]])
+    ours = F.one_hot(_t(backend, labels), 5)
+    assert ours.tolist() == torch.nn.functional.one_hot(torch.tensor(labels), 5).tolist()
+    assert dtype_name(ours.dtype) == "int64" and F.one_hot(_t(backend, labels)).shape == (2, 2, 4)
+    with pytest.raises(RuntimeError, match="one_hot"):
+        F.one_hot(_t(backend, labels), 3)
+
+
+def test_index_errors_name_the_function(backend):
+    x = make(backend, X)
+    with pytest.raises(IndexError, match="gather"):
+        x.gather(1, _t(backend, [[5]]))
+    with pytest.raises(TypeError, match="index_select"):
+        x.index_select(0, _t(backend, [0.5]))
+    with pytest.raises(RuntimeError, match="topk"):
+        x.topk(6)
+    with pytest.raises(RuntimeError, match="narrow"):
+        x.narrow(1, 4, 2)
+
+
+# -- multinomial -----------------------------------------------------------------------------------------
+def test_multinomial_with_replacement_follows_the_weights(backend):
+    weights = anynn.tensor([[1.0, 0.0, 3.0, 4.0]], backend=backend)
+    draws = anynn.multinomial(weights, 4000, replacement=True).numpy()
+    assert draws.shape == (1, 4000) and draws.dtype == np.int64
+    freq = np.bincount(draws[0], minlength=4) / 4000
+    np.testing.assert_allclose(freq, [0.125, 0.0, 0.375, 0.5], atol=0.03)
+
+
+def test_multinomial_without_replacement_and_seeding(backend):
+    weights = anynn.tensor([0.2, 0.0, 1.0, 0.5, 0.3], backend=backend)
+    draws = weights.multinomial(4).numpy()
+    assert sorted(draws.tolist()) == [0, 2, 3, 4]  # four distinct categories, never the zero-weight one
+    anynn.manual_seed(3)
+    first = anynn.multinomial(weights, 2).tolist()
+    anynn.manual_seed(3)
+    assert anynn.multinomial(weights, 2).tolist() == first
+    with pytest.raises(RuntimeError, match="multinomial"):
+        anynn.multinomial(weights, 5)
+    with pytest.raises(RuntimeError, match="multinomial"):
+        anynn.multinomial(-weights, 1, replacement=True)
+
+
+# -- comparisons, flags, factories, products, Python protocols ------------------------------------------
+def test_comparisons_and_flags_by_name(backend):
+    x, y = make(backend, X), make(backend, V)
+    t, u = torch.tensor(X), torch.tensor(V)
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        assert getattr(anynn, name)(x, y).tolist() == getattr(torch, name)(t, u).tolist(), name
+        assert getattr(x, name)(0.1).tolist() == getattr(t, name)(0.1).tolist(), name
+    z = make(backend, np.array([1.0, np.nan, np.inf, -np.inf]))
+    assert anynn.isnan(z).tolist() == [False, True, False, False] and z.isinf().tolist() == [False, False, True, True]
+    assert anynn.isfinite(z).tolist() == [True, False, False, False]
+
+
+def test_new_factories_keep_backend_and_dtype(backend):
+    x = make(backend, X)
+    for made, values in ((x.new_zeros(2, 3), 0.0), (x.new_ones((2, 3)), 1.0), (x.new_full((2, 3), 2.5), 2.5),
+                         (x.new_empty(2, 3), None)):
+        assert made.shape == (2, 3) and dtype_name(made.dtype) == "float64" and made.backend == x.backend
+        assert values is None or made.tolist() == [[values] * 3] * 2
+    copied = x.new_tensor([[1, 2]])
+    assert dtype_name(copied.dtype) == "float64" and copied.tolist() == [[1.0, 2.0]] and copied.is_leaf
+    assert dtype_name(x.new_zeros(2, dtype="int64").dtype) == "int64"
+    assert x.new_ones(2, requires_grad=True).requires_grad
+
+
+@pytest.mark.parametrize("name", ["bmm", "baddbmm", "mm", "addmm"])
+def test_products_match_torch(backend, name):
+    rng = np.random.default_rng(9)
+    if name in ("bmm", "baddbmm"):
+        a, b, c = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 5)), rng.standard_normal((3, 5))
+    else:
+        a, b, c = rng.standard_normal((3, 4)), rng.standard_normal((4, 5)), rng.standard_normal((5,))
+    if name in ("bmm", "mm"):
+        def ours(x, y, z):
+            return getattr(anynn, name)(x, y) + z * 0
+
+        def theirs(x, y, z):
+            return getattr(torch, name)(x, y) + z * 0
+    else:
+        def ours(x, y, z):
+            return getattr(anynn, name)(z, x, y, beta=0.5, alpha=2.0)
+
+        def theirs(x, y, z):
+            return getattr(torch, name)(z, x, y, beta=0.5, alpha=2.0)
+    compare_with_torch(backend, ours, theirs, a, b, c, rtol=1e-10, atol=1e-12)
+    check_gradients(backend, ours, a, b, c)
+
+
+def test_zero_d_tensors_as_index_and_in_format_strings(backend):
+    n = anynn.tensor(3, backend=backend)
+    assert list(range(n)) == [0, 1, 2] and ["a", "b", "c", "d"][n] == "d"
+    loss = make(backend, np.array(0.123456))
+    assert f"{loss:.3f}" == "0.123" and f"{loss}" == "0.123456" and "{:>8.2f}".format(loss) == "    0.12"  # noqa: UP032
+    with pytest.raises(TypeError, match="index"):
+        [1, 2][make(backend, np.array(1.0))]
+    with pytest.raises(TypeError):
+        f"{make(backend, X):.2f}"
+
+
+def test_top_level_reductions_use_torch_defaults(backend):
+    x, t = make(backend, X), torch.tensor(X)
+    np.testing.assert_allclose(anynn.var(x, 0).numpy(), torch.var(t, 0).numpy())  # unbiased, as PyTorch
+    np.testing.assert_allclose(anynn.std(x).numpy(), torch.std(t).numpy())
+    assert bool(anynn.all(x == x)) and not bool(anynn.any(x != x)) and anynn.numel(x) == 15
