@@ -23,7 +23,8 @@ DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta")
 
 
 def device_parts(backend: Backend) -> tuple[str, int | None]:
-    """``(type, index)`` of a backend's device, PyTorch style: ``("cpu", None)``, ``("cuda", 1)``, ``("device1", None)``."""
+    """``(type, index)`` of a backend's device, PyTorch style: ``("cpu", None)``, ``("cuda", 1)``, ``("device1", None)``
+    """
     if backend.name == "torch":
         return backend.device.type, backend.device.index
     if backend.name == "cupy":

@@ -18,6 +18,7 @@ import numpy as np
 from ..autograd.tensor import Tensor, tensor
 from ..backend import backend_of, get_backend
 from .atomic import atomic_write
+from .torch_files import refuse_torch_pickle
 from .validate import CorruptFileError, check_npz, read_safetensors_header
 
 FORMAT = "anynn"
@@ -193,6 +194,7 @@ def load_metadata(path: str | os.PathLike) -> dict[str, str]:
 
 
 def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    refuse_torch_pickle(path)
     if _is_zip(path):
         return _read_npz(path)
     header = read_safetensors_header(path)

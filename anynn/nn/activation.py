@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 
@@ -131,23 +132,43 @@ class Hardtanh(_Elementwise):
 
 
 class Softmax(_Elementwise):
-    """Softmax along ``dim`` (default: the last axis)."""
+    """Softmax along ``dim`` (``None``, the default: PyTorch's legacy choice, see `implicit_softmax_axis`)."""
 
     args = ("axis",)
     fn = staticmethod(F.softmax)
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.axis = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _softmax_forward(self, x)
 
 
 class LogSoftmax(_Elementwise):
     args = ("axis",)
     fn = staticmethod(F.log_softmax)
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.axis = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _softmax_forward(self, x)
+
+
+def implicit_softmax_axis(name: str, ndim: int) -> int:
+    """PyTorch's deprecated choice when no ``dim`` is given: axis 0 for 0-, 1- and 3-D input, else axis 1."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", UserWarning, stacklevel=4)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_forward(layer: _Elementwise, x: Tensor) -> Tensor:
+    if layer.axis is not None:
+        return _Elementwise.forward(layer, x)
+    check_input(layer, x)
+    return type(layer).fn(x, axis=implicit_softmax_axis(type(layer).__name__.lower(), x.ndim))
 
 
 class GLU(_Elementwise):
