@@ -22,6 +22,7 @@ from .functional.tensor_extras import (abs, amax, amin, argmax, argmin, cat, chu
                                        norm, permute, reshape, softmax, split, sqrt, squeeze, stack, sum,
                                        transpose, unsqueeze, where)
 from .functional.torch_surface import all, any, logsumexp, std, var  # noqa: E402,A004
+from .functional.torch_surface import einsum  # noqa: E402
 from .functional.torch_surface import (addmm, argsort, baddbmm, bmm, cos, cumsum, eq, flip, gather, ge,  # noqa: E402
                                        gt, index_select, isfinite, isinf, isnan, le, lt, masked_select, maximum,
                                        minimum, mm, multinomial, narrow, ne, numel, pow, scatter, scatter_add,
@@ -48,7 +49,7 @@ __all__ = [
     "randn_like", "randperm", "reshape", "softmax", "split", "sqrt", "squeeze", "stack", "sum", "transpose",
     "unsqueeze", "where", "zeros_like",
     "all", "any", "logsumexp", "std", "var",
-    "addmm", "argsort", "baddbmm", "bmm", "cos", "cumsum", "eq", "flip", "gather", "ge", "gt", "index_select",
+    "addmm", "argsort", "baddbmm", "bmm", "cos", "cumsum", "einsum", "eq", "flip", "gather", "ge", "gt", "index_select",
     "isfinite", "isinf", "isnan", "le", "lt", "masked_select", "maximum", "minimum", "mm", "multinomial", "narrow",
     "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "tanh", "topk", "tril", "triu",
 ]

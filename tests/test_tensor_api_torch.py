@@ -287,3 +287,28 @@ def test_top_level_reductions_use_torch_defaults(backend):
     np.testing.assert_allclose(anynn.var(x, 0).numpy(), torch.var(t, 0).numpy())  # unbiased, as PyTorch
     np.testing.assert_allclose(anynn.std(x).numpy(), torch.std(t).numpy())
     assert bool(anynn.all(x == x)) and not bool(anynn.any(x != x)) and anynn.numel(x) == 15
+
+
+EINSUM = [
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("ij,jk", [(3, 4), (4, 5)]), ("i,i->", [(4,), (4,)]),
+    ("i,j->ij", [(3,), (4,)]), ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 6, 5)]),
+    ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 2)]), ("ij->ji", [(3, 4)]), ("ij->", [(3, 4)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]), ("bi,bj->b", [(3, 4), (3, 5)]), ("ba", [(2, 3)]),
+]
+
+
+@pytest.mark.parametrize("equation, shapes", EINSUM, ids=[e[0] for e in EINSUM])
+def test_einsum_matches_torch(backend, equation, shapes):
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    compare_with_torch(backend, lambda *xs: anynn.einsum(equation, *xs), lambda *xs: torch.einsum(equation, *xs),
+                       *arrays, rtol=1e-10, atol=1e-12)
+    check_gradients(backend, lambda *xs: anynn.einsum(equation, list(xs)), *arrays)
+
+
+def test_einsum_refuses_diagonals_and_bad_equations(backend):
+    x = make(backend, np.eye(3))
+    with pytest.raises(NotImplementedError, match="einsum"):
+        anynn.einsum("ii->i", x)
+    with pytest.raises(ValueError, match="einsum"):
+        anynn.einsum("ij,jk->ik", x)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor, make_tensor
 from . import activation, elementwise, indexing, linalg, sampling, shape, sorting, triangular
+from .einsum import einsum
 
 
 def _elementwise_flag(name: str) -> Any:
@@ -201,7 +202,7 @@ METHODS: dict[str, Any] = {
 
 __all__ = [
     "all", "any", "logsumexp", "std", "var",
-    "addmm", "argsort", "baddbmm", "bmm", "cos", "cumsum", "eq", "flip", "gather", "ge", "gt", "index_select",
+    "addmm", "argsort", "baddbmm", "bmm", "cos", "cumsum", "einsum", "eq", "flip", "gather", "ge", "gt", "index_select",
     "isfinite", "isinf", "isnan", "le", "lt", "masked_select", "maximum", "minimum", "mm", "multinomial", "narrow",
     "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "tanh", "topk", "tril", "triu",
 ]
