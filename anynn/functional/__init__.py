@@ -9,6 +9,11 @@ from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_so
 from .activation_rectifier import celu, rrelu
 from .activation_shrink import hardshrink, softshrink, tanhshrink, threshold
 from .activation_squash import hardsigmoid, logsigmoid, softmin, softsign
+from .distance import cosine_similarity, pairwise_distance
+from .loss_distribution import gaussian_nll_loss, kl_div, poisson_nll_loss
+from .loss_embedding import cosine_embedding_loss, triplet_margin_loss, triplet_margin_with_distance_loss
+from .loss_margin import (hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
+                          multilabel_soft_margin_loss, soft_margin_loss)
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .embedding import embedding
@@ -39,6 +44,10 @@ __all__ = [
     "gather", "index_select", "masked_select", "one_hot", "scatter", "scatter_add",
     "celu", "hardshrink", "hardsigmoid", "logsigmoid", "rrelu", "softmin", "softshrink", "softsign", "tanhshrink",
     "threshold",
+    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "hinge_embedding_loss", "kl_div",
+    "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+    "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
     "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "max_pool3d",
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "pad",
