@@ -7,6 +7,7 @@ backend. Each function fills ``tensor`` in place (its ``.data`` is replaced) and
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -102,12 +103,16 @@ def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: Any = N
 
 
 def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
+    if 0 in tuple(tensor.shape):
+        return tensor  # nothing to draw, and the fans may both be 0
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor.shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
+    if 0 in tuple(tensor.shape):
+        return tensor  # nothing to draw, and the fans may both be 0
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor.shape)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
@@ -120,14 +125,26 @@ def _kaiming_std(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str)
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
+def _no_elements(tensor: Any) -> bool:
+    """A tensor with a zero-size axis (``Linear(0, n)``'s weight): fans may be 0, and there is nothing to draw."""
+    if 0 not in tuple(tensor.shape):
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)  # PyTorch's words
+    return True
+
+
 def kaiming_uniform_(tensor: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                      generator: Any = None) -> Any:
+    if _no_elements(tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor.shape, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator: Any = None) -> Any:
+    if _no_elements(tensor):
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor.shape, a, mode, nonlinearity), generator)
 
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 import anynn
 from anynn.backend import BackendUnavailable, get_backend, use_fast_paths
+
+# Hypothesis: under CI=true every run tries the same examples (derandomized, no example database), so a
+# red build is reproducible and a green one stays green; locally the examples are random and failures
+# are remembered in .hypothesis/ (git-ignored). HYPOTHESIS_PROFILE=ci runs the CI choice locally.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes") else "dev"))
 
 # "numpy-portable" is NumPy with every fast path switched off, so the standard-only fallbacks run too.
 BACKENDS = ["numpy", "numpy-portable", "array_api_strict", "array_api_strict:device1", "torch", "cupy"]

@@ -311,16 +311,29 @@ def prelu(x: Any, weight: Any) -> Any:
     return PReLU.apply(x, weight)
 
 
+def check_axis(where: str, x: Any, axis: Any) -> int:
+    """``axis`` as an int in ``[-ndim, ndim)`` of ``x``; else `IndexError` naming ``where`` (as PyTorch raises)."""
+    ndim = len(x.shape)
+    if isinstance(axis, bool) or not isinstance(axis, int) and not hasattr(axis, "__index__"):
+        raise TypeError(f"{where}: dim must be an int, got {type(axis).__name__}")
+    axis = int(axis)
+    low = -max(ndim, 1)
+    if not low <= axis < max(ndim, 1):
+        raise IndexError(f"{where}: dim {axis} is out of range for an input of {ndim} dimensions "
+                         f"(shape {tuple(x.shape)}); expected a dim in [{low}, {max(ndim, 1) - 1}]")
+    return axis
+
+
 def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     """Softmax along ``axis`` (``dim`` is accepted too, as in PyTorch)."""
-    return Softmax.apply(x, axis=int(axis if dim is None else dim))
+    return Softmax.apply(x, axis=check_axis("softmax", x, axis if dim is None else dim))
 
 
 def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     """Log-softmax along ``axis`` (or ``dim``)."""
-    return LogSoftmax.apply(x, axis=int(axis if dim is None else dim))
+    return LogSoftmax.apply(x, axis=check_axis("log_softmax", x, axis if dim is None else dim))
 
 
 def glu(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     """Gated linear unit along ``axis`` (or ``dim``), whose size must be even."""
-    return GLU.apply(x, axis=int(axis if dim is None else dim))
+    return GLU.apply(x, axis=check_axis("glu", x, axis if dim is None else dim))

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 from array_api_compat import device
 
 from ..autograd.function import Function
+from ..backend import dtype_name
 from .im2col import output_size, pair
 
 IntOrPair = int | Sequence[int]
@@ -345,6 +346,7 @@ def max_pool3d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, 
 def avg_pool1d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
     """Mean over windows of the last axis: x (..., L) → (..., L_out)."""
+    check_floating("avg_pool1d", x)
     args = _pool_args("avg_pool1d", x, kernel_size, stride, padding, 1, 1, ceil_mode)
     return AvgPool.apply(x, ceil_mode=ceil_mode, count_include_pad=count_include_pad, divisor_override=None,
                          spatial_dims=1, **args)
@@ -357,6 +359,7 @@ def avg_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, 
     ``count_include_pad`` counts the zero padding in the divisor (PyTorch's default);
     ``divisor_override`` replaces the divisor altogether.
     """
+    check_floating("avg_pool2d", x)
     args = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1, 2, ceil_mode)
     if divisor_override is not None and divisor_override <= 0:
         raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
@@ -364,7 +367,16 @@ def avg_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, 
                          divisor_override=divisor_override, spatial_dims=2, **args)
 
 
+def check_floating(where: str, x: Any) -> None:
+    """Averages of integers have no integer answer: refuse them (PyTorch does too), naming ``where``."""
+    name = dtype_name(x.dtype)
+    if not name.startswith(("float", "bfloat", "complex")):
+        raise TypeError(f"{where}: expected a floating-point input, got {name}; convert it first "
+                        f"(x.float() or x.astype('float32'))")
+
+
 def _adaptive_sizes(fn: str, x: Any, output_size: Any, spatial_dims: int) -> tuple[int, ...]:
+    check_floating(fn, x)
     if x.ndim < spatial_dims + 1:
         raise ValueError(f"{fn}: expected an input with at least {spatial_dims + 1} dimensions, got shape {x.shape}")
     sizes = (output_size,) * spatial_dims if output_size is None or isinstance(output_size, int) \

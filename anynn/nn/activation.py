@@ -9,6 +9,7 @@ from typing import Any
 from ..init import HostGenerator
 from .. import functional as F
 from .. import init
+from ..functional.activation import check_axis
 from ..autograd.tensor import Tensor
 from .linear import new_parameter
 from .module import Module
@@ -26,6 +27,8 @@ class _Elementwise(Module):
             check_input(self, x)
         if not self.args:
             return type(self).fn(x)
+        if "axis" in self.args:  # name the layer, not the function it calls
+            check_axis(type(self).__name__, x, self.axis)
         return type(self).fn(x, **{a: getattr(self, a) for a in self.args})
 
     def extra_repr(self) -> str:

@@ -23,6 +23,15 @@ def new_parameter(shape: tuple[int, ...], backend: Any, dtype: Any) -> Parameter
     return Parameter(data, backend=be, dtype=native)  # without dtype, NumPy float64 data would become float32
 
 
+def _size(name: str, value: Any) -> int:
+    """A feature count as a non-negative int (NumPy integers too), or an error naming `Linear`."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"Linear: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value.__index__() < 0:
+        raise ValueError(f"Linear: {name} must be >= 0, got {value}")
+    return value.__index__()
+
+
 class Linear(Module):
     """``y = x @ weight.T + bias``.
 
@@ -44,6 +53,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, backend: Any = None,
                  dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()
+        in_features = _size("in_features", in_features)
+        out_features = _size("out_features", out_features)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = new_parameter((out_features, in_features), backend, dtype)

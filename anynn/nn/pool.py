@@ -8,6 +8,7 @@ from typing import Any, Sequence
 from ..autograd.tensor import Tensor
 from ..functional.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                                max_pool2d, max_pool3d)
+from ..functional.pool import check_floating
 from ..functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .conv import check_spatial_input
 from .module import Module
@@ -17,9 +18,12 @@ IntOrTuple = int | Sequence[int]
 
 class _Pool(Module):
     spatial = "H, W"
+    averages = False  # a mean needs floating-point input
 
     def _check(self, x: Tensor, indices: Any = None) -> None:
         check_spatial_input(self, x, None, self.spatial)
+        if self.averages:
+            check_floating(type(self).__name__, x)
         if indices is not None and isinstance(indices, Tensor) and tuple(indices.shape) != tuple(x.shape):
             raise ValueError(f"{type(self).__name__}: expected indices of the input's shape {x.shape}, got indices "
                              f"of shape {indices.shape}")
@@ -132,6 +136,7 @@ class AvgPool1d(_Pool):
     """
 
     spatial = "L"
+    averages = True
 
     def __init__(self, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
@@ -174,6 +179,7 @@ class AdaptiveAvgPool1d(_Pool):
     """
 
     spatial = "L"
+    averages = True
 
     def __init__(self, output_size: int | Sequence[int]) -> None:
         super().__init__()

@@ -188,11 +188,12 @@ def predict(model: Any, data: Any, batch_size: int | None = None) -> Tensor:
     backend = model.backend
     if isinstance(data, Tensor) or _is_array(data):
         x_all = _to_backend(data, backend, "predict")
-        step = len(x_all) if batch_size is None else int(batch_size)
+        n = len(x_all)
+        step = max(n, 1) if batch_size is None else int(batch_size)
         if step < 1:
             raise ValueError(f"predict: batch_size must be positive, got {batch_size!r}")
-        n = len(x_all)
-        # stops clipped to n: the standard leaves out-of-bounds slice stops unspecified
+        # stops clipped to n: the standard leaves out-of-bounds slice stops unspecified; 0 rows run as
+        # one empty batch, so the result has the model's output shape with 0 rows
         batches: Iterable[Any] = [x_all[i:min(i + step, n)] for i in range(0, n, step)] or [x_all]
     else:
         _send_to(data, backend)

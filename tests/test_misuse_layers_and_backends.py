@@ -1,0 +1,131 @@
+"""Misuse PyTorch catches, caught here too with errors that name the layer: averages of integers, impossible
+feature counts, a softmax dim past the input's rank, a CUDA backend on a PyTorch without CUDA; and the
+degenerate cases PyTorch accepts: ``Linear(0, n)`` and ``predict`` on 0 rows."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn import functional as F
+from anynn import nn
+from anynn.backend import BackendUnavailable, get_backend
+from anynn.train import predict
+from tests.helpers import make
+
+POOLS = [(nn.AdaptiveAvgPool1d(2), (1, 2, 4)), (nn.AdaptiveAvgPool2d(1), (1, 2, 4, 4)),
+         (nn.AvgPool1d(2), (1, 2, 4)), (nn.AvgPool2d(2), (1, 2, 4, 4))]
+
+
+@pytest.mark.parametrize("layer, shape", POOLS, ids=lambda v: type(v).__name__ if isinstance(v, nn.Module) else "")
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_averaging_pools_refuse_integer_input_naming_the_layer(backend, layer, shape, dtype):
+    x = make(backend, np.arange(np.prod(shape)).reshape(shape) % 3 == 1 if dtype == "bool"
+             else (np.arange(np.prod(shape)).reshape(shape) % 7).astype(dtype))
+    with pytest.raises(TypeError, match=rf"{type(layer).__name__}: expected a floating-point input, got {dtype}"):
+        layer(x)
+    with pytest.raises(RuntimeError, match="floating point"):  # PyTorch refuses too (with RuntimeError)
+        torch.nn.functional.adaptive_avg_pool2d(torch.ones(1, 2, 4, 4, dtype=torch.int64), 1)
+
+
+@pytest.mark.parametrize("fn, shape", [(F.adaptive_avg_pool1d, (1, 2, 4)), (F.adaptive_avg_pool2d, (1, 2, 4, 4))])
+def test_functional_adaptive_pools_refuse_integer_input(backend, fn, shape):
+    x = make(backend, np.ones(shape, dtype=np.int64))
+    with pytest.raises(TypeError, match=rf"{fn.__name__}: expected a floating-point input, got int64"):
+        fn(x, 1)
+
+
+def test_averaging_pools_still_average_floats(backend):
+    x = make(backend, np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+    np.testing.assert_allclose(nn.AdaptiveAvgPool2d(1)(x).numpy().ravel(), [7.5])
+
+
+@pytest.mark.parametrize("in_features, out_features", [(0, 4), (3, 0), (0, 0)])
+def test_linear_with_zero_features_builds_and_runs_as_in_pytorch(backend, in_features, out_features):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        layer = nn.Linear(in_features, out_features, backend=backend, seed=0)
+        reference = torch.nn.Linear(in_features, out_features)
+    assert tuple(layer.weight.shape) == tuple(reference.weight.shape)
+    assert tuple(layer.bias.shape) == tuple(reference.bias.shape)
+    x = make(backend, np.ones((2, in_features), dtype=np.float32))
+    out = layer(x)
+    expected = reference(torch.ones(2, in_features)).detach().numpy() * 0 + layer.bias.numpy()  # x @ W.T is 0
+    np.testing.assert_array_equal(out.numpy(), expected)
+    out.sum().backward()
+    assert tuple(layer.weight.grad.shape) == (out_features, in_features)
+
+
+def test_initialisers_on_zero_element_tensors_are_a_no_op_as_in_pytorch():
+    for fn in (anynn.init.kaiming_uniform_, anynn.init.kaiming_normal_, anynn.init.xavier_uniform_,
+               anynn.init.xavier_normal_):
+        t = anynn.zeros((4, 0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert fn(t) is t and tuple(t.shape) == (4, 0)
+
+
+@pytest.mark.parametrize("args, error, message", [
+    ((-1, 3), ValueError, "Linear: in_features must be >= 0, got -1"),
+    ((3, -2), ValueError, "Linear: out_features must be >= 0, got -2"),
+    ((2.5, 3), TypeError, "Linear: in_features must be an int, got float"),
+    ((True, 3), TypeError, "Linear: in_features must be an int, got bool"),
+    (("3", 3), TypeError, "Linear: in_features must be an int, got str"),
+])
+def test_impossible_feature_counts_name_the_layer(args, error, message):
+    with pytest.raises(error, match=message):
+        nn.Linear(*args)
+
+
+def test_linear_accepts_numpy_integers():
+    layer = nn.Linear(np.int64(3), np.int32(2))
+    assert (layer.in_features, layer.out_features) == (3, 2) and type(layer.in_features) is int
+
+
+@pytest.mark.parametrize("layer_class", [nn.Softmax, nn.LogSoftmax, nn.GLU])
+@pytest.mark.parametrize("dim", [2, 3, -3, 7])
+def test_a_dim_past_the_rank_names_the_layer(backend, layer_class, dim):
+    x = make(backend, np.ones((2, 4), dtype=np.float32))
+    with pytest.raises(IndexError, match=rf"{layer_class.__name__}: dim {dim} is out of range for an input of 2 "
+                                         r"dimensions \(shape \(2, 4\)\); expected a dim in \[-2, 1\]"):
+        layer_class(dim=dim)(x)
+    with pytest.raises(IndexError):  # PyTorch raises IndexError too
+        getattr(torch.nn, layer_class.__name__)(dim=dim)(torch.ones(2, 4))
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax, F.glu])
+def test_functional_dim_past_the_rank_names_the_function(backend, fn):
+    x = make(backend, np.ones((2, 4), dtype=np.float32))
+    with pytest.raises(IndexError, match=rf"{fn.__name__}: dim 3 is out of range"):
+        fn(x, dim=3)
+    np.testing.assert_allclose(F.softmax(x, dim=-2).numpy(), np.full((2, 4), 0.5), rtol=1e-6)
+
+
+@pytest.mark.parametrize("rows_shape", [(0, 3), (0, 3, 5)])
+def test_predict_on_zero_rows_returns_an_empty_result(backend, rows_shape):
+    model = nn.Sequential(nn.Linear(rows_shape[-1], 4), nn.ReLU(), nn.Linear(4, 2), backend=backend, seed=0)
+    x = make(backend, np.ones(rows_shape, dtype=np.float32))
+    for batch_size in (None, 2):
+        out = predict(model, x, batch_size=batch_size)
+        assert tuple(out.shape) == rows_shape[:-1] + (2,) and out.backend == backend
+    assert model.training  # left as it was
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this PyTorch has CUDA")
+@pytest.mark.parametrize("name", ["torch:cuda:0", "torch:cuda", "torch:cuda:7"])
+def test_cuda_on_a_pytorch_without_cuda_is_backend_unavailable(name):
+    with pytest.raises(BackendUnavailable, match=r"torch:cuda.*unavailable.*backend='torch'"):
+        get_backend(name)
+    with pytest.raises(BackendUnavailable):
+        nn.Linear(2, 3, backend=name)
+    with pytest.raises(BackendUnavailable):
+        anynn.tensor([1.0, 2.0], backend=name)
+
+
+def test_an_unknown_torch_device_is_backend_unavailable():
+    with pytest.raises(BackendUnavailable, match="banana"):
+        get_backend("torch:banana")
