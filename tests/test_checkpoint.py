@@ -15,7 +15,7 @@ import torch
 import anynn
 import anynn.functional as F
 from anynn import nn, optim
-from anynn.backend import get_backend
+from anynn.backend import backend_of, get_backend
 from anynn.io import CorruptFileError, load, load_checkpoint, save, save_checkpoint
 from anynn.nn.module import StateDictError
 
@@ -238,3 +238,103 @@ def test_real_lr_schedulers_round_trip(tmp_path, make_scheduler):
     load_checkpoint(tmp_path / "c.safetensors", model=model, optimizer=fresh_opt, scheduler=fresh)
     assert fresh.state_dict() == scheduler.state_dict()
     assert fresh_opt.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+
+
+# -- all or nothing: a checkpoint that does not fit changes nothing ----------------------------------------
+def snapshot(model, optimizer):
+    weights = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    opt_state = optimizer.state_dict()
+    mt = np.random.get_state(legacy=False)["state"]
+    host = (mt["key"].tolist(), mt["pos"], random.getstate(), anynn.init.default_generator().bit_generator.state)
+    return weights, {k: {n: np.asarray(backend_of(v).to_host(v) if not isinstance(v, (int, float)) else v).copy()
+                         for n, v in s.items()} for k, s in opt_state["state"].items()}, opt_state["param_groups"], host
+
+
+def assert_unchanged(before, model, optimizer):
+    weights, state, groups, host = before
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), weights[name], err_msg=name)
+    now = snapshot(model, optimizer)
+    assert now[2] == groups and now[3] == host
+    assert state.keys() == now[1].keys()
+    for k in state:
+        for n in state[k]:
+            np.testing.assert_array_equal(now[1][k][n], state[k][n])
+
+
+MISFITS = {
+    "another optimizer class": (dict(optimizer="adam"), ValueError, "holds SGD state, not Adam"),
+    "no scheduler saved": (dict(scheduler=True), ValueError, "holds no scheduler state"),
+    "a generator not saved": (dict(rngs={"other": np.random.default_rng(0)}), KeyError, "no generator named"),
+    "a generator of another kind": (dict(rngs={"g": random.Random(0)}), TypeError, "saved from a numpy.Generator"),
+    "a model of another shape": (dict(model="wide"), StateDictError, "size mismatch for 0.weight"),
+}
+
+
+@pytest.mark.parametrize("case", list(MISFITS))
+@pytest.mark.parametrize("backend_name", ["numpy", "torch", "array_api_strict"])
+def test_a_checkpoint_that_does_not_fit_changes_nothing(tmp_path, backend_name, case):
+    kwargs, error, message = MISFITS[case]
+    source, source_opt, shuffle = build(backend_name, seed=0)
+    train_epoch(source, source_opt, shuffle, backend_name)
+    save_checkpoint(tmp_path / "c.safetensors", model=source, optimizer=optim.SGD(source.parameters(), lr=0.5),
+                    rngs={"g": np.random.default_rng(0)})
+    model, _, shuffle = build(backend_name, seed=7)
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    train_epoch(model, optimizer, shuffle, backend_name)  # momentum buffers exist
+    kwargs = dict(kwargs)
+    if kwargs.get("optimizer") == "adam":
+        optimizer = optim.Adam(model.parameters())
+        train_epoch(model, optimizer, shuffle, backend_name)
+        del kwargs["optimizer"]
+    if kwargs.get("scheduler"):
+        kwargs["scheduler"] = optim.lr_scheduler.StepLR(optimizer, step_size=2)
+    if kwargs.get("model") == "wide":
+        model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3), backend=backend_name, seed=3)
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+        del kwargs["model"]
+    before = snapshot(model, optimizer)
+    with pytest.raises(error, match=message):
+        load_checkpoint(tmp_path / "c.safetensors", model=model, optimizer=optimizer, **kwargs)
+    assert_unchanged(before, model, optimizer)
+
+
+def test_a_failure_while_restoring_undoes_what_was_restored(tmp_path, monkeypatch):
+    source, source_opt, shuffle = build("numpy", seed=0)
+    train_epoch(source, source_opt, shuffle, "numpy")
+    save_checkpoint(tmp_path / "c.safetensors", model=source, optimizer=source_opt)
+    model, optimizer, shuffle = build("numpy", seed=7)
+    train_epoch(model, optimizer, shuffle, "numpy")
+    before = snapshot(model, optimizer)
+
+    def broken(*args, **kwargs):
+        raise OSError("the generator could not be restored")
+
+    monkeypatch.setattr("anynn.io.checkpoint._restore_module_rngs", broken)  # the very last step fails
+    with pytest.raises(OSError, match="could not be restored"):
+        load_checkpoint(tmp_path / "c.safetensors", model=model, optimizer=optimizer, backend="torch")
+    assert model.backend.key == "numpy"
+    assert_unchanged(before, model, optimizer)
+
+
+def test_a_bfloat16_model_and_its_adam_state_round_trip(tmp_path):
+    def bf16(seed):
+        model = nn.Sequential(nn.Linear(4, 8, backend="torch", dtype="bfloat16", seed=seed), nn.ReLU(),
+                              nn.Linear(8, 3, backend="torch", dtype="bfloat16", seed=seed))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    model, optimizer = bf16(0)
+    x = anynn.tensor(DATA_X[:8], backend="torch", dtype="bfloat16")
+    model(x).sum().backward()
+    optimizer.step()
+    save_checkpoint(tmp_path / "c.safetensors", model=model, optimizer=optimizer, epoch=1)
+    other, other_opt = bf16(1)
+    load_checkpoint(tmp_path / "c.safetensors", model=other, optimizer=other_opt)
+    for name, value in model.state_dict().items():
+        assert other.state_dict()[name].data.dtype == torch.bfloat16
+        assert torch.equal(other.state_dict()[name].data, value.data), name
+    saved, restored = optimizer.state_dict()["state"], other_opt.state_dict()["state"]
+    for k in saved:
+        for n, v in saved[k].items():
+            if isinstance(v, torch.Tensor):
+                assert restored[k][n].dtype == v.dtype and torch.equal(restored[k][n], v), (k, n)

@@ -144,7 +144,8 @@ def test_a_valid_file_still_loads(folder, valid):
 @FUZZ
 @given(position=st.integers(min_value=0), mask=st.integers(min_value=1, max_value=255))
 def test_any_damaged_byte_of_an_anynn_file_is_detected(folder, valid, position, mask):
-    """The SHA-256 that `save` records covers the data too: a flip anywhere is a `CorruptFileError`."""
+    """The SHA-256 that `save` records covers every byte of the file, header included: a flip anywhere
+    (even one that leaves the JSON meaning the same, such as a space turned into ``\r``) is a `CorruptFileError`."""
     for name, checkpoint in (("w.safetensors", False), ("checkpoint", True)):
         data = bytearray(valid[name])
         data[position % len(data)] ^= mask
@@ -164,3 +165,54 @@ def test_checksum_can_be_skipped_and_is_optional(folder, valid):
     with pytest.raises(CorruptFileError, match="checksum mismatch"):
         load(path)
     assert set(load(path, check=False)) == set(load(os.path.join(folder, "w.safetensors")))
+
+
+@pytest.mark.parametrize("name", ["w.safetensors", "checkpoint"])
+def test_every_header_byte_is_covered_by_the_checksum(folder, valid, name):
+    """Exhaustive over the header: the flips that keep the JSON's meaning (padding or separator spaces turned
+    into tabs, newlines or ``\r``) were the ones the old checksum, computed over the parsed metadata, missed."""
+    data = valid[name]
+    header_end = 8 + int.from_bytes(data[:8], "little")
+    path = os.path.join(folder, "header_flip.safetensors")
+    positions = range(header_end) if name == "w.safetensors" else \
+        [i for i in range(8, header_end) if data[i:i + 1] in (b" ", b":", b",")]
+    for position in positions:
+        for replacement in ((b"\r", b"\t", b"\n") if data[position:position + 1] == b" " else (None,)):
+            damaged = bytearray(data)
+            if replacement is None:
+                damaged[position] ^= 0x2D
+            else:
+                damaged[position:position + 1] = replacement
+            with open(path, "wb") as f:
+                f.write(bytes(damaged))
+            with pytest.raises(CorruptFileError, match="header_flip.safetensors"):
+                load_checkpoint(path, restore_rng=False) if name == "checkpoint" else load(path)
+
+
+def test_files_written_by_the_previous_version_still_load_and_their_data_is_checked(tmp_path):
+    """Before the whole-file checksum, files held only ``sha256`` over names, shapes, bytes and metadata."""
+    import safetensors.numpy
+
+    from anynn.io.weights import build_metadata, digest
+
+    arrays = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.ones(3, np.float64)}
+    meta = build_metadata(arrays, "numpy")
+    meta["sha256"] = digest(arrays, meta)
+    old = safetensors.numpy.save(arrays, metadata=meta)  # exactly what the previous version wrote
+    path = tmp_path / "old.safetensors"
+    path.write_bytes(old)
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded["w"].numpy(), arrays["w"])
+    damaged = bytearray(old)
+    damaged[-1] ^= 1
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(CorruptFileError, match="checksum mismatch"):
+        load(path)
+
+
+def test_new_safetensors_files_carry_the_whole_file_checksum(folder, valid):
+    from anynn.io import load_metadata
+
+    for name in ("w.safetensors", "c.safetensors"):
+        meta = load_metadata(os.path.join(folder, name))
+        assert len(meta["file_sha256"]) == 64 and "sha256" not in meta

@@ -102,11 +102,91 @@ def test_strict_loading_lists_every_problem_at_once(tmp_path):
     with pytest.raises(StateDictError) as info:
         model.load_state_dict(load(tmp_path / "w.safetensors"))
     message = str(info.value)
-    for part in ("missing key: 0.bias", "unexpected key: extra.weight", "3.weight: expected shape (2, 4)",
-                 "2.running_mean: expected dtype float32"):
+    for part in ("missing key: 0.bias", "unexpected key: extra.weight",
+                 "size mismatch for 3.weight: copying a param with shape (3, 3) from checkpoint, the shape in "
+                 "current model is (2, 4)", "dtype mismatch for 2.running_mean: expected dtype float32"):
         assert part in message
-    missing, unexpected = model.load_state_dict(load(tmp_path / "w.safetensors"), strict=False)
-    assert missing == ["0.bias"] and unexpected == ["extra.weight"]
+
+
+# -- load_state_dict as PyTorch's: shape mismatches raise even with strict=False, all or nothing ------------
+def torch_twin(model) -> torch.nn.Module:
+    twin = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2))
+    twin.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()})
+    return twin
+
+
+def state_of(model) -> dict[str, np.ndarray]:
+    return {k: v.numpy().copy() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_shape_mismatch_raises_even_with_strict_false_and_changes_nothing(backend, strict):
+    model = small_model(backend)
+    before = state_of(model)
+    state = {k: v.numpy() for k, v in small_model("numpy").state_dict().items()}
+    state = {k: v + 1 if v.dtype.kind == "f" else v for k, v in state.items()}  # would change every weight
+    state["3.weight"] = np.zeros((3, 3), np.float32)
+    twin = torch_twin(model)
+    with pytest.raises(RuntimeError, match=r"size mismatch for 3.weight: copying a param with shape"):
+        twin.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=strict)  # the oracle
+    with pytest.raises(RuntimeError, match=r"Sequential.load_state_dict: size mismatch for 3.weight: copying a "
+                                           r"param with shape \(3, 3\) from checkpoint, the shape in current model "
+                                           r"is \(2, 4\)") as info:
+        model.load_state_dict(state, strict=strict)
+    assert isinstance(info.value, StateDictError)
+    for name, value in state_of(model).items():  # nothing was written, the matching entries neither
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
+def test_strict_false_returns_missing_and_unexpected_keys_as_pytorch(backend, tmp_path):
+    source = small_model("numpy")
+    source.reset_parameters(3)
+    state = {k: v.numpy() for k, v in source.state_dict().items()}
+    del state["0.bias"]
+    state["extra.weight"] = np.zeros(1, np.float32)
+    save(state, tmp_path / "w.safetensors")
+    model = small_model(backend)
+    result = model.load_state_dict(load(tmp_path / "w.safetensors", backend=backend), strict=False)
+    expected = torch_twin(small_model("numpy")).load_state_dict({k: torch.from_numpy(v) for k, v in state.items()},
+                                                                strict=False)
+    assert result.missing_keys == expected.missing_keys == ["0.bias"]
+    assert result.unexpected_keys == expected.unexpected_keys == ["extra.weight"]
+    assert tuple(result) == (["0.bias"], ["extra.weight"])
+    np.testing.assert_array_equal(model[0].weight.numpy(), source[0].weight.numpy())  # the rest was loaded
+
+
+class _Unconvertible:
+    """Looks like an array (shape, dtype) but cannot become one: its conversion fails after every check passed."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+
+def test_load_state_dict_is_all_or_nothing_when_a_late_conversion_fails(backend):
+    model = small_model(backend)
+    before = state_of(model)
+    state = {k: v.numpy() + 1 if v.numpy().dtype.kind == "f" else v.numpy()
+             for k, v in small_model("numpy").state_dict().items()}
+    state["3.bias"] = _Unconvertible((2,), np.dtype("float32"))  # the last entry
+    with pytest.raises((TypeError, ValueError)):  # whatever the conversion raises
+        model.load_state_dict(state)
+    for name, value in state_of(model).items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
+@pytest.mark.parametrize("bad", [[1, 2, 3], "weights.safetensors", None])
+def test_load_state_dict_of_something_else_than_a_dict_is_a_type_error(bad):
+    with pytest.raises(TypeError, match="Sequential.load_state_dict: expected a dict"):
+        small_model().load_state_dict(bad)
+
+
+def test_non_array_values_are_converted_or_refused_naming_the_key():
+    model = nn.Sequential(nn.Linear(2, 1, seed=0))
+    model.load_state_dict({"0.weight": [[1.0, 2.0]], "0.bias": [0.5]})
+    np.testing.assert_array_equal(model[0].weight.numpy(), [[1.0, 2.0]])
+    with pytest.raises((TypeError, ValueError, RuntimeError), match="0.bias"):
+        model.load_state_dict({"0.weight": [[1.0, 2.0]], "0.bias": object()})
+    np.testing.assert_array_equal(model[0].bias.numpy(), [0.5])
 
 
 def test_npz_with_python_objects_is_refused_without_unpickling(tmp_path):
@@ -213,3 +293,47 @@ def test_saved_files_are_readable_by_safetensors_itself(tmp_path):
     plain = load_file(str(tmp_path / "w.safetensors"))
     assert set(plain) == set(small_model().state_dict())
     assert os.listdir(tmp_path) == ["w.safetensors"]
+
+
+# -- bfloat16 (NumPy has none): stored as BF16, loaded as bfloat16 where the backend has it ---------------
+def bf16_model(seed: int) -> nn.Module:
+    return nn.Sequential(nn.Linear(3, 4, backend="torch", dtype="bfloat16", seed=seed), nn.Tanh(),
+                         nn.Linear(4, 2, backend="torch", dtype="bfloat16", seed=seed))
+
+
+def test_a_bfloat16_model_on_torch_saves_and_loads_bit_exactly(tmp_path):
+    from safetensors.torch import load_file
+
+    model = bf16_model(0)
+    save(model, tmp_path / "w.safetensors")
+    by_torch = load_file(str(tmp_path / "w.safetensors"))  # plain safetensors, BF16 as PyTorch writes it
+    assert {v.dtype for v in by_torch.values()} == {torch.bfloat16}
+    for name, value in model.state_dict().items():
+        assert torch.equal(by_torch[name], value.data), name
+    loaded = load(tmp_path / "w.safetensors", backend="torch")
+    assert {str(t.dtype) for t in loaded.values()} == {"torch.bfloat16"}
+    other = bf16_model(1)
+    other.load_state_dict(loaded)
+    for name, value in model.state_dict().items():
+        assert other.state_dict()[name].data.dtype == torch.bfloat16
+        assert torch.equal(other.state_dict()[name].data, value.data), name
+    assert load_metadata(tmp_path / "w.safetensors")["dtype"] == "float32"  # the host form: exact widening
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "array_api_strict"])
+def test_bfloat16_files_widen_exactly_to_float32_where_the_backend_has_no_bfloat16(tmp_path, backend_name):
+    model = bf16_model(0)
+    save(model, tmp_path / "w.safetensors")
+    loaded = load(tmp_path / "w.safetensors", backend=backend_name)
+    for name, value in model.state_dict().items():
+        assert str(loaded[name].dtype).endswith("float32")
+        np.testing.assert_array_equal(loaded[name].numpy(), value.data.float().numpy(), err_msg=name)
+
+
+def test_bfloat16_native_arrays_even_requiring_grad_and_in_npz(tmp_path):
+    values = torch.tensor([1.5, -2.25, 3e38, 1e-3, float("inf")]).to(torch.bfloat16)
+    save({"w": values, "requires_grad": values.clone().requires_grad_(True)}, tmp_path / "w.safetensors")
+    back = load(tmp_path / "w.safetensors", backend="torch")
+    assert torch.equal(back["w"].data, values) and torch.equal(back["requires_grad"].data, values)
+    save({"w": values}, tmp_path / "w.npz")  # .npz has no bfloat16: float32, exactly the same values
+    np.testing.assert_array_equal(load(tmp_path / "w.npz")["w"].numpy(), values.float().numpy())

@@ -23,7 +23,7 @@ from ..autograd.tensor import Tensor, tensor
 from ..backend import DeviceRNG, get_backend
 from .atomic import atomic_write
 from .validate import CorruptFileError, read_safetensors_header
-from .weights import build_metadata, digest, host_arrays, load_arrays, serialize, to_host
+from .weights import build_metadata, host_arrays, host_dtype_name, load_arrays, serialize, to_host
 
 FORMAT = "anynn-checkpoint"
 _MODEL = "model/"
@@ -79,7 +79,6 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         meta["checkpoint"] = json.dumps(tree)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"save_checkpoint: cannot store the checkpoint state as JSON ({exc})") from None
-    meta["sha256"] = digest(tensors, meta)
     atomic_write(path, serialize(tensors, meta))
 
 
@@ -127,11 +126,9 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     if not isinstance(tree, dict):
         raise CorruptFileError(path, "the checkpoint metadata is not a JSON object")
     tensors = load_arrays(path)
-    if model is not None and backend is not None:
-        model.to(backend)
     be = get_backend(backend if backend is not None else (model.backend if model is not None else None))
     try:
-        model_state = {name[len(_MODEL):]: tensor(a, backend=be, dtype=a.dtype.name)
+        model_state = {name[len(_MODEL):]: tensor(a, backend=be, dtype=host_dtype_name(a, be))
                        for name, a in tensors.items() if name.startswith(_MODEL)}
         decode = _Decoder(tensors)
         result = {"epoch": tree["epoch"], "step": tree["step"], "extra": decode(tree.get("extra")),
@@ -142,30 +139,65 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         module_rngs = decode(tree.get("module_rngs", []))
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
         raise CorruptFileError(path, f"the checkpoint structure is damaged ({type(exc).__name__}: {exc})") from None
-    if model is not None:
-        model.load_state_dict(model_state, strict=strict)
+    # everything that can be checked without writing is checked first ...
     if optimizer is not None:
         _check_optimizer_fits(path, tree, result["optimizer"], optimizer)
-        with _restoring(path, "optimizer"):
-            optimizer.load_state_dict(result["optimizer"])
-    if scheduler is not None:
-        if result["scheduler"] is None:
-            raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no scheduler state")
-        with _restoring(path, "scheduler"):
-            scheduler.load_state_dict(result["scheduler"])
-    for name, obj in (rngs or {}).items():
+    if scheduler is not None and result["scheduler"] is None:
+        raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no scheduler state")
+    for name in rngs or {}:
         if name not in saved_rngs:
             raise KeyError(f"load_checkpoint: no generator named {name!r} in the checkpoint "
                            f"(saved: {sorted(saved_rngs)})")
-        _set_rng_state(path, obj, saved_rngs[name], name)
-    if restore_rng:
-        with _restoring(path, "random generator"):
-            init.default_generator().bit_generator.state = host_rng["anynn.init"]
-            np.random.set_state(host_rng["numpy.random"])
-            random.setstate(host_rng["random"])
-            if model is not None:
-                _restore_module_rngs(model, module_rngs, be)
+    # ... then everything is restored, and undone if any part fails: all or nothing
+    undo: list[Any] = []
+    try:
+        if model is not None:
+            before = [(t, t.data, t.backend, t.grad) for t in list(model.parameters()) + list(model.buffers())]
+            undo.append(lambda: _put_back(before))
+            if backend is not None:
+                model.to(backend)
+            model.load_state_dict(model_state, strict=strict)
+        if optimizer is not None:
+            optimizer_before = optimizer.state_dict()
+            undo.append(lambda: optimizer.load_state_dict(optimizer_before))
+            with _restoring(path, "optimizer"):
+                optimizer.load_state_dict(result["optimizer"])
+        if scheduler is not None:
+            scheduler_before = scheduler.state_dict()
+            undo.append(lambda: scheduler.load_state_dict(scheduler_before))
+            with _restoring(path, "scheduler"):
+                scheduler.load_state_dict(result["scheduler"])
+        for name, obj in (rngs or {}).items():
+            rng_before = _rng_state(obj, name)
+            undo.append(lambda obj=obj, state=rng_before, name=name: _set_rng_state(path, obj, state, name))
+            _set_rng_state(path, obj, saved_rngs[name], name)
+        if restore_rng:
+            host_before = (init.default_generator().bit_generator.state, np.random.get_state(legacy=False),
+                           random.getstate())
+            undo.append(lambda: _set_host_rngs(*host_before))
+            with _restoring(path, "random generator"):
+                _set_host_rngs(host_rng["anynn.init"], host_rng["numpy.random"], host_rng["random"])
+                if model is not None:
+                    _restore_module_rngs(model, module_rngs, be)
+    except BaseException:
+        for step in reversed(undo):
+            try:
+                step()
+            except Exception:  # noqa: S112 - undo what can be undone, then report the first error
+                continue
+        raise
     return result
+
+
+def _put_back(before: list[tuple[Tensor, Any, Any, Any]]) -> None:
+    for t, data, backend, grad in before:
+        t.data, t.backend, t.grad = data, backend, grad
+
+
+def _set_host_rngs(anynn_init: Any, numpy_random: Any, python_random: Any) -> None:
+    init.default_generator().bit_generator.state = anynn_init
+    np.random.set_state(numpy_random)
+    random.setstate(python_random)
 
 
 def _check_optimizer_fits(path: Any, tree: dict[str, Any], saved: Any, optimizer: Any) -> None:
@@ -320,7 +352,7 @@ class _Decoder:
                 return array[()]
             if obj["kind"] in ("tensor", "native") and obj.get("backend"):
                 be = get_backend(obj["backend"]) if _available(obj["backend"]) else get_backend("numpy")
-                t = tensor(array, backend=be, dtype=array.dtype.name)
+                t = tensor(array, backend=be, dtype=host_dtype_name(array, be))
                 return t if obj["kind"] == "tensor" else t.data
             return array
         if "__tuple__" in obj:

@@ -52,6 +52,11 @@ def read_safetensors_header(path: str | os.PathLike) -> dict[str, Any]:
     FileNotFoundError
         There is no file at ``path``.
     """
+    return read_header_bytes(path)[0]
+
+
+def read_header_bytes(path: str | os.PathLike) -> tuple[dict[str, Any], bytes]:
+    """`read_safetensors_header`, plus the header's raw bytes (which a whole-file checksum covers)."""
     size = os.path.getsize(path)
     if size < 8:
         raise CorruptFileError(path, f"not a safetensors file: {size} bytes, too short for a header")
@@ -65,7 +70,7 @@ def read_safetensors_header(path: str | os.PathLike) -> dict[str, Any]:
         raw = f.read(header_len)
     if len(raw) != header_len:
         raise CorruptFileError(path, "the file changed size while it was read")
-    return parse_header(path, raw, size - 8 - header_len)
+    return parse_header(path, raw, size - 8 - header_len), raw
 
 
 def parse_header(path: Any, raw: bytes, data_size: int) -> dict[str, Any]:

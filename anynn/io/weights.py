@@ -16,14 +16,15 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..autograd.tensor import Tensor, tensor
-from ..backend import backend_of, get_backend
+from ..backend import backend_of, dtype_name, get_backend
 from .atomic import atomic_write
+from .safetensors_format import FILE_CHECKSUM, as_bfloat16_host, decode, encode, is_bfloat16_host
 from .torch_files import refuse_torch_pickle
 from .validate import CorruptFileError, check_npz, read_safetensors_header
 
 FORMAT = "anynn"
 NPZ_METADATA_KEY = "__anynn_metadata__"
-_RESERVED = ("format", "anynn_version", "backend", "dtype", "sha256")
+_RESERVED = ("format", "anynn_version", "backend", "dtype", "sha256", FILE_CHECKSUM)
 
 
 def host_arrays(state: Any) -> tuple[dict[str, np.ndarray], str]:
@@ -49,6 +50,8 @@ def host_arrays(state: Any) -> tuple[dict[str, np.ndarray], str]:
 def to_host(value: Any) -> tuple[np.ndarray, str | None]:
     """One Tensor, native array or number as a C-contiguous NumPy array, plus its backend key."""
     if isinstance(value, Tensor):
+        if dtype_name(value.dtype) == "bfloat16":
+            return _bfloat16_to_host(value.data, value.backend), value.backend.key
         array, key = value.numpy(), value.backend.key
     elif isinstance(value, (np.ndarray, np.generic, int, float, bool)):
         array, key = np.asarray(value), None
@@ -57,6 +60,8 @@ def to_host(value: Any) -> tuple[np.ndarray, str | None]:
             backend = backend_of(value)
         except TypeError:
             raise TypeError(f"cannot save a {type(value).__name__}: expected a Tensor or an array") from None
+        if dtype_name(value.dtype) == "bfloat16":
+            return _bfloat16_to_host(value, backend), backend.key
         array, key = backend.to_host(value), backend.key
     array = np.asarray(array)
     if array.dtype.kind not in "biuf":
@@ -64,6 +69,24 @@ def to_host(value: Any) -> tuple[np.ndarray, str | None]:
     if not array.flags.c_contiguous:
         array = array.copy(order="C")
     return array, key
+
+
+def _bfloat16_to_host(native: Any, backend: Any) -> np.ndarray:
+    """NumPy has no bfloat16: widen to float32 on the backend (exact), mark it to be stored as BF16 again."""
+    if getattr(native, "requires_grad", False) and callable(getattr(native, "detach", None)):
+        native = native.detach()
+    return as_bfloat16_host(backend.to_host(backend.xp.astype(native, backend.dtype("float32"))))
+
+
+def host_dtype_name(array: np.ndarray, backend: Any) -> str:
+    """The dtype a loaded host array gets on ``backend``: bfloat16 where the file held it and the backend has it."""
+    if is_bfloat16_host(array):
+        try:
+            backend.dtype("bfloat16")
+            return "bfloat16"
+        except (TypeError, AttributeError):
+            return "float32"  # NumPy, array_api_strict: exactly widened values
+    return array.dtype.name
 
 
 def save(obj: Any, path: str | os.PathLike, metadata: Mapping[str, Any] | None = None) -> None:
@@ -87,11 +110,11 @@ def save(obj: Any, path: str | os.PathLike, metadata: Mapping[str, Any] | None =
     """
     arrays, source = host_arrays(obj)
     meta = build_metadata(arrays, source, metadata)
-    meta["sha256"] = digest(arrays, meta)
     if os.fspath(path).endswith(".npz"):
+        meta["sha256"] = digest(arrays, meta)
         atomic_write(path, _npz_bytes(arrays, meta))
     else:
-        atomic_write(path, serialize(arrays, meta))
+        atomic_write(path, serialize(arrays, meta))  # with a checksum over every byte of the file
 
 
 def build_metadata(arrays: Mapping[str, np.ndarray], source: str,
@@ -108,12 +131,14 @@ def build_metadata(arrays: Mapping[str, np.ndarray], source: str,
 
 
 def digest(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> str:
-    """SHA-256 of the names, dtypes, shapes and bytes of ``arrays`` and of ``metadata`` (but its ``sha256``).
+    """SHA-256 of the names, dtypes, shapes and bytes of ``arrays`` and of ``metadata`` (but its checksums).
 
-    Independent of the file layout; `load` compares it, so a damaged byte anywhere is detected.
+    Independent of the file layout: the checksum of ``.npz`` files, and of the safetensors files of
+    anynn versions before the whole-file ``file_sha256`` (which `load` still checks with it).
     """
     h = hashlib.sha256()
-    h.update(json.dumps({k: v for k, v in metadata.items() if k != "sha256"}, sort_keys=True).encode())
+    h.update(json.dumps({k: v for k, v in metadata.items() if k not in ("sha256", FILE_CHECKSUM)},
+                        sort_keys=True).encode())
     for name in sorted(arrays):
         array = arrays[name]
         h.update(json.dumps([name, array.dtype.str, list(array.shape)]).encode())
@@ -133,17 +158,8 @@ def verify(path: Any, arrays: Mapping[str, np.ndarray], metadata: Mapping[str, s
 
 
 def serialize(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
-    """The safetensors bytes of ``arrays`` with string ``metadata``."""
-    return _safetensors().numpy.save(dict(arrays), metadata=dict(metadata))
-
-
-def _safetensors() -> Any:
-    try:
-        import safetensors.numpy
-    except ImportError:
-        raise ImportError("saving and loading weights needs the package safetensors: pip install 'anynn[io]' "
-                          "(or pip install safetensors)") from None
-    return safetensors
+    """The safetensors bytes of ``arrays`` with string ``metadata`` and a whole-file checksum."""
+    return encode(arrays, metadata)
 
 
 def _npz_bytes(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
@@ -175,13 +191,13 @@ def load(path: str | os.PathLike, backend: Any = None, check: bool = True) -> di
     """
     be = get_backend(backend)
     arrays = load_arrays(path, check=check)
-    return {name: tensor(array, backend=be, dtype=array.dtype.name) for name, array in arrays.items()}
+    return {name: tensor(array, backend=be, dtype=host_dtype_name(array, be)) for name, array in arrays.items()}
 
 
 def load_arrays(path: str | os.PathLike, check: bool = True) -> dict[str, np.ndarray]:
     """The arrays of a safetensors or ``.npz`` file as NumPy arrays (validated, checksum compared)."""
-    arrays, metadata = _read(path)
-    if check:
+    arrays, metadata, checked = _read(path, check)
+    if check and not checked:  # files without a whole-file checksum: earlier anynn versions, .npz
         verify(path, arrays, metadata)
     return arrays
 
@@ -189,39 +205,17 @@ def load_arrays(path: str | os.PathLike, check: bool = True) -> dict[str, np.nda
 def load_metadata(path: str | os.PathLike) -> dict[str, str]:
     """The string metadata of a file written by `save` (``{}`` for files without any)."""
     if _is_zip(path):
-        return _read(path)[1]
+        return _read(path, check=False)[1]
     return dict(read_safetensors_header(path).get("__metadata__") or {})
 
 
-def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _read(path: str | os.PathLike, check: bool) -> tuple[dict[str, np.ndarray], dict[str, str], bool]:
+    """Arrays, metadata, and whether a whole-file checksum was verified."""
     refuse_torch_pickle(path)
     if _is_zip(path):
-        return _read_npz(path)
-    header = read_safetensors_header(path)
+        return (*_read_npz(path), False)
     with _as_corrupt(path):
-        return _read_safetensors(path, header), dict(header.get("__metadata__") or {})
-
-
-def _read_safetensors(path: str | os.PathLike, header: dict[str, Any]) -> dict[str, np.ndarray]:
-    safe_open = _safetensors().safe_open
-    names = [n for n in header if n != "__metadata__"]
-    out: dict[str, np.ndarray] = {}
-    with safe_open(os.fspath(path), framework="numpy") as f:
-        for name in names:
-            if header[name]["dtype"] == "BF16":
-                out[name] = _read_bfloat16(path, header, name)
-            else:
-                out[name] = np.array(f.get_tensor(name))  # an owned, writeable copy
-    return out
-
-
-def _read_bfloat16(path: str | os.PathLike, header: dict[str, Any], name: str) -> np.ndarray:
-    """NumPy has no bfloat16: widen to float32 exactly (bfloat16 is float32's upper 16 bits)."""
-    begin, end = header[name]["data_offsets"]
-    with open(path, "rb") as f:
-        f.seek(8 + int.from_bytes(f.read(8), "little") + begin)
-        raw = np.frombuffer(f.read(end - begin), dtype="<u2")
-    return (raw.astype(np.uint32) << 16).view(np.float32).reshape(header[name]["shape"])
+        return decode(path, check)
 
 
 def _read_npz(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
@@ -265,5 +259,5 @@ class _as_corrupt:  # noqa: N801 - used as a context manager, reads like one
         return False
 
 
-__all__ = ["digest", "host_arrays", "load", "load_arrays", "load_metadata", "save", "serialize", "to_host",
-           "verify"]
+__all__ = ["digest", "host_arrays", "host_dtype_name", "load", "load_arrays", "load_metadata", "save", "serialize",
+           "to_host", "verify"]

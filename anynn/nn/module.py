@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterator, Mapping, NamedTuple
 
 
 from ..autograd.tensor import Tensor
@@ -28,7 +28,7 @@ class Parameter(Tensor):
         return "Parameter(" + super().__repr__() + ")"
 
 
-class StateDictError(KeyError, ValueError):
+class StateDictError(KeyError, ValueError, RuntimeError):
     """A state dict does not fit a module: lists every missing, unexpected and mismatched key at once."""
 
     def __str__(self) -> str:
@@ -422,36 +422,47 @@ class Module:
                     yield prefix + name, b
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True, assign: bool = False) -> "IncompatibleKeys":
-        """Copy values (Tensors, NumPy or native arrays of any backend) into this module.
+        """Copy values (Tensors, NumPy or native arrays of any backend) into this module, all or nothing.
 
-        Values move to each parameter's backend and dtype. With ``strict=True`` missing or
-        unexpected keys and shape/dtype mismatches raise one `StateDictError` (a `KeyError` and a
-        `ValueError`) listing them all; with ``strict=False`` the missing and unexpected keys are
-        returned and mismatched entries are skipped (left unchanged). Returns ``(missing_keys,
-        unexpected_keys)`` as a named tuple, as PyTorch. ``assign`` is accepted for PyTorch's signature:
-        values are always copied into the existing Parameters, which keep their identity.
+        Values move to each parameter's backend and dtype. As in PyTorch, an entry whose shape differs
+        from the parameter's is an error whatever ``strict`` says ("size mismatch for <key>: copying a
+        param with shape ... from checkpoint, the shape in current model is ..."), and so is (unlike
+        PyTorch, which casts) a value of another kind (integer into float). With ``strict=True`` missing
+        and unexpected keys are errors too; with ``strict=False`` they are returned. Every problem is
+        listed in one `StateDictError` (a `RuntimeError` as PyTorch's, and a `KeyError` and `ValueError`),
+        and when it is raised the module is unchanged: every value is checked and converted before
+        the first one is written. Returns ``(missing_keys, unexpected_keys)`` as a named tuple, as
+        PyTorch. ``assign`` is accepted for PyTorch's signature: values are always copied into the
+        existing Parameters, which keep their identity.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict of name -> tensor, got "
+                            f"{type(state).__name__}")
         own: dict[str, Tensor] = dict(self._state_items())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         problems = []
+        values = {}
         for name, target in own.items():
             if name not in state:
                 continue
-            value = state[name]
+            value = values[name] = _array_like(self, name, state[name], target)
             shape = tuple(value.shape)
             if shape != tuple(target.shape):
-                problems.append(f"{name}: expected shape {tuple(target.shape)}, got {shape}")
+                problems.append(f"size mismatch for {name}: copying a param with shape {shape} from checkpoint, "
+                                f"the shape in current model is {tuple(target.shape)}")
                 continue
-            kind = dtype_name(value.dtype)[:3]
-            if kind != dtype_name(target.dtype)[:3]:
-                problems.append(f"{name}: expected dtype {dtype_name(target.dtype)}, got {dtype_name(value.dtype)}")
-        if strict and (missing or unexpected or problems):
-            lines = [f"missing key: {k}" for k in missing] + [f"unexpected key: {k}" for k in unexpected]
+            given = dtype_name(value.dtype)
+            if _kind(given) != _kind(dtype_name(target.dtype)):
+                problems.append(f"dtype mismatch for {name}: expected dtype {dtype_name(target.dtype)}, got {given}")
+        if problems or (strict and (missing or unexpected)):
+            lines = [f"missing key: {k}" for k in missing] + [f"unexpected key: {k}" for k in unexpected] \
+                if strict else []
             raise StateDictError(f"{type(self).__name__}.load_state_dict: " + "; ".join(lines + problems))
-        for name, target in own.items():
-            if name in state and not any(p.startswith(name + ":") for p in problems):
-                _assign(target, state[name])
+        # all or nothing: convert every value first (a conversion may fail), then write them all
+        converted = [(target, _converted(target, values[name])) for name, target in own.items() if name in values]
+        for target, data in converted:
+            target.data = data
         return IncompatibleKeys(missing, unexpected)
 
     # -- copying --------------------------------------------------------------------------------
@@ -514,7 +525,27 @@ def _move_in_place(t: Tensor, target: Backend | None, dtype: Any) -> None:
     t.grad = None
 
 
-def _assign(target: Tensor, value: Any) -> None:
+def _array_like(module: Module, name: str, value: Any, target: Tensor) -> Any:
+    """``value`` itself when it has a shape and dtype (Tensor, array of any library), else a Tensor of it."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return value
+    try:
+        return Tensor(value, backend=target.backend)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{type(module).__name__}.load_state_dict: the value for {name!r} is a "
+                        f"{type(value).__name__}, not a tensor or array ({exc})") from None
+
+
+def _kind(name: str) -> str:
+    """The kind a loaded value must share with its parameter: floats (bfloat16 too), complex, integers, bool."""
+    for kind in ("complex", "float", "bool"):
+        if kind in name:
+            return kind
+    return "int" if "int" in name else name
+
+
+def _converted(target: Tensor, value: Any) -> Any:
+    """``value`` as a new native array of ``target``'s backend and dtype (never sharing the caller's memory)."""
     backend = target.backend
     if isinstance(value, Tensor):
         data = value.data if value.backend == backend else transfer(value.data, value.backend, backend)
@@ -534,4 +565,4 @@ def _assign(target: Tensor, value: Any) -> None:
         # parameters own their memory: optimizers update them in place, which must never write
         # through to the caller's arrays (torch.from_numpy and DLPack share memory)
         data = backend.xp.asarray(data, copy=True)
-    target.data = data
+    return data
