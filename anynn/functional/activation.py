@@ -165,7 +165,7 @@ class Hardswish(Function):
 
     def forward(self, xp: Any, x: Any) -> Any:
         self.x = x
-        return x * xp.clip(x + 3.0, 0.0, 6.0) / 6.0
+        return x * (xp.clip(x + 3.0, 0.0, 6.0) / 6.0)  # divide first: x * 6 overflows float16 past ~1.1e4
 
     def backward(self, xp: Any, g: Any) -> Any:
         x = self.x

@@ -11,31 +11,57 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-
-REDUCTIONS = ("mean", "sum", "none")
+from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_floating, check_input,
+                          check_probabilities, check_reduction, check_same_shape, class_target, data_of,
+                          float_target, option_array)
+from .precision import cast_to, is_low_precision, upcast
+from .value_checks import InvalidValueError
 
 
 class _Reduced(Function):
-    """Base for losses: ``elementwise`` gives per-element losses, ``grad`` their derivative."""
+    """Base for losses: ``elementwise`` gives per-element losses, ``grad`` their derivative.
+
+    float16/bfloat16 inputs are computed and reduced in float32 (a float16 sum of 32 losses of 1e4
+    overflows; their mean does not) and the result is cast back; gradients come back in each input's dtype.
+    """
 
     reduction: str
 
     def forward(self, xp: Any, *arrays: Any) -> Any:
+        arrays = self._upcast(xp, arrays)
         losses = self.elementwise(xp, *arrays)
         count = 1
         for n in losses.shape:
             count *= n
         self.count = count
         reduction = self.reduction
-        if reduction == "none":
-            return losses
-        total = xp.sum(losses)
-        return total / float(count) if reduction == "mean" else total
+        if reduction != "none":
+            total = xp.sum(losses)
+            losses = total / float(count) if reduction == "mean" else total
+        return cast_to(xp, losses, self.out_dtype) if self.low else losses
+
+    def _upcast(self, xp: Any, arrays: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Remember each input's dtype (``self.dtypes``); float16/bfloat16 ones in float32."""
+        self.dtypes = tuple(getattr(a, "dtype", None) for a in arrays)
+        self.low = any(d is not None and is_low_precision(xp, d) for d in self.dtypes)
+        if not self.low:
+            return arrays
+        floats = [a for a in arrays if a is not None and xp.isdtype(a.dtype, "real floating")]
+        self.out_dtype = xp.result_type(*floats) if floats else arrays[0].dtype
+        return tuple(upcast(xp, a) for a in arrays)
+
+    def _cast_back(self, xp: Any, grads: Any) -> Any:
+        """Gradients in the dtypes of their inputs (after a float32 computation, or a promoted target)."""
+        if not isinstance(grads, tuple):
+            return cast_to(xp, grads, self.dtypes[0])
+        return tuple(cast_to(xp, g, d) if d is not None else g for g, d in zip(grads, self.dtypes))
 
     def backward(self, xp: Any, g: Any) -> Any:
+        if self.low:
+            g = upcast(xp, g)
         if self.reduction == "mean":
             g = g / float(self.count)
-        return self.grad(xp, g)
+        return self._cast_back(xp, self.grad(xp, g))
 
 
 class MSE(_Reduced):
@@ -49,8 +75,9 @@ class MSE(_Reduced):
         # PyTorch's order, (2 / n for the mean) * diff * g: with a 0-d g, NumPy multiplies a Python float into
         # the small diff faster than into g (where it makes a scalar that then costs more to broadcast)
         d = self.diff * (2.0 / float(self.count) if self.reduction == "mean" else 2.0)
-        d = d * g
-        return d, (-d if self.needs_input_grad[1] else None)
+        d = d * (upcast(xp, g) if self.low else g)
+        grads = d, (-d if self.needs_input_grad[1] else None)
+        return self._cast_back(xp, grads) if self.low else grads
 
 
 class L1(_Reduced):
@@ -74,7 +101,8 @@ class Huber(_Reduced):
         self.diff = d
         a = xp.abs(d)
         self.small = a < self.delta
-        losses = xp.where(self.small, 0.5 * d * d, self.delta * (a - 0.5 * self.delta))
+        inner = xp.where(self.small, d, xp.zeros_like(d))  # d * d of the far branch may overflow, unused
+        losses = xp.where(self.small, 0.5 * inner * inner, self.delta * (a - 0.5 * self.delta))
         return losses / self.scale if self.scale != 1.0 else losses
 
     def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
@@ -99,7 +127,7 @@ class BinaryCrossEntropy(_Reduced):
     def grad(self, xp: Any, g: Any) -> tuple[Any, ...]:
         p, y = self.p, self.y
         # PyTorch's 1e-12 floor, raised to the dtype's smallest normal number where 1e-12 rounds to 0 (float16)
-        denom = xp.clip((1.0 - p) * p, max(1e-12, float(xp.finfo(p.dtype).smallest_normal)), None)
+        denom = xp.clip((1.0 - p) * p, max(1e-12, float(xp.finfo(self.dtypes[0]).smallest_normal)), None)
         grad = g * (p - y) / denom
         if self.weight is not None:
             grad = grad * self.weight
@@ -159,7 +187,8 @@ class ClassLoss(Function):
 
     Works on (M, C) rows. Every row's loss is ``-sum_c q[m, c] * logp[m, c]``: ``q`` holds the
     (smoothed, class-weighted, ignore-masked) target distribution, which makes the gradient
-    ``softmax * sum(q) - q`` for logits and ``-q`` for log-probabilities.
+    ``softmax * sum(q) - q`` for logits and ``-q`` for log-probabilities. Terms with ``q = 0`` are 0, also
+    where ``logp`` is -inf (a masked class). float16/bfloat16 scores are computed in float32.
     """
 
     from_logits: bool
@@ -169,6 +198,10 @@ class ClassLoss(Function):
     num_classes: int
 
     def forward(self, xp: Any, scores: Any, target: Any, weight: Any = None) -> Any:
+        self.dtypes = (scores.dtype, target.dtype)
+        self.low = is_low_precision(xp, scores.dtype)
+        if self.low:
+            scores, target, weight = upcast(xp, scores), upcast(xp, target), upcast(xp, weight)
         C = scores.shape[-1]
         if self.from_logits:
             shifted = scores - xp.max(scores, axis=-1, keepdims=True)
@@ -199,18 +232,21 @@ class ClassLoss(Function):
             if self.needs_input_grad[1]:  # probabilities may be differentiated too, as in PyTorch
                 self.logp, self.weight = logp, weight
         self.q = q
-        losses = -xp.sum(q * logp, axis=-1)
+        # 0 * log p is 0 where q is 0, also where p is 0 (a class masked with a -inf logit)
+        losses = -xp.sum(q * xp.where(q == 0, xp.zeros_like(logp), logp), axis=-1)
         if self.reduction == "none":
             self.scale = None
-            return losses
-        total = xp.sum(losses)
-        if self.reduction == "sum":
+        elif self.reduction == "sum":
             self.scale = None
-            return total
-        self.scale = denominator
-        return total / denominator
+            losses = xp.sum(losses)
+        else:
+            self.scale = denominator
+            losses = xp.sum(losses) / denominator
+        return cast_to(xp, losses, self.dtypes[0]) if self.low else losses
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, None, None]:
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, None]:
+        if self.low:
+            g = upcast(xp, g)
         if self.scale is not None:
             g = g / self.scale
         g = g[:, None] if g.ndim == 1 else g
@@ -222,6 +258,8 @@ class ClassLoss(Function):
             grad_target = -(1.0 - self.label_smoothing) * self.logp * g
             if self.weight is not None:
                 grad_target = grad_target * self.weight[None, :]
+        if self.low:
+            grad, grad_target = cast_to(xp, grad, self.dtypes[0]), cast_to(xp, grad_target, self.dtypes[1])
         return grad, grad_target, None
 
 
@@ -235,88 +273,93 @@ def _device(a: Any) -> Any:
     return device(a)
 
 
-def _check_reduction(name: str, reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+# the argument checks, under the names the loss modules built on this one import
+_check_reduction = check_reduction
+_check_same_shape = check_same_shape
+_option_array = option_array
+_data = data_of
 
 
-def _check_same_shape(name: str, input: Any, target: Any) -> None:
-    if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(
-            f"{name}: input and target shapes differ: input {tuple(input.shape)}, target {tuple(target.shape)}"
-        )
-
-
-def _data(t: Any) -> Any:
-    return t.data if isinstance(t, Tensor) else t
-
-
-def _option_array(name: str, what: str, value: Any, input: Any) -> Any:
-    """A ``weight``/``pos_weight`` (Tensor, native array, NumPy array or list) as a native array of the input's
-    backend and dtype (no gradient flows into it)."""
-    from ..backend import BackendMismatch, host_array
-
-    if value is None:
-        return None
-    be = input.backend
-    if isinstance(value, Tensor):
-        if value.backend != be:
-            raise BackendMismatch(f"{name}: {what} lives on backend {value.backend.key!r}, the input on {be.key!r}; "
-                                  f"move it with .to({be.key!r})")
-        value = value.data
-    elif not be.is_native(value):
-        value = be.from_host(host_array(value, None))
-    if value.dtype != input.dtype:
-        value = be.xp.astype(value, input.dtype)
-    return value
+def _regression_args(name: str, input: Any, target: Any, reduction: str) -> Any:
+    """The checked target of a regression loss (integers and booleans promoted to the input's dtype)."""
+    check_input(name, input)
+    check_reduction(name, reduction)
+    target = as_operand(name, "target", target, input)
+    check_same_shape(name, input, target)
+    return float_target(name, target, input)
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """Squared error ``(input - target)^2``."""
-    if reduction not in REDUCTIONS or not (isinstance(input, Tensor) and isinstance(target, Tensor)
-                                           and input.data.shape == target.data.shape):  # the checks, inline
-        _check_reduction("mse_loss", reduction)
-        _check_same_shape("mse_loss", input, target)
+    if not (reduction in REDUCTIONS and isinstance(input, Tensor) and isinstance(target, Tensor)
+            and target.backend is input.backend and input.data.shape == target.data.shape
+            and target.data.dtype == input.data.dtype):  # the checks, inline: the common case costs nothing
+        target = _regression_args("mse_loss", input, target, reduction)
     return MSE.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """Absolute error ``|input - target|``."""
-    _check_reduction("l1_loss", reduction)
-    _check_same_shape("l1_loss", input, target)
+    target = _regression_args("l1_loss", input, target, reduction)
     return L1.apply(input, target, reduction=reduction)
 
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
-    _check_reduction("huber_loss", reduction)
-    _check_same_shape("huber_loss", input, target)
+    target = _regression_args("huber_loss", input, target, reduction)
+    if not delta > 0:
+        raise InvalidValueError(f"huber_loss: delta must be positive, got {delta}")
     return Huber.apply(input, target, reduction=reduction, delta=float(delta))
 
 
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
     """Huber loss divided by ``beta`` (``beta = 0`` is the L1 loss)."""
-    _check_reduction("smooth_l1_loss", reduction)
-    _check_same_shape("smooth_l1_loss", input, target)
+    target = _regression_args("smooth_l1_loss", input, target, reduction)
+    if beta < 0:
+        raise InvalidValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
         return L1.apply(input, target, reduction=reduction)
     return Huber.apply(input, target, reduction=reduction, delta=float(beta), scale=float(beta))
 
 
+def _binary_args(name: str, input: Any, target: Any, reduction: str) -> Any:
+    check_input(name, input)
+    check_reduction(name, reduction)
+    target = as_operand(name, "target", target, input)
+    check_same_shape(name, input, target)
+    xp = input.backend.xp
+    check_floating(name, "input", input, xp)
+    check_floating(name, "target", target, xp)
+    return target
+
+
+def _binary_option(name: str, what: str, value: Any, input: Any) -> Any:
+    value = option_array(name, what, value, input)
+    if value is not None:
+        check_broadcasts_to(name, what, value, tuple(input.shape))
+    return value
+
+
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Any:
-    """BCE on probabilities in [0, 1]. Prefer `binary_cross_entropy_with_logits`: it cannot overflow."""
-    _check_reduction("binary_cross_entropy", reduction)
-    _check_same_shape("binary_cross_entropy", input, target)
-    weight = _option_array("binary_cross_entropy", "weight", weight, input)
+    """BCE on probabilities in [0, 1]. Prefer `binary_cross_entropy_with_logits`: it cannot overflow.
+
+    Inputs or targets outside [0, 1], or NaN, raise as PyTorch's ("all elements of input should be between
+    0 and 1"): a model whose weights went NaN fails here instead of training on a finite loss.
+    """
+    name = "binary_cross_entropy"
+    target = _binary_args(name, input, target, reduction)
+    check_probabilities(name, "input", input, input.backend)
+    check_probabilities(name, "target", target, input.backend)
+    weight = _binary_option(name, "weight", weight, input)
     return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
                                      pos_weight: Any = None) -> Any:
     """BCE of ``sigmoid(input)`` computed from the logits: finite for any logit."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    _check_same_shape("binary_cross_entropy_with_logits", input, target)
-    weight = _option_array("binary_cross_entropy_with_logits", "weight", weight, input)
-    pos_weight = _option_array("binary_cross_entropy_with_logits", "pos_weight", pos_weight, input)
+    name = "binary_cross_entropy_with_logits"
+    target = _binary_args(name, input, target, reduction)
+    weight = _binary_option(name, "weight", weight, input)
+    pos_weight = _binary_option(name, "pos_weight", pos_weight, input)
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction=reduction)
 
 
@@ -336,11 +379,14 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
                 reduction: str, label_smoothing: float) -> Any:
     from .shape import permute, reshape
 
-    _check_reduction(name, reduction)
+    check_input(name, input)
+    check_reduction(name, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    target_data = _data(target)
+    target = as_operand(name, "target", target, input)
+    target_data = data_of(target)
     xp = input.backend.xp
+    check_floating(name, "input", input, xp)
     integer = _is_integer(xp, target_data)
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a scalar")
@@ -351,7 +397,7 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
         if tuple(target_data.shape) != tuple(expected):
             raise ValueError(f"{name}: class-index target must have shape {tuple(expected)} for input "
                              f"{tuple(input.shape)}, got {tuple(target_data.shape)}")
-        _check_labels(name, xp, target_data, C, ignore_index)
+        target_data = class_target(name, target_data, input, C, ignore_index)
     else:
         if not name.startswith("cross"):
             raise TypeError(f"{name}: target must hold integer class indices, got {target_data.dtype}")
@@ -360,7 +406,7 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
                              f"got {tuple(target_data.shape)}")
         if target_data.dtype != input.dtype:
             raise TypeError(f"{name}: probability target dtype {target_data.dtype} differs from input {input.dtype}")
-    weight_data = _option_array(name, "weight", weight, input)
+    weight_data = option_array(name, "weight", weight, input)
     if weight_data is not None and tuple(weight_data.shape) != (C,):
         raise ValueError(f"{name}: weight must have shape ({C},), got {tuple(weight_data.shape)}")
     # bring classes to the last axis and flatten to rows; a probability target stays a Tensor (it may want grads)
@@ -386,14 +432,3 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
         if input.ndim > 2:
             return reshape(out, (input.shape[0],) + tuple(input.shape[2:]))
     return out
-
-
-def _check_labels(name: str, xp: Any, target: Any, num_classes: int, ignore_index: int) -> None:
-    """Class indices outside [0, C) (other than ignore_index) raise instead of giving garbage."""
-    bad = ((target < 0) | (target >= num_classes)) & (target != ignore_index)
-    if bool(xp.any(bad)):
-        flat = xp.reshape(target, (-1,))
-        bad_flat = xp.reshape(bad, (-1,))
-        first = int(xp.argmax(xp.astype(bad_flat, xp.int32)))
-        raise IndexError(f"{name}: target holds class {int(flat[first])} at flat position {first}, "
-                         f"outside [0, {num_classes}) for input with {num_classes} classes")

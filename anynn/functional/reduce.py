@@ -44,6 +44,10 @@ class Sum(Function):
     def forward(self, xp: Any, a: Any) -> Any:
         self.shape = tuple(a.shape)
         self.axes = _axes(self.axis, a.ndim)
+        if not xp.isdtype(a.dtype, "real floating"):
+            # booleans and integers count in int64, as PyTorch (the standard's sum refuses booleans)
+            if xp.isdtype(a.dtype, "bool") or (xp.isdtype(a.dtype, "integral") and a.dtype != xp.uint64):
+                return xp.sum(xp.astype(a, xp.int64), axis=self.axes, keepdims=self.keepdims)
         return xp.sum(a, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, xp: Any, g: Any) -> Any:

@@ -1,0 +1,131 @@
+"""Validation of the arguments of losses at the public boundary: kinds, backends, shapes, dtypes and values.
+
+Every error names the loss and says what was expected and what was given. Value checks (probabilities in
+[0, 1], class indices in range) go through `value_checks.check_values`, which reads one boolean back from
+the device and never forces a traced array.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_host_array
+from .value_checks import check_values
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def check_reduction(name: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def check_input(name: str, input: Any) -> None:
+    """``input`` must be an anynn Tensor (as PyTorch's losses require a Tensor)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {_type_name(input)}; "
+                        f"wrap it with anynn.tensor(...)")
+
+
+def as_operand(name: str, what: str, value: Any, input: Tensor) -> Any:
+    """``value`` (a ``target``) as a Tensor or a native array of ``input``'s backend.
+
+    Lists, numbers and host NumPy arrays (on a backend other than NumPy) raise ``TypeError`` as PyTorch does
+    ("must be Tensor, not list"); a Tensor or native array of another backend raises `BackendMismatch`
+    naming both backends.
+    """
+    be = input.backend
+    if isinstance(value, Tensor):
+        if value.backend != be:
+            raise BackendMismatch(f"{name}: {what} is on backend {value.backend.key!r} but the input is on "
+                                  f"{be.key!r}; move one with .to(...)")
+        return value
+    if be.is_native(value):
+        return value
+    if is_host_array(value) or isinstance(value, (list, tuple, int, float, bool, complex)) or value is None:
+        raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}; wrap it with "
+                        f"anynn.tensor(..., backend={be.key!r})")
+    try:
+        other = backend_of(value)
+    except TypeError:
+        raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}") from None
+    raise BackendMismatch(f"{name}: {what} is an array of backend {other.key!r} but the input is on {be.key!r}; "
+                          f"wrap it with anynn.tensor(...) and move it with .to({be.key!r})")
+
+
+def data_of(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def check_same_shape(name: str, input: Any, target: Any) -> None:
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{name}: input and target shapes differ: input {tuple(input.shape)}, target {tuple(target.shape)}"
+        )
+
+
+def check_floating(name: str, what: str, value: Any, xp: Any) -> None:
+    """``value`` must hold floating-point numbers (PyTorch: "Found dtype Long but expected Float")."""
+    if not xp.isdtype(data_of(value).dtype, "real floating"):
+        raise TypeError(f"{name}: {what} must be floating-point, got dtype {dtype_name(data_of(value).dtype)}; "
+                        f"cast it with .float() or .to(dtype=...)")
+
+
+def float_target(name: str, target: Any, input: Tensor) -> Any:
+    """A target of integers or booleans as the input's dtype (PyTorch promotes them in regression losses)."""
+    xp = input.backend.xp
+    data = data_of(target)
+    if xp.isdtype(data.dtype, ("integral", "bool")):
+        return xp.astype(data, input.dtype)
+    return target
+
+
+def check_probabilities(name: str, what: str, value: Any, backend: Any) -> None:
+    """Every element of ``value`` in [0, 1] (NaN is outside), as PyTorch's BCE checks."""
+    data = data_of(value)
+    inside = (data >= 0.0) & (data <= 1.0)
+    check_values(backend, ~inside, f"{name}: all elements of {what} should be between 0 and 1", values=data)
+
+
+def check_broadcasts_to(name: str, what: str, value: Any, shape: tuple[int, ...]) -> None:
+    """``value``'s shape must broadcast to ``shape`` without growing it (as PyTorch's ``weight``/``pos_weight``)."""
+    own = tuple(value.shape)
+    ok = len(own) <= len(shape) and all(a in (1, b) for a, b in zip(reversed(own), reversed(shape)))
+    if not ok:
+        raise ValueError(f"{name}: {what} of shape {own} does not broadcast to the input's shape {tuple(shape)}")
+
+
+def option_array(name: str, what: str, value: Any, input: Any) -> Any:
+    """A ``weight``/``pos_weight`` (Tensor, native array, NumPy array or list) as a native array of the input's
+    backend and dtype (no gradient flows into it)."""
+    if value is None:
+        return None
+    be = input.backend
+    if isinstance(value, Tensor):
+        if value.backend != be:
+            raise BackendMismatch(f"{name}: {what} lives on backend {value.backend.key!r}, the input on {be.key!r}; "
+                                  f"move it with .to({be.key!r})")
+        value = value.data
+    elif not be.is_native(value):
+        value = be.from_host(host_array(value, None))
+    if value.dtype != input.dtype:
+        value = be.xp.astype(value, input.dtype)
+    return value
+
+
+def class_target(name: str, target: Any, input: Tensor, num_classes: int, ignore_index: int) -> Any:
+    """Integer class indices as int64 (uint8 and int32 too, on every backend), each in [0, C) or ignore_index."""
+    xp = input.backend.xp
+    data = data_of(target)
+    if data.dtype != xp.int64:
+        data = xp.astype(data, xp.int64)
+    bad = ((data < 0) | (data >= num_classes)) & (data != ignore_index)
+    check_values(input.backend, bad, f"{name}: target holds class {{value}} at flat position {{position}}, outside "
+                 f"[0, {num_classes}) for input with {num_classes} classes", values=data, error=IndexError)
+    return data

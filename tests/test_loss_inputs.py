@@ -1,0 +1,286 @@
+"""Losses on masked and impossible inputs, with PyTorch as the oracle.
+
+Masked classes (-inf logits), probabilities outside [0, 1] or NaN in BCE, targets of the wrong kind
+(lists, host NumPy arrays, another backend's Tensors), integer targets of every width, and the error each
+misuse raises (naming the loss).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import anynn
+from anynn import nn
+from anynn.backend import BackendMismatch, dtype_name
+from anynn.functional import loss as F
+from anynn.functional.value_checks import InvalidValueError
+from tests.helpers import make
+
+INF = np.inf
+MASKED = np.array([[1.0, -INF, 2.0, 0.5], [0.5, 0.1, -INF, -INF], [-INF, 3.0, 0.0, 1.0]])
+LABELS = np.array([0, 1, 3])
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def other_backend(backend) -> str:
+    return "torch" if backend.name != "torch" else "numpy"
+
+
+def run_both(backend, ours_fn, theirs_fn, x: np.ndarray, target: np.ndarray, dtype: str = "float32"):
+    """Loss and input gradient of ours and PyTorch's (PyTorch in float64 on the same rounded values)."""
+    xa = make(backend, x.astype(dtype), requires_grad=True)
+    ta = make(backend, target.astype(dtype) if target.dtype.kind == "f" else target)
+    out = ours_fn(xa, ta)
+    out.backward(make(backend, np.ones(out.shape, dtype)))
+    xt = torch.tensor(x.astype(dtype).astype(np.float64), requires_grad=True)
+    tt = torch.tensor(target.astype(dtype).astype(np.float64) if target.dtype.kind == "f" else target)
+    ref = theirs_fn(xt, tt)
+    ref.backward(torch.ones_like(ref))
+    return out.numpy().astype(np.float64), xa.grad.numpy().astype(np.float64), ref.detach().numpy(), xt.grad.numpy()
+
+
+# -- masking a class with -inf ---------------------------------------------------------------------------
+MASK_CASES = [
+    ("labels", {}),
+    ("labels_weight", {"weight": np.array([1.0, 2.0, 0.5, 3.0])}),
+    ("labels_ignore", {"ignore_index": 1}),
+    ("labels_smoothing", {"label_smoothing": 0.1}),  # mass on a class of probability 0: inf, as PyTorch
+]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name,kwargs", MASK_CASES, ids=[c[0] for c in MASK_CASES])
+def test_cross_entropy_with_a_masked_class_matches_torch(backend, name, kwargs, reduction):
+    def ours(x, t):
+        weight = kwargs.get("weight")
+        rest = {k: v for k, v in kwargs.items() if k != "weight"}
+        return F.cross_entropy(x, t, weight=None if weight is None else make(backend, weight.astype(np.float32)),
+                               reduction=reduction, **rest)
+
+    def theirs(x, t):
+        weight = kwargs.get("weight")
+        rest = {k: v for k, v in kwargs.items() if k != "weight"}
+        return TF.cross_entropy(x, t, weight=None if weight is None else torch.tensor(weight), reduction=reduction,
+                                **rest)
+
+    out, grad, ref, ref_grad = run_both(backend, ours, theirs, MASKED, LABELS)
+    np.testing.assert_allclose(out, ref, rtol=1e-5)  # finite, or inf where PyTorch's is (never NaN)
+    assert not np.isnan(out).any()
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_cross_entropy_with_masked_classes_in_nchw_layout(backend, dtype):
+    if dtype == "float16" and backend.name == "array_api_strict":
+        pytest.skip("array_api_strict has no float16")
+    x = np.moveaxis(MASKED.reshape(1, 3, 4), 2, 1)  # (N=1, C=4, d=3)
+    out, grad, ref, ref_grad = run_both(backend, F.cross_entropy, TF.cross_entropy, x, LABELS.reshape(1, 3), dtype)
+    tol = dict(rtol=1e-5, atol=1e-7) if dtype == "float32" else dict(rtol=1e-2, atol=1e-3)
+    np.testing.assert_allclose(out, ref, **tol)
+    np.testing.assert_allclose(grad, ref_grad, **tol)
+
+
+def test_nll_loss_of_log_probabilities_with_masked_classes(backend):
+    logp = torch.log_softmax(torch.tensor(MASKED), dim=1).numpy()
+    out, grad, ref, ref_grad = run_both(backend, F.nll_loss, TF.nll_loss, logp, LABELS)
+    np.testing.assert_allclose(out, ref, rtol=1e-5)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-5)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_probability_target_zero_on_masked_classes(backend, reduction, smoothing):
+    """``0 * log 0 = 0``: finite where the target puts no mass on a masked class (PyTorch gives NaN there, a
+    listed difference); inf with label smoothing, which puts mass there (as PyTorch). Gradients as PyTorch."""
+    probs = np.where(np.isinf(MASKED), 0.0, np.abs(MASKED) + 0.5)
+    probs = probs / probs.sum(axis=1, keepdims=True)
+
+    def ours(x, t):
+        return F.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing)
+
+    def theirs(x, t):
+        return TF.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing)
+
+    out, grad, ref, ref_grad = run_both(backend, ours, theirs, MASKED, probs)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-5, atol=1e-7)
+    logp = torch.log_softmax(torch.tensor(MASKED.astype(np.float32).astype(np.float64)), dim=1).numpy()
+    q = probs.astype(np.float32).astype(np.float64) * (1 - smoothing) + smoothing / 4
+    rows = -np.where(q > 0, q * np.where(q > 0, logp, 0.0), 0.0).sum(axis=1)
+    expected = rows if reduction == "none" else rows.sum() / (3 if reduction == "mean" else 1)
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+    if smoothing:
+        assert np.isposinf(out).all() and np.isposinf(ref).all()
+    else:
+        assert np.isfinite(out).all()
+
+
+# -- BCE on impossible probabilities ---------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [1.5, -0.1, np.nan, np.inf])
+@pytest.mark.parametrize("where", ["input", "target"])
+def test_bce_outside_zero_one_raises_as_torch(backend, bad, where):
+    p = np.array([0.2, 0.9, 0.5], np.float32)
+    y = np.array([0.0, 1.0, 1.0], np.float32)
+    (p if where == "input" else y)[1] = bad
+    with pytest.raises(RuntimeError, match=f"all elements of {where} should be between 0 and 1"):
+        TF.binary_cross_entropy(torch.tensor(p), torch.tensor(y))
+    message = rf"binary_cross_entropy: all elements of {where} should be between 0 and 1.*position 1"
+    for call in (lambda a, b: F.binary_cross_entropy(a, b), lambda a, b: nn.BCELoss()(a, b)):
+        with pytest.raises(RuntimeError, match=message) as caught:
+            call(make(backend, p), make(backend, y))
+        assert isinstance(caught.value, ValueError) and isinstance(caught.value, InvalidValueError)
+
+
+def test_bce_on_a_model_whose_weights_went_nan_raises(backend):
+    model = nn.Sequential(nn.Linear(3, 1), nn.Sigmoid()).to(backend)
+    model[0].weight.data = model[0].weight.data * float("nan")
+    x = make(backend, np.ones((4, 3), np.float32))
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        nn.BCELoss()(model(x), make(backend, np.ones((4, 1), np.float32)))
+
+
+# -- targets of the wrong kind -----------------------------------------------------------------------------
+def _losses(backend):
+    x = make(backend, np.random.default_rng(0).uniform(0.1, 0.9, (3, 4)).astype(np.float32))
+    return x, [
+        ("cross_entropy", F.cross_entropy, [0, 1, 3]),
+        ("nll_loss", F.nll_loss, [0, 1, 3]),
+        ("mse_loss", F.mse_loss, np.zeros((3, 4)).tolist()),
+        ("l1_loss", F.l1_loss, np.zeros((3, 4)).tolist()),
+        ("huber_loss", F.huber_loss, np.zeros((3, 4)).tolist()),
+        ("smooth_l1_loss", F.smooth_l1_loss, np.zeros((3, 4)).tolist()),
+        ("binary_cross_entropy", F.binary_cross_entropy, np.zeros((3, 4)).tolist()),
+        ("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, np.zeros((3, 4)).tolist()),
+    ]
+
+
+def test_targets_as_lists_raise_type_error_as_torch(backend):
+    with pytest.raises(TypeError, match="must be Tensor, not list"):
+        TF.cross_entropy(torch.zeros(3, 4), [0, 1, 3])
+    x, losses = _losses(backend)
+    for name, fn, target in losses:
+        with pytest.raises(TypeError, match=rf"{name}\(\): argument 'target' must be Tensor, not list"):
+            fn(x, target)
+
+
+def test_targets_as_host_numpy_arrays(backend):
+    """A NumPy array is NumPy's native array (accepted there); on other backends a TypeError, as PyTorch."""
+    x, losses = _losses(backend)
+    for name, fn, target in losses:
+        host = np.array(target, dtype=np.int64 if name in ("cross_entropy", "nll_loss") else np.float32)
+        if backend.name == "numpy":
+            reference = fn(x, make(backend, host)).numpy()
+            np.testing.assert_allclose(fn(x, host).numpy(), reference)
+        else:
+            with pytest.raises(TypeError, match=rf"{name}\(\): argument 'target' must be Tensor, not numpy.ndarray"):
+                fn(x, host)
+
+
+def test_target_on_another_backend_raises_backend_mismatch(backend):
+    other = other_backend(backend)
+    x, losses = _losses(backend)
+    for name, fn, target in losses:
+        host = np.array(target, dtype=np.int64 if name in ("cross_entropy", "nll_loss") else np.float32)
+        foreign = anynn.tensor(host, backend=other)
+        with pytest.raises(BackendMismatch, match=rf"{name}: target is on backend '{other}'.*'{backend.key}'"):
+            fn(x, foreign)
+        # a native array of another library (not host NumPy data): torch's, or array_api_strict's on torch
+        library = "torch" if backend.name != "torch" else "array_api_strict"
+        with pytest.raises(BackendMismatch, match=rf"{name}: target is an array of backend '{library}'"):
+            fn(x, anynn.tensor(host, backend=library).data)
+
+
+def test_input_must_be_a_tensor(backend):
+    with pytest.raises(TypeError, match=r"cross_entropy\(\): argument 'input' must be Tensor, not list"):
+        F.cross_entropy([[0.0, 1.0]], make(backend, np.array([1])))
+    with pytest.raises(TypeError, match=r"mse_loss\(\): argument 'input' must be Tensor, not list"):
+        F.mse_loss([0.0, 1.0], make(backend, np.zeros(2, np.float32)))
+
+
+@pytest.mark.parametrize("label_dtype", ["uint8", "int8", "int16", "int32", "int64"])
+def test_class_indices_of_every_integer_dtype(backend, label_dtype):
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    expected = TF.cross_entropy(torch.tensor(x), torch.tensor(LABELS), ignore_index=255).item()
+    labels = make(backend, LABELS.astype(label_dtype))
+    got = F.cross_entropy(make(backend, x), labels, ignore_index=255 if label_dtype == "uint8" else -100)
+    np.testing.assert_allclose(got.item(), expected, rtol=1e-6)
+    np.testing.assert_allclose(nn.NLLLoss()(make(backend, x), labels).item(),
+                               TF.nll_loss(torch.tensor(x), torch.tensor(LABELS)).item(), rtol=1e-6)
+    bad = make(backend, np.array([0, 4, 1], label_dtype))
+    with pytest.raises(IndexError, match=r"cross_entropy: target holds class 4 at flat position 1"):
+        F.cross_entropy(make(backend, x), bad)
+
+
+def test_sum_of_booleans_and_small_integers_is_int64(backend):
+    for values, expected in ((np.array([[True, False], [True, True]]), 3), (np.array([200, 100], np.uint8), 300)):
+        total = make(backend, values).sum()
+        assert dtype_name(total.dtype) == "int64" and int(total.item()) == expected
+        assert dtype_name(torch.tensor(values).sum().dtype) == "int64"
+    rows = make(backend, np.array([[True, False], [True, True]])).sum(dim=1)
+    np.testing.assert_array_equal(rows.numpy(), [1, 2])
+
+
+def test_regression_losses_promote_integer_targets_as_torch(backend):
+    x = np.array([[0.5, 2.0], [3.0, -1.0]], np.float32)
+    y = np.array([[1, 2], [0, -1]], np.int64)
+    for ours, theirs in ((F.mse_loss, TF.mse_loss), (F.l1_loss, TF.l1_loss), (F.huber_loss, TF.huber_loss),
+                         (F.smooth_l1_loss, TF.smooth_l1_loss)):
+        xa = make(backend, x, requires_grad=True)
+        out = ours(xa, make(backend, y))
+        out.backward()
+        assert dtype_name(out.dtype) == "float32" and dtype_name(xa.grad.dtype) == "float32"
+        xt = torch.tensor(x, requires_grad=True)
+        np.testing.assert_allclose(out.item(), theirs(xt, torch.tensor(y)).item(), rtol=1e-6)
+        ref = theirs(xt, torch.tensor(y, dtype=torch.float32))  # PyTorch's backward refuses the int64 target
+        ref.backward()
+        np.testing.assert_allclose(out.item(), ref.item(), rtol=1e-6)
+        np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
+
+
+def test_binary_losses_refuse_integer_targets_as_torch(backend):
+    x = make(backend, np.array([0.2, 0.7], np.float32))
+    y = make(backend, np.array([0, 1], np.int64))
+    for fn in (F.binary_cross_entropy, F.binary_cross_entropy_with_logits):
+        with pytest.raises(TypeError, match=rf"{fn.__name__}: target must be floating-point, got dtype int64"):
+            fn(x, y)
+    with pytest.raises(RuntimeError):
+        TF.binary_cross_entropy(torch.tensor([0.2, 0.7]), torch.tensor([0, 1]))
+
+
+def test_weights_that_do_not_broadcast_name_the_loss(backend):
+    x = make(backend, np.full((2, 3), 0.5, np.float32))
+    for fn in (F.binary_cross_entropy, F.binary_cross_entropy_with_logits):
+        for shape in ((2,), (1, 3, 1)):
+            with pytest.raises(ValueError, match=rf"{fn.__name__}: weight of shape {re.escape(str(shape))} does not"):
+                fn(x, x, weight=make(backend, np.ones(shape, np.float32)))
+    with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits: pos_weight of shape \(2,\)"):
+        F.binary_cross_entropy_with_logits(x, x, pos_weight=make(backend, np.ones(2, np.float32)))
+
+
+def test_shape_mismatches_and_bad_options_name_the_loss(backend):
+    x = make(backend, np.full((2, 3), 0.5, np.float32))
+    for fn in (F.mse_loss, F.l1_loss, F.huber_loss, F.smooth_l1_loss, F.binary_cross_entropy,
+               F.binary_cross_entropy_with_logits):
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: input and target shapes differ"):
+            fn(x, make(backend, np.full((3, 2), 0.5, np.float32)))
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: reduction must be one of"):
+            fn(x, x, reduction="avg")
+    with pytest.raises(RuntimeError, match="huber_loss: delta must be positive"):
+        F.huber_loss(x, x, delta=0.0)
+    with pytest.raises(RuntimeError, match="smooth_l1_loss: beta must be non-negative"):
+        F.smooth_l1_loss(x, x, beta=-1.0)
+    with pytest.raises(ValueError, match=r"cross_entropy: class-index target must have shape \(2,\)"):
+        F.cross_entropy(x, make(backend, np.array([0, 1, 2])))
+    with pytest.raises(TypeError, match="cross_entropy: input must be floating-point"):
+        F.cross_entropy(make(backend, np.array([[1, 2]])), make(backend, np.array([0])))
