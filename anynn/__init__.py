@@ -33,6 +33,7 @@ from .init import manual_seed  # noqa: E402
 from .io import from_dlpack, load, load_checkpoint, save, save_checkpoint  # noqa: E402
 from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
 from .device import device  # noqa: E402
+from .nn.summary import summary  # noqa: E402
 from .dtypes import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float,  # noqa: E402,A004
                      float16, float32, float64, half, int, int8, int16, int32, int64, long, short, uint8)
 
@@ -56,5 +57,5 @@ __all__ = [
 __all__ += [  # PyTorch's devices and dtypes
     "backends", "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "cuda", "device", "double",
     "dtype", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64", "long",
-    "short", "uint8", "utils",
+    "short", "summary", "uint8", "utils",
 ]

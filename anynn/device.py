@@ -83,9 +83,6 @@ class device:  # noqa: N801 - PyTorch's name (torch.device)
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
-    def __reduce__(self) -> Any:
-        return (device, (self.type, self.index))
-
 
 def is_device_spec(spec: Any) -> bool:
     """True for what names a device rather than a backend: a `device`, a library's device object, or a

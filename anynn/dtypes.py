@@ -83,9 +83,6 @@ class dtype:  # noqa: N801 - PyTorch's name (torch.dtype)
     def __repr__(self) -> str:
         return f"anynn.{self.name}"
 
-    def __reduce__(self) -> Any:
-        return (dtype, (self.name,))
-
 
 def type_string(native: Any, on_gpu: bool) -> str:
     """PyTorch's ``Tensor.type()`` string for a native dtype: ``"torch.FloatTensor"``, ``"torch.cuda.LongTensor"``."""

@@ -100,7 +100,10 @@ class TorchBackend(Backend):
         return self.torch.from_numpy(np.asarray(array, order="C")).to(self.device)
 
     def to_host(self, array: Any) -> np.ndarray:
-        return array.detach().cpu().numpy()
+        array = array.detach().cpu()
+        if array.dtype == self.torch.bfloat16:  # NumPy has no bfloat16: widen exactly to float32
+            array = array.float()
+        return array.numpy()
 
     def rng(self, seed: int | None = None) -> DeviceRNG:
         return TorchRNG(self, seed)

@@ -48,11 +48,10 @@ class Sequential(Module):
         for name, layer in named:
             _check_module(self, name, layer)
             self.add_module(name, layer)
-        if seed is not None:
-            self.to(dtype=dtype)
-            self.reset_parameters(seed)
         if backend is not None or dtype is not None:
-            self.to(backend, dtype)
+            self.to(backend, dtype=dtype)
+        if seed is not None:  # drawn on the host, so the same values on every backend and in every dtype
+            self.reset_parameters(seed)
 
     def forward(self, x: Any) -> Any:
         for layer in self._modules.values():

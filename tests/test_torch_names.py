@@ -1,0 +1,454 @@
+"""PyTorch's namespaces, devices, dtypes and module surface under anynn, each checked against PyTorch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+import anynn.nn.functional as F
+import anynn.nn.init as init
+from anynn import nn
+from anynn.backend import BackendUnavailable, dtype_name
+from anynn.utils import data as udata
+from tests.helpers import copy_torch_weights, make
+
+X = np.random.default_rng(0).standard_normal((4, 3))
+
+
+# -- namespaces -------------------------------------------------------------------------------------
+def test_nn_functional_has_every_functional_name():
+    for name in anynn.functional.__all__:
+        assert getattr(F, name) is getattr(anynn.functional, name), name
+    assert F.relu is anynn.functional.relu
+    with pytest.raises(AttributeError, match="no attribute 'not_a_function'"):
+        F.not_a_function  # noqa: B018
+
+
+def test_paths_of_pytorch_programs_import():
+    import anynn.nn.utils
+    import anynn.optim.lr_scheduler
+    import anynn.utils.data  # noqa: F401
+
+    assert anynn.nn.init is init and anynn.nn.utils.clip_grad_norm_ is anynn.optim.clip_grad_norm_
+    for name in ("Dataset", "TensorDataset", "DataLoader", "random_split", "Subset", "RandomSampler",
+                 "SequentialSampler", "BatchSampler"):
+        assert hasattr(udata, name) and hasattr(torch.utils.data, name), name
+
+
+# -- dtypes -------------------------------------------------------------------------------------------
+DTYPES = [("float32", "float32"), ("float64", "float64"), ("int64", "int64"), ("int32", "int32"),
+          ("bool", "bool"), ("double", "float64"), ("float", "float32"), ("long", "int64"), ("int", "int32"),
+          ("half", "float16"), ("int16", "int16"), ("int8", "int8"), ("uint8", "uint8"), ("bfloat16", "bfloat16")]
+
+
+@pytest.mark.parametrize("alias,name", DTYPES)
+def test_dtype_objects_name_pytorchs_dtypes(alias, name):
+    ours = getattr(anynn, alias)
+    assert ours.name == name and ours == name and dtype_name(ours) == name
+    assert ours.is_floating_point == getattr(torch, alias).is_floating_point
+    assert ours.itemsize == getattr(torch, alias).itemsize
+    assert repr(ours) == f"anynn.{name}"
+
+
+@pytest.mark.parametrize("name", ["float32", "float64", "int64", "int32", "bool", "int8", "uint8"])
+def test_tensor_dtype_equals_anynn_dtype_on_every_backend(backend, name):
+    x = anynn.zeros(2, dtype=getattr(anynn, name), backend=backend)
+    assert x.dtype == getattr(anynn, name) and getattr(anynn, name) == x.dtype
+    assert not (x.dtype != getattr(anynn, name))
+    other = "float64" if name != "float64" else "float32"
+    assert x.dtype != getattr(anynn, other) and not (x.dtype == getattr(anynn, other))
+    assert backend.is_native(anynn.zeros(2, backend=backend).to(x.dtype).data)
+    if backend.name != "torch":  # torch.dtype hashes by identity: only == works across the two
+        assert {anynn.float32: "f"}.get(anynn.ones(1, backend=backend).dtype) == "f"  # hash agrees with ==
+
+
+def test_tensor_type_strings_match_pytorch(backend):
+    for name in ("float32", "float64", "int64", "int32", "bool", "uint8", "int8", "int16"):
+        x = anynn.zeros(2, dtype=name, backend=backend)
+        assert x.type() == torch.zeros(2, dtype=getattr(torch, name)).type()
+    x = make(backend, X)
+    assert x.type(anynn.float32).dtype == anynn.float32
+    assert x.type("torch.FloatTensor").dtype == anynn.float32 and x.type("torch.LongTensor").dtype == anynn.long
+    assert x.double().type() == "torch.DoubleTensor"
+
+
+# -- devices ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("spec", ["cpu", "cuda", "cuda:1", "mps"])
+def test_device_object_matches_torch_device(spec):
+    ours, theirs = anynn.device(spec), torch.device(spec)
+    assert (ours.type, ours.index, str(ours), repr(ours)) == (theirs.type, theirs.index, str(theirs), repr(theirs))
+    assert ours == theirs and ours == anynn.device(theirs)
+    assert anynn.device("cuda", 1) == anynn.device("cuda:1") != anynn.device("cuda:0")
+    with pytest.raises(ValueError):
+        anynn.device("cuda:1", 2)
+
+
+def test_tensor_device_is_where_to_and_factories_go(backend):
+    x = make(backend, X)
+    assert isinstance(x.device, anynn.device)
+    assert str(x.device) == {"cupy": f"cuda:{getattr(backend, 'device_id', 0)}", "torch": str(backend.device)}.get(
+        backend.name, x.device.type)
+    for made in (anynn.zeros(2, device=x.device), anynn.arange(3, device=x.device), anynn.randn(2, device=x.device),
+                 anynn.full((2,), 1.0, device=x.device), anynn.zeros_like(x, device=x.device)):
+        assert made.backend == backend
+    other = anynn.tensor([1.0, 2.0], backend="array_api_strict:device1")
+    moved = other.to(x.device)
+    assert moved.backend == backend and moved.numpy().tolist() == [1.0, 2.0]
+    back = x.to(other.device)
+    assert back.backend == other.backend
+    assert x.to(device=x.device) is x and x.to(device="cpu", dtype=anynn.float64).dtype == anynn.float64
+    assert x.cpu().backend.name == ("numpy" if backend.name == "cupy" else backend.name)
+
+
+def test_strict_to_other_strict_device():
+    x = anynn.tensor([1.0], backend="array_api_strict")
+    y = anynn.tensor([2.0], backend="array_api_strict:device1")
+    assert x.to(y.device).backend == y.backend and y.to(x.device).backend == x.backend
+    assert str(y.device) == "device1" and str(x.device) == "cpu"
+
+
+def test_cuda_where_there_is_none_says_what_to_do(backend):
+    x = make(backend, X)
+    model = nn.Linear(3, 2).to(backend)
+    if anynn.cuda.is_available() and backend.name in ("numpy", "torch", "cupy"):
+        pytest.skip("a CUDA device is usable here")
+    with pytest.raises(BackendUnavailable, match="cuda"):
+        x.to("cuda")
+    with pytest.raises(BackendUnavailable, match="cuda"):
+        x.cuda()
+    with pytest.raises(BackendUnavailable, match="cuda"):
+        model.to("cuda")
+    assert model.backend == backend  # nothing moved
+
+
+def test_module_to_device_dtype_and_tensor(backend):
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), seed=0)
+    weight = model[0].weight
+    assert model.to(backend) is model and model.backend == backend
+    model.to("cpu")
+    assert model.backend.name == ("numpy" if backend.name == "cupy" else backend.name)
+    model.to(backend)
+    model.to(anynn.float64)
+    assert model[0].weight is weight and model[0].weight.dtype == anynn.float64
+    model.to(anynn.device("cpu"), anynn.float32)
+    assert model[0].weight.dtype == anynn.float32
+    if backend.name != "array_api_strict":
+        assert model.half()[0].weight.dtype == anynn.float16
+    model.double()
+    x = make(backend, X)
+    assert model.to(x) is model and model.backend == backend and model[0].weight.dtype == anynn.float64
+    with pytest.raises(TypeError, match="floating point"):
+        model.to(anynn.int64)
+
+
+def test_cuda_and_backends_answer_like_pytorch():
+    assert isinstance(anynn.cuda.is_available(), bool)
+    assert anynn.cuda.device_count() == (0 if not anynn.cuda.is_available() else anynn.cuda.device_count())
+    anynn.cuda.manual_seed_all(3)
+    a = anynn.randn(3)
+    anynn.cuda.manual_seed(3)
+    assert a.numpy().tolist() == anynn.randn(3).numpy().tolist()
+    anynn.backends.cudnn.benchmark = True
+    anynn.backends.cudnn.deterministic = True
+    anynn.backends.cuda.matmul.allow_tf32 = True
+    assert anynn.backends.cudnn.benchmark and anynn.backends.cuda.matmul.allow_tf32
+    anynn.backends.cudnn.benchmark = False
+    anynn.backends.cuda.matmul.allow_tf32 = False
+    assert anynn.backends.mps.is_available() is False
+
+
+# -- gradient hooks -----------------------------------------------------------------------------------
+def test_tensor_register_hook_matches_torch(backend):
+    seen_ours, seen_torch = [], []
+
+    def run(lib, x, record):
+        h = x * x
+        h.register_hook(lambda g: record.append(np.asarray(g.numpy() if hasattr(g, "backend") else g.detach())))
+        handle = x.register_hook(lambda g: g * 2)
+        out = (h * 3 + x).sum()
+        out.backward()
+        handle.remove()
+        return x.grad
+
+    xa = make(backend, X, requires_grad=True)
+    xt = torch.tensor(X, requires_grad=True)
+    ga, gt = run(anynn, xa, seen_ours), run(torch, xt, seen_torch)
+    np.testing.assert_allclose(ga.numpy(), gt.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(seen_ours[0], seen_torch[0], rtol=1e-12)
+    xa.grad = None
+    (xa * 2).sum().backward()  # the handle was removed: no doubling
+    np.testing.assert_allclose(xa.grad.numpy(), 2 * np.ones_like(X))
+
+
+def test_leaf_hook_sees_the_summed_gradient_once(backend):
+    x = make(backend, X, requires_grad=True)
+    calls = []
+    x.register_hook(lambda g: calls.append(g.numpy().copy()))
+    (x * 2 + x * 3).sum().backward()
+    assert len(calls) == 1
+    np.testing.assert_allclose(calls[0], 5 * np.ones_like(X))
+
+
+# -- module hooks -------------------------------------------------------------------------------------
+def _pair(backend):
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).to(backend, dtype="float64")
+    copy_torch_weights(ours, theirs)
+    return ours, theirs
+
+
+def test_forward_hooks_match_torch(backend):
+    ours, theirs = _pair(backend)
+    records = {"ours": [], "theirs": []}
+    for key, model in (("ours", ours), ("theirs", theirs)):
+        pre = model[0].register_forward_pre_hook(lambda m, args: (args[0] * 2,))
+        post = model[2].register_forward_hook(lambda m, args, out: out + 1)
+        seen = model[1].register_forward_hook(lambda m, args, out, k=key: records[k].append(out))
+        out = model(make(backend, X) if key == "ours" else torch.tensor(X))
+        records[key].append(out)
+        for h in (pre, post, seen):
+            h.remove()
+        records[key].append(model(make(backend, X) if key == "ours" else torch.tensor(X)))
+    for a, b in zip(records["ours"], records["theirs"]):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12)
+
+
+def test_forward_hooks_with_kwargs_and_prepend():
+    order = []
+    layer = nn.Linear(3, 2)
+    layer.register_forward_hook(lambda m, a, out: order.append("second"))
+    layer.register_forward_hook(lambda m, a, out: order.append("first"), prepend=True)
+    layer.register_forward_pre_hook(lambda m, args, kwargs: (args, kwargs), with_kwargs=True)
+    layer(anynn.tensor(X))
+    assert order == ["first", "second"]
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
+def test_full_backward_hook_matches_torch(backend):
+    ours, theirs = _pair(backend)
+    got = {"ours": [], "theirs": []}
+
+    def hook(key):
+        def record(module, grad_input, grad_output):
+            got[key].append((grad_input, grad_output))
+            return tuple(None if g is None else g * 2 for g in grad_input)
+        return record
+
+    ours[2].register_full_backward_hook(hook("ours"))
+    theirs[2].register_full_backward_hook(hook("theirs"))
+    ours[0].register_full_backward_hook(lambda m, gi, go: got["ours"].append((gi, go)))
+    theirs[0].register_full_backward_hook(lambda m, gi, go: got["theirs"].append((gi, go)))
+    ours(make(backend, X)).sum().backward()
+    theirs(torch.tensor(X)).sum().backward()
+    assert len(got["ours"]) == len(got["theirs"]) == 2
+    for (gi_a, go_a), (gi_t, go_t) in zip(got["ours"], got["theirs"]):
+        assert len(gi_a) == len(gi_t) and len(go_a) == len(go_t)
+        for a, t in zip(gi_a + go_a, gi_t + go_t):
+            assert (a is None) == (t is None)
+            if a is not None:
+                np.testing.assert_allclose(a.numpy(), t.numpy(), rtol=1e-12)
+    for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-12, err_msg=name)
+
+
+# -- nn.init --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,param", [("linear", None), ("conv_transpose3d", None), ("sigmoid", None),
+                                        ("tanh", None), ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2),
+                                        ("selu", None)])
+def test_calculate_gain_matches_torch(name, param):
+    assert init.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param))
+
+
+def test_deterministic_initialisers_match_torch(backend):
+    for fn, shape, args in ((init.eye_, (3, 5), ()), (init.constant_, (2, 3), (0.25,)), (init.ones_, (2, 2), ()),
+                            (init.zeros_, (3,), ()), (init.dirac_, (4, 2, 3, 3), (2,)), (init.dirac_, (2, 2, 3), ())):
+        t = anynn.zeros(shape, backend=backend)
+        assert fn(t, *args) is t and t.backend == backend
+        ref = getattr(torch.nn.init, fn.__name__)(torch.empty(shape), *args)
+        np.testing.assert_array_equal(t.numpy(), ref.numpy(), err_msg=fn.__name__)
+
+
+def test_random_initialisers_follow_torchs_distributions(backend):
+    w = nn.Linear(400, 300).to(backend).weight
+    bound = 1 / math.sqrt(400) * math.sqrt(3) * torch.nn.init.calculate_gain("leaky_relu", math.sqrt(5))
+    init.kaiming_uniform_(w, a=math.sqrt(5))
+    assert w.backend == backend and np.abs(w.numpy()).max() <= bound and np.abs(w.numpy()).max() > 0.95 * bound
+    init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")
+    assert np.std(w.numpy()) == pytest.approx(math.sqrt(2 / 300), rel=0.03)
+    init.xavier_uniform_(w, gain=2.0)
+    assert np.abs(w.numpy()).max() <= 2.0 * math.sqrt(6 / 700)
+    init.trunc_normal_(w, std=0.5, a=-0.4, b=0.3)
+    assert w.numpy().min() >= -0.4 and w.numpy().max() <= 0.3
+    init.orthogonal_(w)
+    np.testing.assert_allclose(w.numpy() @ w.numpy().T, np.eye(300), atol=1e-5)
+    init.normal_(w, mean=1.0, std=0.1, generator=0)
+    first = w.numpy().copy()
+    init.normal_(w, mean=1.0, std=0.1, generator=0)
+    assert np.array_equal(first, w.numpy()) and abs(first.mean() - 1.0) < 0.01
+    with pytest.raises(ValueError, match="Mode fan_avg not supported"):
+        init.kaiming_uniform_(w, mode="fan_avg")
+    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+        init.xavier_uniform_(anynn.zeros(3, backend=backend))
+
+
+# -- nn.utils ---------------------------------------------------------------------------------------
+def test_clip_and_parameter_vectors_match_torch(backend):
+    ours, theirs = _pair(backend)
+    (ours(make(backend, X)) ** 2).sum().backward()
+    (theirs(torch.tensor(X)) ** 2).sum().backward()
+    total_a = anynn.nn.utils.clip_grad_norm_(ours.parameters(), 0.5)
+    total_t = torch.nn.utils.clip_grad_norm_(theirs.parameters(), 0.5)
+    np.testing.assert_allclose(total_a.numpy(), total_t.numpy(), rtol=1e-12)
+    anynn.nn.utils.clip_grad_value_(ours.parameters(), 0.01)
+    torch.nn.utils.clip_grad_value_(theirs.parameters(), 0.01)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-12)
+    vec_a = anynn.nn.utils.parameters_to_vector(ours.parameters())
+    vec_t = torch.nn.utils.parameters_to_vector(theirs.parameters())
+    np.testing.assert_allclose(vec_a.numpy(), vec_t.detach().numpy(), rtol=1e-12)
+    anynn.nn.utils.vector_to_parameters(vec_a * 2, ours.parameters())
+    torch.nn.utils.vector_to_parameters(vec_t * 2, theirs.parameters())
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-12)
+        assert p.backend == backend
+
+
+def test_pad_sequence_matches_torch(backend):
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal((n, 2)) for n in (3, 1, 2)]
+    for batch_first in (False, True):
+        for side in ("right", "left"):
+            ours = [make(backend, a, requires_grad=True) for a in arrays]
+            theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+            out = anynn.nn.utils.rnn.pad_sequence(ours, batch_first, -1.0, side)
+            ref = torch.nn.utils.rnn.pad_sequence(theirs, batch_first, -1.0, side)
+            np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+            w = rng.standard_normal(ref.shape)
+            (out * make(backend, w)).sum().backward()
+            (ref * torch.tensor(w)).sum().backward()
+            for a, t in zip(ours, theirs):
+                np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+# -- utils.data ---------------------------------------------------------------------------------------
+def test_samplers_match_torch():
+    data = list(range(10))
+    assert list(udata.SequentialSampler(data)) == list(torch.utils.data.SequentialSampler(data))
+    for drop_last in (False, True):
+        ours = udata.BatchSampler(udata.SequentialSampler(data), 3, drop_last)
+        theirs = torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(data), 3, drop_last)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+    order = list(udata.RandomSampler(data, generator=0))
+    assert sorted(order) == data and order == list(udata.RandomSampler(data, generator=0))
+    drawn = list(udata.RandomSampler(data, replacement=True, num_samples=25, generator=1))
+    assert len(drawn) == 25 and set(drawn) <= set(data)
+    assert len(list(udata.RandomSampler(data, num_samples=13, generator=2))) == 13
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
+        udata.BatchSampler(data, 0, False)
+
+
+def test_dataloader_sampler_batch_sampler_and_workers(backend):
+    X_ = np.arange(20, dtype=np.float32).reshape(10, 2)
+    y = np.arange(10)
+    ds = udata.TensorDataset(X_, y)
+    batches = [[3, 1], [0, 9, 4], [7]]
+    loader = udata.DataLoader(ds, batch_sampler=batches, backend=backend)
+    assert len(loader) == 3
+    assert [b[1].numpy().tolist() for b in loader] == batches
+    sampler = [5, 2, 8, 0]
+    loader = udata.DataLoader(ds, batch_size=3, sampler=sampler, backend=backend, pin_memory=True)
+    assert [b[1].numpy().tolist() for b in loader] == [[5, 2, 8], [0]] and len(loader) == 2
+    serial = [b[0].numpy().tolist() for b in udata.DataLoader(ds, batch_size=3, shuffle=True, generator=4)]
+    threaded = [b[0].numpy().tolist() for b in udata.DataLoader(ds, batch_size=3, shuffle=True, generator=4,
+                                                                 num_workers=2, prefetch_factor=1)]
+    assert serial == threaded and sorted(r[0] for b in serial for r in b) == X_[:, 0].tolist()
+    for kwargs in ({"batch_size": 2}, {"shuffle": True}, {"drop_last": True}, {"sampler": sampler}):
+        with pytest.raises(ValueError, match="mutually exclusive"):
+            udata.DataLoader(ds, batch_sampler=batches, **kwargs)
+        with pytest.raises(ValueError, match="mutually exclusive"):
+            torch.utils.data.DataLoader(ds, batch_sampler=batches, **kwargs)
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        udata.DataLoader(ds, sampler=sampler, shuffle=True)
+
+
+class _Single(udata.Dataset):
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, i):
+        return np.full(3, i, dtype=np.float32)
+
+
+class _Dicts(_Single):
+    def __getitem__(self, i):
+        return {"x": np.full(2, i, dtype=np.float32), "label": i}
+
+
+def test_dataloader_batches_keep_the_sample_structure(backend):
+    ours = list(udata.DataLoader(_Single(), batch_size=2, backend=backend))
+    theirs = list(torch.utils.data.DataLoader(_Single(), batch_size=2))
+    assert all(isinstance(b, anynn.Tensor) for b in ours)
+    assert [b.numpy().tolist() for b in ours] == [b.numpy().tolist() for b in theirs]
+    ours = list(udata.DataLoader(_Dicts(), batch_size=2, backend=backend))
+    theirs = list(torch.utils.data.DataLoader(_Dicts(), batch_size=2))
+    assert [sorted(b) for b in ours] == [sorted(b) for b in theirs]
+    assert [b["label"].numpy().tolist() for b in ours] == [b["label"].numpy().tolist() for b in theirs]
+
+
+def test_random_split_takes_a_generator():
+    ds = udata.TensorDataset(np.arange(10))
+    a = [p.indices.tolist() for p in udata.random_split(ds, [0.7, 0.3], generator=np.random.default_rng(5))]
+    b = [p.indices.tolist() for p in udata.random_split(ds, [0.7, 0.3], generator=np.random.default_rng(5))]
+    assert a == b and sorted(a[0] + a[1]) == list(range(10))
+
+
+# -- other libraries, bfloat16, messages ------------------------------------------------------------
+def test_dlpack_hands_anynn_tensors_to_other_libraries(backend):
+    if backend.name == "array_api_strict":
+        pytest.skip("array_api_strict arrays are not DLPack-exportable to NumPy on every device")
+    x = make(backend, X)
+    np.testing.assert_array_equal(np.from_dlpack(x.cpu()), X)
+    np.testing.assert_array_equal(torch.from_dlpack(x.cpu()).numpy(), X)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.from_dlpack(make(backend, X, requires_grad=True))
+
+
+def test_bfloat16_end_to_end_on_torch():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1), backend="torch", dtype="bfloat16", seed=0)
+    assert all(p.dtype == anynn.bfloat16 for p in model.parameters())
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1)).bfloat16()
+    theirs.load_state_dict({k: v.data.clone() for k, v in model.state_dict().items()})  # torch arrays
+    x = anynn.tensor(X, backend="torch", dtype=anynn.bfloat16)
+    out = model(x).sum()
+    ref = theirs(torch.tensor(X).bfloat16()).sum()
+    assert out.dtype == anynn.bfloat16 and isinstance(out.item(), float)
+    assert out.item() == pytest.approx(ref.item(), rel=2e-2, abs=2e-2)
+    assert model(x).numpy().dtype == np.float32  # NumPy has no bfloat16: widened exactly
+    out.backward()
+    assert model[0].weight.grad.dtype == anynn.bfloat16
+    fresh = nn.Linear(3, 2).to("torch").bfloat16()
+    init.xavier_uniform_(fresh.weight)
+    assert fresh.weight.dtype == anynn.bfloat16
+
+
+def test_loading_a_torch_save_file_says_what_to_do(tmp_path):
+    for legacy in (False, True):
+        path = tmp_path / f"model{legacy}.pt"
+        torch.save({"w": torch.ones(2)}, path, _use_new_zipfile_serialization=not legacy)
+        with pytest.raises(anynn.io.CorruptFileError, match="safetensors.torch import save_file"):
+            anynn.load(path)
+
+
+def test_summary_lists_layers_shapes_and_parameters(backend):
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).to(backend)
+    text = anynn.summary(model, input_size=(5, 3))
+    assert "0 (Linear)" in text and "[5, 4]" in text and "[5, 2]" in text
+    assert f"Total params: {4 * 3 + 4 + 2 * 4 + 2:,}" in text
+    model[0].requires_grad_(False)
+    assert "Non-trainable params: 16" in anynn.summary(model, input_data=make(backend, X[:, :3].astype(np.float32)))
+    assert not model[0].__dict__["_hooks"].forward  # its hooks are gone afterwards
