@@ -21,7 +21,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
                       or ("ci" if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes") else "dev"))
 
 # "numpy-portable" is NumPy with every fast path switched off, so the standard-only fallbacks run too.
-BACKENDS = ["numpy", "numpy-portable", "array_api_strict", "array_api_strict:device1", "torch", "cupy"]
+BACKENDS = ["numpy", "numpy-portable", "array_api_strict", "array_api_strict:device1", "torch", "jax", "cupy"]
+# Eager JAX dispatches every call: the jax backend runs the test modules and tests marked `jax`
+# (pytestmark = pytest.mark.jax), the families the backend-seam issue names, unless ANYNN_TEST_JAX=all.
+_JAX_EVERYWHERE = os.environ.get("ANYNN_TEST_JAX") == "all"
 
 
 def _available(name: str) -> bool:
@@ -36,6 +39,8 @@ def _available(name: str) -> bool:
 def backend(request: pytest.FixtureRequest):
     """A `Backend` (skipped, never failed, where it is not available, e.g. cupy without a GPU)."""
     name = request.param
+    if name == "jax" and not _JAX_EVERYWHERE and request.node.get_closest_marker("jax") is None:
+        pytest.skip("this test is outside the jax subset (mark it pytest.mark.jax, or set ANYNN_TEST_JAX=all)")
     if not _available(name):
         pytest.skip(f"backend {name} is not available here")
     portable = name.endswith("-portable")

@@ -60,6 +60,26 @@ class Backend:
         """True if ``array`` is an array of this backend's library."""
         raise NotImplementedError  # abstract: each library answers for itself
 
+    # -- registry hooks (class level: called before any backend of the library exists) ----------
+    @classmethod
+    def build(cls, device: str | None) -> "Backend":
+        """The backend of this library on ``device`` (raises `BackendUnavailable` with the reason)."""
+        return cls(device)
+
+    @classmethod
+    def owns(cls, array: Any) -> bool:
+        """True if ``array`` (whose type lives in this library's modules) is one of its arrays."""
+        return True
+
+    @classmethod
+    def key_of(cls, array: Any) -> str:
+        """The ``get_backend`` name (library and device) of an array of this library."""
+        return cls.name
+
+    def is_traced(self, array: Any) -> bool:
+        """True for an array that is recorded rather than computed (a jit tracer): it has no value to read."""
+        return False
+
     # -- dtypes ---------------------------------------------------------------------------------
     def dtype(self, dtype: Any) -> Any:
         """Map ``"float32"``, ``np.float32``, a native dtype or ``None`` to this backend's dtype."""

@@ -212,6 +212,10 @@ def _lstm(cupy: Any, name: str, xp: Any) -> Callable[..., Any]:
 class CupyBackend(Backend):
     name = "cupy"
 
+    @classmethod
+    def key_of(cls, array: Any) -> str:
+        return "cupy" if array.device.id == 0 else f"cupy:{array.device.id}"
+
     def __init__(self, device: int | str | None = None) -> None:
         usable, reason = probe_cupy()
         if not usable:

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import array_api_compat.numpy as compat_numpy
 import numpy as np
 
-from .base import Backend
+from .base import Backend, BackendUnavailable
 
 
 _add_reduce = np.add.reduce
@@ -93,6 +93,16 @@ def _erf(x: Any) -> Any:
 
 class NumpyBackend(Backend):
     name = "numpy"
+
+    @classmethod
+    def build(cls, device: str | None) -> "NumpyBackend":
+        if device not in (None, "cpu"):
+            raise BackendUnavailable(f"backend 'numpy' has only the 'cpu' device, not {device!r}")
+        return cls()
+
+    @classmethod
+    def owns(cls, array: Any) -> bool:
+        return isinstance(array, np.ndarray)
 
     def __init__(self) -> None:
         super().__init__(np_xp, "cpu")

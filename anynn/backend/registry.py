@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from .base import Backend, BackendUnavailable
+from .base import Backend
 
 _cache: dict[str, Backend] = {}
 _default_name = "numpy"
-NAMES = ("numpy", "cupy", "torch", "array_api_strict", "auto")
+
+# One row per array library: backend name -> (module in anynn.backend, class). Adding a library is one row here
+# and one file; the class answers `owns(array)` and `key_of(array)` for arrays of its library.
+REGISTRY: dict[str, tuple[str, str]] = {
+    "numpy": ("numpy_backend", "NumpyBackend"),
+    "cupy": ("cupy_backend", "CupyBackend"),
+    "torch": ("torch_backend", "TorchBackend"),
+    "array_api_strict": ("strict_backend", "StrictBackend"),
+    "jax": ("jax_backend", "JaxBackend"),
+}
+NAMES = tuple(REGISTRY) + ("auto",)
+
+
+def _backend_class(library: str) -> type[Backend]:
+    try:
+        module_name, class_name = REGISTRY[library]
+    except KeyError:
+        raise ValueError(f"unknown backend {library!r}: expected one of {', '.join(NAMES)}") from None
+    module = importlib.import_module(f"{__package__}.{module_name}")
+    return getattr(module, class_name)
 
 
 def _build(library: str, device: str | None) -> Backend:
-    if library == "numpy":
-        from .numpy_backend import NumpyBackend
-
-        if device not in (None, "cpu"):
-            raise BackendUnavailable(f"backend 'numpy' has only the 'cpu' device, not {device!r}")
-        return NumpyBackend()
-    if library == "torch":
-        from .torch_backend import TorchBackend
-
-        return TorchBackend(device)
-    if library == "array_api_strict":
-        from .strict_backend import StrictBackend
-
-        return StrictBackend(device)
-    if library == "cupy":
-        from .cupy_backend import CupyBackend
-
-        return CupyBackend(device)
-    raise ValueError(f"unknown backend {library!r}: expected one of {', '.join(NAMES)}")
+    return _backend_class(library).build(device)
 
 
 def choose_auto() -> tuple[str, str]:
@@ -77,11 +79,17 @@ def get_backend(backend: Any = None, device: Any = None) -> Backend:
 
 
 def _name_of_namespace(xp: Any) -> str:
+    """The registry name of an array namespace module (``numpy``, ``jax.numpy``, ``array_api_compat.torch``...)."""
     name = getattr(xp, "__name__", "")
-    for library in ("numpy", "cupy", "torch", "array_api_strict"):
-        if name == library or name.endswith("." + library):
-            return library
-    raise ValueError(f"{xp!r} is not a namespace anynn knows: expected one of {', '.join(NAMES[:-1])}")
+    parts = name.split(".")
+    if parts[0] == "array_api_compat" and len(parts) > 1:
+        parts = parts[1:]
+    if parts[0] == "anynn" and parts[-1] == "numpy":  # the NumPy backend's own tuned namespace
+        parts = ["numpy"]
+    if parts[0] in REGISTRY and (len(parts) == 1 or parts[1:] == ["numpy"]):
+        return parts[0]
+    raise ValueError(f"{name or xp!r} is not an array namespace anynn has a backend for: "
+                     f"expected one of {', '.join(REGISTRY)}")
 
 
 def set_default_backend(name: str) -> None:
@@ -97,17 +105,11 @@ def default_backend() -> Backend:
 
 def backend_of(array: Any) -> Backend:
     """The backend a native array belongs to (for wrapping arrays a user hands in)."""
-    import numpy as np
+    library = _LIBRARY_OF_MODULE.get(type(array).__module__.split(".")[0])
+    if library is None or not _backend_class(library).owns(array):
+        raise TypeError(f"not an array of a known backend: {type(array).__name__}")
+    return get_backend(_backend_class(library).key_of(array))
 
-    if isinstance(array, np.ndarray):
-        return get_backend("numpy")
-    module = type(array).__module__.split(".")[0]
-    if module == "torch":
-        dev = str(array.device)
-        return get_backend("torch" if dev == "cpu" else f"torch:{dev}")
-    if module == "cupy":
-        return get_backend("cupy", array.device.id)
-    if module == "array_api_strict":
-        dev = str(array.device).split("'")[1] if "'" in str(array.device) else None
-        return get_backend("array_api_strict" if dev in (None, "CPU_DEVICE") else f"array_api_strict:{dev}")
-    raise TypeError(f"not an array of a known backend: {type(array).__name__}")
+
+# the top-level module an array's type lives in -> the backend of that library
+_LIBRARY_OF_MODULE = {**{name: name for name in REGISTRY}, "jaxlib": "jax"}

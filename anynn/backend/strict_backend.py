@@ -16,6 +16,11 @@ from .base import Backend, BackendUnavailable
 class StrictBackend(Backend):
     name = "array_api_strict"
 
+    @classmethod
+    def key_of(cls, array: Any) -> str:
+        dev = str(array.device).split("'")[1] if "'" in str(array.device) else None
+        return "array_api_strict" if dev in (None, "CPU_DEVICE") else f"array_api_strict:{dev}"
+
     def __init__(self, device: str | None = None) -> None:
         try:
             import array_api_strict as xs

@@ -65,6 +65,15 @@ def _check_device(torch: Any, dev: Any) -> None:
 class TorchBackend(Backend):
     name = "torch"
 
+    @classmethod
+    def owns(cls, array: Any) -> bool:
+        return hasattr(array, "device") and hasattr(array, "dtype")
+
+    @classmethod
+    def key_of(cls, array: Any) -> str:
+        dev = str(array.device)
+        return "torch" if dev == "cpu" else f"torch:{dev}"
+
     def __init__(self, device: str | None = None) -> None:
         try:
             import array_api_compat.torch as torch_xp

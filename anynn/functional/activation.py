@@ -170,7 +170,8 @@ class Hardswish(Function):
     def backward(self, xp: Any, g: Any) -> Any:
         x = self.x
         mid = x / 3.0 + 0.5
-        grad = xp.where(x < -3.0, xp.zeros_like(x), xp.where(x > 3.0, xp.ones_like(x), mid))
+        # PyTorch's kinks: 0 at x = -3, 1 at x = 3
+        grad = xp.where(x <= -3.0, xp.zeros_like(x), xp.where(x >= 3.0, xp.ones_like(x), mid))
         return g * grad
 
 

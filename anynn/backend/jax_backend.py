@@ -1,0 +1,144 @@
+"""JAX backend: ``jax.numpy`` arrays (immutable; CPU, or GPU with a CUDA build of jaxlib).
+
+JAX arrays cannot be written in place, so the math writes through `anynn.backend.arrays` (a new array
+where the old one is immutable), and checks that need a host value skip traced arrays. Randomness is
+key-based: every draw is ``jax.random`` on ``fold_in(key(seed), counter)``, so the generator's whole
+state is two integers and checkpoints as JSON.
+
+64-bit types: anynn switches JAX's ``jax_enable_x64`` on when this backend is first built, because
+float64 gradient checks and int64 labels need it (JAX otherwise silently makes them 32-bit). Arrays
+anynn creates always carry an explicit dtype, so float32 models stay float32.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .base import Backend, BackendUnavailable, DeviceRNG, dtype_name
+
+
+class JaxRNG(DeviceRNG):
+    """A key-based generator: draw ``n`` uses ``jax.random`` with ``fold_in(PRNGKey(seed), n)``."""
+
+    algorithm = "jax-threefry-fold-in"
+
+    def __init__(self, backend: "JaxBackend", seed: int | None) -> None:
+        self.backend = backend
+        self.seed = int(np.random.SeedSequence(seed).generate_state(1)[0]) if seed is None else int(seed)
+        self.counter = 0
+
+    def _next_key(self) -> Any:
+        random = self.backend.jax.random
+        key = random.fold_in(random.PRNGKey(self.seed % (1 << 63)), self.counter)
+        self.counter += 1
+        return key
+
+    def uniform(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        random = self.backend.jax.random
+        return self.backend.place(random.uniform(self._next_key(), tuple(shape), dtype=dtype))
+
+    def normal(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        random = self.backend.jax.random
+        return self.backend.place(random.normal(self._next_key(), tuple(shape), dtype=dtype))
+
+    def permutation(self, n: int) -> Any:
+        random = self.backend.jax.random
+        return self.backend.place(random.permutation(self._next_key(), int(n)))
+
+    def state(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm, "seed": self.seed, "counter": self.counter}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if state.get("algorithm") != self.algorithm:
+            raise ValueError(f"a JAX generator cannot take the state of {state.get('algorithm')!r}")
+        self.seed = int(state["seed"])
+        self.counter = int(state["counter"])
+
+
+class JaxBackend(Backend):
+    name = "jax"
+
+    @classmethod
+    def owns(cls, array: Any) -> bool:
+        import jax
+
+        return isinstance(array, jax.Array)
+
+    @classmethod
+    def key_of(cls, array: Any) -> str:
+        try:
+            (dev,) = array.devices()
+        except Exception:  # a traced array has no device of its own: it runs where the trace runs
+            return "jax"
+        return "jax" if dev.platform == "cpu" and dev.id == 0 else f"jax:{dev.platform}:{dev.id}"
+
+    def __init__(self, device: str | None = None) -> None:
+        try:
+            import jax
+            import jax.numpy as jnp
+        except ImportError:
+            raise BackendUnavailable("backend 'jax' needs JAX: pip install 'anynn[jax]' (or pip install jax)") from None
+        jax.config.update("jax_enable_x64", True)
+        self.jax = jax
+        self._device_label = device or None
+        platform, _, index = (device or "cpu").partition(":")
+        platform = {"cuda": "gpu"}.get(platform, platform)
+        try:
+            devices = jax.devices(platform)
+        except RuntimeError:
+            raise BackendUnavailable(f"backend 'jax' has no {platform!r} device here: "
+                                     f"it has {', '.join(str(d) for d in jax.devices())}") from None
+        position = int(index or 0)
+        if position >= len(devices):
+            raise BackendUnavailable(f"backend 'jax' has {len(devices)} {platform} device(s), not index {position}")
+        super().__init__(jnp, devices[position])
+
+    @property
+    def key(self) -> str:
+        return "jax" if self._device_label in (None, "cpu", "cpu:0") else f"jax:{self._device_label}"
+
+    def is_native(self, array: Any) -> bool:
+        return isinstance(array, self.jax.Array)
+
+    def dtype(self, dtype: Any) -> Any:
+        if dtype is None:
+            return None
+        return self.xp.dtype(dtype_name(dtype))
+
+    def place(self, array: Any) -> Any:
+        """``array`` on this backend's device (a no-op where it is already there, and for traced arrays)."""
+        if isinstance(array, self.jax.core.Tracer):
+            return array
+        return self.jax.device_put(array, self.device)
+
+    def from_host(self, array: np.ndarray) -> Any:
+        return self.jax.device_put(np.asarray(array), self.device)
+
+    def to_host(self, array: Any) -> np.ndarray:
+        return np.asarray(array)
+
+    def rng(self, seed: int | None = None) -> DeviceRNG:
+        return JaxRNG(self, seed)
+
+    def is_traced(self, array: Any) -> bool:
+        return isinstance(array, self.jax.core.Tracer)
+
+    def fast_path(self, name: str) -> Callable[..., Any] | None:
+        jnp = self.xp
+        if name == "erf":
+            from jax.scipy.special import erf
+
+            return erf
+        if name == "scatter_add":
+
+            def scatter_add(index: Any, values: Any, num_rows: int) -> Any:
+                out = jnp.zeros((num_rows,) + tuple(values.shape[1:]), dtype=values.dtype)
+                return out.at[index].add(values)
+
+            return scatter_add
+        return None
+
+    def synchronize(self) -> None:
+        (self.xp.zeros(()) + 0).block_until_ready()
