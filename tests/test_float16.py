@@ -18,6 +18,7 @@ import torch.nn.functional as TF
 import anynn
 from anynn import nn
 from anynn.backend import dtype_name
+from anynn.functional import loss as F
 from tests.helpers import copy_torch_weights
 
 LOW_DTYPES = ["float16", "bfloat16"]
@@ -139,3 +140,67 @@ def test_rms_norm_default_eps_is_float32s_for_float16(backend):
     ref = TF.rms_norm(torch.tensor(host32(x)).half(), (4,))
     np.testing.assert_allclose(host32(nn.RMSNorm(4, backend=backend).to(dtype="float16")(x)),
                                ref.float().numpy(), rtol=1e-3)
+
+
+# -- loss reductions accumulate in float32 ----------------------------------------------------------------
+def _pattern(n: int, magnitude: float) -> np.ndarray:
+    return magnitude * np.resize([1.0, -1.0, 0.5, -0.25], n)
+
+
+REDUCED = [
+    ("l1", lambda x, y: F.l1_loss(x, y), lambda x, y: TF.l1_loss(x, y), 1e4),
+    ("mse", lambda x, y: F.mse_loss(x, y), lambda x, y: TF.mse_loss(x, y), 200.0),  # 4e4 each, 32 of them
+    ("huber", lambda x, y: F.huber_loss(x, y), lambda x, y: TF.huber_loss(x, y), 1e4),
+    ("smooth_l1", lambda x, y: F.smooth_l1_loss(x, y, beta=0.5), lambda x, y: TF.smooth_l1_loss(x, y, beta=0.5),
+     1e4),
+    ("bce_with_logits", lambda x, y: F.binary_cross_entropy_with_logits(x, y),
+     lambda x, y: TF.binary_cross_entropy_with_logits(x, y), 1e4),
+]
+
+
+@pytest.mark.parametrize("dtype", LOW_DTYPES)
+@pytest.mark.parametrize("name,ours,theirs,magnitude", REDUCED, ids=[r[0] for r in REDUCED])
+def test_loss_means_of_many_large_low_precision_elements(backend, dtype, name, ours, theirs, magnitude):
+    skip_unless_has(backend, dtype)
+    x = low_tensor(backend, _pattern(64, magnitude), dtype, requires_grad=True)
+    y = low_tensor(backend, np.resize([0.0, 1.0], 64) if name.startswith("bce") else -_pattern(64, magnitude) / 4,
+                   dtype)
+    loss = ours(x, y)
+    loss.backward()
+    xt = torch.tensor(host32(x), dtype=torch.float64, requires_grad=True)
+    ref = theirs(xt, torch.tensor(host32(y), dtype=torch.float64))
+    ref.backward()
+    assert dtype_name(loss.dtype) == dtype
+    assert_close_scaled(host32(loss), ref.detach().numpy(), dtype, "loss")
+    assert_close_scaled(host32(x.grad), xt.grad.numpy(), dtype, "gradient")
+
+
+@pytest.mark.parametrize("dtype", LOW_DTYPES)
+def test_bce_and_class_losses_over_many_rows(backend, dtype):
+    skip_unless_has(backend, dtype)
+    # BCE: 1024 saturated predictions, 100 each (a float16 sum of them overflows, their mean is 100)
+    p = low_tensor(backend, np.resize([0.0, 1.0], 1024), dtype, requires_grad=True)
+    y = low_tensor(backend, np.resize([1.0, 0.0], 1024), dtype)
+    loss = F.binary_cross_entropy(p, y)
+    assert_close_scaled(host32(loss), np.array(100.0), dtype, "bce")
+    # cross-entropy and NLL: 64 rows of loss 1e4
+    logits = np.resize([[1e4, 0.0, -1e4]], (64, 3))
+    labels = anynn.tensor(np.resize([1, 2], 64), backend=backend)
+    for ours, theirs in ((F.cross_entropy, TF.cross_entropy), (F.nll_loss, TF.nll_loss)):
+        x = low_tensor(backend, logits, dtype, requires_grad=True)
+        out = ours(x, labels)
+        out.backward()
+        xt = torch.tensor(host32(x), dtype=torch.float64, requires_grad=True)
+        ref = theirs(xt, torch.tensor(np.resize([1, 2], 64)))
+        ref.backward()
+        assert_close_scaled(host32(out), ref.detach().numpy(), dtype, ours.__name__)
+        assert_close_scaled(host32(x.grad), xt.grad.numpy(), dtype, f"{ours.__name__} gradient")
+
+
+def test_hardswish_at_the_float16_limit(backend):
+    skip_unless_has(backend, "float16")
+    x = low_tensor(backend, np.array([6e4, -6e4, 1.2e4, 2.0]), "float16", requires_grad=True)
+    out = nn.Hardswish()(x)
+    out.backward(low_tensor(backend, np.ones(4), "float16"))
+    np.testing.assert_allclose(host32(out), [6e4, 0.0, 1.2e4, 2.0 * 5.0 / 6.0], rtol=1e-3)
+    np.testing.assert_allclose(host32(x.grad), [1.0, 0.0, 1.0, 2.0 / 3.0 + 0.5], rtol=1e-3)
