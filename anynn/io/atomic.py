@@ -46,7 +46,9 @@ def atomic_open(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     >>> with atomic_open("weights.safetensors") as f:  # doctest: +SKIP
     ...     f.write(payload)
     """
-    path = os.fspath(path)
+    path = os.fsdecode(path)
+    if not path:
+        raise AtomicWriteError(errno.ENOENT, "cannot save to an empty path: give a file name")
     target = os.path.realpath(path)  # write through symbolic links, as open(path, "w") does
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
@@ -94,7 +96,7 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[str]:
     gone: no process ``<pid>`` runs, or the one running started after the file was last written
     (the id was reused), or it is this process and the save that wrote the file has ended.
     """
-    target = os.path.realpath(os.fspath(path))
+    target = os.path.realpath(os.fsdecode(path))
     folder, name = os.path.split(target)
     pattern = re.compile(rf"\.{re.escape(_tag(name))}\.anynn-{_HOST}-(\d+)-[A-Za-z0-9_]+\.tmp")
     removed = []

@@ -114,6 +114,7 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     StateDictError
         The model does not match the saved state (every problem listed, with ``strict=True``).
     """
+    path = os.fsdecode(path)  # str, bytes or PathLike
     header = read_safetensors_header(path)
     metadata = dict(header.get("__metadata__") or {})
     if metadata.get("format") != FORMAT or "checkpoint" not in metadata:

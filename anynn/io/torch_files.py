@@ -26,7 +26,8 @@ def refuse_torch_pickle(path: str | os.PathLike) -> None:
         try:
             with zipfile.ZipFile(path) as archive:
                 names = archive.namelist()
-        except (zipfile.BadZipFile, OSError):
-            return
+        except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError, NotImplementedError, EOFError,
+                OverflowError, zipfile.LargeZipFile):
+            return  # not a readable zip: the .npz reader says what is wrong with it
         if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
             raise CorruptFileError(path, ADVICE)

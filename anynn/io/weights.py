@@ -110,7 +110,7 @@ def save(obj: Any, path: str | os.PathLike, metadata: Mapping[str, Any] | None =
     """
     arrays, source = host_arrays(obj)
     meta = build_metadata(arrays, source, metadata)
-    if os.fspath(path).endswith(".npz"):
+    if os.fsdecode(path).endswith(".npz"):
         meta["sha256"] = digest(arrays, meta)
         atomic_write(path, _npz_bytes(arrays, meta))
     else:
@@ -196,6 +196,7 @@ def load(path: str | os.PathLike, backend: Any = None, check: bool = True) -> di
 
 def load_arrays(path: str | os.PathLike, check: bool = True) -> dict[str, np.ndarray]:
     """The arrays of a safetensors or ``.npz`` file as NumPy arrays (validated, checksum compared)."""
+    path = os.fsdecode(path)  # str, bytes or PathLike
     arrays, metadata, checked = _read(path, check)
     if check and not checked:  # files without a whole-file checksum: earlier anynn versions, .npz
         verify(path, arrays, metadata)
@@ -204,6 +205,7 @@ def load_arrays(path: str | os.PathLike, check: bool = True) -> dict[str, np.nda
 
 def load_metadata(path: str | os.PathLike) -> dict[str, str]:
     """The string metadata of a file written by `save` (``{}`` for files without any)."""
+    path = os.fsdecode(path)
     if _is_zip(path):
         return _read(path, check=False)[1]
     return dict(read_safetensors_header(path).get("__metadata__") or {})
