@@ -27,9 +27,7 @@ EXTRA_ANYWHERE = {
     "seed": "seeded host initialisation and device randomness (design principle 5)",
 }
 # PyTorch arguments that anynn may lack on any class
-MISSING_ANYWHERE = {
-    "device": "layers are placed with backend= (and Module.to); see the Differences from PyTorch page",
-}
+MISSING_ANYWHERE: dict[str, str] = {}
 # PyTorch's factory arguments are keyword arguments by convention: positions are compared up to them
 KEYWORD_BY_CONVENTION = {"device", "dtype"}
 

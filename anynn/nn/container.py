@@ -41,6 +41,8 @@ class Sequential(Module):
     iteration, ``append``, ``insert``, ``extend``, ``pop`` and ``del`` work as on PyTorch's.
     """
 
+    _device_argument = False  # PyTorch's Sequential takes no device=; backend= places the stack
+
     def __init__(self, *layers: Module, backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()
         named = layers[0].items() if len(layers) == 1 and isinstance(layers[0], Mapping) else (

@@ -14,6 +14,7 @@ from ..device import resolve as resolve_device
 from ..autograd.tensor import _names_dtype
 from ..init import HostGenerator, host_generator
 from .hooks import ModuleHooks, add_hook, call_with_hooks
+from .device_argument import add_device_argument
 
 
 class Parameter(Tensor):
@@ -58,6 +59,10 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        add_device_argument(cls)  # PyTorch's device= on every layer that takes backend=
 
     # -- registration ---------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
