@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..backend import Backend
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -12,23 +13,23 @@ class Adadelta(Optimizer):
     """Step sizes from the ratio of running RMS of past updates to running RMS of gradients.
 
     Per step: ``v = rho v + (1 - rho) g^2``, ``d = sqrt(u + eps) / sqrt(v + eps) * g``,
-    ``u = rho u + (1 - rho) d^2``, ``p -= lr d``. ``weight_decay`` adds ``wd * p`` to the gradient;
-    ``maximize`` ascends instead.
+    ``u = rho u + (1 - rho) d^2``, ``p -= lr d``. ``g`` comes from the base, with ``weight_decay``
+    (``+ wd * p``) and ``maximize`` (ascend) applied.
     """
+
+    checked_options = ("lr", "rho", "eps", "weight_decay")
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, foreach: bool | None = None, *, capturable: bool = False,
                  maximize: bool = False, differentiable: bool = False) -> None:
-        if lr < 0 or not 0.0 <= rho <= 1.0 or eps < 0 or weight_decay < 0:
-            raise ValueError(f"Adadelta: invalid lr={lr}, rho={rho}, eps={eps} or weight_decay={weight_decay}")
         options = implementation_options("Adadelta", foreach=foreach, capturable=capturable,
                                          differentiable=differentiable)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                                       **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
         rho, eps = group["rho"], group["eps"]
-        grad = self.objective_gradient(param, grad, group)
+        xp = backend.xp
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param)

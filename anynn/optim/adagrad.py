@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..backend import Backend
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -12,16 +13,15 @@ class Adagrad(Optimizer):
     """Per-coordinate learning rates from the sum of all past squared gradients.
 
     Per step ``t``: ``s = s + g^2`` (``s`` starts at ``initial_accumulator_value``),
-    ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)``. ``weight_decay`` adds ``wd * p`` to
-    the gradient; ``maximize`` ascends instead.
+    ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)``. ``g`` comes from the base, with
+    ``weight_decay`` (``+ wd * p``) and ``maximize`` (ascend) applied.
     """
+
+    checked_options = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
-        if lr < 0 or lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
-            raise ValueError(f"Adagrad: invalid lr={lr}, lr_decay={lr_decay}, weight_decay={weight_decay}, "
-                             f"initial_accumulator_value={initial_accumulator_value} or eps={eps}")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=maximize,
@@ -29,8 +29,8 @@ class Adagrad(Optimizer):
                                                                differentiable=differentiable,
                                                                names=("foreach", "differentiable", "fused"))))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
-        grad = self.objective_gradient(param, grad, group)
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+        xp = backend.xp
         if not state:
             state["step"] = 0
             state["sum"] = xp.full_like(param, float(group["initial_accumulator_value"]))

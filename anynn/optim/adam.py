@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-from array_api_compat import is_writeable_array
-
-from ..backend import backend_of, op
+from ..autograd.function import is_writeable
+from ..backend import Backend, op
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -17,17 +16,17 @@ class Adam(Optimizer):
 
     Per step ``t``: ``m = m + (1-b1)(g - m)``, ``v = b2 v + (1-b2) g^2``,
     ``p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)`` (``v`` replaced by its running maximum
-    with ``amsgrad``). ``weight_decay`` adds ``wd * p`` to the gradient (L2); with
-    ``decoupled_weight_decay`` (always on in `AdamW`) the weights are decayed directly instead.
+    with ``amsgrad``). Weight decay and ``maximize`` are the base's: ``weight_decay`` adds ``wd * p``
+    to the gradient (L2); with ``decoupled_weight_decay`` (always on in `AdamW`) the weights are
+    decayed directly instead.
     """
+
+    checked_options = ("lr", "eps", "betas", "weight_decay")
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
-        if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: invalid lr={lr}, betas={betas}, eps={eps} "
-                             f"or weight_decay={weight_decay}")
         options = implementation_options(type(self).__name__, foreach=foreach, fused=fused, capturable=capturable,
                                          differentiable=differentiable,
                                          names=("foreach", "capturable", "differentiable", "fused"))
@@ -35,18 +34,10 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay, **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        inplace = is_writeable_array(param)
-        if group["maximize"]:
-            grad = -grad
-        if wd:
-            if not group["decoupled_weight_decay"]:
-                grad = grad + wd * param
-            elif inplace:
-                param *= 1.0 - lr * wd
-            else:
-                param = param * (1.0 - lr * wd)
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        xp = backend.xp
+        inplace = is_writeable(param)
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(param)
@@ -58,10 +49,10 @@ class Adam(Optimizer):
         correction2 = math.sqrt(1.0 - beta2**step)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         if inplace and not group["amsgrad"]:
-            op(backend_of(param), "adam_step")(param, grad, m, v, beta1, beta2, step_size, correction2, eps)
+            op(backend, "adam_step")(param, grad, m, v, beta1, beta2, step_size, correction2, eps)
             return param
         if inplace:
-            op(backend_of(param), "adam_moments")(grad, m, v, beta1, beta2)  # as below, without temporaries
+            op(backend, "adam_moments")(grad, m, v, beta1, beta2)  # as below, without temporaries
         else:
             m = state["exp_avg"] = m + (1.0 - beta1) * (grad - m)
             v = state["exp_avg_sq"] = beta2 * v + (1.0 - beta2) * (grad * grad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..backend import Backend
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -12,23 +13,23 @@ class Adamax(Optimizer):
     """Adam's first moment over an exponentially weighted infinity norm of the gradients.
 
     Per step ``t``: ``m = m + (1 - b1)(g - m)``, ``u = max(b2 u, |g| + eps)``,
-    ``p -= lr / (1 - b1^t) * m / u``. ``weight_decay`` adds ``wd * p`` to the gradient;
-    ``maximize`` ascends instead.
+    ``p -= lr / (1 - b1^t) * m / u``. ``g`` comes from the base, with ``weight_decay``
+    (``+ wd * p``) and ``maximize`` (ascend) applied.
     """
+
+    checked_options = ("lr", "eps", "betas", "weight_decay")
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
-        if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0:
-            raise ValueError(f"Adamax: invalid lr={lr}, betas={betas}, eps={eps} or weight_decay={weight_decay}")
         options = implementation_options("Adamax", foreach=foreach, capturable=capturable,
                                          differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       maximize=maximize, **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
         beta1, beta2 = group["betas"]
-        grad = self.objective_gradient(param, grad, group)
+        xp = backend.xp
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(param)

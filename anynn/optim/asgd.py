@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from typing import Any, Iterable
 
+from ..backend import Backend
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -14,28 +15,28 @@ class ASGD(Optimizer):
 
     Per step ``t``: ``p = p (1 - lambd eta) - eta g``; ``ax += mu (p - ax)`` (``ax = p`` while
     ``mu == 1``); then ``eta = lr / (1 + lambd lr t)^alpha`` and ``mu = 1 / max(1, t - t0)``.
-    ``ax`` (the averaged parameters) is in ``state[...]["ax"]``. ``weight_decay`` adds ``wd * p`` to
-    the gradient; ``maximize`` ascends instead.
+    ``ax`` (the averaged parameters) is in ``state[...]["ax"]``. ``g`` comes from the base, with
+    ``weight_decay`` (``+ wd * p``) and ``maximize`` (ascend) applied.
     """
+
+    checked_options = ("lr", "weight_decay")
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
                  t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
-        if lr < 0 or weight_decay < 0:
-            raise ValueError(f"ASGD: invalid lr={lr} or weight_decay={weight_decay}")
         options = implementation_options("ASGD", foreach=foreach, capturable=capturable,
                                          differentiable=differentiable)
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                                       maximize=maximize, **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
         lr, lambd = group["lr"], group["lambd"]
+        xp = backend.xp
         if not state:
             state["step"] = 0
             state["eta"] = _float32(lr)
             state["mu"] = 1.0
             state["ax"] = xp.zeros_like(param)
-        grad = self.objective_gradient(param, grad, group)
         step = state["step"] = state["step"] + 1
         eta = state["eta"]
         param = param * (1 - lambd * eta)

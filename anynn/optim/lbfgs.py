@@ -27,11 +27,11 @@ class LBFGS(Optimizer):
     ``tolerance_change``. State (history, last direction and step) carries over between calls.
     """
 
+    checked_options = ("lr",)
+
     def __init__(self, params: Iterable[Any], lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"LBFGS: invalid learning rate {lr}")
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
         if max_eval is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..backend import Backend
 from .optimizer import Optimizer
 
 
@@ -13,24 +14,22 @@ class Lion(Optimizer):
     Per step: ``c = b1 m + (1 - b1) g``, ``p = p (1 - lr wd) - lr sign(c)``, ``m = b2 m + (1 - b2) g``.
     Weight decay is decoupled (as in AdamW). Every coordinate moves by exactly ``lr`` (or 0), so Lion
     usually wants a learning rate 3-10x smaller than AdamW's and a weight decay 3-10x larger.
-    PyTorch has no Lion; this follows the paper's Algorithm 2.
+    PyTorch has no Lion; this follows the paper's Algorithm 2. ``maximize`` ascends instead.
     """
+
+    checked_options = ("lr", "betas", "weight_decay")
+    decoupled_weight_decay = True
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-4, betas: tuple[float, float] = (0.9, 0.99),
                  weight_decay: float = 0.0, maximize: bool = False) -> None:
-        if lr < 0 or not (0 <= betas[0] <= 1 and 0 <= betas[1] <= 1) or weight_decay < 0:
-            raise ValueError(f"Lion: invalid lr={lr}, betas={betas} or weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay, maximize=maximize))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
-        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        xp = backend.xp
         if not state:
             state["exp_avg"] = xp.zeros_like(param)
         m = state["exp_avg"]
         direction = xp.sign(beta1 * m + (1.0 - beta1) * grad)
-        if wd:
-            param = param * (1.0 - lr * wd)
         state["exp_avg"] = beta2 * m + (1.0 - beta2) * grad
         return param - lr * direction

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from typing import Any, Iterable
 
+from ..backend import Backend
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -15,33 +16,25 @@ class NAdam(Optimizer):
     Per step ``t``: ``mu_t = b1 (1 - 0.5 * 0.96^(t * momentum_decay))``, ``P_t = prod(mu_1..mu_t)``,
     ``m = m + (1 - b1)(g - m)``, ``v = b2 v + (1 - b2) g^2``, ``d = sqrt(v / (1 - b2^t)) + eps`` and
     ``p -= lr (1 - mu_t) / (1 - P_t) * g / d + lr mu_{t+1} / (1 - P_t mu_{t+1}) * m / d``.
-    ``weight_decay`` adds ``wd * p`` to the gradient, or with ``decoupled_weight_decay`` multiplies the
-    weights by ``1 - lr * wd`` first (NAdamW); ``maximize`` ascends instead.
+    Weight decay and ``maximize`` are the base's: ``weight_decay`` adds ``wd * p`` to the gradient,
+    or with ``decoupled_weight_decay`` multiplies the weights by ``1 - lr * wd`` first (NAdamW).
     """
+
+    checked_options = ("lr", "eps", "betas", "weight_decay", "momentum_decay")
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:
-        if (lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0
-                or momentum_decay < 0):
-            raise ValueError(f"NAdam: invalid lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay} "
-                             f"or momentum_decay={momentum_decay}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize,
                                       **implementation_options("NAdam", foreach=foreach, capturable=capturable,
                                                                differentiable=differentiable)))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
-        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
-        if wd:
-            if group["decoupled_weight_decay"]:
-                param = param * (1.0 - lr * wd)
-            else:
-                grad = grad + wd * param
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        xp = backend.xp
         if not state:
             state["step"] = 0
             state["mu_product"] = 1.0

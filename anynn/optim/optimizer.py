@@ -1,22 +1,35 @@
-"""`Optimizer`: parameter groups, lazily created per-parameter state, and (de)serialisation.
+"""`Optimizer`: the rules every optimizer shares, parameter groups, lazy per-parameter state, (de)serialisation.
 
-A subclass writes only ``update(param, grad, state, group)``, returning the new parameter array;
-the math runs in the parameter's array namespace.
+The base checks the hyperparameters a subclass lists in ``checked_options`` (PyTorch's messages),
+negates the gradient under ``maximize`` and applies ``weight_decay``: added to the gradient (L2, the
+coupled form) or, with ``decoupled_weight_decay`` (AdamW's form; always for a class that sets
+``decoupled_weight_decay = True``), as ``param *= 1 - lr * weight_decay`` before the update. A
+subclass writes only ``update(param, grad, state, group, backend)``, the paper's rule for one
+parameter, returning the new parameter array; the math runs in ``backend.xp``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
+
+from array_api_compat import array_namespace
 
 from ..autograd import mode
+from ..autograd.function import is_writeable
 from ..autograd.tensor import Tensor
+from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array
 from ..backend.transfer import transfer
+from .validation import check_hyperparameters
 
 
 class Optimizer:
     """Base class. ``params`` is an iterable of Parameters or of dicts ``{"params": [...], **options}``."""
 
+    checked_options: ClassVar[tuple[str, ...]] = ()  # options validated at construction, in PyTorch's order
+    decoupled_weight_decay: ClassVar[bool] = False  # True: weight decay always shrinks the weights (Lion)
+
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        check_hyperparameters(type(self).__name__, self.checked_options, defaults)
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
@@ -57,9 +70,7 @@ class Optimizer:
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
         loss = None
         if closure is not None:
-            from ..autograd.mode import enable_grad
-
-            with enable_grad():
+            with mode.enable_grad():
                 loss = closure()
         # no_grad() by hand: the generator-based context manager costs as much as a small update
         previous_mode = mode.grad_enabled
@@ -69,6 +80,10 @@ class Optimizer:
             homes = self._state_home
             update = self.update
             for group in self.param_groups:
+                maximize = group.get("maximize", False)
+                decay = group.get("weight_decay", 0.0)
+                decoupled = bool(decay) and (self.decoupled_weight_decay or group.get("decoupled_weight_decay", False))
+                shrink = 1.0 - group["lr"] * decay if decoupled else 1.0
                 for p in group["params"]:
                     grad = p.grad
                     if grad is None:
@@ -86,22 +101,23 @@ class Optimizer:
                         if state and home != new_home:
                             _follow_parameter(state, p)
                         homes[pid] = new_home
-                    p.data = update(data, grad.data, state, group, backend.xp)
+                    g = -grad.data if maximize else grad.data
+                    if decoupled:
+                        data = _scale(data, shrink)
+                    elif decay:
+                        g = g + decay * data
+                    p.data = update(data, g, state, group, backend)
         finally:
             mode.grad_enabled = previous_mode
         return loss
 
-    @staticmethod
-    def objective_gradient(param: Any, grad: Any, group: dict[str, Any]) -> Any:
-        """The gradient of what is minimised: negated under ``maximize``, plus L2 decay ``weight_decay * param``."""
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
-        return grad
-
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any],
-               xp: Any) -> Any:  # pragma: no cover - interface
+               backend: Backend) -> Any:  # pragma: no cover - interface
+        """The new value of one parameter: ``grad`` is the gradient of what is minimised, weight decay applied.
+
+        ``state`` is this parameter's (empty at its first step), ``group`` its options. ``param`` may be
+        updated in place where ``is_writeable(param)``; return it (or a new array).
+        """
         raise NotImplementedError(f"{type(self).__name__} must define update")  # abstract
 
     # -- state ----------------------------------------------------------------------------------
@@ -140,8 +156,6 @@ class Optimizer:
 
 def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
     """Move a parameter's state arrays to its current backend and cast floating ones to its dtype."""
-    from ..backend import dtype_name
-
     for name, value in state.items():
         if value is None or isinstance(value, (bool, int, float)):
             continue
@@ -154,16 +168,12 @@ def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
 def _copy(value: Any) -> Any:
     """Snapshot an array (updates are in place, so a state_dict must not alias live state)."""
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        from array_api_compat import array_namespace
-
         return array_namespace(value).asarray(value, copy=True)
     return value
 
 
 def _to_param_backend(value: Any, p: Tensor) -> Any:
     """A saved state entry as a native array of ``p``'s backend (numbers stay numbers)."""
-    from ..backend import backend_of, host_array, is_host_array
-
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, Tensor):
@@ -175,3 +185,11 @@ def _to_param_backend(value: Any, p: Tensor) -> Any:
         return p.backend.from_host(value)
     source = backend_of(value)
     return value if source == p.backend else transfer(value, source, p.backend)
+
+
+def _scale(param: Any, factor: float) -> Any:
+    """``param * factor``, in place where the array allows it (decoupled weight decay)."""
+    if is_writeable(param):
+        param *= factor
+        return param
+    return param * factor

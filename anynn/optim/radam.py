@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..backend import Backend
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -16,35 +17,30 @@ class RAdam(Optimizer):
     ``rho_inf = 2/(1-b2) - 1``, ``rho_t = rho_inf - 2 t b2^t / (1-b2^t)``. With ``rho_t > 5``
     ``p -= lr m/(1-b1^t) * sqrt(1-b2^t)/(sqrt(v) + eps) * r_t`` where
     ``r_t = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t))``; otherwise
-    ``p -= lr m/(1-b1^t)`` (SGD with momentum). ``weight_decay`` adds ``wd * p`` to the gradient, or
-    with ``decoupled_weight_decay`` multiplies the weights by ``1 - lr * wd`` first (as AdamW).
+    ``p -= lr m/(1-b1^t)`` (SGD with momentum). Weight decay and ``maximize`` are the base's:
+    ``weight_decay`` adds ``wd * p`` to the gradient, or with ``decoupled_weight_decay`` multiplies
+    the weights by ``1 - lr * wd`` first (as AdamW).
     """
+
+    checked_options = ("lr", "eps", "betas", "weight_decay")
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0:
-            raise ValueError(f"RAdam: invalid lr={lr}, betas={betas}, eps={eps} or weight_decay={weight_decay}")
         options = implementation_options("RAdam", foreach=foreach, capturable=capturable,
                                          differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        xp = backend.xp
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(param)
             state["exp_avg_sq"] = xp.zeros_like(param)
         step = state["step"] = state["step"] + 1
-        if wd:
-            if group["decoupled_weight_decay"]:
-                param = param * (1 - lr * wd)
-            else:
-                grad = grad + wd * param
         m = state["exp_avg"]
         m = state["exp_avg"] = m + (1 - beta1) * (grad - m)  # PyTorch's lerp
         v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * (grad * grad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..backend import Backend
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -14,23 +15,22 @@ class RMSprop(Optimizer):
     Per step: ``v = alpha v + (1 - alpha) g^2``; with ``centered`` also ``a = a + (1 - alpha)(g - a)``
     and the denominator ``sqrt(v - a^2) + eps`` (a variance estimate) instead of ``sqrt(v) + eps``.
     With ``momentum`` ``b = momentum b + g / denom`` and ``p -= lr b``; otherwise ``p -= lr g / denom``.
-    ``weight_decay`` adds ``wd * p`` to the gradient; ``maximize`` ascends instead.
+    ``g`` comes from the base, with ``weight_decay`` (``+ wd * p``) and ``maximize`` (ascend) applied.
     """
+
+    checked_options = ("lr", "eps", "momentum", "weight_decay", "alpha")
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
-        if lr < 0 or eps < 0 or momentum < 0 or weight_decay < 0 or alpha < 0:
-            raise ValueError(f"RMSprop: invalid lr={lr}, alpha={alpha}, eps={eps}, momentum={momentum} "
-                             f"or weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered, maximize=maximize,
                                       **implementation_options("RMSprop", foreach=foreach, capturable=capturable,
                                                                differentiable=differentiable)))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
         alpha, momentum = group["alpha"], group["momentum"]
-        grad = self.objective_gradient(param, grad, group)
+        xp = backend.xp
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from array_api_compat import device
+
+from ..backend import Backend
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -14,42 +17,34 @@ class Rprop(Optimizer):
     Where ``g * g_prev > 0`` the step size grows by ``etas[1]``, where ``< 0`` it shrinks by
     ``etas[0]`` (and that gradient counts as 0: no move, and no sign to compare next time), else it
     stays; step sizes start at ``lr`` and are clipped to ``step_sizes = (min, max)``.
-    ``p -= sign(g) * step_size``. ``maximize`` ascends instead.
+    ``p -= sign(g) * step_size``. ``maximize`` (ascend) is applied to ``g`` by the base.
     """
+
+    checked_options = ("lr", "etas")
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
-        if lr < 0:
-            raise ValueError(f"Rprop: invalid lr={lr}")
-        if not 0.0 < etas[0] < 1.0 < etas[1]:
-            raise ValueError(f"Rprop: invalid etas={etas}: expected 0 < etas[0] < 1 < etas[1]")
         options = implementation_options("Rprop", foreach=foreach, capturable=capturable,
                                          differentiable=differentiable)
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize,
                                       **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
         etaminus, etaplus = group["etas"]
         step_size_min, step_size_max = group["step_sizes"]
-        if group["maximize"]:
-            grad = -grad
+        xp = backend.xp
         if not state:
             state["step"] = 0
             state["prev"] = xp.zeros_like(param)
             state["step_size"] = xp.full_like(param, group["lr"])
         state["step"] += 1
         sign = xp.sign(grad * state["prev"])
-        factor = xp.where(sign > 0, xp.asarray(etaplus, dtype=param.dtype, device=_device(param)),
-                          xp.where(sign < 0, xp.asarray(etaminus, dtype=param.dtype, device=_device(param)),
+        where = device(param)
+        factor = xp.where(sign > 0, xp.asarray(etaplus, dtype=param.dtype, device=where),
+                          xp.where(sign < 0, xp.asarray(etaminus, dtype=param.dtype, device=where),
                                    xp.ones_like(param)))
         step_size = state["step_size"] = xp.clip(state["step_size"] * factor, step_size_min, step_size_max)
         grad = xp.where(sign < 0, xp.zeros_like(grad), grad)
         state["prev"] = grad
         return param - xp.sign(grad) * step_size
-
-
-def _device(array: Any) -> Any:
-    from array_api_compat import device
-
-    return device(array)

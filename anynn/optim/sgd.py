@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..autograd.function import is_writeable
+from ..backend import Backend
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -13,40 +14,39 @@ class SGD(Optimizer):
     """``p -= lr * d`` where ``d`` is the (momentum-averaged, weight-decayed) gradient.
 
     With momentum ``m``: ``buf = m * buf + (1 - dampening) * g`` (``buf = g`` at the first step);
-    ``d = g + m * buf`` with ``nesterov`` else ``d = buf``. ``maximize`` ascends instead.
+    ``d = g + m * buf`` with ``nesterov`` else ``d = buf``. ``g`` comes from the base, with
+    ``weight_decay`` (``+ wd * p``) and ``maximize`` (ascend) applied.
     """
+
+    checked_options = ("lr", "momentum", "weight_decay")
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: invalid lr={lr}, momentum={momentum} or weight_decay={weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
         options = implementation_options("SGD", foreach=foreach, fused=fused, differentiable=differentiable,
                                          names=("foreach", "differentiable", "fused"))
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize, **options))
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening "
+                             f"(got momentum={momentum}, dampening={dampening})")
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
         momentum = group["momentum"]
-        if momentum or group["maximize"] or group["weight_decay"]:
-            grad = self._direction(param, grad, state, group, momentum, xp)
+        if momentum:
+            grad = self._momentum_direction(grad, state, group, momentum, backend)
         if is_writeable(param):
             param -= group["lr"] * grad
             return param
         return param - group["lr"] * grad
 
-    def _direction(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], momentum: float,
-                   xp: Any) -> Any:
-        """The step direction ``d`` with weight decay, ``maximize`` and momentum applied."""
-        if group["maximize"] or group["weight_decay"]:
-            grad = self.objective_gradient(param, grad, group)
-        if not momentum:
-            return grad
+    @staticmethod
+    def _momentum_direction(grad: Any, state: dict[str, Any], group: dict[str, Any], momentum: float,
+                            backend: Backend) -> Any:
+        """The step direction ``d`` of momentum (heavy ball, or Nesterov's look-ahead)."""
         buf = state.get("momentum_buffer")
         if buf is None:
-            buf = xp.asarray(grad, copy=True)  # a copy: later steps update it in place
+            buf = backend.xp.asarray(grad, copy=True)  # a copy: later steps update it in place
         elif is_writeable(buf):
             buf *= momentum
             buf += (1.0 - group["dampening"]) * grad

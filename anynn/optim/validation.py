@@ -1,0 +1,42 @@
+"""Hyperparameter checks shared by every optimizer, with PyTorch's messages.
+
+An optimizer lists the options it checks (``checked_options``, in PyTorch's order); `Optimizer`
+runs them on the constructor's defaults, as PyTorch does (parameter groups are not re-checked).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+# option -> (is valid, PyTorch's message, the rule in words)
+RULES: dict[str, tuple[Callable[[Any], bool], Callable[[Any], str], str]] = {
+    "lr": (lambda v: 0.0 <= v, lambda v: f"Invalid learning rate: {v}", "lr >= 0"),
+    "eps": (lambda v: 0.0 <= v, lambda v: f"Invalid epsilon value: {v}", "eps >= 0"),
+    "momentum": (lambda v: 0.0 <= v, lambda v: f"Invalid momentum value: {v}", "momentum >= 0"),
+    "weight_decay": (lambda v: 0.0 <= v, lambda v: f"Invalid weight_decay value: {v}", "weight_decay >= 0"),
+    "alpha": (lambda v: 0.0 <= v, lambda v: f"Invalid alpha value: {v}", "alpha >= 0"),
+    "rho": (lambda v: 0.0 <= v <= 1.0, lambda v: f"Invalid rho value: {v}", "0 <= rho <= 1"),
+    "lr_decay": (lambda v: 0.0 <= v, lambda v: f"Invalid lr_decay value: {v}", "lr_decay >= 0"),
+    "initial_accumulator_value": (lambda v: 0.0 <= v, lambda v: f"Invalid initial_accumulator_value value: {v}",
+                                  "initial_accumulator_value >= 0"),
+    "momentum_decay": (lambda v: 0.0 <= v, lambda v: f"Invalid momentum_decay value: {v}", "momentum_decay >= 0"),
+    "betas": (lambda v: 0.0 <= v[0] < 1.0 and 0.0 <= v[1] < 1.0,
+              lambda v: f"Invalid beta parameter at index {0 if not 0.0 <= v[0] < 1.0 else 1}: "
+                        f"{v[0] if not 0.0 <= v[0] < 1.0 else v[1]}", "0 <= betas[i] < 1"),
+    "etas": (lambda v: 0.0 < v[0] < 1.0 < v[1], lambda v: f"Invalid eta values: {v[0]}, {v[1]}",
+             "0 < etas[0] < 1 < etas[1]"),
+}
+
+
+def check_hyperparameters(owner: str, names: tuple[str, ...], options: dict[str, Any]) -> None:
+    """Raise ``ValueError`` (PyTorch's message, then the option, its value and the rule) for the first bad option.
+
+    >>> check_hyperparameters("SGD", ("lr",), {"lr": -1})
+    Traceback (most recent call last):
+    ValueError: SGD: Invalid learning rate: -1 (invalid lr=-1; expected lr >= 0)
+    """
+    for name in names:
+        valid, message, rule = RULES[name]
+        value = options[name]
+        if not valid(value):
+            raise ValueError(f"{owner}: {message(value)} (invalid {name}={value!r}; expected {rule})")
