@@ -472,13 +472,13 @@ def test_binary_losses(backend, dtype, reduction):
         oracle(backend, lambda a, b: LS.binary_cross_entropy_with_logits(a, b, bw, reduction, bpw),
                lambda a, b: TF.binary_cross_entropy_with_logits(a, b, tw, reduction=reduction, pos_weight=tpw),
                [x, y], dtype, what="bce_logits " + what)
-        oracle(backend, NL.BCEWithLogitsLoss(bw, reduction, bpw),
+        oracle(backend, NL.BCEWithLogitsLoss(bw, reduction=reduction, pos_weight=bpw),
                torch.nn.BCEWithLogitsLoss(tw, reduction=reduction, pos_weight=tpw), [x, y], dtype,
                what="BCEWithLogitsLoss " + what)
         oracle(backend, lambda a, b: LS.binary_cross_entropy(a, b, bw, reduction),
                lambda a, b: TF.binary_cross_entropy(a, b, tw, reduction=reduction), [p, y], dtype,
                what="bce " + what)
-        oracle(backend, NL.BCELoss(bw, reduction), torch.nn.BCELoss(tw, reduction=reduction), [p, y], dtype,
+        oracle(backend, NL.BCELoss(bw, reduction=reduction), torch.nn.BCELoss(tw, reduction=reduction), [p, y], dtype,
                what="BCELoss " + what)
 
 
@@ -506,14 +506,15 @@ def test_cross_entropy_and_nll_every_option(backend, dtype, reduction):
                            lambda a, t: TF.cross_entropy(a, t, tw, ignore_index=ignore, reduction=reduction,
                                                          label_smoothing=smoothing),
                            [x, lab], dtype, what="cross_entropy " + what)
-                    oracle(backend, NL.CrossEntropyLoss(bw, ignore, reduction, smoothing),
+                    oracle(backend, NL.CrossEntropyLoss(bw, ignore_index=ignore, reduction=reduction,
+                                                         label_smoothing=smoothing),
                            torch.nn.CrossEntropyLoss(tw, ignore_index=ignore, reduction=reduction,
                                                      label_smoothing=smoothing),
                            [x, lab], dtype, what="CrossEntropyLoss " + what)
                 oracle(backend, lambda a, t: LS.nll_loss(a, t, bw, ignore, reduction),
                        lambda a, t: TF.nll_loss(a, t, tw, ignore_index=ignore, reduction=reduction),
                        [x, labels], dtype, what="nll " + f"{in_shape} w={use_weight} ignore={ignore}")
-                oracle(backend, NL.NLLLoss(bw, ignore, reduction),
+                oracle(backend, NL.NLLLoss(bw, ignore_index=ignore, reduction=reduction),
                        torch.nn.NLLLoss(tw, ignore_index=ignore, reduction=reduction),
                        [x, labels], dtype, what="NLLLoss")
             # class probabilities as targets (with weight and label smoothing)

@@ -33,36 +33,15 @@ KEYWORD_BY_CONVENTION = {"device", "dtype"}
 
 # per class: (namespace, class, argument) -> reason
 MISSING = {
-    ("nn", cls, arg): "deprecated since PyTorch 0.4 in favour of reduction="
-    for cls in ("BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss",
-                "HuberLoss", "KLDivLoss", "PoissonNLLLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
-                "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss", "HingeEmbeddingLoss",
-                "MultiMarginLoss", "MultiLabelMarginLoss", "GaussianNLLLoss")
-    for arg in ("size_average", "reduce")
-}
-MISSING.update({
     ("nn", "Embedding", "_weight"): "private argument of Embedding.from_pretrained",
     ("nn", "Embedding", "_freeze"): "private argument of Embedding.from_pretrained",
-    ("nn", "BatchNorm1d", "bias"): "not yet implemented (affine=False drops both weight and bias)",
-    ("nn", "BatchNorm2d", "bias"): "not yet implemented (affine=False drops both weight and bias)",
-    ("nn", "BatchNorm3d", "bias"): "not yet implemented (affine=False drops both weight and bias)",
-    ("nn", "GroupNorm", "bias"): "not yet implemented (affine=False drops both weight and bias)",
-    ("nn", "Hardtanh", "min_value"): "deprecated alias of min_val",
-    ("nn", "Hardtanh", "max_value"): "deprecated alias of max_val",
-})
+    ("nn", "EmbeddingBag", "_weight"): "private argument of EmbeddingBag.from_pretrained",
+}
 EXTRA = {
-    ("nn", "GRU", "proj_size"): "RNN, LSTM and GRU share one base; GRU accepts only proj_size=0",
     ("nn", "Sequential", "dtype"): "Sequential(dtype=...) builds every layer in that dtype (issue 18)",
 }
 # (namespace, class, argument) -> reason for a different default
-DEFAULTS = {
-    (ns, cls, "activation"): "the string 'relu' (PyTorch: F.relu); strings and callables are both accepted"
-    for ns, cls in (("nn", "Transformer"), ("nn", "TransformerEncoderLayer"), ("nn", "TransformerDecoderLayer"))
-}
-DEFAULTS.update({
-    ("nn", cls, "value"): "an optional padding value (0) where PyTorch requires one; calls that pass it agree"
-    for cls in ("ConstantPad1d", "ConstantPad2d", "ConstantPad3d")
-})
+DEFAULTS: dict[tuple[str, str, str], str] = {}
 # PyTorch classes whose signature is (*args, **kwargs): their documented signature
 DOCUMENTED = {
     ("nn", "RNN"): "input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False, "
@@ -112,6 +91,8 @@ def _torch_params(ns: str, cls: type) -> list[P]:
 def _same_default(a: Any, b: Any) -> bool:
     if a is P.empty or b is P.empty:
         return a is b
+    if callable(b) and getattr(b, "__module__", "") == "torch.nn.functional":
+        return a is getattr(anynn.nn.functional, b.__name__, None)  # F.relu: ours must be anynn's F.relu
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     try:
@@ -225,3 +206,13 @@ def test_softmax_without_dim_takes_pytorchs_implicit_axis(cls, shape):
     with pytest.warns(UserWarning, match="Implicit dimension"):
         theirs = getattr(torch.nn, cls)()(torch.tensor(x))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_a_function_default_must_be_anynns_function_of_that_name():
+    """PyTorch's ``activation=F.relu`` default is matched only by anynn's own ``F.relu``."""
+    theirs = _torch_params("nn", torch.nn.TransformerEncoderLayer)
+    ours = list(inspect.signature(anynn.nn.TransformerEncoderLayer).parameters.values())
+    assert differences("nn", "TransformerEncoderLayer", theirs, ours) == []
+    for wrong in ("relu", anynn.nn.functional.gelu):
+        changed = [p.replace(default=wrong) if p.name == "activation" else p for p in ours]
+        assert len(differences("nn", "TransformerEncoderLayer", theirs, changed)) == 1

@@ -12,7 +12,7 @@ from .loss_margin import (HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMargi
                           MultiMarginLoss, SoftMarginLoss)
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .embedding import Embedding
-from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
+from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm, RMSNorm
 from .attention import MultiheadAttention
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .transformer import TransformerEncoder, TransformerEncoderLayer
@@ -52,7 +52,7 @@ __all__ = [
     "StateDictError",
     "GRU", "GRUCell", "LSTM", "LSTMCell", "MultiheadAttention", "RNN", "RNNCell", "TransformerEncoder",
     "TransformerEncoderLayer", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
-    "BatchNorm1d", "BatchNorm2d", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
     "FeatureAlphaDropout", "Embedding", "GroupNorm", "LayerNorm", "RMSNorm",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "ELU", "Flatten", "GELU", "GLU", "Hardswish",
     "Hardtanh", "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Mish",

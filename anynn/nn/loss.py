@@ -1,4 +1,5 @@
-"""Loss layers: modules over `anynn.functional`'s losses, with PyTorch's arguments."""
+"""Loss layers: modules over `anynn.functional`'s losses, with PyTorch's arguments (the deprecated
+``size_average``/``reduce`` too, with PyTorch's warning)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from .. import functional as F
 from ..autograd.tensor import Tensor
+from ..functional.loss_reduction import legacy_reduction
 from .module import Module
 
 
@@ -21,11 +23,17 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(legacy_reduction(size_average, reduce, reduction))
+
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(legacy_reduction(size_average, reduce, reduction))
+
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
@@ -40,8 +48,9 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
-        super().__init__(reduction)
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 beta: float = 1.0) -> None:
+        super().__init__(legacy_reduction(size_average, reduce, reduction))
         self.beta = beta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -51,8 +60,9 @@ class SmoothL1Loss(_Loss):
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities; see `BCEWithLogitsLoss` for the stable version."""
 
-    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(legacy_reduction(size_average, reduce, reduction))
         self.weight = weight
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -62,8 +72,9 @@ class BCELoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy computed from logits: finite for any logit (e.g. 49.8 with label 0 → 49.8)."""
 
-    def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean", pos_weight: Any = None) -> None:
+        super().__init__(legacy_reduction(size_average, reduce, reduction))
         self.weight = weight
         self.pos_weight = pos_weight
 
@@ -75,9 +86,9 @@ class BCEWithLogitsLoss(_Loss):
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy of logits (N, C[, d...]) against class indices or class probabilities."""
 
-    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
-                 label_smoothing: float = 0.0) -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: bool | None = None, ignore_index: int = -100,
+                 reduce: bool | None = None, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(legacy_reduction(size_average, reduce, reduction))
         self.weight = weight
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -90,8 +101,9 @@ class CrossEntropyLoss(_Loss):
 class NLLLoss(_Loss):
     """Negative log-likelihood of log-probabilities (N, C[, d...]) against class indices."""
 
-    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: bool | None = None, ignore_index: int = -100,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(legacy_reduction(size_average, reduce, reduction))
         self.weight = weight
         self.ignore_index = ignore_index
 

@@ -1,4 +1,4 @@
-"""Normalisation layers: `BatchNorm1d`, `BatchNorm2d`, `LayerNorm`, `GroupNorm`, `RMSNorm`.
+"""Normalisation layers: `BatchNorm1d`, `BatchNorm2d`, `BatchNorm3d`, `LayerNorm`, `GroupNorm`, `RMSNorm`.
 
 PyTorch's constructor arguments, parameter and buffer names (``weight``, ``bias``, ``running_mean``,
 ``running_var``, ``num_batches_tracked``) and shapes, so state dicts move between the two.
@@ -36,7 +36,8 @@ class _BatchNorm(Module):
     layout: str = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, backend: Any = None, dtype: Any = None) -> None:
+                 track_running_stats: bool = True, backend: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -45,7 +46,7 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         float_dtype = dtype or "float32"
         self.weight = new_parameter((num_features,), backend, dtype) if affine else None
-        self.bias = new_parameter((num_features,), backend, dtype) if affine else None
+        self.bias = new_parameter((num_features,), backend, dtype) if affine and bias else None
         if track_running_stats:
             self.register_buffer("running_mean", _buffer((num_features,), backend, float_dtype))
             self.register_buffer("running_var", _buffer((num_features,), backend, float_dtype))
@@ -69,7 +70,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (N, C) / (N, C, L) for `BatchNorm1d`, (N, C, H, W) for `BatchNorm2d` → same shape."""
@@ -119,6 +121,8 @@ class BatchNorm1d(_BatchNorm):
         mode; without them, batch statistics are used in both modes.
     backend, dtype :
         Where the parameters and buffers live (default backend, float32).
+    bias : bool
+        With ``affine``, learn ``bias`` too (``False``: ``weight`` only, as PyTorch's keyword).
     """
 
     ranks = (2, 3)
@@ -130,6 +134,13 @@ class BatchNorm2d(_BatchNorm):
 
     ranks = (4,)
     layout = "(N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation over (N, C, D, H, W) inputs, per channel C. Arguments as `BatchNorm1d`."""
+
+    ranks = (5,)
+    layout = "(N, C, D, H, W)"
 
 
 def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
@@ -201,10 +212,12 @@ class GroupNorm(Module):
         Learn per-channel ``weight`` (C,) (ones) and ``bias`` (C,) (zeros).
     backend, dtype :
         Where the parameters live (default backend, float32).
+    bias : bool
+        With ``affine``, learn ``bias`` too (``False``: ``weight`` only).
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 backend: Any = None, dtype: Any = None) -> None:
+                 backend: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         if num_groups <= 0 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
@@ -214,13 +227,14 @@ class GroupNorm(Module):
         self.eps = eps
         self.affine = affine
         self.weight = new_parameter((num_channels,), backend, dtype) if affine else None
-        self.bias = new_parameter((num_channels,), backend, dtype) if affine else None
+        self.bias = new_parameter((num_channels,), backend, dtype) if affine and bias else None
         self._reset_own_parameters(None)
 
     def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)

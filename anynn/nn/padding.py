@@ -41,6 +41,9 @@ class _PadNd(Module):
 class ConstantPad1d(_PadNd):
     """Pad the last axis with ``value``: x (..., W) → (..., W + left + right); negative pads crop."""
 
+    def __init__(self, padding: IntOrTuple, value: float) -> None:  # value required, as PyTorch's
+        super().__init__(padding, value)
+
     def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
 

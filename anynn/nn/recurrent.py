@@ -313,3 +313,9 @@ class GRU(_RNNBase):
     """
 
     mode = "gru"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, backend,
+                         dtype, seed)

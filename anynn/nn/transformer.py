@@ -41,7 +41,7 @@ class TransformerEncoderLayer(Module):
     dropout : float
         Dropout in the attention weights and after each block (training mode only).
     activation : "relu", "gelu" or callable
-        The feed-forward nonlinearity.
+        The feed-forward nonlinearity (default `F.relu`, as PyTorch's).
     layer_norm_eps : float
     batch_first, norm_first, bias : bool
         As in PyTorch (``bias`` for every Linear, LayerNorm and the attention).
@@ -55,7 +55,7 @@ class TransformerEncoderLayer(Module):
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation: str | Callable[[Tensor], Tensor] = "relu", layer_norm_eps: float = 1e-5,
+                 activation: str | Callable[[Tensor], Tensor] = relu, layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True, backend: Any = None,
                  dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.tensor import Tensor
+from ..functional.activation import relu
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -39,7 +40,7 @@ class TransformerDecoderLayer(Module):
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation: str | Callable[[Tensor], Tensor] = "relu", layer_norm_eps: float = 1e-5,
+                 activation: str | Callable[[Tensor], Tensor] = relu, layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True, backend: Any = None,
                  dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from .. import init
 from ..autograd.tensor import Tensor
+from ..functional.activation import relu
 from ..backend import get_backend
 from ..init import HostGenerator, host_generator
 from .module import Module
@@ -36,7 +37,7 @@ class Transformer(Module):
 
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6, num_decoder_layers: int = 6,
                  dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation: str | Callable[[Tensor], Tensor] = "relu", custom_encoder: Any = None,
+                 activation: str | Callable[[Tensor], Tensor] = relu, custom_encoder: Any = None,
                  custom_decoder: Any = None, layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, backend: Any = None, dtype: Any = None,
                  seed: int | None = None) -> None:
