@@ -1,0 +1,66 @@
+"""The rules `Optimizer` owns for every optimizer: hyperparameter checks with PyTorch's messages, and
+``maximize`` / weight decay applied before a subclass's ``update`` sees the gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from anynn import optim
+from anynn.optim import Optimizer
+from tests.optim_oracle import make_data, our_params, take_step
+
+BAD_OPTIONS = [
+    ("SGD", dict(lr=-1)), ("SGD", dict(lr=0.1, momentum=-1)), ("SGD", dict(lr=0.1, weight_decay=-1)),
+    ("SGD", dict(lr=0.1, nesterov=True)), ("Adam", dict(lr=-1.0)), ("Adam", dict(eps=-1)),
+    ("Adam", dict(betas=(1.0, 0.9))), ("Adam", dict(betas=(0.9, 1.0))), ("AdamW", dict(weight_decay=-0.5)),
+    ("Adagrad", dict(lr_decay=-1)), ("Adagrad", dict(initial_accumulator_value=-1)), ("Adadelta", dict(rho=1.5)),
+    ("RMSprop", dict(alpha=-0.1)), ("Adamax", dict(betas=(0.9, -0.1))), ("NAdam", dict(momentum_decay=-1)),
+    ("RAdam", dict(eps=-1e-8)), ("Rprop", dict(etas=(1.5, 1.2))), ("ASGD", dict(weight_decay=-1)),
+    ("LBFGS", dict(lr=-1)),
+]
+
+
+@pytest.mark.parametrize("name, options", BAD_OPTIONS, ids=[f"{n}-{sorted(o)[-1]}" for n, o in BAD_OPTIONS])
+def test_bad_hyperparameters_raise_pytorchs_message(name, options):
+    with pytest.raises(ValueError) as expected:
+        getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **options)
+    with pytest.raises(ValueError) as ours:
+        getattr(optim, name)(our_params("numpy", make_data()[0], "float64"), **options)
+    assert str(expected.value) in str(ours.value)
+    assert str(ours.value).startswith(f"{name}: ")  # and the message names the optimizer
+
+
+class PlainDescent(Optimizer):
+    """An optimizer written as its rule only: ``p -= lr * g``; the base handles maximize and weight decay."""
+
+    checked_options = ("lr", "weight_decay")
+
+    def __init__(self, params, lr=0.1, weight_decay=0.0, maximize=False, decoupled_weight_decay=False):
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def update(self, param, grad, state, group, backend):
+        return param - group["lr"] * grad
+
+
+@pytest.mark.parametrize("maximize", [False, True])
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_the_base_applies_maximize_and_weight_decay(backend, maximize, decoupled):
+    weights, grads = make_data(steps=3)
+    params = our_params(backend, weights, "float64")
+    opt = PlainDescent(params, lr=0.1, weight_decay=0.3, maximize=maximize, decoupled_weight_decay=decoupled)
+    expected = [w.copy() for w in weights]
+    for step_grads in grads:
+        take_step(opt, params, step_grads, "float64")
+        for i, g in enumerate(step_grads):
+            g = -g if maximize else g
+            if decoupled:
+                expected[i] = expected[i] * (1 - 0.1 * 0.3) - 0.1 * g
+            else:
+                expected[i] = expected[i] - 0.1 * (g + 0.3 * expected[i])
+    for p, e in zip(params, expected):
+        np.testing.assert_allclose(backend.to_host(p.data), e, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="Invalid weight_decay value: -1"):
+        PlainDescent(params, weight_decay=-1)
