@@ -425,3 +425,23 @@ def test_float32_stays_float32_through_math(backend):
         for gi in g if isinstance(g, tuple) else (g,):
             if gi is not None and hasattr(gi, "dtype"):
                 assert anynn.backend.dtype_name(gi.dtype) == "float32", y.grad_fn.name
+
+
+# -- piecewise ops exactly at their kinks: PyTorch's choice of gradient there ----------------------
+AT_BOUNDS = np.array([-1.0, -0.5, -0.25, 0.0, 0.5, 0.75, 1.0])  # -0.5 and 0.5 are the bounds below
+CLAMPS = [
+    ("clip", lambda x: E.clip(x, -0.5, 0.5), lambda x: torch.clamp(x, -0.5, 0.5)),
+    ("clip_min", lambda x: E.clip(x, min=0.5), lambda x: torch.clamp(x, min=0.5)),
+    ("clip_max", lambda x: E.clip(x, max=-0.5), lambda x: torch.clamp(x, max=-0.5)),
+    ("method_clamp", lambda x: x.clamp(-0.5, 0.5), lambda x: x.clamp(-0.5, 0.5)),
+    ("method_clamp_min", lambda x: x.clamp_min(0.5), lambda x: x.clamp_min(0.5)),
+    ("method_clamp_max", lambda x: x.clamp_max(-0.5), lambda x: x.clamp_max(-0.5)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, ours, theirs", CLAMPS, ids=[c[0] for c in CLAMPS])
+def test_clamp_passes_the_gradient_exactly_at_a_bound(backend, name, ours, theirs, dtype):
+    """PyTorch's clamp lets the gradient through where the input equals a bound (``min <= x <= max``)."""
+    x = AT_BOUNDS.astype(dtype)
+    compare_with_torch(backend, ours, theirs, x, rtol=0, atol=0)
