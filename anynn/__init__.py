@@ -59,3 +59,6 @@ __all__ += [  # PyTorch's devices and dtypes
     "dtype", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64", "long",
     "short", "summary", "uint8", "utils",
 ]
+from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
+from .amp import autocast  # noqa: E402
+__all__ += ["amp", "autocast"]

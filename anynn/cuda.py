@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from .backend import BackendUnavailable, default_backend
@@ -65,3 +66,10 @@ def is_bf16_supported() -> bool:
 
 __all__ = ["current_device", "device_count", "empty_cache", "is_available", "is_bf16_supported", "manual_seed",
            "manual_seed_all", "synchronize"]
+
+# ``torch.cuda.amp``: ``anynn.cuda.amp.autocast`` and ``from anynn.cuda.amp import GradScaler`` (cuda is a module,
+# so the submodule is registered under its dotted name for the import statement)
+from .amp import cuda as amp  # noqa: E402
+
+sys.modules[__name__ + ".amp"] = amp
+__all__ += ["amp"]

@@ -8,6 +8,7 @@ from array_api_compat import is_numpy_array, is_writeable_array
 
 from ..backend import Backend, BackendMismatch
 from ..backend.transfer import scalar_to_array
+from . import autocast_mode as _autocast
 from . import mode
 from .tensor import Tensor, make_tensor
 
@@ -40,10 +41,14 @@ class Function:
     """
 
     __slots__ = ("__dict__", "inputs", "needs_input_grad", "backend", "num_outputs")
+    # the autocast family (PyTorch's op lists, see `anynn.autograd.autocast_mode`): "lower", "float32", ... or None
+    autocast: str | None = None
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
         # the hot path of every operation: locals only, one pass over the inputs, no helper calls
+        if cls.autocast is not None and _autocast.active_threads and _autocast.state.active:
+            args = _autocast.cast_inputs(cls, args)
         fn = _new(cls)
         if params:
             fn.__dict__.update(params)

@@ -145,11 +145,18 @@ class HostRNG(DeviceRNG):
         self.generator = np.random.default_rng(seed)
 
     def uniform(self, shape: tuple[int, ...], dtype: Any) -> Any:
-        host = self.generator.random(shape, dtype=np.dtype(dtype_name(dtype)))
+        target = np.dtype(dtype_name(dtype))
+        if target.itemsize >= 4:
+            return self.backend.from_host(self.generator.random(shape, dtype=target))
+        # NumPy draws float32/float64 only: float16 is drawn in float32 and rounded, kept below 1
+        host = np.minimum(self.generator.random(shape, dtype=np.float32).astype(target),
+                          np.nextafter(target.type(1), target.type(0)))
         return self.backend.from_host(host)
 
     def normal(self, shape: tuple[int, ...], dtype: Any) -> Any:
-        host = self.generator.standard_normal(shape, dtype=np.dtype(dtype_name(dtype)))
+        target = np.dtype(dtype_name(dtype))
+        draw = target if target.itemsize >= 4 else np.dtype(np.float32)  # float16: drawn in float32, rounded
+        host = self.generator.standard_normal(shape, dtype=draw).astype(target, copy=False)
         return self.backend.from_host(host)
 
     def permutation(self, n: int) -> Any:

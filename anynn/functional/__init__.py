@@ -36,6 +36,7 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
                    l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import concat, flatten, permute, reshape, stack, take_rows, transpose
+from . import autocast_rules  # noqa: F401,E402  (PyTorch's autocast op lists on the Functions)
 
 __all__ = [
     "conv3d",

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from ..init import HostGenerator
 from .. import init
+from ..autograd import autocast_mode
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name, get_backend
 from ..functional.norm import batch_norm, group_norm, layer_norm, rms_norm
@@ -83,7 +84,7 @@ class _BatchNorm(Module):
         if self.running_mean is not None and x.backend != self.running_mean.backend:
             raise BackendMismatch(f"{name}: input is on backend {x.backend.key!r} but the layer's buffers are on "
                                   f"{self.running_mean.backend.key!r}; move one with .to(...)")
-        if self.running_mean is not None and x.dtype != self.running_mean.dtype:
+        if self.running_mean is not None and x.dtype != self.running_mean.dtype and not autocast_mode.state.active:
             raise TypeError(f"{name}: expected input dtype {dtype_name(self.running_mean.dtype)} (the layer's), "
                             f"got {dtype_name(x.dtype)}; cast with x.astype(...) or model.to(dtype=...)")
         factor = 0.0 if self.momentum is None else self.momentum

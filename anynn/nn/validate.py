@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd import autocast_mode
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name
 
@@ -35,6 +36,7 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
         if x.backend is not weight.backend and x.backend != weight.backend:
             raise BackendMismatch(f"{name}: input is on backend {x.backend.key!r} but the layer's parameters are "
                                   f"on {weight.backend.key!r}; move one with .to(...)")
-        if x.data.dtype != weight.data.dtype:
+        if x.data.dtype != weight.data.dtype and not (autocast_mode.active_threads and autocast_mode.state.active):
+            # (under autocast, float32 layers take float16/bfloat16 inputs, as PyTorch's do)
             raise TypeError(f"{name}: expected input dtype {dtype_name(weight.dtype)} (the layer's), got "
                             f"{dtype_name(x.dtype)}; cast with x.astype(...) or model.to(dtype=...)")
