@@ -222,3 +222,18 @@ def test_hook_order():
 def test_callbacks_must_be_callbacks():
     with pytest.raises(TypeError, match="Callback"):
         run("numpy", [print], epochs=1)
+
+
+@pytest.mark.parametrize("min_delta", [0.25, -0.25])  # the sign is ignored, as in Keras
+def test_early_stopping_max_mode_needs_more_than_min_delta(min_delta):
+    # "val_score" alone would be minimised (auto); mode="max" maximises it, and a gain of exactly
+    # min_delta (0.5 -> 0.75, exact in binary) is not an improvement, as Keras's `current - min_delta > best`
+    script = Scripted("val_score", [0.5, 0.75, 0.7, 0.9])
+    stop = EarlyStopping(monitor="val_score", mode="max", patience=2, min_delta=min_delta)
+    _, history = run("numpy", [script, stop], epochs=4)
+    assert stop.tracker.mode == "max" and stop.best == 0.5 and stop.best_epoch == 0
+    assert len(history) == 3 and stop.stopped_epoch == 2
+    script = Scripted("val_score", [0.5, 0.76, 0.7, 0.75])  # more than min_delta: an improvement
+    stop = EarlyStopping(monitor="val_score", mode="max", patience=2, min_delta=min_delta)
+    _, history = run("numpy", [script, stop], epochs=4)
+    assert stop.best == 0.76 and stop.best_epoch == 1 and len(history) == 4 and stop.stopped_epoch == 3

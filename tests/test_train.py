@@ -9,7 +9,7 @@ import anynn
 from anynn import nn, optim
 from anynn.backend import BackendMismatch, get_backend
 from anynn.data import DataLoader, TensorDataset, load_digits, standardize
-from anynn.train import evaluate, fit, predict
+from anynn.train import Callback, evaluate, fit, predict
 from anynn.train import progress as progress_module
 from anynn.train.progress import gpu_memory
 
@@ -250,3 +250,22 @@ def test_digits_fit_example(tmp_path):
     assert accuracy >= 0.95
     assert sum(line.startswith("Epoch ") for line in lines) == 6
     assert (tmp_path / "digits_history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class EvalAtEpochEnd(Callback):
+    """A callback that leaves the model in eval mode (as one that runs its own evaluation might)."""
+
+    uses_batch_logs = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.eval()
+
+
+def test_fit_trains_in_train_mode_every_epoch():
+    """A model handed over in eval mode, and put back in eval mode after each epoch, still trains in train mode."""
+    data = small_batches("numpy", n_batches=2)
+    model = ModeRecorder("numpy")
+    model.eval()
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), data, val_data=data, epochs=3,
+        callbacks=[EvalAtEpochEnd()], verbose=0)
+    assert model.modes == [True, True, False, False] * 3
