@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 from . import functional  # noqa: E402  (binds Tensor operators before anything else uses them)
 from . import autograd, backend, data, init, io, metrics, nn, optim, train  # noqa: E402
-from .autograd import GradientCheckError, Tensor, enable_grad, grad_check, no_grad, tensor  # noqa: E402
+from .autograd import GradientCheckError, Tensor, enable_grad, grad_check, no_grad  # noqa: E402
 from .creation import (arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,  # noqa: E402
                        rand_like, randint, randn, randn_like, randperm, zeros, zeros_like)
 from .functional.tensor_extras import (abs, amax, amin, argmax, argmin, cat, chunk, clamp, clone, concat,  # noqa: E402
@@ -33,6 +33,19 @@ from .init import manual_seed  # noqa: E402
 from .io import from_dlpack, load, load_checkpoint, save, save_checkpoint  # noqa: E402
 from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
 from .device import device  # noqa: E402
+from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, value queries)
+    acos, acosh, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, argwhere, asin, asinh,
+    atan, atan2, atanh, bincount, bucketize, cdist, ceil, clamp_max, clamp_min, clip, cosh, count_nonzero, cross,
+    cumprod, diag, diag_embed, diagonal, div, divide, dot, equal, erf, erfc, exp2, expm1, fix, floor, floor_divide,
+    fmod, frac, ger, hypot, is_floating_point, is_tensor, isclose, lerp, log10, log1p, log2, logaddexp, logical_and,
+    logical_not, logical_or, logical_xor, median, meshgrid, moveaxis, movedim, mul, multiply, nan_to_num, neg,
+    negative, nonzero, outer, prod, reciprocal, remainder, repeat_interleave, roll, round, rsqrt, searchsorted, sgn,
+    sign, sinh, square, std_mean, sub, subtract, swapaxes, swapdims, t, tan, tile, trace, true_divide, trunc, unbind,
+    unflatten, unique, var_mean)
+from .factories import (as_tensor, bernoulli, empty, empty_like, get_default_dtype, logspace, normal,  # noqa: E402
+                        randint_like, set_default_dtype, set_printoptions, tensor)
+from .generator import Generator  # noqa: E402
+from . import linalg  # noqa: E402  (PyTorch's torch.linalg norms)
 from .nn.summary import summary  # noqa: E402
 from .dtypes import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float,  # noqa: E402,A004
                      float16, float32, float64, half, int, int8, int16, int32, int64, long, short, uint8)
@@ -62,3 +75,16 @@ __all__ += [  # PyTorch's devices and dtypes
 from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
 from .amp import autocast  # noqa: E402
 __all__ += ["amp", "autocast"]
+__all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.tensor_math), factories
+    "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+    "argwhere", "asin", "asinh", "atan", "atan2", "atanh", "bincount", "bucketize", "cdist", "ceil", "clamp_max",
+    "clamp_min", "clip", "cosh", "count_nonzero", "cross", "cumprod", "diag", "diag_embed", "diagonal", "div",
+    "divide", "dot", "equal", "erf", "erfc", "exp2", "expm1", "fix", "floor", "floor_divide", "fmod", "frac", "ger",
+    "hypot", "is_floating_point", "is_tensor", "isclose", "lerp", "log10", "log1p", "log2", "logaddexp", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "median", "meshgrid", "moveaxis", "movedim", "mul", "multiply",
+    "nan_to_num", "neg", "negative", "nonzero", "outer", "prod", "reciprocal", "remainder", "repeat_interleave",
+    "roll", "round", "rsqrt", "searchsorted", "sgn", "sign", "sinh", "square", "std_mean", "sub", "subtract",
+    "swapaxes", "swapdims", "t", "tan", "tile", "trace", "true_divide", "trunc", "unbind", "unflatten", "unique",
+    "var_mean", "Generator", "as_tensor", "bernoulli", "empty", "empty_like", "get_default_dtype", "linalg",
+    "logspace", "normal", "randint_like", "set_default_dtype", "set_printoptions",
+]

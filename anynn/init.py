@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .generator import Generator
+
 HostGenerator = np.random.Generator  # the host-side generator every initialiser draws from
 
 
@@ -22,13 +24,15 @@ def host_generator(seed: Any = None) -> HostGenerator | None:
     return np.random.default_rng(seed)
 
 
-_default_generator = np.random.default_rng()
+_default_generator: np.random.Generator = Generator()
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the host generator that initialisers use when none is given."""
+def manual_seed(seed: int) -> Generator:
+    """Seed the host generator that initialisers and factories use when none is given; returns it (an
+    `anynn.Generator`, as ``torch.manual_seed`` returns the default generator)."""
     global _default_generator
-    _default_generator = np.random.default_rng(seed)
+    _default_generator = Generator(seed=int(seed))
+    return _default_generator
 
 
 def default_generator() -> np.random.Generator:

@@ -17,6 +17,7 @@ from .loss_margin import (hinge_embedding_loss, margin_ranking_loss, multi_margi
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .embedding import embedding
+from .embedding_bag import embedding_bag
 from .indexing import gather, index_select, masked_select, one_hot, scatter, scatter_add
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
@@ -39,6 +40,7 @@ from .shape import concat, flatten, permute, reshape, stack, take_rows, transpos
 from . import autocast_rules  # noqa: F401,E402  (PyTorch's autocast op lists on the Functions)
 
 __all__ = [
+    "embedding_bag",
     "conv3d",
     "bilinear", "instance_norm",
     "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from . import activation, elementwise, extras, linalg, reduce, shape, torch_surface
+from . import activation, elementwise, extras, linalg, reduce, shape, tensor_math, torch_surface
 from .sorting import ValuesIndices
 
 
@@ -157,6 +157,7 @@ def _std(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 METHODS["var"] = _var
 METHODS["std"] = _std
 METHODS.update(torch_surface.METHODS)
+METHODS.update(tensor_math.METHODS)  # floor, round, prod, roll, unique, diagonal...
 
 
 def attach() -> None:

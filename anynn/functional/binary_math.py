@@ -1,0 +1,140 @@
+"""Elementwise functions of two tensors under PyTorch's names: ``atan2``, ``hypot``, ``logaddexp``, ``lerp``,
+``floor_divide``, ``logical_xor``, ``true_divide``.
+
+Operands broadcast; either may be a Python number. Gradients are summed back to each operand's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor
+
+
+def _shape(a: Any) -> tuple[int, ...]:
+    return tuple(getattr(a, "shape", ()))
+
+
+class Atan2(Function):
+    """The angle of ``(b, a)``: ``atan2(a, b)``; gradients ``b / r²`` and ``-a / r²`` with ``r² = a² + b²``."""
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return xp.atan2(a, b)
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        ga, gb = self.needs_input_grad
+        scaled = g / (self.a * self.a + self.b * self.b)
+        return (sum_to_shape(xp, scaled * self.b, _shape(self.a)) if ga else None,
+                sum_to_shape(xp, -scaled * self.a, _shape(self.b)) if gb else None)
+
+
+class Hypot(Function):
+    """``sqrt(a² + b²)`` without overflow; gradients ``a / out`` and ``b / out`` (NaN at the origin, as PyTorch)."""
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        self.out = xp.hypot(a, b)
+        return self.out
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        ga, gb = self.needs_input_grad
+        scaled = g / self.out
+        return (sum_to_shape(xp, scaled * self.a, _shape(self.a)) if ga else None,
+                sum_to_shape(xp, scaled * self.b, _shape(self.b)) if gb else None)
+
+
+class LogAddExp(Function):
+    """``log(exp(a) + exp(b))`` without overflow; gradients are the weights ``exp(a - out)`` and ``exp(b - out)``."""
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        self.out = xp.logaddexp(a, b)
+        return self.out
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        ga, gb = self.needs_input_grad
+        return (sum_to_shape(xp, g * xp.exp(self.a - self.out), _shape(self.a)) if ga else None,
+                sum_to_shape(xp, g * xp.exp(self.b - self.out), _shape(self.b)) if gb else None)
+
+
+def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """Both operands as floating tensors of one backend (numbers: 0-d arrays; integers: float32), as PyTorch."""
+    from .tensor_methods import _kinds_agree, _operand
+
+    tensor = input if isinstance(input, Tensor) else other
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{name} needs a Tensor among its operands, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
+    like = a if isinstance(a, Tensor) else b
+    be = like.backend
+    if not be.xp.isdtype(like.data.dtype, "real floating"):
+        like = like.astype("float32")
+
+    def as_tensor(v: Any) -> Tensor:
+        if isinstance(v, Tensor):
+            return v if be.xp.isdtype(v.data.dtype, "real floating") else v.astype(like.data.dtype)
+        return Tensor._make(be.xp.asarray(v, dtype=like.data.dtype, device=be.device), be, None, 0)
+
+    return as_tensor(a), as_tensor(b)
+
+
+def atan2(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The angle of the point ``(other, input)`` in ``(-pi, pi]`` (``torch.atan2``)."""
+    return Atan2.apply(*_floating_pair("atan2", input, other))
+
+
+def hypot(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``sqrt(input² + other²)`` (``torch.hypot``)."""
+    return Hypot.apply(*_floating_pair("hypot", input, other))
+
+
+def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``log(exp(input) + exp(other))`` (``torch.logaddexp``)."""
+    return LogAddExp.apply(*_floating_pair("logaddexp", input, other))
+
+
+def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
+    """``input + weight * (end - input)`` (``torch.lerp``); ``weight`` a number or a tensor. Gradients flow to all."""
+    return input + weight * (end - input)
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``floor(input / other)`` (Python's ``//``, PyTorch's ``floor_divide`` since 1.13); not differentiable."""
+    from .tensor_methods import _kinds_agree, _operand
+
+    tensor = input if isinstance(input, Tensor) else other
+    a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
+    xp, be = tensor.backend.xp, tensor.backend
+    like = a if isinstance(a, Tensor) else b
+    arrays = [v.data if isinstance(v, Tensor) else xp.asarray(v, dtype=like.data.dtype, device=be.device)
+              for v in (a, b)]
+    return Tensor._make(xp.floor_divide(*arrays), be, None, 0)
+
+
+def true_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input / other`` (integers give float32, as ``torch.true_divide``)."""
+    return input / other if isinstance(input, Tensor) else other.__rtruediv__(input)
+
+
+def logical_xor(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """Elementwise exclusive or of the truth values (nonzero is true); a boolean tensor."""
+    xp = input.backend.xp
+
+    def truth(v: Any) -> Any:
+        data = v.data if isinstance(v, Tensor) else xp.asarray(v, device=input.backend.device)
+        return data if xp.isdtype(data.dtype, "bool") else data != 0
+
+    return Tensor._make(xp.logical_xor(truth(input), truth(other)), input.backend, None, 0)
+
+
+arctan2 = atan2
+
+FUNCTIONS: dict[str, Any] = {"atan2": atan2, "arctan2": atan2, "hypot": hypot, "logaddexp": logaddexp,
+                             "lerp": lerp, "floor_divide": floor_divide, "true_divide": true_divide,
+                             "logical_xor": logical_xor}
+
+__all__ = ["Atan2", "FUNCTIONS", "Hypot", "LogAddExp", *FUNCTIONS]

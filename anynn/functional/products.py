@@ -1,0 +1,110 @@
+"""Products along a dimension: ``prod`` and the running product ``cumprod``, with gradients exact at zeros.
+
+The gradient of a product is the product of the *other* factors. It is built from exclusive running products
+(no division), so zeros in the input give the same gradients as PyTorch's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from .reduce import _expand
+
+
+def _exclusive_cumprod(xp: Any, a: Any, axis: int) -> Any:
+    """``out[i] = prod(a[:i])`` along ``axis`` (1 at the start)."""
+    running = xp.cumulative_prod(a, axis=axis, include_initial=True)
+    index = tuple(slice(0, a.shape[axis]) if k == axis else slice(None) for k in range(a.ndim))
+    return running[index]
+
+
+def _others_product(xp: Any, a: Any, axis: int) -> Any:
+    """``out[i] = prod(a[j] for j != i)`` along ``axis``, without dividing."""
+    before = _exclusive_cumprod(xp, a, axis)
+    after = xp.flip(_exclusive_cumprod(xp, xp.flip(a, axis=axis), axis), axis=axis)
+    return before * after
+
+
+class Prod(Function):
+    """Product over ``axis`` (an int); ``keepdims`` keeps it as size 1."""
+
+    axis: int
+    keepdims: bool
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.a = a
+        return xp.prod(a, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        g = _expand(xp, g, (self.axis,), self.keepdims, tuple(self.a.shape))
+        return g * _others_product(xp, self.a, self.axis)
+
+
+class CumProd(Function):
+    """Running product along ``axis``.
+
+    Backward: ``grad[i] = prod(a[:i]) * sum_{j >= i} g[j] * prod(a[i+1 : j+1])``; the inner products form an
+    (n, n) table per line, so memory is ``numel * n`` (PyTorch divides by ``a[i]`` where it is nonzero instead).
+    """
+
+    axis: int
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.a = a
+        return xp.cumulative_prod(a, axis=self.axis)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        from array_api_compat import device
+
+        a = xp.moveaxis(self.a, self.axis, -1)
+        g = xp.moveaxis(g, self.axis, -1)
+        n = a.shape[-1]
+        position = xp.arange(n, device=device(a))
+        later = position[None, :] > position[:, None]  # [i, k]: k > i
+        # table[..., i, j] = prod(a[k] for i < k <= j); used where j >= i
+        table = xp.cumulative_prod(xp.where(later, a[..., None, :], xp.ones_like(a)[..., None, :]), axis=-1)
+        table = xp.where(position[None, :] >= position[:, None], table, xp.zeros_like(table))
+        inner = xp.sum(table * g[..., None, :], axis=-1)
+        grad = _exclusive_cumprod(xp, a, a.ndim - 1) * inner
+        return xp.moveaxis(grad, -1, self.axis)
+
+
+def _counting_dtype(input: Tensor, dtype: Any) -> Tensor:
+    """Integers and booleans multiply in int64, as in PyTorch; ``dtype`` casts first."""
+    if dtype is not None:
+        return input.astype(dtype)
+    if not input.backend.xp.isdtype(input.data.dtype, ("real floating", "complex floating")):
+        return input.astype("int64")
+    return input
+
+
+def _axis(name: str, input: Tensor, dim: int) -> int:
+    ndim = input.ndim or 1
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {input.shape}")
+    return dim % ndim
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Product of all elements, or over ``dim`` (``torch.prod``); integers multiply in int64."""
+    input = _counting_dtype(input, dtype)
+    if dim is None:
+        return Prod.apply(input.reshape(-1), axis=0, keepdims=False)
+    if input.ndim == 0:
+        return input
+    return Prod.apply(input, axis=_axis("prod", input, dim), keepdims=bool(keepdim))
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Running product along ``dim`` (``torch.cumprod``); integers multiply in int64."""
+    input = _counting_dtype(input, dtype)
+    if input.ndim == 0:
+        return input
+    return CumProd.apply(input, axis=_axis("cumprod", input, dim))
+
+
+FUNCTIONS: dict[str, Any] = {"prod": prod, "cumprod": cumprod}
+
+__all__ = ["CumProd", "FUNCTIONS", "Prod", "cumprod", "prod"]

@@ -1,0 +1,170 @@
+"""Moving elements without changing them, under PyTorch's names: ``roll``, ``movedim``/``moveaxis``,
+``swapaxes``/``swapdims``, ``unflatten``, ``tile``, ``repeat_interleave``, ``meshgrid``.
+
+``roll`` is one `Function` (its adjoint is the opposite roll); the others are made of the shape primitives
+(reshape, permute, expand, index_select), whose gradients they inherit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from . import extras, indexing, shape
+
+
+def _dims(name: str, dims: Any, ndim: int) -> tuple[int, ...]:
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    bound = ndim or 1
+    for d in dims:
+        if not -bound <= d < bound:
+            raise IndexError(f"{name}: dim {d} is out of range for a tensor with {ndim} dimensions")
+    return tuple(d % bound for d in dims)
+
+
+class Roll(Function):
+    """Shift elements by ``shifts`` along ``axes`` (wrapping around); the gradient rolls back."""
+
+    shifts: tuple[int, ...]
+    axes: tuple[int, ...]
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        return xp.roll(a, shift=self.shifts, axis=self.axes)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return xp.roll(g, shift=tuple(-s for s in self.shifts), axis=self.axes)
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Elements shifted by ``shifts`` along ``dims``, wrapping around; without ``dims``, over the flattened
+    tensor (shape kept), as ``torch.roll``."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: {len(shifts)} shifts given without dims; give one shift or dims")
+        flat = Roll.apply(input.reshape(-1), shifts=shifts, axes=(0,))
+        return flat.reshape(tuple(input.shape))
+    axes = _dims("roll", dims, input.ndim)
+    if len(axes) != len(shifts):
+        raise RuntimeError(f"roll: shifts {shifts} and dims {tuple(axes)} must have the same length")
+    return Roll.apply(input, shifts=shifts, axes=axes)
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
+    """Axes ``source`` moved to positions ``destination``; the others keep their order (``torch.movedim``)."""
+    source = _dims("movedim", source, input.ndim)
+    destination = _dims("movedim", destination, input.ndim)
+    if len(source) != len(destination):
+        raise RuntimeError(f"movedim: source {source} and destination {destination} must have the same length")
+    if len(set(source)) != len(source) or len(set(destination)) != len(destination):
+        raise RuntimeError(f"movedim: repeated dim in source {source} or destination {destination}")
+    order: list[int | None] = [None] * input.ndim
+    for s, d in zip(source, destination):
+        order[d] = s
+    rest = iter(a for a in range(input.ndim) if a not in source)
+    axes = tuple(next(rest) if a is None else a for a in order)
+    return input if axes == tuple(range(input.ndim)) else shape.permute(input, axes)
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
+    """``transpose(input, axis0, axis1)`` (NumPy's name, also PyTorch's ``swapaxes``/``swapdims``)."""
+    return shape.transpose(input, axis0, axis1)
+
+
+def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
+    """Axis ``dim`` split into ``sizes`` (one may be ``-1``), as ``torch.unflatten``."""
+    (axis,) = _dims("unflatten", dim, input.ndim)
+    sizes = tuple(int(n) for n in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    length = input.shape[axis]
+    if sizes.count(-1) > 1:
+        raise RuntimeError(f"unflatten: only one size may be -1, got {sizes}")
+    if -1 in sizes:
+        known = _prod(tuple(n for n in sizes if n != -1))
+        sizes = tuple(length // known if n == -1 and known else n for n in sizes)
+    if _prod(sizes) != length:
+        raise RuntimeError(f"unflatten: sizes {sizes} do not multiply to the size {length} of dim {dim} "
+                           f"(input shape {tuple(input.shape)})")
+    new_shape = tuple(input.shape[:axis]) + sizes + tuple(input.shape[axis + 1:])
+    return shape.reshape(input, new_shape)
+
+
+def _prod(sizes: tuple[int, ...]) -> int:
+    out = 1
+    for n in sizes:
+        out *= n
+    return out
+
+
+def tile(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
+    """``input`` repeated ``dims[i]`` times along axis ``i``; fewer dims than axes repeat the trailing axes
+    (``torch.tile``, unlike ``Tensor.repeat``)."""
+    dims = (dims,) if isinstance(dims, int) else tuple(int(d) for d in dims)
+    dims = (1,) * (input.ndim - len(dims)) + dims
+    return extras.repeat(input, dims)
+
+
+def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *,  # noqa: A002
+                      output_size: int | None = None) -> Tensor:
+    """Each element repeated ``repeats`` times (an int, or a tensor of one count per element) along ``dim``
+    (the flattened tensor without ``dim``), as ``torch.repeat_interleave``.
+
+    ``repeat_interleave(counts)`` alone gives ``arange(len(counts))`` with each index repeated ``counts[i]`` times.
+    """
+    if repeats is None:  # repeat_interleave(counts)
+        counts = input
+        xp, be = counts.backend.xp, counts.backend
+        positions = xp.arange(counts.shape[0], dtype=xp.int64, device=be.device)
+        return Tensor._make(xp.repeat(positions, xp.astype(counts.data, xp.int64)), be, None, 0)
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    (axis,) = _dims("repeat_interleave", dim, input.ndim)
+    if isinstance(repeats, Tensor) and repeats.ndim == 0:
+        repeats = int(repeats.item())
+    if isinstance(repeats, int):
+        expanded = extras.expand(extras.unsqueeze(input, axis + 1),
+                                 tuple(input.shape[:axis + 1]) + (repeats,) + tuple(input.shape[axis + 1:]))
+        return expanded.reshape(tuple(input.shape[:axis]) + (input.shape[axis] * repeats,)
+                                + tuple(input.shape[axis + 1:]))
+    xp, be = input.backend.xp, input.backend
+    counts = repeats.data if isinstance(repeats, Tensor) else xp.asarray(list(repeats), device=be.device)
+    if counts.shape[0] not in (1, input.shape[axis]):
+        raise RuntimeError(f"repeat_interleave: {counts.shape[0]} repeats for dim {dim} of size "
+                           f"{input.shape[axis]}")
+    positions = xp.arange(input.shape[axis], dtype=xp.int64, device=be.device)
+    index = xp.repeat(positions, xp.astype(counts, xp.int64)) if counts.shape[0] > 1 else xp.repeat(
+        positions, int(counts[0]))
+    return indexing.index_select(input, axis, Tensor._make(index, be, None, 0))
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors: ``"ij"`` (matrix, PyTorch's default) or ``"xy"`` (Cartesian: the
+    first two output axes swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    sizes = [t.reshape(-1).shape[0] for t in tensors]
+    place = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        place[0], place[1] = 1, 0
+    grid = [0] * len(tensors)
+    for i, at in enumerate(place):
+        grid[at] = sizes[i]
+    out = []
+    for t, at in zip(tensors, place):
+        view = [1] * len(tensors)
+        view[at] = grid[at]
+        out.append(extras.expand(t.reshape(tuple(view)), tuple(grid)))
+    return tuple(out)
+
+
+moveaxis, swapdims = movedim, swapaxes
+
+FUNCTIONS: dict[str, Any] = {"roll": roll, "movedim": movedim, "moveaxis": movedim, "swapaxes": swapaxes,
+                             "swapdims": swapaxes, "unflatten": unflatten, "tile": tile,
+                             "repeat_interleave": repeat_interleave, "meshgrid": meshgrid}
+
+__all__ = ["FUNCTIONS", "Roll", *FUNCTIONS]

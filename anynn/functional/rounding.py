@@ -1,0 +1,135 @@
+"""Piecewise elementwise functions under PyTorch's names: ``floor``, ``ceil``, ``trunc``, ``round`` (with
+``decimals``), ``frac``, ``sign``/``sgn``, ``nan_to_num``, and the remainders ``fmod`` / ``remainder``.
+
+Rounding steps have zero gradient almost everywhere (PyTorch's choice too); ``frac`` passes it through;
+``nan_to_num`` passes it where the input is finite. Integer inputs stay integers, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.graph import sum_to_shape
+from .unary import unary
+
+
+def _zero(xp: Any, a: Any, out: Any) -> Any:
+    return xp.zeros_like(out)
+
+
+def _one(xp: Any, a: Any, out: Any) -> Any:
+    return xp.ones_like(out)
+
+
+def _round(fn: Any, xp: Any, a: Any) -> Any:
+    # PyTorch's formula: round half to even after scaling by 10**|decimals| (divide for negative decimals)
+    decimals = getattr(fn, "decimals", 0)
+    if decimals == 0 or not xp.isdtype(a.dtype, "real floating"):
+        return xp.round(a)
+    scale = 10.0 ** abs(decimals)
+    return xp.round(a * scale) / scale if decimals > 0 else xp.round(a / scale) * scale
+
+
+def _nan_to_num(fn: Any, xp: Any, a: Any) -> Any:
+    if not xp.isdtype(a.dtype, "real floating"):
+        return a
+    info = xp.finfo(a.dtype)
+    posinf = info.max if fn.posinf is None else fn.posinf
+    neginf = -info.max if fn.neginf is None else fn.neginf  # PyTorch: the lowest finite value
+    out = xp.where(xp.isnan(a), xp.full_like(a, fn.nan), a)
+    out = xp.where(a == xp.inf, xp.full_like(a, posinf), out)
+    return xp.where(a == -xp.inf, xp.full_like(a, neginf), out)
+
+
+floor = unary("floor", lambda fn, xp, a: xp.floor(a), _zero, floating=False)
+ceil = unary("ceil", lambda fn, xp, a: xp.ceil(a), _zero, floating=False)
+trunc = unary("trunc", lambda fn, xp, a: xp.trunc(a), _zero, floating=False)
+fix = trunc
+frac = unary("frac", lambda fn, xp, a: a - xp.trunc(a), _one, floating=False)
+sign = unary("sign", lambda fn, xp, a: xp.sign(a), _zero, floating=False)
+sgn = sign
+_round_function = unary("round", _round, _zero, floating=False)
+_nan_to_num_function = unary("nan_to_num", _nan_to_num,
+                             lambda xp, a, out: xp.astype(xp.isfinite(a), out.dtype), floating=False)
+
+
+def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001,A002 - PyTorch's names
+    """Round half to even (``torch.round``), to ``decimals`` places (negative: tens, hundreds...)."""
+    return _round_function.function_class.apply(input, decimals=int(decimals))  # type: ignore[attr-defined]
+
+
+def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None,  # noqa: A002
+               neginf: float | None = None) -> Any:
+    """NaN → ``nan``, +inf → ``posinf``, -inf → ``neginf`` (default: the dtype's largest / lowest finite values)."""
+    return _nan_to_num_function.function_class.apply(  # type: ignore[attr-defined]
+        input, nan=float(nan), posinf=None if posinf is None else float(posinf),
+        neginf=None if neginf is None else float(neginf))
+
+
+def _shape(a: Any) -> tuple[int, ...]:
+    return tuple(getattr(a, "shape", ()))
+
+
+class Remainder(Function):
+    """``a - b * floor(a / b)`` (``truncated=False``: the sign of ``b``, Python's ``%``) or ``a - b * trunc(a / b)``
+    (``truncated=True``: C's ``fmod``, the sign of ``a``); ``a`` and ``b`` broadcast.
+
+    Gradients as PyTorch's: 1 for ``a``, ``-floor(a / b)`` (or ``-trunc(a / b)``) for ``b``.
+    """
+
+    truncated: bool
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        if not self.truncated:
+            return xp.remainder(a, b)
+        # fmod(a, b) = sign(a) * (|a| mod |b|): exact, since mod of non-negatives is C's fmod
+        magnitude = xp.remainder(xp.abs(a), xp.abs(b))
+        return xp.where(a < 0, -magnitude, magnitude)
+
+    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        ga, gb = self.needs_input_grad
+        grad_b = None
+        if gb:
+            quotient = self.a / self.b
+            steps = xp.trunc(quotient) if self.truncated else xp.floor(quotient)
+            grad_b = sum_to_shape(xp, -g * steps, _shape(self.b))
+        return (sum_to_shape(xp, g, _shape(self.a)) if ga else None), grad_b
+
+
+def _operands(input: Any, other: Any) -> tuple[Any, Any]:
+    from .tensor_methods import _kinds_agree, _operand
+
+    from ..autograd.tensor import Tensor
+
+    tensor = input if isinstance(input, Tensor) else other
+    a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
+    like = a if isinstance(a, Tensor) else b
+    xp = like.backend.xp
+
+    def as_tensor(v: Any) -> Any:  # a number becomes a 0-d array of the tensor's dtype (strict libraries want arrays)
+        if isinstance(v, Tensor):
+            return v
+        return Tensor._make(xp.asarray(v, dtype=like.data.dtype, device=like.backend.device), like.backend, None, 0)
+
+    return as_tensor(a), as_tensor(b)
+
+
+def remainder(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
+    """Python's modulus ``input % other``: the result has the sign of ``other`` (``torch.remainder``)."""
+    a, b = _operands(input, other)
+    return Remainder.apply(a, b, truncated=False)
+
+
+def fmod(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
+    """C's ``fmod``: the remainder of truncated division, with the sign of ``input`` (``torch.fmod``)."""
+    a, b = _operands(input, other)
+    return Remainder.apply(a, b, truncated=True)
+
+
+FUNCTIONS: dict[str, Any] = {"floor": floor, "ceil": ceil, "trunc": trunc, "fix": fix, "frac": frac, "sign": sign,
+                             "sgn": sgn, "round": round, "nan_to_num": nan_to_num, "remainder": remainder,
+                             "fmod": fmod}
+
+__all__ = ["FUNCTIONS", "Remainder", *FUNCTIONS]

@@ -1,0 +1,171 @@
+"""Questions about values, answered with integer or boolean tensors (none of them differentiable): ``unique``,
+``nonzero``/``argwhere``, ``count_nonzero``, ``bincount``, ``searchsorted``/``bucketize``, ``isclose``,
+``allclose``, ``equal``.
+
+Results whose size depends on the values (``unique``, ``nonzero``, ``bincount``) need those values on the host,
+as in PyTorch; they are not for traced code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from ..backend import op
+
+
+def _made(data: Any, like: Tensor) -> Tensor:
+    return Tensor._make(data, like.backend, None, 0)
+
+
+def _int64(xp: Any, a: Any) -> Any:
+    return a if a.dtype == xp.int64 else xp.astype(a, xp.int64)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002 - PyTorch's names
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct values of ``input`` in ascending order (flattened), with, if asked, ``inverse`` (for each
+    element, the position of its value; ``input``'s shape) and ``counts`` (int64), as ``torch.unique``."""
+    if dim is not None:
+        raise NotImplementedError("unique(dim=...): unique slices along a dimension are not supported; "
+                                  "use unique on the flattened values")
+    xp = input.backend.xp
+    flat = xp.reshape(input.data, (-1,))
+    found = xp.unique_counts(flat)
+    order = xp.argsort(found.values)  # the standard leaves the order of unique_* open: sort here
+    values = xp.take(found.values, order)
+    out = [_made(values, input)]
+    if return_inverse:
+        inverse = xp.searchsorted(values, flat)
+        out.append(_made(xp.reshape(_int64(xp, inverse), tuple(input.shape)), input))
+    if return_counts:
+        out.append(_made(_int64(xp, xp.take(found.counts, order)), input))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
+    """Indices of the nonzero elements: an ``(n, ndim)`` int64 tensor in row-major order, or with ``as_tuple``
+    one 1-D tensor per axis (``torch.nonzero``)."""
+    xp = input.backend.xp
+    data = input.data if input.ndim else xp.reshape(input.data, (1,))
+    found = [_int64(xp, i) for i in xp.nonzero(data)]
+    if input.ndim == 0:
+        if as_tuple:
+            return (_made(found[0], input),)
+        return _made(xp.reshape(found[0], (-1, 0)) if found[0].shape[0] else xp.zeros(
+            (0, 0), dtype=xp.int64, device=input.backend.device), input)
+    if as_tuple:
+        return tuple(_made(i, input) for i in found)
+    return _made(xp.stack(found, axis=1), input)
+
+
+def argwhere(input: Tensor) -> Tensor:  # noqa: A002
+    """``nonzero(input)``: an ``(n, ndim)`` tensor of the indices of nonzero elements."""
+    return nonzero(input)
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+    """The number of nonzero elements, over ``dim`` (an int or tuple) or everywhere; int64."""
+    xp = input.backend.xp
+    axis = tuple(dim) if isinstance(dim, list) else dim
+    return _made(_int64(xp, xp.count_nonzero(input.data, axis=axis)), input)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
+    """How often each value ``0 .. max(input)`` occurs in the 1-D non-negative integer ``input`` (at least
+    ``minlength`` bins); with ``weights``, their sums per bin (``torch.bincount``)."""
+    xp, be = input.backend.xp, input.backend
+    if input.ndim != 1 or not xp.isdtype(input.data.dtype, "integral"):
+        raise RuntimeError(f"bincount: expected a 1-D integer tensor, got shape {tuple(input.shape)} "
+                           f"dtype {input.data.dtype}")
+    index = _int64(xp, input.data)
+    if input.shape[0] and int(xp.min(index)) < 0:
+        raise RuntimeError("bincount: input must contain only non-negative integers")
+    length = max(int(minlength), int(xp.max(index)) + 1 if input.shape[0] else 0)
+    if weights is None:
+        values = xp.ones(index.shape, dtype=xp.int64, device=be.device)
+    else:
+        values = weights.data
+        if not xp.isdtype(values.dtype, "real floating"):
+            values = xp.astype(values, xp.float64)
+    if length == 0:
+        return _made(xp.zeros((0,), dtype=values.dtype, device=be.device), input)
+    counts = op(be, "scatter_add")(index, xp.reshape(values, (-1, 1)), length)
+    return _made(xp.reshape(counts, (length,)), input)
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,  # noqa: A002
+                 side: str | None = None, sorter: Tensor | None = None) -> Tensor:
+    """Where ``input``'s values would go in ``sorted_sequence`` (sorted along its last axis) to keep it sorted:
+    the first such position (``right=False``) or the last (``right=True`` / ``side="right"``).
+
+    A 1-D sequence serves any ``input``; an N-D one pairs its leading axes with ``input``'s.
+    """
+    xp, be = sorted_sequence.backend.xp, sorted_sequence.backend
+    if side is not None:
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+        if right and side == "left":
+            raise RuntimeError("searchsorted: right=True and side='left' disagree")
+        right = side == "right"
+    seq = sorted_sequence.data
+    if sorter is not None:
+        seq = xp.take_along_axis(seq, sorter.data, axis=-1)
+    scalar = not isinstance(input, Tensor)
+    values = xp.asarray(input, dtype=seq.dtype, device=be.device) if scalar else input.data
+    if seq.ndim == 1:
+        found = xp.searchsorted(seq, xp.reshape(values, (-1,)), side="right" if right else "left")
+        found = xp.reshape(found, tuple(values.shape))
+    else:
+        if tuple(seq.shape[:-1]) != tuple(values.shape[:-1]):
+            raise RuntimeError(f"searchsorted: the leading dims of sorted_sequence {tuple(seq.shape)} and input "
+                               f"{tuple(values.shape)} must match")
+        below = seq[..., None, :] <= values[..., :, None] if right else seq[..., None, :] < values[..., :, None]
+        found = xp.sum(xp.astype(below, xp.int64), axis=-1)
+    return _made(xp.astype(found, xp.int32 if out_int32 else xp.int64), sorted_sequence)
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
+    """The bucket of each value among the 1-D sorted ``boundaries``: ``i`` with ``boundaries[i-1] < x <=
+    boundaries[i]`` (``right=True``: ``boundaries[i-1] <= x < boundaries[i]``), as ``torch.bucketize``."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"bucketize: boundaries must be 1-D, got shape {tuple(boundaries.shape)}")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+            equal_nan: bool = False) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close), as ``torch.isclose``."""
+    xp = input.backend.xp
+    a = input.data
+    b = other.data if isinstance(other, Tensor) else xp.asarray(other, dtype=a.dtype, device=input.backend.device)
+    if not xp.isdtype(a.dtype, ("real floating", "complex floating")):
+        a = xp.astype(a, xp.float64)
+    if not xp.isdtype(b.dtype, ("real floating", "complex floating")):
+        b = xp.astype(b, a.dtype)
+    finite = xp.isfinite(a) & xp.isfinite(b)
+    close = (a == b) | (finite & (xp.abs(a - b) <= atol + rtol * xp.abs(b)))
+    if equal_nan:
+        close = close | (xp.isnan(a) & xp.isnan(b))
+    return _made(close, input)
+
+
+def allclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+             equal_nan: bool = False) -> bool:
+    """Whether every element is `isclose` (a Python bool)."""
+    close = isclose(input, other, rtol, atol, equal_nan)
+    return bool(close.backend.xp.all(close.data))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    """Whether both tensors have the same shape and the same values (a Python bool, ``torch.equal``)."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool(input.backend.xp.all(input.data == other.data))
+
+
+FUNCTIONS: dict[str, Any] = {"unique": unique, "nonzero": nonzero, "argwhere": argwhere,
+                             "count_nonzero": count_nonzero, "bincount": bincount, "searchsorted": searchsorted,
+                             "bucketize": bucketize, "isclose": isclose, "allclose": allclose, "equal": equal}
+
+__all__ = ["FUNCTIONS", *FUNCTIONS]

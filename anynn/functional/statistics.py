@@ -1,0 +1,51 @@
+"""Order and moment statistics under PyTorch's names: ``median`` and the pairs ``var_mean`` / ``std_mean``.
+
+``median`` is the lower median (``sorted[(n - 1) // 2]``), as PyTorch's; its gradient goes to the element it
+picked, through the sort.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from .shape import GetItem
+from .sorting import ValuesIndices, sort
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002 - PyTorch's name
+    """The lower median of all elements (a 0-d tensor), or ``(values, indices)`` along ``dim`` (``torch.median``)."""
+    if dim is None:
+        flat = input.reshape(-1)
+        values, _ = sort(flat)
+        return GetItem.apply(values, index=((flat.shape[0] - 1) // 2,))
+    ndim = input.ndim or 1
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"median: dim {dim} is out of range for a tensor of shape {tuple(input.shape)}")
+    axis = dim % ndim
+    if input.ndim == 0:
+        return ValuesIndices(input, input.new_zeros((), dtype="int64"))
+    values, indices = sort(input, axis)
+    middle = tuple((input.shape[axis] - 1) // 2 if a == axis else slice(None) for a in range(input.ndim))
+    if keepdim:
+        middle = tuple(slice(m, m + 1) if isinstance(m, int) else m for m in middle)
+    return ValuesIndices(GetItem.apply(values, index=middle), indices[middle])
+
+
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,  # noqa: A002
+             correction: float | None = None) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over ``dim`` with PyTorch's default ``correction=1`` (``torch.var_mean``)."""
+    variance = input.var(dim, unbiased, keepdim, correction=correction)
+    return variance, input.mean(dim=dim, keepdim=keepdim)
+
+
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,  # noqa: A002
+             correction: float | None = None) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over ``dim`` with PyTorch's default ``correction=1`` (``torch.std_mean``)."""
+    deviation = input.std(dim, unbiased, keepdim, correction=correction)
+    return deviation, input.mean(dim=dim, keepdim=keepdim)
+
+
+FUNCTIONS: dict[str, Any] = {"median": median, "var_mean": var_mean, "std_mean": std_mean}
+
+__all__ = ["FUNCTIONS", *FUNCTIONS]

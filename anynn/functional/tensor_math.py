@@ -1,0 +1,138 @@
+"""The math, rearranging and value-query families on `Tensor` and at the top level (``anynn.floor(x)``,
+``x.floor()``...): one table, ``METHODS``, installed with the other Tensor methods by `tensor_extras`, and the
+functions under PyTorch's names, re-exported as ``anynn.<name>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from . import (binary_math, elementwise, rearrange, rounding, set_ops, statistics, unary,
+               vector_products)
+from .binary_math import arctan2, atan2, floor_divide, hypot, lerp, logaddexp, logical_xor, true_divide
+from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
+from .products import cumprod, prod
+from .rearrange import moveaxis, movedim, meshgrid, repeat_interleave, roll, swapaxes, swapdims, tile, unflatten
+from .rounding import ceil, fix, floor, fmod, frac, nan_to_num, remainder, round, sgn, sign, trunc  # noqa: A004
+from .set_ops import (allclose, argwhere, bincount, bucketize, count_nonzero, equal, isclose, nonzero,
+                      searchsorted, unique)
+from .statistics import median, std_mean, var_mean
+from .unary import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
+                    cosh, erf, erfc, exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, sinh, square, tan)
+from .vector_products import cdist, cross, dot, ger, outer
+
+FUNCTIONS: dict[str, Any] = {**unary.FUNCTIONS, **rounding.FUNCTIONS, **binary_math.FUNCTIONS,
+                             **rearrange.FUNCTIONS, **_DIAGONAL_FUNCTIONS, **set_ops.FUNCTIONS,
+                             **statistics.FUNCTIONS, **vector_products.FUNCTIONS, "prod": prod, "cumprod": cumprod}
+
+
+def _reflected(function: Any) -> Any:
+    def method(self: Tensor, other: Any) -> Any:
+        return function(other, self)
+
+    return method
+
+
+def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``input + alpha * other``."""
+    return input + (other if alpha == 1 else other * alpha)
+
+
+def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
+    """``input - alpha * other``."""
+    return input - (other if alpha == 1 else other * alpha)
+
+
+def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return input * other
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:  # noqa: A002
+    """``input / other``; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient (no gradient then)."""
+    if rounding_mode is None:
+        return binary_math.true_divide(input, other)
+    if rounding_mode == "floor":
+        return binary_math.floor_divide(input, other)
+    if rounding_mode == "trunc":
+        quotient = binary_math.true_divide(input, other).detach()
+        like = input if isinstance(input, Tensor) else other
+        out = rounding.trunc(quotient)
+        return out if not like.backend.xp.isdtype(like.data.dtype, "integral") else out.astype(like.data.dtype)
+    raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+
+
+def neg(input: Tensor) -> Tensor:  # noqa: A002
+    return -input
+
+
+def clamp_min(input: Tensor, min: float) -> Tensor:  # noqa: A002 - PyTorch's names
+    return elementwise.clip(input, min=min)
+
+
+def clamp_max(input: Tensor, max: float) -> Tensor:  # noqa: A002
+    return elementwise.clip(input, max=max)
+
+
+def t(input: Tensor) -> Tensor:  # noqa: A002
+    """The transpose of a matrix (0-d and 1-D tensors unchanged), as ``torch.t``."""
+    return input.t()
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """The slices of ``input`` along ``dim``, that axis removed."""
+    return input.unbind(dim)
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is an anynn `Tensor`."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002
+    return input.backend.xp.isdtype(input.data.dtype, "real floating")
+
+
+FUNCTIONS.update(add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div, neg=neg, negative=neg,
+                 clamp_min=clamp_min, clamp_max=clamp_max, clip=elementwise.clip, t=t, unbind=unbind,
+                 is_tensor=is_tensor, is_floating_point=is_floating_point, tan=unary.tan)
+
+
+
+def _logical(name: str) -> Any:
+    def function(input: Tensor, *other: Any) -> Tensor:  # noqa: A002
+        return getattr(input, name)(*other)
+
+    function.__name__ = name
+    function.__doc__ = f"``{name}`` of the truth values: ``input.{name}(...)``; a boolean tensor."
+    return function
+
+
+logical_and, logical_or, logical_not = _logical("logical_and"), _logical("logical_or"), _logical("logical_not")
+clip = elementwise.clip
+subtract, multiply, divide, negative = sub, mul, div, neg
+FUNCTIONS.update(logical_and=logical_and, logical_or=logical_or, logical_not=logical_not)
+
+_NOT_METHODS = {"logical_and", "logical_or", "logical_not", "meshgrid", "is_tensor", "add", "sub", "mul", "div", "neg",
+                "clamp_min", "clamp_max", "clip", "t", "unbind", "is_floating_point", "true_divide", "cdist",
+                "bucketize"}
+METHODS: dict[str, Any] = {name: f for name, f in FUNCTIONS.items() if name not in _NOT_METHODS}
+METHODS.update({
+    "__mod__": rounding.remainder, "__rmod__": _reflected(rounding.remainder),
+    "__floordiv__": binary_math.floor_divide, "__rfloordiv__": _reflected(binary_math.floor_divide),
+    "subtract": sub, "multiply": mul, "divide": div, "true_divide": binary_math.true_divide,
+    "negative": neg, "div": div, "add": add, "sub": sub,
+    "diag_embed": diag_embed,
+})
+METHODS.pop("square")  # Tensor.square is x ** 2 already, keeping integers integral
+
+__all__ = ["FUNCTIONS", "METHODS", "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin", "arcsinh",
+           "arctan", "arctan2", "arctanh", "argwhere", "asin", "asinh", "atan", "atan2", "atanh", "bincount",
+           "bucketize", "cdist", "ceil", "clamp_max", "clamp_min", "clip", "cosh", "count_nonzero", "cross", "cumprod",
+           "diag", "diag_embed", "diagonal", "div", "divide", "dot", "equal", "erf", "erfc", "exp2", "expm1", "fix",
+           "floor", "floor_divide", "fmod", "frac", "ger", "hypot", "is_floating_point", "is_tensor", "isclose",
+           "lerp", "log10", "log1p", "log2", "logaddexp", "logical_and", "logical_not", "logical_or", "logical_xor",
+           "median", "meshgrid", "moveaxis", "movedim", "mul", "multiply", "nan_to_num", "neg", "negative", "nonzero",
+           "outer", "prod", "reciprocal", "remainder", "repeat_interleave", "roll", "round", "rsqrt", "searchsorted",
+           "sgn", "sign", "sinh", "square", "std_mean", "sub", "subtract", "swapaxes", "swapdims", "t", "tan", "tile",
+           "trace", "true_divide", "trunc", "unbind", "unflatten", "unique", "var_mean"]

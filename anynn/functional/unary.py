@@ -1,0 +1,92 @@
+"""Smooth elementwise math under PyTorch's names: powers and logarithms (``rsqrt``, ``reciprocal``, ``square``,
+``log1p``, ``expm1``, ``log2``, ``log10``, ``exp2``), trigonometric and hyperbolic functions and their inverses,
+``erf``/``erfc``.
+
+Each is one `Function` made by `unary` from two formulas side by side: the value ``f(a)`` and the derivative
+``df/da`` written with ``a`` and the value ``out``. Shapes: any; the output has the input's shape. Integer and
+boolean inputs are computed in float32, as PyTorch does with its default dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from ..autograd.function import Function
+from ..backend import op
+
+Formula = Callable[[Any, Any, Any], Any]  # (fn, xp, a) -> value; (xp, a, out) -> derivative
+
+
+class Unary(Function):
+    """``out = value(a)``; the gradient is ``g * derivative(a, out)`` (subclasses made by `unary`)."""
+
+    value: Formula
+    derivative: Formula
+
+    def forward(self, xp: Any, a: Any) -> Any:
+        self.a = a
+        self.out = type(self).value(self, xp, a)
+        return self.out
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        return g * type(self).derivative(xp, self.a, self.out)
+
+
+def unary(name: str, value: Formula, derivative: Formula, floating: bool = True) -> Callable[[Any], Any]:
+    """A `Unary` subclass called ``name`` (its graph node) and its lowercase function.
+
+    ``floating``: integer and boolean inputs become float32 first (``torch.log1p(int_tensor)`` is float32).
+    """
+    cls = type(name[0].upper() + name[1:], (Unary,), {"value": staticmethod(value),
+                                                      "derivative": staticmethod(derivative)})
+
+    def function(input: Any) -> Any:  # noqa: A002 - PyTorch's name
+        if floating and not input.backend.xp.isdtype(input.data.dtype, ("real floating", "complex floating")):
+            input = input.astype("float32")
+        return cls.apply(input)
+
+    function.__name__ = name
+    function.__qualname__ = name
+    function.__doc__ = f"``{name}`` of each element (PyTorch's ``torch.{name}``), differentiable."
+    function.function_class = cls  # type: ignore[attr-defined]
+    return function
+
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _erf(fn: Any, xp: Any, a: Any) -> Any:
+    return op(fn.backend, "erf")(a)
+
+
+rsqrt = unary("rsqrt", lambda fn, xp, a: 1.0 / xp.sqrt(a), lambda xp, a, out: -0.5 * out * out * out)
+reciprocal = unary("reciprocal", lambda fn, xp, a: 1.0 / a, lambda xp, a, out: -(out * out))
+square = unary("square", lambda fn, xp, a: a * a, lambda xp, a, out: 2.0 * a, floating=False)
+log1p = unary("log1p", lambda fn, xp, a: xp.log1p(a), lambda xp, a, out: 1.0 / (a + 1.0))
+expm1 = unary("expm1", lambda fn, xp, a: xp.expm1(a), lambda xp, a, out: out + 1.0)
+log2 = unary("log2", lambda fn, xp, a: xp.log2(a), lambda xp, a, out: 1.0 / (a * _LN2))
+log10 = unary("log10", lambda fn, xp, a: xp.log10(a), lambda xp, a, out: 1.0 / (a * _LN10))
+exp2 = unary("exp2", lambda fn, xp, a: 2.0 ** a, lambda xp, a, out: out * _LN2)
+tan = unary("tan", lambda fn, xp, a: xp.tan(a), lambda xp, a, out: 1.0 + out * out)
+sinh = unary("sinh", lambda fn, xp, a: xp.sinh(a), lambda xp, a, out: xp.cosh(a))
+cosh = unary("cosh", lambda fn, xp, a: xp.cosh(a), lambda xp, a, out: xp.sinh(a))
+asin = unary("asin", lambda fn, xp, a: xp.asin(a), lambda xp, a, out: 1.0 / xp.sqrt(1.0 - a * a))
+acos = unary("acos", lambda fn, xp, a: xp.acos(a), lambda xp, a, out: -1.0 / xp.sqrt(1.0 - a * a))
+atan = unary("atan", lambda fn, xp, a: xp.atan(a), lambda xp, a, out: 1.0 / (1.0 + a * a))
+asinh = unary("asinh", lambda fn, xp, a: xp.asinh(a), lambda xp, a, out: 1.0 / xp.sqrt(a * a + 1.0))
+acosh = unary("acosh", lambda fn, xp, a: xp.acosh(a), lambda xp, a, out: 1.0 / xp.sqrt(a * a - 1.0))
+atanh = unary("atanh", lambda fn, xp, a: xp.atanh(a), lambda xp, a, out: 1.0 / (1.0 - a * a))
+erf = unary("erf", _erf, lambda xp, a, out: _TWO_OVER_SQRT_PI * xp.exp(-(a * a)))
+erfc = unary("erfc", lambda fn, xp, a: 1.0 - _erf(fn, xp, a), lambda xp, a, out: -_TWO_OVER_SQRT_PI * xp.exp(-(a * a)))
+
+# NumPy's and the array API's spellings, as PyTorch also accepts them
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    f.__name__: f for f in (rsqrt, reciprocal, square, log1p, expm1, log2, log10, exp2, tan, sinh, cosh, asin, acos,
+                            atan, asinh, acosh, atanh, erf, erfc)}
+FUNCTIONS.update(arcsin=arcsin, arccos=arccos, arctan=arctan, arcsinh=arcsinh, arccosh=arccosh, arctanh=arctanh)
+
+__all__ = ["FUNCTIONS", "Unary", "unary", *FUNCTIONS]

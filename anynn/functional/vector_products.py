@@ -1,0 +1,84 @@
+"""Products and distances of vectors under PyTorch's names: ``outer``, ``dot``, ``cross``, ``cdist``.
+
+All are made of primitives already in the graph (reshape, multiply, index, norm), whose gradients they inherit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from . import extras, shape
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``input[i] * vec2[j]``: (N,) and (M,) → (N, M) (``torch.outer``, alias ``ger``)."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: expected two 1-D tensors, got shapes {tuple(input.shape)} and {tuple(vec2.shape)}")
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
+    """The inner product of two 1-D tensors of the same length (``torch.dot``); a 0-d tensor."""
+    if input.ndim != 1 or tensor.ndim != 1 or input.shape != tensor.shape:
+        raise RuntimeError(f"dot: expected two 1-D tensors of the same length, got shapes {tuple(input.shape)} "
+                           f"and {tuple(tensor.shape)}")
+    return (input * tensor).sum()
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    """The 3-D cross product along ``dim`` (by default the first axis of size 3, as ``torch.cross``; use
+    ``dim=-1`` for ``torch.linalg.cross``); the operands broadcast."""
+    shape_out = _broadcast_shape(tuple(input.shape), tuple(other.shape))
+    if tuple(input.shape) != shape_out:
+        input = extras.expand(input, shape_out)
+    if tuple(other.shape) != shape_out:
+        other = extras.expand(other, shape_out)
+    if dim is None:
+        dim = next((a for a, n in enumerate(shape_out) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dimension of size 3 in shape {shape_out}")
+    ndim = len(shape_out)
+    if not -ndim <= dim < ndim or shape_out[dim] != 3:
+        raise RuntimeError(f"cross: dim {dim} must have size 3 in shape {shape_out}")
+    axis = dim % ndim
+
+    def part(t: Tensor, k: int) -> Tensor:
+        return shape.GetItem.apply(t, index=tuple(k if a == axis else slice(None) for a in range(ndim)))
+
+    a = [part(input, k) for k in range(3)]
+    b = [part(other, k) for k in range(3)]
+    return shape.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], axis)
+
+
+def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for x, y in zip(a, b):
+        if x != y and 1 not in (x, y):
+            raise RuntimeError(f"shapes {a} and {b} do not broadcast")
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
+    """p-norm distances between the rows of ``x1`` (..., P, M) and ``x2`` (..., R, M): (..., P, R)
+    (``torch.cdist``). Computed from the differences (memory P·R·M), exact also for nearby points; where two
+    rows coincide the gradient is zero, as PyTorch's."""
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: expected (..., P, M) and (..., R, M) tensors, got {tuple(x1.shape)} and "
+                           f"{tuple(x2.shape)}")
+    if p < 0:
+        raise RuntimeError(f"cdist: p must be non-negative, got {p}")
+    difference = extras.unsqueeze(x1, -2) - extras.unsqueeze(x2, -3)
+    if p == 0:
+        return (difference != 0).astype(x1.dtype).sum(dim=-1)
+    return extras.norm(difference, p, dim=-1)
+
+
+ger = outer
+
+FUNCTIONS: dict[str, Any] = {"outer": outer, "ger": outer, "dot": dot, "cross": cross, "cdist": cdist}
+
+__all__ = ["FUNCTIONS", *FUNCTIONS]

@@ -1,0 +1,63 @@
+"""`Generator`: PyTorch's ``torch.Generator`` as a NumPy ``Generator`` that can be reseeded in place.
+
+anynn draws random values on the host with NumPy (so one seed gives the same values on every backend); this
+class adds PyTorch's methods (``manual_seed``, ``seed``, ``initial_seed``, ``get_state``/``set_state``) and is
+accepted wherever anynn takes ``generator=`` (factories, ``DataLoader``, ``random_split``, samplers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class Generator(np.random.Generator):
+    """A seedable host random generator (PCG64): ``anynn.Generator().manual_seed(42)``.
+
+    ``Generator(seed)`` seeds it at once (an anynn extra); ``device`` is accepted and recorded (draws are on the
+    host and moved to the tensor's backend).
+    """
+
+    def __init__(self, device: Any = "cpu", seed: int | None = None) -> None:
+        if isinstance(device, (int, np.integer)) and not isinstance(device, bool) and seed is None:
+            device, seed = "cpu", int(device)
+        self._initial_seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
+        super().__init__(np.random.PCG64(self._initial_seed))
+        self.device = device
+
+    def manual_seed(self, seed: int) -> "Generator":
+        """Restart the stream from ``seed`` (the same stream as ``numpy.random.default_rng(seed)``); returns self."""
+        seed = int(seed)
+        if seed < 0:
+            raise RuntimeError(f"Generator.manual_seed: the seed must be non-negative, got {seed}")
+        self.bit_generator.state = np.random.PCG64(seed).state
+        self._initial_seed = seed
+        return self
+
+    def seed(self) -> int:
+        """Reseed from fresh entropy and return the new seed."""
+        seed = int(np.random.SeedSequence().entropy % 2**63)
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> int:
+        """The seed the stream was last started from."""
+        return self._initial_seed
+
+    def get_state(self) -> dict[str, Any]:
+        """The generator's state (NumPy's PCG64 state dict; PyTorch returns a byte tensor)."""
+        return dict(self.bit_generator.state)
+
+    def set_state(self, state: dict[str, Any]) -> "Generator":
+        """Restore a state from `get_state`; returns self."""
+        self.bit_generator.state = state
+        return self
+
+    def __repr__(self) -> str:
+        return f"anynn.Generator(initial_seed={self._initial_seed})"
+
+    __str__ = __repr__
+
+
+__all__ = ["Generator"]

@@ -1,0 +1,79 @@
+"""``anynn.linalg``: PyTorch's ``torch.linalg`` norms (``vector_norm``, ``matrix_norm``, ``norm``) and ``cross``.
+
+Decompositions (``svd``, ``eigh``, ``inv``, ``solve``...) are not here; so the spectral and nuclear matrix norms,
+which need an SVD, raise.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .autograd.tensor import Tensor
+from .functional import extras, reduce
+from .functional.vector_products import cross as _cross
+
+
+def _dims(dim: Any) -> Any:
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,  # noqa: A002 - PyTorch's name
+                dtype: Any = None) -> Tensor:
+    """The vector ``ord``-norm of ``x`` over ``dim`` (all elements when ``None``): ``ord`` any positive number,
+    ``inf`` (largest ``|x|``), ``-inf`` (smallest) or ``0`` (the number of nonzero elements)."""
+    if dtype is not None:
+        x = x.astype(dtype)
+    dim = _dims(dim)
+    ord = float(ord)  # noqa: A001
+    if ord == -math.inf:
+        return reduce.min(abs(x), axis=dim, keepdims=keepdim)
+    if ord == 0:
+        return (x != 0).astype(x.dtype).sum(dim=dim, keepdim=keepdim)
+    if ord < 0:
+        return (abs(x) ** ord).sum(dim=dim, keepdim=keepdim) ** (1.0 / ord)
+    return extras.norm(x, ord, dim, keepdim)
+
+
+def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), keepdim: bool = False, *,  # noqa: A002,N803
+                dtype: Any = None) -> Tensor:
+    """A matrix norm over the two axes ``dim``: ``"fro"``, or ``1``/``-1`` (largest/smallest absolute column sum),
+    ``inf``/``-inf`` (row sum)."""
+    if dtype is not None:
+        A = A.astype(dtype)
+    rows, cols = (d % A.ndim for d in dim)
+    if ord == "fro":
+        return extras.norm(A, 2, (rows, cols), keepdim)
+    if ord in (1, -1, math.inf, -math.inf):
+        summed, other = (rows, cols) if ord in (1, -1) else (cols, rows)
+        sums = abs(A).sum(dim=summed, keepdim=True)
+        pick = reduce.max if ord > 0 else reduce.min
+        out = pick(sums, axis=other, keepdims=True)
+        return out if keepdim else out.squeeze((rows, cols))
+    raise NotImplementedError(f"matrix_norm: ord={ord!r} needs a singular value decomposition, which anynn does not "
+                              f"have; 'fro', 1, -1, inf and -inf are supported")
+
+
+def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # noqa: A002,N803
+         dtype: Any = None) -> Tensor:
+    """``torch.linalg.norm``: a vector norm over an int ``dim`` (or of the flattened tensor when ``ord`` and ``dim``
+    are both ``None``), a matrix norm over a pair of dims (or a 2-D ``A``)."""
+    dim = _dims(dim)
+    if ord is None and dim is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if isinstance(dim, int) or (dim is None and A.ndim == 1) or (isinstance(dim, tuple) and len(dim) == 1):
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    if dim is None:
+        if A.ndim != 2:
+            raise RuntimeError(f"linalg.norm: with ord={ord!r} and dim=None the input must be 1-D or 2-D, got shape "
+                               f"{tuple(A.shape)}")
+        dim = (-2, -1)
+    return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+    """The cross product along ``dim`` (default the last axis, unlike ``anynn.cross``)."""
+    return _cross(input, other, dim)
+
+
+__all__ = ["cross", "matrix_norm", "norm", "vector_norm"]

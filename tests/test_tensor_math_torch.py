@@ -1,0 +1,313 @@
+"""PyTorch's elementwise math, products, rearranging, diagonals, statistics, value queries, linalg norms and
+factories, compared with PyTorch (forward and gradients) on every backend, with float64 gradient checks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from tests.helpers import check_gradients, compare_with_torch, make
+
+RNG = np.random.default_rng(18)
+X = RNG.standard_normal((3, 4))
+Y = RNG.standard_normal((3, 4))
+UNIT = RNG.uniform(0.15, 0.85, (3, 4))  # inside (0, 1): asin, acos, atanh, logs
+ABOVE_ONE = RNG.uniform(1.3, 3.0, (3, 4))  # acosh
+WITH_ZEROS = np.where(RNG.random((3, 4)) < 0.25, 0.0, 0.5 + RNG.random((3, 4)))  # exact zeros: prod, cumprod
+AWAY_FROM_ZERO = np.sign(Y) * (0.5 + np.abs(Y))  # divisors: the remainders jump where x / y crosses an integer
+NONFINITE = np.where(np.arange(12).reshape(3, 4) % 4 == 1, np.array([np.nan, np.inf, -np.inf])[:, None], X)
+ROW = RNG.standard_normal(5)
+MAT = RNG.standard_normal((4, 5))
+BATCH = RNG.standard_normal((2, 3, 4))
+
+# (id, anynn function, torch function, inputs); every input is float64 and differentiable
+DIFFERENTIABLE = [
+    ("rsqrt", anynn.rsqrt, torch.rsqrt, (UNIT,)),
+    ("reciprocal", anynn.reciprocal, torch.reciprocal, (X,)),
+    ("square", anynn.square, torch.square, (X,)),
+    ("log1p", anynn.log1p, torch.log1p, (UNIT,)),
+    ("expm1", anynn.expm1, torch.expm1, (X,)),
+    ("log2", anynn.log2, torch.log2, (UNIT,)),
+    ("log10", anynn.log10, torch.log10, (UNIT,)),
+    ("exp2", anynn.exp2, torch.exp2, (X,)),
+    ("tan", anynn.tan, torch.tan, (UNIT,)),
+    ("sinh", anynn.sinh, torch.sinh, (X,)),
+    ("cosh", anynn.cosh, torch.cosh, (X,)),
+    ("asin", anynn.asin, torch.asin, (UNIT,)),
+    ("acos", anynn.acos, torch.acos, (UNIT,)),
+    ("atan", anynn.atan, torch.atan, (X,)),
+    ("asinh", anynn.asinh, torch.asinh, (X,)),
+    ("acosh", anynn.acosh, torch.acosh, (ABOVE_ONE,)),
+    ("atanh", anynn.atanh, torch.atanh, (UNIT,)),
+    ("erf", anynn.erf, torch.erf, (X,)),
+    ("erfc", anynn.erfc, torch.erfc, (X,)),
+    ("floor", lambda x: anynn.floor(x * 3), lambda x: torch.floor(x * 3), (X,)),
+    ("ceil", lambda x: (x * 3).ceil(), lambda x: (x * 3).ceil(), (X,)),
+    ("trunc", lambda x: anynn.trunc(x * 3), lambda x: torch.trunc(x * 3), (X,)),
+    ("round", lambda x: anynn.round(x * 3), lambda x: torch.round(x * 3), (X,)),
+    ("round_decimals", lambda x: x.round(decimals=2), lambda x: x.round(decimals=2), (X,)),
+    ("round_negative_decimals", lambda x: anynn.round(x * 300, decimals=-1),
+     lambda x: torch.round(x * 300, decimals=-1), (X,)),
+    ("frac", lambda x: (x * 3).frac(), lambda x: (x * 3).frac(), (X,)),
+    ("sign", anynn.sign, torch.sign, (X,)),
+    ("nan_to_num", lambda x: anynn.nan_to_num(x, nan=1.5, posinf=7.0), lambda x: torch.nan_to_num(x, nan=1.5,
+                                                                                                  posinf=7.0),
+     (NONFINITE,)),
+    ("nan_to_num_defaults", lambda x: x.nan_to_num(), lambda x: x.nan_to_num(), (NONFINITE,)),
+    ("fmod", anynn.fmod, torch.fmod, (X * 3, AWAY_FROM_ZERO)),
+    ("fmod_number", lambda x: anynn.fmod(x * 3, 0.7), lambda x: torch.fmod(x * 3, 0.7), (X,)),
+    ("remainder", anynn.remainder, torch.remainder, (X * 3, AWAY_FROM_ZERO)),
+    ("mod_operator", lambda x, y: (x * 3) % y, lambda x, y: (x * 3) % y, (X, AWAY_FROM_ZERO)),
+    ("atan2", anynn.atan2, torch.atan2, (X, Y)),
+    ("hypot", lambda x, y: x.hypot(y), lambda x, y: x.hypot(y), (X, Y)),
+    ("logaddexp", anynn.logaddexp, torch.logaddexp, (X, Y)),
+    ("lerp_number", lambda x, y: anynn.lerp(x, y, 0.3), lambda x, y: torch.lerp(x, y, 0.3), (X, Y)),
+    ("lerp_tensor", lambda x, y, w: x.lerp(y, w), lambda x, y, w: x.lerp(y, w), (X, Y, UNIT)),
+    ("prod_all", lambda x: anynn.prod(x), lambda x: torch.prod(x), (WITH_ZEROS,)),
+    ("prod_dim", lambda x: x.prod(1), lambda x: x.prod(1), (WITH_ZEROS,)),
+    ("prod_keepdim", lambda x: anynn.prod(x, 0, keepdim=True), lambda x: torch.prod(x, 0, keepdim=True), (X,)),
+    ("cumprod", lambda x: anynn.cumprod(x, 1), lambda x: torch.cumprod(x, 1), (WITH_ZEROS,)),
+    ("cumprod_dim0", lambda x: x.cumprod(dim=0), lambda x: x.cumprod(dim=0), (X,)),
+    ("roll_flat", lambda x: anynn.roll(x, 5), lambda x: torch.roll(x, 5), (X,)),
+    ("roll_dims", lambda x: x.roll((1, -2), (0, 1)), lambda x: x.roll((1, -2), (0, 1)), (X,)),
+    ("movedim", lambda x: anynn.movedim(x, 0, -1), lambda x: torch.movedim(x, 0, -1), (BATCH,)),
+    ("moveaxis_pairs", lambda x: x.moveaxis((0, 1), (2, 0)), lambda x: x.moveaxis((0, 1), (2, 0)), (BATCH,)),
+    ("swapaxes", lambda x: anynn.swapaxes(x, 0, 2), lambda x: torch.swapaxes(x, 0, 2), (BATCH,)),
+    ("unflatten", lambda x: x.unflatten(1, (2, -1)), lambda x: x.unflatten(1, (2, -1)), (X,)),
+    ("tile", lambda x: anynn.tile(x, (2,)), lambda x: torch.tile(x, (2,)), (X,)),
+    ("tile_more_dims", lambda x: x.tile((2, 1, 2)), lambda x: x.tile((2, 1, 2)), (X,)),
+    ("repeat_interleave_int", lambda x: x.repeat_interleave(2, dim=1), lambda x: x.repeat_interleave(2, dim=1), (X,)),
+    ("repeat_interleave_flat", lambda x: anynn.repeat_interleave(x, 3), lambda x: torch.repeat_interleave(x, 3), (X,)),
+    ("diagonal", lambda x: anynn.diagonal(x), lambda x: torch.diagonal(x), (MAT,)),
+    ("diagonal_offset", lambda x: x.diagonal(2), lambda x: x.diagonal(2), (MAT,)),
+    ("diagonal_negative_batch", lambda x: x.diagonal(-1, 2, 1), lambda x: x.diagonal(-1, 2, 1), (BATCH,)),
+    ("diag_vector", lambda v: anynn.diag(v), lambda v: torch.diag(v), (ROW,)),
+    ("diag_vector_offset", lambda v: anynn.diag(v, -2), lambda v: torch.diag(v, -2), (ROW,)),
+    ("diag_matrix", lambda x: x.diag(1), lambda x: x.diag(1), (MAT,)),
+    ("diag_embed", lambda x: anynn.diag_embed(x, 1), lambda x: torch.diag_embed(x, 1), (X,)),
+    ("trace", lambda x: x.trace(), lambda x: x.trace(), (MAT,)),
+    ("median_all", lambda x: anynn.median(x), lambda x: torch.median(x), (X,)),
+    ("median_dim", lambda x: x.median(1).values, lambda x: x.median(1).values, (X,)),
+    ("median_keepdim", lambda x: anynn.median(x, 0, keepdim=True)[0], lambda x: torch.median(x, 0, keepdim=True)[0],
+     (X,)),
+    ("var_mean", lambda x: anynn.var_mean(x, 1)[0] + anynn.var_mean(x, 1)[1] * 2,
+     lambda x: torch.var_mean(x, 1)[0] + torch.var_mean(x, 1)[1] * 2, (X,)),
+    ("std_mean", lambda x: anynn.std_mean(x, dim=0, correction=0)[0] - anynn.std_mean(x)[1],
+     lambda x: torch.std_mean(x, dim=0, correction=0)[0] - torch.std_mean(x)[1], (X,)),
+    ("outer", anynn.outer, torch.outer, (ROW, X[0])),
+    ("dot", anynn.dot, torch.dot, (X[0], Y[0])),
+    ("cross", lambda a, b: anynn.cross(a, b, dim=1), lambda a, b: torch.cross(a, b, dim=1), (X[:, :3], Y[:, :3])),
+    ("linalg_cross", anynn.linalg.cross, torch.linalg.cross, (X[:, :3], Y[:, :3])),
+    ("cdist", anynn.cdist, torch.cdist, (X, Y[:2])),
+    ("cdist_p1_batched", lambda a, b: anynn.cdist(a, b, p=1.0), lambda a, b: torch.cdist(a, b, p=1.0),
+     (BATCH, BATCH[:, :2])),
+    ("meshgrid_ij", lambda a, b: sum(g * (i + 1) for i, g in enumerate(anynn.meshgrid(a, b, indexing="ij"))),
+     lambda a, b: sum(g * (i + 1) for i, g in enumerate(torch.meshgrid(a, b, indexing="ij"))), (ROW, X[0])),
+    ("meshgrid_xy", lambda a, b: anynn.meshgrid(a, b, indexing="xy")[0] * anynn.meshgrid(a, b, indexing="xy")[1],
+     lambda a, b: torch.meshgrid(a, b, indexing="xy")[0] * torch.meshgrid(a, b, indexing="xy")[1], (ROW, X[0])),
+    ("vector_norm", lambda x: anynn.linalg.vector_norm(x, 3, dim=1), lambda x: torch.linalg.vector_norm(x, 3, dim=1),
+     (X,)),
+    ("vector_norm_neg_inf", lambda x: anynn.linalg.vector_norm(x, -math.inf),
+     lambda x: torch.linalg.vector_norm(x, -math.inf), (X,)),
+    ("linalg_norm_fro", lambda x: anynn.linalg.norm(x), lambda x: torch.linalg.norm(x), (MAT,)),
+    ("matrix_norm_1", lambda x: anynn.linalg.matrix_norm(x, 1), lambda x: torch.linalg.matrix_norm(x, 1), (BATCH,)),
+    ("matrix_norm_inf", lambda x: anynn.linalg.norm(x, math.inf), lambda x: torch.linalg.norm(x, math.inf), (MAT,)),
+    ("add_alpha", lambda x, y: anynn.add(x, y, alpha=2.5), lambda x, y: torch.add(x, y, alpha=2.5), (X, Y)),
+    ("sub_alpha", lambda x, y: x.sub(y, alpha=0.5), lambda x, y: x.sub(y, alpha=0.5), (X, Y)),
+    ("clamp_min", lambda x: anynn.clamp_min(x, 0.1), lambda x: torch.clamp_min(x, 0.1), (X,)),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs, inputs", DIFFERENTIABLE, ids=[c[0] for c in DIFFERENTIABLE])
+def test_matches_torch_with_gradients(backend, name, ours, theirs, inputs):
+    compare_with_torch(backend, ours, theirs, *inputs, rtol=1e-10, atol=1e-12)
+    check_gradients(backend, ours, *inputs)
+
+
+def test_float32_and_integer_inputs_as_torch(backend):
+    """Integer inputs of the floating functions give float32, rounding keeps integers, int products are int64."""
+    ints = make(backend, np.array([[1, 2, 3], [4, 0, 6]]))
+    for ours, theirs in [(anynn.log1p, torch.log1p), (anynn.rsqrt, torch.rsqrt), (anynn.erf, torch.erf),
+                         (anynn.floor, torch.floor), (anynn.sign, torch.sign), (lambda x: x.prod(1), lambda x: x.prod(1)),
+                         (lambda x: anynn.cumprod(x, 0), lambda x: torch.cumprod(x, 0)),
+                         (lambda x: x % 4, lambda x: x % 4), (lambda x: x // 4, lambda x: x // 4),
+                         (lambda x: anynn.atan2(x, 2.0), lambda x: torch.atan2(x, torch.tensor(2.0)))]:
+        out, ref = ours(ints), theirs(torch.tensor([[1, 2, 3], [4, 0, 6]]))
+        assert anynn.backend.dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch."), ours
+        np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+    x = make(backend, X.astype(np.float32), requires_grad=True)
+    y = anynn.exp2(x) + anynn.hypot(x, 1.0) + anynn.fmod(x, 0.5)
+    assert y.dtype == anynn.float32
+    y.sum().backward()
+    assert x.grad.dtype == anynn.float32
+
+
+def test_floor_divide_and_div_rounding_modes(backend):
+    x, y = make(backend, X * 5, requires_grad=True), make(backend, Y)
+    tx, ty = torch.tensor(X * 5), torch.tensor(Y)
+    for mode in ("floor", "trunc", None):
+        np.testing.assert_allclose(anynn.div(x, y, rounding_mode=mode).numpy(),
+                                   torch.div(tx, ty, rounding_mode=mode).numpy(), rtol=1e-12)
+    np.testing.assert_array_equal((x // y).numpy(), (tx // ty).numpy())
+    np.testing.assert_allclose((2.5 % y).numpy(), (2.5 % ty).numpy(), rtol=1e-12)  # (torch: no gradient here)
+    np.testing.assert_array_equal((7 // y).numpy(), (7 // ty).numpy())
+    assert not (x // y).requires_grad  # PyTorch's floor_divide has no gradient either
+
+
+# (id, anynn call, torch call); inputs are built from the same NumPy arrays
+INTS = np.array([[3, 1, 3], [0, 2, 1]])
+SORTED = np.array([0.5, 1.0, 1.0, 2.5, 4.0])
+QUERY = np.array([[1.0, 0.1], [4.0, 3.0]])
+VALUE_QUERIES = [
+    ("unique", lambda t: anynn.unique(t(INTS)), lambda t: torch.unique(t(INTS))),
+    ("unique_inverse_counts", lambda t: anynn.unique(t(INTS), return_inverse=True, return_counts=True),
+     lambda t: torch.unique(t(INTS), return_inverse=True, return_counts=True)),
+    ("unique_floats_method", lambda t: t(QUERY).unique(return_counts=True),
+     lambda t: t(QUERY).unique(return_counts=True)),
+    ("nonzero", lambda t: anynn.nonzero(t(INTS)), lambda t: torch.nonzero(t(INTS))),
+    ("nonzero_tuple", lambda t: t(INTS).nonzero(as_tuple=True), lambda t: t(INTS).nonzero(as_tuple=True)),
+    ("argwhere", lambda t: anynn.argwhere(t(X) > 0), lambda t: torch.argwhere(t(X) > 0)),
+    ("where_one_argument", lambda t: anynn.where(t(X) > 0), lambda t: torch.where(t(X) > 0)),
+    ("count_nonzero", lambda t: anynn.count_nonzero(t(INTS), dim=1), lambda t: torch.count_nonzero(t(INTS), dim=1)),
+    ("bincount", lambda t: anynn.bincount(t(INTS[0])), lambda t: torch.bincount(t(INTS[0]))),
+    ("bincount_weights", lambda t: t(INTS[1]).bincount(t(X[0, :3]), minlength=5),
+     lambda t: t(INTS[1]).bincount(t(X[0, :3]), minlength=5)),
+    ("searchsorted", lambda t: anynn.searchsorted(t(SORTED), t(QUERY)), lambda t: torch.searchsorted(t(SORTED), t(QUERY))),
+    ("searchsorted_right", lambda t: anynn.searchsorted(t(SORTED), t(QUERY), right=True),
+     lambda t: torch.searchsorted(t(SORTED), t(QUERY), right=True)),
+    ("searchsorted_batched", lambda t: anynn.searchsorted(t(np.sort(MAT, 1)), t(MAT[:, :2]), side="right"),
+     lambda t: torch.searchsorted(t(np.sort(MAT, 1)), t(MAT[:, :2]), side="right")),
+    ("bucketize", lambda t: anynn.bucketize(t(QUERY), t(SORTED)), lambda t: torch.bucketize(t(QUERY), t(SORTED))),
+    ("bucketize_right_int32", lambda t: anynn.bucketize(t(QUERY), t(SORTED), right=True, out_int32=True),
+     lambda t: torch.bucketize(t(QUERY), t(SORTED), right=True, out_int32=True)),
+    ("isclose", lambda t: anynn.isclose(t(np.array([1.0, np.inf, np.nan, 2.0])), t(np.array([1.0 + 1e-9, 1e300,
+                                                                                               np.nan, np.inf]))),
+     lambda t: torch.isclose(t(np.array([1.0, np.inf, np.nan, 2.0])), t(np.array([1.0 + 1e-9, 1e300, np.nan,
+                                                                                  np.inf])))),
+    ("isclose_equal_nan", lambda t: t(np.array([np.nan, 1.0])).isclose(t(np.array([np.nan, 1.1])), equal_nan=True),
+     lambda t: t(np.array([np.nan, 1.0])).isclose(t(np.array([np.nan, 1.1])), equal_nan=True)),
+    ("logical_xor", lambda t: anynn.logical_xor(t(INTS), t(X[:2, :3]) > 0),
+     lambda t: torch.logical_xor(t(INTS), t(X[:2, :3]) > 0)),
+    ("logical_and_function", lambda t: anynn.logical_and(t(X) > 0, t(Y) > 0),
+     lambda t: torch.logical_and(t(X) > 0, t(Y) > 0)),
+    ("median_indices", lambda t: anynn.median(t(X), 1).indices, lambda t: torch.median(t(X), 1).indices),
+    ("repeat_interleave_counts", lambda t: anynn.repeat_interleave(t(np.array([2, 0, 3]))),
+     lambda t: torch.repeat_interleave(t(np.array([2, 0, 3])))),
+    ("repeat_interleave_tensor", lambda t: t(X).repeat_interleave(t(np.array([1, 0, 2])), dim=0),
+     lambda t: t(X).repeat_interleave(t(np.array([1, 0, 2])), dim=0)),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs", VALUE_QUERIES, ids=[c[0] for c in VALUE_QUERIES])
+def test_value_queries_match_torch(backend, name, ours, theirs):
+    out = ours(lambda a: make(backend, a))
+    ref = theirs(lambda a: torch.tensor(a))
+    outs, refs = (out, ref) if isinstance(ref, tuple) else ((out,), (ref,))
+    assert len(outs) == len(refs)
+    for o, r in zip(outs, refs):
+        assert anynn.backend.dtype_name(o.dtype) == str(r.dtype).removeprefix("torch."), name
+        np.testing.assert_allclose(o.numpy(), r.numpy(), rtol=1e-12)
+
+
+def test_allclose_and_equal(backend):
+    a, b = make(backend, X), make(backend, X + 1e-9)
+    assert anynn.allclose(a, b) is True and a.allclose(b)
+    assert not anynn.allclose(a, b + 1e-3)
+    assert anynn.equal(a, make(backend, X.copy())) is True
+    assert not anynn.equal(a, b) and not anynn.equal(a, make(backend, X[:2]))
+
+
+def test_unflatten_and_movedim_errors():
+    x = anynn.zeros(2, 6)
+    with pytest.raises(RuntimeError, match="unflatten"):
+        x.unflatten(1, (4, -1))
+    with pytest.raises(RuntimeError, match="movedim"):
+        anynn.movedim(x, (0, 0), (1, 0))
+    with pytest.raises(NotImplementedError, match="singular value"):
+        anynn.linalg.matrix_norm(x, 2)
+
+
+def test_floating_point_function_gradient_at_zero_of_prod_has_no_nan(backend):
+    x = make(backend, np.array([[0.0, 0.0, 2.0], [1.0, 3.0, 0.0]]), requires_grad=True)
+    anynn.cumprod(x, 1).sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+# -- factories -----------------------------------------------------------------------------------------
+def test_factories_take_torch_forms(backend):
+    e = anynn.empty(2, 3, backend=backend, dtype=anynn.float64)
+    assert tuple(e.shape) == (2, 3) and e.dtype == anynn.float64
+    assert anynn.empty_like(e).shape == e.shape
+    t = anynn.tensor([1.0, 2.0], backend=backend, device=anynn.device(e.device), requires_grad=True)
+    assert t.requires_grad and t.dtype == anynn.float32 and t.backend == e.backend
+    np.testing.assert_allclose(anynn.logspace(-1, 2, 5, backend=backend).numpy(), torch.logspace(-1, 2, 5).numpy(),
+                               rtol=1e-6)
+    np.testing.assert_allclose(anynn.logspace(0, 3, 4, base=2.0, backend=backend).numpy(), [1, 2, 4, 8])
+    assert anynn.is_tensor(e) and not anynn.is_tensor(np.zeros(2))
+    assert anynn.get_default_dtype() == anynn.float32 == torch.get_default_dtype()
+
+
+def test_as_tensor_shares_like_torch(backend):
+    x = make(backend, X)
+    assert anynn.as_tensor(x) is x
+    assert anynn.as_tensor(x, dtype=anynn.float32).dtype == anynn.float32
+    host = np.arange(4.0)
+    shared = anynn.as_tensor(host)  # NumPy is the default backend: memory is shared, as torch.as_tensor does
+    host[0] = 9.0
+    assert shared.numpy()[0] == 9.0
+    assert anynn.as_tensor([1, 2]).dtype == anynn.int64
+
+
+def test_random_factories_are_seeded_and_backend_independent(backend):
+    g = anynn.Generator().manual_seed(7)
+    a = anynn.normal(2.0, 3.0, (2000,), generator=g, backend=backend, dtype="float64")
+    b = anynn.normal(2.0, 3.0, (2000,), generator=anynn.Generator().manual_seed(7), dtype="float64")
+    np.testing.assert_array_equal(a.numpy(), b.numpy())  # same seed, same values on every backend
+    assert abs(a.numpy().mean() - 2.0) < 0.3 and abs(a.numpy().std() - 3.0) < 0.3
+    mean = make(backend, np.array([0.0, 100.0]), requires_grad=True)
+    draws = anynn.normal(mean, 0.01)
+    assert not draws.requires_grad and np.allclose(draws.numpy(), [0, 100], atol=0.1)
+    p = make(backend, np.array([0.0, 1.0, 0.5] * 200))
+    sample = anynn.bernoulli(p, generator=anynn.Generator(seed=1))
+    assert sample.dtype == p.dtype
+    values = sample.numpy().reshape(200, 3)
+    assert (values[:, 0] == 0).all() and (values[:, 1] == 1).all() and 60 < values[:, 2].sum() < 140
+    ints = anynn.randint_like(p, 3, 6, generator=1)
+    assert ints.shape == p.shape and 3 <= ints.numpy().min() and ints.numpy().max() < 6
+
+
+def test_generator_and_manual_seed_as_torch():
+    g = anynn.manual_seed(5)
+    assert isinstance(g, anynn.Generator) and g.initial_seed() == 5
+    first = anynn.randn(3)
+    anynn.manual_seed(5)
+    np.testing.assert_array_equal(anynn.randn(3).numpy(), first.numpy())
+    gen = anynn.Generator()
+    state = gen.manual_seed(11).get_state()
+    x = anynn.rand(4, generator=gen)
+    gen.set_state(state)
+    np.testing.assert_array_equal(anynn.rand(4, generator=gen).numpy(), x.numpy())
+    parts = anynn.utils.data.random_split(range(10), [7, 3], generator=anynn.Generator().manual_seed(0))
+    again = anynn.utils.data.random_split(range(10), [7, 3], generator=anynn.Generator().manual_seed(0))
+    assert [list(p) for p in parts] == [list(p) for p in again]
+    loader = anynn.utils.data.DataLoader(list(range(8)), batch_size=4, shuffle=True,
+                                         generator=anynn.Generator().manual_seed(3))
+    assert sorted(int(v) for batch in loader for v in batch.numpy()) == list(range(8))
+
+
+def test_default_dtype_and_print_options():
+    anynn.set_default_dtype(anynn.float32)
+    with pytest.raises(NotImplementedError, match="dtype="):
+        anynn.set_default_dtype(anynn.float64)
+    before = np.get_printoptions()
+    try:
+        anynn.set_printoptions(precision=2)
+        assert "1.23" in repr(anynn.tensor([1.23456])) and "1.2346" not in repr(anynn.tensor([1.23456]))
+        anynn.set_printoptions(profile="default")
+        assert "1.2346" in repr(anynn.tensor([1.23456]))
+    finally:
+        np.set_printoptions(**before)
