@@ -32,6 +32,7 @@ from .backend import (Backend, BackendMismatch, BackendUnavailable, get_backend,
 from .init import manual_seed  # noqa: E402
 from .io import from_dlpack, load, load_checkpoint, save, save_checkpoint  # noqa: E402
 from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
+from . import accelerator  # noqa: E402  (PyTorch's torch.accelerator)
 from .device import device  # noqa: E402
 from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, value queries)
     acos, acosh, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, argwhere, asin, asinh,
@@ -68,7 +69,7 @@ __all__ = [
     "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "tanh", "topk", "tril", "triu",
 ]
 __all__ += [  # PyTorch's devices and dtypes
-    "backends", "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "cuda", "device", "double",
+    "accelerator", "backends", "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "cuda", "device", "double",
     "dtype", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64", "long",
     "short", "summary", "uint8", "utils",
 ]
