@@ -132,7 +132,8 @@ def test_float32_and_integer_inputs_as_torch(backend):
     """Integer inputs of the floating functions give float32, rounding keeps integers, int products are int64."""
     ints = make(backend, np.array([[1, 2, 3], [4, 0, 6]]))
     for ours, theirs in [(anynn.log1p, torch.log1p), (anynn.rsqrt, torch.rsqrt), (anynn.erf, torch.erf),
-                         (anynn.floor, torch.floor), (anynn.sign, torch.sign), (lambda x: x.prod(1), lambda x: x.prod(1)),
+                         (anynn.floor, torch.floor), (anynn.sign, torch.sign),
+                         (lambda x: x.prod(1), lambda x: x.prod(1)),
                          (lambda x: anynn.cumprod(x, 0), lambda x: torch.cumprod(x, 0)),
                          (lambda x: x % 4, lambda x: x % 4), (lambda x: x // 4, lambda x: x // 4),
                          (lambda x: anynn.atan2(x, 2.0), lambda x: torch.atan2(x, torch.tensor(2.0)))]:
@@ -176,7 +177,8 @@ VALUE_QUERIES = [
     ("bincount", lambda t: anynn.bincount(t(INTS[0])), lambda t: torch.bincount(t(INTS[0]))),
     ("bincount_weights", lambda t: t(INTS[1]).bincount(t(X[0, :3]), minlength=5),
      lambda t: t(INTS[1]).bincount(t(X[0, :3]), minlength=5)),
-    ("searchsorted", lambda t: anynn.searchsorted(t(SORTED), t(QUERY)), lambda t: torch.searchsorted(t(SORTED), t(QUERY))),
+    ("searchsorted", lambda t: anynn.searchsorted(t(SORTED), t(QUERY)),
+     lambda t: torch.searchsorted(t(SORTED), t(QUERY))),
     ("searchsorted_right", lambda t: anynn.searchsorted(t(SORTED), t(QUERY), right=True),
      lambda t: torch.searchsorted(t(SORTED), t(QUERY), right=True)),
     ("searchsorted_batched", lambda t: anynn.searchsorted(t(np.sort(MAT, 1)), t(MAT[:, :2]), side="right"),
