@@ -69,9 +69,9 @@ __all__ = [
     "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "tanh", "topk", "tril", "triu",
 ]
 __all__ += [  # PyTorch's devices and dtypes
-    "accelerator", "backends", "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "cuda", "device", "double",
-    "dtype", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64", "long",
-    "short", "summary", "uint8", "utils",
+    "accelerator", "backends", "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "cuda", "device",
+    "double", "dtype", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64",
+    "long", "short", "summary", "uint8", "utils",
 ]
 from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
 from .amp import autocast  # noqa: E402
