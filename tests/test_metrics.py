@@ -132,3 +132,35 @@ def test_shape_errors():
         metrics.f1_score([0, 1], [0, 1], average="samples")
     with pytest.raises(ValueError, match="top_k_accuracy expects"):
         metrics.top_k_accuracy(np.zeros(4, dtype=np.int64), np.zeros(4))
+
+
+# probabilities at and around the default threshold: exactly 0.5 is the negative class (``p > 0.5``);
+# 0.5 -/+ 2**-20 (exact in float32) pin the default threshold itself
+HALF = np.array([0.5, 0.5, 0.5, 0.5, 0.5 - 2**-20, 0.5 + 2**-20, 0.0, 1.0, 0.5, 0.3, 0.7, 0.5])
+HALF_TARGETS = np.array([0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 0, 0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_binary_probabilities_exactly_at_the_threshold(backend, dtype):
+    prob, y = HALF.astype(dtype), HALF_TARGETS
+    pred = (prob > 0.5).astype(np.int64)  # what scikit-learn is given: the labels anynn must predict
+    yt, pt = make(backend, y), make(backend, prob)
+    assert metrics.accuracy(yt, pt) == pytest.approx(sk.accuracy_score(y, pred))
+    assert metrics.accuracy(yt, make(backend, prob[:, None])) == pytest.approx(sk.accuracy_score(y, pred))
+    assert metrics.precision(yt, pt, average="binary") == pytest.approx(sk.precision_score(y, pred))
+    assert metrics.recall(yt, pt, average="binary") == pytest.approx(sk.recall_score(y, pred))
+    assert metrics.f1_score(yt, pt, average="binary") == pytest.approx(sk.f1_score(y, pred))
+    shifted = (prob > 0.25).astype(np.int64)
+    assert metrics.accuracy(yt, pt, threshold=0.25) == pytest.approx(sk.accuracy_score(y, shifted))
+
+
+@pytest.mark.parametrize("pos_label", [0, 1])
+def test_binary_average_pos_label(backend, pos_label):
+    y, pred = HALF_TARGETS, np.array([0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0])
+    yt, pt = make(backend, y), make(backend, pred)
+    for ours, theirs in ((metrics.precision, sk.precision_score), (metrics.recall, sk.recall_score),
+                         (metrics.f1_score, sk.f1_score)):
+        expected = theirs(y, pred, average="binary", pos_label=pos_label)
+        assert ours(yt, pt, average="binary", pos_label=pos_label) == pytest.approx(expected), ours.__name__
+    # the two classes' scores differ here, so a pos_label that is ignored cannot pass both cases
+    assert sk.precision_score(y, pred, pos_label=0) != sk.precision_score(y, pred, pos_label=1)
