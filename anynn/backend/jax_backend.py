@@ -138,6 +138,10 @@ class JaxBackend(Backend):
                 return out.at[index].add(values)
 
             return scatter_add
+        if name == "at_set":
+            return lambda x, index, value: x.at[index].set(value)
+        if name == "at_add":
+            return lambda x, index, value: x.at[index].add(value)
         return None
 
     def synchronize(self) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from array_api_compat import device
 
 from ..autograd.function import Function
+from ..backend.arrays import at_add, at_set
 from .im2col import output_size
 
 Triple = tuple[int, int, int]
@@ -45,8 +46,7 @@ class Conv3d(Function):
         self.out_size, self.kernel = out, tuple(kernel)
         if any(pads):
             padded = xp.zeros((n, c) + self.padded, dtype=x.dtype, device=device(x))
-            padded[(Ellipsis,) + tuple(slice(pads[2 * k], pads[2 * k] + s) for k, s in enumerate(size))] = x
-            x = padded
+            x = at_set(padded, (Ellipsis,) + tuple(slice(pads[2 * k], pads[2 * k] + s) for k, s in enumerate(size)), x)
         windows = [x[_offset_slices(off, self.dilation, self.stride, out)]
                    for off in itertools.product(*(range(k) for k in kernel))]
         g = self.groups
@@ -77,7 +77,7 @@ class Conv3d(Function):
             image = xp.zeros((n, c) + self.padded, dtype=grad.dtype, device=device(grad))
             for k, off in enumerate(itertools.product(*(range(s) for s in self.kernel))):
                 index = _offset_slices(off, self.dilation, self.stride, out)
-                image[index] = image[index] + cols[:, :, k, ...]
+                image = at_add(image, index, cols[:, :, k, ...])
             size = self.x_shape[-3:]
             pads = self.padding
             crop = (Ellipsis,) + tuple(slice(pads[2 * k], pads[2 * k] + s) for k, s in enumerate(size))

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from array_api_compat import device
 
 from ..backend import Backend, op
+from ..backend.arrays import at_add, at_set
 
 Pair = tuple[int, int]
 
@@ -46,15 +47,14 @@ def output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: i
 def pad2d(xp: Any, x: Any, pads: tuple[int, int, int, int], value: float = 0.0) -> Any:
     """Pad the last two axes of ``x`` by ``(top, bottom, left, right)`` with ``value``.
 
-    Built with ``full`` and one slice assignment (no ``pad`` in the array API standard).
+    Built with ``full`` and one slice write (no ``pad`` in the array API standard).
     """
     top, bottom, left, right = pads
     if top == bottom == left == right == 0:
         return x
     *lead, h, w = x.shape
     out = xp.full((*lead, h + top + bottom, w + left + right), value, dtype=x.dtype, device=device(x))
-    out[..., top:top + h, left:left + w] = x
-    return out
+    return at_set(out, (Ellipsis, slice(top, top + h), slice(left, left + w)), x)
 
 
 def window_slice(offset: Pair, count: Pair, stride: Pair) -> tuple[Any, ...]:
@@ -93,7 +93,7 @@ def fold(xp: Any, cols: Any, padded_shape: Pair, stride: Pair, dilation: Pair) -
     for i in range(kh):
         for j in range(kw):
             index = window_slice((i * dilation[0], j * dilation[1]), (ho, wo), stride)
-            out[index] += cols[:, :, i, j, :, :]
+            out = at_add(out, index, cols[:, :, i, j, :, :])
     return out
 
 
@@ -109,5 +109,5 @@ def fold_channels_last(xp: Any, cols: Any, padded_shape: Pair, stride: Pair, dil
         for j in range(kw):
             rows = slice(i * dilation[0], i * dilation[0] + (ho - 1) * stride[0] + 1, stride[0])
             columns = slice(j * dilation[1], j * dilation[1] + (wo - 1) * stride[1] + 1, stride[1])
-            out[rows, columns, ...] += cols[:, :, :, i, j, :]
+            out = at_add(out, (rows, columns, Ellipsis), cols[:, :, :, i, j, :])
     return out

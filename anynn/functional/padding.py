@@ -15,6 +15,7 @@ from typing import Any, Sequence
 from array_api_compat import device
 
 from ..autograd.function import Function
+from ..backend.arrays import at_add, at_set
 
 MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -79,7 +80,7 @@ class ConstantPad(Function):
         self.empty = any(s.stop - s.start == 0 for s in dst if s.stop is not None) or 0 in self.x_shape
         out = xp.full(tuple(shape), _fill(xp, self.value, x.dtype), dtype=x.dtype, device=device(x))
         if not self.empty:
-            out[self.dst] = x[self.src]
+            out = at_set(out, self.dst, x[self.src])
         return out
 
     def backward(self, xp: Any, g: Any) -> Any:
@@ -87,7 +88,7 @@ class ConstantPad(Function):
             return g[self.dst]
         grad = xp.zeros(self.x_shape, dtype=g.dtype, device=device(g))
         if not self.empty:
-            grad[self.src] = g[self.dst]
+            grad = at_set(grad, self.src, g[self.dst])
         return grad
 
 
@@ -140,7 +141,7 @@ class GatherPad(Function):
                 else:
                     target = _at(g.ndim, axis, slice(first - (stop - start) + 1, first + 1))
                     piece = xp.flip(piece, axis=axis)
-                grad[target] = grad[target] + piece
+                grad = at_add(grad, target, piece)
             g = grad
         return g
 

@@ -16,6 +16,7 @@ from array_api_compat import device
 
 from ..autograd.function import Function
 from ..backend import dtype_name
+from ..backend.arrays import any_true, at_add, at_set
 from .im2col import output_size, pair
 
 IntOrPair = int | Sequence[int]
@@ -30,8 +31,7 @@ def _pad(xp: Any, x: Any, pads: Pads, value: float = 0.0) -> Any:
     sizes = tuple(x.shape[-n:])
     shape = tuple(x.shape[:-n]) + tuple(size + before + after for size, (before, after) in zip(sizes, pads))
     out = xp.full(shape, value, dtype=x.dtype, device=device(x))
-    out[(Ellipsis,) + tuple(slice(before, before + size) for size, (before, _) in zip(sizes, pads))] = x
-    return out
+    return at_set(out, (Ellipsis,) + tuple(slice(before, before + size) for size, (before, _) in zip(sizes, pads)), x)
 
 
 def _window(offset: tuple[int, ...], count: tuple[int, ...], stride: tuple[int, ...]) -> tuple[Any, ...]:
@@ -111,10 +111,11 @@ class MaxPool(_PoolNd):
             first_here = (view == best) & ~taken
             masks.append(first_here)
             taken = taken | first_here
-        if self.needs_input_grad[0] and xp.isdtype(best.dtype, "real floating") and bool(xp.any(xp.isnan(best))):
+        if (self.needs_input_grad[0] and xp.isdtype(best.dtype, "real floating")
+                and any_true(self.backend, xp.isnan(best), if_traced=True)):
             # a window holding NaN routes its gradient to its last NaN, as PyTorch does (the masks above
             # are all False there, since NaN == NaN is False); the check reads one flag back from the device,
-            # so it runs only when a gradient will be asked for
+            # so it runs only when a gradient will be asked for (traced arrays always take this path)
             later = xp.zeros(best.shape, dtype=xp.bool, device=device(best))
             for i in reversed(range(len(views))):
                 here = xp.isnan(views[i]) & ~later
@@ -169,9 +170,9 @@ class MaxPool(_PoolNd):
         for mask, where in zip(self.masks, self._offsets()):
             routed = grad * xp.astype(mask, grad.dtype)
             if disjoint:
-                out[where] = routed
+                out = at_set(out, where, routed)
             else:
-                out[where] += routed
+                out = at_add(out, where, routed)
         return self._unpad(xp, out)
 
 
@@ -207,7 +208,7 @@ class AvgPool(_PoolNd):
         grad = self._grad_lifted(xp, grad) / self.divisor
         out = xp.zeros(grad.shape[:-2] + self.padded, dtype=grad.dtype, device=device(grad))
         for where in self._offsets():
-            out[where] += grad
+            out = at_add(out, where, grad)
         return self._unpad(xp, out)
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import device, is_writeable_array
+from array_api_compat import device
 
 from ..autograd.function import Function
 from ..backend import op
+from ..backend.arrays import at_set, is_writeable
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
@@ -32,8 +33,7 @@ def _sigmoid(xp: Any, x: Any) -> Any:
 def _gate_rows(xp: Any, like: Any, n: int, sigmoid_value: float, g_value: float) -> Any:
     """A (4n,) row holding ``sigmoid_value`` on the i, f, o blocks and ``g_value`` on the g block."""
     row = xp.full((4 * n,), sigmoid_value, dtype=like.dtype, device=device(like))
-    row[2 * n:3 * n] = g_value
-    return row
+    return at_set(row, slice(2 * n, 3 * n), g_value)
 
 
 def _lstm_gate_rows(xp: Any, like: Any, n: int) -> tuple[Any, Any]:
@@ -257,7 +257,7 @@ class RecurrentSequence(_Recurrent):
         gi_all = xp.reshape(w_in @ x_flat.mT, (4 * n, length, batch))
         w_hh_scaled = w_hh * column
         # in-place updates only touch arrays made in this step (never an input or a saved array)
-        inplace = is_writeable_array(gi_all)
+        inplace = is_writeable(gi_all)
         record = any(self.needs_input_grad)
         steps = range(length - 1, -1, -1) if self.reverse else range(length)
         h = None if h0 is None else h0.mT

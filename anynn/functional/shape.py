@@ -8,6 +8,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..backend import BackendMismatch, op
+from ..backend.arrays import at_set
 
 
 class Reshape(Function):
@@ -60,8 +61,7 @@ class GetItem(Function):
         if any(i is None for i in index):
             index = tuple(i for i in index if i is not None)
             g = xp.reshape(g, tuple(out[index].shape))
-        out[index] = g
-        return out
+        return at_set(out, index, g)
 
 
 def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:

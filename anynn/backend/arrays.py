@@ -1,0 +1,124 @@
+"""Array helpers the math shares: writes through an index (the ``at`` pattern), writeability, host checks.
+
+Principle 8 (traceable math) lives here, in two rules:
+
+**Writes.** ``at_set(x, index, value)`` / ``at_add(x, index, value)`` return ``x`` with ``x[index]``
+set to (or increased by) ``value``. Where ``x`` is writeable (NumPy, PyTorch, CuPy, array_api_strict)
+the write happens in place and ``x`` itself comes back, so the hot path costs one setitem; where it is
+not (JAX arrays, jit tracers, read-only NumPy views) a new array comes back: the backend's ``at_set`` /
+``at_add`` fast path (``x.at[index].set(value)`` on JAX), or the standard-only version in
+`anynn.backend.portable` (``take`` + ``where``, basic indices only). Callers always use the returned
+array, and write only into arrays they made themselves (never an input or a saved array).
+
+**Host reads.** A check that needs a value on the host (labels in range, no NaN, a well-formed mask)
+calls `any_true` / `check`, which read one boolean back from the device for a concrete array and never
+force a value out of a traced one (``backend.is_traced``: jit tracers, recording arrays). There the
+check is skipped (a documented rule: traced code is not validated, as PyTorch skips its own checks
+under tracing), or, for a branch that only saves work, the general path is taken.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from array_api_compat import is_numpy_array, is_writeable_array
+
+from .base import Backend
+
+_FLAGS = object()  # the rule of NumPy arrays: each array's own ``flags.writeable``
+_WRITEABLE_RULES: dict[type, Any] = {}
+
+
+def is_writeable(array: Any) -> bool:
+    """``array_api_compat.is_writeable_array``, decided once per array type (NumPy: per array, by its flags)."""
+    rule = _WRITEABLE_RULES.get(type(array))
+    if rule is None:
+        rule = _WRITEABLE_RULES[type(array)] = _FLAGS if is_numpy_array(array) else bool(is_writeable_array(array))
+    return array.flags.writeable if rule is _FLAGS else rule
+
+
+def at_set(x: Any, index: Any, value: Any) -> Any:
+    """``x`` with ``x[index] = value``: written into ``x`` where it is writeable, else a new array.
+
+    ``value`` (an array or a number) broadcasts to ``x[index]``. Use the result; ``x`` must be an array
+    the caller made (it may be changed in place).
+    """
+    if is_writeable(x):
+        x[index] = value
+        return x
+    return _immutable("at_set", x, index, value)
+
+
+def at_add(x: Any, index: Any, value: Any) -> Any:
+    """``x`` with ``x[index] += value``: accumulated into ``x`` where it is writeable, else a new array.
+
+    For basic indices (ints, slices, ``...``), which name each element once. Use the result; ``x`` must be
+    an array the caller made.
+    """
+    if is_writeable(x):
+        x[index] += value
+        return x
+    return _immutable("at_add", x, index, value)
+
+
+def _immutable(name: str, x: Any, index: Any, value: Any) -> Any:
+    from . import op
+    from .registry import backend_of
+
+    return op(backend_of(x), name)(x, index, value)
+
+
+def is_concrete(backend: Backend, array: Any) -> bool:
+    """True where ``array`` has a value to read back (not traced or recorded)."""
+    return not backend.is_traced(array)
+
+
+def any_true(backend: Backend, condition: Any, if_traced: bool = False) -> bool:
+    """Whether any element of the boolean array ``condition`` is True: one boolean read from the device.
+
+    A traced ``condition`` has no value: the answer is ``if_traced`` (False for checks, which are then
+    skipped; True for a branch that only saves work, so the general path runs).
+    """
+    if backend.is_traced(condition):
+        return if_traced
+    return bool(backend.to_host(backend.xp.any(condition)))
+
+
+def first_true(backend: Backend, condition: Any, values: Any) -> tuple[int, Any]:
+    """``(flat position, value)`` of the first element where ``condition`` holds (for error messages only)."""
+    host_condition = backend.to_host(condition).reshape(-1)
+    position = int(host_condition.argmax())
+    return position, backend.to_host(values).reshape(-1)[position].item()
+
+
+def check(backend: Backend, bad: Any, message: str, values: Any = None,
+          error: type[Exception] = ValueError) -> None:
+    """Raise ``error(message)`` if any element of the boolean array ``bad`` is True (skipped when traced).
+
+    With ``values`` (an array of ``bad``'s shape), ``{value}`` and ``{position}`` in the message become the
+    first offending value and its flat position (appended if the message has neither).
+    """
+    if not any_true(backend, bad):
+        return
+    if values is not None:
+        position, value = first_true(backend, bad, values)
+        if "{value}" not in message and "{position}" not in message:
+            message += ", got {value} at flat position {position}"
+        message = message.replace("{value}", str(value)).replace("{position}", str(position))
+    raise error(message)
+
+
+def check_range(backend: Backend, indices: Any, low: int, high: int, message: str,
+                error: type[Exception] = IndexError) -> None:
+    """Raise ``error`` unless every element of the integer array ``indices`` is in ``[low, high)``.
+
+    ``{value}`` in ``message`` becomes the offending index: the smallest if one is below ``low``, else the
+    largest (one boolean read when all are in range; skipped when traced).
+    """
+    xp = backend.xp
+    if not any_true(backend, (indices < low) | (indices >= high)):
+        return
+    bad = backend.to_host(xp.min(indices)).item()
+    if bad >= low:
+        bad = backend.to_host(xp.max(indices)).item()
+    raise error(message.replace("{value}", str(bad)))
