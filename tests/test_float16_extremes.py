@@ -101,10 +101,7 @@ LOSS_INPUTS: dict[str, tuple[dict[str, Any], LossInputs]] = {
 }
 
 # found by this test in code outside its author's files; strict: the xfail fails once the defect is fixed
-KNOWN_DEFECTS = {
-    ("TripletMarginWithDistanceLoss", "float16"):
-        "its default distance (pairwise_distance) squares float16 differences of 1e4 in float16: NaN/inf",
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 ACTIVATION_KWARGS: dict[str, dict[str, Any]] = {
     "Softmax": {"dim": 1}, "LogSoftmax": {"dim": 1}, "Softmin": {"dim": 1}, "GLU": {"dim": 1},

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
+from .precision import cast_to, upcast
 
 
 def p_norm(xp: Any, d: Any, p: float, axis: int = -1) -> Any:
@@ -63,17 +64,20 @@ class PairwiseDistance(Function):
 
     def forward(self, xp: Any, x1: Any, x2: Any) -> Any:
         self.shapes = (tuple(x1.shape), tuple(x2.shape))
-        self.d = x1 - x2 + self.eps
+        self.dtype = x1.dtype
+        # float16 squares overflow past ~256: the norm is computed in float32 and cast back, as in PyTorch
+        self.d = upcast(xp, x1) - upcast(xp, x2) + self.eps
         self.norm = p_norm(xp, self.d, self.p)
-        return _squeeze(xp, self.norm, -1, self.keepdim)
+        return cast_to(xp, _squeeze(xp, self.norm, -1, self.keepdim), self.dtype)
 
     def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+        g = upcast(xp, g)
         if not self.keepdim:
             g = xp.expand_dims(g, axis=-1)
         grad = g * p_norm_grad(xp, self.d, self.norm, self.p)
         need1, need2 = self.needs_input_grad
-        return (sum_to_shape(xp, grad, self.shapes[0]) if need1 else None,
-                sum_to_shape(xp, -grad, self.shapes[1]) if need2 else None)
+        return (cast_to(xp, sum_to_shape(xp, grad, self.shapes[0]), self.dtype) if need1 else None,
+                cast_to(xp, sum_to_shape(xp, -grad, self.shapes[1]), self.dtype) if need2 else None)
 
 
 class CosineSimilarity(Function):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import sum_to_shape
-from .distance import p_norm, p_norm_grad, pairwise_distance
+from .distance import p_norm, p_norm_grad
 from .elementwise import clip, maximum
 from .loss import _Reduced
 from .loss_reduction import check_reduction, data_of, legacy_reduction
@@ -136,7 +136,10 @@ def triplet_margin_with_distance_loss(anchor: Any, positive: Any, negative: Any,
     if margin <= 0:
         raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
     _same_ndim("triplet_margin_with_distance_loss", anchor, positive, negative)
-    distance = distance_function if distance_function is not None else pairwise_distance
+    if distance_function is None:  # the default distance is pairwise_distance: the fused loss computes exactly that
+        return triplet_margin_loss(anchor, positive, negative, margin=margin, p=2.0, eps=1e-6, swap=swap,
+                                   reduction=reduction)
+    distance = distance_function
     dist_pos = distance(anchor, positive)
     dist_neg = distance(anchor, negative)
     if swap:

@@ -56,5 +56,12 @@ class TripletMarginWithDistanceLoss(_Loss):
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return F.triplet_margin_with_distance_loss(anchor, positive, negative,
-                                                   distance_function=self.distance_function, margin=self.margin,
+                                                   distance_function=_fusable(self.distance_function), margin=self.margin,
                                                    swap=self.swap, reduction=self.reduction)
+
+
+def _fusable(distance: Any) -> Any:
+    """``None`` for the default distance (a p=2 `PairwiseDistance`): the functional form then runs the fused loss,
+    which computes the distances in float32 for float16 inputs."""
+    plain = type(distance) is PairwiseDistance and distance.norm == 2.0 and not distance.keepdim
+    return None if plain and distance.eps == 1e-6 else distance
