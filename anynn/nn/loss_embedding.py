@@ -56,8 +56,8 @@ class TripletMarginWithDistanceLoss(_Loss):
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return F.triplet_margin_with_distance_loss(anchor, positive, negative,
-                                                   distance_function=_fusable(self.distance_function), margin=self.margin,
-                                                   swap=self.swap, reduction=self.reduction)
+                                                   distance_function=_fusable(self.distance_function),
+                                                   margin=self.margin, swap=self.swap, reduction=self.reduction)
 
 
 def _fusable(distance: Any) -> Any:
