@@ -46,9 +46,18 @@ def _where(backend: Any, device: Any) -> Backend:
 
 
 def from_numpy(array: np.ndarray, backend: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor with the values and dtype of a NumPy array (float64 stays float64, as in PyTorch)."""
-    array = np.asarray(array)
-    return Tensor(array, backend=backend, dtype=array.dtype.name, requires_grad=requires_grad)
+    """A tensor that shares the memory of a NumPy array, with its dtype (float64 stays float64), as in PyTorch.
+
+    Changes through either side show in the other, on backends that can use host memory (NumPy,
+    PyTorch on the CPU, array_api_strict on its CPU device); a GPU backend or a read-only array gets a
+    copy. `anynn.tensor` always copies.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__module__}.{type(array).__name__}")
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"from_numpy: cannot make a tensor of a NumPy array of dtype {array.dtype}")
+    be = get_backend(backend)
+    return _made(be.from_host(array), be, requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,

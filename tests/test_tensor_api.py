@@ -252,8 +252,13 @@ def test_clone_zero_and_fill(backend):
     assert x.grad.numpy().tolist() == [[0.0] * 4] * 3
     w = make(backend, _x()).fill_(1.5)
     assert w.numpy().tolist() == [[1.5] * 4] * 3
-    with pytest.raises(RuntimeError, match="graph"):
-        (x * 2.0).zero_()
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x.zero_()  # PyTorch's rule: a leaf that requires grad changes in place only under no_grad()
+    x.grad = None
+    y = x * 2.0
+    y.zero_()  # a non-leaf: recorded, its old value gets no gradient (as in PyTorch)
+    (y + x).sum().backward()
+    assert x.grad.numpy().tolist() == [[1.0] * 4] * 3
 
 
 # -- top-level factories --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from . import mode
 
 @contextlib.contextmanager
 def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
-    """Check every Function's outputs (forward) and input gradients (backward) for NaN/Inf.
+    """Check every Function's outputs (forward) and input gradients (backward) for NaN/Inf, in this thread.
 
     The first non-finite value raises `FloatingPointError` naming the Function, the pass and the
     output, so the error points at the op that made it rather than at the loss. Slow (one reduction
@@ -22,12 +22,25 @@ def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
     ...     loss = model(x).sum(); loss.backward()
     FloatingPointError: Log.forward produced NaN in output 0 (shape (3,))
     """
-    previous = mode.anomaly_hook
-    mode.anomaly_hook = _check if check_nan else None
+    modes = mode.modes()  # this thread's: other threads keep their own setting, as in PyTorch
+    previous = modes.anomaly_hook
+    _set_hook(modes, _check if check_nan else None)
     try:
         yield
     finally:
-        mode.anomaly_hook = previous
+        _set_hook(modes, previous)
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on in this thread."""
+    return mode.modes().anomaly_hook is not None
+
+
+def _set_hook(modes: mode.Modes, hook: Any) -> None:
+    """Set this thread's hook and keep the count of threads with a hook (the fast path's hint) right."""
+    with mode.anomaly_lock:
+        mode.anomaly_threads[0] += (hook is not None) - (modes.anomaly_hook is not None)
+        modes.anomaly_hook = hook
 
 
 def _check(fn: Any, phase: str, outputs: Any) -> None:

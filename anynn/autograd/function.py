@@ -9,7 +9,9 @@ from array_api_compat import is_numpy_array, is_writeable_array
 from ..backend import Backend, BackendMismatch
 from ..backend.transfer import scalar_to_array
 from . import autocast_mode as _autocast
-from . import mode
+from . import tensor as _tensors
+from .mode import anomaly_threads as _anomaly_threads
+from .mode import local as _thread
 from .tensor import Tensor, make_tensor
 
 _new = object.__new__
@@ -40,7 +42,7 @@ class Function:
     Call it through ``MyFunction.apply(*tensors, **params)``.
     """
 
-    __slots__ = ("__dict__", "inputs", "needs_input_grad", "backend", "num_outputs")
+    __slots__ = ("__dict__", "inputs", "needs_input_grad", "backend", "num_outputs", "recorded_at")
     # the autocast family (PyTorch's op lists, see `anynn.autograd.autocast_mode`): "lower", "float32", ... or None
     autocast: str | None = None
 
@@ -74,10 +76,11 @@ class Function:
         if backend is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor input")
         fn.backend = backend
-        if True in needs and mode.grad_enabled:
+        if True in needs and _thread.modes.grad_enabled:
             record = True
             fn.needs_input_grad = tuple(needs)
             fn.inputs = args
+            fn.recorded_at = _tensors.last_modification  # inputs changed in place after this stamp refuse backward
             ctx = fn
         else:
             record = False
@@ -97,8 +100,11 @@ class Function:
             results._index = 0
             results._retains_grad = False
             results._requires_grad = record
-        if mode.anomaly_hook is not None:
-            mode.anomaly_hook(fn, "forward", out)
+            results._version = 0
+        if _anomaly_threads[0]:  # some thread detects anomalies: is it this one?
+            hook = _thread.modes.anomaly_hook
+            if hook is not None:
+                hook(fn, "forward", out)
         return results
 
     def forward(self, xp: Any, *arrays: Any) -> Any:  # pragma: no cover - interface

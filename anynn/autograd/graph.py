@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import hooks as hook_tables
+from ..backend import BackendMismatch, backend_of
 from . import mode
 from . import tensor as tensor_module  # a cycle (tensor.py imports this module): used only inside functions
 
@@ -59,6 +60,36 @@ def _topological_order(root_fn: Any) -> list[Any]:
     return order
 
 
+def _check_unmodified(fn: Any) -> None:
+    """Raise PyTorch's error if an input of ``fn`` was changed in place after ``fn`` was recorded."""
+    for i, t in enumerate(fn.inputs):
+        if isinstance(t, tensor_module.Tensor) and getattr(t, "_modified_at", 0) > fn.recorded_at:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"input {i} of {fn.name} (shape {tuple(t.shape)}) is at version {t._version}, changed after "
+                f"{fn.name} was recorded. Hint: call backward() before optimizer.step() or any other in-place "
+                "change of the tensors it used, or change a .clone() instead")
+
+
+def _gradient_array(tensor: Any, grad: Any) -> Any:
+    """The native array of ``grad`` for ``tensor.backward(grad)``; a gradient of another backend raises."""
+    be = tensor.backend
+    if isinstance(grad, tensor_module.Tensor):
+        if grad.backend != be:
+            raise BackendMismatch(f"backward(): the gradient is on backend {grad.backend.key!r}, the tensor on "
+                                  f"{be.key!r}; move the gradient with .to({be.key!r})")
+        return grad.data
+    try:
+        source = backend_of(grad)
+    except TypeError:
+        raise TypeError(f"backward(): the gradient must be a Tensor of backend {be.key!r} (or one of its arrays), "
+                        f"got {type(grad).__module__}.{type(grad).__name__}") from None
+    if source != be:
+        raise BackendMismatch(f"backward(): the gradient is an array of backend {source.key!r}, the tensor lives "
+                              f"on {be.key!r}; move the gradient with .to({be.key!r})")
+    return grad
+
+
 def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
     """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient."""
     xp = tensor.backend.xp
@@ -70,8 +101,7 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
             )
         grad = xp.ones_like(data)
     else:
-        if isinstance(grad, tensor_module.Tensor):
-            grad = grad.data
+        grad = _gradient_array(tensor, grad)
         if tuple(grad.shape) != tuple(data.shape):
             raise RuntimeError(f"backward(): the gradient has shape {tuple(grad.shape)}, the tensor "
                                f"{tuple(data.shape)}; they must match")
@@ -92,13 +122,17 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
     # pending gradients of Function outputs: output 0 of ``fn`` under ``fn``, output i > 0 under (fn, i)
     index = tensor._index
     grads: dict[Any, Any] = {root if index == 0 else (root, index): grad}
-    hook = mode.anomaly_hook
-    previous_mode = mode.grad_enabled
-    mode.grad_enabled = False  # backward records nothing (a plain flag: this runs once per step)
+    modes = mode.local.modes  # this thread's
+    hook = modes.anomaly_hook
+    previous_mode = modes.grad_enabled
+    modes.grad_enabled = False  # backward records nothing (a plain flag: this runs once per step)
     pop = grads.pop
+    last_modification = tensor_module.last_modification
     hooked_leaves: dict[int, list[Any]] = {}  # leaves with hooks: their gradient is summed, hooked, then stored
     try:
         for fn in _topological_order(root):
+            if fn.recorded_at != last_modification:  # some tensor changed in place since fn was recorded
+                _check_unmodified(fn)
             n_out = fn.num_outputs
             if n_out == 1:
                 g_out = pop(fn, None)
@@ -152,4 +186,4 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
             table = leaf_hooks.get(id(t))
             t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
     finally:
-        mode.grad_enabled = previous_mode
+        modes.grad_enabled = previous_mode

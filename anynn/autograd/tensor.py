@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from ..backend import DTYPE_NAMES, Backend, backend_of, dtype_name, get_backend, host_array
@@ -38,8 +39,8 @@ class Tensor:
     leaves. Create tensors with `anynn.tensor`.
     """
 
-    __slots__ = ("data", "backend", "grad", "_requires_grad", "_ctx", "_index", "_retains_grad",
-                 "__weakref__")
+    __slots__ = ("data", "backend", "grad", "_requires_grad", "_ctx", "_index", "_retains_grad", "_version",
+                 "_modified_at", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data: Any, backend: Any = None, dtype: Any = None,
@@ -56,16 +57,21 @@ class Tensor:
         else:
             be = get_backend(backend)
         native_dtype = be.dtype(dtype)
+        # the tensor owns its data: a copy of the caller's array, as torch.tensor makes (from_numpy shares)
         if be.is_native(data) and not is_numpy_array(data):
             if hasattr(data, "detach"):  # a torch tensor: anynn does the autograd, torch must record nothing
                 data = data.detach()
-            self.data = data if native_dtype is None else be.asarray(data, native_dtype)
+            self.data = _private_copy(be, data, native_dtype)
         elif is_foreign_array(data):
-            source = backend_of(data)
-            self.data = be.asarray(transfer(data, source, be), native_dtype)
+            self.data = _private_copy(be, transfer(data, backend_of(data), be), native_dtype)
         else:
             # host data: floats become float32 unless a dtype is asked for (no silent float64)
             host = host_array(data, None if native_dtype is not None else "float32")
+            if host.dtype.kind not in "biufc":
+                raise TypeError(f"tensor(): cannot make a tensor of {type(data).__name__} {_short(data)} (NumPy reads "
+                                f"it as dtype {host.dtype}); give numbers, nested lists of numbers or a numeric array")
+            if host is data or host.base is not None:  # the caller's array or a view of it
+                host = host.copy()
             self.data = be.asarray(be.from_host(host), native_dtype)
         self.backend: Backend = be
         self.grad: Tensor | None = None
@@ -73,6 +79,7 @@ class Tensor:
         self._index = 0
         self._retains_grad = False
         self._requires_grad = False
+        self._version = 0
         self.requires_grad = requires_grad
 
     @classmethod
@@ -136,24 +143,13 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
+    def _bump_version(self) -> None:
+        """Record an in-place change of this tensor's values (see `mark_modified`)."""
+        mark_modified(self)
+
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set `requires_grad` in place and return this tensor, as in PyTorch."""
         self.requires_grad = requires_grad
-        return self
-
-    def zero_(self) -> "Tensor":
-        """Fill with zeros in place (the data is rebound, so views elsewhere keep their values)."""
-        return self.fill_(0)
-
-    def fill_(self, value: float) -> "Tensor":
-        """Fill with ``value`` in place; only for tensors outside a graph (leaves, gradients)."""
-        if self._ctx is not None:
-            raise RuntimeError("fill_()/zero_() on a tensor made by an operation would break its graph; "
-                               "use .detach() first")
-        xp = self.backend.xp
-        value = bool(value) if dtype_name(self.data.dtype) == "bool" else (
-            float(value) if _is_floating(self.data.dtype) else int(value))
-        self.data = xp.full(tuple(self.data.shape), value, dtype=self.data.dtype, device=self.backend.device)
         return self
 
     # -- array facts ----------------------------------------------------------------------------
@@ -386,10 +382,43 @@ def make_tensor(data: Any, backend: Backend, ctx: Any, index: int) -> Tensor:
     t._index = index
     t._retains_grad = False
     t._requires_grad = ctx is not None
+    t._version = 0
     return t
 
 
 _new_tensor = object.__new__
+
+
+def mark_modified(t: Tensor) -> None:
+    """Record that ``t``'s values changed in place: its ``_version`` goes up by one, as in PyTorch.
+
+    Every in-place write into a tensor calls it: the in-place operators and methods, item assignment,
+    optimizer steps (which rebind ``p.data``). Backward refuses to run through a `Function` recorded
+    before an in-place change of one of its inputs. Assigning ``t.data = ...`` by hand does not count
+    (as in PyTorch, ``.data`` is the way around the check).
+    """
+    global last_modification
+    t._version += 1
+    # a process-wide, strictly increasing stamp (itertools.count is atomic): a Function remembers the last
+    # stamp handed out when it was recorded; backward compares one number per Function while no tensor changed
+    t._modified_at = stamp = next(_stamps)
+    last_modification = stamp
+
+
+_stamps = itertools.count(1)
+last_modification = 0  # the stamp of the latest in-place change (0: none yet); read by Function.apply
+
+
+def _private_copy(be: Backend, array: Any, native_dtype: Any) -> Any:
+    """``array`` as ``native_dtype`` (its own dtype if ``None``) in fresh memory that no caller holds."""
+    if native_dtype is not None and array.dtype != native_dtype:
+        return be.xp.astype(array, native_dtype)  # astype copies
+    return be.xp.asarray(array, copy=True)
+
+
+def _short(data: Any) -> str:
+    text = repr(data)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _names_dtype(spec: Any) -> bool:
@@ -409,7 +438,11 @@ def _is_floating(dtype: Any) -> bool:
 
 
 def tensor(data: Any, backend: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Create a `Tensor` from host data (lists, NumPy arrays) or a native array.
+    """Create a `Tensor` from host data (lists, NumPy arrays) or a native array; it copies ``data``.
+
+    As ``torch.tensor``, the tensor owns a copy: changing it never changes the caller's array, and two
+    tensors made from one array are independent (`anynn.from_numpy` shares the array instead).
+    Strings, ``None`` and other objects raise `TypeError`.
 
     Parameters
     ----------
@@ -431,16 +464,14 @@ def tensor(data: Any, backend: Any = None, dtype: Any = None, requires_grad: boo
 def zeros(shape: tuple[int, ...], backend: Any = None, dtype: Any = "float32",
           requires_grad: bool = False) -> Tensor:
     be = get_backend(backend)
-    data = be.xp.zeros(tuple(shape), dtype=be.dtype(dtype), device=be.device)
-    return Tensor(data, be, dtype=dtype, requires_grad=requires_grad)
+    out = make_tensor(be.xp.zeros(tuple(shape), dtype=be.dtype(dtype), device=be.device), be, None, 0)
+    out.requires_grad = requires_grad
+    return out
 
 
 def ones(shape: tuple[int, ...], backend: Any = None, dtype: Any = "float32",
          requires_grad: bool = False) -> Tensor:
     be = get_backend(backend)
-    data = be.xp.ones(tuple(shape), dtype=be.dtype(dtype), device=be.device)
-    return Tensor(data, be, dtype=dtype, requires_grad=requires_grad)
-
-
-def from_numpy(array: Any, backend: Any = None) -> Tensor:
-    return Tensor(host_array(array), backend=backend)
+    out = make_tensor(be.xp.ones(tuple(shape), dtype=be.dtype(dtype), device=be.device), be, None, 0)
+    out.requires_grad = requires_grad
+    return out

@@ -171,3 +171,4 @@ def attach() -> None:
 
 attach()
 from . import tensor_extras  # noqa: E402,F401  (PyTorch spellings: dim/keepdim, size(), masked_fill...)
+from . import inplace  # noqa: E402,F401  (+=, add_, zero_, copy_... with PyTorch's in-place rules)

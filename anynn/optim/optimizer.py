@@ -16,7 +16,7 @@ from array_api_compat import array_namespace
 
 from ..autograd import mode
 from ..autograd.function import is_writeable
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, mark_modified
 from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array
 from ..backend.transfer import transfer
 from .validation import check_hyperparameters
@@ -48,9 +48,12 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor) or not p.requires_grad:
                 raise TypeError(f"{type(self).__name__}: parameters must be Tensors that require grad")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{type(self).__name__}: some parameters appear more than once in one parameter group "
+                             "(each would be stepped twice); list each parameter once")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
-            raise ValueError(f"{type(self).__name__}: a parameter appears in two groups")
+            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
         unknown = set(group) - set(self.defaults) - {"params"}
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown options {sorted(unknown)}")
@@ -72,9 +75,10 @@ class Optimizer:
         if closure is not None:
             with mode.enable_grad():
                 loss = closure()
-        # no_grad() by hand: the generator-based context manager costs as much as a small update
-        previous_mode = mode.grad_enabled
-        mode.grad_enabled = False
+        # no_grad() by hand (this thread's mode): a context manager costs as much as a small update
+        modes = mode.local.modes
+        previous_mode = modes.grad_enabled
+        modes.grad_enabled = False
         try:
             states = self.state
             homes = self._state_home
@@ -107,8 +111,9 @@ class Optimizer:
                     elif decay:
                         g = g + decay * data
                     p.data = update(data, g, state, group, backend)
+                    mark_modified(p)  # Functions recorded before this step refuse to backward through p
         finally:
-            mode.grad_enabled = previous_mode
+            modes.grad_enabled = previous_mode
         return loss
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any],

@@ -1,0 +1,231 @@
+"""In-place operators and methods of `Tensor` (``+=``, ``add_``, ``zero_``, ``copy_``...), with PyTorch's rules.
+
+``x += y`` changes ``x`` itself, so ``with no_grad(): for p in model.parameters(): p -= lr * p.grad``
+updates the model. The new values are computed out of place by the ordinary primitives (PyTorch's
+promotion, broadcasting and error messages), then:
+
+- outside recording (``no_grad()``, or nothing requires grad) they are written into the tensor's array
+  where the library allows it (`is_writeable`, and only for leaves, whose array no Function saved as an
+  output), else ``.data`` is rebound;
+- while recording, a leaf that requires grad refuses (PyTorch's "a leaf Variable that requires grad is
+  being used in an in-place operation"); any other tensor becomes the output of the operation, its old
+  value the operation's input, so gradients flow as in PyTorch.
+
+Either way the tensor's version goes up (`mark_modified`): a Function recorded earlier with this
+tensor as an input refuses to run backward ("modified by an inplace operation").
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable
+
+from ..autograd import mode
+from ..autograd.function import Function, is_writeable
+from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor, make_tensor, mark_modified
+from ..backend import BackendMismatch, dtype_name, host_array
+from . import elementwise
+
+_KINDS = ("bool", "integral", "real floating", "complex floating")
+
+
+def _kind(xp: Any, dtype: Any) -> int:
+    """0 bool, 1 integer, 2 real floating, 3 complex: an in-place result may not climb this ladder."""
+    for i, kind in enumerate(_KINDS):
+        if xp.isdtype(dtype, kind):
+            return i
+    return 2  # bfloat16 and other floating types a library adds
+
+
+def _fit(self: Tensor, name: str, new: Tensor) -> Tensor:
+    """``new`` checked against ``self``'s shape and cast to its dtype, as PyTorch's in-place ops require."""
+    if tuple(new.shape) != tuple(self.data.shape):
+        raise RuntimeError(f"{name}: output with shape {tuple(self.data.shape)} doesn't match the broadcast shape "
+                           f"{tuple(new.shape)} (an in-place operation keeps the tensor's shape)")
+    old_dtype, new_dtype = self.data.dtype, new.data.dtype
+    if new_dtype == old_dtype:
+        return new
+    xp = self.backend.xp
+    if _kind(xp, new_dtype) > _kind(xp, old_dtype):
+        raise RuntimeError(f"{name}: result type {dtype_name(new_dtype)} can't be cast to the desired output type "
+                           f"{dtype_name(old_dtype)}")
+    return elementwise.Cast.apply(new, dtype=old_dtype)
+
+
+def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operand: Any = None) -> Tensor:
+    """Replace ``self``'s values by ``compute(self)`` in place (see the module docstring); returns ``self``."""
+    recording = mode.local.modes.grad_enabled and (
+        self._requires_grad or (isinstance(operand, Tensor) and operand._requires_grad))
+    if recording:
+        if self._ctx is None and self._requires_grad:
+            raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
+                               f"({name}); update parameters inside `with anynn.no_grad():`")
+        old = make_tensor(self.data, self.backend, self._ctx, self._index)  # the value before, as an input
+        old._requires_grad = self._requires_grad
+        new = _fit(self, name, compute(old))
+        self.data, self._ctx, self._index, self._requires_grad = new.data, new._ctx, new._index, new._requires_grad
+    else:
+        new = _fit(self, name, compute(self))
+        if self._ctx is None and is_writeable(self.data):
+            self.data[...] = new.data
+        else:  # an immutable array, or one the Function that made this tensor may have saved
+            self.data = new.data
+    mark_modified(self)
+    return self
+
+
+def _operand(self: Tensor, name: str, value: Any) -> Any:
+    """A Tensor or native array of ``self``'s backend, or a Python number; host lists become arrays."""
+    if isinstance(value, Tensor):
+        if value.backend != self.backend:
+            raise BackendMismatch(f"{name}: the tensor is on backend {self.backend.key!r}, the source on "
+                                  f"{value.backend.key!r}; move it first with .to({self.backend.key!r})")
+        return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if self.backend.is_native(value):
+        return make_tensor(value, self.backend, None, 0)
+    if isinstance(value, (list, tuple)):
+        return make_tensor(self.backend.asarray(host_array(value, None)), self.backend, None, 0)
+    raise BackendMismatch(f"{name}: cannot use a {type(value).__module__}.{type(value).__name__} with a tensor on "
+                          f"backend {self.backend.key!r}; wrap it with anynn.tensor(..., backend={self.backend.key!r})")
+
+
+class Assign(Function):
+    """The overwrite ``old <- new`` as a graph node (``fill_``, ``copy_``, ``zero_``, ``normal_``...).
+
+    ``old``: any shape S; ``new``: a number or an array broadcastable to S, cast to ``old``'s dtype. The
+    output is a fresh array of shape S. Gradient: none for ``old`` (its values are gone); for ``new``
+    the output's gradient summed to ``new``'s shape.
+    """
+
+    def forward(self, xp: Any, old: Any, new: Any) -> Any:
+        if not hasattr(new, "shape"):  # a Python number
+            return xp.full_like(old, _number_for(xp, old.dtype, new))
+        self.new_shape, self.new_dtype = tuple(new.shape), new.dtype
+        if new.dtype != old.dtype:
+            new = xp.astype(new, old.dtype)
+        return xp.asarray(xp.broadcast_to(new, tuple(old.shape)), copy=True)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        if not self.needs_input_grad[1]:
+            return None, None
+        g = sum_to_shape(xp, g, self.new_shape)
+        return None, g if g.dtype == self.new_dtype else xp.astype(g, self.new_dtype)
+
+
+def _number_for(xp: Any, dtype: Any, value: Any) -> Any:
+    """``value`` as the Python type the array API accepts beside an array of ``dtype``."""
+    kind = _kind(xp, dtype)
+    return bool(value) if kind == 0 else int(value) if kind == 1 else complex(value) if kind == 3 else float(value)
+
+
+def _binary(name: str, op: Callable[[Any, Any], Any]) -> Any:
+    def method(self: Tensor, other: Any, *, alpha: Any = None) -> Tensor:
+        other = _operand(self, name, other)
+        if alpha is not None and alpha != 1:
+            other = other * alpha
+        return _update(self, name, lambda s: op(s, other), other)
+
+    method.__name__ = name
+    method.__doc__ = f"``{name}(other, alpha=1)``: the in-place form of the operation, returning this tensor."
+    return method
+
+
+def _operator(name: str, op: Callable[[Any, Any], Any]) -> Any:
+    def method(self: Tensor, other: Any) -> Tensor:
+        other = _operand(self, name, other)
+        return _update(self, name, lambda s: op(s, other), other)
+
+    method.__name__ = name
+    return method
+
+
+def _assign(self: Tensor, name: str, value: Any) -> Tensor:
+    return _update(self, name, lambda s: Assign.apply(s, value), value)
+
+
+def fill_(self: Tensor, value: Any) -> Tensor:
+    """Fill with ``value`` (a number or a one-element tensor), in place."""
+    value = _operand(self, "fill_", value)
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions")
+    return _assign(self, "fill_", value)
+
+
+def zero_(self: Tensor) -> Tensor:
+    """Fill with zeros, in place."""
+    return _assign(self, "zero_", 0)
+
+
+def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    """Copy the values of ``src`` (broadcast to this shape, cast to this dtype) into this tensor, in place.
+
+    ``src`` lives on this tensor's backend (a tensor of another backend raises `BackendMismatch`: move it
+    with ``.to()``); the gradient flows to ``src`` where it requires grad.
+    """
+    src = _operand(self, "copy_", src)
+    if not isinstance(src, Tensor):
+        src = make_tensor(self.backend.asarray(host_array(src, None)), self.backend, None, 0)
+    if src.data is self.data:
+        return self
+    return _assign(self, "copy_", src)
+
+
+def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Clamp to ``[min, max]`` in place."""
+    return _update(self, "clamp_", lambda s: elementwise.clip(s, min, max))
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with samples of N(mean, std²), drawn on the host (``generator``: a seed or a NumPy ``Generator``;
+    by default the one `anynn.manual_seed` seeds), in place."""
+    from .. import init
+
+    host = init._rng(generator).normal(mean, std, size=tuple(self.shape))
+    return _random_fill(self, "normal_", host)
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None, **torch_names: Any) -> Tensor:
+    """Fill with samples of U(a, b) (PyTorch's ``from``/``to`` are accepted too), drawn on the host, in place."""
+    from .. import init
+
+    a, b = torch_names.pop("from", a), torch_names.pop("to", b)
+    if torch_names:
+        raise TypeError(f"uniform_() got unexpected keyword arguments {sorted(torch_names)}")
+    host = init._rng(generator).uniform(a, b, size=tuple(self.shape))
+    return _random_fill(self, "uniform_", host)
+
+
+def _random_fill(self: Tensor, name: str, host: Any) -> Tensor:
+    if _kind(self.backend.xp, self.data.dtype) < 2:
+        raise TypeError(f"{name} expects a floating-point tensor, got {dtype_name(self.data.dtype)}")
+    be = self.backend
+    return _assign(self, name, make_tensor(be.asarray(be.from_host(host), self.data.dtype), be, None, 0))
+
+
+METHODS: dict[str, Any] = {
+    "__iadd__": _operator("__iadd__", lambda a, b: a + b),
+    "__isub__": _operator("__isub__", lambda a, b: a - b),
+    "__imul__": _operator("__imul__", lambda a, b: a * b),
+    "__itruediv__": _operator("__itruediv__", lambda a, b: a / b),
+    "add_": _binary("add_", lambda a, b: a + b),
+    "sub_": _binary("sub_", lambda a, b: a - b),
+    "mul_": _operator("mul_", lambda a, b: a * b),
+    "div_": _operator("div_", lambda a, b: a / b),
+    "zero_": zero_, "fill_": fill_, "copy_": copy_, "clamp_": clamp_, "clip_": clamp_,
+    "normal_": normal_, "uniform_": uniform_,
+}
+
+
+def attach() -> None:
+    for name, method in METHODS.items():
+        setattr(Tensor, name, method)
+
+
+attach()
