@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 from . import functional  # noqa: E402  (binds Tensor operators before anything else uses them)
 from . import autograd, backend, data, init, io, metrics, nn, optim, train  # noqa: E402
 from .autograd import GradientCheckError, Tensor, enable_grad, grad_check, no_grad  # noqa: E402
+from .autograd import inference_mode, is_grad_enabled, set_grad_enabled  # noqa: E402
 from .creation import (arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,  # noqa: E402
                        rand_like, randint, randn, randn_like, randperm, zeros, zeros_like)
 from .functional.tensor_extras import (abs, amax, amin, argmax, argmin, cat, chunk, clamp, clone, concat,  # noqa: E402
@@ -57,6 +58,7 @@ __all__ = [
     "save_checkpoint", "train",
     "enable_grad", "functional", "get_backend", "grad_check", "init", "manual_seed", "nn", "no_grad",
     "ones", "optim", "set_default_backend", "tensor", "zeros",
+    "inference_mode", "is_grad_enabled", "set_grad_enabled",
     # PyTorch-style factories and functions
     "abs", "amax", "amin", "arange", "argmax", "argmin", "cat", "chunk", "clamp", "clone", "concat", "exp",
     "eye", "flatten", "from_numpy", "full", "full_like", "linspace", "log", "log_softmax", "masked_fill",
