@@ -12,6 +12,8 @@ import torch
 import anynn
 from tests.helpers import check_gradients, compare_with_torch, make
 
+pytestmark = pytest.mark.jax  # none of these write into arrays: they run where arrays are immutable
+
 RNG = np.random.default_rng(18)
 X = RNG.standard_normal((3, 4))
 Y = RNG.standard_normal((3, 4))
@@ -119,6 +121,8 @@ DIFFERENTIABLE = [
     ("add_alpha", lambda x, y: anynn.add(x, y, alpha=2.5), lambda x, y: torch.add(x, y, alpha=2.5), (X, Y)),
     ("sub_alpha", lambda x, y: x.sub(y, alpha=0.5), lambda x, y: x.sub(y, alpha=0.5), (X, Y)),
     ("clamp_min", lambda x: anynn.clamp_min(x, 0.1), lambda x: torch.clamp_min(x, 0.1), (X,)),
+    ("mean_dtype", lambda x: x.mean(1, dtype=anynn.float64), lambda x: x.mean(1, dtype=torch.float64), (X,)),
+    ("sum_dtype", lambda x: anynn.sum(x, dtype=anynn.float64), lambda x: torch.sum(x, dtype=torch.float64), (X,)),
 ]
 
 
@@ -135,6 +139,7 @@ def test_float32_and_integer_inputs_as_torch(backend):
                          (anynn.floor, torch.floor), (anynn.sign, torch.sign),
                          (lambda x: x.prod(1), lambda x: x.prod(1)),
                          (lambda x: anynn.cumprod(x, 0), lambda x: torch.cumprod(x, 0)),
+                         (lambda x: x.mean(dtype=anynn.float32), lambda x: x.mean(dtype=torch.float32)),
                          (lambda x: x % 4, lambda x: x % 4), (lambda x: x // 4, lambda x: x // 4),
                          (lambda x: anynn.atan2(x, 2.0), lambda x: torch.atan2(x, torch.tensor(2.0)))]:
         out, ref = ours(ints), theirs(torch.tensor([[1, 2, 3], [4, 0, 6]]))

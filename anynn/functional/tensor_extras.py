@@ -28,10 +28,12 @@ def _keep(keepdim: bool, keepdims: bool | None) -> bool:
 
 def _reduction(original: Any) -> Any:
     def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-               keepdims: bool | None = None) -> Any:
-        return original(self, _axis(dim, axis), _keep(keepdim, keepdims))
+               keepdims: bool | None = None, dtype: Any = None) -> Any:
+        source = self if dtype is None else self.astype(dtype)
+        return original(source, _axis(dim, axis), _keep(keepdim, keepdims))
 
-    method.__doc__ = "Reduce over ``dim`` (alias ``axis``; all axes when ``None``), keeping them if ``keepdim``."
+    method.__doc__ = ("Reduce over ``dim`` (alias ``axis``; all axes when ``None``), keeping them if ``keepdim``; "
+                      "``dtype`` casts first, as PyTorch's.")
     return method
 
 
