@@ -23,6 +23,7 @@ from anynn.data import TensorDataset
 from anynn.distributed import comm as dist_comm
 from anynn.distributed.ddp import GradientReducer, broadcast_parameters, plan_buckets
 from anynn.distributed.sampler import DistributedBatches, DistributedSampler
+from tests.fake_collectives import ThreadGroup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -158,6 +159,73 @@ def test_watchdog_aborts_a_call_past_its_deadline(capsys):
         pass
     with pytest.raises(ValueError, match="positive"):
         Watchdog(0, fired.set)
+
+
+# -- several ranks in one process: threads joined by an in-process transport (no MPI needed) ------------
+def test_gradient_reducer_averages_over_ranks(backend):
+    ranks = 3
+    group = ThreadGroup(ranks)
+    rng = np.random.default_rng(0)
+    grads = [[rng.standard_normal((4, 3)), rng.standard_normal(3)] for _ in range(ranks)]
+
+    def rank_step(rank):
+        params = [nn.Parameter(np.zeros(s), backend=backend, dtype="float64") for s in ((4, 3), (3,), (2,), (5,))]
+        params[0].grad = anynn.tensor(grads[rank][0], backend=backend, dtype="float64")
+        if rank == 1:  # used on one rank only: the others count zeros
+            params[1].grad = anynn.tensor(grads[rank][1], backend=backend, dtype="float64")
+        GradientReducer(params, bucket_cap_mb=1e-4, context=group.context(rank, backend)).reduce()  # 96 + 80 bytes
+        return [None if p.grad is None else p.grad.numpy() for p in params]
+
+    results = group.run(rank_step)
+    assert group.calls.count("allreduce_sum") >= 2
+    for rank_result in results:
+        np.testing.assert_allclose(rank_result[0], np.mean([g[0] for g in grads], axis=0), rtol=1e-12)
+        np.testing.assert_allclose(rank_result[1], grads[1][1] / ranks, rtol=1e-12)
+        assert rank_result[2] is None and rank_result[3] is None  # no gradient on any rank: still none
+
+
+def test_data_parallel_training_matches_one_process_on_the_whole_batch(backend):
+    """Two ranks, each on half of every batch, step exactly as one process on the whole batch."""
+    ranks, steps = 2, 3
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((steps, 8, 5)).astype(np.float64)
+    y = rng.integers(0, 3, (steps, 8))
+
+    def make(seed):
+        return nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3), backend=backend, dtype="float64", seed=seed)
+
+    def train(model, optimizer, shard):
+        for k in range(steps):
+            optimizer.zero_grad()
+            x = anynn.tensor(X[k][shard], backend=backend, dtype="float64")
+            nn.CrossEntropyLoss()(model(x), anynn.tensor(y[k][shard], backend=backend)).backward()
+            optimizer.step()
+        return {name: p.numpy() for name, p in model.named_parameters()}
+
+    single = make(0)
+    expected = train(single, anynn.optim.SGD(single.parameters(), lr=0.5, momentum=0.9), slice(None))
+    group = ThreadGroup(ranks)
+
+    def rank_train(rank):
+        ctx = group.context(rank, backend)
+        model = anynn.distributed.DistributedDataParallel(make(rank), context=ctx)  # rank 1 starts elsewhere
+        optimizer = anynn.distributed.DistributedOptimizer(anynn.optim.SGD(model.parameters(), lr=0.5, momentum=0.9),
+                                                           context=ctx)
+        return train(model, optimizer, slice(rank * 4, (rank + 1) * 4))
+
+    for result in group.run(rank_train):
+        for name, value in expected.items():
+            np.testing.assert_allclose(result[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_a_context_checks_its_world():
+    be = anynn.backend.get_backend("numpy")
+    with pytest.raises(ValueError, match="rank must be in"):
+        dist_comm.Context(rank=2, world_size=2, backend=be, transport=None)
+    with pytest.raises(ValueError, match="needs a transport"):
+        dist_comm.Context(rank=0, world_size=2, backend=be, transport=None)
+    alone = dist_comm.Context(rank=0, world_size=1, backend=be, transport=None)
+    assert (alone.local_rank, alone.local_size, alone.comm, alone.watchdog.timeout) == (0, 1, None, None)
 
 
 # -- under mpiexec ---------------------------------------------------------------------------------------

@@ -6,6 +6,13 @@
 
 Without mpi4py, or outside ``mpiexec``, `init` gives a one-process world (rank 0 of 1), so a script
 written for several ranks also runs alone.
+
+The collectives go through ``Context.transport`` (see `anynn.distributed.transport.Transport`): a
+`Context` built by hand around another transport (one that sums buffers between threads of one
+process, say) runs `GradientReducer`, `DistributedOptimizer` and `broadcast_parameters` without MPI::
+
+    ctx = Context(rank=r, world_size=n, backend=get_backend("numpy"), transport=my_transport)
+    optimizer = DistributedOptimizer(optim.SGD(model.parameters(), lr=0.1), context=ctx)
 """
 
 from __future__ import annotations
@@ -17,11 +24,11 @@ import logging
 import os
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from ..backend import Backend, get_backend
-from .transport import HostTransport
+from .transport import HostTransport, Transport
 from .watchdog import Watchdog
 
 DEFAULT_TIMEOUT = 600.0  # seconds a collective may block before the job is aborted (as PyTorch's NCCL default)
@@ -29,34 +36,46 @@ _RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCI
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Context:
-    """This process's place in the job (returned by `init`).
+    """This process's place in the job (returned by `init`, or built by hand around a transport).
 
     Attributes
     ----------
     rank, world_size : int
         This process's number among all ranks, and how many there are.
     local_rank, local_size : int
-        The same on this node (ranks sharing memory); ``local_rank`` picks the GPU.
+        The same on this node (ranks sharing memory); ``local_rank`` picks the GPU. Default: ``rank``
+        and ``world_size`` (every rank on one node).
     backend : Backend
         Where this rank's model lives (``cupy:<local_rank % gpus>`` on CuPy).
     comm : mpi4py communicator or None
         A duplicate of ``MPI.COMM_WORLD`` owned by anynn (``None`` in a one-process world).
-    transport : object
-        Sums and broadcasts flat buffers of ``backend`` (`HostTransport`, `NcclTransport`...).
+    transport : Transport or None
+        Sums and broadcasts flat buffers of ``backend`` (`HostTransport`, `NcclTransport`...);
+        ``None`` in a one-process world.
     watchdog : Watchdog
-        Aborts the job when a collective call blocks longer than ``timeout`` seconds.
+        Aborts the job when a collective call blocks longer than ``timeout`` seconds (default: none).
     """
 
     rank: int
     world_size: int
-    local_rank: int
-    local_size: int
     backend: Backend
-    comm: Any
-    transport: Any
-    watchdog: Watchdog
+    transport: Transport | None
+    local_rank: int | None = None
+    local_size: int | None = None
+    comm: Any = None
+    watchdog: Watchdog = field(default_factory=lambda: Watchdog(None, _abort))
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.rank < self.world_size:
+            raise ValueError(f"Context: rank must be in [0, {self.world_size}), got {self.rank}")
+        if self.world_size > 1 and self.transport is None:
+            raise ValueError(f"Context: a world of {self.world_size} ranks needs a transport")
+        if self.local_rank is None:
+            self.local_rank = self.rank
+        if self.local_size is None:
+            self.local_size = self.world_size
 
     @property
     def is_main_process(self) -> bool:
@@ -128,7 +147,8 @@ def init(backend: Any = None, timeout: float | None = DEFAULT_TIMEOUT, gpu_trans
             transport = (NcclTransport if gpu_transport == "nccl" else CudaAwareMpiTransport)(comm, watchdog)
     if abort_on_exception and size > 1:
         _install_excepthook()
-    _context = Context(rank, size, local_rank, local_size, be, comm, transport, watchdog)
+    _context = Context(rank=rank, world_size=size, backend=be, transport=transport, local_rank=local_rank,
+                       local_size=local_size, comm=comm, watchdog=watchdog)
     return _context
 
 
@@ -254,9 +274,3 @@ def _install_excepthook() -> None:
         _abort()
 
     sys.excepthook = hook
-
-
-def _reset_for_tests() -> None:
-    """Forget the context (tests that build several one-process worlds)."""
-    global _context
-    _context = None

@@ -6,12 +6,31 @@ tensors, and for CuPy when ``init(gpu_transport="host")``. The GPU transports ar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..backend import Backend
 from .watchdog import Watchdog
+
+
+class Transport(Protocol):
+    """What the data-parallel code needs from the ranks' connection: two collectives on flat buffers.
+
+    Every rank calls them in the same order with buffers of the same size and dtype. `HostTransport`
+    (MPI through host memory), `NcclTransport` and `CudaAwareMpiTransport` (GPUs) implement it; so can
+    a test double that connects threads of one process (a `Context` built around it needs no MPI).
+    """
+
+    name: str
+
+    def allreduce_sum(self, array: Any, backend: Backend) -> Any:
+        """The element-wise sum of ``array`` (1-D, native to ``backend``) over all ranks, on ``backend``."""
+        ...
+
+    def broadcast(self, array: Any, backend: Backend, root: int) -> Any:
+        """Rank ``root``'s ``array`` (1-D) on every rank, on ``backend``."""
+        ...
 
 
 class HostTransport:
