@@ -93,19 +93,21 @@ _KERNELS: dict[str, Any] = {}
 
 def _kernels(cupy: Any) -> dict[str, Any]:
     """The generator's ElementwiseKernels, built (and compiled by CuPy on first use) once."""
-    if not _KERNELS:
-        _KERNELS["words"] = cupy.ElementwiseKernel(
+    if not _KERNELS:  # built whole, then published in one step: another thread sees none or all of them
+        built = {}
+        built["words"] = cupy.ElementwiseKernel(
             "uint64 key", "uint64 out", _word("z", "i") + "out = z;", "anynn_counter_words")
-        _KERNELS["uniform"] = cupy.ElementwiseKernel(
+        built["uniform"] = cupy.ElementwiseKernel(
             "uint64 key, uint64 shift, float64 scale", "T out",
             _word("z", "i") + "out = (T)((double)(z >> shift) * scale);", "anynn_counter_uniform")
         # Box-Muller: word 2i gives the radius from u1 in (0, 1], word 2i+1 the angle from u2 in [0, 1)
-        _KERNELS["normal"] = cupy.ElementwiseKernel(
+        built["normal"] = cupy.ElementwiseKernel(
             "uint64 key", "T out",
             _word("r", "2 * i") + "double u1 = ((double)(r >> 11) + 1.0) * 1.1102230246251565e-16;"
             + _word("a", "2 * i + 1") + "double u2 = (double)(a >> 11) * 1.1102230246251565e-16;"
             + "out = (T)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));",
             "anynn_counter_normal")
+        _KERNELS.update(built)
     return _KERNELS
 
 

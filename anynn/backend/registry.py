@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Any
 
 from .base import Backend
 
 _cache: dict[str, Backend] = {}
+_build_lock = threading.RLock()  # one Backend per key even when threads ask at once
 _default_name = "numpy"
 
 # One row per array library: backend name -> (module in anynn.backend, class). Adding a library is one row here
@@ -74,7 +76,10 @@ def get_backend(backend: Any = None, device: Any = None) -> Backend:
     key = f"{library}:{dev}" if dev else library
     found = _cache.get(key)
     if found is None:
-        found = _cache[key] = _build(library, dev or None)
+        with _build_lock:
+            found = _cache.get(key)
+            if found is None:
+                found = _cache[key] = _build(library, dev or None)
     return found
 
 
