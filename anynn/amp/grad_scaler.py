@@ -21,6 +21,7 @@ import numpy as np
 
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 
 
 class OptState(Enum):
@@ -118,7 +119,7 @@ class GradScaler:
                     if grad is None:
                         continue
                     xp = grad.backend.xp
-                    if getattr(xp, "float16", None) is not None and grad.data.dtype == xp.float16:
+                    if dtype_name(grad.data.dtype) == "float16":
                         raise ValueError("Attempting to unscale FP16 gradients.")
                     # a new array, not in place: backward may hand one array to two parameters as their grad
                     grad.data = data = grad.data * inv_scale

@@ -81,7 +81,9 @@ _CAST: list[Any] = []
 def _device_type(backend: Any) -> str:
     entry = _DEVICE_TYPE.get(id(backend))
     if entry is None or entry[0] is not backend:
-        entry = _DEVICE_TYPE[id(backend)] = (backend, device_parts(backend)[0])
+        kind = device_parts(backend)[0]
+        # accelerators other than CUDA (array_api_strict's fake "device1" included) follow the CUDA lists
+        entry = _DEVICE_TYPE[id(backend)] = (backend, kind if kind in DEVICE_TYPES else "cuda")
     return entry[1]
 
 
@@ -116,6 +118,21 @@ def _cast(t: Tensor, dtype: Any) -> Tensor:
 
 def cast_inputs(cls: type, args: tuple[Any, ...]) -> tuple[Any, ...]:
     """``args`` with the floating Tensors cast as autocast's rule for ``cls.autocast`` says (see the module doc)."""
+    return cast_family(cls.autocast, cls.__name__, args)  # type: ignore[attr-defined]
+
+
+def autocast_operands(family: str, op: str, *args: Any) -> tuple[Any, ...]:
+    """For composite ops (``addmm``, ``baddbmm``): ``args`` cast as one op of ``family`` would cast them.
+
+    Nothing changes unless autocast is on in this thread.
+    """
+    if not (active_threads and state.active):
+        return args
+    return cast_family(family, op, args)
+
+
+def cast_family(family: str, op: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``args`` with the floating Tensors cast by the rule of ``family`` for their device type."""
     backend = None
     for a in args:
         if isinstance(a, Tensor):
@@ -127,13 +144,13 @@ def cast_inputs(cls: type, args: tuple[Any, ...]) -> tuple[Any, ...]:
     name = getattr(state, device_type, None)
     if name is None:
         return args
-    action = RULES[cls.autocast][device_type]  # type: ignore[attr-defined]
+    action = RULES[family][device_type]
     if action is None:
         return args
     xp = backend.xp
     floats = [a for a in args if isinstance(a, Tensor) and _is_float(xp, a.data.dtype)]
     if action == _LOWER:
-        target = _low_dtype(backend, name, cls.__name__)
+        target = _low_dtype(backend, name, op)
         cast = {id(a) for a in floats if a.data.dtype != target and a.data.dtype != xp.float64}
     elif action == _FLOAT32:
         target = xp.float32
@@ -142,7 +159,7 @@ def cast_inputs(cls: type, args: tuple[Any, ...]) -> tuple[Any, ...]:
         target = _widest(xp, [a.data.dtype for a in floats])
         cast = {id(a) for a in floats if a.data.dtype != target}
     else:
-        raise RuntimeError(f"{cls.__name__}: torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are "
+        raise RuntimeError(f"{op}: torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are "
                            "unsafe to autocast on CUDA; use binary_cross_entropy_with_logits or BCEWithLogitsLoss "
                            "(safe to autocast), or leave the autocast region for this loss (as PyTorch)")
     if not cast:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd.autocast_mode import autocast_operands
 from ..autograd.tensor import Tensor, make_tensor
 from . import activation, elementwise, indexing, linalg, sampling, shape, sorting, triangular
 from .einsum import einsum
@@ -102,6 +103,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1.0,  # noqa: A002
             alpha: float = 1.0) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts to (B, N, P)."""
+    input, batch1, batch2 = autocast_operands("lower", "baddbmm", input, batch1, batch2)  # noqa: A001
     product = bmm(batch1, batch2)
     product = product if alpha == 1 else product * alpha
     if beta == 0:  # PyTorch ignores input then (even NaN in it)
@@ -111,6 +113,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1.0,
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1.0, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """``beta * input + alpha * mm(mat1, mat2)``; ``input`` broadcasts to (N, P)."""
+    input, mat1, mat2 = autocast_operands("lower", "addmm", input, mat1, mat2)  # noqa: A001
     product = mm(mat1, mat2)
     product = product if alpha == 1 else product * alpha
     if beta == 0:

@@ -31,7 +31,7 @@ _MODEL = "model/"
 
 def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any = None, scheduler: Any = None,
                     epoch: int = 0, step: int = 0, rngs: Mapping[str, Any] | None = None,
-                    extra: Any = None) -> None:
+                    extra: Any = None, scaler: Any = None) -> None:
     """Save a training checkpoint to ``path`` (one safetensors file, written atomically).
 
     Parameters
@@ -49,6 +49,8 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         ``numpy.random.Generator`` / ``RandomState``, ``random.Random``, ``torch.Generator``.
     extra : JSON-able (arrays allowed), optional
         Anything else, returned by `load_checkpoint` under ``"extra"``.
+    scaler : GradScaler, optional
+        Its ``state_dict`` (the loss scale and its growth counter), for mixed-precision training.
 
     Raises
     ------
@@ -66,6 +68,8 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         tree["optimizer"] = _encode(optimizer.state_dict(), "optimizer", tensors)
     if scheduler is not None:
         tree["scheduler"] = _encode(scheduler.state_dict(), "scheduler", tensors)
+    if scaler is not None:
+        tree["scaler"] = _encode(scaler.state_dict(), "scaler", tensors)
     tree["host_rng"] = _encode({"anynn.init": init.default_generator().bit_generator.state,
                                 "numpy.random": np.random.get_state(legacy=False),
                                 "random": random.getstate()}, "host_rng", tensors)
@@ -84,14 +88,14 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
 
 def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any = None, scheduler: Any = None,
                     backend: Any = None, rngs: Mapping[str, Any] | None = None, strict: bool = True,
-                    restore_rng: bool = True) -> dict[str, Any]:
+                    restore_rng: bool = True, scaler: Any = None) -> dict[str, Any]:
     """Restore a checkpoint written by `save_checkpoint` into the objects given.
 
     Parameters
     ----------
-    model, optimizer, scheduler : optional
-        Restored in place (``model.load_state_dict(..., strict=strict)``, then the optimizer's and
-        scheduler's ``load_state_dict``).
+    model, optimizer, scheduler, scaler : optional
+        Restored in place (``model.load_state_dict(..., strict=strict)``, then the optimizer's,
+        scheduler's and `GradScaler`'s ``load_state_dict``).
     backend : str or Backend, optional
         Move ``model`` there first; without a model, where the returned ``"model"`` tensors go.
     rngs : dict name → generator, optional
@@ -104,8 +108,8 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     Returns
     -------
     dict
-        ``epoch``, ``step``, ``extra``, ``model`` (the saved state dict, as Tensors), ``optimizer``
-        and ``scheduler`` (their saved state dicts) and ``metadata``.
+        ``epoch``, ``step``, ``extra``, ``model`` (the saved state dict, as Tensors), ``optimizer``,
+        ``scheduler`` and ``scaler`` (their saved state dicts, ``None`` if not saved) and ``metadata``.
 
     Raises
     ------
@@ -134,7 +138,8 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         decode = _Decoder(tensors)
         result = {"epoch": tree["epoch"], "step": tree["step"], "extra": decode(tree.get("extra")),
                   "model": model_state, "optimizer": decode(tree.get("optimizer")),
-                  "scheduler": decode(tree.get("scheduler")), "metadata": metadata}
+                  "scheduler": decode(tree.get("scheduler")), "scaler": decode(tree.get("scaler")),
+                  "metadata": metadata}
         host_rng = decode(tree["host_rng"])
         saved_rngs = {name: decode(state) for name, state in tree.get("rngs", {}).items()}
         module_rngs = decode(tree.get("module_rngs", []))
@@ -145,6 +150,8 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         _check_optimizer_fits(path, tree, result["optimizer"], optimizer)
     if scheduler is not None and result["scheduler"] is None:
         raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no scheduler state")
+    if scaler is not None and result["scaler"] is None:
+        raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no GradScaler state")
     for name in rngs or {}:
         if name not in saved_rngs:
             raise KeyError(f"load_checkpoint: no generator named {name!r} in the checkpoint "
@@ -168,6 +175,11 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
             undo.append(lambda: scheduler.load_state_dict(scheduler_before))
             with _restoring(path, "scheduler"):
                 scheduler.load_state_dict(result["scheduler"])
+        if scaler is not None:
+            scaler_before = scaler.state_dict()
+            undo.append(lambda: scaler.load_state_dict(scaler_before))
+            with _restoring(path, "GradScaler"):
+                scaler.load_state_dict(result["scaler"])
         for name, obj in (rngs or {}).items():
             rng_before = _rng_state(obj, name)
             undo.append(lambda obj=obj, state=rng_before, name=name: _set_rng_state(path, obj, state, name))
