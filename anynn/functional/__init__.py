@@ -18,6 +18,10 @@ from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .embedding import embedding
 from .embedding_bag import embedding_bag
+from .fold import fold, unfold
+from .pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d
+from .pool_composite import (adaptive_avg_pool3d, avg_pool3d, channel_shuffle, local_response_norm, lp_pool1d,
+                             lp_pool2d)
 from .indexing import gather, index_select, masked_select, one_hot, scatter, scatter_add
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
@@ -41,6 +45,8 @@ from . import autocast_rules  # noqa: F401,E402  (PyTorch's autocast op lists on
 
 __all__ = [
     "embedding_bag",
+    "fold", "unfold", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_avg_pool3d", "avg_pool3d",
+    "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d",
     "conv3d",
     "bilinear", "instance_norm",
     "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample",

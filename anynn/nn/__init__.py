@@ -13,6 +13,11 @@ from .loss_margin import (HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMargi
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .embedding import Embedding
 from .embedding_bag import EmbeddingBag
+from .channel import ChannelShuffle, LocalResponseNorm
+from .containers_param import ParameterDict, ParameterList
+from .fold import Fold, Unfold
+from .pool_adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool2d
+from .pool_composite import AdaptiveAvgPool3d, AvgPool3d, LPPool1d, LPPool2d
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm, RMSNorm
 from .attention import MultiheadAttention
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
@@ -38,6 +43,8 @@ from .resample import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear
 
 __all__ = [
     "EmbeddingBag",
+    "ChannelShuffle", "LocalResponseNorm", "ParameterDict", "ParameterList", "Fold", "Unfold",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveAvgPool3d", "AvgPool3d", "LPPool1d", "LPPool2d",
     "Conv3d",
     "Bilinear", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",

@@ -1,0 +1,112 @@
+"""`unfold` (im2col) and `fold` (col2im) as PyTorch's ``F.unfold``/``F.fold``, on the convolution's machinery.
+
+unfold: x (N, C, H, W) → (N, C * kh * kw, L), L the number of window positions; fold sums such columns back
+into (N, C, H, W) (overlaps add). Each is the other's adjoint, so each one's backward is the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from . import im2col
+
+IntOrPair = int | Sequence[int]
+
+
+def _crop(x: Any, padding: im2col.Pair) -> Any:
+    ph, pw = padding
+    return x[..., ph:x.shape[-2] - ph, pw:x.shape[-1] - pw]
+
+
+class Unfold(Function):
+    """x (N, C, H, W) → columns (N, C * kh * kw, Ho * Wo)."""
+
+    kernel: im2col.Pair
+    stride: im2col.Pair
+    dilation: im2col.Pair
+    padding: im2col.Pair
+    count: im2col.Pair
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        ph, pw = self.padding
+        padded = im2col.pad2d(xp, x, (ph, ph, pw, pw))
+        self.padded_shape = tuple(padded.shape[-2:])
+        cols = im2col.unfold(self.backend, padded, self.kernel, self.stride, self.dilation, self.count)
+        n, c = x.shape[0], x.shape[1]
+        return xp.reshape(cols, (n, c * self.kernel[0] * self.kernel[1], self.count[0] * self.count[1]))
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        n = g.shape[0]
+        cols = xp.reshape(g, (n, -1) + self.kernel + self.count)
+        return _crop(im2col.fold(xp, cols, self.padded_shape, self.stride, self.dilation), self.padding)
+
+
+class Fold(Function):
+    """columns (N, C * kh * kw, Ho * Wo) → x (N, C, H, W), overlapping entries summed."""
+
+    kernel: im2col.Pair
+    stride: im2col.Pair
+    dilation: im2col.Pair
+    padding: im2col.Pair
+    count: im2col.Pair
+    size: im2col.Pair
+
+    def forward(self, xp: Any, cols: Any) -> Any:
+        n = cols.shape[0]
+        padded_shape = (self.size[0] + 2 * self.padding[0], self.size[1] + 2 * self.padding[1])
+        grid = xp.reshape(cols, (n, -1) + self.kernel + self.count)
+        return _crop(im2col.fold(xp, grid, padded_shape, self.stride, self.dilation), self.padding)
+
+    def backward(self, xp: Any, g: Any) -> Any:
+        ph, pw = self.padding
+        padded = im2col.pad2d(xp, g, (ph, ph, pw, pw))
+        cols = im2col.unfold(self.backend, padded, self.kernel, self.stride, self.dilation, self.count)
+        n, c = g.shape[0], g.shape[1]
+        return xp.reshape(cols, (n, c * self.kernel[0] * self.kernel[1], self.count[0] * self.count[1]))
+
+
+def _geometry(fn: str, size: im2col.Pair, kernel_size: IntOrPair, dilation: IntOrPair, padding: IntOrPair,
+              stride: IntOrPair) -> dict[str, im2col.Pair]:
+    kernel = im2col.pair(kernel_size, "kernel_size", fn)
+    dil = im2col.pair(dilation, "dilation", fn)
+    pad = im2col.pair(padding, "padding", fn)
+    step = im2col.pair(stride, "stride", fn)
+    if min(kernel) < 1 or min(dil) < 1 or min(step) < 1 or min(pad) < 0:
+        raise ValueError(f"{fn}: kernel_size, dilation and stride must be positive and padding non-negative, got "
+                         f"kernel_size={kernel_size!r}, dilation={dilation!r}, padding={padding!r}, stride={stride!r}")
+    count = tuple(im2col.output_size(n, k, s, 2 * p, d) for n, k, s, p, d in zip(size, kernel, step, pad, dil))
+    if min(count) < 1:
+        raise ValueError(f"{fn}: the spatial size {size} with padding {pad} is smaller than the dilated kernel "
+                         f"{kernel} (dilation {dil}): there are no blocks")
+    return dict(kernel=kernel, dilation=dil, padding=pad, stride=step, count=(count[0], count[1]))
+
+
+def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, padding: IntOrPair = 0,
+           stride: IntOrPair = 1) -> Tensor:
+    """Sliding blocks of input (N, C, H, W) or (C, H, W) as columns → (N, C * kh * kw, L) or (C * kh * kw, L)."""
+    if input.ndim not in (3, 4):
+        raise ValueError(f"unfold: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    batched = input if input.ndim == 4 else input.unsqueeze(0)
+    geometry = _geometry("unfold", tuple(input.shape[-2:]), kernel_size, dilation, padding, stride)
+    out = Unfold.apply(batched, **geometry)
+    return out if input.ndim == 4 else out.squeeze(0)
+
+
+def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation: IntOrPair = 1,
+         padding: IntOrPair = 0, stride: IntOrPair = 1) -> Tensor:
+    """Sum columns (N, C * kh * kw, L) or (C * kh * kw, L) into (N, C, H, W) or (C, H, W), (H, W) = output_size."""
+    if input.ndim not in (2, 3):
+        raise ValueError(f"fold: expected 2-D (C * kh * kw, L) or 3-D (N, C * kh * kw, L) input, got shape "
+                         f"{input.shape}")
+    size = im2col.pair(output_size, "output_size", "fold")
+    geometry = _geometry("fold", size, kernel_size, dilation, padding, stride)
+    blocks = geometry["kernel"][0] * geometry["kernel"][1]
+    positions = geometry["count"][0] * geometry["count"][1]
+    if input.shape[-2] % blocks or input.shape[-1] != positions:
+        raise ValueError(f"fold: expected input of shape (N, C * {blocks}, {positions}) for output_size {size}, "
+                         f"kernel_size {geometry['kernel']}; got {input.shape}")
+    batched = input if input.ndim == 3 else input.unsqueeze(0)
+    out = Fold.apply(batched, size=size, **geometry)
+    return out if input.ndim == 3 else out.squeeze(0)

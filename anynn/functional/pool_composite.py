@@ -1,0 +1,120 @@
+"""Pools and channel operations built from other primitives, in PyTorch's own formulas.
+
+- ``avg_pool3d`` and ``adaptive_avg_pool3d``: a box average is separable (PyTorch's divisor, with padding,
+  ``count_include_pad`` and ceil mode, is a product of per-axis counts), so D is pooled by the 1-D pool and
+  (H, W) by the 2-D one: two graph nodes.
+- ``lp_pool1d/2d``: ``(sum over the window of x^p)^(1/p)`` via the average pool, as PyTorch computes it.
+- ``local_response_norm``: PyTorch's formula, the channel window averaged by a 2-D pool.
+- ``channel_shuffle``: a reshape, a transpose and a reshape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..autograd.tensor import Tensor
+from .activation import relu
+from .padding import pad
+from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d
+
+IntOrTriple = int | Sequence[int]
+
+
+def _triple(value: Any, name: str, fn: str) -> tuple[int, int, int]:
+    values = (value,) * 3 if isinstance(value, int) else tuple(value)
+    if len(values) != 3 or not all(isinstance(v, int) for v in values):
+        raise ValueError(f"{fn}: {name} must be an int or a 3-tuple of ints, got {value!r}")
+    return values[0], values[1], values[2]
+
+
+def _depth_last(x: Tensor) -> Tensor:
+    """(..., D, H, W) → (..., H, W, D)."""
+    n = x.ndim
+    return x.permute(*range(n - 3), n - 2, n - 1, n - 3)
+
+
+def _depth_back(x: Tensor) -> Tensor:
+    """(..., H, W, D) → (..., D, H, W)."""
+    n = x.ndim
+    return x.permute(*range(n - 3), n - 1, n - 3, n - 2)
+
+
+def _check_5d(fn: str, x: Tensor) -> None:
+    if x.ndim not in (4, 5):
+        raise ValueError(f"{fn}: expected 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape {x.shape}")
+
+
+def avg_pool3d(input: Tensor, kernel_size: IntOrTriple, stride: IntOrTriple | None = None,
+               padding: IntOrTriple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over (kd, kh, kw) windows: (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out)."""
+    _check_5d("avg_pool3d", input)
+    kernel = _triple(kernel_size, "kernel_size", "avg_pool3d")
+    steps = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) \
+        else _triple(stride, "stride", "avg_pool3d")
+    pads = _triple(padding, "padding", "avg_pool3d")
+    if divisor_override is not None:
+        if divisor_override <= 0:
+            raise ValueError(f"avg_pool3d: divisor_override must be positive, got {divisor_override}")
+        if ceil_mode or not count_include_pad:
+            raise NotImplementedError("avg_pool3d: divisor_override with ceil_mode or count_include_pad=False")
+    deep = avg_pool1d(_depth_last(input), kernel[0], steps[0], pads[0], ceil_mode, count_include_pad)
+    out = avg_pool2d(_depth_back(deep), kernel[1:], steps[1:], pads[1:], ceil_mode, count_include_pad)
+    if divisor_override is not None:
+        out = out * (kernel[0] * kernel[1] * kernel[2] / divisor_override)
+    return out
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
+    """Average into (out_d, out_h, out_w) bins (``None`` keeps that size): → (..., out_d, out_h, out_w)."""
+    _check_5d("adaptive_avg_pool3d", input)
+    sizes = (output_size,) * 3 if output_size is None or isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != 3:
+        raise ValueError(f"adaptive_avg_pool3d: output_size must be an int or a 3-tuple, got {output_size!r}")
+    deep = adaptive_avg_pool1d(_depth_last(input), input.shape[-3] if sizes[0] is None else sizes[0])
+    return adaptive_avg_pool2d(_depth_back(deep), sizes[1:])
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: int | None = None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling ``(sum_window x^p)^(1/p)`` over the last axis: (N, C, L) → (N, C, L_out)."""
+    out = avg_pool1d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    size = kernel_size if isinstance(kernel_size, int) else tuple(kernel_size)[0]
+    return ((out.sign() * relu(out.abs())) * size) ** (1.0 / norm_type)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: int | Sequence[int], stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (kh, kw) windows: (N, C, H, W) → (N, C, H_out, W_out)."""
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+    out = avg_pool2d(input ** norm_type, (kh, kw), stride, 0, ceil_mode)
+    return ((out.sign() * relu(out.abs())) * (kh * kw)) ** (1.0 / norm_type)
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """``x / (k + alpha * mean of x^2 over ``size`` neighbouring channels)^beta``: (N, C, *) → same shape."""
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input (got {input.ndim} "
+                         f"dimensions)")
+    if input.size == 0:
+        return input
+    shape = tuple(input.shape)
+    square = (input * input).reshape(shape[0], 1, shape[1], -1)  # (N, 1, C, rest)
+    square = pad(square, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(square, (size, 1), stride=1).reshape(*shape)
+    return input / (div * alpha + k) ** beta
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Interleave ``groups`` groups of channels: (N, C, *) → (N, C, *); channel g * (C / groups) + i goes to
+    i * groups + g."""
+    if input.ndim < 3:
+        raise ValueError(f"channel_shuffle: expected input of at least 3 dimensions (N, C, *), got shape "
+                         f"{input.shape}")
+    channels = input.shape[1]
+    if groups < 1 or channels % groups:
+        raise ValueError(f"channel_shuffle: number of channels ({channels}) must be divisible by groups ({groups})")
+    shape = tuple(input.shape)
+    grouped = input.reshape(shape[0], groups, channels // groups, *shape[2:])
+    return grouped.transpose(1, 2).reshape(*shape)

@@ -1,0 +1,34 @@
+"""`AdaptiveMaxPool1d` and `AdaptiveMaxPool2d` (PyTorch's arguments, ``return_indices`` included)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..autograd.tensor import Tensor
+from ..functional.pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d
+from .module import Module
+
+
+class AdaptiveMaxPool1d(Module):
+    """Maximum of each adaptive bin along L: (N, C, L) or (C, L) → (..., output_size).
+
+    With ``return_indices`` returns ``(out, indices)``, int64 positions of the maxima along L.
+    """
+
+    def __init__(self, output_size: int | Sequence[int | None] | None, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x: Tensor) -> Any:
+        return adaptive_max_pool1d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
+    """Maximum of each adaptive (H, W) bin: (N, C, H, W) or (C, H, W) → (..., out_h, out_w); ``None`` in
+    ``output_size`` keeps that size. With ``return_indices`` also the indices ``h * W + w`` (for `MaxUnpool2d`)."""
+
+    def forward(self, x: Tensor) -> Any:
+        return adaptive_max_pool2d(x, self.output_size, self.return_indices)
