@@ -6,6 +6,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name
+from ..backend.arrays import check_range
 
 
 def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_hint: str, bound: int,
@@ -14,7 +15,7 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
 
     ``like_what`` names ``like`` in messages ("weight", "input"); ``dtype_hint`` says which dtypes are
     expected; ``range_what`` says what ``bound`` counts; ``shape``, if given, is the shape required.
-    The range check reads two numbers (min and max) back from the device.
+    The range check reads one boolean back from the device (`check_range`; skipped on traced arrays).
     """
     if not isinstance(indices, Tensor):
         raise TypeError(f"{name}: expected an integer anynn Tensor of indices, got "
@@ -30,10 +31,5 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
                          f"{indices.shape}")
     if indices.size == 0:
         return
-    xp, backend = indices.backend.xp, indices.backend
-    low = int(backend.to_host(xp.min(indices.data)))
-    high = int(backend.to_host(xp.max(indices.data)))
-    if low < 0 or high >= bound:
-        bad = low if low < 0 else high
-        raise IndexError(f"{name}: index {bad} is out of range for {range_what} (expected 0 <= index < {bound})"
-                         f"{suffix}")
+    check_range(indices.backend, indices.data, 0, bound,
+                f"{name}: index {{value}} is out of range for {range_what} (expected 0 <= index < {bound}){suffix}")

@@ -15,10 +15,11 @@ from array_api_compat import device
 
 from ..autograd import mode
 from ..autograd import tensor as tensor_module
-from ..autograd.function import Function, is_writeable
+from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import BackendMismatch, op
+from ..backend.arrays import check_range, is_writeable
 from . import shape as shape_ops
 
 
@@ -295,12 +296,9 @@ def _integer_index(name: str, x: Tensor, index: Any, dim: int | None = None) -> 
     if not xp.isdtype(index.data.dtype, "integral"):
         raise TypeError(f"{name}: index must hold integers (int64), got {index.dtype}")
     if dim is not None and index.size:
-        low = int(x.backend.to_host(xp.min(index.data)))
-        high = int(x.backend.to_host(xp.max(index.data)))
         bound = x.shape[dim] if x.ndim else 1
-        if low < 0 or high >= bound:
-            raise IndexError(f"{name}: index {low if low < 0 else high} is out of bounds for dim {dim} of size "
-                             f"{bound}")
+        check_range(x.backend, index.data, 0, bound,
+                    f"{name}: index {{value}} is out of bounds for dim {dim} of size {bound}")
     return index.data
 
 
@@ -385,8 +383,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     idx = _integer_index("one_hot", tensor, tensor)
     xp = tensor.backend.xp
     if tensor.size:
-        low, high = int(tensor.backend.to_host(xp.min(idx))), int(tensor.backend.to_host(xp.max(idx)))
-        if low < 0 or high >= num_classes:
-            raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got {low if low < 0 else high}")
+        check_range(tensor.backend, idx, 0, num_classes,
+                    f"one_hot: class values must be in [0, {num_classes}), got {{value}}", error=RuntimeError)
     classes = xp.arange(num_classes, dtype=idx.dtype, device=tensor.backend.device)
     return make_tensor(xp.astype(idx[..., None] == classes, xp.int64), tensor.backend, None, 0)

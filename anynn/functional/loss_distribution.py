@@ -12,6 +12,7 @@ from typing import Any
 
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
+from ..backend.arrays import check
 from .loss import _Reduced
 from .loss_reduction import check_reduction, legacy_reduction
 
@@ -192,8 +193,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
     else:
         if not isinstance(var, Tensor):
             var = Tensor._make(input.backend.asarray(var, input.dtype), input.backend, None, 0)
-        if bool(xp.any(var.data < 0)):
-            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+        check(input.backend, var.data < 0, "gaussian_nll_loss: var has negative entry/entries")
         in_shape, var_shape = tuple(input.shape), tuple(var.shape)
         if var_shape != in_shape:
             if in_shape[:-1] == var_shape:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.graph import sum_to_shape
+from ..backend import Backend
+from ..backend.arrays import check
 from .activation import stable_sigmoid
 from .loss import _device, _Reduced
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
@@ -249,7 +251,7 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
         raise ValueError(f"multi_margin_loss: expected 1-D (C,) or 2-D (N, C) input, got shape {tuple(input.shape)}")
     C = input.shape[-1]
     target = _class_targets("multi_margin_loss", input, target, tuple(input.shape[:-1]))
-    _check_class_range("multi_margin_loss", input.backend.xp, target, target >= 0, C)
+    _check_class_range("multi_margin_loss", input.backend, target, target >= 0, C)
     weight = option_array("multi_margin_loss", "weight", weight, input)
     if weight is not None and tuple(weight.shape) != (C,):
         raise ValueError(f"multi_margin_loss: weight must have shape ({C},), got {tuple(weight.shape)}")
@@ -266,17 +268,17 @@ def multilabel_margin_loss(input: Any, target: Any, size_average: bool | None = 
         raise ValueError(f"multilabel_margin_loss: expected 1-D (C,) or 2-D (N, C) input, "
                          f"got shape {tuple(input.shape)}")
     target = _class_targets("multilabel_margin_loss", input, target, tuple(input.shape))
-    xp = input.backend.xp
     C = input.shape[-1]
-    if bool(xp.any((target < -1) | (target >= C))):  # PyTorch checks every entry, also those after the -1
-        raise IndexError(f"multilabel_margin_loss: target holds an entry outside [-1, {C}) for input with {C} classes")
+    # PyTorch checks every entry, also those after the -1
+    check(input.backend, (target < -1) | (target >= C),
+          f"multilabel_margin_loss: target holds an entry outside [-1, {C}) for input with {C} classes",
+          error=IndexError)
     return MultiLabelMargin.apply(input, target, reduction=reduction)
 
 
-def _check_class_range(name: str, xp: Any, target: Any, counted: Any, classes: int) -> None:
+def _check_class_range(name: str, backend: Backend, target: Any, counted: Any, classes: int) -> None:
     """Class indices at ``counted`` positions outside [0, C) raise `IndexError` instead of giving garbage."""
     bad = counted & ((target < 0) | (target >= classes))
-    if bool(xp.any(bad)):
-        raise IndexError(f"{name}: target holds a class index outside [0, {classes}) for input with {classes} "
-                         f"classes")
+    check(backend, bad, f"{name}: target holds a class index outside [0, {classes}) for input with {classes} classes",
+          error=IndexError)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import DeviceRNG
+from ..backend.arrays import check
 
 
 def _generator(backend: Any, generator: Any) -> DeviceRNG:
@@ -37,16 +38,14 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
         raise RuntimeError(f"multinomial: weights must be floating point, got {input.dtype}")
     weights = input.data if input.ndim == 2 else input.data[None, :]
     rows, classes = weights.shape
-    host_bad = be.to_host(xp.any(weights < 0) | xp.any(~xp.isfinite(weights)) | xp.any(xp.sum(weights, axis=-1) <= 0))
-    if bool(host_bad):
-        raise RuntimeError("multinomial: each row of weights must be finite, non-negative and have a positive sum")
+    check(be, xp.any(weights < 0) | xp.any(~xp.isfinite(weights)) | xp.any(xp.sum(weights, axis=-1) <= 0),
+          "multinomial: each row of weights must be finite, non-negative and have a positive sum", error=RuntimeError)
     if num_samples <= 0:
         raise RuntimeError(f"multinomial: num_samples must be positive, got {num_samples}")
     if not replacement:
-        available = int(be.to_host(xp.min(xp.sum(xp.astype(weights > 0, xp.int64), axis=-1))))
-        if num_samples > available:
-            raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement from a row with "
-                               f"{available} categories of positive weight")
+        positive = xp.sum(xp.astype(weights > 0, xp.int64), axis=-1)
+        check(be, positive < num_samples, f"multinomial: cannot draw {num_samples} samples without replacement from "
+              "a row with {value} categories of positive weight", values=positive, error=RuntimeError)
     rng = _generator(be, generator)
     if replacement:
         cdf = xp.cumulative_sum(weights, axis=-1)

@@ -7,8 +7,8 @@ import operator
 from typing import Any
 
 from ..autograd.function import Function
-from ..backend import BackendMismatch, op
-from ..backend.arrays import at_set
+from ..backend import Backend, BackendMismatch, op
+from ..backend.arrays import at_set, check
 
 
 class Reshape(Function):
@@ -290,7 +290,7 @@ def index(x: Any, index: Any) -> Any:
         total *= n
     if len(positions) != 1:
         base = Reshape.apply(base, shape=(total,) + rest_shape)
-    flat = _linear_index(xp, arrays, sizes)
+    flat = _linear_index(x.backend, arrays, sizes)
     out = Take.apply(base, flat)
     lead = len(flat.shape)
     start = positions[0]
@@ -305,14 +305,15 @@ def _scalar_mask(xp: Any, mask: Any) -> tuple[Any, ...]:
     raise IndexError("a 0-d boolean index is not supported; use anynn.functional.where")
 
 
-def _linear_index(xp: Any, arrays: list[Any], sizes: list[int]) -> Any:
+def _linear_index(backend: Backend, arrays: list[Any], sizes: list[int]) -> Any:
     """Broadcast the index arrays, wrap negative entries, check bounds, and combine them row-major."""
+    xp = backend.xp
     arrays = list(xp.broadcast_arrays(*arrays)) if len(arrays) > 1 else arrays
     flat = None
     for i, n in zip(arrays, sizes):
         i = xp.astype(i, xp.int64)
-        if bool(xp.any((i < -n) | (i >= n))):
-            raise IndexError(f"an index array holds a value out of bounds for an axis of size {n}")
+        check(backend, (i < -n) | (i >= n), f"an index array holds a value out of bounds for an axis of size {n}",
+              error=IndexError)
         i = xp.where(i < 0, i + n, i)
         flat = i if flat is None else flat * n + i
     return flat

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from ..autograd.tensor import Tensor
 from ..functional.activation import gelu, relu
 from ..autograd import mode
+from ..backend.arrays import any_true
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention, _as_tensor
 from .container import ModuleList
@@ -171,7 +172,8 @@ class TransformerEncoder(Module):
         if tuple(keep.shape) != (src.shape[0], src.shape[1]):
             return None
         # left aligned: no kept position after a padded one, in any sequence
-        if self.mask_check and bool(xp.any(xp.logical_and(keep[:, 1:], xp.logical_not(keep[:, :-1])))):
+        if self.mask_check and any_true(src.backend, xp.logical_and(keep[:, 1:], xp.logical_not(keep[:, :-1])),
+                                        if_traced=True):
             return None
         kept = xp.reshape(xp.astype(keep, src.data.dtype), (src.shape[0], src.shape[1], 1))
         return Tensor._make(kept, src.backend, None, 0)

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from ..autograd.tensor import Tensor, tensor
 from ..backend import dtype_name
+from ..backend.arrays import check
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -62,10 +63,10 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     norms = [_vector_norm(xp, g.data, norm_type) for g in grads]
     dtype = xp.result_type(*norms) if len(norms) > 1 else norms[0].dtype
     total = _vector_norm(xp, xp.stack([xp.astype(n, dtype) for n in norms]), norm_type)
-    if error_if_nonfinite and not bool(xp.all(xp.isfinite(total))):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is non-finite, "
-                           "so it cannot be clipped. To disable this error and scale the gradients by the "
-                           "non-finite norm anyway, set error_if_nonfinite=False")
+    if error_if_nonfinite:
+        check(backend, ~xp.isfinite(total), f"clip_grad_norm_: the total norm of order {norm_type} of the gradients "
+              "is non-finite, so it cannot be clipped. To disable this error and scale the gradients by the "
+              "non-finite norm anyway, set error_if_nonfinite=False", error=RuntimeError)
     coef = max_norm / (total + 1e-6)
     coef = xp.minimum(coef, xp.ones_like(coef))  # minimum, not where: a nan norm must propagate
     for g in grads:
