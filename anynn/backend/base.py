@@ -115,6 +115,24 @@ class Backend:
         """A random generator on this backend's device, seeded from ``seed``."""
         return HostRNG(self, seed)
 
+    # the library's own generator objects (``torch.Generator``), for checkpoints; None: it has none
+    generator_kind: str | None = None
+
+    @classmethod
+    def is_generator(cls, obj: Any) -> bool:
+        """True if ``obj`` is a generator object of this library (class level: no backend needed)."""
+        return False
+
+    @classmethod
+    def generator_state(cls, generator: Any) -> Any:
+        """The state of one of the library's generators: numbers, strings, lists or arrays."""
+        raise NotImplementedError(f"{cls.name} has no generator objects of its own")
+
+    @classmethod
+    def set_generator_state(cls, generator: Any, state: Any) -> None:
+        """Give one of the library's generators back a state from `generator_state` (arrays may come as NumPy)."""
+        raise NotImplementedError(f"{cls.name} has no generator objects of its own")
+
     # -- fast paths (each has a standard-only fallback in anynn.backend.portable) ---------------
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         """Return the library-specific implementation of ``name``, or ``None``."""

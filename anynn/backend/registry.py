@@ -116,5 +116,11 @@ def backend_of(array: Any) -> Backend:
     return get_backend(_backend_class(library).key_of(array))
 
 
+def backend_class_of(obj: Any) -> type[Backend] | None:
+    """The `Backend` class of the library ``obj`` (an array, a generator...) comes from, or ``None``."""
+    library = _LIBRARY_OF_MODULE.get(type(obj).__module__.split(".")[0])
+    return None if library is None else _backend_class(library)
+
+
 # the top-level module an array's type lives in -> the backend of that library
 _LIBRARY_OF_MODULE = {**{name: name for name in REGISTRY}, "jaxlib": "jax"}

@@ -117,6 +117,24 @@ class TorchBackend(Backend):
     def rng(self, seed: int | None = None) -> DeviceRNG:
         return TorchRNG(self, seed)
 
+    generator_kind = "torch.Generator"
+
+    @classmethod
+    def is_generator(cls, obj: Any) -> bool:
+        import torch  # already imported: obj is one of torch's objects
+
+        return isinstance(obj, torch.Generator)
+
+    @classmethod
+    def generator_state(cls, generator: Any) -> Any:
+        return generator.get_state()  # a uint8 tensor
+
+    @classmethod
+    def set_generator_state(cls, generator: Any, state: Any) -> None:
+        import torch
+
+        generator.set_state(torch.tensor(np.asarray(state), dtype=torch.uint8))
+
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         torch = self.torch
         if name == "erf":

@@ -7,7 +7,7 @@ are one safetensors file with JSON metadata, and every write is atomic.
 from .atomic import AtomicWriteError, atomic_open, atomic_write
 from .checkpoint import load_checkpoint, save_checkpoint
 from .interop import from_dlpack
-from .validate import CorruptFileError, read_safetensors_header
+from .file_checks import CorruptFileError, read_safetensors_header
 from .weights import load, load_arrays, load_metadata, save
 
 __all__ = ["AtomicWriteError", "CorruptFileError", "atomic_open", "atomic_write", "from_dlpack", "load",

@@ -6,24 +6,27 @@ global generator, Python's `random`, the host generator of `anynn.init`, the gen
 Arrays become safetensors tensors; everything else (epoch, step, optimizer options, scheduler
 state, generator counters) is JSON in the file's metadata. Nothing is pickled, and the file is
 written atomically, so a crash during a save leaves the previous checkpoint intact.
+
+This file holds the schema (what a checkpoint contains, and the all-or-nothing restore); the
+generator states are `rng_state`'s, the JSON-with-arrays encoding `json_arrays`'s.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
-import warnings
 from typing import Any, Mapping
 
 import numpy as np
 
-from .. import init
 from ..autograd.tensor import Tensor, tensor
-from ..backend import DeviceRNG, get_backend
+from ..backend import get_backend
+from . import rng_state
 from .atomic import atomic_write
-from .validate import CorruptFileError, read_safetensors_header
-from .weights import build_metadata, host_arrays, host_dtype_name, load_arrays, serialize, to_host
+from .file_checks import CorruptFileError, read_safetensors_header, restoring
+from .json_arrays import Decoder, encode
+from .rng_state import restore_module_rngs as _restore_module_rngs
+from .weights import build_metadata, host_arrays, host_dtype_name, load_arrays, serialize
 
 FORMAT = "anynn-checkpoint"
 _MODEL = "model/"
@@ -65,18 +68,17 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     tree: dict[str, Any] = {"epoch": epoch, "step": step}
     if optimizer is not None:
         tree["optimizer_class"] = type(optimizer).__name__
-        tree["optimizer"] = _encode(optimizer.state_dict(), "optimizer", tensors)
+        tree["optimizer"] = encode(optimizer.state_dict(), "optimizer", tensors)
     if scheduler is not None:
-        tree["scheduler"] = _encode(scheduler.state_dict(), "scheduler", tensors)
+        tree["scheduler"] = encode(scheduler.state_dict(), "scheduler", tensors)
     if scaler is not None:
-        tree["scaler"] = _encode(scaler.state_dict(), "scaler", tensors)
-    tree["host_rng"] = _encode({"anynn.init": init.default_generator().bit_generator.state,
-                                "numpy.random": np.random.get_state(legacy=False),
-                                "random": random.getstate()}, "host_rng", tensors)
-    tree["rngs"] = {str(name): _encode(_rng_state(obj, name), f"rngs/{name}", tensors)
+        tree["scaler"] = encode(scaler.state_dict(), "scaler", tensors)
+    tree["host_rng"] = encode(rng_state.capture_host(), "host_rng", tensors)
+    tree["rngs"] = {str(name): encode(rng_state.capture(obj, name), f"rngs/{name}", tensors)
                     for name, obj in (rngs or {}).items()}
-    tree["module_rngs"] = _encode(_module_rng_states(model), "module_rngs", tensors) if model is not None else []
-    tree["extra"] = _encode(extra, "extra", tensors)
+    tree["module_rngs"] = (encode(rng_state.module_rng_states(model), "module_rngs", tensors)
+                           if model is not None else [])
+    tree["extra"] = encode(extra, "extra", tensors)
     meta = build_metadata(tensors, source)
     meta["format"] = FORMAT
     try:
@@ -135,7 +137,7 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     try:
         model_state = {name[len(_MODEL):]: tensor(a, backend=be, dtype=host_dtype_name(a, be))
                        for name, a in tensors.items() if name.startswith(_MODEL)}
-        decode = _Decoder(tensors)
+        decode = Decoder(tensors)
         result = {"epoch": tree["epoch"], "step": tree["step"], "extra": decode(tree.get("extra")),
                   "model": model_state, "optimizer": decode(tree.get("optimizer")),
                   "scheduler": decode(tree.get("scheduler")), "scaler": decode(tree.get("scaler")),
@@ -168,28 +170,27 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         if optimizer is not None:
             optimizer_before = optimizer.state_dict()
             undo.append(lambda: optimizer.load_state_dict(optimizer_before))
-            with _restoring(path, "optimizer"):
+            with restoring(path, "optimizer"):
                 optimizer.load_state_dict(result["optimizer"])
         if scheduler is not None:
             scheduler_before = scheduler.state_dict()
             undo.append(lambda: scheduler.load_state_dict(scheduler_before))
-            with _restoring(path, "scheduler"):
+            with restoring(path, "scheduler"):
                 scheduler.load_state_dict(result["scheduler"])
         if scaler is not None:
             scaler_before = scaler.state_dict()
             undo.append(lambda: scaler.load_state_dict(scaler_before))
-            with _restoring(path, "GradScaler"):
+            with restoring(path, "GradScaler"):
                 scaler.load_state_dict(result["scaler"])
         for name, obj in (rngs or {}).items():
-            rng_before = _rng_state(obj, name)
-            undo.append(lambda obj=obj, state=rng_before, name=name: _set_rng_state(path, obj, state, name))
-            _set_rng_state(path, obj, saved_rngs[name], name)
+            rng_before = rng_state.capture(obj, name)
+            undo.append(lambda obj=obj, state=rng_before, name=name: rng_state.restore(path, obj, state, name))
+            rng_state.restore(path, obj, saved_rngs[name], name)
         if restore_rng:
-            host_before = (init.default_generator().bit_generator.state, np.random.get_state(legacy=False),
-                           random.getstate())
-            undo.append(lambda: _set_host_rngs(*host_before))
-            with _restoring(path, "random generator"):
-                _set_host_rngs(host_rng["anynn.init"], host_rng["numpy.random"], host_rng["random"])
+            host_before = rng_state.capture_host()
+            undo.append(lambda: rng_state.restore_host(host_before))
+            with restoring(path, "random generator"):
+                rng_state.restore_host(host_rng)
                 if model is not None:
                     _restore_module_rngs(model, module_rngs, be)
     except BaseException:
@@ -207,12 +208,6 @@ def _put_back(before: list[tuple[Tensor, Any, Any, Any]]) -> None:
         t.data, t.backend, t.grad = data, backend, grad
 
 
-def _set_host_rngs(anynn_init: Any, numpy_random: Any, python_random: Any) -> None:
-    init.default_generator().bit_generator.state = anynn_init
-    np.random.set_state(numpy_random)
-    random.setstate(python_random)
-
-
 def _check_optimizer_fits(path: Any, tree: dict[str, Any], saved: Any, optimizer: Any) -> None:
     """Mismatches the user can fix (another optimizer, other parameters) as plain errors, before restoring."""
     if saved is None:
@@ -228,165 +223,6 @@ def _check_optimizer_fits(path: Any, tree: dict[str, Any], saved: Any, optimizer
     if saved_sizes != own_sizes:
         raise ValueError(f"load_checkpoint: the checkpoint's {saved_class} has parameter groups of sizes "
                          f"{saved_sizes}, this one {own_sizes}")
-
-
-class _restoring:  # noqa: N801 - a context manager
-    """Saved state that a restore method cannot take means the file's metadata is damaged."""
-
-    def __init__(self, path: Any, what: str) -> None:
-        self.path, self.what = path, what
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
-        if isinstance(exc, (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError)) and \
-                not isinstance(exc, CorruptFileError):
-            raise CorruptFileError(self.path, f"the saved {self.what} state cannot be restored "
-                                              f"({type(exc).__name__}: {exc})") from exc
-        return False
-
-
-# -- random generators ---------------------------------------------------------------------------
-def _rng_state(obj: Any, name: Any) -> dict[str, Any]:
-    if isinstance(obj, DeviceRNG):
-        return {"kind": "anynn", "backend": obj.backend.key, "state": obj.state()}
-    if isinstance(obj, np.random.Generator):
-        return {"kind": "numpy.Generator", "state": obj.bit_generator.state}
-    if isinstance(obj, np.random.RandomState):
-        return {"kind": "numpy.RandomState", "state": obj.get_state(legacy=False)}
-    if isinstance(obj, random.Random):
-        return {"kind": "random.Random", "state": obj.getstate()}
-    if type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "get_state"):
-        return {"kind": "torch.Generator", "state": obj.get_state()}
-    raise TypeError(f"save_checkpoint: rngs[{name!r}] is a {type(obj).__name__}; expected an anynn backend "
-                    "generator, a numpy Generator/RandomState, a random.Random or a torch.Generator")
-
-
-def _set_rng_state(path: Any, obj: Any, saved: Any, name: str) -> None:
-    try:
-        kind, state = saved["kind"], saved["state"]
-    except (KeyError, TypeError):
-        raise CorruptFileError(path, f"the saved state of generator {name!r} is damaged") from None
-    expected = _rng_state(obj, name)["kind"]
-    if kind != expected:
-        raise TypeError(f"load_checkpoint: rngs[{name!r}] was saved from a {kind} generator, "
-                        f"cannot restore it into a {expected}")
-    if kind == "anynn" and saved.get("backend") != obj.backend.key:
-        raise ValueError(f"load_checkpoint: rngs[{name!r}] was saved on backend {saved.get('backend')!r}; "
-                         f"this generator is on {obj.backend.key!r}")
-    with _restoring(path, f"generator {name!r}"):
-        if kind == "anynn":
-            obj.set_state(state)
-        elif kind == "numpy.Generator":
-            obj.bit_generator.state = state
-        elif kind == "numpy.RandomState":
-            obj.set_state(state)
-        elif kind == "random.Random":
-            obj.setstate(state)
-        else:
-            obj.set_state(get_backend("torch").from_host(np.asarray(state)))
-
-
-def _module_rng_states(model: Any) -> list[dict[str, Any]]:
-    """The generators the model's layers hold (found by walking the modules' attributes)."""
-    found = []
-    for module_name, module in model.named_modules():
-        for attr, value in vars(module).items():
-            if isinstance(value, DeviceRNG):
-                found.append({"module": module_name, "attr": attr, "backend": value.backend.key,
-                              "state": value.state()})
-    return found
-
-
-def _restore_module_rngs(model: Any, saved: list[dict[str, Any]], backend: Any) -> None:
-    modules = dict(model.named_modules())
-    for entry in saved:
-        label = f"{entry['module'] or type(model).__name__}.{entry['attr']}"
-        module = modules.get(entry["module"])
-        if module is None:
-            warnings.warn(f"load_checkpoint: the model has no module {entry['module']!r}; its generator "
-                          "state was not restored", RuntimeWarning, stacklevel=3)
-            continue
-        current = getattr(module, entry["attr"], None)
-        if not isinstance(current, DeviceRNG) and callable(getattr(module, "generator", None)):
-            module.generator(get_backend(entry["backend"]) if backend is None else backend)
-            current = getattr(module, entry["attr"], None)
-        if not isinstance(current, DeviceRNG):
-            warnings.warn(f"load_checkpoint: {label} holds no generator; its saved state was not restored",
-                          RuntimeWarning, stacklevel=3)
-        elif current.backend.key != entry["backend"]:
-            warnings.warn(f"load_checkpoint: the generator {label} was saved on {entry['backend']!r} and cannot "
-                          f"be restored on {current.backend.key!r}; resuming is not bit-identical",
-                          RuntimeWarning, stacklevel=3)
-        else:
-            current.set_state(entry["state"])
-
-
-# -- JSON with arrays ----------------------------------------------------------------------------
-def _encode(obj: Any, where: str, tensors: dict[str, np.ndarray]) -> Any:
-    """``obj`` as JSON-able data; arrays go to ``tensors`` under a name made from ``where``."""
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    if isinstance(obj, Tensor) or isinstance(obj, (np.ndarray, np.generic)) or hasattr(obj, "__dlpack__"):
-        array, key = to_host(obj)
-        name = where
-        while name in tensors:
-            name += "_"
-        tensors[name] = array
-        kind = "tensor" if isinstance(obj, Tensor) else ("scalar" if isinstance(obj, np.generic) else
-                                                          "numpy" if isinstance(obj, np.ndarray) else "native")
-        return {"__array__": name, "kind": kind, "backend": key}
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v, f"{where}/{i}", tensors) for i, v in enumerate(obj)]}
-    if isinstance(obj, list):
-        return [_encode(v, f"{where}/{i}", tensors) for i, v in enumerate(obj)]
-    if isinstance(obj, Mapping):
-        if all(isinstance(k, str) and not k.startswith("__") for k in obj):
-            return {k: _encode(v, f"{where}/{k}", tensors) for k, v in obj.items()}
-        return {"__items__": [[_encode(k, f"{where}/{i}/key", tensors), _encode(v, f"{where}/{i}", tensors)]
-                              for i, (k, v) in enumerate(obj.items())]}
-    raise TypeError(f"save_checkpoint: cannot store a {type(obj).__name__} at {where!r} (use numbers, strings, "
-                    "lists, dicts or arrays)")
-
-
-class _Decoder:
-    def __init__(self, tensors: Mapping[str, np.ndarray]) -> None:
-        self.tensors = tensors
-
-    def __call__(self, obj: Any) -> Any:
-        if isinstance(obj, list):
-            return [self(v) for v in obj]
-        if not isinstance(obj, dict):
-            return obj
-        if "__array__" in obj:
-            array = self.tensors[obj["__array__"]]
-            if obj["kind"] == "scalar":
-                return array[()]
-            if obj["kind"] in ("tensor", "native") and obj.get("backend"):
-                be = get_backend(obj["backend"]) if _available(obj["backend"]) else get_backend("numpy")
-                t = tensor(array, backend=be, dtype=host_dtype_name(array, be))
-                return t if obj["kind"] == "tensor" else t.data
-            return array
-        if "__tuple__" in obj:
-            return tuple(self(v) for v in obj["__tuple__"])
-        if "__items__" in obj:
-            return {_hashable(self(k)): self(v) for k, v in obj["__items__"]}
-        return {k: self(v) for k, v in obj.items()}
-
-
-def _hashable(key: Any) -> Any:
-    return tuple(key) if isinstance(key, list) else key
-
-
-def _available(key: str) -> bool:
-    from ..backend import BackendUnavailable
-
-    try:
-        get_backend(key)
-        return True
-    except (BackendUnavailable, ValueError):
-        return False
 
 
 __all__ = ["FORMAT", "load_checkpoint", "save_checkpoint"]

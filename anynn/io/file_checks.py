@@ -158,3 +158,20 @@ def check_npz(path: str | os.PathLike) -> None:
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, RuntimeError, NotImplementedError,
             zipfile.LargeZipFile, OverflowError) as exc:
         raise CorruptFileError(path, f"not a valid .npz archive ({type(exc).__name__}: {exc})") from None
+
+
+class restoring:  # noqa: N801 - a context manager
+    """Saved state that a restore method cannot take means the file's metadata is damaged: `CorruptFileError`."""
+
+    def __init__(self, path: Any, what: str) -> None:
+        self.path, self.what = path, what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        if isinstance(exc, (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError)) and \
+                not isinstance(exc, CorruptFileError):
+            raise CorruptFileError(self.path, f"the saved {self.what} state cannot be restored "
+                                              f"({type(exc).__name__}: {exc})") from exc
+        return False

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .validate import CorruptFileError, read_header_bytes
+from .file_checks import CorruptFileError, read_header_bytes
 
 FILE_CHECKSUM = "file_sha256"
 _BLANK = "0" * 64

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import zipfile
 
-from .validate import CorruptFileError
+from .file_checks import CorruptFileError
 
 ADVICE = ("it is a torch.save (pickle) file, and anynn never unpickles (a pickle can run code). Save the weights "
           "with safetensors instead: `from safetensors.torch import save_file; "

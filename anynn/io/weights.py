@@ -20,7 +20,7 @@ from ..backend import backend_of, dtype_name, get_backend
 from .atomic import atomic_write
 from .safetensors_format import FILE_CHECKSUM, as_bfloat16_host, decode, encode, is_bfloat16_host
 from .torch_files import refuse_torch_pickle
-from .validate import CorruptFileError, check_npz, read_safetensors_header
+from .file_checks import CorruptFileError, check_npz, read_safetensors_header
 
 FORMAT = "anynn"
 NPZ_METADATA_KEY = "__anynn_metadata__"

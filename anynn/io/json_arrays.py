@@ -1,0 +1,82 @@
+"""JSON with arrays: nested Python data as JSON-able data plus a dict of named host arrays.
+
+Arrays (Tensors, NumPy arrays and scalars, native arrays of any backend) are stored apart, under a
+name made from their place in the tree, and replaced by ``{"__array__": name, "kind": ..., "backend": ...}``;
+tuples and dicts with non-string keys get markers too, so `Decoder` gives back what `encode` was given
+(Tensors and native arrays on their backend where it is available here, else on NumPy).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..autograd.tensor import Tensor, tensor
+from ..backend import BackendUnavailable, get_backend
+from .weights import host_dtype_name, to_host
+
+
+def encode(obj: Any, where: str, tensors: dict[str, np.ndarray]) -> Any:
+    """``obj`` as JSON-able data; arrays go to ``tensors`` under a name made from ``where``."""
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, Tensor) or isinstance(obj, (np.ndarray, np.generic)) or hasattr(obj, "__dlpack__"):
+        array, key = to_host(obj)
+        name = where
+        while name in tensors:
+            name += "_"
+        tensors[name] = array
+        kind = "tensor" if isinstance(obj, Tensor) else ("scalar" if isinstance(obj, np.generic) else
+                                                          "numpy" if isinstance(obj, np.ndarray) else "native")
+        return {"__array__": name, "kind": kind, "backend": key}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [encode(v, f"{where}/{i}", tensors) for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [encode(v, f"{where}/{i}", tensors) for i, v in enumerate(obj)]
+    if isinstance(obj, Mapping):
+        if all(isinstance(k, str) and not k.startswith("__") for k in obj):
+            return {k: encode(v, f"{where}/{k}", tensors) for k, v in obj.items()}
+        return {"__items__": [[encode(k, f"{where}/{i}/key", tensors), encode(v, f"{where}/{i}", tensors)]
+                              for i, (k, v) in enumerate(obj.items())]}
+    raise TypeError(f"save_checkpoint: cannot store a {type(obj).__name__} at {where!r} (use numbers, strings, "
+                    "lists, dicts or arrays)")
+
+
+class Decoder:
+    """Turn `encode`'s output back into Python data, reading arrays from ``tensors``."""
+
+    def __init__(self, tensors: Mapping[str, np.ndarray]) -> None:
+        self.tensors = tensors
+
+    def __call__(self, obj: Any) -> Any:
+        if isinstance(obj, list):
+            return [self(v) for v in obj]
+        if not isinstance(obj, dict):
+            return obj
+        if "__array__" in obj:
+            array = self.tensors[obj["__array__"]]
+            if obj["kind"] == "scalar":
+                return array[()]
+            if obj["kind"] in ("tensor", "native") and obj.get("backend"):
+                be = get_backend(obj["backend"]) if _available(obj["backend"]) else get_backend("numpy")
+                t = tensor(array, backend=be, dtype=host_dtype_name(array, be))
+                return t if obj["kind"] == "tensor" else t.data
+            return array
+        if "__tuple__" in obj:
+            return tuple(self(v) for v in obj["__tuple__"])
+        if "__items__" in obj:
+            return {_hashable(self(k)): self(v) for k, v in obj["__items__"]}
+        return {k: self(v) for k, v in obj.items()}
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(key) if isinstance(key, list) else key
+
+
+def _available(key: str) -> bool:
+    try:
+        get_backend(key)
+        return True
+    except (BackendUnavailable, ValueError):
+        return False
