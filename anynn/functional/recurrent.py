@@ -346,14 +346,6 @@ def _iadd(a: Any, b: Any, inplace: bool) -> Any:
     return a + b
 
 
-def _imul(a: Any, b: Any, inplace: bool) -> Any:
-    """``a * b``, written into ``a`` when the caller owns ``a`` and the backend allows it."""
-    if inplace:
-        a *= b
-        return a
-    return a * b
-
-
 def _kind(cell: str, nonlinearity: str = "tanh") -> str:
     if cell == "rnn":
         if nonlinearity not in ("tanh", "relu"):
