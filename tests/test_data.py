@@ -14,7 +14,7 @@ from anynn.autograd import Tensor
 from anynn.backend import dtype_name
 from anynn.data.csv import load_csv
 from anynn.data.dataset import Dataset, Subset, TensorDataset
-from anynn.data.datasets import load_digits
+from anynn.data.bundled import load_digits
 from anynn.data.idx import load_idx, load_mnist
 from anynn.data.loader import DataLoader
 from anynn.data.prefetch import CupyPrefetcher

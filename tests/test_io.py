@@ -214,17 +214,9 @@ def test_bfloat16_from_pytorch_widens_exactly_to_float32(tmp_path):
 
 
 # -- PyTorch state dicts saved with safetensors -----------------------------------------------------
-def _conv2d():
-    try:
-        from anynn.nn.conv import Conv2d
-    except ImportError as exc:  # pragma: no cover - Conv2d is being finished elsewhere
-        pytest.skip(f"anynn.nn.conv.Conv2d is not importable yet: {exc}")
-    return Conv2d(3, 4, 3, padding=1), torch.nn.Conv2d(3, 4, 3, padding=1), (2, 3, 5, 5)
-
-
 TORCH_CASES = {
     "linear": lambda: (nn.Linear(4, 3), torch.nn.Linear(4, 3), (5, 4)),
-    "conv2d": _conv2d,
+    "conv2d": lambda: (nn.Conv2d(3, 4, 3, padding=1), torch.nn.Conv2d(3, 4, 3, padding=1), (2, 3, 5, 5)),
     "lstm": lambda: (nn.LSTM(4, 3, num_layers=2, batch_first=True), torch.nn.LSTM(4, 3, num_layers=2,
                                                                                   batch_first=True), (2, 5, 4)),
     "batchnorm2d": lambda: (nn.BatchNorm2d(3), torch.nn.BatchNorm2d(3), (2, 3, 4, 4)),

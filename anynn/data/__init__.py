@@ -12,7 +12,7 @@ Nothing here downloads anything: `load_mnist` reads IDX files the user already h
 from .collate import default_collate
 from .csv import load_csv
 from .dataset import Dataset, Subset, TensorDataset
-from .datasets import load_digits
+from .bundled import load_digits
 from .idx import load_idx, load_mnist
 from .loader import DataLoader
 from .samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
