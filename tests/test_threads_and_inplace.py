@@ -1,0 +1,448 @@
+"""Modes per thread, copies and sharing, in-place updates, version counters and optimizer/backward misuse.
+
+Issue 12, sections 1 and 4: two threads training two models must not disturb each other; ``anynn.tensor``
+copies and ``from_numpy`` shares; ``p -= lr * p.grad`` under ``no_grad()`` updates the model; PyTorch's
+rules for in-place changes of leaves; backward after an in-place change of a saved tensor raises.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn import nn, optim
+from anynn.autograd import detect_anomaly, is_anomaly_enabled
+from anynn.backend import BackendMismatch
+from tests.helpers import check_gradients, make
+
+
+@pytest.fixture
+def fast_switching():
+    """Switch threads every microsecond, so that two threads interleave inside every training step."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(previous)
+
+
+# -- 1. modes per thread ----------------------------------------------------------------------------------
+def _train(backend, seed: int, steps: int, start: threading.Barrier | None = None) -> tuple[list[float], list]:
+    """An MLP trained with Adam for ``steps`` full-batch steps; the losses and the final weights."""
+    rng = np.random.default_rng(seed)
+    x = anynn.tensor(rng.standard_normal((16, 4)), backend=backend)
+    y = anynn.tensor(rng.standard_normal((16, 1)), backend=backend)
+    model = nn.Sequential(nn.Linear(4, 8, seed=seed), nn.Tanh(), nn.Linear(8, 1, seed=seed + 1)).to(backend)
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    if start is not None:
+        start.wait()
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        with anynn.no_grad():  # inference in the middle of training, as a validation step does
+            model(x)
+        losses.append(float(loss))
+    return losses, [p.numpy().copy() for p in model.parameters()]
+
+
+def test_two_threads_train_exactly_as_one_after_the_other(backend, fast_switching):
+    steps = 200
+    expected = [_train(backend, seed, steps) for seed in (1, 2)]
+    results: dict[int, tuple] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def work(seed: int) -> None:
+        try:
+            results[seed] = _train(backend, seed, steps, start)
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for seed, (losses, weights) in zip((1, 2), expected):
+        got_losses, got_weights = results[seed]
+        assert got_losses == losses
+        for got, want in zip(got_weights, weights):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_no_grad_held_in_another_thread_does_not_stop_recording(backend):
+    holding, release = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def hold() -> None:
+        with anynn.no_grad():
+            seen["other thread inside no_grad"] = anynn.is_grad_enabled()
+            holding.set()
+            release.wait(10)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert holding.wait(10)
+        w = make(backend, np.array([1.0, 2.0], np.float32), requires_grad=True)
+        loss = (w * w).sum()
+        assert anynn.is_grad_enabled() and loss.requires_grad
+        loss.backward()
+        np.testing.assert_allclose(w.grad.numpy(), [2.0, 4.0])
+    finally:
+        release.set()
+        other.join()
+    assert seen["other thread inside no_grad"] is False
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log")
+def test_a_new_thread_starts_recording_and_without_anomaly_detection(backend):
+    seen: dict[str, object] = {}
+
+    def probe() -> None:
+        seen["grad"] = anynn.is_grad_enabled()
+        seen["anomaly"] = is_anomaly_enabled()
+        x = make(backend, np.array([-1.0], np.float32), requires_grad=True)
+        seen["log"] = anynn.log(x).numpy()  # NaN: not checked in this thread
+
+    with anynn.no_grad(), detect_anomaly():
+        thread = threading.Thread(target=probe)
+        thread.start()
+        thread.join()
+        assert not anynn.is_grad_enabled() and is_anomaly_enabled()
+    assert seen["grad"] is True and seen["anomaly"] is False and np.isnan(seen["log"]).all()
+    assert anynn.is_grad_enabled() and not is_anomaly_enabled()
+
+
+def test_grad_mode_switches_behave_as_pytorch():
+    w = anynn.tensor([1.0], requires_grad=True)
+
+    @anynn.no_grad()
+    def called() -> bool:
+        return (w * 2).requires_grad
+
+    @anynn.no_grad
+    def bare() -> bool:
+        return (w * 2).requires_grad
+
+    @anynn.set_grad_enabled(False)
+    def switched_off() -> bool:
+        return (w * 2).requires_grad
+
+    assert anynn.is_grad_enabled()  # decorating switched nothing
+    assert called() is False and bare() is False and switched_off() is False
+    with anynn.no_grad():
+        with anynn.enable_grad():
+            assert (w * 2).requires_grad
+        with anynn.set_grad_enabled(True):
+            assert (w * 2).requires_grad
+        assert not (w * 2).requires_grad
+    with anynn.inference_mode():
+        assert not (w * 2).requires_grad
+    with anynn.inference_mode(False):
+        assert (w * 2).requires_grad
+    anynn.set_grad_enabled(False)  # called as a function: holds until switched back, as torch.set_grad_enabled
+    try:
+        assert not anynn.is_grad_enabled()
+    finally:
+        anynn.set_grad_enabled(True)
+    assert anynn.is_grad_enabled()
+
+
+# -- 4a. copies and sharing -------------------------------------------------------------------------------
+def test_tensor_and_parameter_copy_the_callers_array(backend):
+    host = np.ones((2, 3), np.float32)
+    t = anynn.tensor(host, backend=backend)
+    first, second = nn.Parameter(host, backend=backend), nn.Parameter(host, backend=backend)
+    first.grad = anynn.tensor(np.ones((2, 3), np.float32), backend=backend)
+    optim.SGD([first], lr=0.5).step()
+    with anynn.no_grad():
+        t += 1.0
+    np.testing.assert_array_equal(host, np.ones((2, 3)))  # the caller's array is untouched
+    np.testing.assert_array_equal(second.numpy(), np.ones((2, 3)))  # two parameters from one array: independent
+    np.testing.assert_array_equal(first.numpy(), np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(t.numpy(), np.full((2, 3), 2.0))
+
+
+def test_tensor_of_a_native_array_or_tensor_copies(backend):
+    original = anynn.tensor(np.arange(3.0, dtype=np.float32), backend=backend)
+    copies = [nn.Parameter(original.data), nn.Parameter(original), anynn.tensor(original.data, requires_grad=True),
+              anynn.Tensor(original, requires_grad=True)]
+    for copy in copies:
+        copy.grad = anynn.ones_like(copy)
+    optim.SGD(copies, lr=1.0).step()  # steps write into the parameters' arrays where they can
+    np.testing.assert_array_equal(original.numpy(), [0.0, 1.0, 2.0])
+    for copy in copies:
+        np.testing.assert_array_equal(copy.numpy(), [-1.0, 0.0, 1.0])
+
+
+def test_from_numpy_shares_memory_both_ways(backend):
+    if backend.name not in ("numpy", "torch", "array_api_strict"):
+        pytest.skip("shares host memory only on host backends")
+    host = np.arange(4.0)
+    t = anynn.from_numpy(host, backend=backend)
+    assert anynn.float64 == t.dtype  # float64 stays float64, as torch.from_numpy
+    host[0] = 10.0
+    assert t.numpy()[0] == 10.0
+    t += 1.0
+    np.testing.assert_array_equal(host, [11.0, 2.0, 3.0, 4.0])
+    tt = torch.from_numpy(np.arange(4.0))
+    assert tt.dtype == torch.float64
+
+
+@pytest.mark.parametrize("bad", [None, "abc", object(), [1.0, "a"], {"a": 1}])
+def test_tensor_of_non_numbers_raises_type_error(backend, bad):
+    with pytest.raises((TypeError, RuntimeError, ValueError)):  # PyTorch refuses them too
+        torch.tensor(bad)
+    with pytest.raises(TypeError, match="tensor"):
+        anynn.tensor(bad, backend=backend)
+    with pytest.raises(TypeError):
+        nn.Parameter(bad, backend=backend)
+
+
+def test_from_numpy_refuses_non_arrays_and_objects():
+    with pytest.raises(TypeError):
+        anynn.from_numpy([1.0, 2.0])
+    with pytest.raises(TypeError):
+        anynn.from_numpy(np.array([None, 1]))
+
+
+# -- 4b. in-place operators and methods -------------------------------------------------------------------
+def _model(backend, seed: int = 0) -> nn.Module:
+    return nn.Sequential(nn.Linear(3, 5, seed=seed), nn.Tanh(), nn.Linear(5, 2, seed=seed + 1)).to(backend)
+
+
+def test_manual_sgd_update_under_no_grad_updates_the_model(backend):
+    x = make(backend, np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))
+    by_hand, by_optimizer = _model(backend), _model(backend)
+    opt = optim.SGD(by_optimizer.parameters(), lr=0.1)
+    before = [p.numpy().copy() for p in by_hand.parameters()]
+    for _ in range(3):
+        by_hand(x).sum().backward()
+        with anynn.no_grad():
+            for p in by_hand.parameters():
+                p -= 0.1 * p.grad
+                p.grad = None
+        opt.zero_grad()
+        by_optimizer(x).sum().backward()
+        opt.step()
+    for mine, theirs, start in zip(by_hand.parameters(), by_optimizer.parameters(), before):
+        assert not np.array_equal(mine.numpy(), start)
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)
+
+
+INPLACE_CASES = [
+    ("iadd", lambda t, o: t.__iadd__(o)), ("isub", lambda t, o: t.__isub__(o)),
+    ("imul", lambda t, o: t.__imul__(o)), ("itruediv", lambda t, o: t.__itruediv__(o)),
+    ("add_", lambda t, o: t.add_(o)), ("add_alpha", lambda t, o: t.add_(o, alpha=2.5)),
+    ("sub_", lambda t, o: t.sub_(o)), ("sub_alpha", lambda t, o: t.sub_(o, alpha=-0.5)),
+    ("mul_", lambda t, o: t.mul_(o)), ("div_", lambda t, o: t.div_(o)),
+    ("add_number", lambda t, o: t.add_(1.5)), ("mul_number", lambda t, o: t.mul_(-2.0)),
+    ("zero_", lambda t, o: t.zero_()), ("fill_", lambda t, o: t.fill_(2.5)),
+    ("copy_", lambda t, o: t.copy_(o)), ("copy_row", lambda t, o: t.copy_(o[0])),
+    ("clamp_", lambda t, o: t.clamp_(-0.5, 0.5)), ("clamp_min", lambda t, o: t.clamp_(min=0.1)),
+]
+
+
+@pytest.mark.parametrize("name,op", INPLACE_CASES, ids=[c[0] for c in INPLACE_CASES])
+def test_inplace_changes_the_tensor_itself_as_pytorch(backend, name, op):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 3)).astype(np.float32), rng.uniform(0.5, 2.0, (2, 3)).astype(np.float32)
+    t, other = make(backend, a), make(backend, b)
+    tt = torch.tensor(a)
+    array_before = t.data
+    assert op(t, other) is t
+    op(tt, torch.tensor(b))
+    np.testing.assert_allclose(t.numpy(), tt.numpy(), rtol=1e-6, atol=1e-7)
+    assert t._version == 1 and t.dtype == anynn.float32
+    if backend.name in ("numpy", "torch"):
+        assert t.data is array_before  # written into the array itself
+
+
+@pytest.mark.parametrize("name,op", INPLACE_CASES, ids=[c[0] for c in INPLACE_CASES])
+def test_inplace_on_a_leaf_that_requires_grad_raises_outside_no_grad(backend, name, op):
+    a = np.ones((2, 3), np.float32)
+    t, other = make(backend, a, requires_grad=True), make(backend, a)
+    tt = torch.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        op(tt, torch.ones(2, 3))
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad is being used in an in-place"):
+        op(t, other)
+    assert t._version == 0 and t.grad_fn is None
+    with anynn.no_grad():
+        op(t, other)
+    assert t._version == 1 and t.requires_grad and t.is_leaf
+
+
+def test_inplace_on_non_leaves_is_recorded_as_pytorch(backend):
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((2, 3)), rng.uniform(0.5, 2.0, (2, 3))
+
+    def run(zeros, x, w):
+        y = x * 2.0
+        y.add_(w, alpha=0.5)
+        y.mul_(w)
+        y /= w + 1.0
+        y.clamp_(-1.0, 1.5)
+        h = zeros(3)  # a leaf without grad takes a gradient-carrying value
+        h += (y * y).sum(0)
+        z = x * 3.0
+        z.copy_(w[0])  # z's old value gets no gradient, w does
+        u = x + 1.0
+        u.fill_(2.0)
+        return (h * 2.0).sum() + (z * x).sum() + (u * w).sum()
+
+    x, w = make(backend, a, requires_grad=True), make(backend, b, requires_grad=True)
+    tx, tw = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ours = run(lambda n: anynn.zeros(n, dtype="float64", backend=backend), x, w)
+    theirs = run(lambda n: torch.zeros(n, dtype=torch.float64), tx, tw)
+    ours.backward()
+    theirs.backward()
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-10)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_inplace_gradient_checks(backend):
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((2, 3)), rng.uniform(0.5, 2.0, (2, 3))
+    check_gradients(backend, lambda x, w: (x * 1.0).add_(w, alpha=-2.0).mul_(w), a, b)
+    check_gradients(backend, lambda x, w: (x * 1.0).copy_(w[1]) * x, a, b)
+    check_gradients(backend, lambda x, w: (x * 1.0).fill_(w[0, 0]) + x, a, b)
+
+
+def test_inplace_keeps_shape_and_refuses_a_wider_kind(backend):
+    row = make(backend, np.ones(3, np.float32))
+    with pytest.raises(RuntimeError, match="shape"):
+        row += make(backend, np.ones((2, 3), np.float32))
+    with pytest.raises(RuntimeError):
+        torch.ones(3).add_(torch.ones(2, 3))
+    counts = make(backend, np.array([1, 2, 3], np.int64))
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        counts += 1.5
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        torch.tensor([1, 2, 3]).add_(1.5)
+    counts += 2
+    assert counts.numpy().tolist() == [3, 4, 5]
+    narrow = make(backend, np.ones(3, np.float32))
+    narrow += make(backend, np.full(3, 0.5, np.float64))  # float64 into float32: cast, as in PyTorch
+    assert narrow.dtype == anynn.float32 and narrow.numpy().tolist() == [1.5, 1.5, 1.5]
+
+
+def test_copy_from_another_backend_raises(backend):
+    other = "torch" if backend.name != "torch" else "numpy"
+    t = make(backend, np.zeros(3, np.float32))
+    with pytest.raises(BackendMismatch, match="backend"):
+        t.copy_(anynn.tensor(np.ones(3, np.float32), backend=other))
+    t.copy_([1.0, 2.0, 3.0])
+    assert t.numpy().tolist() == [1.0, 2.0, 3.0]
+
+
+def test_normal_and_uniform_in_place(backend):
+    t = make(backend, np.zeros((200, 50), np.float32))
+    assert t.normal_(2.0, 0.5, generator=7) is t and t._version == 1
+    values = t.numpy()
+    assert abs(values.mean() - 2.0) < 0.02 and abs(values.std() - 0.5) < 0.02
+    np.testing.assert_array_equal(make(backend, np.zeros((200, 50), np.float32)).normal_(2.0, 0.5, generator=7).numpy(),
+                                  values)
+    t.uniform_(-1.0, 3.0, generator=8)
+    values = t.numpy()
+    assert values.min() >= -1.0 and values.max() < 3.0 and abs(values.mean() - 1.0) < 0.05
+    with pytest.raises(TypeError, match="floating"):
+        make(backend, np.zeros(3, np.int64)).normal_()
+
+
+# -- 4c. version counters ---------------------------------------------------------------------------------
+def test_step_between_forward_and_backward_raises_naming_the_function(backend):
+    x = make(backend, np.ones((4, 3), np.float32))
+    model = _model(backend)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    model(x).sum().backward()
+    loss = model(x).sum()
+    versions = [p._version for p in model.parameters()]
+    opt.step()
+    assert [p._version for p in model.parameters()] == [v + 1 for v in versions]
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: .*Linear"):
+        loss.backward()
+    # PyTorch agrees (its second layer saved the weight it needs for the first layer's gradient)
+    tm = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
+    topt = torch.optim.SGD(tm.parameters(), lr=0.1)
+    tm(torch.ones(4, 3)).sum().backward()
+    tloss = tm(torch.ones(4, 3)).sum()
+    topt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        tloss.backward()
+
+
+def test_changing_an_input_in_place_after_forward_raises(backend):
+    x = make(backend, np.ones((4, 3), np.float32))
+    model = _model(backend)
+    out = model(x).sum()
+    with anynn.no_grad():
+        x.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
+
+
+def test_ordinary_training_and_unrelated_changes_are_unaffected(backend):
+    x = make(backend, np.ones((4, 3), np.float32))
+    model = _model(backend)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    unrelated = make(backend, np.zeros(2, np.float32))
+    for _ in range(3):
+        opt.zero_grad()
+        loss = model(x).sum()
+        unrelated.add_(1.0)  # another tensor changes between forward and backward: no error
+        loss.backward(retain_graph=True)
+        loss.backward()
+        opt.step()
+    assert unrelated.numpy().tolist() == [3.0, 3.0] and unrelated._version == 3
+
+
+def test_manual_version_bump_helper():
+    from anynn.autograd.tensor import mark_modified
+
+    w = anynn.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    mark_modified(w)
+    assert w._version == 1
+    with pytest.raises(RuntimeError, match="Mul"):
+        loss.backward()
+
+
+# -- 4d. optimizer and backward misuse --------------------------------------------------------------------
+def test_the_same_parameter_twice_in_an_optimizer_raises(backend):
+    p = make(backend, np.ones(3, np.float32), requires_grad=True)
+    q = make(backend, np.ones(3, np.float32), requires_grad=True)
+    tp = torch.ones(3, requires_grad=True)
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
+        torch.optim.SGD([{"params": [tp]}, {"params": [tp]}], lr=0.1)
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [q, p]}], lr=0.1)
+    with pytest.raises(ValueError, match="more than once"):
+        optim.Adam([p, q, p], lr=0.1)
+
+
+def test_backward_with_a_gradient_of_another_backend_or_shape_raises(backend):
+    other = "torch" if backend.name != "torch" else "numpy"
+    w = make(backend, np.ones(3, np.float32), requires_grad=True)
+    y = w * 2.0
+    with pytest.raises(BackendMismatch, match=f"{other}.*{backend.key}|{backend.key}.*{other}"):
+        y.backward(anynn.tensor(np.ones(3, np.float32), backend=other))
+    foreign = torch.ones(3) if backend.name != "torch" else np.ones(3, np.float32)
+    with pytest.raises(BackendMismatch, match="backend"):
+        y.backward(foreign)
+    with pytest.raises(RuntimeError, match="shape"):
+        y.backward(make(backend, np.ones(4, np.float32)))
+    with pytest.raises(TypeError, match="gradient"):
+        y.backward([1.0, 1.0, 1.0])
+    y.backward(make(backend, np.ones(3, np.float32)))
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
