@@ -494,3 +494,25 @@ def test_autocast_off_costs_nothing_per_family():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         autocast()  # constructing a region has no side effect until it is entered
+
+
+def test_autocast_leaves_float64_alone_and_gradients_check(backend):
+    """float64 is never cast (PyTorch's rule), so float64 gradient checks pass inside a region too."""
+    if not _has(backend, "float64"):
+        pytest.skip(f"{backend.name} has no float64")
+    rng = np.random.default_rng(5)
+    x, w, b = (anynn.tensor(rng.standard_normal(s), backend=backend, dtype="float64", requires_grad=True)
+               for s in ((3, 4), (2, 4), (2,)))
+    with anynn.autocast(dtype="float16"):
+        out = anynn.nn.functional.linear(x, w, b)
+        assert dtype_name(out.dtype) == "float64"
+        assert anynn.grad_check(lambda a, c, d: anynn.nn.functional.softmax(anynn.nn.functional.linear(a, c, d),
+                                                                            dim=-1), x, w, b)
+
+
+def test_bfloat16_on_numpy_names_the_alternatives():
+    """NumPy has no bfloat16 (ml_dtypes' has no BLAS): the error says what works instead."""
+    with pytest.raises(TypeError, match="float16.*torch backend"):
+        anynn.nn.Linear(2, 3).bfloat16()
+    half = anynn.nn.Linear(2, 3).half()
+    assert dtype_name(half.weight.dtype) == "float16"

@@ -150,8 +150,11 @@ def cast_family(family: str, op: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     xp = backend.xp
     floats = [a for a in args if isinstance(a, Tensor) and _is_float(xp, a.data.dtype)]
     if action == _LOWER:
+        floats = [a for a in floats if a.data.dtype != xp.float64]  # float64 is never lowered, as PyTorch
+        if not floats:
+            return args
         target = _low_dtype(backend, name, op)
-        cast = {id(a) for a in floats if a.data.dtype != target and a.data.dtype != xp.float64}
+        cast = {id(a) for a in floats if a.data.dtype != target}
     elif action == _FLOAT32:
         target = xp.float32
         cast = {id(a) for a in floats if a.data.dtype != target and a.data.dtype != xp.float64}
