@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -179,9 +181,6 @@ class DataLoader:
         yield from self._threaded(indices)
 
     def _threaded(self, indices: Iterator[np.ndarray]) -> Iterator[tuple[Any, ...]]:
-        import itertools
-        import threading
-
         counter = itertools.count()
         local = threading.local()
 

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .dataset import Subset
+from .samplers import host_rng
 
 
 def random_split(dataset: Any, lengths: Sequence[int | float], generator: Any = None,
@@ -42,8 +43,6 @@ def random_split(dataset: Any, lengths: Sequence[int | float], generator: Any = 
     sizes = _sizes(list(lengths), n)
     if generator is not None and seed is not None:
         raise ValueError("random_split: give generator or seed, not both")
-    from .samplers import host_rng
-
     order = host_rng(generator if seed is None else seed).permutation(n)
     parts, start = [], 0
     for size in sizes:

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..autograd import Tensor
-from ..autograd.mode import no_grad
+from ..autograd.mode import enable_grad, no_grad
 from ..backend import dtype_name
 from .comm import Context, get_context
 
@@ -166,8 +166,6 @@ class DistributedOptimizer:
     def step(self, closure: Any = None) -> Any:
         loss = None
         if closure is not None:
-            from ..autograd.mode import enable_grad
-
             with enable_grad():
                 loss = closure()
         self.reducer.reduce()

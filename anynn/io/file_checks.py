@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import zipfile
 from typing import Any
+
+import numpy as np
 
 # the safetensors library refuses headers above 100 MB too
 MAX_HEADER_BYTES = 100 * 1024 * 1024
@@ -129,10 +132,6 @@ def check_npz(path: str | os.PathLike) -> None:
     Every member must be a ``.npy`` file whose declared array fits in the member's stored size, and
     compressed members may not expand more than 1000-fold.
     """
-    import zipfile
-
-    import numpy as np
-
     if not os.path.isfile(path):
         raise FileNotFoundError(path)
     try:

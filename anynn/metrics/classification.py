@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import array_api_compat
+
 from ._arrays import as_native, is_floating, to_float
 
 
@@ -145,8 +147,6 @@ def _size(a: Any) -> int:
 
 
 def _device(a: Any) -> Any:
-    import array_api_compat
-
     return array_api_compat.device(a)
 
 

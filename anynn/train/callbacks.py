@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from .. import io as anynn_io
 from .history import History
 
 
@@ -229,11 +230,6 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path: Any, monitor: str = "val_loss", save_best_only: bool = False, mode: str = "auto",
                  save_weights_only: bool = True, scheduler: Any = None, verbose: int = 0) -> None:
-        try:
-            from .. import io as anynn_io
-        except ImportError as exc:
-            raise ImportError(f"ModelCheckpoint needs anynn.io (saving and loading), which failed to import: "
-                              f"{exc}") from exc
         self.io = anynn_io
         self.path = os.fspath(path)
         self.monitor = monitor

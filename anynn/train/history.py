@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .plots import new_figure
+
 
 class History:
     """What `fit` returns: ``history.history[key]`` is the list of per-epoch values.
@@ -58,8 +60,6 @@ class History:
         matplotlib.figure.Figure
             Made without pyplot (no global state, no display needed).
         """
-        from .plots import new_figure
-
         if not self.epoch:
             raise ValueError("History.plot: nothing to plot, the history is empty")
         if keys is None:

@@ -10,7 +10,8 @@ from typing import Any, Iterable, Sequence
 
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
-from ..backend import Backend, BackendMismatch
+from ..backend import Backend, BackendMismatch, backend_of
+from ..data import DataLoader
 from .callbacks import Callback, CallbackList, FitState
 from .history import History
 from .progress import Progress
@@ -219,8 +220,6 @@ def predict(model: Any, data: Any, batch_size: int | None = None) -> Tensor:
 
 # -- helpers -------------------------------------------------------------------------------------
 def _is_array(value: Any) -> bool:
-    from ..backend import backend_of
-
     try:
         backend_of(value)
         return True
@@ -265,8 +264,6 @@ def _check_reiterable(data: Any, epochs: int, name: str) -> None:
 
 def _send_to(data: Any, backend: Backend | None) -> None:
     """A DataLoader made without a backend sends its batches to the model's."""
-    from ..data import DataLoader
-
     if backend is not None and isinstance(data, DataLoader) and data.backend is None:
         data.backend = backend
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..autograd.tensor import Tensor
+from ..backend import backend_of, host_array
+
 
 def _matplotlib() -> Any:
     try:
@@ -26,9 +29,6 @@ def new_figure(size: tuple[float, float]) -> Any:
 
 def _host(values: Any) -> Any:
     """A NumPy array from a Tensor, a native array of any backend, or nested lists."""
-    from ..autograd.tensor import Tensor
-    from ..backend import backend_of, host_array
-
     if isinstance(values, Tensor):
         return values.numpy()
     try:
