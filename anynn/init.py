@@ -40,6 +40,7 @@ def default_generator() -> np.random.Generator:
 
 
 def _fill(tensor: Any, values: np.ndarray) -> Any:
+    from .autograd.tensor import mark_modified
     from .backend import dtype_name
 
     try:
@@ -47,8 +48,9 @@ def _fill(tensor: Any, values: np.ndarray) -> Any:
     except TypeError:  # a dtype NumPy lacks (bfloat16): draw in float32, cast on the backend
         data = tensor.backend.from_host(np.asarray(values, dtype=np.float32))
         tensor.data = tensor.backend.xp.astype(data, tensor.data.dtype)
-        return tensor
-    tensor.data = tensor.backend.from_host(host)
+    else:
+        tensor.data = tensor.backend.from_host(host)
+    mark_modified(tensor)  # an in-place change, as PyTorch's nn.init: graphs recorded before refuse backward
     return tensor
 
 
