@@ -138,6 +138,11 @@ class Backend:
         """Return the library-specific implementation of ``name``, or ``None``."""
         return None
 
+    # whole-Function fast paths: Function class name -> ``lower(fn, xp, *arrays)`` run by ``Function.apply`` in
+    # place of ``fn.forward`` (it may return ``NotImplemented`` to decline). Recording backends (ndonnx, for ONNX
+    # export) lower a layer to one graph operator this way; eager backends have none.
+    function_fast_paths: dict[str, Callable[..., Any]] = {}
+
     def synchronize(self) -> None:
         """Wait for queued device work (a no-op on CPU backends)."""
 

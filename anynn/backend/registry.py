@@ -20,6 +20,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "torch": ("torch_backend", "TorchBackend"),
     "array_api_strict": ("strict_backend", "StrictBackend"),
     "jax": ("jax_backend", "JaxBackend"),
+    "ndonnx": ("ndonnx_backend", "NdonnxBackend"),
 }
 NAMES = tuple(REGISTRY) + ("auto",)
 

@@ -1,0 +1,9 @@
+"""ONNX export: the model's own forward run on a recording array library (ndonnx).
+
+``anynn.onnx.export(model, args, "model.onnx", dynamic_axes={"input": {0: "batch"}})`` as in PyTorch.
+Needs the ``onnx`` extra: ``pip install 'anynn[onnx]'``.
+"""
+
+from .export import ExportError, export
+
+__all__ = ["ExportError", "export"]

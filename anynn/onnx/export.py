@@ -1,0 +1,183 @@
+"""`export`: the model's own forward, run on ndonnx arrays, written as an ONNX file.
+
+There is no exporter of per-layer rules here: the weights become ndonnx constants, each input an
+``ndonnx.argument`` (with named symbolic axes where ``dynamic_axes`` asks), and the model's eval-mode
+forward runs on them exactly as on NumPy, recording an ONNX graph. Whole Functions with an ONNX operator of
+their own (Gemm, Conv, LSTM, LayerNormalization...) lower to it through the backend's table of
+Function fast paths (`anynn.onnx.lowering`); the graph is then folded and checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+from typing import Any, BinaryIO, Iterator, Sequence
+
+import numpy as np
+
+from ..autograd import Tensor, no_grad
+from ..backend import get_backend
+
+DynamicAxes = dict[str, dict[int, str] | Sequence[int]]
+
+
+class ExportError(RuntimeError):
+    """A model (or one of its layers) cannot be written as ONNX; the message names the layer and the reason."""
+
+
+def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_names: Sequence[str] | None = None,
+           output_names: Sequence[str] | None = None, dynamic_axes: DynamicAxes | None = None,
+           opset_version: int | None = None) -> Any:
+    """Write ``model`` as an ONNX model to ``f``, as ``torch.onnx.export`` does.
+
+    Parameters
+    ----------
+    model : Module
+        Exported in eval mode (dropout is the identity, batch norm uses its running statistics); the model
+        itself is left as it was (its weights are copied).
+    args : Tensor, NumPy array, or a tuple of them
+        Example inputs: their dtypes and shapes become the graph's inputs.
+    f : path or binary file
+    input_names, output_names : names of the graph's inputs and outputs (default ``input``/``input_1``...,
+        ``output``/``output_1``...; outputs are the model's results flattened in order).
+    dynamic_axes : ``{"input": {0: "batch"}, "output": {0: "batch"}}`` (or ``{"input": [0]}``): these axes
+        are symbolic in the graph, so it runs with any size there.
+    opset_version : ONNX opset, 17 to 21 (default 21).
+
+    Returns
+    -------
+    onnx.ModelProto
+        The model written (torch returns ``None``).
+
+    Raises
+    ------
+    ExportError
+        A layer cannot be exported: the message names it (``model.encoder.layers.0``) and the reason.
+    """
+    import ndonnx
+    import onnx
+
+    from .lowering import lowerings, required_opset
+    from .optimize import optimize
+    from ..backend.ndonnx_backend import NdonnxBackend
+
+    opset = required_opset(opset_version)
+    backend = NdonnxBackend(function_fast_paths=lowerings(opset))
+    arrays = [_host_input(a) for a in (args if isinstance(args, (tuple, list)) else (args,))]
+    names = _names(input_names, len(arrays), "input")
+    dynamic = _dynamic(dynamic_axes or {})
+    arguments = {name: ndonnx.argument(shape=_input_shape(name, a.shape, dynamic.get(name, {})),
+                                       dtype=ndonnx.from_numpy_dtype(a.dtype)) for name, a in zip(names, arrays)}
+    recording = _copy_to(model, backend)
+    recording.eval()
+    inputs = [Tensor._make(arguments[name], backend, None, 0) for name in names]
+    with no_grad(), _naming_failures(recording):
+        results = recording(*inputs)
+    flat = _flatten(results)
+    out_names = _names(output_names, len(flat), "output")
+    proto = ndonnx.build(arguments, {name: t.data if isinstance(t, Tensor) else t for name, t in zip(out_names, flat)})
+    proto = optimize(proto)
+    _name_output_axes(proto, dynamic)
+    if opset != 21:
+        proto = onnx.version_converter.convert_version(proto, opset)
+    proto.producer_name = "anynn"
+    onnx.checker.check_model(proto, full_check=True)
+    if isinstance(f, (str, os.PathLike)):
+        onnx.save(proto, os.fspath(f))
+    else:
+        f.write(proto.SerializeToString())
+    return proto
+
+
+def _host_input(value: Any) -> np.ndarray:
+    if isinstance(value, Tensor):
+        return value.backend.to_host(value.data)
+    if isinstance(value, (np.ndarray, np.generic, int, float, list)):
+        array = np.asarray(value)
+        return array.astype(np.float32) if array.dtype == np.float64 and not isinstance(value, np.ndarray) else array
+    raise TypeError(f"anynn.onnx.export: args must be Tensors or NumPy arrays, got {type(value).__name__}")
+
+
+def _names(given: Sequence[str] | None, count: int, stem: str) -> list[str]:
+    names = list(given or [])
+    if len(names) > count:
+        raise ValueError(f"anynn.onnx.export: {len(names)} {stem} names for {count} {stem}s")
+    return names + [stem if i == 0 else f"{stem}_{i}" for i in range(len(names), count)]
+
+
+def _dynamic(dynamic_axes: DynamicAxes) -> dict[str, dict[int, str]]:
+    out = {}
+    for name, axes in dynamic_axes.items():
+        out[name] = dict(axes) if isinstance(axes, dict) else {int(a): f"{name}_dynamic_axes_{int(a) + 1}"
+                                                                for a in axes}
+    return out
+
+
+def _input_shape(name: str, shape: tuple[int, ...], axes: dict[int, str]) -> tuple[int | str, ...]:
+    for axis in axes:
+        if not -len(shape) <= axis < len(shape):
+            raise ValueError(f"anynn.onnx.export: dynamic axis {axis} of input {name!r} with shape {shape}")
+    named = {axis % len(shape): label for axis, label in axes.items()}
+    return tuple(named.get(i, n) for i, n in enumerate(shape))
+
+
+def _copy_to(model: Any, backend: Any) -> Any:
+    """A copy of ``model`` whose parameters and buffers are ndonnx constants on ``backend``."""
+    recording = copy.deepcopy(model)
+    for t in list(recording.parameters()) + list(recording.buffers()):
+        t.data = backend.from_host(t.backend.to_host(t.data))
+        t.backend = backend
+    return recording
+
+
+def _flatten(results: Any) -> list[Any]:
+    if isinstance(results, (tuple, list)):
+        return [leaf for item in results for leaf in _flatten(item)]
+    if isinstance(results, dict):
+        return [leaf for item in results.values() for leaf in _flatten(item)]
+    if results is None:
+        return []
+    if not isinstance(results, Tensor):
+        raise ExportError(f"anynn.onnx.export: the model returned a {type(results).__name__}; only Tensors "
+                          f"(or tuples, lists and dicts of them) can be graph outputs")
+    return [results]
+
+
+@contextlib.contextmanager
+def _naming_failures(model: Any) -> Iterator[None]:
+    """Re-raise a failure inside the forward as `ExportError` naming the innermost layer that was running."""
+    stack: list[str] = []
+    handles = []
+    for path, module in model.named_modules():
+        label = f"{path or 'model'} ({type(module).__name__})"
+        handles.append(module.register_forward_pre_hook(lambda m, a, label=label: stack.append(label)))
+        handles.append(module.register_forward_hook(lambda m, a, o: _pop(stack)))
+    try:
+        yield
+    except ExportError:
+        raise
+    except Exception as error:  # noqa: BLE001 - every failure is reported with the layer it happened in
+        where = stack[-1] if stack else "model"
+        raise ExportError(f"anynn.onnx.export: cannot export layer {where}: {type(error).__name__}: {error}") \
+            from error
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _pop(stack: list[str]) -> None:
+    stack.pop()  # a forward hook's result would replace the layer's output: return None
+
+
+def _name_output_axes(proto: Any, dynamic: dict[str, dict[int, str]]) -> None:
+    """Give the symbolic axes of outputs listed in ``dynamic_axes`` their names."""
+    for output in proto.graph.output:
+        axes = dynamic.get(output.name)
+        if not axes or not output.type.tensor_type.HasField("shape"):
+            continue
+        dims = output.type.tensor_type.shape.dim
+        for axis, label in axes.items():
+            if -len(dims) <= axis < len(dims):
+                dims[axis].ClearField("dim_value")
+                dims[axis].dim_param = label

@@ -1,0 +1,267 @@
+"""Whole-Function lowerings to ONNX operators: dense, convolution, pooling, norms, activations, shapes.
+
+Each entry is ``lower(fn, xp, *arrays)`` for one Function class (by name): ``fn`` carries the Function's
+parameters (``fn.stride``, ``fn.eps``...), ``arrays`` are its ndonnx inputs. It returns the ndonnx
+output(s), or ``NotImplemented`` for a configuration ONNX has no operator for, and then the recorded
+array-level ``forward`` runs instead (principle 3: every fast path has a standard-only fallback).
+`lowerings(opset)` is the table for one opset; recurrent layers are in `anynn.onnx.lowering_recurrent`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .graph_ops import const, host, np_dtype, static_shape, var, wrap
+
+Lowering = Callable[..., Any]
+
+
+def _op() -> Any:
+    import spox.opset.ai.onnx.v21 as op
+
+    return op
+
+
+# -- dense ------------------------------------------------------------------------------------------
+def linear(fn: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+    op = _op()
+    if x.ndim == 2 and weight.ndim == 2:
+        return wrap(op.gemm(var(x), var(weight), None if bias is None else var(bias), transB=1))
+    w = host(weight)
+    w_t = const(np.ascontiguousarray(w.T)) if w is not None else op.transpose(var(weight), perm=[1, 0])
+    y = op.matmul(var(x), w_t)
+    return wrap(y if bias is None else op.add(y, var(bias)))
+
+
+def matmul(fn: Any, xp: Any, a: Any, b: Any) -> Any:
+    return wrap(_op().mat_mul(var(a), var(b)))
+
+
+# -- convolution ------------------------------------------------------------------------------------
+def conv(fn: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+    if x.ndim != fn.spatial_dims + 2:
+        return NotImplemented  # unbatched input: the recorded forward handles it
+    top, bottom, left, right = fn.padding
+    if fn.spatial_dims == 1:
+        pads, strides, dilations = [left, right], list(fn.stride[1:]), list(fn.dilation[1:])
+    else:
+        pads, strides, dilations = [top, left, bottom, right], list(fn.stride), list(fn.dilation)
+    kernel = list(static_shape(weight)[2:])
+    return wrap(_op().conv(var(x), var(weight), None if bias is None else var(bias), dilations=dilations,
+                           group=fn.groups, kernel_shape=kernel, pads=pads, strides=strides))
+
+
+def conv_transpose(fn: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+    if x.ndim != fn.spatial_dims + 2:
+        return NotImplemented
+    n = fn.spatial_dims
+    pick = (lambda t: list(t[2 - n:]))  # 1-D geometry is stored as (1, value)
+    padding = pick(fn.padding)
+    return wrap(_op().conv_transpose(
+        var(x), var(weight), None if bias is None else var(bias), dilations=pick(fn.dilation), group=fn.groups,
+        kernel_shape=list(static_shape(weight)[2:]), output_padding=pick(fn.output_padding), pads=padding + padding,
+        strides=pick(fn.stride)))
+
+
+# -- pooling ----------------------------------------------------------------------------------------
+def _pool_geometry(fn: Any, x: Any) -> dict[str, Any] | None:
+    n = fn.spatial_dims
+    if x.ndim != n + 2:
+        return None
+    pick = (lambda t: list(t[len(t) - n:]))
+    padding = pick(fn.padding)
+    return dict(kernel_shape=pick(fn.kernel), strides=pick(fn.stride), pads=padding + padding,
+                ceil_mode=int(bool(fn.ceil_mode)))
+
+
+def max_pool(fn: Any, xp: Any, x: Any) -> Any:
+    geometry = _pool_geometry(fn, x)
+    if geometry is None or getattr(fn, "return_indices", False):
+        return NotImplemented
+    dilation = list(fn.dilation[len(fn.dilation) - fn.spatial_dims:])
+    return wrap(_op().max_pool(var(x), dilations=dilation, **geometry)[0])
+
+
+def avg_pool(fn: Any, xp: Any, x: Any) -> Any:
+    geometry = _pool_geometry(fn, x)
+    if geometry is None or fn.divisor_override is not None:
+        return NotImplemented
+    if geometry["ceil_mode"] and any(geometry["pads"]):
+        return NotImplemented  # PyTorch and ONNX count a padded last window differently
+    return wrap(_op().average_pool(var(x), count_include_pad=int(bool(fn.count_include_pad)), **geometry))
+
+
+def adaptive_avg_pool(fn: Any, xp: Any, x: Any) -> Any:
+    n = len(fn.output_size)
+    sizes = static_shape(x)[x.ndim - n:]
+    if x.ndim != n + 2 or None in sizes:
+        return NotImplemented
+    if all(s == 1 for s in fn.output_size):
+        return wrap(_op().global_average_pool(var(x)))
+    if any(size % out for size, out in zip(sizes, fn.output_size)):
+        return NotImplemented  # uneven bins: the averaging matrices of the recorded forward
+    kernel = [size // out for size, out in zip(sizes, fn.output_size)]
+    return wrap(_op().average_pool(var(x), kernel_shape=kernel, strides=kernel))
+
+
+# -- normalisation ----------------------------------------------------------------------------------
+def _affine(weight: Any, bias: Any, channels: tuple[int, ...], dtype: np.dtype) -> tuple[Any, Any]:
+    scale = const(np.ones(channels, dtype)) if weight is None else var(weight)
+    shift = const(np.zeros(channels, dtype)) if bias is None else var(bias)
+    return scale, shift
+
+
+def batch_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+    if fn.training or fn.running_mean is None or x.ndim < 2:
+        return NotImplemented
+    channels = static_shape(x)[1]
+    scale, shift = _affine(weight, bias, (channels,), np_dtype(x))
+    mean, variance = fn.running_mean.data, fn.running_var.data
+    return wrap(_op().batch_normalization(var(x), scale, shift, var(mean), var(variance), epsilon=fn.eps)[0])
+
+
+def layer_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+    shape = static_shape(x)[x.ndim - fn.ndims:]
+    scale, shift = _affine(weight, bias, shape, np_dtype(x))
+    return wrap(_op().layer_normalization(var(x), scale, shift, axis=-fn.ndims, epsilon=fn.eps)[0])
+
+
+# -- activations ------------------------------------------------------------------------------------
+def _unary(name: str, **attributes: Any) -> Lowering:
+    def lower(fn: Any, xp: Any, x: Any) -> Any:
+        values = {key: (value(fn) if callable(value) else value) for key, value in attributes.items()}
+        return wrap(getattr(_op(), name)(var(x), **values))
+
+    lower.__name__ = name
+    return lower
+
+
+def elu(fn: Any, xp: Any, x: Any) -> Any:
+    op = _op()
+    if fn.scale == 1.0:
+        return wrap(op.elu(var(x), alpha=fn.alpha))
+    return wrap(op.selu(var(x), alpha=fn.alpha, gamma=fn.scale))
+
+
+def silu(fn: Any, xp: Any, x: Any) -> Any:
+    op = _op()
+    return wrap(op.mul(var(x), op.sigmoid(var(x))))
+
+
+def softplus(fn: Any, xp: Any, x: Any) -> Any:
+    if fn.beta != 1.0 or fn.threshold < 20.0:
+        return NotImplemented  # ONNX's Softplus has no beta and no linear region (exact past 20 in float32)
+    return wrap(_op().softplus(var(x)))
+
+
+def hardswish(fn: Any, xp: Any, x: Any) -> Any:
+    return wrap(_op().hard_swish(var(x)))
+
+
+def prelu(fn: Any, xp: Any, x: Any, weight: Any) -> Any:
+    slope = var(weight)
+    if static_shape(weight)[0] != 1 and x.ndim > 2:
+        slope = _op().unsqueeze(slope, const(list(range(1, x.ndim - 1)), np.int64))
+    return wrap(_op().p_relu(var(x), slope))
+
+
+def hardtanh(fn: Any, xp: Any, x: Any) -> Any:
+    dtype = np_dtype(x)
+    return wrap(_op().clip(var(x), const(fn.min_val, dtype), const(fn.max_val, dtype)))
+
+
+def gelu(fn: Any, xp: Any, x: Any) -> Any:
+    return wrap(_op().gelu(var(x), approximate="tanh" if fn.approximate == "tanh" else "none"))
+
+
+def softmax(fn: Any, xp: Any, x: Any) -> Any:
+    return wrap(_op().softmax(var(x), axis=fn.axis))
+
+
+def log_softmax(fn: Any, xp: Any, x: Any) -> Any:
+    return wrap(_op().log_softmax(var(x), axis=fn.axis))
+
+
+# -- shapes, lookup and padding ---------------------------------------------------------------------
+def reshape(fn: Any, xp: Any, x: Any) -> Any:
+    """ONNX Reshape; a symbolic (``None``) target size copies the input's axis there (ONNX's 0), or is -1."""
+    target = list(fn.shape)
+    unknown = [i for i, n in enumerate(target) if n is None]
+    if unknown:
+        if len(unknown) == 1 and -1 not in target:
+            target[unknown[0]] = -1  # every other size is known: the one left is implied
+        else:
+            source = static_shape(x)
+            for i in unknown:
+                if i >= len(source) or source[i] is not None:
+                    raise ValueError(f"Reshape to {tuple(fn.shape)} from {source}: a symbolic size at position "
+                                     f"{i} cannot be traced back to an input axis")
+                target[i] = 0
+    elif 0 in target:
+        return NotImplemented  # a real empty axis: ONNX reads 0 as "copy"
+    return wrap(_op().reshape(var(x), const(target, np.int64)))
+
+
+def embedding(fn: Any, xp: Any, weight: Any, indices: Any) -> Any:
+    return wrap(_op().gather(var(weight), var(indices), axis=0))
+
+
+def _pad_list(pads: Any, ndim: int) -> list[int]:
+    before, after = [0] * ndim, [0] * ndim
+    for axis, low, high in pads:
+        before[axis % ndim], after[axis % ndim] = low, high
+    return before + after
+
+
+def constant_pad(fn: Any, xp: Any, x: Any) -> Any:
+    op = _op()
+    value = const(fn.value, np_dtype(x))
+    return wrap(op.pad(var(x), const(_pad_list(fn.pads, x.ndim), np.int64), value, mode="constant"))
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def gather_pad(fn: Any, xp: Any, x: Any) -> Any:
+    mode = _PAD_MODES.get(fn.mode)
+    if mode is None:
+        return NotImplemented
+    return wrap(_op().pad(var(x), const(_pad_list(fn.pads, x.ndim), np.int64), mode=mode))
+
+
+def dropout(fn: Any, xp: Any, x: Any) -> Any:
+    """Dropout reached in training mode: export runs the model in eval mode, so this is a usage error."""
+    raise ValueError("Dropout in training mode cannot be exported: call model.eval() (export does) or "
+                     "pass training=False to F.dropout")
+
+
+def lowerings(opset: int) -> dict[str, Lowering]:
+    """Function class name -> lowering, for a graph of ONNX opset ``opset``."""
+    from .lowering_recurrent import recurrent_sequence
+
+    table: dict[str, Lowering] = {
+        "Linear": linear, "MatMul": matmul, "ConvNd": conv, "ConvTransposeNd": conv_transpose,
+        "MaxPool": max_pool, "AvgPool": avg_pool, "AdaptiveAvgPool": adaptive_avg_pool,
+        "BatchNorm": batch_norm, "LayerNorm": layer_norm,
+        "ReLU": _unary("relu"), "Sigmoid": _unary("sigmoid"), "Tanh": _unary("tanh"),
+        "LeakyReLU": _unary("leaky_relu", alpha=lambda fn: fn.negative_slope), "ELU": elu, "SiLU": silu,
+        "Softplus": softplus, "Mish": _unary("mish"), "Hardswish": hardswish, "Hardtanh": hardtanh,
+        "PReLU": prelu, "Softsign": _unary("softsign"), "Softmax": softmax, "LogSoftmax": log_softmax,
+        "Reshape": reshape, "Embedding": embedding, "ConstantPad": constant_pad, "GatherPad": gather_pad,
+        "RecurrentSequence": recurrent_sequence,
+    }
+    if opset >= 20:
+        table["GELU"] = gelu
+    return table
+
+
+def required_opset(opset: int | None) -> int:
+    """The opset the graph is written in: 21 unless asked for another (>= 17, LayerNormalization's)."""
+    if opset is None:
+        return 21
+    if not 17 <= opset <= 21:
+        raise ValueError(f"anynn.onnx.export: opset_version must be between 17 and 21, got {opset}")
+    return opset
+

@@ -1,0 +1,259 @@
+"""A small graph pass over the recorded model: constants out of the node list, then fold what is constant.
+
+ndonnx records every step, including work that only depends on weights (a transposed matrix, a bias sum)
+and guards for cases a fixed shape rules out (``If`` on an empty input). This pass, repeated until nothing
+changes:
+
+- turns ``Constant`` nodes into initializers,
+- evaluates nodes whose inputs are all initializers (``onnx.reference``), and ``Shape``/``Size`` of
+  arrays whose shape ONNX shape inference knows,
+- inlines an ``If`` whose condition became a constant,
+- drops ``Identity`` nodes and nodes nobody reads,
+- folds ``BatchNormalization`` into the ``Conv`` before it (inference: the statistics are constants).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+
+def optimize(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with constants folded and pass-through nodes removed (same outputs, same names)."""
+    graph = model.graph
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 21)
+    for _ in range(50):
+        changed = _constants_to_initializers(graph)
+        changed |= _inline_constant_ifs(graph)
+        changed |= _fold_constants(graph, opset)
+        changed |= _fold_shapes(model)
+        changed |= _remove_identities(graph)
+        changed |= _fold_batch_norm(graph)
+        changed |= _remove_dead(graph)
+        if not changed:
+            break
+    _dedupe_initializers(graph)
+    return model
+
+
+def _initializers(graph: Any) -> dict[str, Any]:
+    return {t.name: t for t in graph.initializer}
+
+
+def _constants_to_initializers(graph: Any) -> bool:
+    changed = False
+    for node in list(graph.node):
+        if node.op_type == "Constant" and len(node.attribute) == 1 and node.attribute[0].name == "value":
+            tensor = onnx.TensorProto()
+            tensor.CopyFrom(node.attribute[0].t)
+            tensor.name = node.output[0]
+            graph.initializer.append(tensor)
+            graph.node.remove(node)
+            changed = True
+    return changed
+
+
+def _rename_input(graph: Any, old: str, new: str) -> None:
+    """Every reader of ``old`` (in subgraphs too) reads ``new``; graph outputs keep their names."""
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            if name == old:
+                node.input[i] = new
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.GRAPH:
+                _rename_input(attribute.g, old, new)
+
+
+def _graph_outputs(graph: Any) -> set[str]:
+    return {o.name for o in graph.output}
+
+
+def _remove_identities(graph: Any) -> bool:
+    changed = False
+    outputs = _graph_outputs(graph)
+    inputs = {i.name for i in graph.input}
+    for node in list(graph.node):
+        if node.op_type != "Identity":
+            continue
+        source, target = node.input[0], node.output[0]
+        if target in outputs:
+            if source in outputs or source in inputs:
+                continue  # an output that is an input: the Identity must stay
+            producer = next((n for n in graph.node if source in n.output), None)
+            if producer is None:
+                init = next((t for t in graph.initializer if t.name == source), None)
+                if init is None:
+                    continue
+                init.name = target  # the output is a constant: the initializer takes its name
+                _rename_input(graph, source, target)
+            else:
+                producer.output[list(producer.output).index(source)] = target
+                _rename_input(graph, source, target)
+        else:
+            _rename_input(graph, target, source)
+        graph.node.remove(node)
+        changed = True
+    return changed
+
+
+def _has_subgraph(node: Any) -> bool:
+    return any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute)
+
+
+def _fold_constants(graph: Any, opset: int) -> bool:
+    from onnx.reference import ReferenceEvaluator
+
+    changed = False
+    inits = _initializers(graph)
+    for node in list(graph.node):
+        if _has_subgraph(node) or node.op_type == "Constant" or node.domain not in ("", "ai.onnx"):
+            continue
+        names = [n for n in node.input if n]
+        if not all(n in inits for n in names):
+            continue
+        feeds = {n: numpy_helper.to_array(inits[n]) for n in names}
+        try:
+            results = ReferenceEvaluator(node, opsets={"": opset}).run(None, feeds)
+        except Exception:  # noqa: BLE001 - an op the reference cannot fold stays in the graph
+            continue
+        for name, value in zip(node.output, results):
+            if name:
+                graph.initializer.append(numpy_helper.from_array(np.asarray(value), name))
+                inits[name] = graph.initializer[-1]
+        graph.node.remove(node)
+        changed = True
+    return changed
+
+
+def _fold_shapes(model: Any) -> bool:
+    graph = model.graph
+    if not any(n.op_type in ("Shape", "Size") for n in graph.node):
+        return False
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001 - without shapes there is nothing to fold
+        return False
+    shapes: dict[str, list[int] | None] = {}
+    for info in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output):
+        dims = info.type.tensor_type.shape.dim if info.type.tensor_type.HasField("shape") else None
+        shapes[info.name] = None if dims is None or any(not d.HasField("dim_value") for d in dims) \
+            else [d.dim_value for d in dims]
+    for t in graph.initializer:
+        shapes[t.name] = list(t.dims)
+    changed = False
+    for node in list(graph.node):
+        if node.op_type not in ("Shape", "Size") or shapes.get(node.input[0]) is None:
+            continue
+        shape = shapes[node.input[0]]
+        if node.op_type == "Size":
+            value = np.asarray(int(np.prod(shape)), np.int64)
+        else:
+            attrs = {a.name: a.i for a in node.attribute}
+            start, end = attrs.get("start", 0), attrs.get("end", len(shape))
+            value = np.asarray(shape[slice(start, end)], np.int64)
+        graph.initializer.append(numpy_helper.from_array(value, node.output[0]))
+        graph.node.remove(node)
+        changed = True
+    return changed
+
+
+def _inline_constant_ifs(graph: Any) -> bool:
+    changed = False
+    inits = _initializers(graph)
+    for node in list(graph.node):
+        if node.op_type != "If" or node.input[0] not in inits:
+            continue
+        condition = bool(numpy_helper.to_array(inits[node.input[0]]))
+        branch = next(a.g for a in node.attribute if a.name == ("then_branch" if condition else "else_branch"))
+        position = list(graph.node).index(node)
+        graph.node.remove(node)
+        for offset, inner in enumerate(branch.node):
+            graph.node.insert(position + offset, inner)
+        graph.initializer.extend(branch.initializer)
+        for outer, inner in zip(node.output, branch.output):
+            graph.node.insert(position + len(branch.node), helper.make_node("Identity", [inner.name], [outer]))
+        changed = True
+    return changed
+
+
+def _remove_dead(graph: Any) -> bool:
+    needed = _graph_outputs(graph)
+    keep = []
+    for node in reversed(list(graph.node)):
+        if any(o in needed for o in node.output):
+            keep.append(node)
+            needed.update(node.input)
+            needed.update(_subgraph_reads(node))
+    keep.reverse()
+    changed = len(keep) != len(graph.node)
+    if changed:
+        del graph.node[:]
+        graph.node.extend(keep)
+    unused = [t for t in graph.initializer if t.name not in needed]
+    for t in unused:
+        graph.initializer.remove(t)
+    return changed or bool(unused)
+
+
+def _subgraph_reads(node: Any) -> set[str]:
+    names: set[str] = set()
+    for attribute in node.attribute:
+        if attribute.type == onnx.AttributeProto.GRAPH:
+            for inner in attribute.g.node:
+                names.update(inner.input)
+                names.update(_subgraph_reads(inner))
+    return names
+
+
+def _fold_batch_norm(graph: Any) -> bool:
+    """``BatchNormalization(Conv(x, W, b))`` with constant weights and statistics → ``Conv(x, W', b')``."""
+    inits = _initializers(graph)
+    readers: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            readers[name] = readers.get(name, 0) + 1
+    producers = {o: node for node in graph.node for o in node.output}
+    outputs = _graph_outputs(graph)
+    for node in list(graph.node):
+        if node.op_type != "BatchNormalization" or len(node.output) != 1 or node.input[0] not in producers:
+            continue
+        conv = producers[node.input[0]]
+        if conv.op_type != "Conv" or readers.get(conv.output[0]) != 1 or conv.output[0] in outputs:
+            continue
+        params = list(conv.input[1:]) + list(node.input[1:5])
+        if not all(n in inits for n in params if n):
+            continue
+        epsilon = next((a.f for a in node.attribute if a.name == "epsilon"), 1e-5)
+        weight = numpy_helper.to_array(inits[conv.input[1]])
+        bias = numpy_helper.to_array(inits[conv.input[2]]) if len(conv.input) > 2 and conv.input[2] else \
+            np.zeros(weight.shape[0], weight.dtype)
+        scale, shift, mean, variance = (numpy_helper.to_array(inits[n]).astype(np.float64) for n in node.input[1:5])
+        factor = scale / np.sqrt(variance + epsilon)
+        new_weight = (weight * factor.reshape((-1,) + (1,) * (weight.ndim - 1))).astype(weight.dtype)
+        new_bias = ((bias - mean) * factor + shift).astype(weight.dtype)
+        names = (conv.output[0] + "_folded_weight", conv.output[0] + "_folded_bias")
+        graph.initializer.extend([numpy_helper.from_array(new_weight, names[0]),
+                                  numpy_helper.from_array(new_bias, names[1])])
+        del conv.input[1:]
+        conv.input.extend(names)
+        conv.output[0] = node.output[0]
+        graph.node.remove(node)
+        return True
+    return False
+
+
+def _dedupe_initializers(graph: Any) -> None:
+    """Identical small constants (axes, shapes) recorded many times are stored once."""
+    seen: dict[tuple[Any, ...], str] = {}
+    for t in list(graph.initializer):
+        if t.name in _graph_outputs(graph) or np.prod(t.dims) > 64:
+            continue
+        key = (t.data_type, tuple(t.dims), numpy_helper.to_array(t).tobytes())
+        if key in seen:
+            _rename_input(graph, t.name, seen[key])
+            graph.initializer.remove(t)
+        else:
+            seen[key] = t.name
