@@ -18,12 +18,13 @@ def info() -> str:
     """A human-readable report of the environment and each backend's availability."""
     from . import __version__
     from .backend import BackendUnavailable, choose_auto, get_backend
+    from .backend.registry import REGISTRY
 
     lines = [f"anynn {__version__} on Python {sys.version.split()[0]}"]
-    for module in ("numpy", "array_api_compat", "array_api_strict", "torch", "cupy"):
+    for module in ("numpy", "array_api_compat", "array_api_strict", "torch", "cupy", "jax"):
         lines.append(f"  {module:<17} {_version(module)}")
     lines.append("backends:")
-    for name in ("numpy", "torch", "array_api_strict", "cupy"):
+    for name in REGISTRY:  # every library with a backend, in the registry's order
         try:
             backend = get_backend(name)
             lines.append(f"  {name:<17} available (device {backend.device})")
