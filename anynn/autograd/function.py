@@ -30,6 +30,9 @@ def is_writeable(array: Any) -> bool:
     return array.flags.writeable if rule is _FLAGS else rule
 
 
+_WRITEABLE_RULES[Tensor] = False  # a Tensor in a recorded (create_graph) backward: never written in place
+
+
 class Function:
     """A primitive of the autograd graph.
 
@@ -45,6 +48,11 @@ class Function:
     __slots__ = ("__dict__", "inputs", "needs_input_grad", "backend", "num_outputs", "recorded_at")
     # the autocast family (PyTorch's op lists, see `anynn.autograd.autocast_mode`): "lower", "float32", ... or None
     autocast: str | None = None
+    # create_graph=True reruns ``backward`` (and, where saved values need it, ``forward``) on graph Tensors in a
+    # differentiable namespace (`anynn.autograd.double_backward`); False: no second-order rule, a clear error
+    supports_double_backward: bool = True
+    # saved attributes that are drawn, not computed from the inputs (a dropout mask): constants in that rerun
+    constants: tuple[str, ...] = ()
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:

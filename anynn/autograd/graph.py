@@ -6,7 +6,7 @@ from typing import Any
 
 from . import hooks as hook_tables
 from ..backend import BackendMismatch, backend_of
-from . import mode
+from . import double_backward, mode
 from . import tensor as tensor_module  # a cycle (tensor.py imports this module): used only inside functions
 
 
@@ -27,8 +27,8 @@ _FREED = ("backward() through a part of the graph that a previous backward() alr
           "retain_graph=True to the earlier backward() to go through it twice")
 
 
-def _topological_order(root_fn: Any) -> list[Any]:
-    """Functions reachable from ``root_fn``, each before every Function that produced its inputs.
+def _topological_order(roots: list[Any]) -> list[Any]:
+    """Functions reachable from ``roots``, each before every Function that produced its inputs.
 
     Iterative depth-first search; a Function is marked when it is expanded (not when pushed), so a
     Function reached by a short path and a long one still comes after all of its consumers. A
@@ -37,7 +37,7 @@ def _topological_order(root_fn: Any) -> list[Any]:
     """
     order: list[Any] = []
     expanded: set[Any] = set()
-    stack = [root_fn]
+    stack = list(roots)
     push = stack.append
     pop = stack.pop
     while stack:
@@ -90,8 +90,8 @@ def _gradient_array(tensor: Any, grad: Any) -> Any:
     return grad
 
 
-def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
-    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient."""
+def _seed(tensor: Any, grad: Any, create_graph: bool) -> Any:
+    """The starting gradient of ``tensor``: ones for a scalar, else ``grad`` checked (a Tensor if recording)."""
     xp = tensor.backend.xp
     data = tensor.data
     if grad is None:
@@ -101,36 +101,131 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
             )
         grad = xp.ones_like(data)
     else:
+        tensor_grad = grad if isinstance(grad, tensor_module.Tensor) else None
         grad = _gradient_array(tensor, grad)
         if tuple(grad.shape) != tuple(data.shape):
             raise RuntimeError(f"backward(): the gradient has shape {tuple(grad.shape)}, the tensor "
                                f"{tuple(data.shape)}; they must match")
         if grad.dtype != data.dtype:
             grad = xp.astype(grad, data.dtype)
-    root = tensor._ctx
+            tensor_grad = tensor_grad.astype(data.dtype) if tensor_grad is not None else None
+        if create_graph and tensor_grad is not None:
+            return tensor_grad  # a gradient that is itself in a graph stays connected (PyTorch's grad_outputs)
+    return tensor_module.make_tensor(grad, tensor.backend, None, 0) if create_graph else grad
+
+
+def backward(tensor: Any, grad: Any = None, retain_graph: bool = False, create_graph: bool = False,
+             inputs: Any = None) -> Any:
+    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient.
+
+    ``create_graph``: the backward pass is recorded (gradients are graph Tensors, see `double_backward`).
+    ``inputs``: a sequence of Tensors; then only their gradients are computed and returned (in that order,
+    ``None`` for an unreached one) and no ``.grad`` changes: `anynn.autograd.grad`.
+    """
+    return run_backward([tensor], [grad], retain_graph, create_graph, inputs)
+
+
+def run_backward(tensors: Any, grads: Any, retain_graph: bool = False, create_graph: bool = False,
+                 inputs: Any = None) -> Any:
+    """The reverse pass from several ``tensors`` (with their seed ``grads``); see `backward`."""
+    seeds = []
+    for tensor, grad in zip(tensors, grads):
+        seeds.append((tensor, _seed(tensor, grad, create_graph)))
+    tensor = tensors[0]
+    xp = tensor.backend.xp
     leaf_hooks, output_hooks = hook_tables.leaf_hooks, hook_tables.output_hooks
-    if root is None:
-        if tensor.requires_grad:
-            table = leaf_hooks.get(id(tensor)) if leaf_hooks else None
-            tensor._accumulate(grad if table is None else hook_tables.run_hooks(table, grad, tensor.backend))
-        return
-    if tensor._retains_grad:
-        tensor._accumulate(grad)
-    if getattr(root, "inputs", None) is None:
-        raise RuntimeError(_FREED)
+    wanted: dict[int, Any] | None = None
+    captured: dict[int, Any] = {}
+    if inputs is not None:
+        wanted = {id(t): t for t in inputs}
+
+    def deliver(t: Any, g: Any) -> None:  # a gradient reaching a leaf (or a wanted tensor) from outside the loop
+        if wanted is not None:
+            if id(t) in wanted:
+                prev = captured.get(id(t))
+                captured[id(t)] = g if prev is None else prev + g
+        elif create_graph:
+            _accumulate_recorded(t, g)
+        else:
+            t._accumulate(g)
+
+    pending: dict[Any, Any] = {}
+    roots = []
+    for tensor, grad in seeds:
+        root = tensor._ctx
+        if root is None:
+            if tensor.requires_grad:
+                table = leaf_hooks.get(id(tensor)) if leaf_hooks and wanted is None else None
+                deliver(tensor, grad if table is None else _run_hooks(table, grad, tensor.backend, create_graph))
+            continue
+        if tensor._retains_grad and wanted is None:
+            deliver(tensor, grad)
+        elif wanted is not None and id(tensor) in wanted:
+            deliver(tensor, grad)
+        if getattr(root, "inputs", None) is None:
+            raise RuntimeError(_FREED)
+        index = tensor._index
+        key = root if index == 0 else (root, index)
+        prev = pending.get(key)
+        pending[key] = grad if prev is None else prev + grad
+        roots.append(root)
+    if roots:
+        _traverse(roots, pending, xp, retain_graph, create_graph, wanted, captured)
+    if wanted is not None:
+        return tuple(captured.get(id(t)) for t in inputs)
+    return None
+
+
+def _run_hooks(table: Any, grad: Any, backend: Any, create_graph: bool) -> Any:
+    if not create_graph:
+        return hook_tables.run_hooks(table, grad, backend)
+    for hook in list(table.values()):
+        result = hook(grad)
+        if result is not None:
+            grad = result
+    return grad
+
+
+def _accumulate_recorded(t: Any, g: Any) -> None:
+    """``t.grad`` += ``g`` for a recorded gradient (a graph Tensor), out of place as PyTorch does."""
+    if tuple(g.shape) != tuple(t.shape):
+        g = sum_to_shape(double_backward.namespace(t.backend), g, tuple(t.shape))
+    if g.data.dtype != t.data.dtype:
+        g = g.astype(t.data.dtype)
+    t.grad = g if t.grad is None else t.grad + g
+
+
+def _needed(order: list[Any], wanted: dict[int, Any]) -> set[Any]:
+    """The Functions through which a gradient reaches a wanted tensor (the rest of the graph is skipped)."""
+    needed: set[Any] = set()
+    for fn in reversed(order):  # producers first
+        for t in fn.inputs:
+            if id(t) in wanted or getattr(t, "_ctx", None) in needed:
+                needed.add(fn)
+                break
+    return needed
+
+
+def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Any, retain_graph: bool, create_graph: bool,
+              wanted: dict[int, Any] | None, captured: dict[int, Any]) -> None:
+    leaf_hooks, output_hooks = hook_tables.leaf_hooks, hook_tables.output_hooks
     make_tensor = tensor_module.make_tensor
-    # pending gradients of Function outputs: output 0 of ``fn`` under ``fn``, output i > 0 under (fn, i)
-    index = tensor._index
-    grads: dict[Any, Any] = {root if index == 0 else (root, index): grad}
     modes = mode.local.modes  # this thread's
     hook = modes.anomaly_hook
     previous_mode = modes.grad_enabled
-    modes.grad_enabled = False  # backward records nothing (a plain flag: this runs once per step)
+    modes.grad_enabled = create_graph  # backward records nothing, unless asked to (a plain flag: once per step)
     pop = grads.pop
     last_modification = tensor_module.last_modification
     hooked_leaves: dict[int, list[Any]] = {}  # leaves with hooks: their gradient is summed, hooked, then stored
+    order = _topological_order(roots)
+    needed = _needed(order, wanted) if wanted is not None else None
+    recorded = double_backward.recorded_backward
     try:
-        for fn in _topological_order(root):
+        for fn in order:
+            if needed is not None and fn not in needed:
+                if not retain_graph:
+                    fn.inputs = None
+                continue
             if fn.recorded_at != last_modification:  # some tensor changed in place since fn was recorded
                 _check_unmodified(fn)
             n_out = fn.num_outputs
@@ -141,32 +236,42 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
                 if output_hooks:
                     table = output_hooks.get((id(fn), 0))
                     if table:
-                        g_out = hook_tables.run_hooks(table, g_out, fn.backend)
-                in_grads = fn.backward(xp, g_out)
+                        g_out = _run_hooks(table, g_out, fn.backend, create_graph)
+                in_grads = fn.backward(xp, g_out) if not create_graph else recorded(fn, (g_out,))
             else:
                 outs = [pop(fn if i == 0 else (fn, i), None) for i in range(n_out)]
                 if all(g is None for g in outs):
                     continue
                 if output_hooks:
                     outs = [g if g is None or not output_hooks.get((id(fn), i)) else
-                            hook_tables.run_hooks(output_hooks[(id(fn), i)], g, fn.backend)
+                            _run_hooks(output_hooks[(id(fn), i)], g, fn.backend, create_graph)
                             for i, g in enumerate(outs)]
-                in_grads = fn.backward(xp, *outs)
+                in_grads = fn.backward(xp, *outs) if not create_graph else recorded(fn, tuple(outs))
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             if hook is not None:
-                hook(fn, "backward", in_grads)
-            for t, g, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
-                if g is None or not needed:
+                hook(fn, "backward", in_grads if not create_graph else tuple(
+                    g.data if isinstance(g, tensor_module.Tensor) else g for g in in_grads))
+            for t, g, needed_grad in zip(fn.inputs, in_grads, fn.needs_input_grad):
+                if g is None or not needed_grad:
                     continue
                 parent = t._ctx
-                if parent is None:  # a leaf
+                if wanted is not None:
+                    if id(t) in wanted:
+                        prev = captured.get(id(t))
+                        captured[id(t)] = g if prev is None else prev + g
+                    if parent is None:
+                        continue
+                elif parent is None:  # a leaf
                     if leaf_hooks and id(t) in leaf_hooks:
                         entry = hooked_leaves.get(id(t))
                         if entry is None:
                             hooked_leaves[id(t)] = [t, g]
                         else:
                             entry[1] = entry[1] + g
+                        continue
+                    if create_graph:
+                        _accumulate_recorded(t, g)
                         continue
                     data = t.data
                     if t.grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
@@ -178,12 +283,19 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False) -> None:
                 key = parent if index == 0 else (parent, index)
                 prev = grads.get(key)
                 grads[key] = g if prev is None else prev + g
-                if t._retains_grad:
-                    t._accumulate(g)
+                if t._retains_grad and wanted is None:
+                    if create_graph:
+                        _accumulate_recorded(t, g)
+                    else:
+                        t._accumulate(g)
             if not retain_graph:
                 fn.inputs = None
         for t, g in hooked_leaves.values():
             table = leaf_hooks.get(id(t))
-            t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
+            g = g if table is None else _run_hooks(table, g, t.backend, create_graph)
+            if create_graph:
+                _accumulate_recorded(t, g)
+            else:
+                t._accumulate(g)
     finally:
         modes.grad_enabled = previous_mode

@@ -114,14 +114,24 @@ class Tensor:
         """The `Function` that made this tensor (``None`` for leaves)."""
         return self._ctx
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs: Any = None) -> None:
         """Compute gradients of this tensor with respect to every leaf that requires them.
 
-        ``grad`` defaults to ones for a scalar; gradients add into ``leaf.grad``.
+        ``grad`` defaults to ones for a scalar; gradients add into ``leaf.grad``. ``create_graph=True`` records
+        the backward pass, so the gradients can be differentiated again; ``retain_graph`` defaults to
+        ``create_graph`` (as in PyTorch). ``inputs``: accumulate only into these tensors' ``.grad``.
         """
         if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad (no graph was recorded)")
-        graph.backward(self, grad, retain_graph)
+        if retain_graph is None:
+            retain_graph = create_graph
+        if inputs is None:
+            graph.backward(self, grad, retain_graph, create_graph)
+            return
+        from .grad_api import accumulate_into
+
+        accumulate_into(self, grad, retain_graph, create_graph, inputs)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor too."""

@@ -61,9 +61,24 @@ def at_add(x: Any, index: Any, value: Any) -> Any:
     return _immutable("at_add", x, index, value)
 
 
+# array types that record rather than compute (anynn Tensors in a create_graph backward): type -> the write
+_recording_writes: dict[type, Any] = {}
+
+
+def register_recording_type(kind: type, write: Any) -> None:
+    """Route ``at_set``/``at_add`` on arrays of type ``kind`` to ``write(name, x, index, value)`` (never in place)."""
+    _recording_writes[kind] = write
+    _WRITEABLE_RULES[kind] = False
+
+
 def _immutable(name: str, x: Any, index: Any, value: Any) -> Any:
     from . import op
     from .registry import backend_of
+
+    if _recording_writes:
+        write = _recording_writes.get(type(x))
+        if write is not None:
+            return write(name, x, index, value)
 
     return op(backend_of(x), name)(x, index, value)
 

@@ -4,6 +4,7 @@
 """
 
 from . import tensor_methods  # noqa: F401  (binds Tensor's operators)
+from . import differentiable_xp  # noqa: F401  (the namespace of create_graph=True backward passes)
 from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_softmax, mish, prelu, relu,
                          relu6, selu, sigmoid, silu, softmax, softplus, tanh)
 from .activation_rectifier import celu, rrelu

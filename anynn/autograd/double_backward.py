@@ -1,0 +1,132 @@
+"""Recorded backward (``create_graph=True``): a node's own ``backward`` rerun on graph Tensors.
+
+Each `Function` writes its derivative once, in ``backward(self, xp, *grads)``. With ``create_graph`` off the
+traversal calls it on raw arrays (the hot path, unchanged). With it on, `recorded_backward` calls the *same*
+method with ``xp`` replaced by a *differentiable namespace* (registered by `anynn.functional`): its arrays are
+anynn Tensors and its functions (``exp``, ``where``, ``sum``, ``matmul``, ``reshape``...) are recorded
+Functions, so the gradient it returns is itself part of the graph and can be differentiated again, to any
+order (the Functions the namespace records have their backward written in ``xp`` too).
+
+What ``forward`` saved on ``self`` must then be Tensors connected to the inputs:
+
+- an input array saved as it is (``self.x = x``) becomes that input Tensor (no work);
+- integer/boolean arrays (indices, masks) and the attributes a class lists in ``constants`` (a dropout mask:
+  drawn, not computed) become constant Tensors;
+- any other floating array (``self.out = exp(a)``, ``self.diff = x - y``) means the forward is rerun with the
+  differentiable namespace on the input Tensors (recomputation), which saves graph Tensors instead.
+
+A Function whose backward needs something the namespace cannot record declares
+``supports_double_backward = False`` and raises `DoubleBackwardError` naming it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import tensor as tensor_module  # a cycle (tensor -> graph -> here): used only inside functions
+
+_new = object.__new__
+
+
+class DoubleBackwardError(RuntimeError):
+    """A Function has no second-order rule (its backward cannot be recorded)."""
+
+
+# backend -> differentiable namespace; the factory is registered by anynn.functional (a higher layer)
+_factory: list[Callable[[Any], Any]] = []
+_namespaces: dict[Any, Any] = {}
+
+
+def register_namespace(factory: Callable[[Any], Any]) -> None:
+    """Install ``factory(backend) -> namespace``; called once when `anynn.functional` is imported."""
+    _factory[:] = [factory]
+    _namespaces.clear()
+
+
+def namespace(backend: Any) -> Any:
+    """The differentiable namespace of ``backend`` (one per backend, cached)."""
+    found = _namespaces.get(backend)
+    if found is None:
+        if not _factory:  # pragma: no cover - anynn/__init__ imports anynn.functional
+            raise DoubleBackwardError("create_graph=True needs anynn.functional imported (import anynn)")
+        found = _namespaces[backend] = _factory[0](backend)
+    return found
+
+
+def as_tensor(value: Any, backend: Any) -> Any:
+    """A Tensor for a native array (a constant), other values (Tensors, numbers, None) as they are."""
+    if isinstance(value, tensor_module.Tensor) or value is None or isinstance(value, (bool, int, float, complex, str)):
+        return value
+    if backend.is_native(value):
+        return tensor_module.make_tensor(value, backend, None, 0)
+    return value
+
+
+def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
+    """``fn.backward`` run on Tensors in the differentiable namespace: gradients that are graph Tensors.
+
+    ``grads``: one Tensor (or ``None``) per output of ``fn``. Returns what ``backward`` returns (a Tensor,
+    ``None`` or a tuple of them).
+    """
+    cls = type(fn)
+    if not getattr(cls, "supports_double_backward", True):
+        raise DoubleBackwardError(
+            f"{fn.name} has no second-order rule: backward(create_graph=True) / autograd.grad(create_graph=True) "
+            f"cannot record its backward ({getattr(cls, 'double_backward_reason', 'not supported')})")
+    backend = fn.backend
+    dxp = namespace(backend)
+    clone = _new(cls)
+    clone.__dict__.update(fn.__dict__)
+    clone.inputs = fn.inputs
+    clone.needs_input_grad = fn.needs_input_grad
+    clone.num_outputs = fn.num_outputs
+    clone.recorded_at = fn.recorded_at
+    clone.backend = dxp.backend
+    args = [as_tensor(a, backend) for a in fn.inputs]
+    if not _substitute_saved(clone, fn, args, backend):
+        try:
+            clone.forward(dxp, *args)
+        except DoubleBackwardError:
+            raise
+        except Exception as error:
+            raise DoubleBackwardError(f"{fn.name}: recomputing its forward on graph Tensors for create_graph=True "
+                                      f"failed ({type(error).__name__}: {error})") from error
+    grads = tuple(as_tensor(g, backend) for g in grads)
+    try:
+        return clone.backward(dxp, *grads)
+    except DoubleBackwardError:
+        raise
+    except Exception as error:
+        raise DoubleBackwardError(f"{fn.name}: its backward could not be recorded for create_graph=True "
+                                  f"({type(error).__name__}: {error})") from error
+
+
+def _substitute_saved(clone: Any, fn: Any, args: list[Any], backend: Any) -> bool:
+    """Replace saved arrays by Tensors where no recomputation is needed; False if the forward must rerun."""
+    Tensor, make_tensor = tensor_module.Tensor, tensor_module.make_tensor
+    by_id: dict[int, Any] = {}
+    for a in args:
+        if isinstance(a, Tensor):
+            seen = by_id.get(id(a.data))
+            by_id[id(a.data)] = a if seen is None or seen is a else False  # one array, two Tensors: ambiguous
+    constants = getattr(type(fn), "constants", ())
+    xp = backend.xp
+    replaced: dict[str, Any] = {}
+    for name, value in fn.__dict__.items():
+        if isinstance(value, (list, tuple)):
+            if any(backend.is_native(v) for v in value if not isinstance(v, (int, float, bool, type(None)))):
+                if name not in constants:
+                    return False
+                replaced[name] = type(value)(as_tensor(v, backend) for v in value)
+            continue
+        if isinstance(value, (bool, int, float, str, type(None), Tensor)) or not backend.is_native(value):
+            continue
+        source = by_id.get(id(value))
+        if source is not None and source is not False:
+            replaced[name] = source
+        elif name in constants or not xp.isdtype(value.dtype, ("real floating", "complex floating")):
+            replaced[name] = make_tensor(value, backend, None, 0)
+        else:
+            return False
+    clone.__dict__.update(replaced)
+    return True

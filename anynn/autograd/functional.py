@@ -1,0 +1,199 @@
+"""Higher-order helpers like ``torch.autograd.functional``: ``vjp``, ``jvp``, ``vhp``, ``hvp``, ``jacobian``, ``hessian``.
+
+Each takes ``func`` (Tensors in, a Tensor or a tuple of Tensors out) and ``inputs`` (a Tensor or a tuple of
+them). Results mirror the structure of ``inputs``/outputs as in PyTorch: a single Tensor where a single
+Tensor was given. Inputs are used as fresh leaves (detached), unless ``create_graph=True`` where they stay
+connected to their graph so the results can be differentiated again. ``jvp`` and ``hvp`` use the double-vjp
+trick (two reverse passes, the first recorded), so they work wherever `anynn.autograd.grad` does with
+``create_graph=True``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .grad_api import grad
+from .tensor import Tensor
+
+
+def _tuple(value: Any) -> tuple[bool, tuple[Any, ...]]:
+    if isinstance(value, Tensor):
+        return True, (value,)
+    return False, tuple(value)
+
+
+def _prepare(inputs: tuple[Any, ...], create_graph: bool) -> tuple[Any, ...]:
+    """Differentiable copies of the inputs: fresh leaves, or (create_graph) connected to the caller's graph."""
+    from ..functional.extras import Clone
+
+    out = []
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"inputs[{i}] is a {type(t).__name__}, not a Tensor")
+        out.append(Clone.apply(t) if create_graph and t.requires_grad else t.detach().requires_grad_())
+    return tuple(out)
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    return Tensor._make(t.backend.xp.zeros_like(t.data), t.backend, None, 0)
+
+
+def _fill(grads: tuple[Any, ...], like: tuple[Any, ...], strict: bool, what: str) -> tuple[Any, ...]:
+    out = []
+    for i, (g, t) in enumerate(zip(grads, like)):
+        if g is None:
+            if strict:
+                raise RuntimeError(f"{what}: output is independent of input {i} (strict=True)")
+            g = _zeros_like(t)
+        out.append(g)
+    return tuple(out)
+
+
+def _detach(values: tuple[Any, ...], create_graph: bool) -> tuple[Any, ...]:
+    return values if create_graph else tuple(v.detach() for v in values)
+
+
+def _check_v(v: Any, like: tuple[Any, ...], what: str) -> tuple[Any, ...]:
+    _, vs = _tuple(v)
+    if len(vs) != len(like):
+        raise RuntimeError(f"{what}: v has {len(vs)} entries, expected {len(like)}")
+    for i, (a, b) in enumerate(zip(vs, like)):
+        if tuple(a.shape) != tuple(b.shape):
+            raise RuntimeError(f"{what}: v[{i}] has shape {tuple(a.shape)}, expected {tuple(b.shape)}")
+    return vs
+
+
+def _default_v(outputs: tuple[Any, ...], what: str) -> tuple[Any, ...]:
+    for o in outputs:
+        if o.size != 1:
+            raise RuntimeError(f"{what}: v can be omitted only for a single-element output; got shape {o.shape}")
+    return tuple(Tensor._make(o.backend.xp.ones_like(o.data), o.backend, None, 0) for o in outputs)
+
+
+def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Any, Any]:
+    """``(func(inputs), vᵀ J)``: the vector-Jacobian product (one reverse pass)."""
+    single_in, xs = _tuple(inputs)
+    xs = _prepare(xs, create_graph)
+    single_out, outs = _tuple(func(*xs))
+    vs = _default_v(outs, "vjp") if v is None else _check_v(v, outs, "vjp")
+    grads = grad(outs, xs, vs, create_graph=create_graph, allow_unused=True)
+    result = _detach(_fill(grads, xs, strict, "vjp"), create_graph)
+    outs = _detach(outs, create_graph)
+    return (outs[0] if single_out else outs), (result[0] if single_in else result)
+
+
+def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Any, Any]:
+    """``(func(inputs), J v)``: the Jacobian-vector product by the double-vjp trick.
+
+    ``u -> Jᵀ u`` is linear in ``u``; recording it (``create_graph``) and differentiating it in ``u`` along ``v``
+    gives ``J v``.
+    """
+    single_in, xs = _tuple(inputs)
+    xs = _prepare(xs, create_graph)
+    single_out, outs = _tuple(func(*xs))
+    vs = _default_v(xs, "jvp") if v is None else _check_v(v, xs, "jvp")
+    dummies = tuple(Tensor._make(o.backend.xp.zeros_like(o.data), o.backend, None, 0).requires_grad_() for o in outs)
+    grads = grad(outs, xs, dummies, create_graph=True, allow_unused=True)
+    pairs = [(g, w) for g, w in zip(grads, vs) if g is not None and g.requires_grad]
+    if pairs:
+        found = grad([p[0] for p in pairs], dummies, [p[1] for p in pairs], create_graph=create_graph,
+                     allow_unused=True)
+    else:
+        found = (None,) * len(outs)
+    result = _detach(_fill(found, outs, strict, "jvp"), create_graph)
+    outs = _detach(outs, create_graph)
+    return (outs[0] if single_out else outs), (result[0] if single_out else result)
+
+
+def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Any, Any]:
+    """``(func(inputs), vᵀ H)`` for a scalar ``func``: two reverse passes, the first recorded."""
+    single_in, xs = _tuple(inputs)
+    xs = _prepare(xs, create_graph)
+    _, outs = _tuple(func(*xs))
+    if len(outs) != 1 or outs[0].size != 1:
+        raise RuntimeError(f"vhp/hvp: func must return a single-element Tensor, got shapes {[o.shape for o in outs]}")
+    vs = _default_v(xs, "vhp") if v is None else _check_v(v, xs, "vhp")
+    grads = grad(outs, xs, create_graph=True, allow_unused=True)
+    pairs = [(g, w, x) for g, w, x in zip(grads, vs, xs) if g is not None and g.requires_grad]
+    found: tuple[Any, ...] = (None,) * len(xs)
+    if pairs:
+        total = None
+        for g, w, _ in pairs:
+            term = (g * w).sum()
+            total = term if total is None else total + term
+        found = grad(total, xs, create_graph=create_graph, allow_unused=True)
+    result = _detach(_fill(found, xs, strict, "vhp"), create_graph)
+    out = _detach(outs, create_graph)[0]
+    return out, (result[0] if single_in else result)
+
+
+def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Any, Any]:
+    """``(func(inputs), H v)`` for a scalar ``func`` (the Hessian is symmetric: the same as `vhp`)."""
+    return vhp(func, inputs, v, create_graph, strict)
+
+
+def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, strict: bool = False,
+             vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
+    """The Jacobian ``d func / d inputs``: shape ``output.shape + input.shape`` per (output, input) pair.
+
+    One reverse pass per output element (keep outputs small). Nested tuples as in PyTorch:
+    ``J[i][j]`` is output ``i`` by input ``j``; a single Tensor where a single Tensor was given.
+    """
+    if strategy != "reverse-mode":
+        raise NotImplementedError("jacobian: only strategy='reverse-mode' is implemented")
+    single_in, xs = _tuple(inputs)
+    xs = _prepare(xs, create_graph)
+    single_out, outs = _tuple(func(*xs))
+    rows = []
+    for o in outs:
+        be = o.backend
+        xp = be.xp
+        n = int(o.size)
+        per_input: list[list[Any]] = [[] for _ in xs]
+        for k in range(n):
+            if o.requires_grad:
+                onehot = xp.reshape(xp.astype(xp.arange(n, device=be.device) == k, o.data.dtype), tuple(o.shape))
+                found = grad(o, xs, Tensor._make(onehot, be, None, 0), retain_graph=True,
+                             create_graph=create_graph, allow_unused=True)
+            else:
+                found = (None,) * len(xs)
+            for j, g in enumerate(_fill(found, xs, strict, "jacobian")):
+                per_input[j].append(g)
+        row = []
+        for j, x in enumerate(xs):
+            from ..functional.shape import Stack
+
+            stacked = Stack.apply(*per_input[j], axis=0) if per_input[j] else _zeros_like(x)
+            block = stacked.reshape(tuple(o.shape) + tuple(x.shape))
+            row.append(block if create_graph else block.detach())
+        rows.append(tuple(row))
+    if single_out:
+        return rows[0][0] if single_in else rows[0]
+    return tuple(r[0] for r in rows) if single_in else tuple(rows)
+
+
+def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, strict: bool = False,
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
+    """The Hessian of a scalar ``func``: ``input.shape + input.shape`` (``H[i][j]`` for tuples of inputs).
+
+    The Jacobian of the recorded gradient: one reverse pass per input element (for small inputs).
+    """
+    single_in, xs = _tuple(inputs)
+
+    def gradient(*args: Any) -> tuple[Any, ...]:
+        _, outs = _tuple(func(*args))
+        if len(outs) != 1 or outs[0].size != 1:
+            raise RuntimeError(f"hessian: func must return a single-element Tensor, got shapes "
+                               f"{[o.shape for o in outs]}")
+        found = grad(outs[0], args, create_graph=True, allow_unused=True)
+        return _fill(found, args, strict, "hessian")
+
+    result = jacobian(gradient, xs, create_graph=create_graph, strict=strict)
+    return result[0][0] if single_in else result
+
+
+__all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]

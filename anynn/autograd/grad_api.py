@@ -1,0 +1,104 @@
+"""``anynn.autograd.grad``: gradients of outputs with respect to chosen inputs, returned rather than stored."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from . import graph
+from .tensor import Tensor
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    if isinstance(value, Tensor) or value is None:
+        return (value,)
+    return tuple(value)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool | None = None,
+         materialize_grads: bool = False) -> tuple[Any, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs`` (PyTorch's ``torch.autograd.grad``).
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensors
+        What is differentiated; a non-scalar output needs its ``grad_outputs`` entry.
+    inputs : Tensor or sequence of Tensors
+        With respect to what (leaves or intermediate tensors). Their ``.grad`` is left unchanged.
+    grad_outputs : Tensor, sequence of Tensors (or ``None`` entries), optional
+        The vector of the vector-Jacobian product per output; ``None`` means ones (scalar outputs only).
+    retain_graph : bool, optional
+        Keep the graph for another backward pass; defaults to ``create_graph``.
+    create_graph : bool
+        Record the backward pass, so the returned gradients can be differentiated again (any order).
+    allow_unused : bool, optional
+        An input that the outputs do not depend on gives ``None`` (otherwise an error). Defaults to
+        ``materialize_grads``.
+    materialize_grads : bool
+        Unused inputs give zeros instead of ``None``.
+
+    Returns
+    -------
+    tuple of Tensors (or ``None``), one per input.
+    """
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and not allow_unused:
+        raise ValueError("grad(): materialize_grads=True needs allow_unused to be True or None")
+    grad_outputs = (None,) * len(outputs) if grad_outputs is None else _as_tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad(): input {i} is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) does not require grad")
+    pairs = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"grad(): output {i} is a {type(out).__name__}, not a Tensor")
+        if not out.requires_grad:
+            raise RuntimeError(f"grad(): output {i} (shape {out.shape}) does not require grad and has no grad_fn")
+        pairs.append((out, g))
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = graph.run_backward([p[0] for p in pairs], [p[1] for p in pairs], retain_graph, create_graph, inputs)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, found)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the outputs; "
+                                   "pass allow_unused=True to get None for it")
+            if materialize_grads:
+                g = Tensor._make(t.backend.xp.zeros_like(t.data), t.backend, None, 0)
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(g, t.backend, None, 0)
+        if g is not None and tuple(g.shape) != tuple(t.shape):
+            g = _summed(g, t, create_graph)
+        result.append(g)
+    return tuple(result)
+
+
+def _summed(g: Tensor, t: Tensor, create_graph: bool) -> Tensor:
+    """A broadcast gradient summed down to its input's shape."""
+    if create_graph:
+        from .double_backward import namespace
+
+        return graph.sum_to_shape(namespace(t.backend), g, tuple(t.shape))
+    return Tensor._make(graph.sum_to_shape(t.backend.xp, g.data, tuple(t.shape)), t.backend, None, 0)
+
+
+def accumulate_into(tensor: Tensor, gradient: Any, retain_graph: bool, create_graph: bool,
+                    inputs: Sequence[Tensor]) -> None:
+    """``tensor.backward(inputs=...)``: gradients added into the ``.grad`` of ``inputs`` only."""
+    inputs = _as_tuple(inputs)
+    found = graph.run_backward([tensor], [gradient], retain_graph, create_graph, inputs)
+    for t, g in zip(inputs, found):
+        if g is None:
+            continue
+        if create_graph:
+            graph._accumulate_recorded(t, g if isinstance(g, Tensor) else Tensor._make(g, t.backend, None, 0))
+        else:
+            t._accumulate(g.data if isinstance(g, Tensor) else g)
