@@ -11,12 +11,13 @@ import io
 import json
 import os
 import zipfile
-from typing import Any, Mapping
+from typing import Any, BinaryIO, Mapping
 
 import numpy as np
 
 from ..autograd.tensor import Tensor, tensor
 from ..backend import backend_of, dtype_name, get_backend
+from ..device import resolve as resolve_device
 from .atomic import atomic_write
 from .safetensors_format import FILE_CHECKSUM, as_bfloat16_host, decode, encode, is_bfloat16_host
 from .torch_files import refuse_torch_pickle
@@ -24,7 +25,18 @@ from .file_checks import CorruptFileError, check_npz, read_safetensors_header
 
 FORMAT = "anynn"
 NPZ_METADATA_KEY = "__anynn_metadata__"
-_RESERVED = ("format", "anynn_version", "backend", "dtype", "sha256", FILE_CHECKSUM)
+SINGLE_NAME = "tensor"  # the entry's name when one Tensor/array is saved alone
+SINGLE_KIND_KEY = "anynn_single"  # metadata: "tensor" or "ndarray", what `load` gives back
+_RESERVED = ("format", "anynn_version", "backend", "dtype", "sha256", FILE_CHECKSUM, SINGLE_KIND_KEY)
+
+
+def single_kind(obj: Any) -> str | None:
+    """``"tensor"`` / ``"ndarray"`` for one Tensor / NumPy array saved alone, ``None`` for modules and dicts."""
+    if isinstance(obj, Tensor):
+        return "tensor"
+    if isinstance(obj, np.ndarray):
+        return "ndarray"
+    return None
 
 
 def host_arrays(state: Any) -> tuple[dict[str, np.ndarray], str]:
@@ -89,16 +101,18 @@ def host_dtype_name(array: np.ndarray, backend: Any) -> str:
     return array.dtype.name
 
 
-def save(obj: Any, path: str | os.PathLike, metadata: Mapping[str, Any] | None = None) -> None:
-    """Save a module's ``state_dict`` (or a dict name → Tensor/array) to ``path``, atomically.
+def save(obj: Any, path: str | os.PathLike | BinaryIO, metadata: Mapping[str, Any] | None = None) -> None:
+    """Save a module's ``state_dict`` (or a dict name → Tensor/array, or one Tensor/array) to ``path``, atomically.
 
     Parameters
     ----------
-    obj : Module or dict
-        A model, or a dict of Tensors / native arrays of any backend / NumPy arrays.
-    path : str or PathLike
+    obj : Module, dict, Tensor or array
+        A model, or a dict of Tensors / native arrays of any backend / NumPy arrays, or one of them alone
+        (`load` then returns it alone, as ``torch.load`` returns what ``torch.save`` was given).
+    path : str, PathLike or binary file
         ``*.npz`` writes a NumPy archive (loaded with ``allow_pickle=False``); anything else writes
-        safetensors.
+        safetensors. An open binary file (``torch.save(obj, open(name, "wb"))``) gets the safetensors
+        bytes written into it (not atomically: the caller owns the file).
     metadata : dict, optional
         Extra string metadata (other values are stored as JSON text). The keys ``format``,
         ``anynn_version``, ``backend`` and ``dtype`` are written by anynn.
@@ -108,8 +122,14 @@ def save(obj: Any, path: str | os.PathLike, metadata: Mapping[str, Any] | None =
     AtomicWriteError
         The file could not be written (disk full, read-only folder); the previous file is untouched.
     """
-    arrays, source = host_arrays(obj)
+    kind = single_kind(obj)
+    arrays, source = host_arrays({SINGLE_NAME: obj} if kind else obj)
     meta = build_metadata(arrays, source, metadata)
+    if kind:
+        meta[SINGLE_KIND_KEY] = kind
+    if callable(getattr(path, "write", None)):
+        path.write(serialize(arrays, meta))
+        return
     if os.fsdecode(path).endswith(".npz"):
         meta["sha256"] = digest(arrays, meta)
         atomic_write(path, _npz_bytes(arrays, meta))
@@ -171,27 +191,50 @@ def _npz_bytes(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) ->
     return buffer.getvalue()
 
 
-def load(path: str | os.PathLike, backend: Any = None, check: bool = True) -> dict[str, Tensor]:
+def load(path: str | os.PathLike | BinaryIO, backend: Any = None, check: bool = True, *,
+         map_location: Any = None, weights_only: Any = None) -> Any:
     """Load weights saved by `save` (or any safetensors / ``.npz`` file) as Tensors on ``backend``.
 
-    The result fits ``model.load_state_dict`` whatever backend saved the file.
+    The result fits ``model.load_state_dict`` whatever backend saved the file. A file holding one
+    Tensor or NumPy array saved alone gives that Tensor (on ``backend``) or array back.
 
     Parameters
     ----------
-    path : str or PathLike
+    path : str, PathLike or a binary file opened from a path
     backend : str or Backend, optional
         Where the tensors go (default: the default backend, NumPy unless changed).
     check : bool
         Compare the SHA-256 checksum that `save` records (files from other tools have none).
+    map_location : str or device, optional
+        ``torch.load``'s name for where the tensors go ("cpu", "cuda", a device, a backend name), read as
+        ``Module.to`` reads it against the default backend; ``backend`` wins when both are given.
+    weights_only : bool, optional
+        Accepted for ``torch.load``'s signature: anynn never unpickles, every load is weights only.
 
     Raises
     ------
     CorruptFileError
         The file is truncated, corrupt or not safetensors / ``.npz`` (the message names the file).
     """
+    if backend is None and map_location is not None:
+        backend = resolve_device(map_location, get_backend(None))
     be = get_backend(backend)
-    arrays = load_arrays(path, check=check)
-    return {name: tensor(array, backend=be, dtype=host_dtype_name(array, be)) for name, array in arrays.items()}
+    if callable(getattr(path, "read", None)):  # an open file: read it by its name (validated as a path)
+        name = getattr(path, "name", None)
+        if not isinstance(name, (str, bytes, os.PathLike)):
+            raise TypeError("load: an open file is read by its name; give a path for in-memory files")
+        path = name
+    path = os.fsdecode(path)
+    arrays, metadata, checked = _read(path, check)
+    if check and not checked:
+        verify(path, arrays, metadata)
+    kind = metadata.get(SINGLE_KIND_KEY)
+    if kind == "ndarray" and list(arrays) == [SINGLE_NAME]:
+        return arrays[SINGLE_NAME]
+    loaded = {name: tensor(array, backend=be, dtype=host_dtype_name(array, be)) for name, array in arrays.items()}
+    if kind == "tensor" and list(loaded) == [SINGLE_NAME]:
+        return loaded[SINGLE_NAME]
+    return loaded
 
 
 def load_arrays(path: str | os.PathLike, check: bool = True) -> dict[str, np.ndarray]:
