@@ -29,7 +29,7 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
     if shape is not None and tuple(indices.shape) != tuple(shape):
         raise ValueError(f"{name}: expected indices of the {like_what}'s shape {shape}, got indices of shape "
                          f"{indices.shape}")
-    if indices.size == 0:
+    if 0 in tuple(indices.shape):  # (not .size: a symbolic axis of a recorded array has no count)
         return
     check_range(indices.backend, indices.data, 0, bound,
                 f"{name}: index {{value}} is out of range for {range_what} (expected 0 <= index < {bound}){suffix}")

@@ -277,7 +277,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if input.ndim < 2 or num_groups < 1 or input.shape[1] % num_groups:
         raise ValueError(f"group_norm: expected input (N, C, *) with C divisible by num_groups={num_groups}, "
                          f"got shape {input.shape}")
-    if input.size // num_groups == 1:
+    if None not in input.shape and input.size // num_groups == 1:  # a symbolic (recorded) axis: no count
         # PyTorch's check (on its (N*C/G, G, *) view): one value per group normalises to nothing
         raise ValueError(f"group_norm: expected more than 1 value per group, got input of shape {input.shape} "
                          f"with num_groups={num_groups}")

@@ -88,7 +88,11 @@ def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tup
             out.append(i)
             out_axis += 1
             continue
-        if isinstance(i, slice):
+        if isinstance(i, slice) and shape[in_axis] is None:  # a symbolic (recorded) axis: the slice as given
+            if i.step is not None and i.step < 0:
+                raise IndexError(f"a negative-step slice over the symbolic axis {in_axis} cannot be recorded")
+            out_axis += 1
+        elif isinstance(i, slice):
             # in-range bounds only: the standard leaves out-of-bounds starts/stops unspecified (strict refuses them)
             start, stop, step = i.indices(shape[in_axis])
             count = len(range(start, stop, step))
@@ -100,7 +104,7 @@ def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tup
                 i = slice(start + (count - 1) * step, start + 1, -step)
                 flips.append(out_axis)
             out_axis += 1
-        elif isinstance(i, int) and not -shape[in_axis] <= i < shape[in_axis]:
+        elif isinstance(i, int) and shape[in_axis] is not None and not -shape[in_axis] <= i < shape[in_axis]:
             raise IndexError(f"index {i} is out of bounds for axis {in_axis} with size {shape[in_axis]}")
         out.append(i)
         in_axis += 1

@@ -36,7 +36,7 @@ def linear(fn: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
 
 
 def matmul(fn: Any, xp: Any, a: Any, b: Any) -> Any:
-    return wrap(_op().mat_mul(var(a), var(b)))
+    return wrap(_op().matmul(var(a), var(b)))
 
 
 # -- convolution ------------------------------------------------------------------------------------
@@ -114,18 +114,74 @@ def _affine(weight: Any, bias: Any, channels: tuple[int, ...], dtype: np.dtype) 
 
 
 def batch_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+    """Eval-mode batch norm is ``x * a + b`` per channel: two nodes, folded into a Conv before it by `optimize`."""
     if fn.training or fn.running_mean is None or x.ndim < 2:
         return NotImplemented
     channels = static_shape(x)[1]
-    scale, shift = _affine(weight, bias, (channels,), np_dtype(x))
-    mean, variance = fn.running_mean.data, fn.running_var.data
-    return wrap(_op().batch_normalization(var(x), scale, shift, var(mean), var(variance), epsilon=fn.eps)[0])
+    dtype = np_dtype(x)
+    mean, variance = host(fn.running_mean.data), host(fn.running_var.data)
+    scale = np.ones(channels) if weight is None else host(weight)
+    shift = np.zeros(channels) if bias is None else host(bias)
+    if any(v is None for v in (mean, variance, scale, shift)):
+        return NotImplemented
+    factor = scale.astype(np.float64) / np.sqrt(variance.astype(np.float64) + fn.eps)
+    offset = shift - mean.astype(np.float64) * factor
+    lift = (channels,) + (1,) * (x.ndim - 2)
+    op = _op()
+    scaled = op.mul(var(x), const(factor.reshape(lift), dtype))
+    return wrap(op.add(scaled, const(offset.reshape(lift), dtype)))
 
 
 def layer_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
     shape = static_shape(x)[x.ndim - fn.ndims:]
     scale, shift = _affine(weight, bias, shape, np_dtype(x))
     return wrap(_op().layer_normalization(var(x), scale, shift, axis=-fn.ndims, epsilon=fn.eps)[0])
+
+
+def group_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+    """InstanceNormalization over (N, G, -1), as PyTorch exports it, then the per-channel affine."""
+    op = _op()
+    dtype = np_dtype(x)
+    channels = static_shape(x)[1]
+    groups = fn.num_groups
+    grouped = op.reshape(var(x), const([0, groups, -1], np.int64))
+    normed = op.instance_normalization(grouped, const(np.ones(groups), dtype), const(np.zeros(groups), dtype),
+                                       epsilon=fn.eps)
+    y = op.reshape(normed, op.shape(var(x)))
+    lift = [channels] + [1] * (x.ndim - 2)
+    if weight is not None:
+        y = op.mul(y, op.reshape(var(weight), const(lift, np.int64)))
+    if bias is not None:
+        y = op.add(y, op.reshape(var(bias), const(lift, np.int64)))
+    return wrap(y)
+
+
+# -- attention --------------------------------------------------------------------------------------
+def scaled_dot_product_attention(fn: Any, xp: Any, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
+    """MatMul, Mul, (Add or Where for the mask), Softmax, MatMul; a row with no allowed key gives NaN, as in
+    PyTorch's export (anynn's own forward gives zeros there)."""
+    if fn.keep is not None:
+        return NotImplemented
+    op = _op()
+    dtype = np_dtype(q)
+    perm = list(range(k.ndim - 2)) + [k.ndim - 1, k.ndim - 2]
+    scores = op.mul(op.matmul(var(q), op.transpose(var(k), perm=perm)), const(fn.scale, dtype))
+    allowed = None
+    if fn.causal:
+        rows, cols = static_shape(q)[-2], static_shape(k)[-2]
+        if rows is None or cols is None:
+            return NotImplemented
+        allowed = const(np.arange(rows)[:, None] >= np.arange(cols)[None, :])  # top-left aligned, as PyTorch
+    if mask is not None:
+        if mask.dtype == xp.bool:
+            allowed = var(mask) if allowed is None else op.and_(allowed, var(mask))
+        else:
+            scores = op.add(scores, var(mask))
+    if allowed is not None:
+        scores = op.where(allowed, scores, const(-np.inf, dtype))
+    weights = op.softmax(scores, axis=-1)
+    out = wrap(op.matmul(weights, var(v)))
+    return (out, wrap(weights)) if fn.return_weights else out
 
 
 # -- activations ------------------------------------------------------------------------------------
@@ -164,7 +220,34 @@ def prelu(fn: Any, xp: Any, x: Any, weight: Any) -> Any:
     slope = var(weight)
     if static_shape(weight)[0] != 1 and x.ndim > 2:
         slope = _op().unsqueeze(slope, const(list(range(1, x.ndim - 1)), np.int64))
-    return wrap(_op().p_relu(var(x), slope))
+    return wrap(_op().prelu(var(x), slope))
+
+
+def shrink(soft: bool) -> Lowering:
+    def lower(fn: Any, xp: Any, x: Any) -> Any:
+        return wrap(_op().shrink(var(x), bias=fn.lambd if soft else 0.0, lambd=fn.lambd))
+
+    return lower
+
+
+def log_sigmoid(fn: Any, xp: Any, x: Any) -> Any:
+    op = _op()
+    return wrap(op.neg(op.softplus(op.neg(var(x)))))
+
+
+def tanhshrink(fn: Any, xp: Any, x: Any) -> Any:
+    op = _op()
+    return wrap(op.sub(var(x), op.tanh(var(x))))
+
+
+def threshold(fn: Any, xp: Any, x: Any) -> Any:
+    op = _op()
+    dtype = np_dtype(x)
+    return wrap(op.where(op.greater(var(x), const(fn.threshold, dtype)), var(x), const(fn.value, dtype)))
+
+
+def softmin(fn: Any, xp: Any, x: Any) -> Any:
+    return wrap(_op().softmax(_op().neg(var(x)), axis=fn.axis))
 
 
 def hardtanh(fn: Any, xp: Any, x: Any) -> Any:
@@ -244,7 +327,11 @@ def lowerings(opset: int) -> dict[str, Lowering]:
     table: dict[str, Lowering] = {
         "Linear": linear, "MatMul": matmul, "ConvNd": conv, "ConvTransposeNd": conv_transpose,
         "MaxPool": max_pool, "AvgPool": avg_pool, "AdaptiveAvgPool": adaptive_avg_pool,
-        "BatchNorm": batch_norm, "LayerNorm": layer_norm,
+        "BatchNorm": batch_norm, "LayerNorm": layer_norm, "GroupNorm": group_norm,
+        "ScaledDotProductAttention": scaled_dot_product_attention,
+        "CELU": _unary("celu", alpha=lambda fn: fn.alpha), "Hardsigmoid": _unary("hard_sigmoid", alpha=1 / 6, beta=0.5),
+        "Hardshrink": shrink(False), "Softshrink": shrink(True), "LogSigmoid": log_sigmoid, "Tanhshrink": tanhshrink,
+        "Threshold": threshold, "Softmin": softmin,
         "ReLU": _unary("relu"), "Sigmoid": _unary("sigmoid"), "Tanh": _unary("tanh"),
         "LeakyReLU": _unary("leaky_relu", alpha=lambda fn: fn.negative_slope), "ELU": elu, "SiLU": silu,
         "Softplus": softplus, "Mish": _unary("mish"), "Hardswish": hardswish, "Hardtanh": hardtanh,

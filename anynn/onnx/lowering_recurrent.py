@@ -30,7 +30,7 @@ def recurrent_sequence(fn: Any, xp: Any, x: Any, h0: Any, c0: Any, w_ih: Any, w_
 
     kind = fn.kind
     weights = [host(w) for w in (w_ih, w_hh)]
-    if w_hr is not None or None in weights or x.ndim != 3:
+    if w_hr is not None or any(w is None for w in weights) or x.ndim != 3:
         return NotImplemented  # LSTM projections have no ONNX form; weights must be constants to reorder
     hidden = weights[1].shape[1]
     dtype = np_dtype(x)

@@ -9,7 +9,7 @@ changes:
   arrays whose shape ONNX shape inference knows,
 - inlines an ``If`` whose condition became a constant,
 - drops ``Identity`` nodes and nodes nobody reads,
-- folds ``BatchNormalization`` into the ``Conv`` before it (inference: the statistics are constants).
+- folds a per-channel ``Mul``/``Add`` (an eval-mode BatchNorm) into the ``Conv`` before it.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def _subgraph_reads(node: Any) -> set[str]:
 
 
 def _fold_batch_norm(graph: Any) -> bool:
-    """``BatchNormalization(Conv(x, W, b))`` with constant weights and statistics → ``Conv(x, W', b')``."""
+    """``Conv(x, W, b) * a + c`` with constant per-channel ``a``, ``c`` (an eval-mode BatchNorm) → ``Conv(x, W', b')``."""
     inits = _initializers(graph)
     readers: dict[str, int] = {}
     for node in graph.node:
@@ -218,25 +218,29 @@ def _fold_batch_norm(graph: Any) -> bool:
     producers = {o: node for node in graph.node for o in node.output}
     outputs = _graph_outputs(graph)
     for node in list(graph.node):
-        if node.op_type != "BatchNormalization" or len(node.output) != 1 or node.input[0] not in producers:
+        if node.op_type not in ("Mul", "Add") or node.input[0] not in producers or node.input[1] not in inits:
             continue
         conv = producers[node.input[0]]
         if conv.op_type != "Conv" or readers.get(conv.output[0]) != 1 or conv.output[0] in outputs:
             continue
-        params = list(conv.input[1:]) + list(node.input[1:5])
-        if not all(n in inits for n in params if n):
+        if not all(n in inits for n in conv.input[1:] if n):
             continue
-        epsilon = next((a.f for a in node.attribute if a.name == "epsilon"), 1e-5)
         weight = numpy_helper.to_array(inits[conv.input[1]])
+        channels = weight.shape[0]
+        value = numpy_helper.to_array(inits[node.input[1]])
+        if value.ndim != weight.ndim - 1 or value.shape[0] != channels or any(d != 1 for d in value.shape[1:]):
+            continue  # only a per-output-channel constant folds
+        value = value.reshape(channels)
         bias = numpy_helper.to_array(inits[conv.input[2]]) if len(conv.input) > 2 and conv.input[2] else \
-            np.zeros(weight.shape[0], weight.dtype)
-        scale, shift, mean, variance = (numpy_helper.to_array(inits[n]).astype(np.float64) for n in node.input[1:5])
-        factor = scale / np.sqrt(variance + epsilon)
-        new_weight = (weight * factor.reshape((-1,) + (1,) * (weight.ndim - 1))).astype(weight.dtype)
-        new_bias = ((bias - mean) * factor + shift).astype(weight.dtype)
-        names = (conv.output[0] + "_folded_weight", conv.output[0] + "_folded_bias")
-        graph.initializer.extend([numpy_helper.from_array(new_weight, names[0]),
-                                  numpy_helper.from_array(new_bias, names[1])])
+            np.zeros(channels, weight.dtype)
+        if node.op_type == "Mul":
+            weight = weight * value.reshape((-1,) + (1,) * (weight.ndim - 1)).astype(weight.dtype)
+            bias = bias * value
+        else:
+            bias = bias + value
+        names = (node.output[0] + "_weight", node.output[0] + "_bias")
+        graph.initializer.extend([numpy_helper.from_array(weight.astype(value.dtype), names[0]),
+                                  numpy_helper.from_array(bias.astype(value.dtype), names[1])])
         del conv.input[1:]
         conv.input.extend(names)
         conv.output[0] = node.output[0]
