@@ -91,3 +91,5 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
     "var_mean", "Generator", "as_tensor", "bernoulli", "empty", "empty_like", "get_default_dtype", "linalg",
     "logspace", "normal", "randint_like", "set_default_dtype", "set_printoptions",
 ]
+from .compile import compile  # noqa: E402,A001  (compiled training steps: one jax.jit program, one CUDA graph)
+__all__ += ["compile"]

@@ -3,9 +3,12 @@
 ``grad_check(fn, *inputs)``: the gradient of ``fn`` against central differences (float64).
 ``gradgrad_check(fn, *inputs)``: the derivatives of that gradient (``create_graph=True``) against central
 differences of the gradient (float64).
+``jax_grad(fn)`` / ``jax_function(fn)``: on the jax backend, JAX's own derivatives (any order) through anynn's
+forward pass, a second opinion independent of anynn's tape.
 """
 
 from .autograd.grad_check import GradientCheckError, grad_check
 from .autograd.gradgrad_check import gradgrad_check
+from .compile.jax_grad import jax_function, jax_grad
 
-__all__ = ["GradientCheckError", "grad_check", "gradgrad_check"]
+__all__ = ["GradientCheckError", "grad_check", "gradgrad_check", "jax_function", "jax_grad"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable
 
 from ..autograd.function import is_writeable
 from ..backend import Backend, op
 from .optimizer import Optimizer
+from .scalars import is_number, sqrt
 from .torch_options import implementation_options
 
 
@@ -46,9 +46,9 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(param)
         step = state["step"] = state["step"] + 1
         step_size = lr / (1.0 - beta1**step)
-        correction2 = math.sqrt(1.0 - beta2**step)
+        correction2 = sqrt(1.0 - beta2**step)  # an array in a compiled step (array step counter)
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        if inplace and not group["amsgrad"]:
+        if inplace and not group["amsgrad"] and is_number(step_size):
             op(backend, "adam_step")(param, grad, m, v, beta1, beta2, step_size, correction2, eps)
             return param
         if inplace:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import struct
 from typing import Any, Iterable
 
 from ..backend import Backend
 from .optimizer import Optimizer
+from .scalars import is_number, like, maximum, round_float32
 from .torch_options import implementation_options
 
 
@@ -34,23 +34,21 @@ class ASGD(Optimizer):
         xp = backend.xp
         if not state:
             state["step"] = 0
-            state["eta"] = _float32(lr)
+            state["eta"] = round_float32(lr)
             state["mu"] = 1.0
             state["ax"] = xp.zeros_like(param)
         step = state["step"] = state["step"] + 1
-        eta = state["eta"]
+        eta = like(state["eta"], param)
         param = param * (1 - lambd * eta)
         param = param - eta * grad
-        if state["mu"] != 1:
-            state["ax"] = state["ax"] + (param - state["ax"]) * state["mu"]
+        mu = state["mu"]
+        if not is_number(mu):  # a compiled step: both branches as arrays (mu is a 0-d array)
+            state["ax"] = xp.where(mu != 1, state["ax"] + (param - state["ax"]) * like(mu, param), param)
+        elif mu != 1:
+            state["ax"] = state["ax"] + (param - state["ax"]) * mu
         else:
             state["ax"] = xp.asarray(param, copy=True)
         # PyTorch keeps eta and mu in float32 tensors (its default scalar dtype): round the same way
-        state["eta"] = _float32(lr / ((1 + lambd * lr * step) ** group["alpha"]))
-        state["mu"] = _float32(1 / max(1, step - group["t0"]))
+        state["eta"] = round_float32(lr / ((1 + lambd * lr * step) ** group["alpha"]))
+        state["mu"] = round_float32(1 / maximum(step - group["t0"], 1))
         return param
-
-
-def _float32(value: float) -> float:
-    """``value`` rounded to the nearest float32 (host arithmetic, no array library)."""
-    return struct.unpack("f", struct.pack("f", value))[0]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import struct
 from typing import Any, Iterable
 
 from ..backend import Backend
 from .optimizer import Optimizer
+from .scalars import like, round_float32
 from .torch_options import implementation_options
 
 
@@ -44,16 +44,11 @@ class NAdam(Optimizer):
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * group["momentum_decay"]))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * group["momentum_decay"]))
         # PyTorch keeps mu_product in a float32 tensor (its default scalar dtype): round the same way
-        mu_product = state["mu_product"] = _float32(float(state["mu_product"]) * mu)
+        mu_product = state["mu_product"] = round_float32(state["mu_product"] * mu)
         m = state["exp_avg"]
         m = state["exp_avg"] = m + (1.0 - beta1) * (grad - m)  # PyTorch's lerp
         v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * (grad * grad)
         denom = xp.sqrt(v / (1.0 - beta2**step)) + group["eps"]
         grad_coef = lr * (1.0 - mu) / (1.0 - mu_product)
         avg_coef = lr * mu_next / (1.0 - mu_product * mu_next)
-        return param - grad_coef * (grad / denom) - avg_coef * (m / denom)
-
-
-def _float32(value: float) -> float:
-    """``value`` rounded to the nearest float32 (host arithmetic, no array library)."""
-    return struct.unpack("f", struct.pack("f", value))[0]
+        return param - like(grad_coef, param) * (grad / denom) - like(avg_coef, param) * (m / denom)

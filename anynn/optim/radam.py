@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from ..backend import Backend
 from .optimizer import Optimizer
+from .scalars import is_number
 from .torch_options import implementation_options
 
 
@@ -49,8 +50,11 @@ class RAdam(Optimizer):
         corrected = m / bias_correction1
         rho_inf = 2 / (1 - beta2) - 1
         rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
-        if rho_t > 5.0:
-            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-            adaptive = (bias_correction2**0.5) / (xp.sqrt(v) + eps)
-            return param - corrected * lr * adaptive * rect
-        return param - corrected * lr
+        if is_number(rho_t) and rho_t <= 5.0:
+            return param - corrected * lr
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        adaptive = (bias_correction2**0.5) / (xp.sqrt(v) + eps)
+        rectified = param - corrected * lr * adaptive * rect
+        if is_number(rho_t):
+            return rectified
+        return xp.where(rho_t > 5.0, rectified, param - corrected * lr)  # a compiled step: rho_t is an array

@@ -1,0 +1,118 @@
+"""`anynn.compile`: a training (or evaluation) step traced once and replayed.
+
+    step = anynn.compile(train_step)   # train_step closes over model, loss and optimizer
+    loss = step(x, y)                  # same signature; updates model, optimizer and generators
+
+The path depends on the backend of the state the step touches (found by `state.discover`):
+
+- ``jax``: one ``jax.jit`` program (`jax_step`), state in and out as donated arrays;
+- ``cupy``: one CUDA graph captured on static buffers and replayed (`cuda_graph`);
+- ``numpy``, ``torch``, ``array_api_strict``: the step runs eagerly (`eager`), so code stays portable.
+
+What may not happen inside a compiled step, and the `CompiledStepError` each rule raises, is in the
+"Compiled steps" guide.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .errors import CompiledStepError
+from .state import StepState, discover
+
+__all__ = ["CompiledStep", "CompiledStepError", "StepState", "compile", "discover"]
+
+_PATHS = ("auto", "jax", "cuda_graph", "eager")
+
+
+class CompiledStep:
+    """The callable `compile` returns: picks its path at the first call, from the backend of the step's state.
+
+    ``trace_count``, ``compile_seconds`` and ``cache_size`` are the chosen path's; ``path`` names it
+    (``"jax"``, ``"cuda_graph"`` or ``"eager"``); ``reset()`` forgets the state and compiled programs.
+    """
+
+    def __init__(self, fn: Callable[..., Any], mode: str = "auto", donate: bool = True) -> None:
+        if not callable(fn):
+            raise TypeError(f"anynn.compile: expected a function (a training step), got {type(fn).__name__}")
+        if mode not in _PATHS:
+            raise ValueError(f"anynn.compile: mode must be one of {_PATHS}, got {mode!r}")
+        self.fn = fn
+        self.mode = mode
+        self.donate = donate
+        self._impl: Any = None
+        self.__wrapped__ = fn
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+
+    @property
+    def path(self) -> str | None:
+        return None if self._impl is None else self._impl_path
+
+    def _choose(self, args: tuple[Any, ...]) -> None:
+        path = self.mode
+        if path == "auto":
+            from ..autograd.tensor import Tensor
+
+            names = {be.name for be in discover(self.fn).backends}
+            if not names:
+                names = {a.backend.name for a in args if isinstance(a, Tensor)}
+            path = "jax" if names == {"jax"} else "cuda_graph" if names == {"cupy"} else "eager"
+        if path == "jax":
+            from .jax_step import JaxStep
+
+            self._impl = JaxStep(self.fn, donate=self.donate)
+        elif path == "cuda_graph":
+            from .cuda_graph import CudaGraphStep
+
+            self._impl = CudaGraphStep(self.fn)
+        else:
+            from .eager import EagerStep
+
+            self._impl = EagerStep(self.fn)
+        self._impl_path = path
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._impl is None:
+            self._choose(args)
+        return self._impl(*args, **kwargs)
+
+    @property
+    def trace_count(self) -> int:
+        return 0 if self._impl is None else self._impl.trace_count
+
+    @property
+    def compile_seconds(self) -> list[float]:
+        return [] if self._impl is None else self._impl.compile_seconds
+
+    @property
+    def cache_size(self) -> int:
+        return 0 if self._impl is None else self._impl.cache_size
+
+    def reset(self) -> None:
+        """Forget the discovered state and compiled programs (after replacing a model, its layers or optimizer)."""
+        if self._impl is not None:
+            self._impl.reset()
+        self._impl = None
+
+
+def compile(fn: Callable[..., Any] | None = None, *, mode: str = "auto", donate: bool = True) -> Any:  # noqa: A001
+    """Compile a training or evaluation step; ``@anynn.compile`` and ``@anynn.compile(mode=...)`` work too.
+
+    Parameters
+    ----------
+    fn : the step. It closes over its model, loss and optimizer (closure, globals, ``self``); the state it
+        touches is found without listing it.
+    mode : ``"auto"`` (by the backend of the state: jax → ``"jax"``, cupy → ``"cuda_graph"``, else
+        ``"eager"``), or one of those to force it.
+    donate : on JAX, let XLA reuse the state's buffers (arrays read out of the model before a call are
+        invalid after it; copy them to keep them).
+
+    Returns
+    -------
+    CompiledStep
+        A callable with ``fn``'s signature.
+    """
+    if fn is None:
+        return lambda f: CompiledStep(f, mode=mode, donate=donate)
+    return CompiledStep(fn, mode=mode, donate=donate)

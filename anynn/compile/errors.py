@@ -1,0 +1,79 @@
+"""What a compiled step refuses, and the errors that say so.
+
+A compiled step is traced (JAX) or recorded (a CUDA graph) once and replayed: nothing in it may need the
+*value* of an array while it runs, and every change it makes must be to state `anynn.compile` carries
+in and out. `CompiledStepError` names the operation that broke a rule and where it was called.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from types import TracebackType
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../anynn
+_HOST_READS = {"item": "Tensor.item()", "__float__": "float(tensor)", "__int__": "int(tensor)",
+               "__bool__": "bool(tensor) (an `if`/`while` on a tensor's value)", "__index__": "a tensor as an index",
+               "tolist": "Tensor.tolist()", "numpy": "Tensor.numpy()", "__array__": "numpy.asarray(tensor)",
+               "__len__": "len(tensor)", "__iter__": "iterating over a tensor", "__format__": "formatting a tensor",
+               "__repr__": "printing a tensor", "__str__": "printing a tensor", "to_host": "a copy to the host",
+               "asnumpy": "a copy to the host", "get": "a copy to the host"}
+
+
+class CompiledStepError(RuntimeError):
+    """A compiled step did something only an eager step can do (named in the message, with the fix)."""
+
+
+def host_read_error(exc: BaseException, tb: TracebackType | None, backend: str) -> CompiledStepError:
+    """`CompiledStepError` for ``exc``, raised because the step read an array's value on the host.
+
+    The message names the operation (``Tensor.item()``, ``float(tensor)``...) and the line of the step.
+    """
+    operation, where = describe_host_read(tb)
+    what = f"{operation} reads a value back to the host" if operation else "the step reads a value back to the host"
+    return CompiledStepError(
+        f"anynn.compile ({backend}): {what} inside a compiled step{where}. Values do not exist until the whole "
+        "step has run, so a compiled step cannot read them (no .item(), float(), int(), bool(), .tolist(), "
+        "print of a tensor's values, and no Python `if` on a tensor's value). Return the tensor from the step "
+        "and read it after the call (`loss = step(x, y); loss.item()`), or compute with tensors "
+        f"(anynn.where instead of `if`). [{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}]")
+
+
+def describe_host_read(tb: TracebackType | None) -> tuple[str, str]:
+    """(the operation, `` at file:line: `code` ``) of the innermost anynn call and user line in ``tb``."""
+    frames = traceback.extract_tb(tb)
+    operation, where = "", ""
+    for frame in reversed(frames):
+        path = os.path.abspath(frame.filename)
+        in_anynn = path.startswith(_PACKAGE + os.sep)
+        if in_anynn and not operation and frame.name in _HOST_READS:
+            operation = _HOST_READS[frame.name]
+        if not in_anynn and "site-packages" not in path and "dist-packages" not in path and not where:
+            where = f" (at {os.path.basename(frame.filename)}:{frame.lineno}: `{(frame.line or '').strip()}`)"
+            if not operation:
+                operation = _operation_in_line(frame.line or "")
+            break
+    if not operation:  # the read happened inside anynn's own code: name that function
+        for frame in reversed(frames):
+            if os.path.abspath(frame.filename).startswith(_PACKAGE + os.sep) and "compile" not in frame.filename:
+                operation = f"{frame.name}() ({os.path.relpath(frame.filename, os.path.dirname(_PACKAGE))}:" \
+                            f"{frame.lineno})"
+                break
+    return operation, where
+
+
+def _operation_in_line(line: str) -> str:
+    """The host read a source line most likely makes (for reads that happen in the array library itself)."""
+    for needle, name in ((".item()", "Tensor.item()"), ("float(", "float(tensor)"), ("int(", "int(tensor)"),
+                         ("bool(", "bool(tensor)"), (".tolist()", "Tensor.tolist()"), (".numpy()", "Tensor.numpy()"),
+                         ("print(", "printing a tensor"), ("if ", "an `if` on a tensor's value"),
+                         ("while ", "a `while` on a tensor's value")):
+        if needle in line:
+            return name
+    return ""
+
+
+def side_effect_error(what: str, fix: str) -> CompiledStepError:
+    """`CompiledStepError` for a Python-side change the compiled program could not replay."""
+    return CompiledStepError(f"anynn.compile: {what} inside a compiled step; the compiled program would replay "
+                             f"the value of the first call forever. {fix}")

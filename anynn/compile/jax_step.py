@@ -1,0 +1,241 @@
+"""A training step as one ``jax.jit`` program: the state goes in and comes out as arrays.
+
+Each call reads the step's state (`binding.read`: parameters, buffers, gradients, optimizer state, step
+counters, learning rates, generator counters) and passes it with the arguments' arrays to a jitted
+function. That function, while being traced, binds the tracers into the live objects (``param.data =
+tracer``), runs the user's step unchanged — anynn's forward, its own backward and the optimizer — reads
+the new state back out and puts the original arrays back. After the call the outputs are written into
+the objects. The state arrays are donated, so XLA updates them in place.
+
+Numbers that change from call to call are inputs, not constants: learning rates (a scheduler's new
+value), step counters and generator counters (a new dropout key) never trace again. A program is cached
+per *structure*: the state's layout (which gradients exist, which optimizer state), the arguments'
+shapes and dtypes, and the Python options the step reads (``training`` flags, optimizer options other
+than ``lr``, grad mode, autocast, generator seeds). A last smaller batch traces once more and is cached.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from ..autograd import autocast_mode, mode
+from ..autograd.tensor import Tensor
+from ..backend import Backend
+from ..init import default_generator
+from . import binding, pytree
+from .errors import CompiledStepError, host_read_error, side_effect_error
+from .state import StepState, discover, module_generators, roots_key
+
+_EXCLUDED_OPTIONS = ("params", "lr", "initial_lr")
+
+
+class _Rediscover(Exception):
+    """Raised out of a trace: the step created generators that belong to the state; trace again with them."""
+
+
+class _Entry:
+    """One compiled program: the jitted function and what its trace learned about the results."""
+
+    def __init__(self) -> None:
+        self.jitted: Any = None
+        self.result_spec: Any = None
+        self.modified: list[int] = []
+
+
+class JaxStep:
+    """``fn`` compiled with ``jax.jit`` (see the module docstring). Attributes for inspection:
+
+    ``trace_count`` (how many times ``fn`` was traced), ``compile_seconds`` (the wall time of each call
+    that traced and compiled), ``cache_size`` (programs cached).
+    """
+
+    def __init__(self, fn: Callable[..., Any], donate: bool = True) -> None:
+        import jax
+
+        self.jax = jax
+        self.fn = fn
+        self.donate = donate
+        self.trace_count = 0
+        self.compile_seconds: list[float] = []
+        self._state: StepState | None = None
+        self._entries: dict[Any, _Entry] = {}
+
+    @property
+    def cache_size(self) -> int:
+        return len(self._entries)
+
+    def reset(self) -> None:
+        """Forget the discovered state and every compiled program (after changing a model's structure)."""
+        self._state = None
+        self._entries.clear()
+
+    def _current_state(self) -> StepState:
+        st = self._state
+        if st is None or roots_key(self.fn) != st.roots_key:
+            st = self._state = discover(self.fn)
+            self._entries.clear()
+        return st
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for _ in range(8):  # each retry adds generators the step created to the state
+            try:
+                return self._call(args, kwargs)
+            except _Rediscover:
+                self._state = None
+        raise CompiledStepError("anynn.compile: the step keeps creating new random generators on every trace")
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        st = self._current_state()
+        values = binding.read(st)
+        leaves, treedef = self.jax.tree_util.tree_flatten(values)
+        arg_leaves: list[Any] = []
+        arg_spec = pytree.split((args, kwargs), arg_leaves)
+        key = (treedef, arg_spec, static_key(st))
+        entry = self._entries.get(key)
+        traced_before = self.trace_count
+        start = time.perf_counter()
+        if entry is None:
+            entry = self._new_entry(st, treedef, arg_spec)
+        try:
+            result_leaves, new_values = entry.jitted(leaves, arg_leaves)
+        except _Rediscover:
+            raise
+        except (self.jax.errors.ConcretizationTypeError, self.jax.errors.TracerArrayConversionError,
+                self.jax.errors.TracerIntegerConversionError) as exc:
+            raise host_read_error(exc, exc.__traceback__, "jax") from exc
+        self._entries[key] = entry
+        binding.write(st, new_values, [st.tensors[i] for i in entry.modified])
+        if self.trace_count != traced_before:
+            self.compile_seconds.append(time.perf_counter() - start)
+        return pytree.join(entry.result_spec, iter(result_leaves))
+
+    def _new_entry(self, st: StepState, treedef: Any, arg_spec: Any) -> _Entry:
+        entry = _Entry()
+
+        def traced(leaves: list[Any], arg_leaves: list[Any]) -> tuple[list[Any], dict[str, Any]]:
+            self.trace_count += 1
+            return self._trace(st, entry, treedef.unflatten(leaves), arg_spec, arg_leaves)
+
+        entry.jitted = self.jax.jit(traced, donate_argnums=(0,) if self.donate else ())
+        return entry
+
+    def _trace(self, st: StepState, entry: _Entry, values: dict[str, Any], arg_spec: Any,
+               arg_leaves: list[Any]) -> tuple[list[Any], dict[str, Any]]:
+        """Run ``fn`` once on tracers bound into the objects; return (result arrays, new state)."""
+        snapshot = binding.Snapshot(st)
+        created: list[tuple[Any, Any, dict[str, Any]]] = []
+        host_before = default_generator().bit_generator.state
+        schedulers_before = [_scheduler_marks(s) for s in st.schedulers]
+        try:
+            with _recording_generators(st.backends, created):
+                binding.bind(st, values)
+                args, kwargs = pytree.join(arg_spec, iter(arg_leaves))
+                result = self.fn(*args, **kwargs)
+            _check_side_effects(st, schedulers_before, host_before, created)
+            out = binding.read(st)
+            out["lr"] = [[None if lr is lr_in else _traced_lr(lr) for lr, lr_in in zip(lrs, lrs_in)]
+                         for lrs, lrs_in in zip(out["lr"], values["lr"])]
+            result_leaves: list[Any] = []
+            entry.result_spec = pytree.split(result, result_leaves, keyed=False)
+            modified = {id(t) for t in snapshot.modified_tensors()}
+            entry.modified = [i for i, t in enumerate(st.tensors) if id(t) in modified]
+        finally:
+            snapshot.restore()
+        _check_no_leaks(st, self.jax)
+        return result_leaves, out
+
+
+def static_key(st: StepState) -> tuple[Any, ...]:
+    """The Python values a trace reads as constants: a change compiles a new program (cached)."""
+    options = tuple(tuple((k, _hashable(v)) for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
+                    for opt in st.optimizers for group in opt.param_groups)
+    autocast = autocast_mode.state
+    return (mode.local.modes.grad_enabled, autocast.cpu, autocast.cuda, tuple(m.training for m in st.modules),
+            options, tuple(g.seed for g in st.counter_generators))
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return id(value)
+    return value
+
+
+def _traced_lr(lr: Any) -> Any:
+    if isinstance(lr, (int, float)):
+        raise side_effect_error("a learning rate was set to a Python number",
+                                "Set learning rates outside the step (a scheduler's step() after the call), or "
+                                "compute them from tensors.")
+    return lr
+
+
+def _scheduler_marks(scheduler: Any) -> tuple[Any, ...]:
+    return (getattr(scheduler, "last_epoch", None), getattr(scheduler, "_step_count", None))
+
+
+def _check_side_effects(st: StepState, schedulers_before: list[Any], host_before: Any,
+                        created: list[tuple[Any, Any, dict[str, Any]]]) -> None:
+    for scheduler, before in zip(st.schedulers, schedulers_before):
+        if _scheduler_marks(scheduler) != before:
+            raise side_effect_error(f"{type(scheduler).__name__}.step() was called",
+                                    "Call the scheduler's step() outside the compiled step: its new learning "
+                                    "rate goes into the next call as an array, without compiling again.")
+    if default_generator().bit_generator.state != host_before:
+        raise side_effect_error("anynn's host generator drew numbers (anynn.rand/randn/randperm, an initializer)",
+                                "Draw on the device (a Dropout layer, or a backend generator made outside the "
+                                "step), or draw outside the step and pass the tensor in.")
+    if not created:
+        return
+    held = module_generators(st.modules)
+    persistent = [(g, state) for g, _, state in created if any(g is h for h in held)]
+    if persistent:
+        for g, state in persistent:
+            g.set_state(state)  # the generator starts its stream at the real first call
+        raise _Rediscover()
+    for g, seed, state in created:
+        if seed is None and g.state() != state:
+            raise side_effect_error(
+                "an unseeded generator was created and drew numbers (for example F.dropout(x, p) without "
+                "generator=)", "Use a Dropout layer, or make a generator outside the step "
+                "(backend.rng(seed)) and pass it with generator=.")
+
+
+@contextmanager
+def _recording_generators(backends: list[Backend], created: list[Any]) -> Iterator[None]:
+    """While tracing, note each generator ``backend.rng()`` makes, with its seed and initial state."""
+    patched = []
+    for be in backends:
+        if "rng" in vars(be):
+            continue
+        make = be.rng
+
+        def recording(seed: Any = None, make: Any = make) -> Any:
+            g = make(seed)
+            created.append((g, seed, dict(g.state())))
+            return g
+
+        be.rng = recording
+        patched.append(be)
+    try:
+        yield
+    finally:
+        for be in patched:
+            del be.rng
+
+
+def _check_no_leaks(st: StepState, jax: Any) -> None:
+    """Refuse a step that left traced arrays in module attributes the compiled program does not carry."""
+    tracer = jax.core.Tracer
+    for m in st.modules:
+        for name, value in vars(m).items():
+            data = value.data if isinstance(value, Tensor) else value
+            if isinstance(data, tracer):
+                raise CompiledStepError(
+                    f"anynn.compile: the step stored a traced array in {type(m).__name__}.{name}, which is not a "
+                    "parameter, buffer, gradient, optimizer state or generator; a compiled step carries only "
+                    f"those. Register it as a buffer (register_buffer({name!r}, ...)) or do not keep it.")

@@ -1,0 +1,200 @@
+"""Find the state a training step touches, without the user listing it.
+
+A step is an ordinary function closing over a model, a loss and an optimizer. `discover` looks at what
+the function can reach — its closure cells, the globals its code names (and those of nested code), its
+defaults, ``self`` of a bound method, and, one level down, lists, dicts and plain objects holding them,
+and the functions it calls by name — and collects:
+
+- every `Module` (with all its submodules), `Optimizer` and learning-rate scheduler (anything holding
+  an ``optimizer``);
+- every parameter and buffer of those modules and every parameter of those optimizers (`StepState.tensors`),
+  and among them those that take gradients (`StepState.params`);
+- every device generator (`DeviceRNG`) held by those modules (Dropout's, an RNN's) or reachable directly.
+
+`StepState.roots_key` is the identity of what the function reached: when a global or closure cell is
+rebound (a new model), the compiled step discovers again.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from ..autograd.tensor import Tensor
+from ..backend import DeviceRNG
+from ..nn.module import Module
+from ..optim.optimizer import Optimizer
+
+_MAX_DEPTH = 3  # plain objects and containers are searched this many levels below the step's own names
+_MAX_ITEMS = 10_000  # larger containers are data, not state holders
+
+
+@dataclass
+class StepState:
+    """The state one step may read or change, in a fixed order (the order of the compiled program's inputs)."""
+
+    modules: list[Module] = field(default_factory=list)
+    optimizers: list[Optimizer] = field(default_factory=list)
+    schedulers: list[Any] = field(default_factory=list)
+    tensors: list[Tensor] = field(default_factory=list)  # parameters and buffers, each once
+    params: list[Tensor] = field(default_factory=list)  # the tensors that take gradients
+    generators: list[DeviceRNG] = field(default_factory=list)
+    roots_key: tuple[int, ...] = ()
+
+    @property
+    def backends(self) -> list[Any]:
+        """The distinct backends of the state's tensors, in order of first appearance."""
+        seen: list[Any] = []
+        for t in self.tensors:
+            if t.backend not in seen:
+                seen.append(t.backend)
+        return seen
+
+    @property
+    def counter_generators(self) -> list[DeviceRNG]:
+        """The generators whose whole state is ``(seed, counter)`` with the counter an attribute (JAX's)."""
+        return [g for g in self.generators if hasattr(g, "counter")]
+
+    def opt_params(self, opt: Optimizer) -> list[Tensor]:
+        return [p for group in opt.param_groups for p in group["params"]]
+
+
+def step_roots(fn: Callable[..., Any]) -> list[Any]:
+    """The objects ``fn`` names directly: closure cells, referenced globals, defaults, ``self``, partial args."""
+    roots: list[Any] = []
+    while True:
+        if isinstance(fn, functools.partial):
+            roots += list(fn.args) + list(fn.keywords.values())
+            fn = fn.func
+        elif isinstance(fn, types.MethodType):
+            roots.append(fn.__self__)
+            fn = fn.__func__
+        else:
+            break
+    if not isinstance(fn, types.FunctionType):
+        if isinstance(fn, Module) or hasattr(fn, "__dict__"):
+            roots.append(fn)  # a callable object (a Module, a Trainer with __call__)
+        call = vars(type(fn)).get("__call__")
+        if isinstance(call, types.FunctionType) and not isinstance(fn, Module):
+            roots += step_roots(call)
+        return roots
+    roots += [cell.cell_contents for cell in fn.__closure__ or () if _cell_filled(cell)]
+    names = set(_code_names(fn.__code__))
+    roots += [fn.__globals__[name] for name in sorted(names) if name in fn.__globals__]
+    roots += list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values())
+    return roots
+
+
+def _cell_filled(cell: Any) -> bool:
+    try:
+        _ = cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _code_names(code: types.CodeType) -> Iterable[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):  # lambdas, comprehensions, nested functions
+            yield from _code_names(const)
+
+
+def discover(fn: Callable[..., Any]) -> StepState:
+    """The `StepState` of ``fn`` (see the module docstring for what is searched)."""
+    found: dict[int, Any] = {}
+    roots = step_roots(fn)
+    seen: set[int] = set()
+    for root in roots:
+        _walk(root, 0, found, seen)
+    state = StepState(roots_key=roots_key(fn))
+    modules: dict[int, Module] = {}
+    for obj in found.values():
+        if isinstance(obj, Module):
+            for m in obj.modules():
+                modules.setdefault(id(m), m)
+        elif isinstance(obj, Optimizer):
+            state.optimizers.append(obj)
+        elif isinstance(getattr(obj, "optimizer", None), Optimizer):
+            state.schedulers.append(obj)
+            if not any(o is obj.optimizer for o in state.optimizers):
+                state.optimizers.append(obj.optimizer)
+        elif isinstance(obj, DeviceRNG):
+            state.generators.append(obj)
+    state.modules = list(modules.values())
+    tensors: dict[int, Tensor] = {}
+    for m in state.modules:
+        for t in list(m._parameters.values()) + list(m._buffers.values()):
+            if isinstance(t, Tensor):
+                tensors.setdefault(id(t), t)
+    for opt in state.optimizers:
+        for p in state.opt_params(opt):
+            tensors.setdefault(id(p), p)
+    state.tensors = list(tensors.values())
+    state.params = [t for t in state.tensors if t.requires_grad]
+    for rng in module_generators(state.modules):
+        if not any(rng is g for g in state.generators):
+            state.generators.append(rng)
+    return state
+
+
+def roots_key(fn: Callable[..., Any]) -> tuple[int, ...]:
+    """The identities of the objects ``fn`` names: a new value in a global or cell changes it."""
+    return tuple(id(obj) for obj in step_roots(fn))
+
+
+def _walk(obj: Any, depth: int, found: dict[int, Any], seen: set[int]) -> None:
+    if id(obj) in seen or depth > _MAX_DEPTH or obj is None or isinstance(obj, (str, bytes, int, float, bool,
+                                                                                   complex, type, types.ModuleType)):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, (Module, Optimizer, DeviceRNG)):
+        found[id(obj)] = obj
+        if isinstance(obj, Module):
+            _walk_dict(obj.__dict__, depth, found, seen, skip=("_parameters", "_buffers", "_modules"))
+        return
+    if isinstance(obj, Tensor):
+        return
+    if isinstance(getattr(obj, "optimizer", None), Optimizer):  # a learning-rate scheduler
+        found[id(obj)] = obj
+        return
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        if len(obj) <= _MAX_ITEMS:
+            for item in obj:
+                _walk(item, depth + 1, found, seen)
+        return
+    if isinstance(obj, dict):
+        _walk_dict(obj, depth, found, seen)
+        return
+    if isinstance(obj, (types.FunctionType, types.MethodType, functools.partial)):
+        for root in step_roots(obj):
+            _walk(root, depth + 1, found, seen)
+        return
+    if isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+        return
+    attributes = getattr(obj, "__dict__", None)
+    if isinstance(attributes, dict):
+        _walk_dict(attributes, depth, found, seen)
+
+
+def _walk_dict(d: dict[Any, Any], depth: int, found: dict[int, Any], seen: set[int],
+               skip: tuple[str, ...] = ()) -> None:
+    if len(d) > _MAX_ITEMS:
+        return
+    for key, value in d.items():
+        if key not in skip:
+            _walk(value, depth + 1, found, seen)
+
+
+def module_generators(modules: Iterable[Module]) -> list[DeviceRNG]:
+    """The device generators the modules hold as attributes (directly, or inside a tuple), each once."""
+    out: list[DeviceRNG] = []
+    for m in modules:
+        for value in m.__dict__.values():
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:
+                if isinstance(item, DeviceRNG) and not any(item is g for g in out):
+                    out.append(item)
+    return out
