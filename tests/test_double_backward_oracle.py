@@ -1,0 +1,258 @@
+"""Second derivatives against PyTorch's double backward (same weights, float64), on every CPU backend.
+
+The scenarios the issue names: a WGAN-GP gradient penalty on an MLP and on a small CNN critic, a PINN loss
+with second derivatives, a Hessian-vector product of a cross-entropy loss, and ``(w.grad ** 2).sum()``
+differentiated after ``backward(create_graph=True)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import anynn
+import anynn.functional as F
+from anynn.autograd import functional as AF
+from anynn.autograd import grad
+
+RTOL = 1e-8
+pytestmark = pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
+ATOL = 1e-12
+
+
+def _params(backend, arrays):
+    ours = [anynn.tensor(a, backend=backend, dtype="float64", requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    return ours, theirs
+
+
+def _close(ours, theirs, what):
+    for i, (a, t) in enumerate(zip(ours, theirs)):
+        assert a is not None, f"{what} {i}: no gradient"
+        np.testing.assert_allclose(a.numpy(), t.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=f"{what} {i}")
+
+
+def _mlp_arrays(rng, sizes):
+    arrays = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        arrays += [rng.standard_normal((n_out, n_in)) / np.sqrt(n_in), 0.1 * rng.standard_normal(n_out)]
+    return arrays
+
+
+def _mlp(lib, params, x, act):
+    for i in range(0, len(params), 2):
+        x = lib.linear(x, params[i], params[i + 1])
+        if i + 2 < len(params):
+            x = act(x)
+    return x
+
+
+def _penalty_loss(lib, grad_fn, critic, real, fake, eps):
+    x_hat = (eps * real + (1.0 - eps) * fake).requires_grad_(True)
+    out = critic(x_hat)
+    (g,) = grad_fn(out.sum(), x_hat)
+    norm = (g * g).sum(1).sqrt()
+    gp = ((norm - 1.0) ** 2).mean()
+    return critic(fake).mean() - critic(real).mean() + 10.0 * gp
+
+
+def _torch_grad(out, x):
+    return torch.autograd.grad(out, x, create_graph=True)
+
+
+def _anynn_grad(out, x):
+    return grad(out, x, create_graph=True)
+
+
+def test_wgan_gp_mlp(backend, rng):
+    arrays = _mlp_arrays(rng, [5, 16, 16, 1])
+    real, fake, eps = rng.standard_normal((6, 5)), rng.standard_normal((6, 5)), rng.uniform(size=(6, 1))
+    ours, theirs = _params(backend, arrays)
+    t = lambda a: anynn.tensor(a, backend=backend, dtype="float64")  # noqa: E731
+    loss = _penalty_loss(F, _anynn_grad, lambda x: _mlp(F, ours, x, lambda h: F.leaky_relu(h, 0.2)),
+                         t(real), t(fake), t(eps))
+    ref = _penalty_loss(TF, _torch_grad, lambda x: _mlp(TF, theirs, x, lambda h: TF.leaky_relu(h, 0.2)),
+                        torch.tensor(real), torch.tensor(fake), torch.tensor(eps))
+    np.testing.assert_allclose(loss.item(), ref.item(), rtol=RTOL)
+    loss.backward()
+    ref.backward()
+    _close([p.grad for p in ours], [p.grad for p in theirs], "parameter gradient")
+
+
+def _cnn(lib, params, x):
+    w1, b1, w2, b2, w3, b3 = params
+    h = lib.conv2d(x, w1, b1, padding=1)
+    h = lib.leaky_relu(h, 0.2)
+    h = lib.avg_pool2d(h, 2)
+    h = lib.conv2d(h, w2, b2, stride=1)
+    h = lib.tanh(h)
+    h = lib.max_pool2d(h, 2)
+    h = h.reshape(h.shape[0], -1)
+    return lib.linear(h, w3, b3)
+
+
+def test_wgan_gp_cnn(backend, rng):
+    arrays = [0.3 * rng.standard_normal((3, 1, 3, 3)), 0.1 * rng.standard_normal(3),
+              0.3 * rng.standard_normal((4, 3, 3, 3)), 0.1 * rng.standard_normal(4),
+              0.3 * rng.standard_normal((1, 4)), 0.1 * rng.standard_normal(1)]
+    real, fake = rng.standard_normal((2, 1, 8, 8)), rng.standard_normal((2, 1, 8, 8))
+    eps = rng.uniform(size=(2, 1, 1, 1))
+    ours, theirs = _params(backend, arrays)
+    t = lambda a: anynn.tensor(a, backend=backend, dtype="float64")  # noqa: E731
+
+    def loss_of(lib, grad_fn, params, real, fake, eps):
+        x_hat = (eps * real + (1.0 - eps) * fake).requires_grad_(True)
+        (g,) = grad_fn(_cnn(lib, params, x_hat).sum(), x_hat)
+        g = g.reshape(g.shape[0], -1)
+        gp = (((g * g).sum(1).sqrt() - 1.0) ** 2).mean()
+        return _cnn(lib, params, fake).mean() - _cnn(lib, params, real).mean() + 10.0 * gp
+
+    loss = loss_of(F, _anynn_grad, ours, t(real), t(fake), t(eps))
+    ref = loss_of(TF, _torch_grad, theirs, torch.tensor(real), torch.tensor(fake), torch.tensor(eps))
+    np.testing.assert_allclose(loss.item(), ref.item(), rtol=RTOL)
+    loss.backward()
+    ref.backward()
+    _close([p.grad for p in ours], [p.grad for p in theirs], "parameter gradient")
+
+
+def _pinn_loss(lib, grad_fn, params, x, f, boundary):
+    u = _mlp(lib, params, x, lib.tanh)
+    (u_x,) = grad_fn(u.sum(), x)
+    (u_xx,) = grad_fn(u_x.sum(), x)
+    residual = u_xx - f
+    u_b = _mlp(lib, params, boundary, lib.tanh)
+    return (residual ** 2).mean() + (u_b ** 2).mean()
+
+
+def test_pinn_loss(backend, rng):
+    arrays = _mlp_arrays(rng, [1, 12, 12, 1])
+    xs = np.linspace(0.05, 0.95, 9).reshape(-1, 1)
+    f = -np.pi ** 2 * np.sin(np.pi * xs)
+    boundary = np.array([[0.0], [1.0]])
+    ours, theirs = _params(backend, arrays)
+    x = anynn.tensor(xs, backend=backend, dtype="float64", requires_grad=True)
+    xt = torch.tensor(xs, requires_grad=True)
+    loss = _pinn_loss(F, _anynn_grad, ours, x, anynn.tensor(f, backend=backend, dtype="float64"),
+                      anynn.tensor(boundary, backend=backend, dtype="float64"))
+    ref = _pinn_loss(TF, _torch_grad, theirs, xt, torch.tensor(f), torch.tensor(boundary))
+    np.testing.assert_allclose(loss.item(), ref.item(), rtol=RTOL)
+    loss.backward()
+    ref.backward()
+    _close([p.grad for p in ours], [p.grad for p in theirs], "parameter gradient")
+
+
+def test_hvp_of_cross_entropy(backend, rng):
+    arrays = _mlp_arrays(rng, [4, 8, 3])
+    x, labels = rng.standard_normal((7, 4)), rng.integers(0, 3, size=7)
+    vs = [rng.standard_normal(a.shape) for a in arrays]
+    xa = anynn.tensor(x, backend=backend, dtype="float64")
+    la = anynn.tensor(labels, backend=backend, dtype="int64")
+
+    def ours(*params):
+        return F.cross_entropy(_mlp(F, params, xa, F.tanh), la)
+
+    def theirs(*params):
+        return TF.cross_entropy(_mlp(TF, params, torch.tensor(x), torch.tanh), torch.tensor(labels))
+
+    value, hv = AF.hvp(ours, tuple(anynn.tensor(a, backend=backend, dtype="float64") for a in arrays),
+                       tuple(anynn.tensor(v, backend=backend, dtype="float64") for v in vs))
+    ref_value, ref_hv = torch.autograd.functional.hvp(theirs, tuple(torch.tensor(a) for a in arrays),
+                                                      tuple(torch.tensor(v) for v in vs))
+    np.testing.assert_allclose(value.item(), ref_value.item(), rtol=RTOL)
+    _close(hv, ref_hv, "Hessian-vector product")
+
+
+def test_grad_norm_penalty_after_create_graph(backend, rng):
+    arrays = _mlp_arrays(rng, [3, 6, 2])
+    x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    ours, theirs = _params(backend, arrays)
+    loss = F.mse_loss(_mlp(F, ours, anynn.tensor(x, backend=backend, dtype="float64"), F.sigmoid),
+                      anynn.tensor(y, backend=backend, dtype="float64"))
+    ref = TF.mse_loss(_mlp(TF, theirs, torch.tensor(x), torch.sigmoid), torch.tensor(y))
+    loss.backward(create_graph=True)
+    ref.backward(create_graph=True)
+    _close([p.grad for p in ours], [p.grad for p in theirs], "first gradient")
+    w = ours[0]
+    penalty = (w.grad ** 2).sum()
+    ref_penalty = (theirs[0].grad ** 2).sum()
+    found = grad(penalty, ours)
+    expected = torch.autograd.grad(ref_penalty, theirs)
+    _close(found, expected, "gradient of the penalty")
+
+
+def test_jvp_jacobian_hessian_against_torch(backend, rng):
+    a = rng.standard_normal((3,))
+    v = rng.standard_normal((3,))
+    xa = anynn.tensor(a, backend=backend, dtype="float64")
+
+    def ours(x):
+        return F.tanh(x) * x.sum() + F.exp(x)
+
+    def theirs(x):
+        return torch.tanh(x) * x.sum() + torch.exp(x)
+
+    def scalar_ours(x):
+        return (ours(x) ** 2).sum()
+
+    def scalar_theirs(x):
+        return (theirs(x) ** 2).sum()
+
+    _, jv = AF.jvp(ours, xa, anynn.tensor(v, backend=backend, dtype="float64"))
+    _, ref_jv = torch.autograd.functional.jvp(theirs, torch.tensor(a), torch.tensor(v))
+    _close([jv], [ref_jv], "jvp")
+    _, vj = AF.vjp(ours, xa, anynn.tensor(v, backend=backend, dtype="float64"))
+    _, ref_vj = torch.autograd.functional.vjp(theirs, torch.tensor(a), torch.tensor(v))
+    _close([vj], [ref_vj], "vjp")
+    _close([AF.jacobian(ours, xa)], [torch.autograd.functional.jacobian(theirs, torch.tensor(a))], "jacobian")
+    _close([AF.hessian(scalar_ours, xa)], [torch.autograd.functional.hessian(scalar_theirs, torch.tensor(a))],
+           "hessian")
+
+
+def test_third_order(backend):
+    x = anynn.tensor([0.4, -0.7], backend=backend, dtype="float64", requires_grad=True)
+    y = (F.sin(x) * x ** 3).sum()
+    (g1,) = grad(y, x, create_graph=True)
+    (g2,) = grad(g1.sum(), x, create_graph=True)
+    (g3,) = grad(g2.sum(), x)
+    xt = torch.tensor([0.4, -0.7], dtype=torch.float64, requires_grad=True)
+    yt = (torch.sin(xt) * xt ** 3).sum()
+    (t1,) = torch.autograd.grad(yt, xt, create_graph=True)
+    (t2,) = torch.autograd.grad(t1.sum(), xt, create_graph=True)
+    (t3,) = torch.autograd.grad(t2.sum(), xt)
+    _close([g1, g2, g3], [t1, t2, t3], "derivative")
+
+
+def test_grad_api_semantics(backend):
+    x = anynn.tensor([1.0, 2.0], backend=backend, dtype="float64", requires_grad=True)
+    z = anynn.tensor([3.0], backend=backend, dtype="float64", requires_grad=True)
+    y = (x * x).sum()
+    (g,) = grad(y, x, retain_graph=True)
+    assert x.grad is None and not g.requires_grad
+    np.testing.assert_allclose(g.numpy(), [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="not used"):
+        grad(y, [x, z], retain_graph=True)
+    gx, gz = grad(y, [x, z], allow_unused=True, retain_graph=True)
+    assert gz is None
+    _, gz = grad(y, [x, z], materialize_grads=True)
+    np.testing.assert_allclose(gz.numpy(), [0.0])
+    with pytest.raises(RuntimeError, match="previous backward"):
+        grad(y, x)  # the graph was freed by the call above (retain_graph defaults to create_graph=False)
+
+
+def test_unsupported_function_names_itself(backend):
+    from anynn.autograd import DoubleBackwardError, Function
+
+    class Opaque(Function):
+        supports_double_backward = False
+
+        def forward(self, xp, a):
+            return a * 2.0
+
+        def backward(self, xp, g):
+            return g * 2.0
+
+    x = anynn.tensor([1.0], backend=backend, dtype="float64", requires_grad=True)
+    with pytest.raises(DoubleBackwardError, match="Opaque"):
+        grad(Opaque.apply(x).sum(), x, create_graph=True)
