@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..autograd.function import Function
-from .im2col import Pair, fold, fold_channels_last, output_size, pad2d, pair, unfold
+from .windows import Pair, fold, fold_channels_last, output_size, pad2d, pair, same_padding, unfold
 
 IntOrPair = int | Sequence[int]
 
@@ -190,11 +190,8 @@ def conv_padding(padding: IntOrPair | str, kernel: Pair, stride: Pair, dilation:
             raise ValueError(f"{fn}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
         if stride != (1, 1):
             raise ValueError(f"{fn}: padding='same' needs stride 1, got stride {stride}")
-        pads = []
-        for k, d in zip(kernel, dilation):
-            total = d * (k - 1)
-            pads += [total // 2, total - total // 2]
-        return (pads[0], pads[1], pads[2], pads[3])
+        top, bottom, left, right = same_padding(kernel, dilation)
+        return (top, bottom, left, right)
     ph, pw = _spatial_args(padding, "padding", fn, spatial_dims)
     if ph < 0 or pw < 0:
         raise ValueError(f"{fn}: padding must be non-negative, got {padding!r}")

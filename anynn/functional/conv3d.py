@@ -13,16 +13,15 @@ from typing import Any, Sequence
 from array_api_compat import device
 
 from ..autograd.function import Function
-from ..backend.arrays import at_add, at_set
-from .im2col import output_size
+from ..backend.arrays import at_add
+from .windows import ntuple, output_size, pad_last_axes, same_padding, window_slice
 
 Triple = tuple[int, int, int]
 
 
 def _offset_slices(offset: Sequence[int], dilation: Triple, stride: Triple, count: Triple) -> tuple[Any, ...]:
     """Index of the window elements at kernel ``offset`` along the last three axes."""
-    return (Ellipsis,) + tuple(slice(o * d, o * d + (n - 1) * s + 1, s)
-                               for o, d, s, n in zip(offset, dilation, stride, count))
+    return window_slice(tuple(o * d for o, d in zip(offset, dilation)), count, stride)
 
 
 class Conv3d(Function):
@@ -44,9 +43,7 @@ class Conv3d(Function):
         out = tuple(output_size(s, k, st, pads[2 * i] + pads[2 * i + 1], d)
                     for i, (s, k, st, d) in enumerate(zip(size, kernel, self.stride, self.dilation)))
         self.out_size, self.kernel = out, tuple(kernel)
-        if any(pads):
-            padded = xp.zeros((n, c) + self.padded, dtype=x.dtype, device=device(x))
-            x = at_set(padded, (Ellipsis,) + tuple(slice(pads[2 * k], pads[2 * k] + s) for k, s in enumerate(size)), x)
+        x = pad_last_axes(xp, x, tuple((pads[2 * k], pads[2 * k + 1]) for k in range(3)))
         windows = [x[_offset_slices(off, self.dilation, self.stride, out)]
                    for off in itertools.product(*(range(k) for k in kernel))]
         g = self.groups
@@ -89,13 +86,6 @@ class Conv3d(Function):
         return grad_x, grad_w, grad_b
 
 
-def _triple(value: int | Sequence[int], name: str) -> Triple:
-    values = (value,) * 3 if isinstance(value, int) else tuple(value)
-    if len(values) != 3 or not all(isinstance(v, int) for v in values):
-        raise ValueError(f"conv3d: {name} must be an int or a 3-tuple of ints, got {value!r}")
-    return (values[0], values[1], values[2])
-
-
 def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
            padding: int | Sequence[int] | str = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Any:
     """3-D convolution (cross-correlation, as PyTorch).
@@ -109,7 +99,7 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
     if groups < 1 or weight.shape[0] % groups or input.shape[-4] != weight.shape[1] * groups:
         raise ValueError(f"conv3d: weight of shape {weight.shape} with groups={groups} expects "
                          f"{weight.shape[1] * groups} input channels, got input of shape {input.shape}")
-    stride3, dilation3 = _triple(stride, "stride"), _triple(dilation, "dilation")
+    stride3, dilation3 = ntuple(stride, 3, "stride", "conv3d"), ntuple(dilation, 3, "dilation", "conv3d")
     if min(stride3) < 1 or min(dilation3) < 1:
         raise ValueError(f"conv3d: stride and dilation must be positive, got {stride!r} and {dilation!r}")
     kernel = tuple(weight.shape[2:])
@@ -118,11 +108,11 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
     elif padding == "same":
         if stride3 != (1, 1, 1):
             raise ValueError(f"conv3d: padding='same' needs stride 1, got stride {stride3}")
-        pads = tuple(p for k, d in zip(kernel, dilation3) for p in (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2))
+        pads = same_padding(kernel, dilation3)
     elif isinstance(padding, str):
         raise ValueError(f"conv3d: padding must be an int, a 3-tuple, 'valid' or 'same', got {padding!r}")
     else:
-        pads = tuple(p for p in _triple(padding, "padding") for _ in range(2))
+        pads = tuple(p for p in ntuple(padding, 3, "padding", "conv3d") for _ in range(2))
         if min(pads) < 0:
             raise ValueError(f"conv3d: padding must be non-negative, got {padding!r}")
     size = input.shape[-3:]

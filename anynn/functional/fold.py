@@ -10,12 +10,12 @@ from typing import Any, Sequence
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from . import im2col
+from . import windows
 
 IntOrPair = int | Sequence[int]
 
 
-def _crop(x: Any, padding: im2col.Pair) -> Any:
+def _crop(x: Any, padding: windows.Pair) -> Any:
     ph, pw = padding
     return x[..., ph:x.shape[-2] - ph, pw:x.shape[-1] - pw]
 
@@ -23,60 +23,60 @@ def _crop(x: Any, padding: im2col.Pair) -> Any:
 class Unfold(Function):
     """x (N, C, H, W) → columns (N, C * kh * kw, Ho * Wo)."""
 
-    kernel: im2col.Pair
-    stride: im2col.Pair
-    dilation: im2col.Pair
-    padding: im2col.Pair
-    count: im2col.Pair
+    kernel: windows.Pair
+    stride: windows.Pair
+    dilation: windows.Pair
+    padding: windows.Pair
+    count: windows.Pair
 
     def forward(self, xp: Any, x: Any) -> Any:
         ph, pw = self.padding
-        padded = im2col.pad2d(xp, x, (ph, ph, pw, pw))
+        padded = windows.pad2d(xp, x, (ph, ph, pw, pw))
         self.padded_shape = tuple(padded.shape[-2:])
-        cols = im2col.unfold(self.backend, padded, self.kernel, self.stride, self.dilation, self.count)
+        cols = windows.unfold(self.backend, padded, self.kernel, self.stride, self.dilation, self.count)
         n, c = x.shape[0], x.shape[1]
         return xp.reshape(cols, (n, c * self.kernel[0] * self.kernel[1], self.count[0] * self.count[1]))
 
     def backward(self, xp: Any, g: Any) -> Any:
         n = g.shape[0]
         cols = xp.reshape(g, (n, -1) + self.kernel + self.count)
-        return _crop(im2col.fold(xp, cols, self.padded_shape, self.stride, self.dilation), self.padding)
+        return _crop(windows.fold(xp, cols, self.padded_shape, self.stride, self.dilation), self.padding)
 
 
 class Fold(Function):
     """columns (N, C * kh * kw, Ho * Wo) → x (N, C, H, W), overlapping entries summed."""
 
-    kernel: im2col.Pair
-    stride: im2col.Pair
-    dilation: im2col.Pair
-    padding: im2col.Pair
-    count: im2col.Pair
-    size: im2col.Pair
+    kernel: windows.Pair
+    stride: windows.Pair
+    dilation: windows.Pair
+    padding: windows.Pair
+    count: windows.Pair
+    size: windows.Pair
 
     def forward(self, xp: Any, cols: Any) -> Any:
         n = cols.shape[0]
         padded_shape = (self.size[0] + 2 * self.padding[0], self.size[1] + 2 * self.padding[1])
         grid = xp.reshape(cols, (n, -1) + self.kernel + self.count)
-        return _crop(im2col.fold(xp, grid, padded_shape, self.stride, self.dilation), self.padding)
+        return _crop(windows.fold(xp, grid, padded_shape, self.stride, self.dilation), self.padding)
 
     def backward(self, xp: Any, g: Any) -> Any:
         ph, pw = self.padding
-        padded = im2col.pad2d(xp, g, (ph, ph, pw, pw))
-        cols = im2col.unfold(self.backend, padded, self.kernel, self.stride, self.dilation, self.count)
+        padded = windows.pad2d(xp, g, (ph, ph, pw, pw))
+        cols = windows.unfold(self.backend, padded, self.kernel, self.stride, self.dilation, self.count)
         n, c = g.shape[0], g.shape[1]
         return xp.reshape(cols, (n, c * self.kernel[0] * self.kernel[1], self.count[0] * self.count[1]))
 
 
-def _geometry(fn: str, size: im2col.Pair, kernel_size: IntOrPair, dilation: IntOrPair, padding: IntOrPair,
-              stride: IntOrPair) -> dict[str, im2col.Pair]:
-    kernel = im2col.pair(kernel_size, "kernel_size", fn)
-    dil = im2col.pair(dilation, "dilation", fn)
-    pad = im2col.pair(padding, "padding", fn)
-    step = im2col.pair(stride, "stride", fn)
+def _geometry(fn: str, size: windows.Pair, kernel_size: IntOrPair, dilation: IntOrPair, padding: IntOrPair,
+              stride: IntOrPair) -> dict[str, windows.Pair]:
+    kernel = windows.pair(kernel_size, "kernel_size", fn)
+    dil = windows.pair(dilation, "dilation", fn)
+    pad = windows.pair(padding, "padding", fn)
+    step = windows.pair(stride, "stride", fn)
     if min(kernel) < 1 or min(dil) < 1 or min(step) < 1 or min(pad) < 0:
         raise ValueError(f"{fn}: kernel_size, dilation and stride must be positive and padding non-negative, got "
                          f"kernel_size={kernel_size!r}, dilation={dilation!r}, padding={padding!r}, stride={stride!r}")
-    count = tuple(im2col.output_size(n, k, s, 2 * p, d) for n, k, s, p, d in zip(size, kernel, step, pad, dil))
+    count = tuple(windows.output_size(n, k, s, 2 * p, d) for n, k, s, p, d in zip(size, kernel, step, pad, dil))
     if min(count) < 1:
         raise ValueError(f"{fn}: the spatial size {size} with padding {pad} is smaller than the dilated kernel "
                          f"{kernel} (dilation {dil}): there are no blocks")
@@ -100,7 +100,7 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
     if input.ndim not in (2, 3):
         raise ValueError(f"fold: expected 2-D (C * kh * kw, L) or 3-D (N, C * kh * kw, L) input, got shape "
                          f"{input.shape}")
-    size = im2col.pair(output_size, "output_size", "fold")
+    size = windows.pair(output_size, "output_size", "fold")
     geometry = _geometry("fold", size, kernel_size, dilation, padding, stride)
     blocks = geometry["kernel"][0] * geometry["kernel"][1]
     positions = geometry["count"][0] * geometry["count"][1]

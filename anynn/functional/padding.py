@@ -16,6 +16,7 @@ from array_api_compat import device
 
 from ..autograd.function import Function
 from ..backend.arrays import at_add, at_set
+from .windows import constant_pad, pad_slices
 
 MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -66,22 +67,11 @@ class ConstantPad(Function):
 
     def forward(self, xp: Any, x: Any) -> Any:
         self.x_shape = tuple(x.shape)
-        shape = list(x.shape)
-        src = [slice(None)] * x.ndim
-        dst = [slice(None)] * x.ndim
-        for axis, before, after in self.pads:
-            size = shape[axis]
-            shape[axis] = size + before + after
-            src[axis] = slice(max(-before, 0), size - max(-after, 0))
-            dst[axis] = slice(max(before, 0), max(before, 0) + size - max(-before, 0) - max(-after, 0))
-        self.src, self.dst = tuple(src), tuple(dst)
+        _, self.src, self.dst = pad_slices(self.x_shape, self.pads)
         self.cropped = any(before < 0 or after < 0 for _, before, after in self.pads)
         # the kept block is empty when a crop (or an unpadded axis) leaves nothing: skip the empty setitem
-        self.empty = any(s.stop - s.start == 0 for s in dst if s.stop is not None) or 0 in self.x_shape
-        out = xp.full(tuple(shape), _fill(xp, self.value, x.dtype), dtype=x.dtype, device=device(x))
-        if not self.empty:
-            out = at_set(out, self.dst, x[self.src])
-        return out
+        self.empty = any(s.stop - s.start == 0 for s in self.dst if s.stop is not None) or 0 in self.x_shape
+        return constant_pad(xp, x, self.pads, _fill(xp, self.value, x.dtype))
 
     def backward(self, xp: Any, g: Any) -> Any:
         if not self.cropped:

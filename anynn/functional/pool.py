@@ -17,26 +17,10 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..backend import dtype_name
 from ..backend.arrays import any_true, at_add, at_set
-from .im2col import output_size, pair
+from .windows import ntuple, output_size, pad_last_axes, window_slice
 
 IntOrPair = int | Sequence[int]
 Pads = tuple[tuple[int, int], ...]
-
-
-def _pad(xp: Any, x: Any, pads: Pads, value: float = 0.0) -> Any:
-    """Pad the last ``len(pads)`` axes of ``x`` by ``(before, after)`` each with ``value`` (``full`` + one slice)."""
-    if not any(before or after for before, after in pads):
-        return x
-    n = len(pads)
-    sizes = tuple(x.shape[-n:])
-    shape = tuple(x.shape[:-n]) + tuple(size + before + after for size, (before, after) in zip(sizes, pads))
-    out = xp.full(shape, value, dtype=x.dtype, device=device(x))
-    return at_set(out, (Ellipsis,) + tuple(slice(before, before + size) for size, (before, _) in zip(sizes, pads)), x)
-
-
-def _window(offset: tuple[int, ...], count: tuple[int, ...], stride: tuple[int, ...]) -> tuple[Any, ...]:
-    """Index of the ``count`` window elements at kernel ``offset`` (already scaled by dilation), any rank."""
-    return (Ellipsis,) + tuple(slice(o, o + (c - 1) * s + 1, s) for o, c, s in zip(offset, count, stride))
 
 
 class _PoolNd(Function):
@@ -67,7 +51,7 @@ class _PoolNd(Function):
 
     def _offsets(self) -> list[tuple[Any, ...]]:
         ranges = [range(0, k * d, d) for k, d in zip(self.kernel, self.dilation)]
-        return [_window(offset, self.count, self.stride) for offset in itertools.product(*ranges)]
+        return [window_slice(offset, self.count, self.stride) for offset in itertools.product(*ranges)]
 
     def _finish(self, xp: Any, out: Any) -> Any:
         if self.spatial_dims == 1:
@@ -97,7 +81,7 @@ class MaxPool(_PoolNd):
 
     def forward(self, xp: Any, x: Any) -> Any:
         x = self._setup(xp, x)
-        padded = _pad(xp, x, self.pads, value=-float("inf"))
+        padded = pad_last_axes(xp, x, self.pads, value=-float("inf"))
         # maximum over the strided views (no copies), then one boolean mask per offset marking
         # where that offset holds the window's first maximum, as PyTorch routes the gradient
         # (`where`/`argmax` per element are ~10x slower than these elementwise ops on NumPy)
@@ -184,7 +168,7 @@ class AvgPool(_PoolNd):
 
     def forward(self, xp: Any, x: Any) -> Any:
         x = self._setup(xp, x)
-        padded = _pad(xp, x, self.pads)
+        padded = pad_last_axes(xp, x, self.pads)
         offsets = self._offsets()
         total = padded[offsets[0]]
         for where in offsets[1:]:
@@ -262,16 +246,6 @@ class AdaptiveAvgPool(Function):
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 
-def _spatial_tuple(value: IntOrPair, n: int, name: str, fn: str) -> tuple[int, ...]:
-    """``3`` → ``(3,) * n``; an n-sequence of ints stays; anything else is an error naming ``fn``."""
-    if n == 2:
-        return pair(value, name, fn)
-    values = (value,) * n if isinstance(value, int) else tuple(value)
-    if len(values) != n or not all(isinstance(v, int) for v in values):
-        raise ValueError(f"{fn}: {name} must be an int or a {n}-tuple of ints, got {value!r}")
-    return values
-
-
 def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
                dilation: IntOrPair, spatial_dims: int, ceil_mode: bool) -> dict[str, tuple[int, ...]]:
     """Checked geometry as n-tuples, n = max(spatial_dims, 2) (a 1-D pool runs over (..., 1, L))."""
@@ -281,7 +255,7 @@ def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None
     lift = max(spatial_dims, 2) - spatial_dims
 
     def spatial(value: IntOrPair, name: str, neutral: int) -> tuple[int, ...]:
-        return (neutral,) * lift + _spatial_tuple(value, spatial_dims, name, fn)
+        return (neutral,) * lift + ntuple(value, spatial_dims, name, fn)
 
     kernel = spatial(kernel_size, "kernel_size", 1)
     stride_n = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) else \

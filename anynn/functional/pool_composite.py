@@ -16,15 +16,9 @@ from ..autograd.tensor import Tensor
 from .activation import relu
 from .padding import pad
 from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d
+from .windows import ntuple
 
 IntOrTriple = int | Sequence[int]
-
-
-def _triple(value: Any, name: str, fn: str) -> tuple[int, int, int]:
-    values = (value,) * 3 if isinstance(value, int) else tuple(value)
-    if len(values) != 3 or not all(isinstance(v, int) for v in values):
-        raise ValueError(f"{fn}: {name} must be an int or a 3-tuple of ints, got {value!r}")
-    return values[0], values[1], values[2]
 
 
 def _depth_last(x: Tensor) -> Tensor:
@@ -49,10 +43,10 @@ def avg_pool3d(input: Tensor, kernel_size: IntOrTriple, stride: IntOrTriple | No
                divisor_override: int | None = None) -> Tensor:
     """Mean over (kd, kh, kw) windows: (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out)."""
     _check_5d("avg_pool3d", input)
-    kernel = _triple(kernel_size, "kernel_size", "avg_pool3d")
+    kernel = ntuple(kernel_size, 3, "kernel_size", "avg_pool3d")
     steps = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) \
-        else _triple(stride, "stride", "avg_pool3d")
-    pads = _triple(padding, "padding", "avg_pool3d")
+        else ntuple(stride, 3, "stride", "avg_pool3d")
+    pads = ntuple(padding, 3, "padding", "avg_pool3d")
     if divisor_override is not None:
         if divisor_override <= 0:
             raise ValueError(f"avg_pool3d: divisor_override must be positive, got {divisor_override}")

@@ -14,7 +14,8 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .index_checks import check_indices
-from .pool import _SPATIAL, IntOrPair, _spatial_tuple
+from .pool import _SPATIAL, IntOrPair
+from .windows import ntuple
 
 
 class MaxUnpool(Function):
@@ -93,9 +94,9 @@ def _max_unpool(fn: str, x: Any, indices: Any, kernel_size: IntOrPair, stride: I
     if x.ndim < spatial_dims + 1:
         raise ValueError(f"{fn}: expected an input with at least {spatial_dims + 1} dimensions "
                          f"(C, {_SPATIAL[spatial_dims]}), got shape {x.shape}")
-    kernel = _spatial_tuple(kernel_size, spatial_dims, "kernel_size", fn)
-    stride_n = kernel if stride is None else _spatial_tuple(stride, spatial_dims, "stride", fn)
-    padding_n = _spatial_tuple(padding, spatial_dims, "padding", fn)
+    kernel = ntuple(kernel_size, spatial_dims, "kernel_size", fn)
+    stride_n = kernel if stride is None else ntuple(stride, spatial_dims, "stride", fn)
+    padding_n = ntuple(padding, spatial_dims, "padding", fn)
     if min(kernel) < 1 or min(stride_n) < 1 or min(padding_n) < 0:
         raise ValueError(f"{fn}: kernel_size and stride must be positive and padding non-negative")
     out_spatial = _unpool_size(fn, x, kernel, stride_n, padding_n, output_size)

@@ -1,6 +1,8 @@
-"""Shared machinery of convolution and pooling: padding, im2col (``unfold``), col2im (``fold``), sizes.
+"""Window and padding arithmetic of every windowed op (conv, transposed conv, pool, unpool, fold), in one place:
+int-or-tuple arguments, output sizes, ``"same"`` padding, constant padding, window slices, im2col (``unfold``)
+and col2im (``fold``).
 
-Everything acts on the last two axes ``(H, W)``; leading axes (batch, channels) ride along. Windows come
+The im2col helpers act on the last two axes ``(H, W)``; leading axes (batch, channels) ride along. Windows come
 from the ``sliding_window_view`` fast path (a zero-copy view on NumPy, CuPy and PyTorch) or its portable
 fallback; ``fold`` accumulates ``kh * kw`` strided slices, so no Python loop runs over batch or channels.
 """
@@ -15,16 +17,33 @@ from ..backend import Backend, op
 from ..backend.arrays import at_add, at_set
 
 Pair = tuple[int, int]
+IntOrTuple = int | Sequence[int]
 
 
-def pair(value: int | Sequence[int], name: str, layer: str) -> Pair:
+def ntuple(value: IntOrTuple, n: int, name: str, where: str, *, bools: bool = True, kind: str = "") -> tuple[int, ...]:
+    """``3`` → ``(3,) * n``; an n-sequence of ints stays (as a tuple); anything else is a `ValueError` naming
+    ``where``, ``name`` and ``kind`` (default "a pair" or "an n-tuple"); ``bools=False`` refuses True/False."""
+    values = (value,) * n if isinstance(value, int) else tuple(value)
+    if len(values) != n or not all(isinstance(v, int) and (bools or not isinstance(v, bool)) for v in values):
+        kind = kind or ("a pair" if n == 2 else f"a {n}-tuple")
+        raise ValueError(f"{where}: {name} must be an int or {kind} of ints, got {value!r}")
+    return values
+
+
+def pair(value: IntOrTuple, name: str, layer: str) -> Pair:
     """``3`` → ``(3, 3)``; a 2-sequence stays (as ints); anything else is an error naming ``layer``."""
-    if isinstance(value, int):
-        return (value, value)
-    values = tuple(value)
-    if len(values) != 2 or not all(isinstance(v, int) for v in values):
-        raise ValueError(f"{layer}: {name} must be an int or a pair of ints, got {value!r}")
-    return (values[0], values[1])
+    first, second = ntuple(value, 2, name, layer)
+    return (first, second)
+
+
+def same_padding(kernel: Sequence[int], dilation: Sequence[int]) -> tuple[int, ...]:
+    """``padding="same"`` (stride 1) as ``(before, after)`` per axis, flattened: the odd extra goes after,
+    as PyTorch does."""
+    pads: list[int] = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        pads += [total // 2, total - total // 2]
+    return tuple(pads)
 
 
 def output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int, ceil_mode: bool = False,
@@ -44,23 +63,51 @@ def output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: i
     return max(out, 0)
 
 
-def pad2d(xp: Any, x: Any, pads: tuple[int, int, int, int], value: float = 0.0) -> Any:
-    """Pad the last two axes of ``x`` by ``(top, bottom, left, right)`` with ``value``.
+def pad_slices(shape: Sequence[int], pads: Sequence[tuple[int, int, int]]) -> tuple[tuple[int, ...], tuple[Any, ...],
+                                                                                 tuple[Any, ...]]:
+    """Constant padding of ``shape`` by ``pads`` ((axis, before, after), ...; negative pads crop) as
+    ``(padded shape, source index, destination index)``: ``out[dst] = x[src]``."""
+    ndim = len(shape)
+    out_shape = list(shape)
+    src: list[Any] = [slice(None)] * ndim
+    dst: list[Any] = [slice(None)] * ndim
+    for axis, before, after in pads:
+        size = shape[axis]
+        out_shape[axis] = size + before + after
+        src[axis] = slice(max(-before, 0), size - max(-after, 0))
+        dst[axis] = slice(max(before, 0), max(before, 0) + size - max(-before, 0) - max(-after, 0))
+    return tuple(out_shape), tuple(src), tuple(dst)
+
+
+def constant_pad(xp: Any, x: Any, pads: Sequence[tuple[int, int, int]], value: Any = 0.0) -> Any:
+    """``x`` padded with ``value`` by ``pads`` ((axis, before, after), ...; negative pads crop).
 
     Built with ``full`` and one slice write (no ``pad`` in the array API standard).
     """
-    top, bottom, left, right = pads
-    if top == bottom == left == right == 0:
+    shape, src, dst = pad_slices(tuple(x.shape), pads)
+    out = xp.full(shape, value, dtype=x.dtype, device=device(x))
+    if 0 in shape or any(s.stop - s.start <= 0 for s in src if s.stop is not None):
+        return out  # nothing of x is kept: skip the empty write
+    return at_set(out, dst, x[src])
+
+
+def pad_last_axes(xp: Any, x: Any, pads: Sequence[tuple[int, int]], value: float = 0.0) -> Any:
+    """Pad the last ``len(pads)`` axes of ``x`` by ``(before, after)`` each with ``value`` (`constant_pad`)."""
+    if not any(before or after for before, after in pads):
         return x
-    *lead, h, w = x.shape
-    out = xp.full((*lead, h + top + bottom, w + left + right), value, dtype=x.dtype, device=device(x))
-    return at_set(out, (Ellipsis, slice(top, top + h), slice(left, left + w)), x)
+    first = x.ndim - len(pads)
+    return constant_pad(xp, x, tuple((first + i, before, after) for i, (before, after) in enumerate(pads)), value)
 
 
-def window_slice(offset: Pair, count: Pair, stride: Pair) -> tuple[Any, ...]:
-    """Index of the ``count`` window elements at kernel ``offset`` (already scaled by dilation)."""
-    return (Ellipsis, slice(offset[0], offset[0] + (count[0] - 1) * stride[0] + 1, stride[0]),
-            slice(offset[1], offset[1] + (count[1] - 1) * stride[1] + 1, stride[1]))
+def pad2d(xp: Any, x: Any, pads: tuple[int, int, int, int], value: float = 0.0) -> Any:
+    """Pad the last two axes of ``x`` by ``(top, bottom, left, right)`` with ``value`` (`pad_last_axes`)."""
+    top, bottom, left, right = pads
+    return pad_last_axes(xp, x, ((top, bottom), (left, right)), value)
+
+
+def window_slice(offset: Sequence[int], count: Sequence[int], stride: Sequence[int]) -> tuple[Any, ...]:
+    """Index of the ``count`` window elements at kernel ``offset`` (already scaled by dilation), any rank."""
+    return (Ellipsis,) + tuple(slice(o, o + (c - 1) * s + 1, s) for o, c, s in zip(offset, count, stride))
 
 
 def unfold(backend: Backend, x: Any, kernel: Pair, stride: Pair, dilation: Pair, count: Pair) -> Any:

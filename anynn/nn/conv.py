@@ -11,19 +11,13 @@ from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ..functional.padding import pad
+from ..functional.windows import ntuple, same_padding
 from .linear import new_parameter
 from .module import Module
 from .validate import check_input
 
 IntOrTuple = int | Sequence[int]
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _tuple(value: IntOrTuple, n: int, name: str, layer: str) -> tuple[int, ...]:
-    values = (value,) * n if isinstance(value, int) else tuple(value)
-    if len(values) != n or not all(isinstance(v, int) for v in values):
-        raise ValueError(f"{layer}: {name} must be an int or a {n}-tuple of ints, got {value!r}")
-    return values
 
 
 def check_spatial_input(layer: Module, x: Any, channels: int | None, spatial: str) -> None:
@@ -62,10 +56,10 @@ class _ConvNd(Module):
         if self.transposed and padding_mode != "zeros":
             raise ValueError(f"{name}: only padding_mode='zeros' is supported (as in PyTorch), got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size", name)
-        self.stride = _tuple(stride, n, "stride", name)
-        self.dilation = _tuple(dilation, n, "dilation", name)
-        self.output_padding = _tuple(output_padding, n, "output_padding", name)
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name, kind=f"a {n}-tuple")
+        self.stride = ntuple(stride, n, "stride", name, kind=f"a {n}-tuple")
+        self.dilation = ntuple(dilation, n, "dilation", name, kind=f"a {n}-tuple")
+        self.output_padding = ntuple(output_padding, n, "output_padding", name, kind=f"a {n}-tuple")
         if isinstance(padding, str):
             if padding not in ("valid", "same") or self.transposed:
                 allowed = "an int or a tuple" if self.transposed else "an int, a tuple, 'valid' or 'same'"
@@ -74,7 +68,7 @@ class _ConvNd(Module):
                 raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
             self.padding: tuple[int, ...] | str = padding
         else:
-            self.padding = _tuple(padding, n, "padding", name)
+            self.padding = ntuple(padding, n, "padding", name, kind=f"a {n}-tuple")
         self.padding_mode = padding_mode
         self._mode_pad = self._pad_for_mode()
         shape = ((in_channels, out_channels // groups) if self.transposed else
@@ -89,11 +83,7 @@ class _ConvNd(Module):
         if self.padding == "valid":
             return (0, 0) * self.spatial_dims
         if self.padding == "same":
-            pads: list[int] = []
-            for k, d in zip(reversed(self.kernel_size), reversed(self.dilation)):
-                total = d * (k - 1)
-                pads += [total // 2, total - total // 2]
-            return tuple(pads)
+            return same_padding(tuple(reversed(self.kernel_size)), tuple(reversed(self.dilation)))
         return tuple(p for p in reversed(self.padding) for _ in range(2))
 
     def _padded(self, x: Tensor) -> tuple[Tensor, IntOrTuple | str]:

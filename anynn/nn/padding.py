@@ -11,6 +11,7 @@ from typing import Sequence
 
 from ..autograd.tensor import Tensor
 from ..functional.padding import pad
+from ..functional.windows import ntuple
 from .module import Module
 
 IntOrTuple = int | Sequence[int]
@@ -25,10 +26,8 @@ class _PadNd(Module):
     def __init__(self, padding: IntOrTuple, value: float = 0.0) -> None:
         super().__init__()
         n = 2 * self.spatial_dims
-        values = (padding,) * n if isinstance(padding, int) else tuple(padding)
-        if len(values) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a {n}-tuple of ints, got {padding!r}")
-        self.padding = values
+        self.padding = ntuple(padding, n, "padding", type(self).__name__, bools=False,
+                              kind=f"a {n}-tuple")
         self.value = value
 
     def forward(self, x: Tensor) -> Tensor:
