@@ -150,8 +150,9 @@ def test_binary_probabilities_exactly_at_the_threshold(backend, dtype):
     assert metrics.precision(yt, pt, average="binary") == pytest.approx(sk.precision_score(y, pred))
     assert metrics.recall(yt, pt, average="binary") == pytest.approx(sk.recall_score(y, pred))
     assert metrics.f1_score(yt, pt, average="binary") == pytest.approx(sk.f1_score(y, pred))
-    shifted = (prob > 0.25).astype(np.int64)
-    assert metrics.accuracy(yt, pt, threshold=0.25) == pytest.approx(sk.accuracy_score(y, shifted))
+    shifted = (prob > 0.6).astype(np.int64)
+    assert sk.accuracy_score(y, shifted) != sk.accuracy_score(y, pred)  # so an ignored threshold shows
+    assert metrics.accuracy(yt, pt, threshold=0.6) == pytest.approx(sk.accuracy_score(y, shifted))
 
 
 @pytest.mark.parametrize("pos_label", [0, 1])
@@ -164,3 +165,16 @@ def test_binary_average_pos_label(backend, pos_label):
         assert ours(yt, pt, average="binary", pos_label=pos_label) == pytest.approx(expected), ours.__name__
     # the two classes' scores differ here, so a pos_label that is ignored cannot pass both cases
     assert sk.precision_score(y, pred, pos_label=0) != sk.precision_score(y, pred, pos_label=1)
+
+
+@pytest.mark.parametrize("average", ["macro", "micro", "weighted", None])
+def test_precision_recall_f1_on_a_subset_of_labels(backend, average):
+    y, pred = np.array([0, 1, 2, 2, 3, 1, 0, 3, 2]), np.array([0, 2, 2, 1, 3, 1, 3, 3, 0])
+    yt, pt = make(backend, y), make(backend, pred)
+    labels = [1, 3]
+    for ours, theirs in ((metrics.precision, sk.precision_score), (metrics.recall, sk.recall_score),
+                         (metrics.f1_score, sk.f1_score)):
+        expected = theirs(y, pred, average=average, labels=labels, zero_division=0)
+        got = ours(yt, pt, average=average, labels=labels)
+        got = backend.to_host(got) if average is None else got
+        np.testing.assert_allclose(got, expected, err_msg=f"{ours.__name__} average={average}")

@@ -117,11 +117,12 @@ def precision_recall_f1(y_true: Any, y_pred: Any, average: str | None = "macro",
         raise ValueError(f"average must be 'macro', 'micro', 'weighted', 'binary' or None, got {average!r}")
     xp, _, (t, p) = as_native(y_true, y_pred)
     classes = _classes(xp, t, p, labels, None)
-    cm = xp.astype(_confusion(xp, t, p, classes), xp.float64)
-    eye = xp.eye(cm.shape[0], dtype=cm.dtype, device=_device(cm))
-    tp = xp.sum(cm * eye, axis=1)
-    predicted = xp.sum(cm, axis=0)
-    support = xp.sum(cm, axis=1)
+    # counted over all samples: with ``labels`` a subset, a sample of another class predicted as one of
+    # them is still a false positive (scikit-learn), so these are not the sums of the restricted matrix
+    true_onehot, pred_onehot = _one_hots(xp, t, p, classes)
+    tp = xp.sum(true_onehot * pred_onehot, axis=0)
+    predicted = xp.sum(pred_onehot, axis=0)
+    support = xp.sum(true_onehot, axis=0)
     if average == "micro":
         p_micro, r_micro = _ratio(xp, xp.sum(tp), xp.sum(predicted)), _ratio(xp, xp.sum(tp), xp.sum(support))
         return to_float(p_micro), to_float(r_micro), to_float(_harmonic(xp, p_micro, r_micro))
@@ -130,7 +131,7 @@ def precision_recall_f1(y_true: Any, y_pred: Any, average: str | None = "macro",
     if average is None:
         return per_p, per_r, per_f
     if average == "binary":
-        pick = xp.astype(classes == pos_label, cm.dtype)
+        pick = xp.astype(classes == pos_label, tp.dtype)
         return tuple(to_float(xp.sum(v * pick)) for v in (per_p, per_r, per_f))  # type: ignore[return-value]
     if average == "weighted":
         weights = support / xp.sum(support)
@@ -169,12 +170,17 @@ def _classes(xp: Any, t: Any, p: Any, labels: Sequence[int] | None, num_classes:
     return xp.unique_values(found)
 
 
-def _confusion(xp: Any, t: Any, p: Any, classes: Any) -> Any:
+def _one_hots(xp: Any, t: Any, p: Any, classes: Any) -> tuple[Any, Any]:
+    """Float64 ``(N, K)`` one-hots of the true and the predicted class among ``classes``."""
     true_labels = xp.reshape(_as_int(xp, t), (-1,))
     pred_labels = xp.reshape(_as_int(xp, predicted_labels(xp, t, p)), (-1,))
+    return (xp.astype(true_labels[:, None] == classes[None, :], xp.float64),
+            xp.astype(pred_labels[:, None] == classes[None, :], xp.float64))
+
+
+def _confusion(xp: Any, t: Any, p: Any, classes: Any) -> Any:
     # one-hot rows times one-hot columns: counts by matmul (float64 is exact far beyond any sample count)
-    true_onehot = xp.astype(true_labels[:, None] == classes[None, :], xp.float64)
-    pred_onehot = xp.astype(pred_labels[:, None] == classes[None, :], xp.float64)
+    true_onehot, pred_onehot = _one_hots(xp, t, p, classes)
     return xp.astype(xp.round(true_onehot.mT @ pred_onehot), xp.int64)
 
 
