@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.tensor import Tensor
 from .norm import batch_norm, group_norm
 
@@ -37,7 +39,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
-    if input.size // (input.shape[0] * input.shape[1]) <= 1:
+    if math.prod(input.shape[2:]) <= 1:  # spatial elements (not .size: a recorded batch axis has no count)
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input of shape "
                          f"{input.shape}")
     if running_mean is not None and running_var is not None:

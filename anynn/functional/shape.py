@@ -184,7 +184,7 @@ def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
     end = end_dim % len(shape)
     merged = 1
     for n in shape[start:end + 1]:
-        merged *= n
+        merged = -1 if n is None or merged == -1 else merged * n  # a symbolic (recorded) axis: implied size
     return Reshape.apply(x, shape=tuple(shape[:start]) + (merged,) + tuple(shape[end + 1:]))
 
 

@@ -248,7 +248,8 @@ class MultiheadAttention(Module):
             attn_mask = rows < xp.arange(src_len, device=dev)[None, :]  # True above the diagonal: forbidden
         if attn_mask is not None:
             attn_mask = _as_tensor(attn_mask, q)
-            shapes = [(tgt_len, src_len), ((n if batched else 1) * heads, tgt_len, src_len)]
+            lead = n if batched else 1  # None for a symbolic (recorded) batch axis
+            shapes = [(tgt_len, src_len), (None if lead is None else lead * heads, tgt_len, src_len)]
             if not batched:
                 shapes[1] = (heads, tgt_len, src_len)
             if tuple(attn_mask.shape) not in shapes:
@@ -301,6 +302,7 @@ def _is_bool(mask: Tensor) -> bool:
 
 
 def _reshape_mask(mask: Tensor, shape: tuple[int, ...]) -> Tensor:
+    shape = tuple(-1 if s is None else s for s in shape)  # a symbolic (recorded) batch axis: the implied size
     if _is_bool(mask):
         return Tensor._make(mask.backend.xp.reshape(mask.data, shape), mask.backend, None, 0)
     return mask.reshape(shape)

@@ -17,7 +17,6 @@ from typing import Any, BinaryIO, Iterator, Sequence
 import numpy as np
 
 from ..autograd import Tensor, no_grad
-from ..backend import get_backend
 
 DynamicAxes = dict[str, dict[int, str] | Sequence[int]]
 

@@ -57,12 +57,15 @@ def conv_transpose(fn: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> A
     if x.ndim != fn.spatial_dims + 2:
         return NotImplemented
     n = fn.spatial_dims
-    pick = (lambda t: list(t[2 - n:]))  # 1-D geometry is stored as (1, value)
-    padding = pick(fn.padding)
+    padding = _last(fn.padding, n)  # 1-D geometry is stored as (1, value)
     return wrap(_op().conv_transpose(
-        var(x), var(weight), None if bias is None else var(bias), dilations=pick(fn.dilation), group=fn.groups,
-        kernel_shape=list(static_shape(weight)[2:]), output_padding=pick(fn.output_padding), pads=padding + padding,
-        strides=pick(fn.stride)))
+        var(x), var(weight), None if bias is None else var(bias), dilations=_last(fn.dilation, n), group=fn.groups,
+        kernel_shape=list(static_shape(weight)[2:]), output_padding=_last(fn.output_padding, n),
+        pads=padding + padding, strides=_last(fn.stride, n)))
+
+
+def _last(values: Any, n: int) -> list[int]:
+    return list(values[len(values) - n:])
 
 
 # -- pooling ----------------------------------------------------------------------------------------
@@ -70,9 +73,8 @@ def _pool_geometry(fn: Any, x: Any) -> dict[str, Any] | None:
     n = fn.spatial_dims
     if x.ndim != n + 2:
         return None
-    pick = (lambda t: list(t[len(t) - n:]))
-    padding = pick(fn.padding)
-    return dict(kernel_shape=pick(fn.kernel), strides=pick(fn.stride), pads=padding + padding,
+    padding = _last(fn.padding, n)
+    return dict(kernel_shape=_last(fn.kernel, n), strides=_last(fn.stride, n), pads=padding + padding,
                 ceil_mode=int(bool(fn.ceil_mode)))
 
 
@@ -101,9 +103,22 @@ def adaptive_avg_pool(fn: Any, xp: Any, x: Any) -> Any:
     if all(s == 1 for s in fn.output_size):
         return wrap(_op().global_average_pool(var(x)))
     if any(size % out for size, out in zip(sizes, fn.output_size)):
-        return NotImplemented  # uneven bins: the averaging matrices of the recorded forward
+        return _averaging_matmuls(fn, x, sizes)
     kernel = [size // out for size, out in zip(sizes, fn.output_size)]
     return wrap(_op().average_pool(var(x), kernel_shape=kernel, strides=kernel))
+
+
+def _averaging_matmuls(fn: Any, x: Any, sizes: tuple[int, ...]) -> Any:
+    """Uneven bins: ``A_h @ x @ A_wᵀ`` with PyTorch's averaging matrices, built on the host."""
+    from ..functional.pool import _averaging_matrix
+
+    op = _op()
+    dtype = np_dtype(x)
+    mats = [np.asarray(_averaging_matrix(size, out), dtype) for size, out in zip(sizes, fn.output_size)]
+    y = op.matmul(var(x), const(np.ascontiguousarray(mats[-1].T)))
+    if len(mats) == 2:
+        y = op.matmul(const(mats[0]), y)
+    return wrap(y)
 
 
 # -- normalisation ----------------------------------------------------------------------------------
@@ -147,7 +162,9 @@ def group_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
     grouped = op.reshape(var(x), const([0, groups, -1], np.int64))
     normed = op.instance_normalization(grouped, const(np.ones(groups), dtype), const(np.zeros(groups), dtype),
                                        epsilon=fn.eps)
-    y = op.reshape(normed, op.shape(var(x)))
+    rest = static_shape(x)[1:]
+    back = const([0, *rest], np.int64) if None not in rest else op.shape(var(x))
+    y = op.reshape(normed, back)  # (0: the batch axis as it came, symbolic or not)
     lift = [channels] + [1] * (x.ndim - 2)
     if weight is not None:
         y = op.mul(y, op.reshape(var(weight), const(lift, np.int64)))

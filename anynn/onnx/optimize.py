@@ -209,7 +209,7 @@ def _subgraph_reads(node: Any) -> set[str]:
 
 
 def _fold_batch_norm(graph: Any) -> bool:
-    """``Conv(x, W, b) * a + c`` with constant per-channel ``a``, ``c`` (an eval-mode BatchNorm) → ``Conv(x, W', b')``."""
+    """``Conv(x, W, b) * a + c``, constant per-channel ``a``, ``c`` (an eval-mode BatchNorm) → ``Conv(x, W', b')``."""
     inits = _initializers(graph)
     readers: dict[str, int] = {}
     for node in graph.node:

@@ -1,0 +1,225 @@
+"""ONNX export: one model per layer family, static and with a symbolic batch axis, run by onnxruntime and
+compared with anynn on NumPy; graph sizes against PyTorch's own exporter; errors name the layer."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import anynn
+import anynn.nn as nn
+
+pytest.importorskip("ndonnx")
+pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from anynn.onnx import ExportError, export  # noqa: E402
+
+
+class WithState(nn.Module):
+    """A recurrent layer called with initial states given as graph inputs."""
+
+    def __init__(self, layer: Any) -> None:
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x: Any, h0: Any, c0: Any = None) -> Any:
+        return self.layer(x, h0 if c0 is None else (h0, c0))
+
+
+class Encoder(nn.Module):
+    """A Transformer encoder layer with an attention mask and a key padding mask, both graph inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True, norm_first=True,
+                                                activation="gelu")
+
+    def forward(self, x: Any, mask: Any, padding: Any) -> Any:
+        return self.layer(x, src_mask=mask, src_key_padding_mask=padding)
+
+
+def _floats(*shape: int) -> np.ndarray:
+    return np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32)
+
+
+# name -> (model builder, example inputs (batch size 4 on `axis`), batch axis of every input)
+FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, ...]], tuple[int | None, ...]]] = {
+    "dense": (lambda: nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3)),
+              lambda n: (_floats(n, 6),), (0,)),
+    "conv2d_bn_pool": (lambda: nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 5)),
+                       lambda n: (_floats(n, 3, 8, 8),), (0,)),
+    "conv1d_pools": (lambda: nn.Sequential(nn.Conv1d(3, 6, 3, padding=1, padding_mode="reflect"), nn.AvgPool1d(2),
+                                           nn.MaxPool1d(2, stride=1), nn.AdaptiveAvgPool1d(3), nn.Flatten()),
+                     lambda n: (_floats(n, 3, 12),), (0,)),
+    "conv_transpose_norms": (lambda: nn.Sequential(nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1),
+                                                   nn.GroupNorm(2, 4), nn.InstanceNorm2d(4), nn.SiLU(),
+                                                   nn.AdaptiveAvgPool2d((3, 2)), nn.AvgPool2d(1)),
+                             lambda n: (_floats(n, 3, 5, 5),), (0,)),
+    "embedding": (lambda: nn.Sequential(nn.Embedding(20, 8), nn.LayerNorm(8), nn.GELU(), nn.BatchNorm1d(5)),
+                  lambda n: (np.random.default_rng(n).integers(0, 20, (n, 5)),), (0,)),
+    "lstm": (lambda: nn.LSTM(6, 8, num_layers=2, batch_first=True), lambda n: (_floats(n, 7, 6),), (0,)),
+    "lstm_states": (lambda: WithState(nn.LSTM(6, 8, bidirectional=True)),
+                    lambda n: (_floats(7, n, 6), _floats(2, n, 8), _floats(2, n, 8) + 1), (1, 1, 1)),
+    "gru": (lambda: nn.GRU(6, 8, bidirectional=True), lambda n: (_floats(7, n, 6),), (1,)),
+    "gru_states": (lambda: WithState(nn.GRU(6, 8, num_layers=2)), lambda n: (_floats(7, n, 6), _floats(2, n, 8)),
+                   (1, 1)),
+    "rnn_states": (lambda: WithState(nn.RNN(6, 8, nonlinearity="relu")),
+                   lambda n: (_floats(7, n, 6), _floats(1, n, 8)), (1, 1)),
+    "transformer_masks": (Encoder, lambda n: (_floats(n, 5, 16), ~np.tril(np.ones((5, 5), bool)),
+                                              np.arange(5)[None, :].repeat(n, 0) >= 4), (0, None, 0)),
+    "activations": (lambda: nn.Sequential(
+        nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh(), nn.Hardswish(), nn.Sigmoid(), nn.Softplus(),
+        nn.Mish(), nn.Softsign(), nn.PReLU(), nn.GELU("tanh"), nn.CELU(), nn.LogSigmoid(), nn.Hardsigmoid(),
+        nn.Tanhshrink(), nn.Softshrink(), nn.Hardshrink(0.1), nn.ReLU6(), nn.Threshold(0.1, 2.0), nn.Tanh(),
+        nn.Softmin(-1), nn.Softmax(-1), nn.LogSoftmax(-1)), lambda n: (_floats(n, 6) * 3,), (0,)),
+}
+
+
+def _anynn(model: Any, inputs: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    out = model(*[anynn.tensor(a) for a in inputs])
+    flat: list[Any] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, (tuple, list)):
+            for item in value:
+                walk(item)
+        else:
+            flat.append(np.asarray(value.data))
+
+    walk(out)
+    return flat
+
+
+def _close(got: list[np.ndarray], expected: list[np.ndarray]) -> None:
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        assert g.shape == e.shape
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5 * float(np.abs(e).max()))
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["static", "symbolic_batch"])
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_family_runs_in_onnxruntime_as_in_anynn(family: str, dynamic: bool, tmp_path: Any) -> None:
+    build, make_inputs, axes = FAMILIES[family]
+    anynn.manual_seed(0)
+    model = build()
+    model.eval()
+    inputs = make_inputs(4)
+    names = [f"in{i}" for i in range(len(inputs))]
+    dynamic_axes = {name: {axis: "batch"} for name, axis in zip(names, axes) if axis is not None} if dynamic else None
+    path = tmp_path / "model.onnx"
+    export(model, inputs, path, input_names=names, dynamic_axes=dynamic_axes)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for batch in ((4, 1, 9) if dynamic else (4,)):
+        feeds = make_inputs(batch)
+        _close(session.run(None, dict(zip(names, feeds))), _anynn(model, feeds))
+    if not dynamic:
+        with pytest.raises(Exception):  # noqa: B017 - onnxruntime's own error class for a wrong shape
+            session.run(None, dict(zip(names, make_inputs(5))))
+
+
+def _torch_node_count(build: Callable[[Any], Any], example: np.ndarray) -> int:
+    import onnx
+    import torch
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(build(torch.nn).eval(), (torch.from_numpy(example),), buffer, dynamo=False)
+    return len(onnx.load_from_string(buffer.getvalue()).graph.node)
+
+
+# the issue's yardstick: at most 1.5x the nodes of torch.onnx.export for the same model
+SIZES = {
+    "mlp": (lambda M: M.Sequential(M.Linear(16, 32), M.ReLU(), M.Linear(32, 10)), (8, 16)),
+    "cnn": (lambda M: M.Sequential(M.Conv2d(3, 8, 3, padding=1), M.BatchNorm2d(8), M.ReLU(), M.MaxPool2d(2),
+                                   M.Flatten(), M.Linear(8 * 4 * 4, 10)), (4, 3, 8, 8)),
+    "lstm": (lambda M: M.LSTM(6, 8, num_layers=2), (7, 3, 6)),
+    "gru": (lambda M: M.GRU(6, 8), (7, 3, 6)),
+    "conv1d": (lambda M: M.Sequential(M.Conv1d(3, 6, 3, padding=1, padding_mode="reflect"), M.AvgPool1d(2),
+                                      M.Tanh(), M.AdaptiveAvgPool1d(1), M.Flatten()), (4, 3, 10)),
+}
+
+
+@pytest.mark.parametrize("name", list(SIZES))
+def test_graph_is_no_larger_than_one_and_a_half_torch_exports(name: str) -> None:
+    pytest.importorskip("torch")
+    build, shape = SIZES[name]
+    example = _floats(*shape)
+    ours = len(export(build(nn), example, io.BytesIO()).graph.node)
+    assert ours <= 1.5 * _torch_node_count(build, example)
+
+
+def test_lowered_families_are_one_operator_each() -> None:
+    cnn = SIZES["cnn"][0](nn)
+    ops = [n.op_type for n in export(cnn, _floats(2, 3, 8, 8), io.BytesIO()).graph.node]
+    assert ops == ["Conv", "Relu", "MaxPool", "Reshape", "Gemm"]  # BatchNorm folded into the Conv
+    ops = [n.op_type for n in export(nn.GRU(4, 5, num_layers=2), _floats(3, 2, 4), io.BytesIO()).graph.node]
+    assert ops.count("GRU") == 2 and "If" not in ops
+
+
+def test_failures_name_the_layer_and_the_reason() -> None:
+    class Reader(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x * float(x.sum().item())  # needs a value: a recorded input has none
+
+    model = nn.Sequential(nn.Linear(3, 3), Reader())
+    with pytest.raises(ExportError, match=r"layer 1 \(Reader\).*no value"):
+        export(model, _floats(2, 3), io.BytesIO())
+
+
+def test_arguments_are_checked() -> None:
+    model = nn.Linear(3, 2)
+    with pytest.raises(ValueError, match="opset_version"):
+        export(model, _floats(2, 3), io.BytesIO(), opset_version=9)
+    with pytest.raises(ValueError, match="dynamic axis 2"):
+        export(model, _floats(2, 3), io.BytesIO(), dynamic_axes={"input": [2]})
+    with pytest.raises(TypeError, match="args"):
+        export(model, "x", io.BytesIO())
+
+
+def test_export_leaves_the_model_as_it_was() -> None:
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+    model.train()
+    before = np.asarray(model[0].weight.data).copy()
+    export(model, _floats(2, 3), io.BytesIO())
+    assert model.training and model[0].weight.backend.name == "numpy"
+    np.testing.assert_array_equal(np.asarray(model[0].weight.data), before)
+
+
+def test_ndonnx_backend_records_the_plain_decomposition() -> None:
+    """Without the lowering table every Function's own forward is recorded (the fallback), and constant
+    arrays still have values: the backend computes the same numbers as NumPy."""
+    from anynn.backend import get_backend
+
+    backend = get_backend("ndonnx")
+    assert backend.function_fast_paths == {}
+    anynn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.LayerNorm(5))
+    x = _floats(3, 4)
+    expected = model(anynn.tensor(x)).data
+    model.to("ndonnx")
+    got = model(anynn.tensor(x, backend="ndonnx"))
+    assert not backend.is_traced(got.data)
+    np.testing.assert_allclose(backend.to_host(got.data), expected, rtol=1e-5, atol=1e-6)
+    import ndonnx
+
+    assert backend.is_traced(ndonnx.argument(shape=("N", 4), dtype=ndonnx.float32))
+
+
+def test_opset_18_and_names(tmp_path: Any) -> None:
+    import onnx
+
+    model = nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8))
+    proto = export(model, _floats(2, 4), tmp_path / "m.onnx", input_names=["features"], output_names=["scores"],
+                   dynamic_axes={"features": {0: "n"}, "scores": {0: "n"}}, opset_version=18)
+    assert [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")] == [18]
+    assert [i.name for i in proto.graph.input] == ["features"] and proto.graph.output[0].name == "scores"
+    assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "n"
+    onnx.checker.check_model(onnx.load(str(tmp_path / "m.onnx")), full_check=True)
