@@ -120,9 +120,106 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False, create_g
 
     ``create_graph``: the backward pass is recorded (gradients are graph Tensors, see `double_backward`).
     ``inputs``: a sequence of Tensors; then only their gradients are computed and returned (in that order,
-    ``None`` for an unreached one) and no ``.grad`` changes: `anynn.autograd.grad`.
+    ``None`` for an unreached one) and no ``.grad`` changes: `anynn.autograd.grad`. Both take `run_backward`;
+    the plain first-order pass below is the training hot path, kept free of their bookkeeping.
     """
-    return run_backward([tensor], [grad], retain_graph, create_graph, inputs)
+    if create_graph or inputs is not None:
+        return run_backward([tensor], [grad], retain_graph, create_graph, inputs)
+    xp = tensor.backend.xp
+    data = tensor.data
+    if grad is None:
+        if data.ndim != 0 and tensor.size != 1:
+            raise RuntimeError(
+                f"backward() without a gradient needs a scalar; this tensor has shape {tuple(tensor.shape)}"
+            )
+        grad = xp.ones_like(data)
+    else:
+        grad = _gradient_array(tensor, grad)
+        if tuple(grad.shape) != tuple(data.shape):
+            raise RuntimeError(f"backward(): the gradient has shape {tuple(grad.shape)}, the tensor "
+                               f"{tuple(data.shape)}; they must match")
+        if grad.dtype != data.dtype:
+            grad = xp.astype(grad, data.dtype)
+    root = tensor._ctx
+    leaf_hooks, output_hooks = hook_tables.leaf_hooks, hook_tables.output_hooks
+    if root is None:
+        if tensor.requires_grad:
+            table = leaf_hooks.get(id(tensor)) if leaf_hooks else None
+            tensor._accumulate(grad if table is None else hook_tables.run_hooks(table, grad, tensor.backend))
+        return
+    if tensor._retains_grad:
+        tensor._accumulate(grad)
+    if getattr(root, "inputs", None) is None:
+        raise RuntimeError(_FREED)
+    make_tensor = tensor_module.make_tensor
+    # pending gradients of Function outputs: output 0 of ``fn`` under ``fn``, output i > 0 under (fn, i)
+    index = tensor._index
+    grads: dict[Any, Any] = {root if index == 0 else (root, index): grad}
+    modes = mode.local.modes  # this thread's
+    hook = modes.anomaly_hook
+    previous_mode = modes.grad_enabled
+    modes.grad_enabled = False  # backward records nothing (a plain flag: this runs once per step)
+    pop = grads.pop
+    last_modification = tensor_module.last_modification
+    hooked_leaves: dict[int, list[Any]] = {}  # leaves with hooks: their gradient is summed, hooked, then stored
+    try:
+        for fn in _topological_order([root]):
+            if fn.recorded_at != last_modification:  # some tensor changed in place since fn was recorded
+                _check_unmodified(fn)
+            n_out = fn.num_outputs
+            if n_out == 1:
+                g_out = pop(fn, None)
+                if g_out is None:
+                    continue
+                if output_hooks:
+                    table = output_hooks.get((id(fn), 0))
+                    if table:
+                        g_out = hook_tables.run_hooks(table, g_out, fn.backend)
+                in_grads = fn.backward(xp, g_out)
+            else:
+                outs = [pop(fn if i == 0 else (fn, i), None) for i in range(n_out)]
+                if all(g is None for g in outs):
+                    continue
+                if output_hooks:
+                    outs = [g if g is None or not output_hooks.get((id(fn), i)) else
+                            hook_tables.run_hooks(output_hooks[(id(fn), i)], g, fn.backend)
+                            for i, g in enumerate(outs)]
+                in_grads = fn.backward(xp, *outs)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            if hook is not None:
+                hook(fn, "backward", in_grads)
+            for t, g, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
+                if g is None or not needed:
+                    continue
+                parent = t._ctx
+                if parent is None:  # a leaf
+                    if leaf_hooks and id(t) in leaf_hooks:
+                        entry = hooked_leaves.get(id(t))
+                        if entry is None:
+                            hooked_leaves[id(t)] = [t, g]
+                        else:
+                            entry[1] = entry[1] + g
+                        continue
+                    data = t.data
+                    if t.grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
+                        t.grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
+                    else:
+                        t._accumulate(g)
+                    continue
+                index = t._index
+                key = parent if index == 0 else (parent, index)
+                prev = grads.get(key)
+                grads[key] = g if prev is None else prev + g
+                if t._retains_grad:
+                    t._accumulate(g)
+            if not retain_graph:
+                fn.inputs = None
+        for t, g in hooked_leaves.values():
+            table = leaf_hooks.get(id(t))
+            t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
+    finally:
+        modes.grad_enabled = previous_mode
 
 
 def run_backward(tensors: Any, grads: Any, retain_graph: bool = False, create_graph: bool = False,
