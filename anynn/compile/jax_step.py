@@ -137,6 +137,10 @@ class JaxStep:
             out = binding.read(st)
             out["lr"] = [[None if lr is lr_in else _traced_lr(lr) for lr, lr_in in zip(lrs, lrs_in)]
                          for lrs, lrs_in in zip(out["lr"], values["lr"])]
+            # counters and scalar state leave as strongly typed int64/float64 arrays, whatever they entered
+            # as (a Python number is weakly typed): the next call then has the same input types, no new trace
+            out["opt"] = [[{k: self._strong(v) for k, v in state.items()} for state in states] for states in out["opt"]]
+            out["rng"] = [self._strong(c) for c in out["rng"]]
             result_leaves: list[Any] = []
             entry.result_spec = pytree.split(result, result_leaves, keyed=False)
             modified = {id(t) for t in snapshot.modified_tensors()}
@@ -145,6 +149,20 @@ class JaxStep:
             snapshot.restore()
         _check_no_leaks(st, self.jax)
         return result_leaves, out
+
+
+    def _strong(self, value: Any) -> Any:
+        """``value`` as a strongly typed array if it is a number or a 0-d weakly typed array (else unchanged)."""
+        jnp, lax = self.jax.numpy, self.jax.lax
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int):
+            return jnp.asarray(value, dtype=jnp.int64)
+        if isinstance(value, float):
+            return jnp.asarray(value, dtype=jnp.float64)
+        if getattr(value, "weak_type", False) or getattr(getattr(value, "aval", None), "weak_type", False):
+            return lax.convert_element_type(value, value.dtype)
+        return value
 
 
 def static_key(st: StepState) -> tuple[Any, ...]:
@@ -185,18 +203,18 @@ def _check_side_effects(st: StepState, schedulers_before: list[Any], host_before
             raise side_effect_error(f"{type(scheduler).__name__}.step() was called",
                                     "Call the scheduler's step() outside the compiled step: its new learning "
                                     "rate goes into the next call as an array, without compiling again.")
+    held = module_generators(st.modules) if created else []
+    persistent = [(g, state) for g, _, state in created if any(g is h for h in held)]
+    if persistent:
+        # a layer made its generator at first use (seeding it from the host generator when unseeded, as the
+        # eager first call does): keep it, rewind its stream, and trace again with its counter as an input
+        for g, state in persistent:
+            g.set_state(state)
+        raise _Rediscover()
     if default_generator().bit_generator.state != host_before:
         raise side_effect_error("anynn's host generator drew numbers (anynn.rand/randn/randperm, an initializer)",
                                 "Draw on the device (a Dropout layer, or a backend generator made outside the "
                                 "step), or draw outside the step and pass the tensor in.")
-    if not created:
-        return
-    held = module_generators(st.modules)
-    persistent = [(g, state) for g, _, state in created if any(g is h for h in held)]
-    if persistent:
-        for g, state in persistent:
-            g.set_state(state)  # the generator starts its stream at the real first call
-        raise _Rediscover()
     for g, seed, state in created:
         if seed is None and g.state() != state:
             raise side_effect_error(

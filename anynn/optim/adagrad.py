@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from ..backend import Backend
 from .optimizer import Optimizer
+from .scalars import like
 from .torch_options import implementation_options
 
 
@@ -37,4 +38,4 @@ class Adagrad(Optimizer):
         step = state["step"] = state["step"] + 1
         total = state["sum"] = state["sum"] + grad * grad
         clr = group["lr"] / (1.0 + (step - 1) * group["lr_decay"])
-        return param - clr * (grad / (xp.sqrt(total) + group["eps"]))
+        return param - like(clr, param) * (grad / (xp.sqrt(total) + group["eps"]))

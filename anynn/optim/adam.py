@@ -6,8 +6,9 @@ from typing import Any, Iterable
 
 from ..autograd.function import is_writeable
 from ..backend import Backend, op
+from ..backend.portable.optim import adam_apply, adam_moments
 from .optimizer import Optimizer
-from .scalars import is_number, sqrt
+from .scalars import is_number, like, sqrt
 from .torch_options import implementation_options
 
 
@@ -48,26 +49,15 @@ class Adam(Optimizer):
         step_size = lr / (1.0 - beta1**step)
         correction2 = sqrt(1.0 - beta2**step)  # an array in a compiled step (array step counter)
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        if not is_number(step_size):  # a compiled step: 0-d arrays, cast so they cannot promote a float32 update
+            step_size, correction2 = like(step_size, param), like(correction2, param)
         if inplace and not group["amsgrad"] and is_number(step_size):
             op(backend, "adam_step")(param, grad, m, v, beta1, beta2, step_size, correction2, eps)
             return param
-        if inplace:
-            op(backend, "adam_moments")(grad, m, v, beta1, beta2)  # as below, without temporaries
-        else:
-            m = state["exp_avg"] = m + (1.0 - beta1) * (grad - m)
-            v = state["exp_avg_sq"] = beta2 * v + (1.0 - beta2) * (grad * grad)
+        m, v = state["exp_avg"], state["exp_avg_sq"] = adam_moments(xp, grad, m, v, beta1, beta2, inplace)
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
-        denom = xp.sqrt(v)
-        if inplace:
-            denom /= correction2
-            denom += eps
-            update = m / denom
-            update *= step_size
-            param -= update
-            return param
-        denom = denom / correction2 + eps
-        return param - step_size * (m / denom)
+        return adam_apply(xp, param, m, v, step_size, correction2, eps, inplace)
 
 
 class AdamW(Adam):

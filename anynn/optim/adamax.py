@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..backend import Backend
+from ..backend.portable.optim import first_moment
 from .optimizer import Optimizer
+from .scalars import like
 from .torch_options import implementation_options
 
 
@@ -35,8 +37,7 @@ class Adamax(Optimizer):
             state["exp_avg"] = xp.zeros_like(param)
             state["exp_inf"] = xp.zeros_like(param)
         step = state["step"] = state["step"] + 1
-        m = state["exp_avg"]
-        m = state["exp_avg"] = m + (1.0 - beta1) * (grad - m)  # PyTorch's lerp
+        m = state["exp_avg"] = first_moment(xp, state["exp_avg"], grad, beta1)
         u = state["exp_inf"] = xp.maximum(beta2 * state["exp_inf"], xp.abs(grad) + group["eps"])
         clr = group["lr"] / (1.0 - beta1**step)
-        return param - clr * (m / u)
+        return param - like(clr, param) * (m / u)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..backend import Backend
+from ..backend.portable.optim import adam_moments
 from .optimizer import Optimizer
 from .scalars import like, round_float32
 from .torch_options import implementation_options
@@ -45,10 +46,9 @@ class NAdam(Optimizer):
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * group["momentum_decay"]))
         # PyTorch keeps mu_product in a float32 tensor (its default scalar dtype): round the same way
         mu_product = state["mu_product"] = round_float32(state["mu_product"] * mu)
-        m = state["exp_avg"]
-        m = state["exp_avg"] = m + (1.0 - beta1) * (grad - m)  # PyTorch's lerp
-        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * (grad * grad)
-        denom = xp.sqrt(v / (1.0 - beta2**step)) + group["eps"]
+        m, v = state["exp_avg"], state["exp_avg_sq"] = adam_moments(xp, grad, state["exp_avg"], state["exp_avg_sq"],
+                                                                    beta1, beta2, inplace=False)
+        denom = xp.sqrt(v / like(1.0 - beta2**step, v)) + group["eps"]
         grad_coef = lr * (1.0 - mu) / (1.0 - mu_product)
         avg_coef = lr * mu_next / (1.0 - mu_product * mu_next)
         return param - like(grad_coef, param) * (grad / denom) - like(avg_coef, param) * (m / denom)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..backend import Backend
+from ..backend.portable.optim import adam_moments
 from .optimizer import Optimizer
-from .scalars import is_number
+from .scalars import is_number, like
 from .torch_options import implementation_options
 
 
@@ -42,19 +43,18 @@ class RAdam(Optimizer):
             state["exp_avg"] = xp.zeros_like(param)
             state["exp_avg_sq"] = xp.zeros_like(param)
         step = state["step"] = state["step"] + 1
-        m = state["exp_avg"]
-        m = state["exp_avg"] = m + (1 - beta1) * (grad - m)  # PyTorch's lerp
-        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * (grad * grad)
+        m, v = state["exp_avg"], state["exp_avg_sq"] = adam_moments(xp, grad, state["exp_avg"], state["exp_avg_sq"],
+                                                                    beta1, beta2, inplace=False)
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
-        corrected = m / bias_correction1
+        corrected = m / like(bias_correction1, m)
         rho_inf = 2 / (1 - beta2) - 1
         rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
         if is_number(rho_t) and rho_t <= 5.0:
             return param - corrected * lr
         rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-        adaptive = (bias_correction2**0.5) / (xp.sqrt(v) + eps)
-        rectified = param - corrected * lr * adaptive * rect
+        adaptive = like(bias_correction2**0.5, v) / (xp.sqrt(v) + eps)
+        rectified = param - corrected * lr * adaptive * like(rect, v)
         if is_number(rho_t):
             return rectified
         return xp.where(rho_t > 5.0, rectified, param - corrected * lr)  # a compiled step: rho_t is an array

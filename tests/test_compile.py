@@ -1,0 +1,400 @@
+"""anynn.compile: compiled steps match eager ones on JAX (models x optimizers, Dropout, schedulers, clipping,
+accumulation), retrace only on structure, refuse host reads and Python side effects, checkpoint and resume
+bit-identically; the eager fallback on the other CPU backends."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import anynn
+from anynn import nn, optim
+from anynn.backend import BackendUnavailable, get_backend
+from anynn.compile import CompiledStepError
+
+try:
+    get_backend("jax")
+    HAS_JAX = True
+except BackendUnavailable:
+    HAS_JAX = False
+
+needs_jax = pytest.mark.skipif(not HAS_JAX, reason="JAX is not installed")
+STEPS = 20
+
+
+def _mlp(backend: str) -> nn.Module:
+    return nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Dropout(0.2, seed=3), nn.Linear(16, 3),
+                         backend=backend, seed=0)
+
+
+def _cnn(backend: str) -> nn.Module:
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.1, seed=4),
+                         nn.Flatten(), nn.Linear(4 * 3 * 3, 3), backend=backend, seed=0)
+
+
+class _LSTMNet(nn.Module):
+    def __init__(self, backend: str) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(6, 8, batch_first=True, seed=0)
+        self.drop = nn.Dropout(0.2, seed=5)
+        self.head = nn.Linear(8, 3, seed=1)
+        self.to(backend)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(self.drop(out[:, -1]))
+
+
+class _EncoderNet(nn.Module):
+    def __init__(self, backend: str) -> None:
+        super().__init__()
+        self.encoder = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.1, batch_first=True)
+        self.head = nn.Linear(8, 3, seed=1)
+        self.to(backend)
+
+    def forward(self, x):
+        return self.head(self.encoder(x).mean(axis=1))
+
+
+MODELS = {"mlp": (_mlp, (8, 6)), "cnn": (_cnn, (8, 1, 8, 8)), "lstm": (_LSTMNet, (8, 5, 6)),
+          "transformer": (_EncoderNet, (8, 5, 8))}
+OPTIMIZERS = {
+    "SGD": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    "Adam": lambda p: optim.Adam(p, lr=0.01, amsgrad=True),
+    "AdamW": lambda p: optim.AdamW(p, lr=0.01),
+    "Adamax": lambda p: optim.Adamax(p, lr=0.01),
+    "NAdam": lambda p: optim.NAdam(p, lr=0.01),
+    "RAdam": lambda p: optim.RAdam(p, lr=0.01),
+    "RMSprop": lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    "Adagrad": lambda p: optim.Adagrad(p, lr=0.05, lr_decay=1e-3),
+    "Adadelta": lambda p: optim.Adadelta(p, lr=1.0),
+    "ASGD": lambda p: optim.ASGD(p, lr=0.01, t0=5),
+    "Rprop": lambda p: optim.Rprop(p, lr=0.01),
+    "Lion": lambda p: optim.Lion(p, lr=1e-3, weight_decay=0.1),
+}
+
+
+def _data(shape: tuple[int, ...], backend: str, steps: int = STEPS):
+    rng = np.random.default_rng(7)
+    xs = [anynn.tensor(rng.standard_normal(shape).astype(np.float32), backend=backend) for _ in range(steps)]
+    ys = [anynn.tensor(rng.integers(0, 3, shape[0]), backend=backend) for _ in range(steps)]
+    return xs, ys
+
+
+def _train(pairs: list[tuple[str, str]], backend: str, compiled: bool, scheduler: bool = True,
+           clip: float | None = None):
+    """Losses of STEPS training steps of every (model, optimizer) pair, trained side by side in one step
+    (eager, or one compiled program for all of them), and the final parameters."""
+    runs = []
+    for model_name, opt_name in pairs:
+        build, shape = MODELS[model_name]
+        model = build(backend)
+        opt = OPTIMIZERS[opt_name](model.parameters())
+        sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.7) if scheduler else None
+        runs.append((model, opt, sched, _data(shape, backend)))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(xs, ys):
+        losses = []
+        for (model, opt, _, _), x, y in zip(runs, xs, ys):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            if clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+            losses.append(loss)
+        return losses
+
+    run = anynn.compile(step) if compiled else step
+    losses = []
+    for i in range(STEPS):
+        out = run(tuple(r[3][0][i] for r in runs), tuple(r[3][1][i] for r in runs))
+        losses.append([float(loss.item()) for loss in out])
+        for _, _, sched, _ in runs:
+            if sched is not None:
+                sched.step()
+    params = [np.asarray(p.data) for model, *_ in runs for p in model.parameters()]
+    return np.array(losses), params, run
+
+
+def _assert_same_training(pairs: list[tuple[str, str]], **kwargs) -> None:
+    eager_losses, eager_params, _ = _train(pairs, "jax", False, **kwargs)
+    losses, params, run = _train(pairs, "jax", True, **kwargs)
+    assert run.path == "jax"
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-5, atol=1e-5)
+    for a, b in zip(params, eager_params):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    # first call (+ a retrace once Dropout's generators exist), second call (optimizer state exists), and one
+    # where an optimizer's Python-number state (ASGD's eta) came back as an array of another weak type
+    assert run.trace_count <= 4
+
+
+@needs_jax
+def test_compiled_matches_eager_mlp_every_optimizer_with_scheduler():
+    _assert_same_training([("mlp", name) for name in sorted(OPTIMIZERS)])
+
+
+@needs_jax
+def test_compiled_matches_eager_cnn_lstm_transformer_with_dropout_and_scheduler():
+    _assert_same_training([("cnn", "Adam"), ("lstm", "SGD"), ("transformer", "AdamW")])
+
+
+@needs_jax
+@pytest.mark.slow
+@pytest.mark.parametrize("model_name", ["cnn", "lstm", "transformer"])
+def test_compiled_matches_eager_every_model_and_optimizer(model_name):
+    _assert_same_training([(model_name, name) for name in sorted(OPTIMIZERS)])
+
+
+@needs_jax
+def test_gradient_clipping_inside_compiled_step_matches_eager():
+    _assert_same_training([("mlp", "SGD")], clip=0.05)
+
+
+@needs_jax
+def test_gradient_accumulation_inside_and_across_compiled_calls():
+    def run(compiled: bool):
+        model = _mlp("jax")
+        model.eval()  # no dropout: the two ways of accumulating see the same numbers
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def inner(xs, ys):  # four micro-batches in one step
+            opt.zero_grad()
+            total = 0.0
+            for i in range(4):
+                loss = loss_fn(model(xs[i]), ys[i]) / 4
+                loss.backward()
+                total = total + loss
+            opt.step()
+            return total
+
+        def accumulate(x, y):  # gradients carried from call to call
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            return loss
+
+        def apply():
+            opt.step()
+            opt.zero_grad()
+
+        inner_step = anynn.compile(inner) if compiled else inner
+        acc_step = anynn.compile(accumulate) if compiled else accumulate
+        apply_step = anynn.compile(apply) if compiled else apply
+        xs, ys = _data((8, 6), "jax", 8)
+        out = [float(inner_step(tuple(xs[:4]), tuple(ys[:4])).item())]
+        for x, y in zip(xs[4:], ys[4:]):
+            out.append(float(acc_step(x, y).item()))
+        apply_step()
+        out.append(float(inner_step(tuple(xs[4:]), tuple(ys[4:])).item()))
+        return np.array(out), [np.asarray(p.data) for p in model.parameters()]
+
+    (a, pa), (b, pb) = run(False), run(True)
+    np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    for x, y in zip(pa, pb):
+        np.testing.assert_allclose(y, x, rtol=1e-5, atol=1e-6)
+
+
+@needs_jax
+def test_dropout_masks_differ_between_calls_and_repeat_for_the_same_seed():
+    def masks():
+        drop = nn.Dropout(0.5, seed=11)
+        x = anynn.ones(64, backend="jax")
+        step = anynn.compile(lambda: drop(x))
+        return [np.asarray(step().data) for _ in range(3)], step
+
+    first, step = masks()
+    assert not np.array_equal(first[0], first[1]) and not np.array_equal(first[1], first[2])
+    again, _ = masks()
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert step.trace_count == 2  # one trace found the generator, one compiled with its counter as an input
+    eager = nn.Dropout(0.5, seed=11)
+    x = anynn.ones(64, backend="jax")
+    for a in first:
+        np.testing.assert_array_equal(a, np.asarray(eager(x).data))
+
+
+@needs_jax
+def test_lr_and_step_changes_do_not_retrace_shapes_trace_once_more():
+    model = _mlp("jax")
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = anynn.compile(step)
+    xs, ys = _data((8, 6), "jax", 6)
+    for x, y in zip(xs, ys):
+        compiled(x, y)
+        sched.step()
+    traces = compiled.trace_count
+    assert traces <= 3 and compiled.cache_size == 2  # before and after the optimizer state exists
+    small_x, small_y = _data((3, 6), "jax", 2)
+    compiled(small_x[0], small_y[0])
+    compiled(small_x[1], small_y[1])
+    compiled(xs[0], ys[0])
+    assert compiled.trace_count == traces + 1
+    assert opt.state[id(model[0].weight)]["step"] == 9
+    assert isinstance(opt.param_groups[0]["lr"], float)  # the scheduler's number stays a number
+    assert len(compiled.compile_seconds) == compiled.cache_size + 1 and min(compiled.compile_seconds) > 0
+
+
+@needs_jax
+def test_item_inside_compiled_step_names_the_operation():
+    model = _mlp("jax")
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = (t[0] for t in _data((4, 6), "jax", 1))
+
+    def step():
+        loss = loss_fn(model(x), y)
+        print(loss.item())
+        return loss
+
+    with pytest.raises(CompiledStepError, match=r"Tensor\.item\(\).*inside a compiled step.*test_compile\.py"):
+        anynn.compile(step)()
+    assert not any(isinstance(p.data, anynn.backend.get_backend("jax").jax.core.Tracer)
+                   for p in model.parameters())  # the model got its arrays back
+
+    def branch():
+        loss = loss_fn(model(x), y)
+        if loss > 1:
+            loss = loss * 0.5
+        return loss
+
+    with pytest.raises(CompiledStepError, match="bool"):
+        anynn.compile(branch)()
+
+
+@needs_jax
+def test_scheduler_step_inside_compiled_step_is_refused():
+    model = _mlp("jax")
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=1)
+    x, y = (t[0] for t in _data((4, 6), "jax", 1))
+
+    def step():
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+        sched.step()
+
+    with pytest.raises(CompiledStepError, match="StepLR.step.*outside"):
+        anynn.compile(step)()
+    assert sched.last_epoch == 0 and opt.param_groups[0]["lr"] == 0.1
+
+
+@needs_jax
+def test_unseeded_functional_dropout_is_refused():
+    x = anynn.ones(16, backend="jax")
+    with pytest.raises(CompiledStepError, match="unseeded generator"):
+        anynn.compile(lambda: nn.functional.dropout(x, 0.5))()
+
+
+@needs_jax
+def test_checkpoint_between_compiled_steps_resumes_bit_identically(tmp_path):
+    def setup():
+        model = _mlp("jax")
+        opt = optim.Adam(model.parameters(), lr=0.01)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, opt, anynn.compile(step)
+
+    xs, ys = _data((8, 6), "jax", 10)
+    model, opt, step = setup()
+    for x, y in zip(xs[:5], ys[:5]):
+        step(x, y)
+    anynn.save_checkpoint(tmp_path / "ck.safetensors", model=model, optimizer=opt, step=5)
+    expected = [np.asarray(step(x, y).data) for x, y in zip(xs[5:], ys[5:])]
+    model2, opt2, step2 = setup()
+    anynn.load_checkpoint(tmp_path / "ck.safetensors", model=model2, optimizer=opt2)
+    resumed = [np.asarray(step2(x, y).data) for x, y in zip(xs[5:], ys[5:])]
+    for a, b in zip(expected, resumed):
+        np.testing.assert_array_equal(a, b)
+    for p, q in zip(model.parameters(), model2.parameters()):
+        np.testing.assert_array_equal(np.asarray(p.data), np.asarray(q.data))
+
+
+@needs_jax
+def test_state_found_through_self_and_globals():
+    class Trainer:
+        def __init__(self):
+            self.model = _mlp("jax")
+            self.model.eval()
+            self.opt = optim.SGD(self.model.parameters(), lr=0.1)
+
+        def step(self, x, y):
+            self.opt.zero_grad()
+            loss = nn.functional.cross_entropy(self.model(x), y)
+            loss.backward()
+            self.opt.step()
+            return {"loss": loss, "n": x.shape[0]}
+
+    trainer = Trainer()
+    before = np.asarray(trainer.model[0].weight.data).copy()
+    x, y = (t[0] for t in _data((4, 6), "jax", 1))
+    out = anynn.compile(trainer.step)(x, y)
+    assert out["n"] == 4 and isinstance(out["loss"], anynn.Tensor)
+    assert not np.array_equal(before, np.asarray(trainer.model[0].weight.data))
+    assert trainer.model[0].weight.grad is not None
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch", "array_api_strict"])
+def test_eager_fallback_on_cpu_backends(name):
+    try:
+        get_backend(name)
+    except BackendUnavailable:
+        pytest.skip(f"{name} is not available")
+
+    def losses(compiled: bool):
+        model = _mlp(name)
+        opt = optim.Adam(model.parameters(), lr=0.01)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = anynn.compile(step) if compiled else step
+        out = [float(run(x, y).item()) for x, y in zip(*_data((8, 6), name, 4))]
+        return out, run
+
+    (eager, _), (compiled, run) = losses(False), losses(True)
+    assert compiled == eager
+    assert run.path == "eager" and run.trace_count == 0
+
+
+@needs_jax
+def test_jax_grad_gives_second_derivatives_through_anynn_forward():
+    import jax.numpy as jnp
+
+    from anynn.testing import jax_function, jax_grad
+
+    def f(x):
+        return (x.tanh() ** 2).sum()
+
+    x = jnp.asarray([0.3, -1.2, 2.0], dtype=jnp.float64)
+    t = np.tanh(np.asarray(x))
+    np.testing.assert_allclose(np.asarray(jax_grad(f)(x)), 2 * t * (1 - t**2), rtol=1e-12)
+    import jax
+
+    second = jax.grad(lambda a: jax_grad(f)(a).sum())(x)
+    np.testing.assert_allclose(np.asarray(second), 2 * (1 - t**2) ** 2 - 4 * t**2 * (1 - t**2), rtol=1e-10)
+    assert float(jax_function(f)(x)) == pytest.approx(float(np.sum(t**2)))
