@@ -8,7 +8,7 @@ changes:
 - evaluates nodes whose inputs are all initializers (``onnx.reference``), and ``Shape``/``Size`` of
   arrays whose shape ONNX shape inference knows,
 - inlines an ``If`` whose condition became a constant,
-- drops ``Identity`` nodes and nodes nobody reads,
+- drops ``Identity`` nodes, nodes nobody reads and optional outputs nobody reads,
 - folds a per-channel ``Mul``/``Add`` (an eval-mode BatchNorm) into the ``Conv`` before it.
 """
 
@@ -36,6 +36,7 @@ def optimize(model: onnx.ModelProto) -> onnx.ModelProto:
         if not changed:
             break
     _dedupe_initializers(graph)
+    _drop_unread_outputs(graph)
     return model
 
 
@@ -247,6 +248,24 @@ def _fold_batch_norm(graph: Any) -> bool:
         graph.node.remove(node)
         return True
     return False
+
+
+# operators whose trailing outputs are optional (MaxPool's Indices, a recurrent layer's states...)
+_OPTIONAL_OUTPUTS = {"MaxPool", "Dropout", "LSTM", "GRU", "RNN", "LayerNormalization", "BatchNormalization"}
+
+
+def _drop_unread_outputs(graph: Any) -> None:
+    """Unread optional outputs are removed: a MaxPool with an Indices output misses onnxruntime's fast kernel."""
+    read = _graph_outputs(graph) | {name for node in graph.node for name in node.input}
+    for node in graph.node:
+        if node.op_type not in _OPTIONAL_OUTPUTS:
+            continue
+        names = list(node.output)
+        while len(names) > 1 and names[-1] not in read:
+            names.pop()
+        names = [n if n in read or i == 0 else "" for i, n in enumerate(names)]
+        del node.output[:]
+        node.output.extend(names)
 
 
 def _dedupe_initializers(graph: Any) -> None:
