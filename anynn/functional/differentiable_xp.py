@@ -68,6 +68,27 @@ class ScatterAddRows(Function):
         return None, xp.take(g, self.index, axis=0)
 
 
+class _ActivationGrad(Function):
+    """``grad(g, y)``: a fused activation-gradient fast path (``g * f'(x)`` from the saved output ``y``) as one
+    recorded node; its own derivative is ``(grad(gg, y), gg * g * d f'/d y)``."""
+
+    kernel: str
+
+    def forward(self, xp: Any, g: Any, y: Any) -> Any:
+        self.g, self.y = g, y
+        return op(self.backend, self.kernel)(g, y)
+
+    def backward(self, xp: Any, gg: Any) -> tuple[Any, Any]:
+        need_g, need_y = self.needs_input_grad
+        g, y = self.g, self.y
+        grad_g = op(self.backend, self.kernel)(gg, y) if need_g else None
+        grad_y = None
+        if need_y and self.kernel != "relu_grad":  # relu's f' is piecewise constant in y
+            slope = -2.0 * y if self.kernel == "tanh_grad" else 1.0 - 2.0 * y
+            grad_y = gg * g * slope
+        return grad_g, grad_y
+
+
 class DifferentiableNamespace:
     """The array API over anynn Tensors of one backend, recording each differentiable call."""
 
@@ -81,6 +102,8 @@ class DifferentiableNamespace:
             "scatter_add": lambda index, values, num_rows: ScatterAddRows.apply(
                 self._raw(index), self._tensor(values), num_rows=num_rows),
         }
+        for kernel in ("relu_grad", "sigmoid_grad", "tanh_grad"):
+            self.fast_paths[kernel] = lambda g, y, kernel=kernel: _ActivationGrad.apply(g, y, kernel=kernel)
 
     def __repr__(self) -> str:
         return f"DifferentiableNamespace({self._base.key!r})"
