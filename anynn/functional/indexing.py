@@ -169,7 +169,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 
     Inside a graph ``x`` becomes the output of an `IndexPut` node; a leaf that requires grad refuses, as in PyTorch.
     """
-    recording = mode.grad_enabled
+    recording = mode.is_grad_enabled()
     if recording and x._ctx is None and x._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     v = _value_array(x, value)

@@ -163,7 +163,7 @@ class TransformerEncoder(Module):
         if (not self.use_nested_tensor or first.training or src_key_padding_mask is None or mask is not None
                 or src.ndim != 3):
             return None
-        if mode.grad_enabled and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
+        if mode.is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
             return None
         data = _as_tensor(src_key_padding_mask, src).data
         xp = src.backend.xp
