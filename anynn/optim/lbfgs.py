@@ -7,7 +7,7 @@ import math
 from typing import Any, Callable, Iterable
 
 from ..autograd.mode import enable_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, mark_modified
 from .line_search import strong_wolfe
 from .optimizer import Optimizer, _copy, _to_param_backend
 
@@ -69,6 +69,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             numel = math.prod(p.data.shape)
             p.data = p.data + step_size * xp.reshape(update[offset:offset + numel], p.data.shape)
+            mark_modified(p)  # graphs recorded before this change refuse to backward through p
             offset += numel
 
     def _clone_param(self) -> list[Any]:
@@ -77,6 +78,7 @@ class LBFGS(Optimizer):
     def _set_param(self, params_data: list[Any]) -> None:
         for p, data in zip(self._params, params_data, strict=True):
             p.data = self._xp.asarray(data, copy=True)
+            mark_modified(p)
 
     def _evaluate(self, closure: Callable[[], Any]) -> tuple[Any, float]:
         with enable_grad():
