@@ -1,0 +1,20 @@
+"""Standard-only versions of the fast paths, by family: slower, but they run on any array API library.
+
+`anynn.backend.op` looks a fast path up by name here when a backend has no kernel of its own, so every name
+a backend may override is importable from this package. One file per family, as array-api-extra's
+``_agnostic/<family>.py``.
+"""
+
+from __future__ import annotations
+
+from .activation import relu_grad, sigmoid, sigmoid_grad, tanh_grad
+from .linalg import matmul
+from .optim import adam_moments, adam_step
+from .recurrent import lstm_step, lstm_step_backward
+from .scatter import scatter_add
+from .special import erf
+from .windows import sliding_window_view
+from .writes import at_add, at_set
+
+__all__ = ["adam_moments", "adam_step", "at_add", "at_set", "erf", "lstm_step", "lstm_step_backward", "matmul",
+           "relu_grad", "scatter_add", "sigmoid", "sigmoid_grad", "sliding_window_view", "tanh_grad"]
