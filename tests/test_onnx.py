@@ -223,3 +223,20 @@ def test_opset_18_and_names(tmp_path: Any) -> None:
     assert [i.name for i in proto.graph.input] == ["features"] and proto.graph.output[0].name == "scores"
     assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "n"
     onnx.checker.check_model(onnx.load(str(tmp_path / "m.onnx")), full_check=True)
+
+
+@pytest.mark.slow
+def test_example_prints_the_same_accuracy_from_onnxruntime(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("sklearn")
+    script = Path(__file__).resolve().parent.parent / "examples" / "export_onnx.py"
+    result = subprocess.run([sys.executable, str(script), "--epochs", "3", "--out", str(tmp_path / "d.onnx")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    ours = next(line for line in lines if line.startswith("anynn test accuracy")).split(": ")[1]
+    theirs = next(line for line in lines if line.startswith("onnxruntime test accuracy")).split(": ")[1].split()[0]
+    assert ours == theirs and float(ours) > 0.9
