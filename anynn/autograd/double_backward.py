@@ -84,6 +84,7 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     clone.backend = dxp.backend
     args = [as_tensor(a, backend) for a in fn.inputs]
     if not _substitute_saved(clone, fn, args, backend):
+        clone.prepare_recompute()
         try:
             clone.forward(dxp, *args)
         except DoubleBackwardError:

@@ -120,6 +120,10 @@ class Function:
                 hook(fn, "forward", out)
         return results
 
+    def prepare_recompute(self) -> None:
+        """Called on the copy whose forward is rerun for a recorded (create_graph) backward: switch off side
+        effects of ``forward`` there (e.g. batch norm's running-statistics update)."""
+
     def forward(self, xp: Any, *arrays: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError(f"{type(self).__name__} must define forward")  # abstract
 

@@ -1,4 +1,4 @@
-"""Higher-order helpers like ``torch.autograd.functional``: ``vjp``, ``jvp``, ``vhp``, ``hvp``, ``jacobian``, ``hessian``.
+"""Higher-order helpers of ``torch.autograd.functional``: ``vjp``, ``jvp``, ``vhp``, ``hvp``, ``jacobian``, ``hessian``.
 
 Each takes ``func`` (Tensors in, a Tensor or a tuple of Tensors out) and ``inputs`` (a Tensor or a tuple of
 them). Results mirror the structure of ``inputs``/outputs as in PyTorch: a single Tensor where a single

@@ -230,7 +230,7 @@ def run_backward(tensors: Any, grads: Any, retain_graph: bool = False, create_gr
         seeds.append((tensor, _seed(tensor, grad, create_graph)))
     tensor = tensors[0]
     xp = tensor.backend.xp
-    leaf_hooks, output_hooks = hook_tables.leaf_hooks, hook_tables.output_hooks
+    leaf_hooks = hook_tables.leaf_hooks
     wanted: dict[int, Any] | None = None
     captured: dict[int, Any] = {}
     if inputs is not None:

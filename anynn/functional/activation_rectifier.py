@@ -33,6 +33,7 @@ class CELU(Function):
 class RReLU(Function):
     """``x`` where ``x >= 0``, ``x * r`` elsewhere, ``r ~ U[lower, upper)`` drawn per element and kept for
     the backward pass."""
+    constants = ("slope",)  # drawn, not computed from x: kept as it is by a create_graph backward
 
     lower: float
     upper: float

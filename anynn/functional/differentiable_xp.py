@@ -113,6 +113,8 @@ class DifferentiableNamespace:
             return getattr(self._xp, name)
         if name in _NO_DERIVATIVE:
             return self._constant_function(name)
+        if name in unary.FUNCTIONS:  # log1p, expm1, tan, sinh, asin, ... (their derivative is written in unary.py)
+            return unary.FUNCTIONS[name]
         raise DoubleBackwardError(f"create_graph=True: the array function xp.{name} has no differentiable form in "
                                   f"anynn's recorded backward; the Function using it has no second-order rule yet")
 
@@ -371,8 +373,7 @@ class DifferentiableNamespace:
         return extras.Expand.apply(x, shape=tuple(shape_))
 
     def broadcast_arrays(self, *arrays: Any) -> list[Any]:
-        target = self._xp.broadcast_shapes(*(tuple(a.shape) for a in arrays)) if hasattr(
-            self._xp, "broadcast_shapes") else tuple(self._xp.broadcast_arrays(*(self._raw(a) for a in arrays))[0].shape)
+        target = tuple(self._xp.broadcast_arrays(*(self._raw(a) for a in arrays))[0].shape)
         return [self.broadcast_to(a, target) for a in arrays]
 
     def flip(self, x: Any, axis: Any = None) -> Any:

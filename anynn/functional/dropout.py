@@ -21,6 +21,7 @@ class Dropout(Function):
     ``mask_shape`` is ``x.shape`` for elementwise dropout, or (N, C, 1) / (N, C, 1, 1) for whole channels; the
     mask broadcasts against ``x``.
     """
+    constants = ("mask",)  # drawn, not computed from x: kept as it is by a create_graph backward
 
     p: float
     generator: DeviceRNG

@@ -22,6 +22,7 @@ class AlphaDropout(Function):
     ``keep`` is 1 with probability ``1 - p`` (drawn in ``mask_shape``, broadcast against x); the
     gradient is ``a * keep``.
     """
+    constants = ("scale",)  # drawn, not computed from x: kept as it is by a create_graph backward
 
     p: float
     generator: DeviceRNG

@@ -68,6 +68,10 @@ class BatchNorm(Function):
     momentum: float
     eps: float
 
+    def prepare_recompute(self) -> None:
+        if self.training:  # the rerun for create_graph must not update the running statistics a second time
+            self.running_mean = self.running_var = None
+
     def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
         x, weight, bias = _upcast_inputs(self, xp, x, weight, bias)
         channels = x.shape[1]
