@@ -55,3 +55,9 @@ def test_digits_plot_writes_the_history_png(tmp_path):
     out = run_example("digits.py", "--epochs", "2", "--plot", cwd=tmp_path)
     assert "wrote digits_history.png" in out
     assert (tmp_path / "digits_history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pinn_solves_poisson():
+    out = run_example("pinn.py", "--steps", "600")
+    error = float(next(line for line in out.splitlines() if line.startswith("max error")).split(":")[1].split()[0])
+    assert error < 5e-3
