@@ -25,7 +25,8 @@ DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "reference" not in p.relative_to(DOCS).parts)
 # a block starts with ```python alone on its line and ends at the next ``` line; ```text, ```bash, ```diff never run
 FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
-OPTIONAL = {"torch", "sklearn", "array_api_strict", "matplotlib", "safetensors", "tqdm", "scipy"}
+OPTIONAL = {"torch", "sklearn", "array_api_strict", "matplotlib", "safetensors", "tqdm", "scipy", "jax", "ndonnx",
+            "onnx", "onnxruntime", "spox"}
 SECONDS_PER_PAGE = 5.0
 
 
