@@ -117,7 +117,9 @@ class JaxBackend(Backend):
         return self.jax.device_put(np.asarray(array), self.device)
 
     def to_host(self, array: Any) -> np.ndarray:
-        return np.asarray(array)
+        # a copy: NumPy's view of a JAX buffer is read-only, and host arrays are written in place (a NumPy
+        # model resumed from a JAX checkpoint updates its optimizer state in place)
+        return np.array(array, copy=True)
 
     def rng(self, seed: int | None = None) -> DeviceRNG:
         return JaxRNG(self, seed)

@@ -9,12 +9,16 @@ from typing import Any
 
 import numpy as np
 
+from .arrays import is_writeable
 from .base import Backend
 
 
 def transfer(data: Any, source: Backend, target: Backend) -> Any:
-    """Move a native array between backends: DLPack first (no copy where it allows), host copy as fallback."""
-    if target.name in ("torch", "numpy", "cupy") and source.name != "array_api_strict":
+    """Move a native array between backends: DLPack first (no copy where it allows), host copy as fallback.
+
+    An immutable source (JAX) is always copied: the target library would write into the shared buffer in place.
+    """
+    if target.name in ("torch", "numpy", "cupy") and source.name != "array_api_strict" and is_writeable(data):
         try:
             if target.name == "torch":
                 moved = target.torch.from_dlpack(data)
