@@ -50,6 +50,11 @@ class _EncoderNet(nn.Module):
         super().__init__()
         self.encoder = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.1, batch_first=True)
         self.head = nn.Linear(8, 3, seed=1)
+        for i, m in enumerate(self.modules()):  # seeded dropout everywhere, so eager and compiled runs draw alike
+            if isinstance(m, nn.Dropout):
+                m.seed = 100 + i
+            if hasattr(m, "dropout_seed"):
+                m.dropout_seed = 200 + i
         self.to(backend)
 
     def forward(self, x):
@@ -85,6 +90,7 @@ def _train(pairs: list[tuple[str, str]], backend: str, compiled: bool, scheduler
            clip: float | None = None):
     """Losses of STEPS training steps of every (model, optimizer) pair, trained side by side in one step
     (eager, or one compiled program for all of them), and the final parameters."""
+    anynn.manual_seed(0)
     runs = []
     for model_name, opt_name in pairs:
         build, shape = MODELS[model_name]
@@ -244,7 +250,7 @@ def test_lr_and_step_changes_do_not_retrace_shapes_trace_once_more():
     assert compiled.trace_count == traces + 1
     assert opt.state[id(model[0].weight)]["step"] == 9
     assert isinstance(opt.param_groups[0]["lr"], float)  # the scheduler's number stays a number
-    assert len(compiled.compile_seconds) == compiled.cache_size + 1 and min(compiled.compile_seconds) > 0
+    assert len(compiled.compile_seconds) == compiled.cache_size == 3 and min(compiled.compile_seconds) > 0
 
 
 @needs_jax

@@ -54,9 +54,12 @@ class CompiledStep:
         if path == "auto":
             from ..autograd.tensor import Tensor
 
+            from .state import step_roots
+
             names = {be.name for be in discover(self.fn).backends}
-            if not names:
-                names = {a.backend.name for a in args if isinstance(a, Tensor)}
+            if not names:  # no model: the tensors the step names or is given
+                loose = [r for r in step_roots(self.fn) if isinstance(r, Tensor)] + list(args)
+                names = {a.backend.name for a in loose if isinstance(a, Tensor)}
             path = "jax" if names == {"jax"} else "cuda_graph" if names == {"cupy"} else "eager"
         if path == "jax":
             from .jax_step import JaxStep

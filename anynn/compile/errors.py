@@ -43,11 +43,15 @@ def describe_host_read(tb: TracebackType | None) -> tuple[str, str]:
     """(the operation, `` at file:line: `code` ``) of the innermost anynn call and user line in ``tb``."""
     frames = traceback.extract_tb(tb)
     operation, where = "", ""
+    own = os.path.join(_PACKAGE, "compile") + os.sep
+    for frame in frames:  # outermost first: the public operation the step called, not its helpers
+        path = os.path.abspath(frame.filename)
+        if path.startswith(_PACKAGE + os.sep) and not path.startswith(own) and frame.name in _HOST_READS:
+            operation = _HOST_READS[frame.name]
+            break
     for frame in reversed(frames):
         path = os.path.abspath(frame.filename)
         in_anynn = path.startswith(_PACKAGE + os.sep)
-        if in_anynn and not operation and frame.name in _HOST_READS:
-            operation = _HOST_READS[frame.name]
         if not in_anynn and "site-packages" not in path and "dist-packages" not in path and not where:
             where = f" (at {os.path.basename(frame.filename)}:{frame.lineno}: `{(frame.line or '').strip()}`)"
             if not operation:

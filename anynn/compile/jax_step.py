@@ -17,12 +17,13 @@ than ``lr``, grad mode, autocast, generator seeds). A last smaller batch traces 
 from __future__ import annotations
 
 import time
+import warnings
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from ..autograd import autocast_mode, mode
 from ..autograd.tensor import Tensor
-from ..backend import Backend
+from ..backend import Backend, get_backend
 from ..init import default_generator
 from . import binding, pytree
 from .errors import CompiledStepError, host_read_error, side_effect_error
@@ -89,6 +90,7 @@ class JaxStep:
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         st = self._current_state()
         values = binding.read(st)
+        values["rng"] = [self._strong(c) for c in values["rng"]]  # a fresh generator's Python counter
         leaves, treedef = self.jax.tree_util.tree_flatten(values)
         arg_leaves: list[Any] = []
         arg_spec = pytree.split((args, kwargs), arg_leaves)
@@ -99,7 +101,12 @@ class JaxStep:
         if entry is None:
             entry = self._new_entry(st, treedef, arg_spec)
         try:
-            result_leaves, new_values = entry.jitted(leaves, arg_leaves)
+            if entry.result_spec is None:  # this call compiles: XLA may not reuse every donated buffer; fine
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
+                    result_leaves, new_values = entry.jitted(leaves, arg_leaves)
+            else:
+                result_leaves, new_values = entry.jitted(leaves, arg_leaves)
         except _Rediscover:
             raise
         except (self.jax.errors.ConcretizationTypeError, self.jax.errors.TracerArrayConversionError,
@@ -128,10 +135,12 @@ class JaxStep:
         created: list[tuple[Any, Any, dict[str, Any]]] = []
         host_before = default_generator().bit_generator.state
         schedulers_before = [_scheduler_marks(s) for s in st.schedulers]
+        scheduler_dicts = [(s, dict(vars(s))) for s in st.schedulers]
         try:
-            with _recording_generators(st.backends, created):
-                binding.bind(st, values)
-                args, kwargs = pytree.join(arg_spec, iter(arg_leaves))
+            binding.bind(st, values)
+            args, kwargs = pytree.join(arg_spec, iter(arg_leaves))
+            backends = st.backends + [t.backend for t in _tensors_in((args, kwargs))] + [get_backend("jax")]
+            with _recording_generators(list({be.key: be for be in backends}.values()), created):
                 result = self.fn(*args, **kwargs)
             _check_side_effects(st, schedulers_before, host_before, created)
             out = binding.read(st)
@@ -147,6 +156,9 @@ class JaxStep:
             entry.modified = [i for i, t in enumerate(st.tensors) if id(t) in modified]
         finally:
             snapshot.restore()
+            for scheduler, saved in scheduler_dicts:  # a refused scheduler step leaves no trace
+                vars(scheduler).clear()
+                vars(scheduler).update(saved)
         _check_no_leaks(st, self.jax)
         return result_leaves, out
 
@@ -244,6 +256,16 @@ def _recording_generators(backends: list[Backend], created: list[Any]) -> Iterat
     finally:
         for be in patched:
             del be.rng
+
+
+def _tensors_in(obj: Any) -> list[Tensor]:
+    if isinstance(obj, Tensor):
+        return [obj]
+    if isinstance(obj, (tuple, list)):
+        return [t for item in obj for t in _tensors_in(item)]
+    if isinstance(obj, dict):
+        return [t for item in obj.values() for t in _tensors_in(item)]
+    return []
 
 
 def _check_no_leaks(st: StepState, jax: Any) -> None:
