@@ -10,7 +10,11 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..backend import op
-from ..backend.portable import sigmoid as portable_sigmoid
+from .formulas.logistic import sigmoid as stable_sigmoid
+from .formulas.logistic import softplus as stable_softplus
+from .formulas.softmax import log_softmax as log_softmax_formula
+from .formulas.softmax import log_softmax_backward, softmax_backward
+from .formulas.softmax import softmax as softmax_formula
 
 
 class Sigmoid(Function):
@@ -20,11 +24,6 @@ class Sigmoid(Function):
 
     def backward(self, xp: Any, g: Any) -> Any:
         return op(self.backend, "sigmoid_grad")(g, self.out)
-
-
-def stable_sigmoid(xp: Any, x: Any) -> Any:
-    """The logistic function, finite for any input (`anynn.backend.portable.sigmoid`)."""
-    return portable_sigmoid(xp, x)
 
 
 class Tanh(Function):
@@ -124,7 +123,7 @@ class Softplus(Function):
         z = x * self.beta
         self.z = z
         self.linear = z > self.threshold
-        soft = (xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, xp.zeros_like(z))) / self.beta
+        soft = stable_softplus(xp, z) / self.beta
         return xp.where(self.linear, x, soft)
 
     def backward(self, xp: Any, g: Any) -> Any:
@@ -137,7 +136,7 @@ class Mish(Function):
 
     def forward(self, xp: Any, x: Any) -> Any:
         self.x = x
-        sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, xp.zeros_like(x))
+        sp = stable_softplus(xp, x)
         self.t = xp.tanh(sp)
         return x * self.t
 
@@ -201,26 +200,22 @@ class Softmax(Function):
     axis: int
 
     def forward(self, xp: Any, x: Any) -> Any:
-        shifted = x - xp.max(x, axis=self.axis, keepdims=True)  # exp overflows above ~88 in float32
-        e = xp.exp(shifted)
-        self.out = e / xp.sum(e, axis=self.axis, keepdims=True)
+        self.out = softmax_formula(xp, x, self.axis)
         return self.out
 
     def backward(self, xp: Any, g: Any) -> Any:
-        s = self.out
-        return s * (g - xp.sum(g * s, axis=self.axis, keepdims=True))
+        return softmax_backward(xp, g, self.out, self.axis)
 
 
 class LogSoftmax(Function):
     axis: int
 
     def forward(self, xp: Any, x: Any) -> Any:
-        shifted = x - xp.max(x, axis=self.axis, keepdims=True)
-        self.out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=self.axis, keepdims=True))
+        self.out = log_softmax_formula(xp, x, self.axis)
         return self.out
 
     def backward(self, xp: Any, g: Any) -> Any:
-        return g - xp.exp(self.out) * xp.sum(g, axis=self.axis, keepdims=True)
+        return log_softmax_backward(xp, g, self.out, self.axis)
 
 
 class GLU(Function):

@@ -9,7 +9,8 @@ import warnings
 from typing import Any
 
 from ..autograd.function import Function
-from .activation import Softmax, stable_sigmoid
+from .activation import Softmax
+from .formulas.logistic import log_sigmoid, sigmoid
 
 
 class LogSigmoid(Function):
@@ -17,10 +18,10 @@ class LogSigmoid(Function):
 
     def forward(self, xp: Any, x: Any) -> Any:
         self.x = x
-        return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
+        return log_sigmoid(xp, x)
 
     def backward(self, xp: Any, g: Any) -> Any:
-        return g * stable_sigmoid(xp, -self.x)
+        return g * sigmoid(xp, -self.x)
 
 
 class Softsign(Function):

@@ -21,6 +21,7 @@ from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from .formulas.softmax import softmax, softmax_backward
 
 _NEG_INF = -math.inf
 
@@ -55,13 +56,7 @@ class ScaledDotProductAttention(Function):
                 scores = scores + mask
         if allowed is not None:
             scores = xp.where(allowed, scores, xp.full_like(scores, _NEG_INF))
-        top = xp.max(scores, axis=-1, keepdims=True)
-        # a row with no allowed key has max -inf: shift by 0 instead, so exp gives 0, not NaN
-        top = xp.where(top == _NEG_INF, xp.zeros_like(top), top)
-        e = xp.exp(scores - top)
-        total = xp.sum(e, axis=-1, keepdims=True)
-        total = xp.where(total == 0.0, xp.ones_like(total), total)
-        self.weights = e / total
+        self.weights = softmax(xp, scores, -1, masked=True)  # a row with no allowed key gives zeros
         dropped = self.weights
         if self.keep is not None:
             dropped = xp.where(self.keep, dropped * (1.0 / (1.0 - self.dropout_p)), xp.zeros_like(dropped))
@@ -85,9 +80,8 @@ class ScaledDotProductAttention(Function):
         if self.keep is not None:
             grad_weights = xp.where(self.keep, grad_dropped * (1.0 / (1.0 - self.dropout_p)),
                                     xp.zeros_like(grad_dropped))
-        p = self.weights
-        # softmax backward; masked entries have p == 0, so they get no gradient
-        grad_scores = p * (grad_weights - xp.sum(grad_weights * p, axis=-1, keepdims=True))
+        # masked entries have p == 0, so they get no gradient
+        grad_scores = softmax_backward(xp, grad_weights, self.weights, -1)
         grad_mask = sum_to_shape(xp, grad_scores, self.mask_shape) if need_mask else None
         grad_scores = grad_scores * self.scale
         grad_q = sum_to_shape(xp, grad_scores @ k, tuple(q.shape)) if need_q else None

@@ -14,6 +14,8 @@ from ..autograd.tensor import Tensor
 from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_floating, check_input,
                           check_probabilities, check_reduction, check_same_shape, class_target, data_of,
                           float_target, option_array)
+from .formulas.logistic import sigmoid, softplus
+from .formulas.softmax import softmax_and_log
 from .precision import cast_to, is_low_precision, upcast
 from .value_checks import InvalidValueError
 
@@ -154,8 +156,7 @@ class BinaryCrossEntropyWithLogits(_Reduced):
 
     def elementwise(self, xp: Any, x: Any, y: Any, weight: Any = None, pos_weight: Any = None) -> Any:
         self.x, self.y, self.weight, self.pos_weight = x, y, weight, pos_weight
-        # log(1 + exp(-|x|)) + max(-x, 0) = -log sigmoid(x), with no overflow
-        log_sig_neg = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, xp.zeros_like(x))
+        log_sig_neg = softplus(xp, -x)  # -log sigmoid(x), with no overflow
         if pos_weight is None:
             losses = (1.0 - y) * x + log_sig_neg
         else:
@@ -164,8 +165,7 @@ class BinaryCrossEntropyWithLogits(_Reduced):
 
     def grad(self, xp: Any, g: Any) -> tuple[Any, ...]:
         x, y = self.x, self.y
-        e = xp.exp(-xp.abs(x))
-        sig = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        sig = sigmoid(xp, x)
         if self.pos_weight is None:
             grad = sig - y
         else:
@@ -173,7 +173,7 @@ class BinaryCrossEntropyWithLogits(_Reduced):
         grad = g * grad
         grad_y = None
         if self.needs_input_grad[1]:
-            log_sig_neg = xp.log1p(e) + xp.maximum(-x, xp.zeros_like(x))
+            log_sig_neg = softplus(xp, -x)
             gy = -x if self.pos_weight is None else -x + (self.pos_weight - 1.0) * log_sig_neg
             grad_y = g * gy
         if self.weight is not None:
@@ -204,11 +204,7 @@ class ClassLoss(Function):
             scores, target, weight = upcast(xp, scores), upcast(xp, target), upcast(xp, weight)
         C = scores.shape[-1]
         if self.from_logits:
-            shifted = scores - xp.max(scores, axis=-1, keepdims=True)
-            e = xp.exp(shifted)
-            total = xp.sum(e, axis=-1, keepdims=True)
-            logp = shifted - xp.log(total)
-            self.softmax = e / total
+            self.softmax, logp = softmax_and_log(xp, scores, -1)
         else:
             logp = scores
         eps = self.label_smoothing

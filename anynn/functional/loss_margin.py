@@ -13,18 +13,14 @@ from typing import Any
 from ..autograd.graph import sum_to_shape
 from ..backend import Backend
 from ..backend.arrays import check
-from .activation import stable_sigmoid
+from .formulas.logistic import sigmoid as stable_sigmoid
+from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
 
 
 def _shape(a: Any) -> tuple[int, ...]:
     return tuple(getattr(a, "shape", ()))
-
-
-def _softplus(xp: Any, z: Any) -> Any:
-    """``log(1 + exp(z))`` without overflow."""
-    return xp.maximum(z, xp.zeros_like(z)) + xp.log1p(xp.exp(-xp.abs(z)))
 
 
 class MarginRanking(_Reduced):

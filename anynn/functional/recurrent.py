@@ -4,7 +4,8 @@ Gate layouts follow PyTorch: ``weight_ih`` is (G*H, H_in) and ``weight_hh`` is (
 gates stacked as ``i, f, g, o`` for the LSTM (G = 4), ``r, z, n`` for the GRU (G = 3, the n-gate
 using ``r * (W_hn h + b_hn)``) and one block for the plain RNN (G = 1, tanh or relu).
 
-The step math is written once (``_step_forward`` / ``_step_backward``); the cell Functions wrap a
+The step math is written once (``_step_forward`` / ``_step_backward``; the LSTM's pointwise step is
+`anynn.backend.portable.recurrent.lstm_step`, whose fast path is one CUDA kernel); the cell Functions wrap a
 single step, the sequence Functions loop over time with the input projection ``x @ W_ih.T`` done for
 all steps in one matmul, and in backward gather the gate gradients of every step so that the weight
 gradients are again one matmul each. The LSTM sequence, the hot loop of most recurrent models, has its
@@ -21,29 +22,16 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..backend import op
 from ..backend.arrays import at_set, is_writeable
+from ..backend.portable.recurrent import lstm_step, lstm_step_backward
+from .formulas.logistic import sigmoid
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
-
-
-def _sigmoid(xp: Any, x: Any) -> Any:
-    # the tanh form is stable for any input (no exp overflow) and keeps float32 in float32
-    return 0.5 * xp.tanh(0.5 * x) + 0.5
 
 
 def _gate_rows(xp: Any, like: Any, n: int, sigmoid_value: float, g_value: float) -> Any:
     """A (4n,) row holding ``sigmoid_value`` on the i, f, o blocks and ``g_value`` on the g block."""
     row = xp.full((4 * n,), sigmoid_value, dtype=like.dtype, device=device(like))
     return at_set(row, slice(2 * n, 3 * n), g_value)
-
-
-def _lstm_gate_rows(xp: Any, like: Any, n: int) -> tuple[Any, Any]:
-    """Scale and shift that turn ``tanh(scale * pre) * scale + shift`` into the four LSTM gates."""
-    return _gate_rows(xp, like, n, 0.5, 1.0), _gate_rows(xp, like, n, 0.5, 0.0)
-
-
-def _lstm_derivative_rows(xp: Any, like: Any, n: int) -> tuple[Any, Any]:
-    """``base``, ``slope`` with ``base + a (slope - a)`` = a(1-a) on sigmoid gates and 1-a^2 on g."""
-    return _gate_rows(xp, like, n, 0.0, 1.0), _gate_rows(xp, like, n, 1.0, 0.0)
 
 
 def _step_forward(xp: Any, kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple[Any, Any, tuple[Any, ...]]:
@@ -53,18 +41,14 @@ def _step_forward(xp: Any, kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple
     carry ``b_hh`` (its n block is multiplied by ``r``). Returns ``(h_new, c_new or None, cache)``.
     """
     if kind == "lstm":
-        n = c.shape[-1]  # the cell size: h is smaller with a projection (proj_size)
-        scale, shift = _lstm_gate_rows(xp, gi, n)
-        # all four gates in one pass: sigmoid(x) = 0.5 tanh(0.5 x) + 0.5 on i, f, o and tanh on g
-        act = xp.tanh((gi + gh) * scale) * scale + shift
-        i, f, g, o = act[..., :n], act[..., n:2 * n], act[..., 2 * n:3 * n], act[..., 3 * n:]
-        c_new = f * c + i * g
-        tanh_c = xp.tanh(c_new)
-        return o * tanh_c, c_new, (act, c, tanh_c)
+        # the sequence's step (and its CUDA kernel's formula), feature-major, i, f, o rows halved
+        pre = ((gi + gh) * _gate_rows(xp, gi, c.shape[-1], 0.5, 1.0)).mT
+        h_cell, c_new, f, partners, through_h = lstm_step(xp, pre, c.mT, False)
+        return h_cell.mT, c_new.mT, (f, partners, through_h)
     if kind == "gru":
         n = h.shape[-1]
-        r = _sigmoid(xp, gi[..., :n] + gh[..., :n])
-        z = _sigmoid(xp, gi[..., n:2 * n] + gh[..., n:2 * n])
+        r = sigmoid(xp, gi[..., :n] + gh[..., :n])
+        z = sigmoid(xp, gi[..., n:2 * n] + gh[..., n:2 * n])
         hn = gh[..., 2 * n:]
         cand = xp.tanh(gi[..., 2 * n:] + r * hn)
         return (1.0 - z) * cand + z * h, None, (r, z, cand, hn, h)
@@ -84,16 +68,10 @@ def _step_backward(xp: Any, kind: str, cache: tuple[Any, ...], dh: Any,
     the caller adds ``d gh @ W_hh``.
     """
     if kind == "lstm":
-        act, c_prev, tanh_c = cache
-        n = c_prev.shape[-1]
-        i, f, g, o = act[..., :n], act[..., n:2 * n], act[..., 2 * n:3 * n], act[..., 3 * n:]
-        dc_new = dh * o * (1.0 - tanh_c * tanh_c)
-        dc = dc_new if dc is None else dc + dc_new
-        # d act / d pre: s (1 - s) on the sigmoid gates, 1 - g^2 on g; written once as base + act (slope - act)
-        base, slope = _lstm_derivative_rows(xp, act, n)
-        upstream = xp.concat([dc * g, dc * c_prev, dc * i, dh * tanh_c], axis=-1)
-        d_pre = upstream * (base + act * (slope - act))
-        return d_pre, d_pre, None, dc * f
+        f, partners, through_h = cache
+        d_pre, carry = lstm_step_backward(xp, dh.mT, None if dc is None else dc.mT, f, partners, through_h, False)
+        d_pre = d_pre.mT * _gate_rows(xp, d_pre, f.shape[0], 1.0, 4.0)  # the g block's factor 4
+        return d_pre, d_pre, None, carry.mT
     if kind == "gru":
         r, z, cand, hn, h_prev = cache
         d_cand = dh * (1.0 - z) * (1.0 - cand * cand)
