@@ -102,3 +102,34 @@ def test_errors():
         dropout(make("numpy", np.ones(3, np.float32)), 2.0)
     with pytest.raises(TypeError, match="Dropout: expected an anynn Tensor"):
         Dropout(0.5)(np.ones(3))
+
+
+def test_functional_dropout_honours_manual_seed(backend):
+    """``F.dropout`` without a generator draws from a generator seeded by ``anynn.manual_seed``, as attention
+    dropout does (and as ``torch.manual_seed`` seeds PyTorch's): the same seed gives the same mask."""
+    import anynn
+
+    x = make(backend, np.ones((64, 64), np.float32))
+    anynn.manual_seed(123)
+    first = dropout(x, 0.5).numpy()
+    second = dropout(x, 0.5).numpy()
+    anynn.manual_seed(123)
+    np.testing.assert_array_equal(dropout(x, 0.5).numpy(), first)
+    np.testing.assert_array_equal(dropout(x, 0.5).numpy(), second)
+    assert not np.array_equal(first, second)  # the stream moves on between calls
+    anynn.manual_seed(124)
+    assert not np.array_equal(dropout(x, 0.5).numpy(), first)
+
+
+def test_dropout_layer_without_seed_honours_manual_seed(backend):
+    import anynn
+
+    x = make(backend, np.ones((64, 64), np.float32))
+    masks = []
+    for _ in range(2):
+        anynn.manual_seed(7)
+        layer = Dropout(0.5)
+        masks.append([layer(x).numpy() for _ in range(2)])
+    np.testing.assert_array_equal(masks[0][0], masks[1][0])
+    np.testing.assert_array_equal(masks[0][1], masks[1][1])
+    assert not np.array_equal(masks[0][0], masks[0][1])

@@ -21,6 +21,7 @@ from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from .dropout import dropout_generator, keep_mask
 from .formulas.softmax import softmax, softmax_backward
 
 _NEG_INF = -math.inf
@@ -120,13 +121,7 @@ def _dropout_keep(backend: Any, shape: tuple[int, ...], dtype: Any, p: float, ge
     Without ``generator`` a fresh device generator is seeded from anynn's host generator, so
     ``anynn.manual_seed`` makes attention dropout reproducible.
     """
-    from ..init import default_generator
-
-    if generator is None:
-        generator = backend.rng(int(default_generator().integers(2**63 - 1)))
-    elif isinstance(generator, int):
-        generator = backend.rng(generator)
-    return generator.uniform(shape, dtype) >= p
+    return keep_mask(dropout_generator(backend, generator), shape, dtype, p)
 
 
 def _repeat_heads(x: Tensor, groups: int) -> Tensor:

@@ -12,7 +12,8 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..backend import DeviceRNG
+from ..backend import Backend, DeviceRNG
+from ..init import default_generator
 
 
 class Dropout(Function):
@@ -31,9 +32,8 @@ class Dropout(Function):
         if self.p >= 1.0:
             self.mask = xp.zeros(self.mask_shape, dtype=x.dtype, device=_device(x))
         else:
-            uniform = self.generator.uniform(self.mask_shape, x.dtype)
-            # keep where u >= p: probability 1 - p, since u is uniform on [0, 1)
-            self.mask = xp.astype(uniform >= self.p, x.dtype) * (1.0 / (1.0 - self.p))
+            self.mask = xp.astype(keep_mask(self.generator, self.mask_shape, x.dtype, self.p), x.dtype) * (
+                1.0 / (1.0 - self.p))
         return x * self.mask
 
     def backward(self, xp: Any, g: Any) -> Any:
@@ -53,10 +53,24 @@ def _check_p(name: str, p: float) -> float:
     return p
 
 
-def _generator(input: Tensor, generator: DeviceRNG | int | None) -> DeviceRNG:
+def dropout_generator(backend: Backend, generator: DeviceRNG | int | None) -> DeviceRNG:
+    """The device generator a dropout mask is drawn from: ``generator`` itself, a new one seeded with an int, or
+    (``None``) a new one seeded from anynn's host generator, so `anynn.manual_seed` makes the masks reproducible
+    (as ``torch.manual_seed`` does PyTorch's)."""
     if isinstance(generator, DeviceRNG):
         return generator
-    return input.backend.rng(generator)
+    if generator is None:
+        generator = int(default_generator().integers(2**63 - 1))
+    return backend.rng(generator)
+
+
+def keep_mask(generator: DeviceRNG, shape: tuple[int, ...], dtype: Any, p: float) -> Any:
+    """A bool array of ``shape``, True with probability ``1 - p``: ``u >= p`` for ``u`` uniform on [0, 1)."""
+    return generator.uniform(shape, dtype) >= p
+
+
+def _generator(input: Tensor, generator: DeviceRNG | int | None) -> DeviceRNG:
+    return dropout_generator(input.backend, generator)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -73,7 +87,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     inplace : bool
         Accepted for PyTorch compatibility; a new tensor is always returned.
     generator : DeviceRNG, int or None
-        The backend generator to draw the mask from (an ``int`` seeds a new one; ``None``: unseeded).
+        The backend generator to draw the mask from (an ``int`` seeds a new one; ``None``: one seeded from
+        anynn's host generator, so ``anynn.manual_seed`` makes the mask reproducible).
     """
     p = _check_p("dropout", p)
     if not training or p == 0.0:

@@ -10,7 +10,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import DeviceRNG
-from .dropout import _check_p, _generator
+from .dropout import _check_p, _generator, keep_mask
 
 # -SELU's saturation value: -scale * alpha
 SELU_SATURATION = 1.7580993408473766
@@ -31,7 +31,7 @@ class AlphaDropout(Function):
     def forward(self, xp: Any, x: Any) -> Any:
         p, alpha = self.p, SELU_SATURATION
         a = 1.0 / ((alpha * alpha * p + 1.0) * (1.0 - p)) ** 0.5
-        keep = xp.astype(self.generator.uniform(self.mask_shape, x.dtype) >= p, x.dtype)
+        keep = xp.astype(keep_mask(self.generator, self.mask_shape, x.dtype, p), x.dtype)
         self.scale = keep * a
         return x * self.scale + (keep - 1.0) * (alpha * a) + alpha * a * p
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG
-from ..functional.dropout import dropout, dropout1d, dropout2d, dropout3d
+from ..functional.dropout import dropout, dropout1d, dropout2d, dropout3d, dropout_generator
 from ..functional.dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .module import Module
 from .validate import check_input
@@ -27,7 +27,7 @@ class _DropoutBase(Module):
     def generator(self, backend: Backend) -> DeviceRNG:
         """The layer's generator on ``backend`` (a new one, seeded with ``seed``, if the backend changed)."""
         if self._generator is None or self._generator_backend != backend:
-            self._generator = backend.rng(self.seed)
+            self._generator = dropout_generator(backend, self.seed)  # seed None: from anynn.manual_seed
             self._generator_backend = backend
         return self._generator
 
@@ -48,7 +48,8 @@ class Dropout(_DropoutBase):
         Accepted for PyTorch compatibility; a new tensor is always returned.
     seed : int or None
         Seed of the backend generator the masks are drawn from: the same seed gives the same
-        sequence of masks.
+        sequence of masks (``None``: seeded at the first call from anynn's host generator, so
+        ``anynn.manual_seed`` makes the masks reproducible).
     """
 
     def forward(self, x: Tensor) -> Tensor:
