@@ -1,11 +1,17 @@
 """Benchmark harness: anynn vs PyTorch vs a hand-written loop, each in its own process, alternated.
 
     python benchmarks/run.py [--quick] [--backend numpy|cupy|torch] [--workloads mlp_b128,xor] [--json out.json]
+                             [--implementations anynn,torch,handwritten,compiled,purejax]
 
 For every workload and repetition, each implementation runs in a fresh process (PyTorch's OpenMP
 threads and OpenBLAS's threads interfere inside one process), in alternating order. A process warms
 up, then times batches of steps; the table shows the median samples/s with min–max over repetitions,
 and the ratios anynn/PyTorch and anynn/hand-written measured in the same run.
+
+Two more columns (``--implementations``): "anynn compiled (jax)" — the same anynn step through
+`anynn.compile` (one XLA program on JAX's CPU backend; with ``--backend cupy`` a CUDA graph) — and "pure
+JAX", a hand-written ``jax.jit`` step with manual SGD/Adam (benchmarks/pure_jax.py). For those two the
+first call's time (trace + XLA compile, or warm-up + capture) is reported as ``first call s``.
 """
 
 from __future__ import annotations
@@ -22,15 +28,20 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-IMPLEMENTATIONS = ("anynn", "torch", "handwritten")
+IMPLEMENTATIONS = ("anynn", "torch", "handwritten", "compiled", "purejax")
+COMPILED = ("compiled", "purejax")  # no inference variant: they run the training workloads only
 
 
 def worker(impl: str, workload_name: str, backend: str, seconds: float) -> dict:
     """Run inside a fresh process: build, warm up, time; print one JSON line."""
     sys.path.insert(0, str(HERE))
     start_import = time.perf_counter()
-    if impl == "anynn":
+    if impl in ("anynn", "compiled"):
         import anynn  # noqa: F401
+    elif impl == "purejax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)  # as anynn's jax backend runs
     elif impl == "torch":
         import torch  # noqa: F401
     else:
@@ -40,8 +51,11 @@ def worker(impl: str, workload_name: str, backend: str, seconds: float) -> dict:
 
     workload = WORKLOADS[workload_name]
     step = BUILDERS[impl](workload, backend)
+    calls = []
     for _ in range(3):
+        t0 = time.perf_counter()
         step()
+        calls.append(time.perf_counter() - t0)
     # calibrate: how many steps take ~0.1 s
     n, elapsed = 1, 0.0
     while True:
@@ -61,7 +75,7 @@ def worker(impl: str, workload_name: str, backend: str, seconds: float) -> dict:
         rates.append(n * workload.batch / (time.perf_counter() - t0))
     peak_mib = peak_memory_mib()
     return {"impl": impl, "workload": workload_name, "samples_per_s": statistics.median(rates),
-            "peak_mib": peak_mib, "import_s": import_s}
+            "peak_mib": peak_mib, "import_s": import_s, "first_calls_s": calls}
 
 
 def peak_memory_mib() -> float:
@@ -122,6 +136,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None, help="timing window per run (default 2, quick 0.5)")
     parser.add_argument("--json", default=None, help="write the results here")
+    parser.add_argument("--implementations", default=",".join(IMPLEMENTATIONS),
+                        help="which columns to measure (anynn, torch, handwritten, compiled, purejax)")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -134,10 +150,12 @@ def main() -> None:
     env = environment()
     print("environment:", json.dumps(env))
     results: dict[str, dict[str, list[dict]]] = {}
+    chosen = tuple(args.implementations.split(","))
     for workload in args.workloads.split(","):
-        results[workload] = {impl: [] for impl in IMPLEMENTATIONS}
+        impls = tuple(i for i in chosen if not (workload == "mlp_infer" and i in COMPILED))
+        results[workload] = {impl: [] for impl in impls}
         for rep in range(repeats):
-            order = IMPLEMENTATIONS if rep % 2 == 0 else tuple(reversed(IMPLEMENTATIONS))
+            order = impls if rep % 2 == 0 else tuple(reversed(impls))
             for impl in order:
                 r = run_one(impl, workload, args.backend, seconds)
                 if r is not None:
@@ -154,21 +172,28 @@ def summarise(runs: list[dict]) -> tuple[float, float, float] | None:
 
 
 def print_table_row(workload: str, by_impl: dict[str, list[dict]]) -> None:
+    from workloads import LABELS
+
     stats = {impl: summarise(runs) for impl, runs in by_impl.items()}
     cells = []
-    for impl in IMPLEMENTATIONS:
+    for impl in by_impl:
         s = stats[impl]
-        cells.append(f"{impl} {s[0]:,.0f} ({s[1]:,.0f}-{s[2]:,.0f})" if s else f"{impl} n/a")
-    ours = stats["anynn"]
+        label = LABELS[impl]
+        cells.append(f"{label} {s[0]:,.0f} ({s[1]:,.0f}-{s[2]:,.0f})" if s else f"{label} n/a")
     ratios = []
-    for other in ("torch", "handwritten"):
-        if ours and stats[other]:
-            ratios.append(f"anynn/{other} {ours[0] / stats[other][0]:.2f}x")
+    for ours, other in (("anynn", "torch"), ("anynn", "handwritten"), ("compiled", "purejax"), ("compiled", "torch"),
+                        ("purejax", "torch")):
+        if stats.get(ours) and stats.get(other):
+            ratios.append(f"{ours}/{other} {stats[ours][0] / stats[other][0]:.2f}x")
+    firsts = {impl: min(r["first_calls_s"][0] for r in runs) for impl, runs in by_impl.items()
+              if runs and impl in COMPILED}
     mem = {impl: max(r["peak_mib"] for r in runs) for impl, runs in by_impl.items() if runs}
     imports = {impl: min(r["import_s"] for r in runs) for impl, runs in by_impl.items() if runs}
     print(f"{workload:<10} samples/s: " + " | ".join(cells) + " || " + ", ".join(ratios))
     print(f"{'':<10} peak MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in mem.items())
           + "; import s: " + ", ".join(f"{k} {v:.2f}" for k, v in imports.items()))
+    if firsts:
+        print(f"{'':<10} first call s (trace + compile): " + ", ".join(f"{k} {v:.2f}" for k, v in firsts.items()))
 
 
 if __name__ == "__main__":

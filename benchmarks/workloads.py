@@ -72,7 +72,7 @@ def _one_batch(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray
 
 
 # -- anynn ----------------------------------------------------------------------------------------------
-def build_anynn(workload: Workload, backend: str) -> Callable[[], Any]:
+def build_anynn(workload: Workload, backend: str, compiled: bool = False) -> Callable[[], Any]:
     import anynn
     from anynn import nn, optim
 
@@ -135,7 +135,41 @@ def build_anynn(workload: Workload, backend: str) -> Callable[[], Any]:
         sync()
         return loss.data
 
-    return step
+    if not compiled:
+        return step
+
+    def train_step(x: Any, y: Any) -> Any:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled_step = anynn.compile(train_step)
+    block = getattr(next_batch()[0].data, "block_until_ready", None)  # JAX dispatches asynchronously
+
+    def run_compiled() -> Any:
+        x, y = next_batch()
+        loss = compiled_step(x, y).data
+        if block is not None:
+            loss.block_until_ready()  # the result is ready (JAX's synchronize() would cost an extra dispatch)
+        else:
+            sync()
+        return loss
+
+    return run_compiled
+
+
+def build_anynn_compiled(workload: Workload, backend: str) -> Callable[[], Any]:
+    """`anynn.compile` of the same step: on jax for the CPU harness, a CUDA graph on cupy."""
+    return build_anynn(workload, "cupy" if backend == "cupy" else "jax", compiled=True)
+
+
+def build_pure_jax(workload: Workload, backend: str) -> Callable[[], Any]:
+    """A hand-written ``jax.jit`` step with manual SGD/Adam (benchmarks/pure_jax.py)."""
+    from pure_jax import build
+
+    return build(workload, backend, _data(workload, np.random.default_rng(0)))
 
 
 # -- PyTorch --------------------------------------------------------------------------------------------
@@ -209,4 +243,7 @@ def build_handwritten(workload: Workload, backend: str) -> Callable[[], Any]:
     return build(workload, backend, _data(workload, np.random.default_rng(0)))
 
 
-BUILDERS = {"anynn": build_anynn, "torch": build_torch, "handwritten": build_handwritten}
+BUILDERS = {"anynn": build_anynn, "torch": build_torch, "handwritten": build_handwritten,
+            "compiled": build_anynn_compiled, "purejax": build_pure_jax}
+LABELS = {"anynn": "anynn", "torch": "torch", "handwritten": "handwritten", "compiled": "anynn compiled (jax)",
+          "purejax": "pure JAX"}

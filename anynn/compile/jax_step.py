@@ -179,11 +179,20 @@ class JaxStep:
 
 def static_key(st: StepState) -> tuple[Any, ...]:
     """The Python values a trace reads as constants: a change compiles a new program (cached)."""
-    options = tuple(tuple((k, _hashable(v)) for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
-                    for opt in st.optimizers for group in opt.param_groups)
+    options = tuple(_options(group) for opt in st.optimizers for group in opt.param_groups)
     autocast = autocast_mode.state
     return (mode.local.modes.grad_enabled, autocast.cpu, autocast.cuda, tuple(m.training for m in st.modules),
             options, tuple(g.seed for g in st.counter_generators))
+
+
+def _options(group: dict[str, Any]) -> tuple[Any, ...]:
+    """A group's options other than lr, hashable (the common case costs one tuple of its values)."""
+    values = tuple(v for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
+    try:
+        hash(values)
+    except TypeError:
+        return tuple((k, _hashable(v)) for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
+    return tuple(group) + values
 
 
 def _hashable(value: Any) -> Any:

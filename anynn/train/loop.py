@@ -20,7 +20,7 @@ from .tracking import EpochTracker, Tracker, make_tracker
 
 def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_data: Iterable[Any] | None = None,
         epochs: int = 1, callbacks: Sequence[Callback] = (), metrics: Sequence[Any] = ("accuracy",),
-        verbose: int = 1) -> History:
+        verbose: int = 1, compile: bool = False) -> History:  # noqa: A002 - PyTorch-style flag name
     """Train ``model`` for ``epochs`` passes over ``train_data``.
 
     Parameters
@@ -43,6 +43,9 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
         `anynn.train.tracking.make_tracker`) or functions ``f(y_true, y_pred) -> float`` of native arrays.
     verbose : {0, 1, 2}
         0 silent, 1 a progress bar per epoch (one printed line without tqdm), 2 one line per epoch.
+    compile : bool
+        Run each training step through `anynn.compile`: one XLA program on jax, one CUDA graph on cupy,
+        eager elsewhere (see the "Compiled steps" guide).
 
     Returns
     -------
@@ -63,6 +66,7 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
     trackers = _trackers(metrics)
     progress = Progress(verbose, epochs, _length(train_data), backend)
     logs: dict[str, float] = {}
+    step = _make_step(model, loss, optimizer, compile)
     hooks.on_train_begin({})
     try:
         for epoch in range(epochs):
@@ -70,7 +74,7 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
             model.train()
             hooks.on_epoch_begin(epoch, {})
             progress.epoch_begin(epoch)
-            logs = _train_epoch(state, hooks, trackers, progress, train_data, backend)
+            logs = _train_epoch(state, hooks, trackers, progress, train_data, backend, step)
             if val_data is not None:
                 scores = evaluate(model, loss, val_data, metrics=metrics)
                 logs.update({"val_" + key: value for key, value in scores.items()})
@@ -89,9 +93,26 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
     return history
 
 
+def _make_step(model: Any, loss_fn: Any, optimizer: Any, compiled: bool) -> Any:
+    """One training step ``(x, y) -> (loss, output)``, compiled with `anynn.compile` if asked."""
+
+    def train_step(x: Any, y: Any) -> tuple[Any, Any]:
+        optimizer.zero_grad()
+        output = model(*x) if isinstance(x, tuple) else model(x)
+        value = loss_fn(output, y)
+        value.backward()
+        optimizer.step()
+        return value, output
+
+    if not compiled:
+        return train_step
+    from ..compile import compile as compile_step
+
+    return compile_step(train_step)
+
+
 def _train_epoch(state: FitState, hooks: CallbackList, trackers: list[Tracker], progress: Progress,
-                 data: Iterable[Any], backend: Backend | None) -> dict[str, float]:
-    model, optimizer, loss_fn = state.model, state.optimizer, state.loss
+                 data: Iterable[Any], backend: Backend | None, step: Any) -> dict[str, float]:
     for t in trackers:
         t.reset()
     total: Any = None  # running sum of loss * batch size, kept on the device
@@ -105,11 +126,7 @@ def _train_epoch(state: FitState, hooks: CallbackList, trackers: list[Tracker], 
     for index, batch in enumerate(data):
         x, y = _split(batch, backend, "fit")
         hooks.on_batch_begin(index, {})
-        optimizer.zero_grad()
-        output = model(*x) if isinstance(x, tuple) else model(x)
-        value = loss_fn(output, y)
-        value.backward()
-        optimizer.step()
+        value, output = step(x, y)
         size = _batch_size(x)
         total = value.data * size if total is None else total + value.data * size
         samples += size
