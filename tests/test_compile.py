@@ -29,8 +29,8 @@ def _mlp(backend: str) -> nn.Module:
 
 def _cnn(backend: str) -> nn.Module:
     # no conv bias before BatchNorm: its gradient is rounding noise, which Adam turns into full-size steps
-    return nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.1, seed=4),
-                         nn.Flatten(), nn.Linear(4 * 3 * 3, 3), backend=backend, seed=0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Dropout(0.1, seed=4), nn.Flatten(), nn.Linear(4 * 3 * 3, 3), backend=backend, seed=0)
 
 
 class _LSTMNet(nn.Module):

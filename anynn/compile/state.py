@@ -140,9 +140,16 @@ def discover(fn: Callable[..., Any]) -> StepState:
     return state
 
 
+_NOT_STATE = (str, bytes, int, float, bool, complex, type(None), type, types.ModuleType, types.BuiltinFunctionType)
+
+
 def roots_key(fn: Callable[..., Any]) -> tuple[int, ...]:
-    """The identities of the objects ``fn`` names: a new value in a global or cell changes it."""
-    return tuple(id(obj) for obj in step_roots(fn))
+    """The identities of the objects ``fn`` names that may hold state: a new model in a global or cell changes it.
+
+    Numbers and strings are left out: a code name such as ``step`` (``opt.step``) may also be a loop
+    counter in the module's globals, which changes every call.
+    """
+    return tuple(id(obj) for obj in step_roots(fn) if not isinstance(obj, _NOT_STATE))
 
 
 def _walk(obj: Any, depth: int, found: dict[int, Any], seen: set[int]) -> None:
