@@ -3,7 +3,8 @@
     python benchmarks/gpu_check.py [--budget 470] [--json gpu_check.json]
 
 1. ``pytest -k cupy`` over the test suite (every test's ``cupy`` parameter);
-2. ``benchmarks/run.py --backend cupy``: anynn on CuPy vs PyTorch CUDA eager vs a hand-written CuPy loop;
+2. ``benchmarks/run.py --backend cupy``: anynn on CuPy vs PyTorch CUDA eager vs a hand-written CuPy loop,
+   and anynn compiled (a CUDA graph; the ``*_cupy`` tests of tests/test_compile.py check it in part 1);
 3. mixed precision: anynn's MLP and CNN training steps in float32 and under autocast (float16 with a
    GradScaler on CuPy; bfloat16 on the torch backend's CUDA where PyTorch has it).
 
@@ -159,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         bench_json = os.path.join(tmp, "bench.json")
         parts.append(run_part("benchmarks", [sys.executable, str(HERE / "run.py"), "--backend", "cupy", "--repeats",
-                                             "1", "--seconds", "0.4", "--json", bench_json], left() * 0.7))
+                                             "1", "--seconds", "0.4", "--implementations",
+                                             "anynn,torch,handwritten,compiled", "--json", bench_json], left() * 0.7))
         bench = json.loads(Path(bench_json).read_text()) if os.path.exists(bench_json) else None
     import importlib.util
 
@@ -179,7 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         for workload, by_impl in bench["results"].items():
             rate = {impl: max((r["samples_per_s"] for r in runs), default=None) for impl, runs in by_impl.items()}
             ratio = (f"{rate['anynn'] / rate['torch']:.2f}x" if rate.get("anynn") and rate.get("torch") else "n/a")
-            print(f"  {workload:10s} anynn {rate.get('anynn')}  torch {rate.get('torch')}  anynn/torch {ratio}")
+            graph = (f"{rate['compiled'] / rate['torch']:.2f}x" if rate.get("compiled") and rate.get("torch")
+                     else "n/a")
+            print(f"  {workload:10s} anynn {rate.get('anynn')}  torch {rate.get('torch')}  anynn/torch {ratio}  "
+                  f"CUDA graph {rate.get('compiled')}  graph/torch {graph}")
     else:
         print(f"benchmarks: no results [status {parts[1]['status']}]")
     for row in amp or []:

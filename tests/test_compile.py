@@ -425,3 +425,67 @@ def test_fit_with_compile_matches_fit_without(name):
     eager, compiled = history(False), history(True)
     np.testing.assert_allclose(compiled["loss"], eager["loss"], rtol=1e-5)
     np.testing.assert_allclose(compiled["accuracy"], eager["accuracy"], rtol=1e-6)
+
+
+def _cupy_or_skip():
+    try:
+        return get_backend("cupy")
+    except BackendUnavailable:
+        pytest.skip("cupy with a CUDA device is not available here")
+
+
+@pytest.mark.parametrize("name", ["cupy"])
+def test_cuda_graph_step_matches_eager_cupy(name):
+    """Warm-up, capture, replays with a scheduler: the CUDA-graph step trains as the eager one (GPU check)."""
+    _cupy_or_skip()
+
+    def losses(compiled: bool):
+        anynn.manual_seed(0)
+        model = _mlp(name)
+        model.eval()  # no dropout: CuPy's generator cannot be replayed
+        opts = [optim.Adam(model[0].parameters(), lr=0.01), optim.SGD(model[3].parameters(), lr=0.05, momentum=0.9)]
+        sched = optim.lr_scheduler.StepLR(opts[0], step_size=3, gamma=0.5)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(x, y):
+            for o in opts:
+                o.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            for o in opts:
+                o.step()
+            return loss
+
+        run = anynn.compile(step) if compiled else step
+        out = []
+        for x, y in zip(*_data((8, 6), name, 10)):
+            out.append(float(run(x, y).item()))
+            sched.step()
+        return np.array(out), run
+
+    (eager, _), (compiled, run) = losses(False), losses(True)
+    assert run.path == "cuda_graph" and run.trace_count == 1
+    np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["cupy"])
+def test_cuda_graph_refuses_host_reads_and_dropout_cupy(name):
+    _cupy_or_skip()
+    model = _mlp(name)
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = (t[0] for t in _data((4, 6), name, 1))
+
+    def chatty():
+        loss = loss_fn(model(x), y)
+        loss.item()
+        return loss
+
+    step = anynn.compile(chatty)
+    step()  # the warm-up call runs eagerly
+    with pytest.raises(CompiledStepError, match="host"):
+        step()
+    model.train()
+    dropout = anynn.compile(lambda: loss_fn(model(x), y))
+    dropout()
+    with pytest.raises(CompiledStepError, match="random draw"):
+        dropout()
