@@ -206,7 +206,9 @@ REDUCTIONS = [
     ("max", R.max, lambda t, axis, keepdims: torch.amax(t, dim=torch_axis(axis), keepdim=keepdims)),
     ("min", R.min, lambda t, axis, keepdims: torch.amin(t, dim=torch_axis(axis), keepdim=keepdims)),
     ("logsumexp", R.logsumexp, lambda t, axis, keepdims: torch.logsumexp(t, dim=torch_axis(axis), keepdim=keepdims)),
-    ("var", R.var, lambda t, axis, keepdims: torch.var(t, dim=torch_axis(axis), keepdim=keepdims, correction=0)),
+    ("var", R.var, lambda t, axis, keepdims: torch.var(t, dim=torch_axis(axis), keepdim=keepdims)),
+    ("var_biased", lambda x, axis, keepdims: R.var(x, axis, keepdims, correction=0),
+     lambda t, axis, keepdims: torch.var(t, dim=torch_axis(axis), keepdim=keepdims, correction=0)),
     ("var_unbiased", lambda x, axis, keepdims: R.var(x, axis, keepdims, correction=1),
      lambda t, axis, keepdims: torch.var(t, dim=torch_axis(axis), keepdim=keepdims, correction=1)),
 ]
@@ -445,3 +447,20 @@ def test_clamp_passes_the_gradient_exactly_at_a_bound(backend, name, ours, their
     """PyTorch's clamp lets the gradient through where the input equals a bound (``min <= x <= max``)."""
     x = AT_BOUNDS.astype(dtype)
     compare_with_torch(backend, ours, theirs, x, rtol=0, atol=0)
+
+
+def test_var_and_std_share_pytorchs_unbiased_default(backend):
+    """``x.var()``, ``anynn.var``, ``anynn.functional.var`` (and ``std``) all default to PyTorch's ``correction=1``."""
+    import anynn
+    import anynn.functional as F
+
+    x = sample("any", (4, 5))
+    t, tt = make(backend, x), torch.tensor(x)
+    for dim in (None, 0, 1):
+        args = () if dim is None else (dim,)
+        expected_var = torch.var(tt, *args).numpy()
+        for got in (t.var(*args), anynn.var(t, *args), F.var(t, *args), R.var(t, *args)):
+            np.testing.assert_allclose(got.numpy(), expected_var, rtol=1e-12)
+        expected_std = torch.std(tt, *args).numpy()
+        for got in (t.std(*args), anynn.std(t, *args)):
+            np.testing.assert_allclose(got.numpy(), expected_std, rtol=1e-12)

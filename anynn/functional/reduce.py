@@ -156,10 +156,11 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = No
     return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
 
 
-def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 0.0, *, dim: Any = None,
+def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.0, *, dim: Any = None,
         keepdim: bool | None = None, unbiased: bool | None = None) -> Any:
-    """Variance ``sum((x - mean)^2) / (n - correction)`` (the array API's default ``correction=0``; PyTorch's
-    ``torch.var`` defaults to 1). ``unbiased=True`` means ``correction=1``."""
+    """Variance ``sum((x - mean)^2) / (n - correction)`` with PyTorch's default ``correction=1`` (unbiased), the
+    same default as ``x.var()`` and ``anynn.var`` (the array API's ``xp.var`` defaults to 0). ``unbiased=True``
+    means ``correction=1``, ``unbiased=False`` ``correction=0``."""
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     if unbiased is not None:
         correction = 1.0 if unbiased else 0.0

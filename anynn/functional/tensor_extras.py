@@ -143,8 +143,7 @@ METHODS: dict[str, Any] = {
 
 def _var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
          correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
-    """Variance with PyTorch's default (unbiased, ``correction=1``); `anynn.functional.var` keeps the
-    array API's ``correction=0``."""
+    """Variance with PyTorch's default (unbiased, ``correction=1``), as `anynn.functional.var` and `anynn.var`."""
     if correction is None:
         correction = 0.0 if unbiased is False else 1.0
     return reduce.var(self, dim if axis is None else axis, keepdim if keepdims is None else keepdims,

@@ -141,7 +141,7 @@ METHODS: dict[str, Any] = {
     "mean": lambda self, axis=None, keepdims=False, **torch_names: reduce.mean(self, axis, keepdims, **torch_names),
     "max": lambda self, axis=None, keepdims=False, **torch_names: reduce.max(self, axis, keepdims, **torch_names),
     "min": lambda self, axis=None, keepdims=False, **torch_names: reduce.min(self, axis, keepdims, **torch_names),
-    "var": lambda self, axis=None, keepdims=False, correction=0.0, **torch_names: reduce.var(
+    "var": lambda self, axis=None, keepdims=False, correction=1.0, **torch_names: reduce.var(
         self, axis, keepdims, correction, **torch_names),
     "logsumexp": lambda self, axis=None, keepdims=False, **torch_names: reduce.logsumexp(
         self, axis, keepdims, **torch_names),
