@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import warnings
 
-try:  # the shared loss-argument checks; `loss.py` held them before `loss_inputs.py` existed
-    from .loss_inputs import check_reduction, check_same_shape, data_of, option_array
-except ImportError:  # pragma: no cover - only on a tree without loss_inputs.py
-    from .loss import _check_reduction as check_reduction  # type: ignore[attr-defined,no-redef]
-    from .loss import _check_same_shape as check_same_shape  # type: ignore[attr-defined,no-redef]
-    from .loss import _data as data_of  # type: ignore[attr-defined,no-redef]
-    from .loss import _option_array as option_array  # type: ignore[attr-defined,no-redef]
+from .loss_inputs import check_reduction, check_same_shape, data_of, option_array
 
 __all__ = ["check_reduction", "check_same_shape", "data_of", "legacy_reduction", "option_array"]
 
