@@ -61,7 +61,11 @@ def is_bf16_supported() -> bool:
     """Whether bfloat16 works on the default backend's CUDA device (PyTorch with CUDA only)."""
     if not is_available():
         return False
-    return _cuda_backend().name == "torch"
+    try:
+        _cuda_backend().dtype("bfloat16")
+    except TypeError:  # the library has no bfloat16 (CuPy)
+        return False
+    return True
 
 
 __all__ = ["current_device", "device_count", "empty_cache", "is_available", "is_bf16_supported", "manual_seed",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import anynn
-from anynn.backend import BackendUnavailable, get_backend, use_fast_paths
+from anynn.backend import BackendUnavailable, get_backend
 
 # Hypothesis: under CI=true every run tries the same examples (derandomized, no example database), so a
 # red build is reproducible and a green one stays green; locally the examples are random and failures
@@ -20,7 +20,8 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
                       or ("ci" if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes") else "dev"))
 
-# "numpy-portable" is NumPy with every fast path switched off, so the standard-only fallbacks run too.
+# "numpy-portable" is NumPy's variant with every fast path off (`Backend.portable`), so the standard-only
+# fallbacks run too. Adding a backend to the suite is one entry here.
 BACKENDS = ["numpy", "numpy-portable", "array_api_strict", "array_api_strict:device1", "torch", "jax", "cupy"]
 # Eager JAX dispatches every call: the jax backend runs the test modules and tests marked `jax`
 # (pytestmark = pytest.mark.jax), the families the backend-seam issue names, unless ANYNN_TEST_JAX=all.
@@ -29,7 +30,7 @@ _JAX_EVERYWHERE = os.environ.get("ANYNN_TEST_JAX") == "all"
 
 def _available(name: str) -> bool:
     try:
-        get_backend(name.replace("-portable", ""))
+        get_backend(name)
         return True
     except BackendUnavailable:
         return False
@@ -43,12 +44,7 @@ def backend(request: pytest.FixtureRequest):
         pytest.skip("this test is outside the jax subset (mark it pytest.mark.jax, or set ANYNN_TEST_JAX=all)")
     if not _available(name):
         pytest.skip(f"backend {name} is not available here")
-    portable = name.endswith("-portable")
-    use_fast_paths(not portable)
-    try:
-        yield get_backend(name.replace("-portable", ""))
-    finally:
-        use_fast_paths(True)
+    return get_backend(name)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from anynn.data.dataset import Dataset, Subset, TensorDataset
 from anynn.data.bundled import load_digits
 from anynn.data.idx import load_idx, load_mnist
 from anynn.data.loader import DataLoader
-from anynn.data.prefetch import CupyPrefetcher
+from anynn.backend.cupy_prefetch import CupyPrefetcher
 from anynn.data.split import random_split
 from anynn.data.transforms import Standardizer, one_hot, standardize
 from tests.helpers import make

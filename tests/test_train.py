@@ -227,10 +227,11 @@ def test_gpu_memory_reads_cupys_pool():
         def get_default_memory_pool(self):
             return Pool()
 
-    class FakeBackend:
-        cupy = FakeCupy()
+    from anynn.backend.cupy_backend import CupyBackend
 
-    assert gpu_memory(FakeBackend()) == "gpu 3 MiB"
+    backend = CupyBackend.__new__(CupyBackend)  # the class's memory_in_use, without a GPU
+    backend.cupy = FakeCupy()
+    assert gpu_memory(backend) == "gpu 3 MiB"
     assert gpu_memory(get_backend("numpy")) is None
 
 

@@ -59,8 +59,7 @@ class Tensor:
         native_dtype = be.dtype(dtype)
         # the tensor owns its data: a copy of the caller's array, as torch.tensor makes (from_numpy shares)
         if be.is_native(data) and not is_numpy_array(data):
-            if hasattr(data, "detach"):  # a torch tensor: anynn does the autograd, torch must record nothing
-                data = data.detach()
+            data = be.adopt(data)  # e.g. a torch tensor: anynn does the autograd, torch must record nothing
             self.data = _private_copy(be, data, native_dtype)
         elif is_foreign_array(data):
             self.data = _private_copy(be, transfer(data, backend_of(data), be), native_dtype)

@@ -20,7 +20,11 @@ _op_cache: dict[tuple[int, str], tuple[Backend, Callable[..., Any]]] = {}
 
 
 def use_fast_paths(enabled: bool) -> None:
-    """Turn the library-specific fast paths on or off (the tests run both ways)."""
+    """Switch every backend's fast paths off (or back on) process-wide: for benchmarks comparing the two.
+
+    The math reads no such switch per backend: the fast-path-free code of a library is its variant
+    ``get_backend("<library>-portable")`` (`Backend.portable`), which is what the test fixture uses.
+    """
     global _fast_paths_enabled
     _fast_paths_enabled = enabled
     _op_cache.clear()
@@ -35,7 +39,7 @@ def op(backend: Backend, name: str) -> Callable[..., Any]:
     hit = _op_cache.get((id(backend), name))
     if hit is not None and hit[0] is backend:
         return hit[1]
-    fast = backend.fast_path(name) if _fast_paths_enabled else None
+    fast = backend.fast_path(name) if _fast_paths_enabled and backend.uses_fast_paths else None
     found = fast if fast is not None else partial(getattr(portable, name), backend.xp)
     _op_cache[(id(backend), name)] = (backend, found)
     return found

@@ -50,11 +50,17 @@ class Backend:
     def __repr__(self) -> str:
         return f"Backend({self.key!r})"
 
+    @property
+    def array_key(self) -> str:
+        """`key` without the variant: backends with one ``array_key`` hold the same arrays on the same device."""
+        return self.key
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Backend) and other.key == self.key
+        # a variant ("numpy-portable") equals its library: same arrays, same device, other kernels
+        return isinstance(other, Backend) and other.array_key == self.array_key
 
     def __hash__(self) -> int:
-        return hash(self.key)
+        return hash(self.array_key)
 
     def is_native(self, array: Any) -> bool:
         """True if ``array`` is an array of this backend's library."""
@@ -100,6 +106,28 @@ class Backend:
         """Return a NumPy array with the contents of a native array."""
         return np.asarray(array)
 
+    def from_dlpack(self, array: Any) -> Any:
+        """``array`` (another library's, speaking DLPack) as a native array without a copy where the two allow it.
+
+        Raises (`TypeError`, `BufferError`...) where this library takes no DLPack; `anynn.backend.transfer` then
+        copies through the host. Libraries with an importer override it.
+        """
+        raise TypeError(f"backend {self.key!r} imports no DLPack capsules")
+
+    # whether other libraries may import this library's arrays through DLPack (array_api_strict: no)
+    exports_dlpack: bool = True
+
+    def same_device(self, array: Any) -> bool:
+        """True where the native ``array`` already lives on this backend's device."""
+        return True
+
+    def adopt(self, array: Any) -> Any:
+        """A native array of this library, handed in by a user, as anynn's math can hold it.
+
+        PyTorch's tensors lose their own autograd history (anynn records the graph); others come as they are.
+        """
+        return array
+
     def asarray(self, data: Any, dtype: Any = None) -> Any:
         """Make a native array from host data (lists, scalars, NumPy) or a native array."""
         if self.is_native(data):
@@ -134,9 +162,23 @@ class Backend:
         raise NotImplementedError(f"{cls.name} has no generator objects of its own")
 
     # -- fast paths (each has a standard-only fallback in anynn.backend.portable) ---------------
+    # False on the portable variant (``get_backend("numpy-portable")``): every op runs its standard-only version
+    uses_fast_paths: bool = True
+
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         """Return the library-specific implementation of ``name``, or ``None``."""
         return None
+
+    def portable(self) -> "Backend":
+        """This backend with every fast path off (the ``"<library>-portable"`` variant; the tests run both).
+
+        The variant holds the same arrays on the same device, so it compares equal to this backend.
+        """
+        variant = _portable_class(type(self))
+        found = variant.__new__(variant)
+        found.__dict__.update(self.__dict__)
+        found._library = self
+        return found
 
     # whole-Function fast paths: Function class name -> ``lower(fn, xp, *arrays)`` run by ``Function.apply`` in
     # place of ``fn.forward`` (it may return ``NotImplemented`` to decline). Recording backends (ndonnx, for ONNX
@@ -145,6 +187,88 @@ class Backend:
 
     def synchronize(self) -> None:
         """Wait for queued device work (a no-op on CPU backends)."""
+
+    # -- devices: PyTorch's names ("cpu", "cuda:1") answered by the library the data is on --------
+    def device_parts(self) -> tuple[str, int | None]:
+        """``(type, index)`` of this backend's device, PyTorch style: ``("cpu", None)``, ``("cuda", 1)``."""
+        return "cpu", None
+
+    def device_backend(self, kind: str, index: int | None) -> "Backend":
+        """The backend that device ``kind[:index]`` (``"cpu"``, ``"cuda"``...) means for data on this backend.
+
+        The default is a CPU-only library: ``"cpu"`` is itself, ``"cuda"`` is CuPy (NumPy's GPU twin).
+        """
+        from .registry import get_backend
+
+        if kind == "cpu":
+            return self
+        where = f"{kind}:{index}" if index is not None else kind
+        if kind != "cuda":
+            raise BackendUnavailable(f"device {where!r} exists only on the torch backend; this data is on "
+                                     f"{self.key!r} (move it with .to('torch:{where}'))")
+        try:
+            return get_backend("cupy", index or 0)
+        except BackendUnavailable as exc:
+            raise BackendUnavailable(f"device {where!r}: on the {self.name} backend 'cuda' means CuPy, which is "
+                                     f"not usable here ({exc}). Stay on 'cpu', or check anynn.cuda.is_available() "
+                                     "first") from None
+
+    @classmethod
+    def native_device_parts(cls, spec: Any) -> tuple[str, int | None, str | None] | None:
+        """``(type, index, backend key or None)`` of one of this library's device objects, else ``None``."""
+        return None
+
+    def device_count(self) -> int:
+        """How many devices of this backend's kind the library sees (1 for the CPU)."""
+        return 1
+
+    # -- runtime services -------------------------------------------------------------------------
+    def memory_in_use(self) -> int | None:
+        """Bytes of device memory the library holds for arrays now, or ``None`` where it keeps no such figure."""
+        return None
+
+    def prefetcher(self) -> Any:
+        """An object whose ``iterate(batches)`` moves host batches to the device ahead of use, or ``None``.
+
+        The data loader asks once per loader; CPU backends need none (a batch is ready when gathered).
+        """
+        return None
+
+    def rank_backend(self, local_rank: int) -> tuple["Backend", int]:
+        """For data-parallel training: the backend rank ``local_rank`` of a node works on, and how many devices
+        the node has. CPU libraries answer ``(self, 1)``; GPU libraries pick device ``local_rank % count``."""
+        return self, 1
+
+    def collective_transport(self, comm: Any, watchdog: Any, kind: str, local_size: int) -> Any:
+        """A device-to-device transport for `anynn.distributed` over the MPI communicator ``comm``, or ``None``.
+
+        ``kind`` is the user's choice (``"nccl"``, ``"mpi"``: a CUDA-aware MPI); ``local_size`` ranks share the
+        node. ``None`` (every library but CuPy) means the host transport: arrays go through NumPy and MPI.
+        """
+        return None
+
+
+_portable_classes: dict[type, type] = {}
+
+
+def _portable_class(library: type) -> type:
+    """``library``'s class with fast paths off and ``-portable`` in its key (one class per library)."""
+    found = _portable_classes.get(library)
+    if found is None:
+
+        def key(self: Any) -> str:
+            name, sep, device = self._library.key.partition(":")
+            return f"{name}-portable{sep}{device}"
+
+        found = _portable_classes[library] = type(f"Portable{library.__name__}", (library,), {
+            "__doc__": f"{library.__name__} with every fast path off (standard-only code).",
+            "uses_fast_paths": False,
+            "key": property(key),
+            "array_key": property(lambda self: self._library.array_key),
+            "fast_path": lambda self, name: None,
+            "portable": lambda self: self,
+        })
+    return found
 
 
 class DeviceRNG:

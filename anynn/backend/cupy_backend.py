@@ -275,3 +275,54 @@ class CupyBackend(Backend):
 
     def synchronize(self) -> None:
         self.cupy.cuda.get_current_stream().synchronize()
+
+    # -- moving arrays, devices -------------------------------------------------------------------
+    def from_dlpack(self, array: Any) -> Any:
+        return self.cupy.from_dlpack(array)
+
+    def same_device(self, array: Any) -> bool:
+        return array.device.id == self.device_id
+
+    def device_parts(self) -> tuple[str, int | None]:
+        return "cuda", self.device_id
+
+    def device_backend(self, kind: str, index: int | None) -> Backend:
+        from .registry import get_backend
+
+        return get_backend("numpy") if kind == "cpu" else super().device_backend(kind, index)
+
+    @classmethod
+    def native_device_parts(cls, spec: Any) -> tuple[str, int | None, str | None] | None:
+        return "cuda", int(spec.id), f"cupy:{int(spec.id)}"
+
+    def device_count(self) -> int:
+        try:
+            return int(self.cupy.cuda.runtime.getDeviceCount())
+        except Exception:  # a broken driver raises rather than answering
+            return 0
+
+    # -- runtime services ---------------------------------------------------------------------------
+    def memory_in_use(self) -> int | None:
+        return int(self.cupy.get_default_memory_pool().used_bytes())
+
+    def prefetcher(self) -> Any:
+        from .cupy_prefetch import CupyPrefetcher
+
+        return CupyPrefetcher(self)
+
+    def rank_backend(self, local_rank: int) -> tuple[Backend, int]:
+        from .registry import get_backend
+
+        count = self.device_count()
+        device_id = local_rank % count
+        self.cupy.cuda.Device(device_id).use()
+        return get_backend("cupy", device=device_id), count
+
+    def collective_transport(self, comm: Any, watchdog: Any, kind: str, local_size: int) -> Any:
+        from .cupy_nccl import CudaAwareMpiTransport, NcclTransport
+
+        count = self.device_count()
+        if kind == "nccl" and local_size > count:
+            raise ValueError(f"anynn.distributed: {local_size} ranks on this node but {count} GPU(s): NCCL "
+                             "needs one GPU per rank; start fewer ranks or use init(gpu_transport='host')")
+        return (NcclTransport if kind == "nccl" else CudaAwareMpiTransport)(comm, watchdog)

@@ -1,4 +1,4 @@
-"""GPU transports for CuPy arrays: NCCL (``cupy.cuda.nccl``) or CUDA-aware MPI.
+"""GPU transports for CuPy arrays: NCCL (``cupy.cuda.nccl``) or CUDA-aware MPI (`CupyBackend.collective_transport`).
 
 Importable without CuPy or a GPU: CuPy is imported when a transport is made. Buffers stay on the
 device; each call runs on CuPy's current stream and waits for it inside the watchdog, so a dead peer
@@ -11,20 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import Backend
-from .watchdog import Watchdog
+from .base import Backend
 
 _UNIQUE_ID_BYTES = 128  # NCCL_UNIQUE_ID_BYTES
-
-
-def select_device(local_rank: int) -> tuple[int, int]:
-    """Make GPU ``local_rank % count`` CuPy's current device; return ``(device_id, count)``."""
-    import cupy
-
-    count = cupy.cuda.runtime.getDeviceCount()
-    device_id = local_rank % count
-    cupy.cuda.Device(device_id).use()
-    return device_id, count
 
 
 class NcclTransport:
@@ -35,7 +24,7 @@ class NcclTransport:
 
     name = "nccl"
 
-    def __init__(self, comm: Any, watchdog: Watchdog) -> None:
+    def __init__(self, comm: Any, watchdog: Any) -> None:
         from cupy.cuda import nccl
 
         self.nccl = nccl
@@ -92,7 +81,7 @@ class CudaAwareMpiTransport:
 
     name = "mpi (CUDA-aware, device buffers)"
 
-    def __init__(self, comm: Any, watchdog: Watchdog) -> None:
+    def __init__(self, comm: Any, watchdog: Any) -> None:
         self.comm = comm
         self.watchdog = watchdog
 

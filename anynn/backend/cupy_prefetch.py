@@ -1,8 +1,9 @@
 """Double-buffered host-to-GPU copies for CuPy: batch i+1 travels while batch i computes.
 
 CPU backends need none of this (a batch is ready when it is gathered), so they use no threads and
-no extra buffers. The CuPy module comes from the backend object (``backend.cupy``): this file
-imports no GPU library, and is importable on machines without one.
+no extra buffers: `Backend.prefetcher` is ``None`` there, and `CupyBackend.prefetcher` makes one of these.
+The CuPy module comes from the backend object (``backend.cupy``): this file imports no GPU library, and
+is importable on machines without one.
 """
 
 from __future__ import annotations

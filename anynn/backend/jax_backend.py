@@ -148,3 +148,18 @@ class JaxBackend(Backend):
 
     def synchronize(self) -> None:
         (self.xp.zeros(()) + 0).block_until_ready()
+
+    # -- devices: "cpu" and "cuda:i" are JAX's own cpu and gpu platforms ------------------------------
+    def device_parts(self) -> tuple[str, int | None]:
+        platform = str(getattr(self.device, "platform", "cpu"))
+        index = getattr(self.device, "id", None)
+        return ("cuda" if platform == "gpu" else platform), (index if platform == "gpu" else None)
+
+    def device_backend(self, kind: str, index: int | None) -> Backend:
+        from .registry import get_backend
+
+        if kind == "cpu":
+            return get_backend("jax", "cpu")
+        if kind != "cuda":
+            return super().device_backend(kind, index)
+        return get_backend("jax", f"{kind}:{index}" if index is not None else kind)

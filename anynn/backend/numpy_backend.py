@@ -131,6 +131,9 @@ class NumpyBackend(Backend):
     def to_host(self, array: Any) -> np.ndarray:
         return array
 
+    def from_dlpack(self, array: Any) -> Any:
+        return np.from_dlpack(array)
+
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         if name == "erf":
             try:

@@ -23,6 +23,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "ndonnx": ("ndonnx_backend", "NdonnxBackend"),
 }
 NAMES = tuple(REGISTRY) + ("auto",)
+# the variant suffix: "numpy-portable" is NumPy with every fast path off (`Backend.portable`)
+PORTABLE = "-portable"
 
 
 def _backend_class(library: str) -> type[Backend]:
@@ -52,9 +54,10 @@ def get_backend(backend: Any = None, device: Any = None) -> Backend:
     Parameters
     ----------
     backend : str, Backend, module or None
-        ``"numpy"``, ``"cupy"``, ``"torch"``, ``"array_api_strict"``, ``"auto"`` (CuPy when a CUDA
+        ``"numpy"``, ``"cupy"``, ``"torch"``, ``"array_api_strict"``, ``"jax"``, ``"auto"`` (CuPy when a CUDA
         device works, else NumPy), ``"array_api_strict:device1"`` / ``"torch:cuda:0"`` style names,
-        an array namespace module, or ``None`` for the default (see `set_default_backend`).
+        an array namespace module, or ``None`` for the default (see `set_default_backend`). A ``-portable``
+        suffix (``"numpy-portable"``, ``"torch-portable:cuda"``) gives the library with every fast path off.
     device : optional
         The device, if not given in the name.
 
@@ -72,15 +75,17 @@ def get_backend(backend: Any = None, device: Any = None) -> Backend:
     library, _, dev = backend.partition(":")
     if device is not None:
         dev = str(device)
+    library, portable = (library[:-len(PORTABLE)], True) if library.endswith(PORTABLE) else (library, False)
     if library == "auto":
         library = choose_auto()[0]
-    key = f"{library}:{dev}" if dev else library
+    key = f"{library}{PORTABLE if portable else ''}:{dev}" if dev else library + (PORTABLE if portable else "")
     found = _cache.get(key)
     if found is None:
         with _build_lock:
             found = _cache.get(key)
             if found is None:
-                found = _cache[key] = _build(library, dev or None)
+                built = get_backend(library, dev or None) if portable else _build(library, dev or None)
+                found = _cache[key] = built.portable() if portable else built
     return found
 
 

@@ -44,6 +44,30 @@ class StrictBackend(Backend):
     def from_host(self, array: np.ndarray) -> Any:
         return self._xs.asarray(np.asarray(array, order="C"), device=self.device)
 
+    # its fake devices must not leak into other libraries without the host copy a GPU would need
+    exports_dlpack = False
+
+    def device_parts(self) -> tuple[str, int | None]:
+        return (self._device_label or "cpu"), None
+
+    def device_backend(self, kind: str, index: int | None) -> Backend:
+        from .registry import get_backend
+
+        if kind == "cpu":
+            return get_backend(self.name)
+        if kind.startswith("device") or kind == "CPU_DEVICE":
+            return get_backend(self.name, None if kind == "CPU_DEVICE" else kind)
+        where = f"{kind}:{index}" if index is not None else kind
+        raise BackendUnavailable(f"device {where!r}: the array_api_strict backend has no {kind!r} device (its "
+                                 "devices are 'cpu', 'device1' and 'device2'); for a GPU pick a library that has "
+                                 "one, e.g. .to('torch:cuda') or .to('cupy')")
+
+    @classmethod
+    def native_device_parts(cls, spec: Any) -> tuple[str, int | None, str | None] | None:
+        label = str(spec).split("'")[1] if "'" in str(spec) else "CPU_DEVICE"
+        key = "array_api_strict" if label == "CPU_DEVICE" else f"array_api_strict:{label}"
+        return ("cpu" if label == "CPU_DEVICE" else label), None, key
+
     def to_host(self, array: Any) -> np.ndarray:
         cpu = self._xs.Device("CPU_DEVICE")
         if array.device != cpu:

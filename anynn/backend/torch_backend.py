@@ -160,3 +160,42 @@ class TorchBackend(Backend):
     def synchronize(self) -> None:
         if self.device.type == "cuda":
             self.torch.cuda.synchronize(self.device)
+
+    # -- moving and adopting arrays -----------------------------------------------------------------
+    def from_dlpack(self, array: Any) -> Any:
+        return self.torch.from_dlpack(array)
+
+    def same_device(self, array: Any) -> bool:
+        return array.device == self.device
+
+    def adopt(self, array: Any) -> Any:
+        return array.detach()  # anynn records the graph; torch's own autograd must record nothing
+
+    # -- devices: PyTorch's own ("cpu", "cuda:i", "mps"...) ------------------------------------------
+    def device_parts(self) -> tuple[str, int | None]:
+        return self.device.type, self.device.index
+
+    def device_backend(self, kind: str, index: int | None) -> Backend:
+        from .registry import get_backend
+
+        return get_backend("torch") if kind == "cpu" else get_backend("torch", f"{kind}:{index}" if index is not None
+                                                                         else kind)
+
+    @classmethod
+    def native_device_parts(cls, spec: Any) -> tuple[str, int | None, str | None] | None:
+        import torch  # already imported: spec is one of torch's objects
+
+        return (spec.type, spec.index, None) if isinstance(spec, torch.device) else None
+
+    def device_count(self) -> int:
+        if self.device.type == "cpu":
+            return 1
+        try:
+            return int(getattr(self.torch, self.device.type).device_count())
+        except Exception:  # a broken driver raises rather than answering
+            return 0
+
+    def memory_in_use(self) -> int | None:
+        if self.device.type != "cuda":
+            return None
+        return int(self.torch.cuda.memory_allocated(self.device))

@@ -9,7 +9,9 @@ What a device name means depends on the library a tensor or model lives on:
 | PyTorch | PyTorch on the CPU | PyTorch on ``cuda:i`` (also ``"mps"``, ``"xpu"``...) |
 | array_api_strict | its ``CPU_DEVICE`` | no CUDA: `BackendUnavailable` (its own ``"device1"``, ``"device2"`` instead) |
 
-A name that is not a device (``"torch"``, ``"array_api_strict:device1"``) is a backend name.
+A name that is not a device (``"torch"``, ``"array_api_strict:device1"``) is a backend name. Each backend class
+answers for its own library (`Backend.device_parts`, `Backend.device_backend`, `Backend.native_device_parts`,
+`Backend.device_count`); the functions here only ask it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .base import Backend, BackendUnavailable, dtype_name
-from .registry import get_backend
+from .registry import backend_class_of
 
 DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta")
 
@@ -25,63 +27,18 @@ DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta")
 def device_parts(backend: Backend) -> tuple[str, int | None]:
     """``(type, index)`` of a backend's device, PyTorch style: ``("cpu", None)``, ``("cuda", 1)``, ``("device1", None)``
     """
-    if backend.name == "torch":
-        return backend.device.type, backend.device.index
-    if backend.name == "cupy":
-        return "cuda", backend.device_id
-    if backend.name == "array_api_strict":
-        label = backend.key.partition(":")[2]
-        return (label or "cpu"), None
-    if backend.name == "jax":
-        platform = str(getattr(backend.device, "platform", "cpu"))
-        index = getattr(backend.device, "id", None)
-        return ("cuda" if platform == "gpu" else platform), (index if platform == "gpu" else None)
-    return "cpu", None
+    return backend.device_parts()
 
 
 def backend_for_device(kind: str, index: int | None, like: Backend) -> Backend:
     """The backend that device ``kind[:index]`` means for data now on ``like`` (see the table above)."""
-    library = like.name
-    where = f"{kind}:{index}" if index is not None else kind
-    if kind == "cpu":
-        if library in ("numpy", "cupy"):
-            return get_backend("numpy")
-        if library == "jax":
-            return get_backend("jax", "cpu")
-        return get_backend(library)
-    if library == "torch":
-        return get_backend("torch", where)
-    if library == "array_api_strict":
-        if kind.startswith("device") or kind == "CPU_DEVICE":
-            return get_backend("array_api_strict", None if kind == "CPU_DEVICE" else kind)
-        raise BackendUnavailable(f"device {where!r}: the array_api_strict backend has no {kind!r} device (its "
-                                 "devices are 'cpu', 'device1' and 'device2'); for a GPU pick a library that has "
-                                 "one, e.g. .to('torch:cuda') or .to('cupy')")
-    if kind != "cuda":
-        raise BackendUnavailable(f"device {where!r} exists only on the torch backend; this data is on "
-                                 f"{like.key!r} (move it with .to('torch:{where}'))")
-    if library == "jax":
-        return get_backend("jax", where)
-    try:
-        return get_backend("cupy", index or 0)
-    except BackendUnavailable as exc:
-        raise BackendUnavailable(f"device {where!r}: on the {library} backend 'cuda' means CuPy, which is not "
-                                 f"usable here ({exc}). Stay on 'cpu', or check anynn.cuda.is_available() "
-                                 "first") from None
+    return like.device_backend(kind, index)
 
 
 def native_device_parts(spec: Any) -> tuple[str, int | None, str | None] | None:
     """``(type, index, backend key or None)`` of a library's own device object, or None if ``spec`` is not one."""
-    module = type(spec).__module__.split(".")[0]
-    if module == "torch":
-        return spec.type, spec.index, None
-    if module == "array_api_strict":
-        label = str(spec).split("'")[1] if "'" in str(spec) else "CPU_DEVICE"
-        key = "array_api_strict" if label == "CPU_DEVICE" else f"array_api_strict:{label}"
-        return ("cpu" if label == "CPU_DEVICE" else label), None, key
-    if module == "cupy":
-        return "cuda", int(spec.id), f"cupy:{int(spec.id)}"
-    return None
+    library = backend_class_of(spec)
+    return None if library is None else library.native_device_parts(spec)
 
 
 # -- dtypes ------------------------------------------------------------------------------------------
@@ -140,14 +97,6 @@ def _strict_view_class(base: type) -> type:
 def cuda_device_count(like: Backend) -> int:
     """How many CUDA devices the library that "cuda" means for ``like`` sees (0 where there is none)."""
     try:
-        backend = backend_for_device("cuda", None, like)
+        return backend_for_device("cuda", None, like).device_count()
     except BackendUnavailable:
         return 0
-    try:
-        if backend.name == "torch":
-            return int(backend.torch.cuda.device_count())
-        if backend.name == "cupy":
-            return int(backend.cupy.cuda.runtime.getDeviceCount())
-    except Exception:  # a broken driver raises rather than answering
-        return 0
-    return 1

@@ -16,29 +16,18 @@ from .base import Backend
 def transfer(data: Any, source: Backend, target: Backend) -> Any:
     """Move a native array between backends: DLPack first (no copy where it allows), host copy as fallback.
 
-    An immutable source (JAX) is always copied: the target library would write into the shared buffer in place.
+    Each backend answers for itself: ``target.from_dlpack`` (raises where the library imports no DLPack),
+    ``target.same_device`` and ``source.exports_dlpack``. An immutable source (JAX) is always copied: the
+    target library would write into the shared buffer in place.
     """
-    if target.name in ("torch", "numpy", "cupy") and source.name != "array_api_strict" and is_writeable(data):
+    if source.exports_dlpack and is_writeable(data):
         try:
-            if target.name == "torch":
-                moved = target.torch.from_dlpack(data)
-            elif target.name == "cupy":
-                moved = target.cupy.from_dlpack(data)
-            else:
-                moved = np.from_dlpack(data)
-            if target.is_native(moved) and _same_device(moved, target):
+            moved = target.from_dlpack(data)
+            if target.is_native(moved) and target.same_device(moved):
                 return moved
         except (TypeError, RuntimeError, BufferError, ValueError, AttributeError):
             pass
     return target.from_host(np.asarray(source.to_host(data), order="C"))
-
-
-def _same_device(array: Any, backend: Backend) -> bool:
-    if backend.name == "torch":
-        return array.device == backend.device
-    if backend.name == "cupy":
-        return array.device.id == backend.device_id
-    return True
 
 
 def is_numpy_array(data: Any) -> bool:

@@ -12,7 +12,6 @@ import numpy as np
 from ..autograd import Tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
 from .collate import default_collate
-from .prefetch import CupyPrefetcher
 from .samplers import host_rng
 
 
@@ -102,7 +101,7 @@ class DataLoader:
         if dtype is not None and not dtype_name(dtype).startswith(("float", "bfloat")):
             raise ValueError(f"DataLoader: dtype is the dtype of float batches, so a float dtype, "
                              f"not {dtype_name(dtype)!r}")
-        self._prefetcher: CupyPrefetcher | None = None
+        self._prefetcher: Any = None  # the target backend's (`Backend.prefetcher`), made at first iteration
         self.dataset = dataset
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
@@ -206,9 +205,9 @@ class DataLoader:
         self.epoch += 1
         batches = self._host_batches(indices)
         target = self.backend if self.backend is not None else default_backend()
-        if target.name == "cupy":
-            if self._prefetcher is None:
-                self._prefetcher = CupyPrefetcher(target)
+        if self._prefetcher is None:
+            self._prefetcher = target.prefetcher() or False  # False: this backend needs none
+        if self._prefetcher:
             batches = self._prefetcher.iterate(batches)
         for fields in batches:
             yield self._shaped(tuple(self._to_tensor(f) for f in fields))

@@ -99,8 +99,8 @@ def init(backend: Any = None, timeout: float | None = DEFAULT_TIMEOUT, gpu_trans
         which rank waited in which call and aborts every rank with ``MPI.COMM_WORLD.Abort``.
         ``None``: wait for ever.
     gpu_transport : {"nccl", "mpi", "host"}
-        How CuPy buffers travel: NCCL (``cupy.cuda.nccl``), a CUDA-aware MPI given device pointers,
-        or a copy through host memory and ordinary MPI. Ignored off CuPy.
+        How CuPy buffers travel (`Backend.collective_transport`): NCCL (``cupy.cuda.nccl``), a CUDA-aware MPI
+        given device pointers, or a copy through host memory and ordinary MPI. Ignored off CuPy.
     abort_on_exception : bool
         An uncaught exception on one rank prints its traceback and aborts all ranks, instead of
         leaving the others waiting in the next allreduce.
@@ -133,18 +133,10 @@ def init(backend: Any = None, timeout: float | None = DEFAULT_TIMEOUT, gpu_trans
         local_rank, local_size = node.Get_rank(), node.Get_size()
         node.Free()
     watchdog = Watchdog(timeout, _abort, rank)
-    be = get_backend(backend)
+    be, _ = get_backend(backend).rank_backend(local_rank)  # GPU libraries: this rank's device
     transport: Any = HostTransport(comm, watchdog) if comm is not None else None
-    if be.name == "cupy":
-        from .nccl import CudaAwareMpiTransport, NcclTransport, select_device
-
-        device_id, count = select_device(local_rank)
-        be = get_backend("cupy", device=device_id)
-        if comm is not None and gpu_transport != "host":
-            if gpu_transport == "nccl" and local_size > count:
-                raise ValueError(f"anynn.distributed: {local_size} ranks on this node but {count} GPU(s): NCCL "
-                                 "needs one GPU per rank; start fewer ranks or use init(gpu_transport='host')")
-            transport = (NcclTransport if gpu_transport == "nccl" else CudaAwareMpiTransport)(comm, watchdog)
+    if comm is not None and gpu_transport != "host":
+        transport = be.collective_transport(comm, watchdog, gpu_transport, local_size) or transport
     if abort_on_exception and size > 1:
         _install_excepthook()
     _context = Context(rank=rank, world_size=size, backend=be, transport=transport, local_rank=local_rank,

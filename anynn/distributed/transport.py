@@ -1,7 +1,8 @@
 """Host transport: sums and broadcasts of flat buffers over MPI, staged through NumPy.
 
 Used for NumPy, PyTorch (CPU or not: the buffer goes through the host) and array-api-strict
-tensors, and for CuPy when ``init(gpu_transport="host")``. The GPU transports are in `.nccl`.
+tensors, and for CuPy when ``init(gpu_transport="host")``. The GPU transports are the backend's
+(`Backend.collective_transport`; CuPy's in `anynn.backend.cupy_nccl`).
 """
 
 from __future__ import annotations

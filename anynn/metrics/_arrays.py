@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..backend import Backend, BackendMismatch, backend_of, dtype_name, get_backend
+from ..backend import Backend, BackendMismatch, backend_of, dtype_name, get_backend, is_host_array
 
 
 def as_native(*values: Any) -> tuple[Any, Backend, list[Any]]:
@@ -19,11 +19,11 @@ def as_native(*values: Any) -> tuple[Any, Backend, list[Any]]:
         if isinstance(value, Tensor):
             found = value.backend
         else:
+            if is_host_array(value):  # host data goes to whichever backend the other inputs are on
+                continue
             try:
                 found = backend_of(value)
             except TypeError:
-                continue
-            if found.name == "numpy":
                 continue
         if backend is None:
             backend = found

@@ -32,15 +32,14 @@ def format_logs(logs: dict[str, float]) -> str:
 
 
 def gpu_memory(backend: Any) -> str | None:
-    """``"gpu 123 MiB"``: memory in use from CuPy's default pool, or ``None`` off CuPy."""
-    cupy = getattr(backend, "cupy", None)
-    if cupy is None:
+    """``"gpu 123 MiB"``: the device memory the backend's library holds (`Backend.memory_in_use`), or ``None``."""
+    if backend is None:
         return None
     try:
-        used = cupy.get_default_memory_pool().used_bytes()
+        used = backend.memory_in_use()
     except Exception:  # a display must never break training
         return None
-    return f"gpu {used / 2**20:.0f} MiB"
+    return None if used is None else f"gpu {used / 2**20:.0f} MiB"
 
 
 class Progress:
