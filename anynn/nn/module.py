@@ -557,13 +557,11 @@ def _converted(target: Tensor, value: Any) -> Any:
     elif is_host_array(value):
         data = backend.from_host(value)
     elif backend.is_native(value):
-        data = value
+        # a framework tensor that tracks its own gradients (a PyTorch Parameter from named_parameters() or
+        # state_dict(keep_vars=True)) must not carry that tracking into anynn's parameters
+        data = backend.adopt(value)
     else:
         data = Tensor(value, backend=backend, dtype=target.dtype).data
-    # a framework tensor that tracks its own gradients (a PyTorch Parameter from named_parameters() or
-    # state_dict(keep_vars=True)) must not carry that tracking into anynn's parameters
-    if getattr(data, "requires_grad", False) and callable(getattr(data, "detach", None)):
-        data = data.detach()
     if data.dtype != target.data.dtype:
         data = backend.xp.astype(data, target.data.dtype)  # astype copies
     else:
