@@ -232,16 +232,16 @@ def _check_side_effects(st: StepState, schedulers_before: list[Any], host_before
         for g, state in persistent:
             g.set_state(state)
         raise _Rediscover()
-    if default_generator().bit_generator.state != host_before:
-        raise side_effect_error("anynn's host generator drew numbers (anynn.rand/randn/randperm, an initializer)",
-                                "Draw on the device (a Dropout layer, or a backend generator made outside the "
-                                "step), or draw outside the step and pass the tensor in.")
     for g, seed, state in created:
         if seed is None and g.state() != state:
             raise side_effect_error(
                 "an unseeded generator was created and drew numbers (for example F.dropout(x, p) without "
                 "generator=)", "Use a Dropout layer, or make a generator outside the step "
                 "(backend.rng(seed)) and pass it with generator=.")
+    if default_generator().bit_generator.state != host_before:
+        raise side_effect_error("anynn's host generator drew numbers (anynn.rand/randn/randperm, an initializer)",
+                                "Draw on the device (a Dropout layer, or a backend generator made outside the "
+                                "step), or draw outside the step and pass the tensor in.")
 
 
 @contextmanager
