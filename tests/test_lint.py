@@ -13,3 +13,16 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_ruff_clean():
     result = subprocess.run(["ruff", "check", "anynn", "tests", "examples"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# the packages whose signatures mypy checks (Array/Namespace/Device/DType from anynn.backend.typing); autograd
+# joins when its Tensor surface (installed at import time) has static declarations
+TYPED_PACKAGES = ["anynn/backend"]
+
+
+@pytest.mark.skipif(shutil.which("mypy") is None, reason="mypy is not installed (pip install anynn[test])")
+def test_mypy_clean():
+    """mypy passes on the typed packages (its cache, .mypy_cache, keeps reruns to seconds)."""
+    result = subprocess.run(["mypy", "--ignore-missing-imports", "--follow-imports=silent", *TYPED_PACKAGES],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
