@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import tensor as tensor_module  # a cycle (tensor -> graph -> here): used only inside functions
+from . import tensor as tensor_module
 
 _new = object.__new__
 

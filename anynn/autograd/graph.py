@@ -6,21 +6,9 @@ from typing import Any
 
 from . import hooks as hook_tables
 from ..backend import BackendMismatch, backend_of
+from ..backend.arrays import sum_to_shape  # noqa: F401  (re-exported: Functions import it from here)
 from . import double_backward, mode
-from . import tensor as tensor_module  # a cycle (tensor.py imports this module): used only inside functions
-
-
-def sum_to_shape(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
-    """Undo broadcasting: sum ``grad`` down to ``shape``."""
-    if tuple(grad.shape) == tuple(shape):
-        return grad
-    lead = grad.ndim - len(shape)
-    if lead:
-        grad = xp.sum(grad, axis=tuple(range(lead)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = xp.sum(grad, axis=axes, keepdims=True)
-    return grad
+from . import tensor as tensor_module  # its `last_modification` stamp is read at call time
 
 
 _FREED = ("backward() through a part of the graph that a previous backward() already freed; pass "

@@ -11,6 +11,8 @@ import itertools
 import weakref
 from typing import Any, Callable
 
+from .tensor import Tensor, make_tensor
+
 _ids = itertools.count()
 
 
@@ -69,8 +71,6 @@ def register_tensor_hook(tensor: Any, hook: Callable[[Any], Any]) -> RemovableHa
 
 def run_hooks(table: dict[int, Any], grad: Any, backend: Any) -> Any:
     """Call each hook with the gradient as a Tensor; a returned value replaces it. Returns the native array."""
-    from .tensor import Tensor, make_tensor
-
     for hook in list(table.values()):
         result = hook(make_tensor(grad, backend, None, 0))
         if result is not None:

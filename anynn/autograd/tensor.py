@@ -6,10 +6,10 @@ import itertools
 from typing import Any
 
 from ..backend import DTYPE_NAMES, Backend, backend_of, dtype_name, get_backend, host_array
+from ..backend.arrays import sum_to_shape
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
                                transfer)
-from . import graph
 
 
 class _Size(int):
@@ -37,6 +37,11 @@ class Tensor:
     ``array_api_strict`` array). Arithmetic operators, ``@``, reductions, reshaping and slicing
     build the graph when any input has ``requires_grad``; ``backward()`` fills ``.grad`` of the
     leaves. Create tensors with `anynn.tensor`.
+
+    This module holds the data and its facts; the methods that compute (operators, reductions...) and
+    those that run the graph engine (``backward``, ``register_hook``: `anynn.autograd.engine_methods`)
+    are installed once from one table (`anynn.functional.tensor_methods.install`), so this module
+    imports no module that imports it.
     """
 
     __slots__ = ("data", "backend", "grad", "_requires_grad", "_ctx", "_index", "_retains_grad", "_version",
@@ -113,25 +118,6 @@ class Tensor:
         """The `Function` that made this tensor (``None`` for leaves)."""
         return self._ctx
 
-    def backward(self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
-                 inputs: Any = None) -> None:
-        """Compute gradients of this tensor with respect to every leaf that requires them.
-
-        ``grad`` defaults to ones for a scalar; gradients add into ``leaf.grad``. ``create_graph=True`` records
-        the backward pass, so the gradients can be differentiated again; ``retain_graph`` defaults to
-        ``create_graph`` (as in PyTorch). ``inputs``: accumulate only into these tensors' ``.grad``.
-        """
-        if not self._requires_grad:
-            raise RuntimeError("backward() on a tensor that does not require grad (no graph was recorded)")
-        if retain_graph is None:
-            retain_graph = create_graph
-        if inputs is None:
-            graph.backward(self, grad, retain_graph, create_graph)
-            return
-        from .grad_api import accumulate_into
-
-        accumulate_into(self, grad, retain_graph, create_graph, inputs)
-
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor too."""
         self._retains_grad = True
@@ -141,7 +127,7 @@ class Tensor:
         if g.dtype != data.dtype:
             g = self.backend.xp.astype(g, data.dtype)
         if g.shape != data.shape and tuple(g.shape) != tuple(data.shape):
-            g = graph.sum_to_shape(self.backend.xp, g, tuple(data.shape))
+            g = sum_to_shape(self.backend.xp, g, tuple(data.shape))
         grad = self.grad
         self.grad = make_tensor(g if grad is None else grad.data + g, self.backend, None, 0)
 
@@ -336,19 +322,6 @@ class Tensor:
 
     def __dlpack_device__(self) -> Any:
         return self.data.__dlpack_device__()
-
-    # -- gradient hooks -----------------------------------------------------------------------
-    def register_hook(self, hook: Any) -> Any:
-        """Call ``hook(grad)`` with this tensor's gradient during ``backward()``; a returned Tensor replaces it.
-
-        As in PyTorch: on a leaf the hook sees the summed gradient before it goes into ``.grad``; on an
-        intermediate tensor, the gradient before it flows further back. Returns a handle with ``.remove()``.
-        """
-        from .hooks import register_tensor_hook
-
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        return register_tensor_hook(self, hook)
 
     def cpu(self) -> "Tensor":
         """This tensor on the host: torch stays torch, CuPy becomes NumPy, device1 becomes CPU."""

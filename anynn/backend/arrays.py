@@ -1,4 +1,5 @@
-"""Array helpers the math shares: writes through an index (the ``at`` pattern), writeability, host checks.
+"""Array helpers the math shares: writes through an index (the ``at`` pattern), writeability, undoing
+broadcasting (`sum_to_shape`), host checks.
 
 Principle 8 (traceable math) lives here, in two rules:
 
@@ -34,7 +35,20 @@ def is_writeable(array: Any) -> bool:
     rule = _WRITEABLE_RULES.get(type(array))
     if rule is None:
         rule = _WRITEABLE_RULES[type(array)] = _FLAGS if is_numpy_array(array) else bool(is_writeable_array(array))
-    return array.flags.writeable if rule is _FLAGS else rule
+    return array.flags.writeable if rule is _FLAGS else rule  # type: ignore[no-any-return,return-value]
+
+
+def sum_to_shape(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
+    """Undo broadcasting: sum ``grad`` down to ``shape``."""
+    if tuple(grad.shape) == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead:
+        grad = xp.sum(grad, axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = xp.sum(grad, axis=axes, keepdims=True)
+    return grad
 
 
 def at_set(x: Any, index: Any, value: Any) -> Any:

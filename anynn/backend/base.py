@@ -175,7 +175,7 @@ class Backend:
         The variant holds the same arrays on the same device, so it compares equal to this backend.
         """
         variant = _portable_class(type(self))
-        found = variant.__new__(variant)
+        found: Any = object.__new__(variant)
         found.__dict__.update(self.__dict__)
         found._library = self
         return found
@@ -193,25 +193,19 @@ class Backend:
         """``(type, index)`` of this backend's device, PyTorch style: ``("cpu", None)``, ``("cuda", 1)``."""
         return "cpu", None
 
-    def device_backend(self, kind: str, index: int | None) -> "Backend":
-        """The backend that device ``kind[:index]`` (``"cpu"``, ``"cuda"``...) means for data on this backend.
+    def device_key(self, kind: str, index: int | None) -> str:
+        """The `get_backend` key that device ``kind[:index]`` (``"cpu"``, ``"cuda"``...) means for data here.
 
-        The default is a CPU-only library: ``"cpu"`` is itself, ``"cuda"`` is CuPy (NumPy's GPU twin).
+        The default is a CPU-only library: ``"cpu"`` is itself, ``"cuda"`` is CuPy (NumPy's GPU twin); other
+        kinds raise `BackendUnavailable`. `anynn.backend.torch_names.backend_for_device` builds the backend.
         """
-        from .registry import get_backend
-
         if kind == "cpu":
-            return self
-        where = f"{kind}:{index}" if index is not None else kind
+            return self.key
         if kind != "cuda":
+            where = f"{kind}:{index}" if index is not None else kind
             raise BackendUnavailable(f"device {where!r} exists only on the torch backend; this data is on "
                                      f"{self.key!r} (move it with .to('torch:{where}'))")
-        try:
-            return get_backend("cupy", index or 0)
-        except BackendUnavailable as exc:
-            raise BackendUnavailable(f"device {where!r}: on the {self.name} backend 'cuda' means CuPy, which is "
-                                     f"not usable here ({exc}). Stay on 'cpu', or check anynn.cuda.is_available() "
-                                     "first") from None
+        return f"cupy:{index or 0}"
 
     @classmethod
     def native_device_parts(cls, spec: Any) -> tuple[str, int | None, str | None] | None:
@@ -234,10 +228,11 @@ class Backend:
         """
         return None
 
-    def rank_backend(self, local_rank: int) -> tuple["Backend", int]:
-        """For data-parallel training: the backend rank ``local_rank`` of a node works on, and how many devices
-        the node has. CPU libraries answer ``(self, 1)``; GPU libraries pick device ``local_rank % count``."""
-        return self, 1
+    def rank_device_key(self, local_rank: int) -> tuple[str, int]:
+        """For data-parallel training: the `get_backend` key of the device rank ``local_rank`` of a node works on,
+        and how many devices the node has. CPU libraries answer ``(key, 1)``; GPU libraries make device
+        ``local_rank % count`` current and name it."""
+        return self.key, 1
 
     def collective_transport(self, comm: Any, watchdog: Any, kind: str, local_size: int) -> Any:
         """A device-to-device transport for `anynn.distributed` over the MPI communicator ``comm``, or ``None``.

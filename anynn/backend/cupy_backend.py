@@ -286,10 +286,8 @@ class CupyBackend(Backend):
     def device_parts(self) -> tuple[str, int | None]:
         return "cuda", self.device_id
 
-    def device_backend(self, kind: str, index: int | None) -> Backend:
-        from .registry import get_backend
-
-        return get_backend("numpy") if kind == "cpu" else super().device_backend(kind, index)
+    def device_key(self, kind: str, index: int | None) -> str:
+        return "numpy" if kind == "cpu" else super().device_key(kind, index)
 
     @classmethod
     def native_device_parts(cls, spec: Any) -> tuple[str, int | None, str | None] | None:
@@ -310,9 +308,7 @@ class CupyBackend(Backend):
 
         return CupyPrefetcher(self)
 
-    def rank_backend(self, local_rank: int) -> tuple[Backend, int]:
-        from .registry import get_backend
-
+    def rank_device_key(self, local_rank: int) -> tuple[str, int]:
         count = self.device_count()
         device_id = local_rank % count
         self.cupy.cuda.Device(device_id).use()

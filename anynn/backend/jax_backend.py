@@ -155,11 +155,9 @@ class JaxBackend(Backend):
         index = getattr(self.device, "id", None)
         return ("cuda" if platform == "gpu" else platform), (index if platform == "gpu" else None)
 
-    def device_backend(self, kind: str, index: int | None) -> Backend:
-        from .registry import get_backend
-
+    def device_key(self, kind: str, index: int | None) -> str:
         if kind == "cpu":
-            return get_backend("jax", "cpu")
+            return "jax:cpu"
         if kind != "cuda":
-            return super().device_backend(kind, index)
-        return get_backend("jax", f"{kind}:{index}" if index is not None else kind)
+            return super().device_key(kind, index)
+        return f"jax:{kind}:{index}" if index is not None else f"jax:{kind}"

@@ -50,13 +50,12 @@ class StrictBackend(Backend):
     def device_parts(self) -> tuple[str, int | None]:
         return (self._device_label or "cpu"), None
 
-    def device_backend(self, kind: str, index: int | None) -> Backend:
-        from .registry import get_backend
-
-        if kind == "cpu":
-            return get_backend(self.name)
-        if kind.startswith("device") or kind == "CPU_DEVICE":
-            return get_backend(self.name, None if kind == "CPU_DEVICE" else kind)
+    def device_key(self, kind: str, index: int | None) -> str:
+        library = self.key.partition(":")[0]
+        if kind in ("cpu", "CPU_DEVICE"):
+            return library
+        if kind.startswith("device"):
+            return f"{library}:{kind}"
         where = f"{kind}:{index}" if index is not None else kind
         raise BackendUnavailable(f"device {where!r}: the array_api_strict backend has no {kind!r} device (its "
                                  "devices are 'cpu', 'device1' and 'device2'); for a GPU pick a library that has "

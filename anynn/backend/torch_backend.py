@@ -175,11 +175,11 @@ class TorchBackend(Backend):
     def device_parts(self) -> tuple[str, int | None]:
         return self.device.type, self.device.index
 
-    def device_backend(self, kind: str, index: int | None) -> Backend:
-        from .registry import get_backend
-
-        return get_backend("torch") if kind == "cpu" else get_backend("torch", f"{kind}:{index}" if index is not None
-                                                                         else kind)
+    def device_key(self, kind: str, index: int | None) -> str:
+        library = self.key.partition(":")[0]
+        if kind == "cpu":
+            return library
+        return f"{library}:{kind}:{index}" if index is not None else f"{library}:{kind}"
 
     @classmethod
     def native_device_parts(cls, spec: Any) -> tuple[str, int | None, str | None] | None:

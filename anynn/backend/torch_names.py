@@ -10,7 +10,7 @@ What a device name means depends on the library a tensor or model lives on:
 | array_api_strict | its ``CPU_DEVICE`` | no CUDA: `BackendUnavailable` (its own ``"device1"``, ``"device2"`` instead) |
 
 A name that is not a device (``"torch"``, ``"array_api_strict:device1"``) is a backend name. Each backend class
-answers for its own library (`Backend.device_parts`, `Backend.device_backend`, `Backend.native_device_parts`,
+answers for its own library (`Backend.device_parts`, `Backend.device_key`, `Backend.native_device_parts`,
 `Backend.device_count`); the functions here only ask it.
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .base import Backend, BackendUnavailable, dtype_name
-from .registry import backend_class_of
+from .registry import backend_class_of, get_backend
 
 DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta")
 
@@ -32,7 +32,17 @@ def device_parts(backend: Backend) -> tuple[str, int | None]:
 
 def backend_for_device(kind: str, index: int | None, like: Backend) -> Backend:
     """The backend that device ``kind[:index]`` means for data now on ``like`` (see the table above)."""
-    return like.device_backend(kind, index)
+    key = like.device_key(kind, index)
+    if key.partition(":")[0] == like.key.partition(":")[0]:
+        return get_backend(key)
+    try:  # "cuda" names another library here (NumPy -> CuPy)
+        return get_backend(key)
+    except BackendUnavailable as exc:
+        where = f"{kind}:{index}" if index is not None else kind
+        library = key.partition(":")[0]
+        raise BackendUnavailable(f"device {where!r}: on the {like.name} backend {kind!r} means {library}, which is "
+                                 f"not usable here ({exc}). Stay on 'cpu', or check anynn.cuda.is_available() "
+                                 "first") from None
 
 
 def native_device_parts(spec: Any) -> tuple[str, int | None, str | None] | None:
@@ -51,8 +61,9 @@ _strict_views: dict[str, Any] = {}
 def comparable_dtype(native: Any) -> Any:
     """``native`` itself, or (for libraries whose dtypes refuse foreign comparisons) an equivalent that doesn't."""
     kind = type(native)
-    view = _views.get(kind, 0)
-    if view == 0:
+    if kind in _views:
+        view = _views[kind]
+    else:
         view = _views[kind] = _strict_view if kind.__module__.startswith("array_api_strict") else None
     return native if view is None else view(native)
 
@@ -83,7 +94,7 @@ def _strict_view_class(base: type) -> type:
                         return dtype_name(other) == self._np_dtype.name
                     except TypeError:
                         return False
-                return base.__eq__(self, other)
+                return bool(base.__eq__(self, other))  # type: ignore[call-arg]
 
             def __ne__(self, other: object) -> bool:
                 return not self.__eq__(other)

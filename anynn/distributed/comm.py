@@ -133,7 +133,7 @@ def init(backend: Any = None, timeout: float | None = DEFAULT_TIMEOUT, gpu_trans
         local_rank, local_size = node.Get_rank(), node.Get_size()
         node.Free()
     watchdog = Watchdog(timeout, _abort, rank)
-    be, _ = get_backend(backend).rank_backend(local_rank)  # GPU libraries: this rank's device
+    be = get_backend(get_backend(backend).rank_device_key(local_rank)[0])  # GPU libraries: this rank's device
     transport: Any = HostTransport(comm, watchdog) if comm is not None else None
     if comm is not None and gpu_transport != "host":
         transport = be.collective_transport(comm, watchdog, gpu_transport, local_size) or transport

@@ -3,7 +3,7 @@
 ``import anynn.functional as F`` then ``F.relu(x)``, ``F.cross_entropy(logits, labels)``...
 """
 
-from . import tensor_methods  # noqa: F401  (binds Tensor's operators)
+from .tensor_methods import install as _install_tensor_methods
 from . import differentiable_xp  # noqa: F401  (the namespace of create_graph=True backward passes)
 from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_softmax, mish, prelu, relu,
                          relu6, selu, sigmoid, silu, softmax, softplus, tanh)
@@ -43,6 +43,8 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
 from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import concat, flatten, permute, reshape, stack, take_rows, transpose
 from . import autocast_rules  # noqa: F401,E402  (PyTorch's autocast op lists on the Functions)
+
+_install_tensor_methods()  # the one install of Tensor's methods (one table: tensor_methods.METHODS)
 
 __all__ = [
     "embedding_bag",

@@ -11,6 +11,8 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
+from .operands import kinds_agree as _kinds_agree
+from .operands import operand as _operand
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -62,8 +64,6 @@ class LogAddExp(Function):
 
 def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
     """Both operands as floating tensors of one backend (numbers: 0-d arrays; integers: float32), as PyTorch."""
-    from .tensor_methods import _kinds_agree, _operand
-
     tensor = input if isinstance(input, Tensor) else other
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name} needs a Tensor among its operands, got {type(input).__name__} and "
@@ -104,8 +104,6 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
 
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
     """``floor(input / other)`` (Python's ``//``, PyTorch's ``floor_divide`` since 1.13); not differentiable."""
-    from .tensor_methods import _kinds_agree, _operand
-
     tensor = input if isinstance(input, Tensor) else other
     a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
     xp, be = tensor.backend.xp, tensor.backend

@@ -222,10 +222,3 @@ METHODS: dict[str, Any] = {
     "normal_": normal_, "uniform_": uniform_,
 }
 
-
-def attach() -> None:
-    for name, method in METHODS.items():
-        setattr(Tensor, name, method)
-
-
-attach()

@@ -11,6 +11,9 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor
+from .operands import kinds_agree as _kinds_agree
+from .operands import operand as _operand
 from .unary import unary
 
 
@@ -99,10 +102,6 @@ class Remainder(Function):
 
 
 def _operands(input: Any, other: Any) -> tuple[Any, Any]:
-    from .tensor_methods import _kinds_agree, _operand
-
-    from ..autograd.tensor import Tensor
-
     tensor = input if isinstance(input, Tensor) else other
     a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
     like = a if isinstance(a, Tensor) else b

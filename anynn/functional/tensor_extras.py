@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from . import activation, elementwise, extras, linalg, reduce, shape, tensor_math, torch_surface
+from . import activation, elementwise, extras, linalg, reduce, shape
 from .sorting import ValuesIndices
 
 
@@ -111,11 +111,9 @@ def _t(self: Tensor) -> Tensor:
     return self if self.ndim < 2 else shape.transpose(self, 0, 1)
 
 
-def _reductions() -> dict[str, Any]:
-    return {name: _reduction(getattr(Tensor, name)) for name in ("sum", "mean", "logsumexp")}
-
-
 METHODS: dict[str, Any] = {
+    "sum": _reduction(reduce.sum), "mean": _reduction(reduce.mean), "logsumexp": _reduction(reduce.logsumexp),
+    "softmax": _softmax(activation.softmax), "log_softmax": _softmax(activation.log_softmax),
     "max": _extreme(True), "min": _extreme(False),
     "amax": _reduction(reduce.max), "amin": _reduction(reduce.min),
     "argmax": _ARGMAX, "argmin": _ARGMIN,
@@ -126,8 +124,7 @@ METHODS: dict[str, Any] = {
     "expand_as": lambda self, other: extras.expand(self, other.shape),
     "repeat": extras.repeat, "clone": extras.clone,
     "pow": lambda self, exponent: self ** exponent,
-    "add": lambda self, other: self + other, "sub": lambda self, other: self - other,
-    "mul": lambda self, other: self * other, "div": lambda self, other: self / other,
+    "mul": lambda self, other: self * other,  # add, sub, div (with alpha= / rounding_mode=): tensor_math
     "matmul": lambda self, other: self @ other, "neg": lambda self: -self,
     "square": lambda self: self ** 2,
     "clamp_min": lambda self, min: elementwise.clip(self, min=min),  # noqa: A006 - PyTorch's name
@@ -157,16 +154,6 @@ def _std(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 
 METHODS["var"] = _var
 METHODS["std"] = _std
-METHODS.update(torch_surface.METHODS)
-METHODS.update(tensor_math.METHODS)  # floor, round, prod, roll, unique, diagonal...
-
-
-def attach() -> None:
-    wrapped = _reductions()
-    wrapped["softmax"] = _softmax(activation.softmax)
-    wrapped["log_softmax"] = _softmax(activation.log_softmax)
-    for name, method in {**wrapped, **METHODS}.items():
-        setattr(Tensor, name, method)
 
 
 # -- top-level functions with PyTorch's names (``anynn.cat``, ``anynn.sum``...) -------------------------
@@ -238,5 +225,3 @@ reshape = _function("reshape")
 flatten = _function("flatten")
 transpose = _function("transpose")
 permute = _function("permute")
-
-attach()

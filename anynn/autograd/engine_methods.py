@@ -1,0 +1,46 @@
+"""The `Tensor` methods that run the graph engine: ``backward`` and ``register_hook``.
+
+They sit above `anynn.autograd.tensor` (which imports no engine module, so the autograd core has no import
+cycle) and are installed on `Tensor` with the rest of its methods (`anynn.functional.tensor_methods`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import graph
+from .grad_api import accumulate_into
+from .hooks import register_tensor_hook
+from .tensor import Tensor
+
+
+def backward(self: Tensor, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+             inputs: Any = None) -> None:
+    """Compute gradients of this tensor with respect to every leaf that requires them.
+
+    ``grad`` defaults to ones for a scalar; gradients add into ``leaf.grad``. ``create_graph=True`` records
+    the backward pass, so the gradients can be differentiated again; ``retain_graph`` defaults to
+    ``create_graph`` (as in PyTorch). ``inputs``: accumulate only into these tensors' ``.grad``.
+    """
+    if not self._requires_grad:
+        raise RuntimeError("backward() on a tensor that does not require grad (no graph was recorded)")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is None:
+        graph.backward(self, grad, retain_graph, create_graph)
+        return
+    accumulate_into(self, grad, retain_graph, create_graph, inputs)
+
+
+def register_hook(self: Tensor, hook: Any) -> Any:
+    """Call ``hook(grad)`` with this tensor's gradient during ``backward()``; a returned Tensor replaces it.
+
+    As in PyTorch: on a leaf the hook sees the summed gradient before it goes into ``.grad``; on an
+    intermediate tensor, the gradient before it flows further back. Returns a handle with ``.remove()``.
+    """
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    return register_tensor_hook(self, hook)
+
+
+METHODS: dict[str, Any] = {"backward": backward, "register_hook": register_hook}

@@ -1,0 +1,70 @@
+"""Operands of Tensor arithmetic: numbers and native arrays as operands, and PyTorch's promotion across kinds.
+
+Shared by the operators (`tensor_methods`) and the binary functions that promote as they do (``atan2``,
+``fmod``...); it imports no other module of the Tensor surface, so none of them import each other.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from ..backend import BackendMismatch
+from . import elementwise
+from .elementwise import Div
+
+
+def operand(self: Tensor, other: Any) -> Any:
+    """Accept Tensors and Python numbers as they are; a native array of our backend becomes a Tensor.
+
+    NumPy scalars (``np.float64``, ``np.float32``, ``np.int64``...) become plain Python numbers: kept
+    as they are, ``np.float64`` would promote float32 arrays to float64, and strict libraries refuse them.
+    """
+    if isinstance(other, (Tensor, bool)):
+        return other
+    if isinstance(other, numbers.Integral):
+        return int(other)
+    if isinstance(other, numbers.Real):
+        return float(other)
+    if self.backend.is_native(other):
+        return Tensor._make(other, self.backend, None, 0)
+    raise BackendMismatch(
+        f"cannot combine a tensor on backend {self.backend.key!r} with a {type(other).__module__}."
+        f"{type(other).__name__}; wrap it with anynn.tensor(..., backend={self.backend.key!r})"
+    )
+
+
+def is_float(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return x.backend.xp.isdtype(x.data.dtype, ("real floating", "complex floating"))
+    return isinstance(x, float)
+
+
+def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """PyTorch's promotion across kinds, the same on every backend (the standard leaves mixed kinds undefined).
+
+    An integer or boolean tensor meeting a floating operand takes the floating tensor's dtype (float32 for a
+    Python float), and true division of integers gives float32, as in PyTorch with its default dtype.
+    """
+    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    if all(is_float(t) for t in tensors):
+        return a, b
+    floating = next((t.data.dtype for t in tensors if is_float(t)), None)
+    if floating is None and (cls is Div or any(isinstance(x, float) for x in (a, b))):
+        floating = "float32"
+    if floating is None:
+        bools = [t for t in tensors if t.backend.xp.isdtype(t.data.dtype, "bool")]
+        if not bools or len(bools) == 2 or any(isinstance(x, bool) for x in (a, b)):
+            return a, b
+        other = next((t.data.dtype for t in tensors if not any(t is u for u in bools)), "int64")
+        return tuple(astype(x, other) if any(x is t for t in bools) else x for x in (a, b))  # type: ignore
+    return tuple(astype(x, floating) if isinstance(x, Tensor) and not is_float(x) else x  # type: ignore
+                 for x in (a, b))
+
+
+def astype(self: Tensor, dtype: Any) -> Any:
+    native = self.backend.dtype(dtype)
+    if native == self.data.dtype:
+        return self
+    return elementwise.Cast.apply(self, dtype=native)
