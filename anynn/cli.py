@@ -30,9 +30,29 @@ def info() -> str:
             lines.append(f"  {name:<17} available (device {backend.device})")
         except BackendUnavailable as exc:
             lines.append(f"  {name:<17} unavailable: {exc}")
+    lines.extend(_cupy_vendor_lines())
     chosen, reason = choose_auto()
     lines.append(f"auto -> {chosen}: {reason}")
     return "\n".join(lines)
+
+
+def _cupy_vendor_lines() -> list[str]:
+    """Whether the cupy backend runs cuDNN (convolution, attention) and cuBLASLt epilogues, and why not."""
+    from .backend.cudnn import load_frontend
+    from .backend.cupy_backend import probe_cupy
+    from .backend.epilogue import load_nvmath
+
+    usable, why = probe_cupy()
+    lines = ["cupy vendor kernels:"]
+    for label, (module, reason), use in (("cuDNN", load_frontend(), "convolution and attention"),
+                                         ("cuBLASLt", load_nvmath(), "Linear + ReLU/GELU(tanh) in Sequential")):
+        if module is None:
+            lines.append(f"  {label:<17} not used: {reason}; the portable kernels run")
+        elif not usable:
+            lines.append(f"  {label:<17} not used: {why} ({reason} is installed)")
+        else:
+            lines.append(f"  {label:<17} used for {use} ({reason})")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import cudnn as _cudnn
 from .base import Backend, BackendUnavailable, DeviceRNG, dtype_name
 from .counter_rng import CounterStream, uniform_bits
 
@@ -112,18 +113,49 @@ def _kernels(cupy: Any) -> dict[str, Any]:
 
 
 # Fused elementwise steps: one CUDA kernel where the portable version launches three to ten.
-# (inputs, outputs, body); float16 and other dtypes keep the portable version.
+# (inputs, outputs, body). Every float dtype (float16, bfloat16, float32, float64) is computed in ``A``: float32
+# for the narrow ones (loads widen, the result is rounded once on the store, as PyTorch's kernels do), float64
+# for float64.
+_ACCUMULATE = ("template <typename T> struct anynn_acc { typedef float type; };"
+               "template <> struct anynn_acc<double> { typedef double type; };")
+_A = "typedef anynn_acc<T>::type A;"
 _FUSED = {
-    "relu_grad": ("T g, T out", "T dx", "dx = out > (T)0 ? g : (T)0"),
-    "sigmoid": ("T x", "T y", "T e = exp(-fabs(x)); y = x >= (T)0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e)"),
-    "sigmoid_grad": ("T g, T s", "T dx", "dx = g * s * ((T)1 - s)"),
-    "tanh_grad": ("T g, T t", "T dx", "dx = g * ((T)1 - t * t)"),
+    "relu_grad": ("T g, T out", "T dx", "dx = (A)out > (A)0 ? g : (T)(A)0"),
+    "sigmoid": ("T x", "T y",
+                "A xa = (A)x; A e = exp(-fabs(xa)); y = (T)(xa >= (A)0 ? (A)1 / ((A)1 + e) : e / ((A)1 + e))"),
+    "sigmoid_grad": ("T g, T s", "T dx", "A sa = (A)s; dx = (T)((A)g * sa * ((A)1 - sa))"),
+    "tanh_grad": ("T g, T t", "T dx", "A ta = (A)t; dx = (T)((A)g * ((A)1 - ta * ta))"),
     "adam_step": ("T grad, float64 beta1, float64 beta2, float64 step_size, float64 correction2, float64 eps",
                   "T param, T m, T v",
-                  "m += (T)(1.0 - beta1) * (grad - m);"
-                  "v = (T)beta2 * v + (T)(1.0 - beta2) * (grad * grad);"
-                  "param -= (T)step_size * (m / (sqrt(v) / (T)correction2 + (T)eps))"),
+                  "A ga = (A)grad; A ma = (A)m; ma += (A)(1.0 - beta1) * (ga - ma);"
+                  "A va = (A)beta2 * (A)v + (A)(1.0 - beta2) * (ga * ga); m = (T)ma; v = (T)va;"
+                  "param = (T)((A)param - (A)step_size * (ma / (sqrt(va) / (A)correction2 + (A)eps)))"),
 }
+# dtypes a kernel failed to compile for (e.g. bfloat16 on a CuPy without it): those keep the portable version
+_REFUSED: set[tuple[str, str]] = set()
+
+
+def _kernel(cupy: Any, name: str, inputs: str, outputs: str, body: str) -> Any:
+    return cupy.ElementwiseKernel(inputs, outputs, _A + body, f"anynn_{name}", preamble=_ACCUMULATE)
+
+
+def _takes(name: str, *arrays: Any) -> bool:
+    """True when one fused kernel can run ``name`` on these arrays: one floating dtype, not refused before."""
+    dtype = arrays[0].dtype
+    floating = dtype.kind == "f" or dtype.name == "bfloat16"
+    return floating and all(a is None or a.dtype == dtype for a in arrays) and (name, dtype.name) not in _REFUSED
+
+
+def _launch(name: str, kernel: Any, fallback: Callable[[], Any], dtype: Any, *args: Any) -> Any:
+    """``kernel(*args)``; where CuPy cannot compile it for ``dtype`` (a CompileException, a dtype it lacks), the
+    dtype is remembered as refused and ``fallback()`` (the portable version) answers, now and from then on."""
+    try:
+        return kernel(*args)
+    except Exception:  # noqa: BLE001 - CuPy's CompileException, or a dtype its kernels lack
+        if dtype.kind == "f" and dtype.itemsize >= 4:
+            raise  # float32/float64 always compile: a real error
+        _REFUSED.add((name, dtype.name))
+        return fallback()
 
 
 def _fused(cupy: Any, name: str, xp: Any) -> Callable[..., Any]:
@@ -131,43 +163,44 @@ def _fused(cupy: Any, name: str, xp: Any) -> Callable[..., Any]:
     from . import portable
 
     inputs, outputs, body = _FUSED[name]
-    kernel = cupy.ElementwiseKernel(inputs, outputs, body, f"anynn_{name}")
+    kernel = _kernel(cupy, name, inputs, outputs, body)
     fallback = getattr(portable, name)
     if name == "adam_step":
         def adam_step(param: Any, grad: Any, m: Any, v: Any, *scalars: float) -> None:
-            if param.dtype.kind == "f" and param.dtype.itemsize >= 4 and grad.dtype == param.dtype:
-                kernel(grad, *scalars, param, m, v)
+            if _takes(name, param, grad, m, v):
+                _launch(name, kernel, lambda: fallback(xp, param, grad, m, v, *scalars), param.dtype,
+                        grad, *scalars, param, m, v)
             else:
                 fallback(xp, param, grad, m, v, *scalars)
 
         return adam_step
 
     def fused(*arrays: Any) -> Any:
-        dtype = arrays[0].dtype
-        if dtype.kind == "f" and dtype.itemsize >= 4 and all(a.dtype == dtype for a in arrays):
-            return kernel(*arrays)
+        if _takes(name, *arrays):
+            return _launch(name, kernel, lambda: fallback(xp, *arrays), arrays[0].dtype, *arrays)
         return fallback(xp, *arrays)
 
     return fused
 
 
 # One LSTM time step, feature-major ((4H, N) gates, (H, N) states), as anynn.backend.portable.lstm_step
-# and lstm_step_backward compute it; ``block`` = H * N separates the four gate blocks.
+# and lstm_step_backward compute it; ``block`` = H * N separates the four gate blocks. Math in ``A`` (see above).
 _LSTM_STEP = (
     "raw T pre, raw T c, bool has_c, int64 block", "T h, T c_new, T f, raw T partners, T through_h",
-    "T si = (T)0.5 * tanh(pre[i]) + (T)0.5; T sf = (T)0.5 * tanh(pre[i + block]) + (T)0.5;"
-    "T g = tanh(pre[i + 2 * block]); T so = (T)0.5 * tanh(pre[i + 3 * block]) + (T)0.5;"
-    "T cp = has_c ? c[i] : (T)0; T cn = sf * cp + si * g; T tc = tanh(cn); T hh = so * tc;"
-    "h = hh; c_new = cn; f = sf; through_h = so - hh * tc; T sg = (T)0.5 * g + (T)0.5;"
-    "partners[i] = g * si * ((T)1 - si); partners[i + block] = cp * sf * ((T)1 - sf);"
-    "partners[i + 2 * block] = si * sg * ((T)1 - sg); partners[i + 3 * block] = tc * so * ((T)1 - so)",
+    "A si = (A)0.5 * tanh((A)pre[i]) + (A)0.5; A sf = (A)0.5 * tanh((A)pre[i + block]) + (A)0.5;"
+    "A g = tanh((A)pre[i + 2 * block]); A so = (A)0.5 * tanh((A)pre[i + 3 * block]) + (A)0.5;"
+    "A cp = has_c ? (A)c[i] : (A)0; A cn = sf * cp + si * g; A tc = tanh(cn); A hh = so * tc;"
+    "h = (T)hh; c_new = (T)cn; f = (T)sf; through_h = (T)(so - hh * tc); A sg = (A)0.5 * g + (A)0.5;"
+    "partners[i] = (T)(g * si * ((A)1 - si)); partners[i + block] = (T)(cp * sf * ((A)1 - sf));"
+    "partners[i + 2 * block] = (T)(si * sg * ((A)1 - sg)); partners[i + 3 * block] = (T)(tc * so * ((A)1 - so))",
 )
 _LSTM_BACKWARD = (
     "T dh, T through_h, T f, raw T partners, raw T carry, bool has_carry, int64 block", "raw T d_pre, T carry_out",
-    "T dc = dh * through_h + (has_carry ? carry[i] : (T)0);"
-    "d_pre[i] = dc * partners[i]; d_pre[i + block] = dc * partners[i + block];"
-    "d_pre[i + 2 * block] = dc * partners[i + 2 * block]; d_pre[i + 3 * block] = dh * partners[i + 3 * block];"
-    "carry_out = dc * f",
+    "A dha = (A)dh; A dc = dha * (A)through_h + (has_carry ? (A)carry[i] : (A)0);"
+    "d_pre[i] = (T)(dc * (A)partners[i]); d_pre[i + block] = (T)(dc * (A)partners[i + block]);"
+    "d_pre[i + 2 * block] = (T)(dc * (A)partners[i + 2 * block]);"
+    "d_pre[i + 3 * block] = (T)(dha * (A)partners[i + 3 * block]);"
+    "carry_out = (T)(dc * (A)f)",
 )
 
 
@@ -177,35 +210,36 @@ def _lstm(cupy: Any, name: str, xp: Any) -> Callable[..., Any]:
 
     fallback = getattr(portable, name)
     inputs, outputs, body = _LSTM_STEP if name == "lstm_step" else _LSTM_BACKWARD
-    kernel = cupy.ElementwiseKernel(inputs, outputs, body, f"anynn_{name}")
+    kernel = _kernel(cupy, name, inputs, outputs, body)
     contiguous = cupy.ascontiguousarray
-
-    def usable(*arrays: Any) -> bool:
-        dtype = arrays[0].dtype
-        return dtype.kind == "f" and dtype.itemsize >= 4 and all(a is None or a.dtype == dtype for a in arrays)
 
     if name == "lstm_step":
         def lstm_step(pre: Any, c: Any, inplace: bool, record: bool = True) -> tuple[Any, ...]:
-            if not usable(pre, c):
+            if not _takes(name, pre, c):
                 return fallback(xp, pre, c, inplace, record)
             pre = contiguous(pre)
             state = (pre.shape[0] // 4, pre.shape[1])
             h, c_new, f, through_h = (cupy.empty(state, pre.dtype) for _ in range(4))
             partners = cupy.empty(pre.shape, pre.dtype)
-            kernel(pre, pre if c is None else contiguous(c), c is not None, state[0] * state[1],
-                   h, c_new, f, partners, through_h)
+            done = _launch(name, kernel, lambda: None, pre.dtype, pre, pre if c is None else contiguous(c),
+                           c is not None, state[0] * state[1], h, c_new, f, partners, through_h)
+            if done is None:  # refused for this dtype
+                return fallback(xp, pre, c, inplace, record)
             return (h, c_new, f, partners, through_h) if record else (h, c_new, f, None, None)
 
         return lstm_step
 
     def lstm_step_backward(dh: Any, carry: Any, f: Any, partners: Any, through_h: Any, inplace: bool) -> tuple:
-        if not usable(dh, carry, f, partners, through_h):
+        if not _takes(name, dh, carry, f, partners, through_h):
             return fallback(xp, dh, carry, f, partners, through_h, inplace)
         dh, f, through_h, partners = contiguous(dh), contiguous(f), contiguous(through_h), contiguous(partners)
         d_pre = cupy.empty(partners.shape, dh.dtype)
         carry_out = cupy.empty(dh.shape, dh.dtype)
-        kernel(dh, through_h, f, partners, dh if carry is None else contiguous(carry), carry is not None,
-               dh.shape[0] * dh.shape[1], d_pre, carry_out)
+        done = _launch(name, kernel, lambda: None, dh.dtype, dh, through_h, f, partners,
+                       dh if carry is None else contiguous(carry), carry is not None, dh.shape[0] * dh.shape[1],
+                       d_pre, carry_out)
+        if done is None:
+            return fallback(xp, dh, carry, f, partners, through_h, inplace)
         return d_pre, carry_out
 
     return lstm_step_backward
@@ -271,6 +305,13 @@ class CupyBackend(Backend):
             return _fused(cupy, name, self.xp)
         if name in ("lstm_step", "lstm_step_backward"):
             return _lstm(cupy, name, self.xp)
+        if name in _cudnn.KERNELS:  # cuDNN through nvidia-cudnn-frontend, where installed
+            kernels, _ = _cudnn.kernels_for(cupy, self.device_id)
+            return None if kernels is None else getattr(kernels, name)
+        if name == "linear_activation":  # cuBLASLt's bias + activation epilogue through nvmath-python
+            from .epilogue import linear_activation_for
+
+            return linear_activation_for(self.device_id)[0]
         return None
 
     def synchronize(self) -> None:

@@ -20,7 +20,7 @@ from array_api_compat import device as device_of
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
-from ..backend import dtype_name
+from ..backend import dtype_name, op
 from .dropout import dropout_generator, keep_mask
 from .formulas.softmax import softmax, softmax_backward
 
@@ -31,7 +31,9 @@ class ScaledDotProductAttention(Function):
     """``(out, weights) = attention(q, k, v, mask)``; only ``out`` unless ``return_weights``.
 
     q: (..., L, E), k: (..., S, E), v: (..., S, Ev), mask: None, bool or float, broadcastable to
-    (..., L, S). ``keep`` is the dropout keep-mask (bool, shape of the weights) or None.
+    (..., L, S). ``keep`` is the dropout keep-mask (bool, shape of the weights) or None. Without mask, dropout
+    and weights, a backend's ``attention_forward``/``attention_backward`` kernels (cuDNN's flash attention on
+    CuPy) run where they take the call.
     """
 
     scale: float
@@ -43,6 +45,24 @@ class ScaledDotProductAttention(Function):
     def forward(self, xp: Any, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
         self.q, self.k, self.v = q, k, v
         self.mask_shape = None if mask is None else tuple(mask.shape)
+        self.vendor = None
+        if mask is None and self.keep is None and not self.return_weights:  # cuDNN's flash attention, on CuPy
+            training = True in self.needs_input_grad
+            found = op(self.backend, "attention_forward")(q, k, v, self.scale, self.causal, training)
+            if found is not NotImplemented:
+                self.vendor = found  # (out, the softmax statistics its backward needs)
+                self.weights = self.dropped = None
+                return found[0]
+        self.weights = self._weights(xp, q, k, mask)
+        dropped = self.weights
+        if self.keep is not None:
+            dropped = xp.where(self.keep, dropped * (1.0 / (1.0 - self.dropout_p)), xp.zeros_like(dropped))
+        self.dropped = dropped
+        out = dropped @ v
+        return (out, dropped) if self.return_weights else out
+
+    def _weights(self, xp: Any, q: Any, k: Any, mask: Any) -> Any:
+        """The attention weights softmax(q kᵀ scale + mask), zero rows where no key is allowed."""
         scores = (q @ xp.matrix_transpose(k)) * self.scale
         allowed = None
         if self.causal:
@@ -57,17 +77,18 @@ class ScaledDotProductAttention(Function):
                 scores = scores + mask
         if allowed is not None:
             scores = xp.where(allowed, scores, xp.full_like(scores, _NEG_INF))
-        self.weights = softmax(xp, scores, -1, masked=True)  # a row with no allowed key gives zeros
-        dropped = self.weights
-        if self.keep is not None:
-            dropped = xp.where(self.keep, dropped * (1.0 / (1.0 - self.dropout_p)), xp.zeros_like(dropped))
-        self.dropped = dropped
-        out = dropped @ v
-        return (out, dropped) if self.return_weights else out
+        return softmax(xp, scores, -1, masked=True)  # a row with no allowed key gives zeros
 
     def backward(self, xp: Any, g_out: Any, g_weights: Any = None) -> tuple[Any, Any, Any, Any]:
         q, k, v = self.q, self.k, self.v
         need_q, need_k, need_v, need_mask = self.needs_input_grad
+        if self.vendor is not None:
+            out, stats = self.vendor
+            grads = op(self.backend, "attention_backward")(q, k, v, out, stats, g_out, self.scale, self.causal)
+            if grads is not NotImplemented:
+                dq, dk, dv = grads
+                return (dq if need_q else None), (dk if need_k else None), (dv if need_v else None), None
+            self.weights = self.dropped = self._weights(xp, q, k, None)  # refused: the portable backward below
         grad_v = None
         grad_dropped = g_weights
         if g_out is not None:

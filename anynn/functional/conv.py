@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..autograd.function import Function
+from ..backend import op
 from .windows import Pair, fold, fold_channels_last, output_size, pad2d, pair, same_padding, unfold
 
 IntOrPair = int | Sequence[int]
@@ -25,22 +26,28 @@ def _kernel_4d(w_shape: tuple[int, ...]) -> tuple[int, ...]:
     return (w_shape[0], w_shape[1], 1, w_shape[2]) if len(w_shape) == 3 else tuple(w_shape)
 
 
-def scatter_windows(xp: Any, y: Any, w_mat: Any, kernel: Pair, padded: Pair, stride: Pair, dilation: Pair) -> Any:
+def _matmul(a: Any, b: Any) -> Any:
+    return a @ b
+
+
+def scatter_windows(xp: Any, y: Any, w_mat: Any, kernel: Pair, padded: Pair, stride: Pair, dilation: Pair,
+                    matmul: Any = _matmul) -> Any:
     """col2im of ``w_matᵀ @ y``: y (N, g*a, Ho, Wo), w_mat (g, a, b*kh*kw) → image (N, g*b, Hp, Wp).
 
     The input gradient of a convolution and the forward of a transposed one. With more channels than
     output columns the columns are built channels-last, so the slice-adds run over contiguous memory.
+    ``matmul`` is the backend's ``matmul`` op where the caller has it (NumPy's float16 product runs in float32).
     """
     n, _, ho, wo = y.shape
     g, a, bk = w_mat.shape
     (kh, kw), b = kernel, bk // (kernel[0] * kernel[1])
     y = xp.reshape(y, (n, g, a, ho * wo))
     if g * b <= wo:
-        cols = xp.reshape(w_mat.mT @ y, (n, g * b, kh, kw, ho, wo))
+        cols = xp.reshape(matmul(w_mat.mT, y), (n, g * b, kh, kw, ho, wo))
         return fold(xp, cols, padded, stride, dilation)
     rows = xp.reshape(xp.permute_dims(y, (1, 3, 0, 2)), (g, ho * wo * n, a))
     w_last = xp.reshape(xp.permute_dims(xp.reshape(w_mat, (g, a, b, kh, kw)), (0, 1, 3, 4, 2)), (g, a, kh * kw * b))
-    cols = xp.reshape(rows @ w_last, (g, ho, wo, n, kh, kw, b))  # (g, L*N, kh*kw*b) viewed
+    cols = xp.reshape(matmul(rows, w_last), (g, ho, wo, n, kh, kw, b))  # (g, L*N, kh*kw*b) viewed
     cols = xp.reshape(xp.permute_dims(cols, (1, 2, 3, 4, 5, 0, 6)), (ho, wo, n, kh, kw, g * b))
     return xp.permute_dims(fold_channels_last(xp, cols, padded, stride, dilation), (2, 3, 0, 1))
 
@@ -51,6 +58,8 @@ class ConvNd(Function):
     ``padding`` is (top, bottom, left, right). Forward: columns (N, g, C_in/g * kh * kw, Ho * Wo), one
     batched matmul with the weight (g, C_out/g, C_in/g * kh * kw). The columns are kept for the weight
     gradient only when the weight wants one; the input gradient is `scatter_windows` (matmul + col2im).
+    A backend with vendor kernels (cuDNN on CuPy: ``conv_forward``, ``conv_backward_data``,
+    ``conv_backward_weight``) runs them instead, per call, wherever they take the dtype and shape.
     """
 
     stride: Pair
@@ -70,15 +79,22 @@ class ConvNd(Function):
         self.padded = (h + top + bottom, w + left + right)
         ho = output_size(h, kh, self.stride[0], top + bottom, self.dilation[0])
         wo = output_size(w, kw, self.stride[1], left + right, self.dilation[1])
-        cols = unfold(self.backend, pad2d(xp, x, self.padding), (kh, kw), self.stride, self.dilation, (ho, wo))
-        cols = xp.reshape(cols, (n, g, cg * kh * kw, ho * wo))
         w_mat = xp.reshape(weight, (g, o // g, cg * kh * kw))
-        out = xp.reshape(w_mat @ cols, (n, o, ho, wo))
+        out = op(self.backend, "conv_forward")(x, weight, (n, o, ho, wo), self.stride, self.padding, self.dilation)
+        self.vendor = out is not NotImplemented
+        if self.vendor:  # the backward asks the vendor for both gradients, from the image itself
+            self.cols = None
+            self.x4 = x if self.needs_input_grad[1] else None
+        else:
+            cols = unfold(self.backend, pad2d(xp, x, self.padding), (kh, kw), self.stride, self.dilation, (ho, wo))
+            cols = xp.reshape(cols, (n, g, cg * kh * kw, ho * wo))
+            out = xp.reshape(op(self.backend, "matmul")(w_mat, cols), (n, o, ho, wo))
+            self.cols = cols if self.needs_input_grad[1] else None
+            self.x4 = None
         if bias is not None:
-            out += xp.reshape(bias, (o, 1, 1))  # in place: `out` is the matmul's fresh array
+            out += xp.reshape(bias, (o, 1, 1))  # in place: `out` is the matmul's (or the vendor's) fresh array
         self.has_bias = bias is not None
         self.w_mat = w_mat
-        self.cols = cols if self.needs_input_grad[1] else None
         self.out_hw = (ho, wo)
         out_shape = (n, o, wo) if self.spatial_dims == 1 else (n, o, ho, wo)
         if len(self.x_shape) == self.spatial_dims + 1:  # unbatched input, unbatched output
@@ -93,13 +109,33 @@ class ConvNd(Function):
         grad = xp.reshape(grad, (n, o, ho, wo))
         need_x, need_w = self.needs_input_grad[0], self.needs_input_grad[1]
         grad_x = grad_w = grad_b = None
+        vendor = getattr(self, "vendor", False)
+        matmul = op(self.backend, "matmul")
+        args = (self.stride, self.padding, self.dilation)
         if need_x:
-            grad_padded = scatter_windows(xp, grad, self.w_mat, (kh, kw), self.padded, self.stride, self.dilation)
-            top, left = self.padding[0], self.padding[2]
-            grad_x = xp.reshape(grad_padded[:, :, top:top + h, left:left + w], self.x_shape)
-        grad = xp.reshape(grad, (n, g, o // g, ho * wo))
+            grad_x = NotImplemented
+            if vendor:
+                grad_x = op(self.backend, "conv_backward_data")(grad, xp.reshape(self.w_mat, (o, cg, kh, kw)),
+                                                                 (n, cg * g, h, w), *args)
+            if grad_x is NotImplemented:
+                grad_padded = scatter_windows(xp, grad, self.w_mat, (kh, kw), self.padded, self.stride,
+                                              self.dilation, matmul)
+                top, left = self.padding[0], self.padding[2]
+                grad_x = grad_padded[:, :, top:top + h, left:left + w]
+            grad_x = xp.reshape(grad_x, self.x_shape)
         if need_w:
-            grad_w = xp.reshape(xp.sum(grad @ self.cols.mT, axis=0), self.w_shape)
+            grad_w = NotImplemented
+            if vendor:
+                grad_w = op(self.backend, "conv_backward_weight")(self.x4, grad, (o, cg, kh, kw), *args)
+            if grad_w is NotImplemented:
+                cols = self.cols
+                if cols is None:  # the vendor ran the forward but refuses this gradient: build the columns now
+                    cols = unfold(self.backend, pad2d(xp, self.x4, self.padding), (kh, kw), self.stride,
+                                  self.dilation, (ho, wo))
+                    cols = xp.reshape(cols, (n, g, cg * kh * kw, ho * wo))
+                grad_w = xp.sum(matmul(xp.reshape(grad, (n, g, o // g, ho * wo)), cols.mT), axis=0)
+            grad_w = xp.reshape(grad_w, self.w_shape)
+        grad = xp.reshape(grad, (n, g, o // g, ho * wo))
         if self.has_bias and self.needs_input_grad[2]:
             grad_b = xp.reshape(xp.sum(grad, axis=(0, 3)), (o,))
         return grad_x, grad_w, grad_b

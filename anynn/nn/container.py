@@ -6,6 +6,9 @@ import operator
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Mapping
 
+from ..autograd.tensor import Tensor
+from ..functional.linear_activation import fused_linear_available
+from .fusion import fused_forward
 from .module import Module
 
 
@@ -56,6 +59,8 @@ class Sequential(Module):
             self.reset_parameters(seed)
 
     def forward(self, x: Any) -> Any:
+        if isinstance(x, Tensor) and fused_linear_available(x.backend):  # CuPy + nvmath: Linear + ReLU in one call
+            return fused_forward(self._modules.values(), x)
         for layer in self._modules.values():
             x = layer(x)
         return x

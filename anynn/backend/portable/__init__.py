@@ -13,8 +13,12 @@ from .optim import adam_moments, adam_step
 from .recurrent import lstm_step, lstm_step_backward
 from .scatter import scatter_add
 from .special import erf
+from .vendor import (attention_backward, attention_forward, conv_backward_data, conv_backward_weight, conv_forward,
+                     linear_activation)
 from .windows import sliding_window_view
 from .writes import at_add, at_set
 
-__all__ = ["adam_moments", "adam_step", "at_add", "at_set", "erf", "lstm_step", "lstm_step_backward", "matmul",
-           "relu_grad", "scatter_add", "sigmoid", "sigmoid_grad", "sliding_window_view", "tanh_grad"]
+__all__ = ["adam_moments", "adam_step", "at_add", "at_set", "attention_backward", "attention_forward",
+           "conv_backward_data", "conv_backward_weight", "conv_forward", "erf", "linear_activation", "lstm_step",
+           "lstm_step_backward", "matmul", "relu_grad", "scatter_add", "sigmoid", "sigmoid_grad", "sliding_window_view",
+           "tanh_grad"]

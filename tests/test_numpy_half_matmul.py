@@ -1,0 +1,34 @@
+"""NumPy's float16 products run in float32 and round once (NumPy has no float16 BLAS), as PyTorch's CPU matmul."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+import anynn.functional as F
+from anynn.backend import get_backend, op
+
+
+@pytest.mark.parametrize("shapes", [((64, 48), (48, 32)), ((3, 17, 40), (40, 9)), ((2, 1, 8, 16), (3, 16, 5))])
+def test_numpy_float16_matmul_is_torchs(shapes):
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(s).astype(np.float16) for s in shapes)
+    got = op(get_backend("numpy"), "matmul")(a, b)
+    want = (torch.from_numpy(a) @ torch.from_numpy(b)).numpy()
+    assert got.dtype == np.float16
+    np.testing.assert_array_equal(got, want)  # float32 accumulation, one rounding: the same bits
+
+
+def test_numpy_float16_linear_and_conv_follow_torch():
+    rng = np.random.default_rng(1)
+    x, w, b = (rng.standard_normal(s).astype(np.float16) for s in ((8, 32), (16, 32), (16,)))
+    y = F.linear(*(anynn.tensor(a, dtype="float16") for a in (x, w, b)))
+    want = torch.nn.functional.linear(*(torch.from_numpy(a).float() for a in (x, w, b))).half().numpy()
+    np.testing.assert_allclose(y.data.astype(np.float32), want.astype(np.float32), rtol=2e-3, atol=2e-3)
+    xi, wi = rng.standard_normal((2, 4, 9, 9)).astype(np.float16), rng.standard_normal((6, 4, 3, 3)).astype(np.float16)
+    y = F.conv2d(anynn.tensor(xi, dtype="float16"), anynn.tensor(wi, dtype="float16"), padding=1)
+    want = torch.nn.functional.conv2d(torch.from_numpy(xi).float(), torch.from_numpy(wi).float(), padding=1)
+    assert y.data.dtype == np.float16
+    np.testing.assert_allclose(y.data.astype(np.float32), want.numpy(), rtol=5e-3, atol=5e-3)
