@@ -305,7 +305,7 @@ def test_scheduler_step_inside_compiled_step_is_refused():
 @needs_jax
 def test_unseeded_functional_dropout_is_refused():
     x = anynn.ones(16, backend="jax")
-    with pytest.raises(CompiledStepError, match="unseeded generator"):
+    with pytest.raises(CompiledStepError, match="unseeded generator|F.dropout without generator"):
         anynn.compile(lambda: nn.functional.dropout(x, 0.5))()
 
 

@@ -239,7 +239,8 @@ def _check_side_effects(st: StepState, schedulers_before: list[Any], host_before
                 "generator=)", "Use a Dropout layer, or make a generator outside the step "
                 "(backend.rng(seed)) and pass it with generator=.")
     if default_generator().bit_generator.state != host_before:
-        raise side_effect_error("anynn's host generator drew numbers (anynn.rand/randn/randperm, an initializer)",
+        raise side_effect_error("anynn's host generator drew numbers (anynn.rand/randn/randperm, an initializer, "
+                                "F.dropout without generator=, which seeds a new generator from it)",
                                 "Draw on the device (a Dropout layer, or a backend generator made outside the "
                                 "step), or draw outside the step and pass the tensor in.")
 
