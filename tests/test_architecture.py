@@ -1,0 +1,304 @@
+"""The architecture's rules, read from anynn's source with `ast` (design.md: principles 1 and 3, the package order).
+
+1. No array library is imported outside ``anynn/backend/``; NumPy only in the host-format modules below.
+2. No library name is compared outside ``anynn/backend/`` (code asks the backend for a capability).
+3. No upward import: a package imports only packages of its own layer or below (`LAYERS`).
+4. No import cycle: none among module-level imports; function-level ones only those listed, with the reason.
+
+Every exception is listed here with its reason; a new one fails the test (each rule is also shown to fail on a
+deliberately added violation).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "anynn"
+LIBRARIES = ("numpy", "cupy", "cupyx", "torch", "jax", "jaxlib", "ndonnx", "array_api_strict")
+LIBRARY_NAMES = {"numpy", "cupy", "torch", "jax", "array_api_strict", "ndonnx"}
+
+# module (or package, with a trailing ".") -> why it may import NumPy: it reads, writes or draws host data
+NUMPY_HOSTS = {
+    "anynn.data.": "datasets, samplers and collation work on host arrays (files, sklearn); the loader moves batches",
+    "anynn.io.": "files: safetensors/.npz/JSON bytes are NumPy arrays on the host",
+    "anynn.distributed.": "MPI moves host buffers; the sampler splits host indices",
+    "anynn.init": "initial weights are drawn on the host with NumPy's Generator (principle 5)",
+    "anynn.nn.init": "torch.nn.init's names over anynn.init: the same host draws",
+    "anynn.generator": "anynn.Generator wraps NumPy's host Generator (principle 5)",
+    "anynn.creation": "factories (arange, linspace, eye, rand...) build host arrays, then the backend takes them",
+    "anynn.factories": "factories (zeros/ones/full/... with PyTorch's arguments) build host arrays first",
+    "anynn.dtypes": "anynn.float32 and friends are named through NumPy's dtype table",
+    "anynn.autograd.grad_check": "central differences in float64 on the host (a numerical reference)",
+    "anynn.autograd.gradgrad_check": "the same, for second derivatives",
+    "anynn.amp.grad_scaler": "the loss scale is a host float32 number, as PyTorch's",
+    "anynn.onnx.": "ONNX export writes a host-format file: initializers are NumPy arrays",
+}
+# module -> (libraries, why): modules outside backend/ that import another array library (and may name it)
+LIBRARY_HOSTS = {
+    "anynn.onnx.": (("ndonnx",), "the exporter builds ONNX graphs with ndonnx (a file format writer, not math); "
+                                 "the math it records runs on the ndonnx backend"),
+    "anynn.compile.": (("jax", "cupy"), "compiled steps are per library (jax.jit, CUDA graphs); to move behind a "
+                                        "backend capability with the compiled-steps issue"),
+}
+# function-level import cycles still present (module -> module), each with why it is not yet gone
+KNOWN_LOCAL_CYCLES = {
+    frozenset({"anynn.autograd.autocast_mode", "anynn.autograd.function", "anynn.functional.elementwise"}):
+        "autocast inserts a Cast Function from functional (the cast rule should move below autograd)",
+    frozenset({"anynn.amp.cuda", "anynn.amp.grad_scaler", "anynn.cuda"}):
+        "torch.cuda.amp's names: anynn.cuda.amp re-exports anynn.amp, whose scaler asks anynn.cuda",
+    frozenset({"anynn", "anynn.io", "anynn.io.checkpoint", "anynn.io.json_arrays", "anynn.io.weights", "anynn.train",
+               "anynn.train.callbacks", "anynn.train.loop"}):
+        "anynn.__version__ read inside io.weights, and train/io call each other for checkpoints inside functions",
+}
+
+# design.md: data -> nn (functional -> autograd -> backend) -> optim -> train; a lower layer never imports a higher
+LAYERS = {
+    "backend": 0, "dtypes": 0, "device": 0, "generator": 0,
+    "autograd": 1,
+    "init": 2, "creation": 2, "factories": 2,
+    "functional": 3, "data": 3,
+    "nn": 4, "linalg": 4, "metrics": 4, "amp": 4, "cuda": 4, "accelerator": 4, "backends": 4,
+    "optim": 5, "io": 5,
+    "train": 6, "distributed": 6, "compile": 6, "onnx": 6, "utils": 6,
+    "anynn": 7, "cli": 7, "testing": 7, "__main__": 7,
+}
+# (importer, imported) upward imports still present, each with its reason
+KNOWN_UPWARD = {
+    ("anynn.autograd.autocast_mode", "anynn.functional.elementwise"): "see KNOWN_LOCAL_CYCLES (autocast's Cast)",
+    ("anynn.autograd.functional", "anynn.functional.extras"): "torch.autograd.functional's jacobian/hessian are "
+                                                               "built from the ops (PyTorch's name and place)",
+    ("anynn.autograd.functional", "anynn.functional.shape"): "the same",
+    ("anynn.nn.utils", "anynn.optim.clip"): "torch.nn.utils.clip_grad_norm_'s name; the clipping lives in optim",
+    ("anynn.io.weights", "anynn"): "anynn.__version__ written into the files' metadata",
+}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def imports(module: str, source: str, top_level_only: bool) -> list[tuple[str, int]]:
+    """``(imported module, line)`` of each import in ``source``; relative imports resolved against ``module``."""
+    tree = ast.parse(source)
+    is_package = module not in MODULES or MODULES[module].name == "__init__.py"
+    nodes = _top_level(tree.body) if top_level_only else list(ast.walk(tree))
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".") if is_package else module.split(".")[:-1]
+                base = base[:len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:  # `from . import graph` imports the module anynn.autograd.graph
+                full = f"{target}.{alias.name}"
+                found.append((full if full in MODULES else target, node.lineno))
+    return found
+
+
+def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements run at import: the module body, into ``if``/``try`` blocks but not ``if TYPE_CHECKING``."""
+    out: list[ast.stmt] = []
+    for node in body:
+        out.append(node)
+        if isinstance(node, ast.If) and not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
+            out += _top_level(node.body + node.orelse)
+        elif isinstance(node, ast.Try):
+            out += _top_level(node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body])
+    return out
+
+
+def _in_backend(module: str) -> bool:
+    return module == "anynn.backend" or module.startswith("anynn.backend.")
+
+
+def _listed(module: str, table: dict) -> str | None:
+    for key in table:
+        if module == key or (key.endswith(".") and (module + ".").startswith(key)):
+            return key
+    return None
+
+
+def library_import_violations(module: str, source: str) -> list[str]:
+    if _in_backend(module):
+        return []
+    bad = []
+    for target, line in imports(module, source, top_level_only=False):
+        library = target.split(".")[0]
+        if library not in LIBRARIES:
+            continue
+        if library == "numpy" and _listed(module, NUMPY_HOSTS):
+            continue
+        host = _listed(module, LIBRARY_HOSTS)
+        if host is not None and library in LIBRARY_HOSTS[host][0]:
+            continue
+        bad.append(f"{module}:{line} imports {target}")
+    return bad
+
+
+def name_comparison_violations(module: str, source: str) -> list[str]:
+    """Comparisons against a library's name: ``x.name == "cupy"``, ``name in ("torch", "numpy")``."""
+    if _in_backend(module):
+        return []
+    bad = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Compare):
+            continue
+        for operand in [node.left, *node.comparators]:
+            values = operand.elts if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) else [operand]
+            names = {v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)}
+            host = _listed(module, LIBRARY_HOSTS)
+            allowed = set(LIBRARY_HOSTS[host][0]) if host is not None else set()
+            if (names & LIBRARY_NAMES) - allowed:
+                bad.append(f"{module}:{node.lineno} compares with {sorted(names & LIBRARY_NAMES)}")
+    return bad
+
+
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "anynn"
+
+
+def upward_violations(module: str, source: str) -> list[str]:
+    bad = []
+    for target, line in imports(module, source, top_level_only=False):
+        if target.split(".")[0] != "anynn":
+            continue
+        here, there = _unit(module), _unit(target)
+        if LAYERS[there] > LAYERS[here] and (module, target) not in KNOWN_UPWARD:
+            bad.append(f"{module}:{line} ({here}, layer {LAYERS[here]}) imports {target} ({there}, layer "
+                       f"{LAYERS[there]})")
+    return bad
+
+
+def import_cycles(sources: dict[str, str], top_level_only: bool) -> list[frozenset[str]]:
+    """Strongly connected groups (two or more modules) of the import graph among anynn's modules."""
+    edges: dict[str, set[str]] = {m: set() for m in sources}
+    for module, source in sources.items():
+        for target, _ in imports(module, source, top_level_only):
+            while target not in sources and "." in target:
+                target = target.rsplit(".", 1)[0]
+            if target in sources and target != module:
+                edges[module].add(target)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups = []
+    for root in sources:  # Tarjan's algorithm, iteratively (the package is deep)
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    groups.append(frozenset(group))
+    return groups
+
+
+SOURCES = {module: path.read_text(encoding="utf-8") for module, path in MODULES.items()}
+
+
+def _all(check) -> list[str]:
+    return [problem for module, source in SOURCES.items() for problem in check(module, source)]
+
+
+def test_no_array_library_import_outside_backend_and_host_format_modules():
+    assert _all(library_import_violations) == []
+
+
+def test_no_library_name_comparison_outside_backend():
+    assert _all(name_comparison_violations) == []
+
+
+def test_every_package_has_a_layer_and_no_upward_import():
+    assert sorted({_unit(m) for m in MODULES} - set(LAYERS)) == []
+    assert _all(upward_violations) == []
+
+
+def test_no_import_cycle_at_import_time():
+    assert import_cycles(SOURCES, top_level_only=True) == []
+
+
+def test_function_level_import_cycles_are_only_the_known_ones():
+    assert set(import_cycles(SOURCES, top_level_only=False)) <= set(KNOWN_LOCAL_CYCLES)
+
+
+def test_the_exception_lists_name_modules_that_exist():
+    for key in [*NUMPY_HOSTS, *LIBRARY_HOSTS]:
+        assert any(m == key or (m + ".").startswith(key) for m in MODULES), key
+    for importer, imported in KNOWN_UPWARD:
+        assert importer in MODULES and imported in MODULES, (importer, imported)
+
+
+# -- each rule fails on a deliberately added violation --------------------------------------------------------
+@pytest.mark.parametrize("module, line", [
+    ("anynn.functional.conv", "import torch"),
+    ("anynn.nn.linear", "from cupy import ndarray"),
+    ("anynn.optim.adam", "import numpy as np"),
+    ("anynn.autograd.graph", "    import jax.numpy as jnp"),
+])
+def test_library_import_rule_catches_an_added_import(module, line):
+    source = SOURCES[module] + f"\n\ndef _added():\n{line if line.startswith(' ') else '    ' + line}\n"
+    assert library_import_violations(module, source)
+    assert library_import_violations(module, SOURCES[module] + "\n" + line.strip() + "\n")
+
+
+@pytest.mark.parametrize("comparison", ['backend.name == "cupy"', 'be.name in ("torch", "numpy")',
+                                        '"jax" != target.name'])
+def test_name_comparison_rule_catches_an_added_comparison(comparison):
+    source = SOURCES["anynn.data.loader"] + f"\n\ndef _added(backend, be, target):\n    return {comparison}\n"
+    assert name_comparison_violations("anynn.data.loader", source)
+
+
+def test_upward_rule_catches_an_added_import():
+    source = SOURCES["anynn.functional.conv"] + "\nfrom ..nn import Linear\n"
+    assert upward_violations("anynn.functional.conv", source)
+    source = SOURCES["anynn.backend.arrays"] + "\n\ndef _added():\n    from ..autograd.tensor import Tensor\n"
+    assert upward_violations("anynn.backend.arrays", source)
+
+
+def test_cycle_rule_catches_an_added_cycle():
+    sources = dict(SOURCES)
+    sources["anynn.autograd.tensor"] += "\nfrom . import graph\n"  # graph imports tensor at its top
+    assert any({"anynn.autograd.tensor", "anynn.autograd.graph"} <= group
+               for group in import_cycles(sources, top_level_only=True))
