@@ -59,6 +59,7 @@ def test_activation_gradients(backend, name, ours, theirs, kinks):
     check_gradients(backend, ours, sample((2, 5), kinks))
 
 
+@pytest.mark.jax  # the jax subset of this module (eager JAX is slow: see conftest)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,ours,theirs,kinks", ELEMENTWISE, ids=ELEMENTWISE_IDS)
 def test_activation_matches_torch(backend, name, ours, theirs, kinks, dtype):

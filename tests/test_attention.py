@@ -51,6 +51,7 @@ def _case_arrays(case: dict, rng: np.random.Generator, dtype: str) -> tuple[list
 
 
 # -- scaled_dot_product_attention ---------------------------------------------------------------
+@pytest.mark.jax  # the jax subset of this module (eager JAX is slow: see conftest)
 @pytest.mark.parametrize("case", list(SDPA_CASES))
 def test_sdpa_gradients(backend, rng, case):
     arrays, kwargs = _case_arrays(SDPA_CASES[case], rng, "float64")
@@ -201,6 +202,7 @@ def _run_mha(backend, rng, case, dtype):
         np.testing.assert_allclose(p.grad.numpy(), their_params[name].grad.numpy(), err_msg=name, **tol)
 
 
+@pytest.mark.jax  # the jax subset of this module (eager JAX is slow: see conftest)
 @pytest.mark.parametrize("case", MHA_CASES, ids=[c[0] for c in MHA_CASES])
 def test_mha_matches_torch(backend, rng, case):
     _run_mha(backend, rng, case, "float64")

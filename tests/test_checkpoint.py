@@ -19,6 +19,8 @@ from anynn.backend import backend_of, get_backend
 from anynn.io import CorruptFileError, load, load_checkpoint, save, save_checkpoint
 from anynn.nn.module import StateDictError
 
+pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_X = np.random.default_rng(0).standard_normal((32, 4)).astype(np.float32)
 DATA_Y = np.random.default_rng(1).integers(0, 3, 32).astype(np.int64)

@@ -13,6 +13,8 @@ from anynn.nn.linear import Linear
 from anynn.nn.loss import CrossEntropyLoss
 from anynn.optim.adam import Adam
 
+pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
+
 STEPS = 20
 
 

@@ -12,6 +12,8 @@ from anynn.nn.embedding import Embedding
 
 from .helpers import check_gradients, make
 
+pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
+
 def _indices(backend, array: np.ndarray) -> Tensor:
     """An index Tensor; 0-d ones are built natively (a host round trip makes them 1-d, see report)."""
     array = np.asarray(array)

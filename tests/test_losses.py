@@ -85,6 +85,7 @@ def probabilities(shape=(2, 3), seed=0) -> np.ndarray:
 BCE_WEIGHTS = [None, (2, 3), (3,)]
 
 
+@pytest.mark.jax  # the jax subset of this module (eager JAX is slow: see conftest)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("weight_shape", BCE_WEIGHTS, ids=str)
 def test_binary_cross_entropy(backend, reduction, weight_shape):
@@ -221,6 +222,7 @@ def log_probabilities(shape, seed=0) -> np.ndarray:
     return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
 
 
+@pytest.mark.jax  # the jax subset of this module (eager JAX is slow: see conftest)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name,shape,target,kwargs", NLL_CASES, ids=[c[0] for c in NLL_CASES])
 def test_nll_loss(backend, name, shape, target, kwargs, reduction):

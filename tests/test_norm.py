@@ -11,6 +11,8 @@ from anynn.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNor
 
 from .helpers import check_gradients, compare_module_with_torch, copy_torch_weights, make
 
+pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
+
 TOLERANCES = {"float64": dict(rtol=1e-5, atol=1e-7), "float32": dict(rtol=1e-4, atol=1e-5)}
 
 

@@ -13,6 +13,8 @@ from .optim_oracle import check_run, make_data, our_params, take_step, tolerance
 from anynn.optim.adam import Adam, AdamW
 from anynn.optim.sgd import SGD
 
+pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
+
 
 CONFIGS = [
     (SGD, dict(lr=0.1)),

@@ -130,6 +130,7 @@ LAYERS = {
 }
 
 
+@pytest.mark.jax  # the jax subset of this module (eager JAX is slow: see conftest)
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_layers_match_torch(backend, name):
     args, shape = LAYERS[name]

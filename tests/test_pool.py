@@ -26,6 +26,7 @@ GRAD_CASES = {
 }
 
 
+@pytest.mark.jax  # the jax subset of this module (eager JAX is slow: see conftest)
 @pytest.mark.parametrize("case", list(GRAD_CASES))
 def test_grad_check(backend, case):
     fn, shape = GRAD_CASES[case]

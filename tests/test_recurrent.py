@@ -37,6 +37,7 @@ def test_cell_step_gradients(backend, rng, mode):
         check_gradients(backend, lambda *a: rnn_cell(*a, nonlinearity=mode[4:]), x, h, *weights)
 
 
+@pytest.mark.jax  # the jax subset of this module (eager JAX is slow: see conftest)
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("mode", MODES)
 def test_sequence_gradients(backend, rng, mode, reverse):
@@ -159,6 +160,7 @@ def test_layer_matches_torch(backend, rng, mode, config, dtype):
     _compare(backend, ours, theirs, x, states, _call_layer(mode), dtype)
 
 
+@pytest.mark.jax  # the jax subset of this module (eager JAX is slow: see conftest)
 @pytest.mark.parametrize("batched", [True, False])
 @pytest.mark.parametrize("mode", MODES)
 def test_cell_matches_torch(backend, rng, mode, batched):
