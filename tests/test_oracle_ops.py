@@ -446,9 +446,10 @@ def test_regression_losses(backend, dtype, reduction):
             cases.append((f"smoothl1{beta}", lambda a, b, d=beta: LS.smooth_l1_loss(a, b, reduction, d),
                           lambda a, b, d=beta: TF.smooth_l1_loss(a, b, reduction=reduction, beta=d)))
         cases += [
-            ("MSELoss", NL.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction)),
+            ("MSELoss", NL.MSELoss(reduction=reduction), torch.nn.MSELoss(reduction=reduction)),
             ("HuberLoss", NL.HuberLoss(reduction, 0.5), torch.nn.HuberLoss(reduction=reduction, delta=0.5)),
-            ("SmoothL1Loss", NL.SmoothL1Loss(reduction, 0.0), torch.nn.SmoothL1Loss(reduction=reduction, beta=0.0)),
+            ("SmoothL1Loss", NL.SmoothL1Loss(reduction=reduction, beta=0.0),
+             torch.nn.SmoothL1Loss(reduction=reduction, beta=0.0)),
         ]
         for name, ours, theirs in cases:
             _reg_oracle(backend, dtype, ours, theirs, shape, rng, f"{name} {shape} {reduction}")
