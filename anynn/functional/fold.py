@@ -39,7 +39,8 @@ class Unfold(Function):
 
     def backward(self, xp: Any, g: Any) -> Any:
         n = g.shape[0]
-        cols = xp.reshape(g, (n, -1) + self.kernel + self.count)
+        # explicit sizes, no -1: a reshape of an empty batch cannot infer one
+        cols = xp.reshape(g, (n, g.shape[1] // (self.kernel[0] * self.kernel[1])) + self.kernel + self.count)
         return _crop(windows.fold(xp, cols, self.padded_shape, self.stride, self.dilation), self.padding)
 
 
@@ -56,7 +57,7 @@ class Fold(Function):
     def forward(self, xp: Any, cols: Any) -> Any:
         n = cols.shape[0]
         padded_shape = (self.size[0] + 2 * self.padding[0], self.size[1] + 2 * self.padding[1])
-        grid = xp.reshape(cols, (n, -1) + self.kernel + self.count)
+        grid = xp.reshape(cols, (n, cols.shape[1] // (self.kernel[0] * self.kernel[1])) + self.kernel + self.count)
         return _crop(windows.fold(xp, grid, padded_shape, self.stride, self.dilation), self.padding)
 
     def backward(self, xp: Any, g: Any) -> Any:

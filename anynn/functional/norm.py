@@ -7,6 +7,7 @@ classic closed form ``dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * x
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 from ..autograd.function import Function
@@ -162,7 +163,9 @@ class GroupNorm(Function):
         x, weight, bias = _upcast_inputs(self, xp, x, weight, bias)
         n, channels = x.shape[0], x.shape[1]
         self.shape = tuple(x.shape)
-        grouped = xp.reshape(x, (n, self.num_groups, -1))
+        # explicit sizes, no -1: a reshape of an empty batch cannot infer one
+        self.grouped = (n, self.num_groups, math.prod(self.shape[1:]) // self.num_groups)
+        grouped = xp.reshape(x, self.grouped)
         xhat, self.invstd, _, _ = _normalize(xp, grouped, (2,), self.eps)
         self.xhat = xp.reshape(xhat, self.shape)
         self.weight, self.has_bias = weight, bias is not None
@@ -175,12 +178,12 @@ class GroupNorm(Function):
     def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
         need = self.needs_input_grad
         g = upcast(xp, g)
-        n, channels = self.shape[0], self.shape[1]
+        channels = self.shape[1]
         shape = _affine_shape(g.ndim, channels)
         grad_x = grad_w = grad_b = None
         if need[0]:
             dxhat = g * xp.reshape(self.weight, shape) if self.weight is not None else g
-            grouped = (n, self.num_groups, -1)
+            grouped = self.grouped
             grad_x = _normalize_backward(xp, xp.reshape(dxhat, grouped), xp.reshape(self.xhat, grouped),
                                          self.invstd, (2,))
             grad_x = xp.reshape(grad_x, self.shape)

@@ -13,7 +13,7 @@ from ..functional.activation import check_axis
 from ..autograd.tensor import Tensor
 from .linear import new_parameter
 from .module import Module
-from .validate import check_input
+from .validate import check_input, dtype_kind, refuse_dtype
 
 
 class _Elementwise(Module):
@@ -21,15 +21,29 @@ class _Elementwise(Module):
 
     fn: Any = None
     args: tuple[str, ...] = ()
+    # integer and bool inputs: "floating" refuses both (PyTorch's kernels do), "numeric" refuses bool and
+    # keeps integers integer (ReLU, Hardtanh: PyTorch's too), "promote" computes in float32 (Sigmoid, Tanh)
+    dtypes = "floating"
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor) or self._parameters:  # check_input's work only where it can fail
             check_input(self, x)
+        if dtype_kind(x.data.dtype) != "f":
+            return self._non_floating(x)
         if not self.args:
             return type(self).fn(x)
-        if "axis" in self.args:  # name the layer, not the function it calls
-            check_axis(type(self).__name__, x, self.axis)
+        if "axis" in self.args or "dim" in self.args and self.dim is not None:  # name the layer, not the function
+            check_axis(type(self).__name__, x, self.axis if "axis" in self.args else self.dim)
         return type(self).fn(x, **{a: getattr(self, a) for a in self.args})
+
+    def _non_floating(self, x: Tensor) -> Tensor:
+        if self.dtypes == "promote":
+            return self.forward(x.float())
+        if self.dtypes == "numeric" and dtype_kind(x.data.dtype) == "i":
+            # exact below 2**53; computed in float64 because the portable math mixes in float scalars
+            return self.forward(x.double()).astype(x.dtype)
+        refuse_dtype(self, x, "a floating-point" if self.dtypes == "floating" else "a numeric (not bool)")
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def extra_repr(self) -> str:
         return ", ".join(f"{a}={getattr(self, a)}" for a in self.args)
@@ -37,14 +51,17 @@ class _Elementwise(Module):
 
 class Sigmoid(_Elementwise):
     fn = staticmethod(F.sigmoid)
+    dtypes = "promote"
 
 
 class Tanh(_Elementwise):
     fn = staticmethod(F.tanh)
+    dtypes = "promote"
 
 
 class ReLU(_Elementwise):
     fn = staticmethod(F.relu)
+    dtypes = "numeric"
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -52,6 +69,7 @@ class ReLU(_Elementwise):
 
 class ReLU6(_Elementwise):
     fn = staticmethod(F.relu6)
+    dtypes = "numeric"
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -126,6 +144,7 @@ class Softplus(_Elementwise):
 
 class Hardtanh(_Elementwise):
     fn = staticmethod(F.hardtanh)
+    dtypes = "numeric"
     args = ("min_val", "max_val")
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
@@ -180,6 +199,8 @@ def _softmax_forward(layer: _Elementwise, x: Tensor) -> Tensor:
     if layer.axis is not None:
         return _Elementwise.forward(layer, x)
     check_input(layer, x)
+    if dtype_kind(x.data.dtype) != "f":
+        refuse_dtype(layer, x)
     return type(layer).fn(x, axis=implicit_softmax_axis(type(layer).__name__.lower(), x.ndim))
 
 

@@ -11,7 +11,7 @@ from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG
 from .activation import _Elementwise
 from .module import Module
-from .validate import check_input
+from .validate import check_floating, check_input
 
 
 class LogSigmoid(_Elementwise):
@@ -24,12 +24,14 @@ class Softsign(_Elementwise):
     """``x / (1 + |x|)``. x (*) → same shape."""
 
     fn = staticmethod(F.softsign)
+    dtypes = "promote"
 
 
 class Tanhshrink(_Elementwise):
     """``x - tanh(x)``. x (*) → same shape."""
 
     fn = staticmethod(F.tanhshrink)
+    dtypes = "promote"
 
 
 class Hardsigmoid(_Elementwise):
@@ -58,6 +60,7 @@ class Threshold(_Elementwise):
     """``x`` where ``x > threshold``, else ``value``. x (*) → same shape."""
 
     fn = staticmethod(F.threshold)
+    dtypes = "numeric"
     args = ("threshold", "value")
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
@@ -105,6 +108,7 @@ class Softmax2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         check_input(self, input, ndim=(3, 4))
+        check_floating(self, input)
         return F.softmax(input, -3)
 
 
@@ -136,6 +140,7 @@ class RReLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         check_input(self, input)
+        check_floating(self, input)
         generator = self.generator(input.backend) if self.training else None
         return F.rrelu(input, self.lower, self.upper, training=self.training, generator=generator)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..autograd.tensor import Tensor
 from ..functional.pool_composite import channel_shuffle, local_response_norm
 from .module import Module
+from .validate import check_not_bool
 
 
 class ChannelShuffle(Module):
@@ -29,6 +30,7 @@ class LocalResponseNorm(Module):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, x: Tensor) -> Tensor:
+        check_not_bool(self, x)
         return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:

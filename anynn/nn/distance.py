@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import functional as F
 from ..autograd.tensor import Tensor
 from .module import Module
+from .validate import check_floating, check_same_backend
 
 
 class CosineSimilarity(Module):
@@ -16,6 +17,9 @@ class CosineSimilarity(Module):
         self.eps = eps
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        check_same_backend(self, (x1, x2))
+        check_floating(self, x1)
+        check_floating(self, x2)
         return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
     def extra_repr(self) -> str:
@@ -32,6 +36,9 @@ class PairwiseDistance(Module):
         self.keepdim = keepdim
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        check_same_backend(self, (x1, x2))
+        check_floating(self, x1)
+        check_floating(self, x2)
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
     def extra_repr(self) -> str:

@@ -8,7 +8,7 @@ from ..backend import Backend, DeviceRNG
 from ..functional.dropout import dropout, dropout1d, dropout2d, dropout3d, dropout_generator
 from ..functional.dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .module import Module
-from .validate import check_input
+from .validate import check_floating, check_input
 
 
 class _DropoutBase(Module):
@@ -30,6 +30,11 @@ class _DropoutBase(Module):
             self._generator = dropout_generator(backend, self.seed)  # seed None: from anynn.manual_seed
             self._generator_backend = backend
         return self._generator
+
+    def check_dtype(self, x: Tensor) -> None:
+        """Masks scale by ``1 / (1 - p)``: refuse integer/bool input where one is drawn (PyTorch refuses it too)."""
+        if self.training and self.p > 0.0:
+            check_floating(self, x)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -54,6 +59,7 @@ class Dropout(_DropoutBase):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)
+        self.check_dtype(x)
         if not self.training or self.p == 0.0:
             return x
         return dropout(x, self.p, True, generator=self.generator(x.backend))
@@ -67,6 +73,7 @@ class Dropout1d(_DropoutBase):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, ndim=(2, 3))
+        self.check_dtype(x)
         if not self.training or self.p == 0.0:
             return x
         return dropout1d(x, self.p, True, generator=self.generator(x.backend))
@@ -81,6 +88,7 @@ class Dropout2d(_DropoutBase):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)
+        self.check_dtype(x)
         if x.ndim < 2:
             raise ValueError(f"Dropout2d: feature dropout requires at least 2 dimensions in the input, got "
                              f"{x.ndim}-D input of shape {x.shape}")
@@ -95,6 +103,7 @@ class Dropout3d(_DropoutBase):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)
+        self.check_dtype(x)
         return dropout3d(x, self.p, self.training, generator=self.generator(x.backend))
 
 
@@ -106,6 +115,7 @@ class AlphaDropout(_DropoutBase):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)
+        self.check_dtype(x)
         return alpha_dropout(x, self.p, self.training, generator=self.generator(x.backend))
 
 
@@ -114,4 +124,5 @@ class FeatureAlphaDropout(_DropoutBase):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)
+        self.check_dtype(x)
         return feature_alpha_dropout(x, self.p, self.training, generator=self.generator(x.backend))

@@ -7,6 +7,7 @@ from typing import Sequence
 from ..autograd.tensor import Tensor
 from ..functional.fold import fold, unfold
 from .module import Module
+from .validate import check_not_bool
 
 IntOrTuple = int | Sequence[int]
 
@@ -37,6 +38,7 @@ class Fold(Module):
         self.dilation, self.padding, self.stride = dilation, padding, stride
 
     def forward(self, x: Tensor) -> Tensor:
+        check_not_bool(self, x)
         return fold(x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self) -> str:

@@ -9,20 +9,49 @@ from .. import functional as F
 from ..autograd.tensor import Tensor
 from ..functional.loss_reduction import legacy_reduction
 from .module import Module
+from .validate import check_broadcast, check_floating, check_same_backend
+
+
+def _as_input_dtype(target: Any, input: Tensor) -> Any:  # noqa: A002
+    """An integer/bool target Tensor in the input's dtype (on the input's backend only: else the loss says so)."""
+    if isinstance(target, Tensor) and not target.is_floating_point() and target.backend == input.backend:
+        return target.astype(input.dtype)
+    return target
 
 
 class _Loss(Module):
+    # which positional arguments are predictions (floating point required), targets taken in the
+    # prediction's dtype when they are integer or bool (as PyTorch promotes them), and which must have
+    # shapes that go together; checked before the math so errors name the loss, not an operator
+    float_inputs: tuple[int, ...] = (0,)
+    float_targets: tuple[int, ...] = ()
+    same_shape: tuple[int, ...] = ()
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
         self.reduction = reduction
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        check_same_backend(self, args)
+        for i in self.float_inputs:
+            if i < len(args):
+                check_floating(self, args[i], what=f"input (argument {i + 1})")
+        if self.float_targets and args and isinstance(args[0], Tensor):
+            args = tuple(_as_input_dtype(a, args[0]) if i in self.float_targets else a for i, a in enumerate(args))
+        if self.same_shape:
+            check_broadcast(self, tuple(f"argument {i + 1}" for i in self.same_shape),
+                            tuple(args[i] for i in self.same_shape if i < len(args)))
+        return super().__call__(*args, **kwargs)
+
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
 
 
 class MSELoss(_Loss):
+    float_targets, same_shape = (1,), (0, 1)
+
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(legacy_reduction(size_average, reduce, reduction))
 
@@ -31,6 +60,8 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
+    float_targets, same_shape = (1,), (0, 1)
+
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(legacy_reduction(size_average, reduce, reduction))
 
@@ -39,6 +70,8 @@ class L1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    float_targets, same_shape = (1,), (0, 1)
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
         self.delta = delta
@@ -48,6 +81,8 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
+    float_targets, same_shape = (1,), (0, 1)
+
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
                  beta: float = 1.0) -> None:
         super().__init__(legacy_reduction(size_average, reduce, reduction))
@@ -71,6 +106,8 @@ class BCELoss(_Loss):
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy computed from logits: finite for any logit (e.g. 49.8 with label 0 → 49.8)."""
+
+    float_targets, same_shape = (1,), (0, 1)
 
     def __init__(self, weight: Any = None, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean", pos_weight: Any = None) -> None:

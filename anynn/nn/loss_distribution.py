@@ -12,6 +12,8 @@ from .loss_legacy import LegacyReductionLoss
 class KLDivLoss(_Loss):
     """KL divergence of target from log-probabilities input (*); ``reduction="batchmean"`` is KL's definition."""
 
+    float_inputs, same_shape = (0, 1), (0, 1)
+
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
                  log_target: bool = False) -> None:
         reduction = legacy_reduction(size_average, reduce, reduction)
@@ -25,6 +27,8 @@ class KLDivLoss(_Loss):
 
 class PoissonNLLLoss(LegacyReductionLoss):
     """Poisson negative log-likelihood of target counts (*) with log-rates (``log_input``) or rates (*)."""
+
+    float_targets, same_shape = (1,), (0, 1)
 
     def __init__(self, log_input: bool = True, full: bool = False, size_average: bool | None = None,
                  eps: float = 1e-8, reduce: bool | None = None, reduction: str = "mean") -> None:
@@ -41,6 +45,8 @@ class PoissonNLLLoss(LegacyReductionLoss):
 class GaussianNLLLoss(_Loss):
     """Gaussian negative log-likelihood of target (*) given means input (*) and variances var (see
     `anynn.functional.gaussian_nll_loss` for var's shapes)."""
+
+    float_inputs, float_targets, same_shape = (0, 2), (1,), (0, 1)
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(reduction)

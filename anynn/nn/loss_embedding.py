@@ -14,6 +14,8 @@ from .loss_legacy import LegacyReductionLoss
 class CosineEmbeddingLoss(LegacyReductionLoss):
     """``1 - cos(x1, x2)`` for target 1, ``max(0, cos(x1, x2) - margin)`` for -1: inputs (N, D), target (N,)."""
 
+    float_inputs, same_shape = (0, 1), (0, 1)
+
     def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -25,6 +27,8 @@ class CosineEmbeddingLoss(LegacyReductionLoss):
 
 class TripletMarginLoss(LegacyReductionLoss):
     """``max(0, margin + d(a, p) - d(a, n))`` with the p-norm distance: anchor, positive, negative (N, D) or (D,)."""
+
+    float_inputs, same_shape = (0, 1, 2), (0, 1, 2)
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
                  size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
@@ -43,6 +47,8 @@ class TripletMarginLoss(LegacyReductionLoss):
 
 class TripletMarginWithDistanceLoss(_Loss):
     """Triplet loss with any ``distance_function(x1, x2)`` (default: a `PairwiseDistance`); ``margin > 0``."""
+
+    float_inputs, same_shape = (0, 1, 2), (0, 1, 2)
 
     def __init__(self, *, distance_function: Callable[[Any, Any], Any] | None = None, margin: float = 1.0,
                  swap: bool = False, reduction: str = "mean") -> None:

@@ -13,6 +13,8 @@ from .loss_legacy import LegacyReductionLoss, WeightedLegacyLoss
 class MarginRankingLoss(LegacyReductionLoss):
     """``max(0, -target * (input1 - input2) + margin)``: input1, input2, target (N,) or () with target +-1."""
 
+    float_inputs, float_targets, same_shape = (0, 1), (2,), (0, 1, 2)
+
     def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -24,6 +26,8 @@ class MarginRankingLoss(LegacyReductionLoss):
 
 class HingeEmbeddingLoss(LegacyReductionLoss):
     """``input`` where target is 1, ``max(0, margin - input)`` where it is -1; input and target (*)."""
+
+    float_targets, same_shape = (1,), (0, 1)
 
     def __init__(self, margin: float = 1.0, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
@@ -37,12 +41,16 @@ class HingeEmbeddingLoss(LegacyReductionLoss):
 class SoftMarginLoss(LegacyReductionLoss):
     """``log(1 + exp(-target * input))`` on input and target (*), target +-1."""
 
+    float_targets, same_shape = (1,), (0, 1)
+
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(WeightedLegacyLoss):
     """Per-class logistic loss of logits (N, C) against 0/1 targets (N, C), averaged over the classes."""
+
+    float_targets, same_shape = (1,), (0, 1)
 
     def __init__(self, weight: Any = None, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:

@@ -13,6 +13,7 @@ from ..backend import Backend, DeviceRNG, dtype_name, get_backend, is_host_array
 from ..device import resolve as resolve_device
 from ..autograd.tensor import _names_dtype
 from ..init import HostGenerator, host_generator
+from .call_errors import RENAMED, name_the_layer
 from .hooks import ModuleHooks, add_hook, call_with_hooks
 from .device_argument import add_device_argument
 
@@ -111,10 +112,16 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward")  # abstract
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        hooks = self.__dict__.get("_hooks")
-        if hooks is None:
-            return self.forward(*args, **kwargs)
-        return call_with_hooks(self, hooks, args, kwargs)
+        try:
+            hooks = self.__dict__.get("_hooks")
+            if hooks is None:
+                return self.forward(*args, **kwargs)
+            return call_with_hooks(self, hooks, args, kwargs)
+        except RENAMED as error:  # (free unless raised) errors name the layer and where it sits
+            replacement = name_the_layer(self, error, args)
+            if replacement is None:
+                raise
+            raise replacement from error
 
     # -- hooks (PyTorch's) -------------------------------------------------------------------------
     def _hook_tables(self) -> ModuleHooks:

@@ -12,6 +12,7 @@ from ..functional.pool import check_floating
 from ..functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .conv import check_spatial_input
 from .module import Module
+from .validate import check_not_bool
 
 IntOrTuple = int | Sequence[int]
 
@@ -24,6 +25,8 @@ class _Pool(Module):
         check_spatial_input(self, x, None, self.spatial)
         if self.averages:
             check_floating(type(self).__name__, x)
+        else:
+            check_not_bool(self, x)
         if indices is not None and isinstance(indices, Tensor) and tuple(indices.shape) != tuple(x.shape):
             raise ValueError(f"{type(self).__name__}: expected indices of the input's shape {x.shape}, got indices "
                              f"of shape {indices.shape}")

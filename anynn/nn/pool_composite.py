@@ -8,6 +8,7 @@ from typing import Sequence
 from ..autograd.tensor import Tensor
 from ..functional.pool_composite import adaptive_avg_pool3d, avg_pool3d, lp_pool1d, lp_pool2d
 from .module import Module
+from .validate import check_not_bool
 
 IntOrTuple = int | Sequence[int]
 
@@ -59,6 +60,7 @@ class LPPool1d(Module):
         self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
 
     def forward(self, x: Tensor) -> Tensor:
+        check_not_bool(self, x)
         return lp_pool1d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
     def extra_repr(self) -> str:
@@ -70,6 +72,7 @@ class LPPool2d(LPPool1d):
     """Power-average pooling over (kh, kw) windows: (N, C, H, W) or (C, H, W) → (..., H_out, W_out)."""
 
     def forward(self, x: Tensor) -> Tensor:
+        check_not_bool(self, x)
         return lp_pool2d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 

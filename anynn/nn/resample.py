@@ -8,7 +8,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..functional.resample import interpolate, pixel_shuffle, pixel_unshuffle
 from .module import Module
-from .validate import check_input
+from .validate import check_floating, check_input, check_not_bool
 
 
 class Upsample(Module):
@@ -36,6 +36,10 @@ class Upsample(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, ndim=(3, 4, 5))
+        if self.mode == "nearest":
+            check_not_bool(self, x)
+        else:
+            check_floating(self, x)
         return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
                            recompute_scale_factor=self.recompute_scale_factor)
 

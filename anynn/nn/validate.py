@@ -40,3 +40,65 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
             # (under autocast, float32 layers take float16/bfloat16 inputs, as PyTorch's do)
             raise TypeError(f"{name}: expected input dtype {dtype_name(weight.dtype)} (the layer's), got "
                             f"{dtype_name(x.dtype)}; cast with x.astype(...) or model.to(dtype=...)")
+
+
+class ShapeMismatch(ValueError, RuntimeError):
+    """Inputs whose shapes cannot go together (a ValueError here, a RuntimeError in PyTorch: both catch it)."""
+
+
+def check_floating(layer: Any, x: Any, what: str = "input") -> None:
+    """Refuse an integer or bool Tensor where the layer's math needs floating point (PyTorch refuses it too)."""
+    if isinstance(x, Tensor) and not x.is_floating_point():
+        raise TypeError(f"{type(layer).__name__}: expected a floating-point {what}, got {dtype_name(x.dtype)}; "
+                        "convert it first (x.float() or x.astype('float32'))")
+
+
+def check_broadcast(layer: Any, names: tuple[str, ...], tensors: tuple[Any, ...]) -> None:
+    """Raise `ShapeMismatch` naming the layer unless the shapes of ``tensors`` broadcast together."""
+    shapes = [tuple(t.shape) for t in tensors if isinstance(t, Tensor)]
+    for axis in range(1, max((len(s) for s in shapes), default=0) + 1):
+        sizes = {s[-axis] for s in shapes if len(s) >= axis} - {1}
+        if len(sizes) > 1:
+            given = ", ".join(f"{n} {tuple(t.shape)}" for n, t in zip(names, tensors) if isinstance(t, Tensor))
+            raise ShapeMismatch(f"{type(layer).__name__}: the shapes of {given} do not match (size "
+                                f"{' vs '.join(str(s) for s in sorted(sizes))} at dimension {-axis})")
+
+
+def check_same_backend(layer: Any, args: tuple[Any, ...]) -> None:
+    """Raise `BackendMismatch` naming the layer unless every Tensor in ``args`` is on one backend (and a
+    `TypeError` for an array of another library in place of a Tensor)."""
+    for a in args:
+        if not isinstance(a, Tensor) and any(hasattr(type(a), n) for n in ("__array__", "__array_namespace__")):
+            raise TypeError(f"{type(layer).__name__}: expected an anynn Tensor, got "
+                            f"{type(a).__module__}.{type(a).__name__}; wrap it with anynn.tensor(...)")
+    first = next((a for a in args if isinstance(a, Tensor)), None)
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a.backend != first.backend:  # type: ignore[union-attr]
+            raise BackendMismatch(f"{type(layer).__name__}: argument {i + 1} is on backend {a.backend.key!r} but the "
+                                  f"first input is on {first.backend.key!r}; move one with .to(...)")  # type: ignore[union-attr]
+
+
+_KINDS: dict[Any, str] = {}
+
+
+def dtype_kind(dtype: Any) -> str:
+    """``"f"`` (floating or complex), ``"b"`` (bool) or ``"i"`` (integer); one dict lookup after the first call."""
+    key = (type(dtype), dtype)  # the type first: dtypes of two libraries are never compared with each other
+    kind = _KINDS.get(key)
+    if kind is None:
+        name = dtype_name(dtype)
+        kind = "f" if name.startswith(("float", "bfloat", "complex")) else "b" if name == "bool" else "i"
+        _KINDS[key] = kind
+    return kind
+
+
+def refuse_dtype(layer: Any, x: Any, expected: str = "a floating-point") -> None:
+    """Raise the `TypeError` of a layer given an input dtype its math has no meaning for."""
+    raise TypeError(f"{type(layer).__name__}: expected {expected} input, got {dtype_name(x.dtype)}; convert it first "
+                    "(x.float() or x.astype('float32'))")
+
+
+def check_not_bool(layer: Any, x: Any) -> None:
+    """Refuse a bool Tensor where the layer compares or adds values (PyTorch refuses it too)."""
+    if isinstance(x, Tensor) and dtype_kind(x.data.dtype) == "b":
+        refuse_dtype(layer, x, "a numeric (not bool)")

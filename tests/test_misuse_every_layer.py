@@ -1,0 +1,228 @@
+"""Every layer and loss of `anynn.nn` given bad input: a foreign array, a Tensor of another backend, integer and
+bool dtypes, a wrong rank or size, an empty batch, NaN/inf/huge values. Each is either handled as PyTorch handles
+it or refused with an error that names the layer; never an error out of NumPy, PyTorch or array-api-strict.
+
+The recipes (tests/layer_recipes.py) are discovered against `anynn.nn`: a new module without one fails here."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+
+import anynn
+from anynn import nn
+from anynn.backend import BackendMismatch, get_backend
+from anynn.functional.value_checks import InvalidValueError
+from tests.layer_recipes import CONTAINERS, RECIPES
+
+# text of errors raised inside the array libraries: none of it may reach the user unexplained
+LIBRARY_PHRASES = ("numpy boolean", "Only floating-point dtypes are allowed", "Only real numeric",
+                   "Only numeric dtypes", "Python float scalars", "Python int scalars", "Unsupported dtype",
+                   "not implemented for",
+                   "axes don't match", "cannot reshape", "zero-size array", "needs at least one Tensor input",
+                   "has no attribute", "can't be cast", "operands could not be broadcast", "is out of bounds for axis")
+NAMES = sorted(RECIPES)
+# a loss refuses values it has no meaning for (BCELoss: probabilities outside [0, 1], as PyTorch does)
+REFUSES_VALUES = {"BCELoss"}
+
+
+def _module_classes() -> set[str]:
+    return {n for n, c in vars(nn).items() if inspect.isclass(c) and issubclass(c, nn.Module)}
+
+
+def test_every_module_of_anynn_nn_has_a_recipe():
+    missing = sorted(_module_classes() - set(RECIPES) - CONTAINERS)
+    assert not missing, f"add a recipe to tests/layer_recipes.py for: {missing}"
+    assert not set(RECIPES) - _module_classes()
+
+
+def _other(backend):
+    return get_backend("numpy" if backend.key.startswith("torch") else "torch")
+
+
+def _tensor(array, backend, dtype=None):
+    array = np.asarray(array)
+    return anynn.tensor(array, backend=backend, dtype=dtype or array.dtype.name)
+
+
+def _build(name, backend):
+    anynn.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return RECIPES[name].make(backend)
+
+
+def _call(module, inputs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # implicit-dim and nested-tensor warnings are not what is tested
+        return module(*inputs)
+
+
+def _assert_names_the_layer(name, error):
+    message = str(error)
+    assert name in message, f"{name}: the error does not name the layer: {type(error).__name__}: {message}"
+    leaked = [p for p in LIBRARY_PHRASES if p in message]
+    assert not leaked, f"{name}: a library's error reached the user: {type(error).__name__}: {message}"
+
+
+def _outputs(result):
+    return [r for r in (result if isinstance(result, tuple) else (result,)) if isinstance(r, anynn.Tensor)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_valid_input_runs(backend, name):
+    module = _build(name, backend)
+    out = _call(module, [_tensor(a, backend) for a in RECIPES[name].inputs()])
+    assert all(o.backend == backend for o in _outputs(out))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_foreign_array_instead_of_a_tensor_is_a_type_error_naming_the_layer(backend, name):
+    if name == "Identity":
+        pytest.skip("Identity returns its argument, whatever it is (PyTorch's too)")
+    module = _build(name, backend)
+    arrays = RECIPES[name].inputs()
+    with pytest.raises(TypeError) as info:
+        _call(module, [arrays[0]] + [_tensor(a, backend) for a in arrays[1:]])
+    _assert_names_the_layer(name, info.value)
+    assert "anynn.tensor" in str(info.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("which", ["first", "others"])
+def test_an_input_on_another_backend_is_refused_naming_the_layer(backend, name, which):
+    module = _build(name, backend)
+    arrays = RECIPES[name].inputs()
+    if which == "others" and len(arrays) == 1:
+        pytest.skip("one input")
+    other = _other(backend)
+    inputs = [_tensor(a, other if (i == 0) == (which == "first") else backend) for i, a in enumerate(arrays)]
+    if not list(module.parameters()) and len(arrays) == 1:
+        out = _call(module, inputs)  # nothing to mismatch: the layer runs on the input's backend
+        assert all(o.backend == other for o in _outputs(out))
+        return
+    with pytest.raises(BackendMismatch) as info:
+        _call(module, inputs)
+    _assert_names_the_layer(name, info.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool", "float64"])
+def test_another_dtype_runs_or_is_a_type_error_naming_the_layer(backend, name, dtype):
+    module = _build(name, backend)
+    arrays = RECIPES[name].inputs()
+    inputs = [_tensor((a > 0) if dtype == "bool" else a, backend, dtype) if a.dtype.kind == "f" else _tensor(a, backend)
+              for a in arrays]
+    try:
+        out = _call(module, inputs)
+    except TypeError as error:
+        _assert_names_the_layer(name, error)
+        assert list(module.parameters()) or dtype != "float64", f"{name} refuses float64 without parameters"
+        return
+    except InvalidValueError as error:  # BCELoss of bool/int 0/1 "probabilities" stays in [0, 1]: never here
+        pytest.fail(f"{name}: {error}")
+    assert not list(module.parameters()) or name.startswith(("Embedding", "MaxUnpool")), \
+        f"{name}: a layer with float32 parameters ran on {dtype} input (PyTorch refuses the dtype mismatch)"
+    for o in _outputs(out):
+        assert o.backend == backend
+
+
+@pytest.mark.parametrize("case", [(n, k) for n in NAMES for k in range(len(RECIPES[n].bad))],
+                         ids=lambda c: f"{c[0]}-{c[1]}")
+def test_a_wrong_shape_is_refused_naming_the_layer(backend, case):
+    name, k = case
+    module = _build(name, backend)
+    with pytest.raises((ValueError, IndexError, RuntimeError)) as info:
+        _call(module, [_tensor(a, backend) for a in RECIPES[name].bad[k]()])
+    _assert_names_the_layer(name, info.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_empty_batch_gives_an_empty_result(backend, name):
+    recipe = RECIPES[name]
+    if recipe.batch_axis == 1:
+        pytest.xfail("attention over zero keys: softmax of an empty axis (the array libraries' max has no identity)")
+    module = _build(name, backend)
+    arrays = [a[:0] if a.ndim else a for a in recipe.inputs()]
+    if name.startswith("BatchNorm"):  # batch statistics of nothing: refused in training (a listed difference)
+        with pytest.raises(ValueError, match=f"{name}: expected more than 1 value per channel"):
+            _call(module, [_tensor(a, backend) for a in arrays])
+        module.eval()
+    out = _call(module, [_tensor(a, backend) for a in arrays])
+    for o in _outputs(out):
+        assert o.backend == backend
+        assert o.ndim == 0 or 0 in tuple(o.shape) or name.endswith("Loss") or name == "EmbeddingBag"
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, 3e38])
+def test_nan_inf_and_huge_values_flow_through_without_an_error(backend, name, value):
+    module = _build(name, backend)
+    arrays = RECIPES[name].inputs()
+    arrays[0] = np.full_like(arrays[0], value) if arrays[0].dtype.kind == "f" else arrays[0]
+    inputs = [_tensor(a, backend) for a in arrays]
+    if name in REFUSES_VALUES:
+        with pytest.raises(InvalidValueError, match=name):
+            _call(module, inputs)
+        return
+    with np.errstate(all="ignore"):
+        out = _call(module, inputs)
+    assert all(o.backend == backend for o in _outputs(out))
+
+
+class _Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def test_an_error_deep_in_a_model_names_the_layer_and_where_it_sits(backend):
+    model = _Net()
+    model.to(backend=backend)
+    with pytest.raises(ValueError) as info:
+        model(_tensor(np.ones((3, 5), np.float32), backend))
+    message = str(info.value)
+    assert message.startswith("Linear: expected input with 4 features"), message
+    assert message.endswith("(in _Net, submodule 'body.0' (Linear))"), message
+
+
+def test_an_error_of_a_function_inside_a_users_forward_names_the_module(backend):
+    class Head(nn.Module):
+        def forward(self, x):
+            return anynn.functional.softmax(x, dim=5)
+
+    with pytest.raises(IndexError, match=r"^Head: softmax: dim 5 is out of range"):
+        Head()(_tensor(np.ones((2, 3), np.float32), backend))
+
+
+def test_an_error_that_is_not_about_input_passes_through_unchanged():
+    class Fails(nn.Module):
+        def forward(self, x):
+            raise KeyError("a key")
+
+    with pytest.raises(KeyError) as info:
+        Fails()(anynn.tensor([1.0]))
+    assert info.value.args == ("a key",)
+
+
+@pytest.mark.parametrize("layer, dtype, expected", [
+    (nn.Sigmoid(), "int64", "float32"), (nn.Tanh(), "bool", "float32"), (nn.Softsign(), "int32", "float32"),
+    (nn.ReLU(), "int64", "int64"), (nn.ReLU6(), "int32", "int32"), (nn.Hardtanh(), "int64", "int64"),
+    (nn.Threshold(0.5, 7.0), "int64", "int64"),
+], ids=lambda v: type(v).__name__ if isinstance(v, nn.Module) else str(v))
+def test_activations_that_pytorch_runs_on_integers_run_here_with_pytorchs_result_dtype(backend, layer, dtype, expected):
+    import torch
+
+    values = np.array([[-3, -1, 0, 1, 2, 9]])
+    x = _tensor(values.astype(dtype) if dtype != "bool" else values > 0, backend)
+    ref = getattr(torch.nn, type(layer).__name__)(*([0.5, 7.0] if isinstance(layer, nn.Threshold) else []))(
+        torch.tensor(values.astype(dtype) if dtype != "bool" else values > 0))
+    out = layer(x)
+    assert anynn.backend.dtype_name(out.dtype) == expected == str(ref.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
