@@ -11,6 +11,8 @@ from anynn.nn.dropout import Dropout, Dropout2d
 
 from .helpers import check_gradients, make
 
+pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
+
 
 @pytest.mark.parametrize("p", [0.2, 0.5])
 def test_mask_statistics_and_scaling(backend, p):
