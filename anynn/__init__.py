@@ -31,7 +31,9 @@ from .functional.torch_surface import (addmm, argsort, baddbmm, bmm, cos, cumsum
 from .backend import (Backend, BackendMismatch, BackendUnavailable, get_backend,  # noqa: E402
                       set_default_backend)
 from .init import manual_seed  # noqa: E402
-from .io import from_dlpack, load, load_checkpoint, save, save_checkpoint  # noqa: E402
+from .io import from_dlpack, load_checkpoint, save_checkpoint  # noqa: E402
+from . import serialization  # noqa: E402  (PyTorch's torch.serialization: safe_globals...)
+from .serialization import load, save  # noqa: E402  (torch.save/torch.load: whole modules too, no pickle)
 from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
 from . import accelerator  # noqa: E402  (PyTorch's torch.accelerator)
 from .device import device  # noqa: E402
@@ -55,7 +57,7 @@ from .dtypes import (bfloat16, bool, cdouble, cfloat, complex64, complex128, dou
 __all__ = [
     "Backend", "BackendMismatch", "BackendUnavailable", "GradientCheckError", "Tensor", "__version__",
     "autograd", "backend", "data", "from_dlpack", "io", "load", "load_checkpoint", "metrics", "save",
-    "save_checkpoint", "train",
+    "save_checkpoint", "serialization", "train",
     "enable_grad", "functional", "get_backend", "grad_check", "init", "manual_seed", "nn", "no_grad",
     "ones", "optim", "set_default_backend", "tensor", "zeros",
     "inference_mode", "is_grad_enabled", "set_grad_enabled",

@@ -27,7 +27,9 @@ FORMAT = "anynn"
 NPZ_METADATA_KEY = "__anynn_metadata__"
 SINGLE_NAME = "tensor"  # the entry's name when one Tensor/array is saved alone
 SINGLE_KIND_KEY = "anynn_single"  # metadata: "tensor" or "ndarray", what `load` gives back
-_RESERVED = ("format", "anynn_version", "backend", "dtype", "sha256", FILE_CHECKSUM, SINGLE_KIND_KEY)
+MODULE_KEY = "anynn_module"  # metadata: the JSON description of a whole module (`anynn.save(model, f)`)
+MODULE_EXTRA_PREFIX = "@"  # in such files, names of tensors outside the state_dict
+_RESERVED = ("format", "anynn_version", "backend", "dtype", "sha256", FILE_CHECKSUM, SINGLE_KIND_KEY, MODULE_KEY)
 
 
 def single_kind(obj: Any) -> str | None:
@@ -127,6 +129,11 @@ def save(obj: Any, path: str | os.PathLike | BinaryIO, metadata: Mapping[str, An
     meta = build_metadata(arrays, source, metadata)
     if kind:
         meta[SINGLE_KIND_KEY] = kind
+    write_file(path, arrays, meta)
+
+
+def write_file(path: str | os.PathLike | BinaryIO, arrays: Mapping[str, np.ndarray], meta: dict[str, str]) -> None:
+    """Write ``arrays`` and ``meta`` to ``path``: ``.npz`` or safetensors, atomically (an open file: into it)."""
     if callable(getattr(path, "write", None)):
         path.write(serialize(arrays, meta))
         return
@@ -209,17 +216,47 @@ def load(path: str | os.PathLike | BinaryIO, backend: Any = None, check: bool = 
         ``torch.load``'s name for where the tensors go ("cpu", "cuda", a device, a backend name), read as
         ``Module.to`` reads it against the default backend; ``backend`` wins when both are given.
     weights_only : bool, optional
-        Accepted for ``torch.load``'s signature: anynn never unpickles, every load is weights only.
+        Accepted for ``torch.load``'s signature: anynn never unpickles, this load gives tensors only. A file
+        holding a whole module (``anynn.save(model, f)``) gives its ``state_dict`` here; ``anynn.load``
+        rebuilds the module.
 
     Raises
     ------
     CorruptFileError
         The file is truncated, corrupt or not safetensors / ``.npz`` (the message names the file).
     """
+    be = where_to_load(backend, map_location)
+    path, arrays, metadata = read_checked(path, check)
+    return tensors_from(arrays, metadata, be)
+
+
+def where_to_load(backend: Any, map_location: Any) -> Any:
+    """The backend `load` puts tensors on: ``backend``, else ``map_location`` read against the default backend."""
     if backend is None and map_location is not None:
         backend = resolve_device(map_location, get_backend(None))
-    be = get_backend(backend)
-    if callable(getattr(path, "read", None)):  # an open file: read it by its name (validated as a path)
+    return get_backend(backend)
+
+
+def tensors_from(arrays: dict[str, np.ndarray], metadata: Mapping[str, str], backend: Any) -> Any:
+    """What `load` gives for a file's validated ``arrays``: a dict of Tensors on ``backend``, or the one saved alone."""
+    be = backend
+    if MODULE_KEY in metadata:
+        arrays = {name: array for name, array in arrays.items() if not name.startswith(MODULE_EXTRA_PREFIX)}
+    kind = metadata.get(SINGLE_KIND_KEY)
+    if kind == "ndarray" and list(arrays) == [SINGLE_NAME]:
+        return arrays[SINGLE_NAME]
+    loaded = {name: tensor(array, backend=be, dtype=host_dtype_name(array, be)) for name, array in arrays.items()}
+    if kind == "tensor" and list(loaded) == [SINGLE_NAME]:
+        return loaded[SINGLE_NAME]
+    return loaded
+
+
+def read_checked(path: str | os.PathLike | BinaryIO, check: bool) -> tuple[str, dict[str, np.ndarray], dict[str, str]]:
+    """The file's path, arrays and metadata, validated (and its checksum compared with ``check``).
+
+    An open file is read by its name (validated as a path).
+    """
+    if callable(getattr(path, "read", None)):
         name = getattr(path, "name", None)
         if not isinstance(name, (str, bytes, os.PathLike)):
             raise TypeError("load: an open file is read by its name; give a path for in-memory files")
@@ -228,13 +265,7 @@ def load(path: str | os.PathLike | BinaryIO, backend: Any = None, check: bool = 
     arrays, metadata, checked = _read(path, check)
     if check and not checked:
         verify(path, arrays, metadata)
-    kind = metadata.get(SINGLE_KIND_KEY)
-    if kind == "ndarray" and list(arrays) == [SINGLE_NAME]:
-        return arrays[SINGLE_NAME]
-    loaded = {name: tensor(array, backend=be, dtype=host_dtype_name(array, be)) for name, array in arrays.items()}
-    if kind == "tensor" and list(loaded) == [SINGLE_NAME]:
-        return loaded[SINGLE_NAME]
-    return loaded
+    return path, arrays, metadata
 
 
 def load_arrays(path: str | os.PathLike, check: bool = True) -> dict[str, np.ndarray]:
@@ -304,5 +335,5 @@ class _as_corrupt:  # noqa: N801 - used as a context manager, reads like one
         return False
 
 
-__all__ = ["digest", "host_arrays", "host_dtype_name", "load", "load_arrays", "load_metadata", "save", "serialize",
-           "to_host", "verify"]
+__all__ = ["digest", "host_arrays", "host_dtype_name", "load", "load_arrays", "load_metadata", "read_checked", "save",
+           "serialize", "tensors_from", "to_host", "verify", "where_to_load", "write_file"]

@@ -1,6 +1,7 @@
 """Layers, containers and losses (PyTorch's names, arguments, parameter names and shapes)."""
 
 from . import functional, init, utils  # noqa: F401  (anynn.nn.functional / .init / .utils, as in PyTorch)
+from . import modules  # noqa: F401,E402  (PyTorch's torch.nn.modules.<file>.<Layer> paths)
 from .activation import (ELU, GELU, GLU, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SELU, Hardswish,
                          Hardtanh, Sigmoid, SiLU, Softmax, Softplus, Tanh)
 from .activation_variants import (CELU, Hardshrink, Hardsigmoid, LogSigmoid, RReLU, Softmax2d, Softmin, Softshrink,

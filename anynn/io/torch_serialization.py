@@ -1,0 +1,101 @@
+"""``torch.save`` / ``torch.load`` under PyTorch's names and call forms: a whole module saved and rebuilt, no pickle.
+
+``save(model, f)`` writes one safetensors file: the model's ``state_dict`` as its tensors (so any
+safetensors reader, and `anynn.io.load`, still gets the weights) and, in its metadata, a JSON description
+of the module tree (`module_describe`). ``load(f)`` rebuilds the module from it (`module_rebuild`) without
+running code from the file. Anything other than a module (a ``state_dict``, one tensor or array) is saved
+and loaded as `anynn.io.save` / `anynn.io.load` do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, BinaryIO, Mapping
+
+from .module_describe import describe_module
+from .module_rebuild import rebuild_module
+from .weights import MODULE_KEY, build_metadata, read_checked, tensors_from, where_to_load, write_file
+from .weights import save as save_weights
+
+
+def _is_module(obj: Any) -> bool:
+    from ..nn.module import Module
+
+    return isinstance(obj, Module)
+
+
+def save(obj: Any, f: str | os.PathLike | BinaryIO, pickle_module: Any = None, pickle_protocol: Any = None,
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False, *,
+         metadata: Mapping[str, Any] | None = None) -> None:
+    """Save ``obj`` to ``f`` as ``torch.save`` does, without pickle: a whole `Module`, a ``state_dict``, or one
+    Tensor / NumPy array.
+
+    A module is saved whole: its classes, plain attributes, children, parameters and buffers (see
+    `anynn.io.module_describe` for what an attribute may hold). A module with hooks, or with an attribute
+    that cannot be described (a lambda, an open file...), raises `ModuleSaveError` naming the attribute and
+    nothing is written. A path is written atomically; an open binary file gets the bytes written into it.
+    ``pickle_module`` and the other PyTorch arguments are accepted and ignored.
+    """
+    if not _is_module(obj):
+        save_weights(obj, f, metadata)
+        return
+    arrays, description = describe_module(obj)
+    source = next((ref for ref in _tensor_backends(description)), "numpy")
+    meta = build_metadata(arrays, source, metadata)
+    meta[MODULE_KEY] = json.dumps(description, separators=(",", ":"), allow_nan=False)
+    write_file(f, arrays, meta)
+
+
+def _tensor_backends(description: dict[str, Any]) -> list[str]:
+    """The backends the root module's tensors were saved from (first parameter first)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        for _, ref in node["parameters"] + node["buffers"]:
+            if ref is not None:
+                found.append(ref["backend"])
+        for _, child in node["modules"]:
+            if isinstance(child, dict) and "class" in child:
+                walk(child)
+
+    walk(description["root"])
+    return found
+
+
+def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: Any = None, mmap: Any = None, backend: Any = None, check: bool = True,
+         **pickle_load_args: Any) -> Any:
+    """Load what `save` wrote, as ``torch.load`` does, without unpickling: a whole module comes back rebuilt.
+
+    Parameters
+    ----------
+    f : path or binary file opened from a path
+    map_location : str or device, optional
+        Where the tensors go ("cpu", "cuda", a device, a backend name), read against the backend that saved
+        the file. Default: a module's tensors go back to the backend they were saved from; other files' to
+        the default backend.
+    weights_only : bool, optional
+        ``None``/``True``: a module's classes and functions must be anynn's or allowed by
+        `anynn.serialization.safe_globals` / `add_safe_globals`. ``False`` (trust the file): classes and
+        functions of modules already imported are accepted too (a module is never imported by name).
+    backend : str or Backend, optional
+        anynn's name for where the tensors go (wins over ``map_location``).
+    check : bool
+        Compare the SHA-256 checksum that `save` records.
+
+    Raises
+    ------
+    UnsafeGlobalError
+        The file names a class or function that is not allowed (the message says how to allow it).
+    CorruptFileError
+        The file is damaged, or its module description is.
+    """
+    path, arrays, metadata = read_checked(f, check)
+    if MODULE_KEY not in metadata:
+        return tensors_from(arrays, metadata, where_to_load(backend, map_location))
+    return rebuild_module(path, arrays, metadata[MODULE_KEY], backend=backend, map_location=map_location,
+                          weights_only=weights_only, saved_backend=metadata.get("backend"))
+
+
+__all__ = ["load", "save"]
