@@ -197,7 +197,15 @@ class Tensor:
         return self.device.type == "cuda"
 
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
+
+    def __iter__(self) -> Any:
+        """The sub-tensors along the first axis (each ``self[i]``, in the graph), as PyTorch's iteration."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
 
     def __repr__(self) -> str:
         body = format_host_array(self.numpy(), prefix="tensor(")
@@ -212,6 +220,8 @@ class Tensor:
         return host.copy() if copy else host
 
     def __bool__(self) -> bool:
+        if self.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape})")
         return bool(self.item())
 
     def __float__(self) -> float:
@@ -243,7 +253,8 @@ class Tensor:
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
         if self.size != 1:
-            raise ValueError(f"item() needs a one-element tensor, this one has shape {self.shape}")
+            raise RuntimeError(f"a Tensor with {self.size} elements cannot be converted to Scalar "
+                               f"(item() needs a one-element tensor, this one has shape {self.shape})")
         return self.numpy().reshape(()).item()
 
     def tolist(self) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from ..backend import BackendMismatch
 from . import activation, activation_shrink, elementwise, linalg, shape
 from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .operands import astype as _astype
@@ -46,6 +47,9 @@ def _rpow(self: Tensor, base: Any) -> Any:
 
 def _compare(name: str) -> Any:
     def method(self: Tensor, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.backend != self.backend:
+            raise BackendMismatch(f"{name}: the operands live on two backends, {self.backend.key!r} and "
+                                  f"{other.backend.key!r}; move one with .to({self.backend.key!r})")
         other = _operand(self, other)
         a, other = _kinds_agree(None, self, other)
         data = getattr(a.data, name)(other.data if isinstance(other, Tensor) else other)

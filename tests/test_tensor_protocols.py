@@ -1,0 +1,52 @@
+"""Python protocols on tensors (bool, len, iteration, comparison across backends) with PyTorch's errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+
+
+def test_bool_of_several_values_is_ambiguous_as_in_pytorch(backend):
+    x = anynn.tensor([1.0, 2.0], backend=backend)
+    with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+        bool(x)
+    with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+        bool(torch.tensor([1.0, 2.0]))
+    assert bool(anynn.tensor([3.0], backend=backend)) is True
+    assert bool(anynn.tensor(0.0, backend=backend)) is False
+
+
+def test_item_of_several_values_raises_runtime_error_as_in_pytorch(backend):
+    with pytest.raises(RuntimeError, match="2 elements cannot be converted to Scalar"):
+        anynn.tensor([1.0, 2.0], backend=backend).item()
+    with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
+        torch.tensor([1.0, 2.0]).item()
+
+
+def test_len_and_iteration_of_a_0d_tensor_raise_type_error(backend):
+    x = anynn.tensor(1.5, backend=backend)
+    for call, message in ((len, "len\\(\\) of a 0-d tensor"), (iter, "iteration over a 0-d tensor")):
+        with pytest.raises(TypeError, match=message):
+            call(x)
+        with pytest.raises(TypeError, match=message):
+            call(torch.tensor(1.5))
+
+
+def test_iteration_gives_rows_in_the_graph(backend):
+    w = anynn.tensor(np.arange(6.0).reshape(3, 2), backend=backend, dtype="float64", requires_grad=True)
+    rows = list(w)
+    assert len(rows) == 3 and tuple(rows[1].shape) == (2,)
+    np.testing.assert_array_equal(rows[2].numpy(), [4.0, 5.0])
+    sum(r.sum() * (i + 1) for i, r in enumerate(rows)).backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+
+
+@pytest.mark.parametrize("op", ["__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"])
+def test_comparing_tensors_of_two_backends_raises_backend_mismatch(op):
+    a = anynn.tensor([1.0, 2.0], backend="numpy")
+    b = anynn.tensor([1.0, 3.0], backend="torch")
+    with pytest.raises(anynn.BackendMismatch, match="numpy.*torch"):
+        getattr(a, op)(b)
