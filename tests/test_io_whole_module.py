@@ -405,3 +405,19 @@ def test_torch_nn_modules_paths_are_pytorchs():
     import anynn.nn.modules.rnn as rnn_file
 
     assert rnn_file.LSTM is nn.LSTM and anynn.nn.modules.LSTM is nn.LSTM
+
+
+@pytest.mark.parametrize("header_bytes", [640, 896, 1152, 1408])
+def test_a_header_length_starting_like_a_pickle_is_not_taken_for_one(tmp_path, header_bytes):
+    """A safetensors header of 640 bytes starts the file with 0x80 0x02, a pickle's PROTO opcode (RNNCell's
+    whole-module file has one): it must load, not be refused as a torch.save file."""
+    path = tmp_path / "w.safetensors"
+    for pad in range(2000):
+        anynn.save({"w": anynn.ones(2)}, path, metadata={"pad": "x" * pad})
+        if int.from_bytes(path.read_bytes()[:8], "little") == header_bytes:
+            break
+    assert path.read_bytes()[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+    np.testing.assert_array_equal(anynn.load(path)["w"].numpy(), np.ones(2, np.float32))
+    cell = nn.RNNCell(3, 4)
+    anynn.save(cell, tmp_path / "cell.pt")
+    np.testing.assert_array_equal(anynn.load(tmp_path / "cell.pt").weight_ih.numpy(), cell.weight_ih.numpy())

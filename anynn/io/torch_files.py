@@ -17,10 +17,11 @@ def refuse_torch_pickle(path: str | os.PathLike) -> None:
     bare pickle, whose first byte is the PROTO opcode 0x80)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(2)
+            head = f.read(9)
+            size = os.fstat(f.fileno()).st_size
     except OSError:
         return  # the reader reports missing or unreadable files itself
-    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") and not _safetensors_head(head, size):
         raise CorruptFileError(path, ADVICE)
     if head == b"PK":
         try:
@@ -31,3 +32,9 @@ def refuse_torch_pickle(path: str | os.PathLike) -> None:
             return  # not a readable zip: the .npz reader says what is wrong with it
         if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
             raise CorruptFileError(path, ADVICE)
+
+
+def _safetensors_head(head: bytes, size: int) -> bool:
+    """A safetensors file whose 8-byte header length starts with the bytes of a pickle's PROTO opcode (a header of
+    640, 896, 1152 or 1408 bytes): the length fits the file and the JSON header follows."""
+    return len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") <= size - 8
