@@ -23,7 +23,7 @@ def refuse_torch_pickle(path: str | os.PathLike) -> None:
         return  # the reader reports missing or unreadable files itself
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") and not _safetensors_head(head, size):
         raise CorruptFileError(path, ADVICE)
-    if head == b"PK":
+    if head[:2] == b"PK":
         try:
             with zipfile.ZipFile(path) as archive:
                 names = archive.namelist()
