@@ -43,6 +43,17 @@ def register_namespace(factory: Callable[[Any], Any]) -> None:
     _namespaces.clear()
 
 
+# Function class -> ``rule(fn, inputs, grads)``: its recorded gradient built in fewer nodes than a rerun of its
+# backward (a whole backward as one fused node); registered by `anynn.functional` (see `fused_recorded`)
+_fused_rules: dict[type, Callable[[Any, tuple[Any, ...], tuple[Any, ...]], Any]] = {}
+
+
+def register_fused_rule(cls: type, rule: Callable[[Any, tuple[Any, ...], tuple[Any, ...]], Any]) -> None:
+    """Record ``cls``'s gradient with ``rule(fn, inputs, grads)`` (Tensors in, what ``backward`` returns out;
+    ``NotImplemented`` for a case it leaves to the generic rerun of ``backward``)."""
+    _fused_rules[cls] = rule
+
+
 def namespace(backend: Any) -> Any:
     """The differentiable namespace of ``backend`` (one per backend, cached)."""
     found = _namespaces.get(backend)
@@ -74,6 +85,11 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
             f"{fn.name} has no second-order rule: backward(create_graph=True) / autograd.grad(create_graph=True) "
             f"cannot record its backward ({getattr(cls, 'double_backward_reason', 'not supported')})")
     backend = fn.backend
+    rule = _fused_rules.get(cls)
+    if rule is not None:
+        fused = rule(fn, tuple(as_tensor(a, backend) for a in fn.inputs), tuple(as_tensor(g, backend) for g in grads))
+        if fused is not NotImplemented:
+            return fused
     dxp = namespace(backend)
     clone = _new(cls)
     clone.__dict__.update(fn.__dict__)

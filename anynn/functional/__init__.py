@@ -5,6 +5,7 @@
 
 from .tensor_methods import install as _install_tensor_methods
 from . import differentiable_xp  # noqa: F401  (the namespace of create_graph=True backward passes)
+from . import fused_recorded  # noqa: F401  (fused recorded gradients: Linear's as one node)
 from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_softmax, mish, prelu, relu,
                          relu6, selu, sigmoid, silu, softmax, softplus, tanh)
 from .activation_rectifier import celu, rrelu

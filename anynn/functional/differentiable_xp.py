@@ -22,6 +22,7 @@ from ..backend import arrays as _arrays
 from ..backend import op, portable
 from . import activation, elementwise, extras, linalg, products, reduce, shape, sorting, unary
 from .binary_math import Atan2, Hypot, LogAddExp
+from .fused_recorded import SLOPES
 
 _DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
                      "bfloat16", "float32", "float64", "complex64", "complex128"})
@@ -84,8 +85,7 @@ class _ActivationGrad(Function):
         grad_g = op(self.backend, self.kernel)(gg, y) if need_g else None
         grad_y = None
         if need_y and self.kernel != "relu_grad":  # relu's f' is piecewise constant in y
-            slope = -2.0 * y if self.kernel == "tanh_grad" else 1.0 - 2.0 * y
-            grad_y = gg * g * slope
+            grad_y = gg * g * SLOPES[self.kernel](y)
         return grad_g, grad_y
 
 

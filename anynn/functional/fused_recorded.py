@@ -1,0 +1,217 @@
+"""Fused recorded gradients: a Function's whole backward as one node of a ``create_graph=True`` pass.
+
+The generic recorded backward (`anynn.autograd.double_backward`) reruns a Function's ``backward`` on graph
+Tensors, one node per array call. For `Linear`, the layer of every MLP, that is two `MatMul`, a `Permute` and
+a `Sum` per layer, whose own backward then runs each product through ``@`` with transposed operands and
+``sum_to_shape``. Here its recorded gradient is one `LinearGrad` node instead:
+
+- its forward *is* `Linear.backward` (called on a `_LinearRecord` of what that method reads), so the first
+  derivative is written once;
+- its backward (the second-order rule) is again `Linear`'s own formulas: for ``(gx, gw, gb) = (g W, g^T x,
+  sum g)`` and incoming ``(ggx, ggw, ggb)``, ``d/dg = linear(x, ggw, ggb) + linear(ggx, W)`` and
+  ``(d/dx, d/dW) = `` `Linear.backward` of ``g`` with ``x := ggx`` and ``W := ggw``;
+- written in ``xp``, that backward is itself recorded when differentiated again (any order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.double_backward import register_fused_rule
+from ..autograd.function import Function, is_writeable
+from ..autograd.tensor import make_tensor
+from ..backend import op
+from .activation import ReLU, Sigmoid, Tanh
+from .elementwise import Mul
+from .formulas.softmax import softmax, softmax_backward
+from .linalg import Linear
+from .loss import ClassLoss
+
+
+class _LinearRecord:
+    """What `Linear.forward` / `Linear.backward` read and write on ``self`` (called unbound on this record)."""
+
+    __slots__ = ("x", "weight", "has_bias", "needs_input_grad", "backend")
+
+    def __init__(self, backend: Any, x: Any = None, weight: Any = None, has_bias: bool = False,
+                 needs_input_grad: tuple[bool, ...] = ()) -> None:
+        self.backend, self.x, self.weight = backend, x, weight
+        self.has_bias, self.needs_input_grad = has_bias, needs_input_grad
+
+
+def _linear(backend: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+    """`Linear.forward`: ``x @ weight.T + bias`` (x: (..., in), weight: (out, in), bias: (out,) or None)."""
+    return Linear.forward(_LinearRecord(backend), xp, x, weight, bias)
+
+
+def _linear_backward(backend: Any, xp: Any, g: Any, x: Any, weight: Any, wanted: tuple[bool, bool, bool],
+                     has_bias: bool) -> tuple[Any, Any, Any]:
+    """`Linear.backward` of ``g`` (..., out) at ``x`` (..., in), ``weight`` (out, in): (grad_x, grad_w, grad_b)."""
+    return Linear.backward(_LinearRecord(backend, x, weight, has_bias, wanted), xp, g)
+
+
+def _add(a: Any, b: Any) -> Any:
+    """``a + b``, into ``a`` where it is a fresh writeable array (never a Tensor of a recorded pass)."""
+    if a is None:
+        return b
+    if is_writeable(a) and tuple(a.shape) == tuple(getattr(b, "shape", ())):
+        a += b
+        return a
+    return a + b
+
+
+class LinearGrad(Function):
+    """`Linear`'s gradient as one node: ``(g, x, weight) -> (g @ weight, g^T x, sum(g))``, the wanted ones.
+
+    g: (..., out), x: (..., in), weight: (out, in). ``wanted``: which of (grad_x, grad_weight, grad_bias) are
+    computed and returned (in that order, the others left out); ``has_bias``: the layer had a bias.
+    """
+
+    wanted: tuple[bool, bool, bool]
+    has_bias: bool
+
+    def forward(self, xp: Any, g: Any, x: Any, weight: Any) -> tuple[Any, ...]:
+        self.g, self.x, self.weight = g, x, weight
+        grads = _linear_backward(self.backend, xp, g, x, weight, self.wanted, self.has_bias)
+        return tuple(grad for grad in grads if grad is not None)
+
+    def backward(self, xp: Any, *gg: Any) -> tuple[Any, Any, Any]:
+        it = iter(gg)
+        ggx, ggw, ggb = (next(it) if want else None for want in self.wanted)
+        need_g, need_x, need_w = self.needs_input_grad
+        g, x, weight = self.g, self.x, self.weight
+        grad_g = None
+        if need_g:  # d/dg of (g W, g^T x, sum g) along (ggx, ggw, ggb)
+            if ggw is not None:
+                grad_g = _linear(self.backend, xp, x, ggw, ggb)
+                ggb = None
+            if ggx is not None:
+                grad_g = _add(grad_g, _linear(self.backend, xp, ggx, weight))
+            if ggb is not None:
+                grad_g = xp.zeros_like(g) + ggb if grad_g is None else _add(grad_g, ggb)
+        wanted = (need_x and ggw is not None, need_w and ggx is not None, False)
+        grad_x = grad_w = None
+        if wanted[0] or wanted[1]:  # (d/dx, d/dW) = Linear's backward of g at x := ggx, W := ggw
+            grad_x, grad_w, _ = _linear_backward(self.backend, xp, g, ggx, ggw, wanted, False)
+        return grad_g, grad_x, grad_w
+
+
+def _linear_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> tuple[Any, Any, Any]:
+    """The recorded gradient of a `Linear` node ``fn``: one `LinearGrad` node."""
+    need = fn.needs_input_grad
+    wanted = (bool(need[0]), bool(need[1]), bool(fn.has_bias and need[2]))
+    out = LinearGrad.apply(grads[0], inputs[0], inputs[1], wanted=wanted, has_bias=fn.has_bias)
+    it = iter(out)
+    return tuple(next(it) if want else None for want in wanted)  # type: ignore[return-value]
+
+
+register_fused_rule(Linear, _linear_rule)
+
+
+def _relu_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
+    """The recorded gradient of a `ReLU` node: ``g * mask``, one `Mul` by a constant mask.
+
+    ReLU's slope is piecewise constant, so the mask carries no derivative; it is ReLU's own gradient kernel
+    (``relu_grad``) at ``g = 1``. No rerun of the forward, and the second backward multiplies once.
+    """
+    out, backend = fn.out, fn.backend
+    mask = op(backend, "relu_grad")(backend.xp.ones_like(out), out)
+    return Mul.apply(grads[0], make_tensor(mask, backend, None, 0))
+
+
+# the slope of f' as a function of the output y: d(1 - y^2)/dy for tanh, d(y (1 - y))/dy for the sigmoid
+SLOPES = {"tanh_grad": lambda y: -2.0 * y, "sigmoid_grad": lambda y: 1.0 - 2.0 * y}
+_KERNELS = {Tanh: "tanh_grad", Sigmoid: "sigmoid_grad"}
+
+
+class ActivationGradAt(Function):
+    """``g * f'(x)`` for ``f`` = tanh or sigmoid as one node, at the activation's input ``x``.
+
+    g, x: the same shape. The value is the activation's own backward (its fused kernel, ``tanh_grad`` or
+    ``sigmoid_grad``, on ``y = f(x)``); ``y``: the output the activation saved, recomputed by its own forward
+    when this node is rerun on graph Tensors. Its derivative: ``(kernel(gg, y), kernel(gg g slope(y), y))``,
+    ``kernel(h, y) = h f'(x)`` carrying the chain rule through ``y = f(x)``.
+    """
+
+    activation: type
+    y: Any = None
+
+    def prepare_recompute(self) -> None:
+        self.y = None
+
+    def forward(self, xp: Any, g: Any, x: Any) -> Any:
+        y = self.y if self.y is not None else self.activation.forward(self, xp, x)
+        self.g, self.y = g, y
+        return op(self.backend, _KERNELS[self.activation])(g, y)
+
+    def backward(self, xp: Any, gg: Any) -> tuple[Any, Any]:
+        need_g, need_x = self.needs_input_grad
+        kernel_name = _KERNELS[self.activation]
+        kernel, g, y = op(self.backend, kernel_name), self.g, self.y
+        grad_g = kernel(gg, y) if need_g else None
+        grad_x = kernel(gg * g * SLOPES[kernel_name](y), y) if need_x else None
+        return grad_g, grad_x
+
+
+def _activation_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
+    """The recorded gradient of `Tanh` / `Sigmoid`: one `ActivationGradAt` node on the input (no rerun)."""
+    return ActivationGradAt.apply(grads[0], inputs[0], activation=type(fn), y=fn.out)
+
+
+class _ClassLossRecord:
+    """What `ClassLoss.backward` reads on ``self`` for logits, a target without gradient, no low precision."""
+
+    __slots__ = ("softmax", "q", "scale")
+    low = False
+    from_logits = True
+    needs_input_grad = (True, False)
+
+    def __init__(self, softmax: Any, q: Any, scale: Any) -> None:
+        self.softmax, self.q, self.scale = softmax, q, scale
+
+
+class ClassLossGrad(Function):
+    """Cross-entropy's gradient on logits as one node: ``(g, scores) -> (softmax(scores) sum(q) - q) g / scale``.
+
+    g: the loss's gradient (0-d, or (M,) for ``reduction='none'``); scores: (M, C) logits; q: (M, C) target
+    distribution and scale: the mean's denominator (or None), both constants. The value is `ClassLoss.backward`
+    itself; ``s``: the softmax the loss saved (recomputed from the scores when this node is rerun on graph
+    Tensors, so higher orders see it as a function of the scores).
+    """
+
+    s: Any = None
+
+    def prepare_recompute(self) -> None:
+        self.s = None
+
+    def forward(self, xp: Any, g: Any, scores: Any, q: Any, scale: Any = None) -> Any:
+        s = self.s if self.s is not None else softmax(xp, scores, -1)
+        self.g, self.s, self.q, self.scale = g, s, q, scale
+        return ClassLoss.backward(_ClassLossRecord(s, q, scale), xp, g)[0]
+
+    def backward(self, xp: Any, gg: Any) -> tuple[Any, Any, None, None]:
+        need_g, need_scores = self.needs_input_grad[:2]
+        g, s, q, scale = self.g, self.s, self.q, self.scale
+        grad_g = grad_scores = None
+        if need_scores:  # the value is s * (sum(q) g / scale) - const: through the softmax
+            row = xp.sum(q, axis=-1, keepdims=True) * (g[:, None] if g.ndim == 1 else g)
+            row = row / scale if scale is not None else row
+            grad_scores = softmax_backward(xp, gg * row, s, -1)
+        if need_g:  # linear in g: the value at g = 1, summed against gg to g's shape
+            unit = ClassLoss.backward(_ClassLossRecord(s, q, scale), xp, xp.ones_like(g))[0]
+            grad_g = xp.sum(gg * unit, axis=-1) if g.ndim == 1 else xp.sum(gg * unit)
+        return grad_g, grad_scores, None, None
+
+
+def _class_loss_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
+    """The recorded gradient of a cross-entropy `ClassLoss` on logits: one `ClassLossGrad` node (other cases:
+    NLL on log-probabilities, a target wanting a gradient, float16 scores, keep the generic rerun)."""
+    if not fn.from_logits or fn.low or fn.needs_input_grad[1]:
+        return NotImplemented
+    return ClassLossGrad.apply(grads[0], inputs[0], fn.q, fn.scale, s=fn.softmax), None, None
+
+
+register_fused_rule(ReLU, _relu_rule)
+register_fused_rule(Tanh, _activation_rule)
+register_fused_rule(Sigmoid, _activation_rule)
+register_fused_rule(ClassLoss, _class_loss_rule)
