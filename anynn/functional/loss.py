@@ -44,9 +44,16 @@ class _Reduced(Function):
 
     def _upcast(self, xp: Any, arrays: tuple[Any, ...]) -> tuple[Any, ...]:
         """Remember each input's dtype (``self.dtypes``); float16/bfloat16 ones in float32."""
-        self.dtypes = tuple(getattr(a, "dtype", None) for a in arrays)
-        self.low = any(d is not None and is_low_precision(xp, d) for d in self.dtypes)
-        if not self.low:
+        dtypes = []
+        low = False
+        for a in arrays:  # (a loop, not generators: this runs in every loss call)
+            d = getattr(a, "dtype", None)
+            dtypes.append(d)
+            if d is not None and not low and is_low_precision(xp, d):
+                low = True
+        self.dtypes = tuple(dtypes)
+        self.low = low
+        if not low:
             return arrays
         floats = [a for a in arrays if a is not None and xp.isdtype(a.dtype, "real floating")]
         self.out_dtype = xp.result_type(*floats) if floats else arrays[0].dtype

@@ -10,16 +10,28 @@ from __future__ import annotations
 from typing import Any
 
 _LOW = ("float16", "bfloat16")
+# (id(xp), id(dtype)) -> (xp, dtype, answer): losses and norms ask once per call, and the uncached answer costs a
+# failed getattr (NumPy has no bfloat16: an AttributeError built and dropped) and dtype comparisons each time.
+# The entry holds xp and dtype, so their ids cannot be reused while it lives; bounded, for dtypes made on the fly.
+_ANSWERS: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
 
 
 def is_low_precision(xp: Any, dtype: Any) -> bool:
     """True for floating dtypes narrower than float32 (float16, bfloat16)."""
+    hit = _ANSWERS.get((id(xp), id(dtype)))
+    if hit is not None and hit[0] is xp and hit[1] is dtype:
+        return hit[2]
+    answer = False
     for name in _LOW:
         low = getattr(xp, name, None)
         # (not ``None == dtype``: NumPy reads None as float64 there)
         if low is not None and dtype == low:
-            return True
-    return False
+            answer = True
+            break
+    if len(_ANSWERS) >= 256:
+        _ANSWERS.clear()
+    _ANSWERS[(id(xp), id(dtype))] = (xp, dtype, answer)
+    return answer
 
 
 def compute_dtype(xp: Any, dtype: Any) -> Any:

@@ -9,7 +9,7 @@ from .. import functional as F
 from ..autograd.tensor import Tensor
 from ..functional.loss_reduction import legacy_reduction
 from .module import Module
-from .validate import check_broadcast, check_floating, check_same_backend
+from .validate import check_broadcast, check_floating, check_same_backend, dtype_kind
 
 
 def _as_input_dtype(target: Any, input: Tensor) -> Any:  # noqa: A002
@@ -17,6 +17,34 @@ def _as_input_dtype(target: Any, input: Tensor) -> Any:  # noqa: A002
     if isinstance(target, Tensor) and not target.is_floating_point() and target.backend == input.backend:
         return target.astype(input.dtype)
     return target
+
+
+def _passes_checks(loss: "_Loss", args: tuple[Any, ...]) -> bool:
+    """Whether ``args`` pass `_Loss.__call__`'s checks unchanged: Tensors on one backend, floating point where an
+    input must be and where a target would be promoted (so none is), equal shapes where they must broadcast."""
+    backend = None
+    for a in args:
+        if not isinstance(a, Tensor):
+            return False
+        if backend is None:
+            backend = a.backend
+        elif a.backend is not backend:
+            return False
+    n = len(args)
+    for i in loss.float_inputs:
+        if i < n and dtype_kind(args[i].data.dtype) != "f":
+            return False
+    for i in loss.float_targets:
+        if i < n and dtype_kind(args[i].data.dtype) != "f":
+            return False
+    shape = None
+    for i in loss.same_shape:
+        if i < n:
+            if shape is None:
+                shape = args[i].data.shape
+            elif args[i].data.shape != shape:
+                return False
+    return backend is not None
 
 
 class _Loss(Module):
@@ -34,6 +62,8 @@ class _Loss(Module):
         self.reduction = reduction
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _passes_checks(self, args):  # the common case, tested inline (the checks below run it again to raise)
+            return super().__call__(*args, **kwargs)
         check_same_backend(self, args)
         for i in self.float_inputs:
             if i < len(args):

@@ -53,6 +53,9 @@ class Module:
     """
 
     training: bool
+    # the module's hook tables, set on the instance by the first register_*_hook; the class default lets
+    # __call__ test ``self._hooks is None`` with one attribute read
+    _hooks: ModuleHooks | None = None
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -113,7 +116,7 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            hooks = self.__dict__.get("_hooks")
+            hooks = self._hooks
             if hooks is None:
                 return self.forward(*args, **kwargs)
             return call_with_hooks(self, hooks, args, kwargs)
