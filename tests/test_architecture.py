@@ -49,9 +49,11 @@ KNOWN_LOCAL_CYCLES = {
         "autocast inserts a Cast Function from functional (the cast rule should move below autograd)",
     frozenset({"anynn.amp.cuda", "anynn.amp.grad_scaler", "anynn.cuda"}):
         "torch.cuda.amp's names: anynn.cuda.amp re-exports anynn.amp, whose scaler asks anynn.cuda",
-    frozenset({"anynn", "anynn.io", "anynn.io.checkpoint", "anynn.io.json_arrays", "anynn.io.weights", "anynn.train",
-               "anynn.train.callbacks", "anynn.train.loop"}):
-        "anynn.__version__ read inside io.weights, and train/io call each other for checkpoints inside functions",
+    frozenset({"anynn", "anynn.io", "anynn.io.checkpoint", "anynn.io.json_arrays", "anynn.io.module_describe",
+               "anynn.io.module_rebuild", "anynn.io.torch_serialization", "anynn.io.weights", "anynn.serialization",
+               "anynn.train", "anynn.train.callbacks", "anynn.train.loop"}):
+        "anynn.__version__ read inside io.weights, train/io call each other for checkpoints inside functions, and "
+        "a whole saved Module is rebuilt from classes looked up in anynn's namespace when it is loaded",
 }
 
 # design.md: data -> nn (functional -> autograd -> backend) -> optim -> train; a lower layer never imports a higher
@@ -61,7 +63,7 @@ LAYERS = {
     "init": 2, "creation": 2, "factories": 2,
     "functional": 3, "data": 3,
     "nn": 4, "linalg": 4, "metrics": 4, "amp": 4, "cuda": 4, "accelerator": 4, "backends": 4,
-    "optim": 5, "io": 5,
+    "optim": 5, "io": 5, "serialization": 5,
     "train": 6, "distributed": 6, "compile": 6, "onnx": 6, "utils": 6,
     "anynn": 7, "cli": 7, "testing": 7, "__main__": 7,
 }

@@ -47,7 +47,8 @@ def test_weights_saved_on_numpy_load_on_every_backend(backend, tmp_path, filenam
 def test_weights_saved_on_every_backend_load_on_numpy(backend, tmp_path):
     source = small_model(backend)
     save(source, tmp_path / "w.safetensors")
-    assert load_metadata(tmp_path / "w.safetensors")["backend"] == backend.key
+    # the file names the library and device; the fast-path setting (the "-portable" variant) is not the file's business
+    assert load_metadata(tmp_path / "w.safetensors")["backend"] == backend.key.replace("-portable", "")
     target = small_model("numpy")
     target.reset_parameters(9)
     target.load_state_dict(load(tmp_path / "w.safetensors"))
