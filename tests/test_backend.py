@@ -277,3 +277,13 @@ def test_zero_dimensional_arrays_keep_their_shape(name):
     for other in CPU_NAMES:
         moved = t.to(other)
         assert moved.shape == () and moved.item() == 2.5
+
+
+def test_host_bfloat16_arrays_of_ml_dtypes_move_to_torch_bit_exactly():
+    # once JAX is imported, safetensors hands out ml_dtypes' bfloat16 arrays, which torch.from_numpy refuses
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    torch = pytest.importorskip("torch")
+    host = np.array([1.5, -2.25, 3e38, 0.0], dtype=ml_dtypes.bfloat16)
+    moved = get_backend("torch").from_host(host)
+    assert moved.dtype == torch.bfloat16
+    np.testing.assert_array_equal(moved.view(torch.uint16).numpy(), host.view(np.uint16))

@@ -49,7 +49,7 @@ def _check_device(torch: Any, dev: Any) -> None:
     is_available = getattr(module, "is_available", None)
     try:
         usable = bool(is_available()) if callable(is_available) else False
-        count = module.device_count() if usable and hasattr(module, "device_count") else 0
+        count = module.device_count() if usable and module is not None and hasattr(module, "device_count") else 0
     except Exception:  # a broken driver raises here rather than answering
         usable, count = False, 0
     if not usable:
@@ -106,7 +106,10 @@ class TorchBackend(Backend):
     def from_host(self, array: np.ndarray) -> Any:
         if not array.flags.writeable:
             array = array.copy()
-        return self.torch.from_numpy(np.asarray(array, order="C")).to(self.device)
+        array = np.asarray(array, order="C")
+        if array.dtype.name == "bfloat16":  # ml_dtypes' bfloat16 (present once JAX is imported): same 16 bits
+            return self.torch.from_numpy(array.view(np.uint16)).view(self.torch.bfloat16).to(self.device)
+        return self.torch.from_numpy(array).to(self.device)
 
     def to_host(self, array: Any) -> np.ndarray:
         array = array.detach().cpu()
