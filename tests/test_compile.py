@@ -493,3 +493,68 @@ def test_cuda_graph_refuses_host_reads_and_dropout_cupy(name):
     dropout()
     with pytest.raises(CompiledStepError, match="random draw"):
         dropout()
+
+
+class _SequenceNet(nn.Module):
+    def __init__(self, kind: str, backend: str) -> None:
+        super().__init__()
+        layer = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind]
+        self.rnn = layer(4, 6, batch_first=True, seed=0)
+        self.head = nn.Linear(6, 3, seed=1)
+        self.to(backend)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+def _sequence_losses(kind: str, backend: str, compiled: bool, length: int = 5, steps: int = STEPS):
+    model = _SequenceNet(kind, backend)
+    opt = optim.Adam(model.parameters(), lr=0.02)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    run = anynn.compile(step) if compiled else step
+    xs, ys = _data((4, length, 4), backend, steps)
+    return np.array([float(run(x, y).item()) for x, y in zip(xs, ys)]), run
+
+
+@needs_jax
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_recurrent_layers_compiled_on_jax_match_eager_numpy(kind):
+    eager, _ = _sequence_losses(kind, "numpy", False)
+    losses, run = _sequence_losses(kind, "jax", True)
+    assert run.path == "jax"
+    np.testing.assert_allclose(losses, eager, rtol=1e-5, atol=1e-5)
+
+
+@needs_jax
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_recurrent_sequence_traces_to_one_loop_on_jax(kind):
+    """Forward and anynn's own backward of a sequence are one ``scan`` each: the program does not grow with L."""
+    import jax
+
+    from anynn.testing import jax_function
+
+    model = _SequenceNet(kind, "jax")
+
+    def forward_backward(x):
+        x.requires_grad_()
+        with anynn.enable_grad():
+            loss = model(x).sum()
+            (grad_x,) = anynn.autograd.grad(loss, [x])
+        return loss, grad_x
+
+    def program(length: int):
+        x = np.zeros((2, length, 4), np.float32)
+        return jax.make_jaxpr(jax_function(forward_backward))(jax.numpy.asarray(x)).jaxpr
+
+    short, long = program(3), program(12)
+    assert [e.primitive.name for e in short.eqns].count("scan") == 2  # forward and backward
+    assert len(long.eqns) == len(short.eqns)

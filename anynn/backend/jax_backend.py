@@ -140,11 +140,24 @@ class JaxBackend(Backend):
                 return out.at[index].add(values)
 
             return scatter_add
+        if name == "scan":
+            return self._scan
         if name == "at_set":
             return lambda x, index, value: x.at[index].set(value)
         if name == "at_add":
             return lambda x, index, value: x.at[index].add(value)
         return None
+
+    def _scan(self, step: Callable[..., Any], carry: Any, xs: tuple[Any, ...], length: int,
+              reverse: bool = False) -> Any:
+        """``jax.lax.scan`` while tracing (one loop in the program); eagerly the portable Python loop, which
+        runs without compiling the body once per call."""
+        tracer = self.jax.core.Tracer
+        if any(isinstance(a, tracer) for a in self.jax.tree_util.tree_leaves((carry, xs))):
+            return self.jax.lax.scan(step, carry, xs, length=length, reverse=reverse)
+        from .portable.loops import scan
+
+        return scan(self.xp, step, carry, xs, length, reverse)
 
     def synchronize(self) -> None:
         (self.xp.zeros(()) + 0).block_until_ready()

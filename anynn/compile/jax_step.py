@@ -27,7 +27,8 @@ from ..backend import Backend, get_backend
 from ..init import default_generator
 from . import binding, pytree
 from .errors import CompiledStepError, host_read_error, side_effect_error
-from .state import StepState, discover, module_generators, roots_key
+from .layout import Layout
+from .state import StepState, discover, module_generators, roots_watch
 
 _EXCLUDED_OPTIONS = ("params", "lr", "initial_lr")
 
@@ -37,19 +38,28 @@ class _Rediscover(Exception):
 
 
 class _Entry:
-    """One compiled program: the jitted function and what its trace learned about the results."""
+    """One compiled program: the jitted function and what its trace learned about the inputs and results.
+
+    ``keep`` (None: all) are the positions of the flat state that go in; the others are gradients the step
+    never reads (it sets them to None first, as ``zero_grad()`` does): they stay out of the call, and the
+    trace sees placeholders of their shape (``dropped``) in their place.
+    """
 
     def __init__(self) -> None:
         self.jitted: Any = None
         self.result_spec: Any = None
-        self.modified: list[int] = []
+        self.out_sig: Any = None
+        self.modified: list[Tensor] = []
+        self.keep: list[int] | None = None
+        self.dropped: list[tuple[int, tuple[int, ...], Any]] = []
 
 
 class JaxStep:
     """``fn`` compiled with ``jax.jit`` (see the module docstring). Attributes for inspection:
 
-    ``trace_count`` (how many times ``fn`` was traced), ``compile_seconds`` (the wall time of each call
-    that traced and compiled), ``cache_size`` (programs cached).
+    ``trace_count`` (how many times ``fn`` was traced for a program), ``compile_seconds`` (the wall time of
+    each call that traced and compiled), ``cache_size`` (programs cached), ``probe_count`` (traces that only
+    looked for gradients the step never reads).
     """
 
     def __init__(self, fn: Callable[..., Any], donate: bool = True) -> None:
@@ -59,9 +69,14 @@ class JaxStep:
         self.fn = fn
         self.donate = donate
         self.trace_count = 0
+        self.probe_count = 0
         self.compile_seconds: list[float] = []
         self._state: StepState | None = None
+        self._layout: Layout | None = None
+        self._roots = roots_watch(fn)
         self._entries: dict[Any, _Entry] = {}
+        self._host_errors = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
+                             jax.errors.TracerIntegerConversionError)
 
     @property
     def cache_size(self) -> int:
@@ -69,68 +84,114 @@ class JaxStep:
 
     def reset(self) -> None:
         """Forget the discovered state and every compiled program (after changing a model's structure)."""
-        self._state = None
+        self._state = self._layout = None
         self._entries.clear()
 
-    def _current_state(self) -> StepState:
-        st = self._state
-        if st is None or roots_key(self.fn) != st.roots_key:
+    def _current_layout(self) -> Layout:
+        layout = self._layout
+        if layout is None or self._roots() != layout.st.roots_key:
             st = self._state = discover(self.fn)
+            layout = self._layout = Layout(st, self._strong, self.jax.numpy.asarray)
             self._entries.clear()
-        return st
+        return layout
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         for _ in range(8):  # each retry adds generators the step created to the state
             try:
                 return self._call(args, kwargs)
             except _Rediscover:
-                self._state = None
+                self._layout = None
         raise CompiledStepError("anynn.compile: the step keeps creating new random generators on every trace")
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        st = self._current_state()
-        values = binding.read(st)
-        values["rng"] = [self._strong(c) for c in values["rng"]]  # a fresh generator's Python counter
-        leaves, treedef = self.jax.tree_util.tree_flatten(values)
+        """The hot path: read the flat state, look the program up, call it, write the new state back."""
+        layout = self._current_layout()
+        leaves, lrs, sig = layout.read()
         arg_leaves: list[Any] = []
-        arg_spec = pytree.split((args, kwargs), arg_leaves)
-        key = (treedef, arg_spec, static_key(st))
+        arg_spec = pytree.split((args, kwargs) if kwargs else args, arg_leaves)
+        key = (sig, arg_spec, static_key(layout.st), bool(kwargs))
         entry = self._entries.get(key)
-        traced_before = self.trace_count
+        if entry is not None:
+            if entry.keep is not None:
+                leaves = [leaves[i] for i in entry.keep]
+            traced_before, start = self.trace_count, time.perf_counter()
+            try:
+                result_leaves, new_leaves = entry.jitted(leaves, lrs, arg_leaves)
+            except self._host_errors as exc:  # a new dtype of the state traced again and read a value
+                raise host_read_error(exc, exc.__traceback__, "jax") from exc
+            layout.write(new_leaves, entry.out_sig, entry.modified)
+            if self.trace_count != traced_before:  # jit traced again by itself (a state array's new dtype)
+                self.compile_seconds.append(time.perf_counter() - start)
+            return pytree.join(entry.result_spec, iter(result_leaves))
+        return self._compile_and_call(layout, key, leaves, lrs, sig, arg_spec, arg_leaves, bool(kwargs))
+
+    def _compile_and_call(self, layout: Layout, key: Any, leaves: list[Any], lrs: list[Any], sig: Any,
+                          arg_spec: Any, arg_leaves: list[Any], has_kwargs: bool) -> Any:
         start = time.perf_counter()
-        if entry is None:
-            entry = self._new_entry(st, treedef, arg_spec)
         try:
-            if entry.result_spec is None:  # this call compiles: XLA may not reuse every donated buffer; fine
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
-                    result_leaves, new_values = entry.jitted(leaves, arg_leaves)
-            else:
-                result_leaves, new_values = entry.jitted(leaves, arg_leaves)
+            entry = self._new_entry(layout, sig, arg_spec, has_kwargs, leaves, lrs, arg_leaves)
+            if entry.keep is not None:
+                leaves = [leaves[i] for i in entry.keep]
+            with warnings.catch_warnings():  # XLA may not reuse every donated buffer; fine
+                warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
+                result_leaves, new_leaves = entry.jitted(leaves, lrs, arg_leaves)
         except _Rediscover:
             raise
-        except (self.jax.errors.ConcretizationTypeError, self.jax.errors.TracerArrayConversionError,
-                self.jax.errors.TracerIntegerConversionError) as exc:
+        except self._host_errors as exc:
             raise host_read_error(exc, exc.__traceback__, "jax") from exc
         self._entries[key] = entry
-        binding.write(st, new_values, [st.tensors[i] for i in entry.modified])
-        if self.trace_count != traced_before:
-            self.compile_seconds.append(time.perf_counter() - start)
+        layout.write(new_leaves, entry.out_sig, entry.modified)
+        self.compile_seconds.append(time.perf_counter() - start)
         return pytree.join(entry.result_spec, iter(result_leaves))
 
-    def _new_entry(self, st: StepState, treedef: Any, arg_spec: Any) -> _Entry:
+    def _new_entry(self, layout: Layout, sig: Any, arg_spec: Any, has_kwargs: bool, leaves: list[Any],
+                   lrs: list[Any], arg_leaves: list[Any]) -> _Entry:
         entry = _Entry()
+        unread = self._unread_grads(layout, sig, arg_spec, has_kwargs, leaves, lrs, arg_leaves)
+        if unread:
+            entry.keep = [i for i in range(len(leaves)) if i not in unread]
+            entry.dropped = [(i, tuple(leaves[i].shape), leaves[i].dtype) for i in sorted(unread)]
+        jnp = self.jax.numpy
 
-        def traced(leaves: list[Any], arg_leaves: list[Any]) -> tuple[list[Any], dict[str, Any]]:
+        def traced(kept: list[Any], lrs: list[Any], arg_leaves: list[Any]) -> tuple[list[Any], list[Any]]:
             self.trace_count += 1
-            return self._trace(st, entry, treedef.unflatten(leaves), arg_spec, arg_leaves)
+            full = list(kept)
+            for i, shape, dtype in entry.dropped:  # never read: any value of the right shape will do
+                full.insert(i, jnp.zeros(shape, dtype))
+            return self._trace(layout, entry, layout.unflatten(full, lrs, sig), arg_spec, arg_leaves, has_kwargs)
 
         entry.jitted = self.jax.jit(traced, donate_argnums=(0,) if self.donate else ())
         return entry
 
-    def _trace(self, st: StepState, entry: _Entry, values: dict[str, Any], arg_spec: Any,
-               arg_leaves: list[Any]) -> tuple[list[Any], dict[str, Any]]:
-        """Run ``fn`` once on tracers bound into the objects; return (result arrays, new state)."""
+    def _unread_grads(self, layout: Layout, sig: Any, arg_spec: Any, has_kwargs: bool, leaves: list[Any],
+                      lrs: list[Any], arg_leaves: list[Any]) -> set[int]:
+        """Positions of gradients that come in but that the step never reads (it sets them to None first).
+
+        Found from the program: one trace to a jaxpr (no XLA compile) in which a gradient input feeds no
+        operation and no output. Carrying such gradients in would only cost time.
+        """
+        positions = layout.grad_positions(sig)
+        if not positions:
+            return set()
+        probe = _Entry()
+
+        def traced(leaves: list[Any], lrs: list[Any], arg_leaves: list[Any]) -> tuple[list[Any], list[Any]]:
+            self.probe_count += 1
+            return self._trace(layout, probe, layout.unflatten(leaves, lrs, sig), arg_spec, arg_leaves, has_kwargs)
+
+        closed = self.jax.make_jaxpr(traced)(leaves, lrs, arg_leaves)
+        jaxpr = closed.jaxpr
+        used = {id(v) for eqn in jaxpr.eqns for v in eqn.invars}
+        used.update(id(v) for v in jaxpr.outvars)
+        flat = [leaf for leaf in leaves if leaf is not None]  # None leaves are no inputs of the jaxpr
+        if len(flat) != len(leaves) or len(jaxpr.invars) != len(flat) + len(lrs) + len(arg_leaves):
+            return set()  # an input layout this check does not know: carry every gradient
+        return {i for i in positions if id(jaxpr.invars[i]) not in used}
+
+    def _trace(self, layout: Layout, entry: _Entry, values: dict[str, Any], arg_spec: Any,
+               arg_leaves: list[Any], has_kwargs: bool) -> tuple[list[Any], list[Any]]:
+        """Run ``fn`` once on tracers bound into the objects; return (result arrays, new state, flat)."""
+        st = layout.st
         snapshot = binding.Snapshot(st)
         created: list[tuple[Any, Any, dict[str, Any]]] = []
         host_before = default_generator().bit_generator.state
@@ -138,7 +199,8 @@ class JaxStep:
         scheduler_dicts = [(s, dict(vars(s))) for s in st.schedulers]
         try:
             binding.bind(st, values)
-            args, kwargs = pytree.join(arg_spec, iter(arg_leaves))
+            joined = pytree.join(arg_spec, iter(arg_leaves))
+            args, kwargs = joined if has_kwargs else (joined, {})
             backends = st.backends + [t.backend for t in _tensors_in((args, kwargs))] + [get_backend("jax")]
             with _recording_generators(list({be.key: be for be in backends}.values()), created):
                 result = self.fn(*args, **kwargs)
@@ -152,16 +214,16 @@ class JaxStep:
             out["rng"] = [self._strong(c) for c in out["rng"]]
             result_leaves: list[Any] = []
             entry.result_spec = pytree.split(result, result_leaves, keyed=False)
+            new_leaves, entry.out_sig = layout.flatten_out(out)
             modified = {id(t) for t in snapshot.modified_tensors()}
-            entry.modified = [i for i, t in enumerate(st.tensors) if id(t) in modified]
+            entry.modified = [t for t in st.tensors if id(t) in modified]
         finally:
             snapshot.restore()
             for scheduler, saved in scheduler_dicts:  # a refused scheduler step leaves no trace
                 vars(scheduler).clear()
                 vars(scheduler).update(saved)
         _check_no_leaks(st, self.jax)
-        return result_leaves, out
-
+        return result_leaves, new_leaves
 
     def _strong(self, value: Any) -> Any:
         """``value`` as a strongly typed array if it is a number or a 0-d weakly typed array (else unchanged)."""

@@ -20,12 +20,13 @@ def _is_array(obj: Any) -> bool:
 def split(obj: Any, leaves: list[Any], keyed: bool = True) -> Any:
     """Append ``obj``'s arrays to ``leaves``; return its spec (with shapes and dtypes when ``keyed``)."""
     if isinstance(obj, Tensor):
-        leaves.append(obj.data)
-        facts = (tuple(obj.data.shape), str(obj.data.dtype)) if keyed else ()
+        data = obj.data
+        leaves.append(data)
+        facts = (data.shape, data.dtype) if keyed else ()
         return ("T", obj.requires_grad and keyed, obj.backend) + facts  # results come back as plain tensors
     if _is_array(obj):
         leaves.append(obj)
-        return ("A", tuple(obj.shape), str(obj.dtype)) if keyed else ("A",)
+        return ("A", obj.shape, obj.dtype) if keyed else ("A",)
     if isinstance(obj, (tuple, list)):
         return (type(obj).__name__, tuple(split(item, leaves, keyed) for item in obj))
     if isinstance(obj, dict):

@@ -152,6 +152,26 @@ def roots_key(fn: Callable[..., Any]) -> tuple[int, ...]:
     return tuple(id(obj) for obj in step_roots(fn) if not isinstance(obj, _NOT_STATE))
 
 
+def roots_watch(fn: Callable[..., Any]) -> Callable[[], tuple[int, ...]]:
+    """A function returning `roots_key` of ``fn``, cheaper per call: a plain function's cells and global names
+    are found once, and each call only looks them up (a call of a compiled step checks it every time)."""
+    if not isinstance(fn, types.FunctionType):
+        return lambda: roots_key(fn)
+    cells = [cell for cell in fn.__closure__ or ()]
+    names = sorted(set(_code_names(fn.__code__)))
+    env = fn.__globals__
+    fixed = list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values())
+    not_state = _NOT_STATE
+
+    def key() -> tuple[int, ...]:
+        objs = [cell.cell_contents for cell in cells if _cell_filled(cell)]
+        objs += [env[name] for name in names if name in env]
+        objs += fixed
+        return tuple([id(obj) for obj in objs if not isinstance(obj, not_state)])
+
+    return key
+
+
 def _walk(obj: Any, depth: int, found: dict[int, Any], seen: set[int]) -> None:
     if id(obj) in seen or depth > _MAX_DEPTH or obj is None or isinstance(obj, (str, bytes, int, float, bool,
                                                                                    complex, type, types.ModuleType)):

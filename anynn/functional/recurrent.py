@@ -163,51 +163,50 @@ class RecurrentSequence(_Recurrent):
     """
 
     reverse: bool = False
+    scanned: bool = False  # the LSTM ran as one scan (`_lstm_forward_scan`)
 
     def forward(self, xp: Any, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
                 b_hh: Any = None, w_hr: Any = None) -> tuple[Any, ...]:
         if self.kind == "lstm":
             return self._lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         gi_all, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)
-        steps = range(x.shape[0] - 1, -1, -1) if self.reverse else range(x.shape[0])
         if h0 is None:
             h0 = xp.zeros((x.shape[1], w_hh.shape[1]), dtype=gi_all.dtype, device=device(gi_all))
-        h, c = h0, c0
-        outs: list[Any] = [None] * x.shape[0]
-        prevs: list[Any] = [None] * x.shape[0]
-        caches: list[Any] = [None] * x.shape[0]
-        for t in steps:
-            gh = h @ w_hh.mT
+        kind, w_hh_t = self.kind, w_hh.mT
+
+        def step(h: Any, xt: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+            gh = h @ w_hh_t
             if b_gh is not None:
                 gh = gh + b_gh
-            prevs[t] = h
-            h, c, caches[t] = _step_forward(xp, self.kind, gi_all[t, ...], gh, h, c)
-            outs[t] = h
-        self.x, self.w_ih, self.w_hh, self.caches, self.prevs = x, w_ih, w_hh, caches, prevs
-        self.steps = steps
-        return xp.stack(outs, axis=0), h
+            h_new, _, cache = _step_forward(xp, kind, xt[0], gh, h, None)
+            return h_new, (h_new, h) + cache
+
+        # one loop operation: the Python loop, or one loop in a compiled program (jax.lax.scan while tracing)
+        h, ys = op(self.backend, "scan")(step, h0, (gi_all,), x.shape[0], self.reverse)
+        self.x, self.w_ih, self.w_hh, self.prev_all, self.caches = x, w_ih, w_hh, ys[1], ys[2:]
+        return ys[0], h
 
     def backward(self, xp: Any, d_out: Any, dh: Any, dc: Any = None) -> tuple[Any, ...]:
         if self.kind == "lstm":
             return self._lstm_backward(xp, d_out, dh, dc)
-        h0 = self.prevs[self.steps[0]]
-        dh = xp.zeros_like(h0) if dh is None else dh
-        d_gis: list[Any] = [None] * len(self.caches)
-        d_ghs: list[Any] = [None] * len(self.caches)
-        need = self.needs_input_grad
-        for t in reversed(self.steps):
-            if d_out is not None:
-                dh = dh + d_out[t, ...]
-            d_gi, d_gh, dh_direct, dc = _step_backward(xp, self.kind, self.caches[t], dh, dc)
-            dh = d_gh @ self.w_hh
+        dh = xp.zeros_like(self.prev_all[0, ...]) if dh is None else dh
+        need, kind, w_hh = self.needs_input_grad, self.kind, self.w_hh
+        with_out = d_out is not None
+
+        def step(dh: Any, xt: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+            if with_out:
+                dh = dh + xt[0]
+            d_gi, d_gh, dh_direct, _ = _step_backward(xp, kind, xt[with_out:], dh, None)
+            dh_prev = d_gh @ w_hh
             if dh_direct is not None:
-                dh = dh + dh_direct
-            d_gis[t], d_ghs[t] = d_gi, d_gh
-        d_gi_all = xp.stack(d_gis, axis=0)
-        d_gh_all = d_gi_all if d_ghs[0] is d_gis[0] else xp.stack(d_ghs, axis=0)
+                dh_prev = dh_prev + dh_direct
+            return dh_prev, (d_gi, None if d_gh is d_gi else d_gh)
+
+        xs = ((d_out,) if with_out else ()) + tuple(self.caches)
+        dh, (d_gi_all, d_gh_all) = op(self.backend, "scan")(step, dh, xs, self.x.shape[0], not self.reverse)
+        d_gh_all = d_gi_all if d_gh_all is None else d_gh_all
         grad_x = d_gi_all @ self.w_ih if need[0] else None
-        prev_all = xp.stack(self.prevs, axis=0) if need[4] else None
-        weights = self._weight_grads(xp, self.x, prev_all, d_gi_all, d_gh_all)
+        weights = self._weight_grads(xp, self.x, self.prev_all, d_gi_all, d_gh_all)
         return (grad_x, dh if need[1] else None, None) + weights + (None,)
 
     def _lstm_forward(self, xp: Any, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
@@ -238,6 +237,10 @@ class RecurrentSequence(_Recurrent):
         inplace = is_writeable(gi_all)
         record = any(self.needs_input_grad)
         steps = range(length - 1, -1, -1) if self.reverse else range(length)
+        self.x_flat, self.w_ih, self.w_hh, self.w_hr, self.h0 = x_flat, w_ih, w_hh, w_hr, h0
+        self.steps, self.inplace = steps, inplace
+        if not inplace:  # immutable arrays (JAX, array_api_strict): one loop operation, compiled where it can be
+            return self._lstm_forward_scan(xp, gi_all, h0, c0, w_hh_scaled, w_hr, record)
         h = None if h0 is None else h0.mT
         c = None if c0 is None else c0.mT
         outs: list[Any] = [None] * length
@@ -254,9 +257,30 @@ class RecurrentSequence(_Recurrent):
             h = h_cell if w_hr is None else w_hr @ h_cell  # proj_size: the state carried on is W_hr h
             outs[t] = h.mT
         out = xp.stack(outs, axis=0)
-        self.x_flat, self.w_ih, self.w_hh, self.w_hr, self.h0, self.out = x_flat, w_ih, w_hh, w_hr, h0, out
-        self.caches, self.steps, self.inplace = caches, steps, inplace
+        self.out, self.caches = out, caches
         return out, h.mT, c.mT
+
+    def _lstm_forward_scan(self, xp: Any, gi_all: Any, h0: Any, c0: Any, w_hh_scaled: Any, w_hr: Any,
+                           record: bool) -> tuple[Any, Any, Any]:
+        """`_lstm_forward`'s loop as one ``scan`` (no in-place updates): ``jax.lax.scan`` while JAX traces, so a
+        compiled step holds one loop body instead of one per time step; elsewhere the Python loop."""
+        n, batch = w_hh_scaled.shape[0] // 4, gi_all.shape[2]
+        zeros = lambda rows: xp.zeros((rows, batch), dtype=gi_all.dtype, device=device(gi_all))  # noqa: E731
+        h = zeros(w_hh_scaled.shape[1]) if h0 is None else h0.mT
+        c = zeros(n) if c0 is None else c0.mT
+        lstm_step = op(self.backend, "lstm_step")
+
+        def step(carry: tuple[Any, Any], xt: tuple[Any, ...]) -> tuple[tuple[Any, Any], tuple[Any, ...]]:
+            h, c = carry
+            h_cell, c_new, f, partners, through_h = lstm_step(w_hh_scaled @ h + xt[0], c, False, record)
+            h = h_cell if w_hr is None else w_hr @ h_cell
+            cache = (f, partners, through_h, h_cell) if record else (None, None, None, None)
+            return (h, c_new), (h.mT,) + cache
+
+        (h, c), ys = op(self.backend, "scan")(step, (h, c), (xp.permute_dims(gi_all, (1, 0, 2)),),
+                                              gi_all.shape[1], self.reverse)
+        self.out, self.caches, self.scanned = ys[0], ys[1:], True
+        return ys[0], h.mT, c.mT
 
     def _lstm_backward(self, xp: Any, d_out: Any, dh: Any, dc: Any) -> tuple[Any, ...]:
         """BPTT of `_lstm_forward` (feature-major too), ~6 array calls per step besides ``W_hh.T @ d pre``.
@@ -272,9 +296,12 @@ class RecurrentSequence(_Recurrent):
         dh = xp.zeros_like(self.out[0, ...].mT) if dh is None else dh.mT
         own_dh = False  # dh starts as the caller's array: never update it in place
         carry = None if dc is None else dc.mT  # dL/dc_t from the later steps, through the forget gate
+        last = self.steps[0]
+        if self.scanned:
+            d_pre_all, d_last, dh, carry, grad_w_hr = self._lstm_backward_scan(xp, d_out, dh, carry, w_hh_t)
+            return self._lstm_weight_grads(xp, d_pre_all, d_last, dh, carry, grad_w_hr, column)
         grad_w_hr = None
         d_pres: list[Any] = [None] * len(self.caches)
-        last = self.steps[0]
         lstm_step_backward = op(self.backend, "lstm_step_backward")
         for t in reversed(self.steps):
             f, partners, through_h, h_cell = self.caches[t]
@@ -290,8 +317,44 @@ class RecurrentSequence(_Recurrent):
             d_pres[t], carry = lstm_step_backward(dh, carry, f, partners, through_h, inplace)
             if t != last or need[1]:
                 dh, own_dh = w_hh_t @ d_pres[t], True
-        length, batch = len(d_pres), d_pres[0].shape[1]
         d_pre_all = xp.concat(d_pres, axis=1)  # (4H, L*N), columns in (t, n) order
+        return self._lstm_weight_grads(xp, d_pre_all, d_pres[last], dh, carry, grad_w_hr, column)
+
+    def _lstm_backward_scan(self, xp: Any, d_out: Any, dh: Any, carry: Any,
+                            w_hh_t: Any) -> tuple[Any, Any, Any, Any, Any]:
+        """BPTT of `_lstm_forward_scan` as one ``scan``: (d pre all (4H, L*N), d pre of the first step, dh, dc,
+        grad W_hr)."""
+        need, w_hr, with_out = self.needs_input_grad, self.w_hr, d_out is not None
+        f_all = self.caches[0]
+        if carry is None:
+            carry = xp.zeros_like(f_all[0, ...])
+        lstm_step_backward = op(self.backend, "lstm_step_backward")
+
+        def step(state: tuple[Any, Any], xt: tuple[Any, ...]) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+            dh, carry = state
+            f, partners, through_h, h_cell = xt[:4]
+            if with_out:
+                dh = dh + xt[4].mT
+            step_grad = None
+            if w_hr is not None:
+                step_grad = dh @ h_cell.mT if need[7] else None
+                dh = w_hr.mT @ dh
+            d_pre, carry = lstm_step_backward(dh, carry, f, partners, through_h, False)
+            return (w_hh_t @ d_pre, carry), (d_pre, step_grad)
+
+        xs = tuple(self.caches) + ((d_out,) if with_out else ())
+        (dh, carry), (d_pres, w_hr_grads) = op(self.backend, "scan")(step, (dh, carry), xs, f_all.shape[0],
+                                                                      not self.reverse)
+        length, rows, batch = d_pres.shape
+        d_pre_all = xp.reshape(xp.permute_dims(d_pres, (1, 0, 2)), (rows, length * batch))
+        grad_w_hr = None if w_hr_grads is None else xp.sum(w_hr_grads, axis=0)
+        return d_pre_all, d_pres[self.steps[0], ...], dh, carry, grad_w_hr
+
+    def _lstm_weight_grads(self, xp: Any, d_pre_all: Any, d_last: Any, dh: Any, carry: Any, grad_w_hr: Any,
+                           column: Any) -> tuple[Any, ...]:
+        """The input and weight gradients of the LSTM sequence from the gate gradients of every step."""
+        need = self.needs_input_grad
+        length, batch = self.out.shape[0], self.out.shape[1]
         grad_x = None
         if need[0]:
             grad_x = xp.reshape(d_pre_all.mT @ (self.w_ih * column), (length, batch, self.w_ih.shape[1]))
@@ -302,7 +365,7 @@ class RecurrentSequence(_Recurrent):
             earlier = slice(1, None) if self.reverse else slice(None, -1)
             grad_w_hh = d_pre_all[:, cols] @ _flat(self.out[earlier, ...], xp)
             if self.h0 is not None:
-                grad_w_hh = grad_w_hh + d_pres[last] @ self.h0
+                grad_w_hh = grad_w_hh + d_last @ self.h0
             grad_w_hh = grad_w_hh * column
         grad_w_ih = grad_b_ih = grad_b_hh = None
         if need[3] or (self.has_bias and (need[5] or need[6])):
