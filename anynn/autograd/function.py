@@ -57,7 +57,7 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
         # the hot path of every operation: locals only, one pass over the inputs, no helper calls
-        if cls.autocast is not None and _autocast.active_threads and _autocast.state.active:
+        if _autocast.active_threads and cls.autocast is not None and _autocast.state.active:  # module flag first
             args = _autocast.cast_inputs(cls, args)
         fn = _new(cls)
         if params:
@@ -95,10 +95,11 @@ class Function:
             fn.needs_input_grad = (False,) * len(needs)
             ctx = None
         lowered = backend.function_fast_paths  # empty on eager backends; ONNX export lowers whole Functions
-        out = NotImplemented
-        if lowered and cls.__name__ in lowered:
-            out = lowered[cls.__name__](fn, backend.xp, *arrays)
-        if out is NotImplemented:
+        if lowered:
+            out = lowered[cls.__name__](fn, backend.xp, *arrays) if cls.__name__ in lowered else NotImplemented
+            if out is NotImplemented:
+                out = fn.forward(backend.xp, *arrays)
+        else:
             out = fn.forward(backend.xp, *arrays)
         if isinstance(out, tuple):
             fn.num_outputs = len(out)
