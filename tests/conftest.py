@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import os
 
+# pytest-xdist runs one test process per core (pyproject's addopts): each keeps its BLAS and PyTorch to one thread,
+# so the processes share the cores instead of oversubscribing them (set before NumPy or PyTorch start their pools)
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings

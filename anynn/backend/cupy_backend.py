@@ -353,7 +353,7 @@ class CupyBackend(Backend):
         count = self.device_count()
         device_id = local_rank % count
         self.cupy.cuda.Device(device_id).use()
-        return get_backend("cupy", device=device_id), count
+        return f"cupy:{device_id}", count
 
     def collective_transport(self, comm: Any, watchdog: Any, kind: str, local_size: int) -> Any:
         from .cupy_nccl import CudaAwareMpiTransport, NcclTransport

@@ -60,9 +60,8 @@ def _namespace() -> types.ModuleType:
     """
     xp = types.ModuleType("anynn.backend.numpy", compat_numpy.__doc__)
     xp.__dict__.update({k: v for k, v in vars(compat_numpy).items() if not k.startswith("__")})
-    xp.sum = _sum
-    xp.ones_like = _like(1, compat_numpy.ones_like)
-    xp.zeros_like = _like(0, compat_numpy.zeros_like)
+    xp.__dict__.update(sum=_sum, ones_like=_like(1, compat_numpy.ones_like),  # type: ignore[attr-defined]
+                       zeros_like=_like(0, compat_numpy.zeros_like))  # type: ignore[attr-defined]
     return xp
 
 
@@ -150,5 +149,6 @@ class NumpyBackend(Backend):
             except ImportError:
                 return None
             return _erf
-        return {"scatter_add": _scatter_add, "sliding_window_view": _sliding_window_view,
-                "tanh_grad": _tanh_grad, "matmul": _matmul}.get(name)
+        paths: dict[str, Callable[..., Any]] = {"scatter_add": _scatter_add, "tanh_grad": _tanh_grad,
+                                                "sliding_window_view": _sliding_window_view, "matmul": _matmul}
+        return paths.get(name)
