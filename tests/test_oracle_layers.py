@@ -434,6 +434,8 @@ def test_dropout_masks(backend, cls, shape, p):
     np.testing.assert_allclose(y[kept], x[kept] * scale, rtol=1e-12)
     np.testing.assert_allclose(grad, kept * scale, rtol=1e-12)
     spatial = {Dropout: 0, Dropout1d: 1, Dropout2d: 2}[cls]
+    if cls is Dropout2d and len(shape) == 3:  # PyTorch 2.13 reads 3-D input of Dropout2d as (N, C, L)
+        spatial = 1
     if spatial:
         planes = kept.reshape(shape[:-spatial] + (-1,))
         assert (planes.all(axis=-1) | ~planes.any(axis=-1)).all(), "a channel was partly dropped"

@@ -30,6 +30,8 @@ class EmbeddingBag(Module):
     backend, dtype, seed :
         Where the weight lives (default backend, float32) and the seed of its initial draw.
 
+    Notes
+    -----
     Call as ``bag(input, offsets=None, per_sample_weights=None)``: input (B, L) with no offsets, or (N,)
     with offsets (B,); ``per_sample_weights`` (input's shape) only with ``mode="sum"``.
     """
