@@ -1,7 +1,7 @@
 """Parameter initialisers, drawn on the host from a seeded NumPy ``Generator``.
 
 Drawing on the host, then moving to the backend, makes a seeded model start bit-identical on every
-backend. Each function fills ``tensor`` in place (its ``.data`` is replaced) and returns it.
+backend. Each function fills ``tensor`` in place (its ``.array`` is replaced) and returns it.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ def _fill(tensor: Any, values: np.ndarray) -> Any:
         host = np.asarray(values, dtype=np.dtype(dtype_name(tensor.dtype)))
     except TypeError:  # a dtype NumPy lacks (bfloat16): draw in float32, cast on the backend
         data = tensor.backend.from_host(np.asarray(values, dtype=np.float32))
-        tensor.data = tensor.backend.xp.astype(data, tensor.data.dtype)
+        tensor.array = tensor.backend.xp.astype(data, tensor.array.dtype)
     else:
-        tensor.data = tensor.backend.from_host(host)
+        tensor.array = tensor.backend.from_host(host)
     mark_modified(tensor)  # an in-place change, as PyTorch's nn.init: graphs recorded before refuse backward
     return tensor
 

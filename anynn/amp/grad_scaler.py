@@ -119,10 +119,10 @@ class GradScaler:
                     if grad is None:
                         continue
                     xp = grad.backend.xp
-                    if dtype_name(grad.data.dtype) == "float16":
+                    if dtype_name(grad.array.dtype) == "float16":
                         raise ValueError("Attempting to unscale FP16 gradients.")
                     # a new array, not in place: backward may hand one array to two parameters as their grad
-                    grad.data = data = grad.data * inv_scale
+                    grad.array = data = grad.array * inv_scale
                     flags.setdefault(grad.backend, []).append(xp.any(xp.logical_not(xp.isfinite(data))))
         state["found_inf_per_device"] = {
             backend: backend.xp.any(backend.xp.stack(found)) for backend, found in flags.items()

@@ -148,19 +148,19 @@ def cast_family(family: str, op: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     if action is None:
         return args
     xp = backend.xp
-    floats = [a for a in args if isinstance(a, Tensor) and _is_float(xp, a.data.dtype)]
+    floats = [a for a in args if isinstance(a, Tensor) and _is_float(xp, a.array.dtype)]
     if action == _LOWER:
-        floats = [a for a in floats if a.data.dtype != xp.float64]  # float64 is never lowered, as PyTorch
+        floats = [a for a in floats if a.array.dtype != xp.float64]  # float64 is never lowered, as PyTorch
         if not floats:
             return args
         target = _low_dtype(backend, name, op)
-        cast = {id(a) for a in floats if a.data.dtype != target}
+        cast = {id(a) for a in floats if a.array.dtype != target}
     elif action == _FLOAT32:
         target = xp.float32
-        cast = {id(a) for a in floats if a.data.dtype != target and a.data.dtype != xp.float64}
+        cast = {id(a) for a in floats if a.array.dtype != target and a.array.dtype != xp.float64}
     elif action == _PROMOTE:
-        target = _widest(xp, [a.data.dtype for a in floats])
-        cast = {id(a) for a in floats if a.data.dtype != target}
+        target = _widest(xp, [a.array.dtype for a in floats])
+        cast = {id(a) for a in floats if a.array.dtype != target}
     else:
         raise RuntimeError(f"{op}: torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are "
                            "unsafe to autocast on CUDA; use binary_cross_entropy_with_logits or BCEWithLogitsLoss "

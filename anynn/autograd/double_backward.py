@@ -124,8 +124,8 @@ def _substitute_saved(clone: Any, fn: Any, args: list[Any], backend: Any) -> boo
     by_id: dict[int, Any] = {}
     for a in args:
         if isinstance(a, Tensor):
-            seen = by_id.get(id(a.data))
-            by_id[id(a.data)] = a if seen is None or seen is a else False  # one array, two Tensors: ambiguous
+            seen = by_id.get(id(a.array))
+            by_id[id(a.array)] = a if seen is None or seen is a else False  # one array, two Tensors: ambiguous
     constants = getattr(type(fn), "constants", ())
     xp = backend.xp
     replaced: dict[str, Any] = {}

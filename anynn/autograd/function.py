@@ -76,7 +76,7 @@ class Function:
                             f"{cls.__name__}: inputs live on two backends, {backend.key!r} and "
                             f"{be.key!r}; move one with .to({backend.key!r})"
                         )
-                arrays.append(a.data)
+                arrays.append(a.array)
                 needs.append(a._requires_grad)
             else:
                 arrays.append(a)
@@ -107,7 +107,7 @@ class Function:
         else:
             fn.num_outputs = 1
             results = _new(Tensor)  # make_tensor(out, backend, ctx, 0), written out
-            results.data = scalar_to_array(out)
+            results.array = scalar_to_array(out)
             results.backend = backend
             results.grad = None
             results._ctx = ctx

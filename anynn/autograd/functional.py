@@ -35,7 +35,7 @@ def _prepare(inputs: tuple[Any, ...], create_graph: bool) -> tuple[Any, ...]:
 
 
 def _zeros_like(t: Tensor) -> Tensor:
-    return Tensor._make(t.backend.xp.zeros_like(t.data), t.backend, None, 0)
+    return Tensor._make(t.backend.xp.zeros_like(t.array), t.backend, None, 0)
 
 
 def _fill(grads: tuple[Any, ...], like: tuple[Any, ...], strict: bool, what: str) -> tuple[Any, ...]:
@@ -67,7 +67,7 @@ def _default_v(outputs: tuple[Any, ...], what: str) -> tuple[Any, ...]:
     for o in outputs:
         if o.size != 1:
             raise RuntimeError(f"{what}: v can be omitted only for a single-element output; got shape {o.shape}")
-    return tuple(Tensor._make(o.backend.xp.ones_like(o.data), o.backend, None, 0) for o in outputs)
+    return tuple(Tensor._make(o.backend.xp.ones_like(o.array), o.backend, None, 0) for o in outputs)
 
 
 def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
@@ -94,7 +94,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     xs = _prepare(xs, create_graph)
     single_out, outs = _tuple(func(*xs))
     vs = _default_v(xs, "jvp") if v is None else _check_v(v, xs, "jvp")
-    dummies = tuple(Tensor._make(o.backend.xp.zeros_like(o.data), o.backend, None, 0).requires_grad_() for o in outs)
+    dummies = tuple(Tensor._make(o.backend.xp.zeros_like(o.array), o.backend, None, 0).requires_grad_() for o in outs)
     grads = grad(outs, xs, dummies, create_graph=True, allow_unused=True)
     pairs = [(g, w) for g, w in zip(grads, vs) if g is not None and g.requires_grad]
     if pairs:
@@ -156,7 +156,7 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, 
         per_input: list[list[Any]] = [[] for _ in xs]
         for k in range(n):
             if o.requires_grad:
-                onehot = xp.reshape(xp.astype(xp.arange(n, device=be.device) == k, o.data.dtype), tuple(o.shape))
+                onehot = xp.reshape(xp.astype(xp.arange(n, device=be.device) == k, o.array.dtype), tuple(o.shape))
                 found = grad(o, xs, Tensor._make(onehot, be, None, 0), retain_graph=True,
                              create_graph=create_graph, allow_unused=True)
             else:

@@ -72,7 +72,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
                 raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the outputs; "
                                    "pass allow_unused=True to get None for it")
             if materialize_grads:
-                g = Tensor._make(t.backend.xp.zeros_like(t.data), t.backend, None, 0)
+                g = Tensor._make(t.backend.xp.zeros_like(t.array), t.backend, None, 0)
         elif not isinstance(g, Tensor):
             g = Tensor._make(g, t.backend, None, 0)
         if g is not None and tuple(g.shape) != tuple(t.shape):
@@ -87,7 +87,7 @@ def _summed(g: Tensor, t: Tensor, create_graph: bool) -> Tensor:
         from .double_backward import namespace
 
         return graph.sum_to_shape(namespace(t.backend), g, tuple(t.shape))
-    return Tensor._make(graph.sum_to_shape(t.backend.xp, g.data, tuple(t.shape)), t.backend, None, 0)
+    return Tensor._make(graph.sum_to_shape(t.backend.xp, g.array, tuple(t.shape)), t.backend, None, 0)
 
 
 def accumulate_into(tensor: Tensor, gradient: Any, retain_graph: bool, create_graph: bool,
@@ -101,4 +101,4 @@ def accumulate_into(tensor: Tensor, gradient: Any, retain_graph: bool, create_gr
         if create_graph:
             graph._accumulate_recorded(t, g if isinstance(g, Tensor) else Tensor._make(g, t.backend, None, 0))
         else:
-            t._accumulate(g.data if isinstance(g, Tensor) else g)
+            t._accumulate(g.array if isinstance(g, Tensor) else g)

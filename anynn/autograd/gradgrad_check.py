@@ -39,7 +39,7 @@ def gradgrad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, a
     rng = np.random.default_rng(seed)
     first = fn(*inputs)
     outputs = first if isinstance(first, tuple) else (first,)
-    weights = [Tensor._make(backend.xp.astype(backend.from_host(rng.standard_normal(o.shape)), o.data.dtype),
+    weights = [Tensor._make(backend.xp.astype(backend.from_host(rng.standard_normal(o.shape)), o.array.dtype),
                             backend, None, 0) for o in outputs]
     directions = {i: Tensor._make(backend.from_host(rng.standard_normal(inputs[i].shape)), backend, None, 0)
                   for i in checked}

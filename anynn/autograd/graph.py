@@ -66,7 +66,7 @@ def _gradient_array(tensor: Any, grad: Any) -> Any:
         if grad.backend != be:
             raise BackendMismatch(f"backward(): the gradient is on backend {grad.backend.key!r}, the tensor on "
                                   f"{be.key!r}; move the gradient with .to({be.key!r})")
-        return grad.data
+        return grad.array
     try:
         source = backend_of(grad)
     except TypeError:
@@ -81,7 +81,7 @@ def _gradient_array(tensor: Any, grad: Any) -> Any:
 def _seed(tensor: Any, grad: Any, create_graph: bool) -> Any:
     """The starting gradient of ``tensor``: ones for a scalar, else ``grad`` checked (a Tensor if recording)."""
     xp = tensor.backend.xp
-    data = tensor.data
+    data = tensor.array
     if grad is None:
         if data.ndim != 0 and tensor.size != 1:
             raise RuntimeError(
@@ -114,7 +114,7 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False, create_g
     if create_graph or inputs is not None:
         return run_backward([tensor], [grad], retain_graph, create_graph, inputs)
     xp = tensor.backend.xp
-    data = tensor.data
+    data = tensor.array
     if grad is None:
         if data.ndim != 0 and tensor.size != 1:
             raise RuntimeError(
@@ -189,7 +189,7 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False, create_g
                         else:
                             entry[1] = entry[1] + g
                         continue
-                    data = t.data
+                    data = t.array
                     if t.grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
                         t.grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
                     else:
@@ -275,8 +275,8 @@ def _accumulate_recorded(t: Any, g: Any) -> None:
     """``t.grad`` += ``g`` for a recorded gradient (a graph Tensor), out of place as PyTorch does."""
     if tuple(g.shape) != tuple(t.shape):
         g = sum_to_shape(double_backward.namespace(t.backend), g, tuple(t.shape))
-    if g.data.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
+    if g.array.dtype != t.array.dtype:
+        g = g.astype(t.array.dtype)
     t.grad = g if t.grad is None else t.grad + g
 
 
@@ -336,7 +336,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Any, retain_graph: bo
                 in_grads = (in_grads,)
             if hook is not None:
                 hook(fn, "backward", in_grads if not create_graph else tuple(
-                    g.data if isinstance(g, tensor_module.Tensor) else g for g in in_grads))
+                    g.array if isinstance(g, tensor_module.Tensor) else g for g in in_grads))
             for t, g, needed_grad in zip(fn.inputs, in_grads, fn.needs_input_grad):
                 if g is None or not needed_grad:
                     continue
@@ -358,7 +358,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Any, retain_graph: bo
                     if create_graph:
                         _accumulate_recorded(t, g)
                         continue
-                    data = t.data
+                    data = t.array
                     if t.grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
                         t.grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
                     else:

@@ -74,7 +74,7 @@ def run_hooks(table: dict[int, Any], grad: Any, backend: Any) -> Any:
     for hook in list(table.values()):
         result = hook(make_tensor(grad, backend, None, 0))
         if result is not None:
-            new = result.data if isinstance(result, Tensor) else result
+            new = result.array if isinstance(result, Tensor) else result
             if tuple(new.shape) != tuple(grad.shape):
                 raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
                                    f"{tuple(new.shape)}; expected {tuple(grad.shape)}")

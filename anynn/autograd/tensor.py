@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ..backend import DTYPE_NAMES, Backend, backend_of, dtype_name, get_backend, host_array
+from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
 from ..backend.arrays import sum_to_shape
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
@@ -33,9 +33,10 @@ class _Size(int):
 class Tensor:
     """An n-dimensional array on one backend that records how it was made.
 
-    ``.data`` is the native array (``numpy.ndarray``, ``cupy.ndarray``, ``torch.Tensor`` or an
-    ``array_api_strict`` array). Arithmetic operators, ``@``, reductions, reshaping and slicing
-    build the graph when any input has ``requires_grad``; ``backward()`` fills ``.grad`` of the
+    ``.array`` is the native array (``numpy.ndarray``, ``cupy.ndarray``, ``torch.Tensor`` or an
+    ``array_api_strict`` array; Chainer's name). ``.data`` is PyTorch's: a Tensor that shares that
+    array outside autograd (see `Tensor.data`). Arithmetic operators, ``@``, reductions, reshaping and
+    slicing build the graph when any input has ``requires_grad``; ``backward()`` fills ``.grad`` of the
     leaves. Create tensors with `anynn.tensor`.
 
     This module holds the data and its facts; the methods that compute (operators, reductions...) and
@@ -44,8 +45,9 @@ class Tensor:
     imports no module that imports it.
     """
 
-    __slots__ = ("data", "backend", "grad", "_requires_grad", "_ctx", "_index", "_retains_grad", "_version",
-                 "_modified_at", "__weakref__")
+    # _data_of: only on the Tensors that `data` hands out: (owner, the array both share)
+    __slots__ = ("array", "backend", "grad", "_requires_grad", "_ctx", "_index", "_retains_grad", "_version",
+                 "_modified_at", "_data_of", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data: Any, backend: Any = None, dtype: Any = None,
@@ -53,7 +55,7 @@ class Tensor:
         if isinstance(data, Tensor):  # a copy keeps the backend and dtype, like a native array
             backend = data.backend if backend is None else backend
             dtype = dtype_name(data.dtype) if dtype is None else dtype
-            data = data.data
+            data = data.array
         if backend is None:
             try:
                 be = backend_of(data) if not is_numpy_array(data) else get_backend(None)
@@ -65,9 +67,9 @@ class Tensor:
         # the tensor owns its data: a copy of the caller's array, as torch.tensor makes (from_numpy shares)
         if be.is_native(data) and not is_numpy_array(data):
             data = be.adopt(data)  # e.g. a torch tensor: anynn does the autograd, torch must record nothing
-            self.data = _private_copy(be, data, native_dtype)
+            self.array = _private_copy(be, data, native_dtype)
         elif is_foreign_array(data):
-            self.data = _private_copy(be, transfer(data, backend_of(data), be), native_dtype)
+            self.array = _private_copy(be, transfer(data, backend_of(data), be), native_dtype)
         else:
             # host data: floats become float32 unless a dtype is asked for (no silent float64)
             host = host_array(data, None if native_dtype is not None else "float32")
@@ -76,7 +78,7 @@ class Tensor:
                                 f"it as dtype {host.dtype}); give numbers, nested lists of numbers or a numeric array")
             if host is data or host.base is not None:  # the caller's array or a view of it
                 host = host.copy()
-            self.data = be.asarray(be.from_host(host), native_dtype)
+            self.array = be.asarray(be.from_host(host), native_dtype)
         self.backend: Backend = be
         self.grad: Tensor | None = None
         self._ctx = None
@@ -101,9 +103,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if value and self._ctx is None and not _is_floating(self.data.dtype):
+        if value and self._ctx is None and not _is_floating(self.array.dtype):
             raise TypeError(
-                f"only floating-point tensors can require gradients, not {dtype_name(self.data.dtype)}"
+                f"only floating-point tensors can require gradients, not {dtype_name(self.array.dtype)}"
             )
         if not value and self._ctx is not None:
             raise RuntimeError("requires_grad can only be switched off on a leaf tensor; use .detach()")
@@ -123,17 +125,37 @@ class Tensor:
         self._retains_grad = True
 
     def _accumulate(self, g: Any) -> None:
-        data = self.data
+        data = self.array
         if g.dtype != data.dtype:
             g = self.backend.xp.astype(g, data.dtype)
         if g.shape != data.shape and tuple(g.shape) != tuple(data.shape):
             g = sum_to_shape(self.backend.xp, g, tuple(data.shape))
         grad = self.grad
-        self.grad = make_tensor(g if grad is None else grad.data + g, self.backend, None, 0)
+        self.grad = make_tensor(g if grad is None else grad.array + g, self.backend, None, 0)
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
-        return Tensor._make(self.data, self.backend, None, 0)
+        return Tensor._make(self.array, self.backend, None, 0)
+
+    @property
+    def data(self) -> "Tensor":
+        """PyTorch's ``.data``: a new Tensor sharing this tensor's array, outside autograd.
+
+        It does not require grad and has no creator. In-place methods on it write into the shared array,
+        so ``p.data.add_(p.grad, alpha=-lr)`` updates ``p`` (where a library cannot write in place, the
+        new array is handed back to ``p``). As in PyTorch, this tensor's version does not move: a graph
+        recorded before such a change does not notice it (``.data`` is the way around that check; use
+        ``no_grad()`` and in-place methods on the tensor itself to keep it). The native array is `array`.
+        """
+        alias = make_tensor(self.array, self.backend, None, 0)
+        alias._data_of = (self, self.array)
+        return alias
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """``t.data = x``: ``t`` holds ``x``'s array from now on (``x``: a Tensor or a native array of ``t``'s
+        backend; the shape and dtype may change, as in PyTorch). Its version does not move (as in PyTorch)."""
+        self.array = _array_for_data(self, value)
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -150,25 +172,25 @@ class Tensor:
     # -- array facts ----------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> Any:
         """The backend's native dtype; it compares equal to ``anynn.float32`` etc. on every backend."""
-        return comparable_dtype(self.data.dtype)
+        return comparable_dtype(self.array.dtype)
 
     @property
     def size(self) -> _Size:
         """The number of elements (an int); called, ``size()`` / ``size(dim)`` as in PyTorch."""
-        return _Size(tuple(self.data.shape))
+        return _Size(tuple(self.array.shape))
 
     def dim(self) -> int:
         """The number of dimensions (``ndim``), as in PyTorch."""
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
         """The number of elements."""
@@ -177,7 +199,7 @@ class Tensor:
     nelement = numel
 
     def is_floating_point(self) -> bool:
-        return _is_floating(self.data.dtype)
+        return _is_floating(self.array.dtype)
 
     def contiguous(self) -> "Tensor":
         """This tensor (memory layout is the backend's business; kept for PyTorch code)."""
@@ -197,15 +219,15 @@ class Tensor:
         return self.device.type == "cuda"
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self) -> Any:
         """The sub-tensors along the first axis (each ``self[i]``, in the graph), as PyTorch's iteration."""
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     def __repr__(self) -> str:
         body = format_host_array(self.numpy(), prefix="tensor(")
@@ -232,13 +254,13 @@ class Tensor:
 
     def __index__(self) -> int:
         """An integer tensor of one element used as an index (``range(n)``, ``lst[i]``), as in PyTorch."""
-        if self.size != 1 or _is_floating(self.data.dtype):
+        if self.size != 1 or _is_floating(self.array.dtype):
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __format__(self, format_spec: str) -> str:
         """A 0-d tensor formats as its value (``f"{loss:.4f}"``), any other as ``str`` (as PyTorch does)."""
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             return self.item().__format__(format_spec)
         return object.__format__(self, format_spec)
 
@@ -248,7 +270,7 @@ class Tensor:
     # -- leaving the backend --------------------------------------------------------------------
     def numpy(self) -> Any:
         """A NumPy copy (or view, on NumPy) of the data on the host."""
-        return self.backend.to_host(self.data)
+        return self.backend.to_host(self.array)
 
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
@@ -288,7 +310,7 @@ class Tensor:
         if target == self.backend:
             out = self if dtype is None else self.astype(dtype)
             return self.clone() if copy and out is self else out
-        data = transfer(self.data, self.backend, target)
+        data = transfer(self.array, self.backend, target)
         if dtype is not None:
             native = target.dtype(dtype)
             if data.dtype != native:
@@ -316,7 +338,7 @@ class Tensor:
         from ..dtypes import dtype_of_type_string, type_string
 
         if dtype is None:
-            return type_string(self.data.dtype, self.device.type == "cuda")
+            return type_string(self.array.dtype, self.device.type == "cuda")
         if isinstance(dtype, str) and dtype_of_type_string(dtype) is not None:
             target = dtype_of_type_string(dtype)
             moved = self.to("cuda") if ".cuda." in dtype and not self.is_cuda else self
@@ -329,10 +351,10 @@ class Tensor:
         if self._requires_grad:
             raise RuntimeError("Can't export a tensor that requires grad through DLPack; use tensor.detach() "
                                "(as in PyTorch)")
-        return self.data.__dlpack__(*args, **kwargs)
+        return self.array.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self) -> Any:
-        return self.data.__dlpack_device__()
+        return self.array.__dlpack_device__()
 
     def cpu(self) -> "Tensor":
         """This tensor on the host: torch stays torch, CuPy becomes NumPy, device1 becomes CPU."""
@@ -368,7 +390,7 @@ def make_tensor(data: Any, backend: Backend, ctx: Any, index: int) -> Tensor:
     The hot path of every operation: ``Tensor._make`` without the classmethod lookup.
     """
     t = _new_tensor(Tensor)
-    t.data = scalar_to_array(data)
+    t.array = scalar_to_array(data)
     t.backend = backend
     t.grad = None
     t._ctx = ctx
@@ -386,16 +408,59 @@ def mark_modified(t: Tensor) -> None:
     """Record that ``t``'s values changed in place: its ``_version`` goes up by one, as in PyTorch.
 
     Every in-place write into a tensor calls it: the in-place operators and methods, item assignment,
-    optimizer steps (which rebind ``p.data``). Backward refuses to run through a `Function` recorded
-    before an in-place change of one of its inputs. Assigning ``t.data = ...`` by hand does not count
-    (as in PyTorch, ``.data`` is the way around the check).
+    optimizer steps (which rebind ``p.array``). Backward refuses to run through a `Function` recorded
+    before an in-place change of one of its inputs. Assigning ``t.array = ...`` or ``t.data = ...`` by hand,
+    and in-place changes through ``t.data``, do not count (as in PyTorch, ``.data`` is the way around the check).
     """
     global last_modification
     t._version += 1
+    if getattr(t, "_data_of", None) is not None:  # a `Tensor.data` alias: its owner sees a rebound array too
+        _write_through(t)
     # a process-wide, strictly increasing stamp (itertools.count is atomic): a Function remembers the last
     # stamp handed out when it was recorded; backward compares one number per Function while no tensor changed
     t._modified_at = stamp = next(_stamps)
     last_modification = stamp
+
+
+def _write_through(alias: Tensor) -> None:
+    """After an in-place change of a `Tensor.data` alias that rebound its array (a library that cannot write
+    in place, or a recorded operation), hand the new array to the owner, if the owner still holds the old one."""
+    while True:
+        link = getattr(alias, "_data_of", None)
+        if link is None:
+            return
+        owner, shared = link
+        new = alias.array
+        if new is shared:
+            return
+        alias._data_of = (owner, new)
+        if owner.array is not shared:  # the owner was given another array since: the alias is on its own
+            return
+        owner.array = new
+        alias = owner
+
+
+def _array_for_data(t: Tensor, value: Any) -> Any:
+    """The native array that ``t.data = value`` gives ``t`` (checked as PyTorch's ``set_data``)."""
+    be = t.backend
+    if isinstance(value, Tensor):
+        if value.backend != be:
+            raise BackendMismatch(f"Tensor.data = ...: the tensor is on backend {be.key!r}, the new data on "
+                                  f"{value.backend.key!r}; move it first with .to({be.key!r})")
+        array = value.array
+    elif be.is_native(value) and be.same_device(value):
+        array = be.adopt(value)
+    elif is_foreign_array(value) or is_numpy_array(value) or be.is_native(value):
+        raise BackendMismatch(f"Tensor.data = ...: the tensor is on backend {be.key!r}, the new data is a "
+                              f"{type(value).__module__}.{type(value).__name__} elsewhere; wrap it with "
+                              f"anynn.tensor(..., backend={be.key!r})")
+    else:
+        raise TypeError(f"Tensor.data = ...: expected a Tensor or a native array of backend {be.key!r}, got "
+                        f"{type(value).__name__} (as in PyTorch, data has to be a tensor)")
+    if t._requires_grad and not _is_floating(array.dtype):
+        raise RuntimeError(f"data set to a tensor that requires gradients must be floating point or complex dtype, "
+                           f"not {dtype_name(array.dtype)}")
+    return array
 
 
 _stamps = itertools.count(1)

@@ -24,8 +24,8 @@ from .state import StepState
 def read(st: StepState) -> dict[str, Any]:
     """The state's current arrays (and numbers) in the layout above."""
     return {
-        "tensors": [t.data for t in st.tensors],
-        "grads": [None if p.grad is None else p.grad.data for p in st.params],
+        "tensors": [t.array for t in st.tensors],
+        "grads": [None if p.grad is None else p.grad.array for p in st.params],
         "opt": [[dict(opt.state.get(id(p), ())) for p in st.opt_params(opt)] for opt in st.optimizers],
         "lr": [[group["lr"] for group in opt.param_groups] for opt in st.optimizers],
         "rng": [rng.counter for rng in st.counter_generators],
@@ -37,13 +37,13 @@ class Snapshot:
 
     def __init__(self, st: StepState) -> None:
         self.st = st
-        self.tensors = [(t, t.data, t.grad, t._version, getattr(t, "_modified_at", None)) for t in st.tensors]
+        self.tensors = [(t, t.array, t.grad, t._version, getattr(t, "_modified_at", None)) for t in st.tensors]
         self.opt = [(opt, dict(opt.state), [dict(g) for g in opt.param_groups]) for opt in st.optimizers]
         self.rng = [(rng, rng.counter) for rng in st.counter_generators]
 
     def restore(self) -> None:
         for t, data, grad, version, modified_at in self.tensors:
-            t.data, t.grad, t._version = data, grad, version
+            t.array, t.grad, t._version = data, grad, version
             if modified_at is not None:
                 t._modified_at = modified_at
         for opt, state, groups in self.opt:
@@ -63,7 +63,7 @@ class Snapshot:
 def bind(st: StepState, values: dict[str, Any]) -> None:
     """Put the arrays of ``values`` (layout of `read`) into the objects: data, grads, optimizer state, lr, rng."""
     for t, data in zip(st.tensors, values["tensors"]):
-        t.data = data
+        t.array = data
     for p, grad in zip(st.params, values["grads"]):
         p.grad = None if grad is None else make_tensor(grad, p.backend, None, 0)
     for opt, states, lrs in zip(st.optimizers, values["opt"], values["lr"]):
@@ -81,14 +81,14 @@ def bind(st: StepState, values: dict[str, Any]) -> None:
 def write(st: StepState, values: dict[str, Any], modified: list[Tensor] = ()) -> None:
     """Store a finished call's outputs in the objects (``lr`` entries that are None stay as they are)."""
     for t, data in zip(st.tensors, values["tensors"]):
-        t.data = data
+        t.array = data
     for p, grad in zip(st.params, values["grads"]):
         if grad is None:
             p.grad = None
         elif p.grad is None:
             p.grad = make_tensor(grad, p.backend, None, 0)
         else:
-            p.grad.data = grad
+            p.grad.array = grad
     for opt, states, lrs in zip(st.optimizers, values["opt"], values["lr"]):
         opt_state = opt.state
         for p, new in zip(st.opt_params(opt), states):

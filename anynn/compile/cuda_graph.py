@@ -9,7 +9,7 @@ The recipe (PyTorch's ``torch.cuda.graphs`` in spirit):
    that lives as long as the graph). Before it, step counters and other numbers in the optimizer state
    become 0-d device arrays and each group's learning rate a device buffer, so the graph reads them from
    memory (a scheduler's new rate is one ``fill`` before the next launch). The arguments are copied into
-   static buffers. At the end of the capture every state array the step rebound (``p.data = new``) is
+   static buffers. At the end of the capture every state array the step rebound (``p.array = new``) is
    copied back into the array it had before, so the addresses the graph reads are the ones it writes.
    Capturing records the work without running it; the call then launches the graph once.
 3. **Replay.** Copy the arguments into the static buffers, refresh changed learning rates, launch, and
@@ -175,7 +175,7 @@ def _device_numbers(cupy: Any, st: StepState) -> None:
 
 def _group_dtype(group: dict[str, Any]) -> Any:
     """The learning-rate buffer's dtype: the parameters' (a float64 0-d array would promote float32 updates)."""
-    dtypes = {p.data.dtype for p in group["params"]}
+    dtypes = {p.array.dtype for p in group["params"]}
     return dtypes.pop() if len(dtypes) == 1 else "float64"
 
 

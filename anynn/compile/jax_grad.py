@@ -33,8 +33,8 @@ def jax_function(fn: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             mode.local.modes.grad_enabled = previous
         if isinstance(out, (tuple, list)):
-            return type(out)(o.data if isinstance(o, Tensor) else o for o in out)
-        return out.data if isinstance(out, Tensor) else out
+            return type(out)(o.array if isinstance(o, Tensor) else o for o in out)
+        return out.array if isinstance(out, Tensor) else out
 
     return on_arrays
 

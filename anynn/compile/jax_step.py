@@ -2,7 +2,7 @@
 
 Each call reads the step's state (`binding.read`: parameters, buffers, gradients, optimizer state, step
 counters, learning rates, generator counters) and passes it with the arguments' arrays to a jitted
-function. That function, while being traced, binds the tracers into the live objects (``param.data =
+function. That function, while being traced, binds the tracers into the live objects (``param.array =
 tracer``), runs the user's step unchanged — anynn's forward, its own backward and the optimizer — reads
 the new state back out and puts the original arrays back. After the call the outputs are written into
 the objects. The state arrays are donated, so XLA updates them in place.
@@ -345,7 +345,7 @@ def _check_no_leaks(st: StepState, jax: Any) -> None:
     tracer = jax.core.Tracer
     for m in st.modules:
         for name, value in vars(m).items():
-            data = value.data if isinstance(value, Tensor) else value
+            data = value.array if isinstance(value, Tensor) else value
             if isinstance(data, tracer):
                 raise CompiledStepError(
                     f"anynn.compile: the step stored a traced array in {type(m).__name__}.{name}, which is not a "

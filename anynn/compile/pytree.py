@@ -20,7 +20,7 @@ def _is_array(obj: Any) -> bool:
 def split(obj: Any, leaves: list[Any], keyed: bool = True) -> Any:
     """Append ``obj``'s arrays to ``leaves``; return its spec (with shapes and dtypes when ``keyed``)."""
     if isinstance(obj, Tensor):
-        data = obj.data
+        data = obj.array
         leaves.append(data)
         facts = (data.shape, data.dtype) if keyed else ()
         return ("T", obj.requires_grad and keyed, obj.backend) + facts  # results come back as plain tensors

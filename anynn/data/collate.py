@@ -43,5 +43,5 @@ def _stack(values: list[Any]) -> Any:
             if not isinstance(v, Tensor) or v.backend != be:
                 other = v.backend.key if isinstance(v, Tensor) else type(v).__name__
                 raise ValueError(f"cannot collate a batch mixing backend {be.key!r} with {other!r}")
-        return Tensor._make(be.xp.stack([v.data for v in values], axis=0), be, None, 0)
+        return Tensor._make(be.xp.stack([v.array for v in values], axis=0), be, None, 0)
     return np.stack([np.asarray(v) for v in values], axis=0)

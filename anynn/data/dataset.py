@@ -90,7 +90,7 @@ class TensorDataset(Dataset):
                 be = a.backend
                 if be not in on_device:
                     on_device[be] = be.from_host(indices)
-                out.append(Tensor._make(be.xp.take(a.data, on_device[be], axis=0), be, None, 0))
+                out.append(Tensor._make(be.xp.take(a.array, on_device[be], axis=0), be, None, 0))
             else:
                 out.append(np.take(a, indices, axis=0))
         return tuple(out)
@@ -98,7 +98,7 @@ class TensorDataset(Dataset):
 
 def _row(a: Any, i: int) -> Any:
     if isinstance(a, Tensor):
-        return Tensor._make(a.data[i, ...], a.backend, None, 0)
+        return Tensor._make(a.array[i, ...], a.backend, None, 0)
     return a[i]
 
 

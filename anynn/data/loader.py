@@ -275,7 +275,7 @@ class DataLoader:
         name = dtype_name(t.dtype)
         kind = "f" if name.startswith(("float", "bfloat")) else ("i" if name.startswith(("int", "uint")) else "")
         wanted = self._wanted(kind, name, host=False)
-        return t if wanted == name else Tensor._make(t.backend.xp.astype(t.data, t.backend.dtype(wanted)),
+        return t if wanted == name else Tensor._make(t.backend.xp.astype(t.array, t.backend.dtype(wanted)),
                                                      t.backend, None, 0)
 
     def __repr__(self) -> str:

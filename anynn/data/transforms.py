@@ -18,7 +18,7 @@ from ..backend import dtype_name
 def _unwrap(x: Any) -> tuple[Any, Any]:
     """(native array, the Tensor's backend or None); lists and numbers become NumPy arrays."""
     if isinstance(x, Tensor):
-        return x.data, x.backend
+        return x.array, x.backend
     if not hasattr(x, "__array_namespace__") and not hasattr(x, "__dlpack__"):
         x = np.asarray(x)
     return x, None

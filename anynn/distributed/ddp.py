@@ -65,7 +65,7 @@ def plan_buckets(tensors: list[Tensor], cap_bytes: int) -> list[list[Tensor]]:
     buckets: list[list[Tensor]] = []
     open_bucket: dict[tuple[str, str], tuple[list[Tensor], list[int]]] = {}
     for t in tensors:
-        key = (t.backend.key, dtype_name(t.data.dtype))
+        key = (t.backend.key, dtype_name(t.array.dtype))
         size = _nbytes(t)
         current = open_bucket.get(key)
         if current is None or (current[0] and current[1][0] + size > cap_bytes):
@@ -78,15 +78,15 @@ def plan_buckets(tensors: list[Tensor], cap_bytes: int) -> list[list[Tensor]]:
 
 
 def _nbytes(t: Tensor) -> int:
-    return int(np.prod(t.shape, dtype=np.int64)) * np.dtype(dtype_name(t.data.dtype)).itemsize
+    return int(np.prod(t.shape, dtype=np.int64)) * np.dtype(dtype_name(t.array.dtype)).itemsize
 
 
 def _reduce_bucket(bucket: list[Tensor], ctx: Context) -> None:
     backend = bucket[0].backend
     xp = backend.xp
-    like = bucket[0].data
+    like = bucket[0].array
     present = [p.grad is not None for p in bucket]
-    pieces = [xp.reshape(p.grad.data if p.grad is not None else xp.zeros_like(p.data), (-1,)) for p in bucket]
+    pieces = [xp.reshape(p.grad.array if p.grad is not None else xp.zeros_like(p.array), (-1,)) for p in bucket]
     flags = backend.from_host(np.asarray(present, dtype=dtype_name(like.dtype)))
     flat = ctx.transport.allreduce_sum(xp.concat(pieces + [flags]), backend)
     counts = backend.to_host(flat[-len(bucket):])
@@ -124,7 +124,7 @@ def broadcast_parameters(model: Any, root: int = 0, context: Context | None = No
         for bucket in plan_buckets(tensors, int(bucket_cap_mb * 2**20)):
             backend = bucket[0].backend
             xp = backend.xp
-            flat = xp.concat([xp.reshape(t.data, (-1,)) for t in bucket])
+            flat = xp.concat([xp.reshape(t.array, (-1,)) for t in bucket])
             flat = ctx.transport.broadcast(flat, backend, root)
             if ctx.rank == root:
                 continue
@@ -132,7 +132,7 @@ def broadcast_parameters(model: Any, root: int = 0, context: Context | None = No
             for t in bucket:
                 n = int(np.prod(t.shape, dtype=np.int64))
                 # a copy: parameters own their memory (optimizers update them in place)
-                t.data = xp.asarray(xp.reshape(flat[offset:offset + n], tuple(t.shape)), copy=True)
+                t.array = xp.asarray(xp.reshape(flat[offset:offset + n], tuple(t.shape)), copy=True)
                 offset += n
 
 

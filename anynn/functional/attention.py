@@ -149,7 +149,7 @@ def _repeat_heads(x: Tensor, groups: int) -> Tensor:
     """(..., H, S, E) → (..., H * groups, S, E), each head repeated ``groups`` times in a row."""
     shape = tuple(x.shape)
     xp = x.backend.xp
-    zeros = xp.zeros(shape[:-2] + (groups,) + shape[-2:], dtype=x.data.dtype, device=device_of(x.data))
+    zeros = xp.zeros(shape[:-2] + (groups,) + shape[-2:], dtype=x.array.dtype, device=device_of(x.array))
     expanded = x.reshape(shape[:-2] + (1,) + shape[-2:]) + Tensor._make(zeros, x.backend, None, 0)
     return expanded.reshape(shape[:-3] + (shape[-3] * groups,) + shape[-2:])
 
@@ -203,7 +203,7 @@ def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropou
         scale = 1.0 / math.sqrt(q_shape[-1])
     keep = None
     if dropout_p > 0.0:
-        keep = _dropout_keep(query.backend, scores_shape, query.data.dtype, dropout_p, generator)
+        keep = _dropout_keep(query.backend, scores_shape, query.array.dtype, dropout_p, generator)
     return ScaledDotProductAttention.apply(query, key, value, attn_mask, scale=float(scale), causal=bool(is_causal),
                                            dropout_p=float(dropout_p), keep=keep, return_weights=return_weights)
 

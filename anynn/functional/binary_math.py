@@ -71,13 +71,13 @@ def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]: 
     a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
     like = a if isinstance(a, Tensor) else b
     be = like.backend
-    if not be.xp.isdtype(like.data.dtype, "real floating"):
+    if not be.xp.isdtype(like.array.dtype, "real floating"):
         like = like.astype("float32")
 
     def as_tensor(v: Any) -> Tensor:
         if isinstance(v, Tensor):
-            return v if be.xp.isdtype(v.data.dtype, "real floating") else v.astype(like.data.dtype)
-        return Tensor._make(be.xp.asarray(v, dtype=like.data.dtype, device=be.device), be, None, 0)
+            return v if be.xp.isdtype(v.array.dtype, "real floating") else v.astype(like.array.dtype)
+        return Tensor._make(be.xp.asarray(v, dtype=like.array.dtype, device=be.device), be, None, 0)
 
     return as_tensor(a), as_tensor(b)
 
@@ -108,7 +108,7 @@ def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
     a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
     xp, be = tensor.backend.xp, tensor.backend
     like = a if isinstance(a, Tensor) else b
-    arrays = [v.data if isinstance(v, Tensor) else xp.asarray(v, dtype=like.data.dtype, device=be.device)
+    arrays = [v.array if isinstance(v, Tensor) else xp.asarray(v, dtype=like.array.dtype, device=be.device)
               for v in (a, b)]
     return Tensor._make(xp.floor_divide(*arrays), be, None, 0)
 
@@ -123,7 +123,7 @@ def logical_xor(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     xp = input.backend.xp
 
     def truth(v: Any) -> Any:
-        data = v.data if isinstance(v, Tensor) else xp.asarray(v, device=input.backend.device)
+        data = v.array if isinstance(v, Tensor) else xp.asarray(v, device=input.backend.device)
         return data if xp.isdtype(data.dtype, "bool") else data != 0
 
     return Tensor._make(xp.logical_xor(truth(input), truth(other)), input.backend, None, 0)

@@ -135,7 +135,7 @@ class DifferentiableNamespace:
 
     @staticmethod
     def _raw(x: Any) -> Any:
-        return x.data if isinstance(x, Tensor) else x
+        return x.array if isinstance(x, Tensor) else x
 
     def _raw_dtype(self, dtype: Any) -> Any:
         return None if dtype is None else self._base.dtype(dtype)
@@ -165,13 +165,13 @@ class DifferentiableNamespace:
         return self._xp.isdtype(self._raw_dtype(dtype), kind)
 
     def finfo(self, dtype: Any) -> Any:
-        return self._xp.finfo(self._raw_dtype(dtype) if not isinstance(dtype, Tensor) else dtype.data.dtype)
+        return self._xp.finfo(self._raw_dtype(dtype) if not isinstance(dtype, Tensor) else dtype.array.dtype)
 
     def iinfo(self, dtype: Any) -> Any:
-        return self._xp.iinfo(self._raw_dtype(dtype) if not isinstance(dtype, Tensor) else dtype.data.dtype)
+        return self._xp.iinfo(self._raw_dtype(dtype) if not isinstance(dtype, Tensor) else dtype.array.dtype)
 
     def result_type(self, *args: Any) -> Any:
-        return self._xp.result_type(*(a.data.dtype if isinstance(a, Tensor) else
+        return self._xp.result_type(*(a.array.dtype if isinstance(a, Tensor) else
                                       (self._raw_dtype(a) if not isinstance(a, (int, float)) else a) for a in args))
 
     def asarray(self, obj: Any, dtype: Any = None, device: Any = None, copy: Any = None) -> Any:

@@ -42,7 +42,7 @@ class AlphaDropout(Function):
 def _zeros(input: Tensor) -> Tensor:
     """p = 1: all zeros (PyTorch multiplies by zero, so the gradient is zero too)."""
     xp = input.backend.xp
-    zero = Tensor._make(xp.zeros((), dtype=input.data.dtype, device=device(input.data)), input.backend, None, 0)
+    zero = Tensor._make(xp.zeros((), dtype=input.array.dtype, device=device(input.array)), input.backend, None, 0)
     return input * zero
 
 

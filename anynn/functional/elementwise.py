@@ -258,5 +258,5 @@ def where(condition: Any, a: Any, b: Any) -> Any:
     """Pick ``a`` where ``condition`` holds, else ``b`` (condition: a boolean Tensor or array)."""
     from ..autograd.tensor import Tensor
 
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition.array if isinstance(condition, Tensor) else condition
     return Where.apply(cond, a, b)

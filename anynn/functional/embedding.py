@@ -51,8 +51,8 @@ class Embedding(Function):
 def embedding_renorm_(weight: Tensor, indices: Tensor, max_norm: float, norm_type: float = 2.0) -> None:
     """Rescale, in place and outside the graph, the rows of ``weight`` that ``indices`` look up and whose
     ``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm`` (PyTorch's ``embedding_renorm_``)."""
-    xp, data = weight.backend.xp, weight.data
-    flat = xp.reshape(indices.data, (-1,))
+    xp, data = weight.backend.xp, weight.array
+    flat = xp.reshape(indices.array, (-1,))
     ones = xp.ones((flat.shape[0], 1), dtype=data.dtype, device=device(data))
     looked_up = op(weight.backend, "scatter_add")(flat, ones, data.shape[0]) > 0  # (num_embeddings, 1)
     magnitude = xp.abs(data)
@@ -63,7 +63,7 @@ def embedding_renorm_(weight: Tensor, indices: Tensor, max_norm: float, norm_typ
     else:
         norms = xp.sum(magnitude ** norm_type, axis=1, keepdims=True) ** (1.0 / norm_type)
     scale = max_norm / (norms + 1e-7)  # PyTorch's guard against a zero norm
-    weight.data = xp.where(looked_up & (norms > max_norm), data * scale, data)
+    weight.array = xp.where(looked_up & (norms > max_norm), data * scale, data)
 
 
 def check_indices(name: str, indices: Any, weight: Tensor) -> None:

@@ -97,7 +97,7 @@ def _layout(name: str, input: Tensor, offsets: Tensor | None, include_last_offse
                              f"mini-batch of fixed length sequences; got offsets of shape {offsets.shape}")
         bags, length = input.shape
         pos = xp.reshape(xp.arange(bags * length, dtype=xp.int64, device=where), (bags, length))
-        return xp.reshape(input.data, (-1,)), pos, xp.ones((bags, length), dtype=xp.bool, device=where)
+        return xp.reshape(input.array, (-1,)), pos, xp.ones((bags, length), dtype=xp.bool, device=where)
     if input.ndim != 1:
         raise ValueError(f"{name}: input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
     if offsets is None:
@@ -107,14 +107,14 @@ def _layout(name: str, input: Tensor, offsets: Tensor | None, include_last_offse
     if offsets.backend != input.backend:
         raise ValueError(f"{name}: offsets are on backend {offsets.backend.key!r}, input on {input.backend.key!r}")
     n = input.shape[0]
-    starts = xp.astype(offsets.data, xp.int64)
+    starts = xp.astype(offsets.array, xp.int64)
     if include_last_offset:
         if offsets.shape[0] < 1:
             raise ValueError(f"{name}: include_last_offset needs at least one offset, got none")
         starts, ends = starts[:-1], starts[1:]
     else:
         ends = xp.concat([starts[1:], xp.asarray([n], dtype=xp.int64, device=where)])
-    host = offsets.backend.to_host(offsets.data)  # the longest bag sets the grid's width (a data-dependent shape)
+    host = offsets.backend.to_host(offsets.array)  # the longest bag sets the grid's width (a data-dependent shape)
     if host.shape[0] and int(host[0]) != 0:
         raise ValueError(f"{name}: offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
                          f"from position 0. However, got {int(host[0])}")
@@ -125,7 +125,7 @@ def _layout(name: str, input: Tensor, offsets: Tensor | None, include_last_offse
     length = max([b - a for a, b in zip(bounds, bounds[1:])], default=0)
     grid = starts[:, None] + xp.arange(length, dtype=xp.int64, device=where)[None, :]
     valid = grid < ends[:, None]
-    return xp.reshape(input.data, (-1,)), xp.where(valid, grid, xp.zeros_like(grid)), valid
+    return xp.reshape(input.array, (-1,)), xp.where(valid, grid, xp.zeros_like(grid)), valid
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
@@ -165,7 +165,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
             valid = valid & (xp.reshape(xp.take(flat, xp.reshape(pos, (-1,))), pos.shape) != padding_idx)
     if max_norm is not None:
         embedding_renorm_(weight, input, float(max_norm), float(norm_type))
-    coef = xp.astype(valid, weight.data.dtype)
+    coef = xp.astype(valid, weight.array.dtype)
     if mode == "mean":
         count = xp.sum(coef, axis=1, keepdims=True)
         coef = coef / xp.maximum(count, xp.ones_like(count))

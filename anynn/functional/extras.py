@@ -171,7 +171,7 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
     """``value`` where ``mask`` is true, ``x`` elsewhere; mask: boolean, broadcastable to ``x.shape``."""
     from ..autograd.tensor import Tensor
 
-    mask_data = mask.data if isinstance(mask, Tensor) else mask
+    mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not x.backend.xp.isdtype(mask_data.dtype, "bool"):
         raise TypeError(f"masked_fill: the mask must be boolean, got {mask_data.dtype}")
     if isinstance(value, Tensor):

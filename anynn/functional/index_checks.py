@@ -31,5 +31,5 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
                          f"{indices.shape}")
     if 0 in tuple(indices.shape):  # (not .size: a symbolic axis of a recorded array has no count)
         return
-    check_range(indices.backend, indices.data, 0, bound,
+    check_range(indices.backend, indices.array, 0, bound,
                 f"{name}: index {{value}} is out of range for {range_what} (expected 0 <= index < {bound}){suffix}")

@@ -44,7 +44,7 @@ class Target:
                 n *= s
             flat = xp.reshape(xp.arange(n, dtype=xp.int64, device=self.backend.device), self.shape)
             with mode.no_grad():
-                self._positions = shape_ops.index(make_tensor(flat, self.backend, None, 0), self.index).data
+                self._positions = shape_ops.index(make_tensor(flat, self.backend, None, 0), self.index).array
         return self._positions
 
     @property
@@ -153,14 +153,14 @@ def _value_array(x: Tensor, value: Any) -> Any:
         if value.backend != be:
             raise BackendMismatch(f"item assignment: the value lives on backend {value.backend.key!r}, the tensor "
                                   f"on {be.key!r}; move it with .to({be.key!r})")
-        return value if value.dtype == x.dtype else value.astype(x.data.dtype)
+        return value if value.dtype == x.dtype else value.astype(x.array.dtype)
     if be.is_native(value):
-        return make_tensor(be.xp.astype(value, x.data.dtype), be, None, 0)
+        return make_tensor(be.xp.astype(value, x.array.dtype), be, None, 0)
     if isinstance(value, (numbers.Number, bool)):
-        return make_tensor(be.xp.asarray(value, dtype=x.data.dtype, device=be.device), be, None, 0)
+        return make_tensor(be.xp.asarray(value, dtype=x.array.dtype, device=be.device), be, None, 0)
     from ..backend import host_array
 
-    return make_tensor(be.asarray(host_array(value, None), x.data.dtype), be, None, 0)
+    return make_tensor(be.asarray(host_array(value, None), x.array.dtype), be, None, 0)
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
@@ -175,12 +175,12 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     v = _value_array(x, value)
     target = Target(x.backend, x.shape, index)
     if recording and (x._requires_grad or v._requires_grad):
-        old = make_tensor(x.data, x.backend, x._ctx, x._index)
+        old = make_tensor(x.array, x.backend, x._ctx, x._index)
         old._requires_grad = x._requires_grad
         out = IndexPut.apply(old, v, target=target)
-        x.data, x._ctx, x._index, x._requires_grad = out.data, out._ctx, out._index, True
+        x.array, x._ctx, x._index, x._requires_grad = out.array, out._ctx, out._index, True
     else:
-        x.data = put(x.backend.xp, x.data, target, v.data, inplace=True)
+        x.array = put(x.backend.xp, x.array, target, v.array, inplace=True)
     mark_modified = getattr(tensor_module, "mark_modified", None)  # version counters, where this tree has them
     if mark_modified is not None:
         mark_modified(x)
@@ -293,13 +293,13 @@ def _integer_index(name: str, x: Tensor, index: Any, dim: int | None = None) -> 
         raise BackendMismatch(f"{name}: the index lives on backend {index.backend.key!r}, the input on "
                               f"{x.backend.key!r}; move it with .to({x.backend.key!r})")
     xp = x.backend.xp
-    if not xp.isdtype(index.data.dtype, "integral"):
+    if not xp.isdtype(index.array.dtype, "integral"):
         raise TypeError(f"{name}: index must hold integers (int64), got {index.dtype}")
     if dim is not None and index.size:
         bound = x.shape[dim] if x.ndim else 1
-        check_range(x.backend, index.data, 0, bound,
+        check_range(x.backend, index.array, 0, bound,
                     f"{name}: index {{value}} is out of bounds for dim {dim} of size {bound}")
-    return index.data
+    return index.array
 
 
 def _check_region(name: str, x: Tensor, index: Any, dim: int, other: str = "input") -> None:
@@ -330,7 +330,7 @@ def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: b
         if src.dtype != input.dtype:
             raise TypeError(f"{name}: src has dtype {src.dtype}, the input {input.dtype}; they must match")
     else:
-        src = xp.asarray(src, dtype=input.data.dtype, device=input.backend.device)
+        src = xp.asarray(src, dtype=input.array.dtype, device=input.backend.device)
     return Scatter.apply(input, idx, src, dim=dim, add=add)
 
 
@@ -365,7 +365,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
 def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     """The entries of ``input`` where the boolean ``mask`` holds (both broadcast), as a 1-D tensor."""
     xp = input.backend.xp
-    mask_data = mask.data if isinstance(mask, Tensor) else mask
+    mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not xp.isdtype(mask_data.dtype, "bool"):
         raise TypeError(f"masked_select: the mask must be boolean, got {mask_data.dtype}")
     shape = tuple(xp.broadcast_arrays(xp.zeros(input.shape, dtype=xp.bool, device=input.backend.device),

@@ -6,7 +6,7 @@ promotion, broadcasting and error messages), then:
 
 - outside recording (``no_grad()``, or nothing requires grad) they are written into the tensor's array
   where the library allows it (`is_writeable`, and only for leaves, whose array no Function saved as an
-  output), else ``.data`` is rebound;
+  output), else ``.array`` is rebound;
 - while recording, a leaf that requires grad refuses (PyTorch's "a leaf Variable that requires grad is
   being used in an in-place operation"); any other tensor becomes the output of the operation, its old
   value the operation's input, so gradients flow as in PyTorch.
@@ -40,10 +40,10 @@ def _kind(xp: Any, dtype: Any) -> int:
 
 def _fit(self: Tensor, name: str, new: Tensor) -> Tensor:
     """``new`` checked against ``self``'s shape and cast to its dtype, as PyTorch's in-place ops require."""
-    if tuple(new.shape) != tuple(self.data.shape):
-        raise RuntimeError(f"{name}: output with shape {tuple(self.data.shape)} doesn't match the broadcast shape "
+    if tuple(new.shape) != tuple(self.array.shape):
+        raise RuntimeError(f"{name}: output with shape {tuple(self.array.shape)} doesn't match the broadcast shape "
                            f"{tuple(new.shape)} (an in-place operation keeps the tensor's shape)")
-    old_dtype, new_dtype = self.data.dtype, new.data.dtype
+    old_dtype, new_dtype = self.array.dtype, new.array.dtype
     if new_dtype == old_dtype:
         return new
     xp = self.backend.xp
@@ -61,16 +61,16 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
         if self._ctx is None and self._requires_grad:
             raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
                                f"({name}); update parameters inside `with anynn.no_grad():`")
-        old = make_tensor(self.data, self.backend, self._ctx, self._index)  # the value before, as an input
+        old = make_tensor(self.array, self.backend, self._ctx, self._index)  # the value before, as an input
         old._requires_grad = self._requires_grad
         new = _fit(self, name, compute(old))
-        self.data, self._ctx, self._index, self._requires_grad = new.data, new._ctx, new._index, new._requires_grad
+        self.array, self._ctx, self._index, self._requires_grad = new.array, new._ctx, new._index, new._requires_grad
     else:
         new = _fit(self, name, compute(self))
-        if self._ctx is None and is_writeable(self.data):
-            self.data[...] = new.data
+        if self._ctx is None and is_writeable(self.array):
+            self.array[...] = new.array
         else:  # an immutable array, or one the Function that made this tensor may have saved
-            self.data = new.data
+            self.array = new.array
     mark_modified(self)
     return self
 
@@ -172,7 +172,7 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     src = _operand(self, "copy_", src)
     if not isinstance(src, Tensor):
         src = make_tensor(self.backend.asarray(host_array(src, None)), self.backend, None, 0)
-    if src.data is self.data:
+    if src.array is self.array:
         return self
     return _assign(self, "copy_", src)
 
@@ -203,10 +203,10 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = N
 
 
 def _random_fill(self: Tensor, name: str, host: Any) -> Tensor:
-    if _kind(self.backend.xp, self.data.dtype) < 2:
-        raise TypeError(f"{name} expects a floating-point tensor, got {dtype_name(self.data.dtype)}")
+    if _kind(self.backend.xp, self.array.dtype) < 2:
+        raise TypeError(f"{name} expects a floating-point tensor, got {dtype_name(self.array.dtype)}")
     be = self.backend
-    return _assign(self, name, make_tensor(be.asarray(be.from_host(host), self.data.dtype), be, None, 0))
+    return _assign(self, name, make_tensor(be.asarray(be.from_host(host), self.array.dtype), be, None, 0))
 
 
 METHODS: dict[str, Any] = {

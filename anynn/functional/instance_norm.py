@@ -11,7 +11,7 @@ from .norm import batch_norm, group_norm
 def _update_running(x: Tensor, running_mean: Tensor, running_var: Tensor, momentum: float) -> None:
     """PyTorch's update: per-instance mean and unbiased variance, averaged over the batch, mixed in by momentum."""
     xp = x.backend.xp
-    data = x.data
+    data = x.array
     axes = tuple(range(2, data.ndim))
     count = 1
     for ax in axes:
@@ -19,8 +19,8 @@ def _update_running(x: Tensor, running_mean: Tensor, running_var: Tensor, moment
     mean = xp.mean(data, axis=axes)  # (N, C)
     var = xp.var(data, axis=axes, correction=1) if count > 1 else xp.zeros_like(mean)
     m = momentum
-    running_mean.data = (1.0 - m) * running_mean.data + m * xp.astype(xp.mean(mean, axis=0), running_mean.data.dtype)
-    running_var.data = (1.0 - m) * running_var.data + m * xp.astype(xp.mean(var, axis=0), running_var.data.dtype)
+    running_mean.array = (1.0 - m) * running_mean.array + m * xp.astype(xp.mean(mean, axis=0), running_mean.array.dtype)
+    running_var.array = (1.0 - m) * running_var.array + m * xp.astype(xp.mean(var, axis=0), running_var.array.dtype)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,

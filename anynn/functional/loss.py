@@ -295,8 +295,8 @@ def _regression_args(name: str, input: Any, target: Any, reduction: str) -> Any:
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """Squared error ``(input - target)^2``."""
     if not (reduction in REDUCTIONS and isinstance(input, Tensor) and isinstance(target, Tensor)
-            and target.backend is input.backend and input.data.shape == target.data.shape
-            and target.data.dtype == input.data.dtype):  # the checks, inline: the common case costs nothing
+            and target.backend is input.backend and input.array.shape == target.array.shape
+            and target.array.dtype == input.array.dtype):  # the checks, inline: the common case costs nothing
         target = _regression_args("mse_loss", input, target, reduction)
     return MSE.apply(input, target, reduction=reduction)
 

@@ -189,11 +189,11 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError("gaussian_nll_loss: var has negative entry/entries")
-        var = Tensor._make(xp.full_like(input.data, float(var)), input.backend, None, 0)
+        var = Tensor._make(xp.full_like(input.array, float(var)), input.backend, None, 0)
     else:
         if not isinstance(var, Tensor):
             var = Tensor._make(input.backend.asarray(var, input.dtype), input.backend, None, 0)
-        check(input.backend, var.data < 0, "gaussian_nll_loss: var has negative entry/entries")
+        check(input.backend, var.array < 0, "gaussian_nll_loss: var has negative entry/entries")
         in_shape, var_shape = tuple(input.shape), tuple(var.shape)
         if var_shape != in_shape:
             if in_shape[:-1] == var_shape:

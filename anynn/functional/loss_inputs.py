@@ -60,7 +60,7 @@ def as_operand(name: str, what: str, value: Any, input: Tensor) -> Any:
 
 
 def data_of(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def check_same_shape(name: str, input: Any, target: Any) -> None:
@@ -111,7 +111,7 @@ def option_array(name: str, what: str, value: Any, input: Any) -> Any:
         if value.backend != be:
             raise BackendMismatch(f"{name}: {what} lives on backend {value.backend.key!r}, the input on {be.key!r}; "
                                   f"move it with .to({be.key!r})")
-        value = value.data
+        value = value.array
     elif not be.is_native(value):
         value = be.from_host(host_array(value, None))
     if value.dtype != input.dtype:

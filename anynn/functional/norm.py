@@ -88,15 +88,15 @@ class BatchNorm(Function):
                     count *= x.shape[ax]
                 m = self.momentum
                 unbiased = xp.reshape(var, (channels,)) * (count / (count - 1))
-                running_mean, running_var = self.running_mean.data, self.running_var.data
+                running_mean, running_var = self.running_mean.array, self.running_var.array
                 # updated in float32 and stored in the buffers' own dtype
-                self.running_mean.data = cast_to(xp, (1.0 - m) * upcast(xp, running_mean)
+                self.running_mean.array = cast_to(xp, (1.0 - m) * upcast(xp, running_mean)
                                                  + m * xp.reshape(mean, (channels,)), running_mean.dtype)
-                self.running_var.data = cast_to(xp, (1.0 - m) * upcast(xp, running_var) + m * unbiased,
+                self.running_var.array = cast_to(xp, (1.0 - m) * upcast(xp, running_var) + m * unbiased,
                                                 running_var.dtype)
         else:
-            mean = xp.reshape(upcast(xp, self.running_mean.data), shape)
-            invstd = 1.0 / xp.sqrt(xp.reshape(upcast(xp, self.running_var.data), shape) + self.eps)
+            mean = xp.reshape(upcast(xp, self.running_mean.array), shape)
+            invstd = 1.0 / xp.sqrt(xp.reshape(upcast(xp, self.running_var.array), shape) + self.eps)
             xhat = (x - mean) * invstd
         self.xhat, self.invstd = xhat, invstd
         self.weight = weight

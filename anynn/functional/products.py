@@ -75,7 +75,7 @@ def _counting_dtype(input: Tensor, dtype: Any) -> Tensor:
     """Integers and booleans multiply in int64, as in PyTorch; ``dtype`` casts first."""
     if dtype is not None:
         return input.astype(dtype)
-    if not input.backend.xp.isdtype(input.data.dtype, ("real floating", "complex floating")):
+    if not input.backend.xp.isdtype(input.array.dtype, ("real floating", "complex floating")):
         return input.astype("int64")
     return input
 

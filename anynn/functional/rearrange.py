@@ -117,7 +117,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
         counts = input
         xp, be = counts.backend.xp, counts.backend
         positions = xp.arange(counts.shape[0], dtype=xp.int64, device=be.device)
-        return Tensor._make(xp.repeat(positions, xp.astype(counts.data, xp.int64)), be, None, 0)
+        return Tensor._make(xp.repeat(positions, xp.astype(counts.array, xp.int64)), be, None, 0)
     if dim is None:
         input, dim = input.reshape(-1), 0
     (axis,) = _dims("repeat_interleave", dim, input.ndim)
@@ -129,7 +129,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
         return expanded.reshape(tuple(input.shape[:axis]) + (input.shape[axis] * repeats,)
                                 + tuple(input.shape[axis + 1:]))
     xp, be = input.backend.xp, input.backend
-    counts = repeats.data if isinstance(repeats, Tensor) else xp.asarray(list(repeats), device=be.device)
+    counts = repeats.array if isinstance(repeats, Tensor) else xp.asarray(list(repeats), device=be.device)
     if counts.shape[0] not in (1, input.shape[axis]):
         raise RuntimeError(f"repeat_interleave: {counts.shape[0]} repeats for dim {dim} of size "
                            f"{input.shape[axis]}")

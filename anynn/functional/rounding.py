@@ -110,7 +110,7 @@ def _operands(input: Any, other: Any) -> tuple[Any, Any]:
     def as_tensor(v: Any) -> Any:  # a number becomes a 0-d array of the tensor's dtype (strict libraries want arrays)
         if isinstance(v, Tensor):
             return v
-        return Tensor._make(xp.asarray(v, dtype=like.data.dtype, device=like.backend.device), like.backend, None, 0)
+        return Tensor._make(xp.asarray(v, dtype=like.array.dtype, device=like.backend.device), like.backend, None, 0)
 
     return as_tensor(a), as_tensor(b)
 

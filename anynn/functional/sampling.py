@@ -34,9 +34,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: expected a 1-D or 2-D tensor of weights, got shape {input.shape}")
     xp, be = input.backend.xp, input.backend
-    if not xp.isdtype(input.data.dtype, "real floating"):
+    if not xp.isdtype(input.array.dtype, "real floating"):
         raise RuntimeError(f"multinomial: weights must be floating point, got {input.dtype}")
-    weights = input.data if input.ndim == 2 else input.data[None, :]
+    weights = input.array if input.ndim == 2 else input.array[None, :]
     rows, classes = weights.shape
     check(be, xp.any(weights < 0) | xp.any(~xp.isfinite(weights)) | xp.any(xp.sum(weights, axis=-1) <= 0),
           "multinomial: each row of weights must be finite, non-negative and have a positive sum", error=RuntimeError)

@@ -30,7 +30,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
         raise NotImplementedError("unique(dim=...): unique slices along a dimension are not supported; "
                                   "use unique on the flattened values")
     xp = input.backend.xp
-    flat = xp.reshape(input.data, (-1,))
+    flat = xp.reshape(input.array, (-1,))
     found = xp.unique_counts(flat)
     order = xp.argsort(found.values)  # the standard leaves the order of unique_* open: sort here
     values = xp.take(found.values, order)
@@ -47,7 +47,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """Indices of the nonzero elements: an ``(n, ndim)`` int64 tensor in row-major order, or with ``as_tuple``
     one 1-D tensor per axis (``torch.nonzero``)."""
     xp = input.backend.xp
-    data = input.data if input.ndim else xp.reshape(input.data, (1,))
+    data = input.array if input.ndim else xp.reshape(input.array, (1,))
     found = [_int64(xp, i) for i in xp.nonzero(data)]
     if input.ndim == 0:
         if as_tuple:
@@ -68,24 +68,24 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """The number of nonzero elements, over ``dim`` (an int or tuple) or everywhere; int64."""
     xp = input.backend.xp
     axis = tuple(dim) if isinstance(dim, list) else dim
-    return _made(_int64(xp, xp.count_nonzero(input.data, axis=axis)), input)
+    return _made(_int64(xp, xp.count_nonzero(input.array, axis=axis)), input)
 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
     """How often each value ``0 .. max(input)`` occurs in the 1-D non-negative integer ``input`` (at least
     ``minlength`` bins); with ``weights``, their sums per bin (``torch.bincount``)."""
     xp, be = input.backend.xp, input.backend
-    if input.ndim != 1 or not xp.isdtype(input.data.dtype, "integral"):
+    if input.ndim != 1 or not xp.isdtype(input.array.dtype, "integral"):
         raise RuntimeError(f"bincount: expected a 1-D integer tensor, got shape {tuple(input.shape)} "
-                           f"dtype {input.data.dtype}")
-    index = _int64(xp, input.data)
+                           f"dtype {input.array.dtype}")
+    index = _int64(xp, input.array)
     if input.shape[0] and int(xp.min(index)) < 0:
         raise RuntimeError("bincount: input must contain only non-negative integers")
     length = max(int(minlength), int(xp.max(index)) + 1 if input.shape[0] else 0)
     if weights is None:
         values = xp.ones(index.shape, dtype=xp.int64, device=be.device)
     else:
-        values = weights.data
+        values = weights.array
         if not xp.isdtype(values.dtype, "real floating"):
             values = xp.astype(values, xp.float64)
     if length == 0:
@@ -108,11 +108,11 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
         if right and side == "left":
             raise RuntimeError("searchsorted: right=True and side='left' disagree")
         right = side == "right"
-    seq = sorted_sequence.data
+    seq = sorted_sequence.array
     if sorter is not None:
-        seq = xp.take_along_axis(seq, sorter.data, axis=-1)
+        seq = xp.take_along_axis(seq, sorter.array, axis=-1)
     scalar = not isinstance(input, Tensor)
-    values = xp.asarray(input, dtype=seq.dtype, device=be.device) if scalar else input.data
+    values = xp.asarray(input, dtype=seq.dtype, device=be.device) if scalar else input.array
     if seq.ndim == 1:
         found = xp.searchsorted(seq, xp.reshape(values, (-1,)), side="right" if right else "left")
         found = xp.reshape(found, tuple(values.shape))
@@ -137,8 +137,8 @@ def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close), as ``torch.isclose``."""
     xp = input.backend.xp
-    a = input.data
-    b = other.data if isinstance(other, Tensor) else xp.asarray(other, dtype=a.dtype, device=input.backend.device)
+    a = input.array
+    b = other.array if isinstance(other, Tensor) else xp.asarray(other, dtype=a.dtype, device=input.backend.device)
     if not xp.isdtype(a.dtype, ("real floating", "complex floating")):
         a = xp.astype(a, xp.float64)
     if not xp.isdtype(b.dtype, ("real floating", "complex floating")):
@@ -154,14 +154,14 @@ def allclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08
              equal_nan: bool = False) -> bool:
     """Whether every element is `isclose` (a Python bool)."""
     close = isclose(input, other, rtol, atol, equal_nan)
-    return bool(close.backend.xp.all(close.data))
+    return bool(close.backend.xp.all(close.array))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     """Whether both tensors have the same shape and the same values (a Python bool, ``torch.equal``)."""
     if tuple(input.shape) != tuple(other.shape):
         return False
-    return bool(input.backend.xp.all(input.data == other.data))
+    return bool(input.backend.xp.all(input.array == other.array))
 
 
 FUNCTIONS: dict[str, Any] = {"unique": unique, "nonzero": nonzero, "argwhere": argwhere,

@@ -207,7 +207,7 @@ def take_rows(x: Any, indices: Any) -> Any:
         if indices.backend != x.backend:
             raise BackendMismatch(f"take_rows: indices live on backend {indices.backend.key!r}, the tensor on "
                                   f"{x.backend.key!r}; move them with .to({x.backend.key!r})")
-        idx = indices.data
+        idx = indices.array
     elif x.backend.is_native(indices):
         idx = indices
     else:
@@ -237,7 +237,7 @@ def _native_index(i: Any, x: Any) -> Any:
         if i.backend != be:
             raise BackendMismatch(f"indexing: the index lives on backend {i.backend.key!r}, the tensor on "
                                   f"{be.key!r}; move it with .to({be.key!r})")
-        i = i.data
+        i = i.array
     elif not be.is_native(i):
         host = host_array(i, None)
         if host.size == 0:

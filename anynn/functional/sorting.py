@@ -61,7 +61,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     xp = input.backend.xp
     if input.ndim == 0:
         return make_tensor(xp.zeros((), dtype=xp.int64, device=input.backend.device), input.backend, None, 0)
-    order = xp.argsort(input.data, axis=_axis("argsort", input, dim), descending=bool(descending), stable=True)
+    order = xp.argsort(input.array, axis=_axis("argsort", input, dim), descending=bool(descending), stable=True)
     return make_tensor(xp.astype(order, xp.int64), input.backend, None, 0)
 
 
@@ -97,6 +97,6 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
     xp = input.backend.xp
     if dtype is not None:
         input = input.astype(dtype)
-    elif not xp.isdtype(input.data.dtype, ("real floating", "complex floating")):
+    elif not xp.isdtype(input.array.dtype, ("real floating", "complex floating")):
         input = input.astype("int64")
     return CumSum.apply(input, axis=_axis("cumsum", input, dim))

@@ -41,7 +41,7 @@ def _arg_reduction(name: str) -> Any:
     def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
         axis = _axis(dim, axis)
-        found = getattr(self.backend.xp, name)(self.data, axis=axis, keepdims=_keep(keepdim, keepdims)
+        found = getattr(self.backend.xp, name)(self.array, axis=axis, keepdims=_keep(keepdim, keepdims)
                                                and axis is not None)
         return Tensor._make(found, self.backend, None, 0)
 
@@ -87,9 +87,9 @@ def _logical(name: str) -> Any:
     def method(self: Tensor, other: Any = None) -> Tensor:
         xp = self.backend.xp
         if other is None:
-            data = getattr(xp, name)(self.data)
+            data = getattr(xp, name)(self.array)
         else:
-            data = getattr(xp, name)(self.data, other.data if isinstance(other, Tensor) else other)
+            data = getattr(xp, name)(self.array, other.array if isinstance(other, Tensor) else other)
         return Tensor._make(data, self.backend, None, 0)
 
     return method
@@ -98,7 +98,7 @@ def _logical(name: str) -> Any:
 def _invert(self: Tensor) -> Tensor:
     xp = self.backend.xp
     invert = xp.logical_not if xp.isdtype(self.dtype, "bool") else xp.bitwise_invert
-    return Tensor._make(invert(self.data), self.backend, None, 0)
+    return Tensor._make(invert(self.array), self.backend, None, 0)
 
 
 def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
@@ -179,13 +179,13 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     if input is None and other is None:
         xp = condition.backend.xp
         return tuple(Tensor._make(xp.astype(i, xp.int64), condition.backend, None, 0)
-                     for i in xp.nonzero(condition.data))
+                     for i in xp.nonzero(condition.array))
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
     if not isinstance(like, Tensor):
         raise TypeError("where needs a Tensor among condition, input and other")
     xp, be = like.backend.xp, like.backend
     numbers_only = like is condition
-    dtype = None if numbers_only else like.data.dtype
+    dtype = None if numbers_only else like.array.dtype
     if dtype is None or (not xp.isdtype(dtype, "real floating") and any(isinstance(v, float) for v in (input, other))):
         floats = any(isinstance(v, float) for v in (input, other))
         dtype = be.dtype("float32") if floats or not numbers_only else be.dtype(
@@ -193,7 +193,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
 
     def as_tensor(value: Any) -> Any:
         if isinstance(value, Tensor) or be.is_native(value):
-            return value.astype(dtype) if isinstance(value, Tensor) and value.data.dtype != dtype else value
+            return value.astype(dtype) if isinstance(value, Tensor) and value.array.dtype != dtype else value
         return Tensor._make(xp.full(tuple(like.shape), value, dtype=dtype, device=be.device), be, None, 0)
 
     return elementwise.where(condition, as_tensor(input), as_tensor(other))

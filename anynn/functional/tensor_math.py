@@ -58,7 +58,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
         quotient = binary_math.true_divide(input, other).detach()
         like = input if isinstance(input, Tensor) else other
         out = rounding.trunc(quotient)
-        return out if not like.backend.xp.isdtype(like.data.dtype, "integral") else out.astype(like.data.dtype)
+        return out if not like.backend.xp.isdtype(like.array.dtype, "integral") else out.astype(like.array.dtype)
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
 
@@ -90,7 +90,7 @@ def is_tensor(obj: Any) -> bool:
 
 
 def is_floating_point(input: Tensor) -> bool:  # noqa: A002
-    return input.backend.xp.isdtype(input.data.dtype, "real floating")
+    return input.backend.xp.isdtype(input.array.dtype, "real floating")
 
 
 FUNCTIONS.update(add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div, neg=neg, negative=neg,

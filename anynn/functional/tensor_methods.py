@@ -41,7 +41,7 @@ def _rpow(self: Tensor, base: Any) -> Any:
     base = _operand(self, base)
     if not isinstance(base, Tensor):
         xp = self.backend.xp
-        base = Tensor._make(xp.full_like(self.data, base), self.backend, None, 0)
+        base = Tensor._make(xp.full_like(self.array, base), self.backend, None, 0)
     return PowTensor.apply(base, self)
 
 
@@ -52,7 +52,7 @@ def _compare(name: str) -> Any:
                                   f"{other.backend.key!r}; move one with .to({self.backend.key!r})")
         other = _operand(self, other)
         a, other = _kinds_agree(None, self, other)
-        data = getattr(a.data, name)(other.data if isinstance(other, Tensor) else other)
+        data = getattr(a.array, name)(other.array if isinstance(other, Tensor) else other)
         return Tensor._make(data, self.backend, None, 0)
 
     return method

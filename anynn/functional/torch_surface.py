@@ -17,7 +17,7 @@ from .einsum import einsum
 
 def _elementwise_flag(name: str) -> Any:
     def method(self: Tensor) -> Tensor:
-        return make_tensor(getattr(self.backend.xp, name)(self.data), self.backend, None, 0)
+        return make_tensor(getattr(self.backend.xp, name)(self.array), self.backend, None, 0)
 
     method.__name__ = name
     method.__doc__ = f"Boolean ``{name}`` of each element (not differentiable)."
@@ -37,7 +37,7 @@ def _new(fill: Any) -> Any:
 
 def _filled(self: Tensor, size: tuple[int, ...], fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
     be = self.backend
-    native = self.data.dtype if dtype is None else be.dtype(dtype)
+    native = self.array.dtype if dtype is None else be.dtype(dtype)
     out = make_tensor(be.xp.full(size, fill, dtype=native, device=be.device), be, None, 0)
     out.requires_grad = requires_grad
     return out
@@ -55,9 +55,9 @@ def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None
     from ..backend import dtype_name
 
     source = data.detach() if isinstance(data, Tensor) else data
-    out = Tensor(source, backend=self.backend, dtype=dtype_name(self.data.dtype) if dtype is None else dtype)
-    if isinstance(data, Tensor) and out.data is source.data:
-        out.data = self.backend.xp.asarray(out.data, copy=True)
+    out = Tensor(source, backend=self.backend, dtype=dtype_name(self.array.dtype) if dtype is None else dtype)
+    if isinstance(data, Tensor) and out.array is source.array:
+        out.array = self.backend.xp.asarray(out.array, copy=True)
     out.requires_grad = requires_grad
     return out
 

@@ -21,11 +21,11 @@ def _outside(x: Tensor, diagonal: int, lower: bool) -> Any:
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002 - PyTorch's name
     """Entries on and below the ``diagonal``-th diagonal of the last two axes (``torch.tril``); input (*, R, C)."""
-    zero = False if input.backend.xp.isdtype(input.data.dtype, "bool") else 0
+    zero = False if input.backend.xp.isdtype(input.array.dtype, "bool") else 0
     return MaskedFill.apply(input, _outside(input, int(diagonal), True), value=zero)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """Entries on and above the ``diagonal``-th diagonal of the last two axes (``torch.triu``); input (*, R, C)."""
-    zero = False if input.backend.xp.isdtype(input.data.dtype, "bool") else 0
+    zero = False if input.backend.xp.isdtype(input.array.dtype, "bool") else 0
     return MaskedFill.apply(input, _outside(input, int(diagonal), False), value=zero)

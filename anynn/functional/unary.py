@@ -42,7 +42,7 @@ def unary(name: str, value: Formula, derivative: Formula, floating: bool = True)
                                                       "derivative": staticmethod(derivative)})
 
     def function(input: Any) -> Any:  # noqa: A002 - PyTorch's name
-        if floating and not input.backend.xp.isdtype(input.data.dtype, ("real floating", "complex floating")):
+        if floating and not input.backend.xp.isdtype(input.array.dtype, ("real floating", "complex floating")):
             input = input.astype("float32")
         return cls.apply(input)
 

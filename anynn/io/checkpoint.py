@@ -162,7 +162,7 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     undo: list[Any] = []
     try:
         if model is not None:
-            before = [(t, t.data, t.backend, t.grad) for t in list(model.parameters()) + list(model.buffers())]
+            before = [(t, t.array, t.backend, t.grad) for t in list(model.parameters()) + list(model.buffers())]
             undo.append(lambda: _put_back(before))
             if backend is not None:
                 model.to(backend)
@@ -205,7 +205,7 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
 
 def _put_back(before: list[tuple[Tensor, Any, Any, Any]]) -> None:
     for t, data, backend, grad in before:
-        t.data, t.backend, t.grad = data, backend, grad
+        t.array, t.backend, t.grad = data, backend, grad
 
 
 def _check_optimizer_fits(path: Any, tree: dict[str, Any], saved: Any, optimizer: Any) -> None:

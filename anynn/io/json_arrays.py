@@ -61,7 +61,7 @@ class Decoder:
             if obj["kind"] in ("tensor", "native") and obj.get("backend"):
                 be = get_backend(obj["backend"]) if _available(obj["backend"]) else get_backend("numpy")
                 t = tensor(array, backend=be, dtype=host_dtype_name(array, be))
-                return t if obj["kind"] == "tensor" else t.data
+                return t if obj["kind"] == "tensor" else t.array
             return array
         if "__tuple__" in obj:
             return tuple(self(v) for v in obj["__tuple__"])

@@ -65,7 +65,7 @@ def to_host(value: Any) -> tuple[np.ndarray, str | None]:
     """One Tensor, native array or number as a C-contiguous NumPy array, plus its backend key."""
     if isinstance(value, Tensor):
         if dtype_name(value.dtype) == "bfloat16":
-            return _bfloat16_to_host(value.data, value.backend), value.backend.key
+            return _bfloat16_to_host(value.array, value.backend), value.backend.key
         array, key = value.numpy(), value.backend.key
     elif isinstance(value, (np.ndarray, np.generic, int, float, bool)):
         array, key = np.asarray(value), None

@@ -37,7 +37,7 @@ def as_native(*values: Any) -> tuple[Any, Backend, list[Any]]:
             if value.backend != backend:
                 raise BackendMismatch(f"metric inputs live on two backends: {backend.key!r} and "
                                       f"{value.backend.key!r}")
-            arrays.append(value.data)
+            arrays.append(value.array)
         else:
             arrays.append(backend.asarray(value))
     return backend.xp, backend, arrays

@@ -221,7 +221,7 @@ class MultiheadAttention(Module):
             extra.append((None, None))
         for bias_k, bias_v in extra:
             xp = k.backend.xp
-            zeros = xp.zeros(k.shape[:2] + (1, self.head_dim), dtype=k.data.dtype, device=device_of(k.data))
+            zeros = xp.zeros(k.shape[:2] + (1, self.head_dim), dtype=k.array.dtype, device=device_of(k.array))
             zero = Tensor._make(zeros, k.backend, None, 0)
             new_k = zero if bias_k is None else zero + bias_k  # broadcast over N: gradients sum back
             new_v = zero if bias_v is None else zero + bias_v
@@ -268,7 +268,7 @@ class MultiheadAttention(Module):
         if not masks:
             return None
         if all(_is_bool(m) for m in masks):
-            forbidden = masks[0].data if len(masks) == 1 else xp.logical_or(masks[0].data, masks[1].data)
+            forbidden = masks[0].array if len(masks) == 1 else xp.logical_or(masks[0].array, masks[1].array)
             return Tensor._make(xp.logical_not(forbidden), q.backend, None, 0)
         additive = [_additive(m, q) if _is_bool(m) else m for m in masks]
         return additive[0] if len(additive) == 1 else additive[0] + additive[1]
@@ -284,9 +284,9 @@ def _pad_allowed(mask: Tensor) -> Tensor:
     xp = mask.backend.xp
     shape = tuple(mask.shape[:-1]) + (1,)
     if _is_bool(mask):
-        column = xp.ones(shape, dtype=xp.bool, device=device_of(mask.data))
-        return Tensor._make(xp.concat([mask.data, column], axis=-1), mask.backend, None, 0)
-    column = Tensor._make(xp.zeros(shape, dtype=mask.data.dtype, device=device_of(mask.data)), mask.backend, None, 0)
+        column = xp.ones(shape, dtype=xp.bool, device=device_of(mask.array))
+        return Tensor._make(xp.concat([mask.array, column], axis=-1), mask.backend, None, 0)
+    column = Tensor._make(xp.zeros(shape, dtype=mask.array.dtype, device=device_of(mask.array)), mask.backend, None, 0)
     return concat([mask, column], axis=-1)
 
 
@@ -304,13 +304,13 @@ def _is_bool(mask: Tensor) -> bool:
 def _reshape_mask(mask: Tensor, shape: tuple[int, ...]) -> Tensor:
     shape = tuple(-1 if s is None else s for s in shape)  # a symbolic (recorded) batch axis: the implied size
     if _is_bool(mask):
-        return Tensor._make(mask.backend.xp.reshape(mask.data, shape), mask.backend, None, 0)
+        return Tensor._make(mask.backend.xp.reshape(mask.array, shape), mask.backend, None, 0)
     return mask.reshape(shape)
 
 
 def _additive(forbidden: Tensor, like: Tensor) -> Tensor:
     """A boolean mask (True = forbidden) as 0 / -inf in ``like``'s dtype."""
     xp = like.backend.xp
-    zeros = xp.zeros(forbidden.shape, dtype=like.data.dtype, device=device_of(like.data))
-    data = xp.where(forbidden.data, xp.full_like(zeros, -float("inf")), zeros)
+    zeros = xp.zeros(forbidden.shape, dtype=like.array.dtype, device=device_of(like.array))
+    data = xp.where(forbidden.array, xp.full_like(zeros, -float("inf")), zeros)
     return Tensor._make(data, like.backend, None, 0)

@@ -12,7 +12,7 @@ from .module import Module, Parameter
 def _as_parameter(value: Any) -> Any:
     """A Tensor becomes a Parameter (same data, backend and dtype), as PyTorch's containers do."""
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
-        return Parameter(value.data, backend=value.backend, dtype=value.dtype)  # requires grad, as PyTorch
+        return Parameter(value.array, backend=value.backend, dtype=value.dtype)  # requires grad, as PyTorch
     return value
 
 

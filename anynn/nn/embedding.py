@@ -63,9 +63,9 @@ class Embedding(Module):
     def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         init.normal_(self.weight, 0.0, 1.0, generator=rng)
         if self.padding_idx is not None:
-            xp, data = self.weight.backend.xp, self.weight.data
+            xp, data = self.weight.backend.xp, self.weight.array
             rows = xp.arange(self.num_embeddings, device=self.weight.backend.device)
-            self.weight.data = xp.where((rows == self.padding_idx)[:, None], xp.zeros_like(data), data)
+            self.weight.array = xp.where((rows == self.padding_idx)[:, None], xp.zeros_like(data), data)
 
     def forward(self, indices: Tensor) -> Tensor:
         """indices: integer Tensor (*) → (*, embedding_dim)."""

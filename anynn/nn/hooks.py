@@ -117,7 +117,7 @@ class _BackwardState:
                     raise RuntimeError(f"backward hook returned {len(result)} gradients, but the module has "
                                        f"{len(wrap)} inputs")
                 wrap = result
-        return tuple(None if g is None else (g.data if isinstance(g, Tensor) else g) for g in wrap)
+        return tuple(None if g is None else (g.array if isinstance(g, Tensor) else g) for g in wrap)
 
 
 class _HookOutputs(Function):

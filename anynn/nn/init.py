@@ -3,7 +3,7 @@
 Values are drawn on the host from NumPy's ``Generator`` (``generator=``: a seed or a
 ``numpy.random.Generator``; by default the one `anynn.manual_seed` seeds), so one seed gives the same
 weights on every backend. They follow PyTorch's distributions, not its random stream: the same seed gives
-other numbers than PyTorch. Each function replaces ``tensor.data`` and returns ``tensor``.
+other numbers than PyTorch. Each function replaces ``tensor.array`` and returns ``tensor``.
 """
 
 from __future__ import annotations

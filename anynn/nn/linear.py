@@ -72,8 +72,8 @@ class Linear(Module):
         weight = self.weight
         bias = self.bias
         # the checks of check_input, inline for the common case (it runs them again to raise)
-        if not (isinstance(x, Tensor) and x.backend is weight.backend and x.data.dtype == weight.data.dtype
-                and x.data.shape and x.data.shape[-1] == self.in_features):
+        if not (isinstance(x, Tensor) and x.backend is weight.backend and x.array.dtype == weight.array.dtype
+                and x.array.shape and x.array.shape[-1] == self.in_features):
             check_input(self, x, last_dim=self.in_features)
         if bias is None:
             return LinearFunction.apply(x, weight)

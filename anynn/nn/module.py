@@ -318,7 +318,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor._make(p.backend.xp.zeros_like(p.grad.data), p.backend, None, 0)
+                p.grad = Tensor._make(p.backend.xp.zeros_like(p.grad.array), p.backend, None, 0)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Switch gradient tracking of every parameter (``False`` freezes the module); returns self."""
@@ -394,7 +394,7 @@ class Module:
     def type(self, dst_type: Any) -> "Module":  # noqa: A003 - PyTorch's name
         """Cast every parameter and buffer (floating or not) to ``dst_type``, as PyTorch's ``Module.type``."""
         for t in list(self.parameters()) + list(self.buffers()):
-            t.data = t.backend.xp.astype(t.data, t.backend.dtype(dst_type))
+            t.array = t.backend.xp.astype(t.array, t.backend.dtype(dst_type))
             t.grad = None
         return self
 
@@ -477,7 +477,7 @@ class Module:
         # all or nothing: convert every value first (a conversion may fail), then write them all
         converted = [(target, _converted(target, values[name])) for name, target in own.items() if name in values]
         for target, data in converted:
-            target.data = data
+            target.array = data
         return IncompatibleKeys(missing, unexpected)
 
     # -- copying --------------------------------------------------------------------------------
@@ -526,7 +526,7 @@ def _check_name(module: Module, name: Any, what: str) -> None:
 
 
 def _move_in_place(t: Tensor, target: Backend | None, dtype: Any) -> None:
-    data = t.data
+    data = t.array
     backend = t.backend
     if target is not None and target != backend:
         data = transfer(data, backend, target)
@@ -535,7 +535,7 @@ def _move_in_place(t: Tensor, target: Backend | None, dtype: Any) -> None:
         native = backend.dtype(dtype)
         if data.dtype != native:
             data = backend.xp.astype(data, native)
-    t.data = data
+    t.array = data
     t.backend = backend
     t.grad = None
 
@@ -563,7 +563,7 @@ def _converted(target: Tensor, value: Any) -> Any:
     """``value`` as a new native array of ``target``'s backend and dtype (never sharing the caller's memory)."""
     backend = target.backend
     if isinstance(value, Tensor):
-        data = value.data if value.backend == backend else transfer(value.data, value.backend, backend)
+        data = value.array if value.backend == backend else transfer(value.array, value.backend, backend)
     elif is_host_array(value):
         data = backend.from_host(value)
     elif backend.is_native(value):
@@ -571,9 +571,9 @@ def _converted(target: Tensor, value: Any) -> Any:
         # state_dict(keep_vars=True)) must not carry that tracking into anynn's parameters
         data = backend.adopt(value)
     else:
-        data = Tensor(value, backend=backend, dtype=target.dtype).data
-    if data.dtype != target.data.dtype:
-        data = backend.xp.astype(data, target.data.dtype)  # astype copies
+        data = Tensor(value, backend=backend, dtype=target.dtype).array
+    if data.dtype != target.array.dtype:
+        data = backend.xp.astype(data, target.array.dtype)  # astype copies
     else:
         # parameters own their memory: optimizers update them in place, which must never write
         # through to the caller's arrays (torch.from_numpy and DLPack share memory)

@@ -65,7 +65,7 @@ class _BatchNorm(Module):
             init.ones_(self.running_var)
             # rebuilt with xp, not init.zeros_: a host round trip turns 0-d arrays into 1-d on some backends
             counter = self.num_batches_tracked
-            counter.data = counter.backend.xp.zeros((), dtype=counter.dtype, device=counter.backend.device)
+            counter.array = counter.backend.xp.zeros((), dtype=counter.dtype, device=counter.backend.device)
 
     def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         self.reset_running_stats()
@@ -89,7 +89,7 @@ class _BatchNorm(Module):
                             f"got {dtype_name(x.dtype)}; cast with x.astype(...) or model.to(dtype=...)")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            self.num_batches_tracked.array = self.num_batches_tracked.array + 1
             factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
         use_batch_stats = self.training or self.running_mean is None
         if use_batch_stats and x.size // x.shape[1] <= 1:

@@ -25,7 +25,7 @@ from .validate import check_input
 
 def _zeros(like: Tensor, shape: tuple[int, ...]) -> Tensor:
     xp = like.backend.xp
-    return Tensor._make(xp.zeros(shape, dtype=like.data.dtype, device=device(like.data)), like.backend, None, 0)
+    return Tensor._make(xp.zeros(shape, dtype=like.array.dtype, device=device(like.array)), like.backend, None, 0)
 
 
 def _check_state(layer: Module, name: str, state: Any, expected: tuple[int, ...]) -> None:
@@ -216,7 +216,7 @@ class _RNNBase(_UniformInit):
             self._dropout_rng = (be, be.rng(self.seed))
         if self.dropout >= 1.0:
             return x * 0.0
-        keep = be.xp.astype(self._dropout_rng[1].uniform(tuple(x.shape), x.data.dtype) >= self.dropout, x.data.dtype)
+        keep = be.xp.astype(self._dropout_rng[1].uniform(tuple(x.shape), x.array.dtype) >= self.dropout, x.array.dtype)
         return x * (keep * (1.0 / (1.0 - self.dropout)))
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:

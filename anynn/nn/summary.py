@@ -66,7 +66,7 @@ def summary(model: Module, input_size: Any = None, input_data: Any = None, input
         rows.append((f"{name} ({type(m).__name__})", shapes.get(id(m), "-"), own))
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    size = sum(p.numel() * dtype(p.data.dtype).itemsize for p in model.parameters())
+    size = sum(p.numel() * dtype(p.array.dtype).itemsize for p in model.parameters())
     head = ("Layer (type)", "Output Shape", "Param #")
     width = [max(len(head[0]), *(len(r[0]) for r in rows)) if rows else len(head[0]),
              max(len(head[1]), *(len(r[1]) for r in rows)) if rows else len(head[1]), 12]

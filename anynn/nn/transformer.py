@@ -165,7 +165,7 @@ class TransformerEncoder(Module):
             return None
         if mode.is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
             return None
-        data = _as_tensor(src_key_padding_mask, src).data
+        data = _as_tensor(src_key_padding_mask, src).array
         xp = src.backend.xp
         # PyTorch makes the mask additive first, then keeps the positions where it is exactly 0
         keep = xp.logical_not(data) if data.dtype == xp.bool else data == 0.0
@@ -175,7 +175,7 @@ class TransformerEncoder(Module):
         if self.mask_check and any_true(src.backend, xp.logical_and(keep[:, 1:], xp.logical_not(keep[:, :-1])),
                                         if_traced=True):
             return None
-        kept = xp.reshape(xp.astype(keep, src.data.dtype), (src.shape[0], src.shape[1], 1))
+        kept = xp.reshape(xp.astype(keep, src.array.dtype), (src.shape[0], src.shape[1], 1))
         return Tensor._make(kept, src.backend, None, 0)
 
 

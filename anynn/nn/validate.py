@@ -21,7 +21,7 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected an anynn Tensor, got {type(x).__module__}.{type(x).__name__}; "
                         "wrap it with anynn.tensor(...)")
-    shape = x.data.shape
+    shape = x.array.shape
     if ndim is not None and len(shape) not in ndim:
         ranks = " or ".join(f"{n}-D" for n in ndim)
         raise ValueError(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape {x.shape}")
@@ -36,7 +36,7 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
         if x.backend is not weight.backend and x.backend != weight.backend:
             raise BackendMismatch(f"{name}: input is on backend {x.backend.key!r} but the layer's parameters are "
                                   f"on {weight.backend.key!r}; move one with .to(...)")
-        if x.data.dtype != weight.data.dtype and not (autocast_mode.active_threads and autocast_mode.state.active):
+        if x.array.dtype != weight.array.dtype and not (autocast_mode.active_threads and autocast_mode.state.active):
             # (under autocast, float32 layers take float16/bfloat16 inputs, as PyTorch's do)
             raise TypeError(f"{name}: expected input dtype {dtype_name(weight.dtype)} (the layer's), got "
                             f"{dtype_name(x.dtype)}; cast with x.astype(...) or model.to(dtype=...)")

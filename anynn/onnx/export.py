@@ -75,7 +75,7 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
         results = recording(*inputs)
     flat = _flatten(results)
     out_names = _names(output_names, len(flat), "output")
-    proto = ndonnx.build(arguments, {name: t.data if isinstance(t, Tensor) else t for name, t in zip(out_names, flat)})
+    proto = ndonnx.build(arguments, {name: t.array if isinstance(t, Tensor) else t for name, t in zip(out_names, flat)})
     proto = optimize(proto)
     _name_output_axes(proto, dynamic)
     if opset != 21:
@@ -91,7 +91,7 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
 
 def _host_input(value: Any) -> np.ndarray:
     if isinstance(value, Tensor):
-        return value.backend.to_host(value.data)
+        return value.backend.to_host(value.array)
     if isinstance(value, (np.ndarray, np.generic, int, float, list)):
         array = np.asarray(value)
         return array.astype(np.float32) if array.dtype == np.float64 and not isinstance(value, np.ndarray) else array
@@ -125,7 +125,7 @@ def _copy_to(model: Any, backend: Any) -> Any:
     """A copy of ``model`` whose parameters and buffers are ndonnx constants on ``backend``."""
     recording = copy.deepcopy(model)
     for t in list(recording.parameters()) + list(recording.buffers()):
-        t.data = backend.from_host(t.backend.to_host(t.data))
+        t.array = backend.from_host(t.backend.to_host(t.array))
         t.backend = backend
     return recording
 

@@ -134,7 +134,7 @@ def batch_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
         return NotImplemented
     channels = static_shape(x)[1]
     dtype = np_dtype(x)
-    mean, variance = host(fn.running_mean.data), host(fn.running_var.data)
+    mean, variance = host(fn.running_mean.array), host(fn.running_var.array)
     scale = np.ones(channels) if weight is None else host(weight)
     shift = np.zeros(channels) if bias is None else host(bias)
     if any(v is None for v in (mean, variance, scale, shift)):

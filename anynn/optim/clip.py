@@ -60,7 +60,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     if any(g.backend != backend for g in grads):
         raise ValueError("clip_grad_norm_: the gradients live on different backends: "
                          f"{sorted({str(g.backend) for g in grads})}")
-    norms = [_vector_norm(xp, g.data, norm_type) for g in grads]
+    norms = [_vector_norm(xp, g.array, norm_type) for g in grads]
     dtype = xp.result_type(*norms) if len(norms) > 1 else norms[0].dtype
     total = _vector_norm(xp, xp.stack([xp.astype(n, dtype) for n in norms]), norm_type)
     if error_if_nonfinite:
@@ -70,7 +70,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     coef = max_norm / (total + 1e-6)
     coef = xp.minimum(coef, xp.ones_like(coef))  # minimum, not where: a nan norm must propagate
     for g in grads:
-        g.data = g.data * xp.astype(coef, g.data.dtype)
+        g.array = g.array * xp.astype(coef, g.array.dtype)
     return Tensor(total, backend=backend, dtype=dtype_name(total.dtype))
 
 
@@ -84,4 +84,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     """
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        g.data = g.backend.xp.clip(g.data, -clip_value, clip_value)
+        g.array = g.backend.xp.clip(g.array, -clip_value, clip_value)

@@ -60,24 +60,24 @@ class LBFGS(Optimizer):
 
     def _gather_flat_grad(self) -> Any:
         xp = self._xp
-        return xp.concat([xp.reshape(p.grad.data if p.grad is not None else xp.zeros_like(p.data), (-1,))
+        return xp.concat([xp.reshape(p.grad.array if p.grad is not None else xp.zeros_like(p.array), (-1,))
                           for p in self._params])
 
     def _add_grad(self, step_size: float, update: Any) -> None:
         xp = self._xp
         offset = 0
         for p in self._params:
-            numel = math.prod(p.data.shape)
-            p.data = p.data + step_size * xp.reshape(update[offset:offset + numel], p.data.shape)
+            numel = math.prod(p.array.shape)
+            p.array = p.array + step_size * xp.reshape(update[offset:offset + numel], p.array.shape)
             mark_modified(p)  # graphs recorded before this change refuse to backward through p
             offset += numel
 
     def _clone_param(self) -> list[Any]:
-        return [self._xp.asarray(p.data, copy=True) for p in self._params]
+        return [self._xp.asarray(p.array, copy=True) for p in self._params]
 
     def _set_param(self, params_data: list[Any]) -> None:
         for p, data in zip(self._params, params_data, strict=True):
-            p.data = self._xp.asarray(data, copy=True)
+            p.array = self._xp.asarray(data, copy=True)
             mark_modified(p)
 
     def _evaluate(self, closure: Callable[[], Any]) -> tuple[Any, float]:

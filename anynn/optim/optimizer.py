@@ -67,7 +67,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad.data = p.backend.xp.zeros_like(p.grad.data)
+                    p.grad.array = p.backend.xp.zeros_like(p.grad.array)
 
     def step(self, closure: Any = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
@@ -93,7 +93,7 @@ class Optimizer:
                     if grad is None:
                         continue
                     pid = id(p)
-                    data = p.data
+                    data = p.array
                     backend = p.backend
                     state = states.get(pid)
                     if state is None:
@@ -105,12 +105,12 @@ class Optimizer:
                         if state and home != new_home:
                             _follow_parameter(state, p)
                         homes[pid] = new_home
-                    g = -grad.data if maximize else grad.data
+                    g = -grad.array if maximize else grad.array
                     if decoupled:
                         data = _scale(data, shrink)
                     elif decay:
                         g = g + decay * data
-                    p.data = update(data, g, state, group, backend)
+                    p.array = update(data, g, state, group, backend)
                     mark_modified(p)  # Functions recorded before this step refuse to backward through p
         finally:
             modes.grad_enabled = previous_mode
@@ -156,7 +156,7 @@ class Optimizer:
             p = params[int(key)]
             self.state[id(p)] = {name: _to_param_backend(value, p) for name, value in saved_state.items()}
             _follow_parameter(self.state[id(p)], p)
-            self._state_home[id(p)] = (p.backend, p.data.dtype)
+            self._state_home[id(p)] = (p.backend, p.array.dtype)
 
 
 def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
@@ -165,8 +165,8 @@ def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
         if value is None or isinstance(value, (bool, int, float)):
             continue
         value = _to_param_backend(value, p)
-        if dtype_name(value.dtype).startswith("float") and value.dtype != p.data.dtype:
-            value = p.backend.xp.astype(value, p.data.dtype)
+        if dtype_name(value.dtype).startswith("float") and value.dtype != p.array.dtype:
+            value = p.backend.xp.astype(value, p.array.dtype)
         state[name] = value
 
 
@@ -182,7 +182,7 @@ def _to_param_backend(value: Any, p: Tensor) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, Tensor):
-        return value.data if value.backend == p.backend else transfer(value.data, value.backend, p.backend)
+        return value.array if value.backend == p.backend else transfer(value.array, value.backend, p.backend)
     if is_host_array(value):
         value = host_array(value, float_dtype=None)
         if value.ndim == 0 and value.dtype.kind in "iu":  # a step counter saved as an array

@@ -201,7 +201,7 @@ class EarlyStopping(Callback):
 
 def _copy_state(model: Any) -> dict[str, Any]:
     """Copies of every parameter and buffer (optimizers may update arrays in place)."""
-    return {name: t.backend.xp.asarray(t.data, copy=True) for name, t in model.state_dict().items()}
+    return {name: t.backend.xp.asarray(t.array, copy=True) for name, t in model.state_dict().items()}
 
 
 class ModelCheckpoint(Callback):

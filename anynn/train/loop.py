@@ -128,12 +128,12 @@ def _train_epoch(state: FitState, hooks: CallbackList, trackers: list[Tracker], 
         hooks.on_batch_begin(index, {})
         value, output = step(x, y)
         size = _batch_size(x)
-        total = value.data * size if total is None else total + value.data * size
+        total = value.array * size if total is None else total + value.array * size
         samples += size
         xp = output.backend.xp
         for t in trackers:
-            t.update(xp, y.data, output.data)
-        batch_logs = {"loss": float(value.data), "size": size} if hooks.wants_batch_logs else {"size": size}
+            t.update(xp, y.array, output.array)
+        batch_logs = {"loss": float(value.array), "size": size} if hooks.wants_batch_logs else {"size": size}
         hooks.on_batch_end(index, batch_logs)
         progress.batch_end(size, running)
         state.step += 1
@@ -175,11 +175,11 @@ def evaluate(model: Any, loss: Any, data: Iterable[Any], metrics: Sequence[Any] 
                 output = model(*x) if isinstance(x, tuple) else model(x)
                 size = _batch_size(x)
                 if loss is not None:
-                    value = loss(output, y).data * size
+                    value = loss(output, y).array * size
                     total = value if total is None else total + value
                 samples += size
                 for t in trackers:
-                    t.update(output.backend.xp, y.data, output.data)
+                    t.update(output.backend.xp, y.array, output.array)
     finally:
         model.train(was_training)
     if samples == 0:
@@ -232,7 +232,7 @@ def predict(model: Any, data: Any, batch_size: int | None = None) -> Tensor:
     if len(outputs) == 1:
         return outputs[0].detach()
     xp = outputs[0].backend.xp
-    return Tensor(xp.concat([o.data for o in outputs], axis=0), backend=outputs[0].backend)
+    return Tensor(xp.concat([o.array for o in outputs], axis=0), backend=outputs[0].backend)
 
 
 # -- helpers -------------------------------------------------------------------------------------

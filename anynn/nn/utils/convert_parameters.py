@@ -38,8 +38,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     start = 0
     for p in params:
         n = p.numel()
-        piece = xp.reshape(vec.data[start:start + n], p.shape)
-        p.data = xp.astype(piece, p.data.dtype, copy=True)
+        piece = xp.reshape(vec.array[start:start + n], p.shape)
+        p.array = xp.astype(piece, p.array.dtype, copy=True)
         start += n
 
 
