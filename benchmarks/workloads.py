@@ -119,7 +119,7 @@ def build_anynn(workload: Workload, backend: str, compiled: bool = False) -> Cal
 
         def infer() -> Any:
             with anynn.no_grad():
-                out = model(x).data
+                out = model(x).array
             sync()
             return out
 
@@ -133,7 +133,7 @@ def build_anynn(workload: Workload, backend: str, compiled: bool = False) -> Cal
         loss.backward()
         opt.step()
         sync()
-        return loss.data
+        return loss.array
 
     if not compiled:
         return step
@@ -146,11 +146,11 @@ def build_anynn(workload: Workload, backend: str, compiled: bool = False) -> Cal
         return loss
 
     compiled_step = anynn.compile(train_step)
-    block = getattr(next_batch()[0].data, "block_until_ready", None)  # JAX dispatches asynchronously
+    block = getattr(next_batch()[0].array, "block_until_ready", None)  # JAX dispatches asynchronously
 
     def run_compiled() -> Any:
         x, y = next_batch()
-        loss = compiled_step(x, y).data
+        loss = compiled_step(x, y).array
         if block is not None:
             loss.block_until_ready()  # the result is ready (JAX's synchronize() would cost an extra dispatch)
         else:

@@ -58,6 +58,6 @@ def check_run(backend, cls, options, dtype, expected) -> None:
     for step, step_grads in enumerate(grads):
         take_step(opt, params, step_grads, dtype)
         for i, (p, ref) in enumerate(zip(params, expected[step])):
-            assert p.backend == backend and backend.is_native(p.data)
+            assert p.backend == backend and backend.is_native(p.array)
             assert p.dtype == backend.dtype(dtype), "the update keeps the parameter's dtype"
             np.testing.assert_allclose(p.numpy(), ref, err_msg=f"step {step}, parameter {i}", **tolerance(dtype))

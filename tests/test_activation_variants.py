@@ -75,7 +75,7 @@ def test_keeps_float32(backend, name, ours, theirs, kinks):
     x = make(backend, sample((2, 3), kinks).astype(np.float32), requires_grad=True)
     out = ours(x)
     assert dtype_name(out.dtype) == "float32"
-    grad = out.grad_fn.backward(backend.xp, backend.xp.ones_like(out.data))
+    grad = out.grad_fn.backward(backend.xp, backend.xp.ones_like(out.array))
     assert dtype_name(grad.dtype) == "float32"
 
 

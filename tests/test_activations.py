@@ -77,7 +77,7 @@ def assert_float32_forward_and_backward(backend, fn, *arrays):
     tensors = [make(backend, a, requires_grad=a.dtype.kind == "f") for a in arrays]
     out = fn(*tensors)
     assert dtype_name(out.dtype) == "float32"
-    grads = out.grad_fn.backward(backend.xp, backend.xp.ones_like(out.data))  # before any cast back
+    grads = out.grad_fn.backward(backend.xp, backend.xp.ones_like(out.array))  # before any cast back
     for g in grads if isinstance(grads, tuple) else (grads,):
         assert g is None or dtype_name(g.dtype) == "float32", f"{out.grad_fn.name} backward gives {g.dtype}"
 

@@ -23,7 +23,7 @@ def test_python_and_numpy_floats_become_float32(backend):
         t = anynn.tensor(data, backend=backend)
         assert _name(t) == "float32", data
         assert t.backend == backend
-        assert backend.is_native(t.data)
+        assert backend.is_native(t.array)
     np.testing.assert_array_equal(anynn.tensor([[1.0], [2.5]], backend=backend).numpy(), [[1.0], [2.5]])
 
 
@@ -154,7 +154,7 @@ def test_detach(backend):
     x = make(backend, np.array([1.0, 2.0]), requires_grad=True)
     y = x * 2.0
     d = y.detach()
-    assert d.is_leaf and not d.requires_grad and d.data is y.data
+    assert d.is_leaf and not d.requires_grad and d.array is y.array
     (d * x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])  # no path through d
 
@@ -197,7 +197,7 @@ def test_to_round_trips_between_backends(dtype):
     for name in ("torch", "array_api_strict", "array_api_strict:device1", "torch", "numpy"):
         t = t.to(name)
         assert t.backend.key == name
-        assert t.backend.is_native(t.data)
+        assert t.backend.is_native(t.array)
         assert _name(t) == dtype
         np.testing.assert_array_equal(t.numpy(), values)
 

@@ -107,7 +107,7 @@ def test_functions_with_writes_and_checks_run_under_jit():
 
     def pooled(a):
         t = make_tensor(a, be, None, 0)
-        return F.pad(F.max_pool2d(t, 3, stride=2, padding=1), (1, 2, 0, 1), value=0.5).data
+        return F.pad(F.max_pool2d(t, 3, stride=2, padding=1), (1, 2, 0, 1), value=0.5).array
 
     eager = anynn.tensor(x, backend="numpy")
     expected = F.pad(F.max_pool2d(eager, 3, stride=2, padding=1), (1, 2, 0, 1), value=0.5).numpy()
@@ -119,6 +119,6 @@ def test_functions_with_writes_and_checks_run_under_jit():
         F.embedding(out_of_range, weight)  # eager: checked
 
     def looked_up(indices):
-        return F.embedding(make_tensor(indices, be, None, 0), weight).data
+        return F.embedding(make_tensor(indices, be, None, 0), weight).array
 
-    assert jax.jit(looked_up)(out_of_range.data).shape == (2, 4)  # traced: not checked (the documented rule)
+    assert jax.jit(looked_up)(out_of_range.array).shape == (2, 4)  # traced: not checked (the documented rule)

@@ -333,8 +333,8 @@ def test_a_bfloat16_model_and_its_adam_state_round_trip(tmp_path):
     other, other_opt = bf16(1)
     load_checkpoint(tmp_path / "c.safetensors", model=other, optimizer=other_opt)
     for name, value in model.state_dict().items():
-        assert other.state_dict()[name].data.dtype == torch.bfloat16
-        assert torch.equal(other.state_dict()[name].data, value.data), name
+        assert other.state_dict()[name].array.dtype == torch.bfloat16
+        assert torch.equal(other.state_dict()[name].array, value.array), name
     saved, restored = optimizer.state_dict()["state"], other_opt.state_dict()["state"]
     for k in saved:
         for n, v in saved[k].items():

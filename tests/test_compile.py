@@ -121,7 +121,7 @@ def _train(pairs: list[tuple[str, str]], backend: str, compiled: bool, scheduler
         for _, _, sched, _ in runs:
             if sched is not None:
                 sched.step()
-    params = [np.asarray(p.data) for model, *_ in runs for p in model.parameters()]
+    params = [np.asarray(p.array) for model, *_ in runs for p in model.parameters()]
     return np.array(losses), params, run
 
 
@@ -199,7 +199,7 @@ def test_gradient_accumulation_inside_and_across_compiled_calls():
             out.append(float(acc_step(x, y).item()))
         apply_step()
         out.append(float(inner_step(tuple(xs[4:]), tuple(ys[4:])).item()))
-        return np.array(out), [np.asarray(p.data) for p in model.parameters()]
+        return np.array(out), [np.asarray(p.array) for p in model.parameters()]
 
     (a, pa), (b, pb) = run(False), run(True)
     np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
@@ -213,7 +213,7 @@ def test_dropout_masks_differ_between_calls_and_repeat_for_the_same_seed():
         drop = nn.Dropout(0.5, seed=11)
         x = anynn.ones(64, backend="jax")
         step = anynn.compile(lambda: drop(x))
-        return [np.asarray(step().data) for _ in range(3)], step
+        return [np.asarray(step().array) for _ in range(3)], step
 
     first, step = masks()
     assert not np.array_equal(first[0], first[1]) and not np.array_equal(first[1], first[2])
@@ -224,7 +224,7 @@ def test_dropout_masks_differ_between_calls_and_repeat_for_the_same_seed():
     eager = nn.Dropout(0.5, seed=11)
     x = anynn.ones(64, backend="jax")
     for a in first:
-        np.testing.assert_array_equal(a, np.asarray(eager(x).data))
+        np.testing.assert_array_equal(a, np.asarray(eager(x).array))
 
 
 @needs_jax
@@ -271,7 +271,7 @@ def test_item_inside_compiled_step_names_the_operation():
 
     with pytest.raises(CompiledStepError, match=r"Tensor\.item\(\).*inside a compiled step.*test_compile\.py"):
         anynn.compile(step)()
-    assert not any(isinstance(p.data, anynn.backend.get_backend("jax").jax.core.Tracer)
+    assert not any(isinstance(p.array, anynn.backend.get_backend("jax").jax.core.Tracer)
                    for p in model.parameters())  # the model got its arrays back
 
     def branch():
@@ -330,14 +330,14 @@ def test_checkpoint_between_compiled_steps_resumes_bit_identically(tmp_path):
     for x, y in zip(xs[:5], ys[:5]):
         step(x, y)
     anynn.save_checkpoint(tmp_path / "ck.safetensors", model=model, optimizer=opt, step=5)
-    expected = [np.asarray(step(x, y).data) for x, y in zip(xs[5:], ys[5:])]
+    expected = [np.asarray(step(x, y).array) for x, y in zip(xs[5:], ys[5:])]
     model2, opt2, step2 = setup()
     anynn.load_checkpoint(tmp_path / "ck.safetensors", model=model2, optimizer=opt2)
-    resumed = [np.asarray(step2(x, y).data) for x, y in zip(xs[5:], ys[5:])]
+    resumed = [np.asarray(step2(x, y).array) for x, y in zip(xs[5:], ys[5:])]
     for a, b in zip(expected, resumed):
         np.testing.assert_array_equal(a, b)
     for p, q in zip(model.parameters(), model2.parameters()):
-        np.testing.assert_array_equal(np.asarray(p.data), np.asarray(q.data))
+        np.testing.assert_array_equal(np.asarray(p.array), np.asarray(q.array))
 
 
 @needs_jax
@@ -356,11 +356,11 @@ def test_state_found_through_self_and_globals():
             return {"loss": loss, "n": x.shape[0]}
 
     trainer = Trainer()
-    before = np.asarray(trainer.model[0].weight.data).copy()
+    before = np.asarray(trainer.model[0].weight.array).copy()
     x, y = (t[0] for t in _data((4, 6), "jax", 1))
     out = anynn.compile(trainer.step)(x, y)
     assert out["n"] == 4 and isinstance(out["loss"], anynn.Tensor)
-    assert not np.array_equal(before, np.asarray(trainer.model[0].weight.data))
+    assert not np.array_equal(before, np.asarray(trainer.model[0].weight.array))
     assert trainer.model[0].weight.grad is not None
 
 

@@ -55,7 +55,7 @@ def test_loader_batches_on_backend(backend):
     assert [tuple(x.shape) for x, _ in batches] == [(4, 3), (4, 3), (2, 3)]  # last partial batch
     for x, t in batches:
         assert isinstance(x, Tensor) and x.backend == backend and t.backend == backend
-        assert backend.is_native(x.data) and backend.is_native(t.data)
+        assert backend.is_native(x.array) and backend.is_native(t.array)
         assert dtype_name(x.dtype) == "float32" and dtype_name(t.dtype) == "int64"
     np.testing.assert_array_equal(np.concatenate([x.numpy() for x, _ in batches]), X.astype(np.float32))
     assert _visited(loader) == list(range(10))

@@ -32,7 +32,7 @@ def test_device_cpu_builds_the_same_layer(cls, args):
 
 def test_device_is_read_against_the_backend_argument():
     layer = nn.Linear(4, 3, backend="torch", device="cpu")
-    assert layer.weight.backend.name == "torch" and layer.weight.data.device == torch.device("cpu")
+    assert layer.weight.backend.name == "torch" and layer.weight.array.device == torch.device("cpu")
     positional = nn.Linear(4, 3, True, "torch", "float64", device=anynn.device("cpu"))
     assert positional.weight.backend.name == "torch" and positional.weight.dtype == anynn.float64
 

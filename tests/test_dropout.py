@@ -88,7 +88,7 @@ def test_generator_follows_the_input_backend():
     layer(make("numpy", np.ones((2, 3), np.float32)))
     assert layer.generator(make("torch", np.ones(1)).backend) is not None
     out = layer(make("torch", np.ones((2, 3), np.float32)))
-    assert type(out.data).__module__.startswith("torch")
+    assert type(out.array).__module__.startswith("torch")
 
 
 def test_errors():

@@ -43,9 +43,9 @@ def test_mlp_keeps_its_dtype_everywhere(backend, dtype):
 
     for i, a in enumerate(activations):
         assert dtype_name(a.dtype) == dtype, f"activation {i} is {dtype_name(a.dtype)}"
-        assert a.backend == backend and backend.is_native(a.data)
+        assert a.backend == backend and backend.is_native(a.array)
         assert a.grad is not None and dtype_name(a.grad.dtype) == dtype, f"gradient of activation {i}"
-        assert backend.is_native(a.grad.data)
+        assert backend.is_native(a.grad.array)
     for name, p in model.named_parameters():
         assert dtype_name(p.grad.dtype) == dtype, f"gradient of {name}"
         assert np.all(np.isfinite(p.grad.numpy())), name
@@ -57,7 +57,7 @@ def test_mlp_keeps_its_dtype_everywhere(backend, dtype):
         opt.step()
         for (name, p), b in zip(model.named_parameters(), before):
             assert dtype_name(p.dtype) == dtype, f"{name} after {type(opt).__name__}.step"
-            assert backend.is_native(p.data)
+            assert backend.is_native(p.array)
             assert not np.array_equal(p.numpy(), b), f"{name} did not move"
         for state in opt.state.values():
             for key, value in state.items():

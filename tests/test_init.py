@@ -47,7 +47,7 @@ def test_constant_fills_keep_backend_and_dtype(backend):
     for dtype in ("float32", "float64"):
         t = _blank(backend, (2, 3), dtype)
         assert init.ones_(t) is t
-        assert t.backend == backend and backend.is_native(t.data) and t.dtype == backend.dtype(dtype)
+        assert t.backend == backend and backend.is_native(t.array) and t.dtype == backend.dtype(dtype)
         np.testing.assert_array_equal(t.numpy(), np.ones((2, 3)))
         np.testing.assert_array_equal(init.constant_(t, 0.25).numpy(), np.full((2, 3), 0.25))
         np.testing.assert_array_equal(init.zeros_(t).numpy(), np.zeros((2, 3)))

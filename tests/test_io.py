@@ -249,22 +249,22 @@ def test_pytorch_state_dict_saved_with_safetensors_gives_the_same_outputs(tmp_pa
 def test_from_dlpack_numpy_and_torch_share_memory():
     host = np.arange(4, dtype=np.float32)
     t = from_dlpack(host, backend="torch")
-    assert t.backend.key == "torch" and isinstance(t.data, torch.Tensor)
+    assert t.backend.key == "torch" and isinstance(t.array, torch.Tensor)
     host[0] = 42.0
-    assert t.data[0].item() == 42.0
+    assert t.array[0].item() == 42.0
     native = torch.zeros(3)
     n = from_dlpack(native, backend="numpy")
     native[1] = 7.0
-    assert n.data[1] == 7.0
+    assert n.array[1] == 7.0
     same = from_dlpack(native)  # its own backend: the very same array
-    assert same.data is native and same.backend.key == "torch"
+    assert same.array is native and same.backend.key == "torch"
 
 
 def test_tensor_to_shares_memory_between_numpy_and_torch():
     a = anynn.tensor(np.zeros(3, np.float32))
     b = a.to("torch")
-    a.data[2] = 5.0
-    assert b.data[2].item() == 5.0
+    a.array[2] = 5.0
+    assert b.array[2].item() == 5.0
     assert from_dlpack(a) is a and from_dlpack(a, "torch").backend.key == "torch"
 
 
@@ -273,7 +273,7 @@ def test_from_dlpack_copies_where_dlpack_cannot_be_used():
     t = from_dlpack(host, backend="array_api_strict:device1")
     assert t.backend.key == "array_api_strict:device1"
     np.testing.assert_array_equal(t.numpy(), host)
-    back = from_dlpack(t.data, backend="numpy")
+    back = from_dlpack(t.array, backend="numpy")
     np.testing.assert_array_equal(back.numpy(), host)
     with pytest.raises(TypeError, match="not an array"):
         from_dlpack([1, 2, 3])
@@ -302,14 +302,14 @@ def test_a_bfloat16_model_on_torch_saves_and_loads_bit_exactly(tmp_path):
     by_torch = load_file(str(tmp_path / "w.safetensors"))  # plain safetensors, BF16 as PyTorch writes it
     assert {v.dtype for v in by_torch.values()} == {torch.bfloat16}
     for name, value in model.state_dict().items():
-        assert torch.equal(by_torch[name], value.data), name
+        assert torch.equal(by_torch[name], value.array), name
     loaded = load(tmp_path / "w.safetensors", backend="torch")
     assert {str(t.dtype) for t in loaded.values()} == {"torch.bfloat16"}
     other = bf16_model(1)
     other.load_state_dict(loaded)
     for name, value in model.state_dict().items():
-        assert other.state_dict()[name].data.dtype == torch.bfloat16
-        assert torch.equal(other.state_dict()[name].data, value.data), name
+        assert other.state_dict()[name].array.dtype == torch.bfloat16
+        assert torch.equal(other.state_dict()[name].array, value.array), name
     assert load_metadata(tmp_path / "w.safetensors")["dtype"] == "float32"  # the host form: exact widening
 
 
@@ -320,13 +320,13 @@ def test_bfloat16_files_widen_exactly_to_float32_where_the_backend_has_no_bfloat
     loaded = load(tmp_path / "w.safetensors", backend=backend_name)
     for name, value in model.state_dict().items():
         assert str(loaded[name].dtype).endswith("float32")
-        np.testing.assert_array_equal(loaded[name].numpy(), value.data.float().numpy(), err_msg=name)
+        np.testing.assert_array_equal(loaded[name].numpy(), value.array.float().numpy(), err_msg=name)
 
 
 def test_bfloat16_native_arrays_even_requiring_grad_and_in_npz(tmp_path):
     values = torch.tensor([1.5, -2.25, 3e38, 1e-3, float("inf")]).to(torch.bfloat16)
     save({"w": values, "requires_grad": values.clone().requires_grad_(True)}, tmp_path / "w.safetensors")
     back = load(tmp_path / "w.safetensors", backend="torch")
-    assert torch.equal(back["w"].data, values) and torch.equal(back["requires_grad"].data, values)
+    assert torch.equal(back["w"].array, values) and torch.equal(back["requires_grad"].array, values)
     save({"w": values}, tmp_path / "w.npz")  # .npz has no bfloat16: float32, exactly the same values
     np.testing.assert_array_equal(load(tmp_path / "w.npz")["w"].numpy(), values.float().numpy())

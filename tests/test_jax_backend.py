@@ -33,7 +33,7 @@ def test_get_backend_of_the_jax_namespace_and_arrays_is_jax():
     assert backend.name == "jax" and backend is get_backend("jax")
     assert backend_of(jnp.zeros(3)) is backend
     t = anynn.tensor([1.0, 2.0], backend="jax")
-    assert isinstance(t.data, jax.Array) and t.backend is backend
+    assert isinstance(t.array, jax.Array) and t.backend is backend
     assert get_backend("jax").xp.zeros((), dtype=get_backend("jax").xp.float64).dtype == jnp.float64  # x64 on
 
 
@@ -305,14 +305,14 @@ def test_checkpoint_saved_on_jax_resumes_on_numpy_and_back(tmp_path):
     on_numpy = _model("numpy")
     opt_numpy = optim.Adam(on_numpy.parameters(), lr=1e-2)
     assert load_checkpoint(tmp_path / "jax.safetensors", on_numpy, opt_numpy)["step"] == 3
-    assert all(isinstance(p.data, np.ndarray) for p in on_numpy.parameters())
+    assert all(isinstance(p.array, np.ndarray) for p in on_numpy.parameters())
     second = _steps(on_numpy, opt_numpy, "numpy", 3)
     save_checkpoint(tmp_path / "numpy.safetensors", on_numpy, opt_numpy, step=6)
 
     back = _model("jax")
     opt_back = optim.Adam(back.parameters(), lr=1e-2)
     load_checkpoint(tmp_path / "numpy.safetensors", back, opt_back)
-    assert all(isinstance(p.data, jax.Array) for p in back.parameters())
+    assert all(isinstance(p.array, jax.Array) for p in back.parameters())
     third = _steps(back, opt_back, "jax", 3)
     np.testing.assert_allclose(first + second + third, whole, **TOLERANCE)
 
@@ -335,8 +335,8 @@ def test_checkpoint_restores_a_jax_dropout_generator(tmp_path):
 def test_arrays_moved_off_jax_are_writeable_copies(target):
     source = anynn.tensor([1.0, 2.0, 3.0], backend="jax")
     moved = source.to(target)
-    moved.data[0] = 10.0  # a library that writes in place must not write into JAX's immutable buffer
+    moved.array[0] = 10.0  # a library that writes in place must not write into JAX's immutable buffer
     np.testing.assert_array_equal(source.numpy(), [1.0, 2.0, 3.0])
-    host = get_backend("jax").to_host(source.data)
+    host = get_backend("jax").to_host(source.array)
     host[1] = 5.0
     np.testing.assert_array_equal(source.numpy(), [1.0, 2.0, 3.0])

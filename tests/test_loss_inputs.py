@@ -198,7 +198,7 @@ def test_target_on_another_backend_raises_backend_mismatch(backend):
         # a native array of another library (not host NumPy data): torch's, or array_api_strict's on torch
         library = "torch" if backend.name != "torch" else "array_api_strict"
         with pytest.raises(BackendMismatch, match=rf"{name}: target is an array of backend '{library}'"):
-            fn(x, anynn.tensor(host, backend=library).data)
+            fn(x, anynn.tensor(host, backend=library).array)
 
 
 def test_input_must_be_a_tensor(backend):

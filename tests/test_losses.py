@@ -28,7 +28,7 @@ def assert_float32_forward_and_backward(backend, fn, *arrays, differentiable=Non
     tensors = [make(backend, a, requires_grad=d) for a, d in zip(arrays, differentiable)]
     out = fn(*tensors)
     assert dtype_name(out.dtype) == "float32"
-    grads = out.grad_fn.backward(backend.xp, backend.xp.ones_like(out.data))  # before any cast back
+    grads = out.grad_fn.backward(backend.xp, backend.xp.ones_like(out.array))  # before any cast back
     for g in grads if isinstance(grads, tuple) else (grads,):
         assert g is None or dtype_name(g.dtype) == "float32", f"{out.grad_fn.name} backward gives {g.dtype}"
     out.sum().backward()

@@ -26,7 +26,7 @@ def test_accuracy_labels_and_scores(backend, labels):
     assert metrics.accuracy(make(backend, y), make(backend, pred)) == pytest.approx(expected)
     assert metrics.accuracy(make(backend, y), make(backend, scores)) == pytest.approx(expected)
     # native arrays work as well as Tensors
-    assert metrics.accuracy(make(backend, y).data, make(backend, scores).data) == pytest.approx(expected)
+    assert metrics.accuracy(make(backend, y).array, make(backend, scores).array) == pytest.approx(expected)
 
 
 def test_accuracy_binary_probabilities(backend, rng):

@@ -67,7 +67,7 @@ def test_registration_and_traversal():
     assert [n for n, _ in block.named_parameters(remove_duplicate=False)] == [
         n for n, _ in theirs.named_parameters(remove_duplicate=False)]
     assert list(block.state_dict()) == list(theirs.state_dict())  # tied "shared" included, "cache" not
-    assert block.state_dict()["shared"].data is block.scale.data
+    assert block.state_dict()["shared"].array is block.scale.array
     block.load_state_dict(theirs.state_dict())
     with pytest.raises(TypeError, match="_Block.scale is a Parameter"):
         block.scale = anynn.ones((3,))
@@ -185,7 +185,7 @@ def test_to_backend_keeps_parameter_identity():
     for name in ("torch", "array_api_strict:device1", "array_api_strict", "numpy", "torch"):
         assert model.to(name) is model
         assert all(a is b for a, b in zip(model.parameters(), params))
-        assert all(p.backend.key == name and p.backend.is_native(p.data) for p in params)
+        assert all(p.backend.key == name and p.backend.is_native(p.array) for p in params)
         for p, v in zip(params, values):
             np.testing.assert_array_equal(p.numpy(), v)
     model(anynn.tensor(x, backend="torch")).sum().backward()

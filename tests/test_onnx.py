@@ -90,7 +90,7 @@ def _anynn(model: Any, inputs: tuple[np.ndarray, ...]) -> list[np.ndarray]:
             for item in value:
                 walk(item)
         else:
-            flat.append(np.asarray(value.data))
+            flat.append(np.asarray(value.array))
 
     walk(out)
     return flat
@@ -187,10 +187,10 @@ def test_arguments_are_checked() -> None:
 def test_export_leaves_the_model_as_it_was() -> None:
     model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
     model.train()
-    before = np.asarray(model[0].weight.data).copy()
+    before = np.asarray(model[0].weight.array).copy()
     export(model, _floats(2, 3), io.BytesIO())
     assert model.training and model[0].weight.backend.name == "numpy"
-    np.testing.assert_array_equal(np.asarray(model[0].weight.data), before)
+    np.testing.assert_array_equal(np.asarray(model[0].weight.array), before)
 
 
 def test_ndonnx_backend_records_the_plain_decomposition() -> None:
@@ -203,11 +203,11 @@ def test_ndonnx_backend_records_the_plain_decomposition() -> None:
     anynn.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.LayerNorm(5))
     x = _floats(3, 4)
-    expected = model(anynn.tensor(x)).data
+    expected = model(anynn.tensor(x)).array
     model.to("ndonnx")
     got = model(anynn.tensor(x, backend="ndonnx"))
-    assert not backend.is_traced(got.data)
-    np.testing.assert_allclose(backend.to_host(got.data), expected, rtol=1e-5, atol=1e-6)
+    assert not backend.is_traced(got.array)
+    np.testing.assert_allclose(backend.to_host(got.array), expected, rtol=1e-5, atol=1e-6)
     import ndonnx
 
     assert backend.is_traced(ndonnx.argument(shape=("N", 4), dtype=ndonnx.float32))

@@ -176,7 +176,7 @@ def test_clip_grad_norm_matches_torch(backend, norm_type, max_norm, dtype):
     tol = tolerance(dtype)
     np.testing.assert_allclose(total.numpy(), expected.numpy(), **tol)
     for p, t in zip(ours[:-1], theirs[:-1]):
-        assert p.grad.dtype == backend.dtype(dtype) and backend.is_native(p.grad.data)
+        assert p.grad.dtype == backend.dtype(dtype) and backend.is_native(p.grad.array)
         np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), **tol)
     assert ours[-1].grad is None
 
@@ -207,7 +207,7 @@ def test_clip_grad_value_matches_torch(backend, dtype):
     assert clip_grad_value_(ours, 0.7) is None
     torch.nn.utils.clip_grad_value_(theirs, 0.7)
     for p, t in zip(ours[:-1], theirs[:-1]):
-        assert p.grad.dtype == backend.dtype(dtype) and backend.is_native(p.grad.data)
+        assert p.grad.dtype == backend.dtype(dtype) and backend.is_native(p.grad.array)
         np.testing.assert_array_equal(p.grad.numpy(), t.grad.numpy())
     assert np.abs(ours[0].grad.numpy()).max() == pytest.approx(0.7)
     clip_grad_value_(ours[0], 0.1)

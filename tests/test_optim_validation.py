@@ -61,6 +61,6 @@ def test_the_base_applies_maximize_and_weight_decay(backend, maximize, decoupled
             else:
                 expected[i] = expected[i] - 0.1 * (g + 0.3 * expected[i])
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(backend.to_host(p.data), e, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(backend.to_host(p.array), e, rtol=1e-12, atol=1e-14)
     with pytest.raises(ValueError, match="Invalid weight_decay value: -1"):
         PlainDescent(params, weight_decay=-1)

@@ -766,7 +766,7 @@ def test_backward_with_explicit_gradient(backend):
     (t * 3.0 + t * t).backward(torch.tensor(g))
     np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12)
     b = mk(backend, x, True)
-    (b * 2.0).backward(mk(backend, g).data)  # a native array works too
+    (b * 2.0).backward(mk(backend, g).array)  # a native array works too
     np.testing.assert_allclose(b.grad.numpy(), 2 * g, rtol=1e-12)
     with pytest.raises(RuntimeError):
         (b * 2.0).backward()  # non-scalar without a gradient

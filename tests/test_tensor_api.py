@@ -246,7 +246,7 @@ def test_split_gradient_check(backend):
 def test_clone_zero_and_fill(backend):
     x = make(backend, _x(), requires_grad=True)
     y = x.clone()
-    assert y.grad_fn is not None and y.data is not x.data
+    assert y.grad_fn is not None and y.array is not x.array
     (y * 2.0).sum().backward()
     x.grad.zero_()
     assert x.grad.numpy().tolist() == [[0.0] * 4] * 3

@@ -83,7 +83,7 @@ def test_setitem_on_a_leaf_that_requires_grad_raises_like_torch(backend):
 @pytest.mark.jax  # item assignment must also work where arrays cannot be written in place
 def test_setitem_without_grad_writes_in_place_where_the_array_allows(backend):
     x = make(backend, X)
-    before = x.data
+    before = x.array
     x[1:, ::2] = -1.0
     x[_t(backend, [0, 0]), _t(backend, [1, 3])] = anynn.tensor([5.0, 6.0], backend=backend, dtype="float64")
     expected = X.copy()
@@ -91,7 +91,7 @@ def test_setitem_without_grad_writes_in_place_where_the_array_allows(backend):
     expected[[0, 0], [1, 3]] = [5.0, 6.0]
     np.testing.assert_array_equal(x.numpy(), expected)
     if backend.name in ("numpy", "torch"):  # writeable: the same array, so views of it see the write
-        assert x.data is before
+        assert x.array is before
 
 
 @pytest.mark.jax  # item assignment must also work where arrays cannot be written in place

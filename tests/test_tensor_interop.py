@@ -18,7 +18,7 @@ def test_numpy_asarray_of_a_tensor(backend):
 def test_wrapping_a_torch_parameter_drops_torch_autograd():
     parameter = torch.nn.Parameter(torch.ones(3))
     x = anynn.tensor(parameter, backend="torch", requires_grad=True)
-    assert not x.data.requires_grad  # anynn records the graph; torch must not
+    assert not x.array.requires_grad  # anynn records the graph; torch must not
     (x * 2.0).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
     assert parameter.grad is None

@@ -174,7 +174,7 @@ def test_tensor_and_parameter_copy_the_callers_array(backend):
 
 def test_tensor_of_a_native_array_or_tensor_copies(backend):
     original = anynn.tensor(np.arange(3.0, dtype=np.float32), backend=backend)
-    copies = [nn.Parameter(original.data), nn.Parameter(original), anynn.tensor(original.data, requires_grad=True),
+    copies = [nn.Parameter(original.array), nn.Parameter(original), anynn.tensor(original.array, requires_grad=True),
               anynn.Tensor(original, requires_grad=True)]
     for copy in copies:
         copy.grad = anynn.ones_like(copy)
@@ -258,13 +258,13 @@ def test_inplace_changes_the_tensor_itself_as_pytorch(backend, name, op):
     a, b = rng.standard_normal((2, 3)).astype(np.float32), rng.uniform(0.5, 2.0, (2, 3)).astype(np.float32)
     t, other = make(backend, a), make(backend, b)
     tt = torch.tensor(a)
-    array_before = t.data
+    array_before = t.array
     assert op(t, other) is t
     op(tt, torch.tensor(b))
     np.testing.assert_allclose(t.numpy(), tt.numpy(), rtol=1e-6, atol=1e-7)
     assert t._version == 1 and t.dtype == anynn.float32
     if backend.name in ("numpy", "torch"):
-        assert t.data is array_before  # written into the array itself
+        assert t.array is array_before  # written into the array itself
 
 
 @pytest.mark.parametrize("name,op", INPLACE_CASES, ids=[c[0] for c in INPLACE_CASES])

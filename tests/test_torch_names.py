@@ -61,7 +61,7 @@ def test_tensor_dtype_equals_anynn_dtype_on_every_backend(backend, name):
     assert not (x.dtype != getattr(anynn, name))
     other = "float64" if name != "float64" else "float32"
     assert x.dtype != getattr(anynn, other) and not (x.dtype == getattr(anynn, other))
-    assert backend.is_native(anynn.zeros(2, backend=backend).to(x.dtype).data)
+    assert backend.is_native(anynn.zeros(2, backend=backend).to(x.dtype).array)
     if backend.name != "torch":  # torch.dtype hashes by identity: only == works across the two
         assert {anynn.float32: "f"}.get(anynn.ones(1, backend=backend).dtype) == "f"  # hash agrees with ==
 
@@ -422,7 +422,7 @@ def test_bfloat16_end_to_end_on_torch():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1), backend="torch", dtype="bfloat16", seed=0)
     assert all(p.dtype == anynn.bfloat16 for p in model.parameters())
     theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1)).bfloat16()
-    theirs.load_state_dict({k: v.data.clone() for k, v in model.state_dict().items()})  # torch arrays
+    theirs.load_state_dict({k: v.array.clone() for k, v in model.state_dict().items()})  # torch arrays
     x = anynn.tensor(X, backend="torch", dtype=anynn.bfloat16)
     out = model(x).sum()
     ref = theirs(torch.tensor(X).bfloat16()).sum()

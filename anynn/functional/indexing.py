@@ -14,10 +14,9 @@ from typing import Any
 from array_api_compat import device
 
 from ..autograd import mode
-from ..autograd import tensor as tensor_module
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
-from ..autograd.tensor import Tensor, make_tensor
+from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..backend import BackendMismatch, op
 from ..backend.arrays import check_range, is_writeable
 from . import shape as shape_ops
@@ -181,9 +180,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         x.array, x._ctx, x._index, x._requires_grad = out.array, out._ctx, out._index, True
     else:
         x.array = put(x.backend.xp, x.array, target, v.array, inplace=True)
-    mark_modified = getattr(tensor_module, "mark_modified", None)  # version counters, where this tree has them
-    if mark_modified is not None:
-        mark_modified(x)
+    mark_modified(x)
 
 
 # -- gather / scatter along one dimension --------------------------------------------------------------
