@@ -41,7 +41,7 @@ def _run(backend, arrays, fn, dtype, seed=5):
     g = np.random.default_rng(seed).standard_normal(tuple(y.shape))
     y.backward(anynn.tensor(g, backend=backend, dtype=dtype))
     host = backend.to_host
-    return [np.asarray(host(y.data), np.float64)] + [np.asarray(host(t.grad.data), np.float64) for t in ts]
+    return [np.asarray(host(y.array), np.float64)] + [np.asarray(host(t.grad.array), np.float64) for t in ts]
 
 
 CONV = [  # (fn, x shape, w shape, kwargs)
@@ -109,7 +109,7 @@ def test_cublaslt_epilogue_on_cupy(cupy_backend, activation):
         y = model(xt)
         (y * y).sum().backward()
         host = backend.to_host
-        return [host(y.data), host(xt.grad.data)] + [host(p.grad.data) for p in model.parameters()]
+        return [host(y.array), host(xt.grad.array)] + [host(p.grad.array) for p in model.parameters()]
 
     plans = fused.plans
     got, want = run(cupy_backend), run(get_backend("numpy"))

@@ -237,7 +237,7 @@ def _conv_run(backend, x, w, b, fn, **kw):
     y = fn(xt, wt, bt, **kw)
     g = np.random.default_rng(5).standard_normal(y.shape).astype(x.dtype)
     y.backward(anynn.tensor(g, backend=backend, dtype=str(g.dtype)))
-    return [np.asarray(t) for t in (y.data, xt.grad.data, wt.grad.data, bt.grad.data)]
+    return [np.asarray(t) for t in (y.array, xt.grad.array, wt.grad.array, bt.grad.array)]
 
 
 CONV_CASES = [  # (fn, x shape, w shape, kwargs)
@@ -344,7 +344,7 @@ def test_cudnn_attention_matches_the_portable_path(causal):
         ts = [anynn.tensor(a, backend=backend, dtype="float16", requires_grad=True) for a in (q, k, v)]
         out = F.scaled_dot_product_attention(*ts, is_causal=causal)
         out.backward(anynn.tensor(g, backend=backend, dtype="float16"))
-        return [np.asarray(out.data, np.float32)] + [np.asarray(t.grad.data, np.float32) for t in ts]
+        return [np.asarray(out.array, np.float32)] + [np.asarray(t.grad.array, np.float32) for t in ts]
 
     vendor, frontend = _vendor()
     got, want = run(vendor), run(anynn.get_backend("numpy"))

@@ -39,9 +39,9 @@ def test_linear_activation_matches_torch(backend, activation):
     y.backward(anynn.tensor(g, backend=backend))
     t = TORCH_ACT[activation](torch.nn.functional.linear(*theirs))
     t.backward(torch.tensor(g))
-    np.testing.assert_allclose(backend.to_host(y.data), t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(backend.to_host(y.array), t.detach().numpy(), rtol=1e-5, atol=1e-6)
     for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(backend.to_host(a.grad.data), b.grad.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(backend.to_host(a.grad.array), b.grad.numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_linear_activation_refuses_an_unknown_activation():
@@ -82,7 +82,7 @@ def _train_step(model, backend):
     x = anynn.tensor(np.random.default_rng(2).standard_normal((5, 6)), backend=backend)
     y = model(x)
     (y * y).sum().backward()
-    return [backend.to_host(y.data)] + [backend.to_host(p.grad.data) for p in model.parameters()]
+    return [backend.to_host(y.array)] + [backend.to_host(p.grad.array) for p in model.parameters()]
 
 
 @pytest.mark.parametrize("decline", [False, True])

@@ -26,9 +26,9 @@ def test_numpy_float16_linear_and_conv_follow_torch():
     x, w, b = (rng.standard_normal(s).astype(np.float16) for s in ((8, 32), (16, 32), (16,)))
     y = F.linear(*(anynn.tensor(a, dtype="float16") for a in (x, w, b)))
     want = torch.nn.functional.linear(*(torch.from_numpy(a).float() for a in (x, w, b))).half().numpy()
-    np.testing.assert_allclose(y.data.astype(np.float32), want.astype(np.float32), rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(y.array.astype(np.float32), want.astype(np.float32), rtol=2e-3, atol=2e-3)
     xi, wi = rng.standard_normal((2, 4, 9, 9)).astype(np.float16), rng.standard_normal((6, 4, 3, 3)).astype(np.float16)
     y = F.conv2d(anynn.tensor(xi, dtype="float16"), anynn.tensor(wi, dtype="float16"), padding=1)
     want = torch.nn.functional.conv2d(torch.from_numpy(xi).float(), torch.from_numpy(wi).float(), padding=1)
-    assert y.data.dtype == np.float16
-    np.testing.assert_allclose(y.data.astype(np.float32), want.numpy(), rtol=5e-3, atol=5e-3)
+    assert y.array.dtype == np.float16
+    np.testing.assert_allclose(y.array.astype(np.float32), want.numpy(), rtol=5e-3, atol=5e-3)

@@ -37,7 +37,7 @@ def operand(self: Tensor, other: Any) -> Any:
 
 def is_float(x: Any) -> bool:
     if isinstance(x, Tensor):
-        return x.backend.xp.isdtype(x.data.dtype, ("real floating", "complex floating"))
+        return x.backend.xp.isdtype(x.array.dtype, ("real floating", "complex floating"))
     return isinstance(x, float)
 
 
@@ -50,14 +50,14 @@ def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
     tensors = [x for x in (a, b) if isinstance(x, Tensor)]
     if all(is_float(t) for t in tensors):
         return a, b
-    floating = next((t.data.dtype for t in tensors if is_float(t)), None)
+    floating = next((t.array.dtype for t in tensors if is_float(t)), None)
     if floating is None and (cls is Div or any(isinstance(x, float) for x in (a, b))):
         floating = "float32"
     if floating is None:
-        bools = [t for t in tensors if t.backend.xp.isdtype(t.data.dtype, "bool")]
+        bools = [t for t in tensors if t.backend.xp.isdtype(t.array.dtype, "bool")]
         if not bools or len(bools) == 2 or any(isinstance(x, bool) for x in (a, b)):
             return a, b
-        other = next((t.data.dtype for t in tensors if not any(t is u for u in bools)), "int64")
+        other = next((t.array.dtype for t in tensors if not any(t is u for u in bools)), "int64")
         return tuple(astype(x, other) if any(x is t for t in bools) else x for x in (a, b))  # type: ignore
     return tuple(astype(x, floating) if isinstance(x, Tensor) and not is_float(x) else x  # type: ignore
                  for x in (a, b))
@@ -65,6 +65,6 @@ def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
 
 def astype(self: Tensor, dtype: Any) -> Any:
     native = self.backend.dtype(dtype)
-    if native == self.data.dtype:
+    if native == self.array.dtype:
         return self
     return elementwise.Cast.apply(self, dtype=native)

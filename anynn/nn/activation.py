@@ -28,7 +28,7 @@ class _Elementwise(Module):
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor) or self._parameters:  # check_input's work only where it can fail
             check_input(self, x)
-        if dtype_kind(x.data.dtype) != "f":
+        if dtype_kind(x.array.dtype) != "f":
             return self._non_floating(x)
         if not self.args:
             return type(self).fn(x)
@@ -39,7 +39,7 @@ class _Elementwise(Module):
     def _non_floating(self, x: Tensor) -> Tensor:
         if self.dtypes == "promote":
             return self.forward(x.float())
-        if self.dtypes == "numeric" and dtype_kind(x.data.dtype) == "i":
+        if self.dtypes == "numeric" and dtype_kind(x.array.dtype) == "i":
             # exact below 2**53; computed in float64 because the portable math mixes in float scalars
             return self.forward(x.double()).astype(x.dtype)
         refuse_dtype(self, x, "a floating-point" if self.dtypes == "floating" else "a numeric (not bool)")
@@ -199,7 +199,7 @@ def _softmax_forward(layer: _Elementwise, x: Tensor) -> Tensor:
     if layer.axis is not None:
         return _Elementwise.forward(layer, x)
     check_input(layer, x)
-    if dtype_kind(x.data.dtype) != "f":
+    if dtype_kind(x.array.dtype) != "f":
         refuse_dtype(layer, x)
     return type(layer).fn(x, axis=implicit_softmax_axis(type(layer).__name__.lower(), x.ndim))
 

@@ -32,8 +32,8 @@ def fusable(layer: Module, following: Module | None, x: Any) -> str | None:
     else:
         return None
     weight = layer.weight
-    if not (isinstance(x, Tensor) and x.backend == weight.backend and x.data.dtype == weight.data.dtype
-            and x.ndim == 2 and x.data.shape[-1] == layer.in_features):
+    if not (isinstance(x, Tensor) and x.backend == weight.backend and x.array.dtype == weight.array.dtype
+            and x.ndim == 2 and x.array.shape[-1] == layer.in_features):
         return None
     return activation
 

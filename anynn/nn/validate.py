@@ -100,5 +100,5 @@ def refuse_dtype(layer: Any, x: Any, expected: str = "a floating-point") -> None
 
 def check_not_bool(layer: Any, x: Any) -> None:
     """Refuse a bool Tensor where the layer compares or adds values (PyTorch refuses it too)."""
-    if isinstance(x, Tensor) and dtype_kind(x.data.dtype) == "b":
+    if isinstance(x, Tensor) and dtype_kind(x.array.dtype) == "b":
         refuse_dtype(layer, x, "a numeric (not bool)")
