@@ -48,7 +48,7 @@ class Layout:
 
     def read(self) -> tuple[list[Any], list[Any], Signature]:
         """The current arrays (and numbers) of the state, flat; the learning rates (never donated); the signature."""
-        leaves = [t.data for t in self.tensors]
+        leaves = [t.array for t in self.tensors]
         append = leaves.append
         mask = []
         for p in self.params:
@@ -57,7 +57,7 @@ class Layout:
                 mask.append(False)
             else:
                 mask.append(True)
-                append(g.data)
+                append(g.array)
         keys: list[tuple[str, ...]] = []
         for opt, ids in self.slots:
             get = opt.state.get
@@ -129,7 +129,7 @@ class Layout:
         mask, keys, changed = out_sig
         it = iter(leaves)
         for t in self.tensors:
-            t.data = next(it)
+            t.array = next(it)
         for p, present in zip(self.params, mask):
             if not present:
                 p.grad = None
@@ -138,7 +138,7 @@ class Layout:
             if g is None:
                 p.grad = make_tensor(next(it), p.backend, None, 0)
             else:
-                g.data = next(it)
+                g.array = next(it)
         k = 0
         for opt, ids in self.slots:
             state = opt.state

@@ -32,17 +32,17 @@ def _passes_checks(loss: "_Loss", args: tuple[Any, ...]) -> bool:
             return False
     n = len(args)
     for i in loss.float_inputs:
-        if i < n and dtype_kind(args[i].data.dtype) != "f":
+        if i < n and dtype_kind(args[i].array.dtype) != "f":
             return False
     for i in loss.float_targets:
-        if i < n and dtype_kind(args[i].data.dtype) != "f":
+        if i < n and dtype_kind(args[i].array.dtype) != "f":
             return False
     shape = None
     for i in loss.same_shape:
         if i < n:
             if shape is None:
-                shape = args[i].data.shape
-            elif args[i].data.shape != shape:
+                shape = args[i].array.shape
+            elif args[i].array.shape != shape:
                 return False
     return backend is not None
 
