@@ -16,7 +16,7 @@ Each is a cuDNN graph built once per operation, shapes, dtype, parameters and de
 when cuDNN cannot take it (dtype, rank, a refused plan); the Function then runs its portable code, as the
 portable versions in `anynn.backend.portable.vendor` always do. The frontend talks to the arrays only
 through `DeviceArrays` (allocate, pointer, stream), so the dispatch and the cache are tested on the CPU with
-a fake frontend (tests/test_cudnn_dispatch.py).
+a fake frontend (tests/backend/test_cudnn_dispatch.py).
 """
 
 from __future__ import annotations
@@ -26,11 +26,18 @@ import threading
 from typing import Any, Callable
 
 from .base import dtype_name
+from .per_device import PerDevice
 
 MIN_CUDNN = 8903  # graph-API convolutions and flash attention (sdpa) need cuDNN >= 8.9.3
 CONV_DTYPES = {"float32": "FLOAT", "float16": "HALF", "bfloat16": "BFLOAT16"}
 ATTENTION_DTYPES = {"float16": "HALF", "bfloat16": "BFLOAT16"}  # cuDNN's flash attention has no float32
 KERNELS = ("conv_forward", "conv_backward_data", "conv_backward_weight", "attention_forward", "attention_backward")
+# a convolution graph: the frontend's operation, each operand's (buffer role, tensor name, argument), the output's role
+CONV_GRAPHS = {
+    "fprop": ("conv_fprop", ("x", "X", "image"), ("w", "W", "weight"), "y"),
+    "dgrad": ("conv_dgrad", ("dy", "DY", "loss"), ("w", "W", "filter"), "dx"),
+    "wgrad": ("conv_wgrad", ("x", "X", "image"), ("dy", "DY", "loss"), "dw"),
+}
 
 
 def load_frontend() -> tuple[Any, str]:
@@ -198,76 +205,45 @@ class CudnnKernels:
         return dict(pre_padding=[top, left], post_padding=[bottom, right], stride=list(stride),
                     dilation=list(dilation))
 
-    def conv_forward(self, x: Any, weight: Any, out_shape: tuple[int, ...], stride: Any, padding: Any,
-                     dilation: Any) -> Any:
-        """x (N, C, H, W), weight (K, C/groups, kh, kw) → (N, K, Ho, Wo) = ``out_shape``; groups from the shapes."""
-        io_type = self._conv_type(x, weight)
+    def _conv(self, kind: str, a: Any, b: Any, out_shape: tuple[int, ...], stride: Any, padding: Any,
+              dilation: Any) -> Any:
+        """The cuDNN convolution graph ``kind`` (a key of `CONV_GRAPHS`) on operands ``a``, ``b`` → ``out_shape``."""
+        io_type = self._conv_type(a, b)
         if io_type is None:
             return NotImplemented
-        x, weight = self.arrays.contiguous(x), self.arrays.contiguous(weight)
-        key = self._conv_key("fprop", (tuple(x.shape), tuple(weight.shape)), io_type, stride, padding, dilation)
+        op, (role_a, name_a, arg_a), (role_b, name_b, arg_b), role_out = CONV_GRAPHS[kind]
+        a, b = self.arrays.contiguous(a), self.arrays.contiguous(b)
+        out_shape = tuple(out_shape)
+        key = self._conv_key(kind, (tuple(a.shape), tuple(b.shape), out_shape), io_type, stride, padding, dilation)
 
         def build() -> Plan:
             graph = self._graph(io_type)
-            tx, tw = self._tensor(graph, "X", x.shape, io_type), self._tensor(graph, "W", weight.shape, io_type)
-            ty = graph.conv_fprop(image=tx, weight=tw, **self._conv_args(padding, stride, dilation))
-            self._output(ty, out_shape, io_type)
-            return self._finish(graph, io_type, {"x": tx, "w": tw, "y": ty})
+            ta, tb = self._tensor(graph, name_a, a.shape, io_type), self._tensor(graph, name_b, b.shape, io_type)
+            tout = getattr(graph, op)(**{arg_a: ta, arg_b: tb}, **self._conv_args(padding, stride, dilation))
+            self._output(tout, out_shape, io_type)
+            return self._finish(graph, io_type, {role_a: ta, role_b: tb, role_out: tout})
 
         plan = self.plans.get(key, build)
         if plan is None:
             return NotImplemented
-        y = self.arrays.empty(out_shape, x.dtype)
-        self._run(plan, {"x": x, "w": weight, "y": y})
-        return y
+        out = self.arrays.empty(out_shape, a.dtype)
+        self._run(plan, {role_a: a, role_b: b, role_out: out})
+        return out
+
+    def conv_forward(self, x: Any, weight: Any, out_shape: tuple[int, ...], stride: Any, padding: Any,
+                     dilation: Any) -> Any:
+        """x (N, C, H, W), weight (K, C/groups, kh, kw) → (N, K, Ho, Wo) = ``out_shape``; groups from the shapes."""
+        return self._conv("fprop", x, weight, out_shape, stride, padding, dilation)
 
     def conv_backward_data(self, grad: Any, weight: Any, x_shape: tuple[int, ...], stride: Any, padding: Any,
                            dilation: Any) -> Any:
         """grad (N, K, Ho, Wo), weight (K, C/groups, kh, kw) → the input's gradient (N, C, H, W) = ``x_shape``."""
-        io_type = self._conv_type(grad, weight)
-        if io_type is None:
-            return NotImplemented
-        grad, weight = self.arrays.contiguous(grad), self.arrays.contiguous(weight)
-        key = self._conv_key("dgrad", (tuple(grad.shape), tuple(weight.shape), tuple(x_shape)), io_type, stride,
-                             padding, dilation)
-
-        def build() -> Plan:
-            graph = self._graph(io_type)
-            tdy, tw = self._tensor(graph, "DY", grad.shape, io_type), self._tensor(graph, "W", weight.shape, io_type)
-            tdx = graph.conv_dgrad(loss=tdy, filter=tw, **self._conv_args(padding, stride, dilation))
-            self._output(tdx, x_shape, io_type)
-            return self._finish(graph, io_type, {"dy": tdy, "w": tw, "dx": tdx})
-
-        plan = self.plans.get(key, build)
-        if plan is None:
-            return NotImplemented
-        dx = self.arrays.empty(tuple(x_shape), grad.dtype)
-        self._run(plan, {"dy": grad, "w": weight, "dx": dx})
-        return dx
+        return self._conv("dgrad", grad, weight, x_shape, stride, padding, dilation)
 
     def conv_backward_weight(self, x: Any, grad: Any, w_shape: tuple[int, ...], stride: Any, padding: Any,
                              dilation: Any) -> Any:
         """x (N, C, H, W), grad (N, K, Ho, Wo) → the weight's gradient (K, C/groups, kh, kw) = ``w_shape``."""
-        io_type = self._conv_type(x, grad)
-        if io_type is None:
-            return NotImplemented
-        x, grad = self.arrays.contiguous(x), self.arrays.contiguous(grad)
-        key = self._conv_key("wgrad", (tuple(x.shape), tuple(grad.shape), tuple(w_shape)), io_type, stride,
-                             padding, dilation)
-
-        def build() -> Plan:
-            graph = self._graph(io_type)
-            tx, tdy = self._tensor(graph, "X", x.shape, io_type), self._tensor(graph, "DY", grad.shape, io_type)
-            tdw = graph.conv_wgrad(image=tx, loss=tdy, **self._conv_args(padding, stride, dilation))
-            self._output(tdw, w_shape, io_type)
-            return self._finish(graph, io_type, {"x": tx, "dy": tdy, "dw": tdw})
-
-        plan = self.plans.get(key, build)
-        if plan is None:
-            return NotImplemented
-        dw = self.arrays.empty(tuple(w_shape), x.dtype)
-        self._run(plan, {"x": x, "dy": grad, "dw": dw})
-        return dw
+        return self._conv("wgrad", x, grad, w_shape, stride, padding, dilation)
 
     # -- attention -----------------------------------------------------------------------------------
     @staticmethod
@@ -346,23 +322,19 @@ class CudnnKernels:
         return dq, dk, dv
 
 
-_LOADED: dict[int, tuple[CudnnKernels | None, str]] = {}
-_LOAD_LOCK = threading.Lock()
+_LOADED: PerDevice[CudnnKernels] = PerDevice()
 
 
 def kernels_for(cupy: Any, device_id: int) -> tuple[CudnnKernels | None, str]:
     """The `CudnnKernels` of one CUDA device (made once), or ``(None, why cuDNN is not used)``."""
-    found = _LOADED.get(device_id)
-    if found is not None:
-        return found
-    with _LOAD_LOCK:
-        if device_id not in _LOADED:
-            cudnn, reason = load_frontend()
-            _LOADED[device_id] = (None if cudnn is None else CudnnKernels(cudnn, DeviceArrays(cupy, device_id)), reason)
-        return _LOADED[device_id]
+
+    def make() -> tuple[CudnnKernels | None, str]:
+        cudnn, reason = load_frontend()
+        return (None if cudnn is None else CudnnKernels(cudnn, DeviceArrays(cupy, device_id)), reason)
+
+    return _LOADED.get(device_id, make)
 
 
 def reset() -> None:
     """Forget the loaded frontend and every plan (tests; after installing the frontend in a running process)."""
-    with _LOAD_LOCK:
-        _LOADED.clear()
+    _LOADED.clear()

@@ -16,6 +16,7 @@ import threading
 from typing import Any, Callable
 
 from .base import dtype_name
+from .per_device import PerDevice
 
 DTYPES = frozenset({"float32", "float16", "bfloat16"})
 ACTIVATIONS = ("relu", "gelu_tanh")
@@ -86,17 +87,14 @@ class LinearEpilogue:
         return result.T, None
 
 
-_LOADED: dict[int, tuple[Callable[..., Any] | None, str]] = {}
-_LOCK = threading.Lock()
+_LOADED: PerDevice[LinearEpilogue] = PerDevice()
 
 
 def linear_activation_for(device_id: int) -> tuple[Callable[..., Any] | None, str]:
     """The fused linear + activation of one CUDA device, or ``(None, why not)``."""
-    found = _LOADED.get(device_id)
-    if found is not None:
-        return found
-    with _LOCK:
-        if device_id not in _LOADED:
-            advanced, reason = load_nvmath()
-            _LOADED[device_id] = (None if advanced is None else LinearEpilogue(advanced, device_id), reason)
-        return _LOADED[device_id]
+
+    def make() -> tuple[LinearEpilogue | None, str]:
+        advanced, reason = load_nvmath()
+        return (None if advanced is None else LinearEpilogue(advanced, device_id), reason)
+
+    return _LOADED.get(device_id, make)
