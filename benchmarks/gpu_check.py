@@ -4,7 +4,7 @@
 
 1. ``pytest -k cupy`` over the test suite (every test's ``cupy`` parameter);
 2. ``benchmarks/run.py --backend cupy``: anynn on CuPy vs PyTorch CUDA eager vs a hand-written CuPy loop,
-   and anynn compiled (a CUDA graph; the ``*_cupy`` tests of tests/test_compile.py check it in part 1);
+   and anynn compiled (a CUDA graph; the ``*_cupy`` tests of tests/compile/test_compile.py check it in part 1);
 3. mixed precision: anynn's MLP and CNN training steps in float32 and under autocast (float16 with a
    GradScaler on CuPy; bfloat16 on the torch backend's CUDA where PyTorch has it).
 

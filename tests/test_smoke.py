@@ -4,7 +4,7 @@ import pytest
 import anynn
 from anynn import nn, optim
 
-from .helpers import check_gradients, compare_module_with_torch
+from tests.helpers import check_gradients, compare_module_with_torch
 
 
 def test_mlp_trains_on_every_backend(backend):

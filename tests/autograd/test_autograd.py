@@ -9,7 +9,7 @@ import anynn
 from anynn.autograd import Function, GradientCheckError, Tensor, enable_grad, grad_check, is_grad_enabled, no_grad
 from anynn.backend import dtype_name
 
-from .helpers import make
+from tests.helpers import make
 
 
 def _name(t: Tensor) -> str:

@@ -15,7 +15,7 @@ from anynn import nn
 from anynn.autograd.function import is_writeable
 from anynn.backend import BackendMismatch
 
-from .helpers import make
+from tests.helpers import make
 
 pytestmark = pytest.mark.jax  # JAX cannot write in place: the alias hands its new array to the owner
 

@@ -5,7 +5,7 @@ conv_dgrad, conv_wgrad, sdpa, sdpa_backward, validate ... build_plans, execute w
 tests check on the CPU what the CuPy backend does on a GPU: which path runs, what is passed to cuDNN (padding,
 groups, dilation, 1-D as H = 1, the softmax statistics), that plans are built once per shape, and that a
 refused shape, a dtype cuDNN lacks, or a missing frontend give the portable path. The real frontend runs in
-`python benchmarks/gpu_check.py` (tests/test_cudnn_cupy.py).
+`python benchmarks/gpu_check.py` (tests/backend/test_cudnn_cupy.py).
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from anynn.data import TensorDataset
 from anynn.distributed import comm as dist_comm
 from anynn.distributed.ddp import GradientReducer, broadcast_parameters, plan_buckets
 from anynn.distributed.sampler import DistributedBatches, DistributedSampler
-from tests.fake_collectives import ThreadGroup
+from tests.distributed.fake_collectives import ThreadGroup
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _mpiexec() -> str | None:

@@ -17,7 +17,7 @@ from anynn.functional import linalg as L
 from anynn.functional import reduce as R
 from anynn.functional import shape as S
 
-from .helpers import check_gradients, compare_with_torch, make
+from tests.helpers import check_gradients, compare_with_torch, make
 
 DTYPES = ["float32", "float64"]
 

@@ -1,6 +1,6 @@
 """Linear + ReLU / tanh-GELU as one node (`LinearActivation`) and its use by `nn.Sequential`.
 
-The fused epilogue itself (cuBLASLt through nvmath) needs a GPU (tests/test_cudnn_cupy.py); here a fake
+The fused epilogue itself (cuBLASLt through nvmath) needs a GPU (tests/backend/test_cudnn_cupy.py); here a fake
 ``linear_activation`` kernel on NumPy shows what `Sequential` fuses, what it leaves alone, and that a kernel
 declining a call falls back to the Function's portable math.
 """

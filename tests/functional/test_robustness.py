@@ -1,6 +1,6 @@
 """Numerical robustness at extreme inputs: no NaN/Inf where the math is finite.
 
-Adds what tests/test_activations.py and tests/test_losses.py do not cover: float16 (on the backends
+Adds what tests/nn/test_activations.py and tests/nn/test_losses.py do not cover: float16 (on the backends
 that have it), the piecewise activations, regression losses at |x| = 1e4, softmax edge cases, BCE's
 log-of-zero clamp in float16 and BatchNorm2d with one value per channel.
 """

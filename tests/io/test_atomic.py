@@ -17,7 +17,7 @@ from anynn import nn
 from anynn.io import AtomicWriteError, atomic_open, atomic_write, load_arrays, load_metadata, save
 from anynn.io import atomic as atomic_module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def leftovers(folder) -> list[str]:

@@ -16,7 +16,7 @@ from anynn import nn, optim
 from anynn.io import load, load_checkpoint, save, save_checkpoint
 from anynn.io.atomic import _HOST, atomic_write, remove_stale_temporaries
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symbolic links and kill -9 as on POSIX")
 
 

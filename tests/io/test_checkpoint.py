@@ -21,7 +21,7 @@ from anynn.nn.module import StateDictError
 
 pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA_X = np.random.default_rng(0).standard_normal((32, 4)).astype(np.float32)
 DATA_Y = np.random.default_rng(1).integers(0, 3, 32).astype(np.int64)
 

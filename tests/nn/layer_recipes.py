@@ -1,6 +1,6 @@
 # ruff: noqa: E501  (a table: one recipe a line reads best)
 """Recipes for every layer and loss of `anynn.nn`: how to build it, a valid input, and inputs of a wrong shape it
-must refuse (tests/test_misuse_every_layer.py walks them; a module without a recipe fails that test)."""
+must refuse (tests/nn/test_misuse_every_layer.py walks them; a module without a recipe fails that test)."""
 
 from __future__ import annotations
 

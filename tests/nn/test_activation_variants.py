@@ -15,7 +15,7 @@ import anynn
 import anynn.functional as F
 from anynn.backend import dtype_name
 
-from .helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
+from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
 
 DTYPES = ["float32", "float64"]
 

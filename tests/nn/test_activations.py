@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 from anynn.backend import dtype_name
 from anynn.functional import activation as A
 
-from .helpers import check_gradients, compare_with_torch, make
+from tests.helpers import check_gradients, compare_with_torch, make
 
 DTYPES = ["float32", "float64"]
 

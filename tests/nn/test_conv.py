@@ -12,7 +12,7 @@ import anynn
 from anynn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from anynn.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 
-from .helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
+from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
 
 # (x shape, weight shape, keyword arguments): tiny, so the numerical check stays fast
 GRAD_CASES = {

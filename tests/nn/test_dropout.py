@@ -9,7 +9,7 @@ import torch
 from anynn.functional.dropout import dropout, dropout2d
 from anynn.nn.dropout import Dropout, Dropout2d
 
-from .helpers import check_gradients, make
+from tests.helpers import check_gradients, make
 
 pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
 

@@ -10,7 +10,7 @@ from anynn.autograd.tensor import Tensor
 from anynn.functional.embedding import embedding
 from anynn.nn.embedding import Embedding
 
-from .helpers import check_gradients, make
+from tests.helpers import check_gradients, make
 
 pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
 

@@ -13,7 +13,7 @@ from anynn.backend import dtype_name
 from anynn.functional import activation as A
 from anynn.functional import loss as F
 
-from .helpers import check_gradients, compare_with_torch, make
+from tests.helpers import check_gradients, compare_with_torch, make
 
 DTYPES = ["float32", "float64"]
 REDUCTIONS = ["mean", "sum", "none"]

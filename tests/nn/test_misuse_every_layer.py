@@ -16,7 +16,7 @@ import anynn
 from anynn import nn
 from anynn.backend import BackendMismatch, get_backend
 from anynn.functional.value_checks import InvalidValueError
-from tests.layer_recipes import CONTAINERS, RECIPES
+from tests.nn.layer_recipes import CONTAINERS, RECIPES
 
 # text of errors raised inside the array libraries: none of it may reach the user unexplained
 LIBRARY_PHRASES = ("numpy boolean", "Only floating-point dtypes are allowed", "Only real numeric",

@@ -16,7 +16,7 @@ from anynn.nn.linear import Identity, Linear, new_parameter
 from anynn.nn.module import Module, Parameter, StateDictError
 from anynn.optim.sgd import SGD
 
-from .helpers import make
+from tests.helpers import make
 
 BACKEND_NAMES = ["numpy", "torch", "array_api_strict", "array_api_strict:device1"]
 

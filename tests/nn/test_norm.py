@@ -9,7 +9,7 @@ import torch
 from anynn.functional.norm import batch_norm, group_norm, layer_norm, rms_norm
 from anynn.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 
-from .helpers import check_gradients, compare_module_with_torch, copy_torch_weights, make
+from tests.helpers import check_gradients, compare_module_with_torch, copy_torch_weights, make
 
 pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
 

@@ -25,7 +25,7 @@ from anynn.nn import pool as pool_layers
 from anynn.nn.conv import Conv1d, Conv2d
 from anynn.nn.recurrent import GRU, LSTM, RNN
 
-from .helpers import make
+from tests.helpers import make
 
 TORCH_DTYPE = {"float64": torch.float64, "float32": torch.float32}
 TOL = {"float64": dict(rtol=1e-7, atol=1e-9), "float32": dict(rtol=2e-4, atol=2e-5)}

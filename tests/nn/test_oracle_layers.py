@@ -28,7 +28,7 @@ from anynn.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNor
 from anynn.nn.pool import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from anynn.nn.shape import Flatten, Unflatten
 
-from .helpers import make
+from tests.helpers import make
 
 OURS: dict[str, Any] = {cls.__name__: cls for cls in (
     Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d,

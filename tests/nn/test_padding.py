@@ -10,7 +10,7 @@ from anynn.functional.padding import pad
 from anynn.nn import padding as pad_layers
 from anynn.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 
-from .helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
+from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
 
 MODES = ["constant", "reflect", "replicate", "circular"]
 

@@ -11,7 +11,7 @@ from anynn.functional.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg
                                    max_pool2d)
 from anynn.nn.pool import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 
-from .helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
+from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
 
 GRAD_CASES = {
     "max2d-overlap-pad": (lambda x: max_pool2d(x, 3, stride=2, padding=1), (1, 2, 5, 4)),

@@ -11,7 +11,7 @@ from anynn.functional.pool import max_pool1d, max_pool2d, max_pool3d
 from anynn.functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from anynn.nn.pool import MaxPool1d, MaxPool2d, MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 
-from .helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
+from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
 
 TF = torch.nn.functional
 POOLS = {1: (max_pool1d, TF.max_pool1d), 2: (max_pool2d, TF.max_pool2d), 3: (max_pool3d, TF.max_pool3d)}

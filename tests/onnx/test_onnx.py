@@ -232,7 +232,7 @@ def test_example_prints_the_same_accuracy_from_onnxruntime(tmp_path: Any) -> Non
     from pathlib import Path
 
     pytest.importorskip("sklearn")
-    script = Path(__file__).resolve().parent.parent / "examples" / "export_onnx.py"
+    script = Path(__file__).resolve().parents[2] / "examples" / "export_onnx.py"
     result = subprocess.run([sys.executable, str(script), "--epochs", "3", "--out", str(tmp_path / "d.onnx")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

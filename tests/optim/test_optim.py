@@ -9,7 +9,7 @@ import torch
 import anynn
 from anynn.backend import backend_of, get_backend
 
-from .optim_oracle import check_run, make_data, our_params, take_step, tolerance, torch_history
+from tests.optim.optim_oracle import check_run, make_data, our_params, take_step, tolerance, torch_history
 from anynn.optim.adam import Adam, AdamW
 from anynn.optim.sgd import SGD
 

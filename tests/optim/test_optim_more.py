@@ -13,7 +13,7 @@ import anynn
 from anynn.backend import backend_of, get_backend
 from anynn.nn.module import Parameter
 
-from .optim_oracle import check_run, make_data, our_params, take_step, tolerance, torch_history
+from tests.optim.optim_oracle import check_run, make_data, our_params, take_step, tolerance, torch_history
 from anynn.optim.adadelta import Adadelta
 from anynn.optim.adagrad import Adagrad
 from anynn.optim.adamax import Adamax

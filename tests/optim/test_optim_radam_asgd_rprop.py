@@ -10,7 +10,7 @@ import torch
 from anynn.backend import backend_of, get_backend
 from anynn.optim import ASGD, RAdam, Rprop
 
-from .optim_oracle import check_run, make_data, our_params, take_step, torch_history
+from tests.optim.optim_oracle import check_run, make_data, our_params, take_step, torch_history
 
 CONFIGS = [
     (RAdam, dict()),

@@ -9,7 +9,7 @@ import torch
 
 from anynn import optim
 from anynn.optim import Optimizer
-from tests.optim_oracle import make_data, our_params, take_step
+from tests.optim.optim_oracle import make_data, our_params, take_step
 
 BAD_OPTIONS = [
     ("SGD", dict(lr=-1)), ("SGD", dict(lr=0.1, momentum=-1)), ("SGD", dict(lr=0.1, weight_decay=-1)),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "anynn"
+PACKAGE = Path(__file__).resolve().parents[2] / "anynn"
 LIBRARIES = ("numpy", "cupy", "cupyx", "torch", "jax", "jaxlib", "ndonnx", "array_api_strict")
 LIBRARY_NAMES = {"numpy", "cupy", "torch", "jax", "array_api_strict", "ndonnx"}
 

@@ -20,7 +20,7 @@ import pytest
 
 import anynn
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "reference" not in p.relative_to(DOCS).parts)
 # a block starts with ```python alone on its line and ends at the next ``` line; ```text, ```bash, ```diff never run

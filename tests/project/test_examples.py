@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The first seed tutorial's printed results (numpy, float64).
 SEED_ERRORS = [0.5261413704970179, 0.02613280066594068, 0.018176858121094902, 0.014734950161984704,
                0.012706694734033585, 0.01133247914225176, 0.010323188962834181, 0.009541743874413929,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "digits_cnn.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "digits_cnn.py"
 
 
 def run_example(*args: str) -> tuple[list[float], float]:

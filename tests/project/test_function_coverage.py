@@ -15,10 +15,10 @@ import numpy as np
 import anynn
 from anynn.autograd.function import Function
 
-from .helpers import check_gradients
+from tests.helpers import check_gradients
 
 ROOT = Path(anynn.__file__).resolve().parent
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 GRAD_CHECK = re.compile(r"check_gradients|grad_check|gradgrad_check")
 
 # Function subclasses that need no gradient check of their own, and why

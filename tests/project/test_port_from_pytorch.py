@@ -13,7 +13,7 @@ import pytest
 import anynn
 
 pytest.importorskip("torch")
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "port_from_pytorch"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "port_from_pytorch"
 sys.path.insert(0, str(EXAMPLE))
 import port  # noqa: E402
 

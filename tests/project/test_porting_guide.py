@@ -12,7 +12,7 @@ import pytest
 
 import anynn
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guides" / "porting.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "porting.md"
 ROW = re.compile(r"^\| `([^`]+)` \| (yes|no) \|", re.M)
 INSTANCE_ATTRIBUTES = {"grad", "shape", "dtype", "device", "T", "mT", "is_cuda", "param_groups"}
 

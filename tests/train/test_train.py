@@ -242,7 +242,7 @@ def test_digits_fit_example(tmp_path):
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parent.parent / "examples" / "digits_fit.py"
+    script = Path(__file__).resolve().parents[2] / "examples" / "digits_fit.py"
     result = subprocess.run([sys.executable, str(script), "--epochs", "6", "--verbose", "2", "--plot"],
                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
