@@ -16,8 +16,8 @@ from . import functional  # noqa: E402  (binds Tensor operators before anything 
 from . import autograd, backend, data, init, io, metrics, nn, optim, train  # noqa: E402
 from .autograd import GradientCheckError, Tensor, enable_grad, grad_check, no_grad  # noqa: E402
 from .autograd import inference_mode, is_grad_enabled, set_grad_enabled  # noqa: E402
-from .creation import (arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,  # noqa: E402
-                       rand_like, randint, randn, randn_like, randperm, zeros, zeros_like)
+from .factories import (arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,  # noqa: E402
+                        rand_like, randint, randn, randn_like, randperm, zeros, zeros_like)
 from .functional.tensor_extras import (abs, amax, amin, argmax, argmin, cat, chunk, clamp, clone, concat,  # noqa: E402
                                        exp, flatten, log, log_softmax, masked_fill, matmul, max, mean, min,
                                        norm, permute, reshape, softmax, split, sqrt, squeeze, stack, sum,

@@ -1,9 +1,13 @@
-"""More of PyTorch's tensor factories: ``tensor(device=)``, ``as_tensor``, ``empty``/``empty_like``,
-``logspace``, the random ``normal``, ``bernoulli``, ``randint_like``, and the process-wide settings
-``get_default_dtype``/``set_default_dtype``, ``set_printoptions``.
+"""Tensor factories with PyTorch's names, in one place: ``tensor``, ``as_tensor``, ``from_numpy``, ``zeros``,
+``ones``, ``full``, ``empty``, ``arange``, ``linspace``, ``logspace``, ``eye``, the random ``rand``, ``randn``,
+``randint``, ``randperm``, ``normal``, ``bernoulli``, the ``*_like`` forms, and the process-wide settings
+``get_default_dtype``/``set_default_dtype``, ``set_printoptions``, ``default_generator``.
 
-Random values are drawn on the host from NumPy (a seed, an `anynn.Generator`, or the default generator that
-`anynn.manual_seed` seeds) and moved to the backend, so one seed gives the same values on every backend.
+Every factory takes ``backend=`` (default: the default backend), ``device=`` (``"cpu"``, ``"cuda"``, ``x.device``;
+see `anynn.device`) and ``dtype=`` (float32 unless said otherwise, as in PyTorch). Random tensors are drawn on the
+host from NumPy's ``Generator`` and moved to the backend, so one seed gives the same values on every backend: pass
+``generator=`` (a seed, an `anynn.Generator` or a ``numpy.random.Generator``), or seed the default one with
+`anynn.manual_seed`.
 """
 
 from __future__ import annotations
@@ -12,17 +16,178 @@ from typing import Any
 
 import numpy as np
 
-from . import creation, init
+from . import init
 from .autograd.tensor import Tensor
-from .backend import dtype_name
+from .backend import Backend, dtype_name, get_backend
+from .device import resolve as resolve_device
 from .dtypes import dtype as _dtype
+
+
+def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
+    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean shape ``(2, 3)``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(n) for n in size)
+
+
+def _made(data: Any, backend: Backend, requires_grad: bool) -> Tensor:
+    out = Tensor._make(data, backend, None, 0)
+    out.requires_grad = requires_grad
+    return out
+
+
+def _like(other: Tensor, backend: Any, dtype: Any, device: Any = None) -> tuple[Backend, Any]:
+    be = other.backend if backend is None else get_backend(backend)
+    be = be if device is None else resolve_device(device, be)
+    return be, be.dtype(dtype_name(other.dtype) if dtype is None else dtype)
+
+
+def _where(backend: Any, device: Any) -> Backend:
+    """The backend of a new tensor: ``backend`` (default: the default one), moved to ``device`` if given
+    (``"cuda"``, ``"cpu"``, ``x.device``: read against that backend's library, see `anynn.device`)."""
+    be = get_backend(backend)
+    return be if device is None else resolve_device(device, be)
+
+
+def from_numpy(array: np.ndarray, backend: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor that shares the memory of a NumPy array, with its dtype (float64 stays float64), as in PyTorch.
+
+    Changes through either side show in the other, on backends that can use host memory (NumPy,
+    PyTorch on the CPU, array_api_strict on its CPU device); a GPU backend or a read-only array gets a
+    copy. `anynn.tensor` always copies.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__module__}.{type(array).__name__}")
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"from_numpy: cannot make a tensor of a NumPy array of dtype {array.dtype}")
+    be = get_backend(backend)
+    return _made(be.from_host(array), be, requires_grad)
+
+
+def zeros(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of shape ``size`` (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
+    be = _where(backend, device)
+    return _made(be.xp.zeros(_size(size), dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of shape ``size``."""
+    be = _where(backend, device)
+    return _made(be.xp.ones(_size(size), dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value`` (dtype from the value when not given)."""
+    be = _where(backend, device)
+    if dtype is None:
+        dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else "float32"
+    data = be.xp.full(_size((size,)), fill_value, dtype=be.dtype(dtype), device=be.device)
+    return _made(data, be, requires_grad)
+
+
+def zeros_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002 - PyTorch's name
+               requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape of ``input`` and its dtype and backend unless given."""
+    be, native = _like(input, backend, dtype, device)
+    return _made(be.xp.zeros(input.shape, dtype=native, device=be.device), be, requires_grad)
+
+
+def ones_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
+    be, native = _like(input, backend, dtype, device)
+    return _made(be.xp.ones(input.shape, dtype=native, device=be.device), be, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
+    be, native = _like(input, backend, dtype, device)
+    return _made(be.xp.full(input.shape, fill_value, dtype=native, device=be.device), be, requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, backend: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """``[start, end)`` in steps of ``step`` (``arange(n)`` is ``0 .. n-1``); int64 for integer arguments."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = "int64" if all(isinstance(v, int) for v in (start, end, step)) else "float32"
+    be = _where(backend, device)
+    return _made(be.xp.arange(start, end, step, dtype=be.dtype(dtype), device=be.device), be, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    be = _where(backend, device)
+    data = be.xp.linspace(float(start), float(end), int(steps), dtype=be.dtype(dtype or "float32"), device=be.device)
+    return _made(data, be, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, backend: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """The ``(n, m)`` identity (``m = n`` by default)."""
+    be = _where(backend, device)
+    return _made(be.xp.eye(int(n), m, dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+
+
+def _drawn(host: np.ndarray, dtype: Any, backend: Any, requires_grad: bool, device: Any = None) -> Tensor:
+    be = _where(backend, device)
+    native = be.dtype(dtype)
+    data = be.from_host(np.ascontiguousarray(host))
+    if data.dtype != native:
+        data = be.xp.astype(data, native)
+    return _made(data, be, requires_grad)
+
+
+def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform on ``[0, 1)``, drawn on the host (the same values on every backend for one seed).
+
+    ``generator``: an int seed or a ``numpy.random.Generator``; by default the one `anynn.manual_seed` seeds.
+    """
+    name = dtype_name(dtype or "float32")
+    host = init._rng(generator).random(_size(size), dtype=np.float64 if name == "float64" else np.float32)
+    return _drawn(host, name, backend, requires_grad, device=device)
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal, drawn on the host (the same values on every backend for one seed)."""
+    name = dtype_name(dtype or "float32")
+    host = init._rng(generator).standard_normal(_size(size), dtype=np.float64 if name == "float64" else np.float32)
+    return _drawn(host, name, backend, requires_grad, device=device)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), generator: Any = None, dtype: Any = None,
+            backend: Any = None, device: Any = None) -> Tensor:
+    """Integers uniform on ``[low, high)`` (``randint(high, size=...)`` starts at 0); int64 by default."""
+    if high is None:
+        low, high = 0, low
+    host = init._rng(generator).integers(low, high, size=_size((size,)))
+    return _drawn(host, dtype or "int64", backend, False, device=device)
+
+
+def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 by default)."""
+    return _drawn(init._rng(generator).permutation(int(n)), dtype or "int64", backend, False, device=device)
+
+
+def rand_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    return rand(input.shape, generator=generator, dtype=dtype or dtype_name(input.dtype), backend=input.backend)
+
+
+def randn_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    return randn(input.shape, generator=generator, dtype=dtype or dtype_name(input.dtype), backend=input.backend)
+
 
 
 def tensor(data: Any, backend: Any = None, dtype: Any = None, requires_grad: bool = False, *, device: Any = None,
            pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (``torch.tensor``), on ``backend`` / ``device`` (``"cpu"``,
     ``"cuda"``, ``x.device``; see `anynn.device`). Python floats become float32, integers int64."""
-    be = creation._where(backend, device) if device is not None else backend
+    be = _where(backend, device) if device is not None else backend
     return Tensor(data, backend=be, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -31,32 +196,32 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None, *, backend: Any 
     and backend comes back as it is, a NumPy array shares its memory where the backend can (see `from_numpy`);
     anything else is copied."""
     if isinstance(data, Tensor):
-        be = data.backend if backend is None and device is None else creation._where(
+        be = data.backend if backend is None and device is None else _where(
             data.backend if backend is None else backend, device)
         out = data if be == data.backend else data.to(be)
         return out if dtype is None or out.dtype == _dtype(dtype_name(dtype)) else out.astype(dtype)
     if isinstance(data, np.ndarray) and data.dtype.kind in "biufc" and (dtype is None or dtype_name(dtype)
                                                                          == data.dtype.name):
-        return creation.from_numpy(data, backend=creation._where(backend, device))
+        return from_numpy(data, backend=_where(backend, device))
     return tensor(data, backend=backend, dtype=dtype, device=device)
 
 
 def empty(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False,
           **_: Any) -> Tensor:
     """A tensor of shape ``size`` whose values are not to be relied on (anynn fills zeros; ``torch.empty``)."""
-    return creation.zeros(*size, dtype=dtype, backend=backend, device=device, requires_grad=requires_grad)
+    return zeros(*size, dtype=dtype, backend=backend, device=device, requires_grad=requires_grad)
 
 
 def empty_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
                requires_grad: bool = False, **_: Any) -> Tensor:
     """`empty` with the shape (and, unless given, the dtype and backend) of ``input``."""
-    return creation.zeros_like(input, dtype=dtype, backend=backend, device=device, requires_grad=requires_grad)
+    return zeros_like(input, dtype=dtype, backend=backend, device=device, requires_grad=requires_grad)
 
 
 def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None, backend: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)`` (``torch.logspace``), computed in float64 then cast."""
-    exponents = creation.linspace(start, end, steps, dtype="float64", backend=backend, device=device)
+    exponents = linspace(start, end, steps, dtype="float64", backend=backend, device=device)
     out = (float(base) ** exponents).astype(dtype or "float32")
     out.requires_grad = requires_grad
     return out
@@ -70,11 +235,11 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     if like is None:
         if size is None:
             raise TypeError("normal: with number mean and std, give size")
-        z = creation.randn(size, generator=generator, dtype=dtype, backend=backend, device=device)
+        z = randn(size, generator=generator, dtype=dtype, backend=backend, device=device)
         out = z * float(std) + float(mean)
     else:
         shape = np.broadcast_shapes(*(tuple(v.shape) for v in (mean, std) if isinstance(v, Tensor)))
-        z = creation.randn(shape, generator=generator, dtype=dtype or dtype_name(like.dtype), backend=like.backend)
+        z = randn(shape, generator=generator, dtype=dtype or dtype_name(like.dtype), backend=like.backend)
         out = (z * std.detach() if isinstance(std, Tensor) else z * float(std)) + (
             mean.detach() if isinstance(mean, Tensor) else float(mean))
     out = out.detach()
@@ -84,7 +249,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
 
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:  # noqa: A002
     """1 with probability ``input`` (or ``p``) else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``)."""
-    u = creation.rand(tuple(input.shape), generator=generator, dtype="float64", backend=input.backend)
+    u = rand(tuple(input.shape), generator=generator, dtype="float64", backend=input.backend)
     probability = input.detach().astype("float64") if p is None else float(p)
     return (u < probability).astype(input.dtype)
 
@@ -95,7 +260,7 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, genera
     if high is None:
         low, high = 0, low
     be = input.backend if backend is None else backend
-    return creation.randint(low, high, tuple(input.shape), generator=generator,
+    return randint(low, high, tuple(input.shape), generator=generator,
                             dtype=dtype or dtype_name(input.dtype), backend=be, device=device)
 
 
@@ -136,5 +301,7 @@ def default_generator() -> np.random.Generator:
     return init.default_generator()
 
 
-__all__ = ["as_tensor", "bernoulli", "empty", "empty_like", "get_default_dtype", "logspace", "normal",
-           "randint_like", "set_default_dtype", "set_printoptions", "tensor"]
+__all__ = ["arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
+           "get_default_dtype", "linspace", "logspace", "normal", "ones", "ones_like", "rand", "rand_like", "randint",
+           "randint_like", "randn", "randn_like", "randperm", "set_default_dtype", "set_printoptions", "tensor",
+           "zeros", "zeros_like"]

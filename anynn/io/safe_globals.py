@@ -21,8 +21,7 @@ from typing import Any, Iterable
 # "module:qualname" -> the object the user allowed
 _ALLOWED: dict[str, Any] = {}
 _LOCK = threading.Lock()
-_ANYNN_FUNCTION_PACKAGES = ("anynn.functional", "anynn.nn", "anynn.init", "anynn.creation", "anynn.factories",
-                            "anynn.linalg")
+_ANYNN_FUNCTION_PACKAGES = ("anynn.functional", "anynn.nn", "anynn.init", "anynn.factories", "anynn.linalg")
 
 
 class UnsafeGlobalError(ValueError):

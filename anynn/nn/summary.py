@@ -9,7 +9,7 @@ from typing import Any
 
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
-from ..creation import zeros
+from ..factories import zeros
 from ..dtypes import dtype
 from .module import Module
 
