@@ -30,25 +30,17 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
     GradientCheckError
         Naming the input, the element index, both values, and the difference of the worst element.
     """
-    for i, t in enumerate(inputs):
-        if isinstance(t, Tensor) and t.requires_grad and "float64" not in str(t.dtype):
-            raise TypeError(f"grad_check needs float64 inputs; input {i} is {t.dtype}")
-    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    if not checked:
-        raise ValueError("grad_check: no input requires a gradient")
-    backend = inputs[checked[0]].backend
+    checked, backend = checked_inputs("grad_check", inputs)
     rng = np.random.default_rng(seed)
 
-    first = fn(*inputs)
-    outputs = first if isinstance(first, tuple) else (first,)
-    projections = [backend.from_host(rng.standard_normal(o.shape)) for o in outputs]
+    projections = output_weights(fn, inputs, backend, rng)
 
     def scalar(*args: Any) -> Tensor:
         out = fn(*args)
         out = out if isinstance(out, tuple) else (out,)
         total = None
         for o, w in zip(out, projections):
-            term = (o * Tensor._make(backend.xp.astype(w, o.dtype), backend, None, 0)).sum()
+            term = (o * w).sum()
             total = term if total is None else total + term
         return total
 
@@ -58,29 +50,63 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
     scalar(*inputs).backward()
     analytic = {i: (inputs[i].grad.numpy().astype(np.float64) if inputs[i].grad is not None
                     else np.zeros(inputs[i].shape)) for i in checked}
-
-    worst = (0.0, None)
     with no_grad():
-        for i in checked:
-            base = inputs[i].numpy().astype(np.float64)
-            numeric = np.zeros_like(base)
-            for idx in np.ndindex(base.shape):
-                values = []
-                for step in (eps, -eps):
-                    moved = base.copy()
-                    moved[idx] += step
-                    args = list(inputs)
-                    args[i] = Tensor._make(backend.from_host(moved), backend, None, 0)
-                    values.append(float(scalar(*args).item()))
-                numeric[idx] = (values[0] - values[1]) / (2 * eps)
-            excess = np.abs(analytic[i] - numeric) - (atol + rtol * np.abs(numeric))
-            if excess.size and excess.max() > worst[0]:
-                at = np.unravel_index(int(np.argmax(excess)), excess.shape)
-                worst = (float(excess.max()), (i, at, analytic[i][at], numeric[at]))
+        compare_central_differences("gradient check", lambda args: float(scalar(*args).item()), inputs, checked,
+                                    analytic, eps, atol, rtol)
+    return True
+
+
+def checked_inputs(name: str, inputs: tuple[Any, ...]) -> tuple[list[int], Any]:
+    """The positions of the inputs that require a gradient (all float64, at least one) and their backend."""
+    for i, t in enumerate(inputs):
+        if isinstance(t, Tensor) and t.requires_grad and "float64" not in str(t.dtype):
+            raise TypeError(f"{name} needs float64 inputs; input {i} is {t.dtype}")
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError(f"{name}: no input requires a gradient")
+    return checked, inputs[checked[0]].backend
+
+
+def output_weights(fn: Callable[..., Any], inputs: tuple[Any, ...], backend: Any, rng: Any) -> list[Tensor]:
+    """Fixed standard-normal weights, one Tensor per output of ``fn(*inputs)``, in each output's dtype."""
+    first = fn(*inputs)
+    outputs = first if isinstance(first, tuple) else (first,)
+    return [Tensor._make(backend.xp.astype(backend.from_host(rng.standard_normal(o.shape)), o.array.dtype),
+                         backend, None, 0) for o in outputs]
+
+
+def compare_central_differences(what: str, value: Callable[[list[Any]], float], inputs: tuple[Any, ...],
+                                checked: list[int], analytic: dict[int, Any], eps: float, atol: float, rtol: float,
+                                moved_requires_grad: bool = False) -> None:
+    """Raise `GradientCheckError` unless ``analytic[i]`` matches central differences of ``value`` in input ``i``.
+
+    ``value(args)`` is the scalar at the inputs ``args``; each checked input is moved by ``±eps`` one element at
+    a time (a new float64 Tensor, requiring a gradient where ``moved_requires_grad``). The error names the worst
+    element of all inputs: ``|analytic - numerical| - (atol + rtol * |numerical|)`` largest.
+    """
+    backend = inputs[checked[0]].backend
+    worst: tuple[float, Any] = (0.0, None)
+    for i in checked:
+        base = inputs[i].numpy().astype(np.float64)
+        numeric = np.zeros_like(base)
+        for idx in np.ndindex(base.shape):
+            values = []
+            for step in (eps, -eps):
+                moved = base.copy()
+                moved[idx] += step
+                args = list(inputs)
+                args[i] = Tensor._make(backend.from_host(moved), backend, None, 0)
+                if moved_requires_grad:
+                    args[i].requires_grad_()
+                values.append(value(args))
+            numeric[idx] = (values[0] - values[1]) / (2 * eps)
+        excess = np.abs(analytic[i] - numeric) - (atol + rtol * np.abs(numeric))
+        if excess.size and excess.max() > worst[0]:
+            at = np.unravel_index(int(np.argmax(excess)), excess.shape)
+            worst = (float(excess.max()), (i, at, analytic[i][at], numeric[at]))
     if worst[1] is not None:
         i, at, a, n = worst[1]
         raise GradientCheckError(
-            f"gradient check failed for input {i} at index {tuple(int(k) for k in at)}: analytic {a:.8g}, "
+            f"{what} failed for input {i} at index {tuple(int(k) for k in at)}: analytic {a:.8g}, "
             f"numerical {n:.8g}, difference {abs(a - n):.3g} (tolerance {atol} + {rtol}*|numerical|)"
         )
-    return True

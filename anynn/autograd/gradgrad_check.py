@@ -7,7 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .grad_api import grad
-from .grad_check import GradientCheckError
+from .grad_check import checked_inputs, compare_central_differences, output_weights
 from .tensor import Tensor
 
 
@@ -29,18 +29,9 @@ def gradgrad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, a
     GradientCheckError
         Naming the input, the element index, both values, and the difference of the worst element.
     """
-    for i, t in enumerate(inputs):
-        if isinstance(t, Tensor) and t.requires_grad and "float64" not in str(t.dtype):
-            raise TypeError(f"gradgrad_check needs float64 inputs; input {i} is {t.dtype}")
-    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    if not checked:
-        raise ValueError("gradgrad_check: no input requires a gradient")
-    backend = inputs[checked[0]].backend
+    checked, backend = checked_inputs("gradgrad_check", inputs)
     rng = np.random.default_rng(seed)
-    first = fn(*inputs)
-    outputs = first if isinstance(first, tuple) else (first,)
-    weights = [Tensor._make(backend.xp.astype(backend.from_host(rng.standard_normal(o.shape)), o.array.dtype),
-                            backend, None, 0) for o in outputs]
+    weights = output_weights(fn, inputs, backend, rng)
     directions = {i: Tensor._make(backend.from_host(rng.standard_normal(inputs[i].shape)), backend, None, 0)
                   for i in checked}
 
@@ -71,30 +62,14 @@ def gradgrad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, a
             if g is not None:
                 analytic[i] = g.numpy().astype(np.float64)
 
-    worst = (0.0, None)
-    for i in checked:
-        base = inputs[i].numpy().astype(np.float64)
-        numeric = np.zeros_like(base)
-        for idx in np.ndindex(base.shape):
-            values = []
-            for step in (eps, -eps):
-                moved = base.copy()
-                moved[idx] += step
-                args = list(inputs)
-                args[i] = Tensor._make(backend.from_host(moved), backend, None, 0).requires_grad_()
-                value = projected(args, create_graph=False)
-                values.append(0.0 if value is None else float(value.item()))
-            numeric[idx] = (values[0] - values[1]) / (2 * eps)
-        excess = np.abs(analytic[i] - numeric) - (atol + rtol * np.abs(numeric))
-        if excess.size and excess.max() > worst[0]:
-            at = np.unravel_index(int(np.argmax(excess)), excess.shape)
-            worst = (float(excess.max()), (i, at, analytic[i][at], numeric[at]))
-    if worst[1] is not None:
-        i, at, a, n = worst[1]
-        raise GradientCheckError(
-            f"second-derivative check failed for input {i} at index {tuple(int(k) for k in at)}: analytic {a:.8g}, "
-            f"numerical {n:.8g}, difference {abs(a - n):.3g} (tolerance {atol} + {rtol}*|numerical|)")
+    compare_central_differences("second-derivative check",
+                                lambda args: _as_float(projected(args, create_graph=False)), inputs, checked,
+                                analytic, eps, atol, rtol, moved_requires_grad=True)
     return True
+
+
+def _as_float(value: Tensor | None) -> float:
+    return 0.0 if value is None else float(value.item())
 
 
 __all__ = ["gradgrad_check"]
