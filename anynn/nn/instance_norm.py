@@ -5,17 +5,13 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.instance_norm import instance_norm
-from ..init import HostGenerator
-from .linear import new_parameter
-from .module import Module
-from .norm import _buffer
+from .norm import _NormBase
 from .validate import check_input
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     """Shared body: x (N, C, *spatial) or unbatched (C, *spatial) → same shape."""
 
     spatial_dims = 1
@@ -23,35 +19,7 @@ class _InstanceNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
                  track_running_stats: bool = False, backend: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
-        super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        self.weight = new_parameter((num_features,), backend, dtype) if affine else None
-        self.bias = new_parameter((num_features,), backend, dtype) if affine and bias else None
-        if track_running_stats:
-            self.register_buffer("running_mean", _buffer((num_features,), backend, dtype or "float32"))
-            self.register_buffer("running_var", _buffer((num_features,), backend, dtype or "float32"))
-            self.register_buffer("num_batches_tracked", _buffer((), backend, "int64"))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-        self._reset_own_parameters(None)
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            init.zeros_(self.running_mean)
-            init.ones_(self.running_var)
-
-    def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
-        self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, backend, dtype, bias=bias)
 
     def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__
@@ -73,10 +41,6 @@ class _InstanceNorm(Module):
         y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats, momentum,
                           self.eps)
         return y if batched else y.reshape(tuple(y.shape[1:]))
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):

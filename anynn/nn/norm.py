@@ -30,11 +30,10 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-class _BatchNorm(Module):
-    """Shared body of `BatchNorm1d`/`BatchNorm2d`: statistics per channel (axis 1)."""
-
-    ranks: tuple[int, ...] = ()
-    layout: str = ""
+class _NormBase(Module):
+    """What batch and instance normalisation share (PyTorch's ``_NormBase``): per-channel ``weight``/``bias``
+    (C,) and, with ``track_running_stats``, the buffers ``running_mean``/``running_var`` (C,) and
+    ``num_batches_tracked`` (); the defaults here are batch normalisation's."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, backend: Any = None, dtype: Any = None, *,
@@ -74,6 +73,17 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """Shared body of `BatchNorm1d`/`BatchNorm2d`/`BatchNorm3d`: statistics per channel (axis 1)."""
+
+    ranks: tuple[int, ...] = ()
+    layout: str = ""
+
     def forward(self, x: Tensor) -> Tensor:
         """x: (N, C) / (N, C, L) for `BatchNorm1d`, (N, C, H, W) for `BatchNorm2d` → same shape."""
         name = type(self).__name__
@@ -98,10 +108,6 @@ class _BatchNorm(Module):
         tracked = not self.training or self.track_running_stats
         return batch_norm(x, self.running_mean if tracked else None, self.running_var if tracked else None,
                           self.weight, self.bias, use_batch_stats, factor, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
