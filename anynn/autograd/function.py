@@ -8,6 +8,7 @@ from array_api_compat import is_numpy_array, is_writeable_array
 
 from ..backend import Backend, BackendMismatch
 from ..backend.transfer import scalar_to_array
+from ..backend.typing import Array, Namespace
 from . import autocast_mode as _autocast
 from . import tensor as _tensors
 from .mode import anomaly_threads as _anomaly_threads
@@ -19,12 +20,12 @@ _FLAGS = object()  # the rule of NumPy arrays: each array's own ``flags.writeabl
 _WRITEABLE_RULES: dict[type, Any] = {}
 
 
-def is_writeable(array: Any) -> bool:
+def is_writeable(array: Array) -> bool:
     """``array_api_compat.is_writeable_array``, decided once per array type (NumPy: per array, by its flags).
 
     For Functions and optimizers that update their own fresh arrays in place where the library allows it.
     """
-    rule = _WRITEABLE_RULES.get(type(array))
+    rule: Any = _WRITEABLE_RULES.get(type(array))  # True, False or _FLAGS
     if rule is None:
         rule = _WRITEABLE_RULES[type(array)] = _FLAGS if is_numpy_array(array) else bool(is_writeable_array(array))
     return array.flags.writeable if rule is _FLAGS else rule
@@ -46,6 +47,11 @@ class Function:
     """
 
     __slots__ = ("__dict__", "inputs", "needs_input_grad", "backend", "num_outputs", "recorded_at")
+    inputs: tuple[Any, ...]  # the arguments of apply (Tensors and constants), kept while recorded
+    needs_input_grad: tuple[bool, ...]
+    backend: Backend
+    num_outputs: int
+    recorded_at: int  # the in-place stamp (`anynn.autograd.tensor.last_modification`) when recorded
     # the autocast family (PyTorch's op lists, see `anynn.autograd.autocast_mode`): "lower", "float32", ... or None
     autocast: str | None = None
     # create_graph=True reruns ``backward`` (and, where saved values need it, ``forward``) on graph Tensors in a
@@ -63,6 +69,7 @@ class Function:
         if params:
             fn.__dict__.update(params)
         backend: Backend | None = None
+        results: Tensor | tuple[Tensor, ...]
         arrays = []
         needs = []
         for a in args:
@@ -125,10 +132,10 @@ class Function:
         """Called on the copy whose forward is rerun for a recorded (create_graph) backward: switch off side
         effects of ``forward`` there (e.g. batch norm's running-statistics update)."""
 
-    def forward(self, xp: Any, *arrays: Any) -> Any:  # pragma: no cover - interface
+    def forward(self, xp: Namespace, *arrays: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError(f"{type(self).__name__} must define forward")  # abstract
 
-    def backward(self, xp: Any, *grad_outputs: Any) -> Any:  # pragma: no cover - interface
+    def backward(self, xp: Namespace, *grad_outputs: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError(f"{type(self).__name__} must define backward")  # abstract
 
     @property

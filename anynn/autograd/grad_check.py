@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..backend import Backend
 from .mode import no_grad
 from .tensor import Tensor
 
@@ -38,7 +39,7 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
     def scalar(*args: Any) -> Tensor:
         out = fn(*args)
         out = out if isinstance(out, tuple) else (out,)
-        total = None
+        total: Any = None  # a Tensor from the first output on
         for o, w in zip(out, projections):
             term = (o * w).sum()
             total = term if total is None else total + term
@@ -48,7 +49,7 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
         if isinstance(t, Tensor):
             t.grad = None
     scalar(*inputs).backward()
-    analytic = {i: (inputs[i].grad.numpy().astype(np.float64) if inputs[i].grad is not None
+    analytic = {i: (g.numpy().astype(np.float64) if (g := inputs[i].grad) is not None
                     else np.zeros(inputs[i].shape)) for i in checked}
     with no_grad():
         compare_central_differences("gradient check", lambda args: float(scalar(*args).item()), inputs, checked,
@@ -56,7 +57,7 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
     return True
 
 
-def checked_inputs(name: str, inputs: tuple[Any, ...]) -> tuple[list[int], Any]:
+def checked_inputs(name: str, inputs: tuple[Any, ...]) -> tuple[list[int], Backend]:
     """The positions of the inputs that require a gradient (all float64, at least one) and their backend."""
     for i, t in enumerate(inputs):
         if isinstance(t, Tensor) and t.requires_grad and "float64" not in str(t.dtype):
@@ -67,7 +68,8 @@ def checked_inputs(name: str, inputs: tuple[Any, ...]) -> tuple[list[int], Any]:
     return checked, inputs[checked[0]].backend
 
 
-def output_weights(fn: Callable[..., Any], inputs: tuple[Any, ...], backend: Any, rng: Any) -> list[Tensor]:
+def output_weights(fn: Callable[..., Any], inputs: tuple[Any, ...], backend: Backend,
+                   rng: np.random.Generator) -> list[Tensor]:
     """Fixed standard-normal weights, one Tensor per output of ``fn(*inputs)``, in each output's dtype."""
     first = fn(*inputs)
     outputs = first if isinstance(first, tuple) else (first,)

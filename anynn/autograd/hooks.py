@@ -11,6 +11,8 @@ import itertools
 import weakref
 from typing import Any, Callable
 
+from ..backend import Backend
+from ..backend.typing import Array
 from .tensor import Tensor, make_tensor
 
 _ids = itertools.count()
@@ -52,9 +54,11 @@ leaf_hooks: dict[int, _HookTable] = {}
 output_hooks: dict[tuple[int, int], _HookTable] = {}
 
 
-def register_tensor_hook(tensor: Any, hook: Callable[[Any], Any]) -> RemovableHandle:
+def register_tensor_hook(tensor: Tensor, hook: Callable[[Tensor], Any]) -> RemovableHandle:
     """Register ``hook(grad) -> Tensor | None`` on ``tensor`` (a leaf or a Function's output)."""
     ctx = tensor._ctx
+    owner: object
+    registry: dict[Any, _HookTable]
     if ctx is None:
         key: Any = id(tensor)
         table, owner, registry = leaf_hooks.get(key), tensor, leaf_hooks
@@ -69,7 +73,7 @@ def register_tensor_hook(tensor: Any, hook: Callable[[Any], Any]) -> RemovableHa
     return handle
 
 
-def run_hooks(table: dict[int, Any], grad: Any, backend: Any) -> Any:
+def run_hooks(table: dict[int, Any], grad: Array, backend: Backend) -> Array:
     """Call each hook with the gradient as a Tensor; a returned value replaces it. Returns the native array."""
     for hook in list(table.values()):
         result = hook(make_tensor(grad, backend, None, 0))

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
 from ..backend.arrays import sum_to_shape
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
                                transfer)
+from ..backend.typing import Array
+
+if TYPE_CHECKING:  # the methods installed by anynn.functional.tensor_methods, declared for type checkers
+    from .function import Function
+    from .tensor_surface import TensorSurface
+else:
+    TensorSurface = object
 
 
 class _Size(int):
@@ -17,6 +24,8 @@ class _Size(int):
 
     ``x.size`` is an int; ``x.size()`` is the shape tuple and ``x.size(dim)`` one of its entries.
     """
+
+    shape: tuple[int, ...]
 
     def __new__(cls, shape: tuple[int, ...]) -> "_Size":
         n = 1
@@ -30,7 +39,7 @@ class _Size(int):
         return self.shape if dim is None else self.shape[dim]
 
 
-class Tensor:
+class Tensor(TensorSurface):
     """An n-dimensional array on one backend that records how it was made.
 
     ``.array`` is the native array (``numpy.ndarray``, ``cupy.ndarray``, ``torch.Tensor`` or an
@@ -49,6 +58,16 @@ class Tensor:
     __slots__ = ("array", "backend", "grad", "_requires_grad", "_ctx", "_index", "_retains_grad", "_version",
                  "_modified_at", "_data_of", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
+    array: Array
+    backend: Backend
+    grad: Tensor | None
+    _requires_grad: bool
+    _ctx: Function | None  # the Function that made this tensor (None: a leaf)
+    _index: int  # which output of _ctx
+    _retains_grad: bool
+    _version: int
+    _modified_at: int
+    _data_of: tuple[Tensor, Array]
 
     def __init__(self, data: Any, backend: Any = None, dtype: Any = None,
                  requires_grad: bool = False) -> None:
@@ -217,6 +236,21 @@ class Tensor:
     def is_cuda(self) -> bool:
         """True on a CUDA device (CuPy, or PyTorch's ``cuda``)."""
         return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        """True on the host (NumPy, PyTorch's ``cpu``, array_api_strict's devices)."""
+        return self.device.type == "cpu"
+
+    @property
+    def is_xpu(self) -> bool:
+        """True on an Intel GPU: never for anynn's backends (dcgan tests ``input.is_cuda or input.is_xpu``)."""
+        return self.device.type == "xpu"
+
+    @property
+    def is_mps(self) -> bool:
+        """True on Apple's GPU: never for anynn's backends."""
+        return self.device.type == "mps"
 
     def __len__(self) -> int:
         if self.array.ndim == 0:
@@ -419,6 +453,20 @@ def mark_modified(t: Tensor) -> None:
     # a process-wide, strictly increasing stamp (itertools.count is atomic): a Function remembers the last
     # stamp handed out when it was recorded; backward compares one number per Function while no tensor changed
     t._modified_at = stamp = next(_stamps)
+    last_modification = stamp
+
+
+def mark_all_modified(tensors: list[Tensor]) -> None:
+    """`mark_modified` of each of ``tensors``, changed one after another with no Function recorded in between (an
+    optimizer step): each version goes up by one, and one stamp, taken after the last change, orders them all."""
+    global last_modification
+    stamp = next(_stamps)
+    for t in tensors:
+        t._version += 1
+        # only `data` sets _data_of, on a plain Tensor: a Parameter skips the lookup (a miss raises inside getattr)
+        if t.__class__ is Tensor and getattr(t, "_data_of", None) is not None:
+            _write_through(t)
+        t._modified_at = stamp
     last_modification = stamp
 
 

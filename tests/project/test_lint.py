@@ -15,9 +15,9 @@ def test_ruff_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-# the packages whose signatures mypy checks (Array/Namespace/Device/DType from anynn.backend.typing); autograd
-# joins when its Tensor surface (installed at import time) has static declarations
-TYPED_PACKAGES = ["anynn/backend"]
+# the packages whose signatures mypy checks (Array/Namespace/Device/DType from anynn.backend.typing; the Tensor
+# methods installed at import time are declared in anynn/autograd/tensor_surface.py)
+TYPED_PACKAGES = ["anynn/backend", "anynn/autograd"]
 
 
 @pytest.mark.skipif(shutil.which("mypy") is None, reason="mypy is not installed (pip install anynn[test])")
