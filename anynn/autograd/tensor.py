@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, overload
 
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
 from ..backend.arrays import sum_to_shape
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
                                transfer)
-from ..backend.typing import Array
+from ..backend.typing import Array, BackendLike, DeviceLike, DType, DTypeLike
 
 if TYPE_CHECKING:  # the methods installed by anynn.functional.tensor_methods, declared for type checkers
+    from ..device import device as AnynnDevice
     from .function import Function
     from .tensor_surface import TensorSurface
 else:
@@ -35,7 +37,12 @@ class _Size(int):
         obj.shape = shape
         return obj
 
-    def __call__(self, dim: int | None = None) -> Any:
+    @overload
+    def __call__(self, dim: None = None) -> tuple[int, ...]: ...
+    @overload
+    def __call__(self, dim: int) -> int: ...
+
+    def __call__(self, dim: int | None = None) -> tuple[int, ...] | int:
         return self.shape if dim is None else self.shape[dim]
 
 
@@ -69,7 +76,7 @@ class Tensor(TensorSurface):
     _modified_at: int
     _data_of: tuple[Tensor, Array]
 
-    def __init__(self, data: Any, backend: Any = None, dtype: Any = None,
+    def __init__(self, data: Any, backend: BackendLike = None, dtype: DTypeLike = None,
                  requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):  # a copy keeps the backend and dtype, like a native array
             backend = data.backend if backend is None else backend
@@ -108,7 +115,7 @@ class Tensor(TensorSurface):
         self.requires_grad = requires_grad
 
     @classmethod
-    def _make(cls, data: Any, backend: Backend, ctx: Any, index: int) -> "Tensor":
+    def _make(cls, data: Array, backend: Backend, ctx: Function | None, index: int) -> "Tensor":
         """A Tensor of class ``cls`` around ``data``, made by ``ctx`` (see `make_tensor`)."""
         t = make_tensor(data, backend, ctx, index)
         if cls is not Tensor:
@@ -135,7 +142,7 @@ class Tensor(TensorSurface):
         return self._ctx is None
 
     @property
-    def grad_fn(self) -> Any:
+    def grad_fn(self) -> Function | None:
         """The `Function` that made this tensor (``None`` for leaves)."""
         return self._ctx
 
@@ -143,7 +150,7 @@ class Tensor(TensorSurface):
         """Keep ``.grad`` for this non-leaf tensor too."""
         self._retains_grad = True
 
-    def _accumulate(self, g: Any) -> None:
+    def _accumulate(self, g: Array) -> None:
         data = self.array
         if g.dtype != data.dtype:
             g = self.backend.xp.astype(g, data.dtype)
@@ -171,7 +178,7 @@ class Tensor(TensorSurface):
         return alias
 
     @data.setter
-    def data(self, value: Any) -> None:
+    def data(self, value: Tensor | Array) -> None:
         """``t.data = x``: ``t`` holds ``x``'s array from now on (``x``: a Tensor or a native array of ``t``'s
         backend; the shape and dtype may change, as in PyTorch). Its version does not move (as in PyTorch)."""
         self.array = _array_for_data(self, value)
@@ -198,7 +205,7 @@ class Tensor(TensorSurface):
         return self.array.ndim
 
     @property
-    def dtype(self) -> Any:
+    def dtype(self) -> DType:
         """The backend's native dtype; it compares equal to ``anynn.float32`` etc. on every backend."""
         return comparable_dtype(self.array.dtype)
 
@@ -225,7 +232,7 @@ class Tensor(TensorSurface):
         return self
 
     @property
-    def device(self) -> Any:
+    def device(self) -> AnynnDevice:
         """An `anynn.device` (``.type``, ``.index``, PyTorch's ``str``) that remembers this tensor's backend,
         so ``x.to(y.device)`` and ``anynn.zeros(3, device=y.device)`` land exactly where ``y`` is."""
         from ..device import device
@@ -257,7 +264,7 @@ class Tensor(TensorSurface):
             raise TypeError("len() of a 0-d tensor")
         return self.array.shape[0]
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Tensor]:
         """The sub-tensors along the first axis (each ``self[i]``, in the graph), as PyTorch's iteration."""
         if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
@@ -268,7 +275,7 @@ class Tensor(TensorSurface):
         grad = ", requires_grad=True" if self._requires_grad else ""
         return f"tensor({body}, backend={self.backend.key!r}, dtype={dtype_name(self.dtype)}{grad})"
 
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+    def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> Any:
         """``np.asarray(tensor)``: the data on the host (a copy unless the backend is NumPy)."""
         host = self.numpy()
         if dtype is not None and host.dtype != dtype:
@@ -316,7 +323,7 @@ class Tensor(TensorSurface):
     def tolist(self) -> Any:
         return self.numpy().tolist()
 
-    def to(self, *args: Any, backend: Any = None, dtype: Any = None, device: Any = None,
+    def to(self, *args: Any, backend: BackendLike = None, dtype: DTypeLike = None, device: DeviceLike = None,
            copy: bool = False, non_blocking: bool = False) -> "Tensor":
         """This tensor on another backend and/or dtype (DLPack when possible, else a host copy).
 
@@ -353,19 +360,24 @@ class Tensor(TensorSurface):
         out._requires_grad = self._requires_grad
         return out
 
-    def _target_backend(self, spec: Any) -> Backend:
+    def _target_backend(self, spec: BackendLike | DeviceLike) -> Backend:
         """A backend from a name, or from a device (``"cpu"``, ``"cuda:1"``, ``y.device``) on this tensor's library."""
         from ..device import resolve
 
         return resolve(spec, self.backend)
 
-    def cuda(self, device: Any = None, non_blocking: bool = False) -> "Tensor":
+    def cuda(self, device: int | str | None = None, non_blocking: bool = False) -> "Tensor":
         """This tensor on a CUDA device (``device``: an index or ``"cuda:i"``): NumPy becomes CuPy, torch moves to
         ``cuda``; raises `BackendUnavailable` where there is no GPU."""
         where = "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device)
         return self.to(where)
 
-    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+    @overload
+    def type(self, dtype: None = None, non_blocking: bool = False) -> str: ...
+    @overload
+    def type(self, dtype: DTypeLike, non_blocking: bool = False) -> Tensor: ...
+
+    def type(self, dtype: DTypeLike = None, non_blocking: bool = False) -> str | Tensor:
         """Without ``dtype``: PyTorch's type string (``"torch.FloatTensor"``, ``"torch.cuda.LongTensor"``), so
         ported code comparing against those strings keeps working. With ``dtype`` (a dtype, a dtype name or such
         a string): this tensor cast to it."""
@@ -418,7 +430,7 @@ class Tensor(TensorSurface):
         return self.astype("bool")
 
 
-def make_tensor(data: Any, backend: Backend, ctx: Any, index: int) -> Tensor:
+def make_tensor(data: Array, backend: Backend, ctx: Function | None, index: int) -> Tensor:
     """A `Tensor` around the native array ``data`` (a NumPy scalar becomes a 0-d array), made by ``ctx``.
 
     The hot path of every operation: ``Tensor._make`` without the classmethod lookup.
@@ -488,7 +500,7 @@ def _write_through(alias: Tensor) -> None:
         alias = owner
 
 
-def _array_for_data(t: Tensor, value: Any) -> Any:
+def _array_for_data(t: Tensor, value: Tensor | Array) -> Array:
     """The native array that ``t.data = value`` gives ``t`` (checked as PyTorch's ``set_data``)."""
     be = t.backend
     if isinstance(value, Tensor):
@@ -515,7 +527,7 @@ _stamps = itertools.count(1)
 last_modification = 0  # the stamp of the latest in-place change (0: none yet); read by Function.apply
 
 
-def _private_copy(be: Backend, array: Any, native_dtype: Any) -> Any:
+def _private_copy(be: Backend, array: Array, native_dtype: DType | None) -> Array:
     """``array`` as ``native_dtype`` (its own dtype if ``None``) in fresh memory that no caller holds."""
     if native_dtype is not None and array.dtype != native_dtype:
         return be.xp.astype(array, native_dtype)  # astype copies
@@ -539,11 +551,11 @@ def _names_dtype(spec: Any) -> bool:
         return False
 
 
-def _is_floating(dtype: Any) -> bool:
+def _is_floating(dtype: DType) -> bool:
     return dtype_name(dtype).startswith(("float", "bfloat", "complex"))
 
 
-def tensor(data: Any, backend: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, backend: BackendLike = None, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """Create a `Tensor` from host data (lists, NumPy arrays) or a native array; it copies ``data``.
 
     As ``torch.tensor``, the tensor owns a copy: changing it never changes the caller's array, and two
@@ -567,7 +579,7 @@ def tensor(data: Any, backend: Any = None, dtype: Any = None, requires_grad: boo
     return Tensor(data, backend=backend, dtype=dtype, requires_grad=requires_grad)
 
 
-def zeros(shape: tuple[int, ...], backend: Any = None, dtype: Any = "float32",
+def zeros(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike = "float32",
           requires_grad: bool = False) -> Tensor:
     be = get_backend(backend)
     out = make_tensor(be.xp.zeros(tuple(shape), dtype=be.dtype(dtype), device=be.device), be, None, 0)
@@ -575,7 +587,7 @@ def zeros(shape: tuple[int, ...], backend: Any = None, dtype: Any = "float32",
     return out
 
 
-def ones(shape: tuple[int, ...], backend: Any = None, dtype: Any = "float32",
+def ones(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike = "float32",
          requires_grad: bool = False) -> Tensor:
     be = get_backend(backend)
     out = make_tensor(be.xp.ones(tuple(shape), dtype=be.dtype(dtype), device=be.device), be, None, 0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
-from ..backend.typing import Array, Device, DType
+from ..backend.typing import Array, DeviceLike, DTypeLike
 
 if TYPE_CHECKING:
     from ..generator import Generator
@@ -26,10 +26,6 @@ Dims: TypeAlias = "int | tuple[int, ...] | None"
 """The axis or axes of a reduction (``None``: all of them)."""
 Shape: TypeAlias = "int | Sequence[int]"
 """A shape given as a sequence, or one entry of ``*sizes``."""
-DTypeLike: TypeAlias = "DType | str | None"
-"""A dtype object of any library, a name such as ``"float32"``, or ``None`` (keep the current one)."""
-DeviceLike: TypeAlias = "Device | str | None"
-"""An `anynn.device`, a device of the library, a string (``"cpu"``, ``"cuda:1"``), or ``None``."""
 
 
 class TensorSurface:

@@ -21,4 +21,16 @@ Device: TypeAlias = Any
 DType: TypeAlias = Any
 """A dtype object of the backend's library (``xp.float32``...)."""
 
-__all__ = ["Array", "DType", "Device", "Namespace"]
+DTypeLike: TypeAlias = Any
+"""What a ``dtype=`` argument takes: a dtype object of any library (``anynn.float32``, ``torch.float64``...), a
+name (``"float32"``), or ``None`` where the function has a default."""
+
+DeviceLike: TypeAlias = Any
+"""What a ``device=`` argument takes: an `anynn.device`, a library's device, a string (``"cpu"``, ``"cuda:1"``),
+an index, or ``None`` (where the data already is)."""
+
+BackendLike: TypeAlias = Any
+"""What a ``backend=`` argument takes (`anynn.backend.get_backend`): a `Backend`, a name (``"numpy"``, ``"torch"``,
+``"auto"``...), or ``None`` (the default backend, or the one of the data)."""
+
+__all__ = ["Array", "BackendLike", "DType", "DTypeLike", "Device", "DeviceLike", "Namespace"]
