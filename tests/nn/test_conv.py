@@ -1,18 +1,27 @@
-"""Convolutions: gradient checks, PyTorch as oracle (forward, input and weight gradients), init, errors."""
+"""Convolutions (1-D to 3-D, transposed): gradient checks, PyTorch as oracle (forward, input and weight gradients;
+fixed cases, hypothesis-drawn layer configurations, seeded padding-mode fuzzing), init, errors."""
 
 from __future__ import annotations
 
 import math
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import anynn
 from anynn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from anynn.functional.conv3d import conv3d
 from anynn.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from anynn.nn.conv3d import Conv3d
 
 from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
+from tests.nn.oracle import (FUZZ_TOL, TORCH_DTYPE, check_layer, compare_grads, fuzz_count, int_or_tuple,
+                             oracle_settings, project, run_both)
 
 # (x shape, weight shape, keyword arguments): tiny, so the numerical check stays fast
 GRAD_CASES = {
@@ -150,3 +159,142 @@ def test_errors_name_layer_and_shapes():
     with pytest.raises(ValueError, match="output_padding"):
         conv_transpose2d(anynn.tensor(np.zeros((1, 2, 3, 3), np.float32)),
                          anynn.tensor(np.zeros((2, 2, 3, 3), np.float32)), stride=2, output_padding=2)
+
+
+# -- configurations drawn by hypothesis, against torch.nn ---------------------------------------------
+
+
+@st.composite
+def conv_configs(draw: Any) -> dict[str, Any]:
+    nd = draw(st.sampled_from([1, 2]))
+    transposed = draw(st.booleans())
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    if draw(st.integers(0, 4)) == 0:  # depthwise: one input channel per group
+        in_channels = groups
+    else:
+        in_channels = groups * draw(st.integers(1, 3))
+    out_channels = groups * draw(st.integers(1, 3))
+    kernel = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    kind = draw(st.sampled_from(["int", "tuple"] if transposed else ["int", "tuple", "same", "same", "valid"]))
+    if kind == "same" and draw(st.integers(0, 4)):
+        stride = (1,) * nd  # "same" with stride > 1 (rejected by both) only now and then
+    padding: Any = kind if kind in ("same", "valid") else tuple(draw(st.integers(0, 2)) for _ in range(nd))
+    kwargs: dict[str, Any] = dict(stride=int_or_tuple(draw, stride), dilation=int_or_tuple(draw, dilation),
+                                  groups=groups, bias=draw(st.booleans()))
+    kwargs["padding"] = padding if isinstance(padding, str) else int_or_tuple(draw, padding)
+    if transposed:
+        kwargs["output_padding"] = int_or_tuple(draw, tuple(draw(st.integers(0, max(s, d) - 1))
+                                                            for s, d in zip(stride, dilation)))
+    size = tuple(draw(st.integers(1, 7)) for _ in range(nd))
+    batch = draw(st.sampled_from([(), (1,), (2,), (3,)]))  # () is an unbatched input
+    name = ("ConvTranspose" if transposed else "Conv") + f"{nd}d"
+    return dict(name=name, args=(in_channels, out_channels, int_or_tuple(draw, kernel)), kwargs=kwargs,
+                shape=batch + (in_channels,) + size, dtype=draw(st.sampled_from(["float64", "float32"])),
+                seed=draw(st.integers(0, 2 ** 16)))
+
+
+def _conv(name: str, args: tuple, shape: tuple[int, ...], dtype: str = "float64", **kwargs: Any) -> dict[str, Any]:
+    return dict(name=name, args=args, kwargs=kwargs, shape=shape, dtype=dtype, seed=7)
+
+
+@oracle_settings(120)
+@given(cfg=conv_configs())
+@example(cfg=_conv("Conv2d", (4, 4, 3), (2, 4, 5, 6), groups=4, padding=1))  # depthwise
+@example(cfg=_conv("Conv2d", (3, 6, (1, 3)), (1, 3, 4, 7), stride=(2, 1), padding="same", dilation=(1, 2)))
+@example(cfg=_conv("Conv2d", (2, 4, 2), (2, 5, 5), padding="same", dilation=3, dtype="float32"))  # unbatched, odd total
+@example(cfg=_conv("Conv1d", (2, 3, 5), (1, 2, 9), stride=2, padding="valid", bias=False))
+@example(cfg=_conv("Conv2d", (2, 2, 4), (1, 2, 7, 7), stride=2, padding="same"))  # rejected by both
+@example(cfg=_conv("ConvTranspose2d", (4, 6, (3, 2)), (2, 4, 3, 4), stride=(3, 2), padding=(1, 0),
+                   output_padding=(2, 1), groups=2))
+@example(cfg=_conv("ConvTranspose1d", (3, 3, 4), (3, 5), stride=2, padding=1, output_padding=1, groups=3,
+                   dilation=2, dtype="float32"))
+@example(cfg=_conv("ConvTranspose2d", (2, 2, 3), (1, 2, 2, 2), padding=3))  # empty output: rejected by both
+def test_conv_layers_match_torch(backend, cfg):
+    check_layer(backend, cfg)
+
+
+# -- Conv1d / Conv2d with padding modes, seeded fuzzing -----------------------------------------------
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
+def test_conv_padding_modes_fuzz(backend, padding_mode):
+    rng = np.random.default_rng(len(padding_mode))
+    for i in range(fuzz_count(backend, 24)):
+        dims = 1 + i % 2
+        groups = int(rng.choice([1, 1, 2, 3]))
+        cin, cout = groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 3))
+        kernel = tuple(int(rng.integers(1, 4)) for _ in range(dims))
+        dilation = tuple(int(rng.integers(1, 3)) for _ in range(dims))
+        same = rng.random() < 0.3
+        stride = (1,) * dims if same else tuple(int(rng.integers(1, 3)) for _ in range(dims))
+        padding: Any = "same" if same else tuple(int(rng.integers(0, 3)) for _ in range(dims))
+        kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                      bias=bool(rng.random() < 0.7), padding_mode=padding_mode)
+        shape = ((2,) if rng.random() < 0.7 else ()) + (cin,) + tuple(int(rng.integers(2, 7)) for _ in range(dims))
+        dtype = "float32" if i % 4 == 3 else "float64"
+        x = rng.standard_normal(shape).astype(dtype)
+        what = (dims, cin, cout, kernel, kwargs, shape, dtype)
+        ours_cls, theirs_cls = (Conv1d, torch.nn.Conv1d) if dims == 1 else (Conv2d, torch.nn.Conv2d)
+        theirs = theirs_cls(cin, cout, kernel, **kwargs).to(TORCH_DTYPE[dtype])
+        ours = ours_cls(cin, cout, kernel, **kwargs)
+        ours.to(backend, dtype=dtype)
+        ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+        xa, xt = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        got = run_both(partial(ours, xa), partial(theirs, xt), what)
+        if got is None:
+            continue
+        out, ref = got
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), err_msg=str(what), **FUZZ_TOL[dtype])
+        w = rng.standard_normal(tuple(ref.shape)).astype(dtype)
+        project(out, w, backend).backward()
+        (ref * torch.tensor(w)).sum().backward()
+        params = dict(theirs.named_parameters())
+        compare_grads([(xa, xt)] + [(p, params[n]) for n, p in ours.named_parameters()], dtype, what)
+
+
+# -- Conv3d -------------------------------------------------------------------------------------------
+
+
+CONV3D_CASES = [  # (in, out, kernel, options, input shape)
+    (2, 3, 2, dict(), (2, 2, 3, 4, 3)),
+    (4, 6, (2, 3, 2), dict(stride=(1, 2, 1), padding=(1, 0, 1), dilation=(1, 1, 2), groups=2), (2, 4, 4, 5, 6)),
+    (2, 2, 3, dict(padding="same", bias=False), (1, 2, 3, 3, 4)),
+    (2, 3, (1, 2, 2), dict(padding="valid", stride=2), (2, 2, 3, 5, 4)),
+    (2, 3, 2, dict(padding=1, padding_mode="reflect"), (1, 2, 3, 3, 3)),
+    (2, 3, 2, dict(padding=(1, 0, 1), padding_mode="circular"), (1, 2, 3, 3, 3)),
+    (2, 3, 2, dict(padding=1), (2, 3, 3, 2)),  # unbatched
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", CONV3D_CASES, ids=[str(i) for i in range(len(CONV3D_CASES))])
+def test_conv3d_matches_torch(backend, rng, case, dtype):
+    cin, cout, kernel, options, shape = case
+    x = rng.standard_normal(shape).astype(dtype)
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else dict(rtol=1e-10, atol=1e-12)
+    ours, theirs = Conv3d(cin, cout, kernel, **options), torch.nn.Conv3d(cin, cout, kernel, **options)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert tuple(ours.weight.shape) == tuple(theirs.weight.shape)
+    compare_module_with_torch(backend, ours, theirs, x, **tol)
+
+
+@pytest.mark.parametrize("options", [dict(), dict(stride=(2, 1, 1), padding=1, dilation=(1, 2, 1)),
+                                     dict(groups=2, padding="same")])
+def test_conv3d_gradients(backend, rng, options):
+    x = rng.standard_normal((1, 2, 3, 4, 3))
+    w = rng.standard_normal((2, 2 // options.get("groups", 1), 2, 2, 2))
+    check_gradients(backend, lambda a, b, c: conv3d(a, b, c, **options), x, w, rng.standard_normal(2))
+
+
+def test_conv3d_init_and_errors(backend, rng):
+    layer = Conv3d(2, 4, 3, backend=backend, seed=0)
+    bound = 1 / np.sqrt(2 * 27)
+    assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+    with pytest.raises(ValueError, match=r"Conv3d: expected input of shape \(N, 2, D, H, W\)"):
+        layer(make(backend, np.ones((1, 3, 4, 4, 4), np.float32)))
+    with pytest.raises(ValueError, match="conv3d: input of shape .* is smaller than the dilated kernel"):
+        layer(make(backend, np.ones((1, 2, 2, 4, 4), np.float32)))
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        Conv3d(2, 4, 3, stride=2, padding="same")

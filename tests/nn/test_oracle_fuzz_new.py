@@ -22,7 +22,6 @@ from anynn.functional.padding import pad
 from anynn.functional.pool import max_pool1d, max_pool2d, max_pool3d
 from anynn.nn import padding as pad_layers
 from anynn.nn import pool as pool_layers
-from anynn.nn.conv import Conv1d, Conv2d
 from anynn.nn.recurrent import GRU, LSTM, RNN
 
 from tests.helpers import make
@@ -168,44 +167,6 @@ def test_padding_layers_fuzz(backend, name, dims):
         _project(out, w, backend).backward()
         (ref * torch.tensor(w)).sum().backward()
         _compare_grads([(xa, xt)], "float64", what)
-
-
-# -- Conv1d / Conv2d with padding modes -----------------------------------------------------------
-
-@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
-def test_conv_padding_modes_fuzz(backend, padding_mode):
-    rng = np.random.default_rng(len(padding_mode))
-    for i in range(_count(backend, 24)):
-        dims = 1 + i % 2
-        groups = int(rng.choice([1, 1, 2, 3]))
-        cin, cout = groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 3))
-        kernel = tuple(int(rng.integers(1, 4)) for _ in range(dims))
-        dilation = tuple(int(rng.integers(1, 3)) for _ in range(dims))
-        same = rng.random() < 0.3
-        stride = (1,) * dims if same else tuple(int(rng.integers(1, 3)) for _ in range(dims))
-        padding: Any = "same" if same else tuple(int(rng.integers(0, 3)) for _ in range(dims))
-        kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
-                      bias=bool(rng.random() < 0.7), padding_mode=padding_mode)
-        shape = ((2,) if rng.random() < 0.7 else ()) + (cin,) + tuple(int(rng.integers(2, 7)) for _ in range(dims))
-        dtype = "float32" if i % 4 == 3 else "float64"
-        x = rng.standard_normal(shape).astype(dtype)
-        what = (dims, cin, cout, kernel, kwargs, shape, dtype)
-        ours_cls, theirs_cls = (Conv1d, torch.nn.Conv1d) if dims == 1 else (Conv2d, torch.nn.Conv2d)
-        theirs = theirs_cls(cin, cout, kernel, **kwargs).to(TORCH_DTYPE[dtype])
-        ours = ours_cls(cin, cout, kernel, **kwargs)
-        ours.to(backend, dtype=dtype)
-        ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-        xa, xt = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
-        got = _both(partial(ours, xa), partial(theirs, xt), what)
-        if got is None:
-            continue
-        out, ref = got
-        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), err_msg=str(what), **TOL[dtype])
-        w = rng.standard_normal(tuple(ref.shape)).astype(dtype)
-        _project(out, w, backend).backward()
-        (ref * torch.tensor(w)).sum().backward()
-        params = dict(theirs.named_parameters())
-        _compare_grads([(xa, xt)] + [(p, params[n]) for n, p in ours.named_parameters()], dtype, what)
 
 
 # -- max pooling with indices and unpooling -------------------------------------------------------

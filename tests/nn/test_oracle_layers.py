@@ -163,60 +163,6 @@ def _check_layer(backend: Any, cfg: dict[str, Any]) -> None:
     _step(backend, ours, theirs, x, cfg["seed"], _tolerance(dtype))
 
 
-# -- convolution ----------------------------------------------------------------------------------
-
-
-@st.composite
-def conv_configs(draw: Any) -> dict[str, Any]:
-    nd = draw(st.sampled_from([1, 2]))
-    transposed = draw(st.booleans())
-    groups = draw(st.sampled_from([1, 1, 2, 3]))
-    if draw(st.integers(0, 4)) == 0:  # depthwise: one input channel per group
-        in_channels = groups
-    else:
-        in_channels = groups * draw(st.integers(1, 3))
-    out_channels = groups * draw(st.integers(1, 3))
-    kernel = tuple(draw(st.integers(1, 4)) for _ in range(nd))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    kind = draw(st.sampled_from(["int", "tuple"] if transposed else ["int", "tuple", "same", "same", "valid"]))
-    if kind == "same" and draw(st.integers(0, 4)):
-        stride = (1,) * nd  # "same" with stride > 1 (rejected by both) only now and then
-    padding: Any = kind if kind in ("same", "valid") else tuple(draw(st.integers(0, 2)) for _ in range(nd))
-    kwargs: dict[str, Any] = dict(stride=_int_or_tuple(draw, stride), dilation=_int_or_tuple(draw, dilation),
-                                  groups=groups, bias=draw(st.booleans()))
-    kwargs["padding"] = padding if isinstance(padding, str) else _int_or_tuple(draw, padding)
-    if transposed:
-        kwargs["output_padding"] = _int_or_tuple(draw, tuple(draw(st.integers(0, max(s, d) - 1))
-                                                             for s, d in zip(stride, dilation)))
-    size = tuple(draw(st.integers(1, 7)) for _ in range(nd))
-    batch = draw(st.sampled_from([(), (1,), (2,), (3,)]))  # () is an unbatched input
-    name = ("ConvTranspose" if transposed else "Conv") + f"{nd}d"
-    return dict(name=name, args=(in_channels, out_channels, _int_or_tuple(draw, kernel)), kwargs=kwargs,
-                shape=batch + (in_channels,) + size, dtype=draw(st.sampled_from(["float64", "float32"])),
-                seed=draw(st.integers(0, 2 ** 16)))
-
-
-def _conv(name: str, args: tuple, shape: tuple[int, ...], dtype: str = "float64", **kwargs: Any) -> dict[str, Any]:
-    return dict(name=name, args=args, kwargs=kwargs, shape=shape, dtype=dtype, seed=7)
-
-
-@_settings(120)
-@given(cfg=conv_configs())
-@example(cfg=_conv("Conv2d", (4, 4, 3), (2, 4, 5, 6), groups=4, padding=1))  # depthwise
-@example(cfg=_conv("Conv2d", (3, 6, (1, 3)), (1, 3, 4, 7), stride=(2, 1), padding="same", dilation=(1, 2)))
-@example(cfg=_conv("Conv2d", (2, 4, 2), (2, 5, 5), padding="same", dilation=3, dtype="float32"))  # unbatched, odd total
-@example(cfg=_conv("Conv1d", (2, 3, 5), (1, 2, 9), stride=2, padding="valid", bias=False))
-@example(cfg=_conv("Conv2d", (2, 2, 4), (1, 2, 7, 7), stride=2, padding="same"))  # rejected by both
-@example(cfg=_conv("ConvTranspose2d", (4, 6, (3, 2)), (2, 4, 3, 4), stride=(3, 2), padding=(1, 0),
-                   output_padding=(2, 1), groups=2))
-@example(cfg=_conv("ConvTranspose1d", (3, 3, 4), (3, 5), stride=2, padding=1, output_padding=1, groups=3,
-                   dilation=2, dtype="float32"))
-@example(cfg=_conv("ConvTranspose2d", (2, 2, 3), (1, 2, 2, 2), padding=3))  # empty output: rejected by both
-def test_conv_layers_match_torch(backend, cfg):
-    _check_layer(backend, cfg)
-
-
 # -- pooling --------------------------------------------------------------------------------------
 
 
