@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import mode
+
+if TYPE_CHECKING:
+    from .function import Function
 
 
 @contextlib.contextmanager
@@ -36,14 +39,14 @@ def is_anomaly_enabled() -> bool:
     return mode.modes().anomaly_hook is not None
 
 
-def _set_hook(modes: mode.Modes, hook: Any) -> None:
+def _set_hook(modes: mode.Modes, hook: Callable[[Function, str, Any], None] | None) -> None:
     """Set this thread's hook and keep the count of threads with a hook (the fast path's hint) right."""
     with mode.anomaly_lock:
         mode.anomaly_threads[0] += (hook is not None) - (modes.anomaly_hook is not None)
         modes.anomaly_hook = hook
 
 
-def _check(fn: Any, phase: str, outputs: Any) -> None:
+def _check(fn: Function, phase: str, outputs: Any) -> None:
     arrays = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
     xp = fn.backend.xp
     for i, array in enumerate(arrays):

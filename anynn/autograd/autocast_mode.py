@@ -21,7 +21,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ..backend import Backend
 from ..backend.torch_names import device_parts
+from ..backend.typing import DType, Namespace
 from .tensor import Tensor
 
 LOW_PRECISION = ("float16", "bfloat16")
@@ -73,12 +75,12 @@ def autocast_dtype(device_type: str) -> str | None:
     return getattr(state, device_type, None)
 
 
-_DEVICE_TYPE: dict[int, tuple[Any, str]] = {}  # id(backend) -> (backend, device type): cached, it never changes
-_DTYPES: dict[tuple[int, str], Any] = {}
+_DEVICE_TYPE: dict[int, tuple[Backend, str]] = {}  # id(backend) -> (backend, device type): cached, it never changes
+_DTYPES: dict[tuple[int, str], DType] = {}
 _CAST: list[Any] = []
 
 
-def _device_type(backend: Any) -> str:
+def _device_type(backend: Backend) -> str:
     entry = _DEVICE_TYPE.get(id(backend))
     if entry is None or entry[0] is not backend:
         kind = device_parts(backend)[0]
@@ -87,7 +89,7 @@ def _device_type(backend: Any) -> str:
     return entry[1]
 
 
-def _low_dtype(backend: Any, name: str, op: str) -> Any:
+def _low_dtype(backend: Backend, name: str, op: str) -> DType:
     key = (id(backend), name)
     dtype = _DTYPES.get(key)
     if dtype is None:
@@ -108,7 +110,7 @@ _ALTERNATIVES = {
 }
 
 
-def _cast(t: Tensor, dtype: Any) -> Tensor:
+def _cast(t: Tensor, dtype: DType) -> Tensor:
     if not _CAST:
         from ..functional.elementwise import Cast  # the functional layer is built on this one: bind on first use
 
@@ -170,13 +172,13 @@ def cast_family(family: str, op: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(_cast(a, target) if isinstance(a, Tensor) and id(a) in cast else a for a in args)
 
 
-def _is_float(xp: Any, dtype: Any) -> bool:
+def _is_float(xp: Namespace, dtype: DType) -> bool:
     if dtype == xp.float32 or dtype == xp.float64:
         return True
     return any(getattr(xp, n, None) is not None and dtype == getattr(xp, n) for n in LOW_PRECISION)
 
 
-def _widest(xp: Any, dtypes: list[Any]) -> Any:
+def _widest(xp: Namespace, dtypes: list[DType]) -> DType:
     if any(d == xp.float64 for d in dtypes):
         return xp.float64
     distinct = {str(d) for d in dtypes}

@@ -6,16 +6,18 @@ cycle) and are installed on `Tensor` with the rest of its methods (`anynn.functi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..backend.typing import Array
 from . import graph
 from .grad_api import accumulate_into
-from .hooks import register_tensor_hook
+from .hooks import RemovableHandle, register_tensor_hook
 from .tensor import Tensor
 
 
-def backward(self: Tensor, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
-             inputs: Any = None) -> None:
+def backward(self: Tensor, grad: Tensor | Array | None = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None) -> None:
     """Compute gradients of this tensor with respect to every leaf that requires them.
 
     ``grad`` defaults to ones for a scalar; gradients add into ``leaf.grad``. ``create_graph=True`` records
@@ -32,7 +34,7 @@ def backward(self: Tensor, grad: Any = None, retain_graph: bool | None = None, c
     accumulate_into(self, grad, retain_graph, create_graph, inputs)
 
 
-def register_hook(self: Tensor, hook: Any) -> Any:
+def register_hook(self: Tensor, hook: Callable[[Tensor], Any]) -> RemovableHandle:
     """Call ``hook(grad)`` with this tensor's gradient during ``backward()``; a returned Tensor replaces it.
 
     As in PyTorch: on a leaf the hook sees the summed gradient before it goes into ``.grad``; on an

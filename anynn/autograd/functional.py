@@ -10,19 +10,25 @@ trick (two reverse passes, the first recorded), so they work wherever `anynn.aut
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Sequence
+from typing import Any, Callable, TypeAlias
 
 from .grad_api import grad
 from .tensor import Tensor
 
+Tensors: TypeAlias = "Tensor | Sequence[Tensor]"
+"""One Tensor or a sequence of them (``inputs``, ``v``)."""
+TensorOrTuple: TypeAlias = "Tensor | tuple[Tensor, ...]"
+"""A result shaped like what was given: one Tensor for one Tensor, else a tuple."""
 
-def _tuple(value: Any) -> tuple[bool, tuple[Any, ...]]:
+
+def _tuple(value: Tensors) -> tuple[bool, tuple[Tensor, ...]]:
     if isinstance(value, Tensor):
         return True, (value,)
     return False, tuple(value)
 
 
-def _prepare(inputs: tuple[Any, ...], create_graph: bool) -> tuple[Any, ...]:
+def _prepare(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
     """Differentiable copies of the inputs: fresh leaves, or (create_graph) connected to the caller's graph."""
     from ..functional.extras import Clone
 
@@ -38,7 +44,7 @@ def _zeros_like(t: Tensor) -> Tensor:
     return Tensor._make(t.backend.xp.zeros_like(t.array), t.backend, None, 0)
 
 
-def _fill(grads: tuple[Any, ...], like: tuple[Any, ...], strict: bool, what: str) -> tuple[Any, ...]:
+def _fill(grads: Sequence[Tensor | None], like: Sequence[Tensor], strict: bool, what: str) -> tuple[Tensor, ...]:
     out = []
     for i, (g, t) in enumerate(zip(grads, like)):
         if g is None:
@@ -49,11 +55,11 @@ def _fill(grads: tuple[Any, ...], like: tuple[Any, ...], strict: bool, what: str
     return tuple(out)
 
 
-def _detach(values: tuple[Any, ...], create_graph: bool) -> tuple[Any, ...]:
+def _detach(values: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
     return values if create_graph else tuple(v.detach() for v in values)
 
 
-def _check_v(v: Any, like: tuple[Any, ...], what: str) -> tuple[Any, ...]:
+def _check_v(v: Tensors, like: tuple[Tensor, ...], what: str) -> tuple[Tensor, ...]:
     _, vs = _tuple(v)
     if len(vs) != len(like):
         raise RuntimeError(f"{what}: v has {len(vs)} entries, expected {len(like)}")
@@ -63,15 +69,15 @@ def _check_v(v: Any, like: tuple[Any, ...], what: str) -> tuple[Any, ...]:
     return vs
 
 
-def _default_v(outputs: tuple[Any, ...], what: str) -> tuple[Any, ...]:
+def _default_v(outputs: tuple[Tensor, ...], what: str) -> tuple[Tensor, ...]:
     for o in outputs:
         if o.size != 1:
             raise RuntimeError(f"{what}: v can be omitted only for a single-element output; got shape {o.shape}")
     return tuple(Tensor._make(o.backend.xp.ones_like(o.array), o.backend, None, 0) for o in outputs)
 
 
-def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Any, Any]:
+def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
     """``(func(inputs), vᵀ J)``: the vector-Jacobian product (one reverse pass)."""
     single_in, xs = _tuple(inputs)
     xs = _prepare(xs, create_graph)
@@ -83,8 +89,8 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     return (outs[0] if single_out else outs), (result[0] if single_in else result)
 
 
-def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Any, Any]:
+def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
     """``(func(inputs), J v)``: the Jacobian-vector product by the double-vjp trick.
 
     ``u -> Jᵀ u`` is linear in ``u``; recording it (``create_graph``) and differentiating it in ``u`` along ``v``
@@ -107,8 +113,8 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     return (outs[0] if single_out else outs), (result[0] if single_out else result)
 
 
-def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Any, Any]:
+def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
     """``(func(inputs), vᵀ H)`` for a scalar ``func``: two reverse passes, the first recorded."""
     single_in, xs = _tuple(inputs)
     xs = _prepare(xs, create_graph)
@@ -130,13 +136,13 @@ def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     return out, (result[0] if single_in else result)
 
 
-def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Any, Any]:
+def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
     """``(func(inputs), H v)`` for a scalar ``func`` (the Hessian is symmetric: the same as `vhp`)."""
     return vhp(func, inputs, v, create_graph, strict)
 
 
-def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, strict: bool = False,
+def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
     """The Jacobian ``d func / d inputs``: shape ``output.shape + input.shape`` per (output, input) pair.
 
@@ -176,7 +182,7 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, 
     return tuple(r[0] for r in rows) if single_in else tuple(rows)
 
 
-def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, strict: bool = False,
+def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """The Hessian of a scalar ``func``: ``input.shape + input.shape`` (``H[i][j]`` for tuples of inputs).
 
@@ -184,7 +190,7 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, s
     """
     single_in, xs = _tuple(inputs)
 
-    def gradient(*args: Any) -> tuple[Any, ...]:
+    def gradient(*args: Tensor) -> tuple[Tensor, ...]:
         _, outs = _tuple(func(*args))
         if len(outs) != 1 or outs[0].size != 1:
             raise RuntimeError(f"hessian: func must return a single-element Tensor, got shapes "

@@ -91,7 +91,7 @@ def _summed(g: Tensor, t: Tensor, create_graph: bool) -> Tensor:
 
 
 def accumulate_into(tensor: Tensor, gradient: Any, retain_graph: bool, create_graph: bool,
-                    inputs: Sequence[Tensor]) -> None:
+                    inputs: Tensor | Sequence[Tensor]) -> None:
     """``tensor.backward(inputs=...)``: gradients added into the ``.grad`` of ``inputs`` only."""
     inputs = _as_tuple(inputs)
     found = graph.run_backward([tensor], [gradient], retain_graph, create_graph, inputs)
