@@ -7,11 +7,15 @@ not change), and TF32 is never switched on behind the user's back. See the "Diff
 
 from __future__ import annotations
 
+import sys
+import types
 
-class _Flags:
-    """A namespace of settable flags (``anynn.backends.cudnn.benchmark = True``)."""
+
+class _Flags(types.ModuleType):
+    """A namespace of settable flags (``anynn.backends.cudnn.benchmark = True``), importable as a module."""
 
     def __init__(self, name: str, **flags: object) -> None:
+        super().__init__(f"{__name__}.{name}")
         self._name = name
         self.__dict__.update(flags)
 
@@ -38,5 +42,9 @@ cuda = _Flags("cuda", matmul=_Flags("cuda.matmul", allow_tf32=False, allow_fp16_
 mps = _Flags("mps", is_available=_no, is_built=_no)
 mkldnn = _Flags("mkldnn", enabled=True, is_available=_no)
 openmp = _Flags("openmp", is_available=_no)
+
+# `import torch.backends.cudnn as cudnn` (dcgan, imagenet) imports the namespace as a module
+for _flags in (cudnn, cuda, mps, mkldnn, openmp):
+    sys.modules.setdefault(_flags.__name__, _flags)
 
 __all__ = ["cuda", "cudnn", "mkldnn", "mps", "openmp"]

@@ -2,6 +2,8 @@
 
 from . import functional, init, utils  # noqa: F401  (anynn.nn.functional / .init / .utils, as in PyTorch)
 from . import modules  # noqa: F401,E402  (PyTorch's torch.nn.modules.<file>.<Layer> paths)
+from . import parallel  # noqa: F401  (torch.nn.parallel)
+from .parallel import DataParallel
 from .activation import (ELU, GELU, GLU, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SELU, Hardswish,
                          Hardtanh, Sigmoid, SiLU, Softmax, Softplus, Tanh)
 from .activation_variants import (CELU, Hardshrink, Hardsigmoid, LogSigmoid, RReLU, Softmax2d, Softmin, Softshrink,
@@ -43,7 +45,7 @@ from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .resample import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
-    "EmbeddingBag",
+    "EmbeddingBag", "DataParallel",
     "ChannelShuffle", "LocalResponseNorm", "ParameterDict", "ParameterList", "Fold", "Unfold",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveAvgPool3d", "AvgPool3d", "LPPool1d", "LPPool2d",
     "Conv3d",
