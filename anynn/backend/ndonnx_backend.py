@@ -5,7 +5,7 @@ made from host data (the weights) are constants with a value; arrays made by ``n
 model's inputs) are symbolic: they have no value (`is_traced` is True), and their unknown axes read as
 ``None`` in ``x.shape``. Checks that need a host value skip them (`anynn.backend.arrays`).
 
-Whole Functions (``Linear``, ``ConvNd``, ``_Recurrent``...) lower to one ONNX operator each where the
+Whole Functions (``LinearFunction``, ``ConvNd``, ``_Recurrent``...) lower to one ONNX operator each where the
 backend carries a table of them (``function_fast_paths``: Function class name -> ``lower(fn, xp, *arrays)``,
 returning ``NotImplemented`` to decline). ``get_backend("ndonnx")`` has none, so the recorded array-level
 decomposition of every ``forward`` runs; `anynn.onnx.export` builds a backend with the table of the opset

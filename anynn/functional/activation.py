@@ -17,7 +17,7 @@ from .formulas.softmax import log_softmax_backward, softmax_backward
 from .formulas.softmax import softmax as softmax_formula
 
 
-class Sigmoid(Function):
+class SigmoidFunction(Function):
     def forward(self, xp: Any, x: Any) -> Any:
         self.out = op(self.backend, "sigmoid")(x)
         return self.out
@@ -26,7 +26,7 @@ class Sigmoid(Function):
         return op(self.backend, "sigmoid_grad")(g, self.out)
 
 
-class Tanh(Function):
+class TanhFunction(Function):
     def forward(self, xp: Any, x: Any) -> Any:
         self.out = xp.tanh(x)
         return self.out
@@ -35,7 +35,7 @@ class Tanh(Function):
         return op(self.backend, "tanh_grad")(g, self.out)
 
 
-class ReLU(Function):
+class ReLUFunction(Function):
     def forward(self, xp: Any, x: Any) -> Any:
         out = xp.maximum(x, 0.0)  # propagates NaN like PyTorch; far cheaper than where on NumPy
         if self.needs_input_grad[0]:
@@ -46,7 +46,7 @@ class ReLU(Function):
         return op(self.backend, "relu_grad")(g, self.out)
 
 
-class LeakyReLU(Function):
+class LeakyReLUFunction(Function):
     negative_slope: float
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -57,7 +57,7 @@ class LeakyReLU(Function):
         return xp.where(self.positive, g, g * self.negative_slope)
 
 
-class ELU(Function):
+class ELUFunction(Function):
     """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise; SELU is ``scale * ELU(alpha)``."""
 
     alpha: float
@@ -78,7 +78,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-class GELU(Function):
+class GELUFunction(Function):
     """Gaussian error linear unit: exact (``approximate="none"``, via erf) or the tanh form."""
 
     approximate: str
@@ -102,7 +102,7 @@ class GELU(Function):
         return g * (self.cdf + x * pdf)
 
 
-class SiLU(Function):
+class SiLUFunction(Function):
     def forward(self, xp: Any, x: Any) -> Any:
         self.x = x
         self.s = stable_sigmoid(xp, x)
@@ -113,7 +113,7 @@ class SiLU(Function):
         return g * (s * (1.0 + self.x * (1.0 - s)))
 
 
-class Softplus(Function):
+class SoftplusFunction(Function):
     """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold`` (as PyTorch)."""
 
     beta: float
@@ -131,7 +131,7 @@ class Softplus(Function):
         return xp.where(self.linear, g, g * sig)
 
 
-class Mish(Function):
+class MishFunction(Function):
     """``x * tanh(softplus(x))``."""
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -145,7 +145,7 @@ class Mish(Function):
         return g * (self.t + self.x * (1.0 - self.t * self.t) * sig)
 
 
-class Hardtanh(Function):
+class HardtanhFunction(Function):
     """Clamp to ``[min_val, max_val]``; ReLU6 is ``Hardtanh(0, 6)``."""
 
     min_val: float
@@ -159,7 +159,7 @@ class Hardtanh(Function):
         return xp.where(self.inside, g, xp.zeros_like(g))
 
 
-class Hardswish(Function):
+class HardswishFunction(Function):
     """``x * relu6(x + 3) / 6``."""
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -174,7 +174,7 @@ class Hardswish(Function):
         return g * grad
 
 
-class PReLU(Function):
+class PReLUFunction(Function):
     """``max(0, x) + weight * min(0, x)``; weight (1,) or (C,) broadcast along axis 1."""
 
     def forward(self, xp: Any, x: Any, weight: Any) -> Any:
@@ -196,7 +196,7 @@ class PReLU(Function):
         return grad_x, grad_w
 
 
-class Softmax(Function):
+class SoftmaxFunction(Function):
     axis: int
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -207,7 +207,7 @@ class Softmax(Function):
         return softmax_backward(xp, g, self.out, self.axis)
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFunction(Function):
     axis: int
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -218,7 +218,7 @@ class LogSoftmax(Function):
         return log_softmax_backward(xp, g, self.out, self.axis)
 
 
-class GLU(Function):
+class GLUFunction(Function):
     """Gated linear unit: split ``x`` in halves ``a, b`` along ``axis``; ``a * sigmoid(b)``."""
 
     axis: int
@@ -241,23 +241,23 @@ class GLU(Function):
 
 
 def sigmoid(x: Any) -> Any:
-    return Sigmoid.apply(x)
+    return SigmoidFunction.apply(x)
 
 
 def tanh(x: Any) -> Any:
-    return Tanh.apply(x)
+    return TanhFunction.apply(x)
 
 
 def relu(x: Any) -> Any:
-    return ReLU.apply(x)
+    return ReLUFunction.apply(x)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
-    return LeakyReLU.apply(x, negative_slope=float(negative_slope))
+    return LeakyReLUFunction.apply(x, negative_slope=float(negative_slope))
 
 
 def elu(x: Any, alpha: float = 1.0) -> Any:
-    return ELU.apply(x, alpha=float(alpha))
+    return ELUFunction.apply(x, alpha=float(alpha))
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -265,37 +265,37 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(x: Any) -> Any:
-    return ELU.apply(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+    return ELUFunction.apply(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
 
 def gelu(x: Any, approximate: str = "none") -> Any:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(x, approximate=approximate)
+    return GELUFunction.apply(x, approximate=approximate)
 
 
 def silu(x: Any) -> Any:
-    return SiLU.apply(x)
+    return SiLUFunction.apply(x)
 
 
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
-    return Softplus.apply(x, beta=float(beta), threshold=float(threshold))
+    return SoftplusFunction.apply(x, beta=float(beta), threshold=float(threshold))
 
 
 def mish(x: Any) -> Any:
-    return Mish.apply(x)
+    return MishFunction.apply(x)
 
 
 def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
-    return Hardtanh.apply(x, min_val=float(min_val), max_val=float(max_val))
+    return HardtanhFunction.apply(x, min_val=float(min_val), max_val=float(max_val))
 
 
 def relu6(x: Any) -> Any:
-    return Hardtanh.apply(x, min_val=0.0, max_val=6.0)
+    return HardtanhFunction.apply(x, min_val=0.0, max_val=6.0)
 
 
 def hardswish(x: Any) -> Any:
-    return Hardswish.apply(x)
+    return HardswishFunction.apply(x)
 
 
 def prelu(x: Any, weight: Any) -> Any:
@@ -304,7 +304,7 @@ def prelu(x: Any, weight: Any) -> Any:
     if tuple(weight.shape) not in ((1,), (channels,)):
         raise ValueError(f"prelu: weight must have shape (1,) or ({channels},) for input {tuple(x.shape)} "
                          f"with {channels} channels, got {tuple(weight.shape)}")
-    return PReLU.apply(x, weight)
+    return PReLUFunction.apply(x, weight)
 
 
 def check_axis(where: str, x: Any, axis: Any) -> int:
@@ -322,14 +322,14 @@ def check_axis(where: str, x: Any, axis: Any) -> int:
 
 def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     """Softmax along ``axis`` (``dim`` is accepted too, as in PyTorch)."""
-    return Softmax.apply(x, axis=check_axis("softmax", x, axis if dim is None else dim))
+    return SoftmaxFunction.apply(x, axis=check_axis("softmax", x, axis if dim is None else dim))
 
 
 def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     """Log-softmax along ``axis`` (or ``dim``)."""
-    return LogSoftmax.apply(x, axis=check_axis("log_softmax", x, axis if dim is None else dim))
+    return LogSoftmaxFunction.apply(x, axis=check_axis("log_softmax", x, axis if dim is None else dim))
 
 
 def glu(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     """Gated linear unit along ``axis`` (or ``dim``), whose size must be even."""
-    return GLU.apply(x, axis=check_axis("glu", x, axis if dim is None else dim))
+    return GLUFunction.apply(x, axis=check_axis("glu", x, axis if dim is None else dim))

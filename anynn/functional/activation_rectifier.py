@@ -11,11 +11,11 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import DeviceRNG
-from .activation import LeakyReLU
+from .activation import LeakyReLUFunction
 from .dropout import _generator
 
 
-class CELU(Function):
+class CELUFunction(Function):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``; slope 1 above 0, ``exp(x / alpha)`` at or below."""
 
     alpha: float
@@ -30,7 +30,7 @@ class CELU(Function):
         return xp.where(self.positive, g, g * (self.negative_part / self.alpha + 1.0))
 
 
-class RReLU(Function):
+class RReLUFunction(Function):
     """``x`` where ``x >= 0``, ``x * r`` elsewhere, ``r ~ U[lower, upper)`` drawn per element and kept for
     the backward pass."""
     constants = ("slope",)  # drawn, not computed from x: kept as it is by a create_graph backward
@@ -52,7 +52,7 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """CELU of input (*); ``alpha`` must not be 0. ``inplace`` is accepted; a new tensor is returned."""
     if float(alpha) == 0.0:
         raise ValueError("celu: alpha cannot be 0 (it divides the input)")
-    return CELU.apply(input, alpha=float(alpha))
+    return CELUFunction.apply(input, alpha=float(alpha))
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
@@ -74,5 +74,5 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     if lower > upper:
         raise ValueError(f"rrelu: lower bound {lower} must be less than or equal to the upper bound {upper}")
     if not training:
-        return LeakyReLU.apply(input, negative_slope=(lower + upper) / 2.0)
-    return RReLU.apply(input, lower=lower, upper=upper, generator=_generator(input, generator))
+        return LeakyReLUFunction.apply(input, negative_slope=(lower + upper) / 2.0)
+    return RReLUFunction.apply(input, lower=lower, upper=upper, generator=_generator(input, generator))

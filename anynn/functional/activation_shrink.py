@@ -11,7 +11,7 @@ from typing import Any
 from ..autograd.function import Function
 
 
-class Hardshrink(Function):
+class HardshrinkFunction(Function):
     """``x`` where ``|x| > lambd``, 0 elsewhere."""
 
     lambd: float
@@ -24,7 +24,7 @@ class Hardshrink(Function):
         return xp.where(self.keep, g, xp.zeros_like(g))
 
 
-class Softshrink(Function):
+class SoftshrinkFunction(Function):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
 
     lambd: float
@@ -39,7 +39,7 @@ class Softshrink(Function):
         return xp.where(self.keep, g, xp.zeros_like(g))
 
 
-class Tanhshrink(Function):
+class TanhshrinkFunction(Function):
     """``x - tanh(x)``; its slope is ``tanh(x)^2``."""
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -50,7 +50,7 @@ class Tanhshrink(Function):
         return g * (self.t * self.t)
 
 
-class Threshold(Function):
+class ThresholdFunction(Function):
     """``x`` where ``x > threshold``, ``value`` elsewhere."""
 
     threshold: float
@@ -66,22 +66,22 @@ class Threshold(Function):
 
 def hardshrink(input: Any, lambd: float = 0.5) -> Any:
     """Hard shrinkage of input (*): ``x`` where ``|x| > lambd``, else 0."""
-    return Hardshrink.apply(input, lambd=float(lambd))
+    return HardshrinkFunction.apply(input, lambd=float(lambd))
 
 
 def softshrink(input: Any, lambd: float = 0.5) -> Any:
     """Soft shrinkage of input (*): ``x - lambd * sign(x)`` where ``|x| > lambd``, else 0 (``lambd >= 0``)."""
     if not lambd >= 0:
         raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
-    return Softshrink.apply(input, lambd=float(lambd))
+    return SoftshrinkFunction.apply(input, lambd=float(lambd))
 
 
 def tanhshrink(input: Any) -> Any:
     """``x - tanh(x)`` of input (*)."""
-    return Tanhshrink.apply(input)
+    return TanhshrinkFunction.apply(input)
 
 
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
     """``x`` where ``x > threshold``, else ``value``, on input (*). ``inplace`` is accepted; a new tensor is
     returned."""
-    return Threshold.apply(input, threshold=float(threshold), value=float(value))
+    return ThresholdFunction.apply(input, threshold=float(threshold), value=float(value))

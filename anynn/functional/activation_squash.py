@@ -9,11 +9,11 @@ import warnings
 from typing import Any
 
 from ..autograd.function import Function
-from .activation import Softmax
+from .activation import SoftmaxFunction
 from .formulas.logistic import log_sigmoid, sigmoid
 
 
-class LogSigmoid(Function):
+class LogSigmoidFunction(Function):
     """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``: no overflow for any x; slope ``sigmoid(-x)``."""
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -24,7 +24,7 @@ class LogSigmoid(Function):
         return g * sigmoid(xp, -self.x)
 
 
-class Softsign(Function):
+class SoftsignFunction(Function):
     """``x / (1 + |x|)``; slope ``1 / (1 + |x|)^2``."""
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -35,7 +35,7 @@ class Softsign(Function):
         return g / (self.denominator * self.denominator)
 
 
-class Hardsigmoid(Function):
+class HardsigmoidFunction(Function):
     """``relu6(x + 3) / 6``; slope 1/6 strictly inside (-3, 3), 0 outside (as PyTorch)."""
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -46,7 +46,7 @@ class Hardsigmoid(Function):
         return xp.where(self.inside, g / 6.0, xp.zeros_like(g))
 
 
-class Softmin(Softmax):
+class SoftminFunction(SoftmaxFunction):
     """``softmax(-x)`` along ``axis``: Softmax's formula on the negated input, its gradient negated."""
 
     def forward(self, xp: Any, x: Any) -> Any:
@@ -58,17 +58,17 @@ class Softmin(Softmax):
 
 def logsigmoid(input: Any) -> Any:
     """``log(sigmoid(x))`` of input (*), finite for any input."""
-    return LogSigmoid.apply(input)
+    return LogSigmoidFunction.apply(input)
 
 
 def softsign(input: Any) -> Any:
     """``x / (1 + |x|)`` of input (*)."""
-    return Softsign.apply(input)
+    return SoftsignFunction.apply(input)
 
 
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
     """``relu6(x + 3) / 6`` of input (*). ``inplace`` is accepted; a new tensor is returned."""
-    return Hardsigmoid.apply(input)
+    return HardsigmoidFunction.apply(input)
 
 
 def implicit_softmax_dim(name: str, ndim: int) -> int:
@@ -84,4 +84,4 @@ def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any
         dim = implicit_softmax_dim("softmin", input.ndim)
     if dtype is not None:
         input = input.astype(dtype)
-    return Softmin.apply(input, axis=int(dim))
+    return SoftminFunction.apply(input, axis=int(dim))

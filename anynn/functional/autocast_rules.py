@@ -17,35 +17,35 @@ A user's own `Function` joins a family by setting ``autocast = "lower"`` (or ano
 
 from __future__ import annotations
 
-from .activation import LogSoftmax, PReLU, Softmax, Softplus
+from .activation import LogSoftmaxFunction, PReLUFunction, SoftmaxFunction, SoftplusFunction
 from .attention import ScaledDotProductAttention
-from .bilinear import Bilinear
+from .bilinear import BilinearFunction
 from .conv import ConvNd, ConvTransposeNd
-from .conv3d import Conv3d
-from .distance import CosineSimilarity, PairwiseDistance
+from .conv3d import Conv3dFunction
+from .distance import CosineSimilarityFunction, PairwiseDistanceFunction
 from .elementwise import Exp, Log, Pow, PowTensor
 from .extras import Norm
-from .linalg import Linear, MatMul
+from .linalg import LinearFunction, MatMul
 from .loss import L1, MSE, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassLoss, Huber
 from .loss_distribution import GaussianNLL, KLDivergence, PoissonNLL
 from .loss_embedding import CosineEmbedding, TripletMargin
 from .loss_margin import HingeEmbedding, MarginRanking, MultiLabelMargin, MultiLabelSoftMargin, MultiMargin, SoftMargin
-from .norm import GroupNorm, LayerNorm, RMSNorm
+from .norm import GroupNormFunction, LayerNormFunction, RMSNormFunction
 from .recurrent import RecurrentCell, RecurrentSequence
 from .reduce import LogSumExp, Sum
 from .resample import Interpolate
 from .sorting import CumSum
 
 FAMILIES: dict[str, tuple[type, ...]] = {
-    "lower": (MatMul, Linear, ConvNd, ConvTransposeNd, Conv3d, ScaledDotProductAttention, PReLU, RecurrentCell,
-              RecurrentSequence),
+    "lower": (MatMul, LinearFunction, ConvNd, ConvTransposeNd, Conv3dFunction, ScaledDotProductAttention,
+              PReLUFunction, RecurrentCell, RecurrentSequence),
     "float32": (MSE, L1, Huber, BinaryCrossEntropyWithLogits, ClassLoss, KLDivergence, PoissonNLL, CosineEmbedding,
                 TripletMargin, MarginRanking, HingeEmbedding, SoftMargin, MultiMargin, MultiLabelMargin),
-    "float32_cuda": (Softmax, LogSoftmax, LayerNorm, GroupNorm, RMSNorm, Exp, Log, Pow, PowTensor, Sum, CumSum,
-                     LogSumExp, Norm, CosineSimilarity, PairwiseDistance, Softplus, Interpolate, GaussianNLL,
-                     MultiLabelSoftMargin),
+    "float32_cuda": (SoftmaxFunction, LogSoftmaxFunction, LayerNormFunction, GroupNormFunction, RMSNormFunction, Exp,
+                     Log, Pow, PowTensor, Sum, CumSum, LogSumExp, Norm, CosineSimilarityFunction,
+                     PairwiseDistanceFunction, SoftplusFunction, Interpolate, GaussianNLL, MultiLabelSoftMargin),
     "binary_cross_entropy": (BinaryCrossEntropy,),
-    "promote": (Bilinear,),
+    "promote": (BilinearFunction,),
 }
 
 for _family, _classes in FAMILIES.items():

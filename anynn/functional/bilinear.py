@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
 
-class Bilinear(Function):
+class BilinearFunction(Function):
     """x1 (M, I), x2 (M, J), weight (O, I, J), bias (O,) → (M, O), leading axes flattened into M by the caller."""
 
     def forward(self, xp: Any, x1: Any, x2: Any, weight: Any, bias: Any = None) -> Any:
@@ -63,5 +63,5 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     m = math.prod(lead)
     x1 = input1.reshape(m, input1.shape[-1])
     x2 = input2.reshape(m, input2.shape[-1])
-    out = Bilinear.apply(x1, x2, weight) if bias is None else Bilinear.apply(x1, x2, weight, bias)
+    out = BilinearFunction.apply(x1, x2, weight) if bias is None else BilinearFunction.apply(x1, x2, weight, bias)
     return out.reshape(lead + (weight.shape[0],))

@@ -24,7 +24,7 @@ def _offset_slices(offset: Sequence[int], dilation: Triple, stride: Triple, coun
     return window_slice(tuple(o * d for o, d in zip(offset, dilation)), count, stride)
 
 
-class Conv3d(Function):
+class Conv3dFunction(Function):
     """Cross-correlation of x (N, C_in, D, H, W) with weight (C_out, C_in/groups, kd, kh, kw), plus bias."""
 
     stride: Triple
@@ -122,5 +122,5 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
                          f"kernel {tuple(spans)}")
     params = dict(stride=stride3, padding=pads, dilation=dilation3, groups=groups)
     if bias is None:
-        return Conv3d.apply(input, weight, **params)
-    return Conv3d.apply(input, weight, bias, **params)
+        return Conv3dFunction.apply(input, weight, **params)
+    return Conv3dFunction.apply(input, weight, bias, **params)

@@ -202,7 +202,7 @@ class DifferentiableNamespace:
         return elementwise.cos(x)
 
     def tanh(self, x: Any) -> Any:
-        return activation.Tanh.apply(x)
+        return activation.TanhFunction.apply(x)
 
     def negative(self, x: Any) -> Any:
         return -x

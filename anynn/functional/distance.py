@@ -55,7 +55,7 @@ def _squeeze(xp: Any, a: Any, axis: int, keepdim: bool) -> Any:
     return a if keepdim else xp.squeeze(a, axis=axis)
 
 
-class PairwiseDistance(Function):
+class PairwiseDistanceFunction(Function):
     """``||x1 - x2 + eps||_p`` along the last axis."""
 
     p: float
@@ -80,7 +80,7 @@ class PairwiseDistance(Function):
                 cast_to(xp, sum_to_shape(xp, -grad, self.shapes[1]), self.dtype) if need2 else None)
 
 
-class CosineSimilarity(Function):
+class CosineSimilarityFunction(Function):
     """``sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps))`` along ``axis``.
 
     As in PyTorch, the clamp of each norm at ``eps`` changes the value but not the path of the gradient.
@@ -134,7 +134,7 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepd
     shape = _broadcast_shape("pairwise_distance", x1, x2)
     if not shape:
         raise ValueError("pairwise_distance: inputs must have at least one dimension, got scalars")
-    return PairwiseDistance.apply(x1, x2, p=float(p), eps=float(eps), keepdim=bool(keepdim))
+    return PairwiseDistanceFunction.apply(x1, x2, p=float(p), eps=float(eps), keepdim=bool(keepdim))
 
 
 def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
@@ -144,4 +144,4 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
     if not -ndim <= dim < ndim:
         raise IndexError(f"cosine_similarity: dim {dim} is out of range for inputs of shapes {tuple(x1.shape)} "
                          f"and {tuple(x2.shape)}; expected a dim in [{-ndim}, {ndim - 1}]")
-    return CosineSimilarity.apply(x1, x2, axis=int(dim) % len(shape) if shape else 0, eps=float(eps))
+    return CosineSimilarityFunction.apply(x1, x2, axis=int(dim) % len(shape) if shape else 0, eps=float(eps))

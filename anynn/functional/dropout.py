@@ -16,7 +16,7 @@ from ..backend import Backend, DeviceRNG
 from ..init import default_generator
 
 
-class Dropout(Function):
+class DropoutFunction(Function):
     """``x * mask`` with ``mask`` 0 with probability ``p``, else ``1 / (1 - p)``.
 
     ``mask_shape`` is ``x.shape`` for elementwise dropout, or (N, C, 1) / (N, C, 1, 1) for whole channels; the
@@ -93,7 +93,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     p = _check_p("dropout", p)
     if not training or p == 0.0:
         return input
-    return Dropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=tuple(input.shape))
+    return DropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=tuple(input.shape))
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -123,7 +123,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    return Dropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return DropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -143,7 +143,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         mask_shape = tuple(input.shape[:2]) + (1, 1, 1)
     else:  # unbatched: PyTorch adds a batch axis of 1, then drops per (1, axis 0) pair
         mask_shape = tuple(input.shape[:1]) + (1,) * (input.ndim - 1)
-    return Dropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return DropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -159,4 +159,4 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     mask_shape = tuple(input.shape[:-1]) + (1,)
-    return Dropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return DropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)

@@ -16,7 +16,7 @@ from .dropout import _check_p, _generator, keep_mask
 SELU_SATURATION = 1.7580993408473766
 
 
-class AlphaDropout(Function):
+class AlphaDropoutFunction(Function):
     """``x * a * keep + a * alpha' * (p - 1 + keep)``, ``a = 1 / sqrt((alpha'^2 p + 1)(1 - p))``.
 
     ``keep`` is 1 with probability ``1 - p`` (drawn in ``mask_shape``, broadcast against x); the
@@ -57,7 +57,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
         return input
     if p == 1.0:
         return _zeros(input)
-    return AlphaDropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=tuple(input.shape))
+    return AlphaDropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=tuple(input.shape))
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False,
@@ -72,5 +72,5 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     if p == 1.0:
         return _zeros(input)
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    return AlphaDropout.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return AlphaDropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
 

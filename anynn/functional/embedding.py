@@ -16,7 +16,7 @@ from ..backend import op
 from . import index_checks
 
 
-class Embedding(Function):
+class EmbeddingFunction(Function):
     """``weight[indices]``: weight (num_embeddings, embedding_dim), indices (*) → (*, embedding_dim).
 
     Rows equal to ``padding_idx`` (if not None) receive no gradient; with ``scale_grad_by_freq`` each
@@ -96,4 +96,4 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         padding_idx %= weight.shape[0]
     if max_norm is not None:
         embedding_renorm_(weight, input, float(max_norm), float(norm_type))
-    return Embedding.apply(weight, input, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq))
+    return EmbeddingFunction.apply(weight, input, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq))

@@ -19,7 +19,7 @@ from .embedding import check_indices, embedding_renorm_
 MODES = ("sum", "mean", "max")
 
 
-class EmbeddingBag(Function):
+class EmbeddingBagFunction(Function):
     """weight (V, D), per-sample weights (N,)-shaped or absent → (B, D).
 
     Constants: ``flat`` (N,) the indices, ``pos`` (B, L) positions into them, ``coef`` (B, L) the weight of
@@ -170,5 +170,5 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         count = xp.sum(coef, axis=1, keepdims=True)
         coef = coef / xp.maximum(count, xp.ones_like(count))
     extra = () if per_sample_weights is None else (per_sample_weights,)
-    return EmbeddingBag.apply(weight, flat, pos, coef, valid, *extra, mode=mode,
+    return EmbeddingBagFunction.apply(weight, flat, pos, coef, valid, *extra, mode=mode,
                               scale_grad_by_freq=bool(scale_grad_by_freq))

@@ -20,7 +20,7 @@ def _crop(x: Any, padding: windows.Pair) -> Any:
     return x[..., ph:x.shape[-2] - ph, pw:x.shape[-1] - pw]
 
 
-class Unfold(Function):
+class UnfoldFunction(Function):
     """x (N, C, H, W) → columns (N, C * kh * kw, Ho * Wo)."""
 
     kernel: windows.Pair
@@ -44,7 +44,7 @@ class Unfold(Function):
         return _crop(windows.fold(xp, cols, self.padded_shape, self.stride, self.dilation), self.padding)
 
 
-class Fold(Function):
+class FoldFunction(Function):
     """columns (N, C * kh * kw, Ho * Wo) → x (N, C, H, W), overlapping entries summed."""
 
     kernel: windows.Pair
@@ -91,7 +91,7 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
         raise ValueError(f"unfold: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
     batched = input if input.ndim == 4 else input.unsqueeze(0)
     geometry = _geometry("unfold", tuple(input.shape[-2:]), kernel_size, dilation, padding, stride)
-    out = Unfold.apply(batched, **geometry)
+    out = UnfoldFunction.apply(batched, **geometry)
     return out if input.ndim == 4 else out.squeeze(0)
 
 
@@ -109,5 +109,5 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
         raise ValueError(f"fold: expected input of shape (N, C * {blocks}, {positions}) for output_size {size}, "
                          f"kernel_size {geometry['kernel']}; got {input.shape}")
     batched = input if input.ndim == 3 else input.unsqueeze(0)
-    out = Fold.apply(batched, size=size, **geometry)
+    out = FoldFunction.apply(batched, size=size, **geometry)
     return out if input.ndim == 3 else out.squeeze(0)

@@ -1,15 +1,15 @@
 """Fused recorded gradients: a Function's whole backward as one node of a ``create_graph=True`` pass.
 
 The generic recorded backward (`anynn.autograd.double_backward`) reruns a Function's ``backward`` on graph
-Tensors, one node per array call. For `Linear`, the layer of every MLP, that is two `MatMul`, a `Permute` and
+Tensors, one node per array call. For `LinearFunction`, the layer of every MLP, that is two `MatMul`, a `Permute` and
 a `Sum` per layer, whose own backward then runs each product through ``@`` with transposed operands and
 ``sum_to_shape``. Here its recorded gradient is one `LinearGrad` node instead:
 
-- its forward *is* `Linear.backward` (called on a `_LinearRecord` of what that method reads), so the first
+- its forward *is* `LinearFunction.backward` (called on a `_LinearRecord` of what that method reads), so the first
   derivative is written once;
-- its backward (the second-order rule) is again `Linear`'s own formulas: for ``(gx, gw, gb) = (g W, g^T x,
+- its backward (the second-order rule) is again `LinearFunction`'s own formulas: for ``(gx, gw, gb) = (g W, g^T x,
   sum g)`` and incoming ``(ggx, ggw, ggb)``, ``d/dg = linear(x, ggw, ggb) + linear(ggx, W)`` and
-  ``(d/dx, d/dW) = `` `Linear.backward` of ``g`` with ``x := ggx`` and ``W := ggw``;
+  ``(d/dx, d/dW) = `` `LinearFunction.backward` of ``g`` with ``x := ggx`` and ``W := ggw``;
 - written in ``xp``, that backward is itself recorded when differentiated again (any order).
 """
 
@@ -21,15 +21,15 @@ from ..autograd.double_backward import register_fused_rule
 from ..autograd.function import Function, is_writeable
 from ..autograd.tensor import make_tensor
 from ..backend import op
-from .activation import ReLU, Sigmoid, Tanh
+from .activation import ReLUFunction, SigmoidFunction, TanhFunction
 from .elementwise import Mul
 from .formulas.softmax import softmax, softmax_backward
-from .linalg import Linear
+from .linalg import LinearFunction
 from .loss import ClassLoss
 
 
 class _LinearRecord:
-    """What `Linear.forward` / `Linear.backward` read and write on ``self`` (called unbound on this record)."""
+    """What `LinearFunction.forward` / `.backward` read and write on ``self`` (called unbound on this record)."""
 
     __slots__ = ("x", "weight", "has_bias", "needs_input_grad", "backend")
 
@@ -40,14 +40,14 @@ class _LinearRecord:
 
 
 def _linear(backend: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-    """`Linear.forward`: ``x @ weight.T + bias`` (x: (..., in), weight: (out, in), bias: (out,) or None)."""
-    return Linear.forward(_LinearRecord(backend), xp, x, weight, bias)
+    """`LinearFunction.forward`: ``x @ weight.T + bias`` (x: (..., in), weight: (out, in), bias: (out,) or None)."""
+    return LinearFunction.forward(_LinearRecord(backend), xp, x, weight, bias)
 
 
 def _linear_backward(backend: Any, xp: Any, g: Any, x: Any, weight: Any, wanted: tuple[bool, bool, bool],
                      has_bias: bool) -> tuple[Any, Any, Any]:
-    """`Linear.backward` of ``g`` (..., out) at ``x`` (..., in), ``weight`` (out, in): (grad_x, grad_w, grad_b)."""
-    return Linear.backward(_LinearRecord(backend, x, weight, has_bias, wanted), xp, g)
+    """`LinearFunction.backward` of ``g`` (..., out) at ``x`` (..., in), ``weight`` (out, in): (gx, gw, gb)."""
+    return LinearFunction.backward(_LinearRecord(backend, x, weight, has_bias, wanted), xp, g)
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -61,7 +61,7 @@ def _add(a: Any, b: Any) -> Any:
 
 
 class LinearGrad(Function):
-    """`Linear`'s gradient as one node: ``(g, x, weight) -> (g @ weight, g^T x, sum(g))``, the wanted ones.
+    """`LinearFunction`'s gradient as one node: ``(g, x, weight) -> (g @ weight, g^T x, sum(g))``, the wanted ones.
 
     g: (..., out), x: (..., in), weight: (out, in). ``wanted``: which of (grad_x, grad_weight, grad_bias) are
     computed and returned (in that order, the others left out); ``has_bias``: the layer had a bias.
@@ -91,13 +91,13 @@ class LinearGrad(Function):
                 grad_g = xp.zeros_like(g) + ggb if grad_g is None else _add(grad_g, ggb)
         wanted = (need_x and ggw is not None, need_w and ggx is not None, False)
         grad_x = grad_w = None
-        if wanted[0] or wanted[1]:  # (d/dx, d/dW) = Linear's backward of g at x := ggx, W := ggw
+        if wanted[0] or wanted[1]:  # (d/dx, d/dW) = LinearFunction's backward of g at x := ggx, W := ggw
             grad_x, grad_w, _ = _linear_backward(self.backend, xp, g, ggx, ggw, wanted, False)
         return grad_g, grad_x, grad_w
 
 
 def _linear_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> tuple[Any, Any, Any]:
-    """The recorded gradient of a `Linear` node ``fn``: one `LinearGrad` node."""
+    """The recorded gradient of a `LinearFunction` node ``fn``: one `LinearGrad` node."""
     need = fn.needs_input_grad
     wanted = (bool(need[0]), bool(need[1]), bool(fn.has_bias and need[2]))
     out = LinearGrad.apply(grads[0], inputs[0], inputs[1], wanted=wanted, has_bias=fn.has_bias)
@@ -105,13 +105,13 @@ def _linear_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> tu
     return tuple(next(it) if want else None for want in wanted)  # type: ignore[return-value]
 
 
-register_fused_rule(Linear, _linear_rule)
+register_fused_rule(LinearFunction, _linear_rule)
 
 
 def _relu_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
-    """The recorded gradient of a `ReLU` node: ``g * mask``, one `Mul` by a constant mask.
+    """The recorded gradient of a `ReLUFunction` node: ``g * mask``, one `Mul` by a constant mask.
 
-    ReLU's slope is piecewise constant, so the mask carries no derivative; it is ReLU's own gradient kernel
+    ReLU's slope is piecewise constant, so the mask carries no derivative; it is ReLUFunction's own gradient kernel
     (``relu_grad``) at ``g = 1``. No rerun of the forward, and the second backward multiplies once.
     """
     out, backend = fn.out, fn.backend
@@ -121,7 +121,7 @@ def _relu_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
 
 # the slope of f' as a function of the output y: d(1 - y^2)/dy for tanh, d(y (1 - y))/dy for the sigmoid
 SLOPES = {"tanh_grad": lambda y: -2.0 * y, "sigmoid_grad": lambda y: 1.0 - 2.0 * y}
-_KERNELS = {Tanh: "tanh_grad", Sigmoid: "sigmoid_grad"}
+_KERNELS = {TanhFunction: "tanh_grad", SigmoidFunction: "sigmoid_grad"}
 
 
 class ActivationGradAt(Function):
@@ -154,7 +154,7 @@ class ActivationGradAt(Function):
 
 
 def _activation_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
-    """The recorded gradient of `Tanh` / `Sigmoid`: one `ActivationGradAt` node on the input (no rerun)."""
+    """The recorded gradient of `TanhFunction` / `SigmoidFunction`: one `ActivationGradAt` node on the input."""
     return ActivationGradAt.apply(grads[0], inputs[0], activation=type(fn), y=fn.out)
 
 
@@ -211,7 +211,7 @@ def _class_loss_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -
     return ClassLossGrad.apply(grads[0], inputs[0], fn.q, fn.scale, s=fn.softmax), None, None
 
 
-register_fused_rule(ReLU, _relu_rule)
-register_fused_rule(Tanh, _activation_rule)
-register_fused_rule(Sigmoid, _activation_rule)
+register_fused_rule(ReLUFunction, _relu_rule)
+register_fused_rule(TanhFunction, _activation_rule)
+register_fused_rule(SigmoidFunction, _activation_rule)
 register_fused_rule(ClassLoss, _class_loss_rule)

@@ -37,7 +37,7 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-class Linear(Function):
+class LinearFunction(Function):
     """``y = x @ weight.T + bias`` in one node.
 
     x: (..., in_features), weight: (out_features, in_features), bias: (out_features,) or None.
@@ -76,5 +76,5 @@ def matmul(a: Any, b: Any) -> Any:
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """Affine map ``x @ weight.T + bias`` (x: (..., in), weight: (out, in), bias: (out,))."""
     if bias is None:
-        return Linear.apply(x, weight)
-    return Linear.apply(x, weight, bias)
+        return LinearFunction.apply(x, weight)
+    return LinearFunction.apply(x, weight, bias)

@@ -2,8 +2,8 @@
 
 `nn.Sequential` uses it for a ``Linear`` followed by ``ReLU`` or ``GELU(approximate="tanh")`` only where the
 backend offers the ``linear_activation`` kernel (`fused_linear_available`); everywhere else the layers run one
-by one as before. The Function also has the portable math (the same formulas as `Linear`, `ReLU` and `GELU`),
-used when the kernel refuses a call (dtype, shape).
+by one as before. The Function also has the portable math (the same formulas as `LinearFunction`, `ReLUFunction`
+and `GELUFunction`), used when the kernel refuses a call (dtype, shape).
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..backend import Backend, op, portable
-from .activation import GELU, ReLU
-from .linalg import Linear
+from .activation import GELUFunction, ReLUFunction
+from .linalg import LinearFunction
 
 _new = object.__new__
 
 
 def _activation(name: str, backend: Backend, needs_grad: bool) -> Function:
-    """A bare `ReLU` or tanh-`GELU` Function object, to run its forward/backward formulas on arrays."""
-    fn = _new(ReLU if name == "relu" else GELU)
+    """A bare `ReLUFunction` or tanh-`GELUFunction` object, to run its forward/backward formulas on arrays."""
+    fn = _new(ReLUFunction if name == "relu" else GELUFunction)
     fn.backend = backend
     fn.needs_input_grad = (needs_grad,)
     if name != "relu":
@@ -37,7 +37,7 @@ class LinearActivation(Function):
     """
 
     activation: str
-    autocast = "lower"  # as Linear: the product runs in the autocast dtype
+    autocast = "lower"  # as LinearFunction: the product runs in the autocast dtype
 
     def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
         self.x, self.weight = x, weight
@@ -60,7 +60,7 @@ class LinearActivation(Function):
         else:
             act.forward(xp, self.saved)  # the tanh term of GELU's derivative, from the saved pre-activation
         grad_pre = act.backward(xp, g)
-        linear = _new(Linear)
+        linear = _new(LinearFunction)
         linear.backend, linear.x, linear.weight, linear.has_bias = self.backend, self.x, self.weight, True
         linear.needs_input_grad = self.needs_input_grad
         return linear.backward(xp, grad_pre)

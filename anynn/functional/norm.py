@@ -122,7 +122,7 @@ class BatchNorm(Function):
         return _cast_back(self, xp, grad_x, grad_w, grad_b)
 
 
-class LayerNorm(Function):
+class LayerNormFunction(Function):
     """Normalise x (..., *normalized_shape) over its last ``ndims`` axes; affine of normalized_shape."""
 
     ndims: int
@@ -153,7 +153,7 @@ class LayerNorm(Function):
         return _cast_back(self, xp, grad_x, grad_w, grad_b)
 
 
-class GroupNorm(Function):
+class GroupNormFunction(Function):
     """Normalise x (N, C, *) within ``num_groups`` groups of C / num_groups channels; affine per channel."""
 
     num_groups: int
@@ -194,7 +194,7 @@ class GroupNorm(Function):
         return _cast_back(self, xp, grad_x, grad_w, grad_b)
 
 
-class RMSNorm(Function):
+class RMSNormFunction(Function):
     """``y = x / sqrt(mean(x^2) + eps) * weight`` over the last ``ndims`` axes (no centring)."""
 
     ndims: int
@@ -275,7 +275,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
                          f"got shape {input.shape}")
-    return LayerNorm.apply(input, weight, bias, ndims=len(shape), eps=float(eps))
+    return LayerNormFunction.apply(input, weight, bias, ndims=len(shape), eps=float(eps))
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -288,7 +288,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         # PyTorch's check (on its (N*C/G, G, *) view): one value per group normalises to nothing
         raise ValueError(f"group_norm: expected more than 1 value per group, got input of shape {input.shape} "
                          f"with num_groups={num_groups}")
-    return GroupNorm.apply(input, weight, bias, num_groups=int(num_groups), eps=float(eps))
+    return GroupNormFunction.apply(input, weight, bias, num_groups=int(num_groups), eps=float(eps))
 
 
 def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
@@ -301,4 +301,4 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tenso
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ValueError(f"rms_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
                          f"got shape {input.shape}")
-    return RMSNorm.apply(input, weight, ndims=len(shape), eps=None if eps is None else float(eps))
+    return RMSNormFunction.apply(input, weight, ndims=len(shape), eps=None if eps is None else float(eps))

@@ -167,7 +167,7 @@ def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: st
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-class PixelShuffle(Function):
+class PixelShuffleFunction(Function):
     """(*, C r^2, H, W) → (*, C, H r, W r) (``factor`` = r); ``inverse`` runs pixel unshuffle instead."""
 
     factor: int
@@ -199,7 +199,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     if input.ndim < 3 or r < 1 or input.shape[-3] % (r * r):
         raise ValueError(f"pixel_shuffle: expected input (*, C * {r}^2, H, W) with at least 3 dimensions and "
                          f"channels divisible by {r * r}, got shape {input.shape}")
-    return PixelShuffle.apply(input, factor=r, inverse=False)
+    return PixelShuffleFunction.apply(input, factor=r, inverse=False)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -208,4 +208,4 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     if input.ndim < 3 or r < 1 or input.shape[-2] % r or input.shape[-1] % r:
         raise ValueError(f"pixel_unshuffle: expected input (*, C, H * {r}, W * {r}) with at least 3 dimensions, "
                          f"got shape {input.shape}")
-    return PixelShuffle.apply(input, factor=r, inverse=True)
+    return PixelShuffleFunction.apply(input, factor=r, inverse=True)

@@ -8,7 +8,7 @@ from typing import Any
 from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
-from ..functional.embedding import Embedding as EmbeddingFunction
+from ..functional.embedding import EmbeddingFunction
 from ..functional.embedding import check_indices, embedding_renorm_
 from .linear import new_parameter
 from .module import Module

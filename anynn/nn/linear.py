@@ -10,7 +10,7 @@ from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
 from ..backend import get_backend
-from ..functional.linalg import Linear as LinearFunction
+from ..functional.linalg import LinearFunction
 from .module import Module, Parameter
 from .validate import check_input
 

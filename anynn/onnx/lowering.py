@@ -342,22 +342,24 @@ def lowerings(opset: int) -> dict[str, Lowering]:
     from .lowering_recurrent import recurrent_sequence
 
     table: dict[str, Lowering] = {
-        "Linear": linear, "MatMul": matmul, "ConvNd": conv, "ConvTransposeNd": conv_transpose,
+        "LinearFunction": linear, "MatMul": matmul, "ConvNd": conv, "ConvTransposeNd": conv_transpose,
         "MaxPool": max_pool, "AvgPool": avg_pool, "AdaptiveAvgPool": adaptive_avg_pool,
-        "BatchNorm": batch_norm, "LayerNorm": layer_norm, "GroupNorm": group_norm,
+        "BatchNorm": batch_norm, "LayerNormFunction": layer_norm, "GroupNormFunction": group_norm,
         "ScaledDotProductAttention": scaled_dot_product_attention,
-        "CELU": _unary("celu", alpha=lambda fn: fn.alpha), "Hardsigmoid": _unary("hard_sigmoid", alpha=1 / 6, beta=0.5),
-        "Hardshrink": shrink(False), "Softshrink": shrink(True), "LogSigmoid": log_sigmoid, "Tanhshrink": tanhshrink,
-        "Threshold": threshold, "Softmin": softmin,
-        "ReLU": _unary("relu"), "Sigmoid": _unary("sigmoid"), "Tanh": _unary("tanh"),
-        "LeakyReLU": _unary("leaky_relu", alpha=lambda fn: fn.negative_slope), "ELU": elu, "SiLU": silu,
-        "Softplus": softplus, "Mish": _unary("mish"), "Hardswish": hardswish, "Hardtanh": hardtanh,
-        "PReLU": prelu, "Softsign": _unary("softsign"), "Softmax": softmax, "LogSoftmax": log_softmax,
-        "Reshape": reshape, "Embedding": embedding, "ConstantPad": constant_pad, "GatherPad": gather_pad,
+        "CELUFunction": _unary("celu", alpha=lambda fn: fn.alpha),
+        "HardsigmoidFunction": _unary("hard_sigmoid", alpha=1 / 6, beta=0.5),
+        "HardshrinkFunction": shrink(False), "SoftshrinkFunction": shrink(True), "LogSigmoidFunction": log_sigmoid,
+        "TanhshrinkFunction": tanhshrink, "ThresholdFunction": threshold, "SoftminFunction": softmin,
+        "ReLUFunction": _unary("relu"), "SigmoidFunction": _unary("sigmoid"), "TanhFunction": _unary("tanh"),
+        "LeakyReLUFunction": _unary("leaky_relu", alpha=lambda fn: fn.negative_slope), "ELUFunction": elu,
+        "SiLUFunction": silu, "SoftplusFunction": softplus, "MishFunction": _unary("mish"),
+        "HardswishFunction": hardswish, "HardtanhFunction": hardtanh, "PReLUFunction": prelu,
+        "SoftsignFunction": _unary("softsign"), "SoftmaxFunction": softmax, "LogSoftmaxFunction": log_softmax,
+        "Reshape": reshape, "EmbeddingFunction": embedding, "ConstantPad": constant_pad, "GatherPad": gather_pad,
         "RecurrentSequence": recurrent_sequence,
     }
     if opset >= 20:
-        table["GELU"] = gelu
+        table["GELUFunction"] = gelu
     return table
 
 

@@ -187,7 +187,7 @@ def test_autocast_refuses_missing_dtype(backend):
     x = anynn.ones(2, 3, backend=backend)
     w = anynn.ones(4, 3, backend=backend)
     for low in missing:
-        with anynn.autocast(dtype=low), pytest.raises(TypeError, match=f"Linear under autocast.*no {low}"):
+        with anynn.autocast(dtype=low), pytest.raises(TypeError, match=f"LinearFunction under autocast.*no {low}"):
             anynn.nn.functional.linear(x, w)
     x.exp()  # the region was left on the error: nothing is cast any more
     assert not anynn.amp.is_autocast_enabled()
@@ -488,7 +488,7 @@ def test_autocast_off_costs_nothing_per_family():
         with anynn.autocast("cpu", dtype="float16"):
             anynn.nn.functional.linear(anynn.ones(2, 3), anynn.ones(4, 3))
             anynn.nn.functional.relu(anynn.ones(2, 3))  # no family: never consulted
-        assert [c.__name__ for c in calls] == ["Linear"]
+        assert [c.__name__ for c in calls] == ["LinearFunction"]
     finally:
         autocast_mode.cast_inputs = original
     with warnings.catch_warnings():

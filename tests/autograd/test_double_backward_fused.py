@@ -18,9 +18,9 @@ import torch.nn.functional as TF
 import anynn
 import anynn.functional as F
 from anynn.autograd import double_backward, grad
-from anynn.functional.activation import ReLU, Sigmoid, Tanh
+from anynn.functional.activation import ReLUFunction, SigmoidFunction, TanhFunction
 from anynn.functional.fused_recorded import ActivationGradAt, ClassLossGrad, LinearGrad
-from anynn.functional.linalg import Linear
+from anynn.functional.linalg import LinearFunction
 from anynn.functional.loss import ClassLoss
 from anynn.testing import grad_check, gradgrad_check
 
@@ -47,10 +47,10 @@ DIRECT = {
                                R.standard_normal((2, 2, 3)), R.standard_normal((2, 2, 2)), R.standard_normal((3, 2))),
     "linear_grad_weight_only": (lambda g, x, w: LinearGrad.apply(g, x, w, wanted=(False, True, True), has_bias=True),
                                 R.standard_normal((3, 2)), R.standard_normal((3, 2)), R.standard_normal((2, 2))),
-    "tanh_grad_at": (lambda g, x: ActivationGradAt.apply(g, x, activation=Tanh), R.standard_normal(5),
+    "tanh_grad_at": (lambda g, x: ActivationGradAt.apply(g, x, activation=TanhFunction), R.standard_normal(5),
                      R.standard_normal(5)),
-    "sigmoid_grad_at": (lambda g, x: ActivationGradAt.apply(g, x, activation=Sigmoid), R.standard_normal((2, 3)),
-                        R.standard_normal((2, 3))),
+    "sigmoid_grad_at": (lambda g, x: ActivationGradAt.apply(g, x, activation=SigmoidFunction),
+                        R.standard_normal((2, 3)), R.standard_normal((2, 3))),
     "class_loss_grad_mean": (lambda g, z: ClassLossGrad.apply(g, z, _like(z, np.eye(3)[[0, 2, 2, 1]]), 4.0),
                              np.array(0.7), R.standard_normal((4, 3))),
     "class_loss_grad_none": (lambda g, z: ClassLossGrad.apply(g, z, _like(z, 0.8 * np.eye(3)[[1, 0]] + 0.1), None),
@@ -129,7 +129,7 @@ def test_fused_equals_generic_rerun(backend, name):
         return [g.numpy() for g in grad(s, wrt)]
 
     fused = second(_layer_tensors(backend, name, arrays))
-    restore = _without_rules((Linear, ReLU, Tanh, Sigmoid, ClassLoss))
+    restore = _without_rules((LinearFunction, ReLUFunction, TanhFunction, SigmoidFunction, ClassLoss))
     try:
         generic = second(_layer_tensors(backend, name, arrays))
     finally:
