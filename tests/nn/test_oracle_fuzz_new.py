@@ -19,9 +19,7 @@ import torch
 
 import anynn
 from anynn.functional.padding import pad
-from anynn.functional.pool import max_pool1d, max_pool2d, max_pool3d
 from anynn.nn import padding as pad_layers
-from anynn.nn import pool as pool_layers
 from anynn.nn.recurrent import GRU, LSTM, RNN
 
 from tests.helpers import make
@@ -167,117 +165,6 @@ def test_padding_layers_fuzz(backend, name, dims):
         _project(out, w, backend).backward()
         (ref * torch.tensor(w)).sum().backward()
         _compare_grads([(xa, xt)], "float64", what)
-
-
-# -- max pooling with indices and unpooling -------------------------------------------------------
-
-POOLS = {1: (pool_layers.MaxPool1d, torch.nn.MaxPool1d, pool_layers.MaxUnpool1d, torch.nn.MaxUnpool1d),
-         2: (pool_layers.MaxPool2d, torch.nn.MaxPool2d, pool_layers.MaxUnpool2d, torch.nn.MaxUnpool2d),
-         3: (pool_layers.MaxPool3d, torch.nn.MaxPool3d, pool_layers.MaxUnpool3d, torch.nn.MaxUnpool3d)}
-
-
-def _pool_config(rng: np.random.Generator, dims: int) -> tuple[Any, dict[str, Any], tuple[int, ...]]:
-    def spatial(low: int, high: int) -> Any:
-        v = tuple(int(rng.integers(low, high)) for _ in range(dims))
-        return v[0] if rng.random() < 0.3 else v
-
-    kernel = spatial(1, 4)
-    kwargs = dict(stride=None if rng.random() < 0.2 else spatial(1, 4), padding=spatial(0, 2),
-                  dilation=spatial(1, 3), ceil_mode=bool(rng.random() < 0.5))
-    shape = ((2,) if rng.random() < 0.7 else ()) + (int(rng.integers(1, 3)),) + tuple(
-        int(rng.integers(1, 7)) for _ in range(dims))
-    return kernel, kwargs, shape
-
-
-def _single_writer_positions(index: np.ndarray, out_shape: tuple[int, ...], dims: int) -> np.ndarray:
-    """A boolean mask of the unpooled output: True where at most one pooled value points."""
-    plane = int(np.prod(out_shape[-dims:]))
-    flat = index.reshape(-1, int(np.prod(index.shape[-dims:])))
-    counts = np.stack([np.bincount(row, minlength=plane)[:plane] for row in flat]) if flat.size else \
-        np.zeros((flat.shape[0], plane), np.int64)
-    return counts.reshape(out_shape) <= 1
-
-
-@pytest.mark.parametrize("dims", [1, 2, 3])
-def test_max_pool_indices_and_unpool_fuzz(backend, dims):
-    pool_ours, pool_theirs, unpool_ours, unpool_theirs = POOLS[dims]
-    rng = np.random.default_rng(10 + dims)
-    for i in range(_count(backend, 60)):
-        kernel, kwargs, shape = _pool_config(rng, dims)
-        dtype = "float32" if i % 5 == 4 else "float64"
-        # integers make ties (first maximum wins); a NaN now and then (its window points at its last NaN)
-        x = (rng.integers(-2, 3, size=shape) if i % 3 == 0 else rng.standard_normal(shape)).astype(dtype)
-        if i % 7 == 0:
-            x.reshape(-1)[int(rng.integers(0, x.size))] = np.nan
-        what = (dims, kernel, kwargs, shape, dtype)
-        xa, xt = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
-        got = _both(partial(_build_and_call, pool_ours, kernel, dict(kwargs, return_indices=True), xa),
-                    partial(_build_and_call, pool_theirs, kernel, dict(kwargs, return_indices=True), xt), what)
-        if got is None:
-            continue
-        (out, index), (ref, ref_index) = got
-        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), err_msg=str(what), **TOL[dtype])
-        np.testing.assert_array_equal(index.numpy(), ref_index.numpy(), err_msg=f"{what}: indices")
-        if np.isneginf(ref.detach().numpy()).any():
-            continue  # a window all in the padding: PyTorch's backward writes outside the input there
-        w = rng.standard_normal(tuple(ref.shape)).astype(dtype)
-        _project(out, w, backend).backward()
-        (ref * torch.tensor(w)).sum().backward()
-        _compare_grads([(xa, xt)], dtype, what)
-        # unpool what was pooled, at the default size or at the pooled input's (spatial or full) size
-        unpool_kwargs = dict(stride=kwargs["stride"], padding=kwargs["padding"])
-        size = [None, list(shape[-dims:]), list(shape)][i % 3]
-        y = rng.standard_normal(tuple(ref.shape)).astype(dtype)
-        ya, yt = make(backend, y, requires_grad=True), torch.tensor(y, requires_grad=True)
-        got = _both(partial(_build_and_call, unpool_ours, kernel, unpool_kwargs, ya, index, output_size=size),
-                    partial(_build_and_call, unpool_theirs, kernel, unpool_kwargs, yt, ref_index, output_size=size),
-                    what, torch_empty_ok=True)
-        if got is None:
-            continue
-        out, ref = got
-        # where several pooled values share an index, PyTorch's CPU kernel writes them from several threads, so
-        # which one lands depends on the thread count: compare the positions with at most one writer
-        single = _single_writer_positions(ref_index.numpy(), tuple(ref.shape), dims)
-        np.testing.assert_array_equal(out.numpy()[single], ref.detach().numpy()[single],
-                                      err_msg=f"{what}: unpool {size}")
-        w = rng.standard_normal(tuple(ref.shape)).astype(dtype)
-        _project(out, w, backend).backward()
-        (ref * torch.tensor(w)).sum().backward()
-        _compare_grads([(ya, yt)], dtype, f"{what}: unpool {size}")
-
-
-@pytest.mark.parametrize("fn, tfn, shape, kwargs", [
-    (max_pool1d, torch.nn.functional.max_pool1d, (2, 1), dict(kernel_size=2, stride=3, padding=1, dilation=2,
-                                                              ceil_mode=True)),
-    (max_pool2d, torch.nn.functional.max_pool2d, (2, 1, 1, 4), dict(kernel_size=2, stride=(2, 3), padding=1,
-                                                                    dilation=2)),
-    (max_pool2d, torch.nn.functional.max_pool2d, (2, 1, 5, 1), dict(kernel_size=2, padding=1, dilation=(1, 2),
-                                                                    ceil_mode=True)),
-    (max_pool3d, torch.nn.functional.max_pool3d, (2, 5, 1, 3), dict(kernel_size=2, padding=(0, 1, 1), dilation=2)),
-])
-def test_max_pool_index_of_window_all_in_padding(backend, fn, tfn, shape, kwargs):
-    # dilation lets a window hold padding only: -inf, and PyTorch's index is the window's first position
-    # at or past 0 on each axis (which may lie past the input's end)
-    x = np.random.default_rng(0).standard_normal(shape)
-    out, index = fn(make(backend, x), return_indices=True, **kwargs)
-    ref, ref_index = tfn(torch.tensor(x), return_indices=True, **kwargs)
-    assert np.isneginf(ref.numpy()).any()
-    np.testing.assert_array_equal(out.numpy(), ref.numpy())
-    np.testing.assert_array_equal(index.numpy(), ref_index.numpy())
-
-
-@pytest.mark.parametrize("return_indices", [False, True])
-def test_max_pool_gradient_goes_to_last_nan(backend, return_indices):
-    x = np.array([[[1.0, np.nan, 0.5, 2.0, -1.0, np.nan, np.nan, 3.0]]])
-    xa, xt = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out = max_pool1d(xa, 3, 1, 1, return_indices=return_indices)
-    ref = torch.nn.functional.max_pool1d(xt, 3, 1, 1, return_indices=return_indices)
-    out, ref = (out[0], ref[0]) if return_indices else (out, ref)
-    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
-    w = np.arange(1.0, 1.0 + ref.shape[-1])[None, None]
-    _project(out, w, backend).backward()
-    (ref * torch.tensor(w)).sum().backward()
-    np.testing.assert_array_equal(xa.grad.numpy(), xt.grad.numpy())
 
 
 # -- recurrent layers -----------------------------------------------------------------------------

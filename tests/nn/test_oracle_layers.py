@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import anynn
-from anynn.functional.pool import avg_pool2d, max_pool1d, max_pool2d
 from anynn.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from anynn.nn.dropout import Dropout, Dropout1d, Dropout2d
 from anynn.nn.embedding import Embedding
@@ -161,69 +160,6 @@ def _check_layer(backend: Any, cfg: dict[str, Any]) -> None:
     ours = OURS[name](*args, **kwargs)
     _copy(ours, theirs, backend, dtype)
     _step(backend, ours, theirs, x, cfg["seed"], _tolerance(dtype))
-
-
-# -- pooling --------------------------------------------------------------------------------------
-
-
-@st.composite
-def pool_configs(draw: Any) -> dict[str, Any]:
-    nd = draw(st.sampled_from([1, 2]))
-    kind = draw(st.sampled_from(["Max", "Avg", "AdaptiveAvg"]))
-    kwargs: dict[str, Any] = {}
-    if kind == "AdaptiveAvg":
-        out = tuple(draw(st.integers(1, 6)) for _ in range(nd))
-        args: tuple = (_int_or_tuple(draw, out),)
-        if nd == 2 and draw(st.integers(0, 4)) == 0:
-            args = ((None, out[1]),)
-    else:
-        kernel = tuple(draw(st.integers(1, 4)) for _ in range(nd))
-        args = (_int_or_tuple(draw, kernel),)
-        if draw(st.integers(0, 3)):
-            kwargs["stride"] = _int_or_tuple(draw, tuple(draw(st.integers(1, 3)) for _ in range(nd)))
-        # mostly legal padding (at most half the kernel); now and then more, which both must reject
-        limit = [k // 2 + (1 if draw(st.integers(0, 5)) == 0 else 0) for k in kernel]
-        kwargs["padding"] = _int_or_tuple(draw, tuple(draw(st.integers(0, lim)) for lim in limit))
-        kwargs["ceil_mode"] = draw(st.booleans())
-        if kind == "Max":
-            kwargs["dilation"] = _int_or_tuple(draw, tuple(draw(st.integers(1, 3)) for _ in range(nd)))
-        else:
-            kwargs["count_include_pad"] = draw(st.booleans())
-            if nd == 2 and draw(st.integers(0, 2)) == 0:
-                kwargs["divisor_override"] = draw(st.integers(1, 5))
-    batch = draw(st.sampled_from([(), (1,), (2,)]))
-    shape = batch + (draw(st.integers(1, 3)),) + tuple(draw(st.integers(1, 8)) for _ in range(nd))
-    return dict(name=f"{kind}Pool{nd}d", args=args, kwargs=kwargs, shape=shape,
-                dtype=draw(st.sampled_from(["float64", "float32"])), seed=draw(st.integers(0, 2 ** 16)),
-                ties=kind == "Max" and draw(st.booleans()))
-
-
-def _pool(name: str, args: tuple, shape: tuple[int, ...], **kwargs: Any) -> dict[str, Any]:
-    return dict(name=name, args=args, kwargs=kwargs, shape=shape, dtype="float64", seed=3, ties=False)
-
-
-@_settings(120)
-@given(cfg=pool_configs())
-@example(cfg=_pool("MaxPool1d", (2,), (1, 1, 1), ceil_mode=True))  # input smaller than the kernel, ceil mode
-@example(cfg=_pool("AvgPool2d", (4,), (2, 1, 8, 3), ceil_mode=True, count_include_pad=False, divisor_override=4))
-@example(cfg=_pool("MaxPool2d", (3,), (1, 2, 1, 4), stride=3, padding=1, ceil_mode=True, dilation=2))
-@example(cfg=_pool("AvgPool1d", (4,), (2, 2), stride=3, ceil_mode=True))
-@example(cfg=_pool("MaxPool2d", (2,), (1, 1, 4, 4), padding=2))  # padding > kernel / 2: rejected by both
-@example(cfg=_pool("AvgPool2d", (3,), (1, 1, 1, 1)))  # empty output: rejected by both
-@example(cfg=_pool("AdaptiveAvgPool2d", ((3, 5),), (2, 2, 7, 4)))  # bins overlap and upsample
-@example(cfg=_pool("AdaptiveAvgPool1d", (4,), (3, 11)))
-def test_pool_layers_match_torch(backend, cfg):
-    _check_layer(backend, cfg)
-
-
-@pytest.mark.parametrize("fn, kwargs", [
-    (max_pool2d, dict(kernel_size=2, padding=2)),
-    (max_pool1d, dict(kernel_size=3, padding=2)),
-    (avg_pool2d, dict(kernel_size=(4, 1), padding=(1, 1))),
-])
-def test_pool_padding_over_half_kernel_is_a_clear_error(backend, fn, kwargs):
-    with pytest.raises(ValueError, match="padding.*half the kernel"):
-        fn(make(backend, np.zeros((1, 1, 6, 6))), **kwargs)
 
 
 # -- normalisation --------------------------------------------------------------------------------

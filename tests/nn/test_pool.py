@@ -1,17 +1,32 @@
-"""Pooling: gradient checks, PyTorch as oracle (forward and input gradient), ties, NaN, errors."""
+"""Pooling and unpooling (max, average, adaptive, LP; 1-D to 3-D): gradient checks, PyTorch as oracle (forward
+and input gradient; fixed cases, hypothesis-drawn layer configurations, seeded fuzzing of max pooling with
+indices and unpooling), indices, ties, NaN, errors."""
 
 from __future__ import annotations
+
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as TF
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import anynn
+import anynn.nn as nn
+import anynn.nn.functional as F
 from anynn.functional.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
-                                   max_pool2d)
-from anynn.nn.pool import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+                                   max_pool2d, max_pool3d)
+from anynn.functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
+from anynn.nn import pool as pool_layers
+from anynn.nn.pool import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
+                           MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
 
 from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
+from tests.nn.oracle import (FUZZ_TOL, build_and_call, check_layer, compare_grads, fuzz_count, int_or_tuple,
+                             oracle_settings, project, run_both)
 
 GRAD_CASES = {
     "max2d-overlap-pad": (lambda x: max_pool2d(x, 3, stride=2, padding=1), (1, 2, 5, 4)),
@@ -110,3 +125,466 @@ def test_errors_name_layer_and_shapes():
         MaxPool2d(2, padding=2)(anynn.tensor(np.zeros((1, 1, 4, 4), np.float32)))
     with pytest.raises(ValueError, match="smaller than the kernel"):
         max_pool2d(anynn.tensor(np.zeros((1, 1, 2, 4), np.float32)), 3)
+
+
+# -- configurations drawn by hypothesis, against torch.nn ---------------------------------------------
+
+
+@st.composite
+def pool_configs(draw: Any) -> dict[str, Any]:
+    nd = draw(st.sampled_from([1, 2]))
+    kind = draw(st.sampled_from(["Max", "Avg", "AdaptiveAvg"]))
+    kwargs: dict[str, Any] = {}
+    if kind == "AdaptiveAvg":
+        out = tuple(draw(st.integers(1, 6)) for _ in range(nd))
+        args: tuple = (int_or_tuple(draw, out),)
+        if nd == 2 and draw(st.integers(0, 4)) == 0:
+            args = ((None, out[1]),)
+    else:
+        kernel = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+        args = (int_or_tuple(draw, kernel),)
+        if draw(st.integers(0, 3)):
+            kwargs["stride"] = int_or_tuple(draw, tuple(draw(st.integers(1, 3)) for _ in range(nd)))
+        # mostly legal padding (at most half the kernel); now and then more, which both must reject
+        limit = [k // 2 + (1 if draw(st.integers(0, 5)) == 0 else 0) for k in kernel]
+        kwargs["padding"] = int_or_tuple(draw, tuple(draw(st.integers(0, lim)) for lim in limit))
+        kwargs["ceil_mode"] = draw(st.booleans())
+        if kind == "Max":
+            kwargs["dilation"] = int_or_tuple(draw, tuple(draw(st.integers(1, 3)) for _ in range(nd)))
+        else:
+            kwargs["count_include_pad"] = draw(st.booleans())
+            if nd == 2 and draw(st.integers(0, 2)) == 0:
+                kwargs["divisor_override"] = draw(st.integers(1, 5))
+    batch = draw(st.sampled_from([(), (1,), (2,)]))
+    shape = batch + (draw(st.integers(1, 3)),) + tuple(draw(st.integers(1, 8)) for _ in range(nd))
+    return dict(name=f"{kind}Pool{nd}d", args=args, kwargs=kwargs, shape=shape,
+                dtype=draw(st.sampled_from(["float64", "float32"])), seed=draw(st.integers(0, 2 ** 16)),
+                ties=kind == "Max" and draw(st.booleans()))
+
+
+def _pool(name: str, args: tuple, shape: tuple[int, ...], **kwargs: Any) -> dict[str, Any]:
+    return dict(name=name, args=args, kwargs=kwargs, shape=shape, dtype="float64", seed=3, ties=False)
+
+
+@oracle_settings(120)
+@given(cfg=pool_configs())
+@example(cfg=_pool("MaxPool1d", (2,), (1, 1, 1), ceil_mode=True))  # input smaller than the kernel, ceil mode
+@example(cfg=_pool("AvgPool2d", (4,), (2, 1, 8, 3), ceil_mode=True, count_include_pad=False, divisor_override=4))
+@example(cfg=_pool("MaxPool2d", (3,), (1, 2, 1, 4), stride=3, padding=1, ceil_mode=True, dilation=2))
+@example(cfg=_pool("AvgPool1d", (4,), (2, 2), stride=3, ceil_mode=True))
+@example(cfg=_pool("MaxPool2d", (2,), (1, 1, 4, 4), padding=2))  # padding > kernel / 2: rejected by both
+@example(cfg=_pool("AvgPool2d", (3,), (1, 1, 1, 1)))  # empty output: rejected by both
+@example(cfg=_pool("AdaptiveAvgPool2d", ((3, 5),), (2, 2, 7, 4)))  # bins overlap and upsample
+@example(cfg=_pool("AdaptiveAvgPool1d", (4,), (3, 11)))
+def test_pool_layers_match_torch(backend, cfg):
+    check_layer(backend, cfg)
+
+
+@pytest.mark.parametrize("fn, kwargs", [
+    (max_pool2d, dict(kernel_size=2, padding=2)),
+    (max_pool1d, dict(kernel_size=3, padding=2)),
+    (avg_pool2d, dict(kernel_size=(4, 1), padding=(1, 1))),
+])
+def test_pool_padding_over_half_kernel_is_a_clear_error(backend, fn, kwargs):
+    with pytest.raises(ValueError, match="padding.*half the kernel"):
+        fn(make(backend, np.zeros((1, 1, 6, 6))), **kwargs)
+
+
+# -- max pooling with indices and max unpooling -------------------------------------------------------
+
+
+POOLS = {1: (max_pool1d, TF.max_pool1d), 2: (max_pool2d, TF.max_pool2d), 3: (max_pool3d, TF.max_pool3d)}
+UNPOOLS = {1: (max_unpool1d, TF.max_unpool1d), 2: (max_unpool2d, TF.max_unpool2d), 3: (max_unpool3d, TF.max_unpool3d)}
+
+# (spatial dims, pooling arguments, input shape)
+INDEX_CASES = {
+    "1d": (1, dict(kernel_size=2), (2, 3, 8)),
+    "1d-pad-ceil": (1, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), (2, 2, 8)),
+    "1d-dilation": (1, dict(kernel_size=3, stride=1, padding=1, dilation=2), (1, 2, 9)),
+    "2d": (2, dict(kernel_size=2), (2, 3, 6, 4)),
+    "2d-odd": (2, dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1)), (2, 2, 7, 5)),
+    "2d-dilation-ceil": (2, dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True), (1, 2, 8, 9)),
+    "2d-overlap-ceil": (2, dict(kernel_size=3, stride=2, ceil_mode=True), (2, 1, 6, 7)),
+    "2d-unbatched": (2, dict(kernel_size=2, stride=1), (3, 4, 5)),
+    "3d": (3, dict(kernel_size=2), (2, 2, 4, 6, 4)),
+    "3d-pad-ceil": (3, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), (1, 2, 5, 6, 5)),
+    "3d-mixed": (3, dict(kernel_size=(2, 3, 2), stride=(1, 2, 2), padding=(1, 1, 0), dilation=(2, 1, 1)),
+                 (1, 2, 5, 7, 4)),
+}
+
+
+def _inputs(kind: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    if kind == "random":
+        return rng.standard_normal(shape).astype(dtype)
+    if kind == "ties":  # three values only: most windows hold several maxima
+        return rng.integers(0, 3, shape).astype(dtype)
+    return np.full(shape, -np.inf, dtype)  # every window ties at -inf, padding included
+
+
+def _check_indices(backend, dims, kwargs, x):
+    ours, theirs = POOLS[dims]
+    out, indices = ours(make(backend, x), return_indices=True, **kwargs)
+    ref, ref_indices = theirs(torch.tensor(x), return_indices=True, **kwargs)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    assert indices.numpy().dtype == np.int64 and not indices.requires_grad
+    np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
+
+
+@pytest.mark.parametrize("kind", ["random", "ties", "all-inf"])
+@pytest.mark.parametrize("case", list(INDEX_CASES))
+def test_indices_match_torch(backend, case, kind):
+    dims, kwargs, shape = INDEX_CASES[case]
+    _check_indices(backend, dims, kwargs, _inputs(kind, shape, "float64" if kind == "random" else "float32"))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_indices_with_nan_match_torch(backend, dims):
+    # PyTorch points a window holding NaN at its last NaN
+    x = np.random.default_rng(3).integers(0, 3, (1, 2) + (6,) * dims).astype(np.float32)
+    x.reshape(-1)[::5] = np.nan
+    x.reshape(-1)[1::7] = np.nan
+    _check_indices(backend, dims, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), x)
+
+
+@pytest.mark.parametrize("case", ["1d-pad-ceil", "2d-dilation-ceil", "2d-overlap-ceil", "3d-mixed"])
+def test_values_and_gradient_with_indices(backend, case):
+    dims, kwargs, shape = INDEX_CASES[case]
+    ours, theirs = POOLS[dims]
+    x = np.random.default_rng(0).permutation(int(np.prod(shape))).reshape(shape) * 0.1  # no near-ties
+    check_gradients(backend, lambda t: ours(t, return_indices=True, **kwargs)[0], x)
+    compare_with_torch(backend, lambda t: ours(t, return_indices=True, **kwargs)[0],
+                       lambda t: theirs(t, return_indices=True, **kwargs)[0], x)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_pool_modules_return_indices(backend, dims):
+    layer, torch_layer = {1: (MaxPool1d, torch.nn.MaxPool1d), 2: (MaxPool2d, torch.nn.MaxPool2d),
+                          3: (MaxPool3d, torch.nn.MaxPool3d)}[dims]
+    x = np.random.default_rng(1).integers(0, 4, (2, 2) + (7,) * dims).astype(np.float32)
+    out, indices = layer(3, stride=2, padding=1, return_indices=True)(make(backend, x))
+    ref, ref_indices = torch_layer(3, stride=2, padding=1, return_indices=True)(torch.tensor(x))
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
+    assert "return_indices=True" in repr(layer(2, return_indices=True))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_max_pool3d_module_matches_torch(backend, dtype):
+    x = np.random.default_rng(0).standard_normal((2, 2, 5, 6, 5)).astype(dtype)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+    compare_module_with_torch(backend, MaxPool3d((3, 2, 3), stride=(2, 1, 2), padding=1, ceil_mode=True),
+                              torch.nn.MaxPool3d((3, 2, 3), stride=(2, 1, 2), padding=1, ceil_mode=True), x, **tol)
+
+
+# (spatial dims, unpooling arguments, pooled input shape, output_size or None); the indices come from a
+# PyTorch max pool with the same kernel, stride and padding over an input of the unpooled size
+UNPOOL_CASES = {
+    "1d": (1, dict(kernel_size=2), (2, 3, 4), None),
+    "1d-pad-size": (1, dict(kernel_size=3, stride=2, padding=1), (2, 2, 4), (8,)),
+    "2d": (2, dict(kernel_size=2), (2, 3, 3, 2), None),
+    "2d-pad": (2, dict(kernel_size=3, stride=2, padding=1), (1, 2, 3, 4), None),
+    "2d-full-size": (2, dict(kernel_size=(2, 3), stride=(2, 3)), (2, 1, 3, 2), (2, 1, 7, 7)),
+    "2d-unbatched": (2, dict(kernel_size=2), (3, 2, 3), None),
+    "3d": (3, dict(kernel_size=2), (1, 2, 2, 3, 2), None),
+    "3d-pad-size": (3, dict(kernel_size=(3, 2, 3), stride=(2, 2, 1), padding=(1, 0, 1)), (1, 2, 3, 2, 4),
+                    (6, 5, 4)),
+}
+
+
+def _unpool_inputs(dims, kwargs, shape, output_size):
+    """Values (float64) and valid int64 indices for ``shape``, taken from a PyTorch max pool."""
+    _, unpool = UNPOOLS[dims]
+    rng = np.random.default_rng(5)
+    size = unpool(torch.zeros(shape), torch.zeros(shape, dtype=torch.int64), output_size=output_size,
+                  **kwargs).shape
+    source = torch.tensor(rng.standard_normal(tuple(size)))
+    _, indices = POOLS[dims][1](source, return_indices=True, **kwargs)
+    assert tuple(indices.shape) == shape
+    return rng.standard_normal(shape), indices.numpy()
+
+
+@pytest.mark.parametrize("case", list(UNPOOL_CASES))
+def test_unpool_matches_torch(backend, case):
+    dims, kwargs, shape, output_size = UNPOOL_CASES[case]
+    ours, theirs = UNPOOLS[dims]
+    values, indices = _unpool_inputs(dims, kwargs, shape, output_size)
+    compare_with_torch(backend, lambda v, i: ours(v, i, output_size=output_size, **kwargs),
+                       lambda v, i: theirs(v, i, output_size=output_size, **kwargs), values, indices,
+                       differentiable=[True, False])
+
+
+@pytest.mark.parametrize("case", ["1d", "2d-full-size", "3d"])  # disjoint windows: no repeated index
+def test_unpool_grad_check(backend, case):
+    dims, kwargs, shape, output_size = UNPOOL_CASES[case]
+    values, indices = _unpool_inputs(dims, kwargs, shape, output_size)
+    check_gradients(backend, lambda v, i: UNPOOLS[dims][0](v, i, output_size=output_size, **kwargs), values,
+                    indices)
+
+
+def test_unpool_repeated_indices_last_value_wins(backend):
+    values = np.arange(1.0, 9.0).reshape(2, 1, 4)
+    indices = np.array([[[2, 2, 0, 2]], [[1, 3, 3, 0]]], dtype=np.int64)
+    out = max_unpool1d(make(backend, values), make(backend, indices), 2).numpy()
+    ref = TF.max_unpool1d(torch.tensor(values), torch.tensor(indices), 2).numpy()
+    np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(out[0, 0, :4], [3.0, 0.0, 4.0, 0.0])
+
+
+@pytest.mark.parametrize("case", ["1d-pad-ceil", "2d-overlap-ceil", "2d-odd", "3d-pad-ceil"])
+def test_round_trip_pool_unpool(backend, case):
+    # ties and overlapping windows: the same maximum lands on one position from several windows
+    dims, kwargs, shape = INDEX_CASES[case]
+    x = np.random.default_rng(2).integers(0, 3, shape).astype(np.float64)
+    unpool_kwargs = {k: kwargs[k] for k in ("kernel_size", "stride", "padding") if k in kwargs}
+    size = shape[-dims:]
+
+    def ours(t):
+        out, indices = POOLS[dims][0](t, return_indices=True, **kwargs)
+        return UNPOOLS[dims][0](out, indices, output_size=size, **unpool_kwargs)
+
+    def theirs(t):
+        out, indices = POOLS[dims][1](t, return_indices=True, **kwargs)
+        return UNPOOLS[dims][1](out, indices, output_size=size, **unpool_kwargs)
+
+    compare_with_torch(backend, ours, theirs, x)
+    kept = ours(make(backend, x)).numpy()
+    assert np.all((kept == 0) | (kept == x))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_unpool_modules_match_torch(backend, dims):
+    pool, unpool, torch_pool, torch_unpool = {
+        1: (MaxPool1d, MaxUnpool1d, torch.nn.MaxPool1d, torch.nn.MaxUnpool1d),
+        2: (MaxPool2d, MaxUnpool2d, torch.nn.MaxPool2d, torch.nn.MaxUnpool2d),
+        3: (MaxPool3d, MaxUnpool3d, torch.nn.MaxPool3d, torch.nn.MaxUnpool3d)}[dims]
+    for side, output_size in ((5, (2, 3) + (5,) * dims), (4, None)):  # odd sizes need output_size
+        x = np.random.default_rng(4).standard_normal((2, 3) + (side,) * dims)
+        out, indices = pool(2, return_indices=True)(make(backend, x))
+        ref, ref_indices = torch_pool(2, return_indices=True)(torch.tensor(x))
+        np.testing.assert_array_equal(unpool(2)(out, indices, output_size=output_size).numpy(),
+                                      torch_unpool(2)(ref, ref_indices, output_size=output_size).numpy())
+    assert repr(unpool(2)) == f"MaxUnpool{dims}d(kernel_size=2, stride=2, padding=0)"
+
+
+def test_unpool_errors():
+    x = anynn.tensor(np.ones((1, 1, 2, 2), np.float32))
+    good = anynn.tensor(np.zeros((1, 1, 2, 2), np.int64))
+    with pytest.raises(ValueError, match=r"max_unpool2d: expected indices of the input's shape \(1, 1, 2, 2\), "
+                                         r"got indices of shape \(1, 1, 2, 1\)"):
+        max_unpool2d(x, anynn.tensor(np.zeros((1, 1, 2, 1), np.int64)), 2)
+    with pytest.raises(ValueError, match=r"MaxUnpool2d: expected indices of the input's shape .*\(4,\)"):
+        MaxUnpool2d(2)(x, anynn.tensor(np.zeros(4, np.int64)))
+    with pytest.raises(TypeError, match="max_unpool2d: expected integer indices.*float32"):
+        max_unpool2d(x, anynn.tensor(np.zeros((1, 1, 2, 2), np.float32)), 2)
+    with pytest.raises(TypeError, match="max_unpool1d: expected anynn Tensors.*numpy.ndarray"):
+        max_unpool1d(anynn.tensor(np.ones((1, 2), np.float32)), np.zeros((1, 2), np.int64), 2)
+    with pytest.raises(IndexError, match=r"max_unpool2d: index 16 is out of range for output planes of shape "
+                                         r"\(4, 4\) \(expected 0 <= index < 16\)"):
+        max_unpool2d(x, anynn.tensor(np.array([[[[0, 1], [2, 16]]]], np.int64)), 2)
+    with pytest.raises(IndexError, match="index -1 is out of range"):
+        max_unpool2d(x, anynn.tensor(np.full((1, 1, 2, 2), -1, np.int64)), 2)
+    with pytest.raises(ValueError, match=r"max_unpool2d: invalid output_size \(6, 4\): size 0 must be between 2 "
+                                         r"and 6"):
+        max_unpool2d(x, good, 2, output_size=(6, 4))
+    with pytest.raises(ValueError, match="max_unpool2d: output_size must hold 2 \\(or 4\\) sizes"):
+        max_unpool2d(x, good, 2, output_size=(4, 4, 4))
+    with pytest.raises(ValueError, match="MaxUnpool3d: expected input of shape"):
+        MaxUnpool3d(2)(x[0], good[0])
+    with pytest.raises(ValueError, match="max_unpool3d: expected an input with at least 4 dimensions"):
+        max_unpool3d(x[0, 0], good[0, 0], 2)
+    with pytest.raises(ValueError, match="max_unpool2d: kernel_size must be an int or a pair of ints"):
+        max_unpool2d(x, good, (2, 2, 2))
+
+
+def test_max_pool3d_errors():
+    x = anynn.tensor(np.zeros((1, 1, 4, 4, 4), np.float32))
+    with pytest.raises(ValueError, match=r"MaxPool3d: expected input of shape \(N, C, D, H, W\)"):
+        MaxPool3d(2)(anynn.tensor(np.zeros((4, 4, 4), np.float32)))
+    with pytest.raises(ValueError, match="max_pool3d: kernel_size must be an int or a 3-tuple of ints"):
+        max_pool3d(x, (2, 2))
+    with pytest.raises(ValueError, match="at most half the kernel"):
+        max_pool3d(x, 2, padding=(0, 2, 0))
+    with pytest.raises(ValueError, match="smaller than the kernel"):
+        max_pool3d(x, (5, 2, 2))
+
+
+# -- max pooling with indices and unpooling, seeded fuzzing -------------------------------------------
+
+
+FUZZ_POOLS = {1: (pool_layers.MaxPool1d, torch.nn.MaxPool1d, pool_layers.MaxUnpool1d, torch.nn.MaxUnpool1d),
+         2: (pool_layers.MaxPool2d, torch.nn.MaxPool2d, pool_layers.MaxUnpool2d, torch.nn.MaxUnpool2d),
+         3: (pool_layers.MaxPool3d, torch.nn.MaxPool3d, pool_layers.MaxUnpool3d, torch.nn.MaxUnpool3d)}
+
+
+def _pool_config(rng: np.random.Generator, dims: int) -> tuple[Any, dict[str, Any], tuple[int, ...]]:
+    def spatial(low: int, high: int) -> Any:
+        v = tuple(int(rng.integers(low, high)) for _ in range(dims))
+        return v[0] if rng.random() < 0.3 else v
+
+    kernel = spatial(1, 4)
+    kwargs = dict(stride=None if rng.random() < 0.2 else spatial(1, 4), padding=spatial(0, 2),
+                  dilation=spatial(1, 3), ceil_mode=bool(rng.random() < 0.5))
+    shape = ((2,) if rng.random() < 0.7 else ()) + (int(rng.integers(1, 3)),) + tuple(
+        int(rng.integers(1, 7)) for _ in range(dims))
+    return kernel, kwargs, shape
+
+
+def _single_writer_positions(index: np.ndarray, out_shape: tuple[int, ...], dims: int) -> np.ndarray:
+    """A boolean mask of the unpooled output: True where at most one pooled value points."""
+    plane = int(np.prod(out_shape[-dims:]))
+    flat = index.reshape(-1, int(np.prod(index.shape[-dims:])))
+    counts = np.stack([np.bincount(row, minlength=plane)[:plane] for row in flat]) if flat.size else \
+        np.zeros((flat.shape[0], plane), np.int64)
+    return counts.reshape(out_shape) <= 1
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_max_pool_indices_and_unpool_fuzz(backend, dims):
+    pool_ours, pool_theirs, unpool_ours, unpool_theirs = FUZZ_POOLS[dims]
+    rng = np.random.default_rng(10 + dims)
+    for i in range(fuzz_count(backend, 60)):
+        kernel, kwargs, shape = _pool_config(rng, dims)
+        dtype = "float32" if i % 5 == 4 else "float64"
+        # integers make ties (first maximum wins); a NaN now and then (its window points at its last NaN)
+        x = (rng.integers(-2, 3, size=shape) if i % 3 == 0 else rng.standard_normal(shape)).astype(dtype)
+        if i % 7 == 0:
+            x.reshape(-1)[int(rng.integers(0, x.size))] = np.nan
+        what = (dims, kernel, kwargs, shape, dtype)
+        xa, xt = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        got = run_both(partial(build_and_call, pool_ours, kernel, dict(kwargs, return_indices=True), xa),
+                    partial(build_and_call, pool_theirs, kernel, dict(kwargs, return_indices=True), xt), what)
+        if got is None:
+            continue
+        (out, index), (ref, ref_index) = got
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), err_msg=str(what), **FUZZ_TOL[dtype])
+        np.testing.assert_array_equal(index.numpy(), ref_index.numpy(), err_msg=f"{what}: indices")
+        if np.isneginf(ref.detach().numpy()).any():
+            continue  # a window all in the padding: PyTorch's backward writes outside the input there
+        w = rng.standard_normal(tuple(ref.shape)).astype(dtype)
+        project(out, w, backend).backward()
+        (ref * torch.tensor(w)).sum().backward()
+        compare_grads([(xa, xt)], dtype, what)
+        # unpool what was pooled, at the default size or at the pooled input's (spatial or full) size
+        unpool_kwargs = dict(stride=kwargs["stride"], padding=kwargs["padding"])
+        size = [None, list(shape[-dims:]), list(shape)][i % 3]
+        y = rng.standard_normal(tuple(ref.shape)).astype(dtype)
+        ya, yt = make(backend, y, requires_grad=True), torch.tensor(y, requires_grad=True)
+        got = run_both(partial(build_and_call, unpool_ours, kernel, unpool_kwargs, ya, index, output_size=size),
+                    partial(build_and_call, unpool_theirs, kernel, unpool_kwargs, yt, ref_index, output_size=size),
+                    what, torch_empty_ok=True)
+        if got is None:
+            continue
+        out, ref = got
+        # where several pooled values share an index, PyTorch's CPU kernel writes them from several threads, so
+        # which one lands depends on the thread count: compare the positions with at most one writer
+        single = _single_writer_positions(ref_index.numpy(), tuple(ref.shape), dims)
+        np.testing.assert_array_equal(out.numpy()[single], ref.detach().numpy()[single],
+                                      err_msg=f"{what}: unpool {size}")
+        w = rng.standard_normal(tuple(ref.shape)).astype(dtype)
+        project(out, w, backend).backward()
+        (ref * torch.tensor(w)).sum().backward()
+        compare_grads([(ya, yt)], dtype, f"{what}: unpool {size}")
+
+
+@pytest.mark.parametrize("fn, tfn, shape, kwargs", [
+    (max_pool1d, torch.nn.functional.max_pool1d, (2, 1), dict(kernel_size=2, stride=3, padding=1, dilation=2,
+                                                              ceil_mode=True)),
+    (max_pool2d, torch.nn.functional.max_pool2d, (2, 1, 1, 4), dict(kernel_size=2, stride=(2, 3), padding=1,
+                                                                    dilation=2)),
+    (max_pool2d, torch.nn.functional.max_pool2d, (2, 1, 5, 1), dict(kernel_size=2, padding=1, dilation=(1, 2),
+                                                                    ceil_mode=True)),
+    (max_pool3d, torch.nn.functional.max_pool3d, (2, 5, 1, 3), dict(kernel_size=2, padding=(0, 1, 1), dilation=2)),
+])
+def test_max_pool_index_of_window_all_in_padding(backend, fn, tfn, shape, kwargs):
+    # dilation lets a window hold padding only: -inf, and PyTorch's index is the window's first position
+    # at or past 0 on each axis (which may lie past the input's end)
+    x = np.random.default_rng(0).standard_normal(shape)
+    out, index = fn(make(backend, x), return_indices=True, **kwargs)
+    ref, ref_index = tfn(torch.tensor(x), return_indices=True, **kwargs)
+    assert np.isneginf(ref.numpy()).any()
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(index.numpy(), ref_index.numpy())
+
+
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_max_pool_gradient_goes_to_last_nan(backend, return_indices):
+    x = np.array([[[1.0, np.nan, 0.5, 2.0, -1.0, np.nan, np.nan, 3.0]]])
+    xa, xt = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = max_pool1d(xa, 3, 1, 1, return_indices=return_indices)
+    ref = torch.nn.functional.max_pool1d(xt, 3, 1, 1, return_indices=return_indices)
+    out, ref = (out[0], ref[0]) if return_indices else (out, ref)
+    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+    w = np.arange(1.0, 1.0 + ref.shape[-1])[None, None]
+    project(out, w, backend).backward()
+    (ref * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(xa.grad.numpy(), xt.grad.numpy())
+
+
+# -- AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool1d/2d, LPPool1d/2d ----------------------------------
+
+
+# (name, anynn layer, PyTorch layer, input shape, positive input)
+LAYER_CASES = [
+    ("avg3d", lambda: nn.AvgPool3d(2), lambda: torch.nn.AvgPool3d(2), (2, 3, 4, 5, 6), False),
+    ("avg3d-options", lambda: nn.AvgPool3d((3, 2, 3), (2, 1, 2), 1, True, False),
+     lambda: torch.nn.AvgPool3d((3, 2, 3), (2, 1, 2), 1, True, False), (2, 3, 5, 5, 6), False),
+    ("avg3d-divisor", lambda: nn.AvgPool3d((3, 2, 2), 1, 1, divisor_override=5),
+     lambda: torch.nn.AvgPool3d((3, 2, 2), 1, 1, divisor_override=5), (3, 5, 4, 6), False),
+    ("adaptive-avg3d", lambda: nn.AdaptiveAvgPool3d((2, None, 3)), lambda: torch.nn.AdaptiveAvgPool3d((2, None, 3)),
+     (2, 3, 5, 4, 7), False),
+    ("adaptive-max1d", lambda: nn.AdaptiveMaxPool1d(3), lambda: torch.nn.AdaptiveMaxPool1d(3), (2, 3, 7), False),
+    ("adaptive-max2d", lambda: nn.AdaptiveMaxPool2d((3, 2)), lambda: torch.nn.AdaptiveMaxPool2d((3, 2)),
+     (2, 3, 7, 5), False),
+    ("adaptive-max2d-up", lambda: nn.AdaptiveMaxPool2d((5, None)), lambda: torch.nn.AdaptiveMaxPool2d((5, None)),
+     (3, 3, 4), False),
+    ("lp1d", lambda: nn.LPPool1d(2, 3, 2), lambda: torch.nn.LPPool1d(2, 3, 2), (2, 3, 8), True),
+    ("lp2d", lambda: nn.LPPool2d(3, (2, 3), ceil_mode=True), lambda: torch.nn.LPPool2d(3, (2, 3), ceil_mode=True),
+     (2, 3, 5, 7), True),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs, shape, positive", LAYER_CASES, ids=[c[0] for c in LAYER_CASES])
+def test_layer_matches_torch(backend, rng, name, ours, theirs, shape, positive):
+    x = rng.standard_normal(shape)
+    x[..., 0] = x[..., 1]  # ties: the first maximum wins in both
+    x = np.abs(x) + 0.1 if positive else x
+    compare_module_with_torch(backend, ours(), theirs(), x, rtol=1e-10, atol=1e-12)
+    compare_module_with_torch(backend, ours(), theirs(), x.astype(np.float32), rtol=1e-4, atol=1e-5)
+    assert repr(ours()).split("(")[0] == repr(theirs()).split("(")[0]
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_adaptive_max_pool_indices(backend, rng, dims):
+    shape, size = ((2, 3, 9), 4) if dims == 1 else ((2, 3, 7, 6), (3, 4))
+    x = rng.standard_normal(shape)
+    out, indices = getattr(nn, f"AdaptiveMaxPool{dims}d")(size, return_indices=True)(make(backend, x))
+    ref, ref_indices = getattr(torch.nn, f"AdaptiveMaxPool{dims}d")(size, return_indices=True)(torch.tensor(x))
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
+    assert indices.dtype == anynn.int64 and not indices.requires_grad
+
+
+FUNCTION_CASES = [
+    ("avg_pool3d", lambda f: lambda x: f.avg_pool3d(x, 2, 1, 1, False, False), (1, 2, 3, 3, 3)),
+    ("adaptive_avg_pool3d", lambda f: lambda x: f.adaptive_avg_pool3d(x, 2), (1, 2, 3, 4, 3)),
+    ("adaptive_max_pool2d", lambda f: lambda x: f.adaptive_max_pool2d(x, (2, 3)), (1, 2, 5, 4)),
+    ("adaptive_max_pool1d", lambda f: lambda x: f.adaptive_max_pool1d(x, 2), (2, 5)),
+    ("lp_pool2d", lambda f: lambda x: f.lp_pool2d(x * x + 0.5, 2.5, 2), (1, 2, 4, 4)),
+    ("lp_pool1d", lambda f: lambda x: f.lp_pool1d(x * x + 0.5, 1.5, 2, 1), (1, 2, 5)),
+]
+
+
+@pytest.mark.parametrize("name, fn, shape", FUNCTION_CASES, ids=[c[0] for c in FUNCTION_CASES])
+def test_function_matches_torch_and_gradient_check(backend, rng, name, fn, shape):
+    x = rng.standard_normal(shape)
+    compare_with_torch(backend, fn(F), fn(TF), x, rtol=1e-10, atol=1e-12)
+    check_gradients(backend, fn(F), x)
+
+
+def test_errors_name_the_function():
+    x = make("numpy", np.ones((1, 2, 3, 3), np.float32))
+    with pytest.raises(ValueError, match="avg_pool3d"):
+        nn.AvgPool3d(2)(x[0])
+    with pytest.raises(TypeError, match="adaptive_max_pool2d"):
+        nn.AdaptiveMaxPool2d(2)(make("numpy", np.ones((1, 3, 3), np.int64)))
