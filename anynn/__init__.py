@@ -36,6 +36,7 @@ from . import serialization  # noqa: E402  (PyTorch's torch.serialization: safe_
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load: whole modules too, no pickle)
 from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
 from . import accelerator  # noqa: E402  (PyTorch's torch.accelerator)
+from . import distributions  # noqa: E402  (PyTorch's torch.distributions)
 from .device import device  # noqa: E402
 from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, value queries)
     acos, acosh, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, argwhere, asin, asinh,
