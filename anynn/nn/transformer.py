@@ -60,31 +60,12 @@ class TransformerEncoderLayer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True, backend: Any = None,
                  dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()
-        if isinstance(activation, str):
-            if activation not in _ACTIVATIONS:
-                raise ValueError(f"TransformerEncoderLayer: activation should be 'relu' or 'gelu' (or a callable), "
-                                 f"got {activation!r}")
-            activation = _ACTIVATIONS[activation]
+        activation = _activation(self, activation)
         # what PyTorch calls activation_relu_or_gelu (its fused inference path needs one of the two)
         self.activation_relu_or_gelu = (activation is relu or isinstance(activation, ReLU)
                                         or activation is gelu or isinstance(activation, GELU))
-        where = dict(backend=backend, dtype=dtype)
-        drop_seed = (lambda k: None) if seed is None else (lambda k: seed + k)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            **where)
-        self.self_attn.dropout_seed = drop_seed(1)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **where)
-        self.dropout = Dropout(dropout, seed=drop_seed(2))
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **where)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **where)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **where)
-        self.dropout1 = Dropout(dropout, seed=drop_seed(3))
-        self.dropout2 = Dropout(dropout, seed=drop_seed(4))
-        self.activation = activation
-        self.batch_first = batch_first
-        if seed is not None:
-            self.reset_parameters(seed)
+        _build_layer(self, 2, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                     norm_first, bias, backend, dtype, seed)
 
     def forward(self, src: Tensor, src_mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool = False) -> Tensor:
@@ -103,13 +84,10 @@ class TransformerEncoderLayer(Module):
         return x
 
     def _sa_block(self, x: Tensor, attn_mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
+        return _self_attention_block(self, x, attn_mask, key_padding_mask, is_causal)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
     def extra_repr(self) -> str:
         return f"norm_first={self.norm_first}, batch_first={self.batch_first}"
@@ -177,6 +155,56 @@ class TransformerEncoder(Module):
             return None
         kept = xp.reshape(xp.astype(keep, src.array.dtype), (src.shape[0], src.shape[1], 1))
         return Tensor._make(kept, src.backend, None, 0)
+
+
+def _activation(layer: Module, activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+    """``"relu"``/``"gelu"`` as the functional, a callable as it is."""
+    if not isinstance(activation, str):
+        return activation
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"{type(layer).__name__}: activation should be 'relu' or 'gelu' (or a callable), "
+                         f"got {activation!r}")
+    return _ACTIVATIONS[activation]
+
+
+def _build_layer(layer: Module, blocks: int, d_model: int, nhead: int, dim_feedforward: int, dropout: float,
+                 activation: Callable[[Tensor], Tensor], layer_norm_eps: float, batch_first: bool, norm_first: bool,
+                 bias: bool, backend: Any, dtype: Any, seed: int | None) -> None:
+    """The submodules of an encoder (``blocks=2``) or decoder (``blocks=3``) layer, in PyTorch's order and names.
+
+    ``blocks - 1`` attentions (``self_attn``, ``multihead_attn``), the feed-forward ``linear1``, ``dropout``,
+    ``linear2``, then ``norm1..blocks`` and ``dropout1..blocks``; with ``seed``, dropout generator ``k`` of
+    that order is seeded ``seed + k`` and the parameters are drawn from ``seed``.
+    """
+    where = dict(backend=backend, dtype=dtype)
+
+    def drop_seed(k: int) -> int | None:
+        return None if seed is None else seed + k
+
+    for k, name in enumerate(("self_attn", "multihead_attn")[:blocks - 1], start=1):
+        attention = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **where)
+        attention.dropout_seed = drop_seed(k)
+        setattr(layer, name, attention)
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, **where)
+    layer.dropout = Dropout(dropout, seed=drop_seed(blocks))
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, **where)
+    layer.norm_first = norm_first
+    for k in range(1, blocks + 1):
+        setattr(layer, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **where))
+    for k in range(1, blocks + 1):
+        setattr(layer, f"dropout{k}", Dropout(dropout, seed=drop_seed(blocks + k)))
+    layer.activation = activation
+    layer.batch_first = batch_first
+    if seed is not None:
+        layer.reset_parameters(seed)
+
+
+def _self_attention_block(layer: Module, x: Tensor, attn_mask: Any, key_padding_mask: Any,
+                          is_causal: bool) -> Tensor:
+    """``dropout1(self_attn(x, x, x))``, the first block of an encoder or decoder layer."""
+    x = layer.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                        is_causal=is_causal)[0]
+    return layer.dropout1(x)
 
 
 def _clone(module: Module) -> Module:

@@ -6,13 +6,9 @@ from typing import Any, Callable
 
 from ..autograd.tensor import Tensor
 from ..functional.activation import relu
-from .attention import MultiheadAttention
 from .container import ModuleList
-from .dropout import Dropout
-from .linear import Linear
 from .module import Module
-from .norm import LayerNorm
-from .transformer import _ACTIVATIONS, _clone
+from .transformer import _activation, _build_layer, _clone, _self_attention_block
 
 
 class TransformerDecoderLayer(Module):
@@ -44,33 +40,8 @@ class TransformerDecoderLayer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True, backend: Any = None,
                  dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()
-        if isinstance(activation, str):
-            if activation not in _ACTIVATIONS:
-                raise ValueError(f"TransformerDecoderLayer: activation should be 'relu' or 'gelu' (or a callable), "
-                                 f"got {activation!r}")
-            activation = _ACTIVATIONS[activation]
-        where = dict(backend=backend, dtype=dtype)
-        drop_seed = (lambda k: None) if seed is None else (lambda k: seed + k)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias,
-                                            **where)
-        self.self_attn.dropout_seed = drop_seed(1)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first,
-                                                 bias=bias, **where)
-        self.multihead_attn.dropout_seed = drop_seed(2)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **where)
-        self.dropout = Dropout(dropout, seed=drop_seed(3))
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **where)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **where)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **where)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **where)
-        self.dropout1 = Dropout(dropout, seed=drop_seed(4))
-        self.dropout2 = Dropout(dropout, seed=drop_seed(5))
-        self.dropout3 = Dropout(dropout, seed=drop_seed(6))
-        self.activation = activation
-        self.batch_first = batch_first
-        if seed is not None:
-            self.reset_parameters(seed)
+        _build_layer(self, 3, d_model, nhead, dim_feedforward, dropout, _activation(self, activation), layer_norm_eps,
+                     batch_first, norm_first, bias, backend, dtype, seed)
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Any = None, memory_mask: Any = None,
                 tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None, tgt_is_causal: bool = False,
@@ -92,9 +63,7 @@ class TransformerDecoderLayer(Module):
         return x
 
     def _sa_block(self, x: Tensor, attn_mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, is_causal=is_causal,
-                           need_weights=False)[0]
-        return self.dropout1(x)
+        return _self_attention_block(self, x, attn_mask, key_padding_mask, is_causal)
 
     def _mha_block(self, x: Tensor, mem: Tensor, attn_mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
@@ -102,8 +71,7 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x)
+        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
     def extra_repr(self) -> str:
         return f"norm_first={self.norm_first}, batch_first={self.batch_first}"
