@@ -224,7 +224,8 @@ def _is_array_index(i: Any) -> bool:
 
     if isinstance(i, numbers.Integral):  # Python and NumPy integers are basic indices
         return False
-    return isinstance(i, (list, Tensor)) or (hasattr(i, "dtype") and hasattr(i, "shape"))
+    # a range is a list of ints to PyTorch (x[range(n), y] = v, as in mnist_forward_forward)
+    return isinstance(i, (list, range, Tensor)) or (hasattr(i, "dtype") and hasattr(i, "shape"))
 
 
 def _native_index(i: Any, x: Any) -> Any:
