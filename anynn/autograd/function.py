@@ -47,7 +47,9 @@ class Function:
     """
 
     __slots__ = ("__dict__", "inputs", "needs_input_grad", "backend", "num_outputs", "recorded_at")
-    inputs: tuple[Any, ...]  # the arguments of apply (Tensors and constants), kept while recorded
+    # the arguments of apply (Tensors and constants); a backward without retain_graph frees the graph by setting
+    # it to None, and the traversal checks for that before it reads them
+    inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]
     backend: Backend
     num_outputs: int

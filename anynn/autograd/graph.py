@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from . import hooks as hook_tables
-from ..backend import BackendMismatch, backend_of
+from ..backend import Backend, BackendMismatch, backend_of
 from ..backend.arrays import sum_to_shape  # noqa: F401  (re-exported: Functions import it from here)
 from . import double_backward, mode
 from . import tensor as tensor_module  # its `last_modification` stamp is read at call time
+from ..backend.typing import Array, Namespace
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 
 _FREED = ("backward() through a part of the graph that a previous backward() already freed; pass "
@@ -25,7 +30,7 @@ def _topological_order(roots: list[Any]) -> list[Any]:
     """
     order: list[Any] = []
     expanded: set[Any] = set()
-    stack = list(roots)
+    stack: list[Any] = list(roots)  # Functions, and None marks
     push = stack.append
     pop = stack.pop
     while stack:
@@ -59,7 +64,7 @@ def _check_unmodified(fn: Any) -> None:
                 "change of the tensors it used, or change a .clone() instead")
 
 
-def _gradient_array(tensor: Any, grad: Any) -> Any:
+def _gradient_array(tensor: Tensor, grad: Tensor | Array) -> Array:
     """The native array of ``grad`` for ``tensor.backward(grad)``; a gradient of another backend raises."""
     be = tensor.backend
     if isinstance(grad, tensor_module.Tensor):
@@ -78,7 +83,7 @@ def _gradient_array(tensor: Any, grad: Any) -> Any:
     return grad
 
 
-def _seed(tensor: Any, grad: Any, create_graph: bool) -> Any:
+def _seed(tensor: Tensor, grad: Tensor | Array | None, create_graph: bool) -> Tensor | Array:
     """The starting gradient of ``tensor``: ones for a scalar, else ``grad`` checked (a Tensor if recording)."""
     xp = tensor.backend.xp
     data = tensor.array
@@ -102,8 +107,8 @@ def _seed(tensor: Any, grad: Any, create_graph: bool) -> Any:
     return tensor_module.make_tensor(grad, tensor.backend, None, 0) if create_graph else grad
 
 
-def backward(tensor: Any, grad: Any = None, retain_graph: bool = False, create_graph: bool = False,
-             inputs: Any = None) -> Any:
+def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: bool = False,
+             create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> tuple[Any, ...] | None:
     """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient.
 
     ``create_graph``: the backward pass is recorded (gradients are graph Tensors, see `double_backward`).
@@ -134,7 +139,7 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False, create_g
         if tensor.requires_grad:
             table = leaf_hooks.get(id(tensor)) if leaf_hooks else None
             tensor._accumulate(grad if table is None else hook_tables.run_hooks(table, grad, tensor.backend))
-        return
+        return None
     if tensor._retains_grad:
         tensor._accumulate(grad)
     if getattr(root, "inputs", None) is None:
@@ -208,10 +213,22 @@ def backward(tensor: Any, grad: Any = None, retain_graph: bool = False, create_g
             t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
     finally:
         modes.grad_enabled = previous_mode
+    return None
 
 
-def run_backward(tensors: Any, grads: Any, retain_graph: bool = False, create_graph: bool = False,
-                 inputs: Any = None) -> Any:
+@overload
+def run_backward(tensors: Sequence[Tensor], grads: Sequence[Tensor | Array | None], retain_graph: bool = False,
+                 create_graph: bool = False, inputs: None = None) -> None: ...
+@overload
+def run_backward(tensors: Sequence[Tensor], grads: Sequence[Tensor | Array | None], retain_graph: bool = False,
+                 create_graph: bool = False, *, inputs: Sequence[Tensor]) -> tuple[Any, ...]: ...
+@overload
+def run_backward(tensors: Sequence[Tensor], grads: Sequence[Tensor | Array | None], retain_graph: bool,
+                 create_graph: bool, inputs: Sequence[Tensor]) -> tuple[Any, ...]: ...
+
+
+def run_backward(tensors: Sequence[Tensor], grads: Sequence[Tensor | Array | None], retain_graph: bool = False,
+                 create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> tuple[Any, ...] | None:
     """The reverse pass from several ``tensors`` (with their seed ``grads``); see `backward`."""
     seeds = []
     for tensor, grad in zip(tensors, grads):
@@ -257,11 +274,11 @@ def run_backward(tensors: Any, grads: Any, retain_graph: bool = False, create_gr
     if roots:
         _traverse(roots, pending, xp, retain_graph, create_graph, wanted, captured)
     if wanted is not None:
-        return tuple(captured.get(id(t)) for t in inputs)
+        return tuple(captured.get(id(t)) for t in inputs)  # type: ignore[union-attr]  # wanted: inputs given
     return None
 
 
-def _run_hooks(table: Any, grad: Any, backend: Any, create_graph: bool) -> Any:
+def _run_hooks(table: dict[int, Callable[..., Any]], grad: Any, backend: Backend, create_graph: bool) -> Any:
     if not create_graph:
         return hook_tables.run_hooks(table, grad, backend)
     for hook in list(table.values()):
@@ -271,7 +288,7 @@ def _run_hooks(table: Any, grad: Any, backend: Any, create_graph: bool) -> Any:
     return grad
 
 
-def _accumulate_recorded(t: Any, g: Any) -> None:
+def _accumulate_recorded(t: Tensor, g: Tensor) -> None:
     """``t.grad`` += ``g`` for a recorded gradient (a graph Tensor), out of place as PyTorch does."""
     if tuple(g.shape) != tuple(t.shape):
         g = sum_to_shape(double_backward.namespace(t.backend), g, tuple(t.shape))
@@ -280,7 +297,7 @@ def _accumulate_recorded(t: Any, g: Any) -> None:
     t.grad = g if t.grad is None else t.grad + g
 
 
-def _needed(order: list[Any], wanted: dict[int, Any]) -> set[Any]:
+def _needed(order: list[Any], wanted: dict[int, Tensor]) -> set[Any]:
     """The Functions through which a gradient reaches a wanted tensor (the rest of the graph is skipped)."""
     needed: set[Any] = set()
     for fn in reversed(order):  # producers first
@@ -291,8 +308,8 @@ def _needed(order: list[Any], wanted: dict[int, Any]) -> set[Any]:
     return needed
 
 
-def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Any, retain_graph: bool, create_graph: bool,
-              wanted: dict[int, Any] | None, captured: dict[int, Any]) -> None:
+def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_graph: bool, create_graph: bool,
+              wanted: dict[int, Tensor] | None, captured: dict[int, Any]) -> None:
     leaf_hooks, output_hooks = hook_tables.leaf_hooks, hook_tables.output_hooks
     make_tensor = tensor_module.make_tensor
     modes = mode.local.modes  # this thread's
