@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..autograd.tensor import Tensor
-from ..backend import Backend, DeviceRNG
 from .activation import _Elementwise
+from .layer_generator import LayerGenerator
 from .module import Module
 from .validate import check_floating, check_input
 
@@ -112,11 +112,12 @@ class Softmax2d(Module):
         return F.softmax(input, -3)
 
 
-class RReLU(Module):
+class RReLU(LayerGenerator, Module):
     """Randomized leaky ReLU: in training each negative element gets a slope drawn from ``U[lower, upper)``;
     in evaluation the slope is ``(lower + upper) / 2``. x (*) → same shape.
 
-    ``seed`` seeds the backend generator the slopes are drawn from (as `Dropout`'s ``seed``).
+    ``seed`` seeds the backend generator the slopes are drawn from (as `Dropout`'s ``seed``; ``None``: from
+    `anynn.manual_seed`, as PyTorch's RReLU follows ``torch.manual_seed``).
     """
 
     def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False,
@@ -128,15 +129,8 @@ class RReLU(Module):
         self.upper = upper
         self.inplace = inplace
         self.seed = seed
-        self._generator: DeviceRNG | None = None
-        self._generator_backend: Backend | None = None
-
-    def generator(self, backend: Backend) -> DeviceRNG:
-        """The layer's generator on ``backend`` (a new one, seeded with ``seed``, if the backend changed)."""
-        if self._generator is None or self._generator_backend != backend:
-            self._generator = backend.rng(self.seed)
-            self._generator_backend = backend
-        return self._generator
+        self._generator = None
+        self._generator_backend = None
 
     def forward(self, input: Tensor) -> Tensor:
         check_input(self, input)

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor
-from ..backend import Backend, DeviceRNG
-from ..functional.dropout import dropout, dropout1d, dropout2d, dropout3d, dropout_generator
+from ..functional.dropout import dropout, dropout1d, dropout2d, dropout3d
 from ..functional.dropout_alpha import alpha_dropout, feature_alpha_dropout
+from .layer_generator import LayerGenerator
 from .module import Module
 from .validate import check_floating, check_input
 
 
-class _DropoutBase(Module):
+class _DropoutBase(LayerGenerator, Module):
     """Holds ``p`` and a seeded generator of the input's backend, created at the first call."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False, seed: int | None = None) -> None:
@@ -21,15 +21,8 @@ class _DropoutBase(Module):
         self.p = float(p)
         self.inplace = inplace
         self.seed = seed
-        self._generator: DeviceRNG | None = None
-        self._generator_backend: Backend | None = None
-
-    def generator(self, backend: Backend) -> DeviceRNG:
-        """The layer's generator on ``backend`` (a new one, seeded with ``seed``, if the backend changed)."""
-        if self._generator is None or self._generator_backend != backend:
-            self._generator = dropout_generator(backend, self.seed)  # seed None: from anynn.manual_seed
-            self._generator_backend = backend
-        return self._generator
+        self._generator = None
+        self._generator_backend = None
 
     def check_dtype(self, x: Tensor) -> None:
         """Masks scale by ``1 / (1 - p)``: refuse integer/bool input where one is drawn (PyTorch refuses it too)."""
