@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..backend import Backend
 from . import tensor as tensor_module
 
 _new = object.__new__
@@ -33,11 +34,11 @@ class DoubleBackwardError(RuntimeError):
 
 
 # backend -> differentiable namespace; the factory is registered by anynn.functional (a higher layer)
-_factory: list[Callable[[Any], Any]] = []
-_namespaces: dict[Any, Any] = {}
+_factory: list[Callable[[Backend], Any]] = []
+_namespaces: dict[Backend, Any] = {}
 
 
-def register_namespace(factory: Callable[[Any], Any]) -> None:
+def register_namespace(factory: Callable[[Backend], Any]) -> None:
     """Install ``factory(backend) -> namespace``; called once when `anynn.functional` is imported."""
     _factory[:] = [factory]
     _namespaces.clear()
@@ -54,7 +55,7 @@ def register_fused_rule(cls: type, rule: Callable[[Any, tuple[Any, ...], tuple[A
     _fused_rules[cls] = rule
 
 
-def namespace(backend: Any) -> Any:
+def namespace(backend: Backend) -> Any:
     """The differentiable namespace of ``backend`` (one per backend, cached)."""
     found = _namespaces.get(backend)
     if found is None:
@@ -64,7 +65,7 @@ def namespace(backend: Any) -> Any:
     return found
 
 
-def as_tensor(value: Any, backend: Any) -> Any:
+def as_tensor(value: Any, backend: Backend) -> Any:
     """A Tensor for a native array (a constant), other values (Tensors, numbers, None) as they are."""
     if isinstance(value, tensor_module.Tensor) or value is None or isinstance(value, (bool, int, float, complex, str)):
         return value
@@ -118,7 +119,7 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
                                   f"({type(error).__name__}: {error})") from error
 
 
-def _substitute_saved(clone: Any, fn: Any, args: list[Any], backend: Any) -> bool:
+def _substitute_saved(clone: Any, fn: Any, args: list[Any], backend: Backend) -> bool:
     """Replace saved arrays by Tensors where no recomputation is needed; False if the forward must rerun."""
     Tensor, make_tensor = tensor_module.Tensor, tensor_module.make_tensor
     by_id: dict[int, Any] = {}

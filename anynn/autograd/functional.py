@@ -126,7 +126,7 @@ def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     pairs = [(g, w, x) for g, w, x in zip(grads, vs, xs) if g is not None and g.requires_grad]
     found: tuple[Any, ...] = (None,) * len(xs)
     if pairs:
-        total = None
+        total: Any = None  # a Tensor from the first pair on
         for g, w, _ in pairs:
             term = (g * w).sum()
             total = term if total is None else total + term

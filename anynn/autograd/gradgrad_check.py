@@ -38,7 +38,7 @@ def gradgrad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, a
     def projected(args: list[Any], create_graph: bool) -> Any:
         out = fn(*args)
         out = out if isinstance(out, tuple) else (out,)
-        total = None
+        total: Any = None  # a Tensor from the first output that requires grad on (None: none does)
         for o, w in zip(out, weights):
             if not o.requires_grad:
                 continue
