@@ -188,6 +188,20 @@ class Backend:
     def synchronize(self) -> None:
         """Wait for queued device work (a no-op on CPU backends)."""
 
+    # -- compiled steps (anynn.compile) and the library's own derivatives ----------------------------
+    def step_compiler(self) -> Any:
+        """How `anynn.compile` runs a step on this library as one program: a `StepTracer` (traced once, as
+        ``jax.jit``), a `GraphCapture` (recorded once and replayed, as CUDA graphs), or ``None``: the step
+        runs eagerly (`anynn.backend.step_compilers`)."""
+        return None
+
+    def derivative(self, fn: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+        """The library's own gradient of ``fn`` (native arrays → a 0-d array) with respect to ``argnums``, a
+        function of native arrays that composes to any order (``jax.grad``). Raises `BackendUnavailable` on
+        libraries that do not transform functions (anynn's tape, `anynn.autograd.grad`, works everywhere)."""
+        raise BackendUnavailable(f"backend {self.key!r} cannot differentiate a function itself (only JAX's "
+                                 f"jax.grad does); use anynn.autograd.grad(..., create_graph=True)")
+
     # -- devices: PyTorch's names ("cpu", "cuda:1") answered by the library the data is on --------
     def device_parts(self) -> tuple[str, int | None]:
         """``(type, index)`` of this backend's device, PyTorch style: ``("cpu", None)``, ``("cuda", 1)``."""

@@ -317,6 +317,11 @@ class CupyBackend(Backend):
     def synchronize(self) -> None:
         self.cupy.cuda.get_current_stream().synchronize()
 
+    def step_compiler(self) -> Any:
+        from .cuda_graph import CudaGraphCapture
+
+        return CudaGraphCapture(self)
+
     # -- moving arrays, devices -------------------------------------------------------------------
     def from_dlpack(self, array: Any) -> Any:
         return self.cupy.from_dlpack(array)

@@ -162,6 +162,16 @@ class JaxBackend(Backend):
     def synchronize(self) -> None:
         (self.xp.zeros(()) + 0).block_until_ready()
 
+    # -- compiled steps and JAX's own derivatives ------------------------------------------------------
+    def step_compiler(self) -> Any:
+        from .jax_compile import JaxTracer
+
+        return JaxTracer(self)
+
+    def derivative(self, fn: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+        """``jax.grad(fn, argnums)``: composes with ``jax.grad``, ``jax.jacfwd``, ``jax.hessian``, ``jax.vmap``."""
+        return self.jax.grad(fn, argnums)
+
     # -- devices: "cpu" and "cuda:i" are JAX's own cpu and gpu platforms ------------------------------
     def device_parts(self) -> tuple[str, int | None]:
         platform = str(getattr(self.device, "platform", "cpu"))

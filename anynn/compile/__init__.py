@@ -3,11 +3,15 @@
     step = anynn.compile(train_step)   # train_step closes over model, loss and optimizer
     loss = step(x, y)                  # same signature; updates model, optimizer and generators
 
-The path depends on the backend of the state the step touches (found by `state.discover`):
+The path is the one the backend of the state the step touches offers (found by `state.discover`; the
+backend's `step_compiler`, `anynn.backend.step_compilers`):
 
-- ``jax``: one ``jax.jit`` program (`jax_step`), state in and out as donated arrays;
-- ``cupy``: one CUDA graph captured on static buffers and replayed (`cuda_graph`);
-- ``numpy``, ``torch``, ``array_api_strict``: the step runs eagerly (`eager`), so code stays portable.
+- a step tracer (``mode="jax"``: ``jax.jit``): one program (`traced`), state in and out as donated arrays;
+- a graph capture (``mode="cuda_graph"``: CUDA graphs on CuPy): one graph captured on static buffers and
+  replayed (`captured`);
+- none (``numpy``, ``torch``, ``array_api_strict``): the step runs eagerly (`eager`), so code stays portable.
+
+This package names no array library: every library call is the backend's.
 
 What may not happen inside a compiled step, and the `CompiledStepError` each rule raises, is in the
 "Compiled steps" guide.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..backend.step_compilers import GraphCapture, StepTracer
 from .errors import CompiledStepError
 from .state import StepState, discover
 
@@ -50,30 +55,42 @@ class CompiledStep:
         return None if self._impl is None else self._impl_path
 
     def _choose(self, args: tuple[Any, ...]) -> None:
-        path = self.mode
-        if path == "auto":
-            from ..autograd.tensor import Tensor
+        compiler = None if self.mode == "eager" else self._compiler(args)
+        if isinstance(compiler, StepTracer):
+            from .traced import TracedStep
 
-            from .state import step_roots
+            self._impl = TracedStep(self.fn, compiler, donate=self.donate)
+        elif isinstance(compiler, GraphCapture):
+            from .captured import CapturedStep
 
-            names = {be.name for be in discover(self.fn).backends}
-            if not names:  # no model: the tensors the step names or is given
-                loose = [r for r in step_roots(self.fn) if isinstance(r, Tensor)] + list(args)
-                names = {a.backend.name for a in loose if isinstance(a, Tensor)}
-            path = "jax" if names == {"jax"} else "cuda_graph" if names == {"cupy"} else "eager"
-        if path == "jax":
-            from .jax_step import JaxStep
-
-            self._impl = JaxStep(self.fn, donate=self.donate)
-        elif path == "cuda_graph":
-            from .cuda_graph import CudaGraphStep
-
-            self._impl = CudaGraphStep(self.fn)
+            self._impl = CapturedStep(self.fn, compiler)
         else:
             from .eager import EagerStep
 
             self._impl = EagerStep(self.fn)
-        self._impl_path = path
+        self._impl_path = "eager" if compiler is None else compiler.mode
+
+    def _compiler(self, args: tuple[Any, ...]) -> StepTracer | GraphCapture | None:
+        """The step compiler of the state's backend (``auto``: when every backend of the state offers the same
+        path), or the one of ``mode``; ``None``: run eagerly."""
+        from ..autograd.tensor import Tensor
+
+        from .state import step_roots
+
+        backends = discover(self.fn).backends
+        if not backends:  # no model: the tensors the step names or is given
+            loose = [r for r in step_roots(self.fn) if isinstance(r, Tensor)] + list(args)
+            backends = list({a.backend.key: a.backend for a in loose if isinstance(a, Tensor)}.values())
+        compilers = [be.step_compiler() for be in backends]
+        if self.mode == "auto":
+            paths = {"eager" if c is None else c.mode for c in compilers}
+            return compilers[0] if len(paths) == 1 else None
+        for compiler in compilers:
+            if compiler is not None and compiler.mode == self.mode:
+                return compiler
+        where = ", ".join(be.key for be in backends) or "no tensors"
+        raise CompiledStepError(f"anynn.compile: mode={self.mode!r} is not offered by the backend of the step's "
+                                f"state ({where}); use mode='auto' or mode='eager'")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._impl is None:
@@ -106,8 +123,9 @@ def compile(fn: Callable[..., Any] | None = None, *, mode: str = "auto", donate:
     ----------
     fn : the step. It closes over its model, loss and optimizer (closure, globals, ``self``); the state it
         touches is found without listing it.
-    mode : ``"auto"`` (by the backend of the state: jax → ``"jax"``, cupy → ``"cuda_graph"``, else
-        ``"eager"``), or one of those to force it.
+    mode : ``"auto"`` (the path the backend of the state offers: jax → ``"jax"``, cupy → ``"cuda_graph"``,
+        else ``"eager"``), or one of those to force it (a path the state's backend does not offer raises
+        `CompiledStepError`).
     donate : on JAX, let XLA reuse the state's buffers (arrays read out of the model before a call are
         invalid after it; copy them to keep them).
 

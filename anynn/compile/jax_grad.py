@@ -42,8 +42,7 @@ def jax_function(fn: Callable[..., Any]) -> Callable[..., Any]:
 def jax_grad(fn: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """``jax.grad`` of ``fn`` (tensors → a 0-d tensor): a function of JAX arrays returning the gradient(s).
 
-    Compose it with ``jax.grad``, ``jax.jacfwd`` or ``jax.hessian`` for higher derivatives.
+    Compose it with ``jax.grad``, ``jax.jacfwd`` or ``jax.hessian`` for higher derivatives (the jax backend's
+    `Backend.derivative`).
     """
-    import jax
-
-    return jax.grad(jax_function(fn), argnums)
+    return get_backend("jax").derivative(jax_function(fn), argnums)

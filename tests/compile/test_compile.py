@@ -392,6 +392,19 @@ def test_eager_fallback_on_cpu_backends(name):
     assert run.path == "eager" and run.trace_count == 0
 
 
+@pytest.mark.parametrize("mode", ["jax", "cuda_graph"])
+def test_a_forced_mode_the_state_backend_does_not_offer_is_refused(mode):
+    """The path is the backend's capability (`Backend.step_compiler`): NumPy offers none, so forcing one is an error
+    naming the mode and the state's backend (eager mode still runs)."""
+    model = _mlp("numpy")
+    x, _ = (t[0] for t in _data((4, 6), "numpy", 1))
+    with pytest.raises(CompiledStepError, match=f"mode='{mode}'.*numpy"):
+        anynn.compile(lambda x: model(x).sum(), mode=mode)(x)
+    run = anynn.compile(lambda x: model(x).sum(), mode="eager")
+    run(x)
+    assert run.path == "eager"
+
+
 @needs_jax
 def test_jax_grad_gives_second_derivatives_through_anynn_forward():
     import jax.numpy as jnp

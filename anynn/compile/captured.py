@@ -1,14 +1,15 @@
-"""A training step on CuPy recorded once as a CUDA graph and replayed: one launch instead of hundreds.
+"""A training step recorded once as a device graph (CuPy: a CUDA graph) and replayed: one launch, not hundreds.
 
 The recipe (PyTorch's ``torch.cuda.graphs`` in spirit):
 
 1. **Warm-up.** A call with a new structure (argument shapes, which gradients and optimizer state exist,
    the Python options the step reads) runs eagerly; when the next call has the same structure the step is
    captured. Eager calls create the optimizer state and gradients, so the capture sees the steady state.
-2. **Capture** (`cupy.cuda.Stream.begin_capture` on a side stream, allocations from a private memory pool
-   that lives as long as the graph). Before it, step counters and other numbers in the optimizer state
-   become 0-d device arrays and each group's learning rate a device buffer, so the graph reads them from
-   memory (a scheduler's new rate is one ``fill`` before the next launch). The arguments are copied into
+2. **Capture** (the backend's `GraphCapture.record`; on CuPy ``cupy.cuda.Stream.begin_capture`` on a side
+   stream, allocations from a private memory pool that lives as long as the graph). Before it, step
+   counters and other numbers in the optimizer state become 0-d device arrays and each group's learning
+   rate a device buffer, so the graph reads them from memory (a scheduler's new rate is one write into
+   that buffer before the next launch). The arguments are copied into
    static buffers. At the end of the capture every state array the step rebound (``p.array = new``) is
    copied back into the array it had before, so the addresses the graph reads are the ones it writes.
    Capturing records the work without running it; the call then launches the graph once.
@@ -28,10 +29,11 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from ..autograd.tensor import make_tensor
+from ..backend.step_compilers import GraphCapture
 from ..init import default_generator
 from . import binding, pytree
 from .errors import CompiledStepError, host_read_error, side_effect_error
-from .jax_step import _check_side_effects, _scheduler_marks, static_key
+from .side_effects import check_side_effects, scheduler_marks, static_key
 from .state import StepState, discover, module_generators, roots_key
 
 
@@ -39,8 +41,7 @@ class _Graph:
     """One captured step: the graph, its static inputs, learning-rate buffers and result arrays."""
 
     def __init__(self) -> None:
-        self.graph: Any = None
-        self.pool: Any = None
+        self.graph: Any = None  # the backend's recording (`GraphCapture.record`): launch() replays it
         self.static_args: list[Any] = []
         self.lr_buffers: list[list[Any]] = []
         self.last_lr: list[list[Any]] = []
@@ -48,16 +49,14 @@ class _Graph:
         self.result_arrays: list[Any] = []
 
 
-class CudaGraphStep:
-    """``fn`` captured as a CUDA graph per structure (see the module docstring).
+class CapturedStep:
+    """``fn`` captured as a device graph per structure by the backend's `GraphCapture` (see the module docstring).
 
     ``trace_count`` counts captures, ``compile_seconds`` their wall time, ``cache_size`` the graphs kept.
     """
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        import cupy
-
-        self.cupy = cupy
+    def __init__(self, fn: Callable[..., Any], capture: GraphCapture) -> None:
+        self.capture = capture
         self.fn = fn
         self.trace_count = 0
         self.compile_seconds: list[float] = []
@@ -96,53 +95,52 @@ class CudaGraphStep:
     def _replay(self, graph: _Graph, st: StepState, arg_leaves: list[Any]) -> Any:
         for static, arg in zip(graph.static_args, arg_leaves):
             if static is not arg:
-                self.cupy.copyto(static, arg)
+                self.capture.copy_into(static, arg)
         for opt, buffers, last in zip(st.optimizers, graph.lr_buffers, graph.last_lr):
             for i, (group, buffer) in enumerate(zip(opt.param_groups, buffers)):
                 lr = group["lr"]
                 if lr != last[i]:
-                    buffer.fill(lr)
+                    self.capture.copy_into(buffer, lr)
                     last[i] = lr
         graph.graph.launch()
-        return pytree.join(graph.result_spec, iter([a.copy() for a in graph.result_arrays]))
+        return pytree.join(graph.result_spec, iter([self.capture.copy(a) for a in graph.result_arrays]))
 
     def _capture(self, st: StepState, arg_spec: Any, arg_leaves: list[Any]) -> _Graph:
-        cupy = self.cupy
+        capture = self.capture
         self.trace_count += 1
         graph = _Graph()
-        graph.static_args = [cupy.array(a, copy=True) for a in arg_leaves]
-        _device_numbers(cupy, st)
+        graph.static_args = [capture.copy(a) for a in arg_leaves]
+        _device_numbers(capture, st)
         graph.last_lr = [[group["lr"] for group in opt.param_groups] for opt in st.optimizers]
-        graph.lr_buffers = [[cupy.full((), group["lr"], dtype=_group_dtype(group)) for group in opt.param_groups]
+        graph.lr_buffers = [[capture.scalar(group["lr"], _group_dtype(group)) for group in opt.param_groups]
                             for opt in st.optimizers]
         before = binding.read(st)
         snapshot = binding.Snapshot(st)
         counters = _draw_counters(st)
         host_before = default_generator().bit_generator.state
-        schedulers_before = [_scheduler_marks(s) for s in st.schedulers]
-        graph.pool = cupy.cuda.MemoryPool()
-        stream = cupy.cuda.Stream(non_blocking=True)
+        schedulers_before = [scheduler_marks(s) for s in st.schedulers]
         after: dict[str, Any] = {}
+
+        def body() -> None:
+            for opt, buffers in zip(st.optimizers, graph.lr_buffers):
+                for group, buffer in zip(opt.param_groups, buffers):
+                    group["lr"] = buffer
+            args, kwargs = pytree.join(arg_spec, iter(graph.static_args))
+            result = self.fn(*args, **kwargs)
+            after.update(binding.read(st))
+            _copy_back(capture, before, after)
+            graph.result_arrays = []
+            graph.result_spec = pytree.split(result, graph.result_arrays, keyed=False)
+
         try:
-            with _capturing(st), cupy.cuda.using_allocator(graph.pool.malloc), stream:
-                stream.begin_capture()
+            with _capturing(st):
                 try:
-                    for opt, buffers in zip(st.optimizers, graph.lr_buffers):
-                        for group, buffer in zip(opt.param_groups, buffers):
-                            group["lr"] = buffer
-                    args, kwargs = pytree.join(arg_spec, iter(graph.static_args))
-                    result = self.fn(*args, **kwargs)
-                    after = binding.read(st)
-                    _copy_back(cupy, before, after)
-                    graph.result_arrays = []
-                    graph.result_spec = pytree.split(result, graph.result_arrays, keyed=False)
+                    graph.graph = capture.record(body)
                 except Exception as exc:
-                    _abandon(stream)
-                    if _is_capture_error(exc):
-                        raise host_read_error(exc, exc.__traceback__, "cupy, CUDA graph") from exc
+                    if capture.is_host_read_error(exc):
+                        raise host_read_error(exc, exc.__traceback__, capture.label) from exc
                     raise
-                graph.graph = stream.end_capture()
-            _check_side_effects(st, schedulers_before, host_before, [])
+            check_side_effects(st, schedulers_before, host_before, [])
             if _draw_counters(st) != counters:
                 raise side_effect_error(
                     "a random draw (Dropout, an RNN's dropout) was captured",
@@ -162,7 +160,7 @@ def _structure(st: StepState) -> tuple[Any, ...]:
     return grads, states
 
 
-def _device_numbers(cupy: Any, st: StepState) -> None:
+def _device_numbers(capture: GraphCapture, st: StepState) -> None:
     """Step counters and other numbers of the optimizer state as 0-d device arrays the graph reads and writes."""
     for opt in st.optimizers:
         for p in st.opt_params(opt):
@@ -170,7 +168,7 @@ def _device_numbers(cupy: Any, st: StepState) -> None:
             for name, value in (state or {}).items():
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     continue
-                state[name] = cupy.asarray(value, dtype=cupy.int64 if isinstance(value, int) else cupy.float64)
+                state[name] = capture.scalar(value, "int64" if isinstance(value, int) else "float64")
 
 
 def _group_dtype(group: dict[str, Any]) -> Any:
@@ -179,20 +177,20 @@ def _group_dtype(group: dict[str, Any]) -> Any:
     return dtypes.pop() if len(dtypes) == 1 else "float64"
 
 
-def _copy_back(cupy: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+def _copy_back(capture: GraphCapture, before: dict[str, Any], after: dict[str, Any]) -> None:
     """Inside the capture: copy each rebound state array into the array it replaced (fixed addresses)."""
     for old, new in zip(before["tensors"], after["tensors"]):
         if new is not old:
-            cupy.copyto(old, new)
+            capture.copy_into(old, new)
     for old, new in zip(before["grads"], after["grads"]):
         if old is not None and new is not None and new is not old:
-            cupy.copyto(old, new)
+            capture.copy_into(old, new)
     for old_states, new_states in zip(before["opt"], after["opt"]):
         for old, new in zip(old_states, new_states):
             for name, value in new.items():
                 previous = old.get(name)
                 if previous is not None and value is not previous and hasattr(previous, "shape"):
-                    cupy.copyto(previous, value)
+                    capture.copy_into(previous, value)
 
 
 def _bind_after_capture(st: StepState, before: dict[str, Any], after: dict[str, Any]) -> None:
@@ -230,16 +228,4 @@ def _capturing(st: StepState) -> Iterator[None]:
             del be.is_traced
 
 
-def _abandon(stream: Any) -> None:
-    try:
-        stream.end_capture()
-    except Exception:  # noqa: BLE001 - an invalidated capture has no graph to return; nothing to keep
-        pass
-
-
-def _is_capture_error(exc: BaseException) -> bool:
-    text = f"{type(exc).__name__} {exc}".lower()
-    return "capture" in text or "cudaerrorstreamcapture" in text or "not permitted" in text
-
-
-__all__ = ["CompiledStepError", "CudaGraphStep"]
+__all__ = ["CapturedStep", "CompiledStepError"]

@@ -1,11 +1,11 @@
-"""A training step as one ``jax.jit`` program: the state goes in and comes out as arrays.
+"""A training step as one traced program (JAX: ``jax.jit``): the state goes in and comes out as arrays.
 
 Each call reads the step's state (`binding.read`: parameters, buffers, gradients, optimizer state, step
 counters, learning rates, generator counters) and passes it with the arguments' arrays to a jitted
 function. That function, while being traced, binds the tracers into the live objects (``param.array =
 tracer``), runs the user's step unchanged — anynn's forward, its own backward and the optimizer — reads
 the new state back out and puts the original arrays back. After the call the outputs are written into
-the objects. The state arrays are donated, so XLA updates them in place.
+the objects. The state arrays are donated, so the library (XLA) updates them in place.
 
 Numbers that change from call to call are inputs, not constants: learning rates (a scheduler's new
 value), step counters and generator counters (a new dropout key) never trace again. A program is cached
@@ -17,24 +17,18 @@ than ``lr``, grad mode, autocast, generator seeds). A last smaller batch traces 
 from __future__ import annotations
 
 import time
-import warnings
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from ..autograd import autocast_mode, mode
 from ..autograd.tensor import Tensor
-from ..backend import Backend, get_backend
+from ..backend import Backend
+from ..backend.step_compilers import StepTracer
 from ..init import default_generator
 from . import binding, pytree
 from .errors import CompiledStepError, host_read_error, side_effect_error
 from .layout import Layout
-from .state import StepState, discover, module_generators, roots_watch
-
-_EXCLUDED_OPTIONS = ("params", "lr", "initial_lr")
-
-
-class _Rediscover(Exception):
-    """Raised out of a trace: the step created generators that belong to the state; trace again with them."""
+from .side_effects import Rediscover, check_side_effects, scheduler_marks, static_key
+from .state import StepState, discover, roots_watch
 
 
 class _Entry:
@@ -54,18 +48,16 @@ class _Entry:
         self.dropped: list[tuple[int, tuple[int, ...], Any]] = []
 
 
-class JaxStep:
-    """``fn`` compiled with ``jax.jit`` (see the module docstring). Attributes for inspection:
+class TracedStep:
+    """``fn`` compiled by the backend's `StepTracer` (see the module docstring). Attributes for inspection:
 
     ``trace_count`` (how many times ``fn`` was traced for a program), ``compile_seconds`` (the wall time of
     each call that traced and compiled), ``cache_size`` (programs cached), ``probe_count`` (traces that only
     looked for gradients the step never reads).
     """
 
-    def __init__(self, fn: Callable[..., Any], donate: bool = True) -> None:
-        import jax
-
-        self.jax = jax
+    def __init__(self, fn: Callable[..., Any], tracer: StepTracer, donate: bool = True) -> None:
+        self.tracer = tracer
         self.fn = fn
         self.donate = donate
         self.trace_count = 0
@@ -75,8 +67,7 @@ class JaxStep:
         self._layout: Layout | None = None
         self._roots = roots_watch(fn)
         self._entries: dict[Any, _Entry] = {}
-        self._host_errors = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
-                             jax.errors.TracerIntegerConversionError)
+        self._host_errors = tracer.host_read_errors
 
     @property
     def cache_size(self) -> int:
@@ -91,7 +82,7 @@ class JaxStep:
         layout = self._layout
         if layout is None or self._roots() != layout.st.roots_key:
             st = self._state = discover(self.fn)
-            layout = self._layout = Layout(st, self._strong, self.jax.numpy.asarray)
+            layout = self._layout = Layout(st, self.tracer.strong, self.tracer.weak)
             self._entries.clear()
         return layout
 
@@ -99,7 +90,7 @@ class JaxStep:
         for _ in range(8):  # each retry adds generators the step created to the state
             try:
                 return self._call(args, kwargs)
-            except _Rediscover:
+            except Rediscover:
                 self._layout = None
         raise CompiledStepError("anynn.compile: the step keeps creating new random generators on every trace")
 
@@ -118,7 +109,7 @@ class JaxStep:
             try:
                 result_leaves, new_leaves = entry.jitted(leaves, lrs, arg_leaves)
             except self._host_errors as exc:  # a new dtype of the state traced again and read a value
-                raise host_read_error(exc, exc.__traceback__, "jax") from exc
+                raise host_read_error(exc, exc.__traceback__, self.tracer.label) from exc
             layout.write(new_leaves, entry.out_sig, entry.modified)
             if self.trace_count != traced_before:  # jit traced again by itself (a state array's new dtype)
                 self.compile_seconds.append(time.perf_counter() - start)
@@ -132,13 +123,12 @@ class JaxStep:
             entry = self._new_entry(layout, sig, arg_spec, has_kwargs, leaves, lrs, arg_leaves)
             if entry.keep is not None:
                 leaves = [leaves[i] for i in entry.keep]
-            with warnings.catch_warnings():  # XLA may not reuse every donated buffer; fine
-                warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
+            with self.tracer.compiling():
                 result_leaves, new_leaves = entry.jitted(leaves, lrs, arg_leaves)
-        except _Rediscover:
+        except Rediscover:
             raise
         except self._host_errors as exc:
-            raise host_read_error(exc, exc.__traceback__, "jax") from exc
+            raise host_read_error(exc, exc.__traceback__, self.tracer.label) from exc
         self._entries[key] = entry
         layout.write(new_leaves, entry.out_sig, entry.modified)
         self.compile_seconds.append(time.perf_counter() - start)
@@ -151,24 +141,24 @@ class JaxStep:
         if unread:
             entry.keep = [i for i in range(len(leaves)) if i not in unread]
             entry.dropped = [(i, tuple(leaves[i].shape), leaves[i].dtype) for i in sorted(unread)]
-        jnp = self.jax.numpy
+        xp = self.tracer.backend.xp
 
         def traced(kept: list[Any], lrs: list[Any], arg_leaves: list[Any]) -> tuple[list[Any], list[Any]]:
             self.trace_count += 1
             full = list(kept)
             for i, shape, dtype in entry.dropped:  # never read: any value of the right shape will do
-                full.insert(i, jnp.zeros(shape, dtype))
+                full.insert(i, xp.zeros(shape, dtype=dtype))
             return self._trace(layout, entry, layout.unflatten(full, lrs, sig), arg_spec, arg_leaves, has_kwargs)
 
-        entry.jitted = self.jax.jit(traced, donate_argnums=(0,) if self.donate else ())
+        entry.jitted = self.tracer.jit(traced, self.donate)
         return entry
 
     def _unread_grads(self, layout: Layout, sig: Any, arg_spec: Any, has_kwargs: bool, leaves: list[Any],
                       lrs: list[Any], arg_leaves: list[Any]) -> set[int]:
         """Positions of gradients that come in but that the step never reads (it sets them to None first).
 
-        Found from the program: one trace to a jaxpr (no XLA compile) in which a gradient input feeds no
-        operation and no output. Carrying such gradients in would only cost time.
+        Found from the program: one trace (no compile) in which a gradient input feeds no operation and no
+        output (`StepTracer.input_use`). Carrying such gradients in would only cost time.
         """
         positions = layout.grad_positions(sig)
         if not positions:
@@ -179,14 +169,12 @@ class JaxStep:
             self.probe_count += 1
             return self._trace(layout, probe, layout.unflatten(leaves, lrs, sig), arg_spec, arg_leaves, has_kwargs)
 
-        closed = self.jax.make_jaxpr(traced)(leaves, lrs, arg_leaves)
-        jaxpr = closed.jaxpr
-        used = {id(v) for eqn in jaxpr.eqns for v in eqn.invars}
-        used.update(id(v) for v in jaxpr.outvars)
-        flat = [leaf for leaf in leaves if leaf is not None]  # None leaves are no inputs of the jaxpr
-        if len(flat) != len(leaves) or len(jaxpr.invars) != len(flat) + len(lrs) + len(arg_leaves):
+        if any(leaf is None for leaf in leaves):  # None leaves are no inputs: positions would not line up
+            return set()
+        used = self.tracer.input_use(traced, leaves, lrs, arg_leaves)
+        if used is None or len(used) != len(leaves) + len(lrs) + len(arg_leaves):
             return set()  # an input layout this check does not know: carry every gradient
-        return {i for i in positions if id(jaxpr.invars[i]) not in used}
+        return {i for i in positions if not used[i]}
 
     def _trace(self, layout: Layout, entry: _Entry, values: dict[str, Any], arg_spec: Any,
                arg_leaves: list[Any], has_kwargs: bool) -> tuple[list[Any], list[Any]]:
@@ -195,23 +183,24 @@ class JaxStep:
         snapshot = binding.Snapshot(st)
         created: list[tuple[Any, Any, dict[str, Any]]] = []
         host_before = default_generator().bit_generator.state
-        schedulers_before = [_scheduler_marks(s) for s in st.schedulers]
+        schedulers_before = [scheduler_marks(s) for s in st.schedulers]
         scheduler_dicts = [(s, dict(vars(s))) for s in st.schedulers]
         try:
             binding.bind(st, values)
             joined = pytree.join(arg_spec, iter(arg_leaves))
             args, kwargs = joined if has_kwargs else (joined, {})
-            backends = st.backends + [t.backend for t in _tensors_in((args, kwargs))] + [get_backend("jax")]
+            backends = st.backends + [t.backend for t in _tensors_in((args, kwargs))] + [self.tracer.backend]
             with _recording_generators(list({be.key: be for be in backends}.values()), created):
                 result = self.fn(*args, **kwargs)
-            _check_side_effects(st, schedulers_before, host_before, created)
+            check_side_effects(st, schedulers_before, host_before, created)
             out = binding.read(st)
             out["lr"] = [[None if lr is lr_in else _traced_lr(lr) for lr, lr_in in zip(lrs, lrs_in)]
                          for lrs, lrs_in in zip(out["lr"], values["lr"])]
             # counters and scalar state leave as strongly typed int64/float64 arrays, whatever they entered
             # as (a Python number is weakly typed): the next call then has the same input types, no new trace
-            out["opt"] = [[{k: self._strong(v) for k, v in state.items()} for state in states] for states in out["opt"]]
-            out["rng"] = [self._strong(c) for c in out["rng"]]
+            strong = self.tracer.strong
+            out["opt"] = [[{k: strong(v) for k, v in state.items()} for state in states] for states in out["opt"]]
+            out["rng"] = [strong(c) for c in out["rng"]]
             result_leaves: list[Any] = []
             entry.result_spec = pytree.split(result, result_leaves, keyed=False)
             new_leaves, entry.out_sig = layout.flatten_out(out)
@@ -222,49 +211,8 @@ class JaxStep:
             for scheduler, saved in scheduler_dicts:  # a refused scheduler step leaves no trace
                 vars(scheduler).clear()
                 vars(scheduler).update(saved)
-        _check_no_leaks(st, self.jax)
+        _check_no_leaks(st, self.tracer.backend)
         return result_leaves, new_leaves
-
-    def _strong(self, value: Any) -> Any:
-        """``value`` as a strongly typed array if it is a number or a 0-d weakly typed array (else unchanged)."""
-        jnp, lax = self.jax.numpy, self.jax.lax
-        if isinstance(value, bool) or value is None:
-            return value
-        if isinstance(value, int):
-            return jnp.asarray(value, dtype=jnp.int64)
-        if isinstance(value, float):
-            return jnp.asarray(value, dtype=jnp.float64)
-        if getattr(value, "weak_type", False) or getattr(getattr(value, "aval", None), "weak_type", False):
-            return lax.convert_element_type(value, value.dtype)
-        return value
-
-
-def static_key(st: StepState) -> tuple[Any, ...]:
-    """The Python values a trace reads as constants: a change compiles a new program (cached)."""
-    options = tuple(_options(group) for opt in st.optimizers for group in opt.param_groups)
-    autocast = autocast_mode.state
-    return (mode.local.modes.grad_enabled, autocast.cpu, autocast.cuda, tuple(m.training for m in st.modules),
-            options, tuple(g.seed for g in st.counter_generators))
-
-
-def _options(group: dict[str, Any]) -> tuple[Any, ...]:
-    """A group's options other than lr, hashable (the common case costs one tuple of its values)."""
-    values = tuple(v for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
-    try:
-        hash(values)
-    except TypeError:
-        return tuple((k, _hashable(v)) for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
-    return tuple(group) + values
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return tuple(_hashable(v) for v in value)
-    try:
-        hash(value)
-    except TypeError:
-        return id(value)
-    return value
 
 
 def _traced_lr(lr: Any) -> Any:
@@ -273,38 +221,6 @@ def _traced_lr(lr: Any) -> Any:
                                 "Set learning rates outside the step (a scheduler's step() after the call), or "
                                 "compute them from tensors.")
     return lr
-
-
-def _scheduler_marks(scheduler: Any) -> tuple[Any, ...]:
-    return (getattr(scheduler, "last_epoch", None), getattr(scheduler, "_step_count", None))
-
-
-def _check_side_effects(st: StepState, schedulers_before: list[Any], host_before: Any,
-                        created: list[tuple[Any, Any, dict[str, Any]]]) -> None:
-    for scheduler, before in zip(st.schedulers, schedulers_before):
-        if _scheduler_marks(scheduler) != before:
-            raise side_effect_error(f"{type(scheduler).__name__}.step() was called",
-                                    "Call the scheduler's step() outside the compiled step: its new learning "
-                                    "rate goes into the next call as an array, without compiling again.")
-    held = module_generators(st.modules) if created else []
-    persistent = [(g, state) for g, _, state in created if any(g is h for h in held)]
-    if persistent:
-        # a layer made its generator at first use (seeding it from the host generator when unseeded, as the
-        # eager first call does): keep it, rewind its stream, and trace again with its counter as an input
-        for g, state in persistent:
-            g.set_state(state)
-        raise _Rediscover()
-    for g, seed, state in created:
-        if seed is None and g.state() != state:
-            raise side_effect_error(
-                "an unseeded generator was created and drew numbers (for example F.dropout(x, p) without "
-                "generator=)", "Use a Dropout layer, or make a generator outside the step "
-                "(backend.rng(seed)) and pass it with generator=.")
-    if default_generator().bit_generator.state != host_before:
-        raise side_effect_error("anynn's host generator drew numbers (anynn.rand/randn/randperm, an initializer, "
-                                "F.dropout without generator=, which seeds a new generator from it)",
-                                "Draw on the device (a Dropout layer, or a backend generator made outside the "
-                                "step), or draw outside the step and pass the tensor in.")
 
 
 @contextmanager
@@ -340,13 +256,12 @@ def _tensors_in(obj: Any) -> list[Tensor]:
     return []
 
 
-def _check_no_leaks(st: StepState, jax: Any) -> None:
+def _check_no_leaks(st: StepState, backend: Backend) -> None:
     """Refuse a step that left traced arrays in module attributes the compiled program does not carry."""
-    tracer = jax.core.Tracer
     for m in st.modules:
         for name, value in vars(m).items():
             data = value.array if isinstance(value, Tensor) else value
-            if isinstance(data, tracer):
+            if backend.is_traced(data):
                 raise CompiledStepError(
                     f"anynn.compile: the step stored a traced array in {type(m).__name__}.{name}, which is not a "
                     "parameter, buffer, gradient, optimizer state or generator; a compiled step carries only "

@@ -1,0 +1,82 @@
+"""What a compiled step may not change on the Python side, and the Python values it reads as constants.
+
+Shared by every compiled path (`traced`, `captured`): `static_key` is the part of a program's cache key that
+Python values make (a change compiles a new program); `check_side_effects` refuses a step that stepped a
+scheduler or drew from the host generator, and asks for a new discovery (`Rediscover`) when the step created
+generators its layers keep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd import autocast_mode, mode
+from ..init import default_generator
+from .errors import side_effect_error
+from .state import StepState, module_generators
+
+_EXCLUDED_OPTIONS = ("params", "lr", "initial_lr")
+
+
+class Rediscover(Exception):
+    """Raised out of a trace: the step created generators that belong to the state; trace again with them."""
+
+
+def static_key(st: StepState) -> tuple[Any, ...]:
+    """The Python values a trace reads as constants: a change compiles a new program (cached)."""
+    options = tuple(_options(group) for opt in st.optimizers for group in opt.param_groups)
+    autocast = autocast_mode.state
+    return (mode.local.modes.grad_enabled, autocast.cpu, autocast.cuda, tuple(m.training for m in st.modules),
+            options, tuple(g.seed for g in st.counter_generators))
+
+
+def _options(group: dict[str, Any]) -> tuple[Any, ...]:
+    """A group's options other than lr, hashable (the common case costs one tuple of its values)."""
+    values = tuple(v for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
+    try:
+        hash(values)
+    except TypeError:
+        return tuple((k, _hashable(v)) for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
+    return tuple(group) + values
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return id(value)
+    return value
+
+
+def scheduler_marks(scheduler: Any) -> tuple[Any, ...]:
+    return (getattr(scheduler, "last_epoch", None), getattr(scheduler, "_step_count", None))
+
+
+def check_side_effects(st: StepState, schedulers_before: list[Any], host_before: Any,
+                        created: list[tuple[Any, Any, dict[str, Any]]]) -> None:
+    for scheduler, before in zip(st.schedulers, schedulers_before):
+        if scheduler_marks(scheduler) != before:
+            raise side_effect_error(f"{type(scheduler).__name__}.step() was called",
+                                    "Call the scheduler's step() outside the compiled step: its new learning "
+                                    "rate goes into the next call as an array, without compiling again.")
+    held = module_generators(st.modules) if created else []
+    persistent = [(g, state) for g, _, state in created if any(g is h for h in held)]
+    if persistent:
+        # a layer made its generator at first use (seeding it from the host generator when unseeded, as the
+        # eager first call does): keep it, rewind its stream, and trace again with its counter as an input
+        for g, state in persistent:
+            g.set_state(state)
+        raise Rediscover()
+    for g, seed, state in created:
+        if seed is None and g.state() != state:
+            raise side_effect_error(
+                "an unseeded generator was created and drew numbers (for example F.dropout(x, p) without "
+                "generator=)", "Use a Dropout layer, or make a generator outside the step "
+                "(backend.rng(seed)) and pass it with generator=.")
+    if default_generator().bit_generator.state != host_before:
+        raise side_effect_error("anynn's host generator drew numbers (anynn.rand/randn/randperm, an initializer, "
+                                "F.dropout without generator=, which seeds a new generator from it)",
+                                "Draw on the device (a Dropout layer, or a backend generator made outside the "
+                                "step), or draw outside the step and pass the tensor in.")
