@@ -49,6 +49,14 @@ class _Elementwise(Module):
         return ", ".join(f"{a}={getattr(self, a)}" for a in self.args)
 
 
+class _ElementwiseInplace(_Elementwise):
+    """PyTorch's ``inplace`` argument, kept as an attribute; a new tensor is returned all the same."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+
 class Sigmoid(_Elementwise):
     fn = staticmethod(F.sigmoid)
     dtypes = "promote"
@@ -59,48 +67,30 @@ class Tanh(_Elementwise):
     dtypes = "promote"
 
 
-class ReLU(_Elementwise):
+class ReLU(_ElementwiseInplace):
     fn = staticmethod(F.relu)
     dtypes = "numeric"
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
 
-
-class ReLU6(_Elementwise):
+class ReLU6(_ElementwiseInplace):
     fn = staticmethod(F.relu6)
     dtypes = "numeric"
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
 
-
-class SELU(_Elementwise):
+class SELU(_ElementwiseInplace):
     fn = staticmethod(F.selu)
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
 
-
-class SiLU(_Elementwise):
+class SiLU(_ElementwiseInplace):
     fn = staticmethod(F.silu)
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
 
-
-class Mish(_Elementwise):
+class Mish(_ElementwiseInplace):
     fn = staticmethod(F.mish)
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
 
-
-class Hardswish(_Elementwise):
+class Hardswish(_ElementwiseInplace):
     fn = staticmethod(F.hardswish)
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
 
 
 class LeakyReLU(_Elementwise):

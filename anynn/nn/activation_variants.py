@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..autograd.tensor import Tensor
-from .activation import _Elementwise
+from .activation import _Elementwise, _ElementwiseInplace
 from .layer_generator import LayerGenerator
 from .module import Module
 from .validate import check_floating, check_input
@@ -34,14 +34,10 @@ class Tanhshrink(_Elementwise):
     dtypes = "promote"
 
 
-class Hardsigmoid(_Elementwise):
+class Hardsigmoid(_ElementwiseInplace):
     """``relu6(x + 3) / 6``. x (*) → same shape."""
 
     fn = staticmethod(F.hardsigmoid)
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
 
 
 class CELU(_Elementwise):
