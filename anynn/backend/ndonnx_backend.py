@@ -8,8 +8,12 @@ model's inputs) are symbolic: they have no value (`is_traced` is True), and thei
 Whole Functions (``LinearFunction``, ``ConvNd``, ``_Recurrent``...) lower to one ONNX operator each where the
 backend carries a table of them (``function_fast_paths``: Function class name -> ``lower(fn, xp, *arrays)``,
 returning ``NotImplemented`` to decline). ``get_backend("ndonnx")`` has none, so the recorded array-level
-decomposition of every ``forward`` runs; `anynn.onnx.export` builds a backend with the table of the opset
-it writes (`anynn.onnx.lowering`).
+decomposition of every ``forward`` runs; `anynn.onnx.export` builds ``NdonnxBackend(opset=...)``, which
+carries the table of the opset it writes (`ndonnx_lowering`).
+
+The backend also owns the graph's ends: `argument` makes a symbolic input, `build_model` the ONNX model from the
+recorded outputs (`ndonnx_graph`). `anynn.onnx` names no array library: it checks, converts and writes
+the model with the ``onnx`` package (the file format).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ class NdonnxBackend(Backend):
         return isinstance(array, ndonnx.Array)
 
     def __init__(self, device: str | None = None,
-                 function_fast_paths: dict[str, Callable[..., Any]] | None = None) -> None:
+                 function_fast_paths: dict[str, Callable[..., Any]] | None = None, opset: int | None = None) -> None:
         try:
             import ndonnx
         except ImportError:
@@ -41,6 +45,10 @@ class NdonnxBackend(Backend):
             raise BackendUnavailable(f"backend 'ndonnx' records graphs and has no device {device!r}")
         self.ndonnx = ndonnx
         super().__init__(ndonnx, None)
+        if opset is not None:  # whole Functions lower to this opset's operators
+            from .ndonnx_lowering import lowerings
+
+            function_fast_paths = {**lowerings(opset), **(function_fast_paths or {})}
         if function_fast_paths:
             self.function_fast_paths = dict(function_fast_paths)
 
@@ -69,3 +77,17 @@ class NdonnxBackend(Backend):
         except ValueError:
             return True
         return False
+
+    # -- the graph's ends (anynn.onnx.export) ---------------------------------------------------------
+    def argument(self, shape: tuple[int | str, ...], dtype: Any) -> Any:
+        """A symbolic graph input (no value) of ``shape``, where a string names a symbolic axis, and NumPy
+        ``dtype``."""
+        from .ndonnx_graph import argument
+
+        return argument(shape, dtype)
+
+    def build_model(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> Any:
+        """The ``onnx.ModelProto`` computing the recorded ``outputs`` from the ``inputs`` made by `argument`."""
+        from .ndonnx_graph import build
+
+        return build(inputs, outputs)

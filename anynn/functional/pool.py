@@ -17,6 +17,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..backend import dtype_name
 from ..backend.arrays import any_true, at_add, at_set
+from ..backend.averaging import averaging_matrix as _averaging_matrix
 from .windows import ntuple, output_size, pad_last_axes, window_slice
 
 IntOrPair = int | Sequence[int]
@@ -208,16 +209,6 @@ def _window_counts(size: int, count: int, kernel: int, stride: int, padding: int
             start, end = max(start, 0), min(end, size)
         counts.append(float(end - start))
     return tuple(counts)
-
-
-@lru_cache(maxsize=256)
-def _averaging_matrix(size: int, out: int) -> tuple[tuple[float, ...], ...]:
-    """(out, size) rows averaging PyTorch's adaptive bins [floor(i size/out), ceil((i+1) size/out))."""
-    rows = []
-    for i in range(out):
-        start, end = (i * size) // out, -((-(i + 1) * size) // out)
-        rows.append(tuple(1.0 / (end - start) if start <= j < end else 0.0 for j in range(size)))
-    return tuple(rows)
 
 
 class AdaptiveAvgPool(Function):

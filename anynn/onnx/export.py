@@ -1,10 +1,11 @@
-"""`export`: the model's own forward, run on ndonnx arrays, written as an ONNX file.
+"""`export`: the model's own forward, run on the ndonnx backend, written as an ONNX file.
 
-There is no exporter of per-layer rules here: the weights become ndonnx constants, each input an
-``ndonnx.argument`` (with named symbolic axes where ``dynamic_axes`` asks), and the model's eval-mode
-forward runs on them exactly as on NumPy, recording an ONNX graph. Whole Functions with an ONNX operator of
-their own (Gemm, Conv, LSTM, LayerNormalization...) lower to it through the backend's table of
-Function fast paths (`anynn.onnx.lowering`); the graph is then folded and checked.
+There is no exporter of per-layer rules here: the weights become ndonnx constants, each input a symbolic
+argument of the backend (with named symbolic axes where ``dynamic_axes`` asks), and the model's eval-mode
+forward runs on them exactly as on NumPy, recording an ONNX graph that the backend builds into a model.
+Whole Functions with an ONNX operator of their own (Gemm, Conv, LSTM, LayerNormalization...) lower to it
+through the backend's table of Function fast paths (`anynn.backend.ndonnx_lowering`). This module then
+folds, checks, converts and writes the model with the ``onnx`` package: the file format, no array library.
 """
 
 from __future__ import annotations
@@ -54,20 +55,18 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     ExportError
         A layer cannot be exported: the message names it (``model.encoder.layers.0``) and the reason.
     """
-    import ndonnx
     import onnx
 
-    from .lowering import lowerings, required_opset
-    from .optimize import optimize
     from ..backend.ndonnx_backend import NdonnxBackend
+    from .optimize import optimize
 
     opset = required_opset(opset_version)
-    backend = NdonnxBackend(function_fast_paths=lowerings(opset))
+    backend = NdonnxBackend(opset=opset)
     arrays = [_host_input(a) for a in (args if isinstance(args, (tuple, list)) else (args,))]
     names = _names(input_names, len(arrays), "input")
     dynamic = _dynamic(dynamic_axes or {})
-    arguments = {name: ndonnx.argument(shape=_input_shape(name, a.shape, dynamic.get(name, {})),
-                                       dtype=ndonnx.from_numpy_dtype(a.dtype)) for name, a in zip(names, arrays)}
+    arguments = {name: backend.argument(_input_shape(name, a.shape, dynamic.get(name, {})), a.dtype)
+                 for name, a in zip(names, arrays)}
     recording = _copy_to(model, backend)
     recording.eval()
     inputs = [Tensor._make(arguments[name], backend, None, 0) for name in names]
@@ -75,7 +74,8 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
         results = recording(*inputs)
     flat = _flatten(results)
     out_names = _names(output_names, len(flat), "output")
-    proto = ndonnx.build(arguments, {name: t.array if isinstance(t, Tensor) else t for name, t in zip(out_names, flat)})
+    proto = backend.build_model(arguments, {name: t.array if isinstance(t, Tensor) else t
+                                            for name, t in zip(out_names, flat)})
     proto = optimize(proto)
     _name_output_axes(proto, dynamic)
     if opset != 21:
@@ -87,6 +87,15 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     else:
         f.write(proto.SerializeToString())
     return proto
+
+
+def required_opset(opset: int | None) -> int:
+    """The opset the graph is written in: 21 unless asked for another (>= 17, LayerNormalization's)."""
+    if opset is None:
+        return 21
+    if not 17 <= opset <= 21:
+        raise ValueError(f"anynn.onnx.export: opset_version must be between 17 and 21, got {opset}")
+    return opset
 
 
 def _host_input(value: Any) -> np.ndarray:

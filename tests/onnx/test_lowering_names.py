@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("ndonnx")
 
-from anynn.onnx.lowering import lowerings  # noqa: E402
+from anynn.backend.ndonnx_lowering import lowerings  # noqa: E402
 from tests.autograd.test_function_names import _function_names  # noqa: E402
 
 

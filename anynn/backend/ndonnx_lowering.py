@@ -4,7 +4,8 @@ Each entry is ``lower(fn, xp, *arrays)`` for one Function class (by name): ``fn`
 parameters (``fn.stride``, ``fn.eps``...), ``arrays`` are its ndonnx inputs. It returns the ndonnx
 output(s), or ``NotImplemented`` for a configuration ONNX has no operator for, and then the recorded
 array-level ``forward`` runs instead (principle 3: every fast path has a standard-only fallback).
-`lowerings(opset)` is the table for one opset; recurrent layers are in `anynn.onnx.lowering_recurrent`.
+`lowerings(opset)` is the table for one opset, which ``NdonnxBackend(opset=...)`` carries as its
+``function_fast_paths``; recurrent layers are in `ndonnx_lowering_recurrent`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .graph_ops import const, host, np_dtype, static_shape, var, wrap
+from .averaging import averaging_matrix
+from .ndonnx_graph import const, host, np_dtype, static_shape, var, wrap
 
 Lowering = Callable[..., Any]
 
@@ -110,11 +112,9 @@ def adaptive_avg_pool(fn: Any, xp: Any, x: Any) -> Any:
 
 def _averaging_matmuls(fn: Any, x: Any, sizes: tuple[int, ...]) -> Any:
     """Uneven bins: ``A_h @ x @ A_wᵀ`` with PyTorch's averaging matrices, built on the host."""
-    from ..functional.pool import _averaging_matrix
-
     op = _op()
     dtype = np_dtype(x)
-    mats = [np.asarray(_averaging_matrix(size, out), dtype) for size, out in zip(sizes, fn.output_size)]
+    mats = [np.asarray(averaging_matrix(size, out), dtype) for size, out in zip(sizes, fn.output_size)]
     y = op.matmul(var(x), const(np.ascontiguousarray(mats[-1].T)))
     if len(mats) == 2:
         y = op.matmul(const(mats[0]), y)
@@ -339,7 +339,7 @@ def dropout(fn: Any, xp: Any, x: Any) -> Any:
 
 def lowerings(opset: int) -> dict[str, Lowering]:
     """Function class name -> lowering, for a graph of ONNX opset ``opset``."""
-    from .lowering_recurrent import recurrent_sequence
+    from .ndonnx_lowering_recurrent import recurrent_sequence
 
     table: dict[str, Lowering] = {
         "LinearFunction": linear, "MatMul": matmul, "ConvNd": conv, "ConvTransposeNd": conv_transpose,
@@ -361,13 +361,3 @@ def lowerings(opset: int) -> dict[str, Lowering]:
     if opset >= 20:
         table["GELUFunction"] = gelu
     return table
-
-
-def required_opset(opset: int | None) -> int:
-    """The opset the graph is written in: 21 unless asked for another (>= 17, LayerNormalization's)."""
-    if opset is None:
-        return 21
-    if not 17 <= opset <= 21:
-        raise ValueError(f"anynn.onnx.export: opset_version must be between 17 and 21, got {opset}")
-    return opset
-
