@@ -18,6 +18,7 @@ from .validate import check_input
 
 IntOrTuple = int | Sequence[int]
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+SPATIAL_AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 
 def check_spatial_input(layer: Module, x: Any, channels: int | None, spatial: str) -> None:
@@ -102,7 +103,7 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound, generator=rng)
 
     def _check(self, x: Tensor) -> None:
-        check_spatial_input(self, x, self.in_channels, "L" if self.spatial_dims == 1 else "H, W")
+        check_spatial_input(self, x, self.in_channels, SPATIAL_AXES[self.spatial_dims])
 
     def extra_repr(self) -> str:
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -126,10 +127,36 @@ class _Conv(_ConvNd):
 
     convolve: Any
 
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
+                 padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", backend: Any = None, dtype: Any = None,
+                 seed: int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, 0, backend, dtype, seed)
+
     def forward(self, x: Tensor) -> Tensor:
         self._check(x)
         x, padding = self._padded(x)
         return self.convolve(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class _ConvTranspose(_ConvNd):
+    """A transposed convolution: ``convolve(x, weight, bias, stride, padding, output_padding, groups, dilation)``."""
+
+    transposed = True
+    convolve: Any
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
+                 padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1, bias: bool = True,
+                 dilation: IntOrTuple = 1, padding_mode: str = "zeros", backend: Any = None, dtype: Any = None,
+                 seed: int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, backend, dtype, seed)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        return self.convolve(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups,
+                             self.dilation)
 
 
 class Conv1d(_Conv):
@@ -140,13 +167,6 @@ class Conv1d(_Conv):
     """
 
     spatial_dims = 1
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
-                 padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", backend: Any = None, dtype: Any = None,
-                 seed: int | None = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, 0, backend, dtype, seed)
 
     convolve = staticmethod(conv1d)
 
@@ -174,36 +194,18 @@ class Conv2d(_Conv):
     ``H_out = (H + 2 padding - dilation (kh - 1) - 1) // stride + 1``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
-                 padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", backend: Any = None, dtype: Any = None,
-                 seed: int | None = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, 0, backend, dtype, seed)
-
     convolve = staticmethod(conv2d)
 
 
-class ConvTranspose1d(_ConvNd):
+class ConvTranspose1d(_ConvTranspose):
     """1-D transposed convolution: x (N, C_in, L) → (N, C_out, L_out); arguments as `ConvTranspose2d`."""
 
     spatial_dims = 1
-    transposed = True
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
-                 padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1, bias: bool = True,
-                 dilation: IntOrTuple = 1, padding_mode: str = "zeros", backend: Any = None, dtype: Any = None,
-                 seed: int | None = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, output_padding, backend, dtype, seed)
-
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
-        return conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                self.groups, self.dilation)
+    convolve = staticmethod(conv_transpose1d)
 
 
-class ConvTranspose2d(_ConvNd):
+class ConvTranspose2d(_ConvTranspose):
     """2-D transposed convolution: x (N, C_in, H, W) or (C_in, H, W) → (N, C_out, H_out, W_out).
 
     The gradient of `Conv2d` with respect to its input, used for upsampling. ``weight`` is
@@ -212,16 +214,4 @@ class ConvTranspose2d(_ConvNd):
     ``output_padding`` (smaller than stride or dilation) adds rows/columns at the bottom/right.
     """
 
-    transposed = True
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
-                 padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1, bias: bool = True,
-                 dilation: IntOrTuple = 1, padding_mode: str = "zeros", backend: Any = None, dtype: Any = None,
-                 seed: int | None = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, output_padding, backend, dtype, seed)
-
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
-        return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                self.groups, self.dilation)
+    convolve = staticmethod(conv_transpose2d)
