@@ -335,18 +335,7 @@ class Tensor(TensorSurface):
         and "cuda" mean depends on this tensor's library (NumPy <-> CuPy; PyTorch: its devices); see
         `anynn.device`. ``non_blocking`` is accepted for PyTorch's signature.
         """
-        for arg in args:
-            if isinstance(arg, Tensor):
-                backend = arg.backend if backend is None else backend
-                dtype = arg.dtype if dtype is None else dtype
-            elif _names_dtype(arg):
-                dtype = arg
-            elif backend is None:
-                backend = arg
-            else:
-                raise TypeError(f"to(): cannot read {arg!r} as a dtype, and the backend is already {backend!r}")
-        if device is not None and backend is None:
-            backend = device
+        backend, dtype = to_arguments("to()", args, backend, dtype, device)
         target = self.backend if backend is None else self._target_backend(backend)
         if target == self.backend:
             out = self if dtype is None else self.astype(dtype)
@@ -549,6 +538,27 @@ def _names_dtype(spec: Any) -> bool:
         return dtype_name(spec) in DTYPE_NAMES
     except TypeError:
         return False
+
+
+def to_arguments(name: str, args: tuple[Any, ...], backend: Any, dtype: Any, device: Any) -> tuple[Any, Any]:
+    """``(backend, dtype)`` from the positional forms of PyTorch's ``.to`` (a dtype, a device or backend, a
+    Tensor whose backend and dtype are taken) and the keywords; ``device`` stands for an unnamed backend.
+    ``name`` starts the error raised for a second backend."""
+    for arg in args:
+        if arg is None:
+            continue
+        if isinstance(arg, Tensor):
+            backend = arg.backend if backend is None else backend
+            dtype = arg.dtype if dtype is None else dtype
+        elif _names_dtype(arg):
+            dtype = arg
+        elif backend is None:
+            backend = arg
+        else:
+            raise TypeError(f"{name}: cannot read {arg!r} as a dtype, and the backend is already {backend!r}")
+    if device is not None and backend is None:
+        backend = device
+    return backend, dtype
 
 
 def _is_floating(dtype: DType) -> bool:

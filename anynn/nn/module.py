@@ -11,7 +11,7 @@ from ..autograd.tensor import Tensor
 from ..backend.transfer import transfer
 from ..backend import Backend, DeviceRNG, dtype_name, get_backend, is_host_array
 from ..device import resolve as resolve_device
-from ..autograd.tensor import _names_dtype
+from ..autograd.tensor import to_arguments
 from ..init import HostGenerator, host_generator
 from .call_errors import RENAMED, name_the_layer
 from .hooks import ModuleHooks, add_hook, call_with_hooks
@@ -346,21 +346,7 @@ class Module:
         `anynn.device`). Parameters keep their identity (an optimizer made earlier still updates them);
         gradients are dropped.
         """
-        for arg in args:
-            if arg is None:
-                continue
-            if isinstance(arg, Tensor):
-                backend = arg.backend if backend is None else backend
-                dtype = arg.dtype if dtype is None else dtype
-            elif _names_dtype(arg):
-                dtype = arg
-            elif backend is None:
-                backend = arg
-            else:
-                raise TypeError(f"{type(self).__name__}.to(): cannot read {arg!r} as a dtype, and the backend "
-                                f"is already {backend!r}")
-        if device is not None and backend is None:
-            backend = device
+        backend, dtype = to_arguments(f"{type(self).__name__}.to()", args, backend, dtype, device)
         target = None if backend is None else resolve_device(backend, self.backend or get_backend(None))
         if dtype is not None and not dtype_name(dtype).startswith(("float", "bfloat", "complex")):
             raise TypeError(f"{type(self).__name__}.to() only accepts floating point or complex dtypes, "
