@@ -10,7 +10,7 @@ tensors or array-api-strict::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from . import functional  # noqa: E402  (binds Tensor operators before anything else uses them)
 from . import autograd, backend, data, init, io, metrics, nn, optim, train  # noqa: E402

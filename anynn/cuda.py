@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .backend import BackendUnavailable, default_backend
-from .backend.torch_names import backend_for_device, cuda_device_count
+from .backend import default_backend
+from .backend.torch_names import backend_for_device, cuda_available, cuda_device_count
 from .init import manual_seed as _manual_seed
 
 
@@ -22,11 +22,7 @@ def _cuda_backend(device: Any = None) -> Any:
 
 def is_available() -> bool:
     """Whether ``"cuda"`` is usable for the default backend (CuPy with a GPU, or PyTorch with CUDA)."""
-    try:
-        _cuda_backend()
-        return True
-    except BackendUnavailable:
-        return False
+    return cuda_available(default_backend())
 
 
 def device_count() -> int:

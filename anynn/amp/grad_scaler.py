@@ -21,7 +21,8 @@ import numpy as np
 
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
-from ..backend import dtype_name
+from ..backend import default_backend, dtype_name
+from ..backend.torch_names import cuda_available
 
 
 class OptState(Enum):
@@ -65,9 +66,7 @@ class GradScaler:
         self._device = device
         self._enabled = bool(enabled)
         if self._enabled and device == "cuda":
-            from .. import cuda
-
-            if not cuda.is_available():
+            if not cuda_available(default_backend()):  # anynn.cuda.is_available()
                 warnings.warn("anynn.amp.GradScaler is enabled, but CUDA is not available.  Disabling. "
                               "(On CPU data use GradScaler('cpu'), as in PyTorch.)", UserWarning, stacklevel=2)
                 self._enabled = False

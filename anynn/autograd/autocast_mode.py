@@ -77,7 +77,6 @@ def autocast_dtype(device_type: str) -> str | None:
 
 _DEVICE_TYPE: dict[int, tuple[Backend, str]] = {}  # id(backend) -> (backend, device type): cached, it never changes
 _DTYPES: dict[tuple[int, str], DType] = {}
-_CAST: list[Any] = []
 
 
 def _device_type(backend: Backend) -> str:
@@ -111,11 +110,9 @@ _ALTERNATIVES = {
 
 
 def _cast(t: Tensor, dtype: DType) -> Tensor:
-    if not _CAST:
-        from ..functional.elementwise import Cast  # the functional layer is built on this one: bind on first use
-
-        _CAST.append(Cast)
-    return _CAST[0].apply(t, dtype=dtype)
+    # Tensor.astype records the functional layer's Cast (installed on Tensor by anynn.functional), so this
+    # layer needs no import of the one above it
+    return t.astype(dtype)
 
 
 def cast_inputs(cls: type, args: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -105,6 +105,15 @@ def _strict_view_class(base: type) -> type:
     return cls
 
 
+def cuda_available(like: Backend) -> bool:
+    """Whether ``"cuda"`` is usable for data on ``like``'s library (``torch.cuda.is_available()``'s question)."""
+    try:
+        backend_for_device("cuda", None, like)
+    except BackendUnavailable:
+        return False
+    return True
+
+
 def cuda_device_count(like: Backend) -> int:
     """How many CUDA devices the library that "cuda" means for ``like`` sees (0 where there is none)."""
     try:
