@@ -25,6 +25,7 @@ from typing import Any
 from array_api_compat import is_numpy_array, is_writeable_array
 
 from .base import Backend
+from .typing import Namespace
 
 _FLAGS = object()  # the rule of NumPy arrays: each array's own ``flags.writeable``
 _WRITEABLE_RULES: dict[type, Any] = {}
@@ -38,7 +39,7 @@ def is_writeable(array: Any) -> bool:
     return array.flags.writeable if rule is _FLAGS else rule  # type: ignore[no-any-return,return-value]
 
 
-def sum_to_shape(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
+def sum_to_shape(xp: Namespace, grad: Any, shape: tuple[int, ...]) -> Any:
     """Undo broadcasting: sum ``grad`` down to ``shape``."""
     if tuple(grad.shape) == tuple(shape):
         return grad

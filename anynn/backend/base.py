@@ -10,6 +10,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .typing import Namespace
+
 
 class BackendUnavailable(RuntimeError):
     """The requested backend cannot run here (library missing, no device, too old)."""
@@ -34,7 +36,7 @@ class Backend:
 
     name: str = "base"
 
-    def __init__(self, xp: Any, device: Any = None) -> None:
+    def __init__(self, xp: Namespace, device: Any = None) -> None:
         self.xp = xp
         self.device = device
         self.float32 = xp.float32

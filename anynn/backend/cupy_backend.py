@@ -13,6 +13,7 @@ import numpy as np
 from . import cudnn as _cudnn
 from .base import Backend, BackendUnavailable, DeviceRNG, dtype_name
 from .counter_rng import CounterStream, uniform_bits
+from .typing import Namespace
 
 MIN_CUPY = (14, 0)
 
@@ -158,7 +159,7 @@ def _launch(name: str, kernel: Any, fallback: Callable[[], Any], dtype: Any, *ar
         return fallback()
 
 
-def _fused(cupy: Any, name: str, xp: Any) -> Callable[..., Any]:
+def _fused(cupy: Any, name: str, xp: Namespace) -> Callable[..., Any]:
     """The fused kernel ``name`` as a function with the portable version's arguments (after ``xp``)."""
     from . import portable
 
@@ -204,7 +205,7 @@ _LSTM_BACKWARD = (
 )
 
 
-def _lstm(cupy: Any, name: str, xp: Any) -> Callable[..., Any]:
+def _lstm(cupy: Any, name: str, xp: Namespace) -> Callable[..., Any]:
     """The LSTM step (or its backward) as one kernel, with the portable version's arguments."""
     from . import portable
 

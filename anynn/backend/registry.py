@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from .base import Backend
+from .typing import Namespace
 
 _cache: dict[str, Backend] = {}
 _build_lock = threading.RLock()  # one Backend per key even when threads ask at once
@@ -89,7 +90,7 @@ def get_backend(backend: Any = None, device: Any = None) -> Backend:
     return found
 
 
-def _name_of_namespace(xp: Any) -> str:
+def _name_of_namespace(xp: Namespace) -> str:
     """The registry name of an array namespace module (``numpy``, ``jax.numpy``, ``array_api_compat.torch``...)."""
     name = getattr(xp, "__name__", "")
     parts = name.split(".")

@@ -13,6 +13,7 @@ from array_api_compat import array_namespace, device
 
 from ..autograd import Tensor
 from ..backend import dtype_name
+from ..backend.typing import Namespace
 
 
 def _unwrap(x: Any) -> tuple[Any, Any]:
@@ -28,7 +29,7 @@ def _wrap(data: Any, backend: Any) -> Any:
     return data if backend is None else Tensor._make(data, backend, None, 0)
 
 
-def _is_float(xp: Any, dtype: Any) -> bool:
+def _is_float(xp: Namespace, dtype: Any) -> bool:
     return xp.isdtype(dtype, "real floating")
 
 
@@ -95,10 +96,10 @@ class Standardizer:
         return _wrap(data * scale + mean, backend)
 
     @staticmethod
-    def _as_float(xp: Any, data: Any) -> Any:
+    def _as_float(xp: Namespace, data: Any) -> Any:
         return data if _is_float(xp, data.dtype) else xp.astype(data, xp.float32)
 
-    def _stats_like(self, xp: Any, data: Any) -> tuple[Any, Any]:
+    def _stats_like(self, xp: Namespace, data: Any) -> tuple[Any, Any]:
         if array_namespace(self.mean) is not xp or device(self.mean) != device(data):
             raise ValueError("Standardizer: the data are on another backend or device than the data it was fit on")
         mean, scale = self.mean, self.scale

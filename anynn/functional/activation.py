@@ -10,6 +10,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..backend import op
+from ..backend.typing import Namespace
 from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as stable_softplus
 from .formulas.softmax import log_softmax as log_softmax_formula
@@ -18,42 +19,42 @@ from .formulas.softmax import softmax as softmax_formula
 
 
 class SigmoidFunction(Function):
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.out = op(self.backend, "sigmoid")(x)
         return self.out
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return op(self.backend, "sigmoid_grad")(g, self.out)
 
 
 class TanhFunction(Function):
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.out = xp.tanh(x)
         return self.out
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return op(self.backend, "tanh_grad")(g, self.out)
 
 
 class ReLUFunction(Function):
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         out = xp.maximum(x, 0.0)  # propagates NaN like PyTorch; far cheaper than where on NumPy
         if self.needs_input_grad[0]:
             self.out = out
         return out
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return op(self.backend, "relu_grad")(g, self.out)
 
 
 class LeakyReLUFunction(Function):
     negative_slope: float
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.positive = x > 0
         return xp.where(self.positive, x, x * self.negative_slope)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.where(self.positive, g, g * self.negative_slope)
 
 
@@ -63,13 +64,13 @@ class ELUFunction(Function):
     alpha: float
     scale: float = 1.0
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.positive = x > 0
         self.negative_part = self.alpha * xp.expm1(xp.minimum(x, xp.zeros_like(x)))
         out = xp.where(self.positive, x, self.negative_part)
         return out * self.scale if self.scale != 1.0 else out
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         grad = xp.where(self.positive, g, g * (self.negative_part + self.alpha))
         return grad * self.scale if self.scale != 1.0 else grad
 
@@ -83,7 +84,7 @@ class GELUFunction(Function):
 
     approximate: str
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.x = x
         if self.approximate == "tanh":
             self.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
@@ -91,7 +92,7 @@ class GELUFunction(Function):
         self.cdf = 0.5 * (1.0 + op(self.backend, "erf")(x * (1.0 / math.sqrt(2.0))))
         return x * self.cdf
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         x = self.x
         if self.approximate == "tanh":
             t = self.t
@@ -103,12 +104,12 @@ class GELUFunction(Function):
 
 
 class SiLUFunction(Function):
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.x = x
         self.s = stable_sigmoid(xp, x)
         return x * self.s
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         s = self.s
         return g * (s * (1.0 + self.x * (1.0 - s)))
 
@@ -119,14 +120,14 @@ class SoftplusFunction(Function):
     beta: float
     threshold: float
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         z = x * self.beta
         self.z = z
         self.linear = z > self.threshold
         soft = stable_softplus(xp, z) / self.beta
         return xp.where(self.linear, x, soft)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         sig = stable_sigmoid(xp, self.z)
         return xp.where(self.linear, g, g * sig)
 
@@ -134,13 +135,13 @@ class SoftplusFunction(Function):
 class MishFunction(Function):
     """``x * tanh(softplus(x))``."""
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.x = x
         sp = stable_softplus(xp, x)
         self.t = xp.tanh(sp)
         return x * self.t
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         sig = stable_sigmoid(xp, self.x)
         return g * (self.t + self.x * (1.0 - self.t * self.t) * sig)
 
@@ -151,22 +152,22 @@ class HardtanhFunction(Function):
     min_val: float
     max_val: float
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.inside = (x > self.min_val) & (x < self.max_val)
         return xp.clip(x, self.min_val, self.max_val)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.where(self.inside, g, xp.zeros_like(g))
 
 
 class HardswishFunction(Function):
     """``x * relu6(x + 3) / 6``."""
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.x = x
         return x * (xp.clip(x + 3.0, 0.0, 6.0) / 6.0)  # divide first: x * 6 overflows float16 past ~1.1e4
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         x = self.x
         mid = x / 3.0 + 0.5
         # PyTorch's kinks: 0 at x = -3, 1 at x = 3
@@ -177,7 +178,7 @@ class HardswishFunction(Function):
 class PReLUFunction(Function):
     """``max(0, x) + weight * min(0, x)``; weight (1,) or (C,) broadcast along axis 1."""
 
-    def forward(self, xp: Any, x: Any, weight: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any, weight: Any) -> Any:
         self.x = x
         if weight.shape[0] != 1 and x.ndim >= 2:
             weight = xp.reshape(weight, (1, weight.shape[0]) + (1,) * (x.ndim - 2))
@@ -185,7 +186,7 @@ class PReLUFunction(Function):
         self.positive = x > 0
         return xp.where(self.positive, x, x * weight)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         grad_x = xp.where(self.positive, g, g * self.weight)
         contrib = xp.where(self.positive, xp.zeros_like(g), g * self.x)
         if self.weight.ndim <= 1 and self.weight.shape[0] == 1:
@@ -199,22 +200,22 @@ class PReLUFunction(Function):
 class SoftmaxFunction(Function):
     axis: int
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.out = softmax_formula(xp, x, self.axis)
         return self.out
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return softmax_backward(xp, g, self.out, self.axis)
 
 
 class LogSoftmaxFunction(Function):
     axis: int
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.out = log_softmax_formula(xp, x, self.axis)
         return self.out
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return log_softmax_backward(xp, g, self.out, self.axis)
 
 
@@ -223,7 +224,7 @@ class GLUFunction(Function):
 
     axis: int
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         axis = self.axis % x.ndim
         half = x.shape[axis] // 2
         if x.shape[axis] % 2:
@@ -234,7 +235,7 @@ class GLUFunction(Function):
         self.axis_ = axis
         return self.a * self.s
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         grad_a = g * self.s
         grad_b = g * self.a * self.s * (1.0 - self.s)
         return xp.concat((grad_a, grad_b), axis=self.axis_)

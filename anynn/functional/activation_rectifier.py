@@ -11,6 +11,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import DeviceRNG
+from ..backend.typing import Namespace
 from .activation import LeakyReLUFunction
 from .dropout import _generator
 
@@ -20,12 +21,12 @@ class CELUFunction(Function):
 
     alpha: float
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.positive = x > 0
         self.negative_part = self.alpha * xp.expm1(xp.minimum(x, xp.zeros_like(x)) / self.alpha)
         return xp.where(self.positive, x, self.negative_part)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         # exp(x / alpha) = negative_part / alpha + 1, already at hand
         return xp.where(self.positive, g, g * (self.negative_part / self.alpha + 1.0))
 
@@ -39,12 +40,12 @@ class RReLUFunction(Function):
     upper: float
     generator: DeviceRNG
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         r = self.lower + (self.upper - self.lower) * self.generator.uniform(tuple(x.shape), x.dtype)
         self.slope = xp.where(x >= 0, xp.ones_like(x), r)
         return x * self.slope
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g * self.slope
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.function import Function
+from ..backend.typing import Namespace
 
 
 class HardshrinkFunction(Function):
@@ -16,11 +17,11 @@ class HardshrinkFunction(Function):
 
     lambd: float
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.keep = (x > self.lambd) | (x < -self.lambd)
         return xp.where(self.keep, x, xp.zeros_like(x))
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.where(self.keep, g, xp.zeros_like(g))
 
 
@@ -29,24 +30,24 @@ class SoftshrinkFunction(Function):
 
     lambd: float
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         above, below = x > self.lambd, x < -self.lambd
         self.keep = above | below
         shifted = xp.where(above, x - self.lambd, x + self.lambd)
         return xp.where(self.keep, shifted, xp.zeros_like(x))
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.where(self.keep, g, xp.zeros_like(g))
 
 
 class TanhshrinkFunction(Function):
     """``x - tanh(x)``; its slope is ``tanh(x)^2``."""
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.t = xp.tanh(x)
         return x - self.t
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g * (self.t * self.t)
 
 
@@ -56,11 +57,11 @@ class ThresholdFunction(Function):
     threshold: float
     value: float
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.keep = x > self.threshold
         return xp.where(self.keep, x, xp.full_like(x, self.value))
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.where(self.keep, g, xp.zeros_like(g))
 
 

@@ -9,6 +9,7 @@ import warnings
 from typing import Any
 
 from ..autograd.function import Function
+from ..backend.typing import Namespace
 from .activation import SoftmaxFunction
 from .formulas.logistic import log_sigmoid, sigmoid
 
@@ -16,43 +17,43 @@ from .formulas.logistic import log_sigmoid, sigmoid
 class LogSigmoidFunction(Function):
     """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``: no overflow for any x; slope ``sigmoid(-x)``."""
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.x = x
         return log_sigmoid(xp, x)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g * sigmoid(xp, -self.x)
 
 
 class SoftsignFunction(Function):
     """``x / (1 + |x|)``; slope ``1 / (1 + |x|)^2``."""
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.denominator = 1.0 + xp.abs(x)
         return x / self.denominator
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g / (self.denominator * self.denominator)
 
 
 class HardsigmoidFunction(Function):
     """``relu6(x + 3) / 6``; slope 1/6 strictly inside (-3, 3), 0 outside (as PyTorch)."""
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.inside = (x > -3.0) & (x < 3.0)
         return xp.clip(x + 3.0, 0.0, 6.0) / 6.0
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.where(self.inside, g / 6.0, xp.zeros_like(g))
 
 
 class SoftminFunction(SoftmaxFunction):
     """``softmax(-x)`` along ``axis``: Softmax's formula on the negated input, its gradient negated."""
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         return super().forward(xp, -x)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return -super().backward(xp, g)
 
 

@@ -21,6 +21,7 @@ from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
+from ..backend.typing import Namespace
 from .dropout import dropout_generator, keep_mask
 from .formulas.softmax import softmax, softmax_backward
 
@@ -42,7 +43,7 @@ class ScaledDotProductAttention(Function):
     keep: Any
     return_weights: bool
 
-    def forward(self, xp: Any, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
+    def forward(self, xp: Namespace, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
         self.q, self.k, self.v = q, k, v
         self.mask_shape = None if mask is None else tuple(mask.shape)
         self.vendor = None
@@ -61,7 +62,7 @@ class ScaledDotProductAttention(Function):
         out = dropped @ v
         return (out, dropped) if self.return_weights else out
 
-    def _weights(self, xp: Any, q: Any, k: Any, mask: Any) -> Any:
+    def _weights(self, xp: Namespace, q: Any, k: Any, mask: Any) -> Any:
         """The attention weights softmax(q kᵀ scale + mask), zero rows where no key is allowed."""
         scores = (q @ xp.matrix_transpose(k)) * self.scale
         allowed = None
@@ -79,7 +80,7 @@ class ScaledDotProductAttention(Function):
             scores = xp.where(allowed, scores, xp.full_like(scores, _NEG_INF))
         return softmax(xp, scores, -1, masked=True)  # a row with no allowed key gives zeros
 
-    def backward(self, xp: Any, g_out: Any, g_weights: Any = None) -> tuple[Any, Any, Any, Any]:
+    def backward(self, xp: Namespace, g_out: Any, g_weights: Any = None) -> tuple[Any, Any, Any, Any]:
         q, k, v = self.q, self.k, self.v
         need_q, need_k, need_v, need_mask = self.needs_input_grad
         if self.vendor is not None:

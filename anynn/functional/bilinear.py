@@ -7,12 +7,13 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
 
 
 class BilinearFunction(Function):
     """x1 (M, I), x2 (M, J), weight (O, I, J), bias (O,) → (M, O), leading axes flattened into M by the caller."""
 
-    def forward(self, xp: Any, x1: Any, x2: Any, weight: Any, bias: Any = None) -> Any:
+    def forward(self, xp: Namespace, x1: Any, x2: Any, weight: Any, bias: Any = None) -> Any:
         o, i, j = weight.shape
         m = x1.shape[0]
         # left[m, o, j] = sum_i x1[m, i] W[o, i, j]
@@ -25,7 +26,7 @@ class BilinearFunction(Function):
         self.has_bias = bias is not None
         return out
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, ...]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, ...]:
         x1, x2, weight = self.x1, self.x2, self.weight
         o, i, j = weight.shape
         m = x1.shape[0]

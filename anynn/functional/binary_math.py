@@ -11,6 +11,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 
@@ -22,11 +23,11 @@ def _shape(a: Any) -> tuple[int, ...]:
 class Atan2(Function):
     """The angle of ``(b, a)``: ``atan2(a, b)``; gradients ``b / r²`` and ``-a / r²`` with ``r² = a² + b²``."""
 
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return xp.atan2(a, b)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
         scaled = g / (self.a * self.a + self.b * self.b)
         return (sum_to_shape(xp, scaled * self.b, _shape(self.a)) if ga else None,
@@ -36,12 +37,12 @@ class Atan2(Function):
 class Hypot(Function):
     """``sqrt(a² + b²)`` without overflow; gradients ``a / out`` and ``b / out`` (NaN at the origin, as PyTorch)."""
 
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         self.out = xp.hypot(a, b)
         return self.out
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
         scaled = g / self.out
         return (sum_to_shape(xp, scaled * self.a, _shape(self.a)) if ga else None,
@@ -51,12 +52,12 @@ class Hypot(Function):
 class LogAddExp(Function):
     """``log(exp(a) + exp(b))`` without overflow; gradients are the weights ``exp(a - out)`` and ``exp(b - out)``."""
 
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         self.out = xp.logaddexp(a, b)
         return self.out
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
         return (sum_to_shape(xp, g * xp.exp(self.a - self.out), _shape(self.a)) if ga else None,
                 sum_to_shape(xp, g * xp.exp(self.b - self.out), _shape(self.b)) if gb else None)

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from ..autograd.function import Function
 from ..backend import op
+from ..backend.typing import Namespace
 from .windows import Pair, fold, fold_channels_last, output_size, pad2d, pair, same_padding, unfold
 
 IntOrPair = int | Sequence[int]
@@ -30,7 +31,7 @@ def _matmul(a: Any, b: Any) -> Any:
     return a @ b
 
 
-def scatter_windows(xp: Any, y: Any, w_mat: Any, kernel: Pair, padded: Pair, stride: Pair, dilation: Pair,
+def scatter_windows(xp: Namespace, y: Any, w_mat: Any, kernel: Pair, padded: Pair, stride: Pair, dilation: Pair,
                     matmul: Any = _matmul) -> Any:
     """col2im of ``w_matᵀ @ y``: y (N, g*a, Ho, Wo), w_mat (g, a, b*kh*kw) → image (N, g*b, Hp, Wp).
 
@@ -68,7 +69,7 @@ class ConvNd(Function):
     groups: int
     spatial_dims: int
 
-    def forward(self, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+    def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
         self.x_shape, self.w_shape = tuple(x.shape), tuple(weight.shape)
         x = xp.reshape(x, _to_4d(self.x_shape, self.spatial_dims))
         weight = xp.reshape(weight, _kernel_4d(self.w_shape))
@@ -101,7 +102,7 @@ class ConvNd(Function):
             out_shape = out_shape[1:]
         return xp.reshape(out, out_shape)
 
-    def backward(self, xp: Any, grad: Any) -> tuple[Any, Any, Any]:
+    def backward(self, xp: Namespace, grad: Any) -> tuple[Any, Any, Any]:
         n, _, h, w = _to_4d(self.x_shape, self.spatial_dims)
         o, cg, kh, kw = _kernel_4d(self.w_shape)
         g = self.groups
@@ -155,7 +156,7 @@ class ConvTransposeNd(Function):
     groups: int
     spatial_dims: int
 
-    def forward(self, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+    def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
         self.x_shape, self.w_shape = tuple(x.shape), tuple(weight.shape)
         x = xp.reshape(x, _to_4d(self.x_shape, self.spatial_dims))
         weight = xp.reshape(weight, _kernel_4d(self.w_shape))
@@ -179,7 +180,7 @@ class ConvTransposeNd(Function):
             out_shape = out_shape[1:]
         return xp.reshape(out, out_shape)
 
-    def backward(self, xp: Any, grad: Any) -> tuple[Any, Any, Any]:
+    def backward(self, xp: Namespace, grad: Any) -> tuple[Any, Any, Any]:
         n, c, h, w = _to_4d(self.x_shape, self.spatial_dims)
         _, og, kh, kw = _kernel_4d(self.w_shape)
         g = self.groups

@@ -14,6 +14,7 @@ from array_api_compat import device
 
 from ..autograd.function import Function
 from ..backend.arrays import at_add
+from ..backend.typing import Namespace
 from .windows import ntuple, output_size, pad_last_axes, same_padding, window_slice
 
 Triple = tuple[int, int, int]
@@ -32,7 +33,7 @@ class Conv3dFunction(Function):
     dilation: Triple
     groups: int
 
-    def forward(self, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+    def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
         self.x_shape, self.w_shape = tuple(x.shape), tuple(weight.shape)
         if x.ndim == 4:
             x = xp.reshape(x, (1,) + self.x_shape)
@@ -59,7 +60,7 @@ class Conv3dFunction(Function):
         self.cols = cols if self.needs_input_grad[1] else None
         return y if len(self.x_shape) == 5 else xp.reshape(y, y.shape[1:])
 
-    def backward(self, xp: Any, grad: Any) -> tuple[Any, Any, Any]:
+    def backward(self, xp: Namespace, grad: Any) -> tuple[Any, Any, Any]:
         n = self.x_shape[0] if len(self.x_shape) == 5 else 1
         c = self.x_shape[-4]
         o = self.w_shape[0]

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
 from .rearrange import movedim
 
 
@@ -19,7 +20,7 @@ def _length(rows: int, cols: int, offset: int) -> int:
     return max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
 
 
-def read_diagonal(xp: Any, a: Any, offset: int) -> Any:
+def read_diagonal(xp: Namespace, a: Any, offset: int) -> Any:
     """``a[..., i, i + offset]`` for every valid ``i``: shape ``(..., L)``."""
     from array_api_compat import device
 
@@ -32,7 +33,7 @@ def read_diagonal(xp: Any, a: Any, offset: int) -> Any:
     return xp.take(flat, positions, axis=flat.ndim - 1)
 
 
-def embed_diagonal(xp: Any, d: Any, offset: int, rows: int, cols: int) -> Any:
+def embed_diagonal(xp: Namespace, d: Any, offset: int, rows: int, cols: int) -> Any:
     """Zeros of shape ``(..., rows, cols)`` with ``d`` (``(..., L)``) on diagonal ``offset``."""
     from array_api_compat import device
 
@@ -54,11 +55,11 @@ class Diagonal(Function):
 
     offset: int
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.rows, self.cols = a.shape[-2], a.shape[-1]
         return read_diagonal(xp, a, self.offset)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return embed_diagonal(xp, g, self.offset, self.rows, self.cols)
 
 
@@ -67,11 +68,11 @@ class DiagEmbed(Function):
 
     offset: int
 
-    def forward(self, xp: Any, d: Any) -> Any:
+    def forward(self, xp: Namespace, d: Any) -> Any:
         size = d.shape[-1] + abs(self.offset)
         return embed_diagonal(xp, d, self.offset, size, size)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return read_diagonal(xp, g, self.offset)
 
 

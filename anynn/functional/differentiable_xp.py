@@ -20,6 +20,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import arrays as _arrays
 from ..backend import op, portable
+from ..backend.typing import Namespace
 from . import activation, elementwise, extras, linalg, products, reduce, shape, sorting, unary
 from .binary_math import Atan2, Hypot, LogAddExp
 from .fused_recorded import SLOPES
@@ -61,11 +62,11 @@ class ScatterAddRows(Function):
 
     num_rows: int
 
-    def forward(self, xp: Any, index: Any, values: Any) -> Any:
+    def forward(self, xp: Namespace, index: Any, values: Any) -> Any:
         self.index = index
         return op(self.backend, "scatter_add")(index, values, self.num_rows)
 
-    def backward(self, xp: Any, g: Any) -> tuple[None, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[None, Any]:
         return None, xp.take(g, self.index, axis=0)
 
 
@@ -75,11 +76,11 @@ class _ActivationGrad(Function):
 
     kernel: str
 
-    def forward(self, xp: Any, g: Any, y: Any) -> Any:
+    def forward(self, xp: Namespace, g: Any, y: Any) -> Any:
         self.g, self.y = g, y
         return op(self.backend, self.kernel)(g, y)
 
-    def backward(self, xp: Any, gg: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, gg: Any) -> tuple[Any, Any]:
         need_g, need_y = self.needs_input_grad
         g, y = self.g, self.y
         grad_g = op(self.backend, self.kernel)(gg, y) if need_g else None

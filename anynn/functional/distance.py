@@ -11,10 +11,11 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
+from ..backend.typing import Namespace
 from .precision import cast_to, upcast
 
 
-def p_norm(xp: Any, d: Any, p: float, axis: int = -1) -> Any:
+def p_norm(xp: Namespace, d: Any, p: float, axis: int = -1) -> Any:
     """``||d||_p`` along ``axis`` (kept as a size-1 axis): p = 2, 1, inf, -inf, 0 (count of non-zeros) or any."""
     if p == 2.0:
         return xp.sqrt(xp.sum(d * d, axis=axis, keepdims=True))
@@ -30,7 +31,7 @@ def p_norm(xp: Any, d: Any, p: float, axis: int = -1) -> Any:
     return xp.sum(a ** p, axis=axis, keepdims=True) ** (1.0 / p)
 
 
-def p_norm_grad(xp: Any, d: Any, norm: Any, p: float, axis: int = -1) -> Any:
+def p_norm_grad(xp: Namespace, d: Any, norm: Any, p: float, axis: int = -1) -> Any:
     """``d ||d||_p / d d`` for the ``norm`` from `p_norm` (PyTorch's: 0 where the norm is 0; for +-inf the
     gradient is shared by the elements that reach the extreme)."""
     zero = xp.zeros_like(d)
@@ -51,7 +52,7 @@ def p_norm_grad(xp: Any, d: Any, norm: Any, p: float, axis: int = -1) -> Any:
     return xp.where(nonzero, scaled, zero)
 
 
-def _squeeze(xp: Any, a: Any, axis: int, keepdim: bool) -> Any:
+def _squeeze(xp: Namespace, a: Any, axis: int, keepdim: bool) -> Any:
     return a if keepdim else xp.squeeze(a, axis=axis)
 
 
@@ -62,7 +63,7 @@ class PairwiseDistanceFunction(Function):
     eps: float
     keepdim: bool
 
-    def forward(self, xp: Any, x1: Any, x2: Any) -> Any:
+    def forward(self, xp: Namespace, x1: Any, x2: Any) -> Any:
         self.shapes = (tuple(x1.shape), tuple(x2.shape))
         self.dtype = x1.dtype
         # float16 squares overflow past ~256: the norm is computed in float32 and cast back, as in PyTorch
@@ -70,7 +71,7 @@ class PairwiseDistanceFunction(Function):
         self.norm = p_norm(xp, self.d, self.p)
         return cast_to(xp, _squeeze(xp, self.norm, -1, self.keepdim), self.dtype)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         g = upcast(xp, g)
         if not self.keepdim:
             g = xp.expand_dims(g, axis=-1)
@@ -89,7 +90,7 @@ class CosineSimilarityFunction(Function):
     axis: int
     eps: float
 
-    def forward(self, xp: Any, x1: Any, x2: Any) -> Any:
+    def forward(self, xp: Namespace, x1: Any, x2: Any) -> Any:
         self.shapes = (tuple(x1.shape), tuple(x2.shape))
         x1, x2 = xp.broadcast_arrays(x1, x2)
         axis = self.axis
@@ -101,12 +102,12 @@ class CosineSimilarityFunction(Function):
         self.out = xp.sum((x1 / self.c1) * (x2 / self.c2), axis=axis, keepdims=True)
         return xp.squeeze(self.out, axis=axis)
 
-    def _grad(self, xp: Any, g: Any, mine: Any, other: Any, norm: Any, clamped: Any, other_clamped: Any) -> Any:
+    def _grad(self, xp: Namespace, g: Any, mine: Any, other: Any, norm: Any, clamped: Any, other_clamped: Any) -> Any:
         safe = xp.where(norm != 0, norm, xp.ones_like(norm))
         along_norm = xp.where(norm != 0, self.out / (clamped * safe), xp.zeros_like(norm))
         return g * (other / (clamped * other_clamped) - along_norm * mine)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         g = xp.expand_dims(g, axis=self.axis)
         need1, need2 = self.needs_input_grad
         grad1 = grad2 = None

@@ -13,6 +13,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG
+from ..backend.typing import Namespace
 from ..init import default_generator
 
 
@@ -28,7 +29,7 @@ class DropoutFunction(Function):
     generator: DeviceRNG
     mask_shape: tuple[int, ...]
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         if self.p >= 1.0:
             self.mask = xp.zeros(self.mask_shape, dtype=x.dtype, device=_device(x))
         else:
@@ -36,7 +37,7 @@ class DropoutFunction(Function):
                 1.0 / (1.0 - self.p))
         return x * self.mask
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g * self.mask
 
 

@@ -10,6 +10,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import DeviceRNG
+from ..backend.typing import Namespace
 from .dropout import _check_p, _generator, keep_mask
 
 # -SELU's saturation value: -scale * alpha
@@ -28,14 +29,14 @@ class AlphaDropoutFunction(Function):
     generator: DeviceRNG
     mask_shape: tuple[int, ...]
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         p, alpha = self.p, SELU_SATURATION
         a = 1.0 / ((alpha * alpha * p + 1.0) * (1.0 - p)) ** 0.5
         keep = xp.astype(keep_mask(self.generator, self.mask_shape, x.dtype, p), x.dtype)
         self.scale = keep * a
         return x * self.scale + (keep - 1.0) * (alpha * a) + alpha * a * p
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g * self.scale
 
 

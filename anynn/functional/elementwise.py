@@ -9,6 +9,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
+from ..backend.typing import Namespace
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -16,44 +17,44 @@ def _shape(a: Any) -> tuple[int, ...]:
 
 
 class Add(Function):
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.shapes = (_shape(a), _shape(b))
         return a + b
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
         return (sum_to_shape(xp, g, self.shapes[0]) if ga else None,
                 sum_to_shape(xp, g, self.shapes[1]) if gb else None)
 
 
 class Sub(Function):
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.shapes = (_shape(a), _shape(b))
         return a - b
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
         return (sum_to_shape(xp, g, self.shapes[0]) if ga else None,
                 sum_to_shape(xp, -g, self.shapes[1]) if gb else None)
 
 
 class Mul(Function):
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return a * b
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
         return (sum_to_shape(xp, g * self.b, _shape(self.a)) if ga else None,
                 sum_to_shape(xp, g * self.a, _shape(self.b)) if gb else None)
 
 
 class Div(Function):
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return a / b
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
         grad_a = g / self.b
         return (sum_to_shape(xp, grad_a, _shape(self.a)) if ga else None,
@@ -61,10 +62,10 @@ class Div(Function):
 
 
 class Neg(Function):
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         return -a
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return -g
 
 
@@ -73,13 +74,13 @@ class Pow(Function):
 
     exponent: float
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         if self.exponent == 2:
             return a * a
         return a ** self.exponent
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         p = self.exponent
         if p == 0:  # d/da a^0 = 0, also at a = 0 where a^(p-1) is inf
             return xp.zeros_like(g)
@@ -93,12 +94,12 @@ class Pow(Function):
 class PowTensor(Function):
     """``a ** b`` with both tensors (``a > 0`` where the gradient in ``b`` is needed)."""
 
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         self.out = xp.pow(a, b)
         return self.out
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
         grad_a = sum_to_shape(xp, g * self.b * xp.pow(self.a, self.b - 1), _shape(self.a)) if ga else None
         grad_b = sum_to_shape(xp, g * self.out * xp.log(self.a), _shape(self.b)) if gb else None
@@ -106,56 +107,56 @@ class PowTensor(Function):
 
 
 class Exp(Function):
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.out = xp.exp(a)
         return self.out
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g * self.out
 
 
 class Log(Function):
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         return xp.log(a)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g / self.a
 
 
 class Sqrt(Function):
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.out = xp.sqrt(a)
         return self.out
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g / (2.0 * self.out)
 
 
 class Abs(Function):
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         return xp.abs(a)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g * xp.sign(self.a)
 
 
 class Sin(Function):
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         return xp.sin(a)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g * xp.cos(self.a)
 
 
 class Cos(Function):
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         return xp.cos(a)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return -g * xp.sin(self.a)
 
 
@@ -165,11 +166,11 @@ class Clip(Function):
     min: float | None
     max: float | None
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         return xp.clip(a, self.min, self.max)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         inside = xp.ones_like(self.a, dtype=xp.bool)
         if self.min is not None:
             inside = inside & (self.a >= self.min)
@@ -181,11 +182,11 @@ class Clip(Function):
 class Maximum(Function):
     """Elementwise maximum of two tensors; ties send half the gradient to each, as PyTorch does."""
 
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return xp.maximum(a, b)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         a, b = self.a, self.b
         weight_a = xp.astype(a > b, g.dtype) + 0.5 * xp.astype(a == b, g.dtype)
         ga, gb = self.needs_input_grad
@@ -196,12 +197,12 @@ class Maximum(Function):
 class Where(Function):
     """``where(condition, a, b)`` with a boolean condition array (no gradient)."""
 
-    def forward(self, xp: Any, condition: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, condition: Any, a: Any, b: Any) -> Any:
         self.condition = condition
         self.shapes = (_shape(a), _shape(b))
         return xp.where(condition, a, b)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         zero = xp.zeros_like(g)
         _, ga, gb = self.needs_input_grad
         return (None,
@@ -214,11 +215,11 @@ class Cast(Function):
 
     dtype: Any
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.source_dtype = a.dtype
         return xp.astype(a, self.dtype)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.astype(g, self.source_dtype)
 
 

@@ -13,6 +13,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import op
+from ..backend.typing import Namespace
 from . import index_checks
 
 
@@ -26,13 +27,13 @@ class EmbeddingFunction(Function):
     padding_idx: int | None
     scale_grad_by_freq: bool = False
 
-    def forward(self, xp: Any, weight: Any, indices: Any) -> Any:
+    def forward(self, xp: Namespace, weight: Any, indices: Any) -> Any:
         self.num_embeddings = weight.shape[0]
         self.flat = xp.reshape(indices, (-1,))
         rows = xp.take(weight, self.flat, axis=0)
         return xp.reshape(rows, tuple(indices.shape) + (weight.shape[1],))
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, None]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         if not self.needs_input_grad[0]:
             return None, None
         flat_g = xp.reshape(g, (-1, g.shape[-1]))

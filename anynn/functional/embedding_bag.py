@@ -14,6 +14,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import op
+from ..backend.typing import Namespace
 from .embedding import check_indices, embedding_renorm_
 
 MODES = ("sum", "mean", "max")
@@ -29,7 +30,7 @@ class EmbeddingBagFunction(Function):
     mode: str
     scale_grad_by_freq: bool
 
-    def forward(self, xp: Any, weight: Any, flat: Any, pos: Any, coef: Any, valid: Any, psw: Any = None) -> Any:
+    def forward(self, xp: Namespace, weight: Any, flat: Any, pos: Any, coef: Any, valid: Any, psw: Any = None) -> Any:
         bags, length = pos.shape
         self.shape = weight.shape
         self.psw_shape = None if psw is None else psw.shape
@@ -51,7 +52,7 @@ class EmbeddingBagFunction(Function):
             w = coef * self.psw_grid
         return xp.sum(rows * w[..., None], axis=1)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, ...]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, ...]:
         nones: tuple[None, ...] = (None,) * 4
         if self.rows is None:  # every bag empty: nothing was read
             zeros = xp.zeros(self.shape, dtype=g.dtype, device=device(g))

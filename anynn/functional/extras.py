@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
+from ..backend.typing import Namespace
 from .reduce import _axes, _expand
 from .shape import Reshape
 
@@ -20,11 +21,11 @@ class Expand(Function):
 
     shape: tuple[int, ...]
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.source = tuple(a.shape)
         return xp.broadcast_to(a, self.shape)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return sum_to_shape(xp, g, self.source)
 
 
@@ -33,12 +34,12 @@ class Repeat(Function):
 
     repeats: tuple[int, ...]
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.source = tuple(a.shape)
         self.padded = (1,) * (len(self.repeats) - a.ndim) + self.source
         return xp.tile(xp.reshape(a, self.padded), self.repeats)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         # output index along an axis is copy * size + position: split each axis into (copy, position)
         split = tuple(n for pair in zip(self.repeats, self.padded) for n in pair)
         g = xp.sum(xp.reshape(g, split), axis=tuple(range(0, len(split), 2)))
@@ -48,10 +49,10 @@ class Repeat(Function):
 class Clone(Function):
     """A copy that stays in the graph (``torch.Tensor.clone``)."""
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         return xp.asarray(a, copy=True)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g
 
 
@@ -60,14 +61,14 @@ class MaskedFill(Function):
 
     value: float
 
-    def forward(self, xp: Any, a: Any, mask: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, mask: Any) -> Any:
         from array_api_compat import device
 
         self.mask = mask
         fill = xp.full(tuple(a.shape), self.value, dtype=a.dtype, device=device(a))
         return xp.where(mask, fill, a)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, None]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         return xp.where(self.mask, xp.zeros_like(g), g), None
 
 
@@ -81,7 +82,7 @@ class Norm(Function):
     axis: Any
     keepdims: bool
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         self.axes = _axes(self.axis, a.ndim)
         p = self.p
@@ -97,7 +98,7 @@ class Norm(Function):
         return out if self.keepdims else xp.reshape(
             out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         a, out, p = self.a, self.out, self.p
         g = _expand(xp, g, self.axes, self.keepdims, tuple(a.shape))
         if p == 1:
@@ -117,7 +118,7 @@ class Split(Function):
     sizes: tuple[int, ...]
     axis: int
 
-    def forward(self, xp: Any, a: Any) -> tuple[Any, ...]:
+    def forward(self, xp: Namespace, a: Any) -> tuple[Any, ...]:
         self.shape = tuple(a.shape)
         self.axis = self.axis % a.ndim
         pieces, start = [], 0
@@ -128,7 +129,7 @@ class Split(Function):
             start += size
         return tuple(pieces)
 
-    def backward(self, xp: Any, *grads: Any) -> Any:
+    def backward(self, xp: Namespace, *grads: Any) -> Any:
         from array_api_compat import device
 
         known = next(g for g in grads if g is not None)

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
 from . import windows
 
 IntOrPair = int | Sequence[int]
@@ -29,7 +30,7 @@ class UnfoldFunction(Function):
     padding: windows.Pair
     count: windows.Pair
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         ph, pw = self.padding
         padded = windows.pad2d(xp, x, (ph, ph, pw, pw))
         self.padded_shape = tuple(padded.shape[-2:])
@@ -37,7 +38,7 @@ class UnfoldFunction(Function):
         n, c = x.shape[0], x.shape[1]
         return xp.reshape(cols, (n, c * self.kernel[0] * self.kernel[1], self.count[0] * self.count[1]))
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         n = g.shape[0]
         # explicit sizes, no -1: a reshape of an empty batch cannot infer one
         cols = xp.reshape(g, (n, g.shape[1] // (self.kernel[0] * self.kernel[1])) + self.kernel + self.count)
@@ -54,13 +55,13 @@ class FoldFunction(Function):
     count: windows.Pair
     size: windows.Pair
 
-    def forward(self, xp: Any, cols: Any) -> Any:
+    def forward(self, xp: Namespace, cols: Any) -> Any:
         n = cols.shape[0]
         padded_shape = (self.size[0] + 2 * self.padding[0], self.size[1] + 2 * self.padding[1])
         grid = xp.reshape(cols, (n, cols.shape[1] // (self.kernel[0] * self.kernel[1])) + self.kernel + self.count)
         return _crop(windows.fold(xp, grid, padded_shape, self.stride, self.dilation), self.padding)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         ph, pw = self.padding
         padded = windows.pad2d(xp, g, (ph, ph, pw, pw))
         cols = windows.unfold(self.backend, padded, self.kernel, self.stride, self.dilation, self.count)

@@ -21,6 +21,7 @@ from ..autograd.double_backward import register_fused_rule
 from ..autograd.function import Function, is_writeable
 from ..autograd.tensor import make_tensor
 from ..backend import op
+from ..backend.typing import Namespace
 from .activation import ReLUFunction, SigmoidFunction, TanhFunction
 from .elementwise import Mul
 from .formulas.softmax import softmax, softmax_backward
@@ -39,12 +40,12 @@ class _LinearRecord:
         self.has_bias, self.needs_input_grad = has_bias, needs_input_grad
 
 
-def _linear(backend: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+def _linear(backend: Any, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
     """`LinearFunction.forward`: ``x @ weight.T + bias`` (x: (..., in), weight: (out, in), bias: (out,) or None)."""
     return LinearFunction.forward(_LinearRecord(backend), xp, x, weight, bias)
 
 
-def _linear_backward(backend: Any, xp: Any, g: Any, x: Any, weight: Any, wanted: tuple[bool, bool, bool],
+def _linear_backward(backend: Any, xp: Namespace, g: Any, x: Any, weight: Any, wanted: tuple[bool, bool, bool],
                      has_bias: bool) -> tuple[Any, Any, Any]:
     """`LinearFunction.backward` of ``g`` (..., out) at ``x`` (..., in), ``weight`` (out, in): (gx, gw, gb)."""
     return LinearFunction.backward(_LinearRecord(backend, x, weight, has_bias, wanted), xp, g)
@@ -70,12 +71,12 @@ class LinearGrad(Function):
     wanted: tuple[bool, bool, bool]
     has_bias: bool
 
-    def forward(self, xp: Any, g: Any, x: Any, weight: Any) -> tuple[Any, ...]:
+    def forward(self, xp: Namespace, g: Any, x: Any, weight: Any) -> tuple[Any, ...]:
         self.g, self.x, self.weight = g, x, weight
         grads = _linear_backward(self.backend, xp, g, x, weight, self.wanted, self.has_bias)
         return tuple(grad for grad in grads if grad is not None)
 
-    def backward(self, xp: Any, *gg: Any) -> tuple[Any, Any, Any]:
+    def backward(self, xp: Namespace, *gg: Any) -> tuple[Any, Any, Any]:
         it = iter(gg)
         ggx, ggw, ggb = (next(it) if want else None for want in self.wanted)
         need_g, need_x, need_w = self.needs_input_grad
@@ -139,12 +140,12 @@ class ActivationGradAt(Function):
     def prepare_recompute(self) -> None:
         self.y = None
 
-    def forward(self, xp: Any, g: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, g: Any, x: Any) -> Any:
         y = self.y if self.y is not None else self.activation.forward(self, xp, x)
         self.g, self.y = g, y
         return op(self.backend, _KERNELS[self.activation])(g, y)
 
-    def backward(self, xp: Any, gg: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, gg: Any) -> tuple[Any, Any]:
         need_g, need_x = self.needs_input_grad
         kernel_name = _KERNELS[self.activation]
         kernel, g, y = op(self.backend, kernel_name), self.g, self.y
@@ -184,12 +185,12 @@ class ClassLossGrad(Function):
     def prepare_recompute(self) -> None:
         self.s = None
 
-    def forward(self, xp: Any, g: Any, scores: Any, q: Any, scale: Any = None) -> Any:
+    def forward(self, xp: Namespace, g: Any, scores: Any, q: Any, scale: Any = None) -> Any:
         s = self.s if self.s is not None else softmax(xp, scores, -1)
         self.g, self.s, self.q, self.scale = g, s, q, scale
         return ClassLoss.backward(_ClassLossRecord(s, q, scale), xp, g)[0]
 
-    def backward(self, xp: Any, gg: Any) -> tuple[Any, Any, None, None]:
+    def backward(self, xp: Namespace, gg: Any) -> tuple[Any, Any, None, None]:
         need_g, need_scores = self.needs_input_grad[:2]
         g, s, q, scale = self.g, self.s, self.q, self.scale
         grad_g = grad_scores = None

@@ -19,6 +19,7 @@ from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..backend import BackendMismatch, op
 from ..backend.arrays import check_range, is_writeable
+from ..backend.typing import Namespace
 from . import shape as shape_ops
 
 
@@ -50,7 +51,7 @@ class Target:
     def selected_shape(self) -> tuple[int, ...]:
         return tuple(self.positions.shape) if self.basic is None else _basic_shape(self.basic, self.shape)
 
-    def read(self, xp: Any, a: Any) -> Any:
+    def read(self, xp: Namespace, a: Any) -> Any:
         """``a[index]``."""
         if self.basic is not None:
             return a[self.basic]
@@ -77,7 +78,7 @@ def _basic_shape(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[int, .
     return tuple(out)
 
 
-def _fit(xp: Any, values: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+def _fit(xp: Namespace, values: Any, shape: tuple[int, ...], dtype: Any) -> Any:
     """``values`` cast to ``dtype`` and broadcast to ``shape`` (leading axes of size 1 dropped, as PyTorch allows)."""
     if values.dtype != dtype:
         values = xp.astype(values, dtype)
@@ -89,7 +90,7 @@ def _fit(xp: Any, values: Any, shape: tuple[int, ...], dtype: Any) -> Any:
     return values if vshape == shape else xp.broadcast_to(values, shape)
 
 
-def scatter_last(xp: Any, flat: Any, positions: Any, values: Any) -> Any:
+def scatter_last(xp: Namespace, flat: Any, positions: Any, values: Any) -> Any:
     """A new 1-D array: ``flat`` with ``values[k]`` at ``positions[k]``; of repeated positions the last write wins.
 
     Standard only, no setitem: sort the positions (stably), find for every slot its last writer with
@@ -107,7 +108,7 @@ def scatter_last(xp: Any, flat: Any, positions: Any, values: Any) -> Any:
     return xp.where(hit, xp.take(values, xp.take(order, safe, axis=0), axis=0), flat)
 
 
-def put(xp: Any, a: Any, target: Target, values: Any, inplace: bool) -> Any:
+def put(xp: Namespace, a: Any, target: Target, values: Any, inplace: bool) -> Any:
     """``a`` with ``a[index] = values`` (values broadcast to ``a[index]``): written into ``a`` itself when
     ``inplace`` and the array is writeable, else into a new array (``a`` untouched)."""
     writeable = is_writeable(a)
@@ -131,11 +132,11 @@ class IndexPut(Function):
 
     target: Target
 
-    def forward(self, xp: Any, a: Any, v: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, v: Any) -> Any:
         self.v_shape = tuple(v.shape)
         return put(xp, a, self.target, v, inplace=False)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         need_a, need_v = self.needs_input_grad
         grad_a = grad_v = None
         if need_a:
@@ -184,7 +185,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 
 
 # -- gather / scatter along one dimension --------------------------------------------------------------
-def _dim_positions(xp: Any, index: Any, shape: tuple[int, ...], dim: int) -> Any:
+def _dim_positions(xp: Namespace, index: Any, shape: tuple[int, ...], dim: int) -> Any:
     """Flat positions in an array of ``shape`` of the entries ``index`` names along ``dim`` (PyTorch's
     gather/scatter addressing: every other coordinate is the entry's own)."""
     positions = None
@@ -202,7 +203,7 @@ def _dim_positions(xp: Any, index: Any, shape: tuple[int, ...], dim: int) -> Any
     return xp.broadcast_to(positions, tuple(index.shape))
 
 
-def _gather_flat(xp: Any, a: Any, positions: Any) -> Any:
+def _gather_flat(xp: Namespace, a: Any, positions: Any) -> Any:
     picked = xp.take(xp.reshape(a, (-1,)), xp.reshape(positions, (-1,)), axis=0)
     return xp.reshape(picked, tuple(positions.shape))
 
@@ -212,12 +213,12 @@ class Gather(Function):
 
     dim: int
 
-    def forward(self, xp: Any, a: Any, index: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, index: Any) -> Any:
         self.shape = tuple(a.shape)
         self.positions = _dim_positions(xp, index, self.shape, self.dim)
         return _gather_flat(xp, a, self.positions)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, None]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         n = 1
         for s in self.shape:
             n *= s
@@ -234,7 +235,7 @@ class Scatter(Function):
     dim: int
     add: bool
 
-    def forward(self, xp: Any, a: Any, index: Any, src: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, index: Any, src: Any) -> Any:
         self.positions = xp.reshape(_dim_positions(xp, index, tuple(a.shape), self.dim), (-1,))
         self.index_shape = tuple(index.shape)
         self.src_shape = tuple(src.shape)
@@ -249,7 +250,7 @@ class Scatter(Function):
             out = scatter_last(xp, flat, self.positions, values)
         return xp.reshape(out, tuple(a.shape))
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, None, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, None, Any]:
         need_a, _, need_src = self.needs_input_grad
         flat = xp.reshape(g, (-1,))
         grad_a = grad_src = None
@@ -265,7 +266,7 @@ class Scatter(Function):
         return grad_a, None, grad_src
 
 
-def _zero_pad(xp: Any, g: Any, shape: tuple[int, ...]) -> Any:
+def _zero_pad(xp: Namespace, g: Any, shape: tuple[int, ...]) -> Any:
     """``g`` extended with zeros at the end of each axis to ``shape``."""
     for axis, (have, want) in enumerate(zip(tuple(g.shape), shape)):
         if have < want:

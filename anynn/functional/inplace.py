@@ -25,12 +25,13 @@ from ..autograd.function import Function, is_writeable
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..backend import BackendMismatch, dtype_name, host_array
+from ..backend.typing import Namespace
 from . import elementwise
 
 _KINDS = ("bool", "integral", "real floating", "complex floating")
 
 
-def _kind(xp: Any, dtype: Any) -> int:
+def _kind(xp: Namespace, dtype: Any) -> int:
     """0 bool, 1 integer, 2 real floating, 3 complex: an in-place result may not climb this ladder."""
     for i, kind in enumerate(_KINDS):
         if xp.isdtype(dtype, kind):
@@ -104,7 +105,7 @@ class Assign(Function):
     the output's gradient summed to ``new``'s shape.
     """
 
-    def forward(self, xp: Any, old: Any, new: Any) -> Any:
+    def forward(self, xp: Namespace, old: Any, new: Any) -> Any:
         if not hasattr(new, "shape"):  # a Python number
             return xp.full_like(old, _number_for(xp, old.dtype, new))
         self.new_shape, self.new_dtype = tuple(new.shape), new.dtype
@@ -112,14 +113,14 @@ class Assign(Function):
             new = xp.astype(new, old.dtype)
         return xp.asarray(xp.broadcast_to(new, tuple(old.shape)), copy=True)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         if not self.needs_input_grad[1]:
             return None, None
         g = sum_to_shape(xp, g, self.new_shape)
         return None, g if g.dtype == self.new_dtype else xp.astype(g, self.new_dtype)
 
 
-def _number_for(xp: Any, dtype: Any, value: Any) -> Any:
+def _number_for(xp: Namespace, dtype: Any, value: Any) -> Any:
     """``value`` as the Python type the array API accepts beside an array of ``dtype``."""
     kind = _kind(xp, dtype)
     return bool(value) if kind == 0 else int(value) if kind == 1 else complex(value) if kind == 3 else float(value)

@@ -7,16 +7,17 @@ from typing import Any
 from ..autograd.function import Function, is_writeable
 from ..autograd.graph import sum_to_shape
 from ..backend import op
+from ..backend.typing import Namespace
 
 
 class MatMul(Function):
     """``a @ b`` with the array API's rules (1-D operands promoted and squeezed, batch broadcast)."""
 
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return a @ b
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         a, b = self.a, self.b
         ga, gb = self.needs_input_grad
         if a.ndim == 1 and b.ndim == 1:  # dot product: g is 0-d
@@ -43,7 +44,7 @@ class LinearFunction(Function):
     x: (..., in_features), weight: (out_features, in_features), bias: (out_features,) or None.
     """
 
-    def forward(self, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+    def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
         self.x, self.weight = x, weight
         self.has_bias = bias is not None
         y = op(self.backend, "matmul")(x, weight.mT)
@@ -54,7 +55,7 @@ class LinearFunction(Function):
                 y = y + bias
         return y
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         x, weight = self.x, self.weight
         need = self.needs_input_grad
         matmul = op(self.backend, "matmul")

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..backend import Backend, op, portable
+from ..backend.typing import Namespace
 from .activation import GELUFunction, ReLUFunction
 from .linalg import LinearFunction
 
@@ -39,7 +40,7 @@ class LinearActivation(Function):
     activation: str
     autocast = "lower"  # as LinearFunction: the product runs in the autocast dtype
 
-    def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
         self.x, self.weight = x, weight
         training = True in self.needs_input_grad
         found = NotImplemented
@@ -53,7 +54,7 @@ class LinearActivation(Function):
         self.saved = (y if self.activation == "relu" else pre) if training else None
         return y
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         act = _activation(self.activation, self.backend, True)
         if self.activation == "relu":
             act.out = self.saved

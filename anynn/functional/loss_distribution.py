@@ -13,6 +13,7 @@ from typing import Any
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend.arrays import check
+from ..backend.typing import Namespace
 from .loss import _Reduced
 from .loss_reduction import check_reduction, legacy_reduction
 
@@ -29,7 +30,7 @@ def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(j if i == 1 else i for i, j in zip(a, b))
 
 
-def _to_input(xp: Any, grad: Any, loss_shape: tuple[int, ...], shape: tuple[int, ...]) -> Any:
+def _to_input(xp: Namespace, grad: Any, loss_shape: tuple[int, ...], shape: tuple[int, ...]) -> Any:
     """A gradient with the input's shape: spread over the loss's shape first (a slope may lack broadcast axes)."""
     if tuple(grad.shape) != loss_shape:
         grad = xp.broadcast_to(grad, loss_shape)
@@ -45,7 +46,7 @@ class KLDivergence(_Reduced):
     log_target: bool
     divisor: float = 1.0
 
-    def elementwise(self, xp: Any, x: Any, t: Any) -> Any:
+    def elementwise(self, xp: Namespace, x: Any, t: Any) -> Any:
         self.x, self.t, self.shapes = x, t, (_shape(x), _shape(t))
         self.loss_shape = _broadcast(_shape(x), _shape(t))
         if self.log_target:
@@ -58,7 +59,7 @@ class KLDivergence(_Reduced):
             losses = xp.where(self.nonzero, t * self.log_t, xp.zeros_like(t)) - t * x
         return losses / self.divisor if self.divisor != 1.0 else losses
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         if self.divisor != 1.0:
             g = g / self.divisor
         need_x, need_t = self.needs_input_grad
@@ -83,7 +84,7 @@ class PoissonNLL(_Reduced):
     full: bool
     eps: float
 
-    def elementwise(self, xp: Any, x: Any, t: Any) -> Any:
+    def elementwise(self, xp: Namespace, x: Any, t: Any) -> Any:
         self.x, self.t, self.shapes = x, t, (_shape(x), _shape(t))
         self.loss_shape = _broadcast(_shape(x), _shape(t))
         if self.log_input:
@@ -100,7 +101,7 @@ class PoissonNLL(_Reduced):
             losses = losses + xp.where(self.stirling, term, xp.zeros_like(term))
         return losses
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         need_x, need_t = self.needs_input_grad
         grad_x = grad_t = None
         if need_x:
@@ -124,14 +125,14 @@ class GaussianNLL(_Reduced):
     full: bool
     eps: float
 
-    def elementwise(self, xp: Any, x: Any, t: Any, var: Any) -> Any:
+    def elementwise(self, xp: Namespace, x: Any, t: Any, var: Any) -> Any:
         self.shapes = (_shape(x), _shape(t), _shape(var))
         self.var = xp.clip(var, self.eps, None)
         self.diff = x - t
         losses = 0.5 * (xp.log(self.var) + self.diff * self.diff / self.var)
         return losses + _HALF_LOG_2PI if self.full else losses
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         need_x, need_t, need_var = self.needs_input_grad
         scaled = g * (self.diff / self.var)
         grad_var = None

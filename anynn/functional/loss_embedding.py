@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import sum_to_shape
+from ..backend.typing import Namespace
 from .distance import p_norm, p_norm_grad
 from .elementwise import clip, maximum
 from .loss import _Reduced
@@ -26,7 +27,7 @@ class CosineEmbedding(_Reduced):
 
     margin: float
 
-    def elementwise(self, xp: Any, x1: Any, x2: Any, y: Any) -> Any:
+    def elementwise(self, xp: Namespace, x1: Any, x2: Any, y: Any) -> Any:
         self.x1, self.x2 = x1, x2
         self.m1 = xp.sum(x1 * x1, axis=-1) + _EPSILON
         self.m2 = xp.sum(x2 * x2, axis=-1) + _EPSILON
@@ -37,7 +38,7 @@ class CosineEmbedding(_Reduced):
         zero = xp.zeros_like(self.cos)
         return xp.where(self.positive, 1.0 - self.cos, zero) + xp.where(self.hinge, self.cos - self.margin, zero)
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, Any, None]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, None]:
         one = xp.ones_like(self.cos)
         slope = xp.where(self.hinge, one, xp.zeros_like(one)) - xp.where(self.positive, one, xp.zeros_like(one))
         coef = (g * slope)[..., None]
@@ -56,7 +57,7 @@ class TripletMargin(_Reduced):
     eps: float
     swap: bool
 
-    def elementwise(self, xp: Any, a: Any, pos: Any, neg: Any) -> Any:
+    def elementwise(self, xp: Namespace, a: Any, pos: Any, neg: Any) -> Any:
         self.shapes = (_shape(a), _shape(pos), _shape(neg))
         self.d_ap, self.d_an = a - pos + self.eps, a - neg + self.eps
         self.n_ap, self.n_an = p_norm(xp, self.d_ap, self.p), p_norm(xp, self.d_an, self.p)
@@ -70,7 +71,7 @@ class TripletMargin(_Reduced):
         self.active = z >= 0  # PyTorch's clamp_min passes the gradient at 0 too
         return xp.where(self.active, z, xp.zeros_like(z))
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         g = xp.where(self.active, g, xp.zeros_like(g))[..., None]
         u_ap = g * p_norm_grad(xp, self.d_ap, self.n_ap, self.p)
         u_an = g * p_norm_grad(xp, self.d_an, self.n_an, self.p)

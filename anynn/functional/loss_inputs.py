@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_host_array
+from ..backend.typing import Namespace
 from .value_checks import check_values
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -70,7 +71,7 @@ def check_same_shape(name: str, input: Any, target: Any) -> None:
         )
 
 
-def check_floating(name: str, what: str, value: Any, xp: Any) -> None:
+def check_floating(name: str, what: str, value: Any, xp: Namespace) -> None:
     """``value`` must hold floating-point numbers (PyTorch: "Found dtype Long but expected Float")."""
     if not xp.isdtype(data_of(value).dtype, "real floating"):
         raise TypeError(f"{name}: {what} must be floating-point, got dtype {dtype_name(data_of(value).dtype)}; "

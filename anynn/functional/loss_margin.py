@@ -13,6 +13,7 @@ from typing import Any
 from ..autograd.graph import sum_to_shape
 from ..backend import Backend
 from ..backend.arrays import check
+from ..backend.typing import Namespace
 from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
@@ -28,14 +29,14 @@ class MarginRanking(_Reduced):
 
     margin: float
 
-    def elementwise(self, xp: Any, x1: Any, x2: Any, y: Any) -> Any:
+    def elementwise(self, xp: Namespace, x1: Any, x2: Any, y: Any) -> Any:
         self.shapes = (_shape(x1), _shape(x2), _shape(y))
         self.y, self.diff = y, x1 - x2
         z = -y * self.diff + self.margin
         self.active = z > 0
         return xp.where(self.active, z, xp.zeros_like(z))
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         need1, need2, need_y = self.needs_input_grad
         g = xp.where(self.active, g, xp.zeros_like(g))
         gx = -g * self.y
@@ -49,7 +50,7 @@ class HingeEmbedding(_Reduced):
 
     margin: float
 
-    def elementwise(self, xp: Any, x: Any, y: Any) -> Any:
+    def elementwise(self, xp: Namespace, x: Any, y: Any) -> Any:
         self.x_shape = _shape(x)
         below = self.margin - x
         self.hinge = (y != 1) & (below > 0)
@@ -57,7 +58,7 @@ class HingeEmbedding(_Reduced):
         zero = xp.zeros_like(below)
         return xp.where(self.hinge, below, zero) + xp.where(self.linear, x + zero, zero)
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, None]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         slope = xp.astype(self.linear, g.dtype) - xp.astype(self.hinge, g.dtype)
         return sum_to_shape(xp, g * slope, self.x_shape), None
 
@@ -65,12 +66,12 @@ class HingeEmbedding(_Reduced):
 class SoftMargin(_Reduced):
     """``log(1 + exp(-y * x))``, from the logits: finite for any ``x``."""
 
-    def elementwise(self, xp: Any, x: Any, y: Any) -> Any:
+    def elementwise(self, xp: Namespace, x: Any, y: Any) -> Any:
         self.x, self.y, self.shapes = x, y, (_shape(x), _shape(y))
         self.z = -y * x
         return _softplus(xp, self.z)
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         need_x, need_y = self.needs_input_grad
         gs = -g * stable_sigmoid(xp, self.z)
         return (sum_to_shape(xp, gs * self.y, self.shapes[0]) if need_x else None,
@@ -80,7 +81,7 @@ class SoftMargin(_Reduced):
 class MultiLabelSoftMargin(_Reduced):
     """Per sample, the mean over the classes (last axis) of ``-w [y log s(x) + (1 - y) log s(-x)]``."""
 
-    def elementwise(self, xp: Any, x: Any, y: Any, weight: Any = None) -> Any:
+    def elementwise(self, xp: Namespace, x: Any, y: Any, weight: Any = None) -> Any:
         self.x, self.y, self.weight = x, y, weight
         self.classes = float(x.shape[-1]) if x.ndim else 1.0
         # y log s(x) + (1 - y) log s(-x) = log s(x) - (1 - y) x, and -log s(x) = softplus(-x)
@@ -89,7 +90,7 @@ class MultiLabelSoftMargin(_Reduced):
             losses = losses * weight
         return xp.sum(losses, axis=-1) / self.classes if x.ndim else losses
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, Any, None]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, None]:
         need_x, need_y = self.needs_input_grad[:2]
         x = self.x
         if x.ndim:
@@ -100,7 +101,7 @@ class MultiLabelSoftMargin(_Reduced):
                 -g * x if need_y else None, None)
 
 
-def _one_hot(xp: Any, labels: Any, classes: int, like: Any) -> Any:
+def _one_hot(xp: Namespace, labels: Any, classes: int, like: Any) -> Any:
     """``labels[..., None] == arange(classes)`` in ``like``'s floating dtype."""
     arange = xp.arange(classes, dtype=labels.dtype, device=_device(like))
     return xp.astype(labels[..., None] == arange, like.dtype)
@@ -112,7 +113,7 @@ class MultiMargin(_Reduced):
     p: int
     margin: float
 
-    def elementwise(self, xp: Any, x: Any, y: Any, weight: Any = None) -> Any:
+    def elementwise(self, xp: Namespace, x: Any, y: Any, weight: Any = None) -> Any:
         self.vector = x.ndim == 1
         if self.vector:
             x, y = x[None, :], xp.reshape(y, (1,))
@@ -130,7 +131,7 @@ class MultiMargin(_Reduced):
         losses = xp.sum(h, axis=-1) / self.classes
         return losses[0] if self.vector else losses
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, None, None]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, None, None]:
         if g.ndim:
             g = xp.reshape(g, (-1, 1))
         coef = self.active * g / self.classes if self.p == 1 else self.active * (2.0 * self.z) * g / self.classes
@@ -147,7 +148,7 @@ class MultiLabelMargin(_Reduced):
     twice counts twice, as in PyTorch).
     """
 
-    def elementwise(self, xp: Any, x: Any, y: Any) -> Any:
+    def elementwise(self, xp: Namespace, x: Any, y: Any) -> Any:
         self.vector = x.ndim == 1
         if self.vector:
             x, y = x[None, :], y[None, :]
@@ -164,7 +165,7 @@ class MultiLabelMargin(_Reduced):
         losses = xp.sum(xp.sum(z * self.active, axis=-1), axis=-1) / self.classes
         return losses[0] if self.vector else losses
 
-    def grad(self, xp: Any, g: Any) -> tuple[Any, None]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         if g.ndim:
             g = xp.reshape(g, (-1, 1, 1))
         coef = self.active * g / self.classes  # (N, J, K)
@@ -172,7 +173,7 @@ class MultiLabelMargin(_Reduced):
         return (grad[0, ...] if self.vector else grad), None
 
 
-def _listed(xp: Any, y: Any) -> Any:
+def _listed(xp: Namespace, y: Any) -> Any:
     """(N, C) mask of the entries of target lists y (N, C) before each row's first negative entry."""
     C = y.shape[-1]
     ends = y < 0

@@ -12,10 +12,11 @@ from typing import Any, Sequence
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
 from .precision import cast_to, is_low_precision, upcast
 
 
-def _normalize(xp: Any, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any, Any]:
+def _normalize(xp: Namespace, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any, Any]:
     """``(xhat, invstd, mean, biased var)`` over ``axes`` (statistics keep their dims)."""
     mean = xp.mean(x, axis=axes, keepdims=True)
     centered = x - mean
@@ -24,14 +25,14 @@ def _normalize(xp: Any, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any,
     return centered * invstd, invstd, mean, var
 
 
-def _normalize_backward(xp: Any, dxhat: Any, xhat: Any, invstd: Any, axes: tuple[int, ...]) -> Any:
+def _normalize_backward(xp: Namespace, dxhat: Any, xhat: Any, invstd: Any, axes: tuple[int, ...]) -> Any:
     """Gradient through ``xhat = (x - mean(x)) * invstd(x)`` when mean and var depend on ``x``."""
     mean_d = xp.mean(dxhat, axis=axes, keepdims=True)
     mean_dx = xp.mean(dxhat * xhat, axis=axes, keepdims=True)
     return invstd * (dxhat - mean_d - xhat * mean_dx)
 
 
-def _upcast_inputs(fn: Function, xp: Any, x: Any, *params: Any) -> tuple[Any, ...]:
+def _upcast_inputs(fn: Function, xp: Namespace, x: Any, *params: Any) -> tuple[Any, ...]:
     """float16/bfloat16 inputs in float32 (statistics of values past ~256 overflow in float16), as PyTorch.
 
     Remembers the dtypes on ``fn`` (``fn.dtypes``) so that `_cast_back` returns results in them.
@@ -43,7 +44,7 @@ def _upcast_inputs(fn: Function, xp: Any, x: Any, *params: Any) -> tuple[Any, ..
     return (upcast(xp, x),) + tuple(upcast(xp, p) for p in params)
 
 
-def _cast_back(fn: Function, xp: Any, *arrays: Any) -> tuple[Any, ...]:
+def _cast_back(fn: Function, xp: Namespace, *arrays: Any) -> tuple[Any, ...]:
     """``arrays[i]`` in the dtype of input ``i`` (the gradients, or the output first) after a float32 computation."""
     if not fn.low:
         return arrays
@@ -73,7 +74,7 @@ class BatchNorm(Function):
         if self.training:  # the rerun for create_graph must not update the running statistics a second time
             self.running_mean = self.running_var = None
 
-    def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
         x, weight, bias = _upcast_inputs(self, xp, x, weight, bias)
         channels = x.shape[1]
         self.axes = (0,) + tuple(range(2, x.ndim))
@@ -104,7 +105,7 @@ class BatchNorm(Function):
         y = y + xp.reshape(bias, shape) if bias is not None else y
         return _cast_back(self, xp, y)[0]
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         need = self.needs_input_grad
         g = upcast(xp, g)
         shape = _affine_shape(g.ndim, g.shape[1])
@@ -128,7 +129,7 @@ class LayerNormFunction(Function):
     ndims: int
     eps: float
 
-    def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
         x, weight, bias = _upcast_inputs(self, xp, x, weight, bias)
         self.axes = tuple(range(x.ndim - self.ndims, x.ndim))
         self.lead = tuple(range(x.ndim - self.ndims))
@@ -138,7 +139,7 @@ class LayerNormFunction(Function):
         y = y + bias if bias is not None else y
         return _cast_back(self, xp, y)[0]
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         need = self.needs_input_grad
         g = upcast(xp, g)
         weight = self.weight
@@ -159,7 +160,7 @@ class GroupNormFunction(Function):
     num_groups: int
     eps: float
 
-    def forward(self, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
         x, weight, bias = _upcast_inputs(self, xp, x, weight, bias)
         n, channels = x.shape[0], x.shape[1]
         self.shape = tuple(x.shape)
@@ -175,7 +176,7 @@ class GroupNormFunction(Function):
         y = y + xp.reshape(bias, shape) if bias is not None else y
         return _cast_back(self, xp, y)[0]
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         need = self.needs_input_grad
         g = upcast(xp, g)
         channels = self.shape[1]
@@ -200,7 +201,7 @@ class RMSNormFunction(Function):
     ndims: int
     eps: float | None
 
-    def forward(self, xp: Any, x: Any, weight: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any, weight: Any) -> Any:
         x, weight = _upcast_inputs(self, xp, x, weight)
         self.axes = tuple(range(x.ndim - self.ndims, x.ndim))
         self.lead = tuple(range(x.ndim - self.ndims))
@@ -212,7 +213,7 @@ class RMSNormFunction(Function):
         y = y * weight if weight is not None else y
         return _cast_back(self, xp, y)[0]
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         need = self.needs_input_grad
         g = upcast(xp, g)
         x, rstd, weight = self.x, self.rstd, self.weight

@@ -16,6 +16,7 @@ from array_api_compat import device
 
 from ..autograd.function import Function
 from ..backend.arrays import at_add, at_set
+from ..backend.typing import Namespace
 from .windows import constant_pad, pad_slices
 
 MODES = ("constant", "reflect", "replicate", "circular")
@@ -65,7 +66,7 @@ class ConstantPad(Function):
     pads: tuple[tuple[int, int, int], ...]
     value: float
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.x_shape = tuple(x.shape)
         _, self.src, self.dst = pad_slices(self.x_shape, self.pads)
         self.cropped = any(before < 0 or after < 0 for _, before, after in self.pads)
@@ -73,7 +74,7 @@ class ConstantPad(Function):
         self.empty = any(s.stop - s.start == 0 for s in self.dst if s.stop is not None) or 0 in self.x_shape
         return constant_pad(xp, x, self.pads, _fill(xp, self.value, x.dtype))
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         if not self.cropped:
             return g[self.dst]
         grad = xp.zeros(self.x_shape, dtype=g.dtype, device=device(g))
@@ -82,7 +83,7 @@ class ConstantPad(Function):
         return grad
 
 
-def _fill(xp: Any, value: float, dtype: Any) -> Any:
+def _fill(xp: Namespace, value: float, dtype: Any) -> Any:
     """``value`` as the Python scalar type of ``dtype`` (PyTorch truncates a float fill for integer tensors)."""
     if xp.isdtype(dtype, "bool"):
         return bool(value)
@@ -102,7 +103,7 @@ class GatherPad(Function):
     pads: tuple[tuple[int, int, int], ...]
     mode: str
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         self.sizes, self.runs = [], []
         for axis, before, after in self.pads:
             size = x.shape[axis]
@@ -114,7 +115,7 @@ class GatherPad(Function):
                 x = xp.take(x, index, axis=axis)
         return x
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         for (axis, _, _), size, runs in reversed(list(zip(self.pads, self.sizes, self.runs))):
             if runs == [(0, size, 0, 1)]:
                 continue  # this axis was left as it was

@@ -16,6 +16,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import op
+from ..backend.typing import Namespace
 from .pool import _adaptive_sizes
 
 
@@ -32,7 +33,7 @@ class AdaptiveMaxPool(Function):
 
     output_size: tuple[int, int]
 
-    def forward(self, xp: Any, x: Any) -> tuple[Any, Any]:
+    def forward(self, xp: Namespace, x: Any) -> tuple[Any, Any]:
         b, h, w = x.shape
         dev = device(x)
         rows = xp.asarray(_bins(h, self.output_size[0]), dtype=xp.int64, device=dev)  # (oh, kh)
@@ -50,7 +51,7 @@ class AdaptiveMaxPool(Function):
         self.shape = (b, h, w)
         return values, self.indices
 
-    def backward(self, xp: Any, g: Any, _: Any = None) -> Any:
+    def backward(self, xp: Namespace, g: Any, _: Any = None) -> Any:
         b, h, w = self.shape
         base = xp.arange(b, dtype=xp.int64, device=device(g))[:, None, None] * (h * w)
         flat = xp.reshape(self.indices + base, (-1,))

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..backend.typing import Namespace
+
+
 _LOW = ("float16", "bfloat16")
 # (id(xp), id(dtype)) -> (xp, dtype, answer): losses and norms ask once per call, and the uncached answer costs a
 # failed getattr (NumPy has no bfloat16: an AttributeError built and dropped) and dtype comparisons each time.
@@ -16,7 +19,7 @@ _LOW = ("float16", "bfloat16")
 _ANSWERS: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
 
 
-def is_low_precision(xp: Any, dtype: Any) -> bool:
+def is_low_precision(xp: Namespace, dtype: Any) -> bool:
     """True for floating dtypes narrower than float32 (float16, bfloat16)."""
     hit = _ANSWERS.get((id(xp), id(dtype)))
     if hit is not None and hit[0] is xp and hit[1] is dtype:
@@ -34,19 +37,19 @@ def is_low_precision(xp: Any, dtype: Any) -> bool:
     return answer
 
 
-def compute_dtype(xp: Any, dtype: Any) -> Any:
+def compute_dtype(xp: Namespace, dtype: Any) -> Any:
     """The dtype to compute in: float32 for float16/bfloat16, ``dtype`` itself otherwise."""
     return xp.float32 if is_low_precision(xp, dtype) else dtype
 
 
-def upcast(xp: Any, a: Any) -> Any:
+def upcast(xp: Namespace, a: Any) -> Any:
     """``a`` in float32 if it is float16/bfloat16 (``None`` and other dtypes pass through)."""
     if a is None or not is_low_precision(xp, a.dtype):
         return a
     return xp.astype(a, xp.float32)
 
 
-def cast_to(xp: Any, a: Any, dtype: Any) -> Any:
+def cast_to(xp: Namespace, a: Any, dtype: Any) -> Any:
     """``a`` cast to ``dtype`` unless it already has it (``None`` passes through)."""
     if a is None or a.dtype == dtype:
         return a

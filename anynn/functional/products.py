@@ -10,17 +10,18 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
 from .reduce import _expand
 
 
-def _exclusive_cumprod(xp: Any, a: Any, axis: int) -> Any:
+def _exclusive_cumprod(xp: Namespace, a: Any, axis: int) -> Any:
     """``out[i] = prod(a[:i])`` along ``axis`` (1 at the start)."""
     running = xp.cumulative_prod(a, axis=axis, include_initial=True)
     index = tuple(slice(0, a.shape[axis]) if k == axis else slice(None) for k in range(a.ndim))
     return running[index]
 
 
-def _others_product(xp: Any, a: Any, axis: int) -> Any:
+def _others_product(xp: Namespace, a: Any, axis: int) -> Any:
     """``out[i] = prod(a[j] for j != i)`` along ``axis``, without dividing."""
     before = _exclusive_cumprod(xp, a, axis)
     after = xp.flip(_exclusive_cumprod(xp, xp.flip(a, axis=axis), axis), axis=axis)
@@ -33,11 +34,11 @@ class Prod(Function):
     axis: int
     keepdims: bool
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         return xp.prod(a, axis=self.axis, keepdims=self.keepdims)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         g = _expand(xp, g, (self.axis,), self.keepdims, tuple(self.a.shape))
         return g * _others_product(xp, self.a, self.axis)
 
@@ -51,11 +52,11 @@ class CumProd(Function):
 
     axis: int
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         return xp.cumulative_prod(a, axis=self.axis)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         from array_api_compat import device
 
         a = xp.moveaxis(self.a, self.axis, -1)

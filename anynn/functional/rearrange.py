@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
 from . import extras, indexing, shape
 
 
@@ -29,10 +30,10 @@ class Roll(Function):
     shifts: tuple[int, ...]
     axes: tuple[int, ...]
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         return xp.roll(a, shift=self.shifts, axis=self.axes)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.roll(g, shift=tuple(-s for s in self.shifts), axis=self.axes)
 
 

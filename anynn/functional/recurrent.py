@@ -23,18 +23,19 @@ from ..autograd.function import Function
 from ..backend import op
 from ..backend.arrays import at_set, is_writeable
 from ..backend.portable.recurrent import lstm_step, lstm_step_backward
+from ..backend.typing import Namespace
 from .formulas.logistic import sigmoid
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
-def _gate_rows(xp: Any, like: Any, n: int, sigmoid_value: float, g_value: float) -> Any:
+def _gate_rows(xp: Namespace, like: Any, n: int, sigmoid_value: float, g_value: float) -> Any:
     """A (4n,) row holding ``sigmoid_value`` on the i, f, o blocks and ``g_value`` on the g block."""
     row = xp.full((4 * n,), sigmoid_value, dtype=like.dtype, device=device(like))
     return at_set(row, slice(2 * n, 3 * n), g_value)
 
 
-def _step_forward(xp: Any, kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple[Any, Any, tuple[Any, ...]]:
+def _step_forward(xp: Namespace, kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple[Any, Any, tuple[Any, ...]]:
     """One time step from the input part ``gi`` (N, G*H) and the recurrent part ``gh = h @ W_hh.T (+ b)``.
 
     For ``rnn_*`` and ``lstm`` the caller may fold both biases into ``gi``; for ``gru`` ``gh`` must
@@ -60,7 +61,7 @@ def _step_forward(xp: Any, kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple
     return h_new, None, (h_new,)
 
 
-def _step_backward(xp: Any, kind: str, cache: tuple[Any, ...], dh: Any,
+def _step_backward(xp: Namespace, kind: str, cache: tuple[Any, ...], dh: Any,
                    dc: Any) -> tuple[Any, Any, Any, Any]:
     """Gradients of one step: ``(d gi, d gh, dh_direct, dc_prev)``.
 
@@ -88,7 +89,7 @@ def _step_backward(xp: Any, kind: str, cache: tuple[Any, ...], dh: Any,
     return d_pre, d_pre, None, None
 
 
-def _flat(x: Any, xp: Any) -> Any:
+def _flat(x: Any, xp: Namespace) -> Any:
     return x if x.ndim == 2 else xp.reshape(x, (-1, x.shape[-1]))
 
 
@@ -97,7 +98,7 @@ class _Recurrent(Function):
 
     kind: str
 
-    def _weight_grads(self, xp: Any, x: Any, h_prev: Any, d_gi: Any, d_gh: Any) -> tuple[Any, Any, Any, Any]:
+    def _weight_grads(self, xp: Namespace, x: Any, h_prev: Any, d_gi: Any, d_gh: Any) -> tuple[Any, Any, Any, Any]:
         """Gradients of (W_ih, W_hh, b_ih, b_hh) from the gate gradients (..., G*H) of every step."""
         need = self.needs_input_grad
         d_gi2, d_gh2 = _flat(d_gi, xp), _flat(d_gh, xp)
@@ -110,7 +111,7 @@ class _Recurrent(Function):
             grad_b_hh = xp.sum(d_gh2, axis=0) if d_gh is not d_gi or grad_b_ih is None else grad_b_ih + 0
         return grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
 
-    def _projections(self, xp: Any, x: Any, w_ih: Any, b_ih: Any, b_hh: Any) -> tuple[Any, Any]:
+    def _projections(self, xp: Namespace, x: Any, w_ih: Any, b_ih: Any, b_hh: Any) -> tuple[Any, Any]:
         """``x @ W_ih.T`` plus the biases that can be folded into it, and the bias left for ``gh``."""
         self.has_bias = b_ih is not None
         gi = x @ w_ih.mT
@@ -128,7 +129,7 @@ class RecurrentCell(_Recurrent):
     bias_ih (G*H,) or None, bias_hh (G*H,) or None)``; outputs ``h_new`` or ``(h_new, c_new)`` (LSTM).
     """
 
-    def forward(self, xp: Any, x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
+    def forward(self, xp: Namespace, x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
                 b_hh: Any = None) -> Any:
         gi, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)
         gh = h @ w_hh.mT
@@ -138,7 +139,7 @@ class RecurrentCell(_Recurrent):
         self.x, self.h, self.w_ih, self.w_hh = x, h, w_ih, w_hh
         return (h_new, c_new) if self.kind == "lstm" else h_new
 
-    def backward(self, xp: Any, dh: Any, dc: Any = None) -> tuple[Any, ...]:
+    def backward(self, xp: Namespace, dh: Any, dc: Any = None) -> tuple[Any, ...]:
         if dh is None:
             dh = xp.zeros_like(self.h)
         d_gi, d_gh, dh_direct, dc_prev = _step_backward(xp, self.kind, self.cache, dh, dc)
@@ -165,7 +166,7 @@ class RecurrentSequence(_Recurrent):
     reverse: bool = False
     scanned: bool = False  # the LSTM ran as one scan (`_lstm_forward_scan`)
 
-    def forward(self, xp: Any, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
+    def forward(self, xp: Namespace, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
                 b_hh: Any = None, w_hr: Any = None) -> tuple[Any, ...]:
         if self.kind == "lstm":
             return self._lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
@@ -186,7 +187,7 @@ class RecurrentSequence(_Recurrent):
         self.x, self.w_ih, self.w_hh, self.prev_all, self.caches = x, w_ih, w_hh, ys[1], ys[2:]
         return ys[0], h
 
-    def backward(self, xp: Any, d_out: Any, dh: Any, dc: Any = None) -> tuple[Any, ...]:
+    def backward(self, xp: Namespace, d_out: Any, dh: Any, dc: Any = None) -> tuple[Any, ...]:
         if self.kind == "lstm":
             return self._lstm_backward(xp, d_out, dh, dc)
         dh = xp.zeros_like(self.prev_all[0, ...]) if dh is None else dh
@@ -209,7 +210,7 @@ class RecurrentSequence(_Recurrent):
         weights = self._weight_grads(xp, self.x, self.prev_all, d_gi_all, d_gh_all)
         return (grad_x, dh if need[1] else None, None) + weights + (None,)
 
-    def _lstm_forward(self, xp: Any, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
+    def _lstm_forward(self, xp: Namespace, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
                       w_hr: Any) -> tuple[Any, Any, Any]:
         """The LSTM loop in few, mostly in-place array calls per step besides ``W_hh @ h``.
 
@@ -260,7 +261,7 @@ class RecurrentSequence(_Recurrent):
         self.out, self.caches = out, caches
         return out, h.mT, c.mT
 
-    def _lstm_forward_scan(self, xp: Any, gi_all: Any, h0: Any, c0: Any, w_hh_scaled: Any, w_hr: Any,
+    def _lstm_forward_scan(self, xp: Namespace, gi_all: Any, h0: Any, c0: Any, w_hh_scaled: Any, w_hr: Any,
                            record: bool) -> tuple[Any, Any, Any]:
         """`_lstm_forward`'s loop as one ``scan`` (no in-place updates): ``jax.lax.scan`` while JAX traces, so a
         compiled step holds one loop body instead of one per time step; elsewhere the Python loop."""
@@ -282,7 +283,7 @@ class RecurrentSequence(_Recurrent):
         self.out, self.caches, self.scanned = ys[0], ys[1:], True
         return ys[0], h.mT, c.mT
 
-    def _lstm_backward(self, xp: Any, d_out: Any, dh: Any, dc: Any) -> tuple[Any, ...]:
+    def _lstm_backward(self, xp: Namespace, d_out: Any, dh: Any, dc: Any) -> tuple[Any, ...]:
         """BPTT of `_lstm_forward` (feature-major too), ~6 array calls per step besides ``W_hh.T @ d pre``.
 
         Per step ``dc = dc_next * f_next + dh * o (1 - tanh(c)^2)`` and ``d pre = [dc; dc; dc; dh] *
@@ -320,7 +321,7 @@ class RecurrentSequence(_Recurrent):
         d_pre_all = xp.concat(d_pres, axis=1)  # (4H, L*N), columns in (t, n) order
         return self._lstm_weight_grads(xp, d_pre_all, d_pres[last], dh, carry, grad_w_hr, column)
 
-    def _lstm_backward_scan(self, xp: Any, d_out: Any, dh: Any, carry: Any,
+    def _lstm_backward_scan(self, xp: Namespace, d_out: Any, dh: Any, carry: Any,
                             w_hh_t: Any) -> tuple[Any, Any, Any, Any, Any]:
         """BPTT of `_lstm_forward_scan` as one ``scan``: (d pre all (4H, L*N), d pre of the first step, dh, dc,
         grad W_hr)."""
@@ -350,7 +351,7 @@ class RecurrentSequence(_Recurrent):
         grad_w_hr = None if w_hr_grads is None else xp.sum(w_hr_grads, axis=0)
         return d_pre_all, d_pres[self.steps[0], ...], dh, carry, grad_w_hr
 
-    def _lstm_weight_grads(self, xp: Any, d_pre_all: Any, d_last: Any, dh: Any, carry: Any, grad_w_hr: Any,
+    def _lstm_weight_grads(self, xp: Namespace, d_pre_all: Any, d_last: Any, dh: Any, carry: Any, grad_w_hr: Any,
                            column: Any) -> tuple[Any, ...]:
         """The input and weight gradients of the LSTM sequence from the gate gradients of every step."""
         need = self.needs_input_grad

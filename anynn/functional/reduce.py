@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.function import Function
+from ..backend.typing import Namespace
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -29,7 +30,7 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(out) if ndim else ()
 
 
-def _expand(xp: Any, g: Any, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]) -> Any:
+def _expand(xp: Namespace, g: Any, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]) -> Any:
     """Put reduced axes back into ``g`` so it broadcasts against an array of ``shape``."""
     if not keepdims and axes:
         kept = [1 if i in axes else n for i, n in enumerate(shape)]
@@ -41,7 +42,7 @@ class Sum(Function):
     axis: Any
     keepdims: bool
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.shape = tuple(a.shape)
         self.axes = _axes(self.axis, a.ndim)
         if not xp.isdtype(a.dtype, "real floating"):
@@ -50,7 +51,7 @@ class Sum(Function):
                 return xp.sum(xp.astype(a, xp.int64), axis=self.axes, keepdims=self.keepdims)
         return xp.sum(a, axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         g = _expand(xp, g, self.axes, self.keepdims, self.shape)
         return xp.broadcast_to(g, self.shape)
 
@@ -59,12 +60,12 @@ class Mean(Function):
     axis: Any
     keepdims: bool
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.shape = tuple(a.shape)
         self.axes = _axes(self.axis, a.ndim)
         return xp.mean(a, axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         count = 1
         for ax in self.axes:
             count *= self.shape[ax]
@@ -79,7 +80,7 @@ class Max(Function):
     keepdims: bool
     largest: bool = True
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         self.axes = _axes(self.axis, a.ndim)
         reduce = xp.max if self.largest else xp.min
@@ -87,7 +88,7 @@ class Max(Function):
         return self.out if self.keepdims else xp.reshape(
             self.out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         shape = tuple(self.a.shape)
         mask = xp.astype(self.a == self.out, g.dtype)
         count = xp.sum(mask, axis=self.axes, keepdims=True)
@@ -99,7 +100,7 @@ class LogSumExp(Function):
     axis: Any
     keepdims: bool
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         self.axes = _axes(self.axis, a.ndim)
         peak = xp.max(a, axis=self.axes, keepdims=True)
@@ -108,7 +109,7 @@ class LogSumExp(Function):
         return self.out if self.keepdims else xp.reshape(
             self.out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         g = _expand(xp, g, self.axes, self.keepdims, tuple(self.a.shape))
         return g * xp.exp(self.a - self.out)
 

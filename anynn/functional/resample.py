@@ -15,6 +15,7 @@ from array_api_compat import device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
@@ -58,7 +59,7 @@ def linear_weights(in_size: int, out_size: int, scale_factor: float | None,
     return low, high, weight
 
 
-def _matrix(xp: Any, like: Any, in_size: int, out_size: int, mode: str, scale_factor: float | None,
+def _matrix(xp: Namespace, like: Any, in_size: int, out_size: int, mode: str, scale_factor: float | None,
             align_corners: bool) -> Any:
     """The (out, in) interpolation matrix of one axis, in ``like``'s dtype and device."""
     dev = device(like)
@@ -81,17 +82,17 @@ class Interpolate(Function):
     scale_factors: tuple[float | None, ...]
     align_corners: bool
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         spatial = len(self.out_size)
         self.in_shape = tuple(x.shape)
         self.matrices = [_matrix(xp, x, x.shape[x.ndim - spatial + k], self.out_size[k], self.mode,
                                  self.scale_factors[k], self.align_corners) for k in range(spatial)]
         return self._apply(xp, x, self.matrices, transpose=False)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return self._apply(xp, g, self.matrices, transpose=True)
 
-    def _apply(self, xp: Any, x: Any, matrices: list[Any], transpose: bool) -> Any:
+    def _apply(self, xp: Namespace, x: Any, matrices: list[Any], transpose: bool) -> Any:
         lead = x.ndim - len(matrices)
         for k, m in enumerate(matrices):
             m = m.mT if transpose else m
@@ -173,14 +174,14 @@ class PixelShuffleFunction(Function):
     factor: int
     inverse: bool
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         return _shuffle(xp, x, self.factor, self.inverse)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return _shuffle(xp, g, self.factor, not self.inverse)
 
 
-def _shuffle(xp: Any, x: Any, r: int, unshuffle: bool) -> Any:
+def _shuffle(xp: Namespace, x: Any, r: int, unshuffle: bool) -> Any:
     *lead, c, h, w = x.shape
     lead = tuple(lead)
     n = len(lead)

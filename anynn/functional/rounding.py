@@ -12,20 +12,21 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .unary import unary
 
 
-def _zero(xp: Any, a: Any, out: Any) -> Any:
+def _zero(xp: Namespace, a: Any, out: Any) -> Any:
     return xp.zeros_like(out)
 
 
-def _one(xp: Any, a: Any, out: Any) -> Any:
+def _one(xp: Namespace, a: Any, out: Any) -> Any:
     return xp.ones_like(out)
 
 
-def _round(fn: Any, xp: Any, a: Any) -> Any:
+def _round(fn: Any, xp: Namespace, a: Any) -> Any:
     # PyTorch's formula: round half to even after scaling by 10**|decimals| (divide for negative decimals)
     decimals = getattr(fn, "decimals", 0)
     if decimals == 0 or not xp.isdtype(a.dtype, "real floating"):
@@ -34,7 +35,7 @@ def _round(fn: Any, xp: Any, a: Any) -> Any:
     return xp.round(a * scale) / scale if decimals > 0 else xp.round(a / scale) * scale
 
 
-def _nan_to_num(fn: Any, xp: Any, a: Any) -> Any:
+def _nan_to_num(fn: Any, xp: Namespace, a: Any) -> Any:
     if not xp.isdtype(a.dtype, "real floating"):
         return a
     info = xp.finfo(a.dtype)
@@ -83,7 +84,7 @@ class Remainder(Function):
 
     truncated: bool
 
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         if not self.truncated:
             return xp.remainder(a, b)
@@ -91,7 +92,7 @@ class Remainder(Function):
         magnitude = xp.remainder(xp.abs(a), xp.abs(b))
         return xp.where(a < 0, -magnitude, magnitude)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, Any]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
         grad_b = None
         if gb:

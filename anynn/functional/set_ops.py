@@ -12,13 +12,14 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import op
+from ..backend.typing import Namespace
 
 
 def _made(data: Any, like: Tensor) -> Tensor:
     return Tensor._make(data, like.backend, None, 0)
 
 
-def _int64(xp: Any, a: Any) -> Any:
+def _int64(xp: Namespace, a: Any) -> Any:
     return a if a.dtype == xp.int64 else xp.astype(a, xp.int64)
 
 

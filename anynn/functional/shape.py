@@ -9,26 +9,27 @@ from typing import Any
 from ..autograd.function import Function
 from ..backend import Backend, BackendMismatch, op
 from ..backend.arrays import at_set, check
+from ..backend.typing import Namespace
 
 
 class Reshape(Function):
     shape: tuple[int, ...]
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.source = tuple(a.shape)
         return xp.reshape(a, self.shape)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.reshape(g, self.source)
 
 
 class Permute(Function):
     axes: tuple[int, ...]
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         return xp.permute_dims(a, self.axes)
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         inverse = [0] * len(self.axes)
         for i, ax in enumerate(self.axes):
             inverse[ax] = i
@@ -43,14 +44,14 @@ class GetItem(Function):
 
     index: Any
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.shape = tuple(a.shape)
         index = _expand_ellipsis(self.index if isinstance(self.index, tuple) else (self.index,), a.ndim)
         self.index, self.flips = _positive_steps(index, self.shape)
         out = a[self.index]
         return xp.flip(out, axis=self.flips) if self.flips else out
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         from array_api_compat import device
 
         if self.flips:
@@ -114,14 +115,14 @@ def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tup
 class Take(Function):
     """Rows ``a[indices]`` along axis 0 for an integer index array; repeated rows add in backward."""
 
-    def forward(self, xp: Any, a: Any, indices: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any, indices: Any) -> Any:
         self.rows = a.shape[0]
         self.indices = indices
         flat = xp.reshape(indices, (-1,))
         out = xp.take(a, flat, axis=0)
         return xp.reshape(out, tuple(indices.shape) + tuple(a.shape[1:]))
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, None]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         flat_index = xp.reshape(self.indices, (-1,))
         if flat_index.shape[0] == 0:  # nothing was picked (the portable scatter-add cannot reshape empties)
             from array_api_compat import device
@@ -134,11 +135,11 @@ class Take(Function):
 class Concat(Function):
     axis: int
 
-    def forward(self, xp: Any, *arrays: Any) -> Any:
+    def forward(self, xp: Namespace, *arrays: Any) -> Any:
         self.sizes = [a.shape[self.axis] for a in arrays]
         return xp.concat(arrays, axis=self.axis)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, ...]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, ...]:
         grads = []
         start = 0
         axis = self.axis % g.ndim
@@ -153,10 +154,10 @@ class Concat(Function):
 class Stack(Function):
     axis: int
 
-    def forward(self, xp: Any, *arrays: Any) -> Any:
+    def forward(self, xp: Namespace, *arrays: Any) -> Any:
         return xp.stack(arrays, axis=self.axis)
 
-    def backward(self, xp: Any, g: Any) -> tuple[Any, ...]:
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, ...]:
         lead = (slice(None),) * (self.axis % g.ndim)
         return tuple(g[lead + (i, Ellipsis)] for i in range(g.shape[self.axis]))
 
@@ -306,7 +307,7 @@ def index(x: Any, index: Any) -> Any:
     return out
 
 
-def _scalar_mask(xp: Any, mask: Any) -> tuple[Any, ...]:
+def _scalar_mask(xp: Namespace, mask: Any) -> tuple[Any, ...]:
     raise IndexError("a 0-d boolean index is not supported; use anynn.functional.where")
 
 

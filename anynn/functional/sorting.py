@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, make_tensor
+from ..backend.typing import Namespace
 from .shape import GetItem
 
 
@@ -34,14 +35,14 @@ class Sort(Function):
     axis: int
     descending: bool
 
-    def forward(self, xp: Any, a: Any) -> tuple[Any, Any]:
+    def forward(self, xp: Namespace, a: Any) -> tuple[Any, Any]:
         if a.ndim == 0:
             self.order = xp.zeros((), dtype=xp.int64)
             return a, self.order
         self.order = xp.argsort(a, axis=self.axis, descending=self.descending, stable=True)
         return xp.take_along_axis(a, self.order, axis=self.axis), xp.astype(self.order, xp.int64)
 
-    def backward(self, xp: Any, g: Any, _: Any = None) -> Any:
+    def backward(self, xp: Namespace, g: Any, _: Any = None) -> Any:
         if g.ndim == 0:
             return g
         inverse = xp.argsort(self.order, axis=self.axis, stable=True)
@@ -83,10 +84,10 @@ class CumSum(Function):
 
     axis: int
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         return xp.cumulative_sum(a, axis=self.axis) if a.ndim else a
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         if g.ndim == 0:
             return g
         return xp.flip(xp.cumulative_sum(xp.flip(g, axis=self.axis), axis=self.axis), axis=self.axis)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from ..autograd.function import Function
 from ..backend import op
+from ..backend.typing import Namespace
 
 Formula = Callable[[Any, Any, Any], Any]  # (fn, xp, a) -> value; (xp, a, out) -> derivative
 
@@ -24,12 +25,12 @@ class Unary(Function):
     value: Formula
     derivative: Formula
 
-    def forward(self, xp: Any, a: Any) -> Any:
+    def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         self.out = type(self).value(self, xp, a)
         return self.out
 
-    def backward(self, xp: Any, g: Any) -> Any:
+    def backward(self, xp: Namespace, g: Any) -> Any:
         return g * type(self).derivative(xp, self.a, self.out)
 
 
@@ -57,7 +58,7 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _erf(fn: Any, xp: Any, a: Any) -> Any:
+def _erf(fn: Any, xp: Namespace, a: Any) -> Any:
     return op(fn.backend, "erf")(a)
 
 

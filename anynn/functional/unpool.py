@@ -13,6 +13,7 @@ from array_api_compat import device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
 from .index_checks import check_indices
 from .pool import _SPATIAL, IntOrPair
 from .windows import ntuple
@@ -27,7 +28,7 @@ class MaxUnpool(Function):
 
     out_spatial: tuple[int, ...]
 
-    def forward(self, xp: Any, x: Any, indices: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any, indices: Any) -> Any:
         self.x_shape = tuple(x.shape)
         n = len(self.out_spatial)
         lead = tuple(x.shape[:-n])
@@ -51,7 +52,7 @@ class MaxUnpool(Function):
         out = xp.where(hit, values, xp.zeros_like(values))
         return xp.reshape(out, lead + self.out_spatial)
 
-    def backward(self, xp: Any, grad: Any) -> tuple[Any, None]:
+    def backward(self, xp: Namespace, grad: Any) -> tuple[Any, None]:
         if self.flat.shape[0] == 0:
             return xp.zeros(self.x_shape, dtype=grad.dtype, device=device(grad)), None
         return xp.reshape(xp.take(xp.reshape(grad, (-1,)), self.flat), self.x_shape), None

@@ -11,10 +11,11 @@ from typing import Any, Sequence
 
 import array_api_compat
 
+from ..backend.typing import Namespace
 from ._arrays import as_native, is_floating, to_float
 
 
-def predicted_labels(xp: Any, y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
+def predicted_labels(xp: Namespace, y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
     """The predicted class indices, same shape as ``y_true``: argmax of scores, thresholded
     probabilities, or ``y_pred`` itself when it already holds labels."""
     if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] != 1:
@@ -30,13 +31,13 @@ def predicted_labels(xp: Any, y_true: Any, y_pred: Any, threshold: float = 0.5) 
     return y_pred
 
 
-def correct_mask(xp: Any, y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
+def correct_mask(xp: Namespace, y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
     """Boolean array, shape of ``y_true``: where the predicted class equals the target."""
     labels = predicted_labels(xp, y_true, y_pred, threshold)
     return _as_int(xp, labels) == _as_int(xp, y_true)
 
 
-def top_k_mask(xp: Any, y_true: Any, y_score: Any, k: int) -> Any:
+def top_k_mask(xp: Namespace, y_true: Any, y_score: Any, k: int) -> Any:
     """Boolean ``(N,)``: whether the target's score is among the ``k`` highest of its row.
 
     Ties count in the target's favour (scikit-learn breaks them by class order).
@@ -151,15 +152,15 @@ def _device(a: Any) -> Any:
     return array_api_compat.device(a)
 
 
-def _as_int(xp: Any, a: Any) -> Any:
+def _as_int(xp: Namespace, a: Any) -> Any:
     return a if a.dtype == xp.int64 else xp.astype(a, xp.int64)
 
 
-def _one_hot(xp: Any, labels: Any, num_classes: int) -> Any:
+def _one_hot(xp: Namespace, labels: Any, num_classes: int) -> Any:
     return labels[..., None] == xp.arange(num_classes, dtype=xp.int64, device=_device(labels))
 
 
-def _classes(xp: Any, t: Any, p: Any, labels: Sequence[int] | None, num_classes: int | None) -> Any:
+def _classes(xp: Namespace, t: Any, p: Any, labels: Sequence[int] | None, num_classes: int | None) -> Any:
     if labels is not None:
         return xp.asarray(list(labels), dtype=xp.int64, device=_device(t))
     if num_classes is None and p.ndim == t.ndim + 1 and p.shape[-1] != 1:
@@ -170,7 +171,7 @@ def _classes(xp: Any, t: Any, p: Any, labels: Sequence[int] | None, num_classes:
     return xp.unique_values(found)
 
 
-def _one_hots(xp: Any, t: Any, p: Any, classes: Any) -> tuple[Any, Any]:
+def _one_hots(xp: Namespace, t: Any, p: Any, classes: Any) -> tuple[Any, Any]:
     """Float64 ``(N, K)`` one-hots of the true and the predicted class among ``classes``."""
     true_labels = xp.reshape(_as_int(xp, t), (-1,))
     pred_labels = xp.reshape(_as_int(xp, predicted_labels(xp, t, p)), (-1,))
@@ -178,17 +179,17 @@ def _one_hots(xp: Any, t: Any, p: Any, classes: Any) -> tuple[Any, Any]:
             xp.astype(pred_labels[:, None] == classes[None, :], xp.float64))
 
 
-def _confusion(xp: Any, t: Any, p: Any, classes: Any) -> Any:
+def _confusion(xp: Namespace, t: Any, p: Any, classes: Any) -> Any:
     # one-hot rows times one-hot columns: counts by matmul (float64 is exact far beyond any sample count)
     true_onehot, pred_onehot = _one_hots(xp, t, p, classes)
     return xp.astype(xp.round(true_onehot.mT @ pred_onehot), xp.int64)
 
 
-def _ratio(xp: Any, num: Any, den: Any) -> Any:
+def _ratio(xp: Namespace, num: Any, den: Any) -> Any:
     """``num / den`` with 0 where ``den`` is 0 (scikit-learn's zero_division=0 without the warning)."""
     positive = den > 0
     return xp.where(positive, num / xp.where(positive, den, xp.ones_like(den)), xp.zeros_like(num))
 
 
-def _harmonic(xp: Any, a: Any, b: Any) -> Any:
+def _harmonic(xp: Namespace, a: Any, b: Any) -> Any:
     return _ratio(xp, 2.0 * a * b, a + b)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..backend.typing import Namespace
 from ._arrays import as_native, is_floating, to_float
 
 
-def errors(xp: Any, y_true: Any, y_pred: Any) -> Any:
+def errors(xp: Namespace, y_true: Any, y_pred: Any) -> Any:
     """``y_pred - y_true`` in the predictions' floating dtype, after matching ``(N, 1)`` to ``(N,)``."""
     if y_pred.shape != y_true.shape:
         if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:

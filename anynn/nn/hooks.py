@@ -14,6 +14,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.hooks import RemovableHandle
 from ..autograd.tensor import Tensor, make_tensor
+from ..backend.typing import Namespace
 
 
 class ModuleHooks:
@@ -123,10 +124,10 @@ class _BackwardState:
 class _HookOutputs(Function):
     """Identity on the module's outputs; its backward records ``grad_output``."""
 
-    def forward(self, xp: Any, *arrays: Any) -> Any:
+    def forward(self, xp: Namespace, *arrays: Any) -> Any:
         return arrays if len(arrays) > 1 else arrays[0]
 
-    def backward(self, xp: Any, *grads: Any) -> Any:
+    def backward(self, xp: Namespace, *grads: Any) -> Any:
         state = self.state
         state.grad_output = tuple(None if g is None else make_tensor(g, self.backend, None, 0) for g in grads)
         if not state.input_grad_wanted:  # no input needs a gradient: PyTorch calls the hooks with None for each
@@ -137,10 +138,10 @@ class _HookOutputs(Function):
 class _HookInputs(Function):
     """Identity on the module's tensor inputs; its backward calls the backward hooks with ``grad_input``."""
 
-    def forward(self, xp: Any, *arrays: Any) -> Any:
+    def forward(self, xp: Namespace, *arrays: Any) -> Any:
         return arrays if len(arrays) > 1 else arrays[0]
 
-    def backward(self, xp: Any, *grads: Any) -> Any:
+    def backward(self, xp: Namespace, *grads: Any) -> Any:
         state = self.state
         state.backend = self.backend
         full: list[Any] = [None] * state.n_inputs

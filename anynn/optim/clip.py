@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from ..autograd.tensor import Tensor, tensor
 from ..backend import dtype_name
 from ..backend.arrays import check
+from ..backend.typing import Namespace
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -15,7 +16,7 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     return [p.grad for p in params if p.grad is not None]
 
 
-def _vector_norm(xp: Any, x: Any, norm_type: float) -> Any:
+def _vector_norm(xp: Namespace, x: Any, norm_type: float) -> Any:
     """The ``norm_type``-norm of all elements of ``x`` as a 0-d array (as ``torch.linalg.vector_norm``)."""
     if norm_type == math.inf:
         return xp.max(xp.abs(x))

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable
 
 from ..autograd.mode import enable_grad
 from ..autograd.tensor import Tensor, mark_modified
+from ..backend.typing import Namespace
 from .line_search import strong_wolfe
 from .optimizer import Optimizer, _copy, _to_param_backend
 
@@ -195,7 +196,7 @@ class LBFGS(Optimizer):
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Any) -> Any:
+    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Namespace) -> Any:
         raise RuntimeError("LBFGS.step needs a closure that recomputes the loss and its gradients")
 
     # -- state: the history is a list of arrays --------------------------------------------------

@@ -11,6 +11,7 @@ import re
 from typing import Any, Callable
 
 from .. import metrics as M
+from ..backend.typing import Namespace
 from ..metrics.classification import correct_mask, predicted_labels, top_k_mask
 from ..metrics.regression import errors
 
@@ -23,7 +24,7 @@ class Tracker:
     def reset(self) -> None:
         raise NotImplementedError  # abstract
 
-    def update(self, xp: Any, y_true: Any, y_pred: Any) -> None:
+    def update(self, xp: Namespace, y_true: Any, y_pred: Any) -> None:
         raise NotImplementedError  # abstract
 
     def result(self) -> float:
@@ -42,7 +43,7 @@ class MeanTracker(Tracker):
         self.total: Any = None
         self.count = 0
 
-    def update(self, xp: Any, y_true: Any, y_pred: Any) -> None:
+    def update(self, xp: Namespace, y_true: Any, y_pred: Any) -> None:
         v = self.values(xp, y_true, y_pred)
         s = xp.sum(v if v.dtype != xp.bool else xp.astype(v, xp.float32))
         self.total = s if self.total is None else self.total + s
@@ -67,7 +68,7 @@ class FunctionTracker(Tracker):
         self.total = 0.0
         self.count = 0
 
-    def update(self, xp: Any, y_true: Any, y_pred: Any) -> None:
+    def update(self, xp: Namespace, y_true: Any, y_pred: Any) -> None:
         n = y_true.shape[0] if y_true.ndim else 1
         self.total += float(self.fn(y_true, y_pred)) * n
         self.count += n
@@ -88,9 +89,9 @@ class EpochTracker(Tracker):
     def reset(self) -> None:
         self.targets: list[Any] = []
         self.outputs: list[Any] = []
-        self.xp: Any = None
+        self.xp: Namespace = None
 
-    def update(self, xp: Any, y_true: Any, y_pred: Any) -> None:
+    def update(self, xp: Namespace, y_true: Any, y_pred: Any) -> None:
         self.xp = xp
         self.targets.append(y_true)
         self.outputs.append(predicted_labels(xp, y_true, y_pred) if self.labels_only else y_pred)
