@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from ..optimizer import Optimizer
 from .base import LRScheduler, check_optimizer, format_param
+from .momentum_cycle import CyclesMomentum
 
 
 def _triangular_scale_fn(x: float) -> float:
@@ -23,7 +24,7 @@ def _exp_range_scale_fn(gamma: float, x: float) -> float:
     return gamma**x
 
 
-class CyclicLR(LRScheduler):
+class CyclicLR(CyclesMomentum, LRScheduler):
     """Cycle the rate between ``base_lr`` and ``max_lr``: up over ``step_size_up`` steps, down over
     ``step_size_down`` (default: the same); step once per batch.
 
@@ -62,17 +63,8 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"CyclicLR: {type(optimizer).__name__} has neither momentum nor betas; "
-                                 "pass cycle_momentum=False")
-            self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums = format_param("base_momentum", optimizer, base_momentum)
-            self.max_momentums = format_param("max_momentum", optimizer, max_momentum)
-            if last_epoch == -1:
-                for high, low, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups):
-                    self._set_momentum(group, high)
-                    group["max_momentum"] = high
-                    group["base_momentum"] = low
+            self.base_momentums, self.max_momentums = self._init_momentum(optimizer, base_momentum, max_momentum,
+                                                                          last_epoch)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -91,12 +83,6 @@ class CyclicLR(LRScheduler):
 
     def scale_fn(self, x: float) -> float:
         return self._scale_fn_custom(x) if self._scale_fn_custom is not None else self._scale_fn_ref(x)
-
-    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def get_lr(self) -> list[float]:
         cycle = math.floor(1 + self.last_epoch / self.total_size)

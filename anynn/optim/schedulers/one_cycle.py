@@ -7,6 +7,7 @@ from typing import Any
 
 from ..optimizer import Optimizer
 from .base import LRScheduler, check_optimizer, format_param
+from .momentum_cycle import CyclesMomentum
 
 
 def _anneal_cos(start: float, end: float, pct: float) -> float:
@@ -17,7 +18,7 @@ def _anneal_linear(start: float, end: float, pct: float) -> float:
     return (end - start) * pct + start
 
 
-class OneCycleLR(LRScheduler):
+class OneCycleLR(CyclesMomentum, LRScheduler):
     """Warm the rate up from ``max_lr / div_factor`` to ``max_lr``, then anneal it to
     ``max_lr / (div_factor * final_div_factor)``; step once per batch.
 
@@ -78,24 +79,8 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"OneCycleLR: {type(optimizer).__name__} has neither momentum nor betas; "
-                                 "pass cycle_momentum=False")
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_momentums = format_param("max_momentum", optimizer, max_momentum)
-            base_momentums = format_param("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for group, high, low in zip(optimizer.param_groups, max_momentums, base_momentums):
-                    self._set_momentum(group, high)
-                    group["max_momentum"] = high
-                    group["base_momentum"] = low
+            self._init_momentum(optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def get_lr(self) -> list[float]:
         step = self.last_epoch

@@ -7,10 +7,10 @@ from typing import Any
 
 from ..optimizer import Optimizer
 from .base import LRScheduler
-from .plateau import ReduceLROnPlateau
+from .composite import CompositeScheduler, check_schedulers
 
 
-class SequentialLR(LRScheduler):
+class SequentialLR(CompositeScheduler):
     """Run ``schedulers[i]`` between ``milestones[i-1]`` and ``milestones[i]``.
 
     As in PyTorch, construction resets every group's rate to ``initial_lr``, undoes the first step the
@@ -18,19 +18,11 @@ class SequentialLR(LRScheduler):
     at a milestone the next scheduler restarts from its epoch 0 (its closed form where it has one).
     """
 
-    _not_saved = ("optimizer", "_schedulers")
-
     def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int],
                  last_epoch: int = -1) -> None:
         if not schedulers:
             raise ValueError("SequentialLR expects at least one scheduler")
-        for i, scheduler in enumerate(schedulers):
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(f"SequentialLR does not support ReduceLROnPlateau (scheduler {i}): its step "
-                                 "needs a metric")
-            if getattr(scheduler, "optimizer", None) is not optimizer:
-                raise ValueError(f"SequentialLR: scheduler {i} ({type(scheduler).__name__}) belongs to another "
-                                 "optimizer")
+        check_schedulers("SequentialLR", schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR expects one milestone fewer than schedulers, got {len(schedulers)} "
                              f"schedulers and {len(milestones)} milestones")
@@ -62,13 +54,3 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self) -> dict[str, Any]:
-        state = super().state_dict()
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)
-        for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"]):
-            scheduler.load_state_dict(saved)
