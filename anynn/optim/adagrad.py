@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..backend import Backend
+from ..backend.typing import Array
 from .optimizer import Optimizer
 from .scalars import like
 from .torch_options import implementation_options
@@ -30,7 +31,8 @@ class Adagrad(Optimizer):
                                                                differentiable=differentiable,
                                                                names=("foreach", "differentiable", "fused"))))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               backend: Backend) -> Array:
         xp = backend.xp
         if not state:
             state["step"] = 0

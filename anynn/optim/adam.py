@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from ..autograd.function import is_writeable
 from ..backend import Backend, op
 from ..backend.portable.optim import adam_apply, adam_moments
+from ..backend.typing import Array
 from .optimizer import Optimizer
 from .scalars import is_number, like, sqrt
 from .torch_options import implementation_options
@@ -35,7 +36,8 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay, **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               backend: Backend) -> Array:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         xp = backend.xp
         inplace = is_writeable(param)

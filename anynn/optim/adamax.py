@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from ..backend import Backend
 from ..backend.portable.optim import first_moment
+from ..backend.typing import Array
 from .optimizer import Optimizer
 from .scalars import like
 from .torch_options import implementation_options
@@ -29,7 +30,8 @@ class Adamax(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       maximize=maximize, **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               backend: Backend) -> Array:
         beta1, beta2 = group["betas"]
         xp = backend.xp
         if not state:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..backend import Backend
+from ..backend.typing import Array
 from .optimizer import Optimizer
 from .scalars import is_number, like, maximum, round_float32
 from .torch_options import implementation_options
@@ -29,7 +30,8 @@ class ASGD(Optimizer):
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                                       maximize=maximize, **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               backend: Backend) -> Array:
         lr, lambd = group["lr"], group["lambd"]
         xp = backend.xp
         if not state:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Iterable
 
 from ..autograd.tensor import Tensor, tensor
 from ..backend import dtype_name
 from ..backend.arrays import check
-from ..backend.typing import Namespace
+from ..backend.typing import Array, Namespace
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -16,7 +16,7 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     return [p.grad for p in params if p.grad is not None]
 
 
-def _vector_norm(xp: Namespace, x: Any, norm_type: float) -> Any:
+def _vector_norm(xp: Namespace, x: Array, norm_type: float) -> Array:
     """The ``norm_type``-norm of all elements of ``x`` as a 0-d array (as ``torch.linalg.vector_norm``)."""
     if norm_type == math.inf:
         return xp.max(xp.abs(x))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..backend import Backend
+from ..backend.typing import Array
 from .optimizer import Optimizer
 
 
@@ -24,7 +25,8 @@ class Lion(Optimizer):
                  weight_decay: float = 0.0, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay, maximize=maximize))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               backend: Backend) -> Array:
         lr, (beta1, beta2) = group["lr"], group["betas"]
         xp = backend.xp
         if not state:

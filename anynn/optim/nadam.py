@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from ..backend import Backend
 from ..backend.portable.optim import adam_moments
+from ..backend.typing import Array
 from .optimizer import Optimizer
 from .scalars import like, round_float32
 from .torch_options import implementation_options
@@ -33,7 +34,8 @@ class NAdam(Optimizer):
                                       **implementation_options("NAdam", foreach=foreach, capturable=capturable,
                                                                differentiable=differentiable)))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               backend: Backend) -> Array:
         lr, (beta1, beta2) = group["lr"], group["betas"]
         xp = backend.xp
         if not state:

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from ..backend import Backend
 from ..backend.portable.optim import adam_moments
+from ..backend.typing import Array
 from .optimizer import Optimizer
 from .scalars import is_number, like
 from .torch_options import implementation_options
@@ -35,7 +36,8 @@ class RAdam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               backend: Backend) -> Array:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         xp = backend.xp
         if not state:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..backend import Backend
+from ..backend.typing import Array
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -28,7 +29,8 @@ class RMSprop(Optimizer):
                                       **implementation_options("RMSprop", foreach=foreach, capturable=capturable,
                                                                differentiable=differentiable)))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               backend: Backend) -> Array:
         alpha, momentum = group["alpha"], group["momentum"]
         xp = backend.xp
         if not state:

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from array_api_compat import device
 
 from ..backend import Backend
+from ..backend.typing import Array
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -30,7 +31,8 @@ class Rprop(Optimizer):
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize,
                                       **options))
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               backend: Backend) -> Array:
         etaminus, etaplus = group["etas"]
         step_size_min, step_size_max = group["step_sizes"]
         xp = backend.xp

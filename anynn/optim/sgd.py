@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from ..autograd.function import is_writeable
 from ..backend import Backend
+from ..backend.typing import Array
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -31,7 +32,8 @@ class SGD(Optimizer):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening "
                              f"(got momentum={momentum}, dampening={dampening})")
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], backend: Backend) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               backend: Backend) -> Array:
         momentum = group["momentum"]
         if momentum:
             grad = self._momentum_direction(grad, state, group, momentum, backend)
