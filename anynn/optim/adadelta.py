@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from ..backend import Backend
 from ..backend.typing import Array
 from .optimizer import Optimizer
+from .state import new_state
 from .torch_options import implementation_options
 
 
@@ -33,9 +34,7 @@ class Adadelta(Optimizer):
         rho, eps = group["rho"], group["eps"]
         xp = backend.xp
         if not state:
-            state["step"] = 0
-            state["square_avg"] = xp.zeros_like(param)
-            state["acc_delta"] = xp.zeros_like(param)
+            new_state(state, xp, param, "square_avg", "acc_delta")
         state["step"] += 1
         square_avg = state["square_avg"] = rho * state["square_avg"] + (1.0 - rho) * (grad * grad)
         delta = xp.sqrt(state["acc_delta"] + eps) / xp.sqrt(square_avg + eps) * grad

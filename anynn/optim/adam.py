@@ -10,6 +10,7 @@ from ..backend.portable.optim import adam_apply, adam_moments
 from ..backend.typing import Array
 from .optimizer import Optimizer
 from .scalars import is_number, like, sqrt
+from .state import new_state
 from .torch_options import implementation_options
 
 
@@ -42,9 +43,7 @@ class Adam(Optimizer):
         xp = backend.xp
         inplace = is_writeable(param)
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
+            new_state(state, xp, param, "exp_avg", "exp_avg_sq")
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = xp.zeros_like(param)
         step = state["step"] = state["step"] + 1

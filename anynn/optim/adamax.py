@@ -9,6 +9,7 @@ from ..backend.portable.optim import first_moment
 from ..backend.typing import Array
 from .optimizer import Optimizer
 from .scalars import like
+from .state import new_state
 from .torch_options import implementation_options
 
 
@@ -35,9 +36,7 @@ class Adamax(Optimizer):
         beta1, beta2 = group["betas"]
         xp = backend.xp
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_inf"] = xp.zeros_like(param)
+            new_state(state, xp, param, "exp_avg", "exp_inf")
         step = state["step"] = state["step"] + 1
         m = state["exp_avg"] = first_moment(xp, state["exp_avg"], grad, beta1)
         u = state["exp_inf"] = xp.maximum(beta2 * state["exp_inf"], xp.abs(grad) + group["eps"])

@@ -9,6 +9,7 @@ from ..backend.portable.optim import adam_moments
 from ..backend.typing import Array
 from .optimizer import Optimizer
 from .scalars import is_number, like
+from .state import new_state
 from .torch_options import implementation_options
 
 
@@ -41,9 +42,7 @@ class RAdam(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         xp = backend.xp
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
+            new_state(state, xp, param, "exp_avg", "exp_avg_sq")
         step = state["step"] = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"] = adam_moments(xp, grad, state["exp_avg"], state["exp_avg_sq"],
                                                                     beta1, beta2, inplace=False)

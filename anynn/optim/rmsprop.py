@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from ..backend import Backend
 from ..backend.typing import Array
 from .optimizer import Optimizer
+from .state import new_state
 from .torch_options import implementation_options
 
 
@@ -34,8 +35,7 @@ class RMSprop(Optimizer):
         alpha, momentum = group["alpha"], group["momentum"]
         xp = backend.xp
         if not state:
-            state["step"] = 0
-            state["square_avg"] = xp.zeros_like(param)
+            new_state(state, xp, param, "square_avg")
             if momentum > 0:
                 state["momentum_buffer"] = xp.zeros_like(param)
             if group["centered"]:
