@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 
 from ..autograd.mode import enable_grad
 from ..autograd.tensor import Tensor, mark_modified
-from ..backend.typing import Namespace
+from ..backend.typing import Array, Namespace
 from .line_search import strong_wolfe
 from .optimizer import Optimizer, _copy, _to_param_backend
 
@@ -49,14 +49,14 @@ class LBFGS(Optimizer):
     def _xp(self) -> Any:
         return self._params[0].backend.xp
 
-    def _host(self, value: Any) -> float:
+    def _host(self, value: Array) -> float:
         """A 0-d array of the parameters' backend as a Python float (the search branches on it)."""
         return float(self._params[0].backend.to_host(value))
 
-    def _dot(self, a: Any, b: Any) -> float:
+    def _dot(self, a: Array, b: Array) -> float:
         return self._host(self._xp.sum(a * b))
 
-    def _abs_max(self, a: Any) -> float:
+    def _abs_max(self, a: Array) -> float:
         return self._host(self._xp.max(self._xp.abs(a)))
 
     def _gather_flat_grad(self) -> Any:
@@ -64,7 +64,7 @@ class LBFGS(Optimizer):
         return xp.concat([xp.reshape(p.grad.array if p.grad is not None else xp.zeros_like(p.array), (-1,))
                           for p in self._params])
 
-    def _add_grad(self, step_size: float, update: Any) -> None:
+    def _add_grad(self, step_size: float, update: Array) -> None:
         xp = self._xp
         offset = 0
         for p in self._params:
@@ -114,6 +114,11 @@ class LBFGS(Optimizer):
         if self._abs_max(flat_grad) <= tolerance_grad:
             return orig_loss
 
+        # the iteration's memory, restored from the state: None before the first iteration, which sets each one
+        d: Any
+        old_dirs: Any
+        old_stps: Any
+        ro: Any
         d, t = state.get("d"), state.get("t")
         old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
         H_diag = state.get("H_diag")
@@ -196,7 +201,8 @@ class LBFGS(Optimizer):
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
 
-    def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any], xp: Namespace) -> Any:
+    def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
+               xp: Namespace) -> Array:
         raise RuntimeError("LBFGS.step needs a closure that recomputes the loss and its gradients")
 
     # -- state: the history is a list of arrays --------------------------------------------------

@@ -17,7 +17,7 @@ def test_ruff_clean():
 
 # the packages whose signatures mypy checks (Array/Namespace/Device/DType from anynn.backend.typing; the Tensor
 # methods installed at import time are declared in anynn/autograd/tensor_surface.py)
-TYPED_PACKAGES = ["anynn/backend", "anynn/autograd"]
+TYPED_PACKAGES = ["anynn/backend", "anynn/autograd", "anynn/optim"]
 
 
 @pytest.mark.skipif(shutil.which("mypy") is None, reason="mypy is not installed (pip install anynn[test])")
