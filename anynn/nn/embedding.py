@@ -14,6 +14,25 @@ from .linear import new_parameter
 from .module import Module
 
 
+def row_index(layer: str, padding_idx: int | None, num_embeddings: int) -> int | None:
+    """``padding_idx`` in ``[-num_embeddings, num_embeddings)`` as a row number (negative counts from the end)."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{layer}: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
+                         f"got {padding_idx}")
+    return padding_idx % num_embeddings
+
+
+def reset_table(weight: Tensor, padding_idx: int | None, rng: HostGenerator | None) -> None:
+    """PyTorch's initial table: N(0, 1), with the ``padding_idx`` row zero."""
+    init.normal_(weight, 0.0, 1.0, generator=rng)
+    if padding_idx is not None:
+        xp, data = weight.backend.xp, weight.array
+        rows = xp.arange(data.shape[0], device=weight.backend.device)
+        weight.array = xp.where((rows == padding_idx)[:, None], xp.zeros_like(data), data)
+
+
 class Embedding(Module):
     """Rows of ``weight`` picked by integer indices: indices (*) → (*, embedding_dim).
 
@@ -47,11 +66,7 @@ class Embedding(Module):
         super().__init__()
         if sparse:
             raise NotImplementedError("Embedding: sparse=True is not supported (gradients are dense)")
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
-                                 f"got {padding_idx}")
-            padding_idx = padding_idx % num_embeddings
+        padding_idx = row_index("Embedding", padding_idx, num_embeddings)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
@@ -61,11 +76,7 @@ class Embedding(Module):
         self._reset_own_parameters(host_generator(seed))
 
     def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
-        init.normal_(self.weight, 0.0, 1.0, generator=rng)
-        if self.padding_idx is not None:
-            xp, data = self.weight.backend.xp, self.weight.array
-            rows = xp.arange(self.num_embeddings, device=self.weight.backend.device)
-            self.weight.array = xp.where((rows == self.padding_idx)[:, None], xp.zeros_like(data), data)
+        reset_table(self.weight, self.padding_idx, rng)
 
     def forward(self, indices: Tensor) -> Tensor:
         """indices: integer Tensor (*) → (*, embedding_dim)."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.embedding_bag import MODES, embedding_bag
 from ..init import HostGenerator, host_generator
+from .embedding import reset_table, row_index
 from .linear import new_parameter
 from .module import Module
 
@@ -45,10 +45,7 @@ class EmbeddingBag(Module):
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
         if sparse:
             raise NotImplementedError("EmbeddingBag: sparse=True is not supported (gradients are dense)")
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"EmbeddingBag: padding_idx must be within num_embeddings, got {padding_idx}")
-            padding_idx %= num_embeddings
+        padding_idx = row_index("EmbeddingBag", padding_idx, num_embeddings)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type = max_norm, float(norm_type)
         self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
@@ -63,11 +60,7 @@ class EmbeddingBag(Module):
             self.load_state_dict({"weight": _weight})
 
     def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
-        init.normal_(self.weight, 0.0, 1.0, generator=rng)
-        if self.padding_idx is not None:
-            xp, data = self.weight.backend.xp, self.weight.array
-            rows = xp.arange(self.num_embeddings, device=self.weight.backend.device)
-            self.weight.array = xp.where((rows == self.padding_idx)[:, None], xp.zeros_like(data), data)
+        reset_table(self.weight, self.padding_idx, rng)
 
     def forward(self, input: Tensor, offsets: Tensor | None = None,
                 per_sample_weights: Tensor | None = None) -> Tensor:
