@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import functional as F
 from ..autograd.tensor import Tensor
-from ..functional.loss_reduction import legacy_reduction
+from ..functional.loss_reduction import check_reduction, legacy_reduction
 from .module import Module
 from .validate import check_broadcast, check_floating, check_same_backend, dtype_kind
 
@@ -57,8 +57,7 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
