@@ -30,7 +30,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
 # fallbacks run too. Adding a backend to the suite is one entry here.
 BACKENDS = ["numpy", "numpy-portable", "array_api_strict", "array_api_strict:device1", "torch", "jax", "cupy"]
 # Eager JAX dispatches every call: the jax backend runs the test modules and tests marked `jax`
-# (pytestmark = pytest.mark.jax), the families the backend-seam issue names, unless ANYNN_TEST_JAX=all.
+# (pytestmark = pytest.mark.jax), the families the backend-seam issue names, unless ANYNN_TEST_JAX=all;
+# pytest.mark.jax(run=False) on a test (or a parametrize row) keeps it out of its module's jax subset.
 _JAX_EVERYWHERE = os.environ.get("ANYNN_TEST_JAX") == "all"
 
 
@@ -46,7 +47,8 @@ def _available(name: str) -> bool:
 def backend(request: pytest.FixtureRequest):
     """A `Backend` (skipped, never failed, where it is not available, e.g. cupy without a GPU)."""
     name = request.param
-    if name == "jax" and not _JAX_EVERYWHERE and request.node.get_closest_marker("jax") is None:
+    jax_mark = request.node.get_closest_marker("jax")
+    if name == "jax" and not _JAX_EVERYWHERE and (jax_mark is None or jax_mark.kwargs.get("run") is False):
         pytest.skip("this test is outside the jax subset (mark it pytest.mark.jax, or set ANYNN_TEST_JAX=all)")
     if not _available(name):
         pytest.skip(f"backend {name} is not available here")

@@ -122,8 +122,8 @@ def copy_weights(ours: anynn.nn.Module, theirs: torch.nn.Module, backend: Any, d
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
 
 
-def step(backend: Any, ours: anynn.nn.Module, theirs: torch.nn.Module, x: np.ndarray, seed: int,
-          tol: dict[str, float], label: str = "") -> None:
+def compare_step(backend: Any, ours: anynn.nn.Module, theirs: torch.nn.Module, x: np.ndarray, seed: int,
+                 tol: dict[str, float], label: str = "") -> None:
     """One forward and backward of both modules on ``x``; compare output and every gradient."""
     for p in ours.parameters():
         p.grad = None
@@ -168,7 +168,7 @@ def check_layer(backend: Any, cfg: dict[str, Any]) -> None:
     randomise(theirs, cfg["seed"])
     ours = OURS[name](*args, **kwargs)
     copy_weights(ours, theirs, backend, dtype)
-    step(backend, ours, theirs, x, cfg["seed"], tolerance(dtype))
+    compare_step(backend, ours, theirs, x, cfg["seed"], tolerance(dtype))
 
 
 # -- twins drawn from a seeded generator ----------------------------------------------------------

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from anynn.autograd.tensor import Tensor
 from anynn.functional.embedding import embedding
 from anynn.nn.embedding import Embedding
 
 from tests.helpers import check_gradients, make
+from tests.nn.oracle import copy_weights, oracle_settings, tolerance, torch_dtype
 
 pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
 
@@ -100,3 +106,45 @@ def test_other_errors():
     with pytest.raises(ValueError, match="BackendMismatch|backend"):
         layer(make("torch", np.array([1])))
     assert layer(make("numpy", np.zeros((0, 3), np.int64))).shape == (0, 3, 2)
+
+
+# -- configurations drawn by hypothesis, against torch.nn ---------------------------------------------
+
+
+@st.composite
+def embedding_configs(draw: Any) -> dict[str, Any]:
+    num = draw(st.integers(1, 8))
+    return dict(num=num, dim=draw(st.integers(1, 4)), padding_idx=draw(st.sampled_from([None, 0, num - 1, -1])),
+                shape=tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 3)))),
+                dtype=draw(st.sampled_from(["float64", "float32"])),
+                index_dtype=draw(st.sampled_from(["int64", "int32"])), seed=draw(st.integers(0, 2 ** 16)),
+                extra=dict(max_norm=draw(st.sampled_from([None, None, 0.5, 1.5])),
+                           norm_type=draw(st.sampled_from([2.0, 1.0, 3.0, math.inf])),
+                           scale_grad_by_freq=draw(st.booleans())))
+
+
+@pytest.mark.jax(run=False)  # moved here from a file outside the jax subset (eager JAX is slow)
+@oracle_settings(40)
+@given(cfg=embedding_configs())
+def test_embedding_matches_torch(backend, cfg):
+    """Any index shape (0-D to 3-D), the largest index, padding_idx (negative too), repeated indices,
+    max_norm (rows rescaled in place) with several norms, scale_grad_by_freq."""
+    num, dtype = cfg["num"], cfg["dtype"]
+    g = np.random.default_rng(cfg["seed"])
+    indices = g.integers(0, num, size=cfg["shape"])
+    indices.reshape(-1)[:1] = num - 1  # always look up the last row
+    indices = indices.astype(cfg["index_dtype"])
+    theirs = torch.nn.Embedding(num, cfg["dim"], padding_idx=cfg["padding_idx"], **cfg["extra"])
+    theirs = theirs.to(torch_dtype(dtype))
+    ours = Embedding(num, cfg["dim"], padding_idx=cfg["padding_idx"], **cfg["extra"])
+    copy_weights(ours, theirs, backend, dtype)
+    out, ref = ours(make(backend, indices)), theirs(torch.tensor(indices))
+    tol = tolerance(dtype)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **tol)
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), err_msg="renormed weight", **tol)
+    weights = g.standard_normal(tuple(ref.shape)).astype(dtype)
+    (out * make(backend, weights)).sum().backward()
+    (ref * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), **tol)
+    with pytest.raises(IndexError, match="out of range"):
+        ours(make(backend, np.array([0, num])))

@@ -1,15 +1,24 @@
-"""Normalisation: gradient checks, PyTorch oracle (train and eval), running statistics, errors."""
+"""Normalisation: gradient checks, PyTorch oracle (train and eval; fixed cases and hypothesis-drawn layer
+configurations), running statistics, errors."""
 
 from __future__ import annotations
+
+import copy
+import math
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from anynn.functional.norm import batch_norm, group_norm, layer_norm, rms_norm
 from anynn.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 
 from tests.helpers import check_gradients, compare_module_with_torch, copy_torch_weights, make
+from tests.nn.oracle import (OURS, build_torch, check_layer, compare_step, copy_weights, norm_input, oracle_settings,
+                             randomise, tolerance)
 
 pytestmark = pytest.mark.jax  # the whole module runs on the jax backend too
 
@@ -202,3 +211,102 @@ def test_other_errors():
         BatchNorm1d(2, affine=False)(make("torch", np.ones((2, 2), np.float32)))
     with pytest.raises(ValueError, match="running_mean and running_var are needed"):
         batch_norm(make("numpy", np.ones((2, 2))), None, None, training=False)
+
+
+# -- configurations drawn by hypothesis, against torch.nn ---------------------------------------------
+
+
+@st.composite
+def batch_norm_configs(draw: Any) -> dict[str, Any]:
+    name = draw(st.sampled_from(["BatchNorm1d", "BatchNorm1d", "BatchNorm2d"]))
+    c = draw(st.integers(1, 4))
+    if name == "BatchNorm2d":
+        shape = (draw(st.integers(1, 3)), c, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    elif draw(st.booleans()):
+        shape = (draw(st.integers(1, 5)), c)
+    else:
+        shape = (draw(st.integers(1, 3)), c, draw(st.integers(1, 4)))
+    kwargs = dict(eps=draw(st.sampled_from([1e-5, 1e-3])), momentum=draw(st.sampled_from([0.1, 0.5, 1.0, 0.0, None])),
+                  affine=draw(st.booleans()), track_running_stats=draw(st.booleans()))
+    modes = draw(st.lists(st.booleans(), min_size=1, max_size=4))  # train (True) / eval steps in order
+    return dict(name=name, args=(c,), kwargs=kwargs, shape=shape, modes=modes,
+                dtype=draw(st.sampled_from(["float64", "float32"])), seed=draw(st.integers(0, 2 ** 16)))
+
+
+@pytest.mark.jax(run=False)  # moved here from a file outside the jax subset (eager JAX is slow)
+@oracle_settings(60)
+@given(cfg=batch_norm_configs())
+@example(cfg=dict(name="BatchNorm1d", args=(3,), kwargs=dict(momentum=None), shape=(4, 3, 2),
+                  modes=[True, True, True, False], dtype="float64", seed=1))  # cumulative average
+@example(cfg=dict(name="BatchNorm1d", args=(2,), kwargs={}, shape=(1, 2), modes=[True], dtype="float64",
+                  seed=1))  # one value per channel in training: rejected by both
+def test_batch_norm_matches_torch_over_steps(backend, cfg):
+    """Several train/eval steps: outputs, gradients and running statistics stay equal."""
+    name, args, kwargs, dtype, tol = cfg["name"], cfg["args"], cfg["kwargs"], cfg["dtype"], tolerance(cfg["dtype"])
+    theirs = build_torch(name, args, kwargs, dtype)
+    randomise(theirs, cfg["seed"])
+    ours = OURS[name](*args, **kwargs)
+    copy_weights(ours, theirs, backend, dtype)
+    for i, training in enumerate(cfg["modes"]):
+        ours.train(training)
+        theirs.train(training)
+        x = (norm_input(name, args, cfg["seed"] + i, cfg["shape"], dtype) * (i + 1) + i).astype(dtype)
+        try:
+            copy.deepcopy(theirs)(torch.tensor(x))  # a probe: the real step below updates the statistics
+        except (RuntimeError, ValueError) as error:
+            assert "more than 1 value" in str(error)
+            with pytest.raises(ValueError, match="more than 1 value"):
+                ours(make(backend, x))
+            return
+        compare_step(backend, ours, theirs, x, cfg["seed"] + i, tol, label=f" (step {i}, training={training})")
+        state = theirs.state_dict()
+        for buffer_name, buffer in ours.named_buffers():
+            np.testing.assert_allclose(np.asarray(buffer.numpy()), state[buffer_name].numpy(),
+                                       err_msg=f"{buffer_name} after step {i}", **tol)
+
+
+@st.composite
+def trailing_norm_configs(draw: Any) -> dict[str, Any]:
+    name = draw(st.sampled_from(["LayerNorm", "RMSNorm", "GroupNorm"]))
+    if name == "GroupNorm":
+        groups = draw(st.integers(1, 4))
+        channels = groups * draw(st.integers(1, 3))
+        spatial = tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2))))
+        batch = draw(st.integers(1, 3))
+        if channels // groups * math.prod(spatial) == 1:
+            spatial += (2,)  # a group of one value normalises to 0 (PyTorch's float32 gives rounding noise)
+        args: tuple = (groups, channels)
+        normalized = (channels // groups,) + spatial
+        kwargs: dict[str, Any] = dict(eps=draw(st.sampled_from([1e-5, 1e-3])), affine=draw(st.booleans()))
+        shape = (batch, channels) + spatial
+    else:
+        normalized = tuple(draw(st.integers(1, 4)) for _ in range(draw(st.integers(1, 3))))
+        lead = tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2))))
+        args = (normalized[0] if len(normalized) == 1 and draw(st.booleans()) else normalized,)
+        shape = lead + normalized
+        if name == "LayerNorm":
+            kwargs = dict(eps=draw(st.sampled_from([1e-5, 1e-3])), elementwise_affine=draw(st.booleans()),
+                          bias=draw(st.booleans()))
+        else:
+            kwargs = dict(eps=draw(st.sampled_from([None, 1e-6, 1e-3])), elementwise_affine=draw(st.booleans()))
+    dtype = draw(st.sampled_from(["float64", "float32"]))
+    if name == "LayerNorm" and math.prod(normalized) == 1:
+        dtype = "float64"  # one value normalises to 0 exactly; PyTorch's float32 gives ~1e-5 of rounding noise
+    return dict(name=name, args=args, kwargs=kwargs, shape=shape, dtype=dtype, seed=draw(st.integers(0, 2 ** 16)))
+
+
+def _norm(name: str, args: tuple, shape: tuple[int, ...], dtype: str = "float64", **kwargs: Any) -> dict[str, Any]:
+    return dict(name=name, args=args, kwargs=kwargs, shape=shape, dtype=dtype, seed=5)
+
+
+@pytest.mark.jax(run=False)  # moved here from a file outside the jax subset (eager JAX is slow)
+@oracle_settings(80)
+@given(cfg=trailing_norm_configs())
+@example(cfg=_norm("LayerNorm", ((2, 3, 4),), (2, 2, 3, 4), bias=False))
+@example(cfg=_norm("RMSNorm", ((3, 4),), (2, 3, 4), dtype="float32"))  # eps None: float32 machine epsilon
+@example(cfg=_norm("GroupNorm", (1, 4), (2, 4, 3)))  # one group: layer norm over (C, *)
+@example(cfg=_norm("GroupNorm", (4, 4), (2, 4, 2, 2)))  # instance norm
+@example(cfg=_norm("GroupNorm", (2, 2), (1, 2)))  # one value per group: rejected by both
+@example(cfg=_norm("LayerNorm", (3,), (2, 4)))  # wrong trailing shape: rejected by both
+def test_trailing_norms_match_torch(backend, cfg):
+    check_layer(backend, cfg)
