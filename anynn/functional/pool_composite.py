@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from ..autograd.tensor import Tensor
 from .activation import relu
 from .padding import pad
-from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d
+from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .windows import ntuple
 
 IntOrTriple = int | Sequence[int]
@@ -69,9 +69,21 @@ def adaptive_avg_pool3d(input: Tensor, output_size: int | Sequence[int | None]) 
     return adaptive_avg_pool2d(_depth_back(deep), sizes[1:])
 
 
+def _lp_pool_infinite(max_pool: Any, input: Tensor, norm_type: float, kernel_size: Any, stride: Any,
+                      ceil_mode: bool) -> Tensor:
+    """The limits p → ±inf: max (min) of ``|x|`` over each window (``x^p`` would overflow to inf or 0)."""
+    if norm_type > 0:
+        return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+
+
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: int | None = None,
               ceil_mode: bool = False) -> Tensor:
-    """Power-average pooling ``(sum_window x^p)^(1/p)`` over the last axis: (N, C, L) → (N, C, L_out)."""
+    """Power-average pooling ``(sum_window x^p)^(1/p)`` over the last axis: (N, C, L) → (N, C, L_out).
+
+    ``norm_type=inf`` is the max of ``|x|`` over the window, ``-inf`` the min (PyTorch's special cases)."""
+    if norm_type in (float("inf"), -float("inf")):
+        return _lp_pool_infinite(max_pool1d, input, norm_type, kernel_size, stride, ceil_mode)
     out = avg_pool1d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
     size = kernel_size if isinstance(kernel_size, int) else tuple(kernel_size)[0]
     return ((out.sign() * relu(out.abs())) * size) ** (1.0 / norm_type)
@@ -80,6 +92,8 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: int | N
 def lp_pool2d(input: Tensor, norm_type: float, kernel_size: int | Sequence[int], stride: Any = None,
               ceil_mode: bool = False) -> Tensor:
     """Power-average pooling over (kh, kw) windows: (N, C, H, W) → (N, C, H_out, W_out)."""
+    if norm_type in (float("inf"), -float("inf")):
+        return _lp_pool_infinite(max_pool2d, input, norm_type, kernel_size, stride, ceil_mode)
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
     out = avg_pool2d(input ** norm_type, (kh, kw), stride, 0, ceil_mode)
     return ((out.sign() * relu(out.abs())) * (kh * kw)) ** (1.0 / norm_type)

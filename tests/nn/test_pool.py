@@ -541,6 +541,11 @@ LAYER_CASES = [
     ("lp1d", lambda: nn.LPPool1d(2, 3, 2), lambda: torch.nn.LPPool1d(2, 3, 2), (2, 3, 8), True),
     ("lp2d", lambda: nn.LPPool2d(3, (2, 3), ceil_mode=True), lambda: torch.nn.LPPool2d(3, (2, 3), ceil_mode=True),
      (2, 3, 5, 7), True),
+    # p = ±inf: PyTorch max-pools |x| (x^inf would give 1 or 0 through the power average)
+    ("lp1d-inf", lambda: nn.LPPool1d(float("inf"), 3, 2), lambda: torch.nn.LPPool1d(float("inf"), 3, 2),
+     (2, 3, 8), False),
+    ("lp2d-minus-inf", lambda: nn.LPPool2d(-float("inf"), 2, ceil_mode=True),
+     lambda: torch.nn.LPPool2d(-float("inf"), 2, ceil_mode=True), (2, 3, 5, 7), False),
 ]
 
 
