@@ -37,6 +37,10 @@ from .serialization import load, save  # noqa: E402  (torch.save/torch.load: who
 from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
 from . import accelerator  # noqa: E402  (PyTorch's torch.accelerator)
 from . import distributions  # noqa: E402  (PyTorch's torch.distributions)
+from . import sparse  # noqa: E402  (PyTorch's torch.sparse; sparse tensors are stored dense)
+from .sparse import sparse_coo_tensor, spmm  # noqa: E402
+from .legacy_constructors import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402
+                                 FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
 from .device import device  # noqa: E402
 from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, value queries)
     acos, acosh, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, argwhere, asin, asinh,
@@ -77,6 +81,9 @@ __all__ += [  # PyTorch's devices and dtypes
     "accelerator", "backends", "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "cuda", "device",
     "double", "dtype", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64",
     "long", "short", "summary", "uint8", "utils",
+    "distributions", "sparse", "sparse_coo_tensor", "spmm",
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
+    "LongTensor", "ShortTensor",
 ]
 from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
 from .amp import autocast  # noqa: E402

@@ -207,8 +207,14 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None, *, backend: Any 
 
 
 def empty(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False,
-          **_: Any) -> Tensor:
-    """A tensor of shape ``size`` whose values are not to be relied on (anynn fills zeros; ``torch.empty``)."""
+          **kwargs: Any) -> Tensor:
+    """A tensor of shape ``size`` whose values are not to be relied on (anynn fills zeros; ``torch.empty``).
+
+    The shape may also come as PyTorch's keyword, ``empty(size=(2, 3))`` (gat builds its weights so)."""
+    if "size" in kwargs:
+        if size:
+            raise TypeError(f"empty(): the shape given twice, as {size} and as size={kwargs['size']}")
+        size = (kwargs["size"],)
     return zeros(*size, dtype=dtype, backend=backend, device=device, requires_grad=requires_grad)
 
 
