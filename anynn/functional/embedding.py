@@ -14,7 +14,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
-from . import index_checks
+from . import value_checks
 
 
 class EmbeddingFunction(Function):
@@ -70,7 +70,7 @@ def embedding_renorm_(weight: Tensor, indices: Tensor, max_norm: float, norm_typ
 def check_indices(name: str, indices: Any, weight: Tensor) -> None:
     """Raise unless ``indices`` is an integer Tensor on the weight's backend with values in range."""
     rows = weight.shape[0]
-    index_checks.check_indices(name, indices, weight, "weight", "int64 or int32", rows, f"{rows} embeddings",
+    value_checks.check_indices(name, indices, weight, "weight", "int64 or int32", rows, f"{rows} embeddings",
                                suffix=f"; indices of shape {indices.shape}" if isinstance(indices, Tensor) else "")
 
 

@@ -14,7 +14,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
-from .index_checks import check_indices
+from .value_checks import check_indices
 from .pool import _SPATIAL, IntOrPair
 from .windows import ntuple
 
