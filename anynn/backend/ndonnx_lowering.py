@@ -16,6 +16,7 @@ import numpy as np
 
 from .averaging import averaging_matrix
 from .ndonnx_graph import const, host, np_dtype, static_shape, var, wrap
+from .typing import Namespace
 
 Lowering = Callable[..., Any]
 
@@ -27,7 +28,7 @@ def _op() -> Any:
 
 
 # -- dense ------------------------------------------------------------------------------------------
-def linear(fn: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+def linear(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
     op = _op()
     if x.ndim == 2 and weight.ndim == 2:
         return wrap(op.gemm(var(x), var(weight), None if bias is None else var(bias), transB=1))
@@ -37,12 +38,12 @@ def linear(fn: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
     return wrap(y if bias is None else op.add(y, var(bias)))
 
 
-def matmul(fn: Any, xp: Any, a: Any, b: Any) -> Any:
+def matmul(fn: Any, xp: Namespace, a: Any, b: Any) -> Any:
     return wrap(_op().matmul(var(a), var(b)))
 
 
 # -- convolution ------------------------------------------------------------------------------------
-def conv(fn: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+def conv(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
     if x.ndim != fn.spatial_dims + 2:
         return NotImplemented  # unbatched input: the recorded forward handles it
     top, bottom, left, right = fn.padding
@@ -55,7 +56,7 @@ def conv(fn: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
                            group=fn.groups, kernel_shape=kernel, pads=pads, strides=strides))
 
 
-def conv_transpose(fn: Any, xp: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+def conv_transpose(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
     if x.ndim != fn.spatial_dims + 2:
         return NotImplemented
     n = fn.spatial_dims
@@ -80,7 +81,7 @@ def _pool_geometry(fn: Any, x: Any) -> dict[str, Any] | None:
                 ceil_mode=int(bool(fn.ceil_mode)))
 
 
-def max_pool(fn: Any, xp: Any, x: Any) -> Any:
+def max_pool(fn: Any, xp: Namespace, x: Any) -> Any:
     geometry = _pool_geometry(fn, x)
     if geometry is None or getattr(fn, "return_indices", False):
         return NotImplemented
@@ -88,7 +89,7 @@ def max_pool(fn: Any, xp: Any, x: Any) -> Any:
     return wrap(_op().max_pool(var(x), dilations=dilation, **geometry)[0])
 
 
-def avg_pool(fn: Any, xp: Any, x: Any) -> Any:
+def avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:
     geometry = _pool_geometry(fn, x)
     if geometry is None or fn.divisor_override is not None:
         return NotImplemented
@@ -97,7 +98,7 @@ def avg_pool(fn: Any, xp: Any, x: Any) -> Any:
     return wrap(_op().average_pool(var(x), count_include_pad=int(bool(fn.count_include_pad)), **geometry))
 
 
-def adaptive_avg_pool(fn: Any, xp: Any, x: Any) -> Any:
+def adaptive_avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:
     n = len(fn.output_size)
     sizes = static_shape(x)[x.ndim - n:]
     if x.ndim != n + 2 or None in sizes:
@@ -128,7 +129,7 @@ def _affine(weight: Any, bias: Any, channels: tuple[int, ...], dtype: np.dtype) 
     return scale, shift
 
 
-def batch_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+def batch_norm(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
     """Eval-mode batch norm is ``x * a + b`` per channel: two nodes, folded into a Conv before it by `optimize`."""
     if fn.training or fn.running_mean is None or x.ndim < 2:
         return NotImplemented
@@ -147,13 +148,13 @@ def batch_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
     return wrap(op.add(scaled, const(offset.reshape(lift), dtype)))
 
 
-def layer_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+def layer_norm(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
     shape = static_shape(x)[x.ndim - fn.ndims:]
     scale, shift = _affine(weight, bias, shape, np_dtype(x))
     return wrap(_op().layer_normalization(var(x), scale, shift, axis=-fn.ndims, epsilon=fn.eps)[0])
 
 
-def group_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
+def group_norm(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
     """InstanceNormalization over (N, G, -1), as PyTorch exports it, then the per-channel affine."""
     op = _op()
     dtype = np_dtype(x)
@@ -174,7 +175,7 @@ def group_norm(fn: Any, xp: Any, x: Any, weight: Any, bias: Any) -> Any:
 
 
 # -- attention --------------------------------------------------------------------------------------
-def scaled_dot_product_attention(fn: Any, xp: Any, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
+def scaled_dot_product_attention(fn: Any, xp: Namespace, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
     """MatMul, Mul, (Add or Where for the mask), Softmax, MatMul; a row with no allowed key gives NaN, as in
     PyTorch's export (anynn's own forward gives zeros there)."""
     if fn.keep is not None:
@@ -203,7 +204,7 @@ def scaled_dot_product_attention(fn: Any, xp: Any, q: Any, k: Any, v: Any, mask:
 
 # -- activations ------------------------------------------------------------------------------------
 def _unary(name: str, **attributes: Any) -> Lowering:
-    def lower(fn: Any, xp: Any, x: Any) -> Any:
+    def lower(fn: Any, xp: Namespace, x: Any) -> Any:
         values = {key: (value(fn) if callable(value) else value) for key, value in attributes.items()}
         return wrap(getattr(_op(), name)(var(x), **values))
 
@@ -211,29 +212,29 @@ def _unary(name: str, **attributes: Any) -> Lowering:
     return lower
 
 
-def elu(fn: Any, xp: Any, x: Any) -> Any:
+def elu(fn: Any, xp: Namespace, x: Any) -> Any:
     op = _op()
     if fn.scale == 1.0:
         return wrap(op.elu(var(x), alpha=fn.alpha))
     return wrap(op.selu(var(x), alpha=fn.alpha, gamma=fn.scale))
 
 
-def silu(fn: Any, xp: Any, x: Any) -> Any:
+def silu(fn: Any, xp: Namespace, x: Any) -> Any:
     op = _op()
     return wrap(op.mul(var(x), op.sigmoid(var(x))))
 
 
-def softplus(fn: Any, xp: Any, x: Any) -> Any:
+def softplus(fn: Any, xp: Namespace, x: Any) -> Any:
     if fn.beta != 1.0 or fn.threshold < 20.0:
         return NotImplemented  # ONNX's Softplus has no beta and no linear region (exact past 20 in float32)
     return wrap(_op().softplus(var(x)))
 
 
-def hardswish(fn: Any, xp: Any, x: Any) -> Any:
+def hardswish(fn: Any, xp: Namespace, x: Any) -> Any:
     return wrap(_op().hard_swish(var(x)))
 
 
-def prelu(fn: Any, xp: Any, x: Any, weight: Any) -> Any:
+def prelu(fn: Any, xp: Namespace, x: Any, weight: Any) -> Any:
     slope = var(weight)
     if static_shape(weight)[0] != 1 and x.ndim > 2:
         slope = _op().unsqueeze(slope, const(list(range(1, x.ndim - 1)), np.int64))
@@ -241,51 +242,51 @@ def prelu(fn: Any, xp: Any, x: Any, weight: Any) -> Any:
 
 
 def shrink(soft: bool) -> Lowering:
-    def lower(fn: Any, xp: Any, x: Any) -> Any:
+    def lower(fn: Any, xp: Namespace, x: Any) -> Any:
         return wrap(_op().shrink(var(x), bias=fn.lambd if soft else 0.0, lambd=fn.lambd))
 
     return lower
 
 
-def log_sigmoid(fn: Any, xp: Any, x: Any) -> Any:
+def log_sigmoid(fn: Any, xp: Namespace, x: Any) -> Any:
     op = _op()
     return wrap(op.neg(op.softplus(op.neg(var(x)))))
 
 
-def tanhshrink(fn: Any, xp: Any, x: Any) -> Any:
+def tanhshrink(fn: Any, xp: Namespace, x: Any) -> Any:
     op = _op()
     return wrap(op.sub(var(x), op.tanh(var(x))))
 
 
-def threshold(fn: Any, xp: Any, x: Any) -> Any:
+def threshold(fn: Any, xp: Namespace, x: Any) -> Any:
     op = _op()
     dtype = np_dtype(x)
     return wrap(op.where(op.greater(var(x), const(fn.threshold, dtype)), var(x), const(fn.value, dtype)))
 
 
-def softmin(fn: Any, xp: Any, x: Any) -> Any:
+def softmin(fn: Any, xp: Namespace, x: Any) -> Any:
     return wrap(_op().softmax(_op().neg(var(x)), axis=fn.axis))
 
 
-def hardtanh(fn: Any, xp: Any, x: Any) -> Any:
+def hardtanh(fn: Any, xp: Namespace, x: Any) -> Any:
     dtype = np_dtype(x)
     return wrap(_op().clip(var(x), const(fn.min_val, dtype), const(fn.max_val, dtype)))
 
 
-def gelu(fn: Any, xp: Any, x: Any) -> Any:
+def gelu(fn: Any, xp: Namespace, x: Any) -> Any:
     return wrap(_op().gelu(var(x), approximate="tanh" if fn.approximate == "tanh" else "none"))
 
 
-def softmax(fn: Any, xp: Any, x: Any) -> Any:
+def softmax(fn: Any, xp: Namespace, x: Any) -> Any:
     return wrap(_op().softmax(var(x), axis=fn.axis))
 
 
-def log_softmax(fn: Any, xp: Any, x: Any) -> Any:
+def log_softmax(fn: Any, xp: Namespace, x: Any) -> Any:
     return wrap(_op().log_softmax(var(x), axis=fn.axis))
 
 
 # -- shapes, lookup and padding ---------------------------------------------------------------------
-def reshape(fn: Any, xp: Any, x: Any) -> Any:
+def reshape(fn: Any, xp: Namespace, x: Any) -> Any:
     """ONNX Reshape; a symbolic (``None``) target size copies the input's axis there (ONNX's 0), or is -1."""
     target = list(fn.shape)
     unknown = [i for i, n in enumerate(target) if n is None]
@@ -304,7 +305,7 @@ def reshape(fn: Any, xp: Any, x: Any) -> Any:
     return wrap(_op().reshape(var(x), const(target, np.int64)))
 
 
-def embedding(fn: Any, xp: Any, weight: Any, indices: Any) -> Any:
+def embedding(fn: Any, xp: Namespace, weight: Any, indices: Any) -> Any:
     return wrap(_op().gather(var(weight), var(indices), axis=0))
 
 
@@ -315,7 +316,7 @@ def _pad_list(pads: Any, ndim: int) -> list[int]:
     return before + after
 
 
-def constant_pad(fn: Any, xp: Any, x: Any) -> Any:
+def constant_pad(fn: Any, xp: Namespace, x: Any) -> Any:
     op = _op()
     value = const(fn.value, np_dtype(x))
     return wrap(op.pad(var(x), const(_pad_list(fn.pads, x.ndim), np.int64), value, mode="constant"))
@@ -324,14 +325,14 @@ def constant_pad(fn: Any, xp: Any, x: Any) -> Any:
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
-def gather_pad(fn: Any, xp: Any, x: Any) -> Any:
+def gather_pad(fn: Any, xp: Namespace, x: Any) -> Any:
     mode = _PAD_MODES.get(fn.mode)
     if mode is None:
         return NotImplemented
     return wrap(_op().pad(var(x), const(_pad_list(fn.pads, x.ndim), np.int64), mode=mode))
 
 
-def dropout(fn: Any, xp: Any, x: Any) -> Any:
+def dropout(fn: Any, xp: Namespace, x: Any) -> Any:
     """Dropout reached in training mode: export runs the model in eval mode, so this is a usage error."""
     raise ValueError("Dropout in training mode cannot be exported: call model.eval() (export does) or "
                      "pass training=False to F.dropout")

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .ndonnx_graph import const, host, np_dtype, var, wrap
+from .typing import Namespace
 
 # ONNX gate position -> anynn gate block
 _ORDER = {"lstm": (0, 3, 1, 2), "gru": (1, 0, 2), "rnn_tanh": (0,), "rnn_relu": (0,)}
@@ -23,7 +24,7 @@ def _reorder(weight: np.ndarray, kind: str) -> np.ndarray:
     return np.concatenate([blocks[i] for i in _ORDER[kind]], axis=0)[None]
 
 
-def recurrent_sequence(fn: Any, xp: Any, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
+def recurrent_sequence(fn: Any, xp: Namespace, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
                        b_hh: Any = None, w_hr: Any = None) -> Any:
     """``RecurrentSequence`` (x (L, N, H_in) → out (L, N, H), h_n (N, H)[, c_n]) as one ONNX operator."""
     import spox.opset.ai.onnx.v21 as opset

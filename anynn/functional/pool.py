@@ -18,6 +18,7 @@ from ..autograd.function import Function
 from ..backend import dtype_name
 from ..backend.arrays import any_true, at_add, at_set
 from ..backend.averaging import averaging_matrix as _averaging_matrix
+from ..backend.typing import Namespace
 from .windows import ntuple, output_size, pad_last_axes, window_slice
 
 IntOrPair = int | Sequence[int]
@@ -37,7 +38,7 @@ class _PoolNd(Function):
     ceil_mode: bool
     spatial_dims: int
 
-    def _setup(self, xp: Any, x: Any) -> Any:
+    def _setup(self, xp: Namespace, x: Any) -> Any:
         self.x_shape = tuple(x.shape)
         if self.spatial_dims == 1:
             x = xp.reshape(x, self.x_shape[:-1] + (1, self.x_shape[-1]))
@@ -54,16 +55,16 @@ class _PoolNd(Function):
         ranges = [range(0, k * d, d) for k, d in zip(self.kernel, self.dilation)]
         return [window_slice(offset, self.count, self.stride) for offset in itertools.product(*ranges)]
 
-    def _finish(self, xp: Any, out: Any) -> Any:
+    def _finish(self, xp: Namespace, out: Any) -> Any:
         if self.spatial_dims == 1:
             return xp.reshape(out, out.shape[:-2] + (out.shape[-1],))
         return out
 
-    def _unpad(self, xp: Any, grad_padded: Any) -> Any:
+    def _unpad(self, xp: Namespace, grad_padded: Any) -> Any:
         inside = tuple(slice(before, before + size) for size, (before, _) in zip(self.sizes, self.pads))
         return xp.reshape(grad_padded[(Ellipsis,) + inside], self.x_shape)
 
-    def _grad_lifted(self, xp: Any, grad: Any) -> Any:
+    def _grad_lifted(self, xp: Namespace, grad: Any) -> Any:
         if self.spatial_dims == 1:
             return xp.reshape(grad, grad.shape[:-1] + (1, grad.shape[-1]))
         return grad
@@ -80,7 +81,7 @@ class MaxPool(_PoolNd):
 
     return_indices: bool = False
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         x = self._setup(xp, x)
         padded = pad_last_axes(xp, x, self.pads, value=-float("inf"))
         # maximum over the strided views (no copies), then one boolean mask per offset marking
@@ -111,7 +112,7 @@ class MaxPool(_PoolNd):
             return self._finish(xp, best), self._finish(xp, self._indices(xp, views, best))
         return self._finish(xp, best)
 
-    def _indices(self, xp: Any, views: list[Any], best: Any) -> Any:
+    def _indices(self, xp: Namespace, views: list[Any], best: Any) -> Any:
         """PyTorch's choice: the first maximum in window order, padding never; in a window with NaN, its last NaN."""
         dev = device(best)
         # flat in-plane position of every padded position, -1 on the padding
@@ -134,7 +135,7 @@ class MaxPool(_PoolNd):
                 index = xp.where(xp.isnan(view), position, index)
         return index
 
-    def _empty_window_index(self, xp: Any, shape: tuple[int, ...], dev: Any) -> Any:
+    def _empty_window_index(self, xp: Namespace, shape: tuple[int, ...], dev: Any) -> Any:
         """PyTorch's index where no window element beats -inf: its first dilated position at or past 0 on
         each axis (the first element of the window inside the input; past its end for an all-padding window)."""
         index, step = None, 1
@@ -147,7 +148,7 @@ class MaxPool(_PoolNd):
             step *= self.sizes[axis]
         return xp.broadcast_to(index, shape)
 
-    def backward(self, xp: Any, grad: Any, grad_indices: Any = None) -> Any:
+    def backward(self, xp: Namespace, grad: Any, grad_indices: Any = None) -> Any:
         grad = self._grad_lifted(xp, grad)
         out = xp.zeros(grad.shape[:-len(self.padded)] + self.padded, dtype=grad.dtype, device=device(grad))
         # each element in one window at most: assign instead of accumulate
@@ -167,7 +168,7 @@ class AvgPool(_PoolNd):
     count_include_pad: bool
     divisor_override: int | None
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         x = self._setup(xp, x)
         padded = pad_last_axes(xp, x, self.pads)
         offsets = self._offsets()
@@ -177,7 +178,7 @@ class AvgPool(_PoolNd):
         self.divisor = self._divisor(xp, x)
         return self._finish(xp, total / self.divisor)
 
-    def _divisor(self, xp: Any, x: Any) -> Any:
+    def _divisor(self, xp: Namespace, x: Any) -> Any:
         if self.divisor_override is not None:
             return float(self.divisor_override)
         h, w = x.shape[-2], x.shape[-1]
@@ -189,7 +190,7 @@ class AvgPool(_PoolNd):
         return (xp.asarray(rows, dtype=x.dtype, device=dev)[:, None] *
                 xp.asarray(cols, dtype=x.dtype, device=dev)[None, :])
 
-    def backward(self, xp: Any, grad: Any) -> Any:
+    def backward(self, xp: Namespace, grad: Any) -> Any:
         grad = self._grad_lifted(xp, grad) / self.divisor
         out = xp.zeros(grad.shape[:-2] + self.padded, dtype=grad.dtype, device=device(grad))
         for where in self._offsets():
@@ -216,7 +217,7 @@ class AdaptiveAvgPool(Function):
 
     output_size: tuple[int, ...]
 
-    def forward(self, xp: Any, x: Any) -> Any:
+    def forward(self, xp: Namespace, x: Any) -> Any:
         dev = device(x)
         self.mats = [xp.asarray(_averaging_matrix(x.shape[x.ndim - len(self.output_size) + i], n),
                                 dtype=x.dtype, device=dev) for i, n in enumerate(self.output_size)]
@@ -225,7 +226,7 @@ class AdaptiveAvgPool(Function):
             out = self.mats[0] @ out
         return out
 
-    def backward(self, xp: Any, grad: Any) -> Any:
+    def backward(self, xp: Namespace, grad: Any) -> Any:
         if len(self.mats) == 2:
             grad = self.mats[0].mT @ grad
         return grad @ self.mats[-1]
