@@ -17,10 +17,11 @@ from ..autograd import mode
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
-from ..backend import BackendMismatch, op
+from ..backend import op
 from ..backend.arrays import check_range, is_writeable
 from ..backend.typing import Namespace
 from . import shape as shape_ops
+from .value_checks import array_on_backend
 
 
 # -- the one write helper ----------------------------------------------------------------------------
@@ -150,9 +151,7 @@ def _value_array(x: Tensor, value: Any) -> Any:
     """The assigned value as a Tensor (kept in the graph) or a native array of ``x``'s backend and dtype."""
     be = x.backend
     if isinstance(value, Tensor):
-        if value.backend != be:
-            raise BackendMismatch(f"item assignment: the value lives on backend {value.backend.key!r}, the tensor "
-                                  f"on {be.key!r}; move it with .to({be.key!r})")
+        array_on_backend(value, be, "item assignment", "the value", "the tensor")
         return value if value.dtype == x.dtype else value.astype(x.array.dtype)
     if be.is_native(value):
         return make_tensor(be.xp.astype(value, x.array.dtype), be, None, 0)
@@ -287,9 +286,7 @@ def _integer_index(name: str, x: Tensor, index: Any, dim: int | None = None) -> 
     """``index`` as a native integer array of ``x``'s backend, each value checked against ``x.shape[dim]``."""
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}: index must be an integer anynn Tensor, got {type(index).__name__}")
-    if index.backend != x.backend:
-        raise BackendMismatch(f"{name}: the index lives on backend {index.backend.key!r}, the input on "
-                              f"{x.backend.key!r}; move it with .to({x.backend.key!r})")
+    array_on_backend(index, x.backend, name, "the index", "the input")
     xp = x.backend.xp
     if not xp.isdtype(index.array.dtype, "integral"):
         raise TypeError(f"{name}: index must hold integers (int64), got {index.dtype}")

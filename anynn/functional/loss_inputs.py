@@ -12,7 +12,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_host_array
 from ..backend.typing import Namespace
-from .value_checks import check_values
+from .value_checks import array_on_backend, check_values
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -109,10 +109,7 @@ def option_array(name: str, what: str, value: Any, input: Any) -> Any:
         return None
     be = input.backend
     if isinstance(value, Tensor):
-        if value.backend != be:
-            raise BackendMismatch(f"{name}: {what} lives on backend {value.backend.key!r}, the input on {be.key!r}; "
-                                  f"move it with .to({be.key!r})")
-        value = value.array
+        value = array_on_backend(value, be, name, what, "the input")
     elif not be.is_native(value):
         value = be.from_host(host_array(value, None))
     if value.dtype != input.dtype:

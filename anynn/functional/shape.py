@@ -233,13 +233,11 @@ def _native_index(i: Any, x: Any) -> Any:
     """An index array (a list, a host NumPy array, a Tensor or a native array) as a native array of x's backend."""
     from ..autograd.tensor import Tensor
     from ..backend import host_array
+    from .value_checks import array_on_backend
 
     be = x.backend
     if isinstance(i, Tensor):
-        if i.backend != be:
-            raise BackendMismatch(f"indexing: the index lives on backend {i.backend.key!r}, the tensor on "
-                                  f"{be.key!r}; move it with .to({be.key!r})")
-        i = i.array
+        i = array_on_backend(i, be, "indexing", "the index", "the tensor")
     elif not be.is_native(i):
         host = host_array(i, None)
         if host.size == 0:

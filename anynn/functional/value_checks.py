@@ -31,6 +31,17 @@ def check_values(backend: Backend, bad: Any, message: str, values: Any = None,
     check(backend, bad, message, values=values, error=error)
 
 
+def array_on_backend(value: Tensor, backend: Backend, where: str, what: str, other: str) -> Any:
+    """``value``'s native array, refused (`BackendMismatch`) unless ``value`` lives on ``backend``.
+
+    The message reads ``"{where}: {what} lives on backend 'a', {other} on 'b'; move it with .to('b')"``.
+    """
+    if value.backend != backend:
+        raise BackendMismatch(f"{where}: {what} lives on backend {value.backend.key!r}, {other} on {backend.key!r}; "
+                              f"move it with .to({backend.key!r})")
+    return value.array
+
+
 def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_hint: str, bound: int,
                   range_what: str, shape: tuple[int, ...] | None = None, suffix: str = "") -> None:
     """Raise unless ``indices`` is an integer Tensor on ``like``'s backend with every value in ``[0, bound)``.
