@@ -86,6 +86,23 @@ class Embedding(Module):
         return EmbeddingFunction.apply(self.weight, indices, padding_idx=self.padding_idx,
                                        scale_grad_by_freq=bool(self.scale_grad_by_freq))
 
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> "Embedding":
+        """A table holding a copy of the given (V, D) ``embeddings`` (a Tensor keeps its backend and dtype; the
+        ``padding_idx`` row is kept as given); ``freeze`` stops training (``weight.requires_grad`` False)."""
+        if len(embeddings.shape) != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
+        rows, dim = embeddings.shape
+        kwargs: dict[str, Any] = {}
+        if isinstance(embeddings, Tensor):
+            kwargs = dict(backend=embeddings.backend, dtype=embeddings.dtype)
+        table = cls(rows, dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, **kwargs)
+        table.load_state_dict({"weight": embeddings})
+        table.weight.requires_grad_(not freeze)
+        return table
+
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:

@@ -86,6 +86,24 @@ def test_padding_row_gets_no_gradient(backend):
     np.testing.assert_array_equal(layer.weight.grad.numpy(), [[0, 0], [1, 1], [0, 0], [0, 0]])
 
 
+@pytest.mark.parametrize("freeze", [True, False])
+def test_from_pretrained_matches_torch(backend, rng, freeze):
+    table = rng.standard_normal((5, 3))  # the padding row keeps its pretrained values, as in PyTorch
+    ours = Embedding.from_pretrained(make(backend, table), freeze=freeze, padding_idx=1, max_norm=2.0)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(table), freeze=freeze, padding_idx=1, max_norm=2.0)
+    assert ours.weight.dtype == make(backend, table).dtype and ours.weight.requires_grad == (not freeze)
+    out, ref = ours(make(backend, INDICES)), theirs(torch.tensor(INDICES))
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-12)  # renormed rows
+    if not freeze:
+        weights = rng.standard_normal(tuple(ref.shape))
+        (out * make(backend, weights)).sum().backward()
+        (ref * torch.tensor(weights)).sum().backward()
+        np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="Embedding.from_pretrained: embeddings must be 2-D"):
+        Embedding.from_pretrained(make(backend, table[0]))
+
+
 @pytest.mark.parametrize("bad", [5, -1])
 def test_out_of_range_index_raises(backend, bad):
     layer = Embedding(5, 2, backend=backend)
