@@ -188,6 +188,16 @@ def test_rrelu_layer_is_random_in_training_and_fixed_in_eval(backend):
         np.testing.assert_allclose(layer(x).numpy(), torch.nn.RReLU().eval()(torch.tensor(x_host)).numpy())
 
 
+def test_rrelu_layer_without_a_seed_follows_manual_seed_as_dropout_does(backend):
+    x = make(backend, -np.abs(sample((3, 40))) - 0.1)
+    anynn.manual_seed(11)
+    first = anynn.nn.RReLU()(x).numpy()
+    anynn.manual_seed(11)
+    np.testing.assert_array_equal(anynn.nn.RReLU()(x).numpy(), first)
+    anynn.manual_seed(12)
+    assert not np.array_equal(anynn.nn.RReLU()(x).numpy(), first)
+
+
 # -- constructor signatures and defaults -----------------------------------------------------------------------
 NAMES = ["LogSigmoid", "Softsign", "Tanhshrink", "Hardsigmoid", "CELU", "Threshold", "Hardshrink", "Softshrink",
          "Softmin", "Softmax2d", "RReLU"]

@@ -65,3 +65,20 @@ def test_instance_norm_momentum_none_and_errors(backend, rng):
     with pytest.raises(ValueError, match="instance_norm: expected more than 1 spatial element"):
         InstanceNorm1d(3, backend=backend)(make(backend, np.ones((2, 3, 1), np.float32)))
     copy_torch_weights(ours, theirs)
+
+
+def test_instance_norm_reset_running_stats_as_pytorch(backend, rng):
+    """reset_running_stats (shared with batch norm, PyTorch's _NormBase) zeroes num_batches_tracked too."""
+    ours = InstanceNorm1d(3, track_running_stats=True, backend=backend)
+    theirs = torch.nn.InstanceNorm1d(3, track_running_stats=True)
+    x = rng.standard_normal((2, 3, 5)).astype(np.float32)
+    ours(make(backend, x))
+    theirs(torch.tensor(x))
+    ours.load_state_dict({"running_mean": np.ones(3, np.float32), "running_var": np.full(3, 2.0, np.float32),
+                          "num_batches_tracked": np.array(7)})
+    with torch.no_grad():
+        theirs.num_batches_tracked.fill_(7)
+    ours.reset_running_stats()
+    theirs.reset_running_stats()
+    for name, buffer in theirs.named_buffers():
+        np.testing.assert_array_equal(ours.state_dict()[name].numpy(), buffer.numpy())
