@@ -14,6 +14,7 @@ from ..autograd.tensor import Tensor
 from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_floating, check_input,
                           check_probabilities, check_reduction, check_same_shape, class_target, data_of,
                           float_target, option_array)
+from .dtype_kinds import isdtype
 from .formulas.logistic import sigmoid, softplus
 from .formulas.softmax import softmax_and_log
 from .precision import cast_to, is_low_precision, upcast
@@ -46,11 +47,13 @@ class _Reduced(Function):
         """Remember each input's dtype (``self.dtypes``); float16/bfloat16 ones in float32."""
         dtypes = []
         low = False
+        asked = None
         for a in arrays:  # (a loop, not generators: this runs in every loss call)
             d = getattr(a, "dtype", None)
             dtypes.append(d)
-            if d is not None and not low and is_low_precision(xp, d):
-                low = True
+            if d is not None and d is not asked and not low:  # (input and target mostly share one dtype: ask once)
+                asked = d
+                low = is_low_precision(xp, d)
         self.dtypes = tuple(dtypes)
         self.low = low
         if not low:
@@ -267,7 +270,7 @@ class ClassLoss(Function):
 
 
 def _is_integer(xp: Any, a: Any) -> bool:
-    return xp.isdtype(a.dtype, "integral")
+    return isdtype(xp, a.dtype, "integral")
 
 
 def _device(a: Any) -> Any:

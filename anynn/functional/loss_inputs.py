@@ -12,6 +12,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_host_array
 from ..backend.typing import Namespace
+from .dtype_kinds import isdtype
 from .value_checks import array_on_backend, check_values
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -73,7 +74,7 @@ def check_same_shape(name: str, input: Any, target: Any) -> None:
 
 def check_floating(name: str, what: str, value: Any, xp: Namespace) -> None:
     """``value`` must hold floating-point numbers (PyTorch: "Found dtype Long but expected Float")."""
-    if not xp.isdtype(data_of(value).dtype, "real floating"):
+    if not isdtype(xp, data_of(value).dtype, "real floating"):
         raise TypeError(f"{name}: {what} must be floating-point, got dtype {dtype_name(data_of(value).dtype)}; "
                         f"cast it with .float() or .to(dtype=...)")
 
@@ -82,7 +83,7 @@ def float_target(name: str, target: Any, input: Tensor) -> Any:
     """A target of integers or booleans as the input's dtype (PyTorch promotes them in regression losses)."""
     xp = input.backend.xp
     data = data_of(target)
-    if xp.isdtype(data.dtype, ("integral", "bool")):
+    if isdtype(xp, data.dtype, ("integral", "bool")):
         return xp.astype(data, input.dtype)
     return target
 

@@ -23,8 +23,17 @@ IntOrTuple = int | Sequence[int]
 def ntuple(value: IntOrTuple, n: int, name: str, where: str, *, bools: bool = True, kind: str = "") -> tuple[int, ...]:
     """``3`` → ``(3,) * n``; an n-sequence of ints stays (as a tuple); anything else is a `ValueError` naming
     ``where``, ``name`` and ``kind`` (default "a pair" or "an n-tuple"); ``bools=False`` refuses True/False."""
-    values = (value,) * n if isinstance(value, int) else tuple(value)
-    if len(values) != n or not all(isinstance(v, int) and (bools or not isinstance(v, bool)) for v in values):
+    if isinstance(value, int):
+        if bools or not isinstance(value, bool):
+            return (value,) * n
+        values: tuple[Any, ...] = (value,) * n
+    else:
+        values = tuple(value)
+    ok = len(values) == n
+    for v in values:  # (a loop, not all() over a generator: the windowed ops parse their arguments every call)
+        if not isinstance(v, int) or (not bools and isinstance(v, bool)):
+            ok = False
+    if not ok:
         kind = kind or ("a pair" if n == 2 else f"a {n}-tuple")
         raise ValueError(f"{where}: {name} must be an int or {kind} of ints, got {value!r}")
     return values
@@ -105,9 +114,25 @@ def pad2d(xp: Any, x: Any, pads: tuple[int, int, int, int], value: float = 0.0) 
     return pad_last_axes(xp, x, ((top, bottom), (left, right)), value)
 
 
+# (offset, count, stride) -> index: pools and col2im ask for the same few indices at every step
+_WINDOW_SLICES: dict[tuple[Any, Any, Any], tuple[Any, ...]] = {}
+
+
 def window_slice(offset: Sequence[int], count: Sequence[int], stride: Sequence[int]) -> tuple[Any, ...]:
     """Index of the ``count`` window elements at kernel ``offset`` (already scaled by dilation), any rank."""
-    return (Ellipsis,) + tuple(slice(o, o + (c - 1) * s + 1, s) for o, c, s in zip(offset, count, stride))
+    key: Any = (offset, count, stride)
+    try:
+        return _WINDOW_SLICES[key]
+    except KeyError:
+        pass
+    except TypeError:  # a list among them: computed, not kept
+        key = None
+    index = (Ellipsis,) + tuple(slice(o, o + (c - 1) * s + 1, s) for o, c, s in zip(offset, count, stride))
+    if key is not None:
+        if len(_WINDOW_SLICES) >= 1024:
+            _WINDOW_SLICES.clear()
+        _WINDOW_SLICES[key] = index
+    return index
 
 
 def unfold(backend: Backend, x: Any, kernel: Pair, stride: Pair, dilation: Pair, count: Pair) -> Any:

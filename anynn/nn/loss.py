@@ -54,6 +54,13 @@ class _Loss(Module):
     float_inputs: tuple[int, ...] = (0,)
     float_targets: tuple[int, ...] = ()
     same_shape: tuple[int, ...] = ()
+    # those three for a call with two arguments: (floating first, floating second, equal shapes)
+    _pair_checks: tuple[bool, bool, bool] = (True, False, False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        floats = set(cls.float_inputs) | set(cls.float_targets)
+        cls._pair_checks = (0 in floats, 1 in floats, {0, 1} <= set(cls.same_shape))
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
@@ -61,8 +68,19 @@ class _Loss(Module):
         self.reduction = reduction
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _passes_checks(self, args):  # the common case, tested inline (the checks below run it again to raise)
-            return super().__call__(*args, **kwargs)
+        # the common case, tested inline (the checks below run again to raise): arguments that pass them unchanged.
+        # Module.__call__ by name, not super(): a super object per call costs as much as these checks
+        if len(args) == 2:  # (input, target)
+            a, b = args
+            if isinstance(a, Tensor) and isinstance(b, Tensor) and a.backend is b.backend:
+                float_a, float_b, same = self._pair_checks
+                x, y = a.array, b.array
+                if ((not float_a or dtype_kind(x.dtype) == "f")
+                        and (not float_b or (float_a and y.dtype is x.dtype) or dtype_kind(y.dtype) == "f")
+                        and (not same or x.shape == y.shape)):
+                    return Module.__call__(self, a, b, **kwargs) if kwargs else Module.__call__(self, a, b)
+        elif _passes_checks(self, args):
+            return Module.__call__(self, *args, **kwargs)
         check_same_backend(self, args)
         for i in self.float_inputs:
             if i < len(args):
@@ -72,7 +90,7 @@ class _Loss(Module):
         if self.same_shape:
             check_broadcast(self, tuple(f"argument {i + 1}" for i in self.same_shape),
                             tuple(args[i] for i in self.same_shape if i < len(args)))
-        return super().__call__(*args, **kwargs)
+        return Module.__call__(self, *args, **kwargs)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"

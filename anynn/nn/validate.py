@@ -78,17 +78,22 @@ def check_same_backend(layer: Any, args: tuple[Any, ...]) -> None:
                                   f"first input is on {first.backend.key!r}; move one with .to(...)")  # type: ignore[union-attr]
 
 
-_KINDS: dict[Any, str] = {}
+# id(dtype) -> (dtype, kind): keyed by identity, as hashing a NumPy dtype costs more than the rest of the check
+# (every loss and activation call asks). The entry holds the dtype, so no other object takes its id while it
+# lives, and the identity test makes a stale entry harmless; bounded, for dtypes made on the fly.
+_KINDS: dict[int, tuple[Any, str]] = {}
 
 
 def dtype_kind(dtype: Any) -> str:
     """``"f"`` (floating or complex), ``"b"`` (bool) or ``"i"`` (integer); one dict lookup after the first call."""
-    key = (type(dtype), dtype)  # the type first: dtypes of two libraries are never compared with each other
-    kind = _KINDS.get(key)
-    if kind is None:
-        name = dtype_name(dtype)
-        kind = "f" if name.startswith(("float", "bfloat", "complex")) else "b" if name == "bool" else "i"
-        _KINDS[key] = kind
+    hit = _KINDS.get(id(dtype))
+    if hit is not None and hit[0] is dtype:
+        return hit[1]
+    name = dtype_name(dtype)
+    kind = "f" if name.startswith(("float", "bfloat", "complex")) else "b" if name == "bool" else "i"
+    if len(_KINDS) >= 256:
+        _KINDS.clear()
+    _KINDS[id(dtype)] = (dtype, kind)
     return kind
 
 

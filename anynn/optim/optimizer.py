@@ -16,7 +16,7 @@ from array_api_compat import array_namespace
 
 from ..autograd import mode
 from ..autograd.function import is_writeable
-from ..autograd.tensor import Tensor, mark_modified
+from ..autograd.tensor import Tensor, mark_all_modified
 from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array
 from ..backend.transfer import transfer
 from .validation import check_hyperparameters
@@ -79,6 +79,7 @@ class Optimizer:
         modes = mode.local.modes
         previous_mode = modes.grad_enabled
         modes.grad_enabled = False
+        changed: list[Tensor] = []  # marked modified together at the end (even if an update raises)
         try:
             states = self.state
             homes = self._state_home
@@ -88,6 +89,7 @@ class Optimizer:
                 decay = group.get("weight_decay", 0.0)
                 decoupled = bool(decay) and (self.decoupled_weight_decay or group.get("decoupled_weight_decay", False))
                 shrink = 1.0 - group["lr"] * decay if decoupled else 1.0
+                adjusted = maximize or decay
                 for p in group["params"]:
                     grad = p.grad
                     if grad is None:
@@ -96,25 +98,34 @@ class Optimizer:
                     data = p.array
                     backend = p.backend
                     state = states.get(pid)
-                    if state is None:
-                        state = states[pid] = {}
                     home = homes.get(pid)
-                    dtype = data.dtype
-                    if home is None or home[0] is not backend or (home[1] is not dtype and home[1] != dtype):
-                        new_home = (backend, dtype)
-                        if state and home != new_home:
-                            _follow_parameter(state, p)
-                        homes[pid] = new_home
-                    g = -grad.array if maximize else grad.array
-                    if decoupled:
-                        data = _scale(data, shrink)
-                    elif decay:
-                        g = g + decay * data
+                    if state is None or home is None or home[0] is not backend or home[1] is not data.dtype:
+                        state = self._settle_state(p, state, home)  # the first step, or the parameter moved
+                    g = grad.array
+                    if adjusted:
+                        if maximize:
+                            g = -g
+                        if decoupled:
+                            data = _scale(data, shrink)
+                        elif decay:
+                            g = g + decay * data
                     p.array = update(data, g, state, group, backend)
-                    mark_modified(p)  # Functions recorded before this step refuse to backward through p
+                    changed.append(p)
         finally:
+            if changed:  # Functions recorded before this step refuse to backward through these parameters
+                mark_all_modified(changed)
             modes.grad_enabled = previous_mode
         return loss
+
+    def _settle_state(self, p: Tensor, state: dict[str, Any] | None, home: tuple[Any, Any] | None) -> dict[str, Any]:
+        """``p``'s state, made at its first step, and moved to ``p``'s backend and dtype if ``p`` moved since."""
+        if state is None:
+            state = self.state[id(p)] = {}
+        new_home = (p.backend, p.array.dtype)
+        if state and home != new_home:
+            _follow_parameter(state, p)
+        self._state_home[id(p)] = new_home
+        return state
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any],
                backend: Backend) -> Any:  # pragma: no cover - interface
