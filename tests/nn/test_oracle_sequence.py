@@ -17,7 +17,7 @@ import torch
 import anynn
 from anynn.functional.attention import scaled_dot_product_attention
 from anynn.nn.attention import MultiheadAttention
-from anynn.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from anynn.nn.recurrent import GRU, LSTM
 from anynn.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 from tests.helpers import make
 
@@ -84,96 +84,6 @@ def compare(backend: Any, ours: Any, theirs: Any, run_ours: Callable[..., Any], 
 
 def _dtypes(backend: Any, seed: int) -> str:
     return "float32" if seed % 3 == 2 else "float64"
-
-
-# -- recurrent layers -----------------------------------------------------------------------------
-
-MODES = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
-
-
-def _rnn_pair(mode: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-    if mode == "lstm":
-        return LSTM(*args, **kwargs), torch.nn.LSTM(*args, **kwargs)
-    if mode == "gru":
-        return GRU(*args, **kwargs), torch.nn.GRU(*args, **kwargs)
-    kw = dict(kwargs, nonlinearity=mode[4:])
-    return RNN(*args, **kw), torch.nn.RNN(*args, **kw)
-
-
-def _rnn_config(seed: int) -> dict[str, Any]:
-    """The mode cycles with the seed; every other choice is drawn independently."""
-    rng = np.random.default_rng(seed)
-
-    def flag(p: float = 0.5) -> bool:
-        return bool(rng.random() < p)
-
-    hidden = int(rng.integers(1, 5))
-    return dict(mode=MODES[seed % 4], input_size=int(rng.integers(1, 5)), hidden_size=hidden,
-                num_layers=int(rng.integers(1, 4)), bidirectional=flag(), batch_first=flag(), bias=flag(0.75),
-                with_state=flag(), unbatched=flag(0.2), length=int(rng.integers(1, 4)), batch=int(rng.integers(1, 3)),
-                dropout=0.3 if flag(0.3) else 0.0,
-                proj_size=int(rng.integers(1, hidden)) if seed % 4 == 2 and hidden > 1 and flag(0.6) else 0)
-
-
-@pytest.mark.parametrize("seed", range(48))
-def test_rnn_layers_match_torch(backend, seed):
-    c = _rnn_config(seed)
-    dtype = _dtypes(backend, seed)
-    torch.manual_seed(seed)
-    kwargs = dict(num_layers=c["num_layers"], bias=c["bias"], batch_first=c["batch_first"], dropout=c["dropout"],
-                  bidirectional=c["bidirectional"])
-    proj = c["proj_size"] if c["proj_size"] < c["hidden_size"] else 0
-    if proj:
-        kwargs["proj_size"] = proj
-    ours, theirs = _rnn_pair(c["mode"], c["input_size"], c["hidden_size"], **kwargs)
-    rng = np.random.default_rng(100 + seed)
-    n, length, d = c["batch"], c["length"], 2 if c["bidirectional"] else 1
-    if c["unbatched"]:
-        x_shape, h_shape = (length, c["input_size"]), (d * c["num_layers"], c["hidden_size"])
-    else:
-        x_shape = (n, length, c["input_size"]) if c["batch_first"] else (length, n, c["input_size"])
-        h_shape = (d * c["num_layers"], n, c["hidden_size"])
-    x = rng.standard_normal(x_shape)
-    states = [rng.standard_normal(h_shape) for _ in range(2 if c["mode"] == "lstm" else 1)] if c["with_state"] else []
-    if states and proj:  # h0 has proj_size features, c0 keeps hidden_size
-        states[0] = rng.standard_normal(h_shape[:-1] + (proj,))
-
-    def runner(module: Any) -> Callable[..., Any]:
-        def run(x: Any, *s: Any) -> Any:
-            if not s:
-                return module(x)
-            return module(x, tuple(s) if c["mode"] == "lstm" else s[0])
-        return run
-
-    compare(backend, ours, theirs, runner(ours), runner(theirs), [x] + states, dtype, seed=seed)
-
-
-@pytest.mark.parametrize("seed", range(24))
-def test_rnn_cells_match_torch(backend, seed):
-    rng = np.random.default_rng(seed)
-    mode = MODES[seed % 4]
-    n_in, hidden, bias = int(rng.integers(1, 5)), int(rng.integers(1, 5)), bool((seed >> 2) & 1)
-    with_state, unbatched, dtype = bool((seed >> 3) & 1), seed % 5 == 1, _dtypes(backend, seed)
-    torch.manual_seed(seed)
-    if mode == "lstm":
-        ours, theirs = LSTMCell(n_in, hidden, bias=bias), torch.nn.LSTMCell(n_in, hidden, bias=bias)
-    elif mode == "gru":
-        ours, theirs = GRUCell(n_in, hidden, bias=bias), torch.nn.GRUCell(n_in, hidden, bias=bias)
-    else:
-        kw = dict(bias=bias, nonlinearity=mode[4:])
-        ours, theirs = RNNCell(n_in, hidden, **kw), torch.nn.RNNCell(n_in, hidden, **kw)
-    lead = () if unbatched else (int(rng.integers(1, 4)),)
-    x = rng.standard_normal(lead + (n_in,))
-    states = [rng.standard_normal(lead + (hidden,)) for _ in range(2 if mode == "lstm" else 1)] if with_state else []
-
-    def runner(module: Any) -> Callable[..., Any]:
-        def run(x: Any, *s: Any) -> Any:
-            if not s:
-                return module(x)
-            return module(x, tuple(s) if mode == "lstm" else s[0])
-        return run
-
-    compare(backend, ours, theirs, runner(ours), runner(theirs), [x] + states, dtype, seed=seed)
 
 
 # -- attention ------------------------------------------------------------------------------------
@@ -340,22 +250,6 @@ def test_multihead_attention_extra_keys_match_torch(backend, extra, mask_type):
         return lambda q, k, m, p: module(q, k, k, attn_mask=m, key_padding_mask=p, average_attn_weights=False)
 
     compare(backend, ours, theirs, runner(ours), runner(theirs), [q, k], "float64", extras=[mask, pad])
-
-
-@pytest.mark.parametrize("reverse", [False, True])
-def test_projected_lstm_sequence_gradients(backend, reverse):
-    """``weight_hr`` (LSTM proj_size): numerical gradients of every input of the fused sequence node."""
-    from anynn.functional.recurrent import recurrent_sequence
-    from tests.helpers import check_gradients
-
-    rng = np.random.default_rng(0)
-    hidden, proj = 3, 2
-    x, h0, c0 = rng.standard_normal((2, 2, 2)), rng.standard_normal((2, proj)), rng.standard_normal((2, hidden))
-    w_ih, w_hh = rng.standard_normal((4 * hidden, 2)), rng.standard_normal((4 * hidden, proj))
-    b_ih, b_hh, w_hr = rng.standard_normal(4 * hidden), rng.standard_normal(4 * hidden), rng.standard_normal((proj,
-                                                                                                             hidden))
-    check_gradients(backend, lambda x, h, c, wi, wh, bi, bh, wr: recurrent_sequence(
-        "lstm", x, h, c, wi, wh, bi, bh, reverse=reverse, weight_hr=wr), x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
 
 
 # -- transformer encoder --------------------------------------------------------------------------
@@ -711,22 +605,6 @@ def test_containers_index_slice_and_edit_like_torch():
     assert list(heads.state_dict()) == ["b.weight", "b.bias"]
     heads.clear()
     assert len(heads) == 0 and list(heads.parameters()) == []
-
-
-def test_recurrent_layer_helpers_match_torch():
-    ours = LSTM(2, 3, num_layers=2, bidirectional=True, proj_size=1)
-    theirs = torch.nn.LSTM(2, 3, num_layers=2, bidirectional=True, proj_size=1)
-    assert [[tuple(w.shape) for w in ws] for ws in ours.all_weights] == [[tuple(w.shape) for w in ws]
-                                                                        for ws in theirs.all_weights]
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    ours.flatten_parameters()  # ported PyTorch code calls it
-    for bad in (dict(proj_size=3), dict(proj_size=-1)):
-        with pytest.raises(ValueError, match="proj_size"):
-            LSTM(2, 3, **bad)
-    with pytest.raises(ValueError, match=r"h0 of shape \(1, 1, 1\)"):  # h0 has proj_size features
-        LSTM(2, 3, proj_size=1)(make("numpy", np.ones((2, 1, 2), dtype=np.float32)),
-                                (make("numpy", np.zeros((1, 1, 3), dtype=np.float32)),
-                                 make("numpy", np.zeros((1, 1, 3), dtype=np.float32))))
 
 
 def test_loading_torch_parameters_does_not_keep_their_autograd(backend):

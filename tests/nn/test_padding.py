@@ -1,6 +1,9 @@
-"""``anynn.functional.pad``, the padding layers and the padding modes of Conv1d/Conv2d against PyTorch."""
+"""``anynn.functional.pad``, the padding layers and the padding modes of Conv1d/Conv2d against PyTorch (fixed
+cases and seeded fuzzing)."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import pytest
@@ -11,6 +14,7 @@ from anynn.nn import padding as pad_layers
 from anynn.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 
 from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
+from tests.nn.oracle import compare_grads, fuzz_count, project, run_both
 
 MODES = ["constant", "reflect", "replicate", "circular"]
 
@@ -188,3 +192,97 @@ def test_conv_padding_mode_repr_and_errors():
     conv = Conv1d(1, 1, 3, padding=3, padding_mode="reflect")
     with pytest.raises(ValueError, match=r"pad < the input size 3"):
         conv(make(conv.weight.backend, np.zeros((1, 1, 3), np.float32)))
+
+
+# -- pad and the padding layers, seeded fuzzing -------------------------------------------------------
+
+
+def _pad_config(rng: np.random.Generator, mode: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    dims = int(rng.integers(1, 4))
+    if mode == "constant":
+        lead = tuple(int(rng.integers(1, 3)) for _ in range(int(rng.integers(0, 3))))
+    else:
+        lead = tuple(int(rng.integers(1, 3)) for _ in range(int(rng.integers(1, 3))))
+    shape = lead + tuple(int(rng.integers(1, 5)) for _ in range(dims))
+    # mostly within what each mode allows (reflect: |pad| < size), sometimes anywhere in -3..4
+    sizes = [shape[-1 - k] for k in range(dims) for _ in range(2)]
+    high = {"reflect": 0, "circular": 1}.get(mode, 2)
+    pads = tuple(int(rng.integers(-3, 5)) if rng.random() < 0.2 else int(rng.integers(1 - size, size + high))
+                 for size in sizes)
+    if mode == "circular":  # PyTorch reads memory it never wrote when a pad exceeds what the crops leave
+        for k in range(dims):
+            size, before, after = shape[-1 - k], pads[2 * k], pads[2 * k + 1]
+            if max(before, after) > size + min(before, 0) + min(after, 0):
+                return _pad_config(rng, mode)
+    return shape, pads
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pad_fuzz(backend, mode):
+    rng = np.random.default_rng(MODES.index(mode))
+    for _ in range(fuzz_count(backend, 60)):
+        shape, pads = _pad_config(rng, mode)
+        value = float(rng.choice([0.0, -1.5, 2.0])) if mode == "constant" else 0.0
+        x = rng.standard_normal(shape)
+        xa, xt = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        what = (mode, shape, pads, value)
+        kwargs = dict(value=value) if mode == "constant" else {}
+        got = run_both(partial(pad, xa, pads, mode=mode, value=value),
+                    partial(torch.nn.functional.pad, xt, pads, mode=mode, **kwargs), what)
+        if got is None:
+            continue
+        out, ref = got
+        assert tuple(out.shape) == tuple(ref.shape), what
+        np.testing.assert_array_equal(out.numpy(), ref.detach().numpy(), err_msg=str(what))
+        if ref.numel() == 0:
+            continue
+        w = rng.standard_normal(tuple(ref.shape))
+        project(out, w, backend).backward()
+        (ref * torch.tensor(w)).sum().backward()
+        compare_grads([(xa, xt)], "float64", what)
+
+
+@pytest.mark.parametrize("mode, pads, shape", [
+    ("reflect", (-1, -2), (2, 3)),  # every padded axis empty: PyTorch refuses
+    ("replicate", (-2, 0, 0, -2), (1, 2, 2, 2)),
+    ("replicate", (-1, -1, -1, -1, -1, -1), (1, 1, 2, 2, 2)),
+])
+def test_pad_refuses_all_empty_like_torch(backend, mode, pads, shape):
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.pad(torch.zeros(shape), pads, mode=mode)
+    with pytest.raises(ValueError, match="empty"):
+        pad(make(backend, np.zeros(shape, np.float32)), pads, mode=mode)
+
+
+@pytest.mark.parametrize("mode, pads, shape", [
+    ("replicate", (-2, 0, 1, 1), (1, 2, 2, 2)),  # one empty axis is fine, as in PyTorch
+    ("reflect", (1, 1, -2, 0, 0, 0), (1, 2, 2, 3)),
+])
+def test_pad_one_empty_axis_like_torch(backend, mode, pads, shape):
+    expected = torch.nn.functional.pad(torch.zeros(shape), pads, mode=mode).shape
+    assert pad(make(backend, np.zeros(shape, np.float32)), pads, mode=mode).shape == tuple(expected)
+
+
+FUZZ_LAYERS = [(f"{kind}Pad{d}d", d) for kind in ("Constant", "Zero", "Reflection", "Replication", "Circular")
+          for d in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("name, dims", FUZZ_LAYERS)
+def test_padding_layers_fuzz(backend, name, dims):
+    rng = np.random.default_rng(len(name) * 10 + dims)
+    for _ in range(fuzz_count(backend, 6)):
+        spatial = tuple(int(rng.integers(3, 6)) for _ in range(dims))
+        shape = ((2,) if rng.random() < 0.6 else ()) + (2,) + spatial
+        low = -1 if name.startswith(("Constant", "Zero", "Replication")) else 0
+        padding = int(rng.integers(low, 3)) if rng.random() < 0.3 else tuple(
+            int(rng.integers(low, 3)) for _ in range(2 * dims))
+        args = (padding, 0.5) if name.startswith("Constant") else (padding,)
+        x = rng.standard_normal(shape)
+        xa, xt = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, ref = getattr(pad_layers, name)(*args)(xa), getattr(torch.nn, name)(*args)(xt)
+        what = (name, shape, padding)
+        np.testing.assert_array_equal(out.numpy(), ref.detach().numpy(), err_msg=str(what))
+        w = rng.standard_normal(tuple(ref.shape))
+        project(out, w, backend).backward()
+        (ref * torch.tensor(w)).sum().backward()
+        compare_grads([(xa, xt)], "float64", what)

@@ -1,15 +1,21 @@
-"""Recurrent layers and cells: gradient checks on every backend, PyTorch as the oracle, error messages."""
+"""Recurrent layers and cells: gradient checks on every backend, PyTorch as the oracle (fixed cases, seeded
+random configurations, seeded fuzzing), the fused sequence node's shortcuts, error messages."""
 
 from __future__ import annotations
+
+import warnings
+from typing import Any, Callable
 
 import numpy as np
 import pytest
 import torch
 
 import anynn
+import anynn.functional.recurrent as recurrent
 from anynn.functional.recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
 from anynn.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from tests.helpers import check_gradients, make
+from tests.nn.oracle import FUZZ_TOL, TORCH_DTYPE, compare, compare_grads, fuzz_count, project, seed_dtype
 
 MODES = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
@@ -251,3 +257,286 @@ def test_gradients_whatever_outputs_are_used(rng, use):
         return pick(out, h, c)
 
     _compare("numpy", ours, theirs, rng.standard_normal((4, 2, 3)), [], unpack, "float64")
+
+
+# -- the fused sequence node's shortcuts: missing states as zeros, in-place updates, untouched inputs -
+
+
+def _inputs(rng: np.random.Generator, mode: str, proj: int = 0, length: int = 4, batch: int = 3, n_in: int = 2,
+            hidden: int = 3) -> dict:
+    g = GATES[mode] * hidden
+    state = proj or hidden
+    arrays = dict(x=rng.standard_normal((length, batch, n_in)), h0=rng.standard_normal((batch, state)),
+                  c0=rng.standard_normal((batch, hidden)), w_ih=rng.standard_normal((g, n_in)) * 0.8,
+                  w_hh=rng.standard_normal((g, state)) * 0.8, b_ih=rng.standard_normal(g) * 0.5,
+                  b_hh=rng.standard_normal(g) * 0.5)
+    if proj:
+        arrays["w_hr"] = rng.standard_normal((proj, hidden)) * 0.8
+    return arrays
+
+
+def _run(backend, mode: str, arrays: dict, reverse: bool, zero_states: str) -> tuple[list, list]:
+    """Outputs and the gradients of every tensor input, with the states given, given as zeros, or None."""
+    tensors = {k: make(backend, v, requires_grad=True) for k, v in arrays.items()}
+    if zero_states == "none":
+        h0, c0 = None, None
+    elif zero_states == "zeros":
+        h0 = make(backend, np.zeros_like(arrays["h0"]))
+        c0 = make(backend, np.zeros_like(arrays["c0"]))
+    else:
+        h0, c0 = tensors["h0"], tensors["c0"]
+    outs = recurrent_sequence(mode, tensors["x"], h0, c0 if mode == "lstm" else None, tensors["w_ih"],
+                              tensors["w_hh"], tensors["b_ih"], tensors["b_hh"], reverse=reverse,
+                              weight_hr=tensors.get("w_hr"))
+    rng = np.random.default_rng(7)
+    loss = None
+    for o in outs:  # every output and every element counts
+        term = (o * make(backend, rng.standard_normal(tuple(o.shape)))).sum()
+        loss = term if loss is None else loss + term
+    loss.backward()
+    used = [k for k in tensors if zero_states == "given" or k not in ("h0", "c0")]
+    grads = [tensors[k].grad for k in used if mode == "lstm" or k != "c0"]
+    return [o.numpy() for o in outs], [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("mode", MODES + ["lstm_proj"])
+def test_missing_states_are_zeros(backend, rng, mode, reverse):
+    """``h0``/``c0`` = None gives the outputs and weight gradients of explicit zero states."""
+    proj = 2 if mode == "lstm_proj" else 0
+    mode = mode.replace("_proj", "")
+    arrays = _inputs(rng, mode, proj)
+    outs_none, grads_none = _run(backend, mode, arrays, reverse, "none")
+    outs_zero, grads_zero = _run(backend, mode, arrays, reverse, "zeros")
+    for a, b in zip(outs_none + grads_none, outs_zero + grads_zero):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_sequence_gradients_without_states(backend, rng, mode):
+    arrays = _inputs(rng, mode, length=3, batch=2, hidden=2)
+    weights = [arrays[k] for k in ("w_ih", "w_hh", "b_ih", "b_hh")]
+    check_gradients(backend, lambda x, *w: recurrent_sequence(mode, x, None, None, *w), arrays["x"], *weights)
+
+
+@pytest.mark.parametrize("proj", [0, 2])
+@pytest.mark.parametrize("states", ["given", "none"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_without_in_place_updates_is_the_same(monkeypatch, rng, reverse, states, proj):
+    """The out-of-place branch (for backends whose arrays cannot be written) computes the same numbers."""
+    arrays = _inputs(rng, "lstm", proj)
+    outs, grads = _run("numpy", "lstm", arrays, reverse, states)
+    monkeypatch.setattr(recurrent, "is_writeable", lambda a: False)
+    outs_copy, grads_copy = _run("numpy", "lstm", arrays, reverse, states)
+    for a, b in zip(outs + grads, outs_copy + grads_copy):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("proj", [0, 2])
+def test_lstm_backward_leaves_its_arguments_alone(rng, proj):
+    """In-place updates touch only arrays the node made: inputs and incoming gradients stay as they were."""
+    arrays = _inputs(rng, "lstm", proj)
+    tensors = {k: make("numpy", v, requires_grad=True) for k, v in arrays.items()}
+    out, h_n, c_n = recurrent_sequence("lstm", tensors["x"], tensors["h0"], tensors["c0"], tensors["w_ih"],
+                                       tensors["w_hh"], tensors["b_ih"], tensors["b_hh"],
+                                       weight_hr=tensors.get("w_hr"))
+    upstream = [rng.standard_normal(tuple(t.shape)) for t in (out, h_n, c_n)]
+    kept = [u.copy() for u in upstream]
+    node = out._ctx
+    node.backward(node.backend.xp, *upstream)
+    for u, k in zip(upstream, kept):
+        np.testing.assert_array_equal(u, k)
+    for name, t in tensors.items():
+        np.testing.assert_array_equal(t.numpy(), arrays[name])
+
+
+# -- seeded random configurations against torch.nn ----------------------------------------------------
+
+
+def _rnn_pair(mode: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    if mode == "lstm":
+        return LSTM(*args, **kwargs), torch.nn.LSTM(*args, **kwargs)
+    if mode == "gru":
+        return GRU(*args, **kwargs), torch.nn.GRU(*args, **kwargs)
+    kw = dict(kwargs, nonlinearity=mode[4:])
+    return RNN(*args, **kw), torch.nn.RNN(*args, **kw)
+
+
+def _rnn_config(seed: int) -> dict[str, Any]:
+    """The mode cycles with the seed; every other choice is drawn independently."""
+    rng = np.random.default_rng(seed)
+
+    def flag(p: float = 0.5) -> bool:
+        return bool(rng.random() < p)
+
+    hidden = int(rng.integers(1, 5))
+    return dict(mode=MODES[seed % 4], input_size=int(rng.integers(1, 5)), hidden_size=hidden,
+                num_layers=int(rng.integers(1, 4)), bidirectional=flag(), batch_first=flag(), bias=flag(0.75),
+                with_state=flag(), unbatched=flag(0.2), length=int(rng.integers(1, 4)), batch=int(rng.integers(1, 3)),
+                dropout=0.3 if flag(0.3) else 0.0,
+                proj_size=int(rng.integers(1, hidden)) if seed % 4 == 2 and hidden > 1 and flag(0.6) else 0)
+
+
+@pytest.mark.parametrize("seed", range(48))
+def test_rnn_layers_match_torch(backend, seed):
+    c = _rnn_config(seed)
+    dtype = seed_dtype(backend, seed)
+    torch.manual_seed(seed)
+    kwargs = dict(num_layers=c["num_layers"], bias=c["bias"], batch_first=c["batch_first"], dropout=c["dropout"],
+                  bidirectional=c["bidirectional"])
+    proj = c["proj_size"] if c["proj_size"] < c["hidden_size"] else 0
+    if proj:
+        kwargs["proj_size"] = proj
+    ours, theirs = _rnn_pair(c["mode"], c["input_size"], c["hidden_size"], **kwargs)
+    rng = np.random.default_rng(100 + seed)
+    n, length, d = c["batch"], c["length"], 2 if c["bidirectional"] else 1
+    if c["unbatched"]:
+        x_shape, h_shape = (length, c["input_size"]), (d * c["num_layers"], c["hidden_size"])
+    else:
+        x_shape = (n, length, c["input_size"]) if c["batch_first"] else (length, n, c["input_size"])
+        h_shape = (d * c["num_layers"], n, c["hidden_size"])
+    x = rng.standard_normal(x_shape)
+    states = [rng.standard_normal(h_shape) for _ in range(2 if c["mode"] == "lstm" else 1)] if c["with_state"] else []
+    if states and proj:  # h0 has proj_size features, c0 keeps hidden_size
+        states[0] = rng.standard_normal(h_shape[:-1] + (proj,))
+
+    def runner(module: Any) -> Callable[..., Any]:
+        def run(x: Any, *s: Any) -> Any:
+            if not s:
+                return module(x)
+            return module(x, tuple(s) if c["mode"] == "lstm" else s[0])
+        return run
+
+    compare(backend, ours, theirs, runner(ours), runner(theirs), [x] + states, dtype, seed=seed)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_rnn_cells_match_torch(backend, seed):
+    rng = np.random.default_rng(seed)
+    mode = MODES[seed % 4]
+    n_in, hidden, bias = int(rng.integers(1, 5)), int(rng.integers(1, 5)), bool((seed >> 2) & 1)
+    with_state, unbatched, dtype = bool((seed >> 3) & 1), seed % 5 == 1, seed_dtype(backend, seed)
+    torch.manual_seed(seed)
+    if mode == "lstm":
+        ours, theirs = LSTMCell(n_in, hidden, bias=bias), torch.nn.LSTMCell(n_in, hidden, bias=bias)
+    elif mode == "gru":
+        ours, theirs = GRUCell(n_in, hidden, bias=bias), torch.nn.GRUCell(n_in, hidden, bias=bias)
+    else:
+        kw = dict(bias=bias, nonlinearity=mode[4:])
+        ours, theirs = RNNCell(n_in, hidden, **kw), torch.nn.RNNCell(n_in, hidden, **kw)
+    lead = () if unbatched else (int(rng.integers(1, 4)),)
+    x = rng.standard_normal(lead + (n_in,))
+    states = [rng.standard_normal(lead + (hidden,)) for _ in range(2 if mode == "lstm" else 1)] if with_state else []
+
+    def runner(module: Any) -> Callable[..., Any]:
+        def run(x: Any, *s: Any) -> Any:
+            if not s:
+                return module(x)
+            return module(x, tuple(s) if mode == "lstm" else s[0])
+        return run
+
+    compare(backend, ours, theirs, runner(ours), runner(theirs), [x] + states, dtype, seed=seed)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_projected_lstm_sequence_gradients(backend, reverse):
+    """``weight_hr`` (LSTM proj_size): numerical gradients of every input of the fused sequence node."""
+    rng = np.random.default_rng(0)
+    hidden, proj = 3, 2
+    x, h0, c0 = rng.standard_normal((2, 2, 2)), rng.standard_normal((2, proj)), rng.standard_normal((2, hidden))
+    w_ih, w_hh = rng.standard_normal((4 * hidden, 2)), rng.standard_normal((4 * hidden, proj))
+    b_ih, b_hh, w_hr = rng.standard_normal(4 * hidden), rng.standard_normal(4 * hidden), rng.standard_normal((proj,
+                                                                                                             hidden))
+    check_gradients(backend, lambda x, h, c, wi, wh, bi, bh, wr: recurrent_sequence(
+        "lstm", x, h, c, wi, wh, bi, bh, reverse=reverse, weight_hr=wr), x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
+
+
+def test_recurrent_layer_helpers_match_torch():
+    ours = LSTM(2, 3, num_layers=2, bidirectional=True, proj_size=1)
+    theirs = torch.nn.LSTM(2, 3, num_layers=2, bidirectional=True, proj_size=1)
+    assert [[tuple(w.shape) for w in ws] for ws in ours.all_weights] == [[tuple(w.shape) for w in ws]
+                                                                        for ws in theirs.all_weights]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.flatten_parameters()  # ported PyTorch code calls it
+    for bad in (dict(proj_size=3), dict(proj_size=-1)):
+        with pytest.raises(ValueError, match="proj_size"):
+            LSTM(2, 3, **bad)
+    with pytest.raises(ValueError, match=r"h0 of shape \(1, 1, 1\)"):  # h0 has proj_size features
+        LSTM(2, 3, proj_size=1)(make("numpy", np.ones((2, 1, 2), dtype=np.float32)),
+                                (make("numpy", np.zeros((1, 1, 3), dtype=np.float32)),
+                                 make("numpy", np.zeros((1, 1, 3), dtype=np.float32))))
+
+
+# -- seeded fuzzing against torch.nn ------------------------------------------------------------------
+
+
+def _run_rnn(module: Any, mode: str, x: Any, states: list[Any]) -> list[Any]:
+    if not states:
+        out, h = module(x)
+    else:
+        out, h = module(x, tuple(states) if mode == "lstm" else states[0])
+    return [out, *(h if isinstance(h, tuple) else (h,))]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_recurrent_layers_fuzz(backend, mode):
+    rng = np.random.default_rng(20 + MODES.index(mode))
+    for i in range(fuzz_count(backend, 12)):
+        hidden, n_in = int(rng.integers(1, 6)), int(rng.integers(1, 5))
+        length, batch, layers = int(rng.integers(1, 5)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        kwargs = dict(num_layers=layers, bias=bool(rng.random() < 0.8), batch_first=bool(rng.random() < 0.5),
+                      bidirectional=bool(rng.random() < 0.5), dropout=0.0)
+        if mode == "lstm" and hidden > 1 and rng.random() < 0.5:
+            kwargs["proj_size"] = int(rng.integers(1, hidden))
+        unbatched, with_state = bool(rng.random() < 0.25), bool(rng.random() < 0.5)
+        dtype = "float32" if i % 4 == 3 else "float64"
+        what = (mode, n_in, hidden, kwargs, length, batch, unbatched, with_state, dtype)
+        torch.manual_seed(i)
+        ours, theirs = _rnn_pair(mode, n_in, hidden, **kwargs)
+        theirs.to(TORCH_DTYPE[dtype])
+        ours.to(backend, dtype=dtype)
+        ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+        d = 2 if kwargs["bidirectional"] else 1
+        if unbatched:
+            x_shape, lead = (length, n_in), (d * layers,)
+        else:
+            x_shape = (batch, length, n_in) if kwargs["batch_first"] else (length, batch, n_in)
+            lead = (d * layers, batch)
+        arrays = [rng.standard_normal(x_shape).astype(dtype)]
+        if with_state:
+            arrays.append(rng.standard_normal(lead + (kwargs.get("proj_size") or hidden,)).astype(dtype))
+            if mode == "lstm":
+                arrays.append(rng.standard_normal(lead + (hidden,)).astype(dtype))
+        ours_in = [make(backend, a, requires_grad=True) for a in arrays]
+        theirs_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            refs = _run_rnn(theirs, mode, theirs_in[0], theirs_in[1:])
+        outs = _run_rnn(ours, mode, ours_in[0], ours_in[1:])
+        loss_ours, loss_theirs = 0.0, 0.0
+        for k, (out, ref) in enumerate(zip(outs, refs)):
+            assert tuple(out.shape) == tuple(ref.shape), f"{what}: output {k}"
+            np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), err_msg=f"{what}: output {k}",
+                                       **FUZZ_TOL[dtype])
+            w = rng.standard_normal(tuple(ref.shape)).astype(dtype)
+            loss_ours = loss_ours + project(out, w, backend)
+            loss_theirs = loss_theirs + (ref * torch.tensor(w)).sum()
+        loss_ours.backward()
+        loss_theirs.backward()
+        params = dict(theirs.named_parameters())
+        assert {n for n, _ in ours.named_parameters()} == set(params), what
+        compare_grads(list(zip(ours_in, theirs_in)) + [(p, params[n]) for n, p in ours.named_parameters()],
+                       dtype, what)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_recurrent_refuses_empty_sequence_like_torch(mode, batch_first):
+    ours, theirs = _rnn_pair(mode, 3, 4, batch_first=batch_first)
+    shape = (2, 0, 3) if batch_first else (0, 2, 3)
+    with pytest.raises(RuntimeError):
+        theirs(torch.zeros(shape))
+    with pytest.raises(ValueError, match="sequence length"):
+        ours(anynn.tensor(np.zeros(shape, np.float32)))
+    with pytest.raises(ValueError, match="sequence length"):
+        ours(anynn.tensor(np.zeros((0, 3), np.float32)))
