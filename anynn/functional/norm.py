@@ -56,6 +56,34 @@ def _affine_shape(ndim: int, channels: int) -> tuple[int, ...]:
     return (1, channels) + (1,) * (ndim - 2)
 
 
+def _affine(xp: Namespace, xhat: Any, weight: Any, bias: Any, shape: tuple[int, ...] | None = None) -> Any:
+    """``xhat * weight + bias`` (either may be None); ``shape`` broadcasts per-channel vectors, else they
+    broadcast from the trailing axes as they are."""
+    if weight is not None:
+        xhat = xhat * (weight if shape is None else xp.reshape(weight, shape))
+    if bias is not None:
+        xhat = xhat + (bias if shape is None else xp.reshape(bias, shape))
+    return xhat
+
+
+def _sum_over(xp: Namespace, a: Any, axes: tuple[int, ...]) -> Any:
+    return xp.sum(a, axis=axes) if axes else a  # (no axes: some libraries read axis=() as "all axes")
+
+
+def _affine_backward(xp: Namespace, g: Any, xhat: Any, weight: Any, has_bias: bool, need: Sequence[bool],
+                     axes: tuple[int, ...], shape: tuple[int, ...] | None = None) -> tuple[Any, Any, Any]:
+    """``(dxhat, grad_weight, grad_bias)`` of `_affine` given ``g``; parameter gradients summed over ``axes``,
+    each None where not needed (``need``: x, weight, bias) or absent."""
+    dxhat = grad_w = grad_b = None
+    if need[0]:
+        dxhat = g if weight is None else g * (weight if shape is None else xp.reshape(weight, shape))
+    if weight is not None and need[1]:
+        grad_w = _sum_over(xp, g * xhat, axes)
+    if has_bias and need[2]:
+        grad_b = _sum_over(xp, g, axes)
+    return dxhat, grad_w, grad_b
+
+
 class BatchNorm(Function):
     """Batch normalisation of x (N, C, *) per channel, statistics over N and the trailing axes.
 
@@ -101,25 +129,19 @@ class BatchNorm(Function):
             xhat = (x - mean) * invstd
         self.xhat, self.invstd = xhat, invstd
         self.weight = weight
-        y = xhat * xp.reshape(weight, shape) if weight is not None else xhat
-        y = y + xp.reshape(bias, shape) if bias is not None else y
-        return _cast_back(self, xp, y)[0]
+        return _cast_back(self, xp, _affine(xp, xhat, weight, bias, shape))[0]
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         need = self.needs_input_grad
         g = upcast(xp, g)
-        shape = _affine_shape(g.ndim, g.shape[1])
-        grad_x = grad_w = grad_b = None
+        dxhat, grad_w, grad_b = _affine_backward(xp, g, self.xhat, self.weight, self.has_bias, need, self.axes,
+                                                 _affine_shape(g.ndim, g.shape[1]))
+        grad_x = None
         if need[0]:
-            dxhat = g * xp.reshape(self.weight, shape) if self.has_weight else g
             if self.training:
                 grad_x = _normalize_backward(xp, dxhat, self.xhat, self.invstd, self.axes)
             else:
                 grad_x = dxhat * self.invstd
-        if self.has_weight and need[1]:
-            grad_w = xp.sum(g * self.xhat, axis=self.axes)
-        if self.has_bias and need[2]:
-            grad_b = xp.sum(g, axis=self.axes)
         return _cast_back(self, xp, grad_x, grad_w, grad_b)
 
 
@@ -135,22 +157,13 @@ class LayerNormFunction(Function):
         self.lead = tuple(range(x.ndim - self.ndims))
         self.xhat, self.invstd, _, _ = _normalize(xp, x, self.axes, self.eps)
         self.weight, self.has_bias = weight, bias is not None
-        y = self.xhat * weight if weight is not None else self.xhat
-        y = y + bias if bias is not None else y
-        return _cast_back(self, xp, y)[0]
+        return _cast_back(self, xp, _affine(xp, self.xhat, weight, bias))[0]
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         need = self.needs_input_grad
         g = upcast(xp, g)
-        weight = self.weight
-        grad_x = grad_w = grad_b = None
-        if need[0]:
-            dxhat = g * weight if weight is not None else g
-            grad_x = _normalize_backward(xp, dxhat, self.xhat, self.invstd, self.axes)
-        if weight is not None and need[1]:
-            grad_w = xp.sum(g * self.xhat, axis=self.lead) if self.lead else g * self.xhat
-        if self.has_bias and need[2]:
-            grad_b = xp.sum(g, axis=self.lead) if self.lead else g
+        dxhat, grad_w, grad_b = _affine_backward(xp, g, self.xhat, self.weight, self.has_bias, need, self.lead)
+        grad_x = _normalize_backward(xp, dxhat, self.xhat, self.invstd, self.axes) if need[0] else None
         return _cast_back(self, xp, grad_x, grad_w, grad_b)
 
 
@@ -171,27 +184,19 @@ class GroupNormFunction(Function):
         self.xhat = xp.reshape(xhat, self.shape)
         self.weight, self.has_bias = weight, bias is not None
         self.axes = (0,) + tuple(range(2, x.ndim))
-        shape = _affine_shape(x.ndim, channels)
-        y = self.xhat * xp.reshape(weight, shape) if weight is not None else self.xhat
-        y = y + xp.reshape(bias, shape) if bias is not None else y
-        return _cast_back(self, xp, y)[0]
+        return _cast_back(self, xp, _affine(xp, self.xhat, weight, bias, _affine_shape(x.ndim, channels)))[0]
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         need = self.needs_input_grad
         g = upcast(xp, g)
-        channels = self.shape[1]
-        shape = _affine_shape(g.ndim, channels)
-        grad_x = grad_w = grad_b = None
+        dxhat, grad_w, grad_b = _affine_backward(xp, g, self.xhat, self.weight, self.has_bias, need, self.axes,
+                                                 _affine_shape(g.ndim, self.shape[1]))
+        grad_x = None
         if need[0]:
-            dxhat = g * xp.reshape(self.weight, shape) if self.weight is not None else g
             grouped = self.grouped
             grad_x = _normalize_backward(xp, xp.reshape(dxhat, grouped), xp.reshape(self.xhat, grouped),
                                          self.invstd, (2,))
             grad_x = xp.reshape(grad_x, self.shape)
-        if self.weight is not None and need[1]:
-            grad_w = xp.sum(g * self.xhat, axis=self.axes)
-        if self.has_bias and need[2]:
-            grad_b = xp.sum(g, axis=self.axes)
         return _cast_back(self, xp, grad_x, grad_w, grad_b)
 
 
