@@ -1,19 +1,19 @@
-"""Attention: scaled_dot_product_attention, MultiheadAttention, TransformerEncoder(Layer) on every backend."""
+"""Attention: scaled_dot_product_attention (grouped-query too) and MultiheadAttention on every backend: gradient
+checks, PyTorch as the oracle (fixed cases and seeded random configurations), errors."""
 
 from __future__ import annotations
 
 import warnings
+from typing import Any, Callable
 
 import numpy as np
 import pytest
 import torch
 
-from anynn.autograd.tensor import Tensor
 from anynn.functional.attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from anynn.nn.attention import MultiheadAttention
-from anynn.nn.norm import LayerNorm
-from anynn.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 from tests.helpers import check_gradients, compare_with_torch, copy_torch_weights, make
+from tests.nn.oracle import compare, random_mask, seed_dtype
 
 F_TORCH = torch.nn.functional
 TOL = {"float64": dict(rtol=1e-5, atol=1e-8), "float32": dict(rtol=1e-4, atol=1e-5)}
@@ -296,82 +296,159 @@ def test_mha_errors(backend, rng):
         mha(single, single, single)
 
 
-# -- TransformerEncoderLayer / TransformerEncoder -----------------------------------------------
-LAYER_CASES = [
-    # (norm_first, batch_first, activation, masks)
-    (False, False, "relu", "both"),
-    (True, True, "gelu", "both"),
-    (False, True, "gelu", "none"),
-    (True, False, "relu", "padding"),
-]
+# -- seeded random configurations against PyTorch -----------------------------------------------------
 
 
-def _compare_encoder(backend, ours, theirs, x, mask_kwargs, dtype):
-    theirs = theirs.to(torch.float64 if dtype == "float64" else torch.float32)
-    ours.to(backend, dtype=dtype)
-    copy_torch_weights(ours, theirs)
-    xa, xt = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out = ours(xa, **{k: make(backend, m) for k, m in mask_kwargs.items()})
-    ref = theirs(xt, **{k: torch.tensor(m) for k, m in mask_kwargs.items()})
-    tol = TOL[dtype]
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), err_msg="output", **tol)
-    projection = np.random.default_rng(0).standard_normal(x.shape).astype(dtype)
-    (out * make(backend, projection)).sum().backward()
-    (ref * torch.tensor(projection)).sum().backward()
-    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), err_msg="input gradient", **tol)
-    their_params = dict(theirs.named_parameters())
-    assert sorted(n for n, _ in ours.named_parameters()) == sorted(their_params)
-    for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), their_params[name].grad.numpy(), err_msg=name, **tol)
+@pytest.mark.parametrize("seed", range(48))
+def test_multihead_attention_matches_torch(backend, seed):
+    rng = np.random.default_rng(seed)
+
+    def pick(*options: Any) -> Any:
+        return options[int(rng.integers(len(options)))]
+
+    heads = int(rng.integers(1, 4))
+    embed = heads * int(rng.integers(1, 4))
+    same_dims = pick(True, True, False)
+    kdim, vdim = (embed, embed) if same_dims else (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+    bias, batch_first, unbatched = pick(True, True, False), pick(True, False), pick(False, False, False, True)
+    need_weights, average = pick(True, True, False), pick(True, False)
+    # which inputs are the same object: PyTorch (and anynn) take different paths for each
+    sharing = pick("self", "kv", "qk", "none") if same_dims else pick("kv", "none")
+    mask_kind = pick("none", "2d", "3d")
+    mask_type, pad_kind = pick("bool", "float"), pick("none", "bool", "float")
+    dtype = seed_dtype(backend, seed)
+    n, tgt, src = int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    if sharing in ("self", "qk"):
+        src = tgt
+    if sharing == "kv":
+        vdim = kdim
+    torch.manual_seed(seed)
+    kw = dict(bias=bias, kdim=kdim, vdim=vdim, batch_first=batch_first, add_bias_kv=pick(False, False, True),
+              add_zero_attn=pick(False, False, True))
+    ours, theirs = MultiheadAttention(embed, heads, **kw), torch.nn.MultiheadAttention(embed, heads, **kw)
+    if bias:  # PyTorch starts the biases at zero: give them values so their gradients matter
+        with torch.no_grad():
+            for p in (theirs.in_proj_bias, theirs.out_proj.bias):
+                p.normal_()
+
+    def layout(length: int, features: int) -> tuple[int, ...]:
+        if unbatched:
+            return (length, features)
+        return (n, length, features) if batch_first else (length, n, features)
+
+    q = rng.standard_normal(layout(tgt, embed))
+    k, v = rng.standard_normal(layout(src, kdim)), rng.standard_normal(layout(src, vdim))
+    inputs = {"self": [q], "kv": [q, k], "qk": [q, v], "none": [q, k, v]}[sharing]
+    attn_mask = None
+    if mask_kind == "2d":
+        attn_mask = random_mask(rng, (tgt, src), mask_type)
+    elif mask_kind == "3d":
+        attn_mask = random_mask(rng, ((1 if unbatched else n) * heads, tgt, src), mask_type)
+    padding = None if pad_kind == "none" else random_mask(rng, (src,) if unbatched else (n, src), pad_kind)
+
+    def runner(module: Any) -> Callable[..., Any]:
+        def run(*args: Any) -> Any:
+            args = list(args)
+            count = len(inputs)
+            qkv = {"self": args[:1] * 3, "kv": args[:1] + [args[1]] * 2, "qk": [args[0]] * 2 + [args[1]],
+                   "none": args[:3]}[sharing]
+            mask, pad = args[count:]
+            return module(*qkv, key_padding_mask=pad, need_weights=need_weights, attn_mask=mask,
+                          average_attn_weights=average)
+        return run
+
+    compare(backend, ours, theirs, runner(ours), runner(theirs), inputs, dtype, extras=[attn_mask, padding],
+            seed=seed)
 
 
-def _layer_inputs(rng, batch_first, masks, dtype):
-    x = rng.standard_normal((N, L, E) if batch_first else (L, N, E)).astype(dtype)
-    padding = np.zeros((N, L), bool)
-    padding[1, -1] = True
-    kwargs = {"src_key_padding_mask": padding} if masks in ("both", "padding") else {}
-    if masks == "both":
-        kwargs["src_mask"] = np.triu(np.ones((L, L), bool), 1)
-    return x, kwargs
+@pytest.mark.parametrize("seed", range(6))
+def test_multihead_attention_is_causal_matches_torch(backend, seed):
+    """``is_causal`` with the causal mask given, as PyTorch requires (a hint there, honoured here)."""
+    rng = np.random.default_rng(seed)
+    embed, heads, length, n = 4, 2, int(rng.integers(1, 5)), 2
+    batch_first, need_weights, dtype = bool(seed & 1), bool(seed & 2), seed_dtype(backend, seed)
+    torch.manual_seed(seed)
+    ours, theirs = (MultiheadAttention(embed, heads, batch_first=batch_first),
+                    torch.nn.MultiheadAttention(embed, heads, batch_first=batch_first))
+    causal = np.triu(np.ones((length, length), dtype=bool), 1)
+    x = rng.standard_normal((n, length, embed) if batch_first else (length, n, embed))
+
+    def runner(module: Any, with_mask: bool) -> Callable[..., Any]:
+        def run(x: Any, mask: Any) -> Any:
+            return module(x, x, x, attn_mask=mask if with_mask else None, need_weights=need_weights,
+                          is_causal=True)
+        return run
+
+    compare(backend, ours, theirs, runner(ours, seed % 3 == 0), runner(theirs, True), [x], dtype, extras=[causal])
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("case", LAYER_CASES, ids=[f"{'pre' if c[0] else 'post'}-{c[2]}" for c in LAYER_CASES])
-def test_encoder_layer_matches_torch(backend, rng, case, dtype):
-    norm_first, batch_first, activation, masks = case
-    options = dict(dim_feedforward=16, dropout=0.0, activation=activation, batch_first=batch_first,
-                   norm_first=norm_first)
-    x, kwargs = _layer_inputs(rng, batch_first, masks, dtype)
-    ours = TransformerEncoderLayer(E, H, **options).train()
-    _compare_encoder(backend, ours, torch.nn.TransformerEncoderLayer(E, H, **options), x, kwargs, dtype)
+@pytest.mark.parametrize("seed", range(24))
+def test_scaled_dot_product_attention_matches_torch(backend, seed):
+    rng = np.random.default_rng(seed)
+    batch = tuple(int(b) for b in rng.integers(1, 4, size=seed % 3))
+    length, source = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    e, ev = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    scale = None if seed % 2 else float(rng.uniform(0.1, 2.0))
+    causal = seed % 5 == 1
+    mask_kind = ["none", "bool", "float", "float-grad"][seed % 4] if not causal else "none"
+    dtype = seed_dtype(backend, seed)
+    q = rng.standard_normal(batch + (length, e))
+    k = rng.standard_normal(batch[1:] + (source, e))  # key and value broadcast over the first batch axis
+    v = rng.standard_normal(batch[1:] + (source, ev))
+    mask_shape = (length, source) if seed % 2 else batch + (length, source)
+    mask = None if mask_kind == "none" else random_mask(rng, mask_shape, "bool" if mask_kind == "bool" else "float")
+    if mask_kind == "bool":
+        mask = ~mask
+    if mask_kind == "float-grad":
+        mask = rng.standard_normal(mask_shape)  # a learned additive bias: it gets a gradient too
+    inputs, extras = [q, k, v], []
+    if mask_kind == "float-grad":
+        inputs.append(mask)
+    elif mask is not None:
+        extras.append(mask)
+    else:
+        extras.append(None)
+
+    def ours(q, k, v, m):
+        return scaled_dot_product_attention(q, k, v, attn_mask=m, is_causal=causal, scale=scale)
+
+    def theirs(q, k, v, m):
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m, is_causal=causal, scale=scale)
+
+    compare(backend, None, None, ours, theirs, inputs, dtype, extras=extras)
 
 
-def test_encoder_stack_matches_torch(backend, rng):
-    options = dict(dim_feedforward=16, dropout=0.0, batch_first=True, norm_first=True)
-    x, kwargs = _layer_inputs(rng, True, "both", "float64")
-    kwargs["mask"] = kwargs.pop("src_mask")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "enable_nested_tensor is True, but ... norm_first"
-        theirs = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(E, H, **options), 2,
-                                             norm=torch.nn.LayerNorm(E))
-    ours = TransformerEncoder(TransformerEncoderLayer(E, H, **options), 2, norm=LayerNorm(E)).eval()
-    _compare_encoder(backend, ours, theirs, x, kwargs, "float64")
-    copies = [p.numpy() for p in TransformerEncoder(TransformerEncoderLayer(E, H, **options), 2).parameters()]
-    half = len(copies) // 2
-    for first, second in zip(copies[:half], copies[half:]):  # as PyTorch: the layers start equal
-        np.testing.assert_array_equal(first, second)
+@pytest.mark.parametrize("seed", range(4))
+def test_grouped_query_attention_matches_torch(backend, seed):
+    rng = np.random.default_rng(seed)
+    kv_heads, groups = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+    n, length, source, e = int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4)), 3
+    q = rng.standard_normal((n, kv_heads * groups, length, e))
+    k, v = rng.standard_normal((n, kv_heads, source, e)), rng.standard_normal((n, kv_heads, source, 2))
+    causal = bool(seed & 1)
+
+    def ours(q, k, v):
+        return scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True)
+
+    def theirs(q, k, v):
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True)
+
+    compare(backend, None, None, ours, theirs, [q, k, v], seed_dtype(backend, seed))
 
 
-def test_encoder_layer_dropout_and_errors(backend, rng):
-    layer = TransformerEncoderLayer(E, H, dim_feedforward=16, dropout=0.2, backend=backend, dtype="float64",
-                                    seed=4)
-    x = make(backend, rng.standard_normal((L, N, E)))
-    assert not np.allclose(layer(x).numpy(), layer(x).numpy())
-    layer.eval()
-    np.testing.assert_array_equal(layer(x).numpy(), layer(x).numpy())
-    assert tuple(layer(make(backend, rng.standard_normal((L, E)))).shape) == (L, E)
-    with pytest.raises(ValueError, match="activation should be 'relu' or 'gelu'"):
-        TransformerEncoderLayer(E, H, activation="tanh")
-    with pytest.raises(ValueError, match=r"MultiheadAttention: expected input with 8 features.*\(3, 2, 6\)"):
-        layer(make(backend, rng.standard_normal((L, N, 6))))
-    assert isinstance(layer(x), Tensor)
+@pytest.mark.parametrize("mask_type", ["bool", "float"])
+@pytest.mark.parametrize("extra", ["bias_kv", "zero_attn", "both"])
+def test_multihead_attention_extra_keys_match_torch(backend, extra, mask_type):
+    """``add_bias_kv`` / ``add_zero_attn`` with both masks (which get an allowed column per extra key)."""
+    rng = np.random.default_rng(0)
+    kw = dict(add_bias_kv=extra != "zero_attn", add_zero_attn=extra != "bias_kv", batch_first=True)
+    torch.manual_seed(0)
+    ours, theirs = MultiheadAttention(4, 2, **kw), torch.nn.MultiheadAttention(4, 2, **kw)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    q, k = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 2, 4))
+    mask, pad = random_mask(rng, (3, 2), mask_type), random_mask(rng, (2, 2), mask_type)
+
+    def runner(module: Any) -> Callable[..., Any]:
+        return lambda q, k, m, p: module(q, k, k, attn_mask=m, key_padding_mask=p, average_attn_weights=False)
+
+    compare(backend, ours, theirs, runner(ours), runner(theirs), [q, k], "float64", extras=[mask, pad])
