@@ -1,12 +1,10 @@
-"""Randomized PyTorch-oracle tests for recurrent layers, attention and transformers, and state-dict interop.
-
-Every configuration is drawn from a seeded generator (the test id carries the seed), built in PyTorch,
-copied into the anynn twin with ``load_state_dict`` and compared in eval mode: forward outputs, then the
-gradients of the inputs, initial states and every parameter (float64 rtol 1e-6, float32 rtol 1e-4).
-"""
+"""Module, containers and Linear: registration, traversal and containers like PyTorch's, state dicts (and their
+interop with PyTorch both ways, safetensors too), modes, backends, seeding, deepcopy, init and errors."""
 
 from __future__ import annotations
 
+import copy
+import math
 from collections import OrderedDict
 from typing import Any, Callable
 
@@ -15,88 +13,274 @@ import pytest
 import torch
 
 import anynn
+from anynn.backend import BackendMismatch
+from anynn.nn.activation import ReLU
 from anynn.nn.attention import MultiheadAttention
+from anynn.nn.container import ModuleDict, ModuleList, Sequential
+from anynn.nn.linear import Identity, Linear, new_parameter
+from anynn.nn.module import Module, Parameter, StateDictError
 from anynn.nn.recurrent import GRU, LSTM
 from anynn.nn.transformer import TransformerEncoder, TransformerEncoderLayer
+from anynn.optim.sgd import SGD
+
 from tests.helpers import make
+from tests.nn.oracle import check_close, perturb_torch
 
-TOL = {"float64": dict(rtol=1e-6, atol=1e-8), "float32": dict(rtol=1e-4, atol=1e-5)}
-TORCH_DTYPE = {"float64": torch.float64, "float32": torch.float32}
-
-
-# -- the comparison engine ------------------------------------------------------------------------
-
-def _flat(out: Any) -> list[Any]:
-    """Nested tuples of outputs as a flat list (None entries dropped)."""
-    if out is None:
-        return []
-    if isinstance(out, (tuple, list)):
-        return [t for o in out for t in _flat(o)]
-    return [out]
+BACKEND_NAMES = ["numpy", "torch", "array_api_strict", "array_api_strict:device1"]
 
 
-def _check(a: Any, b: Any, dtype: str, what: str) -> None:
-    np.testing.assert_allclose(a, b, err_msg=what, **TOL[dtype])
+def _mlp(**kwargs) -> Sequential:
+    return Sequential(Linear(4, 3), ReLU(), Linear(3, 2), **kwargs)
 
 
-def compare(backend: Any, ours: Any, theirs: Any, run_ours: Callable[..., Any], run_theirs: Callable[..., Any],
-            inputs: list[np.ndarray], dtype: str, extras: list[Any] = (), seed: int = 0) -> None:
-    """Copy ``theirs``' state into ``ours``, run both on ``inputs`` (+ non-differentiable ``extras``), compare.
+class _Block(Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = Parameter(np.ones(3))
+        self.register_buffer("running_mean", anynn.zeros((3,)))
+        self.register_buffer("cache", anynn.zeros((2,)), persistent=False)
+        self.inner = Linear(3, 3)
+        self.layers = ModuleList([Linear(3, 2), Identity()])
+        self.heads = ModuleDict({"a": Linear(2, 1)})
+        self.shared = self.scale  # the same Parameter twice is listed once
+        self.not_state = anynn.zeros((2,))  # a plain Tensor attribute is not state
 
-    ``ours`` / ``theirs`` may be a module or None (a plain function). Floating ``inputs`` (None
-    allowed) require grad; the outputs are projected on fixed random weights so every element counts.
-    """
-    tdtype = TORCH_DTYPE[dtype]
-    if theirs is not None:
-        theirs.to(tdtype).eval()
-        ours.to(backend, dtype=dtype).eval()  # first: loading float64 into float32 would round the weights
-        ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    a_in = [None if x is None else make(backend, x.astype(dtype), requires_grad=True) for x in inputs]
-    t_in = [None if x is None else torch.tensor(x.astype(dtype), requires_grad=True) for x in inputs]
-    a_ex = [None if e is None else make(backend, e if e.dtype == bool else e.astype(dtype)) for e in extras]
-    t_ex = [None if e is None else torch.tensor(e if e.dtype == bool else e.astype(dtype)) for e in extras]
-    a_out, t_out = _flat(run_ours(*a_in, *a_ex)), _flat(run_theirs(*t_in, *t_ex))
-    assert len(a_out) == len(t_out), f"{len(a_out)} outputs, PyTorch gives {len(t_out)}"
-    rng = np.random.default_rng(seed)
-    a_loss = t_loss = 0.0
-    for i, (a, t) in enumerate(zip(a_out, t_out)):
-        assert tuple(a.shape) == tuple(t.shape), f"output {i}: shape {tuple(a.shape)}, PyTorch {tuple(t.shape)}"
-        _check(a.numpy(), t.detach().numpy(), dtype, f"output {i}")
-        w = rng.standard_normal(tuple(t.shape)).astype(dtype)
-        a_loss = (a * make(backend, w)).sum() + a_loss
-        t_loss = (t * torch.tensor(w)).sum() + t_loss
-    a_loss.backward()
-    t_loss.backward()
-    for i, (a, t) in enumerate(zip(a_in, t_in)):
-        if t is not None:
-            expected = np.zeros(t.shape) if t.grad is None else t.grad.numpy()
-            got = np.zeros(t.shape) if a.grad is None else a.grad.numpy()
-            _check(got, expected, dtype, f"gradient of input {i}")
-    if theirs is not None:
-        mine = dict(ours.named_parameters())
-        for name, p in theirs.named_parameters():
-            assert name in mine, f"PyTorch parameter {name} has no anynn twin"
-            expected = np.zeros(p.shape) if p.grad is None else p.grad.numpy()
-            got = np.zeros(p.shape) if mine[name].grad is None else mine[name].grad.numpy()
-            _check(got, expected, dtype, f"gradient of {name}")
+    def forward(self, x):
+        return self.heads["a"](self.layers[0](self.inner(x * self.scale)))
 
 
-def _dtypes(backend: Any, seed: int) -> str:
-    return "float32" if seed % 3 == 2 else "float64"
+class _TorchBlock(torch.nn.Module):
+    """`_Block` in PyTorch, to compare names and order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(3))
+        self.register_buffer("running_mean", torch.zeros(3))
+        self.register_buffer("cache", torch.zeros(2), persistent=False)
+        self.inner = torch.nn.Linear(3, 3)
+        self.layers = torch.nn.ModuleList([torch.nn.Linear(3, 2), torch.nn.Identity()])
+        self.heads = torch.nn.ModuleDict({"a": torch.nn.Linear(2, 1)})
+        self.shared = self.scale
 
 
-# -- attention ------------------------------------------------------------------------------------
+# -- registration -------------------------------------------------------------------------------
+def test_registration_and_traversal():
+    block = _Block()
+    names = [name for name, _ in block.named_parameters()]
+    assert names == ["scale", "inner.weight", "inner.bias", "layers.0.weight", "layers.0.bias",
+                     "heads.a.weight", "heads.a.bias"]
+    assert [n for n, _ in block.named_buffers()] == ["running_mean", "cache"]
+    theirs = _TorchBlock()
+    assert names == [n for n, _ in theirs.named_parameters()]
+    assert [n for n, _ in block.named_parameters(remove_duplicate=False)] == [
+        n for n, _ in theirs.named_parameters(remove_duplicate=False)]
+    assert list(block.state_dict()) == list(theirs.state_dict())  # tied "shared" included, "cache" not
+    assert block.state_dict()["shared"].array is block.scale.array
+    block.load_state_dict(theirs.state_dict())
+    with pytest.raises(TypeError, match="_Block.scale is a Parameter"):
+        block.scale = anynn.ones((3,))
+    assert [n for n, _ in block.named_modules()] == ["", "inner", "layers", "layers.0", "layers.1", "heads",
+                                                     "heads.a"]
+    assert len(list(block.children())) == 3
+    assert all(p.requires_grad and isinstance(p, Parameter) for p in block.parameters())
+    assert block.backend.name == "numpy"
+    # reassigning replaces, None unregisters
+    block.inner = Identity()
+    assert "inner.weight" not in dict(block.named_parameters())
+    block.running_mean = anynn.ones((3,))
+    np.testing.assert_array_equal(block.state_dict()["running_mean"].numpy(), np.ones(3))
+    out = block(anynn.tensor(np.ones((5, 3))))
+    assert out.shape == (5, 1)
 
-def _mask(rng: np.random.Generator, shape: tuple[int, ...], kind: str) -> np.ndarray:
-    """A random mask that leaves every row at least one allowed key (PyTorch's MHA gives NaN otherwise)."""
-    forbid = rng.random(shape) < 0.35
-    forbid[..., 0] = False
-    if kind == "bool":
-        return forbid
-    return np.where(forbid, -np.inf, rng.standard_normal(shape) * 0.5)
+
+def test_setattr_before_super_init_is_explained():
+    class Broken(Module):
+        def __init__(self) -> None:
+            self.weight = Parameter(np.ones(2))
+
+    with pytest.raises(AttributeError, match=r"Broken.__init__ must call super\(\).__init__\(\)"):
+        Broken()
 
 
-# -- state-dict interop: PyTorch → anynn (arrays, torch tensors, safetensors) and back ------------
+def test_linear_without_bias_has_no_bias_key():
+    layer = Linear(3, 2, bias=False)
+    assert layer.bias is None
+    assert list(layer.state_dict()) == ["weight"]
+    assert layer(anynn.tensor(np.ones((1, 3)))).shape == (1, 2)
+
+
+# -- state dicts --------------------------------------------------------------------------------
+def test_names_and_shapes_match_pytorch():
+    ours = _mlp()
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    assert [(n, p.shape) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+    assert [(n, v.shape) for n, v in ours.state_dict().items()] == [
+        (n, tuple(v.shape)) for n, v in theirs.state_dict().items()]
+    assert ours[0].weight.shape == (3, 4), "Linear.weight is (out_features, in_features)"
+
+
+@pytest.mark.parametrize("name", BACKEND_NAMES)
+def test_load_state_dict_from_pytorch_gives_the_same_output(name):
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    ours = _mlp(backend=name)
+    assert ours.load_state_dict(theirs.state_dict()) == ([], [])
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    np.testing.assert_allclose(ours(anynn.tensor(x, backend=name)).numpy(),
+                               theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_state_dict_is_detached_and_round_trips():
+    a, b = _mlp(seed=1), _mlp(seed=2)
+    state = a.state_dict()
+    assert all(not v.requires_grad for v in state.values())
+    b.load_state_dict(state)
+    for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(pa.numpy(), pb.numpy(), err_msg=name)
+    b[0].weight.data = b[0].weight.data * 2.0  # loading copied: a is untouched
+    assert not np.array_equal(a[0].weight.numpy(), b[0].weight.numpy())
+
+
+def test_load_state_dict_strict_lists_every_problem_at_once():
+    model = _mlp()
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    state = {k: v.numpy() for k, v in _mlp(seed=3).state_dict().items()}
+    del state["2.bias"]
+    state["3.weight"] = np.zeros((1, 1), np.float32)
+    state["0.weight"] = np.zeros((3, 5), np.float32)
+    state["2.weight"] = np.zeros((2, 3), np.int64)
+    with pytest.raises(StateDictError) as info:
+        model.load_state_dict(state)
+    message = str(info.value)
+    assert isinstance(info.value, KeyError) and isinstance(info.value, ValueError)
+    for part in ("Sequential", "missing key: 2.bias", "unexpected key: 3.weight",
+                 "size mismatch for 0.weight: copying a param with shape (3, 5) from checkpoint, the shape in current "
+                 "model is (3, 4)", "2.weight: expected dtype float32, got int64"):
+        assert part in message, (part, message)
+    for k, v in model.state_dict().items():  # nothing was loaded
+        np.testing.assert_array_equal(v.numpy(), before[k])
+
+
+def test_load_state_dict_non_strict_returns_missing_and_unexpected():
+    model = _mlp()
+    source = _mlp(seed=5)
+    state = {k: v.numpy() for k, v in source.state_dict().items()}
+    del state["2.bias"]
+    state["head.weight"] = np.zeros(2, np.float32)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert missing == ["2.bias"] and unexpected == ["head.weight"]
+    np.testing.assert_array_equal(model[0].weight.numpy(), source[0].weight.numpy())
+
+
+# -- modes, backends ----------------------------------------------------------------------------
+def test_train_and_eval_recurse():
+    block = _Block()
+    assert all(m.training for m in block.modules())
+    assert block.eval() is block
+    assert not any(m.training for m in block.modules())
+    block.train()
+    assert all(m.training for m in block.modules())
+    block.layers.train(False)
+    assert block.training and not block.layers[0].training
+
+
+def test_to_backend_keeps_parameter_identity():
+    model = _mlp(seed=0)
+    params = list(model.parameters())
+    values = [p.numpy().copy() for p in params]
+    opt = SGD(model.parameters(), lr=0.1)
+    x = np.ones((2, 4), np.float32)
+    for name in ("torch", "array_api_strict:device1", "array_api_strict", "numpy", "torch"):
+        assert model.to(name) is model
+        assert all(a is b for a, b in zip(model.parameters(), params))
+        assert all(p.backend.key == name and p.backend.is_native(p.array) for p in params)
+        for p, v in zip(params, values):
+            np.testing.assert_array_equal(p.numpy(), v)
+    model(anynn.tensor(x, backend="torch")).sum().backward()
+    opt.step()  # the optimizer made on NumPy still updates the same (moved) parameters
+    assert not np.array_equal(params[0].numpy(), values[0])
+    model.to(dtype="float64")
+    assert all(p.dtype == params[0].backend.xp.float64 for p in model.parameters())
+
+
+def test_seeded_sequential_is_bit_identical_on_every_backend():
+    reference = _mlp(backend="numpy", seed=0)
+    for name in BACKEND_NAMES[1:]:
+        model = _mlp(backend=name, seed=0)
+        for (n, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
+            assert p.backend.key == name
+            np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=n)
+    other = _mlp(backend="numpy", seed=1)
+    assert not np.array_equal(other[0].weight.numpy(), reference[0].weight.numpy())
+    wide = _mlp(backend="torch", seed=0, dtype="float64")
+    assert wide[0].weight.numpy().dtype == np.float64
+    # seeding reproduces no matter the global generator state
+    anynn.manual_seed(123)
+    again = _mlp(seed=0)
+    np.testing.assert_array_equal(again[2].bias.numpy(), reference[2].bias.numpy())
+
+
+def test_linear_default_init_matches_pytorch_bounds():
+    ours = Linear(400, 300, seed=0)
+    theirs = torch.nn.Linear(400, 300)
+    bound = 1.0 / math.sqrt(400)
+    for name in ("weight", "bias"):
+        a = getattr(ours, name).numpy()
+        b = getattr(theirs, name).detach().numpy()
+        assert a.shape == b.shape and a.dtype == np.float32
+        assert np.abs(a).max() <= bound and np.abs(b).max() <= bound
+        assert np.abs(a).max() > 0.98 * bound
+    w = ours.weight.numpy()
+    assert abs(w.mean()) < 0.01 * bound
+    assert w.std() == pytest.approx(bound / math.sqrt(3), rel=0.01)
+    assert w.std() == pytest.approx(theirs.weight.detach().numpy().std(), rel=0.02)
+    np.testing.assert_array_equal(Linear(400, 300, seed=0).weight.numpy(), w)
+
+
+def test_new_parameter_dtype_and_backend():
+    p = new_parameter((2, 3), "torch", None)
+    assert isinstance(p, Parameter) and p.requires_grad and p.backend.name == "torch"
+    assert p.dtype == torch.float32
+    assert new_parameter((2,), "numpy", "float64").dtype == np.float64
+    assert Linear(3, 2, dtype="float64").weight.dtype == np.float64
+    assert anynn.zeros((2,), backend="numpy", dtype="float64").dtype == np.float64
+    assert anynn.ones((2,), backend="numpy", dtype="float64").dtype == np.float64
+
+
+# -- errors name the layer, the expected and the given ------------------------------------------
+def test_bad_inputs_name_the_layer_and_values():
+    layer = Linear(4, 3)
+    with pytest.raises(ValueError, match=r"Linear: expected input with 4 features.*got shape \(2, 5\)"):
+        layer(anynn.tensor(np.ones((2, 5))))
+    with pytest.raises(ValueError, match=r"Linear: expected input with 4 features.*got shape \(\)"):
+        layer(anynn.tensor(1.0))
+    with pytest.raises(TypeError, match="Linear: expected input dtype float32.*got float64"):
+        layer(anynn.tensor(np.ones((2, 4)), dtype="float64"))
+    with pytest.raises(BackendMismatch, match="Linear: input is on backend 'torch'.*'numpy'"):
+        layer(anynn.tensor(np.ones((2, 4)), backend="torch"))
+    with pytest.raises(TypeError, match="Linear: expected an anynn Tensor, got numpy.ndarray"):
+        layer(np.ones((2, 4), np.float32))
+    with pytest.raises(ValueError, match=r"Linear: expected input with 3 features.*got shape \(2, 4\)"):
+        Sequential(Linear(4, 3), Linear(3, 2))[1](make("numpy", np.ones((2, 4), np.float32)))
+    with pytest.raises(TypeError, match="Sequential: item 1 is a int"):
+        Sequential(Linear(4, 3), 5)
+
+
+def test_sequential_container_api():
+    model = _mlp()
+    assert len(model) == 3 and isinstance(model[1], ReLU)
+    assert [type(m).__name__ for m in model] == ["Linear", "ReLU", "Linear"]
+    head = model[:2]
+    assert isinstance(head, Sequential) and head[0] is model[0]
+    model.append(ReLU())
+    assert len(model) == 4 and "(3): ReLU()" in repr(model)
+    named = Sequential({"fc": Linear(2, 2), "act": ReLU()})
+    assert [n for n, _ in named.named_parameters()] == ["fc.weight", "fc.bias"]
+    assert "in_features=4, out_features=3" in repr(model)
+
+
+# -- state-dict interop: PyTorch -> anynn (arrays, torch tensors, safetensors) and back ---------------
+
 
 class _TorchTagger(torch.nn.Module):
     """Embedding → LSTM → Linear over the last step (PyTorch side)."""
@@ -185,19 +369,6 @@ def _run_twins(backend: Any, ours: Any, theirs: Any, x: np.ndarray | None, dtype
     return a.numpy(), t.detach().numpy()
 
 
-def _perturb_torch(theirs: Any) -> None:
-    """Non-default values everywhere (biases, norms, running statistics), so every entry matters."""
-    torch.manual_seed(3)
-    with torch.no_grad():
-        for p in theirs.parameters():
-            p.add_(torch.randn(p.shape) * 0.2)
-        for name, b in theirs.named_buffers():
-            if "running_var" in name:
-                b.uniform_(0.5, 2.0)
-            elif "running_mean" in name:
-                b.normal_()
-
-
 @pytest.mark.parametrize("source", ["numpy", "torch", "safetensors"])
 @pytest.mark.parametrize("model", ["cnn", "tagger", "encoder", "lstm", "gru", "mha"])
 def test_torch_state_dict_loads_into_anynn(backend, tmp_path, model, source):
@@ -206,7 +377,7 @@ def test_torch_state_dict_loads_into_anynn(backend, tmp_path, model, source):
     torch.manual_seed(0)
     ours, theirs, x = _models()[model]()
     theirs = theirs.double()
-    _perturb_torch(theirs)
+    perturb_torch(theirs)
     state = theirs.state_dict()
     ours.to(dtype="float64")
     if source == "numpy":
@@ -222,7 +393,7 @@ def test_torch_state_dict_loads_into_anynn(backend, tmp_path, model, source):
     assert list(ours.state_dict()) == list(state)
     ours.to(backend, dtype="float64")
     a, t = _run_twins(backend, ours, theirs, x, "float64")
-    _check(a, t, "float64", f"{model} output")
+    check_close(a, t, "float64", f"{model} output")
 
 
 @pytest.mark.parametrize("model", ["cnn", "tagger", "encoder", "lstm", "gru", "mha"])
@@ -237,7 +408,7 @@ def test_anynn_state_dict_loads_into_torch(backend, model):
     result = theirs.load_state_dict(state, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     a, t = _run_twins(backend, ours, theirs, x, "float32")
-    _check(a, t, "float32", f"{model} output")
+    check_close(a, t, "float32", f"{model} output")
 
 
 def test_state_dict_round_trip_through_safetensors_both_ways(tmp_path):
@@ -252,10 +423,23 @@ def test_state_dict_round_trip_through_safetensors_both_ways(tmp_path):
                                                               for k, v in theirs.state_dict().items()}
     theirs.load_state_dict(loaded)
     a, t = _run_twins("numpy", ours, theirs, x, "float32")
-    _check(a, t, "float32", "encoder output")
+    check_close(a, t, "float32", "encoder output")
 
 
-# -- Module API parity ----------------------------------------------------------------------------
+def test_loading_torch_parameters_does_not_keep_their_autograd(backend):
+    """``dict(torch_model.named_parameters())`` (tensors that require grad) loads as plain values."""
+    theirs = torch.nn.LSTM(3, 4)
+    ours = LSTM(3, 4).to(backend)
+    ours.load_state_dict(dict(theirs.named_parameters()))
+    for name, p in ours.named_parameters():
+        assert not getattr(p.array, "requires_grad", False), name
+        np.testing.assert_array_equal(p.numpy(), theirs.get_parameter(name).detach().numpy())
+    x = make(backend, np.ones((2, 1, 3), dtype=np.float32))
+    assert ours(x)[0].numpy().shape == (2, 1, 4)
+
+
+# -- Module API parity with PyTorch: traversal, registration, containers, deepcopy --------------------
+
 
 def _api_twins() -> tuple[Any, Any]:
     def build(lib: Any, ModuleCls: Any) -> Any:
@@ -386,21 +570,7 @@ def test_containers_index_slice_and_edit_like_torch():
     assert len(heads) == 0 and list(heads.parameters()) == []
 
 
-def test_loading_torch_parameters_does_not_keep_their_autograd(backend):
-    """``dict(torch_model.named_parameters())`` (tensors that require grad) loads as plain values."""
-    theirs = torch.nn.LSTM(3, 4)
-    ours = LSTM(3, 4).to(backend)
-    ours.load_state_dict(dict(theirs.named_parameters()))
-    for name, p in ours.named_parameters():
-        assert not getattr(p.array, "requires_grad", False), name
-        np.testing.assert_array_equal(p.numpy(), theirs.get_parameter(name).detach().numpy())
-    x = make(backend, np.ones((2, 1, 3), dtype=np.float32))
-    assert ours(x)[0].numpy().shape == (2, 1, 4)
-
-
 def test_deepcopy_gives_an_independent_twin(backend):
-    import copy
-
     model = _Tagger().to(backend)
     twin = copy.deepcopy(model)
     assert list(twin.state_dict()) == list(model.state_dict())
