@@ -27,6 +27,21 @@ def _kernel_4d(w_shape: tuple[int, ...]) -> tuple[int, ...]:
     return (w_shape[0], w_shape[1], 1, w_shape[2]) if len(w_shape) == 3 else tuple(w_shape)
 
 
+def _as_4d(fn: Function, xp: Namespace, x: Any, weight: Any) -> tuple[Any, Any]:
+    """x and weight as 4-D (N, C, H, W) / (O, I, kh, kw) arrays; their own shapes kept on ``fn``
+    (``x_shape``, ``w_shape``) for the backward and `_from_4d`."""
+    fn.x_shape, fn.w_shape = tuple(x.shape), tuple(weight.shape)
+    return xp.reshape(x, _to_4d(fn.x_shape, fn.spatial_dims)), xp.reshape(weight, _kernel_4d(fn.w_shape))
+
+
+def _from_4d(fn: Function, xp: Namespace, out: Any, n: int, o: int, ho: int, wo: int) -> Any:
+    """A 4-D result (N, O, Ho, Wo) in the input's layout: (N, O, Lo) for 1-D, without N for unbatched input."""
+    out_shape = (n, o, wo) if fn.spatial_dims == 1 else (n, o, ho, wo)
+    if len(fn.x_shape) == fn.spatial_dims + 1:  # unbatched input, unbatched output
+        out_shape = out_shape[1:]
+    return xp.reshape(out, out_shape)
+
+
 def _matmul(a: Any, b: Any) -> Any:
     return a @ b
 
@@ -70,9 +85,7 @@ class ConvNd(Function):
     spatial_dims: int
 
     def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
-        self.x_shape, self.w_shape = tuple(x.shape), tuple(weight.shape)
-        x = xp.reshape(x, _to_4d(self.x_shape, self.spatial_dims))
-        weight = xp.reshape(weight, _kernel_4d(self.w_shape))
+        x, weight = _as_4d(self, xp, x, weight)
         n, c, h, w = x.shape
         o, cg, kh, kw = weight.shape
         g = self.groups
@@ -97,10 +110,7 @@ class ConvNd(Function):
         self.has_bias = bias is not None
         self.w_mat = w_mat
         self.out_hw = (ho, wo)
-        out_shape = (n, o, wo) if self.spatial_dims == 1 else (n, o, ho, wo)
-        if len(self.x_shape) == self.spatial_dims + 1:  # unbatched input, unbatched output
-            out_shape = out_shape[1:]
-        return xp.reshape(out, out_shape)
+        return _from_4d(self, xp, out, n, o, ho, wo)
 
     def backward(self, xp: Namespace, grad: Any) -> tuple[Any, Any, Any]:
         n, _, h, w = _to_4d(self.x_shape, self.spatial_dims)
@@ -157,9 +167,7 @@ class ConvTransposeNd(Function):
     spatial_dims: int
 
     def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
-        self.x_shape, self.w_shape = tuple(x.shape), tuple(weight.shape)
-        x = xp.reshape(x, _to_4d(self.x_shape, self.spatial_dims))
-        weight = xp.reshape(weight, _kernel_4d(self.w_shape))
+        x, weight = _as_4d(self, xp, x, weight)
         n, c, h, w = x.shape
         _, og, kh, kw = weight.shape
         g = self.groups
@@ -175,10 +183,7 @@ class ConvTransposeNd(Function):
             out = out + xp.reshape(bias, (g * og, 1, 1))
         self.has_bias = bias is not None
         self.x_mat, self.w_mat = x_mat, w_mat
-        out_shape = (n, g * og, wo) if self.spatial_dims == 1 else (n, g * og, ho, wo)
-        if len(self.x_shape) == self.spatial_dims + 1:
-            out_shape = out_shape[1:]
-        return xp.reshape(out, out_shape)
+        return _from_4d(self, xp, out, n, g * og, ho, wo)
 
     def backward(self, xp: Namespace, grad: Any) -> tuple[Any, Any, Any]:
         n, c, h, w = _to_4d(self.x_shape, self.spatial_dims)
@@ -250,12 +255,25 @@ def _check(fn: str, x: Any, weight: Any, groups: int, spatial_dims: int, transpo
                          f"channels, got input of shape {x.shape}")
 
 
+def _common_args(fn: str, x: Any, weight: Any, stride: IntOrPair, dilation: IntOrPair, groups: int,
+                 spatial_dims: int, transposed: bool) -> tuple[Pair, Pair, Pair]:
+    """Check the shapes; ``(stride, dilation, kernel)`` as (height, width) pairs (height 1 for 1-D)."""
+    _check(fn, x, weight, groups, spatial_dims, transposed)
+    kernel = (1, weight.shape[-1]) if spatial_dims == 1 else (weight.shape[-2], weight.shape[-1])
+    return (_spatial_args(stride, "stride", fn, spatial_dims), _spatial_args(dilation, "dilation", fn, spatial_dims),
+            kernel)
+
+
+def _apply(function: type[Function], x: Any, weight: Any, bias: Any, **params: Any) -> Any:
+    """``function.apply`` with the bias as an input only where there is one."""
+    if bias is None:
+        return function.apply(x, weight, **params)
+    return function.apply(x, weight, bias, **params)
+
+
 def _conv(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair | str, dilation: IntOrPair,
           groups: int, spatial_dims: int, fn: str) -> Any:
-    _check(fn, x, weight, groups, spatial_dims, transposed=False)
-    stride2 = _spatial_args(stride, "stride", fn, spatial_dims)
-    dilation2 = _spatial_args(dilation, "dilation", fn, spatial_dims)
-    kernel = (1, weight.shape[-1]) if spatial_dims == 1 else (weight.shape[-2], weight.shape[-1])
+    stride2, dilation2, kernel = _common_args(fn, x, weight, stride, dilation, groups, spatial_dims, False)
     pads = conv_padding(padding, kernel, stride2, dilation2, fn, spatial_dims)
     if min(stride2) < 1 or min(dilation2) < 1:
         raise ValueError(f"{fn}: stride and dilation must be positive, got {stride!r} and {dilation!r}")
@@ -265,10 +283,8 @@ def _conv(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair 
     if any(s + p < span for s, p, span in zip(size, totals, spans)):
         raise ValueError(f"{fn}: input of shape {x.shape} (padding {totals}) is smaller than the dilated kernel "
                          f"{tuple(spans)}")
-    params = dict(stride=stride2, padding=pads, dilation=dilation2, groups=groups, spatial_dims=spatial_dims)
-    if bias is None:
-        return ConvNd.apply(x, weight, **params)
-    return ConvNd.apply(x, weight, bias, **params)
+    return _apply(ConvNd, x, weight, bias, stride=stride2, padding=pads, dilation=dilation2, groups=groups,
+                  spatial_dims=spatial_dims)
 
 
 def conv1d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair | str = 0,
@@ -301,9 +317,7 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding
 def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair,
                     output_padding: IntOrPair, groups: int, dilation: IntOrPair, spatial_dims: int,
                     fn: str) -> Any:
-    _check(fn, x, weight, groups, spatial_dims, transposed=True)
-    stride2 = _spatial_args(stride, "stride", fn, spatial_dims)
-    dilation2 = _spatial_args(dilation, "dilation", fn, spatial_dims)
+    stride2, dilation2, kernel = _common_args(fn, x, weight, stride, dilation, groups, spatial_dims, True)
     padding2 = _spatial_args(padding, "padding", fn, spatial_dims)
     output_padding2 = _spatial_args(output_padding, "output_padding", fn, spatial_dims)
     if min(stride2) < 1 or min(dilation2) < 1 or min(padding2) < 0:
@@ -311,17 +325,13 @@ def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: 
     for op_, s, d in zip(output_padding2, stride2, dilation2):
         if not 0 <= op_ < max(s, d):
             raise ValueError(f"{fn}: output_padding {output_padding!r} must be smaller than stride or dilation")
-    kernel = (1, weight.shape[-1]) if spatial_dims == 1 else (weight.shape[-2], weight.shape[-1])
     size = (1,) * (2 - spatial_dims) + tuple(x.shape[-spatial_dims:])
     out = [(n - 1) * s - 2 * p + d * (k - 1) + op_ + 1
            for n, s, p, d, k, op_ in zip(size, stride2, padding2, dilation2, kernel, output_padding2)]
     if min(out) < 1:
         raise ValueError(f"{fn}: input of shape {x.shape} gives an empty output {tuple(out)}")
-    params = dict(stride=stride2, padding=padding2, output_padding=output_padding2, dilation=dilation2,
-                  groups=groups, spatial_dims=spatial_dims)
-    if bias is None:
-        return ConvTransposeNd.apply(x, weight, **params)
-    return ConvTransposeNd.apply(x, weight, bias, **params)
+    return _apply(ConvTransposeNd, x, weight, bias, stride=stride2, padding=padding2, output_padding=output_padding2,
+                  dilation=dilation2, groups=groups, spatial_dims=spatial_dims)
 
 
 def conv_transpose1d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
