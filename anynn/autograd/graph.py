@@ -206,8 +206,9 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                 grads[key] = g if prev is None else prev + g
                 if t._retains_grad:
                     t._accumulate(g)
-            if not retain_graph:
-                fn.inputs = None
+            if not retain_graph:  # free the node as PyTorch does: its inputs and saved values go now, not with the
+                fn.inputs = None  # graph, so the pass reuses their memory (a double backward held ~3x the arrays)
+                fn.__dict__.clear()
         for t, g in hooked_leaves.values():
             table = leaf_hooks.get(id(t))
             t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
@@ -297,15 +298,23 @@ def _accumulate_recorded(t: Tensor, g: Tensor) -> None:
     t.grad = g if t.grad is None else t.grad + g
 
 
-def _needed(order: list[Any], wanted: dict[int, Tensor]) -> set[Any]:
-    """The Functions through which a gradient reaches a wanted tensor (the rest of the graph is skipped)."""
-    needed: set[Any] = set()
+def _needed(order: list[Any], wanted: dict[int, Tensor]) -> dict[Any, tuple[bool, ...]]:
+    """The Functions through which a gradient reaches a wanted tensor, each with the inputs whose gradient it
+    computes: those on a path to a wanted tensor (PyTorch's pruning: a layer asked for its input's gradient
+    only computes no weight gradient). The rest of the graph is skipped."""
+    needed: dict[Any, tuple[bool, ...]] = {}
     for fn in reversed(order):  # producers first
-        for t in fn.inputs:
-            if id(t) in wanted or getattr(t, "_ctx", None) in needed:
-                needed.add(fn)
-                break
+        mask = tuple(bool(need) and (id(t) in wanted or getattr(t, "_ctx", None) in needed)
+                     for t, need in zip(fn.inputs, fn.needs_input_grad))
+        if True in mask:
+            needed[fn] = mask
     return needed
+
+
+def _free(fn: Any) -> None:
+    """Drop a Function's inputs and saved values after its backward (``retain_graph=False``), as PyTorch does."""
+    fn.inputs = None
+    fn.__dict__.clear()
 
 
 def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_graph: bool, create_graph: bool,
@@ -324,37 +333,45 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
     recorded = double_backward.recorded_backward
     try:
         for fn in order:
-            if needed is not None and fn not in needed:
-                if not retain_graph:
-                    fn.inputs = None
-                continue
+            needs = fn.needs_input_grad
+            if needed is not None:
+                mask = needed.get(fn)
+                if mask is None:
+                    if not retain_graph:
+                        _free(fn)
+                    continue
+                fn.needs_input_grad = mask  # its backward computes only the gradients on the way to `inputs`
             if fn.recorded_at != last_modification:  # some tensor changed in place since fn was recorded
                 _check_unmodified(fn)
             n_out = fn.num_outputs
-            if n_out == 1:
-                g_out = pop(fn, None)
-                if g_out is None:
-                    continue
-                if output_hooks:
-                    table = output_hooks.get((id(fn), 0))
-                    if table:
-                        g_out = _run_hooks(table, g_out, fn.backend, create_graph)
-                in_grads = fn.backward(xp, g_out) if not create_graph else recorded(fn, (g_out,))
-            else:
-                outs = [pop(fn if i == 0 else (fn, i), None) for i in range(n_out)]
-                if all(g is None for g in outs):
-                    continue
-                if output_hooks:
-                    outs = [g if g is None or not output_hooks.get((id(fn), i)) else
-                            _run_hooks(output_hooks[(id(fn), i)], g, fn.backend, create_graph)
-                            for i, g in enumerate(outs)]
-                in_grads = fn.backward(xp, *outs) if not create_graph else recorded(fn, tuple(outs))
+            try:
+                if n_out == 1:
+                    g_out = pop(fn, None)
+                    if g_out is None:
+                        continue
+                    if output_hooks:
+                        table = output_hooks.get((id(fn), 0))
+                        if table:
+                            g_out = _run_hooks(table, g_out, fn.backend, create_graph)
+                    in_grads = fn.backward(xp, g_out) if not create_graph else recorded(fn, (g_out,))
+                else:
+                    outs = [pop(fn if i == 0 else (fn, i), None) for i in range(n_out)]
+                    if all(g is None for g in outs):
+                        continue
+                    if output_hooks:
+                        outs = [g if g is None or not output_hooks.get((id(fn), i)) else
+                                _run_hooks(output_hooks[(id(fn), i)], g, fn.backend, create_graph)
+                                for i, g in enumerate(outs)]
+                    in_grads = fn.backward(xp, *outs) if not create_graph else recorded(fn, tuple(outs))
+            finally:
+                if needed is not None:
+                    needs, fn.needs_input_grad = fn.needs_input_grad, needs  # the recorded flags back (retain_graph)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             if hook is not None:
                 hook(fn, "backward", in_grads if not create_graph else tuple(
                     g.array if isinstance(g, tensor_module.Tensor) else g for g in in_grads))
-            for t, g, needed_grad in zip(fn.inputs, in_grads, fn.needs_input_grad):
+            for t, g, needed_grad in zip(fn.inputs, in_grads, needs):
                 if g is None or not needed_grad:
                     continue
                 parent = t._ctx
@@ -391,7 +408,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                     else:
                         t._accumulate(g)
             if not retain_graph:
-                fn.inputs = None
+                _free(fn)
         for t, g in hooked_leaves.values():
             table = leaf_hooks.get(id(t))
             g = g if table is None else _run_hooks(table, g, t.backend, create_graph)

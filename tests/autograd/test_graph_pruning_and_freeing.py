@@ -1,0 +1,150 @@
+"""The reverse pass does only the work it is asked for, and frees what it no longer needs, as PyTorch's engine:
+
+- a backward without ``retain_graph`` drops each node's saved values once the node has run (PyTorch frees its
+  saved tensors then), so a pass reuses that memory instead of holding the whole graph to its end;
+- ``grad(outputs, inputs)`` computes only the gradients on a path to ``inputs``: a node asked for one input's
+  gradient is called with ``needs_input_grad`` saying so (a layer differentiated for its input computes no
+  weight gradient), recorded or not, and a retained graph keeps its own flags for the next pass.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+import anynn.functional as F
+from anynn.autograd import Function, grad
+from anynn.functional.fused_recorded import LinearGrad
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
+
+
+class _Saved:
+    """Something a Function saves for its backward (weakly referable on every backend)."""
+
+
+class Product(Function):
+    """``a * b``; records the ``needs_input_grad`` its backward saw, and saves a `_Saved` marker."""
+
+    seen: list
+
+    def forward(self, xp, a, b):
+        self.a, self.b = a, b
+        self.marker = _Saved()
+        return a * b
+
+    def backward(self, xp, g):
+        self.seen.append(tuple(bool(n) for n in self.needs_input_grad))
+        need_a, need_b = self.needs_input_grad
+        return (g * self.b if need_a else None), (g * self.a if need_b else None)
+
+
+def _pair(backend):
+    rng = np.random.default_rng(3)
+    return [anynn.tensor(rng.standard_normal(4), backend=backend, dtype="float64", requires_grad=True)
+            for _ in range(2)]
+
+
+@pytest.mark.parametrize("way", ["backward", "grad", "grad_create_graph_no_retain"])
+def test_a_pass_without_retain_graph_frees_the_saved_values(backend, way):
+    a, b = _pair(backend)
+    seen: list = []
+    out = Product.apply(a, b, seen=seen)
+    marker = weakref.ref(out.grad_fn.marker)
+    loss = out.sum()
+    if way == "backward":
+        loss.backward()
+    elif way == "grad":
+        grad(loss, [a])
+    else:
+        grad(loss, [a], create_graph=True, retain_graph=False)
+    gc.collect()
+    assert out.grad_fn is not None  # the output (and its node) are still held here ...
+    assert marker() is None  # ... but what the node saved went with the pass, as in PyTorch
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        loss.backward()
+
+
+def test_a_retained_graph_keeps_its_saved_values(backend):
+    a, b = _pair(backend)
+    out = Product.apply(a, b, seen=[])
+    marker = weakref.ref(out.grad_fn.marker)
+    out.sum().backward(retain_graph=True)
+    gc.collect()
+    assert marker() is not None
+    out.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), 2 * b.detach().numpy())
+
+
+def test_grad_computes_only_the_gradients_on_the_way_to_its_inputs(backend):
+    a, b = _pair(backend)
+    seen: list = []
+    out = Product.apply(a, b, seen=seen)
+    loss = (out * out).sum()
+    (ga,) = grad(loss, [a], retain_graph=True)
+    (gb,) = grad(loss, [b], retain_graph=True)
+    (ga2, gb2) = grad(loss, [a, b], retain_graph=True)
+    loss.backward()
+    assert seen == [(True, False), (False, True), (True, True), (True, True)]  # flags restored after each pass
+    av, bv = a.detach().numpy(), b.detach().numpy()
+    for found, expected in ((ga, 2 * av * bv * bv), (gb, 2 * bv * av * av), (ga2, 2 * av * bv * bv),
+                            (gb2, 2 * bv * av * av), (a.grad, 2 * av * bv * bv), (b.grad, 2 * bv * av * av)):
+        np.testing.assert_allclose(found.numpy(), expected, rtol=1e-12)
+
+
+def test_recorded_grad_computes_only_the_gradients_on_the_way_to_its_inputs(backend):
+    a, b = _pair(backend)
+    seen: list = []
+    loss = (Product.apply(a, b, seen=seen) ** 2).sum()
+    (ga,) = grad(loss, [a], create_graph=True)
+    assert seen == [(True, False)]
+    (gaa, gab) = grad(ga.sum(), [a, b])
+    av, bv = a.detach().numpy(), b.detach().numpy()
+    np.testing.assert_allclose(gaa.numpy(), 2 * bv * bv, rtol=1e-12)  # d/da sum(2 a b^2)
+    np.testing.assert_allclose(gab.numpy(), 4 * av * bv, rtol=1e-12)
+
+
+def test_gradient_penalty_on_the_input_computes_no_weight_gradient_and_matches_pytorch(backend):
+    """WGAN-GP's inner gradient is taken with respect to the input only: each Linear's recorded gradient wants
+    no weight gradient (one product per layer saved); the penalty's gradient still matches PyTorch."""
+    rng = np.random.default_rng(5)
+    shapes = [(6, 3), (6,), (5, 6), (5,), (1, 5), (1,)]
+    arrays = [rng.standard_normal(s) * 0.5 for s in shapes]
+    x_host = rng.standard_normal((4, 3))
+
+    def critic(lib_linear, lib_tanh, params, x):
+        h = lib_tanh(lib_linear(x, params[0], params[1]))
+        h = lib_tanh(lib_linear(h, params[2], params[3]))
+        return lib_linear(h, params[4], params[5])
+
+    params = [anynn.tensor(a, backend=backend, dtype="float64", requires_grad=True) for a in arrays]
+    x = anynn.tensor(x_host, backend=backend, dtype="float64", requires_grad=True)
+    (g,) = grad(critic(F.linear, F.tanh, params, x).sum(), [x], create_graph=True)
+    wanted = []
+    stack, visited = [g.grad_fn], set()
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in visited:
+            continue
+        visited.add(id(fn))
+        if isinstance(fn, LinearGrad):
+            wanted.append(fn.wanted)
+        stack.extend(getattr(t, "grad_fn", None) for t in fn.inputs if isinstance(t, anynn.Tensor))
+    assert wanted and all(w == (True, False, False) for w in wanted), wanted
+    penalty = ((g * g).sum(1) - 1.0) ** 2
+    penalty.sum().backward()
+
+    tparams = [torch.tensor(a, requires_grad=True) for a in arrays]
+    tx = torch.tensor(x_host, requires_grad=True)
+    (tg,) = torch.autograd.grad(critic(torch.nn.functional.linear, torch.tanh, tparams, tx).sum(), [tx],
+                                create_graph=True)
+    (((tg * tg).sum(1) - 1.0) ** 2).sum().backward()
+    assert params[5].grad is None and tparams[5].grad is None  # the last bias does not move the input's gradient
+    for p, tp in zip(params[:5], tparams[:5]):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
