@@ -164,6 +164,7 @@ class _ClassLossRecord:
 
     __slots__ = ("softmax", "q", "scale")
     low = False
+    valid = None  # (ClassLoss.backward's ignore mask: not applied on this recorded path)
     from_logits = True
     needs_input_grad = (True, False)
 

@@ -230,7 +230,9 @@ class ClassLoss(Function):
             q = q * valid_f
             picked = onehot * w if w is not None else onehot
             denominator = xp.sum(picked * valid_f)
+            self.valid = valid
         else:
+            self.valid = None
             q = target * (1.0 - eps) + eps / C if eps else target
             if weight is not None:
                 q = q * weight[None, :]
@@ -255,6 +257,8 @@ class ClassLoss(Function):
             g = upcast(xp, g)
         if self.scale is not None:
             g = g / self.scale
+            if self.valid is not None:  # ignored rows get 0, also when all are (PyTorch's NaN mean, zero gradient)
+                g = xp.where(self.valid[:, None], g, xp.zeros_like(g))
         g = g[:, None] if g.ndim == 1 else g
         q = self.q
         grad = grad_target = None
@@ -407,6 +411,9 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
     else:
         if not name.startswith("cross"):
             raise TypeError(f"{name}: target must hold integer class indices, got {target_data.dtype}")
+        if ignore_index != -100:
+            raise ValueError(f"{name}: ignore_index is not supported for probability targets (got ignore_index="
+                             f"{ignore_index} with a {target_data.dtype} target)")
         if tuple(target_data.shape) != tuple(input.shape):
             raise ValueError(f"{name}: probability target must have the input's shape {tuple(input.shape)}, "
                              f"got {tuple(target_data.shape)}")

@@ -231,6 +231,21 @@ def test_nll_loss(backend, name, shape, target, kwargs, reduction):
     check_all(backend, ours, theirs, arrays, differentiable)
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_mean_over_only_ignored_targets_gives_nan_and_zero_gradient(backend, loss, smoothing):
+    # PyTorch: the mean over no target is 0 / 0 (NaN), and the ignored rows' gradient stays exactly 0
+    x, y = logits((3, 4)), np.array([-100, -100, -100])
+    kwargs = {"label_smoothing": smoothing} if loss == "cross_entropy" else {}
+    ours, theirs = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = getattr(F, loss)(ours, make(backend, y), **kwargs), getattr(TF, loss)(theirs, torch.tensor(y), **kwargs)
+    assert np.isnan(out.item()) and np.isnan(ref.item())
+    out.backward()
+    ref.backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    np.testing.assert_array_equal(ours.grad.numpy(), np.zeros((3, 4)))
+
+
 def test_nll_of_log_softmax_is_cross_entropy(backend):
     x = make(backend, logits((3, 4)))
     y = make(backend, labels(3))
@@ -290,6 +305,8 @@ SHAPE_ERRORS = [
     ("nll_probs", lambda x: F.nll_loss(x, x), r"nll_loss: target must hold integer class indices"),
     ("reduction", lambda x: F.mse_loss(x, x, reduction="avg"), r"mse_loss: reduction must be one of"),
     ("smoothing", lambda x: F.cross_entropy(x, x, label_smoothing=1.5), r"label_smoothing must be in \[0, 1\]"),
+    ("ce_probs_ignore", lambda x: F.cross_entropy(x, x, ignore_index=1),  # PyTorch refuses it too
+     r"cross_entropy: ignore_index is not supported for probability targets"),
 ]
 
 
