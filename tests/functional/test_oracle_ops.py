@@ -29,7 +29,7 @@ from anynn.nn import activation as NA
 from anynn.nn import loss as NL
 from anynn.nn.linear import Linear
 from anynn.nn.module import Parameter
-from anynn.optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RMSprop
+from anynn.optim import SGD, Adam
 from anynn.optim import lr_scheduler as LR
 
 TS = torch.optim.lr_scheduler
@@ -559,86 +559,6 @@ def test_probability_targets_get_gradients(backend):
 
 
 # -- optimizers -----------------------------------------------------------------------------------
-def _opt_configs(rng: np.random.Generator) -> list[tuple[Any, Any, dict[str, Any], list[dict[str, Any]]]]:
-    lr = float(rng.uniform(1e-3, 0.1))
-    wd = float(rng.choice([0.0, 0.05]))
-    maximize = bool(rng.integers(0, 2))
-    b1, b2 = float(rng.uniform(0.5, 0.95)), float(rng.uniform(0.9, 0.999))
-    return [
-        (SGD, torch.optim.SGD, dict(lr=lr, momentum=0.9, dampening=0.1, weight_decay=wd, maximize=maximize),
-         [{"lr": lr * 2, "momentum": 0.0}, {"nesterov": False}]),
-        (SGD, torch.optim.SGD, dict(lr=lr, momentum=0.7, nesterov=True, weight_decay=wd, maximize=maximize),
-         [{"weight_decay": 0.1}, {}]),
-        (Adam, torch.optim.Adam, dict(lr=lr, betas=(b1, b2), eps=1e-6, weight_decay=wd, maximize=maximize),
-         [{"amsgrad": True}, {"lr": lr / 3}]),
-        (AdamW, torch.optim.AdamW, dict(lr=lr, betas=(b1, b2), weight_decay=0.1, amsgrad=bool(rng.integers(0, 2)),
-                                        maximize=maximize), [{"weight_decay": 0.0}, {}]),
-        (Adamax, torch.optim.Adamax, dict(lr=lr, betas=(b1, b2), eps=1e-5, weight_decay=wd, maximize=maximize),
-         [{"lr": lr * 2}, {}]),
-        (NAdam, torch.optim.NAdam, dict(lr=lr, betas=(b1, b2), weight_decay=wd, momentum_decay=0.01,
-                                        maximize=maximize), [{"decoupled_weight_decay": True}, {}]),
-        (RMSprop, torch.optim.RMSprop, dict(lr=lr, alpha=float(rng.uniform(0.8, 0.99)), momentum=0.5,
-                                            centered=True, weight_decay=wd, maximize=maximize),
-         [{"centered": False, "momentum": 0.0}, {}]),
-        (Adagrad, torch.optim.Adagrad, dict(lr=lr, lr_decay=0.01, weight_decay=wd, initial_accumulator_value=0.1,
-                                            eps=1e-8, maximize=maximize), [{"lr_decay": 0.0}, {}]),
-        (Adadelta, torch.optim.Adadelta, dict(lr=1.0, rho=float(rng.uniform(0.8, 0.95)), eps=1e-5,
-                                              weight_decay=wd, maximize=maximize), [{"lr": 0.5}, {}]),
-    ]
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("seed", [0, 1])
-def test_optimizers_random_hyperparameters(backend, dtype, seed):
-    rng = np.random.default_rng(100 + seed)
-    shapes = [(3, 2), (4,), (), (2, 1, 2)]
-    for ours_cls, torch_cls, options, group_opts in _opt_configs(rng):
-        weights = [rng.standard_normal(s) for s in shapes]
-        grads = [[rng.standard_normal(s) for s in shapes] for _ in range(12)]
-        grads[3][1] = np.zeros(shapes[1])
-        params = [Parameter(w, backend=backend, dtype=dtype) for w in weights]
-        tparams = [torch.tensor(w, dtype=getattr(torch, dtype), requires_grad=True) for w in weights]
-        ours = ours_cls([{"params": params[:2], **group_opts[0]}, {"params": params[2:], **group_opts[1]}], **options)
-        theirs = torch_cls([{"params": tparams[:2], **group_opts[0]}, {"params": tparams[2:], **group_opts[1]}],
-                           **options)
-        for step, step_grads in enumerate(grads):
-            for p, tp, g in zip(params, tparams, step_grads):
-                if step == 5 and p is params[3]:
-                    p.grad, tp.grad = None, None  # a parameter without a gradient is skipped
-                    continue
-                p.grad = anynn.tensor(g, backend=backend, dtype=dtype)
-                tp.grad = torch.tensor(g, dtype=getattr(torch, dtype))
-            ours.step()
-            theirs.step()
-            for i, (p, tp) in enumerate(zip(params, tparams)):
-                np.testing.assert_allclose(p.numpy(), tp.detach().numpy(),
-                                           **(dict(rtol=1e-9, atol=1e-10) if dtype == "float64" else
-                                              dict(rtol=1e-4, atol=1e-5)),
-                                           err_msg=f"{ours_cls.__name__} {options} step {step} param {i}")
-
-
-def test_optimizer_closure_and_zero_grad(backend):
-    w = np.array([1.0, -2.0, 0.5])
-    p = Parameter(w, backend=backend, dtype="float64")
-    tp = torch.tensor(w, requires_grad=True)
-    opt, topt = SGD([p], lr=0.1, momentum=0.9), torch.optim.SGD([tp], lr=0.1, momentum=0.9)
-    for _ in range(4):
-        def closure():
-            opt.zero_grad()
-            loss = (p * p * p).sum()
-            loss.backward()
-            return loss
-
-        def tclosure():
-            topt.zero_grad()
-            loss = (tp * tp * tp).sum()
-            loss.backward()
-            return loss
-
-        np.testing.assert_allclose(float(opt.step(closure)), float(topt.step(tclosure)), rtol=1e-12)
-        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-12)
-    opt.zero_grad()
-    assert p.grad is None
 
 
 # -- learning-rate schedulers ---------------------------------------------------------------------
