@@ -149,6 +149,8 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         raise ValueError("interpolate: only one of size or scale_factor should be defined")
     in_size = tuple(input.shape[2:])
     if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("interpolate: recompute_scale_factor is not meaningful with an explicit size")
         out_size = tuple(int(s) for s in _per_axis(size, spatial, "size"))
         factors: tuple[float | None, ...] = (None,) * spatial
     else:

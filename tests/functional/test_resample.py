@@ -82,6 +82,9 @@ def test_interpolate_errors(backend, rng):
         interpolate(x, size=3, align_corners=True)
     with pytest.raises(ValueError, match="size must have 2 elements"):
         interpolate(x, size=(3, 3, 3))
+    with pytest.raises(ValueError, match="recompute_scale_factor is not meaningful with an explicit size"):
+        interpolate(x, size=3, recompute_scale_factor=True)  # as PyTorch (False or None with a size are accepted)
+    assert interpolate(x, size=3, recompute_scale_factor=False).shape == (1, 2, 3, 3)
     with pytest.raises(ValueError, match="Upsample: expected 3-D or 4-D or 5-D input"):
         Upsample(scale_factor=2)(make(backend, rng.standard_normal((2, 2))))
 
