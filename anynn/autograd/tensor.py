@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, overload
 
@@ -46,6 +47,13 @@ class _Size(int):
         return self.shape if dim is None else self.shape[dim]
 
 
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, "
+    "use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
+    "the leaf Tensor instead.")
+
+
 class Tensor(TensorSurface):
     """An n-dimensional array on one backend that records how it was made.
 
@@ -62,12 +70,12 @@ class Tensor(TensorSurface):
     """
 
     # _data_of: only on the Tensors that `data` hands out: (owner, the array both share)
-    __slots__ = ("array", "backend", "grad", "_requires_grad", "_ctx", "_index", "_retains_grad", "_version",
+    __slots__ = ("array", "backend", "_grad", "_requires_grad", "_ctx", "_index", "_retains_grad", "_version",
                  "_modified_at", "_data_of", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
     array: Array
     backend: Backend
-    grad: Tensor | None
+    _grad: Tensor | None
     _requires_grad: bool
     _ctx: Function | None  # the Function that made this tensor (None: a leaf)
     _index: int  # which output of _ctx
@@ -106,7 +114,7 @@ class Tensor(TensorSurface):
                 host = host.copy()
             self.array = be.asarray(be.from_host(host), native_dtype)
         self.backend: Backend = be
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self._ctx = None
         self._index = 0
         self._retains_grad = False
@@ -136,6 +144,21 @@ class Tensor(TensorSurface):
         if not value and self._ctx is not None:
             raise RuntimeError("requires_grad can only be switched off on a leaf tensor; use .detach()")
         self._requires_grad = bool(value)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by ``backward()`` (leaves, and non-leaves after ``retain_grad()``).
+
+        Reading it on a non-leaf that does not retain its gradient warns as PyTorch does: it stays None.
+        """
+        grad = self._grad
+        if grad is None and self._ctx is not None and not self._retains_grad:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -427,7 +450,7 @@ def make_tensor(data: Array, backend: Backend, ctx: Function | None, index: int)
     t = _new_tensor(Tensor)
     t.array = scalar_to_array(data)
     t.backend = backend
-    t.grad = None
+    t._grad = None
     t._ctx = ctx
     t._index = index
     t._retains_grad = False

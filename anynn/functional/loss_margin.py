@@ -199,6 +199,8 @@ def _class_targets(name: str, input: Any, target: Any, expected: tuple[int, ...]
     if tuple(target.shape) != expected:
         raise ValueError(f"{name}: target must have shape {expected} for input {tuple(input.shape)}, "
                          f"got {tuple(target.shape)}")
+    if xp.isdtype(target.dtype, "unsigned integer"):  # compared with -1 below: a uint8 -1 is 255, and strict
+        target = xp.astype(target, xp.int64)         # libraries refuse -1 as a uint8 scalar (OverflowError)
     return target
 
 

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 from ..autograd.tensor import Tensor
 from ..functional.pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d
+from .conv import check_spatial_input
 from .module import Module
 
 
@@ -20,6 +21,7 @@ class AdaptiveMaxPool1d(Module):
         self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, x: Tensor) -> Any:
+        check_spatial_input(self, x, None, "L")  # PyTorch refuses extra leading dimensions
         return adaptive_max_pool1d(x, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
@@ -31,4 +33,5 @@ class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
     ``output_size`` keeps that size. With ``return_indices`` also the indices ``h * W + w`` (for `MaxUnpool2d`)."""
 
     def forward(self, x: Tensor) -> Any:
+        check_spatial_input(self, x, None, "H, W")
         return adaptive_max_pool2d(x, self.output_size, self.return_indices)

@@ -7,6 +7,7 @@ from typing import Sequence
 
 from ..autograd.tensor import Tensor
 from ..functional.pool_composite import adaptive_avg_pool3d, avg_pool3d, lp_pool1d, lp_pool2d
+from .conv import check_spatial_input
 from .module import Module
 from .validate import check_not_bool
 
@@ -61,6 +62,7 @@ class LPPool1d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_not_bool(self, x)
+        check_spatial_input(self, x, None, "L")  # PyTorch refuses extra leading dimensions
         return lp_pool1d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
     def extra_repr(self) -> str:
@@ -73,6 +75,7 @@ class LPPool2d(LPPool1d):
 
     def forward(self, x: Tensor) -> Tensor:
         check_not_bool(self, x)
+        check_spatial_input(self, x, None, "H, W")
         return lp_pool2d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 

@@ -11,7 +11,8 @@ from ...backend.typing import Array, Namespace
 
 def _shifted_exp(xp: Namespace, x: Array, axis: int, masked: bool) -> tuple[Array, Array, Array]:
     """``(x - max, exp(x - max), sum of the exps)`` along ``axis`` (kept as size 1)."""
-    top = xp.max(x, axis=axis, keepdims=True)
+    # over an empty axis (attention over zero keys) the max has no identity: shift by the sum, 0, instead
+    top = xp.max(x, axis=axis, keepdims=True) if x.shape[axis] != 0 else xp.sum(x, axis=axis, keepdims=True)
     if masked:  # max -inf: shift by 0 instead, so exp gives 0, not NaN
         top = xp.where(top == -float("inf"), xp.zeros_like(top), top)
     shifted = x - top
