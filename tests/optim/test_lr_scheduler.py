@@ -1,5 +1,6 @@
 """Learning-rate schedulers against torch.optim.lr_scheduler: the rate (and momentum) sequences, with
-several parameter groups; ReduceLROnPlateau on the same metrics; state round trips; parameter updates."""
+several parameter groups (fixed and seeded random settings, two schedulers on one optimizer); ReduceLROnPlateau on
+the same metrics; state round trips; parameter updates."""
 
 from __future__ import annotations
 
@@ -356,3 +357,98 @@ def test_cyclic_state_dict_keeps_scale_fn_object_state():
     other = ours_sched.CyclicLR(_optimizers("sgd")[0], base_lr=0.01, max_lr=0.1, scale_fn=Halving())
     other.load_state_dict(saved)
     assert other._scale_fn_custom.base == 0.25 and other.scale_fn(10) == 0.25
+
+
+# -- seeded random settings ---------------------------------------------------------------------------
+
+
+def _sched_pairs(rng: np.random.Generator):
+    step_size, gamma = int(rng.integers(1, 5)), float(rng.uniform(0.3, 0.95))
+    milestones = sorted(int(m) for m in rng.choice(np.arange(1, 20), size=3, replace=False))
+    T_max, eta = int(rng.integers(2, 12)), float(rng.uniform(0, 0.01))
+    sf, ef, iters = float(rng.uniform(0.05, 1.0)), float(rng.uniform(0.3, 1.0)), int(rng.integers(1, 10))
+    T0, Tm = int(rng.integers(1, 6)), int(rng.integers(1, 3))
+    total, pct = 25, float(rng.uniform(0.1, 0.6))
+    return [
+        ("step", lambda o: ours_sched.StepLR(o, step_size, gamma), lambda o: torch_sched.StepLR(o, step_size, gamma)),
+        ("multistep", lambda o: ours_sched.MultiStepLR(o, milestones + [milestones[0]], gamma),
+         lambda o: torch_sched.MultiStepLR(o, milestones + [milestones[0]], gamma)),
+        ("exp", lambda o: ours_sched.ExponentialLR(o, gamma), lambda o: torch_sched.ExponentialLR(o, gamma)),
+        ("cos", lambda o: ours_sched.CosineAnnealingLR(o, T_max, eta),
+         lambda o: torch_sched.CosineAnnealingLR(o, T_max, eta)),
+        ("linear", lambda o: ours_sched.LinearLR(o, sf, ef, iters), lambda o: torch_sched.LinearLR(o, sf, ef, iters)),
+        ("lambda", lambda o: ours_sched.LambdaLR(o, lambda e: 1.0 / (1 + e)),
+         lambda o: torch_sched.LambdaLR(o, lambda e: 1.0 / (1 + e))),
+        ("warm", lambda o: ours_sched.CosineAnnealingWarmRestarts(o, T0, Tm, eta),
+         lambda o: torch_sched.CosineAnnealingWarmRestarts(o, T0, Tm, eta)),
+        ("onecycle", lambda o: ours_sched.OneCycleLR(o, [0.5, 0.2], total_steps=total, pct_start=pct),
+         lambda o: torch_sched.OneCycleLR(o, [0.5, 0.2], total_steps=total, pct_start=pct)),
+        ("onecycle3", lambda o: ours_sched.OneCycleLR(o, 0.3, epochs=5, steps_per_epoch=5, pct_start=pct,
+                                                      three_phase=True, anneal_strategy="linear", div_factor=10.0),
+         lambda o: torch_sched.OneCycleLR(o, 0.3, epochs=5, steps_per_epoch=5, pct_start=pct,
+                                                       three_phase=True, anneal_strategy="linear", div_factor=10.0)),
+        ("sequential", lambda o: ours_sched.SequentialLR(o, [ours_sched.LinearLR(o, sf, 1.0, iters),
+                                                             ours_sched.ExponentialLR(o, gamma)], [iters + 1]),
+         lambda o: torch_sched.SequentialLR(o, [torch_sched.LinearLR(o, sf, 1.0, iters),
+                                                torch_sched.ExponentialLR(o, gamma)], [iters + 1])),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("opt_kind", ["sgd", "adam"])
+def test_schedulers_random_settings(seed, opt_kind):
+    rng = np.random.default_rng(200 + seed)
+    for name, ours_fn, theirs_fn in _sched_pairs(rng):
+        p1, p2 = Parameter(np.ones(2)), Parameter(np.ones(3))
+        t1, t2 = torch.ones(2, requires_grad=True), torch.ones(3, requires_grad=True)
+        if opt_kind == "sgd":
+            opt = SGD([{"params": [p1]}, {"params": [p2], "lr": 0.05}], lr=0.1, momentum=0.9)
+            topt = torch.optim.SGD([{"params": [t1]}, {"params": [t2], "lr": 0.05}], lr=0.1, momentum=0.9)
+        else:
+            opt = Adam([{"params": [p1]}, {"params": [p2], "lr": 0.05}], lr=0.1)
+            topt = torch.optim.Adam([{"params": [t1]}, {"params": [t2], "lr": 0.05}], lr=0.1)
+        ours, theirs = ours_fn(opt), theirs_fn(topt)
+        steps = 24 if name.startswith("onecycle") else 30
+        for epoch in range(steps):
+            for p, t in ((p1, t1), (p2, t2)):
+                p.grad = anynn.tensor(np.full(p.shape, 0.5), dtype="float32")
+                t.grad = torch.full(t.shape, 0.5)
+            opt.step()
+            topt.step()
+            ours.step()
+            theirs.step()
+            mine = [g["lr"] for g in opt.param_groups]
+            ref = [g["lr"] for g in topt.param_groups]
+            np.testing.assert_allclose(mine, ref, rtol=1e-10, atol=1e-14, err_msg=f"{name} epoch {epoch}")
+            np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-10, atol=1e-14)
+            for g, tg in zip(opt.param_groups, topt.param_groups):
+                key = "momentum" if opt_kind == "sgd" else "betas"
+                np.testing.assert_allclose(np.ravel(g[key]), np.ravel(tg[key]), rtol=1e-10, err_msg=f"{name} {key}")
+            np.testing.assert_allclose(p1.numpy(), t1.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_two_schedulers_on_one_optimizer_and_plateau(seed):
+    rng = np.random.default_rng(300 + seed)
+    p, t = Parameter(np.ones(2)), torch.ones(2, requires_grad=True)
+    opt, topt = SGD([p], lr=0.2), torch.optim.SGD([t], lr=0.2)
+    gamma, step_size = float(rng.uniform(0.5, 0.99)), int(rng.integers(2, 5))
+    ours = [ours_sched.ExponentialLR(opt, gamma), ours_sched.StepLR(opt, step_size, 0.5)]
+    theirs = [torch_sched.ExponentialLR(topt, gamma), torch_sched.StepLR(topt, step_size, 0.5)]
+    for _ in range(15):
+        opt.step()
+        topt.step()
+        for s in ours + theirs:
+            s.step()
+        np.testing.assert_allclose(opt.param_groups[0]["lr"], topt.param_groups[0]["lr"], rtol=1e-12)
+    options = dict(mode=str(rng.choice(["min", "max"])), factor=float(rng.uniform(0.1, 0.9)),
+                   patience=int(rng.integers(0, 3)), threshold=float(rng.choice([1e-4, 0.05])),
+                   threshold_mode=str(rng.choice(["rel", "abs"])), cooldown=int(rng.integers(0, 3)), min_lr=0.01)
+    p, t = Parameter(np.ones(2)), torch.ones(2, requires_grad=True)
+    opt, topt = SGD([p], lr=0.2), torch.optim.SGD([t], lr=0.2)
+    ours, theirs = ours_sched.ReduceLROnPlateau(opt, **options), torch_sched.ReduceLROnPlateau(topt, **options)
+    for metric in rng.uniform(0, 1, 30):
+        ours.step(float(metric))
+        theirs.step(float(metric))
+        np.testing.assert_allclose(opt.param_groups[0]["lr"], topt.param_groups[0]["lr"], rtol=1e-12,
+                                   err_msg=str(options))
