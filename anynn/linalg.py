@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from .autograd.tensor import Tensor
-from .functional import extras, reduce
+from .functional import reduce
 from .functional.vector_products import cross as _cross
 
 
@@ -32,7 +32,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         return (x != 0).astype(x.dtype).sum(dim=dim, keepdim=keepdim)
     if ord < 0:
         return (abs(x) ** ord).sum(dim=dim, keepdim=keepdim) ** (1.0 / ord)
-    return extras.norm(x, ord, dim, keepdim)
+    return reduce.norm(x, ord, dim, keepdim)
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), keepdim: bool = False, *,  # noqa: A002,N803
@@ -43,7 +43,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
         A = A.astype(dtype)
     rows, cols = (d % A.ndim for d in dim)
     if ord == "fro":
-        return extras.norm(A, 2, (rows, cols), keepdim)
+        return reduce.norm(A, 2, (rows, cols), keepdim)
     if ord in (1, -1, math.inf, -math.inf):
         summed, other = (rows, cols) if ord in (1, -1) else (cols, rows)
         sums = abs(A).sum(dim=summed, keepdim=True)

@@ -30,7 +30,7 @@ def _tuple(value: Tensors) -> tuple[bool, tuple[Tensor, ...]]:
 
 def _prepare(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
     """Differentiable copies of the inputs: fresh leaves, or (create_graph) connected to the caller's graph."""
-    from ..functional.extras import Clone
+    from ..functional.elementwise import Clone
 
     out = []
     for i, t in enumerate(inputs):

@@ -24,7 +24,7 @@ from .conv import ConvNd, ConvTransposeNd
 from .conv3d import Conv3dFunction
 from .distance import CosineSimilarityFunction, PairwiseDistanceFunction
 from .elementwise import Exp, Log, Pow, PowTensor
-from .extras import Norm
+from .reduce import Norm
 from .linalg import LinearFunction, MatMul
 from .loss import L1, MSE, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassLoss, Huber
 from .loss_distribution import GaussianNLL, KLDivergence, PoissonNLL

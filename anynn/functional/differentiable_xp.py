@@ -21,7 +21,7 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import arrays as _arrays
 from ..backend import op, portable
 from ..backend.typing import Namespace
-from . import activation, elementwise, extras, linalg, products, reduce, shape, sorting, unary
+from . import activation, broadcast, elementwise, linalg, products, reduce, shape, sorting, unary
 from .binary_math import Atan2, Hypot, LogAddExp
 from .fused_recorded import SLOPES
 
@@ -371,7 +371,7 @@ class DifferentiableNamespace:
         x = self._tensor(x)
         if tuple(shape_) == tuple(x.shape):
             return x
-        return extras.Expand.apply(x, shape=tuple(shape_))
+        return broadcast.Expand.apply(x, shape=tuple(shape_))
 
     def broadcast_arrays(self, *arrays: Any) -> list[Any]:
         target = tuple(self._xp.broadcast_arrays(*(self._raw(a) for a in arrays))[0].shape)
@@ -393,7 +393,7 @@ class DifferentiableNamespace:
         x = self._tensor(x)
         repetitions = tuple(repetitions)
         repeats = (1,) * (x.ndim - len(repetitions)) + repetitions
-        return extras.Repeat.apply(x, repeats=repeats)
+        return broadcast.Repeat.apply(x, repeats=repeats)
 
     def repeat(self, x: Any, repeats: Any, axis: Any = None) -> Any:
         from .rearrange import repeat_interleave

@@ -1,4 +1,4 @@
-"""Elementwise arithmetic and math: forward and backward of each primitive side by side.
+"""Elementwise arithmetic and math (with clone and masked_fill): forward and backward of each primitive side by side.
 
 Shapes: inputs broadcast as in the array API; gradients are summed back to each input's shape.
 """
@@ -223,6 +223,33 @@ class Cast(Function):
         return xp.astype(g, self.source_dtype)
 
 
+class Clone(Function):
+    """A copy that stays in the graph (``torch.Tensor.clone``)."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        return xp.asarray(a, copy=True)
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        return g
+
+
+class MaskedFill(Function):
+    """``value`` where the boolean ``mask`` (broadcast to ``a``) is true; the gradient flows elsewhere."""
+
+    value: float
+
+    def forward(self, xp: Namespace, a: Any, mask: Any) -> Any:
+        from array_api_compat import device
+
+        self.mask = mask
+        fill = xp.full(tuple(a.shape), self.value, dtype=a.dtype, device=device(a))
+        return xp.where(mask, fill, a)
+
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, None]:
+        return xp.where(self.mask, xp.zeros_like(g), g), None
+
+
+
 def exp(x: Any) -> Any:
     return Exp.apply(x)
 
@@ -261,3 +288,25 @@ def where(condition: Any, a: Any, b: Any) -> Any:
 
     cond = condition.array if isinstance(condition, Tensor) else condition
     return Where.apply(cond, a, b)
+
+
+def clone(x: Any) -> Any:
+    return Clone.apply(x)
+
+
+def masked_fill(x: Any, mask: Any, value: Any) -> Any:
+    """``value`` where ``mask`` is true, ``x`` elsewhere; mask: boolean, broadcastable to ``x.shape``."""
+    from ..autograd.tensor import Tensor
+
+    mask_data = mask.array if isinstance(mask, Tensor) else mask
+    if not x.backend.xp.isdtype(mask_data.dtype, "bool"):
+        raise TypeError(f"masked_fill: the mask must be boolean, got {mask_data.dtype}")
+    if isinstance(value, Tensor):
+        value = value.item()
+    value = float(value) if x.backend.xp.isdtype(x.dtype, "real floating") else (
+        bool(value) if x.backend.xp.isdtype(x.dtype, "bool") else int(value))
+    shape = tuple(x.shape)
+    mask_shape = tuple(mask_data.shape)
+    if len(mask_shape) > len(shape) or any(m not in (1, n) for m, n in zip(mask_shape[::-1], shape[::-1])):
+        raise ValueError(f"masked_fill: a mask of shape {mask_shape} does not broadcast to the tensor's {shape}")
+    return MaskedFill.apply(x, mask_data, value=value)

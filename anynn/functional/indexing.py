@@ -21,6 +21,7 @@ from ..backend import op
 from ..backend.arrays import check_range, is_writeable
 from ..backend.typing import Namespace
 from . import shape as shape_ops
+from .broadcast import expand
 from .value_checks import array_on_backend
 
 
@@ -365,8 +366,6 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
         raise TypeError(f"masked_select: the mask must be boolean, got {mask_data.dtype}")
     shape = tuple(xp.broadcast_arrays(xp.zeros(input.shape, dtype=xp.bool, device=input.backend.device),
                                       mask_data)[0].shape)
-    from .extras import expand
-
     full = expand(input, shape) if tuple(input.shape) != shape else input
     return shape_ops.index(full, make_tensor(xp.broadcast_to(mask_data, shape), input.backend, None, 0))
 

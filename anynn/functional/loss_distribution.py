@@ -183,7 +183,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
     ``var`` is shaped like ``input`` (heteroscedastic), like it without the last axis or with one axis of size 1
     (homoscedastic), or a float. Negative variances raise `ValueError` (as PyTorch).
     """
-    from .extras import unsqueeze
+    from .shape import unsqueeze
 
     check_reduction("gaussian_nll_loss", reduction)
     xp = input.backend.xp

@@ -12,7 +12,8 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
-from . import extras, indexing, shape
+from . import indexing, shape
+from .broadcast import expand, repeat
 
 
 def _dims(name: str, dims: Any, ndim: int) -> tuple[int, ...]:
@@ -104,7 +105,7 @@ def tile(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
     (``torch.tile``, unlike ``Tensor.repeat``)."""
     dims = (dims,) if isinstance(dims, int) else tuple(int(d) for d in dims)
     dims = (1,) * (input.ndim - len(dims)) + dims
-    return extras.repeat(input, dims)
+    return repeat(input, dims)
 
 
 def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *,  # noqa: A002
@@ -125,8 +126,8 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     if isinstance(repeats, Tensor) and repeats.ndim == 0:
         repeats = int(repeats.item())
     if isinstance(repeats, int):
-        expanded = extras.expand(extras.unsqueeze(input, axis + 1),
-                                 tuple(input.shape[:axis + 1]) + (repeats,) + tuple(input.shape[axis + 1:]))
+        expanded = expand(shape.unsqueeze(input, axis + 1),
+                          tuple(input.shape[:axis + 1]) + (repeats,) + tuple(input.shape[axis + 1:]))
         return expanded.reshape(tuple(input.shape[:axis]) + (input.shape[axis] * repeats,)
                                 + tuple(input.shape[axis + 1:]))
     xp, be = input.backend.xp, input.backend
@@ -158,7 +159,7 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
     for t, at in zip(tensors, place):
         view = [1] * len(tensors)
         view[at] = grid[at]
-        out.append(extras.expand(t.reshape(tuple(view)), tuple(grid)))
+        out.append(expand(t.reshape(tuple(view)), tuple(grid)))
     return tuple(out)
 
 

@@ -1,10 +1,11 @@
-"""Reductions: sum, mean, max/min, logsumexp, var.
+"""Reductions: sum, mean, max/min, logsumexp, var, the vector p-norm.
 
 ``axis`` is an int, a tuple of ints or ``None`` (all axes); ``keepdims`` keeps reduced axes as 1.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..autograd.function import Function
@@ -114,6 +115,47 @@ class LogSumExp(Function):
         return g * xp.exp(self.a - self.out)
 
 
+class Norm(Function):
+    """Vector p-norm over ``axis`` (all axes when ``None``): ``p`` > 0 or ``math.inf``.
+
+    Where the norm is zero the gradient is zero, as in PyTorch.
+    """
+
+    p: float
+    axis: Any
+    keepdims: bool
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.a = a
+        self.axes = _axes(self.axis, a.ndim)
+        p = self.p
+        if p == math.inf:
+            out = xp.max(xp.abs(a), axis=self.axes, keepdims=True)
+        elif p == 2:
+            out = xp.sqrt(xp.sum(a * a, axis=self.axes, keepdims=True))
+        elif p == 1:
+            out = xp.sum(xp.abs(a), axis=self.axes, keepdims=True)
+        else:
+            out = xp.sum(xp.abs(a) ** p, axis=self.axes, keepdims=True) ** (1.0 / p)
+        self.out = out
+        return out if self.keepdims else xp.reshape(
+            out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        a, out, p = self.a, self.out, self.p
+        g = _expand(xp, g, self.axes, self.keepdims, tuple(a.shape))
+        if p == 1:
+            return g * xp.sign(a)
+        if p == math.inf:
+            mask = xp.astype(xp.abs(a) == out, a.dtype)
+            return g * xp.sign(a) * mask / xp.sum(mask, axis=self.axes, keepdims=True)
+        safe = xp.where(out == 0, xp.ones_like(out), out)
+        if p == 2:
+            return g * a / safe
+        return g * xp.sign(a) * (xp.abs(a) / safe) ** (p - 1)
+
+
+
 def _torch_names(axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> tuple[Any, bool]:
     """Accept PyTorch's spellings ``dim`` / ``keepdim`` as well as the array API's ``axis`` / ``keepdims``."""
     if dim is not None:
@@ -171,3 +213,15 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
     for ax in axes:
         count *= x.shape[ax]
     return sum(centred * centred, axis=axis, keepdims=keepdims) / float(count - correction)
+
+
+def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:
+    """The vector ``p``-norm over ``dim`` (all elements when ``None``); ``p="fro"`` is 2, ``"inf"`` the max."""
+    if p in ("fro", None):
+        p = 2
+    p = math.inf if p in ("inf", float("inf")) else float(p)
+    if not p > 0:
+        raise ValueError(f"norm: p must be positive or inf, got {p}")
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return Norm.apply(x, p=p, axis=dim, keepdims=keepdim)

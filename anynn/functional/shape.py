@@ -1,4 +1,4 @@
-"""Shape primitives: reshape, permute, slicing, concatenation, stacking, indexing rows."""
+"""Shape primitives: reshape, (un)squeeze, permute, slicing, concatenation and splitting, stacking, indexing rows."""
 
 from __future__ import annotations
 
@@ -162,6 +162,37 @@ class Stack(Function):
         return tuple(g[lead + (i, Ellipsis)] for i in range(g.shape[self.axis]))
 
 
+class Split(Function):
+    """Consecutive pieces of ``sizes`` along ``axis``; missing output gradients count as zeros."""
+
+    sizes: tuple[int, ...]
+    axis: int
+
+    def forward(self, xp: Namespace, a: Any) -> tuple[Any, ...]:
+        self.shape = tuple(a.shape)
+        self.axis = self.axis % a.ndim
+        pieces, start = [], 0
+        for size in self.sizes:
+            index = [slice(None)] * a.ndim
+            index[self.axis] = slice(start, start + size)
+            pieces.append(a[tuple(index)])
+            start += size
+        return tuple(pieces)
+
+    def backward(self, xp: Namespace, *grads: Any) -> Any:
+        from array_api_compat import device
+
+        known = next(g for g in grads if g is not None)
+        parts = []
+        for g, size in zip(grads, self.sizes):
+            if g is None:
+                shape = self.shape[:self.axis] + (size,) + self.shape[self.axis + 1:]
+                g = xp.zeros(shape, dtype=known.dtype, device=device(known))
+            parts.append(g)
+        return xp.concat(parts, axis=self.axis)
+
+
+
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
     return Reshape.apply(x, shape=tuple(shape))
 
@@ -189,12 +220,58 @@ def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
     return Reshape.apply(x, shape=tuple(shape[:start]) + (merged,) + tuple(shape[end + 1:]))
 
 
+def unsqueeze(x: Any, dim: int) -> Any:
+    """Insert an axis of size 1 at ``dim`` (``-1`` appends)."""
+    ndim = x.ndim + 1
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"unsqueeze: dim {dim} is out of range for a result with {ndim} dimensions")
+    shape = list(x.shape)
+    shape.insert(dim % ndim, 1)
+    return Reshape.apply(x, shape=tuple(shape))
+
+
+def squeeze(x: Any, dim: Any = None) -> Any:
+    """Drop axes of size 1: all of them, or those of ``dim`` (an int or tuple) that have size 1."""
+    if dim is None:
+        dims = {i for i, n in enumerate(x.shape) if n == 1}
+    else:
+        dims = {d % max(x.ndim, 1) for d in ((dim,) if isinstance(dim, int) else dim) if x.ndim}
+        dims = {d for d in dims if x.shape[d] == 1}
+    if not dims:
+        return x
+    return Reshape.apply(x, shape=tuple(n for i, n in enumerate(x.shape) if i not in dims))
+
+
+
 def concat(tensors: list[Any], axis: int = 0) -> Any:
     return Concat.apply(*tensors, axis=axis)
 
 
 def stack(tensors: list[Any], axis: int = 0) -> Any:
     return Stack.apply(*tensors, axis=axis)
+
+
+def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
+    """Pieces of ``split_size_or_sections`` along ``dim`` (an int: equal pieces, the last smaller)."""
+    n = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: the piece size must be positive, got {step}")
+        sizes = tuple(min(step, n - start) for start in range(0, n, step)) or (0,)
+    else:
+        sizes = tuple(int(s) for s in split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sections {sizes} do not add up to the size {n} of dim {dim}")
+    return Split.apply(x, sizes=sizes, axis=dim)
+
+
+def chunk(x: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
+    """At most ``chunks`` pieces along ``dim``, each ``ceil(size / chunks)`` long (the last may be shorter)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    return split(x, max(1, -(-x.shape[dim] // chunks)), dim)
+
 
 
 def take_rows(x: Any, indices: Any) -> Any:

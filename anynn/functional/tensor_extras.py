@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from . import activation, elementwise, extras, linalg, reduce, shape
+from . import activation, broadcast, elementwise, linalg, reduce, shape
 from .sorting import ValuesIndices
 
 
@@ -102,7 +102,7 @@ def _invert(self: Tensor) -> Tensor:
 
 
 def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
-    return tuple(extras.squeeze(piece, dim) for piece in extras.split(self, 1, dim))
+    return tuple(shape.squeeze(piece, dim) for piece in shape.split(self, 1, dim))
 
 
 def _t(self: Tensor) -> Tensor:
@@ -117,12 +117,12 @@ METHODS: dict[str, Any] = {
     "max": _extreme(True), "min": _extreme(False),
     "amax": _reduction(reduce.max), "amin": _reduction(reduce.min),
     "argmax": _ARGMAX, "argmin": _ARGMIN,
-    "norm": extras.norm, "masked_fill": extras.masked_fill, "where": _where,
-    "split": extras.split, "chunk": extras.chunk, "unbind": _unbind,
-    "squeeze": extras.squeeze, "unsqueeze": extras.unsqueeze,
-    "expand": extras.expand, "broadcast_to": extras.expand,
-    "expand_as": lambda self, other: extras.expand(self, other.shape),
-    "repeat": extras.repeat, "clone": extras.clone,
+    "norm": reduce.norm, "masked_fill": elementwise.masked_fill, "where": _where,
+    "split": shape.split, "chunk": shape.chunk, "unbind": _unbind,
+    "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
+    "expand": broadcast.expand, "broadcast_to": broadcast.expand,
+    "expand_as": lambda self, other: broadcast.expand(self, other.shape),
+    "repeat": broadcast.repeat, "clone": elementwise.clone,
     "pow": lambda self, exponent: self ** exponent,
     "mul": lambda self, other: self * other,  # add, sub, div (with alpha= / rounding_mode=): tensor_math
     "matmul": lambda self, other: self @ other, "neg": lambda self: -self,
@@ -218,9 +218,9 @@ min = _function("min")  # noqa: A001
 amax, amin = _function("amax"), _function("amin")
 argmax, argmin = _function("argmax"), _function("argmin")
 softmax, log_softmax = _function("softmax"), _function("log_softmax")
-norm = extras.norm
-masked_fill, clone = extras.masked_fill, extras.clone
-split, chunk, squeeze, unsqueeze = extras.split, extras.chunk, extras.squeeze, extras.unsqueeze
+norm = reduce.norm
+masked_fill, clone = elementwise.masked_fill, elementwise.clone
+split, chunk, squeeze, unsqueeze = shape.split, shape.chunk, shape.squeeze, shape.unsqueeze
 reshape = _function("reshape")
 flatten = _function("flatten")
 transpose = _function("transpose")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from .extras import MaskedFill
+from .elementwise import MaskedFill
 
 
 def _outside(x: Tensor, diagonal: int, lower: bool) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from . import extras, shape
+from . import broadcast, reduce, shape
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -31,9 +31,9 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
     ``dim=-1`` for ``torch.linalg.cross``); the operands broadcast."""
     shape_out = _broadcast_shape(tuple(input.shape), tuple(other.shape))
     if tuple(input.shape) != shape_out:
-        input = extras.expand(input, shape_out)
+        input = broadcast.expand(input, shape_out)
     if tuple(other.shape) != shape_out:
-        other = extras.expand(other, shape_out)
+        other = broadcast.expand(other, shape_out)
     if dim is None:
         dim = next((a for a, n in enumerate(shape_out) if n == 3), None)
         if dim is None:
@@ -71,10 +71,10 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
                            f"{tuple(x2.shape)}")
     if p < 0:
         raise RuntimeError(f"cdist: p must be non-negative, got {p}")
-    difference = extras.unsqueeze(x1, -2) - extras.unsqueeze(x2, -3)
+    difference = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
     if p == 0:
         return (difference != 0).astype(x1.dtype).sum(dim=-1)
-    return extras.norm(difference, p, dim=-1)
+    return reduce.norm(difference, p, dim=-1)
 
 
 ger = outer

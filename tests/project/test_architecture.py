@@ -55,8 +55,8 @@ LAYERS = {
 }
 # (importer, imported) upward imports still present, each with its reason
 KNOWN_UPWARD = {
-    ("anynn.autograd.functional", "anynn.functional.extras"): "torch.autograd.functional's jacobian/hessian are "
-                                                               "built from the ops (PyTorch's name and place)",
+    ("anynn.autograd.functional", "anynn.functional.elementwise"): "torch.autograd.functional's jacobian/hessian "
+                                                                    "are built from the ops (PyTorch's name and place)",
     ("anynn.autograd.functional", "anynn.functional.shape"): "the same",
     ("anynn.nn.utils", "anynn.optim.clip"): "torch.nn.utils.clip_grad_norm_'s name; the clipping lives in optim",
 }

@@ -1,0 +1,61 @@
+"""Copies of elements along axes: ``expand`` (broadcast, a view where the backend allows; the gradient sums
+back) and ``repeat`` (tile, as ``torch.Tensor.repeat``; the copies' gradients add up), one `Function` each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.graph import sum_to_shape
+from ..backend.typing import Namespace
+
+
+class Expand(Function):
+    """Broadcast to ``shape`` (a view where the backend allows); the gradient sums back."""
+
+    shape: tuple[int, ...]
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.source = tuple(a.shape)
+        return xp.broadcast_to(a, self.shape)
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        return sum_to_shape(xp, g, self.source)
+
+
+class Repeat(Function):
+    """Tile ``a`` ``repeats[i]`` times along axis ``i`` (``torch.Tensor.repeat``); copies add in backward."""
+
+    repeats: tuple[int, ...]
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.source = tuple(a.shape)
+        self.padded = (1,) * (len(self.repeats) - a.ndim) + self.source
+        return xp.tile(xp.reshape(a, self.padded), self.repeats)
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        # output index along an axis is copy * size + position: split each axis into (copy, position)
+        split = tuple(n for pair in zip(self.repeats, self.padded) for n in pair)
+        g = xp.sum(xp.reshape(g, split), axis=tuple(range(0, len(split), 2)))
+        return xp.reshape(g, self.source)
+
+
+def expand(x: Any, *sizes: Any) -> Any:
+    """Broadcast ``x`` to ``sizes`` (``-1`` keeps a size; new axes go in front), as ``torch.Tensor.expand``."""
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes given for a tensor of shape {x.shape}")
+    target = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    if target == tuple(x.shape):
+        return x
+    return Expand.apply(x, shape=target)
+
+
+def repeat(x: Any, *repeats: Any) -> Any:
+    """Tile ``x``: ``repeats[i]`` copies along axis ``i`` (as ``torch.Tensor.repeat``, not ``repeat_interleave``)."""
+    repeats = tuple(repeats[0]) if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)) else tuple(repeats)
+    if len(repeats) < x.ndim:
+        raise ValueError(f"repeat: {len(repeats)} repeats given for a tensor of shape {x.shape}; need at least "
+                         f"{x.ndim}")
+    return Repeat.apply(x, repeats=tuple(int(r) for r in repeats))
