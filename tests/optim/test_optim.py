@@ -76,9 +76,7 @@ CONFIGS = [  # one row per optimizer configuration, compared with torch.optim ov
     (Rprop, dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
     (Rprop, dict(lr=0.01, maximize=True, foreach=False)),
 ]
-TORCH = {SGD: torch.optim.SGD, Adam: torch.optim.Adam, AdamW: torch.optim.AdamW, RMSprop: torch.optim.RMSprop,
-         Adagrad: torch.optim.Adagrad, Adadelta: torch.optim.Adadelta, Adamax: torch.optim.Adamax,
-         NAdam: torch.optim.NAdam, RAdam: torch.optim.RAdam, ASGD: torch.optim.ASGD, Rprop: torch.optim.Rprop}
+TORCH = {cls: getattr(torch.optim, cls.__name__) for cls, _ in CONFIGS}  # PyTorch's twin of each optimizer
 # optimizers whose float64 results differ from PyTorch's by more than 1e-10 (rounding: NAdam's running product of
 # momentum coefficients), held to the shared tolerance of check_run only
 ROUNDED_DIFFERENTLY = {NAdam}
