@@ -12,6 +12,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import activation, broadcast, elementwise, linalg, reduce, shape
+from .operands import kinds_agree
 from .sorting import ValuesIndices
 
 
@@ -186,8 +187,11 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     xp, be = like.backend.xp, like.backend
     numbers_only = like is condition
     dtype = None if numbers_only else like.array.dtype
-    if dtype is None or (not xp.isdtype(dtype, "real floating") and any(isinstance(v, float) for v in (input, other))):
-        floats = any(isinstance(v, float) for v in (input, other))
+    floats = any(isinstance(v, float) for v in (input, other))
+    if isinstance(input, Tensor) and isinstance(other, Tensor):  # promoted together, as PyTorch does
+        input, other = kinds_agree(None, input, other)
+        dtype = xp.result_type(input.array.dtype, other.array.dtype)
+    elif dtype is None or (not xp.isdtype(dtype, "real floating") and floats):
         dtype = be.dtype("float32") if floats or not numbers_only else be.dtype(
             "bool" if all(isinstance(v, bool) for v in (input, other)) else "int64")
 

@@ -146,6 +146,23 @@ def test_ops_match_torch(backend, name, ours, theirs):
     check_gradients(backend, ours(backend), X)
 
 
+@pytest.mark.parametrize("first, second", [("uint8", "float64"), ("bool", "float32"), ("int8", "uint8"),
+                                           ("int32", "int64"), ("float32", "float64"), ("int64", "bool")])
+def test_where_promotes_two_tensors_as_torch(backend, first, second):
+    # PyTorch promotes input and other together; the result once took input's dtype (2.7 became 2 in uint8)
+    condition = np.array([True, False, True])
+    a, b = np.array([1, 0, 250]).astype(first), np.array([1.5, 2.7, -3.25]).astype(second)
+    out = anynn.where(make(backend, condition), make(backend, a), make(backend, b))
+    ref = torch.where(torch.tensor(condition), torch.tensor(a), torch.tensor(b))
+    assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    if first.startswith("float"):  # each gradient comes back in its input's dtype
+        x, y = make(backend, a, requires_grad=True), make(backend, b, requires_grad=True)
+        anynn.where(make(backend, condition), x, y).sum().backward()
+        assert dtype_name(x.grad.dtype) == first and dtype_name(y.grad.dtype) == second
+        np.testing.assert_array_equal(x.grad.numpy(), [1, 0, 1])
+
+
 TWO = [
     ("scatter", lambda b: lambda x, s: x.scatter(1, _t(b, INDEX), s),
      lambda x, s: x.scatter(1, torch.tensor(INDEX), s)),
