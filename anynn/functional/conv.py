@@ -264,11 +264,9 @@ def _common_args(fn: str, x: Any, weight: Any, stride: IntOrPair, dilation: IntO
             kernel)
 
 
-def _apply(function: type[Function], x: Any, weight: Any, bias: Any, **params: Any) -> Any:
-    """``function.apply`` with the bias as an input only where there is one."""
-    if bias is None:
-        return function.apply(x, weight, **params)
-    return function.apply(x, weight, bias, **params)
+def _optional(bias: Any) -> tuple[Any, ...]:
+    """The bias as an input of ``apply`` only where there is one."""
+    return () if bias is None else (bias,)
 
 
 def _conv(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair | str, dilation: IntOrPair,
@@ -283,8 +281,8 @@ def _conv(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair 
     if any(s + p < span for s, p, span in zip(size, totals, spans)):
         raise ValueError(f"{fn}: input of shape {x.shape} (padding {totals}) is smaller than the dilated kernel "
                          f"{tuple(spans)}")
-    return _apply(ConvNd, x, weight, bias, stride=stride2, padding=pads, dilation=dilation2, groups=groups,
-                  spatial_dims=spatial_dims)
+    return ConvNd.apply(x, weight, *_optional(bias), stride=stride2, padding=pads, dilation=dilation2, groups=groups,
+                        spatial_dims=spatial_dims)
 
 
 def conv1d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair | str = 0,
@@ -330,8 +328,9 @@ def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: 
            for n, s, p, d, k, op_ in zip(size, stride2, padding2, dilation2, kernel, output_padding2)]
     if min(out) < 1:
         raise ValueError(f"{fn}: input of shape {x.shape} gives an empty output {tuple(out)}")
-    return _apply(ConvTransposeNd, x, weight, bias, stride=stride2, padding=padding2, output_padding=output_padding2,
-                  dilation=dilation2, groups=groups, spatial_dims=spatial_dims)
+    return ConvTransposeNd.apply(x, weight, *_optional(bias), stride=stride2, padding=padding2,
+                                 output_padding=output_padding2, dilation=dilation2, groups=groups,
+                                 spatial_dims=spatial_dims)
 
 
 def conv_transpose1d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
