@@ -194,18 +194,30 @@ def _copy_back(capture: GraphCapture, before: dict[str, Any], after: dict[str, A
 
 
 def _bind_after_capture(st: StepState, before: dict[str, Any], after: dict[str, Any]) -> None:
-    """After the capture: each slot holds the array the graph writes (the old one where it existed)."""
+    """After the capture: each slot holds the array the graph writes (the old one where it existed).
+
+    The old arrays are the ones the graph reads and copies the step's results back into (`_copy_back`); a
+    slot left on an array the step made instead (a gradient ``zero_grad(set_to_none=False)`` rebound, amsgrad's
+    maximum, a step counter) would show stale values, and the old array, no longer held, would be freed while
+    every replay still writes it. `binding.Snapshot` puts back the gradient Tensors and state dicts, not the
+    arrays rebound inside them, so those are bound here.
+    """
     for p, old, new in zip(st.params, before["grads"], after["grads"]):
         if new is None:
             p.grad = None
         elif old is None:
             p.grad = make_tensor(new, p.backend, None, 0)
+        elif p.grad is None:
+            p.grad = make_tensor(old, p.backend, None, 0)
+        else:
+            p.grad.array = old
     for opt, old_states, new_states in zip(st.optimizers, before["opt"], after["opt"]):
         for p, old, new in zip(st.opt_params(opt), old_states, new_states):
             state = opt.state.setdefault(id(p), {}) if new else None
             for name, value in new.items():
-                if not hasattr(old.get(name), "shape"):  # created in the capture: the graph's own array
-                    state[name] = value
+                previous = old.get(name)
+                # the array held before (the graph copies into it), or one created in the capture: the graph's own
+                state[name] = previous if hasattr(previous, "shape") else value
 
 
 def _draw_counters(st: StepState) -> list[Any]:
