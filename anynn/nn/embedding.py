@@ -33,6 +33,18 @@ def reset_table(weight: Tensor, padding_idx: int | None, rng: HostGenerator | No
         weight.array = xp.where((rows == padding_idx)[:, None], xp.zeros_like(data), data)
 
 
+def pretrained_table(layer: str, embeddings: Any) -> tuple[int, int, dict[str, Any]]:
+    """``(V, D, where)`` of a (V, D) table given to ``from_pretrained``: ``where`` keeps a Tensor's backend and
+    dtype for the new layer."""
+    if len(embeddings.shape) != 2:
+        raise ValueError(f"{layer}.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
+    rows, dim = embeddings.shape
+    where: dict[str, Any] = {}
+    if isinstance(embeddings, Tensor):
+        where = dict(backend=embeddings.backend, dtype=embeddings.dtype)
+    return rows, dim, where
+
+
 class Embedding(Module):
     """Rows of ``weight`` picked by integer indices: indices (*) → (*, embedding_dim).
 
@@ -92,12 +104,7 @@ class Embedding(Module):
                         sparse: bool = False) -> "Embedding":
         """A table holding a copy of the given (V, D) ``embeddings`` (a Tensor keeps its backend and dtype; the
         ``padding_idx`` row is kept as given); ``freeze`` stops training (``weight.requires_grad`` False)."""
-        if len(embeddings.shape) != 2:
-            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
-        rows, dim = embeddings.shape
-        kwargs: dict[str, Any] = {}
-        if isinstance(embeddings, Tensor):
-            kwargs = dict(backend=embeddings.backend, dtype=embeddings.dtype)
+        rows, dim, kwargs = pretrained_table("Embedding", embeddings)
         table = cls(rows, dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, **kwargs)
         table.load_state_dict({"weight": embeddings})
         table.weight.requires_grad_(not freeze)

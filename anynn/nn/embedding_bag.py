@@ -7,7 +7,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..functional.embedding_bag import MODES, embedding_bag
 from ..init import HostGenerator, host_generator
-from .embedding import reset_table, row_index
+from .embedding import pretrained_table, reset_table, row_index
 from .linear import new_parameter
 from .module import Module
 
@@ -74,12 +74,7 @@ class EmbeddingBag(Module):
                         sparse: bool = False, include_last_offset: bool = False,
                         padding_idx: int | None = None) -> "EmbeddingBag":
         """A bag over the given (V, D) table (a Tensor keeps its backend and dtype); ``freeze`` stops training."""
-        if len(embeddings.shape) != 2:
-            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape {embeddings.shape}")
-        rows, dim = embeddings.shape
-        kwargs: dict[str, Any] = {}
-        if isinstance(embeddings, Tensor):
-            kwargs = dict(backend=embeddings.backend, dtype=embeddings.dtype)
+        rows, dim, kwargs = pretrained_table("EmbeddingBag", embeddings)
         bag = cls(rows, dim, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
                   include_last_offset, padding_idx, **kwargs)
         bag.weight.requires_grad_(not freeze)
