@@ -29,8 +29,8 @@ class _TypedTensor(metaclass=_TypedMeta):
     def __new__(cls, *args: Any, device: Any = None) -> Tensor:  # type: ignore[misc]
         from .factories import tensor, zeros
 
-        if len(args) == 1 and isinstance(args[0], (tuple, list)) and not args[0]:
-            args = ()
+        if not args:  # FloatTensor(): an empty 1-D tensor, as PyTorch
+            args = (0,)
         if all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args) and (
                 len(args) != 1 or not isinstance(args[0], Tensor)):
             return zeros(*(int(a) for a in args), dtype=cls._dtype_name, device=device)

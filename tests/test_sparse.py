@@ -1,0 +1,63 @@
+"""anynn.sparse_coo_tensor / spmm / anynn.sparse.mm (sparse tensors stored dense) against PyTorch's sparse ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from tests.helpers import check_gradients, make
+
+INDICES = np.array([[0, 1, 1, 2, 1], [1, 0, 1, 1, 0]], dtype=np.int32)  # (1, 0) twice: the values add
+
+
+def test_sparse_coo_tensor_is_the_dense_matrix_pytorch_stands_for(backend):
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0], np.float32)
+    got = anynn.sparse_coo_tensor(INDICES, make(backend, values), (3, 4))
+    ref = torch.sparse_coo_tensor(torch.tensor(INDICES), torch.tensor(values), (3, 4)).to_dense()
+    assert got.backend == backend and got.dtype == anynn.float32
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+    ints = anynn.sparse_coo_tensor(make(backend, INDICES.astype(np.int64)), make(backend, np.ones(5, np.float32)),
+                                   (3, 3), dtype=anynn.int64)
+    assert ints.dtype == anynn.int64
+    adjacency = anynn.eye(3, backend=backend) + ints  # gcn's self loops: float32 + int64 -> float32
+    ref_adj = torch.eye(3) + torch.sparse_coo_tensor(torch.tensor(INDICES), torch.ones(5), (3, 3), dtype=torch.int64)
+    assert adjacency.dtype == anynn.float32
+    np.testing.assert_array_equal(adjacency.numpy(), ref_adj.to_dense().numpy())
+
+
+def test_the_size_defaults_to_the_largest_index_and_dense_dims_follow_values(backend):
+    values = np.arange(10, dtype=np.float32).reshape(5, 2)
+    got = anynn.sparse_coo_tensor(INDICES, make(backend, values))
+    ref = torch.sparse_coo_tensor(torch.tensor(INDICES), torch.tensor(values)).to_dense()
+    assert tuple(got.shape) == tuple(ref.shape) == (3, 2, 2)
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+
+
+def test_gradients_reach_the_values(backend):
+    values = np.random.default_rng(0).standard_normal(5)
+    weights = np.random.default_rng(1).standard_normal((3, 2))
+    check_gradients(backend, lambda v, w: anynn.spmm(anynn.sparse_coo_tensor(INDICES, v, (3, 3)), w), values, weights)
+
+
+def test_spmm_and_the_layout_methods(backend):
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((3, 3)).astype(np.float32), rng.standard_normal((3, 2)).astype(np.float32)
+    x = make(backend, a)
+    sparse = x.to_sparse()
+    assert sparse is x and x.to_dense() is x and x.coalesce() is x and not x.is_sparse and x.is_coalesced()
+    ref = torch.sparse.mm(torch.tensor(a).to_sparse(), torch.tensor(b)).numpy()
+    np.testing.assert_allclose(anynn.spmm(sparse, make(backend, b)).numpy(), ref, rtol=1e-6)
+    np.testing.assert_allclose(anynn.sparse.mm(sparse, make(backend, b)).numpy(), ref, rtol=1e-6)
+
+
+def test_refusals_name_the_function():
+    with pytest.raises(ValueError, match="sparse_coo_tensor: indices must be 2-D"):
+        anynn.sparse_coo_tensor([0, 1], anynn.ones(2))
+    with pytest.raises(ValueError, match="expected values of shape \\(5, ...\\)"):
+        anynn.sparse_coo_tensor(INDICES, anynn.ones(4), (3, 3))
+    with pytest.raises(RuntimeError, match="out of range"):
+        anynn.sparse_coo_tensor(INDICES, anynn.ones(5), (2, 2))
+    with pytest.raises(RuntimeError, match="negative index"):
+        anynn.sparse_coo_tensor([[0, -1]], anynn.ones(2), (3,))
