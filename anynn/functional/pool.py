@@ -19,6 +19,7 @@ from ..backend import dtype_name
 from ..backend.arrays import any_true, at_add, at_set
 from ..backend.averaging import averaging_matrix as _averaging_matrix
 from ..backend.typing import Namespace
+from .dtype_kinds import isdtype
 from .windows import ntuple, output_size, pad_last_axes, window_slice
 
 IntOrPair = int | Sequence[int]
@@ -97,7 +98,7 @@ class MaxPool(_PoolNd):
             first_here = (view == best) & ~taken
             masks.append(first_here)
             taken = taken | first_here
-        if (self.needs_input_grad[0] and xp.isdtype(best.dtype, "real floating")
+        if (self.needs_input_grad[0] and isdtype(xp, best.dtype, "real floating")
                 and any_true(self.backend, xp.isnan(best), if_traced=True)):
             # a window holding NaN routes its gradient to its last NaN, as PyTorch does (the masks above
             # are all False there, since NaN == NaN is False); the check reads one flag back from the device,

@@ -50,9 +50,10 @@ class Adam(Optimizer):
         step_size = lr / (1.0 - beta1**step)
         correction2 = sqrt(1.0 - beta2**step)  # an array in a compiled step (array step counter)
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        if not is_number(step_size):  # a compiled step: 0-d arrays, cast so they cannot promote a float32 update
+        eager = is_number(step_size)
+        if not eager:  # a compiled step: 0-d arrays, cast so they cannot promote a float32 update
             step_size, correction2 = like(step_size, param), like(correction2, param)
-        if inplace and not group["amsgrad"] and is_number(step_size):
+        if inplace and eager and not group["amsgrad"]:
             op(backend, "adam_step")(param, grad, m, v, beta1, beta2, step_size, correction2, eps)
             return param
         m, v = state["exp_avg"], state["exp_avg_sq"] = adam_moments(xp, grad, m, v, beta1, beta2, inplace)
