@@ -7,7 +7,7 @@ an abandoned capture when the step raises, in-place writes into static buffers. 
 bookkeeping (static argument copies, learning-rate buffers, step counters as 0-d arrays, the copy back into the
 arrays held before the capture, the restore afterwards) runs with a stand-in capture on NumPy that runs the step
 while "recording" it: the first captured call must then equal one eager step and leave every state array at the
-address it had. Replays need a GPU (tests/compile/test_compile.py's cupy tests).
+address it had. Replays need a GPU: the cupy test at the end (and tests/compile/test_compile.py's).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 
 import anynn
 import anynn.nn as nn
-from anynn.backend import get_backend
+from anynn.backend import BackendUnavailable, get_backend
 from anynn.backend.cuda_graph import CapturedGraph, CudaGraphCapture
 from anynn.backend.cupy_backend import CupyBackend
 from anynn.backend.step_compilers import GraphCapture
@@ -280,3 +280,48 @@ def test_first_captured_call_is_one_step_and_keeps_every_state_address(kind, set
                 assert ours[name] is states[id(q)][name], name  # buffers kept their address
             elif not isinstance(value, bool):  # step counters: the 0-d device array made for the graph
                 assert any(ours[name] is a for a in capture.scalars), name
+
+
+def test_replays_keep_gradients_and_optimizer_state_readable_cupy():
+    """On a GPU: after many replays, with other allocations in between (which would reuse a freed array the graph
+    still writes), the losses, parameters, gradients and optimizer state equal eager training's."""
+    try:
+        be = get_backend("cupy")
+    except BackendUnavailable:
+        pytest.skip("cupy with a CUDA device is not available here")
+    cupy = be.cupy
+    rng = np.random.default_rng(1)
+    data = [(rng.standard_normal((6, 3)).astype(np.float32), rng.standard_normal((6, 2)).astype(np.float32))
+            for _ in range(12)]
+
+    def train(compiled: bool):
+        anynn.manual_seed(3)
+        model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).to("cupy")
+        opt = anynn.optim.Adam(model.parameters(), lr=0.01, amsgrad=True)
+
+        def step(x, y):
+            opt.zero_grad(set_to_none=False)
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = CapturedStep(step, be.step_compiler()) if compiled else step
+        losses = []
+        for x, y in data:
+            losses.append(float(run(anynn.tensor(x, backend="cupy"), anynn.tensor(y, backend="cupy")).item()))
+            junk = [cupy.full(p.shape, 7.0, dtype=p.array.dtype) for p in model.parameters()]
+            junk += [cupy.full((), 123, dtype=cupy.int64) for _ in range(8)]
+            del junk  # freed blocks of the state's sizes: the next allocations reuse them
+        state = [{k: np.asarray(cupy.asnumpy(cupy.asarray(v))) for k, v in opt.state[id(p)].items()}
+                 for p in model.parameters()]
+        return losses, [p.numpy() for p in model.parameters()], [p.grad.numpy() for p in model.parameters()], state
+
+    eager, captured = train(False), train(True)
+    np.testing.assert_allclose(captured[0], eager[0], rtol=1e-5, atol=1e-6)
+    for ours, theirs in zip(captured[1] + captured[2], eager[1] + eager[2]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    for ours, theirs in zip(captured[3], eager[3]):
+        assert list(ours) == list(theirs)
+        for name in theirs:
+            np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-5, atol=1e-6, err_msg=name)
