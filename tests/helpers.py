@@ -89,3 +89,45 @@ def compare_module_with_torch(backend: Any, module: anynn.nn.Module, torch_modul
         assert name in theirs, f"parameter {name} has no PyTorch twin"
         np.testing.assert_allclose(p.grad.numpy(), theirs[name].grad.numpy(), rtol=rtol, atol=atol,
                                    err_msg=f"gradient of {name}")
+
+
+# -- the seeded oracle: tight tolerances, output shape and dtype checked too ---------------------------------------
+ORACLE_DTYPES = ["float64", "float32"]
+
+
+def oracle_tolerance(dtype: str) -> dict[str, float]:
+    """The seeded oracle's tolerances: 1e-7 relative in float64, 2e-4 in float32."""
+    return dict(rtol=1e-7, atol=1e-9) if dtype == "float64" else dict(rtol=2e-4, atol=2e-5)
+
+
+def torch_oracle(backend: Any, ours: Callable[..., Any], theirs: Callable[..., Any], arrays: Sequence[np.ndarray],
+                 dtype: str, grads: Sequence[bool] | None = None, what: str = "", seed: int = 0) -> None:
+    """Compare ``ours(*tensors)`` with ``theirs(*torch_tensors)``: forward values, output shape and dtype, and the
+    gradient of every input in ``grads`` (default: the floating ones) after projecting the output on fixed random
+    weights, so every element counts."""
+    arrays = [np.asarray(a) for a in arrays]
+    if grads is None:
+        grads = [a.dtype.kind == "f" for a in arrays]
+    mine = [make(backend, a, g) for a, g in zip(arrays, grads)]
+    ref_in = [torch.tensor(a).requires_grad_(g) for a, g in zip(arrays, grads)]
+    out = ours(*mine)
+    ref = theirs(*ref_in)
+    t = oracle_tolerance(dtype)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **t, err_msg=f"forward {what}")
+    assert tuple(out.shape) == tuple(ref.shape), f"shape {what}: {out.shape} vs {tuple(ref.shape)}"
+    assert out.numpy().dtype == ref.detach().numpy().dtype, f"dtype {what}: {out.dtype} vs {ref.dtype}"
+    if not any(grads):
+        return
+    w = np.random.default_rng(seed).standard_normal(tuple(ref.shape)).astype(out.numpy().dtype)
+    (out * make(backend, w)).sum().backward()
+    (ref * torch.tensor(w)).sum().backward()
+    for i, (a, r) in enumerate(zip(mine, ref_in)):
+        if r.requires_grad:
+            assert a.grad is not None, f"no gradient for input {i} {what}"
+            assert tuple(a.grad.shape) == tuple(r.shape), f"grad shape {i} {what}"
+            np.testing.assert_allclose(a.grad.numpy(), r.grad.numpy(), **t, err_msg=f"gradient {i} {what}")
+
+
+def rand_shape(rng: np.random.Generator, min_rank: int = 0, max_rank: int = 4, max_dim: int = 3) -> tuple[int, ...]:
+    """A random shape of ``min_rank`` to ``max_rank`` axes, each 1 to ``max_dim`` long."""
+    return tuple(int(n) for n in rng.integers(1, max_dim + 1, size=int(rng.integers(min_rank, max_rank + 1))))

@@ -1,0 +1,259 @@
+# ruff: noqa: B023  (the lambdas run inside the loop iteration that makes them)
+"""Elementwise ops and the Tensor operators built on them (unary, with Python scalars on both sides, binary
+with broadcasting, where, clamp at its bounds, promotion of mixed kinds): a float64 gradient check on every
+backend, forward + input gradients against PyTorch in float32 and float64, and seeded random broadcasting
+shapes against PyTorch on every backend (values, shapes, dtypes and gradients)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn.backend import BackendMismatch
+from anynn.functional import elementwise as E
+from anynn.functional import linalg as L  # noqa: F401  (binds Tensor @)
+from anynn.functional import reduce as R
+from anynn.functional import shape as S
+
+from tests.functional.samples import DTYPES, sample, tolerances
+from tests.helpers import check_gradients, compare_with_torch, make, rand_shape, torch_oracle
+
+
+# -- unary ops and Tensor operators with Python scalars (both sides) --------------------------------
+UNARY = [
+    ("exp", E.exp, torch.exp, "any"),
+    ("log", E.log, torch.log, "positive"),
+    ("sqrt", E.sqrt, torch.sqrt, "positive"),
+    ("abs", E.abs, torch.abs, "nonzero"),
+    ("sin", E.sin, torch.sin, "any"),
+    ("cos", E.cos, torch.cos, "any"),
+    ("clip", lambda x: E.clip(x, -0.5, 0.5), lambda x: torch.clamp(x, -0.5, 0.5), "clip"),
+    ("clip_min", lambda x: E.clip(x, min=0.5), lambda x: torch.clamp(x, min=0.5), "clip"),
+    ("clip_max", lambda x: E.clip(x, max=-0.5), lambda x: torch.clamp(x, max=-0.5), "clip"),
+    ("neg", lambda x: -x, lambda x: -x, "any"),
+    ("add_scalar", lambda x: x + 2.0, lambda x: x + 2.0, "any"),
+    ("radd_scalar", lambda x: 2.0 + x, lambda x: 2.0 + x, "any"),
+    ("sub_int", lambda x: x - 3, lambda x: x - 3, "any"),
+    ("rsub_scalar", lambda x: 1.5 - x, lambda x: 1.5 - x, "any"),
+    ("mul_scalar", lambda x: x * 3.0, lambda x: x * 3.0, "any"),
+    ("rmul_int", lambda x: 2 * x, lambda x: 2 * x, "any"),
+    ("div_scalar", lambda x: x / 4.0, lambda x: x / 4.0, "any"),
+    ("rdiv_scalar", lambda x: 2.0 / x, lambda x: 2.0 / x, "positive"),
+    ("pow2", lambda x: x**2, lambda x: x**2, "any"),
+    ("pow3", lambda x: x**3, lambda x: x**3, "any"),
+    ("pow_half", lambda x: x**0.5, lambda x: x**0.5, "positive"),
+    ("pow_neg", lambda x: x**-1.5, lambda x: x**-1.5, "positive"),
+    ("rpow", lambda x: 2.0**x, lambda x: 2.0**x, "any"),
+    ("method_exp_log", lambda x: x.exp().log(), lambda x: x.exp().log(), "any"),
+    ("method_clamp", lambda x: x.clamp(-0.5, 0.5), lambda x: x.clamp(-0.5, 0.5), "clip"),
+    ("method_tanh", lambda x: x.tanh(), lambda x: x.tanh(), "any"),
+    ("method_sigmoid", lambda x: x.sigmoid(), lambda x: x.sigmoid(), "any"),
+    ("method_relu", lambda x: x.relu(), lambda x: x.relu(), "nonzero"),
+    ("clip_0.7", lambda x: E.clip(x, -0.5, 0.7), lambda x: torch.clamp(x, -0.5, 0.7), "any"),
+    ("clip_min_0.1", lambda x: E.clip(x, min=0.1), lambda x: torch.clamp(x, min=0.1), "any"),
+    ("clip_max_0.1", lambda x: E.clip(x, max=0.1), lambda x: torch.clamp(x, max=0.1), "any"),
+    ("method_clamp_0.3", lambda x: x.clamp(-0.2, 0.3), lambda x: x.clamp(-0.2, 0.3), "any"),
+    ("radd", lambda x: 2.5 + x, lambda x: 2.5 + x, "positive"),
+    ("rsub", lambda x: 2.5 - x, lambda x: 2.5 - x, "positive"),
+    ("rmul", lambda x: -3 * x, lambda x: -3 * x, "positive"),
+    ("rdiv", lambda x: 1.5 / x, lambda x: 1.5 / x, "positive"),
+    ("rpow_int", lambda x: 3**x, lambda x: 3**x, "positive"),
+    ("sub", lambda x: x - 1, lambda x: x - 1, "positive"),
+    ("div_int", lambda x: x / 4, lambda x: x / 4, "positive"),
+    ("pow_neg_int", lambda x: x**-2, lambda x: x**-2, "positive"),
+    ("pow0", lambda x: x**0, lambda x: x**0, "positive"),
+    ("pow1", lambda x: x**1, lambda x: x**1, "positive"),
+    ("pow_frac", lambda x: x**2.7, lambda x: x**2.7, "positive"),
+]
+UNARY_IDS = [u[0] for u in UNARY]
+
+
+@pytest.mark.parametrize("name,ours,theirs,domain", UNARY, ids=UNARY_IDS)
+def test_unary_gradients(backend, name, ours, theirs, domain):
+    check_gradients(backend, ours, sample(domain, (2, 3)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,ours,theirs,domain", UNARY, ids=UNARY_IDS)
+def test_unary_matches_torch(name, ours, theirs, domain, dtype):
+    compare_with_torch("numpy", ours, theirs, sample(domain, (2, 3)).astype(dtype), **tolerances(dtype))
+
+
+# -- binary ops with broadcasting ---------------------------------------------------------------------
+BINARY = [
+    ("add", lambda a, b: a + b, lambda a, b: a + b, "any"),
+    ("sub", lambda a, b: a - b, lambda a, b: a - b, "any"),
+    ("mul", lambda a, b: a * b, lambda a, b: a * b, "any"),
+    ("div", lambda a, b: a / b, lambda a, b: a / b, "positive_b"),
+    ("pow", lambda a, b: a**b, lambda a, b: a**b, "positive"),
+    ("maximum", E.maximum, torch.maximum, "any"),
+    ("where", lambda a, b: E.where(a > 1.0, a, b), lambda a, b: torch.where(a > 1.0, a, b), "any"),
+]
+BROADCAST_SHAPES = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1, 3), (4, 1)), ((), (2, 3)), ((3, 1), (1, 2))]
+
+
+def binary_inputs(domain: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    a = sample("positive" if domain == "positive" else "any", shape_a, seed=1)
+    b = sample("positive" if domain.startswith("positive") else "any", shape_b, seed=2)
+    return a, b
+
+
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES, ids=str)
+@pytest.mark.parametrize("name,ours,theirs,domain", BINARY, ids=[b[0] for b in BINARY])
+def test_binary_gradients(backend, name, ours, theirs, domain, shapes):
+    check_gradients(backend, ours, *binary_inputs(domain, *shapes))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES, ids=str)
+@pytest.mark.parametrize("name,ours,theirs,domain", BINARY, ids=[b[0] for b in BINARY])
+def test_binary_matches_torch(name, ours, theirs, domain, shapes, dtype):
+    a, b = binary_inputs(domain, *shapes)
+    compare_with_torch("numpy", ours, theirs, a.astype(dtype), b.astype(dtype), **tolerances(dtype))
+
+
+def test_maximum_ties_split_the_gradient(backend):
+    a = make(backend, np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    b = make(backend, np.array([0.0, 2.0, 4.0]), requires_grad=True)
+    E.maximum(a, b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [1.0, 0.5, 0.0])
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, 0.5, 1.0])
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3)), ((2, 3), (3,)), ((1, 3), (2, 1))], ids=str)
+def test_where_gradients_and_torch(backend, shapes):
+    a, b = binary_inputs("any", *shapes)
+    condition = np.array([[True, False, True], [False, False, True]])
+
+    def ours(x, y):
+        return E.where(make(backend, condition), x, y)
+
+    check_gradients(backend, ours, a, b)
+    compare_with_torch(backend, ours, lambda x, y: torch.where(torch.tensor(condition), x, y),
+                       a.astype(np.float32), b.astype(np.float32), **tolerances("float32"))
+
+
+def test_power_zero_and_one_have_finite_gradients_at_zero(backend):
+    x = make(backend, np.array([0.0, 2.0]), requires_grad=True)
+    (x**0 + x**1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+
+
+def test_native_array_operand_of_the_same_backend(backend):
+    x = make(backend, np.arange(3.0), requires_grad=True)
+    y = x * backend.from_host(np.array([2.0, 3.0, 4.0]))
+    y.sum().backward()
+    np.testing.assert_allclose(y.numpy(), [0.0, 3.0, 8.0])
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 3.0, 4.0])
+
+
+def test_foreign_array_operand_is_refused():
+    x = make("torch", np.arange(3.0))
+    with pytest.raises(BackendMismatch, match="torch"):
+        x + np.arange(3.0)
+
+
+def test_numpy_scalar_does_not_upcast_float32(backend):
+    x = make(backend, np.ones(3, dtype=np.float32), requires_grad=True)
+    seen = []
+    for y in (x * np.float64(2.0), x + np.float64(1.0), x / np.float64(2.0), x - np.float64(1.0),
+              x ** np.float64(2.0), x * np.float32(2.0), x + np.int64(1), np.float64(2.0) - x):
+        assert anynn.backend.dtype_name(y.dtype) == "float32"
+        np.testing.assert_allclose(y.numpy(), [2.0, 2.0, 0.5, 0.0, 1.0, 2.0, 2.0, 1.0][len(seen)])
+        seen.append(y)
+
+
+def test_comparisons_give_untracked_boolean_tensors(backend):
+    x = make(backend, np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    for mask, expected in ((x > 2.0, [0, 0, 1]), (x >= 2.0, [0, 1, 1]), (x < 2.0, [1, 0, 0]),
+                           (x <= 2.0, [1, 1, 0]), (x == 2.0, [0, 1, 0]), (x != 2.0, [1, 0, 1])):
+        assert not mask.requires_grad
+        np.testing.assert_array_equal(mask.numpy(), np.array(expected, dtype=bool))
+
+
+def test_astype_casts_the_gradient_back(backend):
+    x = make(backend, np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    y = x.astype("float32")
+    assert anynn.backend.dtype_name(y.dtype) == "float32"
+    (y * y).sum().backward()
+    assert anynn.backend.dtype_name(x.grad.dtype) == "float64"
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, -4.0, 6.0])
+    assert x.astype("float64") is x
+
+
+# -- piecewise ops exactly at their kinks: PyTorch's choice of gradient there ----------------------
+AT_BOUNDS = np.array([-1.0, -0.5, -0.25, 0.0, 0.5, 0.75, 1.0])  # -0.5 and 0.5 are the bounds below
+CLAMPS = [
+    ("clip", lambda x: E.clip(x, -0.5, 0.5), lambda x: torch.clamp(x, -0.5, 0.5)),
+    ("clip_min", lambda x: E.clip(x, min=0.5), lambda x: torch.clamp(x, min=0.5)),
+    ("clip_max", lambda x: E.clip(x, max=-0.5), lambda x: torch.clamp(x, max=-0.5)),
+    ("method_clamp", lambda x: x.clamp(-0.5, 0.5), lambda x: x.clamp(-0.5, 0.5)),
+    ("method_clamp_min", lambda x: x.clamp_min(0.5), lambda x: x.clamp_min(0.5)),
+    ("method_clamp_max", lambda x: x.clamp_max(-0.5), lambda x: x.clamp_max(-0.5)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, ours, theirs", CLAMPS, ids=[c[0] for c in CLAMPS])
+def test_clamp_passes_the_gradient_exactly_at_a_bound(backend, name, ours, theirs, dtype):
+    """PyTorch's clamp lets the gradient through where the input equals a bound (``min <= x <= max``)."""
+    x = AT_BOUNDS.astype(dtype)
+    compare_with_torch(backend, ours, theirs, x, rtol=0, atol=0)
+
+
+# -- seeded random shapes against PyTorch on every backend -----------------------------------------------
+def broadcastable(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape that broadcasts to ``shape``: some leading axes dropped, some axes set to 1."""
+    drop = int(rng.integers(0, len(shape) + 1))
+    return tuple(1 if rng.random() < 0.3 else n for n in shape[drop:])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,ours,theirs,domain", BINARY, ids=[b[0] for b in BINARY])
+def test_broadcast_binary(backend, dtype, name, ours, theirs, domain):
+    rng = np.random.default_rng(abs(hash(name)) % 1000)
+    for trial in range(6):
+        out_shape = rand_shape(rng)
+        sa, sb = broadcastable(rng, out_shape), broadcastable(rng, out_shape)
+        if trial % 2:
+            sa, sb = sb, sa
+        a = rng.uniform(0.5, 2.0, sa).astype(dtype)  # positive: pow's gradient in the exponent needs log(a)
+        b = rng.uniform(0.5, 2.0, sb)
+        if not domain.startswith("positive"):
+            b = np.where(rng.random(sb) < 0.5, -b, b)
+        b = np.asarray(b).astype(dtype)
+        torch_oracle(backend, ours, theirs, [a, b], dtype, what=f"{name} {sa} {sb}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_unary_seeded_shapes(backend, dtype):
+    rng = np.random.default_rng(2)
+    for name, ours, theirs, domain in UNARY:
+        for shape in [(), (4,), (2, 1, 3), (2, 3, 2)]:
+            x = rng.uniform(0.2, 2.0, shape) if domain == "positive" else rng.standard_normal(shape)
+            torch_oracle(backend, ours, theirs, [x.astype(dtype)], dtype, what=f"{name} {shape}")
+
+
+def test_mixed_kinds_promote_as_in_torch_on_every_backend(backend):
+    rng = np.random.default_rng(18)
+    ints, x = np.array([1, -2, 3]), rng.standard_normal(3).astype(np.float32)
+    cases = [lambda a, b: a / 2, lambda a, b: a + 1.5, lambda a, b: a * b, lambda a, b: b - a, lambda a, b: (b > 0) * b,
+             lambda a, b: (b > 0) * 2, lambda a, b: a / a, lambda a, b: 2.5 * a, lambda a, b: (a < 1.5) * 1]
+    for i, fn in enumerate(cases):
+        torch_oracle(backend, fn, fn, [ints, x], "float32",
+                     grads=[False, True] if i in (2, 3, 4) else [False, False], what=f"case {i}")
+
+
+def test_float32_stays_float32_through_math(backend):
+    x = make(backend, sample("positive", (2, 3)).astype(np.float32), requires_grad=True)
+    w = make(backend, sample("any", (3, 2)).astype(np.float32), requires_grad=True)
+    results = [x + 1.0, 2.0 - x, x * 0.5, 1.0 / x, x**2, x**0.5, 2.0**x, E.exp(x), E.log(x), E.sqrt(x),
+               E.clip(x, 0.6, 1.5), R.mean(x, 1), R.var(x), R.logsumexp(x, 0), x @ w, x[:, 1:], S.stack([x, x])]
+    for y in results:
+        assert anynn.backend.dtype_name(y.dtype) == "float32"
+        g = y.grad_fn.backward(backend.xp, backend.xp.ones_like(y.array))
+        for gi in g if isinstance(g, tuple) else (g,):
+            if gi is not None and hasattr(gi, "dtype"):
+                assert anynn.backend.dtype_name(gi.dtype) == "float32", y.grad_fn.name

@@ -1,0 +1,174 @@
+"""Indexing: ints, slices with steps, None, Ellipsis, integer arrays (duplicates accumulate), boolean masks,
+take_rows: a float64 gradient check on every backend, forward + input gradients against PyTorch in float32 and
+float64, and seeded random indexes against PyTorch (NumPy where PyTorch refuses negative steps) on every
+backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn.backend import BackendMismatch
+from anynn.functional import shape as S
+
+from tests.functional.samples import DTYPES, sample, tolerances
+from tests.helpers import check_gradients, compare_with_torch, make, oracle_tolerance, rand_shape
+
+
+# -- basic indexing: ints, slices, steps, Ellipsis, None -----------------------------------------------
+INDEX_OPS = [
+    ("int", lambda x: x[1], lambda t: t[1]),
+    ("negative_int", lambda x: x[-1, 0], lambda t: t[-1, 0]),
+    ("element", lambda x: x[1, 2, 0], lambda t: t[1, 2, 0]),
+    ("slices", lambda x: x[:, 1:3], lambda t: t[:, 1:3]),
+    ("step_slice", lambda x: x[:, ::2], lambda t: t[:, ::2]),
+    ("ellipsis", lambda x: x[..., 1], lambda t: t[..., 1]),
+    ("none_axis", lambda x: x[None, 0], lambda t: t[None, 0]),
+    ("none_middle", lambda x: x[:, None, 1:], lambda t: t[:, None, 1:]),
+]
+
+
+@pytest.mark.parametrize("name,ours,theirs", INDEX_OPS, ids=[s[0] for s in INDEX_OPS])
+def test_index_gradients_and_torch(backend, name, ours, theirs):
+    x = sample("any", (2, 3, 2))
+    check_gradients(backend, ours, x)
+    for dtype in DTYPES:
+        compare_with_torch(backend, ours, theirs, x.astype(dtype), **tolerances(dtype))
+
+
+@pytest.mark.parametrize("index_shape", [(5,), (2, 3)], ids=str)
+def test_take_rows_with_duplicate_indices(backend, index_shape):
+    rng = np.random.default_rng(0)
+    index = np.array([0, 2, 0, 0, 3, 2])[: int(np.prod(index_shape))].reshape(index_shape)
+    x = rng.standard_normal((4, 3))
+
+    def ours(t):
+        return S.take_rows(t, make(backend, index))
+
+    check_gradients(backend, ours, x)
+    for dtype in DTYPES:
+        compare_with_torch(backend, ours, lambda t: t[torch.tensor(index)], x.astype(dtype), **tolerances(dtype))
+    # through Tensor.__getitem__, with a Tensor and with a native array index
+    t = make(backend, x, requires_grad=True)
+    t[make(backend, index)].sum().backward()
+    counts = np.bincount(index.ravel(), minlength=4)[:, None] * np.ones((1, 3))
+    np.testing.assert_allclose(t.grad.numpy(), counts)
+    np.testing.assert_allclose(t[backend.from_host(index)].numpy(), x[index])
+
+
+def test_getitem_with_a_list_of_rows(backend):
+    x = sample("any", (4, 3))
+    t = make(backend, x, requires_grad=True)
+    t[[3, 0, 3]].sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), np.array([[1.0] * 3, [0] * 3, [0] * 3, [2] * 3]))
+
+
+def test_getitem_boolean_mask_as_in_torch_and_float_index_refused(backend):
+    x = sample("any", (4, 3))
+    t = make(backend, x)
+    np.testing.assert_allclose(t[t > 0.0].numpy(), x[x > 0.0])  # a mask selects, as in PyTorch and NumPy
+    with pytest.raises(TypeError, match="integers"):
+        t[[0.5, 1.0]]
+
+
+def test_getitem_with_numpy_integer(backend):
+    t = make(backend, sample("any", (4, 3)))
+    np.testing.assert_allclose(t[np.int64(2)].numpy(), t.numpy()[2])
+
+
+def test_take_rows_refuses_indices_of_another_backend():
+    x = make("torch", sample("any", (4, 3)))
+    with pytest.raises(BackendMismatch, match="take_rows"):
+        S.take_rows(x, np.array([0, 1]))
+    with pytest.raises(BackendMismatch, match="take_rows"):
+        S.take_rows(x, make("numpy", np.array([0, 1])))
+
+
+# -- seeded random indexes against PyTorch on every backend --------------------------------------------
+def _index_oracle(backend, x: np.ndarray, index: Any, dtype: str, what: str) -> None:
+    """Forward and gradient against PyTorch; where torch refuses the index (negative steps), against
+    NumPy's indexing and ``np.add.at`` (duplicates accumulate)."""
+    t = make(backend, x, True)
+    parts = index if isinstance(index, tuple) else (index,)
+    host = tuple(i.numpy() if isinstance(i, anynn.Tensor) else i for i in parts)
+    try:
+        tx = torch.tensor(x, requires_grad=True)
+        tref = tx[tuple(torch.tensor(i) if isinstance(i, (list, np.ndarray)) else i for i in host)]
+    except (ValueError, IndexError, TypeError):
+        tx = tref = None
+    out = t[index]
+    ref = x[host] if tref is None else tref.detach().numpy()
+    np.testing.assert_allclose(out.numpy(), ref, **oracle_tolerance(dtype), err_msg=f"forward {what}")
+    assert tuple(out.shape) == ref.shape, f"{what}: {out.shape} vs {ref.shape}"
+    w = np.random.default_rng(0).standard_normal(ref.shape).astype(dtype)
+    (out * make(backend, w)).sum().backward()
+    if tref is None:
+        expected = np.zeros_like(x)
+        np.add.at(expected, host, w)
+    else:
+        (tref * torch.tensor(w)).sum().backward()
+        expected = tx.grad.numpy()
+    np.testing.assert_allclose(t.grad.numpy(), expected, **oracle_tolerance(dtype), err_msg=f"gradient {what}")
+
+
+def _rand_slice(rng: np.random.Generator, n: int) -> slice:
+    step = int(rng.choice([1, 2, 3, -1, -2, None]) or 0) or None
+    start = None if rng.random() < 0.4 else int(rng.integers(-n - 1, n + 1))
+    stop = None if rng.random() < 0.4 else int(rng.integers(-n - 1, n + 1))
+    return slice(start, stop, step)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_getitem_slices_steps_ints_none_ellipsis(backend, dtype):
+    rng = np.random.default_rng(6)
+    for _ in range(25):
+        shape = rand_shape(rng, min_rank=1, max_dim=5)
+        x = rng.standard_normal(shape).astype(dtype)
+        parts: list[Any] = []
+        for n in shape:
+            r = rng.random()
+            parts.append(int(rng.integers(-n, n)) if r < 0.25 else _rand_slice(rng, n))
+        if rng.random() < 0.3:
+            parts.insert(int(rng.integers(0, len(parts) + 1)), None)
+        if rng.random() < 0.3 and len(parts) > 1:
+            parts = [Ellipsis] + parts[2:]
+        index = tuple(parts) if len(parts) != 1 or rng.random() < 0.5 else parts[0]
+        _index_oracle(backend, x, index, dtype, what=f"{shape}[{index}]")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_getitem_integer_arrays(backend, dtype):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((4, 3, 5)).astype(dtype)
+    rows = [2, 0, 2, -1]
+    cases = [
+        rows,
+        (rows,),
+        np.array([[1, 3], [3, 3]]),
+        (slice(None), [0, 2, 2]),
+        (Ellipsis, [4, 0, 4]),
+        ([0, 1, 1], [2, 0, 2]),
+        ([0, 3], slice(1, None), [4, 4]),
+        (1, slice(None), [1, 2]),
+        ([1, 2], 0),
+        (slice(None, None, 2), [1, 1], slice(1, 4)),
+        ([0, 1], None, [1, 2]),
+        (slice(None), [0, 1], None, [1, 2]),
+        ([[0, 1]], slice(None), [[1], [2]]),
+        (None, [0, 1], [1, 2]),
+        ([1, 2], 0, [3, 3]),
+        (np.array([True, False, True, True]),),
+        (slice(None), np.array([True, False, True])),
+        (np.array([[True, False, True], [False, False, True], [True, True, True], [False, False, False]]),),
+        (slice(None, None, -1), [0, 2]),
+        (np.array(2),),
+        ([],),
+    ]
+    for index in cases:
+        if isinstance(index, np.ndarray):
+            index = make(backend, index)
+        _index_oracle(backend, x, index, dtype, what=f"[{index}]")

@@ -1,0 +1,88 @@
+# ruff: noqa: B023  (the lambdas run inside the loop iteration that makes them)
+"""Matrix products and linear: a float64 gradient check on every backend, forward + input gradients against
+PyTorch in float32 and float64, and batched/broadcast matmul shapes and linear of any rank against PyTorch on
+every backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+from anynn.functional import linalg as L
+from anynn.nn.linear import Linear
+
+from tests.functional.samples import DTYPES, sample, tolerances
+from tests.helpers import check_gradients, compare_with_torch, make, torch_oracle
+
+
+# -- matrix products ----------------------------------------------------------------------------------
+# (shape of a, shape of b): vectors, matrices, batched and broadcast stacks
+MATMUL_SHAPES = [
+    ((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 2)), ((2, 1, 3, 4), (3, 4, 2)),
+    ((3, 4), (2, 4, 1)),
+    ((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((4, 2, 3), (3, 2)), ((3,), (4, 3, 2)),
+    ((4, 2, 3), (3,)), ((2, 1, 2, 3), (3, 3, 4)), ((1, 2, 3), (4, 3, 2)), ((2, 3, 2, 3), (2, 1, 3, 2)),
+    ((5, 1, 3), (1, 3, 2)), ((2, 1, 1, 3), (1, 2, 3, 1)), ((1, 3), (3, 1)),
+]
+
+
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul_gradients(backend, shapes):
+    a, b = (sample("any", s, seed=i) for i, s in enumerate(shapes))
+    check_gradients(backend, L.matmul, a, b)
+    check_gradients(backend, lambda x, y: x @ y, a, b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul_matches_torch(shapes, dtype):
+    a, b = (sample("any", s, seed=i).astype(dtype) for i, s in enumerate(shapes))
+    compare_with_torch("numpy", L.matmul, torch.matmul, a, b, **tolerances(dtype))
+
+
+def test_rmatmul_with_native_array(backend):
+    x = make(backend, sample("any", (4, 2)), requires_grad=True)
+    a = sample("any", (3, 4), seed=3)
+    y = x.__rmatmul__(backend.from_host(a))  # native @ Tensor: array_api_strict refuses to defer
+    np.testing.assert_allclose(y.numpy(), a @ x.numpy(), rtol=1e-12)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), a.sum(axis=0)[:, None] * np.ones((1, 2)), rtol=1e-12)
+
+
+LINEAR_SHAPES = [((3, 4), True), ((3, 4), False), ((2, 3, 4), True), ((4,), True)]
+
+
+@pytest.mark.parametrize("x_shape,bias", LINEAR_SHAPES, ids=str)
+def test_linear_gradients_and_torch(backend, x_shape, bias):
+    arrays = [sample("any", x_shape), sample("any", (2, 4), seed=1)] + ([sample("any", (2,), seed=2)] if bias else [])
+    check_gradients(backend, L.linear, *arrays)
+    for dtype in DTYPES:
+        compare_with_torch(backend, L.linear, torch.nn.functional.linear, *(a.astype(dtype) for a in arrays),
+                           **tolerances(dtype))
+
+
+# -- batched and broadcast shapes against PyTorch on every backend --------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_matmul_batched_broadcast(backend, dtype):
+    rng = np.random.default_rng(3)
+    for sa, sb in MATMUL_SHAPES:
+        a, b = rng.standard_normal(sa).astype(dtype), rng.standard_normal(sb).astype(dtype)
+        torch_oracle(backend, lambda x, y: x @ y, lambda x, y: x @ y, [a, b], dtype, what=f"{sa}@{sb}")
+        torch_oracle(backend, L.matmul, torch.matmul, [a, b], dtype, grads=[True, False], what=f"{sa}@{sb} a only")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linear_layer_any_rank(backend, dtype):
+    rng = np.random.default_rng(4)
+    for shape, bias in [((3,), True), ((2, 3), False), ((2, 4, 3), True), ((2, 1, 2, 3), True)]:
+        x = rng.standard_normal(shape).astype(dtype)
+        w = rng.standard_normal((5, 3)).astype(dtype)
+        arrays = [x, w] + ([rng.standard_normal(5).astype(dtype)] if bias else [])
+        torch_oracle(backend, L.linear, TF.linear, arrays, dtype, what=f"linear {shape}")
+    layer = Linear(3, 2, backend=backend, dtype=dtype)
+    tlayer = torch.nn.Linear(3, 2).to(getattr(torch, dtype))
+    layer.load_state_dict({k: v.detach().numpy() for k, v in tlayer.state_dict().items()})
+    x = rng.standard_normal((2, 2, 3)).astype(dtype)
+    torch_oracle(backend, layer, tlayer, [x], dtype, what="Linear module")

@@ -1,0 +1,145 @@
+# ruff: noqa: B023  (the lambdas run inside the loop iteration that makes them)
+"""Reductions (sum, mean, max, min, logsumexp, var/std) and their Tensor methods: a float64 gradient check on
+every backend, forward + input gradients against PyTorch in float32 and float64, ties, infinities, and seeded
+random shapes, axes and keepdims against PyTorch on every backend."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from anynn.functional import reduce as R
+
+from tests.functional.samples import DTYPES, sample, tolerances
+from tests.helpers import check_gradients, compare_with_torch, make, rand_shape, torch_oracle
+
+
+# -- reductions ---------------------------------------------------------------------------------------
+def _dim(axis: Any, ndim: int) -> Any:
+    """PyTorch's spelling of ``axis``: every axis for None."""
+    return tuple(range(ndim)) if axis is None else axis
+
+
+# (name, ours(x, axis, keepdims), torch's(t, dim, keepdim))
+REDUCTIONS = [
+    ("sum", R.sum, lambda t, d, k: torch.sum(t, dim=d, keepdim=k)),
+    ("mean", R.mean, lambda t, d, k: torch.mean(t, dim=d, keepdim=k)),
+    ("max", R.max, lambda t, d, k: torch.amax(t, dim=d, keepdim=k)),
+    ("min", R.min, lambda t, d, k: torch.amin(t, dim=d, keepdim=k)),
+    ("logsumexp", R.logsumexp, lambda t, d, k: torch.logsumexp(t, dim=d, keepdim=k)),
+    ("var", R.var, lambda t, d, k: torch.var(t, dim=d, keepdim=k)),
+    ("var_biased", lambda x, a, k: R.var(x, a, k, correction=0),
+     lambda t, d, k: torch.var(t, dim=d, keepdim=k, correction=0)),
+    ("var_unbiased", lambda x, a, k: R.var(x, a, k, correction=1),
+     lambda t, d, k: torch.var(t, dim=d, keepdim=k, correction=1)),
+    ("method_sum", lambda x, a, k: x.sum(axis=a, keepdims=k), lambda t, d, k: t.sum(dim=d, keepdim=k)),
+    ("method_mean", lambda x, a, k: x.mean(a, k), lambda t, d, k: t.mean(dim=d, keepdim=k)),
+]
+AXES = [(None, False), (0, False), (-1, True), ((0, 2), False), ((0, 2), True), (None, True)]
+
+
+@pytest.mark.parametrize("axis,keepdims", AXES, ids=str)
+@pytest.mark.parametrize("name,ours,theirs", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
+def test_reduction_gradients(backend, name, ours, theirs, axis, keepdims):
+    check_gradients(backend, lambda x: ours(x, axis, keepdims), sample("any", (2, 3, 2)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("axis,keepdims", AXES, ids=str)
+@pytest.mark.parametrize("name,ours,theirs", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
+def test_reduction_matches_torch(name, ours, theirs, axis, keepdims, dtype):
+    compare_with_torch("numpy", lambda x: ours(x, axis, keepdims), lambda t: theirs(t, _dim(axis, t.ndim), keepdims),
+                       sample("any", (2, 3, 2)).astype(dtype), **tolerances(dtype))
+
+
+def test_reduction_methods(backend):
+    x = sample("any", (2, 3))
+    t = make(backend, x)
+    np.testing.assert_allclose(t.sum(axis=1).numpy(), x.sum(axis=1))
+    np.testing.assert_allclose(t.mean(0, True).numpy(), x.mean(0, keepdims=True))
+    np.testing.assert_allclose(t.max().numpy(), x.max())
+    np.testing.assert_allclose(t.min(axis=-1).numpy(), x.min(axis=-1))
+    np.testing.assert_allclose(t.var(correction=1).numpy(), x.var(ddof=1))
+    np.testing.assert_allclose(t.logsumexp(axis=1).numpy(), np.log(np.exp(x).sum(axis=1)))
+    np.testing.assert_array_equal(t.argmax(axis=1).numpy(), x.argmax(axis=1))
+
+
+def test_max_ties_share_the_gradient_like_torch_amax(backend):
+    x = make(backend, np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]]), requires_grad=True)
+    R.max(x, axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+
+
+def test_logsumexp_is_finite_for_large_and_infinite_entries(backend):
+    x = make(backend, np.array([[1e4, 1e4 - 1.0], [-np.inf, 0.0]], dtype=np.float32), requires_grad=True)
+    out = R.logsumexp(x, axis=1)
+    np.testing.assert_allclose(out.numpy(), [1e4 + np.log1p(np.exp(-1.0)), 0.0], rtol=1e-6)
+    out.sum().backward()
+    assert np.all(np.isfinite(x.grad.numpy()))
+
+
+def test_var_and_std_share_pytorchs_unbiased_default(backend):
+    """``x.var()``, ``anynn.var``, ``anynn.functional.var`` (and ``std``) all default to PyTorch's ``correction=1``."""
+    import anynn
+    import anynn.functional as F
+
+    x = sample("any", (4, 5))
+    t, tt = make(backend, x), torch.tensor(x)
+    for dim in (None, 0, 1):
+        args = () if dim is None else (dim,)
+        expected_var = torch.var(tt, *args).numpy()
+        for got in (t.var(*args), anynn.var(t, *args), F.var(t, *args), R.var(t, *args)):
+            np.testing.assert_allclose(got.numpy(), expected_var, rtol=1e-12)
+        expected_std = torch.std(tt, *args).numpy()
+        for got in (t.std(*args), anynn.std(t, *args)):
+            np.testing.assert_allclose(got.numpy(), expected_std, rtol=1e-12)
+
+
+# -- seeded random axes against PyTorch on every backend ------------------------------------------------
+def _draw_axis(rng: np.random.Generator, ndim: int) -> Any:
+    choice = int(rng.integers(0, 3)) if ndim else 0
+    if choice == 0:
+        return None
+    if choice == 1:
+        return int(rng.integers(-ndim, ndim))
+    k = int(rng.integers(1, ndim + 1))
+    axes = rng.choice(ndim, size=k, replace=False)
+    return tuple(int(a) - ndim if rng.random() < 0.5 else int(a) for a in axes)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,ours,theirs", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
+def test_reductions_random_axes(backend, dtype, name, ours, theirs):
+    rng = np.random.default_rng(abs(hash(name)) % 1000)
+    for _ in range(8):
+        shape = rand_shape(rng, min_rank=1, max_dim=4)
+        axis = _draw_axis(rng, len(shape))
+        keepdims = bool(rng.integers(0, 2))
+        count = math.prod(shape) if axis is None else math.prod(
+            shape[a] for a in ((axis,) if isinstance(axis, int) else axis))
+        if name == "var_unbiased" and count < 2:
+            continue
+        x = rng.standard_normal(shape).astype(dtype)
+        torch_oracle(backend, lambda t: ours(t, axis, keepdims), lambda t: theirs(t, _dim(axis, t.ndim), keepdims),
+                     [x], dtype, what=f"{name} {shape} axis={axis} keepdims={keepdims}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_reductions_of_scalars(backend, dtype):
+    x = np.asarray(1.5, dtype=dtype)
+    for name, ours, theirs in REDUCTIONS[:5]:
+        torch_oracle(backend, lambda t: ours(t, None, False), lambda t: theirs(t, (), False), [x], dtype, what=name)
+        torch_oracle(backend, lambda t: ours(t, 0, True), lambda t: theirs(t, 0, True), [x], dtype,
+                     what=f"{name} axis 0")
+
+
+def test_torch_spellings_dim_keepdim(backend):
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((3, 4))
+    torch_oracle(backend, lambda t: t.sum(dim=1, keepdim=True), lambda t: t.sum(dim=1, keepdim=True), [x], "float64")
+    torch_oracle(backend, lambda t: R.var(t, dim=0, unbiased=True), lambda t: torch.var(t, dim=0), [x], "float64")
+    torch_oracle(backend, lambda t: R.max(t, dim=[0, 1]), lambda t: t.amax(dim=[0, 1]), [x], "float64")

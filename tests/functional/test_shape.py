@@ -1,0 +1,112 @@
+# ruff: noqa: B023  (the lambdas run inside the loop iteration that makes them)
+"""Shape ops (reshape/view, permute, transpose, .T/.mT, flatten, concat, stack): a float64 gradient check on
+every backend, forward + input gradients against PyTorch in float32 and float64, and seeded random shapes and
+axis orders against PyTorch on every backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from anynn.functional import shape as S
+
+from tests.functional.samples import DTYPES, sample, tolerances
+from tests.helpers import check_gradients, compare_with_torch, make, rand_shape, torch_oracle
+
+
+# -- reshape, permute, transpose, flatten --------------------------------------------------------------
+SHAPE_OPS = [
+    ("reshape", lambda x: S.reshape(x, (3, 4)), lambda t: t.reshape(3, 4)),
+    ("reshape_infer", lambda x: x.reshape(-1, 2), lambda t: t.reshape(-1, 2)),
+    ("view_args", lambda x: x.view(4, 3), lambda t: t.reshape(4, 3)),
+    ("permute", lambda x: S.permute(x, (2, 0, 1)), lambda t: t.permute(2, 0, 1)),
+    ("permute_method", lambda x: x.permute(1, 2, 0), lambda t: t.permute(1, 2, 0)),
+    ("transpose", lambda x: S.transpose(x, 0, 2), lambda t: t.transpose(0, 2)),
+    ("transpose_default", S.transpose, lambda t: t.transpose(-2, -1)),
+    ("mT", lambda x: x.mT, lambda t: t.mT),
+    ("T", lambda x: x.T, lambda t: t.permute(2, 1, 0)),
+    ("flatten", S.flatten, lambda t: t.flatten(1)),
+    ("flatten_method", lambda x: x.flatten(), lambda t: t.flatten()),
+    ("flatten_range", lambda x: S.flatten(x, 0, 1), lambda t: t.flatten(0, 1)),
+]
+
+
+@pytest.mark.parametrize("name,ours,theirs", SHAPE_OPS, ids=[s[0] for s in SHAPE_OPS])
+def test_shape_op_gradients_and_torch(backend, name, ours, theirs):
+    x = sample("any", (2, 3, 2))
+    check_gradients(backend, ours, x)
+    for dtype in DTYPES:
+        compare_with_torch(backend, ours, theirs, x.astype(dtype), **tolerances(dtype))
+
+
+def test_flatten_of_a_scalar_gives_one_element(backend):
+    assert S.flatten(make(backend, np.array([3.0])).reshape(()), 0).shape == (1,)
+
+
+# -- concat and stack ----------------------------------------------------------------------------------
+CONCAT_CASES = [(0, [(1, 3), (2, 3), (3, 3)]), (1, [(2, 1), (2, 4)]), (-1, [(2, 2, 1), (2, 2, 3)])]
+
+
+@pytest.mark.parametrize("axis,shapes", CONCAT_CASES, ids=str)
+def test_concat_gradients_and_torch(backend, axis, shapes):
+    arrays = [sample("any", s, seed=i) for i, s in enumerate(shapes)]
+
+    def ours(*ts):
+        return S.concat(list(ts), axis=axis)
+
+    def theirs(*ts):
+        return torch.cat(ts, dim=axis)
+
+    check_gradients(backend, ours, *arrays)
+    for dtype in DTYPES:
+        compare_with_torch(backend, ours, theirs, *(a.astype(dtype) for a in arrays), **tolerances(dtype))
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1, 2])
+def test_stack_gradients_and_torch(backend, axis):
+    arrays = [sample("any", (2, 3), seed=i) for i in range(3)]
+
+    def ours(*ts):
+        return S.stack(list(ts), axis=axis)
+
+    def theirs(*ts):
+        return torch.stack(ts, dim=axis)
+
+    check_gradients(backend, ours, *arrays)
+    for dtype in DTYPES:
+        compare_with_torch(backend, ours, theirs, *(a.astype(dtype) for a in arrays), **tolerances(dtype))
+
+
+def test_concat_with_a_constant_input(backend):
+    a = make(backend, np.ones((1, 2)), requires_grad=True)
+    b = make(backend, np.zeros((2, 2)))
+    (S.concat([a, b]) * 3.0).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), 3.0 * np.ones((1, 2)))
+
+
+# -- seeded random shapes against PyTorch on every backend ---------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_reshape_permute_transpose_flatten(backend, dtype):
+    rng = np.random.default_rng(5)
+    for _ in range(6):
+        shape = rand_shape(rng, min_rank=1)
+        x = rng.standard_normal(shape).astype(dtype)
+        n = len(shape)
+        order = tuple(int(i) for i in rng.permutation(n))
+        torch_oracle(backend, lambda t: t.permute(order), lambda t: t.permute(order), [x], dtype,
+                     what=f"permute {order}")
+        torch_oracle(backend, lambda t: t.permute(*order), lambda t: t.permute(*order), [x], dtype, what="permute *")
+        a0, a1 = (int(i) for i in rng.integers(-n, n, size=2))
+        torch_oracle(backend, lambda t: t.transpose(a0, a1), lambda t: t.transpose(a0, a1), [x], dtype,
+                     what=f"transpose {a0} {a1}")
+        s, e = sorted(int(i) for i in rng.integers(0, n, size=2))
+        s, e = s - n if rng.random() < 0.5 else s, e - n if rng.random() < 0.5 else e
+        torch_oracle(backend, lambda t: t.flatten(s, e), lambda t: t.flatten(s, e), [x], dtype, what=f"flatten {s} {e}")
+        torch_oracle(backend, lambda t: S.flatten(t, s, e), lambda t: t.flatten(s, e), [x], dtype, what="F.flatten")
+        new = (-1,) + shape[-1:]
+        torch_oracle(backend, lambda t: t.reshape(new), lambda t: t.reshape(new), [x], dtype, what=f"reshape {new}")
+        torch_oracle(backend, lambda t: t.reshape(*new), lambda t: t.reshape(*new), [x], dtype, what="reshape *")
+        torch_oracle(backend, lambda t: t.T, lambda t: t.permute(*reversed(range(t.ndim))), [x], dtype, what=".T")
+        if n >= 2:
+            torch_oracle(backend, lambda t: t.mT, lambda t: t.mT, [x], dtype, what=".mT")
