@@ -1,9 +1,11 @@
-"""Tensors and the tape: dtype rules, accumulation, no_grad, detach, moving between backends, grad_check."""
+"""Tensors and the tape: dtype rules, accumulation, no_grad, detach, moving between backends, grad_check, and the
+autograd semantics (accumulation, retain_graph, explicit gradients, leaves, diamonds, freed graphs) against PyTorch."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import anynn
 from anynn.autograd import Function, GradientCheckError, Tensor, enable_grad, grad_check, is_grad_enabled, no_grad
@@ -254,3 +256,131 @@ def test_grad_check_needs_float64(backend):
     x = make(backend, np.ones(2, np.float32), requires_grad=True)
     with pytest.raises(TypeError, match="float64"):
         grad_check(_Square.apply, x)
+
+
+# -- autograd semantics against PyTorch ---------------------------------------------------------
+def test_gradient_accumulates_across_backward_calls(backend):
+    x = np.array([0.5, -1.0, 2.0])
+    a, t = make(backend, x, True), torch.tensor(x, requires_grad=True)
+    (a * a).sum().backward()
+    (a.exp()).sum().backward()
+    (t * t).sum().backward()
+    t.exp().sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+def test_retain_graph_twice_and_freed_graph(backend):
+    x = np.array([0.5, -1.0, 2.0])
+    a, t = make(backend, x, True), torch.tensor(x, requires_grad=True)
+    y, ty = (a * a.sin()).sum(), (t * t.sin()).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    ty.backward(retain_graph=True)
+    ty.backward()
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError):
+        y.backward()  # the graph was freed by the second call, as in torch
+
+
+def test_backward_with_explicit_gradient_as_torch(backend):
+    rng = np.random.default_rng(15)
+    x, g = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    a, t = make(backend, x, True), torch.tensor(x, requires_grad=True)
+    (a * 3.0 + a * a).backward(make(backend, g))
+    (t * 3.0 + t * t).backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    b = make(backend, x, True)
+    (b * 2.0).backward(make(backend, g).array)  # a native array works too
+    np.testing.assert_allclose(b.grad.numpy(), 2 * g, rtol=1e-12)
+    with pytest.raises(RuntimeError):
+        (b * 2.0).backward()  # non-scalar without a gradient
+    with pytest.raises((RuntimeError, ValueError)):
+        (b * 2.0).backward(make(backend, np.ones((3, 2))))  # gradient of the wrong shape
+
+
+def test_no_grad_detach_and_requires_grad_propagation(backend):
+    x = np.array([1.0, 2.0])
+    a = make(backend, x, True)
+    b = make(backend, x)
+    assert (a * b).requires_grad and not (b * b).requires_grad
+    assert not (b + 1.0).requires_grad
+    with no_grad():
+        c = a * 2.0
+    assert not c.requires_grad and c.is_leaf and c.grad_fn is None
+    d = a.detach()
+    assert not d.requires_grad and d.is_leaf
+    e = (a * 2.0)
+    assert not e.is_leaf and e.grad_fn is not None
+    (e.detach() * a).sum().backward()  # detach cuts the path through e
+    np.testing.assert_allclose(a.grad.numpy(), 2 * x)
+    with pytest.raises(RuntimeError):
+        b.sum().backward()
+    with pytest.raises(TypeError):
+        make(backend, np.array([1, 2]), True)  # integer tensors cannot require grad
+    f = make(backend, x)
+    f.requires_grad = True
+    assert f.requires_grad and f.is_leaf
+    with pytest.raises(RuntimeError):
+        e.requires_grad = False
+
+
+def test_leaf_and_non_leaf_grad(backend):
+    x = np.array([1.0, -2.0, 3.0])
+    a, t = make(backend, x, True), torch.tensor(x, requires_grad=True)
+    h, th = a * a, t * t
+    h2, th2 = a * 3.0, t * 3.0
+    h2.retain_grad()
+    th2.retain_grad()
+    (h * h2).sum().backward()
+    (th * th2).sum().backward()
+    with pytest.warns(UserWarning, match="retain_grad"):  # as PyTorch warns
+        assert h.grad is None  # non-leaf without retain_grad keeps no gradient
+    np.testing.assert_allclose(h2.grad.numpy(), th2.grad.numpy())
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy())
+
+
+def test_same_tensor_used_twice_and_diamond(backend):
+    x = np.array([0.3, 1.2])
+    a, t = make(backend, x, True), torch.tensor(x, requires_grad=True)
+    y, ty = a.exp(), t.exp()
+    z, tz = (y * y + y.sin() * a - y / a).sum(), (ty * ty + ty.sin() * t - ty / t).sum()
+    z.backward()
+    tz.backward()
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+def test_inplace_free_semantics(backend):
+    x = np.array([1.0, 2.0])
+    a = make(backend, x, True)
+    before = a.numpy().copy()
+    b = a + 1.0
+    c = b * 2.0
+    _ = a[0:1]
+    _ = a.reshape(2, 1)
+    assert np.array_equal(a.numpy(), before)  # no operation writes into its input
+    c.sum().backward()
+    g1 = a.grad.numpy().copy()
+    (a * 5.0).sum().backward()
+    assert np.array_equal(g1, [2.0, 2.0])  # a later backward does not mutate an earlier gradient array
+    np.testing.assert_allclose(a.grad.numpy(), [7.0, 7.0])
+    np.testing.assert_allclose(c.numpy(), (x + 1) * 2)
+
+
+def test_broadcast_gradient_into_leaf_and_scalar_outputs(backend):
+    a = make(backend, np.asarray(2.0), True)
+    t = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    (a * make(backend, np.ones((2, 3)))).sum().backward()
+    (t * torch.ones(2, 3, dtype=torch.float64)).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy())
+    assert a.grad.shape == ()
+    b = make(backend, np.ones((1, 3)), True)
+    (b * 1.0).backward(make(backend, np.ones((1, 3))))
+    assert b.grad.shape == (1, 3)
+
+
+def test_freed_graph_inside_is_an_error_not_a_silent_partial_gradient(backend):
+    a = make(backend, np.array([1.0, 2.0]), True)
+    y = a * 2.0
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="freed"):
+        (y * 3.0).sum().backward()
