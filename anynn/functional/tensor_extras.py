@@ -23,6 +23,13 @@ def _axis(dim: Any, axis: Any) -> Any:
     return tuple(chosen) if isinstance(chosen, list) else chosen
 
 
+def _reduced_dims(dim: Any, axis: Any) -> Any:
+    """`_axis`, where PyTorch's empty ``dim`` (``()``, ``[]``) reduces every dim, as ``None`` (sum, mean, amax, var,
+    logsumexp...); the array API's ``axis=()`` reduces none."""
+    chosen = _axis(dim, axis)
+    return None if axis is None and isinstance(chosen, tuple) and not chosen else chosen
+
+
 def _keep(keepdim: bool, keepdims: bool | None) -> bool:
     return bool(keepdim if keepdims is None else keepdims)
 
@@ -31,7 +38,7 @@ def _reduction(original: Any) -> Any:
     def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None, dtype: Any = None) -> Any:
         source = self if dtype is None else self.astype(dtype)
-        return original(source, _axis(dim, axis), _keep(keepdim, keepdims))
+        return original(source, _reduced_dims(dim, axis), _keep(keepdim, keepdims))
 
     method.__doc__ = ("Reduce over ``dim`` (alias ``axis``; all axes when ``None``), keeping them if ``keepdim``; "
                       "``dtype`` casts first, as PyTorch's.")
@@ -42,8 +49,7 @@ def _arg_reduction(name: str) -> Any:
     def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
         axis = _axis(dim, axis)
-        found = getattr(self.backend.xp, name)(self.array, axis=axis, keepdims=_keep(keepdim, keepdims)
-                                               and axis is not None)
+        found = getattr(self.backend.xp, name)(self.array, axis=axis, keepdims=_keep(keepdim, keepdims))
         return Tensor._make(found, self.backend, None, 0)
 
     method.__doc__ = f"``{name}`` over ``dim`` (alias ``axis``; everything when ``None``); not differentiable."
@@ -144,8 +150,7 @@ def _var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: b
     """Variance with PyTorch's default (unbiased, ``correction=1``), as `anynn.functional.var` and `anynn.var`."""
     if correction is None:
         correction = 0.0 if unbiased is False else 1.0
-    return reduce.var(self, dim if axis is None else axis, keepdim if keepdims is None else keepdims,
-                      float(correction))
+    return reduce.var(self, _reduced_dims(dim, axis), keepdim if keepdims is None else keepdims, float(correction))
 
 
 def _std(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:

@@ -163,6 +163,29 @@ def test_where_promotes_two_tensors_as_torch(backend, first, second):
         np.testing.assert_array_equal(x.grad.numpy(), [1, 0, 1])
 
 
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "var", "std", "logsumexp"])
+@pytest.mark.parametrize("dim", [(), []], ids=["tuple", "list"])
+def test_an_empty_dim_reduces_every_dim_as_torch(backend, name, dim):
+    # PyTorch reads dim=() / dim=[] as every dim (these once returned the input unreduced)
+    for keepdim in (True, False):
+        if name == "logsumexp" and not keepdim:
+            continue  # PyTorch 2.13 itself fails there ("output with shape [] doesn't match")
+        x = make(backend, X, requires_grad=True)
+        out = getattr(anynn, name)(x, dim, keepdim=keepdim)
+        ref = getattr(torch, name)(torch.tensor(X), dim, keepdim=keepdim)
+        assert tuple(out.shape) == tuple(ref.shape)
+        np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12)
+    assert tuple(make(backend, X).sum(axis=()).shape) == X.shape  # the array API's axis=() reduces nothing
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin", "all", "any"])
+def test_keepdim_without_dim_keeps_every_dim_as_torch(backend, name):
+    x = X > 0 if name in ("all", "any") else X
+    out, ref = getattr(anynn, name)(make(backend, x), keepdim=True), getattr(torch, name)(torch.tensor(x), keepdim=True)
+    assert tuple(out.shape) == tuple(ref.shape) == (1,) * X.ndim
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+
+
 TWO = [
     ("scatter", lambda b: lambda x, s: x.scatter(1, _t(b, INDEX), s),
      lambda x, s: x.scatter(1, torch.tensor(INDEX), s)),
