@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
-from ..data.samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+from ...data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from ...data.samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                              WeightedRandomSampler)
 
 

@@ -1,0 +1,6 @@
+"""``anynn.utils.data.dataloader``: PyTorch's module path of `DataLoader` (``from torch.utils.data.dataloader
+import DataLoader``, as karpathy/makemore writes it)."""
+
+from ...data import DataLoader, default_collate
+
+__all__ = ["DataLoader", "default_collate"]
