@@ -10,6 +10,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
+from .dtype_kinds import isdtype
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -250,16 +251,25 @@ class MaskedFill(Function):
 
 
 
+def as_floating(x: Any) -> Any:
+    """An integer or boolean Tensor as float32, as PyTorch computes ``exp``, ``log``, ``sqrt``, ``sin``, ``tanh``...
+    of integers (in its default dtype; NumPy's promotion would give float16 or float64); anything else as it is."""
+    backend = getattr(x, "backend", None)
+    if backend is None or isdtype(backend.xp, x.array.dtype, ("real floating", "complex floating")):
+        return x
+    return x.astype("float32")
+
+
 def exp(x: Any) -> Any:
-    return Exp.apply(x)
+    return Exp.apply(as_floating(x))
 
 
 def log(x: Any) -> Any:
-    return Log.apply(x)
+    return Log.apply(as_floating(x))
 
 
 def sqrt(x: Any) -> Any:
-    return Sqrt.apply(x)
+    return Sqrt.apply(as_floating(x))
 
 
 def abs(x: Any) -> Any:  # noqa: A001 - mirrors the array API name
@@ -267,11 +277,11 @@ def abs(x: Any) -> Any:  # noqa: A001 - mirrors the array API name
 
 
 def sin(x: Any) -> Any:
-    return Sin.apply(x)
+    return Sin.apply(as_floating(x))
 
 
 def cos(x: Any) -> Any:
-    return Cos.apply(x)
+    return Cos.apply(as_floating(x))
 
 
 def clip(x: Any, min: float | None = None, max: float | None = None) -> Any:  # noqa: A002

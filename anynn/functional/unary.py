@@ -15,6 +15,7 @@ from typing import Any, Callable
 from ..autograd.function import Function
 from ..backend import op
 from ..backend.typing import Namespace
+from .elementwise import as_floating
 
 Formula = Callable[[Any, Any, Any], Any]  # (fn, xp, a) -> value; (xp, a, out) -> derivative
 
@@ -43,9 +44,7 @@ def unary(name: str, value: Formula, derivative: Formula, floating: bool = True)
                                                       "derivative": staticmethod(derivative)})
 
     def function(input: Any) -> Any:  # noqa: A002 - PyTorch's name
-        if floating and not input.backend.xp.isdtype(input.array.dtype, ("real floating", "complex floating")):
-            input = input.astype("float32")
-        return cls.apply(input)
+        return cls.apply(as_floating(input) if floating else input)
 
     function.__name__ = name
     function.__qualname__ = name

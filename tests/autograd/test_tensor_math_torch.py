@@ -152,6 +152,17 @@ def test_float32_and_integer_inputs_as_torch(backend):
     assert x.grad.dtype == anynn.float32
 
 
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "int64", "bool"])
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "log1p"])
+def test_floating_functions_of_integers_give_float32_as_torch(backend, name, dtype):
+    # NumPy's promotion once gave float16 (int8, uint8, bool) or float64 (int32, int64) for the first seven
+    values = np.array([[1, 2, 3], [4, 0, 6]]).astype(dtype)
+    out, ref = getattr(anynn, name)(make(backend, values)), getattr(torch, name)(torch.tensor(values))
+    assert anynn.backend.dtype_name(out.dtype) == "float32" == str(ref.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+    assert anynn.backend.dtype_name(getattr(make(backend, values), name)().dtype) == "float32"  # the method too
+
+
 def test_floor_divide_and_div_rounding_modes(backend):
     x, y = make(backend, X * 5, requires_grad=True), make(backend, Y)
     tx, ty = torch.tensor(X * 5), torch.tensor(Y)
