@@ -29,6 +29,9 @@ NUMPY_HOSTS = {
     "anynn.nn.init": "torch.nn.init's names over anynn.init: the same host draws",
     "anynn.generator": "anynn.Generator wraps NumPy's host Generator (principle 5)",
     "anynn.factories": "factories (tensor, arange, rand, randn...) build host arrays, then the backend takes them",
+    "anynn.sparse": "a COO tensor without gradients is summed on the host (the portable scatter-add is a one-hot "
+    "matmul, nnz x numel)",
+    "anynn.legacy_constructors": "FloatTensor/LongTensor read the host dtype of their data (floats truncate)",
     "anynn.dtypes": "anynn.float32 and friends are named through NumPy's dtype table",
     "anynn.autograd.grad_check": "central differences in float64 on the host (a numerical reference)",
     "anynn.autograd.gradgrad_check": "the same, for second derivatives",
@@ -49,6 +52,7 @@ LAYERS = {
     "init": 2, "factories": 2,
     "functional": 3, "data": 3,
     "nn": 4, "linalg": 4, "metrics": 4, "amp": 4, "cuda": 4, "accelerator": 4, "backends": 4,
+    "distributions": 4, "sparse": 4, "legacy_constructors": 4,
     "optim": 5, "io": 5, "serialization": 5,
     "train": 6, "distributed": 6, "compile": 6, "onnx": 6, "utils": 6,
     "anynn": 7, "cli": 7, "testing": 7, "__main__": 7,
