@@ -103,3 +103,9 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
 ]
 from .compile import compile  # noqa: E402,A001  (compiled training steps: one jax.jit program, one CUDA graph)
 __all__ += ["compile"]
+from .functional.activation_inplace import (  # noqa: E402  (torch.relu_, torch.dropout(input, p, train)...)
+    alpha_dropout, alpha_dropout_, celu, celu_, dropout, dropout_, feature_alpha_dropout, feature_alpha_dropout_,
+    relu, relu_, rrelu, rrelu_, selu, selu_, sigmoid_, tanh_, threshold, threshold_)
+__all__ += ["alpha_dropout", "alpha_dropout_", "celu", "celu_", "dropout", "dropout_", "feature_alpha_dropout",
+            "feature_alpha_dropout_", "relu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "sigmoid_", "tanh_",
+            "threshold", "threshold_"]

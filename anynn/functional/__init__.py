@@ -11,6 +11,7 @@ from .activation import (elu, gelu, glu, hardswish, hardtanh, leaky_relu, log_so
 from .activation_rectifier import celu, rrelu
 from .activation_shrink import hardshrink, softshrink, tanhshrink, threshold
 from .activation_squash import hardsigmoid, logsigmoid, softmin, softsign
+from .activation_inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
 from .distance import cosine_similarity, pairwise_distance
 from .loss_distribution import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .loss_embedding import cosine_embedding_loss, triplet_margin_loss, triplet_margin_with_distance_loss
@@ -57,6 +58,7 @@ __all__ = [
     "gather", "index_select", "masked_select", "one_hot", "scatter", "scatter_add",
     "celu", "hardshrink", "hardsigmoid", "logsigmoid", "rrelu", "softmin", "softshrink", "softsign", "tanhshrink",
     "threshold",
+    "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
     "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "hinge_embedding_loss", "kl_div",
     "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
     "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",

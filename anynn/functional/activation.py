@@ -17,6 +17,7 @@ from .formulas.logistic import softplus as stable_softplus
 from .formulas.softmax import log_softmax as log_softmax_formula
 from .formulas.softmax import log_softmax_backward, softmax_backward
 from .formulas.softmax import softmax as softmax_formula
+from .inplace_option import in_place
 
 
 class SigmoidFunction(Function):
@@ -250,24 +251,37 @@ def tanh(x: Any) -> Any:
     return TanhFunction.apply(as_floating(x))
 
 
-def relu(x: Any) -> Any:
-    return ReLUFunction.apply(x)
+def relu(input: Any, inplace: bool = False) -> Any:
+    """``max(x, 0)`` of input (*); ``inplace=True`` overwrites the input and returns it (`in_place`)."""
+    if inplace:
+        return in_place(input, "relu_", ReLUFunction.apply)
+    return ReLUFunction.apply(input)
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
-    return LeakyReLUFunction.apply(x, negative_slope=float(negative_slope))
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
+    """``x`` where ``x > 0``, else ``negative_slope * x``, of input (*); ``inplace`` as in `relu`."""
+    if inplace:
+        return in_place(input, "leaky_relu_",
+                        lambda s: LeakyReLUFunction.apply(s, negative_slope=float(negative_slope)))
+    return LeakyReLUFunction.apply(input, negative_slope=float(negative_slope))
 
 
-def elu(x: Any, alpha: float = 1.0) -> Any:
-    return ELUFunction.apply(x, alpha=float(alpha))
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
+    """ELU of input (*); ``inplace`` as in `relu`."""
+    if inplace:
+        return in_place(input, "elu_", lambda s: ELUFunction.apply(s, alpha=float(alpha)))
+    return ELUFunction.apply(input, alpha=float(alpha))
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(x: Any) -> Any:
-    return ELUFunction.apply(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+def selu(input: Any, inplace: bool = False) -> Any:
+    """SELU of input (*): ``scale * elu(x, alpha)``; ``inplace`` as in `relu`."""
+    if inplace:
+        return in_place(input, "selu_", lambda s: ELUFunction.apply(s, alpha=_SELU_ALPHA, scale=_SELU_SCALE))
+    return ELUFunction.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
 
 def gelu(x: Any, approximate: str = "none") -> Any:
@@ -276,28 +290,42 @@ def gelu(x: Any, approximate: str = "none") -> Any:
     return GELUFunction.apply(x, approximate=approximate)
 
 
-def silu(x: Any) -> Any:
-    return SiLUFunction.apply(x)
+def silu(input: Any, inplace: bool = False) -> Any:
+    """``x * sigmoid(x)`` of input (*); ``inplace`` as in `relu`."""
+    if inplace:
+        return in_place(input, "silu_", SiLUFunction.apply)
+    return SiLUFunction.apply(input)
 
 
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     return SoftplusFunction.apply(x, beta=float(beta), threshold=float(threshold))
 
 
-def mish(x: Any) -> Any:
-    return MishFunction.apply(x)
+def mish(input: Any, inplace: bool = False) -> Any:
+    """``x * tanh(softplus(x))`` of input (*); ``inplace`` as in `relu`."""
+    if inplace:
+        return in_place(input, "mish_", MishFunction.apply)
+    return MishFunction.apply(input)
 
 
-def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
-    return HardtanhFunction.apply(x, min_val=float(min_val), max_val=float(max_val))
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Any:
+    """input (*) clamped to ``[min_val, max_val]``; ``inplace`` as in `relu`."""
+    if inplace:
+        return in_place(input, "hardtanh_",
+                        lambda s: HardtanhFunction.apply(s, min_val=float(min_val), max_val=float(max_val)))
+    return HardtanhFunction.apply(input, min_val=float(min_val), max_val=float(max_val))
 
 
-def relu6(x: Any) -> Any:
-    return HardtanhFunction.apply(x, min_val=0.0, max_val=6.0)
+def relu6(input: Any, inplace: bool = False) -> Any:
+    """input (*) clamped to ``[0, 6]``; ``inplace`` as in `relu`."""
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def hardswish(x: Any) -> Any:
-    return HardswishFunction.apply(x)
+def hardswish(input: Any, inplace: bool = False) -> Any:
+    """``x * relu6(x + 3) / 6`` of input (*); ``inplace`` as in `relu`."""
+    if inplace:
+        return in_place(input, "hardswish_", HardswishFunction.apply)
+    return HardswishFunction.apply(input)
 
 
 def prelu(x: Any, weight: Any) -> Any:

@@ -14,6 +14,7 @@ from ..backend import DeviceRNG
 from ..backend.typing import Namespace
 from .activation import LeakyReLUFunction
 from .dropout import _generator
+from .inplace_option import in_place
 
 
 class CELUFunction(Function):
@@ -50,9 +51,11 @@ class RReLUFunction(Function):
 
 
 def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
-    """CELU of input (*); ``alpha`` must not be 0. ``inplace`` is accepted; a new tensor is returned."""
+    """CELU of input (*); ``alpha`` must not be 0. ``inplace=True`` overwrites the input and returns it (`in_place`)."""
     if float(alpha) == 0.0:
         raise ValueError("celu: alpha cannot be 0 (it divides the input)")
+    if inplace:
+        return in_place(input, "celu_", lambda s: CELUFunction.apply(s, alpha=float(alpha)))
     return CELUFunction.apply(input, alpha=float(alpha))
 
 
@@ -67,7 +70,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     training : bool
         Draw slopes (True) or use ``(lower + upper) / 2`` (False, PyTorch's default for the function).
     inplace : bool
-        Accepted for PyTorch compatibility; a new tensor is always returned.
+        Overwrite the input and return it, as PyTorch (`in_place`).
     generator : DeviceRNG, int or None
         The backend generator the slopes are drawn from (an ``int`` seeds a new one; ``None``: unseeded).
     """
@@ -75,5 +78,11 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     if lower > upper:
         raise ValueError(f"rrelu: lower bound {lower} must be less than or equal to the upper bound {upper}")
     if not training:
-        return LeakyReLUFunction.apply(input, negative_slope=(lower + upper) / 2.0)
-    return RReLUFunction.apply(input, lower=lower, upper=upper, generator=_generator(input, generator))
+        def compute(x: Tensor) -> Tensor:
+            return LeakyReLUFunction.apply(x, negative_slope=(lower + upper) / 2.0)
+    else:
+        rng = _generator(input, generator)
+
+        def compute(x: Tensor) -> Tensor:
+            return RReLUFunction.apply(x, lower=lower, upper=upper, generator=rng)
+    return in_place(input, "rrelu_", compute) if inplace else compute(input)

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..backend.typing import Namespace
+from .inplace_option import in_place
 
 
 class HardshrinkFunction(Function):
@@ -83,6 +84,9 @@ def tanhshrink(input: Any) -> Any:
 
 
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
-    """``x`` where ``x > threshold``, else ``value``, on input (*). ``inplace`` is accepted; a new tensor is
-    returned."""
+    """``x`` where ``x > threshold``, else ``value``, on input (*). ``inplace=True`` overwrites the input and
+    returns it (`in_place`)."""
+    if inplace:
+        return in_place(input, "threshold_",
+                        lambda s: ThresholdFunction.apply(s, threshold=float(threshold), value=float(value)))
     return ThresholdFunction.apply(input, threshold=float(threshold), value=float(value))

@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..backend.typing import Namespace
 from .activation import SoftmaxFunction
 from .formulas.logistic import log_sigmoid, sigmoid
+from .inplace_option import in_place
 
 
 class LogSigmoidFunction(Function):
@@ -68,7 +69,9 @@ def softsign(input: Any) -> Any:
 
 
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
-    """``relu6(x + 3) / 6`` of input (*). ``inplace`` is accepted; a new tensor is returned."""
+    """``relu6(x + 3) / 6`` of input (*). ``inplace=True`` overwrites the input and returns it (`in_place`)."""
+    if inplace:
+        return in_place(input, "hardsigmoid_", HardsigmoidFunction.apply)
     return HardsigmoidFunction.apply(input)
 
 

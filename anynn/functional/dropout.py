@@ -15,6 +15,7 @@ from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG
 from ..backend.typing import Namespace
 from ..init import default_generator
+from .inplace_option import in_place
 
 
 class DropoutFunction(Function):
@@ -74,6 +75,13 @@ def _generator(input: Tensor, generator: DeviceRNG | int | None) -> DeviceRNG:
     return dropout_generator(input.backend, generator)
 
 
+def _drop(name: str, input: Tensor, inplace: bool, **params: Any) -> Tensor:
+    """`DropoutFunction` of input; with ``inplace`` written into the input and the input returned (`in_place`)."""
+    if inplace:
+        return in_place(input, name + "_", lambda s: DropoutFunction.apply(s, **params))
+    return DropoutFunction.apply(input, **params)
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
             generator: DeviceRNG | int | None = None) -> Tensor:
     """Zero each element of input (any shape) with probability ``p``; scale the rest by ``1 / (1 - p)``.
@@ -86,7 +94,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     training : bool
         When False (or ``p == 0``) the input is returned unchanged.
     inplace : bool
-        Accepted for PyTorch compatibility; a new tensor is always returned.
+        Overwrite the input and return it, as PyTorch (`in_place`).
     generator : DeviceRNG, int or None
         The backend generator to draw the mask from (an ``int`` seeds a new one; ``None``: one seeded from
         anynn's host generator, so ``anynn.manual_seed`` makes the mask reproducible).
@@ -94,7 +102,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     p = _check_p("dropout", p)
     if not training or p == 0.0:
         return input
-    return DropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=tuple(input.shape))
+    return _drop("dropout", input, inplace, p=p, generator=_generator(input, generator), mask_shape=tuple(input.shape))
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -124,7 +132,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    return DropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return _drop("dropout2d", input, inplace, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -144,7 +152,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         mask_shape = tuple(input.shape[:2]) + (1, 1, 1)
     else:  # unbatched: PyTorch adds a batch axis of 1, then drops per (1, axis 0) pair
         mask_shape = tuple(input.shape[:1]) + (1,) * (input.ndim - 1)
-    return DropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return _drop("dropout3d", input, inplace, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -160,4 +168,4 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     mask_shape = tuple(input.shape[:-1]) + (1,)
-    return DropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return _drop("dropout1d", input, inplace, p=p, generator=_generator(input, generator), mask_shape=mask_shape)

@@ -12,6 +12,7 @@ from ..autograd.tensor import Tensor
 from ..backend import DeviceRNG
 from ..backend.typing import Namespace
 from .dropout import _check_p, _generator, keep_mask
+from .inplace_option import in_place
 
 # -SELU's saturation value: -scale * alpha
 SELU_SATURATION = 1.7580993408473766
@@ -47,6 +48,14 @@ def _zeros(input: Tensor) -> Tensor:
     return input * zero
 
 
+def _alpha(name: str, input: Tensor, inplace: bool, p: float, **params: Any) -> Tensor:
+    """`AlphaDropoutFunction` of input (zeros for ``p = 1``); with ``inplace`` written into the input (`in_place`)."""
+    def compute(x: Tensor) -> Tensor:
+        return _zeros(x) if p == 1.0 else AlphaDropoutFunction.apply(x, p=p, **params)
+
+    return in_place(input, name + "_", compute) if inplace else compute(input)
+
+
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False,
                   generator: DeviceRNG | int | None = None) -> Tensor:
     """Alpha dropout of each element of input (any shape); identity unless ``training`` (default False, as PyTorch).
@@ -56,9 +65,8 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     p = _check_p("alpha_dropout", p)
     if not training or p == 0.0:
         return input
-    if p == 1.0:
-        return _zeros(input)
-    return AlphaDropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=tuple(input.shape))
+    return _alpha("alpha_dropout", input, inplace, p, generator=_generator(input, generator),
+                  mask_shape=tuple(input.shape))
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False,
@@ -70,8 +78,7 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                          f"got {input.ndim}-D input of shape {input.shape}")
     if not training or p == 0.0:
         return input
-    if p == 1.0:
-        return _zeros(input)
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    return AlphaDropoutFunction.apply(input, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return _alpha("feature_alpha_dropout", input, inplace, p, generator=_generator(input, generator),
+                  mask_shape=mask_shape)
 

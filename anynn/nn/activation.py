@@ -24,6 +24,7 @@ class _Elementwise(Module):
     # integer and bool inputs: "floating" refuses both (PyTorch's kernels do), "numeric" refuses bool and
     # keeps integers integer (ReLU, Hardtanh: PyTorch's too), "promote" computes in float32 (Sigmoid, Tanh)
     dtypes = "floating"
+    inplace = False  # PyTorch's option, on the layers that take it: overwrite the input and return it
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor) or self._parameters:  # check_input's work only where it can fail
@@ -31,9 +32,11 @@ class _Elementwise(Module):
         if dtype_kind(x.array.dtype) != "f":
             return self._non_floating(x)
         if not self.args:
-            return type(self).fn(x)
+            return type(self).fn(x, inplace=True) if self.inplace else type(self).fn(x)
         if "axis" in self.args or "dim" in self.args and self.dim is not None:  # name the layer, not the function
             check_axis(type(self).__name__, x, self.axis if "axis" in self.args else self.dim)
+        if self.inplace:
+            return type(self).fn(x, **{a: getattr(self, a) for a in self.args}, inplace=True)
         return type(self).fn(x, **{a: getattr(self, a) for a in self.args})
 
     def _non_floating(self, x: Tensor) -> Tensor:
@@ -41,7 +44,8 @@ class _Elementwise(Module):
             return self.forward(x.float())
         if self.dtypes == "numeric" and dtype_kind(x.array.dtype) == "i":
             # exact below 2**53; computed in float64 because the portable math mixes in float scalars
-            return self.forward(x.double()).astype(x.dtype)
+            out = self.forward(x.double()).astype(x.dtype)
+            return x.copy_(out) if self.inplace else out
         refuse_dtype(self, x, "a floating-point" if self.dtypes == "floating" else "a numeric (not bool)")
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -50,7 +54,7 @@ class _Elementwise(Module):
 
 
 class _ElementwiseInplace(_Elementwise):
-    """PyTorch's ``inplace`` argument, kept as an attribute; a new tensor is returned all the same."""
+    """PyTorch's ``inplace`` argument: ``True`` overwrites the input and returns it (`F.relu(x, inplace=True)`)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -100,6 +104,7 @@ class LeakyReLU(_Elementwise):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
 
 class ELU(_Elementwise):
@@ -109,6 +114,7 @@ class ELU(_Elementwise):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
+        self.inplace = inplace
 
 
 class GELU(_Elementwise):
@@ -150,6 +156,7 @@ class Hardtanh(_Elementwise):
             max_val = max_value
         self.min_val = min_val
         self.max_val = max_val
+        self.inplace = inplace
 
 
 class Softmax(_Elementwise):

@@ -1,7 +1,7 @@
 """More of PyTorch's activation layers: shrinkage, squashing and rectifier variants, `Softmin`, `Softmax2d`.
 
-Thin modules over `anynn.functional` with PyTorch's constructor arguments; ``inplace`` is accepted and a
-new tensor is returned, as for every anynn activation.
+Thin modules over `anynn.functional` with PyTorch's constructor arguments; ``inplace=True`` overwrites the
+input and returns it, as for every anynn activation that takes it.
 """
 
 from __future__ import annotations
@@ -132,7 +132,8 @@ class RReLU(LayerGenerator, Module):
         check_input(self, input)
         check_floating(self, input)
         generator = self.generator(input.backend) if self.training else None
-        return F.rrelu(input, self.lower, self.upper, training=self.training, generator=generator)
+        return F.rrelu(input, self.lower, self.upper, training=self.training, inplace=self.inplace,
+                       generator=generator)
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}, inplace={self.inplace}"

@@ -43,7 +43,7 @@ class Dropout(_DropoutBase):
     p : float
         Probability of zeroing an element, in [0, 1].
     inplace : bool
-        Accepted for PyTorch compatibility; a new tensor is always returned.
+        Overwrite the input and return it, as PyTorch (`anynn.functional.inplace_option.in_place`).
     seed : int or None
         Seed of the backend generator the masks are drawn from: the same seed gives the same
         sequence of masks (``None``: seeded at the first call from anynn's host generator, so
@@ -55,7 +55,7 @@ class Dropout(_DropoutBase):
         self.check_dtype(x)
         if not self.training or self.p == 0.0:
             return x
-        return dropout(x, self.p, True, generator=self.generator(x.backend))
+        return dropout(x, self.p, True, self.inplace, generator=self.generator(x.backend))
 
 
 class Dropout1d(_DropoutBase):
@@ -69,7 +69,7 @@ class Dropout1d(_DropoutBase):
         self.check_dtype(x)
         if not self.training or self.p == 0.0:
             return x
-        return dropout1d(x, self.p, True, generator=self.generator(x.backend))
+        return dropout1d(x, self.p, True, self.inplace, generator=self.generator(x.backend))
 
 
 class Dropout2d(_DropoutBase):
@@ -85,7 +85,7 @@ class Dropout2d(_DropoutBase):
         if x.ndim < 2:
             raise ValueError(f"Dropout2d: feature dropout requires at least 2 dimensions in the input, got "
                              f"{x.ndim}-D input of shape {x.shape}")
-        return dropout2d(x, self.p, self.training, generator=self.generator(x.backend))
+        return dropout2d(x, self.p, self.training, self.inplace, generator=self.generator(x.backend))
 
 
 class Dropout3d(_DropoutBase):
@@ -97,7 +97,7 @@ class Dropout3d(_DropoutBase):
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)
         self.check_dtype(x)
-        return dropout3d(x, self.p, self.training, generator=self.generator(x.backend))
+        return dropout3d(x, self.p, self.training, self.inplace, generator=self.generator(x.backend))
 
 
 class AlphaDropout(_DropoutBase):
@@ -109,7 +109,7 @@ class AlphaDropout(_DropoutBase):
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)
         self.check_dtype(x)
-        return alpha_dropout(x, self.p, self.training, generator=self.generator(x.backend))
+        return alpha_dropout(x, self.p, self.training, self.inplace, generator=self.generator(x.backend))
 
 
 class FeatureAlphaDropout(_DropoutBase):
@@ -118,4 +118,4 @@ class FeatureAlphaDropout(_DropoutBase):
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)
         self.check_dtype(x)
-        return feature_alpha_dropout(x, self.p, self.training, generator=self.generator(x.backend))
+        return feature_alpha_dropout(x, self.p, self.training, self.inplace, generator=self.generator(x.backend))
