@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import warnings
 from typing import Any
 
 from ..autograd.function import Function
@@ -323,6 +324,10 @@ def _native_index(i: Any, x: Any) -> Any:
     xp = be.xp
     if not (xp.isdtype(i.dtype, "integral") or xp.isdtype(i.dtype, "bool")):
         raise TypeError(f"index arrays must hold integers or booleans, got {i.dtype}")
+    if i.dtype == xp.uint8:  # PyTorch still reads a uint8 index as a mask (with this warning), not as positions
+        warnings.warn("indexing with dtype uint8 is now deprecated, please use a dtype bool instead.", UserWarning,
+                      stacklevel=4)
+        return i != 0
     return i
 
 
@@ -335,6 +340,10 @@ def index(x: Any, index: Any) -> Any:
     """
     xp = x.backend.xp
     parts = list(index) if isinstance(index, tuple) else [index]
+    if any(isinstance(i, bool) for i in parts):  # x[True] is x[None] to PyTorch (and NumPy), not x[1]
+        if any(i is False for i in parts):
+            raise IndexError("indexing with a Python False (an empty selection) is not supported")
+        parts = [None if i is True else i for i in parts]
     if not any(_is_array_index(i) for i in parts):
         return GetItem.apply(x, index=tuple(parts))
     expanded: list[Any] = []

@@ -29,6 +29,8 @@ INDEX_OPS = [
     ("ellipsis", lambda x: x[..., 1], lambda t: t[..., 1]),
     ("none_axis", lambda x: x[None, 0], lambda t: t[None, 0]),
     ("none_middle", lambda x: x[:, None, 1:], lambda t: t[:, None, 1:]),
+    ("true", lambda x: x[True], lambda t: t[True]),  # a Python True is a new axis, not index 1
+    ("true_middle", lambda x: x[1, True, ::2], lambda t: t[1, True, ::2]),
 ]
 
 
@@ -73,6 +75,18 @@ def test_getitem_boolean_mask_as_in_torch_and_float_index_refused(backend):
     np.testing.assert_allclose(t[t > 0.0].numpy(), x[x > 0.0])  # a mask selects, as in PyTorch and NumPy
     with pytest.raises(TypeError, match="integers"):
         t[[0.5, 1.0]]
+
+
+def test_getitem_uint8_index_is_a_mask_as_in_torch(backend):
+    # PyTorch (with a deprecation warning) selects with a uint8 index as with a mask, not by positions
+    x, mask = sample("any", (4, 3)), np.array([1, 0, 2, 1], dtype=np.uint8)
+    with pytest.warns(UserWarning, match="uint8"):
+        out = make(backend, x)[make(backend, mask)]
+    with pytest.warns(UserWarning, match="uint8"):
+        ref = torch.tensor(x)[torch.tensor(mask)]
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    with pytest.raises(IndexError, match="False"):
+        make(backend, x)[False]
 
 
 def test_getitem_with_numpy_integer(backend):
