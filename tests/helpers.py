@@ -101,10 +101,11 @@ def oracle_tolerance(dtype: str) -> dict[str, float]:
 
 
 def torch_oracle(backend: Any, ours: Callable[..., Any], theirs: Callable[..., Any], arrays: Sequence[np.ndarray],
-                 dtype: str, grads: Sequence[bool] | None = None, what: str = "", seed: int = 0) -> None:
+                 dtype: str, grads: Sequence[bool] | None = None, what: str = "", seed: int = 0,
+                 tolerance: dict[str, float] | None = None) -> None:
     """Compare ``ours(*tensors)`` with ``theirs(*torch_tensors)``: forward values, output shape and dtype, and the
     gradient of every input in ``grads`` (default: the floating ones) after projecting the output on fixed random
-    weights, so every element counts."""
+    weights, so every element counts (to ``oracle_tolerance(dtype)`` unless ``tolerance`` is given)."""
     arrays = [np.asarray(a) for a in arrays]
     if grads is None:
         grads = [a.dtype.kind == "f" for a in arrays]
@@ -112,7 +113,7 @@ def torch_oracle(backend: Any, ours: Callable[..., Any], theirs: Callable[..., A
     ref_in = [torch.tensor(a).requires_grad_(g) for a, g in zip(arrays, grads)]
     out = ours(*mine)
     ref = theirs(*ref_in)
-    t = oracle_tolerance(dtype)
+    t = oracle_tolerance(dtype) if tolerance is None else tolerance
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **t, err_msg=f"forward {what}")
     assert tuple(out.shape) == tuple(ref.shape), f"shape {what}: {out.shape} vs {tuple(ref.shape)}"
     assert out.numpy().dtype == ref.detach().numpy().dtype, f"dtype {what}: {out.dtype} vs {ref.dtype}"

@@ -17,9 +17,7 @@ import torch.nn.functional as TF
 
 import anynn
 import anynn.functional  # noqa: F401  (binds Tensor operators)
-from anynn.functional import activation as A
 from anynn.functional import loss as LS
-from anynn.nn import activation as NA
 from anynn.nn import loss as NL
 
 TS = torch.optim.lr_scheduler
@@ -64,76 +62,6 @@ def oracle(backend: Any, ours: Callable[..., Any], theirs: Callable[..., Any], a
 
 def rand_shape(rng: np.random.Generator, min_rank: int = 0, max_rank: int = 4, max_dim: int = 3) -> tuple[int, ...]:
     return tuple(int(n) for n in rng.integers(1, max_dim + 1, size=int(rng.integers(min_rank, max_rank + 1))))
-
-
-# -- activations ----------------------------------------------------------------------------------
-ACTIVATIONS = [
-    ("relu", A.relu, TF.relu), ("sigmoid", A.sigmoid, torch.sigmoid), ("tanh", A.tanh, torch.tanh),
-    ("leaky_relu", lambda x: A.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2)),
-    ("leaky_relu_neg", lambda x: A.leaky_relu(x, -0.3), lambda x: TF.leaky_relu(x, -0.3)),
-    ("leaky_relu_big", lambda x: A.leaky_relu(x, 2.0), lambda x: TF.leaky_relu(x, 2.0)),
-    ("elu", lambda x: A.elu(x, 0.7), lambda x: TF.elu(x, 0.7)),
-    ("elu_big", lambda x: A.elu(x, 2.5), lambda x: TF.elu(x, 2.5)),
-    ("selu", A.selu, TF.selu),
-    ("gelu", A.gelu, TF.gelu),
-    ("gelu_tanh", lambda x: A.gelu(x, approximate="tanh"), lambda x: TF.gelu(x, approximate="tanh")),
-    ("silu", A.silu, TF.silu), ("mish", A.mish, TF.mish),
-    ("softplus", A.softplus, TF.softplus),
-    ("softplus_beta", lambda x: A.softplus(x, beta=2.5, threshold=3.0),
-     lambda x: TF.softplus(x, beta=2.5, threshold=3.0)),
-    ("softplus_small_beta", lambda x: A.softplus(x, beta=0.5, threshold=1.0),
-     lambda x: TF.softplus(x, beta=0.5, threshold=1.0)),
-    ("hardtanh", lambda x: A.hardtanh(x, -0.5, 1.5), lambda x: TF.hardtanh(x, -0.5, 1.5)),
-    ("relu6", A.relu6, TF.relu6), ("hardswish", A.hardswish, TF.hardswish),
-    ("softmax0", lambda x: A.softmax(x, 0), lambda x: torch.softmax(x, 0)),
-    ("softmax1", lambda x: A.softmax(x, 1), lambda x: torch.softmax(x, 1)),
-    ("softmax-1", lambda x: A.softmax(x, -1), lambda x: torch.softmax(x, -1)),
-    ("log_softmax1", lambda x: A.log_softmax(x, 1), lambda x: torch.log_softmax(x, 1)),
-    ("log_softmax-2", lambda x: A.log_softmax(x, -2), lambda x: torch.log_softmax(x, -2)),
-    ("glu", A.glu, TF.glu), ("glu0", lambda x: A.glu(x, 0), lambda x: TF.glu(x, 0)),
-    ("glu1", lambda x: A.glu(x, 1), lambda x: TF.glu(x, 1)),
-    ("prelu1", lambda x: A.prelu(x, mk(x.backend, np.asarray([0.3], x.numpy().dtype))),
-     lambda x: TF.prelu(x, torch.tensor([0.3], dtype=x.dtype))),
-    ("prelu_c", lambda x: A.prelu(x, mk(x.backend, np.asarray([0.3, -0.2], x.numpy().dtype))),
-     lambda x: TF.prelu(x, torch.tensor([0.3, -0.2], dtype=x.dtype))),
-]
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name,ours,theirs", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
-def test_activations(backend, dtype, name, ours, theirs):
-    rng = np.random.default_rng(8)
-    for shape in [(2, 2, 4), (4, 2)] if not name.startswith(("glu", "softmax0", "log_softmax")) else [(2, 2, 4)]:
-        x = (rng.standard_normal(shape) * 3.0).astype(dtype)
-        x.flat[0] = 25.0  # saturated / linear regions (softplus threshold, tanh, sigmoid)
-        x.flat[1] = -25.0
-        oracle(backend, ours, theirs, [x], dtype, what=f"{name} {shape}")
-
-
-MODULES = [
-    (lambda: NA.LeakyReLU(0.3), lambda: torch.nn.LeakyReLU(0.3)),
-    (lambda: NA.ELU(alpha=0.5), lambda: torch.nn.ELU(0.5)),
-    (lambda: NA.GELU("tanh"), lambda: torch.nn.GELU("tanh")),
-    (lambda: NA.Softplus(2.0, 5.0), lambda: torch.nn.Softplus(2.0, 5.0)),
-    (lambda: NA.Hardtanh(-2.0, 0.5), lambda: torch.nn.Hardtanh(-2.0, 0.5)),
-    (lambda: NA.Softmax(dim=1), lambda: torch.nn.Softmax(1)),
-    (lambda: NA.LogSoftmax(dim=0), lambda: torch.nn.LogSoftmax(0)),
-    (lambda: NA.GLU(dim=1), lambda: torch.nn.GLU(1)),
-    (lambda: NA.SELU(), lambda: torch.nn.SELU()), (lambda: NA.ReLU6(), lambda: torch.nn.ReLU6()),
-    (lambda: NA.Mish(), lambda: torch.nn.Mish()), (lambda: NA.Hardswish(), lambda: torch.nn.Hardswish()),
-    (lambda: NA.SiLU(), lambda: torch.nn.SiLU()), (lambda: NA.Sigmoid(), lambda: torch.nn.Sigmoid()),
-]
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_activation_modules(backend, dtype):
-    rng = np.random.default_rng(9)
-    x = (rng.standard_normal((2, 4, 3)) * 2).astype(dtype)
-    for ours, theirs in MODULES:
-        oracle(backend, ours(), theirs(), [x], dtype, what=repr(theirs()))
-    prelu = NA.PReLU(4, init=0.1, backend=backend, dtype=dtype)
-    tprelu = torch.nn.PReLU(4, init=0.1).to(getattr(torch, dtype))
-    oracle(backend, prelu, tprelu, [x], dtype, what="PReLU")
 
 
 # -- losses ---------------------------------------------------------------------------------------
@@ -278,8 +206,6 @@ def test_probability_targets_get_gradients(backend):
 def test_torch_spellings_dim_and_host_weights(backend):
     rng = np.random.default_rng(16)
     x = rng.standard_normal((3, 4))
-    oracle(backend, lambda t: A.softmax(t, dim=0), lambda t: torch.softmax(t, dim=0), [x], "float64")
-    oracle(backend, lambda t: t.log_softmax(dim=0), lambda t: t.log_softmax(dim=0), [x], "float64")
     labels = np.array([0, 3, 1])
     w = rng.uniform(0.5, 2, 4)
     oracle(backend, lambda t, y: LS.cross_entropy(t, y, weight=w.astype(np.float32)),  # host weight, other dtype

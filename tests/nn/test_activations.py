@@ -1,23 +1,157 @@
-"""Every activation: float64 gradient check on every backend, PyTorch comparison in float32 and
-float64, float32 kept float32, and finite values and gradients for logits up to +-1e4."""
+"""Every activation from ONE table (`ACTIVATIONS`: one row per activation and setting, naming its function in
+anynn.functional, its layer in anynn.nn and their arguments; PyTorch's twins are found by the same names in
+torch.nn.functional (else torch) and torch.nn). Each row gets: a float64 gradient check on every backend; the
+function against PyTorch in float64 and float32 on every backend (values, shape, dtype, input gradient; inputs past
+every clamp and saturation); float32 kept float32 forward and backward; finite values and gradients for float32
+inputs of +-1e4, compared with PyTorch; the layer against torch.nn's with the same arguments; the layer's constructor
+signature against PyTorch's. Rows with ``method`` also check the Tensor method of that name. Adding an activation is
+one row. Below the table: PReLU's learnable slope, the refusals, softmin's implicit dim, RReLU's random slopes."""
 
 from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
 
+import anynn
+import anynn.functional as F
 from anynn.backend import dtype_name
 from anynn.functional import activation as A
 
-from tests.helpers import check_gradients, compare_with_torch, make
+from tests.helpers import check_gradients, compare_with_torch, copy_torch_weights, make, torch_oracle
 
 DTYPES = ["float32", "float64"]
+# the tightest tolerances any earlier table held its rows to
+TOLERANCE = {"float64": dict(rtol=1e-7, atol=1e-9), "float32": dict(rtol=1e-4, atol=1e-5)}
+TORCH_DTYPE = {"float64": torch.float64, "float32": torch.float32}
 
 
-def tolerances(dtype: str) -> dict[str, float]:
-    return {"rtol": 1e-4, "atol": 1e-5} if dtype == "float32" else {"rtol": 1e-5, "atol": 1e-7}
+@dataclass(frozen=True)
+class Act:
+    """One activation and setting: ``function`` in anynn.functional and ``module`` in anynn.nn (either may be None)
+    called with ``kwargs``; ``kinks`` where finite differences must not straddle; ``method``: Tensor.<function> too;
+    ``jax``: the function's PyTorch comparison is in the jax subset; ``torch_at_huge``: PyTorch stays finite at +-1e4
+    (False where it overflows and anynn does not: then anynn's value at 1e4 must be 1e4)."""
+
+    id: str
+    function: str | None
+    module: str | None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    kinks: tuple[float, ...] = ()
+    method: bool = False
+    jax: bool = False
+    torch_at_huge: bool = True
+
+
+def act(id: str, function: str | None, module: str | None, kinks: tuple[float, ...] = (), *, method: bool = False,
+        jax: bool = False, torch_at_huge: bool = True, **kwargs: Any) -> Act:
+    return Act(id, function, module, kwargs, kinks, method, jax, torch_at_huge)
+
+
+ACTIVATIONS = [
+    act("sigmoid", "sigmoid", "Sigmoid", jax=True),
+    act("tanh", "tanh", "Tanh", jax=True),
+    act("relu", "relu", "ReLU", (0.0,), jax=True),
+    act("leaky_relu", "leaky_relu", "LeakyReLU", (0.0,), jax=True),
+    act("leaky_relu_0.2", "leaky_relu", "LeakyReLU", (0.0,), jax=True, negative_slope=0.2),
+    act("leaky_relu_0.3", "leaky_relu", "LeakyReLU", (0.0,), negative_slope=0.3),
+    act("leaky_relu_neg", "leaky_relu", "LeakyReLU", (0.0,), negative_slope=-0.3),
+    act("leaky_relu_big", "leaky_relu", "LeakyReLU", (0.0,), negative_slope=2.0),
+    act("elu", "elu", "ELU", (0.0,), jax=True),
+    act("elu_alpha", "elu", "ELU", (0.0,), jax=True, alpha=0.5),
+    act("elu_0.7", "elu", "ELU", (0.0,), alpha=0.7),
+    act("elu_big", "elu", "ELU", (0.0,), alpha=2.5),
+    act("selu", "selu", "SELU", (0.0,), jax=True),
+    act("celu", "celu", "CELU", (0.0,)),
+    act("celu_alpha", "celu", "CELU", (0.0,), alpha=0.5),
+    act("celu_0.7", "celu", "CELU", (0.0,), alpha=0.7),
+    act("celu_alpha_2", "celu", "CELU", (0.0,), alpha=2.0),
+    act("gelu", "gelu", "GELU", jax=True),
+    act("gelu_tanh", "gelu", "GELU", jax=True, approximate="tanh"),
+    act("silu", "silu", "SiLU", jax=True),
+    act("mish", "mish", "Mish", jax=True),
+    act("softplus", "softplus", "Softplus", jax=True),
+    act("softplus_beta", "softplus", "Softplus", jax=True, beta=2.0),
+    act("softplus_threshold", "softplus", "Softplus", (1.5,), jax=True, beta=2.0, threshold=3.0),
+    act("softplus_beta_2.5", "softplus", "Softplus", (1.2,), beta=2.5, threshold=3.0),
+    act("softplus_small_beta", "softplus", "Softplus", (2.0,), beta=0.5, threshold=1.0),
+    act("softplus_2_5", "softplus", "Softplus", (2.5,), beta=2.0, threshold=5.0),
+    # PyTorch overflows to inf at 1e4 here (log1p(exp(beta x)) without a shift); anynn stays finite
+    act("softplus_beta_no_threshold", "softplus", "Softplus", beta=0.5, threshold=1e9, torch_at_huge=False),
+    act("hardtanh", "hardtanh", "Hardtanh", (-1.0, 1.0), jax=True),
+    act("hardtanh_range", "hardtanh", "Hardtanh", (-2.0, 0.5), jax=True, min_val=-2.0, max_val=0.5),
+    act("hardtanh_-0.5_1.5", "hardtanh", "Hardtanh", (-0.5, 1.5), min_val=-0.5, max_val=1.5),
+    act("relu6", "relu6", "ReLU6", (0.0, 6.0), jax=True),
+    act("hardswish", "hardswish", "Hardswish", (-3.0, 3.0), jax=True),
+    act("hardsigmoid", "hardsigmoid", "Hardsigmoid", (-3.0, 3.0)),
+    act("logsigmoid", "logsigmoid", "LogSigmoid"),
+    act("softsign", "softsign", "Softsign", (0.0,)),
+    act("tanhshrink", "tanhshrink", "Tanhshrink"),
+    act("threshold", "threshold", "Threshold", (0.5,), threshold=0.5, value=-2.0),
+    act("threshold_neg", "threshold", "Threshold", (-1.0,), threshold=-1.0, value=7.0),
+    act("threshold_0.1_20", "threshold", "Threshold", (0.1,), threshold=0.1, value=20.0),
+    act("hardshrink", "hardshrink", "Hardshrink", (-0.5, 0.5), method=True),
+    act("hardshrink_1", "hardshrink", "Hardshrink", (-1.0, 1.0), method=True, lambd=1.0),
+    act("hardshrink_lambd", "hardshrink", "Hardshrink", (-2.0, 2.0), lambd=2.0),
+    act("hardshrink_negative", "hardshrink", "Hardshrink", lambd=-1.0),
+    act("softshrink", "softshrink", "Softshrink", (-0.5, 0.5)),
+    act("softshrink_lambd", "softshrink", "Softshrink", (-1.5, 1.5), lambd=1.5),
+    act("softshrink_zero", "softshrink", "Softshrink", (0.0,), lambd=0.0),
+    # the layer in eval mode: RReLU's random slopes in training are tested below
+    act("rrelu_eval", "rrelu", "RReLU", (0.0,)),
+    act("rrelu_eval_range", "rrelu", "RReLU", (0.0,), lower=0.1, upper=0.9),
+    act("softmax_dim0", "softmax", "Softmax", method=True, dim=0),
+    act("softmax_dim1", "softmax", "Softmax", method=True, dim=1),
+    act("softmax_dim-1", "softmax", "Softmax", method=True, dim=-1),
+    act("log_softmax_dim0", "log_softmax", "LogSoftmax", method=True, dim=0),
+    act("log_softmax_dim1", "log_softmax", "LogSoftmax", method=True, dim=1),
+    act("log_softmax_dim-1", "log_softmax", "LogSoftmax", method=True, dim=-1),
+    act("log_softmax_dim-2", "log_softmax", "LogSoftmax", dim=-2),
+    act("softmin_dim0", "softmin", "Softmin", dim=0),
+    act("softmin_dim1", "softmin", "Softmin", dim=1),
+    act("softmin_dim-1", "softmin", "Softmin", dim=-1),
+    act("glu", "glu", "GLU"),
+    act("glu_dim0", "glu", "GLU", dim=0),
+    act("glu_dim1", "glu", "GLU", dim=1),
+    act("glu_dim-1", "glu", "GLU", dim=-1),
+    act("softmax2d", None, "Softmax2d"),
+    act("prelu_layer", None, "PReLU", num_parameters=4, init=0.1),
+]
+
+
+def _function_params(jax: bool = False) -> list[Any]:
+    """(row, via the Tensor method?) for every row with a function; ``jax`` marks the rows in the jax subset."""
+    params = []
+    for a in ACTIVATIONS:
+        if a.function is None:
+            continue
+        for method in (False, True) if a.method else (False,):
+            marks = [pytest.mark.jax] if jax and a.jax and not method else []
+            params.append(pytest.param(a, method, id=a.id + ("-method" if method else ""), marks=marks))
+    return params
+
+
+FUNCTIONS = _function_params()
+MODULES = [pytest.param(a, id=a.id) for a in ACTIVATIONS if a.module is not None]
+LAYER_NAMES = sorted({a.module for a in ACTIVATIONS if a.module is not None})
+
+
+def ours(a: Act, method: bool) -> Any:
+    if method:
+        return lambda x: getattr(x, a.function)(**a.kwargs)
+    return lambda x: getattr(F, a.function)(x, **a.kwargs)
+
+
+def theirs(a: Act, method: bool) -> Any:
+    if method:
+        return lambda t: getattr(t, a.function)(**a.kwargs)
+    fn = getattr(TF, a.function, None) or getattr(torch, a.function)
+    return lambda t: fn(t, **a.kwargs)
 
 
 def sample(shape: tuple[int, ...], kinks: tuple[float, ...] = (), seed: int = 0) -> np.ndarray:
@@ -28,51 +162,6 @@ def sample(shape: tuple[int, ...], kinks: tuple[float, ...] = (), seed: int = 0)
     return x
 
 
-# (name, ours, torch's, kinks of the function: finite differences must not straddle them)
-ELEMENTWISE = [
-    ("sigmoid", A.sigmoid, torch.sigmoid, ()),
-    ("tanh", A.tanh, torch.tanh, ()),
-    ("relu", A.relu, TF.relu, (0.0,)),
-    ("leaky_relu", A.leaky_relu, TF.leaky_relu, (0.0,)),
-    ("leaky_relu_0.2", lambda x: A.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2), (0.0,)),
-    ("elu", A.elu, TF.elu, (0.0,)),
-    ("elu_alpha", lambda x: A.elu(x, alpha=0.5), lambda x: TF.elu(x, alpha=0.5), (0.0,)),
-    ("selu", A.selu, TF.selu, (0.0,)),
-    ("gelu", A.gelu, TF.gelu, ()),
-    ("gelu_tanh", lambda x: A.gelu(x, approximate="tanh"), lambda x: TF.gelu(x, approximate="tanh"), ()),
-    ("silu", A.silu, TF.silu, ()),
-    ("softplus", A.softplus, TF.softplus, ()),
-    ("softplus_beta", lambda x: A.softplus(x, beta=2.0), lambda x: TF.softplus(x, beta=2.0), ()),
-    ("softplus_threshold", lambda x: A.softplus(x, beta=2.0, threshold=3.0),
-     lambda x: TF.softplus(x, beta=2.0, threshold=3.0), (1.5,)),
-    ("mish", A.mish, TF.mish, ()),
-    ("hardtanh", A.hardtanh, TF.hardtanh, (-1.0, 1.0)),
-    ("hardtanh_range", lambda x: A.hardtanh(x, -2.0, 0.5), lambda x: TF.hardtanh(x, -2.0, 0.5), (-2.0, 0.5)),
-    ("relu6", A.relu6, TF.relu6, (0.0, 6.0)),
-    ("hardswish", A.hardswish, TF.hardswish, (-3.0, 3.0)),
-]
-ELEMENTWISE_IDS = [e[0] for e in ELEMENTWISE]
-
-
-@pytest.mark.parametrize("name,ours,theirs,kinks", ELEMENTWISE, ids=ELEMENTWISE_IDS)
-def test_activation_gradients(backend, name, ours, theirs, kinks):
-    check_gradients(backend, ours, sample((2, 5), kinks))
-
-
-@pytest.mark.jax  # the jax subset of this module (eager JAX is slow: see conftest)
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name,ours,theirs,kinks", ELEMENTWISE, ids=ELEMENTWISE_IDS)
-def test_activation_matches_torch(backend, name, ours, theirs, kinks, dtype):
-    x = sample((2, 3, 4), kinks).astype(dtype)
-    x[0, 0, :2] = (7.0, -7.0)  # past relu6's and hardswish's clamps
-    compare_with_torch(backend, ours, theirs, x, **tolerances(dtype))
-
-
-@pytest.mark.parametrize("name,ours,theirs,kinks", ELEMENTWISE, ids=ELEMENTWISE_IDS)
-def test_activation_keeps_float32(backend, name, ours, theirs, kinks):
-    assert_float32_forward_and_backward(backend, ours, sample((2, 3), kinks).astype(np.float32))
-
-
 def assert_float32_forward_and_backward(backend, fn, *arrays):
     tensors = [make(backend, a, requires_grad=a.dtype.kind == "f") for a in arrays]
     out = fn(*tensors)
@@ -80,6 +169,80 @@ def assert_float32_forward_and_backward(backend, fn, *arrays):
     grads = out.grad_fn.backward(backend.xp, backend.xp.ones_like(out.array))  # before any cast back
     for g in grads if isinstance(grads, tuple) else (grads,):
         assert g is None or dtype_name(g.dtype) == "float32", f"{out.grad_fn.name} backward gives {g.dtype}"
+
+
+# -- the table's checks -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("a,method", FUNCTIONS)
+def test_gradients(backend, a, method):
+    check_gradients(backend, ours(a, method), sample((2, 4, 2), a.kinks))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("a,method", _function_params(jax=True))
+def test_function_matches_torch(backend, a, method, dtype):
+    for seed, shape in enumerate([(2, 4, 4), (4, 2)]):
+        x = sample(shape, a.kinks, seed).astype(dtype)
+        x.flat[:4] = (25.0, -25.0, 7.0, -7.0)  # past every clamp, into saturation and softplus's linear region
+        torch_oracle(backend, ours(a, method), theirs(a, method), [x], dtype, what=f"{a.id} {shape}",
+                     tolerance=TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("a,method", FUNCTIONS)
+def test_keeps_float32(backend, a, method):
+    assert_float32_forward_and_backward(backend, ours(a, method), sample((2, 4, 2), a.kinks).astype(np.float32))
+
+
+HUGE = np.array([[-1e4, -100.0, -30.0, 0.0, 30.0, 100.0, 1e4, 1.5],
+                 [1e4, 100.0, 30.0, 0.0, -30.0, -100.0, -1e4, -1.5]], dtype=np.float32)
+
+
+@pytest.mark.parametrize("a,method", FUNCTIONS)
+def test_huge_float32_inputs_give_finite_values_and_gradients(backend, a, method):
+    x = make(backend, HUGE, requires_grad=True)
+    out = ours(a, method)(x)
+    values = out.numpy()
+    assert np.all(np.isfinite(values)), values
+    out.sum().backward()
+    grad = x.grad.numpy()
+    assert np.all(np.isfinite(grad)), grad
+    assert grad.dtype == np.float32
+    if a.torch_at_huge:
+        compare_with_torch(backend, ours(a, method), theirs(a, method), HUGE, rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_allclose(values[0, 6], 1e4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("a", MODULES)
+def test_layer_matches_torch(backend, a, dtype):
+    layer = getattr(anynn.nn, a.module)(**a.kwargs).to(backend, dtype=dtype).eval()
+    twin = getattr(torch.nn, a.module)(**a.kwargs).to(TORCH_DTYPE[dtype]).eval()
+    copy_torch_weights(layer, twin)
+    x = sample((2, 4, 3, 2), a.kinks + (-1.0, -0.5, 0.0, 0.1, 0.5, 1.0)).astype(dtype)
+    torch_oracle(backend, layer, twin, [x], dtype, what=repr(twin), tolerance=TOLERANCE[dtype])
+    theirs = dict(twin.named_parameters())
+    for name, p in layer.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), theirs[name].grad.numpy(), **TOLERANCE[dtype],
+                                   err_msg=f"gradient of {name}")
+
+
+# anynn-only arguments (tests/project/test_signatures.py gives the reasons); PyTorch's factory arguments
+# (device, dtype) are keywords by convention and are compared there
+EXTRA = {"backend", "seed"}
+FACTORY = {"device", "dtype"}
+
+
+@pytest.mark.parametrize("name", LAYER_NAMES)
+def test_constructor_signature_matches_torch(name):
+    def named(cls: type, drop: set[str]) -> dict[str, inspect.Parameter]:
+        return {k: v for k, v in inspect.signature(cls.__init__).parameters.items()
+                if v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD) and k not in drop}
+
+    ours, theirs = named(getattr(anynn.nn, name), EXTRA | FACTORY), named(getattr(torch.nn, name), FACTORY)
+    assert list(ours) == list(theirs)
+    for key, p in theirs.items():
+        assert ours[key].default == p.default, f"{name}({key}=...): {ours[key].default} != {p.default}"
+        assert ours[key].kind == p.kind
 
 
 # -- PReLU: a learnable slope, one or per channel -------------------------------------------------------
@@ -93,7 +256,7 @@ def test_prelu_gradients_and_torch(backend, x_shape, w_shape):
     w = np.random.default_rng(1).uniform(0.05, 0.5, w_shape)
     check_gradients(backend, A.prelu, x, w)
     for dtype in DTYPES:
-        compare_with_torch(backend, A.prelu, TF.prelu, x.astype(dtype), w.astype(dtype), **tolerances(dtype))
+        compare_with_torch(backend, A.prelu, TF.prelu, x.astype(dtype), w.astype(dtype), **TOLERANCE[dtype])
     assert_float32_forward_and_backward(backend, A.prelu, x.astype(np.float32), w.astype(np.float32))
 
 
@@ -103,30 +266,20 @@ def test_prelu_refuses_a_weight_that_does_not_match_the_channels(backend):
         A.prelu(x, make(backend, np.ones(4)))
 
 
-# -- softmax, log_softmax, glu along different axes ----------------------------------------------------
-AXIS_OPS = [
-    ("softmax", A.softmax, lambda t, axis: TF.softmax(t, dim=axis)),
-    ("log_softmax", A.log_softmax, lambda t, axis: TF.log_softmax(t, dim=axis)),
-    ("glu", A.glu, lambda t, axis: TF.glu(t, dim=axis)),
-    ("softmax_method", lambda x, axis: x.softmax(axis), lambda t, axis: t.softmax(axis)),
-    ("log_softmax_method", lambda x, axis: x.log_softmax(axis), lambda t, axis: t.log_softmax(axis)),
-]
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_prelu_fixed_slopes_seeded(backend, dtype):
+    """One slope and one per channel, negative ones too, on inputs past +-25."""
+    rng = np.random.default_rng(8)
+    for slopes in ([0.3], [0.3, -0.2]):
+        for shape in [(2, 2, 4), (4, 2)]:
+            x = (rng.standard_normal(shape) * 3.0).astype(dtype)
+            x.flat[0], x.flat[1] = 25.0, -25.0
+            torch_oracle(backend, lambda t, s=slopes: A.prelu(t, make(backend, np.asarray(s, dtype))),
+                         lambda t, s=slopes: TF.prelu(t, torch.tensor(s, dtype=t.dtype)), [x], dtype,
+                         what=f"prelu {slopes} {shape}", tolerance=TOLERANCE[dtype])
 
 
-@pytest.mark.parametrize("axis", [0, 1, -1])
-@pytest.mark.parametrize("name,ours,theirs", AXIS_OPS, ids=[a[0] for a in AXIS_OPS])
-def test_axis_activation_gradients_and_torch(backend, name, ours, theirs, axis):
-    x = sample((2, 4, 2))
-
-    def fn(t):
-        return ours(t, axis)
-
-    check_gradients(backend, fn, x)
-    for dtype in DTYPES:
-        compare_with_torch(backend, fn, lambda t: theirs(t, axis), x.astype(dtype), **tolerances(dtype))
-    assert_float32_forward_and_backward(backend, fn, x.astype(np.float32))
-
-
+# -- refusals, saturation, softmin's implicit dim ---------------------------------------------------------
 def test_glu_refuses_an_odd_axis(backend):
     with pytest.raises(ValueError, match="even"):
         A.glu(make(backend, sample((2, 3))), axis=-1)
@@ -137,41 +290,86 @@ def test_gelu_refuses_an_unknown_approximation(backend):
         A.gelu(make(backend, sample((2,))), approximate="erf")
 
 
-# -- numerical robustness: huge logits in float32 -------------------------------------------------------
-HUGE = np.array([[-1e4, -100.0, -30.0, 0.0, 30.0, 100.0, 1e4]], dtype=np.float32)
-ROBUST = [
-    ("sigmoid", A.sigmoid, torch.sigmoid),
-    ("softplus", A.softplus, TF.softplus),
-    # PyTorch overflows to inf here (log1p(exp(beta x)) without a shift); ours stays finite
-    ("softplus_beta_no_threshold", lambda x: A.softplus(x, beta=0.5, threshold=1e9), None),
-    ("log_softmax", A.log_softmax, lambda t: TF.log_softmax(t, dim=-1)),
-    ("softmax", A.softmax, lambda t: TF.softmax(t, dim=-1)),
-    ("silu", A.silu, TF.silu),
-    ("mish", A.mish, TF.mish),
-    ("tanh", A.tanh, torch.tanh),
-    ("gelu", A.gelu, TF.gelu),
-    ("gelu_tanh", lambda x: A.gelu(x, approximate="tanh"), lambda x: TF.gelu(x, approximate="tanh")),
-    ("elu", A.elu, TF.elu),
-    ("selu", A.selu, TF.selu),
-]
-
-
-@pytest.mark.parametrize("name,ours,theirs", ROBUST, ids=[r[0] for r in ROBUST])
-def test_huge_float32_inputs_give_finite_values_and_gradients(backend, name, ours, theirs):
-    x = make(backend, HUGE, requires_grad=True)
-    out = ours(x)
-    values = out.numpy()
-    assert np.all(np.isfinite(values)), values
-    out.sum().backward()
-    grad = x.grad.numpy()
-    assert np.all(np.isfinite(grad)), grad
-    assert grad.dtype == np.float32
-    if theirs is not None:
-        compare_with_torch(backend, ours, theirs, HUGE, rtol=1e-4, atol=1e-5)
-    else:
-        np.testing.assert_allclose(values[0, -1], 1e4)
-
-
 def test_sigmoid_saturates_exactly(backend):
     out = A.sigmoid(make(backend, HUGE)).numpy()
-    assert out[0, 0] == 0.0 and out[0, -1] == 1.0 and out[0, 3] == 0.5
+    assert out[0, 0] == 0.0 and out[0, 6] == 1.0 and out[0, 3] == 0.5
+
+
+def test_logsigmoid_far_below_zero_is_the_input(backend):
+    assert F.logsigmoid(make(backend, HUGE)).numpy()[0, 0] == np.float32(-1e4)
+
+
+def test_softmax2d_refuses_2d_input(backend):
+    with pytest.raises(ValueError, match=r"Softmax2d: expected 3-D or 4-D input"):
+        anynn.nn.Softmax2d()(make(backend, sample((2, 3))))
+
+
+def test_refusals(backend):
+    x = make(backend, sample((2, 3)))
+    with pytest.raises(ValueError, match="celu: alpha cannot be 0"):
+        F.celu(x, alpha=0.0)
+    with pytest.raises(ValueError, match="softshrink: lambd must be >= 0"):
+        F.softshrink(x, -0.5)
+    with pytest.raises(ValueError, match="rrelu: lower bound 0.5 .* upper bound 0.1"):
+        F.rrelu(x, 0.5, 0.1, training=True)
+    with pytest.raises(ValueError, match="RReLU: lower bound"):
+        anynn.nn.RReLU(0.5, 0.1)
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 3), (2, 3, 4), (2, 3, 2, 2)], ids=str)
+def test_softmin_implicit_dim_warns_and_matches_torch(backend, shape):
+    x = sample(shape)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        ours = F.softmin(make(backend, x)).numpy()
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        theirs = TF.softmin(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_softmin_dtype_argument_casts_first(backend):
+    out = F.softmin(make(backend, sample((2, 3)).astype(np.float32)), dim=1, dtype="float64")
+    assert dtype_name(out.dtype) == "float64"
+
+
+# -- RReLU in training: random slopes from the backend generator ----------------------------------------------
+def test_rrelu_training_draws_slopes_in_range_and_differentiates_through_them(backend):
+    x_host = sample((4, 50), (0.0,))
+    x = make(backend, x_host, requires_grad=True)
+    out = F.rrelu(x, 0.2, 0.6, training=True, generator=3)
+    values = out.numpy()
+    positive = x_host >= 0
+    np.testing.assert_array_equal(values[positive], x_host[positive])
+    slopes = values[~positive] / x_host[~positive]
+    assert slopes.min() >= 0.2 - 1e-12 and slopes.max() < 0.6
+    assert slopes.std() > 0.05  # drawn per element, not one slope
+    weights = np.random.default_rng(1).standard_normal(x_host.shape)
+    (out * make(backend, weights)).sum().backward()
+    expected = np.where(positive, 1.0, values / np.where(positive, 1.0, x_host)) * weights
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+    # the same seed gives the same slopes
+    again = F.rrelu(make(backend, x_host), 0.2, 0.6, training=True, generator=3).numpy()
+    np.testing.assert_array_equal(again, values)
+
+
+def test_rrelu_layer_is_random_in_training_and_fixed_in_eval(backend):
+    x_host = -np.abs(sample((3, 40))) - 0.1
+    layer = anynn.nn.RReLU(seed=5)
+    x = make(backend, x_host)
+    first, second = layer(x).numpy(), layer(x).numpy()
+    assert not np.array_equal(first, second)  # the generator moves on
+    again = anynn.nn.RReLU(seed=5)(x).numpy()
+    np.testing.assert_array_equal(again, first)
+    layer.eval()
+    np.testing.assert_allclose(layer(x).numpy(), TF.rrelu(torch.tensor(x_host)).numpy(), rtol=1e-12)
+    with torch.no_grad():
+        np.testing.assert_allclose(layer(x).numpy(), torch.nn.RReLU().eval()(torch.tensor(x_host)).numpy())
+
+
+def test_rrelu_layer_without_a_seed_follows_manual_seed_as_dropout_does(backend):
+    x = make(backend, -np.abs(sample((3, 40))) - 0.1)
+    anynn.manual_seed(11)
+    first = anynn.nn.RReLU()(x).numpy()
+    anynn.manual_seed(11)
+    np.testing.assert_array_equal(anynn.nn.RReLU()(x).numpy(), first)
+    anynn.manual_seed(12)
+    assert not np.array_equal(anynn.nn.RReLU()(x).numpy(), first)
