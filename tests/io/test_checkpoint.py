@@ -77,7 +77,7 @@ def test_resume_in_a_new_process_is_bit_identical(tmp_path, backend_name):
     train_epoch(model, optimizer, shuffle, backend_name)
     save_checkpoint(tmp_path / "ckpt.safetensors", model=model, optimizer=optimizer, epoch=1, step=4,
                     rngs={"shuffle": shuffle})
-    code = ("import sys; from tests.test_checkpoint import resume_main; "
+    code = ("import sys; from tests.io.test_checkpoint import resume_main; "
             "resume_main(sys.argv[1], sys.argv[2], sys.argv[3])")
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), "OMP_NUM_THREADS": "1"}
     done = subprocess.run([sys.executable, "-c", code, backend_name, str(tmp_path / "ckpt.safetensors"),
