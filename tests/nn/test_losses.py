@@ -1,6 +1,8 @@
+# ruff: noqa: B023  (the lambdas run inside the loop iteration that makes them)
 """Every loss and reduction: float64 gradient check on every backend, PyTorch comparison in float32 and
 float64 (input and, where PyTorch has it, target gradients), float32 kept float32, robustness to huge
-logits, and clear errors."""
+logits, clear errors, and seeded settings (every option of cross-entropy/NLL, weights and pos_weight of the
+binary losses) against PyTorch on every backend."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import torch.nn.functional as TF
 from anynn.backend import dtype_name
 from anynn.functional import activation as A
 from anynn.functional import loss as F
+from anynn.nn import loss as NL
 
-from tests.helpers import check_gradients, compare_with_torch, make
+from tests.helpers import check_gradients, compare_with_torch, make, torch_oracle
 
 DTYPES = ["float32", "float64"]
 REDUCTIONS = ["mean", "sum", "none"]
@@ -321,3 +324,170 @@ def test_cross_entropy_refuses_a_probability_target_of_another_dtype(backend):
     x = make(backend, logits((2, 3)))
     with pytest.raises(TypeError, match="dtype"):
         F.cross_entropy(x, make(backend, class_probabilities((2, 3)).astype(np.float32)))
+
+
+# -- seeded settings against PyTorch on every backend (values, shapes, dtypes, gradients) --------------
+def _reg_oracle(backend, dtype, ours, theirs, shape, rng, what, positive=False):
+    x = rng.standard_normal(shape).astype(dtype)
+    y = rng.standard_normal(shape).astype(dtype)
+    if positive:
+        x = rng.uniform(0.02, 0.98, shape).astype(dtype)
+        y = rng.uniform(0, 1, shape).astype(dtype)
+    x.flat[0] = y.flat[0]  # a zero difference (sign/abs kink)
+    torch_oracle(backend, ours, theirs, [x, y], dtype, what=what)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_regression_losses_seeded(backend, dtype, reduction):
+    rng = np.random.default_rng(10)
+    for shape in [(), (5,), (2, 3, 2)]:
+        cases = [
+            ("mse", lambda a, b: F.mse_loss(a, b, reduction), lambda a, b: TF.mse_loss(a, b, reduction=reduction)),
+            ("l1", lambda a, b: F.l1_loss(a, b, reduction), lambda a, b: TF.l1_loss(a, b, reduction=reduction)),
+        ]
+        for delta in (1.0, 0.3, 2.0):
+            cases.append((f"huber{delta}", lambda a, b, d=delta: F.huber_loss(a, b, reduction, d),
+                          lambda a, b, d=delta: TF.huber_loss(a, b, reduction=reduction, delta=d)))
+        for beta in (1.0, 0.0, 0.4, 2.0):
+            cases.append((f"smoothl1{beta}", lambda a, b, d=beta: F.smooth_l1_loss(a, b, reduction, d),
+                          lambda a, b, d=beta: TF.smooth_l1_loss(a, b, reduction=reduction, beta=d)))
+        cases += [
+            ("MSELoss", NL.MSELoss(reduction=reduction), torch.nn.MSELoss(reduction=reduction)),
+            ("HuberLoss", NL.HuberLoss(reduction, 0.5), torch.nn.HuberLoss(reduction=reduction, delta=0.5)),
+            ("SmoothL1Loss", NL.SmoothL1Loss(reduction=reduction, beta=0.0),
+             torch.nn.SmoothL1Loss(reduction=reduction, beta=0.0)),
+        ]
+        for name, ours, theirs in cases:
+            _reg_oracle(backend, dtype, ours, theirs, shape, rng, f"{name} {shape} {reduction}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_losses_seeded(backend, dtype, reduction):
+    rng = np.random.default_rng(11)
+    for shape, wshape, pwshape in [((4, 3), None, (3,)), ((4, 3), (3,), (3,)), ((4, 3), (4, 3), (4, 3)),
+                                   ((5,), (5,), None), ((2, 3, 4), (3, 1), (4,)), ((), None, None),
+                                   ((4, 3), (4, 1), (1,))]:
+        x = rng.standard_normal(shape).astype(dtype) * 3
+        p = rng.uniform(0.02, 0.98, shape).astype(dtype)
+        y = rng.uniform(0, 1, shape).astype(dtype)
+        w = None if wshape is None else rng.uniform(0.2, 2, wshape).astype(dtype)
+        pw = None if pwshape is None else rng.uniform(0.2, 3, pwshape).astype(dtype)
+        tw = None if w is None else torch.tensor(w)
+        tpw = None if pw is None else torch.tensor(pw)
+        bw = None if w is None else make(backend, w)
+        bpw = None if pw is None else make(backend, pw)
+        what = f"{shape} w={wshape} pw={pwshape} {reduction}"
+        torch_oracle(backend, lambda a, b: F.binary_cross_entropy_with_logits(a, b, bw, reduction, bpw),
+                     lambda a, b: TF.binary_cross_entropy_with_logits(a, b, tw, reduction=reduction, pos_weight=tpw),
+                     [x, y], dtype, what="bce_logits " + what)
+        torch_oracle(backend, NL.BCEWithLogitsLoss(bw, reduction=reduction, pos_weight=bpw),
+                     torch.nn.BCEWithLogitsLoss(tw, reduction=reduction, pos_weight=tpw), [x, y], dtype,
+                     what="BCEWithLogitsLoss " + what)
+        torch_oracle(backend, lambda a, b: F.binary_cross_entropy(a, b, bw, reduction),
+                     lambda a, b: TF.binary_cross_entropy(a, b, tw, reduction=reduction), [p, y], dtype,
+                     what="bce " + what)
+        torch_oracle(backend, NL.BCELoss(bw, reduction=reduction), torch.nn.BCELoss(tw, reduction=reduction), [p, y],
+                     dtype, what="BCELoss " + what)
+
+
+CLASS_SHAPES = [((5, 4), (5,)), ((2, 3, 2, 2), (2, 2, 2)), ((3, 4, 3), (3, 3)), ((4,), ())]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_and_nll_every_option(backend, dtype, reduction):
+    rng = np.random.default_rng(12)
+    for in_shape, t_shape in CLASS_SHAPES:
+        C = in_shape[0] if len(in_shape) == 1 else in_shape[1]
+        x = (rng.standard_normal(in_shape) * 2).astype(dtype)
+        labels = rng.integers(0, C, t_shape).astype(np.int64)
+        for use_weight in (False, True):
+            w = rng.uniform(0.2, 2.0, C).astype(dtype) if use_weight else None
+            tw = None if w is None else torch.tensor(w)
+            bw = None if w is None else make(backend, w)
+            for ignore in (-100, 1):
+                for smoothing in (0.0, 0.15):
+                    what = f"{in_shape} w={use_weight} ignore={ignore} ls={smoothing} {reduction}"
+                    lab = labels.copy()
+                    torch_oracle(backend,
+                                 lambda a, t: F.cross_entropy(a, t, bw, ignore, reduction, smoothing),
+                                 lambda a, t: TF.cross_entropy(a, t, tw, ignore_index=ignore, reduction=reduction,
+                                                               label_smoothing=smoothing),
+                                 [x, lab], dtype, what="cross_entropy " + what)
+                    torch_oracle(backend, NL.CrossEntropyLoss(bw, ignore_index=ignore, reduction=reduction,
+                                                              label_smoothing=smoothing),
+                                 torch.nn.CrossEntropyLoss(tw, ignore_index=ignore, reduction=reduction,
+                                                           label_smoothing=smoothing),
+                                 [x, lab], dtype, what="CrossEntropyLoss " + what)
+                torch_oracle(backend, lambda a, t: F.nll_loss(a, t, bw, ignore, reduction),
+                             lambda a, t: TF.nll_loss(a, t, tw, ignore_index=ignore, reduction=reduction),
+                             [x, labels], dtype, what="nll " + f"{in_shape} w={use_weight} ignore={ignore}")
+                torch_oracle(backend, NL.NLLLoss(bw, ignore_index=ignore, reduction=reduction),
+                             torch.nn.NLLLoss(tw, ignore_index=ignore, reduction=reduction),
+                             [x, labels], dtype, what="NLLLoss")
+            # class probabilities as targets (with weight and label smoothing)
+            probs = rng.uniform(0, 1, in_shape).astype(dtype)
+            probs = probs / probs.sum(axis=0 if len(in_shape) == 1 else 1, keepdims=True)
+            for smoothing in (0.0, 0.2):
+                torch_oracle(backend,
+                             lambda a, t: F.cross_entropy(a, t, bw, reduction=reduction, label_smoothing=smoothing),
+                             lambda a, t: TF.cross_entropy(a, t, tw, reduction=reduction, label_smoothing=smoothing),
+                             [x, probs], dtype, grads=[True, False],
+                             what=f"ce probs {in_shape} w={use_weight} ls={smoothing}")
+
+
+def test_cross_entropy_all_ignored_and_label_gradient(backend):
+    x = np.random.default_rng(13).standard_normal((3, 4))
+    lab = np.full(3, 2, dtype=np.int64)
+    for reduction in ("mean", "sum", "none"):
+        torch_oracle(backend, lambda a, t: F.cross_entropy(a, t, ignore_index=2, reduction=reduction),
+                     lambda a, t: TF.cross_entropy(a, t, ignore_index=2, reduction=reduction),
+                     [x, lab], "float64", what=f"all ignored {reduction}") if reduction != "mean" else None
+    out = F.cross_entropy(make(backend, x, True), make(backend, lab), ignore_index=2)
+    ref = TF.cross_entropy(torch.tensor(x), torch.tensor(lab), ignore_index=2)
+    assert np.isnan(out.numpy()) and torch.isnan(ref)
+
+
+def test_probability_targets_get_gradients(backend):
+    rng = np.random.default_rng(14)
+    x, t = rng.standard_normal((3, 4)), rng.uniform(0, 1, (3, 4))
+    torch_oracle(backend, lambda a, b: F.cross_entropy(a, b, label_smoothing=0.1),
+                 lambda a, b: TF.cross_entropy(a, b, label_smoothing=0.1), [x, t], "float64", what="target grad")
+    torch_oracle(backend, lambda a, b: F.binary_cross_entropy(a, b), lambda a, b: TF.binary_cross_entropy(a, b),
+                 [rng.uniform(0.1, 0.9, 4), rng.uniform(0, 1, 4)], "float64", what="bce target grad")
+    torch_oracle(backend,
+                 lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=make(backend, np.array([2.0]))),
+                 lambda a, b: TF.binary_cross_entropy_with_logits(a, b,
+                                                                  pos_weight=torch.tensor([2.0], dtype=torch.float64)),
+                 [rng.standard_normal(4), rng.uniform(0, 1, 4)], "float64", what="bcel target grad")
+    torch_oracle(backend, lambda a, b: F.mse_loss(a, b), lambda a, b: TF.mse_loss(a, b),
+                 [rng.standard_normal(4), rng.standard_normal(4)], "float64", what="mse target grad")
+    torch_oracle(backend, lambda a, b: F.smooth_l1_loss(a, b, beta=0.5),
+                 lambda a, b: TF.smooth_l1_loss(a, b, beta=0.5),
+                 [rng.standard_normal(4), rng.standard_normal(4)], "float64", what="smooth target grad")
+
+
+def test_host_weights_of_another_dtype_and_lists(backend):
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((3, 4))
+    labels = np.array([0, 3, 1])
+    w = rng.uniform(0.5, 2, 4)
+    torch_oracle(backend, lambda t, y: F.cross_entropy(t, y, weight=w.astype(np.float32)),  # host weight, other dtype
+                 lambda t, y: TF.cross_entropy(t, y, weight=torch.tensor(w.astype(np.float32)).double()),
+                 [x, labels], "float64", grads=[True, False])
+    torch_oracle(backend, lambda t, y: F.binary_cross_entropy_with_logits(t, y, pos_weight=list(w)),
+                 lambda t, y: TF.binary_cross_entropy_with_logits(t, y, pos_weight=torch.tensor(w)),
+                 [x, rng.uniform(0, 1, (3, 4))], "float64", grads=[True, False])
+
+
+def test_probability_targets_k_dim_get_gradients(backend):
+    rng = np.random.default_rng(17)
+    x, t = rng.standard_normal((2, 3, 2)), rng.uniform(0, 1, (2, 3, 2))
+    w = rng.uniform(0.5, 2, 3)
+    for reduction in ("mean", "sum", "none"):
+        torch_oracle(backend,
+                     lambda a, b: F.cross_entropy(a, b, make(backend, w), reduction=reduction, label_smoothing=0.3),
+                     lambda a, b: TF.cross_entropy(a, b, torch.tensor(w), reduction=reduction, label_smoothing=0.3),
+                     [x, t], "float64", what=reduction)
