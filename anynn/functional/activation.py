@@ -243,12 +243,12 @@ class GLUFunction(Function):
         return xp.concat((grad_a, grad_b), axis=self.axis_)
 
 
-def sigmoid(x: Any) -> Any:
-    return SigmoidFunction.apply(as_floating(x))
+def sigmoid(input: Any) -> Any:
+    return SigmoidFunction.apply(as_floating(input))
 
 
-def tanh(x: Any) -> Any:
-    return TanhFunction.apply(as_floating(x))
+def tanh(input: Any) -> Any:
+    return TanhFunction.apply(as_floating(input))
 
 
 def relu(input: Any, inplace: bool = False) -> Any:
@@ -284,10 +284,10 @@ def selu(input: Any, inplace: bool = False) -> Any:
     return ELUFunction.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
 
-def gelu(x: Any, approximate: str = "none") -> Any:
+def gelu(input: Any, approximate: str = "none") -> Any:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELUFunction.apply(x, approximate=approximate)
+    return GELUFunction.apply(input, approximate=approximate)
 
 
 def silu(input: Any, inplace: bool = False) -> Any:
@@ -297,8 +297,8 @@ def silu(input: Any, inplace: bool = False) -> Any:
     return SiLUFunction.apply(input)
 
 
-def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
-    return SoftplusFunction.apply(x, beta=float(beta), threshold=float(threshold))
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+    return SoftplusFunction.apply(input, beta=float(beta), threshold=float(threshold))
 
 
 def mish(input: Any, inplace: bool = False) -> Any:
@@ -328,13 +328,13 @@ def hardswish(input: Any, inplace: bool = False) -> Any:
     return HardswishFunction.apply(input)
 
 
-def prelu(x: Any, weight: Any) -> Any:
-    """PReLU of ``x`` (N, C, ...) with ``weight`` (1,) or (C,) (inputs under 2-D have one channel)."""
-    channels = x.shape[1] if x.ndim >= 2 else 1
+def prelu(input: Any, weight: Any) -> Any:
+    """PReLU of input (N, C, ...) with ``weight`` (1,) or (C,) (inputs under 2-D have one channel)."""
+    channels = input.shape[1] if input.ndim >= 2 else 1
     if tuple(weight.shape) not in ((1,), (channels,)):
-        raise ValueError(f"prelu: weight must have shape (1,) or ({channels},) for input {tuple(x.shape)} "
+        raise ValueError(f"prelu: weight must have shape (1,) or ({channels},) for input {tuple(input.shape)} "
                          f"with {channels} channels, got {tuple(weight.shape)}")
-    return PReLUFunction.apply(x, weight)
+    return PReLUFunction.apply(input, weight)
 
 
 def check_axis(where: str, x: Any, axis: Any) -> int:
@@ -360,6 +360,6 @@ def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     return LogSoftmaxFunction.apply(x, axis=check_axis("log_softmax", x, axis if dim is None else dim))
 
 
-def glu(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
-    """Gated linear unit along ``axis`` (or ``dim``), whose size must be even."""
-    return GLUFunction.apply(x, axis=check_axis("glu", x, axis if dim is None else dim))
+def glu(input: Any, dim: int = -1, *, axis: int | None = None) -> Any:
+    """Gated linear unit along ``dim`` (or the array API's ``axis``), whose size must be even."""
+    return GLUFunction.apply(input, axis=check_axis("glu", input, dim if axis is None else axis))

@@ -195,7 +195,7 @@ def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tup
     return tuple(triples)
 
 
-def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | None = 0.0) -> Any:
+def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Any:
     """Pad ``input`` as ``torch.nn.functional.pad``.
 
     Parameters
