@@ -179,8 +179,8 @@ class Tensor(TensorSurface):
             g = self.backend.xp.astype(g, data.dtype)
         if g.shape != data.shape and tuple(g.shape) != tuple(data.shape):
             g = sum_to_shape(self.backend.xp, g, tuple(data.shape))
-        grad = self.grad
-        self.grad = make_tensor(g if grad is None else grad.array + g, self.backend, None, 0)
+        grad = self._grad  # (the slot: the property's non-leaf warning is for users, and costs a call)
+        self._grad = make_tensor(g if grad is None else grad.array + g, self.backend, None, 0)
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""

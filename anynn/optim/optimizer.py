@@ -64,10 +64,11 @@ class Optimizer:
         """Clear the gradients of every parameter (``set_to_none`` frees them)."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
+                grad = p._grad  # (the slot, not the property: a parameter is a leaf, and this runs every step)
+                if set_to_none or grad is None:
+                    p._grad = None
                 else:
-                    p.grad.array = p.backend.xp.zeros_like(p.grad.array)
+                    grad.array = p.backend.xp.zeros_like(grad.array)
 
     def step(self, closure: Any = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
@@ -91,7 +92,7 @@ class Optimizer:
                 shrink = 1.0 - group["lr"] * decay if decoupled else 1.0
                 adjusted = maximize or decay
                 for p in group["params"]:
-                    grad = p.grad
+                    grad = p._grad
                     if grad is None:
                         continue
                     pid = id(p)
