@@ -31,14 +31,15 @@ def _binary(cls: Any, reflected: bool = False) -> Any:
 
 
 def _pow(self: Tensor, exponent: Any) -> Any:
-    exponent = _operand(self, exponent)
+    # PyTorch's kinds: an integer tensor to a float power is float32 (NumPy's promotion gave float64)
+    self, exponent = _kinds_agree(None, self, _operand(self, exponent))
     if isinstance(exponent, (int, float)):
         return Pow.apply(self, exponent=exponent)
     return PowTensor.apply(self, exponent)
 
 
 def _rpow(self: Tensor, base: Any) -> Any:
-    base = _operand(self, base)
+    base, self = _kinds_agree(None, _operand(self, base), self)  # 2.5 ** int tensor: float32, not 2.5 cut to 2
     if not isinstance(base, Tensor):
         xp = self.backend.xp
         base = Tensor._make(xp.full_like(self.array, base), self.backend, None, 0)

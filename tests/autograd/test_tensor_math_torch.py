@@ -163,6 +163,17 @@ def test_floating_functions_of_integers_give_float32_as_torch(backend, name, dty
     assert anynn.backend.dtype_name(getattr(make(backend, values), name)().dtype) == "float32"  # the method too
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int64", "bool"])
+def test_powers_of_integers_with_floats_as_torch(backend, dtype):
+    # int ** 2.5 was float64 (NumPy's promotion), 2.5 ** int was int64 (the base cut to 2)
+    values = np.array([[1, 2, 3], [0, 1, 2]]).astype(dtype)
+    for ours, theirs in [(lambda t: t ** 2.5, lambda t: t ** 2.5), (lambda t: 2.5 ** t, lambda t: 2.5 ** t),
+                         (lambda t: t ** 2, lambda t: t ** 2), (lambda t: 3 ** t, lambda t: 3 ** t)]:
+        out, ref = ours(make(backend, values)), theirs(torch.tensor(values))
+        assert anynn.backend.dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
+        np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+
+
 def test_floor_divide_and_div_rounding_modes(backend):
     x, y = make(backend, X * 5, requires_grad=True), make(backend, Y)
     tx, ty = torch.tensor(X * 5), torch.tensor(Y)
