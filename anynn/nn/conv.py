@@ -153,10 +153,33 @@ class _ConvTranspose(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, output_padding, backend, dtype, seed)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
-        return self.convolve(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups,
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        """input (N, C_in, *S) or (C_in, *S); ``output_size`` (the spatial sizes, or the whole shape) picks the
+        ``output_padding`` that gives it, as PyTorch (a size outside the reachable range raises `ValueError`)."""
+        self._check(input)
+        output_padding = self.output_padding if output_size is None else self._output_padding(input, output_size)
+        return self.convolve(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
                              self.dilation)
+
+    def _output_padding(self, input: Tensor, output_size: Sequence[int]) -> tuple[int, ...]:
+        """PyTorch's choice: ``output_size - min_size`` per spatial axis, where sizes from ``min_size`` to
+        ``min_size + stride - 1`` are reachable."""
+        n = self.spatial_dims
+        lead = 2 if input.ndim == n + 2 else 1
+        if len(output_size) == lead + n:  # the whole shape: its leading sizes are not checked (as PyTorch)
+            output_size = output_size[lead:]
+        sizes = [int(s) for s in output_size]
+        if len(sizes) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {input.ndim}D input, output_size must have {n} or {lead + n} "
+                             f"elements (got {len(sizes)})")
+        spatial = tuple(input.shape[lead:])
+        min_sizes = [(spatial[d] - 1) * self.stride[d] - 2 * self.padding[d] + self.dilation[d] * (
+            self.kernel_size[d] - 1) + 1 for d in range(n)]
+        max_sizes = [low + self.stride[d] - 1 for d, low in enumerate(min_sizes)]
+        if any(not low <= size <= high for size, low, high in zip(sizes, min_sizes, max_sizes)):
+            raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {min_sizes} "
+                             f"to {max_sizes} (for an input of {tuple(input.shape[2:])})")
+        return tuple(size - low for size, low in zip(sizes, min_sizes))
 
 
 class Conv1d(_Conv):

@@ -298,3 +298,58 @@ def test_conv3d_init_and_errors(backend, rng):
         layer(make(backend, np.ones((1, 2, 2, 4, 4), np.float32)))
     with pytest.raises(ValueError, match="padding='same' needs stride 1"):
         Conv3d(2, 4, 3, stride=2, padding="same")
+
+
+# -- ConvTranspose*.forward(input, output_size): PyTorch's choice of output_padding -------------------------------
+OUTPUT_SIZE_CASES = [  # (layer, constructor arguments, input shape, output_size)
+    ("ConvTranspose2d", (3, 4, 3), dict(stride=2, padding=1), (2, 3, 4, 5), (8, 10)),
+    ("ConvTranspose2d", (3, 4, 3), dict(stride=2, padding=1), (2, 3, 4, 5), (7, 10)),
+    ("ConvTranspose2d", (3, 4, 3), dict(stride=2, padding=1), (2, 3, 4, 5), (2, 4, 8, 9)),  # the whole shape
+    ("ConvTranspose2d", (2, 2, (2, 3)), dict(stride=(3, 2), dilation=(2, 1)), (2, 3, 3), [9, 8]),  # unbatched
+    ("ConvTranspose2d", (2, 2, (2, 3)), dict(stride=(3, 2), dilation=(2, 1)), (2, 3, 3), (2, 9, 8)),
+    ("ConvTranspose1d", (3, 2, 3), dict(stride=3, padding=1), (2, 3, 5), (15,)),
+    ("ConvTranspose1d", (3, 2, 3), dict(stride=3, padding=1), (2, 3, 5), (2, 2, 14)),
+]
+
+
+@pytest.mark.parametrize("name, args, kw, shape, size", OUTPUT_SIZE_CASES,
+                         ids=[f"{c[0]}-{c[3]}-{c[4]}" for c in OUTPUT_SIZE_CASES])
+def test_conv_transpose_output_size_matches_torch(backend, name, args, kw, shape, size):
+    theirs = getattr(torch.nn, name)(*args, **kw).double()
+    ours = getattr(anynn.nn, name)(*args, **kw)
+    x = np.random.default_rng(0).standard_normal(shape)
+    ref = theirs(torch.tensor(x), output_size=size)
+    assert tuple(ours.to(backend, dtype="float64")(make(backend, x), size).shape) == tuple(ref.shape)
+    compare_module_with_torch(backend, _Sized(ours, size), _TorchSized(theirs, size), x, rtol=1e-10, atol=1e-12)
+
+
+class _Sized(anynn.nn.Module):
+    """The layer called with ``output_size``: a module for compare_module_with_torch."""
+
+    def __init__(self, layer, size):
+        super().__init__()
+        self.layer, self.size = layer, size
+
+    def forward(self, input):
+        return self.layer(input, output_size=self.size)
+
+
+class _TorchSized(torch.nn.Module):
+    def __init__(self, layer, size):
+        super().__init__()
+        self.layer, self.size = layer, size
+
+    def forward(self, input):
+        return self.layer(input, output_size=self.size)
+
+
+@pytest.mark.parametrize("size", [(6, 10), (9, 9), [8, 11], (8,), (1, 2, 6, 10), (2, 4, 3, 8, 10)])
+def test_conv_transpose_impossible_output_size_raises_as_torch(size):
+    x = np.zeros((2, 3, 4, 5))
+    theirs, ours = torch.nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1), ConvTranspose2d(3, 4, 3, stride=2, padding=1)
+    with pytest.raises(ValueError) as expected:
+        theirs(torch.tensor(x, dtype=torch.float32), output_size=size)
+    with pytest.raises(ValueError) as raised:
+        ours(make("numpy", x.astype(np.float32)), output_size=size)
+    message = str(expected.value).replace("torch.Size([4, 5])", "(4, 5)")
+    assert str(raised.value) in (message, f"ConvTranspose2d: {message}")  # anynn's calls name the layer
