@@ -9,16 +9,29 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from .indexing import gather
 from .shape import GetItem
 from .sorting import ValuesIndices, sort
 
 
+def _middle(values: Tensor, axis: int) -> Any:
+    """Per lane of the sorted ``values`` along ``axis`` (kept as 1): the lower median's position, or the first NaN's
+    (the sort puts NaNs last), so that a lane holding a NaN gives NaN, as PyTorch's."""
+    xp = values.backend.xp
+    n = values.shape[axis]
+    valid = xp.sum(xp.astype(~xp.isnan(values.array), xp.int64), axis=axis, keepdims=True)
+    return xp.where(valid < n, valid, xp.full_like(valid, (n - 1) // 2))
+
+
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002 - PyTorch's name
-    """The lower median of all elements (a 0-d tensor), or ``(values, indices)`` along ``dim`` (``torch.median``)."""
+    """The lower median of all elements (a 0-d tensor), or ``(values, indices)`` along ``dim`` (``torch.median``);
+    NaN where the elements hold one."""
     if dim is None:
         flat = input.reshape(-1)
         values, _ = sort(flat)
-        return GetItem.apply(values, index=((flat.shape[0] - 1) // 2,))
+        if not input.backend.xp.isdtype(values.array.dtype, "real floating"):
+            return GetItem.apply(values, index=((flat.shape[0] - 1) // 2,))
+        return gather(values, 0, Tensor._make(_middle(values, 0), input.backend, None, 0)).reshape(())
     ndim = input.ndim or 1
     if not -ndim <= dim < ndim:
         raise IndexError(f"median: dim {dim} is out of range for a tensor of shape {tuple(input.shape)}")
@@ -26,6 +39,12 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     if input.ndim == 0:
         return ValuesIndices(input, input.new_zeros((), dtype="int64"))
     values, indices = sort(input, axis)
+    if input.backend.xp.isdtype(values.array.dtype, "real floating"):
+        xp = input.backend.xp
+        k = _middle(values, axis)
+        picked = gather(values, axis, Tensor._make(k, input.backend, None, 0))
+        where = Tensor._make(xp.take_along_axis(indices.array, k, axis=axis), input.backend, None, 0)
+        return ValuesIndices(picked, where) if keepdim else ValuesIndices(picked.squeeze(axis), where.squeeze(axis))
     middle = tuple((input.shape[axis] - 1) // 2 if a == axis else slice(None) for a in range(input.ndim))
     if keepdim:
         middle = tuple(slice(m, m + 1) if isinstance(m, int) else m for m in middle)

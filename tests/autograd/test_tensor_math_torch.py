@@ -174,6 +174,21 @@ def test_powers_of_integers_with_floats_as_torch(backend, dtype):
         np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
 
 
+def test_median_of_lanes_holding_nan_is_nan_as_torch(backend):
+    # the sorted middle once skipped the NaN (sorted last): [1, nan, 3, 2] gave 2, PyTorch gives NaN at index 1
+    x = np.array([[1.0, np.nan, 3.0, 2.0], [4.0, 5.0, 6.0, 0.0], [np.nan, 1.0, np.nan, 2.0]])
+    ours, theirs = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    assert np.isnan(anynn.median(ours).item()) and np.isnan(torch.median(theirs).item())
+    for dim, keepdim in [(1, False), (0, True), (-1, True)]:
+        (values, indices), ref = anynn.median(ours, dim, keepdim), torch.median(theirs, dim, keepdim)
+        np.testing.assert_array_equal(values.numpy(), ref.values.detach().numpy())
+        np.testing.assert_array_equal(indices.numpy(), ref.indices.numpy())
+    weights = np.array([1.0, 2.0, 3.0])
+    (anynn.median(ours, 1).values * make(backend, weights)).sum().backward()
+    (torch.median(theirs, 1).values * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
 def test_floor_divide_and_div_rounding_modes(backend):
     x, y = make(backend, X * 5, requires_grad=True), make(backend, Y)
     tx, ty = torch.tensor(X * 5), torch.tensor(Y)
