@@ -195,8 +195,8 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                             entry[1] = entry[1] + g
                         continue
                     data = t.array
-                    if t.grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
-                        t.grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
+                    if t._grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
+                        t._grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
                     else:
                         t._accumulate(g)
                     continue
@@ -393,8 +393,8 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                         _accumulate_recorded(t, g)
                         continue
                     data = t.array
-                    if t.grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
-                        t.grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
+                    if t._grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
+                        t._grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
                     else:
                         t._accumulate(g)
                     continue
