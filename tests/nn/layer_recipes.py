@@ -58,6 +58,7 @@ RECIPES = {
     "Dropout3d": R(lambda b: nn.Dropout3d(0.5), lambda: [f(2, 3, 4, 4, 4)]),
     # linear family
     "Linear": R(lambda b: nn.Linear(4, 3, backend=b), lambda: [f(2, 4)], [lambda: [f(2, 5)], lambda: [f(4, 0)]]),
+    "DataParallel": R(lambda b: nn.DataParallel(nn.Linear(4, 3, backend=b)), lambda: [f(2, 4)], [lambda: [f(2, 5)], lambda: [f(4, 0)]]),
     "Bilinear": R(lambda b: nn.Bilinear(4, 5, 3, backend=b), lambda: [f(2, 4), f(2, 5)],
                   [lambda: [f(2, 5), f(2, 5)], lambda: [f(2, 4), f(3, 5)], lambda: [f(2, 4), f(2, 4)]]),
     "Embedding": R(lambda b: nn.Embedding(10, 3, backend=b), lambda: [lab(2, 10, 4)], [lambda: [lab(2, 10, 4) + 10]]),

@@ -35,7 +35,7 @@ def _module_classes() -> set[str]:
 
 def test_every_module_of_anynn_nn_has_a_recipe():
     missing = sorted(_module_classes() - set(RECIPES) - CONTAINERS)
-    assert not missing, f"add a recipe to tests/layer_recipes.py for: {missing}"
+    assert not missing, f"add a recipe to tests/nn/layer_recipes.py for: {missing}"
     assert not set(RECIPES) - _module_classes()
 
 
