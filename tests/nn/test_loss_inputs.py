@@ -1,8 +1,9 @@
 """Losses on masked and impossible inputs, with PyTorch as the oracle.
 
 Masked classes (-inf logits), probabilities outside [0, 1] or NaN in BCE, targets of the wrong kind
-(lists, host NumPy arrays, another backend's Tensors), integer targets of every width, and the error each
-misuse raises (naming the loss).
+(lists, host NumPy arrays, another backend's Tensors), integer targets of every width (unsigned class lists too),
+and the error each misuse raises (naming the loss, the expected and the given shape): out-of-range classes,
+mismatched shapes, bad variances, margins' targets and the layers' options.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import torch
 import torch.nn.functional as TF
 
 import anynn
+import anynn.functional as F
 from anynn import nn
 from anynn.backend import BackendMismatch, dtype_name
-from anynn.functional import loss as F
 from anynn.functional.value_checks import InvalidValueError
 from tests.helpers import make
+from tests.nn.loss_oracle import class_probabilities, labels, logits, probabilities, rng
 
 INF = np.inf
 MASKED = np.array([[1.0, -INF, 2.0, 0.5], [0.5, 0.1, -INF, -INF], [-INF, 3.0, 0.0, 1.0]])
@@ -284,3 +286,108 @@ def test_shape_mismatches_and_bad_options_name_the_loss(backend):
         F.cross_entropy(x, make(backend, np.array([0, 1, 2])))
     with pytest.raises(TypeError, match="cross_entropy: input must be floating-point"):
         F.cross_entropy(make(backend, np.array([[1, 2]])), make(backend, np.array([0])))
+
+
+# -- errors that name the loss, the expected and the given shape ----------------------------------------
+@pytest.mark.parametrize("bad", [4, 7, -1, -101])
+def test_cross_entropy_labels_out_of_range_raise(backend, bad):
+    y = labels(3)
+    y[1] = bad
+    x = make(backend, logits((3, 4)))
+    with pytest.raises(IndexError, match=rf"class {bad} .*\[0, 4\)"):
+        F.cross_entropy(x, make(backend, y))
+    with pytest.raises(IndexError, match=rf"class {bad}"):
+        F.nll_loss(x, make(backend, y))
+
+
+SHAPE_ERRORS = [
+    ("mse", lambda x: F.mse_loss(x, x.reshape(3, 2)), r"mse_loss: .*input \(2, 3\), target \(3, 2\)"),
+    ("l1", lambda x: F.l1_loss(x, x[0]), r"l1_loss: .*\(2, 3\).*\(3,\)"),
+    ("huber", lambda x: F.huber_loss(x, x[:, :2]), r"huber_loss: .*\(2, 3\).*\(2, 2\)"),
+    ("smooth_l1", lambda x: F.smooth_l1_loss(x, x.T), r"smooth_l1_loss: .*\(2, 3\).*\(3, 2\)"),
+    ("bce", lambda x: F.binary_cross_entropy(x, x[:1]), r"binary_cross_entropy: .*\(2, 3\).*\(1, 3\)"),
+    ("bce_logits", lambda x: F.binary_cross_entropy_with_logits(x, x[0]), r"with_logits: .*\(2, 3\).*\(3,\)"),
+    ("ce_labels", lambda x: F.cross_entropy(x, make(x.backend, np.zeros(3, dtype=np.int64))),
+     r"cross_entropy: class-index target must have shape \(2,\) for input \(2, 3\), got \(3,\)"),
+    ("ce_probs", lambda x: F.cross_entropy(x, x.T), r"cross_entropy: probability target .*\(2, 3\), got \(3, 2\)"),
+    ("ce_weight", lambda x: F.cross_entropy(x, make(x.backend, np.zeros(2, dtype=np.int64)), weight=x[0, :2]),
+     r"cross_entropy: weight must have shape \(3,\), got \(2,\)"),
+    ("ce_scalar", lambda x: F.cross_entropy(x[0, 0], make(x.backend, np.zeros((), dtype=np.int64))),
+     r"cross_entropy: input must have a class dimension"),
+    ("nll_probs", lambda x: F.nll_loss(x, x), r"nll_loss: target must hold integer class indices"),
+    ("reduction", lambda x: F.mse_loss(x, x, reduction="avg"), r"mse_loss: reduction must be one of"),
+    ("smoothing", lambda x: F.cross_entropy(x, x, label_smoothing=1.5), r"label_smoothing must be in \[0, 1\]"),
+    ("ce_probs_ignore", lambda x: F.cross_entropy(x, x, ignore_index=1),  # PyTorch refuses it too
+     r"cross_entropy: ignore_index is not supported for probability targets"),
+]
+
+
+@pytest.mark.parametrize("name,call,message", SHAPE_ERRORS, ids=[e[0] for e in SHAPE_ERRORS])
+def test_errors_name_the_loss_and_the_shapes(backend, name, call, message):
+    x = make(backend, probabilities())
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(x)
+
+
+def test_cross_entropy_refuses_a_probability_target_of_another_dtype(backend):
+    x = make(backend, logits((2, 3)))
+    with pytest.raises(TypeError, match="dtype"):
+        F.cross_entropy(x, make(backend, class_probabilities((2, 3)).astype(np.float32)))
+
+
+def test_gaussian_nll_refuses_negative_or_misshapen_variances(backend):
+    x = make(backend, rng().normal(size=(3, 4)))
+    with pytest.raises(ValueError, match="var has negative"):
+        F.gaussian_nll_loss(x, x, make(backend, -np.ones((3, 4))))
+    with pytest.raises(ValueError, match="var has negative"):
+        F.gaussian_nll_loss(x, x, -1.0)
+    with pytest.raises(ValueError, match=r"var is of incorrect size \(4,\)"):
+        F.gaussian_nll_loss(x, x, make(backend, np.ones(4)))
+
+
+def test_margin_losses_refuse_bad_targets(backend):
+    x = make(backend, rng().normal(size=(3, 4)))
+    with pytest.raises(IndexError, match=r"multi_margin_loss: target holds a class index outside \[0, 4\)"):
+        F.multi_margin_loss(x, make(backend, np.array([0, 4, 1])))
+    with pytest.raises(ValueError, match=r"multi_margin_loss: target must have shape \(3,\)"):
+        F.multi_margin_loss(x, make(backend, np.array([0, 1])))
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        F.multi_margin_loss(x, make(backend, np.array([0, 1, 2])), p=3)
+    with pytest.raises(TypeError, match="integer class indices"):
+        F.multilabel_margin_loss(x, make(backend, np.zeros((3, 4))))
+    with pytest.raises(IndexError, match="multilabel_margin_loss"):
+        F.multilabel_margin_loss(x, make(backend, np.array([[0, 1, -1, 7]] * 3)))
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        F.margin_ranking_loss(x, x, make(backend, np.ones(4)))
+
+
+def test_layers_refuse_bad_options():
+    with pytest.raises(ValueError, match="reduction"):
+        anynn.nn.KLDivLoss(reduction="average")
+    with pytest.raises(ValueError, match="TripletMarginLoss: expected margin to be greater than 0"):
+        anynn.nn.TripletMarginLoss(margin=0.0)
+    with pytest.raises(ValueError, match="TripletMarginWithDistanceLoss"):
+        anynn.nn.TripletMarginWithDistanceLoss(margin=-1.0)
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        anynn.nn.MultiMarginLoss(p=3)
+
+
+# -- unsigned class lists in MultiLabelMarginLoss --------------------------------------------------------
+UNSIGNED_X = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
+
+
+def test_a_uint8_minus_one_is_refused_as_out_of_range(backend):
+    target = make(backend, np.array([[1, 0, -1, 0], [2, 3, -1, 0]]).astype(np.uint8))
+    with pytest.raises(IndexError, match=r"multilabel_margin_loss: target holds an entry outside \[-1, 4\)"):
+        anynn.nn.MultiLabelMarginLoss()(make(backend, UNSIGNED_X), target)
+    with pytest.raises(RuntimeError):  # PyTorch refuses it too
+        torch.nn.MultiLabelMarginLoss()(torch.tensor(UNSIGNED_X), torch.tensor([[1, 0, 255, 0], [2, 3, 255, 0]],
+                                                                      dtype=torch.uint8))
+
+
+def test_uint8_class_lists_give_the_int64_loss(backend):
+    lists = np.array([[3, 1, 0, 2], [2, 0, 1, 3]])
+    for dtype in (np.uint8, np.int64):
+        got = anynn.nn.MultiLabelMarginLoss()(make(backend, UNSIGNED_X), make(backend, lists.astype(dtype)))
+        ref = torch.nn.MultiLabelMarginLoss()(torch.tensor(UNSIGNED_X), torch.tensor(lists))
+        np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-6)

@@ -1,0 +1,92 @@
+"""Distances (cosine similarity, pairwise distance): a float64 gradient check on every backend, PyTorch as the
+oracle in float32 and float64 (values and both inputs' gradients), float32 kept float32; zero vectors and p = 0; the
+layers against torch.nn's, and their constructor and forward signatures."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import anynn
+import anynn.functional as F
+
+from tests.helpers import compare_with_torch, make
+from tests.nn.loss_oracle import check_all, rng
+
+
+DISTANCE = [
+    ("cosine", lambda a, b: F.cosine_similarity(a, b), lambda a, b: TF.cosine_similarity(a, b), (4, 3), (4, 3)),
+    ("cosine_dim0", lambda a, b: F.cosine_similarity(a, b, dim=0), lambda a, b: TF.cosine_similarity(a, b, dim=0),
+     (4, 3), (4, 3)),
+    ("cosine_last_3d", lambda a, b: F.cosine_similarity(a, b, -1), lambda a, b: TF.cosine_similarity(a, b, -1),
+     (2, 3, 4), (2, 3, 4)),
+    ("cosine_broadcast", lambda a, b: F.cosine_similarity(a, b, dim=-1),
+     lambda a, b: TF.cosine_similarity(a, b, dim=-1), (4, 3), (1, 3)),
+    ("cosine_broadcast_rank", lambda a, b: F.cosine_similarity(a, b, dim=-1),
+     lambda a, b: TF.cosine_similarity(a, b, dim=-1), (2, 4, 3), (3,)),
+    ("pairwise", F.pairwise_distance, TF.pairwise_distance, (4, 3), (4, 3)),
+    ("pairwise_keepdim", lambda a, b: F.pairwise_distance(a, b, keepdim=True),
+     lambda a, b: TF.pairwise_distance(a, b, keepdim=True), (4, 3), (4, 3)),
+    ("pairwise_p1", lambda a, b: F.pairwise_distance(a, b, 1.0), lambda a, b: TF.pairwise_distance(a, b, 1.0),
+     (4, 3), (4, 3)),
+    ("pairwise_p3", lambda a, b: F.pairwise_distance(a, b, 3.0), lambda a, b: TF.pairwise_distance(a, b, 3.0),
+     (4, 3), (4, 3)),
+    ("pairwise_p_half", lambda a, b: F.pairwise_distance(a, b, 0.5), lambda a, b: TF.pairwise_distance(a, b, 0.5),
+     (4, 3), (4, 3)),
+    ("pairwise_pinf", lambda a, b: F.pairwise_distance(a, b, math.inf),
+     lambda a, b: TF.pairwise_distance(a, b, math.inf), (4, 3), (4, 3)),
+    ("pairwise_broadcast", F.pairwise_distance, TF.pairwise_distance, (4, 3), (3,)),
+    ("pairwise_1d", F.pairwise_distance, TF.pairwise_distance, (3,), (3,)),
+    ("pairwise_3d", lambda a, b: F.pairwise_distance(a, b, eps=0.0), lambda a, b: TF.pairwise_distance(a, b, eps=0.0),
+     (2, 4, 3), (2, 1, 3)),
+]
+
+
+@pytest.mark.parametrize("name,ours,theirs,shape1,shape2", DISTANCE, ids=[r[0] for r in DISTANCE])
+def test_distances(backend, name, ours, theirs, shape1, shape2):
+    check_all(backend, ours, theirs, [rng().normal(size=shape1), rng(1).normal(size=shape2)], [True, True])
+
+
+def test_pairwise_p0_counts_differences(backend):
+    a, b = rng().normal(size=(4, 3)), rng(1).normal(size=(4, 3))
+    b[0, :2] = a[0, :2]
+    compare_with_torch(backend, lambda x, y: F.pairwise_distance(x, y, 0.0, eps=0.0),
+                       lambda x, y: TF.pairwise_distance(x, y, 0.0, eps=0.0), a, b, differentiable=[False, False])
+    x = make(backend, a, requires_grad=True)
+    F.pairwise_distance(x, make(backend, b), 0.0).sum().backward()  # a count: no slope (PyTorch: no gradient)
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros_like(a))
+
+
+def test_cosine_similarity_of_zero_vectors_is_zero_with_finite_gradients(backend):
+    a, b = rng().normal(size=(3, 4)), rng(1).normal(size=(3, 4))
+    a[0] = 0.0
+    compare_with_torch(backend, F.cosine_similarity, TF.cosine_similarity, a, b, rtol=1e-6, atol=1e-9)
+
+
+LAYERS = [
+    ("CosineSimilarity", {"dim": 0}, [rng().normal(size=(4, 3)), rng(1).normal(size=(4, 3))]),
+    ("PairwiseDistance", {"p": 3.0, "keepdim": True}, [rng().normal(size=(4, 3)), rng(1).normal(size=(4, 3))]),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,arrays", LAYERS, ids=[r[0] for r in LAYERS])
+def test_layers_match_torch(backend, name, kwargs, arrays):
+    ours, theirs = getattr(anynn.nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    differentiable = [a.dtype.kind == "f" and i == 0 for i, a in enumerate(arrays)]
+    compare_with_torch(backend, ours, theirs, *arrays, differentiable=differentiable, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["CosineSimilarity", "PairwiseDistance"])
+def test_constructor_and_forward_signatures_match_torch(name):
+    for method in ("__init__", "forward"):
+        ours = inspect.signature(getattr(getattr(anynn.nn, name), method)).parameters
+        theirs = inspect.signature(getattr(getattr(torch.nn, name), method)).parameters
+        assert list(ours) == list(theirs), f"{name}.{method}"
+        for key, p in theirs.items():
+            assert ours[key].default == p.default, f"{name}.{method}({key}=...)"
+            assert ours[key].kind == p.kind, f"{name}.{method}({key})"
