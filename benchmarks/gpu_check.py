@@ -5,7 +5,9 @@
 1. ``pytest -k cupy`` over the test suite (every test's ``cupy`` parameter);
 2. ``benchmarks/run.py --backend cupy``: anynn on CuPy vs PyTorch CUDA eager vs a hand-written CuPy loop,
    and anynn compiled (a CUDA graph; the ``*_cupy`` tests of tests/compile/test_compile.py check it in part 1);
-3. mixed precision: anynn's MLP and CNN training steps in float32 and under autocast (float16 with a
+3. the jax backend on the GPU, where a CUDA build of jax is installed (``pip install -e ".[jax-cuda12]"``):
+   tests/backend/test_jax_backend.py and the jax tests of tests/compile/test_compile.py on JAX's default device;
+4. mixed precision: anynn's MLP and CNN training steps in float32 and under autocast (float16 with a
    GradScaler on CuPy; bfloat16 on the torch backend's CUDA where PyTorch has it).
 
 Each part runs with its share of the time budget (a part that runs out is reported as such); the summary
@@ -48,6 +50,16 @@ def cuda_device() -> tuple[dict | None, str]:
     return {"gpu": name, "devices": count, "cupy": cupy.__version__,
             "memory_gib": round(props.get("totalGlobalMem", 0) / 2**30, 1),
             "driver": cupy.cuda.runtime.driverGetVersion(), "runtime": cupy.cuda.runtime.runtimeGetVersion()}, ""
+
+
+def jax_default_platform() -> str:
+    """JAX's default platform ("gpu" with a CUDA build of jax), asked in a subprocess so this one stays light."""
+    try:
+        proc = subprocess.run([sys.executable, "-c", "import jax; print(jax.default_backend())"], text=True,
+                              capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return "jax did not answer in 120 s"
+    return proc.stdout.strip() or f"jax failed: {proc.stderr.strip()[-200:]}"
 
 
 def run_part(name: str, cmd: list[str], timeout: float) -> dict:
@@ -165,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
         bench = json.loads(Path(bench_json).read_text()) if os.path.exists(bench_json) else None
     import importlib.util
 
+    jax_platform = jax_default_platform() if importlib.util.find_spec("jax") else "jax not installed"
+    if jax_platform == "gpu":  # the jax backend's device arrays and compiled steps on the GPU
+        parts.append(run_part("jax on the GPU", [sys.executable, "-m", "pytest", "tests/backend/test_jax_backend.py",
+                                                 "tests/compile/test_compile.py", "-k", "jax", "-q",
+                                                 "-p", "no:cacheprovider", "-W", "ignore"], left() * 0.4))
     amp_backends = ["cupy"] + (["torch:cuda"] if importlib.util.find_spec("torch") else [])
     parts.append(run_part("mixed precision", [sys.executable, str(Path(__file__).resolve()), "--amp-worker",
                                               ",".join(amp_backends), "1.0"], left() - 5))
@@ -189,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmarks: no results [status {parts[1]['status']}]")
     for row in amp or []:
         print(f"  autocast {row}")
+    print(f"jax: {jax_platform}" + "".join(f"; {p['name']}: {pytest_summary(p['output'])} [status {p['status']}]"
+                                           for p in parts if p["name"] == "jax on the GPU"))
     print(f"total {sum(p['seconds'] for p in parts):.0f} s; {'PASS' if ok else 'FAIL'}")
     if args.json:
         Path(args.json).write_text(json.dumps({"date": started.isoformat(), "device": device, "tests": tests_line,
