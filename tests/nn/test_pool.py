@@ -593,3 +593,32 @@ def test_errors_name_the_function():
         nn.AvgPool3d(2)(x[0])
     with pytest.raises(TypeError, match="adaptive_max_pool2d"):
         nn.AdaptiveMaxPool2d(2)(make("numpy", np.ones((1, 3, 3), np.int64)))
+
+
+# -- input ranks: (N, C, *spatial) or (C, *spatial) only, as PyTorch -----------------------------------
+RANK_LAYERS = {
+    "AdaptiveMaxPool1d": (lambda lib: lib.AdaptiveMaxPool1d(2), 1),
+    "AdaptiveMaxPool2d": (lambda lib: lib.AdaptiveMaxPool2d(2), 2),
+    "LPPool1d": (lambda lib: lib.LPPool1d(2, 2), 1),
+    "LPPool2d": (lambda lib: lib.LPPool2d(2, 2), 2),
+}
+
+
+@pytest.mark.parametrize("name", RANK_LAYERS)
+def test_an_extra_leading_dimension_is_refused_as_in_pytorch(backend, name):
+    build, spatial = RANK_LAYERS[name]
+    x = np.ones((1, 2, 3) + (4,) * spatial, np.float32)
+    with pytest.raises(RuntimeError):
+        build(torch.nn)(torch.tensor(x))
+    with pytest.raises(ValueError, match=f"{name}: expected input of shape .*got {x.ndim}-D input"):
+        build(anynn.nn)(make(backend, x))
+
+
+@pytest.mark.parametrize("name", RANK_LAYERS)
+@pytest.mark.parametrize("batched", [True, False])
+def test_batched_and_unbatched_inputs_still_pool_as_pytorch(backend, name, batched):
+    build, spatial = RANK_LAYERS[name]
+    x = np.random.default_rng(0).random(((2,) if batched else ()) + (3,) + (4,) * spatial).astype(np.float32)
+    got = build(anynn.nn)(make(backend, x))
+    ref = build(torch.nn)(torch.tensor(x))
+    np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)

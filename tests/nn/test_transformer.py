@@ -388,3 +388,16 @@ def test_transformer_encoder_inference_padding_matches_torch(backend, case):
         out = ours(make(backend, x), mask=None if mask is None else make(backend, mask),
                    src_key_padding_mask=make(backend, pad)).numpy()
     check_close(out, ref, "float64", "encoder output")
+
+
+# -- zero-length sequences -----------------------------------------------------------------------------
+def test_transformer_on_a_zero_length_sequence_as_torch(backend):
+    torch.manual_seed(0)
+    ref = torch.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0)
+    ours = anynn.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, backend=backend)
+    copy_torch_weights(ours, ref)
+    tgt = np.random.default_rng(1).standard_normal((3, 2, 8)).astype(np.float32)
+    src = np.zeros((0, 2, 8), np.float32)
+    out = ours(make(backend, src), make(backend, tgt))
+    out_t = ref(torch.tensor(src), torch.tensor(tgt))
+    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-4, atol=1e-5)
