@@ -102,6 +102,19 @@ def test_take_rows_refuses_indices_of_another_backend():
         S.take_rows(x, make("numpy", np.array([0, 1])))
 
 
+# -- a range indexes as a list of ints, as in PyTorch (x[range(n), y] = x.max()) ----------------------
+def test_range_index_get_and_set_as_torch(backend):
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    y = np.array([1, 0, 3])
+    x, xt = make(backend, a), torch.tensor(a)
+    np.testing.assert_array_equal(x[range(3), make(backend, y)].numpy(), xt[range(3), torch.tensor(y)].numpy())
+    np.testing.assert_array_equal(x[range(1, 3)].numpy(), xt[range(1, 3)].numpy())
+    x2, xt2 = x.clone(), xt.clone()
+    x2[range(3), make(backend, y)] = x.max()
+    xt2[range(3), torch.tensor(y)] = xt.max()
+    np.testing.assert_array_equal(x2.numpy(), xt2.numpy())
+
+
 # -- seeded random indexes against PyTorch on every backend --------------------------------------------
 def _index_oracle(backend, x: np.ndarray, index: Any, dtype: str, what: str) -> None:
     """Forward and gradient against PyTorch; where torch refuses the index (negative steps), against
