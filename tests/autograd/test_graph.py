@@ -1,4 +1,5 @@
-"""The reverse pass does only the work it is asked for, and frees what it no longer needs, as PyTorch's engine:
+"""The reverse pass (anynn/autograd/graph.py): every Function visited after all of its consumers, whatever the order
+of the inputs; and it does only the work it is asked for, and frees what it no longer needs, as PyTorch's engine:
 
 - a backward without ``retain_graph`` drops each node's saved values once the node has run (PyTorch frees its
   saved tensors then), so a pass reuses that memory instead of holding the whole graph to its end;
@@ -148,3 +149,30 @@ def test_gradient_penalty_on_the_input_computes_no_weight_gradient_and_matches_p
     for p, tp in zip(params[:5], tparams[:5]):
         np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -- order: every Function after all of its consumers ----------------------------------------------------
+def test_short_and_long_paths_into_one_op(backend):
+    for swap in (False, True):
+        a = anynn.tensor([1.0], backend=backend, requires_grad=True)
+        y = a * 2.0
+        c = y * 3.0
+        total = (c + y) if swap else (y + c)
+        total.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), [8.0])
+
+
+def test_residual_chain(backend):
+    a = anynn.tensor([0.5, -1.0], backend=backend, requires_grad=True)
+    h = a
+    for _ in range(3):
+        h = h + (h * h).tanh()  # residual: h feeds both the branch and the sum
+    h.sum().backward()
+    x = np.array([0.5, -1.0])
+    grad = np.ones(2)
+    values = [x]
+    for _ in range(3):
+        values.append(values[-1] + np.tanh(values[-1] ** 2))
+    for v in reversed(values[:-1]):
+        grad = grad * (1 + (1 - np.tanh(v**2) ** 2) * 2 * v)
+    np.testing.assert_allclose(a.grad.numpy(), grad, rtol=1e-5)
