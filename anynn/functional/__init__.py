@@ -13,6 +13,7 @@ from .activation_shrink import hardshrink, softshrink, tanhshrink, threshold
 from .activation_squash import hardsigmoid, logsigmoid, softmin, softsign
 from .activation_inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
 from .distance import cosine_similarity, pairwise_distance
+from .lp_normalize import normalize
 from .loss_distribution import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .loss_embedding import cosine_embedding_loss, triplet_margin_loss, triplet_margin_with_distance_loss
 from .loss_margin import (hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
@@ -50,6 +51,7 @@ _install_tensor_methods()  # the one install of Tensor's methods (one table: ten
 
 __all__ = [
     "embedding_bag",
+    "normalize",
     "fold", "unfold", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_avg_pool3d", "avg_pool3d",
     "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d",
     "conv3d",

@@ -152,7 +152,9 @@ class Norm(Function):
         safe = xp.where(out == 0, xp.ones_like(out), out)
         if p == 2:
             return g * a / safe
-        return g * xp.sign(a) * (xp.abs(a) / safe) ** (p - 1)
+        # 0 at a zero element, as PyTorch's (|a| ** (p - 1) is inf there when p < 1: kept out of the power)
+        magnitude = xp.where(a == 0, xp.ones_like(a), xp.abs(a))
+        return g * xp.sign(a) * (magnitude / safe) ** (p - 1)
 
 
 

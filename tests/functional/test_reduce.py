@@ -143,3 +143,45 @@ def test_torch_spellings_dim_keepdim(backend):
     torch_oracle(backend, lambda t: t.sum(dim=1, keepdim=True), lambda t: t.sum(dim=1, keepdim=True), [x], "float64")
     torch_oracle(backend, lambda t: R.var(t, dim=0, unbiased=True), lambda t: torch.var(t, dim=0), [x], "float64")
     torch_oracle(backend, lambda t: R.max(t, dim=[0, 1]), lambda t: t.amax(dim=[0, 1]), [x], "float64")
+
+
+# -- F.normalize: x / max(||x||_p, eps) along dim, a zero lane included --------------------------------
+NORMALIZE = [(2.0, 1), (2.0, -1), (1.0, 0), (3.0, 1), (math.inf, 2), (0.5, -1)]
+
+
+def _with_zero_lane(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal(shape)
+    x[0, ..., 0] = 0.0  # PyTorch: the norm is clamped at eps there, the gradient is x's / eps
+    return x
+
+
+@pytest.mark.parametrize("p, dim", NORMALIZE, ids=str)
+def test_normalize_gradients(backend, p, dim):
+    import anynn.functional as F
+
+    x = np.random.default_rng(3).uniform(0.3, 1.5, (2, 3, 4)) * np.sign(sample("nonzero", (2, 3, 4)))
+    check_gradients(backend, lambda t: F.normalize(t, p, dim), x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p, dim", NORMALIZE, ids=str)
+def test_normalize_matches_torch(backend, p, dim, dtype):
+    import anynn.functional as F
+
+    x = _with_zero_lane((2, 3, 4)).astype(dtype)
+    torch_oracle(backend, lambda t: F.normalize(t, p=p, dim=dim), lambda t: torch.nn.functional.normalize(t, p, dim),
+                 [x], dtype, what=f"normalize p={p} dim={dim}")
+
+
+def test_normalize_eps_out_and_errors(backend):
+    import anynn.functional as F
+
+    x = np.array([[1e-3, -2e-3], [3.0, 4.0]])
+    torch_oracle(backend, lambda t: F.normalize(t, eps=0.1), lambda t: torch.nn.functional.normalize(t, eps=0.1),
+                 [x], "float64", what="eps above the first row's norm")
+    out = make(backend, np.zeros((2, 2)))
+    got = F.normalize(make(backend, x), dim=0, out=out)
+    assert got is out
+    np.testing.assert_allclose(out.numpy(), torch.nn.functional.normalize(torch.tensor(x), dim=0).numpy(), rtol=1e-12)
+    with pytest.raises(IndexError, match="normalize: dim 2 is out of range"):
+        F.normalize(make(backend, x), dim=2)

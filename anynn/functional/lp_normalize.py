@@ -1,0 +1,28 @@
+"""`normalize`: PyTorch's ``F.normalize``, ``input / max(||input||_p, eps)`` along ``dim``.
+
+Composed of the norm (`reduce.norm`, a zero gradient where the norm is zero, as PyTorch's), the clamp at ``eps``
+(which passes the gradient where the norm is ``>= eps``, as PyTorch's ``clamp_min``) and a broadcast division:
+PyTorch's own definition, so its values and gradients follow, three graph nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import elementwise, reduce
+
+
+def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # noqa: A002 - PyTorch's name
+              out: Any = None) -> Any:
+    """``input`` (*) divided by its ``p``-norm over ``dim`` (kept as a size-1 axis), the norm clamped below at
+    ``eps``; same shape as ``input``. ``out``, a Tensor of that shape, receives the result (``copy_``)."""
+    if input.ndim == 0:
+        raise IndexError(f"normalize: a 0-d input has no dim {dim} (give a tensor with at least one dimension)")
+    if not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"normalize: dim {dim} is out of range for an input of shape {tuple(input.shape)} "
+                         f"(expected in [{-input.ndim}, {input.ndim - 1}])")
+    denominator = elementwise.clip(reduce.norm(input, p, dim, keepdim=True), min=eps)
+    result = input / denominator
+    if out is None:
+        return result
+    return out.copy_(result)
