@@ -39,6 +39,10 @@ class TanhFunction(Function):
 
 
 class ReLUFunction(Function):
+    # the 0/1 slope as an array of out's dtype, kept by a create_graph=True pass (fused_recorded's ReLU rule) so
+    # that the backward through this node after it (a gradient penalty's) is one product
+    mask: Any = None
+
     def forward(self, xp: Namespace, x: Any) -> Any:
         out = xp.maximum(x, 0.0)  # propagates NaN like PyTorch; far cheaper than where on NumPy
         if self.needs_input_grad[0]:
@@ -46,6 +50,9 @@ class ReLUFunction(Function):
         return out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
+        mask = self.mask
+        if mask is not None and mask.dtype == g.dtype:
+            return g * mask
         return op(self.backend, "relu_grad")(g, self.out)
 
 

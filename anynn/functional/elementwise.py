@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.function import Function, is_writeable
 from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
@@ -87,8 +87,12 @@ class Pow(Function):
             return xp.zeros_like(g)
         if p == 1:
             return g
-        if p == 2:
-            return g * (2.0 * self.a)
+        if p == 2:  # 2 a g: one product, doubled in place where the array allows it (a penalty's sum(w ** 2))
+            out = g * self.a
+            if is_writeable(out):
+                out *= 2.0
+                return out
+            return 2.0 * out
         return g * (p * self.a ** (p - 1))
 
 
@@ -284,8 +288,13 @@ def cos(x: Any) -> Any:
     return Cos.apply(as_floating(x))
 
 
-def clip(x: Any, min: float | None = None, max: float | None = None) -> Any:  # noqa: A002
-    return Clip.apply(x, min=min, max=max)
+def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+    """``x`` clamped to ``[min, max]``: numbers (`Clip`), or Tensors/arrays broadcast against ``x`` (`ClampTensor`)."""
+    if isinstance(min, (int, float, type(None))) and isinstance(max, (int, float, type(None))):
+        return Clip.apply(x, min=min, max=max)
+    from .clamp_tensor import clamp_tensor
+
+    return clamp_tensor(x, min, max)
 
 
 def maximum(a: Any, b: Any) -> Any:

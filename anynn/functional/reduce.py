@@ -33,7 +33,7 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
 
 def _expand(xp: Namespace, g: Any, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]) -> Any:
     """Put reduced axes back into ``g`` so it broadcasts against an array of ``shape``."""
-    if not keepdims and axes:
+    if not keepdims and axes and g.ndim:  # (a 0-d g, every axis reduced, broadcasts as it is)
         kept = [1 if i in axes else n for i, n in enumerate(shape)]
         g = xp.reshape(g, tuple(kept))
     return g
