@@ -51,6 +51,16 @@ def _tanh_grad(g: Any, t: Any) -> Any:
     return g * (one - t * t)
 
 
+def _broadcast_to(x: Any, /, shape: Any) -> Any:
+    """``numpy.broadcast_to``; a 0-d array (a reduction's gradient, a loss's seed) as a read-only view with zero
+    strides made directly (a third of the cost of NumPy's general path). Results are identical."""
+    if type(x) is np.ndarray and x.ndim == 0 and type(shape) is tuple and all(type(n) is int and n >= 0 for n in shape):
+        out = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+        out.flags.writeable = False
+        return out
+    return np.broadcast_to(x, shape)
+
+
 def _namespace() -> types.ModuleType:
     """array_api_compat's NumPy namespace with the calls of every training step made cheaper.
 
@@ -61,7 +71,8 @@ def _namespace() -> types.ModuleType:
     xp = types.ModuleType("anynn.backend.numpy", compat_numpy.__doc__)
     xp.__dict__.update({k: v for k, v in vars(compat_numpy).items() if not k.startswith("__")})
     xp.__dict__.update(sum=_sum, ones_like=_like(1, compat_numpy.ones_like),  # type: ignore[attr-defined]
-                       zeros_like=_like(0, compat_numpy.zeros_like))  # type: ignore[attr-defined]
+                       zeros_like=_like(0, compat_numpy.zeros_like),  # type: ignore[attr-defined]
+                       broadcast_to=_broadcast_to)  # type: ignore[attr-defined]
     return xp
 
 
