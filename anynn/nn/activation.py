@@ -50,7 +50,9 @@ class _Elementwise(Module):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{a}={getattr(self, a)}" for a in self.args)
+        """PyTorch's: the arguments (``axis`` printed as ``dim``), then ``inplace=True`` where set."""
+        parts = [f"{'dim' if a == 'axis' else a}={getattr(self, a)}" for a in self.args]
+        return ", ".join(parts + ["inplace=True"] if self.inplace else parts)
 
 
 class _ElementwiseInplace(_Elementwise):
@@ -96,6 +98,9 @@ class Mish(_ElementwiseInplace):
 class Hardswish(_ElementwiseInplace):
     fn = staticmethod(F.hardswish)
 
+    def extra_repr(self) -> str:
+        return ""  # PyTorch prints Hardswish() whatever inplace is
+
 
 class LeakyReLU(_Elementwise):
     fn = staticmethod(F.leaky_relu)
@@ -126,6 +131,9 @@ class GELU(_Elementwise):
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         self.approximate = approximate
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class Softplus(_Elementwise):

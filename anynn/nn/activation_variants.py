@@ -39,6 +39,9 @@ class Hardsigmoid(_ElementwiseInplace):
 
     fn = staticmethod(F.hardsigmoid)
 
+    def extra_repr(self) -> str:
+        return ""  # PyTorch prints Hardsigmoid() whatever inplace is
+
 
 class CELU(_Elementwise):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``. x (*) → same shape."""
@@ -76,6 +79,9 @@ class Hardshrink(_Elementwise):
         super().__init__()
         self.lambd = lambd
 
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
 
 class Softshrink(_Elementwise):
     """``x - lambd * sign(x)`` where ``|x| > lambd``, else 0. x (*) → same shape."""
@@ -86,6 +92,9 @@ class Softshrink(_Elementwise):
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = lambd
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
 
 
 class Softmin(_Elementwise):
@@ -136,4 +145,4 @@ class RReLU(LayerGenerator, Module):
                        generator=generator)
 
     def extra_repr(self) -> str:
-        return f"lower={self.lower}, upper={self.upper}, inplace={self.inplace}"
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")

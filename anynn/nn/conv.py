@@ -107,8 +107,8 @@ class _ConvNd(Module):
 
     def extra_repr(self) -> str:
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding not in ((0,) * self.spatial_dims, "valid"):
-            text += f", padding={self.padding!r}"
+        if self.padding != (0,) * self.spatial_dims:  # PyTorch's format: padding=same, padding=valid
+            text += f", padding={self.padding}"
         if self.dilation != (1,) * self.spatial_dims:
             text += f", dilation={self.dilation}"
         if self.transposed and self.output_padding != (0,) * self.spatial_dims:
@@ -118,7 +118,7 @@ class _ConvNd(Module):
         if self.bias is None:
             text += ", bias=False"
         if self.padding_mode != "zeros":
-            text += f", padding_mode={self.padding_mode!r}"
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 

@@ -22,9 +22,6 @@ class CosineSimilarity(Module):
         check_floating(self, x2)
         return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, eps={self.eps}"
-
 
 class PairwiseDistance(Module):
     """p-norm of ``x1 - x2 + eps`` along the last axis: (N, D) or (D,) → (N,) or () (``keepdim`` keeps it)."""
@@ -40,6 +37,3 @@ class PairwiseDistance(Module):
         check_floating(self, x1)
         check_floating(self, x2)
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
-
-    def extra_repr(self) -> str:
-        return f"p={self.norm}, eps={self.eps}, keepdim={self.keepdim}"

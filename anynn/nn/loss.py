@@ -92,9 +92,6 @@ class _Loss(Module):
                             tuple(args[i] for i in self.same_shape if i < len(args)))
         return Module.__call__(self, *args, **kwargs)
 
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}"
-
 
 class MSELoss(_Loss):
     float_targets, same_shape = (1,), (0, 1)

@@ -109,7 +109,7 @@ class MaxUnpool1d(_Pool):
         return max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return _tuples_repr(self, self.spatial.count(",") + 1)
 
 
 class MaxUnpool2d(MaxUnpool1d):
@@ -153,7 +153,18 @@ class AvgPool1d(_Pool):
         return avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        if self.spatial != "L":  # AvgPool2d keeps its sizes as given (as PyTorch)
+            return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return _tuples_repr(self, 1)
+
+
+def _tuples_repr(layer: Module, n: int) -> str:
+    """PyTorch's repr of a layer that keeps its sizes as n-tuples (AvgPool1d, MaxUnpool*): ``kernel_size=(3,)``."""
+    def as_tuple(value: Any) -> tuple[int, ...]:
+        return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+    return (f"kernel_size={as_tuple(layer.kernel_size)}, stride={as_tuple(layer.stride)}, "
+            f"padding={as_tuple(layer.padding)}")
 
 
 class AvgPool2d(AvgPool1d):

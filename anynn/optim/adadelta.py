@@ -22,7 +22,7 @@ class Adadelta(Optimizer):
     checked_options = ("lr", "rho", "eps", "weight_decay")
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, foreach: bool | None = None, *, capturable: bool = False,
+                 weight_decay: float = 0, foreach: bool | None = None, *, capturable: bool = False,
                  maximize: bool = False, differentiable: bool = False) -> None:
         options = implementation_options("Adadelta", foreach=foreach, capturable=capturable,
                                          differentiable=differentiable)

@@ -24,7 +24,7 @@ class Adamax(Optimizer):
     checked_options = ("lr", "eps", "betas", "weight_decay")
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 eps: float = 1e-8, weight_decay: float = 0, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
         options = implementation_options("Adamax", foreach=foreach, capturable=capturable,
                                          differentiable=differentiable)

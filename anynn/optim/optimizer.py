@@ -60,6 +60,14 @@ class Optimizer:
         full = {**self.defaults, **group, "params": params}
         self.param_groups.append(full)
 
+    def __repr__(self) -> str:
+        """PyTorch's: ``Adam (`` then each group's options, sorted, one a line (``    lr: 0.001``), then ``)``."""
+        text = type(self).__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            text += f"\nParameter Group {i}\n"
+            text += "".join(f"    {key}: {group[key]}\n" for key in sorted(group) if key != "params")
+        return text + ")"
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every parameter (``set_to_none`` frees them)."""
         for group in self.param_groups:

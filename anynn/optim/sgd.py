@@ -21,8 +21,8 @@ class SGD(Optimizer):
 
     checked_options = ("lr", "momentum", "weight_decay")
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
         options = implementation_options("SGD", foreach=foreach, fused=fused, differentiable=differentiable,
                                          names=("foreach", "differentiable", "fused"))

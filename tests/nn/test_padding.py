@@ -183,7 +183,8 @@ def test_conv_padding_mode_float32(backend, padding_mode):
 
 
 def test_conv_padding_mode_repr_and_errors():
-    assert "padding_mode='reflect'" in repr(Conv2d(2, 3, 3, padding=1, padding_mode="reflect"))
+    assert repr(Conv2d(2, 3, 3, padding=1, padding_mode="reflect")) == repr(
+        torch.nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"))  # padding_mode=reflect, unquoted as PyTorch
     assert "padding_mode" not in repr(Conv2d(2, 3, 3, padding=1))
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         Conv2d(2, 3, 3, padding_mode="wrap")
