@@ -40,7 +40,7 @@ from . import distributions  # noqa: E402  (PyTorch's torch.distributions)
 from . import sparse  # noqa: E402  (PyTorch's torch.sparse; sparse tensors are stored dense)
 from .sparse import sparse_coo_tensor, spmm  # noqa: E402
 from .legacy_constructors import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402
-                                 FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
+                                 FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor, Size)
 from .device import device  # noqa: E402
 from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, value queries)
     acos, acosh, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, argwhere, asin, asinh,
@@ -83,7 +83,7 @@ __all__ += [  # PyTorch's devices and dtypes
     "long", "short", "summary", "uint8", "utils",
     "distributions", "sparse", "sparse_coo_tensor", "spmm",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
-    "LongTensor", "ShortTensor",
+    "LongTensor", "ShortTensor", "Size",
 ]
 from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
 from .amp import autocast  # noqa: E402
@@ -109,3 +109,9 @@ from .functional.activation_inplace import (  # noqa: E402  (torch.relu_, torch.
 __all__ += ["alpha_dropout", "alpha_dropout_", "celu", "celu_", "dropout", "dropout_", "feature_alpha_dropout",
             "feature_alpha_dropout_", "relu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "sigmoid_", "tanh_",
             "threshold", "threshold_"]
+from .functional.array_style_ops import diff, take_along_dim, tensor_split, tensordot  # noqa: E402
+from .functional.log_cumulative import logcumsumexp  # noqa: E402
+from .functional.selection_reductions import (aminmax, cummax, cummin, kthvalue, mode, nanmean,  # noqa: E402
+                                              nansum)
+__all__ += ["aminmax", "cummax", "cummin", "diff", "kthvalue", "logcumsumexp", "mode", "nanmean", "nansum",
+            "take_along_dim", "tensor_split", "tensordot"]

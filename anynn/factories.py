@@ -18,6 +18,7 @@ import numpy as np
 
 from . import init
 from .autograd.tensor import Tensor
+from .autograd.tensor import tensor as _tensor
 from .backend import Backend, dtype_name, get_backend
 from .device import resolve as resolve_device
 from .dtypes import dtype as _dtype
@@ -188,7 +189,7 @@ def tensor(data: Any, backend: Any = None, dtype: Any = None, requires_grad: boo
     """A new tensor holding a copy of ``data`` (``torch.tensor``), on ``backend`` / ``device`` (``"cpu"``,
     ``"cuda"``, ``x.device``; see `anynn.device`). Python floats become float32, integers int64."""
     be = _where(backend, device) if device is not None else backend
-    return Tensor(data, backend=be, dtype=dtype, requires_grad=requires_grad)
+    return _tensor(data, backend=be, dtype=dtype, requires_grad=requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None, *, backend: Any = None) -> Tensor:

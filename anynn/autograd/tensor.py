@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
@@ -13,6 +13,7 @@ from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
                                transfer)
 from ..backend.typing import Array, BackendLike, DeviceLike, DType, DTypeLike
+from .size import Size
 
 if TYPE_CHECKING:  # the methods installed by anynn.functional.tensor_methods, declared for type checkers
     from ..device import device as AnynnDevice
@@ -44,7 +45,7 @@ class _Size(int):
     def __call__(self, dim: int) -> int: ...
 
     def __call__(self, dim: int | None = None) -> tuple[int, ...] | int:
-        return self.shape if dim is None else self.shape[dim]
+        return Size(self.shape) if dim is None else self.shape[dim]
 
 
 NON_LEAF_GRAD_WARNING = (
@@ -84,43 +85,20 @@ class Tensor(TensorSurface):
     _modified_at: int
     _data_of: tuple[Tensor, Array]
 
-    def __init__(self, data: Any, backend: BackendLike = None, dtype: DTypeLike = None,
-                 requires_grad: bool = False) -> None:
-        if isinstance(data, Tensor):  # a copy keeps the backend and dtype, like a native array
-            backend = data.backend if backend is None else backend
-            dtype = dtype_name(data.dtype) if dtype is None else dtype
-            data = data.array
-        if backend is None:
-            try:
-                be = backend_of(data) if not is_numpy_array(data) else get_backend(None)
-            except TypeError:
-                be = get_backend(None)
-        else:
-            be = get_backend(backend)
-        native_dtype = be.dtype(dtype)
-        # the tensor owns its data: a copy of the caller's array, as torch.tensor makes (from_numpy shares)
-        if be.is_native(data) and not is_numpy_array(data):
-            data = be.adopt(data)  # e.g. a torch tensor: anynn does the autograd, torch must record nothing
-            self.array = _private_copy(be, data, native_dtype)
-        elif is_foreign_array(data):
-            self.array = _private_copy(be, transfer(data, backend_of(data), be), native_dtype)
-        else:
-            # host data: floats become float32 unless a dtype is asked for (no silent float64)
-            host = host_array(data, None if native_dtype is not None else "float32")
-            if host.dtype.kind not in "biufc":
-                raise TypeError(f"tensor(): cannot make a tensor of {type(data).__name__} {_short(data)} (NumPy reads "
-                                f"it as dtype {host.dtype}); give numbers, nested lists of numbers or a numeric array")
-            if host is data or host.base is not None:  # the caller's array or a view of it
-                host = host.copy()
-            self.array = be.asarray(be.from_host(host), native_dtype)
-        self.backend: Backend = be
-        self._grad: Tensor | None = None
-        self._ctx = None
-        self._index = 0
-        self._retains_grad = False
-        self._requires_grad = False
-        self._version = 0
-        self.requires_grad = requires_grad
+    def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's ``torch.Tensor(...)`` forms (`anynn.legacy_constructors`): ``Tensor(2, 3)`` or
+        ``Tensor(size)`` a float32 (2, 3) tensor (zeros), ``Tensor()`` shape (0,), ``Tensor(data)`` float32 data
+        (lists, tuples, arrays), ``Tensor(t)`` an alias of the Tensor ``t``; ``device=``/``backend=`` place it.
+        Make tensors with `anynn.tensor` (it keeps integer data integer); a subclass (`Parameter`) fills itself
+        in its own ``__init__``."""
+        if cls is not Tensor:
+            return _new_tensor(cls)
+        if legacy_constructor is None:
+            raise RuntimeError("anynn.Tensor(...) is ready once anynn is imported; inside anynn use tensor()")
+        return legacy_constructor(None, "Tensor", args, kwargs)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Made by ``__new__``."""
 
     @classmethod
     def _make(cls, data: Array, backend: Backend, ctx: Function | None, index: int) -> "Tensor":
@@ -220,8 +198,9 @@ class Tensor(TensorSurface):
 
     # -- array facts ----------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.array.shape)
+    def shape(self) -> Size:
+        """The shape, a tuple of ints (`Size`, ``torch.Size``)."""
+        return Size(self.array.shape)
 
     @property
     def ndim(self) -> int:
@@ -442,6 +421,47 @@ class Tensor(TensorSurface):
         return self.astype("bool")
 
 
+def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeLike = None,
+                requires_grad: bool = False) -> None:
+    """Fill the new Tensor ``t`` with a copy of ``data`` (host data, a native array of any backend, a Tensor):
+    `tensor`'s rules. The internal constructor (``Tensor(...)`` itself takes PyTorch's legacy forms)."""
+    if isinstance(data, Tensor):  # a copy keeps the backend and dtype, like a native array
+        backend = data.backend if backend is None else backend
+        dtype = dtype_name(data.dtype) if dtype is None else dtype
+        data = data.array
+    if backend is None:
+        try:
+            be = backend_of(data) if not is_numpy_array(data) else get_backend(None)
+        except TypeError:
+            be = get_backend(None)
+    else:
+        be = get_backend(backend)
+    native_dtype = be.dtype(dtype)
+    # the tensor owns its data: a copy of the caller's array, as torch.tensor makes (from_numpy shares)
+    if be.is_native(data) and not is_numpy_array(data):
+        data = be.adopt(data)  # e.g. a torch tensor: anynn does the autograd, torch must record nothing
+        t.array = _private_copy(be, data, native_dtype)
+    elif is_foreign_array(data):
+        t.array = _private_copy(be, transfer(data, backend_of(data), be), native_dtype)
+    else:
+        # host data: floats become float32 unless a dtype is asked for (no silent float64)
+        host = host_array(data, None if native_dtype is not None else "float32")
+        if host.dtype.kind not in "biufc":
+            raise TypeError(f"tensor(): cannot make a tensor of {type(data).__name__} {_short(data)} (NumPy reads "
+                            f"it as dtype {host.dtype}); give numbers, nested lists of numbers or a numeric array")
+        if host is data or host.base is not None:  # the caller's array or a view of it
+            host = host.copy()
+        t.array = be.asarray(be.from_host(host), native_dtype)
+    t.backend = be
+    t._grad = None
+    t._ctx = None
+    t._index = 0
+    t._retains_grad = False
+    t._requires_grad = False
+    t._version = 0
+    t.requires_grad = requires_grad
+
+
 def make_tensor(data: Array, backend: Backend, ctx: Function | None, index: int) -> Tensor:
     """A `Tensor` around the native array ``data`` (a NumPy scalar becomes a 0-d array), made by ``ctx``.
 
@@ -460,6 +480,16 @@ def make_tensor(data: Array, backend: Backend, ctx: Function | None, index: int)
 
 
 _new_tensor = object.__new__
+
+# ``Tensor(...)``'s PyTorch forms, installed by anynn.legacy_constructors (one formula with FloatTensor...; it
+# builds on the factories, a layer above): (dtype name or None, constructor name, args, kwargs) -> Tensor
+legacy_constructor: Callable[[str | None, str, tuple[Any, ...], dict[str, Any]], Tensor] | None = None
+
+
+def install_legacy_constructor(new: Callable[[str | None, str, tuple[Any, ...], dict[str, Any]], Tensor]) -> None:
+    """Make ``new`` the formula of ``Tensor(...)`` (called once, by anynn.legacy_constructors)."""
+    global legacy_constructor
+    legacy_constructor = new
 
 
 def mark_modified(t: Tensor) -> None:
@@ -609,7 +639,9 @@ def tensor(data: Any, backend: BackendLike = None, dtype: DTypeLike = None, requ
     requires_grad : bool
         Record operations on this tensor for `Tensor.backward`.
     """
-    return Tensor(data, backend=backend, dtype=dtype, requires_grad=requires_grad)
+    t = _new_tensor(Tensor)
+    init_tensor(t, data, backend, dtype, requires_grad)
+    return t
 
 
 def zeros(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike = "float32",

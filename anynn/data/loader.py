@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..autograd import Tensor
+from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
 from .collate import default_collate
 from .samplers import host_rng
@@ -266,7 +267,7 @@ class DataLoader:
             if self.collate_fn is None:  # gathered fresh by anynn's own collate step: wrapped, not copied again
                 t = Tensor._make(field, backend_of(field), None, 0)
             else:  # a user's collate_fn may hand out views of its data: copy, as anynn.tensor does
-                t = Tensor(field, dtype=dtype_name(field.dtype))
+                t = tensor(field, dtype=dtype_name(field.dtype))
             if self.backend is not None and t.backend != self.backend:
                 t = t.to(self.backend)
         else:

@@ -19,7 +19,7 @@ from array_api_compat import device as device_of
 
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .dropout import dropout_generator, keep_mask
@@ -129,7 +129,7 @@ def _as_mask(mask: Any, like: Tensor, where: str) -> Tensor:
     if not isinstance(mask, Tensor):
         kind = dtype_name(mask.dtype) if hasattr(mask, "dtype") else ""
         dtype = "bool" if kind == "bool" else dtype_name(like.dtype)
-        return Tensor(mask, backend=like.backend, dtype=dtype)
+        return tensor(mask, backend=like.backend, dtype=dtype)
     kind = dtype_name(mask.dtype)
     if kind != "bool" and mask.dtype != like.dtype:
         raise TypeError(f"{where}: a floating attn_mask must have the query's dtype {dtype_name(like.dtype)}, "

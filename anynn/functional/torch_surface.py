@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.autocast_mode import autocast_operands
-from ..autograd.tensor import Tensor, make_tensor
+from ..autograd.tensor import Tensor, make_tensor, tensor
 from . import activation, elementwise, indexing, linalg, sampling, shape, sorting, triangular
 from .einsum import einsum
 
@@ -55,7 +55,7 @@ def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None
     from ..backend import dtype_name
 
     source = data.detach() if isinstance(data, Tensor) else data
-    out = Tensor(source, backend=self.backend, dtype=dtype_name(self.array.dtype) if dtype is None else dtype)
+    out = tensor(source, backend=self.backend, dtype=dtype_name(self.array.dtype) if dtype is None else dtype)
     if isinstance(data, Tensor) and out.array is source.array:
         out.array = self.backend.xp.asarray(out.array, copy=True)
     out.requires_grad = requires_grad

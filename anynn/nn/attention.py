@@ -8,7 +8,7 @@ from array_api_compat import device as device_of
 
 from ..init import HostGenerator
 from .. import init
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, tensor
 from ..backend import Backend, DeviceRNG, dtype_name
 from ..functional.attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from ..functional.linalg import linear
@@ -294,7 +294,7 @@ def _as_tensor(mask: Any, like: Tensor) -> Tensor:
     if isinstance(mask, Tensor):
         return mask
     kind = dtype_name(mask.dtype) if hasattr(mask, "dtype") else ""
-    return Tensor(mask, backend=like.backend, dtype="bool" if kind == "bool" else dtype_name(like.dtype))
+    return tensor(mask, backend=like.backend, dtype="bool" if kind == "bool" else dtype_name(like.dtype))
 
 
 def _is_bool(mask: Tensor) -> bool:

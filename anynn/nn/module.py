@@ -11,7 +11,7 @@ from ..autograd.tensor import Tensor
 from ..backend.transfer import transfer
 from ..backend import Backend, DeviceRNG, dtype_name, get_backend, is_host_array
 from ..device import resolve as resolve_device
-from ..autograd.tensor import to_arguments
+from ..autograd.tensor import init_tensor, tensor, to_arguments
 from ..init import HostGenerator, host_generator
 from .call_errors import RENAMED, name_the_layer
 from .hooks import ModuleHooks, add_hook, call_with_hooks
@@ -24,7 +24,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, backend: Any = None, dtype: Any = None, requires_grad: bool = True) -> None:
-        super().__init__(data, backend=backend, dtype=dtype, requires_grad=requires_grad)
+        init_tensor(self, data, backend, dtype, requires_grad)  # a copy of data (Tensor(...) reads PyTorch's forms)
 
     def __repr__(self) -> str:
         return "Parameter(" + super().__repr__() + ")"
@@ -531,7 +531,7 @@ def _array_like(module: Module, name: str, value: Any, target: Tensor) -> Any:
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return value
     try:
-        return Tensor(value, backend=target.backend)
+        return tensor(value, backend=target.backend)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{type(module).__name__}.load_state_dict: the value for {name!r} is a "
                         f"{type(value).__name__}, not a tensor or array ({exc})") from None
@@ -557,7 +557,7 @@ def _converted(target: Tensor, value: Any) -> Any:
         # state_dict(keep_vars=True)) must not carry that tracking into anynn's parameters
         data = backend.adopt(value)
     else:
-        data = Tensor(value, backend=backend, dtype=target.dtype).array
+        data = tensor(value, backend=backend, dtype=target.dtype).array
     if data.dtype != target.array.dtype:
         data = backend.xp.astype(data, target.array.dtype)  # astype copies
     else:

@@ -72,7 +72,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     coef = xp.minimum(coef, xp.ones_like(coef))  # minimum, not where: a nan norm must propagate
     for g in grads:
         g.array = g.array * xp.astype(coef, g.array.dtype)
-    return Tensor(total, backend=backend, dtype=dtype_name(total.dtype))
+    return tensor(total, backend=backend, dtype=dtype_name(total.dtype))
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

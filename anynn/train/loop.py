@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from ..autograd.mode import no_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, tensor
 from ..backend import Backend, BackendMismatch, backend_of
 from ..data import DataLoader
 from .callbacks import Callback, CallbackList, FitState
@@ -232,7 +232,7 @@ def predict(model: Any, data: Any, batch_size: int | None = None) -> Tensor:
     if len(outputs) == 1:
         return outputs[0].detach()
     xp = outputs[0].backend.xp
-    return Tensor(xp.concat([o.array for o in outputs], axis=0), backend=outputs[0].backend)
+    return tensor(xp.concat([o.array for o in outputs], axis=0), backend=outputs[0].backend)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ def _to_backend(value: Any, backend: Backend | None, where: str) -> Any:
             raise BackendMismatch(f"{where}: a batch is on backend {value.backend.key!r} but the model is on "
                                   f"{backend.key!r}; make the DataLoader with backend={backend.key!r}")
         return value
-    return Tensor(value, backend=backend)
+    return tensor(value, backend=backend)
 
 
 def _split(batch: Any, backend: Backend | None, where: str) -> tuple[Any, Tensor]:

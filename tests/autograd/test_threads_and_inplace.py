@@ -175,7 +175,7 @@ def test_tensor_and_parameter_copy_the_callers_array(backend):
 def test_tensor_of_a_native_array_or_tensor_copies(backend):
     original = anynn.tensor(np.arange(3.0, dtype=np.float32), backend=backend)
     copies = [nn.Parameter(original.array), nn.Parameter(original), anynn.tensor(original.array, requires_grad=True),
-              anynn.Tensor(original, requires_grad=True)]
+              anynn.tensor(original, requires_grad=True)]  # (anynn.Tensor(t) aliases t, as torch.Tensor(t))
     for copy in copies:
         copy.grad = anynn.ones_like(copy)
     optim.SGD(copies, lr=1.0).step()  # steps write into the parameters' arrays where they can
