@@ -113,14 +113,15 @@ def _relu_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
     """The recorded gradient of a `ReLUFunction` node: ``g * mask``, one `Mul` by a constant mask.
 
     ReLU's slope is piecewise constant, so the mask carries no derivative; it is ReLUFunction's own gradient kernel
-    (``relu_grad``) at ``g = 1``. No rerun of the forward, and the second backward multiplies once. The mask is kept
+    (``relu_grad``) at ``g = 1``, ``out > 0`` as 0/1 in out's dtype (NaN: 0, as the kernel). No rerun of the forward,
+    and the second backward multiplies once. The mask is kept
     on ``fn`` (`ReLUFunction.mask`): a later backward through ``fn`` itself (the gradient penalty's, through the
     forward graph) is then one product as well.
     """
     mask, backend = fn.mask, fn.backend
     if mask is None:
         out = fn.out
-        mask = fn.mask = op(backend, "relu_grad")(backend.xp.ones_like(out), out)
+        mask = fn.mask = backend.xp.astype(out > 0, out.dtype)
     return Mul.apply(grads[0], make_tensor(mask, backend, None, 0))
 
 
