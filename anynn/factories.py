@@ -12,6 +12,7 @@ host from NumPy's ``Generator`` and moved to the backend, so one seed gives the 
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -24,11 +25,36 @@ from .device import resolve as resolve_device
 from .dtypes import dtype as _dtype
 
 
-def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
-    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean shape ``(2, 3)``."""
+_NO_SIZE: Any = object()
+
+
+def _size(size: tuple[Any, ...], fn: str = "size", keyword: Any = _NO_SIZE) -> tuple[int, ...]:
+    """PyTorch's shape forms: ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])``, ``f(x.size())`` and ``f(size=(2, 3))``
+    (``keyword``) all mean shape ``(2, 3)``; the sizes are ints (NumPy integers and 0-d integer tensors too).
+    ``fn`` names the factory in errors."""
+    if keyword is not _NO_SIZE:
+        if size:
+            raise TypeError(f"{fn}(): the shape given twice, as {size} and as size={keyword!r}")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    return tuple(int(n) for n in size)
+    try:
+        return tuple(operator.index(n) for n in size)
+    except TypeError:
+        raise TypeError(f"{fn}(): size must be ints or one tuple/list of ints (as PyTorch), got "
+                        f"{size[0] if len(size) == 1 else size!r}") from None
+
+
+def _sized(fn: str, size: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, ...]:
+    """The shape of ``fn(*size, **kwargs)``, where ``kwargs`` may hold only PyTorch's ``size=``; a shape is required,
+    as in PyTorch (``zeros(())`` is 0-d)."""
+    keyword = kwargs.pop("size", _NO_SIZE)
+    if kwargs:
+        raise TypeError(f"{fn}() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    if not size and keyword is _NO_SIZE:
+        raise TypeError(f"{fn}() missing its size: give {fn}(2, 3), {fn}((2, 3)) or {fn}(size=(2, 3)) "
+                        f"({fn}(()) is 0-d), as in PyTorch")
+    return _size(size, fn, keyword)
 
 
 def _made(data: Any, backend: Backend, requires_grad: bool) -> Tensor:
@@ -66,16 +92,19 @@ def from_numpy(array: np.ndarray, backend: Any = None, requires_grad: bool = Fal
 
 
 def zeros(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros of shape ``size`` (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
+          requires_grad: bool = False, **kwargs: Any) -> Tensor:
+    """A tensor of zeros of shape ``size`` (``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros(size=(2, 3))``)."""
     be = _where(backend, device)
-    return _made(be.xp.zeros(_size(size), dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+    shape = _sized("zeros", size, kwargs)
+    return _made(be.xp.zeros(shape, dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones of shape ``size``."""
+def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False,
+         **kwargs: Any) -> Tensor:
+    """A tensor of ones of shape ``size`` (the forms of `zeros`)."""
     be = _where(backend, device)
-    return _made(be.xp.ones(_size(size), dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+    shape = _sized("ones", size, kwargs)
+    return _made(be.xp.ones(shape, dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,
@@ -84,7 +113,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, dev
     be = _where(backend, device)
     if dtype is None:
         dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else "float32"
-    data = be.xp.full(_size((size,)), fill_value, dtype=be.dtype(dtype), device=be.device)
+    data = be.xp.full(_size((size,), "full"), fill_value, dtype=be.dtype(dtype), device=be.device)
     return _made(data, be, requires_grad)
 
 
@@ -136,37 +165,47 @@ def eye(n: int, m: int | None = None, dtype: Any = None, backend: Any = None, de
 def _drawn(host: np.ndarray, dtype: Any, backend: Any, requires_grad: bool, device: Any = None) -> Tensor:
     be = _where(backend, device)
     native = be.dtype(dtype)
-    data = be.from_host(np.ascontiguousarray(host))
+    data = be.from_host(np.asarray(host, order="C"))  # (ascontiguousarray makes a 0-d draw 1-d)
     if data.dtype != native:
         data = be.xp.astype(data, native)
     return _made(data, be, requires_grad)
 
 
 def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
-    """Uniform on ``[0, 1)``, drawn on the host (the same values on every backend for one seed).
+         requires_grad: bool = False, **kwargs: Any) -> Tensor:
+    """Uniform on ``[0, 1)``, drawn on the host (the same values on every backend for one seed); the shape forms
+    of `zeros`.
 
     ``generator``: an int seed or a ``numpy.random.Generator``; by default the one `anynn.manual_seed` seeds.
     """
     name = dtype_name(dtype or "float32")
-    host = init._rng(generator).random(_size(size), dtype=np.float64 if name == "float64" else np.float32)
+    shape = _sized("rand", size, kwargs)
+    host = init._rng(generator).random(shape, dtype=np.float64 if name == "float64" else np.float32)
     return _drawn(host, name, backend, requires_grad, device=device)
 
 
 def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
-    """Standard normal, drawn on the host (the same values on every backend for one seed)."""
+          requires_grad: bool = False, **kwargs: Any) -> Tensor:
+    """Standard normal, drawn on the host (the same values on every backend for one seed); the shape forms of
+    `zeros`."""
     name = dtype_name(dtype or "float32")
-    host = init._rng(generator).standard_normal(_size(size), dtype=np.float64 if name == "float64" else np.float32)
+    shape = _sized("randn", size, kwargs)
+    host = init._rng(generator).standard_normal(shape, dtype=np.float64 if name == "float64" else np.float32)
     return _drawn(host, name, backend, requires_grad, device=device)
 
 
-def randint(low: int, high: int | None = None, size: Any = (), generator: Any = None, dtype: Any = None,
+def randint(low: int = 0, high: Any = None, size: Any = None, generator: Any = None, dtype: Any = None,
             backend: Any = None, device: Any = None) -> Tensor:
-    """Integers uniform on ``[low, high)`` (``randint(high, size=...)`` starts at 0); int64 by default."""
-    if high is None:
+    """Integers uniform on ``[low, high)``; int64 by default. PyTorch's forms: ``randint(low, high, size)``,
+    ``randint(high, size)`` and ``randint(high, size=...)`` (from 0), ``randint(low=..., high=..., size=...)``."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
-    host = init._rng(generator).integers(low, high, size=_size((size,)))
+    if size is None:
+        raise TypeError("randint(): missing the size (a tuple of ints), as in PyTorch: randint(high, size) or "
+                        "randint(low, high, size)")
+    host = init._rng(generator).integers(low, high, size=_size((size,), "randint"))
     return _drawn(host, dtype or "int64", backend, False, device=device)
 
 
@@ -211,12 +250,12 @@ def empty(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None
           **kwargs: Any) -> Tensor:
     """A tensor of shape ``size`` whose values are not to be relied on (anynn fills zeros; ``torch.empty``).
 
-    The shape may also come as PyTorch's keyword, ``empty(size=(2, 3))`` (gat builds its weights so)."""
-    if "size" in kwargs:
-        if size:
-            raise TypeError(f"empty(): the shape given twice, as {size} and as size={kwargs['size']}")
-        size = (kwargs["size"],)
-    return zeros(*size, dtype=dtype, backend=backend, device=device, requires_grad=requires_grad)
+    The shape forms of `zeros`, PyTorch's keyword too: ``empty(size=(2, 3))`` (gat builds its weights so).
+    ``pin_memory=`` and ``memory_format=`` are accepted and change nothing."""
+    for ignored in ("pin_memory", "memory_format", "layout", "out"):
+        kwargs.pop(ignored, None)
+    shape = _sized("empty", size, kwargs)
+    return zeros(shape, dtype=dtype, backend=backend, device=device, requires_grad=requires_grad)
 
 
 def empty_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002

@@ -50,7 +50,7 @@ class Normal(Distribution):
         from ..factories import randn
 
         shape = self._extended_shape(as_shape(sample_shape))
-        eps = randn(*shape, dtype=self.loc.dtype, device=self.loc.device)
+        eps = randn(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Tensor | float) -> Tensor:

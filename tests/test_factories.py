@@ -1,0 +1,96 @@
+"""The factories' shape forms as PyTorch's (torch 2.13 the oracle): zeros/ones/empty/rand/randn/full with
+positional sizes, one tuple/list/Size, or the ``size=`` keyword; randint's (high, size) and (low, high, size) forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+
+SIZE = object()  # stands for anynn.Size / torch.Size of the next entry
+SHAPE_FORMS = [
+    ("ints", (2, 3), {}),
+    ("one int", (4,), {}),
+    ("tuple", ((2, 3),), {}),
+    ("list", ([2, 3],), {}),
+    ("Size", (SIZE, (2, 3)), {}),
+    ("empty tuple: 0-d", ((),), {}),
+    ("empty list: 0-d", ([],), {}),
+    ("size keyword", (), {"size": (2, 3)}),
+    ("size keyword, a list", (), {"size": [3]}),
+    ("NumPy integer", (np.int64(3),), {}),
+]
+FACTORIES = ["zeros", "ones", "empty", "rand", "randn"]
+
+
+def _args(module, args):
+    return (module.Size(args[1]),) if args and args[0] is SIZE else args
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+@pytest.mark.parametrize("label,args,kwargs", SHAPE_FORMS, ids=[f[0] for f in SHAPE_FORMS])
+def test_shape_forms_as_torch(backend, name, label, args, kwargs):
+    ref = getattr(torch, name)(*_args(torch, args), **kwargs)
+    got = getattr(anynn, name)(*_args(anynn, args), backend=backend, **kwargs)
+    assert tuple(got.shape) == tuple(ref.shape)
+    assert got.dtype == anynn.float32 and got.backend == backend
+    if name in ("zeros", "ones"):
+        np.testing.assert_array_equal(got.numpy(), ref.numpy())
+
+
+FULL_FORMS = [f for f in SHAPE_FORMS if f[0] not in ("ints", "one int", "NumPy integer")]  # full's size is one tuple
+
+
+@pytest.mark.parametrize("label,args,kwargs", FULL_FORMS, ids=[f[0] for f in FULL_FORMS])
+def test_full_shape_forms_as_torch(backend, label, args, kwargs):
+    args = _args(anynn, args) + (1.5,) if args else ()
+    ref_args = tuple(torch.Size(a) if isinstance(a, anynn.Size) else a for a in args)
+    kw = dict(kwargs, fill_value=1.5) if not args else kwargs
+    ref = torch.full(*ref_args, **kw)
+    got = anynn.full(*args, backend=backend, **kw)
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_shape_forms_refused_as_torch(name):
+    for args, kwargs in [((2.0,), {}), ((), {}), ((2,), {"size": (2,)}), (((2,), 3), {})]:
+        with pytest.raises(TypeError):
+            getattr(torch, name)(*args, **kwargs)
+        with pytest.raises(TypeError, match=name):
+            getattr(anynn, name)(*args, **kwargs)
+
+
+RANDINT_FORMS = [
+    ("high, size", (10, (3,)), {}),
+    ("low, high, size", (2, 10, (3,)), {}),
+    ("high, size=", (10,), {"size": (3,)}),
+    ("low, high, size=", (3, 10), {"size": [2, 2]}),
+    ("keywords", (), {"low": 2, "high": 10, "size": (3,)}),
+    ("high= and size= only", (), {"high": 10, "size": (3,)}),
+    ("a Size", (10, SIZE), {}),
+]
+
+
+@pytest.mark.parametrize("label,args,kwargs", RANDINT_FORMS, ids=[f[0] for f in RANDINT_FORMS])
+def test_randint_forms_as_torch(backend, label, args, kwargs):
+    def built(module):
+        return tuple(module.Size([4, 2]) if a is SIZE else a for a in args)
+
+    ref = torch.randint(*built(torch), **kwargs)
+    got = anynn.randint(*built(anynn), backend=backend, **kwargs)
+    assert tuple(got.shape) == tuple(ref.shape) and got.dtype == anynn.int64
+    low = kwargs.get("low", args[0] if len(args) == 3 or (len(args) == 2 and "size" in kwargs) else 0)
+    high = kwargs.get("high", args[1] if len(args) == 3 or (len(args) == 2 and "size" in kwargs) else
+                      args[0] if args else None)
+    values = got.numpy()
+    assert values.min() >= low and values.max() < high
+
+
+def test_randint_without_a_size_is_refused_as_torch():
+    for args in [(10,), (2, 10)]:
+        with pytest.raises(TypeError):
+            torch.randint(*args)
+        with pytest.raises(TypeError, match="randint"):
+            anynn.randint(*args)
