@@ -109,3 +109,9 @@ from .functional.activation_inplace import (  # noqa: E402  (torch.relu_, torch.
 __all__ += ["alpha_dropout", "alpha_dropout_", "celu", "celu_", "dropout", "dropout_", "feature_alpha_dropout",
             "feature_alpha_dropout_", "relu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "sigmoid_", "tanh_",
             "threshold", "threshold_"]
+from .functional.array_style_ops import diff, take_along_dim, tensor_split, tensordot  # noqa: E402
+from .functional.log_cumulative import logcumsumexp  # noqa: E402
+from .functional.selection_reductions import (aminmax, cummax, cummin, kthvalue, mode, nanmean,  # noqa: E402
+                                              nansum)
+__all__ += ["aminmax", "cummax", "cummin", "diff", "kthvalue", "logcumsumexp", "mode", "nanmean", "nansum",
+            "take_along_dim", "tensor_split", "tensordot"]

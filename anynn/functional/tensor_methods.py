@@ -108,14 +108,18 @@ def _one_table() -> dict[str, Any]:
     signature each, in `tensor_extras`); ``backward``/``register_hook`` come from the graph engine.
     """
     from ..autograd import engine_methods
-    from . import activation_inplace, inplace, sparse_layout, tensor_extras, tensor_math, torch_surface
+    from . import (activation_inplace, array_style_ops, inplace, log_cumulative, selection_reductions,
+                   sparse_layout, tensor_extras, tensor_math, torch_surface)
 
     table: dict[str, Any] = {}
     for family, methods in (("operators", OPERATORS), ("engine", engine_methods.METHODS),
                             ("torch spellings", tensor_extras.METHODS), ("torch surface", torch_surface.METHODS),
                             ("math", tensor_math.METHODS), ("in-place", inplace.METHODS),
                             ("sparse layout", sparse_layout.METHODS),
-                            ("in-place activations", activation_inplace.METHODS)):
+                            ("in-place activations", activation_inplace.METHODS),
+                            ("array-style", array_style_ops.METHODS),
+                            ("selections", {**selection_reductions.METHODS,
+                                            "logcumsumexp": log_cumulative.logcumsumexp})):
         twice = sorted(set(table) & set(methods))
         if twice:
             raise RuntimeError(f"Tensor methods defined twice ({family} and an earlier table): {twice}")

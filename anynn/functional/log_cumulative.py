@@ -1,0 +1,65 @@
+"""`logcumsumexp`: ``log(cumsum(exp(x)))`` along one dim, computed without overflow or underflow.
+
+The forward is the running ``logaddexp``; the backward is ``grad_j = exp(x_j - out_j) * s_j`` with
+``s_j = g_j + exp(out_j - out_{j+1}) s_{j+1}`` (running from the end), whose factors are at most 1 because the
+output never decreases: no ``exp`` of a large number in either direction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
+
+
+def _below_or_nan(xp: Namespace, ratio_log: Any) -> Any:
+    """``exp(d)`` for a difference ``d`` of two non-decreasing outputs, 0 where both are -inf (NaN ``d``)."""
+    return xp.where(xp.isnan(ratio_log), xp.zeros_like(ratio_log), xp.exp(ratio_log))
+
+
+class LogCumSumExp(Function):
+    """``out_i = log(sum_{j <= i} exp(x_j))`` along ``axis``; x: (*), out: (*)."""
+
+    axis: int
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        if a.ndim == 0:
+            self.out = a
+            return a
+        moved = xp.moveaxis(a, self.axis, 0)
+        running = moved[0, ...]
+        outs = [running]
+        for i in range(1, moved.shape[0]):  # static sizes: one step per entry, traceable
+            x = moved[i, ...]
+            high = xp.maximum(running, x)
+            safe = xp.where(xp.isinf(high) & (high < 0), xp.zeros_like(high), high)  # both -inf: stays -inf
+            running = safe + xp.log(xp.exp(running - safe) + xp.exp(x - safe))
+            outs.append(running)
+        self.a, self.out = moved, xp.stack(outs, axis=0)
+        return xp.moveaxis(self.out, 0, self.axis)
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        if g.ndim == 0:
+            return g
+        a, out = self.a, self.out
+        gm = xp.moveaxis(g, self.axis, 0)
+        n = a.shape[0]
+        carried = gm[n - 1, ...]
+        grads = [None] * n
+        grads[n - 1] = carried * _below_or_nan(xp, a[n - 1, ...] - out[n - 1, ...])
+        for j in range(n - 2, -1, -1):
+            carried = gm[j, ...] + _below_or_nan(xp, out[j, ...] - out[j + 1, ...]) * carried
+            grads[j] = carried * _below_or_nan(xp, a[j, ...] - out[j, ...])
+        return xp.moveaxis(xp.stack(grads, axis=0), 0, self.axis)
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``log(cumsum(exp(input), dim))`` without overflow (``torch.logcumsumexp``); floating input, same shape."""
+    if not input.backend.xp.isdtype(input.array.dtype, "real floating"):
+        raise TypeError(f"logcumsumexp: expected a floating point input, got {input.dtype}")
+    ndim = max(input.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"logcumsumexp: dim {dim} is out of range for a tensor of shape {tuple(input.shape)}")
+    return LogCumSumExp.apply(input, axis=dim % ndim)

@@ -1,0 +1,153 @@
+"""Reductions that pick or skip entries: ``nansum``/``nanmean`` (NaNs skipped), ``aminmax``, ``cummax``/``cummin``
+(running extremes), ``kthvalue`` and ``mode``, with PyTorch's signatures and named-tuple results.
+
+The indices are found in the backend's array namespace (not differentiable); the values are then gathered at them
+with `anynn.functional.gather`, whose gradient scatter-adds ``g`` to the chosen entries: PyTorch's
+``value_selecting_reduction_backward`` (a running extreme picked by several outputs collects all their gradients).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ..autograd.tensor import Tensor, make_tensor
+from . import elementwise, indexing, reduce, shape
+from .sorting import ValuesIndices
+
+
+class MinMax(NamedTuple):
+    """What ``aminmax`` returns, like ``torch.return_types.aminmax``."""
+
+    min: Any
+    max: Any
+
+
+def _dim(name: str, x: Tensor, dim: int) -> int:
+    ndim = max(x.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {tuple(x.shape)} "
+                         f"(expected in [{-ndim}, {ndim - 1}])")
+    return dim % ndim
+
+
+def _floating(name: str, x: Tensor) -> None:
+    if not x.backend.xp.isdtype(x.array.dtype, "real floating"):
+        raise TypeError(f"{name}: expected a floating point input, got {x.dtype} (cast it with .float())")
+
+
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Sum over ``dim`` (all when ``None``) treating NaN as 0; the gradient is 0 at a NaN, as PyTorch's."""
+    source = input if dtype is None else input.astype(dtype)
+    xp = source.backend.xp
+    if xp.isdtype(source.array.dtype, "real floating"):
+        nan = xp.isnan(source.array)
+        source = elementwise.where(nan, xp.zeros_like(source.array), source)
+    return source.sum(dim, keepdim)
+
+
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Mean over ``dim`` of the entries that are not NaN (NaN where every entry of a lane is)."""
+    source = input if dtype is None else input.astype(dtype)
+    _floating("nanmean", source)
+    xp = source.backend.xp
+    kept = make_tensor(xp.astype(~xp.isnan(source.array), source.array.dtype), source.backend, None, 0)
+    return nansum(source, dim, keepdim) / kept.sum(dim, keepdim)
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> MinMax:  # noqa: A002
+    """``(min, max)`` over ``dim`` (all entries when ``None``); ties share the gradient, as ``amin``/``amax``."""
+    if input.numel() == 0 and dim is None:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                           "identity")
+    axis = None if dim is None else _dim("aminmax", input, dim)
+    return MinMax(reduce.min(input, axis, keepdim), reduce.max(input, axis, keepdim))
+
+
+def _running_extreme(name: str, input: Tensor, dim: int, largest: bool) -> ValuesIndices:  # noqa: A002
+    """Running max (min) along ``dim`` and the index it was last reached at; a NaN wins from where it appears."""
+    if input.ndim == 0:
+        xp = input.backend.xp
+        zero = make_tensor(xp.zeros((), dtype=xp.int64, device=input.backend.device), input.backend, None, 0)
+        return ValuesIndices(elementwise.clone(input), zero)
+    axis = _dim(name, input, dim)
+    xp, a = input.backend.xp, input.array
+    moved = xp.moveaxis(a, axis, 0)
+    best, where = moved[0, ...], xp.zeros(moved.shape[1:], dtype=xp.int64, device=input.backend.device)
+    floating = xp.isdtype(a.dtype, "real floating")
+    found = [where]
+    for i in range(1, moved.shape[0]):  # the sizes are static: one slice per step, traceable
+        x = moved[i, ...]
+        wins = (x >= best) if largest else (x <= best)
+        if floating:
+            wins = xp.isnan(x) | (wins & ~xp.isnan(best))
+        best = xp.where(wins, x, best)
+        where = xp.where(wins, xp.full_like(where, i), where)
+        found.append(where)
+    indices = xp.moveaxis(xp.stack(found, axis=0), 0, axis)
+    index = make_tensor(indices, input.backend, None, 0)
+    return ValuesIndices(indexing.gather(input, axis, index), index)
+
+
+def cummax(input: Tensor, dim: int) -> ValuesIndices:  # noqa: A002 - PyTorch's name
+    """``(values, indices)``: the running maximum along ``dim`` and where it was (the last index reaching it)."""
+    return _running_extreme("cummax", input, dim, True)
+
+
+def cummin(input: Tensor, dim: int) -> ValuesIndices:  # noqa: A002
+    """``(values, indices)``: the running minimum along ``dim`` and where it was (the last index reaching it)."""
+    return _running_extreme("cummin", input, dim, False)
+
+
+def _pick(input: Tensor, axis: int, picked: Any, keepdim: bool) -> ValuesIndices:  # noqa: A002
+    """Values at ``picked`` (int64, ``input``'s shape with ``axis`` of size 1) and the indices, ``axis`` dropped
+    unless ``keepdim``."""
+    index = make_tensor(picked, input.backend, None, 0)
+    values = indexing.gather(input, axis, index)
+    if not keepdim:
+        values, index = shape.squeeze(values, axis), shape.squeeze(index, axis)
+    return ValuesIndices(values, index)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:  # noqa: A002
+    """``(values, indices)`` of the ``k``-th smallest entry along ``dim`` (``k`` from 1), as ``torch.kthvalue``."""
+    if input.ndim == 0:
+        if k != 1:
+            raise IndexError(f"kthvalue(): selected number k ({k}) out of range for a 0-d tensor")
+        return ValuesIndices(elementwise.clone(input), make_tensor(
+            input.backend.xp.zeros((), dtype=input.backend.xp.int64, device=input.backend.device), input.backend,
+            None, 0))
+    axis = _dim("kthvalue", input, dim)
+    size = input.shape[axis]
+    if not 1 <= k <= size:
+        raise IndexError(f"kthvalue(): selected number k ({k}) out of range for dimension {dim} of size {size}")
+    xp = input.backend.xp
+    order = xp.argsort(input.array, axis=axis, stable=True)  # NaN sorts last, as PyTorch's
+    lead = (slice(None),) * axis
+    return _pick(input, axis, xp.astype(order[lead + (slice(k - 1, k), ...)], xp.int64), keepdim)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices:  # noqa: A002
+    """``(values, indices)``: the most frequent value along ``dim`` (the smallest among equally frequent ones) and
+    the last index holding it, as PyTorch's CPU ``torch.mode``."""
+    if input.ndim == 0:
+        return kthvalue(input, 1)
+    axis = _dim("mode", input, dim)
+    xp, a = input.backend.xp, input.array
+    moved = xp.moveaxis(a, axis, -1)  # (..., n)
+    n = moved.shape[-1]
+    same = moved[..., :, None] == moved[..., None, :]  # (..., n, n): an O(n^2) count per lane
+    counts = xp.sum(xp.astype(same, xp.int64), axis=-1)
+    most = xp.max(counts, axis=-1, keepdims=True)
+    # among the most frequent, the smallest value: rank entries by value, the candidates first
+    order = xp.argsort(moved, axis=-1, stable=True)
+    sorted_counts = xp.take_along_axis(counts, order, axis=-1)
+    first = xp.argmax(xp.astype(sorted_counts == most, xp.int8), axis=-1, keepdims=True)
+    value = xp.take_along_axis(xp.take_along_axis(moved, order, axis=-1), first, axis=-1)  # (..., 1)
+    positions = xp.arange(n, dtype=xp.int64, device=input.backend.device)
+    holding = xp.where(moved == value, positions, xp.full_like(positions, -1))
+    last = xp.max(holding, axis=-1, keepdims=True)
+    return _pick(input, axis, xp.moveaxis(last, -1, axis), keepdim)
+
+
+METHODS: dict[str, Any] = {"nansum": nansum, "nanmean": nanmean, "aminmax": aminmax, "cummax": cummax,
+                           "cummin": cummin, "kthvalue": kthvalue, "mode": mode}
