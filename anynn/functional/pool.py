@@ -1,9 +1,10 @@
 """Pooling, one fused primitive each: ``max_pool1d/2d/3d`` (optionally with indices), ``avg_pool1d/2d``,
 ``adaptive_avg_pool1d/2d``; unpooling is in `unpool`.
 
-Pools act on the last one, two or three axes; any leading axes (batch, channels) ride along, so unbatched
-inputs work too. Max and average pooling visit the kernel offsets as strided slices (no window copy);
-adaptive average pooling is two small matmuls with averaging matrices.
+Pools act on the last one, two or three axes, of inputs of PyTorch's ranks: (C, *spatial) or (N, C, *spatial)
+(`check_rank`; the ``*_nd`` forms take any leading axes, for the composite pools). Max and average pooling
+visit the kernel offsets as strided slices (no window copy); adaptive average pooling is two small matmuls with
+averaging matrices.
 """
 
 from __future__ import annotations
@@ -239,6 +240,16 @@ class AdaptiveAvgPool(Function):
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 
+def check_rank(fn: str, x: Any, spatial_dims: int, low: int | None = None) -> None:
+    """PyTorch's ranks for a pool over ``spatial_dims`` axes: unbatched (C, *spatial) or batched (N, C, *spatial);
+    ``low``: any rank from ``low`` up instead (adaptive average pooling to all-ones sizes, PyTorch's mean path)."""
+    if x.ndim in (spatial_dims + 1, spatial_dims + 2) or (low is not None and x.ndim >= low):
+        return
+    where = _SPATIAL[spatial_dims]
+    raise ValueError(f"{fn}: expected a {spatial_dims + 1}-D (C, {where}) or {spatial_dims + 2}-D (N, C, {where}) "
+                     f"input, got a {x.ndim}-D input of shape {tuple(x.shape)}")
+
+
 def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
                dilation: IntOrPair, spatial_dims: int, ceil_mode: bool) -> dict[str, tuple[int, ...]]:
     """Checked geometry as n-tuples, n = max(spatial_dims, 2) (a 1-D pool runs over (..., 1, L))."""
@@ -273,6 +284,7 @@ def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None
 
 def _max_pool(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
               dilation: IntOrPair, ceil_mode: bool, return_indices: bool, spatial_dims: int) -> Any:
+    check_rank(fn, x, spatial_dims)
     args = _pool_args(fn, x, kernel_size, stride, padding, dilation, spatial_dims, ceil_mode)
     if not return_indices:
         return MaxPool.apply(x, ceil_mode=ceil_mode, spatial_dims=spatial_dims, **args)
@@ -282,7 +294,7 @@ def _max_pool(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None,
 
 def max_pool1d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
                dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
-    """Max over windows of the last axis: x (..., L) → (..., L_out). ``stride`` defaults to ``kernel_size``.
+    """Max over windows of the last axis: x (N, C, L) or (C, L) → (..., L_out). ``stride`` defaults to ``kernel_size``.
 
     With ``return_indices`` returns ``(out, indices)``: indices (int64, out's shape, no gradient) are the
     position of each maximum along L, for `max_unpool1d`.
@@ -313,11 +325,9 @@ def max_pool3d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, 
 
 def avg_pool1d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
-    """Mean over windows of the last axis: x (..., L) → (..., L_out)."""
-    check_floating("avg_pool1d", x)
-    args = _pool_args("avg_pool1d", x, kernel_size, stride, padding, 1, 1, ceil_mode)
-    return AvgPool.apply(x, ceil_mode=ceil_mode, count_include_pad=count_include_pad, divisor_override=None,
-                         spatial_dims=1, **args)
+    """Mean over windows of the last axis: x (N, C, L) or (C, L) → (..., L_out)."""
+    check_rank("avg_pool1d", x, 1)
+    return avg_pool_nd("avg_pool1d", x, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
 
 
 def avg_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
@@ -327,12 +337,21 @@ def avg_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, 
     ``count_include_pad`` counts the zero padding in the divisor (PyTorch's default);
     ``divisor_override`` replaces the divisor altogether.
     """
-    check_floating("avg_pool2d", x)
-    args = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1, 2, ceil_mode)
+    check_rank("avg_pool2d", x, 2)
+    return avg_pool_nd("avg_pool2d", x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                       2)
+
+
+def avg_pool_nd(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
+                ceil_mode: bool, count_include_pad: bool, divisor_override: int | None, spatial_dims: int) -> Any:
+    """`avg_pool1d`/`avg_pool2d` over the last ``spatial_dims`` axes of x (..., *spatial), any leading axes (the
+    composite pools run them on other ranks); ``fn`` names the caller in errors."""
+    check_floating(fn, x)
+    args = _pool_args(fn, x, kernel_size, stride, padding, 1, spatial_dims, ceil_mode)
     if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
+        raise ValueError(f"{fn}: divisor_override must be positive, got {divisor_override}")
     return AvgPool.apply(x, ceil_mode=ceil_mode, count_include_pad=count_include_pad,
-                         divisor_override=divisor_override, spatial_dims=2, **args)
+                         divisor_override=divisor_override, spatial_dims=spatial_dims, **args)
 
 
 def check_floating(where: str, x: Any) -> None:
@@ -345,8 +364,8 @@ def check_floating(where: str, x: Any) -> None:
 
 def _adaptive_sizes(fn: str, x: Any, output_size: Any, spatial_dims: int) -> tuple[int, ...]:
     check_floating(fn, x)
-    if x.ndim < spatial_dims + 1:
-        raise ValueError(f"{fn}: expected an input with at least {spatial_dims + 1} dimensions, got shape {x.shape}")
+    if x.ndim < spatial_dims:
+        raise ValueError(f"{fn}: expected an input with at least {spatial_dims} dimensions, got shape {x.shape}")
     sizes = (output_size,) * spatial_dims if output_size is None or isinstance(output_size, int) \
         else tuple(output_size)
     if len(sizes) != spatial_dims:
@@ -358,11 +377,32 @@ def _adaptive_sizes(fn: str, x: Any, output_size: Any, spatial_dims: int) -> tup
     return sizes
 
 
+def check_adaptive_avg_rank(fn: str, x: Any, output_size: Any, spatial_dims: int) -> None:
+    """`check_rank`, with PyTorch's exception for all-ones output sizes in 2-D and 3-D (its mean path): any rank
+    from ``spatial_dims + 1`` up, from ``spatial_dims`` up for the int 1."""
+    low = None
+    if spatial_dims > 1:
+        if isinstance(output_size, int) and not isinstance(output_size, bool) and output_size == 1:
+            low = spatial_dims
+        elif not isinstance(output_size, int) and output_size is not None and all(
+                s == 1 for s in output_size):
+            low = spatial_dims + 1
+    check_rank(fn, x, spatial_dims, low)
+
+
+def adaptive_avg_pool_nd(fn: str, x: Any, output_size: Any, spatial_dims: int) -> Any:
+    """Adaptive average over the last ``spatial_dims`` (1 or 2) axes of x (..., *spatial), any leading axes."""
+    return AdaptiveAvgPool.apply(x, output_size=_adaptive_sizes(fn, x, output_size, spatial_dims))
+
+
 def adaptive_avg_pool1d(x: Any, output_size: int | Sequence[int]) -> Any:
-    """Average into ``output_size`` bins along the last axis: x (..., L) → (..., output_size)."""
-    return AdaptiveAvgPool.apply(x, output_size=_adaptive_sizes("adaptive_avg_pool1d", x, output_size, 1))
+    """Average into ``output_size`` bins along the last axis: x (N, C, L) or (C, L) → (..., output_size)."""
+    check_adaptive_avg_rank("adaptive_avg_pool1d", x, output_size, 1)
+    return adaptive_avg_pool_nd("adaptive_avg_pool1d", x, output_size, 1)
 
 
 def adaptive_avg_pool2d(x: Any, output_size: int | Sequence[int | None]) -> Any:
-    """Average into (out_h, out_w) bins (PyTorch's bin edges; ``None`` keeps that size): → (..., out_h, out_w)."""
-    return AdaptiveAvgPool.apply(x, output_size=_adaptive_sizes("adaptive_avg_pool2d", x, output_size, 2))
+    """Average into (out_h, out_w) bins (PyTorch's bin edges; ``None`` keeps that size): x (N, C, H, W) or
+    (C, H, W) → (..., out_h, out_w); to size 1 (or (1, 1)) any leading axes, as PyTorch."""
+    check_adaptive_avg_rank("adaptive_avg_pool2d", x, output_size, 2)
+    return adaptive_avg_pool_nd("adaptive_avg_pool2d", x, output_size, 2)

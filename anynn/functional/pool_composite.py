@@ -15,7 +15,8 @@ from typing import Any, Sequence
 from ..autograd.tensor import Tensor
 from .activation import relu
 from .padding import pad
-from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from .pool import (adaptive_avg_pool_nd, avg_pool1d, avg_pool2d, avg_pool_nd, check_adaptive_avg_rank, check_rank,
+                   max_pool1d, max_pool2d)
 from .windows import ntuple
 
 IntOrTriple = int | Sequence[int]
@@ -33,16 +34,11 @@ def _depth_back(x: Tensor) -> Tensor:
     return x.permute(*range(n - 3), n - 1, n - 3, n - 2)
 
 
-def _check_5d(fn: str, x: Tensor) -> None:
-    if x.ndim not in (4, 5):
-        raise ValueError(f"{fn}: expected 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape {x.shape}")
-
-
 def avg_pool3d(input: Tensor, kernel_size: IntOrTriple, stride: IntOrTriple | None = None,
                padding: IntOrTriple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
     """Mean over (kd, kh, kw) windows: (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out)."""
-    _check_5d("avg_pool3d", input)
+    check_rank("avg_pool3d", input, 3)
     kernel = ntuple(kernel_size, 3, "kernel_size", "avg_pool3d")
     steps = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) \
         else ntuple(stride, 3, "stride", "avg_pool3d")
@@ -52,21 +48,25 @@ def avg_pool3d(input: Tensor, kernel_size: IntOrTriple, stride: IntOrTriple | No
             raise ValueError(f"avg_pool3d: divisor_override must be positive, got {divisor_override}")
         if ceil_mode or not count_include_pad:
             raise NotImplementedError("avg_pool3d: divisor_override with ceil_mode or count_include_pad=False")
-    deep = avg_pool1d(_depth_last(input), kernel[0], steps[0], pads[0], ceil_mode, count_include_pad)
-    out = avg_pool2d(_depth_back(deep), kernel[1:], steps[1:], pads[1:], ceil_mode, count_include_pad)
+    deep = avg_pool_nd("avg_pool3d", _depth_last(input), kernel[0], steps[0], pads[0], ceil_mode, count_include_pad,
+                       None, 1)
+    out = avg_pool_nd("avg_pool3d", _depth_back(deep), kernel[1:], steps[1:], pads[1:], ceil_mode, count_include_pad,
+                      None, 2)
     if divisor_override is not None:
         out = out * (kernel[0] * kernel[1] * kernel[2] / divisor_override)
     return out
 
 
 def adaptive_avg_pool3d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
-    """Average into (out_d, out_h, out_w) bins (``None`` keeps that size): → (..., out_d, out_h, out_w)."""
-    _check_5d("adaptive_avg_pool3d", input)
+    """Average into (out_d, out_h, out_w) bins (``None`` keeps that size): (N, C, D, H, W) or (C, D, H, W) →
+    (..., out_d, out_h, out_w); to size 1 (or (1, 1, 1)) any leading axes, as PyTorch."""
+    check_adaptive_avg_rank("adaptive_avg_pool3d", input, output_size, 3)
     sizes = (output_size,) * 3 if output_size is None or isinstance(output_size, int) else tuple(output_size)
     if len(sizes) != 3:
         raise ValueError(f"adaptive_avg_pool3d: output_size must be an int or a 3-tuple, got {output_size!r}")
-    deep = adaptive_avg_pool1d(_depth_last(input), input.shape[-3] if sizes[0] is None else sizes[0])
-    return adaptive_avg_pool2d(_depth_back(deep), sizes[1:])
+    deep = adaptive_avg_pool_nd("adaptive_avg_pool3d", _depth_last(input),
+                                input.shape[-3] if sizes[0] is None else sizes[0], 1)
+    return adaptive_avg_pool_nd("adaptive_avg_pool3d", _depth_back(deep), sizes[1:], 2)
 
 
 def _lp_pool_infinite(max_pool: Any, input: Tensor, norm_type: float, kernel_size: Any, stride: Any,
@@ -82,6 +82,7 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: int | N
     """Power-average pooling ``(sum_window x^p)^(1/p)`` over the last axis: (N, C, L) → (N, C, L_out).
 
     ``norm_type=inf`` is the max of ``|x|`` over the window, ``-inf`` the min (PyTorch's special cases)."""
+    check_rank("lp_pool1d", input, 1)
     if norm_type in (float("inf"), -float("inf")):
         return _lp_pool_infinite(max_pool1d, input, norm_type, kernel_size, stride, ceil_mode)
     out = avg_pool1d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
@@ -91,7 +92,8 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: int | N
 
 def lp_pool2d(input: Tensor, norm_type: float, kernel_size: int | Sequence[int], stride: Any = None,
               ceil_mode: bool = False) -> Tensor:
-    """Power-average pooling over (kh, kw) windows: (N, C, H, W) → (N, C, H_out, W_out)."""
+    """Power-average pooling over (kh, kw) windows: (N, C, H, W) or (C, H, W) → (..., H_out, W_out)."""
+    check_rank("lp_pool2d", input, 2)
     if norm_type in (float("inf"), -float("inf")):
         return _lp_pool_infinite(max_pool2d, input, norm_type, kernel_size, stride, ceil_mode)
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)

@@ -8,11 +8,11 @@ from typing import Any, Sequence
 from ..autograd.tensor import Tensor
 from ..functional.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                                max_pool2d, max_pool3d)
-from ..functional.pool import check_floating
+from ..functional.pool import check_adaptive_avg_rank, check_floating
 from ..functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .conv import check_spatial_input
 from .module import Module
-from .validate import check_not_bool
+from .validate import check_input, check_not_bool
 
 IntOrTuple = int | Sequence[int]
 
@@ -220,5 +220,12 @@ class AdaptiveAvgPool2d(AdaptiveAvgPool1d):
         super().__init__(output_size)  # type: ignore[arg-type]
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
+        if self.output_size == 1 or (not isinstance(self.output_size, int) and self.output_size is not None
+                                     and all(s == 1 for s in self.output_size)):
+            # PyTorch's global average (its mean path) takes any leading dimensions: the function's ranks
+            check_input(self, x)
+            check_floating(type(self).__name__, x)
+            check_adaptive_avg_rank(type(self).__name__, x, self.output_size, 2)
+        else:
+            self._check(x)
         return adaptive_avg_pool2d(x, self.output_size)

@@ -4,6 +4,7 @@ indices and unpooling), indices, ties, NaN, errors."""
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -180,14 +181,14 @@ def test_pool_layers_match_torch(backend, cfg):
     check_layer(backend, cfg)
 
 
-@pytest.mark.parametrize("fn, kwargs", [
-    (max_pool2d, dict(kernel_size=2, padding=2)),
-    (max_pool1d, dict(kernel_size=3, padding=2)),
-    (avg_pool2d, dict(kernel_size=(4, 1), padding=(1, 1))),
+@pytest.mark.parametrize("fn, kwargs, shape", [
+    (max_pool2d, dict(kernel_size=2, padding=2), (1, 1, 6, 6)),
+    (max_pool1d, dict(kernel_size=3, padding=2), (1, 1, 6)),
+    (avg_pool2d, dict(kernel_size=(4, 1), padding=(1, 1)), (1, 1, 6, 6)),
 ])
-def test_pool_padding_over_half_kernel_is_a_clear_error(backend, fn, kwargs):
+def test_pool_padding_over_half_kernel_is_a_clear_error(backend, fn, kwargs, shape):
     with pytest.raises(ValueError, match="padding.*half the kernel"):
-        fn(make(backend, np.zeros((1, 1, 6, 6))), **kwargs)
+        fn(make(backend, np.zeros(shape)), **kwargs)
 
 
 # -- max pooling with indices and max unpooling -------------------------------------------------------
@@ -621,4 +622,55 @@ def test_batched_and_unbatched_inputs_still_pool_as_pytorch(backend, name, batch
     x = np.random.default_rng(0).random(((2,) if batched else ()) + (3,) + (4,) * spatial).astype(np.float32)
     got = build(anynn.nn)(make(backend, x))
     ref = build(torch.nn)(torch.tensor(x))
+    np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
+
+
+# -- the functions' ranks as PyTorch's: what it refuses is refused (naming the function), what it takes matches ------
+RANK_FUNCTIONS = [  # (label, function name, arguments after the input)
+    ("avg_pool1d", "avg_pool1d", (2,)), ("avg_pool2d", "avg_pool2d", (2,)), ("avg_pool3d", "avg_pool3d", (2,)),
+    ("max_pool1d", "max_pool1d", (2,)), ("max_pool2d", "max_pool2d", (2,)), ("max_pool3d", "max_pool3d", (2,)),
+    ("adaptive_max_pool1d", "adaptive_max_pool1d", (2,)), ("adaptive_max_pool2d", "adaptive_max_pool2d", (2,)),
+    ("adaptive_avg_pool1d", "adaptive_avg_pool1d", (2,)), ("adaptive_avg_pool1d to 1", "adaptive_avg_pool1d", (1,)),
+    ("adaptive_avg_pool2d", "adaptive_avg_pool2d", (2,)), ("adaptive_avg_pool2d to (None, 1)", "adaptive_avg_pool2d",
+                                                           ((None, 1),)),
+    ("adaptive_avg_pool2d to 1", "adaptive_avg_pool2d", (1,)),  # PyTorch's mean path: any rank from 2
+    ("adaptive_avg_pool2d to (1, 1)", "adaptive_avg_pool2d", ((1, 1),)),  # ... from 3
+    ("adaptive_avg_pool3d", "adaptive_avg_pool3d", (2,)), ("adaptive_avg_pool3d to 1", "adaptive_avg_pool3d", (1,)),
+    ("adaptive_avg_pool3d to (1, 1, 1)", "adaptive_avg_pool3d", ((1, 1, 1),)),
+    ("lp_pool1d", "lp_pool1d", (2, 2)), ("lp_pool2d", "lp_pool2d", (2, 2)),
+]
+
+
+@pytest.mark.parametrize("label,name,args", RANK_FUNCTIONS, ids=[r[0] for r in RANK_FUNCTIONS])
+@pytest.mark.parametrize("ndim", [1, 2, 3, 4, 5, 6])
+def test_functions_take_and_refuse_the_ranks_pytorch_does(backend, label, name, args, ndim):
+    x = np.random.default_rng(ndim).random((3,) * ndim).astype(np.float32) + 0.5
+    ref_input = torch.tensor(x, requires_grad=True)
+    try:
+        ref = getattr(torch.nn.functional, name)(ref_input, *args)
+    except (RuntimeError, IndexError, ValueError):
+        shape = re.escape(str(x.shape))
+        with pytest.raises(ValueError, match=rf"{name}: expected .*got a {ndim}-D input of shape {shape}"):
+            getattr(anynn.nn.functional, name)(make(backend, x), *args)
+        return
+    ours = make(backend, x, requires_grad=True)
+    got = getattr(anynn.nn.functional, name)(ours, *args)
+    np.testing.assert_allclose(got.numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    weights = np.random.default_rng(0).random(tuple(ref.shape)).astype(np.float32)
+    (ref * torch.tensor(weights)).sum().backward()
+    (got * make(backend, weights)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), ref_input.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("output_size", [1, (1, 1), 2])
+@pytest.mark.parametrize("ndim", [2, 3, 4, 5])
+def test_adaptive_avg_pool2d_layer_takes_the_ranks_pytorch_does(backend, output_size, ndim):
+    x = np.random.default_rng(0).random((3,) * ndim).astype(np.float32)
+    try:
+        ref = torch.nn.AdaptiveAvgPool2d(output_size)(torch.tensor(x))
+    except (RuntimeError, IndexError, ValueError):
+        with pytest.raises(ValueError, match="AdaptiveAvgPool2d: expected"):
+            anynn.nn.AdaptiveAvgPool2d(output_size)(make(backend, x))
+        return
+    got = anynn.nn.AdaptiveAvgPool2d(output_size)(make(backend, x))
     np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
