@@ -44,7 +44,8 @@ from .legacy_constructors import (BoolTensor, ByteTensor, CharTensor, DoubleTens
 from .device import device  # noqa: E402
 from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, value queries)
     acos, acosh, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, argwhere, asin, asinh,
-    atan, atan2, atanh, bincount, bucketize, cdist, ceil, clamp_max, clamp_min, clip, cosh, count_nonzero, cross,
+    atan, atan2, atanh, bincount, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bucketize, cdist, ceil,
+    clamp_max, clamp_min, clip, cosh, count_nonzero, cross,
     cumprod, diag, diag_embed, diagonal, div, divide, dot, equal, erf, erfc, exp2, expm1, fix, floor, floor_divide,
     fmod, frac, ger, hypot, is_floating_point, is_tensor, isclose, lerp, log10, log1p, log2, logaddexp, logical_and,
     logical_not, logical_or, logical_xor, median, meshgrid, moveaxis, movedim, mul, multiply, nan_to_num, neg,
@@ -90,7 +91,8 @@ from .amp import autocast  # noqa: E402
 __all__ += ["amp", "autocast"]
 __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.tensor_math), factories
     "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
-    "argwhere", "asin", "asinh", "atan", "atan2", "atanh", "bincount", "bucketize", "cdist", "ceil", "clamp_max",
+    "argwhere", "asin", "asinh", "atan", "atan2", "atanh", "bincount", "bitwise_and",
+    "bitwise_not", "bitwise_or", "bitwise_xor", "bucketize", "cdist", "ceil", "clamp_max",
     "clamp_min", "clip", "cosh", "count_nonzero", "cross", "cumprod", "diag", "diag_embed", "diagonal", "div",
     "divide", "dot", "equal", "erf", "erfc", "exp2", "expm1", "fix", "floor", "floor_divide", "fmod", "frac", "ger",
     "hypot", "is_floating_point", "is_tensor", "isclose", "lerp", "log10", "log1p", "log2", "logaddexp", "logical_and",

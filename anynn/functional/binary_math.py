@@ -130,10 +130,44 @@ def logical_xor(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     return Tensor._make(xp.logical_xor(truth(input), truth(other)), input.backend, None, 0)
 
 
+def _bitwise(name: str) -> Any:
+    def function(input: Any, other: Any) -> Tensor:  # noqa: A002
+        tensor = input if isinstance(input, Tensor) else other
+        a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
+        xp, be = tensor.backend.xp, tensor.backend
+        like = a if isinstance(a, Tensor) else b
+        arrays = [v.array if isinstance(v, Tensor) else xp.asarray(v, dtype=like.array.dtype, device=be.device)
+                  for v in (a, b)]
+        for data in arrays:
+            _integral(name, data.dtype, xp)
+        return Tensor._make(getattr(xp, name)(*arrays), be, None, 0)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (f"Elementwise ``{name}`` of integer or boolean tensors (``torch.{name}``; the operator "
+                        f"form of ``&``, ``|``, ``^``); floating tensors are refused, as PyTorch does.")
+    return function
+
+
+def _integral(name: str, dtype: Any, xp: Any) -> None:
+    if not xp.isdtype(dtype, ("integral", "bool")):
+        raise TypeError(f"{name}: expected integer or boolean tensors, got dtype {dtype} (as torch.{name})")
+
+
+bitwise_and, bitwise_or, bitwise_xor = _bitwise("bitwise_and"), _bitwise("bitwise_or"), _bitwise("bitwise_xor")
+
+
+def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise ``~input``: bitwise for integers, logical for booleans (``torch.bitwise_not``)."""
+    xp = input.backend.xp
+    _integral("bitwise_not", input.dtype, xp)
+    return Tensor._make(xp.bitwise_invert(input.array), input.backend, None, 0)
+
+
 arctan2 = atan2
 
 FUNCTIONS: dict[str, Any] = {"atan2": atan2, "arctan2": atan2, "hypot": hypot, "logaddexp": logaddexp,
                              "lerp": lerp, "floor_divide": floor_divide, "true_divide": true_divide,
-                             "logical_xor": logical_xor}
+                             "logical_xor": logical_xor, "bitwise_and": bitwise_and, "bitwise_or": bitwise_or,
+                             "bitwise_xor": bitwise_xor, "bitwise_not": bitwise_not}
 
 __all__ = ["Atan2", "FUNCTIONS", "Hypot", "LogAddExp", *FUNCTIONS]

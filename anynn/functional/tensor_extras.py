@@ -102,12 +102,6 @@ def _logical(name: str) -> Any:
     return method
 
 
-def _invert(self: Tensor) -> Tensor:
-    xp = self.backend.xp
-    invert = xp.logical_not if xp.isdtype(self.dtype, "bool") else xp.bitwise_invert
-    return Tensor._make(invert(self.array), self.backend, None, 0)
-
-
 def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     return tuple(shape.squeeze(piece, dim) for piece in shape.split(self, 1, dim))
 
@@ -141,7 +135,6 @@ METHODS: dict[str, Any] = {
     "all": _arg_reduction("all"), "any": _arg_reduction("any"),
     "logical_not": _logical("logical_not"), "logical_and": _logical("logical_and"),
     "logical_or": _logical("logical_or"),
-    "__invert__": _invert, "__and__": _logical("logical_and"), "__or__": _logical("logical_or"),
 }
 
 

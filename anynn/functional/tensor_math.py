@@ -10,7 +10,8 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from . import (binary_math, elementwise, rearrange, rounding, set_ops, statistics, unary,
                vector_products)
-from .binary_math import arctan2, atan2, floor_divide, hypot, lerp, logaddexp, logical_xor, true_divide
+from .binary_math import (arctan2, atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, floor_divide, hypot, lerp,
+                          logaddexp, logical_xor, true_divide)
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
 from .products import cumprod, prod
 from .rearrange import moveaxis, movedim, meshgrid, repeat_interleave, roll, swapaxes, swapdims, tile, unflatten
@@ -120,6 +121,10 @@ METHODS: dict[str, Any] = {name: f for name, f in FUNCTIONS.items() if name not 
 METHODS.update({
     "__mod__": rounding.remainder, "__rmod__": _reflected(rounding.remainder),
     "__floordiv__": binary_math.floor_divide, "__rfloordiv__": _reflected(binary_math.floor_divide),
+    "__and__": binary_math.bitwise_and, "__rand__": _reflected(binary_math.bitwise_and),
+    "__or__": binary_math.bitwise_or, "__ror__": _reflected(binary_math.bitwise_or),
+    "__xor__": binary_math.bitwise_xor, "__rxor__": _reflected(binary_math.bitwise_xor),
+    "__invert__": binary_math.bitwise_not,
     "subtract": sub, "multiply": mul, "divide": div, "true_divide": binary_math.true_divide,
     "negative": neg, "div": div, "add": add, "sub": sub,
     "diag_embed": diag_embed,
@@ -128,6 +133,7 @@ METHODS.pop("square")  # Tensor.square is x ** 2 already, keeping integers integ
 
 __all__ = ["FUNCTIONS", "METHODS", "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin", "arcsinh",
            "arctan", "arctan2", "arctanh", "argwhere", "asin", "asinh", "atan", "atan2", "atanh", "bincount",
+           "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
            "bucketize", "cdist", "ceil", "clamp_max", "clamp_min", "clip", "cosh", "count_nonzero", "cross", "cumprod",
            "diag", "diag_embed", "diagonal", "div", "divide", "dot", "equal", "erf", "erfc", "exp2", "expm1", "fix",
            "floor", "floor_divide", "fmod", "frac", "ger", "hypot", "is_floating_point", "is_tensor", "isclose",

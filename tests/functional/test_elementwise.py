@@ -310,3 +310,31 @@ def test_clamp_tensor_bound_native_array_and_number(backend):
     np.testing.assert_array_equal(out.numpy(), [-1.0, 0.5, 1.5])
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
+
+
+BITWISE = [("bitwise_and", lambda a, b: a & b), ("bitwise_or", lambda a, b: a | b),
+           ("bitwise_xor", lambda a, b: a ^ b)]
+
+
+@pytest.mark.parametrize("name,operator", BITWISE)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_bitwise_operators_match_torch(backend, name, operator, dtype):
+    """``&``, ``|``, ``^`` and ``~`` are bitwise on integers (logical on booleans), as PyTorch's."""
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    a_np = rng.integers(0, 200, (3, 4)).astype(dtype)
+    b_np = rng.integers(0, 200, (4,)).astype(dtype)
+    a, b = anynn.tensor(a_np, backend=backend), anynn.tensor(b_np, backend=backend)
+    ta, tb = torch.from_numpy(a_np), torch.from_numpy(b_np)
+    scalar = True if dtype == "bool" else 6
+    for ours, theirs in ((operator(a, b), operator(ta, tb)), (getattr(anynn, name)(a, b), getattr(torch, name)(ta, tb)),
+                         (getattr(a, name)(b), getattr(ta, name)(tb)), (operator(a, scalar), operator(ta, scalar)),
+                         (operator(scalar, a), operator(scalar, ta)), (~a, ~ta), (a.bitwise_not(), ta.bitwise_not())):
+        assert ours.numpy().tolist() == theirs.numpy().tolist()
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+
+
+def test_bitwise_operators_refuse_floats(backend):
+    x = anynn.tensor([1.0, 2.0], backend=backend)
+    for op in (lambda: x & x, lambda: x | 1, lambda: x ^ x, lambda: anynn.bitwise_not(x)):
+        with pytest.raises(TypeError, match="integer or boolean"):
+            op()
