@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, tensor
 from ..backend import DTYPE_NAMES, Backend, BackendUnavailable, get_backend
 from ..device import device as Device
 from ..device import resolve as resolve_device
@@ -146,7 +146,7 @@ class Rebuilder:
             return known
         backend = self.target if self.target is not None else self.backend(ref["backend"], where)
         array = self.arrays[key]
-        kind = self.Parameter if is_parameter else Tensor
+        kind = self.Parameter if is_parameter else tensor  # (Tensor(...) itself reads PyTorch's legacy forms)
         try:
             t = kind(array, backend=backend, dtype=host_dtype_name(array, backend), requires_grad=requires_grad)
         except TypeError as exc:
