@@ -11,14 +11,9 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import broadcast, indexing, shape
+from .value_checks import checked_dim
 
 
-def _dim(name: str, x: Tensor, dim: int) -> int:
-    ndim = max(x.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {tuple(x.shape)} "
-                         f"(expected in [{-ndim}, {ndim - 1}])")
-    return dim % ndim
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
@@ -34,8 +29,8 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
         dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
     if len(dims_a) != len(dims_b):
         raise RuntimeError(f"tensordot: both dimension lists should have the same length, got {dims_a} and {dims_b}")
-    dims_a = [_dim("tensordot", a, d) for d in dims_a]
-    dims_b = [_dim("tensordot", b, d) for d in dims_b]
+    dims_a = [checked_dim("tensordot", a, d) for d in dims_a]
+    dims_b = [checked_dim("tensordot", b, d) for d in dims_b]
     for da, db in zip(dims_a, dims_b):
         if a.shape[da] != b.shape[db]:
             raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has size {a.shape[da]} "
@@ -59,7 +54,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,  #
         if input.ndim != indices.ndim:
             raise RuntimeError(f"take_along_dim: input ({input.ndim}-d) and indices ({indices.ndim}-d) should have "
                                "the same number of dimensions")
-        dim = _dim("take_along_dim", input, dim)
+        dim = checked_dim("take_along_dim", input, dim)
         sizes = [max(n, m) for n, m in zip(input.shape, indices.shape)]
         for i, (n, m) in enumerate(zip(input.shape, indices.shape)):
             if i != dim and n != m and 1 not in (n, m):
@@ -75,7 +70,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,  #
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     """Views of ``input`` split along ``dim``: into ``n`` parts (an int; the first ``size % n`` one longer), or at
     the given indices (a list/tuple), as ``torch.tensor_split``."""
-    dim = _dim("tensor_split", input, dim)
+    dim = checked_dim("tensor_split", input, dim)
     size = input.shape[dim]
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.tolist()
@@ -102,7 +97,7 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     joining ``prepend``/``append`` along ``dim``, as ``torch.diff``."""
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
-    dim = _dim("diff", input, dim)
+    dim = checked_dim("diff", input, dim)
     parts = [t for t in (prepend, input, append) if t is not None]
     x = shape.concat(parts, dim) if len(parts) > 1 else input
     lead = (slice(None),) * dim

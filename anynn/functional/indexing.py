@@ -22,7 +22,7 @@ from ..backend.arrays import check_range, is_writeable
 from ..backend.typing import Namespace
 from . import shape as shape_ops
 from .broadcast import expand
-from .value_checks import array_on_backend
+from .value_checks import array_on_backend, checked_dim
 
 
 # -- the one write helper ----------------------------------------------------------------------------
@@ -276,11 +276,6 @@ def _zero_pad(xp: Namespace, g: Any, shape: tuple[int, ...]) -> Any:
 
 
 # -- wrappers with PyTorch's names and arguments ------------------------------------------------------
-def _dim(name: str, x: Tensor, dim: int) -> int:
-    ndim = max(x.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {x.shape}")
-    return dim % ndim
 
 
 def _integer_index(name: str, x: Tensor, index: Any, dim: int | None = None) -> Any:
@@ -309,14 +304,14 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
 
     input: (*), index: integer, same number of dimensions, no larger than input outside ``dim``.
     """
-    dim = _dim("gather", input, dim)
+    dim = checked_dim("gather", input, dim)
     idx = _integer_index("gather", input, index, dim)
     _check_region("gather", input, idx, dim)
     return Gather.apply(input, idx, dim=dim)
 
 
 def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: bool) -> Tensor:  # noqa: A002
-    dim = _dim(name, input, dim)
+    dim = checked_dim(name, input, dim)
     idx = _integer_index(name, input, index, dim)
     _check_region(name, input, idx, dim)
     xp = input.backend.xp
@@ -350,7 +345,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """The entries ``index`` (1-D integers) of ``input`` along ``dim``; repeated entries add gradients."""
-    dim = _dim("index_select", input, dim)
+    dim = checked_dim("index_select", input, dim)
     idx = _integer_index("index_select", input, index, dim)
     if idx.ndim > 1:
         raise ValueError(f"index_select: index must be 1-D (or 0-d), got shape {tuple(idx.shape)}")

@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .reduce import _expand
+from .value_checks import checked_dim
 
 
 def _exclusive_cumprod(xp: Namespace, a: Any, axis: int) -> Any:
@@ -81,11 +82,6 @@ def _counting_dtype(input: Tensor, dtype: Any) -> Tensor:
     return input
 
 
-def _axis(name: str, input: Tensor, dim: int) -> int:
-    ndim = input.ndim or 1
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {input.shape}")
-    return dim % ndim
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -95,7 +91,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
         return Prod.apply(input.reshape(-1), axis=0, keepdims=False)
     if input.ndim == 0:
         return input
-    return Prod.apply(input, axis=_axis("prod", input, dim), keepdims=bool(keepdim))
+    return Prod.apply(input, axis=checked_dim("prod", input, dim), keepdims=bool(keepdim))
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -103,7 +99,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A
     input = _counting_dtype(input, dtype)
     if input.ndim == 0:
         return input
-    return CumProd.apply(input, axis=_axis("cumprod", input, dim))
+    return CumProd.apply(input, axis=checked_dim("cumprod", input, dim))
 
 
 FUNCTIONS: dict[str, Any] = {"prod": prod, "cumprod": cumprod}

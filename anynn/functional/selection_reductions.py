@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from ..autograd.tensor import Tensor, make_tensor
 from . import elementwise, indexing, reduce, shape
 from .sorting import ValuesIndices
+from .value_checks import checked_dim
 
 
 class MinMax(NamedTuple):
@@ -22,12 +23,6 @@ class MinMax(NamedTuple):
     max: Any
 
 
-def _dim(name: str, x: Tensor, dim: int) -> int:
-    ndim = max(x.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {tuple(x.shape)} "
-                         f"(expected in [{-ndim}, {ndim - 1}])")
-    return dim % ndim
 
 
 def _floating(name: str, x: Tensor) -> None:
@@ -59,7 +54,7 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     if input.numel() == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
                            "identity")
-    axis = None if dim is None else _dim("aminmax", input, dim)
+    axis = None if dim is None else checked_dim("aminmax", input, dim)
     return MinMax(reduce.min(input, axis, keepdim), reduce.max(input, axis, keepdim))
 
 
@@ -69,7 +64,7 @@ def _running_extreme(name: str, input: Tensor, dim: int, largest: bool) -> Value
         xp = input.backend.xp
         zero = make_tensor(xp.zeros((), dtype=xp.int64, device=input.backend.device), input.backend, None, 0)
         return ValuesIndices(elementwise.clone(input), zero)
-    axis = _dim(name, input, dim)
+    axis = checked_dim(name, input, dim)
     xp, a = input.backend.xp, input.array
     moved = xp.moveaxis(a, axis, 0)
     best, where = moved[0, ...], xp.zeros(moved.shape[1:], dtype=xp.int64, device=input.backend.device)
@@ -116,7 +111,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Val
         return ValuesIndices(elementwise.clone(input), make_tensor(
             input.backend.xp.zeros((), dtype=input.backend.xp.int64, device=input.backend.device), input.backend,
             None, 0))
-    axis = _dim("kthvalue", input, dim)
+    axis = checked_dim("kthvalue", input, dim)
     size = input.shape[axis]
     if not 1 <= k <= size:
         raise IndexError(f"kthvalue(): selected number k ({k}) out of range for dimension {dim} of size {size}")
@@ -131,7 +126,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices: 
     the last index holding it, as PyTorch's CPU ``torch.mode``."""
     if input.ndim == 0:
         return kthvalue(input, 1)
-    axis = _dim("mode", input, dim)
+    axis = checked_dim("mode", input, dim)
     xp, a = input.backend.xp, input.array
     moved = xp.moveaxis(a, axis, -1)  # (..., n)
     n = moved.shape[-1]

@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend.typing import Namespace
 from .shape import GetItem
+from .value_checks import checked_dim
 
 
 class ValuesIndices(NamedTuple):
@@ -21,11 +22,6 @@ class ValuesIndices(NamedTuple):
     indices: Any
 
 
-def _axis(name: str, x: Tensor, dim: int) -> int:
-    ndim = max(x.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {x.shape}")
-    return dim % ndim
 
 
 class Sort(Function):
@@ -51,7 +47,7 @@ class Sort(Function):
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:  # noqa: A002
     """``(values, indices)`` of ``input`` sorted along ``dim``; ``values`` is differentiable, ``indices`` int64."""
-    values, indices = Sort.apply(input, axis=_axis("sort", input, dim), descending=bool(descending))
+    values, indices = Sort.apply(input, axis=checked_dim("sort", input, dim), descending=bool(descending))
     indices._requires_grad = False
     indices._ctx = None
     return ValuesIndices(values, indices)
@@ -62,13 +58,13 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     xp = input.backend.xp
     if input.ndim == 0:
         return make_tensor(xp.zeros((), dtype=xp.int64, device=input.backend.device), input.backend, None, 0)
-    order = xp.argsort(input.array, axis=_axis("argsort", input, dim), descending=bool(descending), stable=True)
+    order = xp.argsort(input.array, axis=checked_dim("argsort", input, dim), descending=bool(descending), stable=True)
     return make_tensor(xp.astype(order, xp.int64), input.backend, None, 0)
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:  # noqa: A002
     """The ``k`` largest (or smallest) entries along ``dim`` and their indices, largest first (``torch.topk``)."""
-    axis = _axis("topk", input, dim)
+    axis = checked_dim("topk", input, dim)
     size = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError(f"topk: k ({k}) is out of range for dim {dim} of size {size} (input shape {input.shape})")
@@ -100,4 +96,4 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
         input = input.astype(dtype)
     elif not xp.isdtype(input.array.dtype, ("real floating", "complex floating")):
         input = input.astype("int64")
-    return CumSum.apply(input, axis=_axis("cumsum", input, dim))
+    return CumSum.apply(input, axis=checked_dim("cumsum", input, dim))

@@ -66,3 +66,13 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
         return
     check_range(indices.backend, indices.array, 0, bound,
                 f"{name}: index {{value}} is out of range for {range_what} (expected 0 <= index < {bound}){suffix}")
+
+
+def checked_dim(name: str, x: Tensor, dim: int) -> int:
+    """``dim`` as a non-negative axis of ``x`` (a 0-d tensor takes dims 0 and -1, as PyTorch's); IndexError naming
+    ``name``, the shape and the accepted range otherwise."""
+    ndim = max(x.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {tuple(x.shape)} "
+                         f"(expected in [{-ndim}, {ndim - 1}])")
+    return dim % ndim
