@@ -69,32 +69,29 @@ class Threshold(_Elementwise):
         self.inplace = inplace
 
 
-class Hardshrink(_Elementwise):
+class _Shrink(_Elementwise):
+    """The shrink activations: one threshold, ``lambd`` (PyTorch's spelling), printed bare."""
+
+    args = ("lambd",)
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Hardshrink(_Shrink):
     """``x`` where ``|x| > lambd``, else 0. x (*) → same shape."""
 
     fn = staticmethod(F.hardshrink)
-    args = ("lambd",)
-
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def extra_repr(self) -> str:
-        return f"{self.lambd}"
 
 
-class Softshrink(_Elementwise):
+class Softshrink(_Shrink):
     """``x - lambd * sign(x)`` where ``|x| > lambd``, else 0. x (*) → same shape."""
 
     fn = staticmethod(F.softshrink)
-    args = ("lambd",)
-
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def extra_repr(self) -> str:
-        return f"{self.lambd}"
 
 
 class Softmin(_Elementwise):
