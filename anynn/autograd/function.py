@@ -118,7 +118,7 @@ class Function:
             results = _new(Tensor)  # make_tensor(out, backend, ctx, 0), written out
             results.array = scalar_to_array(out)
             results.backend = backend
-            results.grad = None
+            results._grad = None
             results._ctx = ctx
             results._index = 0
             results._retains_grad = False
