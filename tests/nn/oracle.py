@@ -33,7 +33,7 @@ from anynn.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from anynn.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from anynn.nn.pool import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 
-from tests.helpers import make
+from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
 
 
 # -- hypothesis-drawn layer configurations -------------------------------------------------------
@@ -304,3 +304,24 @@ def compare_grads(pairs: list[tuple[Any, Any]], dtype: str, what: Any) -> None:
             continue
         assert a.grad is not None, f"{what}: no gradient for input {i}"
         np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), err_msg=f"{what}: gradient {i}", **FUZZ_TOL[dtype])
+
+
+def layer_case_matches_torch(backend: Any, rng: np.random.Generator, ours: Callable, theirs: Callable,
+                             shape: tuple[int, ...], positive: bool) -> None:
+    """A fixed layer case (the LAYERS tables of the pool, fold and channel files): forward and gradients against
+    torch.nn in float64 and float32, with a tie in the last axis (the first maximum wins in both) and, for layers
+    that need them, positive inputs; the same class name in the repr."""
+    x = rng.standard_normal(shape)
+    x[..., 0] = x[..., 1]
+    x = np.abs(x) + 0.1 if positive else x
+    compare_module_with_torch(backend, ours(), theirs(), x, rtol=1e-10, atol=1e-12)
+    compare_module_with_torch(backend, ours(), theirs(), x.astype(np.float32), rtol=1e-4, atol=1e-5)
+    assert repr(ours()).split("(")[0] == repr(theirs()).split("(")[0]
+
+
+def function_case_matches_torch(backend: Any, rng: np.random.Generator, fn: Callable, shape: tuple[int, ...]) -> None:
+    """A fixed functional case (the FUNCTIONS tables): ``fn(F)`` against ``fn(torch.nn.functional)`` in float64,
+    and a float64 central-difference gradient check."""
+    x = rng.standard_normal(shape)
+    compare_with_torch(backend, fn(anynn.nn.functional), fn(torch.nn.functional), x, rtol=1e-10, atol=1e-12)
+    check_gradients(backend, fn(anynn.nn.functional), x)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as TF
 
 import anynn.nn as nn
 import anynn.nn.functional as F
-from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
+from tests.nn.oracle import function_case_matches_torch, layer_case_matches_torch
+from tests.helpers import make
 
 # (name, anynn layer, PyTorch layer, input shape, positive input)
 LAYERS = [
@@ -22,12 +22,7 @@ LAYERS = [
 
 @pytest.mark.parametrize("name, ours, theirs, shape, positive", LAYERS, ids=[c[0] for c in LAYERS])
 def test_layer_matches_torch(backend, rng, name, ours, theirs, shape, positive):
-    x = rng.standard_normal(shape)
-    x[..., 0] = x[..., 1]  # ties: the first maximum wins in both
-    x = np.abs(x) + 0.1 if positive else x
-    compare_module_with_torch(backend, ours(), theirs(), x, rtol=1e-10, atol=1e-12)
-    compare_module_with_torch(backend, ours(), theirs(), x.astype(np.float32), rtol=1e-4, atol=1e-5)
-    assert repr(ours()).split("(")[0] == repr(theirs()).split("(")[0]
+    layer_case_matches_torch(backend, rng, ours, theirs, shape, positive)
 
 
 FUNCTIONS = [
@@ -40,9 +35,7 @@ FUNCTIONS = [
 
 @pytest.mark.parametrize("name, fn, shape", FUNCTIONS, ids=[c[0] for c in FUNCTIONS])
 def test_function_matches_torch_and_gradient_check(backend, rng, name, fn, shape):
-    x = rng.standard_normal(shape)
-    compare_with_torch(backend, fn(F), fn(TF), x, rtol=1e-10, atol=1e-12)
-    check_gradients(backend, fn(F), x)
+    function_case_matches_torch(backend, rng, fn, shape)
 
 
 def test_errors_name_the_function():

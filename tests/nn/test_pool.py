@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 import anynn
 import anynn.nn as nn
-import anynn.nn.functional as F
 from anynn.functional.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                                    max_pool2d, max_pool3d)
 from anynn.functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
@@ -26,8 +25,8 @@ from anynn.nn.pool import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgP
                            MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
 
 from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
-from tests.nn.oracle import (FUZZ_TOL, build_and_call, check_layer, compare_grads, fuzz_count, int_or_tuple,
-                             oracle_settings, project, run_both)
+from tests.nn.oracle import (FUZZ_TOL, build_and_call, check_layer, compare_grads, function_case_matches_torch,
+                             fuzz_count, int_or_tuple, layer_case_matches_torch, oracle_settings, project, run_both)
 
 GRAD_CASES = {
     "max2d-overlap-pad": (lambda x: max_pool2d(x, 3, stride=2, padding=1), (1, 2, 5, 4)),
@@ -552,12 +551,7 @@ LAYER_CASES = [
 
 @pytest.mark.parametrize("name, ours, theirs, shape, positive", LAYER_CASES, ids=[c[0] for c in LAYER_CASES])
 def test_layer_matches_torch(backend, rng, name, ours, theirs, shape, positive):
-    x = rng.standard_normal(shape)
-    x[..., 0] = x[..., 1]  # ties: the first maximum wins in both
-    x = np.abs(x) + 0.1 if positive else x
-    compare_module_with_torch(backend, ours(), theirs(), x, rtol=1e-10, atol=1e-12)
-    compare_module_with_torch(backend, ours(), theirs(), x.astype(np.float32), rtol=1e-4, atol=1e-5)
-    assert repr(ours()).split("(")[0] == repr(theirs()).split("(")[0]
+    layer_case_matches_torch(backend, rng, ours, theirs, shape, positive)
 
 
 @pytest.mark.parametrize("dims", [1, 2])
@@ -583,9 +577,7 @@ FUNCTION_CASES = [
 
 @pytest.mark.parametrize("name, fn, shape", FUNCTION_CASES, ids=[c[0] for c in FUNCTION_CASES])
 def test_function_matches_torch_and_gradient_check(backend, rng, name, fn, shape):
-    x = rng.standard_normal(shape)
-    compare_with_torch(backend, fn(F), fn(TF), x, rtol=1e-10, atol=1e-12)
-    check_gradients(backend, fn(F), x)
+    function_case_matches_torch(backend, rng, fn, shape)
 
 
 def test_errors_name_the_function():
