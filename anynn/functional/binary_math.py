@@ -105,13 +105,19 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
 
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
     """``floor(input / other)`` (Python's ``//``, PyTorch's ``floor_divide`` since 1.13); not differentiable."""
+    be, arrays = _native_operands(input, other)
+    return Tensor._make(be.xp.floor_divide(*arrays), be, None, 0)
+
+
+def _native_operands(input: Any, other: Any) -> tuple[Any, list[Any]]:  # noqa: A002
+    """The backend and the two native arrays of a non-differentiable binary op: the operands' kinds checked to agree,
+    a Python number made an array of the tensor operand's dtype."""
     tensor = input if isinstance(input, Tensor) else other
     a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
     xp, be = tensor.backend.xp, tensor.backend
     like = a if isinstance(a, Tensor) else b
-    arrays = [v.array if isinstance(v, Tensor) else xp.asarray(v, dtype=like.array.dtype, device=be.device)
-              for v in (a, b)]
-    return Tensor._make(xp.floor_divide(*arrays), be, None, 0)
+    return be, [v.array if isinstance(v, Tensor) else xp.asarray(v, dtype=like.array.dtype, device=be.device)
+                for v in (a, b)]
 
 
 def true_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -132,15 +138,10 @@ def logical_xor(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 
 def _bitwise(name: str) -> Any:
     def function(input: Any, other: Any) -> Tensor:  # noqa: A002
-        tensor = input if isinstance(input, Tensor) else other
-        a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
-        xp, be = tensor.backend.xp, tensor.backend
-        like = a if isinstance(a, Tensor) else b
-        arrays = [v.array if isinstance(v, Tensor) else xp.asarray(v, dtype=like.array.dtype, device=be.device)
-                  for v in (a, b)]
+        be, arrays = _native_operands(input, other)
         for data in arrays:
-            _integral(name, data.dtype, xp)
-        return Tensor._make(getattr(xp, name)(*arrays), be, None, 0)
+            _integral(name, data.dtype, be.xp)
+        return Tensor._make(getattr(be.xp, name)(*arrays), be, None, 0)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = (f"Elementwise ``{name}`` of integer or boolean tensors (``torch.{name}``; the operator "
