@@ -9,6 +9,7 @@ import array_api_compat.numpy as compat_numpy
 import numpy as np
 
 from .base import Backend, BackendUnavailable, dtype_name
+from .host_memory import settle_malloc_thresholds
 
 
 _add_reduce = np.add.reduce
@@ -125,6 +126,7 @@ class NumpyBackend(Backend):
 
     def __init__(self) -> None:
         super().__init__(np_xp, "cpu")
+        settle_malloc_thresholds()  # a step's freed arrays stay with malloc for the next step (host_memory.py)
 
     @property
     def key(self) -> str:
