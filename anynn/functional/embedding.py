@@ -71,7 +71,8 @@ def check_indices(name: str, indices: Any, weight: Tensor) -> None:
     """Raise unless ``indices`` is an integer Tensor on the weight's backend with values in range."""
     rows = weight.shape[0]
     value_checks.check_indices(name, indices, weight, "weight", "int64 or int32", rows, f"{rows} embeddings",
-                               suffix=f"; indices of shape {indices.shape}" if isinstance(indices, Tensor) else "")
+                               suffix=f"; indices of shape {indices.shape}" if isinstance(indices, Tensor) else "",
+                               dtypes=("int64", "int32"))
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,

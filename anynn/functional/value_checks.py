@@ -43,11 +43,14 @@ def array_on_backend(value: Tensor, backend: Backend, where: str, what: str, oth
 
 
 def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_hint: str, bound: int,
-                  range_what: str, shape: tuple[int, ...] | None = None, suffix: str = "") -> None:
+                  range_what: str, shape: tuple[int, ...] | None = None, suffix: str = "",
+                  dtypes: tuple[str, ...] | None = None) -> None:
     """Raise unless ``indices`` is an integer Tensor on ``like``'s backend with every value in ``[0, bound)``.
 
     ``like_what`` names ``like`` in messages ("weight", "input"); ``dtype_hint`` says which dtypes are
-    expected; ``range_what`` says what ``bound`` counts; ``shape``, if given, is the shape required.
+    expected; ``dtypes``, if given, are the only integer dtypes accepted (PyTorch's embedding takes int32 and
+    int64 and refuses uint8/int16); ``range_what`` says what ``bound`` counts; ``shape``, if given, is the
+    shape required.
     The range check reads one boolean back from the device (`check_range`; skipped on traced arrays).
     """
     if not isinstance(indices, Tensor):
@@ -57,7 +60,7 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
         raise BackendMismatch(f"{name}: indices are on backend {indices.backend.key!r} but the {like_what} is on "
                               f"{like.backend.key!r}; move one with .to(...)")
     kind = dtype_name(indices.dtype)
-    if not kind.startswith(("int", "uint")):
+    if not kind.startswith(("int", "uint")) or (dtypes is not None and kind not in dtypes):
         raise TypeError(f"{name}: expected integer indices ({dtype_hint}), got dtype {kind}")
     if shape is not None and tuple(indices.shape) != tuple(shape):
         raise ValueError(f"{name}: expected indices of the {like_what}'s shape {shape}, got indices of shape "

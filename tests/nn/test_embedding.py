@@ -104,6 +104,29 @@ def test_from_pretrained_matches_torch(backend, rng, freeze):
         Embedding.from_pretrained(make(backend, table[0]))
 
 
+@pytest.mark.parametrize("index_dtype", ["uint8", "int16", "int32", "int64"])
+def test_index_dtypes_are_pytorchs(backend, index_dtype):
+    """PyTorch's embedding takes int32 and int64 indices only; uint8 and int16 are refused, as there."""
+    weight = np.arange(6.0, dtype=np.float32).reshape(3, 2)
+    indices = np.array([2, 0])
+    try:
+        torch.nn.functional.embedding(torch.from_numpy(indices.astype(index_dtype)), torch.from_numpy(weight))
+        torch_accepts = True
+    except RuntimeError:
+        torch_accepts = False
+    layer = Embedding.from_pretrained(make(backend, weight))
+    ours = make(backend, indices.astype(index_dtype))
+    if torch_accepts:
+        np.testing.assert_array_equal(embedding(ours, layer.weight).numpy(), weight[indices])
+        np.testing.assert_array_equal(layer(ours).numpy(), weight[indices])
+    else:
+        expected = rf"embedding: expected integer indices \(int64 or int32\), got dtype {index_dtype}"
+        with pytest.raises(TypeError, match=expected):
+            embedding(ours, layer.weight)
+        with pytest.raises(TypeError, match=rf"Embedding: expected integer indices .* got dtype {index_dtype}"):
+            layer(ours)
+
+
 @pytest.mark.parametrize("bad", [5, -1])
 def test_out_of_range_index_raises(backend, bad):
     layer = Embedding(5, 2, backend=backend)
