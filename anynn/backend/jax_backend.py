@@ -140,6 +140,18 @@ class JaxBackend(Backend):
                 return out.at[index].add(values)
 
             return scatter_add
+        if name == "scatter_reduce":
+
+            def scatter_reduce(index: Any, values: Any, num_rows: int, reduce: str) -> Any:
+                from .portable.scatter import reduction_identity
+
+                identity = reduction_identity(jnp, reduce, values.dtype)
+                out = jnp.full((num_rows,) + tuple(values.shape[1:]), identity, dtype=values.dtype)
+                rows = out.at[index]
+                return rows.multiply(values) if reduce == "prod" else rows.max(values) if reduce == "amax" else \
+                    rows.min(values)
+
+            return scatter_reduce
         if name == "scan":
             return self._scan
         if name == "at_set":

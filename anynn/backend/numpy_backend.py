@@ -87,6 +87,19 @@ def _scatter_add(index: Any, values: Any, num_rows: int) -> Any:
     return out
 
 
+_REDUCE_UFUNCS = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
+
+
+def _scatter_reduce(index: Any, values: Any, num_rows: int, reduce: str) -> Any:
+    """Reduce ``values[i]`` into row ``index[i]`` with ``reduce`` ("prod", "amax", "amin"); untouched rows hold
+    the reduction's identity (see `anynn.backend.portable.scatter.scatter_reduce`)."""
+    from .portable.scatter import reduction_identity
+
+    out = np.full((num_rows,) + values.shape[1:], reduction_identity(np_xp, reduce, values.dtype), dtype=values.dtype)
+    _REDUCE_UFUNCS[reduce].at(out, index, values)
+    return out
+
+
 def _sliding_window_view(x: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]) -> Any:
     return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
 
@@ -162,6 +175,7 @@ class NumpyBackend(Backend):
             except ImportError:
                 return None
             return _erf
-        paths: dict[str, Callable[..., Any]] = {"scatter_add": _scatter_add, "tanh_grad": _tanh_grad,
+        paths: dict[str, Callable[..., Any]] = {"scatter_add": _scatter_add, "scatter_reduce": _scatter_reduce,
+                                                "tanh_grad": _tanh_grad,
                                                 "sliding_window_view": _sliding_window_view, "matmul": _matmul}
         return paths.get(name)

@@ -150,6 +150,18 @@ class TorchBackend(Backend):
                 return out.index_add_(0, index, values)
 
             return scatter_add
+        if name == "scatter_reduce":
+
+            def scatter_reduce(index: Any, values: Any, num_rows: int, reduce: str) -> Any:
+                from .portable.scatter import reduction_identity
+
+                identity = reduction_identity(self.xp, reduce, values.dtype)
+                out = torch.full((num_rows,) + tuple(values.shape[1:]), identity, dtype=values.dtype,
+                                 device=values.device)
+                rows = index.reshape((-1,) + (1,) * (values.ndim - 1)).expand_as(values)
+                return out.scatter_reduce_(0, rows, values, reduce)  # (index_reduce_ warns that it is beta)
+
+            return scatter_reduce
         if name == "sliding_window_view":
 
             def sliding_window_view(x: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]) -> Any:

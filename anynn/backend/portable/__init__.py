@@ -12,7 +12,7 @@ from .linalg import matmul
 from .loops import scan
 from .optim import adam_moments, adam_step
 from .recurrent import lstm_step, lstm_step_backward
-from .scatter import scatter_add
+from .scatter import scatter_add, scatter_reduce
 from .special import erf
 from .vendor import (attention_backward, attention_forward, conv_backward_data, conv_backward_weight, conv_forward,
                      linear_activation)
@@ -21,5 +21,5 @@ from .writes import at_add, at_set
 
 __all__ = ["adam_moments", "adam_step", "at_add", "at_set", "attention_backward", "attention_forward",
            "conv_backward_data", "conv_backward_weight", "conv_forward", "erf", "linear_activation", "lstm_step",
-           "lstm_step_backward", "matmul", "relu_grad", "scan", "scatter_add", "sigmoid", "sigmoid_grad",
-           "sliding_window_view", "tanh_grad"]
+           "lstm_step_backward", "matmul", "relu_grad", "scan", "scatter_add", "scatter_reduce", "sigmoid",
+           "sigmoid_grad", "sliding_window_view", "tanh_grad"]

@@ -1,6 +1,9 @@
-"""Scatter-add without a library ``add.at``: a one-hot matmul, which accumulates duplicate indices exactly."""
+"""Scatter-add without a library ``add.at``: a one-hot matmul, which accumulates duplicate indices exactly; the
+other reductions of ``scatter_reduce`` (product, maximum, minimum) over the same one-hot used as a mask."""
 
 from __future__ import annotations
+
+import math
 
 from array_api_compat import device
 
@@ -17,3 +20,33 @@ def scatter_add(xp: Namespace, index: Array, values: Array, num_rows: int) -> Ar
     flat = xp.reshape(values, (values.shape[0], -1))
     out = onehot.mT @ flat
     return xp.reshape(out, (num_rows,) + tuple(values.shape[1:]))
+
+
+def reduction_identity(xp: Namespace, reduce: str, dtype: object) -> float | int:
+    """The value a row holds when no index names it: 1 for ``"prod"``, the dtype's lowest value for ``"amax"``
+    and its highest for ``"amin"`` (infinities for floating dtypes)."""
+    if reduce == "prod":
+        return 1
+    if xp.isdtype(dtype, "real floating"):
+        return -math.inf if reduce == "amax" else math.inf
+    info = xp.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+def scatter_reduce(xp: Namespace, index: Array, values: Array, num_rows: int, reduce: str) -> Array:
+    """Reduce rows of ``values`` (n, ...) into a (num_rows, ...) array at ``index`` (n,) with ``reduce``:
+    ``"prod"``, ``"amax"`` or ``"amin"`` (NaN propagates); a row no index names holds `reduction_identity`.
+
+    The one-hot of `scatter_add` as a mask: ``values`` where ``index`` names the row, the identity elsewhere,
+    reduced over the n entries ((n, num_rows, ...) in memory).
+    """
+    identity = reduction_identity(xp, reduce, values.dtype)
+    shape = (num_rows,) + tuple(values.shape[1:])
+    if values.shape[0] == 0:
+        return xp.full(shape, identity, dtype=values.dtype, device=device(values))
+    rows = xp.arange(num_rows, dtype=index.dtype, device=device(values))
+    hit = xp.reshape(index[:, None] == rows[None, :], (values.shape[0], num_rows) + (1,) * (values.ndim - 1))
+    spread = xp.where(hit, values[:, None, ...], xp.asarray(identity, dtype=values.dtype, device=device(values)))
+    if reduce == "prod":
+        return xp.prod(spread, axis=0)
+    return xp.max(spread, axis=0) if reduce == "amax" else xp.min(spread, axis=0)
