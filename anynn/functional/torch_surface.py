@@ -7,6 +7,7 @@ re-exported as ``anynn.<name>``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..autograd.autocast_mode import autocast_operands
@@ -78,12 +79,35 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
     return shape.GetItem.apply(input, index=index)
 
 
-def flip(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
-    """``input`` reversed along ``dims`` (an int or a sequence)."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    axes = {d % max(input.ndim, 1) for d in dims}
+def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
+    """``input`` reversed along each axis of the sequence ``dims`` (``torch.flip``: a bare int is a TypeError there).
+
+    Raises IndexError for an axis outside ``[-ndim, ndim)`` and RuntimeError for an axis named twice, as PyTorch.
+    """
+    if not isinstance(dims, Sequence) or isinstance(dims, str):
+        raise TypeError(f"flip(): argument 'dims' must be a tuple of ints, not {type(dims).__name__}")
+    ndim = max(input.ndim, 1)
+    axes: set[int] = set()
+    for d in dims:
+        if not -ndim <= d < ndim:
+            raise IndexError(f"flip: dim {d} is out of range for a tensor of shape {tuple(input.shape)} "
+                             f"(expected in [{-ndim}, {ndim - 1}])")
+        if d % ndim in axes:
+            raise RuntimeError(f"flip: dim {d % ndim} appears multiple times in the list of dims {tuple(dims)}")
+        axes.add(d % ndim)
     index = tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(input.ndim))
     return shape.GetItem.apply(input, index=index)
+
+
+def _flip_method(self: Tensor, *dims_args: Any, dims: Sequence[int] | None = None) -> Tensor:
+    """``Tensor.flip``: the axes as separate ints (``x.flip(0, 1)``) or one sequence, as PyTorch's method takes."""
+    if dims is None:
+        if not dims_args:
+            raise TypeError("flip() missing 1 required positional argument: 'dims'")
+        dims = dims_args[0] if len(dims_args) == 1 and not isinstance(dims_args[0], int) else dims_args
+    elif dims_args:
+        raise TypeError("flip() got multiple values for argument 'dims'")
+    return flip(self, dims)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
@@ -193,7 +217,7 @@ METHODS: dict[str, Any] = {
     "greater": gt, "greater_equal": ge, "less": lt, "less_equal": le, "not_equal": ne,
     "view_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
-    "narrow": narrow, "flip": flip,
+    "narrow": narrow, "flip": _flip_method,
     "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": new_full, "new_tensor": new_tensor,
     "sort": sort, "argsort": argsort, "topk": topk, "cumsum": cumsum,
     "gather": gather, "scatter": scatter, "scatter_add": scatter_add,

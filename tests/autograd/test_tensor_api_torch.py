@@ -146,6 +146,36 @@ def test_ops_match_torch(backend, name, ours, theirs):
     check_gradients(backend, ours(backend), X)
 
 
+# torch.flip takes a sequence only; the method also takes the axes as separate ints
+FLIP_CALLS = {
+    "function_int": lambda lib, x: lib.flip(x, 0), "function_int_keyword": lambda lib, x: lib.flip(x, dims=0),
+    "function_tuple": lambda lib, x: lib.flip(x, (0,)), "function_list": lambda lib, x: lib.flip(x, [1, 0]),
+    "function_no_dims": lambda lib, x: lib.flip(x), "method_int": lambda lib, x: x.flip(-1),
+    "method_ints": lambda lib, x: x.flip(0, 1), "method_sequence": lambda lib, x: x.flip((1,)),
+    "method_keyword": lambda lib, x: x.flip(dims=[0]), "method_int_keyword": lambda lib, x: x.flip(dims=0),
+    "method_empty": lambda lib, x: x.flip([]), "method_no_dims": lambda lib, x: x.flip(),
+    "repeated_dim": lambda lib, x: x.flip(0, -2), "dim_past_rank": lambda lib, x: x.flip(2),
+    "dim_below_rank": lambda lib, x: lib.flip(x, (-3,)),
+}
+
+
+def _outcome(call):
+    try:
+        return call().tolist()
+    except (TypeError, IndexError, RuntimeError) as error:
+        return type(error)
+
+
+@pytest.mark.parametrize("name", sorted(FLIP_CALLS))
+def test_flip_accepts_and_refuses_what_torch_does(backend, name):
+    ours = _outcome(lambda: FLIP_CALLS[name](anynn, make(backend, X)))
+    theirs = _outcome(lambda: FLIP_CALLS[name](torch, torch.from_numpy(X)))
+    if isinstance(theirs, type):
+        assert isinstance(ours, type) and issubclass(ours, theirs), (ours, theirs)
+    else:
+        np.testing.assert_array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize("first, second", [("uint8", "float64"), ("bool", "float32"), ("int8", "uint8"),
                                            ("int32", "int64"), ("float32", "float64"), ("int64", "bool")])
 def test_where_promotes_two_tensors_as_torch(backend, first, second):
