@@ -30,7 +30,7 @@ from .indexing import gather, index_select, masked_select, one_hot, scatter, sca
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from .recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
-from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .padding import pad
 from .conv3d import conv3d
 from .bilinear import bilinear
@@ -66,7 +66,7 @@ __all__ = [
     "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
-    "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "max_pool3d",
+    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d",
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "pad",
     "gru_cell", "lstm_cell", "recurrent_sequence", "rnn_cell", "scaled_dot_product_attention",
     "scaled_dot_product_attention_with_weights",

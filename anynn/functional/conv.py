@@ -1,4 +1,4 @@
-"""Convolutions as im2col + matmul, one fused primitive each: ``conv1d``, ``conv2d``, ``conv_transpose1d/2d``.
+"""Convolutions as im2col + matmul, one fused primitive each: ``conv1d``, ``conv2d``, ``conv_transpose1d/2d/3d``.
 
 Layouts are PyTorch's: input (N, C_in, H, W), conv weight (C_out, C_in / groups, kh, kw), transposed-conv
 weight (C_in, C_out / groups, kh, kw). The 1-D versions run the 2-D primitive on (N, C, 1, L) views.
@@ -6,21 +6,24 @@ weight (C_in, C_out / groups, kh, kw). The 1-D versions run the 2-D primitive on
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 from ..autograd.function import Function
 from ..backend import op
 from ..backend.typing import Namespace
-from .windows import Pair, fold, fold_channels_last, output_size, pad2d, pair, same_padding, unfold
+from .conv3d import fold3d, unfold3d
+from .windows import (Pair, fold, fold_channels_last, ntuple, output_size, pad2d, pad_last_axes, pair, same_padding,
+                      unfold)
 
 IntOrPair = int | Sequence[int]
 
 
 def _to_4d(x_shape: tuple[int, ...], spatial_dims: int) -> tuple[int, ...]:
-    """(N, C, L) → (N, C, 1, L); unbatched (C, L) / (C, H, W) get N = 1."""
+    """(N, C, L) → (N, C, 1, L); unbatched (C, L) / (C, H, W) / (C, D, H, W) get N = 1 (3-D stays 5-D)."""
     if spatial_dims == 1:
         return (1, x_shape[0], 1, x_shape[1]) if len(x_shape) == 2 else (x_shape[0], x_shape[1], 1, x_shape[2])
-    return (1,) + tuple(x_shape) if len(x_shape) == 3 else tuple(x_shape)
+    return (1,) + tuple(x_shape) if len(x_shape) == spatial_dims + 1 else tuple(x_shape)
 
 
 def _kernel_4d(w_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -153,64 +156,76 @@ class ConvNd(Function):
 
 
 class ConvTransposeNd(Function):
-    """Transposed convolution (the adjoint of `ConvNd` in x): x (N, C_in, H, W), weight (C_in, C_out/g, kh, kw).
+    """Transposed convolution (the adjoint of `ConvNd` in x): x (N, C_in, *S), weight (C_in, C_out/g, *kernel),
+    for 1-D (run as 2-D with height 1), 2-D and 3-D.
 
     Forward: columns = weightᵀ @ x, then col2im onto the full output and crop ``padding``; the
-    ``output_padding`` rows/columns extend the bottom/right edge. Backward is an ordinary convolution.
+    ``output_padding`` rows/columns extend the far end of each axis. Backward is an ordinary convolution.
     """
 
-    stride: Pair
-    padding: Pair
-    output_padding: Pair
-    dilation: Pair
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
     groups: int
     spatial_dims: int
 
     def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
         x, weight = _as_4d(self, xp, x, weight)
-        n, c, h, w = x.shape
-        _, og, kh, kw = weight.shape
+        n, c, *size = x.shape
+        _, og, *kernel = weight.shape
         g = self.groups
-        (sh, sw), (dh, dw), (oph, opw) = self.stride, self.dilation, self.output_padding
-        self.full = ((h - 1) * sh + (kh - 1) * dh + 1 + oph, (w - 1) * sw + (kw - 1) * dw + 1 + opw)
-        ph, pw = self.padding
-        ho, wo = self.full[0] - 2 * ph, self.full[1] - 2 * pw
-        x_mat = xp.reshape(x, (n, g, c // g, h * w))
-        w_mat = xp.reshape(weight, (g, c // g, og * kh * kw))
-        out = scatter_windows(xp, x, w_mat, (kh, kw), self.full, self.stride, self.dilation)
-        out = out[:, :, ph:ph + ho, pw:pw + wo]
+        self.full = tuple((s - 1) * st + (k - 1) * d + 1 + op_ for s, k, st, d, op_
+                          in zip(size, kernel, self.stride, self.dilation, self.output_padding))
+        out_size = tuple(f - 2 * p for f, p in zip(self.full, self.padding))
+        x_mat = xp.reshape(x, (n, g, c // g, math.prod(size)))
+        w_mat = xp.reshape(weight, (g, c // g, og * math.prod(kernel)))
+        if len(size) == 2:
+            out = scatter_windows(xp, x, w_mat, (kernel[0], kernel[1]), self.full, self.stride, self.dilation)
+        else:
+            cols = xp.reshape(w_mat.mT @ x_mat, (n, g * og, math.prod(kernel), *size))
+            out = fold3d(xp, cols, self.full, kernel, self.stride, self.dilation)
+        out = out[(Ellipsis,) + tuple(slice(p, p + o) for p, o in zip(self.padding, out_size))]
         if bias is not None:
-            out = out + xp.reshape(bias, (g * og, 1, 1))
+            out = out + xp.reshape(bias, (g * og,) + (1,) * len(size))
         self.has_bias = bias is not None
         self.x_mat, self.w_mat = x_mat, w_mat
-        return _from_4d(self, xp, out, n, g * og, ho, wo)
+        out_shape = (n, g * og) + (out_size[-1:] if self.spatial_dims == 1 else out_size)
+        if len(self.x_shape) == self.spatial_dims + 1:  # unbatched input, unbatched output
+            out_shape = out_shape[1:]
+        return xp.reshape(out, out_shape)
 
     def backward(self, xp: Namespace, grad: Any) -> tuple[Any, Any, Any]:
-        n, c, h, w = _to_4d(self.x_shape, self.spatial_dims)
-        _, og, kh, kw = _kernel_4d(self.w_shape)
+        n, c, *size = _to_4d(self.x_shape, self.spatial_dims)
+        _, og, *kernel = _kernel_4d(self.w_shape)
         g = self.groups
-        ph, pw = self.padding
-        fh, fw = self.full
-        grad = xp.reshape(grad, (n, g * og, fh - 2 * ph, fw - 2 * pw))
-        grad_full = pad2d(xp, grad, (ph, ph, pw, pw))
-        cols = unfold(self.backend, grad_full, (kh, kw), self.stride, self.dilation, (h, w))
-        cols = xp.reshape(cols, (n, g, og * kh * kw, h * w))
+        out_size = tuple(f - 2 * p for f, p in zip(self.full, self.padding))
+        grad = xp.reshape(grad, (n, g * og) + out_size)
+        grad_full = pad_last_axes(xp, grad, tuple((p, p) for p in self.padding))
+        if len(size) == 2:
+            cols = unfold(self.backend, grad_full, (kernel[0], kernel[1]), self.stride, self.dilation,
+                          (size[0], size[1]))
+        else:
+            cols = unfold3d(xp, grad_full, kernel, self.stride, self.dilation, tuple(size))
+        cols = xp.reshape(cols, (n, g, og * math.prod(kernel), math.prod(size)))
         grad_x = grad_w = grad_b = None
         if self.needs_input_grad[0]:
             grad_x = xp.reshape(self.w_mat @ cols, self.x_shape)
         if self.needs_input_grad[1]:
             grad_w = xp.reshape(xp.sum(self.x_mat @ cols.mT, axis=0), self.w_shape)
         if self.has_bias and self.needs_input_grad[2]:
-            grad_b = xp.sum(grad, axis=(0, 2, 3))
+            grad_b = xp.sum(grad, axis=(0,) + tuple(range(2, grad.ndim)))
         return grad_x, grad_w, grad_b
 
 
 # -- argument handling --------------------------------------------------------------------------
 
 
-def _spatial_args(value: IntOrPair, name: str, fn: str, spatial_dims: int) -> Pair:
+def _spatial_args(value: IntOrPair, name: str, fn: str, spatial_dims: int) -> tuple[int, ...]:
     if spatial_dims == 2:
         return pair(value, name, fn)
+    if spatial_dims == 3:
+        return ntuple(value, 3, name, fn)
     if not isinstance(value, int):
         values = tuple(value)
         if len(values) != 1 or not isinstance(values[0], int):
@@ -256,10 +271,11 @@ def _check(fn: str, x: Any, weight: Any, groups: int, spatial_dims: int, transpo
 
 
 def _common_args(fn: str, x: Any, weight: Any, stride: IntOrPair, dilation: IntOrPair, groups: int,
-                 spatial_dims: int, transposed: bool) -> tuple[Pair, Pair, Pair]:
-    """Check the shapes; ``(stride, dilation, kernel)`` as (height, width) pairs (height 1 for 1-D)."""
+                 spatial_dims: int, transposed: bool) -> tuple[Any, Any, Any]:
+    """Check the shapes; ``(stride, dilation, kernel)`` as (height, width) pairs (height 1 for 1-D), triples
+    for 3-D."""
     _check(fn, x, weight, groups, spatial_dims, transposed)
-    kernel = (1, weight.shape[-1]) if spatial_dims == 1 else (weight.shape[-2], weight.shape[-1])
+    kernel = (1, weight.shape[-1]) if spatial_dims == 1 else tuple(weight.shape[2:])
     return (_spatial_args(stride, "stride", fn, spatial_dims), _spatial_args(dilation, "dilation", fn, spatial_dims),
             kernel)
 
@@ -356,3 +372,22 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 
     """
     return _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, 2,
                            "conv_transpose2d")
+
+
+def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
+                     output_padding: IntOrPair = 0, groups: int = 1, dilation: IntOrPair = 1) -> Any:
+    """3-D transposed convolution, PyTorch's argument order.
+
+    Parameters
+    ----------
+    input : Tensor (N, C_in, D, H, W) or (C_in, D, H, W)
+    weight : Tensor (C_in, C_out / groups, kd, kh, kw)
+    bias : Tensor (C_out,) or None
+    stride, padding, output_padding, dilation : int or (int, int, int)
+
+    Returns
+    -------
+    Tensor (N, C_out, D_out, H_out, W_out), ``D_out = (D - 1) s - 2 p + d (kd - 1) + output_padding + 1``.
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3,
+                           "conv_transpose3d")

@@ -25,6 +25,23 @@ def _offset_slices(offset: Sequence[int], dilation: Triple, stride: Triple, coun
     return window_slice(tuple(o * d for o, d in zip(offset, dilation)), count, stride)
 
 
+def unfold3d(xp: Namespace, x: Any, kernel: Sequence[int], stride: Triple, dilation: Triple, count: Triple) -> Any:
+    """im2col over (D, H, W): x (N, C, Dp, Hp, Wp), already padded → columns (N, C, kd*kh*kw, Do, Ho, Wo)."""
+    offsets = itertools.product(*(range(k) for k in kernel))
+    return xp.stack([x[_offset_slices(off, dilation, stride, count)] for off in offsets], axis=2)
+
+
+def fold3d(xp: Namespace, cols: Any, padded: Sequence[int], kernel: Sequence[int], stride: Triple,
+           dilation: Triple) -> Any:
+    """col2im over (D, H, W), the adjoint of `unfold3d`: columns (N, C, kd*kh*kw, Do, Ho, Wo) summed back into
+    an image (N, C, Dp, Hp, Wp), one strided slice-add per kernel offset."""
+    n, c, _, *count = cols.shape
+    image = xp.zeros((n, c) + tuple(padded), dtype=cols.dtype, device=device(cols))
+    for k, off in enumerate(itertools.product(*(range(s) for s in kernel))):
+        image = at_add(image, _offset_slices(off, dilation, stride, tuple(count)), cols[:, :, k, ...])
+    return image
+
+
 class Conv3dFunction(Function):
     """Cross-correlation of x (N, C_in, D, H, W) with weight (C_out, C_in/groups, kd, kh, kw), plus bias."""
 
@@ -45,12 +62,10 @@ class Conv3dFunction(Function):
                     for i, (s, k, st, d) in enumerate(zip(size, kernel, self.stride, self.dilation)))
         self.out_size, self.kernel = out, tuple(kernel)
         x = pad_last_axes(xp, x, tuple((pads[2 * k], pads[2 * k + 1]) for k in range(3)))
-        windows = [x[_offset_slices(off, self.dilation, self.stride, out)]
-                   for off in itertools.product(*(range(k) for k in kernel))]
         g = self.groups
-        k_count = len(windows)
+        k_count = kernel[0] * kernel[1] * kernel[2]
         length = out[0] * out[1] * out[2]
-        cols = xp.reshape(xp.stack(windows, axis=2), (n, g, cg * k_count, length))
+        cols = xp.reshape(unfold3d(xp, x, kernel, self.stride, self.dilation, out), (n, g, cg * k_count, length))
         w_mat = xp.reshape(weight, (g, o // g, cg * k_count))
         y = xp.reshape(w_mat @ cols, (n, o) + out)
         if bias is not None:
@@ -72,10 +87,7 @@ class Conv3dFunction(Function):
         if self.needs_input_grad[0]:
             k_count = self.kernel[0] * self.kernel[1] * self.kernel[2]
             cols = xp.reshape(self.w_mat.mT @ grad, (n, c, k_count) + out)
-            image = xp.zeros((n, c) + self.padded, dtype=grad.dtype, device=device(grad))
-            for k, off in enumerate(itertools.product(*(range(s) for s in self.kernel))):
-                index = _offset_slices(off, self.dilation, self.stride, out)
-                image = at_add(image, index, cols[:, :, k, ...])
+            image = fold3d(xp, cols, self.padded, self.kernel, self.stride, self.dilation)
             size = self.x_shape[-3:]
             pads = self.padding
             crop = (Ellipsis,) + tuple(slice(pads[2 * k], pads[2 * k] + s) for k, s in enumerate(size))

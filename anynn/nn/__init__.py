@@ -39,7 +39,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Lo
                    SmoothL1Loss)
 from .module import Module, Parameter, StateDictError
 from .shape import Flatten, Unflatten
-from .conv3d import Conv3d
+from .conv3d import Conv3d, ConvTranspose3d
 from .bilinear import Bilinear
 from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .resample import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
@@ -48,7 +48,7 @@ __all__ = [
     "EmbeddingBag", "DataParallel",
     "ChannelShuffle", "LocalResponseNorm", "ParameterDict", "ParameterList", "Fold", "Unfold",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveAvgPool3d", "AvgPool3d", "LPPool1d", "LPPool2d",
-    "Conv3d",
+    "Conv3d", "ConvTranspose3d",
     "Bilinear", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
     "CELU", "Hardshrink", "Hardsigmoid", "LogSigmoid", "RReLU", "Softmax2d", "Softmin", "Softshrink", "Softsign",

@@ -75,6 +75,8 @@ RECIPES = {
                          [lambda: [f(2, 5, 8)], lambda: [f(2, 3, 8, 8)]]),
     "ConvTranspose2d": R(lambda b: nn.ConvTranspose2d(3, 4, 3, backend=b), lambda: [f(2, 3, 8, 8)],
                          [lambda: [f(2, 5, 8, 8)], lambda: [f(2, 3, 8)]]),
+    "ConvTranspose3d": R(lambda b: nn.ConvTranspose3d(3, 4, 2, backend=b), lambda: [f(2, 3, 3, 3, 3)],
+                         [lambda: [f(2, 5, 3, 3, 3)], lambda: [f(2, 3, 3, 3)], lambda: [f(3, 3, 3)]]),
     "Fold": R(lambda b: nn.Fold((4, 4), 2), lambda: [f(2, 12, 9)], [lambda: [f(2, 12, 7)], lambda: [f(2, 11, 9)],
                                                                       lambda: [f(9)]]),
     "Unfold": R(lambda b: nn.Unfold(2), lambda: [f(2, 3, 4, 4)], [lambda: [f(2, 3)], lambda: [f(2, 3, 1, 1)]]),

@@ -14,10 +14,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import anynn
-from anynn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from anynn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from anynn.functional.conv3d import conv3d
 from anynn.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
-from anynn.nn.conv3d import Conv3d
+from anynn.nn.conv3d import Conv3d, ConvTranspose3d
 
 from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, make
 from tests.nn.oracle import (FUZZ_TOL, TORCH_DTYPE, check_layer, compare_grads, fuzz_count, int_or_tuple,
@@ -36,6 +36,10 @@ GRAD_CASES = {
     "conv_transpose1d": (conv_transpose1d, (2, 2, 3), (2, 2, 3), dict(stride=2, padding=1, output_padding=1)),
     "conv_transpose2d-channels-last": (conv_transpose2d, (1, 2, 2, 1), (2, 2, 2, 2),
                                        dict(stride=2, padding=(1, 0), groups=2, dilation=(2, 1))),
+    "conv_transpose3d": (conv_transpose3d, (1, 2, 2, 1, 2), (2, 1, 2, 2, 1),
+                         dict(stride=(2, 1, 2), padding=(1, 0, 0), output_padding=(1, 0, 1), groups=2,
+                              dilation=(1, 2, 1))),
+    "conv_transpose3d-unbatched": (conv_transpose3d, (2, 2, 1, 2), (2, 2, 1, 2, 2), dict(stride=2, padding=(0, 0, 1))),
 }
 
 
@@ -44,7 +48,8 @@ GRAD_CASES = {
 def test_grad_check(backend, case):
     fn, x_shape, w_shape, kwargs = GRAD_CASES[case]
     rng = np.random.default_rng(0)
-    out_channels = w_shape[1] * kwargs.get("groups", 1) if fn in (conv_transpose1d, conv_transpose2d) \
+    out_channels = w_shape[1] * kwargs.get("groups", 1) if fn in (conv_transpose1d, conv_transpose2d,
+                                                                  conv_transpose3d) \
         else w_shape[0]
     check_gradients(backend, lambda x, w, b: fn(x, w, b, **kwargs), rng.standard_normal(x_shape),
                     rng.standard_normal(w_shape), rng.standard_normal(out_channels))
@@ -81,6 +86,14 @@ MODULE_CASES = {
                                                (2, 4, 3, 2)),
     "conv_transpose1d": lambda: (ConvTranspose1d(3, 4, 3, stride=3, padding=1, output_padding=2),
                                  torch.nn.ConvTranspose1d(3, 4, 3, stride=3, padding=1, output_padding=2), (2, 3, 5)),
+    "conv_transpose3d": lambda: (ConvTranspose3d(4, 6, (2, 3, 2), stride=(2, 1, 3), padding=(1, 0, 1),
+                                                 output_padding=(1, 0, 2), groups=2, dilation=(1, 2, 1)),
+                                 torch.nn.ConvTranspose3d(4, 6, (2, 3, 2), stride=(2, 1, 3), padding=(1, 0, 1),
+                                                          output_padding=(1, 0, 2), groups=2, dilation=(1, 2, 1)),
+                                 (2, 4, 3, 4, 3)),
+    "conv_transpose3d-unbatched-no-bias": lambda: (ConvTranspose3d(3, 2, 2, stride=2, bias=False),
+                                                   torch.nn.ConvTranspose3d(3, 2, 2, stride=2, bias=False),
+                                                   (3, 2, 3, 2)),
 }
 
 
@@ -309,6 +322,8 @@ OUTPUT_SIZE_CASES = [  # (layer, constructor arguments, input shape, output_size
     ("ConvTranspose2d", (2, 2, (2, 3)), dict(stride=(3, 2), dilation=(2, 1)), (2, 3, 3), (2, 9, 8)),
     ("ConvTranspose1d", (3, 2, 3), dict(stride=3, padding=1), (2, 3, 5), (15,)),
     ("ConvTranspose1d", (3, 2, 3), dict(stride=3, padding=1), (2, 3, 5), (2, 2, 14)),
+    ("ConvTranspose3d", (2, 3, 3), dict(stride=(2, 3, 1), padding=1), (1, 2, 2, 3, 2), (4, 8, 2)),
+    ("ConvTranspose3d", (2, 3, 3), dict(stride=(2, 3, 1), padding=1), (2, 2, 3, 2), (3, 4, 9, 2)),  # unbatched
 ]
 
 
@@ -353,3 +368,23 @@ def test_conv_transpose_impossible_output_size_raises_as_torch(size):
         ours(make("numpy", x.astype(np.float32)), output_size=size)
     message = str(expected.value).replace("torch.Size([4, 5])", "(4, 5)")
     assert str(raised.value) in (message, f"ConvTranspose2d: {message}")  # anynn's calls name the layer
+
+
+def test_conv_transpose3d_init_and_errors(backend):
+    layer = ConvTranspose3d(4, 6, (3, 2, 2), groups=2, backend=backend, seed=0)
+    assert layer.weight.shape == (4, 3, 3, 2, 2) and layer.bias.shape == (6,)
+    assert np.abs(layer.weight.numpy()).max() <= 1 / math.sqrt(3 * 12)  # fan_in from weight.shape[1:], as PyTorch
+
+    def zeros(*shape):
+        return make(backend, np.zeros(shape, np.float32))
+
+    with pytest.raises(ValueError, match=r"ConvTranspose3d: expected input of shape \(N, 4, D, H, W\).*\(1, 3, 2,"):
+        layer(zeros(1, 3, 2, 2, 2))
+    with pytest.raises(ValueError, match=r"ConvTranspose3d: expected input of shape .*3-D input of shape \(4, 2, 2\)"):
+        layer(zeros(4, 2, 2))
+    with pytest.raises(ValueError, match=r"conv_transpose3d: weight of shape \(2, 2, 1, 1, 1\) with groups=1 expects"):
+        conv_transpose3d(zeros(1, 3, 2, 2, 2), zeros(2, 2, 1, 1, 1))
+    with pytest.raises(ValueError, match="conv_transpose3d: output_padding"):
+        conv_transpose3d(zeros(1, 2, 2, 2, 2), zeros(2, 2, 1, 1, 1), stride=(2, 2, 1), output_padding=(0, 0, 1))
+    with pytest.raises(ValueError, match=r"conv_transpose3d: stride must be an int or a 3-tuple"):
+        conv_transpose3d(zeros(1, 2, 2, 2, 2), zeros(2, 2, 1, 1, 1), stride=(2, 2))

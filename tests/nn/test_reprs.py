@@ -40,6 +40,7 @@ VARIANTS = {
                dict(padding="valid", stride=2)],
     "Conv3d": [dict(padding="same")],
     "ConvTranspose2d": [dict(stride=2, padding=1, output_padding=1)],
+    "ConvTranspose3d": [dict(stride=2, padding=1, output_padding=1, groups=2, dilation=(1, 2, 1), bias=False)],
     "InstanceNorm1d": [dict(affine=True)], "InstanceNorm2d": [dict(affine=True, track_running_stats=True)],
     "InstanceNorm3d": [dict(affine=True)],
     "BatchNorm2d": [dict(affine=False, momentum=None)], "LayerNorm": [dict(bias=False)],
