@@ -185,6 +185,8 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
             for t, g, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
                 if g is None or not needed:
                     continue
+                if g.dtype is not t.array.dtype and g.dtype != t.array.dtype:
+                    g = _in_dtype_of(t, g)
                 parent = t._ctx
                 if parent is None:  # a leaf
                     if leaf_hooks and id(t) in leaf_hooks:
@@ -289,6 +291,19 @@ def _run_hooks(table: dict[int, Callable[..., Any]], grad: Any, backend: Backend
     return grad
 
 
+def _in_dtype_of(t: Tensor, g: Any) -> Any:
+    """``g`` (an array, or a recorded Tensor) in the dtype of the input ``t`` it is the gradient of.
+
+    An op of mixed dtypes (a float32 residual plus a bfloat16 branch under autocast) hands each input the
+    gradient of its output's dtype; PyTorch's engine casts it to the input's own dtype before the input's
+    hooks and backward see it, and so does this one (a float64 gradient into a float32 linear's backward
+    is an error on the torch backend: float @ double).
+    """
+    if isinstance(g, tensor_module.Tensor):
+        return g if g.array.dtype == t.array.dtype else g.astype(t.array.dtype)
+    return g if g.dtype == t.array.dtype else t.backend.xp.astype(g, t.array.dtype)
+
+
 def _accumulate_recorded(t: Tensor, g: Tensor) -> None:
     """``t.grad`` += ``g`` for a recorded gradient (a graph Tensor), out of place as PyTorch does."""
     if tuple(g.shape) != tuple(t.shape):
@@ -374,6 +389,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
             for t, g, needed_grad in zip(fn.inputs, in_grads, needs):
                 if g is None or not needed_grad:
                     continue
+                g = _in_dtype_of(t, g)
                 parent = t._ctx
                 if wanted is not None:
                     if id(t) in wanted:

@@ -162,6 +162,34 @@ def test_autocast_values_and_float32_gradients_match_torch(backend, low):
     np.testing.assert_allclose(ab.grad.numpy(), tb.grad.numpy(), rtol=tol, atol=tol)
 
 
+
+@pytest.mark.parametrize("low", LOW)
+def test_autocast_residual_block_trains_as_torch(backend, low):
+    """nanoGPT's block under autocast: a float32 residual plus low-precision linear branches. The sum is
+    float32, and each branch gets its gradient back in its own dtype (the torch backend refused the float32
+    gradient against the bfloat16 weight in the linear's backward)."""
+    _needs(backend, low)
+    rng = np.random.default_rng(4)
+    x, w1, w2 = (rng.standard_normal(s).astype(np.float32) * 0.5 for s in ((5, 6), (8, 6), (6, 8)))
+
+    def run(lib, tensor, functional):
+        weights = [tensor(w1), tensor(w2)]
+        h = tensor(x)
+        with lib.autocast("cpu", dtype=getattr(lib, low)):
+            for _ in range(2):
+                h = h + functional.linear(functional.gelu(functional.linear(h, weights[0])), weights[1])
+            loss = (h * h).mean()
+        loss.backward()
+        return h, loss, weights
+
+    h, loss, weights = run(anynn, lambda a: anynn.tensor(a, backend=backend, requires_grad=True), anynn.nn.functional)
+    th, t_loss, t_weights = run(torch, lambda a: torch.tensor(a, requires_grad=True), torch.nn.functional)
+    assert dtype_name(h.dtype) == "float32" and all(dtype_name(w.grad.dtype) == "float32" for w in weights)
+    tol = 5e-2 if low == "bfloat16" else 5e-3
+    np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=tol)
+    for w, tw in zip(weights, t_weights):
+        np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=tol, atol=tol)
+
 def test_autocast_modules_take_low_precision_inputs(backend):
     """Conv -> BatchNorm -> ReLU -> pool -> Linear -> LayerNorm -> Dropout -> Linear under autocast, as PyTorch."""
     _needs(backend, "float16")

@@ -176,3 +176,35 @@ def test_residual_chain(backend):
     for v in reversed(values[:-1]):
         grad = grad * (1 + (1 - np.tanh(v**2) ** 2) * 2 * v)
     np.testing.assert_allclose(a.grad.numpy(), grad, rtol=1e-5)
+
+
+# -- dtype: each input gets its gradient in its own dtype ------------------------------------------------
+@pytest.mark.parametrize("way", ["backward", "grad", "grad_create_graph"])
+def test_a_mixed_dtype_op_hands_each_input_its_own_dtype(backend, way):
+    """``float32 node + float64 leaf`` is float64; the float32 node's gradient comes back float32 (PyTorch's
+    engine casts each input's gradient to its dtype), so its own backward multiplies float32 by float32 (a
+    float64 gradient reached the linear's backward, which the torch backend refuses: float @ double)."""
+    rng = np.random.default_rng(2)
+    x_host, w_host, b_host = rng.standard_normal((3, 4)), rng.standard_normal((2, 4)), rng.standard_normal((3, 2))
+
+    def run(lib, functional, tensor):
+        x, w = tensor(x_host, "float32"), tensor(w_host, "float32")
+        b = tensor(b_host, "float64")
+        y = functional.linear(x, w)
+        seen = []
+        y.register_hook(lambda g: seen.append(str(g.dtype).rsplit(".", 1)[-1]))
+        z = (y + b) * (y + b)
+        if way == "backward":
+            z.sum().backward()
+            grads = [x.grad, w.grad, b.grad]
+        else:
+            grads = list(lib.autograd.grad(z.sum(), [x, w, b], create_graph=way == "grad_create_graph"))
+        return seen, [g.detach() for g in grads]
+
+    seen, got = run(anynn, F, lambda a, d: anynn.tensor(a, backend=backend, dtype=d, requires_grad=True))
+    t_seen, expected = run(torch, torch.nn.functional,
+                           lambda a, d: torch.tensor(a, dtype=getattr(torch, d), requires_grad=True))
+    assert seen == t_seen == ["float32"]
+    for g, tg in zip(got, expected):
+        assert str(g.dtype).rsplit(".", 1)[-1] == str(tg.dtype).rsplit(".", 1)[-1]
+        np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-5, atol=1e-6)

@@ -181,6 +181,18 @@ def test_portable_erf_keeps_float32():
                                atol=1e-7)
 
 
+
+@pytest.mark.parametrize("name, low", [("numpy", "float16"), ("torch", "float16"), ("torch", "bfloat16")])
+def test_portable_erf_of_half_precision_is_finite_and_keeps_its_dtype(name, low):
+    """Cody's rational form overflows float16 (its numerator reaches ~1e3 * a**8): the fallback computes in
+    float32 and rounds back, as PyTorch's CPU kernels do for half inputs (GELU gave nan on numpy-portable)."""
+    be = get_backend(name)
+    x = be.xp.astype(be.from_host(np.linspace(-6, 6, 97, dtype=np.float32)), be.dtype(low))
+    out = portable.erf(be.xp, x)
+    assert out.dtype == be.dtype(low)
+    expected = torch.erf(torch.linspace(-6, 6, 97).to(getattr(torch, low))).float().numpy()
+    np.testing.assert_allclose(be.to_host(be.xp.astype(out, be.xp.float32)), expected, rtol=0, atol=1e-2)
+
 def _op_result(backend, name, fast, *args, **kwargs):
     use_fast_paths(fast)
     try:

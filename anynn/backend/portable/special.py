@@ -11,8 +11,11 @@ def erf(xp: Namespace, x: Array) -> Array:
     """Error function, accurate to ~1e-15 relative in float64, using only standard functions.
 
     |x| < 0.5 uses the Maclaurin series; larger |x| uses W. J. Cody's rational approximation of
-    ``erfc`` (Math. Comp. 1969), the same split as most C libraries.
+    ``erfc`` (Math. Comp. 1969), the same split as most C libraries. float16/bfloat16 are computed in
+    float32 and rounded back (the rational form's numerator reaches ~1e3 * a**8: inf in float16).
     """
+    if x.dtype != xp.float32 and x.dtype != xp.float64:
+        return xp.astype(erf(xp, xp.astype(x, xp.float32)), x.dtype)
     a = xp.abs(x)
     small = _erf_series(xp, xp.minimum(a, 0.5))
     large = 1.0 - _erfc_cody(xp, xp.maximum(a, 0.5))
