@@ -10,6 +10,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..backend.typing import Namespace
+from .value_checks import check_floating
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -177,6 +178,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
+    check_floating("mean", x)
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     return Mean.apply(x, axis=axis, keepdims=keepdims)
 

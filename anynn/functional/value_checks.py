@@ -14,10 +14,26 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..backend import Backend, BackendMismatch, dtype_name
 from ..backend.arrays import check, check_range
+from .dtype_kinds import isdtype
 
 
 class InvalidValueError(ValueError, RuntimeError):
     """Values outside a function's domain (PyTorch raises ``RuntimeError`` there; a ``ValueError`` too)."""
+
+
+class UnsupportedDTypeError(TypeError, RuntimeError):
+    """A dtype an op does not take (PyTorch raises ``RuntimeError`` there; a ``TypeError`` too)."""
+
+
+def check_floating(name: str, x: Any) -> None:
+    """Raise `UnsupportedDTypeError` naming ``name`` unless ``x`` (a Tensor) is floating point or complex, as PyTorch's
+    ``mean``/``var``-style reductions require: an integer or boolean mean has no result dtype there."""
+    if isinstance(x, Tensor) and isdtype(x.backend.xp, x.dtype, ("real floating", "complex floating")):
+        return  # (the cached answer: mean sits in training loops)
+    kind = dtype_name(x.dtype)
+    if not kind.startswith(("float", "bfloat", "complex")):
+        raise UnsupportedDTypeError(f"{name}(): expected a floating point or complex input, got dtype {kind}; "
+                                    f"pass dtype= or cast first (.float())")
 
 
 def check_values(backend: Backend, bad: Any, message: str, values: Any = None,

@@ -69,6 +69,20 @@ def test_reduction_methods(backend):
     np.testing.assert_array_equal(t.argmax(axis=1).numpy(), x.argmax(axis=1))
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_mean_of_integers_is_refused_naming_the_dtype_as_torch(backend, dtype):
+    values = np.array([[1, 0], [3, 4]]).astype(dtype)
+    with pytest.raises(RuntimeError, match="could not infer output dtype"):
+        torch.from_numpy(values).mean()
+    x = make(backend, values)
+    for call in (lambda: x.mean(), lambda: R.mean(x, axis=0), lambda: x.mean(dim=1, keepdim=True)):
+        with pytest.raises((TypeError, RuntimeError), match=f"mean\\(\\): .* got dtype {dtype}"):
+            call()
+    # dtype= casts first, as PyTorch's does
+    expected = torch.from_numpy(values).mean(dim=0, dtype=torch.float64).numpy()
+    np.testing.assert_allclose(x.mean(0, dtype="float64").numpy(), expected)
+
+
 def test_max_ties_share_the_gradient_like_torch_amax(backend):
     x = make(backend, np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]]), requires_grad=True)
     R.max(x, axis=1).sum().backward()
