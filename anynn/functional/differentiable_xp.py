@@ -297,16 +297,22 @@ class DifferentiableNamespace:
         return self.sqrt(self.var(x, axis=axis, correction=correction, keepdims=keepdims))
 
     def cumulative_sum(self, x: Any, axis: Any = None, dtype: Any = None, include_initial: bool = False) -> Any:
-        if include_initial:
-            raise DoubleBackwardError("create_graph=True: xp.cumulative_sum(include_initial=True) is not recorded")
         x = self._tensor(x)
-        return sorting.CumSum.apply(x, axis=0 if axis is None else axis % x.ndim)
+        axis = 0 if axis is None else axis % x.ndim
+        return self._with_initial(sorting.CumSum.apply(x, axis=axis), axis, 0.0, include_initial)
 
     def cumulative_prod(self, x: Any, axis: Any = None, dtype: Any = None, include_initial: bool = False) -> Any:
-        if include_initial:
-            raise DoubleBackwardError("create_graph=True: xp.cumulative_prod(include_initial=True) is not recorded")
         x = self._tensor(x)
-        return products.cumprod(x, 0 if axis is None else axis)
+        axis = 0 if axis is None else axis % x.ndim
+        return self._with_initial(products.cumprod(x, axis), axis, 1.0, include_initial)
+
+    def _with_initial(self, running: Any, axis: int, initial: float, include_initial: bool) -> Any:
+        """``running`` with a constant slice of ``initial`` put before it along ``axis`` (``include_initial``)."""
+        if not include_initial:
+            return running
+        shape_ = tuple(1 if k == axis else n for k, n in enumerate(running.shape))
+        start = self._const(self._xp.full(shape_, initial, dtype=running.array.dtype, device=self._base.device))
+        return self.concat([start, running], axis=axis)
 
     def vecdot(self, a: Any, b: Any, axis: int = -1) -> Any:
         return self.sum(a * b, axis=axis)

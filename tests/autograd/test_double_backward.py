@@ -67,6 +67,8 @@ CASES = {
     "gru_cell": (lambda x, h, wi, wh: F.gru_cell(x, h, wi, wh) ** 2, _a(1, 2), _a(1, 2), _a(6, 2), _a(6, 2)),
     "lstm_cell": (lambda x, h, c, wi, wh: F.lstm_cell(x, h, c, wi, wh)[0] ** 2 + F.lstm_cell(x, h, c, wi, wh)[1],
                   _a(1, 2), _a(1, 2), _a(1, 2), _a(8, 2), _a(8, 2)),
+    # backward through xp.cumulative_prod(include_initial=True) (the products' exclusive running product)
+    "prod_cumprod": (lambda a: anynn.prod(a, 0) * a.prod() + anynn.cumprod(a, 0) * a, _a(2, 3)),
 }
 
 
