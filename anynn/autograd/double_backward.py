@@ -137,6 +137,10 @@ def _substitute_saved(clone: Any, fn: Any, args: list[Any], backend: Backend) ->
                     return False
                 replaced[name] = type(value)(as_tensor(v, backend) for v in value)
             continue
+        if _computed_scalar(value, backend):
+            if name in constants or not xp.isdtype(value.dtype, ("real floating", "complex floating")):
+                continue
+            return False  # a 0-d result NumPy handed back as a scalar (np.float64 is a float): computed, recompute
         if isinstance(value, (bool, int, float, str, type(None), Tensor)) or not backend.is_native(value):
             continue
         source = by_id.get(id(value))
@@ -148,3 +152,9 @@ def _substitute_saved(clone: Any, fn: Any, args: list[Any], backend: Backend) ->
             return False
     clone.__dict__.update(replaced)
     return True
+
+
+def _computed_scalar(value: Any, backend: Backend) -> bool:
+    """An array library's 0-d scalar (NumPy's ``sqrt`` of a 0-d array is an ``np.float64``), not a Python number."""
+    return (type(value) not in (bool, int, float, complex) and not isinstance(value, tensor_module.Tensor)
+            and hasattr(value, "dtype") and getattr(value, "shape", None) == () and not backend.is_native(value))

@@ -69,6 +69,8 @@ CASES = {
                   _a(1, 2), _a(1, 2), _a(1, 2), _a(8, 2), _a(8, 2)),
     # backward through xp.cumulative_prod(include_initial=True) (the products' exclusive running product)
     "prod_cumprod": (lambda a: anynn.prod(a, 0) * a.prod() + anynn.cumprod(a, 0) * a, _a(2, 3)),
+    # a full reduction is 0-d: NumPy's sqrt of it is an np.float64 scalar, still a function of the input
+    "std_all_sqrt_of_sum": (lambda a: a.std() * a + anynn.sqrt((a * a).sum()), _a(2, 3)),
 }
 
 
