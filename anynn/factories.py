@@ -39,10 +39,13 @@ def _size(size: tuple[Any, ...], fn: str = "size", keyword: Any = _NO_SIZE) -> t
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     try:
-        return tuple(operator.index(n) for n in size)
+        shape = tuple(operator.index(n) for n in size)
     except TypeError:
         raise TypeError(f"{fn}(): size must be ints or one tuple/list of ints (as PyTorch), got "
                         f"{size[0] if len(size) == 1 else size!r}") from None
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{fn}(): cannot make a tensor with a negative dimension, got size {shape}")
+    return shape
 
 
 def _sized(fn: str, size: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, ...]:
@@ -110,6 +113,9 @@ def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
 def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype from the value when not given)."""
+    if not isinstance(size, (tuple, list)):  # torch.full takes no bare int (zeros, ones and empty do)
+        raise TypeError(f"full(): argument 'size' must be a tuple or list of ints, not {type(size).__name__}; "
+                        f"write full(({size!r},), ...)")
     be = _where(backend, device)
     if dtype is None:
         dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else "float32"

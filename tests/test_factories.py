@@ -62,6 +62,28 @@ def test_shape_forms_refused_as_torch(name):
             getattr(anynn, name)(*args, **kwargs)
 
 
+@pytest.mark.parametrize("label,args,kwargs", [f for f in SHAPE_FORMS if f not in FULL_FORMS],
+                         ids=[f[0] for f in SHAPE_FORMS if f not in FULL_FORMS])
+def test_full_refuses_the_int_size_forms_as_torch(label, args, kwargs):
+    # torch.full's size is one tuple or list: full(2, 1) is a TypeError there, not a length-2 tensor
+    with pytest.raises(TypeError):
+        torch.full(*args, 1.5, **kwargs)
+    with pytest.raises(TypeError, match="full\\(\\): argument 'size' must be a tuple or list of ints"):
+        anynn.full(*args, 1.5, **kwargs)
+    with pytest.raises(TypeError, match="full\\(\\): argument 'size'"):
+        anynn.full(size=args[0], fill_value=1.5)
+
+
+@pytest.mark.parametrize("name", FACTORIES + ["full"])
+@pytest.mark.parametrize("size", [(-1,), (2, -3)], ids=str)
+def test_a_negative_size_is_refused_naming_the_factory(name, size):
+    fill = (1.5,) if name == "full" else ()
+    with pytest.raises(RuntimeError, match="negative dimension|must be non-negative"):
+        getattr(torch, name)(size, *fill)
+    with pytest.raises(ValueError, match=rf"{name}\(\): cannot make a tensor with a negative dimension"):
+        getattr(anynn, name)(size, *fill)
+
+
 RANDINT_FORMS = [
     ("high, size", (10, (3,)), {}),
     ("low, high, size", (2, 10, (3,)), {}),
