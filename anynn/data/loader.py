@@ -168,9 +168,19 @@ class DataLoader:
         """The sample indices of each batch of the next epoch (the order is drawn now, not when first read)."""
         if self.batch_sampler is not None:
             return (np.asarray(list(indices), dtype=np.int64).reshape(-1) for indices in self.batch_sampler)
+        if self.sampler is not None:  # read as the batches are (an endless sampler, as PyTorch allows)
+            return self._sampler_batches(iter(self.sampler))
         order = self.order(self.epoch)
         stop = min(len(self) * self.batch_size, len(order))
         return (order[i:i + self.batch_size] for i in range(0, stop, self.batch_size))
+
+    def _sampler_batches(self, indices: Iterator[int]) -> Iterator[np.ndarray]:
+        size = self.batch_size
+        while True:
+            batch = np.fromiter(itertools.islice(indices, size), dtype=np.int64)
+            if len(batch) == 0 or (self.drop_last and len(batch) < size):
+                return
+            yield batch
 
     def _host_batches(self, indices: Iterator[np.ndarray]) -> Iterator[tuple[Any, ...]]:
         """Fetched batches, in order: in this thread, or by ``num_workers`` threads ahead of the consumer."""

@@ -90,10 +90,20 @@ class RandomSampler(Sampler):
         return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
     def __iter__(self) -> Iterator[int]:
+        if self.replacement:  # drawn as read, as PyTorch: num_samples=int(1e10) is minGPT's endless sampler
+            rng = self._rng if self._rng is not None else host_rng(None)  # the seed is taken now, not at first read
+            return self._draws(rng, len(self.data_source))
         return iter(self.indices().tolist())
+
+    def _draws(self, rng: np.random.Generator, n: int) -> Iterator[int]:
+        for start in range(0, self.num_samples, _CHUNK):
+            yield from rng.integers(0, n, size=min(_CHUNK, self.num_samples - start), dtype=np.int64).tolist()
 
     def __len__(self) -> int:
         return self.num_samples
+
+
+_CHUNK = 1024  # indices drawn at a time by a sampler with replacement
 
 
 class SubsetRandomSampler(Sampler):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -351,6 +352,38 @@ def test_samplers_match_torch():
     with pytest.raises(ValueError, match="batch_size should be a positive integer"):
         udata.BatchSampler(data, 0, False)
 
+
+
+def test_dataloader_reads_its_sampler_lazily():
+    """minGPT's trainer: ``RandomSampler(ds, replacement=True, num_samples=int(1e10))`` with ``next(iter(loader))``
+    per step. PyTorch draws the indices as they are read; anynn drew them all (74.5 GiB) and listed the whole
+    sampler before the first batch."""
+    data = udata.TensorDataset(np.arange(24, dtype=np.float32).reshape(12, 2), np.arange(12))
+    endless = udata.RandomSampler(data, replacement=True, num_samples=int(1e10), generator=0)
+    assert len(endless) == int(1e10)
+    first = list(itertools.islice(iter(endless), 40))
+    assert len(first) == 40 and set(first) <= set(range(12)) and len(set(first)) > 1
+    assert list(itertools.islice(iter(udata.RandomSampler(data, replacement=True, num_samples=int(1e10),
+                                                          generator=0)), 40)) == first
+    batches = iter(udata.DataLoader(data, sampler=endless, batch_size=4))
+    for _ in range(3):
+        x, y = next(batches)
+        assert tuple(x.shape) == (4, 2) and set(y.numpy().tolist()) <= set(range(12))
+
+    class Counted(udata.Sampler):
+        read = 0
+
+        def __iter__(self):
+            for i in range(10**6):
+                Counted.read += 1
+                yield i % 12
+
+        def __len__(self):
+            return 10**6
+
+    loader = iter(udata.DataLoader(data, sampler=Counted(), batch_size=4))
+    x, y = next(loader)
+    assert y.numpy().tolist() == [0, 1, 2, 3] and Counted.read <= 8
 
 def test_dataloader_sampler_batch_sampler_and_workers(backend):
     X_ = np.arange(20, dtype=np.float32).reshape(10, 2)
