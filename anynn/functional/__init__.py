@@ -23,10 +23,11 @@ from .dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .embedding import embedding
 from .embedding_bag import embedding_bag
 from .fold import fold, unfold
-from .pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d
+from .pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
 from .pool_composite import (adaptive_avg_pool3d, avg_pool3d, channel_shuffle, local_response_norm, lp_pool1d,
-                             lp_pool2d)
+                             lp_pool2d, lp_pool3d)
 from .indexing import gather, index_select, masked_select, one_hot, scatter, scatter_add
+from .index_writes import index_add, index_copy, index_fill, index_put, index_put_, scatter_reduce
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from .recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
@@ -52,12 +53,13 @@ _install_tensor_methods()  # the one install of Tensor's methods (one table: ten
 __all__ = [
     "embedding_bag",
     "normalize",
-    "fold", "unfold", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_avg_pool3d", "avg_pool3d",
-    "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d",
+    "fold", "unfold", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_avg_pool3d",
+    "avg_pool3d", "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d",
     "conv3d",
     "bilinear", "instance_norm",
     "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample",
     "gather", "index_select", "masked_select", "one_hot", "scatter", "scatter_add",
+    "index_add", "index_copy", "index_fill", "index_put", "index_put_", "scatter_reduce",
     "celu", "hardshrink", "hardsigmoid", "logsigmoid", "rrelu", "softmin", "softshrink", "softsign", "tanhshrink",
     "threshold",
     "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",

@@ -1,13 +1,14 @@
-"""`adaptive_max_pool1d/2d`: the maximum of each of PyTorch's adaptive bins, with its index.
+"""`adaptive_max_pool1d/2d/3d`: the maximum of each of PyTorch's adaptive bins, with its index.
 
 Bin i along an axis of size n covers [floor(i n / out), ceil((i + 1) n / out)). Every bin is read as the
 longest bin's length, the shorter ones repeating their last element (a repeat never changes a maximum, and
-the first maximum in scan order is the one reported, as PyTorch). Indices are ``h * W + w``; the backward
-adds each output's gradient at its index.
+the first maximum in scan order is the one reported, as PyTorch). Indices are ``h * W + w`` (3-D:
+``(d * H + h) * W + w``); the backward adds each output's gradient at its index.
 """
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -29,34 +30,43 @@ def _bins(size: int, out: int) -> tuple[tuple[int, ...], ...]:
 
 
 class AdaptiveMaxPool(Function):
-    """x (B, H, W) → (values (B, out_h, out_w), indices h * W + w (int64))."""
+    """x (B, *S), S = (H, W) or (D, H, W) → (values (B, *output_size), indices into S flattened row-major
+    (``h * W + w``, ``(d * H + h) * W + w``), int64)."""
 
-    output_size: tuple[int, int]
+    output_size: tuple[int, ...]
 
     def forward(self, xp: Namespace, x: Any) -> tuple[Any, Any]:
-        b, h, w = x.shape
+        b, *size = x.shape
         dev = device(x)
-        rows = xp.asarray(_bins(h, self.output_size[0]), dtype=xp.int64, device=dev)  # (oh, kh)
-        cols = xp.asarray(_bins(w, self.output_size[1]), dtype=xp.int64, device=dev)  # (ow, kw)
-        (oh, kh), (ow, kw) = rows.shape, cols.shape
-        picked = xp.take(xp.take(x, xp.reshape(rows, (-1,)), axis=1), xp.reshape(cols, (-1,)), axis=2)
-        windows = xp.permute_dims(xp.reshape(picked, (b, oh, kh, ow, kw)), (0, 1, 3, 2, 4))
-        windows = xp.reshape(windows, (b, oh, ow, kh * kw))
-        arg = xp.argmax(windows, axis=-1)  # (b, oh, ow), first maximum in (kh, kw) scan order
+        bins = [xp.asarray(_bins(s, o), dtype=xp.int64, device=dev) for s, o in zip(size, self.output_size)]
+        picked = x
+        for axis, positions in enumerate(bins):  # (B, o1 * k1, o2 * k2, ...)
+            picked = xp.take(picked, xp.reshape(positions, (-1,)), axis=axis + 1)
+        outs, reads = [p.shape[0] for p in bins], [p.shape[1] for p in bins]
+        rank = len(bins)
+        picked = xp.reshape(picked, (b,) + tuple(v for o, k in zip(outs, reads) for v in (o, k)))
+        order = (0,) + tuple(range(1, 2 * rank, 2)) + tuple(range(2, 2 * rank + 1, 2))
+        windows = xp.reshape(xp.permute_dims(picked, order), (b, *outs, math.prod(reads)))
+        arg = xp.argmax(windows, axis=-1)  # (B, *outs), first maximum in the bins' scan order
         values = xp.max(windows, axis=-1)
-        r, c = arg // kw, arg % kw
-        h_at = xp.take(xp.reshape(rows, (-1,)), xp.reshape(xp.arange(oh, device=dev)[:, None] * kh + r, (-1,)))
-        w_at = xp.take(xp.reshape(cols, (-1,)), xp.reshape(xp.arange(ow, device=dev)[None, :] * kw + c, (-1,)))
-        self.indices = xp.reshape(h_at * w + w_at, (b, oh, ow))
-        self.shape = (b, h, w)
+        flat = None
+        for axis in range(rank):
+            within = (arg // math.prod(reads[axis + 1:])) % reads[axis]
+            start = xp.reshape(xp.arange(outs[axis], dtype=xp.int64, device=dev) * reads[axis],
+                               (1,) * (axis + 1) + (outs[axis],) + (1,) * (rank - axis - 1))
+            at = xp.reshape(xp.take(xp.reshape(bins[axis], (-1,)), xp.reshape(start + within, (-1,))), arg.shape)
+            flat = at if flat is None else flat * size[axis] + at
+        self.indices = flat
+        self.shape = tuple(x.shape)
         return values, self.indices
 
     def backward(self, xp: Namespace, g: Any, _: Any = None) -> Any:
-        b, h, w = self.shape
-        base = xp.arange(b, dtype=xp.int64, device=device(g))[:, None, None] * (h * w)
+        b, *size = self.shape
+        count = math.prod(size)
+        base = xp.reshape(xp.arange(b, dtype=xp.int64, device=device(g)) * count, (b,) + (1,) * len(size))
         flat = xp.reshape(self.indices + base, (-1,))
-        grad = op(self.backend, "scatter_add")(flat, xp.reshape(g, (-1, 1)), b * h * w)
-        return xp.reshape(grad, (b, h, w))
+        grad = op(self.backend, "scatter_add")(flat, xp.reshape(g, (-1, 1)), b * count)
+        return xp.reshape(grad, self.shape)
 
 
 def _adaptive_max(fn: str, input: Tensor, output_size: Any, return_indices: bool, spatial_dims: int) -> Any:
@@ -65,10 +75,10 @@ def _adaptive_max(fn: str, input: Tensor, output_size: Any, return_indices: bool
     if spatial_dims == 1:
         sizes = (1,) + sizes
     lead = tuple(input.shape[:input.ndim - spatial_dims])
-    h, w = (1, input.shape[-1]) if spatial_dims == 1 else tuple(input.shape[-2:])
-    flat = input.reshape(-1, h, w)
+    spatial = (1, input.shape[-1]) if spatial_dims == 1 else tuple(input.shape[-spatial_dims:])
+    flat = input.reshape(-1, *spatial)
     values, indices = AdaptiveMaxPool.apply(flat, output_size=sizes)
-    out_shape = lead + sizes[2 - spatial_dims:]
+    out_shape = lead + sizes[len(sizes) - spatial_dims:]
     values = values.reshape(*out_shape)
     return (values, indices.detach().reshape(*out_shape)) if return_indices else values
 
@@ -84,3 +94,11 @@ def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None], 
     With ``return_indices`` also the int64 indices ``h * W + w`` of the maxima (for `max_unpool2d`).
     """
     return _adaptive_max("adaptive_max_pool2d", input, output_size, return_indices, 2)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: int | Sequence[int | None], return_indices: bool = False) -> Any:
+    """Maximum of each adaptive (D, H, W) bin: (N, C, D, H, W) or (C, D, H, W) → (..., out_d, out_h, out_w).
+
+    With ``return_indices`` also the int64 indices ``(d * H + h) * W + w`` of the maxima (for `max_unpool3d`).
+    """
+    return _adaptive_max("adaptive_max_pool3d", input, output_size, return_indices, 3)

@@ -3,7 +3,7 @@
 - ``avg_pool3d`` and ``adaptive_avg_pool3d``: a box average is separable (PyTorch's divisor, with padding,
   ``count_include_pad`` and ceil mode, is a product of per-axis counts), so D is pooled by the 1-D pool and
   (H, W) by the 2-D one: two graph nodes.
-- ``lp_pool1d/2d``: ``(sum over the window of x^p)^(1/p)`` via the average pool, as PyTorch computes it.
+- ``lp_pool1d/2d/3d``: ``(sum over the window of x^p)^(1/p)`` via the average pool, as PyTorch computes it.
 - ``local_response_norm``: PyTorch's formula, the channel window averaged by a 2-D pool.
 - ``channel_shuffle``: a reshape, a transpose and a reshape.
 """
@@ -16,7 +16,7 @@ from ..autograd.tensor import Tensor
 from .activation import relu
 from .padding import pad
 from .pool import (adaptive_avg_pool_nd, avg_pool1d, avg_pool2d, avg_pool_nd, check_adaptive_avg_rank, check_rank,
-                   max_pool1d, max_pool2d)
+                   max_pool1d, max_pool2d, max_pool3d)
 from .windows import ntuple
 
 IntOrTriple = int | Sequence[int]
@@ -99,6 +99,17 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: int | Sequence[int],
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
     out = avg_pool2d(input ** norm_type, (kh, kw), stride, 0, ceil_mode)
     return ((out.sign() * relu(out.abs())) * (kh * kw)) ** (1.0 / norm_type)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: int | Sequence[int], stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (kd, kh, kw) windows: (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out)."""
+    check_rank("lp_pool3d", input, 3)
+    if norm_type in (float("inf"), -float("inf")):
+        return _lp_pool_infinite(max_pool3d, input, norm_type, kernel_size, stride, ceil_mode)
+    kernel = ntuple(kernel_size, 3, "kernel_size", "lp_pool3d")
+    out = avg_pool3d(input ** norm_type, kernel, stride, 0, ceil_mode)
+    return ((out.sign() * relu(out.abs())) * (kernel[0] * kernel[1] * kernel[2])) ** (1.0 / norm_type)
 
 
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,

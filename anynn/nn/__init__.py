@@ -19,8 +19,8 @@ from .embedding_bag import EmbeddingBag
 from .channel import ChannelShuffle, LocalResponseNorm
 from .containers_param import ParameterDict, ParameterList
 from .fold import Fold, Unfold
-from .pool_adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool2d
-from .pool_composite import AdaptiveAvgPool3d, AvgPool3d, LPPool1d, LPPool2d
+from .pool_adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d
+from .pool_composite import AdaptiveAvgPool3d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm, RMSNorm
 from .attention import MultiheadAttention
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
@@ -47,7 +47,8 @@ from .resample import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear
 __all__ = [
     "EmbeddingBag", "DataParallel",
     "ChannelShuffle", "LocalResponseNorm", "ParameterDict", "ParameterList", "Fold", "Unfold",
-    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveAvgPool3d", "AvgPool3d", "LPPool1d", "LPPool2d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AdaptiveAvgPool3d", "AvgPool3d", "LPPool1d",
+    "LPPool2d", "LPPool3d",
     "Conv3d", "ConvTranspose3d",
     "Bilinear", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",

@@ -1,11 +1,11 @@
-"""`AdaptiveMaxPool1d` and `AdaptiveMaxPool2d` (PyTorch's arguments, ``return_indices`` included)."""
+"""`AdaptiveMaxPool1d`, `AdaptiveMaxPool2d`, `AdaptiveMaxPool3d` (PyTorch's arguments, ``return_indices`` too)."""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
 from ..autograd.tensor import Tensor
-from ..functional.pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d
+from ..functional.pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
 from .conv import check_spatial_input
 from .module import Module
 
@@ -35,3 +35,13 @@ class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
     def forward(self, x: Tensor) -> Any:
         check_spatial_input(self, x, None, "H, W")
         return adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool1d):
+    """Maximum of each adaptive (D, H, W) bin: (N, C, D, H, W) or (C, D, H, W) → (..., out_d, out_h, out_w);
+    ``None`` in ``output_size`` keeps that size. With ``return_indices`` also the indices ``(d * H + h) * W + w``
+    (for `MaxUnpool3d`)."""
+
+    def forward(self, x: Tensor) -> Any:
+        check_spatial_input(self, x, None, "D, H, W")
+        return adaptive_max_pool3d(x, self.output_size, self.return_indices)

@@ -1,4 +1,4 @@
-"""`AvgPool3d`, `AdaptiveAvgPool3d`, `LPPool1d`, `LPPool2d` (PyTorch's arguments), over
+"""`AvgPool3d`, `AdaptiveAvgPool3d`, `LPPool1d`, `LPPool2d`, `LPPool3d` (PyTorch's arguments), over
 `anynn.functional.pool_composite`."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..autograd.tensor import Tensor
-from ..functional.pool_composite import adaptive_avg_pool3d, avg_pool3d, lp_pool1d, lp_pool2d
+from ..functional.pool_composite import adaptive_avg_pool3d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d
 from .conv import check_spatial_input
 from .module import Module
 from .validate import check_not_bool
@@ -79,4 +79,14 @@ class LPPool2d(LPPool1d):
         return lp_pool2d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
-__all__ = ["AdaptiveAvgPool3d", "AvgPool3d", "LPPool1d", "LPPool2d"]
+
+class LPPool3d(LPPool1d):
+    """Power-average pooling over (kd, kh, kw) windows: (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_not_bool(self, x)
+        check_spatial_input(self, x, None, "D, H, W")
+        return lp_pool3d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+__all__ = ["AdaptiveAvgPool3d", "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d"]

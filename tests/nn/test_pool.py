@@ -538,6 +538,10 @@ LAYER_CASES = [
      (2, 3, 7, 5), False),
     ("adaptive-max2d-up", lambda: nn.AdaptiveMaxPool2d((5, None)), lambda: torch.nn.AdaptiveMaxPool2d((5, None)),
      (3, 3, 4), False),
+    ("adaptive-max3d", lambda: nn.AdaptiveMaxPool3d((2, None, 3)), lambda: torch.nn.AdaptiveMaxPool3d((2, None, 3)),
+     (2, 3, 5, 4, 7), False),
+    ("adaptive-max3d-up", lambda: nn.AdaptiveMaxPool3d((3, 2, 4)), lambda: torch.nn.AdaptiveMaxPool3d((3, 2, 4)),
+     (2, 2, 3, 3), False),
     ("lp1d", lambda: nn.LPPool1d(2, 3, 2), lambda: torch.nn.LPPool1d(2, 3, 2), (2, 3, 8), True),
     ("lp2d", lambda: nn.LPPool2d(3, (2, 3), ceil_mode=True), lambda: torch.nn.LPPool2d(3, (2, 3), ceil_mode=True),
      (2, 3, 5, 7), True),
@@ -546,6 +550,12 @@ LAYER_CASES = [
      (2, 3, 8), False),
     ("lp2d-minus-inf", lambda: nn.LPPool2d(-float("inf"), 2, ceil_mode=True),
      lambda: torch.nn.LPPool2d(-float("inf"), 2, ceil_mode=True), (2, 3, 5, 7), False),
+    ("lp3d", lambda: nn.LPPool3d(2, (2, 3, 2), (1, 2, 2)), lambda: torch.nn.LPPool3d(2, (2, 3, 2), (1, 2, 2)),
+     (2, 2, 3, 5, 4), True),
+    ("lp3d-ceil-unbatched", lambda: nn.LPPool3d(1.5, 2, ceil_mode=True),
+     lambda: torch.nn.LPPool3d(1.5, 2, ceil_mode=True), (2, 3, 5, 3), True),
+    ("lp3d-inf", lambda: nn.LPPool3d(float("inf"), 2, 1), lambda: torch.nn.LPPool3d(float("inf"), 2, 1),
+     (1, 2, 3, 3, 3), False),
 ]
 
 
@@ -554,9 +564,9 @@ def test_layer_matches_torch(backend, rng, name, ours, theirs, shape, positive):
     layer_case_matches_torch(backend, rng, ours, theirs, shape, positive)
 
 
-@pytest.mark.parametrize("dims", [1, 2])
+@pytest.mark.parametrize("dims", [1, 2, 3])
 def test_adaptive_max_pool_indices(backend, rng, dims):
-    shape, size = ((2, 3, 9), 4) if dims == 1 else ((2, 3, 7, 6), (3, 4))
+    shape, size = {1: ((2, 3, 9), 4), 2: ((2, 3, 7, 6), (3, 4)), 3: ((2, 2, 5, 3, 6), (2, 4, 3))}[dims]
     x = rng.standard_normal(shape)
     out, indices = getattr(nn, f"AdaptiveMaxPool{dims}d")(size, return_indices=True)(make(backend, x))
     ref, ref_indices = getattr(torch.nn, f"AdaptiveMaxPool{dims}d")(size, return_indices=True)(torch.tensor(x))
@@ -572,6 +582,9 @@ FUNCTION_CASES = [
     ("adaptive_max_pool1d", lambda f: lambda x: f.adaptive_max_pool1d(x, 2), (2, 5)),
     ("lp_pool2d", lambda f: lambda x: f.lp_pool2d(x * x + 0.5, 2.5, 2), (1, 2, 4, 4)),
     ("lp_pool1d", lambda f: lambda x: f.lp_pool1d(x * x + 0.5, 1.5, 2, 1), (1, 2, 5)),
+    ("adaptive_max_pool3d", lambda f: lambda x: f.adaptive_max_pool3d(x, (2, 3, 2)), (1, 2, 3, 4, 3)),
+    ("adaptive_max_pool3d-unbatched", lambda f: lambda x: f.adaptive_max_pool3d(x, (1, None, 2)), (2, 2, 3, 3)),
+    ("lp_pool3d", lambda f: lambda x: f.lp_pool3d(x * x + 0.5, 2.5, (2, 1, 2), 1), (1, 2, 3, 2, 3)),
 ]
 
 
@@ -586,6 +599,16 @@ def test_errors_name_the_function():
         nn.AvgPool3d(2)(x[0])
     with pytest.raises(TypeError, match="adaptive_max_pool2d"):
         nn.AdaptiveMaxPool2d(2)(make("numpy", np.ones((1, 3, 3), np.int64)))
+    with pytest.raises(ValueError, match=r"AdaptiveMaxPool3d: expected input of shape \(N, C, D, H, W\) or "
+                                         r"\(C, D, H, W\), got 3-D input of shape \(2, 3, 3\)"):
+        nn.AdaptiveMaxPool3d(2)(x[0])
+    with pytest.raises(ValueError, match=r"adaptive_max_pool3d: output_size must be an int or a 3-tuple, got \(2, 2\)"):
+        nn.AdaptiveMaxPool3d((2, 2))(x[None])
+    with pytest.raises(ValueError, match=r"LPPool3d: expected input of shape \(N, C, D, H, W\) or "
+                                         r"\(C, D, H, W\), got 6-D input of shape \(1, 1, 1, 2, 3, 3\)"):
+        nn.LPPool3d(2, 2)(x[None, None])
+    with pytest.raises(ValueError, match=r"lp_pool3d: kernel_size must be an int or a 3-tuple of ints, got \(2, 2\)"):
+        nn.LPPool3d(2, (2, 2))(x)
 
 
 # -- input ranks: (N, C, *spatial) or (C, *spatial) only, as PyTorch -----------------------------------
@@ -594,6 +617,8 @@ RANK_LAYERS = {
     "AdaptiveMaxPool2d": (lambda lib: lib.AdaptiveMaxPool2d(2), 2),
     "LPPool1d": (lambda lib: lib.LPPool1d(2, 2), 1),
     "LPPool2d": (lambda lib: lib.LPPool2d(2, 2), 2),
+    "AdaptiveMaxPool3d": (lambda lib: lib.AdaptiveMaxPool3d(2), 3),
+    "LPPool3d": (lambda lib: lib.LPPool3d(2, 2), 3),
 }
 
 
@@ -629,7 +654,8 @@ RANK_FUNCTIONS = [  # (label, function name, arguments after the input)
     ("adaptive_avg_pool2d to (1, 1)", "adaptive_avg_pool2d", ((1, 1),)),  # ... from 3
     ("adaptive_avg_pool3d", "adaptive_avg_pool3d", (2,)), ("adaptive_avg_pool3d to 1", "adaptive_avg_pool3d", (1,)),
     ("adaptive_avg_pool3d to (1, 1, 1)", "adaptive_avg_pool3d", ((1, 1, 1),)),
-    ("lp_pool1d", "lp_pool1d", (2, 2)), ("lp_pool2d", "lp_pool2d", (2, 2)),
+    ("lp_pool1d", "lp_pool1d", (2, 2)), ("lp_pool2d", "lp_pool2d", (2, 2)), ("lp_pool3d", "lp_pool3d", (2, 2)),
+    ("adaptive_max_pool3d", "adaptive_max_pool3d", (2,)),
 ]
 
 
