@@ -108,7 +108,7 @@ def _one_table() -> dict[str, Any]:
     signature each, in `tensor_extras`); ``backward``/``register_hook`` come from the graph engine.
     """
     from ..autograd import engine_methods
-    from . import (activation_inplace, array_style_ops, inplace, log_cumulative, selection_reductions,
+    from . import (activation_inplace, array_style_ops, index_writes, inplace, log_cumulative, selection_reductions,
                    sparse_layout, tensor_extras, tensor_math, torch_surface)
 
     table: dict[str, Any] = {}
@@ -117,7 +117,7 @@ def _one_table() -> dict[str, Any]:
                             ("math", tensor_math.METHODS), ("in-place", inplace.METHODS),
                             ("sparse layout", sparse_layout.METHODS),
                             ("in-place activations", activation_inplace.METHODS),
-                            ("array-style", array_style_ops.METHODS),
+                            ("array-style", array_style_ops.METHODS), ("index writes", index_writes.METHODS),
                             ("selections", {**selection_reductions.METHODS,
                                             "logcumsumexp": log_cumulative.logcumsumexp})):
         twice = sorted(set(table) & set(methods))

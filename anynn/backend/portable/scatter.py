@@ -48,5 +48,5 @@ def scatter_reduce(xp: Namespace, index: Array, values: Array, num_rows: int, re
     hit = xp.reshape(index[:, None] == rows[None, :], (values.shape[0], num_rows) + (1,) * (values.ndim - 1))
     spread = xp.where(hit, values[:, None, ...], xp.asarray(identity, dtype=values.dtype, device=device(values)))
     if reduce == "prod":
-        return xp.prod(spread, axis=0)
+        return xp.prod(spread, axis=0, dtype=values.dtype)  # (the standard widens small integers)
     return xp.max(spread, axis=0) if reduce == "amax" else xp.min(spread, axis=0)
