@@ -104,12 +104,18 @@ class Function:
             fn.needs_input_grad = (False,) * len(needs)
             ctx = None
         lowered = backend.function_fast_paths  # empty on eager backends; ONNX export lowers whole Functions
-        if lowered:
-            out = lowered[cls.__name__](fn, backend.xp, *arrays) if cls.__name__ in lowered else NotImplemented
-            if out is NotImplemented:
+        quiet = backend.quiet_float_errors  # NumPy: inf/nan as PyTorch gives them, without RuntimeWarnings
+        token = quiet.enter() if quiet is not None else None
+        try:
+            if lowered:
+                out = lowered[cls.__name__](fn, backend.xp, *arrays) if cls.__name__ in lowered else NotImplemented
+                if out is NotImplemented:
+                    out = fn.forward(backend.xp, *arrays)
+            else:
                 out = fn.forward(backend.xp, *arrays)
-        else:
-            out = fn.forward(backend.xp, *arrays)
+        finally:
+            if quiet is not None:
+                quiet.exit(token)
         if isinstance(out, tuple):
             fn.num_outputs = len(out)
             results = tuple(make_tensor(o, backend, ctx, i) for i, o in enumerate(out))

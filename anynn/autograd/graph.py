@@ -152,6 +152,8 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
     hook = modes.anomaly_hook
     previous_mode = modes.grad_enabled
     modes.grad_enabled = False  # backward records nothing (a plain flag: this runs once per step)
+    quiet = tensor.backend.quiet_float_errors  # NumPy: inf/nan gradients as PyTorch's, without RuntimeWarnings
+    token = quiet.enter() if quiet is not None else None
     pop = grads.pop
     last_modification = tensor_module.last_modification
     hooked_leaves: dict[int, list[Any]] = {}  # leaves with hooks: their gradient is summed, hooked, then stored
@@ -216,6 +218,8 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
             t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
     finally:
         modes.grad_enabled = previous_mode
+        if quiet is not None:
+            quiet.exit(token)
     return None
 
 
@@ -346,6 +350,8 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
     order = _topological_order(roots)
     needed = _needed(order, wanted) if wanted is not None else None
     recorded = double_backward.recorded_backward
+    quiet = roots[0].backend.quiet_float_errors if roots else None  # as in `backward`
+    token = quiet.enter() if quiet is not None else None
     try:
         for fn in order:
             needs = fn.needs_input_grad
@@ -434,3 +440,5 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                 t._accumulate(g)
     finally:
         modes.grad_enabled = previous_mode
+        if quiet is not None:
+            quiet.exit(token)

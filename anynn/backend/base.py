@@ -187,6 +187,10 @@ class Backend:
     # export) lower a layer to one graph operator this way; eager backends have none.
     function_fast_paths: dict[str, Callable[..., Any]] = {}
 
+    # ``enter()``/``exit(token)`` around every Function's forward and each backward pass, or None: libraries that
+    # warn where PyTorch silently returns inf/nan (NumPy's RuntimeWarnings, `anynn.backend.quiet_float_errors`)
+    quiet_float_errors: Any = None
+
     def synchronize(self) -> None:
         """Wait for queued device work (a no-op on CPU backends)."""
 

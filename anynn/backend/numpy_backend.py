@@ -10,6 +10,7 @@ import numpy as np
 
 from .base import Backend, BackendUnavailable, dtype_name
 from .host_memory import settle_malloc_thresholds
+from .quiet_float_errors import QUIET
 
 
 _add_reduce = np.add.reduce
@@ -126,6 +127,7 @@ def _erf(x: Any) -> Any:
 
 class NumpyBackend(Backend):
     name = "numpy"
+    quiet_float_errors = QUIET
 
     @classmethod
     def build(cls, device: str | None) -> "NumpyBackend":

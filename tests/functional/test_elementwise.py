@@ -6,6 +6,7 @@ shapes against PyTorch on every backend (values, shapes, dtypes and gradients)."
 
 from __future__ import annotations
 
+import warnings
 import zlib
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 import torch
 
 import anynn
+from anynn.autograd.function import Function
 from anynn.backend import BackendMismatch
 from anynn.functional import elementwise as E
 from anynn.functional import linalg as L  # noqa: F401  (binds Tensor @)
@@ -141,6 +143,44 @@ def test_power_zero_and_one_have_finite_gradients_at_zero(backend):
     x = make(backend, np.array([0.0, 2.0]), requires_grad=True)
     (x**0 + x**1).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+
+
+# ops whose IEEE result at these points is inf or nan: PyTorch returns it silently, NumPy also warns
+IEEE_SPECIALS = [
+    ("divide_by_zero", lambda x: x / 0.0), ("zero_over_zero", lambda x: (x * 0.0) / (x * 0.0)),
+    ("log_of_zero", lambda x: (x * 0.0).log()), ("log_of_negative", lambda x: (-x.abs() - 1.0).log()),
+    ("sqrt_of_negative", lambda x: (-x.abs() - 1.0).sqrt()), ("sqrt_at_zero", lambda x: (x * 0.0).sqrt()),
+    ("exp_overflow", lambda x: (x * 0.0 + 1000.0).exp()), ("reciprocal_of_zero", lambda x: (x * 0.0).reciprocal()),
+    ("inf_minus_inf", lambda x: (x / 0.0) - (x / 0.0)),
+]
+
+
+@pytest.mark.parametrize("name, op", IEEE_SPECIALS, ids=[c[0] for c in IEEE_SPECIALS])
+def test_inf_and_nan_results_come_without_warnings_as_in_torch(backend, name, op):
+    values = np.array([1.0, -2.0, 3.0], np.float32)
+    theirs = torch.tensor(values, requires_grad=True)
+    op(theirs).sum().backward()
+    ours = make(backend, values, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy RuntimeWarning fails the test
+        out = op(ours)
+        out.sum().backward()
+    np.testing.assert_array_equal(out.numpy(), op(theirs).detach().numpy())
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+class _FailingForward(Function):
+    def forward(self, xp, a):
+        raise ZeroDivisionError("raised inside forward")
+
+
+def test_numpy_warnings_stay_on_outside_anynn():
+    x = make("numpy", np.array([1.0, 0.0]), requires_grad=True)
+    with pytest.raises(ZeroDivisionError):  # an error inside a Function leaves NumPy's settings as they were
+        _FailingForward.apply(x)
+    (x / 0.0).sum().backward()
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        np.array([1.0]) / np.array([0.0])
 
 
 def test_native_array_operand_of_the_same_backend(backend):
