@@ -24,6 +24,7 @@ from ..backend import op
 from ..backend.typing import Namespace
 from .activation import ReLUFunction, SigmoidFunction, TanhFunction
 from .elementwise import Mul
+from .embedding import EmbeddingFunction
 from .formulas.softmax import softmax, softmax_backward
 from .linalg import LinearFunction
 from .loss import ClassLoss
@@ -222,3 +223,58 @@ register_fused_rule(ReLUFunction, _relu_rule)
 register_fused_rule(TanhFunction, _activation_rule)
 register_fused_rule(SigmoidFunction, _activation_rule)
 register_fused_rule(ClassLoss, _class_loss_rule)
+
+
+class _EmbeddingRecord:
+    """What `EmbeddingFunction.forward` / `.backward` read and write on ``self`` (called unbound on this record)."""
+
+    __slots__ = ("backend", "flat", "num_embeddings", "padding_idx", "scale_grad_by_freq")
+    needs_input_grad = (True, False)
+
+    def __init__(self, backend: Any, num_embeddings: int = 0, padding_idx: int | None = None,
+                 scale_grad_by_freq: bool = False) -> None:
+        self.backend, self.num_embeddings = backend, num_embeddings
+        self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+
+
+class EmbeddingGrad(Function):
+    """`EmbeddingFunction`'s weight gradient as one node: ``(g, indices) -> (num_embeddings, D)``, the rows of
+    g (indices.shape + (D,)) summed per index (``padding_idx`` rows left out), each divided by its index's count
+    where ``scale_grad_by_freq``.
+
+    The value is `EmbeddingFunction.backward`; the backward is the lookup itself (`EmbeddingFunction.forward` of
+    ``gg``, padding rows zero), PyTorch's ``embedding_dense_double_backward``. With ``scale_grad_by_freq`` that is
+    not the adjoint of the divided sum, deliberately: the first-order gradient divides already (it is no true
+    derivative), and PyTorch's pair (divide once, look up without dividing) is kept so that second derivatives
+    through a lookup and its divided gradient agree with PyTorch's (the adjoint would divide twice).
+    """
+
+    num_embeddings: int
+    padding_idx: int | None
+    scale_grad_by_freq: bool
+
+    def forward(self, xp: Namespace, g: Any, indices: Any) -> Any:
+        self.indices = indices
+        record = _EmbeddingRecord(self.backend, self.num_embeddings, self.padding_idx, self.scale_grad_by_freq)
+        record.flat = xp.reshape(indices, (-1,))
+        return EmbeddingFunction.backward(record, xp, g)[0]
+
+    def backward(self, xp: Namespace, gg: Any) -> tuple[Any, None]:
+        if not self.needs_input_grad[0]:
+            return None, None
+        rows = EmbeddingFunction.forward(_EmbeddingRecord(self.backend), xp, gg, self.indices)
+        if self.padding_idx is not None:
+            rows = rows * xp.astype(self.indices != self.padding_idx, rows.dtype)[..., None]
+        return rows, None
+
+
+def _embedding_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
+    """The recorded gradient of an `EmbeddingFunction` with ``scale_grad_by_freq``: one `EmbeddingGrad` node (other
+    lookups keep the generic rerun, whose adjoint is exact)."""
+    if not fn.scale_grad_by_freq or not fn.needs_input_grad[0]:
+        return NotImplemented
+    return EmbeddingGrad.apply(grads[0], inputs[1], num_embeddings=fn.num_embeddings, padding_idx=fn.padding_idx,
+                               scale_grad_by_freq=True), None
+
+
+register_fused_rule(EmbeddingFunction, _embedding_rule)

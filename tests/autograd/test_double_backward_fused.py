@@ -19,7 +19,7 @@ import anynn
 import anynn.functional as F
 from anynn.autograd import double_backward, grad
 from anynn.functional.activation import ReLUFunction, SigmoidFunction, TanhFunction
-from anynn.functional.fused_recorded import ActivationGradAt, ClassLossGrad, LinearGrad
+from anynn.functional.fused_recorded import ActivationGradAt, ClassLossGrad, EmbeddingGrad, LinearGrad
 from anynn.functional.linalg import LinearFunction
 from anynn.functional.loss import ClassLoss
 from anynn.testing import grad_check, gradgrad_check
@@ -55,6 +55,11 @@ DIRECT = {
                              np.array(0.7), R.standard_normal((4, 3))),
     "class_loss_grad_none": (lambda g, z: ClassLossGrad.apply(g, z, _like(z, 0.8 * np.eye(3)[[1, 0]] + 0.1), None),
                              R.standard_normal(2), R.standard_normal((2, 3))),
+    # without scale_grad_by_freq its backward (the lookup) is the exact adjoint; with it, PyTorch's convention,
+    # compared with PyTorch in test_double_backward_sweep.py (embedding_scale_grad_by_freq rows)
+    "embedding_grad_padding": (lambda g, i: EmbeddingGrad.apply(g, i, num_embeddings=4, padding_idx=1,
+                                                                scale_grad_by_freq=False),
+                               np.random.default_rng(12).standard_normal((2, 3, 2)), np.array([[0, 1, 3], [3, 3, 0]])),
 }
 
 
