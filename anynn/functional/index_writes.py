@@ -1,5 +1,5 @@
 """Writing through index Tensors as PyTorch's ``index_add``, ``index_copy``, ``index_fill`` and ``index_put``, with
-their in-place forms (``index_add_``... and ``scatter_reduce_``) on `Tensor`.
+their in-place forms (``index_add_``... and ``scatter_``, ``scatter_add_``, ``scatter_reduce_``) on `Tensor`.
 
 ``index_add``/``index_copy`` are `indexing.Scatter` with the 1-D index spread over the source's shape (added:
 duplicates sum; copied: the last write wins); ``index_fill`` writes a value under a mask of the named slices;
@@ -243,10 +243,23 @@ def scatter_reduce_(self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                    lambda s: scatter_reduce(s, dim, index, src, reduce, include_self=include_self), src)
 
 
+def scatter_(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+             reduce: str | None = None) -> Tensor:
+    """`indexing.scatter` in place (``x.scatter_(1, labels, 1.0)`` writes a one-hot code)."""
+    return _update(self, "scatter_", lambda s: indexing.scatter(s, dim, index, src, value=value, reduce=reduce),
+                   src if src is not None else value)
+
+
+def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """`indexing.scatter_add` in place."""
+    return _update(self, "scatter_add_", lambda s: indexing.scatter_add(s, dim, index, src), src)
+
+
 METHODS: dict[str, Any] = {
     "index_add": index_add, "index_add_": index_add_, "index_copy": index_copy, "index_copy_": index_copy_,
     "index_fill": index_fill, "index_fill_": index_fill_, "index_put": index_put, "index_put_": index_put_,
-    "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_,
+    "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_, "scatter_": scatter_,
+    "scatter_add_": scatter_add_,
 }
 
 __all__ = ["index_add", "index_copy", "index_fill", "index_put", "index_put_", "scatter_reduce"]

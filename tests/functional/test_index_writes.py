@@ -190,6 +190,18 @@ def test_integer_mean_rounds_down_and_index_add_cuts_alpha_as_torch(backend):
     assert out.tolist() == torch.tensor(x).index_fill(1, _long([2]), 1.7).tolist()
 
 
+def test_index_fill_takes_negative_indices_with_gradients(backend):
+    # PyTorch 2.13 fills at index -1 but its backward fails there; the gradient is the one of index 3
+    def ours(x, v):
+        return x.index_fill(1, _t(backend, [-1, 0]), v.sum())
+
+    ref = torch.tensor(X).index_fill(1, _long([-1, 0]), 2.0)
+    np.testing.assert_array_equal(ours(make(backend, X), make(backend, np.array([2.0]))).numpy(), ref.numpy())
+    compare_with_torch(backend, ours, lambda x, v: x.index_fill(1, _long([3, 0]), v.sum()), X, np.array([2.0]),
+                       rtol=1e-12, atol=1e-12)
+    check_gradients(backend, ours, X, np.array([2.0]))
+
+
 def test_zero_dim_operands_as_torch(backend):
     s, v = np.array(2.0), np.array(3.0)
     for ours, theirs in [
@@ -202,6 +214,7 @@ def test_zero_dim_operands_as_torch(backend):
 
 
 # -- in-place forms ----------------------------------------------------------------------------------------------------
+DISTINCT = np.array([[[0, 1], [2, 3], [3, 0]], [[1, 2], [0, 0], [3, 1]], [[2, 3], [1, 1], [0, 2]]])  # along dim 1
 INPLACE = [
     ("index_add_", lambda b, s: ((0, _t(b, [2, 2]), s), {"alpha": 2.0}),
      lambda s: ((0, _long([2, 2]), s), {"alpha": 2.0}), (2, 4, 2)),
@@ -209,6 +222,9 @@ INPLACE = [
     ("index_fill_", lambda b, s: ((2, _t(b, [0]), s.sum()), {}), lambda s: ((2, _long([0]), s.sum()), {}), (3,)),
     ("index_put_", lambda b, s: (((_t(b, [0, 0]), _t(b, [1, 1])), s, True), {}),
      lambda s: (((_long([0, 0]), _long([1, 1])), s, True), {}), (2, 2)),
+    ("scatter_", lambda b, s: ((1, _t(b, DISTINCT), s), {}), lambda s: ((1, _long(DISTINCT), s), {}), (3, 3, 2)),
+    ("scatter_add_", lambda b, s: ((1, _t(b, REDUCE_INDEX[:, :3]), s), {}),
+     lambda s: ((1, _long(REDUCE_INDEX[:, :3]), s), {}), (3, 3, 2)),
     ("scatter_reduce_", lambda b, s: ((0, _t(b, REDUCE_INDEX[:, :2]), s, "amax"), {"include_self": False}),
      lambda s: ((0, _long(REDUCE_INDEX[:, :2]), s, "amax"), {"include_self": False}), (3, 2, 2)),
 ]
