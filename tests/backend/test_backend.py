@@ -224,6 +224,26 @@ def test_scatter_add_accumulates_duplicates(backend, rng):
     assert backend.is_native(op(backend, "scatter_add")(*args))
 
 
+@pytest.mark.parametrize("reduce", ["prod", "amax", "amin"])
+@pytest.mark.parametrize("dtype", ["float64", "int32", "uint8"])
+def test_scatter_reduce_rows_fast_and_portable(backend, rng, reduce, dtype):
+    index = np.array([0, 3, 3, 1, 0, 3, 4], dtype=np.int64)
+    values = (rng.standard_normal((7, 2)) * 3).astype(dtype) if dtype == "float64" else rng.integers(0, 5, (7, 2))
+    values = values.astype(dtype)
+    if dtype == "float64":
+        values[1, 0] = np.nan  # NaN propagates, as in PyTorch's amax/amin
+    info = np.finfo(dtype) if dtype == "float64" else np.iinfo(dtype)
+    identity = {"prod": 1, "amax": -np.inf if dtype == "float64" else info.min,
+                "amin": np.inf if dtype == "float64" else info.max}[reduce]
+    expected = np.full((6, 2), identity, dtype=dtype)
+    {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce].at(expected, index, values)
+    args = (backend.from_host(index), backend.from_host(values), 6, reduce)
+    for fast in (True, False):
+        out = _op_result(backend, "scatter_reduce", fast, *args)
+        assert out.dtype == expected.dtype, (fast, out.dtype)
+        np.testing.assert_allclose(out, expected, rtol=1e-14, err_msg=f"fast path {fast}")
+
+
 @pytest.mark.parametrize("window_shape, axis", [((3,), (1,)), ((2, 3), (1, 2)), ((2, 2), (2, 3)), ((3,), (-1,))])
 def test_sliding_window_view_matches_numpy(backend, window_shape, axis):
     x = np.arange(2 * 4 * 5 * 6, dtype=np.float64).reshape(2, 4, 5, 6)
