@@ -14,6 +14,7 @@ from ..autograd.tensor import Tensor
 from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_floating, check_input,
                           check_probabilities, check_reduction, check_same_shape, class_target, data_of,
                           float_target, option_array)
+from .loss_reduction import legacy_reduction, weighted
 from .dtype_kinds import isdtype
 from .formulas.logistic import sigmoid, softplus
 from .formulas.softmax import softmax_and_log
@@ -299,8 +300,15 @@ def _regression_args(name: str, input: Any, target: Any, reduction: str) -> Any:
     return float_target(name, target, input)
 
 
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
-    """Squared error ``(input - target)^2``."""
+def mse_loss(input: Any, target: Any, size_average: bool | None = None, reduce: bool | None = None,
+             reduction: str = "mean", weight: Any = None) -> Any:
+    """Squared error ``(input - target)^2``; ``weight`` (input's shape) scales each term, and ``"mean"`` then
+    divides by the weights' sum. ``size_average``/``reduce``: PyTorch's deprecated spelling of ``reduction``."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        target = _regression_args("mse_loss", input, target, reduction)
+        return weighted("mse_loss", MSE.apply(input, target, reduction="none"), weight, input, reduction, True)
     if not (reduction in REDUCTIONS and isinstance(input, Tensor) and isinstance(target, Tensor)
             and target.backend is input.backend and input.array.shape == target.array.shape
             and target.array.dtype == input.array.dtype):  # the checks, inline: the common case costs nothing
@@ -308,21 +316,33 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     return MSE.apply(input, target, reduction=reduction)
 
 
-def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
-    """Absolute error ``|input - target|``."""
+def l1_loss(input: Any, target: Any, size_average: bool | None = None, reduce: bool | None = None,
+            reduction: str = "mean", weight: Any = None) -> Any:
+    """Absolute error ``|input - target|``; ``weight`` as in `mse_loss`."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     target = _regression_args("l1_loss", input, target, reduction)
+    if weight is not None:
+        return weighted("l1_loss", L1.apply(input, target, reduction="none"), weight, input, reduction, True)
     return L1.apply(input, target, reduction=reduction)
 
 
-def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None) -> Any:
+    """Huber loss; ``weight`` (input's shape) scales each term, and ``"mean"`` stays the mean over the elements."""
     target = _regression_args("huber_loss", input, target, reduction)
     if not delta > 0:
         raise InvalidValueError(f"huber_loss: delta must be positive, got {delta}")
+    if weight is not None:
+        losses = Huber.apply(input, target, reduction="none", delta=float(delta))
+        return weighted("huber_loss", losses, weight, input, reduction, False)
     return Huber.apply(input, target, reduction=reduction, delta=float(delta))
 
 
-def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
+def smooth_l1_loss(input: Any, target: Any, size_average: bool | None = None, reduce: bool | None = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Any:
     """Huber loss divided by ``beta`` (``beta = 0`` is the L1 loss)."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     target = _regression_args("smooth_l1_loss", input, target, reduction)
     if beta < 0:
         raise InvalidValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -349,12 +369,15 @@ def _binary_option(name: str, what: str, value: Any, input: Any) -> Any:
     return value
 
 
-def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Any:
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None, size_average: bool | None = None,
+                         reduce: bool | None = None, reduction: str = "mean") -> Any:
     """BCE on probabilities in [0, 1]. Prefer `binary_cross_entropy_with_logits`: it cannot overflow.
 
     Inputs or targets outside [0, 1], or NaN, raise as PyTorch's ("all elements of input should be between
     0 and 1"): a model whose weights went NaN fails here instead of training on a finite loss.
     """
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     name = "binary_cross_entropy"
     target = _binary_args(name, input, target, reduction)
     check_probabilities(name, "input", input, input.backend)
@@ -363,9 +386,12 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, size_average: bool | None = None,
+                                     reduce: bool | None = None, reduction: str = "mean",
                                      pos_weight: Any = None) -> Any:
     """BCE of ``sigmoid(input)`` computed from the logits: finite for any logit."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     name = "binary_cross_entropy_with_logits"
     target = _binary_args(name, input, target, reduction)
     weight = _binary_option(name, "weight", weight, input)
@@ -373,15 +399,20 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction=reduction)
 
 
-def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Any:
+def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: bool | None = None,
+                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Any:
     """Softmax cross-entropy of logits ``input`` against class indices or class probabilities."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     return _class_loss("cross_entropy", True, input, target, weight, ignore_index, reduction, label_smoothing)
 
 
-def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Any:
+def nll_loss(input: Any, target: Any, weight: Any = None, size_average: bool | None = None, ignore_index: int = -100,
+             reduce: bool | None = None, reduction: str = "mean") -> Any:
     """Negative log-likelihood of log-probabilities ``input`` (e.g. from `log_softmax`)."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     return _class_loss("nll_loss", False, input, target, weight, ignore_index, reduction, 0.0)
 
 

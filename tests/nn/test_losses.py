@@ -25,7 +25,7 @@ from anynn.backend import dtype_name
 from anynn.functional import activation as A
 from anynn.nn import loss as NL
 
-from tests.helpers import compare_with_torch, make, torch_oracle
+from tests.helpers import check_gradients, compare_with_torch, make, torch_oracle
 from tests.nn.loss_oracle import (
     DTYPES, check_all, class_lists, class_probabilities, counts, distribution, labels, log_distribution,
     log_probabilities, logits, probabilities, regression_pair, rng, signs, triplet, tolerances,
@@ -394,14 +394,16 @@ def test_regression_losses_seeded(backend, dtype, reduction):
     rng = np.random.default_rng(10)
     for shape in [(), (5,), (2, 3, 2)]:
         cases = [
-            ("mse", lambda a, b: F.mse_loss(a, b, reduction), lambda a, b: TF.mse_loss(a, b, reduction=reduction)),
-            ("l1", lambda a, b: F.l1_loss(a, b, reduction), lambda a, b: TF.l1_loss(a, b, reduction=reduction)),
+            ("mse", lambda a, b: F.mse_loss(a, b, reduction=reduction),
+             lambda a, b: TF.mse_loss(a, b, reduction=reduction)),
+            ("l1", lambda a, b: F.l1_loss(a, b, reduction=reduction),
+             lambda a, b: TF.l1_loss(a, b, reduction=reduction)),
         ]
         for delta in (1.0, 0.3, 2.0):
             cases.append((f"huber{delta}", lambda a, b, d=delta: F.huber_loss(a, b, reduction, d),
                           lambda a, b, d=delta: TF.huber_loss(a, b, reduction=reduction, delta=d)))
         for beta in (1.0, 0.0, 0.4, 2.0):
-            cases.append((f"smoothl1{beta}", lambda a, b, d=beta: F.smooth_l1_loss(a, b, reduction, d),
+            cases.append((f"smoothl1{beta}", lambda a, b, d=beta: F.smooth_l1_loss(a, b, reduction=reduction, beta=d),
                           lambda a, b, d=beta: TF.smooth_l1_loss(a, b, reduction=reduction, beta=d)))
         cases += [
             ("MSELoss", NL.MSELoss(reduction=reduction), torch.nn.MSELoss(reduction=reduction)),
@@ -430,13 +432,14 @@ def test_binary_losses_seeded(backend, dtype, reduction):
         bw = None if w is None else make(backend, w)
         bpw = None if pw is None else make(backend, pw)
         what = f"{shape} w={wshape} pw={pwshape} {reduction}"
-        torch_oracle(backend, lambda a, b: F.binary_cross_entropy_with_logits(a, b, bw, reduction, bpw),
+        torch_oracle(backend,
+                     lambda a, b: F.binary_cross_entropy_with_logits(a, b, bw, reduction=reduction, pos_weight=bpw),
                      lambda a, b: TF.binary_cross_entropy_with_logits(a, b, tw, reduction=reduction, pos_weight=tpw),
                      [x, y], dtype, what="bce_logits " + what)
         torch_oracle(backend, NL.BCEWithLogitsLoss(bw, reduction=reduction, pos_weight=bpw),
                      torch.nn.BCEWithLogitsLoss(tw, reduction=reduction, pos_weight=tpw), [x, y], dtype,
                      what="BCEWithLogitsLoss " + what)
-        torch_oracle(backend, lambda a, b: F.binary_cross_entropy(a, b, bw, reduction),
+        torch_oracle(backend, lambda a, b: F.binary_cross_entropy(a, b, bw, reduction=reduction),
                      lambda a, b: TF.binary_cross_entropy(a, b, tw, reduction=reduction), [p, y], dtype,
                      what="bce " + what)
         torch_oracle(backend, NL.BCELoss(bw, reduction=reduction), torch.nn.BCELoss(tw, reduction=reduction), [p, y],
@@ -463,7 +466,8 @@ def test_cross_entropy_and_nll_every_option(backend, dtype, reduction):
                     what = f"{in_shape} w={use_weight} ignore={ignore} ls={smoothing} {reduction}"
                     lab = labels.copy()
                     torch_oracle(backend,
-                                 lambda a, t: F.cross_entropy(a, t, bw, ignore, reduction, smoothing),
+                                 lambda a, t: F.cross_entropy(a, t, bw, ignore_index=ignore, reduction=reduction,
+                                                              label_smoothing=smoothing),
                                  lambda a, t: TF.cross_entropy(a, t, tw, ignore_index=ignore, reduction=reduction,
                                                                label_smoothing=smoothing),
                                  [x, lab], dtype, what="cross_entropy " + what)
@@ -472,7 +476,7 @@ def test_cross_entropy_and_nll_every_option(backend, dtype, reduction):
                                  torch.nn.CrossEntropyLoss(tw, ignore_index=ignore, reduction=reduction,
                                                            label_smoothing=smoothing),
                                  [x, lab], dtype, what="CrossEntropyLoss " + what)
-                torch_oracle(backend, lambda a, t: F.nll_loss(a, t, bw, ignore, reduction),
+                torch_oracle(backend, lambda a, t: F.nll_loss(a, t, bw, ignore_index=ignore, reduction=reduction),
                              lambda a, t: TF.nll_loss(a, t, tw, ignore_index=ignore, reduction=reduction),
                              [x, labels], dtype, what="nll " + f"{in_shape} w={use_weight} ignore={ignore}")
                 torch_oracle(backend, NL.NLLLoss(bw, ignore_index=ignore, reduction=reduction),
@@ -627,3 +631,50 @@ def test_deprecated_size_average_and_reduce_map_as_in_torch(size_average, reduce
                                    size_average=size_average, reduce=reduce).numpy(),
             TF.hinge_embedding_loss(torch.tensor(x), torch.tensor(y), size_average=size_average,
                                     reduce=reduce).numpy())
+
+
+# the losses of loss.py with PyTorch's deprecated pair: (name, input maker, target maker) on a (3, 4) sample
+LEGACY_PAIR_LOSSES = [
+    ("mse_loss", "normal", "normal"), ("l1_loss", "normal", "normal"), ("smooth_l1_loss", "normal", "normal"),
+    ("binary_cross_entropy", "probability", "probability"),
+    ("binary_cross_entropy_with_logits", "normal", "probability"),
+    ("cross_entropy", "normal", "label"), ("nll_loss", "log_probability", "label"),
+]
+
+
+def _legacy_pair_sample(kind: str) -> np.ndarray:
+    generator = rng()
+    if kind == "label":
+        return generator.integers(0, 4, 3)
+    if kind == "probability":
+        return generator.uniform(0.05, 0.95, (3, 4))
+    x = generator.normal(size=(3, 4))
+    return x - np.log(np.exp(x).sum(axis=1, keepdims=True)) if kind == "log_probability" else x
+
+
+@pytest.mark.parametrize("size_average,reduce,expected", [(None, False, "none"), (False, None, "sum"),
+                                                          (True, None, "mean")])
+@pytest.mark.parametrize("name,input_kind,target_kind", LEGACY_PAIR_LOSSES, ids=[c[0] for c in LEGACY_PAIR_LOSSES])
+def test_functional_losses_take_the_deprecated_pair_as_torch(backend, name, input_kind, target_kind, size_average,
+                                                             reduce, expected):
+    x, y = _legacy_pair_sample(input_kind), _legacy_pair_sample(target_kind)
+    with pytest.warns(UserWarning, match=f"please use reduction='{expected}' instead"):
+        theirs = getattr(TF, name)(torch.tensor(x), torch.tensor(y), size_average=size_average, reduce=reduce)
+    with pytest.warns(UserWarning, match=f"please use reduction='{expected}' instead"):
+        ours = getattr(F, name)(make(backend, x), make(backend, y), size_average=size_average, reduce=reduce)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_regression_loss_weight_as_torch(backend, name, reduction):
+    generator = rng()
+    x, y, w = generator.normal(size=(3, 4)), generator.normal(size=(3, 4)), generator.uniform(0.1, 2.0, (3, 4))
+    compare_with_torch(backend, lambda a, b, c: getattr(F, name)(a, b, reduction=reduction, weight=c),
+                       lambda a, b, c: getattr(TF, name)(a, b, reduction=reduction, weight=c), x, y, w,
+                       rtol=1e-10, atol=1e-12)
+    check_gradients(backend, lambda a, b, c: getattr(F, name)(a, b, reduction=reduction, weight=c), x, y + 0.5, w)
+    with pytest.raises(ValueError, match="Weights and input must have the same size"):
+        getattr(TF, name)(torch.tensor(x), torch.tensor(y), weight=torch.tensor(w[0]))
+    with pytest.raises(ValueError, match=f"{name}: weight must have the input's shape"):
+        getattr(F, name)(make(backend, x), make(backend, y), weight=make(backend, w[0]))

@@ -25,15 +25,10 @@ POSITIONAL = (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)
 ALLOWED: dict[tuple[str, str], str] = {}
 # functions not yet aligned: checked as strict xfails, so aligning one makes its row fail until removed here
 _INPUT_NAMED_X = "the first parameter is named x, PyTorch's input (a call with input=... fails)"
-_LEGACY_REDUCTION = "lacks the deprecated size_average/reduce (the loss modules take them)"
 PENDING: dict[str, str] = {
     **{name: _INPUT_NAMED_X for name in ("adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d",
                                          "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "linear",
                                          "max_unpool1d", "max_unpool2d", "max_unpool3d")},
-    **{name: _LEGACY_REDUCTION for name in ("binary_cross_entropy", "binary_cross_entropy_with_logits",
-                                            "cross_entropy", "nll_loss", "smooth_l1_loss")},
-    "l1_loss": _LEGACY_REDUCTION + "; lacks weight=None", "mse_loss": _LEGACY_REDUCTION + "; lacks weight=None",
-    "huber_loss": "lacks weight=None",
     "softmax": "softmax(x, axis=-1, *, dim=None): PyTorch's dim=None picks an implicit axis with a warning (0 for "
                "3-D input), so aligning the default changes results; lacks _stacklevel and dtype",
     "log_softmax": "as softmax",
