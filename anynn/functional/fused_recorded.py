@@ -213,8 +213,11 @@ class ClassLossGrad(Function):
 
 def _class_loss_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
     """The recorded gradient of a cross-entropy `ClassLoss` on logits: one `ClassLossGrad` node (other cases:
-    NLL on log-probabilities, a target wanting a gradient, float16 scores, keep the generic rerun)."""
-    if not fn.from_logits or fn.low or fn.needs_input_grad[1]:
+    NLL on log-probabilities, float16 scores, and probabilities that require grad, keep the generic rerun).
+
+    The probabilities are tested by ``requires_grad``, not by ``needs_input_grad``: a pass that wants only the
+    scores' gradient (a penalty on it) still records a gradient that depends on them (``q`` is no constant)."""
+    if not fn.from_logits or fn.low or fn.needs_input_grad[1] or getattr(inputs[1], "requires_grad", False):
         return NotImplemented
     return ClassLossGrad.apply(grads[0], inputs[0], fn.q, fn.scale, s=fn.softmax), None, None
 

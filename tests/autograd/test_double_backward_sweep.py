@@ -6,7 +6,10 @@ float64 with the same inputs and weights, for ``s = sum(f(x) * r)``:
 
 - the gradient ``g = ds/dx`` (``grad(create_graph=True)``) of every input and parameter;
 - the Hessian-vector product: the gradient of ``sum(g * v)``;
-- the gradient of the gradient-norm penalty ``sum(g ** 2)``.
+- the gradient of the gradient-norm penalty ``sum(g ** 2)``;
+
+and, on two backends, the same with ``g`` of the first input only (a gradient penalty on the input, as WGAN-GP's),
+whose second pass still differentiates every input and parameter.
 
 Inputs are drawn away from the kinks (where PyTorch's second derivative is a convention). Where PyTorch has no
 double backward (``TORCH_REFUSES``), its first-order gradient differenced along the direction stands in.
@@ -418,9 +421,11 @@ def _flat(out: Any) -> list[Any]:
     return [] if out is None else [out]
 
 
-def _derivatives(L: Lib, name: str, arrays: list[np.ndarray], state: Any, second: bool = True) -> dict[str, Any]:
-    """Outputs, ``g``, and (``second``) the HVP and the penalty's gradient, as host arrays; ``wrt``: their shapes
-    and, for a layer, its parameter names."""
+def _derivatives(L: Lib, name: str, arrays: list[np.ndarray], state: Any, second: bool = True,
+                 first_only: bool = False) -> dict[str, Any]:
+    """Outputs, ``g`` (of the first input only where ``first_only``), and (``second``) the HVP and the penalty's
+    gradient of every input and parameter, as host arrays; ``shapes`` of those and, for a layer, its parameter
+    ``names``."""
     row = CASES[name]
     tensors = [L.t(a, requires_grad=i in row["diff"]) for i, a in enumerate(arrays)]
     wrt, names = [tensors[i] for i in row["diff"]], []
@@ -443,12 +448,14 @@ def _derivatives(L: Lib, name: str, arrays: list[np.ndarray], state: Any, second
     weights = [draw.standard_normal(tuple(o.shape)) for o in outs]
     directions = [draw.standard_normal(tuple(w.shape)) for w in wrt]
     shapes = [tuple(w.shape) for w in wrt]
-    g = L.grad(sum((o * L.t(r)).sum() for o, r in zip(outs, weights)), wrt, create_graph=True, allow_unused=True)
+    k = 1 if first_only else len(wrt)
+    g = L.grad(sum((o * L.t(r)).sum() for o, r in zip(outs, weights)), wrt[:k], create_graph=True,
+               allow_unused=True)
     found = {"out": [L.host(o, ()) for o in outs], "g": [L.host(a, s) for a, s in zip(g, shapes)],
              "shapes": shapes, "names": names, "directions": directions}
     if not second:
         return found
-    live = [(a, v) for a, v in zip(g, directions) if a is not None and a.requires_grad]
+    live = [(a, v) for a, v in zip(g, directions[:k]) if a is not None and a.requires_grad]
     found["hvp"] = found["penalty"] = [np.zeros(s) for s in shapes]
     if live:
         hvp = L.grad(sum((a * L.t(v)).sum() for a, v in live), wrt, retain_graph=True, allow_unused=True)
@@ -458,11 +465,14 @@ def _derivatives(L: Lib, name: str, arrays: list[np.ndarray], state: Any, second
     return found
 
 
-def _differenced(backend: Any, name: str, arrays: list[np.ndarray], state: Any, eps: float = 1e-5) -> dict[str, Any]:
+def _differenced(backend: Any, name: str, arrays: list[np.ndarray], state: Any, first_only: bool = False,
+                 eps: float = 1e-5) -> dict[str, Any]:
     """PyTorch's first-order gradient, and the second-order results by central differences of it along the HVP
-    direction and along ``g`` (the penalty's gradient is ``2 H g``)."""
+    direction and along ``g`` (the penalty's gradient is ``2 H g``; ``first_only``: both directions zero but on
+    the first input)."""
     L, diff = Lib(False, backend), CASES[name]["diff"]
     base = _derivatives(L, name, arrays, state, second=False)
+    k = 1 if first_only else len(base["g"])
 
     def g_at(direction: list[np.ndarray], step: float) -> list[np.ndarray]:
         moved = [np.array(a, copy=True) for a in arrays]
@@ -478,25 +488,40 @@ def _differenced(backend: Any, name: str, arrays: list[np.ndarray], state: Any, 
     def along(direction: list[np.ndarray]) -> list[np.ndarray]:
         return [(p - m) / (2 * eps) for p, m in zip(g_at(direction, eps), g_at(direction, -eps))]
 
-    base["hvp"] = along(base["directions"])
-    base["penalty"] = [2 * h for h in along(base["g"])]
+    def first(values: list[np.ndarray]) -> list[np.ndarray]:
+        return [v if j < k else np.zeros_like(v) for j, v in enumerate(values)]
+
+    base["hvp"] = along(first(base["directions"]))
+    base["penalty"] = [2 * h for h in along(first(base["g"]))]
+    base["g"] = base["g"][:k]
     return base
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_second_derivatives_match_torch(backend, name):
+def _compare(backend: Any, name: str, first_only: bool) -> None:
     arrays, state = list(CASES[name]["arrays"]), _state(name)
     tol = dict(rtol=RTOL, atol=ATOL)
     if name in TORCH_REFUSES:
         with pytest.raises((RuntimeError, NotImplementedError), match=TORCH_REFUSES[name]):
-            _derivatives(Lib(False, backend), name, arrays, state)
-        theirs, tol = _differenced(backend, name, arrays, state), dict(rtol=1e-6, atol=1e-8)
+            _derivatives(Lib(False, backend), name, arrays, state, first_only=first_only)
+        theirs, tol = _differenced(backend, name, arrays, state, first_only), dict(rtol=1e-6, atol=1e-8)
     else:
         with sdpa_kernel(SDPBackend.MATH):  # the flash kernel PyTorch picks on CPU has no double backward
-            theirs = _derivatives(Lib(False, backend), name, arrays, state)
-    ours = _derivatives(Lib(True, backend), name, arrays, state)
+            theirs = _derivatives(Lib(False, backend), name, arrays, state, first_only=first_only)
+    ours = _derivatives(Lib(True, backend), name, arrays, state, first_only=first_only)
     for key in ("out", "g", "hvp", "penalty"):
         assert len(ours[key]) == len(theirs[key]), key
         for i, (a, b) in enumerate(zip(ours[key], theirs[key])):
             np.testing.assert_allclose(a, b, err_msg=f"{name}: {key} {i}", **(tol if key != "out" else dict(
                 rtol=RTOL, atol=ATOL)))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_second_derivatives_match_torch(backend, name):
+    _compare(backend, name, first_only=False)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_input_gradient_penalty_matches_torch(backend, name):
+    if backend.key not in ("numpy", "array_api_strict"):
+        pytest.skip("the first-input-only pass runs on numpy and array_api_strict (the full pass on every backend)")
+    _compare(backend, name, first_only=True)
