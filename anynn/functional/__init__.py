@@ -23,6 +23,7 @@ from .dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .embedding import embedding
 from .embedding_bag import embedding_bag
 from .fold import fold, unfold
+from .grid_sample import affine_grid, grid_sample
 from .pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
 from .pool_composite import (adaptive_avg_pool3d, avg_pool3d, channel_shuffle, local_response_norm, lp_pool1d,
                              lp_pool2d, lp_pool3d)
@@ -53,6 +54,7 @@ _install_tensor_methods()  # the one install of Tensor's methods (one table: ten
 __all__ = [
     "embedding_bag",
     "normalize",
+    "affine_grid", "grid_sample",
     "fold", "unfold", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_avg_pool3d",
     "avg_pool3d", "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d",
     "conv3d",
