@@ -301,19 +301,19 @@ def _conv(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair 
                         spatial_dims=spatial_dims)
 
 
-def conv1d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair | str = 0,
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair | str = 0,  # noqa: A002 - PyTorch's name
            dilation: IntOrPair = 1, groups: int = 1) -> Any:
-    """1-D convolution: x (N, C_in, L) or (C_in, L), weight (C_out, C_in/groups, k) → (N, C_out, L_out)."""
-    return _conv(x, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+    """1-D convolution: input (N, C_in, L) or (C_in, L), weight (C_out, C_in/groups, k) → (N, C_out, L_out)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
-def conv2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair | str = 0,
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair | str = 0,  # noqa: A002 - PyTorch's name
            dilation: IntOrPair = 1, groups: int = 1) -> Any:
     """2-D convolution (cross-correlation, as PyTorch).
 
     Parameters
     ----------
-    x : Tensor (N, C_in, H, W) or (C_in, H, W)
+    input : Tensor (N, C_in, H, W) or (C_in, H, W)
     weight : Tensor (C_out, C_in / groups, kh, kw)
     bias : Tensor (C_out,) or None
     stride, dilation : int or (int, int)
@@ -325,7 +325,7 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding
     -------
     Tensor (N, C_out, H_out, W_out) with ``H_out = (H + 2 p - d (kh - 1) - 1) // s + 1``.
     """
-    return _conv(x, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
 def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair,
@@ -349,20 +349,20 @@ def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: 
                                  spatial_dims=spatial_dims)
 
 
-def conv_transpose1d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
+def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,  # noqa: A002 - PyTorch's name
                      output_padding: IntOrPair = 0, groups: int = 1, dilation: IntOrPair = 1) -> Any:
-    """1-D transposed convolution: x (N, C_in, L), weight (C_in, C_out/groups, k) → (N, C_out, L_out)."""
-    return _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+    """1-D transposed convolution: input (N, C_in, L), weight (C_in, C_out/groups, k) → (N, C_out, L_out)."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
                            "conv_transpose1d")
 
 
-def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
+def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,  # noqa: A002 - PyTorch's name
                      output_padding: IntOrPair = 0, groups: int = 1, dilation: IntOrPair = 1) -> Any:
     """2-D transposed convolution ("deconvolution"), PyTorch's argument order.
 
     Parameters
     ----------
-    x : Tensor (N, C_in, H, W) or (C_in, H, W)
+    input : Tensor (N, C_in, H, W) or (C_in, H, W)
     weight : Tensor (C_in, C_out / groups, kh, kw)
     bias : Tensor (C_out,) or None
 
@@ -370,7 +370,7 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 
     -------
     Tensor (N, C_out, H_out, W_out), ``H_out = (H - 1) s - 2 p + d (kh - 1) + output_padding + 1``.
     """
-    return _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
                            "conv_transpose2d")
 
 

@@ -74,8 +74,8 @@ def matmul(a: Any, b: Any) -> Any:
     return MatMul.apply(a, b)
 
 
-def linear(x: Any, weight: Any, bias: Any = None) -> Any:
-    """Affine map ``x @ weight.T + bias`` (x: (..., in), weight: (out, in), bias: (out,))."""
+def linear(input: Any, weight: Any, bias: Any = None) -> Any:  # noqa: A002 - PyTorch's name
+    """Affine map ``input @ weight.T + bias`` (input: (..., in), weight: (out, in), bias: (out,))."""
     if bias is None:
-        return LinearFunction.apply(x, weight)
-    return LinearFunction.apply(x, weight, bias)
+        return LinearFunction.apply(input, weight)
+    return LinearFunction.apply(input, weight, bias)

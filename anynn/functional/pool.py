@@ -292,54 +292,55 @@ def _max_pool(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None,
     return out, indices.detach()
 
 
-def max_pool1d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
+def max_pool1d(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,  # noqa: A002 - PyTorch's name
                dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
-    """Max over windows of the last axis: x (N, C, L) or (C, L) → (..., L_out). ``stride`` defaults to ``kernel_size``.
+    """Max over windows of the last axis: input (N, C, L) or (C, L) → (..., L_out); ``stride`` defaults to
+    ``kernel_size``.
 
     With ``return_indices`` returns ``(out, indices)``: indices (int64, out's shape, no gradient) are the
     position of each maximum along L, for `max_unpool1d`.
     """
-    return _max_pool("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
+    return _max_pool("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
 
 
-def max_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
+def max_pool2d(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,  # noqa: A002 - PyTorch's name
                dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
-    """Max over (kh, kw) windows: x (N, C, H, W) or (C, H, W) → (..., H_out, W_out).
+    """Max over (kh, kw) windows: input (N, C, H, W) or (C, H, W) → (..., H_out, W_out).
 
     Padding counts as -inf; ``stride`` defaults to ``kernel_size``; ``ceil_mode`` keeps a last partial
     window. The gradient flows to the first maximum of each window. With ``return_indices`` returns
     ``(out, indices)``: indices (int64, out's shape, no gradient) are ``h * W + w`` of each maximum in the
     unpadded input, as PyTorch's (ties: the first in window order), for `max_unpool2d`.
     """
-    return _max_pool("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+    return _max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
 
 
-def max_pool3d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
+def max_pool3d(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,  # noqa: A002 - PyTorch's name
                dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
-    """Max over (kd, kh, kw) windows: x (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out).
+    """Max over (kd, kh, kw) windows: input (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out).
 
     Arguments as `max_pool2d`, each an int or a 3-tuple; indices are ``(d * H + h) * W + w``.
     """
-    return _max_pool("max_pool3d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
+    return _max_pool("max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
 
 
-def avg_pool1d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
+def avg_pool1d(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,  # noqa: A002 - PyTorch's name
                ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
-    """Mean over windows of the last axis: x (N, C, L) or (C, L) → (..., L_out)."""
-    check_rank("avg_pool1d", x, 1)
-    return avg_pool_nd("avg_pool1d", x, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
+    """Mean over windows of the last axis: input (N, C, L) or (C, L) → (..., L_out)."""
+    check_rank("avg_pool1d", input, 1)
+    return avg_pool_nd("avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
 
 
-def avg_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,
+def avg_pool2d(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,  # noqa: A002 - PyTorch's name
                ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> Any:
-    """Mean over (kh, kw) windows: x (N, C, H, W) or (C, H, W) → (..., H_out, W_out).
+    """Mean over (kh, kw) windows: input (N, C, H, W) or (C, H, W) → (..., H_out, W_out).
 
     ``count_include_pad`` counts the zero padding in the divisor (PyTorch's default);
     ``divisor_override`` replaces the divisor altogether.
     """
-    check_rank("avg_pool2d", x, 2)
-    return avg_pool_nd("avg_pool2d", x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
-                       2)
+    check_rank("avg_pool2d", input, 2)
+    return avg_pool_nd("avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override, 2)
 
 
 def avg_pool_nd(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
@@ -395,14 +396,14 @@ def adaptive_avg_pool_nd(fn: str, x: Any, output_size: Any, spatial_dims: int) -
     return AdaptiveAvgPool.apply(x, output_size=_adaptive_sizes(fn, x, output_size, spatial_dims))
 
 
-def adaptive_avg_pool1d(x: Any, output_size: int | Sequence[int]) -> Any:
-    """Average into ``output_size`` bins along the last axis: x (N, C, L) or (C, L) → (..., output_size)."""
-    check_adaptive_avg_rank("adaptive_avg_pool1d", x, output_size, 1)
-    return adaptive_avg_pool_nd("adaptive_avg_pool1d", x, output_size, 1)
+def adaptive_avg_pool1d(input: Any, output_size: int | Sequence[int]) -> Any:  # noqa: A002 - PyTorch's name
+    """Average into ``output_size`` bins along the last axis: input (N, C, L) or (C, L) → (..., output_size)."""
+    check_adaptive_avg_rank("adaptive_avg_pool1d", input, output_size, 1)
+    return adaptive_avg_pool_nd("adaptive_avg_pool1d", input, output_size, 1)
 
 
-def adaptive_avg_pool2d(x: Any, output_size: int | Sequence[int | None]) -> Any:
-    """Average into (out_h, out_w) bins (PyTorch's bin edges; ``None`` keeps that size): x (N, C, H, W) or
+def adaptive_avg_pool2d(input: Any, output_size: int | Sequence[int | None]) -> Any:  # noqa: A002 - PyTorch's name
+    """Average into (out_h, out_w) bins (PyTorch's bin edges; ``None`` keeps that size): input (N, C, H, W) or
     (C, H, W) → (..., out_h, out_w); to size 1 (or (1, 1)) any leading axes, as PyTorch."""
-    check_adaptive_avg_rank("adaptive_avg_pool2d", x, output_size, 2)
-    return adaptive_avg_pool_nd("adaptive_avg_pool2d", x, output_size, 2)
+    check_adaptive_avg_rank("adaptive_avg_pool2d", input, output_size, 2)
+    return adaptive_avg_pool_nd("adaptive_avg_pool2d", input, output_size, 2)

@@ -105,27 +105,27 @@ def _max_unpool(fn: str, x: Any, indices: Any, kernel_size: IntOrPair, stride: I
     return MaxUnpool.apply(x, indices, out_spatial=out_spatial)
 
 
-def max_unpool1d(x: Any, indices: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+def max_unpool1d(input: Any, indices: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,  # noqa: A002 - PyTorch's name
                  padding: IntOrPair = 0, output_size: Sequence[int] | None = None) -> Any:
-    """Partial inverse of `max_pool1d`: x (..., L) placed at ``indices`` (x's shape) into zeros (..., L_out).
+    """Partial inverse of `max_pool1d`: input (..., L) placed at ``indices`` (input's shape) into zeros (..., L_out).
 
     ``L_out = (L - 1) stride - 2 padding + kernel_size`` unless ``output_size`` (within a stride of that)
-    says otherwise; ``stride`` defaults to ``kernel_size``. The gradient of x gathers at the indices.
+    says otherwise; ``stride`` defaults to ``kernel_size``. The gradient of input gathers at the indices.
     """
-    return _max_unpool("max_unpool1d", x, indices, kernel_size, stride, padding, output_size, 1)
+    return _max_unpool("max_unpool1d", input, indices, kernel_size, stride, padding, output_size, 1)
 
 
-def max_unpool2d(x: Any, indices: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+def max_unpool2d(input: Any, indices: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,  # noqa: A002 - PyTorch's name
                  padding: IntOrPair = 0, output_size: Sequence[int] | None = None) -> Any:
-    """Partial inverse of `max_pool2d`: x (N, C, H, W) or (C, H, W) → zeros (..., H_out, W_out) holding x
-    at the flat in-plane ``indices`` (``h * W_out + w``, x's shape).
+    """Partial inverse of `max_pool2d`: input (N, C, H, W) or (C, H, W) → zeros (..., H_out, W_out) holding input
+    at the flat in-plane ``indices`` (``h * W_out + w``, input's shape).
 
     Sizes as in `max_unpool1d`, per axis; where indices repeat, the last value wins.
     """
-    return _max_unpool("max_unpool2d", x, indices, kernel_size, stride, padding, output_size, 2)
+    return _max_unpool("max_unpool2d", input, indices, kernel_size, stride, padding, output_size, 2)
 
 
-def max_unpool3d(x: Any, indices: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+def max_unpool3d(input: Any, indices: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,  # noqa: A002 - PyTorch's name
                  padding: IntOrPair = 0, output_size: Sequence[int] | None = None) -> Any:
-    """Partial inverse of `max_pool3d`: x (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out)."""
-    return _max_unpool("max_unpool3d", x, indices, kernel_size, stride, padding, output_size, 3)
+    """Partial inverse of `max_pool3d`: input (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out)."""
+    return _max_unpool("max_unpool3d", input, indices, kernel_size, stride, padding, output_size, 3)

@@ -24,11 +24,7 @@ POSITIONAL = (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)
 # (function, argument) -> why anynn lacks it or gives it another default (deliberate differences)
 ALLOWED: dict[tuple[str, str], str] = {}
 # functions not yet aligned: checked as strict xfails, so aligning one makes its row fail until removed here
-_INPUT_NAMED_X = "the first parameter is named x, PyTorch's input (a call with input=... fails)"
 PENDING: dict[str, str] = {
-    **{name: _INPUT_NAMED_X for name in ("adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d",
-                                         "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "linear",
-                                         "max_unpool1d", "max_unpool2d", "max_unpool3d")},
     "softmax": "softmax(x, axis=-1, *, dim=None): PyTorch's dim=None picks an implicit axis with a warning (0 for "
                "3-D input), so aligning the default changes results; lacks _stacklevel and dtype",
     "log_softmax": "as softmax",
@@ -69,9 +65,12 @@ def _documented(fn: Any) -> list[P] | None:
 def torch_params(name: str) -> list[P] | None:
     fn = getattr(TF, name)
     try:
-        return list(inspect.signature(fn).parameters.values())
+        params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return _documented(fn)
+    if params and all(p.kind in (P.VAR_POSITIONAL, P.VAR_KEYWORD) for p in params):
+        return _documented(fn) or params  # a dispatch wrapper (max_pool2d's boolean_dispatch): its documented form
+    return params
 
 
 def _shared() -> list[str]:
