@@ -88,13 +88,15 @@ def _method(name: str) -> Callable[..., Any]:
     return lambda L, x: getattr(L.T, name)(x) * x
 
 
-def _dropout(L: Any, x: Any) -> Any:
+def _dropout(kind: str) -> Callable[..., Any]:
     """Dropout with a fixed mask: anynn's own draw (seeded), PyTorch multiplying by the mask it drew."""
-    if L.ours:
-        return F.dropout(x * x, 0.5, training=True, generator=3) * x
-    ones = anynn.ones(tuple(x.shape), backend=L.backend, dtype="float64")
-    mask = torch.tensor(F.dropout(ones, 0.5, training=True, generator=3).numpy())
-    return x * x * mask * x
+    def run(L: Any, x: Any) -> Any:
+        drop = getattr(F, kind)
+        if L.ours:
+            return drop(x * x, 0.5, training=True, generator=3) * x
+        ones = anynn.ones(tuple(x.shape), backend=L.backend, dtype="float64")
+        return x * x * torch.tensor(drop(ones, 0.5, training=True, generator=3).numpy()) * x
+    return run
 
 
 # -- activations (alpha 0.5 for CELU: PyTorch rounds 1 / alpha to float32 in its gradient)
@@ -169,6 +171,16 @@ case("cumprod", lambda L, x: L.T.cumprod(x, 1), _n(3, 4))
 case("cumprod_dim0", lambda L, x: L.T.cumprod(x, 0) * x, _n(3, 4))
 case("logcumsumexp", lambda L, x: L.T.logcumsumexp(x, 1), _n(3, 4))
 case("cummax", lambda L, x: L.T.cummax(x, 1)[0] ** 2, _n(3, 4))
+case("var_correction2", lambda L, x: L.T.var(x, 1, correction=2), _n(3, 5))
+case("std_mean", lambda L, x: L.T.std_mean(x, 0), _n(3, 4))
+case("std_dims_keepdim", lambda L, x: L.T.std(x, (0, 2), keepdim=True) * x, _n(2, 3, 4))
+case("nanmean", lambda L, x: L.T.nanmean(x * x, 1) ** 2, _n(3, 4))
+case("matrix_norm", lambda L, x: L.T.linalg.matrix_norm(x), _n(2, 3, 4))
+case("sort", lambda L, x: L.T.sort(x, 1)[0] ** 2 * x, _n(3, 4))
+case("topk", lambda L, x: L.T.topk(x, 2, 1)[0] ** 2, _n(3, 4))
+case("kthvalue", lambda L, x: L.T.kthvalue(x, 2, 1)[0] ** 2, _n(3, 4))
+case("median", lambda L, x: L.T.median(x, 1)[0] ** 2, _n(3, 5))
+case("cummin", lambda L, x: L.T.cummin(x, 0)[0] ** 2, _n(3, 4))
 case("diff", lambda L, x: L.T.diff(x, dim=1) ** 2, _n(3, 4))
 # -- products
 case("matmul", lambda L, a, b: (a @ b) ** 2, _n(3, 4), _n(4, 2))
@@ -187,6 +199,10 @@ case("einsum_contract", lambda L, a, b: L.T.einsum("ij,kj->ik", a * a, b), _n(3,
 case("tensordot", lambda L, a, b: L.T.tensordot(a, b, dims=([1], [0])) ** 2, _n(3, 4), _n(4, 2))
 case("cross", lambda L, a, b: L.T.linalg.cross(a, b) ** 2, _n(2, 3), _n(2, 3))
 case("trace", lambda L, a: L.T.trace(a * a), _n(3, 3))
+case("einsum_ellipsis", lambda L, a, b: L.T.einsum("...ij,...jk->...ik", a, b) ** 2, _n(2, 3, 4), _n(2, 4, 2))
+case("linear_1d", lambda L, x, w, b: L.F.linear(x, w, b) ** 2, _n(4), _n(2, 4), _n(2))
+case("baddbmm", lambda L, a, b, c: L.T.baddbmm(c, a, b, beta=0.5, alpha=2.0) ** 2, _n(2, 3, 4), _n(2, 4, 2),
+     _n(2, 3, 2))
 case("cdist", lambda L, a, b: L.T.cdist(a, b), _n(3, 4), _n(2, 4))
 # -- shape and indexing
 _IDX = np.array([[0, 2, 1, 0], [1, 1, 2, 0], [2, 0, 0, 1]])
@@ -218,6 +234,18 @@ case("interpolate_bilinear", lambda L, x: L.F.interpolate(x, size=(5, 3), mode="
      _n(1, 2, 3, 4))
 case("interpolate_nearest", lambda L, x: L.F.interpolate(x, scale_factor=2, mode="nearest") ** 2, _n(1, 2, 3))
 case("unfold", lambda L, x: L.F.unfold(x, 2, stride=1) ** 2, _n(1, 2, 3, 4))
+case("index_add", lambda L, x, s, i: L.T.index_add(x * x, 1, i, s * s), _n(3, 4), _n(3, 2), np.array([3, 1]))
+case("index_copy", lambda L, x, s, i: L.T.index_copy(x * x, 1, i, s * s), _n(3, 4), _n(3, 2), np.array([3, 1]))
+case("index_fill", lambda L, x, i: L.T.index_fill(x * x, 1, i, 0.3) * x, _n(3, 4), np.array([0, 2]))
+for _reduce in ("sum", "prod", "mean", "amax"):
+    case(f"scatter_reduce_{_reduce}", (lambda r: lambda L, x, s, i: L.T.scatter_reduce(
+        x * x, 0, i, s * s, r, include_self=r != "mean") * x)(_reduce), _n(3, 4), _n(3, 4), _IDX)
+case("setitem", lambda L, x, v: (lambda y: (y.__setitem__((slice(None), 1), v * v), y * x)[1])(x * 1.0),
+     _n(3, 4), _n(3))
+case("index_put_accumulate", lambda L, x, v, i: L.T.index_put(x * x, (i,), v * v, accumulate=True) * x, _n(3, 4),
+     _n(2, 4), np.array([2, 2]))
+case("in_place_add_mul_relu", lambda L, x, y: (lambda z: z.add_(x).mul_(y).relu_() * z)(x * 2.0), _n(3, 4), _n(3, 4))
+case("in_place_sigmoid", lambda L, x: (lambda z: z.sigmoid_() * x)(x * 1.0), _n(3, 4))
 case("fold", lambda L, x: L.F.fold(x, (3, 4), 2) ** 2, _n(1, 8, 6))
 # -- losses
 _Y = np.array([0, 2, 1, 2])
@@ -244,6 +272,16 @@ case("cross_entropy_probabilities_weight_smoothing",
      diff=[0, 1])
 case("cross_entropy_nd", lambda L, x, y: L.F.cross_entropy(x, y), _n(2, 3, 4), np.array([[0, 2, 1, 1], [2, 2, 0, 1]]))
 case("cross_entropy_sum", lambda L, x, y: L.F.cross_entropy(x, y, reduction="sum"), _n(4, 3), _Y)
+_Y2D = np.array([[[0, 1], [2, 0]], [[1, 1], [0, 2]]])
+case("cross_entropy_2d_weight_smoothing", lambda L, x, y, w: L.F.cross_entropy(x, y, weight=w, label_smoothing=0.2),
+     _n(2, 3, 2, 2), _Y2D, _pos(3), diff=[0])
+case("cross_entropy_probabilities_none", lambda L, x, p: L.F.cross_entropy(x, p, reduction="none") * x[:, 0],
+     _n(4, 3), _PROBS)
+case("cross_entropy_ignore_weight_smoothing_sum",
+     lambda L, x, y, w: L.F.cross_entropy(x, y, weight=w, ignore_index=0, label_smoothing=0.3, reduction="sum"),
+     _n(4, 3), _Y, _pos(3), diff=[0])
+case("cross_entropy_unbatched", lambda L, x, y: L.F.cross_entropy(x * x, y), _n(3), np.array(1))
+case("nll_2d", lambda L, x, y: L.F.nll_loss(x * x, y), _n(2, 3, 2, 2), _Y2D)
 case("nll_of_log_softmax", lambda L, x, y: L.F.nll_loss(L.F.log_softmax(x, 1), y), _n(4, 3), _Y)
 case("nll_weight_ignore", lambda L, x, y, w: L.F.nll_loss(x * x, y, weight=w, ignore_index=0), _n(4, 3), _Y,
      _pos(3), diff=[0])
@@ -255,8 +293,14 @@ case("bce_with_logits_pos_weight",
      lambda L, x, y, pw, w: L.F.binary_cross_entropy_with_logits(x, y, weight=w, pos_weight=pw),
      _n(3, 4), _unit(3, 4), _pos(4), _pos(3, 1), diff=[0, 1])
 case("kl_div", lambda L, x, y: L.F.kl_div(x, y, reduction="batchmean"), _n(3, 4), _unit(3, 4))
+case("kl_div_none", lambda L, x, y: L.F.kl_div(x, y, reduction="none") * x, _n(3, 4), _unit(3, 4))
 case("kl_div_log_target", lambda L, x, y: L.F.kl_div(x, y, reduction="sum", log_target=True), _n(3, 4), _n(3, 4))
 case("poisson_nll", lambda L, x, y: L.F.poisson_nll_loss(x, y), _n(3, 4), _pos(3, 4))
+case("poisson_nll_eps_sum", lambda L, x, y: L.F.poisson_nll_loss(x, y, log_input=False, eps=0.1, reduction="sum"),
+     _pos(3, 4), _pos(3, 4))
+case("bce_with_logits_none_pos_weight",
+     lambda L, x, y, pw: L.F.binary_cross_entropy_with_logits(x, y, reduction="none", pos_weight=pw) * x,
+     _n(3, 4), _unit(3, 4), _pos(4), diff=[0, 1])
 case("poisson_nll_full", lambda L, x, y: L.F.poisson_nll_loss(x, y, log_input=False, full=True),
      _pos(3, 4), _pos(3, 4, lo=1.5, hi=4))
 case("gaussian_nll", lambda L, x, y, v: L.F.gaussian_nll_loss(x, y, v), _n(3, 4), _n(3, 4), _pos(3, 4))
@@ -301,6 +345,13 @@ case("conv_transpose2d", lambda L, x, w, b: L.F.conv_transpose2d(x, w, b, stride
      _n(1, 2, 3, 3), _n(2, 3, 2, 3), _n(3))
 case("conv_transpose2d_groups_dilation", lambda L, x, w, b: L.F.conv_transpose2d(x, w, b, groups=2, dilation=2) ** 2,
      _n(1, 4, 3, 2), _n(4, 1, 2, 2), _n(2))
+case("conv1d_unbatched", lambda L, x, w: L.F.conv1d(x, w) ** 2, _n(2, 5), _n(3, 2, 2))
+case("conv_transpose3d", lambda L, x, w, b: L.F.conv_transpose3d(x, w, b, stride=2, padding=(1, 0, 0)) ** 2,
+     _n(1, 2, 2, 3, 2), _n(2, 2, 2, 2, 2), _n(2))
+case("Conv1d_circular", lambda L, m, x: m(x) ** 2, _n(1, 2, 5),
+     module=lambda nn: nn.Conv1d(2, 3, 3, padding=1, padding_mode="circular"))
+case("Conv2d_replicate", lambda L, m, x: m(x) ** 2, _n(1, 2, 4, 4),
+     module=lambda nn: nn.Conv2d(2, 2, 3, padding=2, padding_mode="replicate", stride=2))
 case("Conv2d_reflect", lambda L, m, x: m(x) ** 2, _n(1, 2, 4, 4),
      module=lambda nn: nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"))
 # -- pooling
@@ -320,6 +371,10 @@ case("adaptive_avg_pool1d", lambda L, x: L.F.adaptive_avg_pool1d(x, 3) ** 2, _n(
 case("adaptive_avg_pool2d", lambda L, x: L.F.adaptive_avg_pool2d(x, (2, 3)) ** 2, _n(1, 2, 5, 7))
 case("adaptive_avg_pool3d", lambda L, x: L.F.adaptive_avg_pool3d(x, 2) ** 2, _n(1, 2, 3, 3, 3))
 case("adaptive_max_pool1d", lambda L, x: L.F.adaptive_max_pool1d(x, 3) ** 2, _n(1, 2, 7))
+case("adaptive_max_pool3d", lambda L, x: L.F.adaptive_max_pool3d(x, 2) ** 2, _n(1, 2, 3, 4, 3))
+case("lp_pool3d", lambda L, x: L.F.lp_pool3d(x, 2.0, 2), _pos(1, 2, 2, 4, 2))
+case("max_unpool2d", lambda L, x: (lambda o: L.F.max_unpool2d(o[0] * o[0], o[1], 2))(
+    L.F.max_pool2d(x, 2, return_indices=True)), _n(1, 2, 4, 4))
 case("adaptive_max_pool2d", lambda L, x: L.F.adaptive_max_pool2d(x, (2, 3)) ** 2, _n(1, 2, 5, 7))
 # -- normalisation
 case("batch_norm_training", lambda L, x, w, b: L.F.batch_norm(x, None, None, w, b, training=True) ** 2,
@@ -340,6 +395,12 @@ case("BatchNorm1d_eval", lambda L, m, x: m(x) ** 2, _n(3, 2), module=lambda nn: 
 case("InstanceNorm1d_affine", lambda L, m, x: m(x) ** 2, _n(2, 3, 4),
      module=lambda nn: nn.InstanceNorm1d(3, affine=True))
 case("GroupNorm", lambda L, m, x: m(x) ** 2, _n(2, 4, 3), module=lambda nn: nn.GroupNorm(2, 4))
+case("InstanceNorm2d_running_stats", lambda L, m, x: m(x) ** 2, _n(2, 3, 3, 2),
+     module=lambda nn: nn.InstanceNorm2d(3, affine=True, track_running_stats=True))
+case("InstanceNorm2d_eval", lambda L, m, x: m(x) ** 2, _n(2, 3, 3, 2),
+     module=lambda nn: nn.InstanceNorm2d(3, affine=True, track_running_stats=True), train=False)
+case("BatchNorm3d", lambda L, m, x: m(x) ** 2, _n(2, 2, 2, 2, 2), module=lambda nn: nn.BatchNorm3d(2))
+case("RMSNorm", lambda L, m, x: m(x) ** 2, _n(2, 3, 4), module=lambda nn: nn.RMSNorm(4, eps=1e-3))
 case("LayerNorm", lambda L, m, x: m(x) ** 2, _n(2, 3, 4), module=lambda nn: nn.LayerNorm(4))
 # -- embedding, dropout
 case("embedding", lambda L, w, i: L.F.embedding(i, w * w), _n(5, 3), np.array([[0, 4, 4], [2, 1, 0]]))
@@ -352,10 +413,14 @@ case("embedding_scale_grad_by_freq", lambda L, w, i: L.F.embedding(i, w, scale_g
 case("embedding_scale_grad_by_freq_padding_linear",
      lambda L, w, a, i: L.F.linear(L.F.embedding(i, w * w, padding_idx=4, scale_grad_by_freq=True), a),
      _n(5, 3), _n(2, 3), np.array([[0, 4, 4], [2, 0, 0]]))
+case("embedding_bag_per_sample_weights",
+     lambda L, w, i, o, s: L.F.embedding_bag(i, w, o, mode="sum", per_sample_weights=s) ** 2, _n(5, 3),
+     np.array([0, 4, 4, 2, 1]), np.array([0, 2]), _n(5))
 case("Embedding", lambda L, m, i: m(i) ** 2, np.array([0, 3, 3]), module=lambda nn: nn.Embedding(4, 2))
 case("dropout_p0", lambda L, x: L.F.dropout(x * x, 0.0, training=True) * x, _n(3, 4))
 case("dropout_eval", lambda L, x: L.F.dropout(x * x, 0.5, training=False) * x, _n(3, 4))
-case("dropout_fixed_mask", _dropout, _n(3, 4))
+case("dropout_fixed_mask", _dropout("dropout"), _n(3, 4))
+case("dropout2d_fixed_mask", _dropout("dropout2d"), _n(2, 4, 2, 2))
 # -- attention
 case("sdpa", lambda L, q, k, v: L.F.scaled_dot_product_attention(q, k, v), _n(2, 3, 4), _n(2, 5, 4), _n(2, 5, 2))
 case("sdpa_causal_scale", lambda L, q, k, v: L.F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.7),
@@ -371,6 +436,15 @@ case("MultiheadAttention_kdim_no_bias", lambda L, m, q, k: m(q, k, k, need_weigh
 case("MultiheadAttention_causal_mask",
      lambda L, m, q: m(q, q, q, attn_mask=L.t(np.triu(np.ones((3, 3), dtype=bool), 1)), average_attn_weights=False),
      _n(2, 3, 4), module=lambda nn: nn.MultiheadAttention(4, 2, batch_first=True))
+case("sdpa_grouped_query", lambda L, q, k, v: L.F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+     _n(1, 4, 3, 2), _n(1, 2, 3, 2), _n(1, 2, 3, 2))
+case("MultiheadAttention_key_padding_mask",
+     lambda L, m, q: m(q, q, q, key_padding_mask=L.t(np.array([[False, False, True], [False, True, True]]))),
+     _n(2, 3, 4), module=lambda nn: nn.MultiheadAttention(4, 2, batch_first=True))
+case("MultiheadAttention_bias_kv_zero_attn", lambda L, m, q: m(q, q, q)[0], _n(3, 2, 4),
+     module=lambda nn: nn.MultiheadAttention(4, 1, add_bias_kv=True, add_zero_attn=True))
+case("TransformerDecoderLayer", lambda L, m, x, memory: m(x, memory), _n(2, 3, 4), _n(2, 2, 4),
+     module=lambda nn: nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0, batch_first=True))
 case("TransformerEncoderLayer", lambda L, m, x: m(x), _n(2, 3, 4),
      module=lambda nn: nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True))
 # -- recurrent
@@ -385,18 +459,25 @@ case("GRU", lambda L, m, x, h: m(x, h), _n(3, 2, 3), _n(1, 2, 4), module=lambda 
 case("GRU_bidirectional", lambda L, m, x: m(x), _n(3, 2, 3), module=lambda nn: nn.GRU(3, 4, bidirectional=True))
 case("LSTMCell", lambda L, m, x, h, c: m(x, (h, c)), _n(2, 3), _n(2, 4), _n(2, 4), module=lambda nn: nn.LSTMCell(3, 4))
 case("GRUCell", lambda L, m, x, h: m(x, h), _n(2, 3), _n(2, 4), module=lambda nn: nn.GRUCell(3, 4))
+case("LSTM_unbatched", lambda L, m, x: m(x), _n(3, 3), module=lambda nn: nn.LSTM(3, 2))
 case("RNNCell", lambda L, m, x: m(x), _n(2, 3), module=lambda nn: nn.RNNCell(3, 4))
 # -- other layers
 case("Linear", lambda L, m, x: m(x) ** 2, _n(3, 4), module=lambda nn: nn.Linear(4, 2))
 case("Bilinear", lambda L, m, x, y: m(x, y) ** 2, _n(3, 2), _n(3, 4), module=lambda nn: nn.Bilinear(2, 4, 3))
 case("PReLU", lambda L, m, x: m(x) ** 2, _n(2, 3, 2), module=lambda nn: nn.PReLU(3))
+case("Sequential_mlp", lambda L, m, x: m(x), _n(4, 3), module=lambda nn: nn.Sequential(
+    nn.Linear(3, 5), nn.GELU(), nn.Linear(5, 4), nn.SiLU(), nn.Linear(4, 2), nn.LeakyReLU(0.1), nn.Linear(2, 2)))
+case("Sequential_cnn", lambda L, m, x: m(x), _n(2, 1, 6, 6), module=lambda nn: nn.Sequential(
+    nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(3, 2, 2), nn.Tanh(),
+    nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3)))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
 TORCH_REFUSES = {"hardsigmoid": "hardsigmoid_backward", "cdist": "_cdist_backward",
                  "multi_margin": "multi_margin_loss_backward", "multi_margin_p2_weight": "multi_margin_loss_backward",
                  "multilabel_margin": "multilabel_margin_loss_backward",
-                 "embedding_bag_mean": "_embedding_bag_backward"}
+                 "embedding_bag_mean": "_embedding_bag_backward",
+                 "embedding_bag_per_sample_weights": "_embedding_bag(_per_sample_weights)?_backward"}
 
 
 def _state(name: str) -> dict[str, torch.Tensor] | None:
