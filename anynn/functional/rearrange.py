@@ -1,8 +1,9 @@
 """Moving elements without changing them, under PyTorch's names: ``roll``, ``movedim``/``moveaxis``,
-``swapaxes``/``swapdims``, ``unflatten``, ``tile``, ``repeat_interleave``, ``meshgrid``.
+``swapaxes``/``swapdims``, ``unflatten``, ``tile``, ``repeat_interleave``, ``meshgrid``, ``Tensor.unfold``.
 
-``roll`` is one `Function` (its adjoint is the opposite roll); the others are made of the shape primitives
-(reshape, permute, expand, index_select), whose gradients they inherit.
+``roll`` and ``Tensor.unfold`` are one `Function` each (the adjoints: the opposite roll; the windows added back
+where they came from); the others are made of the shape primitives (reshape, permute, expand, index_select),
+whose gradients they inherit.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import op
+from ..backend.arrays import at_add
 from ..backend.typing import Namespace
 from . import indexing, shape
 from .broadcast import expand, repeat
@@ -51,6 +54,51 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002 
     if len(axes) != len(shifts):
         raise RuntimeError(f"roll: shifts {shifts} and dims {tuple(axes)} must have the same length")
     return Roll.apply(input, shifts=shifts, axes=axes)
+
+
+
+class SlidingWindows(Function):
+    """Windows of ``size`` every ``step`` along ``axis``: that axis becomes the window count, a last axis of
+    ``size`` is added. The gradient adds each window back where it was read (``size`` strided slices, each of
+    which names every element once, so overlapping windows accumulate without a scatter)."""
+
+    axis: int
+    size: int
+    step: int
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.shape = tuple(a.shape)
+        windows = op(self.backend, "sliding_window_view")(a, (self.size,), axis=(self.axis,))
+        index = [slice(None)] * a.ndim
+        index[self.axis] = slice(None, None, self.step)
+        index.append(slice(None))  # the windows' own axis
+        return xp.asarray(windows[tuple(index)], copy=True)  # a copy: NumPy's window view is read-only
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        count = g.shape[self.axis]
+        grad = xp.zeros(self.shape, dtype=g.dtype, device=self.backend.device)
+        index: list[Any] = [slice(None)] * len(self.shape)
+        for offset in range(self.size):
+            index[self.axis] = slice(offset, offset + (count - 1) * self.step + 1, self.step)
+            grad = at_add(grad, tuple(index), g[..., offset])
+        return grad
+
+
+def tensor_unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``Tensor.unfold``: every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last
+    axis; ``dimension`` becomes the number of windows, ``(length - size) // step + 1``.
+
+    ``x: (..., L, ...)`` -> ``(..., (L - size) // step + 1, ..., size)``. (Not ``F.unfold``, which is im2col.)
+    """
+    if input.ndim == 0:  # as PyTorch: the one element is a window of size 1, shape (1,)
+        return tensor_unfold(input.reshape(1), dimension, size, step).reshape(-1)
+    axis = _dims("unfold", dimension, input.ndim)[0]
+    length = input.shape[axis]
+    if size > length or size < 0:
+        raise RuntimeError(f"unfold: maximum size for tensor at dimension {axis} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    return SlidingWindows.apply(input, axis=axis, size=int(size), step=int(step))
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002

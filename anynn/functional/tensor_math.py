@@ -14,7 +14,8 @@ from .binary_math import (arctan2, atan2, bitwise_and, bitwise_not, bitwise_or, 
                           logaddexp, logical_xor, true_divide)
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
 from .products import cumprod, prod
-from .rearrange import moveaxis, movedim, meshgrid, repeat_interleave, roll, swapaxes, swapdims, tile, unflatten
+from .rearrange import (moveaxis, movedim, meshgrid, repeat_interleave, roll, swapaxes, swapdims, tensor_unfold,
+                        tile, unflatten)
 from .rounding import ceil, fix, floor, fmod, frac, nan_to_num, remainder, round, sgn, sign, trunc  # noqa: A004
 from .set_ops import (allclose, argwhere, bincount, bucketize, count_nonzero, equal, isclose, nonzero,
                       searchsorted, unique)
@@ -127,6 +128,7 @@ METHODS.update({
     "__invert__": binary_math.bitwise_not,
     "subtract": sub, "multiply": mul, "divide": div, "true_divide": binary_math.true_divide,
     "negative": neg, "div": div, "add": add, "sub": sub,
+    "unfold": tensor_unfold,
     "diag_embed": diag_embed,
 })
 METHODS.pop("square")  # Tensor.square is x ** 2 already, keeping integers integral

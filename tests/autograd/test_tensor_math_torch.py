@@ -80,6 +80,14 @@ DIFFERENTIABLE = [
     ("moveaxis_pairs", lambda x: x.moveaxis((0, 1), (2, 0)), lambda x: x.moveaxis((0, 1), (2, 0)), (BATCH,)),
     ("swapaxes", lambda x: anynn.swapaxes(x, 0, 2), lambda x: torch.swapaxes(x, 0, 2), (BATCH,)),
     ("unflatten", lambda x: x.unflatten(1, (2, -1)), lambda x: x.unflatten(1, (2, -1)), (X,)),
+    # Tensor.unfold (one SlidingWindows node): windows of `size` every `step` along one dim, as a new last axis
+    # (overlapping windows, disjoint ones, gaps between them)
+    ("unfold_overlapping", lambda x: x.unfold(1, 3, 1), lambda x: x.unfold(1, 3, 1), (BATCH,)),
+    ("unfold_disjoint", lambda x: x.unfold(-1, 2, 2), lambda x: x.unfold(-1, 2, 2), (BATCH,)),
+    ("unfold_gaps", lambda x: x.unfold(0, 1, 2), lambda x: x.unfold(0, 1, 2), (BATCH,)),
+    ("unfold_twice", lambda x: x.unfold(0, 2, 1).unfold(1, 3, 1), lambda x: x.unfold(0, 2, 1).unfold(1, 3, 1),
+     (MAT,)),
+    ("unfold_whole_row", lambda v: v.unfold(0, 5, 1) * 2, lambda v: v.unfold(0, 5, 1) * 2, (ROW,)),
     ("tile", lambda x: anynn.tile(x, (2,)), lambda x: torch.tile(x, (2,)), (X,)),
     ("tile_more_dims", lambda x: x.tile((2, 1, 2)), lambda x: x.tile((2, 1, 2)), (X,)),
     ("repeat_interleave_int", lambda x: x.repeat_interleave(2, dim=1), lambda x: x.repeat_interleave(2, dim=1), (X,)),
@@ -274,6 +282,21 @@ def test_unflatten_and_movedim_errors():
     with pytest.raises(NotImplementedError, match="singular value"):
         anynn.linalg.matrix_norm(x, 2)
 
+
+
+def test_tensor_unfold_edges_and_errors_as_torch(backend):
+    """Tensor.unfold's edge cases as PyTorch: a 0-d tensor, an empty dim of windows, integers, and its errors."""
+    ints = anynn.arange(7, backend=backend)
+    assert ints.unfold(0, 3, 2).numpy().tolist() == torch.arange(7).unfold(0, 3, 2).tolist()
+    assert ints.unfold(0, 3, 2).dtype == ints.dtype
+    assert anynn.tensor(1.5, backend=backend).unfold(0, 1, 1).numpy().tolist() == [1.5]
+    assert tuple(anynn.zeros(2, 3, backend=backend).unfold(1, 3, 5).shape) == (2, 1, 3)
+    with pytest.raises(RuntimeError, match="maximum size for tensor at dimension 0 is 7 but size is 8"):
+        ints.unfold(0, 8, 1)
+    with pytest.raises(RuntimeError, match="step is 0 but must be > 0"):
+        ints.unfold(0, 2, 0)
+    with pytest.raises(IndexError, match="unfold: dim 1 is out of range"):
+        ints.unfold(1, 2, 1)
 
 def test_floating_point_function_gradient_at_zero_of_prod_has_no_nan(backend):
     x = make(backend, np.array([[0.0, 0.0, 2.0], [1.0, 3.0, 0.0]]), requires_grad=True)
