@@ -236,7 +236,12 @@ def squeeze(x: Any, dim: Any = None) -> Any:
     if dim is None:
         dims = {i for i, n in enumerate(x.shape) if n == 1}
     else:
-        dims = {d % max(x.ndim, 1) for d in ((dim,) if isinstance(dim, int) else dim) if x.ndim}
+        bound = max(x.ndim, 1)  # a 0-d tensor takes dims 0 and -1, as PyTorch's
+        for d in (dim,) if isinstance(dim, int) else dim:
+            if not -bound <= d < bound:
+                raise IndexError(f"squeeze: dim {d} is out of range for a tensor of shape {tuple(x.shape)} "
+                                 f"(expected in [{-bound}, {bound - 1}])")
+        dims = {d % bound for d in ((dim,) if isinstance(dim, int) else dim) if x.ndim}
         dims = {d for d in dims if x.shape[d] == 1}
     if not dims:
         return x
@@ -331,6 +336,18 @@ def _native_index(i: Any, x: Any) -> Any:
     return i
 
 
+def _first_axes(xp: Namespace, parts: list[Any], ndim: int) -> list[int]:
+    """The axis of x where each index entry starts (a mask covers as many axes as it has, ``None`` none,
+    ``...`` those the others leave)."""
+    used = [0 if i is None or i is Ellipsis else i.ndim if _is_array_index(i) and xp.isdtype(i.dtype, "bool")
+            else 1 for i in parts]
+    starts, axis = [], 0
+    for i, n in zip(parts, used):
+        starts.append(axis)
+        axis += ndim - sum(used) if i is Ellipsis else n
+    return starts
+
+
 def index(x: Any, index: Any) -> Any:
     """``x[index]`` with PyTorch's rules: basic indexing (ints, slices with any step, ``...``, ``None``) and
     integer / boolean arrays (lists, Tensors, native arrays), broadcast together as in NumPy.
@@ -347,12 +364,16 @@ def index(x: Any, index: Any) -> Any:
     if not any(_is_array_index(i) for i in parts):
         return GetItem.apply(x, index=tuple(parts))
     expanded: list[Any] = []
-    for i in parts:
+    parts = [_native_index(i, x) if _is_array_index(i) else i for i in parts]
+    for i, axis in zip(parts, _first_axes(xp, parts, x.ndim)):
         if not _is_array_index(i):
             expanded.append(operator.index(i) if isinstance(i, numbers.Integral) else i)
             continue
-        i = _native_index(i, x)
         if xp.isdtype(i.dtype, "bool"):  # a mask is the tuple of its nonzero positions, as in NumPy
+            covered = tuple(x.shape[axis:axis + i.ndim])
+            if tuple(i.shape) != covered:
+                raise IndexError(f"index: the shape of the mask {tuple(i.shape)} does not match the shape "
+                                 f"{covered} of the indexed tensor (shape {tuple(x.shape)}) at dim {axis}")
             expanded.extend(xp.nonzero(i) if i.ndim else _scalar_mask(xp, i))
         else:
             expanded.append(i)

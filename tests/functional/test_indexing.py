@@ -77,6 +77,28 @@ def test_getitem_boolean_mask_as_in_torch_and_float_index_refused(backend):
         t[[0.5, 1.0]]
 
 
+MASK_INDICES = {  # (mask shape, where the mask goes) on a (3, 4) tensor: the mask must match the axes it covers
+    "rows_short": ((2,), lambda m: m), "rows": ((3,), lambda m: m), "columns_as_rows": ((4,), lambda m: m),
+    "columns": ((4,), lambda m: (slice(None), m)), "columns_after_ellipsis": ((4,), lambda m: (Ellipsis, m)),
+    "rows_before_ellipsis": ((3,), lambda m: (m, Ellipsis)), "rows_after_none": ((3,), lambda m: (None, m)),
+    "whole": ((3, 4), lambda m: m), "whole_transposed": ((4, 3), lambda m: m),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MASK_INDICES))
+def test_a_boolean_mask_must_match_the_axes_it_covers_as_in_torch(backend, name):
+    shape, where = MASK_INDICES[name]
+    x = sample("any", (3, 4))
+    mask = np.resize(np.array([True, False, True]), shape)
+    try:
+        expected = torch.tensor(x)[where(torch.tensor(mask))].numpy()
+    except IndexError:
+        with pytest.raises(IndexError, match="the shape of the mask"):
+            make(backend, x)[where(make(backend, mask))]
+        return
+    np.testing.assert_array_equal(make(backend, x)[where(make(backend, mask))].numpy(), expected)
+
+
 def test_getitem_uint8_index_is_a_mask_as_in_torch(backend):
     # PyTorch (with a deprecation warning) selects with a uint8 index as with a mask, not by positions
     x, mask = sample("any", (4, 3)), np.array([1, 0, 2, 1], dtype=np.uint8)

@@ -40,6 +40,19 @@ def test_shape_op_gradients_and_torch(backend, name, ours, theirs):
         compare_with_torch(backend, ours, theirs, x.astype(dtype), **tolerances(dtype))
 
 
+@pytest.mark.parametrize("shape", [(3, 1), (1,), ()], ids=str)
+@pytest.mark.parametrize("dim", [0, 1, -1, -2, 2, -3, (0, 1), (0, 5)], ids=str)
+def test_squeeze_refuses_a_dim_out_of_range_as_torch(backend, shape, dim):
+    x = make(backend, np.zeros(shape))
+    try:
+        expected = torch.zeros(shape).squeeze(dim).shape
+    except IndexError:
+        with pytest.raises(IndexError, match="squeeze: dim .* is out of range"):
+            x.squeeze(dim)
+        return
+    assert tuple(x.squeeze(dim).shape) == tuple(expected)
+
+
 def test_flatten_of_a_scalar_gives_one_element(backend):
     assert S.flatten(make(backend, np.array([3.0])).reshape(()), 0).shape == (1,)
 
