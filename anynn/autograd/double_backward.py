@@ -104,19 +104,26 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
         clone.prepare_recompute()
         try:
             clone.forward(dxp, *args)
-        except DoubleBackwardError:
-            raise
+        except DoubleBackwardError as error:
+            raise _naming(fn, error) from error
         except Exception as error:
             raise DoubleBackwardError(f"{fn.name}: recomputing its forward on graph Tensors for create_graph=True "
                                       f"failed ({type(error).__name__}: {error})") from error
     grads = tuple(as_tensor(g, backend) for g in grads)
     try:
         return clone.backward(dxp, *grads)
-    except DoubleBackwardError:
-        raise
+    except DoubleBackwardError as error:
+        raise _naming(fn, error) from error
     except Exception as error:
         raise DoubleBackwardError(f"{fn.name}: its backward could not be recorded for create_graph=True "
                                   f"({type(error).__name__}: {error})") from error
+
+
+def _naming(fn: Any, error: DoubleBackwardError) -> DoubleBackwardError:
+    """``error`` with the name of the Function whose backward raised it in front (the namespace's own message names
+    only the array function it has no differentiable form of)."""
+    message = str(error)
+    return error if message.startswith(fn.name) else DoubleBackwardError(f"{fn.name}: {message}")
 
 
 def _substitute_saved(clone: Any, fn: Any, args: list[Any], backend: Backend) -> bool:

@@ -256,3 +256,19 @@ def test_unsupported_function_names_itself(backend):
     x = anynn.tensor([1.0], backend=backend, dtype="float64", requires_grad=True)
     with pytest.raises(DoubleBackwardError, match="Opaque"):
         grad(Opaque.apply(x).sum(), x, create_graph=True)
+
+
+def test_backward_with_an_unrecorded_array_function_names_the_function(backend):
+    from anynn.autograd import DoubleBackwardError, Function
+
+    class CopySignSquare(Function):
+        def forward(self, xp, a):
+            self.a = a
+            return a * a
+
+        def backward(self, xp, g):
+            return 2.0 * g * xp.copysign(self.a, self.a)  # no differentiable form in the recorded namespace
+
+    x = anynn.tensor([1.0, -2.0], backend=backend, dtype="float64", requires_grad=True)
+    with pytest.raises(DoubleBackwardError, match=r"CopySignSquare.*xp\.copysign"):
+        grad(CopySignSquare.apply(x).sum(), x, create_graph=True)
