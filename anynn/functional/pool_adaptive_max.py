@@ -36,7 +36,7 @@ class AdaptiveMaxPool(Function):
     output_size: tuple[int, ...]
 
     def forward(self, xp: Namespace, x: Any) -> tuple[Any, Any]:
-        b, *size = x.shape
+        size = x.shape[1:]
         dev = device(x)
         bins = [xp.asarray(_bins(s, o), dtype=xp.int64, device=dev) for s, o in zip(size, self.output_size)]
         picked = x
@@ -44,17 +44,17 @@ class AdaptiveMaxPool(Function):
             picked = xp.take(picked, xp.reshape(positions, (-1,)), axis=axis + 1)
         outs, reads = [p.shape[0] for p in bins], [p.shape[1] for p in bins]
         rank = len(bins)
-        picked = xp.reshape(picked, (b,) + tuple(v for o, k in zip(outs, reads) for v in (o, k)))
+        picked = xp.reshape(picked, (-1,) + tuple(v for o, k in zip(outs, reads) for v in (o, k)))  # -1: a symbolic B
         order = (0,) + tuple(range(1, 2 * rank, 2)) + tuple(range(2, 2 * rank + 1, 2))
-        windows = xp.reshape(xp.permute_dims(picked, order), (b, *outs, math.prod(reads)))
+        windows = xp.reshape(xp.permute_dims(picked, order), (-1, *outs, math.prod(reads)))
         arg = xp.argmax(windows, axis=-1)  # (B, *outs), first maximum in the bins' scan order
         values = xp.max(windows, axis=-1)
         flat = None
         for axis in range(rank):
             within = (arg // math.prod(reads[axis + 1:])) % reads[axis]
-            start = xp.reshape(xp.arange(outs[axis], dtype=xp.int64, device=dev) * reads[axis],
-                               (1,) * (axis + 1) + (outs[axis],) + (1,) * (rank - axis - 1))
-            at = xp.reshape(xp.take(xp.reshape(bins[axis], (-1,)), xp.reshape(start + within, (-1,))), arg.shape)
+            along = (1,) * (axis + 1) + (outs[axis],) + (1,) * (rank - axis - 1)  # broadcast along this axis
+            first, last = bins[axis][:, 0], bins[axis][:, -1]  # a bin's own positions run from first to last
+            at = xp.minimum(xp.reshape(first, along) + within, xp.reshape(last, along))
             flat = at if flat is None else flat * size[axis] + at
         self.indices = flat
         self.shape = tuple(x.shape)
@@ -78,7 +78,7 @@ def _adaptive_max(fn: str, input: Tensor, output_size: Any, return_indices: bool
     spatial = (1, input.shape[-1]) if spatial_dims == 1 else tuple(input.shape[-spatial_dims:])
     flat = input.reshape(-1, *spatial)
     values, indices = AdaptiveMaxPool.apply(flat, output_size=sizes)
-    out_shape = lead + sizes[len(sizes) - spatial_dims:]
+    out_shape = (-1,) + lead[1:] + sizes[len(sizes) - spatial_dims:]  # -1: a symbolic batch size (ONNX export)
     values = values.reshape(*out_shape)
     return (values, indices.detach().reshape(*out_shape)) if return_indices else values
 
