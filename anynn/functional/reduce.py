@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from ..autograd.function import Function
@@ -65,6 +66,8 @@ class Mean(Function):
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.shape = tuple(a.shape)
         self.axes = _axes(self.axis, a.ndim)
+        if any(self.shape[ax] == 0 for ax in self.axes):  # NaN, as PyTorch's (NumPy's mean warns of an empty slice)
+            return xp.sum(a, axis=self.axes, keepdims=self.keepdims) * float("nan")
         return xp.mean(a, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
@@ -105,6 +108,10 @@ class LogSumExp(Function):
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         self.axes = _axes(self.axis, a.ndim)
+        if any(a.shape[ax] == 0 for ax in self.axes):  # log(0) = -inf, as PyTorch's (a max of nothing fails)
+            self.out = xp.log(xp.sum(xp.exp(a), axis=self.axes, keepdims=True))
+            return self.out if self.keepdims else xp.reshape(
+                self.out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
         peak = xp.max(a, axis=self.axes, keepdims=True)
         peak = xp.where(xp.isfinite(peak), peak, xp.zeros_like(peak))
         self.out = xp.log(xp.sum(xp.exp(a - peak), axis=self.axes, keepdims=True)) + peak
@@ -208,6 +215,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
     """Variance ``sum((x - mean)^2) / (n - correction)`` with PyTorch's default ``correction=1`` (unbiased), the
     same default as ``x.var()`` and ``anynn.var`` (the array API's ``xp.var`` defaults to 0). ``unbiased=True``
     means ``correction=1``, ``unbiased=False`` ``correction=0``."""
+    check_floating("var", x)
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     if unbiased is not None:
         correction = 1.0 if unbiased else 0.0
@@ -216,7 +224,12 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
     count = 1
     for ax in axes:
         count *= x.shape[ax]
-    return sum(centred * centred, axis=axis, keepdims=keepdims) / float(count - correction)
+    freedom = count - correction
+    if freedom <= 0:  # PyTorch's warning, and its divisor: none left is 0 (NaN, or inf for a spread)
+        warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=2)
+        freedom = 0.0
+    return sum(centred * centred, axis=axis, keepdims=keepdims) / float(freedom)
 
 
 def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:

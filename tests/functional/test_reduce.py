@@ -6,6 +6,7 @@ random shapes, axes and keepdims against PyTorch on every backend."""
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 import zlib
 
@@ -81,6 +82,45 @@ def test_mean_of_integers_is_refused_naming_the_dtype_as_torch(backend, dtype):
     # dtype= casts first, as PyTorch's does
     expected = torch.from_numpy(values).mean(dim=0, dtype=torch.float64).numpy()
     np.testing.assert_allclose(x.mean(0, dtype="float64").numpy(), expected)
+
+
+EMPTY_REDUCTIONS = {  # on a (0, 3) tensor, as PyTorch: NaN means, -inf logsumexp, NaN variances with a warning
+    "mean": lambda x: x.mean(), "mean_dim0": lambda x: x.mean(0), "mean_dim1": lambda x: x.mean(1),
+    "logsumexp_dim0": lambda x: x.logsumexp(0), "logsumexp_dim1": lambda x: x.logsumexp(1),
+    "var": lambda x: x.var(), "std_dim0": lambda x: x.std(0), "var_biased": lambda x: x.var(correction=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_REDUCTIONS))
+def test_reductions_over_nothing_as_torch_without_numpy_warnings(backend, name):
+    values = np.zeros((0, 3))
+    with warnings.catch_warnings(record=True) as theirs_warned:
+        warnings.simplefilter("always")
+        theirs = EMPTY_REDUCTIONS[name](torch.tensor(values, requires_grad=True))
+    x = make(backend, values, requires_grad=True)
+    with warnings.catch_warnings(record=True) as ours_warned:
+        warnings.simplefilter("always")
+        ours = EMPTY_REDUCTIONS[name](x)
+        ours.sum().backward()
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    assert [w.category for w in ours_warned] == [w.category for w in theirs_warned], [
+        str(w.message) for w in ours_warned]
+    assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("correction", [1, 2])
+def test_variance_without_degrees_of_freedom_is_nan_with_torchs_warning(backend, correction):
+    values = np.array([[1.0, 2.0, 4.0]])
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        theirs = torch.tensor(values).var(0, correction=correction)
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        ours = make(backend, values).var(0, correction=correction)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_variance_of_integers_is_refused_naming_var(backend):
+    with pytest.raises(TypeError, match="var\\(\\): .* got dtype int64"):
+        make(backend, np.arange(4)).var()
 
 
 def test_max_ties_share_the_gradient_like_torch_amax(backend):
