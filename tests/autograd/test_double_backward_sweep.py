@@ -471,6 +471,17 @@ case("Sequential_mlp", lambda L, m, x: m(x), _n(4, 3), module=lambda nn: nn.Sequ
 case("Sequential_cnn", lambda L, m, x: m(x), _n(2, 1, 6, 6), module=lambda nn: nn.Sequential(
     nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(3, 2, 2), nn.Tanh(),
     nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3)))
+# -- spatial transformer (their own draws: rows added here leave the inputs of the rows above as they were)
+_GRID = np.random.default_rng(14)
+case("grid_sample_bilinear", lambda L, x, g: L.F.grid_sample(x, g, align_corners=False) ** 2,
+     _GRID.standard_normal((1, 2, 3, 4)), _GRID.uniform(-1.2, 1.2, (1, 2, 3, 2)))
+case("grid_sample_bicubic_border", lambda L, x, g: L.F.grid_sample(x, g, "bicubic", "border", True) ** 2,
+     _GRID.standard_normal((1, 2, 3, 3)), _GRID.uniform(-1.2, 1.2, (1, 2, 2, 2)))
+case("grid_sample_trilinear_reflection", lambda L, x, g: L.F.grid_sample(x, g, "bilinear", "reflection", False) ** 2,
+     _GRID.standard_normal((1, 2, 2, 3, 2)), _GRID.uniform(-1.2, 1.2, (1, 1, 2, 2, 3)))
+case("affine_grid_sample", lambda L, x, t: L.F.grid_sample(x, L.F.affine_grid(t, (1, 2, 3, 4), False),
+                                                           align_corners=False) ** 2,
+     _GRID.standard_normal((1, 2, 3, 4)), np.eye(2, 3)[None] + 0.2 * _GRID.standard_normal((1, 2, 3)))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
@@ -534,7 +545,8 @@ def _derivatives(L: Lib, name: str, arrays: list[np.ndarray], state: Any, second
     g = L.grad(sum((o * L.t(r)).sum() for o, r in zip(outs, weights)), wrt[:k], create_graph=True,
                allow_unused=True)
     found = {"out": [L.host(o, ()) for o in outs], "g": [L.host(a, s) for a, s in zip(g, shapes)],
-             "shapes": shapes, "names": names, "directions": directions}
+             "shapes": shapes, "names": names, "directions": directions,
+             "connected": [a is not None and a.requires_grad for a in g]}
     if not second:
         return found
     live = [(a, v) for a, v in zip(g, directions[:k]) if a is not None and a.requires_grad]
@@ -590,6 +602,9 @@ def _compare(backend: Any, name: str, first_only: bool) -> None:
         with sdpa_kernel(SDPBackend.MATH):  # the flash kernel PyTorch picks on CPU has no double backward
             theirs = _derivatives(Lib(False, backend), name, arrays, state, first_only=first_only)
     ours = _derivatives(Lib(True, backend), name, arrays, state, first_only=first_only)
+    # a gradient PyTorch records (requires_grad, even with a zero derivative) must be differentiable here too
+    assert [a or not b for a, b in zip(ours["connected"], theirs["connected"])] == [True] * len(ours["connected"]), (
+        f"{name}: gradients that require grad here {ours['connected']}, in PyTorch {theirs['connected']}")
     for key in ("out", "g", "hvp", "penalty"):
         assert len(ours[key]) == len(theirs[key]), key
         for i, (a, b) in enumerate(zip(ours[key], theirs[key])):
