@@ -9,7 +9,8 @@ import math
 from typing import Any
 
 from ..autograd.function import Function
-from ..backend import op
+from ..autograd.tensor import Tensor
+from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .elementwise import as_floating
 from .formulas.logistic import sigmoid as stable_sigmoid
@@ -18,6 +19,7 @@ from .formulas.softmax import log_softmax as log_softmax_formula
 from .formulas.softmax import log_softmax_backward, softmax_backward
 from .formulas.softmax import softmax as softmax_formula
 from .inplace_option import in_place
+from .value_checks import check_floating, is_floating
 
 
 class SigmoidFunction(Function):
@@ -259,9 +261,12 @@ def tanh(input: Any) -> Any:
 
 
 def relu(input: Any, inplace: bool = False) -> Any:
-    """``max(x, 0)`` of input (*); ``inplace=True`` overwrites the input and returns it (`in_place`)."""
+    """``max(x, 0)`` of input (*); ``inplace=True`` overwrites the input and returns it (`in_place`). Integers
+    stay integers, as in PyTorch."""
     if inplace:
         return in_place(input, "relu_", ReLUFunction.apply)
+    if not is_floating(input):
+        return integers_kept("relu", input, ReLUFunction.apply)
     return ReLUFunction.apply(input)
 
 
@@ -270,6 +275,7 @@ def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) 
     if inplace:
         return in_place(input, "leaky_relu_",
                         lambda s: LeakyReLUFunction.apply(s, negative_slope=float(negative_slope)))
+    check_floating("leaky_relu", input)
     return LeakyReLUFunction.apply(input, negative_slope=float(negative_slope))
 
 
@@ -277,6 +283,7 @@ def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """ELU of input (*); ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "elu_", lambda s: ELUFunction.apply(s, alpha=float(alpha)))
+    check_floating("elu", input)
     return ELUFunction.apply(input, alpha=float(alpha))
 
 
@@ -288,12 +295,14 @@ def selu(input: Any, inplace: bool = False) -> Any:
     """SELU of input (*): ``scale * elu(x, alpha)``; ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "selu_", lambda s: ELUFunction.apply(s, alpha=_SELU_ALPHA, scale=_SELU_SCALE))
+    check_floating("selu", input)
     return ELUFunction.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
 
 def gelu(input: Any, approximate: str = "none") -> Any:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    check_floating("gelu", input)
     return GELUFunction.apply(input, approximate=approximate)
 
 
@@ -301,10 +310,12 @@ def silu(input: Any, inplace: bool = False) -> Any:
     """``x * sigmoid(x)`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "silu_", SiLUFunction.apply)
+    check_floating("silu", input)
     return SiLUFunction.apply(input)
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+    check_floating("softplus", input)
     return SoftplusFunction.apply(input, beta=float(beta), threshold=float(threshold))
 
 
@@ -312,6 +323,7 @@ def mish(input: Any, inplace: bool = False) -> Any:
     """``x * tanh(softplus(x))`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "mish_", MishFunction.apply)
+    check_floating("mish", input)
     return MishFunction.apply(input)
 
 
@@ -320,11 +332,16 @@ def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: b
     if inplace:
         return in_place(input, "hardtanh_",
                         lambda s: HardtanhFunction.apply(s, min_val=float(min_val), max_val=float(max_val)))
+    if not is_floating(input):
+        return integers_kept("hardtanh", input,
+                             lambda s: HardtanhFunction.apply(s, min_val=float(min_val), max_val=float(max_val)))
     return HardtanhFunction.apply(input, min_val=float(min_val), max_val=float(max_val))
 
 
 def relu6(input: Any, inplace: bool = False) -> Any:
     """input (*) clamped to ``[0, 6]``; ``inplace`` as in `relu`."""
+    if not inplace and not is_floating(input):
+        return integers_kept("relu6", input, lambda s: hardtanh(s, 0.0, 6.0))
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
@@ -332,6 +349,7 @@ def hardswish(input: Any, inplace: bool = False) -> Any:
     """``x * relu6(x + 3) / 6`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "hardswish_", HardswishFunction.apply)
+    check_floating("hardswish", input)
     return HardswishFunction.apply(input)
 
 
@@ -342,6 +360,14 @@ def prelu(input: Any, weight: Any) -> Any:
         raise ValueError(f"prelu: weight must have shape (1,) or ({channels},) for input {tuple(input.shape)} "
                          f"with {channels} channels, got {tuple(weight.shape)}")
     return PReLUFunction.apply(input, weight)
+
+
+def integers_kept(name: str, input: Any, fn: Any) -> Any:
+    """``fn`` of an integer Tensor, cast back to its dtype (PyTorch's rectifiers keep integers integer; computed in
+    float64, exact below 2**53, as the portable math mixes in float scalars); booleans are refused, as there."""
+    if not isinstance(input, Tensor) or "bool" in dtype_name(input.array.dtype):
+        check_floating(name, input)
+    return fn(input.double()).astype(input.array.dtype)
 
 
 def check_axis(where: str, x: Any, axis: Any) -> int:
@@ -359,14 +385,17 @@ def check_axis(where: str, x: Any, axis: Any) -> int:
 
 def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     """Softmax along ``axis`` (``dim`` is accepted too, as in PyTorch)."""
+    check_floating("softmax", x)
     return SoftmaxFunction.apply(x, axis=check_axis("softmax", x, axis if dim is None else dim))
 
 
 def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     """Log-softmax along ``axis`` (or ``dim``)."""
+    check_floating("log_softmax", x)
     return LogSoftmaxFunction.apply(x, axis=check_axis("log_softmax", x, axis if dim is None else dim))
 
 
 def glu(input: Any, dim: int = -1, *, axis: int | None = None) -> Any:
     """Gated linear unit along ``dim`` (or the array API's ``axis``), whose size must be even."""
+    check_floating("glu", input)
     return GLUFunction.apply(input, axis=check_axis("glu", input, dim if axis is None else axis))

@@ -10,7 +10,10 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..backend.typing import Namespace
+from .activation import integers_kept
+from .elementwise import as_floating
 from .inplace_option import in_place
+from .value_checks import check_floating, is_floating
 
 
 class HardshrinkFunction(Function):
@@ -68,6 +71,7 @@ class ThresholdFunction(Function):
 
 def hardshrink(input: Any, lambd: float = 0.5) -> Any:
     """Hard shrinkage of input (*): ``x`` where ``|x| > lambd``, else 0."""
+    check_floating("hardshrink", input)
     return HardshrinkFunction.apply(input, lambd=float(lambd))
 
 
@@ -75,12 +79,13 @@ def softshrink(input: Any, lambd: float = 0.5) -> Any:
     """Soft shrinkage of input (*): ``x - lambd * sign(x)`` where ``|x| > lambd``, else 0 (``lambd >= 0``)."""
     if not lambd >= 0:
         raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
+    check_floating("softshrink", input)
     return SoftshrinkFunction.apply(input, lambd=float(lambd))
 
 
 def tanhshrink(input: Any) -> Any:
-    """``x - tanh(x)`` of input (*)."""
-    return TanhshrinkFunction.apply(input)
+    """``x - tanh(x)`` of input (*); integers and booleans in float32, as PyTorch."""
+    return TanhshrinkFunction.apply(as_floating(input))
 
 
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
@@ -89,4 +94,7 @@ def threshold(input: Any, threshold: float, value: float, inplace: bool = False)
     if inplace:
         return in_place(input, "threshold_",
                         lambda s: ThresholdFunction.apply(s, threshold=float(threshold), value=float(value)))
+    if not is_floating(input):
+        return integers_kept("threshold", input,
+                             lambda s: ThresholdFunction.apply(s, threshold=float(threshold), value=float(value)))
     return ThresholdFunction.apply(input, threshold=float(threshold), value=float(value))

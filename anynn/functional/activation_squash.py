@@ -11,8 +11,10 @@ from typing import Any
 from ..autograd.function import Function
 from ..backend.typing import Namespace
 from .activation import SoftmaxFunction
+from .elementwise import as_floating
 from .formulas.logistic import log_sigmoid, sigmoid
 from .inplace_option import in_place
+from .value_checks import check_floating
 
 
 class LogSigmoidFunction(Function):
@@ -60,18 +62,20 @@ class SoftminFunction(SoftmaxFunction):
 
 def logsigmoid(input: Any) -> Any:
     """``log(sigmoid(x))`` of input (*), finite for any input."""
+    check_floating("logsigmoid", input)
     return LogSigmoidFunction.apply(input)
 
 
 def softsign(input: Any) -> Any:
-    """``x / (1 + |x|)`` of input (*)."""
-    return SoftsignFunction.apply(input)
+    """``x / (1 + |x|)`` of input (*); integers and booleans in float32, as PyTorch."""
+    return SoftsignFunction.apply(as_floating(input))
 
 
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
     """``relu6(x + 3) / 6`` of input (*). ``inplace=True`` overwrites the input and returns it (`in_place`)."""
     if inplace:
         return in_place(input, "hardsigmoid_", HardsigmoidFunction.apply)
+    check_floating("hardsigmoid", input)
     return HardsigmoidFunction.apply(input)
 
 
@@ -88,4 +92,5 @@ def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any
         dim = implicit_softmax_dim("softmin", input.ndim)
     if dtype is not None:
         input = input.astype(dtype)
+    check_floating("softmin", input)
     return SoftminFunction.apply(input, axis=int(dim))

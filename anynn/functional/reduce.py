@@ -185,7 +185,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
-    check_floating("mean", x)
+    check_floating("mean", x, "pass dtype= or cast it first (x.float())")
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     return Mean.apply(x, axis=axis, keepdims=keepdims)
 

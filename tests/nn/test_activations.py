@@ -192,6 +192,27 @@ def test_keeps_float32(backend, a, method):
     assert_float32_forward_and_backward(backend, ours(a, method), sample((2, 4, 2), a.kinks).astype(np.float32))
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("a,method", FUNCTIONS)
+def test_integer_and_boolean_input_as_torch(backend, a, method, dtype):
+    """PyTorch runs the rectifiers on integers (integer result), promotes the squashing ones to float32 and refuses
+    the rest ("not implemented for 'Long'"); the function and the method do the same here."""
+    values = np.array([[-3, -1, 0, 1], [2, 9, -7, 4]])
+    values = values > 0 if dtype == "bool" else values.astype(dtype)
+    torch_values = values
+    if dtype == "bool" and a.function in ("softsign", "tanhshrink"):  # docs/differences.md: float32, as tanh's
+        torch_values = values.astype("int64")
+    try:
+        expected = theirs(a, method)(torch.tensor(torch_values))
+    except (RuntimeError, NotImplementedError, TypeError):
+        with pytest.raises(TypeError, match=f"{a.function}.*got dtype {dtype}"):
+            ours(a, method)(make(backend, values))
+        return
+    out = ours(a, method)(make(backend, values))
+    assert dtype_name(out.dtype) == str(expected.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
+
+
 HUGE = np.array([[-1e4, -100.0, -30.0, 0.0, 30.0, 100.0, 1e4, 1.5],
                  [1e4, 100.0, 30.0, 0.0, -30.0, -100.0, -1e4, -1.5]], dtype=np.float32)
 
