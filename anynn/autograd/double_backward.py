@@ -15,6 +15,10 @@ What ``forward`` saved on ``self`` must then be Tensors connected to the inputs:
 - any other floating array (``self.out = exp(a)``, ``self.diff = x - y``) means the forward is rerun with the
   differentiable namespace on the input Tensors (recomputation), which saves graph Tensors instead.
 
+A gradient that comes back constant although its Function saved a floating array from inputs that require grad
+(ReLU's ``g * (out > 0)``: a zero derivative) is tied to those inputs (`TiedGradient`), so it requires grad and
+differentiates to zeros, as PyTorch's does.
+
 A Function whose backward needs something the namespace cannot record declares
 ``supports_double_backward = False`` and raises `DoubleBackwardError` naming it.
 """
@@ -24,7 +28,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..backend import Backend
+from ..backend.typing import Namespace
 from . import tensor as tensor_module
+from .function import Function
 
 _new = object.__new__
 
@@ -90,7 +96,7 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     if rule is not None:
         fused = rule(fn, tuple(as_tensor(a, backend) for a in fn.inputs), tuple(as_tensor(g, backend) for g in grads))
         if fused is not NotImplemented:
-            return fused
+            return _tied(fn, fused)
     dxp = namespace(backend)
     clone = _new(cls)
     clone.__dict__.update(fn.__dict__)
@@ -111,12 +117,69 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
                                       f"failed ({type(error).__name__}: {error})") from error
     grads = tuple(as_tensor(g, backend) for g in grads)
     try:
-        return clone.backward(dxp, *grads)
+        found = clone.backward(dxp, *grads)
     except DoubleBackwardError as error:
         raise _naming(fn, error) from error
     except Exception as error:
         raise DoubleBackwardError(f"{fn.name}: its backward could not be recorded for create_graph=True "
                                   f"({type(error).__name__}: {error})") from error
+    return _tied(fn, found)
+
+
+class TiedGradient(Function):
+    """``g`` itself, recorded as a function of ``sources`` too, with derivative zero in them.
+
+    g: any shape; sources: the inputs of the node whose gradient ``g`` is. PyTorch records a gradient whose formula
+    reads a tensor the forward saved as a function of it even where the derivative is zero (ReLU's
+    ``g * (out > 0)``, L1's ``g * sign(x - y)``): that gradient requires grad, and differentiating it gives zeros,
+    where the recorded rerun would hand back a constant (``grad`` of it: "does not require grad").
+    """
+
+    def forward(self, xp: Namespace, g: Any, *sources: Any) -> Any:
+        self.shapes = tuple(tuple(s.shape) for s in sources)
+        return g
+
+    def backward(self, xp: Namespace, gg: Any) -> tuple[Any, ...]:
+        need = self.needs_input_grad
+        zeros = tuple(xp.zeros(shape, dtype=gg.dtype, device=_device(gg)) if wanted else None
+                      for shape, wanted in zip(self.shapes, need[1:]))
+        return (gg if need[0] else None,) + zeros
+
+
+def _tied(fn: Any, found: Any) -> Any:
+    """``found`` (what ``fn``'s recorded backward returned) with each gradient that does not require grad tied to
+    ``fn``'s inputs that do (`TiedGradient`), where ``fn`` saved a floating array for its backward (PyTorch's
+    rule for when a gradient is recorded)."""
+    single = not isinstance(found, tuple)
+    grads = (found,) if single else found
+    Tensor = tensor_module.Tensor
+    if all(not isinstance(g, Tensor) or g.requires_grad for g in grads):
+        return found
+    sources = [a for a in fn.inputs if isinstance(a, Tensor) and a.requires_grad]
+    if not sources or not _saved_floating(fn):
+        return found
+    tied = tuple(TiedGradient.apply(g, *sources) if isinstance(g, Tensor) and not g.requires_grad else g
+                 for g in grads)
+    return tied[0] if single else tied
+
+
+def _saved_floating(fn: Any) -> bool:
+    """Whether ``fn``'s forward saved a floating array (not one of its drawn ``constants``) for its backward."""
+    backend, constants = fn.backend, getattr(type(fn), "constants", ())
+    for name, value in fn.__dict__.items():
+        if name in constants:
+            continue
+        for v in value if isinstance(value, (list, tuple)) else (value,):
+            if (backend.is_native(v) or _computed_scalar(v, backend)) and backend.xp.isdtype(
+                    v.dtype, ("real floating", "complex floating")):
+                return True
+    return False
+
+
+def _device(array: Any) -> Any:
+    from array_api_compat import device
+
+    return device(array)
 
 
 def _naming(fn: Any, error: DoubleBackwardError) -> DoubleBackwardError:

@@ -11,7 +11,8 @@ import pytest
 
 import anynn
 import anynn.functional as F
-from anynn.testing import gradgrad_check
+from anynn.autograd.double_backward import TiedGradient
+from anynn.testing import grad_check, gradgrad_check
 
 R = np.random.default_rng(7)
 
@@ -71,6 +72,8 @@ CASES = {
     "prod_cumprod": (lambda a: anynn.prod(a, 0) * a.prod() + anynn.cumprod(a, 0) * a, _a(2, 3)),
     # a full reduction is 0-d: NumPy's sqrt of it is an np.float64 scalar, still a function of the input
     "std_all_sqrt_of_sum": (lambda a: a.std() * a + anynn.sqrt((a * a).sum()), _a(2, 3)),
+    # a gradient tied to the inputs its node saved: identity in g, zero derivative in the sources
+    "tied_gradient": (lambda g, s, t: TiedGradient.apply(g * s, s, t) ** 2 * t, _a(3), _a(3), _a(2, 3)),
 }
 
 
@@ -80,4 +83,6 @@ def test_gradgrad(backend, name):
     tensors = [anynn.tensor(a, backend=backend, dtype="float64" if a.dtype.kind == "f" else "int64",
                             requires_grad=a.dtype.kind == "f" and not (name in ("bce", "bce_with_logits") and i == 1))
                for i, a in enumerate(arrays)]
+    if name == "tied_gradient":
+        assert grad_check(fn, *tensors, atol=1e-6, rtol=1e-5)
     assert gradgrad_check(fn, *tensors, atol=1e-5, rtol=1e-4)
