@@ -13,6 +13,8 @@ from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
 from .precision import cast_to, upcast
+from .elementwise import as_floating
+from .value_checks import check_floating, is_floating
 
 
 def p_norm(xp: Namespace, d: Any, p: float, axis: int = -1) -> Any:
@@ -132,6 +134,7 @@ def _broadcast_shape(name: str, a: Any, b: Any) -> tuple[int, ...]:
 
 def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Any:
     """p-norm of ``x1 - x2 + eps`` along the last axis: x1 (N, D) or (D,), x2 broadcastable → (N,) or ()."""
+    x1, x2 = as_floating(x1), as_floating(x2)  # integers in float32, as PyTorch
     shape = _broadcast_shape("pairwise_distance", x1, x2)
     if not shape:
         raise ValueError("pairwise_distance: inputs must have at least one dimension, got scalars")
@@ -140,6 +143,8 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepd
 
 def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
     """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (they broadcast); ``dim`` is removed."""
+    if not is_floating(x1) and not is_floating(x2):  # PyTorch computes in their common dtype: refused for integers
+        check_floating("cosine_similarity", x1)
     shape = _broadcast_shape("cosine_similarity", x1, x2)
     ndim = max(len(shape), 1)
     if not -ndim <= dim < ndim:

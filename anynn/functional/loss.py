@@ -19,6 +19,7 @@ from .dtype_kinds import isdtype
 from .formulas.logistic import sigmoid, softplus
 from .formulas.softmax import softmax_and_log
 from .precision import cast_to, is_low_precision, upcast
+from .value_checks import data_dtype, is_floating
 from .value_checks import InvalidValueError
 
 
@@ -295,9 +296,18 @@ def _regression_args(name: str, input: Any, target: Any, reduction: str) -> Any:
     """The checked target of a regression loss (integers and booleans promoted to the input's dtype)."""
     check_input(name, input)
     check_reduction(name, reduction)
+    check_floating(name, "input", input, input.backend.xp)  # PyTorch's kernels refuse integers ("not implemented")
     target = as_operand(name, "target", target, input)
     check_same_shape(name, input, target)
     return float_target(name, target, input)
+
+
+def _integer_input_promoted(input: Any, target: Any) -> Any:
+    """An integer ``input`` against a floating ``target`` in the target's dtype, as PyTorch's mse, l1 and smooth_l1
+    compute it (integers against integers are refused, by `_regression_args`)."""
+    if isinstance(input, Tensor) and not is_floating(input) and hasattr(target, "dtype") and is_floating(target):
+        return input.astype(data_dtype(target))
+    return input
 
 
 def mse_loss(input: Any, target: Any, size_average: bool | None = None, reduce: bool | None = None,
@@ -307,11 +317,13 @@ def mse_loss(input: Any, target: Any, size_average: bool | None = None, reduce: 
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     if weight is not None:
+        input = _integer_input_promoted(input, target)  # noqa: A001
         target = _regression_args("mse_loss", input, target, reduction)
         return weighted("mse_loss", MSE.apply(input, target, reduction="none"), weight, input, reduction, True)
     if not (reduction in REDUCTIONS and isinstance(input, Tensor) and isinstance(target, Tensor)
             and target.backend is input.backend and input.array.shape == target.array.shape
-            and target.array.dtype == input.array.dtype):  # the checks, inline: the common case costs nothing
+            and target.array.dtype == input.array.dtype and is_floating(input)):  # the checks, inline (0.2 us)
+        input = _integer_input_promoted(input, target)  # noqa: A001
         target = _regression_args("mse_loss", input, target, reduction)
     return MSE.apply(input, target, reduction=reduction)
 
@@ -321,6 +333,7 @@ def l1_loss(input: Any, target: Any, size_average: bool | None = None, reduce: b
     """Absolute error ``|input - target|``; ``weight`` as in `mse_loss`."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
+    input = _integer_input_promoted(input, target)  # noqa: A001
     target = _regression_args("l1_loss", input, target, reduction)
     if weight is not None:
         return weighted("l1_loss", L1.apply(input, target, reduction="none"), weight, input, reduction, True)
@@ -343,6 +356,7 @@ def smooth_l1_loss(input: Any, target: Any, size_average: bool | None = None, re
     """Huber loss divided by ``beta`` (``beta = 0`` is the L1 loss)."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
+    input = _integer_input_promoted(input, target)  # noqa: A001
     target = _regression_args("smooth_l1_loss", input, target, reduction)
     if beta < 0:
         raise InvalidValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")

@@ -16,6 +16,8 @@ from ..backend.arrays import check
 from ..backend.typing import Namespace
 from .loss import _Reduced
 from .loss_reduction import check_reduction, legacy_reduction
+from .value_checks import UnsupportedDTypeError, data_dtype, is_floating
+from ..backend import dtype_name
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -151,6 +153,10 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None, reduce: bo
     ``"none"``, or ``"mean"`` (divides by every element, with PyTorch's warning).
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
+    for what, value in (("input", input), ("target", target)):
+        if hasattr(value, "dtype") and not is_floating(value):  # PyTorch: "kl_div: Integral inputs not supported."
+            raise UnsupportedDTypeError(f"kl_div(): {what} must be floating point, got dtype "
+                                        f"{dtype_name(data_dtype(value))}; cast it first (x.float())")
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."

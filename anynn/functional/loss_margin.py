@@ -18,6 +18,7 @@ from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
+from .value_checks import check_floating as check_value_floating
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -226,6 +227,7 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
     """``log(1 + exp(-target * input))`` (input (*), target +-1 broadcast), finite for any input."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("soft_margin_loss", reduction)
+    check_value_floating("soft_margin_loss", input)
     return SoftMargin.apply(input, target, reduction=reduction)
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from . import elementwise, reduce
+from .value_checks import check_floating
 
 
 def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # noqa: A002 - PyTorch's name
               out: Any = None) -> Any:
     """``input`` (*) divided by its ``p``-norm over ``dim`` (kept as a size-1 axis), the norm clamped below at
     ``eps``; same shape as ``input``. ``out``, a Tensor of that shape, receives the result (``copy_``)."""
+    check_floating("normalize", input)
     if input.ndim == 0:
         raise IndexError(f"normalize: a 0-d input has no dim {dim} (give a tensor with at least one dimension)")
     if not -input.ndim <= dim < input.ndim:

@@ -90,3 +90,16 @@ def test_constructor_and_forward_signatures_match_torch(name):
         for key, p in theirs.items():
             assert ours[key].default == p.default, f"{name}.{method}({key}=...)"
             assert ours[key].kind == p.kind, f"{name}.{method}({key})"
+
+
+def test_integer_inputs_as_torch(backend):
+    # pairwise_distance computes integers in float32; cosine_similarity refuses two integer inputs
+    a, b = np.array([[1, 2, 3], [0, -1, 4]]), np.array([[2, 2, 0], [1, 1, 1]])
+    expected = TF.pairwise_distance(torch.tensor(a), torch.tensor(b))
+    out = F.pairwise_distance(make(backend, a), make(backend, b))
+    assert str(out.dtype).endswith("float32") and expected.dtype == torch.float32
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError):
+        TF.cosine_similarity(torch.tensor(a), torch.tensor(b))
+    with pytest.raises(TypeError, match=r"cosine_similarity\(\): expected a floating point"):
+        F.cosine_similarity(make(backend, a), make(backend, b))

@@ -257,6 +257,24 @@ def test_regression_losses_promote_integer_targets_as_torch(backend):
         np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "soft_margin_loss", "kl_div"])
+@pytest.mark.parametrize("which", ["input", "both"])
+def test_integer_input_of_the_losses_as_torch(backend, name, which):
+    # refused where PyTorch's kernel is (integers against integers; huber, soft margin and kl_div always), else
+    # computed in the target's dtype
+    x = np.array([[1, 2], [0, -1]], np.int64)
+    y = x if which == "both" else x.astype(np.float32) + 0.25
+    try:
+        expected = getattr(TF, name)(torch.tensor(x), torch.tensor(y))
+    except (RuntimeError, NotImplementedError):
+        with pytest.raises(TypeError, match=rf"{name}\(?\)?: input must be floating|{name}\(\): expected a floating"):
+            getattr(F, name)(make(backend, x), make(backend, y))
+        return
+    out = getattr(F, name)(make(backend, x), make(backend, y))
+    assert dtype_name(out.dtype) == "float32"
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
+
+
 def test_binary_losses_refuse_integer_targets_as_torch(backend):
     x = make(backend, np.array([0.2, 0.7], np.float32))
     y = make(backend, np.array([0, 1], np.int64))

@@ -13,6 +13,7 @@ import torch
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from anynn.functional.lp_normalize import normalize
 from anynn.functional.norm import batch_norm, group_norm, layer_norm, rms_norm
 from anynn.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 
@@ -310,3 +311,25 @@ def _norm(name: str, args: tuple, shape: tuple[int, ...], dtype: str = "float64"
 @example(cfg=_norm("LayerNorm", (3,), (2, 4)))  # wrong trailing shape: rejected by both
 def test_trailing_norms_match_torch(backend, cfg):
     check_layer(backend, cfg)
+
+
+INTEGER_NORMS = {  # (the function, its PyTorch twin): PyTorch's kernels refuse integer input
+    "batch_norm": (lambda x: batch_norm(x, None, None, training=True),
+                   lambda t: torch.nn.functional.batch_norm(t, None, None, training=True)),
+    "layer_norm": (lambda x: layer_norm(x, (4,)), lambda t: torch.nn.functional.layer_norm(t, (4,))),
+    "group_norm": (lambda x: group_norm(x, 1), lambda t: torch.nn.functional.group_norm(t, 1)),
+    "rms_norm": (lambda x: rms_norm(x, (4,)), lambda t: torch.nn.functional.rms_norm(t, (4,))),
+    "normalize": (lambda x: normalize(x), lambda t: torch.nn.functional.normalize(t)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+@pytest.mark.parametrize("name", sorted(INTEGER_NORMS))
+def test_normalisations_refuse_integer_input_as_torch(backend, name, dtype):
+    values = np.arange(24).reshape(2, 3, 4) % 5
+    values = values > 2 if dtype == "bool" else values.astype(dtype)
+    ours, theirs = INTEGER_NORMS[name]
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        theirs(torch.tensor(values))
+    with pytest.raises(TypeError, match=rf"{name}\(\): expected a floating point or complex input, got dtype {dtype}"):
+        ours(make(backend, values))
