@@ -45,7 +45,8 @@ from .legacy_constructors import (BoolTensor, ByteTensor, CharTensor, DoubleTens
                                  FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor, Size)
 from .device import device  # noqa: E402
 from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, value queries)
-    acos, acosh, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, argwhere, asin, asinh,
+    acos, acosh, add, addcdiv, addcmul, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
+    argwhere, asin, asinh,
     atan, atan2, atanh, bincount, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bucketize, cdist, ceil,
     clamp_max, clamp_min, clip, cosh, count_nonzero, cross,
     cumprod, diag, diag_embed, diagonal, div, divide, dot, equal, erf, erfc, exp2, expm1, fix, floor, floor_divide,
@@ -93,7 +94,8 @@ from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradSca
 from .amp import autocast  # noqa: E402
 __all__ += ["amp", "autocast"]
 __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.tensor_math), factories
-    "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+    "acos", "acosh", "add", "addcdiv", "addcmul", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
+    "arctan2", "arctanh",
     "argwhere", "asin", "asinh", "atan", "atan2", "atanh", "bincount", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "bucketize", "cdist", "ceil", "clamp_max",
     "clamp_min", "clip", "cosh", "count_nonzero", "cross", "cumprod", "diag", "diag_embed", "diagonal", "div",

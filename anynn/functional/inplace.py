@@ -17,6 +17,7 @@ tensor as an input refuses to run backward ("modified by an inplace operation").
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from typing import Any, Callable
 
@@ -24,6 +25,7 @@ from ..autograd import mode
 from ..autograd.function import Function, is_writeable
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
+from ..autograd.tensor_surface import TensorSurface
 from ..backend import BackendMismatch, dtype_name, host_array
 from ..backend.typing import Namespace
 from . import elementwise
@@ -54,8 +56,12 @@ def _fit(self: Tensor, name: str, new: Tensor) -> Tensor:
     return elementwise.Cast.apply(new, dtype=old_dtype)
 
 
-def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operand: Any = None) -> Tensor:
-    """Replace ``self``'s values by ``compute(self)`` in place (see the module docstring); returns ``self``."""
+def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operand: Any = None,
+            reshapes: bool = False) -> Tensor:
+    """Replace ``self``'s values by ``compute(self)`` in place (see the module docstring); returns ``self``.
+
+    ``reshapes``: ``compute`` changes the shape (``unsqueeze_``, ``t_``...): the tensor takes the new array.
+    """
     recording = mode.local.modes.grad_enabled and (
         self._requires_grad or (isinstance(operand, Tensor) and operand._requires_grad))
     if recording:
@@ -64,11 +70,11 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
                                f"({name}); update parameters inside `with anynn.no_grad():`")
         old = make_tensor(self.array, self.backend, self._ctx, self._index)  # the value before, as an input
         old._requires_grad = self._requires_grad
-        new = _fit(self, name, compute(old))
+        new = compute(old) if reshapes else _fit(self, name, compute(old))
         self.array, self._ctx, self._index, self._requires_grad = new.array, new._ctx, new._index, new._requires_grad
     else:
-        new = _fit(self, name, compute(self))
-        if self._ctx is None and is_writeable(self.array):
+        new = compute(self) if reshapes else _fit(self, name, compute(self))
+        if not reshapes and self._ctx is None and is_writeable(self.array):
             self.array[...] = new.array
         else:  # an immutable array, or one the Function that made this tensor may have saved
             self.array = new.array
@@ -210,7 +216,44 @@ def _random_fill(self: Tensor, name: str, host: Any) -> Tensor:
     return _assign(self, name, make_tensor(be.asarray(be.from_host(host), self.array.dtype), be, None, 0))
 
 
+def _twin(name: str, reshapes: bool = False) -> Any:
+    """``x.<name>_(...)``: ``x.<name>(...)``, PyTorch's in-place twin, written back into ``x`` by `_update` (same
+    arguments; the shape kept and the dtype cast back, except for the ``reshapes`` twins)."""
+    in_place = name + "_"
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        operand = next((a for a in (*args, *kwargs.values()) if isinstance(a, Tensor) and a._requires_grad), None)
+        return _update(self, in_place, lambda s: getattr(s, name)(*args, **kwargs), operand, reshapes)
+
+    method.__name__ = in_place
+    method.__doc__ = f"``{name}`` in place: ``x.{in_place}(...)`` sets ``x`` to ``x.{name}(...)`` and returns ``x``."
+    method.__signature__ = inspect.signature(getattr(TensorSurface, name))  # type: ignore[attr-defined]
+    return method
+
+
+def detach_(self: Tensor) -> Tensor:
+    """Cut this tensor from the graph that made it, in place: a leaf that does not require grad."""
+    self._ctx, self._index, self._requires_grad = None, 0, False
+    return self
+
+
+# PyTorch's in-place twins of out-of-place methods, one `_twin` each
+_VALUE_TWINS = ("abs", "acos", "acosh", "addcdiv", "addcmul", "addmm", "arccos", "arccosh", "arcsin",
+                "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "baddbmm",
+                "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "ceil", "clamp_max", "clamp_min", "cos",
+                "cosh", "cumprod", "cumsum", "divide", "eq", "erf", "erfc", "exp", "exp2", "expm1", "fix", "floor",
+                "floor_divide", "fmod", "frac", "ge", "greater", "greater_equal", "gt", "hypot", "le", "lerp",
+                "less", "less_equal", "log", "log10", "log1p", "log2", "logical_and", "logical_not", "logical_or",
+                "logical_xor", "lt", "masked_fill", "multiply", "nan_to_num", "ne", "neg", "negative", "not_equal",
+                "pow", "reciprocal", "remainder", "round", "rsqrt", "sgn", "sign", "sin", "sinh", "sqrt", "square",
+                "subtract", "tan", "tril", "triu", "true_divide", "trunc")
+_SHAPE_TWINS = ("squeeze", "swapaxes", "swapdims", "t", "transpose", "unsqueeze")
+
+
 METHODS: dict[str, Any] = {
+    **{name + "_": _twin(name) for name in _VALUE_TWINS},
+    **{name + "_": _twin(name, reshapes=True) for name in _SHAPE_TWINS},
+    "detach_": detach_,
     "__iadd__": _operator("__iadd__", lambda a, b: a + b),
     "__isub__": _operator("__isub__", lambda a, b: a - b),
     "__imul__": _operator("__imul__", lambda a, b: a * b),

@@ -95,9 +95,21 @@ def is_floating_point(input: Tensor) -> bool:  # noqa: A002
     return input.backend.xp.isdtype(input.array.dtype, "real floating")
 
 
+
+def addcmul(input: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
+    """``input + value * tensor1 * tensor2`` (broadcast), as ``torch.addcmul``."""
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
+    """``input + value * tensor1 / tensor2`` (broadcast), as ``torch.addcdiv``."""
+    return input + value * tensor1 / tensor2
+
+
 FUNCTIONS.update(add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div, neg=neg, negative=neg,
                  clamp_min=clamp_min, clamp_max=clamp_max, clip=elementwise.clip, t=t, unbind=unbind,
-                 is_tensor=is_tensor, is_floating_point=is_floating_point, tan=unary.tan)
+                 is_tensor=is_tensor, is_floating_point=is_floating_point, tan=unary.tan, addcmul=addcmul,
+                 addcdiv=addcdiv)
 
 
 
@@ -133,7 +145,8 @@ METHODS.update({
 })
 METHODS.pop("square")  # Tensor.square is x ** 2 already, keeping integers integral
 
-__all__ = ["FUNCTIONS", "METHODS", "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin", "arcsinh",
+__all__ = ["FUNCTIONS", "METHODS", "acos", "acosh", "add", "addcdiv", "addcmul", "allclose", "arccos", "arccosh",
+           "arcsin", "arcsinh",
            "arctan", "arctan2", "arctanh", "argwhere", "asin", "asinh", "atan", "atan2", "atanh", "bincount",
            "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
            "bucketize", "cdist", "ceil", "clamp_max", "clamp_min", "clip", "cosh", "count_nonzero", "cross", "cumprod",

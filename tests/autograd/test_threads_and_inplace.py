@@ -249,6 +249,16 @@ INPLACE_CASES = [
     ("zero_", lambda t, o: t.zero_()), ("fill_", lambda t, o: t.fill_(2.5)),
     ("copy_", lambda t, o: t.copy_(o)), ("copy_row", lambda t, o: t.copy_(o[0])),
     ("clamp_", lambda t, o: t.clamp_(-0.5, 0.5)), ("clamp_min", lambda t, o: t.clamp_(min=0.1)),
+    # in-place twins of out-of-place methods (x.<name>_(...) is x.<name>(...) written back)
+    ("masked_fill_", lambda t, o: t.masked_fill_(o > 1.0, -1.5)), ("lerp_", lambda t, o: t.lerp_(o, 0.25)),
+    ("addcmul_", lambda t, o: t.addcmul_(o, o, value=0.5)), ("addcdiv_", lambda t, o: t.addcdiv_(t, o, value=-2)),
+    ("exp_", lambda t, o: t.exp_()), ("sqrt_abs_", lambda t, o: t.abs_().sqrt_()), ("neg_", lambda t, o: t.neg_()),
+    ("pow_", lambda t, o: t.pow_(2)), ("clamp_min_", lambda t, o: t.clamp_min_(0.0)), ("tril_", lambda t, o: t.tril_()),
+    ("triu_", lambda t, o: t.triu_(1)), ("lt_", lambda t, o: t.lt_(o)), ("cumsum_", lambda t, o: t.cumsum_(1)),
+    ("sign_", lambda t, o: t.sign_()), ("round_", lambda t, o: t.round_(decimals=1)),
+    ("tanh_reciprocal_", lambda t, o: t.tanh_().reciprocal_()), ("nan_to_num_", lambda t, o: t.log_().nan_to_num_()),
+    ("unsqueeze_", lambda t, o: t.unsqueeze_(0)), ("t_", lambda t, o: t.t_()), ("squeeze_", lambda t, o: t.squeeze_()),
+    ("transpose_", lambda t, o: t.transpose_(0, 1)),
 ]
 
 
@@ -262,8 +272,8 @@ def test_inplace_changes_the_tensor_itself_as_pytorch(backend, name, op):
     assert op(t, other) is t
     op(tt, torch.tensor(b))
     np.testing.assert_allclose(t.numpy(), tt.numpy(), rtol=1e-6, atol=1e-7)
-    assert t._version == 1 and t.dtype == anynn.float32
-    if backend.name in ("numpy", "torch"):
+    assert t._version >= 1 and t.dtype == anynn.float32 and tuple(t.shape) == tuple(tt.shape)
+    if backend.name in ("numpy", "torch") and tuple(t.shape) == a.shape:
         assert t.array is array_before  # written into the array itself
 
 
@@ -279,7 +289,7 @@ def test_inplace_on_a_leaf_that_requires_grad_raises_outside_no_grad(backend, na
     assert t._version == 0 and t.grad_fn is None
     with anynn.no_grad():
         op(t, other)
-    assert t._version == 1 and t.requires_grad and t.is_leaf
+    assert t._version >= 1 and t.requires_grad and t.is_leaf
 
 
 def test_inplace_on_non_leaves_is_recorded_as_pytorch(backend):
@@ -310,6 +320,46 @@ def test_inplace_on_non_leaves_is_recorded_as_pytorch(backend):
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
 
+
+
+def test_every_in_place_twin_of_an_out_of_place_method_exists():
+    """PyTorch's ``x.<name>_()`` for every ``x.<name>()`` anynn has (value-changing and shape-changing alike)."""
+    missing = sorted(n for n in dir(torch.Tensor) if n.endswith("_") and not n.startswith("_")
+                     and hasattr(anynn.Tensor, n[:-1]) and not hasattr(anynn.Tensor, n))
+    assert not missing
+
+
+def test_in_place_twins_on_non_leaves_are_recorded_as_pytorch(backend):
+    """Recorded in-place twins (values and shapes) give PyTorch's gradients, and the leaf keeps its own."""
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((2, 3)), rng.uniform(0.5, 2.0, (2, 3))
+
+    def run(x, w):
+        y = x * 2.0
+        y.masked_fill_(w > 1.0, 0.25).lerp_(w, 0.3).addcmul_(w, x, value=0.5)
+        y.unsqueeze_(0).squeeze_(0).t_().exp_()
+        z = (x + 1.0).addcdiv_(x, w).tril_(1).pow_(2).add_(1.0).sqrt_()
+        return (y.t() * w).sum() + (z * x).sum()
+
+    x, w = make(backend, a, requires_grad=True), make(backend, b, requires_grad=True)
+    tx, tw = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ours, theirs = run(x, w), run(tx, tw)
+    ours.backward()
+    theirs.backward()
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-10)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+    check_gradients(backend, lambda x, w: (x * 1.0).addcmul_(w, x, value=-0.5).lerp_(w, 0.7).unsqueeze_(1), a, b)
+
+
+def test_addcmul_and_addcdiv_match_torch(backend):
+    rng = np.random.default_rng(7)
+    a, b, c = rng.standard_normal((2, 3)), rng.standard_normal((1, 3)), rng.uniform(0.5, 2.0, (2, 1))
+    for name in ("addcmul", "addcdiv"):
+        ours = getattr(anynn, name)(make(backend, a), make(backend, b), make(backend, c), value=0.5)
+        theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(b), torch.tensor(c), value=0.5)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+        check_gradients(backend, lambda x, y, z, name=name: getattr(x, name)(y, z, value=-1.5), a, b, c)
 
 def test_inplace_gradient_checks(backend):
     rng = np.random.default_rng(5)
