@@ -35,6 +35,9 @@ class Optimizer:
         self.state: dict[int, dict[str, Any]] = {}
         # (backend, dtype) each parameter's state was made for: `Module.to` may move the parameter later
         self._state_home: dict[int, tuple[Any, Any]] = {}
+        if isinstance(params, Tensor):  # list() of it would iterate its rows, each a new non-leaf tensor
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or dicts, got a Tensor "
+                            f"(pass [tensor])")
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -45,9 +48,13 @@ class Optimizer:
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add parameters with their own options (the rest from the defaults)."""
         params = list(group["params"]) if not isinstance(group["params"], Tensor) else [group["params"]]
-        for p in params:
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError(f"{type(self).__name__}: parameters must be Tensors that require grad")
+        for p in params:  # frozen ones (requires_grad=False) are kept and skipped while they have no grad, as PyTorch
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: optimizer can only optimize Tensors, but one of the params "
+                                f"is {type(p).__name__}")
+            if not p.is_leaf and not p._retains_grad:
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (one made by an operation, "
+                                 f"e.g. p * 2); pass the leaf, or detach().requires_grad_()")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{type(self).__name__}: some parameters appear more than once in one parameter group "
                              "(each would be stepped twice); list each parameter once")

@@ -214,8 +214,29 @@ def test_bad_options_and_parameters():
         SGD([{"params": params}, {"params": params[:1]}], lr=0.1)
     with pytest.raises(TypeError, match="unknown options"):
         SGD([{"params": params, "momentun": 0.9}], lr=0.1)
-    with pytest.raises(TypeError, match="require grad"):
-        SGD([anynn.tensor([1.0])], lr=0.1)
+    with pytest.raises(TypeError, match="can only optimize Tensors, but one of the params is float"):
+        SGD([1.0], lr=0.1)
+
+
+def test_parameter_kinds_as_torch():
+    """A bare tensor is refused (PyTorch: TypeError), a non-leaf too (ValueError); a frozen parameter
+    (requires_grad=False) is accepted and left alone, as PyTorch does: model.parameters() with frozen layers."""
+    weight = anynn.nn.Parameter(anynn.tensor(np.ones((2, 2))))
+    with pytest.raises(TypeError):
+        torch.optim.SGD(torch.nn.Parameter(torch.ones(2, 2)), lr=0.1)
+    with pytest.raises(TypeError, match="iterable of Tensors or dicts, got a Tensor"):
+        SGD(weight, lr=0.1)
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        torch.optim.SGD([torch.nn.Parameter(torch.ones(2)) * 2], lr=0.1)
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        SGD([weight * 2], lr=0.1)
+    frozen = anynn.tensor(np.ones(2))
+    for cls in (SGD, Adam):
+        optimizer = cls([weight, frozen], lr=0.1)
+        (weight * 3.0).sum().backward()
+        optimizer.step()
+        np.testing.assert_array_equal(frozen.numpy(), [1.0, 1.0])
+    assert not np.allclose(weight.numpy(), 1.0)
 
 
 @pytest.mark.parametrize("cls, options", [(SGD, dict(lr=0.1, momentum=0.9)), (Adam, dict(lr=0.01, amsgrad=True))])
