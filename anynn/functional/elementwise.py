@@ -97,7 +97,11 @@ class Pow(Function):
 
 
 class PowTensor(Function):
-    """``a ** b`` with both tensors (``a > 0`` where the gradient in ``b`` is needed)."""
+    """``a ** b`` with both tensors (``a > 0`` where the gradient in ``b`` is needed, but for ``a = 0``).
+
+    As PyTorch: the gradient in ``a`` is 0 where ``b = 0`` (``0 * a^-1`` would be NaN at ``a = 0``), the gradient in
+    ``b`` is 0 where ``a = 0`` and ``b >= 0`` (``0 * log 0``).
+    """
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -106,8 +110,14 @@ class PowTensor(Function):
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
-        grad_a = sum_to_shape(xp, g * self.b * xp.pow(self.a, self.b - 1), _shape(self.a)) if ga else None
-        grad_b = sum_to_shape(xp, g * self.out * xp.log(self.a), _shape(self.b)) if gb else None
+        a, b = self.a, self.b
+        grad_a = grad_b = None
+        if ga:
+            slope = b * xp.pow(a, b - 1)
+            grad_a = sum_to_shape(xp, g * xp.where(b == 0, xp.zeros_like(slope), slope), _shape(a))
+        if gb:
+            slope = self.out * xp.log(a)
+            grad_b = sum_to_shape(xp, g * xp.where((a == 0) & (b >= 0), xp.zeros_like(slope), slope), _shape(b))
         return grad_a, grad_b
 
 

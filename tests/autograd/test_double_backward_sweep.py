@@ -124,6 +124,8 @@ case("pow_fraction", lambda L, x: x ** 2.5, _pos(3, 4))
 case("pow_negative", lambda L, x: x ** -1.5, _pos(3, 4))
 case("pow_int", lambda L, x: x ** 2, _n(3, 4))
 case("pow_tensor", lambda L, x, y: L.T.pow(x, y), _pos(3, 4), _n(3, 4))
+case("pow_tensor_zero_base", lambda L, x, y: L.T.pow(x, y) * y, np.array([[0.0, 0.0, 1.5, 0.3], [0.0, 2.0, 0.0, 0.7]]),
+     np.array([2.0, 0.0, 1.0, 3.0]))
 case("pow_tensor_broadcast", lambda L, x, y: x ** y, _pos(3, 4), _n(4))
 case("rpow", lambda L, y: 2.0 ** y, _n(3, 4))
 case("div", lambda L, x, y: x / y, _n(3, 4), _pos(3, 4))
