@@ -37,6 +37,8 @@ from .io import from_dlpack, load_checkpoint, save_checkpoint  # noqa: E402
 from . import serialization  # noqa: E402  (PyTorch's torch.serialization: safe_globals...)
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load: whole modules too, no pickle)
 from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
+from .backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
+from .type_info import finfo, iinfo  # noqa: E402  (PyTorch's torch.finfo, torch.iinfo)
 from . import accelerator  # noqa: E402  (PyTorch's torch.accelerator)
 from . import distributions  # noqa: E402  (PyTorch's torch.distributions)
 from . import sparse  # noqa: E402  (PyTorch's torch.sparse; sparse tensors are stored dense)
@@ -85,7 +87,8 @@ __all__ = [
 __all__ += [  # PyTorch's devices and dtypes
     "accelerator", "backends", "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "cuda", "device",
     "double", "dtype", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64",
-    "long", "short", "summary", "uint8", "utils",
+    "long", "short", "summary", "uint8", "utils", "finfo", "iinfo", "get_float32_matmul_precision",
+    "set_float32_matmul_precision",
     "distributions", "sparse", "sparse_coo_tensor", "spmm",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
     "LongTensor", "ShortTensor", "Size",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import types
+import warnings
 
 
 class _Flags(types.ModuleType):
@@ -43,8 +44,28 @@ mps = _Flags("mps", is_available=_no, is_built=_no)
 mkldnn = _Flags("mkldnn", enabled=True, is_available=_no)
 openmp = _Flags("openmp", is_available=_no)
 
+_MATMUL_PRECISIONS = ("highest", "high", "medium")
+_matmul_precision = ["highest"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """PyTorch's float32 matrix-product precision hint (``"highest"``, ``"high"``, ``"medium"``): kept and read
+    back by `get_float32_matmul_precision`, like the flags above; anynn's products stay float32 whatever it says."""
+    if precision not in _MATMUL_PRECISIONS:  # PyTorch warns and keeps the current value
+        warnings.warn(f"set_float32_matmul_precision: {precision!r} is not one of 'highest', 'high' or 'medium'; "
+                      "the call has no effect", UserWarning, stacklevel=2)
+        return
+    _matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The value last given to `set_float32_matmul_precision` (``"highest"`` until then), as PyTorch."""
+    return _matmul_precision[0]
+
+
 # `import torch.backends.cudnn as cudnn` (dcgan, imagenet) imports the namespace as a module
 for _flags in (cudnn, cuda, mps, mkldnn, openmp):
     sys.modules.setdefault(_flags.__name__, _flags)
 
-__all__ = ["cuda", "cudnn", "mkldnn", "mps", "openmp"]
+__all__ = ["cuda", "cudnn", "get_float32_matmul_precision", "mkldnn", "mps", "openmp",
+           "set_float32_matmul_precision"]

@@ -33,6 +33,7 @@ NUMPY_HOSTS = {
     "matmul, nnz x numel)",
     "anynn.legacy_constructors": "FloatTensor/LongTensor read the host dtype of their data (floats truncate)",
     "anynn.dtypes": "anynn.float32 and friends are named through NumPy's dtype table",
+    "anynn.type_info": "finfo/iinfo read a dtype's limits from NumPy's finfo/iinfo tables (host facts, no arrays)",
     "anynn.autograd.grad_check": "central differences in float64 on the host (a numerical reference)",
     "anynn.autograd.gradgrad_check": "the same, for second derivatives",
     "anynn.amp.grad_scaler": "the loss scale is a host float32 number, as PyTorch's",
@@ -47,7 +48,7 @@ LIBRARY_HOSTS = {
 }
 # design.md: data -> nn (functional -> autograd -> backend) -> optim -> train; a lower layer never imports a higher
 LAYERS = {
-    "backend": 0, "dtypes": 0, "device": 0, "generator": 0, "version": 0,
+    "backend": 0, "dtypes": 0, "type_info": 0, "device": 0, "generator": 0, "version": 0,
     "autograd": 1,
     "init": 2, "factories": 2,
     "functional": 3, "data": 3,

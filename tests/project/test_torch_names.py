@@ -162,6 +162,52 @@ def test_cuda_and_backends_answer_like_pytorch():
     assert anynn.backends.mps.is_available() is False
 
 
+
+def test_float32_matmul_precision_is_accepted_and_checked_like_pytorch():
+    """nanoGPT-era scripts call torch.set_float32_matmul_precision('high') first; a flag anynn keeps, reads back
+    and validates as PyTorch does (its math never lowers float32 behind the user's back)."""
+    assert anynn.get_float32_matmul_precision() == torch.get_float32_matmul_precision() == "highest"
+    try:
+        for precision in ("high", "medium", "highest"):
+            anynn.set_float32_matmul_precision(precision)
+            assert anynn.get_float32_matmul_precision() == precision
+        anynn.set_float32_matmul_precision("high")
+        with pytest.warns(UserWarning, match="not one of 'highest', 'high'"):
+            torch.set_float32_matmul_precision("fast")
+        with pytest.warns(UserWarning, match="'fast' is not one of 'highest', 'high' or 'medium'"):
+            anynn.set_float32_matmul_precision("fast")
+        assert anynn.get_float32_matmul_precision() == "high"  # unchanged, as PyTorch
+    finally:
+        anynn.set_float32_matmul_precision("highest")
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64"])
+def test_finfo_matches_torch(name):
+    ours, theirs = anynn.finfo(getattr(anynn, name)), torch.finfo(getattr(torch, name))
+    for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        assert getattr(ours, field) == getattr(theirs, field), field
+    assert ours.dtype == name and anynn.finfo(name).eps == theirs.eps
+    assert anynn.finfo(anynn.zeros(2, dtype="float64").dtype).eps == torch.finfo(torch.float64).eps
+    assert anynn.finfo().eps == torch.finfo().eps  # the default dtype
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo_matches_torch(name):
+    ours, theirs = anynn.iinfo(getattr(anynn, name)), torch.iinfo(getattr(torch, name))
+    assert (ours.bits, ours.min, ours.max, ours.dtype) == (theirs.bits, theirs.min, theirs.max, name)
+
+
+def test_finfo_and_iinfo_refuse_the_other_kind_as_torch():
+    with pytest.raises(TypeError):
+        torch.finfo(torch.int32)
+    with pytest.raises(TypeError, match="finfo.*floating.*int32"):
+        anynn.finfo(anynn.int32)
+    with pytest.raises(TypeError):
+        torch.iinfo(torch.float32)
+    with pytest.raises(TypeError, match="iinfo.*integer.*float32"):
+        anynn.iinfo(anynn.float32)
+
+
 # -- gradient hooks -----------------------------------------------------------------------------------
 def test_tensor_register_hook_matches_torch(backend):
     seen_ours, seen_torch = [], []
