@@ -17,6 +17,7 @@ from ..backend.typing import Namespace
 from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
+from .loss_inputs import float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
 from .value_checks import check_floating as check_value_floating
 
@@ -211,6 +212,7 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("margin_ranking_loss", reduction)
     _same_ndim("margin_ranking_loss", input1, input2, target)
+    target = float_target("margin_ranking_loss", target, input1)  # +-1 integers: the inputs' dtype, as PyTorch
     return MarginRanking.apply(input1, input2, target, reduction=reduction, margin=float(margin))
 
 
@@ -228,7 +230,7 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("soft_margin_loss", reduction)
     check_value_floating("soft_margin_loss", input)
-    return SoftMargin.apply(input, target, reduction=reduction)
+    return SoftMargin.apply(input, float_target("soft_margin_loss", target, input), reduction=reduction)
 
 
 def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, size_average: bool | None = None,
@@ -238,6 +240,7 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
     check_reduction("multilabel_soft_margin_loss", reduction)
     check_same_shape("multilabel_soft_margin_loss", input, target)
     weight = option_array("multilabel_soft_margin_loss", "weight", weight, input)
+    target = float_target("multilabel_soft_margin_loss", target, input)
     return MultiLabelSoftMargin.apply(input, target, weight, reduction=reduction)
 
 

@@ -257,6 +257,27 @@ def test_regression_losses_promote_integer_targets_as_torch(backend):
         np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
 
 
+def test_margin_losses_take_integer_targets_as_torch(backend):
+    # +-1 / 0-1 integer targets are PyTorch's usual ones: the loss and its gradient stay in the input's dtype
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(5).astype(np.float32), rng.standard_normal(5).astype(np.float32)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    signs, bits = np.array([1, -1, 1, -1, 1]), np.array([[1, 0, 0, 1], [0, 1, 1, 1], [0, 0, 1, 0]])
+    for name, inputs, target in (("margin_ranking_loss", (a, b), signs), ("soft_margin_loss", (x,), 2 * bits - 1),
+                                 ("multilabel_soft_margin_loss", (x,), bits),
+                                 ("hinge_embedding_loss", (x,), 2 * bits - 1)):
+        ours = [make(backend, v, requires_grad=True) for v in inputs]
+        out = getattr(F, name)(*ours, make(backend, target))
+        out.backward()
+        theirs = [torch.tensor(v, requires_grad=True) for v in inputs]
+        ref = getattr(TF, name)(*theirs, torch.tensor(target))
+        ref.backward()
+        assert dtype_name(out.dtype) == "float32" and dtype_name(ours[0].grad.dtype) == "float32", name
+        np.testing.assert_allclose(out.item(), ref.item(), rtol=1e-6, err_msg=name)
+        for o, t in zip(ours, theirs):
+            np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-6, atol=1e-7, err_msg=name)
+
+
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "soft_margin_loss", "kl_div"])
 @pytest.mark.parametrize("which", ["input", "both"])
 def test_integer_input_of_the_losses_as_torch(backend, name, which):
