@@ -1,6 +1,6 @@
 """Define-by-run reverse-mode autograd over coarse primitives."""
 
-from .anomaly import detect_anomaly, is_anomaly_enabled
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from . import functional  # noqa: F401  (anynn.autograd.functional: vjp, jvp, hvp, hessian, jacobian)
 from .double_backward import DoubleBackwardError
 from .function import Function
@@ -11,4 +11,5 @@ from .tensor import Tensor, ones, tensor, zeros
 
 __all__ = ["DoubleBackwardError", "Function", "GradientCheckError", "Tensor", "detect_anomaly", "enable_grad",
            "functional", "grad", "grad_check", "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+           "set_detect_anomaly",
            "ones", "set_grad_enabled", "tensor", "zeros"]

@@ -6,6 +6,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import mode
+from .mode import modes as _modes
 
 if TYPE_CHECKING:
     from .function import Function
@@ -32,6 +33,24 @@ def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
         yield
     finally:
         _set_hook(modes, previous)
+
+
+
+class set_detect_anomaly:  # noqa: N801 - PyTorch's name
+    """Anomaly detection on (``mode=True``) or off in this thread, as ``torch.autograd.set_detect_anomaly``: at
+    once when called (``anynn.autograd.set_detect_anomaly(True)`` at the top of a script), and back to the previous
+    setting at the end of a ``with`` block. ``check_nan=False`` checks nothing, as `detect_anomaly`."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        modes = _modes()
+        self.previous = modes.anomaly_hook
+        _set_hook(modes, _check if mode and check_nan else None)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        _set_hook(_modes(), self.previous)
 
 
 def is_anomaly_enabled() -> bool:

@@ -72,3 +72,27 @@ def test_finite_training_step_passes_with_integer_inputs(backend):
         loss = F.cross_entropy(x, labels)
         loss.backward()
     assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_set_detect_anomaly_as_a_call_and_as_a_context_like_pytorch(backend):
+    """``torch.autograd.set_detect_anomaly(True)`` switches detection on at once (training scripts call it at the
+    top); in a ``with`` block the previous setting comes back at the end."""
+    import torch
+
+    import anynn
+
+    x = make(backend, np.array([-1.0], np.float32))
+    try:
+        anynn.autograd.set_detect_anomaly(True)
+        torch.autograd.set_detect_anomaly(True)
+        assert anynn.autograd.is_anomaly_enabled() and torch.is_anomaly_enabled()
+        with pytest.raises(FloatingPointError, match=r"Log\.forward produced NaN"):
+            F.log(x)
+        with anynn.autograd.set_detect_anomaly(False), torch.autograd.set_detect_anomaly(False):
+            assert not anynn.autograd.is_anomaly_enabled() and not torch.is_anomaly_enabled()
+            assert np.isnan(F.log(x).numpy()).all()
+        assert anynn.autograd.is_anomaly_enabled() and torch.is_anomaly_enabled()
+    finally:
+        anynn.autograd.set_detect_anomaly(False)
+        torch.autograd.set_detect_anomaly(False)
+    assert mode.anomaly_hook is None and not anynn.autograd.is_anomaly_enabled()
