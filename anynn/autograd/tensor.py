@@ -136,6 +136,21 @@ class Tensor(TensorSurface):
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
+        """Assign a gradient: None, or a Tensor of this tensor's backend, shape and dtype (PyTorch refuses others:
+        an optimizer would step with a gradient that does not fit)."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.backend != self.backend:
+                raise BackendMismatch(f"assigned grad lives on backend {value.backend.key!r}, the tensor on "
+                                      f"{self.backend.key!r}; move it with .to({self.backend.key!r})")
+            if tuple(value.array.shape) != tuple(self.array.shape):
+                raise RuntimeError(f"attempting to assign a gradient of shape {tuple(value.array.shape)} to a tensor "
+                                   f"of shape {tuple(self.array.shape)}; they must match")
+            if value.array.dtype != self.array.dtype:
+                raise RuntimeError(f"attempting to assign a gradient of dtype {dtype_name(value.array.dtype)} to a "
+                                   f"tensor of dtype {dtype_name(self.array.dtype)}; they must match")
         self._grad = value
 
     @property

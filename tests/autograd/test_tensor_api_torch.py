@@ -382,3 +382,28 @@ def test_einsum_refuses_diagonals_and_bad_equations(backend):
         anynn.einsum("ii->i", x)
     with pytest.raises(ValueError, match="einsum"):
         anynn.einsum("ij,jk->ik", x)
+
+
+GRAD_ASSIGNMENTS = {  # what PyTorch's .grad setter takes: None, or a tensor of the same shape and dtype
+    "same": (lambda lib, x: lib.ones_like(x), None), "none": (lambda lib, x: None, None),
+    "other_shape": (lambda lib, x: x.new_ones(3), RuntimeError),
+    "other_dtype": (lambda lib, x: lib.ones_like(x).double(), RuntimeError),
+    "a_number": (lambda lib, x: 1.0, TypeError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_ASSIGNMENTS))
+def test_grad_assignment_is_checked_as_torch(backend, name):
+    value, error = GRAD_ASSIGNMENTS[name]
+    theirs = torch.zeros((2, 5), requires_grad=True)
+    ours = make(backend, np.zeros((2, 5), np.float32), requires_grad=True)
+    if error is None:
+        theirs.grad = value(torch, theirs)
+        ours.grad = value(anynn, ours)
+        assert (ours.grad is None) == (theirs.grad is None)
+        return
+    with pytest.raises(error):
+        theirs.grad = value(torch, theirs)
+    with pytest.raises(error, match="grad"):
+        ours.grad = value(anynn, ours)
+    assert ours.grad is None
