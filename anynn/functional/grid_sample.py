@@ -35,8 +35,21 @@ def _steps(xp: Namespace, like: Any, count: int, align_corners: bool) -> Any:
     """``count`` normalized positions across [-1, 1] (pixel centres unless ``align_corners``), (count,); 0 for 1."""
     if count <= 1:
         return xp.zeros((1,), dtype=like.dtype, device=device(like))
-    steps = xp.linspace(-1.0, 1.0, count, dtype=like.dtype, device=device(like))
-    return steps if align_corners else steps * ((count - 1) / count)
+    # PyTorch's linspace_from_neg_one, rounding for rounding: its linspace takes a step in the grid's dtype and
+    # computes each half from its own end (-1 + step * i, 1 - step * (count - 1 - i)) in one rounding, then
+    # multiplies by (count - 1) and divides by count. At an identity theta every position then falls exactly where
+    # PyTorch's does, which decides the side of bilinear's one-sided gradient (the spatial-transformer start).
+    dev = device(like)
+    wide = xp.float64 if like.dtype != xp.float64 and _has_float64(xp) else like.dtype
+    two = xp.asarray(2.0, dtype=like.dtype, device=dev)
+    step = xp.astype(two / xp.asarray(count - 1, dtype=like.dtype, device=dev), wide)
+    i = xp.arange(count, dtype=wide, device=dev)
+    steps = xp.astype(xp.where(i < count // 2, -1.0 + step * i, 1.0 - step * ((count - 1) - i)), like.dtype)
+    return steps if align_corners else steps * (count - 1) / count
+
+
+def _has_float64(xp: Namespace) -> bool:
+    return getattr(xp, "float64", None) is not None
 
 
 class AffineGrid(Function):

@@ -129,6 +129,27 @@ def test_spatial_transformer_matches_torch(backend, k):
                        x, theta, rtol=1e-10, atol=1e-12)
 
 
+
+@pytest.mark.parametrize("align", [False, True])
+def test_identity_transformer_in_float32_samples_torchs_positions(backend, align):
+    """The spatial-transformer tutorial starts at theta = identity, where every sampling position falls on a pixel
+    and bilinear's gradient is one-sided: the float32 grid must round as PyTorch's (its linspace: a float32 step,
+    each half from its own end in one rounding) or the first step's theta gradient, and every loss after it,
+    differ (~1e-4 from step 2)."""
+    rng = np.random.default_rng(11)
+    for size in [(2, 1, 28, 28), (1, 2, 5, 7), (1, 1, 9, 13)]:
+        theta = np.broadcast_to(np.eye(2, 3, dtype=np.float32), (size[0], 2, 3)).copy()
+        grid = F.affine_grid(make(backend, theta), size, align).numpy()
+        np.testing.assert_array_equal(grid, TF.affine_grid(torch.tensor(theta), size, align).numpy())
+        x, w = rng.standard_normal(size).astype(np.float32), rng.standard_normal(size).astype(np.float32)
+        t = make(backend, theta, requires_grad=True)
+        (F.grid_sample(make(backend, x), F.affine_grid(t, size, align), align_corners=align) * make(backend, w)
+         ).sum().backward()
+        tt = torch.tensor(theta, requires_grad=True)
+        (TF.grid_sample(torch.tensor(x), TF.affine_grid(tt, size, align), align_corners=align) * torch.tensor(w)
+         ).sum().backward()
+        np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-4, atol=1e-4)
+
 def test_align_corners_default_warns_as_torch():
     theta = make("numpy", np.eye(2, 3)[None])
     with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
