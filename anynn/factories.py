@@ -21,6 +21,7 @@ from . import init
 from .autograd.tensor import Tensor
 from .autograd.tensor import tensor as _tensor
 from .backend import Backend, dtype_name, get_backend
+from .backend.arrays import check
 from .device import resolve as resolve_device
 from .dtypes import dtype as _dtype
 
@@ -147,6 +148,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, backen
     """``[start, end)`` in steps of ``step`` (``arange(n)`` is ``0 .. n-1``); int64 for integer arguments."""
     if end is None:
         start, end = 0, start
+    if step == 0 or (end - start) * step < 0:  # NumPy gives an empty range for a step that points away from end
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (start {start}, end "
+                           f"{end}, step {step})" if step else "arange: step must be nonzero")
     if dtype is None:
         dtype = "int64" if all(isinstance(v, int) for v in (start, end, step)) else "float32"
     be = _where(backend, device)
@@ -284,6 +288,10 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     """Normal samples with ``mean`` and ``std`` (numbers, with ``size``; or tensors, elementwise and broadcast),
     as ``torch.normal``. The result is a new leaf: no gradient flows to ``mean`` or ``std``."""
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    if isinstance(std, Tensor):
+        check(std.backend, std.array < 0, "normal expects all elements of std >= 0.0", error=RuntimeError)
+    elif float(std) < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if like is None:
         if size is None:
             raise TypeError("normal: with number mean and std, give size")
@@ -301,6 +309,11 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
 
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:  # noqa: A002
     """1 with probability ``input`` (or ``p``) else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``)."""
+    if p is not None and not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli expects p to be in [0, 1], but got p={p}")
+    if p is None:
+        check(input.backend, (input.array < 0) | (input.array > 1),
+              "bernoulli: expected every probability of input in [0, 1]", values=input.array, error=RuntimeError)
     u = rand(tuple(input.shape), generator=generator, dtype="float64", backend=input.backend)
     probability = input.detach().astype("float64") if p is None else float(p)
     return (u < probability).astype(input.dtype)

@@ -116,3 +116,26 @@ def test_randint_without_a_size_is_refused_as_torch():
             torch.randint(*args)
         with pytest.raises(TypeError, match="randint"):
             anynn.randint(*args)
+
+
+RANDOM_AND_RANGE_REFUSALS = {  # PyTorch refuses each (RuntimeError); NumPy would give an empty range or draw anyway
+    "arange_step_away_from_end": lambda lib: lib.arange(0, 5, -1),
+    "arange_float_step_away": lambda lib: lib.arange(1.0, 0.0, 0.5),
+    "normal_negative_std": lambda lib: lib.normal(0.0, -1.0, (2,)),
+    "normal_negative_std_tensor": lambda lib: lib.normal(lib.zeros(2), lib.tensor([-1.0, 1.0])),
+    "bernoulli_p_above_one": lambda lib: lib.bernoulli(lib.zeros(2), p=1.5),
+    "bernoulli_input_below_zero": lambda lib: lib.bernoulli(lib.tensor([0.5, -0.1])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RANDOM_AND_RANGE_REFUSALS))
+def test_bad_ranges_and_distributions_are_refused_as_torch(name):
+    with pytest.raises(RuntimeError):
+        RANDOM_AND_RANGE_REFUSALS[name](torch)
+    with pytest.raises(RuntimeError, match="arange|normal|bernoulli"):
+        RANDOM_AND_RANGE_REFUSALS[name](anynn)
+
+
+def test_ranges_that_point_the_right_way_or_are_empty_as_torch(backend):
+    for args in [(5, 0, -1), (0, 0, -1), (0.0, 1.0, 0.25), (3,)]:
+        np.testing.assert_array_equal(anynn.arange(*args, backend=backend).numpy(), torch.arange(*args).numpy())

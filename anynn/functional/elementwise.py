@@ -300,6 +300,8 @@ def cos(x: Any) -> Any:
 
 def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     """``x`` clamped to ``[min, max]``: numbers (`Clip`), or Tensors/arrays broadcast against ``x`` (`ClampTensor`)."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, (int, float, type(None))) and isinstance(max, (int, float, type(None))):
         return Clip.apply(x, min=min, max=max)
     from .clamp_tensor import clamp_tensor

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from . import activation, broadcast, elementwise, linalg, reduce, shape
 from .operands import kinds_agree
 from .sorting import ValuesIndices
@@ -182,6 +183,9 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
     if not isinstance(like, Tensor):
         raise TypeError("where needs a Tensor among condition, input and other")
+    kind = dtype_name((condition.array if isinstance(condition, Tensor) else condition).dtype)
+    if kind not in ("bool", "uint8"):  # (uint8: PyTorch's deprecated mask, accepted)
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {kind}")
     xp, be = like.backend.xp, like.backend
     numbers_only = like is condition
     dtype = None if numbers_only else like.array.dtype

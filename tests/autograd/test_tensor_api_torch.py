@@ -407,3 +407,13 @@ def test_grad_assignment_is_checked_as_torch(backend, name):
     with pytest.raises(error, match="grad"):
         ours.grad = value(anynn, ours)
     assert ours.grad is None
+
+
+def test_clamp_without_bounds_and_where_on_a_float_condition_are_refused_as_torch(backend):
+    x = make(backend, X)
+    for lib, t in ((torch, torch.tensor(X)), (anynn, x)):
+        with pytest.raises(RuntimeError, match="min' or 'max' must not be None"):
+            t.clamp()
+        with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor"):
+            lib.where(t, t, t)
+    np.testing.assert_array_equal(anynn.where(x > 0, x, 0.0).numpy(), np.where(X > 0, X, 0.0))
