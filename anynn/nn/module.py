@@ -78,9 +78,13 @@ class Module:
             self._buffers[name] = value
             object.__setattr__(self, name, value)
             return
-        if name in params and isinstance(value, Tensor) and not isinstance(value, Parameter):
+        if name in params and value is not None and not isinstance(value, Parameter):
             raise TypeError(f"{type(self).__name__}.{name} is a Parameter: assign a Parameter (or None), not a "
-                            "plain Tensor; to change its values assign to .data or use load_state_dict")
+                            f"{'plain Tensor' if isinstance(value, Tensor) else type(value).__name__}; to change "
+                            "its values assign to .data or use load_state_dict")
+        if name in self._buffers and not isinstance(value, (Tensor, Module)):
+            raise TypeError(f"{type(self).__name__}.{name} is a buffer: assign a Tensor or None, not "
+                            f"{type(value).__name__}")
         # replacing a parameter or child keeps its place (state_dict order stays PyTorch's)
         if isinstance(value, Parameter):
             _pop_other(self, name, self._parameters)
@@ -101,6 +105,10 @@ class Module:
 
         Persistent buffers are saved in `state_dict`; ``persistent=False`` ones (caches, masks) are not.
         """
+        _check_name(self, name, "buffer")
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} must be a Tensor or None, got "
+                            f"{type(value).__name__}")
         for table in (self._parameters, self._modules):
             table.pop(name, None)
         object.__setattr__(self, name, value)

@@ -584,3 +584,25 @@ def test_deepcopy_gives_an_independent_twin(backend):
     assert twin.head.weight.grad is not None and model.head.weight.grad is None
     twin.head.weight.data = twin.head.weight.data * 0.0
     assert np.any(model.head.weight.numpy() != 0.0)
+
+
+MODULE_MISUSE = {  # PyTorch's error class for each
+    "buffer_name_with_a_dot": (lambda lib: lib.nn.Module().register_buffer("a.b", None), KeyError),
+    "empty_buffer_name": (lambda lib: lib.nn.Module().register_buffer("", None), KeyError),
+    "buffer_name_not_a_string": (lambda lib: lib.nn.Module().register_buffer(3, None), TypeError),
+    "buffer_of_a_number": (lambda lib: lib.nn.Module().register_buffer("x", 3.0), TypeError),
+    "buffer_over_a_method": (lambda lib: lib.nn.Module().register_buffer("forward", None), KeyError),
+    "a_number_into_a_parameter": (lambda lib: setattr(lib.nn.Linear(2, 2), "weight", 3.0), TypeError),
+    "a_number_into_a_buffer": (lambda lib: setattr(lib.nn.BatchNorm1d(2), "running_mean", 3.0), TypeError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODULE_MISUSE))
+def test_module_misuse_is_refused_as_torch(name):
+    import torch
+
+    call, error = MODULE_MISUSE[name]
+    with pytest.raises(error):
+        call(torch)
+    with pytest.raises(error):
+        call(anynn)
