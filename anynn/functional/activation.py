@@ -383,14 +383,22 @@ def check_axis(where: str, x: Any, axis: Any) -> int:
     return axis
 
 
-def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
-    """Softmax along ``axis`` (``dim`` is accepted too, as in PyTorch)."""
+def cast_first(x: Any, dtype: Any) -> Any:
+    """``x`` in ``dtype`` (a recorded cast, so gradients reach ``x`` in its own dtype), or ``x`` when None:
+    the ``dtype=`` of PyTorch's softmax family, which casts before the op (integer input included)."""
+    return x if dtype is None else x.astype(dtype)
+
+
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Any:
+    """Softmax of x (*) along ``axis`` (``dim`` is accepted too, as in PyTorch); ``dtype`` casts x first."""
+    x = cast_first(x, dtype)
     check_floating("softmax", x)
     return SoftmaxFunction.apply(x, axis=check_axis("softmax", x, axis if dim is None else dim))
 
 
-def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
-    """Log-softmax along ``axis`` (or ``dim``)."""
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Any:
+    """Log-softmax of x (*) along ``axis`` (or ``dim``); ``dtype`` casts x first (as PyTorch)."""
+    x = cast_first(x, dtype)
     check_floating("log_softmax", x)
     return LogSoftmaxFunction.apply(x, axis=check_axis("log_softmax", x, axis if dim is None else dim))
 

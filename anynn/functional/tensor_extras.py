@@ -75,9 +75,9 @@ def _extreme(largest: bool) -> Any:
 
 
 def _softmax(original: Any) -> Any:
-    def method(self: Tensor, dim: int | None = None, *, axis: int | None = None) -> Any:
+    def method(self: Tensor, dim: int | None = None, dtype: Any = None, *, axis: int | None = None) -> Any:
         chosen = _axis(dim, axis)
-        return original(self, -1 if chosen is None else chosen)
+        return original(self, -1 if chosen is None else chosen, dtype=dtype)
 
     return method
 

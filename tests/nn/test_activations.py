@@ -347,9 +347,34 @@ def test_softmin_implicit_dim_warns_and_matches_torch(backend, shape):
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
 
 
-def test_softmin_dtype_argument_casts_first(backend):
-    out = F.softmin(make(backend, sample((2, 3)).astype(np.float32)), dim=1, dtype="float64")
-    assert dtype_name(out.dtype) == "float64"
+SOFTMAX_DTYPE_CALLS = {  # name -> (anynn call, torch call) with dtype=
+    "softmax": (lambda x, d: F.softmax(x, dim=1, dtype=d), lambda t, d: TF.softmax(t, dim=1, dtype=d)),
+    "log_softmax": (lambda x, d: F.log_softmax(x, dim=0, dtype=d), lambda t, d: TF.log_softmax(t, dim=0, dtype=d)),
+    "softmin": (lambda x, d: F.softmin(x, dim=1, dtype=d), lambda t, d: TF.softmin(t, dim=1, dtype=d)),
+    "Tensor.softmax": (lambda x, d: x.softmax(1, d), lambda t, d: t.softmax(1, d)),
+    "Tensor.log_softmax": (lambda x, d: x.log_softmax(-1, dtype=d), lambda t, d: t.log_softmax(-1, dtype=d)),
+    "anynn.softmax": (lambda x, d: anynn.softmax(x, 0, dtype=d), lambda t, d: torch.softmax(t, 0, dtype=d)),
+}
+
+
+@pytest.mark.parametrize("call", list(SOFTMAX_DTYPE_CALLS))
+@pytest.mark.parametrize("given, wanted", [("float32", "float64"), ("float64", "float32"), ("int64", "float64")])
+def test_softmax_family_dtype_casts_the_input_first_as_torch(backend, call, given, wanted):
+    ours, theirs = SOFTMAX_DTYPE_CALLS[call]
+    x = (sample((2, 3)) * 3).astype(given)
+    torch_oracle(backend, lambda a: ours(a, getattr(anynn, wanted)), lambda t: theirs(t, TORCH_DTYPE[wanted]),
+                 [x], wanted, what=call)
+    if given == "float64":
+        check_gradients(backend, lambda a: ours(a, anynn.float64), x)
+
+
+@pytest.mark.parametrize("call", ["softmax", "log_softmax", "softmin"])
+def test_softmax_family_refuses_an_integer_dtype(backend, call):
+    x = make(backend, sample((2, 3)))
+    with pytest.raises(TypeError, match=call):
+        SOFTMAX_DTYPE_CALLS[call][0](x, anynn.int64)
+    with pytest.raises(RuntimeError):
+        SOFTMAX_DTYPE_CALLS[call][1](torch.tensor(sample((2, 3))), torch.int64)
 
 
 # -- RReLU in training: random slopes from the backend generator ----------------------------------------------

@@ -26,7 +26,7 @@ ALLOWED: dict[tuple[str, str], str] = {}
 # functions not yet aligned: checked as strict xfails, so aligning one makes its row fail until removed here
 PENDING: dict[str, str] = {
     "softmax": "softmax(x, axis=-1, *, dim=None): PyTorch's dim=None picks an implicit axis with a warning (0 for "
-               "3-D input), so aligning the default changes results; lacks _stacklevel and dtype",
+               "3-D input), so aligning the default changes results; lacks _stacklevel, and its dtype is keyword-only",
     "log_softmax": "as softmax",
 }
 # PyTorch helpers in torch.nn.functional that are not functions of the API (typing names, dispatch helpers)
