@@ -29,6 +29,20 @@ class Dataset:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
 
+
+class IterableDataset(Dataset):
+    """A dataset that is a stream (``__iter__`` yields samples), as PyTorch's: a `DataLoader` batches the samples in
+    the order they come (no sampler, no shuffle) and has a length only if the dataset defines ``__len__``."""
+
+    def __iter__(self) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+def get_worker_info() -> None:
+    """PyTorch's ``get_worker_info``: ``None``, as in PyTorch's main process. anynn's loader threads read one shared
+    stream of an `IterableDataset`, so a dataset that shards itself by worker reads all of it once."""
+    return None
+
 class TensorDataset(Dataset):
     """Samples are rows of equally long arrays: ``ds[i] == (arrays[0][i], arrays[1][i], ...)``.
 

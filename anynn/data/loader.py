@@ -13,6 +13,7 @@ from ..autograd import Tensor
 from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
 from .collate import default_collate
+from .dataset import IterableDataset
 from .samplers import host_rng
 
 
@@ -89,6 +90,13 @@ class DataLoader:
             batch_size = None
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if isinstance(dataset, IterableDataset):
+            if shuffle:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got "
+                                 f"shuffle={shuffle}")
+            if sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler and batch_sampler "
+                                 "options (a stream is read in its own order)")
         if batch_size is None and batch_sampler is None:
             raise ValueError("DataLoader: batch_size=None (no batching) is not supported; give a batch size")
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
@@ -144,6 +152,9 @@ class DataLoader:
         """The number of batches per epoch."""
         if self.batch_sampler is not None:
             return len(self.batch_sampler)  # type: ignore[arg-type]
+        if isinstance(self.dataset, IterableDataset) and type(self.dataset).__len__ is IterableDataset.__len__:
+            raise TypeError(f"DataLoader: {type(self.dataset).__name__} is a stream without __len__, so the loader has "
+                            "no length (as PyTorch)")
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
@@ -163,6 +174,15 @@ class DataLoader:
         if self.seed is None:
             self.seed = int(host_rng(None).integers(2**63))
         return np.random.default_rng((self.seed, int(epoch))).permutation(n).astype(np.int64)
+
+    def _stream_batches(self) -> Iterator[tuple[Any, ...]]:
+        """An `IterableDataset`'s samples in batches, in the order it yields them (read in this thread)."""
+        samples = iter(self.dataset)
+        while True:
+            chunk = list(itertools.islice(samples, self.batch_size))
+            if not chunk or (self.drop_last and len(chunk) < self.batch_size):
+                return
+            yield self._collate(chunk)
 
     def _index_batches(self) -> Iterator[np.ndarray]:
         """The sample indices of each batch of the next epoch (the order is drawn now, not when first read)."""
@@ -212,9 +232,11 @@ class DataLoader:
     # -- iteration --------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Any]:
         self._shape: Any = None
-        indices = self._index_batches()
+        if isinstance(self.dataset, IterableDataset):
+            batches = self._stream_batches()
+        else:
+            batches = self._host_batches(self._index_batches())
         self.epoch += 1
-        batches = self._host_batches(indices)
         target = self.backend if self.backend is not None else default_backend()
         if self._prefetcher is None:
             self._prefetcher = target.prefetcher() or False  # False: this backend needs none
@@ -234,17 +256,23 @@ class DataLoader:
 
     def _fetch(self, indices: np.ndarray) -> tuple[Any, ...]:
         """One batch as host arrays (dtype already fixed) and/or Tensors."""
+        if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
+            fields = self.dataset.get_batch(indices)
+            if not isinstance(fields, (tuple, list)):
+                fields = (fields,)
+            return tuple(self._host_dtype(f) for f in fields)
+        return self._collate([self.dataset[int(i)] for i in indices])
+
+    def _collate(self, samples: list[Any]) -> tuple[Any, ...]:
+        """A list of samples as one batch of host arrays (dtype already fixed) and/or Tensors."""
         if self.collate_fn is not None:
-            fields = self.collate_fn([self.dataset[int(i)] for i in indices])
+            fields = self.collate_fn(samples)
             if isinstance(fields, dict):
                 self._shape = tuple(fields)
                 fields = tuple(fields.values())
             elif not isinstance(fields, (tuple, list)):
                 self._shape = "single"
-        elif hasattr(self.dataset, "get_batch"):
-            fields = self.dataset.get_batch(indices)
         else:
-            samples = [self.dataset[int(i)] for i in indices]
             if isinstance(samples[0], dict):
                 self._shape = tuple(samples[0])
                 samples = [tuple(s[k] for k in self._shape) for s in samples]
@@ -291,7 +319,8 @@ class DataLoader:
 
     def __repr__(self) -> str:
         where = self.backend.key if self.backend is not None else "default"
-        return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, batch_size={self.batch_size}, "
+        size = "a stream" if isinstance(self.dataset, IterableDataset) else len(self.dataset)
+        return (f"DataLoader({type(self.dataset).__name__} of {size}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, backend={where!r})")
 
 

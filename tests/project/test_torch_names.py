@@ -431,6 +431,36 @@ def test_dataloader_reads_its_sampler_lazily():
     x, y = next(loader)
     assert y.numpy().tolist() == [0, 1, 2, 3] and Counted.read <= 8
 
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_dataloader_streams_an_iterable_dataset_as_torch(num_workers):
+    """An IterableDataset (a stream: text corpora, generated samples) is batched in the order it yields, the last
+    batch short unless drop_last; anynn refused it (no __len__). Workers are threads reading the one stream, so
+    get_worker_info() is None there as in PyTorch's main process and a dataset's own sharding reads everything."""
+
+    def stream(lib):
+        class Numbers(lib.utils.data.IterableDataset):
+            def __iter__(self):
+                info = lib.utils.data.get_worker_info()
+                assert info is None or num_workers
+                for i in range(11):
+                    yield np.float32(i), i % 3
+        return Numbers()
+
+    for drop_last in (False, True):
+        ours = [(x.numpy().tolist(), y.numpy().tolist()) for x, y in
+                udata.DataLoader(stream(anynn), batch_size=4, drop_last=drop_last, num_workers=num_workers)]
+        theirs = [(x.tolist(), y.tolist()) for x, y in
+                  torch.utils.data.DataLoader(stream(torch), batch_size=4, drop_last=drop_last)]
+        assert ours == theirs
+    assert udata.get_worker_info() is None
+    with pytest.raises(ValueError, match="IterableDataset.*shuffle"):
+        udata.DataLoader(stream(anynn), batch_size=2, shuffle=True)
+    with pytest.raises(ValueError, match="IterableDataset.*sampler"):
+        udata.DataLoader(stream(anynn), sampler=[0, 1])
+    with pytest.raises(TypeError):
+        len(udata.DataLoader(stream(anynn), batch_size=2))
+
 def test_dataloader_sampler_batch_sampler_and_workers(backend):
     X_ = np.arange(20, dtype=np.float32).reshape(10, 2)
     y = np.arange(10)

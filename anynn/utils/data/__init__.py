@@ -5,18 +5,12 @@ The classes are `anynn.data`'s; see `DataLoader` for how batches reach a backend
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 from ...data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from ...data.dataset import IterableDataset, get_worker_info
 from ...data.samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                              WeightedRandomSampler)
-
-
-class IterableDataset(Dataset):
-    """A dataset that is a stream (``__iter__``), as PyTorch's; iterate it directly rather than through a DataLoader."""
-
-    def __iter__(self) -> Iterator[Any]:  # pragma: no cover - interface
-        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
 
 class ConcatDataset(Dataset):
@@ -52,5 +46,6 @@ class ConcatDataset(Dataset):
 
 
 __all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
+           "get_worker_info",
            "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
            "default_collate", "random_split"]
