@@ -130,6 +130,9 @@ class WeightedRandomSampler(Sampler):
         self.weights = np.asarray(weights, dtype=np.float64)
         if self.weights.ndim != 1:
             raise ValueError(f"WeightedRandomSampler: weights should be a 1-D sequence, got shape {self.weights.shape}")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
         self.num_samples = int(num_samples)
         self.replacement = bool(replacement)
         self.generator = generator

@@ -9,6 +9,7 @@ Every parameter starts as U(-1/sqrt(H), 1/sqrt(H)), drawn on the host in paramet
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from array_api_compat import device
@@ -142,6 +143,11 @@ class _RNNBase(_UniformInit):
                  backend: Any = None, dtype: Any = None, seed: int | None = None, *, proj_size: int = 0) -> None:
         super().__init__()
         name = type(self).__name__
+        for what, size in (("input_size", input_size), ("hidden_size", hidden_size)):  # PyTorch's checks
+            if isinstance(size, bool) or not isinstance(size, numbers.Integral):  # (NumPy integers too, as Linear)
+                raise TypeError(f"{name}: {what} should be of type int, got: {type(size).__name__}")
+            if size <= 0:
+                raise ValueError(f"{name}: {what} must be greater than zero, got {size}")
         if num_layers < 1:
             raise ValueError(f"{name}: num_layers must be at least 1, got {num_layers}")
         if proj_size < 0:

@@ -416,3 +416,15 @@ def test_cupy_prefetcher_double_buffers_against_fake_cupy():
     assert log.index("consume 0") > [i for i, e in enumerate(log) if e == "copy on side"][2]
     assert "main waits side1" in log and log.index("main waits side1") < log.index("consume 0")
     assert "sync side1" in log and log.index("sync side1") < log.index("consume 1")
+
+
+@pytest.mark.parametrize("num_samples", [0, -1, 2.0, True, np.int64(2)], ids=repr)
+def test_weighted_sampler_refuses_a_num_samples_that_is_not_a_positive_int_as_torch(num_samples):
+    import torch.utils.data
+
+    from anynn.data.samplers import WeightedRandomSampler
+
+    with pytest.raises(ValueError):
+        torch.utils.data.WeightedRandomSampler([1.0, 1.0], num_samples)
+    with pytest.raises(ValueError, match="num_samples should be a positive integer value"):
+        WeightedRandomSampler([1.0, 1.0], num_samples)

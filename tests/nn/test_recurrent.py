@@ -540,3 +540,15 @@ def test_recurrent_refuses_empty_sequence_like_torch(mode, batch_first):
         ours(anynn.tensor(np.zeros(shape, np.float32)))
     with pytest.raises(ValueError, match="sequence length"):
         ours(anynn.tensor(np.zeros((0, 3), np.float32)))
+
+
+@pytest.mark.parametrize("name", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("args, error", [((3, 0), ValueError), ((3, -1), ValueError), ((0, 3), ValueError),
+                                         ((3, 2.5), TypeError)], ids=str)
+def test_impossible_sizes_are_refused_as_torch(name, args, error):
+    import torch
+
+    with pytest.raises(error):
+        getattr(torch.nn, name)(*args)
+    with pytest.raises(error, match=rf"{name}: (input|hidden)_size"):
+        getattr(anynn.nn, name)(*args)
