@@ -50,3 +50,15 @@ class QuietFloatErrors:
 
 
 QUIET = QuietFloatErrors()
+
+
+def quietly(backend: Any, fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in ``backend``'s quiet float-error state: for array math outside a Function (floor division)."""
+    quiet = backend.quiet_float_errors
+    if quiet is None:
+        return fn(*args)
+    token = quiet.enter()
+    try:
+        return fn(*args)
+    finally:
+        quiet.exit(token)

@@ -11,9 +11,11 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
+from ..backend.quiet_float_errors import quietly
 from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
+from .value_checks import check_integer_divisor
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -106,7 +108,8 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
     """``floor(input / other)`` (Python's ``//``, PyTorch's ``floor_divide`` since 1.13); not differentiable."""
     be, arrays = _native_operands(input, other)
-    return Tensor._make(be.xp.floor_divide(*arrays), be, None, 0)
+    check_integer_divisor("floor_divide", be, arrays[1])
+    return Tensor._make(quietly(be, be.xp.floor_divide, *arrays), be, None, 0)  # x // 0.0 is inf, as PyTorch's
 
 
 def _native_operands(input: Any, other: Any) -> tuple[Any, list[Any]]:  # noqa: A002

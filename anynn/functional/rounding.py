@@ -16,6 +16,7 @@ from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .unary import unary
+from .value_checks import check_integer_divisor
 
 
 def _zero(xp: Namespace, a: Any, out: Any) -> Any:
@@ -119,12 +120,14 @@ def _operands(input: Any, other: Any) -> tuple[Any, Any]:
 def remainder(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
     """Python's modulus ``input % other``: the result has the sign of ``other`` (``torch.remainder``)."""
     a, b = _operands(input, other)
+    check_integer_divisor("remainder", b.backend, b.array)
     return Remainder.apply(a, b, truncated=False)
 
 
 def fmod(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
     """C's ``fmod``: the remainder of truncated division, with the sign of ``input`` (``torch.fmod``)."""
     a, b = _operands(input, other)
+    check_integer_divisor("fmod", b.backend, b.array)
     return Remainder.apply(a, b, truncated=True)
 
 

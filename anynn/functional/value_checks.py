@@ -58,6 +58,17 @@ def data_dtype(x: Any) -> Any:
     return x.array.dtype if isinstance(x, Tensor) else x.dtype
 
 
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """An integer divided by zero (PyTorch raises ``RuntimeError: ZeroDivisionError``; a ``ZeroDivisionError`` too)."""
+
+
+def check_integer_divisor(name: str, backend: Backend, divisor: Any) -> None:
+    """Raise `IntegerDivisionByZero` naming ``name`` if the integer array ``divisor`` holds a zero (NumPy gives 0 with
+    a warning, PyTorch refuses on CPU); floating divisors give inf/nan and are not checked. One host read."""
+    if not is_floating(divisor) and "bool" not in dtype_name(divisor.dtype):
+        check(backend, divisor == 0, f"{name}: integer division by zero", error=IntegerDivisionByZero)
+
+
 def check_values(backend: Backend, bad: Any, message: str, values: Any = None,
                  error: type[Exception] = InvalidValueError) -> None:
     """Raise ``error(message)`` if any element of the boolean array ``bad`` is True (`anynn.backend.arrays.check`).

@@ -169,6 +169,25 @@ def test_inf_and_nan_results_come_without_warnings_as_in_torch(backend, name, op
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
+INTEGER_DIVISIONS = {"floor_divide": lambda lib, a, b: a // b, "remainder": lambda lib, a, b: a % b,
+                     "fmod": lambda lib, a, b: lib.fmod(a, b), "floor_divide_by_number": lambda lib, a, b: a // 0,
+                     "number_floor_divided": lambda lib, a, b: 7 // b}
+
+
+@pytest.mark.parametrize("name", sorted(INTEGER_DIVISIONS))
+def test_integer_division_by_zero_is_refused_and_float_division_is_ieee_as_torch(backend, name):
+    op = INTEGER_DIVISIONS[name]
+    a, b = np.array([3, -7, 4]), np.array([0, 2, 3])
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        op(torch, torch.tensor(a), torch.tensor(b))
+    with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+        op(anynn, make(backend, a), make(backend, b))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = op(anynn, make(backend, a.astype(np.float64)), make(backend, b.astype(np.float64)))
+    np.testing.assert_array_equal(ours.numpy(), op(torch, torch.tensor(a * 1.0), torch.tensor(b * 1.0)).numpy())
+
+
 class _FailingForward(Function):
     def forward(self, xp, a):
         raise ZeroDivisionError("raised inside forward")
