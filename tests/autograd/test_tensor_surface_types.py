@@ -67,7 +67,9 @@ def use(x: Tensor) -> None:
 def test_mypy_reads_the_installed_methods(tmp_path):
     path = tmp_path / "use_tensor.py"
     path.write_text(SNIPPET)
-    result = subprocess.run(["mypy", "--ignore-missing-imports", "--follow-imports=silent", str(path)],
+    # the shared cache would replay a previous run's errors under that run's tmp_path (no line would match)
+    result = subprocess.run(["mypy", "--ignore-missing-imports", "--follow-imports=silent",
+                             "--cache-dir", str(tmp_path / "mypy_cache"), str(path)],
                             capture_output=True, text=True, cwd=ROOT)
     lines = [line.split(": ", 1)[1].replace("Tuple[", "tuple[")  # older mypy writes Tuple
              for line in result.stdout.splitlines() if line.startswith(str(path))]
