@@ -28,7 +28,7 @@ class QuietFloatErrors:
 
     def __init__(self) -> None:
         try:
-            from numpy._core._ufunc_config import _extobj_contextvar
+            from numpy._core._ufunc_config import _extobj_contextvar  # type: ignore[attr-defined]
             from numpy._core._multiarray_umath import _make_extobj
             self._variable: Any = _extobj_contextvar
             self._state: Any = _make_extobj(**_IGNORED)
