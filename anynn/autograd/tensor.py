@@ -459,8 +459,8 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
     elif is_foreign_array(data):
         t.array = _private_copy(be, transfer(data, backend_of(data), be), native_dtype)
     else:
-        # host data: floats become float32 unless a dtype is asked for (no silent float64)
-        host = host_array(data, None if native_dtype is not None else "float32")
+        # host data: float64 becomes float32 unless a dtype is asked for (no silent float64); float16 stays
+        host = host_array(data, None if native_dtype is not None else "float32", narrow_only=True)
         if host.dtype.kind not in "biufc":
             raise TypeError(f"tensor(): cannot make a tensor of {type(data).__name__} {_short(data)} (NumPy reads "
                             f"it as dtype {host.dtype}); give numbers, nested lists of numbers or a numeric array")

@@ -359,15 +359,17 @@ def dtype_name(dtype: Any) -> str:
         raise TypeError(f"unknown dtype {dtype!r}") from None
 
 
-def host_array(data: Any, float_dtype: Any = np.float32) -> np.ndarray:
+def host_array(data: Any, float_dtype: Any = np.float32, *, narrow_only: bool = False) -> np.ndarray:
     """Host data (numbers, lists, NumPy arrays) as a NumPy array.
 
     Floating-point data becomes ``float_dtype`` (float32 by default, as in PyTorch); pass
-    ``float_dtype=None`` to keep NumPy's own dtype. Integers and booleans keep theirs.
+    ``float_dtype=None`` to keep NumPy's own dtype. Integers and booleans keep theirs. With ``narrow_only``
+    only wider floats are cast (float64 to float32; float16 stays float16, as ``torch.tensor`` keeps it).
     """
     arr = np.asarray(data)
     if float_dtype is not None and arr.dtype.kind == "f" and arr.dtype != float_dtype:
-        arr = arr.astype(float_dtype)
+        if not (narrow_only and arr.dtype.itemsize < np.dtype(float_dtype).itemsize):
+            arr = arr.astype(float_dtype)
     return arr
 
 

@@ -57,6 +57,17 @@ def test_native_arrays_keep_their_dtype_and_backend():
     assert _name(anynn.ones((2,), backend="array_api_strict", dtype="float64")) == "float64"
 
 
+@pytest.mark.parametrize("backend_name", ["numpy", "torch"])
+def test_numpy_float16_stays_float16_as_torch_tensor_keeps_it(backend_name):
+    # only float64 host data is narrowed (the documented difference); torch.tensor keeps float16 as it is
+    for data in (np.array([1.5, -2.25], dtype=np.float16), np.float16(0.5), [np.float16(1.0), np.float16(2.0)]):
+        t = anynn.tensor(data, backend=backend_name)
+        expected = torch.tensor(data)
+        assert _name(t) == "float16" and expected.dtype == torch.float16, data
+        np.testing.assert_array_equal(t.numpy(), expected.numpy())
+    assert _name(anynn.tensor(np.ones(2, dtype=np.float16), backend=backend_name, dtype="float32")) == "float32"
+
+
 def test_tensor_from_a_tensor_keeps_its_dtype(backend):
     wide = anynn.tensor(np.ones(2), backend=backend, dtype="float64")
     for target in (None, "numpy", "torch", "array_api_strict:device1"):
