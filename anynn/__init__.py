@@ -57,6 +57,8 @@ from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, va
     negative, nonzero, outer, prod, reciprocal, remainder, repeat_interleave, roll, round, rsqrt, searchsorted, sgn,
     sign, sinh, square, std_mean, sub, subtract, swapaxes, swapdims, t, tan, tile, trace, true_divide, trunc, unbind,
     unflatten, unique, var_mean)
+from .functional.special import digamma, erfinv, lgamma, sinc, xlogy  # noqa: E402  (torch.special's too)
+from . import special  # noqa: E402  (PyTorch's torch.special)
 from .factories import (as_tensor, bernoulli, empty, empty_like, get_default_dtype, logspace, normal,  # noqa: E402
                         randint_like, set_default_dtype, set_printoptions, tensor)
 from .generator import Generator  # noqa: E402
@@ -110,6 +112,7 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
     "swapaxes", "swapdims", "t", "tan", "tile", "trace", "true_divide", "trunc", "unbind", "unflatten", "unique",
     "var_mean", "Generator", "as_tensor", "bernoulli", "empty", "empty_like", "get_default_dtype", "linalg",
     "logspace", "normal", "randint_like", "set_default_dtype", "set_printoptions",
+    "digamma", "erfinv", "lgamma", "sinc", "special", "xlogy",
 ]
 from .compile import compile  # noqa: E402,A001  (compiled training steps: one jax.jit program, one CUDA graph)
 __all__ += ["compile"]

@@ -497,6 +497,12 @@ case("grid_sample_trilinear_reflection", lambda L, x, g: L.F.grid_sample(x, g, "
 case("affine_grid_sample", lambda L, x, t: L.F.grid_sample(x, L.F.affine_grid(t, (1, 2, 3, 4), False),
                                                            align_corners=False) ** 2,
      _GRID.standard_normal((1, 2, 3, 4)), np.eye(2, 3)[None] + 0.2 * _GRID.standard_normal((1, 2, 3)))
+# -- special functions (drawn last, so the rows above keep their draws)
+for _name, _draw in {"erfinv": lambda *s: _pos(*s, lo=-0.9, hi=0.9), "lgamma": lambda *s: _pos(*s, lo=0.2, hi=6.0),
+                     "digamma": lambda *s: _pos(*s, lo=0.2, hi=6.0), "sinc": _n}.items():
+    case(f"T.{_name}", _method(_name), _draw(3, 4))
+case("lgamma_negative", lambda L, x: L.T.lgamma(x), -_pos(3, 4, lo=0.1, hi=0.9) - 1.0)
+case("xlogy", lambda L, x, y: L.T.xlogy(x, y), _n(3, 4), _pos(4))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked

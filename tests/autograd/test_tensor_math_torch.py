@@ -25,6 +25,7 @@ NONFINITE = np.where(np.arange(12).reshape(3, 4) % 4 == 1, np.array([np.nan, np.
 ROW = RNG.standard_normal(5)
 MAT = RNG.standard_normal((4, 5))
 BATCH = RNG.standard_normal((2, 3, 4))
+OFF_INTEGER = np.floor(3 * X) + UNIT  # at least 0.15 from the integers: lgamma's poles (digamma: test_special.py)
 
 # (id, anynn function, torch function, inputs); every input is float64 and differentiable
 DIFFERENTIABLE = [
@@ -47,6 +48,12 @@ DIFFERENTIABLE = [
     ("atanh", anynn.atanh, torch.atanh, (UNIT,)),
     ("erf", anynn.erf, torch.erf, (X,)),
     ("erfc", anynn.erfc, torch.erfc, (X,)),
+    ("erfinv", anynn.erfinv, torch.erfinv, (2 * UNIT - 1,)),
+    ("lgamma", anynn.lgamma, torch.lgamma, (OFF_INTEGER,)),
+    ("sinc", anynn.sinc, torch.sinc, (X * 2,)),
+    ("xlogy", anynn.xlogy, torch.xlogy, (X, UNIT)),
+    ("xlogy_broadcast", lambda x, y: x.xlogy(y), lambda x, y: x.xlogy(y), (X, ABOVE_ONE[0])),
+    ("xlogy_number", lambda y: anynn.special.xlogy(2.5, y), lambda y: torch.special.xlogy(2.5, y), (UNIT,)),
     ("floor", lambda x: anynn.floor(x * 3), lambda x: torch.floor(x * 3), (X,)),
     ("ceil", lambda x: (x * 3).ceil(), lambda x: (x * 3).ceil(), (X,)),
     ("trunc", lambda x: anynn.trunc(x * 3), lambda x: torch.trunc(x * 3), (X,)),

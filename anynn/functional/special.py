@@ -1,0 +1,123 @@
+"""Special functions under PyTorch's names: ``erfinv``, ``lgamma``, ``digamma``, ``sinc`` (elementwise) and
+``xlogy`` (broadcasting two operands), each one `Function` whose value and derivative are the standard-only
+formulas of `anynn.functional.formulas.special` (so their second derivatives record too).
+
+Shapes: any; the output has the input's (broadcast) shape. Integer and boolean inputs are computed in float32,
+as PyTorch does with its default dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
+from .binary_math import _floating_pair
+from .elementwise import as_floating
+from .formulas import special as formulas
+
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
+
+
+class ErfinvFunction(Function):
+    """``erfinv(a)``; slope ``sqrt(pi) / 2 * exp(out^2)`` (the reciprocal of erf's at ``out``)."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.out = formulas.erfinv(xp, a)
+        return self.out
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        return g * (_SQRT_PI_OVER_TWO * xp.exp(self.out * self.out))
+
+
+class LgammaFunction(Function):
+    """``log|Gamma(a)|``; slope ``digamma(a)``."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.a = a
+        return formulas.lgamma(xp, a)
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        return g * formulas.digamma(xp, self.a)
+
+
+class DigammaFunction(Function):
+    """``digamma(a)``; slope ``trigamma(a)`` (PyTorch's ``polygamma(1, a)``)."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.a = a
+        return formulas.digamma(xp, self.a)
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        return g * formulas.trigamma(xp, self.a)
+
+
+class SincFunction(Function):
+    """``sin(pi a) / (pi a)`` (1 at 0); slope ``(pi a cos(pi a) - sin(pi a)) / (pi a^2)`` (0 at 0)."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.a = a
+        return formulas.sinc(xp, a)
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        return g * formulas.sinc_derivative(xp, self.a)
+
+
+class XlogyFunction(Function):
+    """``x * log(y)``, 0 where ``x == 0`` unless y is NaN; gradients ``xlogy(g, y)`` (0 where ``x == 0`` and
+    ``y <= 0``) and ``g x / y``, as PyTorch's."""
+
+    def forward(self, xp: Namespace, x: Any, y: Any) -> Any:
+        self.x, self.y = x, y
+        self.zeroed = (x == 0) & ~xp.isnan(y)
+        product = x * xp.log(y)
+        return xp.where(self.zeroed, xp.zeros_like(product), product)
+
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
+        need_x, need_y = self.needs_input_grad
+        grad_x = grad_y = None
+        if need_x:
+            scaled = g * xp.log(self.y)
+            dropped = ((g == 0) & ~xp.isnan(self.y)) | ((self.x == 0) & (self.y <= 0))
+            grad_x = sum_to_shape(xp, xp.where(dropped, xp.zeros_like(scaled), scaled), tuple(self.x.shape))
+        if need_y:
+            grad_y = sum_to_shape(xp, g * self.x / self.y, tuple(self.y.shape))
+        return grad_x, grad_y
+
+
+def erfinv(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The inverse error function of input (*) on [-1, 1]: +-inf at +-1, NaN outside (``torch.erfinv``)."""
+    return ErfinvFunction.apply(as_floating(input))
+
+
+def lgamma(input: Any) -> Tensor:  # noqa: A002
+    """``log|Gamma(x)|`` of input (*), +inf at 0, -1, -2, ... (``torch.lgamma``, ``torch.special.gammaln``)."""
+    return LgammaFunction.apply(as_floating(input))
+
+
+def digamma(input: Any) -> Tensor:  # noqa: A002
+    """``d/dx lgamma(x)`` of input (*) (``torch.digamma``, ``torch.special.psi``): -inf at +0, +inf at -0, NaN
+    at the negative integers, as PyTorch."""
+    return DigammaFunction.apply(as_floating(input))
+
+
+def sinc(input: Any) -> Tensor:  # noqa: A002
+    """The normalized sinc ``sin(pi x) / (pi x)`` of input (*), 1 at 0 (``torch.sinc``)."""
+    return SincFunction.apply(as_floating(input))
+
+
+def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input * log(other)`` broadcast, 0 where input is 0 (unless other is NaN) (``torch.xlogy``); either
+    operand may be a number."""
+    return XlogyFunction.apply(*_floating_pair("xlogy", input, other))
+
+
+psi, gammaln = digamma, lgamma  # torch.special's names
+
+FUNCTIONS: dict[str, Any] = {f.__name__: f for f in (erfinv, lgamma, digamma, sinc, xlogy)}
+
+__all__ = ["FUNCTIONS", "DigammaFunction", "ErfinvFunction", "LgammaFunction", "SincFunction", "XlogyFunction",
+           "digamma", "erfinv", "gammaln", "lgamma", "psi", "sinc", "xlogy"]
