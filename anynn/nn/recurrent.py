@@ -21,6 +21,8 @@ from ..functional.recurrent import GATES, RecurrentCell, recurrent_sequence
 from ..functional.shape import concat, permute, reshape, stack
 from .linear import new_parameter
 from .module import Module
+from .recurrent_packed import run_packed
+from .utils.rnn import PackedSequence
 from .validate import check_input
 
 
@@ -226,12 +228,15 @@ class _RNNBase(_UniformInit):
         return x * (keep * (1.0 / (1.0 - self.dropout)))
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
-        """input: (L, N, H_in), (N, L, H_in) with ``batch_first``, or unbatched (L, H_in).
+        """input: (L, N, H_in), (N, L, H_in) with ``batch_first``, unbatched (L, H_in), or a `PackedSequence`
+        (then ``output`` is one too, and h_n holds each sequence's state after its own last step).
 
         ``hx``: h0 (D*num_layers, N, H) — for the LSTM a pair (h0, c0) — or (D*num_layers, H) unbatched;
         zeros when omitted. Returns ``(output, h_n)`` (``(output, (h_n, c_n))`` for the LSTM) with
         output (L, N, D*H) (batch first if asked, (L, D*H) unbatched) and h_n, c_n shaped like h0.
         """
+        if isinstance(input, PackedSequence):
+            return run_packed(self, input, hx)
         check_input(self, input, ndim=(2, 3), last_dim=self.input_size)
         batched = input.ndim == 3
         if input.shape[1 if batched and self.batch_first else 0] == 0:
