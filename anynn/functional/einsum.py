@@ -2,7 +2,8 @@
 gradient comes from the primitives: permute, reshape, matmul, sum).
 
 Supported: explicit (``"bij,bjk->bik"``) and implicit (``"ij,jk"``) output, ``...`` broadcasting, any number of
-operands (contracted left to right). A letter repeated within one operand (a diagonal, ``"ii->i"``) is not.
+operands (contracted left to right), a letter repeated within one operand (its diagonal first: ``"ii->i"``,
+``"ii"`` is the trace, ``"iij->j"``), whose axes must then have one size.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import linalg, reduce, shape
+from .diagonal import diagonal
 
 _SPARE = "ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ"  # letters for the axes that ``...`` stands for
 
@@ -33,8 +35,11 @@ def _parse(equation: str, operands: list[Tensor]) -> tuple[list[str], str]:
             term = term.replace("...", spare[ellipsis_rank - k:])
         if len(term) != x.ndim:
             raise ValueError(f"einsum: term {term!r} has {len(term)} letters for an operand of shape {x.shape}")
-        if len(set(term)) != len(term):
-            raise NotImplementedError(f"einsum: a letter repeated within one operand ({term!r}) is not supported")
+        for c in set(term):
+            sizes = {x.shape[i] for i, letter in enumerate(term) if letter == c}
+            if len(sizes) > 1:  # PyTorch's message
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {len(expanded)} but the sizes "
+                                   f"don't match, {' != '.join(str(s) for s in sorted(sizes, reverse=True))}")
         expanded.append(term)
     if arrow:
         output = output.replace("...", spare)
@@ -45,6 +50,18 @@ def _parse(equation: str, operands: list[Tensor]) -> tuple[list[str], str]:
         if not any(c in t for t in expanded):
             raise ValueError(f"einsum: output letter {c!r} appears in no operand")
     return expanded, output
+
+
+def _diagonals(x: Tensor, term: str) -> tuple[Tensor, str]:
+    """``x`` reduced to its diagonal over each letter ``term`` repeats (one axis per letter, moved last, as
+    `diagonal` puts it), and its term without repeats."""
+    for c in dict.fromkeys(term):
+        while term.count(c) > 1:
+            first = term.index(c)
+            second = term.index(c, first + 1)
+            x = diagonal(x, 0, first, second)
+            term = "".join(letter for i, letter in enumerate(term) if i not in (first, second)) + c
+    return x, term
 
 
 def _sum_out(x: Tensor, term: str, keep: str) -> tuple[Tensor, str]:
@@ -96,6 +113,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if not operands:
         raise ValueError("einsum: no operands given")
     terms, output = _parse(equation, list(operands))
+    operands, terms = zip(*(_diagonals(x, term) for x, term in zip(operands, terms)))
     result, term = operands[0], terms[0]
     for i in range(1, len(operands)):
         keep = output + "".join(terms[i + 1:])

@@ -364,6 +364,10 @@ EINSUM = [
     ("i,j->ij", [(3,), (4,)]), ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 6, 5)]),
     ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 2)]), ("ij->ji", [(3, 4)]), ("ij->", [(3, 4)]),
     ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]), ("bi,bj->b", [(3, 4), (3, 5)]), ("ba", [(2, 3)]),
+    # a letter repeated within one operand: its diagonal
+    ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("iij->j", [(3, 3, 2)]), ("iji->ji", [(2, 3, 2)]), ("iii->i", [(3, 3, 3)]),
+    ("iijj->ji", [(2, 2, 3, 3)]), ("ii,ij->j", [(3, 3), (3, 4)]), ("bii,bi->b", [(2, 3, 3), (2, 3)]),
+    ("...ii->...i", [(2, 3, 3)]),
 ]
 
 
@@ -376,12 +380,15 @@ def test_einsum_matches_torch(backend, equation, shapes):
     check_gradients(backend, lambda *xs: anynn.einsum(equation, list(xs)), *arrays)
 
 
-def test_einsum_refuses_diagonals_and_bad_equations(backend):
+def test_einsum_refuses_bad_equations_and_unequal_diagonal_sizes(backend):
     x = make(backend, np.eye(3))
-    with pytest.raises(NotImplementedError, match="einsum"):
-        anynn.einsum("ii->i", x)
     with pytest.raises(ValueError, match="einsum"):
         anynn.einsum("ij,jk->ik", x)
+    wide = np.zeros((3, 4))
+    with pytest.raises(RuntimeError, match="subscript i is repeated for operand 0 but the sizes don't match, 4 != 3"):
+        anynn.einsum("ii->i", make(backend, wide))
+    with pytest.raises(RuntimeError, match="subscript i is repeated for operand 0 but the sizes don't match, 4 != 3"):
+        torch.einsum("ii->i", torch.tensor(wide))
 
 
 GRAD_ASSIGNMENTS = {  # what PyTorch's .grad setter takes: None, or a tensor of the same shape and dtype
