@@ -1,8 +1,10 @@
-"""Resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear, trilinear) and pixel (un)shuffle.
+"""Resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area) and pixel
+(un)shuffle.
 
 Interpolation is separable: along each spatial axis the output is a fixed (out, in) matrix times the
-input (one-hot rows for nearest, two weights per row for linear), so forward and backward are matmuls
-on any backend, with no scatter. Index rules are PyTorch's, including its float32 nearest arithmetic.
+input (one-hot rows for nearest, two weights per row for linear, four for cubic, a window's mean for area), so
+forward and backward are matmuls on any backend, with no scatter. Index rules are PyTorch's, including its
+float32 nearest arithmetic.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 
-_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
-MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # the interpolating modes' spatial dims
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+_CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution constant
 
 
 def _float32(value: float) -> float:
@@ -59,6 +62,42 @@ def linear_weights(in_size: int, out_size: int, scale_factor: float | None,
     return low, high, weight
 
 
+def area_windows(in_size: int, out_size: int) -> list[tuple[int, int]]:
+    """Each output position's input window ``[start, end)`` (adaptive average pooling's)."""
+    return [((i * in_size) // out_size, -(-((i + 1) * in_size) // out_size)) for i in range(out_size)]
+
+
+def cubic_weights(in_size: int, out_size: int, scale_factor: float | None,
+                  align_corners: bool) -> list[list[tuple[int, float]]]:
+    """For each output position: four (source index, weight) pairs, the indices clamped to the border (PyTorch's
+    ``upsample_bicubic2d``: Keys' kernel with A = -0.75, source ``scale (i + 0.5) - 0.5`` not clamped at 0)."""
+    if align_corners:
+        scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        scale = _scale(in_size, out_size, scale_factor)
+    a = _CUBIC_A
+    rows = []
+    for i in range(out_size):
+        src = scale * i if align_corners else scale * (i + 0.5) - 0.5
+        base = math.floor(src)
+        t = src - base
+        near = [((a + 2) * x - (a + 3)) * x * x + 1 for x in (t, 1.0 - t)]  # |x| <= 1
+        far = [((a * x - 5 * a) * x + 8 * a) * x - 4 * a for x in (t + 1.0, 2.0 - t)]  # 1 < |x| < 2
+        weights = (far[0], near[0], near[1], far[1])
+        rows.append([(min(max(base - 1 + k, 0), in_size - 1), weights[k]) for k in range(4)])
+    return rows
+
+
+def _dense(xp: Namespace, like: Any, in_size: int, rows: list[list[tuple[int, float]]]) -> Any:
+    """The (len(rows), in_size) matrix whose row i adds each weight at its column (repeated columns add up)."""
+    values = [0.0] * (len(rows) * in_size)
+    for i, row in enumerate(rows):
+        for column, weight in row:
+            values[i * in_size + column] += weight
+    flat = xp.asarray(values, dtype=like.dtype, device=device(like))
+    return xp.reshape(flat, (len(rows), in_size))
+
+
 def _matrix(xp: Namespace, like: Any, in_size: int, out_size: int, mode: str, scale_factor: float | None,
             align_corners: bool) -> Any:
     """The (out, in) interpolation matrix of one axis, in ``like``'s dtype and device."""
@@ -67,6 +106,11 @@ def _matrix(xp: Namespace, like: Any, in_size: int, out_size: int, mode: str, sc
     if mode in ("nearest", "nearest-exact"):
         index = xp.asarray(nearest_indices(in_size, out_size, scale_factor, mode == "nearest-exact"), device=dev)
         return xp.astype(columns == index[:, None], like.dtype)
+    if mode == "area":
+        return _dense(xp, like, in_size, [[(j, 1.0 / (end - start)) for j in range(start, end)]
+                                          for start, end in area_windows(in_size, out_size)])
+    if mode == "bicubic":
+        return _dense(xp, like, in_size, cubic_weights(in_size, out_size, scale_factor, align_corners))
     low, high, weight = linear_weights(in_size, out_size, scale_factor, align_corners)
     lam = xp.asarray(weight, dtype=like.dtype, device=dev)[:, None]
     low_hot = xp.astype(columns == xp.asarray(low, device=dev)[:, None], like.dtype)
@@ -126,9 +170,10 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     scale_factor : float or tuple, optional
         Output size ``floor(in * scale_factor)``; unless ``recompute_scale_factor`` the coordinates
         are mapped with ``1 / scale_factor`` (as PyTorch), not with ``in / out``.
-    mode : ``"nearest"``, ``"nearest-exact"``, ``"linear"`` (3-D), ``"bilinear"`` (4-D), ``"trilinear"`` (5-D)
+    mode : ``"nearest"``, ``"nearest-exact"``, ``"linear"`` (3-D), ``"bilinear"``, ``"bicubic"`` (4-D),
+        ``"trilinear"`` (5-D), ``"area"`` (adaptive average pooling to the output size)
     align_corners : bool, optional
-        Linear modes only: map the corner pixels' centres onto each other (default False).
+        Interpolating modes only: map the corner pixels' centres onto each other (default False).
     antialias : bool
         Only False is supported.
     """
@@ -144,7 +189,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                                   f"{input.ndim}-D input of shape {input.shape}")
     if mode not in _LINEAR_MODES and align_corners is not None:
         raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
-                         "linear | bilinear | trilinear")
+                         "linear | bilinear | bicubic | trilinear")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: only one of size or scale_factor should be defined")
     in_size = tuple(input.shape[2:])

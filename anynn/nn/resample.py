@@ -18,7 +18,8 @@ class Upsample(Module):
     ----------
     size, scale_factor : int/float or tuple
         The output's spatial size, or its ratio to the input's (exactly one).
-    mode : ``"nearest"`` (default), ``"nearest-exact"``, ``"linear"``, ``"bilinear"`` or ``"trilinear"``
+    mode : ``"nearest"`` (default), ``"nearest-exact"``, ``"linear"``, ``"bilinear"``, ``"bicubic"``,
+        ``"trilinear"`` or ``"area"``
     align_corners, recompute_scale_factor : bool, optional
         As in `anynn.functional.interpolate`.
     """

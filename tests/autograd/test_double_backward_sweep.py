@@ -504,6 +504,10 @@ for _name, _draw in {"erfinv": lambda *s: _pos(*s, lo=-0.9, hi=0.9), "lgamma": l
 case("lgamma_negative", lambda L, x: L.T.lgamma(x), -_pos(3, 4, lo=0.1, hi=0.9) - 1.0)
 case("xlogy", lambda L, x, y: L.T.xlogy(x, y), _n(3, 4), _pos(4))
 case("einsum_diagonal", lambda L, a, b: L.T.einsum("iij,ij->j", a * a, b), _n(3, 3, 2), _n(3, 2))
+case("interpolate_bicubic", lambda L, x: L.F.interpolate(x * x, size=(5, 3), mode="bicubic") ** 2, _n(1, 2, 3, 4))
+case("interpolate_bicubic_corners", lambda L, x: L.F.interpolate(x, scale_factor=1.5, mode="bicubic",
+                                                                  align_corners=True) * x.sum(), _n(1, 1, 3, 3))
+case("interpolate_area", lambda L, x: L.F.interpolate(x * x, size=(2, 3), mode="area") ** 2, _n(1, 2, 5, 4))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked

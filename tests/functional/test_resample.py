@@ -31,6 +31,17 @@ CASES = [  # (input shape, keyword arguments)
     ((1, 2, 6, 5), dict(size=(1, 1), mode="bilinear", align_corners=True)),
     ((1, 2, 3, 4, 2), dict(size=(4, 3, 5), mode="trilinear")),
     ((1, 2, 3, 4, 2), dict(scale_factor=2, mode="nearest")),
+    # bicubic: up and down, both corner rules, a scale factor, one pixel (border clamping in every row)
+    ((2, 2, 5, 7), dict(size=(8, 3), mode="bicubic")),
+    ((2, 2, 5, 7), dict(size=(8, 3), mode="bicubic", align_corners=True)),
+    ((1, 2, 4, 5), dict(scale_factor=1.7, mode="bicubic")),
+    ((1, 2, 6, 5), dict(scale_factor=0.4, mode="bicubic", align_corners=True)),
+    ((1, 1, 3, 2), dict(size=(1, 4), mode="bicubic")),
+    # area (adaptive average pooling): overlapping windows, uneven windows, upsampling, a scale factor, 3-D
+    ((2, 3, 7), dict(size=3, mode="area")),
+    ((1, 2, 9, 5), dict(size=(4, 7), mode="area")),
+    ((1, 2, 4, 6), dict(scale_factor=0.5, mode="area")),
+    ((1, 2, 3, 5, 4), dict(scale_factor=0.6, mode="area")),
 ]
 
 
@@ -49,7 +60,8 @@ def test_interpolate_matches_torch(backend, rng, case, dtype):
                        **tol)
 
 
-@pytest.mark.parametrize("case", [CASES[3], CASES[9], CASES[12], CASES[16]], ids=_id)
+@pytest.mark.parametrize("case", [CASES[3], CASES[9], CASES[12], CASES[16], CASES[18], CASES[19], CASES[21],
+                                  CASES[22], CASES[24], CASES[26]], ids=_id)
 def test_interpolate_gradients(backend, rng, case):
     shape, kwargs = case
     check_gradients(backend, lambda t: interpolate(t, **kwargs), rng.standard_normal(shape))
@@ -76,8 +88,12 @@ def test_interpolate_errors(backend, rng):
         interpolate(x, size=3, scale_factor=2)
     with pytest.raises(NotImplementedError, match="mode 'linear' needs a 3-D input"):
         interpolate(x, size=3, mode="linear")
-    with pytest.raises(NotImplementedError, match="mode 'bicubic' is not supported"):
-        interpolate(x, size=3, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="mode 'cubic' is not supported"):
+        interpolate(x, size=3, mode="cubic")
+    with pytest.raises(NotImplementedError, match="mode 'bicubic' needs a 4-D input"):
+        interpolate(make(backend, rng.standard_normal((1, 2, 4))), size=3, mode="bicubic")
+    with pytest.raises(ValueError, match="align_corners option can only be set"):
+        interpolate(x, size=3, mode="area", align_corners=False)
     with pytest.raises(ValueError, match="align_corners option can only be set"):
         interpolate(x, size=3, align_corners=True)
     with pytest.raises(ValueError, match="size must have 2 elements"):
