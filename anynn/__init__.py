@@ -128,3 +128,8 @@ from .functional.selection_reductions import (aminmax, cummax, cummin, kthvalue,
                                               nansum)
 __all__ += ["aminmax", "cummax", "cummin", "diff", "kthvalue", "logcumsumexp", "mode", "nanmean", "nansum",
             "take_along_dim", "tensor_split", "tensordot"]
+from .functional.array_builders import (atleast_1d, atleast_2d, atleast_3d, block_diag, cartesian_prod,  # noqa: E402
+                                        column_stack, combinations, dstack, hstack, kron, row_stack, vstack)
+from .functional.array_statistics import corrcoef, cov, histc, trapezoid, vander  # noqa: E402
+__all__ += ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "column_stack", "combinations",
+            "corrcoef", "cov", "dstack", "histc", "hstack", "kron", "row_stack", "trapezoid", "vander", "vstack"]

@@ -1,0 +1,142 @@
+"""PyTorch's NumPy-style numerics, composed of differentiable primitives: ``trapezoid`` (slices, sums), ``cov`` and
+``corrcoef`` (means, matmul, clamp), ``vander`` (expand, cumprod, flip), and the non-differentiable ``histc``.
+
+Each keeps PyTorch's signature and semantics (real tensors; ``cov``'s conjugate transpose is a transpose here);
+the gradients are those of the primitives they are made of.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from array_api_compat import device
+
+from ..autograd.tensor import Tensor, make_tensor
+from . import broadcast, shape
+from .value_checks import checked_dim
+
+
+def _along(t: Tensor, dim: int, part: slice | int) -> Tensor:
+    return t[(slice(None),) * dim + (part,)]
+
+
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule along ``dim``: sample spacing ``dx`` (default 1), or the sample points ``x`` (1-d of
+    ``y.shape[dim]`` points, or a tensor that broadcasts with ``y``). y: (..., n, ...) → y without ``dim``."""
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid() takes either the sample points x or the spacing dx, not both")
+    dim = checked_dim("trapezoid", y, dim)
+    if y.shape[dim] == 0:
+        return y.sum(dim)
+    if x is None or not isinstance(x, Tensor):
+        spacing = (1.0 if dx is None else dx) if x is None else x
+        ends = _along(y, dim, 0) + _along(y, dim, -1)
+        return (y.sum(dim) - ends * 0.5) * spacing
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[dim]:
+            raise RuntimeError(f"trapezoid: There must be one `x` value for each sample point, got {x.shape[0]} "
+                               f"x values and {y.shape[dim]} samples along dim {dim}")
+        x = shape.reshape(x, (x.shape[0],) + (1,) * (y.ndim - dim - 1))
+        x_dim = x.ndim - (y.ndim - dim)
+    else:
+        x_dim = x.ndim - (y.ndim - dim)
+    steps = _along(x, x_dim, slice(1, None)) - _along(x, x_dim, slice(None, -1))
+    heights = _along(y, dim, slice(1, None)) + _along(y, dim, slice(None, -1))
+    return (steps * heights).sum(dim) / 2
+
+
+def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,  # noqa: A002 - PyTorch's names
+        aweights: Tensor | None = None) -> Tensor:
+    """Covariance of the rows (variables) of ``input`` (V, N) over its columns (observations); a 1-d input is one
+    variable. ``fweights`` (N) integer repeat counts, ``aweights`` (N) observation weights, ``correction`` 1 for
+    Bessel's correction. Returns (V, V), or a 0-d tensor for one variable."""
+    if input.ndim > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim}"
+                         " dimensions")
+    x = shape.reshape(input, (1, -1)) if input.ndim < 2 else input
+    observations = x.shape[1]
+    weights = None
+    for name, w in (("fweights", fweights), ("aweights", aweights)):
+        if w is None:
+            continue
+        if w.ndim > 1 or w.shape[0] != observations:
+            raise RuntimeError(f"cov(): expected {name} to have one dimension of size {observations} but got shape "
+                               f"{tuple(w.shape)}")
+        weights = w if weights is None else weights * w
+    if weights is None:
+        total: Any = observations
+        mean = x.sum(1) / total
+        norm: Any = max(observations - correction, 0)
+    else:
+        total = weights.sum()
+        mean = (x * weights).sum(1) / total
+        if aweights is not None and correction != 0:
+            norm = (total - correction * (weights * aweights).sum() / total).clamp_min(0)
+        else:
+            norm = (total - correction).clamp_min(0)
+    centered = x - shape.reshape(mean, (-1, 1))
+    weighted = centered if weights is None else centered * weights
+    result = (centered @ shape.transpose(weighted, 0, 1)) / norm
+    return shape.squeeze(result)
+
+
+def corrcoef(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Pearson correlation coefficients of the rows of ``input`` (V, N): (V, V) in [-1, 1] (0-d for one row)."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    std = c.diagonal().sqrt()
+    c = c / shape.reshape(std, (-1, 1))
+    c = c / shape.reshape(std, (1, -1))
+    return c.clamp(-1, 1)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803 - PyTorch's name
+    """Vandermonde matrix of the 1-d ``x`` (n): (n, N) of powers ``x**(N-1), ..., x, 1`` (``increasing``: the
+    reverse); ``N`` defaults to n. Integer and boolean input gives int64, as in PyTorch."""
+    if x.ndim != 1:
+        raise RuntimeError(f"x must be a one-dimensional tensor, got shape {tuple(x.shape)}")
+    n = x.shape[0]
+    N = n if N is None else N  # noqa: N806
+    if N < 0:
+        raise RuntimeError(f"N must be non-negative, got {N}")
+    xp = x.backend.xp
+    if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
+        x = x.astype("int64")
+    if N == 0:
+        return shape.reshape(x[:0], (0, 0)) if n == 0 else broadcast.expand(shape.reshape(x, (n, 1)), n, 0)
+    ones = make_tensor(xp.ones((n, 1), dtype=x.dtype, device=device(x.array)), x.backend, None, 0)
+    columns = shape.concat([ones, broadcast.expand(shape.reshape(x, (n, 1)), n, N - 1)], axis=1)
+    result = columns.cumprod(1)
+    return result if increasing else result.flip(1)
+
+
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *,  # noqa: A002 - PyTorch's names
+          out: Any = None) -> Tensor:
+    """Histogram of ``input``'s values in ``bins`` equal-width bins over ``[min, max]`` (both 0: the data's own
+    range, widened by 1 each side if all values are equal). Values outside are ignored, ``max`` itself counts in
+    the last bin. Returns (bins,) counts in ``input``'s floating dtype; not differentiable (as in PyTorch)."""
+    xp = input.backend.xp
+    if not xp.isdtype(input.dtype, "real floating"):
+        raise NotImplementedError(f"histc: expected a floating-point input, got {input.dtype}")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
+    if min > max:
+        raise RuntimeError(f"torch.histc(): max must be larger than min, got min={min} and max={max}")
+    values = xp.reshape(input.detach().array, (-1,))
+    dtype = values.dtype
+    if min == max and values.shape[0] > 0:
+        low, high = xp.min(values), xp.max(values)
+    else:
+        low, high = (xp.asarray(v, dtype=dtype, device=device(values)) for v in (min, max))
+    equal = low == high
+    low, high = xp.where(equal, low - 1, low), xp.where(equal, high + 1, high)
+    inside = (values >= low) & (values <= high)
+    # outside values (and NaN) get position 0 before the integer cast, then are masked out
+    position = xp.where(inside, xp.floor((values - low) * bins / (high - low)), xp.zeros_like(values))
+    index = xp.where(values == high, bins - 1, xp.astype(position, xp.int64))
+    edges = xp.arange(bins, dtype=xp.int64, device=device(values))
+    hits = (xp.reshape(index, (-1, 1)) == edges) & xp.reshape(inside, (-1, 1))
+    counts = xp.sum(xp.astype(hits, dtype), axis=0)
+    result = make_tensor(counts, input.backend, None, 0)
+    return result if out is None else out.copy_(result)

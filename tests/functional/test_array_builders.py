@@ -1,0 +1,126 @@
+"""PyTorch's NumPy-style builders and numerics (anynn/functional/array_builders.py, array_statistics.py): atleast_*d,
+h/v/d/column/row_stack, kron, block_diag, cartesian_prod, combinations, trapezoid, cov, corrcoef, vander (a float64
+gradient check on every backend; values, shapes, dtypes and gradients against PyTorch in float32 and float64) and
+histc (counts against PyTorch)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+
+from tests.functional.samples import DTYPES
+from tests.helpers import check_gradients, make, torch_oracle
+
+RNG = np.random.default_rng(11)
+S0, V3, V4 = RNG.standard_normal(()), RNG.standard_normal(3), RNG.standard_normal(4)
+M23, M22, M34 = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 2)), RNG.standard_normal((3, 4))
+T234 = RNG.standard_normal((2, 3, 4))
+OBS = RNG.standard_normal((3, 6))
+FW, AW = RNG.integers(1, 4, 6), RNG.uniform(0.5, 2.0, 6)
+X_POINTS = np.sort(RNG.standard_normal(4))
+
+
+def _sum_parts(m, parts):
+    """One tensor from a tuple of differently shaped outputs (each weighted so every element counts)."""
+    return m.cat([p.reshape(-1) * (k + 1) for k, p in enumerate(parts)])
+
+
+def _vander(m, x, N=None, increasing=False):  # noqa: N803
+    """torch.vander has no gradient (its cumprod works in place): the torch side is its power form."""
+    if m is anynn:
+        return anynn.vander(x, N=N, increasing=increasing)
+    powers = torch.arange(x.shape[0] if N is None else N)
+    forward = torch.vander(x.detach(), N=N, increasing=increasing)
+    result = x.unsqueeze(1) ** (powers if increasing else powers.flip(0))
+    torch.testing.assert_close(result.detach(), forward)
+    return result
+
+
+# (name, function on (module, *tensors), inputs); module is anynn or torch, so one lambda serves both libraries
+CASES = [
+    ("atleast_1d", lambda m, a, b: _sum_parts(m, m.atleast_1d(a, b)), [S0, M23]),
+    ("atleast_2d", lambda m, a, b, c: _sum_parts(m, m.atleast_2d([a, b, c])), [S0, V3, M23]),
+    ("atleast_3d", lambda m, a, b, c, d: _sum_parts(m, m.atleast_3d(a, b, c, d)), [S0, V3, M23, T234]),
+    ("atleast_3d_single", lambda m, a: m.atleast_3d(a) * 2, [M23]),
+    ("hstack_1d", lambda m, a, b, c: m.hstack([a, b, c]), [V3, S0, V4]),
+    ("hstack_2d", lambda m, a, b: m.hstack((a, b)), [M23, M22]),
+    ("vstack", lambda m, a, b: m.vstack([a, b]), [V3, M23]),
+    ("row_stack", lambda m, a, b: m.row_stack([a, b]), [M23, V3]),
+    ("dstack", lambda m, a, b: m.dstack([a, b]), [M23, M23]),
+    ("dstack_1d", lambda m, a, b: m.dstack([a, b]), [V3, V3]),
+    ("column_stack", lambda m, a, b, c: m.column_stack([a, b, c]), [V3, M34[:, :2], V3]),
+    ("kron_2d", lambda m, a, b: m.kron(a, b), [M23, M22]),
+    ("kron_mixed_rank", lambda m, a, b: m.kron(a, b), [V3, T234]),
+    ("block_diag", lambda m, a, b, c, d: m.block_diag(a, b, c, d), [M23, S0, V4, M22]),
+    ("cartesian_prod", lambda m, a, b, c: m.cartesian_prod(a, b, c), [V3, V4, V3[:2]]),
+    ("cartesian_prod_single", lambda m, a: m.cartesian_prod(a) * 1, [V4]),
+    ("combinations", lambda m, a: m.combinations(a), [V4]),
+    ("combinations_3_replacement", lambda m, a: m.combinations(a, 3, with_replacement=True), [V3]),
+    ("trapezoid", lambda m, y: m.trapezoid(y), [T234]),
+    ("trapezoid_dx_dim", lambda m, y: m.trapezoid(y, dx=0.5, dim=1), [T234]),
+    ("trapezoid_x", lambda m, y, x: m.trapezoid(y, x), [T234, X_POINTS]),
+    ("trapezoid_x_dim0", lambda m, y, x: m.trapezoid(y, x, dim=0), [M34, X_POINTS[:3]]),
+    ("cov", lambda m, x: m.cov(x), [OBS]),
+    ("cov_1d_correction0", lambda m, x: m.cov(x, correction=0), [OBS[0]]),
+    ("cov_weights", lambda m, x, f, a: m.cov(x, correction=2, fweights=f, aweights=a), [OBS, FW, AW]),
+    ("cov_fweights", lambda m, x, f: m.cov(x, fweights=f), [OBS, FW]),
+    ("corrcoef", lambda m, x: m.corrcoef(x), [OBS]),
+    ("vander", lambda m, x: _vander(m, x), [V4]),
+    ("vander_increasing_N", lambda m, x: _vander(m, x, N=5, increasing=True), [V3]),
+]
+IDS = [c[0] for c in CASES]
+
+
+@pytest.mark.parametrize("name, fn, arrays", CASES, ids=IDS)
+def test_gradients(backend, name, fn, arrays):
+    check_gradients(backend, lambda *t: fn(anynn, *t), *arrays)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, fn, arrays", CASES, ids=IDS)
+def test_matches_torch(backend, name, fn, arrays, dtype):
+    arrays = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
+    torch_oracle(backend, lambda *t: fn(anynn, *t), lambda *t: fn(torch, *t), arrays, dtype, what=name)
+
+
+def test_single_and_several_tensors_come_back_as_torch_returns_them(backend):
+    a, b = make(backend, V3), make(backend, M23)
+    assert isinstance(anynn.atleast_2d(a), anynn.Tensor) and anynn.atleast_2d(a).shape == (1, 3)
+    assert isinstance(anynn.atleast_1d(a, b), tuple) and isinstance(anynn.atleast_1d([a]), tuple)
+    assert tuple(anynn.combinations(a, 0).shape) == tuple(torch.combinations(torch.tensor(V3), 0).shape) == (0,)
+    assert tuple(anynn.combinations(a, 4).shape) == tuple(torch.combinations(torch.tensor(V3), 4).shape) == (0, 4)
+    assert anynn.cartesian_prod(a) is a
+    ints = make(backend, np.array([2, 0, 3], dtype=np.int32))
+    np.testing.assert_array_equal(anynn.vander(ints).numpy(), torch.vander(torch.tensor([2, 0, 3])).numpy())
+    assert anynn.vander(ints).numpy().dtype == np.int64
+    assert tuple(anynn.vander(a, N=0).shape) == (3, 0)
+
+
+@pytest.mark.parametrize("bins, low, high", [(7, 0, 0), (10, -1.0, 0.5), (1, 0, 0), (5, -0.25, 2.0)])
+def test_histc_counts_match_torch(backend, bins, low, high):
+    values = np.concatenate([RNG.standard_normal(40), [0.5, -1.0, 2.0]]).astype(np.float32)
+    ours = anynn.histc(make(backend, values), bins=bins, min=low, max=high)
+    theirs = torch.histc(torch.tensor(values), bins=bins, min=low, max=high)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert ours.numpy().dtype == np.float32 and not ours.requires_grad
+    same = make(backend, np.full(4, 3.0))  # one value: the range widens by 1 each side
+    np.testing.assert_array_equal(anynn.histc(same, bins=4).numpy(), torch.histc(torch.full((4,), 3.0), 4).numpy())
+
+
+def test_errors_name_the_function(backend):
+    t3 = make(backend, T234)
+    with pytest.raises(RuntimeError, match="block_diag"):
+        anynn.block_diag(t3)
+    with pytest.raises(RuntimeError, match="cartesian_prod"):
+        anynn.cartesian_prod(t3)
+    with pytest.raises(ValueError, match="cov"):
+        anynn.cov(t3)
+    with pytest.raises(RuntimeError, match="trapezoid"):
+        anynn.trapezoid(t3, make(backend, V3))
+    with pytest.raises(RuntimeError, match="histc"):
+        anynn.histc(t3, bins=0)
+    with pytest.raises(RuntimeError, match="vstack"):
+        anynn.vstack([])
