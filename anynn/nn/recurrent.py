@@ -227,7 +227,7 @@ class _RNNBase(_UniformInit):
         keep = be.xp.astype(self._dropout_rng[1].uniform(tuple(x.shape), x.array.dtype) >= self.dropout, x.array.dtype)
         return x * (keep * (1.0 / (1.0 - self.dropout)))
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+    def forward(self, input: Tensor | PackedSequence, hx: Any = None) -> tuple[Any, Any]:
         """input: (L, N, H_in), (N, L, H_in) with ``batch_first``, unbatched (L, H_in), or a `PackedSequence`
         (then ``output`` is one too, and h_n holds each sequence's state after its own last step).
 

@@ -8,9 +8,9 @@ state taken at its own last step (see `anynn.nn.recurrent_packed`).
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, NamedTuple, Sequence
 
-import numpy as np
 from array_api_compat import device
 
 from ...autograd.tensor import Tensor
@@ -72,8 +72,7 @@ class PackedSequence(NamedTuple):
 
 def _int64(values: Any, like: Tensor, host: bool = False) -> Tensor:
     """An int64 Tensor of ``values`` on ``like``'s backend (on the host device with ``host``)."""
-    return _tensor(np.asarray(values, dtype=np.int64), backend=like.backend, dtype="int64",
-                   device="cpu" if host else None)
+    return _tensor([int(v) for v in values], backend=like.backend, dtype="int64", device="cpu" if host else None)
 
 
 def _host_ints(name: str, lengths: Any) -> list[int]:
@@ -83,10 +82,10 @@ def _host_ints(name: str, lengths: Any) -> list[int]:
             raise RuntimeError(f"{name}: 'lengths' argument should be a 1D CPU int64 tensor, but got "
                                f"{lengths.ndim}D {lengths.device} {lengths.dtype} tensor")
         return [int(v) for v in lengths.tolist()]
-    values = np.asarray(lengths)
-    if values.ndim != 1 or not (values.size == 0 or np.issubdtype(values.dtype, np.number)):
+    values = lengths.tolist() if hasattr(lengths, "tolist") else list(lengths)  # a NumPy array, a list, a range
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
         raise RuntimeError(f"{name}: 'lengths' must be a 1-D sequence of integers, got {lengths!r}")
-    return [int(v) for v in values.tolist()]
+    return [int(v) for v in values]
 
 
 def _invert(order: list[int]) -> list[int]:
