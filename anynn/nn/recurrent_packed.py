@@ -84,7 +84,7 @@ def _direction(mode: str, data: Tensor, segments: list[Segment], h0: Tensor | No
             following = segments[j + 1][2] if j + 1 < len(segments) else 0
             for kept, state in zip(finished, states):
                 if state is not None:
-                    kept.append(_rows(state, following, size))
+                    kept.append(state[following:] if following else state)  # the sequences that end here
     if reverse:
         finals = [s for s in states if s is not None]
     else:

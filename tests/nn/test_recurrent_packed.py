@@ -163,3 +163,12 @@ def test_lengths_on_a_gpu_are_refused():
         rnn.pack_padded_sequence(x, anynn.tensor([3, 2, 1], backend="torch", device="cuda"))
     with pytest.raises(RuntimeError, match="1D CPU int64 tensor"):
         torch_rnn.pack_padded_sequence(torch.zeros(4, 3, 2), torch.tensor([3, 2, 1], device="cuda"))
+
+
+def test_packed_sequence_to_moves_data_and_indices(rng):
+    packed = rnn.pack_padded_sequence(anynn.tensor(rng.standard_normal((3, 2, 1))), [1, 3], enforce_sorted=False)
+    moved = packed.to("torch")
+    assert isinstance(moved, rnn.PackedSequence)
+    assert moved.data.backend.key == moved.sorted_indices.backend.key == moved.unsorted_indices.backend.key == "torch"
+    assert moved.batch_sizes.tolist() == [2, 1, 1]
+    np.testing.assert_array_equal(moved.data.numpy(), packed.data.numpy())
