@@ -133,3 +133,5 @@ from .functional.array_builders import (atleast_1d, atleast_2d, atleast_3d, bloc
 from .functional.array_statistics import corrcoef, cov, histc, trapezoid, vander  # noqa: E402
 __all__ += ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "column_stack", "combinations",
             "corrcoef", "cov", "dstack", "histc", "hstack", "kron", "row_stack", "trapezoid", "vander", "vstack"]
+from . import testing  # noqa: E402  (torch.testing: an attribute after a plain import, as in PyTorch)
+__all__ += ["testing"]
