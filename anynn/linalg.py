@@ -11,6 +11,7 @@ from typing import Any
 
 from .autograd.tensor import Tensor
 from .functional import reduce
+from .functional.matrix_inverse import SignLogAbsDet, det, inv, slogdet, solve
 from .functional.vector_products import cross as _cross
 
 
@@ -76,4 +77,4 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
     return _cross(input, other, dim)
 
 
-__all__ = ["cross", "matrix_norm", "norm", "vector_norm"]
+__all__ = ["SignLogAbsDet", "cross", "det", "inv", "matrix_norm", "norm", "slogdet", "solve", "vector_norm"]

@@ -21,7 +21,7 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import arrays as _arrays
 from ..backend import op, portable
 from ..backend.typing import Namespace
-from . import activation, broadcast, elementwise, linalg, products, reduce, shape, sorting, unary
+from . import activation, broadcast, elementwise, linalg, matrix_inverse, products, reduce, shape, sorting, unary
 from .binary_math import Atan2, Hypot, LogAddExp
 from .fused_recorded import SLOPES
 
@@ -116,6 +116,8 @@ class DifferentiableNamespace:
             return self._constant_function(name)
         if name in unary.FUNCTIONS:  # log1p, expm1, tan, sinh, asin, ... (their derivative is written in unary.py)
             return unary.FUNCTIONS[name]
+        if name == "linalg":  # inv, det, slogdet, solve as recorded Functions
+            return matrix_inverse.RECORDED
         raise DoubleBackwardError(f"create_graph=True: the array function xp.{name} has no differentiable form in "
                                   f"anynn's recorded backward; the Function using it has no second-order rule yet")
 

@@ -508,6 +508,10 @@ case("interpolate_bicubic", lambda L, x: L.F.interpolate(x * x, size=(5, 3), mod
 case("interpolate_bicubic_corners", lambda L, x: L.F.interpolate(x, scale_factor=1.5, mode="bicubic",
                                                                   align_corners=True) * x.sum(), _n(1, 1, 3, 3))
 case("interpolate_area", lambda L, x: L.F.interpolate(x * x, size=(2, 3), mode="area") ** 2, _n(1, 2, 5, 4))
+case("linalg_inv", lambda L, a: L.T.linalg.inv(a), _n(2, 3, 3) + 3 * np.eye(3))
+case("linalg_det", lambda L, a: L.T.linalg.det(a) ** 2, _n(3, 3) + 2 * np.eye(3))
+case("linalg_slogdet", lambda L, a: L.T.linalg.slogdet(a).logabsdet, _n(2, 3, 3) + 3 * np.eye(3))
+case("linalg_solve", lambda L, a, b: L.T.linalg.solve(a, b), _n(2, 3, 3) + 3 * np.eye(3), _n(3, 2))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked

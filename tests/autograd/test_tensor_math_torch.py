@@ -25,6 +25,8 @@ NONFINITE = np.where(np.arange(12).reshape(3, 4) % 4 == 1, np.array([np.nan, np.
 ROW = RNG.standard_normal(5)
 MAT = RNG.standard_normal((4, 5))
 BATCH = RNG.standard_normal((2, 3, 4))
+SQUARE = BATCH[:, :, :3] + 2 * np.eye(3)  # (2, 3, 3), well conditioned
+FLIPPED = np.ascontiguousarray(SQUARE[:, ::-1])  # rows swapped: negative determinants
 OFF_INTEGER = np.floor(3 * X) + UNIT  # at least 0.15 from the integers: lgamma's poles (digamma: test_special.py)
 
 # (id, anynn function, torch function, inputs); every input is float64 and differentiable
@@ -131,6 +133,17 @@ DIFFERENTIABLE = [
     ("vector_norm_neg_inf", lambda x: anynn.linalg.vector_norm(x, -math.inf),
      lambda x: torch.linalg.vector_norm(x, -math.inf), (X,)),
     ("linalg_norm_fro", lambda x: anynn.linalg.norm(x), lambda x: torch.linalg.norm(x), (MAT,)),
+    ("linalg_inv", anynn.linalg.inv, torch.linalg.inv, (SQUARE,)),
+    ("linalg_det", anynn.linalg.det, torch.linalg.det, (SQUARE,)),
+    ("linalg_det_negative", anynn.linalg.det, torch.linalg.det, (FLIPPED,)),
+    ("linalg_slogdet", lambda a: anynn.linalg.slogdet(a).logabsdet * anynn.linalg.slogdet(a).sign,
+     lambda a: torch.linalg.slogdet(a).logabsdet * torch.linalg.slogdet(a).sign, (FLIPPED,)),
+    ("linalg_solve", anynn.linalg.solve, torch.linalg.solve, (SQUARE, BATCH[:, :, :2])),
+    ("linalg_solve_vector", anynn.linalg.solve, torch.linalg.solve, (SQUARE, X[:2, :3])),
+    ("linalg_solve_broadcast", anynn.linalg.solve, torch.linalg.solve, (SQUARE[0], BATCH[:, :, :2])),
+    ("linalg_solve_one_vector", anynn.linalg.solve, torch.linalg.solve, (SQUARE, ROW[:3])),
+    ("linalg_solve_right", lambda a, b: anynn.linalg.solve(a, b, left=False),
+     lambda a, b: torch.linalg.solve(a, b, left=False), (SQUARE, BATCH[:, :2, :3])),
     ("matrix_norm_1", lambda x: anynn.linalg.matrix_norm(x, 1), lambda x: torch.linalg.matrix_norm(x, 1), (BATCH,)),
     ("matrix_norm_inf", lambda x: anynn.linalg.norm(x, math.inf), lambda x: torch.linalg.norm(x, math.inf), (MAT,)),
     ("add_alpha", lambda x, y: anynn.add(x, y, alpha=2.5), lambda x, y: torch.add(x, y, alpha=2.5), (X, Y)),

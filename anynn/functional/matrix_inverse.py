@@ -1,0 +1,173 @@
+"""Square-matrix linear algebra: ``inv``, ``det``, ``slogdet``, ``solve`` (PyTorch's ``torch.linalg`` names), each
+one `Function` over the array API's ``linalg`` extension (``xp.linalg``, which every anynn backend has).
+
+Shapes: A (*, n, n); ``det``/``logabsdet`` (*); ``solve``'s B (*, n, k) or a vector (*, n), batch dimensions
+broadcast. Gradients (real inputs): ``inv``: ``-Aᵢᵀ G Aᵢᵀ``; ``det``: ``g det Aᵢᵀ``; ``logabsdet``: ``g Aᵢᵀ``;
+``solve``: ``G_B = solve(Aᵀ, G)``, ``G_A = -G_B Xᵀ`` (Aᵢ the inverse). The recorded backward (``create_graph``)
+reaches these same Functions through `RECORDED`, so every order is differentiable. A singular A gives inf/NaN
+where PyTorch raises (checking would read values back from the device, which a Function never does) and
+PyTorch's SVD-based det gradient at singular A is not reproduced.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, NamedTuple
+
+from ..autograd.function import Function
+from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor
+from ..backend import dtype_name
+from ..backend.typing import Namespace
+
+
+def _batch(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast of batch shapes (NumPy's rule), or PyTorch-like RuntimeError."""
+    rank = max(len(s) for s in shapes)
+    out = []
+    for sizes in zip(*((1,) * (rank - len(s)) + tuple(s) for s in shapes)):
+        wide = {n for n in sizes if n != 1}
+        if len(wide) > 1:
+            raise RuntimeError(f"linalg.solve: the batch dimensions {shapes} of A and B do not broadcast")
+        out.append(wide.pop() if wide else 1)
+    return tuple(out)
+
+
+def _cells(xp: Namespace, x: Any) -> Any:
+    """``x`` (*) as (*, 1, 1), to scale a batch of matrices."""
+    return xp.reshape(x, tuple(x.shape) + (1, 1))
+
+
+class InvFunction(Function):
+    """``inv(A)``; gradient ``-inv(A)ᵀ G inv(A)ᵀ``."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.out = xp.linalg.inv(a)
+        return self.out
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        inverse_t = xp.matrix_transpose(self.out)
+        return -xp.matmul(xp.matmul(inverse_t, g), inverse_t)
+
+
+class DetFunction(Function):
+    """``det(A)``; gradient ``g det(A) inv(A)ᵀ``."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.a = a
+        self.out = xp.linalg.det(a)
+        return self.out
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        return _cells(xp, g * self.out) * xp.matrix_transpose(xp.linalg.inv(self.a))
+
+
+class LogAbsDetFunction(Function):
+    """``log|det(A)|`` (slogdet's second part); gradient ``g inv(A)ᵀ``."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.a = a
+        return xp.linalg.slogdet(a)[1]
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        return _cells(xp, g) * xp.matrix_transpose(xp.linalg.inv(self.a))
+
+
+class SolveFunction(Function):
+    """``X = solve(A, B)`` for B (*, n, k) of A's batch shape; gradients ``G_B = solve(Aᵀ, G)``, ``G_A = -G_B Xᵀ``
+    (summed over the batch dimensions each operand was broadcast along)."""
+
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
+        self.a = a
+        batch = _batch(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+        self.out = xp.linalg.solve(xp.broadcast_to(a, batch + tuple(a.shape[-2:])),
+                                   xp.broadcast_to(b, batch + tuple(b.shape[-2:])))
+        self.b_shape = tuple(b.shape)
+        return self.out
+
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
+        need_a, need_b = self.needs_input_grad
+        batch = tuple(self.out.shape[:-2])
+        a = xp.broadcast_to(self.a, batch + tuple(self.a.shape[-2:]))
+        grad_b = xp.linalg.solve(xp.matrix_transpose(a), g)
+        grad_a = -xp.matmul(grad_b, xp.matrix_transpose(self.out)) if need_a else None
+        return (sum_to_shape(xp, grad_a, tuple(self.a.shape)) if need_a else None,
+                sum_to_shape(xp, grad_b, self.b_shape) if need_b else None)
+
+
+def _recorded_solve(a: Any, b: Any) -> Any:
+    return SolveFunction.apply(a, b)
+
+
+# what the differentiable namespace answers for ``xp.linalg`` (a recorded backward calling inv, det, solve)
+RECORDED = SimpleNamespace(inv=InvFunction.apply, det=DetFunction.apply, solve=_recorded_solve,
+                           slogdet=lambda a: (None, LogAbsDetFunction.apply(a)))
+
+
+def check_square(name: str, a: Any) -> None:
+    """PyTorch's refusals: a non-Tensor, fewer than 2 dims, non-square matrices, a non-floating dtype."""
+    if not isinstance(a, Tensor):
+        raise TypeError(f"linalg.{name}: expected a Tensor for A, got {type(a).__name__}")
+    if a.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are {a.shape[-2]} by "
+                           f"{a.shape[-1]} matrices")
+    if not a.backend.xp.isdtype(a.array.dtype, "real floating"):
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{dtype_name(a.array.dtype)}")
+
+
+def inv(A: Tensor, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The inverse of each square matrix of A (*, n, n) (``torch.linalg.inv``)."""
+    check_square("inv", A)
+    return InvFunction.apply(A)
+
+
+def det(A: Tensor, *, out: None = None) -> Tensor:  # noqa: N803
+    """The determinant of each square matrix of A (*, n, n): shape (*) (``torch.linalg.det``)."""
+    check_square("det", A)
+    return DetFunction.apply(A)
+
+
+class SignLogAbsDet(NamedTuple):
+    """``slogdet``'s result, as PyTorch's ``torch.return_types.linalg_slogdet``."""
+
+    sign: Tensor
+    logabsdet: Tensor
+
+
+def slogdet(A: Tensor, *, out: None = None) -> SignLogAbsDet:  # noqa: N803
+    """``(sign, log|det|)`` of each square matrix of A (*, n, n), both (*) (``torch.linalg.slogdet``); the sign
+    carries no gradient, ``logabsdet`` does."""
+    check_square("slogdet", A)
+    sign = A.backend.xp.linalg.slogdet(A.array)[0]
+    return SignLogAbsDet(Tensor._make(sign, A.backend, None, 0), LogAbsDetFunction.apply(A))
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True, out: None = None) -> Tensor:  # noqa: N803
+    """X with ``A X = B`` (``left=False``: ``X A = B``) for A (*, n, n) and B (*, n, k) or a vector (*, n), batch
+    dimensions broadcast (``torch.linalg.solve``, whose rule for when B is a vector this follows)."""
+    check_square("solve", A)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg.solve: expected a Tensor for B, got {type(B).__name__}")
+    if B.array.dtype != A.array.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{dtype_name(A.array.dtype)} and B of type {dtype_name(B.array.dtype)} instead")
+    if not left:
+        if B.ndim < 2:  # PyTorch: a vector is a column, which cannot stand right of A
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation XA = B "
+                               f"({A.shape[-1]}x{A.shape[-1]} and {B.shape[0]}x1)")
+        return solve(A.mT, B.mT).mT
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    b = B.unsqueeze(-1) if vector else B
+    n = A.shape[-1]
+    if b.ndim < 2 or b.shape[-2] != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({n}x{n} and "
+                           f"{'x'.join(str(s) for s in tuple(b.shape)[-2:])})")
+    x = SolveFunction.apply(A, b)
+    return x.squeeze(-1) if vector else x
+
+
+__all__ = ["DetFunction", "InvFunction", "LogAbsDetFunction", "RECORDED", "SignLogAbsDet", "SolveFunction", "det",
+           "inv", "slogdet", "solve"]

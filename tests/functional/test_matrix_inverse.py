@@ -1,0 +1,76 @@
+"""``anynn.linalg.inv``, ``det``, ``slogdet``, ``solve`` (anynn.functional.matrix_inverse): second derivatives by
+central differences on every backend, slogdet's sign, and PyTorch's refusals. Forward values and first-order
+gradients against PyTorch are rows of tests/autograd/test_tensor_math_torch.py; second order against PyTorch's,
+rows of the double-backward sweep."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn.testing import gradgrad_check
+
+from tests.helpers import make
+
+pytestmark = pytest.mark.jax
+
+R = np.random.default_rng(7)
+A = R.standard_normal((2, 3, 3)) + 2.5 * np.eye(3)
+B = R.standard_normal((2, 3, 2))
+
+SECOND_ORDER = {
+    "inv": (lambda a: anynn.linalg.inv(a), (A,)),
+    "det": (lambda a: anynn.linalg.det(a), (A,)),
+    "slogdet": (lambda a: anynn.linalg.slogdet(a).logabsdet, (A,)),
+    "solve": (lambda a, b: anynn.linalg.solve(a, b), (A, B)),
+    "solve_vector": (lambda a, b: anynn.linalg.solve(a, b), (A, B[:, :, 0])),
+    "solve_right": (lambda a, b: anynn.linalg.solve(a, b, left=False), (A[0], B[0].T)),
+}
+
+
+@pytest.mark.parametrize("name", list(SECOND_ORDER))
+def test_second_derivatives(backend, name):
+    fn, arrays = SECOND_ORDER[name]
+    assert gradgrad_check(fn, *(make(backend, a, requires_grad=True) for a in arrays))
+
+
+def test_slogdet_sign_as_torch_without_gradient(backend):
+    flipped = A[:, ::-1].copy()  # one row swap: the determinant changes sign
+    ours = anynn.linalg.slogdet(make(backend, flipped, requires_grad=True))
+    theirs = torch.linalg.slogdet(torch.tensor(flipped))
+    np.testing.assert_array_equal(ours.sign.numpy(), theirs.sign.numpy())
+    np.testing.assert_allclose(ours[1].numpy(), theirs[1].numpy(), rtol=1e-12)
+    assert not ours.sign.requires_grad and ours.logabsdet.requires_grad
+
+
+@pytest.mark.parametrize("name", ["inv", "det", "slogdet"])
+def test_refusals_as_torch(backend, name):
+    ours, theirs = getattr(anynn.linalg, name), getattr(torch.linalg, name)
+    for bad, message in [(np.zeros((3, 4)), "A must be batches of square matrices, but they are 3 by 4 matrices"),
+                         (np.zeros(3), "The input tensor A must have at least 2 dimensions"),
+                         (np.zeros((2, 2), dtype=np.int64), "Expected a floating point or complex tensor as input")]:
+        with pytest.raises(RuntimeError, match=message):
+            theirs(torch.tensor(bad))
+        with pytest.raises(RuntimeError, match=f"linalg.{name}: {message}"):
+            ours(make(backend, bad))
+
+
+def test_solve_refuses_mismatched_shapes(backend):
+    a = make(backend, A)
+    with pytest.raises(RuntimeError, match=r"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                                           r"\(3x3 and 4x1\)"):
+        anynn.linalg.solve(a[0], make(backend, np.zeros(4)))
+    with pytest.raises(RuntimeError, match="Incompatible shapes"):
+        torch.linalg.solve(torch.tensor(A[0]), torch.zeros(4, dtype=torch.float64))
+    with pytest.raises(RuntimeError, match="linalg.solve: Expected A and B to have the same dtype"):
+        anynn.linalg.solve(a, make(backend, B.astype(np.float32)))
+    with pytest.raises(RuntimeError, match="linalg.solve: Expected A and B to have the same dtype"):
+        torch.linalg.solve(torch.tensor(A), torch.tensor(B, dtype=torch.float32))
+    with pytest.raises(RuntimeError, match=r"equation XA = B \(3x3 and 3x1\)"):
+        anynn.linalg.solve(a[0], make(backend, np.zeros(3)), left=False)
+    with pytest.raises(RuntimeError, match=r"equation XA = B \(3x3 and 3x1\)"):
+        torch.linalg.solve(torch.tensor(A[0]), torch.zeros(3, dtype=torch.float64), left=False)
+    with pytest.raises(RuntimeError, match="linalg.solve: the batch dimensions"):
+        anynn.linalg.solve(a, make(backend, np.zeros((3, 3, 2))))
