@@ -135,3 +135,6 @@ __all__ += ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_p
             "corrcoef", "cov", "dstack", "histc", "hstack", "kron", "row_stack", "trapezoid", "vander", "vstack"]
 from . import testing  # noqa: E402  (torch.testing: an attribute after a plain import, as in PyTorch)
 __all__ += ["testing"]
+from . import random  # noqa: E402  (torch.random: rng state, fork_rng)
+from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402
+__all__ += ["get_rng_state", "initial_seed", "random", "seed", "set_rng_state"]
