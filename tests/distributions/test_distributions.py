@@ -86,6 +86,9 @@ def test_normal_as_torch(backend):
                        differentiable=[False, True])  # the entropy does not depend on loc
     compare_with_torch(backend, lambda m, s, v: Normal(m, s).cdf(v),
                        lambda m, s, v: torch.distributions.Normal(m, s).cdf(v), loc, scale, value)
+    probabilities = np.array([[0.05, 0.5, 0.9], [0.3, 0.999, 0.01]], dtype=np.float32)  # icdf: through erfinv
+    compare_with_torch(backend, lambda m, s, p: Normal(m, s).icdf(p),
+                       lambda m, s, p: torch.distributions.Normal(m, s).icdf(p), loc, scale, probabilities)
     compare_with_torch(backend, lambda m: Normal(m, 2.0).log_prob(m * 0.5),
                        lambda m: torch.distributions.Normal(m, 2.0).log_prob(m * 0.5), loc)
     check_gradients(backend, lambda m, s, v: Normal(m, s).log_prob(v).sum() + Normal(m, s).entropy().sum(),
