@@ -109,7 +109,7 @@ def _one_table() -> dict[str, Any]:
     """
     from ..autograd import engine_methods
     from . import (activation_inplace, array_style_ops, index_writes, inplace, log_cumulative, selection_reductions,
-                   sparse_layout, tensor_extras, tensor_math, torch_surface)
+                   sparse_layout, tensor_extras, tensor_layout, tensor_math, torch_surface)
 
     table: dict[str, Any] = {}
     for family, methods in (("operators", OPERATORS), ("engine", engine_methods.METHODS),
@@ -118,6 +118,7 @@ def _one_table() -> dict[str, Any]:
                             ("sparse layout", sparse_layout.METHODS),
                             ("in-place activations", activation_inplace.METHODS),
                             ("array-style", array_style_ops.METHODS), ("index writes", index_writes.METHODS),
+                            ("layout and fills", tensor_layout.METHODS),
                             ("selections", {**selection_reductions.METHODS,
                                             "logcumsumexp": log_cumulative.logcumsumexp})):
         twice = sorted(set(table) & set(methods))
