@@ -58,6 +58,7 @@ from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, va
     sign, sinh, square, std_mean, sub, subtract, swapaxes, swapdims, t, tan, tile, trace, true_divide, trunc, unbind,
     unflatten, unique, var_mean)
 from .functional.special import digamma, erfinv, lgamma, sinc, xlogy  # noqa: E402  (torch.special's too)
+from .functional.matrix_inverse import FUNCTIONS as _MATRIX_INVERSE  # noqa: E402
 from . import special  # noqa: E402  (PyTorch's torch.special)
 from .factories import (as_tensor, bernoulli, empty, empty_like, get_default_dtype, logspace, normal,  # noqa: E402
                         randint_like, set_default_dtype, set_printoptions, tensor)
@@ -112,8 +113,9 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
     "swapaxes", "swapdims", "t", "tan", "tile", "trace", "true_divide", "trunc", "unbind", "unflatten", "unique",
     "var_mean", "Generator", "as_tensor", "bernoulli", "empty", "empty_like", "get_default_dtype", "linalg",
     "logspace", "normal", "randint_like", "set_default_dtype", "set_printoptions",
-    "digamma", "erfinv", "lgamma", "sinc", "special", "xlogy",
+    "digamma", "erfinv", "lgamma", "sinc", "special", "xlogy", "det", "inverse", "slogdet",
 ]
+det, inverse, slogdet = _MATRIX_INVERSE["det"], _MATRIX_INVERSE["inverse"], _MATRIX_INVERSE["slogdet"]
 from .compile import compile  # noqa: E402,A001  (compiled training steps: one jax.jit program, one CUDA graph)
 __all__ += ["compile"]
 from .functional.activation_inplace import (  # noqa: E402  (torch.relu_, torch.dropout(input, p, train)...)

@@ -169,5 +169,25 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: None = None) -> Tenso
     return x.squeeze(-1) if vector else x
 
 
-__all__ = ["DetFunction", "InvFunction", "LogAbsDetFunction", "RECORDED", "SignLogAbsDet", "SolveFunction", "det",
-           "inv", "slogdet", "solve"]
+def inverse(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``torch.inverse`` / ``Tensor.inverse``: `inv`."""
+    return inv(input)
+
+
+def _det(input: Tensor) -> Tensor:  # noqa: A002
+    """``torch.det`` / ``Tensor.det``: `det`."""
+    return det(input)
+
+
+def _slogdet(input: Tensor) -> SignLogAbsDet:  # noqa: A002
+    """``torch.slogdet`` / ``Tensor.slogdet``: `slogdet`."""
+    return slogdet(input)
+
+
+_det.__name__ = _det.__qualname__ = "det"
+_slogdet.__name__ = _slogdet.__qualname__ = "slogdet"
+# the top-level and Tensor-method spellings (torch.det, torch.inverse, torch.slogdet)
+FUNCTIONS: dict[str, Any] = {"det": _det, "inverse": inverse, "slogdet": _slogdet}
+
+__all__ = ["FUNCTIONS", "DetFunction", "InvFunction", "LogAbsDetFunction", "RECORDED", "SignLogAbsDet",
+           "SolveFunction", "det", "inv", "inverse", "slogdet", "solve"]

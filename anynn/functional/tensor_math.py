@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from . import (binary_math, elementwise, rearrange, rounding, set_ops, special, statistics, unary,
+from . import (binary_math, elementwise, matrix_inverse, rearrange, rounding, set_ops, special, statistics, unary,
                vector_products)
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, true_divide)
@@ -26,8 +26,8 @@ from .vector_products import cdist, cross, dot, ger, outer
 
 FUNCTIONS: dict[str, Any] = {**unary.FUNCTIONS, **rounding.FUNCTIONS, **binary_math.FUNCTIONS,
                              **rearrange.FUNCTIONS, **_DIAGONAL_FUNCTIONS, **set_ops.FUNCTIONS,
-                             **statistics.FUNCTIONS, **vector_products.FUNCTIONS, **special.FUNCTIONS, "prod": prod,
-                             "cumprod": cumprod}
+                             **statistics.FUNCTIONS, **vector_products.FUNCTIONS, **special.FUNCTIONS,
+                             **matrix_inverse.FUNCTIONS, "prod": prod, "cumprod": cumprod}
 
 
 def _reflected(function: Any) -> Any:
