@@ -167,3 +167,6 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     be = input.backend
     index = be.xp.reshape(be.asarray(flat, be.dtype("int64")), (len(flat) // r, r))
     return shape.take_rows(input, make_tensor(index, be, None, 0))
+
+
+METHODS: dict[str, Any] = {"kron": kron}

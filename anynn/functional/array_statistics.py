@@ -140,3 +140,6 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *,  # 
     counts = xp.sum(xp.astype(hits, dtype), axis=0)
     result = make_tensor(counts, input.backend, None, 0)
     return result if out is None else out.copy_(result)
+
+
+METHODS: dict[str, Any] = {"cov": cov, "corrcoef": corrcoef, "histc": histc}

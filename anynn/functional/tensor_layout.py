@@ -15,7 +15,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name
-from .inplace import _assign, _random_fill
+from .inplace import _assign, _random_fill, _twin
 from .tensor_extras import where
 from .value_checks import checked_dim
 
@@ -108,5 +108,6 @@ METHODS: dict[str, Any] = {
     "itemsize": property(element_size, doc="Bytes per element of the dtype."),
     "nbytes": property(lambda self: element_size(self) * math.prod(self.shape),
                        doc="Bytes the elements take: ``numel() * itemsize``."),
-    "fill_diagonal_": fill_diagonal_, "renorm": renorm, "bernoulli_": bernoulli_, "exponential_": exponential_,
+    "fill_diagonal_": fill_diagonal_, "renorm": renorm, "renorm_": _twin("renorm"), "bernoulli_": bernoulli_,
+    "exponential_": exponential_,
 }

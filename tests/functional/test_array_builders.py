@@ -54,6 +54,7 @@ CASES = [
     ("column_stack", lambda m, a, b, c: m.column_stack([a, b, c]), [V3, M34[:, :2], V3]),
     ("kron_2d", lambda m, a, b: m.kron(a, b), [M23, M22]),
     ("kron_mixed_rank", lambda m, a, b: m.kron(a, b), [V3, T234]),
+    ("method_kron", lambda m, a, b: a.kron(b), [M22, V3]),
     ("block_diag", lambda m, a, b, c, d: m.block_diag(a, b, c, d), [M23, S0, V4, M22]),
     ("cartesian_prod", lambda m, a, b, c: m.cartesian_prod(a, b, c), [V3, V4, V3[:2]]),
     ("cartesian_prod_single", lambda m, a: m.cartesian_prod(a) * 1, [V4]),
@@ -68,6 +69,8 @@ CASES = [
     ("cov_weights", lambda m, x, f, a: m.cov(x, correction=2, fweights=f, aweights=a), [OBS, FW, AW]),
     ("cov_fweights", lambda m, x, f: m.cov(x, fweights=f), [OBS, FW]),
     ("corrcoef", lambda m, x: m.corrcoef(x), [OBS]),
+    ("method_cov_corrcoef", lambda m, x, a: m.cat([x.cov(aweights=a).reshape(-1), x.corrcoef().reshape(-1)]),
+     [OBS, AW]),
     ("vander", lambda m, x: _vander(m, x), [V4]),
     ("vander_increasing_N", lambda m, x: _vander(m, x, N=5, increasing=True), [V3]),
 ]
@@ -102,7 +105,7 @@ def test_single_and_several_tensors_come_back_as_torch_returns_them(backend):
 @pytest.mark.parametrize("bins, low, high", [(7, 0, 0), (10, -1.0, 0.5), (1, 0, 0), (5, -0.25, 2.0)])
 def test_histc_counts_match_torch(backend, bins, low, high):
     values = np.concatenate([RNG.standard_normal(40), [0.5, -1.0, 2.0]]).astype(np.float32)
-    ours = anynn.histc(make(backend, values), bins=bins, min=low, max=high)
+    ours = make(backend, values).histc(bins=bins, min=low, max=high)
     theirs = torch.histc(torch.tensor(values), bins=bins, min=low, max=high)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert ours.numpy().dtype == np.float32 and not ours.requires_grad

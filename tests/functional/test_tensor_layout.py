@@ -44,6 +44,7 @@ CASES = [
     ("renorm_rows", lambda m, a: a.renorm(2, 0, 1.5), [M34]),
     ("renorm_p1_dim1", lambda m, a: a.renorm(1, 1, 2.0), [T324]),
     ("renorm_inf_last", lambda m, a: a.renorm(float("inf"), -1, 0.8), [T324]),
+    ("renorm_in_place", lambda m, a: (a * 1).renorm_(2, 1, 0.7), [M34]),
 ]
 IDS = [c[0] for c in CASES]
 
