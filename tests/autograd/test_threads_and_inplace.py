@@ -259,6 +259,8 @@ INPLACE_CASES = [
     ("tanh_reciprocal_", lambda t, o: t.tanh_().reciprocal_()), ("nan_to_num_", lambda t, o: t.log_().nan_to_num_()),
     ("unsqueeze_", lambda t, o: t.unsqueeze_(0)), ("t_", lambda t, o: t.t_()), ("squeeze_", lambda t, o: t.squeeze_()),
     ("transpose_", lambda t, o: t.transpose_(0, 1)),
+    ("erfinv_", lambda t, o: t.erfinv_()), ("lgamma_digamma_", lambda t, o: t.lgamma_().digamma_()),
+    ("sinc_", lambda t, o: t.sinc_()), ("xlogy_", lambda t, o: t.xlogy_(o)),
 ]
 
 
