@@ -250,11 +250,30 @@ def squeeze(x: Any, dim: Any = None) -> Any:
 
 
 def concat(tensors: list[Any], axis: int = 0) -> Any:
-    return Concat.apply(*tensors, axis=axis)
+    return Concat.apply(*_one_kind(tensors), axis=axis)
 
 
 def stack(tensors: list[Any], axis: int = 0) -> Any:
-    return Stack.apply(*tensors, axis=axis)
+    return Stack.apply(*_one_kind(tensors), axis=axis)
+
+
+def _one_kind(tensors: list[Any]) -> list[Any]:
+    """PyTorch's promotion across kinds for joined tensors, the same on every backend: integers and booleans among
+    floating tensors take the floating result dtype (int64 with float32 is float32, not NumPy's float64), booleans
+    among integers the integer one. Casts are recorded, so gradients reach the floating inputs as before."""
+    from ..autograd.tensor import Tensor
+
+    typed = [t for t in tensors if isinstance(t, Tensor)]
+    if len(typed) < 2:
+        return tensors
+    xp = typed[0].backend.xp
+    for kinds in (("real floating", "complex floating"), "integral"):
+        wide = [t.array.dtype for t in typed if xp.isdtype(t.array.dtype, kinds)]
+        if wide and len(wide) < len(typed):
+            target = xp.result_type(*wide)
+            return [t.astype(target) if isinstance(t, Tensor) and not xp.isdtype(t.array.dtype, kinds) else t
+                    for t in tensors]
+    return tensors
 
 
 def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:

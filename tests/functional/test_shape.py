@@ -123,3 +123,26 @@ def test_reshape_permute_transpose_flatten(backend, dtype):
         torch_oracle(backend, lambda t: t.T, lambda t: t.permute(*reversed(range(t.ndim))), [x], dtype, what=".T")
         if n >= 2:
             torch_oracle(backend, lambda t: t.mT, lambda t: t.mT, [x], dtype, what=".mT")
+
+
+@pytest.mark.parametrize("dtypes", [("int64", "float32"), ("bool", "float64"), ("int32", "float32", "float64"),
+                                    ("bool", "int64"), ("uint8", "int8"), ("bool", "int32", "float32")], ids=str)
+def test_joined_tensors_promote_across_kinds_as_torch(backend, dtypes):
+    """NumPy makes int64 with float32 float64 and array-api-strict refuses mixed kinds; PyTorch keeps float32."""
+    import anynn
+
+    values = [np.array([1, 0, 1]).astype(d) for d in dtypes]
+    for ours_join, torch_join in ((anynn.cat, torch.cat), (anynn.stack, torch.stack)):
+        ours = [make(backend, v, requires_grad=v.dtype.kind == "f") for v in values]
+        theirs = [torch.tensor(v, requires_grad=v.dtype.kind == "f") for v in values]
+        out, ref = ours_join(ours, 0), torch_join(theirs, 0)
+        assert out.numpy().dtype == ref.detach().numpy().dtype, ours_join.__name__
+        np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+        if ref.requires_grad:
+            weights = np.arange(ref.numel()).reshape(tuple(ref.shape)).astype(out.numpy().dtype)
+            (out * make(backend, weights)).sum().backward()
+            (ref * torch.tensor(weights)).sum().backward()
+            for a, r in zip(ours, theirs):
+                if r.requires_grad:
+                    np.testing.assert_array_equal(a.grad.numpy(), r.grad.numpy())
+                    assert a.grad.numpy().dtype == r.grad.numpy().dtype
