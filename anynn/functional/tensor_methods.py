@@ -74,6 +74,15 @@ def _permute(self: Tensor, *axes: Any) -> Any:
     return shape.permute(self, tuple(order))
 
 
+def _matrix_transpose(self: Tensor) -> Tensor:
+    """``x.mT``: the last two axes swapped; a 0-d tensor itself and PyTorch's RuntimeError for 1-d."""
+    if self.ndim == 0:
+        return self
+    if self.ndim == 1:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return shape.transpose(self, -2, -1)
+
+
 OPERATORS: dict[str, Any] = {
     "__add__": _binary(Add), "__radd__": _binary(Add, True),
     "__sub__": _binary(Sub), "__rsub__": _binary(Sub, True),
@@ -97,7 +106,7 @@ OPERATORS: dict[str, Any] = {
     "hardshrink": activation_shrink.hardshrink,
     "astype": _astype,
     "T": property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim))))),
-    "mT": property(lambda self: shape.transpose(self, -2, -1)),
+    "mT": property(_matrix_transpose),
 }
 
 

@@ -146,3 +146,19 @@ def test_joined_tensors_promote_across_kinds_as_torch(backend, dtypes):
                 if r.requires_grad:
                     np.testing.assert_array_equal(a.grad.numpy(), r.grad.numpy())
                     assert a.grad.numpy().dtype == r.grad.numpy().dtype
+
+
+def test_matrix_transpose_below_two_dims_as_torch(backend):
+    import warnings
+
+    import anynn
+
+    with pytest.raises(RuntimeError, match="mT is only supported on matrices") as ours:
+        make(backend, np.ones(3)).mT
+    with pytest.raises(RuntimeError) as theirs:
+        torch.ones(3).mT
+    assert str(ours.value) == str(theirs.value)
+    scalar = anynn.tensor(2.0, backend=backend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch deprecates .mT on 0-d tensors (still the identity)
+        assert scalar.mT is scalar and torch.tensor(2.0).mT.shape == ()
