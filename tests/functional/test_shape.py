@@ -154,9 +154,9 @@ def test_matrix_transpose_below_two_dims_as_torch(backend):
     import anynn
 
     with pytest.raises(RuntimeError, match="mT is only supported on matrices") as ours:
-        make(backend, np.ones(3)).mT
+        _ = make(backend, np.ones(3)).mT
     with pytest.raises(RuntimeError) as theirs:
-        torch.ones(3).mT
+        _ = torch.ones(3).mT
     assert str(ours.value) == str(theirs.value)
     scalar = anynn.tensor(2.0, backend=backend)
     with warnings.catch_warnings():
