@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import pytest
 import torch
 
 import anynn
@@ -127,6 +128,30 @@ def torch_oracle(backend: Any, ours: Callable[..., Any], theirs: Callable[..., A
             assert a.grad is not None, f"no gradient for input {i} {what}"
             assert tuple(a.grad.shape) == tuple(r.shape), f"grad shape {i} {what}"
             np.testing.assert_allclose(a.grad.numpy(), r.grad.numpy(), **t, err_msg=f"gradient {i} {what}")
+
+
+def case_table_tests(cases: Sequence[tuple[str, Callable[..., Any], list[np.ndarray]]],
+                     dtypes: Sequence[str] = ("float32", "float64")) -> tuple[Callable[..., None], Callable[..., None]]:
+    """The two tests of a table of ``(name, fn(lib, *tensors), arrays)`` rows, where ``lib`` is ``anynn`` or ``torch``:
+    ``test_gradients`` (float64 central differences on every backend) and ``test_matches_torch`` (forward and
+    gradients against PyTorch in each of ``dtypes``, integer arrays kept). Bind both names at module level::
+
+        test_gradients, test_matches_torch = case_table_tests(CASES)
+    """
+    ids = [case[0] for case in cases]
+
+    @pytest.mark.parametrize("name, fn, arrays", cases, ids=ids)
+    def test_gradients(backend: Any, name: str, fn: Callable[..., Any], arrays: list[np.ndarray]) -> None:
+        check_gradients(backend, lambda *t: fn(anynn, *t), *arrays)
+
+    @pytest.mark.parametrize("dtype", dtypes)
+    @pytest.mark.parametrize("name, fn, arrays", cases, ids=ids)
+    def test_matches_torch(backend: Any, name: str, fn: Callable[..., Any], arrays: list[np.ndarray],
+                           dtype: str) -> None:
+        arrays = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
+        torch_oracle(backend, lambda *t: fn(anynn, *t), lambda *t: fn(torch, *t), arrays, dtype, what=name)
+
+    return test_gradients, test_matches_torch
 
 
 def rand_shape(rng: np.random.Generator, min_rank: int = 0, max_rank: int = 4, max_dim: int = 3) -> tuple[int, ...]:

@@ -12,7 +12,7 @@ import torch
 import anynn
 
 from tests.functional.samples import DTYPES
-from tests.helpers import check_gradients, make, torch_oracle
+from tests.helpers import case_table_tests, make
 
 RNG = np.random.default_rng(11)
 S0, V3, V4 = RNG.standard_normal(()), RNG.standard_normal(3), RNG.standard_normal(4)
@@ -74,19 +74,7 @@ CASES = [
     ("vander", lambda m, x: _vander(m, x), [V4]),
     ("vander_increasing_N", lambda m, x: _vander(m, x, N=5, increasing=True), [V3]),
 ]
-IDS = [c[0] for c in CASES]
-
-
-@pytest.mark.parametrize("name, fn, arrays", CASES, ids=IDS)
-def test_gradients(backend, name, fn, arrays):
-    check_gradients(backend, lambda *t: fn(anynn, *t), *arrays)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name, fn, arrays", CASES, ids=IDS)
-def test_matches_torch(backend, name, fn, arrays, dtype):
-    arrays = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
-    torch_oracle(backend, lambda *t: fn(anynn, *t), lambda *t: fn(torch, *t), arrays, dtype, what=name)
+test_gradients, test_matches_torch = case_table_tests(CASES, DTYPES)
 
 
 def test_single_and_several_tensors_come_back_as_torch_returns_them(backend):

@@ -11,7 +11,7 @@ import torch
 import anynn
 
 from tests.functional.samples import DTYPES
-from tests.helpers import check_gradients, make, torch_oracle
+from tests.helpers import case_table_tests, make
 
 RNG = np.random.default_rng(7)
 A, B = RNG.standard_normal((2, 3, 4)), RNG.standard_normal((4, 3, 5))
@@ -43,19 +43,7 @@ CASES = [
     ("diff_prepend_append", lambda m, a, b: a.diff(n=2, dim=2, prepend=b[:2, :, :2].transpose(0, 0),
                                                      append=b[:2, :, :1]), [A, B]),
 ]
-IDS = [c[0] for c in CASES]
-
-
-@pytest.mark.parametrize("name, fn, arrays", CASES, ids=IDS)
-def test_gradients(backend, name, fn, arrays):
-    check_gradients(backend, lambda *t: fn(anynn, *t), *arrays)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name, fn, arrays", CASES, ids=IDS)
-def test_matches_torch(backend, name, fn, arrays, dtype):
-    arrays = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
-    torch_oracle(backend, lambda *t: fn(anynn, *t), lambda *t: fn(torch, *t), arrays, dtype, what=name)
+test_gradients, test_matches_torch = case_table_tests(CASES, DTYPES)
 
 
 @pytest.mark.parametrize("sections", [1, 2, 3, 5, 7, [0], [2, 2], [4, 1, 3], (5,)], ids=str)

@@ -11,7 +11,7 @@ import torch
 import anynn
 
 from tests.functional.samples import DTYPES
-from tests.helpers import check_gradients, make, torch_oracle
+from tests.helpers import case_table_tests, make
 
 RNG = np.random.default_rng(5)
 M34, T324 = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 2, 4))
@@ -46,19 +46,7 @@ CASES = [
     ("renorm_inf_last", lambda m, a: a.renorm(float("inf"), -1, 0.8), [T324]),
     ("renorm_in_place", lambda m, a: (a * 1).renorm_(2, 1, 0.7), [M34]),
 ]
-IDS = [c[0] for c in CASES]
-
-
-@pytest.mark.parametrize("name, fn, arrays", CASES, ids=IDS)
-def test_gradients(backend, name, fn, arrays):
-    check_gradients(backend, lambda *t: fn(anynn, *t), *arrays)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name, fn, arrays", CASES, ids=IDS)
-def test_matches_torch(backend, name, fn, arrays, dtype):
-    arrays = [a.astype(dtype) for a in arrays]
-    torch_oracle(backend, lambda *t: fn(anynn, *t), lambda *t: fn(torch, *t), arrays, dtype, what=name)
+test_gradients, test_matches_torch = case_table_tests(CASES, DTYPES)
 
 
 def test_fill_diagonal_of_an_integer_tensor_and_its_errors(backend):
