@@ -28,6 +28,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     NaN where the elements hold one."""
     if dim is None:
         flat = input.reshape(-1)
+        if flat.shape[0] == 0 and input.backend.xp.isdtype(flat.array.dtype, "real floating"):
+            return flat.sum() * float("nan")  # PyTorch's median of nothing: NaN, connected to the (empty) input
         values, _ = sort(flat)
         if not input.backend.xp.isdtype(values.array.dtype, "real floating"):
             return GetItem.apply(values, index=((flat.shape[0] - 1) // 2,))

@@ -221,6 +221,17 @@ def test_median_of_lanes_holding_nan_is_nan_as_torch(backend):
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0)])
+def test_median_of_nothing_is_nan_as_torch(backend, shape):
+    # it raised IndexError (the middle of an empty sort); PyTorch gives NaN, connected to the input
+    ours, theirs = make(backend, np.zeros(shape), requires_grad=True), torch.zeros(shape, requires_grad=True)
+    out, ref = anynn.median(ours), torch.median(theirs)
+    assert np.isnan(out.item()) and np.isnan(ref.item()) and out.requires_grad == ref.requires_grad
+    out.backward()
+    ref.backward()
+    assert tuple(ours.grad.shape) == tuple(theirs.grad.shape) == shape
+
+
 def test_floor_divide_and_div_rounding_modes(backend):
     x, y = make(backend, X * 5, requires_grad=True), make(backend, Y)
     tx, ty = torch.tensor(X * 5), torch.tensor(Y)
