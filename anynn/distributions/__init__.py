@@ -1,11 +1,15 @@
-"""``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Categorical`, `Normal`).
+"""``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Categorical`,
+`Independent`, `Normal`, `kl_divergence` with `register_kl`).
 
 ``log_prob``/``entropy``/``rsample`` are recorded in the graph (differentiable in the parameters); samples
 come from anynn's generators, so they follow PyTorch's laws with other numbers.
 """
 
+from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
+from .independent import Independent
+from .kl import kl_divergence, register_kl
 from .normal import Normal
 
-__all__ = ["Categorical", "Distribution", "Normal"]
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal", "kl_divergence", "register_kl"]

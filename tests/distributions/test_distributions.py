@@ -1,4 +1,5 @@
-"""anynn.distributions against torch.distributions: Categorical and Normal (values, gradients, samples)."""
+"""anynn.distributions against torch.distributions: Categorical, Normal, Bernoulli, Independent and
+kl_divergence (values, gradients, samples, shapes, argument errors)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 
 import anynn
-from anynn.distributions import Categorical, Normal
+from anynn.distributions import Bernoulli, Categorical, Independent, Normal, kl_divergence, register_kl
 from tests.helpers import check_gradients, compare_with_torch, make
 
 RNG = np.random.default_rng(0)
@@ -107,3 +108,131 @@ def test_normal_rsample_is_differentiable_and_sample_is_not(backend):
     assert abs(float(draw.detach().numpy().std()) - 2.0) < 0.1
     assert not d.sample((2,)).requires_grad
     assert d.mean is loc and d.stddev is scale
+
+
+BERNOULLI_LOGITS = RNG.standard_normal((2, 3)).astype(np.float64) * 3
+BERNOULLI_VALUES = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+
+
+def _bernoulli(lib, form, x):
+    cls = anynn.distributions.Bernoulli if lib is anynn else torch.distributions.Bernoulli
+    return cls(logits=x) if form == "logits" else cls(probs=x.sigmoid())
+
+
+@pytest.mark.parametrize("form", ["logits", "probs"])
+def test_bernoulli_as_torch(backend, form):
+    for name in ("log_prob", "entropy", "mean", "variance", "logits", "probs"):
+        def pick(lib, x, v, name=name):
+            d = _bernoulli(lib, form, x)
+            return d.log_prob(v) if name == "log_prob" else d.entropy() if name == "entropy" else getattr(d, name)
+
+        compare_with_torch(backend, lambda x, v, pick=pick: pick(anynn, x, v),
+                           lambda x, v, pick=pick: pick(torch, x, v), BERNOULLI_LOGITS, BERNOULLI_VALUES,
+                           rtol=1e-9, atol=1e-10, differentiable=[True, False])
+    check_gradients(backend, lambda x, v: (_bernoulli(anynn, form, x).log_prob(v)
+                                           + _bernoulli(anynn, form, x).entropy()).sum(),
+                    BERNOULLI_LOGITS, BERNOULLI_VALUES, differentiable=[True, False])
+
+
+def test_bernoulli_samples_shapes_and_errors(backend):
+    anynn.manual_seed(0)
+    probs = np.array([0.0, 0.3, 1.0], dtype=np.float32)
+    d = Bernoulli(probs=make(backend, probs))
+    assert d.batch_shape == (3,) and d.event_shape == ()
+    many = d.sample((4000,))
+    assert tuple(many.shape) == (4000, 3) and many.dtype == anynn.float32 and not many.requires_grad
+    np.testing.assert_allclose(many.numpy().mean(0), probs, atol=0.03)
+    assert tuple(d.sample().shape) == (3,) and tuple(d.sample((2, 5)).shape) == (2, 5, 3)
+    assert tuple(d.enumerate_support().shape) == (2, 3)
+    scalar = Bernoulli(0.25)
+    assert scalar.batch_shape == () and float(scalar.variance.numpy()) == pytest.approx(0.1875)
+    with pytest.raises(ValueError, match="Either `probs` or `logits`"):
+        Bernoulli()
+    with pytest.raises(ValueError, match="Either `probs` or `logits`"):
+        Bernoulli(probs=0.5, logits=0.0)
+    with pytest.raises(TypeError, match="Bernoulli: expected a Tensor or a number"):
+        Bernoulli(probs="0.5")
+
+
+def test_independent_shapes_log_prob_and_entropy_as_torch(backend):
+    loc = RNG.standard_normal((4, 2, 3))
+    scale = RNG.random((4, 2, 3)) + 0.5
+    value = RNG.standard_normal((5, 4, 2, 3))
+    for n in (0, 1, 2):
+        ours = Independent(Normal(make(backend, loc), make(backend, scale)), n)
+        theirs = torch.distributions.Independent(torch.distributions.Normal(torch.tensor(loc), torch.tensor(scale)), n)
+        assert ours.batch_shape == tuple(theirs.batch_shape) and ours.event_shape == tuple(theirs.event_shape)
+        assert tuple(ours.rsample((5,)).shape) == (5, 4, 2, 3) and ours.has_rsample
+        compare_with_torch(backend, lambda m, s, v, n=n: Independent(Normal(m, s), n).log_prob(v),
+                           lambda m, s, v, n=n: torch.distributions.Independent(
+                               torch.distributions.Normal(m, s), n).log_prob(v), loc, scale, value, rtol=1e-9)
+        compare_with_torch(backend, lambda m, s, n=n: Independent(Normal(m, s), n).entropy(),
+                           lambda m, s, n=n: torch.distributions.Independent(
+                               torch.distributions.Normal(m, s), n).entropy(), loc, scale, rtol=1e-9,
+                           differentiable=[False, True])
+    check_gradients(backend, lambda m, s, v: Independent(Normal(m, s), 2).log_prob(v).sum(), loc, scale, value)
+    with pytest.raises(ValueError, match=r"reinterpreted_batch_ndims <= len\(base_distribution.batch_shape\), "
+                                         "actual 4 vs 3"):
+        Independent(Normal(make(backend, loc), make(backend, scale)), 4)
+
+
+def _pair(lib, kind, a, b):
+    """Two distributions of one kind built by ``lib`` (anynn or torch) from arrays/Tensors ``a`` and ``b``."""
+    dist = anynn.distributions if lib is anynn else torch.distributions
+    if kind == "normal":
+        return dist.Normal(a[0], a[1].exp()), dist.Normal(b[0], b[1].exp())
+    if kind == "categorical":
+        return dist.Categorical(logits=a), dist.Categorical(probs=b.softmax(-1))
+    if kind == "bernoulli":
+        return dist.Bernoulli(logits=a), dist.Bernoulli(probs=b.sigmoid())
+    p, q = _pair(lib, "normal", a, b)
+    return dist.Independent(p, 1), dist.Independent(q, 1)
+
+
+@pytest.mark.parametrize("kind", ["normal", "categorical", "bernoulli", "independent"])
+def test_kl_divergence_as_torch(backend, kind):
+    shape = (2, 3, 4) if kind in ("normal", "independent") else (3, 4)
+    a, b = RNG.standard_normal(shape), RNG.standard_normal(shape)
+
+    def ours(x, y):
+        return kl_divergence(*_pair(anynn, kind, x, y))
+
+    def theirs(x, y):
+        return torch.distributions.kl_divergence(*_pair(torch, kind, x, y))
+
+    compare_with_torch(backend, ours, theirs, a, b, rtol=1e-9, atol=1e-10)
+    check_gradients(backend, lambda x, y: ours(x, y).sum(), a, b)
+
+
+def test_kl_divergence_at_impossible_events_and_dispatch(backend):
+    """Zero probabilities: KL is inf where q gives 0 to what p gives mass, 0-weighted terms vanish (as PyTorch)."""
+    p = np.array([[0.5, 0.5, 0.0], [0.2, 0.0, 0.8], [0.6, 0.4, 0.0]])
+    q = np.array([[0.5, 0.0, 0.5], [0.3, 0.3, 0.4], [0.5, 0.5, 0.0]])
+    ours = kl_divergence(Categorical(probs=make(backend, p)), Categorical(probs=make(backend, q)))
+    theirs = torch.distributions.kl_divergence(torch.distributions.Categorical(probs=torch.tensor(p)),
+                                               torch.distributions.Categorical(probs=torch.tensor(q)))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-9)
+    bp, bq = np.array([0.0, 1.0, 0.5, 0.3, 0.0, 1.0]), np.array([0.5, 0.5, 0.0, 1.0, 0.0, 1.0])
+    ours = kl_divergence(Bernoulli(probs=make(backend, bp)), Bernoulli(probs=make(backend, bq)))
+    theirs = torch.distributions.kl_divergence(torch.distributions.Bernoulli(probs=torch.tensor(bp)),
+                                               torch.distributions.Bernoulli(probs=torch.tensor(bq)))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-9)
+    with pytest.raises(NotImplementedError, match="No KL.*Normal and q type Bernoulli"):
+        kl_divergence(Normal(0.0, 1.0), Bernoulli(0.5))
+    with pytest.raises(NotImplementedError, match="same reinterpreted_batch_ndims, got 1 and 0"):
+        loc = make(backend, np.zeros(3))
+        kl_divergence(Independent(Normal(loc, 1.0), 1), Independent(Normal(loc, 1.0), 0))
+
+    class Narrow(Normal):
+        pass
+
+    @register_kl(Narrow, Normal)
+    def _half(p, q):
+        return kl_divergence(Normal(p.loc, p.scale), q) * 0.5
+
+    loc = make(backend, np.array([1.0, 2.0]))
+    full = kl_divergence(Normal(loc, 1.0), Normal(loc * 0, 1.0))
+    np.testing.assert_allclose(kl_divergence(Narrow(loc, 1.0), Normal(loc * 0, 1.0)).numpy(), full.numpy() * 0.5)
+    np.testing.assert_allclose(kl_divergence(Normal(loc, 1.0), Narrow(loc * 0, 1.0)).numpy(), full.numpy())
+    with pytest.raises(TypeError, match="Expected type_p to be a Distribution subclass"):
+        register_kl(int, Normal)
