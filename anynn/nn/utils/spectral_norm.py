@@ -14,7 +14,7 @@ from ... import init
 from ..conv import ConvTranspose1d, ConvTranspose2d
 from ..conv3d import ConvTranspose3d
 from ..module import Module
-from .weight_norm import _find
+from .weight_norm import _find, _remove
 
 T_module = TypeVar("T_module", bound=Module)
 
@@ -119,10 +119,4 @@ def spectral_norm(module: T_module, name: str = "weight", n_power_iterations: in
 
 def remove_spectral_norm(module: T_module, name: str = "weight") -> T_module:
     """Undo `spectral_norm`: ``module.<name>`` is a plain Parameter holding the current normalised weight."""
-    found = _find(module, name, SpectralNorm)
-    if found is None:
-        raise ValueError(f"spectral_norm of '{name}' not found in {module}")
-    key, hook = found
-    hook.remove(module)
-    del module._hooks.forward_pre[key]
-    return module
+    return _remove(module, name, SpectralNorm, "spectral_norm")

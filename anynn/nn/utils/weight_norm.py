@@ -88,9 +88,15 @@ def weight_norm(module: T_module, name: str = "weight", dim: int | None = 0) -> 
 
 def remove_weight_norm(module: T_module, name: str = "weight") -> T_module:
     """Undo `weight_norm`: ``module.<name>`` is a plain Parameter again, holding the current weight."""
-    found = _find(module, name, WeightNorm)
+    return _remove(module, name, WeightNorm, "weight_norm")
+
+
+def _remove(module: T_module, name: str, kind: type, what: str) -> T_module:
+    """Take ``module``'s reparametrising hook of class ``kind`` for ``name`` off (its ``remove`` leaves a plain
+    Parameter); ``what``: the function that added it, for the error when there is none."""
+    found = _find(module, name, kind)
     if found is None:
-        raise ValueError(f"weight_norm of '{name}' not found in {module}")
+        raise ValueError(f"{what} of '{name}' not found in {module}")
     key, hook = found
     hook.remove(module)
     del module._hooks.forward_pre[key]
