@@ -43,18 +43,19 @@ def avg_pool3d(input: Tensor, kernel_size: IntOrTriple, stride: IntOrTriple | No
     steps = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) \
         else ntuple(stride, 3, "stride", "avg_pool3d")
     pads = ntuple(padding, 3, "padding", "avg_pool3d")
-    if divisor_override is not None:
-        if divisor_override <= 0:
-            raise ValueError(f"avg_pool3d: divisor_override must be positive, got {divisor_override}")
-        if ceil_mode or not count_include_pad:
-            raise NotImplementedError("avg_pool3d: divisor_override with ceil_mode or count_include_pad=False")
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(f"avg_pool3d: divisor_override must be positive, got {divisor_override}")
+    if any(size < k for size, k in zip(input.shape[-3:], kernel)):
+        # PyTorch's 3-D average pool (alone among the pools) checks the unpadded input against the kernel
+        raise ValueError(f"avg_pool3d: input of spatial size {tuple(input.shape[-3:])} is smaller than the kernel "
+                         f"size {kernel}")
+    # with divisor_override each pass sums its window (divisor 1), and the total is divided once
+    per_axis = None if divisor_override is None else 1
     deep = avg_pool_nd("avg_pool3d", _depth_last(input), kernel[0], steps[0], pads[0], ceil_mode, count_include_pad,
-                       None, 1)
+                       per_axis, 1)
     out = avg_pool_nd("avg_pool3d", _depth_back(deep), kernel[1:], steps[1:], pads[1:], ceil_mode, count_include_pad,
-                      None, 2)
-    if divisor_override is not None:
-        out = out * (kernel[0] * kernel[1] * kernel[2] / divisor_override)
-    return out
+                      per_axis, 2)
+    return out if divisor_override is None else out / divisor_override
 
 
 def adaptive_avg_pool3d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:

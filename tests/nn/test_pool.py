@@ -531,6 +531,11 @@ LAYER_CASES = [
      lambda: torch.nn.AvgPool3d((3, 2, 3), (2, 1, 2), 1, True, False), (2, 3, 5, 5, 6), False),
     ("avg3d-divisor", lambda: nn.AvgPool3d((3, 2, 2), 1, 1, divisor_override=5),
      lambda: torch.nn.AvgPool3d((3, 2, 2), 1, 1, divisor_override=5), (3, 5, 4, 6), False),
+    # divisor_override with ceil mode (a window clipped at the end) and with count_include_pad=False
+    ("avg3d-divisor-ceil", lambda: nn.AvgPool3d(2, 2, 1, True, True, 3),
+     lambda: torch.nn.AvgPool3d(2, 2, 1, True, True, 3), (1, 2, 4, 5, 3), False),
+    ("avg3d-divisor-exclude-pad", lambda: nn.AvgPool3d((2, 3, 2), 1, (1, 1, 0), False, False, 4),
+     lambda: torch.nn.AvgPool3d((2, 3, 2), 1, (1, 1, 0), False, False, 4), (2, 3, 4, 2), False),
     ("adaptive-avg3d", lambda: nn.AdaptiveAvgPool3d((2, None, 3)), lambda: torch.nn.AdaptiveAvgPool3d((2, None, 3)),
      (2, 3, 5, 4, 7), False),
     ("adaptive-max1d", lambda: nn.AdaptiveMaxPool1d(3), lambda: torch.nn.AdaptiveMaxPool1d(3), (2, 3, 7), False),
@@ -609,6 +614,19 @@ def test_errors_name_the_function():
         nn.LPPool3d(2, 2)(x[None, None])
     with pytest.raises(ValueError, match=r"lp_pool3d: kernel_size must be an int or a 3-tuple of ints, got \(2, 2\)"):
         nn.LPPool3d(2, (2, 2))(x)
+
+
+@pytest.mark.parametrize("name, args, kwargs", [("AvgPool3d", (3,), dict(padding=1)),
+                                                 ("AvgPool3d", ((1, 2, 4),), dict(ceil_mode=True)),
+                                                 ("LPPool3d", (2, (1, 2, 4)), dict(ceil_mode=True))])
+def test_avg_pool3d_refuses_input_smaller_than_kernel_as_pytorch(name, args, kwargs):
+    # PyTorch's avg_pool3d (and lp_pool3d over it) checks the unpadded input against the kernel, where padding or
+    # ceil mode would otherwise give a non-empty output
+    x = np.ones((1, 2, 3, 3), np.float64)
+    with pytest.raises(RuntimeError, match="smaller than kernel size"):
+        getattr(torch.nn, name)(*args, **kwargs)(torch.tensor(x))
+    with pytest.raises(ValueError, match=r"avg_pool3d: input of spatial size \(2, 3, 3\) is smaller than the kernel"):
+        getattr(nn, name)(*args, **kwargs)(make("numpy", x))
 
 
 # -- input ranks: (N, C, *spatial) or (C, *spatial) only, as PyTorch -----------------------------------
