@@ -116,6 +116,8 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
     "digamma", "erfinv", "lgamma", "sinc", "special", "xlogy", "det", "inverse", "slogdet",
 ]
 det, inverse, slogdet = _MATRIX_INVERSE["det"], _MATRIX_INVERSE["inverse"], _MATRIX_INVERSE["slogdet"]
+from .linalg import cholesky_solve, logdet  # noqa: E402  (torch.cholesky_solve, torch.logdet)
+__all__ += ["cholesky_solve", "logdet"]
 from .compile import compile  # noqa: E402,A001  (compiled training steps: one jax.jit program, one CUDA graph)
 __all__ += ["compile"]
 from .functional.activation_inplace import (  # noqa: E402  (torch.relu_, torch.dropout(input, p, train)...)
@@ -140,3 +142,5 @@ __all__ += ["testing"]
 from . import random  # noqa: E402  (torch.random: rng state, fork_rng)
 from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402
 __all__ += ["get_rng_state", "initial_seed", "random", "seed", "set_rng_state"]
+from . import func  # noqa: E402  (PyTorch's torch.func: functional_call, grad, vmap, jacrev...)
+__all__ += ["func"]
