@@ -3,13 +3,14 @@
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from . import functional  # noqa: F401  (anynn.autograd.functional: vjp, jvp, hvp, hessian, jacobian)
 from .double_backward import DoubleBackwardError
-from .function import Function
+from .custom_function import Function, FunctionCtx
 from .grad_api import grad
 from .grad_check import GradientCheckError, grad_check
 from .mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, ones, tensor, zeros
 
-__all__ = ["DoubleBackwardError", "Function", "GradientCheckError", "Tensor", "detect_anomaly", "enable_grad",
-           "functional", "grad", "grad_check", "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+__all__ = ["DoubleBackwardError", "Function", "FunctionCtx", "GradientCheckError", "Tensor", "detect_anomaly",
+           "enable_grad", "functional", "grad", "grad_check", "inference_mode", "is_anomaly_enabled", "is_grad_enabled",
+           "no_grad",
            "set_detect_anomaly",
            "ones", "set_grad_enabled", "tensor", "zeros"]

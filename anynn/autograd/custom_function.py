@@ -1,0 +1,196 @@
+"""`Function` as users subclass it: anynn's array style, or PyTorch's ``ctx`` style on Tensors.
+
+anynn's own primitives write ``forward(self, xp, *arrays)`` / ``backward(self, xp, *grads)`` on native arrays
+(`anynn.autograd.function.Function`). A PyTorch program instead writes static methods on Tensors::
+
+    class MyReLU(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            x, = ctx.saved_tensors
+            return grad_output * (x > 0)
+
+A subclass whose ``forward`` is a ``staticmethod`` gets that behaviour: ``apply`` runs ``forward(ctx, *args)``
+under ``no_grad``, records one `CtxFunctionNode` for its outputs, and the node's backward calls
+``backward(ctx, *grads)`` on Tensors (under ``no_grad``; with ``create_graph=True`` recorded, so its Tensor
+operations are differentiated again). PyTorch 2's separate ``setup_context(ctx, inputs, output)`` works too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend.typing import Namespace
+from . import function as _function
+from .mode import enable_grad, no_grad
+from .tensor import Tensor, make_tensor
+
+
+class FunctionCtx:
+    """The ``ctx`` of a PyTorch-style Function: what ``forward`` (or ``setup_context``) leaves for ``backward``.
+
+    Any attribute may be set on it; the methods are PyTorch's.
+    """
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
+        self.needs_input_grad = needs_input_grad
+        self.to_save: tuple[Any, ...] = ()
+        self.materialize_grads = True
+        self.non_differentiable: tuple[Any, ...] = ()
+        self.dirty_tensors: tuple[Any, ...] = ()
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep ``tensors`` (Tensors or ``None``) for ``backward``, which reads them as ``ctx.saved_tensors``."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save Tensors or None, but argument {i} is "
+                                f"{type(t).__name__}")
+        self.to_save = tensors
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The tensors given to ``save_for_backward``, in order."""
+        return self.to_save
+
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        """Outputs of ``forward`` that get no gradient (they do not require grad; backward sees zeros for them)."""
+        self.non_differentiable = tensors
+
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        """Inputs that ``forward`` changed in place (accepted; anynn keeps no separate view bookkeeping)."""
+        self.dirty_tensors = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """``True`` (the default): an output that got no gradient is handed to ``backward`` as zeros;
+        ``False``: as ``None``."""
+        self.materialize_grads = bool(value)
+
+
+class _Outputs:
+    """The forward's output arrays, held outside ``__dict__`` scanning of the recorded backward."""
+
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays: list[Any]) -> None:
+        self.arrays = arrays
+
+
+class CtxFunctionNode(_function.Function):
+    """The graph node of one call of a PyTorch-style Function: outputs as its forward computed them,
+    gradients from the user's ``backward(ctx, *grads)``."""
+
+    user: type
+    ctx: FunctionCtx
+    outputs: _Outputs
+
+    def forward(self, xp: Namespace, *arrays: Any) -> Any:
+        out = self.outputs.arrays
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def backward(self, xp: Namespace, *grads: Any) -> Any:
+        recorded = any(isinstance(g, Tensor) for g in grads)
+        outputs = self.outputs.arrays
+        if self.ctx.materialize_grads:
+            # an output that got no gradient: zeros of its shape (PyTorch's default); arrays or Tensors alike
+            grads = tuple(g if g is not None else xp.zeros_like(o if not recorded else make_tensor(o, self.backend,
+                                                                                                    None, 0))
+                          for g, o in zip(grads, outputs))
+        if recorded:
+            with enable_grad():
+                found = self.user.backward(self.ctx, *grads)
+        else:
+            wrapped = tuple(None if g is None else make_tensor(g, self.backend, None, 0) for g in grads)
+            with no_grad():
+                found = self.user.backward(self.ctx, *wrapped)
+        return self._input_gradients(found, recorded)
+
+    def _input_gradients(self, found: Any, recorded: bool) -> tuple[Any, ...]:
+        name = self.user.__name__
+        found = found if isinstance(found, tuple) else (found,)
+        n = len(self.inputs)
+        if len(found) < n or any(g is not None for g in found[n:]):
+            raise RuntimeError(f"{name}.backward: function backward returned an incorrect number of gradients "
+                               f"(expected {n}, got {len(found)})")
+        result = []
+        for i, (g, a) in enumerate(zip(found[:n], self.inputs)):
+            if g is None or not isinstance(a, Tensor):
+                result.append(None)
+                continue
+            if not isinstance(g, Tensor):
+                raise TypeError(f"{name}.backward: the gradient of input {i} should be a Tensor or None, got "
+                                f"{type(g).__name__}")
+            if tuple(g.shape) != tuple(a.shape):
+                if g.numel() != a.numel():
+                    raise RuntimeError(f"{name}.backward returned an invalid gradient at index {i} - got "
+                                       f"{list(g.shape)} but expected shape compatible with {list(a.shape)}")
+                g = g.reshape(tuple(a.shape))
+            result.append(g if recorded else g.array)
+        return tuple(result)
+
+
+def _ctx_apply(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """``apply`` of a PyTorch-style Function: ``forward(ctx, *args)`` on Tensors, one recorded node."""
+    if kwargs:
+        raise TypeError(f"{cls.__name__}.apply takes positional arguments only (as PyTorch's), got keyword "
+                        f"arguments {sorted(kwargs)}")
+    from .mode import is_grad_enabled
+
+    needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+    ctx = FunctionCtx(needs)
+    separate = "setup_context" in _defining(cls)
+    with no_grad():
+        output = cls.forward(*args) if separate else cls.forward(ctx, *args)
+    if separate:
+        cls.setup_context(ctx, args, output)
+    single = not isinstance(output, tuple)
+    outs = (output,) if single else output
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors, but output {i} "
+                            f"is {type(o).__name__}")
+    if not (is_grad_enabled() and any(needs)):
+        return output
+    made = CtxFunctionNode.apply(*args, user=cls, ctx=ctx, outputs=_Outputs([o.array for o in outs]))
+    made = made if isinstance(made, tuple) else (made,)
+    frozen = {id(t) for t in ctx.non_differentiable}
+    for o, m in zip(outs, made):
+        if id(o) in frozen or not o.is_floating_point():
+            m._ctx = None
+            m._requires_grad = False
+    return made[0] if single else made
+
+
+def _defining(cls: type) -> set[str]:
+    """Names defined by ``cls`` or its bases below `Function`."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is Function or klass is _function.Function:
+            break
+        names |= set(vars(klass))
+    return names
+
+
+class Function(_function.Function):
+    """Base class of custom autograd Functions, in anynn's array style or PyTorch's ``ctx`` style.
+
+    Array style (anynn's primitives): ``forward(self, xp, *arrays)`` and ``backward(self, xp, *grads)`` on native
+    arrays; see `anynn.autograd.function.Function`. ``ctx`` style (PyTorch's): ``forward`` and ``backward`` are
+    static methods on Tensors, ``forward(ctx, *args)`` returns a Tensor or a tuple of them and ``backward(ctx,
+    *grad_outputs)`` returns one gradient (Tensor or ``None``) per argument of ``forward``; ``ctx`` is a
+    `FunctionCtx` (``save_for_backward``, ``saved_tensors``, ``needs_input_grad``, ``mark_non_differentiable``,
+    ``set_materialize_grads``). Call either with ``MyFunction.apply(*args)``.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        forward = None
+        for klass in cls.__mro__:
+            if "forward" in vars(klass):
+                forward = vars(klass)["forward"]
+                break
+        if isinstance(forward, staticmethod):
+            cls.apply = classmethod(_ctx_apply)  # type: ignore[assignment]

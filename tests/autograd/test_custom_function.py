@@ -1,0 +1,190 @@
+"""PyTorch-style custom Functions (``forward(ctx, ...)`` / ``backward(ctx, ...)`` static methods on Tensors):
+the same class body runs on anynn and on PyTorch, with the same values and gradients, on every backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn.autograd.custom_function import CtxFunctionNode
+
+from tests.helpers import check_gradients, make
+
+
+def make_classes(lib):
+    """The same PyTorch-style Functions, written against ``lib`` (``torch`` or ``anynn``)."""
+
+    class MyReLU(lib.autograd.Function):  # the jcjohnson / PyTorch-tutorial warm-up
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            x, = ctx.saved_tensors
+            grad_x = grad_output.clone()
+            grad_x[x < 0] = 0
+            return grad_x
+
+    class LegendrePolynomial3(lib.autograd.Function):  # tutorials' polynomial_custom_function
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 0.5 * (5 * x ** 3 - 3 * x)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            x, = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * x ** 2 - 1)
+
+    class ScaledMul(lib.autograd.Function):  # two tensor inputs, a constant, two outputs, setup_context style
+        @staticmethod
+        def forward(x, y, scale):
+            return x * y * scale, x - y
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, y, scale = inputs
+            ctx.save_for_backward(x, y)
+            ctx.scale = scale
+
+        @staticmethod
+        def backward(ctx, g_prod, g_diff):
+            x, y = ctx.saved_tensors
+            gx = gy = None
+            if ctx.needs_input_grad[0]:
+                gx = g_prod * y * ctx.scale + g_diff
+            if ctx.needs_input_grad[1]:
+                gy = g_prod * x * ctx.scale - g_diff
+            return gx, gy, None
+
+    class GradReverse(lib.autograd.Function):  # domain-adversarial gradient reversal: forward returns a view
+        @staticmethod
+        def forward(ctx, x, alpha):
+            ctx.alpha = alpha
+            return x.view_as(x)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output.neg() * ctx.alpha, None
+
+    class ArgmaxWithValue(lib.autograd.Function):  # an integer output marked non-differentiable
+        @staticmethod
+        def forward(ctx, x):
+            idx = x.argmax(dim=-1, keepdim=True)
+            ctx.mark_non_differentiable(idx)
+            ctx.save_for_backward(idx)
+            ctx.shape = x.shape
+            return x.gather(-1, idx), idx
+
+        @staticmethod
+        def backward(ctx, g, _g_idx):
+            idx, = ctx.saved_tensors
+            return g.new_zeros(ctx.shape).scatter(-1, idx, g)
+
+    return dict(MyReLU=MyReLU, LegendrePolynomial3=LegendrePolynomial3, ScaledMul=ScaledMul,
+                GradReverse=GradReverse, ArgmaxWithValue=ArgmaxWithValue)
+
+
+OURS, THEIRS = make_classes(anynn), make_classes(torch)
+CASES = {  # name -> (call(classes, *tensors) -> one Tensor, input shapes)
+    "MyReLU": (lambda c, x: c["MyReLU"].apply(x.mm(x.t())), [(3, 4)]),
+    "LegendrePolynomial3": (lambda c, x: c["LegendrePolynomial3"].apply(x), [(5,)]),
+    "ScaledMul": (lambda c, x, y: (lambda p, d: p * 2 + d * d)(*c["ScaledMul"].apply(x, y, 0.5)), [(2, 3), (2, 3)]),
+    "GradReverse": (lambda c, x: c["GradReverse"].apply(x * x, 0.3) * 2, [(4,)]),
+    "ArgmaxWithValue": (lambda c, x: c["ArgmaxWithValue"].apply(x)[0] * 3, [(3, 5)]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_ctx_function_matches_pytorch(backend, name):
+    call, shapes = CASES[name]
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    ours = [make(backend, a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, ref = call(OURS, *ours), call(THEIRS, *theirs)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    w = rng.standard_normal(tuple(ref.shape))
+    (out * make(backend, w)).sum().backward()
+    (ref * torch.tensor(w)).sum().backward()
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["MyReLU", "LegendrePolynomial3", "ScaledMul"])  # GradReverse: not a true gradient
+def test_ctx_function_gradients(backend, name):
+    call, shapes = CASES[name]
+    rng = np.random.default_rng(3)
+    check_gradients(backend, lambda *t: call(OURS, *t), *[rng.standard_normal(s) for s in shapes])
+
+
+def test_ctx_function_second_order_matches_pytorch(backend):
+    """create_graph=True records the user's backward (Tensor operations), so it is differentiated again."""
+    x0 = np.array([0.3, -1.2, 2.0])
+    results = []
+    for lib, classes, x in ((anynn, OURS, make(backend, x0, requires_grad=True)),
+                            (torch, THEIRS, torch.tensor(x0, requires_grad=True))):
+        y = classes["LegendrePolynomial3"].apply(x).sum()
+        g, = lib.autograd.grad(y, x, create_graph=True)
+        g2, = lib.autograd.grad(g.sum(), x)
+        results.append((g.detach().numpy() if lib is torch else g.numpy(), g2.numpy() if lib is anynn else
+                        g2.detach().numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+def test_ctx_function_outputs_and_modes(backend):
+    x = make(backend, np.array([[1.0, 3.0, 2.0]]), requires_grad=True)
+    value, idx = OURS["ArgmaxWithValue"].apply(x)
+    assert value.requires_grad and isinstance(value.grad_fn, CtxFunctionNode)
+    assert not idx.requires_grad and idx.grad_fn is None  # marked non-differentiable (an integer output)
+    with anynn.no_grad():
+        assert not OURS["MyReLU"].apply(x).requires_grad
+    assert not OURS["MyReLU"].apply(x.detach()).requires_grad
+
+
+def test_ctx_function_bad_backward_is_named(backend):
+    class WrongShape(anynn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g[:1]
+
+    class TooMany(anynn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    x = make(backend, np.ones(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"WrongShape.backward returned an invalid gradient at index 0"):
+        WrongShape.apply(x).sum().backward()
+    with pytest.raises(RuntimeError, match=r"TooMany.backward: .*incorrect number of gradients \(expected 1, got 2"):
+        TooMany.apply(x).sum().backward()
+    with pytest.raises(TypeError, match="positional arguments only"):
+        TooMany.apply(x=x)
+
+
+def test_array_style_functions_are_unchanged(backend):
+    """Subclasses in anynn's own style (``forward(self, xp, *arrays)``) keep the array calling convention."""
+
+    class Cube(anynn.autograd.Function):
+        def forward(self, xp, x):
+            self.x = x
+            return x * x * x
+
+        def backward(self, xp, g):
+            return 3 * self.x * self.x * g
+
+    check_gradients(backend, Cube.apply, np.array([0.5, -2.0]))
+    assert Cube.apply.__func__ is anynn.autograd.function.Function.apply.__func__
