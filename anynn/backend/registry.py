@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 from .base import Backend
 from .typing import Namespace
 
 _cache: dict[str, Backend] = {}
 _build_lock = threading.RLock()  # one Backend per key even when threads ask at once
-_default_name = "numpy"
+_default_name: str | Backend = "numpy"
 
 # One row per array library: backend name -> (module in anynn.backend, class). Adding a library is one row here
 # and one file; the class answers `owns(array)` and `key_of(array)` for arrays of its library.
@@ -67,10 +68,10 @@ def get_backend(backend: Any = None, device: Any = None) -> Backend:
     BackendUnavailable
         The library is not installed or has no usable device; the message says what to do.
     """
-    if isinstance(backend, Backend):
-        return backend
     if backend is None:
         backend = _default_name
+    if isinstance(backend, Backend):
+        return backend
     if not isinstance(backend, str):
         backend = _name_of_namespace(backend)
     library, _, dev = backend.partition(":")
@@ -109,6 +110,19 @@ def set_default_backend(name: str) -> None:
     global _default_name
     get_backend(name)  # fail now, not at first use
     _default_name = name
+
+
+@contextlib.contextmanager
+def default_backend_set_to(backend: Backend) -> Iterator[None]:
+    """Within the block, tensors made with no backend given live on ``backend`` (this very instance, with its
+    fast paths: `anynn.onnx.export` records the factories a forward calls as graph constants)."""
+    global _default_name
+    previous = _default_name
+    _default_name = backend
+    try:
+        yield
+    finally:
+        _default_name = previous
 
 
 def default_backend() -> Backend:

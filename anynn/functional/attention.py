@@ -113,11 +113,15 @@ class ScaledDotProductAttention(Function):
 
 
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
-    """NumPy broadcasting of two shapes, or None when they do not broadcast."""
+    """NumPy broadcasting of two shapes, or None when they do not broadcast. A ``None`` size (a symbolic axis of
+    an exported graph) is taken to match the other size, unless that is 1."""
     out = []
     for i in range(1, max(len(a), len(b)) + 1):
         x = a[-i] if i <= len(a) else 1
         y = b[-i] if i <= len(b) else 1
+        if x is None or y is None:
+            out.append(y if x is None and y != 1 else x if x != 1 else None)
+            continue
         if x != y and 1 not in (x, y):
             return None
         out.append(max(x, y) if 1 in (x, y) else x)
@@ -131,7 +135,7 @@ def _as_mask(mask: Any, like: Tensor, where: str) -> Tensor:
         dtype = "bool" if kind == "bool" else dtype_name(like.dtype)
         return tensor(mask, backend=like.backend, dtype=dtype)
     kind = dtype_name(mask.dtype)
-    if kind != "bool" and mask.dtype != like.dtype:
+    if kind != "bool" and kind != dtype_name(like.dtype):
         raise TypeError(f"{where}: a floating attn_mask must have the query's dtype {dtype_name(like.dtype)}, "
                         f"got {kind}")
     return mask

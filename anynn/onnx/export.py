@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Iterator, Sequence
 import numpy as np
 
 from ..autograd import Tensor, no_grad
+from ..backend.registry import default_backend_set_to
 
 DynamicAxes = dict[str, dict[int, str] | Sequence[int]]
 
@@ -67,11 +68,15 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     dynamic = _dynamic(dynamic_axes or {})
     arguments = {name: backend.argument(_input_shape(name, a.shape, dynamic.get(name, {})), a.dtype)
                  for name, a in zip(names, arrays)}
-    recording = _copy_to(model, backend)
-    recording.eval()
-    inputs = [Tensor._make(arguments[name], backend, None, 0) for name in names]
-    with no_grad(), _naming_failures(recording):
-        results = recording(*inputs)
+    try:
+        results = _record(model, backend, arguments)
+    except ExportError as error:
+        symbolic = {name: axes for name, axes in dynamic.items() if name in arguments and axes}
+        if not symbolic or not _records_with_static_shapes(model, backend, names, arrays):
+            raise
+        raise ExportError(f"{error}. The model records with static shapes: this layer computes with the size of a "
+                          f"symbolic axis ({_describe(symbolic)} in dynamic_axes), which the graph does not know "
+                          f"until it runs; export it without those dynamic_axes") from error
     flat = _flatten(results)
     out_names = _names(output_names, len(flat), "output")
     proto = backend.build_model(arguments, {name: t.array if isinstance(t, Tensor) else t
@@ -87,6 +92,29 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     else:
         f.write(proto.SerializeToString())
     return proto
+
+
+def _record(model: Any, backend: Any, arguments: dict[str, Any]) -> Any:
+    """Run an eval-mode copy of ``model`` on the backend's symbolic ``arguments``; tensors the forward makes
+    itself (``anynn.arange(n)``, a causal mask) are made on ``backend`` too, so they are graph constants."""
+    recording = _copy_to(model, backend)
+    recording.eval()
+    inputs = [Tensor._make(argument, backend, None, 0) for argument in arguments.values()]
+    with no_grad(), default_backend_set_to(backend), _naming_failures(recording):
+        return recording(*inputs)
+
+
+def _records_with_static_shapes(model: Any, backend: Any, names: list[str], arrays: list[np.ndarray]) -> bool:
+    """Whether the forward records when every axis of every input has the example's size."""
+    try:
+        _record(model, backend, {name: backend.argument(a.shape, a.dtype) for name, a in zip(names, arrays)})
+    except ExportError:
+        return False
+    return True
+
+
+def _describe(dynamic: dict[str, dict[int, str]]) -> str:
+    return ", ".join(f"{name!r} axis {axis}" for name, axes in dynamic.items() for axis in axes)
 
 
 def required_opset(opset: int | None) -> int:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from anynn.backend.base import BackendMismatch
 from anynn.functional.attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from anynn.nn.attention import MultiheadAttention
 from tests.helpers import check_gradients, compare_with_torch, copy_torch_weights, make
@@ -129,6 +130,12 @@ def test_sdpa_errors(backend, rng):
         scaled_dot_product_attention(q, k, v, attn_mask=make(backend, _bool_mask()), is_causal=True)
     with pytest.raises(ValueError, match="at least 2-D"):
         scaled_dot_product_attention(make(backend, np.ones(3)), k, v)
+    with pytest.raises(TypeError, match="query's dtype float64, got float32"):
+        scaled_dot_product_attention(q, k, v, attn_mask=make(backend, np.zeros((3, 4)), dtype="float32"))
+    # a float64 mask on another backend is refused for its backend, not for a dtype it has
+    elsewhere = "array_api_strict" if backend.name != "array_api_strict" else "numpy"
+    with pytest.raises(BackendMismatch):
+        scaled_dot_product_attention(q, k, v, attn_mask=make(elsewhere, np.zeros((3, 4))))
 
 
 # -- MultiheadAttention -------------------------------------------------------------------------

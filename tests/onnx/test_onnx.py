@@ -43,6 +43,20 @@ class Encoder(nn.Module):
         return self.layer(x, src_mask=mask, src_key_padding_mask=padding)
 
 
+class CausalDecoder(nn.Module):
+    """A Transformer decoder whose causal mask and position offsets are made inside the forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, batch_first=True), 2)
+
+    def forward(self, tgt: Any, memory: Any) -> Any:
+        steps = tgt.shape[1]
+        mask = nn.Transformer.generate_square_subsequent_mask(steps)
+        shift = anynn.arange(steps, dtype=anynn.float32)[:, None] * anynn.ones(8) + anynn.zeros(1)
+        return self.decoder(tgt + shift, memory, tgt_mask=mask, tgt_is_causal=True)
+
+
 def _floats(*shape: int) -> np.ndarray:
     return np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32)
 
@@ -76,6 +90,7 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
                    lambda n: (_floats(7, n, 6), _floats(1, n, 8)), (1, 1)),
     "transformer_masks": (Encoder, lambda n: (_floats(n, 5, 16), ~np.tril(np.ones((5, 5), bool)),
                                               np.arange(5)[None, :].repeat(n, 0) >= 4), (0, None, 0)),
+    "causal_decoder_factories": (CausalDecoder, lambda n: (_floats(n, 4, 8), _floats(n, 5, 8)), (0, 0)),
     "activations": (lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh(), nn.Hardswish(), nn.Sigmoid(), nn.Softplus(),
         nn.Mish(), nn.Softsign(), nn.PReLU(), nn.GELU("tanh"), nn.CELU(), nn.LogSigmoid(), nn.Hardsigmoid(),
@@ -175,6 +190,17 @@ def test_failures_name_the_layer_and_the_reason() -> None:
     model = nn.Sequential(nn.Linear(3, 3), Reader())
     with pytest.raises(ExportError, match=r"layer 1 \(Reader\).*no value"):
         export(model, _floats(2, 3), io.BytesIO())
+
+
+def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> None:
+    class Merge(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x.reshape(x.shape[0] * x.shape[1], x.shape[2])  # batch * steps: unknown while recording
+
+    model = nn.Sequential(nn.Linear(3, 3), Merge())
+    export(model, _floats(2, 4, 3), io.BytesIO())  # static shapes: fine
+    with pytest.raises(ExportError, match=r"layer 1 \(Merge\).*static shapes.*'x' axis 0 in dynamic_axes"):
+        export(model, _floats(2, 4, 3), io.BytesIO(), input_names=["x"], dynamic_axes={"x": {0: "batch"}})
 
 
 def test_arguments_are_checked() -> None:
