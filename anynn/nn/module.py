@@ -11,6 +11,7 @@ from ..autograd.tensor import Tensor
 from ..backend.transfer import transfer
 from ..backend import Backend, DeviceRNG, dtype_name, get_backend, is_host_array
 from ..device import resolve as resolve_device
+from ..memory_format import check_memory_format
 from ..autograd.tensor import init_tensor, tensor, to_arguments
 from ..init import HostGenerator, host_generator
 from .call_errors import RENAMED, name_the_layer
@@ -23,7 +24,13 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data: Any, backend: Any = None, dtype: Any = None, requires_grad: bool = True) -> None:
+    def __init__(self, data: Any = None, backend: Any = None, dtype: Any = None, requires_grad: bool = True) -> None:
+        if isinstance(data, (list, tuple, str, bytes, int, float, complex)):
+            # PyTorch takes tensors only (a list fails in its .detach()); anynn also takes any backend's arrays
+            raise TypeError(f"Parameter: expected a Tensor or an array, got {type(data).__name__}; "
+                            f"make one with anynn.tensor(...) first")
+        if data is None:  # PyTorch's Parameter(): an empty float32 tensor
+            data, dtype = [], "float32" if dtype is None else dtype
         init_tensor(self, data, backend, dtype, requires_grad)  # a copy of data (Tensor(...) reads PyTorch's forms)
 
     def __repr__(self) -> str:
@@ -330,6 +337,9 @@ class Module:
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Switch gradient tracking of every parameter (``False`` freezes the module); returns self."""
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"{type(self).__name__}.requires_grad_: requires_grad must be a bool, got "
+                            f"{type(requires_grad).__name__}")
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -345,15 +355,16 @@ class Module:
         return None
 
     def to(self, *args: Any, backend: Any = None, dtype: Any = None, device: Any = None,
-           non_blocking: bool = False) -> "Module":
+           non_blocking: bool = False, memory_format: Any = None) -> "Module":
         """Move every parameter and buffer to a backend or device and/or cast floating ones to ``dtype``.
 
         Accepts PyTorch's forms, ``model.to("cuda")``, ``model.to(device)``, ``model.to(torch.float64)``,
         ``model.to(device, dtype)``, ``model.to(tensor)``, and backend names (``model.to("torch")``). "cpu" and
         "cuda" are read against the library the module is on (NumPy <-> CuPy; PyTorch: its devices; see
         `anynn.device`). Parameters keep their identity (an optimizer made earlier still updates them);
-        gradients are dropped.
+        gradients are dropped. ``memory_format`` (`anynn.memory_format`, a layout hint) changes nothing.
         """
+        check_memory_format(f"{type(self).__name__}.to()", memory_format)
         backend, dtype = to_arguments(f"{type(self).__name__}.to()", args, backend, dtype, device)
         target = None if backend is None else resolve_device(backend, self.backend or get_backend(None))
         if dtype is not None and not dtype_name(dtype).startswith(("float", "bfloat", "complex")):
@@ -514,8 +525,9 @@ def _check_name(module: Module, name: Any, what: str) -> None:
         raise TypeError(f"{where}: name must be a str, got {type(name).__name__}")
     if not name or "." in name:
         raise KeyError(f"{where}: name must be non-empty and without dots, got {name!r}")
-    if hasattr(module, name) and name not in module._parameters and name not in module._buffers \
-            and name not in module._modules:
+    # as PyTorch: a name may be registered again only as its own kind (a buffer never replaces a parameter)
+    own = {"buffer": module._buffers, "parameter": module._parameters, "module": module._modules}[what]
+    if hasattr(module, name) and name not in own:
         raise KeyError(f"{where}: attribute {name!r} already exists")
 
 

@@ -594,6 +594,13 @@ MODULE_MISUSE = {  # PyTorch's error class for each
     "buffer_over_a_method": (lambda lib: lib.nn.Module().register_buffer("forward", None), KeyError),
     "a_number_into_a_parameter": (lambda lib: setattr(lib.nn.Linear(2, 2), "weight", 3.0), TypeError),
     "a_number_into_a_buffer": (lambda lib: setattr(lib.nn.BatchNorm1d(2), "running_mean", 3.0), TypeError),
+    "buffer_over_a_parameter": (lambda lib: lib.nn.Linear(2, 2).register_buffer("weight", None), KeyError),
+    "parameter_over_a_buffer": (lambda lib: lib.nn.BatchNorm1d(2).register_parameter("running_mean", None),
+                                KeyError),
+    "module_over_a_parameter": (lambda lib: lib.nn.Linear(2, 2).add_module("bias", lib.nn.ReLU()), KeyError),
+    "parameter_over_a_module": (lambda lib: lib.nn.Sequential(lib.nn.ReLU()).register_parameter("0", None),
+                                KeyError),
+    "requires_grad_of_an_int": (lambda lib: lib.nn.Linear(2, 2).requires_grad_(0), TypeError),
 }
 
 
@@ -606,3 +613,27 @@ def test_module_misuse_is_refused_as_torch(name):
         call(torch)
     with pytest.raises(error):
         call(anynn)
+
+
+def test_a_failed_registration_over_another_kind_leaves_the_module_unchanged():
+    layer = Linear(2, 2, seed=0)
+    weight = layer.weight
+    with pytest.raises(KeyError, match=r"Linear.register_buffer: attribute 'weight' already exists"):
+        layer.register_buffer("weight", None)
+    assert layer.weight is weight and list(layer.state_dict()) == ["weight", "bias"]
+    layer.register_parameter("weight", None)  # its own kind may be replaced, as in PyTorch
+    assert layer.weight is None and list(dict(layer.named_parameters())) == ["bias"]
+
+
+@pytest.mark.parametrize("data", [[1.0], 1.0, (2.0, 3.0), "w"])
+def test_parameter_of_something_else_than_a_tensor_is_refused(data):
+    with pytest.raises(AttributeError):  # PyTorch: 'list' object has no attribute 'detach'
+        torch.nn.Parameter(data)
+    with pytest.raises(TypeError, match=rf"Parameter: expected a Tensor or an array, got {type(data).__name__}"):
+        Parameter(data)
+
+
+def test_parameter_without_data_is_empty_as_torch():
+    p = Parameter()
+    assert tuple(p.shape) == tuple(torch.nn.Parameter().shape) == (0,)
+    assert p.requires_grad and p.dtype == anynn.float32
