@@ -51,6 +51,7 @@ def test_outputs_and_gradients_flow_to_the_given_tensors(backend, rng) -> None:
     assert anynn.nn.utils.stateless.functional_call is functional_call
 
 
+@pytest.mark.jax
 def test_maml_inner_step_second_order(backend, rng) -> None:
     """The meta-gradient of one inner SGD step (through the inner gradient) equals torch.func's."""
     ours, theirs = _mlp_pair(backend)
