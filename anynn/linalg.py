@@ -1,7 +1,8 @@
-"""``anynn.linalg``: PyTorch's ``torch.linalg`` norms (``vector_norm``, ``matrix_norm``, ``norm``) and ``cross``.
+"""``anynn.linalg``: PyTorch's ``torch.linalg``: norms (``vector_norm``, ``matrix_norm``, ``norm``), ``cross``,
+``inv``/``det``/``slogdet``/``solve``, ``cholesky``/``solve_triangular``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``,
+``qr``; each differentiable to any order.
 
-Decompositions (``svd``, ``eigh``, ``inv``, ``solve``...) are not here; so the spectral and nuclear matrix norms,
-which need an SVD, raise.
+The spectral and nuclear matrix norms (an SVD inside ``matrix_norm``) are not written yet and raise.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 
 from .autograd.tensor import Tensor
 from .functional import reduce
+from .functional.cholesky import cholesky, cholesky_solve, solve_triangular
 from .functional.matrix_inverse import SignLogAbsDet, det, inv, slogdet, solve
+from .functional.spectral import EighResult, QrResult, SvdResult, eigh, eigvalsh, qr, svd, svdvals
 from .functional.vector_products import cross as _cross
 
 
@@ -72,9 +75,18 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, 
     return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
+def logdet(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
+    """``log det A`` for A (*, n, n) (``torch.logdet``): NaN where the determinant is negative, ``-inf`` where it is
+    zero; the gradient is slogdet's, ``inv(A)ᵀ``."""
+    sign, logabsdet = slogdet(A)
+    return logabsdet + sign.log()
+
+
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
     """The cross product along ``dim`` (default the last axis, unlike ``anynn.cross``)."""
     return _cross(input, other, dim)
 
 
-__all__ = ["SignLogAbsDet", "cross", "det", "inv", "matrix_norm", "norm", "slogdet", "solve", "vector_norm"]
+__all__ = ["EighResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve", "cross", "det",
+           "eigh", "eigvalsh", "inv", "logdet", "matrix_norm", "norm", "qr", "slogdet", "solve", "solve_triangular",
+           "svd", "svdvals", "vector_norm"]

@@ -154,11 +154,26 @@ class JaxBackend(Backend):
             return scatter_reduce
         if name == "scan":
             return self._scan
+        if name == "solve_triangular":
+            return self._solve_triangular
         if name == "at_set":
             return lambda x, index, value: x.at[index].set(value)
         if name == "at_add":
             return lambda x, index, value: x.at[index].add(value)
         return None
+
+    def _solve_triangular(self, a: Any, b: Any, upper: bool, left: bool = True, unitriangular: bool = False) -> Any:
+        """``jax.scipy.linalg.solve_triangular`` over broadcast batch dimensions; ``X A = B`` as ``Aᵀ Xᵀ = Bᵀ``."""
+        from jax.scipy.linalg import solve_triangular
+
+        jnp = self.xp
+        batch = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a = jnp.broadcast_to(a, batch + a.shape[-2:])
+        b = jnp.broadcast_to(b, batch + b.shape[-2:])
+        if left:
+            return solve_triangular(a, b, lower=not upper, unit_diagonal=unitriangular)
+        return jnp.matrix_transpose(solve_triangular(a, jnp.matrix_transpose(b), trans=1, lower=not upper,
+                                                     unit_diagonal=unitriangular))
 
     def _scan(self, step: Callable[..., Any], carry: Any, xs: tuple[Any, ...], length: int,
               reverse: bool = False) -> Any:

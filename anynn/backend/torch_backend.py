@@ -170,6 +170,12 @@ class TorchBackend(Backend):
                 return x
 
             return sliding_window_view
+        if name == "solve_triangular":
+
+            def solve_triangular(a: Any, b: Any, upper: bool, left: bool = True, unitriangular: bool = False) -> Any:
+                return torch.linalg.solve_triangular(a, b, upper=upper, left=left, unitriangular=unitriangular)
+
+            return solve_triangular
         return None
 
     def synchronize(self) -> None:

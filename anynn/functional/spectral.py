@@ -1,0 +1,233 @@
+"""Decompositions with several outputs: ``linalg.eigh``/``eigvalsh``, ``linalg.svd``/``svdvals``, ``linalg.qr``
+(PyTorch's names and result tuples), each one `Function` over the array API's ``linalg`` extension with PyTorch's
+gradient for real inputs, written once in ``xp`` so that every order differentiates.
+
+Shapes: A (*, n, n) for ``eigh``; (*, m, n) for ``svd`` and ``qr``, k = min(m, n). Gradients (G the incoming ones,
+a missing output gradient counts as zero; ``skew(X) = X - Xᵀ``):
+
+- ``eigh`` (w, V): ``G_A = V (diag(G_w) + ½ skew(Vᵀ G_V) / E) Vᵀ``, ``E_ij = w_j - w_i`` (off the diagonal);
+- ``svd`` (U, S, Vh): ``G_A = U [(skew(Uᵀ G_U) S + S skew(Vᵀ G_V)) / E + diag(G_S)] Vh`` with ``E_ij = S_j² - S_i²``,
+  plus ``(I - U Uᵀ) G_U S⁻¹ Vh`` when m > k and ``U S⁻¹ G_Vhᵀ... (I - V Vᵀ)`` when n > k; with ``full_matrices``
+  the columns beyond k carry no gradient (PyTorch's rule);
+- ``qr`` (Q, R), m >= n: ``G_A = [G_Q + Q copyltu(M)] R⁻ᵀ`` with ``M = R G_Rᵀ - G_Qᵀ Q``; m < n splits A = [X | Y].
+
+Repeated eigenvalues (singular values) make these gradients infinite, as PyTorch's. The vectors' signs are the
+library's (LAPACK's on NumPy and PyTorch); gradients of sign-invariant functions agree everywhere.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, NamedTuple
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend import dtype_name, op
+from ..backend.typing import Namespace
+from .cholesky import triangle_mask
+from .matrix_inverse import check_square
+
+
+def _eye(xp: Namespace, n: int, like: Any, device: Any) -> Any:
+    index = xp.arange(n, device=device)
+    return xp.astype(xp.equal(xp.reshape(index, (n, 1)), xp.reshape(index, (1, n))), like.dtype)
+
+
+def _gaps(xp: Namespace, values: Any, device: Any) -> Any:
+    """``E_ij = v_j - v_i`` off the diagonal and 1 on it, (*, k, k) from ``values`` (*, k)."""
+    k = values.shape[-1]
+    return xp.expand_dims(values, axis=-2) - xp.expand_dims(values, axis=-1) + _eye(xp, k, values, device)
+
+
+def _diag_embed(xp: Namespace, values: Any, device: Any) -> Any:
+    return xp.expand_dims(values, axis=-2) * _eye(xp, values.shape[-1], values, device)
+
+
+class EighFunction(Function):
+    """``(w, V)`` with ``A = V diag(w) Vᵀ``, w ascending (A symmetric, its lower triangle read)."""
+
+    def forward(self, xp: Namespace, a: Any) -> tuple[Any, Any]:
+        self.values, self.vectors = xp.linalg.eigh(a)
+        return self.values, self.vectors
+
+    def backward(self, xp: Namespace, g_values: Any, g_vectors: Any) -> Any:
+        v, device = self.vectors, self.backend.device
+        inner = 0 if g_values is None else _diag_embed(xp, g_values, device)
+        if g_vectors is not None:
+            vg = xp.matmul(xp.matrix_transpose(v), g_vectors)
+            inner = inner + 0.5 * (vg - xp.matrix_transpose(vg)) / _gaps(xp, self.values, device)
+        return xp.matmul(v, xp.matmul(inner, xp.matrix_transpose(v)))
+
+
+class SvdFunction(Function):
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending."""
+
+    full_matrices: bool
+
+    def forward(self, xp: Namespace, a: Any) -> tuple[Any, Any, Any]:
+        self.u, self.s, self.vh = xp.linalg.svd(a, full_matrices=self.full_matrices)
+        return self.u, self.s, self.vh
+
+    def backward(self, xp: Namespace, g_u: Any, g_s: Any, g_vh: Any) -> Any:
+        device, s = self.backend.device, self.s
+        k = s.shape[-1]
+        u, vh = self.u[..., :, :k], self.vh[..., :k, :]
+        m, n = u.shape[-2], vh.shape[-1]
+        if g_u is not None:
+            g_u = g_u[..., :, :k]
+        if g_vh is not None:
+            g_vh = g_vh[..., :k, :]
+        rows, cols = xp.expand_dims(s, axis=-1), xp.expand_dims(s, axis=-2)
+        inner = 0 if g_s is None else _diag_embed(xp, g_s, device)
+        if g_u is not None or g_vh is not None:
+            gaps = _gaps(xp, s * s, device)
+            if g_u is not None:
+                ug = xp.matmul(xp.matrix_transpose(u), g_u)
+                inner = inner + (ug - xp.matrix_transpose(ug)) * cols / gaps
+            if g_vh is not None:
+                vg = xp.matmul(vh, xp.matrix_transpose(g_vh))
+                inner = inner + rows * (vg - xp.matrix_transpose(vg)) / gaps
+        if m > k and g_u is not None:
+            scaled = g_u / cols
+            inner = xp.matmul(u, inner) + scaled - xp.matmul(u, xp.matmul(xp.matrix_transpose(u), scaled))
+            return xp.matmul(inner, vh)
+        if n > k and g_vh is not None:
+            scaled = g_vh / rows
+            inner = xp.matmul(inner, vh) + scaled - xp.matmul(xp.matmul(scaled, xp.matrix_transpose(vh)), vh)
+            return xp.matmul(u, inner)
+        return xp.matmul(u, xp.matmul(inner, vh))
+
+
+class QrFunction(Function):
+    """``(Q, R)`` with ``A = Q R``, Q's columns orthonormal, R upper triangular (``mode`` 'reduced'/'complete')."""
+
+    mode: str
+
+    def forward(self, xp: Namespace, a: Any) -> tuple[Any, Any]:
+        self.q, self.r = xp.linalg.qr(a, mode="reduced" if self.mode == "r" else self.mode)
+        if self.mode == "r":  # PyTorch's empty Q
+            return xp.zeros((0,), dtype=a.dtype, device=self.backend.device), self.r
+        return self.q, self.r
+
+    def backward(self, xp: Namespace, g_q: Any, g_r: Any) -> Any:
+        q, r = self.q, self.r
+        m, n = q.shape[-2], r.shape[-1]
+        if self.mode == "r":
+            raise RuntimeError("linalg.qr: The derivative of linalg.qr depends on Q, which is not computed when "
+                               "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
+                               "through linalg.qr.")
+        if self.mode == "complete" and m > n:
+            raise RuntimeError("linalg.qr: The QR decomposition is not differentiable when mode='complete' and "
+                               "nrows > ncols.")
+        if m >= n:
+            return self._square_or_tall(xp, q, r, g_q, g_r)
+        # A = [X | Y] with X = Q U square: Y = Q V moves Q too (G_Q gains Y G_Vᵀ); G_Y = Q G_V
+        g_left = None if g_r is None else g_r[..., :, :m]
+        g_right = None if g_r is None else g_r[..., :, m:]
+        if g_right is not None:
+            moved = xp.matmul(xp.matmul(q, r[..., :, m:]), xp.matrix_transpose(g_right))
+            g_q = moved if g_q is None else g_q + moved
+        g_x = self._square_or_tall(xp, q, r[..., :, :m], g_q, g_left)
+        g_y = xp.matmul(q, g_right) if g_right is not None else xp.zeros_like(r[..., :, m:])
+        return xp.concat([g_x, g_y], axis=-1)
+
+    def _square_or_tall(self, xp: Namespace, q: Any, r: Any, g_q: Any, g_r: Any) -> Any:
+        """``[G_Q + Q copyltu(M)] R⁻ᵀ`` with ``M = R G_Rᵀ - G_Qᵀ Q`` (either gradient may be missing)."""
+        m_mat = 0
+        if g_r is not None:
+            m_mat = xp.matmul(r, xp.matrix_transpose(g_r))
+        if g_q is not None:
+            m_mat = m_mat - xp.matmul(xp.matrix_transpose(g_q), q)
+        lower = m_mat * triangle_mask(xp, r.shape[-1], r.dtype, self.backend.device, upper=False)
+        strict = m_mat * triangle_mask(xp, r.shape[-1], r.dtype, self.backend.device, upper=False, diagonal=0.0)
+        front = xp.matmul(q, lower + xp.matrix_transpose(strict))
+        if g_q is not None:
+            front = front + g_q
+        return op(self.backend, "solve_triangular")(xp.matrix_transpose(r), front, False, False, False)
+
+
+def _qr(a: Any, mode: str = "reduced") -> Any:
+    return QrFunction.apply(a, mode=mode)
+
+
+# what the differentiable namespace's ``xp.linalg`` adds for a recorded backward
+RECORDED = SimpleNamespace(eigh=EighFunction.apply, qr=_qr,
+                           svd=lambda a, full_matrices=True: SvdFunction.apply(a, full_matrices=full_matrices))
+
+
+class EighResult(NamedTuple):
+    """``torch.return_types.linalg_eigh``."""
+
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+class SvdResult(NamedTuple):
+    """``torch.return_types.linalg_svd``."""
+
+    U: Tensor
+    S: Tensor
+    Vh: Tensor
+
+
+class QrResult(NamedTuple):
+    """``torch.return_types.linalg_qr``."""
+
+    Q: Tensor
+    R: Tensor
+
+
+def _check_matrix(name: str, A: Any) -> None:  # noqa: N803 - PyTorch's name
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.{name}: expected a Tensor for A, got {type(A).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    if not A.backend.xp.isdtype(A.array.dtype, "real floating"):
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{dtype_name(A.array.dtype)}")
+
+
+def eigh(A: Tensor, UPLO: str = "L", *, out: None = None) -> EighResult:  # noqa: N803
+    """Eigenvalues (*, n), ascending, and orthonormal eigenvectors (*, n, n) (columns) of each symmetric matrix of
+    A (*, n, n) (``torch.linalg.eigh``; only ``UPLO='L'``, the lower triangle, as the array API reads it)."""
+    return _eigh("eigh", A, UPLO)
+
+
+def _eigh(name: str, A: Tensor, UPLO: str) -> EighResult:  # noqa: N803
+    check_square(name, A)
+    if UPLO != "L":
+        raise NotImplementedError(f"linalg.{name}: UPLO={UPLO!r}: the array API's eigh reads the lower triangle "
+                                  f"only; pass A.mT for UPLO='U'")
+    return EighResult(*EighFunction.apply(A))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L", *, out: None = None) -> Tensor:  # noqa: N803
+    """The eigenvalues (*, n), ascending, of each symmetric matrix of A (*, n, n) (``torch.linalg.eigvalsh``)."""
+    return _eigh("eigvalsh", A, UPLO).eigenvalues
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: None = None, out: None = None) -> SvdResult:  # noqa: N803
+    """``U`` (*, m, m|k), ``S`` (*, k) descending, ``Vh`` (*, n|k, n) with ``A = U diag(S) Vh`` for A (*, m, n)
+    (``torch.linalg.svd``; ``full_matrices=False``: the k = min(m, n) columns)."""
+    _check_matrix("svd", A)
+    return SvdResult(*SvdFunction.apply(A, full_matrices=bool(full_matrices)))
+
+
+def svdvals(A: Tensor, *, driver: None = None, out: None = None) -> Tensor:  # noqa: N803
+    """The singular values (*, k), descending, of A (*, m, n) (``torch.linalg.svdvals``)."""
+    return svd(A, full_matrices=False).S
+
+
+def qr(A: Tensor, mode: str = "reduced", *, out: None = None) -> QrResult:  # noqa: N803
+    """``Q`` (*, m, k) (``'complete'``: (*, m, m)) and ``R`` (*, k, n) (``'complete'``: (*, m, n)) with
+    ``A = Q R`` for A (*, m, n) (``torch.linalg.qr``); ``mode='r'`` gives an empty Q and an R whose backward raises
+    (PyTorch's rule)."""
+    _check_matrix("qr", A)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"linalg.qr: qr received unrecognized mode '{mode}' but expected one of 'reduced' "
+                           f"(default), 'r', or 'complete'")
+    return QrResult(*QrFunction.apply(A, mode=mode))
+
+
+__all__ = ["EighFunction", "EighResult", "QrFunction", "QrResult", "RECORDED", "SvdFunction", "SvdResult", "eigh",
+           "eigvalsh", "qr", "svd", "svdvals"]

@@ -1,0 +1,177 @@
+"""``anynn.linalg`` decompositions and triangular solves (anynn.functional.cholesky, anynn.functional.spectral):
+forward values and gradients against PyTorch in float32 and float64 and float64 gradient checks on every backend
+(one table), second derivatives by central differences, and PyTorch's refusals. Vector-valued results enter the
+table through functions that do not depend on the library's choice of signs (``V * V``, ``U diag(S) Vh``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn.testing import gradgrad_check
+
+from tests.helpers import case_table_tests, make
+
+pytestmark = pytest.mark.jax
+
+R = np.random.default_rng(11)
+SQUARE = R.standard_normal((2, 3, 3))
+TRIANGULAR = SQUARE + 3 * np.eye(3)
+SPD = SQUARE @ np.swapaxes(SQUARE, -1, -2) + 3 * np.eye(3)
+RHS = R.standard_normal((2, 3, 2))
+TALL, WIDE = R.standard_normal((2, 4, 3)), R.standard_normal((3, 5))
+
+
+def _eye_like(lib, a):
+    return lib.ones_like(a).tril().triu()  # identity matrices of a's batch, backend and dtype
+
+
+def _sym(lib, a):
+    return a + a.mT
+
+
+def _eigh(lib, a):
+    w, v = lib.linalg.eigh(_sym(lib, a))
+    return w.unsqueeze(-2) * v * v  # column j scaled by w_j: each eigenpair counts
+
+
+def _svd(full):
+    def fn(lib, a):
+        u, s, vh = lib.linalg.svd(a, full_matrices=full)
+        k = s.shape[-1]
+        rebuilt = (u[..., :, :k] * s.unsqueeze(-2)) @ vh[..., :k, :]
+        return (u[..., :, :k] ** 2).sum(-1, keepdim=True) * rebuilt.sin() + (vh[..., :k, :] ** 2).sum(-2, keepdim=True)
+    return fn
+
+
+def _qr(mode):
+    def fn(lib, a):
+        q, r = lib.linalg.qr(a, mode=mode)
+        return q.sum(-1, keepdim=True) * r[..., :1, :] + (r * r).sum(-2, keepdim=True)
+    return fn
+
+
+def _solve_triangular(upper, left, unitriangular):
+    def fn(lib, a, b):
+        return lib.linalg.solve_triangular(a, b, upper=upper, left=left, unitriangular=unitriangular)
+    return fn
+
+
+CASES = [
+    (f"solve_triangular_{'upper' if upper else 'lower'}_{'left' if left else 'right'}{'_unit' if unit else ''}",
+     _solve_triangular(upper, left, unit), [TRIANGULAR, RHS if left else np.swapaxes(RHS, -1, -2)])
+    for upper in (False, True) for left in (True, False) for unit in (False, True)
+] + [
+    ("solve_triangular_broadcast", _solve_triangular(True, True, False), [TRIANGULAR[0], RHS]),
+    ("cholesky", lambda lib, a: lib.linalg.cholesky(a @ a.mT + 3 * _eye_like(lib, a)), [SQUARE]),
+    ("cholesky_upper", lambda lib, a: lib.linalg.cholesky(a @ a.mT + 3 * _eye_like(lib, a), upper=True), [SQUARE]),
+    ("cholesky_solve", lambda lib, b, a: lib.cholesky_solve(b, lib.linalg.cholesky(a @ a.mT + 3 * _eye_like(lib, a))),
+     [RHS, SQUARE]),
+    ("eigh", _eigh, [SQUARE]),
+    ("eigvalsh", lambda lib, a: lib.linalg.eigvalsh(_sym(lib, a)), [SQUARE]),
+    ("svd_tall", _svd(False), [TALL]), ("svd_wide", _svd(False), [WIDE]),
+    ("svd_full_tall", _svd(True), [TALL]), ("svd_full_wide", _svd(True), [WIDE]),
+    ("svdvals", lambda lib, a: lib.linalg.svdvals(a), [TALL]),
+    ("qr_tall", _qr("reduced"), [TALL]), ("qr_wide", _qr("reduced"), [WIDE]), ("qr_square", _qr("reduced"), [SQUARE]),
+    ("qr_complete_wide", _qr("complete"), [WIDE]),
+    ("logdet", lambda lib, a: lib.logdet(a @ a.mT + _eye_like(lib, a)), [SQUARE]),
+]
+
+test_gradients, test_matches_torch = case_table_tests(CASES)
+
+SECOND_ORDER = ["solve_triangular_upper_left", "solve_triangular_lower_right_unit", "cholesky", "cholesky_solve",
+                "eigh", "svd_tall", "svd_full_wide", "qr_tall", "qr_wide"]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_second_derivatives(backend, name):
+    _, fn, arrays = next(case for case in CASES if case[0] == name)
+    assert gradgrad_check(lambda *t: fn(anynn, *t), *(make(backend, a, requires_grad=True) for a in arrays))
+
+
+def test_result_tuples_and_shapes_as_torch(backend):
+    a = make(backend, TALL)
+    for ours, theirs in [(anynn.linalg.svd(a), torch.linalg.svd(torch.tensor(TALL))),
+                         (anynn.linalg.svd(a, full_matrices=False),
+                          torch.linalg.svd(torch.tensor(TALL), full_matrices=False)),
+                         (anynn.linalg.qr(a), torch.linalg.qr(torch.tensor(TALL))),
+                         (anynn.linalg.qr(a, mode="complete"), torch.linalg.qr(torch.tensor(TALL), mode="complete")),
+                         (anynn.linalg.qr(a, mode="r"), torch.linalg.qr(torch.tensor(TALL), mode="r")),
+                         (anynn.linalg.eigh(make(backend, SPD)), torch.linalg.eigh(torch.tensor(SPD)))]:
+        assert ours._fields == tuple(type(theirs)._fields if hasattr(type(theirs), "_fields") else ours._fields)
+        assert [tuple(x.shape) for x in ours] == [tuple(x.shape) for x in theirs]
+    r = anynn.linalg.qr(make(backend, TALL), mode="r").R
+    np.testing.assert_allclose(abs(r.numpy()), abs(torch.linalg.qr(torch.tensor(TALL)).R.numpy()), rtol=1e-10)
+
+
+def test_qr_backward_refusals_as_torch(backend):
+    for mode, shape, message in [("r", (3, 3), "depends on Q, which is not computed when mode='r'"),
+                                 ("complete", (4, 3), "not differentiable when mode='complete' and nrows > ncols")]:
+        x = R.standard_normal(shape)
+        with pytest.raises(RuntimeError, match=message):
+            torch.linalg.qr(torch.tensor(x, requires_grad=True), mode=mode)[1].sum().backward()
+        with pytest.raises(RuntimeError, match=f"linalg.qr: .*{message}"):
+            anynn.linalg.qr(make(backend, x, requires_grad=True), mode=mode)[1].sum().backward()
+
+
+def test_cholesky_refuses_indefinite(backend):
+    indefinite = np.diag([1.0, -1.0, 2.0])
+    with pytest.raises(RuntimeError, match="not positive-definite"):
+        torch.linalg.cholesky(torch.tensor(indefinite))
+    try:
+        factor = anynn.linalg.cholesky(make(backend, indefinite))
+    except RuntimeError as error:
+        assert str(error).startswith("linalg.cholesky: The factorization could not be completed because the input "
+                                     "is not positive-definite")
+    else:  # a library that does not raise (JAX) gives NaN, as documented
+        assert np.isnan(factor.numpy()).any()
+
+
+@pytest.mark.parametrize("name", ["cholesky", "eigh", "eigvalsh", "solve_triangular"])
+def test_refusals_as_torch(backend, name):
+    def call(lib, a):
+        fn = getattr(lib.linalg, name)
+        return fn(a, a, upper=False) if name == "solve_triangular" else fn(a)
+
+    for bad, message in [(np.zeros((3, 4)), "A must be batches of square matrices, but they are 3 by 4 matrices"),
+                         (np.zeros(3), "The input tensor A must have at least 2 dimensions"),
+                         (np.zeros((2, 2), dtype=np.int64), "Expected a floating point or complex tensor as input")]:
+        # PyTorch's kernels refuse integers themselves here: "linalg_eigh_cpu" not implemented for 'Long'
+        kernel = bad.dtype.kind == "i" and name != "cholesky"
+        refusal = "not implemented for 'Long'" if kernel else message
+        with pytest.raises((NotImplementedError, RuntimeError), match=refusal):
+            call(torch, torch.tensor(bad))
+        with pytest.raises(RuntimeError, match=f"linalg.{name}: {message}"):
+            call(anynn, make(backend, bad))
+
+
+def test_matrix_refusals_as_torch(backend):
+    for name in ("svd", "qr"):
+        for bad, message in [(np.zeros(3), "The input tensor A must have at least 2 dimensions"),
+                             (np.zeros((2, 2), dtype=np.int64), "Expected a floating point or complex tensor")]:
+            with pytest.raises(RuntimeError, match=message):
+                getattr(torch.linalg, name)(torch.tensor(bad))
+            with pytest.raises(RuntimeError, match=f"linalg.{name}: {message}"):
+                getattr(anynn.linalg, name)(make(backend, bad))
+    with pytest.raises(RuntimeError, match="unrecognized mode 'full'"):
+        anynn.linalg.qr(make(backend, TALL), mode="full")
+
+
+def test_solve_triangular_refusals_as_torch(backend):
+    a, b = make(backend, TRIANGULAR), make(backend, RHS)
+    with pytest.raises(RuntimeError, match=r"Incompatible shapes of A and B for the equation XA = B \(3x3 and 3x2\)"):
+        anynn.linalg.solve_triangular(a, b, upper=True, left=False)
+    with pytest.raises(RuntimeError, match="Incompatible shapes of A and B for the equation XA = B"):
+        torch.linalg.solve_triangular(torch.tensor(TRIANGULAR), torch.tensor(RHS), upper=True, left=False)
+    with pytest.raises(RuntimeError, match="linalg.solve_triangular: Expected A and B to have the same dtype"):
+        anynn.linalg.solve_triangular(a, make(backend, RHS.astype(np.float32)), upper=True)
+    with pytest.raises(TypeError, match="upper"):
+        anynn.linalg.solve_triangular(a, b)  # upper is required, as in PyTorch
+
+
+def test_logdet_of_negative_and_singular_as_torch(backend):
+    for matrix in (np.diag([1.0, -2.0, 3.0]), np.diag([1.0, 0.0, 3.0])):
+        np.testing.assert_array_equal(anynn.logdet(make(backend, matrix)).numpy(),
+                                      torch.logdet(torch.tensor(matrix)).numpy())
