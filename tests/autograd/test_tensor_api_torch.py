@@ -416,6 +416,36 @@ def test_grad_assignment_is_checked_as_torch(backend, name):
     assert ours.grad is None
 
 
+TENSOR_MISUSE = {  # PyTorch's error class for each
+    "requires_grad_of_an_int": (lambda lib, x: x.requires_grad_(1), TypeError),
+    "requires_grad_of_a_string": (lambda lib, x: x.requires_grad_("yes"), TypeError),
+    "requires_grad_of_none": (lambda lib, x: x.requires_grad_(None), TypeError),
+    "retain_grad_without_requires_grad": (lambda lib, x: x.retain_grad(), RuntimeError),
+    "retain_grad_of_an_int_tensor": (lambda lib, x: x.long().retain_grad(), RuntimeError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_MISUSE))
+def test_tensor_misuse_is_refused_as_torch(backend, name):
+    call, error = TENSOR_MISUSE[name]
+    with pytest.raises(error):
+        call(torch, torch.tensor(X))
+    ours = make(backend, X)
+    with pytest.raises(error, match="requires_grad|retain_grad"):
+        call(anynn, ours)
+    assert not ours.requires_grad
+
+
+def test_retain_grad_on_a_leaf_and_a_non_leaf_still_works(backend):
+    x = make(backend, X, requires_grad=True)
+    x.retain_grad()  # a no-op on a leaf, as in PyTorch
+    y = x * 2
+    y.retain_grad()
+    y.sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), np.ones_like(X))
+    assert x.requires_grad_(False) is x and not x.requires_grad
+
+
 def test_clamp_without_bounds_and_where_on_a_float_condition_are_refused_as_torch(backend):
     x = make(backend, X)
     for lib, t in ((torch, torch.tensor(X)), (anynn, x)):

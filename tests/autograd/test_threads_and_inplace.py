@@ -204,6 +204,9 @@ def test_tensor_of_non_numbers_raises_type_error(backend, bad):
         torch.tensor(bad)
     with pytest.raises(TypeError, match="tensor"):
         anynn.tensor(bad, backend=backend)
+    if bad is None:  # Parameter(None) is PyTorch's Parameter(): an empty parameter
+        assert tuple(nn.Parameter(bad, backend=backend).shape) == tuple(torch.nn.Parameter(bad).shape) == (0,)
+        return
     with pytest.raises(TypeError):
         nn.Parameter(bad, backend=backend)
 
