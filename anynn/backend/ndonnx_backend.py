@@ -59,6 +59,13 @@ class NdonnxBackend(Backend):
     def is_native(self, array: Any) -> bool:
         return isinstance(array, self.ndonnx.Array)
 
+    def fast_path(self, name: str) -> Callable[..., Any] | None:
+        if name == "erf":  # one ONNX Erf node instead of a rational approximation (GELU, erf, erfc)
+            from .ndonnx_lowering import erf
+
+            return erf
+        return None
+
     def from_host(self, array: np.ndarray) -> Any:
         return self.ndonnx.asarray(np.asarray(array))
 

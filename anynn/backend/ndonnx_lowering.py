@@ -268,6 +268,36 @@ def softmin(fn: Any, xp: Namespace, x: Any) -> Any:
     return wrap(_op().softmax(_op().neg(var(x)), axis=fn.axis))
 
 
+def atan2(fn: Any, xp: Namespace, y: Any, x: Any) -> Any:
+    """ONNX has no Atan2: ``atan(y / x)``, moved by +-pi (the sign of ``y``) where ``x`` has its sign bit set,
+    and ``y`` where both are zero: signed zeros give PyTorch's +-pi and +-pi/2 (two infinities give NaN, not an
+    odd multiple of pi/4, and ``atan2(-0.0, 0.0)`` may read +0.0)."""
+    op = _op()
+    dtype = np_dtype(y)
+    zero, pi = const(0, dtype), const(np.pi, dtype)
+
+    def negative(v: Any) -> Any:  # v < 0, -0.0 included (1 / -0.0 is -inf)
+        return op.or_(op.less(v, zero), op.less(op.div(const(1, dtype), v), zero))
+
+    a, b = var(y), var(x)
+    origin = op.and_(op.equal(a, zero), op.equal(b, zero))
+    angle = op.where(origin, a, op.atan(op.div(a, b)))  # b == 0 != a: +-inf, whose atan is +-pi/2
+    shifted = op.add(angle, op.where(negative(a), op.neg(pi), pi))
+    return wrap(op.where(negative(b), shifted, angle))
+
+
+def erf(x: Any) -> Any:
+    """The backend's ``erf`` op: ONNX Erf (onnxruntime has it in float32 and float16 only, so float64 records
+    the portable rational form)."""
+    if np_dtype(x) == np.float64:
+        import ndonnx
+
+        from .portable import erf as portable_erf
+
+        return portable_erf(ndonnx, x)
+    return wrap(_op().erf(var(x)))
+
+
 def hardtanh(fn: Any, xp: Namespace, x: Any) -> Any:
     dtype = np_dtype(x)
     return wrap(_op().clip(var(x), const(fn.min_val, dtype), const(fn.max_val, dtype)))
@@ -350,7 +380,7 @@ def lowerings(opset: int) -> dict[str, Lowering]:
         "CELUFunction": _unary("celu", alpha=lambda fn: fn.alpha),
         "HardsigmoidFunction": _unary("hard_sigmoid", alpha=1 / 6, beta=0.5),
         "HardshrinkFunction": shrink(False), "SoftshrinkFunction": shrink(True), "LogSigmoidFunction": log_sigmoid,
-        "TanhshrinkFunction": tanhshrink, "ThresholdFunction": threshold, "SoftminFunction": softmin,
+        "TanhshrinkFunction": tanhshrink, "Atan2": atan2, "ThresholdFunction": threshold, "SoftminFunction": softmin,
         "ReLUFunction": _unary("relu"), "SigmoidFunction": _unary("sigmoid"), "TanhFunction": _unary("tanh"),
         "LeakyReLUFunction": _unary("leaky_relu", alpha=lambda fn: fn.negative_slope), "ELUFunction": elu,
         "SiLUFunction": silu, "SoftplusFunction": softplus, "MishFunction": _unary("mish"),
