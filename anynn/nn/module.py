@@ -59,6 +59,8 @@ class Module:
     """
 
     training: bool
+    # state names that a state dict may lack (they keep their value, as PyTorch's _load_from_state_dict fills them)
+    _state_kept_when_missing: tuple[str, ...] = ()
     # the module's hook tables, set on the instance by the first register_*_hook; the class default lets
     # __call__ test ``self._hooks is None`` with one attribute read
     _hooks: ModuleHooks | None = None
@@ -457,7 +459,9 @@ class Module:
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict of name -> tensor, got "
                             f"{type(state).__name__}")
         own: dict[str, Tensor] = dict(self._state_items())
-        missing = [k for k in own if k not in state]
+        kept = {f"{prefix}.{key}" if prefix else key for prefix, m in self.named_modules()
+                for key in m._state_kept_when_missing}
+        missing = [k for k in own if k not in state and k not in kept]
         unexpected = [k for k in state if k not in own]
         problems = []
         values = {}

@@ -35,6 +35,9 @@ class _NormBase(Module):
     (C,) and, with ``track_running_stats``, the buffers ``running_mean``/``running_var`` (C,) and
     ``num_batches_tracked`` (); the defaults here are batch normalisation's."""
 
+    # checkpoints from before PyTorch 0.4.1 have no counter: it keeps its value, as in PyTorch
+    _state_kept_when_missing = ("num_batches_tracked",)
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, backend: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:

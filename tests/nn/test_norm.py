@@ -176,6 +176,24 @@ def test_state_dict_names_match_torch():
         copy_torch_weights(ours, theirs)
 
 
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_state_dict_without_num_batches_tracked_loads_as_torch(backend, strict):
+    """Checkpoints from before PyTorch 0.4.1 (and hand-made ones) have no counter: PyTorch keeps its own."""
+    theirs = torch.nn.BatchNorm1d(3)
+    theirs.num_batches_tracked.fill_(5)
+    ours = BatchNorm1d(3, backend=backend)
+    ours.num_batches_tracked.array = ours.num_batches_tracked.array + 5
+    state = {k: v for k, v in theirs.state_dict().items() if k != "num_batches_tracked"}
+    state["running_mean"] = torch.arange(3.0)
+    expected = theirs.load_state_dict(dict(state), strict=strict)  # a plain dict, as an old file gives
+    result = ours.load_state_dict({k: v.numpy() for k, v in state.items()}, strict=strict)
+    assert tuple(result) == tuple(expected) == ([], [])
+    assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == 5
+    np.testing.assert_array_equal(ours.running_mean.numpy(), [0.0, 1.0, 2.0])
+    with pytest.raises(KeyError, match="missing key: running_var"):  # the other buffers are still required
+        ours.load_state_dict({k: v.numpy() for k, v in state.items() if k != "running_var"})
+
+
 # -- errors ----------------------------------------------------------------------------------------
 def test_batch_of_one_in_training_raises(backend):
     bn = BatchNorm1d(3, backend=backend)
