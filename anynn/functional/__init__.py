@@ -14,6 +14,7 @@ from .activation_squash import hardsigmoid, logsigmoid, softmin, softsign
 from .activation_inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
 from .distance import cosine_similarity, pairwise_distance
 from .lp_normalize import normalize
+from .loss_ctc import ctc_loss
 from .loss_distribution import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .loss_embedding import cosine_embedding_loss, triplet_margin_loss, triplet_margin_with_distance_loss
 from .loss_margin import (hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
@@ -65,7 +66,7 @@ __all__ = [
     "celu", "hardshrink", "hardsigmoid", "logsigmoid", "rrelu", "softmin", "softshrink", "softsign", "tanhshrink",
     "threshold",
     "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
-    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "hinge_embedding_loss", "kl_div",
+    "cosine_embedding_loss", "cosine_similarity", "ctc_loss", "gaussian_nll_loss", "hinge_embedding_loss", "kl_div",
     "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
     "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss",

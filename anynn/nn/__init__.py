@@ -9,6 +9,7 @@ from .activation import (ELU, GELU, GLU, LeakyReLU, LogSoftmax, Mish, PReLU, ReL
 from .activation_variants import (CELU, Hardshrink, Hardsigmoid, LogSigmoid, RReLU, Softmax2d, Softmin, Softshrink,
                                  Softsign, Tanhshrink, Threshold)
 from .distance import CosineSimilarity, PairwiseDistance
+from .loss_ctc import CTCLoss
 from .loss_distribution import GaussianNLLLoss, KLDivLoss, PoissonNLLLoss
 from .loss_embedding import CosineEmbeddingLoss, TripletMarginLoss, TripletMarginWithDistanceLoss
 from .loss_margin import (HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
@@ -54,7 +55,7 @@ __all__ = [
     "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
     "CELU", "Hardshrink", "Hardsigmoid", "LogSigmoid", "RReLU", "Softmax2d", "Softmin", "Softshrink", "Softsign",
     "Tanhshrink", "Threshold",
-    "CosineEmbeddingLoss", "CosineSimilarity", "GaussianNLLLoss", "HingeEmbeddingLoss", "KLDivLoss",
+    "CosineEmbeddingLoss", "CosineSimilarity", "CTCLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "KLDivLoss",
     "MarginRankingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PairwiseDistance",
     "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose1d",
