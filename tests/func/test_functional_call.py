@@ -250,3 +250,25 @@ def test_ensemble_with_stack_module_state_and_vmap(backend, rng) -> None:
         stack_module_state([base, anynn.nn.Linear(4, 3)])
     with pytest.raises(RuntimeError, match="at least one model"):
         stack_module_state([])
+
+
+def test_a_hook_that_rebuilds_the_weight_uses_the_given_tensors(backend, rng) -> None:
+    """weight_norm's pre-hook computes ``weight`` from the given weight_g/weight_v, as in PyTorch."""
+    torch.manual_seed(0)
+    with pytest.warns(FutureWarning):
+        theirs = torch.nn.utils.weight_norm(torch.nn.Linear(4, 3).double())
+    ours = anynn.nn.utils.weight_norm(anynn.nn.Linear(4, 3))
+    ours.to(backend, dtype="float64")
+    copy_torch_weights(ours, theirs)
+    g, v, x = rng.random((3, 1)) + 0.5, rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    mine = {"weight_g": make(backend, g, requires_grad=True), "weight_v": make(backend, v, requires_grad=True)}
+    yours = {"weight_g": torch.tensor(g, requires_grad=True), "weight_v": torch.tensor(v, requires_grad=True)}
+    out = functional_call(ours, mine, make(backend, x))
+    ref = torch.func.functional_call(theirs, yours, torch.tensor(x))
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), **TOL)
+    out.sin().sum().backward()
+    ref.sin().sum().backward()
+    for k in mine:
+        np.testing.assert_allclose(mine[k].grad.numpy(), yours[k].grad.numpy(), **TOL, err_msg=k)
+    np.testing.assert_allclose(ours(make(backend, x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               **TOL)

@@ -75,7 +75,7 @@ def _owner(module: Module, path: str) -> tuple[Module, str]:
 
 def _swap(module: Module, name: str, value: Any) -> Any:
     """Put ``value`` (or, for `_MISSING`, nothing) under ``name``; returns what was there."""
-    for table in (module._parameters, module._buffers):
+    for table in (module.__dict__["_parameters"], module.__dict__["_buffers"]):
         if name in table:
             old = table[name]
             if value is _MISSING:
