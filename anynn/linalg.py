@@ -1,6 +1,6 @@
 """``anynn.linalg``: PyTorch's ``torch.linalg``: norms (``vector_norm``, ``matrix_norm``, ``norm``), ``cross``,
 ``inv``/``det``/``slogdet``/``solve``, ``cholesky``/``solve_triangular``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``,
-``qr``; each differentiable to any order.
+``qr``, ``matrix_exp``/``householder_product``; each differentiable to any order.
 
 The spectral and nuclear matrix norms (an SVD inside ``matrix_norm``) are not written yet and raise.
 """
@@ -13,6 +13,7 @@ from typing import Any
 from .autograd.tensor import Tensor
 from .functional import reduce
 from .functional.cholesky import cholesky, cholesky_solve, solve_triangular
+from .functional.matrix_functions import householder_product, matrix_exp
 from .functional.matrix_inverse import SignLogAbsDet, det, inv, slogdet, solve
 from .functional.spectral import EighResult, QrResult, SvdResult, eigh, eigvalsh, qr, svd, svdvals
 from .functional.vector_products import cross as _cross
@@ -88,5 +89,5 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
 
 
 __all__ = ["EighResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve", "cross", "det",
-           "eigh", "eigvalsh", "inv", "logdet", "matrix_norm", "norm", "qr", "slogdet", "solve", "solve_triangular",
-           "svd", "svdvals", "vector_norm"]
+           "eigh", "eigvalsh", "householder_product", "inv", "logdet", "matrix_exp", "matrix_norm", "norm", "qr",
+           "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vector_norm"]

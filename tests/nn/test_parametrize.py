@@ -1,7 +1,8 @@
 """nn.utils.parametrize and nn.utils.parametrizations (weight_norm, spectral_norm, orthogonal) against PyTorch's on
 every backend: state-dict keys and parameter order, forward and gradients with copied state, optimizer steps,
 state dicts loaded both ways, assignment through right_inverse, chains, caching, remove_parametrizations both ways,
-and numerical gradients of the matrix exponential and Householder product that orthogonal is built from."""
+numerical gradients of the parametrized weights (orthogonal's matrix_exp and householder_product: tests/functional/
+test_matrix_functions.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ import torch
 import anynn
 from anynn.nn.utils import parametrizations as ours_p
 from anynn.nn.utils import parametrize as P
-from anynn.nn.utils.parametrizations import householder_product, matrix_exp
 
-from tests.helpers import check_gradients, compare_module_with_torch, compare_with_torch, copy_torch_weights, make
+from tests.helpers import check_gradients, compare_module_with_torch, copy_torch_weights, make
 
 TP = torch.nn.utils.parametrize
 TPZ = torch.nn.utils.parametrizations
@@ -330,27 +330,6 @@ def test_orthogonal_weights_are_orthogonal_on_every_backend(backend, dtype):
             w = module.weight.numpy().astype(np.float64)
             gram = w @ w.T if shape[0] < shape[1] else w.T @ w
             np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-12 if dtype == "float64" else 1e-5)
-
-
-# -- the composed linear algebra: matrix_exp and householder_product ------------------------------------------------
-
-@pytest.mark.parametrize("scale", [0.1, 3.0, 60.0])
-def test_matrix_exp_matches_torch(backend, scale):
-    a = scale * np.random.default_rng(4).standard_normal((2, 4, 4)) / 4
-    compare_with_torch(backend, matrix_exp, torch.linalg.matrix_exp, a, rtol=1e-9, atol=1e-10 * max(1.0, scale))
-
-
-def test_matrix_exp_gradients_numerically(backend):
-    check_gradients(backend, matrix_exp, 1.5 * np.random.default_rng(5).standard_normal((3, 3)))
-
-
-@pytest.mark.parametrize(("shape", "k"), [((5, 3), 3), ((4, 4), 2), ((2, 5, 3), 2)])
-def test_householder_product_matches_torch(backend, shape, k):
-    rng = np.random.default_rng(6)
-    a, tau = rng.standard_normal(shape), rng.uniform(0.5, 2.0, shape[:-2] + (k,))
-    compare_with_torch(backend, householder_product, torch.linalg.householder_product, a, tau, rtol=1e-10,
-                       atol=1e-12)
-    check_gradients(backend, householder_product, a, tau)
 
 
 @pytest.mark.parametrize("name", ["weight_norm", "spectral_norm", "orthogonal"])

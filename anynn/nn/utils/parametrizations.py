@@ -7,12 +7,11 @@ parametrization API (`anynn.nn.utils.parametrize`), with PyTorch's modules, buff
 - ``orthogonal``: ``parametrizations.<name>.original`` and, with the trivialization, the buffer ``0.base``.
 
 The matrix exponential and the Householder product that ``orthogonal`` needs are composed from
-differentiable Tensor operations (matmuls), so gradients of every order follow.
+differentiable Tensor operations (`anynn.functional.matrix_functions`), so gradients of every order follow.
 """
 
 from __future__ import annotations
 
-import math
 from enum import Enum, auto
 from typing import Any, TypeVar
 
@@ -20,6 +19,7 @@ from ...autograd.mode import no_grad
 from ...autograd.tensor import Tensor
 from ...backend.arrays import any_true
 from ...functional.lp_normalize import normalize
+from ...functional.matrix_functions import householder_product, matrix_exp
 from ...functional.matrix_inverse import solve
 from ...functional.tensor_extras import cat
 from ..conv import ConvTranspose1d, ConvTranspose2d
@@ -160,44 +160,6 @@ class _OrthMaps(Enum):
 def _identity(like: Tensor, n: int, m: int | None = None) -> Tensor:
     be = like.backend
     return _constant(like, be.xp.eye(n, m, dtype=like.array.dtype, device=be.device))
-
-
-def matrix_exp(a: Tensor) -> Tensor:
-    """``exp(A)`` for square ``a: (*, n, n)`` by scaling and squaring a degree-18 Taylor polynomial (Horner form),
-    built from differentiable matmuls.
-
-    The number of squarings comes from the largest 1-norm in the batch, read back to the host; on a traced
-    array (no value) 12 squarings are used, exact for ``||A||_1`` up to about 2000.
-    """
-    be = a.backend
-    xp = be.xp
-    norm = xp.max(xp.sum(xp.abs(a.detach().array), axis=-2))
-    if be.is_traced(norm):
-        squarings = 12
-    else:
-        value = float(be.to_host(norm))
-        squarings = max(0, math.ceil(math.log2(value / 0.5))) if value > 0.5 else 0
-    scaled = a / float(2 ** squarings)
-    eye = _identity(a, a.shape[-1])
-    out = eye + scaled / 18.0
-    for k in range(17, 0, -1):
-        out = eye + (scaled @ out) / float(k)
-    for _ in range(squarings):
-        out = out @ out
-    return out
-
-
-def householder_product(a: Tensor, tau: Tensor) -> Tensor:
-    """``torch.linalg.householder_product``: the first n columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_iᵀ``,
-    ``v_i`` column i of ``a`` below the diagonal with a 1 on it. ``a: (*, m, n)``, ``tau: (*, k)``, k <= n <= m;
-    returns ``(*, m, n)``. Applied right to left on ``I[:, :n]``, so no ``m x m`` product is formed."""
-    m, n = a.shape[-2], a.shape[-1]
-    vectors = a.tril(-1) + _identity(a, m, n)
-    out = _identity(a, m, n)
-    for i in reversed(range(tau.shape[-1])):
-        v = vectors[..., :, i:i + 1]
-        out = out - (tau[..., i:i + 1].unsqueeze(-1) * v) @ (v.mT @ out)
-    return out
 
 
 def _make_orthogonal(a: Any, xp: Any) -> Any:

@@ -1,0 +1,100 @@
+"""Matrix functions composed from matmuls: ``matrix_exp`` and ``householder_product`` (``torch.linalg``'s names).
+
+Neither is a primitive: each is a short chain of differentiable Tensor operations (matmul, scale, add), so its
+gradients, of every order, are those of the chain. The array API has no matrix exponential or Householder
+kernel to fuse, and both are small-matrix tools (``nn.utils.parametrizations.orthogonal``), where a few graph
+nodes per call cost little.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.tensor import Tensor
+from ..backend import dtype_name
+
+# degree of the Taylor polynomial and the largest 1-norm it is used on (after scaling): the remainder
+# 0.5**19 / 19! is ~1.6e-23, far below float64's resolution
+_TAYLOR_DEGREE = 18
+_TAYLOR_RADIUS = 0.5
+# squarings used where the norm has no value to read (a traced array): exact up to ||A||_1 ~ 2000
+_TRACED_SQUARINGS = 12
+
+
+def _identity(like: Tensor, n: int, m: int | None = None) -> Tensor:
+    be = like.backend
+    return Tensor._make(be.xp.eye(n, m, dtype=like.array.dtype, device=be.device), be, None, 0)
+
+
+def _check_floating(op: str, name: str, x: Tensor) -> None:
+    if not dtype_name(x.dtype).startswith(("float", "bfloat")):
+        raise RuntimeError(f"{op}: Expected a floating point tensor as {name}. Got {dtype_name(x.dtype)}")
+
+
+def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
+    """``exp(A)`` for square matrices ``A: (*, n, n)`` -> ``(*, n, n)``, as ``torch.linalg.matrix_exp``.
+
+    Scaling and squaring: ``exp(A) = exp(A / 2**s) ** (2**s)``, ``s`` chosen from the largest 1-norm in the batch
+    (one value read back to the host) so that a degree-18 Taylor polynomial, evaluated in Horner form, is exact
+    to rounding. On a traced array (no value to read) 12 squarings are used.
+    """
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
+    _check_floating("linalg.matrix_exp", "input", A)
+    be = A.backend
+    xp = be.xp
+    norm = xp.max(xp.sum(xp.abs(A.detach().array), axis=-2)) if A.shape[-1] else None
+    if norm is None:
+        squarings = 0
+    elif be.is_traced(norm):
+        squarings = _TRACED_SQUARINGS
+    else:
+        value = float(be.to_host(norm))
+        squarings = math.ceil(math.log2(value / _TAYLOR_RADIUS)) if value > _TAYLOR_RADIUS else 0
+    scaled = A / float(2 ** squarings) if squarings else A
+    eye = _identity(A, A.shape[-1])
+    out = eye + scaled / float(_TAYLOR_DEGREE)
+    for k in range(_TAYLOR_DEGREE - 1, 0, -1):
+        out = eye + (scaled @ out) / float(k)
+    for _ in range(squarings):
+        out = out @ out
+    return out
+
+
+def householder_product(A: Tensor, tau: Tensor, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The first n columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_iᵀ``, as ``torch.linalg.householder_product``.
+
+    ``A: (*, m, n)`` with m >= n holds the vectors below its diagonal (``v_i`` is column i with zeros above the
+    diagonal and a 1 on it), ``tau: (*, k)`` with k <= n; returns ``(*, m, n)``. The reflections are applied
+    right to left to ``I[:, :n]``, so no ``m x m`` matrix is formed.
+    """
+    if out is not None:
+        raise TypeError("linalg.householder_product: out= is not supported (anynn arrays are not written in place)")
+    op = "torch.linalg.householder_product"
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    m, n = A.shape[-2], A.shape[-1]
+    if m < n:
+        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    if tau.ndim and n < tau.shape[-1]:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tau.ndim != A.ndim - 1:
+        raise RuntimeError(f"{op}: Expected tau to have one dimension less than input, but got tau.ndim equal to "
+                           f"{tau.ndim} and input.ndim is equal to {A.ndim}")
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+                           f"{list(tau.shape[:-1])}")
+    _check_floating(op, "input", A)
+    if dtype_name(tau.dtype) != dtype_name(A.dtype):
+        raise RuntimeError(f"{op}: tau dtype {dtype_name(tau.dtype)} does not match input dtype {dtype_name(A.dtype)}")
+    result = _identity(A, m, n)
+    if tau.shape[-1] == 0:  # no reflection: I[:, :n], still on the graph of A and tau (zero gradients) as PyTorch's
+        return result + 0.0 * A + 0.0 * tau.sum(dim=-1, keepdim=True).unsqueeze(-1)
+    vectors = A.tril(-1) + result
+    for i in reversed(range(tau.shape[-1])):
+        v = vectors[..., :, i:i + 1]
+        result = result - (tau[..., i:i + 1].unsqueeze(-1) * v) @ (v.mT @ result)
+    return result
