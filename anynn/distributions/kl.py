@@ -9,6 +9,7 @@ from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
 from .independent import Independent, sum_rightmost
+from .multivariate_normal import MultivariateNormal, kl_multivariate_normal
 from .normal import Normal
 
 KLFunction = Callable[[Distribution, Distribution], Tensor]
@@ -52,6 +53,9 @@ def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
     var_ratio = (p.scale / q.scale) ** 2
     shift = ((p.loc - q.loc) / q.scale) ** 2
     return 0.5 * (var_ratio + shift - 1 - var_ratio.log())
+
+
+register_kl(MultivariateNormal, MultivariateNormal)(kl_multivariate_normal)
 
 
 @register_kl(Categorical, Categorical)

@@ -1,0 +1,141 @@
+"""`distributions.MultivariateNormal` against torch.distributions in float64 on every backend: log_prob, entropy,
+KL and their gradients in the parameters for each of the three parametrisations, the derived matrices, batch
+shapes, rsample's law and gradient, float64 gradient checks, and PyTorch's refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn import distributions as D
+from anynn.testing import grad_check
+
+from tests.helpers import make
+
+pytestmark = pytest.mark.jax
+
+R = np.random.default_rng(3)
+N = 3
+LOC = R.standard_normal((2, N))
+RAW = R.standard_normal((2, N, N))  # a matrix per batch element; parameters are built from it below
+OTHER_LOC, OTHER_RAW = R.standard_normal(N), R.standard_normal((N, N))
+VALUE = R.standard_normal((4, 1, N))  # (sample, 1, n): broadcast against the batch (2,)
+FORMS = ["covariance_matrix", "precision_matrix", "scale_tril"]
+
+
+def _build(lib, form, loc, raw):
+    """A distribution whose ``form`` parameter is a differentiable function of ``raw`` (symmetric positive-definite,
+    or lower triangular with a positive diagonal)."""
+    eye = lib.ones_like(raw).tril().triu()
+    if form == "scale_tril":
+        matrix = raw.tril(-1) + eye * (raw.abs() + 0.5)
+    else:
+        matrix = raw @ raw.mT + eye
+    return lib.distributions.MultivariateNormal(loc, **{form: matrix})
+
+
+def _both(backend, arrays):
+    ours = [make(backend, a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    return ours, theirs
+
+
+def _compare(ours_out, theirs_out, ours_in, theirs_in):
+    np.testing.assert_allclose(ours_out.numpy(), theirs_out.detach().numpy(), rtol=1e-9, atol=1e-11)
+    assert tuple(ours_out.shape) == tuple(theirs_out.shape)
+    weights = np.random.default_rng(1).standard_normal(tuple(theirs_out.shape))
+    (ours_out * make(ours_in[0].backend, weights)).sum().backward()
+    (theirs_out * torch.tensor(weights)).sum().backward()
+    for i, (a, t) in enumerate(zip(ours_in, theirs_in)):
+        if t.grad is None:  # not an input of this result (loc of the entropy)
+            assert a.grad is None or not np.any(a.grad.numpy()), f"input {i}"
+            continue
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-8, atol=1e-10, err_msg=f"input {i}")
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("what", ["log_prob", "entropy", "mean", "variance", "covariance_matrix", "precision_matrix",
+                                  "scale_tril"])
+def test_as_torch(backend, form, what):
+    (loc, raw, value), (tloc, traw, tvalue) = _both(backend, [LOC, RAW, VALUE])
+    ours, theirs = _build(anynn, form, loc, raw), _build(torch, form, tloc, traw)
+    assert ours.batch_shape == tuple(theirs.batch_shape) and ours.event_shape == tuple(theirs.event_shape)
+    if what == "log_prob":
+        _compare(ours.log_prob(value), theirs.log_prob(tvalue), [loc, raw, value], [tloc, traw, tvalue])
+    elif what == "entropy":
+        _compare(ours.entropy(), theirs.entropy(), [loc, raw], [tloc, traw])
+    else:
+        _compare(getattr(ours, what), getattr(theirs, what), [loc, raw], [tloc, traw])
+
+
+@pytest.mark.parametrize("p_form, q_form", [("covariance_matrix", "scale_tril"), ("precision_matrix",
+                                                                                  "covariance_matrix")])
+def test_kl_divergence_as_torch(backend, p_form, q_form):
+    arrays = [LOC, RAW, OTHER_LOC, OTHER_RAW]  # q has no batch dimensions: KL broadcasts to p's (2,)
+    (a, b, c, d), (ta, tb, tc, td) = _both(backend, arrays)
+    ours = D.kl_divergence(_build(anynn, p_form, a, b), _build(anynn, q_form, c, d))
+    theirs = torch.distributions.kl_divergence(_build(torch, p_form, ta, tb), _build(torch, q_form, tc, td))
+    _compare(ours, theirs, [a, b, c, d], [ta, tb, tc, td])
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_gradient_checks(backend, form):
+    value = make(backend, VALUE)
+    tensors = [make(backend, a, requires_grad=True) for a in (LOC, RAW)]
+    assert grad_check(lambda loc, raw: _build(anynn, form, loc, raw).log_prob(value), *tensors)
+    assert grad_check(lambda loc, raw: _build(anynn, form, loc, raw).entropy(), *tensors)
+    other = [make(backend, a, requires_grad=True) for a in (OTHER_LOC, OTHER_RAW)]
+    assert grad_check(lambda a, b, c, d: D.kl_divergence(_build(anynn, form, a, b), _build(anynn, "scale_tril", c, d)),
+                      *tensors, *other)
+
+
+def test_rsample_law_shape_and_gradient(backend):
+    anynn.manual_seed(0)
+    loc, raw = make(backend, LOC[0], requires_grad=True), make(backend, RAW[0], requires_grad=True)
+    dist = _build(anynn, "covariance_matrix", loc, raw)
+    draws = dist.rsample((20000,))
+    assert tuple(draws.shape) == (20000, N) and draws.requires_grad
+    host = draws.numpy()
+    covariance = RAW[0] @ RAW[0].T + np.eye(N)
+    np.testing.assert_allclose(host.mean(0), LOC[0], atol=0.1)
+    np.testing.assert_allclose(np.cov(host.T), covariance, atol=0.15 * np.abs(covariance).max())
+    draws.sum().backward()
+    np.testing.assert_allclose(loc.grad.numpy(), np.full(N, 20000.0))
+    assert not dist.sample((2,)).requires_grad
+    batched = _build(anynn, "scale_tril", make(backend, LOC), make(backend, RAW))
+    assert tuple(batched.sample((5,)).shape) == (5, 2, N)
+    assert tuple(batched.sample().shape) == (2, N)
+
+
+def test_broadcast_batch_shapes_as_torch(backend):
+    loc, matrix = LOC[:, None, :], RAW @ np.swapaxes(RAW, -1, -2) + np.eye(N)  # (2, 1, n) and (2, n, n)
+    ours = D.MultivariateNormal(make(backend, loc), covariance_matrix=make(backend, matrix))
+    theirs = torch.distributions.MultivariateNormal(torch.tensor(loc), covariance_matrix=torch.tensor(matrix))
+    assert ours.batch_shape == tuple(theirs.batch_shape) == (2, 2)
+    for name in ("mean", "variance", "scale_tril", "covariance_matrix", "entropy"):
+        got, want = getattr(ours, name), getattr(theirs, name)
+        got, want = (got(), want()) if callable(got) else (got, want)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10, err_msg=name)
+        assert tuple(got.shape) == tuple(want.shape), name
+
+
+def test_refusals_as_torch(backend):
+    loc, spd = make(backend, LOC[0]), make(backend, np.eye(N) * 2.0)
+    for lib, l, m in [(torch.distributions, torch.tensor(LOC[0]), torch.tensor(np.eye(N) * 2.0)), (D, loc, spd)]:
+        with pytest.raises(ValueError, match="Exactly one of covariance_matrix or precision_matrix or scale_tril"):
+            lib.MultivariateNormal(l)
+        with pytest.raises(ValueError, match="Exactly one of"):
+            lib.MultivariateNormal(l, covariance_matrix=m, scale_tril=m)
+        with pytest.raises(ValueError, match="at least two-dimensional"):
+            lib.MultivariateNormal(l, covariance_matrix=l)
+        with pytest.raises(ValueError, match="PositiveDefinite"):
+            lib.MultivariateNormal(l, covariance_matrix=-m)
+        with pytest.raises(ValueError, match="LowerCholesky"):
+            lib.MultivariateNormal(l, scale_tril=m + m.flip(-1))
+        with pytest.raises(ValueError, match="The right-most size of value must match event_shape"):
+            lib.MultivariateNormal(l, covariance_matrix=m).log_prob(l[:2])
+    with pytest.raises(ValueError, match="different event shapes"):
+        D.kl_divergence(D.MultivariateNormal(loc, covariance_matrix=spd),
+                        D.MultivariateNormal(loc[:2], covariance_matrix=make(backend, np.eye(2))))
