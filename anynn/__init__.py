@@ -46,6 +46,8 @@ from .sparse import sparse_coo_tensor, spmm  # noqa: E402
 from .legacy_constructors import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402
                                  FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor, Size)
 from .device import device  # noqa: E402
+from .memory_format import (channels_last, channels_last_3d, contiguous_format, memory_format,  # noqa: E402
+                            preserve_format)
 from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, value queries)
     acos, acosh, add, addcdiv, addcmul, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
     argwhere, asin, asinh,
@@ -95,6 +97,7 @@ __all__ += [  # PyTorch's devices and dtypes
     "distributions", "sparse", "sparse_coo_tensor", "spmm",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
     "LongTensor", "ShortTensor", "Size",
+    "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
 ]
 from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
 from .amp import autocast  # noqa: E402

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
@@ -13,6 +14,7 @@ from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
                                transfer)
 from ..backend.typing import Array, BackendLike, DeviceLike, DType, DTypeLike
+from ..memory_format import check_memory_format
 from .size import Size
 
 if TYPE_CHECKING:  # the methods installed by anynn.functional.tensor_methods, declared for type checkers
@@ -55,6 +57,16 @@ NON_LEAF_GRAD_WARNING = (
     "the leaf Tensor instead.")
 
 
+GRAD_LOCK = threading.Lock()  # held while a gradient is added into a leaf's .grad (see `Tensor._accumulate`)
+
+
+def _writeable(array: Array) -> bool:
+    """`anynn.autograd.function.is_writeable` (imported on first use: that module imports this one)."""
+    from .function import is_writeable
+
+    return is_writeable(array)
+
+
 class Tensor(TensorSurface):
     """An n-dimensional array on one backend that records how it was made.
 
@@ -72,7 +84,7 @@ class Tensor(TensorSurface):
 
     # _data_of: only on the Tensors that `data` hands out: (owner, the array both share)
     __slots__ = ("array", "backend", "_grad", "_requires_grad", "_ctx", "_index", "_retains_grad", "_version",
-                 "_modified_at", "_data_of", "__weakref__")
+                 "_modified_at", "_data_of", "_owned_grad", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
     array: Array
     backend: Backend
@@ -169,13 +181,28 @@ class Tensor(TensorSurface):
         self._retains_grad = True
 
     def _accumulate(self, g: Array) -> None:
+        """``.grad += g`` outside a recorded pass, as PyTorch's gradient accumulation.
+
+        The first gradient becomes ``.grad`` as given (the engine copies one that another tensor holds too). A
+        later one is added into that same ``.grad`` Tensor, so whoever holds ``t.grad`` sees the sum: in place
+        into an array this tensor made by an earlier sum (`_owned_grad`), else out of place once, that sum being
+        its own from then on. One lock: threads running backward through shared leaves lose no gradient.
+        """
         data = self.array
         if g.dtype != data.dtype:
             g = self.backend.xp.astype(g, data.dtype)
         if g.shape != data.shape and tuple(g.shape) != tuple(data.shape):
             g = sum_to_shape(self.backend.xp, g, tuple(data.shape))
-        grad = self._grad  # (the slot: the property's non-leaf warning is for users, and costs a call)
-        self._grad = make_tensor(g if grad is None else grad.array + g, self.backend, None, 0)
+        with GRAD_LOCK:
+            grad = self._grad  # (the slot: the property's non-leaf warning is for users, and costs a call)
+            if grad is None:
+                self._grad = make_tensor(g, self.backend, None, 0)
+                return
+            current = grad.array
+            if current is getattr(self, "_owned_grad", None) and _writeable(current):
+                current += g
+            else:
+                grad.array = self._owned_grad = current + g
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
@@ -249,8 +276,9 @@ class Tensor(TensorSurface):
     def is_floating_point(self) -> bool:
         return _is_floating(self.array.dtype)
 
-    def contiguous(self) -> "Tensor":
-        """This tensor (memory layout is the backend's business; kept for PyTorch code)."""
+    def contiguous(self, memory_format: Any = None) -> "Tensor":
+        """This tensor (memory layout is the backend's business; kept for PyTorch code, ``memory_format`` too)."""
+        check_memory_format("contiguous()", memory_format)
         return self
 
     @property
@@ -346,7 +374,7 @@ class Tensor(TensorSurface):
         return self.numpy().tolist()
 
     def to(self, *args: Any, backend: BackendLike = None, dtype: DTypeLike = None, device: DeviceLike = None,
-           copy: bool = False, non_blocking: bool = False) -> "Tensor":
+           copy: bool = False, non_blocking: bool = False, memory_format: Any = None) -> "Tensor":
         """This tensor on another backend and/or dtype (DLPack when possible, else a host copy).
 
         Accepts PyTorch's forms: ``x.to("float64")``, ``x.to(torch.float64)``, ``x.to("double")``,
@@ -355,8 +383,10 @@ class Tensor(TensorSurface):
         differentiable (as in PyTorch); a move to another backend gives a new leaf that keeps
         ``requires_grad``. Nothing to change returns this tensor itself (unless ``copy``). What "cpu"
         and "cuda" mean depends on this tensor's library (NumPy <-> CuPy; PyTorch: its devices); see
-        `anynn.device`. ``non_blocking`` is accepted for PyTorch's signature.
+        `anynn.device`. ``non_blocking`` and ``memory_format`` (`anynn.memory_format`: a layout hint, no value
+        changes) are accepted for PyTorch's signature.
         """
+        check_memory_format("to()", memory_format)
         backend, dtype = to_arguments("to()", args, backend, dtype, device)
         target = self.backend if backend is None else self._target_backend(backend)
         if target == self.backend:

@@ -321,7 +321,11 @@ def where(condition: Any, a: Any, b: Any) -> Any:
     return Where.apply(cond, a, b)
 
 
-def clone(x: Any) -> Any:
+def clone(x: Any, *, memory_format: Any = None) -> Any:
+    """A copy of ``x`` (gradient flows through); ``memory_format`` is a layout hint (`anynn.memory_format`)."""
+    from ..memory_format import check_memory_format
+
+    check_memory_format("clone()", memory_format)
     return Clone.apply(x)
 
 

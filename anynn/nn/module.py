@@ -11,6 +11,7 @@ from ..autograd.tensor import Tensor
 from ..backend.transfer import transfer
 from ..backend import Backend, DeviceRNG, dtype_name, get_backend, is_host_array
 from ..device import resolve as resolve_device
+from ..memory_format import check_memory_format
 from ..autograd.tensor import init_tensor, tensor, to_arguments
 from ..init import HostGenerator, host_generator
 from .call_errors import RENAMED, name_the_layer
@@ -356,15 +357,16 @@ class Module:
         return None
 
     def to(self, *args: Any, backend: Any = None, dtype: Any = None, device: Any = None,
-           non_blocking: bool = False) -> "Module":
+           non_blocking: bool = False, memory_format: Any = None) -> "Module":
         """Move every parameter and buffer to a backend or device and/or cast floating ones to ``dtype``.
 
         Accepts PyTorch's forms, ``model.to("cuda")``, ``model.to(device)``, ``model.to(torch.float64)``,
         ``model.to(device, dtype)``, ``model.to(tensor)``, and backend names (``model.to("torch")``). "cpu" and
         "cuda" are read against the library the module is on (NumPy <-> CuPy; PyTorch: its devices; see
         `anynn.device`). Parameters keep their identity (an optimizer made earlier still updates them);
-        gradients are dropped.
+        gradients are dropped. ``memory_format`` (`anynn.memory_format`, a layout hint) changes nothing.
         """
+        check_memory_format(f"{type(self).__name__}.to()", memory_format)
         backend, dtype = to_arguments(f"{type(self).__name__}.to()", args, backend, dtype, device)
         target = None if backend is None else resolve_device(backend, self.backend or get_backend(None))
         if dtype is not None and not dtype_name(dtype).startswith(("float", "bfloat", "complex")):
