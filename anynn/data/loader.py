@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd import Tensor
 from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
-from .collate import default_collate
+from .collate import default_collate, is_string_field
 from .dataset import IterableDataset
 from .samplers import host_rng
 
@@ -103,7 +103,11 @@ class DataLoader:
                                        or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
-            raise ValueError(f"DataLoader: num_workers option should be non-negative, got {num_workers!r}")
+            raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, got {num_workers!r}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
         if prefetch_factor is not None and num_workers == 0:
             raise ValueError("DataLoader: prefetch_factor option could only be specified in multiprocessing. "
                              "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
@@ -279,13 +283,15 @@ class DataLoader:
             elif not isinstance(samples[0], (tuple, list)):
                 self._shape = "single"
             fields = default_collate(samples)
+            if isinstance(self._shape, tuple):  # strings of dict samples: lists, as PyTorch
+                fields = tuple(list(f) if is_string_field(f) else f for f in fields)
         if not isinstance(fields, (tuple, list)):
             fields = (fields,)
         return tuple(self._host_dtype(f) for f in fields)
 
     def _host_dtype(self, field: Any) -> Any:
         # cast on the host, before the copy: smaller transfers, and pinned staging on CuPy needs the final dtype
-        if isinstance(field, Tensor) or _is_native_array(field):
+        if isinstance(field, Tensor) or _is_native_array(field) or is_string_field(field):
             return field
         field = np.asarray(field)
         wanted = self._wanted(field.dtype.kind, field.dtype.name, host=True)
@@ -298,7 +304,9 @@ class DataLoader:
             return "int64"
         return name
 
-    def _to_tensor(self, field: Any) -> Tensor:
+    def _to_tensor(self, field: Any) -> Tensor | list[str]:
+        if is_string_field(field):  # names, captions...: a list, as PyTorch's collate leaves them
+            return field
         if isinstance(field, Tensor):
             t = field if self.backend is None or field.backend == self.backend else field.to(self.backend)
         elif _is_native_array(field):

@@ -428,3 +428,50 @@ def test_weighted_sampler_refuses_a_num_samples_that_is_not_a_positive_int_as_to
         torch.utils.data.WeightedRandomSampler([1.0, 1.0], num_samples)
     with pytest.raises(ValueError, match="num_samples should be a positive integer value"):
         WeightedRandomSampler([1.0, 1.0], num_samples)
+
+
+LOADER_MISUSE = {  # PyTorch's error class for each
+    "persistent_workers_without_workers": (lambda lib, ds: lib.DataLoader(ds, persistent_workers=True), ValueError),
+    "negative_timeout": (lambda lib, ds: lib.DataLoader(ds, timeout=-1), ValueError),
+    "collate_of_none": (lambda lib, ds: next(iter(lib.DataLoader([None, None], batch_size=2))), TypeError),
+    "collate_of_numbers_and_strings": (lambda lib, ds: next(iter(lib.DataLoader([1, "a"], batch_size=2))), TypeError),
+    "collate_of_objects": (lambda lib, ds: next(iter(lib.DataLoader([object(), object()], batch_size=2))), TypeError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOADER_MISUSE))
+def test_loader_misuse_is_refused_as_torch(name):
+    import torch.utils.data
+
+    import anynn.data
+
+    call, error = LOADER_MISUSE[name]
+    X, y = _toy(4)
+    with pytest.raises(error):
+        call(torch.utils.data, torch.utils.data.TensorDataset(torch.tensor(X), torch.tensor(y)))
+    with pytest.raises(error, match="DataLoader|default_collate"):
+        call(anynn.data, TensorDataset(X, y))
+
+
+def test_collate_keeps_strings_as_lists_as_torch(backend):
+    import torch.utils.data
+
+    samples = [("a", np.float32(1.0)), ("bc", np.float32(2.0)), ("d", np.float32(3.0))]
+    theirs = list(torch.utils.data.DataLoader(samples, batch_size=2))
+    ours = list(DataLoader(samples, batch_size=2, backend=backend))
+    assert [names for names, _ in ours] == [names for names, _ in theirs] == [("a", "bc"), ("d",)]
+    for (_, x), (_, t) in zip(ours, theirs):
+        np.testing.assert_array_equal(x.numpy(), t.numpy())
+    assert next(iter(DataLoader(["x", "y"], batch_size=2))) == ["x", "y"]
+    records = [{"name": "x", "v": 1.0}, {"name": "y", "v": 2.0}]
+    assert next(iter(DataLoader(records, batch_size=2)))["name"] == ["x", "y"]
+
+
+def test_collate_of_samples_of_different_shapes_names_them():
+    with pytest.raises(ValueError, match=r"default_collate: .* shape \(2,\) .* shape \(3,\)"):
+        next(iter(DataLoader([np.ones(2), np.ones(3)], batch_size=2)))
+
+
+def test_num_workers_that_is_not_an_int_is_refused_naming_the_type():
+    with pytest.raises(ValueError, match="num_workers option should be a non-negative integer, got 1.5"):
+        DataLoader(TensorDataset(*_toy(4)), num_workers=1.5)
