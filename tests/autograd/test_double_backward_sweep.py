@@ -512,6 +512,13 @@ case("linalg_inv", lambda L, a: L.T.linalg.inv(a), _n(2, 3, 3) + 3 * np.eye(3))
 case("linalg_det", lambda L, a: L.T.linalg.det(a) ** 2, _n(3, 3) + 2 * np.eye(3))
 case("linalg_slogdet", lambda L, a: L.T.linalg.slogdet(a).logabsdet, _n(2, 3, 3) + 3 * np.eye(3))
 case("linalg_solve", lambda L, a, b: L.T.linalg.solve(a, b), _n(2, 3, 3) + 3 * np.eye(3), _n(3, 2))
+case("linalg_solve_triangular", lambda L, a, b: L.T.linalg.solve_triangular(a, b, upper=True, left=False),
+     _n(2, 3, 3) + 3 * np.eye(3), _n(2, 3))
+case("linalg_cholesky", lambda L, a: L.T.linalg.cholesky(a @ a.mT + L.T.ones_like(a).tril().triu()), _n(2, 3, 3))
+case("linalg_eigh", lambda L, a: L.T.linalg.eigh(a + a.mT).eigenvectors ** 2
+     * L.T.linalg.eigvalsh(a + a.mT).unsqueeze(-2), _n(2, 3, 3))
+case("linalg_svd", lambda L, a: L.T.linalg.svd(a, full_matrices=False).U ** 2 * L.T.linalg.svdvals(a), _n(4, 3))
+case("linalg_qr", lambda L, a: L.T.linalg.qr(a).Q * L.T.linalg.qr(a).R.sum(-1), _n(3, 5))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
