@@ -218,8 +218,9 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
         has_aux: bool = False) -> tuple[Any, ...]:
     """``(func(*primals), J @ tangents)`` (and ``aux``): the Jacobian-vector product by the double-vjp trick.
 
-    ``primals`` and ``tangents`` are tuples of the same structure. ``u -> J^T u`` is linear in ``u``; recording it
-    and differentiating it in ``u`` along the tangents gives ``J v``.
+    ``primals`` and ``tangents`` are tuples of the same structure (``strict`` is accepted for PyTorch's signature and
+    not checked). ``u -> J^T u`` is linear in ``u``; recording it and differentiating it in ``u`` along the
+    tangents gives ``J v``.
     """
     if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be tuples")

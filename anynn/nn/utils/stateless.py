@@ -101,8 +101,8 @@ def reparametrized(module: Module, parameters_and_buffers: Mapping[str, Any], ti
                    strict: bool = False) -> Iterator[dict[str, Any]]:
     """A region in which ``module`` uses the given tensors (dotted names, as ``state_dict``'s keys).
 
-    Yields the module's final tensors by name is filled on exit: what the module holds under each given name when
-    the region ends (the given tensor, or one the forward assigned in its place).
+    Yields a dict that is filled on exit with what the module held under each given name when the region ended
+    (the given tensor, or one the forward assigned in its place, such as an updated buffer).
     """
     if not isinstance(module, Module):
         raise TypeError(f"functional_call: expected an anynn.nn.Module, got {type(module).__name__}")
