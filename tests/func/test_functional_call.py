@@ -272,3 +272,32 @@ def test_a_hook_that_rebuilds_the_weight_uses_the_given_tensors(backend, rng) ->
         np.testing.assert_allclose(mine[k].grad.numpy(), yours[k].grad.numpy(), **TOL, err_msg=k)
     np.testing.assert_allclose(ours(make(backend, x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
                                **TOL)
+
+
+# (anynn layer, torch layer, input shapes): layers whose forward reads several parameters by name
+LAYERS = {
+    "lstm": (lambda: anynn.nn.LSTM(3, 4, batch_first=True), lambda: torch.nn.LSTM(3, 4, batch_first=True),
+             [(2, 5, 3)]),
+    "multihead_attention": (lambda: anynn.nn.MultiheadAttention(4, 2, batch_first=True),
+                            lambda: torch.nn.MultiheadAttention(4, 2, batch_first=True), [(2, 3, 4)] * 3),
+    "conv2d": (lambda: anynn.nn.Conv2d(2, 3, 3), lambda: torch.nn.Conv2d(2, 3, 3), [(2, 2, 5, 5)]),
+}
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_layers_with_given_parameters(backend, rng, layer: str) -> None:
+    make_ours, make_theirs, shapes = LAYERS[layer]
+    torch.manual_seed(0)
+    theirs = make_theirs().double()
+    ours = make_ours()
+    ours.to(backend, dtype="float64")
+    copy_torch_weights(ours, theirs)
+    mine, yours = _given(backend, theirs)
+    inputs = [rng.standard_normal(s) for s in shapes]
+    out = functional_call(ours, mine, tuple(make(backend, a) for a in inputs))[0]
+    ref = torch.func.functional_call(theirs, yours, tuple(torch.tensor(a) for a in inputs))[0]
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-9, atol=1e-10)
+    out.tanh().sum().backward()
+    ref.tanh().sum().backward()
+    for k in mine:
+        np.testing.assert_allclose(mine[k].grad.numpy(), yours[k].grad.numpy(), rtol=1e-9, atol=1e-10, err_msg=k)
