@@ -1,5 +1,5 @@
-"""``anynn.utils``: PyTorch's ``torch.utils`` paths (``anynn.utils.data``)."""
+"""``anynn.utils``: PyTorch's ``torch.utils`` paths (``anynn.utils.data``, ``anynn.utils.checkpoint``)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
