@@ -5,6 +5,7 @@ strict keys, several dicts, buffer updates, restoring after an exception, thread
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -203,17 +204,29 @@ def test_buffers_updated_as_torch_updates_them(backend, rng) -> None:
 
 
 def test_threads_never_see_each_others_tensors(backend) -> None:
-    """Two threads calling functional_call on one module: every result is its own thread's, the module is whole."""
-    module = anynn.nn.Linear(2, 1, bias=False, backend=backend, dtype="float64")
+    """Two threads calling functional_call on one module (whose forward yields the GIL between reading its weight
+    and using it): every result is its own thread's, and the module ends with its own weight."""
+
+    class Slow(anynn.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = anynn.nn.Parameter(anynn.zeros(1, 2, backend=backend, dtype="float64"))
+
+        def forward(self, x):
+            first = self.weight
+            time.sleep(0.001)
+            return x @ first.mT + x @ self.weight.mT
+
+    module = Slow()
     original = module.weight
     x = anynn.ones(1, 2, backend=backend, dtype="float64")
     errors: list[str] = []
 
     def work(value: float) -> None:
         w = anynn.full((1, 2), value, backend=backend, dtype="float64")
-        for _ in range(30):
+        for _ in range(20):
             got = float(functional_call(module, {"weight": w}, x).numpy().item())
-            if got != 2 * value:
+            if got != 4 * value:
                 errors.append(f"thread {value}: got {got}")
 
     threads = [threading.Thread(target=work, args=(v,)) for v in (1.0, 5.0)]
