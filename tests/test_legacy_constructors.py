@@ -29,6 +29,22 @@ def test_typed_constructors_as_torch(backend, name):
         anynn.set_default_backend("numpy")
 
 
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "ByteTensor", "BoolTensor"])
+def test_type_of_a_legacy_class_casts_as_torch(backend, name):
+    """``x.type(torch.FloatTensor)``: PyTorch-GAN's ``Tensor = torch.FloatTensor`` idiom; the cast is differentiable
+    between floating types."""
+    data = np.array([[0.5, -1.25, 2.0], [3.0, 0.0, 1.5]])
+    x, xt = anynn.tensor(data, backend=backend, requires_grad=True), torch.tensor(data, requires_grad=True)
+    got, ref = x.type(getattr(anynn, name)), xt.type(getattr(torch, name))
+    assert str(got.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.detach().numpy(), ref.detach().numpy())
+    assert isinstance(got, getattr(anynn, name)) and got.requires_grad == ref.requires_grad
+    if ref.requires_grad:
+        (got * 3).sum().backward()
+        (ref * 3).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
 def test_floats_truncate_toward_zero_in_integer_types_and_isinstance_reads_the_dtype():
     assert anynn.LongTensor([1.7, -2.5]).tolist() == torch.LongTensor([1.7, -2.5]).tolist()
     assert not isinstance(anynn.zeros(2), anynn.LongTensor)

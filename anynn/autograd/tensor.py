@@ -395,11 +395,14 @@ class Tensor(TensorSurface):
     def type(self, dtype: DTypeLike = None, non_blocking: bool = False) -> str | Tensor:
         """Without ``dtype``: PyTorch's type string (``"torch.FloatTensor"``, ``"torch.cuda.LongTensor"``), so
         ported code comparing against those strings keeps working. With ``dtype`` (a dtype, a dtype name or such
-        a string): this tensor cast to it."""
+        a string, or a legacy type class such as ``anynn.FloatTensor``): this tensor cast to it."""
         from ..dtypes import dtype_of_type_string, type_string
 
         if dtype is None:
             return type_string(self.array.dtype, self.device.type == "cuda")
+        legacy = getattr(dtype, "_dtype_name", None) if isinstance(dtype, type) else None
+        if legacy is not None:  # a legacy type class, x.type(torch.FloatTensor) (PyTorch-GAN's `Tensor` idiom)
+            return self.astype(legacy)
         if isinstance(dtype, str) and dtype_of_type_string(dtype) is not None:
             target = dtype_of_type_string(dtype)
             moved = self.to("cuda") if ".cuda." in dtype and not self.is_cuda else self

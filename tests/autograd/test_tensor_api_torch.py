@@ -454,3 +454,21 @@ def test_clamp_without_bounds_and_where_on_a_float_condition_are_refused_as_torc
         with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor"):
             lib.where(t, t, t)
     np.testing.assert_array_equal(anynn.where(x > 0, x, 0.0).numpy(), np.where(X > 0, X, 0.0))
+
+
+# -- casts to integer and boolean dtypes end the graph ---------------------------------------------------
+INTEGER_CASTS = {
+    "long": lambda lib, x: x.long(), "int": lambda lib, x: x.int(), "bool": lambda lib, x: x.bool(),
+    "to_long": lambda lib, x: x.to(lib.long), "type_uint8": lambda lib, x: x.type(lib.uint8),
+    "double": lambda lib, x: x.double(),  # floating: stays in the graph
+}
+
+
+@pytest.mark.parametrize("name", list(INTEGER_CASTS))
+def test_integer_casts_do_not_require_grad_as_torch(backend, name):
+    x, xt = make(backend, np.abs(X) * 3, requires_grad=True), torch.tensor(np.abs(X) * 3, requires_grad=True)
+    got, ref = INTEGER_CASTS[name](anynn, x), INTEGER_CASTS[name](torch, xt)
+    assert got.requires_grad == ref.requires_grad and (got.grad_fn is None) == (ref.grad_fn is None)
+    np.testing.assert_array_equal(got.detach().numpy(), ref.detach().numpy())
+    if not got.requires_grad:
+        got.numpy()  # no "requires grad" refusal
