@@ -98,3 +98,44 @@ def householder_product(A: Tensor, tau: Tensor, *, out: None = None) -> Tensor: 
         v = vectors[..., :, i:i + 1]
         result = result - (tau[..., i:i + 1].unsqueeze(-1) * v) @ (v.mT @ result)
     return result
+
+
+def geqrf(A: Tensor) -> tuple[Tensor, Tensor]:  # noqa: N803 - PyTorch's name
+    """LAPACK's ``geqrf`` as ``torch.geqrf``: the QR decomposition of ``A: (*, m, n)`` in Householder form.
+
+    Returns ``(a, tau)``: ``a: (*, m, n)`` holds R on and above the diagonal and the reflection vectors ``v_i``
+    below it (``v_i[i] = 1`` implied), ``tau: (*, min(m, n))``, so that ``householder_product(a, tau)`` is Q.
+    Reflections follow LAPACK's ``larfg`` (``beta = -sign(alpha) ||x||``; ``tau = 0`` where the column below the
+    diagonal is zero). Like PyTorch's, it has no gradient: the results are outside the graph.
+    """
+    if A.ndim < 2:
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    _check_floating("torch.geqrf", "input", A)
+    be = A.backend
+    xp = be.xp
+    a = A.detach().array
+    m, n = a.shape[-2], a.shape[-1]
+    rows = xp.arange(m, device=be.device)
+    cols = xp.arange(n, device=be.device)
+    zero = xp.zeros((), dtype=a.dtype, device=be.device)
+    one = xp.ones((), dtype=a.dtype, device=be.device)
+    taus = []
+    for i in range(min(m, n)):
+        x = a[..., :, i]
+        below = rows > i
+        alpha = a[..., i, i]
+        tail = xp.sqrt(xp.sum(xp.where(below, x * x, zero), axis=-1))
+        untouched = tail == 0  # LAPACK leaves the column as it is: H = I
+        norm = xp.sqrt(alpha * alpha + tail * tail)
+        beta = xp.where(alpha >= 0, -norm, norm)
+        tau = xp.where(untouched, zero, (beta - alpha) / xp.where(untouched, one, beta))
+        scale = xp.where(untouched, zero, one / xp.where(untouched, one, alpha - beta))
+        v = xp.where(below, x * scale[..., None], xp.where(rows == i, one, zero))
+        # H = I - tau v vᵀ on the columns right of i; column i becomes (R's part, beta, v below)
+        vta = xp.sum(v[..., :, None] * a, axis=-2)
+        a = xp.where(cols > i, a - tau[..., None, None] * v[..., :, None] * vta[..., None, :], a)
+        column = xp.where(below, v, xp.where(rows == i, xp.where(untouched, alpha, beta)[..., None], x))
+        a = xp.where(cols == i, column[..., :, None], a)
+        taus.append(tau)
+    tau = xp.stack(taus, axis=-1) if taus else xp.zeros(tuple(a.shape[:-2]) + (0,), dtype=a.dtype, device=be.device)
+    return Tensor._make(a, be, None, 0), Tensor._make(tau, be, None, 0)

@@ -1,6 +1,6 @@
 """linalg.matrix_exp and linalg.householder_product (composed from matmuls): forward and input gradients against
-torch.linalg in float32 and float64 on every backend, float64 gradient and second-order checks, PyTorch's
-refusals."""
+torch.linalg in float32 and float64 on every backend, float64 gradient and second-order checks, PyTorch's refusals;
+geqrf's reflections and taus against torch.geqrf."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import torch
 
 import anynn
 from anynn.autograd.gradgrad_check import gradgrad_check
+from anynn.functional.matrix_functions import geqrf
 
 from tests.functional.samples import DTYPES
 from tests.helpers import check_gradients, compare_with_torch, make
@@ -76,6 +77,7 @@ REFUSALS = [
     (lambda: anynn.linalg.householder_product(anynn.ones(3, 2), anynn.ones(2, 1)), "one dimension less"),
     (lambda: anynn.linalg.householder_product(anynn.ones(2, 3, 2), anynn.ones(3, 1)), "batch dimensions of tau"),
     (lambda: anynn.linalg.householder_product(anynn.ones(3, 2), anynn.ones(2, dtype="float64")), "does not match"),
+    (lambda: geqrf(anynn.ones(3)), "at least 2 dimensions"),
 ]
 
 
@@ -83,3 +85,17 @@ REFUSALS = [
 def test_refusals_as_torch(call, message):
     with pytest.raises(RuntimeError, match=message):
         call()
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (2, 4, 3), (3, 1)], ids=str)
+def test_geqrf_matches_torch(backend, shape):
+    a = np.random.default_rng(9).standard_normal(shape)
+    a[..., 1:, 0] = 0.0  # a column already triangular: LAPACK's tau = 0 there
+    ours, tau = geqrf(make(backend, a))
+    theirs, their_tau = torch.geqrf(torch.tensor(a))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tau.numpy(), their_tau.numpy(), rtol=1e-12, atol=1e-14)
+    if shape[-2] >= shape[-1]:  # Q from the reflections, as torch.linalg.householder_product does
+        q = anynn.linalg.householder_product(ours, tau).numpy()
+        r = np.triu(ours.numpy())[..., :shape[-1], :]
+        np.testing.assert_allclose(q @ r, a, rtol=1e-12, atol=1e-12)

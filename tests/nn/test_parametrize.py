@@ -48,6 +48,8 @@ CASES = [
     ("orthogonal", {"orthogonal_map": "cayley"}, "tall"),
     ("orthogonal", {"use_trivialization": False}, "square"),
     ("orthogonal", {"orthogonal_map": "cayley", "use_trivialization": False}, "wide"),
+    ("orthogonal", {"orthogonal_map": "householder", "use_trivialization": False}, "square"),
+    ("orthogonal", {"use_trivialization": False}, "wide"), ("orthogonal", {"use_trivialization": False}, "tall"),
 ]
 CASE_IDS = [f"{name}-{layer}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for name, kw, layer in CASES]
 
@@ -83,6 +85,28 @@ def test_parametrizations_match_torch(backend, name, kwargs, layer, dtype):
     for key, value in ours.state_dict().items():
         np.testing.assert_allclose(value.numpy(), theirs_state[key].numpy(), **_tol(dtype), err_msg=key)
     np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), **_tol(dtype))
+
+
+# registered on the same weights, without copying state: the originals (and base) PyTorch's register computes
+DETERMINISTIC = [c for c in CASES if c[0] == "weight_norm" or (c[0] == "orthogonal" and c[2] in ("square",))
+                 or (c[0] == "orthogonal" and not c[1].get("use_trivialization", True))]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "layer"), DETERMINISTIC, ids=[CASE_IDS[CASES.index(c)]
+                                                                         for c in DETERMINISTIC])
+def test_registration_computes_torchs_originals(backend, name, kwargs, layer):
+    ours_layer, theirs_layer, shape = LAYERS[layer]
+    torch.manual_seed(9)
+    theirs = theirs_layer().double()
+    ours = ours_layer().to(backend, dtype="float64")
+    copy_torch_weights(ours, theirs)
+    wrap_ours, wrap_theirs = _both(name, **kwargs)
+    wrap_ours(ours)
+    wrap_theirs(theirs)
+    theirs_state = theirs.state_dict()
+    for key, value in ours.state_dict().items():
+        np.testing.assert_allclose(value.numpy(), theirs_state[key].numpy(), rtol=1e-9, atol=1e-12, err_msg=key)
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize(("name", "kwargs", "layer"), [CASES[i] for i in (0, 5, 8, 9, 10, 11, 12)],
@@ -298,8 +322,9 @@ def test_misuse_is_refused_as_torch_does():
         ours_p.spectral_norm(anynn.nn.Linear(3, 3), n_power_iterations=0)
     with pytest.raises(IndexError, match="Dimension out of range"):
         ours_p.spectral_norm(anynn.nn.Linear(3, 3), dim=2)
-    with pytest.raises(NotImplementedError, match="geqrf"):
-        ours_p.orthogonal(anynn.nn.Linear(3, 4), orthogonal_map="householder", use_trivialization=False)
+    with pytest.raises(NotImplementedError, match="use_trivialization=False"):
+        ours_p.orthogonal(anynn.nn.Linear(3, 3), orthogonal_map="cayley", use_trivialization=False).weight = \
+            anynn.eye(3)
     ortho = ours_p.orthogonal(anynn.nn.Linear(3, 3))
     with pytest.raises(ValueError, match="Expected a matrix or batch of matrices of shape"):
         ortho.weight = anynn.ones(2, 3)

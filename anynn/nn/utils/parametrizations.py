@@ -19,7 +19,7 @@ from ...autograd.mode import no_grad
 from ...autograd.tensor import Tensor
 from ...backend.arrays import any_true
 from ...functional.lp_normalize import normalize
-from ...functional.matrix_functions import householder_product, matrix_exp
+from ...functional.matrix_functions import geqrf, householder_product, matrix_exp
 from ...functional.matrix_inverse import solve
 from ...functional.tensor_extras import cat
 from ..conv import ConvTranspose1d, ConvTranspose2d
@@ -229,8 +229,7 @@ class _Orthogonal(Module):
             if self.orthogonal_map in (_OrthMaps.cayley, _OrthMaps.matrix_exp):
                 raise NotImplementedError("It is not possible to assign to the matrix exponential or the Cayley "
                                           "parametrizations when use_trivialization=False.")
-            raise NotImplementedError("orthogonal: the householder map without the trivialization needs geqrf, "
-                                      "which anynn does not have")
+            return _householder_inverse(Q)
         be, xp = Q.backend, Q.backend.xp
         with no_grad():
             shape = tuple(Q.shape)
@@ -247,6 +246,19 @@ class _Orthogonal(Module):
             self.base = _constant(Q, base)
             eye = xp.eye(shape[-2], shape[-1], dtype=Q.array.dtype, device=be.device)
             return _constant(Q, xp.asarray(xp.broadcast_to(-eye, shape), copy=True))
+
+
+def _householder_inverse(Q: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The unconstrained matrix whose householder map is ``Q`` (PyTorch's: geqrf's reflections below the
+    diagonal, the signs of R's diagonal on it, flipped where a reflection is the identity)."""
+    transposed = Q.shape[-2] < Q.shape[-1]
+    a, tau = geqrf(Q.mT if transposed else Q)
+    xp = a.backend.xp
+    diagonal = xp.sign(xp.linalg.diagonal(a.array))  # (*, k), k = a.shape[-1]: a is tall
+    diagonal = xp.where(tau.array == 0, -diagonal, diagonal)
+    on_diagonal = xp.eye(a.shape[-2], a.shape[-1], dtype=xp.bool, device=a.backend.device)
+    out = _constant(Q, xp.where(on_diagonal, diagonal[..., None, :], a.array))
+    return out.mT if transposed else out
 
 
 def _random_normal(shape: tuple[int, ...], like: Tensor) -> Any:
@@ -280,9 +292,6 @@ def orthogonal(module: T_module, name: str = "weight", orthogonal_map: str | Non
     if orth_enum is None:
         raise ValueError('orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
                          f"Got: {orthogonal_map}")
-    if orth_enum == _OrthMaps.householder and not use_trivialization:
-        raise NotImplementedError("orthogonal: orthogonal_map='householder' with use_trivialization=False needs "
-                                  "geqrf, which anynn does not have; use the default use_trivialization=True")
     orth = _Orthogonal(weight, orth_enum, use_trivialization=use_trivialization)
     parametrize.register_parametrization(module, name, orth, unsafe=True)
     return module
