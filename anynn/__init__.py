@@ -146,4 +146,5 @@ from . import random  # noqa: E402  (torch.random: rng state, fork_rng)
 from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402
 __all__ += ["get_rng_state", "initial_seed", "random", "seed", "set_rng_state"]
 from . import func  # noqa: E402  (PyTorch's torch.func: functional_call, grad, vmap, jacrev...)
-__all__ += ["func"]
+from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
+__all__ += ["func", "vmap"]
