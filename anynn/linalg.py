@@ -42,8 +42,8 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), keepdim: bool = False, *,  # noqa: A002,N803
                 dtype: Any = None) -> Tensor:
-    """A matrix norm over the two axes ``dim``: ``"fro"``, or ``1``/``-1`` (largest/smallest absolute column sum),
-    ``inf``/``-inf`` (row sum)."""
+    """A matrix norm over the two axes ``dim``: ``"fro"``, ``1``/``-1`` (largest/smallest absolute column sum),
+    ``inf``/``-inf`` (row sum), ``2``/``-2`` (largest/smallest singular value) or ``"nuc"`` (their sum)."""
     if dtype is not None:
         A = A.astype(dtype)
     rows, cols = (d % A.ndim for d in dim)
@@ -55,8 +55,14 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
         pick = reduce.max if ord > 0 else reduce.min
         out = pick(sums, axis=other, keepdims=True)
         return out if keepdim else out.squeeze((rows, cols))
-    raise NotImplementedError(f"matrix_norm: ord={ord!r} needs a singular value decomposition, which anynn does not "
-                              f"have; 'fro', 1, -1, inf and -inf are supported")
+    if ord in (2, -2, "nuc"):
+        values = svdvals(A.movedim((rows, cols), (-2, -1)))
+        if ord == "nuc":
+            out = values.sum(-1)
+        else:
+            out = (reduce.max if ord == 2 else reduce.min)(values, axis=-1)
+        return out.unsqueeze(min(rows, cols)).unsqueeze(max(rows, cols)) if keepdim else out
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord!r} not supported.")
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # noqa: A002,N803

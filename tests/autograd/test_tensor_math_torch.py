@@ -150,6 +150,10 @@ DIFFERENTIABLE = [
      lambda a, b: torch.linalg.solve(a, b, left=False), (SQUARE, BATCH[:, :2, :3])),
     ("matrix_norm_1", lambda x: anynn.linalg.matrix_norm(x, 1), lambda x: torch.linalg.matrix_norm(x, 1), (BATCH,)),
     ("matrix_norm_inf", lambda x: anynn.linalg.norm(x, math.inf), lambda x: torch.linalg.norm(x, math.inf), (MAT,)),
+    ("matrix_norm_2", lambda x: anynn.linalg.matrix_norm(x, 2), lambda x: torch.linalg.matrix_norm(x, 2), (BATCH,)),
+    ("matrix_norm_neg2_dims", lambda x: anynn.linalg.matrix_norm(x, -2, dim=(2, 0), keepdim=True),
+     lambda x: torch.linalg.matrix_norm(x, -2, dim=(2, 0), keepdim=True), (BATCH,)),
+    ("linalg_norm_nuc", lambda x: anynn.linalg.norm(x, "nuc"), lambda x: torch.linalg.norm(x, "nuc"), (MAT,)),
     ("add_alpha", lambda x, y: anynn.add(x, y, alpha=2.5), lambda x, y: torch.add(x, y, alpha=2.5), (X, Y)),
     ("sub_alpha", lambda x, y: x.sub(y, alpha=0.5), lambda x, y: x.sub(y, alpha=0.5), (X, Y)),
     ("clamp_min", lambda x: anynn.clamp_min(x, 0.1), lambda x: torch.clamp_min(x, 0.1), (X,)),
@@ -314,8 +318,10 @@ def test_unflatten_and_movedim_errors():
         x.unflatten(1, (4, -1))
     with pytest.raises(RuntimeError, match="movedim"):
         anynn.movedim(x, (0, 0), (1, 0))
-    with pytest.raises(NotImplementedError, match="singular value"):
-        anynn.linalg.matrix_norm(x, 2)
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: Order 3 not supported"):
+        anynn.linalg.matrix_norm(x, 3)
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: Order 3 not supported"):
+        torch.linalg.matrix_norm(torch.zeros(2, 6), 3)
 
 
 
