@@ -1,6 +1,6 @@
 """Optimizers (state kept as backend arrays), learning-rate schedules and gradient clipping."""
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
