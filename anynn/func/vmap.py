@@ -116,6 +116,8 @@ def _stack(outputs: list[Any], out_dims: Any) -> Any:
             if not isinstance(leaf, Tensor):
                 raise ValueError(f"vmap: `func` must only return Tensors, got type {type(leaf).__name__}")
             column.append(leaf)
+    if isinstance(outputs[0], Tensor) and isinstance(out_dims, tuple) and len(out_dims) == 1:
+        out_dims = out_dims[0]  # PyTorch reads out_dims=(d,) for a single Tensor output as d
     dims = broadcast_prefix(out_dims, outputs[0], "vmap: out_dims")
     stacked = []
     for column, d in zip(columns, dims):

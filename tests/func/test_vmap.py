@@ -47,14 +47,16 @@ def test_per_sample_gradients_of_an_mlp(backend, rng) -> None:
     np.testing.assert_allclose(got["0.weight"].numpy().mean(0), ours[0].weight.grad.numpy(), **TOL)
 
 
-@pytest.mark.parametrize("in_dims, out_dims", [(0, 0), ((1, 0), 0), (-1, 1), ((1, None), -1), ((0, {"s": None, "t": 1}),
-                                                                                        (1, 0))])
+DIMS = [(0, 0), ((1, 0), 0), (-1, 1), (0, (1,)), ((1, None), -1), ((0, {"s": None, "t": 1}), (1, 0))]
+
+
+@pytest.mark.parametrize("in_dims, out_dims", DIMS)
 def test_dims_match_torch(backend, rng, in_dims, out_dims) -> None:
     a, b = rng.standard_normal((3, 3, 3)), {"s": rng.standard_normal(3), "t": rng.standard_normal((3, 3))}
 
     def f(x, tree, scale=1.0):
         inner = (x * tree["s"]).sin() * scale
-        if isinstance(out_dims, tuple):
+        if isinstance(out_dims, tuple) and len(out_dims) == 2:
             return inner, inner.sum() + tree["t"].sum()
         return inner + tree["t"].sum()
 
@@ -63,7 +65,7 @@ def test_dims_match_torch(backend, rng, in_dims, out_dims) -> None:
     theirs = torch.func.vmap(f, in_dims=in_dims, out_dims=out_dims)(torch.tensor(a),
                                                                     {k: torch.tensor(v) for k, v in b.items()},
                                                                     scale=2.0)
-    ours, theirs = (ours, theirs) if isinstance(out_dims, tuple) else ((ours,), (theirs,))
+    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
     for o, t in zip(ours, theirs):
         assert tuple(o.shape) == tuple(t.shape)
         np.testing.assert_allclose(o.numpy(), t.numpy(), **TOL)
