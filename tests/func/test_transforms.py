@@ -173,3 +173,23 @@ def test_misuse_is_named(backend, rng) -> None:
         func.jvp(lambda x: x, (x,), (x, x))
     with pytest.raises(ValueError, match="randomness"):
         func.jacfwd(lambda x: x, randomness="sometimes")
+
+
+def test_no_grad_inside_and_outside(backend, rng) -> None:
+    """PyTorch's two cases: a no_grad region inside f makes a constant; grad called inside no_grad still works."""
+    x0 = rng.standard_normal(3)
+
+    def f(lib):
+        def inner(x):
+            with lib.no_grad():
+                c = x ** 2
+            return (x * c).sum()
+        return inner
+
+    x, xt = _pair(backend, x0)
+    _close(func.grad(f(anynn))(x), torch.func.grad(f(torch))(xt))
+    with anynn.no_grad():
+        ours = func.grad(lambda x: (x ** 3).sum())(x)
+    with torch.no_grad():
+        theirs = torch.func.grad(lambda x: (x ** 3).sum())(xt)
+    _close(ours, theirs)
