@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 from . import graph
@@ -16,7 +17,7 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Tensor | Sequence[Tensor | None] | None = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
          materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to ``inputs`` (PyTorch's ``torch.autograd.grad``).
 
@@ -32,6 +33,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         Keep the graph for another backward pass; defaults to ``create_graph``.
     create_graph : bool
         Record the backward pass, so the returned gradients can be differentiated again (any order).
+    only_inputs : bool
+        Deprecated in PyTorch and ignored (only ``inputs`` get gradients); ``False`` warns, as PyTorch.
     allow_unused : bool, optional
         An input that the outputs do not depend on gives ``None`` (otherwise an error). Defaults to
         ``materialize_grads``.
@@ -42,6 +45,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     -------
     tuple of Tensors (or ``None``), one per input.
     """
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                      "gradient for other parts of the graph, please use torch.autograd.backward.", stacklevel=2)
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     if allow_unused is None:

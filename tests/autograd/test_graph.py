@@ -208,3 +208,28 @@ def test_a_mixed_dtype_op_hands_each_input_its_own_dtype(backend, way):
     for g, tg in zip(got, expected):
         assert str(g.dtype).rsplit(".", 1)[-1] == str(tg.dtype).rsplit(".", 1)[-1]
         np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_penalty_as_wgan_gp_calls_grad_matches_torch(backend):
+    """WGAN-GP's penalty: ``grad(..., grad_outputs=ones, create_graph=True, retain_graph=True, only_inputs=True)``
+    (``only_inputs`` is deprecated and ignored, as PyTorch), the norm of the gradient, backward into the critic."""
+    rng = np.random.default_rng(5)
+    w1, w2, x0 = rng.standard_normal((6, 4)), rng.standard_normal((1, 6)), rng.standard_normal((3, 4))
+    results = []
+    for lib in (anynn, torch):
+        def tensor(a, requires_grad=False, lib=lib):
+            return (anynn.tensor(a, backend=backend, dtype="float64", requires_grad=requires_grad) if lib is anynn
+                    else torch.tensor(a, requires_grad=requires_grad))
+        weights = [tensor(w1, True), tensor(w2, True)]
+        x = tensor(x0, True)
+        critic = lib.nn.functional.linear(lib.tanh(lib.nn.functional.linear(x, weights[0])), weights[1])
+        gradients = lib.autograd.grad(outputs=critic, inputs=x, grad_outputs=x.new_ones(3, 1),
+                                      create_graph=True, retain_graph=True, only_inputs=True)[0]
+        penalty = ((gradients.view(gradients.size(0), -1).norm(2, dim=1) - 1) ** 2).mean()
+        penalty.backward()
+        results.append([penalty.detach().numpy()] + [w.grad.numpy() for w in weights])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    x = anynn.tensor(x0, backend=backend, dtype="float64", requires_grad=True)
+    with pytest.warns(UserWarning, match="only_inputs argument is deprecated"):
+        grad((x * x).sum(), x, only_inputs=False)
