@@ -223,6 +223,7 @@ def _build(lib, nn_mod, parts, seed=0):
     return module
 
 
+@pytest.mark.jax
 @pytest.mark.parametrize("parts", [[_symmetric], [_symmetric, _scale], [_rank_one], [_rank_one, _scale]],
                          ids=["symmetric", "chain", "rank_one", "rank_one_chain"])
 def test_register_parametrization_matches_torch(backend, parts):
@@ -242,6 +243,20 @@ def test_register_parametrization_matches_torch(backend, parts):
     theirs.weight = torch.tensor(target)
     np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ours.weight.numpy(), target, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.jax
+# eager JAX takes ~20 s over the householder map's per-column products: that row stays out of the jax subset
+@pytest.mark.parametrize("orthogonal_map", [pytest.param("householder", marks=pytest.mark.jax(run=False)), "cayley"])
+def test_recurrent_weight_parametrized_matches_torch(backend, orthogonal_map):
+    """PyTorch's documented use: an orthogonal recurrent kernel, read once per sequence inside cached()."""
+    torch.manual_seed(10)
+    theirs = TPZ.orthogonal(torch.nn.LSTM(3, 4).double(), "weight_hh_l0", orthogonal_map)
+    ours = ours_p.orthogonal(anynn.nn.LSTM(3, 4), "weight_hh_l0", orthogonal_map)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = np.random.default_rng(11).standard_normal((5, 2, 3))
+    with P.cached(), TP.cached():
+        compare_module_with_torch(backend, ours, theirs, x, rtol=1e-9, atol=1e-11)
 
 
 def test_original_keeps_the_parameter_and_assignment_rules(backend):
