@@ -314,3 +314,66 @@ def test_layers_with_given_parameters(backend, rng, layer: str) -> None:
     ref.tanh().sum().backward()
     for k in mine:
         np.testing.assert_allclose(mine[k].grad.numpy(), yours[k].grad.numpy(), rtol=1e-9, atol=1e-10, err_msg=k)
+
+
+def test_parametrized_module_through_its_original(backend, rng) -> None:
+    """A parametrized weight is recomputed from a given ``parametrizations.weight.original``, as in PyTorch."""
+
+    class Symmetric(torch.nn.Module):
+        def forward(self, w):
+            return w.triu() + w.triu(1).mT
+
+    class SymmetricOurs(anynn.nn.Module):
+        def forward(self, w):
+            return w.triu() + w.triu(1).mT
+
+    torch.manual_seed(0)
+    theirs = torch.nn.Linear(3, 3).double()
+    torch.nn.utils.parametrize.register_parametrization(theirs, "weight", Symmetric())
+    ours = anynn.nn.Linear(3, 3, backend=backend, dtype="float64")
+    anynn.nn.utils.parametrize.register_parametrization(ours, "weight", SymmetricOurs())
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    key = "parametrizations.weight.original"
+    w, x = rng.standard_normal((3, 3)), rng.standard_normal((2, 3))
+    mine, yours = make(backend, w, requires_grad=True), torch.tensor(w, requires_grad=True)
+    out = functional_call(ours, {key: mine}, make(backend, x))
+    ref = torch.func.functional_call(theirs, {key: yours}, torch.tensor(x))
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), **TOL)
+    out.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_allclose(mine.grad.numpy(), yours.grad.numpy(), **TOL)
+    np.testing.assert_allclose(ours(make(backend, x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               **TOL)
+
+
+def test_parametrized_name_goes_through_right_inverse_and_back(backend, rng) -> None:
+    """Giving the parametrized name itself assigns it (right_inverse), as PyTorch does; the original comes back."""
+
+    class Double(torch.nn.Module):
+        def forward(self, w):
+            return w * 2
+
+        def right_inverse(self, w):
+            return w / 2
+
+    class DoubleOurs(anynn.nn.Module):
+        def forward(self, w):
+            return w * 2
+
+        def right_inverse(self, w):
+            return w / 2
+
+    torch.manual_seed(0)
+    theirs = torch.nn.Linear(3, 3).double()
+    torch.nn.utils.parametrize.register_parametrization(theirs, "weight", Double())
+    ours = anynn.nn.Linear(3, 3, backend=backend, dtype="float64")
+    anynn.nn.utils.parametrize.register_parametrization(ours, "weight", DoubleOurs())
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    original = ours.parametrizations.weight.original
+    w, x = rng.standard_normal((3, 3)), rng.standard_normal((2, 3))
+    out = functional_call(ours, {"weight": make(backend, w)}, make(backend, x))
+    ref = torch.func.functional_call(theirs, {"weight": torch.tensor(w)}, torch.tensor(x))
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), **TOL)
+    assert ours.parametrizations.weight.original is original
+    np.testing.assert_allclose(original.detach().numpy(),
+                               theirs.parametrizations.weight.original.detach().numpy(), **TOL)

@@ -85,14 +85,16 @@ def _swap(module: Module, name: str, value: Any) -> Any:
                 table[name] = value
                 object.__setattr__(module, name, value)
             return old
-    old = module.__dict__.get(name, _MISSING)
+    # a plain attribute, or a property (a parametrized tensor: assigning it runs the parametrization's
+    # right_inverse, as in PyTorch; pass "parametrizations.<name>.original" to replace what it is computed from)
+    old = getattr(module, name) if hasattr(module, name) else _MISSING
     if old is not _MISSING and old is not None and not isinstance(old, Tensor):
         raise TypeError(f"functional_call: attribute {name!r} of {type(module).__name__} is a "
                         f"{type(old).__name__}, not a Tensor")
-    if value is _MISSING:
-        module.__dict__.pop(name, None)
-    else:
-        object.__setattr__(module, name, value)
+    if value is not _MISSING:
+        setattr(module, name, value)
+    elif hasattr(module, name):
+        delattr(module, name)
     return old
 
 
