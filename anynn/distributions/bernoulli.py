@@ -19,6 +19,8 @@ class Bernoulli(Distribution):
     logits : (...) log-odds ``log(p / (1 - p))``, or a number. Give exactly one of the two.
     validate_args : accepted for PyTorch's signature; values are not checked.
 
+    Notes
+    -----
     ``sample(sample_shape)`` has shape ``sample_shape + batch_shape`` and the parameter's dtype (0. or 1.);
     ``log_prob`` and ``entropy`` are written with softplus of the logits, so they stay finite for large logits.
     """

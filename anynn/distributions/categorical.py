@@ -37,6 +37,8 @@ class Categorical(Distribution):
     validate_args : accepted for PyTorch's signature; values are not checked (a check would read the arrays
         back to the host on every call).
 
+    Notes
+    -----
     ``sample(sample_shape)`` is int64 of shape ``sample_shape + batch_shape``; ``log_prob(value)`` gathers the
     normalised logits at ``value`` (broadcast against the batch shape) and is differentiable in the parameters.
     """

@@ -24,6 +24,8 @@ class Independent(Distribution):
     reinterpreted_batch_ndims : n; the result has batch shape (...) and event shape ``B + base event shape``.
     validate_args : accepted for PyTorch's signature; values are not checked.
 
+    Notes
+    -----
     ``log_prob`` and ``entropy`` are the base's summed over the n dimensions (the elements are independent);
     ``sample``/``rsample`` are the base's.
     """

@@ -58,6 +58,8 @@ class MultivariateNormal(Distribution):
         positive-definite, or lower triangular with a positive diagonal), and a value's trailing size in
         ``log_prob``.
 
+    Notes
+    -----
     ``rsample`` is ``loc + L eps`` with ``eps ~ N(0, I)``, differentiable in the parameters.
     """
 

@@ -19,6 +19,8 @@ class Normal(Distribution):
     loc, scale : Tensors or numbers (``scale > 0``); a number takes the other parameter's backend and dtype.
     validate_args : accepted for PyTorch's signature; values are not checked.
 
+    Notes
+    -----
     ``rsample`` is ``loc + eps * scale`` with ``eps ~ N(0, 1)`` (differentiable in both); ``log_prob``,
     ``entropy``, ``cdf`` and ``icdf`` follow PyTorch's formulas.
     """

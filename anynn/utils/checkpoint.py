@@ -203,7 +203,10 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     context_fn, determinism_check, debug, early_stop
         Accepted for PyTorch's signature; ``context_fn`` other than ``None`` is refused (no saved-tensor hooks).
 
-    Returns the region's outputs, connected to its inputs and to the parameters it reads.
+    Returns
+    -------
+    outputs
+        The region's outputs, connected to its inputs and to the parameters it reads.
     """
     if use_reentrant is None:
         warnings.warn(_REENTRANT_WARNING, UserWarning, stacklevel=2)
