@@ -4,12 +4,13 @@ from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from . import functional  # noqa: F401  (anynn.autograd.functional: vjp, jvp, hvp, hessian, jacobian)
 from .double_backward import DoubleBackwardError
 from .custom_function import Function, FunctionCtx
-from .grad_api import grad
+from .grad_api import backward, grad
 from .grad_check import GradientCheckError, grad_check
 from .mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, ones, tensor, zeros
 
-__all__ = ["DoubleBackwardError", "Function", "FunctionCtx", "GradientCheckError", "Tensor", "detect_anomaly",
+__all__ = ["DoubleBackwardError", "backward", "Function", "FunctionCtx", "GradientCheckError", "Tensor",
+           "detect_anomaly",
            "enable_grad", "functional", "grad", "grad_check", "inference_mode", "is_anomaly_enabled", "is_grad_enabled",
            "no_grad",
            "set_detect_anomaly",

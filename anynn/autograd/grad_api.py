@@ -88,6 +88,42 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     return tuple(result)
 
 
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
+             retain_graph: bool | None = None, create_graph: bool = False,
+             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+    """The gradients of several ``tensors`` added into the leaves' ``.grad`` in one pass (``torch.autograd.backward``).
+
+    ``grad_tensors``: one per tensor (``None``: ones, for a scalar); as ``sum(t * g)`` backpropagated, a shared part
+    of the graph is gone through once. ``retain_graph`` defaults to ``create_graph``; ``inputs``: only these
+    tensors' ``.grad`` change (as `Tensor.backward`'s ``inputs``).
+    """
+    tensors = _as_tuple(tensors)
+    grads = (None,) * len(tensors) if grad_tensors is None else _as_tuple(grad_tensors)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"backward(): {len(tensors)} tensors but {len(grads)} grad_tensors")
+    if not tensors:
+        raise RuntimeError("backward(): no tensors given")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward(): element {i} of tensors is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is None:
+        graph.run_backward(list(tensors), list(grads), retain_graph, create_graph)
+        return
+    inputs = _as_tuple(inputs)
+    found = graph.run_backward(list(tensors), list(grads), retain_graph, create_graph, inputs)
+    for t, g in zip(inputs, found):
+        if g is None:
+            continue
+        if create_graph:
+            graph._accumulate_recorded(t, g if isinstance(g, Tensor) else Tensor._make(g, t.backend, None, 0))
+        else:
+            t._accumulate(g.array if isinstance(g, Tensor) else g)
+
+
 def _summed(g: Tensor, t: Tensor, create_graph: bool) -> Tensor:
     """A broadcast gradient summed down to its input's shape."""
     if create_graph:

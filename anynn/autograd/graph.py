@@ -9,6 +9,7 @@ from . import hooks as hook_tables
 from ..backend import Backend, BackendMismatch, backend_of
 from ..backend.arrays import sum_to_shape  # noqa: F401  (re-exported: Functions import it from here)
 from . import double_backward, mode
+from .function import is_writeable
 from . import tensor as tensor_module  # its `last_modification` stamp is read at call time
 from ..backend.typing import Array, Namespace
 
@@ -83,6 +84,24 @@ def _gradient_array(tensor: Tensor, grad: Tensor | Array) -> Array:
     return grad
 
 
+def _unshared(g: Array, given: set[int], xp: Namespace) -> Array:
+    """``g`` as a leaf's first gradient: copied where the caller's seed or another tensor's ``.grad`` holds the same
+    writeable array (or a view of its base), as PyTorch clones a gradient it cannot steal.
+
+    A pass-through backward (an addition's) hands one array to several inputs; kept as it is, an in-place change
+    of ``a.grad`` would change ``b.grad`` and the caller's gradient too. ``given``: the ids of the arrays (and
+    bases) handed out so far in this pass, this one added.
+    """
+    base = getattr(g, "base", None)  # NumPy and CuPy views
+    if (id(g) in given or (base is not None and id(base) in given)) and is_writeable(g):
+        g = xp.asarray(g, copy=True)
+        base = None
+    given.add(id(g))
+    if base is not None:
+        given.add(id(base))
+    return g
+
+
 def _seed(tensor: Tensor, grad: Tensor | Array | None, create_graph: bool) -> Tensor | Array:
     """The starting gradient of ``tensor``: ones for a scalar, else ``grad`` checked (a Tensor if recording)."""
     xp = tensor.backend.xp
@@ -135,16 +154,19 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
             grad = xp.astype(grad, data.dtype)
     root = tensor._ctx
     leaf_hooks, output_hooks = hook_tables.leaf_hooks, hook_tables.output_hooks
+    given = {id(grad)}  # arrays handed to a .grad in this pass (see `_unshared`), the seed first
     if root is None:
         if tensor.requires_grad:
             table = leaf_hooks.get(id(tensor)) if leaf_hooks else None
-            tensor._accumulate(grad if table is None else hook_tables.run_hooks(table, grad, tensor.backend))
+            tensor._accumulate(_unshared(grad, given, xp) if table is None else
+                               hook_tables.run_hooks(table, grad, tensor.backend))
         return None
     if tensor._retains_grad:
-        tensor._accumulate(grad)
+        tensor._accumulate(_unshared(grad, given, xp))
     if getattr(root, "inputs", None) is None:
         raise RuntimeError(_FREED)
     make_tensor = tensor_module.make_tensor
+    grad_lock = tensor_module.GRAD_LOCK
     # pending gradients of Function outputs: output 0 of ``fn`` under ``fn``, output i > 0 under (fn, i)
     index = tensor._index
     grads: dict[Any, Any] = {root if index == 0 else (root, index): grad}
@@ -200,16 +222,19 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                         continue
                     data = t.array
                     if t._grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
-                        t._grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
-                    else:
-                        t._accumulate(g)
+                        g = _unshared(g, given, xp)
+                        with grad_lock:  # _accumulate's first-gradient case, inline
+                            if t._grad is None:
+                                t._grad = make_tensor(g, t.backend, None, 0)
+                                continue
+                    t._accumulate(g)
                     continue
                 index = t._index
                 key = parent if index == 0 else (parent, index)
                 prev = grads.get(key)
                 grads[key] = g if prev is None else prev + g
                 if t._retains_grad:
-                    t._accumulate(g)
+                    t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
             if not retain_graph:  # free the node as PyTorch does: its inputs and saved values go now, not with the
                 fn.inputs = None  # graph, so the pass reuses their memory (a double backward held ~3x the arrays)
                 fn.__dict__.clear()
@@ -256,8 +281,9 @@ def run_backward(tensors: Sequence[Tensor], grads: Sequence[Tensor | Array | Non
         elif create_graph:
             _accumulate_recorded(t, g)
         else:
-            t._accumulate(g)
+            t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
 
+    given = {id(g) for _, g in seeds}  # arrays handed to a .grad in this pass (see `_unshared`), the seeds first
     pending: dict[Any, Any] = {}
     roots = []
     for tensor, grad in seeds:
@@ -279,7 +305,7 @@ def run_backward(tensors: Sequence[Tensor], grads: Sequence[Tensor | Array | Non
         pending[key] = grad if prev is None else prev + grad
         roots.append(root)
     if roots:
-        _traverse(roots, pending, xp, retain_graph, create_graph, wanted, captured)
+        _traverse(roots, pending, xp, retain_graph, create_graph, wanted, captured, given)
     if wanted is not None:
         return tuple(captured.get(id(t)) for t in inputs)  # type: ignore[union-attr]  # wanted: inputs given
     return None
@@ -337,9 +363,11 @@ def _free(fn: Any) -> None:
 
 
 def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_graph: bool, create_graph: bool,
-              wanted: dict[int, Tensor] | None, captured: dict[int, Any]) -> None:
+              wanted: dict[int, Tensor] | None, captured: dict[int, Any], given: set[int]) -> None:
+    """The reverse pass of `run_backward` from ``roots`` with the pending ``grads``; ``given``: see `_unshared`."""
     leaf_hooks, output_hooks = hook_tables.leaf_hooks, hook_tables.output_hooks
     make_tensor = tensor_module.make_tensor
+    grad_lock = tensor_module.GRAD_LOCK
     modes = mode.local.modes  # this thread's
     hook = modes.anomaly_hook
     previous_mode = modes.grad_enabled
@@ -416,9 +444,12 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                         continue
                     data = t.array
                     if t._grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
-                        t._grad = make_tensor(g, t.backend, None, 0)  # _accumulate's first-gradient case
-                    else:
-                        t._accumulate(g)
+                        g = _unshared(g, given, xp)
+                        with grad_lock:  # _accumulate's first-gradient case, inline
+                            if t._grad is None:
+                                t._grad = make_tensor(g, t.backend, None, 0)
+                                continue
+                    t._accumulate(g)
                     continue
                 index = t._index
                 key = parent if index == 0 else (parent, index)
@@ -428,7 +459,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                     if create_graph:
                         _accumulate_recorded(t, g)
                     else:
-                        t._accumulate(g)
+                        t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
             if not retain_graph:
                 _free(fn)
         for t, g in hooked_leaves.values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
@@ -56,6 +57,16 @@ NON_LEAF_GRAD_WARNING = (
     "the leaf Tensor instead.")
 
 
+GRAD_LOCK = threading.Lock()  # held while a gradient is added into a leaf's .grad (see `Tensor._accumulate`)
+
+
+def _writeable(array: Array) -> bool:
+    """`anynn.autograd.function.is_writeable` (imported on first use: that module imports this one)."""
+    from .function import is_writeable
+
+    return is_writeable(array)
+
+
 class Tensor(TensorSurface):
     """An n-dimensional array on one backend that records how it was made.
 
@@ -73,7 +84,7 @@ class Tensor(TensorSurface):
 
     # _data_of: only on the Tensors that `data` hands out: (owner, the array both share)
     __slots__ = ("array", "backend", "_grad", "_requires_grad", "_ctx", "_index", "_retains_grad", "_version",
-                 "_modified_at", "_data_of", "__weakref__")
+                 "_modified_at", "_data_of", "_owned_grad", "__weakref__")  # _owned_grad: see _accumulate
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
     array: Array
     backend: Backend
@@ -170,13 +181,28 @@ class Tensor(TensorSurface):
         self._retains_grad = True
 
     def _accumulate(self, g: Array) -> None:
+        """``.grad += g`` outside a recorded pass, as PyTorch's gradient accumulation.
+
+        The first gradient becomes ``.grad`` as given (the engine copies one that another tensor holds too). A
+        later one is added into that same ``.grad`` Tensor, so whoever holds ``t.grad`` sees the sum: in place
+        into an array made by an earlier sum (the grad Tensor's `_owned_grad`), else out of place once, that sum
+        being its own from then on. One lock: threads running backward through shared leaves lose no gradient.
+        """
         data = self.array
         if g.dtype != data.dtype:
             g = self.backend.xp.astype(g, data.dtype)
         if g.shape != data.shape and tuple(g.shape) != tuple(data.shape):
             g = sum_to_shape(self.backend.xp, g, tuple(data.shape))
-        grad = self._grad  # (the slot: the property's non-leaf warning is for users, and costs a call)
-        self._grad = make_tensor(g if grad is None else grad.array + g, self.backend, None, 0)
+        with GRAD_LOCK:
+            grad = self._grad  # (the slot: the property's non-leaf warning is for users, and costs a call)
+            if grad is None:
+                self._grad = make_tensor(g, self.backend, None, 0)
+                return
+            current = grad.array
+            if current is getattr(grad, "_owned_grad", None) and _writeable(current):
+                current += g
+            else:
+                grad.array = grad._owned_grad = current + g
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""

@@ -324,6 +324,64 @@ def test_gradient_accumulates_across_backward_calls(backend):
     np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12)
 
 
+def test_accumulation_adds_into_the_same_grad_tensor_as_pytorch(backend):
+    """A held ``x.grad`` sees later backward passes (PyTorch adds into it in place); create_graph replaces it."""
+    x = np.array([0.5, -1.0, 2.0])
+    a, t = make(backend, x, True), torch.tensor(x, requires_grad=True)
+    for leaf in (a, t):
+        (leaf * 2.0).sum().backward()
+    held, held_t = a.grad, t.grad
+    for _ in range(3):  # the second pass adds out of place into the same Tensor, the later ones in place
+        for leaf in (a, t):
+            (leaf * leaf).sum().backward()
+        assert a.grad is held and t.grad is held_t
+        np.testing.assert_allclose(held.numpy(), held_t.numpy(), rtol=1e-12)
+    for leaf in (a, t):
+        (leaf * leaf).sum().backward(create_graph=True)
+    assert a.grad is not held and t.grad is not held_t
+    np.testing.assert_allclose(a.grad.detach().numpy(), t.grad.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(held.numpy(), held_t.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["add", "seed", "retained", "view", "several_roots"])
+def test_gradients_handed_to_several_tensors_do_not_share_memory(backend, case):
+    """An addition hands one array to both inputs; PyTorch copies where it cannot take the array for itself, so an
+    in-place change of one ``.grad`` changes neither another ``.grad`` nor the caller's gradient."""
+    if case == "view" and not isinstance(make(backend, [1.0]).array, np.ndarray):
+        pytest.skip("a view's base is known for NumPy arrays only; PyTorch itself shares memory in this case")
+    x = np.array([1.0, 2.0, 3.0])
+    results = []
+    for lib, mk in ((anynn, lambda v: make(backend, v, True)), (torch, lambda v: torch.tensor(v, requires_grad=True))):
+        a, b = mk(x), mk(2 * x)
+        seed = lib.full((3,), 2.0, dtype=lib.float64) if lib is torch else make(backend, np.full(3, 2.0))
+        if case == "add":
+            (a + b).backward(seed)
+            watched = [a, b]
+        elif case == "seed":
+            a.backward(seed)  # a leaf as the root: its gradient is the caller's own tensor
+            watched = [a]
+        elif case == "retained":
+            y = a + b
+            y.retain_grad()
+            y.backward(seed)
+            watched = [a, b, y]
+        elif case == "view":  # (PyTorch lets a.grad share the seed's memory here; anynn copies, as for "add")
+            if lib is torch:
+                seed = seed.clone()
+            (a.reshape(3, 1).reshape(3) + b).backward(seed)
+            watched = [a, b]
+        else:
+            lib.autograd.backward([a + b, a * 1.0], [seed, seed])
+            watched = [a, b]
+        with lib.no_grad():
+            watched[0].grad.mul_(10.0)
+        results.append([w.grad.detach().numpy().copy() for w in watched] + [seed.detach().numpy().copy()])
+        if case == "view" and lib is torch:  # the values anynn gives: a.grad changed alone
+            results[-1][-1] = np.full(3, 2.0)
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+
+
 def test_retain_graph_twice_and_freed_graph(backend):
     x = np.array([0.5, -1.0, 2.0])
     a, t = make(backend, x, True), torch.tensor(x, requires_grad=True)
