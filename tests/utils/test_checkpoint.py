@@ -4,7 +4,9 @@ no_grad, double backward (gradient and second-derivative checks), checkpoint_seq
 
 from __future__ import annotations
 
+import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -86,6 +88,24 @@ def test_the_region_keeps_no_activations_and_reruns_once(backend, rng):
     assert not any(hasattr(node, name) for name in ("saved", "activations")) and node.outputs == ()
     out.sum().backward()
     assert len(calls) == 2
+
+
+def test_the_first_runs_activations_are_freed(backend, rng):
+    kept = []
+
+    def region(v):
+        hidden = (v * 2.0).tanh()
+        kept.append(weakref.ref(hidden))
+        return hidden.exp()
+
+    x = make(backend, rng.standard_normal((3,)), requires_grad=True)
+    plain = region(x)
+    out = checkpoint(region, x, use_reentrant=False)
+    gc.collect()
+    assert kept[0]() is not None and kept[1]() is None  # the plain graph holds its activation, the region not
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2.0 * (1.0 - np.tanh(2.0 * x.numpy()) ** 2) * plain.numpy(),
+                               rtol=1e-6)
 
 
 def test_parameters_get_gradients_without_an_input_requiring_grad(backend, rng):
