@@ -57,8 +57,11 @@ def test_ctc_loss_matches_torch(backend, rng, case, zero_infinity, layout, reduc
     ref = torch.nn.functional.ctc_loss(theirs, torch.tensor(target), tuple(input_lengths), tuple(target_lengths),
                                        **options)
     ours = make(backend, lp, requires_grad=True)
-    out = ctc_loss(ours, make(backend, target), make(backend, np.array(input_lengths)), tuple(target_lengths),
-                   **options)
+    if layout == "padded":  # lengths as a Tensor and as a tuple, both ways round
+        lengths = make(backend, np.array(input_lengths)), tuple(target_lengths)
+    else:
+        lengths = list(input_lengths), make(backend, np.array(target_lengths))
+    out = ctc_loss(ours, make(backend, target), *lengths, **options)
     tolerance = dict(rtol=1e-12, atol=1e-12) if dtype == "float64" else dict(rtol=2e-5, atol=2e-5)
     assert out.dtype == ours.dtype and tuple(out.shape) == tuple(ref.shape)
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **tolerance)
