@@ -81,6 +81,9 @@ class _SpectralNorm(Module):
     estimated by power iteration on the buffers ``_u: (size(dim),)`` and ``_v: (numel / size(dim),)`` (one step
     per training-mode read, none in eval mode). A 1-D weight is divided by its norm."""
 
+    _u: Tensor
+    _v: Tensor
+
     def __init__(self, weight: Tensor, n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12) -> None:
         super().__init__()
         ndim = weight.ndim

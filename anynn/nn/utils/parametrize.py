@@ -76,6 +76,11 @@ class ParametrizationList(ModuleList):
     Calling it gives the parametrized tensor: ``P_n(... P_1(P_0(original)))``.
     """
 
+    original: Tensor
+    is_tensor: bool
+    ntensors: int
+    unsafe: bool
+
     def __init__(self, modules: Sequence[Module], original: Tensor, unsafe: bool = False) -> None:
         if len(modules) == 0:
             raise ValueError("ParametrizationList requires one or more modules.")
@@ -95,7 +100,7 @@ class ParametrizationList(ModuleList):
                              f"Got {type(new).__name__}")
         object.__setattr__(self, "is_tensor", isinstance(new, Tensor))
         object.__setattr__(self, "ntensors", 1 if self.is_tensor else len(new))
-        if self.is_tensor:
+        if isinstance(new, Tensor):
             if _dtype(new) != original_dtype:
                 raise ValueError("When `right_inverse` outputs one tensor, it may not change the dtype.\n"
                                  f"original.dtype: {original_dtype}\nright_inverse(original).dtype: {_dtype(new)}")
