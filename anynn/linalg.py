@@ -1,8 +1,7 @@
 """``anynn.linalg``: PyTorch's ``torch.linalg``: norms (``vector_norm``, ``matrix_norm``, ``norm``), ``cross``,
 ``inv``/``det``/``slogdet``/``solve``, ``cholesky``/``solve_triangular``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``,
-``qr``, ``matrix_exp``/``householder_product``; each differentiable to any order.
-
-The spectral and nuclear matrix norms (an SVD inside ``matrix_norm``) are not written yet and raise.
+``qr``, ``pinv``, ``matrix_power``, ``matrix_exp``/``householder_product``, and ``matrix_rank`` (a count); each
+differentiable to any order.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from .functional import reduce
 from .functional.cholesky import cholesky, cholesky_solve, solve_triangular
 from .functional.matrix_functions import householder_product, matrix_exp
 from .functional.matrix_inverse import SignLogAbsDet, det, inv, slogdet, solve
+from .functional.pinv import pinv
 from .functional.spectral import EighResult, QrResult, SvdResult, eigh, eigvalsh, qr, svd, svdvals
 from .functional.vector_products import cross as _cross
 
@@ -89,11 +89,50 @@ def logdet(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
     return logabsdet + sign.log()
 
 
+def matrix_power(A: Tensor, n: int, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name
+    """``A`` (*, m, m) to the integer power ``n`` (``torch.linalg.matrix_power``): repeated squaring with matmuls;
+    ``n = 0`` the identity, ``n < 0`` powers of ``inv(A)``."""
+    from .functional.matrix_inverse import check_square
+
+    check_square("matrix_power", A)
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
+    if n == 0:
+        return A.new_ones(tuple(A.shape)).tril().triu()
+    base, n = (inv(A), -n) if n < 0 else (A, n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    assert result is not None
+    return result
+
+
+def matrix_rank(A: Tensor, *, atol: float | None = None, rtol: float | None = None,  # noqa: N803
+                hermitian: bool = False, out: None = None) -> Tensor:
+    """The number (int64, shape (*)) of singular values of A (*, m, n) above ``max(atol, rtol * σ_max)``
+    (``torch.linalg.matrix_rank``, its defaults: ``rtol = max(m, n) * eps`` when neither is given)."""
+    from .autograd.mode import no_grad
+
+    with no_grad():
+        values = eigvalsh(A).abs() if hermitian else svdvals(A)
+        if atol is None and rtol is None:
+            rtol = max(A.shape[-2], A.shape[-1]) * float(A.backend.xp.finfo(A.array.dtype).eps)
+        largest = reduce.max(values, axis=-1, keepdims=True) if values.shape[-1] else values.sum(-1, keepdim=True)
+        cutoff = largest * (rtol or 0.0)
+        if atol is not None:
+            cutoff = cutoff.clamp(min=float(atol))
+        return (values > cutoff).astype("int64").sum(-1)
+
+
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
     """The cross product along ``dim`` (default the last axis, unlike ``anynn.cross``)."""
     return _cross(input, other, dim)
 
 
 __all__ = ["EighResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve", "cross", "det",
-           "eigh", "eigvalsh", "householder_product", "inv", "logdet", "matrix_exp", "matrix_norm", "norm", "qr",
-           "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vector_norm"]
+           "eigh", "eigvalsh", "householder_product", "inv", "logdet", "matrix_exp", "matrix_norm", "matrix_power",
+           "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vector_norm"]

@@ -22,8 +22,8 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import arrays as _arrays
 from ..backend import op, portable
 from ..backend.typing import Namespace
-from . import (activation, broadcast, cholesky, elementwise, linalg, matrix_inverse, products, reduce, shape, sorting,
-               spectral, unary)
+from . import (activation, broadcast, cholesky, elementwise, linalg, matrix_inverse, pinv, products, reduce, shape,
+               sorting, spectral, unary)
 from .binary_math import Atan2, Hypot, LogAddExp
 from .fused_recorded import SLOPES
 
@@ -38,7 +38,8 @@ _NO_DERIVATIVE = ("sign", "floor", "ceil", "trunc", "round", "isnan", "isinf", "
                   "count_nonzero", "any", "all", "floor_divide", "signbit", "zeros", "ones", "full", "empty",
                   "arange", "eye", "linspace", "zeros_like", "ones_like", "full_like", "empty_like", "tril_indices")
 # ``xp.linalg`` in a recorded backward: each decomposition as its recorded Function
-_LINALG = SimpleNamespace(**vars(matrix_inverse.RECORDED), **vars(cholesky.RECORDED), **vars(spectral.RECORDED))
+_LINALG = SimpleNamespace(**vars(matrix_inverse.RECORDED), **vars(cholesky.RECORDED), **vars(spectral.RECORDED),
+                          **vars(pinv.RECORDED))
 
 
 class RecordingBackend:
@@ -120,7 +121,7 @@ class DifferentiableNamespace:
             return self._constant_function(name)
         if name in unary.FUNCTIONS:  # log1p, expm1, tan, sinh, asin, ... (their derivative is written in unary.py)
             return unary.FUNCTIONS[name]
-        if name == "linalg":  # inv, det, slogdet, solve, cholesky, eigh, svd, qr as recorded Functions
+        if name == "linalg":  # inv, det, slogdet, solve, cholesky, eigh, svd, qr, pinv as recorded Functions
             return _LINALG
         raise DoubleBackwardError(f"create_graph=True: the array function xp.{name} has no differentiable form in "
                                   f"anynn's recorded backward; the Function using it has no second-order rule yet")

@@ -77,12 +77,17 @@ CASES = [
     ("qr_tall", _qr("reduced"), [TALL]), ("qr_wide", _qr("reduced"), [WIDE]), ("qr_square", _qr("reduced"), [SQUARE]),
     ("qr_complete_wide", _qr("complete"), [WIDE]),
     ("logdet", lambda lib, a: lib.logdet(a @ a.mT + _eye_like(lib, a)), [SQUARE]),
+    ("pinv_tall", lambda lib, a: lib.linalg.pinv(a), [TALL]), ("pinv_wide", lambda lib, a: lib.linalg.pinv(a), [WIDE]),
+    ("pinv_atol", lambda lib, a: lib.linalg.pinv(a, atol=1e-3), [TALL]),
+    ("pinv_hermitian", lambda lib, a: lib.linalg.pinv(_sym(lib, a), hermitian=True), [SQUARE]),
+    ("matrix_power_5", lambda lib, a: lib.linalg.matrix_power(a, 5), [SQUARE]),
+    ("matrix_power_inverse", lambda lib, a: lib.linalg.matrix_power(a, -2), [TRIANGULAR]),
 ]
 
 test_gradients, test_matches_torch = case_table_tests(CASES)
 
 SECOND_ORDER = ["solve_triangular_upper_left", "solve_triangular_lower_right_unit", "cholesky", "cholesky_solve",
-                "eigh", "svd_tall", "svd_full_wide", "qr_tall", "qr_wide"]
+                "eigh", "svd_tall", "svd_full_wide", "qr_tall", "qr_wide", "pinv_wide", "pinv_hermitian"]
 
 
 @pytest.mark.parametrize("name", SECOND_ORDER)
@@ -175,3 +180,28 @@ def test_logdet_of_negative_and_singular_as_torch(backend):
     for matrix in (np.diag([1.0, -2.0, 3.0]), np.diag([1.0, 0.0, 3.0])):
         np.testing.assert_array_equal(anynn.logdet(make(backend, matrix)).numpy(),
                                       torch.logdet(torch.tensor(matrix)).numpy())
+
+
+def test_pinv_of_repeated_singular_values_as_torch(backend):
+    """PyTorch's closed-form gradient needs no singular vectors: finite at the identity, where an SVD's is not."""
+    ours, theirs = make(backend, np.eye(3), requires_grad=True), torch.eye(3, dtype=torch.float64, requires_grad=True)
+    anynn.linalg.pinv(ours).sum().backward()
+    torch.linalg.pinv(theirs).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+
+
+def test_matrix_rank_and_power_as_torch(backend):
+    low = R.standard_normal((2, 4, 2)) @ R.standard_normal((2, 2, 5))  # rank 2
+    for options in ({}, {"atol": 1.0}, {"rtol": 0.5}, {"atol": 0.1, "rtol": 0.01}):
+        ours = anynn.linalg.matrix_rank(make(backend, low), **options)
+        theirs = torch.linalg.matrix_rank(torch.tensor(low), **options)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert ours.dtype == anynn.int64
+    gram = low[0] @ low[0].T
+    assert anynn.linalg.matrix_rank(make(backend, gram), hermitian=True).item() == 2
+    np.testing.assert_array_equal(anynn.linalg.matrix_power(make(backend, SQUARE), 0).numpy(),
+                                  torch.linalg.matrix_power(torch.tensor(SQUARE), 0).numpy())
+    with pytest.raises(TypeError, match="linalg.matrix_power: n must be an int"):
+        anynn.linalg.matrix_power(make(backend, SQUARE), 1.5)
+    with pytest.raises(RuntimeError, match="linalg.pinv: A must be batches of square matrices when hermitian=True"):
+        anynn.linalg.pinv(make(backend, TALL), hermitian=True)
