@@ -6,6 +6,8 @@ test_matrix_functions.py)."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -257,6 +259,27 @@ def test_recurrent_weight_parametrized_matches_torch(backend, orthogonal_map):
     x = np.random.default_rng(11).standard_normal((5, 2, 3))
     with P.cached(), TP.cached():
         compare_module_with_torch(backend, ours, theirs, x, rtol=1e-9, atol=1e-11)
+
+
+def test_spectral_norm_of_a_vector_is_its_direction(backend):
+    torch.manual_seed(12)
+    theirs = TPZ.spectral_norm(torch.nn.Linear(3, 4).double(), name="bias")
+    ours = ours_p.spectral_norm(anynn.nn.Linear(3, 4), name="bias")
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # no _u, _v for a vector
+    compare_module_with_torch(backend, ours, theirs, np.random.default_rng(13).standard_normal((2, 3)), rtol=1e-10,
+                              atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(ours.bias.numpy()), 1.0, rtol=1e-12)
+
+
+def test_deepcopy_keeps_the_parametrization(backend):
+    module = ours_p.orthogonal(anynn.nn.Linear(4, 4, backend=backend, dtype="float64"))
+    twin = copy.deepcopy(module)
+    assert type(twin) is type(module) and P.is_parametrized(twin, "weight")
+    assert twin.parametrizations.weight.original is not module.parametrizations.weight.original
+    np.testing.assert_allclose(twin.weight.numpy(), module.weight.numpy(), rtol=1e-12)
+    moved = np.random.default_rng(14).standard_normal((4, 4))
+    twin.parametrizations.weight.original.array = make(backend, moved).array
+    assert not np.allclose(twin.weight.numpy(), module.weight.numpy())  # the copies are independent
 
 
 def test_original_keeps_the_parameter_and_assignment_rules(backend):
