@@ -139,7 +139,10 @@ class MultiheadAttention(Module):
         q, k, v = self._project(q_in, k_in, v_in, self_attention, key_is_value)
         q, k, v = (self._split_heads(t) for t in (q, k, v))
         mask = self._merge_masks(attn_mask, key_padding_mask, q, n, tgt_len, src_len, batched, is_causal)
-        k, v, mask = self._extra_keys(k, v, mask)
+        # PyTorch trusts the hint here: it drops attn_mask and gives is_causal to the attention, whose triangle
+        # then covers the extra keys of add_bias_kv / add_zero_attn too (they are not all allowed as with a mask)
+        causal_only = is_causal and key_padding_mask is None and not need_weights
+        k, v, mask = self._extra_keys(k, v, None if causal_only else mask)
         dropout_p = self.dropout if self.training else 0.0
         generator = self._generator(q.backend) if dropout_p > 0.0 else None
         weights = None
@@ -147,7 +150,8 @@ class MultiheadAttention(Module):
             out, weights = scaled_dot_product_attention_with_weights(q, k, v, attn_mask=mask, dropout_p=dropout_p,
                                                                      generator=generator)
         else:
-            out = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, generator=generator)
+            out = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p,
+                                               is_causal=causal_only, generator=generator)
         out = out.permute(0, 2, 1, 3).reshape(n, tgt_len, self.embed_dim)
         out = linear(out, self.out_proj.weight, self.out_proj.bias)
         if not batched:

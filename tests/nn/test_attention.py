@@ -392,15 +392,18 @@ def test_multihead_attention_matches_torch(backend, seed):
             seed=seed)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(8))
 def test_multihead_attention_is_causal_matches_torch(backend, seed):
-    """``is_causal`` with the causal mask given, as PyTorch requires (a hint there, honoured here)."""
+    """``is_causal`` with the causal mask given, as PyTorch requires (a hint there, honoured here). Without
+    need_weights PyTorch drops the mask for the causal triangle, which then hides add_bias_kv's and add_zero_attn's
+    extra keys from the early queries (with need_weights they are padded into the mask as allowed)."""
     rng = np.random.default_rng(seed)
     embed, heads, length, n = 4, 2, int(rng.integers(1, 5)), 2
     batch_first, need_weights, dtype = bool(seed & 1), bool(seed & 2), seed_dtype(backend, seed)
+    extra_keys = dict(add_bias_kv=bool(seed & 4), add_zero_attn=bool(seed & 4))
     torch.manual_seed(seed)
-    ours, theirs = (MultiheadAttention(embed, heads, batch_first=batch_first),
-                    torch.nn.MultiheadAttention(embed, heads, batch_first=batch_first))
+    ours, theirs = (MultiheadAttention(embed, heads, batch_first=batch_first, **extra_keys),
+                    torch.nn.MultiheadAttention(embed, heads, batch_first=batch_first, **extra_keys))
     causal = np.triu(np.ones((length, length), dtype=bool), 1)
     x = rng.standard_normal((n, length, embed) if batch_first else (length, n, embed))
 
