@@ -1,5 +1,5 @@
 """``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Categorical`,
-`Independent`, `MultivariateNormal`, `Normal`, `kl_divergence` with `register_kl`).
+`Independent`, `LowRankMultivariateNormal`, `MultivariateNormal`, `Normal`, `kl_divergence` with `register_kl`).
 
 ``log_prob``/``entropy``/``rsample`` are recorded in the graph (differentiable in the parameters); samples
 come from anynn's generators, so they follow PyTorch's laws with other numbers.
@@ -10,8 +10,9 @@ from .categorical import Categorical
 from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "MultivariateNormal", "Normal", "kl_divergence",
-           "register_kl"]
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "LowRankMultivariateNormal", "MultivariateNormal",
+           "Normal", "kl_divergence", "register_kl"]

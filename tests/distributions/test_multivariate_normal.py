@@ -1,6 +1,7 @@
-"""`distributions.MultivariateNormal` against torch.distributions in float64 on every backend: log_prob, entropy,
-KL and their gradients in the parameters for each of the three parametrisations, the derived matrices, batch
-shapes, rsample's law and gradient, float64 gradient checks, and PyTorch's refusals."""
+"""`distributions.MultivariateNormal` (and `LowRankMultivariateNormal`, at the end) against torch.distributions
+in float64 on every backend: log_prob, entropy, KL and their gradients in the parameters for each of the three
+parametrisations, the derived matrices, batch shapes, rsample's law and gradient, float64 gradient checks, and
+PyTorch's refusals."""
 
 from __future__ import annotations
 
@@ -139,3 +140,45 @@ def test_refusals_as_torch(backend):
     with pytest.raises(ValueError, match="different event shapes"):
         D.kl_divergence(D.MultivariateNormal(loc, covariance_matrix=spd),
                         D.MultivariateNormal(loc[:2], covariance_matrix=make(backend, np.eye(2))))
+
+
+# -- LowRankMultivariateNormal: covariance W Wᵀ + diag(D) -----------------------------------------------------------
+FACTOR, DIAG = R.standard_normal((2, N, 2)), R.uniform(0.5, 2.0, (1, N))  # D broadcast over the batch (2,)
+
+
+def _low_rank(lib, loc, factor, raw_diag):
+    return lib.distributions.LowRankMultivariateNormal(loc, factor, raw_diag * raw_diag)
+
+
+@pytest.mark.parametrize("what", ["log_prob", "entropy", "mean", "variance", "covariance_matrix", "precision_matrix",
+                                  "scale_tril"])
+def test_low_rank_as_torch(backend, what):
+    (loc, factor, diag, value), (tloc, tfactor, tdiag, tvalue) = _both(backend, [LOC, FACTOR, DIAG, VALUE])
+    ours, theirs = _low_rank(anynn, loc, factor, diag), _low_rank(torch, tloc, tfactor, tdiag)
+    assert ours.batch_shape == tuple(theirs.batch_shape) and ours.event_shape == tuple(theirs.event_shape)
+    if what == "log_prob":
+        _compare(ours.log_prob(value), theirs.log_prob(tvalue), [loc, factor, diag, value],
+                 [tloc, tfactor, tdiag, tvalue])
+    elif what == "entropy":
+        _compare(ours.entropy(), theirs.entropy(), [loc, factor, diag], [tloc, tfactor, tdiag])
+    else:
+        _compare(getattr(ours, what), getattr(theirs, what), [loc, factor, diag], [tloc, tfactor, tdiag])
+
+
+def test_low_rank_gradient_checks_samples_and_refusals(backend):
+    value = make(backend, VALUE)
+    tensors = [make(backend, a, requires_grad=True) for a in (LOC, FACTOR, DIAG)]
+    assert grad_check(lambda *t: _low_rank(anynn, *t).log_prob(value), *tensors)
+    assert grad_check(lambda *t: _low_rank(anynn, *t).entropy(), *tensors)
+    dist = _low_rank(anynn, *tensors)
+    draws = dist.rsample((3,))
+    assert tuple(draws.shape) == (3, 2, N) and draws.requires_grad and not dist.sample().requires_grad
+    loc, factor, diag = (make(backend, a) for a in (LOC, FACTOR, DIAG[0]))
+    theirs = [torch.tensor(a) for a in (LOC, FACTOR, DIAG[0])]
+    for lib, args in [(torch.distributions, theirs), (D, [loc, factor, diag])]:
+        with pytest.raises(ValueError, match="loc must be at least one-dimensional"):
+            lib.LowRankMultivariateNormal(args[0][0, 0], args[1], args[2])
+        with pytest.raises(ValueError, match="cov_factor must be a batch of matrices with shape 3 x m"):
+            lib.LowRankMultivariateNormal(args[0], args[1].mT, args[2])
+        with pytest.raises(ValueError, match=r"cov_diag must be a batch of vectors with shape"):
+            lib.LowRankMultivariateNormal(args[0], args[1], args[2][:2])
