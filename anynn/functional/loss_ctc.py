@@ -21,7 +21,7 @@ from array_api_compat import device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, make_tensor
-from ..backend import dtype_name
+from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .loss_inputs import check_reduction
 from .value_checks import UnsupportedDTypeError
@@ -110,14 +110,20 @@ class CTCLossFunction(Function):
             beta = xp.where((lengths - 1 == t)[:, None], start, xp.where((lengths - 1 > t)[:, None], step, ninf))
             betas.append(beta)
         betas.reverse()
-        # occupancy of each (frame, position): alpha beta / p, in the linear domain (at most 1, no overflow)
-        occupancy = xp.exp(self.alphas + xp.stack(betas) + self.nll[None, :, None])  # (T, N, L)
+        # occupancy of each (frame, position): alpha beta / p, in the linear domain (at most 1, no overflow); an
+        # impossible target (p = 0) has none, and its gradient is NaN below, as PyTorch's 0 * inf
+        infinite = xp.isinf(self.nll)
+        nll = xp.where(infinite, xp.zeros_like(self.nll), self.nll)
+        occupancy = xp.exp(self.alphas + xp.stack(betas) + nll[None, :, None])  # (T, N, L)
         log_probs = self.log_probs
         classes = log_probs.shape[2]
-        onehot = xp.astype(self.labels[:, :, None] == xp.arange(classes, device=where)[None, None, :], emit.dtype)
-        per_class = xp.matmul(xp.permute_dims(occupancy, (1, 0, 2)), onehot)  # (N, T, C)
-        per_class = xp.permute_dims(per_class, (1, 0, 2))
+        # summed per class: rows n * C + label of the (N * L, T) occupancies added into (N * C, T)
+        rows = xp.reshape(self.labels + classes * xp.arange(batch, device=where)[:, None], (-1,))
+        by_position = xp.reshape(xp.permute_dims(occupancy, (1, 2, 0)), (batch * width, steps))
+        per_class = op(self.backend, "scatter_add")(rows, by_position, batch * classes)
+        per_class = xp.permute_dims(xp.reshape(per_class, (batch, classes, steps)), (2, 0, 1))  # (T, N, C)
         grad = xp.exp(log_probs) - xp.exp(xp.log(per_class) - log_probs)
+        grad = xp.where(infinite[None, :, None], xp.full_like(grad, math.nan), grad)
         frames = xp.arange(steps, device=where)[:, None]
         kept = frames < lengths[None, :]  # frames past an input length get no gradient
         if self.zero_infinity:
