@@ -1,13 +1,13 @@
 """``anynn.linalg``: PyTorch's ``torch.linalg``: norms (``vector_norm``, ``matrix_norm``, ``norm``), ``cross``,
 ``inv``/``det``/``slogdet``/``solve``, ``cholesky``/``solve_triangular``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``,
-``qr``, ``pinv``, ``matrix_power``, ``matrix_exp``/``householder_product``, and ``matrix_rank`` (a count); each
-differentiable to any order.
+``qr``, ``pinv``, ``lstsq``, ``matrix_power``, ``matrix_exp``/``householder_product``, and ``matrix_rank`` (a
+count); each differentiable to any order.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from .autograd.tensor import Tensor
 from .functional import reduce
@@ -128,11 +128,43 @@ def matrix_rank(A: Tensor, *, atol: float | None = None, rtol: float | None = No
         return (values > cutoff).astype("int64").sum(-1)
 
 
+class LstsqResult(NamedTuple):
+    """``torch.return_types.linalg_lstsq``."""
+
+    solution: Tensor
+    residuals: Tensor
+    rank: Tensor
+    singular_values: Tensor
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> LstsqResult:  # noqa: N803
+    """The least-squares solution X (*, n, k) of ``A X = B`` for A (*, m, n), B (*, m, k) or (*, m)
+    (``torch.linalg.lstsq`` with its CPU driver ``gelsy``'s results: ``rank`` (*) int64, empty ``residuals`` and
+    ``singular_values``). X is ``pinv(A) B`` with singular values below ``rcond * σ_max`` dropped (default
+    ``max(m, n) * eps``), whose gradient is PyTorch's."""
+    from .functional.spectral import _check_matrix
+
+    _check_matrix("lstsq", A)
+    if not isinstance(B, Tensor) or B.array.dtype != A.array.dtype:
+        raise RuntimeError(f"linalg.lstsq: Expected B to be a Tensor of A's dtype {A.dtype}, got "
+                           f"{B.dtype if isinstance(B, Tensor) else type(B).__name__}")
+    vector = B.ndim == A.ndim - 1
+    b = B.unsqueeze(-1) if vector else B
+    if b.ndim < 2 or b.shape[-2] != A.shape[-2]:
+        raise RuntimeError(f"linalg.lstsq: input.size(-2) should match other.size(-2), got {A.shape[-2]} and "
+                           f"{b.shape[-2] if b.ndim >= 2 else tuple(b.shape)}")
+    rtol = max(A.shape[-2], A.shape[-1]) * float(A.backend.xp.finfo(A.array.dtype).eps) if rcond is None else rcond
+    solution = pinv(A, rtol=rtol) @ b
+    empty = A.new_zeros((0,))
+    return LstsqResult(solution.squeeze(-1) if vector else solution, empty, matrix_rank(A, rtol=rtol), empty)
+
+
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
     """The cross product along ``dim`` (default the last axis, unlike ``anynn.cross``)."""
     return _cross(input, other, dim)
 
 
-__all__ = ["EighResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve", "cross", "det",
-           "eigh", "eigvalsh", "householder_product", "inv", "logdet", "matrix_exp", "matrix_norm", "matrix_power",
-           "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vector_norm"]
+__all__ = ["EighResult", "LstsqResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve",
+           "cross", "det", "eigh", "eigvalsh", "householder_product", "inv", "logdet", "lstsq", "matrix_exp",
+           "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular",
+           "svd", "svdvals", "vector_norm"]

@@ -82,6 +82,8 @@ CASES = [
     ("pinv_hermitian", lambda lib, a: lib.linalg.pinv(_sym(lib, a), hermitian=True), [SQUARE]),
     ("matrix_power_5", lambda lib, a: lib.linalg.matrix_power(a, 5), [SQUARE]),
     ("matrix_power_inverse", lambda lib, a: lib.linalg.matrix_power(a, -2), [TRIANGULAR]),
+    ("lstsq", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [TALL, R.standard_normal((2, 4, 2))]),
+    ("lstsq_wide_vector", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [WIDE, R.standard_normal(3)]),
 ]
 
 test_gradients, test_matches_torch = case_table_tests(CASES)
@@ -205,3 +207,15 @@ def test_matrix_rank_and_power_as_torch(backend):
         anynn.linalg.matrix_power(make(backend, SQUARE), 1.5)
     with pytest.raises(RuntimeError, match="linalg.pinv: A must be batches of square matrices when hermitian=True"):
         anynn.linalg.pinv(make(backend, TALL), hermitian=True)
+
+
+def test_lstsq_results_as_torch(backend):
+    a, b = R.standard_normal((2, 4, 3)), R.standard_normal((2, 4, 2))
+    ours, theirs = anynn.linalg.lstsq(make(backend, a), make(backend, b)), torch.linalg.lstsq(torch.tensor(a),
+                                                                                             torch.tensor(b))
+    assert [tuple(x.shape) for x in ours] == [tuple(x.shape) for x in theirs]
+    np.testing.assert_array_equal(ours.rank.numpy(), theirs.rank.numpy())
+    with pytest.raises(RuntimeError, match="linalg.lstsq: input.size.-2. should match other.size.-2."):
+        anynn.linalg.lstsq(make(backend, a), make(backend, b[:, :3]))
+    with pytest.raises(RuntimeError, match="input.size.-2. should match other.size.-2."):
+        torch.linalg.lstsq(torch.tensor(a), torch.tensor(b[:, :3]))
