@@ -244,6 +244,9 @@ def test_register_parametrization_matches_torch(backend, parts):
     ours.weight = make(backend, target)
     theirs.weight = torch.tensor(target)
     np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-10, atol=1e-12)
+    their_grads = {n: p.grad for n, p in theirs.named_parameters()}
+    for n, p in ours.named_parameters():  # set_() keeps each original's gradient
+        np.testing.assert_allclose(p.grad.numpy(), their_grads[n].numpy(), rtol=1e-10, atol=1e-12, err_msg=n)
     np.testing.assert_allclose(ours.weight.numpy(), target, rtol=1e-10, atol=1e-12)
 
 

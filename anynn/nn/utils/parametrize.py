@@ -55,13 +55,12 @@ def _register_parameter_or_buffer(module: Module, name: str, value: Tensor) -> N
 
 
 def _set_values(dest: Tensor, src: Tensor) -> None:
-    """PyTorch's ``dest.set_(src)``: ``dest`` keeps its identity (an optimizer still holds it) and takes
-    ``src``'s values, shape included."""
+    """PyTorch's ``dest.set_(src)``: ``dest`` keeps its identity (an optimizer still holds it) and its gradient,
+    and takes ``src``'s values, shape included."""
     if src.backend != dest.backend:
         raise ValueError(f"right_inverse returned a tensor on backend {src.backend.name}, but the original is on "
                          f"{dest.backend.name}")
     dest.array = src.array
-    dest.grad = None
 
 
 def _dtype(t: Tensor) -> str:
