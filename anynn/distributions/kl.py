@@ -9,6 +9,7 @@ from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
 from .independent import Independent, sum_rightmost
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal, kl_multivariate_normal
 from .normal import Normal
 
@@ -55,7 +56,10 @@ def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
     return 0.5 * (var_ratio + shift - 1 - var_ratio.log())
 
 
-register_kl(MultivariateNormal, MultivariateNormal)(kl_multivariate_normal)
+# the low-rank family through its n x n scale_tril: the same value and gradients as PyTorch's Woodbury forms
+for _p, _q in [(MultivariateNormal, MultivariateNormal), (LowRankMultivariateNormal, LowRankMultivariateNormal),
+               (MultivariateNormal, LowRankMultivariateNormal), (LowRankMultivariateNormal, MultivariateNormal)]:
+    register_kl(_p, _q)(kl_multivariate_normal)
 
 
 @register_kl(Categorical, Categorical)

@@ -80,12 +80,18 @@ class LowRankMultivariateNormal(Distribution):
                                                                                   + self._event_shape))
 
     @property
-    def scale_tril(self) -> Tensor:
-        """(*batch, n, n) the lower Cholesky factor of the covariance: ``sqrt(D) chol(I + D^-½ W Wᵀ D^-½)``."""
+    def _unbroadcasted_scale_tril(self) -> Tensor:
+        """The lower Cholesky factor of the covariance, ``sqrt(D) chol(I + D^-½ W Wᵀ D^-½)``, of the parameters'
+        own batch shape (what KL with a `MultivariateNormal` reads)."""
         root = self._unbroadcasted_cov_diag.sqrt().unsqueeze(-1)
         scaled = self._unbroadcasted_cov_factor / root
         inner = scaled @ scaled.mT + _identity(self._event_shape[0], scaled)
-        return (root * cholesky(inner)).expand(*(self._batch_shape + self._event_shape * 2))
+        return root * cholesky(inner)
+
+    @property
+    def scale_tril(self) -> Tensor:
+        """(*batch, n, n) the lower Cholesky factor of the covariance."""
+        return self._unbroadcasted_scale_tril.expand(*(self._batch_shape + self._event_shape * 2))
 
     @property
     def covariance_matrix(self) -> Tensor:

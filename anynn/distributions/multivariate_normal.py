@@ -184,9 +184,10 @@ class MultivariateNormal(Distribution):
                f"{tuple(getattr(self, '_' + self._given).shape)})"
 
 
-def kl_multivariate_normal(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
+def kl_multivariate_normal(p: Any, q: Any) -> Tensor:
     """KL(p || q) = ``log|L_q|/|L_p| + ½ (tr((L_q⁻¹ L_p)(L_q⁻¹ L_p)ᵀ) + |L_q⁻¹ (μ_q - μ_p)|² - n)``, shape the
-    broadcast batch."""
+    broadcast batch. ``p`` and ``q``: `MultivariateNormal` or `LowRankMultivariateNormal` (both have
+    ``_unbroadcasted_scale_tril``)."""
     if p.event_shape != q.event_shape:
         raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be "
                          "computed")

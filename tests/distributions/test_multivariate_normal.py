@@ -182,3 +182,19 @@ def test_low_rank_gradient_checks_samples_and_refusals(backend):
             lib.LowRankMultivariateNormal(args[0], args[1].mT, args[2])
         with pytest.raises(ValueError, match=r"cov_diag must be a batch of vectors with shape"):
             lib.LowRankMultivariateNormal(args[0], args[1], args[2][:2])
+
+
+@pytest.mark.parametrize("p_kind, q_kind", [("low_rank", "low_rank"), ("full", "low_rank"), ("low_rank", "full")])
+def test_low_rank_kl_divergence_as_torch(backend, p_kind, q_kind):
+    arrays = [LOC, FACTOR, DIAG, OTHER_LOC, OTHER_RAW]
+
+    def build(lib, kind, loc, factor, diag, raw):
+        return _low_rank(lib, loc, factor, diag) if kind == "low_rank" else _build(lib, "scale_tril", loc, raw)
+
+    def kl(lib, a, b, c, d, e):
+        p = build(lib, p_kind, a, b, c, e[None].expand(2, N, N))
+        q = build(lib, q_kind, d, b[0].flip(-1) + 0.5, c[0] + 0.25, e)
+        return lib.distributions.kl_divergence(p, q)
+
+    ours_in, theirs_in = _both(backend, arrays)
+    _compare(kl(anynn, *ours_in), kl(torch, *theirs_in), ours_in, theirs_in)
