@@ -171,6 +171,8 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     dtype = dtype_name(log_probs.array.dtype)
     if dtype not in ("float32", "float64"):
         raise UnsupportedDTypeError(f"{name}: log_probs must be float32 or float64, got {dtype}")
+    if any(int(n) == 0 for n in log_probs.shape):
+        raise RuntimeError(f"{name}: log_probs tensor must not be empty, got shape {tuple(log_probs.shape)}")
     unbatched = log_probs.ndim == 2
     if unbatched:
         log_probs = log_probs.unsqueeze(1)

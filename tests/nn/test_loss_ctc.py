@@ -133,5 +133,7 @@ def test_ctc_loss_errors_name_the_op(backend, rng):
         ctc_loss(lp, targets, (3, 3), (2, -1))
     with pytest.raises(RuntimeError, match="ctc_loss.*2 entries"):
         ctc_loss(lp, targets, (3,), (2, 1))
+    with pytest.raises(RuntimeError, match="ctc_loss: log_probs tensor must not be empty"):
+        ctc_loss(make(backend, np.zeros((0, 2, 4))), targets, (0, 0), (0, 0))
     with pytest.raises(TypeError, match="ctc_loss.*float32 or float64"):
         ctc_loss(make(backend, np.zeros((3, 2, 4), dtype=np.int64)), targets, (3, 3), (1, 1))
