@@ -29,6 +29,7 @@ class LBFGS(Optimizer):
     """
 
     checked_options = ("lr",)
+    state_shaped_like_params = False  # its directions and gradients are flat (numel,) vectors
 
     def __init__(self, params: Iterable[Any], lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
@@ -98,6 +99,7 @@ class LBFGS(Optimizer):
         """Run up to ``max_iter`` iterations; returns the loss of the first closure call."""
         if closure is None:
             raise RuntimeError("LBFGS.step needs a closure that recomputes the loss and its gradients")
+        self._opt_called = True
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]

@@ -27,9 +27,12 @@ class Optimizer:
 
     checked_options: ClassVar[tuple[str, ...]] = ()  # options validated at construction, in PyTorch's order
     decoupled_weight_decay: ClassVar[bool] = False  # True: weight decay always shrinks the weights (Lion)
+    # every state array of more than 0 dims has its parameter's shape (checked at load_state_dict); not LBFGS's
+    state_shaped_like_params: ClassVar[bool] = True
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         check_hyperparameters(type(self).__name__, self.checked_options, defaults)
+        self._opt_called = False  # set by step(): a scheduler stepped before it warns, as in PyTorch
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
@@ -87,6 +90,7 @@ class Optimizer:
 
     def step(self, closure: Any = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
+        self._opt_called = True
         loss = None
         if closure is not None:
             with mode.enable_grad():
@@ -175,15 +179,23 @@ class Optimizer:
                 len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)):
             raise ValueError(f"{type(self).__name__}.load_state_dict: the saved parameter groups do not match "
                              "this optimizer's (different number of groups or parameters)")
-        for saved, own in zip(groups, self.param_groups):
-            own.update({k: v for k, v in saved.items() if k != "params"})
-        self.state = {}
-        self._state_home = {}
+        # all or nothing: every entry is converted and checked before anything of this optimizer changes
+        state, homes = {}, {}
         for key, saved_state in state_dict["state"].items():
             p = params[int(key)]
-            self.state[id(p)] = {name: _to_param_backend(value, p) for name, value in saved_state.items()}
-            _follow_parameter(self.state[id(p)], p)
-            self._state_home[id(p)] = (p.backend, p.array.dtype)
+            entries = state[id(p)] = {name: _to_param_backend(value, p) for name, value in saved_state.items()}
+            _follow_parameter(entries, p)
+            homes[id(p)] = (p.backend, p.array.dtype)
+            for name, value in entries.items():
+                if self.state_shaped_like_params and getattr(value, "ndim", 0) and \
+                        tuple(value.shape) != tuple(p.shape):
+                    raise ValueError(f"{type(self).__name__}.load_state_dict: the saved state of parameter {key} "
+                                     f"({name!r}) has shape {tuple(value.shape)}, the parameter {tuple(p.shape)}; "
+                                     f"is it the state of another model?")
+        for saved, own in zip(groups, self.param_groups):
+            own.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = state
+        self._state_home = homes
 
 
 def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:

@@ -452,3 +452,26 @@ def test_two_schedulers_on_one_optimizer_and_plateau(seed):
         theirs.step(float(metric))
         np.testing.assert_allclose(opt.param_groups[0]["lr"], topt.param_groups[0]["lr"], rtol=1e-12,
                                    err_msg=str(options))
+
+
+def _order_warnings(module, sched, opt, optimizer_first):
+    """The "lr_scheduler.step() before optimizer.step()" warnings of two epochs, PyTorch's order or not."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            if optimizer_first:
+                opt.step()
+            sched.step(1.0) if isinstance(sched, module.ReduceLROnPlateau) else sched.step()
+    return [str(w.message)[:48] for w in caught if "optimizer.step()" in str(w.message)]
+
+
+@pytest.mark.parametrize("name, kind, factory", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("optimizer_first", [False, True], ids=["scheduler_first", "optimizer_first"])
+def test_stepping_the_scheduler_before_the_optimizer_warns_as_torch(name, kind, factory, optimizer_first):
+    opt, topt, _, _ = _optimizers(kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs, ours = factory(torch_sched, topt), factory(ours_sched, opt)
+    expected = _order_warnings(torch_sched, theirs, topt, optimizer_first)
+    assert _order_warnings(ours_sched, ours, opt, optimizer_first) == expected
+    assert not (optimizer_first and expected)

@@ -166,6 +166,39 @@ def test_load_state_dict_rejects_other_groups():
         SGD(params[:1], lr=0.1).load_state_dict(saved)
 
 
+@pytest.mark.parametrize("cls, options", [(SGD, dict(lr=0.1, momentum=0.9)), (Adam, dict(lr=0.01)),
+                                          (RMSprop, dict(lr=0.01, momentum=0.5)), (Rprop, dict(lr=0.01))])
+def test_load_state_dict_of_another_models_state_refuses_and_changes_nothing(backend, cls, options):
+    """PyTorch loads state of the wrong shapes and fails in the next step (after stepping the parameters before
+    the bad one); anynn refuses at load, naming the parameter and the shapes, and keeps its own state."""
+    def model(shapes, value):
+        return [Parameter(np.full(s, value), backend=backend, dtype="float32") for s in shapes]
+
+    def step(opt, params):
+        for p in params:
+            p.grad = anynn.ones_like(p)
+        opt.step()
+
+    other = model([(2, 3), (4,)], 1.0)
+    other_opt = cls(other, **options)
+    step(other_opt, other)
+    params = model([(2, 3), (5,)], 2.0)
+    opt = cls(params, **options)
+    step(opt, params)
+    before = opt.state_dict()
+    lr = opt.param_groups[0]["lr"]
+    opt.param_groups[0]["lr"] = lr / 2
+    with pytest.raises(ValueError, match=r"load_state_dict: the saved state of parameter 1 .*shape \(4,\).* \(5,\)"):
+        opt.load_state_dict(other_opt.state_dict())
+    assert opt.param_groups[0]["lr"] == lr / 2  # the options are left as they were too
+    after = opt.state_dict()
+    for key, entries in before["state"].items():
+        for name, value in entries.items():
+            np.testing.assert_array_equal(np.asarray(anynn.tensor(after["state"][key][name]).numpy()),
+                                          np.asarray(anynn.tensor(value).numpy()), err_msg=name)
+    step(opt, params)  # still steps
+
+
 def test_zero_grad(backend):
     params = our_params(backend, make_data()[0], "float32")
     opt = SGD(params, lr=0.1)

@@ -9,6 +9,7 @@ schedulers follow PyTorch's (mostly recursive) formulas so that the rates match 
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any, Sequence
 
 from ..optimizer import Optimizer
@@ -27,6 +28,15 @@ def format_param(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
 def group_values(optimizer: Optimizer, key: str) -> list[Any]:
     """``[group[key] for each parameter group]``."""
     return [group[key] for group in optimizer.param_groups]
+
+
+def warn_step_order() -> None:
+    """PyTorch's warning for a first ``scheduler.step()`` before any ``optimizer.step()``."""
+    warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, "
+                  "you should call them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`.  "
+                  "Failure to do this will result in PyTorch skipping the first value of the learning rate "
+                  "schedule. See more details at https://pytorch.org/docs/stable/optim.html#how-to-adjust-"
+                  "learning-rate", UserWarning, stacklevel=3)
 
 
 def check_optimizer(scheduler: Any, optimizer: Any) -> None:
@@ -80,6 +90,8 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to ``epoch``, using the closed form where there is one)."""
+        if self._step_count == 1 and getattr(self.optimizer, "_opt_called", True) is False:
+            warn_step_order()
         self._step_count += 1
         self._update_lr(epoch)
 
