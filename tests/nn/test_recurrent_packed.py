@@ -172,3 +172,17 @@ def test_packed_sequence_to_moves_data_and_indices(rng):
     assert moved.data.backend.key == moved.sorted_indices.backend.key == moved.unsorted_indices.backend.key == "torch"
     assert moved.batch_sizes.tolist() == [2, 1, 1]
     np.testing.assert_array_equal(moved.data.numpy(), packed.data.numpy())
+
+
+@pytest.mark.parametrize("shapes, message", [
+    ([(2, 3), (3, 2)], r"sequence 1 has shape \(3, 2\).*trailing shape \(3,\)"),
+    ([(2,), (3, 2)], r"sequence 1 has shape \(3, 2\).*trailing shape \(\)"),
+    ([(), ()], r"sequence 0 has shape \(\).*at least one dimension"),
+])
+def test_pad_sequence_of_sequences_that_cannot_stack_names_them(backend, shapes, message):
+    sequences = [make(backend, np.ones(s, np.float32)) for s in shapes]
+    if len(shapes[0]) == len(shapes[1]):  # PyTorch refuses these too (it broadcasts a lower-rank one)
+        with pytest.raises(RuntimeError):
+            torch_rnn.pad_sequence([torch.ones(s) for s in shapes])
+    with pytest.raises(ValueError, match="pad_sequence: " + message):
+        rnn.pad_sequence(sequences)

@@ -31,6 +31,13 @@ def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding
     sequences = list(sequences)
     if not sequences:
         raise ValueError("pad_sequence: received an empty list of sequences")
+    trailing = tuple(sequences[0].shape[1:])
+    for i, s in enumerate(sequences):
+        if s.ndim == 0:
+            raise ValueError(f"pad_sequence: sequence {i} has shape (); each needs at least one dimension (its length)")
+        if tuple(s.shape[1:]) != trailing:
+            raise ValueError(f"pad_sequence: sequence {i} has shape {tuple(s.shape)}; every sequence needs the first "
+                             f"one's trailing shape {trailing} after its length")
     longest = max(int(s.shape[0]) for s in sequences)
     padded = []
     for s in sequences:
