@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import is_numpy_array, is_writeable_array
-
 from ..backend import Backend, BackendMismatch
+from ..backend.arrays import is_writeable, register_immutable_type  # noqa: F401  (is_writeable: Functions import it from here)
 from ..backend.transfer import scalar_to_array
-from ..backend.typing import Array, Namespace
+from ..backend.typing import Namespace
 from . import autocast_mode as _autocast
 from . import tensor as _tensors
 from .mode import anomaly_threads as _anomaly_threads
@@ -16,22 +15,7 @@ from .mode import local as _thread
 from .tensor import Tensor, make_tensor
 
 _new = object.__new__
-_FLAGS = object()  # the rule of NumPy arrays: each array's own ``flags.writeable``
-_WRITEABLE_RULES: dict[type, Any] = {}
-
-
-def is_writeable(array: Array) -> bool:
-    """``array_api_compat.is_writeable_array``, decided once per array type (NumPy: per array, by its flags).
-
-    For Functions and optimizers that update their own fresh arrays in place where the library allows it.
-    """
-    rule: Any = _WRITEABLE_RULES.get(type(array))  # True, False or _FLAGS
-    if rule is None:
-        rule = _WRITEABLE_RULES[type(array)] = _FLAGS if is_numpy_array(array) else bool(is_writeable_array(array))
-    return array.flags.writeable if rule is _FLAGS else rule
-
-
-_WRITEABLE_RULES[Tensor] = False  # a Tensor in a recorded (create_graph) backward: never written in place
+register_immutable_type(Tensor)  # a Tensor in a recorded (create_graph) backward: never written in place
 
 
 class Function:

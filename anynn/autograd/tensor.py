@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
-from ..backend.arrays import sum_to_shape
+from ..backend.arrays import is_writeable, sum_to_shape
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
                                transfer)
@@ -58,13 +58,6 @@ NON_LEAF_GRAD_WARNING = (
 
 
 GRAD_LOCK = threading.Lock()  # held while a gradient is added into a leaf's .grad (see `Tensor._accumulate`)
-
-
-def _writeable(array: Array) -> bool:
-    """`anynn.autograd.function.is_writeable` (imported on first use: that module imports this one)."""
-    from .function import is_writeable
-
-    return is_writeable(array)
 
 
 class Tensor(TensorSurface):
@@ -199,7 +192,7 @@ class Tensor(TensorSurface):
                 self._grad = make_tensor(g, self.backend, None, 0)
                 return
             current = grad.array
-            if current is getattr(grad, "_owned_grad", None) and _writeable(current):
+            if current is getattr(grad, "_owned_grad", None) and is_writeable(current):
                 current += g
             else:
                 grad.array = grad._owned_grad = current + g

@@ -39,6 +39,11 @@ def is_writeable(array: Any) -> bool:
     return array.flags.writeable if rule is _FLAGS else rule  # type: ignore[no-any-return,return-value]
 
 
+def register_immutable_type(kind: type) -> None:
+    """Arrays of type ``kind`` are never written in place (`is_writeable` is False for them)."""
+    _WRITEABLE_RULES[kind] = False
+
+
 def sum_to_shape(xp: Namespace, grad: Any, shape: tuple[int, ...]) -> Any:
     """Undo broadcasting: sum ``grad`` down to ``shape``."""
     if tuple(grad.shape) == tuple(shape):
@@ -83,7 +88,7 @@ _recording_writes: dict[type, Any] = {}
 def register_recording_type(kind: type, write: Any) -> None:
     """Route ``at_set``/``at_add`` on arrays of type ``kind`` to ``write(name, x, index, value)`` (never in place)."""
     _recording_writes[kind] = write
-    _WRITEABLE_RULES[kind] = False
+    register_immutable_type(kind)
 
 
 def _immutable(name: str, x: Any, index: Any, value: Any) -> Any:

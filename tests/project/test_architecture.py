@@ -49,7 +49,7 @@ LIBRARY_HOSTS = {
 }
 # design.md: data -> nn (functional -> autograd -> backend) -> optim -> train; a lower layer never imports a higher
 LAYERS = {
-    "backend": 0, "dtypes": 0, "type_info": 0, "device": 0, "generator": 0, "version": 0,
+    "backend": 0, "dtypes": 0, "type_info": 0, "device": 0, "generator": 0, "version": 0, "memory_format": 0,
     "autograd": 1,
     "init": 2, "factories": 2, "random": 2,
     "functional": 3, "data": 3,
