@@ -16,6 +16,7 @@ differentiable ``autograd.grad``), so a checkpointed region can be differentiate
 from __future__ import annotations
 
 import functools
+import importlib
 import warnings
 from typing import Any, Callable, Sequence
 
@@ -25,6 +26,9 @@ from ..autograd.grad_api import grad as autograd_grad
 from ..autograd.mode import enable_grad, is_grad_enabled
 from ..autograd.tensor import Tensor, make_tensor
 from ..init import default_generator
+
+# the module (its `last_modification` stamp is read at call time); `anynn.autograd.tensor` the attribute is a function
+tensor_module = importlib.import_module("anynn.autograd.tensor")
 
 __all__ = ["CheckpointFunction", "checkpoint", "checkpoint_sequential"]
 
@@ -97,15 +101,16 @@ def _tensors(value: Any) -> list[Tensor]:
     return []
 
 
-def _boundary(outputs: list[Tensor], args: list[Tensor]) -> list[Tensor]:
-    """The tensors requiring grad that ``outputs``' graph starts from: the ``args`` it reaches, then the leaves."""
+def _boundary(outputs: list[Tensor], args: list[Tensor], start: int) -> list[Tensor]:
+    """The tensors requiring grad that ``outputs``' graph starts from: the ``args`` it reaches, then the leaves and
+    the tensors made before the call (recorded before the stamp ``start``, as a tensor the region closes over)."""
     arg_ids = {id(a) for a in args}
     reached: dict[int, Tensor] = {}
     seen: set[int] = set()
     stack = [t for t in outputs if t.requires_grad]
     while stack:
         t = stack.pop()
-        if id(t) in arg_ids or t._ctx is None:
+        if id(t) in arg_ids or t._ctx is None or t._ctx.recorded_at < start:
             if t.requires_grad:
                 reached[id(t)] = t
             continue
@@ -145,17 +150,29 @@ class CheckpointFunction(Function):
         return tuple(None if g is None else g.array for g in found)
 
     def _gradients(self, inputs: list[Tensor], grads: Sequence[Any], create_graph: bool) -> tuple[Any, ...]:
-        """The gradients of the rerun region's outputs (weighted by ``grads``) with respect to ``inputs``."""
-        with _rewound(self.random), enable_grad():
-            outputs = self.rerun(inputs)
-        pairs = [(o, g if isinstance(g, Tensor) else make_tensor(g, o.backend, None, 0))
-                 for o, g in zip(outputs, grads) if g is not None and o.requires_grad]
-        wanted = [t for t, need in zip(inputs, self.needs_input_grad) if need]
-        if not pairs or not wanted:
-            return (None,) * len(inputs)
-        got = iter(autograd_grad([o for o, _ in pairs], wanted, [g for _, g in pairs], retain_graph=True,
-                                 create_graph=create_graph, allow_unused=True))
-        return tuple(next(got) if need else None for need in self.needs_input_grad)
+        """The gradients of the rerun region's outputs (weighted by ``grads``) with respect to ``inputs``.
+
+        The boundary tensors that have a creator are cut from it while the region reruns and is differentiated
+        (leaves for that time, the same objects): the inner pass stops at them, never walking (or needing) the
+        graph before the region, which the outer pass may already have freed; a recorded gradient still links to
+        that graph through them once they are joined again."""
+        cut = [(t, t._ctx) for t in inputs if t._ctx is not None]
+        try:
+            for t, _ in cut:
+                t._ctx = None
+            with _rewound(self.random), enable_grad():
+                outputs = self.rerun(inputs)
+            pairs = [(o, g if isinstance(g, Tensor) else make_tensor(g, o.backend, None, 0))
+                     for o, g in zip(outputs, grads) if g is not None and o.requires_grad]
+            wanted = [t for t, need in zip(inputs, self.needs_input_grad) if need]
+            if not pairs or not wanted:
+                return (None,) * len(inputs)
+            got = iter(autograd_grad([o for o, _ in pairs], wanted, [g for _, g in pairs], retain_graph=True,
+                                     create_graph=create_graph, allow_unused=True))
+            return tuple(next(got) if need else None for need in self.needs_input_grad)
+        finally:
+            for t, ctx in cut:
+                t._ctx = ctx
 
 
 class _rewound:  # noqa: N801 - a context manager used like a function
@@ -217,10 +234,14 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     if not is_grad_enabled():
         return function(*args, **kwargs)
     random = _RandomState(_random_layers(function, args)) if preserve_rng_state else None
+    # a fresh in-place stamp (no tensor marked): nodes the region records carry it or a later one, older nodes
+    # an earlier one, which tells the region's graph from the graph before it
+    tensor_module.mark_all_modified([])
+    start = tensor_module.last_modification
     first = function(*args, **kwargs)
     found = _tensors(first)
     arg_tensors = [a for a in args if isinstance(a, Tensor)]
-    boundary = _boundary(found, arg_tensors)
+    boundary = _boundary(found, arg_tensors, start)
     if not boundary:
         return first
     replaced = {id(a): i for i, a in enumerate(boundary) if any(a is b for b in arg_tensors)}

@@ -108,6 +108,27 @@ def test_the_first_runs_activations_are_freed(backend, rng):
                                rtol=1e-6)
 
 
+@pytest.mark.parametrize("order", ["region first", "outer first"])
+def test_a_closed_over_tensor_with_a_creator_is_a_boundary(backend, rng, order):
+    w = make(backend, rng.standard_normal((3,)), requires_grad=True)
+    x = make(backend, rng.standard_normal((3,)), requires_grad=True)
+    u = w * 3.0  # made before the region, read inside it: the region's graph stops there
+
+    def run(checkpointed):
+        out = checkpoint(lambda v: (v * u).tanh(), x, use_reentrant=False) if checkpointed else (x * u).tanh()
+        outer = u.exp().sum()  # the outer pass may free u's node before it reaches the region's
+        (out.sum() + outer if order == "region first" else outer + out.sum()).backward()
+        return [w.grad.numpy(), x.grad.numpy()]
+
+    expected = run(False)
+    w.grad = x.grad = None
+    u = w * 3.0
+
+    got = run(True)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 def test_parameters_get_gradients_without_an_input_requiring_grad(backend, rng):
     model = _model(backend, 0.0)
     x = make(backend, rng.standard_normal((2, 4)))
