@@ -5,9 +5,10 @@ dropped after the forward, and the backward reruns the region (under ``enable_gr
 set back to where they were, so dropout draws the same masks) and backpropagates through the rerun.
 
 Built from outside the engine as one `Function` node, `CheckpointFunction`, whose inputs are the region's
-*boundary*: the Tensor arguments that require grad and the leaf tensors (parameters) the region reads. The first
-forward is recorded once to find that boundary (the region's activations live until it returns, as in the
-backward's rerun); then its graph is let go, and only the outputs stay, as the node's outputs.
+*boundary*: the Tensor arguments that require grad, the leaf tensors (parameters) the region reads and the tensors
+made before the call that it reads (closed over). The first forward is recorded once to find that boundary (the
+region's activations live until it returns, as in the backward's rerun); then its graph is let go, and only the
+outputs stay, as the node's outputs.
 
 With ``create_graph=True`` the node's gradient is itself recorded (a rerun on the original inputs and a
 differentiable ``autograd.grad``), so a checkpointed region can be differentiated twice.
