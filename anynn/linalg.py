@@ -13,7 +13,7 @@ from .autograd.tensor import Tensor
 from .functional import reduce
 from .functional.cholesky import cholesky, cholesky_solve, solve_triangular
 from .functional.matrix_functions import householder_product, matrix_exp
-from .functional.matrix_inverse import SignLogAbsDet, det, inv, slogdet, solve
+from .functional.matrix_inverse import LinAlgError, SignLogAbsDet, det, inv, slogdet, solve
 from .functional.pinv import pinv
 from .functional.spectral import EighResult, QrResult, SvdResult, eigh, eigvalsh, qr, svd, svdvals
 from .functional.vector_products import cross as _cross
@@ -167,4 +167,4 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
 __all__ = ["EighResult", "LstsqResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve",
            "cross", "det", "eigh", "eigvalsh", "householder_product", "inv", "logdet", "lstsq", "matrix_exp",
            "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular",
-           "svd", "svdvals", "vector_norm"]
+           "svd", "svdvals", "vector_norm", "LinAlgError"]

@@ -4,13 +4,16 @@ one `Function` over the array API's ``linalg`` extension (``xp.linalg``, which e
 Shapes: A (*, n, n); ``det``/``logabsdet`` (*); ``solve``'s B (*, n, k) or a vector (*, n), batch dimensions
 broadcast. Gradients (real inputs): ``inv``: ``-Aᵢᵀ G Aᵢᵀ``; ``det``: ``g det Aᵢᵀ``; ``logabsdet``: ``g Aᵢᵀ``;
 ``solve``: ``G_B = solve(Aᵀ, G)``, ``G_A = -G_B Xᵀ`` (Aᵢ the inverse). The recorded backward (``create_graph``)
-reaches these same Functions through `RECORDED`, so every order is differentiable. A singular A gives inf/NaN
-where PyTorch raises (checking would read values back from the device, which a Function never does) and
-PyTorch's SVD-based det gradient at singular A is not reproduced.
+reaches these same Functions through `RECORDED`, so every order is differentiable. A singular A in ``inv``/``solve``
+raises `LinAlgError` where the array library raises (NumPy, PyTorch) and gives inf/NaN where it does not (JAX;
+checking would read values back from the device, which a Function never does); PyTorch's SVD-based det gradient
+at singular A is not reproduced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
@@ -31,6 +34,25 @@ def _batch(*shapes: tuple[int, ...]) -> tuple[int, ...]:
             raise RuntimeError(f"linalg.solve: the batch dimensions {shapes} of A and B do not broadcast")
         out.append(wide.pop() if wide else 1)
     return tuple(out)
+
+
+class LinAlgError(RuntimeError, ValueError):
+    """A matrix the operation cannot use (a singular one for ``inv``/``solve``): PyTorch's
+    ``torch.linalg.LinAlgError`` is a RuntimeError, NumPy's ``LinAlgError`` a ValueError; this is both."""
+
+
+@contextmanager
+def _singular_named(name: str) -> Iterator[None]:
+    """Re-raise the array library's own linear-algebra error (NumPy's, PyTorch's; JAX returns inf/NaN instead)
+    as `LinAlgError` naming the operation; every library calls its class ``LinAlgError`` (PyTorch ``_LinAlgError``)."""
+    try:
+        yield
+    except LinAlgError:
+        raise
+    except Exception as error:
+        if type(error).__name__.lstrip("_") != "LinAlgError":
+            raise
+        raise LinAlgError(f"linalg.{name}: the input matrix is singular ({error})") from error
 
 
 def _cells(xp: Namespace, x: Any) -> Any:
@@ -121,7 +143,8 @@ def check_square(name: str, a: Any) -> None:
 def inv(A: Tensor, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name
     """The inverse of each square matrix of A (*, n, n) (``torch.linalg.inv``)."""
     check_square("inv", A)
-    return InvFunction.apply(A)
+    with _singular_named("inv"):
+        return InvFunction.apply(A)
 
 
 def det(A: Tensor, *, out: None = None) -> Tensor:  # noqa: N803
@@ -165,7 +188,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: None = None) -> Tenso
     if b.ndim < 2 or b.shape[-2] != n:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({n}x{n} and "
                            f"{'x'.join(str(s) for s in tuple(b.shape)[-2:])})")
-    x = SolveFunction.apply(A, b)
+    with _singular_named("solve"):
+        x = SolveFunction.apply(A, b)
     return x.squeeze(-1) if vector else x
 
 

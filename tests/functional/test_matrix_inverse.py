@@ -74,3 +74,23 @@ def test_solve_refuses_mismatched_shapes(backend):
         torch.linalg.solve(torch.tensor(A[0]), torch.zeros(3, dtype=torch.float64), left=False)
     with pytest.raises(RuntimeError, match="linalg.solve: the batch dimensions"):
         anynn.linalg.solve(a, make(backend, np.zeros((3, 3, 2))))
+
+
+SINGULAR = np.array([[[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.0], [0.0, 1.0]]])
+SINGULAR_CALLS = {"inv": lambda lib, a: lib.linalg.inv(a), "solve": lambda lib, a: lib.linalg.solve(a, a[..., 0]),
+                  "inverse": lambda lib, a: lib.inverse(a)}
+
+
+@pytest.mark.parametrize("name", list(SINGULAR_CALLS))
+def test_a_singular_matrix_raises_linalg_error_as_torch(backend, name):
+    """PyTorch's torch.linalg.LinAlgError is a RuntimeError; anynn's is also a ValueError (NumPy's class)."""
+    call = SINGULAR_CALLS[name]
+    with pytest.raises(torch.linalg.LinAlgError):
+        call(torch, torch.tensor(SINGULAR))
+    if backend.name == "jax":
+        pytest.skip("JAX's solvers return inf/NaN for singular matrices, without an error to translate")
+    with pytest.raises(anynn.linalg.LinAlgError, match=r"linalg\.(inv|solve): .*singular") as info:
+        call(anynn, make(backend, SINGULAR))
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value, ValueError)
+    regular = SINGULAR[1:]
+    np.testing.assert_allclose(call(anynn, make(backend, regular)).numpy(), call(torch, torch.tensor(regular)))
