@@ -67,6 +67,14 @@ class _Loss(Module):
         check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
+    def _weight_state(self, name: str, value: Any) -> None:
+        """A Tensor (or None) ``weight``/``pos_weight`` is a buffer (in ``state_dict``, moved by ``.to()``), as in
+        PyTorch, so a PyTorch loss's state loads; another value stays a plain attribute."""
+        if value is None or isinstance(value, Tensor):
+            self.register_buffer(name, value)
+        else:
+            setattr(self, name, value)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # the common case, tested inline (the checks below run again to raise): arguments that pass them unchanged.
         # Module.__call__ by name, not super(): a super object per call costs as much as these checks
@@ -142,7 +150,7 @@ class BCELoss(_Loss):
     def __init__(self, weight: Any = None, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__(legacy_reduction(size_average, reduce, reduction))
-        self.weight = weight
+        self._weight_state("weight", weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
@@ -156,8 +164,8 @@ class BCEWithLogitsLoss(_Loss):
     def __init__(self, weight: Any = None, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean", pos_weight: Any = None) -> None:
         super().__init__(legacy_reduction(size_average, reduce, reduction))
-        self.weight = weight
-        self.pos_weight = pos_weight
+        self._weight_state("weight", weight)
+        self._weight_state("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
@@ -170,7 +178,7 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight: Any = None, size_average: bool | None = None, ignore_index: int = -100,
                  reduce: bool | None = None, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(legacy_reduction(size_average, reduce, reduction))
-        self.weight = weight
+        self._weight_state("weight", weight)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -185,7 +193,7 @@ class NLLLoss(_Loss):
     def __init__(self, weight: Any = None, size_average: bool | None = None, ignore_index: int = -100,
                  reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(legacy_reduction(size_average, reduce, reduction))
-        self.weight = weight
+        self._weight_state("weight", weight)
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:

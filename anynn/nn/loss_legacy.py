@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.tensor import Tensor
 from ..functional.loss_reduction import legacy_reduction
 from .loss import _Loss
 
@@ -23,7 +22,4 @@ class WeightedLegacyLoss(LegacyReductionLoss):
     def __init__(self, weight: Any = None, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
-        if weight is None or isinstance(weight, Tensor):
-            self.register_buffer("weight", weight)
-        else:
-            self.weight = weight
+        self._weight_state("weight", weight)

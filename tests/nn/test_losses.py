@@ -575,14 +575,20 @@ def test_layers_match_torch(backend, name, kwargs, arrays):
     compare_with_torch(backend, ours, theirs, *arrays, differentiable=differentiable, rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", ["MultiMarginLoss", "MultiLabelSoftMarginLoss"])
-def test_class_weight_is_a_buffer_in_the_state_dict(backend, name):
+@pytest.mark.parametrize("name, keys", [("MultiMarginLoss", ["weight"]), ("MultiLabelSoftMarginLoss", ["weight"]),
+                                        ("CrossEntropyLoss", ["weight"]), ("NLLLoss", ["weight"]),
+                                        ("BCELoss", ["weight"]), ("BCEWithLogitsLoss", ["weight", "pos_weight"])])
+def test_class_weight_is_a_buffer_in_the_state_dict(backend, name, keys):
     w = rng(8).uniform(0.5, 2.0, 4)
-    ours = getattr(anynn.nn, name)(weight=make(backend, w))
-    theirs = getattr(torch.nn, name)(weight=torch.tensor(w))
-    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight"]
+    ours = getattr(anynn.nn, name)(**{k: make(backend, w) for k in keys})
+    theirs = getattr(torch.nn, name)(**{k: torch.tensor(w) for k in keys})
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == keys
     np.testing.assert_array_equal(np.asarray(anynn.tensor(ours.state_dict()["weight"]).numpy()), w)
     assert list(getattr(anynn.nn, name)().state_dict()) == list(getattr(torch.nn, name)().state_dict())
+    # a PyTorch loss's state loads into its twin (as a model holding one would), and is the weight used
+    ours.load_state_dict({k: v.numpy() * 2 for k, v in theirs.state_dict().items()})
+    for k in keys:
+        np.testing.assert_array_equal(getattr(ours, k).numpy(), w * 2)
 
 
 NAMES = ["KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
