@@ -16,22 +16,23 @@ from .hooks import RemovableHandle, register_tensor_hook
 from .tensor import Tensor
 
 
-def backward(self: Tensor, grad: Tensor | Array | None = None, retain_graph: bool | None = None,
+def backward(self: Tensor, gradient: Tensor | Array | None = None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None) -> None:
     """Compute gradients of this tensor with respect to every leaf that requires them.
 
-    ``grad`` defaults to ones for a scalar; gradients add into ``leaf.grad``. ``create_graph=True`` records
-    the backward pass, so the gradients can be differentiated again; ``retain_graph`` defaults to
-    ``create_graph`` (as in PyTorch). ``inputs``: accumulate only into these tensors' ``.grad``.
+    ``gradient`` (PyTorch's name: ``Q.backward(gradient=external_grad)``) defaults to ones for a scalar; gradients
+    add into ``leaf.grad``. ``create_graph=True`` records the backward pass, so the gradients can be differentiated
+    again; ``retain_graph`` defaults to ``create_graph`` (as in PyTorch). ``inputs``: accumulate only into these
+    tensors' ``.grad``.
     """
     if not self._requires_grad:
         raise RuntimeError("backward() on a tensor that does not require grad (no graph was recorded)")
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is None:
-        graph.backward(self, grad, retain_graph, create_graph)
+        graph.backward(self, gradient, retain_graph, create_graph)
         return
-    accumulate_into(self, grad, retain_graph, create_graph, inputs)
+    accumulate_into(self, gradient, retain_graph, create_graph, inputs)
 
 
 def register_hook(self: Tensor, hook: Callable[[Tensor], Any]) -> RemovableHandle:

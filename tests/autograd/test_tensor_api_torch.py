@@ -472,3 +472,46 @@ def test_integer_casts_do_not_require_grad_as_torch(backend, name):
     np.testing.assert_array_equal(got.detach().numpy(), ref.detach().numpy())
     if not got.requires_grad:
         got.numpy()  # no "requires grad" refusal
+
+
+# -- the blitz tutorial's autograd calls: backward(gradient=...), Variable --------------------------------
+def test_backward_takes_pytorchs_gradient_keyword(backend):
+    results = []
+    for lib in (anynn, torch):
+        a0, b0 = np.array([2.0, 3.0]), np.array([6.0, 4.0])
+        a = make(backend, a0, True) if lib is anynn else torch.tensor(a0, requires_grad=True)
+        b = make(backend, b0, True) if lib is anynn else torch.tensor(b0, requires_grad=True)
+        q = 3 * a ** 3 - b ** 2
+        q.backward(gradient=(make(backend, np.array([1.0, 0.5])) if lib is anynn else torch.tensor([1.0, 0.5],
+                                                                                                   dtype=torch.float64)))
+        results.append((a.grad.numpy(), b.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_variable_is_a_detached_alias_as_torch(backend, requires_grad):
+    outs = []
+    for lib in (anynn, torch):
+        base = make(backend, X, True) if lib is anynn else torch.tensor(X, requires_grad=True)
+        made = base * 2
+        v = lib.autograd.Variable(made, requires_grad=requires_grad)
+        assert isinstance(v, lib.autograd.Variable) and isinstance(base, lib.autograd.Variable)
+        assert v is not made and v.requires_grad == requires_grad and v.grad_fn is None
+        if requires_grad:
+            (v * v).sum().backward()
+            outs.append(v.grad.numpy())
+            assert base.grad is None  # cut from the graph that made it
+        outs.append(v.detach().numpy())
+    for ours, theirs in zip(outs[: len(outs) // 2], outs[len(outs) // 2:]):
+        np.testing.assert_allclose(ours, theirs)
+
+
+def test_variable_refuses_what_torch_refuses():
+    for lib in (anynn, torch):
+        with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
+            lib.autograd.Variable([1.0, 2.0])
+        with pytest.warns(UserWarning, match="volatile was removed"):
+            lib.autograd.Variable(lib.ones(2), volatile=True)
+        with pytest.raises((RuntimeError, TypeError), match="floating.point"):  # anynn: requires_grad_'s TypeError
+            lib.autograd.Variable(lib.tensor([1, 2]), requires_grad=True)
