@@ -73,6 +73,12 @@ def _like(other: Tensor, backend: Any, dtype: Any, device: Any = None) -> tuple[
     return be, be.dtype(dtype_name(other.dtype) if dtype is None else dtype)
 
 
+def _symbolic(input: Tensor, backend: Backend) -> bool:
+    """``input`` has a symbolic axis (``None`` in its shape: ONNX export with ``dynamic_axes``) and the new tensor
+    lives with it: made with the array library's ``*_like``, which reads the size when the graph runs."""
+    return None in tuple(input.shape) and backend == input.backend
+
+
 def _where(backend: Any, device: Any) -> Backend:
     """The backend of a new tensor: ``backend`` (default: the default one), moved to ``device`` if given
     (``"cuda"``, ``"cpu"``, ``x.device``: read against that backend's library, see `anynn.device`)."""
@@ -128,18 +134,24 @@ def zeros_like(input: Tensor, dtype: Any = None, backend: Any = None, device: An
                requires_grad: bool = False) -> Tensor:
     """Zeros with the shape of ``input`` and its dtype and backend unless given."""
     be, native = _like(input, backend, dtype, device)
+    if _symbolic(input, be):
+        return _made(be.xp.zeros_like(input.array, dtype=native), be, requires_grad)
     return _made(be.xp.zeros(input.shape, dtype=native, device=be.device), be, requires_grad)
 
 
 def ones_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
     be, native = _like(input, backend, dtype, device)
+    if _symbolic(input, be):
+        return _made(be.xp.ones_like(input.array, dtype=native), be, requires_grad)
     return _made(be.xp.ones(input.shape, dtype=native, device=be.device), be, requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
     be, native = _like(input, backend, dtype, device)
+    if _symbolic(input, be):
+        return _made(be.xp.full_like(input.array, fill_value, dtype=native), be, requires_grad)
     return _made(be.xp.full(input.shape, fill_value, dtype=native, device=be.device), be, requires_grad)
 
 

@@ -18,11 +18,30 @@ the model with the ``onnx`` package (the file format).
 
 from __future__ import annotations
 
+import types
 from typing import Any, Callable
 
 import numpy as np
 
 from .base import Backend, BackendUnavailable
+
+
+class _Namespace(types.ModuleType):
+    """ndonnx, whose ``reshape`` also takes a target shape with one ``None`` (a symbolic axis, as ``x.shape`` reads
+    while exporting with ``dynamic_axes``): the known sizes fix it, so it is ONNX Reshape's -1. The math reshapes
+    to ``(n, ...)`` with ``n = x.shape[0]`` everywhere; a symbolic batch axis then records as it runs."""
+
+    def __init__(self, library: Any) -> None:
+        super().__init__(library.__name__, library.__doc__)
+        self._library = library
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._library, name)
+
+    def reshape(self, x: Any, shape: Any, **kwargs: Any) -> Any:
+        if isinstance(shape, tuple) and None in shape and shape.count(None) == 1 and -1 not in shape:
+            shape = tuple(-1 if n is None else n for n in shape)
+        return self._library.reshape(x, shape, **kwargs)
 
 
 class NdonnxBackend(Backend):
@@ -44,7 +63,7 @@ class NdonnxBackend(Backend):
         if device not in (None, "cpu"):
             raise BackendUnavailable(f"backend 'ndonnx' records graphs and has no device {device!r}")
         self.ndonnx = ndonnx
-        super().__init__(ndonnx, None)
+        super().__init__(_Namespace(ndonnx), None)
         if opset is not None:  # whole Functions lower to this opset's operators
             from .ndonnx_lowering import lowerings
 

@@ -368,6 +368,24 @@ def dropout(fn: Any, xp: Namespace, x: Any) -> Any:
                      "pass training=False to F.dropout")
 
 
+# onnxruntime's CPU provider has these operators in float32 (and float16) only (Celu is float32 in the ONNX spec
+# itself): in a float64 graph the Function's own array math is recorded instead, which onnxruntime runs
+_FLOAT32_OPERATORS = ("ConvNd", "ConvTransposeNd", "AvgPool", "AdaptiveAvgPool", "GroupNormFunction", "CELUFunction",
+                      "HardsigmoidFunction", "ELUFunction", "LeakyReLUFunction", "MishFunction", "SoftplusFunction",
+                      "HardswishFunction", "PReLUFunction", "SoftsignFunction", "LogSigmoidFunction", "GELUFunction",
+                      "RecurrentSequence")
+
+
+def _not_float64(lower: Lowering) -> Lowering:
+    def guarded(fn: Any, xp: Namespace, *arrays: Any) -> Any:
+        if any(a is not None and hasattr(a, "dtype") and np_dtype(a) == np.float64 for a in arrays):
+            return NotImplemented
+        return lower(fn, xp, *arrays)
+
+    guarded.__name__ = getattr(lower, "__name__", "lowering")
+    return guarded
+
+
 def lowerings(opset: int) -> dict[str, Lowering]:
     """Function class name -> lowering, for a graph of ONNX opset ``opset``."""
     from .ndonnx_lowering_recurrent import recurrent_sequence
@@ -391,4 +409,4 @@ def lowerings(opset: int) -> dict[str, Lowering]:
     }
     if opset >= 20:
         table["GELUFunction"] = gelu
-    return table
+    return {name: _not_float64(lower) if name in _FLOAT32_OPERATORS else lower for name, lower in table.items()}

@@ -201,7 +201,9 @@ def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropou
         if is_causal:
             raise ValueError(f"{where}: give either attn_mask or is_causal=True, not both")
         attn_mask = _as_mask(attn_mask, query, where)
-        if _broadcast_shape(tuple(attn_mask.shape), scores_shape) != scores_shape:
+        broadcast = _broadcast_shape(tuple(attn_mask.shape), scores_shape)
+        if broadcast is None or len(broadcast) != len(scores_shape) or any(
+                m != s for m, s in zip(broadcast, scores_shape) if None not in (m, s)):
             raise ValueError(f"{where}: attn_mask of shape {tuple(attn_mask.shape)} does not broadcast to the "
                              f"attention scores' shape (..., L, S) = {scores_shape}")
     if scale is None:

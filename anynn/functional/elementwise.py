@@ -254,11 +254,8 @@ class MaskedFill(Function):
     value: float
 
     def forward(self, xp: Namespace, a: Any, mask: Any) -> Any:
-        from array_api_compat import device
-
         self.mask = mask
-        fill = xp.full(tuple(a.shape), self.value, dtype=a.dtype, device=device(a))
-        return xp.where(mask, fill, a)
+        return xp.where(mask, xp.full_like(a, self.value), a)
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         return xp.where(self.mask, xp.zeros_like(g), g), None

@@ -93,6 +93,16 @@ def _flat(x: Any, xp: Namespace) -> Any:
     return x if x.ndim == 2 else xp.reshape(x, (-1, x.shape[-1]))
 
 
+
+def _zero_states(xp: Namespace, like: Any, size: int, dtype: Any, first: bool = True) -> Any:
+    """Zeros (N, size) (``first``) or (size, N) for ``like`` with N on its axis 0 (first) or its only axis; N may
+    be symbolic (``None``: an ONNX export with a dynamic batch), then it is read from ``like`` when the graph runs."""
+    batch = like.shape[0]
+    if batch is not None:
+        return xp.zeros((batch, size) if first else (size, batch), dtype=dtype, device=device(like))
+    column = xp.zeros_like(like[:, :1] if first else like[None, :], dtype=dtype)  # (N, 1) or (1, N)
+    return column + xp.zeros((1, size) if first else (size, 1), dtype=dtype, device=device(like))
+
 class _Recurrent(Function):
     """Shared parts: gate bookkeeping and weight gradients from the stacked gate gradients."""
 
@@ -172,7 +182,7 @@ class RecurrentSequence(_Recurrent):
             return self._lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         gi_all, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)
         if h0 is None:
-            h0 = xp.zeros((x.shape[1], w_hh.shape[1]), dtype=gi_all.dtype, device=device(gi_all))
+            h0 = _zero_states(xp, x[0, ...], w_hh.shape[1], gi_all.dtype)
         kind, w_hh_t = self.kind, w_hh.mT
 
         def step(h: Any, xt: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
@@ -229,7 +239,7 @@ class RecurrentSequence(_Recurrent):
         if b_ih is not None:
             # the biases ride along as an input column of ones: no separate pass over (4H, L*N), and in
             # backward the same product yields their gradient
-            ones = xp.ones((x_flat.shape[0], 1), dtype=x_flat.dtype, device=device(x_flat))
+            ones = xp.ones_like(x_flat[:, :1])  # (not ones((L*N, 1)): a symbolic N has no size to multiply)
             x_flat = xp.concat([x_flat, ones], axis=-1)
             w_in = xp.concat([w_in, (b_ih + b_hh)[:, None] * column], axis=-1)
         gi_all = xp.reshape(w_in @ x_flat.mT, (4 * n, length, batch))
@@ -265,8 +275,8 @@ class RecurrentSequence(_Recurrent):
                            record: bool) -> tuple[Any, Any, Any]:
         """`_lstm_forward`'s loop as one ``scan`` (no in-place updates): ``jax.lax.scan`` while JAX traces, so a
         compiled step holds one loop body instead of one per time step; elsewhere the Python loop."""
-        n, batch = w_hh_scaled.shape[0] // 4, gi_all.shape[2]
-        zeros = lambda rows: xp.zeros((rows, batch), dtype=gi_all.dtype, device=device(gi_all))  # noqa: E731
+        n = w_hh_scaled.shape[0] // 4
+        zeros = lambda rows: _zero_states(xp, gi_all[0, 0, ...], rows, gi_all.dtype, first=False)  # noqa: E731
         h = zeros(w_hh_scaled.shape[1]) if h0 is None else h0.mT
         c = zeros(n) if c0 is None else c0.mT
         lstm_step = op(self.backend, "lstm_step")

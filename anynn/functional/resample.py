@@ -141,11 +141,17 @@ class Interpolate(Function):
         for k, m in enumerate(matrices):
             m = m.mT if transpose else m
             shape = tuple(x.shape)
-            before = math.prod(shape[:lead + k])
-            after = math.prod(shape[lead + k + 1:])
+            before = _prod(shape[:lead + k])
+            after = _prod(shape[lead + k + 1:])
             y = m @ xp.reshape(x, (before, shape[lead + k], after))
             x = xp.reshape(y, shape[:lead + k] + (m.shape[0],) + shape[lead + k + 1:])
         return x
+
+
+def _prod(sizes: tuple[Any, ...]) -> Any:
+    """The product of ``sizes``, or None where one is None (a symbolic batch axis of an ONNX export: the
+    reshape it goes to then reads it as -1)."""
+    return None if None in sizes else math.prod(sizes)
 
 
 def _per_axis(value: Any, spatial: int, name: str) -> tuple[Any, ...]:

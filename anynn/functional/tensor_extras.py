@@ -200,7 +200,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     def as_tensor(value: Any) -> Any:
         if isinstance(value, Tensor) or be.is_native(value):
             return value.astype(dtype) if isinstance(value, Tensor) and value.array.dtype != dtype else value
-        return Tensor._make(xp.full(tuple(like.shape), value, dtype=dtype, device=be.device), be, None, 0)
+        return Tensor._make(xp.full_like(like.array, value, dtype=dtype), be, None, 0)
 
     return elementwise.where(condition, as_tensor(input), as_tensor(other))
 

@@ -225,7 +225,7 @@ class MultiheadAttention(Module):
             extra.append((None, None))
         for bias_k, bias_v in extra:
             xp = k.backend.xp
-            zeros = xp.zeros(k.shape[:2] + (1, self.head_dim), dtype=k.array.dtype, device=device_of(k.array))
+            zeros = xp.zeros_like(k.array[..., :1, :])  # (N, H, 1, E / H), N symbolic or not
             zero = Tensor._make(zeros, k.backend, None, 0)
             new_k = zero if bias_k is None else zero + bias_k  # broadcast over N: gradients sum back
             new_v = zero if bias_v is None else zero + bias_v

@@ -27,8 +27,12 @@ from .validate import check_input
 
 
 def _zeros(like: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Zeros of ``shape`` (N, H) in the dtype of ``like`` (N, H_in); N may be symbolic (ONNX export)."""
     xp = like.backend.xp
-    return Tensor._make(xp.zeros(shape, dtype=like.array.dtype, device=device(like.array)), like.backend, None, 0)
+    zeros = xp.zeros((1,) + shape[1:] if shape[0] is None else shape, dtype=like.array.dtype, device=device(like.array))
+    if shape[0] is None:
+        zeros = zeros + xp.zeros_like(like.array[:, :1])  # (1, H) + (N, 1): N read when the graph runs
+    return Tensor._make(zeros, like.backend, None, 0)
 
 
 def _check_state(layer: Module, name: str, state: Any, expected: tuple[int, ...]) -> None:

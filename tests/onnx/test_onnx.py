@@ -66,6 +66,58 @@ class Elementwise(nn.Module):
                 anynn.expm1(x), anynn.log1p(x.abs()), 2 ** y, y.floor(), (x // 0.5), anynn.lerp(x, y, 0.3))
 
 
+class Transposed(nn.Module):
+    """A recurrent layer reading (N, C, L) as a batch-first sequence; its output sequence alone."""
+
+    def __init__(self, layer: Any) -> None:
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x: Any) -> Any:
+        return self.layer(x.transpose(1, 2).transpose(0, 1))[0]
+
+
+class Cells(nn.Module):
+    """Recurrent cells stepped in Python from zero states (made inside the layer), and an LSTM projection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm, self.gru, self.rnn = nn.LSTMCell(6, 5), nn.GRUCell(5, 4), nn.RNNCell(4, 3, nonlinearity="relu")
+        self.projected = nn.LSTM(3, 6, proj_size=2, batch_first=True)
+
+    def forward(self, x: Any) -> Any:
+        state, outs = None, []
+        for t in range(x.shape[1]):
+            state = self.lstm(x[:, t], state)
+            outs.append(self.rnn(self.gru(state[0])))
+        return self.projected(anynn.stack(outs, 1))
+
+
+class Attention(nn.Module):
+    """Attention with key/value sizes of their own, bias and zero keys, and a float mask given as an input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attention = nn.MultiheadAttention(8, 2, kdim=6, vdim=5, add_bias_kv=True, add_zero_attn=True,
+                                               batch_first=True)
+
+    def forward(self, q: Any, k: Any, v: Any, mask: Any) -> Any:
+        out, weights = self.attention(q, k, v, attn_mask=mask[:, :3], average_attn_weights=False)
+        return out, weights, nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=mask, scale=0.3)
+
+
+class Tensors(nn.Module):
+    """Tensor methods inside a forward: indexing, masks, where with a number, *_like factories, reshapes."""
+
+    def forward(self, x: Any, mask: Any) -> Any:
+        filled = x.masked_fill(mask, -1.0)
+        picked = (x[:, 1], x[..., ::2], x[:, None, 1:3], x[:, [0, 2]], x[-1:, -1])
+        made = (anynn.zeros_like(x), anynn.full_like(x, 2.0) * x, anynn.ones_like(mask, dtype=anynn.int64))
+        shuffled = nn.functional.pixel_shuffle(x.reshape(x.shape[0], 4, 1, 2), 2)
+        return (filled, anynn.where(x > 0, x, 0.0), anynn.where(mask, 1.5, x), *picked, *made, shuffled,
+                x.view(x.shape[0], 2, 4).permute(2, 0, 1))
+
+
 def _floats(*shape: int) -> np.ndarray:
     return np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32)
 
@@ -101,6 +153,24 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
                                               np.arange(5)[None, :].repeat(n, 0) >= 4), (0, None, 0)),
     "causal_decoder_factories": (CausalDecoder, lambda n: (_floats(n, 4, 8), _floats(n, 5, 8)), (0, 0)),
     "elementwise": (Elementwise, lambda n: (_floats(n, 7), _floats(n, 7)[::-1].copy()), (0, 0)),
+    "cells_projection": (Cells, lambda n: (_floats(n, 3, 6),), (0,)),
+    "attention_extras": (Attention, lambda n: (_floats(n, 4, 8), _floats(n, 3, 6), _floats(n, 3, 5), _floats(4, 4)),
+                         (0, 0, 0, None)),
+    "tensor_methods": (Tensors, lambda n: (_floats(n, 8), _floats(n, 8) > 0.5), (0, 0)),
+    "conv3d_pool3d_reflect": (lambda: nn.Sequential(nn.Conv3d(2, 4, 3, padding=1, groups=2, padding_mode="reflect"),
+                                                    nn.AvgPool3d(2, stride=1), nn.PixelUnshuffle(1)),
+                              lambda n: (_floats(n, 2, 4, 3, 4),), (0,)),
+    "resampling": (lambda: nn.Sequential(nn.Upsample(scale_factor=2), nn.Upsample(size=(7, 9), mode="bilinear"),
+                                         nn.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True),
+                                         nn.UpsamplingNearest2d(scale_factor=(1, 2)), nn.AdaptiveAvgPool2d((5, 3)),
+                                         nn.PixelShuffle(1)),
+                   lambda n: (_floats(n, 2, 3, 4),), (0,)),
+    # onnxruntime has Conv, LSTM, Elu... in float32 only: a float64 model records its own math there
+    "float64": (lambda: nn.Sequential(
+        nn.Conv1d(3, 4, 3), nn.BatchNorm1d(4), nn.ELU(), nn.CELU(0.5), nn.SELU(), nn.LeakyReLU(0.1),
+        nn.Mish(), nn.Softplus(), nn.Hardswish(), nn.Hardsigmoid(), nn.PReLU(4), nn.Softsign(), nn.LogSigmoid(),
+        nn.GELU(), nn.GroupNorm(2, 4), nn.AvgPool1d(2), Transposed(nn.GRU(4, 5, bidirectional=True))).double(),
+                lambda n: (_floats(n, 3, 10).astype(np.float64),), (0,)),
     "activations": (lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh(), nn.Hardswish(), nn.Sigmoid(), nn.Softplus(),
         nn.Mish(), nn.Softsign(), nn.PReLU(), nn.GELU("tanh"), nn.CELU(), nn.LogSigmoid(), nn.Hardsigmoid(),
@@ -110,7 +180,7 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
 
 
 def _anynn(model: Any, inputs: tuple[np.ndarray, ...]) -> list[np.ndarray]:
-    out = model(*[anynn.tensor(a) for a in inputs])
+    out = model(*[anynn.tensor(a, dtype=a.dtype.name) for a in inputs])
     flat: list[Any] = []
 
     def walk(value: Any) -> None:
