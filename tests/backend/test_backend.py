@@ -224,6 +224,13 @@ def test_scatter_add_accumulates_duplicates(backend, rng):
     assert backend.is_native(op(backend, "scatter_add")(*args))
 
 
+def test_scatter_add_of_no_rows_is_zeros(backend):
+    # an empty lookup (Embedding(max_norm=...) or its backward on no indices): -1 cannot be inferred from 0 rows
+    args = (backend.from_host(np.zeros(0, np.int64)), backend.from_host(np.zeros((0, 2, 3))), 4)
+    for fast in (True, False):
+        np.testing.assert_array_equal(_op_result(backend, "scatter_add", fast, *args), np.zeros((4, 2, 3)))
+
+
 @pytest.mark.parametrize("reduce", ["prod", "amax", "amin"])
 @pytest.mark.parametrize("dtype", ["float64", "int32", "uint8"])
 def test_scatter_reduce_rows_fast_and_portable(backend, rng, reduce, dtype):

@@ -17,7 +17,8 @@ def scatter_add(xp: Namespace, index: Array, values: Array, num_rows: int) -> Ar
     """
     rows = xp.arange(num_rows, dtype=index.dtype, device=device(values))
     onehot = xp.astype(index[:, None] == rows[None, :], values.dtype)  # (n, num_rows)
-    flat = xp.reshape(values, (values.shape[0], -1))
+    # -1 cannot be inferred from no rows (n = 0: an empty lookup), so name the trailing size there
+    flat = xp.reshape(values, (values.shape[0], math.prod(values.shape[1:]) if values.shape[0] == 0 else -1))
     out = onehot.mT @ flat
     return xp.reshape(out, (num_rows,) + tuple(values.shape[1:]))
 
