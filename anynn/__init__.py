@@ -120,7 +120,9 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
 ]
 det, inverse, slogdet = _MATRIX_INVERSE["det"], _MATRIX_INVERSE["inverse"], _MATRIX_INVERSE["slogdet"]
 from .linalg import cholesky_solve, logdet  # noqa: E402  (torch.cholesky_solve, torch.logdet)
-__all__ += ["cholesky_solve", "logdet"]
+from .functional.linalg_spellings import (cholesky, cholesky_inverse, matrix_power, pinverse, qr,  # noqa: E402
+                                          svd)
+__all__ += ["cholesky", "cholesky_inverse", "cholesky_solve", "logdet", "matrix_power", "pinverse", "qr", "svd"]
 from .compile import compile  # noqa: E402,A001  (compiled training steps: one jax.jit program, one CUDA graph)
 __all__ += ["compile"]
 from .functional.activation_inplace import (  # noqa: E402  (torch.relu_, torch.dropout(input, p, train)...)

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from .autograd.tensor import Tensor
 from .functional import reduce
 from .functional.cholesky import cholesky, cholesky_solve, solve_triangular
+from .functional.linalg_spellings import logdet, matrix_power
 from .functional.matrix_functions import householder_product, matrix_exp
 from .functional.matrix_inverse import LinAlgError, SignLogAbsDet, det, inv, slogdet, solve
 from .functional.pinv import pinv
@@ -80,35 +81,6 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, 
                                f"{tuple(A.shape)}")
         dim = (-2, -1)
     return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
-
-
-def logdet(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
-    """``log det A`` for A (*, n, n) (``torch.logdet``): NaN where the determinant is negative, ``-inf`` where it is
-    zero; the gradient is slogdet's, ``inv(A)ᵀ``."""
-    sign, logabsdet = slogdet(A)
-    return logabsdet + sign.log()
-
-
-def matrix_power(A: Tensor, n: int, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name
-    """``A`` (*, m, m) to the integer power ``n`` (``torch.linalg.matrix_power``): repeated squaring with matmuls;
-    ``n = 0`` the identity, ``n < 0`` powers of ``inv(A)``."""
-    from .functional.matrix_inverse import check_square
-
-    check_square("matrix_power", A)
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
-    if n == 0:
-        return A.new_ones(tuple(A.shape)).tril().triu()
-    base, n = (inv(A), -n) if n < 0 else (A, n)
-    result = None
-    while n:
-        if n & 1:
-            result = base if result is None else result @ base
-        n >>= 1
-        if n:
-            base = base @ base
-    assert result is not None
-    return result
 
 
 def matrix_rank(A: Tensor, *, atol: float | None = None, rtol: float | None = None,  # noqa: N803

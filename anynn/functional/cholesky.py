@@ -141,8 +141,8 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: None = Non
     (``torch.cholesky_solve``): two triangular solves, differentiable in B and L."""
     check_square("cholesky_solve", L)
     _check_operand("cholesky_solve", L, B)
-    first = solve_triangular(L, B, upper=upper)
-    return solve_triangular(L.mT, first, upper=not upper)
+    lower = L.mT if upper else L  # A = lower @ lower.mT either way
+    return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
 
 
 __all__ = ["CholeskyFunction", "RECORDED", "SolveTriangularFunction", "cholesky", "cholesky_solve",

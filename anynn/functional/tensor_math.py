@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from . import (binary_math, elementwise, matrix_inverse, rearrange, rounding, set_ops, special, statistics, unary,
-               vector_products)
+from . import (binary_math, elementwise, linalg_spellings, matrix_inverse, rearrange, rounding, set_ops, special,
+               statistics, unary, vector_products)
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, true_divide)
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
@@ -27,7 +27,7 @@ from .vector_products import cdist, cross, dot, ger, outer
 FUNCTIONS: dict[str, Any] = {**unary.FUNCTIONS, **rounding.FUNCTIONS, **binary_math.FUNCTIONS,
                              **rearrange.FUNCTIONS, **_DIAGONAL_FUNCTIONS, **set_ops.FUNCTIONS,
                              **statistics.FUNCTIONS, **vector_products.FUNCTIONS, **special.FUNCTIONS,
-                             **matrix_inverse.FUNCTIONS, "prod": prod, "cumprod": cumprod}
+                             **matrix_inverse.FUNCTIONS, **linalg_spellings.FUNCTIONS, "prod": prod, "cumprod": cumprod}
 
 
 def _reflected(function: Any) -> Any:
@@ -143,6 +143,7 @@ METHODS.update({
     "negative": neg, "div": div, "add": add, "sub": sub,
     "unfold": tensor_unfold,
     "diag_embed": diag_embed,
+    "cholesky_solve": linalg_spellings.METHODS["cholesky_solve"],
 })
 METHODS.pop("square")  # Tensor.square is x ** 2 already, keeping integers integral
 

@@ -14,7 +14,7 @@ from anynn.testing import gradgrad_check
 
 from tests.helpers import case_table_tests, make
 
-pytestmark = pytest.mark.jax
+pytestmark = [pytest.mark.jax, pytest.mark.filterwarnings("ignore::UserWarning")]  # torch.svd/qr/cholesky deprecated
 
 R = np.random.default_rng(11)
 SQUARE = R.standard_normal((2, 3, 3))
@@ -84,6 +84,19 @@ CASES = [
     ("matrix_power_inverse", lambda lib, a: lib.linalg.matrix_power(a, -2), [TRIANGULAR]),
     ("lstsq", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [TALL, R.standard_normal((2, 4, 2))]),
     ("lstsq_wide_vector", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [WIDE, R.standard_normal(3)]),
+    # the top-level and Tensor-method spellings (torch.svd's V, torch.qr's some, torch.cholesky's upper...)
+    ("T_logdet", lambda lib, a: (a @ a.mT + _eye_like(lib, a)).logdet(), [SQUARE]),
+    ("T_matrix_power", lambda lib, a: a.matrix_power(3) + lib.matrix_power(a, -1), [TRIANGULAR]),
+    ("T_pinverse", lambda lib, a: a.pinverse() + lib.pinverse(a, rcond=1e-3), [TALL]),
+    ("T_svd", lambda lib, a: (lambda u, s, v: (u * s.unsqueeze(-2)) @ v.mT * (u ** 2).sum(-1, keepdim=True))(
+        *lib.svd(a)), [TALL]),
+    ("T_svd_all", lambda lib, a: a.svd(some=False).V[..., :3] ** 2, [WIDE]),  # the rest: any basis of the null space
+    ("T_qr", lambda lib, a: lib.qr(a).Q * a.qr(some=False).R.sum(-1).unsqueeze(-2), [SQUARE]),
+    ("T_cholesky", lambda lib, a: lib.cholesky(a @ a.mT + _eye_like(lib, a), upper=True), [SQUARE]),
+    ("T_cholesky_inverse", lambda lib, a: lib.cholesky_inverse(
+        lib.linalg.cholesky(a @ a.mT + _eye_like(lib, a))), [SQUARE]),
+    ("T_cholesky_solve", lambda lib, b, a: b.cholesky_solve(lib.linalg.cholesky(a @ a.mT + _eye_like(lib, a)).mT,
+                                                            upper=True), [RHS, SQUARE]),
 ]
 
 test_gradients, test_matches_torch = case_table_tests(CASES)

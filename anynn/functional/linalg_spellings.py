@@ -1,0 +1,99 @@
+"""PyTorch's top-level and Tensor-method spellings of the decompositions (``torch.logdet``, ``torch.matrix_power``,
+``torch.pinverse``, ``torch.cholesky_solve``, ``torch.cholesky_inverse``, and the older ``torch.svd``/``torch.qr``/
+``torch.cholesky`` with their own arguments and results), each written over the ``linalg`` Functions.
+
+Shapes: A (*, m, n) (square where the operation needs it); results as the docstrings say.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ..autograd.tensor import Tensor
+from .cholesky import cholesky as _linalg_cholesky
+from .cholesky import cholesky_solve
+from .matrix_inverse import check_square, inv, slogdet
+from .pinv import pinv
+from .spectral import qr as _linalg_qr
+from .spectral import svd as _linalg_svd
+
+
+def logdet(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``log det A`` for A (*, n, n) (``torch.logdet``): NaN where the determinant is negative, ``-inf`` where it is
+    zero; the gradient is slogdet's, ``inv(A)ᵀ``."""
+    sign, logabsdet = slogdet(input)
+    return logabsdet + sign.log()
+
+
+def matrix_power(input: Tensor, n: int, *, out: None = None) -> Tensor:  # noqa: A002
+    """A (*, m, m) to the integer power ``n`` (``torch.linalg.matrix_power``): repeated squaring with matmuls;
+    ``n = 0`` the identity, ``n < 0`` powers of ``inv(A)``."""
+    check_square("matrix_power", input)
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
+    if n == 0:
+        return input.new_ones(tuple(input.shape)).tril().triu()
+    base, n = (inv(input), -n) if n < 0 else (input, n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    assert result is not None
+    return result
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    """``torch.pinverse``: `pinv` with singular values up to ``rcond * σ_max`` dropped, (*, n, m)."""
+    return pinv(input, rtol=rcond)
+
+
+def cholesky_inverse(input: Tensor, upper: bool = False, *, out: None = None) -> Tensor:  # noqa: A002
+    """``inv(A)`` (*, n, n) from A's Cholesky factor L (lower; ``upper=True``: Lᵀ) (``torch.cholesky_inverse``)."""
+    check_square("cholesky_inverse", input)
+    return cholesky_solve(input.new_ones(tuple(input.shape)).tril().triu(), input, upper)
+
+
+def cholesky(input: Tensor, upper: bool = False, *, out: None = None) -> Tensor:  # noqa: A002
+    """The older ``torch.cholesky``: `linalg.cholesky` with ``upper`` positional."""
+    return _linalg_cholesky(input, upper=upper)
+
+
+class SvdOld(NamedTuple):
+    """``torch.return_types.svd``: V, not Vh."""
+
+    U: Tensor
+    S: Tensor
+    V: Tensor
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: None = None) -> SvdOld:  # noqa: A002
+    """The older ``torch.svd``: ``(U, S, V)`` with ``A = U diag(S) Vᵀ``, reduced when ``some``; with
+    ``compute_uv=False`` U and V are zeros of shape (*, m, m) and (*, n, n), as PyTorch's."""
+    found = _linalg_svd(input, full_matrices=not some)
+    if compute_uv:
+        return SvdOld(found.U, found.S, found.Vh.mT)
+    m, n = input.shape[-2], input.shape[-1]
+    batch = tuple(input.shape[:-2])
+    return SvdOld(input.new_zeros(batch + (m, m)), found.S.detach(), input.new_zeros(batch + (n, n)))
+
+
+def qr(input: Tensor, some: bool = True, *, out: None = None) -> Any:  # noqa: A002
+    """The older ``torch.qr``: `linalg.qr` reduced when ``some``, complete otherwise."""
+    return _linalg_qr(input, mode="reduced" if some else "complete")
+
+
+def _tensor_cholesky_solve(self: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
+    return cholesky_solve(self, input2, upper)
+
+
+_tensor_cholesky_solve.__name__ = _tensor_cholesky_solve.__qualname__ = "cholesky_solve"
+# the top-level spellings; Tensor methods are the same functions with the tensor first
+FUNCTIONS: dict[str, Any] = {"logdet": logdet, "matrix_power": matrix_power, "pinverse": pinverse,
+                             "cholesky_inverse": cholesky_inverse, "cholesky": cholesky, "svd": svd, "qr": qr}
+METHODS: dict[str, Any] = {**FUNCTIONS, "cholesky_solve": _tensor_cholesky_solve}
+
+__all__ = ["FUNCTIONS", "METHODS", "SvdOld", "cholesky", "cholesky_inverse", "logdet", "matrix_power", "pinverse",
+           "qr", "svd"]
