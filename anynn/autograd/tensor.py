@@ -50,6 +50,27 @@ class _Size(int):
         return Size(self.shape) if dim is None else self.shape[dim]
 
 
+class _SymbolicSize:
+    """``x.size`` of a tensor with a symbolic axis (``None`` in its shape: ONNX export with ``dynamic_axes``):
+    ``x.size()`` and ``x.size(dim)`` answer as `_Size`'s (``None`` for the symbolic axis); the element count has no
+    value until the graph runs, so using it as a number raises."""
+
+    def __init__(self, shape: tuple[int | None, ...]) -> None:
+        self.shape = shape
+
+    def __call__(self, dim: int | None = None) -> Any:
+        return Size(self.shape) if dim is None else self.shape[dim]
+
+    def _unknown(self, *args: Any) -> Any:
+        raise TypeError(f"the element count of a tensor of shape {self.shape} is unknown: its None axes are "
+                        f"symbolic (an ONNX export with dynamic_axes) and have a size only when the graph runs")
+
+    __int__ = __index__ = __bool__ = __float__ = _unknown
+    __mul__ = __rmul__ = __add__ = __radd__ = __sub__ = __rsub__ = __floordiv__ = __rfloordiv__ = _unknown
+    __truediv__ = __rtruediv__ = __mod__ = __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _unknown
+    __hash__ = None  # type: ignore[assignment]
+
+
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
     "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, "
@@ -254,7 +275,8 @@ class Tensor(TensorSurface):
     @property
     def size(self) -> _Size:
         """The number of elements (an int); called, ``size()`` / ``size(dim)`` as in PyTorch."""
-        return _Size(tuple(self.array.shape))
+        shape = tuple(self.array.shape)
+        return _Size(shape) if None not in shape else _SymbolicSize(shape)  # type: ignore[return-value]
 
     def dim(self) -> int:
         """The number of dimensions (``ndim``), as in PyTorch."""

@@ -115,7 +115,7 @@ class Tensors(nn.Module):
         made = (anynn.zeros_like(x), anynn.full_like(x, 2.0) * x, anynn.ones_like(mask, dtype=anynn.int64))
         shuffled = nn.functional.pixel_shuffle(x.reshape(x.shape[0], 4, 1, 2), 2)
         return (filled, anynn.where(x > 0, x, 0.0), anynn.where(mask, 1.5, x), *picked, *made, shuffled,
-                x.view(x.shape[0], 2, 4).permute(2, 0, 1))
+                x.view(x.size(0), 2, 4).permute(2, 0, 1), x.view(x.size()[0], -1))
 
 
 def _floats(*shape: int) -> np.ndarray:
@@ -284,6 +284,13 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     export(model, _floats(2, 4, 3), io.BytesIO())  # static shapes: fine
     with pytest.raises(ExportError, match=r"layer 1 \(Merge\).*static shapes.*'x' axis 0 in dynamic_axes"):
         export(model, _floats(2, 4, 3), io.BytesIO(), input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+
+    class Count(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x / x.numel()
+
+    with pytest.raises(ExportError, match=r"element count of a tensor of shape \(None, 3\) is unknown"):
+        export(Count(), _floats(2, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
 
 def test_arguments_are_checked() -> None:
