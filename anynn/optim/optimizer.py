@@ -50,6 +50,9 @@ class Optimizer:
 
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add parameters with their own options (the rest from the defaults)."""
+        if not isinstance(group, dict):
+            raise TypeError(f"{type(self).__name__}.add_param_group: param_group must be a dict, but got "
+                            f"{type(group).__name__}")
         params = list(group["params"]) if not isinstance(group["params"], Tensor) else [group["params"]]
         for p in params:  # frozen ones (requires_grad=False) are kept and skipped while they have no grad, as PyTorch
             if not isinstance(p, Tensor):

@@ -249,6 +249,10 @@ def test_bad_options_and_parameters():
         SGD([{"params": params, "momentun": 0.9}], lr=0.1)
     with pytest.raises(TypeError, match="can only optimize Tensors, but one of the params is float"):
         SGD([1.0], lr=0.1)
+    with pytest.raises(TypeError, match="param_group must be a dict"):  # PyTorch's TypeError and words
+        torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1).add_param_group([torch.zeros(2)])
+    with pytest.raises(TypeError, match=r"SGD.add_param_group: param_group must be a dict, but got list"):
+        SGD(params[:1], lr=0.1).add_param_group(params[1:])
 
 
 def test_parameter_kinds_as_torch():
