@@ -22,7 +22,7 @@ from ..backend.arrays import check_range, is_writeable
 from ..backend.typing import Namespace
 from . import shape as shape_ops
 from .broadcast import expand
-from .value_checks import array_on_backend, checked_dim
+from .value_checks import InvalidValueError, array_on_backend, checked_dim
 
 
 # -- the one write helper ----------------------------------------------------------------------------
@@ -174,6 +174,13 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     v = _value_array(x, value)
     target = Target(x.backend, x.shape, index)
+    selected = target.selected_shape
+    given = tuple(v.shape)
+    while len(given) > len(selected) and given[0] == 1:  # PyTorch drops leading ones of the value
+        given = given[1:]
+    if len(given) > len(selected) or any(g not in (1, s) for g, s in zip(given[::-1], selected[::-1])):
+        raise InvalidValueError(f"shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast to "
+                                f"indexing result of shape {selected}")
     if recording and (x._requires_grad or v._requires_grad):
         old = make_tensor(x.array, x.backend, x._ctx, x._index)
         old._requires_grad = x._requires_grad

@@ -221,3 +221,18 @@ def test_getitem_integer_arrays(backend, dtype):
         if isinstance(index, np.ndarray):
             index = make(backend, index)
         _index_oracle(backend, x, index, dtype, what=f"[{index}]")
+
+
+@pytest.mark.parametrize("index, value_shape", [(0, (3,)), (slice(None), (2,)), ((slice(None), [0, 2]), (3, 3)),
+                                                (0, (2, 4))])
+def test_setitem_of_a_value_that_does_not_broadcast_names_both_shapes_as_torch(backend, index, value_shape):
+    with pytest.raises(RuntimeError):  # PyTorch: "shape mismatch" or "The expanded size of the tensor"
+        torch.zeros(3, 4)[index] = torch.ones(value_shape)
+    x = make(backend, np.zeros((3, 4), np.float32))
+    with pytest.raises(RuntimeError, match=r"shape mismatch: value tensor of shape .* cannot be broadcast to indexing "
+                                           r"result of shape") as info:
+        x[index] = make(backend, np.ones(value_shape, np.float32))
+    assert isinstance(info.value, ValueError)  # anynn's class for a wrong shape too
+    np.testing.assert_array_equal(x.numpy(), np.zeros((3, 4)))
+    x[0] = make(backend, np.ones((1, 1, 4), np.float32))  # leading ones broadcast away, as in PyTorch
+    np.testing.assert_array_equal(x.numpy()[0], np.ones(4))
