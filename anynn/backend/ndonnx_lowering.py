@@ -29,6 +29,8 @@ def _op() -> Any:
 
 # -- dense ------------------------------------------------------------------------------------------
 def linear(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
+    if any(a is not None and np_dtype(a) != np_dtype(x) for a in (weight, bias)):
+        return NotImplemented  # mixed dtypes: the recorded forward promotes as anynn does (Gemm would not)
     op = _op()
     if x.ndim == 2 and weight.ndim == 2:
         return wrap(op.gemm(var(x), var(weight), None if bias is None else var(bias), transB=1))

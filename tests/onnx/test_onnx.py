@@ -66,6 +66,13 @@ class Elementwise(nn.Module):
                 anynn.expm1(x), anynn.log1p(x.abs()), 2 ** y, y.floor(), (x // 0.5), anynn.lerp(x, y, 0.3))
 
 
+class MixedLinear(nn.Module):
+    """A float32 weight made in the forward meets float64 features: promoted to float64, as anynn computes."""
+
+    def forward(self, x: Any) -> Any:
+        return nn.functional.linear(x, anynn.ones(3, x.shape[-1]), anynn.zeros(3))
+
+
 class Transposed(nn.Module):
     """A recurrent layer reading (N, C, L) as a batch-first sequence; its output sequence alone."""
 
@@ -169,7 +176,8 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
     "float64": (lambda: nn.Sequential(
         nn.Conv1d(3, 4, 3), nn.BatchNorm1d(4), nn.ELU(), nn.CELU(0.5), nn.SELU(), nn.LeakyReLU(0.1),
         nn.Mish(), nn.Softplus(), nn.Hardswish(), nn.Hardsigmoid(), nn.PReLU(4), nn.Softsign(), nn.LogSigmoid(),
-        nn.GELU(), nn.GroupNorm(2, 4), nn.AvgPool1d(2), Transposed(nn.GRU(4, 5, bidirectional=True))).double(),
+        nn.GELU(), nn.GroupNorm(2, 4), nn.AvgPool1d(2), Transposed(nn.GRU(4, 5, bidirectional=True)),
+        MixedLinear()).double(),
                 lambda n: (_floats(n, 3, 10).astype(np.float64),), (0,)),
     "activations": (lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh(), nn.Hardswish(), nn.Sigmoid(), nn.Softplus(),
