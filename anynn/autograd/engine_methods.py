@@ -32,7 +32,7 @@ def backward(self: Tensor, gradient: Tensor | Array | None = None, retain_graph:
     if inputs is None:
         graph.backward(self, gradient, retain_graph, create_graph)
         return
-    accumulate_into(self, gradient, retain_graph, create_graph, inputs)
+    accumulate_into([self], [gradient], retain_graph, create_graph, inputs)
 
 
 def register_hook(self: Tensor, hook: Callable[[Tensor], Any]) -> RemovableHandle:

@@ -113,15 +113,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence
     if inputs is None:
         graph.run_backward(list(tensors), list(grads), retain_graph, create_graph)
         return
-    inputs = _as_tuple(inputs)
-    found = graph.run_backward(list(tensors), list(grads), retain_graph, create_graph, inputs)
-    for t, g in zip(inputs, found):
-        if g is None:
-            continue
-        if create_graph:
-            graph._accumulate_recorded(t, g if isinstance(g, Tensor) else Tensor._make(g, t.backend, None, 0))
-        else:
-            t._accumulate(g.array if isinstance(g, Tensor) else g)
+    accumulate_into(tensors, grads, retain_graph, create_graph, inputs)
 
 
 def _summed(g: Tensor, t: Tensor, create_graph: bool) -> Tensor:
@@ -133,15 +125,18 @@ def _summed(g: Tensor, t: Tensor, create_graph: bool) -> Tensor:
     return Tensor._make(graph.sum_to_shape(t.backend.xp, g.array, tuple(t.shape)), t.backend, None, 0)
 
 
-def accumulate_into(tensor: Tensor, gradient: Any, retain_graph: bool, create_graph: bool,
+def accumulate_into(tensors: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool, create_graph: bool,
                     inputs: Tensor | Sequence[Tensor]) -> None:
-    """``tensor.backward(inputs=...)``: gradients added into the ``.grad`` of ``inputs`` only."""
+    """``backward(..., inputs=...)`` of ``tensors`` with their seed ``gradients``: gradients added into the ``.grad``
+    of ``inputs`` only (a first gradient copied where the seeds or another input's hold the same array)."""
     inputs = _as_tuple(inputs)
-    found = graph.run_backward([tensor], [gradient], retain_graph, create_graph, inputs)
+    found = graph.run_backward(list(tensors), list(gradients), retain_graph, create_graph, inputs)
+    given = {id(getattr(g, "array", g)) for g in gradients}
     for t, g in zip(inputs, found):
         if g is None:
             continue
         if create_graph:
             graph._accumulate_recorded(t, g if isinstance(g, Tensor) else Tensor._make(g, t.backend, None, 0))
         else:
-            t._accumulate(g.array if isinstance(g, Tensor) else g)
+            g = g.array if isinstance(g, Tensor) else g
+            t._accumulate(graph._unshared(g, given, t.backend.xp) if t._grad is None else g)

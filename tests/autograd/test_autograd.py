@@ -382,6 +382,25 @@ def test_gradients_handed_to_several_tensors_do_not_share_memory(backend, case):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12)
 
 
+@pytest.mark.parametrize("with_inputs", [False, True])
+def test_autograd_backward_of_several_tensors_as_pytorch(backend, with_inputs):
+    x = np.array([0.5, -1.0, 2.0])
+    results = []
+    for lib, mk in ((anynn, lambda v: make(backend, v, True)), (torch, lambda v: torch.tensor(v, requires_grad=True))):
+        a, b = mk(x), mk(x[::-1].copy())
+        shared = a * b
+        outs = [shared.sin(), (shared * a).sum()]
+        seeds = [lib.ones(3, dtype=lib.float64) if lib is torch else make(backend, np.ones(3)), None]
+        lib.autograd.backward(outs, seeds, inputs=[a] if with_inputs else None)
+        results.append((a.grad.detach().numpy(), None if b.grad is None else b.grad.detach().numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    assert (results[0][1] is None) == (results[1][1] is None)
+    if results[0][1] is not None:
+        np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        anynn.autograd.backward([make(backend, x)])
+
+
 def test_retain_graph_twice_and_freed_graph(backend):
     x = np.array([0.5, -1.0, 2.0])
     a, t = make(backend, x, True), torch.tensor(x, requires_grad=True)
