@@ -83,7 +83,7 @@ class CtxFunctionNode(_function.Function):
     """The graph node of one call of a PyTorch-style Function: outputs as its forward computed them,
     gradients from the user's ``backward(ctx, *grads)``."""
 
-    user: type
+    user: Any  # the user's Function subclass (static forward/backward)
     ctx: FunctionCtx
     outputs: _Outputs
 
@@ -115,7 +115,7 @@ class CtxFunctionNode(_function.Function):
         if len(found) < n or any(g is not None for g in found[n:]):
             raise RuntimeError(f"{name}.backward: function backward returned an incorrect number of gradients "
                                f"(expected {n}, got {len(found)})")
-        result = []
+        result: list[Any] = []
         for i, (g, a) in enumerate(zip(found[:n], self.inputs)):
             if g is None or not isinstance(a, Tensor):
                 result.append(None)
@@ -132,7 +132,7 @@ class CtxFunctionNode(_function.Function):
         return tuple(result)
 
 
-def _ctx_apply(cls: type, *args: Any, **kwargs: Any) -> Any:
+def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
     """``apply`` of a PyTorch-style Function: ``forward(ctx, *args)`` on Tensors, one recorded node."""
     if kwargs:
         raise TypeError(f"{cls.__name__}.apply takes positional arguments only (as PyTorch's), got keyword "

@@ -59,7 +59,7 @@ class _SymbolicSize:
         self.shape = shape
 
     def __call__(self, dim: int | None = None) -> Any:
-        return Size(self.shape) if dim is None else self.shape[dim]
+        return Size(self.shape) if dim is None else self.shape[dim]  # type: ignore[arg-type]  # None: symbolic
 
     def _unknown(self, *args: Any) -> Any:
         raise TypeError(f"the element count of a tensor of shape {self.shape} is unknown: its None axes are "
@@ -103,6 +103,7 @@ class Tensor(TensorSurface):
     array: Array
     backend: Backend
     _grad: Tensor | None
+    _owned_grad: Array  # the array an earlier sum made for this .grad Tensor (see _accumulate)
     _requires_grad: bool
     _ctx: Function | None  # the Function that made this tensor (None: a leaf)
     _index: int  # which output of _ctx

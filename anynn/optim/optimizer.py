@@ -190,7 +190,7 @@ class Optimizer:
             _follow_parameter(entries, p)
             homes[id(p)] = (p.backend, p.array.dtype)
             for name, value in entries.items():
-                if self.state_shaped_like_params and getattr(value, "ndim", 0) and \
+                if self.state_shaped_like_params and int(getattr(value, "ndim", 0)) > 0 and \
                         tuple(value.shape) != tuple(p.shape):
                     raise ValueError(f"{type(self).__name__}.load_state_dict: the saved state of parameter {key} "
                                      f"({name!r}) has shape {tuple(value.shape)}, the parameter {tuple(p.shape)}; "

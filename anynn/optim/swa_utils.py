@@ -110,6 +110,8 @@ class AveragedModel(Module):
     a backend name, as ``Module.to``). The buffer ``n_averaged`` (int64) counts the models averaged.
     """
 
+    n_averaged: Tensor  # a buffer (registered in __init__)
+
     def __init__(self, model: Module, device: Any = None,
                  avg_fn: Callable[[Tensor, Tensor, Any], Tensor] | None = None,
                  multi_avg_fn: Callable[[ParamList, ParamList, Any], None] | None = None,

@@ -185,9 +185,14 @@ _LOSSES: dict[str, tuple[Any, Any, list[np.ndarray], int]] = {
 }
 
 
+# losses whose call does not fit the table's (scores, target) training step, with the jax test they have instead
+_LOSSES_TESTED_ELSEWHERE = {"CTCLoss": "tests/nn/test_loss_ctc.py (lengths beside the targets; marked jax)"}
+
+
 def test_every_loss_module_is_covered():
     names = {n for n in dir(nn) if n.endswith("Loss") and isinstance(getattr(nn, n), type)}
-    assert names <= set(_LOSSES), f"losses without a jax test: {sorted(names - set(_LOSSES))}"
+    covered = set(_LOSSES) | set(_LOSSES_TESTED_ELSEWHERE)
+    assert names <= covered, f"losses without a jax test: {sorted(names - covered)}"
 
 
 @pytest.mark.parametrize("name", sorted(_LOSSES))
