@@ -233,8 +233,11 @@ class ClassLoss(Function):
             picked = onehot * w if w is not None else onehot
             denominator = xp.sum(picked * valid_f)
             self.valid = valid
+            # each row's sum(q), which the gradient on logits needs: the 0/1 valid mask for plain one-hot targets
+            self.q_total = valid_f if not eps and w is None else None
         else:
             self.valid = None
+            self.q_total = None
             q = target * (1.0 - eps) + eps / C if eps else target
             if weight is not None:
                 q = q * weight[None, :]
@@ -265,7 +268,11 @@ class ClassLoss(Function):
         q = self.q
         grad = grad_target = None
         if self.needs_input_grad[0]:
-            grad = (self.softmax * xp.sum(q, axis=-1, keepdims=True) - q) * g if self.from_logits else -q * g
+            if self.from_logits:
+                total = self.q_total if self.q_total is not None else xp.sum(q, axis=-1, keepdims=True)
+                grad = (self.softmax * total - q) * g
+            else:
+                grad = -q * g
         if self.needs_input_grad[1]:
             grad_target = -(1.0 - self.label_smoothing) * self.logp * g
             if self.weight is not None:

@@ -14,6 +14,7 @@ UNARY_AND_BINARY = {
     "sigmoid": 1,
     "sigmoid_grad": 2,
     "tanh_grad": 2,
+    "square_grad": 2,
 }
 
 
@@ -40,6 +41,22 @@ def test_fused_elementwise_matches_portable(backend, name, dtype, rng):
     np.testing.assert_allclose(fast, expected, rtol=tol, atol=tol)
     np.testing.assert_allclose(slow, expected, rtol=tol, atol=tol)
     assert np.all(np.isfinite(fast))
+
+
+@pytest.mark.parametrize("shape", [(33, 17), (1,), (0, 3), ()])
+def test_square_grad_of_a_broadcast_value_matches_portable(backend, shape):
+    """A sum's gradient reaches ``a ** 2`` as one value broadcast: NumPy scales ``a`` by it in one pass."""
+    xp = backend.xp
+    a = backend.from_host(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
+    g = xp.broadcast_to(backend.from_host(np.asarray(3.0, np.float32)), shape)
+    for fast in (True, False):
+        use_fast_paths(fast)
+        try:
+            out = backend.to_host(op(backend, "square_grad")(g, a))
+        finally:
+            use_fast_paths(True)
+        assert out.dtype == np.float32 and out.shape == shape
+        np.testing.assert_array_equal(out, 6.0 * backend.to_host(a))
 
 
 def test_sigmoid_is_finite_and_exact_at_the_extremes(backend):
