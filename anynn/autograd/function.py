@@ -45,6 +45,9 @@ class Function:
     supports_double_backward: bool = True
     # saved attributes that are drawn, not computed from the inputs (a dropout mask): constants in that rerun
     constants: tuple[str, ...] = ()
+    # True: every array ``backward`` returns is new and held by nothing else (no input, saved value or incoming
+    # gradient passed through), so the engine may add other gradients into it in place (PyTorch's stolen buffers)
+    fresh_gradients: bool = False
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:

@@ -179,6 +179,7 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
     pop = grads.pop
     last_modification = tensor_module.last_modification
     hooked_leaves: dict[int, list[Any]] = {}  # leaves with hooks: their gradient is summed, hooked, then stored
+    owned: set[Any] = set()  # keys of `grads` whose array this pass made or took from a fresh_gradients Function
     try:
         for fn in _topological_order([root]):
             if fn.recorded_at != last_modification:  # some tensor changed in place since fn was recorded
@@ -206,6 +207,7 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                 in_grads = (in_grads,)
             if hook is not None:
                 hook(fn, "backward", in_grads)
+            fresh = fn.fresh_gradients  # its gradients are new arrays nothing else holds: later sums may go into them
             for t, g, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
                 if g is None or not needed:
                     continue
@@ -225,14 +227,25 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                         g = _unshared(g, given, xp)
                         with grad_lock:  # _accumulate's first-gradient case, inline
                             if t._grad is None:
-                                t._grad = make_tensor(g, t.backend, None, 0)
+                                t._grad = stored = make_tensor(g, t.backend, None, 0)
+                                if fresh:
+                                    stored._owned_grad = g  # a later backward adds into it in place
                                 continue
                     t._accumulate(g)
                     continue
                 index = t._index
                 key = parent if index == 0 else (parent, index)
                 prev = grads.get(key)
-                grads[key] = g if prev is None else prev + g
+                if prev is None:
+                    grads[key] = g
+                    if fresh and not t._retains_grad:
+                        owned.add(key)
+                elif key in owned and prev.shape == g.shape and is_writeable(prev):
+                    prev += g  # an array this pass owns: summed in place, no new one
+                else:
+                    grads[key] = prev + g
+                    if not t._retains_grad:
+                        owned.add(key)
                 if t._retains_grad:
                     t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
             if not retain_graph:  # free the node as PyTorch does: its inputs and saved values go now, not with the

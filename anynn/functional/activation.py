@@ -41,6 +41,7 @@ class TanhFunction(Function):
 
 
 class ReLUFunction(Function):
+    fresh_gradients = True  # a new product with the mask
     # the 0/1 slope as an array of out's dtype, kept by a create_graph=True pass (fused_recorded's ReLU rule) so
     # that the backward through this node after it (a gradient penalty's) is one product
     mask: Any = None

@@ -41,6 +41,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    fresh_gradients = True  # each a new product
+
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return a * b

@@ -69,6 +69,8 @@ class LinearGrad(Function):
     computed and returned (in that order, the others left out); ``has_bias``: the layer had a bias.
     """
 
+    fresh_gradients = True  # new products and sums
+
     wanted: tuple[bool, bool, bool]
     has_bias: bool
 
@@ -186,6 +188,8 @@ class ClassLossGrad(Function):
     itself; ``s``: the softmax the loss saved (recomputed from the scores when this node is rerun on graph
     Tensors, so higher orders see it as a function of the scores).
     """
+
+    fresh_gradients = True
 
     s: Any = None
     q_total: Any = None  # each row's sum(q) where the loss knows it (see ClassLoss.q_total), else summed

@@ -44,6 +44,8 @@ class LinearFunction(Function):
     x: (..., in_features), weight: (out_features, in_features), bias: (out_features,) or None.
     """
 
+    fresh_gradients = True  # new matmul and sum results
+
     def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
         self.x, self.weight = x, weight
         self.has_bias = bias is not None

@@ -401,6 +401,31 @@ def test_autograd_backward_of_several_tensors_as_pytorch(backend, with_inputs):
         anynn.autograd.backward([make(backend, x)])
 
 
+@pytest.mark.parametrize("retain", [False, True])
+def test_gradients_summed_in_place_stay_pytorchs(backend, retain):
+    """A tensor used by three layers gets three gradients; the engine adds the later ones into the first where
+    that array is its own (fresh products), never into one a retained .grad or a leaf's .grad shows."""
+    rng = np.random.default_rng(3)
+    x, w1, w2, w3 = (rng.standard_normal(s) for s in ((4, 5), (6, 5), (3, 6), (3, 6)))
+    results = []
+    for lib, mk in ((anynn, lambda v: make(backend, v, True)), (torch, lambda v: torch.tensor(v, requires_grad=True))):
+        F = lib.nn.functional
+        xs, ws = mk(x), [mk(w) for w in (w1, w2, w3)]
+        h = F.relu(F.linear(xs, ws[0]))
+        if retain:
+            h.retain_grad()
+        out = (F.linear(h, ws[1]) * F.linear(h, ws[2])).sum() + (h * h).sum()
+        out.backward(retain_graph=True)
+        first = [t.grad.detach().numpy().copy() for t in [xs, *ws] + ([h] if retain else [])]
+        held = xs.grad
+        out.backward()  # the second pass adds into the leaves' .grad
+        second = [t.grad.detach().numpy().copy() for t in [xs, *ws] + ([h] if retain else [])]
+        results.append((first, second, held.detach().numpy().copy()))
+    for mine, theirs in zip(results[0], results[1]):
+        for a, b in zip(mine if isinstance(mine, list) else [mine], theirs if isinstance(theirs, list) else [theirs]):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 def test_retain_graph_twice_and_freed_graph(backend):
     x = np.array([0.5, -1.0, 2.0])
     a, t = make(backend, x, True), torch.tensor(x, requires_grad=True)
