@@ -80,8 +80,10 @@ class LinearGrad(Function):
         return tuple(grad for grad in grads if grad is not None)
 
     def backward(self, xp: Namespace, *gg: Any) -> tuple[Any, Any, Any]:
-        it = iter(gg)
-        ggx, ggw, ggb = (next(it) if want else None for want in self.wanted)
+        want_x, want_w, want_b = self.wanted  # gg holds the gradients of the wanted outputs, in order
+        ggx = gg[0] if want_x else None
+        ggw = gg[want_x] if want_w else None
+        ggb = gg[want_x + want_w] if want_b else None
         need_g, need_x, need_w = self.needs_input_grad
         g, x, weight = self.g, self.x, self.weight
         grad_g = None
