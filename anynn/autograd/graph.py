@@ -224,7 +224,8 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                         continue
                     data = t.array
                     if t._grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
-                        g = _unshared(g, given, xp)
+                        if not fresh:  # (a fresh array is held by nothing else: no copy to check for)
+                            g = _unshared(g, given, xp)
                         with grad_lock:  # _accumulate's first-gradient case, inline
                             if t._grad is None:
                                 t._grad = stored = make_tensor(g, t.backend, None, 0)
