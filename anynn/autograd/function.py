@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 from ..backend import Backend, BackendMismatch
 from ..backend.arrays import is_writeable, register_immutable_type  # noqa: F401  (is_writeable: Functions import it from here)
@@ -12,6 +13,7 @@ from . import autocast_mode as _autocast
 from . import tensor as _tensors
 from .mode import anomaly_threads as _anomaly_threads
 from .mode import local as _thread
+from .mode import no_grad
 from .tensor import Tensor, make_tensor
 
 _new = object.__new__
@@ -136,3 +138,72 @@ class Function:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """PyTorch's ``grad_fn.next_functions``: per input, ``(the Function that made it, its output index)``; an
+        `AccumulateGrad` node (``.variable``: the leaf) for a leaf that requires grad; ``(None, 0)`` for the rest.
+        Empty once a backward without ``retain_graph`` has freed this node."""
+        inputs = getattr(self, "inputs", None) or ()
+        found: list[tuple[Any, int]] = []
+        for t in inputs:
+            if not isinstance(t, Tensor) or not t._requires_grad:
+                found.append((None, 0))
+            elif t._ctx is None:
+                found.append((AccumulateGrad(t), 0))
+            else:
+                found.append((t._ctx, t._index))
+        return tuple(found)
+
+
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf in ``next_functions``: ``variable`` is the leaf whose ``.grad`` it fills."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        return ()
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+_TWICE = "trying to differentiate twice a function that was marked with @once_differentiable"
+
+
+class _OnceDifferentiableResult(Function):
+    """A gradient computed by a ``@once_differentiable`` backward, tied to the gradients it came from: its value
+    as given, and differentiating it raises PyTorch's error (PyTorch's DelayedError node)."""
+
+    supports_double_backward = False
+
+    def forward(self, xp: Namespace, value: Any, *anchors: Any) -> Any:
+        return value
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        raise RuntimeError(_TWICE)
+
+
+def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
+    """PyTorch's decorator for the ``backward(ctx, *grads)`` of a ctx-style Function: it runs without recording, on
+    the gradients' values, so the gradients it returns are not differentiated again; with ``create_graph=True``
+    they stay in the graph, and a backward through them raises PyTorch's error instead of treating them as
+    constants."""
+
+    @functools.wraps(backward)
+    def run_once(ctx: Any, *grads: Any) -> Any:
+        anchors = [g for g in grads if isinstance(g, Tensor) and g._requires_grad]
+        with no_grad():
+            result = backward(ctx, *[g.detach() if isinstance(g, Tensor) else g for g in grads])
+        if not anchors or not _thread.modes.grad_enabled:
+            return result
+        single = not isinstance(result, tuple)
+        tied = tuple(_OnceDifferentiableResult.apply(r, *anchors) if isinstance(r, Tensor) else r
+                     for r in ((result,) if single else result))
+        return tied[0] if single else tied
+
+    return run_once

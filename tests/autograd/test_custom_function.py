@@ -188,3 +188,56 @@ def test_array_style_functions_are_unchanged(backend):
 
     check_gradients(backend, Cube.apply, np.array([0.5, -2.0]))
     assert Cube.apply.__func__ is anynn.autograd.function.Function.apply.__func__
+
+
+def _square_once(lib):
+    """PyTorch's x ** 2 as a ctx-style Function whose backward is @once_differentiable, in library ``lib``."""
+
+    class SquareOnce(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @lib.autograd.function.once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    return SquareOnce
+
+
+def test_once_differentiable_as_pytorch(backend):
+    """First derivatives as usual; with create_graph and a grad_output that requires grad, differentiating the
+    gradient again raises PyTorch's error (it is no constant); without create_graph nothing is recorded."""
+    x0, v0 = np.array([1.0, -2.0, 0.5]), np.array([0.3, 1.0, -1.0])
+    found = []
+    for lib, mk in ((anynn, lambda v, r: make(backend, v, requires_grad=r)),
+                    (torch, lambda v, r: torch.tensor(v, requires_grad=r))):
+        x, v = mk(x0, True), mk(v0, True)
+        square = _square_once(lib)
+        square.apply(x).sum().backward()
+        (g,) = lib.autograd.grad(square.apply(x), x, grad_outputs=v, create_graph=True)
+        assert g.requires_grad
+        with pytest.raises(RuntimeError, match="differentiate twice a function that was marked with @once_diff"):
+            g.sum().backward()
+        found.append((x.grad.detach().numpy().copy(), g.detach().numpy().copy()))
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+
+
+def test_next_functions_as_pytorch(backend):
+    """``grad_fn.next_functions``: the creator of each input with its output index, an AccumulateGrad holding the
+    leaf for a leaf that requires grad, ``(None, 0)`` for an input without gradient."""
+    shapes = []
+    for mk in (lambda v, r: make(backend, v, requires_grad=r), lambda v, r: torch.tensor(v, requires_grad=r)):
+        w, c = mk(np.ones(3), True), mk(np.ones(3), False)
+        y = (w * c + w.exp()).sum()
+        add = y.grad_fn.next_functions[0][0]
+        mul_edge, exp_edge = add.next_functions
+        leaf_edges = mul_edge[0].next_functions
+        assert leaf_edges[0][0].variable is w and leaf_edges[1] == (None, 0)
+        assert type(leaf_edges[0][0]).__name__ == "AccumulateGrad"
+        shapes.append((len(y.grad_fn.next_functions), len(add.next_functions), exp_edge[1], len(leaf_edges)))
+    assert shapes[0] == shapes[1]
