@@ -38,6 +38,7 @@ from . import serialization  # noqa: E402  (PyTorch's torch.serialization: safe_
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load: whole modules too, no pickle)
 from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
 from .backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
+from .backend.threads import get_num_threads, set_num_threads  # noqa: E402
 from .type_info import finfo, iinfo  # noqa: E402  (PyTorch's torch.finfo, torch.iinfo)
 from . import accelerator  # noqa: E402  (PyTorch's torch.accelerator)
 from . import distributions  # noqa: E402  (PyTorch's torch.distributions)
@@ -101,7 +102,7 @@ __all__ += [  # PyTorch's devices and dtypes
 ]
 from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
 from .amp import autocast  # noqa: E402
-__all__ += ["amp", "autocast"]
+__all__ += ["amp", "autocast", "get_num_threads", "set_num_threads"]
 __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.tensor_math), factories
     "acos", "acosh", "add", "addcdiv", "addcmul", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
     "arctan2", "arctanh",
