@@ -24,7 +24,7 @@ from .functional.tensor_extras import (abs, amax, amin, argmax, argmin, cat, chu
                                        transpose, unsqueeze, where)
 from .functional.torch_surface import all, any, logsumexp, std, var  # noqa: E402,A004
 from .functional.torch_surface import einsum  # noqa: E402
-from .functional.index_writes import (index_add, index_copy, index_fill, index_put, index_put_,  # noqa: E402
+from .functional.index_writes import (index_add, index_copy, index_fill, index_put, index_put_, masked_scatter,  # noqa: E402
                                       scatter_reduce)
 from .functional.torch_surface import (addmm, argsort, baddbmm, bmm, cos, cumsum, eq, flip, gather, ge,  # noqa: E402
                                        gt, index_select, isfinite, isinf, isnan, le, lt, masked_select, maximum,
@@ -88,7 +88,7 @@ __all__ = [
     "addmm", "argsort", "baddbmm", "bmm", "cos", "cumsum", "einsum", "eq", "flip", "gather", "ge", "gt", "index_select",
     "isfinite", "isinf", "isnan", "le", "lt", "masked_select", "maximum", "minimum", "mm", "multinomial", "narrow",
     "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "tanh", "topk", "tril", "triu",
-    "index_add", "index_copy", "index_fill", "index_put", "index_put_", "scatter_reduce",
+    "index_add", "index_copy", "index_fill", "index_put", "index_put_", "masked_scatter", "scatter_reduce",
 ]
 __all__ += [  # PyTorch's devices and dtypes
     "accelerator", "backends", "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "cuda", "device",

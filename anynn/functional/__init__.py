@@ -29,7 +29,8 @@ from .pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d, adaptiv
 from .pool_composite import (adaptive_avg_pool3d, avg_pool3d, channel_shuffle, local_response_norm, lp_pool1d,
                              lp_pool2d, lp_pool3d)
 from .indexing import gather, index_select, masked_select, one_hot, scatter, scatter_add
-from .index_writes import index_add, index_copy, index_fill, index_put, index_put_, scatter_reduce
+from .index_writes import (index_add, index_copy, index_fill, index_put, index_put_, masked_scatter,
+                           scatter_reduce)
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from .recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
@@ -62,7 +63,7 @@ __all__ = [
     "bilinear", "instance_norm",
     "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample",
     "gather", "index_select", "masked_select", "one_hot", "scatter", "scatter_add",
-    "index_add", "index_copy", "index_fill", "index_put", "index_put_", "scatter_reduce",
+    "index_add", "index_copy", "index_fill", "index_put", "index_put_", "masked_scatter", "scatter_reduce",
     "celu", "hardshrink", "hardsigmoid", "logsigmoid", "rrelu", "softmin", "softshrink", "softsign", "tanhshrink",
     "threshold",
     "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",

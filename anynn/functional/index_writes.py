@@ -221,6 +221,43 @@ def index_put_(input: Tensor, indices: Any, values: Tensor, accumulate: bool = F
     return _update(input, "index_put_", lambda s: index_put(s, indices, values, accumulate), values)
 
 
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
+    """``input`` with the positions where ``mask`` holds filled, in row-major order, by the first elements of
+    ``source`` (``torch.masked_scatter``): `index_put` of ``source.reshape(-1)[:k]`` at the broadcast mask, so both
+    gradients are index_put's (``input``: zero where the mask holds; ``source``: the gradient read back there).
+
+    mask: boolean, broadcastable to ``input.shape``; source: input's dtype, at least as many elements as the mask
+    has true entries (counted on the host).
+    """
+    name = "masked_scatter"
+    be = input.backend
+    if not isinstance(mask, Tensor) or not isinstance(source, Tensor):
+        raise TypeError(f"{name}: mask and source must be anynn Tensors, got {type(mask).__name__} and "
+                        f"{type(source).__name__}")
+    data = array_on_backend(mask, be, name, "the mask", "the input")
+    if not be.xp.isdtype(data.dtype, "bool"):
+        raise RuntimeError(f"{name}: only supports boolean masks, but got mask with dtype {dtype_name(data.dtype)}")
+    array_on_backend(source, be, name, "the source", "the input")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"{name}: expected self and source to have same dtypes but got "
+                           f"{dtype_name(input.dtype)} and {dtype_name(source.dtype)}")
+    try:
+        full = be.xp.broadcast_to(data, tuple(input.shape))
+    except (ValueError, RuntimeError):  # (NumPy's and PyTorch's refusals)
+        raise RuntimeError(f"{name}: the mask of shape {tuple(data.shape)} does not broadcast to the input's shape "
+                           f"{tuple(input.shape)}") from None
+    count = int(be.xp.sum(be.xp.astype(full, be.xp.int64)))
+    if count > source.numel():
+        raise RuntimeError(f"{name}: Number of elements of source < number of ones in mask ({source.numel()} < "
+                           f"{count})")
+    return index_put(input, (make_tensor(full, be, None, 0),), source.reshape(-1)[:count])
+
+
+def masked_scatter_(self: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """`masked_scatter` in place."""
+    return _update(self, "masked_scatter_", lambda s: masked_scatter(s, mask, source), source)
+
+
 def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """`index_add` in place."""
     return _update(self, "index_add_", lambda s: index_add(s, dim, index, source, alpha=alpha), source)
@@ -259,7 +296,7 @@ METHODS: dict[str, Any] = {
     "index_add": index_add, "index_add_": index_add_, "index_copy": index_copy, "index_copy_": index_copy_,
     "index_fill": index_fill, "index_fill_": index_fill_, "index_put": index_put, "index_put_": index_put_,
     "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_, "scatter_": scatter_,
-    "scatter_add_": scatter_add_,
+    "scatter_add_": scatter_add_, "masked_scatter": masked_scatter, "masked_scatter_": masked_scatter_,
 }
 
-__all__ = ["index_add", "index_copy", "index_fill", "index_put", "index_put_", "scatter_reduce"]
+__all__ = ["index_add", "index_copy", "index_fill", "index_put", "index_put_", "masked_scatter", "scatter_reduce"]

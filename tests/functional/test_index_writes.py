@@ -53,6 +53,11 @@ CASES = [
      lambda x, s: x.index_put((_long([1, 1, 0]), _long([2, 2, -1])), s, True), (3, 2)),
     ("index_put_mask_accumulate", lambda b: lambda x, s: F.index_put(x, (_t(b, X[..., 0] > 0),), s, accumulate=True),
      lambda x, s: x.index_put((torch.tensor(X[..., 0] > 0),), s, accumulate=True), (2,)),
+    # masked_scatter: a broadcast mask, a source with more elements than it takes (the rest gets zero gradient)
+    ("masked_scatter_broadcast", lambda b: lambda x, s: x.masked_scatter(_t(b, X[..., :1] > 0), s),
+     lambda x, s: x.masked_scatter(torch.tensor(X[..., :1] > 0), s), (5, 3)),
+    ("masked_scatter_full", lambda b: lambda x, s: anynn.masked_scatter(x, _t(b, X < 0), s),
+     lambda x, s: torch.masked_scatter(x, torch.tensor(X < 0), s), (3, 4, 2)),
 ]
 REDUCE_INDEX = np.array([[[0, 1], [2, 2], [1, 0], [2, 0], [0, 0]], [[1, 1], [1, 1], [0, 2], [2, 1], [0, 2]],
                          [[2, 0], [0, 1], [2, 2], [1, 1], [0, 1]]])  # (3, 5, 2): repeats along dim 0
@@ -89,6 +94,8 @@ GRADGRAD = {  # name: (fn(backend) of x (2, 3) and s, shape of s); tiny, as each
     "index_fill": (lambda b: lambda x, s: x.index_fill(1, _t(b, [2, 2]), s.sum()), (2,)),
     "index_put": (lambda b: lambda x, s: x.index_put((_t(b, [0, 1]), _t(b, [2, 0])), s), (2,)),
     "index_put_accumulate": (lambda b: lambda x, s: x.index_put((_t(b, [1, 1]),), s, accumulate=True), (3,)),
+    "masked_scatter": (lambda b: lambda x, s: x.masked_scatter(_t(b, [[True, False, True], [False, True, False]]), s),
+                       (4,)),
     **{f"scatter_reduce_{r}_{i}": (_reducer(SMALL_INDEX, r, i), (2, 4))
        for r in ("sum", "prod", "mean", "amax", "amin") for i in (True, False)},
 }
@@ -223,6 +230,7 @@ INPLACE = [
     ("index_put_", lambda b, s: (((_t(b, [0, 0]), _t(b, [1, 1])), s, True), {}),
      lambda s: (((_long([0, 0]), _long([1, 1])), s, True), {}), (2, 2)),
     ("scatter_", lambda b, s: ((1, _t(b, DISTINCT), s), {}), lambda s: ((1, _long(DISTINCT), s), {}), (3, 3, 2)),
+    ("masked_scatter_", lambda b, s: ((_t(b, X > 0), s), {}), lambda s: ((torch.tensor(X > 0), s), {}), (30,)),
     ("scatter_add_", lambda b, s: ((1, _t(b, REDUCE_INDEX[:, :3]), s), {}),
      lambda s: ((1, _long(REDUCE_INDEX[:, :3]), s), {}), (3, 3, 2)),
     ("scatter_reduce_", lambda b, s: ((0, _t(b, REDUCE_INDEX[:, :2]), s, "amax"), {"include_self": False}),
@@ -293,6 +301,14 @@ ERRORS = [
     ("index_put", lambda b, x: x.index_put((_t(b, [0]),), make(b, np.ones(2), dtype="float32")), RuntimeError,
      "float32"),
     ("index_put", lambda b, x: x.index_put((_t(b, [3]),), make(b, np.ones(2))), IndexError, "bounds"),
+    ("masked_scatter", lambda b, x: x.masked_scatter(_t(b, X > 0), make(b, np.ones(2))), RuntimeError,
+     "Number of elements of source < number of ones in mask"),
+    ("masked_scatter", lambda b, x: x.masked_scatter(_t(b, (X > 0).astype(np.int64)), make(b, np.ones(30))),
+     RuntimeError, "boolean masks"),
+    ("masked_scatter", lambda b, x: x.masked_scatter(_t(b, X > 0), make(b, np.ones(30), dtype="float32")),
+     RuntimeError, "same dtypes"),
+    ("masked_scatter", lambda b, x: x.masked_scatter(_t(b, np.ones((2, 4), bool)), make(b, np.ones(30))),
+     RuntimeError, "broadcast"),
     ("scatter_reduce", lambda b, x: x.scatter_reduce(0, _t(b, REDUCE_INDEX), make(b, np.ones((3, 5, 2))), "max"),
      RuntimeError, "amax"),
     ("scatter_reduce", lambda b, x: x.scatter_reduce(0, _t(b, REDUCE_INDEX[..., 0]), make(b, np.ones((3, 5))), "sum"),
