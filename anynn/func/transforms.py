@@ -121,6 +121,16 @@ def _split_aux(out: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
     return out
 
 
+def _tensor_leaves(out: Any, what: str) -> tuple[list[Tensor], Any]:
+    """The leaves and structure of ``f``'s output ``out``; a leaf that is no Tensor is PyTorch's error for ``what``."""
+    leaves, spec = flatten(out)
+    for o in leaves:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{what}: Expected f to return Tensors (or containers of them), got a "
+                               f"{type(o).__name__}")
+    return leaves, spec
+
+
 def _zeros(x: Tensor) -> Tensor:
     return Tensor._make(x.backend.xp.zeros_like(x.array), x.backend, None, 0)
 
@@ -187,11 +197,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         if level is None:
             raise RuntimeError("vjp(f, *primals): expected at least one primal")
         out, aux = _split_aux(func(*level.args), has_aux, "vjp")
-        out_leaves, out_spec = flatten(out)
-        for o in out_leaves:
-            if not isinstance(o, Tensor):
-                raise RuntimeError(f"vjp(f, *primals): Expected f to return Tensors (or containers of them), got a "
-                                   f"{type(o).__name__}")
+        out_leaves, out_spec = _tensor_leaves(out, "vjp(f, *primals)")
         connected = outer and reaches_outer(out_leaves, level.ours)
 
     def vjp_fn(cotangents: Any, *, retain_graph: bool = True, create_graph: bool | None = None) -> tuple[Any, ...]:
@@ -266,11 +272,7 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_
         with enable_grad():
             level = _Level(args, argnums, "jacrev")
             out, aux = _split_aux(func(*level.args, **kwargs), has_aux, "jacrev")
-            out_leaves, out_spec = flatten(out)
-            for o in out_leaves:
-                if not isinstance(o, Tensor):
-                    raise RuntimeError(f"jacrev(f): Expected f to return Tensors (or containers of them), got a "
-                                       f"{type(o).__name__}")
+            out_leaves, out_spec = _tensor_leaves(out, "jacrev(f)")
             connected = outer and reaches_outer(out_leaves, level.ours)
             blocks = [level.regroup(_jacobian_of(o, level.inputs, connected)) for o in out_leaves]
         result = unflatten(out_spec, blocks)
