@@ -26,6 +26,7 @@ from typing import Any
 
 from ..backend.typing import Namespace
 from . import function as _function
+from .function_name import FunctionName
 from .mode import enable_grad, no_grad
 from .tensor import Tensor, make_tensor
 
@@ -86,6 +87,11 @@ class CtxFunctionNode(_function.Function):
     user: Any  # the user's Function subclass (static forward/backward)
     ctx: FunctionCtx
     outputs: _Outputs
+
+    @property
+    def name(self) -> FunctionName:
+        """PyTorch's node name for a custom Function: the user's class name and ``Backward``."""
+        return FunctionName(f"{self.user.__name__}Backward")
 
     def forward(self, xp: Namespace, *arrays: Any) -> Any:
         out = self.outputs.arrays

@@ -11,6 +11,7 @@ from ..backend.transfer import scalar_to_array
 from ..backend.typing import Namespace
 from . import autocast_mode as _autocast
 from . import tensor as _tensors
+from .function_name import FunctionName
 from .mode import anomaly_threads as _anomaly_threads
 from .mode import local as _thread
 from .mode import no_grad
@@ -136,8 +137,9 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} must define backward")  # abstract
 
     @property
-    def name(self) -> str:
-        return type(self).__name__
+    def name(self) -> FunctionName:
+        """The class name; ``grad_fn.name()`` (PyTorch's spelling, a method there) gives it too."""
+        return FunctionName(type(self).__name__)
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:

@@ -75,3 +75,37 @@ def test_version_counter_error_names_the_function_of_a_linear_layer(backend):
         tl.weight.mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         tloss.backward()
+
+
+def test_grad_fn_name_is_a_method_as_in_pytorch(backend):
+    x = make(backend, np.ones((2, 3), np.float32), requires_grad=True)
+    y = (x * 2.0).sum()
+    name = y.grad_fn.name()
+    assert type(name) is str and name == type(y.grad_fn).__name__
+    # PyTorch's grad_fn.name is a method too, returning a plain str
+    ty = (torch.ones(2, 3, requires_grad=True) * 2.0).sum()
+    assert type(ty.grad_fn.name()) is str
+    # messages keep formatting the attribute itself: the same text
+    assert f"{y.grad_fn.name}" == name and y.grad_fn.name == name
+    first = y.grad_fn.next_functions[0][0]
+    assert first.name() == type(first).__name__
+
+
+def test_custom_function_node_is_named_like_pytorchs(backend):
+    def squarer(lib):
+        class Square(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                x, = ctx.saved_tensors
+                return 2 * x * g
+
+        return Square
+
+    x = make(backend, np.ones(3, np.float32), requires_grad=True)
+    expected = squarer(torch).apply(torch.ones(3, requires_grad=True)).grad_fn.name()
+    assert squarer(anynn).apply(x).grad_fn.name() == expected == "SquareBackward"
