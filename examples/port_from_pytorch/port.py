@@ -28,18 +28,19 @@ _IMPORT = re.compile(r"^([ \t]*)(import torch\b[^\n]*|from torch\b[^\n]*)$", re.
 
 def swap_import_line(line: str) -> str:
     """One ``import torch...`` / ``from torch...`` statement rewritten to anynn (same names bound)."""
-    indent, stmt = re.match(r"([ \t]*)(.*)", line).groups()
+    # real programs leave trailing blanks and comments after their imports: keep them, rewrite the statement
+    indent, stmt, tail = re.fullmatch(r"([ \t]*)(.*?)(\s*(?:#.*)?)", line).groups()
     if stmt == "import torch":
-        return f"{indent}import anynn as torch"
+        return f"{indent}import anynn as torch{tail}"
     m = re.fullmatch(r"import torch\.([\w.]+) as (\w+)", stmt)
     if m:
-        return f"{indent}import anynn.{m[1]} as {m[2]}"
+        return f"{indent}import anynn.{m[1]} as {m[2]}{tail}"
     m = re.fullmatch(r"import torch\.([\w.]+)", stmt)
     if m:  # binds the name torch, as the original does
-        return f"{indent}import anynn.{m[1]}; import anynn as torch"
+        return f"{indent}import anynn.{m[1]}; import anynn as torch{tail}"
     m = re.fullmatch(r"from torch(\.[\w.]+)? import (.+)", stmt)
     if m:
-        return f"{indent}from anynn{m[1] or ''} import {m[2]}"
+        return f"{indent}from anynn{m[1] or ''} import {m[2]}{tail}"
     raise ValueError(f"cannot rewrite the import line {line!r}")
 
 

@@ -38,6 +38,9 @@ def test_only_import_lines_change(program):
      "from anynn.utils.data import DataLoader, TensorDataset"),
     ("    import torch.utils.data", "    import anynn.utils.data; import anynn as torch"),
     ("from torch import nn, optim", "from anynn import nn, optim"),
+    ("import torch ", "import anynn as torch "),
+    ("import torch.nn as nn  # layers", "import anynn.nn as nn  # layers"),
+    ("from torch.nn.utils import clip_grad_norm_\t", "from anynn.nn.utils import clip_grad_norm_\t"),
 ])
 def test_swap_import_line(line, expected):
     assert port.swap_import_line(line) == expected
