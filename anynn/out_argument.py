@@ -1,0 +1,147 @@
+"""PyTorch's ``out=`` keyword on the ``anynn.*`` functions that programs call with it (``torch.add(a, b, out=c)``).
+
+One wrapper serves every function: the result is computed as without ``out``, then written into ``out``, which
+is returned. PyTorch's rules, per function as PyTorch applies them:
+
+- ``out`` must be a Tensor on the result's backend;
+- while grad mode is on, ``out`` and the inputs must not require grad ("functions with out=... arguments don't
+  support automatic differentiation");
+- a result of another shape resizes ``out`` (with PyTorch's UserWarning when ``out`` had elements; factories
+  resize silently);
+- dtype: most functions cast the result to ``out``'s dtype but refuse to climb down the ladder bool < integer <
+  floating < complex ("result type float32 can't be cast to the desired output type int64"); the products, index
+  and rounding functions want ``out``'s dtype to be the result's exactly; ``sum``/``prod``/``cumsum`` compute in
+  ``out``'s dtype; factories build in ``out``'s dtype and backend unless ``dtype=``/``backend=``/``device=`` say
+  otherwise.
+
+`install` replaces the named functions in ``anynn``'s namespace by their wrapped forms; ``anynn.nn.functional``
+keeps the plain ones, as PyTorch's ``torch.nn.functional`` has no ``out=``.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from typing import Any, Callable
+
+from .autograd import mode
+from .autograd.tensor import Tensor, mark_modified
+from .backend import BackendMismatch, dtype_name
+
+# result cast to out's dtype unless that climbs down bool < integer < floating < complex
+CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "exp", "exp2", "expm1",
+        "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid",
+        "reciprocal", "square", "maximum", "minimum", "remainder", "fmod", "atan2", "mean", "std", "var",
+        "logsumexp", "cat", "concat", "stack", "max", "min", "eq", "ne", "gt", "ge", "lt", "le", "logical_and",
+        "logical_or", "logical_not", "logical_xor", "lerp", "addcmul", "addcdiv", "erf", "erfc")
+# out's dtype must be the result's
+EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min", "clamp_max", "abs", "neg",
+         "negative", "where", "floor", "ceil", "round", "trunc", "sign", "amax", "amin", "index_select", "gather",
+         "argmax", "argmin", "sort", "topk", "cumprod")
+# computed in out's dtype (their dtype= argument)
+IN_OUT_DTYPE = ("sum", "prod", "cumsum")
+FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",
+             "randperm", "normal")
+
+_GRAD = "functions with out=... arguments don't support automatic differentiation, but one of the arguments " \
+        "requires grad."
+_JOINS = ("cat", "concat", "stack")
+_KINDS = ("bool", "integral", "real floating", "complex floating")
+
+
+def _kind(xp: Any, dtype: Any) -> int:
+    return next((i for i, kind in enumerate(_KINDS) if xp.isdtype(dtype, kind)), 2)
+
+
+def _tensors(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Tensor]:
+    """The Tensors among the arguments, one level into lists and tuples (``cat``/``stack``)."""
+    found: list[Tensor] = []
+    for value in (*args, *kwargs.values()):
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(item, Tensor):
+                found.append(item)
+    return found
+
+
+def _outs(name: str, out: Any, count: int) -> tuple[Tensor, ...]:
+    outs = tuple(out) if isinstance(out, (list, tuple)) else (out,)
+    if len(outs) != count:
+        wanted = f"a tuple of {count} Tensors" if count > 1 else "Tensor"
+        raise TypeError(f"{name}(): argument 'out' must be {wanted}, got {type(out).__name__} of {len(outs)}")
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(o).__module__}.{type(o).__name__}")
+    return outs
+
+
+def _refuse_grad(name: str, tensors: list[Tensor]) -> None:
+    if mode.local.modes.grad_enabled and any(t._requires_grad for t in tensors):
+        raise RuntimeError(f"{name}(): {_GRAD}")
+
+
+def write(name: str, result: Tensor, out: Tensor, *, exact: bool = False, warn: bool = True) -> Tensor:
+    """Write ``result`` into ``out`` as PyTorch's ``out=`` does (resize, dtype rule), returning ``out``."""
+    if out.backend != result.backend:
+        raise BackendMismatch(f"{name}(): out is on backend {out.backend.key!r}, the result on "
+                              f"{result.backend.key!r}; give an out tensor of the inputs' backend")
+    xp = out.backend.xp
+    got, wanted = out.array.dtype, result.array.dtype
+    if exact and got != wanted:
+        raise RuntimeError(f"{name}(): Expected out tensor to have dtype {dtype_name(wanted)}, but got "
+                           f"{dtype_name(got)} instead")
+    if _kind(xp, wanted) > _kind(xp, got):
+        if name in _JOINS:  # PyTorch's cat and stack raise a TypeError here
+            raise TypeError(f"{name}(): input types can't be cast to the desired output type {dtype_name(got)}")
+        raise RuntimeError(f"{name}(): result type {dtype_name(wanted)} can't be cast to the desired output type "
+                           f"{dtype_name(got)}")
+    with mode.no_grad():
+        if tuple(out.shape) == tuple(result.shape):
+            return out.copy_(result)
+        if warn and out.numel() > 0:
+            warnings.warn(f"{name}(): An output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape "
+                          f"{list(result.shape)}. This behavior is deprecated (as in PyTorch); resize the out "
+                          f"tensor to zero elements first to reuse it", UserWarning, stacklevel=3)
+        value = result.array if wanted == got else xp.astype(result.array, got)
+        out.array = xp.asarray(value, copy=True)
+        mark_modified(out)
+    return out
+
+
+def with_out(fn: Callable[..., Any], name: str, rule: str) -> Callable[..., Any]:
+    """``fn`` taking PyTorch's ``out=`` keyword; ``rule``: "cast", "exact", "in_out_dtype" or "factory"."""
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return fn(*args, **kwargs)
+        if rule == "factory":
+            (target,) = _outs(name, out, 1)
+            _refuse_grad(name, [target])
+            if not _tensors(args, kwargs):  # a shape, not tensors of means (normal(mean, std))
+                kwargs.setdefault("dtype", target.dtype)
+                if "backend" not in kwargs and "device" not in kwargs:
+                    kwargs["backend"] = target.backend
+            return write(name, fn(*args, **kwargs), target, warn=False)
+        _refuse_grad(name, _tensors(args, kwargs) + [o for o in (out if isinstance(out, (list, tuple)) else (out,))
+                                                     if isinstance(o, Tensor)])
+        if rule == "in_out_dtype":
+            (target,) = _outs(name, out, 1)
+            kwargs.setdefault("dtype", target.dtype)
+        result = fn(*args, **kwargs)
+        if isinstance(result, tuple):
+            outs = _outs(name, out, len(result))
+            written = tuple(write(name, r, o, exact=True) for r, o in zip(result, outs))
+            return type(result)(*written) if hasattr(result, "_fields") else written
+        (target,) = _outs(name, out, 1)
+        return write(name, result, target, exact=rule == "exact")
+
+    return wrapped
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Replace the functions named in the tables above, where ``namespace`` has them, by their ``out=`` forms."""
+    for rule, names in (("cast", CAST), ("exact", EXACT), ("in_out_dtype", IN_OUT_DTYPE), ("factory", FACTORIES)):
+        for name in names:
+            if name in namespace:
+                namespace[name] = with_out(namespace[name], name, rule)
