@@ -209,8 +209,16 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         out_size = tuple(int(math.floor(n * f)) for n, f in zip(in_size, factors))
         if recompute_scale_factor:
             factors = (None,) * spatial
-    if min(out_size) < 1:
-        raise ValueError(f"interpolate: input of shape {input.shape} gives an empty output of size {out_size}")
+    if mode == "area":  # adaptive average pooling: an empty output is fine, an empty input window is not
+        if min(out_size) < 0 or min(in_size) < 1:
+            raise RuntimeError(f"interpolate (area): expected input spatial sizes above 0 and output sizes of at "
+                               f"least 0, got input of shape {tuple(input.shape)} and output size {out_size}")
+    elif min(out_size) < 1 or min(in_size) < 1:
+        names = ("D", "H", "W")[3 - spatial:]
+        given = ", ".join(f"{a}: {n}" for a, n in zip(names, in_size))
+        wanted = ", ".join(f"{a}: {n}" for a, n in zip(names, out_size))
+        raise RuntimeError(f"interpolate ({mode}): Input and output sizes should be greater than 0, but got input "
+                           f"({given}) output ({wanted})")
     return Interpolate.apply(input, out_size=out_size, mode=mode, scale_factors=factors,
                              align_corners=bool(align_corners))
 

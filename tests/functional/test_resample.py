@@ -80,6 +80,35 @@ def test_upsample_layers_match_torch(backend, rng):
         assert repr(ours).startswith(type(ours).__name__)
 
 
+@pytest.mark.parametrize(("shape", "kwargs"), [((1, 2, 4, 4), dict(size=(0, 3))), ((1, 2, 4, 4), dict(size=(0, 0))),
+                                               ((2, 3, 5), dict(size=0)), ((1, 2, 3, 4, 2), dict(size=(2, 0, 1))),
+                                               ((1, 2, 4, 4), dict(scale_factor=0.1))])
+def test_area_interpolation_to_an_empty_output_as_pytorchs(backend, rng, shape, kwargs):
+    x = rng.standard_normal(shape)
+    theirs = F_TORCH.interpolate(torch.from_numpy(x), mode="area", **kwargs)
+    t = make(backend, x, requires_grad=True)
+    ours = interpolate(t, mode="area", **kwargs)
+    assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype == t.dtype
+    # PyTorch's backward refuses an empty grad_output; anynn's gives the input zeros (docs/differences.md)
+    ours.sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), np.zeros(shape))
+
+
+@pytest.mark.parametrize(("shape", "kwargs"), [((1, 2, 4, 4), dict(size=(0, 3), mode="nearest")),
+                                               ((1, 2, 4), dict(size=0, mode="linear")),
+                                               ((1, 2, 4, 4, 4), dict(size=(0, 2, 2), mode="trilinear")),
+                                               ((1, 2, 0, 4), dict(size=(2, 2), mode="bilinear")),
+                                               ((1, 2, 0, 4), dict(size=(2, 2), mode="area")),
+                                               ((1, 2, 4, 4), dict(size=(-1, 2), mode="area"))])
+def test_interpolation_with_empty_sizes_refused_as_pytorchs(backend, shape, kwargs):
+    x = np.ones(shape)
+    with pytest.raises(RuntimeError, match="greater than 0|non-zero size|greater than or equal to 0"):
+        F_TORCH.interpolate(torch.from_numpy(x), **kwargs)
+    with pytest.raises(RuntimeError, match=r"interpolate \(\w+(-exact)?\): (Input and output sizes should be greater "
+                                           r"than 0, but got input \(.*\) output \(.*\)|expected input spatial)"):
+        interpolate(make(backend, x), **kwargs)
+
+
 def test_interpolate_errors(backend, rng):
     x = make(backend, rng.standard_normal((1, 2, 4, 4)))
     with pytest.raises(ValueError, match="only one of size or scale_factor"):
