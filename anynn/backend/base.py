@@ -208,6 +208,24 @@ class Backend:
         raise BackendUnavailable(f"backend {self.key!r} cannot differentiate a function itself (only JAX's "
                                  f"jax.grad does); use anynn.autograd.grad(..., create_graph=True)")
 
+    # -- memory shared with other processes (Tensor.share_memory_, anynn.multiprocessing) ----------
+    def share_memory(self, array: Any) -> Any:
+        """``array``'s values in memory other processes can map: ``array`` itself where it is there already (or
+        the library shares it in place), else a copy there. Libraries that cannot share raise a `RuntimeError`."""
+        raise RuntimeError(f"share_memory_: the {self.key!r} backend cannot put arrays in memory shared between "
+                           f"processes; the numpy and torch backends can (move the data with .to('numpy'))")
+
+    def is_shared(self, array: Any) -> bool:
+        """True where ``array`` lives in memory other processes can map (`share_memory`)."""
+        return False
+
+    def shared_reduction(self, array: Any) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        """``(rebuild, args)``: how the multiprocessing pickler sends an array that `share_memory` gave, so that
+        ``rebuild(*args)`` in the receiving process is an array over the same memory."""
+        raise RuntimeError(f"sending a tensor to another process: the {self.key!r} backend cannot share its "
+                           f"arrays between processes; the numpy and torch backends can (move it with "
+                           f".to('numpy'))")
+
     # -- devices: PyTorch's names ("cpu", "cuda:1") answered by the library the data is on --------
     def device_parts(self) -> tuple[str, int | None]:
         """``(type, index)`` of this backend's device, PyTorch style: ``("cpu", None)``, ``("cuda", 1)``."""

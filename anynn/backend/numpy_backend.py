@@ -9,6 +9,7 @@ import array_api_compat.numpy as compat_numpy
 import numpy as np
 
 from .base import Backend, BackendUnavailable, dtype_name
+from . import shared_memory
 from .host_memory import settle_malloc_thresholds
 from .quiet_float_errors import QUIET
 
@@ -183,6 +184,15 @@ class NumpyBackend(Backend):
 
     def from_dlpack(self, array: Any) -> Any:
         return np.from_dlpack(array)
+
+    def share_memory(self, array: Any) -> Any:
+        return shared_memory.to_shared(array)
+
+    def is_shared(self, array: Any) -> bool:
+        return shared_memory.segment_of(array) is not None
+
+    def shared_reduction(self, array: Any) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return shared_memory.reduction(array)
 
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         if name == "erf":

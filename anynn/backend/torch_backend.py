@@ -192,6 +192,18 @@ class TorchBackend(Backend):
     def adopt(self, array: Any) -> Any:
         return array.detach()  # anynn records the graph; torch's own autograd must record nothing
 
+    # -- memory shared with other processes: PyTorch's own (a no-op for CUDA tensors, sent by CUDA IPC) --------
+    def share_memory(self, array: Any) -> Any:
+        return array.share_memory_()
+
+    def is_shared(self, array: Any) -> bool:
+        return bool(array.is_shared())
+
+    def shared_reduction(self, array: Any) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        import torch.multiprocessing  # noqa: F401  (registers PyTorch's tensor reductions with the pickler)
+
+        return _same_array, (array,)
+
     # -- devices: PyTorch's own ("cpu", "cuda:i", "mps"...) ------------------------------------------
     def device_parts(self) -> tuple[str, int | None]:
         return self.device.type, self.device.index
@@ -220,3 +232,8 @@ class TorchBackend(Backend):
         if self.device.type != "cuda":
             return None
         return int(self.torch.cuda.memory_allocated(self.device))
+
+
+def _same_array(array: Any) -> Any:
+    """The receiving half of `TorchBackend.shared_reduction`: PyTorch's pickler rebuilt the tensor already."""
+    return array

@@ -116,13 +116,14 @@ def _one_table() -> dict[str, Any]:
     Reductions take PyTorch's ``dim``/``keepdim`` and the array API's ``axis``/``keepdims`` alike (one
     signature each, in `tensor_extras`); ``backward``/``register_hook`` come from the graph engine.
     """
-    from ..autograd import engine_methods
+    from ..autograd import engine_methods, shared_memory
     from . import (activation_inplace, array_builders, array_statistics, array_style_ops, index_writes, inplace,
                    log_cumulative, selection_reductions,
                    sparse_layout, tensor_extras, tensor_layout, tensor_math, torch_surface)
 
     table: dict[str, Any] = {}
     for family, methods in (("operators", OPERATORS), ("engine", engine_methods.METHODS),
+                            ("shared memory", shared_memory.METHODS),
                             ("torch spellings", tensor_extras.METHODS), ("torch surface", torch_surface.METHODS),
                             ("math", tensor_math.METHODS), ("in-place", inplace.METHODS),
                             ("sparse layout", sparse_layout.METHODS),

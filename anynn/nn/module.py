@@ -405,6 +405,17 @@ class Module:
             t.grad = None
         return self
 
+    def share_memory(self) -> "Module":
+        """Move every parameter, buffer and existing gradient to memory other processes share (`Tensor.share_memory_`),
+        in place; returns self. Processes started afterwards (``anynn.multiprocessing.Process``) that get the module
+        update the same parameters: PyTorch's Hogwild training. Tensors keep their identity, so an optimizer made
+        earlier still updates them."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.share_memory_()
+            if t.is_leaf and t.grad is not None:
+                t.grad.share_memory_()
+        return self
+
     def reset_parameters(self, seed: int | HostGenerator | None = None) -> "Module":
         """Re-draw every parameter from one host generator, module by module in order.
 
