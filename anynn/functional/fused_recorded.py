@@ -172,14 +172,13 @@ def _activation_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -
 class _ClassLossRecord:
     """What `ClassLoss.backward` reads on ``self`` for logits, a target without gradient, no low precision."""
 
-    __slots__ = ("softmax", "q", "scale", "q_total")
+    __slots__ = ("softmax", "q", "scale", "q_total", "valid")
     low = False
-    valid = None  # (ClassLoss.backward's ignore mask: not applied on this recorded path)
     from_logits = True
     needs_input_grad = (True, False)
 
-    def __init__(self, softmax: Any, q: Any, scale: Any, q_total: Any = None) -> None:
-        self.softmax, self.q, self.scale, self.q_total = softmax, q, scale, q_total
+    def __init__(self, softmax: Any, q: Any, scale: Any, q_total: Any = None, valid: Any = None) -> None:
+        self.softmax, self.q, self.scale, self.q_total, self.valid = softmax, q, scale, q_total, valid
 
 
 class ClassLossGrad(Function):
@@ -195,6 +194,9 @@ class ClassLossGrad(Function):
 
     s: Any = None
     q_total: Any = None  # each row's sum(q) where the loss knows it (see ClassLoss.q_total), else summed
+    # the rows not ignored (M,) bool, for a mean: where every row is ignored the scale is 0 and the rows' 0 / 0 must
+    # give 0, as ClassLoss.backward's (PyTorch's NaN mean has zero gradients of every order)
+    valid: Any = None
 
     def prepare_recompute(self) -> None:
         self.s = None
@@ -202,7 +204,7 @@ class ClassLossGrad(Function):
     def forward(self, xp: Namespace, g: Any, scores: Any, q: Any, scale: Any = None) -> Any:
         s = self.s if self.s is not None else softmax(xp, scores, -1)
         self.g, self.s, self.q, self.scale = g, s, q, scale
-        return ClassLoss.backward(_ClassLossRecord(s, q, scale, self.q_total), xp, g)[0]
+        return ClassLoss.backward(_ClassLossRecord(s, q, scale, self.q_total, self.valid), xp, g)[0]
 
     def backward(self, xp: Namespace, gg: Any) -> tuple[Any, Any, None, None]:
         need_g, need_scores = self.needs_input_grad[:2]
@@ -212,9 +214,11 @@ class ClassLossGrad(Function):
             total = self.q_total if self.q_total is not None else xp.sum(q, axis=-1, keepdims=True)
             row = (g[:, None] if g.ndim == 1 else g) * total  # (a graph Tensor first: a constant array on its right)
             row = row / scale if scale is not None else row
+            if scale is not None and self.valid is not None:
+                row = xp.where(self.valid[:, None], row, xp.zeros_like(row))
             grad_scores = softmax_backward(xp, gg * row, s, -1)
         if need_g:  # linear in g: the value at g = 1, summed against gg to g's shape
-            unit = ClassLoss.backward(_ClassLossRecord(s, q, scale, self.q_total), xp, xp.ones_like(g))[0]
+            unit = ClassLoss.backward(_ClassLossRecord(s, q, scale, self.q_total, self.valid), xp, xp.ones_like(g))[0]
             grad_g = xp.sum(gg * unit, axis=-1) if g.ndim == 1 else xp.sum(gg * unit)
         return grad_g, grad_scores, None, None
 
@@ -227,7 +231,8 @@ def _class_loss_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -
     scores' gradient (a penalty on it) still records a gradient that depends on them (``q`` is no constant)."""
     if not fn.from_logits or fn.low or fn.needs_input_grad[1] or getattr(inputs[1], "requires_grad", False):
         return NotImplemented
-    return ClassLossGrad.apply(grads[0], inputs[0], fn.q, fn.scale, s=fn.softmax, q_total=fn.q_total), None, None
+    return ClassLossGrad.apply(grads[0], inputs[0], fn.q, fn.scale, s=fn.softmax, q_total=fn.q_total,
+                               valid=fn.valid), None, None
 
 
 register_fused_rule(ReLUFunction, _relu_rule)

@@ -121,15 +121,21 @@ class PoissonNLL(_Reduced):
 class GaussianNLL(_Reduced):
     """``0.5 * (log(max(var, eps)) + (x - t)^2 / max(var, eps))`` (+ ``0.5 log(2 pi)`` if full).
 
-    As in PyTorch, the clamp at ``eps`` changes the value but not the path of ``var``'s gradient.
+    As in PyTorch, the clamp at ``eps`` changes the value but not the path of ``var``'s gradient: the clamped
+    variance is ``var + lift``, with ``lift = max(var, eps) - var`` a constant, to every order.
     """
 
     full: bool
     eps: float
+    lift: Any = None
 
     def elementwise(self, xp: Namespace, x: Any, t: Any, var: Any) -> Any:
         self.shapes = (_shape(x), _shape(t), _shape(var))
-        self.var = xp.clip(var, self.eps, None)
+        if self.lift is None:
+            self.var = xp.clip(var, self.eps, None)
+            self.lift = self.var - var
+        else:  # the forward rerun on graph Tensors (create_graph): the lift the first pass found, as a constant
+            self.var = var + xp.asarray(self.lift)
         self.diff = x - t
         losses = 0.5 * (xp.log(self.var) + self.diff * self.diff / self.var)
         return losses + _HALF_LOG_2PI if self.full else losses

@@ -519,6 +519,18 @@ case("linalg_eigh", lambda L, a: L.T.linalg.eigh(a + a.mT).eigenvectors ** 2
      * L.T.linalg.eigvalsh(a + a.mT).unsqueeze(-2), _n(2, 3, 3))
 case("linalg_svd", lambda L, a: L.T.linalg.svd(a, full_matrices=False).U ** 2 * L.T.linalg.svdvals(a), _n(4, 3))
 case("linalg_qr", lambda L, a: L.T.linalg.qr(a).Q * L.T.linalg.qr(a).R.sum(-1), _n(3, 5))
+# -- found by second-order fuzzing (their own draws): every target ignored (PyTorch's NaN mean, zero gradients
+# of every order); variances under ``eps`` (the clamp changes the value, not the path: second order too)
+_FUZZ = np.random.default_rng(16)
+case("cross_entropy_all_ignored", lambda L, x, y: L.F.cross_entropy(x, y, ignore_index=1),
+     _FUZZ.standard_normal((2, 3)), np.array([1, 1]))
+case("cross_entropy_all_ignored_weight_smoothing",
+     lambda L, x, y, w: L.F.cross_entropy(x, y, weight=w, ignore_index=0, label_smoothing=0.3),
+     _FUZZ.standard_normal((2, 3, 2)), np.array([[0, 0], [0, 0]]), _FUZZ.uniform(0.5, 2.0, 3), diff=[0])
+case("gaussian_nll_clamped", lambda L, x, y, v: L.F.gaussian_nll_loss(x, y, v, eps=0.5),
+     _FUZZ.standard_normal((3, 4)), _FUZZ.standard_normal((3, 4)), _FUZZ.uniform(0.1, 1.0, (3, 4)))
+case("gaussian_nll_clamped_homoscedastic", lambda L, x, y, v: L.F.gaussian_nll_loss(x, y, v, eps=0.4, reduction="sum"),
+     _FUZZ.standard_normal((3, 4)), _FUZZ.standard_normal((3, 4)), _FUZZ.uniform(0.1, 0.8, (3, 1)))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
