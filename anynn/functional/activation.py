@@ -19,7 +19,7 @@ from .formulas.softmax import log_softmax as log_softmax_formula
 from .formulas.softmax import log_softmax_backward, softmax_backward
 from .formulas.softmax import softmax as softmax_formula
 from .inplace_option import in_place
-from .value_checks import check_floating, is_floating
+from .value_checks import check_floating, check_same_dtype, is_floating
 
 
 class SigmoidFunction(Function):
@@ -191,6 +191,7 @@ class PReLUFunction(Function):
     """``max(0, x) + weight * min(0, x)``; weight (1,) or (C,) broadcast along axis 1."""
 
     def forward(self, xp: Namespace, x: Any, weight: Any) -> Any:
+        check_same_dtype("prelu", ("input", "weight"), (x, weight))
         self.x = x
         if weight.shape[0] != 1 and x.ndim >= 2:
             weight = xp.reshape(weight, (1, weight.shape[0]) + (1,) * (x.ndim - 2))

@@ -24,6 +24,7 @@ from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .dropout import dropout_generator, keep_mask
 from .formulas.softmax import softmax, softmax_backward
+from .value_checks import check_same_dtype
 
 _NEG_INF = -math.inf
 
@@ -44,6 +45,7 @@ class ScaledDotProductAttention(Function):
     return_weights: bool
 
     def forward(self, xp: Namespace, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
+        check_same_dtype("scaled_dot_product_attention", ("query", "key", "value"), (q, k, v))
         self.q, self.k, self.v = q, k, v
         self.mask_shape = None if mask is None else tuple(mask.shape)
         self.vendor = None

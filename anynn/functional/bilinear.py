@@ -8,12 +8,14 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
+from .value_checks import check_same_dtype
 
 
 class BilinearFunction(Function):
     """x1 (M, I), x2 (M, J), weight (O, I, J), bias (O,) → (M, O), leading axes flattened into M by the caller."""
 
     def forward(self, xp: Namespace, x1: Any, x2: Any, weight: Any, bias: Any = None) -> Any:
+        check_same_dtype("bilinear", ("input1", "input2", "weight", "bias"), (x1, x2, weight, bias))
         o, i, j = weight.shape
         m = x1.shape[0]
         # left[m, o, j] = sum_i x1[m, i] W[o, i, j]

@@ -13,6 +13,7 @@ from ..autograd.function import Function
 from ..backend import op
 from ..backend.typing import Namespace
 from .conv3d import fold3d, unfold3d
+from .value_checks import check_same_dtype
 from .windows import (Pair, fold, fold_channels_last, ntuple, output_size, pad2d, pad_last_axes, pair, same_padding,
                       unfold)
 
@@ -88,6 +89,7 @@ class ConvNd(Function):
     spatial_dims: int
 
     def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
+        check_same_dtype(f"conv{self.spatial_dims}d", ("input", "weight", "bias"), (x, weight, bias))
         x, weight = _as_4d(self, xp, x, weight)
         n, c, h, w = x.shape
         o, cg, kh, kw = weight.shape
@@ -171,6 +173,7 @@ class ConvTransposeNd(Function):
     spatial_dims: int
 
     def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
+        check_same_dtype(f"conv_transpose{self.spatial_dims}d", ("input", "weight", "bias"), (x, weight, bias))
         x, weight = _as_4d(self, xp, x, weight)
         n, c, *size = x.shape
         _, og, *kernel = weight.shape

@@ -15,6 +15,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..backend.arrays import at_add
 from ..backend.typing import Namespace
+from .value_checks import check_same_dtype
 from .windows import ntuple, output_size, pad_last_axes, same_padding, window_slice
 
 Triple = tuple[int, int, int]
@@ -51,6 +52,7 @@ class Conv3dFunction(Function):
     groups: int
 
     def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
+        check_same_dtype("conv3d", ("input", "weight", "bias"), (x, weight, bias))
         self.x_shape, self.w_shape = tuple(x.shape), tuple(weight.shape)
         if x.ndim == 4:
             x = xp.reshape(x, (1,) + self.x_shape)

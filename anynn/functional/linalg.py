@@ -8,12 +8,14 @@ from ..autograd.function import Function, is_writeable
 from ..autograd.graph import sum_to_shape
 from ..backend import op
 from ..backend.typing import Namespace
+from .value_checks import check_same_dtype
 
 
 class MatMul(Function):
     """``a @ b`` with the array API's rules (1-D operands promoted and squeezed, batch broadcast)."""
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
+        check_same_dtype("matmul", ("input", "other"), (a, b))
         self.a, self.b = a, b
         return a @ b
 
@@ -47,6 +49,7 @@ class LinearFunction(Function):
     fresh_gradients = True  # new matmul and sum results
 
     def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
+        check_same_dtype("linear", ("input", "weight", "bias"), (x, weight, bias))
         self.x, self.weight = x, weight
         self.has_bias = bias is not None
         y = op(self.backend, "matmul")(x, weight.mT)

@@ -20,11 +20,13 @@ from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 
 
-def _binary(cls: Any, reflected: bool = False) -> Any:
+def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
+    # promote=False: PyTorch's products take no mixed kinds (int @ float raises), the Function checks the dtypes
     def method(self: Tensor, other: Any) -> Any:
         other = _operand(self, other)
         a, b = (other, self) if reflected else (self, other)
-        a, b = _kinds_agree(cls, a, b)
+        if promote:
+            a, b = _kinds_agree(cls, a, b)
         return cls.apply(a, b)
 
     return method
@@ -88,7 +90,7 @@ OPERATORS: dict[str, Any] = {
     "__sub__": _binary(Sub), "__rsub__": _binary(Sub, True),
     "__mul__": _binary(Mul), "__rmul__": _binary(Mul, True),
     "__truediv__": _binary(Div), "__rtruediv__": _binary(Div, True),
-    "__matmul__": _binary(linalg.MatMul), "__rmatmul__": _binary(linalg.MatMul, True),
+    "__matmul__": _binary(linalg.MatMul, promote=False), "__rmatmul__": _binary(linalg.MatMul, True, False),
     "__neg__": lambda self: Neg.apply(self),
     "__pow__": _pow, "__rpow__": _rpow,
     "__lt__": _compare("__lt__"), "__le__": _compare("__le__"),

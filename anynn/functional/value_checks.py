@@ -24,6 +24,23 @@ class UnsupportedDTypeError(TypeError, RuntimeError):
     """A dtype an op does not take (PyTorch raises ``RuntimeError`` there; a ``TypeError`` too)."""
 
 
+class DTypeMismatchError(TypeError, RuntimeError):
+    """Operands of one op in two dtypes (PyTorch raises ``RuntimeError`` there; a ``TypeError`` too)."""
+
+
+def check_same_dtype(op_name: str, names: tuple[str, ...], operands: tuple[Any, ...]) -> None:
+    """Raise `DTypeMismatchError` naming ``op_name`` and each operand's dtype unless the operands (Tensors or
+    native arrays; None skipped) share one dtype, as PyTorch's products, convolutions and attention require
+    rather than promoting. Called inside ``forward`` where autocast has already cast the operands."""
+    present = [(name, data_dtype(x)) for name, x in zip(names, operands) if x is not None]
+    first = present[0][1]
+    if all(dtype == first for _, dtype in present[1:]):
+        return
+    listed = ", ".join(f"{name} {dtype_name(dtype)}" for name, dtype in present)
+    raise DTypeMismatchError(f"{op_name}: expected operands of one dtype, got {listed}; cast them to one dtype "
+                             f"first (x.to(dtype))")
+
+
 def check_floating(name: str, x: Any, hint: str = "cast it first (x.float())") -> None:
     """Raise `UnsupportedDTypeError` naming ``name`` unless ``x`` (a Tensor) is floating point or complex, as PyTorch
     requires of ``mean``/``var``, softmax, the smooth activations and the normalisations (its kernels for integers

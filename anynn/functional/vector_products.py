@@ -9,6 +9,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import broadcast, reduce, shape
+from .value_checks import check_same_dtype
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -23,6 +24,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
     if input.ndim != 1 or tensor.ndim != 1 or input.shape != tensor.shape:
         raise RuntimeError(f"dot: expected two 1-D tensors of the same length, got shapes {tuple(input.shape)} "
                            f"and {tuple(tensor.shape)}")
+    check_same_dtype("dot", ("input", "tensor"), (input, tensor))
     return (input * tensor).sum()
 
 

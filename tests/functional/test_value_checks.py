@@ -58,3 +58,54 @@ def test_check_indices_refuses_what_a_lookup_cannot_take(backend):
     bad = anynn.tensor(np.array([0, 4]), backend=backend)
     with pytest.raises(IndexError, match=r"lookup: index 4 is out of range for 4 rows"):
         check_indices("lookup", bad, weight, "weight", "int64", 4, "4 rows")
+
+
+# -- operands of one op in two dtypes: PyTorch refuses (RuntimeError), anynn too (TypeError and RuntimeError),
+# naming the op and both dtypes, instead of promoting the product to float64 ------------------------------
+def _f(*shape: int) -> np.ndarray:
+    return np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32)
+
+
+MIXED_DTYPES = {  # name: (call(lib, F, tensor), arrays in float32, index of the operand cast, the op named)
+    "linear input": (lambda lib, F, t, a: F.linear(t(a[0]), t(a[1])), [_f(4, 5), _f(6, 5)], 0, "linear"),
+    "linear weight": (lambda lib, F, t, a: F.linear(t(a[0]), t(a[1]), t(a[2])), [_f(4, 5), _f(6, 5), _f(6)], 1,
+                      "linear"),
+    "linear bias": (lambda lib, F, t, a: F.linear(t(a[0]), t(a[1]), t(a[2])), [_f(4, 5), _f(6, 5), _f(6)], 2,
+                    "linear"),
+    "matmul": (lambda lib, F, t, a: lib.matmul(t(a[0]), t(a[1])), [_f(4, 5), _f(5, 3)], 1, "matmul"),
+    "mm": (lambda lib, F, t, a: lib.mm(t(a[0]), t(a[1])), [_f(4, 5), _f(5, 3)], 0, "m"),
+    "bmm": (lambda lib, F, t, a: lib.bmm(t(a[0]), t(a[1])), [_f(2, 4, 5), _f(2, 5, 3)], 1, "m"),
+    "operator @": (lambda lib, F, t, a: t(a[0]) @ t(a[1]), [_f(4, 5), _f(5, 3)], 1, "m"),
+    "dot": (lambda lib, F, t, a: lib.dot(t(a[0]), t(a[1])), [_f(5), _f(5)], 1, "dot"),
+    "conv1d": (lambda lib, F, t, a: F.conv1d(t(a[0]), t(a[1])), [_f(2, 3, 8), _f(4, 3, 3)], 0, "conv1d"),
+    "conv2d weight": (lambda lib, F, t, a: F.conv2d(t(a[0]), t(a[1])), [_f(2, 3, 6, 6), _f(4, 3, 3, 3)], 1,
+                      "conv2d"),
+    "conv2d bias": (lambda lib, F, t, a: F.conv2d(t(a[0]), t(a[1]), t(a[2])), [_f(2, 3, 6, 6), _f(4, 3, 3, 3),
+                                                                              _f(4)], 2, "conv2d"),
+    "conv3d": (lambda lib, F, t, a: F.conv3d(t(a[0]), t(a[1])), [_f(2, 3, 4, 4, 4), _f(4, 3, 2, 2, 2)], 0,
+               "conv3d"),
+    "conv_transpose2d": (lambda lib, F, t, a: F.conv_transpose2d(t(a[0]), t(a[1])),
+                         [_f(2, 3, 6, 6), _f(3, 4, 3, 3)], 1, "conv_transpose2d"),
+    "bilinear": (lambda lib, F, t, a: F.bilinear(t(a[0]), t(a[1]), t(a[2])), [_f(4, 5), _f(4, 5), _f(6, 5, 5)], 2,
+                 "bilinear"),
+    "prelu": (lambda lib, F, t, a: F.prelu(t(a[0]), t(a[1])), [_f(2, 3, 4), _f(1)], 1, "prelu"),
+    "scaled_dot_product_attention": (lambda lib, F, t, a: F.scaled_dot_product_attention(t(a[0]), t(a[1]), t(a[2])),
+                                     [_f(2, 4, 8), _f(2, 6, 8), _f(2, 6, 8)], 2, "scaled_dot_product_attention"),
+}
+
+
+@pytest.mark.parametrize("other", ["float64", "int64"])
+@pytest.mark.parametrize("case", sorted(MIXED_DTYPES))
+def test_operands_of_two_dtypes_are_refused_as_torch(backend, case, other):
+    import torch
+    import torch.nn.functional as TF
+
+    call, arrays, cast, op_name = MIXED_DTYPES[case]
+    mixed = [a.astype(other) if i == cast else a for i, a in enumerate(arrays)]
+    with pytest.raises(RuntimeError):
+        call(torch, TF, torch.tensor, mixed)
+    with pytest.raises(TypeError, match=f"{op_name}.*{other}") as caught:
+        call(anynn, F, lambda a: anynn.tensor(a, backend=backend, dtype=a.dtype.name), mixed)
+    assert isinstance(caught.value, RuntimeError)
+    same = call(anynn, F, lambda a: anynn.tensor(a, backend=backend, dtype=a.dtype.name), arrays)
+    np.testing.assert_allclose(same.numpy(), call(torch, TF, torch.tensor, arrays).numpy(), rtol=1e-4, atol=1e-5)
