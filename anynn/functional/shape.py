@@ -195,6 +195,9 @@ class Split(Function):
 
 
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    for i, n in enumerate(shape):
+        if isinstance(n, int) and n < -1:  # NumPy reads any negative size as "inferred"; PyTorch only -1
+            raise RuntimeError(f"reshape: invalid shape dimension {n} at index {i} of shape {tuple(shape)}")
     return Reshape.apply(x, shape=tuple(shape))
 
 
@@ -215,6 +218,8 @@ def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
         return Reshape.apply(x, shape=(1,))
     start = start_dim % len(shape)
     end = end_dim % len(shape)
+    if start > end:
+        raise RuntimeError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim} (shape {shape})")
     merged = 1
     for n in shape[start:end + 1]:
         merged = -1 if n is None or merged == -1 else merged * n  # a symbolic (recorded) axis: implied size
@@ -250,6 +255,10 @@ def squeeze(x: Any, dim: Any = None) -> Any:
 
 
 def concat(tensors: list[Any], axis: int = 0) -> Any:
+    # PyTorch's legacy rule: a 1-D tensor of size 0 (``torch.tensor([])``, an accumulator's start) is skipped
+    kept = [t for t in tensors if tuple(getattr(t, "shape", ())) != (0,)]
+    if kept and len(kept) < len(tensors):
+        tensors = kept
     return Concat.apply(*_one_kind(tensors), axis=axis)
 
 
@@ -286,6 +295,8 @@ def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
         sizes = tuple(min(step, n - start) for start in range(0, n, step)) or (0,)
     else:
         sizes = tuple(int(s) for s in split_size_or_sections)
+        if min(sizes, default=0) < 0:
+            raise RuntimeError(f"split: sizes must not be negative, got {list(sizes)}")
         if sum(sizes) != n:
             raise ValueError(f"split: sections {sizes} do not add up to the size {n} of dim {dim}")
     return Split.apply(x, sizes=sizes, axis=dim)
@@ -295,6 +306,8 @@ def chunk(x: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
     """At most ``chunks`` pieces along ``dim``, each ``ceil(size / chunks)`` long (the last may be shorter)."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    if x.shape[dim] == 0:  # as PyTorch: ``chunks`` empty pieces
+        return split(x, [0] * chunks, dim)
     return split(x, max(1, -(-x.shape[dim] // chunks)), dim)
 
 

@@ -162,3 +162,38 @@ def test_matrix_transpose_below_two_dims_as_torch(backend):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PyTorch deprecates .mT on 0-d tensors (still the identity)
         assert scalar.mT is scalar and torch.tensor(2.0).mT.shape == ()
+
+
+# -- edge cases found by the misuse sweep: PyTorch's refusals and PyTorch's results on empty pieces ----------
+SHAPE_EDGES = {  # name: call(lib, x) with x a (3, 4) tensor; PyTorch's error class, or None where it accepts
+    "flatten_start_after_end": (lambda lib, x: x.flatten(1, 0), RuntimeError),
+    "split_negative_size": (lambda lib, x: x.split([5, -1], 1), RuntimeError),
+    "split_zero_size_piece": (lambda lib, x: x.split([0, 4], 1), None),
+    "view_minus_two": (lambda lib, x: x.view(-2, 6), RuntimeError),
+    "reshape_minus_three": (lambda lib, x: x.reshape(6, -3), RuntimeError),
+    "chunk_of_an_empty_dim": (lambda lib, x: x[:0].chunk(2), None),
+    "chunk_of_an_empty_dim_3": (lambda lib, x: x[:, :0].chunk(3, 1), None),
+    "cat_skips_a_legacy_empty_vector": (lambda lib, x: lib.cat([x, x.new_zeros(0), x]), None),
+    "cat_legacy_empty_vector_first": (lambda lib, x: lib.cat([x.new_zeros(0), x], 1), None),
+    "cat_only_empty_vectors": (lambda lib, x: lib.cat([x.new_zeros(0), x.new_zeros(0)]), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_EDGES))
+def test_shape_edges_as_torch(backend, name):
+    import anynn
+
+    call, error = SHAPE_EDGES[name]
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    ours = make(backend, x)
+    if error is not None:
+        with pytest.raises(error):
+            call(torch, torch.tensor(x))
+        with pytest.raises(error):
+            call(anynn, ours)
+        return
+    got, want = call(anynn, ours), call(torch, torch.tensor(x))
+    got, want = (got, want) if isinstance(want, tuple) else ((got,), (want,))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.numpy(), w.numpy())
