@@ -12,6 +12,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch
 from . import elementwise
+from .dtype_kinds import isdtype
 from .elementwise import Div
 
 
@@ -47,6 +48,7 @@ def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
     An integer or boolean tensor meeting a floating operand takes the floating tensor's dtype (float32 for a
     Python float), and true division of integers gives float32, as in PyTorch with its default dtype.
     """
+    a, b = _zero_dim_follows(a, b)
     tensors = [x for x in (a, b) if isinstance(x, Tensor)]
     if all(is_float(t) for t in tensors):
         return a, b
@@ -61,6 +63,26 @@ def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
         return tuple(astype(x, other) if any(x is t for t in bools) else x for x in (a, b))  # type: ignore
     return tuple(astype(x, floating) if isinstance(x, Tensor) and not is_float(x) else x  # type: ignore
                  for x in (a, b))
+
+
+def _kind(t: Tensor) -> str:
+    xp = t.backend.xp
+    if isdtype(xp, t.array.dtype, ("real floating", "complex floating")):
+        return "floating"
+    return "bool" if isdtype(xp, t.array.dtype, "bool") else "integral"
+
+
+def _zero_dim_follows(a: Any, b: Any) -> tuple[Any, Any]:
+    """PyTorch's rule for a 0-d tensor beside a tensor with dimensions of the same kind: the latter's dtype wins
+    (float32 times a float64 0-d tensor is float32; int32 plus an int64 0-d tensor is int32). The cast is
+    recorded, so the 0-d tensor's gradient comes back in its own dtype."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or (a.ndim == 0) == (b.ndim == 0):
+        return a, b
+    zero, other = (a, b) if a.ndim == 0 else (b, a)
+    if zero.array.dtype == other.array.dtype or _kind(zero) != _kind(other):
+        return a, b
+    cast = astype(zero, other.array.dtype)
+    return (cast, b) if zero is a else (a, cast)
 
 
 def astype(self: Tensor, dtype: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..autograd.autocast_mode import autocast_operands
 from ..autograd.tensor import Tensor, make_tensor, tensor
-from . import activation, elementwise, indexing, linalg, sampling, shape, sorting, triangular
+from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
 
 
@@ -145,8 +145,14 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1.0, alpha
     return (input if beta == 1 else input * beta) + product
 
 
+def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise maximum (ties share the gradient, as PyTorch); mixed dtypes promote by PyTorch's rules."""
+    return elementwise.maximum(*operands.kinds_agree(elementwise.Maximum, input, other))
+
+
 def minimum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    """Elementwise minimum (ties share the gradient, as PyTorch)."""
+    """Elementwise minimum (ties share the gradient, as PyTorch); mixed dtypes promote by PyTorch's rules."""
+    input, other = operands.kinds_agree(elementwise.Maximum, input, other)  # noqa: A001
     return -elementwise.maximum(-input, -other)
 
 
@@ -179,7 +185,6 @@ gt, ge = _compare_function("__gt__"), _compare_function("__ge__")
 isnan, isinf, isfinite = _flag_function("isnan"), _flag_function("isinf"), _flag_function("isfinite")
 sigmoid, tanh = activation.sigmoid, activation.tanh
 sin, cos = elementwise.sin, elementwise.cos
-maximum = elementwise.maximum
 gather, scatter, scatter_add = indexing.gather, indexing.scatter, indexing.scatter_add
 index_select, masked_select = indexing.index_select, indexing.masked_select
 sort, argsort, topk, cumsum = sorting.sort, sorting.argsort, sorting.topk, sorting.cumsum

@@ -307,6 +307,44 @@ def test_mixed_kinds_promote_as_in_torch_on_every_backend(backend):
                      grads=[False, True] if i in (2, 3, 4) else [False, False], what=f"case {i}")
 
 
+
+# PyTorch's rule for a 0-d tensor: it decides the dtype only where no tensor with dimensions has its kind
+ZERO_DIM_OPERANDS = [  # (dimensioned dtype, 0-d dtype)
+    ("float32", "float64"), ("float64", "float32"), ("int32", "int64"), ("uint8", "int8"), ("int16", "int64"),
+    ("int32", "float64"), ("float32", "int64"), ("bool", "int64"), ("bool", "float64"), ("int64", "bool"),
+]
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv", "maximum", "radd", "rmul"])
+@pytest.mark.parametrize("dtypes", ZERO_DIM_OPERANDS, ids="-".join)
+def test_a_zero_dim_tensor_promotes_as_torch(backend, dtypes, op):
+    import operator
+
+    if backend.name == "array_api_strict" and "uint8" in dtypes:
+        pytest.skip("array-api-strict refuses uint8 with int8")
+    fn = {"maximum": lambda a, b: (anynn if isinstance(a, anynn.Tensor) else torch).maximum(a, b),
+          "radd": lambda a, b: b + a, "rmul": lambda a, b: b * a}.get(op) or getattr(operator, op)
+    dimensioned = np.array([1, 0, 3]).astype(dtypes[0])
+    zero_dim = np.array(2).astype(dtypes[1])
+    if op == "sub" and "bool" in dtypes:
+        return  # PyTorch refuses subtraction with booleans
+    want = fn(torch.tensor(dimensioned), torch.tensor(zero_dim))
+    got = fn(make(backend, dimensioned), make(backend, zero_dim))
+    assert anynn.backend.dtype_name(got.dtype) == str(want.dtype).removeprefix("torch."), (dtypes, op)
+    np.testing.assert_allclose(got.numpy().astype(np.float64), want.numpy().astype(np.float64), rtol=1e-6)
+
+
+def test_a_float64_zero_dim_factor_keeps_float32_and_its_gradient(backend):
+    x = make(backend, np.array([1.0, 2.0, 3.0], np.float32), requires_grad=True)
+    scale = make(backend, np.array(0.5), requires_grad=True)
+    y = x * scale
+    assert anynn.backend.dtype_name(y.dtype) == "float32"
+    y.sum().backward()
+    assert anynn.backend.dtype_name(scale.grad.dtype) == "float64"
+    np.testing.assert_allclose(scale.grad.numpy(), 6.0)
+    np.testing.assert_allclose(x.grad.numpy(), np.full(3, 0.5, np.float32))
+
+
 def test_float32_stays_float32_through_math(backend):
     x = make(backend, sample("positive", (2, 3)).astype(np.float32), requires_grad=True)
     w = make(backend, sample("any", (3, 2)).astype(np.float32), requires_grad=True)
