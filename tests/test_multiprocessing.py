@@ -150,6 +150,28 @@ def test_a_queue_moves_a_tensor_to_shared_memory_and_keeps_class_and_requires_gr
     np.testing.assert_array_equal(p.detach().numpy(), [2.0, -4.0])
 
 
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_a_module_with_a_dropout_generator_crosses_whole(name):
+    """What a spawn start sends (read back in this process): parameters over the same memory, and the dropout
+    layer's generator by state, so the copy draws the masks the original would draw next."""
+    if name == "torch":
+        pytest.importorskip("torch")
+    from multiprocessing.reduction import ForkingPickler
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), backend=name)
+    x = anynn.ones(2, 3, backend=name)
+    model(x)  # makes the dropout layer's generator
+    model.share_memory()
+    sent = ForkingPickler.dumps(model)
+    assert b"Generator" not in bytes(sent)  # a torch.Generator does not rebuild in a spawned process (torch 2.13)
+    copy = ForkingPickler.loads(sent)
+    assert copy is not model and copy[0].weight is not model[0].weight
+    np.testing.assert_array_equal(copy(x).detach().numpy(), model(x).detach().numpy())
+    with anynn.no_grad():
+        copy[0].bias.fill_(7.0)
+    np.testing.assert_array_equal(model[0].bias.detach().numpy(), np.full(4, 7.0, np.float32))
+
+
 def test_a_non_leaf_that_requires_grad_is_refused_as_torch():
     pytest.importorskip("torch.multiprocessing")  # registers PyTorch's reductions
     from multiprocessing.reduction import ForkingPickler

@@ -12,7 +12,7 @@ from __future__ import annotations
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable
 
-from ..backend import Backend, get_backend
+from ..backend import Backend, DeviceRNG, get_backend
 from .tensor import Tensor
 
 NON_LEAF_REFUSAL = ("Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd does not "
@@ -70,9 +70,24 @@ def reduce_backend(backend: Backend) -> tuple[Callable[..., Backend], tuple[str]
     return get_backend, (backend.key,)
 
 
+def reduce_generator(rng: Any) -> tuple[Callable[..., DeviceRNG], tuple[str, Any]]:  # a DeviceRNG
+    """A layer's generator (dropout's) crosses a process as its backend's key and its state, by value: the receiver
+    draws the sender's next numbers from its own copy. (PyTorch cannot send a ``torch.Generator`` to a spawned
+    process: its state tensor fails to rebuild there.)"""
+    return rebuild_generator, (rng.backend.key, rng.state())
+
+
+def rebuild_generator(backend: str, state: Any) -> DeviceRNG:
+    """In the receiving process: a generator of ``backend`` in the sender's state."""
+    rng: Any = get_backend(backend).rng(0)
+    rng.set_state(state)
+    return rng
+
+
 def register_reductions() -> None:
-    """Teach the multiprocessing pickler `Tensor` (and subclasses: `Parameter`) and `Backend` (and each library's)."""
-    for root, reducer in ((Tensor, reduce_tensor), (Backend, reduce_backend)):
+    """Teach the multiprocessing pickler `Tensor` (and subclasses: `Parameter`), `Backend` and the backends'
+    generators (each library's class, once loaded: this runs again at each `share_memory_`)."""
+    for root, reducer in ((Tensor, reduce_tensor), (Backend, reduce_backend), (DeviceRNG, reduce_generator)):
         for cls in _with_subclasses(root):
             ForkingPickler.register(cls, reducer)
 

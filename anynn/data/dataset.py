@@ -79,6 +79,11 @@ class TensorDataset(Dataset):
             raise ValueError(f"TensorDataset: all arrays need the same first dimension, got sizes {sizes}")
         self.arrays: tuple[Any, ...] = tuple(converted)
 
+    @property
+    def tensors(self) -> tuple[Any, ...]:
+        """The arrays, under PyTorch's name (``TensorDataset.tensors``)."""
+        return self.arrays
+
     def __len__(self) -> int:
         return int(self.arrays[0].shape[0])
 

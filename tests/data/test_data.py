@@ -71,6 +71,15 @@ def test_loader_per_sample_path_matches_fast_path(backend):
         np.testing.assert_array_equal(yf.numpy(), ys.numpy())
 
 
+def test_tensor_dataset_tensors_as_torch():
+    torch = pytest.importorskip("torch")
+    X, y = _toy(5)
+    ours, theirs = TensorDataset(X, y), torch.utils.data.TensorDataset(torch.tensor(X), torch.tensor(y))
+    assert isinstance(ours.tensors, tuple) and isinstance(theirs.tensors, tuple)
+    for a, b in zip(ours.tensors, theirs.tensors, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), b.numpy())
+
+
 def test_loader_tensor_dataset_stays_on_its_backend(backend):
     X, y = _toy(7)
     ds = TensorDataset(make(backend, X), make(backend, y))  # float64 chosen by the user: kept
