@@ -26,6 +26,7 @@ from .embedding_bag import embedding_bag
 from .fold import fold, unfold
 from .grid_sample import affine_grid, grid_sample
 from .pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
+from .pool_fractional import fractional_max_pool2d, fractional_max_pool3d
 from .pool_composite import (adaptive_avg_pool3d, avg_pool3d, channel_shuffle, local_response_norm, lp_pool1d,
                              lp_pool2d, lp_pool3d)
 from .indexing import gather, index_select, masked_select, one_hot, scatter, scatter_add
@@ -57,6 +58,7 @@ __all__ = [
     "embedding_bag",
     "normalize",
     "affine_grid", "grid_sample",
+    "fractional_max_pool2d", "fractional_max_pool3d",
     "fold", "unfold", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_avg_pool3d",
     "avg_pool3d", "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d",
     "conv3d",

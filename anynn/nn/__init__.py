@@ -21,6 +21,7 @@ from .channel import ChannelShuffle, LocalResponseNorm
 from .containers_param import ParameterDict, ParameterList
 from .fold import Fold, Unfold
 from .pool_adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d
+from .pool_fractional import FractionalMaxPool2d, FractionalMaxPool3d
 from .pool_composite import AdaptiveAvgPool3d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm, RMSNorm
 from .attention import MultiheadAttention
@@ -48,6 +49,7 @@ from .resample import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear
 __all__ = [
     "EmbeddingBag", "DataParallel",
     "ChannelShuffle", "LocalResponseNorm", "ParameterDict", "ParameterList", "Fold", "Unfold",
+    "FractionalMaxPool2d", "FractionalMaxPool3d",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AdaptiveAvgPool3d", "AvgPool3d", "LPPool1d",
     "LPPool2d", "LPPool3d",
     "Conv3d", "ConvTranspose3d",

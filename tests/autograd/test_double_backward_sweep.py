@@ -388,6 +388,10 @@ case("lp_pool3d", lambda L, x: L.F.lp_pool3d(x, 2.0, 2), _pos(1, 2, 2, 4, 2))
 case("max_unpool2d", lambda L, x: (lambda o: L.F.max_unpool2d(o[0] * o[0], o[1], 2))(
     L.F.max_pool2d(x, 2, return_indices=True)), _n(1, 2, 4, 4))
 case("adaptive_max_pool2d", lambda L, x: L.F.adaptive_max_pool2d(x, (2, 3)) ** 2, _n(1, 2, 5, 7))
+case("fractional_max_pool2d", lambda L, x, u: L.F.fractional_max_pool2d(x, 2, (3, 4), _random_samples=u) ** 2,
+     _n(1, 2, 5, 6), _unit(1, 2, 2), diff=[0])
+case("fractional_max_pool3d", lambda L, x, u: L.F.fractional_max_pool3d(x, (2, 1, 2), 2, _random_samples=u) ** 2,
+     _n(1, 2, 4, 3, 5), _unit(1, 2, 3), diff=[0])
 # -- normalisation
 case("batch_norm_training", lambda L, x, w, b: L.F.batch_norm(x, None, None, w, b, training=True) ** 2,
      _n(4, 3), _n(3), _n(3))

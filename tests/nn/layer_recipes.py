@@ -105,6 +105,8 @@ RECIPES = {
     "MaxPool1d": pool(nn.MaxPool1d, 1, 2), "MaxPool2d": pool(nn.MaxPool2d, 2, 2), "MaxPool3d": pool(nn.MaxPool3d, 3, 2),
     "LPPool1d": pool(nn.LPPool1d, 1, 2, 2), "LPPool2d": pool(nn.LPPool2d, 2, 2, 2), "LPPool3d": pool(nn.LPPool3d, 3, 2, 2),
     "AdaptiveMaxPool3d": pool(nn.AdaptiveMaxPool3d, 3, 2),
+    "FractionalMaxPool2d": pool(nn.FractionalMaxPool2d, 2, 2, output_size=3),
+    "FractionalMaxPool3d": pool(nn.FractionalMaxPool3d, 3, 2, output_ratio=0.5),
     "MaxUnpool1d": R(lambda b: nn.MaxUnpool1d(2), lambda: [f(2, 3, 4), np.tile(np.arange(0, 8, 2), (2, 3, 1))],
                      [lambda: [f(2, 3, 4), np.tile(np.arange(0, 6, 2), (2, 3, 1))], lambda: [f(3,), np.arange(3)]]),
     "MaxUnpool2d": R(lambda b: nn.MaxUnpool2d(2), lambda: [f(2, 3, 2, 2), np.tile(np.array([[0, 2], [8, 10]]), (2, 3, 1, 1))],

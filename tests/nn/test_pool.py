@@ -598,6 +598,86 @@ def test_function_matches_torch_and_gradient_check(backend, rng, name, fn, shape
     function_case_matches_torch(backend, rng, fn, shape)
 
 
+# -- FractionalMaxPool2d / 3d: PyTorch's windows for the same _random_samples ---------------------------------
+# (name, F function, input shape, kernel_size, output_size, output_ratio)
+FRACTIONAL_CASES = [
+    ("2d", "fractional_max_pool2d", (2, 3, 9, 8), (2, 3), (5, 4), None),
+    ("2d-ratio", "fractional_max_pool2d", (2, 2, 10, 7), 2, None, (0.5, 0.7)),
+    ("2d-unbatched", "fractional_max_pool2d", (3, 7, 6), 3, 4, None),
+    ("2d-one-window", "fractional_max_pool2d", (1, 2, 5, 4), 2, 1, None),
+    ("2d-dense", "fractional_max_pool2d", (1, 2, 6, 6), 2, 5, None),
+    ("3d", "fractional_max_pool3d", (2, 2, 7, 6, 5), (2, 3, 2), (4, 3, 3), None),
+    ("3d-unbatched-ratio", "fractional_max_pool3d", (2, 6, 5, 8), 2, None, 0.5),
+    ("3d-small", "fractional_max_pool3d", (1, 2, 4, 4, 5), 2, (2, 2, 3), None),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", FRACTIONAL_CASES, ids=[c[0] for c in FRACTIONAL_CASES])
+def test_fractional_max_pool_matches_torch(backend, rng, case, dtype):
+    _, name, shape, kernel, size, ratio = case
+    rank = int(name[-2])
+    x = rng.standard_normal(shape).astype(dtype)
+    u = rng.uniform(0.0, 1.0, (shape[0] if len(shape) == rank + 2 else 1, shape[-rank - 1], rank)).astype(dtype)
+
+    def pool(lib):
+        return lambda t, s: getattr(lib, name)(t, kernel, size, ratio, _random_samples=s)
+
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
+    compare_with_torch(backend, pool(anynn.nn.functional), pool(TF), x, u, differentiable=[True, False], **tol)
+    out, indices = getattr(anynn.nn.functional, name)(make(backend, x), kernel, size, ratio, True,
+                                                      _random_samples=make(backend, u))
+    ref, ref_indices = getattr(TF, name)(torch.tensor(x), kernel, size, ratio, True, _random_samples=torch.tensor(u))
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
+    assert indices.dtype == anynn.int64 and not indices.requires_grad
+    if dtype == "float64" and x.size <= 200:  # central differences: one pair of calls per element
+        check_gradients(backend, pool(anynn.nn.functional), x, u, differentiable=[True, False])
+
+
+@pytest.mark.parametrize("rank", [2, 3])
+def test_fractional_max_pool_layers_match_torch(backend, rng, rank):
+    shape = (2, 3, 8, 7) if rank == 2 else (2, 3, 6, 7, 5)
+    x = rng.standard_normal(shape)
+    u = rng.uniform(0.0, 1.0, (2, 3, rank))
+    ours = getattr(nn, f"FractionalMaxPool{rank}d")(2, output_ratio=0.6, _random_samples=make(backend, u))
+    theirs = getattr(torch.nn, f"FractionalMaxPool{rank}d")(2, output_ratio=0.6, _random_samples=torch.tensor(u))
+    compare_with_torch(backend, ours, theirs, x, rtol=1e-10, atol=1e-12)
+    assert repr(ours) == repr(theirs)
+    # without fixed samples: windows drawn anew on each call; every output is the maximum of some kernel window
+    free = getattr(nn, f"FractionalMaxPool{rank}d")(2, output_size=3, return_indices=True)
+    out, indices = free(make(backend, x))
+    assert tuple(out.shape) == shape[:2] + (3,) * rank
+    planes = x.reshape(6, -1)
+    np.testing.assert_array_equal(out.numpy().reshape(6, -1), np.take_along_axis(planes, indices.numpy().reshape(6, -1),
+                                                                                 axis=1))
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, x, u: F.fractional_max_pool2d(x, 3, (6, 5)),  # window 3 at 6 positions needs 8 rows
+    lambda F, x, u: F.fractional_max_pool2d(x, 8, 2),
+    lambda F, x, u: F.fractional_max_pool2d(x, 2, 3, _random_samples=u[..., :1]),
+    lambda F, x, u: F.fractional_max_pool2d(x, 2, 3, _random_samples=u[:1]),
+    lambda F, x, u: F.fractional_max_pool2d(x, 2, 3, _random_samples=u.double()),
+    lambda F, x, u: F.fractional_max_pool3d(x[None], (2, 1, 1), (2, 1, 1)),  # 3-D: out + k - 1 must stay below
+], ids=["window-too-large", "kernel-too-large", "samples-columns", "samples-batch", "samples-dtype", "3d-strict"])
+def test_fractional_max_pool_refuses_as_torch(call):
+    x, u = np.ones((2, 3, 7, 6), np.float32), np.full((2, 3, 2), 0.5, np.float32)
+    with pytest.raises(RuntimeError):
+        call(TF, torch.tensor(x), torch.tensor(u))
+    with pytest.raises(RuntimeError, match=r"fractional_max_pool[23]d"):
+        call(anynn.nn.functional, make("numpy", x), make("numpy", u))
+
+
+def test_fractional_max_pool_layer_arguments_refused_as_torch():
+    for kwargs, message in [(dict(), "requires specifying either an output size, or a pooling ratio"),
+                            (dict(output_size=2, output_ratio=0.5), "only one of output_size and output_ratio"),
+                            (dict(output_ratio=1.5), "output_ratio must be between 0 and 1")]:
+        for lib in (torch.nn, nn):
+            with pytest.raises(ValueError, match=message):
+                lib.FractionalMaxPool2d(2, **kwargs)
+
+
 def test_errors_name_the_function():
     x = make("numpy", np.ones((1, 2, 3, 3), np.float32))
     with pytest.raises(ValueError, match="avg_pool3d"):
