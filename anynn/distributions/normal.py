@@ -28,7 +28,12 @@ class Normal(Distribution):
     has_rsample = True
 
     def __init__(self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = _broadcast_all(loc, scale)
+        try:
+            self.loc, self.scale = _broadcast_all(loc, scale)
+        except RuntimeError as error:  # PyTorch's class, with the shapes and the parameters named
+            shapes = [tuple(v.shape) if isinstance(v, Tensor) else "a number" for v in (loc, scale)]
+            raise RuntimeError(f"Normal: loc of shape {shapes[0]} and scale of shape {shapes[1]} do not broadcast "
+                               f"to one shape ({error})") from None
         super().__init__(tuple(self.loc.shape), (), validate_args)
 
     @property

@@ -35,6 +35,7 @@ class Target:
 
     def __init__(self, backend: Any, shape: tuple[int, ...], index: Any) -> None:
         self.backend, self.shape, self.index = backend, tuple(shape), index
+        shape_ops.check_index(index)
         self.basic = _basic(index, self.shape)
         self._positions: Any = None
 

@@ -8,7 +8,7 @@ import warnings
 from typing import Any
 
 from ..autograd.function import Function
-from ..backend import Backend, BackendMismatch, op
+from ..backend import Backend, BackendMismatch, dtype_name, op
 from ..backend.arrays import at_set, check
 from ..backend.typing import Namespace
 
@@ -344,6 +344,26 @@ def _is_array_index(i: Any) -> bool:
     return isinstance(i, (list, range, Tensor)) or (hasattr(i, "dtype") and hasattr(i, "shape"))
 
 
+_VALID_INDICES = "only integers, slices (`:`), ellipsis (`...`), None and long, int or bool tensors are valid indices"
+
+
+def check_index(index: Any) -> None:
+    """PyTorch's refusals of an index of the wrong type (``x[1.0]``, ``x["a"]``, ``x[{...}]``), naming the index:
+    IndexError, a TypeError for a string (PyTorch reads it as a sequence of data)."""
+    for i in index if isinstance(index, tuple) else (index,):
+        if i is None or i is Ellipsis or isinstance(i, (slice, numbers.Integral)):
+            continue
+        if isinstance(i, str):
+            raise TypeError(f"index {index!r}: a string is not a valid index; {_VALID_INDICES}")
+        if isinstance(i, numbers.Number) or not _is_array_index(i):  # floats, NumPy float scalars, other objects
+            raise IndexError(f"index {index!r}: {_VALID_INDICES} (got {_type_name(i)})")
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
 def _native_index(i: Any, x: Any) -> Any:
     """An index array (a list, a host NumPy array, a Tensor or a native array) as a native array of x's backend."""
     from ..autograd.tensor import Tensor
@@ -360,7 +380,8 @@ def _native_index(i: Any, x: Any) -> Any:
         i = be.from_host(host)
     xp = be.xp
     if not (xp.isdtype(i.dtype, "integral") or xp.isdtype(i.dtype, "bool")):
-        raise TypeError(f"index arrays must hold integers or booleans, got {i.dtype}")
+        raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got an index of dtype "
+                         f"{dtype_name(i.dtype)}")
     if i.dtype == xp.uint8:  # PyTorch still reads a uint8 index as a mask (with this warning), not as positions
         warnings.warn("indexing with dtype uint8 is now deprecated, please use a dtype bool instead.", UserWarning,
                       stacklevel=4)
@@ -388,6 +409,7 @@ def index(x: Any, index: Any) -> Any:
     axes of the broadcast index arrays replace the indexed axes where those are adjacent, else lead.
     """
     xp = x.backend.xp
+    check_index(index)
     parts = list(index) if isinstance(index, tuple) else [index]
     if any(isinstance(i, bool) for i in parts):  # x[True] is x[None] to PyTorch (and NumPy), not x[1]
         if any(i is False for i in parts):

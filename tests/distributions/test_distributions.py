@@ -3,6 +3,8 @@ kl_divergence (values, gradients, samples, shapes, argument errors)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -94,6 +96,16 @@ def test_normal_as_torch(backend):
                        lambda m: torch.distributions.Normal(m, 2.0).log_prob(m * 0.5), loc)
     check_gradients(backend, lambda m, s, v: Normal(m, s).log_prob(v).sum() + Normal(m, s).entropy().sum(),
                     loc, scale, value)
+
+
+@pytest.mark.parametrize(("loc", "scale"), [((3,), (2,)), ((2, 3), (2,)), ((4, 1, 3), (2, 4))])
+def test_normal_refuses_parameters_that_do_not_broadcast_as_torch(backend, loc, scale):
+    for validate in (None, False):
+        with pytest.raises(RuntimeError):
+            torch.distributions.Normal(torch.zeros(loc), torch.ones(scale), validate_args=validate)
+        with pytest.raises(RuntimeError, match=rf"^Normal: loc of shape {re.escape(str(loc))} and scale of shape "
+                                               rf"{re.escape(str(scale))} do not broadcast"):
+            Normal(make(backend, np.zeros(loc)), make(backend, np.ones(scale)), validate_args=validate)
 
 
 def test_normal_rsample_is_differentiable_and_sample_is_not(backend):

@@ -5,6 +5,7 @@ backend."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -73,8 +74,41 @@ def test_getitem_boolean_mask_as_in_torch_and_float_index_refused(backend):
     x = sample("any", (4, 3))
     t = make(backend, x)
     np.testing.assert_allclose(t[t > 0.0].numpy(), x[x > 0.0])  # a mask selects, as in PyTorch and NumPy
-    with pytest.raises(TypeError, match="integers"):
+    # PyTorch truncates a list of floats (deprecated) but refuses float tensors: anynn refuses both, as the latter
+    with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
         t[[0.5, 1.0]]
+    with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+        torch.from_numpy(x)[torch.tensor([0.5, 1.0])]
+    with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+        t[make(backend, np.array([0.5, 1.0]))]
+
+
+class _Unindexable:
+    pass
+
+
+WRONG_INDICES = {  # index -> the refusal's class (PyTorch's)
+    "float": (1.0, IndexError), "float_in_tuple": ((0, 1.5), IndexError),
+    "ellipsis_and_float": ((..., 2.0), IndexError),
+    "numpy_float": (np.float64(1.0), IndexError), "dict": ({1: 2}, IndexError), "object": (_Unindexable(), IndexError),
+    "type": (int, IndexError), "string": ("a", TypeError), "float_slice": (slice(0.5, 2), TypeError),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_INDICES)
+def test_wrong_index_types_refused_as_torch_naming_the_index(backend, case):
+    index, error = WRONG_INDICES[case]
+    x = sample("any", (3, 4))
+    t = make(backend, x)
+    with pytest.raises(error):
+        torch.from_numpy(x)[index]
+    with pytest.raises(error):
+        torch.from_numpy(x)[index] = 0.0
+    expected = r"slice indices must be integers" if case == "float_slice" else rf"^index {re.escape(repr(index))}: "
+    with pytest.raises(error, match=expected):
+        t[index]
+    with pytest.raises(error, match=expected):
+        t[index] = 0.0
 
 
 MASK_INDICES = {  # (mask shape, where the mask goes) on a (3, 4) tensor: the mask must match the axes it covers
