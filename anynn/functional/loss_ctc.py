@@ -224,7 +224,9 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     blanks = xp.full((batch, longest + 1), blank, dtype=xp.int64, device=where)
     labels = xp.reshape(xp.stack([blanks[:, :longest], padded], axis=2), (batch, 2 * longest))
     labels = xp.concat([labels, blanks[:, :1]], axis=1)
-    back2 = xp.concat([xp.full((batch, 2), blank, dtype=xp.int64, device=where), labels[:, :-2]], axis=1)
+    # each position's label two back (blank before the start); with every target empty the labels are one blank
+    head = xp.full((batch, 2), blank, dtype=xp.int64, device=where)
+    back2 = xp.concat([head, labels[:, :2 * longest - 1]], axis=1) if longest else head[:, :1]
     skip = (labels != blank) & (labels != back2)
     losses = CTCLossFunction.apply(
         log_probs, labels=labels, skip=skip, zero_infinity=bool(zero_infinity),

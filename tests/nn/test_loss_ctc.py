@@ -24,6 +24,7 @@ CASES = [
     ("zero frames", 4, 3, 0, [[], [1], [2, 1]], [0, 0, 4]),
     ("long", 30, 6, 0, [[1, 2, 2, 3, 4, 5, 5, 1], [3] * 6, [5, 4, 3, 2, 1]], [30, 18, 25]),
     ("single sample", 8, 5, 0, [[2, 4, 4]], [8]),
+    ("all targets empty", 5, 3, 1, [[], [], []], [5, 2, 0]),  # extended labels of one blank each
 ]
 
 
