@@ -28,7 +28,7 @@ from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..autograd.tensor_surface import TensorSurface
 from ..backend import BackendMismatch, dtype_name, host_array
 from ..backend.typing import Namespace
-from . import elementwise
+from . import elementwise, shape
 
 _KINDS = ("bool", "integral", "real floating", "complex floating")
 
@@ -68,6 +68,9 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
         if self._ctx is None and self._requires_grad:
             raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
                                f"({name}); update parameters inside `with anynn.no_grad():`")
+        if _views_a_leaf_that_requires_grad(self):
+            raise RuntimeError(f"a view of a leaf Variable that requires grad is being used in an in-place "
+                               f"operation ({name}); change the leaf inside `with anynn.no_grad():`")
         old = make_tensor(self.array, self.backend, self._ctx, self._index)  # the value before, as an input
         old._requires_grad = self._requires_grad
         new = compute(old) if reshapes else _fit(self, name, compute(old))
@@ -80,6 +83,20 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
             self.array = new.array
     mark_modified(self)
     return self
+
+
+def _views_a_leaf_that_requires_grad(x: Tensor) -> bool:
+    """Whether ``x`` comes from a leaf that requires grad through view operations only (indexing, reshape,
+    permute): PyTorch refuses in-place changes of such views while recording, as of the leaf itself."""
+    ctx = x._ctx
+    while isinstance(ctx, (shape.GetItem, shape.Reshape, shape.Permute)):
+        source = ctx.inputs[0] if ctx.inputs else None
+        if not isinstance(source, Tensor):
+            return False
+        if source._ctx is None:
+            return source._requires_grad
+        ctx = source._ctx
+    return False
 
 
 def _operand(self: Tensor, name: str, value: Any) -> Any:

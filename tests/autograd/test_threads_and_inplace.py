@@ -297,6 +297,29 @@ def test_inplace_on_a_leaf_that_requires_grad_raises_outside_no_grad(backend, na
     assert t._version >= 1 and t.requires_grad and t.is_leaf
 
 
+
+LEAF_VIEWS = {  # views of a leaf that requires grad: PyTorch refuses in-place changes of them while recording
+    "index": lambda t: t[0], "slice": lambda t: t[:, 1:], "view": lambda t: t.view(3, 2), "t": lambda t: t.t(),
+    "unsqueeze": lambda t: t.unsqueeze(0), "view_of_a_view": lambda t: t[1:][0],
+}
+
+
+@pytest.mark.parametrize("view", sorted(LEAF_VIEWS))
+def test_inplace_on_a_view_of_a_leaf_that_requires_grad_raises_as_torch(backend, view):
+    tt = torch.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable that requires grad"):
+        LEAF_VIEWS[view](tt).mul_(2)
+    t = make(backend, np.ones((2, 3), np.float32), requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an "
+                                           "in-place operation \\(mul_\\)"):
+        LEAF_VIEWS[view](t).mul_(2)
+    np.testing.assert_array_equal(t.numpy(), np.ones((2, 3), np.float32))
+    with anynn.no_grad():  # allowed there, as in PyTorch; the leaf changes where the library shares memory
+        LEAF_VIEWS[view](t).mul_(2)
+    u = make(backend, np.ones((2, 3), np.float32), requires_grad=True) * 1  # a view of a non-leaf: recorded
+    LEAF_VIEWS[view](u).mul_(2)
+
+
 def test_inplace_on_non_leaves_is_recorded_as_pytorch(backend):
     rng = np.random.default_rng(4)
     a, b = rng.standard_normal((2, 3)), rng.uniform(0.5, 2.0, (2, 3))
