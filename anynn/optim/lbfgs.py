@@ -10,7 +10,7 @@ from ..autograd.mode import enable_grad
 from ..autograd.tensor import Tensor, mark_modified
 from ..backend.typing import Array, Namespace
 from .line_search import strong_wolfe
-from .optimizer import Optimizer, _copy, _to_param_backend
+from .optimizer import Optimizer, _copy, _to_param_backend, in_shared_memory
 
 # state entries that are lists (of arrays or floats): the base class handles single arrays and numbers only
 _LISTS = ("old_dirs", "old_stps", "ro", "al")
@@ -70,7 +70,8 @@ class LBFGS(Optimizer):
         offset = 0
         for p in self._params:
             numel = math.prod(p.array.shape)
-            p.array = p.array + step_size * xp.reshape(update[offset:offset + numel], p.array.shape)
+            p.array = in_shared_memory(p.backend, p.array,
+                                       p.array + step_size * xp.reshape(update[offset:offset + numel], p.array.shape))
             mark_modified(p)  # graphs recorded before this change refuse to backward through p
             offset += numel
 
@@ -79,7 +80,7 @@ class LBFGS(Optimizer):
 
     def _set_param(self, params_data: list[Any]) -> None:
         for p, data in zip(self._params, params_data, strict=True):
-            p.array = self._xp.asarray(data, copy=True)
+            p.array = in_shared_memory(p.backend, p.array, self._xp.asarray(data, copy=True))
             mark_modified(p)
 
     def _evaluate(self, closure: Callable[[], Any]) -> tuple[Any, float]:

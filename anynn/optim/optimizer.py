@@ -18,6 +18,7 @@ from ..autograd import mode
 from ..autograd.function import is_writeable
 from ..autograd.tensor import Tensor, mark_all_modified
 from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array
+from ..backend.arrays import at_set
 from ..backend.transfer import transfer
 from .validation import check_hyperparameters
 
@@ -118,7 +119,7 @@ class Optimizer:
                     if grad is None:
                         continue
                     pid = id(p)
-                    data = p.array
+                    data = kept = p.array
                     backend = p.backend
                     state = states.get(pid)
                     home = homes.get(pid)
@@ -132,7 +133,7 @@ class Optimizer:
                             data = _scale(data, shrink)
                         elif decay:
                             g = g + decay * data
-                    p.array = update(data, g, state, group, backend)
+                    p.array = in_shared_memory(backend, kept, update(data, g, state, group, backend))
                     changed.append(p)
         finally:
             if changed:  # Functions recorded before this step refuse to backward through these parameters
@@ -232,6 +233,14 @@ def _to_param_backend(value: Any, p: Tensor) -> Any:
         return p.backend.from_host(value)
     source = backend_of(value)
     return value if source == p.backend else transfer(value, source, p.backend)
+
+
+def in_shared_memory(backend: Backend, kept: Any, new: Any) -> Any:
+    """A parameter's next array: ``new``, written into its array ``kept`` where that lives in memory other
+    processes share (``share_memory()``: Hogwild workers must update the one copy, not leave it)."""
+    if new is not kept and backend.is_shared(kept):
+        return at_set(kept, ..., new)
+    return new
 
 
 def _scale(param: Any, factor: float) -> Any:

@@ -216,6 +216,24 @@ def test_zero_grad(backend):
         np.testing.assert_array_equal(p.numpy(), b)
 
 
+@pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_shared_parameters_stay_in_shared_memory(name, config):
+    """Hogwild (``share_memory()``): every step writes into the shared arrays, which other processes see, with
+    torch.optim's numbers."""
+    cls, options = config
+    weights, grads = make_data(steps=3)
+    expected = torch_history(TORCH[cls], options, weights, grads, "float64")
+    params = [p.share_memory_() for p in our_params(name, weights, "float64")]
+    arrays = [p.array for p in params]
+    opt = cls(params, **options)
+    for step_grads in grads:
+        take_step(opt, params, step_grads, "float64")
+    for p, array, ref in zip(params, arrays, expected[-1], strict=True):
+        assert p.is_shared() and p.array is array
+        np.testing.assert_allclose(p.numpy(), ref, rtol=1e-7, atol=1e-10)  # NAdam rounds differently
+
+
 def test_step_with_closure_and_no_graph():
     params = our_params("numpy", make_data()[0], "float64")
     opt = SGD(params, lr=0.5)

@@ -25,8 +25,8 @@ def _quadratic_data(seed=0, n=6):
     return a @ a.T + n * np.eye(n), rng.standard_normal(n), rng.standard_normal(n)
 
 
-def _run_ours(backend, problem, options, steps, dtype="float64"):
-    """The parameters after each ``step(closure)`` and the returned losses."""
+def _run_ours(backend, problem, options, steps, dtype="float64", share=False):
+    """The parameters after each ``step(closure)`` and the returned losses (``share``: in shared memory first)."""
     if problem == "rosenbrock":
         params = [Parameter(np.array([-1.5, 2.0]), backend=backend, dtype=dtype)]
 
@@ -46,6 +46,9 @@ def _run_ours(backend, problem, options, steps, dtype="float64"):
 
         def loss_fn():
             return ((model(data) - target) ** 2).mean()
+    if share:
+        for p in params:
+            p.share_memory_()
     opt = LBFGS(params, **options)
 
     def closure():
@@ -142,6 +145,18 @@ def test_matches_torch_lbfgs(backend, problem, options, steps, rtol):
         for x, y in zip(a, b):
             np.testing.assert_allclose(x, y, rtol=rtol, atol=atol, err_msg=f"step {step}")
     assert opt.state[id(opt.param_groups[0]["params"][0])]["n_iter"] >= steps
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_shared_parameters_stay_in_shared_memory(name):
+    """Hogwild (``share_memory()``): the steps and the line search write into the shared arrays, with torch's
+    numbers."""
+    problem, options, steps, rtol = CASES[-1]
+    ours, _, _, params, _ = _run_ours(name, problem, options, steps, share=True)
+    theirs, _ = _run_torch(problem, options, steps)
+    assert all(p.is_shared() for p in params)
+    for x, y in zip(ours[-1], theirs[-1]):
+        np.testing.assert_allclose(x, y, rtol=rtol, atol=rtol * 0.1)
 
 
 def test_rosenbrock_converges_float32(backend):
