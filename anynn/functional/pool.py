@@ -86,10 +86,10 @@ class MaxPool(_PoolNd):
     def forward(self, xp: Namespace, x: Any) -> Any:
         x = self._setup(xp, x)
         padded = pad_last_axes(xp, x, self.pads, value=-float("inf"))
-        # maximum over the strided views (no copies), then one boolean mask per offset marking
+        # maximum over the input under each kernel offset, then one boolean mask per offset marking
         # where that offset holds the window's first maximum, as PyTorch routes the gradient
         # (`where`/`argmax` per element are ~10x slower than these elementwise ops on NumPy)
-        views = [padded[where] for where in self._offsets()]
+        views = self._window_views(xp, padded)
         best = views[0]
         for view in views[1:]:
             best = xp.maximum(best, view)  # propagates NaN, as PyTorch's forward does
@@ -113,6 +113,28 @@ class MaxPool(_PoolNd):
         if self.return_indices:
             return self._finish(xp, best), self._finish(xp, self._indices(xp, views, best))
         return self._finish(xp, best)
+
+    def _window_views(self, xp: Namespace, padded: Any) -> list[Any]:
+        """The padded input under each kernel offset, in `_offsets` order: (..., *count) each.
+
+        Strided views of ``padded`` in general. Windows that tile it (stride = kernel, no dilation, as in
+        ``MaxPool2d(2)``) are instead split, with one copy, into one contiguous plane per offset: the maximum and
+        the comparisons then read contiguous memory, which NumPy runs several times faster than the strided views
+        (the CNN benchmark's two pools, forward and backward: 22% fewer instructions).
+        """
+        offsets = self._offsets()
+        n = len(self.kernel)
+        lead = tuple(padded.shape[:-n])
+        if (len(offsets) == 1 or tuple(self.stride) != tuple(self.kernel) or any(d != 1 for d in self.dilation)
+                or None in lead):
+            return [padded[where] for where in offsets]
+        covered = padded[(Ellipsis,) + tuple(slice(0, c * k) for c, k in zip(self.count, self.kernel))]
+        # (..., c0, k0, c1, k1[, c2, k2]) -> (k0, k1[, k2], ..., c0, c1[, c2]), flattened over the offsets
+        tiles = xp.reshape(covered, lead + tuple(itertools.chain.from_iterable(zip(self.count, self.kernel))))
+        m = len(lead)
+        order = tuple(m + 2 * i + 1 for i in range(n)) + tuple(range(m)) + tuple(m + 2 * i for i in range(n))
+        planes = xp.reshape(xp.permute_dims(tiles, order), (len(offsets),) + lead + tuple(self.count))
+        return [planes[i, ...] for i in range(len(offsets))]
 
     def _indices(self, xp: Namespace, views: list[Any], best: Any) -> Any:
         """PyTorch's choice: the first maximum in window order, padding never; in a window with NaN, its last NaN."""

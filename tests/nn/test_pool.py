@@ -93,6 +93,22 @@ def test_max_pool_ties_send_gradient_to_first_maximum(backend):
                        lambda t: torch.nn.functional.max_pool2d(t, 2, stride=1), x)
 
 
+@pytest.mark.parametrize("fn, torch_fn, shape", [
+    (lambda t: max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), (2, 3, 6, 8)),
+    (lambda t: max_pool2d(t, (2, 3), padding=1), lambda t: TF.max_pool2d(t, (2, 3), padding=1), (1, 2, 5, 7)),
+    (lambda t: max_pool2d(t, 2, ceil_mode=True), lambda t: TF.max_pool2d(t, 2, ceil_mode=True), (2, 1, 5, 7)),
+    (lambda t: max_pool1d(t, 3), lambda t: TF.max_pool1d(t, 3), (2, 2, 10)),
+    (lambda t: max_pool3d(t, (2, 1, 2)), lambda t: TF.max_pool3d(t, (2, 1, 2)), (1, 2, 4, 3, 5)),
+], ids=["2d", "2d-pad", "2d-ceil", "1d", "3d"])
+@pytest.mark.parametrize("kind", ["ties", "nan"])
+def test_tiling_windows_route_ties_and_nan_as_torch(backend, fn, torch_fn, shape, kind):
+    # stride = kernel: the windows tile the input and are read as one contiguous plane per kernel offset
+    x = np.random.default_rng(5).integers(0, 3, shape).astype(np.float64)  # three values: most windows tie
+    if kind == "nan":
+        x.reshape(-1)[::7] = np.nan
+    compare_with_torch(backend, fn, torch_fn, x)
+
+
 def test_unbatched_input(backend):
     x = np.random.default_rng(1).standard_normal((3, 5, 4))
     compare_with_torch(backend, lambda t: max_pool2d(t, 2), lambda t: torch.nn.functional.max_pool2d(t, 2), x)
