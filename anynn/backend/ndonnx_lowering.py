@@ -75,12 +75,19 @@ def _last(values: Any, n: int) -> list[int]:
 
 # -- pooling ----------------------------------------------------------------------------------------
 def _pool_geometry(fn: Any, x: Any) -> dict[str, Any] | None:
+    """ONNX pooling attributes for (N, C, *spatial) input with known spatial sizes. Ceil mode is written as floor
+    mode over the end padding PyTorch's last window needs (``fn.windows``): ONNX's ceil_mode also counts a last
+    window that starts in the padding, in onnx's shape inference at least, so the graph would carry a wrong size."""
     n = fn.spatial_dims
-    if x.ndim != n + 2:
+    sizes = static_shape(x)[2:]
+    if x.ndim != n + 2 or None in sizes:
         return None
-    padding = _last(fn.padding, n)
-    return dict(kernel_shape=_last(fn.kernel, n), strides=_last(fn.stride, n), pads=padding + padding,
-                ceil_mode=int(bool(fn.ceil_mode)))
+    _, pads = fn.windows((1,) * (len(fn.kernel) - n) + tuple(sizes))
+    pads, kernel = _last(pads, n), _last(fn.kernel, n)
+    if any(after >= k for (_, after), k in zip(pads, kernel)):
+        return None  # (a dilated window's end padding: onnxruntime wants pads smaller than the kernel)
+    return dict(kernel_shape=kernel, strides=_last(fn.stride, n),
+                pads=[before for before, _ in pads] + [after for _, after in pads], ceil_mode=0)
 
 
 def max_pool(fn: Any, xp: Namespace, x: Any) -> Any:
@@ -92,19 +99,46 @@ def max_pool(fn: Any, xp: Namespace, x: Any) -> Any:
 
 
 def avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:
+    """AveragePool. Where PyTorch's divisor is not ONNX's (``divisor_override``, a ceil-mode window past the
+    padding), the mean over the input's own elements times a host-built ``count / divisor`` per output position."""
     geometry = _pool_geometry(fn, x)
-    if geometry is None or fn.divisor_override is not None:
+    if geometry is None:
         return NotImplemented
-    if geometry["ceil_mode"] and any(geometry["pads"]):
-        return NotImplemented  # PyTorch and ONNX count a padded last window differently
-    return wrap(_op().average_pool(var(x), count_include_pad=int(bool(fn.count_include_pad)), **geometry))
+    op = _op()
+    padding = _last(fn.padding, fn.spatial_dims)
+    if fn.divisor_override is None and geometry["pads"] == padding + padding:
+        return wrap(op.average_pool(var(x), count_include_pad=int(bool(fn.count_include_pad)), **geometry))
+    sizes = (1,) * (len(fn.kernel) - fn.spatial_dims) + tuple(static_shape(x)[2:])
+    inside = _outer(fn.window_counts(sizes, False))
+    divisor = float(fn.divisor_override) if fn.divisor_override is not None else \
+        _outer(fn.window_counts(sizes, fn.count_include_pad))
+    if not inside.all():
+        return NotImplemented  # a window with no input element: ONNX's mean there is not a number to rescale
+    mean = op.average_pool(var(x), count_include_pad=0, **geometry)
+    ratio = (inside / divisor).reshape(inside.shape[inside.ndim - fn.spatial_dims:])
+    if (ratio == 1).all():
+        return wrap(mean)
+    return wrap(op.mul(mean, const(ratio, np_dtype(x))))
+
+
+def _outer(counts: list[tuple[float, ...]]) -> np.ndarray:
+    """The product of per-axis counts over the grid of window positions."""
+    out = np.ones(())
+    for axis in counts:
+        out = np.multiply.outer(out, np.asarray(axis, np.float64))
+    return out
 
 
 def adaptive_avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:
+    """GlobalAveragePool or AveragePool for (N, C, *spatial) float32 input with even bins; MatMuls with PyTorch's
+    averaging matrices otherwise (uneven bins, float64, other ranks: the 3-D pool averages (N, C, H, W, D) over
+    D, then over (H, W)). ONNX MatMul keeps a symbolic batch in its shape, where ndonnx's ``@`` forgets it."""
     n = len(fn.output_size)
     sizes = static_shape(x)[x.ndim - n:]
-    if x.ndim != n + 2 or None in sizes:
+    if None in sizes:
         return NotImplemented
+    if x.ndim != n + 2 or np_dtype(x) == np.float64:  # (onnxruntime's AveragePool is float32 only)
+        return _averaging_matmuls(fn, x, sizes)
     if all(s == 1 for s in fn.output_size):
         return wrap(_op().global_average_pool(var(x)))
     if any(size % out for size, out in zip(sizes, fn.output_size)):
@@ -337,6 +371,11 @@ def reshape(fn: Any, xp: Namespace, x: Any) -> Any:
     return wrap(_op().reshape(var(x), const(target, np.int64)))
 
 
+def gather(fn: Any, xp: Namespace, a: Any, index: Any) -> Any:
+    """``torch.gather`` is ONNX GatherElements (the output has the index's shape, symbolic axes included)."""
+    return wrap(_op().gather_elements(var(a), var(index), axis=fn.dim))
+
+
 def embedding(fn: Any, xp: Namespace, weight: Any, indices: Any) -> Any:
     return wrap(_op().gather(var(weight), var(indices), axis=0))
 
@@ -372,7 +411,7 @@ def dropout(fn: Any, xp: Namespace, x: Any) -> Any:
 
 # onnxruntime's CPU provider has these operators in float32 (and float16) only (Celu is float32 in the ONNX spec
 # itself): in a float64 graph the Function's own array math is recorded instead, which onnxruntime runs
-_FLOAT32_OPERATORS = ("ConvNd", "ConvTransposeNd", "AvgPool", "AdaptiveAvgPool", "GroupNormFunction", "CELUFunction",
+_FLOAT32_OPERATORS = ("ConvNd", "ConvTransposeNd", "AvgPool", "GroupNormFunction", "CELUFunction",
                       "HardsigmoidFunction", "ELUFunction", "LeakyReLUFunction", "MishFunction", "SoftplusFunction",
                       "HardswishFunction", "PReLUFunction", "SoftsignFunction", "LogSigmoidFunction", "GELUFunction",
                       "RecurrentSequence")
@@ -406,8 +445,8 @@ def lowerings(opset: int) -> dict[str, Lowering]:
         "SiLUFunction": silu, "SoftplusFunction": softplus, "MishFunction": _unary("mish"),
         "HardswishFunction": hardswish, "HardtanhFunction": hardtanh, "PReLUFunction": prelu,
         "SoftsignFunction": _unary("softsign"), "SoftmaxFunction": softmax, "LogSoftmaxFunction": log_softmax,
-        "Reshape": reshape, "EmbeddingFunction": embedding, "ConstantPad": constant_pad, "GatherPad": gather_pad,
-        "RecurrentSequence": recurrent_sequence,
+        "Reshape": reshape, "EmbeddingFunction": embedding, "Gather": gather, "ConstantPad": constant_pad,
+        "GatherPad": gather_pad, "RecurrentSequence": recurrent_sequence,
     }
     if opset >= 20:
         table["GELUFunction"] = gelu

@@ -63,7 +63,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         raise ValueError(f"bilinear: input1 and input2 must have the same leading dimensions, got {input1.shape} "
                          f"and {input2.shape}")
     lead = tuple(input1.shape[:-1])
-    m = math.prod(lead)
+    m = None if None in lead else math.prod(lead)  # (a symbolic axis, ONNX export: the rows reshape implies)
     x1 = input1.reshape(m, input1.shape[-1])
     x2 = input2.reshape(m, input2.shape[-1])
     out = BilinearFunction.apply(x1, x2, weight) if bias is None else BilinearFunction.apply(x1, x2, weight, bias)

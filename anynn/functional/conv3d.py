@@ -16,7 +16,7 @@ from ..autograd.function import Function
 from ..backend.arrays import at_add
 from ..backend.typing import Namespace
 from .value_checks import check_same_dtype
-from .windows import ntuple, output_size, pad_last_axes, same_padding, window_slice
+from .windows import full_as, ntuple, output_size, pad_last_axes, same_padding, window_slice
 
 Triple = tuple[int, int, int]
 
@@ -37,7 +37,10 @@ def fold3d(xp: Namespace, cols: Any, padded: Sequence[int], kernel: Sequence[int
     """col2im over (D, H, W), the adjoint of `unfold3d`: columns (N, C, kd*kh*kw, Do, Ho, Wo) summed back into
     an image (N, C, Dp, Hp, Wp), one strided slice-add per kernel offset."""
     n, c, _, *count = cols.shape
-    image = xp.zeros((n, c) + tuple(padded), dtype=cols.dtype, device=device(cols))
+    if n is None:  # a symbolic batch (ONNX export): zeros of the batch cols has when the graph runs
+        image = full_as(xp, (n, c) + tuple(padded), 0, cols[:, :, 0, ...])
+    else:
+        image = xp.zeros((n, c) + tuple(padded), dtype=cols.dtype, device=device(cols))
     for k, off in enumerate(itertools.product(*(range(s) for s in kernel))):
         image = at_add(image, _offset_slices(off, dilation, stride, tuple(count)), cols[:, :, k, ...])
     return image

@@ -12,6 +12,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
+from .attention import _broadcast_shape as broadcast_shape
 from .precision import cast_to, upcast
 from .elementwise import as_floating
 from .value_checks import check_floating, is_floating
@@ -122,6 +123,11 @@ class CosineSimilarityFunction(Function):
 
 def _broadcast_shape(name: str, a: Any, b: Any) -> tuple[int, ...]:
     shape_a, shape_b = tuple(a.shape), tuple(b.shape)
+    if None in shape_a + shape_b:  # a symbolic axis (an ONNX export): attention's rule for it
+        out = broadcast_shape(shape_a, shape_b)
+        if out is None:
+            raise ValueError(f"{name}: the shapes of x1 {shape_a} and x2 {shape_b} do not broadcast")
+        return out
     n = max(len(shape_a), len(shape_b))
     shape_a, shape_b = (1,) * (n - len(shape_a)) + shape_a, (1,) * (n - len(shape_b)) + shape_b
     out = []

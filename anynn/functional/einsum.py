@@ -12,6 +12,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import linalg, reduce, shape
+from .attention import _broadcast_shape as broadcast_shape
 from .diagonal import diagonal
 
 _SPARE = "ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ"  # letters for the axes that ``...`` stands for
@@ -88,10 +89,10 @@ def _contract(a: Tensor, ta: str, b: Tensor, tb: str, keep: str) -> tuple[Tensor
     right = "".join(c for c in tb if c not in ta)
     size = {**dict(zip(tb, b.shape)), **dict(zip(ta, a.shape))}
 
-    def count(letters: str, sizes: dict[str, int]) -> int:
-        n = 1
-        for c in letters:
-            n *= sizes[c]
+    def count(letters: str, sizes: dict[str, int | None]) -> int | None:
+        n: int | None = 1
+        for c in letters:  # a symbolic size (ONNX export): the merged axis is symbolic too (reshape's implied -1)
+            n = None if n is None or sizes[c] is None else n * sizes[c]
         return n
 
     sizes_a, sizes_b = dict(zip(ta, a.shape)), dict(zip(tb, b.shape))
@@ -100,8 +101,8 @@ def _contract(a: Tensor, ta: str, b: Tensor, tb: str, keep: str) -> tuple[Tensor
     b2 = shape.reshape(_arrange(b, tb, batch + summed + right),
                        tuple(sizes_b[c] for c in batch) + (count(summed, sizes_b), count(right, sizes_b)))
     product = linalg.matmul(a2, b2)
-    for c in batch:
-        size[c] = max(sizes_a[c], sizes_b[c])
+    for c in batch:  # (broadcast: a symbolic size of an ONNX export matches the other, unless that is 1)
+        size[c] = broadcast_shape((sizes_a[c],), (sizes_b[c],))[0]
     out = shape.reshape(product, tuple(size[c] for c in batch + left + right))
     return out, batch + left + right
 

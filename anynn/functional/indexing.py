@@ -294,15 +294,17 @@ def _integer_index(name: str, x: Tensor, index: Any, dim: int | None = None) -> 
     xp = x.backend.xp
     if not xp.isdtype(index.array.dtype, "integral"):
         raise TypeError(f"{name}: index must hold integers (int64), got {index.dtype}")
-    if dim is not None and index.size:
-        bound = x.shape[dim] if x.ndim else 1
+    # a symbolic axis of an ONNX export has no bound to check against (onnxruntime checks the upper one as it runs)
+    bound = x.shape[dim] if dim is not None and x.ndim else 1
+    if dim is not None and 0 not in index.shape and bound is not None:
         check_range(x.backend, index.array, 0, bound,
                     f"{name}: index {{value}} is out of bounds for dim {dim} of size {bound}")
     return index.array
 
 
 def _check_region(name: str, x: Tensor, index: Any, dim: int, other: str = "input") -> None:
-    if index.ndim != x.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, x.shape)) if a != dim):
+    if index.ndim != x.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, x.shape))
+                                   if a != dim and i is not None and n is not None):  # (None: ONNX symbolic)
         raise ValueError(f"{name}: index of shape {tuple(index.shape)} must have the {other}'s number of dimensions "
                          f"and be no larger than its shape {x.shape} outside dim {dim}")
 

@@ -45,13 +45,20 @@ class _PoolNd(Function):
         if self.spatial_dims == 1:
             x = xp.reshape(x, self.x_shape[:-1] + (1, self.x_shape[-1]))
         self.sizes = tuple(x.shape[-len(self.kernel):])
-        geometry = list(zip(self.sizes, self.kernel, self.stride, self.padding, self.dilation))
-        self.count = tuple(output_size(size, k, s, 2 * p, d, self.ceil_mode, p) for size, k, s, p, d in geometry)
-        # in ceil mode the last window may run past the padded input: pad that far too
-        needed = [(c - 1) * s + (k - 1) * d + 1 for c, (_, k, s, _, d) in zip(self.count, geometry)]
-        self.pads = tuple((p, p + max(0, need - size - 2 * p)) for need, (size, _, _, p, _) in zip(needed, geometry))
+        self.count, self.pads = self.windows(self.sizes)
         self.padded = tuple(size + before + after for size, (before, after) in zip(self.sizes, self.pads))
         return x
+
+    def windows(self, sizes: Sequence[int]) -> tuple[tuple[int, ...], Pads]:
+        """Window positions per axis of spatial ``sizes`` (those of the 2-D or 3-D form) as PyTorch counts them,
+        and the ``(before, after)`` padding whose floor-mode windows are exactly those: in ceil mode the last
+        window may run past the padded input, so the end is padded that far too (ONNX's ceil_mode may count one
+        more window, one starting in the padding, than PyTorch)."""
+        geometry = list(zip(sizes, self.kernel, self.stride, self.padding, self.dilation))
+        count = tuple(output_size(size, k, s, 2 * p, d, self.ceil_mode, p) for size, k, s, p, d in geometry)
+        needed = [(c - 1) * s + (k - 1) * d + 1 for c, (_, k, s, _, d) in zip(count, geometry)]
+        pads = tuple((p, p + max(0, need - size - 2 * p)) for need, (size, _, _, p, _) in zip(needed, geometry))
+        return count, pads
 
     def _offsets(self) -> list[tuple[Any, ...]]:
         ranges = [range(0, k * d, d) for k, d in zip(self.kernel, self.dilation)]
@@ -170,6 +177,8 @@ class MaxPool(_PoolNd):
             start = xp.reshape(start * step, tuple(-1 if a == axis else 1 for a in range(len(self.sizes))))
             index = start if index is None else index + start
             step *= self.sizes[axis]
+        if None in shape:  # a symbolic batch (ONNX export): the `where`s that take this index broadcast it
+            return index
         return xp.broadcast_to(index, shape)
 
     def backward(self, xp: Namespace, grad: Any, grad_indices: Any = None) -> Any:
@@ -202,14 +211,17 @@ class AvgPool(_PoolNd):
         self.divisor = self._divisor(xp, x)
         return self._finish(xp, total / self.divisor)
 
+    def window_counts(self, sizes: Sequence[int], include_pad: bool) -> list[tuple[float, ...]]:
+        """PyTorch's divisor along each axis of spatial ``sizes`` (2-D form), per window position: the elements of
+        the window inside the input, and with ``include_pad`` inside its padding too (`windows`)."""
+        count, _ = self.windows(sizes)
+        return [_window_counts(size, c, k, s, p, include_pad)
+                for size, c, k, s, p in zip(sizes, count, self.kernel, self.stride, self.padding)]
+
     def _divisor(self, xp: Namespace, x: Any) -> Any:
         if self.divisor_override is not None:
             return float(self.divisor_override)
-        h, w = x.shape[-2], x.shape[-1]
-        rows = _window_counts(h, self.count[0], self.kernel[0], self.stride[0], self.padding[0],
-                              self.count_include_pad)
-        cols = _window_counts(w, self.count[1], self.kernel[1], self.stride[1], self.padding[1],
-                              self.count_include_pad)
+        rows, cols = self.window_counts((x.shape[-2], x.shape[-1]), self.count_include_pad)
         dev = device(x)
         return (xp.asarray(rows, dtype=x.dtype, device=dev)[:, None] *
                 xp.asarray(cols, dtype=x.dtype, device=dev)[None, :])

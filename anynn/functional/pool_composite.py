@@ -119,7 +119,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     if input.ndim < 3:
         raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input (got {input.ndim} "
                          f"dimensions)")
-    if input.size == 0:
+    if 0 in input.shape:
         return input
     shape = tuple(input.shape)
     square = (input * input).reshape(shape[0], 1, shape[1], -1)  # (N, 1, C, rest)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 import operator
 import warnings
-from typing import Any
+from typing import Any, Sequence
 
 from ..autograd.function import Function
 from ..backend import Backend, BackendMismatch, dtype_name, op
@@ -418,6 +418,7 @@ def index(x: Any, index: Any) -> Any:
     if not any(_is_array_index(i) for i in parts):
         return GetItem.apply(x, index=tuple(parts))
     expanded: list[Any] = []
+    masks: list[int] = []  # the index arrays a boolean mask gave: in bounds and non-negative by construction
     parts = [_native_index(i, x) if _is_array_index(i) else i for i in parts]
     for i, axis in zip(parts, _first_axes(xp, parts, x.ndim)):
         if not _is_array_index(i):
@@ -428,7 +429,9 @@ def index(x: Any, index: Any) -> Any:
             if tuple(i.shape) != covered:
                 raise IndexError(f"index: the shape of the mask {tuple(i.shape)} does not match the shape "
                                  f"{covered} of the indexed tensor (shape {tuple(x.shape)}) at dim {axis}")
-            expanded.extend(xp.nonzero(i) if i.ndim else _scalar_mask(xp, i))
+            found = xp.nonzero(i) if i.ndim else _scalar_mask(xp, i)
+            expanded.extend(found)
+            masks.extend(id(a) for a in found)
         else:
             expanded.append(i)
     arrays = [i for i in expanded if not (i is None or i is Ellipsis or isinstance(i, (int, slice)))]
@@ -450,12 +453,12 @@ def index(x: Any, index: Any) -> Any:
     if positions != list(range(len(positions))):
         base = Permute.apply(base, axes=tuple(positions + rest))
     rest_shape = tuple(base.shape[len(positions):])
-    total = 1
-    for n in sizes:
-        total *= n
     if len(positions) != 1:
+        total: int | None = 1
+        for n in sizes:  # a symbolic size (ONNX export): the merged axis is symbolic (reshape's implied -1)
+            total = None if total is None or n is None else total * n
         base = Reshape.apply(base, shape=(total,) + rest_shape)
-    flat = _linear_index(x.backend, arrays, sizes)
+    flat = _linear_index(x.backend, arrays, sizes, masks)
     out = Take.apply(base, flat)
     lead = len(flat.shape)
     start = positions[0]
@@ -470,12 +473,24 @@ def _scalar_mask(xp: Namespace, mask: Any) -> tuple[Any, ...]:
     raise IndexError("a 0-d boolean index is not supported; use anynn.functional.where")
 
 
-def _linear_index(backend: Backend, arrays: list[Any], sizes: list[int]) -> Any:
-    """Broadcast the index arrays, wrap negative entries, check bounds, and combine them row-major."""
+def _linear_index(backend: Backend, arrays: list[Any], sizes: list[int | None], masks: Sequence[int] = ()) -> Any:
+    """Broadcast the index arrays, wrap negative entries, check bounds, and combine them row-major.
+
+    A symbolic size (``None``, an ONNX export with ``dynamic_axes``) is allowed on the first axis only for indices
+    a boolean mask gave (``masks``: their ids), which need neither wrapping nor a check; a user's index array there
+    would need the size, and is refused."""
     xp = backend.xp
+    given = [id(a) in masks for a in arrays]
     arrays = list(xp.broadcast_arrays(*arrays)) if len(arrays) > 1 else arrays
     flat = None
-    for i, n in zip(arrays, sizes):
+    for k, (i, n) in enumerate(zip(arrays, sizes)):
+        if n is None:
+            if k or not given[k]:
+                raise ValueError("index: an index array on an axis of symbolic size (an ONNX export with "
+                                 "dynamic_axes) needs that size to wrap negative entries and check bounds; index "
+                                 "that axis with a slice or a boolean mask, or export with static shapes")
+            flat = xp.astype(i, xp.int64)
+            continue
         i = xp.astype(i, xp.int64)
         check(backend, (i < -n) | (i >= n), f"an index array holds a value out of bounds for an axis of size {n}",
               error=IndexError)

@@ -94,10 +94,30 @@ def constant_pad(xp: Any, x: Any, pads: Sequence[tuple[int, int, int]], value: A
     Built with ``full`` and one slice write (no ``pad`` in the array API standard).
     """
     shape, src, dst = pad_slices(tuple(x.shape), pads)
-    out = xp.full(shape, value, dtype=x.dtype, device=device(x))
+    out = full_as(xp, shape, value, x)
     if 0 in shape or any(s.stop - s.start <= 0 for s in src if s.stop is not None):
         return out  # nothing of x is kept: skip the empty write
     return at_set(out, dst, x[src])
+
+
+def full_as(xp: Any, shape: Sequence[int | None], value: Any, like: Any) -> Any:
+    """``xp.full(shape, value)`` in ``like``'s dtype and device, where a ``None`` size (a symbolic axis while an
+    ONNX export records) is ``like``'s size on that axis: ``like`` has the rank of ``shape`` and is ``None``
+    wherever ``shape`` is. Built as a ``where`` that never picks ``like`` (sliced to one element on the known
+    axes) over ``value`` in the known sizes: broadcasting gives the symbolic sizes, no size is computed from one,
+    and the known sizes stay known to the graph."""
+    if None not in shape:
+        return xp.full(tuple(shape), value, dtype=like.dtype, device=device(like))
+    if like.ndim != len(shape) or any(n is None and m is not None for n, m in zip(shape, like.shape)):
+        raise ValueError(f"full_as: the symbolic sizes of the shape {tuple(shape)} are not those of an array of "
+                         f"shape {tuple(like.shape)}")
+    if any(m == 0 for n, m in zip(shape, like.shape) if n is not None):
+        raise ValueError(f"full_as: an array of shape {tuple(like.shape)} with an empty axis cannot give the "
+                         f"symbolic sizes of the shape {tuple(shape)}")
+    symbolic = like[tuple(slice(None) if n is None else slice(0, 1) for n in shape)]
+    never = xp.zeros((1,) * len(shape), dtype=xp.bool, device=device(like))
+    return xp.where(never, symbolic, xp.full(tuple(1 if n is None else n for n in shape), value, dtype=like.dtype,
+                                             device=device(like)))
 
 
 def pad_last_axes(xp: Any, x: Any, pads: Sequence[tuple[int, int]], value: float = 0.0) -> Any:
@@ -161,7 +181,11 @@ def fold(xp: Any, cols: Any, padded_shape: Pair, stride: Pair, dilation: Pair) -
     The adjoint of `unfold`: one strided slice-add per kernel offset (``kh * kw`` of them).
     """
     n, c, kh, kw, ho, wo = cols.shape
-    out = xp.zeros((n, c) + tuple(padded_shape), dtype=cols.dtype, device=device(cols))
+    shape = (n, c) + tuple(padded_shape)
+    if n is None:  # a symbolic batch (ONNX export): zeros of the batch cols has when the graph runs
+        out = full_as(xp, shape, 0, cols[:, :, 0, 0, :, :])
+    else:
+        out = xp.zeros(shape, dtype=cols.dtype, device=device(cols))
     for i in range(kh):
         for j in range(kw):
             index = window_slice((i * dilation[0], j * dilation[1]), (ho, wo), stride)

@@ -125,6 +125,32 @@ class Tensors(nn.Module):
                 x.view(x.size(0), 2, 4).permute(2, 0, 1), x.view(x.size()[0], -1))
 
 
+class Helpers(nn.Module):
+    """Layers whose own checks or reshapes read sizes: Bilinear (rows merged), cosine similarity (broadcast),
+    local response norm, gather (GatherElements) on 2-D and 3-D input, max pooling with indices."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bilinear, self.cosine, self.lrn = nn.Bilinear(4, 4, 3), nn.CosineSimilarity(), nn.LocalResponseNorm(3)
+        self.pool = nn.MaxPool1d(2, stride=1, padding=1, return_indices=True)
+
+    def forward(self, x: Any, index: Any) -> Any:
+        grid = x.reshape(x.shape[0], 2, 4)
+        pooled, where = self.pool(grid)
+        return (self.bilinear(x[:, :4], x[:, 4:]), self.cosine(grid, grid.flip(1)), self.lrn(grid[:, :, :, None]),
+                anynn.gather(x, 1, index), anynn.gather(grid, 2, index[:, None, :] % 4), pooled, where)
+
+
+class Contractions(nn.Module):
+    """einsum (batched contraction, a reduction, a batch-only product) and advanced indexing: index arrays on the
+    feature axis (a graph input with a negative entry, lists, two arrays merged), a boolean mask over all axes."""
+
+    def forward(self, a: Any, b: Any, i: Any) -> Any:
+        grid = a.reshape(a.shape[0], 3, 4)
+        return (anynn.einsum("bij,bjk->bik", grid, b), anynn.einsum("bij->bj", grid), anynn.einsum("bi,bi->b", a, a),
+                a[:, i], a[..., [0, -1]], grid[:, i[:2] % 3, i[1:3] % 4], a[a > 0.5], grid[:, None, i % 3])
+
+
 def _floats(*shape: int) -> np.ndarray:
     return np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32)
 
@@ -179,6 +205,20 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
         nn.GELU(), nn.GroupNorm(2, 4), nn.AvgPool1d(2), Transposed(nn.GRU(4, 5, bidirectional=True)),
         MixedLinear()).double(),
                 lambda n: (_floats(n, 3, 10).astype(np.float64),), (0,)),
+    # the recorded fallbacks pad, fold and average without the batch size (constant padding: full_like and a
+    # broadcast; transposed convolution: the layout that never multiplies by N; adaptive average: MatMuls)
+    "float64_padded_fallbacks": (lambda: nn.Sequential(
+        nn.Conv2d(2, 4, (3, 2), padding=(1, 0)), nn.ConvTranspose2d(4, 4, 3, stride=2, groups=2, dilation=2),
+        nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True), nn.MaxPool2d(2, padding=1, ceil_mode=True),
+        nn.Unfold(2, padding=1), nn.Fold((4, 3), 2, padding=1), nn.ConvTranspose2d(4, 3, 2, stride=2)).double(),
+                                 lambda n: (_floats(n, 2, 5, 4).astype(np.float64),), (0,)),
+    "pools_ceil_conv3d": (lambda: nn.Sequential(
+        nn.Conv3d(2, 3, 2, padding=1), nn.AvgPool3d(2, ceil_mode=True), nn.AdaptiveAvgPool3d((2, 3, 1)),
+        nn.Flatten(2), nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+        nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True)), lambda n: (_floats(n, 2, 4, 5, 3),), (0,)),
+    "einsum_indexing": (Contractions, lambda n: (_floats(n, 12) * 0 + _floats(n, 12), _floats(n, 4, 2),
+                                                 np.array([0, 2, 1, -1])), (0, 0, None)),
+    "symbolic_helpers": (Helpers, lambda n: (_floats(n, 8), np.random.default_rng(n).integers(0, 8, (n, 3))), (0, 0)),
     "activations": (lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh(), nn.Hardswish(), nn.Sigmoid(), nn.Softplus(),
         nn.Mish(), nn.Softsign(), nn.PReLU(), nn.GELU("tanh"), nn.CELU(), nn.LogSigmoid(), nn.Hardsigmoid(),
@@ -273,6 +313,39 @@ def test_lowered_families_are_one_operator_each() -> None:
     assert ops.count("Erf") == 1 and len(ops) <= 6
 
 
+# pools whose windows PyTorch counts unlike ONNX's ceil_mode (a last window starting in the padding), with
+# PyTorch's divisors; (layer, input shape, the graph's operators: lowered, or None for the recorded fallback)
+POOLS = [
+    (lambda: nn.MaxPool2d(2, padding=1, ceil_mode=True), (3, 2, 7, 5), ["MaxPool"]),
+    (lambda: nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True), (3, 2, 10), ["MaxPool"]),
+    (lambda: nn.MaxPool2d(3, stride=2, padding=1, dilation=2, ceil_mode=True), (3, 2, 8, 7), None),
+    (lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True), (3, 2, 8, 6), ["AveragePool", "Mul"]),
+    (lambda: nn.AvgPool2d(2, padding=1, ceil_mode=True, count_include_pad=False), (3, 2, 7, 5), ["AveragePool"]),
+    (lambda: nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True), (3, 2, 10), ["AveragePool", "Mul"]),
+    (lambda: nn.AvgPool2d(3, stride=2, padding=1, divisor_override=4), (3, 2, 6, 7), ["AveragePool", "Mul"]),
+    (lambda: nn.AvgPool2d(2, stride=3, ceil_mode=True, divisor_override=3), (3, 2, 7, 6), ["AveragePool", "Mul"]),
+]
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["static", "symbolic_batch"])
+@pytest.mark.parametrize("case", range(len(POOLS)))
+def test_pool_windows_and_divisors_are_pytorchs(case: int, dynamic: bool) -> None:
+    """The graph's declared output shape is PyTorch's (onnx's shape inference of ceil_mode counts a window
+    starting in the padding, so layers after it were sized wrong), and so are its values."""
+    build, shape, ops = POOLS[case]
+    layer = build()
+    x = _floats(*shape)
+    proto = export(layer, x, io.BytesIO(), dynamic_axes={"input": [0]} if dynamic else None)
+    if ops is not None:
+        assert [n.op_type for n in proto.graph.node] == ops
+    expected = np.asarray(layer(anynn.tensor(x)).array)
+    dims = proto.graph.output[0].type.tensor_type.shape.dim
+    assert [d.dim_value if d.HasField("dim_value") else None for d in dims] == \
+        [None if dynamic and i == 0 else n for i, n in enumerate(expected.shape)]
+    (got,) = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"input": x})
+    _close([got], [expected])
+
+
 def test_failures_name_the_layer_and_the_reason() -> None:
     class Reader(nn.Module):
         def forward(self, x: Any) -> Any:
@@ -292,6 +365,14 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     export(model, _floats(2, 4, 3), io.BytesIO())  # static shapes: fine
     with pytest.raises(ExportError, match=r"layer 1 \(Merge\).*static shapes.*'x' axis 0 in dynamic_axes"):
         export(model, _floats(2, 4, 3), io.BytesIO(), input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+
+    class Rows(nn.Module):
+        def forward(self, x: Any, rows: Any) -> Any:
+            return x[rows]  # negative rows wrap by the batch size, which the graph has only when it runs
+
+    export(Rows(), (_floats(4, 3), np.array([0, -1])), io.BytesIO())
+    with pytest.raises(ExportError, match=r"index array on an axis of symbolic size.*'input' axis 0"):
+        export(Rows(), (_floats(4, 3), np.array([0, -1])), io.BytesIO(), dynamic_axes={"input": [0]})
 
     class Count(nn.Module):
         def forward(self, x: Any) -> Any:
