@@ -1,7 +1,8 @@
 """``anynn.linalg``: PyTorch's ``torch.linalg``: norms (``vector_norm``, ``matrix_norm``, ``norm``), ``cross``,
 ``inv``/``det``/``slogdet``/``solve``, ``cholesky``/``solve_triangular``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``,
 ``qr``, ``pinv``, ``lstsq``, ``matrix_power``, ``matrix_exp``/``householder_product``, and ``matrix_rank`` (a
-count); each differentiable to any order.
+count); each differentiable to any order. The error-reporting ``cholesky_ex``/``inv_ex``/``solve_ex`` and the LU
+factorization ``lu_factor``/``lu_factor_ex`` are in `anynn.functional.linalg_ex`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .functional.cholesky import cholesky, cholesky_solve, solve_triangular
 from .functional.linalg_spellings import logdet, matrix_power
 from .functional.matrix_functions import householder_product, matrix_exp
 from .functional.matrix_inverse import LinAlgError, SignLogAbsDet, det, inv, slogdet, solve
+from .functional.linalg_ex import cholesky_ex, inv_ex, lu_factor, lu_factor_ex, solve_ex
 from .functional.pinv import pinv
 from .functional.spectral import EighResult, QrResult, SvdResult, eigh, eigvalsh, qr, svd, svdvals
 from .functional.vector_products import cross as _cross
@@ -139,4 +141,5 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
 __all__ = ["EighResult", "LstsqResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve",
            "cross", "det", "eigh", "eigvalsh", "householder_product", "inv", "logdet", "lstsq", "matrix_exp",
            "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular",
-           "svd", "svdvals", "vector_norm", "LinAlgError"]
+           "svd", "svdvals", "vector_norm", "LinAlgError", "cholesky_ex", "inv_ex", "lu_factor", "lu_factor_ex",
+           "solve_ex"]

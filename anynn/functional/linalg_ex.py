@@ -1,0 +1,262 @@
+"""``torch.linalg``'s error-reporting variants: ``cholesky_ex``, ``inv_ex``, ``solve_ex``, and the LU factorization
+``lu_factor`` / ``lu_factor_ex``.
+
+The ``_ex`` functions never raise for a matrix that cannot be factorized (unless ``check_errors=True``): they return
+``info`` (*,) int32, 0 where the matrix factorized and LAPACK's code where it did not: for ``cholesky_ex`` the order
+of the first leading minor that is not positive-definite, for ``inv_ex``/``solve_ex``/``lu_factor_ex`` the
+(1-based) position of the first zero pivot of the partially pivoted LU factorization. The codes come from one
+elimination (`eliminate`), written in the array namespace, so they need no host value and are the same on every
+backend. Results of a matrix with ``info > 0`` are NaN (PyTorch leaves LAPACK's partial results there).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from array_api_compat import device
+
+from ..autograd.function import Function
+from ..autograd.mode import is_grad_enabled, no_grad
+from ..autograd.tensor import Tensor, make_tensor
+from ..backend.typing import Namespace
+from . import elementwise
+from .cholesky import cholesky
+from .matrix_inverse import LinAlgError, check_square, inv, solve
+
+
+class CholeskyExResult(NamedTuple):
+    """``torch.return_types.linalg_cholesky_ex``."""
+
+    L: Tensor  # noqa: N815 - PyTorch's field name
+    info: Tensor
+
+
+class InvExResult(NamedTuple):
+    """``torch.return_types.linalg_inv_ex``."""
+
+    inverse: Tensor
+    info: Tensor
+
+
+class SolveExResult(NamedTuple):
+    """``torch.return_types.linalg_solve_ex``."""
+
+    result: Tensor
+    info: Tensor
+
+
+class LUFactorResult(NamedTuple):
+    """``torch.return_types.linalg_lu_factor``."""
+
+    LU: Tensor  # noqa: N815
+    pivots: Tensor
+
+
+class LUFactorExResult(NamedTuple):
+    """``torch.return_types.linalg_lu_factor_ex``."""
+
+    LU: Tensor  # noqa: N815
+    pivots: Tensor
+    info: Tensor
+
+
+def eliminate(xp: Namespace, a: Any, pivot: bool) -> tuple[Any, Any, Any, Any]:
+    """Gaussian elimination of a (*, m, n), with partial pivoting when ``pivot`` (LAPACK's getrf).
+
+    Returns ``(LU, pivots, info, order)``: L (unit lower, below the diagonal) and U packed in one (*, m, n) array;
+    pivots (*, min(m, n)) int32, 1-based, the row swapped with row i at step i; info (*,) int32, the 1-based step
+    of the first exactly-zero pivot (0: none); order (*, m) int64, the rows of ``a`` in the order of ``LU``
+    (``a[order] = L U``). A zero pivot leaves its column's multipliers at 0 and the elimination goes on, as getrf.
+    """
+    m, n = a.shape[-2], a.shape[-1]
+    batch, dev = tuple(a.shape[:-2]), device(a)
+    rows = xp.arange(m, dtype=xp.int64, device=dev)
+    order = xp.broadcast_to(rows, batch + (m,))
+    info = xp.zeros(batch, dtype=xp.int32, device=dev)
+    pivots = []
+    for k in range(min(m, n)):
+        if pivot:  # the largest |entry| of column k on or below the diagonal, the first of equals
+            p = xp.argmax(xp.abs(a[..., k:, k]), axis=-1) + k  # (*,)
+            swap = xp.where(rows == k, p[..., None], xp.where(rows == p[..., None], k, rows))  # (*, m)
+            a = xp.take_along_axis(a, xp.broadcast_to(swap[..., None], batch + (m, n)), axis=-2)
+            order = xp.take_along_axis(order, swap, axis=-1)
+            pivots.append(xp.astype(p + 1, xp.int32))
+        else:
+            pivots.append(xp.full(batch, k + 1, dtype=xp.int32, device=dev))
+        head = a[..., k, k]
+        zero = head == 0
+        info = xp.where((info == 0) & zero, xp.asarray(k + 1, dtype=xp.int32, device=dev), info)
+        multipliers = a[..., k + 1:, k] / xp.where(zero, xp.ones_like(head), head)[..., None]  # (*, m - k - 1)
+        trailing = a[..., k + 1:, k + 1:] - multipliers[..., :, None] * a[..., k, None, k + 1:]
+        below = xp.concat([a[..., k + 1:, :k], multipliers[..., :, None], trailing], axis=-1)
+        a = xp.concat([a[..., :k + 1, :], below], axis=-2)
+    stacked = xp.stack(pivots, axis=-1) if pivots else xp.zeros(batch + (0,), dtype=xp.int32, device=dev)
+    return a, stacked, info, order
+
+
+def _masks(xp: Namespace, n: int, like: Any) -> tuple[Any, Any]:
+    """(strictly lower, upper with diagonal) masks (n, n) of ``like``'s dtype and device."""
+    i = xp.arange(n, device=device(like))
+    lower = xp.astype(i[:, None] > i[None, :], like.dtype)
+    return lower, 1 - lower
+
+
+class LUFactorFunction(Function):
+    """A (*, n, n) → LU (*, n, n) (packed factors of ``A[order] = L U``); pivots and info are kept on ``self``.
+    Gradient (square A): ``G_A[order] = L⁻ᵀ (tril₋₁(Lᵀ G_L) + triu(G_U Uᵀ)) U⁻ᵀ`` with G_L, G_U the strictly
+    lower and upper parts of the incoming gradient."""
+
+    pivot: bool
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.lu, self.pivots, self.info, self.order = eliminate(xp, a, self.pivot)
+        return self.lu
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        n = self.lu.shape[-1]
+        lower_mask, upper_mask = _masks(xp, n, self.lu)
+        eye = xp.eye(n, dtype=self.lu.dtype, device=device(self.lu))
+        lower, upper = self.lu * lower_mask + eye, self.lu * upper_mask
+        phi = xp.matmul(xp.matrix_transpose(lower), g * lower_mask) * lower_mask + \
+            xp.matmul(g * upper_mask, xp.matrix_transpose(upper)) * upper_mask
+        left = xp.linalg.solve(xp.matrix_transpose(lower), phi)  # L⁻ᵀ phi
+        permuted = xp.matrix_transpose(xp.linalg.solve(upper, xp.matrix_transpose(left)))  # ... U⁻ᵀ
+        back = xp.argsort(self.order, axis=-1)  # the rows of A from the rows of L U
+        return xp.take_along_axis(permuted, xp.broadcast_to(back[..., None], tuple(permuted.shape)), axis=-2)
+
+
+def _info_tensor(info: Any, like: Tensor) -> Tensor:
+    return make_tensor(info, like.backend, None, 0)
+
+
+def _raise_for(name: str, info: Tensor, describe: Any) -> None:
+    """``check_errors=True``: PyTorch's LinAlgError for the first failed matrix (this reads ``info`` on the host)."""
+    codes = info.numpy().reshape(-1)
+    failed = [i for i, code in enumerate(codes.tolist()) if code]
+    if failed:
+        where = f"(Batch element {failed[0]}): " if info.ndim else ""
+        raise LinAlgError(f"linalg.{name}: {where}{describe(int(codes[failed[0]]))}")
+
+
+def _nan_where(failed: Tensor, value: Tensor) -> Tensor:
+    """``value`` with the matrices whose ``failed`` is set replaced by NaN."""
+    return elementwise.where(failed[..., None, None], float("nan"), value)
+
+
+def _identity_where(failed: Tensor, a: Tensor) -> Tensor:
+    """``a`` with the failed matrices replaced by identities, so the factorization of the others can run."""
+    xp, n = a.backend.xp, a.shape[-1]
+    eye = make_tensor(xp.eye(n, dtype=a.array.dtype, device=device(a.array)), a.backend, None, 0)
+    return elementwise.where(failed[..., None, None], eye, a)
+
+
+def _symmetric_from_lower(xp: Namespace, a: Any) -> Any:
+    lower, _ = _masks(xp, a.shape[-1], a)
+    diagonal = a * (1 - lower - xp.matrix_transpose(lower))
+    strict = a * lower
+    return strict + xp.matrix_transpose(strict) + diagonal
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False,  # noqa: N803 - PyTorch's names
+                out: None = None) -> CholeskyExResult:
+    """``linalg.cholesky`` of A (*, n, n) that reports instead of raising: ``(L, info)``, info (*) int32 the order
+    of the first leading minor that is not positive-definite (0: none; L is NaN there). Reads A's lower triangle."""
+    check_square("cholesky_ex", A)
+    xp = A.backend.xp
+    with no_grad():
+        lu, _, zero_at, _ = eliminate(xp, _symmetric_from_lower(xp, A.array), pivot=False)
+        n = A.shape[-1]
+        heads = xp.stack([lu[..., k, k] for k in range(n)], axis=-1) if n else xp.ones(A.shape[:-1], dtype=lu.dtype)
+        bad = ~(heads > 0)  # not positive, or NaN
+        steps = xp.arange(1, n + 1, dtype=xp.int32, device=device(lu))
+        beyond = xp.asarray(n + 1, dtype=xp.int32, device=device(lu))
+        first = xp.min(xp.where(bad, steps, beyond), axis=-1) if n else zero_at
+        info = _info_tensor(xp.where(first > n, xp.zeros_like(first), first), A)
+    if check_errors:
+        _raise_for("cholesky_ex", info, lambda code: "The factorization could not be completed because the input is "
+                   f"not positive-definite (the leading minor of order {code} is not positive-definite).")
+    failed = info > 0
+    factor = _nan_where(failed, cholesky(_identity_where(failed, A)))
+    return CholeskyExResult(factor.mT if upper else factor, info)
+
+
+def _lu_info(A: Tensor) -> Tensor:
+    with no_grad():
+        _, _, info, _ = eliminate(A.backend.xp, A.array, pivot=True)
+    return _info_tensor(info, A)
+
+
+def _singular(code: int) -> str:
+    return (f"The diagonal element {code} is zero, the inversion could not be completed because the input matrix "
+            "is singular.")
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False, out: None = None) -> InvExResult:  # noqa: N803
+    """``linalg.inv`` of A (*, n, n) that reports instead of raising: ``(inverse, info)``, info (*) int32 the
+    position of the first zero pivot of A's LU factorization (0: invertible; the inverse is NaN otherwise)."""
+    check_square("inv_ex", A)
+    info = _lu_info(A)
+    if check_errors:
+        _raise_for("inv_ex", info, _singular)
+    failed = info > 0
+    return InvExResult(_nan_where(failed, inv(_identity_where(failed, A))), info)
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False,  # noqa: N803
+             out: None = None) -> SolveExResult:
+    """``linalg.solve`` that reports instead of raising: ``(X, info)`` with info (*) int32 as in `inv_ex` for A's
+    matrices (X is NaN where A is singular)."""
+    check_square("solve_ex", A)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg.solve_ex: expected a Tensor for B, got {type(B).__name__}")
+    info = _lu_info(A)
+    if check_errors:
+        _raise_for("solve_ex", info, lambda code: "The solver failed because the input matrix is singular.")
+    failed = info > 0
+    result = solve(_identity_where(failed, A), B, left=left)
+    shape = tuple(info.shape) + (1,) * (result.ndim - info.ndim)
+    return SolveExResult(elementwise.where(failed.reshape(*shape), float("nan"), result), info)
+
+
+def _zero_pivot(code: int) -> str:
+    return (f"U[{code},{code}] is zero and using it on lu_solve would result in a division by zero. If you still want "
+            "to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+
+
+def _check_lu(name: str, A: Tensor) -> None:  # noqa: N803
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.{name}: expected a Tensor for A, got {type(A).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    if not A.backend.xp.isdtype(A.array.dtype, "real floating"):
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got {A.dtype}")
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,  # noqa: N803
+                 out: None = None) -> LUFactorExResult:
+    """The LU factorization of A (*, m, n) with partial pivoting (``pivot=False``: none, as PyTorch on a GPU):
+    ``(LU, pivots, info)``: L (unit diagonal, not stored) and U packed in LU (*, m, n); pivots (*, min(m, n)) int32,
+    1-based (row i was swapped with row ``pivots[i]``); info (*) int32, the first zero pivot (0: none).
+    Differentiable for square A."""
+    _check_lu("lu_factor_ex", A)
+    if A.shape[-1] != A.shape[-2] and A.requires_grad:
+        raise NotImplementedError("linalg.lu_factor_ex: the gradient of a non-square A's LU factorization is not "
+                                  "implemented; factorize A.detach() or a square matrix")
+    if A.requires_grad and is_grad_enabled():
+        node = LUFactorFunction.apply(A, pivot=bool(pivot))
+        pivots, info = node.grad_fn.pivots, node.grad_fn.info
+    else:
+        lu, pivots, info, _ = eliminate(A.backend.xp, A.array, bool(pivot))
+        node = make_tensor(lu, A.backend, None, 0)
+    info_t = _info_tensor(info, A)
+    if check_errors:
+        _raise_for("lu_factor_ex", info_t, _zero_pivot)
+    return LUFactorExResult(node, _info_tensor(pivots, A), info_t)
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True, out: None = None) -> LUFactorResult:  # noqa: N803
+    """`lu_factor_ex` that raises PyTorch's error for a singular matrix: ``(LU, pivots)``."""
+    _check_lu("lu_factor", A)
+    found = lu_factor_ex(A, pivot=pivot)
+    _raise_for("lu_factor", found.info, _zero_pivot)
+    return LUFactorResult(found.LU, found.pivots)

@@ -1,0 +1,140 @@
+"""``linalg.cholesky_ex``, ``inv_ex``, ``solve_ex``, ``lu_factor`` and ``lu_factor_ex`` against PyTorch on every
+backend: values, LAPACK's ``info`` codes and pivots, ``check_errors``, gradients (and LU's second derivatives)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn.testing import gradgrad_check
+from tests.helpers import check_gradients, make
+
+R = np.random.default_rng(11)
+# a batch mixing a positive-definite, an indefinite, a zero, a singular rank-1 and a pivoting-needing matrix
+MIXED = np.array([[[4.0, 2.0, 0.5], [2.0, 3.0, 0.2], [0.5, 0.2, 2.0]],
+                  [[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                  [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
+                  [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 1.0, 1.0]],
+                  [[0.0, 1.0, 2.0], [3.0, 0.5, 1.0], [1.0, 2.0, 0.0]]])
+
+
+def _both(backend, array):
+    return make(backend, array), torch.tensor(array)
+
+
+def _ok(info: np.ndarray) -> np.ndarray:
+    return info == 0
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_ex_info_and_factor_as_torch(backend, upper):
+    ours, theirs = _both(backend, MIXED)
+    factor, info = anynn.linalg.cholesky_ex(ours, upper=upper)
+    ref, ref_info = torch.linalg.cholesky_ex(theirs, upper=upper)
+    np.testing.assert_array_equal(info.numpy(), ref_info.numpy())
+    assert info.dtype == anynn.int32 and ref_info.dtype == torch.int32
+    ok = _ok(ref_info.numpy())
+    np.testing.assert_allclose(factor.numpy()[ok], ref.numpy()[ok], rtol=1e-12, atol=1e-12)
+    assert np.isnan(factor.numpy()[~ok]).all()  # PyTorch: LAPACK's partial factor (docs/differences.md)
+
+
+def test_inv_ex_and_solve_ex_info_and_values_as_torch(backend):
+    ours, theirs = _both(backend, MIXED)
+    inverse, info = anynn.linalg.inv_ex(ours)
+    ref, ref_info = torch.linalg.inv_ex(theirs)
+    np.testing.assert_array_equal(info.numpy(), ref_info.numpy())
+    ok = _ok(ref_info.numpy())
+    np.testing.assert_allclose(inverse.numpy()[ok], ref.numpy()[ok], rtol=1e-10, atol=1e-12)
+    b = R.standard_normal((5, 3, 2))
+    result, info = anynn.linalg.solve_ex(ours, make(backend, b))
+    ref, ref_info = torch.linalg.solve_ex(theirs, torch.tensor(b))
+    np.testing.assert_array_equal(info.numpy(), ref_info.numpy())
+    np.testing.assert_allclose(result.numpy()[ok], ref.numpy()[ok], rtol=1e-10, atol=1e-12)
+    vector = R.standard_normal(3)  # a vector B against one matrix, and left=False
+    np.testing.assert_allclose(anynn.linalg.solve_ex(ours[0], make(backend, vector)).result.numpy(),
+                               torch.linalg.solve_ex(theirs[0], torch.tensor(vector)).result.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(anynn.linalg.solve_ex(ours[4], make(backend, b[0].T), left=False).result.numpy(),
+                               torch.linalg.solve_ex(theirs[4], torch.tensor(b[0].T), left=False).result.numpy(),
+                               rtol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(5, 3, 3), (4, 4), (2, 3, 5), (2, 5, 3), (1, 1)], ids=str)
+def test_lu_factor_ex_as_torch(backend, shape):
+    a = MIXED if shape == (5, 3, 3) else R.standard_normal(shape)
+    ours, theirs = _both(backend, a)
+    lu, pivots, info = anynn.linalg.lu_factor_ex(ours)
+    ref_lu, ref_pivots, ref_info = torch.linalg.lu_factor_ex(theirs)
+    np.testing.assert_allclose(lu.numpy(), ref_lu.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(pivots.numpy(), ref_pivots.numpy())
+    np.testing.assert_array_equal(info.numpy(), ref_info.numpy())
+    assert pivots.dtype == anynn.int32 and info.dtype == anynn.int32
+
+
+def test_lu_factor_without_pivoting_reconstructs_a(backend):
+    # PyTorch has pivot=False on CUDA only; anynn everywhere: A = L U with no row exchanges
+    a = R.standard_normal((2, 4, 4)) + 4 * np.eye(4)
+    lu, pivots, _ = anynn.linalg.lu_factor_ex(make(backend, a), pivot=False)
+    packed = lu.numpy()
+    lower, upper = np.tril(packed, -1) + np.eye(4), np.triu(packed)
+    np.testing.assert_allclose(lower @ upper, a, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(pivots.numpy(), np.tile(np.arange(1, 5, dtype=np.int32), (2, 1)))
+
+
+def test_lu_factor_gradients_as_torch(backend):
+    a, w = R.standard_normal((2, 4, 4)), R.standard_normal((2, 4, 4))
+    ours = make(backend, a, requires_grad=True)
+    theirs = torch.tensor(a, requires_grad=True)
+    lu, pivots = anynn.linalg.lu_factor(ours)
+    ref, ref_pivots = torch.linalg.lu_factor(theirs)
+    (lu * make(backend, w)).sum().backward()
+    (ref * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(lu.numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(pivots.numpy(), ref_pivots.numpy())
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-10)
+    check_gradients(backend, lambda x: anynn.linalg.lu_factor(x).LU, a[0])
+    assert gradgrad_check(lambda x: anynn.linalg.lu_factor(x).LU, make(backend, a[1], requires_grad=True))
+
+
+def test_ex_gradients(backend):
+    a, b = R.standard_normal((3, 3)), R.standard_normal((3, 2))
+    # cholesky reads one triangle: check it on A Aᵀ + I, whose perturbations stay symmetric
+    check_gradients(backend, lambda x: anynn.linalg.cholesky_ex(x @ x.mT + anynn.eye(3, backend=x.backend,
+                                                                                        dtype=x.dtype)).L, a)
+    check_gradients(backend, lambda x: anynn.linalg.inv_ex(x).inverse, a + 3 * np.eye(3))
+    check_gradients(backend, lambda x, y: anynn.linalg.solve_ex(x, y).result, a + 3 * np.eye(3), b)
+    # against torch, through a batch with a failed matrix: the others' gradients are unchanged by it
+    batch = np.stack([a @ a.T + np.eye(3), -np.eye(3)])
+    ours = make(backend, batch, requires_grad=True)
+    theirs = torch.tensor(batch, requires_grad=True)
+    anynn.linalg.cholesky_ex(ours).L[0].sum().backward()
+    torch.linalg.cholesky_ex(theirs).L[0].sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("cholesky_ex", lambda L, a: L.linalg.cholesky_ex(a, check_errors=True)),
+    ("inv_ex", lambda L, a: L.linalg.inv_ex(a, check_errors=True)),
+    ("solve_ex", lambda L, a: L.linalg.solve_ex(a, a, check_errors=True)),
+    ("lu_factor_ex", lambda L, a: L.linalg.lu_factor_ex(a, check_errors=True)),
+    ("lu_factor", lambda L, a: L.linalg.lu_factor(a)),
+])
+def test_check_errors_raise_as_torch(backend, name, call):
+    ours, theirs = _both(backend, MIXED[1:])
+    with pytest.raises(RuntimeError) as expected:
+        call(torch, theirs)
+    with pytest.raises(anynn.linalg.LinAlgError) as found:
+        call(anynn, ours)
+    assert str(found.value).startswith(f"linalg.{name}: (Batch element ")
+    # the same failed matrix and the same words after PyTorch's prefix
+    assert str(found.value).split("(Batch element ", 1)[1] == str(expected.value).split("(Batch element ", 1)[1]
+
+
+def test_refusals_name_the_function():
+    with pytest.raises(RuntimeError, match="linalg.cholesky_ex: A must be batches of square matrices"):
+        anynn.linalg.cholesky_ex(anynn.ones(2, 3, dtype=anynn.float64))
+    with pytest.raises(RuntimeError, match="linalg.lu_factor: Expected a floating point"):
+        anynn.linalg.lu_factor(anynn.ones(2, 2, dtype=anynn.int64))
+    with pytest.raises(NotImplementedError, match="lu_factor_ex: the gradient of a non-square"):
+        anynn.linalg.lu_factor(anynn.ones(2, 3, dtype=anynn.float64, requires_grad=True))
