@@ -128,6 +128,24 @@ def test_frozen_weight_still_gives_input_gradient(backend):
     np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("fn", [partial(conv2d, padding=1), partial(conv_transpose2d, stride=2)],
+                         ids=["conv2d", "conv_transpose2d"])
+def test_col2im_with_more_channels_than_columns_gives_n_c_h_w_memory_order(fn):
+    # more channels than output columns: col2im runs channels-last; its result must come back in (N, C, H, W)
+    # memory order, or every elementwise step taking it (a ReLU's or max pool's backward) runs several times slower
+    rng = np.random.default_rng(4)
+    if fn.func is conv2d:  # the input gradient: 16 input channels, 6 output columns
+        x = anynn.tensor(rng.standard_normal((2, 16, 6, 6)).astype(np.float32), requires_grad=True)
+        w = anynn.tensor(rng.standard_normal((4, 16, 3, 3)).astype(np.float32))
+        fn(x, w).sum().backward()
+        image = x.grad.array
+    else:  # the forward: 16 output channels from a 5-column input
+        x = anynn.tensor(rng.standard_normal((2, 4, 5, 5)).astype(np.float32))
+        w = anynn.tensor(rng.standard_normal((4, 16, 3, 3)).astype(np.float32))
+        image = fn(x, w).array
+    assert list(image.strides) == sorted(image.strides, reverse=True), image.strides
+
+
 def test_default_init_matches_pytorch_bounds_and_is_seeded():
     layer = Conv2d(4, 6, (3, 2), groups=2, seed=3)
     assert layer.weight.shape == (6, 2, 3, 2) and layer.bias.shape == (6,)
