@@ -27,6 +27,7 @@ from typing import Any, Callable
 from .autograd import mode
 from .autograd.tensor import Tensor, mark_modified
 from .backend import BackendMismatch, dtype_name
+from .functional.inplace import _kind  # the ladder bool < integer < floating < complex of in-place results
 
 # result cast to out's dtype unless that climbs down bool < integer < floating < complex
 CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "exp", "exp2", "expm1",
@@ -37,20 +38,15 @@ CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divi
 # out's dtype must be the result's
 EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min", "clamp_max", "abs", "neg",
          "negative", "where", "floor", "ceil", "round", "trunc", "sign", "amax", "amin", "index_select", "gather",
-         "argmax", "argmin", "sort", "topk", "cumprod")
+         "argmax", "argmin", "sort", "topk")
 # computed in out's dtype (their dtype= argument)
-IN_OUT_DTYPE = ("sum", "prod", "cumsum")
+IN_OUT_DTYPE = ("sum", "prod", "cumsum", "cumprod")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",
              "randperm", "normal")
 
 _GRAD = "functions with out=... arguments don't support automatic differentiation, but one of the arguments " \
         "requires grad."
 _JOINS = ("cat", "concat", "stack")
-_KINDS = ("bool", "integral", "real floating", "complex floating")
-
-
-def _kind(xp: Any, dtype: Any) -> int:
-    return next((i for i, kind in enumerate(_KINDS) if xp.isdtype(dtype, kind)), 2)
 
 
 def _tensors(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Tensor]:

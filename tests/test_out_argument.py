@@ -50,6 +50,9 @@ CASES: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
     "tanh": (lambda lib, a, out: lib.tanh(a, out=out), [A]),
     "index_select": (lambda lib, a, i, out: lib.index_select(a, 0, i, out=out), [A, INDEX]),
     "cumsum": (lambda lib, a, out: lib.cumsum(a, 1, out=out), [A]),
+    "cumprod": (lambda lib, a, out: lib.cumprod(a, 0, out=out), [A]),
+    "logical_and": (lambda lib, a, b, out: lib.logical_and(a > 0, b > 0, out=out), [A, B]),
+    "addmm": (lambda lib, z, a, m, out: lib.addmm(z, a, m, out=out), [np.ones((2, 4), np.float32), A, M]),
 }
 # deterministic factories: (call(lib, out), out dtype)
 FACTORIES: dict[str, Callable[..., Any]] = {
@@ -149,7 +152,8 @@ def test_out_refused_while_an_argument_requires_grad(backend, name):
 DTYPE_RULES = [("add", "float64"), ("add", "float16"), ("add", "int64"), ("gt", "float32"), ("gt", "int64"),
                ("exp", "int32"), ("mean", "bool"), ("matmul", "float64"), ("bmm", "float16"), ("abs", "float64"),
                ("where", "float64"), ("argmax", "float32"), ("argmax", "int32"), ("sum", "float64"),
-               ("cat", "float64"), ("cat", "int64"), ("max", "float64")]
+               ("cat", "float64"), ("cat", "int64"), ("max", "float64"), ("cumprod", "float64"), ("cumsum", "int64"),
+               ("logical_and", "float32"), ("addmm", "float64")]
 
 
 @pytest.mark.parametrize(("name", "dtype"), DTYPE_RULES)

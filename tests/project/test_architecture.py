@@ -51,8 +51,8 @@ LIBRARY_HOSTS = {
 LAYERS = {
     "backend": 0, "dtypes": 0, "type_info": 0, "device": 0, "generator": 0, "version": 0, "memory_format": 0,
     "autograd": 1,
-    "init": 2, "factories": 2, "random": 2, "out_argument": 2,
-    "functional": 3, "data": 3,
+    "init": 2, "factories": 2, "random": 2,
+    "functional": 3, "data": 3, "out_argument": 3,
     "nn": 4, "linalg": 4, "metrics": 4, "amp": 4, "cuda": 4, "accelerator": 4, "backends": 4,
     "distributions": 4, "sparse": 4, "legacy_constructors": 4, "special": 4,
     "func": 4,  # torch.func: transforms over autograd, functional_call over nn.Module
