@@ -61,3 +61,12 @@ def test_pinn_solves_poisson():
     out = run_example("pinn.py", "--steps", "600")
     error = float(next(line for line in out.splitlines() if line.startswith("max error")).split(":")[1].split()[0])
     assert error < 5e-3
+
+
+def test_hogwild_workers_train_the_shared_model():
+    out = run_example("hogwild.py", "--num-processes", "2", "--epochs", "2")
+    lines = out.splitlines()
+    before = float(lines[0].rsplit(" ", 1)[1])
+    after = float(lines[1].rsplit(" ", 1)[1])
+    # Hogwild's interleaving varies run to run (0.43 to 0.74 seen); chance is 0.1
+    assert before < 0.2 and lines[1].startswith("after 2 workers x 2 epochs") and after >= 0.25
