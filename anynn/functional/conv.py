@@ -65,10 +65,13 @@ def scatter_windows(xp: Namespace, y: Any, w_mat: Any, kernel: Pair, padded: Pai
     if g * b <= wo or n is None:  # (a symbolic batch, ONNX export: the layout that never multiplies by n)
         cols = xp.reshape(matmul(w_mat.mT, y), (n, g * b, kh, kw, ho, wo))
         return fold(xp, cols, padded, stride, dilation)
-    rows = xp.reshape(xp.permute_dims(y, (1, 3, 0, 2)), (g, ho * wo * n, a))
-    w_last = xp.reshape(xp.permute_dims(xp.reshape(w_mat, (g, a, b, kh, kw)), (0, 1, 3, 4, 2)), (g, a, kh * kw * b))
-    cols = xp.reshape(matmul(rows, w_last), (g, ho, wo, n, kh, kw, b))  # (g, L*N, kh*kw*b) viewed
-    cols = xp.reshape(xp.permute_dims(cols, (1, 2, 3, 4, 5, 0, 6)), (ho, wo, n, kh, kw, g * b))
+    rows = xp.reshape(xp.permute_dims(y, (1, 3, 0, 2)), (g, 1, ho * wo * n, a))
+    # one (a, b) block of the weight per kernel offset (made contiguous for BLAS), so that each offset's columns
+    # come out as one contiguous (Ho, Wo, N, b) block for its slice-add
+    w_offsets = xp.permute_dims(xp.reshape(w_mat, (g, a, b, kh * kw)), (0, 3, 1, 2))
+    w_offsets = xp.reshape(xp.reshape(w_offsets, (g * kh * kw, a * b)), (g, kh * kw, a, b))
+    cols = xp.reshape(matmul(rows, w_offsets), (g, kh, kw, ho, wo, n, b))  # (g, kh*kw, L*N, b) viewed
+    cols = xp.reshape(xp.permute_dims(cols, (1, 2, 3, 4, 5, 0, 6)), (kh, kw, ho, wo, n, g * b))
     image = xp.permute_dims(fold_channels_last(xp, cols, padded, stride, dilation), (2, 3, 0, 1))
     # one copy into (N, C, H, W) order (flat and back, a copy on every library): the elementwise steps that take
     # this array run several times slower on NumPy while their operands' memory orders differ (the CNN

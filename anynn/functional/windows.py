@@ -194,16 +194,17 @@ def fold(xp: Any, cols: Any, padded_shape: Pair, stride: Pair, dilation: Pair) -
 
 
 def fold_channels_last(xp: Any, cols: Any, padded_shape: Pair, stride: Pair, dilation: Pair) -> Any:
-    """col2im in channels-last layout: columns (Ho, Wo, N, kh, kw, C) → image (Hp, Wp, N, C).
+    """col2im in channels-last layout: columns (kh, kw, Ho, Wo, N, C) → image (Hp, Wp, N, C).
 
-    The same sums as `fold`, but each slice-add runs over contiguous channels: faster than `fold` when
-    there are more channels than output columns (deep layers with small feature maps).
+    The same sums as `fold`, but each slice-add reads one contiguous (Ho, Wo, N, C) block and runs over
+    contiguous channels: faster than `fold` when there are more channels than output columns (deep layers
+    with small feature maps).
     """
-    ho, wo, n, kh, kw, c = cols.shape
+    kh, kw, ho, wo, n, c = cols.shape
     out = xp.zeros(tuple(padded_shape) + (n, c), dtype=cols.dtype, device=device(cols))
     for i in range(kh):
         for j in range(kw):
             rows = slice(i * dilation[0], i * dilation[0] + (ho - 1) * stride[0] + 1, stride[0])
             columns = slice(j * dilation[1], j * dilation[1] + (wo - 1) * stride[1] + 1, stride[1])
-            out = at_add(out, (rows, columns, Ellipsis), cols[:, :, :, i, j, :])
+            out = at_add(out, (rows, columns, Ellipsis), cols[i, j, ...])
     return out
