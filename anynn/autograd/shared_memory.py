@@ -9,7 +9,6 @@ PyTorch, a Tensor sent to another process is first moved to shared memory, so bo
 
 from __future__ import annotations
 
-from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable
 
 from ..backend import Backend, DeviceRNG, get_backend
@@ -87,6 +86,8 @@ def rebuild_generator(backend: str, state: Any) -> DeviceRNG:
 def register_reductions() -> None:
     """Teach the multiprocessing pickler `Tensor` (and subclasses: `Parameter`), `Backend` and the backends'
     generators (each library's class, once loaded: this runs again at each `share_memory_`)."""
+    from multiprocessing.reduction import ForkingPickler  # here: `import anynn` need not load multiprocessing
+
     for root, reducer in ((Tensor, reduce_tensor), (Backend, reduce_backend), (DeviceRNG, reduce_generator)):
         for cls in _with_subclasses(root):
             ForkingPickler.register(cls, reducer)

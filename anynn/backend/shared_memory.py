@@ -15,7 +15,6 @@ import mmap
 import os
 import tempfile
 import weakref
-from multiprocessing.reduction import DupFd
 from typing import Any, Callable
 
 import numpy as np
@@ -82,6 +81,8 @@ def _address(segment: Segment) -> int:
 
 def reduction(array: np.ndarray) -> tuple[Callable[..., np.ndarray], tuple[Any, ...]]:
     """How the multiprocessing pickler sends a shared ``array``: the segment's descriptor and the view's place in it."""
+    from multiprocessing.reduction import DupFd  # here: `import anynn` need not load multiprocessing
+
     segment = segment_of(array)
     if segment is None:
         raise ValueError("reduction: the array is not in shared memory (call to_shared first)")
