@@ -32,6 +32,12 @@ def check_same_dtype(op_name: str, names: tuple[str, ...], operands: tuple[Any, 
     """Raise `DTypeMismatchError` naming ``op_name`` and each operand's dtype unless the operands (Tensors or
     native arrays; None skipped) share one dtype, as PyTorch's products, convolutions and attention require
     rather than promoting. Called inside ``forward`` where autocast has already cast the operands."""
+    first = operands[0].dtype  # the hot path (every linear, product and convolution): one comparison per operand
+    for x in operands[1:]:
+        if x is not None and x.dtype != first:
+            break
+    else:
+        return
     present = [(name, data_dtype(x)) for name, x in zip(names, operands) if x is not None]
     first = present[0][1]
     if all(dtype == first for _, dtype in present[1:]):
