@@ -82,6 +82,17 @@ def test_module_share_memory_moves_parameters_buffers_and_gradients_as_torch(bac
     assert ours[0].bias.grad is None and theirs[0].bias.grad is None
 
 
+@pytest.mark.parametrize("name", ["numpy", "numpy-portable", "torch"])
+def test_sharing_through_data_moves_the_owner_as_torch(name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Linear(2, 2, backend=name), torch.nn.Linear(2, 2)
+    for p in ours.parameters():
+        p.data.share_memory_()  # a spelling PyTorch programs use
+    for p in theirs.parameters():
+        p.data.share_memory_()
+    assert [p.is_shared() for p in ours.parameters()] == [p.is_shared() for p in theirs.parameters()] == [True] * 2
+
+
 def test_a_view_taken_before_sharing_keeps_the_old_memory_on_numpy():
     """A documented difference: PyTorch moves the storage (views follow); NumPy arrays cannot change buffer."""
     t = anynn.arange(4.0)

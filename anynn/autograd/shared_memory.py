@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..backend import Backend, DeviceRNG, get_backend
-from .tensor import Tensor
+from .tensor import Tensor, _write_through
 
 NON_LEAF_REFUSAL = ("Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd does not "
                     "support crossing process boundaries.  If you just want to transfer the data, call detach() "
@@ -32,6 +32,7 @@ def share_memory_(self: Tensor) -> Tensor:
     array = self.backend.share_memory(self.array)
     if array is not self.array:
         self.array = array
+        _write_through(self)  # `p.data.share_memory_()`: the owner moves too, as PyTorch's storage does
     return self
 
 
