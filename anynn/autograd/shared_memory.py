@@ -49,7 +49,10 @@ def reduce_tensor(t: Tensor) -> tuple[Callable[..., Tensor], tuple[Any, ...]]:
     if t.requires_grad and not t.is_leaf:
         raise RuntimeError(NON_LEAF_REFUSAL)
     if not t.backend.is_shared(t.array):
-        share_memory_(t)
+        try:
+            share_memory_(t)
+        except RuntimeError as exc:
+            raise RuntimeError(f"sending a tensor to another process moves it to shared memory first: {exc}") from None
     rebuild_array, array_args = t.backend.shared_reduction(t.array)
     # the backend goes as its key: its class may have been imported after the pickler's table was made
     return rebuild_tensor, (type(t), t.backend.key, rebuild_array, array_args, t.requires_grad)
