@@ -43,6 +43,47 @@ class _Namespace(types.ModuleType):
             shape = tuple(-1 if n is None else n for n in shape)
         return self._library.reshape(x, shape, **kwargs)
 
+    def sort(self, x: Any, **kwargs: Any) -> Any:
+        return self._shaped(self._library.sort(x, **kwargs), x.shape)
+
+    def argsort(self, x: Any, **kwargs: Any) -> Any:
+        return self._shaped(self._library.argsort(x, **kwargs), x.shape)
+
+    def roll(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._shaped(self._library.roll(x, *args, **kwargs), x.shape)
+
+    def zeros_like(self, x: Any, **kwargs: Any) -> Any:
+        return self._shaped(self._library.zeros_like(x, **kwargs), x.shape)
+
+    def ones_like(self, x: Any, **kwargs: Any) -> Any:
+        return self._shaped(self._library.ones_like(x, **kwargs), x.shape)
+
+    def full_like(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._shaped(self._library.full_like(x, *args, **kwargs), x.shape)
+
+    def _shaped(self, result: Any, shape: tuple[int | None, ...]) -> Any:
+        """``result`` (of ``shape``) with its static sizes known again: ndonnx's sort, argsort, roll and *_like
+        forget all of them when one axis is symbolic; a Reshape to the same shape (that axis as -1) restores them."""
+        if None not in result.shape or tuple(shape).count(None) > 1:
+            return result
+        return self._library.reshape(result, tuple(-1 if n is None else n for n in shape))
+
+    def broadcast_to(self, x: Any, shape: Any) -> Any:
+        """Also takes -1 in ``shape`` where ``x`` has a symbolic axis: that axis kept as it is when the graph runs
+        (``Tensor.expand(-1, ...)``), ONNX Expand's 1. A ``None`` there would be a size the graph has not got."""
+        if not isinstance(shape, tuple) or -1 not in shape:
+            return self._library.broadcast_to(x, shape)
+        if None in shape or len(shape) < x.ndim or any(
+                n == -1 and (i < len(shape) - x.ndim or x.shape[i - len(shape) + x.ndim] is not None)
+                for i, n in enumerate(shape)):
+            raise ValueError(f"broadcast_to: -1 keeps a symbolic axis of the array (shape {tuple(x.shape)}); "
+                             f"got the target {shape}")
+        import spox.opset.ai.onnx.v21 as op
+
+        from .ndonnx_graph import const, var, wrap
+
+        return wrap(op.expand(var(x), const([1 if n == -1 else n for n in shape], np.int64)))
+
 
 class NdonnxBackend(Backend):
     name = "ndonnx"

@@ -46,7 +46,9 @@ def expand(x: Any, *sizes: Any) -> Any:
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: {len(sizes)} sizes given for a tensor of shape {x.shape}")
-    target = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    # -1 keeps a size; a symbolic one (an ONNX export's None) stays -1, which the recording backend keeps as it runs
+    target = tuple((-1 if x.shape[i - lead] is None else x.shape[i - lead]) if n == -1 and i >= lead else n
+                   for i, n in enumerate(sizes))
     if target == tuple(x.shape):
         return x
     return Expand.apply(x, shape=target)

@@ -247,6 +247,9 @@ def squeeze(x: Any, dim: Any = None) -> Any:
                 raise IndexError(f"squeeze: dim {d} is out of range for a tensor of shape {tuple(x.shape)} "
                                  f"(expected in [{-bound}, {bound - 1}])")
         dims = {d % bound for d in ((dim,) if isinstance(dim, int) else dim) if x.ndim}
+        if any(x.shape[d] is None for d in dims):  # dropped or kept as it runs: a graph has one rank
+            raise ValueError(f"squeeze: dim {sorted(dims)} of a tensor of shape {tuple(x.shape)} has a symbolic size "
+                             f"(an ONNX export with dynamic_axes), which may or may not be 1 when the graph runs")
         dims = {d for d in dims if x.shape[d] == 1}
     if not dims:
         return x

@@ -66,11 +66,12 @@ class Elementwise(nn.Module):
                 anynn.expm1(x), anynn.log1p(x.abs()), 2 ** y, y.floor(), (x // 0.5), anynn.lerp(x, y, 0.3))
 
 
-class MixedLinear(nn.Module):
-    """A float32 weight made in the forward meets float64 features: promoted to float64, as anynn computes."""
+class FactoryLinear(nn.Module):
+    """A weight made in the forward (float32, the default dtype) cast to the float64 features' dtype (linear
+    refuses two dtypes, as PyTorch's): graph constants."""
 
     def forward(self, x: Any) -> Any:
-        return nn.functional.linear(x, anynn.ones(3, x.shape[-1]), anynn.zeros(3))
+        return nn.functional.linear(x, anynn.ones(3, x.shape[-1]).to(x.dtype), anynn.zeros(3, dtype=x.dtype))
 
 
 class Transposed(nn.Module):
@@ -151,6 +152,17 @@ class Contractions(nn.Module):
                 a[:, i], a[..., [0, -1]], grid[:, i[:2] % 3, i[1:3] % 4], a[a > 0.5], grid[:, None, i % 3])
 
 
+class Orderings(nn.Module):
+    """Sorting, median, roll and *_like factories (ndonnx forgets every static size of their results under a
+    symbolic batch; the backend reshapes them back) and expand keeping a symbolic axis with -1."""
+
+    def forward(self, x: Any) -> Any:
+        ranked, order = x.sort(1, descending=True)
+        middle, where = x.median(1)
+        return (ranked, order, middle, where, x.roll(2, 1), anynn.zeros_like(x).sum(1, keepdim=True) + x,
+                x[:, None, :3].expand(-1, 2, -1), x.unsqueeze(0).expand(2, -1, -1).sum(0), x.argsort(1)[:, :2])
+
+
 def _floats(*shape: int) -> np.ndarray:
     return np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32)
 
@@ -203,7 +215,7 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
         nn.Conv1d(3, 4, 3), nn.BatchNorm1d(4), nn.ELU(), nn.CELU(0.5), nn.SELU(), nn.LeakyReLU(0.1),
         nn.Mish(), nn.Softplus(), nn.Hardswish(), nn.Hardsigmoid(), nn.PReLU(4), nn.Softsign(), nn.LogSigmoid(),
         nn.GELU(), nn.GroupNorm(2, 4), nn.AvgPool1d(2), Transposed(nn.GRU(4, 5, bidirectional=True)),
-        MixedLinear()).double(),
+        FactoryLinear()).double(),
                 lambda n: (_floats(n, 3, 10).astype(np.float64),), (0,)),
     # the recorded fallbacks pad, fold and average without the batch size (constant padding: full_like and a
     # broadcast; transposed convolution: the layout that never multiplies by N; adaptive average: MatMuls)
@@ -218,6 +230,7 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
         nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True)), lambda n: (_floats(n, 2, 4, 5, 3),), (0,)),
     "einsum_indexing": (Contractions, lambda n: (_floats(n, 12) * 0 + _floats(n, 12), _floats(n, 4, 2),
                                                  np.array([0, 2, 1, -1])), (0, 0, None)),
+    "orderings": (Orderings, lambda n: (_floats(n, 7),), (0,)),
     "symbolic_helpers": (Helpers, lambda n: (_floats(n, 8), np.random.default_rng(n).integers(0, 8, (n, 3))), (0, 0)),
     "activations": (lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh(), nn.Hardswish(), nn.Sigmoid(), nn.Softplus(),
@@ -373,6 +386,13 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     export(Rows(), (_floats(4, 3), np.array([0, -1])), io.BytesIO())
     with pytest.raises(ExportError, match=r"index array on an axis of symbolic size.*'input' axis 0"):
         export(Rows(), (_floats(4, 3), np.array([0, -1])), io.BytesIO(), dynamic_axes={"input": [0]})
+
+    class Squeeze(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x.squeeze(0)  # PyTorch drops the axis for a batch of 1 only: a graph has one rank
+
+    with pytest.raises(ExportError, match=r"squeeze: dim \[0\] .* symbolic size"):
+        export(Squeeze(), _floats(1, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
     class Count(nn.Module):
         def forward(self, x: Any) -> Any:
