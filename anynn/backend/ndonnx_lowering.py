@@ -376,6 +376,19 @@ def gather(fn: Any, xp: Namespace, a: Any, index: Any) -> Any:
     return wrap(_op().gather_elements(var(a), var(index), axis=fn.dim))
 
 
+def scatter(fn: Any, xp: Namespace, a: Any, index: Any, src: Any) -> Any:
+    """``scatter``/``scatter_add`` are ONNX ScatterElements (reduction "add" for the latter) of the part of ``src``
+    the index covers (a Slice to the index's shape as it runs; a number: expanded to it). Of repeated positions
+    onnxruntime keeps the last write, as anynn does (PyTorch leaves that order undefined)."""
+    op = _op()
+    where = op.shape(var(index))
+    if src.ndim == 0:
+        values = op.expand(var(src), where)
+    else:
+        values = op.slice(var(src), const(np.zeros(index.ndim, np.int64)), where)
+    return wrap(op.scatter_elements(var(a), var(index), values, axis=fn.dim, reduction="add" if fn.add else "none"))
+
+
 def embedding(fn: Any, xp: Namespace, weight: Any, indices: Any) -> Any:
     return wrap(_op().gather(var(weight), var(indices), axis=0))
 
@@ -445,8 +458,8 @@ def lowerings(opset: int) -> dict[str, Lowering]:
         "SiLUFunction": silu, "SoftplusFunction": softplus, "MishFunction": _unary("mish"),
         "HardswishFunction": hardswish, "HardtanhFunction": hardtanh, "PReLUFunction": prelu,
         "SoftsignFunction": _unary("softsign"), "SoftmaxFunction": softmax, "LogSoftmaxFunction": log_softmax,
-        "Reshape": reshape, "EmbeddingFunction": embedding, "Gather": gather, "ConstantPad": constant_pad,
-        "GatherPad": gather_pad, "RecurrentSequence": recurrent_sequence,
+        "Reshape": reshape, "EmbeddingFunction": embedding, "Gather": gather, "Scatter": scatter,
+        "ConstantPad": constant_pad, "GatherPad": gather_pad, "RecurrentSequence": recurrent_sequence,
     }
     if opset >= 20:
         table["GELUFunction"] = gelu

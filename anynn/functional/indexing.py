@@ -326,7 +326,7 @@ def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: b
     _check_region(name, input, idx, dim)
     xp = input.backend.xp
     if isinstance(src, Tensor):
-        if src.ndim != idx.ndim or any(i > n for i, n in zip(idx.shape, src.shape)):
+        if src.ndim != idx.ndim or any(i > n for i, n in zip(idx.shape, src.shape) if i is not None and n is not None):
             raise ValueError(f"{name}: src of shape {src.shape} must cover index's shape {tuple(idx.shape)}")
         if src.dtype != input.dtype:
             raise TypeError(f"{name}: src has dtype {src.dtype}, the input {input.dtype}; they must match")
@@ -378,7 +378,9 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot codes of integer ``tensor`` (*) → (*, num_classes); ``-1``: one more than the largest value."""
     if num_classes == -1:
-        num_classes = int(tensor.max().item()) + 1 if tensor.size else 0
+        if not tensor.size:
+            raise RuntimeError("one_hot: cannot infer the number of classes from an empty tensor; pass num_classes")
+        num_classes = int(tensor.max().item()) + 1
     idx = _integer_index("one_hot", tensor, tensor)
     xp = tensor.backend.xp
     if tensor.size:

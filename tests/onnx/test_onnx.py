@@ -128,7 +128,8 @@ class Tensors(nn.Module):
 
 class Helpers(nn.Module):
     """Layers whose own checks or reshapes read sizes: Bilinear (rows merged), cosine similarity (broadcast),
-    local response norm, gather (GatherElements) on 2-D and 3-D input, max pooling with indices."""
+    local response norm, gather and scatter (GatherElements, ScatterElements; repeated positions: the last write
+    wins), max pooling with indices."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -139,7 +140,9 @@ class Helpers(nn.Module):
         grid = x.reshape(x.shape[0], 2, 4)
         pooled, where = self.pool(grid)
         return (self.bilinear(x[:, :4], x[:, 4:]), self.cosine(grid, grid.flip(1)), self.lrn(grid[:, :, :, None]),
-                anynn.gather(x, 1, index), anynn.gather(grid, 2, index[:, None, :] % 4), pooled, where)
+                anynn.gather(x, 1, index), anynn.gather(grid, 2, index[:, None, :] % 4), pooled, where,
+                anynn.zeros_like(x).scatter(1, index, x[:, :4]), x.scatter_add(1, index, x[:, 2:5]),
+                x.scatter(1, index[:, :2], 7.0))
 
 
 class Contractions(nn.Module):
