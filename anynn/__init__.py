@@ -16,6 +16,7 @@ from . import functional  # noqa: E402  (binds Tensor operators before anything 
 from . import autograd, backend, data, init, io, metrics, nn, optim, train  # noqa: E402
 from .autograd import GradientCheckError, Tensor, enable_grad, grad_check, no_grad  # noqa: E402
 from .autograd import inference_mode, is_grad_enabled, set_grad_enabled  # noqa: E402
+from .autograd import is_anomaly_enabled, is_inference_mode_enabled  # noqa: E402
 from .factories import (arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,  # noqa: E402
                         rand_like, randint, randn, randn_like, randperm, zeros, zeros_like)
 from .functional.tensor_extras import (abs, amax, amin, argmax, argmin, cat, chunk, clamp, clone, concat,  # noqa: E402
@@ -77,7 +78,7 @@ __all__ = [
     "save_checkpoint", "serialization", "train",
     "enable_grad", "functional", "get_backend", "grad_check", "init", "manual_seed", "nn", "no_grad",
     "ones", "optim", "set_default_backend", "tensor", "zeros",
-    "inference_mode", "is_grad_enabled", "set_grad_enabled",
+    "inference_mode", "is_grad_enabled", "set_grad_enabled", "is_anomaly_enabled", "is_inference_mode_enabled",
     # PyTorch-style factories and functions
     "abs", "amax", "amin", "arange", "argmax", "argmin", "cat", "chunk", "clamp", "clone", "concat", "exp",
     "eye", "flatten", "from_numpy", "full", "full_like", "linspace", "log", "log_softmax", "masked_fill",
@@ -101,8 +102,8 @@ __all__ += [  # PyTorch's devices and dtypes
     "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
 ]
 from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
-from .amp import autocast  # noqa: E402
-__all__ += ["amp", "autocast", "get_num_threads", "set_num_threads"]
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
+__all__ += ["amp", "autocast", "get_autocast_dtype", "is_autocast_enabled", "get_num_threads", "set_num_threads"]
 __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.tensor_math), factories
     "acos", "acosh", "add", "addcdiv", "addcmul", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
     "arctan2", "arctanh",

@@ -6,13 +6,14 @@ from .double_backward import DoubleBackwardError
 from .custom_function import Function, FunctionCtx
 from .grad_api import backward, grad
 from .grad_check import GradientCheckError, grad_check
-from .mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .mode import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, ones, tensor, zeros
 from .variable import Variable
 
 __all__ = ["DoubleBackwardError", "backward", "Function", "FunctionCtx", "GradientCheckError", "Tensor",
            "detect_anomaly",
            "enable_grad", "functional", "grad", "grad_check", "inference_mode", "is_anomaly_enabled", "is_grad_enabled",
+           "is_inference_mode_enabled",
            "no_grad",
            "set_detect_anomaly",
            "ones", "set_grad_enabled", "tensor", "zeros", "Variable"]

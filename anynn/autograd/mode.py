@@ -120,6 +120,19 @@ class set_grad_enabled(_GradMode):  # noqa: N801
         return super().__call__(func)
 
 
+class _InferenceFlag(threading.local):
+    def __init__(self) -> None:  # runs once in every thread that looks
+        self.enabled = False
+
+
+inference_flag = _InferenceFlag()
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether this thread is inside ``inference_mode()`` (``inference_mode(False)`` inside one answers False)."""
+    return inference_flag.enabled
+
+
 class inference_mode(_GradMode):  # noqa: N801
     """PyTorch's ``inference_mode(mode=True)``: here the same as ``no_grad()`` (``mode=False``: no change).
 
@@ -131,8 +144,13 @@ class inference_mode(_GradMode):  # noqa: N801
 
     def __enter__(self) -> None:
         self.previous = local.modes.grad_enabled
+        self.previous_flag, inference_flag.enabled = inference_flag.enabled, self.mode
         if self.mode:
             local.modes.grad_enabled = False
+
+    def __exit__(self, *exc: Any) -> None:
+        super().__exit__(*exc)
+        inference_flag.enabled = self.previous_flag
 
     def _fresh(self) -> "_GradMode":
         return inference_mode(self.mode)

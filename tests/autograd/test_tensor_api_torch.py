@@ -257,6 +257,12 @@ def test_one_hot_matches_torch(backend):
     assert dtype_name(ours.dtype) == "int64" and F.one_hot(_t(backend, labels)).shape == (2, 2, 4)
     with pytest.raises(RuntimeError, match="one_hot"):
         F.one_hot(_t(backend, labels), 3)
+    empty = np.zeros(0, np.int64)  # the class count cannot come from no labels: PyTorch refuses, as here
+    with pytest.raises(RuntimeError, match="infer"):
+        torch.nn.functional.one_hot(torch.tensor(empty))
+    with pytest.raises(RuntimeError, match="one_hot: cannot infer the number of classes from an empty tensor"):
+        F.one_hot(_t(backend, empty))
+    assert F.one_hot(_t(backend, empty), 3).shape == (0, 3)
 
 
 def test_index_errors_name_the_function(backend):

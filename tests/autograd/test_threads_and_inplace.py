@@ -122,6 +122,37 @@ def test_a_new_thread_starts_recording_and_without_anomaly_detection(backend):
     assert anynn.is_grad_enabled() and not is_anomaly_enabled()
 
 
+
+MODE_QUERIES = {  # PyTorch's top-level questions about the modes of this thread, inside their context
+    "is_inference_mode_enabled": lambda lib: lib.inference_mode(),
+    "is_anomaly_enabled": lambda lib: lib.autograd.set_detect_anomaly(True),
+    "is_grad_enabled": lambda lib: lib.enable_grad(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODE_QUERIES))
+def test_mode_queries_answer_per_thread_as_torch(name):
+    import torch
+
+    for lib in (torch, anynn):
+        query = getattr(lib, name)
+        outside, seen = query(), {}
+        with MODE_QUERIES[name](lib):
+            inside = query()
+            thread = threading.Thread(target=lambda q=query, out=seen: out.setdefault("other", q()))
+            thread.start()
+            thread.join()
+        other = outside if lib is anynn or name != "is_anomaly_enabled" else True  # PyTorch's anomaly mode is global
+        assert (outside, inside, seen["other"], query()) == (name == "is_grad_enabled", True, other, outside)
+    with torch.inference_mode(), anynn.inference_mode():
+        with torch.inference_mode(False), anynn.inference_mode(False):
+            assert anynn.is_inference_mode_enabled() is torch.is_inference_mode_enabled() is False
+        assert anynn.is_inference_mode_enabled() is torch.is_inference_mode_enabled() is True
+    assert anynn.is_autocast_enabled("cpu") is torch.is_autocast_enabled("cpu") is False
+    with anynn.autocast("cpu"):
+        assert anynn.is_autocast_enabled("cpu") is True
+
+
 def test_grad_mode_switches_behave_as_pytorch():
     w = anynn.tensor([1.0], requires_grad=True)
 
