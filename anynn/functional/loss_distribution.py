@@ -113,7 +113,10 @@ class PoissonNLL(_Reduced):
             slope = -self.x if self.log_input else -self.log_x
             if self.full:
                 safe = self.safe_t
-                slope = slope + xp.where(self.stirling, xp.log(safe) + 0.5 / safe, xp.zeros_like(safe))
+                # PyTorch masks Stirling's term after taking log(t): zero times its infinite (or NaN) slope where
+                # t <= 0, so NaN there, as its (and KL's xlogy) target gradient
+                masked = xp.where(self.t > 0, xp.zeros_like(safe), xp.full_like(safe, math.nan))
+                slope = slope + xp.where(self.stirling, xp.log(safe) + 0.5 / safe, masked)
             grad_t = _to_input(xp, g * slope, self.loss_shape, self.shapes[1])
         return grad_x, grad_t
 

@@ -290,6 +290,17 @@ def test_gaussian_nll_clamps_tiny_variances_like_torch(backend):
     compare_with_torch(backend, F.gaussian_nll_loss, TF.gaussian_nll_loss, x, y, var, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("log_input", [True, False])
+def test_poisson_nll_full_at_zero_counts_as_torch(backend, log_input):
+    """Zero counts, Poisson's commonest target: the values as PyTorch's, and the target's gradient NaN there with
+    ``full`` (PyTorch masks Stirling's term after taking log(0): the mask's zero times an infinite slope)."""
+    x, t = rng().uniform(0.1, 3.0, (3, 4)), np.floor(counts((3, 4)))
+    t[0, :3] = (0.0, 1.0, 0.5)
+    compare_with_torch(backend, lambda a, b: F.poisson_nll_loss(a, b, log_input=log_input, full=True, reduction="none"),
+                       lambda a, b: TF.poisson_nll_loss(a, b, log_input=log_input, full=True, reduction="none"), x, t,
+                       rtol=1e-10, atol=1e-12)
+
+
 def test_gaussian_nll_takes_a_float_variance(backend):
     x, y = rng().normal(size=(3, 4)), rng(1).normal(size=(3, 4))
     compare_with_torch(backend, lambda a, b: F.gaussian_nll_loss(a, b, 0.5),
