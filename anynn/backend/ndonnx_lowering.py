@@ -389,6 +389,22 @@ def scatter(fn: Any, xp: Namespace, a: Any, index: Any, src: Any) -> Any:
     return wrap(op.scatter_elements(var(a), var(index), values, axis=fn.dim, reduction="add" if fn.add else "none"))
 
 
+def max_unpool(fn: Any, xp: Namespace, x: Any, indices: Any) -> Any:
+    """Each plane of ``x`` (..., *in_spatial) written at its in-plane ``indices`` into zeros (..., *out_spatial):
+    ScatterElements over the flattened planes (of repeated positions the last write wins, as in anynn), with
+    the leading axes read from the input's shape as the graph runs."""
+    op = _op()
+    n = len(fn.out_spatial)
+    lead = x.ndim - n
+    size = int(np.prod(fn.out_spatial))
+    flat = const([0] * lead + [-1], np.int64)  # (0: that axis as it is)
+    leading = op.slice(op.shape(var(x)), const([0], np.int64), const([lead], np.int64))
+    zeros = op.expand(const(np.zeros((1,) * lead + (size,), np_dtype(x))), op.concat([leading, const([1], np.int64)],
+                                                                                      axis=0))
+    written = op.scatter_elements(zeros, op.reshape(var(indices), flat), op.reshape(var(x), flat), axis=-1)
+    return wrap(op.reshape(written, op.concat([leading, const(list(fn.out_spatial), np.int64)], axis=0)))
+
+
 def embedding(fn: Any, xp: Namespace, weight: Any, indices: Any) -> Any:
     return wrap(_op().gather(var(weight), var(indices), axis=0))
 
@@ -459,7 +475,8 @@ def lowerings(opset: int) -> dict[str, Lowering]:
         "HardswishFunction": hardswish, "HardtanhFunction": hardtanh, "PReLUFunction": prelu,
         "SoftsignFunction": _unary("softsign"), "SoftmaxFunction": softmax, "LogSoftmaxFunction": log_softmax,
         "Reshape": reshape, "EmbeddingFunction": embedding, "Gather": gather, "Scatter": scatter,
-        "ConstantPad": constant_pad, "GatherPad": gather_pad, "RecurrentSequence": recurrent_sequence,
+        "MaxUnpool": max_unpool, "ConstantPad": constant_pad, "GatherPad": gather_pad,
+        "RecurrentSequence": recurrent_sequence,
     }
     if opset >= 20:
         table["GELUFunction"] = gelu

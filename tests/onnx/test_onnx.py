@@ -129,12 +129,13 @@ class Tensors(nn.Module):
 class Helpers(nn.Module):
     """Layers whose own checks or reshapes read sizes: Bilinear (rows merged), cosine similarity (broadcast),
     local response norm, gather and scatter (GatherElements, ScatterElements; repeated positions: the last write
-    wins), max pooling with indices."""
+    wins), max pooling with indices and unpooling (ScatterElements into each plane)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.bilinear, self.cosine, self.lrn = nn.Bilinear(4, 4, 3), nn.CosineSimilarity(), nn.LocalResponseNorm(3)
         self.pool = nn.MaxPool1d(2, stride=1, padding=1, return_indices=True)
+        self.unpool, self.pool2d = nn.MaxUnpool1d(2, stride=1, padding=1), nn.MaxPool2d(2, 1, return_indices=True)
 
     def forward(self, x: Any, index: Any) -> Any:
         grid = x.reshape(x.shape[0], 2, 4)
@@ -142,7 +143,8 @@ class Helpers(nn.Module):
         return (self.bilinear(x[:, :4], x[:, 4:]), self.cosine(grid, grid.flip(1)), self.lrn(grid[:, :, :, None]),
                 anynn.gather(x, 1, index), anynn.gather(grid, 2, index[:, None, :] % 4), pooled, where,
                 anynn.zeros_like(x).scatter(1, index, x[:, :4]), x.scatter_add(1, index, x[:, 2:5]),
-                x.scatter(1, index[:, :2], 7.0))
+                x.scatter(1, index[:, :2], 7.0), self.unpool(pooled, where),
+                nn.functional.max_unpool2d(*self.pool2d(grid[:, None]), 2, 1), self.unpool(pooled[0], where[0]))
 
 
 class Contractions(nn.Module):
