@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import broadcast, indexing, shape
+from .attention import _broadcast_shape as broadcast_shape
 from .value_checks import checked_dim
 
 
@@ -55,9 +56,10 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,  #
             raise RuntimeError(f"take_along_dim: input ({input.ndim}-d) and indices ({indices.ndim}-d) should have "
                                "the same number of dimensions")
         dim = checked_dim("take_along_dim", input, dim)
-        sizes = [max(n, m) for n, m in zip(input.shape, indices.shape)]
+        # (attention's broadcast rule: a symbolic size of an ONNX export matches the other, unless that is 1)
+        sizes = [(broadcast_shape((n,), (m,)) or (max(n, m),))[0] for n, m in zip(input.shape, indices.shape)]
         for i, (n, m) in enumerate(zip(input.shape, indices.shape)):
-            if i != dim and n != m and 1 not in (n, m):
+            if i != dim and n != m and 1 not in (n, m) and None not in (n, m):
                 raise RuntimeError(f"take_along_dim: input {tuple(input.shape)} and indices {tuple(indices.shape)} "
                                    f"do not broadcast outside dim {dim}")
         wide = broadcast.expand(input, tuple(input.shape[i] if i == dim else s for i, s in enumerate(sizes)))

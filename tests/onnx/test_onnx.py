@@ -128,8 +128,8 @@ class Tensors(nn.Module):
 
 class Helpers(nn.Module):
     """Layers whose own checks or reshapes read sizes: Bilinear (rows merged), cosine similarity (broadcast),
-    local response norm, gather and scatter (GatherElements, ScatterElements; repeated positions: the last write
-    wins), max pooling with indices and unpooling (ScatterElements into each plane)."""
+    local response norm, gather, take_along_dim and scatter (GatherElements, ScatterElements; repeated positions:
+    the last write wins), max pooling with indices and unpooling (ScatterElements into each plane)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -143,7 +143,7 @@ class Helpers(nn.Module):
         return (self.bilinear(x[:, :4], x[:, 4:]), self.cosine(grid, grid.flip(1)), self.lrn(grid[:, :, :, None]),
                 anynn.gather(x, 1, index), anynn.gather(grid, 2, index[:, None, :] % 4), pooled, where,
                 anynn.zeros_like(x).scatter(1, index, x[:, :4]), x.scatter_add(1, index, x[:, 2:5]),
-                x.scatter(1, index[:, :2], 7.0), self.unpool(pooled, where),
+                x.scatter(1, index[:, :2], 7.0), anynn.take_along_dim(x, index, 1), self.unpool(pooled, where),
                 nn.functional.max_unpool2d(*self.pool2d(grid[:, None]), 2, 1), self.unpool(pooled[0], where[0]))
 
 
