@@ -241,4 +241,5 @@ def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:
         raise ValueError(f"norm: p must be positive or inf, got {p}")
     if isinstance(dim, list):
         dim = tuple(dim)
+    check_floating("norm", x, "cast it first (x.float())")
     return Norm.apply(x, p=p, axis=dim, keepdims=keepdim)

@@ -50,6 +50,8 @@ def _arg_reduction(name: str) -> Any:
     def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
         axis = _axis(dim, axis)
+        if name.startswith("arg") and dtype_name(self.array.dtype) == "bool":
+            raise RuntimeError(f"{name}(): does not support bool input; cast it first (x.int())")
         found = getattr(self.backend.xp, name)(self.array, axis=axis, keepdims=_keep(keepdim, keepdims))
         return Tensor._make(found, self.backend, None, 0)
 

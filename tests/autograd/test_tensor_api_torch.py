@@ -462,6 +462,36 @@ def test_clamp_without_bounds_and_where_on_a_float_condition_are_refused_as_torc
     np.testing.assert_array_equal(anynn.where(x > 0, x, 0.0).numpy(), np.where(X > 0, X, 0.0))
 
 
+KIND_REFUSALS = {  # (call, input dtype): PyTorch refuses these kinds (RuntimeError); anynn too, naming the op
+    "norm_of_integers": (lambda t: t.norm(), "int64", "norm"),
+    "norm_dim_of_integers": (lambda t: t.norm(dim=0), "int32", "norm"),
+    "argmax_of_booleans": (lambda t: t.argmax(), "bool", "argmax"),
+    "argmin_of_booleans": (lambda t: t.argmin(dim=1), "bool", "argmin"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KIND_REFUSALS))
+def test_reductions_refuse_kinds_as_torch(backend, name):
+    call, dtype, op_name = KIND_REFUSALS[name]
+    values = (np.abs(X) * 3).astype(dtype)
+    with pytest.raises(RuntimeError):
+        call(torch.tensor(values))
+    with pytest.raises(RuntimeError, match=op_name):
+        call(make(backend, values))
+    floating = make(backend, values.astype(np.float32))
+    np.testing.assert_allclose(call(floating).numpy(), call(torch.tensor(values.astype(np.float32))).numpy(),
+                               rtol=1e-6)
+
+
+
+def test_all_and_any_of_booleans_are_not_refused_with_argmax(backend):
+    flags = X > 0
+    for name in ("all", "any"):
+        assert bool(getattr(make(backend, flags), name)()) == bool(getattr(torch.tensor(flags), name)())
+        np.testing.assert_array_equal(getattr(make(backend, flags), name)(1).numpy(),
+                                      getattr(torch.tensor(flags), name)(1).numpy())
+
+
 # -- casts to integer and boolean dtypes end the graph ---------------------------------------------------
 INTEGER_CASTS = {
     "long": lambda lib, x: x.long(), "int": lambda lib, x: x.int(), "bool": lambda lib, x: x.bool(),
