@@ -74,15 +74,24 @@ def _basic(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...] | None:
 
 
 def _basic_shape(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
-    out = []
+    out: list[int | None] = []
     for i, n in zip(index, shape):
         if isinstance(i, slice):
+            if n is None:  # a symbolic axis (an ONNX export): only the whole of it has a size the graph knows
+                if i.start not in (None, 0) or i.stop is not None or i.step not in (None, 1):
+                    raise ValueError(f"index: the slice {i} of an axis of symbolic size (an ONNX export with "
+                                     f"dynamic_axes) has a size the graph has only when it runs")
+                out.append(None)
+                continue
             out.append(len(range(*i.indices(n))))
     return tuple(out)
 
 
-def _fit(xp: Namespace, values: Any, shape: tuple[int, ...], dtype: Any) -> Any:
-    """``values`` cast to ``dtype`` and broadcast to ``shape`` (leading axes of size 1 dropped, as PyTorch allows)."""
+def _fit(xp: Namespace, values: Any, shape: tuple[int, ...], dtype: Any, region: Any = None) -> Any:
+    """``values`` cast to ``dtype`` and broadcast to ``shape`` (leading axes of size 1 dropped, as PyTorch allows).
+
+    A symbolic size in ``shape`` (``None``, an ONNX export) is that of ``region`` (the array being written, of
+    ``shape``): the values broadcast against it in a ``where`` that never picks it."""
     if values.dtype != dtype:
         values = xp.astype(values, dtype)
     vshape = tuple(values.shape)
@@ -90,7 +99,11 @@ def _fit(xp: Namespace, values: Any, shape: tuple[int, ...], dtype: Any) -> Any:
         vshape = vshape[1:]
     if vshape != tuple(values.shape):
         values = xp.reshape(values, vshape)
-    return values if vshape == shape else xp.broadcast_to(values, shape)
+    if vshape == shape:
+        return values
+    if None in shape and region is not None:
+        return xp.where(xp.zeros((1,) * len(shape), dtype=xp.bool, device=device(region)), region, values)
+    return xp.broadcast_to(values, shape)
 
 
 def scatter_last(xp: Namespace, flat: Any, positions: Any, values: Any) -> Any:
@@ -117,7 +130,8 @@ def put(xp: Namespace, a: Any, target: Target, values: Any, inplace: bool) -> An
     writeable = is_writeable(a)
     if target.basic is not None and writeable:
         out = a if inplace else xp.asarray(a, copy=True)
-        out[target.basic] = _fit(xp, values, _basic_shape(target.basic, tuple(a.shape)), a.dtype)
+        selected = _basic_shape(target.basic, tuple(a.shape))
+        out[target.basic] = _fit(xp, values, selected, a.dtype, out[target.basic] if None in selected else None)
         return out
     positions = target.positions
     fitted = _fit(xp, values, tuple(positions.shape), a.dtype)
@@ -179,7 +193,8 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     given = tuple(v.shape)
     while len(given) > len(selected) and given[0] == 1:  # PyTorch drops leading ones of the value
         given = given[1:]
-    if len(given) > len(selected) or any(g not in (1, s) for g, s in zip(given[::-1], selected[::-1])):
+    if len(given) > len(selected) or any(g not in (1, s) for g, s in zip(given[::-1], selected[::-1])
+                                          if s is not None):  # (None: a symbolic axis, as the graph runs)
         raise InvalidValueError(f"shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast to "
                                 f"indexing result of shape {selected}")
     if recording and (x._requires_grad or v._requires_grad):

@@ -157,6 +157,23 @@ class Contractions(nn.Module):
                 a[:, i], a[..., [0, -1]], grid[:, i[:2] % 3, i[1:3] % 4], a[a > 0.5], grid[:, None, i % 3])
 
 
+class SliceWrites(nn.Module):
+    """Assignment into whole-batch slices: a number, a row broadcast over the batch, an expression, += and a
+    3-D column; an int row of the batch axis."""
+
+    def forward(self, x: Any) -> Any:
+        y = x.clone()
+        y[:, 0] = 1.0
+        y[:, 1:3] = anynn.tensor([5.0, 6.0])
+        y[..., -1] = y[:, 0] * 2 + x[:, 1]
+        y[:, 3:5] += 1
+        y[0] = y[0] * 3
+        z = x.reshape(x.shape[0], 2, 3).clone()
+        z[:, :, 1] = anynn.tensor([1.0, 2.0])
+        z[:, 0] = x[:, :3]
+        return y, z
+
+
 class Orderings(nn.Module):
     """Sorting, median, roll and *_like factories (ndonnx forgets every static size of their results under a
     symbolic batch; the backend reshapes them back) and expand keeping a symbolic axis with -1."""
@@ -236,6 +253,7 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
     "einsum_indexing": (Contractions, lambda n: (_floats(n, 12) * 0 + _floats(n, 12), _floats(n, 4, 2),
                                                  np.array([0, 2, 1, -1])), (0, 0, None)),
     "orderings": (Orderings, lambda n: (_floats(n, 7),), (0,)),
+    "slice_writes": (SliceWrites, lambda n: (_floats(n, 6),), (0,)),
     "symbolic_helpers": (Helpers, lambda n: (_floats(n, 8), np.random.default_rng(n).integers(0, 8, (n, 3))), (0, 0)),
     "activations": (lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh(), nn.Hardswish(), nn.Sigmoid(), nn.Softplus(),
@@ -391,6 +409,15 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     export(Rows(), (_floats(4, 3), np.array([0, -1])), io.BytesIO())
     with pytest.raises(ExportError, match=r"index array on an axis of symbolic size.*'input' axis 0"):
         export(Rows(), (_floats(4, 3), np.array([0, -1])), io.BytesIO(), dynamic_axes={"input": [0]})
+
+    class Tail(nn.Module):
+        def forward(self, x: Any) -> Any:
+            y = x.clone()
+            y[1:] = 0.0  # all rows but the first: as many as the graph has only when it runs
+            return y
+
+    with pytest.raises(ExportError, match=r"slice\(1, None, None\) of an axis of symbolic size"):
+        export(Tail(), _floats(4, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
     class Squeeze(nn.Module):
         def forward(self, x: Any) -> Any:
