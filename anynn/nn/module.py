@@ -208,6 +208,19 @@ class Module:
         self._parameters[name] = param
         object.__setattr__(self, name, param)
 
+    def __getattr__(self, name: str) -> Any:
+        """Registered state by name, for programs that call ``self.__getattr__(name)`` as PyTorch allows.
+
+        State also lives in the instance ``__dict__``, so ordinary lookup never comes here for it; Python calls
+        this only for a name that lookup missed, and then it raises PyTorch's message.
+        """
+        state = self.__dict__
+        for table in ("_parameters", "_buffers", "_modules"):
+            entries = state.get(table)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     def __delattr__(self, name: str) -> None:
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)

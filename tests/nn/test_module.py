@@ -637,3 +637,42 @@ def test_parameter_without_data_is_empty_as_torch():
     p = Parameter()
     assert tuple(p.shape) == tuple(torch.nn.Parameter().shape) == (0,)
     assert p.requires_grad and p.dtype == anynn.float32
+
+
+def test_explicit_dunder_getattr_finds_registered_state_as_torch():
+    """Programs call ``self.__getattr__(name)`` / ``self.__setattr__(name, m)`` to reach children built in a loop
+    (kuangliu's DLA ``Tree``); PyTorch's Module.__getattr__ finds parameters, buffers and children only."""
+
+    def build(nn):
+        class Tree(nn.Module):
+            def __init__(self):
+                super().__init__()
+                for i in (1, 2):
+                    self.__setattr__(f"level_{i}", nn.Linear(2, 2))
+                self.register_buffer("count", None)
+                self.plain = 3
+
+            def forward(self, x):
+                for i in (2, 1):
+                    x = self.__getattr__(f"level_{i}")(x)
+                return x
+
+        return Tree()
+
+    ours, theirs = build(anynn.nn), build(torch.nn)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((3, 2)).astype(np.float32)
+    np.testing.assert_allclose(ours(anynn.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-6, atol=1e-6)
+    for module in (ours, theirs):
+        assert module.__getattr__("level_1") is module.level_1
+        assert module.__getattr__("level_1").__getattr__("weight") is module.level_1.weight
+        assert module.__getattr__("count") is None
+        for missing in ("plain", "nope"):  # a plain attribute is not registered state: PyTorch's __getattr__ misses it
+            with pytest.raises(AttributeError, match=f"'Tree' object has no attribute '{missing}'"):
+                module.__getattr__(missing)
+    with pytest.raises(AttributeError, match="'Tree' object has no attribute 'nope'"):
+        ours.nope  # noqa: B018 - the ordinary lookup's message is PyTorch's too
+    assert not hasattr(ours, "nope") and getattr(ours, "nope", 5) == 5
+    twin = copy.deepcopy(ours)
+    assert twin.__getattr__("level_2") is not ours.level_2
