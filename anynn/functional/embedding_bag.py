@@ -97,6 +97,10 @@ def _layout(name: str, input: Tensor, offsets: Tensor | None, include_last_offse
             raise ValueError(f"{name}: if input is 2D, then offsets has to be None, as input is treated as a "
                              f"mini-batch of fixed length sequences; got offsets of shape {offsets.shape}")
         bags, length = input.shape
+        if bags is None:  # a symbolic number of bags (an ONNX export): positions counted along the flat input
+            ones = xp.ones_like(input.array, dtype=xp.int64)
+            pos = xp.reshape(xp.cumulative_sum(xp.reshape(ones, (-1,))) - 1, (bags, length))
+            return xp.reshape(input.array, (-1,)), pos, xp.astype(ones, xp.bool)
         pos = xp.reshape(xp.arange(bags * length, dtype=xp.int64, device=where), (bags, length))
         return xp.reshape(input.array, (-1,)), pos, xp.ones((bags, length), dtype=xp.bool, device=where)
     if input.ndim != 1:

@@ -157,6 +157,19 @@ class Contractions(nn.Module):
                 a[:, i], a[..., [0, -1]], grid[:, i[:2] % 3, i[1:3] % 4], a[a > 0.5], grid[:, None, i % 3])
 
 
+class Bags(nn.Module):
+    """EmbeddingBag over a symbolic number of fixed-length bags: sum with per-sample weights and a padding index,
+    mean, max."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sum = nn.EmbeddingBag(20, 4, mode="sum", padding_idx=0)
+        self.mean, self.max = nn.EmbeddingBag(20, 4, padding_idx=3), nn.EmbeddingBag(20, 4, mode="max")
+
+    def forward(self, bags: Any, weights: Any) -> Any:
+        return self.sum(bags, per_sample_weights=weights), self.mean(bags), self.max(bags)
+
+
 class SliceWrites(nn.Module):
     """Assignment into whole-batch slices: a number, a row broadcast over the batch, an expression, += and a
     3-D column; an int row of the batch axis."""
@@ -254,6 +267,8 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
                                                  np.array([0, 2, 1, -1])), (0, 0, None)),
     "orderings": (Orderings, lambda n: (_floats(n, 7),), (0,)),
     "slice_writes": (SliceWrites, lambda n: (_floats(n, 6),), (0,)),
+    "embedding_bags": (Bags, lambda n: (np.random.default_rng(n).integers(0, 20, (n, 5)) % (np.arange(5) + 2),
+                                        _floats(n, 5)), (0, 0)),
     "symbolic_helpers": (Helpers, lambda n: (_floats(n, 8), np.random.default_rng(n).integers(0, 8, (n, 3))), (0, 0)),
     "activations": (lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh(), nn.Hardswish(), nn.Sigmoid(), nn.Softplus(),
