@@ -154,3 +154,15 @@ from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 __all__ += ["func", "vmap"]
 from .out_argument import install as _install_out_arguments  # noqa: E402
 _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.sum, torch.zeros...
+
+
+def __getattr__(name: str) -> object:
+    """``anynn.multiprocessing`` after a plain ``import anynn``, as ``torch.multiprocessing`` after ``import torch``.
+
+    Imported on first use: it loads the standard ``multiprocessing`` package, which most programs never need.
+    """
+    if name == "multiprocessing":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.multiprocessing")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

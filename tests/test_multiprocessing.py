@@ -360,3 +360,15 @@ def test_segments_leave_no_file_and_close_with_the_last_array():
     del model
     gc.collect()
     assert _segment_maps_and_fds() == (maps, fds)
+
+
+def test_a_plain_import_reaches_anynn_multiprocessing_as_torch():
+    """``import torch`` is enough for ``torch.multiprocessing``; ``import anynn`` too, loaded on first use."""
+    import subprocess
+
+    code = ("import sys, anynn\n"
+            "assert 'anynn.multiprocessing' not in sys.modules\n"
+            "assert anynn.multiprocessing.Process is sys.modules['anynn.multiprocessing'].Process\n"
+            "try:\n    anynn.no_such_name\nexcept AttributeError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "module 'anynn' has no attribute 'no_such_name'" in out
