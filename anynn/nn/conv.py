@@ -12,7 +12,7 @@ from ..autograd.tensor import Tensor
 from ..functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ..functional.padding import pad
 from ..functional.windows import ntuple, same_padding
-from .linear import new_parameter
+from .linear import _size, new_parameter
 from .module import Module
 from .validate import check_input
 
@@ -49,6 +49,8 @@ class _ConvNd(Module):
                  output_padding: IntOrTuple, backend: Any, dtype: Any, seed: int | None) -> None:
         super().__init__()
         name, n = type(self).__name__, self.spatial_dims
+        in_channels, out_channels = _size("in_channels", in_channels, name), _size("out_channels", out_channels, name)
+        groups = _size("groups", groups, name)
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                              f"divisible by groups ({groups})")

@@ -23,12 +23,12 @@ def new_parameter(shape: tuple[int, ...], backend: Any, dtype: Any) -> Parameter
     return Parameter(data, backend=be, dtype=native)  # without dtype, NumPy float64 data would become float32
 
 
-def _size(name: str, value: Any) -> int:
-    """A feature count as a non-negative int (NumPy integers too), or an error naming `Linear`."""
+def _size(name: str, value: Any, layer: str = "Linear") -> int:
+    """A feature or channel count as a non-negative int (NumPy integers too), or an error naming ``layer``."""
     if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise TypeError(f"Linear: {name} must be an int, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{layer}: {name} must be an int, got {type(value).__name__} {value!r}")
     if value.__index__() < 0:
-        raise ValueError(f"Linear: {name} must be >= 0, got {value}")
+        raise ValueError(f"{layer}: {name} must be >= 0, got {value}")
     return value.__index__()
 
 

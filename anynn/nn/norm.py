@@ -15,7 +15,7 @@ from ..autograd import autocast_mode
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name, get_backend
 from ..functional.norm import batch_norm, group_norm, layer_norm, rms_norm
-from .linear import new_parameter
+from .linear import _size, new_parameter
 from .module import Module
 from .validate import check_input
 
@@ -42,6 +42,7 @@ class _NormBase(Module):
                  track_running_stats: bool = True, backend: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         super().__init__()
+        num_features = _size("num_features", num_features, type(self).__name__)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum

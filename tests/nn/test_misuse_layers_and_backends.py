@@ -81,6 +81,26 @@ def test_impossible_feature_counts_name_the_layer(args, error, message):
         nn.Linear(*args)
 
 
+@pytest.mark.parametrize("build, error, message", [
+    # kuangliu's ShuffleNet computes mid_planes = out_planes/4 (a float under Python 3): PyTorch's error names no layer
+    (lambda: nn.Conv2d(4, 2.0, 1), TypeError, "Conv2d: out_channels must be an int, got float 2.0"),
+    (lambda: nn.Conv2d(4.0, 2, 1), TypeError, "Conv2d: in_channels must be an int, got float 4.0"),
+    (lambda: nn.Conv1d(4, 4, 3, groups=2.0), TypeError, "Conv1d: groups must be an int, got float 2.0"),
+    (lambda: nn.ConvTranspose2d(-4, 2, 1), ValueError, "ConvTranspose2d: in_channels must be >= 0, got -4"),
+    (lambda: nn.BatchNorm2d(6.0), TypeError, "BatchNorm2d: num_features must be an int, got float 6.0"),
+    (lambda: nn.BatchNorm1d("6"), TypeError, "BatchNorm1d: num_features must be an int, got str '6'"),
+])
+def test_impossible_channel_counts_name_the_layer(build, error, message):
+    with pytest.raises(error, match=message):
+        build()
+
+
+def test_channel_counts_accept_numpy_integers():
+    conv, norm = nn.Conv2d(np.int64(4), np.int32(2), 1, groups=np.int64(2)), nn.BatchNorm2d(np.int64(6))
+    assert (conv.in_channels, conv.out_channels, conv.groups, norm.num_features) == (4, 2, 2, 6)
+    assert all(type(v) is int for v in (conv.in_channels, conv.out_channels, conv.groups, norm.num_features))
+
+
 def test_linear_accepts_numpy_integers():
     layer = nn.Linear(np.int64(3), np.int32(2))
     assert (layer.in_features, layer.out_features) == (3, 2) and type(layer.in_features) is int
