@@ -246,7 +246,8 @@ class RecurrentSequence(_Recurrent):
             w_in = xp.concat([w_in, (b_ih + b_hh)[:, None] * column], axis=-1)
         w_hh_scaled = w_hh * column
         # in-place updates only touch arrays made in this step (never an input or a saved array)
-        inplace = is_writeable(w_hh_scaled)
+        # (asked of the input too: weights held as constants while an export records x must not choose this)
+        inplace = is_writeable(w_hh_scaled) and is_writeable(x_flat)
         record = any(self.needs_input_grad)
         steps = range(length - 1, -1, -1) if self.reverse else range(length)
         self.x_flat, self.w_ih, self.w_hh, self.w_hr, self.h0 = x_flat, w_ih, w_hh, w_hr, h0
