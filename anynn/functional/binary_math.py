@@ -160,6 +160,27 @@ def _integral(name: str, dtype: Any, xp: Any) -> None:
 bitwise_and, bitwise_or, bitwise_xor = _bitwise("bitwise_and"), _bitwise("bitwise_or"), _bitwise("bitwise_xor")
 
 
+def _shift(name: str) -> Any:
+    def function(input: Any, other: Any) -> Tensor:  # noqa: A002
+        be, arrays = _native_operands(input, other)
+        xp = be.xp
+        for data in arrays:
+            _integral(name, data.dtype, xp)
+        # the standard shifts integers only: a boolean operand counts as PyTorch's integer 0/1 (int64 on its own)
+        kinds = [a.dtype for a in arrays if not xp.isdtype(a.dtype, "bool")]
+        arrays = [xp.astype(a, kinds[0] if kinds else xp.int64) if xp.isdtype(a.dtype, "bool") else a
+                  for a in arrays]
+        return Tensor._make(getattr(xp, name)(*arrays), be, None, 0)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (f"Elementwise ``{name}`` of integer tensors (``torch.{name}``; the operator form of "
+                        f"``<<`` and ``>>``, the right shift arithmetic); floating tensors are refused, as PyTorch.")
+    return function
+
+
+bitwise_left_shift, bitwise_right_shift = _shift("bitwise_left_shift"), _shift("bitwise_right_shift")
+
+
 def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise ``~input``: bitwise for integers, logical for booleans (``torch.bitwise_not``)."""
     xp = input.backend.xp
@@ -172,6 +193,7 @@ arctan2 = atan2
 FUNCTIONS: dict[str, Any] = {"atan2": atan2, "arctan2": atan2, "hypot": hypot, "logaddexp": logaddexp,
                              "lerp": lerp, "floor_divide": floor_divide, "true_divide": true_divide,
                              "logical_xor": logical_xor, "bitwise_and": bitwise_and, "bitwise_or": bitwise_or,
-                             "bitwise_xor": bitwise_xor, "bitwise_not": bitwise_not}
+                             "bitwise_xor": bitwise_xor, "bitwise_not": bitwise_not,
+                             "bitwise_left_shift": bitwise_left_shift, "bitwise_right_shift": bitwise_right_shift}
 
 __all__ = ["Atan2", "FUNCTIONS", "Hypot", "LogAddExp", *FUNCTIONS]

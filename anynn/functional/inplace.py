@@ -257,7 +257,8 @@ def detach_(self: Tensor) -> Tensor:
 # PyTorch's in-place twins of out-of-place methods, one `_twin` each
 _VALUE_TWINS = ("abs", "acos", "acosh", "addcdiv", "addcmul", "addmm", "arccos", "arccosh", "arcsin", "arcsinh",
                 "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "baddbmm", "bitwise_and",
-                "bitwise_not", "bitwise_or", "bitwise_xor", "ceil", "clamp_max", "clamp_min", "cos", "cosh", "cumprod",
+                "bitwise_left_shift", "bitwise_not", "bitwise_right_shift", "bitwise_or", "bitwise_xor", "ceil",
+                "clamp_max", "clamp_min", "cos", "cosh", "cumprod",
                 "cumsum", "digamma", "divide", "eq", "erf", "erfc", "erfinv", "exp", "exp2", "expm1", "fix", "floor",
                 "floor_divide", "fmod", "frac", "ge", "greater", "greater_equal", "gt", "hypot", "le", "lerp", "less",
                 "less_equal", "lgamma", "log", "log10", "log1p", "log2", "logical_and", "logical_not", "logical_or",

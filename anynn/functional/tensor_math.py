@@ -10,7 +10,8 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from . import (binary_math, elementwise, linalg_spellings, matrix_inverse, rearrange, rounding, set_ops, special,
                statistics, unary, vector_products)
-from .binary_math import (arctan2, atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, floor_divide, hypot, lerp,
+from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
+                          bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, true_divide)
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
 from .products import cumprod, prod
@@ -138,6 +139,8 @@ METHODS.update({
     "__and__": binary_math.bitwise_and, "__rand__": _reflected(binary_math.bitwise_and),
     "__or__": binary_math.bitwise_or, "__ror__": _reflected(binary_math.bitwise_or),
     "__xor__": binary_math.bitwise_xor, "__rxor__": _reflected(binary_math.bitwise_xor),
+    "__lshift__": binary_math.bitwise_left_shift, "__rlshift__": _reflected(binary_math.bitwise_left_shift),
+    "__rshift__": binary_math.bitwise_right_shift, "__rrshift__": _reflected(binary_math.bitwise_right_shift),
     "__invert__": binary_math.bitwise_not,
     "subtract": sub, "multiply": mul, "divide": div, "true_divide": binary_math.true_divide,
     "negative": neg, "div": div, "add": add, "sub": sub,
@@ -150,7 +153,7 @@ METHODS.pop("square")  # Tensor.square is x ** 2 already, keeping integers integ
 __all__ = ["FUNCTIONS", "METHODS", "acos", "acosh", "add", "addcdiv", "addcmul", "allclose", "arccos", "arccosh",
            "arcsin", "arcsinh",
            "arctan", "arctan2", "arctanh", "argwhere", "asin", "asinh", "atan", "atan2", "atanh", "bincount",
-           "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
+           "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor",
            "bucketize", "cdist", "ceil", "clamp_max", "clamp_min", "clip", "cosh", "count_nonzero", "cross", "cumprod",
            "diag", "diag_embed", "diagonal", "div", "divide", "dot", "equal", "erf", "erfc", "exp2", "expm1", "fix",
            "floor", "floor_divide", "fmod", "frac", "ger", "hypot", "is_floating_point", "is_tensor", "isclose",

@@ -435,3 +435,35 @@ def test_bitwise_operators_refuse_floats(backend):
     for op in (lambda: x & x, lambda: x | 1, lambda: x ^ x, lambda: anynn.bitwise_not(x)):
         with pytest.raises(TypeError, match="integer or boolean"):
             op()
+
+
+SHIFTS = [("bitwise_left_shift", lambda a, b: a << b), ("bitwise_right_shift", lambda a, b: a >> b)]
+
+
+@pytest.mark.parametrize("name,operator", SHIFTS)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int8"])
+def test_bitwise_shifts_match_torch(backend, name, operator, dtype):
+    """``<<`` and ``>>`` (and their function, method and in-place forms) shift integers as PyTorch's."""
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    low = 0 if dtype == "uint8" else -60
+    a_np = rng.integers(low, 60, (3, 4)).astype(dtype)
+    b_np = rng.integers(0, 3, (4,)).astype(dtype)
+    a, b = anynn.tensor(a_np, backend=backend), anynn.tensor(b_np, backend=backend)
+    ta, tb = torch.from_numpy(a_np), torch.from_numpy(b_np)
+    for ours, theirs in ((operator(a, b), operator(ta, tb)), (getattr(anynn, name)(a, b), getattr(torch, name)(ta, tb)),
+                         (getattr(a, name)(b), getattr(ta, name)(tb)), (operator(a, 2), operator(ta, 2)),
+                         (operator(3, b), operator(3, tb)), (getattr(a.clone(), name + "_")(b),
+                                                             getattr(ta.clone(), name + "_")(tb))):
+        assert ours.numpy().tolist() == theirs.numpy().tolist()
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+
+
+def test_bitwise_shifts_of_booleans_and_floats(backend):
+    flags = anynn.tensor([True, False], backend=backend)
+    ours, theirs = flags << 1, torch.tensor([True, False]) << 1
+    assert ours.numpy().tolist() == theirs.tolist()
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    x = anynn.tensor([1.0, 2.0], backend=backend)
+    for op in (lambda: x << 1, lambda: x >> x, lambda: anynn.bitwise_left_shift(x, 1)):
+        with pytest.raises(TypeError, match="integer or boolean"):
+            op()
