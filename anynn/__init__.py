@@ -30,7 +30,7 @@ from .functional.index_writes import (index_add, index_copy, index_fill, index_p
 from .functional.torch_surface import (addmm, argsort, baddbmm, bmm, cos, cumsum, eq, flip, gather, ge,  # noqa: E402
                                        gt, index_select, isfinite, isinf, isnan, le, lt, masked_select, maximum,
                                        minimum, mm, multinomial, narrow, ne, numel, pow, scatter, scatter_add,
-                                       sigmoid, sin, sort, tanh, topk, tril, triu)
+                                       sigmoid, sin, sort, take, tanh, topk, tril, triu)
 from .backend import (Backend, BackendMismatch, BackendUnavailable, get_backend,  # noqa: E402
                       set_default_backend)
 from .init import manual_seed  # noqa: E402
@@ -89,7 +89,7 @@ __all__ = [
     "all", "any", "logsumexp", "std", "var",
     "addmm", "argsort", "baddbmm", "bmm", "cos", "cumsum", "einsum", "eq", "flip", "gather", "ge", "gt", "index_select",
     "isfinite", "isinf", "isnan", "le", "lt", "masked_select", "maximum", "minimum", "mm", "multinomial", "narrow",
-    "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "tanh", "topk", "tril", "triu",
+    "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "take", "tanh", "topk", "tril", "triu",
     "index_add", "index_copy", "index_fill", "index_put", "index_put_", "masked_scatter", "scatter_reduce",
 ]
 __all__ += [  # PyTorch's devices and dtypes

@@ -1,5 +1,5 @@
 """Writing through an index: item assignment (``x[i] = v``), ``gather``, ``scatter``, ``scatter_add``,
-``index_select``, ``masked_select`` and ``one_hot``.
+``index_select``, ``take``, ``masked_select`` and ``one_hot``.
 
 Writes into arrays go through `put` (principle 8): in place where the array allows it and the index is one the
 standard can write (ints, slices, ``...``, one boolean mask), otherwise a new array built from the flat positions
@@ -376,6 +376,22 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
         raise ValueError(f"index_select: index must be 1-D (or 0-d), got shape {tuple(idx.shape)}")
     idx = input.backend.xp.reshape(idx, (-1,))
     return shape_ops.index(input, (slice(None),) * dim + (make_tensor(idx, input.backend, None, 0),))
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
+    """The entries of ``input`` read as a flat 1-D tensor at the integer ``index`` (``torch.take``).
+
+    input: (*), index: (*I) integers in ``[-input.numel(), input.numel())`` (negative counts from the end)
+    → (*I); repeated entries add gradients.
+    """
+    idx = _integer_index("take", input, index)
+    count = input.numel()
+    if idx.size:
+        check_range(input.backend, idx, -count, count,
+                    f"take: index {{value}} is out of range for a tensor of {count} elements")
+    xp = input.backend.xp
+    idx = xp.where(idx < 0, idx + count, idx)
+    return shape_ops.index(shape_ops.reshape(input, (-1,)), make_tensor(idx, input.backend, None, 0))
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002

@@ -186,7 +186,7 @@ isnan, isinf, isfinite = _flag_function("isnan"), _flag_function("isinf"), _flag
 sigmoid, tanh = activation.sigmoid, activation.tanh
 sin, cos = elementwise.sin, elementwise.cos
 gather, scatter, scatter_add = indexing.gather, indexing.scatter, indexing.scatter_add
-index_select, masked_select = indexing.index_select, indexing.masked_select
+index_select, masked_select, take = indexing.index_select, indexing.masked_select, indexing.take
 sort, argsort, topk, cumsum = sorting.sort, sorting.argsort, sorting.topk, sorting.cumsum
 tril, triu = triangular.tril, triangular.triu
 multinomial = sampling.multinomial
@@ -226,7 +226,7 @@ METHODS: dict[str, Any] = {
     "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": new_full, "new_tensor": new_tensor,
     "sort": sort, "argsort": argsort, "topk": topk, "cumsum": cumsum,
     "gather": gather, "scatter": scatter, "scatter_add": scatter_add,
-    "index_select": index_select, "masked_select": masked_select,
+    "index_select": index_select, "masked_select": masked_select, "take": take,
     "tril": tril, "triu": triu, "multinomial": multinomial,
     "bmm": bmm, "mm": mm, "baddbmm": baddbmm, "addmm": addmm,
     "maximum": maximum, "minimum": minimum,
@@ -236,5 +236,5 @@ __all__ = [
     "all", "any", "logsumexp", "std", "var",
     "addmm", "argsort", "baddbmm", "bmm", "cos", "cumsum", "einsum", "eq", "flip", "gather", "ge", "gt", "index_select",
     "isfinite", "isinf", "isnan", "le", "lt", "masked_select", "maximum", "minimum", "mm", "multinomial", "narrow",
-    "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "tanh", "topk", "tril", "triu",
+    "ne", "numel", "pow", "scatter", "scatter_add", "sigmoid", "sin", "sort", "take", "tanh", "topk", "tril", "triu",
 ]

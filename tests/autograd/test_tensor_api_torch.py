@@ -111,6 +111,9 @@ OPS = [
      lambda x: x.scatter(1, torch.tensor(INDEX), 0.5)),
     ("index_select", lambda b: lambda x: x.index_select(1, _t(b, [4, 0, 4])),
      lambda x: x.index_select(1, torch.tensor([4, 0, 4]))),
+    ("take", lambda b: lambda x: x.take(_t(b, [[0, -1, 7], [14, 7, -15]])),
+     lambda x: x.take(torch.tensor([[0, -1, 7], [14, 7, -15]]))),
+    ("take_scalar_index", lambda b: lambda x: anynn.take(x, _t(b, 6)), lambda x: torch.take(x, torch.tensor(6))),
     ("masked_select", lambda b: lambda x: x.masked_select(_t(b, X[0] > 0)),
      lambda x: x.masked_select(torch.tensor(X[0] > 0))),
     ("sort", lambda b: lambda x: x.sort(1)[0], lambda x: x.sort(1)[0]),
@@ -271,6 +274,12 @@ def test_index_errors_name_the_function(backend):
         x.gather(1, _t(backend, [[5]]))
     with pytest.raises(TypeError, match="index_select"):
         x.index_select(0, _t(backend, [0.5]))
+    with pytest.raises(IndexError, match="take: index 15 is out of range for a tensor of 15 elements"):
+        x.take(_t(backend, [0, 15]))
+    with pytest.raises(IndexError, match="take: index -16"):
+        anynn.take(x, _t(backend, [-16]))
+    with pytest.raises(TypeError, match="take"):
+        x.take(_t(backend, [0.5]))
     with pytest.raises(RuntimeError, match="topk"):
         x.topk(6)
     with pytest.raises(RuntimeError, match="narrow"):
