@@ -40,7 +40,7 @@ from .padding import pad
 from .conv3d import conv3d
 from .bilinear import bilinear
 from .instance_norm import instance_norm
-from .resample import interpolate, pixel_shuffle, pixel_unshuffle, upsample
+from .resample import interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear, upsample_nearest
 from .unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                    max_pool2d, max_pool3d)
@@ -63,7 +63,7 @@ __all__ = [
     "avg_pool3d", "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d",
     "conv3d",
     "bilinear", "instance_norm",
-    "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample",
+    "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest",
     "gather", "index_select", "masked_select", "one_hot", "scatter", "scatter_add",
     "index_add", "index_copy", "index_fill", "index_put", "index_put_", "masked_scatter", "scatter_reduce",
     "celu", "hardshrink", "hardsigmoid", "logsigmoid", "rrelu", "softmin", "softshrink", "softsign", "tanhshrink",

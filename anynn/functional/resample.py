@@ -10,6 +10,7 @@ float32 nearest arithmetic.
 from __future__ import annotations
 
 import math
+import warnings
 from array import array
 from typing import Any, Sequence
 
@@ -223,10 +224,31 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                              align_corners=bool(align_corners))
 
 
+def _deprecated(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", UserWarning,
+                  stacklevel=3)
+
+
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
-    """PyTorch's deprecated alias of `interpolate`."""
+    """PyTorch's deprecated alias of `interpolate` (warns as PyTorch does)."""
+    _deprecated("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """PyTorch's deprecated ``interpolate(input, size, scale_factor, mode="nearest")``."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """PyTorch's deprecated ``interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)``.
+
+    input: (N, C, H, W) → (N, C, H_out, W_out).
+    """
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class PixelShuffleFunction(Function):

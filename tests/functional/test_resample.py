@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import anynn.functional as F
 from anynn.functional.resample import interpolate, pixel_shuffle, pixel_unshuffle
 from anynn.nn import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from tests.helpers import check_gradients, compare_with_torch, make
@@ -78,6 +79,28 @@ def test_upsample_layers_match_torch(backend, rng):
     for ours, theirs in layers:
         compare_with_torch(backend, ours, theirs, x, rtol=1e-5, atol=1e-6)
         assert repr(ours).startswith(type(ours).__name__)
+
+
+UPSAMPLE_ALIASES = [  # (name, input shape, keyword arguments): PyTorch's deprecated spellings of interpolate
+    ("upsample", (2, 3, 4, 5), dict(scale_factor=2)),
+    ("upsample", (2, 3, 5), dict(size=8, mode="linear", align_corners=True)),
+    ("upsample_nearest", (2, 3, 4, 5), dict(size=(7, 3))),
+    ("upsample_nearest", (1, 2, 3, 4, 2), dict(scale_factor=2)),
+    ("upsample_bilinear", (2, 3, 4, 5), dict(size=(7, 3))),
+    ("upsample_bilinear", (1, 2, 4, 5), dict(scale_factor=1.5)),
+]
+
+
+@pytest.mark.parametrize(("name", "shape", "kwargs"), UPSAMPLE_ALIASES)
+def test_upsample_aliases_match_torch(backend, rng, name, shape, kwargs):
+    """The aliases warn as PyTorch's and give its results (upsample_bilinear: align_corners=True)."""
+    ours, theirs = getattr(F, name), getattr(F_TORCH, name)
+    x = rng.standard_normal(shape)
+    with pytest.warns(UserWarning, match=f"`nn.functional.{name}` is deprecated"):
+        compare_with_torch(backend, lambda t: ours(t, **kwargs), lambda t: theirs(t, **kwargs), x,
+                           rtol=1e-10, atol=1e-12)
+    with pytest.warns(UserWarning):
+        check_gradients(backend, lambda t: ours(t, **kwargs), x)
 
 
 @pytest.mark.parametrize(("shape", "kwargs"), [((1, 2, 4, 4), dict(size=(0, 3))), ((1, 2, 4, 4), dict(size=(0, 0))),
