@@ -25,7 +25,9 @@ from .embedding import embedding
 from .embedding_bag import embedding_bag
 from .fold import fold, unfold
 from .grid_sample import affine_grid, grid_sample
-from .pool_adaptive_max import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
+from .pool_adaptive_max import (adaptive_max_pool1d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
+                                adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+                                adaptive_max_pool3d_with_indices)
 from .pool_fractional import fractional_max_pool2d, fractional_max_pool3d
 from .pool_composite import (adaptive_avg_pool3d, avg_pool3d, channel_shuffle, local_response_norm, lp_pool1d,
                              lp_pool2d, lp_pool3d)
@@ -43,7 +45,7 @@ from .instance_norm import instance_norm
 from .resample import interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear, upsample_nearest
 from .unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
-                   max_pool2d, max_pool3d)
+                   max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices)
 from .elementwise import abs, clip, cos, exp, log, maximum, sin, sqrt, where
 from .linalg import linear, matmul
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss,
@@ -60,6 +62,8 @@ __all__ = [
     "affine_grid", "grid_sample",
     "fractional_max_pool2d", "fractional_max_pool3d",
     "fold", "unfold", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_avg_pool3d",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
+    "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
     "avg_pool3d", "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d",
     "conv3d",
     "bilinear", "instance_norm",

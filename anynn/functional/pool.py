@@ -358,6 +358,28 @@ def max_pool3d(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = No
     return _max_pool("max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
 
 
+# PyTorch's *_with_indices spellings: always (out, indices), whatever return_indices says (as PyTorch's)
+def max_pool1d_with_indices(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,  # noqa: A002
+                            padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> Any:
+    """`max_pool1d` returning ``(out, indices)``."""
+    return _max_pool("max_pool1d_with_indices", input, kernel_size, stride, padding, dilation, ceil_mode, True, 1)
+
+
+def max_pool2d_with_indices(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,  # noqa: A002
+                            padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> Any:
+    """`max_pool2d` returning ``(out, indices)``."""
+    return _max_pool("max_pool2d_with_indices", input, kernel_size, stride, padding, dilation, ceil_mode, True, 2)
+
+
+def max_pool3d_with_indices(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,  # noqa: A002
+                            padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> Any:
+    """`max_pool3d` returning ``(out, indices)``."""
+    return _max_pool("max_pool3d_with_indices", input, kernel_size, stride, padding, dilation, ceil_mode, True, 3)
+
+
 def avg_pool1d(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0,  # noqa: A002 - PyTorch's name
                ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
     """Mean over windows of the last axis: input (N, C, L) or (C, L) → (..., L_out)."""

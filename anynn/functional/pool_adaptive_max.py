@@ -102,3 +102,22 @@ def adaptive_max_pool3d(input: Tensor, output_size: int | Sequence[int | None], 
     With ``return_indices`` also the int64 indices ``(d * H + h) * W + w`` of the maxima (for `max_unpool3d`).
     """
     return _adaptive_max("adaptive_max_pool3d", input, output_size, return_indices, 3)
+
+
+# PyTorch's *_with_indices spellings: always (out, indices), whatever return_indices says (as PyTorch's)
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: int | Sequence[int],  # noqa: A002
+                                     return_indices: bool = False) -> Any:
+    """`adaptive_max_pool1d` returning ``(out, indices)``."""
+    return _adaptive_max("adaptive_max_pool1d_with_indices", input, output_size, True, 1)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: int | Sequence[int | None],  # noqa: A002
+                                     return_indices: bool = False) -> Any:
+    """`adaptive_max_pool2d` returning ``(out, indices)``."""
+    return _adaptive_max("adaptive_max_pool2d_with_indices", input, output_size, True, 2)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: int | Sequence[int | None],  # noqa: A002
+                                     return_indices: bool = False) -> Any:
+    """`adaptive_max_pool3d` returning ``(out, indices)``."""
+    return _adaptive_max("adaptive_max_pool3d_with_indices", input, output_size, True, 3)

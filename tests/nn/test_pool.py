@@ -596,6 +596,30 @@ def test_adaptive_max_pool_indices(backend, rng, dims):
     assert indices.dtype == anynn.int64 and not indices.requires_grad
 
 
+WITH_INDICES = [  # PyTorch's *_with_indices spellings: (name, positional arguments after the input, input shape)
+    ("max_pool1d_with_indices", (3, 2, 1), (2, 3, 9)),
+    ("max_pool2d_with_indices", ((2, 3), 1, (1, 0), 1, True), (1, 2, 5, 6)),
+    ("max_pool3d_with_indices", (2,), (1, 2, 4, 4, 4)),
+    ("adaptive_max_pool1d_with_indices", (4,), (2, 3, 9)),
+    ("adaptive_max_pool2d_with_indices", ((3, 4),), (2, 3, 7, 6)),
+    ("adaptive_max_pool3d_with_indices", ((2, 3, 2),), (1, 2, 5, 4, 3)),
+]
+
+
+@pytest.mark.parametrize("name, args, shape", WITH_INDICES, ids=[c[0] for c in WITH_INDICES])
+def test_with_indices_spellings_match_torch(backend, name, args, shape):
+    """Always ``(out, indices)``, even with ``return_indices=False`` (as PyTorch's); gradients through ``out``."""
+    x = np.random.default_rng(5).permutation(int(np.prod(shape))).reshape(shape) * 0.1  # no near-ties
+    ours, theirs = getattr(anynn.nn.functional, name), getattr(TF, name)
+    out, indices = ours(make(backend, x), *args, return_indices=False)
+    ref, ref_indices = theirs(torch.tensor(x), *args, return_indices=False)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
+    assert indices.dtype == anynn.int64 and not indices.requires_grad
+    compare_with_torch(backend, lambda t: ours(t, *args)[0], lambda t: theirs(t, *args)[0], x)
+    check_gradients(backend, lambda t: ours(t, *args)[0], x)
+
+
 FUNCTION_CASES = [
     ("avg_pool3d", lambda f: lambda x: f.avg_pool3d(x, 2, 1, 1, False, False), (1, 2, 3, 3, 3)),
     ("adaptive_avg_pool3d", lambda f: lambda x: f.adaptive_avg_pool3d(x, 2), (1, 2, 3, 4, 3)),
