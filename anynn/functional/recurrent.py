@@ -252,7 +252,9 @@ class RecurrentSequence(_Recurrent):
         steps = range(length - 1, -1, -1) if self.reverse else range(length)
         self.x_flat, self.w_ih, self.w_hh, self.w_hr, self.h0 = x_flat, w_ih, w_hh, w_hr, h0
         self.steps, self.inplace = steps, inplace
-        if not inplace:  # immutable arrays (JAX, array_api_strict): one loop operation, compiled where it can be
+        # immutable arrays (JAX, array_api_strict): one loop operation, compiled where it can be; also a symbolic
+        # batch (ONNX export), whose reshape of the projections keeps the sizes a recorded @ forgets
+        if not inplace or batch is None:
             gi_all = xp.reshape(w_in @ x_flat.mT, (4 * n, length, batch))
             return self._lstm_forward_scan(xp, gi_all, h0, c0, w_hh_scaled, w_hr, record)
         # the input projection rides in each step's product, [W_hh | W_in] @ [h; x_t]: no (4H, L*N) array of all
