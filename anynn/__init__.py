@@ -136,10 +136,11 @@ __all__ += ["alpha_dropout", "alpha_dropout_", "celu", "celu_", "dropout", "drop
             "threshold", "threshold_"]
 from .functional.array_style_ops import diff, take_along_dim, tensor_split, tensordot  # noqa: E402
 from .functional.log_cumulative import logcumsumexp  # noqa: E402
+from .functional.vector_products import pdist  # noqa: E402  (also F.pdist)
 from .functional.selection_reductions import (aminmax, cummax, cummin, kthvalue, mode, nanmean,  # noqa: E402
                                               nansum)
 __all__ += ["aminmax", "cummax", "cummin", "diff", "kthvalue", "logcumsumexp", "mode", "nanmean", "nansum",
-            "take_along_dim", "tensor_split", "tensordot"]
+            "pdist", "take_along_dim", "tensor_split", "tensordot"]
 from .functional.array_builders import (atleast_1d, atleast_2d, atleast_3d, block_diag, cartesian_prod,  # noqa: E402
                                         column_stack, combinations, dstack, hstack, kron, row_stack, vstack)
 from .functional.array_statistics import corrcoef, cov, histc, trapezoid, vander  # noqa: E402

@@ -13,6 +13,7 @@ from .activation_shrink import hardshrink, softshrink, tanhshrink, threshold
 from .activation_squash import hardsigmoid, logsigmoid, softmin, softsign
 from .activation_inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
 from .distance import cosine_similarity, pairwise_distance
+from .vector_products import pdist
 from .lp_normalize import normalize
 from .loss_ctc import ctc_loss
 from .loss_distribution import gaussian_nll_loss, kl_div, poisson_nll_loss
@@ -75,7 +76,7 @@ __all__ = [
     "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
     "cosine_embedding_loss", "cosine_similarity", "ctc_loss", "gaussian_nll_loss", "hinge_embedding_loss", "kl_div",
     "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
-    "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+    "pairwise_distance", "pdist", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
     "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d",

@@ -79,6 +79,28 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
     return reduce.norm(difference, p, dim=-1)
 
 
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002 - PyTorch's name
+    """p-norm distances between every pair of rows ``i < j`` of ``input`` (N, M): (N (N - 1) / 2,), in the
+    order of the upper triangle of `cdist` read row by row (``torch.pdist``); where two rows coincide the
+    gradient is zero, as PyTorch's."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist: expected a 2-D (N, M) input, got shape {tuple(input.shape)} ({input.ndim}D)")
+    if not input.is_floating_point():
+        raise RuntimeError(f"pdist: expected a floating-point input, got dtype {input.dtype}")
+    if p < 0:
+        raise RuntimeError(f"pdist: p must be non-negative, got {p}")
+    rows = input.shape[0]
+    first = [i for i in range(rows) for _ in range(i + 1, rows)]
+    second = [j for i in range(rows) for j in range(i + 1, rows)]
+    be = input.backend
+    pick = [Tensor._make(be.xp.asarray(index, dtype=be.xp.int64, device=be.device), be, None, 0)
+            for index in (first, second)]
+    difference = shape.index(input, pick[0]) - shape.index(input, pick[1])
+    if p == 0:
+        return (difference != 0).astype(input.dtype).sum(dim=-1)
+    return reduce.norm(difference, p, dim=-1)
+
+
 ger = outer
 
 FUNCTIONS: dict[str, Any] = {"outer": outer, "ger": outer, "dot": dot, "cross": cross, "cdist": cdist}

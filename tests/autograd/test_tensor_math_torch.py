@@ -124,6 +124,12 @@ DIFFERENTIABLE = [
     ("cdist", anynn.cdist, torch.cdist, (X, Y[:2])),
     ("cdist_p1_batched", lambda a, b: anynn.cdist(a, b, p=1.0), lambda a, b: torch.cdist(a, b, p=1.0),
      (BATCH, BATCH[:, :2])),
+    ("pdist", anynn.pdist, torch.pdist, (X,)),
+    ("pdist_p1_coincident_rows", lambda x: anynn.nn.functional.pdist(anynn.cat([x, x[:2]]), 1.0),
+     lambda x: torch.nn.functional.pdist(torch.cat([x, x[:2]]), 1.0), (X,)),
+    ("pdist_p3", lambda x: anynn.pdist(x, p=3), lambda x: torch.pdist(x, p=3), (X,)),
+    ("pdist_p0_and_inf", lambda x: anynn.pdist(x, 0) + anynn.pdist(x, math.inf),
+     lambda x: torch.pdist(x, 0) + torch.pdist(x, math.inf), (X,)),
     ("meshgrid_ij", lambda a, b: sum(g * (i + 1) for i, g in enumerate(anynn.meshgrid(a, b, indexing="ij"))),
      lambda a, b: sum(g * (i + 1) for i, g in enumerate(torch.meshgrid(a, b, indexing="ij"))), (ROW, X[0])),
     ("meshgrid_xy", lambda a, b: anynn.meshgrid(a, b, indexing="xy")[0] * anynn.meshgrid(a, b, indexing="xy")[1],
@@ -322,6 +328,20 @@ def test_unflatten_and_movedim_errors():
         anynn.linalg.matrix_norm(x, 3)
     with pytest.raises(RuntimeError, match="linalg.matrix_norm: Order 3 not supported"):
         torch.linalg.matrix_norm(torch.zeros(2, 6), 3)
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (0, 3), (4, 0)])
+def test_pdist_of_few_rows_and_its_refusals_as_torch(backend, shape):
+    """One row or none: no pairs; rows of no features: zero distances; 3-D, integer input and p < 0 refused."""
+    ours, theirs = anynn.pdist(make(backend, np.zeros(shape))), torch.pdist(torch.zeros(shape, dtype=torch.float64))
+    assert tuple(ours.shape) == tuple(theirs.shape) and ours.numpy().tolist() == theirs.tolist()
+    for bad, fragment in ((np.zeros((2, 3, 4)), "2-D"), (np.arange(6).reshape(3, 2), "floating")):
+        with pytest.raises(RuntimeError, match=f"pdist: expected .*{fragment}"):
+            anynn.pdist(make(backend, bad))
+        with pytest.raises(RuntimeError, match="pdist only supports"):
+            torch.pdist(torch.tensor(bad))
+    with pytest.raises(RuntimeError, match="pdist: p must be non-negative, got -1"):
+        anynn.pdist(make(backend, X), p=-1)
 
 
 
