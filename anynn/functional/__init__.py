@@ -14,6 +14,7 @@ from .activation_squash import hardsigmoid, logsigmoid, softmin, softsign
 from .activation_inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
 from .distance import cosine_similarity, pairwise_distance
 from .vector_products import pdist
+from .gumbel import gumbel_softmax
 from .lp_normalize import normalize
 from .loss_ctc import ctc_loss
 from .loss_distribution import gaussian_nll_loss, kl_div, poisson_nll_loss
@@ -71,6 +72,7 @@ __all__ = [
     "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest",
     "gather", "index_select", "masked_select", "one_hot", "scatter", "scatter_add",
     "index_add", "index_copy", "index_fill", "index_put", "index_put_", "masked_scatter", "scatter_reduce",
+    "gumbel_softmax",
     "celu", "hardshrink", "hardsigmoid", "logsigmoid", "rrelu", "softmin", "softshrink", "softsign", "tanhshrink",
     "threshold",
     "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
