@@ -21,6 +21,8 @@ VALUES = dict(in_channels=4, out_channels=6, kernel_size=3, num_features=4, in_f
               downscale_factor=2, output_size=3, norm_type=2.0, groups=2, lambd=0.5, start_dim=1,
               unflattened_size=(2, 2), shape=(4,), margin=1.0, alpha=1.0, beta=1.0, num_parameters=1,
               scale_factor=2)
+# layers whose constructor needs one of several optional arguments (PyTorch raises without any)
+ONE_OF = {"FractionalMaxPool2d": dict(output_size=3), "FractionalMaxPool3d": dict(output_ratio=0.5)}
 # layers PyTorch prints with details anynn does not copy, with the reason
 DIFFERENT = {
     "MultiheadAttention": "PyTorch's out_proj is a NonDynamicallyQuantizableLinear (a quantization marker class)",
@@ -69,6 +71,7 @@ def _cases() -> list[tuple[str, dict]]:
         if any(p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
                and p.name not in VALUES for p in params):
             continue  # needs a module or other object: containers, RNNs (their own tests)
+        required.update(ONE_OF.get(name, {}))
         cases.append((name, required))
         cases += [(name, {**required, **extra}) for extra in VARIANTS.get(name, [])]
     return cases
