@@ -52,6 +52,18 @@ class ClampTensor(Function):
         return grads[0], grads[1], grads[2]
 
 
+def _promoted(xp: Namespace, tensors: list[Any]) -> Any:
+    """PyTorch's result dtype of ``tensors``: the highest kind (bool < integer < floating) decides, and within it
+    the tensors with dimensions outrank 0-d ones (NumPy's promotion would give float64 for int64 with float32)."""
+    def kind(t: Any) -> int:
+        dtype = t.array.dtype
+        return 2 if xp.isdtype(dtype, ("real floating", "complex floating")) else int(xp.isdtype(dtype, "integral"))
+
+    top = [t for t in tensors if kind(t) == max(kind(u) for u in tensors)]
+    ranked = [t for t in top if t.ndim] or top
+    return xp.result_type(*(t.array.dtype for t in ranked))
+
+
 def clamp_tensor(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002 - PyTorch's names
     """``x`` clamped to ``[min, max]`` where a bound is a Tensor or native array (a number is made a Tensor like
     ``x``); the bounds broadcast with ``x`` and the result takes their promoted dtype."""
@@ -67,9 +79,12 @@ def clamp_tensor(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
             return value
         if be.is_native(value):
             return Tensor._make(value, be, None, 0)
-        return Tensor._make(xp.asarray(value, dtype=x.array.dtype, device=be.device), be, None, 0)
+        # a float number bounding an integer input makes the result PyTorch's default float32
+        floating = isinstance(value, float) and not xp.isdtype(x.array.dtype, ("real floating", "complex floating"))
+        return Tensor._make(xp.asarray(value, dtype=xp.float32 if floating else x.array.dtype, device=be.device),
+                            be, None, 0)
 
     low, high = as_bound(min), as_bound(max)
-    dtype = xp.result_type(*(t.array.dtype for t in (x, low, high) if t is not None))
+    dtype = _promoted(xp, [t for t in (x, low, high) if t is not None])
     x, low, high = (t if t is None or t.array.dtype == dtype else t.astype(dtype) for t in (x, low, high))
     return ClampTensor.apply(x, low, high)

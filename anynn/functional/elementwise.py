@@ -299,6 +299,8 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, (int, float, type(None))) and isinstance(max, (int, float, type(None))):
+        if isinstance(min, float) or isinstance(max, float):
+            x = as_floating(x)  # an integer input clamped to a float bound is float32, as PyTorch's
         return Clip.apply(x, min=min, max=max)
     from .clamp_tensor import clamp_tensor
 

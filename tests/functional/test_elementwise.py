@@ -409,6 +409,43 @@ def test_clamp_tensor_bound_native_array_and_number(backend):
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
 
 
+INTEGER_CLAMPS = [  # an integer input: its dtype with integer bounds, float32 with a float bound or a float tensor
+    ("int_bounds", lambda x, b: x.clamp(0, 2)),
+    ("float_bounds", lambda x, b: x.clamp(0.5, 2.5)),
+    ("float_min", lambda x, b: x.clamp(min=0.5)),
+    ("float_max_clip", lambda x, b: x.clip(max=2.5)),
+    ("int_min_float_max", lambda x, b: x.clamp(1, 2.5)),
+    ("clamp_min_float", lambda x, b: x.clamp_min(1.5)),
+    ("clamp_max_float", lambda x, b: x.clamp_max(1.5)),
+    ("float32_tensor_bound", lambda x, b: x.clamp(b.float())),
+    ("float64_tensor_bound", lambda x, b: x.clamp(max=b.double())),
+    ("int32_and_float64_tensor_bounds", lambda x, b: x.clamp(b.int(), b.double() + 1)),
+    ("int64_tensor_bound", lambda x, b: x.clamp(max=b.long())),
+    ("float64_0d_bound", lambda x, b: x.clamp(b[0].double() + 0.5)),
+    ("float32_input_float64_0d_bound", lambda x, b: x.float().clamp(b[0].double() + 0.5)),
+    ("float32_input_float64_bound", lambda x, b: x.float().clamp(max=b.double() + 0.5)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+@pytest.mark.parametrize("name, op", INTEGER_CLAMPS, ids=[c[0] for c in INTEGER_CLAMPS])
+def test_clamp_of_integers_promotes_as_torch(backend, name, op, dtype):
+    x_np, b_np = np.array([[0, 1, 2], [3, 4, 5]], dtype=dtype), np.array([1, 3, 2])
+    ours = op(make(backend, x_np), make(backend, b_np))
+    theirs = op(torch.from_numpy(x_np), torch.from_numpy(b_np))
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_clamp_in_place_of_integers_to_float_bounds_refused_as_torch(backend):
+    x = make(backend, np.array([0, 1, 2]))
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+        torch.tensor([0, 1, 2]).clamp_(0.5, 2.5)
+    with pytest.raises(RuntimeError, match="clamp_: result type float32 can't be cast to the desired output type"):
+        x.clamp_(0.5, 2.5)
+    assert x.clamp_(1, 1).tolist() == [1, 1, 1]
+
+
 BITWISE = [("bitwise_and", lambda a, b: a & b), ("bitwise_or", lambda a, b: a | b),
            ("bitwise_xor", lambda a, b: a ^ b)]
 
