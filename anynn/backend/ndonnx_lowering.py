@@ -69,7 +69,8 @@ def conv_transpose(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any = None
         pads=padding + padding, strides=_last(fn.stride, n)))
 
 
-def _last(values: Any, n: int) -> list[int]:
+def _last(values: Any, n: int) -> list[Any]:
+    """The last ``n`` entries of ``values`` (sizes, or (before, after) padding pairs) as a list."""
     return list(values[len(values) - n:])
 
 
