@@ -14,7 +14,7 @@ from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
 from .attention import _broadcast_shape as broadcast_shape
 from .precision import cast_to, upcast
-from .elementwise import as_floating
+from .elementwise import as_common_floating, as_floating
 from .value_checks import check_floating, is_floating
 
 
@@ -151,6 +151,7 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
     """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (they broadcast); ``dim`` is removed."""
     if not is_floating(x1) and not is_floating(x2):  # PyTorch computes in their common dtype: refused for integers
         check_floating("cosine_similarity", x1)
+    x1, x2 = as_common_floating(x1, x2)
     shape = _broadcast_shape("cosine_similarity", x1, x2)
     ndim = max(len(shape), 1)
     if not -ndim <= dim < ndim:

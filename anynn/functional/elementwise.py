@@ -270,6 +270,26 @@ def as_floating(x: Any) -> Any:
     return x.astype("float32")
 
 
+def as_common_floating(*values: Any) -> tuple[Any, ...]:
+    """The integer and boolean operands among ``values`` (Tensors or native arrays; ``None`` passes) in the floating
+    operands' promoted dtype, float32 when none is floating, as PyTorch promotes the operands of its floating ops
+    (NumPy would give float64 for int64 beside float32); floating operands as they are."""
+    from ..autograd.tensor import Tensor
+
+    xp = next(v.backend.xp for v in values if isinstance(v, Tensor))
+    kinds = ("real floating", "complex floating")
+    dtypes = [v.array.dtype if isinstance(v, Tensor) else v.dtype for v in values if v is not None]
+    floating = [d for d in dtypes if isdtype(xp, d, kinds)]
+    common = xp.result_type(*floating) if floating else xp.float32
+
+    def cast(value: Any) -> Any:
+        if value is None or isdtype(xp, value.array.dtype if isinstance(value, Tensor) else value.dtype, kinds):
+            return value
+        return value.astype(common) if isinstance(value, Tensor) else xp.astype(value, common)
+
+    return tuple(cast(v) for v in values)
+
+
 def exp(x: Any) -> Any:
     return Exp.apply(as_floating(x))
 

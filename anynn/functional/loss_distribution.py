@@ -15,6 +15,7 @@ from ..autograd.tensor import Tensor
 from ..backend.arrays import check
 from ..backend.typing import Namespace
 from .loss import _Reduced
+from .elementwise import as_common_floating
 from .loss_reduction import check_reduction, legacy_reduction
 from .value_checks import UnsupportedDTypeError, data_dtype, is_floating
 from ..backend import dtype_name
@@ -187,6 +188,7 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("poisson_nll_loss", reduction)
+    input, target = as_common_floating(input, target)
     return PoissonNLL.apply(input, target, reduction=reduction, log_input=bool(log_input), full=bool(full),
                             eps=float(eps))
 
@@ -201,6 +203,13 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
     from .shape import unsqueeze
 
     check_reduction("gaussian_nll_loss", reduction)
+    if not isinstance(var, (int, float)) and not is_floating(var):  # PyTorch clamps var in place: refused there
+        raise UnsupportedDTypeError(f"gaussian_nll_loss: var must be floating point, got dtype "
+                                    f"{dtype_name(data_dtype(var))}; cast it first (var.float())")
+    if isinstance(var, (int, float)):
+        input, target = as_common_floating(input, target)
+    else:
+        input, target, var = as_common_floating(input, target, var)
     xp = input.backend.xp
     if isinstance(var, (int, float)):
         if var < 0:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .distance import p_norm, p_norm_grad
-from .elementwise import clip, maximum
+from .elementwise import as_common_floating, clip, maximum
 from .loss import _Reduced
 from .loss_reduction import check_reduction, data_of, legacy_reduction
 
@@ -106,6 +107,9 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
     if tuple(input1.shape) != tuple(input2.shape) or tuple(input1.shape[:-1]) != t:
         raise ValueError(f"cosine_embedding_loss: inputs {tuple(input1.shape)}, {tuple(input2.shape)} and target "
                          f"{t} do not match: expected inputs (N, D) and target (N,)")
+    input1, input2 = as_common_floating(input1, input2)  # the target's dtype does not count, as in PyTorch
+    target = target.astype(input1.dtype) if isinstance(target, Tensor) else input1.backend.xp.astype(target,
+                                                                                                    input1.array.dtype)
     return CosineEmbedding.apply(input1, input2, target, reduction=reduction, margin=float(margin))
 
 
@@ -125,6 +129,7 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     _same_ndim("triplet_margin_loss", anchor, positive, negative)
     if anchor.ndim == 0:
         raise ValueError("triplet_margin_loss: inputs must have at least one dimension, got scalars")
+    anchor, positive, negative = as_common_floating(anchor, positive, negative)
     return TripletMargin.apply(anchor, positive, negative, reduction=reduction, margin=float(margin), p=float(p),
                                eps=float(eps), swap=bool(swap))
 

@@ -14,6 +14,7 @@ from ..autograd.graph import sum_to_shape
 from ..backend import Backend
 from ..backend.arrays import check
 from ..backend.typing import Namespace
+from .elementwise import as_common_floating
 from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
@@ -212,6 +213,7 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("margin_ranking_loss", reduction)
     _same_ndim("margin_ranking_loss", input1, input2, target)
+    input1, input2, target = as_common_floating(input1, input2, target)
     target = float_target("margin_ranking_loss", target, input1)  # +-1 integers: the inputs' dtype, as PyTorch
     return MarginRanking.apply(input1, input2, target, reduction=reduction, margin=float(margin))
 

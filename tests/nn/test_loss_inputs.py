@@ -296,6 +296,48 @@ def test_integer_input_of_the_losses_as_torch(backend, name, which):
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
 
 
+_A, _B = np.array([[1, 2, 3], [4, 0, 6]]), np.array([[2, 1, 0], [1, 1, 1]])
+_SIGNS, _SIGNS3 = np.array([1, -1]), np.array([1, -1, 1])
+MIXED_KIND_CASES = [  # (name, call(F, tensor maker, dtype 1, dtype 2)): integer operands beside floating ones
+    ("cosine_similarity", lambda M, t, d1, d2: M.cosine_similarity(t(_A, d1), t(_B, d2))),
+    ("cosine_embedding_loss", lambda M, t, d1, d2: M.cosine_embedding_loss(t(_A, d1), t(_B, d1), t(_SIGNS, d2))),
+    ("cosine_embedding_loss_mixed", lambda M, t, d1, d2: M.cosine_embedding_loss(t(_A, d1), t(_B, d2),
+                                                                                t(_SIGNS, "int64"))),
+    ("margin_ranking_loss", lambda M, t, d1, d2: M.margin_ranking_loss(t(_A[0], d1), t(_B[0], d1), t(_SIGNS3, d2))),
+    ("margin_ranking_loss_mixed", lambda M, t, d1, d2: M.margin_ranking_loss(t(_A[0], d1), t(_B[0], d2),
+                                                                            t(_SIGNS3, "int64"))),
+    ("triplet_margin_loss", lambda M, t, d1, d2: M.triplet_margin_loss(t(_A, d1), t(_B, d2), t(_A + 1, d1))),
+    ("poisson_nll_loss", lambda M, t, d1, d2: M.poisson_nll_loss(t(_A, d1), t(_B, d2))),
+    ("poisson_nll_loss_rates", lambda M, t, d1, d2: M.poisson_nll_loss(t(_A, d1), t(_B, d2), log_input=False)),
+    ("gaussian_nll_loss", lambda M, t, d1, d2: M.gaussian_nll_loss(t(_A, d1), t(_B, d2), t(_A * 0 + 2, "float32"))),
+    ("gaussian_nll_loss_var", lambda M, t, d1, d2: M.gaussian_nll_loss(t(_A, d1), t(_B, d1), t(_A * 0 + 2, d2))),
+]
+DTYPE_PAIRS = [("int64", "int64"), ("float32", "int64"), ("int64", "float32"), ("int32", "float64"),
+               ("float32", "float64"), ("float64", "int32")]
+
+
+@pytest.mark.parametrize("d1, d2", DTYPE_PAIRS)
+@pytest.mark.parametrize("name, call", MIXED_KIND_CASES, ids=[c[0] for c in MIXED_KIND_CASES])
+def test_integer_operands_of_the_distance_losses_promote_as_torch(backend, name, call, d1, d2):
+    """Integers beside floats take the floats' dtype (float32 when all are integers), as PyTorch's; where PyTorch
+    refuses (cosine similarity of integers, an integer variance clamped in place) anynn refuses too."""
+    def ours_tensor(values, dtype):
+        return make(backend, values.astype(dtype))
+
+    def torch_tensor(values, dtype):
+        return torch.tensor(values.astype(dtype))
+
+    try:
+        expected = call(TF, torch_tensor, d1, d2)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match=name.split("_loss")[0]):
+            call(F, ours_tensor, d1, d2)
+        return
+    out = call(F, ours_tensor, d1, d2)
+    assert dtype_name(out.dtype) == str(expected.dtype).split(".")[-1]
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
+
+
 def test_binary_losses_refuse_integer_targets_as_torch(backend):
     x = make(backend, np.array([0.2, 0.7], np.float32))
     y = make(backend, np.array([0, 1], np.int64))
