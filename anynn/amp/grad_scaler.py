@@ -81,18 +81,25 @@ class GradScaler:
         self._growth_interval = int(growth_interval)
         self._growth_tracker = 0
         self._per_optimizer_states: dict[int, dict[str, Any]] = {}
+        self._scaled_once = False  # PyTorch makes its scale tensor in the first scale(): before it, no step
 
     # -- the training step ----------------------------------------------------------------------
     def scale(self, outputs: Any) -> Any:
         """``outputs`` (a Tensor, or an iterable of them) multiplied by the scale; unchanged when disabled."""
         if not self._enabled:
             return outputs
+        self._scaled_once = True
         if isinstance(outputs, Tensor):
             return outputs * self._scale
         if isinstance(outputs, Iterable) and not isinstance(outputs, (str, bytes)):
             scaled = map(self.scale, outputs)
             return type(outputs)(scaled) if isinstance(outputs, (list, tuple)) else scaled
         raise ValueError("outputs must be a Tensor or an iterable of Tensors")
+
+    def _check_scaled(self, funcname: str) -> None:
+        if not self._scaled_once:
+            raise AssertionError(f"Attempted {funcname} but _scale is None.  This may indicate your script did not "
+                                 "use scaler.scale(loss or outputs) earlier in the iteration.")
 
     def _state(self, optimizer: Any) -> dict[str, Any]:
         return self._per_optimizer_states.setdefault(id(optimizer), _fresh_state())
@@ -104,6 +111,7 @@ class GradScaler:
         """
         if not self._enabled:
             return
+        self._check_scaled("unscale_")
         state = self._state(optimizer)
         if state["stage"] is OptState.UNSCALED:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
@@ -143,6 +151,7 @@ class GradScaler:
             return optimizer.step(*args, **kwargs)
         if "closure" in kwargs:
             raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
+        self._check_scaled("step")
         state = self._state(optimizer)
         if state["stage"] is OptState.STEPPED:
             raise RuntimeError("step() has already been called since the last update().")
@@ -158,6 +167,7 @@ class GradScaler:
         """Update the scale at the end of the iteration (or set it to ``new_scale``)."""
         if not self._enabled:
             return
+        self._check_scaled("update")
         if new_scale is not None:
             if isinstance(new_scale, Tensor):
                 reason = "new_scale should be a float or a 1-element Tensor with requires_grad=False."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 
@@ -373,6 +374,7 @@ def test_grad_scaler_matches_torch_through_skips_and_growth(backend, pattern):
 
 def test_grad_scaler_new_scale_settings_and_errors(backend):
     scaler = GradScaler("cpu", init_scale=2.0**16)
+    scaler.scale(_param(backend, [1.0]))
     with pytest.raises(AssertionError, match="No inf checks"):
         scaler.update()
     scaler.update(1024.0)
@@ -397,6 +399,37 @@ def test_grad_scaler_new_scale_settings_and_errors(backend):
         h.sum().backward()
         with pytest.raises(ValueError, match="FP16 gradients"):
             scaler.unscale_(anynn.optim.SGD([h], lr=1.0))
+
+
+@pytest.mark.parametrize("loaded", [False, True])
+def test_grad_scaler_before_any_scale_refuses_as_torch(backend, loaded):
+    """Before the first ``scale()`` (a loaded state does not count) step, unscale_ and update raise PyTorch's
+    AssertionError and leave the parameters as they were; afterwards step works, also in later iterations."""
+    state = {"scale": 8.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 3, "_growth_tracker": 0}
+    p, tp = _param(backend, [1.0, -2.0]), torch.tensor([1.0, -2.0], requires_grad=True)
+    ours, theirs = GradScaler("cpu"), torch.amp.GradScaler("cpu")
+    if loaded:
+        ours.load_state_dict(state)
+        theirs.load_state_dict(state)
+    opt, topt = anynn.optim.SGD([p], lr=0.5), torch.optim.SGD([tp], lr=0.5)
+    (p * p).sum().backward()
+    (tp * tp).sum().backward()
+    for call, name in ((lambda s, o: s.step(o), "step"), (lambda s, o: s.unscale_(o), "unscale_"),
+                       (lambda s, o: s.update(), "update"), (lambda s, o: s.update(4.0), "update")):
+        message = f"Attempted {name} but _scale is None.  This may indicate your script did not use"
+        with pytest.raises(AssertionError, match=re.escape(message)):
+            call(theirs, topt)
+        with pytest.raises(AssertionError, match=re.escape(message)):
+            call(ours, opt)
+    np.testing.assert_array_equal(p.numpy(), [1.0, -2.0])
+    for scaler, optimizer, q in ((ours, opt, p), (theirs, topt, tp)):
+        scaler.scale((q * q).sum())
+        scaler.step(optimizer)
+        scaler.update()
+        scaler.step(optimizer)  # a later iteration without scale(): PyTorch steps (its scale tensor exists)
+        scaler.update()
+    np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-6)
+    assert ours.state_dict() == theirs.state_dict()
 
 
 def test_grad_scaler_cuda_without_cuda_disables_with_warning():
