@@ -80,7 +80,26 @@ def matmul(a: Any, b: Any) -> Any:
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:  # noqa: A002 - PyTorch's name
-    """Affine map ``input @ weight.T + bias`` (input: (..., in), weight: (out, in), bias: (out,))."""
+    """Affine map ``input @ weight.T + bias`` (input: (..., in), weight: (out, in), bias: (out,)).
+
+    A 1-D weight (in,) gives PyTorch's vector product ``input @ weight``: (...,); a bias (0-d) goes with it only
+    beside a 1-D input, as PyTorch's.
+    """
+    if weight.ndim > 2:
+        raise RuntimeError(f"linear: weight must be (out_features, in_features) or (in_features,), got shape "
+                           f"{tuple(weight.shape)} ({weight.ndim}-D)")
+    if weight.ndim == 0 or input.ndim == 0:
+        raise RuntimeError(f"linear: input and weight need to be at least 1-D, got {input.ndim}-D input and "
+                           f"{weight.ndim}-D weight")
+    if weight.ndim == 1:
+        if input.shape[-1] != weight.shape[0]:
+            raise RuntimeError(f"linear: input's last dimension {input.shape[-1]} differs from the {weight.shape[0]} "
+                               f"in_features of the 1-D weight (input {tuple(input.shape)})")
+        if bias is not None and input.ndim > 1:
+            raise RuntimeError(f"linear: a 1-D weight takes no bias beside a batched input of shape "
+                               f"{tuple(input.shape)} (as PyTorch: its weight must then be a matrix)")
+        product = MatMul.apply(input, weight)
+        return product if bias is None else product + bias
     if bias is None:
         return LinearFunction.apply(input, weight)
     return LinearFunction.apply(input, weight, bias)

@@ -63,6 +63,33 @@ def test_linear_gradients_and_torch(backend, x_shape, bias):
                            **tolerances(dtype))
 
 
+# a 1-D weight (in_features,): PyTorch's vector product input @ weight, a bias only beside a vector input
+LINEAR_VECTOR_WEIGHT = [((3, 4), None), ((2, 3, 4), None), ((4,), None), ((4,), ())]
+
+
+@pytest.mark.parametrize("x_shape,bias_shape", LINEAR_VECTOR_WEIGHT, ids=str)
+def test_linear_with_a_vector_weight_as_torch(backend, x_shape, bias_shape):
+    arrays = [sample("any", x_shape), sample("any", (4,), seed=1)]
+    arrays += [] if bias_shape is None else [sample("any", bias_shape, seed=2)]
+    check_gradients(backend, L.linear, *arrays)
+    for dtype in DTYPES:
+        compare_with_torch(backend, L.linear, TF.linear, *(a.astype(dtype) for a in arrays), **tolerances(dtype))
+
+
+@pytest.mark.parametrize("x_shape,w_shape,b_shape,message", [
+    ((3, 4), (2, 2, 4), None, "linear: weight must be"), ((3, 4), (2, 2, 4), (2,), "linear: weight must be"),
+    ((3, 4), (), None, "at least 1-D"), ((3, 4), (4,), (3,), "no bias"), ((3, 4), (4,), (), "no bias"),
+    ((3, 4), (5,), None, "in_features"),
+], ids=str)
+def test_linear_refuses_what_torch_refuses(backend, x_shape, w_shape, b_shape, message):
+    arrays = [sample("any", x_shape), np.asarray(sample("any", w_shape, seed=1))]
+    arrays += [] if b_shape is None else [np.asarray(sample("any", b_shape, seed=2))]
+    with pytest.raises(RuntimeError):
+        TF.linear(*(torch.from_numpy(np.asarray(a)) for a in arrays))
+    with pytest.raises(RuntimeError, match=message):
+        L.linear(*(make(backend, a) for a in arrays))
+
+
 # -- batched and broadcast shapes against PyTorch on every backend --------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_matmul_batched_broadcast(backend, dtype):
