@@ -26,6 +26,10 @@ import numpy as np
 from .base import Backend, BackendUnavailable
 
 
+# ndonnx functions whose result has the shape of their first argument but forgets its static sizes when one is symbolic
+_FORGET_SIZES = frozenset({"sort", "argsort", "roll", "zeros_like", "ones_like", "full_like"})
+
+
 class _Namespace(types.ModuleType):
     """ndonnx, whose ``reshape`` also takes a target shape with one ``None`` (a symbolic axis, as ``x.shape`` reads
     while exporting with ``dynamic_axes``): the known sizes fix it, so it is ONNX Reshape's -1. The math reshapes
@@ -35,31 +39,16 @@ class _Namespace(types.ModuleType):
         super().__init__(library.__name__, library.__doc__)
         self._library = library
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._library, name)
-
     def reshape(self, x: Any, shape: Any, **kwargs: Any) -> Any:
         if isinstance(shape, tuple) and None in shape and shape.count(None) == 1 and -1 not in shape:
             shape = tuple(-1 if n is None else n for n in shape)
         return self._library.reshape(x, shape, **kwargs)
 
-    def sort(self, x: Any, **kwargs: Any) -> Any:
-        return self._shaped(self._library.sort(x, **kwargs), x.shape)
-
-    def argsort(self, x: Any, **kwargs: Any) -> Any:
-        return self._shaped(self._library.argsort(x, **kwargs), x.shape)
-
-    def roll(self, x: Any, *args: Any, **kwargs: Any) -> Any:
-        return self._shaped(self._library.roll(x, *args, **kwargs), x.shape)
-
-    def zeros_like(self, x: Any, **kwargs: Any) -> Any:
-        return self._shaped(self._library.zeros_like(x, **kwargs), x.shape)
-
-    def ones_like(self, x: Any, **kwargs: Any) -> Any:
-        return self._shaped(self._library.ones_like(x, **kwargs), x.shape)
-
-    def full_like(self, x: Any, *args: Any, **kwargs: Any) -> Any:
-        return self._shaped(self._library.full_like(x, *args, **kwargs), x.shape)
+    def __getattr__(self, name: str) -> Any:
+        function = getattr(self._library, name)
+        if name in _FORGET_SIZES:  # the result has x's shape: its static sizes restored (see `_shaped`)
+            return lambda x, *args, **kwargs: self._shaped(function(x, *args, **kwargs), x.shape)
+        return function
 
     def _shaped(self, result: Any, shape: tuple[int | None, ...]) -> Any:
         """``result`` (of ``shape``) with its static sizes known again: ndonnx's sort, argsort, roll and *_like
