@@ -76,10 +76,13 @@ def _zero_dim_follows(a: Any, b: Any) -> tuple[Any, Any]:
     """PyTorch's rule for a 0-d tensor beside a tensor with dimensions of the same kind: the latter's dtype wins
     (float32 times a float64 0-d tensor is float32; int32 plus an int64 0-d tensor is int32). The cast is
     recorded, so the 0-d tensor's gradient comes back in its own dtype."""
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or (a.ndim == 0) == (b.ndim == 0):
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
         return a, b
-    zero, other = (a, b) if a.ndim == 0 else (b, a)
-    if zero.array.dtype == other.array.dtype or _kind(zero) != _kind(other):
+    da, db = a.array, b.array  # (every binary operator comes here: the common case, one dtype, leaves first)
+    if da.dtype == db.dtype or (da.ndim == 0) == (db.ndim == 0):
+        return a, b
+    zero, other = (a, b) if da.ndim == 0 else (b, a)
+    if _kind(zero) != _kind(other):
         return a, b
     cast = astype(zero, other.array.dtype)
     return (cast, b) if zero is a else (a, cast)
