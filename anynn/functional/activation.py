@@ -265,8 +265,8 @@ def tanh(input: Any) -> Any:
 def relu(input: Any, inplace: bool = False) -> Any:
     """``max(x, 0)`` of input (*); ``inplace=True`` overwrites the input and returns it (`in_place`). Integers
     stay integers, as in PyTorch."""
-    if inplace:
-        return in_place(input, "relu_", ReLUFunction.apply)
+    if inplace:  # (integers through `relu` itself: they stay integers in place too)
+        return in_place(input, "relu_", ReLUFunction.apply if is_floating(input) else relu)
     if not is_floating(input):
         return integers_kept("relu", input, ReLUFunction.apply)
     return ReLUFunction.apply(input)

@@ -17,7 +17,7 @@ from ..autograd import mode
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
-from ..backend import op
+from ..backend import dtype_name, op
 from ..backend.arrays import check_range, is_writeable
 from ..backend.typing import Namespace
 from . import shape as shape_ops
@@ -385,11 +385,13 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     → (*I); repeated entries add gradients.
     """
     idx = _integer_index("take", input, index)
+    xp = input.backend.xp
+    if idx.dtype != xp.int64:  # (PyTorch's take wants int64 indices, as its index_select does not)
+        raise RuntimeError(f"take(): expected an int64 index tensor, got {dtype_name(idx.dtype)}")
     count = input.numel()
     if idx.size:
         check_range(input.backend, idx, -count, count,
                     f"take: index {{value}} is out of range for a tensor of {count} elements")
-    xp = input.backend.xp
     idx = xp.where(idx < 0, idx + count, idx)
     return shape_ops.index(shape_ops.reshape(input, (-1,)), make_tensor(idx, input.backend, None, 0))
 

@@ -280,6 +280,10 @@ def test_index_errors_name_the_function(backend):
         anynn.take(x, _t(backend, [-16]))
     with pytest.raises(TypeError, match="take"):
         x.take(_t(backend, [0.5]))
+    with pytest.raises(RuntimeError, match="take"):  # torch: "Expected a long tensor for index, but got Int"
+        x.take(anynn.tensor(np.asarray([0], dtype=np.int32), backend=backend))
+    with pytest.raises(RuntimeError, match="long tensor"):
+        torch.take(torch.zeros(3), torch.tensor([0], dtype=torch.int32))
     with pytest.raises(RuntimeError, match="topk"):
         x.topk(6)
     with pytest.raises(RuntimeError, match="narrow"):

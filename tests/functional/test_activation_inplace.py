@@ -214,6 +214,10 @@ def test_integer_input_of_an_inplace_relu_stays_integer_and_is_overwritten(backe
     assert nn.ReLU(inplace=True)(ours) is ours and torch.nn.ReLU(inplace=True)(theirs) is theirs
     assert ours.dtype == anynn.int64
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    for relu_ in (F.relu_, anynn.relu_, lambda t: t.relu_()):  # the in-place names too (they raised on integers)
+        ours = make(backend, x)
+        assert relu_(ours) is ours and ours.dtype == anynn.int64
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 def test_inplace_without_an_anynn_tensor_says_what_to_do():
