@@ -211,6 +211,8 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 def _dim_positions(xp: Namespace, index: Any, shape: tuple[int, ...], dim: int) -> Any:
     """Flat positions in an array of ``shape`` of the entries ``index`` names along ``dim`` (PyTorch's
     gather/scatter addressing: every other coordinate is the entry's own)."""
+    if not shape:  # a 0-d array: one element, addressed along dim 0 as PyTorch's 0-d gather and scatter do
+        return xp.astype(index, xp.int64)
     positions = None
     stride = 1
     for axis in reversed(range(len(shape))):

@@ -564,3 +564,19 @@ def test_variable_refuses_what_torch_refuses():
             lib.autograd.Variable(lib.ones(2), volatile=True)
         with pytest.raises((RuntimeError, TypeError), match="floating.point"):  # anynn: requires_grad_'s TypeError
             lib.autograd.Variable(lib.tensor([1, 2]), requires_grad=True)
+
+
+def test_gather_and_scatter_of_a_0d_tensor_as_torch(backend):
+    """A 0-d input is one element along dim 0 (NumPy-style addressing had no axis and raised a cast error)."""
+    ours = anynn.tensor(np.float64(5.0), backend=backend, dtype="float64", requires_grad=True)
+    theirs = torch.tensor(5.0, dtype=torch.float64, requires_grad=True)
+    out, ref = anynn.gather(ours, 0, _t(backend, 0)), torch.gather(theirs, 0, torch.tensor(0))
+    assert out.shape == tuple(ref.shape) and float(out) == float(ref)
+    out.backward()
+    ref.backward()
+    assert float(ours.grad) == float(theirs.grad)
+    value = anynn.tensor(np.float64(7.0), backend=backend, dtype="float64")
+    assert float(anynn.scatter_add(ours.detach(), 0, _t(backend, 0), value)) == float(
+        torch.scatter_add(theirs.detach(), 0, torch.tensor(0), torch.tensor(7.0, dtype=torch.float64)))
+    with pytest.raises(IndexError, match="gather"):
+        anynn.gather(ours, 0, _t(backend, 1))
