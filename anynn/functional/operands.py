@@ -25,7 +25,8 @@ def operand(self: Tensor, other: Any) -> Any:
     if isinstance(other, (Tensor, bool)):
         return other
     if isinstance(other, numbers.Integral):
-        return int(other)
+        value = int(other)
+        return value if 0 <= value < 128 else _wrapped(self, value)
     if isinstance(other, numbers.Real):
         return float(other)
     if self.backend.is_native(other):
@@ -34,6 +35,19 @@ def operand(self: Tensor, other: Any) -> Any:
         f"cannot combine a tensor on backend {self.backend.key!r} with a {type(other).__module__}."
         f"{type(other).__name__}; wrap it with anynn.tensor(..., backend={self.backend.key!r})"
     )
+
+
+def _wrapped(tensor: Tensor, value: int) -> int:
+    """``value`` beside an integer ``tensor``: wrapped into its dtype's range, as PyTorch casts the number to the
+    tensor's dtype (``uint8 + 300`` is ``uint8 + 44``; NumPy raises OverflowError). Other dtypes: as it is."""
+    xp = tensor.backend.xp
+    dtype = tensor.array.dtype
+    if not xp.isdtype(dtype, "integral"):
+        return value
+    info = xp.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    return (value - info.min) % (info.max - info.min + 1) + info.min
 
 
 def is_float(x: Any) -> bool:

@@ -334,6 +334,25 @@ def test_a_zero_dim_tensor_promotes_as_torch(backend, dtypes, op):
     np.testing.assert_allclose(got.numpy().astype(np.float64), want.numpy().astype(np.float64), rtol=1e-6)
 
 
+OUT_OF_RANGE_NUMBERS = [  # (integer dtype, operator, Python int outside the dtype's range)
+    ("uint8", "add", 300), ("uint8", "add", -1), ("uint8", "mul", -3), ("uint8", "rsub", 300), ("int8", "add", 200),
+    ("int8", "mul", 1000), ("int16", "sub", -40000), ("int32", "add", 2**33),
+]
+
+
+@pytest.mark.parametrize("dtype, op, number", OUT_OF_RANGE_NUMBERS, ids=lambda v: str(v))
+def test_a_python_int_outside_an_integer_dtype_wraps_as_torch(backend, dtype, op, number):
+    """PyTorch casts the number to the tensor's dtype (wrapping); NumPy 2 raised OverflowError."""
+    import operator
+
+    fn = {"rsub": lambda a, b: b - a}.get(op) or getattr(operator, op)
+    values = np.array([1, 2, 100], dtype=dtype)
+    want = fn(torch.tensor(values), number)
+    got = fn(make(backend, values), number)
+    assert anynn.backend.dtype_name(got.dtype) == dtype
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
 def test_a_float64_zero_dim_factor_keeps_float32_and_its_gradient(backend):
     x = make(backend, np.array([1.0, 2.0, 3.0], np.float32), requires_grad=True)
     scale = make(backend, np.array(0.5), requires_grad=True)
