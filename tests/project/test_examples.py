@@ -68,5 +68,5 @@ def test_hogwild_workers_train_the_shared_model():
     lines = out.splitlines()
     before = float(lines[0].rsplit(" ", 1)[1])
     after = float(lines[1].rsplit(" ", 1)[1])
-    # Hogwild's interleaving varies run to run (0.43 to 0.74 seen); chance is 0.1
-    assert before < 0.2 and lines[1].startswith("after 2 workers x 2 epochs") and after >= 0.25
+    # Hogwild's interleaving varies run to run (0.93 to 0.98 seen; one worker alone 0.92); chance is 0.1
+    assert before < 0.2 and lines[1].startswith("after 2 workers x 2 epochs") and after >= 0.6
