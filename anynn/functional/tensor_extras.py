@@ -12,7 +12,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
-from . import activation, broadcast, elementwise, linalg, reduce, shape
+from . import activation, broadcast, elementwise, indexing, linalg, reduce, shape
 from .operands import kinds_agree
 from .sorting import ValuesIndices
 
@@ -64,11 +64,15 @@ def _extreme(largest: bool) -> Any:
                keepdims: bool | None = None) -> Any:
         if isinstance(dim, Tensor):  # x.max(other): elementwise, as in PyTorch
             return elementwise.maximum(self, dim) if largest else -elementwise.maximum(-self, -dim)
-        values = (reduce.max if largest else reduce.min)(self, _axis(dim, axis), _keep(keepdim, keepdims))
-        if dim is None:
-            return values
-        indices = (_ARGMAX if largest else _ARGMIN)(self, dim, _keep(keepdim, keepdims))
-        return ValuesIndices(values, indices)
+        if dim is None:  # everything, or the array API's axis=: ties share the gradient (amax)
+            return (reduce.max if largest else reduce.min)(self, _axis(dim, axis), _keep(keepdim, keepdims))
+        # PyTorch's max(dim): the values gathered at the indices, so the gradient goes to the index returned
+        # (the first of tied entries), not shared among the ties
+        kept = (_ARGMAX if largest else _ARGMIN)(self, dim, True)
+        values = indexing.gather(self, dim, kept) if self.ndim else elementwise.clone(self)
+        if _keep(keepdim, keepdims) or self.ndim == 0:
+            return ValuesIndices(values, kept)
+        return ValuesIndices(shape.squeeze(values, dim), shape.squeeze(kept, dim))
 
     kind = "max" if largest else "min"
     method.__doc__ = (f"The {kind}imum: of everything; ``(values, indices)`` over ``dim`` (PyTorch); the values "

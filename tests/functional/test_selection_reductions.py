@@ -45,6 +45,12 @@ CASES = [
     ("method_kthvalue_keepdim", lambda m, x: x.kthvalue(4, dim=-1, keepdim=True).values, DISTINCT, True),
     ("mode", lambda m, x: m.mode(x, 1).values, TIES, False),
     ("method_mode_keepdim", lambda m, x: x.mode(dim=0, keepdim=True).values, TIES, False),
+    # max(dim) / min(dim) send the gradient to the index they return (the first of tied entries), as PyTorch's;
+    # amax/amin and max() without dim share it among the ties
+    ("max_dim_ties", lambda m, x: m.max(x, 1).values, TIES, False),
+    ("method_min_dim_ties_keepdim", lambda m, x: x.min(dim=-1, keepdim=True).values * x.amin(-1, keepdim=True), TIES,
+     False),
+    ("max_dim", lambda m, x: m.max(x, 0)[0], DISTINCT, True),
 ]
 IDS = [c[0] for c in CASES]
 
@@ -71,6 +77,8 @@ INDEXED = [
     ("mode", lambda m, x: m.mode(x, 1), TIES),
     ("mode_last_dim", lambda m, x: m.mode(x), TIES),
     ("mode_keepdim", lambda m, x: m.mode(x, 0, True), TIES),
+    ("max_dim", lambda m, x: m.max(x, 1), TIES),
+    ("method_min_dim_keepdim", lambda m, x: x.min(0, True), TIES),
 ]
 
 
