@@ -17,8 +17,11 @@ from ..backend import BackendUnavailable, get_backend
 from .weights import host_dtype_name, to_host
 
 
-def encode(obj: Any, where: str, tensors: dict[str, np.ndarray]) -> Any:
-    """``obj`` as JSON-able data; arrays go to ``tensors`` under a name made from ``where``."""
+def encode(obj: Any, where: str, tensors: dict[str, np.ndarray], caller: str = "save_checkpoint") -> Any:
+    """``obj`` as JSON-able data; arrays go to ``tensors`` under a name made from ``where``.
+
+    ``caller`` names the public function in the error raised for an object that cannot be stored.
+    """
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, Tensor) or isinstance(obj, (np.ndarray, np.generic)) or hasattr(obj, "__dlpack__"):
@@ -31,23 +34,28 @@ def encode(obj: Any, where: str, tensors: dict[str, np.ndarray]) -> Any:
                                                           "numpy" if isinstance(obj, np.ndarray) else "native")
         return {"__array__": name, "kind": kind, "backend": key}
     if isinstance(obj, tuple):
-        return {"__tuple__": [encode(v, f"{where}/{i}", tensors) for i, v in enumerate(obj)]}
+        return {"__tuple__": [encode(v, f"{where}/{i}", tensors, caller) for i, v in enumerate(obj)]}
     if isinstance(obj, list):
-        return [encode(v, f"{where}/{i}", tensors) for i, v in enumerate(obj)]
+        return [encode(v, f"{where}/{i}", tensors, caller) for i, v in enumerate(obj)]
     if isinstance(obj, Mapping):
         if all(isinstance(k, str) and not k.startswith("__") for k in obj):
-            return {k: encode(v, f"{where}/{k}", tensors) for k, v in obj.items()}
-        return {"__items__": [[encode(k, f"{where}/{i}/key", tensors), encode(v, f"{where}/{i}", tensors)]
-                              for i, (k, v) in enumerate(obj.items())]}
-    raise TypeError(f"save_checkpoint: cannot store a {type(obj).__name__} at {where!r} (use numbers, strings, "
-                    "lists, dicts or arrays)")
+            return {k: encode(v, f"{where}/{k}", tensors, caller) for k, v in obj.items()}
+        return {"__items__": [[encode(k, f"{where}/{i}/key", tensors, caller),
+                               encode(v, f"{where}/{i}", tensors, caller)] for i, (k, v) in enumerate(obj.items())]}
+    raise TypeError(f"{caller}: cannot store a {type(obj).__name__} at {where or '/'!r} (use numbers, strings, "
+                    "lists, tuples, dicts or arrays)")
 
 
 class Decoder:
-    """Turn `encode`'s output back into Python data, reading arrays from ``tensors``."""
+    """Turn `encode`'s output back into Python data, reading arrays from ``tensors``.
 
-    def __init__(self, tensors: Mapping[str, np.ndarray]) -> None:
+    Tensors and native arrays go back to the backend that saved them (NumPy where it is not available
+    here), or all to ``backend`` when one is given.
+    """
+
+    def __init__(self, tensors: Mapping[str, np.ndarray], backend: Any = None) -> None:
         self.tensors = tensors
+        self.backend = backend
 
     def __call__(self, obj: Any) -> Any:
         if isinstance(obj, list):
@@ -58,8 +66,9 @@ class Decoder:
             array = self.tensors[obj["__array__"]]
             if obj["kind"] == "scalar":
                 return array[()]
-            if obj["kind"] in ("tensor", "native") and obj.get("backend"):
-                be = get_backend(obj["backend"]) if _available(obj["backend"]) else get_backend("numpy")
+            if obj["kind"] in ("tensor", "native") and (obj.get("backend") or self.backend is not None):
+                be = self.backend if self.backend is not None else (
+                    get_backend(obj["backend"]) if _available(obj["backend"]) else get_backend("numpy"))
                 t = tensor(array, backend=be, dtype=host_dtype_name(array, be))
                 return t if obj["kind"] == "tensor" else t.array
             return array

@@ -3,8 +3,10 @@
 ``save(model, f)`` writes one safetensors file: the model's ``state_dict`` as its tensors (so any
 safetensors reader, and `anynn.io.load`, still gets the weights) and, in its metadata, a JSON description
 of the module tree (`module_describe`). ``load(f)`` rebuilds the module from it (`module_rebuild`) without
-running code from the file. Anything other than a module (a ``state_dict``, one tensor or array) is saved
-and loaded as `anynn.io.save` / `anynn.io.load` do.
+running code from the file. A ``state_dict`` (names to tensors) or one tensor or array is saved and loaded as
+`anynn.io.save` / `anynn.io.load` do. Other data (a checkpoint dict holding a ``state_dict``, an optimizer's
+``state_dict``, numbers, strings, lists, tuples) is saved as its tensors plus a JSON description of the rest
+(`json_arrays`), and comes back as it was given.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import json
 import os
 from typing import Any, BinaryIO, Mapping
 
+from ..autograd.tensor import Tensor
+from .json_arrays import Decoder, encode
 from .module_describe import describe_module
 from .module_rebuild import rebuild_module
-from .weights import MODULE_KEY, build_metadata, read_checked, tensors_from, where_to_load, write_file
+from .weights import MODULE_KEY, build_metadata, read_checked, single_kind, tensors_from, where_to_load, write_file
 from .weights import save as save_weights
+
+DATA_KEY = "anynn_data"  # metadata: the JSON description of data other than a module or a state_dict
 
 
 def _is_module(obj: Any) -> bool:
@@ -38,13 +44,46 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO, pickle_module: Any = None, p
     ``pickle_module`` and the other PyTorch arguments are accepted and ignored.
     """
     if not _is_module(obj):
-        save_weights(obj, f, metadata)
+        if single_kind(obj) or _is_state_dict(obj):
+            save_weights(obj, f, metadata)
+        else:
+            _save_data(obj, f, metadata)
         return
     arrays, description = describe_module(obj)
     source = next((ref for ref in _tensor_backends(description)), "numpy")
     meta = build_metadata(arrays, source, metadata)
     meta[MODULE_KEY] = json.dumps(description, separators=(",", ":"), allow_nan=False)
     write_file(f, arrays, meta)
+
+
+def _is_state_dict(obj: Any) -> bool:
+    """A mapping of names to Tensors only (what safetensors holds as it is; NumPy arrays, which come back as
+    NumPy arrays, go with the other data)."""
+    return isinstance(obj, Mapping) and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())
+
+
+def _save_data(obj: Any, f: str | os.PathLike | BinaryIO, metadata: Mapping[str, Any] | None) -> None:
+    """Nested data: its arrays as tensors, the rest as JSON in the metadata (nothing written if it fails)."""
+    arrays: dict[str, Any] = {}
+    tree = encode(obj, "", arrays, caller="save")
+    source = next((t.backend.key for t in _tensors_in(obj)), "numpy")
+    meta = build_metadata(arrays, source, metadata)
+    if DATA_KEY in (metadata or {}):
+        raise ValueError(f"save: metadata key {DATA_KEY!r} is reserved (anynn writes it)")
+    meta[DATA_KEY] = json.dumps(tree, separators=(",", ":"))
+    write_file(f, arrays, meta)
+
+
+def _tensors_in(obj: Any) -> Any:
+    """The Tensors in nested data, depth first."""
+    if isinstance(obj, Tensor):
+        yield obj
+    elif isinstance(obj, Mapping):
+        for value in obj.values():
+            yield from _tensors_in(value)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            yield from _tensors_in(value)
 
 
 def _tensor_backends(description: dict[str, Any]) -> list[str]:
@@ -92,6 +131,8 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
         The file is damaged, or its module description is.
     """
     path, arrays, metadata = read_checked(f, check)
+    if DATA_KEY in metadata:
+        return Decoder(arrays, where_to_load(backend, map_location))(json.loads(metadata[DATA_KEY]))
     if MODULE_KEY not in metadata:
         return tensors_from(arrays, metadata, where_to_load(backend, map_location))
     return rebuild_module(path, arrays, metadata[MODULE_KEY], backend=backend, map_location=map_location,

@@ -62,3 +62,64 @@ def test_in_memory_file_is_refused_clearly():
 
     with pytest.raises(TypeError, match="by its name"):
         anynn.load(io.BytesIO(b"x"))
+
+
+def _plain(obj):
+    """Nested data with tensors and arrays as (values, dtype name) so anynn's and torch's results compare
+    (anynn's optimizer state holds the backend's native arrays where PyTorch's holds tensors)."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_plain(v) for v in obj)
+    if isinstance(obj, (anynn.Tensor, torch.Tensor)):
+        return (obj.detach().numpy().tolist(), str(obj.dtype).split(".")[-1])
+    if hasattr(obj, "__dlpack__"):
+        return _plain(anynn.tensor(obj) if not isinstance(obj, np.ndarray) else torch.from_numpy(obj))
+    return obj
+
+
+def _checkpoint(lib):
+    """The usual checkpoint: a state_dict, an optimizer's state_dict after one step, numbers, strings."""
+    model = lib.nn.Linear(3, 2)
+    with lib.no_grad():
+        model.weight.copy_(lib.tensor(np.arange(6.0).reshape(2, 3), dtype=lib.float32))
+        model.bias.fill_(0.5)
+    optimizer = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(lib.ones(4, 3)).sum().backward()
+    optimizer.step()
+    return {"epoch": 3, "model_state_dict": dict(model.state_dict()), "optimizer_state_dict": optimizer.state_dict(),
+            "loss": 0.25, "best": float("inf"), "name": "run", "none": None, "pair": (1, 2), "counts": {7: "seven"},
+            "history": [anynn.tensor([1.0]) if lib is anynn else torch.tensor([1.0])], "host": np.arange(3),
+            "huge": 2 ** 70}
+
+
+def test_nested_checkpoint_round_trips_as_torch_save(backend, tmp_path):
+    torch.save(_checkpoint(torch), tmp_path / "t.pt")
+    expected = torch.load(tmp_path / "t.pt", weights_only=False)
+    anynn.save(_checkpoint(anynn), tmp_path / "a.pt")
+    got = anynn.load(tmp_path / "a.pt", backend=backend)
+    assert _plain(got) == _plain(expected)
+    assert type(got["host"]) is np.ndarray and isinstance(got["history"][0], anynn.Tensor)
+    assert got["model_state_dict"]["weight"].backend.key == backend.key
+    model = anynn.nn.Linear(3, 2).to(backend)
+    model.load_state_dict(got["model_state_dict"])
+    optimizer = anynn.optim.SGD(model.parameters(), lr=0.5)
+    optimizer.load_state_dict(got["optimizer_state_dict"])
+    assert optimizer.param_groups[0]["momentum"] == 0.9
+
+
+def test_nested_data_that_cannot_be_saved_leaves_the_previous_file(tmp_path):
+    path = tmp_path / "c.pt"
+    anynn.save({"epoch": 1, "w": [anynn.ones(2)]}, path)
+    with pytest.raises(TypeError, match=r"save: cannot store a set at '/bad/1'"):
+        anynn.save({"epoch": 2, "bad": [anynn.zeros(2), {1, 2}]}, path)
+    loaded = anynn.load(path)
+    assert loaded["epoch"] == 1 and loaded["w"][0].numpy().tolist() == [1.0, 1.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt"]
+
+
+def test_nested_data_into_an_open_file_and_map_location(tmp_path):
+    with open(tmp_path / "c.pt", "wb") as f:
+        anynn.save({"step": 5, "state": {"w": anynn.ones(2)}}, f)
+    got = anynn.load(tmp_path / "c.pt", map_location="torch")
+    assert got["step"] == 5 and got["state"]["w"].backend.name == "torch"
