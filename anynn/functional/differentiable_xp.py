@@ -242,7 +242,9 @@ class DifferentiableNamespace:
         return elementwise.Maximum.apply(self._tensor(a), self._tensor(b, a))
 
     def minimum(self, a: Any, b: Any) -> Any:
-        return -self.maximum(-self._tensor(a, b), -self._tensor(b, a))
+        if not isinstance(a, Tensor) and not self._base.is_native(a):
+            a, b = b, a
+        return elementwise.Minimum.apply(self._tensor(a), self._tensor(b, a))
 
     def clip(self, x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002 - the standard's names
         x = self._tensor(x)

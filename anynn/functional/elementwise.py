@@ -198,11 +198,33 @@ class Maximum(Function):
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
+        if isdtype(xp, a.dtype, "bool") and isdtype(xp, b.dtype, "bool"):  # the standard's maximum is numeric only
+            return a | b
         return xp.maximum(a, b)
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         a, b = self.a, self.b
         weight_a = xp.astype(a > b, g.dtype) + 0.5 * xp.astype(a == b, g.dtype)
+        ga, gb = self.needs_input_grad
+        return (sum_to_shape(xp, g * weight_a, _shape(a)) if ga else None,
+                sum_to_shape(xp, g * (1.0 - weight_a), _shape(b)) if gb else None)
+
+
+class Minimum(Function):
+    """Elementwise minimum of two tensors; ties send half the gradient to each, as PyTorch does.
+
+    Its own primitive rather than ``-maximum(-a, -b)``: negation wraps unsigned integers and refuses booleans.
+    """
+
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        if isdtype(xp, a.dtype, "bool") and isdtype(xp, b.dtype, "bool"):
+            return a & b
+        return xp.minimum(a, b)
+
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
+        a, b = self.a, self.b
+        weight_a = xp.astype(a < b, g.dtype) + 0.5 * xp.astype(a == b, g.dtype)
         ga, gb = self.needs_input_grad
         return (sum_to_shape(xp, g * weight_a, _shape(a)) if ga else None,
                 sum_to_shape(xp, g * (1.0 - weight_a), _shape(b)) if gb else None)
@@ -329,6 +351,10 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
 
 def maximum(a: Any, b: Any) -> Any:
     return Maximum.apply(a, b)
+
+
+def minimum(a: Any, b: Any) -> Any:
+    return Minimum.apply(a, b)
 
 
 def where(condition: Any, a: Any, b: Any) -> Any:

@@ -63,7 +63,8 @@ def _extreme(largest: bool) -> Any:
     def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Any:
         if isinstance(dim, Tensor):  # x.max(other): elementwise, as in PyTorch
-            return elementwise.maximum(self, dim) if largest else -elementwise.maximum(-self, -dim)
+            kind = elementwise.Maximum if largest else elementwise.Minimum
+            return kind.apply(*kinds_agree(kind, self, dim))
         if dim is None:  # everything, or the array API's axis=: ties share the gradient (amax)
             return (reduce.max if largest else reduce.min)(self, _axis(dim, axis), _keep(keepdim, keepdims))
         # PyTorch's max(dim): the values gathered at the indices, so the gradient goes to the index returned

@@ -152,8 +152,7 @@ def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """Elementwise minimum (ties share the gradient, as PyTorch); mixed dtypes promote by PyTorch's rules."""
-    input, other = operands.kinds_agree(elementwise.Maximum, input, other)  # noqa: A001
-    return -elementwise.maximum(-input, -other)
+    return elementwise.minimum(*operands.kinds_agree(elementwise.Minimum, input, other))
 
 
 def _flag_function(name: str) -> Any:

@@ -93,6 +93,7 @@ BINARY = [
     ("div", lambda a, b: a / b, lambda a, b: a / b, "positive_b"),
     ("pow", lambda a, b: a**b, lambda a, b: a**b, "positive"),
     ("maximum", E.maximum, torch.maximum, "any"),
+    ("minimum", E.minimum, torch.minimum, "any"),
     ("where", lambda a, b: E.where(a > 1.0, a, b), lambda a, b: torch.where(a > 1.0, a, b), "any"),
 ]
 BROADCAST_SHAPES = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1, 3), (4, 1)), ((), (2, 3)), ((3, 1), (1, 2))]
@@ -116,6 +117,38 @@ def test_binary_gradients(backend, name, ours, theirs, domain, shapes):
 def test_binary_matches_torch(name, ours, theirs, domain, shapes, dtype):
     a, b = binary_inputs(domain, *shapes)
     compare_with_torch("numpy", ours, theirs, a.astype(dtype), b.astype(dtype), **tolerances(dtype))
+
+
+# minimum was -maximum(-a, -b): negation wraps unsigned integers (minimum([0], [2]) gave 2) and refuses booleans
+MIXED_MINIMUM_DTYPES = [("uint8", "uint8"), ("uint8", "int8"), ("int32", "uint8"), ("bool", "bool"),
+                        ("bool", "float32"), ("int64", "bool")]
+
+
+@pytest.mark.parametrize("call", ["minimum", "min", "method_min", "method_minimum", "maximum", "method_max"])
+@pytest.mark.parametrize("dtypes", MIXED_MINIMUM_DTYPES, ids="-".join)
+def test_minimum_and_maximum_of_integer_and_boolean_dtypes_as_torch(backend, dtypes, call):
+    if backend.name == "array_api_strict" and set(dtypes) == {"uint8", "int8"}:
+        pytest.skip("array-api-strict refuses uint8 with int8")
+    a = np.array([0, 5, 1, 0]).astype(dtypes[0])
+    b = np.array([2, 3, 1, 1]).astype(dtypes[1])
+
+    def run(lib, x, y):
+        if call.startswith("method_"):
+            return getattr(x, call.removeprefix("method_"))(y)
+        return getattr(lib, call)(x, y)
+
+    want = run(torch, torch.tensor(a), torch.tensor(b))
+    got = run(anynn, make(backend, a), make(backend, b))
+    assert anynn.backend.dtype_name(got.dtype) == str(want.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_minimum_ties_split_the_gradient(backend):
+    a = make(backend, np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    b = make(backend, np.array([0.0, 2.0, 4.0]), requires_grad=True)
+    E.minimum(a, b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 0.5, 0.0])
 
 
 def test_maximum_ties_split_the_gradient(backend):
