@@ -94,6 +94,9 @@ class Module:
         if name in self._buffers and not isinstance(value, (Tensor, Module)):
             raise TypeError(f"{type(self).__name__}.{name} is a buffer: assign a Tensor or None, not "
                             f"{type(value).__name__}")
+        if name in self._modules and value is not None and not isinstance(value, (Module, Parameter)):
+            raise TypeError(f"{type(self).__name__}.{name} is a child module: assign a Module or None, not "
+                            f"{'a Tensor' if isinstance(value, Tensor) else type(value).__name__}")
         # replacing a parameter or child keeps its place (state_dict order stays PyTorch's)
         if isinstance(value, Parameter):
             _pop_other(self, name, self._parameters)
@@ -377,7 +380,8 @@ class Module:
         ``model.to(device, dtype)``, ``model.to(tensor)``, and backend names (``model.to("torch")``). "cpu" and
         "cuda" are read against the library the module is on (NumPy <-> CuPy; PyTorch: its devices; see
         `anynn.device`). Parameters keep their identity (an optimizer made earlier still updates them);
-        gradients are dropped. ``memory_format`` (`anynn.memory_format`, a layout hint) changes nothing.
+        their gradients are moved and cast with them. ``memory_format`` (`anynn.memory_format`, a layout
+        hint) changes nothing.
         """
         check_memory_format(f"{type(self).__name__}.to()", memory_format)
         backend, dtype = to_arguments(f"{type(self).__name__}.to()", args, backend, dtype, device)
@@ -414,8 +418,10 @@ class Module:
     def type(self, dst_type: Any) -> "Module":  # noqa: A003 - PyTorch's name
         """Cast every parameter and buffer (floating or not) to ``dst_type``, as PyTorch's ``Module.type``."""
         for t in list(self.parameters()) + list(self.buffers()):
-            t.array = t.backend.xp.astype(t.array, t.backend.dtype(dst_type))
-            t.grad = None
+            native = t.backend.dtype(dst_type)
+            grad = None if t.grad is None else t.backend.xp.astype(t.grad.array, native)
+            t.array = t.backend.xp.astype(t.array, native)
+            t.grad = None if grad is None else Tensor._make(grad, t.backend, None, 0)
         return self
 
     def share_memory(self) -> "Module":
@@ -560,8 +566,14 @@ def _check_name(module: Module, name: Any, what: str) -> None:
 
 
 def _move_in_place(t: Tensor, target: Backend | None, dtype: Any) -> None:
-    data = t.array
-    backend = t.backend
+    grad = None if t.grad is None else _moved(t.grad.array, t.backend, target, dtype)  # moved along, as PyTorch
+    t.array = _moved(t.array, t.backend, target, dtype)
+    t.backend = t.backend if target is None else target
+    t.grad = None if grad is None else Tensor._make(grad, t.backend, None, 0)
+
+
+def _moved(data: Any, backend: Backend, target: Backend | None, dtype: Any) -> Any:
+    """``data`` on ``target`` (if given) and, if floating, cast to ``dtype`` (if given)."""
     if target is not None and target != backend:
         data = transfer(data, backend, target)
         backend = target
@@ -569,9 +581,7 @@ def _move_in_place(t: Tensor, target: Backend | None, dtype: Any) -> None:
         native = backend.dtype(dtype)
         if data.dtype != native:
             data = backend.xp.astype(data, native)
-    t.array = data
-    t.backend = backend
-    t.grad = None
+    return data
 
 
 def _array_like(module: Module, name: str, value: Any, target: Tensor) -> Any:

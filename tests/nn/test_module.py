@@ -203,6 +203,32 @@ def test_to_backend_keeps_parameter_identity():
     assert all(p.dtype == params[0].backend.xp.float64 for p in model.parameters())
 
 
+@pytest.mark.parametrize("move", ["double", "half", "float", "to_float64", "to_same", "type_float64", "to_backend"])
+def test_moves_and_casts_keep_gradients_as_torch(backend, move):
+    """PyTorch's Module._apply converts each parameter's .grad with it; anynn dropped them."""
+    if move == "half" and backend.name == "array_api_strict":
+        pytest.skip("array_api_strict has no float16")
+    calls = {"double": lambda m, lib: m.double(), "half": lambda m, lib: m.half(), "float": lambda m, lib: m.float(),
+             "to_float64": lambda m, lib: m.to(lib.float64), "to_same": lambda m, lib: m.to("cpu"),
+             "type_float64": lambda m, lib: m.type(lib.float64),
+             "to_backend": lambda m, lib: m.to("numpy") if lib is anynn else m}
+    results = []
+    for lib in (torch, anynn):
+        lib.manual_seed(0)
+        model = lib.nn.Linear(3, 2)
+        if lib is anynn:
+            model.to(backend)
+        model.weight.grad = model.weight.detach() * 0 + 0.5
+        model.bias.grad = None
+        calls[move](model, lib)
+        grad = model.weight.grad
+        assert grad is not None, lib.__name__
+        assert model.bias.grad is None
+        assert str(grad.dtype).split(".")[-1] == str(model.weight.dtype).split(".")[-1]
+        results.append(grad.detach().double().numpy() if lib is torch else np.asarray(grad.numpy(), np.float64))
+    np.testing.assert_array_equal(results[0], results[1])
+
+
 def test_seeded_sequential_is_bit_identical_on_every_backend():
     reference = _mlp(backend="numpy", seed=0)
     for name in BACKEND_NAMES[1:]:
@@ -601,6 +627,8 @@ MODULE_MISUSE = {  # PyTorch's error class for each
     "parameter_over_a_module": (lambda lib: lib.nn.Sequential(lib.nn.ReLU()).register_parameter("0", None),
                                 KeyError),
     "requires_grad_of_an_int": (lambda lib: lib.nn.Linear(2, 2).requires_grad_(0), TypeError),
+    "a_tensor_into_a_submodule": (lambda lib: setattr(lib.nn.Sequential(lib.nn.ReLU()), "0", lib.ones(2)), TypeError),
+    "a_number_into_a_submodule": (lambda lib: setattr(lib.nn.Sequential(lib.nn.ReLU()), "0", 3), TypeError),
 }
 
 
