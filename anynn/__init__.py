@@ -154,6 +154,11 @@ __all__ += ["get_rng_state", "initial_seed", "random", "seed", "set_rng_state"]
 from . import func  # noqa: E402  (PyTorch's torch.func: functional_call, grad, vmap, jacrev...)
 from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 __all__ += ["func", "vmap"]
+from .functional.complex_numbers import (adjoint, angle, complex, conj, conj_physical, imag,  # noqa: E402,A004
+                                         is_complex, is_conj, polar, real, resolve_conj, resolve_neg,
+                                         view_as_complex, view_as_real)
+__all__ += ["adjoint", "angle", "complex", "conj", "conj_physical", "imag", "is_complex", "is_conj", "polar", "real",
+            "resolve_conj", "resolve_neg", "view_as_complex", "view_as_real"]
 from .out_argument import install as _install_out_arguments  # noqa: E402
 _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.sum, torch.zeros...
 

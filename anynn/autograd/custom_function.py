@@ -164,7 +164,7 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
     made = made if isinstance(made, tuple) else (made,)
     frozen = {id(t) for t in ctx.non_differentiable}
     for o, m in zip(outs, made):
-        if id(o) in frozen or not o.is_floating_point():
+        if id(o) in frozen or not (o.is_floating_point() or o.is_complex()):
             m._ctx = None
             m._requires_grad = False
     return made[0] if single else made

@@ -17,10 +17,12 @@ class GradientCheckError(AssertionError):
 
 def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol: float = 1e-5,
                rtol: float = 1e-4, seed: int = 0) -> bool:
-    """Check the gradients of ``fn(*inputs)`` with central differences in float64.
+    """Check the gradients of ``fn(*inputs)`` with central differences in float64 (or complex128).
 
-    The output is reduced to a scalar with fixed random weights (so every output element matters).
-    Every input with ``requires_grad`` is checked, element by element.
+    The output is reduced to a scalar with fixed random weights (so every output element matters; a complex
+    output by the real part of its product with complex weights). Every input with ``requires_grad`` is
+    checked, element by element; a complex input's numerical gradient is PyTorch's ``dL/dx + i dL/dy``, its
+    real and imaginary parts moved in turn.
 
     Returns
     -------
@@ -31,7 +33,7 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
     GradientCheckError
         Naming the input, the element index, both values, and the difference of the worst element.
     """
-    checked, backend = checked_inputs("grad_check", inputs)
+    checked, backend = checked_inputs("grad_check", inputs, complex_ok=True)
     rng = np.random.default_rng(seed)
 
     projections = output_weights(fn, inputs, backend, rng)
@@ -42,6 +44,7 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
         total: Any = None  # a Tensor from the first output on
         for o, w in zip(out, projections):
             term = (o * w).sum()
+            term = term.real if term.is_complex() else term
             total = term if total is None else total + term
         return total
 
@@ -49,7 +52,7 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
         if isinstance(t, Tensor):
             t.grad = None
     scalar(*inputs).backward()
-    analytic = {i: (g.numpy().astype(np.float64) if (g := inputs[i].grad) is not None
+    analytic = {i: (g.numpy().astype(_host_dtype(g)) if (g := inputs[i].grad) is not None
                     else np.zeros(inputs[i].shape)) for i in checked}
     with no_grad():
         compare_central_differences("gradient check", lambda args: float(scalar(*args).item()), inputs, checked,
@@ -57,11 +60,17 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
     return True
 
 
-def checked_inputs(name: str, inputs: tuple[Any, ...]) -> tuple[list[int], Backend]:
-    """The positions of the inputs that require a gradient (all float64, at least one) and their backend."""
+def _host_dtype(t: Tensor) -> Any:
+    return np.complex128 if t.is_complex() else np.float64
+
+
+def checked_inputs(name: str, inputs: tuple[Any, ...], complex_ok: bool = False) -> tuple[list[int], Backend]:
+    """The positions of the inputs that require a gradient (all float64, or complex128 where ``complex_ok``; at
+    least one) and their backend."""
+    allowed = ("float64", "complex128") if complex_ok else ("float64",)
     for i, t in enumerate(inputs):
-        if isinstance(t, Tensor) and t.requires_grad and "float64" not in str(t.dtype):
-            raise TypeError(f"{name} needs float64 inputs; input {i} is {t.dtype}")
+        if isinstance(t, Tensor) and t.requires_grad and not any(d in str(t.dtype) for d in allowed):
+            raise TypeError(f"{name} needs {' or '.join(allowed)} inputs; input {i} is {t.dtype}")
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
         raise ValueError(f"{name}: no input requires a gradient")
@@ -70,11 +79,17 @@ def checked_inputs(name: str, inputs: tuple[Any, ...]) -> tuple[list[int], Backe
 
 def output_weights(fn: Callable[..., Any], inputs: tuple[Any, ...], backend: Backend,
                    rng: np.random.Generator) -> list[Tensor]:
-    """Fixed standard-normal weights, one Tensor per output of ``fn(*inputs)``, in each output's dtype."""
+    """Fixed standard-normal weights, one Tensor per output of ``fn(*inputs)``, in each output's dtype (complex
+    weights, real and imaginary parts drawn in turn, for a complex output)."""
     first = fn(*inputs)
     outputs = first if isinstance(first, tuple) else (first,)
-    return [Tensor._make(backend.xp.astype(backend.from_host(rng.standard_normal(o.shape)), o.array.dtype),
-                         backend, None, 0) for o in outputs]
+
+    def draw(o: Tensor) -> Any:
+        w = rng.standard_normal(o.shape)
+        return w + 1j * rng.standard_normal(o.shape) if o.is_complex() else w
+
+    return [Tensor._make(backend.xp.astype(backend.from_host(draw(o)), o.array.dtype), backend, None, 0)
+            for o in outputs]
 
 
 def compare_central_differences(what: str, value: Callable[[list[Any]], float], inputs: tuple[Any, ...],
@@ -84,24 +99,27 @@ def compare_central_differences(what: str, value: Callable[[list[Any]], float], 
 
     ``value(args)`` is the scalar at the inputs ``args``; each checked input is moved by ``±eps`` one element at
     a time (a new float64 Tensor, requiring a gradient where ``moved_requires_grad``). The error names the worst
-    element of all inputs: ``|analytic - numerical| - (atol + rtol * |numerical|)`` largest.
+    element of all inputs: ``|analytic - numerical| - (atol + rtol * |numerical|)`` largest. A complex input is
+    moved along its real and then its imaginary part: its numerical gradient is ``dL/dx + i dL/dy``.
     """
     backend = inputs[checked[0]].backend
     worst: tuple[float, Any] = (0.0, None)
     for i in checked:
-        base = inputs[i].numpy().astype(np.float64)
+        base = inputs[i].numpy().astype(_host_dtype(inputs[i]))
+        directions = (1.0, 1j) if np.iscomplexobj(base) else (1.0,)
         numeric = np.zeros_like(base)
         for idx in np.ndindex(base.shape):
-            values = []
-            for step in (eps, -eps):
-                moved = base.copy()
-                moved[idx] += step
-                args = list(inputs)
-                args[i] = Tensor._make(backend.from_host(moved), backend, None, 0)
-                if moved_requires_grad:
-                    args[i].requires_grad_()
-                values.append(value(args))
-            numeric[idx] = (values[0] - values[1]) / (2 * eps)
+            for direction in directions:
+                values = []
+                for step in (eps, -eps):
+                    moved = base.copy()
+                    moved[idx] += step * direction
+                    args = list(inputs)
+                    args[i] = Tensor._make(backend.from_host(moved), backend, None, 0)
+                    if moved_requires_grad:
+                        args[i].requires_grad_()
+                    values.append(value(args))
+                numeric[idx] += direction * (values[0] - values[1]) / (2 * eps)
         excess = np.abs(analytic[i] - numeric) - (atol + rtol * np.abs(numeric))
         if excess.size and excess.max() > worst[0]:
             at = np.unravel_index(int(np.argmax(excess)), excess.shape)

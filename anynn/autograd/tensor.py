@@ -290,7 +290,8 @@ class Tensor(TensorSurface):
     nelement = numel
 
     def is_floating_point(self) -> bool:
-        return _is_floating(self.array.dtype)
+        """Whether the dtype is a real floating one (complex is not, as in PyTorch)."""
+        return dtype_name(self.array.dtype).startswith(("float", "bfloat"))
 
     def contiguous(self, memory_format: Any = None) -> "Tensor":
         """This tensor (memory layout is the backend's business; kept for PyTorch code, ``memory_format`` too)."""

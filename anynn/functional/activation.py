@@ -13,6 +13,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .elementwise import as_floating
+from .formulas.conjugate import conj, is_complex
 from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as stable_softplus
 from .formulas.softmax import log_softmax as log_softmax_formula
@@ -24,11 +25,12 @@ from .value_checks import check_floating, check_same_dtype, is_floating
 
 class SigmoidFunction(Function):
     def forward(self, xp: Namespace, x: Any) -> Any:
-        self.out = op(self.backend, "sigmoid")(x)
+        # complex: the plain 1 / (1 + e^-x) (the stable form's min and |x| are real-only)
+        self.out = 1.0 / (1.0 + xp.exp(-x)) if is_complex(xp, x) else op(self.backend, "sigmoid")(x)
         return self.out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return op(self.backend, "sigmoid_grad")(g, self.out)
+        return op(self.backend, "sigmoid_grad")(g, conj(xp, self.out))  # conj: PyTorch's rule for complex
 
 
 class TanhFunction(Function):
@@ -37,7 +39,7 @@ class TanhFunction(Function):
         return self.out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return op(self.backend, "tanh_grad")(g, self.out)
+        return op(self.backend, "tanh_grad")(g, conj(xp, self.out))
 
 
 class ReLUFunction(Function):

@@ -22,8 +22,8 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import arrays as _arrays
 from ..backend import op, portable
 from ..backend.typing import Namespace
-from . import (activation, broadcast, cholesky, elementwise, linalg, matrix_inverse, pinv, products, reduce, shape,
-               sorting, spectral, unary)
+from . import (activation, broadcast, cholesky, complex_numbers, elementwise, linalg, matrix_inverse, pinv, products,
+               reduce, shape, sorting, spectral, unary)
 from .binary_math import Atan2, Hypot, LogAddExp
 from .fused_recorded import SLOPES
 
@@ -214,6 +214,15 @@ class DifferentiableNamespace:
 
     def negative(self, x: Any) -> Any:
         return -x
+
+    def conj(self, x: Any) -> Any:
+        return complex_numbers.conj(self._tensor(x))
+
+    def real(self, x: Any) -> Any:
+        return complex_numbers.real(self._tensor(x))
+
+    def imag(self, x: Any) -> Any:
+        return complex_numbers.imag(self._tensor(x))
 
     def positive(self, x: Any) -> Any:
         return x

@@ -1,6 +1,8 @@
 """Elementwise arithmetic and math (with clone and masked_fill): forward and backward of each primitive side by side.
 
 Shapes: inputs broadcast as in the array API; gradients are summed back to each input's shape.
+Complex inputs take PyTorch's convention: each formula multiplies by the conjugate of the derivative
+(`formulas.conjugate.conj`, the array itself for real dtypes).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from ..autograd.graph import sum_to_shape
 from ..backend import op
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
+from .formulas.conjugate import conj, is_complex
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -49,8 +52,8 @@ class Mul(Function):
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
-        return (sum_to_shape(xp, g * self.b, _shape(self.a)) if ga else None,
-                sum_to_shape(xp, g * self.a, _shape(self.b)) if gb else None)
+        return (sum_to_shape(xp, g * conj(xp, self.b), _shape(self.a)) if ga else None,
+                sum_to_shape(xp, g * conj(xp, self.a), _shape(self.b)) if gb else None)
 
 
 class Div(Function):
@@ -60,9 +63,10 @@ class Div(Function):
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
-        grad_a = g / self.b
+        b = conj(xp, self.b)
+        grad_a = g / b
         return (sum_to_shape(xp, grad_a, _shape(self.a)) if ga else None,
-                sum_to_shape(xp, -grad_a * self.a / self.b, _shape(self.b)) if gb else None)
+                sum_to_shape(xp, -grad_a * conj(xp, self.a) / b, _shape(self.b)) if gb else None)
 
 
 class Neg(Function):
@@ -91,8 +95,8 @@ class Pow(Function):
         if p == 1:
             return g
         if p == 2:  # 2 a g, fused where the backend can (a penalty's sum(w ** 2): one pass on NumPy)
-            return op(self.backend, "square_grad")(g, self.a)
-        return g * (p * self.a ** (p - 1))
+            return op(self.backend, "square_grad")(g, conj(xp, self.a))
+        return g * conj(xp, p * self.a ** (p - 1))
 
 
 class PowTensor(Function):
@@ -113,10 +117,13 @@ class PowTensor(Function):
         grad_a = grad_b = None
         if ga:
             slope = b * xp.pow(a, b - 1)
-            grad_a = sum_to_shape(xp, g * xp.where(b == 0, xp.zeros_like(slope), slope), _shape(a))
+            slope = conj(xp, xp.where(b == 0, xp.zeros_like(slope), slope))
+            grad_a = sum_to_shape(xp, g * slope, _shape(a))
         if gb:
             slope = self.out * xp.log(a)
-            grad_b = sum_to_shape(xp, g * xp.where((a == 0) & (b >= 0), xp.zeros_like(slope), slope), _shape(b))
+            b_real = xp.real(b) if is_complex(xp, b) else b
+            slope = conj(xp, xp.where((a == 0) & (b_real >= 0), xp.zeros_like(slope), slope))
+            grad_b = sum_to_shape(xp, g * slope, _shape(b))
         return grad_a, grad_b
 
 
@@ -126,7 +133,7 @@ class Exp(Function):
         return self.out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return g * self.out
+        return g * conj(xp, self.out)
 
 
 class Log(Function):
@@ -135,7 +142,7 @@ class Log(Function):
         return xp.log(a)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return g / self.a
+        return g / conj(xp, self.a)
 
 
 class Sqrt(Function):
@@ -144,7 +151,7 @@ class Sqrt(Function):
         return self.out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return g / (2.0 * self.out)
+        return g / (2.0 * conj(xp, self.out))
 
 
 class Abs(Function):
@@ -162,7 +169,7 @@ class Sin(Function):
         return xp.sin(a)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return g * xp.cos(self.a)
+        return g * conj(xp, xp.cos(self.a))
 
 
 class Cos(Function):
@@ -171,7 +178,7 @@ class Cos(Function):
         return xp.cos(a)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return -g * xp.sin(self.a)
+        return -g * conj(xp, xp.sin(self.a))
 
 
 class Clip(Function):
@@ -247,7 +254,7 @@ class Where(Function):
 
 
 class Cast(Function):
-    """Change dtype; the gradient is cast back."""
+    """Change dtype; the gradient is cast back (its real part, for a real source made complex, as PyTorch's)."""
 
     dtype: Any
 
@@ -256,6 +263,8 @@ class Cast(Function):
         return xp.astype(a, self.dtype)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
+        if is_complex(xp, g) and not isdtype(xp, self.source_dtype, "complex floating"):
+            g = xp.real(g)
         return xp.astype(g, self.source_dtype)
 
 

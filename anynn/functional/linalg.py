@@ -8,6 +8,7 @@ from ..autograd.function import Function, is_writeable
 from ..autograd.graph import sum_to_shape
 from ..backend import op
 from ..backend.typing import Namespace
+from .formulas.conjugate import conj
 from .value_checks import check_same_dtype
 
 
@@ -23,9 +24,9 @@ class MatMul(Function):
         a, b = self.a, self.b
         ga, gb = self.needs_input_grad
         if a.ndim == 1 and b.ndim == 1:  # dot product: g is 0-d
-            return (g * b if ga else None), (g * a if gb else None)
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
+            return (g * conj(xp, b) if ga else None), (g * conj(xp, a) if gb else None)
+        a2 = conj(xp, a[None, :] if a.ndim == 1 else a)  # conj: PyTorch's rule for complex, free for real
+        b2 = conj(xp, b[:, None] if b.ndim == 1 else b)
         if a.ndim == 1:
             g = xp.expand_dims(g, axis=-2)
         if b.ndim == 1:
@@ -64,12 +65,12 @@ class LinearFunction(Function):
         x, weight = self.x, self.weight
         need = self.needs_input_grad
         matmul = op(self.backend, "matmul")
-        grad_x = matmul(g, weight) if need[0] else None
+        grad_x = matmul(g, conj(xp, weight)) if need[0] else None
         g2 = xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
         grad_w = grad_b = None
         if need[1]:
             x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-            grad_w = matmul(g2.mT, x2)
+            grad_w = matmul(g2.mT, conj(xp, x2))
         if self.has_bias and need[2]:
             grad_b = xp.sum(g2, axis=0)
         return grad_x, grad_w, grad_b

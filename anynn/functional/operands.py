@@ -29,6 +29,8 @@ def operand(self: Tensor, other: Any) -> Any:
         return value if 0 <= value < 128 else _wrapped(self, value)
     if isinstance(other, numbers.Real):
         return float(other)
+    if isinstance(other, numbers.Complex):
+        return complex(other)
     if self.backend.is_native(other):
         return Tensor._make(other, self.backend, None, 0)
     raise BackendMismatch(
@@ -63,8 +65,12 @@ def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
     Python float), and true division of integers gives float32, as in PyTorch with its default dtype.
     """
     a, b = _zero_dim_follows(a, b)
+    if type(a) is complex or type(b) is complex:
+        return _with_complex_number(a, b)
     tensors = [x for x in (a, b) if isinstance(x, Tensor)]
     if all(is_float(t) for t in tensors):
+        if len(tensors) == 2 and a.array.dtype != b.array.dtype:
+            return _complex_pair(a, b)
         return a, b
     floating = next((t.array.dtype for t in tensors if is_float(t)), None)
     if floating is None and (cls is Div or any(isinstance(x, float) for x in (a, b))):
@@ -79,9 +85,44 @@ def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
                  for x in (a, b))
 
 
+def _complex_of(xp: Any, dtype: Any) -> Any:
+    """The complex dtype of ``dtype``'s precision: complex128 for float64 (and complex128), else complex64."""
+    return xp.complex128 if dtype in (xp.float64, xp.complex128) else xp.complex64
+
+
+def _with_complex_number(a: Any, b: Any) -> tuple[Any, Any]:
+    """A Python complex beside a tensor: a real or integer tensor becomes complex of its precision first, as
+    PyTorch's (float32 * 1j is complex64, float64 * 1j complex128, int64 * 1j complex64); NumPy's and the
+    standard's rules differ or refuse the mix."""
+    tensor = a if isinstance(a, Tensor) else b
+    xp = tensor.backend.xp
+    if isdtype(xp, tensor.array.dtype, "complex floating"):
+        return a, b
+    cast = astype(tensor, _complex_of(xp, tensor.array.dtype))
+    return (cast, b) if tensor is a else (a, cast)
+
+
+def _complex_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """A real floating tensor beside a complex one, both cast (recorded: the real one's gradient is the real part)
+    to PyTorch's result: the complex dtype of the dimensioned operand's precision when the other is 0-d (float32
+    with a complex128 0-d tensor is complex64), else the promoted dtype (float64 with complex64 is complex128)."""
+    xp = a.backend.xp
+    complex_a, complex_b = (isdtype(xp, t.array.dtype, "complex floating") for t in (a, b))
+    if complex_a == complex_b:
+        return a, b
+    if (a.array.ndim == 0) != (b.array.ndim == 0):
+        dimensioned = a if b.array.ndim == 0 else b
+        target = _complex_of(xp, dimensioned.array.dtype)
+    else:
+        target = _complex_of(xp, xp.result_type(a.array.dtype, b.array.dtype))
+    return astype(a, target), astype(b, target)
+
+
 def _kind(t: Tensor) -> str:
     xp = t.backend.xp
-    if isdtype(xp, t.array.dtype, ("real floating", "complex floating")):
+    if isdtype(xp, t.array.dtype, "complex floating"):
+        return "complex"
+    if isdtype(xp, t.array.dtype, "real floating"):
         return "floating"
     return "bool" if isdtype(xp, t.array.dtype, "bool") else "integral"
 

@@ -119,7 +119,8 @@ def _one_table() -> dict[str, Any]:
     signature each, in `tensor_extras`); ``backward``/``register_hook`` come from the graph engine.
     """
     from ..autograd import engine_methods, shared_memory
-    from . import (activation_inplace, array_builders, array_statistics, array_style_ops, index_writes, inplace,
+    from . import (activation_inplace, array_builders, array_statistics, array_style_ops, complex_numbers,
+                   index_writes, inplace,
                    log_cumulative, selection_reductions,
                    sparse_layout, tensor_extras, tensor_layout, tensor_math, torch_surface)
 
@@ -133,6 +134,7 @@ def _one_table() -> dict[str, Any]:
                             ("array-style", array_style_ops.METHODS), ("index writes", index_writes.METHODS),
                             ("layout and fills", tensor_layout.METHODS),
                             ("array numerics", {**array_builders.METHODS, **array_statistics.METHODS}),
+                            ("complex numbers", complex_numbers.METHODS),
                             ("selections", {**selection_reductions.METHODS,
                                             "logcumsumexp": log_cumulative.logcumsumexp})):
         twice = sorted(set(table) & set(methods))

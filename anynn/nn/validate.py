@@ -48,7 +48,7 @@ class ShapeMismatch(ValueError, RuntimeError):
 
 def check_floating(layer: Any, x: Any, what: str = "input") -> None:
     """Refuse an integer or bool Tensor where the layer's math needs floating point (PyTorch refuses it too)."""
-    if isinstance(x, Tensor) and not x.is_floating_point():
+    if isinstance(x, Tensor) and not (x.is_floating_point() or x.is_complex()):
         raise TypeError(f"{type(layer).__name__}: expected a floating-point {what}, got {dtype_name(x.dtype)}; "
                         "convert it first (x.float() or x.astype('float32'))")
 

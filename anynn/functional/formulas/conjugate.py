@@ -1,0 +1,35 @@
+"""Complex conjugation for the gradient formulas, free on real arrays.
+
+PyTorch's gradient of a real loss L with respect to a complex z = x + iy is ``dL/dx + i dL/dy`` (twice the
+conjugate Wirtinger derivative ``dL/dz*``). For a holomorphic f with w = f(z) it is ``grad_w * conj(f'(z))``, so a
+formula written for real inputs (``grad_w * f'(z)``) becomes right for complex ones by conjugating the derivative
+it multiplies by. `conj` is that conjugation: the array itself for real dtypes (no array operation on the real
+path, one cached dtype lookup), ``xp.conj`` for complex ones.
+"""
+
+from __future__ import annotations
+
+from ...backend.typing import Array, Namespace
+from ..dtype_kinds import isdtype
+
+__all__ = ["conj", "is_complex", "make_complex"]
+
+
+def is_complex(xp: Namespace, a: Array | complex) -> bool:
+    """Whether ``a`` (a native array, a Tensor inside a recorded backward, or a Python number) is complex."""
+    dtype = getattr(a, "dtype", None)
+    return isinstance(a, complex) if dtype is None else isdtype(xp, dtype, "complex floating")
+
+
+def conj(xp: Namespace, a: Array | complex) -> Array | complex:
+    """``conj(a)`` for complex ``a``; ``a`` itself (the same object) for real and integer arrays and numbers."""
+    dtype = getattr(a, "dtype", None)
+    if dtype is None:
+        return a.conjugate() if isinstance(a, complex) else a
+    return xp.conj(a) if isdtype(xp, dtype, "complex floating") else a
+
+
+def make_complex(xp: Namespace, real: Array, imag: Array, dtype: object) -> Array:
+    """``real + i imag`` in the complex ``dtype`` (the standard has no constructor from two parts);
+    ``real`` and ``imag`` are real arrays of one broadcast shape."""
+    return xp.astype(real, dtype) + xp.astype(imag, dtype) * 1j

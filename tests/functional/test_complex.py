@@ -1,0 +1,249 @@
+# ruff: noqa: B023  (the lambdas run inside the loop iteration that makes them)
+"""Complex tensors: forward values and PyTorch's gradients (``dL/dx + i dL/dy`` of a real loss) for the arithmetic,
+the products, the reductions, the elementwise math and the complex parts (``real``, ``imag``, ``conj``, ``angle``,
+``view_as_real``/``view_as_complex``, ``complex``, ``polar``), against PyTorch and by complex central differences
+on every backend; PyTorch's promotion of real with complex operands; PyTorch's refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+import anynn.nn.functional as F
+from anynn.autograd.function import Function
+from anynn.autograd.grad_check import GradientCheckError, grad_check
+from anynn.backend import dtype_name
+
+from tests.helpers import make
+
+RNG = np.random.default_rng(7)
+
+
+def _complex(*shape: int) -> np.ndarray:
+    return RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+
+
+def _away_from_zero(*shape: int) -> np.ndarray:
+    z = _complex(*shape)
+    return z + 0.5 * z / np.abs(z)
+
+
+Z, W, V = _complex(2, 3), _complex(2, 3), _away_from_zero(2, 3)
+M, N, B3 = _complex(3, 4), _complex(4, 2), _complex(2, 3, 4)
+R, S = RNG.standard_normal((2, 3)), RNG.uniform(0.5, 2.0, (2, 3))
+
+# (name, fn(lib, *tensors) with lib anynn or torch, arrays); every array requires a gradient
+CASES = [
+    ("add", lambda lib, a, b: a + b, [Z, W]),
+    ("sub", lambda lib, a, b: a - b, [Z, W]),
+    ("mul", lambda lib, a, b: a * b, [Z, W]),
+    ("mul_broadcast", lambda lib, a, b: a * b[0], [Z, W]),
+    ("div", lambda lib, a, b: a / b, [Z, V]),
+    ("rdiv_number", lambda lib, a: 2.0 / a, [V]),
+    ("neg", lambda lib, a: -a, [Z]),
+    ("mul_complex_number", lambda lib, a: a * (2 - 1j), [Z]),
+    ("radd_complex_number", lambda lib, a: (0.5 + 3j) + a, [Z]),
+    ("real_times_complex_number", lambda lib, r: r * (1 + 2j), [R]),
+    ("real_times_complex", lambda lib, r, a: r * a, [R, Z]),
+    ("complex_div_real", lambda lib, a, s: a / s, [Z, S]),
+    ("pow2", lambda lib, a: a ** 2, [Z]),
+    ("pow3", lambda lib, a: a ** 3, [Z]),
+    ("pow_half", lambda lib, a: a ** 0.5, [V]),
+    ("pow_tensor", lambda lib, a, b: a ** b, [V, W * 0.3]),
+    ("abs_of_square", lambda lib, a: (a * a).abs(), [V]),
+    ("abs", lambda lib, a: lib.abs(a), [V]),
+    ("exp", lambda lib, a: lib.exp(a), [Z]),
+    ("log", lambda lib, a: lib.log(a), [V]),
+    ("sqrt", lambda lib, a: lib.sqrt(a), [V]),
+    ("sin", lambda lib, a: lib.sin(a), [Z]),
+    ("cos", lambda lib, a: lib.cos(a), [Z]),
+    ("tanh", lambda lib, a: lib.tanh(a), [Z * 0.5]),
+    ("sigmoid", lambda lib, a: lib.sigmoid(a), [Z * 0.5]),
+    ("conj", lambda lib, a: lib.conj(a) * a, [Z]),
+    ("conj_physical", lambda lib, a: lib.conj_physical(a), [Z]),
+    ("real", lambda lib, a: lib.real(a) * 3.0, [Z]),
+    ("imag", lambda lib, a: lib.imag(a) * 3.0, [Z]),
+    ("real_imag_attributes", lambda lib, a: a.real * a.imag, [Z]),
+    ("angle", lambda lib, a: lib.angle(a), [V]),
+    ("angle_method", lambda lib, a: (a * a).angle(), [V]),
+    ("view_as_real", lambda lib, a: lib.view_as_real(a) ** 2, [Z]),
+    ("view_as_complex", lambda lib, r: lib.view_as_complex(r.reshape(3, 2)) ** 2, [R]),
+    ("complex", lambda lib, r, s: lib.complex(r, s) ** 2, [R, S]),
+    ("polar", lambda lib, r, s: lib.polar(s, r) ** 2, [R, S]),
+    ("matmul", lambda lib, a, b: a @ b, [M, N]),
+    ("matmul_vector", lambda lib, a, b: a @ b[:, 0], [M, N]),
+    ("dot", lambda lib, a, b: lib.dot(a[0], b[1]), [Z, W]),
+    ("mm", lambda lib, a, b: lib.mm(a, b), [M, N]),
+    ("bmm", lambda lib, a, b: lib.bmm(a, b.mT), [B3, B3]),
+    ("linear", lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), [Z, _complex(4, 3), _complex(4)]),
+    ("einsum", lambda lib, a, b: lib.einsum("ij,jk->ik", a, b), [M, N]),
+    ("outer", lambda lib, a, b: lib.outer(a[0], b[1]), [Z, W]),
+    ("sum", lambda lib, a: a.sum(), [Z]),
+    ("sum_dim", lambda lib, a: a.sum(dim=1), [Z]),
+    ("mean", lambda lib, a: a.mean(dim=0), [Z]),
+    ("prod", lambda lib, a: lib.prod(a, 1), [Z]),
+    ("cumprod", lambda lib, a: lib.cumprod(a, 1), [Z]),
+    ("reshape_transpose", lambda lib, a: a.reshape(3, 2).mT, [Z]),
+    ("mH", lambda lib, a: a.mH @ a, [Z]),
+    ("H", lambda lib, a: a.H, [Z]),
+    ("adjoint", lambda lib, a: a.adjoint() @ a, [Z]),
+    ("index", lambda lib, a: a[1, ::2] * a[0, :2], [Z]),
+    ("cat", lambda lib, a, b: lib.cat([a, b * b], dim=1), [Z, W]),
+    ("stack", lambda lib, a, b: lib.stack([a, b], dim=0), [Z, W]),
+]
+IDS = [case[0] for case in CASES]
+
+
+def _loss(lib, out, seed: int = 0):
+    """A real loss of ``out``: ``sum(re(out * w))`` with fixed weights, complex ones for a complex ``out``."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(out.shape)
+    w = rng.standard_normal(shape)
+    if out.is_complex():
+        w = w + 1j * rng.standard_normal(shape)
+    if lib is torch:
+        product = out * torch.tensor(w, dtype=out.dtype)
+    else:
+        product = out * anynn.tensor(w, backend=out.backend, dtype=out.dtype)
+    return (product.real if product.is_complex() else product).sum()
+
+
+@pytest.mark.parametrize("name, fn, arrays", CASES, ids=IDS)
+def test_matches_torch(backend, name, fn, arrays):
+    """Forward (values, shape, dtype) and every input's gradient of a real loss, against PyTorch in float64 and
+    complex128."""
+    ours = [make(backend, a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, ref = fn(anynn, *ours), fn(torch, *theirs)
+    np.testing.assert_allclose(out.numpy(), ref.detach().resolve_conj().numpy(), rtol=1e-10, atol=1e-12,
+                               err_msg=f"forward {name}")
+    assert tuple(out.shape) == tuple(ref.shape)
+    assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
+    _loss(anynn, out).backward()
+    _loss(torch, ref).backward()
+    for i, (mine, reference) in enumerate(zip(ours, theirs)):
+        assert mine.grad is not None, f"{name}: no gradient for input {i}"
+        assert mine.grad.dtype == mine.dtype, f"{name}: gradient {i} is {mine.grad.dtype}, input {mine.dtype}"
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-9, atol=1e-11,
+                                   err_msg=f"gradient {i} of {name}")
+
+
+@pytest.mark.parametrize("name, fn, arrays", CASES, ids=IDS)
+def test_gradients(backend, name, fn, arrays):
+    """Complex central differences (real and imaginary parts moved in turn) agree with the analytic gradients."""
+    tensors = [make(backend, a, requires_grad=True) for a in arrays]
+    assert grad_check(lambda *t: fn(anynn, *t), *tensors)
+
+
+class _UnconjugatedMul(Function):
+    """``a * b`` whose backward forgets the conjugate: right for real inputs only."""
+
+    def forward(self, xp, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, xp, g):
+        return g * self.b, g * self.a
+
+
+def test_grad_check_catches_a_missing_conjugate(backend):
+    a, b = make(backend, Z, requires_grad=True), make(backend, W, requires_grad=True)
+    with pytest.raises(GradientCheckError, match="gradient check failed"):
+        grad_check(lambda x, y: _UnconjugatedMul.apply(x, y), a, b)
+    real = [make(backend, R, requires_grad=True), make(backend, S, requires_grad=True)]
+    assert grad_check(lambda x, y: _UnconjugatedMul.apply(x, y), *real)
+
+
+def test_brief_example_abs_of_square(backend):
+    """``(x * x).abs().sum()``: PyTorch's [2+4j, 1-2j] (a backward without conjugates gave [-4.4-0.8j, ...])."""
+    x = anynn.tensor([1 + 2j, 0.5 - 1j], backend=backend, dtype="complex128", requires_grad=True)
+    (x * x).abs().sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2 + 4j, 1 - 2j])
+
+
+# (real dtype, complex dtype, which is 0-d): PyTorch's result dtype of real * complex
+PROMOTIONS = [("float32", "complex128", "complex"), ("float64", "complex64", "complex"),
+              ("float64", "complex64", None), ("float32", "complex128", None), ("float64", "complex64", "real"),
+              ("float32", "complex64", None), ("int64", "complex64", None)]
+
+
+@pytest.mark.parametrize("real_dtype, complex_dtype, zero_dim", PROMOTIONS)
+def test_real_with_complex_promotes_as_torch(backend, real_dtype, complex_dtype, zero_dim):
+    real = np.array(1.5 if zero_dim == "real" else [1.5, -2.0]).astype(real_dtype)
+    cplx = np.array(1 - 2j if zero_dim == "complex" else [1 - 2j, 0.5j]).astype(complex_dtype)
+    floating = real_dtype.startswith("float")
+    ours = (make(backend, real, requires_grad=floating), make(backend, cplx, requires_grad=True))
+    theirs = (torch.tensor(real, requires_grad=floating), torch.tensor(cplx, requires_grad=True))
+    for order in ((0, 1), (1, 0)):
+        out, ref = ours[order[0]] * ours[order[1]], theirs[order[0]] * theirs[order[1]]
+        assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch."), order
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-6)
+    _loss(anynn, out).backward()
+    _loss(torch, ref).backward()
+    for mine, reference in zip(ours, theirs):
+        if reference.requires_grad:
+            assert mine.grad.dtype == mine.dtype  # a real input's gradient is real (the real part)
+            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("real_dtype", ["float32", "float64", "int64"])
+def test_python_complex_number_promotes_as_torch(backend, real_dtype):
+    x = np.array([1.0, -2.0]).astype(real_dtype)
+    out, ref = make(backend, x) * 1j, torch.tensor(x) * 1j
+    assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(out.numpy(), ref.numpy())
+
+
+def test_facts_and_identities(backend):
+    z, r = make(backend, Z), make(backend, R)
+    assert z.is_complex() and anynn.is_complex(z) and not r.is_complex()
+    assert z.is_floating_point() is torch.tensor(Z).is_floating_point() is False  # complex is not floating
+    assert r.real is r and anynn.real(r) is r and r.conj() is r and anynn.resolve_conj(z) is z
+    assert not z.is_conj() and not anynn.is_conj(z.conj())
+    assert z.abs().dtype == z.real.dtype == z.imag.dtype == z.angle().dtype == anynn.float64
+
+
+def test_angle_of_real_and_of_zero_as_torch(backend):
+    values = np.array([-2.0, 0.0, 3.0, -0.5])
+    x, t = make(backend, values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    np.testing.assert_allclose(x.angle().numpy(), t.angle().detach().numpy())
+    x.angle().sum().backward()
+    t.angle().sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    zero = np.array([0j, 1 + 1j])
+    z, tz = make(backend, zero, requires_grad=True), torch.tensor(zero, requires_grad=True)
+    z.angle().sum().backward()
+    tz.angle().sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), tz.grad.numpy())
+
+
+REFUSALS = [
+    ("imag of a real tensor", lambda lib, r, z: lib.imag(r), "imag is not implemented"),
+    ("view_as_real of a real tensor", lambda lib, r, z: lib.view_as_real(r), "view_as_real is only supported"),
+    ("view_as_complex without a last axis of 2", lambda lib, r, z: lib.view_as_complex(r), "last dimension of size 2"),
+    ("view_as_complex of complex", lambda lib, r, z: lib.view_as_complex(z), "view_as_complex is only supported"),
+    ("complex of two dtypes", lambda lib, r, z: lib.complex(r, r.float()), "scalar type"),
+    ("polar of complex", lambda lib, r, z: lib.polar(z, z), "Float or Double"),
+]
+
+
+@pytest.mark.parametrize("what, fn, message", REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_refusals_as_torch(backend, what, fn, message):
+    with pytest.raises(RuntimeError):
+        fn(torch, torch.tensor(R), torch.tensor(Z))
+    with pytest.raises(RuntimeError, match=message):
+        fn(anynn, make(backend, R), make(backend, Z))
+
+
+def test_linear_layer_with_complex_parameters(backend):
+    """``nn.Linear`` in complex128 trains with PyTorch's gradients (weights copied from torch)."""
+    layer = anynn.nn.Linear(3, 2).to(backend, dtype="complex128")
+    reference = torch.nn.Linear(3, 2).to(torch.complex128)
+    layer.load_state_dict({k: v.detach().numpy() for k, v in reference.state_dict().items()})
+    x = _complex(4, 3)
+    _loss(anynn, F.relu(layer(make(backend, x)).abs())).backward()
+    _loss(torch, torch.relu(reference(torch.tensor(x)).abs())).backward()
+    for (name, p), q in zip(layer.named_parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, err_msg=name)
