@@ -11,6 +11,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
+from .formulas.conjugate import conj
 from .reduce import _expand
 from .value_checks import checked_dim
 
@@ -41,7 +42,7 @@ class Prod(Function):
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         g = _expand(xp, g, (self.axis,), self.keepdims, tuple(self.a.shape))
-        return g * _others_product(xp, self.a, self.axis)
+        return g * conj(xp, _others_product(xp, self.a, self.axis))  # conj: PyTorch's rule for complex
 
 
 class CumProd(Function):
@@ -66,10 +67,10 @@ class CumProd(Function):
         position = xp.arange(n, device=device(a))
         later = position[None, :] > position[:, None]  # [i, k]: k > i
         # table[..., i, j] = prod(a[k] for i < k <= j); used where j >= i
-        table = xp.cumulative_prod(xp.where(later, a[..., None, :], xp.ones_like(a)[..., None, :]), axis=-1)
+        table = xp.cumulative_prod(xp.where(later, conj(xp, a)[..., None, :], xp.ones_like(a)[..., None, :]), axis=-1)
         table = xp.where(position[None, :] >= position[:, None], table, xp.zeros_like(table))
         inner = xp.sum(table * g[..., None, :], axis=-1)
-        grad = _exclusive_cumprod(xp, a, a.ndim - 1) * inner
+        grad = conj(xp, _exclusive_cumprod(xp, a, a.ndim - 1)) * inner
         return xp.moveaxis(grad, -1, self.axis)
 
 
