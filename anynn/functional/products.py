@@ -89,10 +89,12 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     """Product of all elements, or over ``dim`` (``torch.prod``); integers multiply in int64."""
     input = _counting_dtype(input, dtype)
     if dim is None:
-        return Prod.apply(input.reshape(-1), axis=0, keepdims=False)
-    if input.ndim == 0:
+        out = Prod.apply(input.reshape(-1), axis=0, keepdims=False)
+    elif input.ndim == 0:
         return input
-    return Prod.apply(input, axis=checked_dim("prod", input, dim), keepdims=bool(keepdim))
+    else:
+        out = Prod.apply(input, axis=checked_dim("prod", input, dim), keepdims=bool(keepdim))
+    return out if out.dtype == input.dtype else out.astype(input.dtype)  # an integer dtype= asked for
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -100,7 +102,8 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A
     input = _counting_dtype(input, dtype)
     if input.ndim == 0:
         return input
-    return CumProd.apply(input, axis=checked_dim("cumprod", input, dim))
+    out = CumProd.apply(input, axis=checked_dim("cumprod", input, dim))
+    return out if out.dtype == input.dtype else out.astype(input.dtype)  # an integer dtype= asked for
 
 
 FUNCTIONS: dict[str, Any] = {"prod": prod, "cumprod": cumprod}

@@ -37,7 +37,8 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     if xp.isdtype(source.array.dtype, "real floating"):
         nan = xp.isnan(source.array)
         source = elementwise.where(nan, xp.zeros_like(source.array), source)
-    return source.sum(dim, keepdim)
+    out = source.sum(dim, keepdim)
+    return out if dtype is None or out.dtype == source.dtype else out.astype(source.dtype)
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002

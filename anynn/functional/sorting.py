@@ -96,4 +96,5 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
         input = input.astype(dtype)
     elif not xp.isdtype(input.array.dtype, ("real floating", "complex floating")):
         input = input.astype("int64")
-    return CumSum.apply(input, axis=checked_dim("cumsum", input, dim))
+    out = CumSum.apply(input, axis=checked_dim("cumsum", input, dim))
+    return out if out.dtype == input.dtype else out.astype(input.dtype)  # an integer dtype= asked for

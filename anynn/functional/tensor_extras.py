@@ -39,7 +39,9 @@ def _reduction(original: Any) -> Any:
     def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None, dtype: Any = None) -> Any:
         source = self if dtype is None else self.astype(dtype)
-        return original(source, _reduced_dims(dim, axis), _keep(keepdim, keepdims))
+        out = original(source, _reduced_dims(dim, axis), _keep(keepdim, keepdims))
+        # integers count in int64: an integer dtype= asked for is the result's, as PyTorch's
+        return out if dtype is None or out.dtype == source.dtype else out.astype(source.dtype)
 
     method.__doc__ = ("Reduce over ``dim`` (alias ``axis``; all axes when ``None``), keeping them if ``keepdim``; "
                       "``dtype`` casts first, as PyTorch's.")

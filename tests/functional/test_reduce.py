@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+import anynn
 from anynn.functional import reduce as R
 
 from tests.functional.samples import DTYPES, sample, tolerances
@@ -82,6 +83,27 @@ def test_mean_of_integers_is_refused_naming_the_dtype_as_torch(backend, dtype):
     # dtype= casts first, as PyTorch's does
     expected = torch.from_numpy(values).mean(dim=0, dtype=torch.float64).numpy()
     np.testing.assert_allclose(x.mean(0, dtype="float64").numpy(), expected)
+
+
+# an integer dtype= was cast to first and then counted in int64 (sum(dtype=torch.int32) gave int64)
+REQUESTED_DTYPES = {
+    "sum": lambda lib, x, d: lib.sum(x, dtype=d), "sum_dim": lambda lib, x, d: lib.sum(x, 1, dtype=d),
+    "method_sum": lambda lib, x, d: x.sum(0, keepdim=True, dtype=d), "prod": lambda lib, x, d: lib.prod(x, dtype=d),
+    "prod_dim": lambda lib, x, d: x.prod(1, dtype=d), "nansum": lambda lib, x, d: lib.nansum(x, 0, dtype=d),
+    "cumsum": lambda lib, x, d: lib.cumsum(x, 1, dtype=d), "cumprod": lambda lib, x, d: x.cumprod(0, dtype=d),
+}
+
+
+@pytest.mark.parametrize("source", ["int64", "uint8", "bool", "float32"])
+@pytest.mark.parametrize("requested", ["int32", "int16", "int64", "float64"])
+@pytest.mark.parametrize("name", list(REQUESTED_DTYPES))
+def test_integer_reductions_give_the_dtype_asked_for_as_torch(backend, name, requested, source):
+    values = np.array([[1, 0, 2], [3, 4, 1]]).astype(source)
+    call = REQUESTED_DTYPES[name]
+    want = call(torch, torch.from_numpy(values), getattr(torch, requested))
+    got = call(anynn, make(backend, values), getattr(anynn, requested))
+    assert anynn.backend.dtype_name(got.dtype) == requested == str(want.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(got.numpy(), want.numpy())
 
 
 EMPTY_REDUCTIONS = {  # on a (0, 3) tensor, as PyTorch: NaN means, -inf logsumexp, NaN variances with a warning
