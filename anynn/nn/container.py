@@ -84,9 +84,19 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __add__(self, other: "Sequential") -> "Sequential":
-        if not isinstance(other, Sequential):
-            return NotImplemented
-        return Sequential(*self, *other)
+        return Sequential(*self, *_sequential_operand(other))
+
+    def __iadd__(self, other: "Sequential") -> "Sequential":
+        return self.extend(list(_sequential_operand(other)))
+
+    def __mul__(self, times: int) -> "Sequential":
+        """The layers repeated ``times`` times (the same instances, so their parameters are shared)."""
+        return Sequential(*(list(self) * _repeats(self, times)))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times: int) -> "Sequential":
+        return self.extend(list(self) * (_repeats(self, times) - 1))
 
     def append(self, layer: Module) -> "Sequential":
         _check_module(self, len(self), layer)
@@ -101,6 +111,8 @@ class Sequential(Module):
     def insert(self, index: int, layer: Module) -> "Sequential":
         _check_module(self, index, layer)
         items = list(self._modules.values())
+        if not -len(items) <= operator.index(index) <= len(items):
+            raise IndexError(f"Sequential.insert: index {index} is out of range for {len(items)} modules")
         items.insert(operator.index(index), layer)
         _renumber(self, items)
         return self
@@ -200,8 +212,7 @@ class ModuleDict(Module):
         return len(self._modules)
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
-        for key, module in pairs:
+        for key, module in key_value_pairs("ModuleDict", modules):
             self[key] = module
 
     def pop(self, key: str) -> Module:
@@ -221,6 +232,41 @@ class ModuleDict(Module):
 
     def values(self) -> Any:
         return self._modules.values()
+
+
+def _sequential_operand(other: Any) -> "Sequential":
+    if not isinstance(other, Sequential):
+        raise ValueError(f"add operator supports only objects of Sequential class, but {type(other).__name__} "
+                         "is given")
+    return other
+
+
+def _repeats(container: Sequential, times: Any) -> int:
+    """``times`` checked as PyTorch's ``Sequential * times``: an int above 0."""
+    if not isinstance(times, int) or isinstance(times, bool):
+        raise TypeError(f"unsupported operand type(s) for *: 'Sequential' and '{type(times).__name__}'")
+    if times <= 0:
+        raise ValueError(f"Non-positive multiplication factor {times} for Sequential")
+    return times
+
+
+def key_value_pairs(kind: str, items: Any) -> list[tuple[Any, Any]]:
+    """The (key, value) pairs of a mapping, a ModuleDict/ParameterDict or an iterable of pairs, checked as
+    PyTorch's ``ModuleDict.update`` / ``ParameterDict.update`` check them."""
+    if isinstance(items, Mapping) or (isinstance(items, Module) and callable(getattr(items, "items", None))):
+        return list(items.items())
+    if not isinstance(items, Iterable):
+        raise TypeError(f"{kind}.update should be called with an iterable of key/value pairs, but got "
+                        f"{type(items).__name__}")
+    pairs = []
+    for j, pair in enumerate(items):
+        if not isinstance(pair, Iterable):
+            raise TypeError(f"{kind} update sequence element #{j} should be Iterable; is {type(pair).__name__}")
+        pair = tuple(pair)
+        if len(pair) != 2:
+            raise ValueError(f"{kind} update sequence element #{j} has length {len(pair)}; 2 is required")
+        pairs.append(pair)
+    return pairs
 
 
 def _delete(container: Module, index: int | slice) -> None:

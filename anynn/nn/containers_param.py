@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator, Mapping
 
 from ..autograd.tensor import Tensor
+from .container import key_value_pairs
 from .module import Module, Parameter
 
 
@@ -136,10 +137,40 @@ class ParameterDict(Module):
         return ParameterDict(self.items())
 
     def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
-        for pair in pairs:
-            key, value = pair
+        for key, value in key_value_pairs("ParameterDict", parameters):
             self[key] = value
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last inserted (key, value) pair."""
+        if not self._keys:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> "ParameterDict":
+        """A new ParameterDict with ``keys``, each holding ``default``."""
+        return ParameterDict((k, default) for k in keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._keys))
+
+    def __or__(self, other: "ParameterDict") -> "ParameterDict":
+        if not isinstance(other, ParameterDict):
+            return NotImplemented
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: "ParameterDict") -> "ParameterDict":
+        if not isinstance(other, ParameterDict):
+            return NotImplemented
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other: Any) -> "ParameterDict":
+        self.update(other)
+        return self
 
     def extra_repr(self) -> str:
         lines = "\n".join(f"  ({k}): {_describe(v)}" for k, v in self.items())

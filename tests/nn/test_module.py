@@ -704,3 +704,54 @@ def test_explicit_dunder_getattr_finds_registered_state_as_torch():
     assert not hasattr(ours, "nope") and getattr(ours, "nope", 5) == 5
     twin = copy.deepcopy(ours)
     assert twin.__getattr__("level_2") is not ours.level_2
+
+
+def _kinds(container):
+    return [type(m).__name__ for m in container], list(dict(container.named_children()))
+
+
+def _three(lib):
+    return lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Tanh(), lib.nn.Sigmoid())
+
+
+def _pdict(lib):
+    return lib.nn.ParameterDict({"a": lib.nn.Parameter(lib.ones(1)), "b": lib.nn.Parameter(lib.zeros(1))})
+
+
+CONTAINER_CASES = {  # each gives the same result on both libraries, or raises the same class
+    "sequential_times_two": lambda lib: (lambda s: (_kinds(s), s[0] is s[3]))(_three(lib) * 2),
+    "two_times_sequential": lambda lib: _kinds(2 * _three(lib)),
+    "sequential_times_zero": lambda lib: _three(lib) * 0,
+    "sequential_times_float": lambda lib: _three(lib) * 1.5,
+    "sequential_in_place_times": lambda lib: (lambda s: (s.__imul__(2) is s, _kinds(s)))(_three(lib)),
+    "sequential_in_place_add": lambda lib: (lambda s: (s.__iadd__(_three(lib)) is s, _kinds(s)))(_three(lib)),
+    "sequential_in_place_add_a_list": lambda lib: _three(lib).__iadd__([lib.nn.ReLU()]),
+    "sequential_add_a_module_list": lambda lib: _three(lib) + lib.nn.ModuleList([lib.nn.ReLU()]),
+    "sequential_insert_past_the_end": lambda lib: _three(lib).insert(4, lib.nn.ReLU()),
+    "sequential_insert_at_the_end": lambda lib: _kinds(_three(lib).insert(3, lib.nn.ELU())),
+    "sequential_insert_before_the_start": lambda lib: _three(lib).insert(-4, lib.nn.ReLU()),
+    "module_dict_update_from_a_module_dict": lambda lib: list(
+        (lambda d: (d.update(lib.nn.ModuleDict({"c": lib.nn.ReLU(), "a": lib.nn.Tanh()})), d)[1])(
+            lib.nn.ModuleDict({"a": lib.nn.ReLU()}))),
+    "module_dict_update_a_triple": lambda lib: lib.nn.ModuleDict().update([("a", lib.nn.ReLU(), 1)]),
+    "module_dict_update_a_number": lambda lib: lib.nn.ModuleDict().update(3),
+    "parameter_dict_update_a_triple": lambda lib: lib.nn.ParameterDict().update([("a", lib.ones(1), 1)]),
+    "parameter_dict_update_from_a_parameter_dict": lambda lib: list(
+        (lambda d: (d.update(_pdict(lib)), d)[1])(lib.nn.ParameterDict({"z": lib.nn.Parameter(lib.ones(1))}))),
+    "parameter_dict_popitem": lambda lib: (lambda d: (d.popitem()[0], list(d)))(_pdict(lib)),
+    "parameter_dict_fromkeys": lambda lib: (lambda d: (list(d), type(d).__name__))(_pdict(lib).fromkeys(["x", "y"])),
+    "parameter_dict_or": lambda lib: list(_pdict(lib) | lib.nn.ParameterDict({"c": lib.nn.Parameter(lib.ones(1))})),
+    "parameter_dict_in_place_or": lambda lib: (lambda d: (d.__ior__({"c": lib.ones(1)}) is d, list(d)))(_pdict(lib)),
+    "parameter_dict_reversed": lambda lib: list(reversed(_pdict(lib))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONTAINER_CASES))
+def test_container_operators_and_updates_as_torch(name):
+    outcomes = []
+    for lib in (torch, anynn):
+        try:
+            outcomes.append(("ok", CONTAINER_CASES[name](lib)))
+        except Exception as error:  # noqa: BLE001 - the class is what is compared
+            outcomes.append(("raise", type(error).__name__))
+    assert outcomes[0] == outcomes[1]
