@@ -157,8 +157,13 @@ def _var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: b
 
 
 def _std(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """Standard deviation, the square root of `Tensor.var` (same arguments and defaults)."""
-    return elementwise.sqrt(_var(self, *args, **kwargs))
+    """Standard deviation, the square root of `Tensor.var` (same arguments and defaults). Where it is 0 (a lane of
+    equal values) the gradient is 0, as PyTorch's (the square root's own is inf there: inf * 0 = NaN)."""
+    variance = _var(self, *args, **kwargs)
+    xp, a = variance.backend.xp, variance.array
+    zero = a == 0
+    root = elementwise.sqrt(elementwise.where(zero, xp.ones_like(a), variance))
+    return elementwise.where(zero, xp.zeros_like(a), root)
 
 
 METHODS["var"] = _var

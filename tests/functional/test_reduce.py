@@ -176,6 +176,32 @@ def test_var_and_std_share_pytorchs_unbiased_default(backend):
             np.testing.assert_allclose(got.numpy(), expected_std, rtol=1e-12)
 
 
+STD_OF_CONSTANTS = {  # lanes of equal values (std 0) beside spread ones; one lane of a single entry
+    "std_dim1": lambda m, x: x.std(1), "std_dim0_biased": lambda m, x: m.std(x[:1], 0, correction=0),
+    "std_all_biased": lambda m, x: (x[2:3] * x[2:3]).std(correction=0),
+    "std_mean": lambda m, x: m.std_mean(x, 1, correction=0, keepdim=True)[0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(STD_OF_CONSTANTS))
+def test_std_of_constant_lanes_has_torchs_zero_gradient(backend, name):
+    """std's gradient is 0 where the std is 0, as PyTorch's (the square root's was inf * 0 = NaN there), first and
+    second order (the gradient of a gradient penalty)."""
+    import anynn
+
+    values = np.array([[2.0, 2.0, 2.0], [1.0, -0.5, 3.0], [0.5, 0.5, 0.5], [0.25, 1.5, -2.0]])
+    results = []
+    for lib, x in ((anynn, make(backend, values, requires_grad=True)),
+                   (torch, torch.tensor(values, requires_grad=True))):
+        out = STD_OF_CONSTANTS[name](lib, x)
+        g, = lib.autograd.grad((out * out + out).sum(), x, create_graph=True)
+        gg, = lib.autograd.grad((g * g).sum(), x)
+        results.append([out.detach().numpy(), g.detach().numpy(), gg.numpy()])
+    for ours, theirs in zip(*results):
+        assert np.all(np.isfinite(ours))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 # -- seeded random axes against PyTorch on every backend ------------------------------------------------
 def _draw_axis(rng: np.random.Generator, ndim: int) -> Any:
     choice = int(rng.integers(0, 3)) if ndim else 0
