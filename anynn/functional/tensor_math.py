@@ -13,6 +13,7 @@ from . import (binary_math, elementwise, linalg_spellings, matrix_inverse, rearr
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, true_divide)
+from .operands import kinds_agree
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
 from .products import cumprod, prod
 from .rearrange import (moveaxis, movedim, meshgrid, repeat_interleave, roll, swapaxes, swapdims, tensor_unfold,
@@ -38,14 +39,31 @@ def _reflected(function: Any) -> Any:
     return method
 
 
+def _promoted(input: Any, other: Any) -> tuple[Any, Any]:
+    """Both operands in the dtype of their sum before ``other`` is scaled by ``alpha``, as PyTorch's (a uint8 ``other``
+    scaled in uint8 first wrapped: ``sub(float16, uint8, alpha=-1)`` was off by 256)."""
+    input, other = kinds_agree(elementwise.Add, input, other)  # noqa: A001
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype != other.dtype:
+        xp = input.backend.xp
+        if xp.isdtype(other.array.dtype, "integral") and xp.isdtype(input.array.dtype, "integral"):
+            return input, other.astype((input + other).dtype)
+    return input, other
+
+
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002 - PyTorch's name
     """``input + alpha * other``."""
-    return input + (other if alpha == 1 else other * alpha)
+    if alpha == 1:
+        return input + other
+    input, other = _promoted(input, other)  # noqa: A001
+    return input + other * alpha
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
     """``input - alpha * other``."""
-    return input - (other if alpha == 1 else other * alpha)
+    if alpha == 1:
+        return input - other
+    input, other = _promoted(input, other)  # noqa: A001
+    return input - other * alpha
 
 
 def mul(input: Any, other: Any) -> Tensor:  # noqa: A002

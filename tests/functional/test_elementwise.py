@@ -143,6 +143,33 @@ def test_minimum_and_maximum_of_integer_and_boolean_dtypes_as_torch(backend, dty
     np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
+# alpha scaled `other` in its own dtype first: a uint8 other times -1 wrapped (sub(float16, uint8, alpha=-1) was off
+# by 256); PyTorch scales in the result's dtype
+ALPHA_OPERANDS = [("float16", "uint8", -1), ("int8", "uint8", -1), ("uint8", "uint8", -1), ("int64", "bool", 2),
+                  ("float32", "int64", 0.5), ("int32", "float64", -2), ("float64", "int8", -3)]
+
+
+@pytest.mark.parametrize("call", ["add", "sub", "method_add", "method_sub"])
+@pytest.mark.parametrize("dtypes", ALPHA_OPERANDS, ids=lambda d: "-".join(map(str, d)))
+def test_add_and_sub_with_alpha_promote_before_scaling_as_torch(backend, dtypes, call):
+    first, second, alpha = dtypes
+    if "sub" in call and second == "bool":
+        pytest.skip("PyTorch refuses subtraction of booleans")
+    if backend.name == "array_api_strict" and {first, second} & {"uint8", "float16"}:
+        pytest.skip("array-api-strict has no float16, and refuses uint8 with int8")
+    a, b = np.array([1, 2, 7]).astype(first), np.array([3, 4, 1]).astype(second)
+
+    def run(lib, x, y):
+        if call.startswith("method_"):
+            return getattr(x, call.removeprefix("method_"))(y, alpha=alpha)
+        return getattr(lib, call)(x, y, alpha=alpha)
+
+    want = run(torch, torch.tensor(a), torch.tensor(b))
+    got = run(anynn, make(backend, a), make(backend, b))
+    assert anynn.backend.dtype_name(got.dtype) == str(want.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(got.numpy().astype(np.float64), want.numpy().astype(np.float64))
+
+
 def test_minimum_ties_split_the_gradient(backend):
     a = make(backend, np.array([1.0, 2.0, 3.0]), requires_grad=True)
     b = make(backend, np.array([0.0, 2.0, 4.0]), requires_grad=True)
