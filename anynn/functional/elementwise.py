@@ -389,12 +389,15 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
     mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not x.backend.xp.isdtype(mask_data.dtype, "bool"):
         raise TypeError(f"masked_fill: the mask must be boolean, got {mask_data.dtype}")
-    if isinstance(value, Tensor):
-        value = value.item()
-    value = float(value) if x.backend.xp.isdtype(x.dtype, "real floating") else (
-        bool(value) if x.backend.xp.isdtype(x.dtype, "bool") else int(value))
     shape = tuple(x.shape)
     mask_shape = tuple(mask_data.shape)
     if len(mask_shape) > len(shape) or any(m not in (1, n) for m, n in zip(mask_shape[::-1], shape[::-1])):
         raise ValueError(f"masked_fill: a mask of shape {mask_shape} does not broadcast to the tensor's {shape}")
+    if isinstance(value, Tensor):
+        if value.requires_grad and value.ndim == 0 and x.backend.xp.isdtype(x.dtype, "real floating"):
+            # a 0-d tensor value gets the gradient of the places it fills, as PyTorch's
+            return Where.apply(mask_data, value if value.dtype == x.dtype else value.astype(x.dtype), x)
+        value = value.item()
+    value = float(value) if x.backend.xp.isdtype(x.dtype, "real floating") else (
+        bool(value) if x.backend.xp.isdtype(x.dtype, "bool") else int(value))
     return MaskedFill.apply(x, mask_data, value=value)

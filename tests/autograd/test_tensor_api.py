@@ -135,6 +135,11 @@ ELEMENTWISE = [
     ("clamp_min", lambda x: x.clamp_min(0.1), lambda t: t.clamp_min(0.1)),
     ("masked_fill", lambda x: x.masked_fill(x > 0.2, -1.0), lambda t: t.masked_fill(t > 0.2, -1.0)),
     ("masked_fill_row", lambda x: x.masked_fill(make_mask(x), 3.0), lambda t: t.masked_fill(torch_mask(), 3.0)),
+    # a 0-d tensor value gets its gradient (the sum over the filled places): it was read out as a number
+    ("masked_fill_tensor_value", lambda x: x.masked_fill(x > 0.2, (x * x).sum()),
+     lambda t: t.masked_fill(t > 0.2, (t * t).sum())),
+    ("masked_fill_function", lambda x: anynn.masked_fill(x, make_mask(x), x[0, 1]),
+     lambda t: torch.masked_fill(t, torch_mask(), t[0, 1])),
     ("where", lambda x: x.where(x > 0, 0.5), lambda t: t.where(t > 0, 0.5)),
     ("where_top", lambda x: anynn.where(x > 0, 2.0, x), lambda t: torch.where(t > 0, 2.0, t)),
     ("pow", lambda x: x.abs().pow(1.5), lambda t: t.abs().pow(1.5)),
@@ -165,6 +170,7 @@ def test_elementwise_match_torch(backend, name, ours, theirs):
 
 def test_masked_fill_gradients_and_errors(backend):
     check_gradients(backend, lambda x: x.masked_fill(make_mask(x), 0.0), _x())
+    check_gradients(backend, lambda x, v: x.masked_fill(make_mask(x), v), _x(), np.array(0.5))
     x = make(backend, _x())
     with pytest.raises(TypeError, match="boolean"):
         x.masked_fill(x.long(), 0.0)
