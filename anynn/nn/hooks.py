@@ -8,6 +8,7 @@ on what they return.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from typing import Any
 
@@ -25,6 +26,7 @@ class ModuleHooks:
         self.forward: OrderedDict[int, Any] = _Table()
         self.backward: OrderedDict[int, Any] = _Table()
         self.with_kwargs: set[int] = set()
+        self.always_call: set[int] = set()  # forward hooks also called when forward raises
 
 
 class _Table(OrderedDict):
@@ -43,30 +45,55 @@ def add_hook(table: OrderedDict, hook: Any, prepend: bool = False) -> RemovableH
 
 def call_with_hooks(module: Any, hooks: ModuleHooks, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``module(*args, **kwargs)`` with its hooks, in PyTorch's order."""
-    for key, hook in list(hooks.forward_pre.items()):
-        if key in hooks.with_kwargs:
-            result = hook(module, args, kwargs)
+    called: set[int] = set()
+    output = None
+    try:
+        for key, hook in list(hooks.forward_pre.items()):
+            if key in hooks.with_kwargs:
+                result = hook(module, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {result!r}")
+                    args, kwargs = result
+            else:
+                result = hook(module, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        state = None
+        if hooks.backward:
+            state = _BackwardState(module, hooks)
+            args = state.wrap_inputs(args)
+        output = module.forward(*args, **kwargs)
+        for key, hook in list(hooks.forward.items()):
+            called.add(key)
+            result = hook(module, args, kwargs, output) if key in hooks.with_kwargs else hook(module, args, output)
             if result is not None:
-                if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
-                                       f"but got {result!r}")
-                args, kwargs = result
-        else:
-            result = hook(module, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-    state = None
-    if hooks.backward:
-        state = _BackwardState(module, hooks)
-        args = state.wrap_inputs(args)
-    output = module.forward(*args, **kwargs)
-    for key, hook in list(hooks.forward.items()):
-        result = hook(module, args, kwargs, output) if key in hooks.with_kwargs else hook(module, args, output)
-        if result is not None:
-            output = result
+                output = result
+    except Exception:
+        if hooks.always_call:
+            _call_always(module, hooks, args, kwargs, output, called)
+        raise
     if state is not None:
         output = state.wrap_outputs(output)
     return output
+
+
+def _call_always(module: Any, hooks: ModuleHooks, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any,
+                 called: set[int]) -> None:
+    """After an error in a hook or ``forward``: the ``always_call`` hooks not called yet, as PyTorch
+    (an error they raise becomes a warning; the first error is the one raised)."""
+    for key, hook in list(hooks.forward.items()):
+        if key not in hooks.always_call or key in called:
+            continue
+        try:
+            result = hook(module, args, kwargs, output) if key in hooks.with_kwargs else hook(module, args, output)
+        except Exception as error:  # noqa: BLE001 - silenced as PyTorch does, the forward's error wins
+            warnings.warn("module forward hook with ``always_call=True`` raised an exception that was silenced "
+                          f"as another error was raised in forward: {error}", stacklevel=3)
+            continue
+        if result is not None:
+            output = result
 
 
 class _BackwardState:

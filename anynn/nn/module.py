@@ -169,11 +169,14 @@ class Module:
     def register_forward_hook(self, hook: Any, *, prepend: bool = False, with_kwargs: bool = False,
                               always_call: bool = False) -> Any:
         """Call ``hook(module, args, output)`` after ``forward`` (``hook(module, args, kwargs, output)`` with
-        ``with_kwargs``); a return value other than None replaces the output. Returns a removable handle."""
+        ``with_kwargs``); a return value other than None replaces the output. With ``always_call`` the hook is
+        also called (with ``output`` None) when ``forward`` or an earlier hook raises. Returns a removable handle."""
         tables = self._hook_tables()
         handle = add_hook(tables.forward, hook, prepend)
         if with_kwargs:
             tables.with_kwargs.add(handle.id)
+        if always_call:
+            tables.always_call.add(handle.id)
         return handle
 
     def register_full_backward_hook(self, hook: Any, prepend: bool = False) -> Any:

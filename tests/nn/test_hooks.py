@@ -1,0 +1,176 @@
+"""Module hooks (anynn/nn/hooks.py) against PyTorch: forward pre-hooks and forward hooks (kwargs, prepend,
+always_call, removal inside a hook) and full backward hooks on modules of several inputs. Each case gives the
+same result on both libraries, or raises the same class."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import anynn
+
+torch = pytest.importorskip("torch")
+
+
+def _scale(lib):
+    class Scale(lib.nn.Module):
+        def forward(self, x, scale=1.0):
+            return x * scale
+
+    return Scale()
+
+
+def _fails(lib):
+    class Fails(lib.nn.Module):
+        def forward(self, x):
+            raise ValueError("forward failed")
+
+    return Fails()
+
+
+def _two_inputs(lib):
+    class Mix(lib.nn.Module):
+        def forward(self, a, b):
+            return a * 2 + b * 3
+
+    return Mix()
+
+
+def _x(lib, requires_grad=False):
+    return lib.tensor([[1.0, 2.0]], requires_grad=requires_grad)
+
+
+def _values(t):
+    return None if t is None else t.detach().numpy().tolist()
+
+
+def _pre_hook_with_kwargs(lib):
+    m = _scale(lib)
+    m.register_forward_pre_hook(lambda mod, args, kwargs: (args, dict(kwargs, scale=3.0)), with_kwargs=True)
+    return _values(m(_x(lib), scale=2.0))
+
+
+def _pre_hook_one_value(lib):
+    m = _scale(lib)
+    m.register_forward_pre_hook(lambda mod, args: args[0] * 0 + 1)
+    return _values(m(_x(lib)))
+
+
+def _post_hook_with_kwargs(lib):
+    m, seen = _scale(lib), []
+    m.register_forward_hook(lambda mod, args, kwargs, out: (seen.append(sorted(kwargs)), out + 1)[1], with_kwargs=True)
+    return _values(m(_x(lib), scale=2.0)), seen
+
+
+def _order_with_prepend(lib):
+    m, seen = _scale(lib), []
+    m.register_forward_hook(lambda *a: seen.append("post a"))
+    m.register_forward_hook(lambda *a: seen.append("post b"), prepend=True)
+    m.register_forward_pre_hook(lambda *a: seen.append("pre a"))
+    m.register_forward_pre_hook(lambda *a: seen.append("pre b"), prepend=True)
+    m(_x(lib))
+    return seen
+
+
+def _always_call(lib, fail_in="forward"):
+    m = _fails(lib) if fail_in == "forward" else _scale(lib)
+    seen = []
+    if fail_in == "pre_hook":
+        m.register_forward_pre_hook(lambda *a: 1 / 0)
+    if fail_in == "hook":
+        m.register_forward_hook(lambda mod, args, out: (seen.append(("first", _values(out))), 1 / 0))
+    m.register_forward_hook(lambda mod, args, out: seen.append(("always", _values(out))), always_call=True)
+    m.register_forward_hook(lambda mod, args, kwargs, out: seen.append(("always kwargs", _values(out))),
+                            with_kwargs=True, always_call=True)
+    m.register_forward_hook(lambda mod, args, out: seen.append(("normal", _values(out))))
+    try:
+        m(_x(lib))
+    except (ValueError, ZeroDivisionError) as error:
+        return type(error).__name__, seen
+    return "no error", seen
+
+
+def _always_call_hook_raising(lib):
+    m = _fails(lib)
+    m.register_forward_hook(lambda *a: 1 / 0, always_call=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            m(_x(lib))
+        except ValueError:
+            pass
+    return ["silenced" in str(w.message) for w in caught]
+
+
+def _remove_inside(lib):
+    m, seen, handles = _scale(lib), [], []
+
+    def once(mod, args, out):
+        seen.append("once")
+        handles[0].remove()
+
+    handles.append(m.register_forward_hook(once))
+    m.register_forward_hook(lambda *a: seen.append("every"))
+    m(_x(lib))
+    m(_x(lib))
+    return seen
+
+
+def _full_backward_two_inputs(lib):
+    m, got = _two_inputs(lib), []
+    m.register_full_backward_hook(lambda mod, gi, go: got.append(([_values(g) for g in gi], [_values(g) for g in go])))
+    a, b = _x(lib, True), _x(lib, True)
+    m(a, b).sum().backward()
+    return got
+
+
+def _full_backward_replaces(lib):
+    m = _two_inputs(lib)
+    m.register_full_backward_hook(lambda mod, gi, go: (gi[0] * 10, None))
+    a, b = _x(lib, True), _x(lib, True)
+    m(a, b).sum().backward()
+    return _values(a.grad), _values(b.grad)
+
+
+HOOK_CASES = {
+    "pre_hook_with_kwargs": _pre_hook_with_kwargs,
+    "pre_hook_returning_one_value": _pre_hook_one_value,
+    "pre_hook_with_kwargs_returning_args_only": lambda lib: (lambda m: (m.register_forward_pre_hook(
+        lambda mod, args, kwargs: args, with_kwargs=True), m(_x(lib))))(_scale(lib)),
+    "forward_hook_with_kwargs": _post_hook_with_kwargs,
+    "order_with_prepend": _order_with_prepend,
+    "always_call_after_forward_raised": _always_call,
+    "always_call_after_a_pre_hook_raised": lambda lib: _always_call(lib, "pre_hook"),
+    "always_call_after_a_hook_raised": lambda lib: _always_call(lib, "hook"),
+    "always_call_when_nothing_raises": lambda lib: _always_call(lib, "nothing"),
+    "always_call_hook_raising_is_silenced": _always_call_hook_raising,
+    "handle_removed_inside_its_hook": _remove_inside,
+    "full_backward_hook_two_inputs": _full_backward_two_inputs,
+    "full_backward_hook_replaces_grad_input": _full_backward_replaces,
+    "full_backward_hook_returning_too_many": lambda lib: (lambda m, a: (m.register_full_backward_hook(
+        lambda mod, gi, go: (gi[0], gi[0])), m(a).sum().backward()))(_scale(lib), _x(lib, True)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOOK_CASES))
+def test_module_hooks_as_torch(name):
+    outcomes = []
+    for lib in (torch, anynn):
+        try:
+            outcomes.append(("ok", HOOK_CASES[name](lib)))
+        except Exception as error:  # noqa: BLE001 - the class is what is compared
+            outcomes.append(("raise", type(error).__name__))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] != ("ok", None) or name.startswith("pre_hook_with_kwargs_returning")
+
+
+def test_always_call_hook_sees_the_changed_args():
+    m, seen = _fails(anynn), []
+    m.register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
+    m.register_forward_hook(lambda mod, args, out: seen.append(args[0].numpy().tolist()), always_call=True)
+    with pytest.raises(ValueError, match="forward failed"):
+        m(_x(anynn))
+    assert seen == [[[2.0, 4.0]]]
+    np.testing.assert_array_equal(np.asarray(seen[0]), np.array([[2.0, 4.0]]))
