@@ -305,7 +305,14 @@ def _is_bool(mask: Tensor) -> bool:
     return dtype_name(mask.dtype) == "bool"
 
 
-def _reshape_mask(mask: Tensor, shape: tuple[int, ...]) -> Tensor:
+def _reshape_mask(mask: Tensor, shape: tuple[int | None, ...]) -> Tensor:
+    """``mask`` (L, S) as (1, 1, L, S), (N, S) as (N, 1, 1, S), (N * heads, L, S) as ``shape``. The first two insert
+    unit axes by indexing, which needs no size: a recorded mask may have two symbolic axes (an ONNX export with a
+    symbolic batch and sequence length), which one Reshape's -1 cannot stand for."""
+    if mask.ndim == 2 and (shape[:2] == (1, 1) or shape[1:3] == (1, 1)):
+        every = slice(None)
+        unit = (None, None, every, every) if shape[:2] == (1, 1) else (every, None, None, every)
+        return Tensor._make(mask.array[unit], mask.backend, None, 0) if _is_bool(mask) else mask[unit]
     shape = tuple(-1 if s is None else s for s in shape)  # a symbolic (recorded) batch axis: the implied size
     if _is_bool(mask):
         return Tensor._make(mask.backend.xp.reshape(mask.array, shape), mask.backend, None, 0)

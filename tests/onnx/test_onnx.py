@@ -321,6 +321,67 @@ def test_family_runs_in_onnxruntime_as_in_anynn(family: str, dynamic: bool, tmp_
             session.run(None, dict(zip(names, make_inputs(5))))
 
 
+class PaddedEncoder(nn.Module):
+    """Token embedding, a two-layer Transformer encoder with a key padding mask (N, S), the mean over positions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(30, 8)
+        self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2,
+                                             enable_nested_tensor=False)
+
+    def forward(self, tokens: Any, padding: Any) -> Any:
+        return self.encoder(self.embed(tokens), src_key_padding_mask=padding).mean(1)
+
+
+class MaskedSeq2Seq(nn.Module):
+    """nn.Transformer (sequence first) with the target's causal mask (T, T) given as a graph input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.transformer = nn.Transformer(8, 2, 1, 1, 16)
+
+    def forward(self, src: Any, tgt: Any, mask: Any) -> Any:
+        return self.transformer(src, tgt, tgt_mask=mask)
+
+
+def _padding(n: int, t: int) -> np.ndarray:
+    lengths = np.random.default_rng(n + t).integers(1, t + 1, n)
+    return np.arange(t)[None, :] >= lengths[:, None]
+
+
+# name -> (model builder, inputs for (batch n, length t), per input {axis: "batch" or "length"}, lengths to run)
+SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndarray, ...]],
+                           tuple[dict[int, str], ...], tuple[int, ...]]] = {
+    # masks (N, S) and (T, T) with both axes symbolic: one Reshape's -1 could not lift them to 4-D
+    "encoder_padding_mask": (PaddedEncoder, lambda n, t: (np.random.default_rng(t).integers(0, 30, (n, t)),
+                                                          _padding(n, t)),
+                             ({0: "batch", 1: "length"}, {0: "batch", 1: "length"}), (5, 2, 9)),
+    "transformer_mask_input": (MaskedSeq2Seq, lambda n, t: (_floats(6, n, 8), _floats(t, n, 8),
+                                                            np.triu(np.full((t, t), -np.inf, np.float32), 1)),
+                               ({1: "batch"}, {0: "length", 1: "batch"}, {0: "length", 1: "length"}), (5, 1, 8)),
+    "lstm_bidirectional_states": (lambda: WithState(nn.LSTM(6, 8, num_layers=2, bidirectional=True,
+                                                            batch_first=True)),
+                                  lambda n, t: (_floats(n, t, 6), _floats(4, n, 8), _floats(4, n, 8) + 1),
+                                  ({0: "batch", 1: "length"}, {1: "batch"}, {1: "batch"}), (5, 1, 11)),
+}
+
+
+@pytest.mark.parametrize("family", list(SEQUENCES))
+def test_symbolic_batch_and_length_run_in_onnxruntime_as_in_anynn(family: str) -> None:
+    build, make_inputs, axes, lengths = SEQUENCES[family]
+    anynn.manual_seed(0)
+    model = build()
+    model.eval()
+    names = [f"in{i}" for i in range(len(axes))]
+    proto = export(model, make_inputs(3, lengths[0]), io.BytesIO(), input_names=names,
+                   dynamic_axes=dict(zip(names, axes)))
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    for n, t in [(3, lengths[0]), (1, lengths[0])] + [(2, t) for t in lengths[1:]]:
+        feeds = make_inputs(n, t)
+        _close(session.run(None, dict(zip(names, feeds))), _anynn(model, feeds))
+
+
 def _torch_node_count(build: Callable[[Any], Any], example: np.ndarray) -> int:
     import onnx
     import torch
