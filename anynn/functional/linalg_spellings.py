@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from ..autograd.tensor import Tensor
 from .cholesky import cholesky as _linalg_cholesky
 from .cholesky import cholesky_solve
+from .elementwise import clone, where
 from .matrix_inverse import check_square, inv, slogdet
 from .pinv import pinv
 from .spectral import qr as _linalg_qr
@@ -31,8 +32,12 @@ def matrix_power(input: Tensor, n: int, *, out: None = None) -> Tensor:  # noqa:
     check_square("matrix_power", input)
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
-    if n == 0:
-        return input.new_ones(tuple(input.shape)).tril().triu()
+    if n == 0:  # the identity, recorded as a function of A (gradient zeros) as PyTorch's
+        xp = input.backend.xp
+        identity = input.new_ones(tuple(input.shape)).tril().triu()
+        return where(xp.ones(tuple(input.shape), dtype=xp.bool, device=input.backend.device), identity, input)
+    if n == 1:  # a new tensor, not A itself
+        return clone(input)
     base, n = (inv(input), -n) if n < 0 else (input, n)
     result = None
     while n:

@@ -222,6 +222,19 @@ def test_matrix_rank_and_power_as_torch(backend):
         anynn.linalg.pinv(make(backend, TALL), hermitian=True)
 
 
+@pytest.mark.parametrize("n", [0, 1])
+def test_matrix_power_zero_and_one_stay_on_the_graph_as_torch(backend, n):
+    """A**0 (the identity) and A**1 are functions of A as in PyTorch: they require grad (gradient zeros for n = 0)
+    and A**1 is a new tensor, not A itself."""
+    ours, theirs = make(backend, SQUARE, requires_grad=True), torch.tensor(SQUARE, requires_grad=True)
+    out_ours, out_theirs = anynn.linalg.matrix_power(ours, n), torch.linalg.matrix_power(theirs, n)
+    assert out_ours.requires_grad and out_theirs.requires_grad and out_ours is not ours
+    (out_ours * out_ours).sum().backward()
+    (out_theirs * out_theirs).sum().backward()
+    np.testing.assert_allclose(out_ours.detach().numpy(), out_theirs.detach().numpy())
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+
+
 def test_lstsq_results_as_torch(backend):
     a, b = R.standard_normal((2, 4, 3)), R.standard_normal((2, 4, 2))
     ours, theirs = anynn.linalg.lstsq(make(backend, a), make(backend, b)), torch.linalg.lstsq(torch.tensor(a),
