@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -223,14 +224,20 @@ class DataLoader:
             if self.worker_init_fn is not None:
                 self.worker_init_fn(local.id)
 
+        def fetch(indices: np.ndarray) -> tuple[Any, ...]:
+            try:
+                return self._fetch(indices)
+            except Exception as error:
+                raise _worker_error(error, local.id, indices) from error
+
         ahead = self.num_workers * (self.prefetch_factor or 2)
         with ThreadPoolExecutor(self.num_workers, thread_name_prefix="anynn-loader", initializer=start) as pool:
-            pending = [pool.submit(self._fetch, idx) for idx in itertools.islice(indices, ahead)]
+            pending = [pool.submit(fetch, idx) for idx in itertools.islice(indices, ahead)]
             while pending:
                 batch = pending.pop(0).result(timeout=self.timeout or None)
                 nxt = next(indices, None)
                 if nxt is not None:
-                    pending.append(pool.submit(self._fetch, nxt))
+                    pending.append(pool.submit(fetch, nxt))
                 yield batch
 
     # -- iteration --------------------------------------------------------------------------------
@@ -330,6 +337,29 @@ class DataLoader:
         size = "a stream" if isinstance(self.dataset, IterableDataset) else len(self.dataset)
         return (f"DataLoader({type(self.dataset).__name__} of {size}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, backend={where!r})")
+
+
+def _worker_error(error: Exception, worker: int, indices: np.ndarray) -> Exception:
+    """``error`` raised in a worker, as PyTorch re-raises it: the same class, a message naming the worker (and
+    here the samples) followed by the original traceback; a class that cannot take one message: RuntimeError."""
+    shown = indices[:8].tolist()
+    where = f"{shown}" if len(indices) <= 8 else f"{shown[:-1] + ['...']} ({len(indices)} samples)"
+    message = (f"Caught {type(error).__name__} in DataLoader worker thread {worker} while fetching samples {where}.\n"
+               f"Original {''.join(traceback.format_exception(error)).rstrip()}")
+    if isinstance(error, KeyError):
+        return type(error)(_KeyErrorMessage(message))
+    try:
+        wrapped = type(error)(message)
+    except Exception:  # noqa: BLE001 - an exception class with another constructor
+        return RuntimeError(message)
+    return wrapped if str(wrapped) == message else RuntimeError(message)
+
+
+class _KeyErrorMessage(str):
+    """A message a KeyError prints as it is (KeyError prints its argument's repr)."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def _is_native_array(x: Any) -> bool:

@@ -484,3 +484,32 @@ def test_collate_of_samples_of_different_shapes_names_them():
 def test_num_workers_that_is_not_an_int_is_refused_naming_the_type():
     with pytest.raises(ValueError, match="num_workers option should be a non-negative integer, got 1.5"):
         DataLoader(TensorDataset(*_toy(4)), num_workers=1.5)
+
+
+@pytest.mark.parametrize("error", [KeyError, ValueError, IndexError])
+def test_an_error_in_a_worker_names_the_worker_and_the_samples_as_torch(error):
+    torch_data = pytest.importorskip("torch.utils.data")
+
+    def make(base):
+        class Broken(base):
+            def __len__(self):
+                return 6
+
+            def __getitem__(self, i):
+                if i == 4:
+                    raise error("broken sample 4")
+                return np.float32(i)
+
+        return Broken()
+
+    with pytest.raises(error) as theirs:
+        list(torch_data.DataLoader(make(torch_data.Dataset), batch_size=2, num_workers=2))
+    with pytest.raises(error) as ours:
+        list(DataLoader(make(Dataset), batch_size=2, num_workers=2))
+    assert str(theirs.value).startswith(f"Caught {error.__name__} in DataLoader worker process")
+    message = str(ours.value)
+    assert message.startswith(f"Caught {error.__name__} in DataLoader worker thread ")
+    assert "while fetching samples [4, 5]" in message and "broken sample 4" in message and "__getitem__" in message
+    assert isinstance(ours.value.__cause__, error)
+    with pytest.raises(error, match="^'?broken sample 4'?$"):  # without workers the error is raised as it is
+        list(DataLoader(make(Dataset), batch_size=2))
