@@ -397,14 +397,20 @@ def softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None
     """Softmax of x (*) along ``axis`` (``dim`` is accepted too, as in PyTorch); ``dtype`` casts x first."""
     x = cast_first(x, dtype)
     check_floating("softmax", x)
-    return SoftmaxFunction.apply(x, axis=check_axis("softmax", x, axis if dim is None else dim))
+    axis = check_axis("softmax", x, axis if dim is None else dim)
+    if x.ndim == 0:  # one entry along dim 0 or -1, as PyTorch's (the formula reduces over a real axis)
+        return SoftmaxFunction.apply(x.reshape(1), axis=0).reshape(())
+    return SoftmaxFunction.apply(x, axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Any:
     """Log-softmax of x (*) along ``axis`` (or ``dim``); ``dtype`` casts x first (as PyTorch)."""
     x = cast_first(x, dtype)
     check_floating("log_softmax", x)
-    return LogSoftmaxFunction.apply(x, axis=check_axis("log_softmax", x, axis if dim is None else dim))
+    axis = check_axis("log_softmax", x, axis if dim is None else dim)
+    if x.ndim == 0:
+        return LogSoftmaxFunction.apply(x.reshape(1), axis=0).reshape(())
+    return LogSoftmaxFunction.apply(x, axis=axis)
 
 
 def glu(input: Any, dim: int = -1, *, axis: int | None = None) -> Any:

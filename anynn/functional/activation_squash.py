@@ -93,4 +93,6 @@ def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any
     if dtype is not None:
         input = input.astype(dtype)
     check_floating("softmin", input)
+    if input.ndim == 0 and dim in (0, -1):  # one entry, as PyTorch's (the formula reduces over a real axis)
+        return SoftminFunction.apply(input.reshape(1), axis=0).reshape(())
     return SoftminFunction.apply(input, axis=int(dim))

@@ -368,6 +368,30 @@ def test_softmax_family_dtype_casts_the_input_first_as_torch(backend, call, give
         check_gradients(backend, lambda a: ours(a, anynn.float64), x)
 
 
+ZERO_DIM_SOFTMAX_CALLS = {  # name -> (anynn call, torch call) on a 0-d tensor: one entry along dim 0 or -1
+    "softmax": (lambda x: F.softmax(x, dim=0), lambda t: TF.softmax(t, dim=0)),
+    "log_softmax": (lambda x: F.log_softmax(x, dim=-1), lambda t: TF.log_softmax(t, dim=-1)),
+    "softmin": (lambda x: F.softmin(x, dim=0), lambda t: TF.softmin(t, dim=0)),
+    "Tensor.softmax": (lambda x: x.softmax(-1), lambda t: t.softmax(-1)),
+    "anynn.log_softmax": (lambda x: anynn.log_softmax(x, 0), lambda t: torch.log_softmax(t, 0)),
+}
+
+
+@pytest.mark.parametrize("value", [0.5, -3.0, np.nan, np.inf])
+@pytest.mark.parametrize("call", list(ZERO_DIM_SOFTMAX_CALLS))
+def test_softmax_family_of_a_zero_dim_tensor_as_torch(backend, call, value):
+    """The formula reduced over the 0-d input's missing axis (IndexError)."""
+    ours, theirs = ZERO_DIM_SOFTMAX_CALLS[call]
+    x = make(backend, np.array(value), requires_grad=True)
+    t = torch.tensor(value, dtype=torch.float64, requires_grad=True)
+    got, want = ours(x), theirs(t)
+    got.backward()
+    want.backward()
+    assert got.shape == ()
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+
+
 @pytest.mark.parametrize("call", ["softmax", "log_softmax", "softmin"])
 def test_softmax_family_refuses_an_integer_dtype(backend, call):
     x = make(backend, sample((2, 3)))
