@@ -490,6 +490,15 @@ class Tensor(TensorSurface):
     def bool(self) -> "Tensor":
         return self.astype("bool")
 
+    def short(self) -> "Tensor":
+        return self.astype("int16")
+
+    def char(self) -> "Tensor":
+        return self.astype("int8")
+
+    def byte(self) -> "Tensor":
+        return self.astype("uint8")
+
 
 def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeLike = None,
                 requires_grad: bool = False) -> None:

@@ -508,6 +508,7 @@ def test_all_and_any_of_booleans_are_not_refused_with_argmax(backend):
 # -- casts to integer and boolean dtypes end the graph ---------------------------------------------------
 INTEGER_CASTS = {
     "long": lambda lib, x: x.long(), "int": lambda lib, x: x.int(), "bool": lambda lib, x: x.bool(),
+    "short": lambda lib, x: x.short(), "char": lambda lib, x: x.char(), "byte": lambda lib, x: x.byte(),
     "to_long": lambda lib, x: x.to(lib.long), "type_uint8": lambda lib, x: x.type(lib.uint8),
     "double": lambda lib, x: x.double(),  # floating: stays in the graph
 }
