@@ -137,8 +137,10 @@ def _as_mask(mask: Any, like: Tensor, where: str) -> Tensor:
         dtype = "bool" if kind == "bool" else dtype_name(like.dtype)
         return tensor(mask, backend=like.backend, dtype=dtype)
     kind = dtype_name(mask.dtype)
+    if kind == "float32" and kind != dtype_name(like.dtype):  # PyTorch's rule: bool, float32 or the query's dtype
+        return mask.to(like.dtype)  # (generate_square_subsequent_mask's float32 with a float64 model)
     if kind != "bool" and kind != dtype_name(like.dtype):
-        raise TypeError(f"{where}: a floating attn_mask must have the query's dtype {dtype_name(like.dtype)}, "
+        raise TypeError(f"{where}: attn_mask must be bool, float32 or the query's dtype {dtype_name(like.dtype)}, "
                         f"got {kind}")
     return mask
 

@@ -130,12 +130,25 @@ def test_sdpa_errors(backend, rng):
         scaled_dot_product_attention(q, k, v, attn_mask=make(backend, _bool_mask()), is_causal=True)
     with pytest.raises(ValueError, match="at least 2-D"):
         scaled_dot_product_attention(make(backend, np.ones(3)), k, v)
-    with pytest.raises(TypeError, match="query's dtype float64, got float32"):
-        scaled_dot_product_attention(q, k, v, attn_mask=make(backend, np.zeros((3, 4)), dtype="float32"))
+    with pytest.raises(TypeError, match="bool, float32 or the query's dtype float64, got int64"):
+        scaled_dot_product_attention(q, k, v, attn_mask=make(backend, np.zeros((3, 4)), dtype="int64"))
     # a float64 mask on another backend is refused for its backend, not for a dtype it has
     elsewhere = "array_api_strict" if backend.name != "array_api_strict" else "numpy"
     with pytest.raises(BackendMismatch):
         scaled_dot_product_attention(q, k, v, attn_mask=make(elsewhere, np.zeros((3, 4))))
+
+
+def test_sdpa_float32_mask_with_a_float64_query_as_pytorchs(backend, rng):
+    """PyTorch takes a bool mask, a float32 one (generate_square_subsequent_mask's dtype beside a float64 model) or
+    one of the query's dtype: the float32 mask is read in the query's dtype."""
+    arrays = _qkv(rng)
+    mask = rng.standard_normal((3, 4)).astype(np.float32)
+    got = scaled_dot_product_attention(*(make(backend, a) for a in arrays), attn_mask=make(backend, mask,
+                                                                                         dtype="float32"))
+    expected = torch.nn.functional.scaled_dot_product_attention(*(torch.from_numpy(a) for a in arrays),
+                                                                attn_mask=torch.from_numpy(mask))
+    assert got.numpy().dtype == np.float64
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
 
 
 # -- MultiheadAttention -------------------------------------------------------------------------
