@@ -7,7 +7,7 @@ of a per-sample Python loop.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -28,6 +28,9 @@ class Dataset:
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
+    def __add__(self, other: "Dataset") -> "ConcatDataset":
+        return ConcatDataset([self, other])
+
 
 
 class IterableDataset(Dataset):
@@ -36,6 +39,92 @@ class IterableDataset(Dataset):
 
     def __iter__(self) -> Any:  # pragma: no cover - interface
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __add__(self, other: "Dataset") -> "ChainDataset":  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another (``cumulative_sizes`` holds the running totals)."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError(f"ConcatDataset does not support IterableDataset ({type(d).__name__}); "
+                                "use ChainDataset")
+        self.cumulative_sizes: list[int] = []
+        total = 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if index < 0:
+            if -index > n:
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += n
+        if index >= n:
+            raise IndexError(f"ConcatDataset index {index} is out of range for {n} samples")
+        start = 0
+        for d, end in zip(self.datasets, self.cumulative_sizes):
+            if index < end:
+                return d[index - start]
+            start = end
+        raise IndexError(index)  # unreachable: the range was checked above
+
+
+class ChainDataset(IterableDataset):
+    """Several streams (`IterableDataset`) read one after another."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Any:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+            total += len(d)
+        return total
+
+
+class StackDataset(Dataset):
+    """Samples of several datasets of one length side by side: ``StackDataset(a, b)[i] == (a[i], b[i])``, or with
+    keywords a dict, ``StackDataset(image=a, label=b)[i] == {"image": a[i], "label": b[i]}``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like input/"
+                             "output, but both types are given.")
+        parts = list(args) or list(kwargs.values())
+        if not parts:
+            raise ValueError("At least one dataset should be passed")
+        self.datasets: Any = args if args else kwargs
+        self._length = len(parts[0])
+        for d in parts[1:]:
+            if len(d) != self._length:
+                raise ValueError(f"Size mismatch between datasets: {self._length} and {len(d)}")
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
 
 
 def get_worker_info() -> None:

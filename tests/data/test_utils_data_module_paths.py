@@ -12,7 +12,8 @@ import anynn.utils.data as data
 
 @pytest.mark.parametrize("path, names", [
     ("dataloader", ["DataLoader", "default_collate"]),
-    ("dataset", ["ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split"]),
+    ("dataset", ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset", "Subset",
+                 "TensorDataset", "random_split"]),
     ("sampler", ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
                  "WeightedRandomSampler"]),
 ])
@@ -25,3 +26,59 @@ def test_submodules_as_pytorchs(path, names):
     from anynn.utils.data.dataloader import DataLoader  # makemore's import line, swapped
 
     assert DataLoader is data.DataLoader
+
+
+def _stream(lib, n):
+    class Stream(lib.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(range(n))
+
+        def __len__(self):
+            return n
+
+    return Stream()
+
+
+def _rows(lib, n):
+    return lib.utils.data.TensorDataset(lib.arange(n))
+
+
+def _plain(sample):
+    if isinstance(sample, (tuple, list)):
+        return [_plain(s) for s in sample]
+    if isinstance(sample, dict):
+        return {k: _plain(v) for k, v in sample.items()}
+    return sample.tolist() if hasattr(sample, "tolist") else sample
+
+
+DATASET_CASES = {  # each gives the same result on both libraries, or raises the same class
+    "dataset_plus_dataset": lambda lib: (lambda d: (type(d).__name__, len(d), _plain(d[3])))(
+        _rows(lib, 2) + _rows(lib, 3)),
+    "stream_plus_stream": lambda lib: (lambda d: (type(d).__name__, len(d), list(d)))(
+        _stream(lib, 2) + _stream(lib, 3)),
+    "chain_dataset": lambda lib: list(lib.utils.data.ChainDataset([_stream(lib, 1), _stream(lib, 2)])),
+    "chain_dataset_of_a_map_dataset": lambda lib: list(lib.utils.data.ChainDataset([_rows(lib, 2)])),
+    "concat_dataset_of_a_stream": lambda lib: lib.utils.data.ConcatDataset([_rows(lib, 2), _stream(lib, 2)]),
+    "concat_dataset_negative_index": lambda lib: _plain(lib.utils.data.ConcatDataset([_rows(lib, 2),
+                                                                                      _rows(lib, 3)])[-1]),
+    "concat_dataset_cumulative_sizes": lambda lib: lib.utils.data.ConcatDataset([_rows(lib, 2),
+                                                                                _rows(lib, 3)]).cumulative_sizes,
+    "stack_dataset_tuple": lambda lib: (lambda d: (len(d), _plain(d[1])))(
+        lib.utils.data.StackDataset(_rows(lib, 3), _rows(lib, 3))),
+    "stack_dataset_dict": lambda lib: _plain(lib.utils.data.StackDataset(x=_rows(lib, 3), y=_rows(lib, 3))[2]),
+    "stack_dataset_sizes_differ": lambda lib: lib.utils.data.StackDataset(_rows(lib, 3), _rows(lib, 4)),
+    "stack_dataset_args_and_kwargs": lambda lib: lib.utils.data.StackDataset(_rows(lib, 3), y=_rows(lib, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DATASET_CASES))
+def test_combined_datasets_as_torch(name):
+    import anynn
+
+    outcomes = []
+    for lib in (torch, anynn):
+        try:
+            outcomes.append(("ok", DATASET_CASES[name](lib)))
+        except Exception as error:  # noqa: BLE001 - compared: the class, PyTorch's AssertionError read as TypeError
+            outcomes.append(("raise", "TypeError" if isinstance(error, AssertionError) else type(error).__name__))
+    assert outcomes[0] == outcomes[1]

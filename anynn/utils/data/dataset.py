@@ -1,5 +1,7 @@
 """``anynn.utils.data.dataset``: PyTorch's module path of the dataset classes."""
 
-from . import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from . import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset, TensorDataset,
+               random_split)
 
-__all__ = ["ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split"]
+__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset", "Subset", "TensorDataset",
+           "random_split"]
