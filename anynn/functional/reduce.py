@@ -206,8 +206,11 @@ def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
               keepdim: bool | None = None) -> Any:
+    from .elementwise import as_floating
+
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-    return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
+    # integers and booleans in float32, as PyTorch's (NumPy's promotion gave float16 for uint8: exp(255) is inf)
+    return LogSumExp.apply(as_floating(x), axis=axis, keepdims=keepdims)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.0, *, dim: Any = None,

@@ -205,6 +205,17 @@ def test_floating_functions_of_integers_give_float32_as_torch(backend, name, dty
     assert anynn.backend.dtype_name(getattr(make(backend, values), name)().dtype) == "float32"  # the method too
 
 
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "int64", "bool"])
+def test_logsumexp_of_integers_is_float32_as_torch(backend, dtype):
+    # NumPy's promotion gave float16 for uint8, int8 and bool (exp(250) overflowed to inf) and float64 for int64
+    values = (np.array([[1, 2, 3], [4, 0, 5]]) * 50).astype(dtype)
+    for ours, theirs in [(lambda x: anynn.logsumexp(x, 1), lambda x: torch.logsumexp(x, 1)),
+                         (lambda x: x.logsumexp(dim=(0, 1), keepdim=True), lambda x: x.logsumexp((0, 1), True))]:
+        out, ref = ours(make(backend, values)), theirs(torch.tensor(values))
+        assert anynn.backend.dtype_name(out.dtype) == "float32" == str(ref.dtype).removeprefix("torch.")
+        np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+
+
 @pytest.mark.parametrize("dtype", ["int8", "int64", "bool"])
 def test_powers_of_integers_with_floats_as_torch(backend, dtype):
     # int ** 2.5 was float64 (NumPy's promotion), 2.5 ** int was int64 (the base cut to 2)
