@@ -20,7 +20,7 @@ from .formulas.softmax import log_softmax as log_softmax_formula
 from .formulas.softmax import log_softmax_backward, softmax_backward
 from .formulas.softmax import softmax as softmax_formula
 from .inplace_option import in_place
-from .value_checks import check_floating, check_same_dtype, is_floating
+from .value_checks import check_floating, check_real_floating, check_same_dtype, is_floating, refuse_complex
 
 
 class SigmoidFunction(Function):
@@ -268,9 +268,11 @@ def relu(input: Any, inplace: bool = False) -> Any:
     """``max(x, 0)`` of input (*); ``inplace=True`` overwrites the input and returns it (`in_place`). Integers
     stay integers, as in PyTorch."""
     if inplace:  # (integers through `relu` itself: they stay integers in place too)
+        refuse_complex("relu_", input)
         return in_place(input, "relu_", ReLUFunction.apply if is_floating(input) else relu)
     if not is_floating(input):
         return integers_kept("relu", input, ReLUFunction.apply)
+    refuse_complex("relu", input)
     return ReLUFunction.apply(input)
 
 
@@ -279,7 +281,7 @@ def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) 
     if inplace:
         return in_place(input, "leaky_relu_",
                         lambda s: LeakyReLUFunction.apply(s, negative_slope=float(negative_slope)))
-    check_floating("leaky_relu", input)
+    check_real_floating("leaky_relu", input)
     return LeakyReLUFunction.apply(input, negative_slope=float(negative_slope))
 
 
@@ -287,7 +289,7 @@ def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """ELU of input (*); ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "elu_", lambda s: ELUFunction.apply(s, alpha=float(alpha)))
-    check_floating("elu", input)
+    check_real_floating("elu", input)
     return ELUFunction.apply(input, alpha=float(alpha))
 
 
@@ -299,14 +301,14 @@ def selu(input: Any, inplace: bool = False) -> Any:
     """SELU of input (*): ``scale * elu(x, alpha)``; ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "selu_", lambda s: ELUFunction.apply(s, alpha=_SELU_ALPHA, scale=_SELU_SCALE))
-    check_floating("selu", input)
+    check_real_floating("selu", input)
     return ELUFunction.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
 
 def gelu(input: Any, approximate: str = "none") -> Any:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    check_floating("gelu", input)
+    check_real_floating("gelu", input)
     return GELUFunction.apply(input, approximate=approximate)
 
 
@@ -319,7 +321,7 @@ def silu(input: Any, inplace: bool = False) -> Any:
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
-    check_floating("softplus", input)
+    check_real_floating("softplus", input)
     return SoftplusFunction.apply(input, beta=float(beta), threshold=float(threshold))
 
 
@@ -327,7 +329,7 @@ def mish(input: Any, inplace: bool = False) -> Any:
     """``x * tanh(softplus(x))`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "mish_", MishFunction.apply)
-    check_floating("mish", input)
+    check_real_floating("mish", input)
     return MishFunction.apply(input)
 
 
@@ -339,6 +341,7 @@ def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: b
     if not is_floating(input):
         return integers_kept("hardtanh", input,
                              lambda s: HardtanhFunction.apply(s, min_val=float(min_val), max_val=float(max_val)))
+    refuse_complex("hardtanh", input)
     return HardtanhFunction.apply(input, min_val=float(min_val), max_val=float(max_val))
 
 
@@ -353,7 +356,7 @@ def hardswish(input: Any, inplace: bool = False) -> Any:
     """``x * relu6(x + 3) / 6`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "hardswish_", HardswishFunction.apply)
-    check_floating("hardswish", input)
+    check_real_floating("hardswish", input)
     return HardswishFunction.apply(input)
 
 
@@ -396,7 +399,7 @@ def cast_first(x: Any, dtype: Any) -> Any:
 def softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Any:
     """Softmax of x (*) along ``axis`` (``dim`` is accepted too, as in PyTorch); ``dtype`` casts x first."""
     x = cast_first(x, dtype)
-    check_floating("softmax", x)
+    check_real_floating("softmax", x)
     axis = check_axis("softmax", x, axis if dim is None else dim)
     if x.ndim == 0:  # one entry along dim 0 or -1, as PyTorch's (the formula reduces over a real axis)
         return SoftmaxFunction.apply(x.reshape(1), axis=0).reshape(())
@@ -406,7 +409,7 @@ def softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None
 def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Any:
     """Log-softmax of x (*) along ``axis`` (or ``dim``); ``dtype`` casts x first (as PyTorch)."""
     x = cast_first(x, dtype)
-    check_floating("log_softmax", x)
+    check_real_floating("log_softmax", x)
     axis = check_axis("log_softmax", x, axis if dim is None else dim)
     if x.ndim == 0:
         return LogSoftmaxFunction.apply(x.reshape(1), axis=0).reshape(())
@@ -415,5 +418,5 @@ def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = 
 
 def glu(input: Any, dim: int = -1, *, axis: int | None = None) -> Any:
     """Gated linear unit along ``dim`` (or the array API's ``axis``), whose size must be even."""
-    check_floating("glu", input)
+    check_real_floating("glu", input)
     return GLUFunction.apply(input, axis=check_axis("glu", input, dim if axis is None else axis))

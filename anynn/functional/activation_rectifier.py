@@ -15,7 +15,7 @@ from ..backend.typing import Namespace
 from .activation import LeakyReLUFunction
 from .dropout import _generator
 from .inplace_option import in_place
-from .value_checks import check_floating
+from .value_checks import check_real_floating
 
 
 class CELUFunction(Function):
@@ -57,7 +57,7 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
         raise ValueError("celu: alpha cannot be 0 (it divides the input)")
     if inplace:
         return in_place(input, "celu_", lambda s: CELUFunction.apply(s, alpha=float(alpha)))
-    check_floating("celu", input)
+    check_real_floating("celu", input)
     return CELUFunction.apply(input, alpha=float(alpha))
 
 
@@ -76,7 +76,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     generator : DeviceRNG, int or None
         The backend generator the slopes are drawn from (an ``int`` seeds a new one; ``None``: unseeded).
     """
-    check_floating("rrelu", input)
+    check_real_floating("rrelu", input)
     lower, upper = float(lower), float(upper)
     if lower > upper:
         raise ValueError(f"rrelu: lower bound {lower} must be less than or equal to the upper bound {upper}")

@@ -12,8 +12,9 @@ from ..autograd.function import Function
 from ..backend.typing import Namespace
 from .activation import integers_kept
 from .elementwise import as_floating
+from .formulas.conjugate import conj
 from .inplace_option import in_place
-from .value_checks import check_floating, is_floating
+from .value_checks import check_real_floating, is_floating
 
 
 class HardshrinkFunction(Function):
@@ -52,7 +53,7 @@ class TanhshrinkFunction(Function):
         return x - self.t
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return g * (self.t * self.t)
+        return g * conj(xp, self.t * self.t)  # conj: PyTorch's rule for complex
 
 
 class ThresholdFunction(Function):
@@ -71,7 +72,7 @@ class ThresholdFunction(Function):
 
 def hardshrink(input: Any, lambd: float = 0.5) -> Any:
     """Hard shrinkage of input (*): ``x`` where ``|x| > lambd``, else 0."""
-    check_floating("hardshrink", input)
+    check_real_floating("hardshrink", input)
     return HardshrinkFunction.apply(input, lambd=float(lambd))
 
 
@@ -79,7 +80,7 @@ def softshrink(input: Any, lambd: float = 0.5) -> Any:
     """Soft shrinkage of input (*): ``x - lambd * sign(x)`` where ``|x| > lambd``, else 0 (``lambd >= 0``)."""
     if not lambd >= 0:
         raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
-    check_floating("softshrink", input)
+    check_real_floating("softshrink", input)
     return SoftshrinkFunction.apply(input, lambd=float(lambd))
 
 

@@ -14,7 +14,7 @@ from .activation import SoftmaxFunction
 from .elementwise import as_floating
 from .formulas.logistic import log_sigmoid, sigmoid
 from .inplace_option import in_place
-from .value_checks import check_floating
+from .value_checks import check_real_floating
 
 
 class LogSigmoidFunction(Function):
@@ -62,7 +62,7 @@ class SoftminFunction(SoftmaxFunction):
 
 def logsigmoid(input: Any) -> Any:
     """``log(sigmoid(x))`` of input (*), finite for any input."""
-    check_floating("logsigmoid", input)
+    check_real_floating("logsigmoid", input)
     return LogSigmoidFunction.apply(input)
 
 
@@ -75,7 +75,7 @@ def hardsigmoid(input: Any, inplace: bool = False) -> Any:
     """``relu6(x + 3) / 6`` of input (*). ``inplace=True`` overwrites the input and returns it (`in_place`)."""
     if inplace:
         return in_place(input, "hardsigmoid_", HardsigmoidFunction.apply)
-    check_floating("hardsigmoid", input)
+    check_real_floating("hardsigmoid", input)
     return HardsigmoidFunction.apply(input)
 
 
@@ -92,7 +92,7 @@ def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any
         dim = implicit_softmax_dim("softmin", input.ndim)
     if dtype is not None:
         input = input.astype(dtype)
-    check_floating("softmin", input)
+    check_real_floating("softmin", input)
     if input.ndim == 0 and dim in (0, -1):  # one entry, as PyTorch's (the formula reduces over a real axis)
         return SoftminFunction.apply(input.reshape(1), axis=0).reshape(())
     return SoftminFunction.apply(input, axis=int(dim))

@@ -78,6 +78,23 @@ class Angle(Function):
         return xp.where(zero, xp.zeros_like(slope), xp.astype(g, a.dtype) * slope)
 
 
+class Sgn(Function):
+    """``z / |z|`` (0 at 0) of a complex tensor; ``G = (g - conj(g) s²) / (2 |z|)`` with s = sgn(z), 0 at 0."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.magnitude = xp.abs(a)
+        self.zero = self.magnitude == 0
+        safe = xp.where(self.zero, xp.ones_like(self.magnitude), self.magnitude)
+        self.out = a / xp.astype(safe, a.dtype)
+        return self.out
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        s = self.out
+        safe = xp.where(self.zero, xp.ones_like(self.magnitude), self.magnitude)
+        grad = (g - xp.conj(g) * s * s) / xp.astype(2.0 * safe, s.dtype)
+        return xp.where(self.zero, xp.zeros_like(grad), grad)
+
+
 class ViewAsReal(Function):
     """(*) complex -> (*, 2) real: the real and imaginary parts along a new last axis."""
 
@@ -149,6 +166,11 @@ def imag(input: Tensor) -> Tensor:  # noqa: A002
 def conj(input: Tensor) -> Tensor:  # noqa: A002
     """The complex conjugate (``torch.conj``; a new tensor, not a lazy view); a real input as it is."""
     return Conj.apply(input) if _is_complex(input) else input
+
+
+def sgn(input: Tensor) -> Tensor:  # noqa: A002
+    """``z / |z|`` (0 at 0) of a complex tensor (``torch.sgn``; `anynn.sgn` sends real tensors to ``sign``)."""
+    return Sgn.apply(input)
 
 
 def conj_physical(input: Tensor) -> Tensor:  # noqa: A002
@@ -264,7 +286,7 @@ def _conjugate_transpose(self: Tensor) -> Tensor:
     return conj(self.mT)
 
 
-__all__ = ["Angle", "ComplexFunction", "Conj", "FUNCTIONS", "ImagPart", "METHODS", "Polar", "RealPart",
+__all__ = ["Angle", "ComplexFunction", "Conj", "FUNCTIONS", "ImagPart", "METHODS", "Polar", "RealPart", "Sgn",
            "ViewAsComplex", "ViewAsReal", "adjoint", "angle", "complex", "conj", "conj_physical", "imag", "is_complex",
            "is_conj", "polar", "real", "resolve_conj", "resolve_neg", "view_as_complex", "view_as_real"]
 adjoint = _adjoint

@@ -15,6 +15,7 @@ from ..backend import op
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .formulas.conjugate import conj, is_complex
+from .value_checks import refuse_complex
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -349,6 +350,7 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     """``x`` clamped to ``[min, max]``: numbers (`Clip`), or Tensors/arrays broadcast against ``x`` (`ClampTensor`)."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    refuse_complex("clamp", x, min, max)
     if isinstance(min, (int, float, type(None))) and isinstance(max, (int, float, type(None))):
         if isinstance(min, float) or isinstance(max, float):
             x = as_floating(x)  # an integer input clamped to a float bound is float32, as PyTorch's
@@ -359,10 +361,12 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
 
 
 def maximum(a: Any, b: Any) -> Any:
+    refuse_complex("maximum", a, b)
     return Maximum.apply(a, b)
 
 
 def minimum(a: Any, b: Any) -> Any:
+    refuse_complex("minimum", a, b)
     return Minimum.apply(a, b)
 
 

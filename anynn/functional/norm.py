@@ -14,7 +14,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .precision import cast_to, is_low_precision, upcast
-from .value_checks import check_floating
+from .value_checks import check_floating, check_real_floating
 
 
 def _normalize(xp: Namespace, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any, Any]:
@@ -255,7 +255,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     eps : float
         Added to the variance for stability.
     """
-    check_floating("batch_norm", input)
+    check_real_floating("batch_norm", input)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got shape {input.shape}")
     if training and input.size // input.shape[1] <= 1:
@@ -279,7 +279,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
 
     weight and bias, if given, have shape ``normalized_shape``.
     """
-    check_floating("layer_norm", input)
+    check_real_floating("layer_norm", input)
     shape = _as_shape(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
@@ -290,7 +290,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise input (N, C, *) within ``num_groups`` channel groups; weight and bias are (C,)."""
-    check_floating("group_norm", input)
+    check_real_floating("group_norm", input)
     if input.ndim < 2 or num_groups < 1 or input.shape[1] % num_groups:
         raise ValueError(f"group_norm: expected input (N, C, *) with C divisible by num_groups={num_groups}, "
                          f"got shape {input.shape}")

@@ -11,7 +11,8 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..backend.typing import Namespace
-from .value_checks import check_floating
+from .formulas.conjugate import abs_squared, conj, is_complex
+from .value_checks import check_floating, refuse_complex
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -112,7 +113,10 @@ class LogSumExp(Function):
             self.out = xp.log(xp.sum(xp.exp(a), axis=self.axes, keepdims=True))
             return self.out if self.keepdims else xp.reshape(
                 self.out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
-        peak = xp.max(a, axis=self.axes, keepdims=True)
+        if is_complex(xp, a):  # complex: shift by the largest real part (an order of complex numbers has no max)
+            peak = xp.astype(xp.max(xp.real(a), axis=self.axes, keepdims=True), a.dtype)
+        else:
+            peak = xp.max(a, axis=self.axes, keepdims=True)
         peak = xp.where(xp.isfinite(peak), peak, xp.zeros_like(peak))
         self.out = xp.log(xp.sum(xp.exp(a - peak), axis=self.axes, keepdims=True)) + peak
         return self.out if self.keepdims else xp.reshape(
@@ -120,7 +124,7 @@ class LogSumExp(Function):
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         g = _expand(xp, g, self.axes, self.keepdims, tuple(self.a.shape))
-        return g * xp.exp(self.a - self.out)
+        return g * conj(xp, xp.exp(self.a - self.out))
 
 
 class Norm(Function):
@@ -140,7 +144,7 @@ class Norm(Function):
         if p == math.inf:
             out = xp.max(xp.abs(a), axis=self.axes, keepdims=True)
         elif p == 2:
-            out = xp.sqrt(xp.sum(a * a, axis=self.axes, keepdims=True))
+            out = xp.sqrt(xp.sum(abs_squared(xp, a), axis=self.axes, keepdims=True))
         elif p == 1:
             out = xp.sum(xp.abs(a), axis=self.axes, keepdims=True)
         else:
@@ -193,6 +197,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, k
 def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Any:
     """Maximum values (like ``torch.amax``: ties share the gradient; no indices are returned)."""
+    refuse_complex("max", x)
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     return Max.apply(x, axis=axis, keepdims=keepdims, largest=True)
 
@@ -200,6 +205,7 @@ def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
 def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Any:
     """Minimum values (like ``torch.amin``)."""
+    refuse_complex("min", x)
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     return Max.apply(x, axis=axis, keepdims=keepdims, largest=False)
 
@@ -232,7 +238,11 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
         warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                       "factor (input numel divided by output numel).", UserWarning, stacklevel=2)
         freedom = 0.0
-    return sum(centred * centred, axis=axis, keepdims=keepdims) / float(freedom)
+    if centred.is_complex():  # |x - mean|², real, as PyTorch's variance of complex tensors
+        squares = centred.real * centred.real + centred.imag * centred.imag
+    else:
+        squares = centred * centred
+    return sum(squares, axis=axis, keepdims=keepdims) / float(freedom)
 
 
 def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:

@@ -13,6 +13,7 @@ from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
+from . import complex_numbers
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .unary import unary
@@ -52,8 +53,24 @@ ceil = unary("ceil", lambda fn, xp, a: xp.ceil(a), _zero, floating=False)
 trunc = unary("trunc", lambda fn, xp, a: xp.trunc(a), _zero, floating=False)
 fix = trunc
 frac = unary("frac", lambda fn, xp, a: a - xp.trunc(a), _one, floating=False)
-sign = unary("sign", lambda fn, xp, a: xp.sign(a), _zero, floating=False)
-sgn = sign
+_sign_function = unary("sign", lambda fn, xp, a: xp.sign(a), _zero, floating=False)
+
+
+def sign(input: Any) -> Any:  # noqa: A002 - PyTorch's name
+    """-1, 0 or 1 by the sign of each element (``torch.sign``); complex tensors are refused, as PyTorch's."""
+    if _is_complex(input):
+        raise RuntimeError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+                           "torch.sgn instead (anynn.sgn: z / |z|).")
+    return _sign_function(input)
+
+
+def sgn(input: Any) -> Any:  # noqa: A002
+    """``sign`` of a real tensor; ``z / |z|`` (0 at 0) of a complex one, with PyTorch's gradient (``torch.sgn``)."""
+    return complex_numbers.sgn(input) if _is_complex(input) else _sign_function(input)
+
+
+def _is_complex(x: Any) -> bool:
+    return isinstance(x, Tensor) and complex_numbers.is_complex(x)
 _round_function = unary("round", _round, _zero, floating=False)
 _nan_to_num_function = unary("nan_to_num", _nan_to_num,
                              lambda xp, a, out: xp.astype(xp.isfinite(a), out.dtype), floating=False)

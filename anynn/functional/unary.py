@@ -3,7 +3,8 @@
 ``erf``/``erfc``.
 
 Each is one `Function` made by `unary` from two formulas side by side: the value ``f(a)`` and the derivative
-``df/da`` written with ``a`` and the value ``out``. Shapes: any; the output has the input's shape. Integer and
+``df/da`` written with ``a`` and the value ``out`` (its conjugate multiplies the gradient of a complex input,
+PyTorch's rule for holomorphic functions). Shapes: any; the output has the input's shape. Integer and
 boolean inputs are computed in float32, as PyTorch does with its default dtype.
 """
 
@@ -16,6 +17,7 @@ from ..autograd.function import Function
 from ..backend import op
 from ..backend.typing import Namespace
 from .elementwise import as_floating
+from .formulas.conjugate import conj
 
 Formula = Callable[[Any, Any, Any], Any]  # (fn, xp, a) -> value; (xp, a, out) -> derivative
 
@@ -32,7 +34,7 @@ class Unary(Function):
         return self.out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return g * type(self).derivative(xp, self.a, self.out)
+        return g * conj(xp, type(self).derivative(xp, self.a, self.out))  # conj: PyTorch's rule for complex
 
 
 def unary(name: str, value: Formula, derivative: Formula, floating: bool = True) -> Callable[[Any], Any]:

@@ -56,6 +56,17 @@ def check_floating(name: str, x: Any, hint: str = "cast it first (x.float())") -
                                     f"{dtype_name(data_dtype(x))}; {hint}")
 
 
+def check_real_floating(name: str, x: Any, hint: str = "cast it first (x.float())") -> None:
+    """`check_floating`, and complex inputs refused too (an `UnsupportedDTypeError` naming ``name``), as PyTorch
+    refuses them for the rectifiers, the softmax family, clamping and the normalisations: their formulas order
+    values, which complex numbers have no order for."""
+    check_floating(name, x, hint)
+    if is_complex_dtype(data_dtype(x)):
+        raise UnsupportedDTypeError(f"{name}(): not implemented for complex tensors (got dtype "
+                                    f"{dtype_name(data_dtype(x))}), as PyTorch's; apply it to x.real, x.abs() "
+                                    f"or x.angle() instead")
+
+
 # id(native dtype) -> (dtype, floating point or complex): keyed by identity, as dtypes of two libraries may hash
 # and compare alike (array_api_strict's float32 warns when compared with NumPy's); the entry holds the dtype, so
 # its id is not reused while the entry lives
@@ -76,9 +87,35 @@ def is_floating(x: Any) -> bool:
     return answer
 
 
+_COMPLEX: dict[int, tuple[Any, bool]] = {}
+
+
+def is_complex_dtype(dtype: Any) -> bool:
+    """Whether a native ``dtype`` is complex64 or complex128 (cached by identity as `is_floating`: ~0.1 us)."""
+    hit = _COMPLEX.get(id(dtype))
+    if hit is not None and hit[0] is dtype:
+        return hit[1]
+    answer = dtype_name(dtype).startswith("complex")
+    if len(_COMPLEX) >= 256:
+        _COMPLEX.clear()
+    _COMPLEX[id(dtype)] = (dtype, answer)
+    return answer
+
+
 def data_dtype(x: Any) -> Any:
     """The native dtype of a Tensor (its array's, without `Tensor.dtype`'s conversion) or of a native array."""
     return x.array.dtype if isinstance(x, Tensor) else x.dtype
+
+
+def refuse_complex(name: str, *operands: Any) -> None:
+    """Raise `UnsupportedDTypeError` naming ``name`` if an operand (Tensor or native array; numbers and None pass)
+    is complex: ``name`` orders its values (clamp, max, relu...), which complex numbers have no order for, and
+    PyTorch refuses them too."""
+    for x in operands:
+        dtype = x.array.dtype if isinstance(x, Tensor) else getattr(x, "dtype", None)
+        if dtype is not None and is_complex_dtype(dtype):
+            raise UnsupportedDTypeError(f"{name} is not supported for complex tensors (got dtype {dtype_name(dtype)}), "
+                                        f"as PyTorch's; apply it to x.real, x.abs() or x.angle() instead")
 
 
 class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ...backend.typing import Array, Namespace
 from ..dtype_kinds import isdtype
 
-__all__ = ["conj", "is_complex", "make_complex"]
+__all__ = ["abs_squared", "conj", "is_complex", "make_complex"]
 
 
 def is_complex(xp: Namespace, a: Array | complex) -> bool:
@@ -33,3 +33,11 @@ def make_complex(xp: Namespace, real: Array, imag: Array, dtype: object) -> Arra
     """``real + i imag`` in the complex ``dtype`` (the standard has no constructor from two parts);
     ``real`` and ``imag`` are real arrays of one broadcast shape."""
     return xp.astype(real, dtype) + xp.astype(imag, dtype) * 1j
+
+
+def abs_squared(xp: Namespace, a: Array) -> Array:
+    """``|a|²``, real: ``a * a`` for real ``a``, ``re² + im²`` for complex ``a``."""
+    if not isdtype(xp, a.dtype, "complex floating"):
+        return a * a
+    re, im = xp.real(a), xp.imag(a)
+    return re * re + im * im
