@@ -30,6 +30,9 @@ def _dtype_name(dtype: Any) -> str:
 class autocast:  # noqa: N801 - PyTorch's name
     """Run the operations of a region in mixed precision: ``with autocast("cuda", dtype="float16"): ...``.
 
+    Usable as a context manager or a decorator. Regions nest; each thread has its own (a region opened in one
+    thread does not cast another thread's operations).
+
     Parameters
     ----------
     device_type : {"cpu", "cuda"} or None
@@ -42,9 +45,6 @@ class autocast:  # noqa: N801 - PyTorch's name
         ``False`` turns autocast off inside the region (for the device type(s) given), as PyTorch.
     cache_enabled : bool, optional
         Accepted for PyTorch's signature; anynn casts a weight each time it is used (no cast cache).
-
-    Usable as a context manager or a decorator. Regions nest; each thread has its own (a region opened in one
-    thread does not cast another thread's operations).
 
     Examples
     --------
