@@ -25,7 +25,7 @@ class LogCumSumExp(Function):
     axis: int
 
     def forward(self, xp: Namespace, a: Any) -> Any:
-        if a.ndim == 0:
+        if a.ndim == 0 or a.shape[self.axis] == 0:  # one entry, or none along the axis: nothing to accumulate
             self.out = a
             return a
         moved = xp.moveaxis(a, self.axis, 0)
@@ -41,7 +41,7 @@ class LogCumSumExp(Function):
         return xp.moveaxis(self.out, 0, self.axis)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        if g.ndim == 0:
+        if g.ndim == 0 or g.shape[self.axis] == 0:
             return g
         a, out = self.a, self.out
         gm = xp.moveaxis(g, self.axis, 0)

@@ -67,6 +67,9 @@ def _running_extreme(name: str, input: Tensor, dim: int, largest: bool) -> Value
         return ValuesIndices(elementwise.clone(input), zero)
     axis = checked_dim(name, input, dim)
     xp, a = input.backend.xp, input.array
+    if a.shape[axis] == 0:  # nothing to run over: empty values and indices, as PyTorch's
+        empty = xp.zeros(a.shape, dtype=xp.int64, device=input.backend.device)
+        return ValuesIndices(elementwise.clone(input), make_tensor(empty, input.backend, None, 0))
     moved = xp.moveaxis(a, axis, 0)
     best, where = moved[0, ...], xp.zeros(moved.shape[1:], dtype=xp.int64, device=input.backend.device)
     floating = xp.isdtype(a.dtype, "real floating")

@@ -53,8 +53,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     if input.ndim == 0:
         if as_tuple:
             return (_made(found[0], input),)
-        return _made(xp.reshape(found[0], (-1, 0)) if found[0].shape[0] else xp.zeros(
-            (0, 0), dtype=xp.int64, device=input.backend.device), input)
+        # (1, 0) for a nonzero value, (0, 0) for zero, as PyTorch's
+        return _made(xp.zeros((found[0].shape[0], 0), dtype=xp.int64, device=input.backend.device), input)
     if as_tuple:
         return tuple(_made(i, input) for i in found)
     return _made(xp.stack(found, axis=1), input)

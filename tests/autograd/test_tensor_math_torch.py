@@ -279,6 +279,12 @@ VALUE_QUERIES = [
     ("nonzero_tuple", lambda t: t(INTS).nonzero(as_tuple=True), lambda t: t(INTS).nonzero(as_tuple=True)),
     ("argwhere", lambda t: anynn.argwhere(t(X) > 0), lambda t: torch.argwhere(t(X) > 0)),
     ("where_one_argument", lambda t: anynn.where(t(X) > 0), lambda t: torch.where(t(X) > 0)),
+    # 0-d inputs: (1, 0) indices for a nonzero value, (0, 0) for zero (the reshape failed; where refused)
+    ("nonzero_zero_dim", lambda t: anynn.nonzero(t(np.array(2.5))), lambda t: torch.nonzero(t(np.array(2.5)))),
+    ("argwhere_zero_dim_zero", lambda t: t(np.array(0)).argwhere(), lambda t: t(np.array(0)).argwhere()),
+    ("nonzero_zero_dim_tuple", lambda t: t(np.array(-1)).nonzero(as_tuple=True),
+     lambda t: t(np.array(-1)).nonzero(as_tuple=True)),
+    ("where_zero_dim", lambda t: anynn.where(t(np.array(True))), lambda t: torch.where(t(np.array(True)))),
     ("count_nonzero", lambda t: anynn.count_nonzero(t(INTS), dim=1), lambda t: torch.count_nonzero(t(INTS), dim=1)),
     ("bincount", lambda t: anynn.bincount(t(INTS[0])), lambda t: torch.bincount(t(INTS[0]))),
     ("bincount_weights", lambda t: t(INTS[1]).bincount(t(X[0, :3]), minlength=5),

@@ -23,6 +23,7 @@ WITH_NAN[1, :, 3] = np.nan                                     # a lane of NaNs 
 TIES = np.round(RNG.standard_normal((3, 6, 4)) * 1.5) / 2      # repeated values: running extremes, modes
 WIDE = RNG.standard_normal((3, 6, 4)) * 40.0                   # exp overflows float32 past ~88
 WIDE[0, 2, 1] = -np.inf
+EMPTY = np.zeros((3, 0, 4))                                    # nothing along dim 1 (the scans indexed entry 0)
 
 # (name, function on (module, tensor), input, gradient-checked); module is anynn or torch
 CASES = [
@@ -51,6 +52,9 @@ CASES = [
     ("method_min_dim_ties_keepdim", lambda m, x: x.min(dim=-1, keepdim=True).values * x.amin(-1, keepdim=True), TIES,
      False),
     ("max_dim", lambda m, x: m.max(x, 0)[0], DISTINCT, True),
+    ("cummax_empty", lambda m, x: m.cummax(x, 1).values, EMPTY, False),
+    ("method_cummin_empty", lambda m, x: x.cummin(-2).values, EMPTY, False),
+    ("logcumsumexp_empty", lambda m, x: m.logcumsumexp(x, 1), EMPTY, False),
 ]
 IDS = [c[0] for c in CASES]
 
@@ -79,6 +83,8 @@ INDEXED = [
     ("mode_keepdim", lambda m, x: m.mode(x, 0, True), TIES),
     ("max_dim", lambda m, x: m.max(x, 1), TIES),
     ("method_min_dim_keepdim", lambda m, x: x.min(0, True), TIES),
+    ("cummax_empty", lambda m, x: m.cummax(x, 1), EMPTY),
+    ("cummin_empty", lambda m, x: x.cummin(-2), EMPTY),
 ]
 
 
