@@ -191,9 +191,9 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     are numbers, as PyTorch's default dtype); ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``.
     """
     if input is None and other is None:
-        xp = condition.backend.xp
-        return tuple(Tensor._make(xp.astype(i, xp.int64), condition.backend, None, 0)
-                     for i in xp.nonzero(condition.array))
+        from .set_ops import nonzero  # (a 0-d condition too: the standard's nonzero refuses it)
+
+        return nonzero(condition, as_tuple=True)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
     if not isinstance(like, Tensor):
         raise TypeError("where needs a Tensor among condition, input and other")
