@@ -10,6 +10,8 @@ parameter, returning the new parameter array; the math runs in ``backend.xp``.
 
 from __future__ import annotations
 
+import difflib
+import warnings
 from typing import Any, ClassVar, Iterable
 
 from array_api_compat import array_namespace
@@ -68,9 +70,12 @@ class Optimizer:
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
-        unknown = set(group) - set(self.defaults) - {"params"}
-        if unknown:
-            raise TypeError(f"{type(self).__name__}: unknown options {sorted(unknown)}")
+        for key in sorted(set(group) - set(self.defaults) - {"params"}):  # kept, as PyTorch (tags, lr_scale...)
+            near = difflib.get_close_matches(key, list(self.defaults), n=1, cutoff=0.8) if isinstance(key, str) else []
+            if near:
+                warnings.warn(f"{type(self).__name__}: parameter group option {key!r} is not one of this optimizer's "
+                              f"(did you mean {near[0]!r}?); it is kept in the group and not used by the update",
+                              stacklevel=3)
         full = {**self.defaults, **group, "params": params}
         self.param_groups.append(full)
 

@@ -263,8 +263,8 @@ def test_bad_options_and_parameters():
         Adam([])
     with pytest.raises(ValueError, match="more than one parameter group|two groups"):
         SGD([{"params": params}, {"params": params[:1]}], lr=0.1)
-    with pytest.raises(TypeError, match="unknown options"):
-        SGD([{"params": params, "momentun": 0.9}], lr=0.1)
+    with pytest.warns(UserWarning, match="'momentun' is not one of this optimizer's \\(did you mean 'momentum'"):
+        SGD([{"params": params, "momentun": 0.9}], lr=0.1)  # kept, as PyTorch keeps it, and the typo named
     with pytest.raises(TypeError, match="can only optimize Tensors, but one of the params is float"):
         SGD([1.0], lr=0.1)
     with pytest.raises(TypeError, match="param_group must be a dict"):  # PyTorch's TypeError and words
@@ -527,3 +527,20 @@ def test_torch_implementation_switches():
 def test_bad_options(cls, options, match):
     with pytest.raises(ValueError, match=match):
         cls(our_params("numpy", make_data()[0], "float64"), **options)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_extra_group_options_are_kept_as_torch(name):
+    """PyTorch keeps keys it does not use in a group (tags, timm's lr_scale, ...) and saves them; anynn refused them."""
+    groups = {}
+    for lib in (torch, anynn):
+        p, q = (lib.nn.Parameter(lib.ones(2)) for _ in range(2))
+        opt = getattr(lib.optim, name)([{"params": [p], "tag": "body", "lr_scale": 0.5}], lr=0.1)
+        opt.add_param_group({"params": [q], "tag": "head"})
+        saved = opt.state_dict()["param_groups"]
+        groups[lib.__name__] = [(g.get("tag"), g.get("lr_scale")) for g in opt.param_groups] + [
+            (g.get("tag"), g.get("lr_scale")) for g in saved]
+        twin = getattr(lib.optim, name)([{"params": [p]}, {"params": [q]}], lr=0.1)
+        twin.load_state_dict(opt.state_dict())
+        assert [g.get("tag") for g in twin.param_groups] == ["body", "head"]
+    assert groups["torch"] == groups["anynn"] == [("body", 0.5), ("head", None)] * 2
