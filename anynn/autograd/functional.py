@@ -6,6 +6,10 @@ Tensor was given. Inputs are used as fresh leaves (detached), unless ``create_gr
 connected to their graph so the results can be differentiated again. ``jvp`` and ``hvp`` use the double-vjp
 trick (two reverse passes, the first recorded), so they work wherever `anynn.autograd.grad` does with
 ``create_graph=True``.
+
+``strict=True`` refuses, as PyTorch's, a result that cannot depend on the inputs: an output that does not require
+grad, an input the output (or, for the second-order helpers, the gradient) does not reach, and with
+``create_graph=True`` a result that is not a function of the inputs (a linear ``func``'s Jacobian, say).
 """
 
 from __future__ import annotations
@@ -40,19 +44,54 @@ def _prepare(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ..
     return tuple(out)
 
 
+def _grad(outputs: Sequence[Tensor | None], inputs: Sequence[Tensor], grad_outputs: Sequence[Tensor] | None = None,
+          **options: Any) -> tuple[Tensor | None, ...]:
+    """`grad` over the outputs that require grad (PyTorch's ``_autograd_grad``): None for every input when none
+    does, so a ``func`` whose result is a constant gives zeros (or, with ``strict``, the strict error)."""
+    kept = [i for i, o in enumerate(outputs) if o is not None and o.requires_grad]
+    if not kept:
+        return (None,) * len(inputs)
+    chosen = None if grad_outputs is None else [grad_outputs[i] for i in kept]
+    return tuple(grad([outputs[i] for i in kept], list(inputs), chosen, allow_unused=True,  # type: ignore[misc]
+                      **options))
+
+
 def _zeros_like(t: Tensor) -> Tensor:
     return Tensor._make(t.backend.xp.zeros_like(t.array), t.backend, None, 0)
 
 
-def _fill(grads: Sequence[Tensor | None], like: Sequence[Tensor], strict: bool, what: str) -> tuple[Tensor, ...]:
+def _fill(grads: Sequence[Tensor | None], like: Sequence[Tensor], strict: bool, what: str,
+          create_graph: bool = False) -> tuple[Tensor, ...]:
+    """``grads`` with zeros for the inputs not reached; with ``strict`` those raise, and so (``create_graph``) does
+    a result that does not require grad (it cannot depend on the inputs)."""
     out = []
     for i, (g, t) in enumerate(zip(grads, like)):
         if g is None:
             if strict:
-                raise RuntimeError(f"{what}: output is independent of input {i} (strict=True)")
+                raise RuntimeError(f"{what}: the result is independent of input {i}; not allowed with strict=True")
             g = _zeros_like(t)
+        elif strict and create_graph and not g.requires_grad:
+            raise RuntimeError(f"{what}: the result does not depend on input {i} (it does not require grad); not "
+                               "allowed with strict=True and create_graph=True")
         out.append(g)
     return tuple(out)
+
+
+def _check_differentiable(values: Sequence[Tensor | None], strict: bool, what: str, stage: str) -> None:
+    """With ``strict``: each of ``values`` (func's outputs, or the gradient of func at ``stage``) must exist and
+    require grad, as PyTorch's ``_check_requires_grad``."""
+    if not strict:
+        return
+    for i, v in enumerate(values):
+        if v is None:
+            raise RuntimeError(f"{what}: the output of func is independent of input {i}; not allowed with "
+                               "strict=True")
+        if not v.requires_grad:
+            if stage == "outputs":
+                raise RuntimeError(f"{what}: output {i} of func does not require grad; with strict=True the outputs "
+                                   "must be computed differentiably from the inputs")
+            raise RuntimeError(f"{what}: the {stage} of func with respect to input {i} does not depend on the "
+                               f"inputs (a linear func, say); not allowed with strict=True")
 
 
 def _detach(values: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
@@ -82,9 +121,10 @@ def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     single_in, xs = _tuple(inputs)
     xs = _prepare(xs, create_graph)
     single_out, outs = _tuple(func(*xs))
+    _check_differentiable(outs, strict, "vjp", "outputs")
     vs = _default_v(outs, "vjp") if v is None else _check_v(v, outs, "vjp")
-    grads = grad(outs, xs, vs, create_graph=create_graph, allow_unused=True)
-    result = _detach(_fill(grads, xs, strict, "vjp"), create_graph)
+    grads = _grad(outs, xs, vs, create_graph=create_graph)
+    result = _detach(_fill(grads, xs, strict, "vjp", create_graph), create_graph)
     outs = _detach(outs, create_graph)
     return (outs[0] if single_out else outs), (result[0] if single_in else result)
 
@@ -99,16 +139,18 @@ def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     single_in, xs = _tuple(inputs)
     xs = _prepare(xs, create_graph)
     single_out, outs = _tuple(func(*xs))
+    _check_differentiable(outs, strict, "jvp", "outputs")
     vs = _default_v(xs, "jvp") if v is None else _check_v(v, xs, "jvp")
     dummies = tuple(Tensor._make(o.backend.xp.zeros_like(o.array), o.backend, None, 0).requires_grad_() for o in outs)
-    grads = grad(outs, xs, dummies, create_graph=True, allow_unused=True)
+    grads = _grad(outs, xs, dummies, create_graph=True)
+    _check_differentiable(grads, strict, "jvp", "gradient")
     pairs = [(g, w) for g, w in zip(grads, vs) if g is not None and g.requires_grad]
     if pairs:
         found = grad([p[0] for p in pairs], dummies, [p[1] for p in pairs], create_graph=create_graph,
                      allow_unused=True)
     else:
         found = (None,) * len(outs)
-    result = _detach(_fill(found, outs, strict, "jvp"), create_graph)
+    result = _detach(_fill(found, outs, strict, "jvp", create_graph), create_graph)
     outs = _detach(outs, create_graph)
     return (outs[0] if single_out else outs), (result[0] if single_out else result)
 
@@ -121,8 +163,10 @@ def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     _, outs = _tuple(func(*xs))
     if len(outs) != 1 or outs[0].size != 1:
         raise RuntimeError(f"vhp/hvp: func must return a single-element Tensor, got shapes {[o.shape for o in outs]}")
+    _check_differentiable(outs, strict, "vhp/hvp", "outputs")
     vs = _default_v(xs, "vhp") if v is None else _check_v(v, xs, "vhp")
-    grads = grad(outs, xs, create_graph=True, allow_unused=True)
+    grads = _grad(outs, xs, create_graph=True)
+    _check_differentiable(grads, strict, "vhp/hvp", "jacobian")
     pairs = [(g, w, x) for g, w, x in zip(grads, vs, xs) if g is not None and g.requires_grad]
     found: tuple[Any, ...] = (None,) * len(xs)
     if pairs:
@@ -131,15 +175,33 @@ def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
             term = (g * w).sum()
             total = term if total is None else total + term
         found = grad(total, xs, create_graph=create_graph, allow_unused=True)
-    result = _detach(_fill(found, xs, strict, "vhp"), create_graph)
+    result = _detach(_fill(found, xs, strict, "vhp/hvp", create_graph), create_graph)
     out = _detach(outs, create_graph)[0]
     return out, (result[0] if single_in else result)
 
 
 def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
-    """``(func(inputs), H v)`` for a scalar ``func`` (the Hessian is symmetric: the same as `vhp`)."""
-    return vhp(func, inputs, v, create_graph, strict)
+    """``(func(inputs), H v)`` for a scalar ``func`` (the Hessian is symmetric: the same as `vhp`). With ``strict``
+    it is computed as PyTorch's, by the double-vjp trick on the recorded gradient (one reverse pass more), so that
+    the same results are refused: an entry of ``H v`` no input reaches, say."""
+    if not strict:
+        return vhp(func, inputs, v, create_graph, strict)
+    single_in, xs = _tuple(inputs)
+    xs = _prepare(xs, create_graph)
+    _, outs = _tuple(func(*xs))
+    if len(outs) != 1 or outs[0].size != 1:
+        raise RuntimeError(f"vhp/hvp: func must return a single-element Tensor, got shapes {[o.shape for o in outs]}")
+    _check_differentiable(outs, strict, "hvp", "outputs")
+    vs = _default_v(xs, "hvp") if v is None else _check_v(v, xs, "hvp")
+    grads = _grad(outs, xs, create_graph=True)
+    _check_differentiable(grads, strict, "hvp", "jacobian")
+    dummies = tuple(_zeros_like(x).requires_grad_() for x in xs)
+    back = _grad(grads, xs, dummies, create_graph=True)  # u -> H u, linear in u: differentiate it in u along v
+    found = _grad(back, dummies, vs, create_graph=create_graph)
+    result = _detach(_fill(found, xs, strict, "hvp", create_graph), create_graph)
+    out = _detach(outs, create_graph)[0]
+    return out, (result[0] if single_in else result)
 
 
 def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
@@ -148,12 +210,26 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
 
     One reverse pass per output element (keep outputs small). Nested tuples as in PyTorch:
     ``J[i][j]`` is output ``i`` by input ``j``; a single Tensor where a single Tensor was given.
+    ``strategy="forward-mode"`` takes PyTorch's arguments (``vectorize=True``, neither ``strict`` nor
+    ``create_graph``) and gives the same numbers, computed by the same reverse passes.
     """
-    if strategy != "reverse-mode":
-        raise NotImplementedError("jacobian: only strategy='reverse-mode' is implemented")
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise ValueError(f"jacobian: strategy must be 'forward-mode' or 'reverse-mode', got {strategy!r}")
+    if strategy == "forward-mode":
+        if create_graph:
+            raise NotImplementedError("jacobian: create_graph=True and strategy='forward-mode' are not supported "
+                                      "together (as in PyTorch); use strategy='reverse-mode'")
+        if strict:
+            raise RuntimeError("jacobian: strict=True and strategy='forward-mode' are not supported together (as in "
+                               "PyTorch); use strategy='reverse-mode'")
+        if not vectorize:
+            raise NotImplementedError("jacobian: strategy='forward-mode' needs vectorize=True (as in PyTorch)")
+    elif vectorize and strict:
+        raise RuntimeError("jacobian: strict=True and vectorize=True are not supported together (as in PyTorch)")
     single_in, xs = _tuple(inputs)
     xs = _prepare(xs, create_graph)
     single_out, outs = _tuple(func(*xs))
+    _check_differentiable(outs, strict, "jacobian", "outputs")
     rows = []
     for o in outs:
         be = o.backend
@@ -167,7 +243,7 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
                              create_graph=create_graph, allow_unused=True)
             else:
                 found = (None,) * len(xs)
-            for j, g in enumerate(_fill(found, xs, strict, "jacobian")):
+            for j, g in enumerate(_fill(found, xs, strict, "jacobian", create_graph)):
                 per_input[j].append(g)
         row = []
         for j, x in enumerate(xs):
@@ -187,18 +263,25 @@ def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fals
     """The Hessian of a scalar ``func``: ``input.shape + input.shape`` (``H[i][j]`` for tuples of inputs).
 
     The Jacobian of the recorded gradient: one reverse pass per input element (for small inputs).
+    ``outer_jacobian_strategy="forward-mode"`` takes PyTorch's arguments and gives the same numbers.
     """
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise ValueError(f"hessian: outer_jacobian_strategy must be 'forward-mode' or 'reverse-mode', got "
+                         f"{outer_jacobian_strategy!r}")
     single_in, xs = _tuple(inputs)
 
     def gradient(*args: Tensor) -> tuple[Tensor, ...]:
         _, outs = _tuple(func(*args))
+        _check_differentiable(outs, strict, "hessian", "outputs")
         if len(outs) != 1 or outs[0].size != 1:
             raise RuntimeError(f"hessian: func must return a single-element Tensor, got shapes "
                                f"{[o.shape for o in outs]}")
-        found = grad(outs[0], args, create_graph=True, allow_unused=True)
-        return _fill(found, args, strict, "hessian")
+        found = _fill(_grad(outs, args, create_graph=True), args, False, "hessian")
+        _check_differentiable(found, strict, "hessian", "jacobian")
+        return found
 
-    result = jacobian(gradient, xs, create_graph=create_graph, strict=strict)
+    result = jacobian(gradient, xs, create_graph=create_graph, strict=strict, vectorize=vectorize,
+                      strategy=outer_jacobian_strategy)
     return result[0][0] if single_in else result
 
 

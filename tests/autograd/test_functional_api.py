@@ -1,0 +1,96 @@
+"""``anynn.autograd.functional`` (vjp, jvp, vhp, hvp, jacobian, hessian) against ``torch.autograd.functional``: the
+same calls refused (``strict=True``, ``strategy``/``vectorize`` combinations) and the same results where both accept,
+on every backend, float64.
+
+PyTorch's strict mode also refuses a ``create_graph=True`` result that does not require grad. anynn records some
+gradients as functions of the inputs where PyTorch does not (``(3 * a).sum()``'s gradient requires grad in anynn:
+the engine ties a gradient to the inputs of any node that saved a floating array), so the cases below keep to
+functions where the two agree on that; the rest is listed in the session report.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn.autograd import functional as AF
+from tests.helpers import make
+
+X, Y = np.array([0.3, -1.2, 0.7]), np.array([0.5, 2.0, -0.4])
+V = (np.array([1.0, 2.0, -0.5]), np.array([-1.0, 0.5, 0.25]))
+
+# name -> f(lib, a, b): how (and whether) the output depends on each input
+FUNCTIONS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "nonlinear": lambda lib, a, b: (a * b).sin().sum(),
+    "unused_b": lambda lib, a, b: (a * a).sin().sum(),
+    "constant": lambda lib, a, b: lib.ones(()) * 2.0,  # no input reaches the output
+    "detached_a": lambda lib, a, b: (a.detach() * b.sin()).sum(),
+    "abs_a": lambda lib, a, b: (a.abs() + b.exp()).sum(),  # H's entries for a: none
+}
+
+# (api, function, create_graph, strict, extra keyword arguments)
+CASES = [
+    (api, name, create, strict, {})
+    for api in ("vjp", "jvp", "vhp", "hvp", "jacobian", "hessian")
+    for name in FUNCTIONS
+    for create, strict in ((False, False), (False, True), (True, True))
+    if not (name in ("detached_a", "abs_a") and create and api in ("vhp", "hvp", "hessian"))
+] + [
+    ("jacobian", "nonlinear", False, False, {"strategy": "forward-mode", "vectorize": True}),
+    ("jacobian", "nonlinear", False, False, {"strategy": "forward-mode"}),  # needs vectorize=True
+    ("jacobian", "nonlinear", False, True, {"strategy": "forward-mode", "vectorize": True}),
+    ("jacobian", "nonlinear", True, False, {"strategy": "forward-mode", "vectorize": True}),
+    ("jacobian", "nonlinear", False, True, {"vectorize": True}),
+    ("jacobian", "nonlinear", False, False, {"vectorize": True}),
+    ("hessian", "nonlinear", False, False, {"outer_jacobian_strategy": "forward-mode", "vectorize": True}),
+    ("hessian", "nonlinear", False, False, {"outer_jacobian_strategy": "forward-mode"}),
+]
+IDS = [f"{api}-{name}-create{int(create)}-strict{int(strict)}" + "".join(f"-{k}={v}" for k, v in extra.items())
+       for api, name, create, strict, extra in CASES]
+
+
+def _call(lib: Any, api: str, name: str, create: bool, strict: bool, extra: dict[str, Any],
+          tensor: Callable[[np.ndarray], Any]) -> Any:
+    functional = torch.autograd.functional if lib is torch else AF
+    inputs = (tensor(X), tensor(Y))
+    fn = FUNCTIONS[name]
+    if api in ("jacobian", "hessian"):
+        return getattr(functional, api)(lambda a, b: fn(lib, a, b), inputs, create_graph=create, strict=strict,
+                                        **extra)
+    v = None if api == "vjp" else (tensor(V[0]), tensor(V[1]))
+    return getattr(functional, api)(lambda a, b: fn(lib, a, b), inputs, v, create_graph=create, strict=strict)
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, (tuple, list)):
+        return [leaf for part in value for leaf in _leaves(part)]
+    return [value]
+
+
+@pytest.mark.parametrize("api, name, create, strict, extra", CASES, ids=IDS)
+def test_refusals_and_results_as_torch(backend, api, name, create, strict, extra):
+    try:
+        theirs = _call(torch, api, name, create, strict, extra, torch.tensor)
+    except (RuntimeError, NotImplementedError) as error:
+        with pytest.raises(type(error)):
+            _call(anynn, api, name, create, strict, extra, lambda a: make(backend, a))
+        return
+    ours = _call(anynn, api, name, create, strict, extra, lambda a: make(backend, a))
+    ours_leaves, their_leaves = _leaves(ours), _leaves(theirs)
+    assert len(ours_leaves) == len(their_leaves)
+    for o, t in zip(ours_leaves, their_leaves):
+        np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(force=True), rtol=1e-12, atol=1e-14)
+        if create:  # (PyTorch's forward-mode outer Jacobian leaves results requiring grad without create_graph)
+            assert o.requires_grad == t.requires_grad
+
+
+def test_unknown_strategy_names_the_choices(backend):
+    x = make(backend, X)
+    with pytest.raises(ValueError, match="jacobian: strategy must be 'forward-mode' or 'reverse-mode'"):
+        AF.jacobian(lambda a: a * a, x, strategy="sideways")
+    with pytest.raises(ValueError, match="hessian: outer_jacobian_strategy must be"):
+        AF.hessian(lambda a: (a * a).sum(), x, outer_jacobian_strategy="sideways")
