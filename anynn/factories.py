@@ -141,6 +141,7 @@ def zeros_like(input: Tensor, dtype: Any = None, backend: Any = None, device: An
 
 def ones_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
+    """Ones of ``input``'s shape, on its backend and of its dtype unless ``dtype``/``backend``/``device`` say."""
     be, native = _like(input, backend, dtype, device)
     if _symbolic(input, be):
         return _made(be.xp.ones_like(input.array, dtype=native), be, requires_grad)
@@ -149,6 +150,8 @@ def ones_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any
 
 def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
+    """``fill_value`` in ``input``'s shape, on its backend and of its dtype unless ``dtype``/``backend``/``device``
+    say."""
     be, native = _like(input, backend, dtype, device)
     if _symbolic(input, be):
         return _made(be.xp.full_like(input.array, fill_value, dtype=native), be, requires_grad)
@@ -237,10 +240,12 @@ def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = No
 
 
 def rand_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Uniform draws in [0, 1) of ``input``'s shape, backend and dtype (unless ``dtype`` says)."""
     return rand(input.shape, generator=generator, dtype=dtype or dtype_name(input.dtype), backend=input.backend)
 
 
 def randn_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Standard normal draws of ``input``'s shape, backend and dtype (unless ``dtype`` says)."""
     return randn(input.shape, generator=generator, dtype=dtype or dtype_name(input.dtype), backend=input.backend)
 
 

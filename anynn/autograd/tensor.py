@@ -725,6 +725,8 @@ def tensor(data: Any, backend: BackendLike = None, dtype: DTypeLike = None, requ
 
 def zeros(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike = "float32",
           requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of ``shape`` on ``backend`` (the default backend when ``None``), float32 unless ``dtype``
+    says."""
     be = get_backend(backend)
     out = make_tensor(be.xp.zeros(tuple(shape), dtype=be.dtype(dtype), device=be.device), be, None, 0)
     out.requires_grad = requires_grad
@@ -733,6 +735,8 @@ def zeros(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike 
 
 def ones(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike = "float32",
          requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of ``shape`` on ``backend`` (the default backend when ``None``), float32 unless ``dtype``
+    says."""
     be = get_backend(backend)
     out = make_tensor(be.xp.ones(tuple(shape), dtype=be.dtype(dtype), device=be.device), be, None, 0)
     out.requires_grad = requires_grad

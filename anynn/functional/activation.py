@@ -257,10 +257,12 @@ class GLUFunction(Function):
 
 
 def sigmoid(input: Any) -> Any:
+    """``1 / (1 + exp(-x))`` of input (*), without overflow for large ``|x|``; integers become float32."""
     return SigmoidFunction.apply(as_floating(input))
 
 
 def tanh(input: Any) -> Any:
+    """Hyperbolic tangent of input (*); integers become float32."""
     return TanhFunction.apply(as_floating(input))
 
 
@@ -306,6 +308,8 @@ def selu(input: Any, inplace: bool = False) -> Any:
 
 
 def gelu(input: Any, approximate: str = "none") -> Any:
+    """GELU of input (*): ``x * Phi(x)`` with the normal CDF ``Phi`` (``approximate="none"``) or its tanh form
+    (``"tanh"``)."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     check_real_floating("gelu", input)
@@ -321,6 +325,7 @@ def silu(input: Any, inplace: bool = False) -> Any:
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+    """``log(1 + exp(beta * x)) / beta`` of input (*); ``x`` itself where ``beta * x > threshold``."""
     check_real_floating("softplus", input)
     return SoftplusFunction.apply(input, beta=float(beta), threshold=float(threshold))
 

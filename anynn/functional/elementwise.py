@@ -323,26 +323,32 @@ def as_common_floating(*values: Any) -> tuple[Any, ...]:
 
 
 def exp(x: Any) -> Any:
+    """``e ** x`` of each element of x (*); integers become float32."""
     return Exp.apply(as_floating(x))
 
 
 def log(x: Any) -> Any:
+    """Natural logarithm of each element of x (*); integers become float32."""
     return Log.apply(as_floating(x))
 
 
 def sqrt(x: Any) -> Any:
+    """Square root of each element of x (*); integers become float32."""
     return Sqrt.apply(as_floating(x))
 
 
 def abs(x: Any) -> Any:  # noqa: A001 - mirrors the array API name
+    """Absolute value of each element of x (*), of x's dtype (the magnitude, a real tensor, for complex x)."""
     return Abs.apply(x)
 
 
 def sin(x: Any) -> Any:
+    """Sine of each element of x (*, radians); integers become float32."""
     return Sin.apply(as_floating(x))
 
 
 def cos(x: Any) -> Any:
+    """Cosine of each element of x (*, radians); integers become float32."""
     return Cos.apply(as_floating(x))
 
 
@@ -361,6 +367,7 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
 
 
 def maximum(a: Any, b: Any) -> Any:
+    """Elementwise maximum of a and b, broadcast together (ties share the gradient)."""
     refuse_complex("maximum", a, b)
     return Maximum.apply(a, b)
 

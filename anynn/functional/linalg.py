@@ -77,6 +77,8 @@ class LinearFunction(Function):
 
 
 def matmul(a: Any, b: Any) -> Any:
+    """Matrix product ``a @ b`` with NumPy/PyTorch broadcasting: (..., n, k) @ (..., k, m) -> (..., n, m); 1-D operands
+    are vectors."""
     return MatMul.apply(a, b)
 
 

@@ -189,6 +189,8 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
+    """Mean over ``axis``/``dim`` (all axes when ``None``), keeping them with size 1 if ``keepdims``/``keepdim``;
+    floating x only."""
     check_floating("mean", x, "pass dtype= or cast it first (x.float())")
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     return Mean.apply(x, axis=axis, keepdims=keepdims)
@@ -212,6 +214,8 @@ def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
               keepdim: bool | None = None) -> Any:
+    """``log(sum(exp(x)))`` over ``axis``/``dim``, shifted by the maximum so it does not overflow; integers become
+    float32."""
     from .elementwise import as_floating
 
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)

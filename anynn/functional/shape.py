@@ -195,6 +195,7 @@ class Split(Function):
 
 
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    """x's elements in ``shape`` (one entry may be -1, inferred); the same number of elements."""
     for i, n in enumerate(shape):
         if isinstance(n, int) and n < -1:  # NumPy reads any negative size as "inferred"; PyTorch only -1
             raise RuntimeError(f"reshape: invalid shape dimension {n} at index {i} of shape {tuple(shape)}")
@@ -202,6 +203,7 @@ def reshape(x: Any, shape: tuple[int, ...]) -> Any:
 
 
 def permute(x: Any, axes: tuple[int, ...]) -> Any:
+    """x with its axes reordered: output axis ``i`` is input axis ``axes[i]``."""
     return Permute.apply(x, axes=tuple(axes))
 
 
@@ -213,6 +215,8 @@ def transpose(x: Any, axis0: int = -2, axis1: int = -1) -> Any:
 
 
 def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
+    """x with axes ``start_dim`` to ``end_dim`` merged into one ((N, C, H, W) -> (N, C*H*W) by default); a 0-d x becomes
+    (1,)."""
     shape = x.shape
     if not shape:
         return Reshape.apply(x, shape=(1,))
@@ -258,6 +262,7 @@ def squeeze(x: Any, dim: Any = None) -> Any:
 
 
 def concat(tensors: list[Any], axis: int = 0) -> Any:
+    """The tensors joined along ``axis`` (all other sizes equal); a 1-D tensor of size 0 is skipped, as in PyTorch."""
     # PyTorch's legacy rule: a 1-D tensor of size 0 (``torch.tensor([])``, an accumulator's start) is skipped
     kept = [t for t in tensors if tuple(getattr(t, "shape", ())) != (0,)]
     if kept and len(kept) < len(tensors):
@@ -266,6 +271,7 @@ def concat(tensors: list[Any], axis: int = 0) -> Any:
 
 
 def stack(tensors: list[Any], axis: int = 0) -> Any:
+    """The tensors (all of one shape (*)) stacked along a new ``axis``: (*) -> (len(tensors), *) for ``axis=0``."""
     return Stack.apply(*_one_kind(tensors), axis=axis)
 
 

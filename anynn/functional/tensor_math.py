@@ -67,6 +67,7 @@ def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
 
 
 def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input * other`` (broadcast; either may be a number), as ``torch.mul``."""
     return input * other
 
 
@@ -85,14 +86,17 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
 
 
 def neg(input: Tensor) -> Tensor:  # noqa: A002
+    """``-input``, as ``torch.neg``."""
     return -input
 
 
 def clamp_min(input: Tensor, min: float) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``input`` with every element below ``min`` raised to ``min``."""
     return elementwise.clip(input, min=min)
 
 
 def clamp_max(input: Tensor, max: float) -> Tensor:  # noqa: A002
+    """``input`` with every element above ``max`` lowered to ``max``."""
     return elementwise.clip(input, max=max)
 
 
@@ -112,6 +116,7 @@ def is_tensor(obj: Any) -> bool:
 
 
 def is_floating_point(input: Tensor) -> bool:  # noqa: A002
+    """Whether ``input``'s dtype is a real floating type (float16, bfloat16, float32, float64)."""
     return input.backend.xp.isdtype(input.array.dtype, "real floating")
 
 

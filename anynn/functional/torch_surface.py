@@ -160,7 +160,11 @@ def _flag_function(name: str) -> Any:
         return getattr(input, name)()
 
     function.__name__ = name
+    function.__doc__ = f"Elementwise ``{name}`` of input (*), a boolean tensor of its shape; not differentiable."
     return function
+
+
+_SYMBOLS = {"__eq__": "==", "__ne__": "!=", "__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
 
 
 def _compare_function(operator: str) -> Any:
@@ -170,6 +174,8 @@ def _compare_function(operator: str) -> Any:
             return getattr(other, flipped.get(operator, operator))(input)
         return getattr(input, operator)(other)
 
+    function.__doc__ = (f"Elementwise ``input {_SYMBOLS[operator]} other`` (broadcast; a number on either side), a "
+                        "boolean tensor; not differentiable.")
     return function
 
 
@@ -197,6 +203,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 def numel(input: Tensor) -> int:  # noqa: A002
+    """The number of elements of ``input`` (the product of its shape), a Python int."""
     return input.numel()
 
 

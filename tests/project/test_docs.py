@@ -8,6 +8,7 @@ directory, with NumPy as the default backend. Blocks that must not run are fence
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import re
 import runpy
@@ -187,3 +188,19 @@ def test_reference_check_finds_a_missing_name(tmp_path: Path) -> None:
     assert "anynn.nn.Conv2d" in missing and "anynn.optim.Adam" in missing
     assert "anynn.multiprocessing.Queue" not in missing  # the standard library's own
     assert "anynn.multiprocessing.spawn" in missing  # anynn's
+
+
+def test_every_public_callable_has_a_docstring() -> None:
+    """The reference and ``help()`` show a sentence for each public function and class (not a bare signature)."""
+    bare = []
+    for module_name in REFERENCED_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if isinstance(obj, types.ModuleType) or not callable(obj):
+                continue
+            if getattr(obj, "__module__", "").split(".")[0] == "multiprocessing":
+                continue  # the standard library's own
+            if not (inspect.getdoc(obj) or "").strip():
+                bare.append(f"{module_name}.{name}")
+    assert not bare, f"public callables without a docstring: {bare}"
