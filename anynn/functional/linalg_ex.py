@@ -22,6 +22,7 @@ from ..backend.typing import Namespace
 from . import elementwise
 from .cholesky import cholesky
 from .matrix_inverse import LinAlgError, check_square, inv, solve
+from .value_checks import linalg_dtype_error
 
 
 class CholeskyExResult(NamedTuple):
@@ -229,7 +230,7 @@ def _check_lu(name: str, A: Tensor) -> None:  # noqa: N803
     if A.ndim < 2:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
     if not A.backend.xp.isdtype(A.array.dtype, "real floating"):
-        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got {A.dtype}")
+        raise linalg_dtype_error(f"linalg.{name}", A.array.dtype)
 
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,  # noqa: N803

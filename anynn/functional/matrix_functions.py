@@ -12,6 +12,7 @@ import math
 
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from .value_checks import linalg_dtype_error
 
 # degree of the Taylor polynomial and the largest 1-norm it is used on (after scaling): the remainder
 # 0.5**19 / 19! is ~1.6e-23, far below float64's resolution
@@ -27,6 +28,8 @@ def _identity(like: Tensor, n: int, m: int | None = None) -> Tensor:
 
 
 def _check_floating(op: str, name: str, x: Tensor) -> None:
+    if dtype_name(x.dtype).startswith("complex"):
+        raise linalg_dtype_error(op, x.array.dtype)
     if not dtype_name(x.dtype).startswith(("float", "bfloat")):
         raise RuntimeError(f"{op}: Expected a floating point tensor as {name}. Got {dtype_name(x.dtype)}")
 

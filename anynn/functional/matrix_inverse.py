@@ -22,6 +22,7 @@ from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.typing import Namespace
+from .value_checks import linalg_dtype_error
 
 
 def _batch(*shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -136,8 +137,7 @@ def check_square(name: str, a: Any) -> None:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are {a.shape[-2]} by "
                            f"{a.shape[-1]} matrices")
     if not a.backend.xp.isdtype(a.array.dtype, "real floating"):
-        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got "
-                           f"{dtype_name(a.array.dtype)}")
+        raise linalg_dtype_error(f"linalg.{name}", a.array.dtype)
 
 
 def inv(A: Tensor, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name

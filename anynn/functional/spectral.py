@@ -22,10 +22,11 @@ from typing import Any, NamedTuple
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..backend import dtype_name, op
+from ..backend import op
 from ..backend.typing import Namespace
 from .cholesky import triangle_mask
 from .matrix_inverse import check_square
+from .value_checks import linalg_dtype_error
 
 
 def _eye(xp: Namespace, n: int, like: Any, device: Any) -> Any:
@@ -183,8 +184,7 @@ def _check_matrix(name: str, A: Any) -> None:  # noqa: N803 - PyTorch's name
     if A.ndim < 2:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
     if not A.backend.xp.isdtype(A.array.dtype, "real floating"):
-        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got "
-                           f"{dtype_name(A.array.dtype)}")
+        raise linalg_dtype_error(f"linalg.{name}", A.array.dtype)
 
 
 def eigh(A: Tensor, UPLO: str = "L", *, out: None = None) -> EighResult:  # noqa: N803

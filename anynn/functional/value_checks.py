@@ -118,6 +118,17 @@ def refuse_complex(name: str, *operands: Any) -> None:
                                         f"as PyTorch's; apply it to x.real, x.abs() or x.angle() instead")
 
 
+def linalg_dtype_error(op: str, dtype: Any) -> RuntimeError:
+    """The error of a decomposition given a ``dtype`` it does not take: PyTorch's words for integers, and for complex
+    ones a plain statement that anynn's linalg Functions are real-only (their gradients use transposes where
+    complex inputs need conjugate transposes), so that no complex gradient comes out wrong."""
+    name = dtype_name(dtype)
+    if name.startswith("complex"):
+        return RuntimeError(f"{op}: complex tensors are not supported by anynn's linear algebra yet (got {name}); "
+                            f"PyTorch supports them. Use a real formulation, e.g. [[Re, -Im], [Im, Re]] blocks")
+    return RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got {name}")
+
+
 class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
     """An integer divided by zero (PyTorch raises ``RuntimeError: ZeroDivisionError``; a ``ZeroDivisionError`` too)."""
 

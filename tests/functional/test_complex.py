@@ -295,3 +295,19 @@ def test_linear_layer_with_complex_parameters(backend):
     _loss(torch, torch.relu(reference(torch.tensor(x)).abs())).backward()
     for (name, p), q in zip(layer.named_parameters(), reference.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, err_msg=name)
+
+
+LINALG = [("inv", lambda a: anynn.linalg.inv(a)), ("det", lambda a: anynn.linalg.det(a)),
+          ("solve", lambda a: anynn.linalg.solve(a, a)), ("eigh", lambda a: anynn.linalg.eigh(a)),
+          ("svd", lambda a: anynn.linalg.svd(a)), ("qr", lambda a: anynn.linalg.qr(a)),
+          ("cholesky", lambda a: anynn.linalg.cholesky(a)), ("pinv", lambda a: anynn.linalg.pinv(a)),
+          ("lu_factor", lambda a: anynn.linalg.lu_factor(a)), ("matrix_exp", lambda a: anynn.linalg.matrix_exp(a))]
+
+
+@pytest.mark.parametrize("name, fn", LINALG, ids=[row[0] for row in LINALG])
+def test_linalg_refuses_complex_by_name(backend, name, fn):
+    """The decompositions are real-only (their gradients would need conjugate transposes): a complex matrix is
+    refused with an error naming the op, never given a wrong gradient (PyTorch supports these)."""
+    a = make(backend, _complex(3, 3) + 3 * np.eye(3))
+    with pytest.raises(RuntimeError, match=f"linalg.{name}: complex tensors are not supported"):
+        fn(a)
