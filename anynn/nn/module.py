@@ -262,20 +262,20 @@ class Module:
         return module._buffers[name]
 
     # -- traversal ------------------------------------------------------------------------------
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+    def named_modules(self, memo: set["Module"] | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
         """``(dotted name, module)`` for this module and every descendant, depth first.
 
         A module reachable by two paths is listed once (at its first path) unless
-        ``remove_duplicate=False``, as in PyTorch.
+        ``remove_duplicate=False``, as in PyTorch; modules in ``memo`` (a set the walk adds to) are skipped.
         """
         if isinstance(memo, str):  # named_modules("prefix"), the old positional form
             memo, prefix = None, memo
         if remove_duplicate:
             memo = set() if memo is None else memo
-            if id(self) in memo:
+            if self in memo:
                 return
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:

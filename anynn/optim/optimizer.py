@@ -56,6 +56,9 @@ class Optimizer:
         if not isinstance(group, dict):
             raise TypeError(f"{type(self).__name__}.add_param_group: param_group must be a dict, but got "
                             f"{type(group).__name__}")
+        if isinstance(group.get("params"), (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets will change between runs. Please use a list instead.")
         params = list(group["params"]) if not isinstance(group["params"], Tensor) else [group["params"]]
         for p in params:  # frozen ones (requires_grad=False) are kept and skipped while they have no grad, as PyTorch
             if not isinstance(p, Tensor):

@@ -743,6 +743,9 @@ CONTAINER_CASES = {  # each gives the same result on both libraries, or raises t
     "parameter_dict_or": lambda lib: list(_pdict(lib) | lib.nn.ParameterDict({"c": lib.nn.Parameter(lib.ones(1))})),
     "parameter_dict_in_place_or": lambda lib: (lambda d: (d.__ior__({"c": lib.ones(1)}) is d, list(d)))(_pdict(lib)),
     "parameter_dict_reversed": lambda lib: list(reversed(_pdict(lib))),
+    "named_modules_skips_the_memo": lambda lib: (lambda s: [n for n, _ in s.named_modules(memo={s[1]})])(_three(lib)),
+    "named_modules_fills_the_memo": lambda lib: (lambda s, memo: (list(s.named_modules(memo=memo)), len(memo))[1])(
+        _three(lib), set()),
 }
 
 

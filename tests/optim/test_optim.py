@@ -544,3 +544,11 @@ def test_extra_group_options_are_kept_as_torch(name):
         twin.load_state_dict(opt.state_dict())
         assert [g.get("tag") for g in twin.param_groups] == ["body", "head"]
     assert groups["torch"] == groups["anynn"] == [("body", 0.5), ("head", None)] * 2
+
+
+def test_a_set_of_parameters_in_add_param_group_is_refused_as_torch():
+    for lib in (torch, anynn):
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(2))], lr=0.1)
+        with pytest.raises(TypeError, match="ordered collections"):
+            opt.add_param_group({"params": {lib.nn.Parameter(lib.ones(2))}})
+        assert len(opt.param_groups) == 1
