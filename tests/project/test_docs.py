@@ -155,7 +155,9 @@ def _unwrap(obj: object) -> object:
 def undocumented_names(site: Path) -> list[str]:
     """``module.name`` for each public name of `REFERENCED_MODULES` that the built reference neither renders (a
     heading whose id is that path, or the same object under another path) nor names in a table (``anynn.name`` in
-    code). The standard library's own names re-exported by `anynn.multiprocessing` are documented by Python."""
+    code), and ``anynn.Tensor.name`` for each public method or property of `Tensor` without a heading (under
+    `Tensor` or the declared signatures, `TensorSurface`). The standard library's own names re-exported by
+    `anynn.multiprocessing` are documented by Python."""
     ids: set[str] = set()
     code: set[str] = set()
     for page in (site / "reference").rglob("*.html"):
@@ -176,6 +178,8 @@ def undocumented_names(site: Path) -> list[str]:
             if not isinstance(obj, (str, int, float)) and id(_unwrap(obj)) in shown:
                 continue
             missing.append(path)
+    methods = {i.split(".")[-1] for i in ids if i.count(".") >= 2 and i.split(".")[-2] in ("Tensor", "TensorSurface")}
+    missing += [f"anynn.Tensor.{n}" for n in dir(anynn.Tensor) if not n.startswith("_") and n not in methods]
     return missing
 
 
@@ -188,6 +192,7 @@ def test_reference_check_finds_a_missing_name(tmp_path: Path) -> None:
     assert "anynn.nn.Conv2d" in missing and "anynn.optim.Adam" in missing
     assert "anynn.multiprocessing.Queue" not in missing  # the standard library's own
     assert "anynn.multiprocessing.spawn" in missing  # anynn's
+    assert "anynn.Tensor.amax" in missing  # Tensor's methods too
 
 
 def test_every_public_callable_has_a_docstring() -> None:
