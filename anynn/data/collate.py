@@ -20,9 +20,9 @@ def default_collate(samples: Sequence[Any]) -> tuple[Any, ...]:
     Returns
     -------
     tuple
-        One batched array per field: ``(N, ...)`` NumPy arrays for host fields, Tensors (stacked on
-        their backend) for Tensor fields; a field of strings stays a tuple of them (a list for
-        single-field samples), as in PyTorch.
+        One batched array per field (a namedtuple of them for namedtuple samples, as PyTorch's): ``(N, ...)``
+        NumPy arrays for host fields, Tensors (stacked on their backend) for Tensor fields; a field of strings
+        stays a tuple of them (a list for single-field samples), as in PyTorch.
 
     Raises
     ------
@@ -42,7 +42,8 @@ def default_collate(samples: Sequence[Any]) -> tuple[Any, ...]:
             raise ValueError(f"cannot collate samples with different numbers of fields: {width} and "
                              f"{len(s) if isinstance(s, (tuple, list)) else 1}")
     fields = (_stack([s[k] for s in samples]) for k in range(width))
-    return tuple(tuple(f) if is_string_field(f) else f for f in fields)  # PyTorch's tuples of strings
+    batch = tuple(tuple(f) if is_string_field(f) else f for f in fields)  # PyTorch's tuples of strings
+    return type(first)(*batch) if isinstance(first, tuple) and hasattr(type(first), "_fields") else batch
 
 
 def _stack(values: list[Any]) -> Any:

@@ -263,6 +263,8 @@ class DataLoader:
             return tensors
         if shape == "single":
             return tensors[0]
+        if isinstance(shape, type):  # a namedtuple class: batches keep the samples' field names, as PyTorch's
+            return shape(*tensors)
         return dict(zip(shape, tensors))
 
     def _fetch(self, indices: np.ndarray) -> tuple[Any, ...]:
@@ -289,6 +291,8 @@ class DataLoader:
                 samples = [tuple(s[k] for k in self._shape) for s in samples]
             elif not isinstance(samples[0], (tuple, list)):
                 self._shape = "single"
+            elif _is_namedtuple(samples[0]):
+                self._shape = type(samples[0])
             fields = default_collate(samples)
             if isinstance(self._shape, tuple):  # strings of dict samples: lists, as PyTorch
                 fields = tuple(list(f) if is_string_field(f) else f for f in fields)
@@ -360,6 +364,10 @@ class _KeyErrorMessage(str):
 
     def __repr__(self) -> str:
         return str(self)
+
+
+def _is_namedtuple(x: Any) -> bool:
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
 
 
 def _is_native_array(x: Any) -> bool:

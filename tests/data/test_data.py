@@ -13,6 +13,7 @@ import pytest
 from anynn.autograd import Tensor
 from anynn.backend import dtype_name
 from anynn.data.csv import load_csv
+from anynn.data.collate import default_collate
 from anynn.data.dataset import Dataset, Subset, TensorDataset
 from anynn.data.bundled import load_digits
 from anynn.data.idx import load_idx, load_mnist
@@ -513,3 +514,20 @@ def test_an_error_in_a_worker_names_the_worker_and_the_samples_as_torch(error):
     assert isinstance(ours.value.__cause__, error)
     with pytest.raises(error, match="^'?broken sample 4'?$"):  # without workers the error is raised as it is
         list(DataLoader(make(Dataset), batch_size=2))
+
+
+def test_namedtuple_samples_give_namedtuple_batches_as_torch(backend):
+    from collections import namedtuple
+
+    torch_data = pytest.importorskip("torch.utils.data")
+    Pair = namedtuple("Pair", "image label")
+    samples = [Pair(np.full(2, i, np.float32), i) for i in range(5)]
+    theirs = list(torch_data.DataLoader(samples, batch_size=2))
+    ours = list(DataLoader(samples, batch_size=2, backend=backend))
+    assert [type(b).__name__ for b in ours] == [type(b).__name__ for b in theirs] == ["Pair"] * 3
+    for a, b in zip(ours, theirs):
+        assert a.image.backend.key == backend.key
+        np.testing.assert_array_equal(a.image.numpy(), b.image.numpy())
+        np.testing.assert_array_equal(a.label.numpy(), b.label.numpy())
+    collated = default_collate(samples[:2])
+    assert type(collated).__name__ == "Pair" and collated.label.tolist() == [0, 1]
