@@ -383,11 +383,14 @@ def host_array(data: Any, float_dtype: Any = np.float32, *, narrow_only: bool = 
     Floating-point data becomes ``float_dtype`` (float32 by default, as in PyTorch); pass
     ``float_dtype=None`` to keep NumPy's own dtype. Integers and booleans keep theirs. With ``narrow_only``
     only wider floats are cast (float64 to float32; float16 stays float16, as ``torch.tensor`` keeps it).
+    Complex data follows: complex128 becomes complex64 beside float32 (``torch.tensor([1j])`` is complex64).
     """
     arr = np.asarray(data)
     if float_dtype is not None and arr.dtype.kind == "f" and arr.dtype != float_dtype:
         if not (narrow_only and arr.dtype.itemsize < np.dtype(float_dtype).itemsize):
             arr = arr.astype(float_dtype)
+    elif arr.dtype.kind == "c" and float_dtype is not None and np.dtype(float_dtype) == np.float32:
+        arr = arr.astype(np.complex64)
     return arr
 
 

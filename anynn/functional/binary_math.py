@@ -15,7 +15,7 @@ from ..backend.quiet_float_errors import quietly
 from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
-from .value_checks import check_integer_divisor
+from .value_checks import check_integer_divisor, refuse_complex
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -71,6 +71,7 @@ def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]: 
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name} needs a Tensor among its operands, got {type(input).__name__} and "
                         f"{type(other).__name__}")
+    refuse_complex(name, input, other)  # (the cast below would drop imaginary parts)
     a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
     like = a if isinstance(a, Tensor) else b
     be = like.backend

@@ -106,6 +106,8 @@ def _complex_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """A real floating tensor beside a complex one, both cast (recorded: the real one's gradient is the real part)
     to PyTorch's result: the complex dtype of the dimensioned operand's precision when the other is 0-d (float32
     with a complex128 0-d tensor is complex64), else the promoted dtype (float64 with complex64 is complex128)."""
+    if a.backend != b.backend:  # two libraries: the Function names them both (BackendMismatch)
+        return a, b
     xp = a.backend.xp
     complex_a, complex_b = (isdtype(xp, t.array.dtype, "complex floating") for t in (a, b))
     if complex_a == complex_b:

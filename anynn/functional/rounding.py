@@ -17,7 +17,7 @@ from . import complex_numbers
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .unary import unary
-from .value_checks import check_integer_divisor
+from .value_checks import check_integer_divisor, refuse_complex
 
 
 def _zero(xp: Namespace, a: Any, out: Any) -> Any:
@@ -136,6 +136,7 @@ def _operands(input: Any, other: Any) -> tuple[Any, Any]:
 
 def remainder(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
     """Python's modulus ``input % other``: the result has the sign of ``other`` (``torch.remainder``)."""
+    refuse_complex("remainder", input, other)
     a, b = _operands(input, other)
     check_integer_divisor("remainder", b.backend, b.array)
     return Remainder.apply(a, b, truncated=False)
@@ -143,6 +144,7 @@ def remainder(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
 
 def fmod(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
     """C's ``fmod``: the remainder of truncated division, with the sign of ``input`` (``torch.fmod``)."""
+    refuse_complex("fmod", input, other)
     a, b = _operands(input, other)
     check_integer_divisor("fmod", b.backend, b.array)
     return Remainder.apply(a, b, truncated=True)

@@ -226,6 +226,13 @@ def test_python_complex_number_promotes_as_torch(backend, real_dtype):
     np.testing.assert_allclose(out.numpy(), ref.numpy())
 
 
+def test_python_complex_data_is_complex64_as_torch(backend):
+    """``tensor([1+2j])`` is complex64 as torch's (complex128 beside float64 host data becoming float32)."""
+    assert anynn.tensor([1 + 2j, 3j], backend=backend).dtype == anynn.complex64
+    assert str(torch.tensor([1 + 2j, 3j]).dtype) == "torch.complex64"
+    assert anynn.tensor([1j], backend=backend, dtype="complex128").dtype == anynn.complex128
+
+
 def test_facts_and_identities(backend):
     z, r = make(backend, Z), make(backend, R)
     assert z.is_complex() and anynn.is_complex(z) and not r.is_complex()
@@ -274,6 +281,10 @@ REFUSALS = [
     ("logsigmoid", lambda lib, r, z: lib.nn.functional.logsigmoid(z), "logsigmoid"),
     ("layer_norm", lambda lib, r, z: lib.nn.functional.layer_norm(z, (3,)), "layer_norm"),
     ("batch_norm", lambda lib, r, z: lib.nn.functional.batch_norm(z, None, None, training=True), "batch_norm"),
+    ("atan2", lambda lib, r, z: lib.atan2(z, z), "atan2"),
+    ("hypot", lambda lib, r, z: lib.hypot(r, z), "hypot"),
+    ("fmod", lambda lib, r, z: lib.fmod(z, 2.0), "fmod"),
+    ("remainder", lambda lib, r, z: lib.remainder(z, 2.0), "remainder"),
 ]
 
 
