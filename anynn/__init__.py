@@ -126,6 +126,8 @@ from .linalg import cholesky_solve, logdet  # noqa: E402  (torch.cholesky_solve,
 from .functional.linalg_spellings import (cholesky, cholesky_inverse, matrix_power, pinverse, qr,  # noqa: E402
                                           svd)
 __all__ += ["cholesky", "cholesky_inverse", "cholesky_solve", "logdet", "matrix_power", "pinverse", "qr", "svd"]
+from .functional.quantile import nanquantile, quantile  # noqa: E402
+__all__ += ["nanquantile", "quantile"]
 from .compile import compile  # noqa: E402,A001  (compiled training steps: one jax.jit program, one CUDA graph)
 __all__ += ["compile"]
 from .functional.activation_inplace import (  # noqa: E402  (torch.relu_, torch.dropout(input, p, train)...)
@@ -159,6 +161,10 @@ from .functional.complex_numbers import (adjoint, angle, complex, conj, conj_phy
                                          view_as_complex, view_as_real)
 __all__ += ["adjoint", "angle", "complex", "conj", "conj_physical", "imag", "is_complex", "is_conj", "polar", "real",
             "resolve_conj", "resolve_neg", "view_as_complex", "view_as_real"]
+import math as _math  # noqa: E402
+
+inf, nan, pi, e, newaxis = _math.inf, _math.nan, _math.pi, _math.e, None  # torch.inf, torch.pi... (Python numbers)
+__all__ += ["e", "inf", "nan", "newaxis", "pi"]
 from .out_argument import install as _install_out_arguments  # noqa: E402
 _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.sum, torch.zeros...
 

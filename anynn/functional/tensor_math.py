@@ -9,7 +9,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import (binary_math, elementwise, linalg_spellings, matrix_inverse, rearrange, rounding, set_ops, special,
-               statistics, unary, vector_products)
+               quantile, statistics, unary, vector_products)
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, true_divide)
@@ -28,8 +28,9 @@ from .vector_products import cdist, cross, dot, ger, outer
 
 FUNCTIONS: dict[str, Any] = {**unary.FUNCTIONS, **rounding.FUNCTIONS, **binary_math.FUNCTIONS,
                              **rearrange.FUNCTIONS, **_DIAGONAL_FUNCTIONS, **set_ops.FUNCTIONS,
-                             **statistics.FUNCTIONS, **vector_products.FUNCTIONS, **special.FUNCTIONS,
-                             **matrix_inverse.FUNCTIONS, **linalg_spellings.FUNCTIONS, "prod": prod, "cumprod": cumprod}
+                             **statistics.FUNCTIONS, **quantile.FUNCTIONS, **vector_products.FUNCTIONS,
+                             **special.FUNCTIONS, **matrix_inverse.FUNCTIONS, **linalg_spellings.FUNCTIONS,
+                             "prod": prod, "cumprod": cumprod}
 
 
 def _reflected(function: Any) -> Any:
