@@ -174,6 +174,23 @@ def test_matches_torch_with_gradients(backend, name, ours, theirs, inputs):
     check_gradients(backend, ours, *inputs)
 
 
+@pytest.mark.parametrize("ord_", [-1.0, -2.5, 0.0])
+def test_vector_norm_of_lanes_holding_zero_as_torch(backend, ord_):
+    """A negative order's norm is 0 on a lane holding a zero, with gradient 0 on the whole lane (was NaN); order 0
+    (the count of nonzeros) stays on the graph with gradient 0 (backward raised), as PyTorch's."""
+    x = X.copy()
+    x[1, 2] = 0.0
+    ours, theirs = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = anynn.linalg.vector_norm(ours, ord_, dim=1), torch.linalg.vector_norm(theirs, ord_, dim=1)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
+    assert out.requires_grad and ref.requires_grad
+    weights = np.arange(1.0, 4.0)
+    (out * make(backend, weights)).sum().backward()
+    (ref * torch.tensor(weights)).sum().backward()
+    expected = np.zeros_like(x) if theirs.grad is None else theirs.grad.numpy()
+    np.testing.assert_allclose(ours.grad.numpy(), expected, rtol=1e-12)
+
+
 def test_float32_and_integer_inputs_as_torch(backend):
     """Integer inputs of the floating functions give float32, rounding keeps integers, int products are int64."""
     ints = make(backend, np.array([[1, 2, 3], [4, 0, 6]]))
