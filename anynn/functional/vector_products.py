@@ -25,7 +25,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
         raise RuntimeError(f"dot: expected two 1-D tensors of the same length, got shapes {tuple(input.shape)} "
                            f"and {tuple(tensor.shape)}")
     check_same_dtype("dot", ("input", "tensor"), (input, tensor))
-    return (input * tensor).sum()
+    return (input * tensor).sum(dtype=input.dtype)  # integers stay in their dtype, as PyTorch's (sum counts in int64)
 
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002

@@ -233,6 +233,17 @@ def test_logsumexp_of_integers_is_float32_as_torch(backend, dtype):
         np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "int64"])
+def test_dot_of_integers_keeps_their_dtype_as_torch(backend, dtype):
+    # the product was summed in int64 (int8 gave int64 10034 where PyTorch's wraps to int8 50)
+    values = np.array([100, 3, 5]).astype(dtype)
+    x = make(backend, values)
+    for out in (anynn.dot(x, x), x.dot(x)):
+        ref = torch.dot(torch.tensor(values), torch.tensor(values))
+        assert anynn.backend.dtype_name(out.dtype) == dtype == str(ref.dtype).removeprefix("torch.")
+        assert out.item() == ref.item()
+
+
 @pytest.mark.parametrize("dtype", ["int8", "int64", "bool"])
 def test_powers_of_integers_with_floats_as_torch(backend, dtype):
     # int ** 2.5 was float64 (NumPy's promotion), 2.5 ** int was int64 (the base cut to 2)
