@@ -71,7 +71,8 @@ def _extreme(largest: bool) -> Any:
             return (reduce.max if largest else reduce.min)(self, _axis(dim, axis), _keep(keepdim, keepdims))
         # PyTorch's max(dim): the values gathered at the indices, so the gradient goes to the index returned
         # (the first of tied entries), not shared among the ties
-        kept = (_ARGMAX if largest else _ARGMIN)(self, dim, True)
+        ranked = self.astype("uint8") if dtype_name(self.array.dtype) == "bool" else self  # (argmax refuses bool)
+        kept = (_ARGMAX if largest else _ARGMIN)(ranked, dim, True)
         values = indexing.gather(self, dim, kept) if self.ndim else elementwise.clone(self)
         if _keep(keepdim, keepdims) or self.ndim == 0:
             return ValuesIndices(values, kept)

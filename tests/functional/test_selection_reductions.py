@@ -23,6 +23,7 @@ WITH_NAN[1, :, 3] = np.nan                                     # a lane of NaNs 
 TIES = np.round(RNG.standard_normal((3, 6, 4)) * 1.5) / 2      # repeated values: running extremes, modes
 WIDE = RNG.standard_normal((3, 6, 4)) * 40.0                   # exp overflows float32 past ~88
 WIDE[0, 2, 1] = -np.inf
+BOOLS = TIES > 0                                               # max(dim) of booleans (argmax refuses them)
 EMPTY = np.zeros((3, 0, 4))                                    # nothing along dim 1 (the scans indexed entry 0)
 
 # (name, function on (module, tensor), input, gradient-checked); module is anynn or torch
@@ -83,6 +84,8 @@ INDEXED = [
     ("mode_keepdim", lambda m, x: m.mode(x, 0, True), TIES),
     ("max_dim", lambda m, x: m.max(x, 1), TIES),
     ("method_min_dim_keepdim", lambda m, x: x.min(0, True), TIES),
+    ("max_dim_bool", lambda m, x: m.max(x, 1), BOOLS),
+    ("method_min_dim_bool_keepdim", lambda m, x: x.min(-1, True), BOOLS),
     ("cummax_empty", lambda m, x: m.cummax(x, 1), EMPTY),
     ("cummin_empty", lambda m, x: x.cummin(-2), EMPTY),
 ]
