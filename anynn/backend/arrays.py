@@ -57,6 +57,22 @@ def sum_to_shape(xp: Namespace, grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
+# array types whose whole-array write has a key of their own (see `write_all`): type -> key
+_WHOLE_WRITE_KEYS: dict[type, Any] = {}
+
+
+def write_all(x: Any, value: Any) -> None:
+    """``x[...] = value`` (``value`` broadcast to ``x``), ``x`` keeping its identity as in PyTorch's in-place
+    writes. A type registered with `register_whole_write` is written through its own key (ndonnx: ``x[()]``,
+    the array's value replaced, where ``x[...]`` records a ScatterND with one index per element)."""
+    x[_WHOLE_WRITE_KEYS.get(type(x), ...)] = value
+
+
+def register_whole_write(kind: type, key: Any) -> None:
+    """`write_all` writes arrays of type ``kind`` as ``x[key] = value``."""
+    _WHOLE_WRITE_KEYS[kind] = key
+
+
 def at_set(x: Any, index: Any, value: Any) -> Any:
     """``x`` with ``x[index] = value``: written into ``x`` where it is writeable, else a new array.
 

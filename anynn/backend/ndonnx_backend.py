@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .arrays import register_whole_write
 from .base import Backend, BackendUnavailable
 
 
@@ -94,6 +95,7 @@ class NdonnxBackend(Backend):
             raise BackendUnavailable(f"backend 'ndonnx' records graphs and has no device {device!r}")
         self.ndonnx = ndonnx
         super().__init__(_Namespace(ndonnx), None)
+        register_whole_write(ndonnx.Array, ())  # in-place layers (ReLU(inplace=True)): one value, not a ScatterND
         if opset is not None:  # whole Functions lower to this opset's operators
             from .ndonnx_lowering import lowerings
 

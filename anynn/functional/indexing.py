@@ -18,7 +18,7 @@ from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..backend import dtype_name, op
-from ..backend.arrays import check_range, is_writeable
+from ..backend.arrays import check_range, is_writeable, write_all
 from ..backend.typing import Namespace
 from . import shape as shape_ops
 from .broadcast import expand
@@ -138,7 +138,7 @@ def put(xp: Namespace, a: Any, target: Target, values: Any, inplace: bool) -> An
     new = scatter_last(xp, xp.reshape(a, (-1,)), xp.reshape(positions, (-1,)), xp.reshape(fitted, (-1,)))
     new = xp.reshape(new, tuple(a.shape))
     if inplace and writeable:
-        a[...] = new  # keep the array (and views of it) the same object, as PyTorch's in-place write does
+        write_all(a, new)  # keep the array (and views of it) the same object, as PyTorch's in-place write does
         return a
     return new
 

@@ -27,6 +27,7 @@ from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..autograd.tensor_surface import TensorSurface
 from ..backend import BackendMismatch, dtype_name, host_array
+from ..backend.arrays import write_all
 from ..backend.typing import Namespace
 from . import elementwise, shape
 
@@ -78,7 +79,7 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
     else:
         new = compute(self) if reshapes else _fit(self, name, compute(self))
         if not reshapes and self._ctx is None and is_writeable(self.array):
-            self.array[...] = new.array
+            write_all(self.array, new.array)
         else:  # an immutable array, or one the Function that made this tensor may have saved
             self.array = new.array
     mark_modified(self)

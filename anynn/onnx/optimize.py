@@ -14,6 +14,7 @@ changes:
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ def optimize(model: onnx.ModelProto) -> onnx.ModelProto:
         changed |= _fold_shapes(model)
         changed |= _remove_identities(graph)
         changed |= _fold_batch_norm(graph)
+        changed |= _remove_same_shape_expands(model)
         changed |= _remove_dead(graph)
         if not changed:
             break
@@ -161,6 +163,42 @@ def _fold_shapes(model: Any) -> bool:
     return changed
 
 
+def _dims(info: Any) -> tuple[Any, ...] | None:
+    """A value's inferred shape: ints and symbolic names; ``None`` where some axis is not known."""
+    if not info.type.tensor_type.HasField("shape"):
+        return None
+    dims = tuple(d.dim_value if d.HasField("dim_value") else d.dim_param if d.HasField("dim_param") else None
+                 for d in info.type.tensor_type.shape.dim)
+    return None if None in dims else dims
+
+
+def _remove_same_shape_expands(model: Any) -> bool:
+    """An ``Expand`` to its input's own shape (a constant, or ``Shape`` of a value of the same inferred shape, named
+    symbolic axes included) is an ``Identity``: an in-place layer (``ReLU(inplace=True)``) records its write as one."""
+    graph = model.graph
+    if not any(n.op_type == "Expand" for n in graph.node):
+        return False
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001 - without shapes nothing is removed
+        return False
+    shapes = {info.name: _dims(info) for info in list(inferred.graph.value_info) + list(inferred.graph.input)}
+    inits = _initializers(graph)
+    measured = {n.output[0]: shapes.get(n.input[0]) for n in graph.node
+                if n.op_type == "Shape" and all(a.name == "start" and a.i == 0 for a in n.attribute)}
+    changed = False
+    for node in graph.node:
+        if node.op_type != "Expand" or shapes.get(node.input[0]) is None:
+            continue
+        target = tuple(numpy_helper.to_array(inits[node.input[1]]).tolist()) if node.input[1] in inits \
+            else measured.get(node.input[1])
+        if target == shapes[node.input[0]]:
+            node.op_type = "Identity"
+            del node.input[1:]
+            changed = True
+    return changed
+
+
 def _inline_constant_ifs(graph: Any) -> bool:
     changed = False
     inits = _initializers(graph)
@@ -269,12 +307,13 @@ def _drop_unread_outputs(graph: Any) -> None:
 
 
 def _dedupe_initializers(graph: Any) -> None:
-    """Identical small constants (axes, shapes) recorded many times are stored once."""
+    """Identical constants are stored once: axes and shapes recorded many times, and weights of equal values (the
+    zero shifts of batch norms folded into convolutions, the layers of a TransformerEncoder cloned from one)."""
     seen: dict[tuple[Any, ...], str] = {}
     for t in list(graph.initializer):
-        if t.name in _graph_outputs(graph) or np.prod(t.dims) > 64:
+        if t.name in _graph_outputs(graph):
             continue
-        key = (t.data_type, tuple(t.dims), numpy_helper.to_array(t).tobytes())
+        key = (t.data_type, tuple(t.dims), hashlib.sha256(numpy_helper.to_array(t).tobytes()).digest())
         if key in seen:
             _rename_input(graph, t.name, seen[key])
             graph.initializer.remove(t)

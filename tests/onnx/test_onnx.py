@@ -425,6 +425,30 @@ def test_lowered_families_are_one_operator_each() -> None:
     assert ops.count("Erf") == 1 and len(ops) <= 6
 
 
+def _stored_bytes(proto: Any) -> int:
+    import onnx
+
+    return sum(onnx.numpy_helper.to_array(t).nbytes for t in proto.graph.initializer)
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["static", "symbolic_batch"])
+def test_weights_are_stored_once(dynamic: bool) -> None:
+    """In-place layers write one value (their write recorded a ScatterND with an index per element: a UNet's file
+    was 15x its weights); equal weights (TransformerEncoder's layers start as copies of one) are stored once."""
+    anynn.manual_seed(0)
+    block = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(inplace=True),
+                          nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(inplace=True), nn.Flatten(), nn.Linear(8 * 8 * 8, 4))
+    axes = {"input": [0]} if dynamic else None
+    proto = export(block, _floats(2, 3, 8, 8), io.BytesIO(), dynamic_axes=axes)
+    assert [n.op_type for n in proto.graph.node] == ["Conv", "Relu", "Conv", "Relu", "Reshape", "Gemm"]
+    weights = sum(np.asarray(p.array).nbytes for p in block.parameters())
+    assert _stored_bytes(proto) <= weights + 256
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 3,
+                                    enable_nested_tensor=False)
+    one_layer = sum(np.asarray(p.array).nbytes for p in encoder.layers[0].parameters())
+    assert _stored_bytes(export(encoder, _floats(2, 5, 8), io.BytesIO(), dynamic_axes=axes)) <= 1.2 * one_layer
+
+
 # pools whose windows PyTorch counts unlike ONNX's ceil_mode (a last window starting in the padding), with
 # PyTorch's divisors; (layer, input shape, the graph's operators: lowered, or None for the recorded fallback)
 POOLS = [
