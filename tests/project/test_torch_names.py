@@ -40,6 +40,19 @@ def test_paths_of_pytorch_programs_import():
         assert hasattr(udata, name) and hasattr(torch.utils.data, name), name
 
 
+@pytest.mark.parametrize("name", ["inf", "nan", "pi", "e", "newaxis"])
+def test_constants_are_pytorchs(name, backend):
+    ours, theirs = getattr(anynn, name), getattr(torch, name)
+    assert type(ours) is type(theirs) and (ours == theirs or (math.isnan(ours) and math.isnan(theirs)))
+    scores = make(backend, np.zeros((2, 2), np.float32))  # the masked-attention idiom: fill with -torch.inf
+    mask = make(backend, np.triu(np.ones((2, 2)), 1) > 0)
+    if name == "newaxis":
+        assert tuple(scores[ours].shape) == tuple(torch.zeros(2, 2)[theirs].shape)
+    else:
+        np.testing.assert_array_equal(scores.masked_fill(mask, -ours).numpy(),
+                                      torch.zeros(2, 2).masked_fill(torch.tensor(mask.numpy()), -theirs).numpy())
+
+
 # -- dtypes -------------------------------------------------------------------------------------------
 DTYPES = [("float32", "float32"), ("float64", "float64"), ("int64", "int64"), ("int32", "int32"),
           ("bool", "bool"), ("double", "float64"), ("float", "float32"), ("long", "int64"), ("int", "int32"),
