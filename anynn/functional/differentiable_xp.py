@@ -25,6 +25,7 @@ from ..backend.typing import Namespace
 from . import (activation, broadcast, cholesky, complex_numbers, elementwise, linalg, matrix_inverse, pinv, products,
                reduce, shape, sorting, spectral, unary)
 from .binary_math import Atan2, Hypot, LogAddExp
+from .formulas.conjugate import conj
 from .fused_recorded import SLOPES
 
 _DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
@@ -88,10 +89,11 @@ class _ActivationGrad(Function):
     def backward(self, xp: Namespace, gg: Any) -> tuple[Any, Any]:
         need_g, need_y = self.needs_input_grad
         g, y = self.g, self.y
-        grad_g = op(self.backend, self.kernel)(gg, y) if need_g else None
+        # conj: PyTorch's rule for complex (the value is holomorphic in g and y); the identity for real arrays
+        grad_g = op(self.backend, self.kernel)(gg, conj(xp, y)) if need_g else None
         grad_y = None
         if need_y and self.kernel != "relu_grad":  # relu's f' is piecewise constant in y
-            grad_y = gg * g * SLOPES[self.kernel](y)
+            grad_y = gg * conj(xp, g * SLOPES[self.kernel](y))
         return grad_g, grad_y
 
 

@@ -161,7 +161,13 @@ class Abs(Function):
         return xp.abs(a)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return g * xp.sign(self.a)
+        a = self.a
+        if not is_complex(xp, a):
+            return g * xp.sign(a)
+        # z / |z| (0 at 0) from differentiable pieces: a recorded backward's xp.sign is a constant
+        magnitude = xp.abs(a)
+        safe = xp.where(magnitude == 0, xp.ones_like(magnitude), magnitude)
+        return xp.astype(g, a.dtype) * a / xp.astype(safe, a.dtype)
 
 
 class Sin(Function):

@@ -25,6 +25,7 @@ from ..backend.typing import Namespace
 from .activation import ReLUFunction, SigmoidFunction, TanhFunction
 from .elementwise import Mul
 from .embedding import EmbeddingFunction
+from .formulas.conjugate import conj
 from .formulas.softmax import softmax, softmax_backward
 from .linalg import LinearFunction
 from .loss import ClassLoss
@@ -153,14 +154,16 @@ class ActivationGradAt(Function):
     def forward(self, xp: Namespace, g: Any, x: Any) -> Any:
         y = self.y if self.y is not None else self.activation.forward(self, xp, x)
         self.g, self.y = g, y
-        return op(self.backend, _KERNELS[self.activation])(g, y)
+        return op(self.backend, _KERNELS[self.activation])(g, conj(xp, y))  # g conj(f'(x)): the activation's
 
     def backward(self, xp: Namespace, gg: Any) -> tuple[Any, Any]:
+        # complex: the value g conj(f'(x)) is linear in g and antiholomorphic in x, hence the conjugates (the
+        # identity for real arrays)
         need_g, need_x = self.needs_input_grad
         kernel_name = _KERNELS[self.activation]
         kernel, g, y = op(self.backend, kernel_name), self.g, self.y
         grad_g = kernel(gg, y) if need_g else None
-        grad_x = kernel(gg * g * SLOPES[kernel_name](y), y) if need_x else None
+        grad_x = conj(xp, kernel(gg * conj(xp, g) * SLOPES[kernel_name](y), y)) if need_x else None
         return grad_g, grad_x
 
 

@@ -322,3 +322,37 @@ def test_linalg_refuses_complex_by_name(backend, name, fn):
     a = make(backend, _complex(3, 3) + 3 * np.eye(3))
     with pytest.raises(RuntimeError, match=f"linalg.{name}: complex tensors are not supported"):
         fn(a)
+
+
+# second order: (name, real loss f(lib, a, b)); the recorded gradients (create_graph=True) are differentiated again
+SECOND_ORDER = [
+    ("mul", lambda lib, a, b: ((a * b) * (a * b).conj()).real.sum()),
+    ("abs", lambda lib, a, b: (a * b).abs().sum()),
+    ("abs_squared", lambda lib, a, b: ((a * b).abs() ** 2).sum()),
+    ("exp", lambda lib, a, b: lib.exp(a * b).real.sum() + lib.exp(a).imag.sum()),
+    ("div", lambda lib, a, b: (a / b).real.sum()),
+    ("matmul", lambda lib, a, b: (a @ b.mT).abs().sum()),
+    ("sin_tanh", lambda lib, a, b: (lib.sin(a) * lib.tanh(b)).real.sum()),
+    ("sigmoid", lambda lib, a, b: (lib.sigmoid(a * 0.5) * b).real.sum()),
+    ("angle", lambda lib, a, b: (a * b).angle().sum()),
+    ("view_as_real", lambda lib, a, b: (lib.view_as_real(a * b) ** 3).sum()),
+    ("pow3", lambda lib, a, b: (a ** 3 * b).imag.sum()),
+    ("log", lambda lib, a, b: lib.log(a).real.sum() * 2 + (lib.log(b) * a).imag.sum()),
+    ("var_sqrt", lambda lib, a, b: (a * b).var() + lib.sqrt(a).real.sum()),
+    ("sgn", lambda lib, a, b: (lib.sgn(a) * b).real.sum()),
+    ("linear", lambda lib, a, b: lib.nn.functional.linear(a, b, b[:, 0]).abs().sum()),
+    ("prod", lambda lib, a, b: lib.prod(a * b, 1).real.sum()),
+]
+
+
+@pytest.mark.parametrize("name, fn", SECOND_ORDER, ids=[row[0] for row in SECOND_ORDER])
+def test_second_order_matches_torch(backend, name, fn):
+    """The gradient of ``re(sum(grad_a * w)) + sum(|grad_b|²)``, the first gradients recorded, against PyTorch's."""
+    ours = [make(backend, a, requires_grad=True) for a in (V, W)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (V, W)]
+    grads = anynn.autograd.grad(fn(anynn, *ours), ours, create_graph=True)
+    reference = torch.autograd.grad(fn(torch, *theirs), theirs, create_graph=True)
+    second = (grads[0] * make(backend, Z)).real.sum() + (grads[1].abs() ** 2).sum()
+    second_reference = (reference[0] * torch.tensor(Z)).real.sum() + (reference[1].abs() ** 2).sum()
+    for mine, expected in zip(anynn.autograd.grad(second, ours), torch.autograd.grad(second_reference, theirs)):
+        np.testing.assert_allclose(mine.numpy(), expected.resolve_conj().numpy(), rtol=1e-8, atol=1e-10)
