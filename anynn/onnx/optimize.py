@@ -38,6 +38,7 @@ def optimize(model: onnx.ModelProto) -> onnx.ModelProto:
         if not changed:
             break
     _dedupe_initializers(graph)
+    _share_transposed_copies(graph)
     _drop_unread_outputs(graph)
     return model
 
@@ -319,3 +320,25 @@ def _dedupe_initializers(graph: Any) -> None:
             graph.initializer.remove(t)
         else:
             seen[key] = t.name
+
+
+def _share_transposed_copies(graph: Any) -> None:
+    """A matrix stored beside its own transpose (a tied weight: an embedding's table, and the output layer's
+    transposed copy that a MatMul reads) is stored once; the copy becomes a ``Transpose`` node of it (after the
+    folding, which would store it again; onnxruntime folds or fuses it into the MatMul when the session loads)."""
+    matrices: dict[tuple[Any, ...], list[Any]] = {}
+    for t in graph.initializer:
+        if len(t.dims) == 2 and t.dims[0] != t.dims[1] and t.name not in _graph_outputs(graph):
+            matrices.setdefault((t.data_type, tuple(sorted(t.dims))), []).append(t)
+    for group in matrices.values():
+        arrays = {t.name: numpy_helper.to_array(t) for t in group}
+        for copy in group:
+            original = next((t for t in group if t is not copy and t.name in arrays and copy.name in arrays
+                             and tuple(t.dims) == tuple(reversed(copy.dims))
+                             and np.array_equal(arrays[t.name].T, arrays[copy.name])), None)
+            if original is None:
+                continue
+            graph.initializer.remove(copy)
+            del arrays[copy.name]
+            graph.node.insert(0, helper.make_node("Transpose", [original.name], [copy.name], perm=[1, 0]))
+

@@ -425,6 +425,18 @@ def test_lowered_families_are_one_operator_each() -> None:
     assert ops.count("Erf") == 1 and len(ops) <= 6
 
 
+class TiedLanguageModel(nn.Module):
+    """Token embedding, LayerNorm, and an output layer whose weight is the embedding's table (weight tying)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed, self.norm, self.head = nn.Embedding(20, 8), nn.LayerNorm(8), nn.Linear(8, 20, bias=False)
+        self.head.weight = self.embed.weight
+
+    def forward(self, tokens: Any) -> Any:
+        return self.head(self.norm(self.embed(tokens)))
+
+
 def _stored_bytes(proto: Any) -> int:
     import onnx
 
@@ -447,6 +459,12 @@ def test_weights_are_stored_once(dynamic: bool) -> None:
                                     enable_nested_tensor=False)
     one_layer = sum(np.asarray(p.array).nbytes for p in encoder.layers[0].parameters())
     assert _stored_bytes(export(encoder, _floats(2, 5, 8), io.BytesIO(), dynamic_axes=axes)) <= 1.2 * one_layer
+    tied = TiedLanguageModel()  # the output layer reads the embedding's table transposed: stored once
+    proto = export(tied, np.arange(10).reshape(2, 5), io.BytesIO(), dynamic_axes=axes)
+    assert _stored_bytes(proto) <= sum(np.asarray(p.array).nbytes for p in tied.parameters()) + 256
+    tokens = np.arange(15).reshape(3, 5) if dynamic else np.arange(10).reshape(2, 5)
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    _close(session.run(None, {"input": tokens}), _anynn(tied.eval(), (tokens,)))
 
 
 # pools whose windows PyTorch counts unlike ONNX's ceil_mode (a last window starting in the padding), with
