@@ -249,13 +249,20 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
     return sum(squares, axis=axis, keepdims=keepdims) / float(freedom)
 
 
-def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:
-    """The vector ``p``-norm over ``dim`` (all elements when ``None``); ``p="fro"`` is 2, ``"inf"`` the max."""
+def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    """The vector ``p``-norm over ``dim`` (all elements when ``None``); ``p="fro"`` is 2, ``"inf"`` the max; ``0``,
+    a negative ``p`` and ``-inf`` as `anynn.linalg.vector_norm` (PyTorch's); ``dtype`` casts ``x`` first."""
+    if dtype is not None:
+        x = x.astype(dtype)
     if p in ("fro", None):
         p = 2
     p = math.inf if p in ("inf", float("inf")) else float(p)
-    if not p > 0:
-        raise ValueError(f"norm: p must be positive or inf, got {p}")
+    if p <= 0:
+        from ..linalg import vector_norm
+
+        return vector_norm(x, p, dim, keepdim)
+    if math.isnan(p):
+        raise ValueError("norm: p must be a number or inf, got nan")
     if isinstance(dim, list):
         dim = tuple(dim)
     check_floating("norm", x, "cast it first (x.float())")

@@ -139,6 +139,12 @@ DIFFERENTIABLE = [
     ("vector_norm_neg_inf", lambda x: anynn.linalg.vector_norm(x, -math.inf),
      lambda x: torch.linalg.vector_norm(x, -math.inf), (X,)),
     ("linalg_norm_fro", lambda x: anynn.linalg.norm(x), lambda x: torch.linalg.norm(x), (MAT,)),
+    # torch.norm's negative p and -inf (refused as "p must be positive") as vector norms, dtype= accepted
+    ("norm_negative_p", lambda x: anynn.norm(x, -1, dim=1), lambda x: torch.norm(x, -1, dim=1), (X,)),
+    ("method_norm_neg_inf_keepdim", lambda x: x.norm(-math.inf, (0, 1), True),
+     lambda x: x.norm(-math.inf, (0, 1), True), (X,)),
+    ("norm_dtype", lambda x: anynn.norm(x, 2.5, 0, dtype=anynn.float64),
+     lambda x: torch.norm(x, 2.5, 0, dtype=torch.float64), (X,)),
     ("linalg_inv", anynn.linalg.inv, torch.linalg.inv, (SQUARE,)),
     ("linalg_det", anynn.linalg.det, torch.linalg.det, (SQUARE,)),
     ("linalg_det_negative", anynn.linalg.det, torch.linalg.det, (FLIPPED,)),
@@ -174,14 +180,17 @@ def test_matches_torch_with_gradients(backend, name, ours, theirs, inputs):
     check_gradients(backend, ours, *inputs)
 
 
+@pytest.mark.parametrize("call", ["linalg.vector_norm", "norm", "Tensor.norm"])
 @pytest.mark.parametrize("ord_", [-1.0, -2.5, 0.0])
-def test_vector_norm_of_lanes_holding_zero_as_torch(backend, ord_):
+def test_vector_norm_of_lanes_holding_zero_as_torch(backend, ord_, call):
     """A negative order's norm is 0 on a lane holding a zero, with gradient 0 on the whole lane (was NaN); order 0
     (the count of nonzeros) stays on the graph with gradient 0 (backward raised), as PyTorch's."""
     x = X.copy()
     x[1, 2] = 0.0
     ours, theirs = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out, ref = anynn.linalg.vector_norm(ours, ord_, dim=1), torch.linalg.vector_norm(theirs, ord_, dim=1)
+    calls = {"linalg.vector_norm": lambda m, t: m.linalg.vector_norm(t, ord_, dim=1),
+             "norm": lambda m, t: m.norm(t, ord_, dim=1), "Tensor.norm": lambda m, t: t.norm(ord_, 1)}
+    out, ref = calls[call](anynn, ours), calls[call](torch, theirs)
     np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
     assert out.requires_grad and ref.requires_grad
     weights = np.arange(1.0, 4.0)
