@@ -415,6 +415,7 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
             # a 0-d tensor value gets the gradient of the places it fills, as PyTorch's
             return Where.apply(mask_data, value if value.dtype == x.dtype else value.astype(x.dtype), x)
         value = value.item()
-    value = float(value) if x.backend.xp.isdtype(x.dtype, "real floating") else (
-        bool(value) if x.backend.xp.isdtype(x.dtype, "bool") else int(value))
+    xp = x.backend.xp
+    value = float(value) if xp.isdtype(x.dtype, "real floating") else complex(value) if xp.isdtype(
+        x.dtype, "complex floating") else bool(value) if xp.isdtype(x.dtype, "bool") else int(value)
     return MaskedFill.apply(x, mask_data, value=value)

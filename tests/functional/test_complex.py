@@ -356,3 +356,13 @@ def test_second_order_matches_torch(backend, name, fn):
     second_reference = (reference[0] * torch.tensor(Z)).real.sum() + (reference[1].abs() ** 2).sum()
     for mine, expected in zip(anynn.autograd.grad(second, ours), torch.autograd.grad(second_reference, theirs)):
         np.testing.assert_allclose(mine.numpy(), expected.resolve_conj().numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_complex_fill_values_as_torch(backend):
+    """``full`` infers complex64 from a complex value, ``masked_fill`` of a complex tensor takes a complex one."""
+    filled = anynn.full((2,), 1 + 2j, backend=backend)
+    assert filled.dtype == anynn.complex64
+    np.testing.assert_allclose(filled.numpy(), torch.full((2,), 1 + 2j).numpy())
+    z, mask = make(backend, Z), np.array([[True, False, True], [False, False, True]])
+    out = z.masked_fill(make(backend, mask), 3 - 1j)
+    np.testing.assert_allclose(out.numpy(), torch.tensor(Z).masked_fill(torch.tensor(mask), 3 - 1j).numpy())
