@@ -12,7 +12,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend.typing import Namespace
 from .shape import GetItem
-from .value_checks import checked_dim
+from .value_checks import checked_dim, refuse_complex
 
 
 class ValuesIndices(NamedTuple):
@@ -47,6 +47,7 @@ class Sort(Function):
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:  # noqa: A002
     """``(values, indices)`` of ``input`` sorted along ``dim``; ``values`` is differentiable, ``indices`` int64."""
+    refuse_complex("sort", input)
     values, indices = Sort.apply(input, axis=checked_dim("sort", input, dim), descending=bool(descending))
     indices._requires_grad = False
     indices._ctx = None
@@ -55,6 +56,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:  # noqa: A002
     """int64 indices that sort ``input`` along ``dim`` (stable)."""
+    refuse_complex("argsort", input)
     xp = input.backend.xp
     if input.ndim == 0:
         return make_tensor(xp.zeros((), dtype=xp.int64, device=input.backend.device), input.backend, None, 0)

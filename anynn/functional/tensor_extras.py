@@ -15,6 +15,7 @@ from ..backend import dtype_name
 from . import activation, broadcast, elementwise, indexing, linalg, reduce, shape
 from .operands import kinds_agree
 from .sorting import ValuesIndices
+from .value_checks import refuse_complex
 
 
 def _axis(dim: Any, axis: Any) -> Any:
@@ -54,6 +55,7 @@ def _arg_reduction(name: str) -> Any:
         axis = _axis(dim, axis)
         if name.startswith("arg") and dtype_name(self.array.dtype) == "bool":
             raise RuntimeError(f"{name}(): does not support bool input; cast it first (x.int())")
+        refuse_complex(f"{name}()", self)
         found = getattr(self.backend.xp, name)(self.array, axis=axis, keepdims=_keep(keepdim, keepdims))
         return Tensor._make(found, self.backend, None, 0)
 
@@ -66,6 +68,7 @@ def _extreme(largest: bool) -> Any:
                keepdims: bool | None = None) -> Any:
         if isinstance(dim, Tensor):  # x.max(other): elementwise, as in PyTorch
             kind = elementwise.Maximum if largest else elementwise.Minimum
+            refuse_complex("maximum" if largest else "minimum", self, dim)
             return kind.apply(*kinds_agree(kind, self, dim))
         if dim is None:  # everything, or the array API's axis=: ties share the gradient (amax)
             return (reduce.max if largest else reduce.min)(self, _axis(dim, axis), _keep(keepdim, keepdims))
@@ -101,13 +104,22 @@ def _where(self: Tensor, condition: Any, other: Any) -> Tensor:
     return where(condition, self, other)
 
 
+def _truth(xp: Any, value: Any) -> Any:
+    """``value != 0`` (a boolean array or Python bool) unless it is boolean: PyTorch's logical ops take any dtype,
+    the standard's booleans only."""
+    if isinstance(value, bool) or getattr(value, "dtype", None) == xp.bool:
+        return value
+    return value != 0
+
+
 def _logical(name: str) -> Any:
     def method(self: Tensor, other: Any = None) -> Tensor:
         xp = self.backend.xp
         if other is None:
-            data = getattr(xp, name)(self.array)
+            data = getattr(xp, name)(_truth(xp, self.array))
         else:
-            data = getattr(xp, name)(self.array, other.array if isinstance(other, Tensor) else other)
+            other = other.array if isinstance(other, Tensor) else other
+            data = getattr(xp, name)(_truth(xp, self.array), _truth(xp, other))
         return Tensor._make(data, self.backend, None, 0)
 
     return method

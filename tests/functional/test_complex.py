@@ -285,6 +285,12 @@ REFUSALS = [
     ("hypot", lambda lib, r, z: lib.hypot(r, z), "hypot"),
     ("fmod", lambda lib, r, z: lib.fmod(z, 2.0), "fmod"),
     ("remainder", lambda lib, r, z: lib.remainder(z, 2.0), "remainder"),
+    ("max over a dim", lambda lib, r, z: z.max(dim=1), "argmax"),
+    ("max of two tensors", lambda lib, r, z: z.max(z), "maximum"),
+    ("argmin", lambda lib, r, z: lib.argmin(z), "argmin"),
+    ("sort", lambda lib, r, z: lib.sort(z), "sort"),
+    ("argsort", lambda lib, r, z: lib.argsort(z), "argsort"),
+    ("topk", lambda lib, r, z: lib.topk(z, 2), "sort"),
 ]
 
 
