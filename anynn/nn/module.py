@@ -15,6 +15,7 @@ from ..memory_format import check_memory_format
 from ..autograd.tensor import init_tensor, tensor, to_arguments
 from ..init import HostGenerator, host_generator
 from .call_errors import RENAMED, name_the_layer
+from . import state_hooks
 from .hooks import ModuleHooks, add_hook, call_with_hooks
 from .device_argument import add_device_argument
 
@@ -459,9 +460,38 @@ class Module:
         returned, and ``keep_vars=True`` keeps the Parameters themselves instead of detached Tensors.
         """
         out = OrderedDict() if destination is None else destination
-        for name, t in self._state_items():
-            out[prefix + name] = t if keep_vars else t.detach()
+        state_hooks.save_into(self, out, prefix, keep_vars, Module)
         return out
+
+    # -- state-dict hooks and extra state (PyTorch's; see `state_hooks`) ----------------------------
+    def get_extra_state(self) -> Any:
+        """State other than tensors to save under ``<prefix>_extra_state``: override with `set_extra_state`."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please "
+                           "implement get_extra_state() in your module to return the extra state.")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore what `get_extra_state` returned (override both)."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please "
+                           "implement set_extra_state() in your module to restore the extra state.")
+
+    def register_state_dict_pre_hook(self, hook: Any) -> Any:
+        """Call ``hook(module, prefix, keep_vars)`` before this module writes its part of `state_dict`."""
+        return state_hooks.register(self, "save_pre", hook)
+
+    def register_state_dict_post_hook(self, hook: Any) -> Any:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` after this module's part of `state_dict`
+        (it may change the dict in place; it must return None)."""
+        return state_hooks.register(self, "save_post", hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Any) -> Any:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` before `load_state_dict` reads anything (it may rename keys of the copy it is given)."""
+        return state_hooks.register(self, "load_pre", hook)
+
+    def register_load_state_dict_post_hook(self, hook: Any) -> Any:
+        """Call ``hook(module, incompatible_keys)`` once the keys are matched, before ``strict`` judges them (it
+        may remove entries from the two lists in place; it must return None)."""
+        return state_hooks.register(self, "load_post", hook)
 
     def _state_items(self) -> Iterator[tuple[str, Tensor]]:
         """Every saved tensor in PyTorch's order: module by module, its parameters then its persistent
@@ -493,12 +523,19 @@ class Module:
         if not isinstance(state, Mapping):
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict of name -> tensor, got "
                             f"{type(state).__name__}")
+        named = list(self.named_modules())
+        missing: list[str] = []
+        unexpected: list[str] = []
+        problems: list[str] = []
+        if any(m.__dict__.get("_state_hooks") is not None for _, m in named):
+            state = OrderedDict(state)  # the hooks' copy, as PyTorch's
+            state_hooks.run_load_pre_hooks(named, state, strict, missing, unexpected, problems)
         own: dict[str, Tensor] = dict(self._state_items())
-        kept = {f"{prefix}.{key}" if prefix else key for prefix, m in self.named_modules()
-                for key in m._state_kept_when_missing}
-        missing = [k for k in own if k not in state and k not in kept]
-        unexpected = [k for k in state if k not in own]
-        problems = []
+        extra = {f"{name}.{state_hooks.EXTRA_STATE}" if name else state_hooks.EXTRA_STATE: m for name, m in named
+                 if state_hooks.has_extra_state(m, "set_extra_state", Module)}
+        kept = {f"{prefix}.{key}" if prefix else key for prefix, m in named for key in m._state_kept_when_missing}
+        missing += [k for k in own if k not in state and k not in kept] + [k for k in extra if k not in state]
+        unexpected += [k for k in state if k not in own and k not in extra]
         values = {}
         for name, target in own.items():
             if name not in state:
@@ -512,6 +549,8 @@ class Module:
             given = dtype_name(value.dtype)
             if _kind(given) != _kind(dtype_name(target.dtype)):
                 problems.append(f"dtype mismatch for {name}: expected dtype {dtype_name(target.dtype)}, got {given}")
+        keys = IncompatibleKeys(missing, unexpected)
+        state_hooks.run_load_post_hooks(named, keys)  # before strict judges, as PyTorch's (nothing written yet)
         if problems or (strict and (missing or unexpected)):
             lines = [f"missing key: {k}" for k in missing] + [f"unexpected key: {k}" for k in unexpected] \
                 if strict else []
@@ -520,7 +559,10 @@ class Module:
         converted = [(target, _converted(target, values[name])) for name, target in own.items() if name in values]
         for target, data in converted:
             target.array = data
-        return IncompatibleKeys(missing, unexpected)
+        for key, module in extra.items():
+            if key in state:
+                module.set_extra_state(state[key])
+        return keys
 
     # -- copying --------------------------------------------------------------------------------
     def __deepcopy__(self, memo: dict[int, Any]) -> "Module":
@@ -571,7 +613,8 @@ def _check_name(module: Module, name: Any, what: str) -> None:
 def _move_in_place(t: Tensor, target: Backend | None, dtype: Any) -> None:
     grad = None if t.grad is None else _moved(t.grad.array, t.backend, target, dtype)  # moved along, as PyTorch
     t.array = _moved(t.array, t.backend, target, dtype)
-    t.backend = t.backend if target is None else target
+    if target is not None and target != t.backend:  # an equal backend (a fast-path variant) leaves it as it was
+        t.backend = target
     t.grad = None if grad is None else Tensor._make(grad, t.backend, None, 0)
 
 

@@ -174,3 +174,98 @@ def test_always_call_hook_sees_the_changed_args():
         m(_x(anynn))
     assert seen == [[[2.0, 4.0]]]
     np.testing.assert_array_equal(np.asarray(seen[0]), np.array([[2.0, 4.0]]))
+
+
+def _linear(lib):
+    lib.manual_seed(0)
+    return lib.nn.Linear(2, 2)
+
+
+def _counter(lib):
+    class Counter(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = lib.nn.Linear(1, 1)
+            self.calls = 0
+
+        def get_extra_state(self):
+            return {"calls": self.calls}
+
+        def set_extra_state(self, state):
+            self.calls = state["calls"]
+
+    return Counter()
+
+
+def _renaming_load(lib):
+    m = _linear(lib)
+
+    def rename(module, state, prefix, local_metadata, strict, missing, unexpected, errors):
+        if prefix + "w" in state:
+            state[prefix + "weight"] = state.pop(prefix + "w")
+
+    m.register_load_state_dict_pre_hook(rename)
+    given = {"w": lib.ones(2, 2), "bias": lib.zeros(2)}
+    keys = m.load_state_dict(given)
+    return _values(m.weight), sorted(given), tuple(keys)
+
+
+def _extra_state_round_trip(lib):
+    a, b = _counter(lib), _counter(lib)
+    a.calls = 5
+    state = a.state_dict()
+    keys = b.load_state_dict(state)
+    return list(state), state["_extra_state"], b.calls, tuple(keys)
+
+
+STATE_HOOK_CASES = {
+    "state_dict_pre_hook_arguments": lambda lib: (lambda m, seen: (m.register_state_dict_pre_hook(
+        lambda mod, prefix, keep_vars: seen.append((type(mod).__name__, prefix, keep_vars))),
+        lib.nn.Sequential(m).state_dict(prefix="net.", keep_vars=True), seen)[2])(_linear(lib), []),
+    "state_dict_post_hook_edits_in_place": lambda lib: (lambda m: (m.register_state_dict_post_hook(
+        lambda mod, sd, prefix, meta: sd.pop(prefix + "bias") and None), list(lib.nn.Sequential(m).state_dict()))[1])(
+        _linear(lib)),
+    "state_dict_post_hook_returning_a_value": lambda lib: (lambda m: (m.register_state_dict_post_hook(
+        lambda mod, sd, prefix, meta: sd), m.state_dict()))(_linear(lib)),
+    "state_dict_hook_removed": lambda lib: (lambda m, seen: (m.register_state_dict_pre_hook(
+        lambda *a: seen.append(1)).remove(), m.state_dict(), seen)[2])(_linear(lib), []),
+    "load_pre_hook_renames_keys": _renaming_load,
+    "load_post_hook_clears_unexpected": lambda lib: (lambda m: (m.register_load_state_dict_post_hook(
+        lambda mod, keys: keys.unexpected_keys.clear()), tuple(m.load_state_dict(
+            {**m.state_dict(), "extra": lib.ones(1)})))[1])(_linear(lib)),
+    "load_post_hook_sees_missing": lambda lib: (lambda m, seen: (m.register_load_state_dict_post_hook(
+        lambda mod, keys: seen.append(list(keys.missing_keys))), m.load_state_dict({"weight": lib.ones(2, 2)},
+                                                                                   strict=False), seen)[2])(
+        _linear(lib), []),
+    "load_post_hook_returning_a_value": lambda lib: (lambda m: (m.register_load_state_dict_post_hook(
+        lambda mod, keys: keys), m.load_state_dict(m.state_dict())))(_linear(lib)),
+    "extra_state_round_trip": _extra_state_round_trip,
+    "extra_state_missing_strict": lambda lib: _counter(lib).load_state_dict(
+        {"inner.weight": lib.ones(1, 1), "inner.bias": lib.ones(1)}),
+    "extra_state_missing_not_strict": lambda lib: tuple(_counter(lib).load_state_dict(
+        {"inner.weight": lib.ones(1, 1), "inner.bias": lib.ones(1)}, strict=False)),
+    "extra_state_nested_key": lambda lib: list(lib.nn.Sequential(_counter(lib)).state_dict()),
+    "get_extra_state_not_defined": lambda lib: _linear(lib).get_extra_state(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATE_HOOK_CASES))
+def test_state_dict_hooks_and_extra_state_as_torch(name):
+    outcomes = []
+    for lib in (torch, anynn):
+        try:
+            outcomes.append(("ok", STATE_HOOK_CASES[name](lib)))
+        except Exception as error:  # noqa: BLE001 - the class is what is compared (PyTorch asserts: RuntimeError here;
+            # anynn's StateDictError is a RuntimeError)
+            plain = isinstance(error, AssertionError) or type(error).__name__ == "StateDictError"
+            outcomes.append(("raise", "RuntimeError" if plain else type(error).__name__))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_load_refused_after_the_hooks_leaves_the_module_unchanged():
+    m = _linear(anynn)
+    before = m.weight.numpy().copy()
+    m.register_load_state_dict_post_hook(lambda mod, keys: keys.missing_keys.clear())
+    with pytest.raises(RuntimeError, match="size mismatch for bias"):
+        m.load_state_dict({"weight": anynn.zeros(2, 2), "bias": anynn.zeros(3)})
+    np.testing.assert_array_equal(m.weight.numpy(), before)
