@@ -159,11 +159,25 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = 
     return _made(be.xp.full(input.shape, fill_value, dtype=native, device=be.device), be, requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, backend: Any = None, device: Any = None,
-           requires_grad: bool = False) -> Tensor:
+class _OnlyEnd:
+    """`arange`'s default ``end``: ``arange(n)`` is ``arange(0, n)``, where an explicit ``None`` is refused."""
+
+    def __repr__(self) -> str:
+        return "<start is the end>"
+
+
+_ONLY_END = _OnlyEnd()
+
+
+def arange(start: Any, end: Any = _ONLY_END, step: Any = 1, dtype: Any = None, backend: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
     """``[start, end)`` in steps of ``step`` (``arange(n)`` is ``0 .. n-1``); int64 for integer arguments."""
-    if end is None:
+    if end is _ONLY_END:
         start, end = 0, start
+    if start is None or end is None or step is None:  # (arange(0, None) read as arange(0) gave an empty range)
+        raise TypeError(f"arange: start, end and step must be numbers, got ({start}, {end}, {step}); None is also the "
+                        f"size of a symbolic axis while an ONNX export records (x.size(1) with that axis in "
+                        f"dynamic_axes), which has no value until the graph runs")
     if step == 0 or (end - start) * step < 0:  # NumPy gives an empty range for a step that points away from end
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (start {start}, end "
                            f"{end}, step {step})" if step else "arange: step must be nonzero")

@@ -136,6 +136,16 @@ def test_bad_ranges_and_distributions_are_refused_as_torch(name):
         RANDOM_AND_RANGE_REFUSALS[name](anynn)
 
 
+def test_arange_with_a_none_bound_is_refused_as_torch():
+    """arange(0, None) gave arange(0), an empty range; None is a symbolic size while an ONNX export records."""
+    for call in (lambda lib: lib.arange(0, None), lambda lib: lib.arange(None), lambda lib: lib.arange(5, end=None),
+                 lambda lib: lib.arange(0, 4, None)):
+        with pytest.raises(TypeError):
+            call(torch)
+        with pytest.raises(TypeError, match="arange: start, end and step must be numbers"):
+            call(anynn)
+
+
 def test_ranges_that_point_the_right_way_or_are_empty_as_torch(backend):
     for args in [(5, 0, -1), (0, 0, -1), (0.0, 1.0, 0.25), (3,)]:
         np.testing.assert_array_equal(anynn.arange(*args, backend=backend).numpy(), torch.arange(*args).numpy())

@@ -179,6 +179,11 @@ class RecurrentSequence(_Recurrent):
 
     def forward(self, xp: Namespace, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
                 b_hh: Any = None, w_hr: Any = None) -> tuple[Any, ...]:
+        if x.shape[0] is None:
+            raise ValueError(f"{self.kind.upper().split('_')[0]}: the time loop needs the sequence length, and the "
+                             f"time axis is symbolic (an ONNX export with it in dynamic_axes): a float64 layer or an "
+                             f"LSTM with proj_size records its steps one by one (onnxruntime's LSTM/GRU/RNN operators "
+                             f"take float32, without projections); export it in float32 or with a fixed length")
         if self.kind == "lstm":
             return self._lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         gi_all, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)

@@ -544,6 +544,18 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     with pytest.raises(ExportError, match=r"squeeze: dim \[0\] .* symbolic size"):
         export(Squeeze(), _floats(1, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
+    class Positions(nn.Module):
+        def forward(self, tokens: Any) -> Any:
+            return tokens + anynn.arange(0, tokens.size(1))  # GPT's positions: arange(0, None) was an empty range
+
+    export(Positions(), np.zeros((2, 5), np.int64), io.BytesIO(), dynamic_axes={"input": {0: "batch"}})
+    with pytest.raises(ExportError, match=r"model \(Positions\).*arange: .*symbolic axis.*'input' axis 1"):
+        export(Positions(), np.zeros((2, 5), np.int64), io.BytesIO(), dynamic_axes={"input": {0: "batch", 1: "t"}})
+    recurrent = nn.GRU(3, 4, batch_first=True).double()  # float64: the steps recorded one by one
+    export(recurrent, np.zeros((2, 5, 3)), io.BytesIO(), dynamic_axes={"input": {0: "batch"}})
+    with pytest.raises(ExportError, match=r"model \(GRU\).*GRU: the time loop needs the sequence length.*float32"):
+        export(recurrent, np.zeros((2, 5, 3)), io.BytesIO(), dynamic_axes={"input": {0: "batch", 1: "t"}})
+
     class Count(nn.Module):
         def forward(self, x: Any) -> Any:
             return x / x.numel()
