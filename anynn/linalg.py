@@ -20,6 +20,7 @@ from .functional.matrix_inverse import LinAlgError, SignLogAbsDet, det, inv, slo
 from .functional.linalg_ex import cholesky_ex, inv_ex, lu_factor, lu_factor_ex, solve_ex
 from .functional.pinv import pinv
 from .functional.spectral import EighResult, QrResult, SvdResult, eigh, eigvalsh, qr, svd, svdvals
+from .functional.eigen_general import EigResult, eig, eigvals
 from .functional.vector_products import cross as _cross
 
 
@@ -146,7 +147,8 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
     return _cross(input, other, dim)
 
 
-__all__ = ["EighResult", "LstsqResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve",
+__all__ = ["EigResult", "eig", "eigvals",
+           "EighResult", "LstsqResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve",
            "cross", "det", "eigh", "eigvalsh", "householder_product", "inv", "logdet", "lstsq", "matrix_exp",
            "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular",
            "svd", "svdvals", "vector_norm", "LinAlgError", "cholesky_ex", "inv_ex", "lu_factor", "lu_factor_ex",

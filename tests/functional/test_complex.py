@@ -372,3 +372,27 @@ def test_complex_fill_values_as_torch(backend):
     z, mask = make(backend, Z), np.array([[True, False, True], [False, False, True]])
     out = z.masked_fill(make(backend, mask), 3 - 1j)
     np.testing.assert_allclose(out.numpy(), torch.tensor(Z).masked_fill(torch.tensor(mask), 3 - 1j).numpy())
+
+
+EIG_MATRICES = [_complex(4, 4), RNG.standard_normal((2, 3, 3)), np.array([[0.0, -1.0], [1.0, 0.0]])]
+
+
+@pytest.mark.parametrize("source", EIG_MATRICES, ids=["complex", "real batch", "rotation"])
+def test_eig_forward_matches_torch(backend, source):
+    """``linalg.eig``/``eigvals``: torch's dtype and eigenvalues (LAPACK's order), unit eigenvectors with
+    ``A V = V diag(w)``; an input that requires a gradient is refused (no eig gradient yet)."""
+    a = make(backend, source)
+    values, vectors = anynn.linalg.eig(a)
+    reference = torch.linalg.eigvals(torch.tensor(source)).numpy()
+    assert dtype_name(values.dtype) == str(torch.linalg.eigvals(torch.tensor(source)).dtype).removeprefix("torch.")
+    key = lambda w: np.lexsort((np.round(w.imag, 8), np.round(w.real, 8)), axis=-1)  # noqa: E731
+    np.testing.assert_allclose(np.take_along_axis(values.numpy(), key(values.numpy()), -1),
+                               np.take_along_axis(reference, key(reference), -1), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(anynn.linalg.eigvals(a).numpy(), values.numpy())
+    v, w = vectors.numpy(), values.numpy()
+    np.testing.assert_allclose(source @ v, v * w[..., None, :], atol=1e-10)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=-2), 1.0, rtol=1e-12)
+    with pytest.raises(NotImplementedError, match="linalg.eig: anynn has no gradient for eig"):
+        anynn.linalg.eig(make(backend, source, requires_grad=True))
+    with pytest.raises(RuntimeError, match="square"):
+        anynn.linalg.eigvals(make(backend, np.zeros((2, 3))))
