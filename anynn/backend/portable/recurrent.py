@@ -39,13 +39,17 @@ def lstm_step(xp: Namespace, pre: Array, c: Array, inplace: bool,
     h_cell = o * tanh_c
     if not record:
         return h_cell, c_new, f, None, None
-    partners = xp.concat([g, xp.zeros_like(g) if c is None else c, i, tanh_c], axis=0)
+    blocks = (g, xp.zeros_like(g) if c is None else c, i, tanh_c)
     slope = 1.0 - act
     if inplace:
+        # partners built in the slope array one block at a time: no concatenated (4H, N) copy of the blocks
         slope *= act
-        partners *= slope
+        for k, block in enumerate(blocks):
+            rows = slope[k * n:(k + 1) * n, ...]
+            rows *= block
+        partners = slope
     else:
-        partners = partners * (slope * act)
+        partners = xp.concat(blocks, axis=0) * (slope * act)
     return h_cell, c_new, f, partners, o - h_cell * tanh_c
 
 
@@ -64,9 +68,11 @@ def lstm_step_backward(xp: Namespace, dh: Array, carry: Array, f: Array, partner
             dc += carry
         else:
             dc = dc + carry
-    d_pre = xp.concat([dc, dc, dc, dh], axis=0)
-    if inplace:
-        d_pre *= partners
-    else:
-        d_pre = d_pre * partners
+    if not inplace:
+        return xp.concat([dc, dc, dc, dh], axis=0) * partners, dc * f
+    # every block times dc in one broadcast product (no concatenated copy of [dc; dc; dc; dh]), then the o block
+    # rewritten with dh
+    n, batch = dc.shape[0], dc.shape[1]
+    d_pre = xp.reshape(xp.reshape(partners, (4, n, batch)) * dc, (4 * n, batch))
+    d_pre[3 * n:, ...] = partners[3 * n:, ...] * dh
     return d_pre, dc * f
