@@ -207,13 +207,25 @@ def _pop(stack: list[str]) -> None:
 
 
 def _name_output_axes(proto: Any, dynamic: dict[str, dict[int, str]]) -> None:
-    """Give the symbolic axes of outputs listed in ``dynamic_axes`` their names."""
+    """Give the symbolic axes of outputs listed in ``dynamic_axes`` their names. An output axis asked to be
+    symbolic that the graph fixes, while some input axis is symbolic, is refused: a layer used a symbolic size as
+    a Python value (``self.pos[:, :t]`` with ``t = x.size(1)``, which reads None while recording, so the slice took
+    the whole buffer), and the graph would give other sizes than the model."""
+    symbolic_inputs = any(d.HasField("dim_param") or not d.HasField("dim_value")
+                          for i in proto.graph.input for d in i.type.tensor_type.shape.dim)
     for output in proto.graph.output:
         axes = dynamic.get(output.name)
         if not axes or not output.type.tensor_type.HasField("shape"):
             continue
         dims = output.type.tensor_type.shape.dim
         for axis, label in axes.items():
-            if -len(dims) <= axis < len(dims):
-                dims[axis].ClearField("dim_value")
-                dims[axis].dim_param = label
+            if not -len(dims) <= axis < len(dims):
+                continue
+            if symbolic_inputs and dims[axis].HasField("dim_value"):
+                raise ExportError(
+                    f"anynn.onnx.export: output {output.name!r} axis {axis} is {label!r} in dynamic_axes, but the "
+                    f"recorded graph fixes its size to {dims[axis].dim_value}: a layer used the size of a symbolic "
+                    f"axis as a Python value, which is None while recording (x.size(1) in `buffer[:, :t]` takes the "
+                    f"whole buffer); slice with a size the model knows, or export without those dynamic_axes")
+            dims[axis].ClearField("dim_value")
+            dims[axis].dim_param = label

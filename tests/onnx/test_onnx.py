@@ -556,6 +556,18 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     with pytest.raises(ExportError, match=r"model \(GRU\).*GRU: the time loop needs the sequence length.*float32"):
         export(recurrent, np.zeros((2, 5, 3)), io.BytesIO(), dynamic_axes={"input": {0: "batch", 1: "t"}})
 
+    class SlicedPositions(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.positions = nn.Parameter(anynn.ones(1, 8, 3))
+
+        def forward(self, x: Any) -> Any:
+            return x + self.positions[:, :x.size(1)]  # [:, :None] while recording: all 8 rows, for any length
+
+    axes = {"input": {0: "batch", 1: "t"}, "output": {0: "batch", 1: "t"}}
+    with pytest.raises(ExportError, match=r"output 'output' axis 1 is 't' in dynamic_axes.*fixes its size to 8"):
+        export(SlicedPositions(), _floats(2, 5, 3), io.BytesIO(), dynamic_axes=axes)
+
     class Count(nn.Module):
         def forward(self, x: Any) -> Any:
             return x / x.numel()
