@@ -9,7 +9,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import (binary_math, elementwise, linalg_spellings, matrix_inverse, rearrange, rounding, set_ops, special,
-               quantile, statistics, unary, vector_products)
+               quantile, statistics, unary, vector_products, composite_math)
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, true_divide)
@@ -28,7 +28,8 @@ from .vector_products import cdist, cross, dot, ger, outer
 
 FUNCTIONS: dict[str, Any] = {**unary.FUNCTIONS, **rounding.FUNCTIONS, **binary_math.FUNCTIONS,
                              **rearrange.FUNCTIONS, **_DIAGONAL_FUNCTIONS, **set_ops.FUNCTIONS,
-                             **statistics.FUNCTIONS, **quantile.FUNCTIONS, **vector_products.FUNCTIONS,
+                             **statistics.FUNCTIONS, **quantile.FUNCTIONS, **composite_math.FUNCTIONS,
+                             **vector_products.FUNCTIONS,
                              **special.FUNCTIONS, **matrix_inverse.FUNCTIONS, **linalg_spellings.FUNCTIONS,
                              "prod": prod, "cumprod": cumprod}
 
@@ -155,7 +156,7 @@ FUNCTIONS.update(logical_and=logical_and, logical_or=logical_or, logical_not=log
 
 _NOT_METHODS = {"logical_and", "logical_or", "logical_not", "meshgrid", "is_tensor", "add", "sub", "mul", "div", "neg",
                 "clamp_min", "clamp_max", "clip", "t", "unbind", "is_floating_point", "true_divide", "cdist",
-                "bucketize"}
+                "bucketize", "broadcast_tensors", "isin"}
 METHODS: dict[str, Any] = {name: f for name, f in FUNCTIONS.items() if name not in _NOT_METHODS}
 METHODS.update({
     "__mod__": rounding.remainder, "__rmod__": _reflected(rounding.remainder),
