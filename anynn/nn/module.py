@@ -246,6 +246,27 @@ class Module:
             module = child
         return module
 
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target`` (its parent must exist; with ``strict`` the name too), as
+        PyTorch's."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        *path, name = target.split(".")
+        parent: Any = self
+        for part in path:
+            if not hasattr(parent, part):
+                raise AttributeError(f"{type(parent).__name__} has no attribute `{part}` (setting {target!r})")
+            parent = getattr(parent, part)
+            if not isinstance(parent, Module):
+                raise AttributeError(f"`{part}` is not an nn.Module (setting {target!r})")
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}` (setting {target!r})")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module (setting {target!r})")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str) -> Parameter:
         """The Parameter at the dotted path ``target`` (e.g. ``"encoder.0.weight"``)."""
         path, _, name = target.rpartition(".")

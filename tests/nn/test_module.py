@@ -743,6 +743,15 @@ CONTAINER_CASES = {  # each gives the same result on both libraries, or raises t
     "parameter_dict_or": lambda lib: list(_pdict(lib) | lib.nn.ParameterDict({"c": lib.nn.Parameter(lib.ones(1))})),
     "parameter_dict_in_place_or": lambda lib: (lambda d: (d.__ior__({"c": lib.ones(1)}) is d, list(d)))(_pdict(lib)),
     "parameter_dict_reversed": lambda lib: list(reversed(_pdict(lib))),
+    "set_submodule": lambda lib: (lambda s: (s.set_submodule("1", lib.nn.ELU()), _kinds(s))[1])(_three(lib)),
+    "set_submodule_nested_new_name": lambda lib: (lambda s: (s.set_submodule("0.extra", lib.nn.ELU()),
+                                                             list(dict(s.named_modules())))[1])(
+        lib.nn.Sequential(lib.nn.Sequential(lib.nn.ReLU()))),
+    "set_submodule_strict_new_name": lambda lib: _three(lib).set_submodule("extra", lib.nn.ELU(), strict=True),
+    "set_submodule_missing_parent": lambda lib: _three(lib).set_submodule("x.y", lib.nn.ELU()),
+    "set_submodule_not_a_module": lambda lib: _three(lib).set_submodule("0", lib.ones(1)),
+    "set_submodule_empty_target": lambda lib: _three(lib).set_submodule("", lib.nn.ELU()),
+    "set_submodule_over_a_parameter": lambda lib: lib.nn.Linear(1, 1).set_submodule("weight", lib.nn.ELU()),
     "named_modules_skips_the_memo": lambda lib: (lambda s: [n for n, _ in s.named_modules(memo={s[1]})])(_three(lib)),
     "named_modules_fills_the_memo": lambda lib: (lambda s, memo: (list(s.named_modules(memo=memo)), len(memo))[1])(
         _three(lib), set()),
