@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import warnings
 from typing import Any, BinaryIO, Iterator, Sequence
 
 import numpy as np
@@ -29,7 +30,9 @@ class ExportError(RuntimeError):
 
 def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_names: Sequence[str] | None = None,
            output_names: Sequence[str] | None = None, dynamic_axes: DynamicAxes | None = None,
-           opset_version: int | None = None) -> Any:
+           opset_version: int | None = None, *, kwargs: dict[str, Any] | None = None, export_params: bool = True,
+           do_constant_folding: bool = True, keep_initializers_as_inputs: bool = False, verbose: bool | None = None,
+           dynamo: bool | None = None) -> Any:
     """Write ``model`` as an ONNX model to ``f``, as ``torch.onnx.export`` does.
 
     Parameters
@@ -45,6 +48,11 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     dynamic_axes : ``{"input": {0: "batch"}, "output": {0: "batch"}}`` (or ``{"input": [0]}``): these axes
         are symbolic in the graph, so it runs with any size there.
     opset_version : ONNX opset, 17 to 21 (default 21).
+    kwargs, export_params, do_constant_folding, keep_initializers_as_inputs, verbose, dynamo : PyTorch's
+        keywords, taken where they ask what anynn does: weights stored in the file as initializers, constants
+        folded (``do_constant_folding=False`` folds too: the graph computes the same), one exporter (``dynamo``
+        either way). Keyword inputs (``kwargs``), ``export_params=False`` and
+        ``keep_initializers_as_inputs=True`` raise ValueError.
 
     Returns
     -------
@@ -61,6 +69,7 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     from ..backend.ndonnx_backend import NdonnxBackend
     from .optimize import optimize
 
+    _check_torch_options(kwargs, export_params, keep_initializers_as_inputs)
     opset = required_opset(opset_version)
     backend = NdonnxBackend(opset=opset)
     arrays = [_host_input(a) for a in (args if isinstance(args, (tuple, list)) else (args,))]
@@ -79,6 +88,9 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
                           f"until it runs; export it without those dynamic_axes") from error
     flat = _flatten(results)
     out_names = _names(output_names, len(flat), "output")
+    for name in set(dynamic) - set(names) - set(out_names):  # PyTorch warns the same way
+        warnings.warn(f"anynn.onnx.export: dynamic_axes names {name!r}, which is no input or output of the graph "
+                      f"(inputs {names}, outputs {out_names})", UserWarning, stacklevel=2)
     proto = backend.build_model(arguments, {name: t.array if isinstance(t, Tensor) else t
                                             for name, t in zip(out_names, flat)})
     proto = optimize(proto)
@@ -92,6 +104,19 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     else:
         f.write(proto.SerializeToString())
     return proto
+
+
+def _check_torch_options(kwargs: dict[str, Any] | None, export_params: bool, keep_initializers: bool) -> None:
+    """Refuse the ``torch.onnx.export`` options that ask for another graph than the one anynn writes."""
+    if kwargs:
+        raise ValueError(f"anynn.onnx.export: keyword inputs (kwargs={sorted(kwargs)}) are not supported; pass "
+                         f"every input positionally in args")
+    if not export_params:
+        raise ValueError("anynn.onnx.export: export_params=False (weights as graph inputs) is not supported: the "
+                         "weights are stored in the file as initializers")
+    if keep_initializers:
+        raise ValueError("anynn.onnx.export: keep_initializers_as_inputs=True is not supported: initializers are "
+                         "constants of the graph, not inputs")
 
 
 def _record(model: Any, backend: Any, arguments: dict[str, Any]) -> Any:

@@ -584,6 +584,18 @@ def test_arguments_are_checked() -> None:
         export(model, _floats(2, 3), io.BytesIO(), dynamic_axes={"input": [2]})
     with pytest.raises(TypeError, match="args"):
         export(model, "x", io.BytesIO())
+    # torch.onnx.export's keywords as tutorials write them; the ones that ask for another graph are refused
+    proto = export(model, _floats(2, 3), io.BytesIO(), export_params=True, do_constant_folding=True, verbose=False,
+                   dynamo=False, input_names=["x"], output_names=["y"], opset_version=17, dynamic_axes={"x": [0]})
+    assert [i.name for i in proto.graph.input] == ["x"] and [o.name for o in proto.graph.output] == ["y"]
+    with pytest.warns(UserWarning, match="dynamic_axes names 'features', which is no input or output"):
+        export(model, _floats(2, 3), io.BytesIO(), dynamic_axes={"features": [0]})
+    with pytest.raises(ValueError, match="export_params=False"):
+        export(model, _floats(2, 3), io.BytesIO(), export_params=False)
+    with pytest.raises(ValueError, match="keep_initializers_as_inputs=True"):
+        export(model, _floats(2, 3), io.BytesIO(), keep_initializers_as_inputs=True)
+    with pytest.raises(ValueError, match=r"kwargs=\['x'\]"):
+        export(model, (), io.BytesIO(), kwargs={"x": _floats(2, 3)})
 
 
 def test_export_leaves_the_model_as_it_was() -> None:
