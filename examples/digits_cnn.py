@@ -2,7 +2,7 @@
 
 conv3x3(1→32) ReLU maxpool2 → conv3x3(32→64) ReLU maxpool2 → flatten → linear(256→10), trained with Adam
 (cosine learning-rate decay) on seeded minibatches whose images are shifted by up to one pixel; prints the
-loss of every epoch, then the test accuracy (about 0.99 after the default 30 epochs, a few seconds on NumPy).
+loss of every epoch, then the test accuracy (0.986 after the default 30 epochs on NumPy, about a minute of CPU).
 
     python examples/digits_cnn.py [--backend numpy|torch|array_api_strict|cupy|auto] [--epochs 30]
 """
