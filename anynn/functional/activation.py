@@ -320,7 +320,7 @@ def silu(input: Any, inplace: bool = False) -> Any:
     """``x * sigmoid(x)`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "silu_", SiLUFunction.apply)
-    check_floating("silu", input)
+    check_real_floating("silu", input)
     return SiLUFunction.apply(input)
 
 

@@ -17,7 +17,7 @@ from ..backend.typing import Namespace
 from .loss import _Reduced
 from .elementwise import as_common_floating
 from .loss_reduction import check_reduction, legacy_reduction
-from .value_checks import UnsupportedDTypeError, data_dtype, is_floating
+from .value_checks import UnsupportedDTypeError, data_dtype, is_floating, refuse_complex
 from ..backend import dtype_name
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -163,6 +163,7 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None, reduce: bo
     ``"none"``, or ``"mean"`` (divides by every element, with PyTorch's warning).
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
+    refuse_complex("kl_div", input, target)
     for what, value in (("input", input), ("target", target)):
         if hasattr(value, "dtype") and not is_floating(value):  # PyTorch: "kl_div: Integral inputs not supported."
             raise UnsupportedDTypeError(f"kl_div(): {what} must be floating point, got dtype "

@@ -13,7 +13,7 @@ from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_host_array
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
-from .value_checks import array_on_backend, check_values
+from .value_checks import UnsupportedDTypeError, array_on_backend, check_values
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -73,10 +73,11 @@ def check_same_shape(name: str, input: Any, target: Any) -> None:
 
 
 def check_floating(name: str, what: str, value: Any, xp: Namespace) -> None:
-    """``value`` must hold floating-point numbers (PyTorch: "Found dtype Long but expected Float")."""
+    """``value`` must hold real floating-point numbers (PyTorch: "Found dtype Long but expected Float"; its loss
+    kernels are "not implemented" for complex ones): a `TypeError` that is also a `RuntimeError`."""
     if not isdtype(xp, data_of(value).dtype, "real floating"):
-        raise TypeError(f"{name}: {what} must be floating-point, got dtype {dtype_name(data_of(value).dtype)}; "
-                        f"cast it with .float() or .to(dtype=...)")
+        raise UnsupportedDTypeError(f"{name}: {what} must be floating-point, got dtype "
+                                    f"{dtype_name(data_of(value).dtype)}; cast it with .float() or .to(dtype=...)")
 
 
 def float_target(name: str, target: Any, input: Tensor) -> Any:

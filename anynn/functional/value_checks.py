@@ -88,6 +88,20 @@ def is_floating(x: Any) -> bool:
 
 
 _COMPLEX: dict[int, tuple[Any, bool]] = {}
+_REAL_FLOATING: dict[int, tuple[Any, bool]] = {}
+
+
+def is_real_floating(x: Any) -> bool:
+    """Whether ``x`` (a Tensor or native array) is real floating point (complex is not); cached as `is_floating`."""
+    dtype = data_dtype(x)
+    hit = _REAL_FLOATING.get(id(dtype))
+    if hit is not None and hit[0] is dtype:
+        return hit[1]
+    answer = dtype_name(dtype).startswith(("float", "bfloat"))
+    if len(_REAL_FLOATING) >= 256:
+        _REAL_FLOATING.clear()
+    _REAL_FLOATING[id(dtype)] = (dtype, answer)
+    return answer
 
 
 def is_complex_dtype(dtype: Any) -> bool:

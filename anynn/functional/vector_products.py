@@ -9,7 +9,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import broadcast, reduce, shape
-from .value_checks import check_same_dtype
+from .value_checks import check_same_dtype, refuse_complex
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -73,6 +73,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
                            f"{tuple(x2.shape)}")
     if p < 0:
         raise RuntimeError(f"cdist: p must be non-negative, got {p}")
+    refuse_complex("cdist", x1, x2)
     difference = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
     if p == 0:
         return (difference != 0).astype(x1.dtype).sum(dim=-1)

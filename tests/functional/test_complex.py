@@ -291,6 +291,10 @@ REFUSALS = [
     ("sort", lambda lib, r, z: lib.sort(z), "sort"),
     ("argsort", lambda lib, r, z: lib.argsort(z), "argsort"),
     ("topk", lambda lib, r, z: lib.topk(z, 2), "sort"),
+    ("mse_loss", lambda lib, r, z: lib.nn.functional.mse_loss(z, z * 2), "mse_loss"),
+    ("cosine_similarity", lambda lib, r, z: lib.nn.functional.cosine_similarity(z, z), "cosine_similarity"),
+    ("cdist", lambda lib, r, z: lib.cdist(z, z), "cdist"),
+    ("kl_div", lambda lib, r, z: lib.nn.functional.kl_div(z, z), "kl_div"),
 ]
 
 
@@ -396,3 +400,12 @@ def test_eig_forward_matches_torch(backend, source):
         anynn.linalg.eig(make(backend, source, requires_grad=True))
     with pytest.raises(RuntimeError, match="square"):
         anynn.linalg.eigvals(make(backend, np.zeros((2, 3))))
+
+
+@pytest.mark.parametrize("name, fn", [("pairwise_distance", lambda z: anynn.nn.functional.pairwise_distance(z, z)),
+                                      ("silu", lambda z: anynn.nn.functional.silu(z))])
+def test_refused_where_torch_computes(backend, name, fn):
+    """PyTorch computes these for complex inputs (silu without a gradient only); anynn's formulas would not give
+    its values, so they refuse by name (docs/differences.md)."""
+    with pytest.raises(RuntimeError, match=name):
+        fn(make(backend, Z))
