@@ -304,7 +304,7 @@ def _conv(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair 
     size = x.shape[-spatial_dims:]
     spans = [(k - 1) * d + 1 for k, d in zip(kernel[2 - spatial_dims:], dilation2[2 - spatial_dims:])]
     totals = [pads[0] + pads[1], pads[2] + pads[3]][2 - spatial_dims:]
-    if any(s + p < span for s, p, span in zip(size, totals, spans)):
+    if any(s is not None and s + p < span for s, p, span in zip(size, totals, spans)):  # (None: a symbolic axis)
         raise ValueError(f"{fn}: input of shape {x.shape} (padding {totals}) is smaller than the dilated kernel "
                          f"{tuple(spans)}")
     return ConvNd.apply(x, weight, *_optional(bias), stride=stride2, padding=pads, dilation=dilation2, groups=groups,

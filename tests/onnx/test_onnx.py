@@ -345,6 +345,20 @@ class MaskedSeq2Seq(nn.Module):
         return self.transformer(src, tgt, tgt_mask=mask)
 
 
+class TextCNN(nn.Module):
+    """Embedding, Conv1d of three widths over the tokens, max over time, Linear (Kim's sentence classifier)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(40, 8, padding_idx=0)
+        self.convs = nn.ModuleList([nn.Conv1d(8, 5, k) for k in (2, 3, 4)])
+        self.out = nn.Linear(15, 3)
+
+    def forward(self, tokens: Any) -> Any:
+        x = self.embed(tokens).permute(0, 2, 1)
+        return self.out(anynn.cat([nn.functional.relu(conv(x)).max(dim=2)[0] for conv in self.convs], 1))
+
+
 def _padding(n: int, t: int) -> np.ndarray:
     lengths = np.random.default_rng(n + t).integers(1, t + 1, n)
     return np.arange(t)[None, :] >= lengths[:, None]
@@ -364,6 +378,9 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
                                                             batch_first=True)),
                                   lambda n, t: (_floats(n, t, 6), _floats(4, n, 8), _floats(4, n, 8) + 1),
                                   ({0: "batch", 1: "length"}, {1: "batch"}, {1: "batch"}), (5, 1, 11)),
+    # conv1d over a symbolic length (its size check read None + padding)
+    "text_cnn": (TextCNN, lambda n, t: (np.random.default_rng(t).integers(0, 40, (n, t)),),
+                 ({0: "batch", 1: "length"},), (8, 4, 13)),
 }
 
 
