@@ -25,6 +25,7 @@ class ModuleHooks:
         self.forward_pre: OrderedDict[int, Any] = _Table()
         self.forward: OrderedDict[int, Any] = _Table()
         self.backward: OrderedDict[int, Any] = _Table()
+        self.backward_pre: OrderedDict[int, Any] = _Table()
         self.with_kwargs: set[int] = set()
         self.always_call: set[int] = set()  # forward hooks also called when forward raises
 
@@ -61,9 +62,10 @@ def call_with_hooks(module: Any, hooks: ModuleHooks, args: tuple[Any, ...], kwar
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
         state = None
-        if hooks.backward:
+        if hooks.backward or hooks.backward_pre:
             state = _BackwardState(module, hooks)
-            args = state.wrap_inputs(args)
+            if hooks.backward:
+                args = state.wrap_inputs(args)
         output = module.forward(*args, **kwargs)
         for key, hook in list(hooks.forward.items()):
             called.add(key)
@@ -156,9 +158,19 @@ class _HookOutputs(Function):
 
     def backward(self, xp: Namespace, *grads: Any) -> Any:
         state = self.state
-        state.grad_output = tuple(None if g is None else make_tensor(g, self.backend, None, 0) for g in grads)
-        if not state.input_grad_wanted:  # no input needs a gradient: PyTorch calls the hooks with None for each
-            state.call((None,) * state.n_inputs)
+        grad_output = tuple(None if g is None else make_tensor(g, self.backend, None, 0) for g in grads)
+        for hook in list(state.hooks.backward_pre.values()):  # full backward pre-hooks may replace grad_output
+            result = hook(state.module, grad_output)
+            if result is not None:
+                result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                if len(result) != len(grad_output):
+                    raise RuntimeError(f"backward pre-hook returned {len(result)} gradients, but the module has "
+                                       f"{len(grad_output)} outputs that need one")
+                grad_output = result
+        state.grad_output = grad_output
+        if state.hooks.backward and not state.input_grad_wanted:  # no input needs a gradient: PyTorch calls the
+            state.call((None,) * state.n_inputs)  # hooks with None for each
+        grads = tuple(None if g is None else (g.array if isinstance(g, Tensor) else g) for g in grad_output)
         return grads if len(grads) > 1 else grads[0]
 
 

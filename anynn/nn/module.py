@@ -190,6 +190,12 @@ class Module:
 
     register_backward_hook = register_full_backward_hook
 
+    def register_full_backward_pre_hook(self, hook: Any, prepend: bool = False) -> Any:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are known, before the
+        gradients of its inputs are computed; a returned tuple replaces ``grad_output``. Returns a removable
+        handle."""
+        return add_hook(self._hook_tables().backward_pre, hook, prepend)
+
     # -- registration as PyTorch spells it -------------------------------------------------------
     def add_module(self, name: str, module: "Module | None") -> None:
         """Register ``module`` (or None, a placeholder) as the child ``name``."""

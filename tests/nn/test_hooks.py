@@ -134,7 +134,23 @@ def _full_backward_replaces(lib):
     return _values(a.grad), _values(b.grad)
 
 
+def _backward_pre(lib, returns="double", with_full=False):
+    m, seen = _two_inputs(lib), []
+    results = {"double": lambda go: (go[0] * 2,), "none": lambda go: None, "too_many": lambda go: (go[0], go[0])}
+    m.register_full_backward_pre_hook(lambda mod, go: (seen.append(("pre", [_values(g) for g in go])),
+                                                       results[returns](go))[1])
+    if with_full:
+        m.register_full_backward_hook(lambda mod, gi, go: seen.append(("full", [_values(g) for g in go])))
+    a, b = _x(lib, True), _x(lib, True)
+    (m(a, b) * lib.tensor([[1.0, 3.0]])).sum().backward()
+    return _values(a.grad), _values(b.grad), seen
+
+
 HOOK_CASES = {
+    "full_backward_pre_hook_scales_grad_output": _backward_pre,
+    "full_backward_pre_hook_returning_none": lambda lib: _backward_pre(lib, "none"),
+    "full_backward_pre_hook_then_full_hook": lambda lib: _backward_pre(lib, with_full=True),
+    "full_backward_pre_hook_returning_too_many": lambda lib: _backward_pre(lib, "too_many"),
     "pre_hook_with_kwargs": _pre_hook_with_kwargs,
     "pre_hook_returning_one_value": _pre_hook_one_value,
     "pre_hook_with_kwargs_returning_args_only": lambda lib: (lambda m: (m.register_forward_pre_hook(
