@@ -121,17 +121,23 @@ def _sliding_window_view(x: Any, window_shape: tuple[int, ...], axis: tuple[int,
 
 
 _HALF = np.dtype(np.float16)
+# ndarray.dot zeroes its whole result before BLAS writes it (NumPy's cblas_matrixproduct), a pass that ``@`` does
+# not make; from this many result bytes on, that pass costs more than ``@``'s dearer dispatch saves
+_DOT_RESULT_BYTES = 64 * 1024
 
 
 def _matmul(a: Any, b: Any) -> Any:
-    """``a @ b``; 2-D products through ``ndarray.dot`` (the same BLAS call, half the dispatch cost).
+    """``a @ b``; 2-D products with a small result through ``ndarray.dot`` (the same BLAS call, half the dispatch
+    cost), larger ones through ``@`` (no zeroing pass over the result). Both give the same bits.
 
     float16 products run in float32 and are rounded once: NumPy has no float16 BLAS (its own loop took ~100 ms
     for 256 x 256 and rounds every partial sum); PyTorch's CPU float16 matmul also accumulates in float32.
     """
     if a.dtype is _HALF and b.dtype is _HALF:
         return _matmul(a.astype(np.float32), b.astype(np.float32)).astype(_HALF)
-    return a.dot(b) if a.ndim == 2 and b.ndim == 2 else a @ b
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] * b.shape[1] * a.itemsize < _DOT_RESULT_BYTES:
+        return a.dot(b)
+    return a @ b
 
 
 def _erf(x: Any) -> Any:

@@ -32,3 +32,16 @@ def test_numpy_float16_linear_and_conv_follow_torch():
     want = torch.nn.functional.conv2d(torch.from_numpy(xi).float(), torch.from_numpy(wi).float(), padding=1)
     assert y.array.dtype == np.float16
     np.testing.assert_allclose(y.array.astype(np.float32), want.numpy(), rtol=5e-3, atol=5e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, k, n", [(4, 2, 8), (128, 784, 512), (32, 256, 10), (784, 128, 512)])
+def test_numpy_matmul_fast_path_gives_the_bits_of_matmul(m, k, n, dtype):
+    # small results go through ndarray.dot, large ones through @: every layout Linear uses must agree bit for bit
+    rng = np.random.default_rng(2)
+    x, w, g = (rng.standard_normal(s).astype(dtype) for s in ((m, k), (n, k), (m, n)))
+    matmul = op(get_backend("numpy"), "matmul")
+    for a, b in ((x, w.T), (g, w), (g.T, x)):
+        got = matmul(a, b)
+        assert got.dtype == dtype and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, np.matmul(a, b))
