@@ -23,13 +23,54 @@ def _int64(xp: Namespace, a: Any) -> Any:
     return a if a.dtype == xp.int64 else xp.astype(a, xp.int64)
 
 
+def _unique_slices(input: Tensor, dim: int, return_inverse: bool, return_counts: bool) -> Any:  # noqa: A002
+    """``unique(dim=)``: the distinct slices along ``dim`` in lexicographic order, as ``torch.unique``."""
+    ndim = max(input.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"unique: dim {dim} is out of range for a tensor of shape {tuple(input.shape)}")
+    empty = [i for i, size in enumerate(input.shape) if size == 0]
+    if len(empty) > 1:
+        raise RuntimeError("unique: Number of zero sized dimensions is more than one, so unique cannot be applied "
+                           f"(shape {tuple(input.shape)})")
+    if empty and empty[0] != dim % ndim:
+        raise RuntimeError("unique: There are 0 sized dimensions, and they aren't selected, so unique cannot be "
+                           f"applied (shape {tuple(input.shape)}, dim {dim})")
+    xp = input.backend.xp
+    data = input.array if input.ndim else xp.reshape(input.array, (1,))
+    moved = xp.moveaxis(data, dim % ndim, 0)
+    n, rest = moved.shape[0], tuple(moved.shape[1:])
+    width = 1
+    for size in rest:
+        width *= size
+    rows = xp.reshape(moved, (n, width))
+    keys = xp.astype(rows, xp.uint8) if rows.dtype == xp.bool else rows  # (the standard sorts numbers only)
+    order = xp.arange(n, dtype=xp.int64, device=input.backend.device)
+    for j in range(width - 1, -1, -1):  # lexicographic: stable sorts from the last column to the first
+        order = xp.take(order, xp.argsort(xp.take(keys[:, j], order), stable=True))
+    ordered = xp.take(rows, order, axis=0)
+    if n:
+        differs = xp.any(ordered[1:, ...] != ordered[:-1, ...], axis=1)
+        first = xp.concat([xp.ones((1,), dtype=xp.bool, device=input.backend.device), differs])
+    else:
+        first = xp.zeros((0,), dtype=xp.bool, device=input.backend.device)
+    starts = _int64(xp, xp.nonzero(first)[0])
+    values = xp.reshape(xp.take(ordered, starts, axis=0), (starts.shape[0],) + rest)
+    out = [_made(xp.moveaxis(values, 0, dim % ndim) if input.ndim else xp.reshape(values, (-1,)), input)]
+    if return_inverse:
+        group = xp.cumulative_sum(xp.astype(first, xp.int64)) - 1
+        out.append(_made(xp.take(group, xp.argsort(order)), input))
+    if return_counts:
+        ends = xp.concat([starts[1:], xp.asarray([n], dtype=xp.int64, device=input.backend.device)]) if n else starts
+        out.append(_made(ends - starts, input))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002 - PyTorch's names
            return_counts: bool = False, dim: int | None = None) -> Any:
     """The distinct values of ``input`` in ascending order (flattened), with, if asked, ``inverse`` (for each
     element, the position of its value; ``input``'s shape) and ``counts`` (int64), as ``torch.unique``."""
     if dim is not None:
-        raise NotImplementedError("unique(dim=...): unique slices along a dimension are not supported; "
-                                  "use unique on the flattened values")
+        return _unique_slices(input, dim, return_inverse, return_counts)
     xp = input.backend.xp
     flat = xp.reshape(input.array, (-1,))
     found = xp.unique_counts(flat)

@@ -304,6 +304,7 @@ def test_floor_divide_and_div_rounding_modes(backend):
 
 # (id, anynn call, torch call); inputs are built from the same NumPy arrays
 INTS = np.array([[3, 1, 3], [0, 2, 1]])
+ROWS = np.array([[1, 0, 2], [0, 5, 1], [1, 0, 2], [0, 5, 0], [1, 0, 2]])  # repeated rows, ties in column 0
 SORTED = np.array([0.5, 1.0, 1.0, 2.5, 4.0])
 QUERY = np.array([[1.0, 0.1], [4.0, 3.0]])
 VALUE_QUERIES = [
@@ -312,6 +313,13 @@ VALUE_QUERIES = [
      lambda t: torch.unique(t(INTS), return_inverse=True, return_counts=True)),
     ("unique_floats_method", lambda t: t(QUERY).unique(return_counts=True),
      lambda t: t(QUERY).unique(return_counts=True)),
+    # unique slices along a dim, lexicographic (was NotImplementedError)
+    ("unique_dim_rows", lambda t: anynn.unique(t(ROWS), dim=0, return_inverse=True, return_counts=True),
+     lambda t: torch.unique(t(ROWS), dim=0, return_inverse=True, return_counts=True)),
+    ("unique_dim_columns_method", lambda t: t(ROWS.T > 0).unique(dim=-1, return_counts=True),
+     lambda t: t(ROWS.T > 0).unique(dim=-1, return_counts=True)),
+    ("unique_dim_batch_floats", lambda t: anynn.unique(t(np.stack([ROWS, ROWS[::-1]]) * 0.5), dim=1),
+     lambda t: torch.unique(t(np.stack([ROWS, ROWS[::-1]]) * 0.5), dim=1)),
     ("nonzero", lambda t: anynn.nonzero(t(INTS)), lambda t: torch.nonzero(t(INTS))),
     ("nonzero_tuple", lambda t: t(INTS).nonzero(as_tuple=True), lambda t: t(INTS).nonzero(as_tuple=True)),
     ("argwhere", lambda t: anynn.argwhere(t(X) > 0), lambda t: torch.argwhere(t(X) > 0)),
@@ -345,6 +353,12 @@ VALUE_QUERIES = [
      lambda t: torch.logical_xor(t(INTS), t(X[:2, :3]) > 0)),
     ("logical_and_function", lambda t: anynn.logical_and(t(X) > 0, t(Y) > 0),
      lambda t: torch.logical_and(t(X) > 0, t(Y) > 0)),
+    # any dtype counts as its truth value (nonzero), as PyTorch's (array-api-strict refused non-booleans)
+    ("logical_or_numbers", lambda t: anynn.logical_or(t(INTS), t(X[:2, :3] * (INTS > 1))),
+     lambda t: torch.logical_or(t(INTS), t(X[:2, :3] * (INTS > 1)))),
+    ("logical_and_method_uint8", lambda t: t(INTS.astype(np.uint8)).logical_and(t(np.array([0.0, 2.0, -1.0]))),
+     lambda t: t(INTS.astype(np.uint8)).logical_and(t(np.array([0.0, 2.0, -1.0])))),
+    ("logical_not_ints", lambda t: t(INTS - 1).logical_not(), lambda t: t(INTS - 1).logical_not()),
     ("median_indices", lambda t: anynn.median(t(X), 1).indices, lambda t: torch.median(t(X), 1).indices),
     ("repeat_interleave_counts", lambda t: anynn.repeat_interleave(t(np.array([2, 0, 3]))),
      lambda t: torch.repeat_interleave(t(np.array([2, 0, 3])))),
