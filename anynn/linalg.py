@@ -12,7 +12,6 @@ from typing import Any, NamedTuple
 
 from .autograd.tensor import Tensor
 from .functional import reduce
-from .functional.elementwise import where
 from .functional.cholesky import cholesky, cholesky_solve, solve_triangular
 from .functional.linalg_spellings import logdet, matrix_power
 from .functional.matrix_functions import householder_product, matrix_exp
@@ -36,20 +35,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         x = x.astype(dtype)
     dim = _dims(dim)
     ord = float(ord)  # noqa: A001
-    if ord == -math.inf:
-        return reduce.min(abs(x), axis=dim, keepdims=keepdim)
-    xp = x.backend.xp
-    if ord == 0:  # the count of nonzeros, kept on the graph as PyTorch's (gradient 0)
-        count = (x != 0).astype(x.dtype).sum(dim=dim, keepdim=keepdim)
-        return where(xp.ones(tuple(count.shape), dtype=xp.bool, device=x.backend.device), count,
-                     x.sum(dim=dim, keepdim=keepdim))
-    if ord < 0:  # 0 on a lane holding a zero, gradient 0 there (|0| ** ord is inf): PyTorch's
-        zero = x.array == 0
-        safe = where(zero, xp.ones_like(x.array), x)
-        value = (abs(safe) ** ord).sum(dim=dim, keepdim=keepdim) ** (1.0 / ord)
-        holding = xp.any(zero, axis=dim, keepdims=keepdim)
-        return where(holding, xp.zeros_like(value.array), value)
-    return reduce.norm(x, ord, dim, keepdim)
+    return reduce.norm(x, ord, dim, keepdim)  # ord <= 0 included (PyTorch's conventions there)
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), keepdim: bool = False, *,  # noqa: A002,N803

@@ -249,6 +249,25 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
     return sum(squares, axis=axis, keepdims=keepdims) / float(freedom)
 
 
+def _nonpositive_norm(x: Any, p: float, dim: Any, keepdim: bool) -> Any:
+    """PyTorch's norms of order ``p <= 0`` over ``dim``: ``-inf`` the smallest magnitude; ``0`` the count of nonzeros,
+    kept on the graph (gradient 0); a negative ``p`` 0 on a lane holding a zero, with gradient 0 over that lane
+    (``|0| ** p`` is inf there)."""
+    from .elementwise import where
+
+    xp = x.backend.xp
+    if p == -math.inf:
+        return min(abs(x), axis=dim, keepdims=keepdim)
+    if p == 0:
+        count = (x != 0).astype(x.dtype).sum(dim=dim, keepdim=keepdim)
+        return where(xp.ones(tuple(count.shape), dtype=xp.bool, device=x.backend.device), count,
+                     x.sum(dim=dim, keepdim=keepdim))
+    zero = x.array == 0
+    safe = where(zero, xp.ones_like(x.array), x)
+    value = (abs(safe) ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+    return where(xp.any(zero, axis=dim, keepdims=keepdim), xp.zeros_like(value.array), value)
+
+
 def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
     """The vector ``p``-norm over ``dim`` (all elements when ``None``); ``p="fro"`` is 2, ``"inf"`` the max; ``0``,
     a negative ``p`` and ``-inf`` as `anynn.linalg.vector_norm` (PyTorch's); ``dtype`` casts ``x`` first."""
@@ -257,10 +276,10 @@ def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: A
     if p in ("fro", None):
         p = 2
     p = math.inf if p in ("inf", float("inf")) else float(p)
+    if isinstance(dim, list):
+        dim = tuple(dim)
     if p <= 0:
-        from ..linalg import vector_norm
-
-        return vector_norm(x, p, dim, keepdim)
+        return _nonpositive_norm(x, p, dim, keepdim)
     if math.isnan(p):
         raise ValueError("norm: p must be a number or inf, got nan")
     if isinstance(dim, list):
