@@ -126,6 +126,8 @@ def _logical(name: str) -> Any:
 
 
 def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    if self.ndim and self.shape[dim] == 0:  # no slices, as PyTorch's (split gives one empty piece)
+        return ()
     return tuple(shape.squeeze(piece, dim) for piece in shape.split(self, 1, dim))
 
 

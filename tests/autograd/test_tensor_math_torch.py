@@ -378,6 +378,16 @@ def test_value_queries_match_torch(backend, name, ours, theirs):
         np.testing.assert_allclose(o.numpy(), r.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("shape, dim", [((0, 1, 4), 0), ((2, 0), 1), ((2, 0), -1), ((3, 2), 1)], ids=str)
+def test_unbind_of_an_empty_dim_gives_no_slices_as_torch(backend, shape, dim):
+    # an empty dim gave one empty slice (split's piece) where PyTorch gives none
+    values = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
+    ours, theirs = anynn.unbind(make(backend, values), dim), torch.unbind(torch.tensor(values), dim)
+    assert len(ours) == len(theirs) == len(make(backend, values).unbind(dim))
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+
+
 def test_allclose_and_equal(backend):
     a, b = make(backend, X), make(backend, X + 1e-9)
     assert anynn.allclose(a, b) is True and a.allclose(b)
