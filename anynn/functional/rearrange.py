@@ -184,7 +184,8 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
         raise RuntimeError(f"repeat_interleave: {counts.shape[0]} repeats for dim {dim} of size "
                            f"{input.shape[axis]}")
     positions = xp.arange(input.shape[axis], dtype=xp.int64, device=be.device)
-    index = xp.repeat(positions, xp.astype(counts, xp.int64)) if counts.shape[0] > 1 else xp.repeat(
+    # (an empty dim has no repeats to read: it takes the per-entry form, as PyTorch's)
+    index = xp.repeat(positions, xp.astype(counts, xp.int64)) if counts.shape[0] != 1 else xp.repeat(
         positions, int(counts[0]))
     return indexing.index_select(input, axis, Tensor._make(index, be, None, 0))
 

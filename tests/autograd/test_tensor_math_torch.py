@@ -364,6 +364,8 @@ VALUE_QUERIES = [
      lambda t: torch.repeat_interleave(t(np.array([2, 0, 3])))),
     ("repeat_interleave_tensor", lambda t: t(X).repeat_interleave(t(np.array([1, 0, 2])), dim=0),
      lambda t: t(X).repeat_interleave(t(np.array([1, 0, 2])), dim=0)),
+    ("repeat_interleave_empty_dim", lambda t: t(X[:, :0]).repeat_interleave(t(np.zeros(0, dtype=np.int64)), dim=1),
+     lambda t: t(X[:, :0]).repeat_interleave(t(np.zeros(0, dtype=np.int64)), dim=1)),
 ]
 
 
