@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import types
 from typing import Any, Callable
 
@@ -128,15 +129,21 @@ _DOT_RESULT_BYTES = 64 * 1024
 
 def _matmul(a: Any, b: Any) -> Any:
     """``a @ b``; 2-D products with a small result through ``ndarray.dot`` (the same BLAS call, half the dispatch
-    cost), larger ones through ``@`` (no zeroing pass over the result). Both give the same bits.
+    cost), larger ones through ``@`` (no zeroing pass over the result). Both give the same bits. A stacked
+    C-contiguous ``a`` (..., n, k) times a matrix (k, m) (a Linear layer on (batch, time, features)) is one product
+    of its rows: NumPy's ``@`` would call BLAS once per leading index (1.3-2.3x slower on a transformer's shapes).
 
     float16 products run in float32 and are rounded once: NumPy has no float16 BLAS (its own loop took ~100 ms
     for 256 x 256 and rounds every partial sum); PyTorch's CPU float16 matmul also accumulates in float32.
     """
     if a.dtype is _HALF and b.dtype is _HALF:
         return _matmul(a.astype(np.float32), b.astype(np.float32)).astype(_HALF)
-    if a.ndim == 2 and b.ndim == 2 and a.shape[0] * b.shape[1] * a.itemsize < _DOT_RESULT_BYTES:
-        return a.dot(b)
+    if b.ndim == 2:
+        if a.ndim == 2:
+            return a.dot(b) if a.shape[0] * b.shape[1] * a.itemsize < _DOT_RESULT_BYTES else a @ b
+        if a.ndim > 2 and a.flags.c_contiguous:  # (..., n, k) @ (k, m) as one (N, k) @ (k, m) product
+            rows = math.prod(a.shape[:-1])
+            return _matmul(a.reshape(rows, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
     return a @ b
 
 

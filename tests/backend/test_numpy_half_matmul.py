@@ -45,3 +45,21 @@ def test_numpy_matmul_fast_path_gives_the_bits_of_matmul(m, k, n, dtype):
         got = matmul(a, b)
         assert got.dtype == dtype and got.flags.c_contiguous
         np.testing.assert_array_equal(got, np.matmul(a, b))
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((8, 16, 32), (32, 24)), ((2, 3, 4, 5), (5, 6)), ((0, 3, 4), (4, 5)),
+                                              ((2, 0, 4), (4, 5)), ((2, 3, 0), (0, 5)), ((1, 1, 7), (7, 1))])
+def test_numpy_stacked_times_matrix_is_one_product_of_rows(a_shape, b_shape):
+    # (..., n, k) @ (k, m) runs as one (N, k) @ (k, m) product: NumPy's values, shape, dtype and layout, also for a
+    # transposed weight (Linear's x @ W.T), a non-contiguous stack and empty sizes
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    b = rng.standard_normal(b_shape[::-1]).astype(np.float32).T
+    matmul = op(get_backend("numpy"), "matmul")
+    for left in (a, np.swapaxes(a, 0, -2)):
+        right = b if left.shape[-1] == b.shape[0] else b[: left.shape[-1]]
+        got = matmul(left, right)
+        want = np.matmul(left, right)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert got.flags.c_contiguous or left is not a
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
