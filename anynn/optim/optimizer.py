@@ -11,12 +11,15 @@ parameter, returning the new parameter array; the math runs in ``backend.xp``.
 from __future__ import annotations
 
 import difflib
+import functools
 import warnings
+from collections import OrderedDict
 from typing import Any, ClassVar, Iterable
 
 from array_api_compat import array_namespace
 
 from ..autograd import mode
+from ..autograd.hooks import RemovableHandle
 from ..autograd.function import is_writeable
 from ..autograd.tensor import Tensor, mark_all_modified
 from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array
@@ -35,6 +38,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         check_hyperparameters(type(self).__name__, self.checked_options, defaults)
+        _patch_step(type(self))
         self._opt_called = False  # set by step(): a scheduler stepped before it warns, as in PyTorch
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
@@ -99,6 +103,15 @@ class Optimizer:
                     p._grad = None
                 else:
                     grad.array = p.backend.xp.zeros_like(grad.array)
+
+    def register_step_pre_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before each `step` (``args`` starts with the optimizer, as
+        PyTorch's); a returned ``(args, kwargs)`` pair replaces the step's arguments. Returns a removable handle."""
+        return _add_step_hook(self, 0, hook)
+
+    def register_step_post_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after each `step`. Returns a removable handle."""
+        return _add_step_hook(self, 1, hook)
 
     def step(self, closure: Any = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
@@ -208,6 +221,48 @@ class Optimizer:
             own.update({k: v for k, v in saved.items() if k != "params"})
         self.state = state
         self._state_home = homes
+
+
+class _StepHooks(OrderedDict):
+    """hook id -> hook (a subclass so a handle can refer to it weakly)."""
+
+
+def _add_step_hook(optimizer: Optimizer, which: int, hook: Any) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    tables = optimizer.__dict__.setdefault("_step_hooks", (_StepHooks(), _StepHooks()))
+    handle = RemovableHandle(tables[which])
+    tables[which][handle.id] = hook
+    return handle
+
+
+def _patch_step(cls: type) -> None:
+    """Wrap the ``step`` a class uses once, as PyTorch patches it, so step hooks run around it (a subclass's
+    ``super().step()`` reaches the unwrapped step, so the hooks run once per call)."""
+    step = cls.step
+    if getattr(step, "_runs_step_hooks", False):
+        return
+
+    @functools.wraps(step)
+    def step_with_hooks(*args: Any, **kwargs: Any) -> Any:
+        self = args[0]  # as PyTorch's, the hooks' args start with the optimizer
+        hooks = self.__dict__.get("_step_hooks")
+        if hooks is None:
+            return step(*args, **kwargs)
+        for hook in list(hooks[0].values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{hook} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{result}.")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in list(hooks[1].values()):
+            hook(self, args, kwargs)
+        return out
+
+    step_with_hooks._runs_step_hooks = True  # type: ignore[attr-defined]
+    cls.step = step_with_hooks  # type: ignore[method-assign]
 
 
 def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:

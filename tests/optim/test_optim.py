@@ -552,3 +552,31 @@ def test_a_set_of_parameters_in_add_param_group_is_refused_as_torch():
         with pytest.raises(TypeError, match="ordered collections"):
             opt.add_param_group({"params": {lib.nn.Parameter(lib.ones(2))}})
         assert len(opt.param_groups) == 1
+
+
+def _step_hook_log(lib, name):
+    p = lib.nn.Parameter(lib.ones(2))
+    opt = getattr(lib.optim, name)([p], lr=0.1)
+    log = []
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        log.append("closure")
+        return loss
+
+    opt.register_step_pre_hook(lambda o, args, kwargs: log.append(("pre", len(args), sorted(kwargs))))
+    handle = opt.register_step_post_hook(lambda o, args, kwargs: log.append("post"))
+    opt.register_step_pre_hook(lambda o, args, kwargs: ((o,), {"closure": closure}))
+    opt.step()  # the second pre-hook hands the closure in
+    handle.remove()
+    opt.step(closure)
+    log.append(p.detach().numpy().round(5).tolist())
+    return log
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "LBFGS"])
+def test_step_hooks_as_torch(name):
+    """register_step_pre_hook/post_hook (missing before): order, a pre-hook replacing the arguments, removal."""
+    assert _step_hook_log(torch, name) == _step_hook_log(anynn, name)
