@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from . import hooks as hook_tables
-from ..backend import Backend, BackendMismatch, backend_of
+from ..backend import Backend, BackendMismatch, backend_of, dtype_name
 from ..backend.arrays import sum_to_shape  # noqa: F401  (re-exported: Functions import it from here)
 from . import double_backward, mode
 from .function import is_writeable
@@ -65,6 +65,21 @@ def _check_unmodified(fn: Any) -> None:
                 "change of the tensors it used, or change a .clone() instead")
 
 
+# id(dtype) -> dtype of the dtypes an implicit (``grad=None``) seed was made for and found real: one lookup per pass
+_REAL_SEEDS: dict[int, Any] = {}
+
+
+def _check_real_seed(tensor: Tensor) -> None:
+    """PyTorch's refusal of an implicit gradient for a complex output: ``backward()`` of a complex scalar has no
+    meaning (which real loss?); pass ``grad`` or take ``.real`` / ``.abs()`` first."""
+    dtype = tensor.array.dtype
+    if tensor.backend.xp.isdtype(dtype, "complex floating"):
+        raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {tensor.dtype}")
+    if len(_REAL_SEEDS) >= 64:
+        _REAL_SEEDS.clear()
+    _REAL_SEEDS[id(dtype)] = dtype
+
+
 def _gradient_array(tensor: Tensor, grad: Tensor | Array) -> Array:
     """The native array of ``grad`` for ``tensor.backward(grad)``; a gradient of another backend raises."""
     be = tensor.backend
@@ -111,6 +126,8 @@ def _seed(tensor: Tensor, grad: Tensor | Array | None, create_graph: bool) -> Te
             raise RuntimeError(
                 f"backward() without a gradient needs a scalar; this tensor has shape {tuple(tensor.shape)}"
             )
+        if _REAL_SEEDS.get(id(data.dtype)) is not data.dtype:
+            _check_real_seed(tensor)
         grad = xp.ones_like(data)
     else:
         tensor_grad = grad if isinstance(grad, tensor_module.Tensor) else None
@@ -144,6 +161,8 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
             raise RuntimeError(
                 f"backward() without a gradient needs a scalar; this tensor has shape {tuple(tensor.shape)}"
             )
+        if _REAL_SEEDS.get(id(data.dtype)) is not data.dtype:
+            _check_real_seed(tensor)
         grad = xp.ones_like(data)
     else:
         grad = _gradient_array(tensor, grad)
@@ -212,7 +231,7 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                 if g is None or not needed:
                     continue
                 if g.dtype is not t.array.dtype and g.dtype != t.array.dtype:
-                    g = _in_dtype_of(t, g)
+                    g = _in_dtype_of(t, g, fn)
                 parent = t._ctx
                 if parent is None:  # a leaf
                     if leaf_hooks and id(t) in leaf_hooks:
@@ -335,17 +354,24 @@ def _run_hooks(table: dict[int, Callable[..., Any]], grad: Any, backend: Backend
     return grad
 
 
-def _in_dtype_of(t: Tensor, g: Any) -> Any:
+def _in_dtype_of(t: Tensor, g: Any, fn: Any = None) -> Any:
     """``g`` (an array, or a recorded Tensor) in the dtype of the input ``t`` it is the gradient of.
 
     An op of mixed dtypes (a float32 residual plus a bfloat16 branch under autocast) hands each input the
     gradient of its output's dtype; PyTorch's engine casts it to the input's own dtype before the input's
     hooks and backward see it, and so does this one (a float64 gradient into a float32 linear's backward
-    is an error on the torch backend: float @ double).
+    is an error on the torch backend: float @ double). A complex gradient for a real input is refused, as
+    PyTorch's engine refuses it (a cast would drop the imaginary part): ``fn`` is the Function that returned it.
     """
-    if isinstance(g, tensor_module.Tensor):
-        return g if g.array.dtype == t.array.dtype else g.astype(t.array.dtype)
-    return g if g.dtype == t.array.dtype else t.backend.xp.astype(g, t.array.dtype)
+    xp = t.backend.xp
+    array = g.array if isinstance(g, tensor_module.Tensor) else g
+    if array.dtype == t.array.dtype:
+        return g
+    if xp.isdtype(array.dtype, "complex floating") and not xp.isdtype(t.array.dtype, "complex floating"):
+        raise RuntimeError(f"{getattr(fn, 'name', 'a backward')} returned a gradient of dtype "
+                           f"{dtype_name(array.dtype)} for an input of dtype {dtype_name(t.array.dtype)}: a real input "
+                           "needs a real gradient (return its .real), as PyTorch requires")
+    return g.astype(t.array.dtype) if array is not g else xp.astype(g, t.array.dtype)
 
 
 def _accumulate_recorded(t: Tensor, g: Tensor) -> None:
@@ -437,7 +463,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
             for t, g, needed_grad in zip(fn.inputs, in_grads, needs):
                 if g is None or not needed_grad:
                     continue
-                g = _in_dtype_of(t, g)
+                g = _in_dtype_of(t, g, fn)
                 parent = t._ctx
                 if wanted is not None:
                     if id(t) in wanted:

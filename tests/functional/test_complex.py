@@ -409,3 +409,53 @@ def test_refused_where_torch_computes(backend, name, fn):
     its values, so they refuse by name (docs/differences.md)."""
     with pytest.raises(RuntimeError, match=name):
         fn(make(backend, Z))
+
+
+@pytest.mark.parametrize("through", ["backward", "grad"])
+def test_implicit_seed_of_a_complex_output_refused_as_torch(backend, through):
+    # backward() of a complex scalar names no real loss: PyTorch refuses, and so does anynn (it seeded with ones,
+    # silently giving the gradient of the real part)
+    messages = []
+    for lib in (anynn, torch):
+        x = make(backend, Z[0, :1], requires_grad=True) if lib is anynn else torch.tensor(Z[0, :1], requires_grad=True)
+        out = (x * x).sum()
+        with pytest.raises(RuntimeError) as error:
+            out.backward() if through == "backward" else lib.autograd.grad(out, x)
+        messages.append(str(error.value))
+    assert messages[0].split(" but got")[0] == messages[1].split(" but got")[0]
+    x = make(backend, Z[0, :1], requires_grad=True)
+    (x * x).sum().backward(make(backend, np.array(1 + 0j)))  # an explicit seed is accepted, as in PyTorch
+    assert x.grad is not None
+
+
+class _RealToComplex(anynn.autograd.Function):
+    """x (real) -> x * (1 + 2j); its backward wrongly hands back a complex gradient for the real x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * (1 + 2j)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (1 - 2j)
+
+
+class _TorchRealToComplex(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * (1 + 2j)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (1 - 2j)
+
+
+def test_complex_gradient_of_a_real_input_refused_as_torch(backend):
+    # a custom Function whose backward returns a complex gradient for a real input: PyTorch's engine refuses it, and
+    # so does anynn's, naming the Function (a cast dropped the imaginary part with a NumPy warning)
+    for x, fn in ((make(backend, R[0], requires_grad=True), _RealToComplex),
+                  (torch.tensor(R[0], requires_grad=True), _TorchRealToComplex)):
+        out = (fn.apply(x) * (0.5 - 1j)).abs().sum()
+        with pytest.raises(RuntimeError, match="_RealToComplex.*complex128.*float64" if x is not None and
+                           not isinstance(x, torch.Tensor) else "input_is_complex"):
+            out.backward()

@@ -21,12 +21,24 @@ def is_complex(xp: Namespace, a: Array | complex) -> bool:
     return isinstance(a, complex) if dtype is None else isdtype(xp, dtype, "complex floating")
 
 
+# id(dtype) -> dtype, for the real and integer dtypes `conj` has met: its answer for them in one lookup, as every
+# backward of the arithmetic asks it (the entry holds the dtype, so its id is not reused while the entry lives)
+_NOT_COMPLEX: dict[int, object] = {}
+
+
 def conj(xp: Namespace, a: Array | complex) -> Array | complex:
     """``conj(a)`` for complex ``a``; ``a`` itself (the same object) for real and integer arrays and numbers."""
     dtype = getattr(a, "dtype", None)
     if dtype is None:
         return a.conjugate() if isinstance(a, complex) else a
-    return xp.conj(a) if isdtype(xp, dtype, "complex floating") else a
+    if _NOT_COMPLEX.get(id(dtype)) is dtype:
+        return a
+    if isdtype(xp, dtype, "complex floating"):
+        return xp.conj(a)
+    if len(_NOT_COMPLEX) >= 64:  # dtypes made on the fly: keep the table small
+        _NOT_COMPLEX.clear()
+    _NOT_COMPLEX[id(dtype)] = dtype
+    return a
 
 
 def make_complex(xp: Namespace, real: Array, imag: Array, dtype: object) -> Array:
