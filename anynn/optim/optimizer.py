@@ -236,7 +236,7 @@ def _add_step_hook(optimizer: Optimizer, which: int, hook: Any) -> RemovableHand
     return handle
 
 
-def _patch_step(cls: type) -> None:
+def _patch_step(cls: type[Optimizer]) -> None:
     """Wrap the ``step`` a class uses once, as PyTorch patches it, so step hooks run around it (a subclass's
     ``super().step()`` reaches the unwrapped step, so the hooks run once per call)."""
     step = cls.step

@@ -28,7 +28,7 @@ def test_instance_norm_matches_torch(backend, rng, dims, options):
     compare_module_with_torch(backend, ours, theirs, x, rtol=1e-7, atol=1e-9)
     for name, buffer in theirs.named_buffers():
         np.testing.assert_allclose(ours.state_dict()[name].numpy(), buffer.numpy(), rtol=1e-7, err_msg=name)
-    ours.eval()
+    ours.eval().zero_grad()  # (moving a module keeps its gradients, as PyTorch's .to())
     theirs.eval().zero_grad()
     x2 = rng.standard_normal(shape)
     compare_module_with_torch(backend, ours, theirs, x2, rtol=1e-7, atol=1e-9)
