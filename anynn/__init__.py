@@ -174,12 +174,14 @@ _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.
 
 
 def __getattr__(name: str) -> object:
-    """``anynn.multiprocessing`` after a plain ``import anynn``, as ``torch.multiprocessing`` after ``import torch``.
+    """``anynn.multiprocessing`` and ``anynn.distributed`` after a plain ``import anynn``, as
+    ``torch.multiprocessing`` / ``torch.distributed`` after ``import torch``.
 
-    Imported on first use: it loads the standard ``multiprocessing`` package, which most programs never need.
+    Imported on first use: they load the standard ``multiprocessing`` package and the MPI layer, which most programs
+    never need.
     """
-    if name == "multiprocessing":
+    if name in ("multiprocessing", "distributed"):
         import importlib
 
-        return importlib.import_module(f"{__name__}.multiprocessing")
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

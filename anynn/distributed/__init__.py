@@ -19,10 +19,15 @@ from .comm import (Context, barrier, get_context, init, is_initialized, is_main_
                    main_process_only, rank, world_size)
 from .ddp import DistributedDataParallel, DistributedOptimizer, GradientReducer, broadcast_parameters
 from .sampler import DistributedBatches, DistributedSampler
+from .torch_api import (ReduceOp, all_reduce, broadcast, destroy_process_group, get_rank, get_world_size,
+                        init_process_group, is_available)
 from .watchdog import Watchdog
 
 __all__ = [
     "Context", "DistributedBatches", "DistributedDataParallel", "DistributedOptimizer", "DistributedSampler",
     "GradientReducer", "Watchdog", "barrier", "broadcast_parameters", "get_context", "init", "is_initialized",
     "is_main_process", "local_rank", "main_process_only", "rank", "world_size",
+    # PyTorch's torch.distributed names (torch_api)
+    "ReduceOp", "all_reduce", "broadcast", "destroy_process_group", "get_rank", "get_world_size",
+    "init_process_group", "is_available",
 ]

@@ -144,6 +144,16 @@ def init(backend: Any = None, timeout: float | None = DEFAULT_TIMEOUT, gpu_trans
     return _context
 
 
+def reset() -> None:
+    """Forget the current `Context` (PyTorch's ``destroy_process_group``): its communicator is freed, and the next
+    `init` joins the job again."""
+    global _context
+    ctx, _context = _context, None
+    if ctx is not None and ctx.comm is not None:
+        with contextlib.suppress(Exception):  # a communicator MPI already finalized
+            ctx.comm.Free()
+
+
 def get_context() -> Context:
     """The `Context` of `init` (calling `init()` with its defaults if it was not called yet)."""
     return _context if _context is not None else init()

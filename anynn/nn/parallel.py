@@ -63,3 +63,13 @@ class DataParallel(Module):
 
 
 __all__ = ["DataParallel", "data_parallel"]
+
+
+def __getattr__(name: str) -> Any:
+    """``DistributedDataParallel`` under PyTorch's path, from `anynn.distributed` (imported on first use: data
+    parallelism over processes lives in the higher distributed layer)."""
+    if name == "DistributedDataParallel":
+        from ..distributed.torch_api import DistributedDataParallel
+
+        return DistributedDataParallel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

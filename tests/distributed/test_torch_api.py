@@ -1,0 +1,155 @@
+"""PyTorch's ``torch.distributed`` names over anynn's world: one process against torch's one-process gloo group, and
+several ranks (threads joined by the in-process transport of `fake_collectives`) against one process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.distributed as torch_dist
+
+import anynn
+import anynn.distributed as dist
+from anynn import nn, optim
+from anynn.distributed import comm
+from tests.distributed.fake_collectives import ThreadGroup
+
+
+@pytest.fixture
+def fresh_world():
+    """No anynn Context before or after the test (init_process_group joins one)."""
+    comm.reset()
+    yield
+    comm.reset()
+
+
+def test_porting_imports_resolve():
+    # the import lines of nanoGPT's train.py, build-nanogpt and pytorch/examples imagenet, after the swap
+    from anynn.distributed import destroy_process_group, init_process_group  # noqa: F401
+    from anynn.nn.parallel import DistributedDataParallel  # noqa: F401
+    from anynn.utils.data.distributed import DistributedSampler  # noqa: F401
+
+    assert anynn.distributed.is_available() and anynn.nn.parallel.DistributedDataParallel is DistributedDataParallel
+
+
+def test_default_group_must_be_initialised_as_torch(fresh_world):
+    for lib in (dist, torch_dist):
+        with pytest.raises(ValueError, match="Default process group has not been initialized"):
+            lib.get_rank()
+
+
+def test_one_process_world_matches_torch_gloo(fresh_world, tmp_path, monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    torch_dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        dist.init_process_group("gloo")
+        assert (dist.get_rank(), dist.get_world_size()) == (torch_dist.get_rank(), torch_dist.get_world_size())
+        assert dist.is_initialized() and torch_dist.is_initialized()
+        rng = np.random.default_rng(0)
+        values = rng.standard_normal((3, 2))
+        ours, theirs = anynn.tensor(values, dtype="float64"), torch.tensor(values)
+        for op_ours, op_theirs in ((dist.ReduceOp.SUM, torch_dist.ReduceOp.SUM), (dist.ReduceOp.AVG, None),
+                                   (dist.ReduceOp.MAX, torch_dist.ReduceOp.MAX)):
+            dist.all_reduce(ours, op=op_ours)
+            if op_theirs is not None:  # gloo has no AVG
+                torch_dist.all_reduce(theirs, op=op_theirs)
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        dist.broadcast(ours, src=0)
+        dist.barrier()
+
+        torch.manual_seed(0)
+        t_model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)).double()
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)).double()
+        model.load_state_dict({k: v.numpy() for k, v in t_model.state_dict().items()})
+        t_ddp = torch.nn.parallel.DistributedDataParallel(t_model)
+        ddp = anynn.nn.parallel.DistributedDataParallel(model)
+        assert list(ddp.state_dict()) == list(t_ddp.state_dict())
+        assert ddp.module is model
+        t_opt, opt = torch.optim.SGD(t_ddp.parameters(), lr=0.1), optim.SGD(ddp.parameters(), lr=0.1)
+        x, y = rng.standard_normal((16, 4)), rng.standard_normal((16, 2))
+        for step in range(3):
+            for m, lib, opt_ in ((ddp, anynn, opt), (t_ddp, torch, t_opt)):
+                def loss(rows, m=m, lib=lib):
+                    return ((m(lib.tensor(x[rows], dtype=lib.float64)) - lib.tensor(y[rows], dtype=lib.float64))
+                            ** 2).mean()
+
+                opt_.zero_grad()
+                if step == 1:  # gradient accumulation: the first half without averaging
+                    with m.no_sync():
+                        loss(slice(0, 8)).backward()
+                    loss(slice(8, 16)).backward()
+                else:
+                    loss(slice(0, 16)).backward()
+                opt_.step()
+        for (name, ours_p), theirs_p in zip(ddp.named_parameters(), t_ddp.parameters()):
+            np.testing.assert_allclose(ours_p.detach().numpy(), theirs_p.detach().numpy(), rtol=1e-12, err_msg=name)
+        dist.destroy_process_group()
+        assert not dist.is_initialized()
+    finally:
+        torch_dist.destroy_process_group()
+
+
+def test_torchrun_launch_is_refused_naming_mpiexec(fresh_world, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    with pytest.raises(RuntimeError, match="mpiexec -n 4"):
+        dist.init_process_group("nccl")
+
+
+def test_bad_arguments_are_refused(fresh_world, monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    with pytest.raises(ValueError, match="world of 1"):
+        dist.init_process_group("gloo", world_size=2, rank=1)
+    dist.init_process_group("gloo")
+    with pytest.raises(TypeError, match="ReduceOp"):
+        dist.all_reduce(anynn.ones(2), op="sum")
+    with pytest.raises(ValueError, match="src must be a rank"):
+        dist.broadcast(anynn.ones(2), src=3)
+    with pytest.raises(TypeError, match="Module"):
+        anynn.nn.parallel.DistributedDataParallel(lambda x: x)
+
+
+def test_ranks_average_gradients_as_one_process_on_the_whole_batch(backend):
+    # three ranks, each with a third of the batch (and rank 0's weights after wrapping), step as one process with
+    # the whole batch; no_sync accumulates locally and the next synchronised backward averages the sum
+    ranks, rng = 3, np.random.default_rng(1)
+    x, y = rng.standard_normal((12, 4)), rng.standard_normal((12, 2))
+    start = [rng.standard_normal((2, 4)), rng.standard_normal(2)]
+    group = ThreadGroup(ranks)
+
+    def make_model(seed_shift):
+        model = nn.Linear(4, 2, backend=backend, dtype="float64")
+        model.load_state_dict({"weight": start[0] + seed_shift, "bias": start[1]})
+        return model
+
+    def loss_of(model, rows):
+        return ((model(anynn.tensor(x[rows], backend=backend, dtype="float64"))
+                 - anynn.tensor(y[rows], backend=backend, dtype="float64")) ** 2).sum()
+
+    def rank_run(rank):
+        ctx = group.context(rank, anynn.get_backend(backend))
+        ddp = anynn.nn.parallel.DistributedDataParallel(make_model(float(rank)), process_group=ctx)
+        opt = optim.SGD(ddp.parameters(), lr=0.01)
+        shard = slice(4 * rank, 4 * rank + 4)
+        opt.zero_grad()
+        loss_of(ddp, shard).backward()
+        opt.step()
+        opt.zero_grad()
+        with ddp.no_sync():
+            loss_of(ddp, slice(4 * rank, 4 * rank + 2)).backward()
+        loss_of(ddp, slice(4 * rank + 2, 4 * rank + 4)).backward()
+        opt.step()
+        value = anynn.tensor(np.full(2, float(rank)), backend=backend, dtype="float64")
+        dist.all_reduce(value, op=dist.ReduceOp.AVG, group=ctx)
+        return [p.numpy() for p in ddp.parameters()], value.numpy()
+
+    results = group.run(rank_run)
+    single = make_model(0.0)
+    opt = optim.SGD(single.parameters(), lr=0.01)
+    for _ in range(2):
+        opt.zero_grad()
+        (loss_of(single, slice(0, 12)) / ranks).backward()
+        opt.step()
+    for params, mean in results:
+        for ours, want in zip(params, single.parameters()):
+            np.testing.assert_allclose(ours, want.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(mean, [1.0, 1.0])
