@@ -128,9 +128,9 @@ from .functional.linalg_spellings import (cholesky, cholesky_inverse, matrix_pow
 __all__ += ["cholesky", "cholesky_inverse", "cholesky_solve", "logdet", "matrix_power", "pinverse", "qr", "svd"]
 from .functional.quantile import nanquantile, quantile  # noqa: E402
 __all__ += ["nanquantile", "quantile"]
-from .functional.composite_math import (broadcast_tensors, deg2rad, fliplr, flipud, inner, isin,  # noqa: E402
-                                        logit, mv, positive, rad2deg, ravel)
-__all__ += ["broadcast_tensors", "deg2rad", "fliplr", "flipud", "inner", "isin", "logit", "mv", "positive",
+from .functional.composite_math import (broadcast_tensors, deg2rad, dist, fliplr, flipud, inner,  # noqa: E402
+                                        isin, logit, mv, positive, rad2deg, ravel)
+__all__ += ["broadcast_tensors", "deg2rad", "dist", "fliplr", "flipud", "inner", "isin", "logit", "mv", "positive",
             "rad2deg", "ravel"]
 from .compile import compile  # noqa: E402,A001  (compiled training steps: one jax.jit program, one CUDA graph)
 __all__ += ["compile"]

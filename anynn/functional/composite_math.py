@@ -1,6 +1,6 @@
 """PyTorch functions that are one or two existing operations: ``ravel``, ``broadcast_tensors``, ``positive``, ``mv``,
-``inner``, ``deg2rad`` / ``rad2deg``, ``fliplr`` / ``flipud``, ``logit`` and ``isin``. Each is differentiable where
-PyTorch's is, through the operations it is made of (no Function of its own)."""
+``inner``, ``deg2rad`` / ``rad2deg``, ``fliplr`` / ``flipud``, ``logit``, ``isin`` and ``dist``. Each is
+differentiable where PyTorch's is, through the operations it is made of (no Function of its own)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from . import broadcast, elementwise, linalg, shape
+from . import broadcast, elementwise, linalg, reduce, shape
 from .torch_surface import flip
 
 
@@ -110,9 +110,16 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
     return Tensor._make(~found if invert else found, elements.backend, None, 0)
 
 
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    """The ``p``-norm of ``input - other`` over all elements (``torch.dist``; the two broadcast): 0-d. ``p`` as
+    `anynn.norm`: any positive number, ``inf``, ``0`` (the count of differing elements), negative numbers."""
+    return reduce.norm(input - other, p)
+
+
 FUNCTIONS: dict[str, Any] = {
-    "ravel": ravel, "broadcast_tensors": broadcast_tensors, "positive": positive, "mv": mv, "inner": inner,
-    "deg2rad": deg2rad, "rad2deg": rad2deg, "fliplr": fliplr, "flipud": flipud, "logit": logit, "isin": isin,
+    "dist": dist, "ravel": ravel, "broadcast_tensors": broadcast_tensors, "positive": positive, "mv": mv,
+    "inner": inner, "deg2rad": deg2rad, "rad2deg": rad2deg, "fliplr": fliplr, "flipud": flipud, "logit": logit,
+    "isin": isin,
 }
 
 __all__ = ["FUNCTIONS", *FUNCTIONS]

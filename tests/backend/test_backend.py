@@ -286,8 +286,9 @@ def test_rng_is_seeded_and_on_device(name):
 
 
 # -- the CLI ------------------------------------------------------------------------------------
-def test_cli_info_reports_the_auto_choice():
-    result = subprocess.run([sys.executable, "-m", "anynn.cli", "info"], capture_output=True, text=True,
+@pytest.mark.parametrize("module", ["anynn.cli", "anynn"])  # python -m anynn: the package's __main__
+def test_cli_info_reports_the_auto_choice(module):
+    result = subprocess.run([sys.executable, "-m", module, "info"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
     out = result.stdout

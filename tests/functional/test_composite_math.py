@@ -37,6 +37,10 @@ DIFFERENTIABLE = [
     ("method_flipud", lambda m, x: x.flipud(), (X,)),
     ("logit", lambda m, x: m.logit(x), (UNIT,)),
     ("method_logit_eps", lambda m, x: x.logit(0.2), (UNIT,)),
+    ("dist", lambda m, a, b: m.dist(a, b), (X, X[::-1].copy())),
+    ("dist_broadcast_p3", lambda m, a, b: m.dist(a, b, 3), (BATCH, VEC)),
+    ("method_dist_p1", lambda m, a, b: a.dist(b, p=1), (X, VEC)),
+    ("dist_inf", lambda m, a, b: m.dist(a, b, float("inf")), (X, X[::-1].copy())),
 ]
 
 
