@@ -155,18 +155,26 @@ def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     return (outs[0] if single_out else outs), (result[0] if single_out else result)
 
 
-def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
-    """``(func(inputs), vᵀ H)`` for a scalar ``func``: two reverse passes, the first recorded."""
+def _scalar_gradient(func: Callable[..., Any], inputs: Tensors, v: Tensors | None, create_graph: bool, strict: bool,
+                     name: str) -> tuple[bool, tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
+    """What `vhp` and `hvp` start from: ``(single_in, xs, outs, vs, grads)`` with ``grads`` the recorded gradient of
+    the scalar ``func`` at ``xs`` and ``vs`` the checked vectors (``name`` for the messages)."""
     single_in, xs = _tuple(inputs)
     xs = _prepare(xs, create_graph)
     _, outs = _tuple(func(*xs))
     if len(outs) != 1 or outs[0].size != 1:
         raise RuntimeError(f"vhp/hvp: func must return a single-element Tensor, got shapes {[o.shape for o in outs]}")
-    _check_differentiable(outs, strict, "vhp/hvp", "outputs")
-    vs = _default_v(xs, "vhp") if v is None else _check_v(v, xs, "vhp")
+    _check_differentiable(outs, strict, name, "outputs")
+    vs = _default_v(xs, name) if v is None else _check_v(v, xs, name)
     grads = _grad(outs, xs, create_graph=True)
-    _check_differentiable(grads, strict, "vhp/hvp", "jacobian")
+    _check_differentiable(grads, strict, name, "jacobian")
+    return single_in, xs, outs, vs, grads
+
+
+def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
+    """``(func(inputs), vᵀ H)`` for a scalar ``func``: two reverse passes, the first recorded."""
+    single_in, xs, outs, vs, grads = _scalar_gradient(func, inputs, v, create_graph, strict, "vhp/hvp")
     pairs = [(g, w, x) for g, w, x in zip(grads, vs, xs) if g is not None and g.requires_grad]
     found: tuple[Any, ...] = (None,) * len(xs)
     if pairs:
@@ -187,15 +195,7 @@ def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     the same results are refused: an entry of ``H v`` no input reaches, say."""
     if not strict:
         return vhp(func, inputs, v, create_graph, strict)
-    single_in, xs = _tuple(inputs)
-    xs = _prepare(xs, create_graph)
-    _, outs = _tuple(func(*xs))
-    if len(outs) != 1 or outs[0].size != 1:
-        raise RuntimeError(f"vhp/hvp: func must return a single-element Tensor, got shapes {[o.shape for o in outs]}")
-    _check_differentiable(outs, strict, "hvp", "outputs")
-    vs = _default_v(xs, "hvp") if v is None else _check_v(v, xs, "hvp")
-    grads = _grad(outs, xs, create_graph=True)
-    _check_differentiable(grads, strict, "hvp", "jacobian")
+    single_in, xs, outs, vs, grads = _scalar_gradient(func, inputs, v, create_graph, strict, "hvp")
     dummies = tuple(_zeros_like(x).requires_grad_() for x in xs)
     back = _grad(grads, xs, dummies, create_graph=True)  # u -> H u, linear in u: differentiate it in u along v
     found = _grad(back, dummies, vs, create_graph=create_graph)

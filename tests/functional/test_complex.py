@@ -428,33 +428,27 @@ def test_implicit_seed_of_a_complex_output_refused_as_torch(backend, through):
     assert x.grad is not None
 
 
-class _RealToComplex(anynn.autograd.Function):
-    """x (real) -> x * (1 + 2j); its backward wrongly hands back a complex gradient for the real x."""
+def _real_to_complex(base: type) -> type:
+    """A custom Function of ``base`` (anynn's or torch's): x (real) -> x * (1 + 2j), whose backward wrongly hands
+    back a complex gradient for the real x."""
 
-    @staticmethod
-    def forward(ctx, x):
-        return x * (1 + 2j)
+    class _RealToComplex(base):
+        @staticmethod
+        def forward(ctx, x):
+            return x * (1 + 2j)
 
-    @staticmethod
-    def backward(ctx, g):
-        return g * (1 - 2j)
+        @staticmethod
+        def backward(ctx, g):
+            return g * (1 - 2j)
 
-
-class _TorchRealToComplex(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x * (1 + 2j)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * (1 - 2j)
+    return _RealToComplex
 
 
 def test_complex_gradient_of_a_real_input_refused_as_torch(backend):
     # a custom Function whose backward returns a complex gradient for a real input: PyTorch's engine refuses it, and
     # so does anynn's, naming the Function (a cast dropped the imaginary part with a NumPy warning)
-    for x, fn in ((make(backend, R[0], requires_grad=True), _RealToComplex),
-                  (torch.tensor(R[0], requires_grad=True), _TorchRealToComplex)):
+    for x, fn in ((make(backend, R[0], requires_grad=True), _real_to_complex(anynn.autograd.Function)),
+                  (torch.tensor(R[0], requires_grad=True), _real_to_complex(torch.autograd.Function))):
         out = (fn.apply(x) * (0.5 - 1j)).abs().sum()
         with pytest.raises(RuntimeError, match="_RealToComplex.*complex128.*float64" if x is not None and
                            not isinstance(x, torch.Tensor) else "input_is_complex"):
