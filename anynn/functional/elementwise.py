@@ -406,10 +406,14 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
     mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not x.backend.xp.isdtype(mask_data.dtype, "bool"):
         raise TypeError(f"masked_fill: the mask must be boolean, got {mask_data.dtype}")
-    shape = tuple(x.shape)
-    mask_shape = tuple(mask_data.shape)
-    if len(mask_shape) > len(shape) or any(m not in (1, n) for m, n in zip(mask_shape[::-1], shape[::-1])):
-        raise ValueError(f"masked_fill: a mask of shape {mask_shape} does not broadcast to the tensor's {shape}")
+    shape, mask_shape = tuple(x.shape), tuple(mask_data.shape)
+    width = max(len(shape), len(mask_shape))
+    padded, mask_padded = (1,) * (width - len(shape)) + shape, (1,) * (width - len(mask_shape)) + mask_shape
+    if any(m != n and 1 not in (m, n) for m, n in zip(mask_padded, padded)):
+        raise ValueError(f"masked_fill: a mask of shape {mask_shape} does not broadcast with the tensor's {shape}")
+    target = tuple(n if m == 1 else m for m, n in zip(mask_padded, padded))
+    if target != shape:  # PyTorch's out-of-place masked_fill broadcasts the tensor to the mask's shape too
+        x = x.expand(*target)
     if isinstance(value, Tensor):
         if value.requires_grad and value.ndim == 0 and x.backend.xp.isdtype(x.dtype, "real floating"):
             # a 0-d tensor value gets the gradient of the places it fills, as PyTorch's
@@ -417,5 +421,18 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
         value = value.item()
     xp = x.backend.xp
     value = float(value) if xp.isdtype(x.dtype, "real floating") else complex(value) if xp.isdtype(
-        x.dtype, "complex floating") else bool(value) if xp.isdtype(x.dtype, "bool") else int(value)
+        x.dtype, "complex floating") else bool(value) if xp.isdtype(x.dtype, "bool") else _integer_fill(
+        xp, x.dtype, int(value))
     return MaskedFill.apply(x, mask_data, value=value)
+
+
+def _integer_fill(xp: Namespace, dtype: Any, value: int) -> int:
+    """``value`` as an element of the integer ``dtype``, as PyTorch converts a fill value: in the dtype's range as
+    it is; uint8 also takes -255..-1, wrapped (``-2`` is 254); anything else raises, naming the dtype."""
+    info = xp.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    if info.min == 0 and info.max == 255 and -255 <= value < 0:
+        return value + 256
+    raise RuntimeError(f"masked_fill: the value {value} cannot be converted to {dtype} without overflow "
+                       f"(its range is {info.min}..{info.max})")

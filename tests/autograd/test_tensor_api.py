@@ -140,6 +140,9 @@ ELEMENTWISE = [
      lambda t: t.masked_fill(t > 0.2, (t * t).sum())),
     ("masked_fill_function", lambda x: anynn.masked_fill(x, make_mask(x), x[0, 1]),
      lambda t: torch.masked_fill(t, torch_mask(), t[0, 1])),
+    # out of place, the tensor broadcasts to the mask's larger shape too (its gradient sums back), as PyTorch's
+    ("masked_fill_larger_mask", lambda x: x[0].masked_fill(make_mask(x), 3.0) * x,
+     lambda t: t[0].masked_fill(torch_mask(), 3.0) * t),
     ("where", lambda x: x.where(x > 0, 0.5), lambda t: t.where(t > 0, 0.5)),
     ("where_top", lambda x: anynn.where(x > 0, 2.0, x), lambda t: torch.where(t > 0, 2.0, t)),
     ("pow", lambda x: x.abs().pow(1.5), lambda t: t.abs().pow(1.5)),
@@ -178,6 +181,26 @@ def test_masked_fill_gradients_and_errors(backend):
         x.masked_fill(make(backend, np.ones((2, 1), dtype=bool)), 0.0)
     ints = make(backend, np.arange(4)).masked_fill(make(backend, np.array([True, False, False, True])), 9)
     assert ints.tolist() == [9, 1, 2, 9]
+    with pytest.raises(RuntimeError, match="masked_fill_"):  # in place, only the mask may broadcast
+        make(backend, _x())[0].masked_fill_(make_mask(x), 0.0)
+
+
+@pytest.mark.parametrize("dtype,value", [("uint8", -2), ("uint8", -255), ("uint8", 255), ("uint8", 256),
+                                         ("int8", 127), ("int8", 128), ("int8", -129), ("int16", 40000),
+                                         ("int32", 2**31), ("int64", 2**63 - 1), ("int8", 2.5), ("bool", 2)])
+def test_masked_fill_value_out_of_the_dtype_range(backend, dtype, value):
+    """PyTorch converts the fill value to the tensor's dtype: uint8 wraps -255..-1, other overflows raise."""
+    data, mask = np.array([1, 2]).astype(dtype), np.array([True, False])
+    ours = make(backend, data)
+    try:
+        expected = torch.tensor(data).masked_fill(torch.tensor(mask), value)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match=f"masked_fill.*{value}.*{dtype}"):
+            ours.masked_fill(make(backend, mask), value)
+        return
+    out = ours.masked_fill(make(backend, mask), value)
+    assert str(out.dtype).endswith(dtype)
+    assert out.tolist() == expected.tolist()
 
 
 def test_logical_operators(backend):
