@@ -196,6 +196,8 @@ class Clip(Function):
 
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
+        if self.min is not None and self.max is not None and self.min > self.max:
+            return xp.full_like(a, self.max)  # PyTorch's max(min(...)): every element is max (the standard refuses)
         return xp.clip(a, self.min, self.max)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
@@ -366,6 +368,11 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     if isinstance(min, (int, float, type(None))) and isinstance(max, (int, float, type(None))):
         if isinstance(min, float) or isinstance(max, float):
             x = as_floating(x)  # an integer input clamped to a float bound is float32, as PyTorch's
+        elif isdtype(x.backend.xp, x.array.dtype, "bool"):
+            x = x.astype("int64")  # a boolean input clamped to integer bounds is int64, as PyTorch's
+        if isdtype(x.backend.xp, x.array.dtype, "integral"):  # bounds in the dtype's range (uint8 wraps negatives)
+            min, max = (None if v is None else _integer_value(x.backend.xp, x.array.dtype, int(v), "clamp")
+                        for v in (min, max))
         return Clip.apply(x, min=min, max=max)
     from .clamp_tensor import clamp_tensor
 
@@ -421,18 +428,18 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
         value = value.item()
     xp = x.backend.xp
     value = float(value) if xp.isdtype(x.dtype, "real floating") else complex(value) if xp.isdtype(
-        x.dtype, "complex floating") else bool(value) if xp.isdtype(x.dtype, "bool") else _integer_fill(
-        xp, x.dtype, int(value))
+        x.dtype, "complex floating") else bool(value) if xp.isdtype(x.dtype, "bool") else _integer_value(
+        xp, x.dtype, int(value), "masked_fill")
     return MaskedFill.apply(x, mask_data, value=value)
 
 
-def _integer_fill(xp: Namespace, dtype: Any, value: int) -> int:
-    """``value`` as an element of the integer ``dtype``, as PyTorch converts a fill value: in the dtype's range as
-    it is; uint8 also takes -255..-1, wrapped (``-2`` is 254); anything else raises, naming the dtype."""
+def _integer_value(xp: Namespace, dtype: Any, value: int, name: str) -> int:
+    """``value`` as an element of the integer ``dtype``, as PyTorch converts a fill value or a bound: in the dtype's
+    range as it is; uint8 also takes -255..-1, wrapped (``-2`` is 254); anything else raises, naming op and dtype."""
     info = xp.iinfo(dtype)
     if info.min <= value <= info.max:
         return value
     if info.min == 0 and info.max == 255 and -255 <= value < 0:
         return value + 256
-    raise RuntimeError(f"masked_fill: the value {value} cannot be converted to {dtype} without overflow "
+    raise RuntimeError(f"{name}: the value {value} cannot be converted to {dtype} without overflow "
                        f"(its range is {info.min}..{info.max})")

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from ..autograd.function import Function
 from ..backend import op
 from ..backend.typing import Namespace
+from .dtype_kinds import isdtype
 from .elementwise import as_floating
 from .formulas.conjugate import conj
 
@@ -40,19 +41,26 @@ class Unary(Function):
 def unary(name: str, value: Formula, derivative: Formula, floating: bool = True) -> Callable[[Any], Any]:
     """A `Unary` subclass called ``name`` (its graph node) and its lowercase function.
 
-    ``floating``: integer and boolean inputs become float32 first (``torch.log1p(int_tensor)`` is float32).
+    ``floating``: integer and boolean inputs become float32 first (``torch.log1p(int_tensor)`` is float32);
+    without it, integers stay as they are and booleans become int64 (``torch.square(bool_tensor)`` is int64).
     """
     cls = type(name[0].upper() + name[1:], (Unary,), {"value": staticmethod(value),
                                                       "derivative": staticmethod(derivative)})
 
     def function(input: Any) -> Any:  # noqa: A002 - PyTorch's name
-        return cls.apply(as_floating(input) if floating else input)
+        return cls.apply(as_floating(input) if floating else _bool_as_int64(input))
 
     function.__name__ = name
     function.__qualname__ = name
     function.__doc__ = f"``{name}`` of each element (PyTorch's ``torch.{name}``), differentiable."
     function.function_class = cls  # type: ignore[attr-defined]
     return function
+
+
+def _bool_as_int64(x: Any) -> Any:
+    """A boolean Tensor as int64, as PyTorch's integer arithmetic promotes it; anything else as it is."""
+    backend = getattr(x, "backend", None)
+    return x.astype("int64") if backend is not None and isdtype(backend.xp, x.array.dtype, "bool") else x
 
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)

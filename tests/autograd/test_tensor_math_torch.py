@@ -169,6 +169,8 @@ DIFFERENTIABLE = [
     ("add_alpha", lambda x, y: anynn.add(x, y, alpha=2.5), lambda x, y: torch.add(x, y, alpha=2.5), (X, Y)),
     ("sub_alpha", lambda x, y: x.sub(y, alpha=0.5), lambda x, y: x.sub(y, alpha=0.5), (X, Y)),
     ("clamp_min", lambda x: anynn.clamp_min(x, 0.1), lambda x: torch.clamp_min(x, 0.1), (X,)),
+    # min above max: every element is max, no gradient (array-api-strict's clip refused it)
+    ("clamp_min_above_max", lambda x: anynn.clamp(x, 0.3, -0.3) * x, lambda x: torch.clamp(x, 0.3, -0.3) * x, (X,)),
     ("mean_dtype", lambda x: x.mean(1, dtype=anynn.float64), lambda x: x.mean(1, dtype=torch.float64), (X,)),
     ("sum_dtype", lambda x: anynn.sum(x, dtype=anynn.float64), lambda x: torch.sum(x, dtype=torch.float64), (X,)),
 ]
@@ -290,6 +292,16 @@ def test_median_of_nothing_is_nan_as_torch(backend, shape):
     assert tuple(ours.grad.shape) == tuple(theirs.grad.shape) == shape
 
 
+@pytest.mark.parametrize("dtype,bounds", [("uint8", (None, 256)), ("uint8", (-256, None)), ("int8", (-129, 0)),
+                                          ("int32", (0, 2**31))])
+def test_clamp_bound_out_of_the_integer_range_raises_as_torch(backend, dtype, bounds):
+    values = INTS.astype(dtype)
+    with pytest.raises(RuntimeError, match="overflow"):
+        torch.tensor(values).clamp(*bounds)
+    with pytest.raises(RuntimeError, match=f"clamp: .*{dtype}.* overflow"):
+        make(backend, values).clamp(*bounds)
+
+
 def test_floor_divide_and_div_rounding_modes(backend):
     x, y = make(backend, X * 5, requires_grad=True), make(backend, Y)
     tx, ty = torch.tensor(X * 5), torch.tensor(Y)
@@ -359,6 +371,18 @@ VALUE_QUERIES = [
     ("logical_and_method_uint8", lambda t: t(INTS.astype(np.uint8)).logical_and(t(np.array([0.0, 2.0, -1.0]))),
      lambda t: t(INTS.astype(np.uint8)).logical_and(t(np.array([0.0, 2.0, -1.0])))),
     ("logical_not_ints", lambda t: t(INTS - 1).logical_not(), lambda t: t(INTS - 1).logical_not()),
+    # booleans: square and clamp to integer bounds give int64; uint8 bounds wrap -255..-1 (clip refused or kept)
+    ("square_bool", lambda t: anynn.square(t(INTS > 1)), lambda t: torch.square(t(INTS > 1))),
+    ("clamp_bool_int_bounds", lambda t: t(INTS > 1).clamp(min=0, max=2), lambda t: t(INTS > 1).clamp(min=0, max=2)),
+    ("clamp_min_bool", lambda t: anynn.clamp_min(t(INTS > 1), 2), lambda t: torch.clamp_min(t(INTS > 1), 2)),
+    ("clamp_max_bool", lambda t: t(INTS > 1).clamp_max(0), lambda t: t(INTS > 1).clamp_max(0)),
+    ("clamp_bool_float_bound", lambda t: t(INTS > 1).clamp(max=0.5), lambda t: t(INTS > 1).clamp(max=0.5)),
+    ("clip_uint8_negative_min", lambda t: t(INTS.astype(np.uint8) * 90).clip(min=-1),
+     lambda t: t(INTS.astype(np.uint8) * 90).clip(min=-1)),
+    ("clamp_uint8_negative_max", lambda t: anynn.clamp(t(INTS.astype(np.uint8)), -250, -253),
+     lambda t: torch.clamp(t(INTS.astype(np.uint8)), -250, -253)),
+    ("clamp_max_int8", lambda t: t(INTS.astype(np.int8)).clamp_max(-128),
+     lambda t: t(INTS.astype(np.int8)).clamp_max(-128)),
     ("median_indices", lambda t: anynn.median(t(X), 1).indices, lambda t: torch.median(t(X), 1).indices),
     ("repeat_interleave_counts", lambda t: anynn.repeat_interleave(t(np.array([2, 0, 3]))),
      lambda t: torch.repeat_interleave(t(np.array([2, 0, 3])))),
