@@ -111,9 +111,9 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     (``torch.linalg.lstsq`` with its CPU driver ``gelsy``'s results: ``rank`` (*) int64, empty ``residuals`` and
     ``singular_values``). X is ``pinv(A) B`` with singular values below ``rcond * σ_max`` dropped (default
     ``max(m, n) * eps``), whose gradient is PyTorch's."""
-    from .functional.spectral import _check_matrix
+    from .functional.matrix_inverse import check_matrices
 
-    _check_matrix("lstsq", A)
+    check_matrices("lstsq", A)
     if not isinstance(B, Tensor) or B.array.dtype != A.array.dtype:
         raise RuntimeError(f"linalg.lstsq: Expected B to be a Tensor of A's dtype {A.dtype}, got "
                            f"{B.dtype if isinstance(B, Tensor) else type(B).__name__}")

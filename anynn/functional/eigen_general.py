@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from .matrix_inverse import check_matrices
 from .value_checks import linalg_dtype_error
 
 _COMPLEX_OF = {"float32": "complex64", "float64": "complex128", "complex64": "complex64",
@@ -30,13 +31,7 @@ class EigResult(NamedTuple):
 
 
 def _eig(name: str, A: Tensor) -> tuple[Any, Any]:  # noqa: N803 - PyTorch's name
-    if not isinstance(A, Tensor):
-        raise TypeError(f"linalg.{name}: expected a Tensor for A, got {type(A).__name__}")
-    if A.ndim < 2:
-        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
-    if A.shape[-1] != A.shape[-2]:
-        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
-                           f"{A.shape[-1]} matrices")
+    check_matrices(name, A, square=True, real=False)  # complex matrices are eig's own inputs
     source = dtype_name(A.array.dtype)
     if source not in _COMPLEX_OF:
         raise linalg_dtype_error(f"linalg.{name}", A.array.dtype)

@@ -21,8 +21,7 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend.typing import Namespace
 from . import elementwise
 from .cholesky import cholesky
-from .matrix_inverse import LinAlgError, check_square, inv, solve
-from .value_checks import linalg_dtype_error
+from .matrix_inverse import LinAlgError, check_matrices, check_square, inv, solve
 
 
 class CholeskyExResult(NamedTuple):
@@ -224,22 +223,13 @@ def _zero_pivot(code: int) -> str:
             "to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
-def _check_lu(name: str, A: Tensor) -> None:  # noqa: N803
-    if not isinstance(A, Tensor):
-        raise TypeError(f"linalg.{name}: expected a Tensor for A, got {type(A).__name__}")
-    if A.ndim < 2:
-        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
-    if not A.backend.xp.isdtype(A.array.dtype, "real floating"):
-        raise linalg_dtype_error(f"linalg.{name}", A.array.dtype)
-
-
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,  # noqa: N803
                  out: None = None) -> LUFactorExResult:
     """The LU factorization of A (*, m, n) with partial pivoting (``pivot=False``: none, as PyTorch on a GPU):
     ``(LU, pivots, info)``: L (unit diagonal, not stored) and U packed in LU (*, m, n); pivots (*, min(m, n)) int32,
     1-based (row i was swapped with row ``pivots[i]``); info (*) int32, the first zero pivot (0: none).
     Differentiable for square A."""
-    _check_lu("lu_factor_ex", A)
+    check_matrices("lu_factor_ex", A)
     if A.shape[-1] != A.shape[-2] and A.requires_grad:
         raise NotImplementedError("linalg.lu_factor_ex: the gradient of a non-square A's LU factorization is not "
                                   "implemented; factorize A.detach() or a square matrix")
@@ -257,7 +247,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,  
 
 def lu_factor(A: Tensor, *, pivot: bool = True, out: None = None) -> LUFactorResult:  # noqa: N803
     """`lu_factor_ex` that raises PyTorch's error for a singular matrix: ``(LU, pivots)``."""
-    _check_lu("lu_factor", A)
+    check_matrices("lu_factor", A)
     found = lu_factor_ex(A, pivot=pivot)
     _raise_for("lu_factor", found.info, _zero_pivot)
     return LUFactorResult(found.LU, found.pivots)

@@ -127,17 +127,24 @@ RECORDED = SimpleNamespace(inv=InvFunction.apply, det=DetFunction.apply, solve=_
                            slogdet=lambda a: (None, LogAbsDetFunction.apply(a)))
 
 
-def check_square(name: str, a: Any) -> None:
-    """PyTorch's refusals: a non-Tensor, fewer than 2 dims, non-square matrices, a non-floating dtype."""
+def check_matrices(name: str, a: Any, square: bool = False, real: bool = True) -> None:
+    """PyTorch's refusals of ``linalg.<name>``'s input: a non-Tensor, fewer than 2 dims, non-square matrices (with
+    ``square``), a dtype other than real floating (with ``real``; complex is refused by name: anynn's linalg
+    gradients are real-only)."""
     if not isinstance(a, Tensor):
         raise TypeError(f"linalg.{name}: expected a Tensor for A, got {type(a).__name__}")
     if a.ndim < 2:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
-    if a.shape[-1] != a.shape[-2]:
+    if square and a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are {a.shape[-2]} by "
                            f"{a.shape[-1]} matrices")
-    if not a.backend.xp.isdtype(a.array.dtype, "real floating"):
+    if real and not a.backend.xp.isdtype(a.array.dtype, "real floating"):
         raise linalg_dtype_error(f"linalg.{name}", a.array.dtype)
+
+
+def check_square(name: str, a: Any) -> None:
+    """`check_matrices` for a batch of square real floating matrices."""
+    check_matrices(name, a, square=True)
 
 
 def inv(A: Tensor, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name

@@ -19,7 +19,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
-from .spectral import _check_matrix
+from .matrix_inverse import check_matrices
 
 
 class PinvFunction(Function):
@@ -68,7 +68,7 @@ def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,  # 
          hermitian: bool = False, out: None = None) -> Tensor:
     """The pseudo-inverse (*, n, m) of A (*, m, n) (``torch.linalg.pinv``); ``hermitian=True`` reads A as symmetric
     (its lower triangle) and uses ``eigh``. ``atol``/``rtol`` are numbers here (PyTorch also takes Tensors)."""
-    _check_matrix("pinv", A)
+    check_matrices("pinv", A)
     if hermitian and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.pinv: A must be batches of square matrices when hermitian=True, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")

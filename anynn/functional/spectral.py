@@ -25,8 +25,7 @@ from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
 from .cholesky import triangle_mask
-from .matrix_inverse import check_square
-from .value_checks import linalg_dtype_error
+from .matrix_inverse import check_matrices, check_square
 
 
 def _eye(xp: Namespace, n: int, like: Any, device: Any) -> Any:
@@ -178,15 +177,6 @@ class QrResult(NamedTuple):
     R: Tensor
 
 
-def _check_matrix(name: str, A: Any) -> None:  # noqa: N803 - PyTorch's name
-    if not isinstance(A, Tensor):
-        raise TypeError(f"linalg.{name}: expected a Tensor for A, got {type(A).__name__}")
-    if A.ndim < 2:
-        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
-    if not A.backend.xp.isdtype(A.array.dtype, "real floating"):
-        raise linalg_dtype_error(f"linalg.{name}", A.array.dtype)
-
-
 def eigh(A: Tensor, UPLO: str = "L", *, out: None = None) -> EighResult:  # noqa: N803
     """Eigenvalues (*, n), ascending, and orthonormal eigenvectors (*, n, n) (columns) of each symmetric matrix of
     A (*, n, n) (``torch.linalg.eigh``; only ``UPLO='L'``, the lower triangle, as the array API reads it)."""
@@ -209,7 +199,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out: None = None) -> Tensor:  # noqa
 def svd(A: Tensor, full_matrices: bool = True, *, driver: None = None, out: None = None) -> SvdResult:  # noqa: N803
     """``U`` (*, m, m|k), ``S`` (*, k) descending, ``Vh`` (*, n|k, n) with ``A = U diag(S) Vh`` for A (*, m, n)
     (``torch.linalg.svd``; ``full_matrices=False``: the k = min(m, n) columns)."""
-    _check_matrix("svd", A)
+    check_matrices("svd", A)
     return SvdResult(*SvdFunction.apply(A, full_matrices=bool(full_matrices)))
 
 
@@ -222,7 +212,7 @@ def qr(A: Tensor, mode: str = "reduced", *, out: None = None) -> QrResult:  # no
     """``Q`` (*, m, k) (``'complete'``: (*, m, m)) and ``R`` (*, k, n) (``'complete'``: (*, m, n)) with
     ``A = Q R`` for A (*, m, n) (``torch.linalg.qr``); ``mode='r'`` gives an empty Q and an R whose backward raises
     (PyTorch's rule)."""
-    _check_matrix("qr", A)
+    check_matrices("qr", A)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"linalg.qr: qr received unrecognized mode '{mode}' but expected one of 'reduced' "
                            f"(default), 'r', or 'complete'")
