@@ -34,7 +34,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
 def positive(input: Tensor) -> Tensor:  # noqa: A002
     """``input`` itself (``torch.positive``); booleans are refused, as PyTorch's."""
     if input.backend.xp.isdtype(input.array.dtype, "bool"):
-        raise TypeError("positive(): the positive operator, +, does not support bool tensors")
+        raise RuntimeError("positive(): the positive operator, +, does not support bool tensors")
     return input
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import (binary_math, elementwise, linalg_spellings, matrix_inverse, rearrange, rounding, set_ops, special,
-               quantile, statistics, unary, vector_products, composite_math)
+               quantile, statistics, unary, vector_products, composite_math, composite_more)
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, true_divide)
@@ -29,6 +29,7 @@ from .vector_products import cdist, cross, dot, ger, outer
 FUNCTIONS: dict[str, Any] = {**unary.FUNCTIONS, **rounding.FUNCTIONS, **binary_math.FUNCTIONS,
                              **rearrange.FUNCTIONS, **_DIAGONAL_FUNCTIONS, **set_ops.FUNCTIONS,
                              **statistics.FUNCTIONS, **quantile.FUNCTIONS, **composite_math.FUNCTIONS,
+                             **composite_more.FUNCTIONS,
                              **vector_products.FUNCTIONS,
                              **special.FUNCTIONS, **matrix_inverse.FUNCTIONS, **linalg_spellings.FUNCTIONS,
                              "prod": prod, "cumprod": cumprod}

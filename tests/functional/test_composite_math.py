@@ -1,6 +1,8 @@
-"""PyTorch functions made of existing operations (anynn/functional/composite_math.py): ravel, broadcast_tensors,
-positive, mv, inner, deg2rad/rad2deg, fliplr/flipud, logit, isin; functions and Tensor methods against PyTorch on
-every backend, values, dtypes and float64 gradients, with a gradient check, and PyTorch's refusals."""
+"""PyTorch functions made of existing operations (anynn/functional/composite_math.py: ravel, broadcast_tensors,
+positive, mv, inner, deg2rad/rad2deg, fliplr/flipud, logit, isin, dist; composite_more.py: rot90, select, diagflat,
+h/v/dsplit, msort, addmv/addr/addbmm, fmax/fmin, copysign, heaviside, float_power, logaddexp2, signbit, ldexp,
+gcd/lcm, tril_indices/triu_indices, unravel_index); functions and Tensor methods against PyTorch on every backend,
+values, dtypes and float64 gradients, with a gradient check, and PyTorch's refusals."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ X = RNG.standard_normal((3, 4))
 BATCH = RNG.standard_normal((2, 3, 4))
 VEC = RNG.standard_normal(4)
 UNIT = RNG.uniform(0.05, 0.95, (3, 4))
+OTHER = RNG.standard_normal((3, 4))
+CUBE = RNG.standard_normal((2, 3, 4))
 
 # (name, call on (module, *tensors), inputs): every input requires grad
 DIFFERENTIABLE = [
@@ -41,6 +45,38 @@ DIFFERENTIABLE = [
     ("dist_broadcast_p3", lambda m, a, b: m.dist(a, b, 3), (BATCH, VEC)),
     ("method_dist_p1", lambda m, a, b: a.dist(b, p=1), (X, VEC)),
     ("dist_inf", lambda m, a, b: m.dist(a, b, float("inf")), (X, X[::-1].copy())),
+    ("rot90", lambda m, x: m.rot90(x), (X,)),
+    ("rot90_minus_one_dims", lambda m, x: m.rot90(x, -1, (2, 0)), (BATCH,)),
+    ("method_rot90_two", lambda m, x: x.rot90(2, [1, 2]), (BATCH,)),
+    ("rot90_zero", lambda m, x: m.rot90(x, 4) * 2, (X,)),
+    ("select", lambda m, x: m.select(x, 1, 2), (BATCH,)),
+    ("method_select_negative", lambda m, x: x.select(-1, -3), (BATCH,)),
+    ("diagflat", lambda m, x: m.diagflat(x), (X,)),
+    ("method_diagflat_offset", lambda m, x: x.diagflat(-2), (VEC,)),
+    ("hsplit", lambda m, x: m.cat([p * (i + 1) for i, p in enumerate(m.hsplit(x, 2))], 1), (X,)),
+    ("hsplit_vector", lambda m, x: m.cat([p * (i + 1) for i, p in enumerate(m.hsplit(x, [1, 3]))]), (VEC,)),
+    ("method_vsplit", lambda m, x: m.cat([p * (i + 1) for i, p in enumerate(x.vsplit([1]))]), (X,)),
+    ("dsplit", lambda m, x: m.cat([p * (i + 1) for i, p in enumerate(m.dsplit(x, 4))], 2), (CUBE,)),
+    ("msort", lambda m, x: m.msort(x), (BATCH,)),
+    ("method_msort", lambda m, x: x.msort(), (X,)),
+    ("addmv", lambda m, c, a, v: m.addmv(c, a, v, beta=0.5, alpha=2.0), (VEC[:3], X, VEC)),
+    ("method_addmv_broadcast", lambda m, c, a, v: c.addmv(a, v), (VEC[:1], X, VEC)),
+    ("addr", lambda m, c, a, b: m.addr(c, a, b, alpha=-1.5), (X, VEC[:3], VEC)),
+    ("method_addr_beta", lambda m, c, a, b: c.addr(a, b, beta=3.0), (VEC, VEC[:3], VEC)),
+    ("addbmm", lambda m, c, a, b: m.addbmm(c, a, b, beta=0.5), (X[:, :3], BATCH, CUBE.mT.copy())),
+    ("method_addmv_inplace", lambda m, c, a, v: (c * 1.0).addmv_(a, v, alpha=0.5), (VEC[:3], X, VEC)),
+    ("fmax", lambda m, a, b: m.fmax(a, b), (X, OTHER)),
+    ("method_fmin_broadcast", lambda m, a, b: a.fmin(b), (X, VEC)),
+    ("copysign", lambda m, x: m.copysign(x, x.flip(0).detach()), (X,)),
+    ("method_copysign_number", lambda m, x: x.copysign(-2.0), (X,)),
+    ("copysign_inplace", lambda m, x: (x * 2.0).copysign_(x.flip(1).detach()), (X,)),
+    ("float_power", lambda m, x: m.float_power(x, 3), (X,)),
+    ("method_float_power_tensor", lambda m, a, b: a.float_power(b), (UNIT, X)),
+    ("float_power_number_base", lambda m, x: m.float_power(2.5, x), (X,)),
+    ("logaddexp2", lambda m, a, b: m.logaddexp2(a, b), (X, VEC)),
+    ("method_logaddexp2", lambda m, a, b: a.logaddexp2(b * 40), (X, OTHER)),
+    ("ldexp", lambda m, a, b: m.ldexp(a, b), (X, OTHER)),
+    ("method_ldexp_inplace", lambda m, a, b: (a * 1.0).ldexp_(b), (X, VEC)),
 ]
 
 
@@ -52,6 +88,7 @@ def test_matches_torch_with_gradients(backend, name, call, inputs):
 
 
 INTS = np.array([[3, 1, 4], [1, 5, 9]])
+NANS = np.array([1.0, np.nan, -0.0, 3.0, np.nan, -2.0, 0.0])
 # (name, call on (module, tensor maker)): values and dtypes
 QUERIES = [
     ("isin", lambda m, t: m.isin(t(INTS), t(np.array([1, 9, 7])))),
@@ -62,6 +99,38 @@ QUERIES = [
     ("deg2rad_ints", lambda m, t: m.deg2rad(t(INTS * 30))),
     ("logit_ints", lambda m, t: t(INTS - 2).logit()),
     ("ravel_bool", lambda m, t: m.ravel(t(INTS > 2))),
+    ("tril_indices", lambda m, t: m.tril_indices(4, 6, -1, device=t(INTS).device)),
+    ("tril_indices_empty", lambda m, t: m.tril_indices(0, 3, device=t(INTS).device)),
+    ("tril_indices_int32_wide_offset", lambda m, t: m.tril_indices(3, 5, 9, dtype=m.int32, device=t(INTS).device)),
+    ("triu_indices", lambda m, t: m.triu_indices(5, 3, 1, device=t(INTS).device)),
+    ("triu_indices_negative_offset", lambda m, t: m.triu_indices(5, 3, -2, device=t(INTS).device)),
+    ("unravel_index", lambda m, t: m.stack(m.unravel_index(t(np.array([[0, 5], [23, -1]])), (2, 3, 4)))),
+    ("unravel_index_int_shape", lambda m, t: m.stack(m.unravel_index(t(np.array([3, -7])), 10))),
+    ("unravel_index_wraps_out_of_range", lambda m, t: m.stack(m.unravel_index(t(np.array([12, -13, 30])), (3, 4)))),
+    ("msort_ints", lambda m, t: t(INTS).msort()),
+    ("rot90_ints", lambda m, t: m.rot90(t(INTS), 3)),
+    ("fmax_nan", lambda m, t: m.fmax(t(NANS), t(NANS[::-1].copy()))),
+    ("fmin_nan", lambda m, t: m.fmin(t(NANS), t(NANS[::-1].copy()))),
+    ("fmax_ints_and_floats", lambda m, t: m.fmax(t(INTS), t(X[:2, :3]))),
+    ("signbit", lambda m, t: m.signbit(t(NANS * -1.0))),
+    ("method_signbit_zeros", lambda m, t: t(np.array([0.0, -0.0, -np.inf, np.inf])).signbit()),
+    ("signbit_ints", lambda m, t: m.signbit(t(INTS - 3))),
+    ("copysign_ints", lambda m, t: m.copysign(t(INTS), t(INTS - 3))),
+    ("copysign_negative_zero", lambda m, t: m.copysign(t(NANS), -0.0)),
+    ("copysign_float32_float64", lambda m, t: m.copysign(t(NANS.astype(np.float32)), t(NANS[::-1].copy()))),
+    ("heaviside", lambda m, t: m.heaviside(t(NANS), t(np.array([0.5])))),
+    ("method_heaviside_ints", lambda m, t: t(INTS - 3).heaviside(t(np.array([7])))),
+    ("heaviside_inplace", lambda m, t: t(np.array([-2.0, 0.0, 3.0])).heaviside_(t(np.array([9.0, 8.0, 7.0])))),
+    ("float_power_ints", lambda m, t: m.float_power(t(INTS), 2)),
+    ("float_power_float32", lambda m, t: t(X.astype(np.float32)).float_power(t(INTS[:1, :1]))),
+    ("float_power_complex_exponent", lambda m, t: m.float_power(t(UNIT), 1j)),
+    ("ldexp_ints", lambda m, t: m.ldexp(t(INTS), t(INTS - 2))),
+    ("logaddexp2_large", lambda m, t: m.logaddexp2(t(X * 1000), t(OTHER * 1000))),
+    ("gcd", lambda m, t: m.gcd(t(np.array([-12, 0, 7, 18, 0, 270])), t(np.array([18, 5, 0, -12, 0, 192])))),
+    ("method_lcm_broadcast", lambda m, t: t(np.array([[4], [-6], [0]])).lcm(t(np.array([6, 10, 7])))),
+    ("gcd_int32_int64", lambda m, t: m.gcd(t(np.array([12, 9], dtype=np.int32)), t(np.array([8, 6])))),
+    ("gcd_inplace", lambda m, t: t(np.array([12, 9, 0])).gcd_(t(np.array([8, 6, 0])))),
+    ("lcm_inplace", lambda m, t: t(np.array([4, 9, 0])).lcm_(t(np.array([6, 6, 5])))),
 ]
 
 
@@ -80,12 +149,41 @@ REFUSALS = [
     lambda m, t: m.fliplr(t(VEC)),
     lambda m, t: m.flipud(t(np.array(1.0))),
     lambda m, t: m.positive(t(INTS > 2)),
+    lambda m, t: m.rot90(t(VEC)),
+    lambda m, t: m.rot90(t(X), 1, (1, 1)),
+    lambda m, t: m.rot90(t(X), 1, (0, 1, 2)),
+    lambda m, t: m.rot90(t(X), 1, (0, 2)),
+    lambda m, t: m.select(t(X), 1, 4),
+    lambda m, t: m.select(t(X), 2, 0),
+    lambda m, t: m.select(t(np.array(1.0)), 0, 0),
+    lambda m, t: m.hsplit(t(X), 3),
+    lambda m, t: m.vsplit(t(VEC), 2),
+    lambda m, t: m.dsplit(t(X), 2),
+    lambda m, t: m.addmv(t(VEC), t(X), t(VEC)),
+    lambda m, t: m.addmv(t(X), t(X), t(VEC)),
+    lambda m, t: m.addr(t(X), t(X), t(VEC)),
+    lambda m, t: m.addbmm(t(X), t(BATCH), t(BATCH)),
+    lambda m, t: m.fmax(t(X), 2.0),
+    lambda m, t: m.heaviside(t(X), t(INTS[:1, :1])),
+    lambda m, t: m.gcd(t(X), t(X)),
+    lambda m, t: m.lcm(t(INTS), t(X[:2, :3])),
+    lambda m, t: m.unravel_index(t(X), (3, 4)),
+    lambda m, t: m.signbit(t(X + 1j)),
 ]
+
+
+def test_fmax_fmin_gradients_at_ties_and_nans_as_torch(backend):
+    """A tie's gradient goes to input, a NaN's to the other operand (all to input when both are NaN)."""
+    a = np.array([1.0, 2.0, np.nan, np.nan, 0.5])
+    b = np.array([1.0, np.nan, 3.0, np.nan, -0.5])
+    for name in ("fmax", "fmin"):
+        compare_with_torch(backend, getattr(anynn, name), getattr(torch, name), a, b, rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("call", REFUSALS)
 def test_refusals_as_torch(backend, call):
-    with pytest.raises((RuntimeError, TypeError)):
+    with pytest.raises((RuntimeError, TypeError, IndexError)) as theirs:
         call(torch, torch.tensor)
-    with pytest.raises((RuntimeError, TypeError)):
+    kind = next(k for k in (IndexError, TypeError, RuntimeError) if isinstance(theirs.value, k))
+    with pytest.raises(kind):
         call(anynn, lambda a: make(backend, a))

@@ -1,0 +1,321 @@
+"""More PyTorch functions made of existing operations: ``rot90``, ``select``, ``diagflat``, ``hsplit`` / ``vsplit``
+/ ``dsplit``, ``msort``, ``addmv`` / ``addr`` / ``addbmm``, ``fmax`` / ``fmin``, ``copysign``, ``heaviside``,
+``float_power``, ``logaddexp2``, ``signbit``, ``ldexp``, ``gcd`` / ``lcm`` (all also Tensor methods), and the
+top-level-only ``tril_indices`` / ``triu_indices`` and ``unravel_index``. The differentiable ones are differentiable
+through the operations they are made of (no Function of their own)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from . import elementwise, shape
+from .binary_math import logaddexp
+from .composite_math import mv
+from .diagonal import diag
+from .sorting import sort
+from .tensor_extras import where
+from .torch_surface import bmm, flip
+from .value_checks import checked_dim
+from .vector_products import outer
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``input`` (at least 2-D) turned by ``k`` quarter turns in the plane of ``dims``, from the first dim towards
+    the second (``torch.rot90``); the two dims of that plane swap sizes when ``k`` is odd."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected 2 rotation dims, got dims = {dims}")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90: expected a tensor of at least 2 dims, got shape {tuple(input.shape)}")
+    d0, d1 = checked_dim("rot90", input, dims[0]), checked_dim("rot90", input, dims[1])
+    if d0 == d1:
+        raise RuntimeError(f"rot90: the rotation dims must differ, got dims = {dims}")
+    turns = k % 4
+    if turns == 1:
+        return shape.transpose(flip(input, (d1,)), d0, d1)
+    if turns == 2:
+        return flip(input, (d0, d1))
+    if turns == 3:
+        return shape.transpose(flip(input, (d0,)), d0, d1)
+    return elementwise.clone(input)
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    """The slice of ``input`` at ``index`` along ``dim``, that dim removed (``torch.select``; ``x.select(1, 2)`` is
+    ``x[:, 2]``)."""
+    if input.ndim == 0:
+        raise IndexError("select: cannot be applied to a 0-d tensor")
+    dim = checked_dim("select", input, dim)
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select: index {index} is out of range for dim {dim} of size {size} "
+                         f"(shape {tuple(input.shape)})")
+    return input[(slice(None),) * dim + (int(index),)]
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:  # noqa: A002
+    """The square matrix with ``input``'s elements, flattened, on diagonal ``offset`` (``torch.diagflat``): n
+    elements give (n + |offset|, n + |offset|)."""
+    return diag(shape.reshape(input, (-1,)), offset)
+
+
+def _split_along(name: str, input: Tensor, indices_or_sections: Any, dim: int, min_ndim: int) -> tuple[Tensor, ...]:  # noqa: A002
+    from .array_style_ops import tensor_split
+
+    if input.ndim < min_ndim:
+        raise RuntimeError(f"{name}: expected a tensor of at least {min_ndim} dims, got shape {tuple(input.shape)}")
+    if isinstance(indices_or_sections, int):
+        if indices_or_sections <= 0 or input.shape[dim] % indices_or_sections:
+            raise RuntimeError(f"{name}: dim {dim} of size {input.shape[dim]} does not split into "
+                               f"{indices_or_sections} equal parts")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa: A002
+    """Views of ``input`` split along dim 1 (dim 0 when 1-D) into equal parts (an int) or at the given indices
+    (``torch.hsplit``)."""
+    return _split_along("hsplit", input, indices_or_sections, 0 if input.ndim == 1 else 1, 1)
+
+
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa: A002
+    """Views of ``input`` (at least 2-D) split along dim 0, as `hsplit` (``torch.vsplit``)."""
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa: A002
+    """Views of ``input`` (at least 3-D) split along dim 2, as `hsplit` (``torch.dsplit``)."""
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+
+
+def msort(input: Tensor) -> Tensor:  # noqa: A002
+    """``input`` sorted along dim 0, ascending (``torch.msort``); the gradient follows the elements."""
+    return sort(input, 0).values
+
+
+def _scaled_sum(name: str, input: Tensor, product: Tensor, beta: float, alpha: float) -> Tensor:  # noqa: A002
+    from .composite_math import broadcast_tensors
+
+    grown = tuple(broadcast_tensors(input, product)[1].shape)
+    if grown != tuple(product.shape):
+        raise RuntimeError(f"{name}: input of shape {tuple(input.shape)} does not broadcast to the product's shape "
+                           f"{tuple(product.shape)}")
+    product = product if alpha == 1 else product * alpha
+    if beta == 0:  # PyTorch ignores input then (NaN in it too)
+        return product
+    return (input if beta == 1 else input * beta) + product
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * (mat @ vec)`` (``torch.addmv``): mat (n, m), vec (m,), input broadcasting to (n,)."""
+    return _scaled_sum("addmv", input, mv(mat, vec), beta, alpha)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * outer(vec1, vec2)`` (``torch.addr``): vec1 (n,), vec2 (m,), input broadcasting to
+    (n, m)."""
+    if vec1.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"addr: expected two 1-D vectors, got shapes {tuple(vec1.shape)} and {tuple(vec2.shape)}")
+    return _scaled_sum("addr", input, outer(vec1, vec2), beta, alpha)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]`` (``torch.addbmm``): batch1 (B, n, m), batch2
+    (B, m, p), input broadcasting to (n, p)."""
+    from .reduce import sum as total
+
+    return _scaled_sum("addbmm", input, total(bmm(batch1, batch2), axis=0), beta, alpha)
+
+
+def _nan_aware_pick(name: str, input: Tensor, other: Tensor, keep_input: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"{name}: input and other must be tensors, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    return where(keep_input | other.isnan(), input, other)
+
+
+def fmax(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise maximum that skips NaN: NaN only where both are NaN (``torch.fmax``; broadcast). A tie's
+    gradient goes to ``input``, as PyTorch's."""
+    return _nan_aware_pick("fmax", input, other, input >= other)
+
+
+def fmin(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise minimum that skips NaN, as `fmax` (``torch.fmin``)."""
+    return _nan_aware_pick("fmin", input, other, input <= other)
+
+
+def _signbit_array(x: Tensor) -> Any:
+    xp = x.backend.xp
+    if xp.isdtype(x.array.dtype, "complex floating"):
+        raise RuntimeError(f"signbit: complex tensors have no sign bit, got dtype {x.dtype}")
+    if xp.isdtype(x.array.dtype, "real floating"):
+        return xp.signbit(x.array)
+    if xp.isdtype(x.array.dtype, "bool"):
+        return xp.zeros_like(x.array, dtype=xp.bool)
+    return x.array < 0
+
+
+def signbit(input: Tensor) -> Tensor:  # noqa: A002
+    """Whether each element's sign bit is set (``torch.signbit``): True for negative numbers, ``-0.0`` and NaNs with
+    the bit set; a boolean tensor of ``input``'s shape, not differentiable."""
+    return Tensor._make(_signbit_array(input), input.backend, None, 0)
+
+
+def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """``|input|`` with the sign of ``other`` (``torch.copysign``; broadcast, ``other`` may be a number; ``-0.0``
+    counts as negative). Integers give float32; the gradient reaches ``input`` only (0 where it is 0)."""
+    if isinstance(other, Tensor):
+        magnitude, other = elementwise.as_common_floating(input, other)
+        xp = magnitude.backend.xp
+        wide = xp.result_type(magnitude.array.dtype, other.array.dtype)
+        magnitude = magnitude if magnitude.array.dtype == wide else magnitude.astype(wide)
+        negative = Tensor._make(_signbit_array(other), other.backend, None, 0)
+    else:
+        magnitude = elementwise.as_floating(input)
+        negative = Tensor._make(input.backend.xp.full_like(magnitude.array, math.copysign(1.0, other) < 0,
+                                                           dtype=input.backend.xp.bool), input.backend, None, 0)
+    size = magnitude.abs()
+    return where(negative, -size, size)
+
+
+def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
+    """The step function (``torch.heaviside``): 0 where ``input < 0``, 1 where ``input > 0``, ``values`` (broadcast)
+    where it is 0. Both of one real dtype; not differentiable, as PyTorch's."""
+    if input.dtype != values.dtype:
+        raise RuntimeError(f"heaviside: input and values must have one dtype, got {input.dtype} and {values.dtype}")
+    if input.backend.xp.isdtype(input.array.dtype, "complex floating"):
+        raise RuntimeError(f"heaviside: complex tensors are not supported, got dtype {input.dtype}")
+    x, v = input.detach(), values.detach()
+    return where(x == 0, v, (x > 0).astype(x.array.dtype))
+
+
+def _widest(value: Any) -> Any:
+    if not isinstance(value, Tensor):
+        return complex(value) if isinstance(value, complex) else float(value)
+    complex_kind = value.backend.xp.isdtype(value.array.dtype, "complex floating")
+    return value.astype("complex128" if complex_kind else "float64")
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
+    """``input ** exponent`` computed in float64 (complex128 when either is complex), as ``torch.float_power``;
+    either may be a number, and the result is float64/complex128 whatever the operands' dtypes."""
+    base, power = _widest(input), _widest(exponent)
+    if not isinstance(base, Tensor) and not isinstance(power, Tensor):
+        raise TypeError("float_power: input or exponent must be a tensor")
+    if isinstance(power, complex) and isinstance(base, Tensor):
+        base = base.astype("complex128")
+    if isinstance(base, complex) and isinstance(power, Tensor):
+        power = power.astype("complex128")
+    return base ** power
+
+
+def logaddexp2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """``log2(2**input + 2**other)`` without overflow (``torch.logaddexp2``; broadcast)."""
+    a, b = elementwise.as_common_floating(input, other)
+    return logaddexp(a * math.log(2.0), b * math.log(2.0)) / math.log(2.0)
+
+
+def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """``input * 2**other`` (``torch.ldexp``; broadcast); integers give float32, both operands get gradients."""
+    from .unary import exp2
+
+    a, b = elementwise.as_common_floating(input, other)
+    return a * exp2(b)
+
+
+def _integer_operands(name: str, input: Tensor, other: Tensor) -> tuple[Any, Any, Any]:  # noqa: A002
+    xp = input.backend.xp
+    for t in (input, other):
+        if not xp.isdtype(t.array.dtype, "integral"):
+            raise RuntimeError(f"{name}: expected integer tensors, got dtype {t.dtype}")
+    wide = xp.result_type(input.array.dtype, other.array.dtype)
+    a, b = xp.broadcast_arrays(xp.astype(input.array, wide), xp.astype(other.array, wide))
+    return xp, xp.abs(a), xp.abs(b)
+
+
+def _gcd_arrays(xp: Any, a: Any, b: Any) -> Any:
+    """Euclid's algorithm on every element at once, until every remainder is 0 (a host read per step)."""
+    zero, one = xp.zeros_like(b), xp.ones_like(b)
+    while bool(xp.any(b != zero)):
+        done = b == zero
+        a, b = xp.where(done, a, b), xp.where(done, zero, a % xp.where(done, one, b))
+    return a
+
+
+def gcd(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The greatest common divisor of each pair (``torch.gcd``; integers, broadcast; ``gcd(0, 0) = 0``)."""
+    xp, a, b = _integer_operands("gcd", input, other)
+    return Tensor._make(_gcd_arrays(xp, a, b), input.backend, None, 0)
+
+
+def lcm(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The least common multiple of each pair (``torch.lcm``; integers, broadcast; 0 when either is 0)."""
+    xp, a, b = _integer_operands("lcm", input, other)
+    divisor = _gcd_arrays(xp, a, b)
+    zero = divisor == xp.zeros_like(divisor)
+    return Tensor._make(xp.where(zero, divisor, (a // xp.where(zero, xp.ones_like(divisor), divisor)) * b),
+                        input.backend, None, 0)
+
+
+def _indices_tensor(rows: list[int], cols: list[int], dtype: Any, device: Any) -> Tensor:
+    from ..factories import tensor
+
+    return tensor([rows, cols], dtype="int64" if dtype is None else dtype, device=device)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:
+    """The (row, column) coordinates of a row x col matrix's lower triangle, diagonal ``offset`` included, as a
+    (2, N) int64 tensor in row-major order (``torch.tril_indices``)."""
+    rows: list[int] = []
+    cols: list[int] = []
+    for i in range(row):
+        stop = min(col, max(0, i + offset + 1))
+        rows += [i] * stop
+        cols += range(stop)
+    return _indices_tensor(rows, cols, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:
+    """The coordinates of the upper triangle from diagonal ``offset`` on, as `tril_indices` (``torch.triu_indices``)."""
+    rows: list[int] = []
+    cols: list[int] = []
+    for i in range(row):
+        start = min(col, max(0, i + offset))
+        rows += [i] * (col - start)
+        cols += range(start, col)
+    return _indices_tensor(rows, cols, dtype, device)
+
+
+def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, ...]:
+    """Flat (row-major) ``indices`` as one coordinate tensor per dim of ``shape``, each of ``indices``' shape
+    (``torch.unravel_index``). Indices wrap around as PyTorch's do, each coordinate taken modulo its size: -1 is
+    the last element, and ``numel`` the first again (no error)."""
+    dims = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    xp = indices.backend.xp
+    if not xp.isdtype(indices.array.dtype, "integral"):
+        raise TypeError(f"unravel_index: expected integer indices, got dtype {indices.dtype}")
+    if any(s < 0 for s in dims):
+        raise ValueError(f"unravel_index: shape must have no negative sizes, got {dims}")
+    flat = xp.astype(indices.array, xp.int64)
+    coords = []
+    for size in reversed(dims):
+        coords.append(flat % size if size else flat)
+        flat = flat // size if size else flat
+    return tuple(Tensor._make(c, indices.backend, None, 0) for c in reversed(coords))
+
+
+FUNCTIONS: dict[str, Any] = {
+    "rot90": rot90, "select": select, "diagflat": diagflat, "hsplit": hsplit, "vsplit": vsplit, "dsplit": dsplit,
+    "msort": msort, "addmv": addmv, "addr": addr, "addbmm": addbmm, "fmax": fmax, "fmin": fmin,
+    "copysign": copysign, "heaviside": heaviside, "float_power": float_power, "logaddexp2": logaddexp2,
+    "signbit": signbit, "ldexp": ldexp, "gcd": gcd, "lcm": lcm,
+}
+TOP_LEVEL: dict[str, Any] = {"tril_indices": tril_indices, "triu_indices": triu_indices,
+                             "unravel_index": unravel_index}
+
+__all__ = ["FUNCTIONS", "TOP_LEVEL", *FUNCTIONS, *TOP_LEVEL]
