@@ -100,6 +100,10 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     dim = checked_dim("diff", input, dim)
+    if n < 0:
+        raise RuntimeError(f"diff: the order n must be non-negative, got {n}")
+    if n == 0:
+        return input.clone()  # as PyTorch's: a copy, no difference taken, prepend and append left out
     parts = [t for t in (prepend, input, append) if t is not None]
     x = shape.concat(parts, dim) if len(parts) > 1 else input
     lead = (slice(None),) * dim

@@ -407,7 +407,10 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     shape = tuple(xp.broadcast_arrays(xp.zeros(input.shape, dtype=xp.bool, device=input.backend.device),
                                       mask_data)[0].shape)
     full = expand(input, shape) if tuple(input.shape) != shape else input
-    return shape_ops.index(full, make_tensor(xp.broadcast_to(mask_data, shape), input.backend, None, 0))
+    selector = xp.broadcast_to(mask_data, shape)
+    if shape == ():  # a 0-d boolean index is not portable: select from one element instead
+        full, selector = shape_ops.reshape(full, (1,)), xp.reshape(selector, (1,))
+    return shape_ops.index(full, make_tensor(selector, input.backend, None, 0))
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -124,11 +124,11 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if input.shape[0] and int(xp.min(index)) < 0:
         raise RuntimeError("bincount: input must contain only non-negative integers")
     length = max(int(minlength), int(xp.max(index)) + 1 if input.shape[0] else 0)
-    if weights is None:
+    if weights is None or not input.shape[0]:  # PyTorch counts nothing in int64, weights or not
         values = xp.ones(index.shape, dtype=xp.int64, device=be.device)
     else:
         values = weights.array
-        if not xp.isdtype(values.dtype, "real floating"):
+        if values.dtype not in (xp.float32, xp.float64):  # PyTorch sums other weights (float16 too) in float64
             values = xp.astype(values, xp.float64)
     if length == 0:
         return _made(xp.zeros((0,), dtype=values.dtype, device=be.device), input)

@@ -23,6 +23,18 @@ def _middle(values: Tensor, axis: int) -> Any:
     return xp.where(valid < n, valid, xp.full_like(valid, (n - 1) // 2))
 
 
+def _nothing(input: Tensor) -> Tensor:
+    """The median of an empty integer or boolean tensor as PyTorch gives it on CPU: its NaN converted to the dtype
+    (through int32 below that width): the lowest int64 or int32, 0 for int16, int8 and uint8, True for bool."""
+    xp, dtype = input.backend.xp, input.array.dtype
+    if xp.isdtype(dtype, "bool"):
+        value: Any = True
+    else:
+        info = xp.iinfo(dtype)
+        value = info.min if info.bits >= 32 and info.min < 0 else 0
+    return Tensor._make(xp.full((), value, dtype=dtype, device=input.backend.device), input.backend, None, 0)
+
+
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002 - PyTorch's name
     """The lower median of all elements (a 0-d tensor), or ``(values, indices)`` along ``dim`` (``torch.median``);
     NaN where the elements hold one."""
@@ -30,6 +42,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         flat = input.reshape(-1)
         if flat.shape[0] == 0 and input.backend.xp.isdtype(flat.array.dtype, "real floating"):
             return flat.sum() * float("nan")  # PyTorch's median of nothing: NaN, connected to the (empty) input
+        if flat.shape[0] == 0:
+            return _nothing(input)
         values, _ = sort(flat)
         if not input.backend.xp.isdtype(values.array.dtype, "real floating"):
             return GetItem.apply(values, index=((flat.shape[0] - 1) // 2,))

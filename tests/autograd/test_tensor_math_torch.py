@@ -169,6 +169,8 @@ DIFFERENTIABLE = [
     ("add_alpha", lambda x, y: anynn.add(x, y, alpha=2.5), lambda x, y: torch.add(x, y, alpha=2.5), (X, Y)),
     ("sub_alpha", lambda x, y: x.sub(y, alpha=0.5), lambda x, y: x.sub(y, alpha=0.5), (X, Y)),
     ("clamp_min", lambda x: anynn.clamp_min(x, 0.1), lambda x: torch.clamp_min(x, 0.1), (X,)),
+    ("masked_select_zero_dim", lambda x: (x.sum() * 2.0).masked_select(x.sum() == x.sum()),
+     lambda x: (x.sum() * 2.0).masked_select(x.sum() == x.sum()), (X,)),
     # min above max: every element is max, no gradient (array-api-strict's clip refused it)
     ("clamp_min_above_max", lambda x: anynn.clamp(x, 0.3, -0.3) * x, lambda x: torch.clamp(x, 0.3, -0.3) * x, (X,)),
     ("mean_dtype", lambda x: x.mean(1, dtype=anynn.float64), lambda x: x.mean(1, dtype=torch.float64), (X,)),
@@ -302,6 +304,26 @@ def test_clamp_bound_out_of_the_integer_range_raises_as_torch(backend, dtype, bo
         make(backend, values).clamp(*bounds)
 
 
+def test_bincount_of_float16_weights_is_float64_as_torch(backend):
+    if backend.name == "array_api_strict":
+        pytest.skip("array_api_strict has no float16")
+    weights = np.array([0.5, 1.5, 2.0, 1.0, 3.0, 0.25], dtype=np.float16)
+    out = anynn.bincount(make(backend, INTS.reshape(-1)), make(backend, weights))
+    ref = torch.bincount(torch.tensor(INTS.reshape(-1)), torch.tensor(weights))
+    assert anynn.backend.dtype_name(out.dtype) == "float64" == str(ref.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+
+
+def test_diff_of_order_zero_is_a_copy_and_negative_orders_raise(backend):
+    x = make(backend, X, requires_grad=True)
+    out = anynn.diff(x, n=0, append=x)
+    assert out is not x and tuple(out.shape) == X.shape
+    (out * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(X.shape, 2.0))
+    with pytest.raises(RuntimeError, match="diff: the order n must be non-negative, got -1"):
+        anynn.diff(x, n=-1)
+
+
 def test_floor_divide_and_div_rounding_modes(backend):
     x, y = make(backend, X * 5, requires_grad=True), make(backend, Y)
     tx, ty = torch.tensor(X * 5), torch.tensor(Y)
@@ -383,6 +405,28 @@ VALUE_QUERIES = [
      lambda t: torch.clamp(t(INTS.astype(np.uint8)), -250, -253)),
     ("clamp_max_int8", lambda t: t(INTS.astype(np.int8)).clamp_max(-128),
      lambda t: t(INTS.astype(np.int8)).clamp_max(-128)),
+    # 0-d input and mask select one element (the 0-d boolean index was refused)
+    ("masked_select_zero_dim", lambda t: t(np.array(2.5)).masked_select(t(np.array(True))),
+     lambda t: t(np.array(2.5)).masked_select(t(np.array(True)))),
+    ("masked_select_zero_dim_false", lambda t: anynn.masked_select(t(np.array(2.5)), t(np.array(False))),
+     lambda t: torch.masked_select(t(np.array(2.5)), t(np.array(False)))),
+    # PyTorch's median of an empty integer tensor: its NaN converted to the dtype (was IndexError)
+    *[(f"median_empty_{dtype}", lambda t, d=dtype: anynn.median(t(np.zeros(0, dtype=d))),
+       lambda t, d=dtype: torch.median(t(np.zeros(0, dtype=d)))) for dtype in ("int64", "int32", "int8", "uint8",
+                                                                                 "bool")],
+    # n=0: the input as it is, prepend and append left out (they were joined)
+    ("diff_n0_prepend", lambda t: anynn.diff(t(X), n=0, prepend=t(X[:, :1])),
+     lambda t: torch.diff(t(X), n=0, prepend=t(X[:, :1]))),
+    ("diff_n0_append_method", lambda t: t(INTS).diff(n=0, dim=0, append=t(INTS)),
+     lambda t: t(INTS).diff(n=0, dim=0, append=t(INTS))),
+    # nothing counted is int64 even with weights; float16 weights sum in float64 (they stayed float16)
+    ("bincount_empty", lambda t: anynn.bincount(t(INTS[0, :0])), lambda t: torch.bincount(t(INTS[0, :0]))),
+    ("bincount_empty_weights", lambda t: t(INTS[0, :0]).bincount(t(X[0, :0]), minlength=3),
+     lambda t: t(INTS[0, :0]).bincount(t(X[0, :0]), minlength=3)),
+    ("bincount_float32_weights", lambda t: anynn.bincount(t(INTS[0]), t(X[0, :3].astype(np.float32))),
+     lambda t: torch.bincount(t(INTS[0]), t(X[0, :3].astype(np.float32)))),
+    ("bincount_bool_weights", lambda t: anynn.bincount(t(INTS[0]), t(INTS[1] > 0)),
+     lambda t: torch.bincount(t(INTS[0]), t(INTS[1] > 0))),
     ("median_indices", lambda t: anynn.median(t(X), 1).indices, lambda t: torch.median(t(X), 1).indices),
     ("repeat_interleave_counts", lambda t: anynn.repeat_interleave(t(np.array([2, 0, 3]))),
      lambda t: torch.repeat_interleave(t(np.array([2, 0, 3])))),
