@@ -261,13 +261,27 @@ _VALUE_TWINS = ("abs", "acos", "acosh", "addbmm", "addcdiv", "addcmul", "addmm",
                 "baddbmm", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
                 "bitwise_xor", "ceil", "clamp_max", "clamp_min", "conj_physical", "copysign", "cos", "cosh", "cumprod",
                 "cumsum", "deg2rad", "digamma", "divide", "eq", "erf", "erfc", "erfinv", "exp", "exp2", "expm1", "fix",
-                "float_power", "floor", "floor_divide", "fmod", "frac", "gcd", "ge", "greater", "greater_equal", "gt",
+                "floor", "floor_divide", "fmod", "frac", "gcd", "ge", "greater", "greater_equal", "gt",
                 "heaviside", "hypot", "lcm", "ldexp", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10",
                 "log1p", "log2", "logical_and", "logical_not", "logical_or", "logical_xor", "logit", "lt",
                 "masked_fill", "multiply", "nan_to_num", "ne", "neg", "negative", "not_equal", "pow", "rad2deg",
                 "reciprocal", "remainder", "round", "rsqrt", "sgn", "sign", "sin", "sinc", "sinh", "sqrt", "square",
                 "subtract", "tan", "tril", "triu", "true_divide", "trunc", "xlogy")
 _SHAPE_TWINS = ("squeeze", "swapaxes", "swapdims", "t", "transpose", "unsqueeze")
+
+
+def float_power_(self: Tensor, exponent: Any) -> Tensor:
+    """``x.float_power_(exponent)``: ``x`` set to ``x.float_power(exponent)``, which is float64 (complex128 when
+    either is complex); PyTorch refuses any other dtype of ``x`` rather than cast the result down, and so does this."""
+    complex_kind = isinstance(exponent, complex) or any(
+        isinstance(t, Tensor) and t.backend.xp.isdtype(t.array.dtype, "complex floating") for t in (self, exponent))
+    wanted = "complex128" if complex_kind else "float64"
+    if dtype_name(self.dtype) != wanted:
+        raise RuntimeError(f"float_power_: the base has dtype {dtype_name(self.dtype)} but the result is {wanted}")
+    return _FLOAT_POWER_TWIN(self, exponent)
+
+
+_FLOAT_POWER_TWIN = _twin("float_power")
 
 
 METHODS: dict[str, Any] = {
@@ -283,6 +297,6 @@ METHODS: dict[str, Any] = {
     "mul_": _operator("mul_", lambda a, b: a * b),
     "div_": _operator("div_", lambda a, b: a / b),
     "zero_": zero_, "fill_": fill_, "copy_": copy_, "clamp_": clamp_, "clip_": clamp_,
-    "normal_": normal_, "uniform_": uniform_,
+    "normal_": normal_, "uniform_": uniform_, "float_power_": float_power_,
 }
 

@@ -124,6 +124,7 @@ QUERIES = [
     ("float_power_ints", lambda m, t: m.float_power(t(INTS), 2)),
     ("float_power_float32", lambda m, t: t(X.astype(np.float32)).float_power(t(INTS[:1, :1]))),
     ("float_power_complex_exponent", lambda m, t: m.float_power(t(UNIT), 1j)),
+    ("float_power_inplace", lambda m, t: t(X).float_power_(t(INTS[:1, :1]))),
     ("ldexp_ints", lambda m, t: m.ldexp(t(INTS), t(INTS - 2))),
     ("logaddexp2_large", lambda m, t: m.logaddexp2(t(X * 1000), t(OTHER * 1000))),
     ("gcd", lambda m, t: m.gcd(t(np.array([-12, 0, 7, 18, 0, 270])), t(np.array([18, 5, 0, -12, 0, 192])))),
@@ -169,6 +170,10 @@ REFUSALS = [
     lambda m, t: m.lcm(t(INTS), t(X[:2, :3])),
     lambda m, t: m.unravel_index(t(X), (3, 4)),
     lambda m, t: m.signbit(t(X + 1j)),
+    lambda m, t: t(X.astype(np.float32)).float_power_(2),
+    lambda m, t: t(X).float_power_(1j),
+    lambda m, t: t(INTS).ldexp_(t(INTS)),
+    lambda m, t: t(INTS).copysign_(t(X[:2, :3])),
 ]
 
 
