@@ -133,10 +133,11 @@ from .functional.composite_math import (broadcast_tensors, deg2rad, dist, fliplr
 __all__ += ["broadcast_tensors", "deg2rad", "dist", "fliplr", "flipud", "inner", "isin", "logit", "mv", "positive",
             "rad2deg", "ravel"]
 from .functional.composite_more import (addbmm, addmv, addr, copysign, diagflat, dsplit, float_power,  # noqa: E402
-                                        fmax, fmin, gcd, heaviside, hsplit, lcm, ldexp, logaddexp2, msort, rot90,
-                                        select, signbit, tril_indices, triu_indices, unravel_index, vsplit)
+                                        fmax, fmin, gcd, heaviside, hsplit, lcm, ldexp, logaddexp2, msort,
+                                        nanmedian, rot90, select, signbit, tril_indices, triu_indices,
+                                        unravel_index, vsplit)
 __all__ += ["addbmm", "addmv", "addr", "copysign", "diagflat", "dsplit", "float_power", "fmax", "fmin", "gcd",
-            "heaviside", "hsplit", "lcm", "ldexp", "logaddexp2", "msort", "rot90", "select", "signbit",
+            "heaviside", "hsplit", "lcm", "ldexp", "logaddexp2", "msort", "nanmedian", "rot90", "select", "signbit",
             "tril_indices", "triu_indices", "unravel_index", "vsplit"]
 from .compile import compile  # noqa: E402,A001  (compiled training steps: one jax.jit program, one CUDA graph)
 __all__ += ["compile"]

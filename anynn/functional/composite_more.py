@@ -1,8 +1,8 @@
 """More PyTorch functions made of existing operations: ``rot90``, ``select``, ``diagflat``, ``hsplit`` / ``vsplit``
-/ ``dsplit``, ``msort``, ``addmv`` / ``addr`` / ``addbmm``, ``fmax`` / ``fmin``, ``copysign``, ``heaviside``,
-``float_power``, ``logaddexp2``, ``signbit``, ``ldexp``, ``gcd`` / ``lcm`` (all also Tensor methods), and the
-top-level-only ``tril_indices`` / ``triu_indices`` and ``unravel_index``. The differentiable ones are differentiable
-through the operations they are made of (no Function of their own)."""
+/ ``dsplit``, ``msort``, ``nanmedian``, ``addmv`` / ``addr`` / ``addbmm``, ``fmax`` / ``fmin``, ``copysign``,
+``heaviside``, ``float_power``, ``logaddexp2``, ``signbit``, ``ldexp``, ``gcd`` / ``lcm`` (all also Tensor methods),
+and the top-level-only ``tril_indices`` / ``triu_indices`` and ``unravel_index``. The differentiable ones are
+differentiable through the operations they are made of (no Function of their own)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from . import elementwise, shape
 from .binary_math import logaddexp
 from .composite_math import mv
 from .diagonal import diag
-from .sorting import sort
+from .sorting import ValuesIndices, sort
 from .tensor_extras import where
 from .torch_surface import bmm, flip
 from .value_checks import checked_dim
@@ -93,6 +93,40 @@ def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:  # no
 def msort(input: Tensor) -> Tensor:  # noqa: A002
     """``input`` sorted along dim 0, ascending (``torch.msort``); the gradient follows the elements."""
     return sort(input, 0).values
+
+
+def _lower_valid_position(values: Tensor, axis: int) -> Tensor:
+    """Per lane of the sorted ``values`` along ``axis`` (kept as 1): the position of the lower median of the lane's
+    non-NaN elements (the sort puts NaNs last); 0 for a lane of NaNs only."""
+    xp = values.backend.xp
+    valid = xp.sum(xp.astype(~xp.isnan(values.array), xp.int64), axis=axis, keepdims=True)
+    return Tensor._make(xp.where(valid > 0, (valid - 1) // 2, xp.zeros_like(valid)), values.backend, None, 0)
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """The lower median of the non-NaN elements (``torch.nanmedian``): a 0-d tensor over all elements, or
+    ``(values, indices)`` along ``dim``; NaN only where every element is NaN (that lane's index is then one of its
+    positions, not necessarily PyTorch's). Integer tensors: `anynn.median`. The gradient reaches the chosen element."""
+    from .indexing import gather
+    from .statistics import median
+
+    xp = input.backend.xp
+    if not xp.isdtype(input.array.dtype, "real floating"):
+        return median(input) if dim is None else median(input, dim, keepdim)
+    if dim is None:
+        flat = shape.reshape(input, (-1,))
+        if flat.shape[0] == 0:
+            return flat.sum() * float("nan")  # PyTorch's: NaN, connected to the (empty) input
+        values = sort(flat, 0).values
+        return shape.reshape(gather(values, 0, _lower_valid_position(values, 0)), ())
+    axis = checked_dim("nanmedian", input, dim)
+    if input.ndim == 0:
+        return ValuesIndices(input, input.new_zeros((), dtype="int64"))
+    values, indices = sort(input, axis)
+    k = _lower_valid_position(values, axis)
+    picked = gather(values, axis, k)
+    where = Tensor._make(xp.take_along_axis(indices.array, k.array, axis=axis), input.backend, None, 0)
+    return ValuesIndices(picked, where) if keepdim else ValuesIndices(picked.squeeze(axis), where.squeeze(axis))
 
 
 def _scaled_sum(name: str, input: Tensor, product: Tensor, beta: float, alpha: float) -> Tensor:  # noqa: A002
@@ -311,7 +345,7 @@ def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, 
 
 FUNCTIONS: dict[str, Any] = {
     "rot90": rot90, "select": select, "diagflat": diagflat, "hsplit": hsplit, "vsplit": vsplit, "dsplit": dsplit,
-    "msort": msort, "addmv": addmv, "addr": addr, "addbmm": addbmm, "fmax": fmax, "fmin": fmin,
+    "msort": msort, "nanmedian": nanmedian, "addmv": addmv, "addr": addr, "addbmm": addbmm, "fmax": fmax, "fmin": fmin,
     "copysign": copysign, "heaviside": heaviside, "float_power": float_power, "logaddexp2": logaddexp2,
     "signbit": signbit, "ldexp": ldexp, "gcd": gcd, "lcm": lcm,
 }

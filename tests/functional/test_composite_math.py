@@ -21,6 +21,7 @@ VEC = RNG.standard_normal(4)
 UNIT = RNG.uniform(0.05, 0.95, (3, 4))
 OTHER = RNG.standard_normal((3, 4))
 CUBE = RNG.standard_normal((2, 3, 4))
+MISSING = np.where(np.isin(np.arange(12).reshape(3, 4), [1, 4, 7, 11]), np.nan, OTHER)
 
 # (name, call on (module, *tensors), inputs): every input requires grad
 DIFFERENTIABLE = [
@@ -59,6 +60,10 @@ DIFFERENTIABLE = [
     ("dsplit", lambda m, x: m.cat([p * (i + 1) for i, p in enumerate(m.dsplit(x, 4))], 2), (CUBE,)),
     ("msort", lambda m, x: m.msort(x), (BATCH,)),
     ("method_msort", lambda m, x: x.msort(), (X,)),
+    ("nanmedian", lambda m, x: m.nanmedian(x), (MISSING,)),
+    ("nanmedian_dim", lambda m, x: m.nanmedian(x, 1).values, (MISSING,)),
+    ("method_nanmedian_keepdim", lambda m, x: x.nanmedian(0, keepdim=True).values, (MISSING,)),
+    ("nanmedian_without_nans", lambda m, x: m.nanmedian(x, -1)[0], (BATCH,)),
     ("addmv", lambda m, c, a, v: m.addmv(c, a, v, beta=0.5, alpha=2.0), (VEC[:3], X, VEC)),
     ("method_addmv_broadcast", lambda m, c, a, v: c.addmv(a, v), (VEC[:1], X, VEC)),
     ("addr", lambda m, c, a, b: m.addr(c, a, b, alpha=-1.5), (X, VEC[:3], VEC)),
@@ -108,6 +113,13 @@ QUERIES = [
     ("unravel_index_int_shape", lambda m, t: m.stack(m.unravel_index(t(np.array([3, -7])), 10))),
     ("unravel_index_wraps_out_of_range", lambda m, t: m.stack(m.unravel_index(t(np.array([12, -13, 30])), (3, 4)))),
     ("msort_ints", lambda m, t: t(INTS).msort()),
+    ("nanmedian_indices", lambda m, t: m.nanmedian(t(MISSING), 1).indices),
+    ("nanmedian_indices_keepdim", lambda m, t: t(MISSING).nanmedian(0, True).indices),
+    ("nanmedian_all_nan", lambda m, t: m.nanmedian(t(np.full((2, 3), np.nan)), 1).values),
+    ("nanmedian_all_nan_flat", lambda m, t: m.nanmedian(t(np.full(3, np.nan)))),
+    ("nanmedian_empty", lambda m, t: m.nanmedian(t(np.zeros(0)))),
+    ("nanmedian_ints", lambda m, t: m.nanmedian(t(INTS), 1).values),
+    ("nanmedian_zero_dim", lambda m, t: m.nanmedian(t(np.array(2.5)), 0).indices),
     ("rot90_ints", lambda m, t: m.rot90(t(INTS), 3)),
     ("fmax_nan", lambda m, t: m.fmax(t(NANS), t(NANS[::-1].copy()))),
     ("fmin_nan", lambda m, t: m.fmin(t(NANS), t(NANS[::-1].copy()))),
@@ -170,6 +182,7 @@ REFUSALS = [
     lambda m, t: m.lcm(t(INTS), t(X[:2, :3])),
     lambda m, t: m.unravel_index(t(X), (3, 4)),
     lambda m, t: m.signbit(t(X + 1j)),
+    lambda m, t: m.nanmedian(t(X), 2),
     lambda m, t: t(X.astype(np.float32)).float_power_(2),
     lambda m, t: t(X).float_power_(1j),
     lambda m, t: t(INTS).ldexp_(t(INTS)),
