@@ -21,9 +21,9 @@ from .spectral import svd as _linalg_svd
 
 def logdet(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     """``log det A`` for A (*, n, n) (``torch.logdet``): NaN where the determinant is negative, ``-inf`` where it is
-    zero; the gradient is slogdet's, ``inv(A)ᵀ``."""
+    zero; the gradient is slogdet's, ``inv(A)ᵀ``, and zero where the value is NaN, as PyTorch's."""
     sign, logabsdet = slogdet(input)
-    return logabsdet + sign.log()
+    return where(sign < 0, float("nan"), logabsdet)  # a zero determinant's logabsdet is -inf already
 
 
 def matrix_power(input: Tensor, n: int, *, out: None = None) -> Tensor:  # noqa: A002

@@ -232,16 +232,20 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     if unbiased is not None:
         correction = 1.0 if unbiased else 0.0
-    centred = x - mean(x, axis=axis, keepdims=True)
     axes = _axes(axis, x.ndim)
     count = 1
     for ax in axes:
         count *= x.shape[ax]
     freedom = count - correction
+    centre = mean(x, axis=axis, keepdims=True)
     if freedom <= 0:  # PyTorch's warning, and its divisor: none left is 0 (NaN, or inf for a spread)
         warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                       "factor (input numel divided by output numel).", UserWarning, stacklevel=2)
         freedom = 0.0
+        # the mean's gradient (zero: the deviations sum to 0) would be inf - inf here; PyTorch's is left out too,
+        # so a spread's gradient is inf signed as its deviation, not NaN
+        centre = centre.detach()
+    centred = x - centre
     if centred.is_complex():  # |x - mean|², real, as PyTorch's variance of complex tensors
         squares = centred.real * centred.real + centred.imag * centred.imag
     else:

@@ -195,6 +195,15 @@ def test_logdet_of_negative_and_singular_as_torch(backend):
     for matrix in (np.diag([1.0, -2.0, 3.0]), np.diag([1.0, 0.0, 3.0])):
         np.testing.assert_array_equal(anynn.logdet(make(backend, matrix)).numpy(),
                                       torch.logdet(torch.tensor(matrix)).numpy())
+    # a batch holding a negative determinant: NaN there with a zero gradient (it got slogdet's inv(A)ᵀ), as PyTorch's
+    batch = np.stack([np.diag([1.0, -2.0, 3.0]), [[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]]])
+    ours, theirs = make(backend, batch, requires_grad=True), torch.tensor(batch, requires_grad=True)
+    out, ref = anynn.logdet(ours), torch.logdet(theirs)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12)
+    (out * make(backend, np.array([2.0, 3.0]))).sum().backward()
+    (ref * torch.tensor([2.0, 3.0], dtype=torch.float64)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+    assert not np.any(ours.grad.numpy()[0])
 
 
 def test_pinv_of_repeated_singular_values_as_torch(backend):

@@ -140,6 +140,20 @@ def test_variance_without_degrees_of_freedom_is_nan_with_torchs_warning(backend,
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+@pytest.mark.parametrize("values", [[[1.0, 2.0], [3.0, 5.0]], [[1.0, 1.0], [-2.0, 4.0]]])
+def test_variance_without_degrees_of_freedom_has_torchs_gradient(backend, values):
+    """correction = n: a spread's gradient along a dim is inf signed as g (x - mean) (it was NaN: the mean's
+    inf - inf); a constant lane's NaN. (correction > n and full reductions: docs/differences.md.)"""
+    weights, correction = np.array([1.0, -1.0]), 2
+    theirs = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    ours = make(backend, np.array(values), requires_grad=True)
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        (theirs.var(1, correction=correction) * torch.tensor(weights)).sum().backward()
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        (ours.var(1, correction=correction) * make(backend, weights)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
 def test_variance_of_integers_is_refused_naming_var(backend):
     with pytest.raises(TypeError, match="var\\(\\): .* got dtype int64"):
         make(backend, np.arange(4)).var()
