@@ -139,6 +139,8 @@ from .functional.composite_more import (addbmm, addmv, addr, copysign, diagflat,
 __all__ += ["addbmm", "addmv", "addr", "copysign", "diagflat", "dsplit", "float_power", "fmax", "fmin", "gcd",
             "heaviside", "hsplit", "lcm", "ldexp", "logaddexp2", "msort", "nanmedian", "rot90", "select", "signbit",
             "tril_indices", "triu_indices", "unravel_index", "vsplit"]
+from .functional.type_promotion import can_cast, promote_types, result_type  # noqa: E402
+__all__ += ["can_cast", "promote_types", "result_type"]
 from .compile import compile  # noqa: E402,A001  (compiled training steps: one jax.jit program, one CUDA graph)
 __all__ += ["compile"]
 from .functional.activation_inplace import (  # noqa: E402  (torch.relu_, torch.dropout(input, p, train)...)
