@@ -18,13 +18,15 @@ from .diagonal import diag
 from .sorting import ValuesIndices, sort
 from .tensor_extras import where
 from .torch_surface import bmm, flip
-from .value_checks import checked_dim
+from .value_checks import checked_dim, refuse_complex
 from .vector_products import outer
 
 
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # noqa: A002 - PyTorch's name
     """``input`` (at least 2-D) turned by ``k`` quarter turns in the plane of ``dims``, from the first dim towards
     the second (``torch.rot90``); the two dims of that plane swap sizes when ``k`` is odd."""
+    if not isinstance(k, int):
+        raise TypeError(f"rot90: k must be an int, got {type(k).__name__}")
     dims = tuple(dims)
     if len(dims) != 2:
         raise RuntimeError(f"rot90: expected 2 rotation dims, got dims = {dims}")
@@ -163,22 +165,24 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, al
     return _scaled_sum("addbmm", input, total(bmm(batch1, batch2), axis=0), beta, alpha)
 
 
-def _nan_aware_pick(name: str, input: Tensor, other: Tensor, keep_input: Tensor) -> Tensor:  # noqa: A002
+def _nan_aware_pick(name: str, input: Tensor, other: Tensor, larger: bool) -> Tensor:  # noqa: A002
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"{name}: input and other must be tensors, got {type(input).__name__} and "
                         f"{type(other).__name__}")
+    refuse_complex(name, input, other)
+    keep_input = input >= other if larger else input <= other
     return where(keep_input | other.isnan(), input, other)
 
 
 def fmax(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """Elementwise maximum that skips NaN: NaN only where both are NaN (``torch.fmax``; broadcast). A tie's
     gradient goes to ``input``, as PyTorch's."""
-    return _nan_aware_pick("fmax", input, other, input >= other)
+    return _nan_aware_pick("fmax", input, other, True)
 
 
 def fmin(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """Elementwise minimum that skips NaN, as `fmax` (``torch.fmin``)."""
-    return _nan_aware_pick("fmin", input, other, input <= other)
+    return _nan_aware_pick("fmin", input, other, False)
 
 
 def _signbit_array(x: Tensor) -> Any:
@@ -247,7 +251,11 @@ def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
 
 
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    """``log2(2**input + 2**other)`` without overflow (``torch.logaddexp2``; broadcast)."""
+    """``log2(2**input + 2**other)`` without overflow (``torch.logaddexp2``; broadcast); real floating tensors only,
+    as PyTorch's."""
+    for t in (input, other):
+        if not t.backend.xp.isdtype(t.array.dtype, "real floating"):
+            raise RuntimeError(f"logaddexp2: expected real floating tensors, got dtype {t.dtype}")
     a, b = elementwise.as_common_floating(input, other)
     return logaddexp(a * math.log(2.0), b * math.log(2.0)) / math.log(2.0)
 
@@ -294,9 +302,12 @@ def lcm(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
                         input.backend, None, 0)
 
 
-def _indices_tensor(rows: list[int], cols: list[int], dtype: Any, device: Any) -> Tensor:
+def _indices_tensor(name: str, rows: list[int], cols: list[int], dtype: Any, device: Any) -> Tensor:
+    from ..backend import dtype_name
     from ..factories import tensor
 
+    if dtype is not None and not dtype_name(dtype).startswith(("int", "uint")):
+        raise RuntimeError(f"{name}: dtype must be an integer type, got {dtype_name(dtype)}")
     return tensor([rows, cols], dtype="int64" if dtype is None else dtype, device=device)
 
 
@@ -304,25 +315,29 @@ def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, devi
                  layout: Any = None) -> Tensor:
     """The (row, column) coordinates of a row x col matrix's lower triangle, diagonal ``offset`` included, as a
     (2, N) int64 tensor in row-major order (``torch.tril_indices``)."""
+    if row < 0 or col < 0:
+        raise RuntimeError(f"tril_indices: row and col must be non-negative, got {row} and {col}")
     rows: list[int] = []
     cols: list[int] = []
     for i in range(row):
         stop = min(col, max(0, i + offset + 1))
         rows += [i] * stop
         cols += range(stop)
-    return _indices_tensor(rows, cols, dtype, device)
+    return _indices_tensor("tril_indices", rows, cols, dtype, device)
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
                  layout: Any = None) -> Tensor:
     """The coordinates of the upper triangle from diagonal ``offset`` on, as `tril_indices` (``torch.triu_indices``)."""
+    if row < 0 or col < 0:
+        raise RuntimeError(f"triu_indices: row and col must be non-negative, got {row} and {col}")
     rows: list[int] = []
     cols: list[int] = []
     for i in range(row):
         start = min(col, max(0, i + offset))
         rows += [i] * (col - start)
         cols += range(start, col)
-    return _indices_tensor(rows, cols, dtype, device)
+    return _indices_tensor("triu_indices", rows, cols, dtype, device)
 
 
 def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, ...]:
@@ -335,11 +350,13 @@ def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, 
         raise TypeError(f"unravel_index: expected integer indices, got dtype {indices.dtype}")
     if any(s < 0 for s in dims):
         raise ValueError(f"unravel_index: shape must have no negative sizes, got {dims}")
+    if 0 in dims:
+        raise RuntimeError(f"unravel_index: shape {dims} holds no element to index")
     flat = xp.astype(indices.array, xp.int64)
     coords = []
     for size in reversed(dims):
-        coords.append(flat % size if size else flat)
-        flat = flat // size if size else flat
+        coords.append(flat % size)
+        flat = flat // size
     return tuple(Tensor._make(c, indices.backend, None, 0) for c in reversed(coords))
 
 
