@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import anynn
+from anynn.testing import gradgrad_check
 
 from tests.helpers import check_gradients, compare_with_torch, make
 
@@ -90,6 +91,17 @@ def test_matches_torch_with_gradients(backend, name, call, inputs):
     compare_with_torch(backend, lambda *a: call(anynn, *a), lambda *t: call(torch, *t), *inputs,
                        rtol=1e-10, atol=1e-12)
     check_gradients(backend, lambda *a: call(anynn, *a), *inputs)
+
+
+SECOND_ORDER = ["rot90_minus_one_dims", "select", "diagflat", "dsplit", "msort", "nanmedian_dim", "addmv", "addr",
+                "addbmm", "fmax", "copysign", "float_power", "method_float_power_tensor", "logaddexp2", "ldexp"]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_second_order_gradients(backend, name):
+    """The new composites' gradients are themselves differentiable (double backward through their operations)."""
+    call, inputs = next((c, i) for n, c, i in DIFFERENTIABLE if n == name)
+    assert gradgrad_check(lambda *a: call(anynn, *a), *(make(backend, a, requires_grad=True) for a in inputs))
 
 
 INTS = np.array([[3, 1, 4], [1, 5, 9]])
