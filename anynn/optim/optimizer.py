@@ -38,7 +38,6 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         check_hyperparameters(type(self).__name__, self.checked_options, defaults)
-        _patch_step(type(self))
         self._opt_called = False  # set by step(): a scheduler stepped before it warns, as in PyTorch
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
@@ -230,6 +229,7 @@ class _StepHooks(OrderedDict):
 def _add_step_hook(optimizer: Optimizer, which: int, hook: Any) -> RemovableHandle:
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    _patch_step(type(optimizer))  # on the first hook: an optimizer without hooks steps with no wrapper around it
     tables = optimizer.__dict__.setdefault("_step_hooks", (_StepHooks(), _StepHooks()))
     handle = RemovableHandle(tables[which])
     tables[which][handle.id] = hook
