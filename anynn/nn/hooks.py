@@ -140,14 +140,19 @@ class _BackwardState:
     def call(self, grad_input: tuple[Any, ...]) -> tuple[Any, ...]:
         wrap = tuple(None if g is None else make_tensor(g, self.backend, None, 0) for g in grad_input)
         for hook in list(self.hooks.backward.values()):
-            result = hook(self.module, wrap, self.grad_output)
-            if result is not None:
-                result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
-                if len(result) != len(wrap):
-                    raise RuntimeError(f"backward hook returned {len(result)} gradients, but the module has "
-                                       f"{len(wrap)} inputs")
-                wrap = result
+            wrap = _replaced(hook(self.module, wrap, self.grad_output), wrap, "backward hook", "inputs")
         return tuple(None if g is None else (g.array if isinstance(g, Tensor) else g) for g in wrap)
+
+
+def _replaced(result: Any, current: tuple[Any, ...], what: str, counted: str) -> tuple[Any, ...]:
+    """The gradients a module backward (pre-)hook returned in place of ``current`` (``None``: kept), checked to be
+    as many; ``what`` and ``counted`` word the error."""
+    if result is None:
+        return current
+    result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+    if len(result) != len(current):
+        raise RuntimeError(f"{what} returned {len(result)} gradients, but the module has {len(current)} {counted}")
+    return result
 
 
 class _HookOutputs(Function):
@@ -160,13 +165,8 @@ class _HookOutputs(Function):
         state = self.state
         grad_output = tuple(None if g is None else make_tensor(g, self.backend, None, 0) for g in grads)
         for hook in list(state.hooks.backward_pre.values()):  # full backward pre-hooks may replace grad_output
-            result = hook(state.module, grad_output)
-            if result is not None:
-                result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
-                if len(result) != len(grad_output):
-                    raise RuntimeError(f"backward pre-hook returned {len(result)} gradients, but the module has "
-                                       f"{len(grad_output)} outputs that need one")
-                grad_output = result
+            grad_output = _replaced(hook(state.module, grad_output), grad_output, "backward pre-hook",
+                                    "outputs that need one")
         state.grad_output = grad_output
         if state.hooks.backward and not state.input_grad_wanted:  # no input needs a gradient: PyTorch calls the
             state.call((None,) * state.n_inputs)  # hooks with None for each
