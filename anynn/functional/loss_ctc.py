@@ -158,7 +158,8 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     """The connectionist temporal classification loss, as PyTorch's ``F.ctc_loss``.
 
     log_probs: (T, N, C) or unbatched (T, C), log-probabilities over C classes (``log_softmax`` outputs);
-    targets: (N, S) padded or (sum(target_lengths),) concatenated class indices (blank excluded), or (S,) unbatched;
+    targets: (N, S) padded or (sum(target_lengths),) concatenated class indices (blank excluded) (unbatched, a
+    (target_length,) row is the concatenated form, as in PyTorch);
     input_lengths, target_lengths: (N,) Tensors or tuples of ints, each at most T / S. ``reduction="mean"``
     divides each loss by its target length (at least 1) and averages over the batch, ``"sum"`` adds them,
     ``"none"`` returns them, (N,) (0-d unbatched). Impossible alignments give ``inf`` losses (NaN gradients)
@@ -197,8 +198,6 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
         target_array = targets.array
     else:
         target_array = xp.asarray(targets, device=where)
-    if unbatched and target_array.ndim == 1:
-        target_array = target_array[None, :]
     target_array = xp.astype(target_array, xp.int64)
     longest = max(lengths, default=0)
     if target_array.ndim == 2:

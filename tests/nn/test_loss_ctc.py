@@ -99,6 +99,19 @@ def test_unbatched_matches_torch(backend, rng, reduction):
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
+def test_unbatched_1d_targets_are_the_concatenated_form(backend, rng):
+    """Unbatched (S,) targets are read as PyTorch reads them: concatenated, exactly target_length entries (a longer,
+    padded row is refused, as PyTorch refuses it; a (1, S) row may be padded)."""
+    lp = _log_probs(rng, 6, 1, 4, "float64")[:, 0]
+    with pytest.raises(RuntimeError, match="size 2 at dimension 0"):
+        torch.nn.functional.ctc_loss(torch.tensor(lp), torch.tensor([1, 3, 3]), (6,), (2,))
+    with pytest.raises(RuntimeError, match="ctc_loss.*concatenated targets.*2 entries, got 3"):
+        ctc_loss(make(backend, lp), make(backend, np.array([1, 3, 3])), (6,), (2,))
+    ref = torch.nn.functional.ctc_loss(torch.tensor(lp), torch.tensor([[1, 3, 3]]), (6,), (2,))
+    out = ctc_loss(make(backend, lp), make(backend, np.array([[1, 3, 3]])), (6,), (2,))
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12)
+
+
 @pytest.mark.parametrize("case", ["plain", "repeated labels", "empty target", "zero frames"])
 def test_ctc_loss_gradient_check(backend, rng, case):
     _, steps, classes, blank, targets, input_lengths = next(c for c in CASES if c[0] == case)
