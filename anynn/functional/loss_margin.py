@@ -18,7 +18,7 @@ from .elementwise import as_common_floating
 from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
-from .loss_inputs import float_target
+from .loss_inputs import _type_name, float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
 from .value_checks import check_floating as check_value_floating
 
@@ -186,6 +186,14 @@ def _listed(xp: Namespace, y: Any) -> Any:
     return position[None, :] < first_end[:, None]
 
 
+def _no_host_values(name: str, **inputs: Any) -> None:
+    """A Python list or number where a loss wants a Tensor: PyTorch's TypeError, not a silent conversion."""
+    for what, value in inputs.items():
+        if isinstance(value, (list, tuple, int, float, complex)):
+            raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}; wrap it with "
+                            "anynn.tensor(...)")
+
+
 def _same_ndim(name: str, *tensors: Any) -> None:
     ndims = [len(_shape(data_of(t))) for t in tensors]
     if len(set(ndims)) > 1:
@@ -212,6 +220,7 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     """``max(0, -target * (input1 - input2) + margin)``; inputs of one rank, broadcast; target holds +-1."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("margin_ranking_loss", reduction)
+    _no_host_values("margin_ranking_loss", input1=input1, input2=input2, target=target)
     _same_ndim("margin_ranking_loss", input1, input2, target)
     input1, input2, target = as_common_floating(input1, input2, target)
     target = float_target("margin_ranking_loss", target, input1)  # +-1 integers: the inputs' dtype, as PyTorch
@@ -223,6 +232,7 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_aver
     """``input`` where target is 1, ``max(0, margin - input)`` where it is -1 (input (*), target broadcast)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("hinge_embedding_loss", reduction)
+    _no_host_values("hinge_embedding_loss", input=input, target=target)
     return HingeEmbedding.apply(input, target, reduction=reduction, margin=float(margin))
 
 

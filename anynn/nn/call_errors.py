@@ -9,7 +9,8 @@ the function or the layer that found it, which may sit deep inside a model. When
 - an error that leaves a container gets where it happened at the end
   (``"Linear: expected ... (in Sequential, submodule '0' (Linear))"``), the outermost container winning;
 - a NumPy/PyTorch/other array passed where a Tensor belongs is reported as that (`TypeError`), not as
-  whatever the math tripped on (``'numpy.ndarray' object has no attribute 'permute'``).
+  whatever the math tripped on (``'numpy.ndarray' object has no attribute 'permute'``); so is a Python list,
+  tuple or number that the math read an array attribute of (``'list' object has no attribute 'ndim'``).
 
 The class of the error is kept (the same exception object is re-raised, its traceback intact). Only the
 plain built-in classes and anynn's own input errors are touched; anything else (a JAX tracing error, a
@@ -38,6 +39,12 @@ def _foreign_array(value: Any) -> bool:
     return any(hasattr(kind, attr) for attr in ("__array_namespace__", "__array__", "__dlpack__"))
 
 
+def _host_value_without(error: BaseException, value: Any) -> bool:
+    """A Python list, tuple or number that the layer's math read an array attribute of (PyTorch: TypeError)."""
+    return (type(error) is AttributeError and isinstance(value, (list, tuple, int, float, complex))
+            and str(error).startswith(f"'{type(value).__name__}' object has no attribute"))
+
+
 def _where(module: Any, inner: Any) -> str:
     """``"Sequential, submodule '0' (Linear)"`` for an error found by ``inner`` inside ``module``."""
     outer = type(module).__name__
@@ -59,8 +66,8 @@ def name_the_layer(module: Any, error: BaseException, args: tuple[Any, ...]) -> 
     state = getattr(error, "_anynn_layer", None)
     if state is None:
         if (type(error) in (TypeError, AttributeError, ValueError) and not str(error).startswith(f"{name}: ")
-                and any(_foreign_array(a) for a in args)):
-            given = next(a for a in args if _foreign_array(a))
+                and any(_foreign_array(a) or _host_value_without(error, a) for a in args)):
+            given = next(a for a in args if _foreign_array(a) or _host_value_without(error, a))
             replacement = TypeError(f"{name}: expected an anynn Tensor, got "
                                     f"{type(given).__module__}.{type(given).__name__}; wrap it with "
                                     "anynn.tensor(...) (or anynn.from_numpy(...) to share the memory)")

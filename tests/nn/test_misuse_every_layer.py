@@ -92,6 +92,22 @@ def test_a_foreign_array_instead_of_a_tensor_is_a_type_error_naming_the_layer(ba
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("kind", ["list", "float"])
+def test_a_python_list_or_number_instead_of_a_tensor_is_a_type_error_naming_the_layer(name, kind):
+    # PyTorch: TypeError "argument 'input' must be Tensor, not list" (AttributeError from a few Python layers)
+    if name == "Identity":
+        pytest.skip("Identity returns its argument, whatever it is (PyTorch's too)")
+    backend = get_backend("numpy")
+    module = _build(name, backend)
+    arrays = RECIPES[name].inputs()
+    first = arrays[0].tolist() if kind == "list" else float(arrays[0].flat[0])
+    with pytest.raises(TypeError) as info:
+        _call(module, [first] + [_tensor(a, backend) for a in arrays[1:]])
+    _assert_names_the_layer(name, info.value)
+    assert "Tensor" in str(info.value) and type(first).__name__ in str(info.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("which", ["first", "others"])
 def test_an_input_on_another_backend_is_refused_naming_the_layer(backend, name, which):
     module = _build(name, backend)
