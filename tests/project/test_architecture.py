@@ -57,7 +57,7 @@ LAYERS = {
     "distributions": 4, "sparse": 4, "legacy_constructors": 4, "special": 4,
     "func": 4,  # torch.func: transforms over autograd, functional_call over nn.Module
     "optim": 5, "io": 5, "serialization": 5,
-    "train": 6, "distributed": 6, "compile": 6, "onnx": 6, "utils": 6,
+    "train": 6, "distributed": 6, "compile": 6, "onnx": 6, "utils": 6, "jit": 6,
     "multiprocessing": 6,  # torch.multiprocessing: the standard module, with Tensors sent through shared memory
     "anynn": 7, "cli": 7, "testing": 7, "comparison": 7, "__main__": 7,
 }

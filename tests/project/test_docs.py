@@ -126,7 +126,8 @@ def _assert_reads_offline(site: Path) -> None:
 
 # the public modules whose every name (their __all__) the API reference shows
 REFERENCED_MODULES = ("anynn", "anynn.nn", "anynn.nn.functional", "anynn.optim", "anynn.autograd", "anynn.func",
-                      "anynn.utils.data", "anynn.onnx", "anynn.multiprocessing", "anynn.distributions")
+                      "anynn.utils.data", "anynn.onnx", "anynn.multiprocessing", "anynn.distributions",
+                      "anynn.jit")
 
 
 def _resolve(path: str) -> object:
