@@ -18,12 +18,12 @@ from .value_checks import check_real_floating, is_floating
 
 
 class HardshrinkFunction(Function):
-    """``x`` where ``|x| > lambd``, 0 elsewhere."""
+    """``x`` where ``|x| > lambd`` (and NaN), 0 elsewhere."""
 
     lambd: float
 
     def forward(self, xp: Namespace, x: Any) -> Any:
-        self.keep = (x > self.lambd) | (x < -self.lambd)
+        self.keep = ~((x >= -self.lambd) & (x <= self.lambd))  # not "|x| > lambd": NaN passes, as in PyTorch
         return xp.where(self.keep, x, xp.zeros_like(x))
 
     def backward(self, xp: Namespace, g: Any) -> Any:
@@ -36,8 +36,8 @@ class SoftshrinkFunction(Function):
     lambd: float
 
     def forward(self, xp: Namespace, x: Any) -> Any:
-        above, below = x > self.lambd, x < -self.lambd
-        self.keep = above | below
+        above = x > self.lambd
+        self.keep = ~((x >= -self.lambd) & (x <= self.lambd))  # NaN passes (as x + lambd), as in PyTorch
         shifted = xp.where(above, x - self.lambd, x + self.lambd)
         return xp.where(self.keep, shifted, xp.zeros_like(x))
 
@@ -57,13 +57,13 @@ class TanhshrinkFunction(Function):
 
 
 class ThresholdFunction(Function):
-    """``x`` where ``x > threshold``, ``value`` elsewhere."""
+    """``value`` where ``x <= threshold``, ``x`` elsewhere (NaN included)."""
 
     threshold: float
     value: float
 
     def forward(self, xp: Namespace, x: Any) -> Any:
-        self.keep = x > self.threshold
+        self.keep = ~(x <= self.threshold)  # not "x > threshold": NaN passes, as in PyTorch
         return xp.where(self.keep, x, xp.full_like(x, self.value))
 
     def backward(self, xp: Namespace, g: Any) -> Any:

@@ -233,6 +233,19 @@ def test_huge_float32_inputs_give_finite_values_and_gradients(backend, a, method
         np.testing.assert_allclose(values[0, 6], 1e4)
 
 
+NAN_INF = np.array([[np.nan, np.inf, -np.inf, 1.5], [-0.3, np.nan, 0.7, -2.5]], dtype=np.float32)
+
+
+@pytest.mark.parametrize("a,method", FUNCTIONS)
+def test_nan_and_infinite_inputs_as_torch(backend, a, method):
+    """NaN stays NaN (a comparison with NaN is False: no piece may swallow it) and +-inf gives PyTorch's value
+    (its float64 one: PyTorch's vectorised float32 GELU gives NaN at +inf, its float64 GELU the limit inf)."""
+    out = ours(a, method)(make(backend, NAN_INF))
+    with torch.no_grad():
+        expected = theirs(a, method)(torch.tensor(NAN_INF, dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("a", MODULES)
 def test_layer_matches_torch(backend, a, dtype):
