@@ -22,12 +22,16 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..backend.step_compilers import GraphCapture, StepTracer
+from ..nn.module import Module
 from .errors import CompiledStepError
+from .module import OptimizedModule
 from .state import StepState, discover
 
-__all__ = ["CompiledStep", "CompiledStepError", "StepState", "compile", "discover"]
+__all__ = ["CompiledStep", "CompiledStepError", "OptimizedModule", "StepState", "compile", "discover"]
 
 _PATHS = ("auto", "jax", "cuda_graph", "eager")
+# torch.compile's mode names (Inductor's tuning levels): anynn picks the backend's path for each
+_TORCH_MODES = (None, "default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 
 
 class CompiledStep:
@@ -116,8 +120,14 @@ class CompiledStep:
         self._impl = None
 
 
-def compile(fn: Callable[..., Any] | None = None, *, mode: str = "auto", donate: bool = True) -> Any:  # noqa: A001
+def compile(fn: Callable[..., Any] | None = None, *, mode: str | None = "auto", donate: bool = True,  # noqa: A001
+            fullgraph: bool = False, dynamic: bool | None = None, backend: Any = None,
+            options: dict[str, Any] | None = None, disable: bool = False) -> Any:
     """Compile a training or evaluation step; ``@anynn.compile`` and ``@anynn.compile(mode=...)`` work too.
+
+    A `Module` gives an `OptimizedModule`, as ``torch.compile(model)`` does: a Module holding ``model`` as
+    ``_orig_mod`` (``state_dict`` keys prefixed ``_orig_mod.``) that runs it as written; compile the step
+    that calls it to have it traced.
 
     Parameters
     ----------
@@ -128,12 +138,24 @@ def compile(fn: Callable[..., Any] | None = None, *, mode: str = "auto", donate:
         `CompiledStepError`).
     donate : on JAX, let XLA reuse the state's buffers (arrays read out of the model before a call are
         invalid after it; copy them to keep them).
+    fullgraph, dynamic, backend, options : PyTorch's Inductor settings, accepted so programs run unchanged;
+        a compiled step is always one whole program, retraced when shapes change. PyTorch's ``mode`` names
+        (``None``, ``"default"``, ``"reduce-overhead"``, ``"max-autotune"``...) mean ``"auto"``.
+    disable : ``True`` returns ``fn`` itself, as PyTorch does.
 
     Returns
     -------
     CompiledStep
-        A callable with ``fn``'s signature.
+        A callable with ``fn``'s signature (an `OptimizedModule` for a Module).
     """
+    if mode in _TORCH_MODES:
+        if mode is not None and options is not None:
+            raise RuntimeError("anynn.compile: either mode or options can be given, not both")
+        mode = "auto"
     if fn is None:
-        return lambda f: CompiledStep(f, mode=mode, donate=donate)
+        return lambda f: compile(f, mode=mode, donate=donate, disable=disable)
+    if disable:
+        return fn
+    if isinstance(fn, Module):
+        return OptimizedModule(fn)
     return CompiledStep(fn, mode=mode, donate=donate)

@@ -392,6 +392,62 @@ def test_eager_fallback_on_cpu_backends(name):
     assert run.path == "eager" and run.trace_count == 0
 
 
+@pytest.mark.parametrize("name", ["numpy", "torch", "array_api_strict"])
+def test_compiling_a_module_gives_pytorchs_optimized_module(name):
+    """``model = torch.compile(model)`` (nanoGPT, llama2.c): a Module holding the model as ``_orig_mod``, with
+    PyTorch's prefixed state_dict keys, eval()/train() reaching the model, its attributes, and its outputs."""
+    torch = pytest.importorskip("torch")
+    try:
+        get_backend(name)
+    except BackendUnavailable:
+        pytest.skip(f"{name} is not available")
+    model = _mlp(name)
+    compiled = anynn.compile(model)
+    ref = torch.compile(torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.Tanh(), torch.nn.Dropout(0.2),
+                                            torch.nn.Linear(16, 3)))
+    assert isinstance(compiled, nn.Module) and type(compiled).__name__ == type(ref).__name__ == "OptimizedModule"
+    assert list(compiled.state_dict()) == list(ref.state_dict())
+    assert [n for n, _ in compiled.named_parameters()] == [n for n, _ in ref.named_parameters()]
+    model.block_size = 6  # a plain attribute of the model (nanoGPT reads model.config through the wrapper)
+    assert compiled._orig_mod is model and compiled.block_size == 6 and len(compiled) == len(model) == 4
+    with pytest.raises(TypeError):
+        compiled[0]  # indexing is not forwarded, in PyTorch either
+    assert [p is q for p, q in zip(compiled.parameters(), model.parameters())] == [True] * 4
+    compiled.eval()
+    assert not model.training and not model[2].training and not compiled.training
+    x, y = (t[0] for t in _data((8, 6), name, 1))
+    np.testing.assert_array_equal(np.asarray(compiled(x).array), np.asarray(model(x).array))
+    compiled.train()
+    assert model.training
+    # a checkpoint of the compiled model loads into a fresh one once the prefix is stripped (as nanoGPT does)
+    state = {k.removeprefix("_orig_mod."): v for k, v in compiled.state_dict().items()}
+    fresh = _mlp(name)
+    fresh.load_state_dict(state)
+    fresh.eval(), compiled.eval()
+    np.testing.assert_array_equal(np.asarray(fresh(x).array), np.asarray(compiled(x).array))
+
+
+def test_pytorchs_compile_arguments_are_accepted():
+    """torch.compile's keywords: its mode names and Inductor settings run (the backend's path), ``disable``
+    returns the function itself, and mode together with options is refused as PyTorch refuses it."""
+    torch = pytest.importorskip("torch")
+    model = _mlp("numpy")
+    x, _ = (t[0] for t in _data((4, 6), "numpy", 1))
+    for kwargs in ({"mode": "max-autotune"}, {"mode": "reduce-overhead", "fullgraph": True}, {"mode": None},
+                   {"dynamic": True, "backend": "inductor", "options": {"trace.enabled": False}}):
+        run = anynn.compile(lambda x: model(x).sum(), **kwargs)
+        run(x)
+        assert run.path == "eager"
+        torch.compile(lambda v: v, **kwargs)  # PyTorch takes the same keywords
+    step = lambda x: model(x).sum()  # noqa: E731
+    assert anynn.compile(step, disable=True) is step and torch.compile(step, disable=True) is step
+    assert anynn.compile(model, disable=True) is model
+    with pytest.raises(RuntimeError, match="mode or options"):
+        anynn.compile(step, mode="max-autotune", options={"trace.enabled": False})
+    with pytest.raises(RuntimeError, match="mode or options"):
+        torch.compile(step, mode="max-autotune", options={"trace.enabled": False})
+
+
 @pytest.mark.parametrize("mode", ["jax", "cuda_graph"])
 def test_a_forced_mode_the_state_backend_does_not_offer_is_refused(mode):
     """The path is the backend's capability (`Backend.step_compiler`): NumPy offers none, so forcing one is an error
