@@ -13,6 +13,7 @@ from ..autograd.function import Function
 from ..backend import op
 from ..backend.typing import Namespace
 from .conv3d import fold3d, unfold3d
+from .formulas.conjugate import conj
 from .value_checks import check_same_dtype
 from .windows import (Pair, fold, fold_channels_last, ntuple, output_size, pad2d, pad_last_axes, pair, same_padding,
                       unfold)
@@ -141,7 +142,8 @@ class ConvNd(Function):
                 grad_x = op(self.backend, "conv_backward_data")(grad, xp.reshape(self.w_mat, (o, cg, kh, kw)),
                                                                  (n, cg * g, h, w), *args)
             if grad_x is NotImplemented:
-                grad_padded = scatter_windows(xp, grad, self.w_mat, (kh, kw), self.padded, self.stride,
+                # complex weights: the adjoint multiplies by their conjugate (free on real arrays)
+                grad_padded = scatter_windows(xp, grad, conj(xp, self.w_mat), (kh, kw), self.padded, self.stride,
                                               self.dilation, matmul)
                 top, left = self.padding[0], self.padding[2]
                 grad_x = grad_padded[:, :, top:top + h, left:left + w]
@@ -156,7 +158,7 @@ class ConvNd(Function):
                     cols = unfold(self.backend, pad2d(xp, self.x4, self.padding), (kh, kw), self.stride,
                                   self.dilation, (ho, wo))
                     cols = xp.reshape(cols, (n, g, cg * kh * kw, ho * wo))
-                grad_w = xp.sum(matmul(xp.reshape(grad, (n, g, o // g, ho * wo)), cols.mT), axis=0)
+                grad_w = xp.sum(matmul(xp.reshape(grad, (n, g, o // g, ho * wo)), conj(xp, cols).mT), axis=0)
             grad_w = xp.reshape(grad_w, self.w_shape)
         grad = xp.reshape(grad, (n, g, o // g, ho * wo))
         if self.has_bias and self.needs_input_grad[2]:
@@ -220,9 +222,9 @@ class ConvTransposeNd(Function):
         cols = xp.reshape(cols, (n, g, og * math.prod(kernel), math.prod(size)))
         grad_x = grad_w = grad_b = None
         if self.needs_input_grad[0]:
-            grad_x = xp.reshape(self.w_mat @ cols, self.x_shape)
+            grad_x = xp.reshape(conj(xp, self.w_mat) @ cols, self.x_shape)
         if self.needs_input_grad[1]:
-            grad_w = xp.reshape(xp.sum(self.x_mat @ cols.mT, axis=0), self.w_shape)
+            grad_w = xp.reshape(xp.sum(conj(xp, self.x_mat) @ cols.mT, axis=0), self.w_shape)
         if self.has_bias and self.needs_input_grad[2]:
             grad_b = xp.sum(grad, axis=(0,) + tuple(range(2, grad.ndim)))
         return grad_x, grad_w, grad_b

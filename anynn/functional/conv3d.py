@@ -15,6 +15,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..backend.arrays import at_add
 from ..backend.typing import Namespace
+from .formulas.conjugate import conj
 from .value_checks import check_same_dtype
 from .windows import full_as, ntuple, output_size, pad_last_axes, same_padding, window_slice
 
@@ -91,14 +92,14 @@ class Conv3dFunction(Function):
         grad_x = grad_w = grad_b = None
         if self.needs_input_grad[0]:
             k_count = self.kernel[0] * self.kernel[1] * self.kernel[2]
-            cols = xp.reshape(self.w_mat.mT @ grad, (n, c, k_count) + out)
+            cols = xp.reshape(conj(xp, self.w_mat).mT @ grad, (n, c, k_count) + out)  # conj: complex weights
             image = fold3d(xp, cols, self.padded, self.kernel, self.stride, self.dilation)
             size = self.x_shape[-3:]
             pads = self.padding
             crop = (Ellipsis,) + tuple(slice(pads[2 * k], pads[2 * k] + s) for k, s in enumerate(size))
             grad_x = xp.reshape(image[crop], self.x_shape)
         if self.needs_input_grad[1]:
-            grad_w = xp.reshape(xp.sum(grad @ self.cols.mT, axis=0), self.w_shape)
+            grad_w = xp.reshape(xp.sum(grad @ conj(xp, self.cols).mT, axis=0), self.w_shape)
         if self.has_bias and self.needs_input_grad[2]:
             grad_b = xp.reshape(xp.sum(grad, axis=(0, 3)), (o,))
         return grad_x, grad_w, grad_b

@@ -122,6 +122,15 @@ CASES = [
     ("where", lambda lib, a, b: lib.where(a.real > 0, a, b), [Z, W]),
     ("gather", lambda lib, a: a.gather(1, a.real.argsort(dim=1)), [Z]),
     ("stack", lambda lib, a, b: lib.stack([a, b], dim=0), [Z, W]),
+    ("conv1d", lambda lib, x, w, b: lib.nn.functional.conv1d(x, w, b, padding=1), [B3, _complex(2, 3, 3), _complex(2)]),
+    ("conv2d_groups", lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2, groups=2),
+     [_complex(1, 4, 5, 5), _complex(2, 2, 3, 3)]),
+    ("conv3d", lambda lib, x, w: lib.nn.functional.conv3d(x, w), [_complex(1, 2, 3, 3, 3), _complex(2, 2, 2, 2, 2)]),
+    ("conv_transpose1d", lambda lib, x, w: lib.nn.functional.conv_transpose1d(x, w, stride=2), [B3, _complex(3, 2, 3)]),
+    ("conv_transpose2d", lambda lib, x, w, b: lib.nn.functional.conv_transpose2d(x, w, b, padding=1),
+     [_complex(1, 2, 3, 3), _complex(2, 3, 3, 3), _complex(3)]),
+    ("conv_transpose3d", lambda lib, x, w: lib.nn.functional.conv_transpose3d(x, w),
+     [_complex(1, 2, 2, 2, 2), _complex(2, 1, 2, 2, 2)]),
 ]
 IDS = [case[0] for case in CASES]
 
