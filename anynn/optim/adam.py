@@ -12,6 +12,7 @@ from .optimizer import Optimizer
 from .scalars import is_number, like, sqrt
 from .state import new_state
 from .torch_options import implementation_options
+from .validation import check_tensor_options
 
 
 class Adam(Optimizer):
@@ -36,6 +37,7 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay, **options))
+        check_tensor_options(type(self).__name__, lr, tuple(betas), foreach, capturable)
 
     def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
                backend: Backend) -> Array:

@@ -129,6 +129,8 @@ class Optimizer:
             homes = self._state_home
             update = self.update
             for group in self.param_groups:
+                if _holds_tensor_options(group):
+                    group = _with_numbers(group)
                 maximize = group.get("maximize", False)
                 decay = group.get("weight_decay", 0.0)
                 decoupled = bool(decay) and (self.decoupled_weight_decay or group.get("decoupled_weight_decay", False))
@@ -274,6 +276,26 @@ def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
         if dtype_name(value.dtype).startswith("float") and value.dtype != p.array.dtype:
             value = p.backend.xp.astype(value, p.array.dtype)
         state[name] = value
+
+
+def _holds_tensor_options(group: dict[str, Any]) -> bool:
+    """Whether ``group``'s ``lr`` or ``betas`` are Tensors (PyTorch accepts 1-element tensors for them)."""
+    betas = group.get("betas")
+    return isinstance(group["lr"], Tensor) or (isinstance(betas, tuple) and any(isinstance(b, Tensor) for b in betas))
+
+
+def _with_numbers(group: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``group`` whose Tensor ``lr`` and ``betas`` are read as Python floats for this step (the group keeps
+    the Tensors, so a scheduler or the program can change them in place as in PyTorch)."""
+    out = dict(group)
+    out["lr"] = _number(group["lr"])
+    if isinstance(group.get("betas"), tuple):
+        out["betas"] = tuple(_number(b) for b in group["betas"])
+    return out
+
+
+def _number(value: Any) -> Any:
+    return float(value.item()) if isinstance(value, Tensor) else value
 
 
 def _copy(value: Any) -> Any:

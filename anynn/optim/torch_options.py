@@ -17,5 +17,7 @@ def implementation_options(owner: str, *, foreach: bool | None = None, fused: bo
     if differentiable:
         raise NotImplementedError(f"{owner}: differentiable=True (autograd through the optimizer step) is not "
                                   "supported by anynn; the update runs outside the graph")
+    if "fused" in names and fused and foreach:
+        raise RuntimeError(f"{owner}: `fused` and `foreach` cannot be `True` together.")
     values = dict(foreach=foreach, fused=fused, capturable=capturable, differentiable=differentiable)
     return {name: values[name] for name in names}

@@ -38,5 +38,33 @@ def check_hyperparameters(owner: str, names: tuple[str, ...], options: dict[str,
     for name in names:
         valid, message, rule = RULES[name]
         value = options[name]
+        if name == "lr" and _numel(value) not in (None, 1):
+            raise ValueError(f"{owner}: Tensor lr must be 1-element (got {_numel(value)} elements)")
         if not valid(value):
             raise ValueError(f"{owner}: {message(value)} (invalid {name}={value!r}; expected {rule})")
+
+
+def check_tensor_options(owner: str, lr: Any, betas: Any, foreach: bool | None, capturable: bool) -> None:
+    """PyTorch's Adam/AdamW rules for a Tensor ``lr`` or ``betas``: both betas floats or both Tensors, each
+    Tensor of one element, and none with ``foreach=True`` unless ``capturable``."""
+    named = [("lr", lr)] + [(f"betas[{i}]", b) for i, b in enumerate(betas)]
+    for name, value in named:
+        if _numel(value) is not None and foreach and not capturable:
+            raise ValueError(f"{owner}: {name} as a Tensor is not supported for capturable=False and foreach=True")
+    if not (all(isinstance(b, float) for b in betas) or all(_numel(b) is not None for b in betas)):
+        raise ValueError(f"{owner}: betas must be either both floats or both Tensors (got "
+                         f"{', '.join(type(b).__name__ for b in betas)})")
+    for i, b in enumerate(betas):
+        if _numel(b) not in (None, 1):
+            raise ValueError(f"{owner}: Tensor betas[{i}] must be 1-element (got {_numel(b)} elements)")
+
+
+def _numel(value: Any) -> int | None:
+    """The element count of a tensor-valued option (``None`` for a number)."""
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return None
+    count = 1
+    for size in shape:
+        count *= int(size)
+    return count

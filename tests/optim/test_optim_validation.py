@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+import anynn
 from anynn import optim
 from anynn.optim import Optimizer
-from tests.optim.optim_oracle import make_data, our_params, take_step
+from tests.optim.optim_oracle import make_data, our_params, take_step, torch_history
 
 BAD_OPTIONS = [
     ("SGD", dict(lr=-1)), ("SGD", dict(lr=0.1, momentum=-1)), ("SGD", dict(lr=0.1, weight_decay=-1)),
@@ -64,3 +65,62 @@ def test_the_base_applies_maximize_and_weight_decay(backend, maximize, decoupled
         np.testing.assert_allclose(backend.to_host(p.array), e, rtol=1e-12, atol=1e-14)
     with pytest.raises(ValueError, match="Invalid weight_decay value: -1"):
         PlainDescent(params, weight_decay=-1)
+
+
+# PyTorch accepts 1-element tensors for lr (every optimizer) and betas (the Adam family): (name, options from a library)
+TENSOR_OPTIONS = [
+    ("Adam", lambda lib: dict(lr=lib.tensor(0.05), betas=(lib.tensor(0.8), lib.tensor(0.99)))),
+    ("AdamW", lambda lib: dict(lr=lib.tensor([0.05]), betas=(lib.tensor(0.8), lib.tensor(0.99)), weight_decay=0.1)),
+    ("NAdam", lambda lib: dict(lr=lib.tensor(0.05), betas=(lib.tensor(0.8), 0.99))),
+    ("RAdam", lambda lib: dict(betas=(lib.tensor(0.8), lib.tensor(0.99)))),
+    ("Adamax", lambda lib: dict(lr=lib.tensor(0.05), betas=(lib.tensor(0.8), lib.tensor(0.99)))),
+    ("Adagrad", lambda lib: dict(lr=lib.tensor(0.05))),
+    ("ASGD", lambda lib: dict(lr=lib.tensor(0.05))),
+    ("SGD", lambda lib: dict(lr=lib.tensor(0.05), momentum=0.9)),
+]
+
+
+@pytest.mark.parametrize("name, options", TENSOR_OPTIONS, ids=[n for n, _ in TENSOR_OPTIONS])
+def test_tensor_lr_and_betas_step_as_pytorchs(backend, name, options):
+    weights, grads = make_data(steps=4)
+    expected = torch_history(getattr(torch.optim, name), options(torch), weights, grads, "float64")
+    params = our_params(backend, weights, "float64")
+    ours = options(anynn)
+    opt = getattr(optim, name)(params, **ours)
+    for step_grads, want in zip(grads, expected):
+        take_step(opt, params, step_grads, "float64")
+        for p, w in zip(params, want):
+            # float32 tensors: PyTorch does some of the scalar arithmetic in float32
+            np.testing.assert_allclose(p.numpy(), w, rtol=1e-5, atol=1e-8)
+    if "lr" in ours:  # the group keeps the Tensor, as PyTorch's
+        assert opt.param_groups[0]["lr"] is ours["lr"]
+
+
+TENSOR_OPTION_REFUSALS = [
+    ("Adam", lambda lib: dict(lr=lib.tensor([0.1, 0.2]))),
+    ("SGD", lambda lib: dict(lr=lib.tensor([0.1, 0.2]))),
+    ("RMSprop", lambda lib: dict(lr=lib.ones(2, 1))),
+    ("Adam", lambda lib: dict(lr=lib.tensor(0.1), foreach=True)),
+    ("AdamW", lambda lib: dict(betas=(lib.tensor(0.9), lib.tensor(0.99)), foreach=True)),
+    ("Adam", lambda lib: dict(betas=(lib.tensor(0.9), 0.99))),
+    ("AdamW", lambda lib: dict(betas=(0, 0.99))),  # PyTorch's Adam wants floats or Tensors, not ints
+    ("Adam", lambda lib: dict(betas=(lib.tensor([0.9, 0.8]), lib.tensor([0.9, 0.8])))),
+]
+
+
+@pytest.mark.parametrize("name, options", TENSOR_OPTION_REFUSALS, ids=[n for n, _ in TENSOR_OPTION_REFUSALS])
+def test_tensor_options_refused_as_pytorch_refuses_them(name, options):
+    with pytest.raises((ValueError, RuntimeError)) as expected:
+        getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **options(torch))
+    with pytest.raises(type(expected.value)) as ours:
+        getattr(optim, name)(our_params("numpy", make_data()[0], "float64"), **options(anynn))
+    if "ambiguous" not in str(expected.value):
+        assert str(expected.value) in str(ours.value)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "SGD", "Adagrad"])
+def test_fused_with_foreach_is_refused_as_in_pytorch(name):
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+        getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], fused=True, foreach=True)
+    with pytest.raises(RuntimeError, match=f"{name}: `fused` and `foreach` cannot be `True` together"):
+        getattr(optim, name)(our_params("numpy", make_data()[0], "float64"), fused=True, foreach=True)
