@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import tempfile
 import zipfile
 from typing import Any, BinaryIO, Mapping
 
@@ -253,18 +254,34 @@ def tensors_from(arrays: dict[str, np.ndarray], metadata: Mapping[str, str], bac
 def read_checked(path: str | os.PathLike | BinaryIO, check: bool) -> tuple[str, dict[str, np.ndarray], dict[str, str]]:
     """The file's path, arrays and metadata, validated (and its checksum compared with ``check``).
 
-    An open file is read by its name (validated as a path).
+    An open file is read by its name (validated as a path); a file object without one (``io.BytesIO``, a
+    socket's file) is read from its position to its end, as ``torch.load`` reads it.
     """
     if callable(getattr(path, "read", None)):
         name = getattr(path, "name", None)
         if not isinstance(name, (str, bytes, os.PathLike)):
-            raise TypeError("load: an open file is read by its name; give a path for in-memory files")
+            return _read_stream(path, check)
         path = name
     path = os.fsdecode(path)
     arrays, metadata, checked = _read(path, check)
     if check and not checked:
         verify(path, arrays, metadata)
     return path, arrays, metadata
+
+
+def _read_stream(stream: BinaryIO, check: bool) -> tuple[str, dict[str, np.ndarray], dict[str, str]]:
+    """`read_checked` of a file object without a path: its remaining bytes, checked through a temporary file
+    (the readers validate files by path); the arrays are copies in memory, so the file is removed at once."""
+    data = stream.read()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"load: the file object gave {type(data).__name__}, not bytes; open it in binary mode ('rb')")
+    fd, temp = tempfile.mkstemp(prefix="anynn-load-from-file-object-", suffix=".safetensors")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return read_checked(temp, check)
+    finally:
+        os.unlink(temp)
 
 
 def load_arrays(path: str | os.PathLike, check: bool = True) -> dict[str, np.ndarray]:

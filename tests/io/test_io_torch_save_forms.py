@@ -57,11 +57,54 @@ def test_single_kind_key_is_reserved(tmp_path):
         anynn.save({"w": anynn.ones(2)}, tmp_path / "r.safetensors", metadata={"anynn_single": "ndarray"})
 
 
-def test_in_memory_file_is_refused_clearly():
+@pytest.mark.parametrize("what", ["state_dict", "tensor", "module", "checkpoint"])
+def test_in_memory_files_round_trip_as_torch_does(what):
+    """torch.save(obj, buffer) / torch.load(buffer) with an io.BytesIO (buffers sent over a network, kept in a
+    database); the load reads from the buffer's position, as PyTorch's."""
     import io
 
-    with pytest.raises(TypeError, match="by its name"):
-        anynn.load(io.BytesIO(b"x"))
+    def make(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.ReLU())
+        return {"state_dict": model.state_dict(), "tensor": lib.arange(6.0).reshape(2, 3), "module": model,
+                "checkpoint": {"epoch": 2, "weights": model.state_dict(), "loss": 0.5}}[what]
+
+    results = []
+    for lib in (torch, anynn):
+        buffer = io.BytesIO(b"junk before")
+        buffer.seek(len(b"junk before"))
+        lib.save(make(lib), buffer)
+        buffer.seek(len(b"junk before"))
+        results.append(lib.load(buffer, weights_only=False))
+    expected, got = results
+    if what == "module":
+        expected, got = expected.state_dict(), got.state_dict()
+        assert list(got) == list(expected)
+    if what == "checkpoint":
+        assert (got["epoch"], got["loss"]) == (expected["epoch"], expected["loss"])
+        expected, got = expected["weights"], got["weights"]
+    if what == "tensor":
+        expected, got = {"t": expected}, {"t": got}
+    for key in expected:
+        assert str(got[key].dtype).split(".")[-1] == str(expected[key].dtype).split(".")[-1]
+        assert tuple(got[key].shape) == tuple(expected[key].shape)
+    if what == "tensor":
+        np.testing.assert_array_equal(got["t"].numpy(), expected["t"].numpy())
+
+
+def test_in_memory_files_are_validated_and_text_streams_refused():
+    import io
+
+    with pytest.raises(anynn.io.CorruptFileError):
+        anynn.load(io.BytesIO(b"not a weights file at all"))
+    buffer = io.BytesIO()
+    anynn.save({"w": anynn.ones(3)}, buffer)
+    damaged = bytearray(buffer.getvalue())
+    damaged[-1] ^= 0xFF
+    with pytest.raises(anynn.io.CorruptFileError, match="checksum"):
+        anynn.load(io.BytesIO(bytes(damaged)))
+    with pytest.raises(TypeError, match="binary mode"):
+        anynn.load(io.StringIO("text"))
 
 
 def _plain(obj):
