@@ -155,6 +155,12 @@ class Module:
             object.__setattr__(self, "_hooks", hooks)
         return hooks
 
+    # PyTorch's private hook tables (hook id -> hook), which programs read and edit (the pruning tutorial
+    # finds its pruning method among _forward_pre_hooks)
+    _forward_pre_hooks = property(lambda self: self._hook_tables().forward_pre)
+    _forward_hooks = property(lambda self: self._hook_tables().forward)
+    _backward_hooks = property(lambda self: self._hook_tables().backward)
+
     def register_forward_pre_hook(self, hook: Any, *, prepend: bool = False, with_kwargs: bool = False) -> Any:
         """Call ``hook(module, args)`` before ``forward`` (``hook(module, args, kwargs)`` with ``with_kwargs``).
 
