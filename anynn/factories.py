@@ -22,6 +22,7 @@ from .autograd.tensor import Tensor
 from .autograd.tensor import tensor as _tensor
 from .backend import Backend, dtype_name, get_backend
 from .backend.arrays import check
+from .backend.symbolic import is_symbolic
 from .device import resolve as resolve_device
 from .dtypes import dtype as _dtype
 
@@ -42,6 +43,8 @@ def _size(size: tuple[Any, ...], fn: str = "size", keyword: Any = _NO_SIZE) -> t
     try:
         shape = tuple(operator.index(n) for n in size)
     except TypeError:
+        if any(is_symbolic(n) for n in size):  # a size of a symbolic axis (ONNX export): made when the graph runs
+            return tuple(n if is_symbolic(n) else operator.index(n) for n in size)
         raise TypeError(f"{fn}(): size must be ints or one tuple/list of ints (as PyTorch), got "
                         f"{size[0] if len(size) == 1 else size!r}") from None
     if any(n < 0 for n in shape):
@@ -182,7 +185,7 @@ def arange(start: Any, end: Any = _ONLY_END, step: Any = 1, dtype: Any = None, b
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (start {start}, end "
                            f"{end}, step {step})" if step else "arange: step must be nonzero")
     if dtype is None:
-        dtype = "int64" if all(isinstance(v, int) for v in (start, end, step)) else "float32"
+        dtype = "int64" if all(isinstance(v, int) or is_symbolic(v) for v in (start, end, step)) else "float32"
     be = _where(backend, device)
     return _made(be.xp.arange(start, end, step, dtype=be.dtype(dtype), device=be.device), be, requires_grad)
 

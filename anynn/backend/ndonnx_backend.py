@@ -23,8 +23,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import ndonnx_sizes
 from .arrays import register_whole_write
 from .base import Backend, BackendUnavailable
+from .ndonnx_sizes import has_symbolic
 
 
 # ndonnx functions whose result has the shape of their first argument but forgets its static sizes when one is symbolic
@@ -41,9 +43,40 @@ class _Namespace(types.ModuleType):
         self._library = library
 
     def reshape(self, x: Any, shape: Any, **kwargs: Any) -> Any:
+        if isinstance(shape, (tuple, list)) and has_symbolic(shape):  # x.view(B, T, h, C // h), T a SymInt
+            return ndonnx_sizes.reshape(self._library, x, tuple(shape))
         if isinstance(shape, tuple) and None in shape and shape.count(None) == 1 and -1 not in shape:
             shape = tuple(-1 if n is None else n for n in shape)
         return self._library.reshape(x, shape, **kwargs)
+
+    # sizes of symbolic axes (`SymInt`s, ``T = x.size(1)``) in a shape or a range: read when the graph runs
+    def arange(self, start: Any, /, stop: Any = None, step: Any = 1, **kwargs: Any) -> Any:
+        if has_symbolic((start, stop, step)):
+            return ndonnx_sizes.arange(self._library, start, stop, step, **kwargs)
+        return self._library.arange(start, stop, step, **kwargs)
+
+    def full(self, shape: Any, fill_value: Any, **kwargs: Any) -> Any:
+        if has_symbolic(shape):
+            return ndonnx_sizes.full(self._library, shape, fill_value, **kwargs)
+        return self._library.full(shape, fill_value, **kwargs)
+
+    def zeros(self, shape: Any, **kwargs: Any) -> Any:
+        return self.full(shape, 0, **kwargs) if has_symbolic(shape) else self._library.zeros(shape, **kwargs)
+
+    def ones(self, shape: Any, **kwargs: Any) -> Any:
+        return self.full(shape, 1, **kwargs) if has_symbolic(shape) else self._library.ones(shape, **kwargs)
+
+    def empty(self, shape: Any, **kwargs: Any) -> Any:
+        return self.full(shape, 0, **kwargs) if has_symbolic(shape) else self._library.empty(shape, **kwargs)
+
+    def tile(self, x: Any, repetitions: Any) -> Any:
+        if has_symbolic(repetitions):  # x.repeat(1, T, 1)
+            return ndonnx_sizes.tile(x, tuple(repetitions))
+        return self._library.tile(x, repetitions)
+
+    def with_sizes(self, x: Any, shape: tuple[Any, ...]) -> Any:
+        """``x`` (sliced by a `SymInt`: ndonnx forgets its static sizes) with the ints of ``shape`` known again."""
+        return ndonnx_sizes.with_sizes(x, shape)
 
     def __getattr__(self, name: str) -> Any:
         function = getattr(self._library, name)
@@ -61,6 +94,8 @@ class _Namespace(types.ModuleType):
     def broadcast_to(self, x: Any, shape: Any) -> Any:
         """Also takes -1 in ``shape`` where ``x`` has a symbolic axis: that axis kept as it is when the graph runs
         (``Tensor.expand(-1, ...)``), ONNX Expand's 1. A ``None`` there would be a size the graph has not got."""
+        if isinstance(shape, (tuple, list)) and has_symbolic(shape):  # x.expand(B, T, -1), T a SymInt
+            return ndonnx_sizes.broadcast_to(self._library, x, tuple(shape))
         if not isinstance(shape, tuple) or -1 not in shape:
             return self._library.broadcast_to(x, shape)
         if None in shape or len(shape) < x.ndim or any(
@@ -135,6 +170,12 @@ class NdonnxBackend(Backend):
         except ValueError:
             return True
         return False
+
+    def symbolic_shape(self, array: Any) -> tuple[Any, ...]:
+        """``array.shape`` with a `SymInt` (``anynn.backend.symbolic``) for each symbolic axis, what
+        ``Tensor.shape`` and ``Tensor.size()`` give while `anynn.onnx.export` records; ``size_hints`` (axis name ->
+        the example's size, set by the export) lets an ``assert`` on such a size be checked."""
+        return ndonnx_sizes.symbolic_shape(array, getattr(self, "size_hints", {}))
 
     # -- the graph's ends (anynn.onnx.export) ---------------------------------------------------------
     def argument(self, shape: tuple[int | str, ...], dtype: Any) -> Any:

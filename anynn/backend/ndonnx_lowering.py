@@ -16,6 +16,7 @@ import numpy as np
 
 from .averaging import averaging_matrix
 from .ndonnx_graph import const, host, np_dtype, static_shape, var, wrap
+from .ndonnx_sizes import has_symbolic
 from .typing import Namespace
 
 Lowering = Callable[..., Any]
@@ -224,9 +225,10 @@ def scaled_dot_product_attention(fn: Any, xp: Namespace, q: Any, k: Any, v: Any,
     allowed = None
     if fn.causal:
         rows, cols = static_shape(q)[-2], static_shape(k)[-2]
-        if rows is None or cols is None:
-            return NotImplemented
-        allowed = const(np.arange(rows)[:, None] >= np.arange(cols)[None, :])  # top-left aligned, as PyTorch
+        if rows is None or cols is None:  # a symbolic length: the lower triangle of the scores' own shape
+            allowed = var(xp.tril(xp.ones_like(wrap(scores), dtype=xp.bool)))
+        else:
+            allowed = const(np.arange(rows)[:, None] >= np.arange(cols)[None, :])  # top-left aligned, as PyTorch
     if mask is not None:
         if mask.dtype == xp.bool:
             allowed = var(mask) if allowed is None else op.and_(allowed, var(mask))
@@ -356,6 +358,8 @@ def log_softmax(fn: Any, xp: Namespace, x: Any) -> Any:
 def reshape(fn: Any, xp: Namespace, x: Any) -> Any:
     """ONNX Reshape; a symbolic (``None``) target size copies the input's axis there (ONNX's 0), or is -1."""
     target = list(fn.shape)
+    if has_symbolic(target):  # sizes of symbolic axes the model read (x.view(B, T, h, C // h)): see ndonnx_sizes
+        return xp.reshape(x, tuple(target))
     unknown = [i for i, n in enumerate(target) if n is None]
     if unknown:
         if len(unknown) == 1 and -1 not in target:

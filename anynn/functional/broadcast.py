@@ -7,6 +7,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
+from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
 
 
@@ -49,8 +50,11 @@ def expand(x: Any, *sizes: Any) -> Any:
     # -1 keeps a size; a symbolic one (an ONNX export's None) stays -1, which the recording backend keeps as it runs
     target = tuple((-1 if x.shape[i - lead] is None else x.shape[i - lead]) if n == -1 and i >= lead else n
                    for i, n in enumerate(sizes))
-    if target == tuple(x.shape):
-        return x
+    try:
+        if target == tuple(x.shape):
+            return x
+    except TypeError:  # a size of a symbolic axis (a SymInt of an ONNX export) against a known one: broadcast it
+        pass
     return Expand.apply(x, shape=target)
 
 
@@ -60,4 +64,4 @@ def repeat(x: Any, *repeats: Any) -> Any:
     if len(repeats) < x.ndim:
         raise ValueError(f"repeat: {len(repeats)} repeats given for a tensor of shape {x.shape}; need at least "
                          f"{x.ndim}")
-    return Repeat.apply(x, repeats=tuple(int(r) for r in repeats))
+    return Repeat.apply(x, repeats=tuple(r if is_symbolic(r) else int(r) for r in repeats))

@@ -69,8 +69,8 @@ def _basic(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...] | None:
         if not (i is Ellipsis or isinstance(i, slice) or (isinstance(i, numbers.Integral) and not isinstance(i, bool))):
             return None
     full = shape_ops._expand_ellipsis(parts, len(shape))
-    positive, flips = shape_ops._positive_steps(full, shape)
-    return None if flips else positive
+    positive, flips, symbolic = shape_ops._positive_steps(full, shape)
+    return None if flips or symbolic else positive
 
 
 def _basic_shape(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 from ..autograd.function import Function
 from ..backend import Backend, BackendMismatch, dtype_name, op
 from ..backend.arrays import at_set, check
+from ..backend.symbolic import has_symbolic_bounds, sliced
 from ..backend.typing import Namespace
 
 
@@ -48,8 +49,8 @@ class GetItem(Function):
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.shape = tuple(a.shape)
         index = _expand_ellipsis(self.index if isinstance(self.index, tuple) else (self.index,), a.ndim)
-        self.index, self.flips = _positive_steps(index, self.shape)
-        out = a[self.index]
+        self.index, self.flips, symbolic = _positive_steps(index, self.shape)
+        out = a[self.index] if not symbolic else sliced(xp, a, self.index)
         return xp.flip(out, axis=self.flips) if self.flips else out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
@@ -81,9 +82,11 @@ def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
     return index + fill
 
 
-def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
-    """Replace slices with negative steps by positive ones; return the output axes to flip afterwards."""
+def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tuple[Any, ...], tuple[int, ...], bool]:
+    """Replace slices with negative steps by positive ones; return the output axes to flip afterwards, and whether
+    a slice has a bound that is the size of a symbolic axis (a `SymInt` of an ONNX export: ``mask[:, :T]``)."""
     out, flips = [], []
+    symbolic = False
     in_axis = out_axis = 0
     for i in index:
         if i is None:
@@ -93,10 +96,20 @@ def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tup
         if isinstance(i, slice) and shape[in_axis] is None:  # a symbolic (recorded) axis: the slice as given
             if i.step is not None and i.step < 0:
                 raise IndexError(f"a negative-step slice over the symbolic axis {in_axis} cannot be recorded")
+            symbolic = symbolic or has_symbolic_bounds(i)
             out_axis += 1
         elif isinstance(i, slice):
             # in-range bounds only: the standard leaves out-of-bounds starts/stops unspecified (strict refuses them)
-            start, stop, step = i.indices(shape[in_axis])
+            try:
+                start, stop, step = i.indices(shape[in_axis])
+            except TypeError:
+                if not has_symbolic_bounds(i):
+                    raise
+                symbolic = True  # a bound known when the graph runs: the slice as given (ONNX Slice clamps)
+                out.append(i)
+                in_axis += 1
+                out_axis += 1
+                continue
             count = len(range(start, stop, step))
             if count == 0:
                 i = slice(0, 0, 1)
@@ -110,7 +123,7 @@ def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tup
             raise IndexError(f"index {i} is out of bounds for axis {in_axis} with size {shape[in_axis]}")
         out.append(i)
         in_axis += 1
-    return tuple(out), tuple(flips)
+    return tuple(out), tuple(flips), symbolic
 
 
 class Take(Function):

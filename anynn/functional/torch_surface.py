@@ -12,6 +12,7 @@ from typing import Any
 
 from ..autograd.autocast_mode import autocast_operands
 from ..autograd.tensor import Tensor, make_tensor, tensor
+from ..backend.symbolic import is_symbolic
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
 
@@ -30,10 +31,15 @@ def _new(fill: Any) -> Any:
                **_: Any) -> Tensor:
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
-        return _filled(self, tuple(int(n) for n in size), fill, dtype, requires_grad)
+        return _filled(self, _sizes(size), fill, dtype, requires_grad)
 
     method.__doc__ = f"A tensor of shape ``size`` filled with {fill}, on this tensor's backend and (by default) dtype."
     return method
+
+
+def _sizes(size: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Ints, and sizes of symbolic axes (`SymInt`s of an ONNX export) as they are."""
+    return tuple(n if is_symbolic(n) else int(n) for n in size)
 
 
 def _filled(self: Tensor, size: tuple[int, ...], fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
@@ -47,7 +53,7 @@ def _filled(self: Tensor, size: tuple[int, ...], fill: Any, dtype: Any, requires
 def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False, **_: Any) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value``, on this tensor's backend and (by default) dtype."""
-    return _filled(self, tuple(int(n) for n in size), fill_value, dtype, requires_grad)
+    return _filled(self, _sizes(size), fill_value, dtype, requires_grad)
 
 
 def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,

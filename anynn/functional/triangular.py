@@ -14,6 +14,9 @@ def _outside(x: Tensor, diagonal: int, lower: bool) -> Any:
         raise RuntimeError(f"{'tril' if lower else 'triu'}: expected a tensor with at least 2 dimensions, got "
                            f"shape {x.shape}")
     xp, rows, cols = x.backend.xp, x.shape[-2], x.shape[-1]
+    if rows is None or cols is None:  # a symbolic axis (ONNX export): the array library's triangle of x's shape
+        inside = xp.ones_like(x.array, dtype=xp.bool)
+        return xp.logical_not(xp.tril(inside, k=diagonal) if lower else xp.triu(inside, k=diagonal))
     r = xp.arange(rows, dtype=xp.int64, device=x.backend.device)[:, None]
     c = xp.arange(cols, dtype=xp.int64, device=x.backend.device)[None, :]
     return (c - r > diagonal) if lower else (c - r < diagonal)

@@ -13,12 +13,16 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import sys
+import threading
 import warnings
 from typing import Any, BinaryIO, Iterator, Sequence
 
 import numpy as np
 
 from ..autograd import Tensor, no_grad
+from ..autograd.size import Size
+from ..autograd.tensor import _Size, _SymbolicSize
 from ..backend.registry import default_backend_set_to
 
 DynamicAxes = dict[str, dict[int, str] | Sequence[int]]
@@ -77,6 +81,8 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     dynamic = _dynamic(dynamic_axes or {})
     arguments = {name: backend.argument(_input_shape(name, a.shape, dynamic.get(name, {})), a.dtype)
                  for name, a in zip(names, arrays)}
+    backend.size_hints = {label: a.shape[axis] for name, a in zip(names, arrays)  # (an assert on a SymInt: checked)
+                          for axis, label in dynamic.get(name, {}).items() if -a.ndim <= axis < a.ndim}
     try:
         results = _record(model, backend, arguments)
     except ExportError as error:
@@ -125,8 +131,56 @@ def _record(model: Any, backend: Any, arguments: dict[str, Any]) -> Any:
     recording = _copy_to(model, backend)
     recording.eval()
     inputs = [Tensor._make(argument, backend, None, 0) for argument in arguments.values()]
-    with no_grad(), default_backend_set_to(backend), _naming_failures(recording):
+    with no_grad(), default_backend_set_to(backend), _symbolic_sizes(), _naming_failures(recording):
         return recording(*inputs)
+
+
+def _recorded_shape(self: Tensor) -> Size:
+    """`Tensor.shape` while recording: a `SymInt` for each symbolic axis (``B, T, C = x.shape``) where the model's
+    own code asks; anynn's layers and functions read ``None`` there, as they always did."""
+    shape = self.array.shape
+    if None in shape and _outside_anynn(sys._getframe(1)):
+        return Size(self.backend.symbolic_shape(self.array))
+    return Size(shape)
+
+
+def _recorded_size(self: Tensor) -> Any:
+    """`Tensor.size` while recording: ``x.size(1)`` a `SymInt` where axis 1 is symbolic (for the model's code)."""
+    shape = self.array.shape
+    if None not in shape:
+        return _Size(shape)
+    if _outside_anynn(sys._getframe(1)):
+        shape = self.backend.symbolic_shape(self.array)
+    return _SymbolicSize(shape)
+
+
+def _outside_anynn(frame: Any) -> bool:
+    return not frame.f_globals.get("__name__", "").startswith("anynn.")
+
+
+@contextlib.contextmanager
+def _symbolic_sizes() -> Iterator[None]:
+    """While the forward records, ``x.shape`` and ``x.size()`` give `SymInt`s for symbolic axes. The properties
+    are swapped for the recording only, so eager tensors never pay for the check (another thread's tensors read
+    the same sizes as before through it, the check aside)."""
+    global _recordings
+    with _swap_lock:
+        if _recordings == 0:
+            _saved[:] = [Tensor.__dict__["shape"], Tensor.__dict__["size"]]
+            Tensor.shape, Tensor.size = property(_recorded_shape), property(_recorded_size)  # type: ignore
+        _recordings += 1
+    try:
+        yield
+    finally:
+        with _swap_lock:
+            _recordings -= 1
+            if _recordings == 0:
+                Tensor.shape, Tensor.size = _saved  # type: ignore[method-assign]
+
+
+_swap_lock = threading.Lock()
+_recordings = 0  # exports recording now (in any thread): the eager properties come back when the last one ends
+_saved: list[Any] = []
 
 
 def _records_with_static_shapes(model: Any, backend: Any, names: list[str], arrays: list[np.ndarray]) -> bool:
@@ -233,9 +287,9 @@ def _pop(stack: list[str]) -> None:
 
 def _name_output_axes(proto: Any, dynamic: dict[str, dict[int, str]]) -> None:
     """Give the symbolic axes of outputs listed in ``dynamic_axes`` their names. An output axis asked to be
-    symbolic that the graph fixes, while some input axis is symbolic, is refused: a layer used a symbolic size as
-    a Python value (``self.pos[:, :t]`` with ``t = x.size(1)``, which reads None while recording, so the slice took
-    the whole buffer), and the graph would give other sizes than the model."""
+    symbolic that the graph fixes, while some input axis is symbolic, is refused: the model gives that axis one size
+    whatever the input's (a buffer taken whole, ``self.pos`` for ``self.pos[:, :T]``), and the graph would give other
+    sizes than the model where it does not."""
     symbolic_inputs = any(d.HasField("dim_param") or not d.HasField("dim_value")
                           for i in proto.graph.input for d in i.type.tensor_type.shape.dim)
     for output in proto.graph.output:
@@ -249,8 +303,8 @@ def _name_output_axes(proto: Any, dynamic: dict[str, dict[int, str]]) -> None:
             if symbolic_inputs and dims[axis].HasField("dim_value"):
                 raise ExportError(
                     f"anynn.onnx.export: output {output.name!r} axis {axis} is {label!r} in dynamic_axes, but the "
-                    f"recorded graph fixes its size to {dims[axis].dim_value}: a layer used the size of a symbolic "
-                    f"axis as a Python value, which is None while recording (x.size(1) in `buffer[:, :t]` takes the "
-                    f"whole buffer); slice with a size the model knows, or export without those dynamic_axes")
+                    f"recorded graph fixes its size to {dims[axis].dim_value}: the model gives that axis one size "
+                    f"whatever the input's (a buffer or weight taken whole: slice it with the input's size, "
+                    f"`self.pos[:, :x.size(1)]`), or export without those dynamic_axes")
             dims[axis].ClearField("dim_value")
             dims[axis].dim_param = label
