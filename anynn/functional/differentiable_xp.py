@@ -22,8 +22,8 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import arrays as _arrays
 from ..backend import op, portable
 from ..backend.typing import Namespace
-from . import (activation, broadcast, cholesky, complex_numbers, elementwise, linalg, matrix_inverse, pinv, products,
-               reduce, shape, sorting, spectral, unary)
+from . import (activation, broadcast, cholesky, complex_numbers, elementwise, fourier, linalg, matrix_inverse, pinv,
+               products, reduce, shape, sorting, spectral, unary)
 from .binary_math import Atan2, Hypot, LogAddExp
 from .formulas.conjugate import conj
 from .fused_recorded import SLOPES
@@ -125,6 +125,8 @@ class DifferentiableNamespace:
             return unary.FUNCTIONS[name]
         if name == "linalg":  # inv, det, slogdet, solve, cholesky, eigh, svd, qr, pinv as recorded Functions
             return _LINALG
+        if name == "fft":  # fftn, ifftn, rfftn as the transforms' recorded Functions
+            return fourier.RECORDED
         raise DoubleBackwardError(f"create_graph=True: the array function xp.{name} has no differentiable form in "
                                   f"anynn's recorded backward; the Function using it has no second-order rule yet")
 

@@ -54,7 +54,7 @@ LAYERS = {
     "init": 2, "factories": 2, "random": 2,
     "functional": 3, "data": 3, "out_argument": 3,
     "nn": 4, "linalg": 4, "metrics": 4, "amp": 4, "cuda": 4, "accelerator": 4, "backends": 4,
-    "distributions": 4, "sparse": 4, "legacy_constructors": 4, "special": 4,
+    "distributions": 4, "sparse": 4, "legacy_constructors": 4, "special": 4, "fft": 4,
     "func": 4,  # torch.func: transforms over autograd, functional_call over nn.Module
     "optim": 5, "io": 5, "serialization": 5,
     "train": 6, "distributed": 6, "compile": 6, "onnx": 6, "utils": 6, "jit": 6,
