@@ -179,23 +179,6 @@ import math as _math  # noqa: E402
 
 inf, nan, pi, e, newaxis = _math.inf, _math.nan, _math.pi, _math.e, None  # torch.inf, torch.pi... (Python numbers)
 __all__ += ["e", "inf", "nan", "newaxis", "pi"]
-from .runtime import (are_deterministic_algorithms_enabled, get_default_device,  # noqa: E402
-                      get_deterministic_debug_mode, get_num_interop_threads, is_anomaly_check_nan_enabled,
-                      is_deterministic_algorithms_warn_only_enabled, is_warn_always_enabled, set_anomaly_enabled,
-                      set_default_device, set_default_tensor_type, set_deterministic_debug_mode, set_flush_denormal,
-                      set_num_interop_threads, set_warn_always, use_deterministic_algorithms)
-from .runtime import __all__ as _runtime_names  # noqa: E402
-from .layout import (get_device, is_inference, is_storage, layout, sparse_bsc, sparse_bsr, sparse_coo,  # noqa: E402
-                     sparse_csc, sparse_csr, strided, typename)
-from .layout import __all__ as _layout_names  # noqa: E402
-from . import compiler, cpu  # noqa: E402  (torch.compiler, torch.cpu)
-from .absent_devices import mps, xpu  # noqa: E402  (torch.mps, torch.xpu: never available)
-from .functional.torch_toplevel import TOP_LEVEL as _TOP_LEVEL  # noqa: E402  (torch.conv2d, torch.batch_norm...)
-globals().update(_TOP_LEVEL)
-__all__ += [*_runtime_names, *_layout_names, "compiler", "cpu", "mps", "xpu", *_TOP_LEVEL]
-from .init import default_generator as _default_generator  # noqa: E402
-default_generator = _default_generator()  # torch.default_generator: anynn.manual_seed reseeds this very object
-__all__ += ["default_generator"]
 from .out_argument import install as _install_out_arguments  # noqa: E402
 _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.sum, torch.zeros...
 
