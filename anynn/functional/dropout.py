@@ -111,12 +111,10 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
     As PyTorch 2.13 (with its warnings): the mask is drawn per (axis 0, axis 1) pair and broadcast over
     the rest, so a 3-D input is read as (N, C, L) (channel-wise 1-D dropout, not (C, H, W)) and a 2-D
-    input (N, C) drops single elements. Fewer than 2 axes is an error. Other arguments as in `dropout`.
+    input (N, C) drops single elements. Fewer than 2 axes is an error when a mask is drawn (training, p > 0).
+    Other arguments as in `dropout`.
     """
     p = _check_p("dropout2d", p)
-    if input.ndim < 2:
-        raise ValueError(f"dropout2d: feature dropout requires at least 2 dimensions in the input, got "
-                         f"{input.ndim}-D input of shape {input.shape}")
     if input.ndim == 2:
         warnings.warn("dropout2d: Received a 2-D input to dropout2d, which is deprecated and will result in an "
                       "error in a future release. To retain the behavior and silence this warning, please use "
@@ -131,6 +129,9 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
                       "result in an error in a future release.", UserWarning, stacklevel=2)
     if not training or p == 0.0:
         return input
+    if input.ndim < 2:  # (only a mask needs the channel axis: PyTorch passes a 1-D input through otherwise)
+        raise ValueError(f"dropout2d: feature dropout requires at least 2 dimensions in the input, got "
+                         f"{input.ndim}-D input of shape {input.shape}")
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     return _drop("dropout2d", input, inplace, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
 

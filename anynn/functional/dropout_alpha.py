@@ -73,11 +73,11 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           generator: DeviceRNG | int | None = None) -> Tensor:
     """Alpha dropout of whole channels of input (N, C, *): one draw per (N, C) pair, as PyTorch."""
     p = _check_p("feature_alpha_dropout", p)
-    if input.ndim < 2:
-        raise ValueError(f"feature_alpha_dropout: feature dropout requires at least 2 dimensions in the input, "
-                         f"got {input.ndim}-D input of shape {input.shape}")
     if not training or p == 0.0:
         return input
+    if input.ndim < 2:  # (only a mask needs the channel axis: PyTorch passes a 1-D input through otherwise)
+        raise ValueError(f"feature_alpha_dropout: feature dropout requires at least 2 dimensions in the input, "
+                         f"got {input.ndim}-D input of shape {input.shape}")
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     return _alpha("feature_alpha_dropout", input, inplace, p, generator=_generator(input, generator),
                   mask_shape=mask_shape)

@@ -82,7 +82,7 @@ class Dropout2d(_DropoutBase):
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x)
         self.check_dtype(x)
-        if x.ndim < 2:
+        if x.ndim < 2 and self.training and self.p > 0.0:
             raise ValueError(f"Dropout2d: feature dropout requires at least 2 dimensions in the input, got "
                              f"{x.ndim}-D input of shape {x.shape}")
         return dropout2d(x, self.p, self.training, self.inplace, generator=self.generator(x.backend))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+import anynn
 from anynn.functional.dropout import dropout, dropout2d, dropout3d
 from anynn.functional.dropout_alpha import SELU_SATURATION, alpha_dropout, feature_alpha_dropout
 from anynn.nn import AlphaDropout, Dropout3d, FeatureAlphaDropout
@@ -111,6 +112,31 @@ def test_errors():
         dropout(make("numpy", np.ones(3, np.float32)), 2.0)
     with pytest.raises(TypeError, match="Dropout: expected an anynn Tensor"):
         Dropout(0.5)(np.ones(3))
+
+
+@pytest.mark.parametrize("name", ["Dropout2d", "FeatureAlphaDropout"])
+@pytest.mark.parametrize("p, training", [(0.5, False), (0.0, True)])
+def test_feature_dropout_of_1d_input_when_it_drops_nothing(backend, name, p, training):
+    """PyTorch refuses a 1-D input to feature dropout only when it would draw a mask: in eval mode or with p=0 the
+    input passes through (Dropout2d with its deprecation warning), from the layer and from the function."""
+    x = np.arange(3.0, dtype=np.float32)
+    ours_layer, theirs_layer = getattr(anynn.nn, name)(p), getattr(torch.nn, name)(p)
+    ours_layer.train(training)
+    theirs_layer.train(training)
+    function = "dropout2d" if name == "Dropout2d" else "feature_alpha_dropout"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = theirs_layer(torch.tensor(x)).numpy()
+        np.testing.assert_array_equal(ours_layer(make(backend, x)).numpy(), expected)
+        np.testing.assert_array_equal(getattr(anynn.nn.functional, function)(make(backend, x), p, training).numpy(),
+                                      getattr(F_TORCH, function)(torch.tensor(x), p, training).numpy())
+    ours_layer.train(True)
+    theirs_layer.train(True)
+    if p > 0:
+        with pytest.raises(RuntimeError, match="at least 2"):
+            theirs_layer(torch.tensor(x))
+        with pytest.raises(ValueError, match=f"{name}: .*feature dropout requires at least 2 dimensions"):
+            ours_layer(make(backend, x))
 
 
 def test_functional_dropout_honours_manual_seed(backend):
