@@ -7,6 +7,7 @@ of a per-sample Python loop.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -127,10 +128,39 @@ class StackDataset(Dataset):
         return tuple(d[index] for d in self.datasets)
 
 
-def get_worker_info() -> None:
-    """PyTorch's ``get_worker_info``: ``None``, as in PyTorch's main process. anynn's loader threads read one shared
-    stream of an `IterableDataset`, so a dataset that shards itself by worker reads all of it once."""
-    return None
+class WorkerInfo:
+    """What `get_worker_info` gives inside a `DataLoader` worker (PyTorch's): ``id`` (0 to ``num_workers - 1``),
+    ``num_workers``, ``seed`` (a base drawn per epoch plus ``id``) and ``dataset``: the worker's own shallow copy
+    of an `IterableDataset` (so ``worker_init_fn`` can narrow it, as PyTorch's per-process copy), or the loader's
+    map-style dataset itself (threads share it). Read-only, as PyTorch's."""
+
+    __slots__ = ("id", "num_workers", "seed", "dataset")
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:  # noqa: A002 - PyTorch's name
+        for name, value in (("id", id), ("num_workers", num_workers), ("seed", seed), ("dataset", dataset)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
+
+    def __repr__(self) -> str:
+        return (f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, "
+                f"dataset={self.dataset!r})")
+
+
+_worker = threading.local()  # .info: the WorkerInfo of a DataLoader worker thread
+
+
+def get_worker_info() -> WorkerInfo | None:
+    """PyTorch's ``get_worker_info``: the `WorkerInfo` of the `DataLoader` worker thread calling it, ``None`` outside
+    one (the main thread, ``num_workers=0``). An `IterableDataset` read by ``n`` workers is iterated once per
+    worker, each over its own copy, as in PyTorch: a stream that does not split itself by ``id`` comes ``n`` times."""
+    return getattr(_worker, "info", None)
+
+
+def set_worker_info(info: WorkerInfo | None) -> None:
+    """Make ``info`` what `get_worker_info` gives in this thread (the loader's workers call it when they start)."""
+    _worker.info = info
 
 class TensorDataset(Dataset):
     """Samples are rows of equally long arrays: ``ds[i] == (arrays[0][i], arrays[1][i], ...)``.

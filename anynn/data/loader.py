@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+import queue
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +16,7 @@ from ..autograd import Tensor
 from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
 from .collate import default_collate, is_string_field
-from .dataset import IterableDataset
+from .dataset import IterableDataset, WorkerInfo, set_worker_info
 from .samplers import host_rng
 
 
@@ -181,8 +183,50 @@ class DataLoader:
         return np.random.default_rng((self.seed, int(epoch))).permutation(n).astype(np.int64)
 
     def _stream_batches(self) -> Iterator[tuple[Any, ...]]:
-        """An `IterableDataset`'s samples in batches, in the order it yields them (read in this thread)."""
-        samples = iter(self.dataset)
+        """An `IterableDataset`'s samples in batches, in the order it yields them: read in this thread, or, with
+        ``num_workers``, by each worker thread over its own copy, the workers' batches taken in turn (PyTorch's)."""
+        return self._worker_streams() if self.num_workers else self._batches_of(self.dataset)
+
+    def _worker_streams(self) -> Iterator[tuple[Any, ...]]:
+        workers = self.num_workers
+        base_seed = int(host_rng(None).integers(2**62))
+        stop = threading.Event()
+        queues: list[queue.Queue] = [queue.Queue(maxsize=self.prefetch_factor or 2) for _ in range(workers)]
+
+        def work(worker: int) -> None:
+            dataset = copy.copy(self.dataset)  # PyTorch's worker processes each hold a copy to narrow
+            set_worker_info(WorkerInfo(worker, workers, base_seed + worker, dataset))
+            try:
+                if self.worker_init_fn is not None:
+                    self.worker_init_fn(worker)
+                for batch in self._batches_of(dataset):
+                    if not _put(queues[worker], ("batch", batch), stop):
+                        return
+                _put(queues[worker], ("end", None), stop)
+            except Exception as error:  # noqa: BLE001 - re-raised in the consumer's thread
+                _put(queues[worker], ("error", _worker_error(error, worker, None)), stop)
+
+        for worker in range(workers):
+            threading.Thread(target=work, args=(worker,), daemon=True, name=f"anynn-loader-{worker}").start()
+        try:
+            active = list(range(workers))
+            while active:
+                for worker in list(active):  # in turn, skipping the workers whose stream has ended
+                    try:
+                        kind, value = queues[worker].get(timeout=self.timeout or None)
+                    except queue.Empty:
+                        raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds") from None
+                    if kind == "batch":
+                        yield value
+                    elif kind == "end":
+                        active.remove(worker)
+                    else:
+                        raise value
+        finally:
+            stop.set()  # a consumer that stops early releases the workers
+
+    def _batches_of(self, dataset: Any) -> Iterator[tuple[Any, ...]]:
+        samples = iter(dataset)
         while True:
             chunk = list(itertools.islice(samples, self.batch_size))
             if not chunk or (self.drop_last and len(chunk) < self.batch_size):
@@ -218,9 +262,11 @@ class DataLoader:
     def _threaded(self, indices: Iterator[np.ndarray]) -> Iterator[tuple[Any, ...]]:
         counter = itertools.count()
         local = threading.local()
+        base_seed = int(host_rng(None).integers(2**62))
 
         def start() -> None:
             local.id = next(counter)
+            set_worker_info(WorkerInfo(local.id, self.num_workers, base_seed + local.id, self.dataset))
             if self.worker_init_fn is not None:
                 self.worker_init_fn(local.id)
 
@@ -343,12 +389,17 @@ class DataLoader:
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, backend={where!r})")
 
 
-def _worker_error(error: Exception, worker: int, indices: np.ndarray) -> Exception:
+def _worker_error(error: Exception, worker: int, indices: np.ndarray | None) -> Exception:
     """``error`` raised in a worker, as PyTorch re-raises it: the same class, a message naming the worker (and
-    here the samples) followed by the original traceback; a class that cannot take one message: RuntimeError."""
-    shown = indices[:8].tolist()
-    where = f"{shown}" if len(indices) <= 8 else f"{shown[:-1] + ['...']} ({len(indices)} samples)"
-    message = (f"Caught {type(error).__name__} in DataLoader worker thread {worker} while fetching samples {where}.\n"
+    here the samples, or the stream) followed by the original traceback; a class that cannot take one message:
+    RuntimeError."""
+    if indices is None:
+        what = "reading its copy of the stream"
+    else:
+        shown = indices[:8].tolist()
+        what = "fetching samples " + (f"{shown}" if len(indices) <= 8 else f"{shown[:-1] + ['...']} "
+                                                                         f"({len(indices)} samples)")
+    message = (f"Caught {type(error).__name__} in DataLoader worker thread {worker} while {what}.\n"
                f"Original {''.join(traceback.format_exception(error)).rstrip()}")
     if isinstance(error, KeyError):
         return type(error)(_KeyErrorMessage(message))
@@ -364,6 +415,17 @@ class _KeyErrorMessage(str):
 
     def __repr__(self) -> str:
         return str(self)
+
+
+def _put(channel: queue.Queue, item: Any, stop: threading.Event) -> bool:
+    """Put ``item`` on a worker's ``channel``, waiting for room unless the consumer has stopped (then False)."""
+    while not stop.is_set():
+        try:
+            channel.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _is_namedtuple(x: Any) -> bool:

@@ -448,8 +448,8 @@ def test_dataloader_reads_its_sampler_lazily():
 @pytest.mark.parametrize("num_workers", [0, 2])
 def test_dataloader_streams_an_iterable_dataset_as_torch(num_workers):
     """An IterableDataset (a stream: text corpora, generated samples) is batched in the order it yields, the last
-    batch short unless drop_last; anynn refused it (no __len__). Workers are threads reading the one stream, so
-    get_worker_info() is None there as in PyTorch's main process and a dataset's own sharding reads everything."""
+    batch short unless drop_last; anynn refused it (no __len__). With workers each reads its own copy, as in
+    PyTorch: a stream that does not split itself by get_worker_info() comes once per worker, batches in turn."""
 
     def stream(lib):
         class Numbers(lib.utils.data.IterableDataset):
@@ -464,7 +464,8 @@ def test_dataloader_streams_an_iterable_dataset_as_torch(num_workers):
         ours = [(x.numpy().tolist(), y.numpy().tolist()) for x, y in
                 udata.DataLoader(stream(anynn), batch_size=4, drop_last=drop_last, num_workers=num_workers)]
         theirs = [(x.tolist(), y.tolist()) for x, y in
-                  torch.utils.data.DataLoader(stream(torch), batch_size=4, drop_last=drop_last)]
+                  torch.utils.data.DataLoader(stream(torch), batch_size=4, drop_last=drop_last,
+                                              num_workers=num_workers)]
         assert ours == theirs
     assert udata.get_worker_info() is None
     with pytest.raises(ValueError, match="IterableDataset.*shuffle"):
@@ -473,6 +474,53 @@ def test_dataloader_streams_an_iterable_dataset_as_torch(num_workers):
         udata.DataLoader(stream(anynn), sampler=[0, 1])
     with pytest.raises(TypeError):
         len(udata.DataLoader(stream(anynn), batch_size=2))
+
+def test_iterable_dataset_workers_split_the_stream_by_worker_info_as_torch():
+    """The two ways PyTorch programs split a stream among workers: by get_worker_info().id in __iter__, and by a
+    worker_init_fn narrowing the worker's copy of the dataset (PyTorch's documented example); workers of unequal
+    length end at different times and the others go on in turn. Worker errors name the worker."""
+
+    def sources(lib):
+        udata_ = lib.utils.data
+
+        class Sharded(udata_.IterableDataset):
+            def __iter__(self):
+                info = udata_.get_worker_info()
+                first, step = (0, 1) if info is None else (info.id, info.num_workers)
+                return iter(range(first, 13, step))
+
+        class Ranged(udata_.IterableDataset):
+            def __init__(self, start, end):
+                self.start, self.end = start, end
+
+            def __iter__(self):
+                return iter(range(self.start, self.end))
+
+        def narrow(worker_id):
+            info = udata_.get_worker_info()
+            assert info.id == worker_id and info.num_workers == 3
+            whole = info.dataset
+            size = -(-(whole.end - whole.start) // info.num_workers)
+            start = whole.start + worker_id * size
+            whole.start, whole.end = start, min(start + size, whole.end)
+
+        return [(Sharded(), {}), (Ranged(3, 20), dict(worker_init_fn=narrow))]
+
+    for (ours, options), (theirs, torch_options) in zip(sources(anynn), sources(torch)):
+        got = [b.numpy().tolist() for b in udata.DataLoader(ours, batch_size=2, num_workers=3, **options)]
+        want = [b.tolist() for b in torch.utils.data.DataLoader(theirs, batch_size=2, num_workers=3, **torch_options)]
+        assert got == want
+    assert (ours.start, ours.end) == (3, 20)  # the workers narrowed their copies, not the loader's dataset
+
+    class Failing(udata.IterableDataset):
+        def __iter__(self):
+            if udata.get_worker_info().id == 1:
+                raise KeyError("no shard")
+            return iter(range(4))
+
+    with pytest.raises(KeyError, match="worker thread 1"):
+        list(udata.DataLoader(Failing(), batch_size=2, num_workers=2))
+
 
 def test_dataloader_sampler_batch_sampler_and_workers(backend):
     X_ = np.arange(20, dtype=np.float32).reshape(10, 2)
