@@ -265,6 +265,25 @@ def test_spawn_started_children_write_into_the_parents_tensor():
     np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])
 
 
+def _default_backend_of_new_tensors(rank: int, seen: anynn.Tensor) -> None:
+    with anynn.no_grad():
+        seen[rank] = 1.0 if anynn.zeros(1).backend.name == "torch" else 2.0
+
+
+@posix_only
+def test_the_default_backend_reaches_fork_children_not_spawned_ones_as_torchs_default_device():
+    """A spawned child imports anynn afresh (numpy default), as PyTorch's set_default_device/set_default_dtype do
+    not reach spawned children; a fork child has the parent's memory (docs/howto/hogwild.md says so)."""
+    seen = anynn.zeros(2, backend="numpy")
+    anynn.set_default_backend("torch")
+    try:
+        mp.start_processes(_default_backend_of_new_tensors, args=(seen,), nprocs=1, start_method="spawn")
+        mp.start_processes(_default_backend_of_new_tensors, args=(seen[1:],), nprocs=1, start_method="fork")
+    finally:
+        anynn.set_default_backend("numpy")
+    np.testing.assert_array_equal(seen.numpy(), [2.0, 1.0])  # spawn: numpy again; fork: torch
+
+
 @posix_only
 def test_start_processes_reports_a_childs_exception_as_torch():
     context = mp.start_processes(_spawned_fail, nprocs=2, join=False, start_method="fork")
