@@ -179,6 +179,19 @@ import math as _math  # noqa: E402
 
 inf, nan, pi, e, newaxis = _math.inf, _math.nan, _math.pi, _math.e, None  # torch.inf, torch.pi... (Python numbers)
 __all__ += ["e", "inf", "nan", "newaxis", "pi"]
+from . import runtime as _runtime  # noqa: E402  (torch.use_deterministic_algorithms, set_default_device...)
+from .layout import __all__ as _layout_names  # noqa: E402  (torch.strided, typename, get_device...)
+from . import layout as _layout  # noqa: E402
+globals().update({name: getattr(_runtime, name) for name in _runtime.__all__})
+globals().update({name: getattr(_layout, name) for name in _layout_names})  # anynn.layout: the class, as torch's
+from . import compiler, cpu  # noqa: E402  (torch.compiler, torch.cpu)
+from .absent_devices import mps, xpu  # noqa: E402  (torch.mps, torch.xpu: never available)
+from .functional.torch_toplevel import TOP_LEVEL as _TOP_LEVEL  # noqa: E402  (torch.conv2d, torch.batch_norm...)
+globals().update(_TOP_LEVEL)
+__all__ += [*_runtime.__all__, *_layout_names, "compiler", "cpu", "mps", "xpu", *_TOP_LEVEL]
+from .init import default_generator as _default_generator  # noqa: E402
+default_generator = _default_generator()  # torch.default_generator: anynn.manual_seed reseeds this very object
+__all__ += ["default_generator"]
 from .out_argument import install as _install_out_arguments  # noqa: E402
 _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.sum, torch.zeros...
 

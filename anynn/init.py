@@ -24,15 +24,17 @@ def host_generator(seed: Any = None) -> HostGenerator | None:
     return np.random.default_rng(seed)
 
 
-_default_generator: np.random.Generator = Generator()
+_default_generator: Generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
     """Seed the host generator that initialisers and factories use when none is given; returns it (an
-    `anynn.Generator`, as ``torch.manual_seed`` returns the default generator)."""
-    global _default_generator
-    _default_generator = Generator(seed=int(seed))
-    return _default_generator
+    `anynn.Generator`, as ``torch.manual_seed`` returns the default generator). It is reseeded in place, so
+    ``anynn.default_generator`` stays the generator that is used, as ``torch.default_generator``."""
+    seed = int(seed)
+    if seed < 0:  # PCG64 takes no negative seed: torch reads one as its 64-bit two's complement
+        seed += 2**64
+    return _default_generator.manual_seed(seed)
 
 
 def default_generator() -> np.random.Generator:
@@ -100,12 +102,28 @@ def constant_(tensor: Any, value: float) -> Any:
     return _fill(tensor, np.full(tensor.shape, value))
 
 
+def _complex_parts(tensor: Any, draw: Any) -> np.ndarray | None:
+    """``draw(shape)`` twice over for a complex ``tensor``, as its real and imaginary parts (PyTorch draws both
+    alike); None for a real one."""
+    from .backend import dtype_name
+
+    if not dtype_name(tensor.dtype).startswith("complex"):
+        return None
+    parts = draw((*tuple(tensor.shape), 2))
+    return parts[..., 0] + 1j * parts[..., 1]
+
+
 def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
-    return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.shape))
+    rng = _rng(generator)
+    values = _complex_parts(tensor, lambda shape: rng.uniform(a, b, size=shape))
+    return _fill(tensor, rng.uniform(a, b, size=tensor.shape) if values is None else values)
 
 
 def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
-    return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
+    rng = _rng(generator)
+    # complex: each part N(mean, std² / 2), PyTorch's complex normal (the variance std² shared by the two parts)
+    values = _complex_parts(tensor, lambda shape: rng.normal(mean, std / math.sqrt(2.0), size=shape))
+    return _fill(tensor, rng.normal(mean, std, size=tensor.shape) if values is None else values)
 
 
 def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:

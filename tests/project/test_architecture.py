@@ -52,12 +52,17 @@ LAYERS = {
     "backend": 0, "dtypes": 0, "type_info": 0, "device": 0, "generator": 0, "version": 0, "memory_format": 0,
     "autograd": 1,
     "init": 2, "factories": 2, "random": 2,
+    "layout": 2,  # torch.strided...: factories check layout=; typename/get_device read Tensors
+    "absent_devices": 0,  # torch.xpu / torch.mps namespaces: never available
     "functional": 3, "data": 3, "out_argument": 3,
     "nn": 4, "linalg": 4, "metrics": 4, "amp": 4, "cuda": 4, "accelerator": 4, "backends": 4,
     "distributions": 4, "sparse": 4, "legacy_constructors": 4, "special": 4, "fft": 4,
     "func": 4,  # torch.func: transforms over autograd, functional_call over nn.Module
     "optim": 5, "io": 5, "serialization": 5,
     "train": 6, "distributed": 6, "compile": 6, "onnx": 6, "utils": 6, "jit": 6,
+    "runtime": 4,  # torch.use_deterministic_algorithms, set_default_device...: settings over device, factories
+    "cpu": 4,  # torch.cpu, with the deprecated torch.cpu.amp.autocast over amp
+    "compiler": 6,  # torch.compiler's decorators next to anynn.compile
     "multiprocessing": 6,  # torch.multiprocessing: the standard module, with Tensors sent through shared memory
     "anynn": 7, "cli": 7, "testing": 7, "comparison": 7, "__main__": 7,
 }
