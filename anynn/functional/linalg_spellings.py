@@ -1,6 +1,7 @@
 """PyTorch's top-level and Tensor-method spellings of the decompositions (``torch.logdet``, ``torch.matrix_power``,
-``torch.pinverse``, ``torch.cholesky_solve``, ``torch.cholesky_inverse``, and the older ``torch.svd``/``torch.qr``/
-``torch.cholesky`` with their own arguments and results), each written over the ``linalg`` Functions.
+``torch.matrix_exp``, ``torch.pinverse``, ``torch.cholesky_solve``, ``torch.cholesky_inverse``, and the older
+``torch.svd``/``torch.qr``/``torch.cholesky`` with their own arguments and results), each written over the
+``linalg`` Functions.
 
 Shapes: A (*, m, n) (square where the operation needs it); results as the docstrings say.
 """
@@ -13,6 +14,7 @@ from ..autograd.tensor import Tensor
 from .cholesky import cholesky as _linalg_cholesky
 from .cholesky import cholesky_solve
 from .elementwise import clone, where
+from .matrix_functions import matrix_exp
 from .matrix_inverse import check_square, inv, slogdet
 from .pinv import pinv
 from .spectral import qr as _linalg_qr
@@ -97,8 +99,9 @@ def _tensor_cholesky_solve(self: Tensor, input2: Tensor, upper: bool = False) ->
 _tensor_cholesky_solve.__name__ = _tensor_cholesky_solve.__qualname__ = "cholesky_solve"
 # the top-level spellings; Tensor methods are the same functions with the tensor first
 FUNCTIONS: dict[str, Any] = {"logdet": logdet, "matrix_power": matrix_power, "pinverse": pinverse,
-                             "cholesky_inverse": cholesky_inverse, "cholesky": cholesky, "svd": svd, "qr": qr}
+                             "cholesky_inverse": cholesky_inverse, "cholesky": cholesky, "svd": svd, "qr": qr,
+                             "matrix_exp": matrix_exp}
 METHODS: dict[str, Any] = {**FUNCTIONS, "cholesky_solve": _tensor_cholesky_solve}
 
-__all__ = ["FUNCTIONS", "METHODS", "SvdOld", "cholesky", "cholesky_inverse", "logdet", "matrix_power", "pinverse",
-           "qr", "svd"]
+__all__ = ["FUNCTIONS", "METHODS", "SvdOld", "cholesky", "cholesky_inverse", "logdet", "matrix_exp", "matrix_power",
+           "pinverse", "qr", "svd"]

@@ -88,6 +88,7 @@ CASES = [
     ("T_logdet", lambda lib, a: (a @ a.mT + _eye_like(lib, a)).logdet(), [SQUARE]),
     ("T_matrix_power", lambda lib, a: a.matrix_power(3) + lib.matrix_power(a, -1), [TRIANGULAR]),
     ("T_pinverse", lambda lib, a: a.pinverse() + lib.pinverse(a, rcond=1e-3), [TALL]),
+    ("T_matrix_exp", lambda lib, a: a.matrix_exp() + lib.matrix_exp(a.mT * 0.5), [SQUARE]),
     ("T_svd", lambda lib, a: (lambda u, s, v: (u * s.unsqueeze(-2)) @ v.mT * (u ** 2).sum(-1, keepdim=True))(
         *lib.svd(a)), [TALL]),
     ("T_svd_all", lambda lib, a: a.svd(some=False).V[..., :3] ** 2, [WIDE]),  # the rest: any basis of the null space
