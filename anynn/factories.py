@@ -214,6 +214,16 @@ def _drawn(host: np.ndarray, dtype: Any, backend: Any, requires_grad: bool, devi
     return _made(data, be, requires_grad)
 
 
+def _parts(name: str, shape: tuple[int, ...], draw: Any) -> np.ndarray:
+    """``draw(shape, real dtype)`` on the host; for a complex ``name`` drawn twice over, as the real and imaginary
+    parts (PyTorch draws both alike)."""
+    real = np.float64 if name in ("float64", "complex128") else np.float32
+    if not name.startswith("complex"):
+        return draw(shape, real)
+    parts = draw((*shape, 2), real)
+    return parts[..., 0] + np.complex64(1j) * parts[..., 1]
+
+
 def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
          requires_grad: bool = False, **kwargs: Any) -> Tensor:
     """Uniform on ``[0, 1)``, drawn on the host (the same values on every backend for one seed); the shape forms
@@ -223,7 +233,7 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = No
     """
     name = dtype_name(dtype or "float32")
     shape = _sized("rand", size, kwargs)
-    host = init._rng(generator).random(shape, dtype=np.float64 if name == "float64" else np.float32)
+    host = _parts(name, shape, lambda shape, real: init._rng(generator).random(shape, dtype=real))
     return _drawn(host, name, backend, requires_grad, device=device)
 
 
@@ -233,7 +243,9 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = N
     `zeros`."""
     name = dtype_name(dtype or "float32")
     shape = _sized("randn", size, kwargs)
-    host = init._rng(generator).standard_normal(shape, dtype=np.float64 if name == "float64" else np.float32)
+    host = _parts(name, shape, lambda shape, real: init._rng(generator).standard_normal(shape, dtype=real))
+    if name.startswith("complex"):  # PyTorch's complex normal: unit variance shared by the two parts
+        host = host * np.sqrt(0.5).astype(host.real.dtype)
     return _drawn(host, name, backend, requires_grad, device=device)
 
 

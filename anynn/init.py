@@ -102,12 +102,28 @@ def constant_(tensor: Any, value: float) -> Any:
     return _fill(tensor, np.full(tensor.shape, value))
 
 
+def _complex_parts(tensor: Any, draw: Any) -> np.ndarray | None:
+    """``draw(shape)`` twice over for a complex ``tensor``, as its real and imaginary parts (PyTorch draws both
+    alike); None for a real one."""
+    from .backend import dtype_name
+
+    if not dtype_name(tensor.dtype).startswith("complex"):
+        return None
+    parts = draw((*tuple(tensor.shape), 2))
+    return parts[..., 0] + 1j * parts[..., 1]
+
+
 def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
-    return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.shape))
+    rng = _rng(generator)
+    values = _complex_parts(tensor, lambda shape: rng.uniform(a, b, size=shape))
+    return _fill(tensor, rng.uniform(a, b, size=tensor.shape) if values is None else values)
 
 
 def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
-    return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
+    rng = _rng(generator)
+    # complex: each part N(mean, std² / 2), PyTorch's complex normal (the variance std² shared by the two parts)
+    values = _complex_parts(tensor, lambda shape: rng.normal(mean, std / math.sqrt(2.0), size=shape))
+    return _fill(tensor, rng.normal(mean, std, size=tensor.shape) if values is None else values)
 
 
 def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:

@@ -462,3 +462,35 @@ def test_complex_gradient_of_a_real_input_refused_as_torch(backend):
         with pytest.raises(RuntimeError, match="_RealToComplex.*complex128.*float64" if x is not None and
                            not isinstance(x, torch.Tensor) else "input_is_complex"):
             out.backward()
+
+
+# (what, draw(lib) of a complex64 tensor, bounded); PyTorch draws the real and imaginary parts alike
+COMPLEX_DRAWS = [
+    ("rand", lambda lib: lib.rand(200, 100, dtype=lib.cfloat), True),
+    ("randn", lambda lib: lib.randn(200, 100, dtype=lib.cfloat), False),
+    ("uniform_", lambda lib: lib.nn.init.uniform_(lib.empty(200, 100, dtype=lib.cfloat), -1.0, 3.0), True),
+    ("normal_", lambda lib: lib.nn.init.normal_(lib.empty(200, 100, dtype=lib.cfloat), 2.0, 3.0), False),
+    ("xavier_normal_", lambda lib: lib.nn.init.xavier_normal_(lib.empty(200, 100, dtype=lib.cfloat)), False),
+    ("linear_weight", lambda lib: lib.nn.Linear(100, 200, dtype=lib.cfloat).weight.detach(), True),
+    ("conv2d_weight", lambda lib: lib.nn.Conv2d(8, 50, 5, dtype=lib.cfloat).weight.detach().reshape(50, -1), True),
+]
+
+
+@pytest.mark.parametrize("what, draw, bounded", COMPLEX_DRAWS, ids=[row[0] for row in COMPLEX_DRAWS])
+def test_complex_draws_as_torch(what, draw, bounded):
+    """Random complex tensors and complex layers' initial weights have random real and imaginary parts, each with
+    PyTorch's range, mean and spread (they had a zero imaginary part); real draws keep their values."""
+    anynn.manual_seed(0)
+    torch.manual_seed(0)
+    ours, theirs = draw(anynn), draw(torch)
+    assert dtype_name(ours.dtype) == "complex64"
+    for part in ("real", "imag"):
+        mine, reference = getattr(ours, part).numpy(), getattr(theirs, part).numpy()
+        if bounded:
+            np.testing.assert_allclose([mine.min(), mine.max()], [reference.min(), reference.max()], rtol=0.05,
+                                       atol=0.02, err_msg=f"{what}: range of the {part} part")
+        np.testing.assert_allclose([mine.mean(), mine.std()], [reference.mean(), reference.std()], rtol=0.05,
+                                   atol=0.02, err_msg=f"{what}: mean and spread of the {part} part")
+    anynn.manual_seed(0)
+    real = anynn.randn(3, 4).numpy()
+    np.testing.assert_array_equal(real, np.random.default_rng(0).standard_normal((3, 4), dtype=np.float32))
