@@ -21,6 +21,7 @@ from ..backend.arrays import any_true, at_add, at_set
 from ..backend.averaging import averaging_matrix as _averaging_matrix
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
+from .resample import gather_taps, taps
 from .windows import ntuple, output_size, pad_last_axes, window_slice
 
 IntOrPair = int | Sequence[int]
@@ -249,7 +250,8 @@ def _window_counts(size: int, count: int, kernel: int, stride: int, padding: int
 
 
 class AdaptiveAvgPool(Function):
-    """``A_h @ x @ A_wᵀ`` with averaging matrices: x (..., H, W) → (..., out_h, out_w); 1-D: ``x @ A_wᵀ``."""
+    """``A_h @ x @ A_wᵀ`` with averaging matrices: x (..., H, W) → (..., out_h, out_w); 1-D: ``x @ A_wᵀ``
+    (the forward gathers each window's elements, the backward multiplies by the matrices)."""
 
     output_size: tuple[int, ...]
 
@@ -257,10 +259,12 @@ class AdaptiveAvgPool(Function):
         dev = device(x)
         self.mats = [xp.asarray(_averaging_matrix(x.shape[x.ndim - len(self.output_size) + i], n),
                                 dtype=x.dtype, device=dev) for i, n in enumerate(self.output_size)]
-        out = x @ self.mats[-1].mT
-        if len(self.mats) == 2:
-            out = self.mats[0] @ out
-        return out
+        # the windows' taps gathered, not the matrices' products: their zeros would spread an inf or NaN over
+        # every output of its row (0 * inf); PyTorch's inf stays in its window
+        for i, n in enumerate(self.output_size):
+            axis = x.ndim - len(self.output_size) + i
+            x = gather_taps(xp, x, axis, taps(x.shape[axis], n, "area", None, False), skip_zero_weights=True)
+        return x
 
     def backward(self, xp: Namespace, grad: Any) -> Any:
         if len(self.mats) == 2:

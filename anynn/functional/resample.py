@@ -2,8 +2,9 @@
 (un)shuffle.
 
 Interpolation is separable: along each spatial axis the output is a fixed (out, in) matrix times the
-input (one-hot rows for nearest, two weights per row for linear, four for cubic, a window's mean for area), so
-forward and backward are matmuls on any backend, with no scatter. Index rules are PyTorch's, including its
+input (one-hot rows for nearest, two weights per row for linear, four for cubic, a window's mean for area). The
+forward gathers each row's taps (so an inf or NaN reaches only the outputs that read it, as in PyTorch); the
+backward multiplies by the transposed matrices, with no scatter. Index rules are PyTorch's, including its
 float32 nearest arithmetic.
 """
 
@@ -119,8 +120,48 @@ def _matrix(xp: Namespace, like: Any, in_size: int, out_size: int, mode: str, sc
     return low_hot * (1.0 - lam) + high_hot * lam
 
 
+def taps(in_size: int, out_size: int, mode: str, scale_factor: float | None,
+         align_corners: bool) -> list[tuple[list[int], list[float] | None]]:
+    """One axis's interpolation as taps: output i is ``sum_k weight_k[i] * x[index_k[i]]`` (weights None: 1).
+
+    The forward gathers these instead of multiplying by the (out, in) matrix, whose zeros would turn an inf or
+    NaN anywhere along the axis into NaN everywhere (``0 * inf``). A tap of weight exactly 0 is still read where
+    PyTorch's kernel reads it (linear, cubic: its ``0 * inf`` is PyTorch's NaN too); area windows shorter than
+    the longest are padded with weight-0 taps, which the caller must skip (``weight > 0``).
+    """
+    if mode in ("nearest", "nearest-exact"):
+        return [(nearest_indices(in_size, out_size, scale_factor, mode == "nearest-exact"), None)]
+    if mode == "area":
+        windows = area_windows(in_size, out_size)
+        longest = max((end - start for start, end in windows), default=0)
+        return [([min(start + k, end - 1) for start, end in windows],
+                 [1.0 / (end - start) if start + k < end else 0.0 for start, end in windows])
+                for k in range(max(longest, 1))]  # (one tap of no indices for an empty output)
+    if mode == "bicubic":
+        rows = cubic_weights(in_size, out_size, scale_factor, align_corners)
+        return [([row[k][0] for row in rows], [row[k][1] for row in rows]) for k in range(4)]
+    low, high, weight = linear_weights(in_size, out_size, scale_factor, align_corners)
+    return [(low, [1.0 - w for w in weight]), (high, weight)]
+
+
+def gather_taps(xp: Namespace, x: Any, axis: int, axis_taps: list[tuple[list[int], list[float] | None]],
+                skip_zero_weights: bool = False) -> Any:
+    """``sum_k weight_k * take(x, index_k, axis)``, the weights broadcast along ``axis``."""
+    dev = device(x)
+    shape = [1] * x.ndim
+    out = None
+    for index, weights in axis_taps:
+        term = xp.take(x, xp.asarray(index, dtype=xp.int64, device=dev), axis=axis)
+        if weights is not None:
+            shape[axis] = len(weights)
+            w = xp.reshape(xp.asarray(weights, dtype=x.dtype, device=dev), tuple(shape))
+            term = xp.where(w > 0, term * w, xp.zeros_like(term)) if skip_zero_weights else term * w
+        out = term if out is None else out + term
+    return out
+
+
 class Interpolate(Function):
-    """x (N, C, *spatial) → (N, C, *out_size): one interpolation matrix per spatial axis."""
+    """x (N, C, *spatial) → (N, C, *out_size): gathered taps per spatial axis forward, their matrices backward."""
 
     out_size: tuple[int, ...]
     mode: str
@@ -132,7 +173,11 @@ class Interpolate(Function):
         self.in_shape = tuple(x.shape)
         self.matrices = [_matrix(xp, x, x.shape[x.ndim - spatial + k], self.out_size[k], self.mode,
                                  self.scale_factors[k], self.align_corners) for k in range(spatial)]
-        return self._apply(xp, x, self.matrices, transpose=False)
+        for k in range(spatial):
+            axis = x.ndim - spatial + k
+            x = gather_taps(xp, x, axis, taps(x.shape[axis], self.out_size[k], self.mode, self.scale_factors[k],
+                                              self.align_corners), skip_zero_weights=self.mode == "area")
+        return x
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         return self._apply(xp, g, self.matrices, transpose=True)

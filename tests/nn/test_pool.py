@@ -830,3 +830,16 @@ def test_adaptive_avg_pool2d_layer_takes_the_ranks_pytorch_does(backend, output_
         return
     got = anynn.nn.AdaptiveAvgPool2d(output_size)(make(backend, x))
     np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,output_size,shape", [
+    ("adaptive_avg_pool1d", 3, (2, 3, 7)), ("adaptive_avg_pool1d", 9, (1, 2, 4)),
+    ("adaptive_avg_pool2d", (2, 3), (1, 2, 5, 7)), ("adaptive_avg_pool3d", (2, 3, 2), (1, 2, 5, 4, 3)),
+], ids=str)
+def test_adaptive_avg_pool_keeps_an_inf_or_nan_in_its_window_as_torch(backend, name, output_size, shape):
+    # averaging by matrix products spread it over the whole row (0 * inf = NaN); PyTorch's stays in its window
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    x.flat[1], x.flat[x.size // 2], x.flat[-2] = np.inf, np.nan, -np.inf
+    got = getattr(anynn.nn.functional, name)(make(backend, x), output_size).numpy()
+    ref = getattr(torch.nn.functional, name)(torch.tensor(x), output_size).numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6, equal_nan=True)
