@@ -37,7 +37,9 @@ class CosineEmbedding(_Reduced):
         self.positive = y == 1
         self.hinge = (y == -1) & (self.cos - self.margin > 0)
         zero = xp.zeros_like(self.cos)
-        return xp.where(self.positive, 1.0 - self.cos, zero) + xp.where(self.hinge, self.cos - self.margin, zero)
+        above = self.cos - self.margin
+        clamped = xp.where(above <= 0, zero, above)  # NaN stays NaN (PyTorch's clamp_min), its gradient 0
+        return xp.where(self.positive, 1.0 - self.cos, zero) + xp.where(y == -1, clamped, zero)
 
     def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, None]:
         one = xp.ones_like(self.cos)
@@ -70,7 +72,7 @@ class TripletMargin(_Reduced):
             negative = xp.where(self.swapped, self.n_pn, self.n_an)
         z = xp.squeeze(self.margin + self.n_ap - negative, axis=-1)
         self.active = z >= 0  # PyTorch's clamp_min passes the gradient at 0 too
-        return xp.where(self.active, z, xp.zeros_like(z))
+        return xp.where(z < 0, xp.zeros_like(z), z)  # NaN stays NaN, its gradient 0 (PyTorch's clamp_min)
 
     def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         g = xp.where(self.active, g, xp.zeros_like(g))[..., None]

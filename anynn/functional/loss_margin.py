@@ -37,7 +37,7 @@ class MarginRanking(_Reduced):
         self.y, self.diff = y, x1 - x2
         z = -y * self.diff + self.margin
         self.active = z > 0
-        return xp.where(self.active, z, xp.zeros_like(z))
+        return xp.where(z <= 0, xp.zeros_like(z), z)  # NaN stays NaN (PyTorch's clamp_min), its gradient 0
 
     def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         need1, need2, need_y = self.needs_input_grad
@@ -59,7 +59,8 @@ class HingeEmbedding(_Reduced):
         self.hinge = (y != 1) & (below > 0)
         self.linear = y != -1
         zero = xp.zeros_like(below)
-        return xp.where(self.hinge, below, zero) + xp.where(self.linear, x + zero, zero)
+        clamped = xp.where(below <= 0, zero, below)  # NaN stays NaN (PyTorch's clamp_min), its gradient 0
+        return xp.where(y != 1, clamped, zero) + xp.where(self.linear, x + zero, zero)
 
     def grad(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         slope = xp.astype(self.linear, g.dtype) - xp.astype(self.hinge, g.dtype)

@@ -383,6 +383,34 @@ def test_huge_float32_logits_give_finite_losses_and_gradients(backend, name, our
         compare_with_torch(backend, ours, theirs, logits, target, differentiable=[True, False], rtol=1e-4, atol=1e-4)
 
 
+NAN = np.nan
+NAN_HINGES = [  # (name, arrays): a NaN where the hinge max(0, .) is taken, next to active and inactive rows
+    ("margin_ranking_loss", [[NAN, 1.0, 2.0], [0.0, 0.0, 5.0], [1.0, -1.0, -1.0]]),
+    ("hinge_embedding_loss", [[NAN, 0.5, 3.0], [-1.0, -1.0, 1.0]]),
+    ("cosine_embedding_loss", [[[NAN, 1.0], [1.0, 2.0]], [[1.0, 1.0], [2.0, 1.0]], [-1.0, -1.0]]),
+    ("triplet_margin_loss", [[[NAN, 1.0], [1.0, 2.0]], [[1.0, 1.0], [2.0, 1.0]], [[0.0, 1.0], [2.0, 3.0]]]),
+]
+
+
+@pytest.mark.parametrize("name,arrays", NAN_HINGES, ids=[n for n, _ in NAN_HINGES])
+def test_a_nan_through_a_hinge_stays_nan_with_pytorchs_gradient(backend, name, arrays):
+    # max(0, NaN) is NaN in PyTorch (clamp_min), and its gradient 0: a mask "z > 0" turned the loss into 0
+    arrays = [np.array(a, np.float32) for a in arrays]
+    ours = lambda *t: getattr(F, name)(*t, reduction="none")  # noqa: E731
+    theirs = lambda *t: getattr(TF, name)(*t, reduction="none")  # noqa: E731
+    grads = [True] * (len(arrays) - 1) + [name == "triplet_margin_loss"]
+    mine = [make(backend, a, requires_grad=g) for a, g in zip(arrays, grads)]
+    ref_in = [torch.tensor(a, requires_grad=g) for a, g in zip(arrays, grads)]
+    out, ref = ours(*mine), theirs(*ref_in)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)
+    assert np.isnan(out.numpy()).any()
+    out.sum().backward()
+    ref.sum().backward()
+    for a, r in zip(mine, ref_in):
+        if r.requires_grad:
+            np.testing.assert_allclose(a.grad.numpy(), r.grad.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
 def test_soft_margin_is_the_margin_violation_for_huge_logits(backend):
     out = F.soft_margin_loss(make(backend, HUGE_ROW), make(backend, -np.ones_like(HUGE_ROW)), reduction="none").numpy()
     assert out[0, -1] == np.float32(1e4) and out[0, 0] == 0.0  # PyTorch's log1p(exp(1e4)) gives inf here
