@@ -72,7 +72,8 @@ from .generator import Generator  # noqa: E402
 from . import linalg  # noqa: E402  (PyTorch's torch.linalg norms)
 from .nn.summary import summary  # noqa: E402
 from .dtypes import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float,  # noqa: E402,A004
-                     float16, float32, float64, half, int, int8, int16, int32, int64, long, short, uint8)
+                     float16, float32, float64, half, int, int8, int16, int32, int64, long, short, uint8,
+                     uint16, uint32, uint64)
 
 __all__ = [
     "Backend", "BackendMismatch", "BackendUnavailable", "GradientCheckError", "Tensor", "__version__",
@@ -96,8 +97,8 @@ __all__ = [
 __all__ += [  # PyTorch's devices and dtypes
     "accelerator", "backends", "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "cuda", "device",
     "double", "dtype", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64",
-    "long", "short", "summary", "uint8", "utils", "finfo", "iinfo", "get_float32_matmul_precision",
-    "set_float32_matmul_precision",
+    "long", "short", "summary", "uint8", "uint16", "uint32", "uint64", "utils", "finfo", "iinfo",
+    "get_float32_matmul_precision", "set_float32_matmul_precision",
     "distributions", "sparse", "sparse_coo_tensor", "spmm",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
     "LongTensor", "ShortTensor", "Size",

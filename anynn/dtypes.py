@@ -108,8 +108,11 @@ int16 = short = dtype("int16")
 int32 = int = dtype("int32")  # noqa: A001
 int64 = long = dtype("int64")
 uint8 = dtype("uint8")
+uint16 = dtype("uint16")  # PyTorch 2.3+ has the wider unsigned dtypes too (few operations on them)
+uint32 = dtype("uint32")
+uint64 = dtype("uint64")
 bool = dtype("bool")  # noqa: A001
 
 __all__ = ["bfloat16", "bool", "cdouble", "cfloat", "complex128", "complex64", "double", "dtype", "float",
            "float16", "float32", "float64", "half", "int", "int16", "int32", "int64", "int8", "long", "short",
-           "uint8"]
+           "uint16", "uint32", "uint64", "uint8"]

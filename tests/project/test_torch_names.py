@@ -56,7 +56,8 @@ def test_constants_are_pytorchs(name, backend):
 # -- dtypes -------------------------------------------------------------------------------------------
 DTYPES = [("float32", "float32"), ("float64", "float64"), ("int64", "int64"), ("int32", "int32"),
           ("bool", "bool"), ("double", "float64"), ("float", "float32"), ("long", "int64"), ("int", "int32"),
-          ("half", "float16"), ("int16", "int16"), ("int8", "int8"), ("uint8", "uint8"), ("bfloat16", "bfloat16")]
+          ("half", "float16"), ("int16", "int16"), ("int8", "int8"), ("uint8", "uint8"), ("bfloat16", "bfloat16"),
+          ("uint16", "uint16"), ("uint32", "uint32"), ("uint64", "uint64")]
 
 
 @pytest.mark.parametrize("alias,name", DTYPES)
