@@ -175,7 +175,9 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None, reduce: bo
                       UserWarning, stacklevel=2)
     elif reduction == "batchmean":
         divisor = float(input.shape[0]) if input.ndim else 1.0
-        return KLDivergence.apply(input, target, reduction="sum", log_target=bool(log_target), divisor=divisor)
+        total = KLDivergence.apply(input, target, reduction="sum", log_target=bool(log_target),
+                                   divisor=divisor or 1.0)
+        return total * float("nan") if divisor == 0.0 else total  # an empty batch: PyTorch's 0 / 0
     check_reduction("kl_div", reduction)
     return KLDivergence.apply(input, target, reduction=reduction, log_target=bool(log_target))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor
 from ..backend import Backend
 from ..backend.arrays import check
 from ..backend.typing import Namespace
@@ -18,7 +19,7 @@ from .elementwise import as_common_floating
 from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
-from .loss_inputs import _type_name, float_target
+from .loss_inputs import _type_name, check_broadcasts_to, float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
 from .value_checks import check_floating as check_value_floating
 
@@ -243,6 +244,8 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("soft_margin_loss", reduction)
     check_value_floating("soft_margin_loss", input)
+    if isinstance(target, Tensor) or hasattr(target, "shape"):  # PyTorch writes the result into input's shape
+        check_broadcasts_to("soft_margin_loss", "target", target, tuple(input.shape))
     return SoftMargin.apply(input, float_target("soft_margin_loss", target, input), reduction=reduction)
 
 

@@ -277,6 +277,26 @@ def test_kl_div_mean_warns_as_torch(backend):
         F.kl_div(x, t)
 
 
+def test_kl_div_batchmean_of_an_empty_batch_is_nan_as_torch(backend):
+    x = np.zeros((0, 4), np.float32)
+    out = F.kl_div(make(backend, x), make(backend, x), reduction="batchmean")
+    assert np.isnan(out.numpy()) and torch.isnan(TF.kl_div(torch.tensor(x), torch.tensor(x), reduction="batchmean"))
+
+
+@pytest.mark.parametrize("input_shape,target_shape", [((4,), (2, 4)), ((2, 1), (2, 4)), ((2, 4), (4,)),
+                                                      ((2, 4), (2, 1)), ((1, 2, 4), (2, 4))], ids=str)
+def test_soft_margin_target_must_broadcast_to_the_input_as_torch(backend, input_shape, target_shape):
+    x, y = np.ones(input_shape, np.float32), np.ones(target_shape, np.float32)
+    try:
+        ref = TF.soft_margin_loss(torch.tensor(x), torch.tensor(y), reduction="none")
+    except RuntimeError:
+        with pytest.raises(ValueError, match=r"soft_margin_loss: target of shape .* does not broadcast"):
+            F.soft_margin_loss(make(backend, x), make(backend, y))
+        return
+    out = F.soft_margin_loss(make(backend, x), make(backend, y), reduction="none")
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+
+
 def test_kl_div_zero_target_counts_nothing(backend):
     x, t = log_distribution((2, 3)), distribution((2, 3))
     t[0, 1] = 0.0
