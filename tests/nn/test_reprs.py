@@ -107,6 +107,33 @@ def test_a_sequential_prints_as_pytorch():
     assert repr(ours) == repr(theirs)
 
 
+def test_a_module_with_extra_repr_and_children_prints_as_pytorch():
+    """The extra_repr goes on its own indented line(s) when the module also has children (a parametrized
+    Linear, a custom block with a one- or two-line extra_repr), as PyTorch's Module.__repr__ lays it out."""
+
+    def block(lib, extra: str):
+        class Block(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.proj = lib.nn.Linear(2, 2)
+                self.skip = None
+
+            def extra_repr(self):
+                return extra
+        return Block()
+
+    class Same:
+        def __init__(self, lib):
+            self.module = type("Same", (lib.nn.Module,), {"forward": lambda self, x: x})()
+
+    for extra in ("scale=2", "scale=2\nshift=1", ""):
+        assert repr(block(anynn, extra)) == repr(block(torch, extra))
+    ours, theirs = anynn.nn.Linear(3, 3), torch.nn.Linear(3, 3)
+    anynn.nn.utils.parametrize.register_parametrization(ours, "weight", Same(anynn).module)
+    torch.nn.utils.parametrize.register_parametrization(theirs, "weight", Same(torch).module)
+    assert repr(ours) == repr(theirs)
+
+
 OPTIMIZERS = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("Adam", {}),
               ("Adam", dict(lr=1e-3, amsgrad=True)), ("AdamW", dict(weight_decay=0.05)), ("RMSprop", {}),
               ("Adagrad", {}), ("Adadelta", {}), ("NAdam", {}), ("RAdam", {}), ("Adamax", {})]
