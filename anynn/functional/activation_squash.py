@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..backend.typing import Namespace
 from .activation import SoftmaxFunction
 from .elementwise import as_floating
+from .formulas.conjugate import is_complex
 from .formulas.logistic import log_sigmoid, sigmoid
 from .inplace_option import in_place
 from .value_checks import check_real_floating
@@ -29,14 +30,23 @@ class LogSigmoidFunction(Function):
 
 
 class SoftsignFunction(Function):
-    """``x / (1 + |x|)``; slope ``1 / (1 + |x|)^2``."""
+    """``x / (1 + |x|)``; slope ``1 / (1 + |x|)^2``. Of a complex x (not holomorphic) PyTorch's chain rule through
+    ``|x|``: ``G = g / (1 + |x|) - Re(g conj(x)) sgn(x) / (1 + |x|)^2`` (sgn(0) = 0)."""
 
     def forward(self, xp: Namespace, x: Any) -> Any:
+        self.x = x
         self.denominator = 1.0 + xp.abs(x)
         return x / self.denominator
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return g / (self.denominator * self.denominator)
+        d = self.denominator
+        if not is_complex(xp, self.x):
+            return g / (d * d)
+        x = self.x
+        magnitude = d - 1.0
+        sgn = x / xp.astype(xp.where(magnitude == 0, xp.ones_like(magnitude), magnitude), x.dtype)
+        along = xp.real(g * xp.conj(x)) / (d * d)
+        return g / xp.astype(d, x.dtype) - xp.astype(along, x.dtype) * sgn
 
 
 class HardsigmoidFunction(Function):

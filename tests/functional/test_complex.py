@@ -118,6 +118,8 @@ CASES = [
     ("normalize", lambda lib, a: lib.nn.functional.normalize(a), [Z]),
     ("logsumexp", lambda lib, a: lib.logsumexp(a, 1), [Z]),
     ("tanhshrink", lambda lib, a: lib.nn.functional.tanhshrink(a), [Z]),
+    ("softsign", lambda lib, a: lib.nn.functional.softsign(a * 2.0), [Z]),
+    ("softsign_at_zero", lambda lib, a: lib.nn.functional.softsign(a * (a.real > -0.3)), [Z]),
     ("cumsum", lambda lib, a: lib.cumsum(a, 1), [Z]),
     ("where", lambda lib, a, b: lib.where(a.real > 0, a, b), [Z, W]),
     ("gather", lambda lib, a: a.gather(1, a.real.argsort(dim=1)), [Z]),
@@ -361,6 +363,7 @@ SECOND_ORDER = [
     ("sgn", lambda lib, a, b: (lib.sgn(a) * b).real.sum()),
     ("linear", lambda lib, a, b: lib.nn.functional.linear(a, b, b[:, 0]).abs().sum()),
     ("prod", lambda lib, a, b: lib.prod(a * b, 1).real.sum()),
+    ("softsign", lambda lib, a, b: (lib.nn.functional.softsign(a * b) * a).imag.sum()),
 ]
 
 
