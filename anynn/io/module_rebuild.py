@@ -60,6 +60,11 @@ class Rebuilder:
             raise self.damaged(what)
 
     def build(self, description: Any) -> Any:
+        version = description.get("version") if isinstance(description, dict) else None
+        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+            raise CorruptFileError(self.path, f"written by a newer anynn: its module description is version {version}, "
+                                              f"this anynn reads version {FORMAT_VERSION}; upgrade anynn, or load the "
+                                              "state_dict alone with anynn.io.load(path)")
         self.expect(isinstance(description, dict) and description.get("version") == FORMAT_VERSION,
                     f"expected a version {FORMAT_VERSION} description")
         root = self.create(description.get("root"), "", 0)

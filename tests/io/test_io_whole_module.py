@@ -356,6 +356,18 @@ def test_a_damaged_description_is_a_corrupt_file(tmp_path, change, match):
         anynn.load(bad)
 
 
+def test_a_file_of_a_newer_anynn_says_so_and_its_state_dict_still_loads(tmp_path):
+    anynn.save(Holder(1), tmp_path / "h.pt")
+    newer = _tamper(tmp_path / "h.pt", lambda d: d.update({"version": 2}))
+    with anynn.serialization.safe_globals([Holder]), pytest.raises(CorruptFileError) as info:
+        anynn.load(newer)
+    message = str(info.value)
+    assert "newer anynn" in message and "version 2" in message and "anynn.io.load" in message
+    assert "damaged" not in message
+    state = anynn.io.load(newer)
+    assert sorted(state) == sorted(Holder(1).state_dict())
+
+
 def test_a_changed_byte_is_caught_by_the_checksum(tmp_path):
     anynn.save(Holder(1), tmp_path / "h.pt")
     raw = bytearray((tmp_path / "h.pt").read_bytes())
