@@ -183,6 +183,52 @@ def test_model_checkpoint_full_checkpoint(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
 
 
+class _Interrupt(Callback):
+    """Ctrl-C in the middle of epoch ``epoch`` (after batch ``batch``)."""
+
+    def __init__(self, epoch, batch):
+        self.epoch, self.batch = epoch, batch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == self.batch:
+            raise KeyboardInterrupt
+
+
+def test_fit_interrupted_by_ctrl_c_resumes_bit_identically_from_its_last_checkpoint(tmp_path):
+    from anynn.data import DataLoader, TensorDataset
+    from anynn.io import load_checkpoint
+
+    x = np.random.default_rng(0).standard_normal((48, 4)).astype(np.float32)
+    y = np.random.default_rng(1).integers(0, 3, 48)
+
+    def build(seed):
+        anynn.manual_seed(seed)  # the weights, and the seed Dropout draws its generator's from at its first use
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 3))
+        loader = DataLoader(TensorDataset(anynn.tensor(x), anynn.tensor(y)), batch_size=8, shuffle=True, seed=11)
+        return model, optim.Adam(model.parameters(), lr=0.01), loader
+
+    model, optimizer, loader = build(0)
+    fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=3, verbose=0)
+    straight = {k: v.numpy() for k, v in model.state_dict().items()}
+
+    model, optimizer, loader = build(0)
+    path = str(tmp_path / "ckpt-{epoch}.safetensors")
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=3, verbose=0,
+            callbacks=[ModelCheckpoint(path, save_weights_only=False), _Interrupt(epoch=2, batch=3)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-1.safetensors", "ckpt-2.safetensors"]
+
+    model, optimizer, loader = build(5)  # other weights and dropout masks: the checkpoint brings them back
+    state = load_checkpoint(path.format(epoch=2), model=model, optimizer=optimizer)
+    loader.set_epoch(state["epoch"])  # the loader's order is its seed's and the epoch's
+    fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=1, verbose=0)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), straight[name], err_msg=name)
+
+
 class Recorder(Callback):
     def __init__(self):
         self.calls = []
