@@ -100,8 +100,15 @@ class L1(_Reduced):
         return xp.abs(self.diff)
 
     def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
-        d = g * xp.sign(self.diff)
-        return d, -d
+        diff = self.diff
+        if not isdtype(xp, diff.dtype, "complex floating"):
+            d = g * xp.sign(diff)
+            return d, -d
+        # PyTorch's gradient of |z| for a complex difference: g sgn(z), sgn(0) = 0; a real operand takes the real part
+        magnitude = xp.abs(diff)
+        d = xp.astype(g / xp.where(magnitude == 0, xp.ones_like(magnitude), magnitude), diff.dtype) * diff
+        return tuple(part if isdtype(xp, dtype, "complex floating") else xp.real(part)
+                     for part, dtype in zip((d, -d), self.dtypes))
 
 
 class Huber(_Reduced):
@@ -299,11 +306,13 @@ _option_array = option_array
 _data = data_of
 
 
-def _regression_args(name: str, input: Any, target: Any, reduction: str) -> Any:
-    """The checked target of a regression loss (integers and booleans promoted to the input's dtype)."""
+def _regression_args(name: str, input: Any, target: Any, reduction: str, complex_ok: bool = False) -> Any:
+    """The checked target of a regression loss (integers and booleans promoted to the input's dtype); complex
+    inputs only where ``complex_ok`` (PyTorch's l1_loss takes them)."""
     check_input(name, input)
     check_reduction(name, reduction)
-    check_floating(name, "input", input, input.backend.xp)  # PyTorch's kernels refuse integers ("not implemented")
+    if not (complex_ok and isdtype(input.backend.xp, input.array.dtype, "complex floating")):
+        check_floating(name, "input", input, input.backend.xp)  # PyTorch's kernels refuse integers ("not implemented")
     target = as_operand(name, "target", target, input)
     check_same_shape(name, input, target)
     return float_target(name, target, input)
@@ -341,7 +350,7 @@ def l1_loss(input: Any, target: Any, size_average: bool | None = None, reduce: b
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     input = _integer_input_promoted(input, target)  # noqa: A001
-    target = _regression_args("l1_loss", input, target, reduction)
+    target = _regression_args("l1_loss", input, target, reduction, complex_ok=True)
     if weight is not None:
         return weighted("l1_loss", L1.apply(input, target, reduction="none"), weight, input, reduction, True)
     return L1.apply(input, target, reduction=reduction)
