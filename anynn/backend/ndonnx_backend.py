@@ -150,6 +150,10 @@ class NdonnxBackend(Backend):
             from .ndonnx_lowering import erf
 
             return erf
+        if name == "scan":  # a recurrent layer over a symbolic time axis: one ONNX Loop (see ndonnx_loop)
+            from .ndonnx_loop import scan
+
+            return scan
         return None
 
     def from_host(self, array: np.ndarray) -> Any:

@@ -10,8 +10,9 @@ into ``Range``, ``Reshape``, ``Slice`` and ``Expand`` nodes whose sizes are read
 What has no answer before the graph runs is refused with the line that asked: a SymInt as a Python int
 (``range(T)``, ``int(T)``, a NumPy shape), and a Python ``if``/``while`` on a comparison the recording cannot
 decide (``if T > 8:``: the graph has one path for every length). A comparison is decided where it holds for every
-size (``T == T``, ``T >= 0``). An ``assert`` on one (``assert T <= block_size``) states what the model expects of
-its inputs: it is checked against the example's size and then taken as given.
+size (``T == T``, ``T >= 1``: an axis is taken to be not empty). An ``assert`` on one (``assert T <= block_size``)
+states what the model expects of its inputs: it is checked against the example's size where that is known (a size
+read straight from an input's named axis, and what is computed from it) and then taken as given.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ class SymInt:
 
 class SymBool:
     """A comparison of sizes the recording cannot decide (``T > 8``): refused as a Python ``if`` or ``while``,
-    taken as given in an ``assert`` that holds for the example inputs."""
+    taken as given in an ``assert`` (unless it fails for the example inputs)."""
 
     __slots__ = ("expr", "hint")
 
@@ -164,8 +165,8 @@ class SymBool:
 
     def __bool__(self) -> bool:
         frame = sys._getframe(1)
-        if _in_assert(frame) and self.hint is not None:
-            return self.hint
+        if _in_assert(frame):  # what the model expects of its inputs: given, once the example's size agrees
+            return True if self.hint is None else self.hint
         raise TypeError(f"a Python condition on a symbolic size ({self.expr}, at {_caller(frame)}) cannot be "
                         f"recorded: the graph has one path for every size, decided when it runs; compute both "
                         f"sides with tensor operations (anynn.where), or export with static shapes")

@@ -179,7 +179,7 @@ class RecurrentSequence(_Recurrent):
 
     def forward(self, xp: Namespace, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
                 b_hh: Any = None, w_hr: Any = None) -> tuple[Any, ...]:
-        if x.shape[0] is None:
+        if x.shape[0] is None and not getattr(op(self.backend, "scan"), "symbolic_length", False):
             raise ValueError(f"{self.kind.upper().split('_')[0]}: the time loop needs the sequence length, and the "
                              f"time axis is symbolic (an ONNX export with it in dynamic_axes): a float64 layer or an "
                              f"LSTM with proj_size records its steps one by one (onnxruntime's LSTM/GRU/RNN operators "
@@ -254,11 +254,15 @@ class RecurrentSequence(_Recurrent):
         # (asked of the input too: weights held as constants while an export records x must not choose this)
         inplace = is_writeable(w_hh_scaled) and is_writeable(x_flat)
         record = any(self.needs_input_grad)
-        steps = range(length - 1, -1, -1) if self.reverse else range(length)
+        steps = range(0) if length is None else range(length - 1, -1, -1) if self.reverse else range(length)
         self.x_flat, self.w_ih, self.w_hh, self.w_hr, self.h0 = x_flat, w_ih, w_hh, w_hr, h0
         self.steps, self.inplace = steps, inplace
         # immutable arrays (JAX, array_api_strict): one loop operation, compiled where it can be; also a symbolic
         # batch (ONNX export), whose reshape of the projections keeps the sizes a recorded @ forgets
+        if length is None:  # a symbolic time axis (an ONNX export's Loop): the projections of x unflattened
+            gi_all = x @ w_in[:, :x.shape[-1]].mT
+            gi_all = xp.permute_dims(gi_all if b_ih is None else gi_all + w_in[:, -1], (2, 0, 1))
+            return self._lstm_forward_scan(xp, gi_all, h0, c0, w_hh_scaled, w_hr, record)
         if not inplace or batch is None:
             gi_all = xp.reshape(w_in @ x_flat.mT, (4 * n, length, batch))
             return self._lstm_forward_scan(xp, gi_all, h0, c0, w_hh_scaled, w_hr, record)
@@ -298,7 +302,10 @@ class RecurrentSequence(_Recurrent):
         def step(carry: tuple[Any, Any], xt: tuple[Any, ...]) -> tuple[tuple[Any, Any], tuple[Any, ...]]:
             h, c = carry
             h_cell, c_new, f, partners, through_h = lstm_step(w_hh_scaled @ h + xt[0], c, False, record)
-            h = h_cell if w_hr is None else w_hr @ h_cell
+            if w_hr is not None:  # (the state's own shape: a recorded @ over a symbolic batch forgets its sizes)
+                h = xp.reshape(w_hr @ h_cell, tuple(-1 if n is None else n for n in h.shape))
+            else:
+                h = h_cell
             cache = (f, partners, through_h, h_cell) if record else (None, None, None, None)
             return (h, c_new), (h.mT,) + cache
 

@@ -38,6 +38,7 @@ def gpt_classes(lib: Any) -> Any:
 
         def forward(self, x: Any) -> Any:
             B, T, C = x.size()
+            assert T <= self.bias.size(-1)  # T read after the positions' Add: no name, no example size: given
             q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
             k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
             q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
