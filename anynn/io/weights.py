@@ -31,7 +31,11 @@ SINGLE_NAME = "tensor"  # the entry's name when one Tensor/array is saved alone
 SINGLE_KIND_KEY = "anynn_single"  # metadata: "tensor" or "ndarray", what `load` gives back
 MODULE_KEY = "anynn_module"  # metadata: the JSON description of a whole module (`anynn.save(model, f)`)
 MODULE_EXTRA_PREFIX = "@"  # in such files, names of tensors outside the state_dict
-_RESERVED = ("format", "anynn_version", "backend", "dtype", "sha256", FILE_CHECKSUM, SINGLE_KIND_KEY, MODULE_KEY)
+# metadata: the dict's key order where it is not sorted (safetensors stores names sorted; torch.load gives them back
+# in the order torch.save got them, and state-dict loops and load_state_dict's unexpected_keys follow it)
+KEY_ORDER_KEY = "anynn_key_order"
+_RESERVED = ("format", "anynn_version", "backend", "dtype", "sha256", FILE_CHECKSUM, SINGLE_KIND_KEY, MODULE_KEY,
+             KEY_ORDER_KEY)
 
 
 def single_kind(obj: Any) -> str | None:
@@ -131,6 +135,8 @@ def save(obj: Any, path: str | os.PathLike | BinaryIO, metadata: Mapping[str, An
     meta = build_metadata(arrays, source, metadata)
     if kind:
         meta[SINGLE_KIND_KEY] = kind
+    elif list(arrays) != sorted(arrays):
+        meta[KEY_ORDER_KEY] = json.dumps(list(arrays))
     write_file(path, arrays, meta)
 
 
@@ -248,6 +254,9 @@ def tensors_from(arrays: dict[str, np.ndarray], metadata: Mapping[str, str], bac
     loaded = {name: tensor(array, backend=be, dtype=host_dtype_name(array, be)) for name, array in arrays.items()}
     if kind == "tensor" and list(loaded) == [SINGLE_NAME]:
         return loaded[SINGLE_NAME]
+    order = json.loads(metadata.get(KEY_ORDER_KEY, "[]"))
+    if sorted(order) == sorted(loaded):  # the order the dict had when it was saved
+        loaded = {name: loaded[name] for name in order}
     return loaded
 
 

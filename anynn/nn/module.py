@@ -568,7 +568,7 @@ class Module:
                  if state_hooks.has_extra_state(m, "set_extra_state", Module)}
         kept = {f"{prefix}.{key}" if prefix else key for prefix, m in named for key in m._state_kept_when_missing}
         missing += [k for k in own if k not in state and k not in kept] + [k for k in extra if k not in state]
-        unexpected += [k for k in state if k not in own and k not in extra]
+        unexpected += _in_pytorch_order([k for k in state if k not in own and k not in extra], named)
         values = {}
         for name, target in own.items():
             if name not in state:
@@ -628,6 +628,24 @@ class Module:
         if not children and len(extra_lines) <= 1:
             return f"{type(self).__name__}({extra})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(extra_lines + children) + "\n)"
+
+
+def _in_pytorch_order(keys: list[str], named: list[tuple[str, Module]]) -> list[str]:
+    """Unexpected state-dict keys in the order PyTorch reports them: grouped by the deepest module on each key's
+    path (modules in ``named_modules`` order, the root first), in the state dict's order within a module."""
+    if len(keys) < 2:
+        return keys
+    position = {name: i for i, (name, _) in enumerate(named)}
+
+    def owner(key: str) -> int:
+        parts = key.split(".")
+        for end in range(len(parts) - 1, 0, -1):
+            found = position.get(".".join(parts[:end]))
+            if found is not None:
+                return found
+        return 0
+
+    return sorted(keys, key=owner)
 
 
 def _pop_other(module: Module, name: str, keep: Any) -> None:

@@ -47,6 +47,28 @@ def test_state_dict_into_an_open_file_and_map_location(tmp_path):
     np.testing.assert_array_equal(on_torch["weight"].numpy(), model.weight.numpy())
 
 
+@pytest.mark.parametrize("suffix", ["pt", "npz"])
+def test_a_state_dict_loads_in_the_order_it_was_saved(tmp_path, suffix):
+    """torch.load gives a state dict's keys in the order torch.save got them (safetensors stores them sorted):
+    loops over the loaded dict and load_state_dict(strict=False)'s unexpected_keys read as in PyTorch."""
+    build = {lib: lib.nn.Sequential(lib.nn.Conv2d(1, 2, 3), lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+             for lib in (anynn, torch)}
+    for lib, model in build.items():
+        lib.save(model.state_dict(), tmp_path / f"{lib.__name__}.{suffix}")
+    loaded = {lib: lib.load(tmp_path / f"{lib.__name__}.{suffix}", weights_only=True) for lib in build}
+    assert list(loaded[anynn]) == list(loaded[torch]) == list(build[torch].state_dict())
+    assert list(loaded[anynn])[:2] == ["0.weight", "0.bias"]  # not sorted
+    results = [lib.nn.Sequential(lib.nn.Identity(), lib.nn.Linear(2, 3)).load_state_dict(loaded[lib], strict=False)
+               for lib in build]
+    assert results[0].unexpected_keys == results[1].unexpected_keys
+    assert anynn.load(tmp_path / f"anynn.{suffix}", map_location="torch").keys() == loaded[torch].keys()
+
+
+def test_key_order_key_is_reserved(tmp_path):
+    with pytest.raises(ValueError, match="reserved"):
+        anynn.save({"w": anynn.ones(2)}, tmp_path / "r.safetensors", metadata={"anynn_key_order": "[]"})
+
+
 def test_a_dict_holding_one_tensor_stays_a_dict(tmp_path):
     anynn.save({"tensor": anynn.ones(2)}, tmp_path / "d.safetensors")
     assert isinstance(anynn.load(tmp_path / "d.safetensors"), dict)
