@@ -123,6 +123,62 @@ def test_a_new_thread_starts_recording_and_without_anomaly_detection(backend):
 
 
 
+def test_two_threads_backward_into_shared_leaves_accumulate_both_gradients(backend, fast_switching):
+    # PyTorch adds both threads' gradients into a shared leaf; the first gradient of a fresh leaf is the racy case
+    errors: list[BaseException] = []
+    for trial in range(40):
+        layer = nn.Linear(8, 4, seed=trial).to(backend)
+        inputs = [anynn.tensor(np.full((3, 8), k, np.float32), backend=backend) for k in (1.0, 2.0)]
+        start = threading.Barrier(2)
+
+        def work(x, layer=layer, start=start) -> None:
+            try:
+                start.wait(10)
+                layer(x).sum().backward()
+            except BaseException as error:  # noqa: BLE001 - reported by the main thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=work, args=(x,)) for x in inputs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        np.testing.assert_array_equal(layer.weight.grad.numpy(), np.full((4, 8), 9.0, np.float32))
+        np.testing.assert_array_equal(layer.bias.grad.numpy(), np.full((4,), 6.0, np.float32))
+
+
+def test_an_optimizer_step_while_another_thread_reads_the_parameters(backend, fast_switching):
+    model = nn.Sequential(nn.Linear(16, 16, seed=0), nn.Tanh(), nn.Linear(16, 2, seed=1)).to(backend)
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    x = anynn.tensor(np.ones((4, 16), np.float32), backend=backend)
+    stop, errors, reads = threading.Event(), [], [0]
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                with anynn.no_grad():
+                    assert model(x).shape == (4, 2)
+                state = model.state_dict()
+                assert all(np.isfinite(v.numpy()).all() for v in state.values())
+                reads[0] += 1
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(60):
+            opt.zero_grad()
+            model(x).sum().backward()
+            opt.step()
+    finally:
+        stop.set()
+        reader.join()
+    assert not errors, errors
+    assert reads[0] > 0
+
+
 MODE_QUERIES = {  # PyTorch's top-level questions about the modes of this thread, inside their context
     "is_inference_mode_enabled": lambda lib: lib.inference_mode(),
     "is_anomaly_enabled": lambda lib: lib.autograd.set_detect_anomaly(True),
