@@ -203,11 +203,12 @@ def has_symbolic_bounds(index: slice) -> bool:
 
 
 def sliced(xp: Any, a: Any, index: tuple[Any, ...]) -> Any:
-    """``a[index]`` where slices have `SymInt` bounds (``mask[:, :, :T, :T]``): the bounds are their arrays, read when
+    """``a[index]`` where slices have `SymInt` bounds (``mask[:, :, :T, :T]``) or a `SymInt` picks one position
+    (``x[:, T - 1]``; ``index`` has an entry for every axis): the sizes are their arrays, read when
     the graph runs. The recording library may forget the result's static sizes (ndonnx does, for every axis, once
     one bound is not constant); a namespace with ``with_sizes`` gives them back (a Linear after it needs them)."""
     key = tuple(slice(*(v.array if isinstance(v, SymInt) else v for v in (i.start, i.stop, i.step)))
-                if isinstance(i, slice) else i for i in index)
+                if isinstance(i, slice) else i.array if isinstance(i, SymInt) else i for i in index)
     out = a[key]
     restore = getattr(xp, "with_sizes", None)
     return out if restore is None else restore(out, _sliced_sizes(index, tuple(a.shape)))

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from ..autograd.function import Function
 from ..backend import Backend, BackendMismatch, dtype_name, op
 from ..backend.arrays import at_set, check
-from ..backend.symbolic import has_symbolic_bounds, sliced
+from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
 
 
@@ -69,7 +69,14 @@ class GetItem(Function):
 
 def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
     """``index`` with ``...`` (or the missing trailing axes) spelt out as full slices; ints made Python ints."""
-    index = tuple(i if i is None or i is Ellipsis or isinstance(i, slice) else operator.index(i) for i in index)
+    try:
+        index = tuple(i if i is None or i is Ellipsis or isinstance(i, slice) else operator.index(i) for i in index)
+    except TypeError:
+        if not any(is_symbolic(i) for i in index):
+            raise
+        # x[:, T - 1] with T the size of a symbolic axis (an ONNX export): a position the graph reads as it runs
+        index = tuple(i if i is None or i is Ellipsis or isinstance(i, slice) or is_symbolic(i) else operator.index(i)
+                      for i in index)
     if sum(i is Ellipsis for i in index) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     named = sum(i is not None and i is not Ellipsis for i in index)
@@ -121,6 +128,8 @@ def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tup
             out_axis += 1
         elif isinstance(i, int) and shape[in_axis] is not None and not -shape[in_axis] <= i < shape[in_axis]:
             raise IndexError(f"index {i} is out of bounds for axis {in_axis} with size {shape[in_axis]}")
+        elif not isinstance(i, int) and is_symbolic(i):
+            symbolic = True  # (onnxruntime checks the position against the axis as the graph runs)
         out.append(i)
         in_axis += 1
     return tuple(out), tuple(flips), symbolic
@@ -373,7 +382,7 @@ def check_index(index: Any) -> None:
     """PyTorch's refusals of an index of the wrong type (``x[1.0]``, ``x["a"]``, ``x[{...}]``), naming the index:
     IndexError, a TypeError for a string (PyTorch reads it as a sequence of data)."""
     for i in index if isinstance(index, tuple) else (index,):
-        if i is None or i is Ellipsis or isinstance(i, (slice, numbers.Integral)):
+        if i is None or i is Ellipsis or isinstance(i, (slice, numbers.Integral)) or is_symbolic(i):
             continue
         if isinstance(i, str):
             raise TypeError(f"index {index!r}: a string is not a valid index; {_VALID_INDICES}")
