@@ -1,8 +1,8 @@
 """PyTorch's ``torch.fft``: discrete Fourier transforms with PyTorch's names, arguments and dtypes.
 
 ``fft``/``ifft``/``fft2``/``ifft2``/``fftn``/``ifftn`` (complex to complex), ``rfft``/``rfft2``/``rfftn`` (real to the
-one-sided spectrum), ``irfft``/``irfft2``/``irfftn`` (one-sided spectrum to real), ``hfft``/``ihfft`` (the Hermitian
-pair), ``fftfreq``/``rfftfreq`` (the sample frequencies) and ``fftshift``/``ifftshift``.
+one-sided spectrum), ``irfft``/``irfft2``/``irfftn`` (one-sided spectrum to real), ``hfft``/``ihfft`` and their 2-D
+and N-D forms (the Hermitian pair), ``fftfreq``/``rfftfreq`` (the sample frequencies) and ``fftshift``/``ifftshift``.
 
 Arguments as PyTorch's: ``n`` (1-D) or ``s`` (2-D, N-D) zero-pads or truncates the input along each transformed
 ``dim`` first (``-1`` in ``s`` keeps that size); ``norm`` is "backward" (the default: the inverse scales by 1/n),
@@ -238,6 +238,58 @@ def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
     return conj(_r2c("ihfft", input, _one(n), dim, DUAL_NORM[_norm("ihfft", norm)]))
 
 
+def _hermitian_nd(op: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
+    """``hfftn``: the forward transform of the axes before the last, then ``hfft`` of the last (``irfft`` of the
+    conjugate under the dual norm), as PyTorch composes it."""
+    norm = _norm(op, norm)
+    x = _input(op, x)
+    axes, sizes = _plan(op, x, s, dim)
+    if not axes:
+        raise RuntimeError(f"fft.{op} must transform at least one axis")
+    if len(axes) > 1:
+        x = _c2c(op, x, [-1 if size is None else size for size in sizes[:-1]], axes[:-1], norm, inverse=False)
+    return _c2r(op, conj(x), None if sizes[-1] is None else (sizes[-1],), (axes[-1],), DUAL_NORM[norm])
+
+
+def _inverse_hermitian_nd(op: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
+    """``ihfftn``: ``ihfft`` of the last axis (the conjugate of ``rfft`` under the dual norm), then the inverse
+    transform of the others."""
+    norm = _norm(op, norm)
+    x = _input(op, x, real_only=True)
+    axes, sizes = _plan(op, x, s, dim)
+    if not axes:
+        raise RuntimeError(f"fft.{op} must transform at least one axis")
+    half = conj(_r2c(op, x, None if sizes[-1] is None else (sizes[-1],), (axes[-1],), DUAL_NORM[norm]))
+    if len(axes) == 1:
+        return half
+    return _c2c(op, half, [-1 if size is None else size for size in sizes[:-1]], axes[:-1], norm, inverse=True)
+
+
+def hfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None, *,  # noqa: A002
+          out: None = None) -> Tensor:
+    """The 2-D `hfft` (``torch.fft.hfft2``): (*, H, m) complex, half of a Hermitian signal -> (*, H, 2 (m - 1))
+    real by default."""
+    return _hermitian_nd("hfft2", input, s, dim, norm)
+
+
+def hfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None, *,  # noqa: A002
+          out: None = None) -> Tensor:
+    """The N-D `hfft` (``torch.fft.hfftn``): real output, the last of ``dim`` ``2 (m - 1)`` long by default."""
+    return _hermitian_nd("hfftn", input, s, dim, norm)
+
+
+def ihfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None, *,  # noqa: A002
+           out: None = None) -> Tensor:
+    """The inverse of `hfft2` (``torch.fft.ihfft2``): (*, H, W) real -> (*, H, W // 2 + 1) complex."""
+    return _inverse_hermitian_nd("ihfft2", input, s, dim, norm)
+
+
+def ihfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None, *,  # noqa: A002
+           out: None = None) -> Tensor:
+    """The inverse of `hfftn` (``torch.fft.ihfftn``): real input, the last of ``dim`` halved."""
+    return _inverse_hermitian_nd("ihfftn", input, s, dim, norm)
+
+
 def _frequencies(op: str, count: int, n: int, scale: float, dtype: Any, backend: Any, device: Any,
                  requires_grad: bool) -> Tensor:
     if n < 0:
@@ -291,9 +343,11 @@ def ifftshift(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
 # PyTorch's out= (the result written into a given tensor of the result's dtype)
 fft, ifft, fft2, ifft2, fftn, ifftn = (with_out(f, f"fft.{f.__name__}", "exact") for f in (fft, ifft, fft2, ifft2,
                                                                                           fftn, ifftn))
-rfft, rfft2, rfftn, irfft, irfft2, irfftn, hfft, ihfft = (
-    with_out(f, f"fft.{f.__name__}", "exact") for f in (rfft, rfft2, rfftn, irfft, irfft2, irfftn, hfft, ihfft))
+rfft, rfft2, rfftn, irfft, irfft2, irfftn = (with_out(f, f"fft.{f.__name__}", "exact") for f in (rfft, rfft2, rfftn,
+                                                                                             irfft, irfft2, irfftn))
+hfft, hfft2, hfftn, ihfft, ihfft2, ihfftn = (with_out(f, f"fft.{f.__name__}", "exact") for f in (hfft, hfft2, hfftn,
+                                                                                            ihfft, ihfft2, ihfftn))
 fftfreq, rfftfreq = (with_out(f, f"fft.{f.__name__}", "factory") for f in (fftfreq, rfftfreq))
 
-__all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "ifft", "ifft2", "ifftn", "ifftshift", "ihfft",
-           "irfft", "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq", "rfftn"]
+__all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft", "ifft2", "ifftn",
+           "ifftshift", "ihfft", "ihfft2", "ihfftn", "irfft", "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq", "rfftn"]

@@ -59,13 +59,17 @@ CASES = [
     ("hfft_odd_dim0", lambda lib, norm, x: lib.fft.hfft(x, n=5, dim=0, norm=norm), Z4),
     ("ihfft_odd", lambda lib, norm, x: lib.fft.ihfft(x, norm=norm), R5),
     ("ihfft_padded", lambda lib, norm, x: lib.fft.ihfft(x, n=8, norm=norm), R5),
+    ("hfft2", lambda lib, norm, x: lib.fft.hfft2(x, norm=norm), Z3D),
+    ("hfftn_dims_02", lambda lib, norm, x: lib.fft.hfftn(x, s=(4, 5), dim=(0, 2), norm=norm), Z3D),
+    ("ihfft2", lambda lib, norm, x: lib.fft.ihfft2(x, norm=norm), R3D),
+    ("ihfftn_resized", lambda lib, norm, x: lib.fft.ihfftn(x, s=(2, 6), dim=(1, 2), norm=norm), R3D),
     ("round_trip", lambda lib, norm, x: lib.fft.irfft(lib.fft.rfft(x, norm=norm) ** 2, n=5, norm=norm), R5),
     ("shifts", lambda lib, norm, x: lib.fft.ifftshift(lib.fft.fftshift(x, dim=(0, 2)) * x, dim=1), Z3D),
 ]
 # the rows run under "ortho" and "forward" too: each family, odd and even sizes, padding and truncation
 NORM_ROWS = ("fft_complex_padded", "ifft_complex_truncated", "fftn_dims_02", "rfft_odd", "rfft_truncated_dim0",
              "rfft2_resized", "irfft_even_default", "irfft_odd", "irfft_padded_input", "irfft_truncated_input",
-             "irfft2_odd", "hfft_odd_dim0", "ihfft_padded")
+             "irfft2_odd", "hfft_odd_dim0", "ihfft_padded", "hfftn_dims_02", "ihfftn_resized")
 # eager JAX dispatches every call: these rows (default norm) are its subset
 JAX_ROWS = ("fft_complex_padded", "fftn_dims_02", "rfft_odd", "irfft_odd", "irfft_truncated_input", "hfft_default")
 _NOT_JAX = pytest.mark.jax(run=False)
@@ -117,6 +121,7 @@ SECOND_ORDER = [
     ("irfft", lambda lib, x, y: (lib.fft.irfft(x * y, n=5) ** 3).sum()),
     ("fft2_ifft2", lambda lib, x, y: (lib.fft.ifft2(lib.fft.fft2(x, norm="ortho") * y) ** 2).imag.sum()),
     ("hfft_ihfft", lambda lib, x, y: (lib.fft.hfft(x * y) ** 2).sum() + lib.fft.ihfft(x.real ** 2).abs().sum()),
+    ("hfft2_ihfft2", lambda lib, x, y: (lib.fft.hfft2(x * y) ** 2).sum() + lib.fft.ihfft2(x.imag * y.real).abs().sum()),
 ]
 
 
@@ -209,6 +214,8 @@ REFUSALS = [
     ("float_n", lambda lib, x, z: lib.fft.fft(x, n=3.0), TypeError, "argument 'n' must be int"),
     ("rfft_complex", lambda lib, x, z: lib.fft.rfft(z), RuntimeError, "rfft expects a real input tensor"),
     ("ihfft_complex", lambda lib, x, z: lib.fft.ihfft(z), RuntimeError, "ihfft expects a real input tensor"),
+    ("ihfft2_complex", lambda lib, x, z: lib.fft.ihfft2(z), RuntimeError, "ihfft2 expects a real input tensor"),
+    ("hfftn_dim_out_of_range", lambda lib, x, z: lib.fft.hfftn(z, dim=(0, 2)), IndexError, "Dimension out of range"),
     ("duplicate_dims", lambda lib, x, z: lib.fft.fft2(x, dim=(1, -1)), RuntimeError, "FFT dims must be unique"),
     ("s_and_dim_lengths", lambda lib, x, z: lib.fft.fftn(x, s=(3,), dim=(0, 1)), RuntimeError,
      "dim and shape arguments must have the same length"),
