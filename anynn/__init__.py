@@ -194,6 +194,15 @@ __all__ += [*_runtime.__all__, *_layout_names, "compiler", "cpu", "mps", "xpu", 
 from .init import default_generator as _default_generator  # noqa: E402
 default_generator = _default_generator()  # torch.default_generator: anynn.manual_seed reseeds this very object
 __all__ += ["default_generator"]
+from . import host_factories as _host_factories  # noqa: E402  (torch.asarray, torch.frombuffer, torch.hann_window...)
+from .functional import torch_calculus as _calculus, torch_scatter_views as _scatter_views  # noqa: E402
+from .functional import torch_small_ops as _small_ops  # noqa: E402  (torch.greater, torch.vdot, torch.frexp...)
+from .functional.torch_inplace import TWINS as _INPLACE_TWINS  # noqa: E402  (torch.exp_(x) is x.exp_())
+for _module in (_host_factories, _small_ops, _calculus, _scatter_views):
+    globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
+    __all__ += list(_module.__all__)
+globals().update(_INPLACE_TWINS)
+__all__ += sorted(_INPLACE_TWINS)
 from .out_argument import install as _install_out_arguments  # noqa: E402
 _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.sum, torch.zeros...
 

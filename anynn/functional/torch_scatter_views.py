@@ -1,0 +1,120 @@
+"""PyTorch's out-of-place writes through a view (``select_scatter``, ``slice_scatter``, ``diagonal_scatter``), flat
+writes (``put``), ``index_reduce`` and ``as_strided``, each as one index computation and an existing differentiable
+index op.
+
+The positions a view covers are found by taking the same view of ``arange(numel).reshape(shape)``: its elements are
+the flat positions, in the view's order. Writing ``src`` there is ``index_copy`` on the flattened input (the input's
+gradient is zero at the written positions, ``src``'s is the gradient read there), reading is ``take``.
+
+``as_strided`` reads the elements a strided view of the input's row-major storage would: a copy with the view's
+values and gradient (overlapping windows accumulate), not a view, since anynn's arrays are not strided memory
+(JAX's and array_api_strict's cannot be viewed at all); writing through it does not reach the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Callable
+
+from ..autograd.tensor import Tensor
+from ..backend import dtype_name
+from .index_writes import index_add, index_copy, scatter_reduce
+
+
+def _positions(x: Tensor, view: Callable[[Tensor], Tensor]) -> Tensor:
+    """The flat positions (int64) of the elements ``view`` selects from a tensor of ``x``'s shape, in view order."""
+    flat = x.detach().new_ones((x.numel(),), dtype="int64").cumsum(0) - 1
+    return view(flat.reshape(tuple(x.shape)))
+
+
+def _write(op: str, input: Tensor, src: Tensor, view: Callable[[Tensor], Tensor]) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor) or not isinstance(src, Tensor):
+        raise TypeError(f"{op}(): expected Tensors for input and src, got {type(input).__name__} and "
+                        f"{type(src).__name__}")
+    where = _positions(input, view)
+    if tuple(where.shape) != tuple(src.shape):
+        raise RuntimeError(f"{op}(): expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src.shape)}, slice size = {list(where.shape)}")
+    if src.dtype != input.dtype:
+        raise RuntimeError(f"{op}(): expected src to have the dtype of self ({dtype_name(input.dtype)}), got "
+                           f"{dtype_name(src.dtype)}")
+    flat = index_copy(input.reshape(-1), 0, where.reshape(-1), src.reshape(-1))
+    return flat.reshape(tuple(input.shape))
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    """``torch.select_scatter``: ``input`` with ``input.select(dim, index)`` replaced by ``src`` (a new tensor)."""
+    return _write("select_scatter", input, src, lambda t: t.select(dim, index))
+
+
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None,  # noqa: A002
+                  end: int | None = None, step: int = 1) -> Tensor:
+    """``torch.slice_scatter``: ``input`` with ``input[..., start:end:step, ...]`` (along ``dim``) replaced by
+    ``src``."""
+    def view(t: Tensor) -> Tensor:
+        axis = dim + t.ndim if dim < 0 else dim
+        return t[(slice(None),) * axis + (slice(start, end, step),)]
+
+    return _write("slice_scatter", input, src, view)
+
+
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,  # noqa: A002
+                     dim2: int = 1) -> Tensor:
+    """``torch.diagonal_scatter``: ``input`` with ``input.diagonal(offset, dim1, dim2)`` replaced by ``src``."""
+    return _write("diagonal_scatter", input, src, lambda t: t.diagonal(offset, dim1, dim2))
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:  # noqa: A002
+    """``torch.put``: ``input`` (as if flattened) with ``source`` written (or with ``accumulate`` added) at the flat
+    positions ``index`` (negative ones count from the end); ``index`` and ``source`` have one number of elements."""
+    if index.numel() != source.numel():
+        raise RuntimeError(f"put(): Expected source and index to have the same number of elements, but got source "
+                           f"{source.numel()} and index {index.numel()}")
+    n = input.numel()
+    where = index.reshape(-1)
+    where = where + (where < 0).to(where.dtype) * n
+    write = index_add if accumulate else index_copy
+    return write(input.reshape(-1), 0, where, source.reshape(-1)).reshape(tuple(input.shape))
+
+
+def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,  # noqa: A002
+                 include_self: bool = True) -> Tensor:
+    """``torch.index_reduce``: slice ``i`` of ``source`` along ``dim`` reduced (``'prod'``, ``'mean'``, ``'amax'``,
+    ``'amin'``) into slice ``index[i]`` of ``input``; ``scatter_reduce`` with ``index`` spread over ``source``."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if index.ndim != 1:
+        raise IndexError(f"index_reduce(): Index is supposed to be a vector, got {index.ndim} dimensions")
+    axis = dim + source.ndim if dim < 0 else dim
+    shape = [1] * source.ndim
+    shape[axis] = index.shape[0]
+    spread = index.reshape(shape).expand(tuple(source.shape))
+    return scatter_reduce(input, dim, spread, source, reduce, include_self=include_self)
+
+
+def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int],  # noqa: A002
+               storage_offset: int | None = None) -> Tensor:
+    """``torch.as_strided`` read from ``input``'s row-major storage: element ``(i0, i1, ...)`` of the result is
+    storage element ``storage_offset + sum(ik * stride[k])``. A copy (see the module docstring); shape ``size``."""
+    size, stride = [int(s) for s in size], [int(s) for s in stride]
+    offset = 0 if storage_offset is None else int(storage_offset)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} strides for {len(size)} sizes")
+    if any(s < 0 for s in size) or any(s < 0 for s in stride) or offset < 0:
+        raise RuntimeError(f"as_strided: sizes, strides and storage_offset must be non-negative, got size={size}, "
+                           f"stride={stride}, storage_offset={offset}")
+    last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else offset - 1
+    if last >= input.numel():
+        raise RuntimeError(f"setStorage: sizes {size}, strides {stride}, storage offset {offset} reach element "
+                           f"{last}, out of bounds for storage of {input.numel()} elements")
+    where = input.detach().new_full((1,) * len(size), offset, dtype="int64")
+    for k, (n, s) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[k] = n
+        steps = input.detach().new_ones((n,), dtype="int64").cumsum(0) - 1
+        where = where + (steps * s).reshape(shape)
+    where = where.expand(tuple(size))
+    return input.reshape(-1).take(where)
+
+
+__all__ = ["as_strided", "diagonal_scatter", "index_reduce", "put", "select_scatter", "slice_scatter"]

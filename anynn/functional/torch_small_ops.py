@@ -1,0 +1,250 @@
+"""PyTorch's small top-level ops and spellings that anynn lacked: comparison and sign aliases (``torch.greater``,
+``torch.absolute``...), queries (``is_nonzero``, ``is_signed``, ``isreal``...), and short compositions of existing
+differentiable ops (``rsub``, ``frexp``, ``vdot``, ``mvlgamma``, ``unique_consecutive``, ``split_with_sizes``,
+``chain_matmul``...). Each composes Tensor methods, so its gradient is theirs; none adds a Function.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ..autograd.size import Size
+from ..autograd.tensor import Tensor
+from ..backend import dtype_name
+from .tensor_extras import cat
+
+
+def _tensor(value: Any, op: str, name: str = "input") -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    return value
+
+
+def _method(name: str, alias: str) -> Any:
+    def op(input: Any, other: Any, *, out: Any = None) -> Tensor:  # noqa: A002 - PyTorch's name
+        result = getattr(_tensor(input, alias), name)(other)
+        return result if out is None else out.copy_(result)
+
+    op.__name__ = op.__qualname__ = alias
+    op.__doc__ = f"``torch.{alias}``: the same as ``torch.{name}`` (``input.{name}(other)``)."
+    return op
+
+
+greater, greater_equal = _method("gt", "greater"), _method("ge", "greater_equal")
+less, less_equal, not_equal = _method("lt", "less"), _method("le", "less_equal"), _method("ne", "not_equal")
+
+
+def absolute(input: Any) -> Tensor:  # noqa: A002
+    """``torch.absolute``: ``torch.abs``."""
+    return _tensor(input, "absolute").abs()
+
+
+def detach(input: Any) -> Tensor:  # noqa: A002
+    """``torch.detach``: ``input.detach()`` (the same values, out of the graph)."""
+    return _tensor(input, "detach").detach()
+
+
+def fill(input: Any, value: Any) -> Tensor:  # noqa: A002
+    """``torch.fill``: a new tensor of ``input``'s shape, dtype and backend holding ``value`` (a number, or a 0-d
+    Tensor whose gradient is the sum of the output's)."""
+    x = _tensor(input, "fill")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"fill only supports 0-dimension value tensor but got tensor with {value.ndim} "
+                               "dimensions.")
+        return value.to(x.dtype).expand(tuple(x.shape)).clone()
+    return x.new_full(tuple(x.shape), value)
+
+
+def rsub(input: Any, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``torch.rsub``: ``other - alpha * input``."""
+    x = _tensor(input, "rsub")
+    return other - (x if alpha == 1 else x * alpha)
+
+
+def is_nonzero(input: Any) -> bool:  # noqa: A002
+    """``torch.is_nonzero``: whether a one-element tensor is not zero (not False, not 0.0)."""
+    x = _tensor(input, "is_nonzero")
+    if x.numel() == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if x.numel() > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(x.item() != 0)
+
+
+def is_same_size(input: Any, other: Any) -> bool:  # noqa: A002
+    """``torch.is_same_size``: whether the two shapes are equal."""
+    return tuple(_tensor(input, "is_same_size").shape) == tuple(_tensor(other, "is_same_size", "other").shape)
+
+
+def is_signed(input: Any) -> bool:  # noqa: A002
+    """``torch.is_signed``: whether the dtype holds negative values (False for bool and unsigned integers)."""
+    name = dtype_name(_tensor(input, "is_signed").dtype)
+    return not (name == "bool" or name.startswith("uint"))
+
+
+def isposinf(input: Any) -> Tensor:  # noqa: A002
+    """``torch.isposinf``: where ``input`` is +inf (bool, input's shape)."""
+    x = _tensor(input, "isposinf")
+    return x.isinf() & (x > 0)
+
+
+def isneginf(input: Any) -> Tensor:  # noqa: A002
+    """``torch.isneginf``: where ``input`` is -inf (bool, input's shape)."""
+    x = _tensor(input, "isneginf")
+    return x.isinf() & (x < 0)
+
+
+def isreal(input: Any) -> Tensor:  # noqa: A002
+    """``torch.isreal``: where the imaginary part is 0 (every element of a real tensor)."""
+    x = _tensor(input, "isreal")
+    if x.is_complex():
+        return x.detach().imag == 0
+    return x.detach().new_ones(tuple(x.shape), dtype="bool")
+
+
+def frexp(input: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """``torch.frexp``: ``(mantissa, exponent)`` with ``input = mantissa * 2**exponent``, ``0.5 <= |mantissa| < 1``
+    (0 for 0, and inf/NaN kept with exponent 0); the exponent is int32. The mantissa's gradient is
+    ``grad / 2**exponent``, as PyTorch's."""
+    x = _tensor(input, "frexp")
+    if not x.is_floating_point():
+        raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {dtype_name(x.dtype)}")
+    held = x.detach()
+    regular = held.isfinite() & (held != 0)
+    size = held.abs().where(regular, held.new_ones(()))
+    exponent = size.log2().floor() + 1
+    scaled = size / exponent.exp2()  # log2 rounds near powers of two: bring the mantissa into [0.5, 1)
+    exponent = exponent - (scaled < 0.5).to(exponent.dtype) + (scaled >= 1).to(exponent.dtype)
+    exponent = exponent.where(regular, held.new_zeros(()))
+    return x / exponent.exp2(), exponent.to("int32")
+
+
+def vdot(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``torch.vdot``: ``sum(conj(input) * other)`` of two 1-D tensors of one dtype."""
+    x, y = _tensor(input, "vdot"), _tensor(other, "vdot", "other")
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"vdot : expected both vectors to have same dtype, but found {dtype_name(x.dtype)} and "
+                           f"{dtype_name(y.dtype)}")
+    return ((x.conj() if x.is_complex() else x) * y).sum()
+
+
+def mvlgamma(input: Any, p: int) -> Tensor:  # noqa: A002
+    """``torch.mvlgamma``: the log of the multivariate gamma function of dimension ``p``,
+    ``p(p-1)/4 log(pi) + sum_j lgamma(input - j/2)``, j = 0..p-1 (defined for elements above ``(p-1)/2``; others are
+    computed all the same, as PyTorch 2.13 does)."""
+    x = _tensor(input, "mvlgamma")
+    if isinstance(p, bool) or not isinstance(p, int) or p < 1:
+        raise RuntimeError(f"p has to be greater than or equal to 1, got {p!r}")
+    total = x.lgamma()
+    for j in range(1, p):
+        total = total + (x - j / 2).lgamma()
+    return total + p * (p - 1) / 4 * math.log(math.pi)
+
+
+def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
+                       dim: int | None = None) -> Any:
+    """``torch.unique_consecutive``: each run of equal consecutive elements (or slices along ``dim``) kept once;
+    with ``return_inverse`` the run of each element (input's shape, or (input.shape[dim],)), with ``return_counts``
+    each run's length (int64). Not differentiable, as PyTorch's."""
+    x = _tensor(input, "unique_consecutive").detach()
+    if dim is None:
+        flat = x.reshape(-1)
+        n, along = flat.shape[0], flat
+    else:
+        axis = dim + x.ndim if dim < 0 else dim
+        if not 0 <= axis < max(x.ndim, 1):
+            raise IndexError(f"unique_consecutive: dim {dim} is out of range for a {x.ndim}-D tensor")
+        along = x.movedim(axis, 0).reshape(x.shape[axis], -1)
+        n = along.shape[0]
+    if n == 0:
+        starts = along.new_zeros((0,), dtype="bool")
+    else:
+        differs = along[1:] != along[:-1]
+        differs = differs if dim is None else differs.any(dim=1)
+        starts = cat([along.new_ones((1,), dtype="bool"), differs])
+    first = starts.nonzero().reshape(-1)
+    if dim is None:
+        values = flat.take(first)
+    else:
+        values = along.index_select(0, first).reshape((first.shape[0], *[s for i, s in enumerate(x.shape)
+                                                                           if i != axis])).movedim(0, axis)
+    out = [values]
+    if return_inverse:
+        inverse = starts.to("int64").cumsum(0) - 1
+        out.append(inverse.reshape(tuple(x.shape)) if dim is None else inverse)
+    if return_counts:
+        ends = cat([first[1:], first.new_full((1,), n)]) if first.shape[0] else first
+        out.append(ends - first)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """``torch.split_with_sizes``: ``torch.split`` with a list of sizes that must add up to the dimension."""
+    x = _tensor(input, "split_with_sizes")
+    sizes = [int(s) for s in split_sizes]
+    if sum(sizes) != x.shape[dim] or any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {x.shape[dim]} (input tensor's "
+                           f"size at dimension {dim}), but got split_sizes={sizes}")
+    return tuple(x.split(sizes, dim))
+
+
+def chain_matmul(*matrices: Any, out: Any = None) -> Tensor:
+    """``torch.chain_matmul`` (deprecated in PyTorch for ``torch.linalg.multi_dot``): the product of 2-D
+    matrices, left to right."""
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for i, m in enumerate(matrices):
+        if _tensor(m, "chain_matmul", f"matrices[{i}]").ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {m.ndim}, expected 2 instead.")
+    result = matrices[0] if len(matrices) > 1 else matrices[0].clone()
+    for m in matrices[1:]:
+        result = result @ m
+    return result if out is None else out.copy_(result)
+
+
+def renorm(input: Any, p: float, dim: int, maxnorm: float) -> Tensor:  # noqa: A002
+    """``torch.renorm``: ``input.renorm(p, dim, maxnorm)``, each slice along ``dim`` scaled to p-norm at most
+    ``maxnorm``."""
+    return _tensor(input, "renorm").renorm(p, dim, maxnorm)
+
+
+def broadcast_to(input: Any, size: Sequence[int]) -> Tensor:  # noqa: A002
+    """``torch.broadcast_to``: ``input.broadcast_to(size)`` (-1 keeps a dimension)."""
+    return _tensor(input, "broadcast_to").broadcast_to(size)
+
+
+def broadcast_shapes(*shapes: Any) -> Size:
+    """``torch.broadcast_shapes``: the shape the given shapes (ints or sequences) broadcast to, as a `Size`."""
+    result: list[int] = []
+    for position, shape in enumerate(shapes):
+        dims = [int(shape)] if isinstance(shape, int) else [int(s) for s in shape]
+        if any(d < 0 for d in dims):
+            raise RuntimeError(f"Trying to create tensor with negative dimension {min(dims)}: {dims}")
+        result = [1] * (len(dims) - len(result)) + result
+        for i, d in enumerate(dims, start=len(result) - len(dims)):
+            if result[i] == 1:
+                result[i] = d
+            elif d != 1 and d != result[i]:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {d} at {i - len(result)}! "
+                                   f"Mismatching argument at index {position} had {tuple(dims)}; but expected shape "
+                                   f"should be broadcastable to {result}")
+    return Size(result)
+
+
+def concatenate(tensors: Any, dim: int = 0, *, axis: int | None = None, out: Any = None) -> Tensor:
+    """``torch.concatenate``: ``torch.cat`` (``axis=`` too)."""
+    result = cat(tensors, dim, axis=axis)
+    return result if out is None else out.copy_(result)
+
+
+__all__ = ["absolute", "broadcast_shapes", "broadcast_to", "chain_matmul", "concatenate", "detach", "fill", "frexp",
+           "greater", "greater_equal", "is_nonzero", "is_same_size", "is_signed", "isneginf", "isposinf", "isreal",
+           "less", "less_equal", "mvlgamma", "not_equal", "renorm", "rsub", "split_with_sizes", "unique_consecutive",
+           "vdot"]

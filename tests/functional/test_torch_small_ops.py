@@ -1,0 +1,135 @@
+"""PyTorch's small top-level ops (`anynn.functional.torch_small_ops`, `torch_calculus`, `torch_scatter_views`):
+float64 central differences on every backend and forward/gradients against PyTorch, from one table; queries and
+refusals against PyTorch below it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from tests.helpers import case_table_tests, make
+
+R = np.random.default_rng(3)
+M = R.standard_normal((3, 4))
+V = R.standard_normal(5)
+COORDS = np.array([0.0, 0.7, 1.5, 2.0, 3.1])
+
+CASES = [
+    ("absolute", lambda t, x: t.absolute(x), [M]),
+    ("fill_tensor_value", lambda t, x, v: t.fill(x, v[0, 0]) * x, [M, M]),
+    ("rsub", lambda t, x, y: t.rsub(x, y, alpha=0.5), [M, R.standard_normal(4)]),
+    ("rsub_scalar", lambda t, x: t.rsub(x, 2.0), [M]),
+    ("frexp_mantissa", lambda t, x: t.frexp(x * 7)[0] * t.frexp(x * 7)[1], [M]),
+    ("vdot", lambda t, x, y: t.vdot(x, y), [V, R.standard_normal(5)]),
+    ("mvlgamma", lambda t, x: t.mvlgamma(x, 3), [np.abs(M) + 1.2]),
+    ("chain_matmul", lambda t, a, b, c: t.chain_matmul(a, b, c), [M, M.T, R.standard_normal((3, 2))]),
+    ("renorm", lambda t, x: t.renorm(x, 2, 0, 1.0), [M * 3]),
+    ("broadcast_to", lambda t, x: t.broadcast_to(x, (2, 3, 4)), [M]),
+    ("concatenate", lambda t, x, y: t.concatenate([x, y], axis=1), [M, M[:, :2]]),
+    ("split_with_sizes", lambda t, x: t.split_with_sizes(x, [1, 3], 1)[1] * 2, [M]),
+    ("select_scatter", lambda t, x, s: t.select_scatter(x, s, 1, -2), [M, R.standard_normal(3)]),
+    ("slice_scatter", lambda t, x, s: t.slice_scatter(x, s, 1, 1, None, 2), [M, R.standard_normal((3, 2))]),
+    ("diagonal_scatter", lambda t, x, s: t.diagonal_scatter(x, s, -1), [M, R.standard_normal(2)]),
+    ("diagonal_scatter_3d", lambda t, x, s: t.diagonal_scatter(x, s, 1, 2, 0),
+     [R.standard_normal((3, 2, 4)), R.standard_normal((2, 2))]),
+    ("put", lambda t, x, s: t.put(x, t.tensor([0, -1, 5], device=x.device), s), [M, R.standard_normal(3)]),
+    ("put_accumulate", lambda t, x, s: t.put(x, t.tensor([[0, 5], [5, -1]], device=x.device), s, accumulate=True),
+     [M, R.standard_normal((2, 2))]),
+    ("index_reduce_prod", lambda t, x, s: t.index_reduce(x, 0, t.tensor([2, 0, 2, 1], device=x.device), s, "prod"),
+     [M, R.standard_normal((4, 4))]),
+    ("index_reduce_amax", lambda t, x, s: t.index_reduce(x, 1, t.tensor([0, 3], device=x.device), s, "amax",
+                                                         include_self=False), [M, R.standard_normal((3, 2))]),
+    ("index_reduce_mean", lambda t, x, s: t.index_reduce(x, 0, t.tensor([1, 1], device=x.device), s, "mean"),
+     [M, R.standard_normal((2, 4))]),
+    ("as_strided_overlapping", lambda t, x: t.as_strided(x, (4, 3), (2, 1), 1), [M]),
+    ("as_strided_transposed", lambda t, x: t.as_strided(x, (4, 3), (1, 4)), [M]),
+    ("trapz", lambda t, y: t.trapz(y, dx=0.5, dim=0), [M]),
+    ("trapz_x", lambda t, y, x: t.trapz(y, x), [M, R.standard_normal(4)]),
+    ("cumulative_trapezoid", lambda t, y: t.cumulative_trapezoid(y, dx=2.0), [M]),
+    ("cumulative_trapezoid_x", lambda t, y, x: t.cumulative_trapezoid(y, x, dim=0), [M, R.standard_normal(3)]),
+    ("gradient", lambda t, y: t.stack(t.gradient(y)), [M]),
+    ("gradient_spacing_edge2", lambda t, y: t.stack(t.gradient(y, spacing=(0.5, 2.0), edge_order=2)), [M]),
+    ("gradient_coordinates", lambda t, y, c: t.gradient(y, spacing=(c,), dim=0, edge_order=2)[0],
+     [R.standard_normal((5, 2)), COORDS]),
+]
+
+test_gradients, test_matches_torch = case_table_tests(CASES, dtypes=("float64",))
+
+
+def test_unique_consecutive_matches_torch(backend):
+    data = np.array([[1, 1, 2], [1, 1, 2], [0, 1, 2], [1, 1, 2], [1, 1, 2]])
+    for dim in (None, 0, 1, -1):
+        for inverse in (False, True):
+            for counts in (False, True):
+                kwargs = dict(return_inverse=inverse, return_counts=counts, dim=dim)  # torch: keywords only work
+                ours = anynn.unique_consecutive(make(backend, data), **kwargs)
+                theirs = torch.unique_consecutive(torch.tensor(data), **kwargs)
+                ours, theirs = (ours,) if not isinstance(ours, tuple) else ours, (
+                    (theirs,) if not isinstance(theirs, tuple) else theirs)
+                assert len(ours) == len(theirs)
+                for a, b in zip(ours, theirs):
+                    np.testing.assert_array_equal(a.numpy(), b.numpy())
+                    assert a.numpy().dtype == b.numpy().dtype
+    empty = anynn.unique_consecutive(make(backend, np.zeros(0)), return_counts=True)
+    assert tuple(empty[0].shape) == (0,) and tuple(empty[1].shape) == (0,)
+
+
+def test_queries_and_predicates_match_torch(backend):
+    values = np.array([1.0, -np.inf, np.inf, np.nan, 0.0, -2.0])
+    x, xt = make(backend, values), torch.tensor(values)
+    for name in ("isposinf", "isneginf", "isreal"):
+        np.testing.assert_array_equal(getattr(anynn, name)(x).numpy(), getattr(torch, name)(xt).numpy())
+    for name in ("greater", "greater_equal", "less", "less_equal", "not_equal"):
+        np.testing.assert_array_equal(getattr(anynn, name)(x, 0.0).numpy(), getattr(torch, name)(xt, 0.0).numpy())
+    np.testing.assert_array_equal(anynn.isposinf(make(backend, np.arange(3))).numpy(), [False] * 3)
+    for dtype in ("float32", "int64", "uint8", "bool", "int8"):
+        assert anynn.is_signed(anynn.zeros(1, dtype=dtype, backend=backend)) == torch.is_signed(
+            torch.zeros(1, dtype=getattr(torch, dtype))), dtype
+    for data in ([0.0], [3], [[True]]):
+        assert anynn.is_nonzero(make(backend, np.array(data))) == torch.is_nonzero(torch.tensor(data))
+    for bad in (np.zeros(2), np.zeros(0)):
+        with pytest.raises(RuntimeError, match="Boolean value of Tensor with .* is ambiguous"):
+            anynn.is_nonzero(make(backend, bad))
+    assert anynn.is_same_size(x, x) and not anynn.is_same_size(x, x[:2])
+    mantissa, exponent = anynn.frexp(x)
+    ref_m, ref_e = torch.frexp(xt)
+    np.testing.assert_array_equal(mantissa.numpy(), ref_m.numpy())
+    np.testing.assert_array_equal(exponent.numpy(), ref_e.numpy())
+    assert exponent.numpy().dtype == np.int32
+    assert anynn.detach(make(backend, values, requires_grad=True)).requires_grad is False
+    np.testing.assert_array_equal(anynn.fill(x, 2).numpy(), torch.fill(xt, 2).numpy())
+
+
+def test_complex_vdot_and_isreal_match_torch():
+    a, b = R.standard_normal(3) + 1j * R.standard_normal(3), R.standard_normal(3) + 1j * R.standard_normal(3)
+    np.testing.assert_allclose(anynn.vdot(anynn.tensor(a), anynn.tensor(b)).numpy(),
+                               torch.vdot(torch.tensor(a), torch.tensor(b)).numpy())
+    z = np.array([1 + 0j, 1 + 1j])
+    np.testing.assert_array_equal(anynn.isreal(anynn.tensor(z)).numpy(), torch.isreal(torch.tensor(z)).numpy())
+
+
+def test_broadcast_shapes_match_torch():
+    for shapes in (((2, 1), (3, 1, 4), (1,)), (5, (1, 5)), ((0, 1), (3,)), ()):
+        assert tuple(anynn.broadcast_shapes(*shapes)) == tuple(torch.broadcast_shapes(*shapes))
+    for lib in (anynn, torch):
+        with pytest.raises(RuntimeError, match="length 4 at -2! Mismatching argument at index 1"):
+            lib.broadcast_shapes((2, 3), (4, 3))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda t, x: t.split_with_sizes(x, [1, 2], 1), "split_with_sizes expects split_sizes to sum exactly to 4"),
+    (lambda t, x: t.select_scatter(x, x[0], 1, 0), "expected src to have a size equal to the slice"),
+    (lambda t, x: t.mvlgamma(x, 0), "p has to be greater than or equal to 1"),
+    (lambda t, x: t.vdot(x, x), "1D tensors expected"),
+    (lambda t, x: t.as_strided(x, (4, 4), (4, 1)), "out of bounds for storage of 12 elements"),
+    (lambda t, x: t.gradient(x[:, :1], dim=1), "at least edge_order\\+1"),
+    (lambda t, x: t.index_reduce(x, 0, t.tensor([0]), x[:1], "sum"), "reduce to be one of prod, mean, amax"),
+    (lambda t, x: t.fill(x, x), "fill only supports 0-dimension value tensor"),
+])
+def test_refusals_match_torch(call, message):
+    with pytest.raises(RuntimeError, match=message):
+        call(anynn, anynn.tensor(M))
+    with pytest.raises(RuntimeError):
+        call(torch, torch.tensor(M))
