@@ -1,9 +1,11 @@
-"""PyTorch's ``torch.special`` names that anynn has: the functions live in `anynn.functional.special` and
-`anynn.functional.unary`; ``gammaln`` is ``lgamma`` and ``psi`` is ``digamma``, as in PyTorch."""
+"""PyTorch's ``torch.special`` names that anynn has: the functions live in `anynn.functional.special`,
+`anynn.functional.unary` and `anynn.functional.bessel`; ``gammaln`` is ``lgamma`` and ``psi`` is ``digamma``, as in
+PyTorch."""
 
 from __future__ import annotations
 
+from .functional.bessel import i0, i0e, i1, i1e
 from .functional.special import digamma, erfinv, gammaln, psi, sinc, xlogy
 from .functional.unary import erf, erfc
 
-__all__ = ["digamma", "erf", "erfc", "erfinv", "gammaln", "psi", "sinc", "xlogy"]
+__all__ = ["digamma", "erf", "erfc", "erfinv", "gammaln", "i0", "i0e", "i1", "i1e", "psi", "sinc", "xlogy"]

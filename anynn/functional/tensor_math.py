@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from . import (binary_math, elementwise, linalg_spellings, matrix_inverse, rearrange, rounding, set_ops, special,
-               quantile, statistics, unary, vector_products, composite_math, composite_more)
+from . import (bessel, binary_math, elementwise, linalg_spellings, matrix_inverse, rearrange, rounding, set_ops,
+               special, quantile, statistics, unary, vector_products, composite_math, composite_more)
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, true_divide)
@@ -31,7 +31,8 @@ FUNCTIONS: dict[str, Any] = {**unary.FUNCTIONS, **rounding.FUNCTIONS, **binary_m
                              **statistics.FUNCTIONS, **quantile.FUNCTIONS, **composite_math.FUNCTIONS,
                              **composite_more.FUNCTIONS,
                              **vector_products.FUNCTIONS,
-                             **special.FUNCTIONS, **matrix_inverse.FUNCTIONS, **linalg_spellings.FUNCTIONS,
+                             **special.FUNCTIONS, **bessel.FUNCTIONS, **matrix_inverse.FUNCTIONS,
+                             **linalg_spellings.FUNCTIONS,
                              "prod": prod, "cumprod": cumprod}
 
 

@@ -1,8 +1,9 @@
 """The special functions (``erfinv``, ``lgamma``, ``digamma``, ``sinc``, ``xlogy``; anynn.functional.special and
-its formulas) against PyTorch in float64 over wide ranges (to 1e-12 relative; an absolute floor of 1e-13 where a
-function crosses zero), their values at the poles, at +-1, +-inf and NaN as PyTorch's, dtypes, the
-``anynn.special`` aliases, second derivatives and refusals. First-order gradients against PyTorch are rows of
-tests/autograd/test_tensor_math_torch.py; second order against PyTorch's are rows of the double-backward sweep."""
+its formulas; the modified Bessel functions ``i0``, ``i0e``, ``i1``, ``i1e``) against PyTorch in float64 over wide
+ranges (to 1e-12 relative; an absolute floor of 1e-13 where a function crosses zero), their values at the poles, at
++-1, +-inf and NaN as PyTorch's, dtypes, the ``anynn.special`` aliases, second derivatives and refusals. First-order
+gradients against PyTorch are rows of tests/autograd/test_tensor_math_torch.py; second order against PyTorch's are
+rows of the double-backward sweep."""
 
 from __future__ import annotations
 
@@ -103,7 +104,52 @@ def test_xlogy_zeros_nans_numbers_and_gradients_as_torch(backend):
     np.testing.assert_allclose(ints.numpy(), [0.0, 2 * np.log(3.0)], rtol=1e-6)
 
 
+# the modified Bessel functions: both regimes of the formulas (|x| <= 20 and above), tiny values, overflow, edges
+BESSEL_POINTS = np.concatenate([R.uniform(-30, 30, 2000), 10.0 ** R.uniform(-300, 3, 400),
+                                -(10.0 ** R.uniform(-10, 3, 200)), np.arange(-25.0, 26.0),
+                                [19.999, 20.0, 20.001, 709.0, 710.0, 1e300, *EDGES]])
+BESSEL = ["i0", "i0e", "i1", "i1e"]
+
+
+@pytest.mark.parametrize("name", BESSEL)
+def test_bessel_functions_match_torch_values_and_gradients(backend, name):
+    with np.errstate(all="ignore"):
+        ours = getattr(anynn.special, name)(make(backend, BESSEL_POINTS)).numpy()
+    theirs = getattr(torch.special, name)(torch.tensor(BESSEL_POINTS)).numpy()
+    _assert_matches(ours, theirs, BESSEL_POINTS, rtol=1e-13, floor=1e-300)
+    points = BESSEL_POINTS[np.isfinite(BESSEL_POINTS) & (np.abs(BESSEL_POINTS) < 700)]
+    x, t = make(backend, points, requires_grad=True), torch.tensor(points, requires_grad=True)
+    getattr(anynn.special, name)(x).sum().backward()
+    getattr(torch.special, name)(t).sum().backward()
+    _assert_matches(x.grad.numpy(), t.grad.numpy(), points, rtol=1e-12, floor=1e-300)
+    # each point of the expansion regime alone: I0(21) ~ 2e8 would drown the central differences of the small ones
+    for points in (np.array([-4.0, -0.3, 0.0, 0.7, 6.0]), np.array([-23.5]), np.array([21.0])):
+        check_gradients(backend, getattr(anynn.special, name), points)
+
+
+def test_bessel_dtypes_methods_and_names_as_torch(backend):
+    ints = make(backend, np.array([[0, 1], [-2, 3]]))
+    for name in BESSEL:
+        out = getattr(anynn.special, name)(ints)
+        assert dtype_name(out.dtype) == "float32"
+        np.testing.assert_allclose(out.numpy(), getattr(torch.special, name)(torch.tensor([[0, 1], [-2, 3]])).numpy(),
+                                   rtol=1e-6)
+    x = make(backend, np.array([0.25, -1.5, 30.0], dtype=np.float32))
+    assert dtype_name(x.i0().dtype) == "float32"
+    np.testing.assert_allclose(x.i0().numpy(), torch.tensor(x.numpy()).i0().numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(anynn.i0(x).numpy(), anynn.special.i0(x).numpy())
+    y = x.clone()
+    assert y.i0_() is y
+    np.testing.assert_array_equal(y.numpy(), x.i0().numpy())
+
+
 SECOND_ORDER = [
+    ("i0", lambda x: anynn.i0(x), np.array([-1.5, 0.0, 0.4, 3.0])),
+    ("i0-expansion", lambda x: anynn.i0(x), np.array([25.0])),
+    ("i0e", lambda x: anynn.special.i0e(x), np.array([-22.0, -1.5, -0.2, 0.4, 3.0, 25.0])),
+    ("i1", lambda x: anynn.special.i1(x), np.array([-1.5, 0.0, 0.4, 3.0])),
+    ("i1-expansion", lambda x: anynn.special.i1(x), np.array([-22.0])),
+    ("i1e", lambda x: anynn.special.i1e(x), np.array([-22.0, -1.5, -0.2, 0.4, 3.0, 25.0])),
     ("erfinv", lambda x: anynn.erfinv(x), np.array([-0.9, -0.3, 0.2, 0.7, 0.95])),
     ("lgamma", lambda x: anynn.lgamma(x), np.array([-2.5, -0.4, 0.3, 1.7, 12.5])),
     ("digamma", lambda x: anynn.digamma(x), np.array([-1.5, -0.4, 0.6, 3.3, 15.0])),
