@@ -24,7 +24,7 @@ class _InstanceNorm(_NormBase):
     def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__
         rank = self.spatial_dims + 2
-        check_input(self, x, ndim=(rank - 1, rank))
+        check_input(self, x, ndim=(rank - 1, rank), half_inputs=True)
         batched = x.ndim == rank
         channels = x.shape[1 if batched else 0]
         if channels != self.num_features:

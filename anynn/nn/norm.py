@@ -91,14 +91,17 @@ class _BatchNorm(_NormBase):
     def forward(self, x: Tensor) -> Tensor:
         """x: (N, C) / (N, C, L) for `BatchNorm1d`, (N, C, H, W) for `BatchNorm2d` → same shape."""
         name = type(self).__name__
-        check_input(self, x, ndim=self.ranks)
+        check_input(self, x, ndim=self.ranks, half_inputs=True)
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected input of shape {self.layout} with C={self.num_features} "
                              f"channels, got shape {x.shape}")
         if self.running_mean is not None and x.backend != self.running_mean.backend:
             raise BackendMismatch(f"{name}: input is on backend {x.backend.key!r} but the layer's buffers are on "
                                   f"{self.running_mean.backend.key!r}; move one with .to(...)")
-        if self.running_mean is not None and x.dtype != self.running_mean.dtype and not autocast_mode.state.active:
+        # (float16/bfloat16 input with float32 statistics is PyTorch's mixed-precision batch norm, autocast or not)
+        half_input = dtype_name(x.dtype) in ("float16", "bfloat16")
+        if (self.running_mean is not None and x.dtype != self.running_mean.dtype and not autocast_mode.state.active
+                and not (half_input and dtype_name(self.running_mean.dtype) == "float32")):
             raise TypeError(f"{name}: expected input dtype {dtype_name(self.running_mean.dtype)} (the layer's), "
                             f"got {dtype_name(x.dtype)}; cast with x.astype(...) or model.to(dtype=...)")
         factor = 0.0 if self.momentum is None else self.momentum
@@ -161,7 +164,7 @@ def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
 
 
 def _check_trailing(layer: Module, x: Tensor, shape: tuple[int, ...]) -> None:
-    check_input(layer, x)
+    check_input(layer, x, half_inputs=True)
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ValueError(f"{type(layer).__name__}: expected input of shape (*, {_shape_text(shape)[1:-1]}), "
                          f"got shape {x.shape}")
@@ -249,7 +252,7 @@ class GroupNorm(Module):
                 init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x)
+        check_input(self, x, half_inputs=True)
         if x.ndim < 2 or x.shape[1] != self.num_channels:
             raise ValueError(f"GroupNorm: expected input of shape (N, C, *) with C={self.num_channels} "
                              f"channels, got shape {x.shape}")

@@ -10,11 +10,13 @@ from ..backend import BackendMismatch, dtype_name
 
 
 def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_dim: int | None = None,
-                dim: int | None = None, size: int | None = None, what: str = "features") -> None:
+                dim: int | None = None, size: int | None = None, what: str = "features",
+                half_inputs: bool = False) -> None:
     """Raise a clear error unless ``x`` is a Tensor of the layer's backend/dtype with the right shape.
 
     ``ndim`` lists the accepted ranks; ``last_dim`` is the required size of the last axis; ``dim`` and
-    ``size`` require ``x.shape[dim] == size`` (e.g. channels on axis 1).
+    ``size`` require ``x.shape[dim] == size`` (e.g. channels on axis 1); ``half_inputs``: float16/bfloat16
+    input to float32 parameters is accepted (PyTorch's normalization layers take it, autocast or not).
     """
     # hot path (every layer call): plain attribute reads, the message is built only on failure
     name = type(layer).__name__
@@ -36,7 +38,9 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
         if x.backend is not weight.backend and x.backend != weight.backend:
             raise BackendMismatch(f"{name}: input is on backend {x.backend.key!r} but the layer's parameters are "
                                   f"on {weight.backend.key!r}; move one with .to(...)")
-        if x.array.dtype != weight.array.dtype and not (autocast_mode.active_threads and autocast_mode.state.active):
+        if (x.array.dtype != weight.array.dtype and not (autocast_mode.active_threads and autocast_mode.state.active)
+                and not (half_inputs and dtype_name(x.dtype) in ("float16", "bfloat16")
+                         and dtype_name(weight.dtype) == "float32")):
             # (under autocast, float32 layers take float16/bfloat16 inputs, as PyTorch's do)
             raise TypeError(f"{name}: expected input dtype {dtype_name(weight.dtype)} (the layer's), got "
                             f"{dtype_name(x.dtype)}; cast with x.astype(...) or model.to(dtype=...)")

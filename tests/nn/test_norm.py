@@ -351,3 +351,37 @@ def test_normalisations_refuse_integer_input_as_torch(backend, name, dtype):
         theirs(torch.tensor(values))
     with pytest.raises(TypeError, match=rf"{name}\(\): expected a floating point or complex input, got dtype {dtype}"):
         ours(make(backend, values))
+
+
+HALF_INPUT_LAYERS = [("BatchNorm2d", (3,), {}), ("GroupNorm", (3, 3), {}), ("LayerNorm", (2,), {}),
+                     ("InstanceNorm2d", (3,), dict(affine=True, track_running_stats=True)), ("RMSNorm", (2,), {})]
+
+
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("name,args,kwargs", HALF_INPUT_LAYERS, ids=[r[0] for r in HALF_INPUT_LAYERS])
+def test_a_float32_norm_layer_takes_float16_input_as_torch(backend, name, args, kwargs, train):
+    # PyTorch's normalization layers run float16/bfloat16 input with float32 parameters and statistics (autocast
+    # or not): the output in the input's dtype, the statistics kept float32; other layers refuse the mismatch
+    import anynn
+
+    try:
+        backend.dtype("float16")
+    except TypeError:
+        pytest.skip(f"{backend.key} has no float16")
+    x = np.random.default_rng(0).standard_normal((4, 3, 2, 2)).astype(np.float16)
+    ours = getattr(anynn.nn, name)(*args, **kwargs).to(backend).train(train)
+    theirs = getattr(torch.nn, name)(*args, **kwargs).train(train)
+    mine, ref_in = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = ours(mine), theirs(ref_in)
+    assert anynn.backend.dtype_name(out.dtype) == "float16" == str(ref.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(out.detach().numpy().astype(np.float32), ref.detach().float().numpy(), atol=2e-2)
+    out.float().sum().backward()
+    ref.float().sum().backward()
+    assert mine.grad.numpy().dtype == np.float16
+    for key, value in ours.state_dict().items():
+        assert value.numpy().dtype == theirs.state_dict()[key].numpy().dtype, key
+        np.testing.assert_allclose(value.numpy().astype(np.float32), theirs.state_dict()[key].float().numpy(),
+                                   atol=1e-3, err_msg=key)
+    for (key, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert p.grad.numpy().dtype == np.float32, key
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), atol=5e-2, rtol=2e-2, err_msg=key)
