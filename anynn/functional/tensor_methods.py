@@ -122,7 +122,7 @@ def _one_table() -> dict[str, Any]:
     from . import (activation_inplace, array_builders, array_statistics, array_style_ops, complex_numbers,
                    index_writes, inplace,
                    log_cumulative, selection_reductions,
-                   sparse_layout, tensor_extras, tensor_layout, tensor_math, torch_surface)
+                   sparse_layout, stft, tensor_extras, tensor_layout, tensor_math, torch_surface)
 
     table: dict[str, Any] = {}
     for family, methods in (("operators", OPERATORS), ("engine", engine_methods.METHODS),
@@ -134,7 +134,7 @@ def _one_table() -> dict[str, Any]:
                             ("array-style", array_style_ops.METHODS), ("index writes", index_writes.METHODS),
                             ("layout and fills", tensor_layout.METHODS),
                             ("array numerics", {**array_builders.METHODS, **array_statistics.METHODS}),
-                            ("complex numbers", complex_numbers.METHODS),
+                            ("complex numbers", complex_numbers.METHODS), ("short-time Fourier", stft.METHODS),
                             ("selections", {**selection_reductions.METHODS,
                                             "logcumsumexp": log_cumulative.logcumsumexp})):
         twice = sorted(set(table) & set(methods))

@@ -1,0 +1,107 @@
+"""``stft``: PyTorch's short-time Fourier transform, composed from differentiable pieces (``pad``,
+``Tensor.unfold`` for the frames, the window product, the transforms of `anynn.functional.fourier`), so its
+gradient is theirs, to any order.
+
+Shapes: input (L) or (B, L), real or complex -> (n_freq, n_frames) or (B, n_freq, n_frames) complex, with
+``n_freq = n_fft // 2 + 1`` (onesided) or ``n_fft``, and ``n_frames = 1 + (L' - n_fft) // hop_length`` where ``L'``
+is L plus ``n_fft // 2`` on each side when ``center``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ..autograd.tensor import Tensor
+from .complex_numbers import view_as_real
+from .fourier import FftFunction, RfftFunction
+from .padding import pad as _pad
+
+_NO_WINDOW = ("A window was not provided. A rectangular window will be applied,which is known to cause spectral "
+              "leakage. Other windows such as torch.hann_window or torch.hamming_window are recommended to reduce "
+              "spectral leakage.To suppress this warning and use a rectangular window, explicitly set "
+              "`window=torch.ones(n_fft, device=<device>)`.")
+_RETURN_COMPLEX = ("stft requires the return_complex parameter be given for real inputs, and will further require "
+                   "that return_complex=True in a future PyTorch release.")
+
+
+def _checked(input: Tensor, n_fft: int, hop: int, win: int, window: Tensor | None, length: int) -> None:
+    if not 0 < n_fft <= length:
+        raise RuntimeError(f"stft: expected 0 < n_fft <= {length}, but got n_fft={n_fft}")
+    if hop <= 0:
+        raise RuntimeError(f"stft: expected hop_length > 0, but got hop_length={hop}")
+    if not 0 < win <= n_fft:
+        raise RuntimeError(f"stft: expected 0 < win_length <= n_fft, but got win_length={win}")
+    if window is not None and (window.ndim != 1 or window.shape[0] != win):
+        raise RuntimeError(f"stft: expected a 1D window tensor of size equal to win_length={win}, but got window with "
+                           f"size {list(window.shape)}")
+    if window is not None and window.backend != input.backend:
+        raise RuntimeError(f"stft: the window is on backend {window.backend.key!r} but the input on "
+                           f"{input.backend.key!r}; move one with .to(...)")
+
+
+def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,  # noqa: A002
+         window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect", normalized: bool = False,
+         onesided: bool | None = None, return_complex: bool | None = None,
+         align_to_window: bool | None = None) -> Tensor:
+    """The short-time Fourier transform (``torch.stft``): frames of ``n_fft`` samples every ``hop_length``
+    (``n_fft // 4`` by default), each multiplied by ``window`` (``win_length`` long, centred in the frame; a
+    rectangular one, with PyTorch's warning, when None) and transformed along the frame.
+
+    input: (L) or (B, L) -> (n_freq, n_frames) or (B, n_freq, n_frames) complex (``return_complex=True``, which
+    real inputs must give, as in PyTorch), or with a last axis of 2 (real, imaginary) for ``return_complex=False``.
+    ``center`` pads ``n_fft // 2`` samples on each side with ``pad_mode`` ("reflect", "constant", "replicate",
+    "circular"); ``normalized`` multiplies by ``n_fft ** -0.5``; ``onesided`` (default: real input and window)
+    keeps the ``n_fft // 2 + 1`` non-negative frequencies.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"stft(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"stft: expected a 1D or 2D tensor, but got a {input.ndim}D tensor of shape "
+                           f"{tuple(input.shape)}")
+    complex_input = input.is_complex() or (window is not None and window.is_complex())
+    if return_complex is None and not complex_input:
+        raise RuntimeError(_RETURN_COMPLEX)
+    if center and align_to_window is not None:
+        raise RuntimeError("stft align_to_window should only be set when center = false")
+    if align_to_window:
+        raise NotImplementedError("stft: align_to_window=True is not supported by anynn; pad the signal by "
+                                  "(n_fft - win_length) // 2 samples instead")
+    hop = n_fft // 4 if hop_length is None else int(hop_length)
+    win = n_fft if win_length is None else int(win_length)
+    frames = input if input.ndim == 2 else input.unsqueeze(0)
+    if center:
+        half = n_fft // 2
+        frames = _pad(frames.unsqueeze(1), (half, half), mode=pad_mode).squeeze(1)
+    _checked(input, n_fft, hop, win, window, frames.shape[-1])
+    frames = frames.unfold(-1, n_fft, hop)  # (B, n_frames, n_fft)
+    left = (n_fft - win) // 2
+    if window is None:
+        warnings.warn(_NO_WINDOW, UserWarning, stacklevel=2)
+        if win < n_fft:  # the rectangular window's zero padding: only the middle win samples count
+            frames = _pad(frames[..., left:left + win], (left, n_fft - win - left))
+    else:
+        frames = frames * (window if win == n_fft else _pad(window, (left, n_fft - win - left)))
+    if onesided is None:
+        onesided = not complex_input
+    elif onesided and complex_input:
+        raise RuntimeError("stft: Cannot have onesided output if window or input is complex")
+    if onesided:
+        spectrum = RfftFunction.apply(frames, axes=(2,), sizes=(n_fft,), norm="backward")
+    else:
+        spectrum = FftFunction.apply(frames, axes=(2,), sizes=(n_fft,), norm="backward", inverse=False)
+    if normalized:
+        spectrum = spectrum * n_fft ** -0.5
+    spectrum = spectrum.transpose(-1, -2)
+    if input.ndim == 1:
+        spectrum = spectrum.squeeze(0)
+    if return_complex is False:
+        warnings.warn("stft with return_complex=False is deprecated. In a future pytorch release, stft will return "
+                      "complex tensors for all inputs, and return_complex=False will raise an error.", UserWarning,
+                      stacklevel=2)
+        return view_as_real(spectrum)
+    return spectrum
+
+
+METHODS = {"stft": stft}  # Tensor.stft(n_fft, ...)
+
+__all__ = ["METHODS", "stft"]

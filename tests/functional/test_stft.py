@@ -1,0 +1,129 @@
+"""``anynn.stft`` / ``Tensor.stft`` against ``torch.stft``: values, shapes and dtypes, gradients of real and
+complex signals (and of the window), central differences, second order, warnings and refusals, on every backend."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+from anynn.autograd.grad_check import grad_check
+from anynn.backend import dtype_name
+from anynn.testing import gradgrad_check
+
+from tests.helpers import make
+
+RNG = np.random.default_rng(5)
+SIGNAL = RNG.standard_normal((2, 40))
+COMPLEX_SIGNAL = SIGNAL + 1j * RNG.standard_normal((2, 40))
+WINDOW = RNG.uniform(0.5, 1.0, 10)
+
+# (name, keyword arguments, signal, window or None)
+CASES = [
+    ("defaults", dict(n_fft=16), SIGNAL, None),
+    ("one_signal_hann", dict(n_fft=16, hop_length=5), SIGNAL[0], np.hanning(16)),
+    ("short_window", dict(n_fft=16, hop_length=3, win_length=10), SIGNAL, WINDOW),
+    ("short_rectangle", dict(n_fft=16, win_length=9), SIGNAL, None),
+    ("odd_constant_normalized", dict(n_fft=15, hop_length=4, pad_mode="constant", normalized=True), SIGNAL, None),
+    ("not_centred_two_sided", dict(n_fft=12, center=False, onesided=False), SIGNAL, WINDOW[:8].repeat(2)[:12]),
+    ("complex_signal", dict(n_fft=16, hop_length=6), COMPLEX_SIGNAL, np.hanning(16)),
+    ("circular", dict(n_fft=8, pad_mode="circular"), SIGNAL, None),
+    ("replicate_real_pairs", dict(n_fft=8, pad_mode="replicate", return_complex=False), SIGNAL, None),
+]
+
+
+def _call(lib, kwargs, signal, window):
+    kwargs = dict(kwargs)
+    kwargs.setdefault("return_complex", True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # no window / return_complex=False: PyTorch's warnings
+        return lib.stft(signal, window=window, **kwargs)
+
+
+def _loss(lib, out):
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(tuple(out.shape))
+    if out.is_complex():
+        w = w + 1j * rng.standard_normal(tuple(out.shape))
+    weights = torch.tensor(w, dtype=out.dtype) if lib is torch else anynn.tensor(w, backend=out.backend,
+                                                                                  dtype=out.dtype)
+    product = out * weights
+    return (product.real if product.is_complex() else product).sum()
+
+
+@pytest.mark.parametrize("name, kwargs, signal, window", CASES, ids=[case[0] for case in CASES])
+def test_matches_torch(backend, name, kwargs, signal, window):
+    """Values, shape and dtype, and the gradients of the signal and of the window, against PyTorch's (float64 and
+    complex128)."""
+    ours = [make(backend, signal, requires_grad=True)]
+    theirs = [torch.tensor(signal, requires_grad=True)]
+    if window is not None:
+        ours.append(make(backend, window, requires_grad=True))
+        theirs.append(torch.tensor(window, requires_grad=True))
+    out = _call(anynn, kwargs, ours[0], ours[1] if window is not None else None)
+    ref = _call(torch, kwargs, theirs[0], theirs[1] if window is not None else None)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+    assert tuple(out.shape) == tuple(ref.shape)
+    assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
+    _loss(anynn, out).backward()
+    _loss(torch, ref).backward()
+    for i, (mine, reference) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-9, atol=1e-11,
+                                   err_msg=f"gradient {i} of {name}")
+
+
+@pytest.mark.parametrize("name", ["short_window", "complex_signal", "not_centred_two_sided"])
+def test_gradients(backend, name):
+    """Central differences (complex signals' parts in turn) agree with the gradients of the signal and window."""
+    _, kwargs, signal, window = next(case for case in CASES if case[0] == name)
+    tensors = [make(backend, signal[..., :24], requires_grad=True), make(backend, window, requires_grad=True)]
+    kwargs = dict(kwargs, return_complex=True)
+    assert grad_check(lambda x, w: anynn.stft(x, window=w, **kwargs), *tensors)
+
+
+def test_second_order(backend):
+    """The recorded gradient differentiates again (through pad, unfold, the window product and rfft)."""
+    signal = make(backend, SIGNAL[0, :20], requires_grad=True)
+    assert gradgrad_check(lambda x: anynn.stft(x * x, 8, hop_length=3, window=make(backend, np.hanning(8)),
+                                               return_complex=True).abs(), signal)
+
+
+def test_method_and_warnings_as_torch(backend):
+    x = make(backend, SIGNAL)
+    window = make(backend, np.hanning(16))
+    np.testing.assert_allclose(x.stft(16, window=window, return_complex=True).numpy(),
+                               torch.tensor(SIGNAL).stft(16, window=torch.tensor(np.hanning(16)),
+                                                         return_complex=True).numpy(), atol=1e-12)
+    with pytest.warns(UserWarning, match="A window was not provided"):
+        anynn.stft(x, 16, return_complex=True)
+    with pytest.warns(UserWarning, match="return_complex=False is deprecated"):
+        pairs = anynn.stft(x, 16, window=window, return_complex=False)
+    assert tuple(pairs.shape) == (2, 9, 11, 2) and dtype_name(pairs.dtype) == "float64"
+
+
+# (what, fn(lib, x, window), message); PyTorch raises RuntimeError for each
+REFUSALS = [
+    ("return_complex_missing", lambda lib, x, w: lib.stft(x, 16, window=w), "requires the return_complex parameter"),
+    ("window_size", lambda lib, x, w: lib.stft(x, 16, window=w[:10], return_complex=True),
+     "expected a 1D window tensor of size equal to win_length=16"),
+    ("n_fft_too_long", lambda lib, x, w: lib.stft(x, 64, center=False, return_complex=True, window=w.repeat(4)),
+     "expected 0 < n_fft"),
+    ("win_length_over_n_fft", lambda lib, x, w: lib.stft(x, 8, win_length=16, window=w, return_complex=True),
+     "win_length"),
+    ("three_d", lambda lib, x, w: lib.stft(x[None], 16, window=w, return_complex=True), "1D or 2D"),
+    ("onesided_complex", lambda lib, x, w: lib.stft(x * 1j, 16, window=w, onesided=True, return_complex=True),
+     "onesided"),
+    ("align_with_center", lambda lib, x, w: lib.stft(x, 16, window=w, return_complex=True, align_to_window=True),
+     "align_to_window should only be set when center = false"),
+]
+
+
+@pytest.mark.parametrize("what, fn, message", REFUSALS, ids=[row[0] for row in REFUSALS])
+def test_refusals_as_torch(backend, what, fn, message):
+    with pytest.raises(RuntimeError):
+        fn(torch, torch.tensor(SIGNAL), torch.tensor(np.hanning(16)))
+    with pytest.raises(RuntimeError, match=message):
+        fn(anynn, make(backend, SIGNAL), make(backend, np.hanning(16)))
