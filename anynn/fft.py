@@ -30,6 +30,7 @@ from .device import resolve as resolve_device
 from .functional.complex_numbers import conj
 from .functional.fourier import DUAL_NORM, FftFunction, IrfftFunction, RfftFunction
 from .functional.rearrange import roll
+from .layout import check_layout, strided
 from .out_argument import with_out
 
 _NORMS = ("backward", "ortho", "forward")
@@ -290,8 +291,9 @@ def ihfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = Non
     return _inverse_hermitian_nd("ihfftn", input, s, dim, norm)
 
 
-def _frequencies(op: str, count: int, n: int, scale: float, dtype: Any, backend: Any, device: Any,
+def _frequencies(op: str, count: int, n: int, scale: float, dtype: Any, layout: Any, backend: Any, device: Any,
                  requires_grad: bool) -> Tensor:
+    check_layout(layout, f"fft.{op}")
     if n < 0:
         raise RuntimeError(f"fft.{op}: Trying to create tensor with negative dimension {n}: [{n}]")
     name = "float32" if dtype is None else dtype_name(dtype)
@@ -308,18 +310,19 @@ def _frequencies(op: str, count: int, n: int, scale: float, dtype: Any, backend:
     return out
 
 
-def fftfreq(n: int, d: float = 1.0, *, out: None = None, dtype: Any = None, layout: Any = None,
+def fftfreq(n: int, d: float = 1.0, *, out: None = None, dtype: Any = None, layout: Any = strided,
             device: Any = None, requires_grad: bool = False, backend: Any = None) -> Tensor:
     """The sample frequencies of an ``n``-point `fft` with sample spacing ``d`` (``torch.fft.fftfreq``):
     ``[0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (n d)``, float32 unless ``dtype`` says otherwise."""
-    return _frequencies("fftfreq", n, n, 1.0 / (n * d) if n else 0.0, dtype, backend, device, requires_grad)
+    return _frequencies("fftfreq", n, n, 1.0 / (n * d) if n else 0.0, dtype, layout, backend, device,
+                        requires_grad)
 
 
-def rfftfreq(n: int, d: float = 1.0, *, out: None = None, dtype: Any = None, layout: Any = None,
+def rfftfreq(n: int, d: float = 1.0, *, out: None = None, dtype: Any = None, layout: Any = strided,
              device: Any = None, requires_grad: bool = False, backend: Any = None) -> Tensor:
     """The sample frequencies of an ``n``-point `rfft` (``torch.fft.rfftfreq``): ``[0, 1, ..., n // 2] / (n d)``."""
     return _frequencies("rfftfreq", max(n // 2 + 1, 0) if n >= 0 else n, n, 1.0 / (n * d) if n else 0.0, dtype,
-                        backend, device, requires_grad)
+                        layout, backend, device, requires_grad)
 
 
 def _shifted(x: Tensor, dim: Any, half: Any) -> Tensor:

@@ -5,6 +5,8 @@ FNO-style spectral convolution trained against PyTorch's, on every backend."""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -188,6 +190,25 @@ def test_frequencies_and_shifts_as_torch(backend):
         for ours, theirs in ((anynn.fft.fftshift, torch.fft.fftshift), (anynn.fft.ifftshift, torch.fft.ifftshift)):
             np.testing.assert_array_equal(ours(make(backend, x), dim=dim).numpy(),
                                           theirs(torch.tensor(x), dim=dim).numpy())
+
+
+@pytest.mark.parametrize("name", anynn.fft.__all__)
+def test_signatures_as_torch(name):
+    """Each function takes PyTorch's arguments in PyTorch's order with PyTorch's defaults (its builtins state them on
+    their docstrings' first line); ``backend=`` is anynn's own, after them."""
+    theirs = getattr(torch.fft, name).__doc__.strip().split("\n")[0]
+    theirs = theirs[theirs.index("(") + 1:theirs.rindex(")")].replace("torch.", "anynn.")
+    ours = inspect.signature(getattr(anynn.fft, name))
+    parts = []
+    for parameter in ours.parameters.values():
+        if parameter.name == "backend":
+            continue
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and "*" not in parts:
+            parts.append("*")
+        default = parameter.default
+        parts.append(parameter.name if default is inspect.Parameter.empty else
+                     f"{parameter.name}={default!r}".replace("'", ""))
+    assert ", ".join(parts) == theirs.replace("'", "")
 
 
 def test_out_argument_as_torch(backend):
