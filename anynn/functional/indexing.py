@@ -70,7 +70,18 @@ def _basic(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...] | None:
             return None
     full = shape_ops._expand_ellipsis(parts, len(shape))
     positive, flips, symbolic = shape_ops._positive_steps(full, shape)
-    return None if flips or symbolic else positive
+    if symbolic:
+        raise ValueError(f"index: assignment into {_describe(index)}, bounded by the size of a symbolic axis (an ONNX "
+                         f"export with dynamic_axes), is not recorded; write it with anynn.where over a mask of "
+                         f"positions (anynn.arange(T) < k), or export with static shapes")
+    return None if flips else positive
+
+
+def _describe(index: Any) -> str:
+    parts = index if isinstance(index, tuple) else (index,)
+    return "x[" + ", ".join("..." if i is Ellipsis else str(i) if not isinstance(i, slice) else
+                            ":".join("" if v is None else str(v) for v in (i.start, i.stop)) +
+                            ("" if i.step is None else f":{i.step}") for i in parts) + "]"
 
 
 def _basic_shape(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[int, ...]:

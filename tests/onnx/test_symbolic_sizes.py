@@ -198,6 +198,16 @@ def test_python_numbers_and_branches_on_a_symbolic_size_are_refused_naming_the_l
     with pytest.raises(ExportError, match=r"the size \(t \* 3\) .* cannot be a Python int .*np.zeros\(int"):
         export(Sizes(lambda b, t, c: np.zeros(int(t * c))), x, io.BytesIO(), dynamic_axes=axes)
 
+    class Write(nn.Module):
+        def forward(self, x: Any) -> Any:
+            y = x.clone()
+            y[:, :x.size(1) // 2] = 0.0  # (a where over arange(T) < T // 2 records)
+            return y
+
+    with pytest.raises(ExportError, match=r"assignment into x\[:, :SymInt\(\(t // 2\)\)\], bounded by the size of a "
+                                          r"symbolic axis .* is not recorded"):
+        export(Write(), x, io.BytesIO(), dynamic_axes=axes)
+
     def failing(b: Any, t: Any, c: Any) -> None:
         assert t < 5, "the example breaks it"
 
