@@ -24,10 +24,11 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch
-from ..functional.value_checks import InvalidValueError
+from ..functional.value_checks import DTypeMismatchError, InvalidValueError, UnsupportedDTypeError
+from .validate import ShapeMismatch
 
 _TYPES = frozenset((TypeError, ValueError, IndexError, RuntimeError, NotImplementedError, ZeroDivisionError,
-                    BackendMismatch, InvalidValueError))
+                    BackendMismatch, InvalidValueError, UnsupportedDTypeError, DTypeMismatchError, ShapeMismatch))
 RENAMED = tuple(_TYPES) + (AttributeError,)  # caught by Module.__call__; AttributeError only for a foreign array
 
 

@@ -146,6 +146,18 @@ def test_another_dtype_runs_or_is_a_type_error_naming_the_layer(backend, name, d
         assert o.backend == backend
 
 
+def test_anynns_own_error_classes_name_the_layer_too():
+    # UnsupportedDTypeError (a TypeError and a RuntimeError) raised by the function inside: PyTorch's message for
+    # CTCLoss of float16 names no layer either ("ctc_loss_cpu" not implemented for 'Half')
+    backend = get_backend("numpy")
+    arrays = RECIPES["CTCLoss"].inputs()
+    inputs = [_tensor(arrays[0], backend, "float16")] + [_tensor(a, backend) for a in arrays[1:]]
+    with pytest.raises(TypeError) as info:
+        _call(_build("CTCLoss", backend), inputs)
+    _assert_names_the_layer("CTCLoss", info.value)
+    assert str(info.value).startswith("CTCLoss: ctc_loss: log_probs must be float32 or float64")
+
+
 @pytest.mark.parametrize("case", [(n, k) for n in NAMES for k in range(len(RECIPES[n].bad))],
                          ids=lambda c: f"{c[0]}-{c[1]}")
 def test_a_wrong_shape_is_refused_naming_the_layer(backend, case):
