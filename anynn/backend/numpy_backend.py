@@ -12,17 +12,8 @@ import numpy as np
 from .base import Backend, BackendUnavailable, dtype_name
 from . import shared_memory
 from .host_memory import settle_malloc_thresholds
+from .numpy_reductions import max_, mean, min_, sum_
 from .quiet_float_errors import QUIET
-
-
-_add_reduce = np.add.reduce
-
-
-def _sum(x: Any, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
-    """``numpy.sum``; for floating arrays straight through ``add.reduce`` (half the per-call cost)."""
-    if dtype is None and x.dtype.kind == "f":
-        return _add_reduce(x, axis, keepdims=True) if keepdims else _add_reduce(x, axis)  # positional: cheaper
-    return np.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
 
 def _like(value: int, standard: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,12 +74,14 @@ def _namespace() -> types.ModuleType:
     """array_api_compat's NumPy namespace with the calls of every training step made cheaper.
 
     Small networks are bound by per-call overhead: ``numpy.sum`` spends half its time in a Python
-    wrapper, and the standard ``ones_like``/``zeros_like`` wrappers check their ``device`` argument.
-    Results are identical.
+    wrapper, and the standard ``ones_like``/``zeros_like`` wrappers check their ``device`` argument
+    (results identical). Last-axis ``sum``/``mean``/``max``/``min`` avoid NumPy's cost per row
+    (`numpy_reductions`: a sum's last bits may differ from NumPy's order of additions).
     """
     xp = types.ModuleType("anynn.backend.numpy", compat_numpy.__doc__)
     xp.__dict__.update({k: v for k, v in vars(compat_numpy).items() if not k.startswith("__")})
-    xp.__dict__.update(sum=_sum, ones_like=_like(1, compat_numpy.ones_like),  # type: ignore[attr-defined]
+    xp.__dict__.update(sum=sum_, mean=mean, max=max_, min=min_,  # type: ignore[attr-defined]
+                       ones_like=_like(1, compat_numpy.ones_like),  # type: ignore[attr-defined]
                        zeros_like=_like(0, compat_numpy.zeros_like),  # type: ignore[attr-defined]
                        broadcast_to=_broadcast_to)  # type: ignore[attr-defined]
     return xp
