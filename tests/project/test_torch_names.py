@@ -82,7 +82,8 @@ def test_tensor_dtype_equals_anynn_dtype_on_every_backend(backend, name):
 
 
 def test_tensor_type_strings_match_pytorch(backend):
-    for name in ("float32", "float64", "int64", "int32", "bool", "uint8", "int8", "int16"):
+    for name in ("float32", "float64", "int64", "int32", "bool", "uint8", "int8", "int16", "uint16", "uint32",
+                 "uint64"):
         x = anynn.zeros(2, dtype=name, backend=backend)
         assert x.type() == torch.zeros(2, dtype=getattr(torch, name)).type()
     x = make(backend, X)
