@@ -67,7 +67,7 @@ from .functional.bessel import i0  # noqa: E402  (torch.special's too)
 from .functional.matrix_inverse import FUNCTIONS as _MATRIX_INVERSE  # noqa: E402
 from . import special  # noqa: E402  (PyTorch's torch.special)
 from . import fft  # noqa: E402  (PyTorch's torch.fft)
-from .functional.stft import stft  # noqa: E402  (torch.stft)
+from .functional.stft import istft, stft  # noqa: E402  (torch.stft, torch.istft)
 from .factories import (as_tensor, bernoulli, empty, empty_like, get_default_dtype, logspace, normal,  # noqa: E402
                         randint_like, set_default_dtype, set_printoptions, tensor)
 from .generator import Generator  # noqa: E402
@@ -124,7 +124,7 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
     "var_mean", "Generator", "as_tensor", "bernoulli", "empty", "empty_like", "get_default_dtype", "linalg",
     "logspace", "normal", "randint_like", "set_default_dtype", "set_printoptions",
     "digamma", "erfinv", "i0", "lgamma", "sinc", "special", "xlogy", "det", "inverse", "slogdet", "fft",
-    "stft",
+    "istft", "stft",
 ]
 det, inverse, slogdet = _MATRIX_INVERSE["det"], _MATRIX_INVERSE["inverse"], _MATRIX_INVERSE["slogdet"]
 from .linalg import cholesky_solve, logdet  # noqa: E402  (torch.cholesky_solve, torch.logdet)

@@ -1,6 +1,6 @@
-"""``stft``: PyTorch's short-time Fourier transform, composed from differentiable pieces (``pad``,
-``Tensor.unfold`` for the frames, the window product, the transforms of `anynn.functional.fourier`), so its
-gradient is theirs, to any order.
+"""``stft`` and ``istft``: PyTorch's short-time Fourier transform and its inverse, composed from differentiable
+pieces (``pad``, ``Tensor.unfold`` for the frames, the window product, the transforms of
+`anynn.functional.fourier`, ``fold`` for the overlap-add), so their gradients are theirs, to any order.
 
 Shapes: input (L) or (B, L), real or complex -> (n_freq, n_frames) or (B, n_freq, n_frames) complex, with
 ``n_freq = n_fft // 2 + 1`` (onesided) or ``n_fft``, and ``n_frames = 1 + (L' - n_fft) // hop_length`` where ``L'``
@@ -13,8 +13,10 @@ import warnings
 
 from ..autograd.tensor import Tensor
 from .complex_numbers import view_as_real
-from .fourier import FftFunction, RfftFunction
+from .fold import fold
+from .fourier import FftFunction, IrfftFunction, RfftFunction
 from .padding import pad as _pad
+from .value_checks import check_values
 
 _NO_WINDOW = ("A window was not provided. A rectangular window will be applied,which is known to cause spectral "
               "leakage. Other windows such as torch.hann_window or torch.hamming_window are recommended to reduce "
@@ -102,6 +104,94 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     return spectrum
 
 
-METHODS = {"stft": stft}  # Tensor.stft(n_fft, ...)
+def _full_window(input: Tensor, window: Tensor | None, win: int, n_fft: int) -> Tensor:
+    """``window`` (rectangular when None) zero-padded to ``n_fft``, centred."""
+    left = (n_fft - win) // 2
+    if window is None:
+        be = input.backend
+        real = be.xp.real(input.array[(0,) * input.ndim]).dtype
+        window = Tensor._make(be.xp.ones((win,), dtype=real, device=be.device), be, None, 0)
+    return window if win == n_fft else _pad(window, (left, n_fft - win - left))
 
-__all__ = ["METHODS", "stft"]
+
+def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,  # noqa: A002
+          window: Tensor | None = None, center: bool = True, normalized: bool = False, onesided: bool | None = None,
+          length: int | None = None, return_complex: bool = False) -> Tensor:
+    """The inverse of `stft` (``torch.istft``): each frame's inverse transform (``irfft``, or ``ifft`` for
+    ``return_complex=True``) times ``window``, overlap-added every ``hop_length`` samples (`fold`) and divided by the
+    overlap-added squared window; the ``center`` padding is cut off, and ``length`` truncates or zero-pads the end.
+
+    input: (n_freq, n_frames) or (B, n_freq, n_frames) complex -> (L) or (B, L), real unless ``return_complex``.
+    A window whose overlap-added square vanishes somewhere (a Hann window with ``center=False``) is refused, as by
+    PyTorch.
+    """
+    if not isinstance(input, Tensor) or not input.is_complex():
+        raise RuntimeError("istft requires a complex-valued input tensor matching the output from stft with "
+                           "return_complex=True.")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"istft: expected a tensor with 2 or 3 dimensions of complex dtype, but got a "
+                           f"{input.ndim}D tensor of shape {tuple(input.shape)}")
+    hop = n_fft // 4 if hop_length is None else int(hop_length)
+    win = n_fft if win_length is None else int(win_length)
+    if not 0 < win <= n_fft:
+        raise RuntimeError(f"istft: expected 0 < win_length <= n_fft, but got win_length={win}")
+    if not 0 < hop <= win:
+        raise RuntimeError(f"istft: expected 0 < hop_length <= win_length, but got hop_length={hop}")
+    if window is not None and (window.ndim != 1 or window.shape[0] != win):
+        raise RuntimeError(f"istft: expected a 1D window tensor of size equal to win_length={win}, but got window "
+                           f"with size {list(window.shape)}")
+    spectrum = input if input.ndim == 3 else input.unsqueeze(0)
+    n_freq, n_frames = spectrum.shape[1], spectrum.shape[2]
+    if onesided is None:
+        onesided = n_freq != n_fft
+    if onesided and n_freq != n_fft // 2 + 1:
+        raise RuntimeError(f"istft: expected the frequency dimension (3rd to the last) of the input tensor to match "
+                           f"n_fft / 2 + 1 when onesided=True, but got {n_freq}")
+    if not onesided and n_freq != n_fft:
+        raise RuntimeError(f"istft: expected the frequency dimension (3rd to the last) of the input tensor to match "
+                           f"n_fft when onesided=False, but got {n_freq}")
+    frames = spectrum.transpose(1, 2)  # (B, n_frames, n_freq)
+    if normalized:
+        frames = frames * n_fft ** 0.5
+    if return_complex:
+        if onesided:
+            raise RuntimeError("istft: Cannot have onesided output if window or input is complex")
+        frames = FftFunction.apply(frames, axes=(2,), sizes=(n_fft,), norm="backward", inverse=True)
+    else:
+        if window is not None and window.is_complex():
+            raise RuntimeError("istft: Complex windows are incompatible with return_complex=False")
+        if not onesided:
+            frames = frames[..., :n_fft // 2 + 1]
+        frames = IrfftFunction.apply(frames, axes=(2,), sizes=(n_fft,), norm="backward")
+    if window is None:
+        warnings.warn("A window was not provided. A rectangular window will be applied.Please provide the same "
+                      "window used by stft to make the inversion lossless.To suppress this warning and use a "
+                      "rectangular window, explicitly set `window=torch.ones(n_fft, device=<device>)`.", UserWarning,
+                      stacklevel=2)
+    full = _full_window(input, window, win, n_fft)
+    total = n_fft + hop * (n_frames - 1)
+    signal = _overlap_add((frames * full).transpose(1, 2), total, n_fft, hop)  # (B, total)
+    envelope = _overlap_add((full * full).reshape(1, n_fft, 1).expand(1, n_fft, n_frames), total, n_fft, hop)[0]
+    start = n_fft // 2 if center else 0
+    end = start + length if length is not None else (total - n_fft // 2 if center else total)
+    signal, envelope = signal[:, start:end], envelope[start:end]
+    check_values(input.backend, envelope.abs().array < 1e-11, "istft: window overlap add min: the overlap-added "
+                 "squared window is (nearly) zero at some output sample, so the frames cannot be divided by it; use "
+                 "the window and hop_length of the stft, with center=True for a window that starts at zero",
+                 error=RuntimeError)
+    signal = signal / envelope
+    if length is not None and signal.shape[-1] < length:
+        warnings.warn("The length of signal is shorter than the length parameter. Result is being padded with zeros "
+                      "in the tail. Please check your center and hop_length settings.", UserWarning, stacklevel=2)
+        signal = _pad(signal, (0, length - signal.shape[-1]))
+    return signal if input.ndim == 3 else signal.squeeze(0)
+
+
+def _overlap_add(columns: Tensor, total: int, n_fft: int, hop: int) -> Tensor:
+    """(B, n_fft, n_frames) frames summed into (B, total) samples, frame j starting at ``j * hop``."""
+    return fold(columns, (1, total), (1, n_fft), stride=(1, hop)).reshape(columns.shape[0], total)
+
+
+METHODS = {"stft": stft, "istft": istft}  # Tensor.stft(n_fft, ...), Tensor.istft(n_fft, ...)
+
+__all__ = ["METHODS", "istft", "stft"]

@@ -1,5 +1,6 @@
-"""``anynn.stft`` / ``Tensor.stft`` against ``torch.stft``: values, shapes and dtypes, gradients of real and
-complex signals (and of the window), central differences, second order, warnings and refusals, on every backend."""
+"""``anynn.stft`` / ``Tensor.stft`` and ``istft`` against ``torch.stft``/``torch.istft``: values, shapes and dtypes,
+gradients of real and complex signals and spectra (and of the window), central differences, second order, the
+round trip, warnings and refusals, on every backend."""
 
 from __future__ import annotations
 
@@ -104,6 +105,58 @@ def test_method_and_warnings_as_torch(backend):
     assert tuple(pairs.shape) == (2, 9, 11, 2) and dtype_name(pairs.dtype) == "float64"
 
 
+SPECTRUM = torch.stft(torch.tensor(SIGNAL), 16, hop_length=4, window=torch.tensor(np.hanning(16)),
+                      return_complex=True).numpy()
+TWO_SIDED = torch.stft(torch.tensor(COMPLEX_SIGNAL), 12, hop_length=3, window=torch.ones(12, dtype=torch.float64),
+                       return_complex=True).numpy()
+# (name, keyword arguments, spectrum, window or None): istft's inputs, the spectra of stft
+INVERSE_CASES = [
+    ("hann", dict(n_fft=16, hop_length=4), SPECTRUM, np.hanning(16)),
+    ("one_signal_length", dict(n_fft=16, hop_length=4, length=37), SPECTRUM[0], np.hanning(16)),
+    ("rectangle_padded_length", dict(n_fft=16, hop_length=4, length=55), SPECTRUM, None),
+    ("short_window_normalized", dict(n_fft=16, hop_length=3, win_length=12, normalized=True), SPECTRUM,
+     np.hanning(14)[1:-1]),
+    ("two_sided_complex", dict(n_fft=12, hop_length=3, return_complex=True), TWO_SIDED, np.ones(12)),
+    ("two_sided_real", dict(n_fft=12, hop_length=3, onesided=False), TWO_SIDED, WINDOW[:6].repeat(2)),
+    ("not_centred", dict(n_fft=8, hop_length=2, center=False), SPECTRUM[:, :5], np.ones(8)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, spectrum, window", INVERSE_CASES, ids=[case[0] for case in INVERSE_CASES])
+def test_istft_matches_torch(backend, name, kwargs, spectrum, window):
+    """istft's values, shape and dtype, and the gradients of the spectrum and the window, against PyTorch's."""
+    ours = [make(backend, spectrum, requires_grad=True)]
+    theirs = [torch.tensor(spectrum, requires_grad=True)]
+    if window is not None:
+        ours.append(make(backend, window, requires_grad=True))
+        theirs.append(torch.tensor(window, requires_grad=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = anynn.istft(ours[0], window=ours[1] if window is not None else None, **kwargs)
+        ref = torch.istft(theirs[0], window=theirs[1] if window is not None else None, **kwargs)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+    assert tuple(out.shape) == tuple(ref.shape)
+    assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
+    _loss(anynn, out).backward()
+    _loss(torch, ref).backward()
+    for i, (mine, reference) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-9, atol=1e-11,
+                                   err_msg=f"gradient {i} of {name}")
+
+
+def test_istft_inverts_stft_and_its_gradients(backend):
+    """istft(stft(x)) is x (Hann window, 75 % overlap), and central differences agree with the gradients of the
+    spectrum and the window; the method spelling gives the same."""
+    x = make(backend, SIGNAL)
+    window = make(backend, np.hanning(16))
+    spectrum = x.stft(16, hop_length=4, window=window, return_complex=True)
+    np.testing.assert_allclose(spectrum.istft(16, hop_length=4, window=window, length=40).numpy(), SIGNAL,
+                               atol=1e-12)
+    small = make(backend, SPECTRUM[0, :5, :5], requires_grad=True)
+    assert grad_check(lambda s, w: anynn.istft(s, 8, hop_length=2, window=w), small,
+                      make(backend, np.hanning(10)[1:-1], requires_grad=True))
+
+
 # (what, fn(lib, x, window), message); PyTorch raises RuntimeError for each
 REFUSALS = [
     ("return_complex_missing", lambda lib, x, w: lib.stft(x, 16, window=w), "requires the return_complex parameter"),
@@ -118,6 +171,14 @@ REFUSALS = [
      "onesided"),
     ("align_with_center", lambda lib, x, w: lib.stft(x, 16, window=w, return_complex=True, align_to_window=True),
      "align_to_window should only be set when center = false"),
+    ("istft_real_input", lambda lib, x, w: lib.istft(x, 16, window=w), "requires a complex-valued input"),
+    ("istft_frequencies", lambda lib, x, w: lib.istft(x[:, :10] * 1j, 16, window=w), "frequency dimension"),
+    ("istft_onesided_complex", lambda lib, x, w: lib.istft(x.T[:9] * 1j, 16, window=w, return_complex=True),
+     "onesided"),
+    ("istft_zero_envelope", lambda lib, x, w: lib.istft(x.T[:9] * 1j, 16, window=w, center=False),
+     "window overlap add min"),
+    ("istft_hop_over_window", lambda lib, x, w: lib.istft(x.T[:9] * 1j, 16, hop_length=20, window=w),
+     "hop_length"),
 ]
 
 
