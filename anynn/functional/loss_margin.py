@@ -90,20 +90,23 @@ class MultiLabelSoftMargin(_Reduced):
         self.x, self.y, self.weight = x, y, weight
         self.classes = float(x.shape[-1]) if x.ndim else 1.0
         # y log s(x) + (1 - y) log s(-x) = log s(x) - (1 - y) x, and -log s(x) = softplus(-x)
-        losses = _softplus(xp, -x) + (1.0 - y) * x
+        losses = self.unweighted = _softplus(xp, -x) + (1.0 - y) * x
         if weight is not None:
             losses = losses * weight
         return xp.sum(losses, axis=-1) / self.classes if x.ndim else losses
 
-    def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, None]:
+    def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
         need_x, need_y = self.needs_input_grad[:2]
+        need_w = self.weight is not None and self.needs_input_grad[2]
         x = self.x
         if x.ndim:
             g = (g[..., None] if g.ndim else g) / self.classes
+        # the weight's gradient (PyTorch's loss is a composite there, so a weight that requires grad gets one)
+        gw = sum_to_shape(xp, g * self.unweighted, tuple(self.weight.shape)) if need_w else None
         if self.weight is not None:
             g = g * self.weight
         return (g * (stable_sigmoid(xp, x) - self.y) if need_x else None,
-                -g * x if need_y else None, None)
+                -g * x if need_y else None, gw)
 
 
 def _one_hot(xp: Namespace, labels: Any, classes: int, like: Any) -> Any:
@@ -255,9 +258,11 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multilabel_soft_margin_loss", reduction)
     check_same_shape("multilabel_soft_margin_loss", input, target)
-    weight = option_array("multilabel_soft_margin_loss", "weight", weight, input)
+    weight_array = option_array("multilabel_soft_margin_loss", "weight", weight, input)
+    if isinstance(weight, Tensor) and weight.requires_grad:  # differentiable, as in PyTorch's composite
+        weight_array = weight if weight.dtype == input.dtype else weight.to(input.dtype)
     target = float_target("multilabel_soft_margin_loss", target, input)
-    return MultiLabelSoftMargin.apply(input, target, weight, reduction=reduction)
+    return MultiLabelSoftMargin.apply(input, target, weight_array, reduction=reduction)
 
 
 def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, weight: Any = None,

@@ -547,6 +547,8 @@ case("weight_norm_parametrized_ConvTranspose1d", lambda L, m, x: m(x), _FUZZ18.s
      module=lambda nn: nn.utils.parametrizations.weight_norm(nn.ConvTranspose1d(2, 3, 2, stride=2)))
 case("weight_norm_dim_None", lambda L, m, x: m(x), _FUZZ18.standard_normal((3, 4)),
      module=lambda nn: nn.utils.parametrizations.weight_norm(nn.Linear(4, 2), dim=None))
+case("multilabel_soft_margin_weight_requires_grad", lambda L, x, y, w: L.F.multilabel_soft_margin_loss(x, y, weight=w),
+     _FUZZ18.standard_normal((3, 4)), _FUZZ18.uniform(0.0, 1.0, (3, 4)), _FUZZ18.uniform(0.5, 2.0, (1, 4)))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
