@@ -58,6 +58,7 @@ from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, va
     clamp_max, clamp_min, clip, cosh, count_nonzero, cross,
     cumprod, diag, diag_embed, diagonal, div, divide, dot, equal, erf, erfc, exp2, expm1, fix, floor, floor_divide,
     fmod, frac, ger, hypot, is_floating_point, is_tensor, isclose, lerp, log10, log1p, log2, logaddexp, logical_and,
+    nextafter,
     logical_not, logical_or, logical_xor, median, meshgrid, moveaxis, movedim, mul, multiply, nan_to_num, neg,
     negative, nonzero, outer, prod, reciprocal, remainder, repeat_interleave, roll, round, rsqrt, searchsorted, sgn,
     sign, sinh, square, std_mean, sub, subtract, swapaxes, swapdims, t, tan, tile, trace, true_divide, trunc, unbind,
@@ -117,6 +118,7 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
     "clamp_min", "clip", "cosh", "count_nonzero", "cross", "cumprod", "diag", "diag_embed", "diagonal", "div",
     "divide", "dot", "equal", "erf", "erfc", "exp2", "expm1", "fix", "floor", "floor_divide", "fmod", "frac", "ger",
     "hypot", "is_floating_point", "is_tensor", "isclose", "lerp", "log10", "log1p", "log2", "logaddexp", "logical_and",
+    "nextafter",
     "logical_not", "logical_or", "logical_xor", "median", "meshgrid", "moveaxis", "movedim", "mul", "multiply",
     "nan_to_num", "neg", "negative", "nonzero", "outer", "prod", "reciprocal", "remainder", "repeat_interleave",
     "roll", "round", "rsqrt", "searchsorted", "sgn", "sign", "sinh", "square", "std_mean", "sub", "subtract",
@@ -200,8 +202,9 @@ __all__ += ["default_generator"]
 from . import host_factories as _host_factories  # noqa: E402  (torch.asarray, torch.frombuffer, torch.hann_window...)
 from .functional import torch_calculus as _calculus, torch_scatter_views as _scatter_views  # noqa: E402
 from .functional import torch_small_ops as _small_ops  # noqa: E402  (torch.greater, torch.vdot, torch.frexp...)
+from .functional import torch_rnn_cells as _rnn_cells  # noqa: E402  (torch.lstm_cell, torch.gru_cell...)
 from .functional.torch_inplace import TWINS as _INPLACE_TWINS  # noqa: E402  (torch.exp_(x) is x.exp_())
-for _module in (_host_factories, _small_ops, _calculus, _scatter_views):
+for _module in (_host_factories, _small_ops, _calculus, _scatter_views, _rnn_cells):
     globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
     __all__ += list(_module.__all__)
 globals().update(_INPLACE_TWINS)

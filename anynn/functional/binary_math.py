@@ -11,6 +11,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from ..backend.quiet_float_errors import quietly
 from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
@@ -34,6 +35,20 @@ class Atan2(Function):
         scaled = g / (self.a * self.a + self.b * self.b)
         return (sum_to_shape(xp, scaled * self.b, _shape(self.a)) if ga else None,
                 sum_to_shape(xp, -scaled * self.a, _shape(self.b)) if gb else None)
+
+
+class NextafterFunction(Function):
+    """The next float after ``a`` towards ``b``; gradients ``g`` to ``a`` and 0 to ``b``, as PyTorch's (the step
+    is one unit in the last place: the result moves with ``a``)."""
+
+    def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
+        self.a_shape, self.b = _shape(a), b
+        return xp.nextafter(a, b)
+
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
+        ga, gb = self.needs_input_grad
+        return (sum_to_shape(xp, g, self.a_shape) if ga else None,
+                xp.zeros_like(self.b) if gb else None)
 
 
 class Hypot(Function):
@@ -84,6 +99,22 @@ def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]: 
         return Tensor._make(be.xp.asarray(v, dtype=like.array.dtype, device=be.device), be, None, 0)
 
     return as_tensor(a), as_tensor(b)
+
+
+def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The next representable float after ``input`` towards ``other`` (broadcast; ``torch.nextafter``): both
+    floating tensors (integers and booleans refused, as PyTorch), promoted to one dtype."""
+    for operand in (input, other):
+        if not isinstance(operand, Tensor):
+            raise TypeError(f"nextafter(): argument 'other' (position 2) must be Tensor, not "
+                            f"{type(operand).__name__}" if operand is other else
+                            f"nextafter(): argument 'input' (position 1) must be Tensor, not {type(operand).__name__}")
+    for operand in (input, other):
+        if not operand.backend.xp.isdtype(operand.array.dtype, "real floating"):
+            raise RuntimeError(f"nextafter: not implemented for {dtype_name(operand.dtype)} tensors; both operands "
+                               f"must be real floating (got {dtype_name(input.dtype)} and {dtype_name(other.dtype)})")
+    a, b = _kinds_agree(None, input, other)
+    return NextafterFunction.apply(a, b)
 
 
 def atan2(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -195,6 +226,7 @@ FUNCTIONS: dict[str, Any] = {"atan2": atan2, "arctan2": atan2, "hypot": hypot, "
                              "lerp": lerp, "floor_divide": floor_divide, "true_divide": true_divide,
                              "logical_xor": logical_xor, "bitwise_and": bitwise_and, "bitwise_or": bitwise_or,
                              "bitwise_xor": bitwise_xor, "bitwise_not": bitwise_not,
-                             "bitwise_left_shift": bitwise_left_shift, "bitwise_right_shift": bitwise_right_shift}
+                             "bitwise_left_shift": bitwise_left_shift, "bitwise_right_shift": bitwise_right_shift,
+                             "nextafter": nextafter}
 
-__all__ = ["Atan2", "FUNCTIONS", "Hypot", "LogAddExp", *FUNCTIONS]
+__all__ = ["Atan2", "FUNCTIONS", "Hypot", "LogAddExp", "NextafterFunction", *FUNCTIONS]

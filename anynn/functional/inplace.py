@@ -264,9 +264,9 @@ _VALUE_TWINS = ("abs", "acos", "acosh", "addbmm", "addcdiv", "addcmul", "addmm",
                 "floor", "floor_divide", "fmod", "frac", "gcd", "ge", "greater", "greater_equal", "gt",
                 "heaviside", "hypot", "i0", "lcm", "ldexp", "le", "lerp", "less", "less_equal", "lgamma", "log",
                 "log10", "log1p", "log2", "logical_and", "logical_not", "logical_or", "logical_xor", "logit", "lt",
-                "masked_fill", "multiply", "nan_to_num", "ne", "neg", "negative", "not_equal", "pow", "rad2deg",
-                "reciprocal", "remainder", "round", "rsqrt", "sgn", "sign", "sin", "sinc", "sinh", "sqrt", "square",
-                "subtract", "tan", "tril", "triu", "true_divide", "trunc", "xlogy")
+                "masked_fill", "multiply", "nan_to_num", "ne", "neg", "negative", "nextafter", "not_equal", "pow",
+                "rad2deg", "reciprocal", "remainder", "round", "rsqrt", "sgn", "sign", "sin", "sinc", "sinh", "sqrt",
+                "square", "subtract", "tan", "tril", "triu", "true_divide", "trunc", "xlogy")
 _SHAPE_TWINS = ("squeeze", "swapaxes", "swapdims", "t", "transpose", "unsqueeze")
 
 

@@ -12,7 +12,7 @@ from . import (bessel, binary_math, elementwise, linalg_spellings, matrix_invers
                special, quantile, statistics, unary, vector_products, composite_math, composite_more)
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
-                          logaddexp, logical_xor, true_divide)
+                          logaddexp, logical_xor, nextafter, true_divide)
 from .operands import kinds_agree
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
 from .products import cumprod, prod
@@ -185,6 +185,7 @@ __all__ = ["FUNCTIONS", "METHODS", "acos", "acosh", "add", "addcdiv", "addcmul",
            "diag", "diag_embed", "diagonal", "div", "divide", "dot", "equal", "erf", "erfc", "exp2", "expm1", "fix",
            "floor", "floor_divide", "fmod", "frac", "ger", "hypot", "is_floating_point", "is_tensor", "isclose",
            "lerp", "log10", "log1p", "log2", "logaddexp", "logical_and", "logical_not", "logical_or", "logical_xor",
+           "nextafter",
            "median", "meshgrid", "moveaxis", "movedim", "mul", "multiply", "nan_to_num", "neg", "negative", "nonzero",
            "outer", "prod", "reciprocal", "remainder", "repeat_interleave", "roll", "round", "rsqrt", "searchsorted",
            "sgn", "sign", "sinh", "square", "std_mean", "sub", "subtract", "swapaxes", "swapdims", "t", "tan", "tile",

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import anynn
+from anynn.testing import gradgrad_check
 from tests.helpers import check_gradients, compare_with_torch, make
 
 pytestmark = pytest.mark.jax  # none of these write into arrays: they run where arrays are immutable
@@ -75,6 +76,8 @@ DIFFERENTIABLE = [
     ("mod_operator", lambda x, y: (x * 3) % y, lambda x, y: (x * 3) % y, (X, AWAY_FROM_ZERO)),
     ("atan2", anynn.atan2, torch.atan2, (X, Y)),
     ("hypot", lambda x, y: x.hypot(y), lambda x, y: x.hypot(y), (X, Y)),
+    ("nextafter", anynn.nextafter, torch.nextafter, (X, Y)),  # gradient 1 to input, 0 to other, as PyTorch's
+    ("nextafter_broadcast", lambda x, y: x.nextafter(y), lambda x, y: x.nextafter(y), (MAT, ROW)),
     ("logaddexp", anynn.logaddexp, torch.logaddexp, (X, Y)),
     ("lerp_number", lambda x, y: anynn.lerp(x, y, 0.3), lambda x, y: torch.lerp(x, y, 0.3), (X, Y)),
     ("lerp_tensor", lambda x, y, w: x.lerp(y, w), lambda x, y, w: x.lerp(y, w), (X, Y, UNIT)),
@@ -322,6 +325,27 @@ def test_diff_of_order_zero_is_a_copy_and_negative_orders_raise(backend):
     np.testing.assert_array_equal(x.grad.numpy(), np.full(X.shape, 2.0))
     with pytest.raises(RuntimeError, match="diff: the order n must be non-negative, got -1"):
         anynn.diff(x, n=-1)
+
+
+def test_nextafter_dtypes_refusals_and_in_place_as_torch(backend):
+    pairs = [(np.array([1.0, 0.0, -2.0], np.float32), np.array([2.0, -1.0, -2.0], np.float32)),
+             (np.array([1.0, 0.0]), np.array([2.0, -1.0])), (np.array([1.0, 0.0], np.float32), np.array(3.0))]
+    for a, b in pairs:
+        ours = anynn.nextafter(make(backend, a), make(backend, b))
+        theirs = torch.nextafter(torch.tensor(a), torch.tensor(b))
+        assert anynn.backend.dtype_name(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = make(backend, np.array([1.0, 2.0], np.float32))
+    assert x.nextafter_(make(backend, np.array([2.0, 0.0], np.float32))) is x
+    np.testing.assert_array_equal(x.numpy(), np.nextafter(np.float32([1.0, 2.0]), np.float32([2.0, 0.0])))
+    with pytest.raises(RuntimeError):
+        torch.nextafter(torch.tensor([1]), torch.tensor([2]))
+    with pytest.raises(RuntimeError, match="nextafter: not implemented for int64"):
+        anynn.nextafter(make(backend, np.array([1])), make(backend, np.array([2])))
+    with pytest.raises(TypeError, match="must be Tensor, not float"):
+        anynn.nextafter(make(backend, np.array([1.0])), 2.0)
+    a, b = make(backend, X[0], requires_grad=True), make(backend, Y[0], requires_grad=True)
+    assert gradgrad_check(lambda u, v: anynn.nextafter(u, v) * u, a, b)
 
 
 def test_floor_divide_and_div_rounding_modes(backend):
