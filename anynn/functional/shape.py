@@ -507,11 +507,13 @@ def _scalar_mask(xp: Namespace, mask: Any) -> tuple[Any, ...]:
 def _linear_index(backend: Backend, arrays: list[Any], sizes: list[int | None], masks: Sequence[int] = ()) -> Any:
     """Broadcast the index arrays, wrap negative entries, check bounds, and combine them row-major.
 
-    A symbolic size (``None``, an ONNX export with ``dynamic_axes``) is allowed on the first axis only for indices
-    a boolean mask gave (``masks``: their ids), which need neither wrapping nor a check; a user's index array there
-    would need the size, and is refused."""
+    A symbolic size (``None``, an ONNX export with ``dynamic_axes``) is allowed on the first axis for indices a
+    boolean mask gave (``masks``: their ids), which need neither wrapping nor a check, and for a single index array
+    (``x[:, [-1]]``, nanoGPT's last position): the recorded ``Gather`` wraps its negative entries and checks its
+    bounds by the size the axis has when the graph runs. Combined with others it would need the size, and is
+    refused."""
     xp = backend.xp
-    given = [id(a) in masks for a in arrays]
+    given = [id(a) in masks or len(arrays) == 1 for a in arrays]
     arrays = list(xp.broadcast_arrays(*arrays)) if len(arrays) > 1 else arrays
     flat = None
     for k, (i, n) in enumerate(zip(arrays, sizes)):

@@ -123,6 +123,7 @@ USES: dict[str, Callable[[Any, Any], Any]] = {
     "view_merge": lambda m, x: x.reshape(x.shape[0] * x.shape[1], x.shape[2]),
     "view_inferred": lambda m, x: x.reshape(*x.shape[:-1], -1, 2).sum(-1),  # (rotary embeddings' pairs)
     "position_index": lambda m, x: x[:, x.size(1) - 1] + x[:, -x.size(1)],
+    "last_positions": lambda m, x: x[:, [-1], :] * 2 + x[[0, -1]].sum(0),  # nanoGPT's logits at inference
     "expand": lambda m, x: anynn.arange(x.size(1)).float().view(1, -1, 1).expand(x.size(0), x.size(1), 3),
     "repeat": lambda m, x: x.mean(1, keepdim=True).repeat(1, x.size(1), 1) - x,
     "causal_attention": lambda m, x: F.scaled_dot_product_attention(x[:, None], x[:, None], x[:, None],
