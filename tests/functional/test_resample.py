@@ -129,6 +129,30 @@ def test_area_interpolation_to_an_empty_output_as_pytorchs(backend, rng, shape, 
     np.testing.assert_array_equal(t.grad.numpy(), np.zeros(shape))
 
 
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 1, 3, 3), (1, 1, 3, 1, 3)])
+def test_nearest_doubling_with_another_scale_reads_i_over_2(backend, shape):
+    """``scale_factor=2.3`` of size 3 gives 6 = 2 * 3: PyTorch's 4-D kernel reads source ``i // 2`` forward and
+    backward, its 3-D/5-D forward ``floor(i / 2.3)`` but their backward ``i // 2`` (docs/differences.md): anynn
+    reads ``i // 2`` for every rank, so its gradient is its forward's and equals PyTorch's gradient."""
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    sf = tuple(2.3 if n == 3 else 1.0 for n in shape[2:])
+    theirs_x = torch.tensor(x, requires_grad=True)
+    theirs = F_TORCH.interpolate(theirs_x, scale_factor=sf, mode="nearest")
+    weight = np.random.default_rng(0).standard_normal(tuple(theirs.shape))
+    (theirs * torch.tensor(weight)).sum().backward()
+    t = make(backend, x, requires_grad=True)
+    ours = interpolate(t, scale_factor=sf, mode="nearest")
+    (ours * make(backend, weight)).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-12)
+    halves = x
+    for axis in range(2, len(shape)):
+        if shape[axis] == 3:
+            halves = np.repeat(halves, 2, axis=axis)
+    np.testing.assert_array_equal(ours.numpy(), halves)
+    if len(shape) == 4:
+        np.testing.assert_array_equal(theirs.detach().numpy(), halves)
+
+
 @pytest.mark.parametrize(("shape", "kwargs"), [((1, 2, 4, 4), dict(size=(0, 3), mode="nearest")),
                                                ((1, 2, 4), dict(size=0, mode="linear")),
                                                ((1, 2, 4, 4, 4), dict(size=(0, 2, 2), mode="trilinear")),
