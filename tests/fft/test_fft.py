@@ -155,6 +155,24 @@ def test_gradgrad(backend, name, fn, array):
     assert gradgrad_check(fn, make(backend, array, requires_grad=True))
 
 
+@pytest.mark.jax(run=False)
+def test_func_transforms_as_torch(backend):
+    """anynn.func over the transforms: per-sample gradients (vmap of grad), a Jacobian and a Hessian, as torch.func's;
+    ``dim`` counts per sample under vmap."""
+    x = R3D[0]
+    grads = anynn.func.vmap(anynn.func.grad(lambda t: anynn.fft.rfft(t).abs().sum()))(make(backend, x))
+    reference = torch.func.vmap(torch.func.grad(lambda t: torch.fft.rfft(t).abs().sum()))(torch.tensor(x))
+    np.testing.assert_allclose(grads.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
+    jacobian = anynn.func.jacrev(lambda t: anynn.fft.irfft(t * t, n=6))(make(backend, x[0, :4]))
+    np.testing.assert_allclose(jacobian.numpy(), torch.func.jacrev(lambda t: torch.fft.irfft(t * t, n=6))(
+        torch.tensor(x[0, :4])).numpy(), rtol=1e-10, atol=1e-12)
+    hessian = anynn.func.hessian(lambda t: (anynn.fft.fft(t, n=7).abs() ** 3).sum())(make(backend, x[1]))
+    np.testing.assert_allclose(hessian.numpy(), torch.func.hessian(lambda t: (torch.fft.fft(t, n=7).abs() ** 3).sum())(
+        torch.tensor(x[1])).numpy(), rtol=1e-9, atol=1e-10)
+    batched = anynn.func.vmap(lambda t: anynn.fft.fft(t, dim=0))(make(backend, R3D))
+    np.testing.assert_allclose(batched.numpy(), torch.fft.fft(torch.tensor(R3D), dim=1).numpy(), atol=1e-12)
+
+
 @pytest.mark.parametrize("dtype, complex_dtype", [("float32", "complex64"), ("float64", "complex128")])
 def test_dtypes_as_torch(backend, dtype, complex_dtype):
     """Real float32 (float64) in: complex64 (complex128) spectra, float32 (float64) back; integers read as float32;
