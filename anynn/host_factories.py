@@ -8,6 +8,9 @@ every backend gets the same window; they are constants (``requires_grad=True`` m
 
 from __future__ import annotations
 
+import builtins
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any, Callable
 
@@ -96,6 +99,37 @@ def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = No
                  requires_grad=requires_grad)
 
 
+def range(start: Any, end: Any, step: Any = 1, *, dtype: Any = None, layout: Any = None,  # noqa: A001
+          device: Any = None, pin_memory: bool | None = None, requires_grad: bool = False,
+          backend: Any = None) -> Tensor:
+    """The deprecated ``torch.range``: ``start`` to ``end`` *inclusive* by ``step``, float32 unless ``dtype`` says
+    otherwise; warns as PyTorch does (use `anynn.arange`, which stops before ``end``)."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
+    check_layout(layout, "range")
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    count = int(math.floor((end - start) / step)) + 1
+    values = start + np.arange(count, dtype=np.float64) * step
+    return tensor(values, dtype=dtype or "float32", device=device, backend=backend, requires_grad=requires_grad)
+
+
+def empty_permuted(size: Sequence[int], physical_layout: Sequence[int], *, dtype: Any = None, layout: Any = None,
+                   device: Any = None, pin_memory: bool | None = None, requires_grad: bool = False,
+                   backend: Any = None) -> Tensor:
+    """``torch.empty_permuted``: a tensor of shape ``size`` (zeros); ``physical_layout`` (a permutation of the
+    dimensions) is checked and has no effect, anynn tensors being dense row-major arrays."""
+    check_layout(layout, "empty_permuted")
+    if sorted(int(d) for d in physical_layout) != list(builtins.range(len(size))):
+        raise RuntimeError(f"empty_permuted: physical_layout {list(physical_layout)} is not a permutation of the "
+                           f"{len(size)} dimensions")
+    return zeros(tuple(int(n) for n in size), dtype=dtype, device=device, backend=backend,
+                 requires_grad=requires_grad)
+
+
 def _window(name: str, shape: Callable[[np.ndarray, int], np.ndarray]) -> Callable[..., Tensor]:
     def window(window_length: int, periodic: bool = True, *, dtype: Any = None, layout: Any = None,
                device: Any = None, pin_memory: bool | None = None, requires_grad: bool = False,
@@ -149,5 +183,5 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
                                            requires_grad=requires_grad, backend=backend)
 
 
-__all__ = ["asarray", "bartlett_window", "blackman_window", "empty_strided", "frombuffer", "hamming_window",
-           "hann_window", "kaiser_window", "scalar_tensor"]
+__all__ = ["asarray", "bartlett_window", "blackman_window", "empty_permuted", "empty_strided", "frombuffer",
+           "hamming_window", "hann_window", "kaiser_window", "range", "scalar_tensor"]

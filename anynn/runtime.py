@@ -120,6 +120,19 @@ def get_default_device() -> Any:
     return _device.of(default_backend())
 
 
+def get_device_module(device: Any = None) -> Any:
+    """``torch.get_device_module``: `anynn.cuda`, `anynn.cpu`, ``anynn.xpu`` or ``anynn.mps`` for a device or its type
+    name (default: the default device's)."""
+    import importlib
+
+    from .device import device as _device
+
+    kind = (get_default_device() if device is None else _device(device)).type
+    if kind not in ("cuda", "cpu", "xpu", "mps"):
+        raise RuntimeError(f"Device '{kind}' does not have a corresponding module registered as 'anynn.{kind}'.")
+    return importlib.import_module(f"anynn.{kind}")
+
+
 def set_default_tensor_type(t: Any, /) -> None:
     """The legacy ``torch.set_default_tensor_type``: ``FloatTensor``/``DoubleTensor`` (the class or its
     ``"torch.FloatTensor"`` name) sets the default dtype through `anynn.set_default_dtype`, and a
@@ -159,7 +172,7 @@ def is_anomaly_check_nan_enabled() -> bool:
 
 
 __all__ = ["are_deterministic_algorithms_enabled", "get_default_device", "get_deterministic_debug_mode",
-           "get_num_interop_threads", "is_anomaly_check_nan_enabled", "is_deterministic_algorithms_warn_only_enabled",
-           "is_warn_always_enabled", "set_anomaly_enabled", "set_default_device", "set_default_tensor_type",
-           "set_deterministic_debug_mode", "set_flush_denormal", "set_num_interop_threads", "set_warn_always",
-           "use_deterministic_algorithms"]
+           "get_device_module", "get_num_interop_threads", "is_anomaly_check_nan_enabled",
+           "is_deterministic_algorithms_warn_only_enabled", "is_warn_always_enabled", "set_anomaly_enabled",
+           "set_default_device", "set_default_tensor_type", "set_deterministic_debug_mode", "set_flush_denormal",
+           "set_num_interop_threads", "set_warn_always", "use_deterministic_algorithms"]

@@ -87,6 +87,24 @@ def test_frombuffer_scalar_tensor_and_empty_strided_as_torch(backend):
     assert tuple(made.shape) == tuple(torch.empty_strided((2, 3), (1, 2)).shape) and made.dtype == anynn.float64
     with pytest.raises(RuntimeError, match="mismatch in length of strides and shape"):
         anynn.empty_strided((2, 3), (1,))
+    made = anynn.empty_permuted((2, 3, 4), (0, 2, 1), backend=backend)
+    assert tuple(made.shape) == tuple(torch.empty_permuted((2, 3, 4), (0, 2, 1)).shape) and made.backend == backend
+    with pytest.raises(RuntimeError, match="not a permutation"):
+        anynn.empty_permuted((2, 3), (0, 0))
+
+
+@pytest.mark.filterwarnings("ignore:torch.range is deprecated")
+def test_range_is_torchs_inclusive_range(backend):
+    for args in ((0, 1, 0.25), (1, 4), (5, 1, -2), (0.5, 2.2, 0.5)):
+        ours, theirs = anynn.range(*args, backend=backend), torch.range(*args)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+        assert ours.dtype == anynn.float32 and ours.backend == backend
+    assert anynn.range(0, 3, dtype=anynn.int64).dtype == anynn.int64
+    with pytest.warns(UserWarning, match="torch.range is deprecated"):
+        anynn.range(0, 1)
+    for lib in (anynn, torch):
+        with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
+            lib.range(0, 1, -1)
 
 
 def test_inplace_twins_write_as_torch(backend):

@@ -177,6 +177,15 @@ def test_layouts_and_device_namespaces():
         assert getattr(anynn, name).device_count() == 0
 
 
+def test_device_module_is_the_namespace_of_the_device():
+    for name in ("cpu", "cuda", "xpu", "mps"):
+        assert anynn.get_device_module(name) is getattr(anynn, name)
+        assert torch.get_device_module(name) is getattr(torch, name)
+    assert anynn.get_device_module() is anynn.cpu and anynn.get_device_module(anynn.device("cuda:1")) is anynn.cuda
+    with pytest.raises(RuntimeError, match="does not have a corresponding module"):
+        anynn.get_device_module("device1")
+
+
 def test_compiler_disable_returns_the_function():
     def step(x):
         return x * 2

@@ -215,6 +215,28 @@ def renorm(input: Any, p: float, dim: int, maxnorm: float) -> Tensor:  # noqa: A
     return _tensor(input, "renorm").renorm(p, dim, maxnorm)
 
 
+def is_neg(input: Any) -> bool:  # noqa: A002
+    """``torch.is_neg``: whether ``input`` is a lazily negated view; anynn has none (see `anynn.resolve_neg`)."""
+    _tensor(input, "is_neg")
+    return False
+
+
+def to_dlpack(tensor: Any) -> Any:
+    """``torch.to_dlpack`` (``torch.utils.dlpack.to_dlpack``): a DLPack capsule of the tensor's array, which another
+    library's ``from_dlpack`` reads without a copy."""
+    return _tensor(tensor, "to_dlpack", "tensor").__dlpack__()
+
+
+def nonzero_static(input: Any, *, size: int, fill_value: int = -1) -> Tensor:  # noqa: A002
+    """``torch.nonzero_static``: `nonzero`'s (n, ndim) indices cut or padded with ``fill_value`` to ``size`` rows."""
+    found = _tensor(input, "nonzero_static").nonzero()
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
+    if found.shape[0] >= size:
+        return found[:size]
+    return cat([found, found.new_full((size - found.shape[0], found.shape[1]), fill_value)])
+
+
 def broadcast_to(input: Any, size: Sequence[int]) -> Tensor:  # noqa: A002
     """``torch.broadcast_to``: ``input.broadcast_to(size)`` (-1 keeps a dimension)."""
     return _tensor(input, "broadcast_to").broadcast_to(size)
@@ -245,6 +267,6 @@ def concatenate(tensors: Any, dim: int = 0, *, axis: int | None = None, out: Any
 
 
 __all__ = ["absolute", "broadcast_shapes", "broadcast_to", "chain_matmul", "concatenate", "detach", "fill", "frexp",
-           "greater", "greater_equal", "is_nonzero", "is_same_size", "is_signed", "isneginf", "isposinf", "isreal",
-           "less", "less_equal", "mvlgamma", "not_equal", "renorm", "rsub", "split_with_sizes", "unique_consecutive",
-           "vdot"]
+           "greater", "greater_equal", "is_neg", "is_nonzero", "is_same_size", "is_signed", "isneginf", "isposinf",
+           "isreal", "less", "less_equal", "mvlgamma", "nonzero_static", "not_equal", "renorm", "rsub",
+           "split_with_sizes", "to_dlpack", "unique_consecutive", "vdot"]

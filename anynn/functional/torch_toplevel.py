@@ -171,6 +171,72 @@ def affine_grid_generator(theta: Any, size: Sequence[int], align_corners: bool) 
     return F.affine_grid(theta, size, align_corners)
 
 
+def grid_sampler_2d(input: Any, grid: Any, interpolation_mode: int, padding_mode: int,  # noqa: A002
+                    align_corners: bool) -> Any:
+    """``torch.grid_sampler_2d``: `grid_sampler` of a 4-D input (N, C, H, W) and grid (N, H_out, W_out, 2)."""
+    if input.ndim != 4:
+        raise RuntimeError(f"grid_sampler_2d(): expected 4D input, got {input.ndim}D")
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+
+
+def grid_sampler_3d(input: Any, grid: Any, interpolation_mode: int, padding_mode: int,  # noqa: A002
+                    align_corners: bool) -> Any:
+    """``torch.grid_sampler_3d``: `grid_sampler` of a 5-D input (N, C, D, H, W) and grid (N, D', H', W', 3)."""
+    if input.ndim != 5:
+        raise RuntimeError(f"grid_sampler_3d(): expected 5D input, got {input.ndim}D")
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+
+
+def convolution(input: Any, weight: Any, bias: Any, stride: Sequence[int], padding: Sequence[int],  # noqa: A002
+                dilation: Sequence[int], transposed: bool, output_padding: Sequence[int], groups: int) -> Any:
+    """``torch.convolution``: the 1-, 2- or 3-D convolution (``transposed``: its transpose) the weight's rank
+    names, weight (C_out, C_in / groups, *kernel) or, transposed, (C_in, C_out / groups, *kernel)."""
+    spatial = weight.ndim - 2
+    if spatial not in (1, 2, 3):
+        raise RuntimeError(f"convolution(): expected a 3-D, 4-D or 5-D weight, got {weight.ndim}-D")
+    if transposed:
+        op = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[spatial - 1]
+        return op(input, weight, bias, tuple(stride), tuple(padding), tuple(output_padding), groups, tuple(dilation))
+    op = (F.conv1d, F.conv2d, F.conv3d)[spatial - 1]
+    return op(input, weight, bias, tuple(stride), tuple(padding), tuple(dilation), groups)
+
+
+def frobenius_norm(input: Any, dim: Sequence[int] | int = (), keepdim: bool = False) -> Any:  # noqa: A002
+    """``torch.frobenius_norm``: the 2-norm over ``dim`` (one or two dimensions)."""
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return input.norm(2, dims if dims else None, keepdim)
+
+
+def nuclear_norm(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """``torch.nuclear_norm(input, keepdim=False)`` or ``(input, dim, keepdim=False)``: the sum of the singular
+    values of the matrices over ``dim`` (default the last two)."""
+    if isinstance(dim, bool):  # the (input, keepdim) form
+        dim, keepdim = None, dim
+    from .spectral import svdvals
+
+    rows, cols = sorted(d % input.ndim for d in ((-2, -1) if dim is None else tuple(dim)))
+    others = [d for d in range(input.ndim) if d not in (rows, cols)]
+    out = svdvals(input.permute(*others, rows, cols)).sum(-1)
+    return out.unsqueeze(rows).unsqueeze(cols) if keepdim else out
+
+
+def unsafe_chunk(input: Any, chunks: int, dim: int = 0) -> Any:  # noqa: A002
+    """``torch.unsafe_chunk``: ``torch.chunk`` (anynn's pieces are never views whose writes need checking)."""
+    return input.chunk(chunks, dim)
+
+
+def unsafe_split(input: Any, split_size: int, dim: int = 0) -> Any:  # noqa: A002
+    """``torch.unsafe_split``: ``torch.split``."""
+    return input.split(split_size, dim)
+
+
+def unsafe_split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> Any:  # noqa: A002
+    """``torch.unsafe_split_with_sizes``: ``torch.split_with_sizes``."""
+    from .torch_small_ops import split_with_sizes
+
+    return split_with_sizes(input, split_sizes, dim)
+
+
 # the functional already has the top-level form (same arguments, same order)
 CALLED_AS_FUNCTIONAL = {
     "conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d,
@@ -185,8 +251,9 @@ CALLED_AS_FUNCTIONAL = {
 }
 
 __all__ = ["CALLED_AS_FUNCTIONAL", "TOP_LEVEL", "adaptive_max_pool1d", "affine_grid_generator", "batch_norm",
-           "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss", "embedding",
-           "grid_sampler", "group_norm", "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm",
-           "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
-           "poisson_nll_loss", "triplet_margin_loss"]
+           "binary_cross_entropy_with_logits", "constant_pad_nd", "convolution", "cosine_embedding_loss", "ctc_loss",
+           "embedding", "frobenius_norm", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d", "group_norm",
+           "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "margin_ranking_loss", "max_pool1d",
+           "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "nuclear_norm", "poisson_nll_loss",
+           "triplet_margin_loss", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes"]
 TOP_LEVEL = {**{name: globals()[name] for name in __all__ if name.islower()}, **CALLED_AS_FUNCTIONAL}

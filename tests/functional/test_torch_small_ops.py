@@ -51,6 +51,17 @@ CASES = [
     ("cumulative_trapezoid_x", lambda t, y, x: t.cumulative_trapezoid(y, x, dim=0), [M, R.standard_normal(3)]),
     ("gradient", lambda t, y: t.stack(t.gradient(y)), [M]),
     ("gradient_spacing_edge2", lambda t, y: t.stack(t.gradient(y, spacing=(0.5, 2.0), edge_order=2)), [M]),
+    ("lstm_cell", lambda t, x, h, c, wi, wh, bi, bh: t.cat(t.lstm_cell(x, [h, c], wi, wh, bi, bh), 1),
+     [R.standard_normal((2, 4)), R.standard_normal((2, 3)), R.standard_normal((2, 3)), R.standard_normal((12, 4)),
+      R.standard_normal((12, 3)), R.standard_normal(12), R.standard_normal(12)]),
+    ("gru_cell", lambda t, x, h, wi, wh, bi: t.gru_cell(x, h, wi, wh, bi),
+     [R.standard_normal((2, 4)), R.standard_normal((2, 3)), R.standard_normal((9, 4)), R.standard_normal((9, 3)),
+      R.standard_normal(9)]),
+    ("rnn_tanh_cell", lambda t, x, h, wi, wh: t.rnn_tanh_cell(x, h, wi, wh),
+     [R.standard_normal((1, 4)), R.standard_normal((1, 3)), R.standard_normal((3, 4)), R.standard_normal((3, 3))]),
+    ("rnn_relu_cell", lambda t, x, h, wi, wh, bh: t.rnn_relu_cell(x, h, wi, wh, None, bh),
+     [R.standard_normal((2, 4)), R.standard_normal((2, 3)), R.standard_normal((3, 4)), R.standard_normal((3, 3)),
+      R.standard_normal(3)]),
     ("gradient_coordinates", lambda t, y, c: t.gradient(y, spacing=(c,), dim=0, edge_order=2)[0],
      [R.standard_normal((5, 2)), COORDS]),
 ]
@@ -98,16 +109,26 @@ def test_queries_and_predicates_match_torch(backend):
     np.testing.assert_array_equal(mantissa.numpy(), ref_m.numpy())
     np.testing.assert_array_equal(exponent.numpy(), ref_e.numpy())
     assert exponent.numpy().dtype == np.int32
+    assert anynn.is_neg(x) is torch.is_neg(xt) is False
+    if backend.name in ("numpy", "torch"):  # a capsule torch reads without a copy
+        np.testing.assert_array_equal(torch.utils.dlpack.from_dlpack(anynn.to_dlpack(x)).numpy(), values)
+    mask = make(backend, np.array([[0, 1], [1, 1]]))
+    for size, fill in ((4, -1), (1, -1), (5, 7), (0, -1)):
+        np.testing.assert_array_equal(anynn.nonzero_static(mask, size=size, fill_value=fill).numpy(),
+                                      torch.nonzero_static(torch.tensor([[0, 1], [1, 1]]), size=size,
+                                                           fill_value=fill).numpy())
     assert anynn.detach(make(backend, values, requires_grad=True)).requires_grad is False
     np.testing.assert_array_equal(anynn.fill(x, 2).numpy(), torch.fill(xt, 2).numpy())
 
 
 def test_complex_vdot_and_isreal_match_torch():
     a, b = R.standard_normal(3) + 1j * R.standard_normal(3), R.standard_normal(3) + 1j * R.standard_normal(3)
-    np.testing.assert_allclose(anynn.vdot(anynn.tensor(a), anynn.tensor(b)).numpy(),
+    ours = anynn.vdot(anynn.tensor(a, dtype="complex128"), anynn.tensor(b, dtype="complex128"))
+    np.testing.assert_allclose(ours.numpy(),
                                torch.vdot(torch.tensor(a), torch.tensor(b)).numpy())
     z = np.array([1 + 0j, 1 + 1j])
-    np.testing.assert_array_equal(anynn.isreal(anynn.tensor(z)).numpy(), torch.isreal(torch.tensor(z)).numpy())
+    np.testing.assert_array_equal(anynn.isreal(anynn.tensor(z, dtype="complex128")).numpy(),
+                                  torch.isreal(torch.tensor(z)).numpy())
 
 
 def test_broadcast_shapes_match_torch():

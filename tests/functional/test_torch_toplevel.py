@@ -70,6 +70,17 @@ CASES = [
      [X4, R.uniform(-1.1, 1.1, (2, 3, 3, 2))]),
     ("affine_grid_generator", lambda t, th: t.affine_grid_generator(th, [2, 4, 3, 5], False),
      [R.standard_normal((2, 2, 3))]),
+    ("grid_sampler_2d", lambda t, x, g: t.grid_sampler_2d(x, g, 2, 0, True), [X4, R.uniform(-1, 1, (2, 3, 3, 2))]),
+    ("convolution", lambda t, x, w, b: t.convolution(x, w, b, [1, 2], [1, 0], [1, 1], False, [0, 0], 1),
+     [X4, R.standard_normal((3, 4, 3, 2)), R.random(3)]),
+    ("convolution_transposed", lambda t, x, w: t.convolution(x, w, None, [2], [1], [1], True, [1], 2),
+     [X3, R.standard_normal((4, 3, 3))]),
+    ("frobenius_norm", lambda t, x: t.frobenius_norm(x, [1, 2], True), [X4]),
+    ("nuclear_norm", lambda t, x: t.nuclear_norm(x[0, 0], True), [X4]),
+    ("nuclear_norm_dim", lambda t, x: t.nuclear_norm(x, [0, 2]), [X3]),
+    ("unsafe_split", lambda t, x: t.unsafe_split(x, 3, 2)[1], [X3]),
+    ("unsafe_chunk", lambda t, x: t.unsafe_chunk(x, 2, 1)[1], [X3]),
+    ("unsafe_split_with_sizes", lambda t, x: t.unsafe_split_with_sizes(x, [5, 2], -1)[0], [X3]),
 ]
 
 # the inputs to differentiate where not every floating input is (targets, weights PyTorch refuses to differentiate)
