@@ -9,7 +9,7 @@
 Nothing here downloads anything: `load_mnist` reads IDX files the user already has.
 """
 
-from .collate import default_collate
+from .collate import default_collate, default_convert
 from .csv import load_csv
 from .dataset import Dataset, Subset, TensorDataset
 from .bundled import load_digits
@@ -22,6 +22,6 @@ from .transforms import Standardizer, one_hot, standardize
 
 __all__ = [
     "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-    "DataLoader", "Dataset", "Standardizer", "Subset", "TensorDataset", "default_collate", "load_csv",
-    "load_digits", "load_idx", "load_mnist", "one_hot", "random_split", "standardize",
+    "DataLoader", "Dataset", "Standardizer", "Subset", "TensorDataset", "default_collate", "default_convert",
+    "load_csv", "load_digits", "load_idx", "load_mnist", "one_hot", "random_split", "standardize",
 ]

@@ -1,15 +1,22 @@
-"""`default_collate`: a list of samples to one batch (a tuple with one stacked array per field)."""
+"""Collating samples into batches.
+
+`collate_host` is the loader's own step: a list of samples to one batch of host arrays (one stacked array per
+field), cast and moved by `DataLoader`. `default_collate` and `default_convert` are PyTorch's public functions, for
+``collate_fn``s that call them: Tensors out, with PyTorch's structure and dtypes."""
 
 from __future__ import annotations
 
+import collections.abc
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..autograd import Tensor
+from ..autograd.tensor import tensor
+from ..backend import get_backend
 
 
-def default_collate(samples: Sequence[Any]) -> tuple[Any, ...]:
+def collate_host(samples: Sequence[Any]) -> tuple[Any, ...]:
     """Stack a list of samples field by field.
 
     Parameters
@@ -47,6 +54,7 @@ def default_collate(samples: Sequence[Any]) -> tuple[Any, ...]:
 
 
 def _stack(values: list[Any]) -> Any:
+    """One field's values stacked: a Tensor for Tensors, a list for strings, else a NumPy array."""
     if isinstance(values[0], Tensor):
         be = values[0].backend
         for v in values:
@@ -54,8 +62,8 @@ def _stack(values: list[Any]) -> Any:
                 other = v.backend.key if isinstance(v, Tensor) else type(v).__name__
                 raise ValueError(f"cannot collate a batch mixing backend {be.key!r} with {other!r}")
         return Tensor._make(be.xp.stack([v.array for v in values], axis=0), be, None, 0)
-    if all(isinstance(v, str) for v in values):
-        return list(values)  # as PyTorch: strings stay a list
+    if all(isinstance(v, (str, bytes)) for v in values):
+        return list(values)  # as PyTorch: strings and bytes stay a list
     arrays = [np.asarray(v) for v in values]
     for v, a in zip(values, arrays):
         if a.dtype.kind in "OUSV":
@@ -70,5 +78,56 @@ def _stack(values: list[Any]) -> Any:
 
 
 def is_string_field(field: Any) -> bool:
-    """A collated field of strings (kept as a list or tuple, never made a tensor)."""
-    return isinstance(field, (list, tuple)) and len(field) > 0 and all(isinstance(v, str) for v in field)
+    """A collated field of strings or bytes (kept as a list or tuple, never made a tensor)."""
+    return isinstance(field, (list, tuple)) and len(field) > 0 and all(isinstance(v, (str, bytes)) for v in field)
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """PyTorch's ``default_collate``: a list of samples as one batch of Tensors (on the default backend), field by
+    field and level by level.
+
+    Tensors are stacked (``(N, ...)``); NumPy arrays and scalars become Tensors of their dtype (float64 stays
+    float64), Python floats float64, ints int64, bools bool; strings and bytes stay a list; dicts give a dict
+    (nested ones too), namedtuples a namedtuple, other sequences a list of collated fields (equal lengths). The
+    `DataLoader` batches through its own host step, with its ``dtype=`` rule (see `DataLoader`).
+    """
+    first = batch[0]
+    if isinstance(first, Tensor):
+        return _stack(list(batch))
+    if isinstance(first, (str, bytes)):
+        return list(batch)
+    if isinstance(first, (np.ndarray, np.generic)):
+        if first.dtype.kind in "OUSV":
+            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
+                            f"found {first.dtype}")
+        return tensor(_stack([np.asarray(v) for v in batch]), dtype=first.dtype.name)
+    if isinstance(first, (bool, int, float)):
+        kind = "bool" if isinstance(first, bool) else "int64" if isinstance(first, int) else "float64"
+        return tensor(list(batch), dtype=kind)
+    if isinstance(first, collections.abc.Mapping):
+        return {key: default_collate([sample[key] for sample in batch]) for key in first}
+    if isinstance(first, tuple) and hasattr(type(first), "_fields"):
+        return type(first)(*(default_collate(list(field)) for field in zip(*batch)))
+    if isinstance(first, collections.abc.Sequence):
+        if any(len(sample) != len(first) for sample in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        return [default_collate(list(field)) for field in zip(*batch)]
+    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found "
+                    f"{type(first)}")
+
+
+def default_convert(data: Any) -> Any:
+    """PyTorch's ``default_convert`` (the loader's step without batching): NumPy arrays and scalars become Tensors of
+    their dtype on the default backend, through dicts, namedtuples (kept), tuples and lists (lists); anything else
+    is returned as it is."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        if data.dtype.kind in "OUSV":
+            return data
+        return tensor(data, dtype=data.dtype.name, backend=get_backend(None))
+    if isinstance(data, collections.abc.Mapping):
+        return {key: default_convert(value) for key, value in data.items()}
+    if isinstance(data, tuple) and hasattr(type(data), "_fields"):
+        return type(data)(*(default_convert(value) for value in data))
+    if isinstance(data, (list, tuple)):  # a plain tuple gives a list, as PyTorch's
+        return [default_convert(value) for value in data]
+    return data

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..autograd import Tensor
-from .collate import default_collate
+from .collate import collate_host
 
 
 class Dataset:
@@ -261,4 +261,4 @@ class Subset(Dataset):
         mapped = self.indices.take(np.asarray(indices, dtype=np.int64))
         if hasattr(self.dataset, "get_batch"):
             return self.dataset.get_batch(mapped)
-        return default_collate([self.dataset[int(i)] for i in mapped])
+        return collate_host([self.dataset[int(i)] for i in mapped])

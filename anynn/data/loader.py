@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd import Tensor
 from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
-from .collate import default_collate, is_string_field
+from .collate import collate_host, is_string_field
 from .dataset import IterableDataset, WorkerInfo, set_worker_info
 from .samplers import host_rng
 
@@ -42,7 +42,8 @@ class DataLoader:
         Where the batches go (``"numpy"``, ``"torch"``, ``"cupy"``...). By default host data goes to the
         default backend and Tensor data stays on its own backend.
     collate_fn : callable, optional
-        Turns a list of samples into a batch (a tuple of arrays); default `default_collate`. When given,
+        Turns a list of samples into a batch (a tuple of arrays or Tensors); by default anynn's host step
+        (`anynn.data.collate.collate_host`: fields stacked as NumPy arrays, then cast and moved). When given,
         samples are always fetched one by one.
     dtype : str, optional
         The floating-point dtype of float batches. By default host (NumPy) floats become float32, as
@@ -339,7 +340,7 @@ class DataLoader:
                 self._shape = "single"
             elif _is_namedtuple(samples[0]):
                 self._shape = type(samples[0])
-            fields = default_collate(samples)
+            fields = collate_host(samples)
             if isinstance(self._shape, tuple):  # strings of dict samples: lists, as PyTorch
                 fields = tuple(list(f) if is_string_field(f) else f for f in fields)
         if not isinstance(fields, (tuple, list)):

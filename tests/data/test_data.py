@@ -531,3 +531,60 @@ def test_namedtuple_samples_give_namedtuple_batches_as_torch(backend):
         np.testing.assert_array_equal(a.label.numpy(), b.label.numpy())
     collated = default_collate(samples[:2])
     assert type(collated).__name__ == "Pair" and collated.label.tolist() == [0, 1]
+
+
+def _structure(value):
+    """A batch as nested plain data: tensors of either library as (dtype name, shape, values)."""
+    if isinstance(value, dict):
+        return {k: _structure(v) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):
+        return (type(value).__name__, *(_structure(v) for v in value))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [_structure(v) for v in value])
+    if hasattr(value, "dtype") and hasattr(value, "shape"):
+        return (str(value.dtype).split(".")[-1], tuple(value.shape), np.asarray(value.tolist()).tolist())
+    return value
+
+
+def _collate_cases(lib):
+    from collections import namedtuple
+
+    Pair = namedtuple("Pair", "x y")
+    return {
+        "float64 arrays": [np.ones(2), np.zeros(2)], "int32 arrays": [np.arange(2, dtype=np.int32)] * 2,
+        "python floats": [1.5, 2.0], "python ints": [1, 2], "bools": [True, False],
+        "numpy float64 scalars": [np.float64(1), np.float64(2)], "numpy uint8 scalars": [np.uint8(1), np.uint8(2)],
+        "strings": ["a", "b"], "bytes": [b"a", b"b"], "tuples": [(np.ones(2), 1), (np.zeros(2), 0)],
+        "nested dicts": [{"x": {"a": 1.0, "b": np.ones(2, np.float32)}, "s": "u"},
+                         {"x": {"a": 2.0, "b": np.zeros(2, np.float32)}, "s": "v"}],
+        "namedtuples": [Pair(1.0, np.ones(1)), Pair(2.0, np.zeros(1))],
+        "tensors": [lib.ones(2, dtype=lib.float64), lib.zeros(2, dtype=lib.float64)],
+    }
+
+
+def test_default_collate_and_default_convert_as_torch():
+    """PyTorch's public functions, for collate_fns that call them: Tensors out, PyTorch's dtypes (NumPy's kept,
+    Python floats float64) and structure (nested dicts, namedtuples, lists of fields, strings and bytes as lists)."""
+    torch_data = pytest.importorskip("torch.utils.data")
+    import anynn
+    import anynn.utils.data as ours
+
+    theirs_cases, our_cases = _collate_cases(pytest.importorskip("torch")), _collate_cases(anynn)
+    for name in our_cases:
+        assert _structure(ours.default_collate(our_cases[name])) == _structure(
+            torch_data.default_collate(theirs_cases[name])), name
+    for value in [np.ones(2), {"a": np.ones(1, np.int32), "b": "s"}, [np.zeros(2), 1.0], (np.float64(1), "t"), 3.0]:
+        assert _structure(ours.default_convert(value)) == _structure(torch_data.default_convert(value))
+    with pytest.raises(RuntimeError, match="each element in list of batch should be of equal size"):
+        ours.default_collate([[1, 2], [3]])
+    with pytest.raises(TypeError, match="default_collate: batch must contain"):
+        ours.default_collate([None, None])
+
+
+def test_a_loader_keeps_bytes_fields_as_lists_as_torch():
+    torch_data = pytest.importorskip("torch.utils.data")
+    samples = [(b"ab", np.float32(1.0)), (b"c", np.float32(2.0))]
+    (ours_bytes, ours_x), = list(DataLoader(samples, batch_size=2))
+    (theirs_bytes, theirs_x), = list(torch_data.DataLoader(samples, batch_size=2))
+    assert list(ours_bytes) == list(theirs_bytes) == [b"ab", b"c"]
+    np.testing.assert_array_equal(ours_x.numpy(), theirs_x.numpy())

@@ -11,7 +11,7 @@ import anynn.utils.data as data
 
 
 @pytest.mark.parametrize("path, names", [
-    ("dataloader", ["DataLoader", "default_collate"]),
+    ("dataloader", ["DataLoader", "default_collate", "default_convert", "get_worker_info"]),
     ("dataset", ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset", "Subset",
                  "TensorDataset", "random_split"]),
     ("sampler", ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",

@@ -5,7 +5,7 @@ The classes are `anynn.data`'s; see `DataLoader` for how batches reach a backend
 
 from __future__ import annotations
 
-from ...data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from ...data import DataLoader, Dataset, Subset, TensorDataset, default_collate, default_convert, random_split
 from ...data.dataset import ChainDataset, ConcatDataset, IterableDataset, StackDataset, get_worker_info
 from ...data.samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                              WeightedRandomSampler)
@@ -13,4 +13,5 @@ from ...data.samplers import (BatchSampler, RandomSampler, Sampler, SequentialSa
 
 __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler",
-           "TensorDataset", "WeightedRandomSampler", "default_collate", "get_worker_info", "random_split"]
+           "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info",
+           "random_split"]
