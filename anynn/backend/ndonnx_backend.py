@@ -112,6 +112,7 @@ class _Namespace(types.ModuleType):
 
 class NdonnxBackend(Backend):
     name = "ndonnx"
+    size_hints: dict[str, int] = {}  # a symbolic axis' name -> the example's size (set by anynn.onnx.export)
 
     @classmethod
     def owns(cls, array: Any) -> bool:
@@ -179,7 +180,7 @@ class NdonnxBackend(Backend):
         """``array.shape`` with a `SymInt` (``anynn.backend.symbolic``) for each symbolic axis, what
         ``Tensor.shape`` and ``Tensor.size()`` give while `anynn.onnx.export` records; ``size_hints`` (axis name ->
         the example's size, set by the export) lets an ``assert`` on such a size be checked."""
-        return ndonnx_sizes.symbolic_shape(array, getattr(self, "size_hints", {}))
+        return ndonnx_sizes.symbolic_shape(array, self.size_hints)
 
     # -- the graph's ends (anynn.onnx.export) ---------------------------------------------------------
     def argument(self, shape: tuple[int | str, ...], dtype: Any) -> Any:

@@ -140,7 +140,7 @@ def _recorded_shape(self: Tensor) -> Size:
     own code asks; anynn's layers and functions read ``None`` there, as they always did."""
     shape = self.array.shape
     if None in shape and _outside_anynn(sys._getframe(1)):
-        return Size(self.backend.symbolic_shape(self.array))
+        return Size(_recording(self).symbolic_shape(self.array))
     return Size(shape)
 
 
@@ -150,8 +150,13 @@ def _recorded_size(self: Tensor) -> Any:
     if None not in shape:
         return _Size(shape)
     if _outside_anynn(sys._getframe(1)):
-        shape = self.backend.symbolic_shape(self.array)
+        shape = _recording(self).symbolic_shape(self.array)
     return _SymbolicSize(shape)
+
+
+def _recording(t: Tensor) -> Any:
+    """The backend recording ``t`` (one with a ``None`` in its shape): `NdonnxBackend`, with ``symbolic_shape``."""
+    return t.backend
 
 
 def _outside_anynn(frame: Any) -> bool:
