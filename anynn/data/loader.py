@@ -46,8 +46,9 @@ class DataLoader:
         (`anynn.data.collate.collate_host`: fields stacked as NumPy arrays, then cast and moved). When given,
         samples are always fetched one by one.
     dtype : str, optional
-        The floating-point dtype of float batches. By default host (NumPy) floats become float32, as
-        in PyTorch, and Tensors keep the float dtype they were made with.
+        The floating-point dtype of float batches. By default host floats (NumPy arrays and scalars, Python
+        floats) become float32, PyTorch's default dtype (PyTorch's own collate keeps NumPy's float64: see
+        docs/differences.md), and Tensors keep the float dtype they were made with.
     sampler : iterable of int, optional
         The sample indices of one epoch (e.g. a `RandomSampler`, `SubsetRandomSampler` or
         ``DistributedSampler``); excludes ``shuffle``.
