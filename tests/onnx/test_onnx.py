@@ -392,6 +392,9 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
                                                             batch_first=True)),
                                   lambda n, t: (_floats(n, t, 6), _floats(4, n, 8), _floats(4, n, 8) + 1),
                                   ({0: "batch", 1: "length"}, {1: "batch"}, {1: "batch"}), (5, 1, 11)),
+    # the causal mask and positions made in the forward from tgt.shape[1]: a SymInt (tests/onnx/test_symbolic_sizes)
+    "causal_decoder_lengths": (CausalDecoder, lambda n, t: (_floats(n, t, 8), _floats(n, t + 1, 8)),
+                               ({0: "batch", 1: "length"}, {0: "batch", 1: "memory"}), (4, 1, 7)),
     "float64_recurrent_loops": (Recurrent64, lambda n, t: (_floats(n, t, 6).astype(np.float64),),
                                 ({0: "batch", 1: "length"},), (5, 1, 9)),
     # conv1d over a symbolic length (its size check read None + padding)
