@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import functional as F
 from ..autograd.tensor import Tensor
 from .module import Module
-from .validate import check_floating, check_same_backend
+from .validate import check_floating, check_same_backend, dtype_kind
 
 
 class CosineSimilarity(Module):
@@ -34,6 +34,7 @@ class PairwiseDistance(Module):
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         check_same_backend(self, (x1, x2))
-        check_floating(self, x1)
-        check_floating(self, x2)
+        for x in (x1, x2):  # integers promoted to float32 by the function, as PyTorch's; bool refused as there
+            if not (isinstance(x, Tensor) and dtype_kind(x.array.dtype) == "i"):
+                check_floating(self, x)
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

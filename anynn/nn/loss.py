@@ -32,8 +32,10 @@ def _passes_checks(loss: "_Loss", args: tuple[Any, ...]) -> bool:
             return False
     n = len(args)
     for i in loss.float_inputs:
-        if i < n and dtype_kind(args[i].array.dtype) != "f":
-            return False
+        if i < n:
+            kind = dtype_kind(args[i].array.dtype)
+            if kind != "f" and kind not in loss.promoted_inputs:
+                return False
     for i in loss.float_targets:
         if i < n and dtype_kind(args[i].array.dtype) != "f":
             return False
@@ -52,6 +54,9 @@ class _Loss(Module):
     # prediction's dtype when they are integer or bool (as PyTorch promotes them), and which must have
     # shapes that go together; checked before the math so errors name the loss, not an operator
     float_inputs: tuple[int, ...] = (0,)
+    # dtype kinds (``"i"`` integer, ``"b"`` bool) a float input may also have: the function promotes them to
+    # float32, as PyTorch's does for the losses written from differences (MarginRankingLoss of int64...)
+    promoted_inputs: tuple[str, ...] = ()
     float_targets: tuple[int, ...] = ()
     same_shape: tuple[int, ...] = ()
     # those three for a call with two arguments: (floating first, floating second, equal shapes)
@@ -91,7 +96,8 @@ class _Loss(Module):
             return Module.__call__(self, *args, **kwargs)
         check_same_backend(self, args)
         for i in self.float_inputs:
-            if i < len(args):
+            if i < len(args) and not (isinstance(args[i], Tensor)
+                                      and dtype_kind(args[i].array.dtype) in self.promoted_inputs):
                 check_floating(self, args[i], what=f"input (argument {i + 1})")
         if self.float_targets and args and isinstance(args[0], Tensor):
             args = tuple(_as_input_dtype(a, args[0]) if i in self.float_targets else a for i, a in enumerate(args))

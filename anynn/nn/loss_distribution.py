@@ -29,6 +29,7 @@ class PoissonNLLLoss(LegacyReductionLoss):
     """Poisson negative log-likelihood of target counts (*) with log-rates (``log_input``) or rates (*)."""
 
     float_targets, same_shape = (1,), (0, 1)
+    promoted_inputs = ("i",)
 
     def __init__(self, log_input: bool = True, full: bool = False, size_average: bool | None = None,
                  eps: float = 1e-8, reduce: bool | None = None, reduction: str = "mean") -> None:

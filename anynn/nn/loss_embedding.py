@@ -15,6 +15,7 @@ class CosineEmbeddingLoss(LegacyReductionLoss):
     """``1 - cos(x1, x2)`` for target 1, ``max(0, cos(x1, x2) - margin)`` for -1: inputs (N, D), target (N,)."""
 
     float_inputs, same_shape = (0, 1), (0, 1)
+    promoted_inputs = ("i", "b")
 
     def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
@@ -29,6 +30,7 @@ class TripletMarginLoss(LegacyReductionLoss):
     """``max(0, margin + d(a, p) - d(a, n))`` with the p-norm distance: anchor, positive, negative (N, D) or (D,)."""
 
     float_inputs, same_shape = (0, 1, 2), (0, 1, 2)
+    promoted_inputs = ("i",)
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
                  size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
@@ -49,6 +51,7 @@ class TripletMarginWithDistanceLoss(_Loss):
     """Triplet loss with any ``distance_function(x1, x2)`` (default: a `PairwiseDistance`); ``margin > 0``."""
 
     float_inputs, same_shape = (0, 1, 2), (0, 1, 2)
+    promoted_inputs = ("i",)
 
     def __init__(self, *, distance_function: Callable[[Any, Any], Any] | None = None, margin: float = 1.0,
                  swap: bool = False, reduction: str = "mean") -> None:

@@ -14,6 +14,7 @@ class MarginRankingLoss(LegacyReductionLoss):
     """``max(0, -target * (input1 - input2) + margin)``: input1, input2, target (N,) or () with target +-1."""
 
     float_inputs, float_targets, same_shape = (0, 1), (2,), (0, 1, 2)
+    promoted_inputs = ("i",)
 
     def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:

@@ -103,3 +103,11 @@ def test_integer_inputs_as_torch(backend):
         TF.cosine_similarity(torch.tensor(a), torch.tensor(b))
     with pytest.raises(TypeError, match=r"cosine_similarity\(\): expected a floating point"):
         F.cosine_similarity(make(backend, a), make(backend, b))
+    # the layers as their functions (PairwiseDistance refused integers the function takes)
+    layer_out = anynn.nn.PairwiseDistance()(make(backend, a), make(backend, b))
+    np.testing.assert_allclose(layer_out.numpy(), torch.nn.PairwiseDistance()(torch.tensor(a), torch.tensor(b)).numpy(),
+                               rtol=1e-6)
+    with pytest.raises(TypeError, match="PairwiseDistance: expected a floating-point input, got bool"):
+        anynn.nn.PairwiseDistance()(make(backend, a > 0), make(backend, b > 0))  # PyTorch: bool subtraction raises
+    with pytest.raises(TypeError, match="CosineSimilarity"):
+        anynn.nn.CosineSimilarity()(make(backend, a), make(backend, b))

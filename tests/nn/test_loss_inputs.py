@@ -27,7 +27,7 @@ from anynn.backend import BackendMismatch, dtype_name
 from anynn.functional.value_checks import InvalidValueError
 from anynn.nn.loss import _as_input_dtype, _Loss
 from anynn.nn.module import Module
-from anynn.nn.validate import check_broadcast, check_floating, check_same_backend
+from anynn.nn.validate import check_broadcast, check_floating, check_same_backend, dtype_kind
 from tests.helpers import make
 from tests.nn.loss_oracle import class_probabilities, labels, logits, probabilities, rng
 
@@ -488,7 +488,7 @@ def _full_checks_then_call(loss: _Loss, *args: Any) -> Any:
     """The oracle: `_Loss.__call__`'s full checks, always (no inline common case)."""
     check_same_backend(loss, args)
     for i in loss.float_inputs:
-        if i < len(args):
+        if i < len(args) and not (isinstance(args[i], Tensor) and dtype_kind(args[i].dtype) in loss.promoted_inputs):
             check_floating(loss, args[i], what=f"input (argument {i + 1})")
     if loss.float_targets and args and isinstance(args[0], Tensor):
         args = tuple(_as_input_dtype(a, args[0]) if i in loss.float_targets else a for i, a in enumerate(args))
@@ -564,3 +564,43 @@ def test_keyword_arguments_and_other_arities_take_the_same_checks():
     np.testing.assert_allclose(ranking(x, z, y).numpy(), 0.5)
     with pytest.raises(Exception, match="MarginRankingLoss"):
         ranking(x, z, anynn.tensor(np.ones(4, np.float32)))
+
+
+# (function, its arguments from (x, probabilities, labels, w), the argument PyTorch will not differentiate)
+CONSTANT_WEIGHTS = [
+    ("binary_cross_entropy", lambda L, x, p, y, w: L.binary_cross_entropy(p, p * 0 + 0.5, weight=w), "weight"),
+    ("binary_cross_entropy_with_logits", lambda L, x, p, y, w: L.binary_cross_entropy_with_logits(x, p, weight=w),
+     "weight"),
+    ("binary_cross_entropy_with_logits", lambda L, x, p, y, w: L.binary_cross_entropy_with_logits(x, p, pos_weight=w),
+     "pos_weight"),
+    ("cross_entropy", lambda L, x, p, y, w: L.cross_entropy(x, y, weight=w, label_smoothing=0.1), "weight"),
+    ("nll_loss", lambda L, x, p, y, w: L.nll_loss(x, y, weight=w), "weight"),
+    ("multi_margin_loss", lambda L, x, p, y, w: L.multi_margin_loss(x, y, weight=w), "weight"),
+]
+
+
+@pytest.mark.parametrize("name, call, what", CONSTANT_WEIGHTS, ids=[f"{r[0]}-{r[2]}" for r in CONSTANT_WEIGHTS])
+def test_weights_that_require_grad_refused_as_torch(backend, name, call, what):
+    """PyTorch's fused losses refuse a weight that requires grad (rather than leave it without a gradient); under
+    no_grad they take it. (multilabel_soft_margin_loss and cross_entropy of probabilities are composites in
+    PyTorch: their weight gets a gradient.)"""
+    rng = np.random.default_rng(0)
+    x, p, y, w = rng.standard_normal((3, 4)), rng.uniform(0.1, 0.9, (3, 4)), np.array([0, 2, 3]), rng.uniform(1, 2, 4)
+
+    def args(lib, make_tensor):
+        return [make_tensor(x, True), make_tensor(p, False), make_tensor(y, False), make_tensor(w, True)]
+
+    def theirs_tensor(a, grad):
+        return torch.tensor(a, requires_grad=grad and a.dtype.kind == "f")
+
+    def ours_tensor(a, grad):
+        return anynn.tensor(a, backend=backend, dtype=dtype_name(a.dtype), requires_grad=grad and a.dtype.kind == "f")
+
+    with pytest.raises(RuntimeError, match=f"not differentiable with respect to argument '{what}'"):
+        call(TF, *args(TF, theirs_tensor))
+    with pytest.raises(RuntimeError, match=f"{name}: .*not differentiable with respect to argument '{what}'"):
+        call(F, *args(F, ours_tensor))
+    with torch.no_grad():
+        expected = call(TF, *args(TF, theirs_tensor))
+    with anynn.no_grad():
+        np.testing.assert_allclose(call(F, *args(F, ours_tensor)).numpy(), expected.numpy(), rtol=1e-10)

@@ -277,6 +277,34 @@ def test_kl_div_mean_warns_as_torch(backend):
         F.kl_div(x, t)
 
 
+INTEGER_INPUT_LOSSES = [  # (layer, arrays): PyTorch promotes their integer inputs to float32 (bool only for cosine)
+    ("MarginRankingLoss", [[1, 2, 3], [2, 2, 1], [1, -1, 1]], ("int64", "int32")),
+    ("PoissonNLLLoss", [[[1, 2, 3], [4, 5, 6]], [[2, 2, 1], [0, 5, 9]]], ("int64", "int32")),
+    ("TripletMarginLoss", [[[1, 2, 3], [4, 5, 6]], [[2, 2, 1], [0, 5, 9]], [[0, 1, 1], [3, 3, 3]]], ("int64", "int32")),
+    ("TripletMarginWithDistanceLoss", [[[1, 2, 3], [4, 5, 6]], [[2, 2, 1], [0, 5, 9]], [[0, 1, 1], [3, 3, 3]]],
+     ("int64", "int32")),
+    ("CosineEmbeddingLoss", [[[1, 2, 3], [4, 5, 6]], [[2, 2, 1], [0, 5, 9]], [1, -1]], ("int64", "int32", "bool")),
+]
+
+
+@pytest.mark.parametrize("name,arrays,dtypes", INTEGER_INPUT_LOSSES, ids=[r[0] for r in INTEGER_INPUT_LOSSES])
+def test_loss_layers_take_integer_inputs_as_torch(backend, name, arrays, dtypes):
+    # the functions promoted them already; the layers' input check refused them
+    for dtype in ("int64", "int32", "bool"):
+        inputs = [np.array(a) for a in arrays]
+        cast = len(inputs) if name.startswith("Triplet") else 2  # (a target stays as it is)
+        inputs = [(a > 0 if dtype == "bool" else a.astype(dtype)) if i < cast else a for i, a in enumerate(inputs)]
+        mine = [make(backend, a) for a in inputs]
+        if dtype not in dtypes:  # PyTorch: "Subtraction, the `-` operator, with a bool tensor is not supported"
+            with pytest.raises(TypeError, match=f"{name}: expected a floating-point input"):
+                getattr(anynn.nn, name)()(*mine)
+            continue
+        out = getattr(anynn.nn, name)()(*mine)
+        ref = getattr(torch.nn, name)()(*[torch.tensor(a) for a in inputs])
+        assert str(out.dtype).endswith("float32") and ref.dtype == torch.float32
+        np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+
+
 def test_kl_div_batchmean_of_an_empty_batch_is_nan_as_torch(backend):
     x = np.zeros((0, 4), np.float32)
     out = F.kl_div(make(backend, x), make(backend, x), reduction="batchmean")
