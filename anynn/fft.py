@@ -24,6 +24,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
+from .autograd.autocast_mode import autocast_operands
 from .autograd.tensor import Tensor
 from .backend import dtype_name, get_backend
 from .device import resolve as resolve_device
@@ -48,10 +49,13 @@ def _norm(op: str, norm: str | None) -> str:
 
 def _input(op: str, x: Tensor, real_only: bool = False) -> Tensor:
     """``x`` ready for a transform: integers and booleans as float32; half precision refused (as PyTorch's CPU
-    kernels), complex input refused by the real-input transforms."""
+    kernels) outside autocast (float32 inside it), complex input refused by the real-input transforms."""
     if not isinstance(x, Tensor):
         raise TypeError(f"fft.{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
     name = dtype_name(x.dtype)
+    if name in ("float16", "bfloat16"):
+        (x,) = autocast_operands("float32", f"fft.{op}", x)  # under autocast the transforms run in float32
+        name = dtype_name(x.dtype)
     if name in ("float16", "bfloat16"):
         raise RuntimeError(f"fft.{op}: Unsupported dtype {_TORCH_NAMES[name]} (cast it to float32 first)")
     if name.startswith("complex"):

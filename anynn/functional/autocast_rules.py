@@ -6,7 +6,7 @@ are explained in `anynn.autograd.autocast_mode`). The lists follow PyTorch's ``a
 - low precision on CPU and CUDA: matmul/mm/bmm/baddbmm/addmm (through `MatMul`), linear, conv and
   conv-transpose, scaled-dot-product attention, prelu, the recurrent cells and layers;
 - float32 on CPU and CUDA: the losses PyTorch lists (mse, l1, huber/smooth-l1, cross-entropy/nll, kl-div,
-  poisson-nll, margin, hinge, soft-margin, multi-margin, triplet, cosine-embedding...);
+  poisson-nll, margin, hinge, soft-margin, multi-margin, triplet, cosine-embedding...) and the Fourier transforms;
 - float32 on CUDA only (CPU autocast leaves them in the input's dtype): softmax, log_softmax, softmin,
   layer/group/rms norm, exp, log, pow, sum, cumsum, logsumexp, norms and distances, softplus, upsampling,
   and the composite losses gaussian-nll and multilabel-soft-margin (their sums and logs run in float32 there);
@@ -24,6 +24,7 @@ from .conv import ConvNd, ConvTransposeNd
 from .conv3d import Conv3dFunction
 from .distance import CosineSimilarityFunction, PairwiseDistanceFunction
 from .elementwise import Exp, Log, Pow, PowTensor
+from .fourier import FftFunction, IrfftFunction, RfftFunction
 from .reduce import Norm
 from .linalg import LinearFunction, MatMul
 from .loss import L1, MSE, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassLoss, Huber
@@ -40,7 +41,8 @@ FAMILIES: dict[str, tuple[type, ...]] = {
     "lower": (MatMul, LinearFunction, ConvNd, ConvTransposeNd, Conv3dFunction, ScaledDotProductAttention,
               PReLUFunction, RecurrentCell, RecurrentSequence),
     "float32": (MSE, L1, Huber, BinaryCrossEntropyWithLogits, ClassLoss, KLDivergence, PoissonNLL, CosineEmbedding,
-                TripletMargin, MarginRanking, HingeEmbedding, SoftMargin, MultiMargin, MultiLabelMargin),
+                TripletMargin, MarginRanking, HingeEmbedding, SoftMargin, MultiMargin, MultiLabelMargin, FftFunction,
+                RfftFunction, IrfftFunction),
     "float32_cuda": (SoftmaxFunction, LogSoftmaxFunction, LayerNormFunction, GroupNormFunction, RMSNormFunction, Exp,
                      Log, Pow, PowTensor, Sum, CumSum, LogSumExp, Norm, CosineSimilarityFunction,
                      PairwiseDistanceFunction, SoftplusFunction, Interpolate, GaussianNLL, MultiLabelSoftMargin),

@@ -92,6 +92,11 @@ CASES = {
                                                                     L.r(4, dtype=d).sign()),
     "triplet_margin_loss": lambda L, d: L.F.triplet_margin_loss(L.r(4, 3, dtype=d), L.r(4, 3, dtype=d),
                                                                 L.r(4, 3, dtype=d)),
+    "fft": lambda L, d: L.lib.fft.fft(L.r(4, 8, dtype=d)),
+    "rfft2": lambda L, d: L.lib.fft.rfft2(L.r(4, 8, dtype=d)),
+    "irfft": lambda L, d: L.lib.fft.irfft(L.r(4, 5, dtype=d)),
+    "ihfft": lambda L, d: L.lib.fft.ihfft(L.r(4, 6, dtype=d)),
+    "stft": lambda L, d: L.lib.stft(L.r(2, 20, dtype=d), 8, window=L.r(8, dtype=d), return_complex=True),
     # in the input's dtype under CPU autocast (float32 on CUDA)
     "softmax": lambda L, d: L.F.softmax(L.r(4, 3, dtype=d), dim=-1),
     "log_softmax": lambda L, d: L.F.log_softmax(L.r(4, 3, dtype=d), dim=-1),
