@@ -96,9 +96,10 @@ class Tensor(TensorSurface):
     imports no module that imports it.
     """
 
-    # _data_of: only on the Tensors that `data` hands out: (owner, the array both share)
+    # _data_of: only on the Tensors that `data` hands out: (owner, the array both share); __dict__: programs
+    # hang their own attributes on tensors as on PyTorch's (AdaHessian's p.hess), made only when one is set
     __slots__ = ("array", "backend", "_grad", "_requires_grad", "_ctx", "_index", "_retains_grad", "_version",
-                 "_modified_at", "_data_of", "_owned_grad", "__weakref__")  # _owned_grad: see _accumulate
+                 "_modified_at", "_data_of", "_owned_grad", "__weakref__", "__dict__")  # _owned_grad: see _accumulate
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
     array: Array
     backend: Backend
@@ -134,6 +135,22 @@ class Tensor(TensorSurface):
         if cls is not Tensor:
             t.__class__ = cls
         return t
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Tensor":
+        """``copy.deepcopy(t)`` of a leaf, as PyTorch's: same class and backend, a copy of the values, of ``grad``
+        and of the attributes a program set on it; a tensor made by an operation refuses (PyTorch's error)."""
+        if self._ctx is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment; detach() it first, or deepcopy the leaves it came from")
+        import copy  # (rarely used: not worth an import at start-up)
+        new = type(self)._make(self.backend.xp.asarray(self.array, copy=True), self.backend, None, 0)
+        memo[id(self)] = new
+        new._requires_grad = self._requires_grad
+        if self._grad is not None:
+            new._grad = copy.deepcopy(self._grad, memo)
+        for name, value in getattr(self, "__dict__", {}).items():
+            setattr(new, name, copy.deepcopy(value, memo))
+        return new
 
     # -- autograd -------------------------------------------------------------------------------
     @property

@@ -37,6 +37,14 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter(" + super().__repr__() + ")"
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Parameter":
+        """PyTorch's: a new Parameter with a copy of the values and the same ``requires_grad``; unlike a plain
+        Tensor's copy, its ``grad`` and the attributes a program set on it stay behind."""
+        new = type(self)._make(self.backend.xp.asarray(self.array, copy=True), self.backend, None, 0)
+        new._requires_grad = self._requires_grad
+        memo[id(self)] = new
+        return new
+
 
 class StateDictError(KeyError, ValueError, RuntimeError):
     """A state dict does not fit a module: lists every missing, unexpected and mismatched key at once."""

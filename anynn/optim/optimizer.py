@@ -25,6 +25,7 @@ from ..autograd.tensor import Tensor, mark_all_modified
 from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array
 from ..backend.arrays import at_set
 from ..backend.transfer import transfer
+from .param_state import ParamState
 from .validation import check_hyperparameters
 
 
@@ -41,7 +42,7 @@ class Optimizer:
         self._opt_called = False  # set by step(): a scheduler stepped before it warns, as in PyTorch
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
-        self.state: dict[int, dict[str, Any]] = {}
+        self.state: dict[int, dict[str, Any]] = ParamState()  # also state[param], as PyTorch's
         # (backend, dtype) each parameter's state was made for: `Module.to` may move the parameter later
         self._state_home: dict[int, tuple[Any, Any]] = {}
         if isinstance(params, Tensor):  # list() of it would iterate its rows, each a new non-leaf tensor
@@ -143,7 +144,7 @@ class Optimizer:
                     pid = id(p)
                     data = kept = p.array
                     backend = p.backend
-                    state = states.get(pid)
+                    state = _dict_get(states, pid)  # (dict's own get: the table's accepts Tensors too)
                     home = homes.get(pid)
                     if state is None or home is None or home[0] is not backend or home[1] is not data.dtype:
                         state = self._settle_state(p, state, home)  # the first step, or the parameter moved
@@ -220,8 +221,11 @@ class Optimizer:
                                      f"is it the state of another model?")
         for saved, own in zip(groups, self.param_groups):
             own.update({k: v for k, v in saved.items() if k != "params"})
-        self.state = state
+        self.state = ParamState(state)
         self._state_home = homes
+
+
+_dict_get = dict.get
 
 
 class _StepHooks(OrderedDict):

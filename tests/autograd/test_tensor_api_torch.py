@@ -581,3 +581,38 @@ def test_gather_and_scatter_of_a_0d_tensor_as_torch(backend):
         torch.scatter_add(theirs.detach(), 0, torch.tensor(0), torch.tensor(7.0, dtype=torch.float64)))
     with pytest.raises(IndexError, match="gather"):
         anynn.gather(ours, 0, _t(backend, 1))
+
+
+# -- attributes a program sets, copy.deepcopy -----------------------------------------------------------
+@pytest.mark.parametrize("kind", ["tensor", "parameter"])
+def test_attributes_set_on_a_tensor_and_its_deepcopy_as_pytorch(backend, kind):
+    """Programs hang their own values on tensors (AdaHessian's ``p.hess``) and deepcopy leaves and state dicts:
+    a plain tensor's copy takes its grad and attributes along, a Parameter's copy neither (PyTorch's rules)."""
+    import copy
+
+    def make_on(lib, **where):
+        t = lib.tensor(X, dtype=lib.float64, requires_grad=True, **where)
+        t = lib.nn.Parameter(t) if kind == "parameter" else t
+        t.hess = lib.tensor(V, dtype=lib.float64, **where)
+        t.grad = lib.tensor(2 * X, dtype=lib.float64, **where)
+        return t
+
+    ours, theirs = make_on(anynn, backend=backend), make_on(torch)
+    np.testing.assert_array_equal(ours.hess.numpy(), theirs.hess.numpy())
+    twin, torch_twin = copy.deepcopy(ours), copy.deepcopy(theirs)
+    assert type(twin) is type(ours) and twin.requires_grad and twin.is_leaf and twin.backend == ours.backend
+    assert hasattr(twin, "hess") == hasattr(torch_twin, "hess")
+    assert (twin.grad is None) == (torch_twin.grad is None)
+    if torch_twin.grad is not None:
+        np.testing.assert_array_equal(twin.grad.numpy(), torch_twin.grad.numpy())
+        np.testing.assert_array_equal(twin.hess.numpy(), torch_twin.hess.numpy())
+        assert twin.hess is not ours.hess
+    with anynn.no_grad():
+        twin.add_(1.0)
+    np.testing.assert_array_equal(ours.detach().numpy(), X)  # the copy owns its values
+    with pytest.raises(AttributeError):
+        _ = ours.not_set
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(ours * 2)
+    state = copy.deepcopy(anynn.nn.Linear(2, 3, backend=backend).state_dict())
+    assert [tuple(v.shape) for v in state.values()] == [(3, 2), (3,)]

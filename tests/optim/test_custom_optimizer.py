@@ -1,0 +1,110 @@
+"""Optimizers written against PyTorch's `Optimizer` base, as second-order programs write them, run unchanged on
+anynn: ``self.state[p]`` indexed by the parameter (PyTorch's ``defaultdict(dict)``: a new parameter starts with an
+empty dict), attributes hung on parameters (``p.hess``), and a Hutchinson Hessian-diagonal estimate from
+``autograd.grad(grads, params, grad_outputs=zs)`` after ``backward(create_graph=True)`` (AdaHessian's step).
+Each is compared with the same class run on PyTorch from the same weights."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+import torch
+
+import anynn
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
+
+
+def hutchinson_optimizer(lib: types.ModuleType, directions: list) -> type:
+    """AdaHessian's update in library ``lib`` (``torch`` or ``anynn``); ``directions`` are the Rademacher vectors,
+    drawn on the host so both libraries use the same ones."""
+
+    class Hutchinson(lib.optim.Optimizer):
+        def __init__(self, params, lr=0.1, betas=(0.9, 0.999), eps=1e-8):
+            super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+            for p in self.params():
+                p.hess = 0.0
+                self.state[p]["hessian step"] = 0
+
+        def params(self):
+            return [p for group in self.param_groups for p in group["params"]]
+
+        @lib.no_grad()
+        def step(self, closure=None):
+            params = [p for p in self.params() if p.grad is not None]
+            step_directions = directions.pop(0)
+            zs = [lib.tensor(z, dtype=p.dtype, device=p.device) for z, p in zip(step_directions, params)]
+            h_zs = lib.autograd.grad([p.grad for p in params], params, grad_outputs=zs, only_inputs=True)
+            for h_z, z, p in zip(h_zs, zs, params):
+                p.hess = h_z * z
+                self.state[p]["hessian step"] += 1
+            for group in self.param_groups:
+                beta1, beta2 = group["betas"]
+                for p in group["params"]:
+                    state = self.state[p]
+                    if len(state) == 1:
+                        state["step"] = 0
+                        state["exp_avg"] = lib.zeros_like(p.data)
+                        state["exp_hessian_diag_sq"] = lib.zeros_like(p.data)
+                    state["step"] += 1
+                    state["exp_avg"].mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                    state["exp_hessian_diag_sq"].mul_(beta2).addcmul_(p.hess, p.hess, value=1 - beta2)
+                    denom = (state["exp_hessian_diag_sq"] / (1 - beta2 ** state["step"])).sqrt_().add_(group["eps"])
+                    p.addcdiv_(state["exp_avg"], denom, value=-group["lr"] / (1 - beta1 ** state["step"]))
+
+    return Hutchinson
+
+
+def _train(lib: types.ModuleType, weights: dict, backend=None, steps: int = 3):
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 1))
+    directions = [[rng.integers(0, 2, w.shape) * 2.0 - 1.0 for w in weights.values()] for _ in range(steps)]
+    where = {} if backend is None else {"backend": backend}
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 1)).double()
+    if backend is not None:
+        model = model.to(backend)
+    model.load_state_dict({k: lib.tensor(v, **where) for k, v in weights.items()})
+    opt = hutchinson_optimizer(lib, directions)(model.parameters(), lr=0.05)
+    xs, ys = lib.tensor(x, dtype=lib.float64, **where), lib.tensor(y, dtype=lib.float64, **where)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((model(xs) - ys) ** 2).mean()
+        loss.backward(create_graph=True)
+        opt.step()
+        losses.append(loss.item())
+    return model, opt, losses
+
+
+def test_a_pytorch_style_second_order_optimizer_matches_torch(backend):
+    reference = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).double()
+    weights = {k: v.detach().numpy().copy() for k, v in reference.state_dict().items()}
+    t_model, t_opt, t_losses = _train(torch, weights)
+    a_model, a_opt, a_losses = _train(anynn, weights, backend)
+    np.testing.assert_allclose(a_losses, t_losses, rtol=1e-12)
+    for (name, t), a in zip(t_model.named_parameters(), a_model.parameters()):
+        np.testing.assert_allclose(a.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-14, err_msg=name)
+        np.testing.assert_allclose(np.asarray(a.hess.numpy()), t.hess.numpy(), rtol=1e-10, atol=1e-14)
+    for t, a in zip(t_model.parameters(), a_model.parameters()):
+        assert a in a_opt.state and a_opt.state.get(a) is a_opt.state[a]
+        assert a_opt.state[a]["hessian step"] == t_opt.state[t]["hessian step"] == 3
+        assert a_opt.state[a]["step"] == 3
+        np.testing.assert_allclose(a_opt.state[a]["exp_avg"].numpy(), t_opt.state[t]["exp_avg"].numpy(), rtol=1e-10)
+
+
+def test_the_state_table_takes_parameters_and_ids_alike():
+    params = [anynn.nn.Parameter(anynn.zeros(2)), anynn.nn.Parameter(anynn.ones(3))]
+    opt = anynn.optim.SGD(params, lr=0.1)
+    p, q = params
+    assert p not in opt.state and opt.state.get(p) is None
+    opt.state[p]["count"] = 1  # a parameter seen for the first time starts empty, as PyTorch's defaultdict(dict)
+    assert opt.state[id(p)] == {"count": 1} and p in opt.state and id(p) in opt.state
+    opt.state[q] = {"count": 2}
+    assert opt.state.setdefault(q, {}) == {"count": 2}
+    assert opt.state.pop(q) == {"count": 2} and q not in opt.state and opt.state.pop(q, None) is None
+    del opt.state[p]
+    assert len(opt.state) == 0
+    with pytest.raises(KeyError):
+        opt.state[id(p)]  # an id is a plain key: only a parameter makes its entry
