@@ -8,10 +8,11 @@ from .grad_api import backward, grad
 from .grad_check import GradientCheckError, grad_check
 from .mode import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, ones, tensor, zeros
+from .torch_gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .variable import Variable
 
 __all__ = ["DoubleBackwardError", "backward", "Function", "FunctionCtx", "GradientCheckError", "Tensor",
-           "detect_anomaly",
+           "detect_anomaly", "GradcheckError", "gradcheck", "gradgradcheck",
            "enable_grad", "functional", "grad", "grad_check", "inference_mode", "is_anomaly_enabled", "is_grad_enabled",
            "is_inference_mode_enabled",
            "no_grad",

@@ -162,6 +162,9 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
         return output
     made = CtxFunctionNode.apply(*args, user=cls, ctx=ctx, outputs=_Outputs([o.array for o in outs]))
     made = made if isinstance(made, tuple) else (made,)
+    if ctx.to_save:  # a saved output is the recorded one in backward, so a double backward goes through this node
+        recorded_as = {id(o): m for o, m in zip(outs, made)}
+        ctx.to_save = tuple(None if t is None else recorded_as.get(id(t), t) for t in ctx.to_save)
     frozen = {id(t) for t in ctx.non_differentiable}
     for o, m in zip(outs, made):
         if id(o) in frozen or not (o.is_floating_point() or o.is_complex()):

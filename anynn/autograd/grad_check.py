@@ -7,6 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..backend import Backend
+from .grad_api import grad
 from .mode import no_grad
 from .tensor import Tensor
 
@@ -34,6 +35,7 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
         Naming the input, the element index, both values, and the difference of the worst element.
     """
     checked, backend = checked_inputs("grad_check", inputs, complex_ok=True)
+    inputs = leaf_copies(inputs, checked)
     rng = np.random.default_rng(seed)
 
     projections = output_weights(fn, inputs, backend, rng)
@@ -48,12 +50,10 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
             total = term if total is None else total + term
         return total
 
-    for t in inputs:
-        if isinstance(t, Tensor):
-            t.grad = None
-    scalar(*inputs).backward()
-    analytic = {i: (g.numpy().astype(_host_dtype(g)) if (g := inputs[i].grad) is not None
-                    else np.zeros(inputs[i].shape)) for i in checked}
+    # grad(), not backward(): an input made by an operation (x.clone()) has no .grad, as in PyTorch's gradcheck
+    found = grad(scalar(*inputs), [inputs[i] for i in checked], allow_unused=True)
+    analytic = {i: (g.numpy().astype(_host_dtype(g)) if g is not None else np.zeros(inputs[i].shape))
+                for i, g in zip(checked, found)}
     with no_grad():
         compare_central_differences("gradient check", lambda args: float(scalar(*args).item()), inputs, checked,
                                     analytic, eps, atol, rtol)
@@ -75,6 +75,12 @@ def checked_inputs(name: str, inputs: tuple[Any, ...], complex_ok: bool = False)
     if not checked:
         raise ValueError(f"{name}: no input requires a gradient")
     return checked, inputs[checked[0]].backend
+
+
+def leaf_copies(inputs: tuple[Any, ...], checked: list[int]) -> tuple[Any, ...]:
+    """The inputs with each checked one replaced by a new leaf of the same values: the check differentiates
+    ``fn`` alone, never the graph an input came from (an input made by ``x.clone()`` and checked twice)."""
+    return tuple(t.detach().requires_grad_() if i in checked else t for i, t in enumerate(inputs))
 
 
 def output_weights(fn: Callable[..., Any], inputs: tuple[Any, ...], backend: Backend,

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .grad_api import grad
-from .grad_check import checked_inputs, compare_central_differences, output_weights
+from .grad_check import checked_inputs, compare_central_differences, leaf_copies, output_weights
 from .tensor import Tensor
 
 
@@ -30,6 +30,7 @@ def gradgrad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, a
         Naming the input, the element index, both values, and the difference of the worst element.
     """
     checked, backend = checked_inputs("gradgrad_check", inputs)
+    inputs = leaf_copies(inputs, checked)
     rng = np.random.default_rng(seed)
     weights = output_weights(fn, inputs, backend, rng)
     directions = {i: Tensor._make(backend.from_host(rng.standard_normal(inputs[i].shape)), backend, None, 0)

@@ -241,3 +241,69 @@ def test_next_functions_as_pytorch(backend):
         assert type(leaf_edges[0][0]).__name__ == "AccumulateGrad"
         shapes.append((len(y.grad_fn.next_functions), len(add.next_functions), exp_edge[1], len(leaf_edges)))
     assert shapes[0] == shapes[1]
+
+
+def _saves_its_output(lib):
+    """PyTorch's double-backward tutorial's Exp: ``save_for_backward`` of the output, ``backward`` from it."""
+
+    class Exp(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            result = lib.exp(x)
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            (result,) = ctx.saved_tensors
+            return result * grad_out
+
+    return Exp
+
+
+def test_a_saved_output_is_differentiated_again_as_pytorch(backend):
+    """A saved output reads back as the recorded output (its grad_fn this node): the gradient ``result * g``
+    depends on ``x`` through it, so the second derivative is ``exp(x)`` (it was 0: a constant was saved)."""
+    x0 = np.array([0.3, -1.2, 2.0])
+    found = []
+    for lib, x in ((anynn, make(backend, x0, requires_grad=True)), (torch, torch.tensor(x0, requires_grad=True))):
+        exp = _saves_its_output(lib)
+        (g,) = lib.autograd.grad(exp.apply(x).sum(), x, create_graph=True)
+        (g2,) = lib.autograd.grad(g.sum(), x)
+        found.append((g.detach().numpy(), g2.detach().numpy()))
+        assert lib.autograd.gradgradcheck(exp.apply, (x.detach().requires_grad_(),))
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+
+
+def test_gradcheck_and_gradgradcheck_as_pytorch(backend):
+    """PyTorch's spellings: a Tensor or a tuple of inputs, True on success, GradcheckError (a RuntimeError), or
+    False with raise_exception=False, on a wrong backward; an input made by clone() may be checked again and again
+    (the check differentiates the function, not the graph the input came from)."""
+
+    def wrong(lib):
+        class HalfWrong(lib.autograd.Function):  # d/dx x**3 is 3x**2, not 2x**2
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x ** 2 * g
+
+        return HalfWrong
+
+    x0 = np.array([[0.3, -1.2], [2.0, 0.7]])
+    for lib, x in ((anynn, make(backend, x0, requires_grad=True)), (torch, torch.tensor(x0, requires_grad=True))):
+        clone = x.clone()
+        exp = _saves_its_output(lib)
+        for _ in range(2):
+            assert lib.autograd.gradcheck(exp.apply, clone) is True
+            assert lib.autograd.gradgradcheck(exp.apply, (clone,), eps=1e-6, atol=1e-5) is True
+        assert lib.autograd.gradgradcheck(lambda a: a.sin() * a, (x,), (lib.ones_like(x),)) is True
+        assert lib.autograd.gradcheck(wrong(lib).apply, (x,), raise_exception=False) is False
+        with pytest.raises(RuntimeError, match="(?i)jacobian mismatch|gradient check failed"):
+            lib.autograd.gradcheck(wrong(lib).apply, (x,))
+    assert issubclass(anynn.autograd.GradcheckError, RuntimeError)
