@@ -122,7 +122,8 @@ def _one_table() -> dict[str, Any]:
     from . import (activation_inplace, array_builders, array_statistics, array_style_ops, complex_numbers,
                    index_writes, inplace,
                    log_cumulative, selection_reductions,
-                   sparse_layout, stft, tensor_extras, tensor_layout, tensor_math, torch_surface)
+                   sparse_layout, stft, tensor_extras, tensor_layout, tensor_math, torch_surface,
+                   torch_twin_methods)
 
     table: dict[str, Any] = {}
     for family, methods in (("operators", OPERATORS), ("engine", engine_methods.METHODS),
@@ -135,6 +136,7 @@ def _one_table() -> dict[str, Any]:
                             ("layout and fills", tensor_layout.METHODS),
                             ("array numerics", {**array_builders.METHODS, **array_statistics.METHODS}),
                             ("complex numbers", complex_numbers.METHODS), ("short-time Fourier", stft.METHODS),
+                            ("top-level twins", torch_twin_methods.METHODS),
                             ("selections", {**selection_reductions.METHODS,
                                             "logcumsumexp": log_cumulative.logcumsumexp})):
         twice = sorted(set(table) & set(methods))

@@ -237,6 +237,21 @@ def nonzero_static(input: Any, *, size: int, fill_value: int = -1) -> Tensor:  #
     return cat([found, found.new_full((size - found.shape[0], found.shape[1]), fill_value)])
 
 
+def unsafe_chunk(input: Any, chunks: int, dim: int = 0) -> Any:  # noqa: A002
+    """``torch.unsafe_chunk``: ``torch.chunk`` (anynn's pieces are never views whose writes need checking)."""
+    return input.chunk(chunks, dim)
+
+
+def unsafe_split(input: Any, split_size: int, dim: int = 0) -> Any:  # noqa: A002
+    """``torch.unsafe_split``: ``torch.split``."""
+    return input.split(split_size, dim)
+
+
+def unsafe_split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> Any:  # noqa: A002
+    """``torch.unsafe_split_with_sizes``: ``torch.split_with_sizes``."""
+    return split_with_sizes(input, split_sizes, dim)
+
+
 def broadcast_to(input: Any, size: Sequence[int]) -> Tensor:  # noqa: A002
     """``torch.broadcast_to``: ``input.broadcast_to(size)`` (-1 keeps a dimension)."""
     return _tensor(input, "broadcast_to").broadcast_to(size)
@@ -269,4 +284,5 @@ def concatenate(tensors: Any, dim: int = 0, *, axis: int | None = None, out: Any
 __all__ = ["absolute", "broadcast_shapes", "broadcast_to", "chain_matmul", "concatenate", "detach", "fill", "frexp",
            "greater", "greater_equal", "is_neg", "is_nonzero", "is_same_size", "is_signed", "isneginf", "isposinf",
            "isreal", "less", "less_equal", "mvlgamma", "nonzero_static", "not_equal", "renorm", "rsub",
-           "split_with_sizes", "to_dlpack", "unique_consecutive", "vdot"]
+           "split_with_sizes", "to_dlpack", "unique_consecutive", "unsafe_chunk", "unsafe_split",
+           "unsafe_split_with_sizes", "vdot"]

@@ -220,23 +220,6 @@ def nuclear_norm(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # 
     return out.unsqueeze(rows).unsqueeze(cols) if keepdim else out
 
 
-def unsafe_chunk(input: Any, chunks: int, dim: int = 0) -> Any:  # noqa: A002
-    """``torch.unsafe_chunk``: ``torch.chunk`` (anynn's pieces are never views whose writes need checking)."""
-    return input.chunk(chunks, dim)
-
-
-def unsafe_split(input: Any, split_size: int, dim: int = 0) -> Any:  # noqa: A002
-    """``torch.unsafe_split``: ``torch.split``."""
-    return input.split(split_size, dim)
-
-
-def unsafe_split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> Any:  # noqa: A002
-    """``torch.unsafe_split_with_sizes``: ``torch.split_with_sizes``."""
-    from .torch_small_ops import split_with_sizes
-
-    return split_with_sizes(input, split_sizes, dim)
-
-
 # the functional already has the top-level form (same arguments, same order)
 CALLED_AS_FUNCTIONAL = {
     "conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d,
@@ -255,5 +238,5 @@ __all__ = ["CALLED_AS_FUNCTIONAL", "TOP_LEVEL", "adaptive_max_pool1d", "affine_g
            "embedding", "frobenius_norm", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d", "group_norm",
            "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "margin_ranking_loss", "max_pool1d",
            "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "nuclear_norm", "poisson_nll_loss",
-           "triplet_margin_loss", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes"]
+           "triplet_margin_loss"]
 TOP_LEVEL = {**{name: globals()[name] for name in __all__ if name.islower()}, **CALLED_AS_FUNCTIONAL}

@@ -154,3 +154,35 @@ def test_refusals_match_torch(call, message):
         call(anynn, anynn.tensor(M))
     with pytest.raises(RuntimeError):
         call(torch, torch.tensor(M))
+
+
+METHOD_CALLS = [("absolute", ()), ("frexp", ()), ("isposinf", ()), ("isneginf", ()), ("isreal", ()),
+                ("unique_consecutive", ()), ("split_with_sizes", ([1, 2], 1)), ("unsafe_chunk", (3, 1)),
+                ("unsafe_split", (2, 0)), ("unsafe_split_with_sizes", ([1, 1], 0)), ("mvlgamma", (1,)),
+                ("select_scatter", (np.zeros(3), 0, 1)), ("slice_scatter", (np.zeros((2, 2)), 1, 1)),
+                ("diagonal_scatter", (np.zeros(2),)), ("put", (np.array([0, 4]), np.ones(2))),
+                ("index_reduce", (0, np.array([1, 0, 1]), np.ones((3, 3)), "amax")),
+                ("as_strided", ((2, 2), (1, 3))), ("nonzero_static", ())]
+
+
+@pytest.mark.parametrize("name, args", METHOD_CALLS, ids=[m[0] for m in METHOD_CALLS])
+def test_tensor_methods_are_the_top_level_functions_as_torch(backend, name, args):
+    data = np.array([[1.5, -np.inf, 0.0], [2.0, 2.0, 3.0]])
+    kwargs = {"size": 3} if name == "nonzero_static" else {}
+    ours = getattr(make(backend, data), name)(*[make(backend, a) if isinstance(a, np.ndarray) else a for a in args],
+                                              **kwargs)
+    theirs = getattr(torch.tensor(data), name)(*[torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args],
+                                               **kwargs)
+    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+        assert a.numpy().dtype == b.numpy().dtype
+
+
+def test_tensor_queries_as_torch(backend):
+    x, xt = make(backend, np.array([2.0])), torch.tensor([2.0])
+    for name, args in (("get_device", ()), ("is_inference", ()), ("is_neg", ()), ("is_nonzero", ()),
+                       ("is_signed", ()), ("is_same_size", (x,))):
+        assert getattr(x, name)(*args) == getattr(xt, name)(*[xt for _ in args]), name
+    vector = make(backend, np.array([1.0, 2.0]))
+    assert vector.vdot(vector).item() == torch.tensor([1.0, 2.0]).vdot(torch.tensor([1.0, 2.0])).item()
