@@ -24,7 +24,7 @@ from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .dropout import dropout_generator, keep_mask
 from .formulas.softmax import softmax, softmax_backward
-from .value_checks import check_same_dtype
+from .value_checks import check_same_dtype, refuse_complex
 
 _NEG_INF = -math.inf
 
@@ -182,6 +182,7 @@ def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropou
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{where}: {name} must be an anynn Tensor, got {type(t).__name__}")
+        refuse_complex(where, t)  # its softmax orders the scores
         if t.ndim < 2:
             raise ValueError(f"{where}: {name} must be at least 2-D (..., length, features), got shape {t.shape}")
     if enable_gqa:

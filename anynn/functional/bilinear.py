@@ -8,6 +8,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
+from .formulas.conjugate import conj
 from .value_checks import check_same_dtype
 
 
@@ -38,12 +39,12 @@ class BilinearFunction(Function):
             # right[m, o, i] = sum_j W[o, i, j] x2[m, j]
             w_joi = xp.reshape(xp.permute_dims(weight, (2, 0, 1)), (j, o * i))
             right = xp.reshape(x2 @ w_joi, (m, o, i))
-            grad_x1 = (g[:, None, :] @ right)[:, 0, :]
+            grad_x1 = (g[:, None, :] @ conj(xp, right))[:, 0, :]  # conj: complex operands (free on real ones)
         if need[1]:
-            grad_x2 = (g[:, None, :] @ self.left)[:, 0, :]
+            grad_x2 = (g[:, None, :] @ conj(xp, self.left))[:, 0, :]
         if need[2]:
-            outer = xp.reshape(g[:, :, None] * x1[:, None, :], (m, o * i))
-            grad_w = xp.reshape(outer.mT @ x2, (o, i, j))
+            outer = xp.reshape(g[:, :, None] * conj(xp, x1)[:, None, :], (m, o * i))
+            grad_w = xp.reshape(outer.mT @ conj(xp, x2), (o, i, j))
         if self.has_bias and need[3]:
             grad_b = xp.sum(g, axis=0)
         return (grad_x1, grad_x2, grad_w) + ((grad_b,) if self.has_bias else ())

@@ -122,6 +122,14 @@ class _Recurrent(Function):
             grad_b_hh = xp.sum(d_gh2, axis=0) if d_gh is not d_gi or grad_b_ih is None else grad_b_ih + 0
         return grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
 
+    def _refuse_complex(self, xp: Namespace, x: Any, w_ih: Any) -> None:
+        """Complex inputs or weights raise naming the layer: the gate derivatives and products here are written for
+        real numbers (PyTorch runs its complex recurrent layers; a refusal rather than a wrong gradient)."""
+        if xp.isdtype(x.dtype, "complex floating") or xp.isdtype(w_ih.dtype, "complex floating"):
+            raise RuntimeError(f"{self.kind.upper().split('_')[0]}: complex inputs and weights are not supported by "
+                               f"anynn's recurrent layers; run a real layer on view_as_real(x) (its two parts as "
+                               f"features) instead")
+
     def _projections(self, xp: Namespace, x: Any, w_ih: Any, b_ih: Any, b_hh: Any) -> tuple[Any, Any]:
         """``x @ W_ih.T`` plus the biases that can be folded into it, and the bias left for ``gh``."""
         self.has_bias = b_ih is not None
@@ -142,6 +150,7 @@ class RecurrentCell(_Recurrent):
 
     def forward(self, xp: Namespace, x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
                 b_hh: Any = None) -> Any:
+        self._refuse_complex(xp, x, w_ih)
         gi, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)
         gh = h @ w_hh.mT
         if b_gh is not None:
@@ -179,6 +188,7 @@ class RecurrentSequence(_Recurrent):
 
     def forward(self, xp: Namespace, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
                 b_hh: Any = None, w_hr: Any = None) -> tuple[Any, ...]:
+        self._refuse_complex(xp, x, w_ih)
         if x.shape[0] is None and not getattr(op(self.backend, "scan"), "symbolic_length", False):
             raise ValueError(f"{self.kind.upper().split('_')[0]}: the time loop needs the sequence length, and the "
                              f"time axis is symbolic (an ONNX export with it in dynamic_axes): a float64 layer or an "

@@ -311,6 +311,8 @@ REFUSALS = [
     ("cosine_similarity", lambda lib, r, z: lib.nn.functional.cosine_similarity(z, z), "cosine_similarity"),
     ("cdist", lambda lib, r, z: lib.cdist(z, z), "cdist"),
     ("kl_div", lambda lib, r, z: lib.nn.functional.kl_div(z, z), "kl_div"),
+    ("scaled_dot_product_attention", lambda lib, r, z: lib.nn.functional.scaled_dot_product_attention(z, z, z),
+     "scaled_dot_product_attention"),
 ]
 
 
@@ -420,12 +422,27 @@ def test_eig_forward_matches_torch(backend, source):
 
 
 @pytest.mark.parametrize("name, fn", [("pairwise_distance", lambda z: anynn.nn.functional.pairwise_distance(z, z)),
-                                      ("silu", lambda z: anynn.nn.functional.silu(z))])
+                                      ("silu", lambda z: anynn.nn.functional.silu(z)),
+                                      ("RNN", lambda z: anynn.nn.RNN(3, 2).to(z.backend, dtype=z.dtype)(z)),
+                                      ("LSTM", lambda z: anynn.nn.LSTM(3, 2).to(z.backend, dtype=z.dtype)(z)),
+                                      ("GRU", lambda z: anynn.nn.GRUCell(3, 2).to(z.backend, dtype=z.dtype)(z)),
+                                      ("RNN", lambda z: anynn.nn.RNNCell(3, 2).to(z.backend, dtype=z.dtype)(z))])
 def test_refused_where_torch_computes(backend, name, fn):
     """PyTorch computes these for complex inputs (silu without a gradient only); anynn's formulas would not give
-    its values, so they refuse by name (docs/differences.md)."""
+    its values or gradients (the recurrent layers' gates are written for real numbers), so they refuse by name
+    (docs/differences.md)."""
     with pytest.raises(RuntimeError, match=name):
         fn(make(backend, Z))
+
+
+def test_bilinear_gradients_of_complex_operands(backend):
+    """bilinear of complex operands: PyTorch computes the forward but refuses its gradient; anynn's (conjugated as
+    for matmul) agrees with complex central differences, and its forward with PyTorch's."""
+    arrays = (_complex(2, 3), _complex(2, 4), _complex(5, 3, 4), _complex(5))
+    tensors = [make(backend, a, requires_grad=True) for a in arrays]
+    np.testing.assert_allclose(anynn.nn.functional.bilinear(*tensors).detach().numpy(),
+                               torch.nn.functional.bilinear(*map(torch.tensor, arrays)).numpy(), rtol=1e-12)
+    assert grad_check(anynn.nn.functional.bilinear, *tensors)
 
 
 @pytest.mark.parametrize("through", ["backward", "grad"])
