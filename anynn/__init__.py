@@ -166,9 +166,10 @@ __all__ += ["aminmax", "cummax", "cummin", "diff", "kthvalue", "logcumsumexp", "
             "pdist", "take_along_dim", "tensor_split", "tensordot"]
 from .functional.array_builders import (atleast_1d, atleast_2d, atleast_3d, block_diag, cartesian_prod,  # noqa: E402
                                         column_stack, combinations, dstack, hstack, kron, row_stack, vstack)
-from .functional.array_statistics import corrcoef, cov, histc, trapezoid, vander  # noqa: E402
+from .functional.array_statistics import corrcoef, cov, histc, histogram, trapezoid, vander  # noqa: E402
 __all__ += ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "column_stack", "combinations",
-            "corrcoef", "cov", "dstack", "histc", "hstack", "kron", "row_stack", "trapezoid", "vander", "vstack"]
+            "corrcoef", "cov", "dstack", "histc", "histogram", "hstack", "kron", "row_stack", "trapezoid", "vander",
+            "vstack"]
 from . import testing  # noqa: E402  (torch.testing: an attribute after a plain import, as in PyTorch)
 __all__ += ["testing"]
 from . import random  # noqa: E402  (torch.random: rng state, fork_rng)
@@ -203,12 +204,14 @@ from . import host_factories as _host_factories  # noqa: E402  (torch.asarray, t
 from .functional import torch_calculus as _calculus, torch_scatter_views as _scatter_views  # noqa: E402
 from .functional import torch_small_ops as _small_ops  # noqa: E402  (torch.greater, torch.vdot, torch.frexp...)
 from .functional import torch_rnn_cells as _rnn_cells  # noqa: E402  (torch.lstm_cell, torch.gru_cell...)
+from .functional.polygamma import polygamma  # noqa: E402  (torch.polygamma, also anynn.special's)
 from .functional.torch_inplace import TWINS as _INPLACE_TWINS  # noqa: E402  (torch.exp_(x) is x.exp_())
 for _module in (_host_factories, _small_ops, _calculus, _scatter_views, _rnn_cells):
     globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
     __all__ += list(_module.__all__)
 globals().update(_INPLACE_TWINS)
 __all__ += sorted(_INPLACE_TWINS)
+__all__ += ["polygamma"]
 from .out_argument import install as _install_out_arguments  # noqa: E402
 _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.sum, torch.zeros...
 

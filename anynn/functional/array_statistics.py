@@ -7,11 +7,12 @@ the gradients are those of the primitives they are made of.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from array_api_compat import device
 
 from ..autograd.tensor import Tensor, make_tensor
+from ..backend import dtype_name
 from . import broadcast, shape
 from .value_checks import checked_dim
 
@@ -142,4 +143,64 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *,  # 
     return result if out is None else out.copy_(result)
 
 
-METHODS: dict[str, Any] = {"cov": cov, "corrcoef": corrcoef, "histc": histc}
+class HistogramResult(NamedTuple):
+    """``torch.return_types.histogram``."""
+
+    hist: Tensor
+    bin_edges: Tensor
+
+
+def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tensor | None = None,  # noqa: A002
+              density: bool = False, out: Any = None) -> HistogramResult:
+    """Histogram of ``input``'s values (``torch.histogram``): ``bins`` equal-width bins over ``range`` (default: the
+    data's own, widened by 0.5 each side if all values are equal; ``[0, 1]`` for no values), or the bins between the
+    increasing edges of a 1-D Tensor ``bins``. A bin holds ``edge[i] <= v < edge[i + 1]``, the last one its right
+    edge too; values outside are ignored. ``weight`` (``input``'s shape) gives each value's weight; ``density``
+    divides by the total and the bin widths. Returns ``(hist, bin_edges)``, shapes ``(B,)`` and ``(B + 1,)``, in
+    ``input``'s floating dtype; not differentiable (as in PyTorch)."""
+    xp = input.backend.xp
+    if not xp.isdtype(input.dtype, "real floating"):
+        raise NotImplementedError(f"histogram: expected a floating-point input, got {dtype_name(input.dtype)}")
+    values = xp.reshape(input.detach().array, (-1,))
+    dtype, where = values.dtype, device(values)
+    if isinstance(bins, Tensor):
+        if bins.ndim != 1 or bins.shape[0] < 2:
+            raise RuntimeError(f"histogram: bins must be a 1-D tensor of at least 2 edges, got shape "
+                               f"{tuple(bins.shape)}")
+        edges = xp.astype(bins.detach().array, dtype)
+    else:
+        if isinstance(bins, bool) or not isinstance(bins, int) or bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        if range is not None:
+            if float(range[0]) > float(range[1]):
+                raise RuntimeError(f"torch.histogram: min should not exceed max, but got min {range[0]} max "
+                                   f"{range[1]} for dimension 0")
+            low, high = (xp.asarray(float(v), dtype=dtype, device=where) for v in range)
+        elif values.shape[0] == 0:
+            low, high = (xp.asarray(v, dtype=dtype, device=where) for v in (0.0, 1.0))
+        else:
+            low, high = xp.min(values), xp.max(values)
+        equal = low == high
+        low, high = xp.where(equal, low - 0.5, low), xp.where(equal, high + 0.5, high)
+        # linspace's form: the first half counted up from low, the rest down from high (PyTorch's vectorised kernel
+        # rounds some inner edges one ulp apart, so a value within an ulp of an edge may fall in the next bin)
+        step = (high - low) / float(bins)
+        counts = xp.arange(bins + 1, dtype=dtype, device=where)
+        edges = xp.where(counts < float((bins + 1) // 2), low + step * counts, high - step * (float(bins) - counts))
+    count = edges.shape[0] - 1
+    inside = (values >= edges[0]) & (values <= edges[-1])
+    interior = xp.reshape(edges[1:-1], (1, -1))
+    index = xp.sum(xp.astype(xp.reshape(values, (-1, 1)) >= interior, xp.int64), axis=1)
+    hits = (xp.reshape(index, (-1, 1)) == xp.arange(count, dtype=xp.int64, device=where)) & xp.reshape(inside, (-1, 1))
+    weights = xp.reshape(xp.ones_like(values) if weight is None else xp.astype(weight.detach().array, dtype), (-1, 1))
+    hist = xp.sum(xp.where(hits, weights, xp.zeros_like(weights)), axis=0)
+    if density:
+        hist = hist / (xp.sum(hist) * (edges[1:] - edges[:-1]))
+    result = HistogramResult(make_tensor(hist, input.backend, None, 0), make_tensor(edges, input.backend, None, 0))
+    if out is not None:
+        out[0].copy_(result.hist)
+        out[1].copy_(result.bin_edges)
+    return result
+
+
+METHODS: dict[str, Any] = {"cov": cov, "corrcoef": corrcoef, "histc": histc, "histogram": histogram}

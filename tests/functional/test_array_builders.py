@@ -1,7 +1,7 @@
 """PyTorch's NumPy-style builders and numerics (anynn/functional/array_builders.py, array_statistics.py): atleast_*d,
 h/v/d/column/row_stack, kron, block_diag, cartesian_prod, combinations, trapezoid, cov, corrcoef, vander (a float64
 gradient check on every backend; values, shapes, dtypes and gradients against PyTorch in float32 and float64) and
-histc (counts against PyTorch)."""
+histc and histogram (counts, edges, weights and densities against PyTorch)."""
 
 from __future__ import annotations
 
@@ -99,6 +99,48 @@ def test_histc_counts_match_torch(backend, bins, low, high):
     assert ours.numpy().dtype == np.float32 and not ours.requires_grad
     same = make(backend, np.full(4, 3.0))  # one value: the range widens by 1 each side
     np.testing.assert_array_equal(anynn.histc(same, bins=4).numpy(), torch.histc(torch.full((4,), 3.0), 4).numpy())
+
+
+HISTOGRAMS = [  # (bins as an int or edges, keywords), each run on float32 and float64 data
+    (7, {}), (4, dict(range=(-1.0, 0.5))), (1, {}), (3, dict(range=(2.0, 2.0))),
+    ([-2.0, -0.5, 0.0, 0.5, 3.0], {}), (5, dict(weight=True)), (5, dict(density=True)),
+    ([-1.0, 0.0, 2.0], dict(weight=True, density=True)),
+]
+
+
+@pytest.mark.parametrize("bins, options", HISTOGRAMS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_histogram_matches_torch(backend, bins, options, dtype):
+    rng = np.random.default_rng(5)  # its own draws: the same data whichever tests ran before
+    values = np.concatenate([rng.standard_normal(40), [0.5, -1.0, 2.0, -0.5]]).astype(dtype).reshape(4, 11)
+    weights = rng.uniform(0.5, 2.0, values.shape).astype(dtype)
+    ours_bins = make(backend, np.asarray(bins, dtype=dtype)) if isinstance(bins, list) else bins
+    theirs_bins = torch.tensor(np.asarray(bins, dtype=dtype)) if isinstance(bins, list) else bins
+    ours_options, theirs_options = dict(options), dict(options)
+    if options.get("weight"):
+        ours_options["weight"], theirs_options["weight"] = make(backend, weights), torch.tensor(weights)
+    hist, edges = make(backend, values).histogram(ours_bins, **ours_options)
+    expected = torch.histogram(torch.tensor(values), theirs_bins, **theirs_options)
+    assert type(anynn.histogram(make(backend, values), ours_bins, **ours_options)).__name__ == "HistogramResult"
+    np.testing.assert_allclose(hist.numpy(), expected.hist.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(edges.numpy(), expected.bin_edges.numpy(), rtol=1e-6, atol=1e-7)
+    assert hist.numpy().dtype == edges.numpy().dtype == np.dtype(dtype) and not hist.requires_grad
+
+
+def test_histogram_of_constant_and_empty_data_and_refusals_as_torch(backend):
+    for values in (np.full(3, 2.0, np.float32), np.zeros(0, np.float32)):
+        hist, edges = anynn.histogram(make(backend, values), bins=2)
+        expected = torch.histogram(torch.tensor(values), bins=2)
+        np.testing.assert_array_equal(hist.numpy(), expected.hist.numpy())
+        np.testing.assert_array_equal(edges.numpy(), expected.bin_edges.numpy())
+    with pytest.raises(NotImplementedError):
+        torch.histogram(torch.tensor([1, 2]), bins=2)
+    with pytest.raises(NotImplementedError, match="histogram: expected a floating-point input, got int64"):
+        anynn.histogram(make(backend, np.array([1, 2])), bins=2)
+    with pytest.raises(RuntimeError, match="min should not exceed max"):
+        anynn.histogram(make(backend, np.ones(2, np.float32)), bins=2, range=(3.0, 1.0))
+    with pytest.raises(RuntimeError, match="bins must be > 0"):
+        anynn.histogram(make(backend, np.ones(2, np.float32)), bins=0)
 
 
 def test_errors_name_the_function(backend):
