@@ -14,7 +14,7 @@ import anynn
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "porting.md"
 ROW = re.compile(r"^\| `([^`]+)` \| (yes|no) \|", re.M)
-INSTANCE_ATTRIBUTES = {"grad", "shape", "dtype", "device", "T", "mT", "is_cuda", "param_groups"}
+INSTANCE_ATTRIBUTES = {"grad", "shape", "dtype", "device", "T", "mT", "is_cuda", "param_groups", "state"}
 
 
 def rows() -> list[tuple[str, str]]:
