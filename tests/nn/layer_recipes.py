@@ -40,6 +40,13 @@ def pool(cls, nd, *a, **k):
     shape = (2, 3) + (8,) * nd
     return R(lambda b: cls(*a, **k), lambda: [f(*shape)], [lambda: [f(3)]])
 
+def _called(layer, backend, shape):
+    """A lazy layer after its first call on an input of ``shape``."""
+    import anynn
+    layer(anynn.tensor(f(*shape), backend=backend))
+    return layer
+
+
 RECIPES = {
     # activations: the first row of each layer in the one activation table (tests/nn/test_activations.py), so a new
     # activation needs no recipe of its own; layers with shape rules get theirs below, which override these
@@ -77,6 +84,18 @@ RECIPES = {
                          [lambda: [f(2, 5, 8, 8)], lambda: [f(2, 3, 8)]]),
     "ConvTranspose3d": R(lambda b: nn.ConvTranspose3d(3, 4, 2, backend=b), lambda: [f(2, 3, 3, 3, 3)],
                          [lambda: [f(2, 5, 3, 3, 3)], lambda: [f(2, 3, 3, 3)], lambda: [f(3, 3, 3)]]),
+    # lazy layers, after their first call (they are then the eager layer; the first call's refusals are in
+    # tests/nn/test_lazy.py)
+    **{f"Lazy{kind}{nd}d": R(lambda b, kind=kind, nd=nd: _called(getattr(nn, f"Lazy{kind}{nd}d")(4, 2, backend=b),
+                                                                 b, (2, 3, *(4,) * nd)),
+                             lambda nd=nd: [f(2, 3, *(4,) * nd)], [lambda nd=nd: [f(2, 5, *(4,) * nd)]])
+       for kind in ("Conv", "ConvTranspose") for nd in (1, 2, 3)},
+    **{f"Lazy{kind}{nd}d": R(lambda b, kind=kind, nd=nd: _called(getattr(nn, f"Lazy{kind}{nd}d")(backend=b), b,
+                                                                 (2, 3, *(4,) * nd)),
+                             lambda nd=nd: [f(2, 3, *(4,) * nd)], [lambda nd=nd: [f(2, 5, *(4,) * nd)]])
+       for kind in ("BatchNorm", "InstanceNorm") for nd in (1, 2, 3)},
+    "LazyLinear": R(lambda b: _called(nn.LazyLinear(3, backend=b), b, (2, 4)), lambda: [f(2, 4)],
+                    [lambda: [f(2, 5)]]),
     "Fold": R(lambda b: nn.Fold((4, 4), 2), lambda: [f(2, 12, 9)], [lambda: [f(2, 12, 7)], lambda: [f(2, 11, 9)],
                                                                       lambda: [f(9)]]),
     "Unfold": R(lambda b: nn.Unfold(2), lambda: [f(2, 3, 4, 4)], [lambda: [f(2, 3)], lambda: [f(2, 3, 1, 1)]]),
