@@ -480,7 +480,8 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
                              f"got {tuple(target_data.shape)}")
         if target_data.dtype != input.dtype:
             raise TypeError(f"{name}: probability target dtype {target_data.dtype} differs from input {input.dtype}")
-    weight_data = option_array(name, "weight", weight, input)
+    # (PyTorch differentiates the weight of probability targets, its composite; here it is a constant there)
+    weight_data = option_array(name, "weight", weight, input, refuse_grad=integer)
     if weight_data is not None and tuple(weight_data.shape) != (C,):
         raise ValueError(f"{name}: weight must have shape ({C},), got {tuple(weight_data.shape)}")
     # bring classes to the last axis and flatten to rows; a probability target stays a Tensor (it may want grads)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_host_array
 from ..backend.typing import Namespace
@@ -104,13 +105,17 @@ def check_broadcasts_to(name: str, what: str, value: Any, shape: tuple[int, ...]
         raise ValueError(f"{name}: {what} of shape {own} does not broadcast to the input's shape {tuple(shape)}")
 
 
-def option_array(name: str, what: str, value: Any, input: Any) -> Any:
+def option_array(name: str, what: str, value: Any, input: Any, refuse_grad: bool = True) -> Any:
     """A ``weight``/``pos_weight`` (Tensor, native array, NumPy array or list) as a native array of the input's
-    backend and dtype (no gradient flows into it)."""
+    backend and dtype (no gradient flows into it). A Tensor that requires grad is refused while recording, as
+    PyTorch's fused losses refuse it (``refuse_grad=False``: taken as a constant)."""
     if value is None:
         return None
     be = input.backend
     if isinstance(value, Tensor):
+        if refuse_grad and value.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"{name}: the function is not differentiable with respect to argument '{what}' (as "
+                               f"in PyTorch): it cannot have requires_grad=True; pass {what}.detach()")
         value = array_on_backend(value, be, name, what, "the input")
     elif not be.is_native(value):
         value = be.from_host(host_array(value, None))

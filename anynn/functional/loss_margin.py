@@ -258,7 +258,7 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multilabel_soft_margin_loss", reduction)
     check_same_shape("multilabel_soft_margin_loss", input, target)
-    weight_array = option_array("multilabel_soft_margin_loss", "weight", weight, input)
+    weight_array = option_array("multilabel_soft_margin_loss", "weight", weight, input, refuse_grad=False)
     if isinstance(weight, Tensor) and weight.requires_grad:  # differentiable, as in PyTorch's composite
         weight_array = weight if weight.dtype == input.dtype else weight.to(input.dtype)
     target = float_target("multilabel_soft_margin_loss", target, input)
