@@ -16,6 +16,7 @@ from typing import Any, Sequence
 from array_api_compat import device
 
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.arrays import any_true, at_add, at_set
 from ..backend.averaging import averaging_matrix as _averaging_matrix
@@ -388,6 +389,8 @@ def avg_pool1d(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = No
                ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
     """Mean over windows of the last axis: input (N, C, L) or (C, L) → (..., L_out)."""
     check_rank("avg_pool1d", input, 1)
+    if is_int64(input):
+        return int64_mean(lambda x: avg_pool1d(x, kernel_size, stride, padding, ceil_mode, count_include_pad), input)
     return avg_pool_nd("avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
 
 
@@ -399,6 +402,9 @@ def avg_pool2d(input: Any, kernel_size: IntOrPair, stride: IntOrPair | None = No
     ``divisor_override`` replaces the divisor altogether.
     """
     check_rank("avg_pool2d", input, 2)
+    if is_int64(input):
+        return int64_mean(lambda x: avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                               divisor_override), input)
     return avg_pool_nd("avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                        divisor_override, 2)
 
@@ -415,8 +421,19 @@ def avg_pool_nd(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | Non
                          divisor_override=divisor_override, spatial_dims=spatial_dims, **args)
 
 
+def is_int64(x: Any) -> bool:
+    return isinstance(x, Tensor) and dtype_name(x.dtype) == "int64"
+
+
+def int64_mean(average: Any, x: Tensor) -> Any:
+    """PyTorch's average pools of int64 (its only integer dtype there): the window's sum divided in integers,
+    toward zero; here the float64 mean truncated (exact while sums stay below 2**53), as int64."""
+    return average(x.astype("float64")).trunc().astype("int64")
+
+
 def check_floating(where: str, x: Any) -> None:
-    """Averages of integers have no integer answer: refuse them (PyTorch does too), naming ``where``."""
+    """Averages of integers have no integer answer: refuse them (PyTorch does too, int64 average pools aside:
+    `int64_mean`), naming ``where``."""
     name = dtype_name(x.dtype)
     if not name.startswith(("float", "bfloat", "complex")):
         raise TypeError(f"{where}: expected a floating-point input, got {name}; convert it first "

@@ -16,7 +16,7 @@ from ..autograd.tensor import Tensor
 from .activation import relu
 from .padding import pad
 from .pool import (adaptive_avg_pool_nd, avg_pool1d, avg_pool2d, avg_pool_nd, check_adaptive_avg_rank, check_rank,
-                   max_pool1d, max_pool2d, max_pool3d)
+                   int64_mean, is_int64, max_pool1d, max_pool2d, max_pool3d)
 from .windows import ntuple
 
 IntOrTriple = int | Sequence[int]
@@ -39,6 +39,9 @@ def avg_pool3d(input: Tensor, kernel_size: IntOrTriple, stride: IntOrTriple | No
                divisor_override: int | None = None) -> Tensor:
     """Mean over (kd, kh, kw) windows: (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out)."""
     check_rank("avg_pool3d", input, 3)
+    if is_int64(input):
+        return int64_mean(lambda x: avg_pool3d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                               divisor_override), input)
     kernel = ntuple(kernel_size, 3, "kernel_size", "avg_pool3d")
     steps = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) \
         else ntuple(stride, 3, "stride", "avg_pool3d")

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 from ..autograd.tensor import Tensor
 from ..functional.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                                max_pool2d, max_pool3d)
-from ..functional.pool import check_adaptive_avg_rank, check_floating
+from ..functional.pool import check_adaptive_avg_rank, check_floating, is_int64
 from ..functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .conv import check_spatial_input
 from .module import Module
@@ -20,10 +20,11 @@ IntOrTuple = int | Sequence[int]
 class _Pool(Module):
     spatial = "H, W"
     averages = False  # a mean needs floating-point input
+    int64_means = False  # ... or int64, for the average pools (PyTorch's integer division)
 
     def _check(self, x: Tensor, indices: Any = None) -> None:
         check_spatial_input(self, x, None, self.spatial)
-        if self.averages:
+        if self.averages and not (self.int64_means and is_int64(x)):
             check_floating(type(self).__name__, x)
         else:
             check_not_bool(self, x)
@@ -140,6 +141,7 @@ class AvgPool1d(_Pool):
 
     spatial = "L"
     averages = True
+    int64_means = True
 
     def __init__(self, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:

@@ -843,3 +843,25 @@ def test_adaptive_avg_pool_keeps_an_inf_or_nan_in_its_window_as_torch(backend, n
     got = getattr(anynn.nn.functional, name)(make(backend, x), output_size).numpy()
     ref = getattr(torch.nn.functional, name)(torch.tensor(x), output_size).numpy()
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("name,shape,kwargs", [
+    ("avg_pool1d", (1, 2, 7), dict(kernel_size=2)), ("avg_pool1d", (1, 2, 7), dict(kernel_size=3, stride=1, padding=1)),
+    ("avg_pool1d", (2, 7), dict(kernel_size=3, padding=1, count_include_pad=False, ceil_mode=True)),
+    ("avg_pool2d", (1, 2, 5, 5), dict(kernel_size=2, divisor_override=3)),
+    ("avg_pool2d", (2, 5, 5), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("avg_pool3d", (1, 2, 4, 5, 5), dict(kernel_size=2)),
+    ("avg_pool3d", (1, 2, 4, 5, 5), dict(kernel_size=2, divisor_override=3)),
+], ids=str)
+def test_average_pools_of_int64_divide_toward_zero_as_torch(backend, name, shape, kwargs):
+    # PyTorch pools int64 (alone among the integer dtypes) with integer division; the layers take it too
+    x = np.random.default_rng(0).integers(-20, 20, shape)
+    got = getattr(anynn.nn.functional, name)(make(backend, x), **kwargs)
+    ref = getattr(torch.nn.functional, name)(torch.tensor(x), **kwargs)
+    assert anynn.backend.dtype_name(got.dtype) == "int64" and ref.dtype == torch.int64
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+    layer = {"avg_pool1d": "AvgPool1d", "avg_pool2d": "AvgPool2d", "avg_pool3d": "AvgPool3d"}[name]
+    np.testing.assert_array_equal(getattr(anynn.nn, layer)(**kwargs)(make(backend, x)).numpy(),
+                                  getattr(torch.nn, layer)(**kwargs)(torch.tensor(x)).numpy())
+    with pytest.raises(TypeError, match=f"{name}: expected a floating-point input, got int32"):
+        getattr(anynn.nn.functional, name)(make(backend, x.astype(np.int32)), **kwargs)  # PyTorch: not implemented
