@@ -23,6 +23,7 @@ from .autograd.tensor import tensor as _tensor
 from .backend import Backend, dtype_name, get_backend
 from .backend.arrays import check
 from .backend.symbolic import is_symbolic
+from .memory_format import check_memory_format
 from .device import resolve as resolve_device
 from .dtypes import dtype as _dtype
 
@@ -135,8 +136,10 @@ def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, dev
 
 
 def zeros_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002 - PyTorch's name
-               requires_grad: bool = False) -> Tensor:
-    """Zeros with the shape of ``input`` and its dtype and backend unless given."""
+               requires_grad: bool = False, *, memory_format: Any = None) -> Tensor:
+    """Zeros with the shape of ``input`` and its dtype and backend unless given (``memory_format``: a layout hint,
+    as optimizers written for PyTorch pass ``torch.preserve_format``)."""
+    check_memory_format("zeros_like()", memory_format)
     be, native = _like(input, backend, dtype, device)
     if _symbolic(input, be):
         return _made(be.xp.zeros_like(input.array, dtype=native), be, requires_grad)
@@ -144,8 +147,9 @@ def zeros_like(input: Tensor, dtype: Any = None, backend: Any = None, device: An
 
 
 def ones_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
-              requires_grad: bool = False) -> Tensor:
+              requires_grad: bool = False, *, memory_format: Any = None) -> Tensor:
     """Ones of ``input``'s shape, on its backend and of its dtype unless ``dtype``/``backend``/``device`` say."""
+    check_memory_format("ones_like()", memory_format)
     be, native = _like(input, backend, dtype, device)
     if _symbolic(input, be):
         return _made(be.xp.ones_like(input.array, dtype=native), be, requires_grad)
@@ -153,9 +157,10 @@ def ones_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any
 
 
 def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002
-              requires_grad: bool = False) -> Tensor:
+              requires_grad: bool = False, *, memory_format: Any = None) -> Tensor:
     """``fill_value`` in ``input``'s shape, on its backend and of its dtype unless ``dtype``/``backend``/``device``
     say."""
+    check_memory_format("full_like()", memory_format)
     be, native = _like(input, backend, dtype, device)
     if _symbolic(input, be):
         return _made(be.xp.full_like(input.array, fill_value, dtype=native), be, requires_grad)

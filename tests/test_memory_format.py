@@ -12,12 +12,22 @@ import anynn
 from tests.helpers import make
 
 FORMATS = ["contiguous_format", "channels_last", "preserve_format"]
+
+
+def _lib(x):
+    return anynn if isinstance(x, anynn.Tensor) else torch
+
+
 CALLS = {
     "to": lambda x, fmt: x.to(memory_format=fmt) * 2,
     "to_dtype": lambda x, fmt: x.to(x.dtype, memory_format=fmt) * 2,
     "contiguous": lambda x, fmt: x.contiguous(memory_format=fmt).sin(),
     "clone": lambda x, fmt: x.clone(memory_format=fmt) ** 2,
     "torch.clone": lambda x, fmt: (anynn if isinstance(x, anynn.Tensor) else torch).clone(x, memory_format=fmt) + 1,
+    # optimizers written for PyTorch make their state with zeros_like(p, memory_format=torch.preserve_format)
+    "zeros_like": lambda x, fmt: _lib(x).zeros_like(x, memory_format=fmt) + x,
+    "ones_like": lambda x, fmt: _lib(x).ones_like(x, memory_format=fmt) * x,
+    "full_like": lambda x, fmt: _lib(x).full_like(x, 2.0, memory_format=fmt) - x,
 }
 
 
