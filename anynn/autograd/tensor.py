@@ -300,6 +300,8 @@ class Tensor(TensorSurface):
         """The number of dimensions (``ndim``), as in PyTorch."""
         return self.array.ndim
 
+    ndimension = dim  # PyTorch's older spelling
+
     def numel(self) -> int:
         """The number of elements."""
         return int(self.size)

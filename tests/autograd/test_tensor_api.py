@@ -24,7 +24,7 @@ def test_size_dim_numel_and_friends(backend):
     x = make(backend, _x(), requires_grad=True)
     assert x.size() == (3, 4) and x.size(0) == 3 and x.size(-1) == 4
     assert x.size == 12 and x.numel() == 12 and x.nelement() == 12  # the array API's int size still works
-    assert x.dim() == 2 and x.shape == (3, 4) and x.contiguous() is x
+    assert x.dim() == 2 and x.ndimension() == 2 and x.shape == (3, 4) and x.contiguous() is x
     assert x.is_floating_point() and not x.long().is_floating_point()
     y = make(backend, _x()).requires_grad_()
     assert y.requires_grad and y.requires_grad_(False) is y and not y.requires_grad
