@@ -5,7 +5,8 @@ PyTorch."""
 from __future__ import annotations
 
 from .functional.bessel import i0, i0e, i1, i1e
+from .functional.polygamma import polygamma
 from .functional.special import digamma, erfinv, gammaln, psi, sinc, xlogy
 from .functional.unary import erf, erfc
 
-__all__ = ["digamma", "erf", "erfc", "erfinv", "gammaln", "i0", "i0e", "i1", "i1e", "psi", "sinc", "xlogy"]
+__all__ = ["digamma", "erf", "erfc", "erfinv", "gammaln", "i0", "i0e", "i1", "i1e", "polygamma", "psi", "sinc", "xlogy"]

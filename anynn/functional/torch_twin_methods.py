@@ -7,6 +7,13 @@ from typing import Any
 
 from ..layout import get_device, is_inference
 from . import torch_scatter_views, torch_small_ops
+from .polygamma import polygamma
+
+
+def _polygamma(self: Any, n: int) -> Any:
+    """``x.polygamma(n)``: ``torch.polygamma(n, x)``."""
+    return polygamma(n, self)
+
 
 METHODS: dict[str, Any] = {
     **{name: getattr(torch_small_ops, name) for name in (
@@ -15,7 +22,7 @@ METHODS: dict[str, Any] = {
         "unsafe_split_with_sizes", "vdot")},
     **{name: getattr(torch_scatter_views, name) for name in (
         "as_strided", "diagonal_scatter", "index_reduce", "put", "select_scatter", "slice_scatter")},
-    "get_device": get_device, "is_inference": is_inference,
+    "get_device": get_device, "is_inference": is_inference, "polygamma": _polygamma,
 }
 
 __all__ = ["METHODS"]
