@@ -24,7 +24,11 @@ class Generator(np.random.Generator):
             device, seed = "cpu", int(device)
         self._initial_seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
         super().__init__(np.random.PCG64(self._initial_seed))
-        self.device = device
+        from .device import device as as_device  # (anynn.device imports the backends; generator is imported first)
+
+        # an anynn.device as PyTorch's, so ``generator.device != param.device`` compares like devices (AdaHessian
+        # re-seeds its generator whenever they differ)
+        self.device = as_device(device)
 
     def manual_seed(self, seed: int) -> "Generator":
         """Restart the stream from ``seed`` (the same stream as ``numpy.random.default_rng(seed)``); returns self."""

@@ -599,6 +599,16 @@ def test_generator_and_manual_seed_as_torch():
     assert sorted(int(v) for batch in loader for v in batch.numpy()) == list(range(8))
 
 
+
+def test_generator_device_compares_with_tensor_devices_as_torch(backend):
+    """``Generator().device`` is a device, equal to a CPU tensor's as in PyTorch (optimizers compare the two to
+    decide whether to make a new generator: AdaHessian re-seeds its own when they differ)."""
+    x, xt = anynn.zeros(2, backend=backend), torch.zeros(2)
+    assert anynn.Generator().device == anynn.device("cpu") and torch.Generator().device == torch.device("cpu")
+    assert repr(anynn.Generator("cpu").device) == repr(torch.Generator("cpu").device)
+    assert (anynn.Generator().device != x.device) == (torch.Generator().device != xt.device) or x.device.type != "cpu"
+
+
 def test_default_dtype_and_print_options():
     anynn.set_default_dtype(anynn.float32)
     with pytest.raises(NotImplementedError, match="dtype="):
