@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.function import Function
+from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_floating, check_input,
                           check_probabilities, check_reduction, check_same_shape, class_target, data_of,
@@ -446,6 +447,24 @@ def nll_loss(input: Any, target: Any, weight: Any = None, size_average: bool | N
     return _class_loss("nll_loss", False, input, target, weight, ignore_index, reduction, 0.0)
 
 
+def _probability_cross_entropy_of_a_learned_weight(input: Tensor, target: Tensor, weight: Tensor,
+                                                   label_smoothing: float, reduction: str) -> Tensor:
+    """Cross-entropy of logits input (N, C, *) or (C,) against probabilities target (same shape) with a class
+    weight (C,) that requires grad: PyTorch's composite, ``-sum_c w_c q_c log_softmax(x)_c`` per element with
+    ``q = (1 - s) p + s / C``, its mean over the N * prod(*) elements (not over the weights). The fused
+    `ClassLoss` takes its weight as a constant."""
+    dim = 0 if input.ndim == 1 else 1
+    classes = int(input.shape[dim])
+    q = target if label_smoothing == 0.0 else target * (1.0 - label_smoothing) + label_smoothing / classes
+    if weight.dtype != input.dtype:
+        weight = weight.to(input.dtype)
+    losses = -(input.log_softmax(dim) * q * weight.reshape((classes,) + (1,) * (input.ndim - dim - 1))).sum(dim)
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total if reduction == "sum" else total / float(input.numel() // classes)  # (an empty batch: NaN, as PyTorch)
+
+
 def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: Any, ignore_index: int,
                 reduction: str, label_smoothing: float) -> Any:
     from .shape import permute, reshape
@@ -480,7 +499,7 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
                              f"got {tuple(target_data.shape)}")
         if target_data.dtype != input.dtype:
             raise TypeError(f"{name}: probability target dtype {target_data.dtype} differs from input {input.dtype}")
-    # (PyTorch differentiates the weight of probability targets, its composite; here it is a constant there)
+    # (a weight of probability targets may require grad: PyTorch's composite, as below)
     weight_data = option_array(name, "weight", weight, input, refuse_grad=integer)
     if weight_data is not None and tuple(weight_data.shape) != (C,):
         raise ValueError(f"{name}: weight must have shape ({C},), got {tuple(weight_data.shape)}")
@@ -489,6 +508,8 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
         target = target_data
     elif not isinstance(target, Tensor):
         target = Tensor._make(target_data, input.backend, None, 0)
+    if not integer and isinstance(weight, Tensor) and weight.requires_grad and is_grad_enabled():
+        return _probability_cross_entropy_of_a_learned_weight(input, target, weight, label_smoothing, reduction)
     if squeeze:
         rows = reshape(input, (1, C))
         row_target = xp.reshape(target, (1,)) if integer else reshape(target, (1, C))

@@ -549,6 +549,9 @@ case("weight_norm_dim_None", lambda L, m, x: m(x), _FUZZ18.standard_normal((3, 4
      module=lambda nn: nn.utils.parametrizations.weight_norm(nn.Linear(4, 2), dim=None))
 case("multilabel_soft_margin_weight_requires_grad", lambda L, x, y, w: L.F.multilabel_soft_margin_loss(x, y, weight=w),
      _FUZZ18.standard_normal((3, 4)), _FUZZ18.uniform(0.0, 1.0, (3, 4)), _FUZZ18.uniform(0.5, 2.0, (1, 4)))
+case("cross_entropy_probabilities_weight_requires_grad",
+     lambda L, x, p, w: L.F.cross_entropy(x, p, weight=w, label_smoothing=0.2), _FUZZ18.standard_normal((2, 3, 2)),
+     _FUZZ18.uniform(0.1, 0.5, (2, 3, 2)), _FUZZ18.uniform(0.5, 2.0, 3))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked

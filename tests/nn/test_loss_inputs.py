@@ -28,7 +28,7 @@ from anynn.functional.value_checks import InvalidValueError
 from anynn.nn.loss import _as_input_dtype, _Loss
 from anynn.nn.module import Module
 from anynn.nn.validate import check_broadcast, check_floating, check_same_backend, dtype_kind
-from tests.helpers import make
+from tests.helpers import compare_with_torch, make
 from tests.nn.loss_oracle import class_probabilities, labels, logits, probabilities, rng
 
 INF = np.inf
@@ -604,3 +604,19 @@ def test_weights_that_require_grad_refused_as_torch(backend, name, call, what):
         expected = call(TF, *args(TF, theirs_tensor))
     with anynn.no_grad():
         np.testing.assert_allclose(call(F, *args(F, ours_tensor)).numpy(), expected.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape, smoothing", [((3, 4), 0.0), ((2, 4, 3), 0.2), ((4,), 0.1)])
+def test_cross_entropy_of_probabilities_differentiates_its_weight(backend, shape, smoothing, reduction):
+    """Cross-entropy against probabilities is a composite in PyTorch: a weight that requires grad gets its gradient
+    (of the input and target too), where class-index targets refuse one."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape)
+    p = rng.uniform(0.1, 1.0, shape)
+    p = p / p.sum(axis=0 if len(shape) == 1 else 1, keepdims=True)
+    w = rng.uniform(0.5, 2.0, 4)
+    compare_with_torch(backend, lambda a, b, c: F.cross_entropy(a, b, weight=c, label_smoothing=smoothing,
+                                                                 reduction=reduction),
+                       lambda a, b, c: TF.cross_entropy(a, b, weight=c, label_smoothing=smoothing,
+                                                        reduction=reduction), x, p, w)
