@@ -17,11 +17,11 @@ import os
 import types
 import typing
 from collections.abc import Iterator
-from typing import Any, Callable, Final, Generic, NamedTuple, TypeVar
+from typing import Any, Callable, Final, Generic, NamedTuple, TypeVar  # noqa: F401 - torch.jit.Final is typing's
 
 from .nn.module import Module
 
-__all__ = ["Attribute", "Error", "Final", "Future", "ScriptModule", "annotate", "export", "fork", "freeze", "fuser",
+__all__ = ["Attribute", "Error", "Future", "ScriptModule", "annotate", "export", "fork", "freeze", "fuser",
            "ignore", "interface", "is_scripting", "is_tracing", "isinstance", "load", "optimize_for_inference",
            "optimized_execution", "save", "script", "script_if_tracing", "script_method", "trace", "trace_module",
            "unused", "wait"]
