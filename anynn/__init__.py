@@ -212,6 +212,8 @@ for _module in (_host_factories, _small_ops, _calculus, _scatter_views, _rnn_cel
 globals().update(_INPLACE_TWINS)
 __all__ += sorted(_INPLACE_TWINS)
 __all__ += ["polygamma"]
+from . import signal  # noqa: E402  (PyTorch's torch.signal.windows)
+__all__ += ["signal"]
 from .out_argument import install as _install_out_arguments  # noqa: E402
 _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.sum, torch.zeros...
 

@@ -29,6 +29,7 @@ NUMPY_HOSTS = {
     "anynn.nn.init": "torch.nn.init's names over anynn.init: the same host draws",
     "anynn.generator": "anynn.Generator wraps NumPy's host Generator (principle 5)",
     "anynn.factories": "factories (tensor, arange, rand, randn...) build host arrays, then the backend takes them",
+    "anynn.signal.": "torch.signal.windows: windows computed on the host in float64, as the top-level ones",
     "anynn.host_factories": "asarray/frombuffer read host buffers; signal windows are computed on the host in float64",
     "anynn.sparse": "a COO tensor without gradients is summed on the host (the portable scatter-add is a one-hot "
     "matmul, nnz x numel)",
@@ -53,6 +54,7 @@ LAYERS = {
     "backend": 0, "dtypes": 0, "type_info": 0, "device": 0, "generator": 0, "version": 0, "memory_format": 0,
     "autograd": 1,
     "init": 2, "factories": 2, "random": 2,
+    "signal": 2,  # torch.signal.windows: host-computed windows handed to factories
     "host_factories": 2,  # torch.asarray, frombuffer, the signal windows: factories over host data
     "layout": 2,  # torch.strided...: factories check layout=; typename/get_device read Tensors
     "absent_devices": 0,  # torch.xpu / torch.mps namespaces: never available
