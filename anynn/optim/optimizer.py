@@ -303,7 +303,10 @@ def _number(value: Any) -> Any:
 
 
 def _copy(value: Any) -> Any:
-    """Snapshot an array (updates are in place, so a state_dict must not alias live state)."""
+    """Snapshot an array (updates are in place, so a state_dict must not alias live state); a Tensor (the state
+    of an optimizer written for PyTorch) as a Tensor."""
+    if isinstance(value, Tensor):
+        return Tensor._make(value.backend.xp.asarray(value.array, copy=True), value.backend, None, 0)
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return array_namespace(value).asarray(value, copy=True)
     return value

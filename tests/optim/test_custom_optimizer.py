@@ -92,6 +92,12 @@ def test_a_pytorch_style_second_order_optimizer_matches_torch(backend):
         assert a_opt.state[a]["hessian step"] == t_opt.state[t]["hessian step"] == 3
         assert a_opt.state[a]["step"] == 3
         np.testing.assert_allclose(a_opt.state[a]["exp_avg"].numpy(), t_opt.state[t]["exp_avg"].numpy(), rtol=1e-10)
+    ours, theirs = a_opt.state_dict()["state"], t_opt.state_dict()["state"]  # Tensor entries too (checkpoints)
+    assert sorted(ours) == sorted(theirs) and all(sorted(ours[i]) == sorted(theirs[i]) for i in theirs)
+    for i in theirs:
+        np.testing.assert_allclose(ours[i]["exp_hessian_diag_sq"].numpy(), theirs[i]["exp_hessian_diag_sq"].numpy(),
+                                   rtol=1e-10)
+        assert ours[i]["exp_avg"] is not a_opt.state[list(a_model.parameters())[i]]["exp_avg"]
 
 
 def test_the_state_table_takes_parameters_and_ids_alike():
