@@ -51,6 +51,10 @@ class Function:
     # True: every array ``backward`` returns is new and held by nothing else (no input, saved value or incoming
     # gradient passed through), so the engine may add other gradients into it in place (PyTorch's stolen buffers)
     fresh_gradients: bool = False
+    # True: ``backward`` reads nothing saved (a cast, a clone), so a backward without retain_graph leaves the node
+    # whole and a tensor it made once (``x = leaf.float()``) is differentiated through again on later steps, as
+    # PyTorch's nodes without saved values are
+    keeps_edges: bool = False
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:

@@ -21,13 +21,15 @@ _FREED = ("backward() through a part of the graph that a previous backward() alr
           "retain_graph=True to the earlier backward() to go through it twice")
 
 
-def _topological_order(roots: list[Any]) -> list[Any]:
+def _topological_order(roots: list[Any], freed: list[Any] | None = None) -> list[Any]:
     """Functions reachable from ``roots``, each before every Function that produced its inputs.
 
     Iterative depth-first search; a Function is marked when it is expanded (not when pushed), so a
     Function reached by a short path and a long one still comes after all of its consumers. A
     ``None`` pushed above a Function says that, once popped, the Function below it is finished.
-    Functions hash by identity, so they are their own keys.
+    Functions hash by identity, so they are their own keys. A Function an earlier backward freed raises
+    PyTorch's error, or, given a ``freed`` list (a pass that stops at its ``inputs``), ends the walk there and is
+    listed: the pass may never need it.
     """
     order: list[Any] = []
     expanded: set[Any] = set()
@@ -48,7 +50,10 @@ def _topological_order(roots: list[Any]) -> list[Any]:
             parent = getattr(t, "_ctx", None)
             if parent is not None and parent not in expanded:
                 if getattr(parent, "inputs", None) is None:
-                    raise RuntimeError(_FREED)
+                    if freed is None:
+                        raise RuntimeError(_FREED)
+                    freed.append(parent)
+                    continue
                 push(parent)
     order.reverse()
     return order
@@ -268,9 +273,9 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                         owned.add(key)
                 if t._retains_grad:
                     t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
-            if not retain_graph:  # free the node as PyTorch does: its inputs and saved values go now, not with the
-                fn.inputs = None  # graph, so the pass reuses their memory (a double backward held ~3x the arrays)
-                fn.__dict__.clear()
+            if not retain_graph and not fn.keeps_edges:  # free the node as PyTorch does: its inputs and saved
+                fn.inputs = None  # values go now, not with the graph, so the pass reuses their memory (a double
+                fn.__dict__.clear()  # backward held ~3x the arrays)
         for t, g in hooked_leaves.values():
             table = leaf_hooks.get(id(t))
             t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
@@ -415,7 +420,8 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
     pop = grads.pop
     last_modification = tensor_module.last_modification
     hooked_leaves: dict[int, list[Any]] = {}  # leaves with hooks: their gradient is summed, hooked, then stored
-    order = _topological_order(roots)
+    freed: list[Any] | None = [] if wanted is not None else None
+    order = _topological_order(roots, freed)
     needed = _needed(order, wanted) if wanted is not None else None
     recorded = double_backward.recorded_backward
     quiet = roots[0].backend.quiet_float_errors if roots else None  # as in `backward`
@@ -425,9 +431,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
             needs = fn.needs_input_grad
             if needed is not None:
                 mask = needed.get(fn)
-                if mask is None:
-                    if not retain_graph:
-                        _free(fn)
+                if mask is None:  # not on the way to `inputs`: left as it is (PyTorch frees only what it runs)
                     continue
                 fn.needs_input_grad = mask  # its backward computes only the gradients on the way to `inputs`
             if fn.recorded_at != last_modification:  # some tensor changed in place since fn was recorded
@@ -500,8 +504,10 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                         _accumulate_recorded(t, g)
                     else:
                         t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
-            if not retain_graph:
+            if not retain_graph and not fn.keeps_edges:
                 _free(fn)
+        if freed and wanted is not None and any(id(t) not in captured for t in wanted.values()):
+            raise RuntimeError(_FREED)  # an input left unreached may lie behind a freed Function
         for t, g in hooked_leaves.values():
             table = leaf_hooks.get(id(t))
             g = g if table is None else _run_hooks(table, g, t.backend, create_graph)

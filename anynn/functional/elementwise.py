@@ -265,6 +265,7 @@ class Where(Function):
 class Cast(Function):
     """Change dtype; the gradient is cast back (its real part, for a real source made complex, as PyTorch's)."""
 
+    keeps_edges = True  # saves only the source dtype
     dtype: Any
 
     def forward(self, xp: Namespace, a: Any) -> Any:
@@ -279,6 +280,8 @@ class Cast(Function):
 
 class Clone(Function):
     """A copy that stays in the graph (``torch.Tensor.clone``)."""
+
+    keeps_edges = True
 
     def forward(self, xp: Namespace, a: Any) -> Any:
         return xp.asarray(a, copy=True)

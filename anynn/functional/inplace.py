@@ -256,18 +256,19 @@ def detach_(self: Tensor) -> Tensor:
 
 
 # PyTorch's in-place twins of out-of-place methods, one `_twin` each
-_VALUE_TWINS = ("abs", "acos", "acosh", "addbmm", "addcdiv", "addcmul", "addmm", "addmv", "addr", "arccos", "arccosh",
-                "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh",
-                "baddbmm", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
-                "bitwise_xor", "ceil", "clamp_max", "clamp_min", "conj_physical", "copysign", "cos", "cosh", "cumprod",
-                "cumsum", "deg2rad", "digamma", "divide", "eq", "erf", "erfc", "erfinv", "exp", "exp2", "expm1", "fix",
-                "floor", "floor_divide", "fmod", "frac", "gcd", "ge", "greater", "greater_equal", "gt",
-                "heaviside", "hypot", "i0", "lcm", "ldexp", "le", "lerp", "less", "less_equal", "lgamma", "log",
-                "log10", "log1p", "log2", "logical_and", "logical_not", "logical_or", "logical_xor", "logit", "lt",
-                "masked_fill", "multiply", "nan_to_num", "ne", "neg", "negative", "nextafter", "not_equal", "pow",
-                "rad2deg", "reciprocal", "remainder", "round", "rsqrt", "sgn", "sign", "sin", "sinc", "sinh", "sqrt",
-                "square", "subtract", "tan", "tril", "triu", "true_divide", "trunc", "xlogy")
-_SHAPE_TWINS = ("squeeze", "swapaxes", "swapdims", "t", "transpose", "unsqueeze")
+_VALUE_TWINS = ("abs", "absolute", "acos", "acosh", "addbmm", "addcdiv", "addcmul", "addmm", "addmv", "addr", "arccos",
+                "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2",
+                "atanh", "baddbmm", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
+                "bitwise_right_shift", "bitwise_xor", "ceil", "clamp_max", "clamp_min", "conj_physical", "copysign",
+                "cos", "cosh", "cumprod", "cumsum", "deg2rad", "digamma", "divide", "eq", "erf", "erfc", "erfinv",
+                "exp", "exp2", "expm1", "fix", "floor", "floor_divide", "fmod", "frac", "gcd", "ge", "greater",
+                "greater_equal", "gt", "heaviside", "hypot", "i0", "index_reduce", "lcm", "ldexp", "le", "lerp", "less",
+                "less_equal", "lgamma", "log", "log10", "log1p", "log2", "logical_and", "logical_not", "logical_or",
+                "logical_xor", "logit", "lt", "masked_fill", "multiply", "mvlgamma", "nan_to_num", "ne", "neg",
+                "negative", "nextafter", "not_equal", "polygamma", "pow", "put", "rad2deg", "reciprocal", "remainder",
+                "round", "rsqrt", "sgn", "sign", "sin", "sinc", "sinh", "sqrt", "square", "subtract", "tan", "tril",
+                "triu", "true_divide", "trunc", "xlogy")
+_SHAPE_TWINS = ("as_strided", "squeeze", "swapaxes", "swapdims", "t", "transpose", "unsqueeze")
 
 
 def float_power_(self: Tensor, exponent: Any) -> Tensor:

@@ -254,9 +254,6 @@ def _freed_graph_programs(lib, backend=None):
     return found
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="graph.py frees a node's edges with its saved values (fn.inputs = None), and "
-                          "_topological_order walks past the wanted inputs; PyTorch frees saved values only")
 def test_a_second_pass_through_nodes_that_saved_nothing_or_are_not_needed_as_pytorch(backend):
     for ours, theirs in zip(_freed_graph_programs(anynn, backend), _freed_graph_programs(torch)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-14)
