@@ -68,10 +68,14 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     ExportError
         A layer cannot be exported: the message names it (``model.encoder.layers.0``) and the reason.
     """
-    import onnx
+    try:
+        import onnx
 
-    from ..backend.ndonnx_backend import NdonnxBackend
-    from .optimize import optimize
+        from ..backend.ndonnx_backend import NdonnxBackend
+        from .optimize import optimize
+    except ImportError as error:  # the onnx extra is not installed
+        raise ImportError(f"anynn.onnx.export needs the onnx extra (ndonnx and onnx): pip install 'anynn[onnx]' "
+                          f"({error})") from error
 
     _check_torch_options(kwargs, export_params, keep_initializers_as_inputs)
     opset = required_opset(opset_version)
