@@ -154,6 +154,20 @@ def case_table_tests(cases: Sequence[tuple[str, Callable[..., Any], list[np.ndar
     return test_gradients, test_matches_torch
 
 
+def complex_second_order_against_torch(backend: Any, fn: Callable[..., Any], a: np.ndarray, b: np.ndarray,
+                                       w: np.ndarray) -> None:
+    """The gradient of ``re(sum(grad_a * w)) + sum(|grad_b|²)`` for ``fn(lib, a, b)``, the first gradients recorded
+    (complex inputs), against PyTorch's."""
+    ours = [make(backend, v, requires_grad=True) for v in (a, b)]
+    theirs = [torch.tensor(v, requires_grad=True) for v in (a, b)]
+    grads = anynn.autograd.grad(fn(anynn, *ours), ours, create_graph=True)
+    reference = torch.autograd.grad(fn(torch, *theirs), theirs, create_graph=True)
+    second = (grads[0] * make(backend, w)).real.sum() + (grads[1].abs() ** 2).sum()
+    second_reference = (reference[0] * torch.tensor(w)).real.sum() + (reference[1].abs() ** 2).sum()
+    for mine, expected in zip(anynn.autograd.grad(second, ours), torch.autograd.grad(second_reference, theirs)):
+        np.testing.assert_allclose(mine.numpy(), expected.resolve_conj().numpy(), rtol=1e-8, atol=1e-10)
+
+
 def rand_shape(rng: np.random.Generator, min_rank: int = 0, max_rank: int = 4, max_dim: int = 3) -> tuple[int, ...]:
     """A random shape of ``min_rank`` to ``max_rank`` axes, each 1 to ``max_dim`` long."""
     return tuple(int(n) for n in rng.integers(1, max_dim + 1, size=int(rng.integers(min_rank, max_rank + 1))))

@@ -16,7 +16,7 @@ from anynn.autograd.grad_check import grad_check
 from anynn.backend import dtype_name
 from anynn.testing import gradgrad_check
 
-from tests.helpers import make
+from tests.helpers import complex_second_order_against_torch, make
 
 pytestmark = pytest.mark.jax
 
@@ -131,15 +131,7 @@ SECOND_ORDER = [
                                       for row in SECOND_ORDER])
 def test_second_order_matches_torch(backend, name, fn):
     """The gradient of ``re(sum(grad_x * w)) + sum(|grad_y|²)``, the first gradients recorded, against PyTorch's."""
-    a, b, w = _complex(3, 4), _complex(3, 4), _complex(3, 4)
-    ours = [make(backend, v, requires_grad=True) for v in (a, b)]
-    theirs = [torch.tensor(v, requires_grad=True) for v in (a, b)]
-    grads = anynn.autograd.grad(fn(anynn, *ours), ours, create_graph=True)
-    reference = torch.autograd.grad(fn(torch, *theirs), theirs, create_graph=True)
-    second = (grads[0] * make(backend, w)).real.sum() + (grads[1].abs() ** 2).sum()
-    second_reference = (reference[0] * torch.tensor(w)).real.sum() + (reference[1].abs() ** 2).sum()
-    for mine, expected in zip(anynn.autograd.grad(second, ours), torch.autograd.grad(second_reference, theirs)):
-        np.testing.assert_allclose(mine.numpy(), expected.resolve_conj().numpy(), rtol=1e-8, atol=1e-10)
+    complex_second_order_against_torch(backend, fn, _complex(3, 4), _complex(3, 4), _complex(3, 4))
 
 
 GRADGRAD = [

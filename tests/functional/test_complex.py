@@ -16,7 +16,7 @@ from anynn.autograd.function import Function
 from anynn.autograd.grad_check import GradientCheckError, grad_check
 from anynn.backend import dtype_name
 
-from tests.helpers import make
+from tests.helpers import complex_second_order_against_torch, make
 
 RNG = np.random.default_rng(7)
 
@@ -377,14 +377,7 @@ SECOND_ORDER = [
 @pytest.mark.parametrize("name, fn", SECOND_ORDER, ids=[row[0] for row in SECOND_ORDER])
 def test_second_order_matches_torch(backend, name, fn):
     """The gradient of ``re(sum(grad_a * w)) + sum(|grad_b|²)``, the first gradients recorded, against PyTorch's."""
-    ours = [make(backend, a, requires_grad=True) for a in (V, W)]
-    theirs = [torch.tensor(a, requires_grad=True) for a in (V, W)]
-    grads = anynn.autograd.grad(fn(anynn, *ours), ours, create_graph=True)
-    reference = torch.autograd.grad(fn(torch, *theirs), theirs, create_graph=True)
-    second = (grads[0] * make(backend, Z)).real.sum() + (grads[1].abs() ** 2).sum()
-    second_reference = (reference[0] * torch.tensor(Z)).real.sum() + (reference[1].abs() ** 2).sum()
-    for mine, expected in zip(anynn.autograd.grad(second, ours), torch.autograd.grad(second_reference, theirs)):
-        np.testing.assert_allclose(mine.numpy(), expected.resolve_conj().numpy(), rtol=1e-8, atol=1e-10)
+    complex_second_order_against_torch(backend, fn, V, W, Z)
 
 
 def test_complex_fill_values_as_torch(backend):

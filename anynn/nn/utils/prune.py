@@ -189,8 +189,8 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)  # type: ignore[return-value]
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Zeroes ``amount`` entries (a count, or a fraction of the tensor) chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Zeroes the ``amount`` entries (a count, or a fraction of the tensor) of smallest `_scores`."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -198,29 +198,31 @@ class RandomUnstructured(BasePruningMethod):
         _validate_amount_init(amount)
         self.amount = amount
 
+    def _scores(self, t: Tensor) -> Tensor:
+        raise NotImplementedError
+
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         n_prune = _n_to_prune(self.amount, t.numel())
         _validate_amount(n_prune, t.numel())
-        return _zero_smallest(default_mask, rand_like(t), n_prune)
+        return _zero_smallest(default_mask, self._scores(t), n_prune)
+
+
+class RandomUnstructured(_Unstructured):
+    """Zeroes ``amount`` entries (a count, or a fraction of the tensor) chosen at random."""
+
+    def _scores(self, t: Tensor) -> Tensor:
+        return rand_like(t)
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float) -> "RandomUnstructured":  # type: ignore[override]
         return super().apply(module, name, amount=amount)  # type: ignore[return-value]
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Zeroes the ``amount`` entries (a count, or a fraction) of smallest absolute value."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: int | float) -> None:
-        _validate_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        n_prune = _n_to_prune(self.amount, t.numel())
-        _validate_amount(n_prune, t.numel())
-        return _zero_smallest(default_mask, t.detach().abs(), n_prune)
+    def _scores(self, t: Tensor) -> Tensor:
+        return t.detach().abs()
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float,  # type: ignore[override]
