@@ -231,8 +231,8 @@ class L1Unstructured(_Unstructured):
                              importance_scores=importance_scores)
 
 
-class RandomStructured(BasePruningMethod):
-    """Zeroes ``amount`` whole slices along ``dim`` (channels for ``dim=0``), chosen at random."""
+class _Structured(BasePruningMethod):
+    """Zeroes the ``amount`` slices along ``dim`` (channels for ``dim=0``) of smallest `_slice_scores`."""
 
     PRUNING_TYPE = "structured"
 
@@ -241,33 +241,9 @@ class RandomStructured(BasePruningMethod):
         self.amount = amount
         self.dim = dim
 
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        _validate_structured(t, self.dim)
-        size = t.shape[self.dim]
-        n_prune = _n_to_prune(self.amount, size)
-        _validate_amount(n_prune, size)
-        if n_prune == 0:
-            return default_mask
-        scores = rand(size, dtype=t.dtype, backend=t.backend, device=t.device)
-        keep = scores.topk(size - n_prune).indices
-        return _keep_slices(t, self.dim, keep) * default_mask.to(dtype=t.dtype)
-
-    @classmethod
-    def apply(cls, module: Module, name: str, amount: int | float, dim: int = -1) -> "RandomStructured":  # type: ignore[override]
-        return super().apply(module, name, amount=amount, dim=dim)  # type: ignore[return-value]
-
-
-class LnStructured(BasePruningMethod):
-    """Zeroes the ``amount`` slices along ``dim`` of smallest ``n``-norm (``n``: a number, ``inf``, ``-inf``,
-    ``"fro"`` or ``"nuc"``, as `torch.norm`'s ``p``)."""
-
-    PRUNING_TYPE = "structured"
-
-    def __init__(self, amount: int | float, n: Any, dim: int = -1) -> None:
-        _validate_amount_init(amount)
-        self.amount = amount
-        self.n = n
-        self.dim = dim
+    def _slice_scores(self, t: Tensor, dim: int) -> Tensor:
+        """One score per slice of ``t`` along ``dim`` (non-negative): (t.shape[dim],)."""
+        raise NotImplementedError
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         _validate_structured(t, self.dim)
@@ -277,9 +253,31 @@ class LnStructured(BasePruningMethod):
         if n_prune == 0:
             return default_mask
         dim = self.dim % t.ndim
-        norm = t.detach().norm(p=self.n, dim=[d for d in range(t.ndim) if d != dim])
-        keep = norm.topk(size - n_prune, largest=True).indices
+        keep = self._slice_scores(t, dim).topk(size - n_prune).indices
         return _keep_slices(t, dim, keep) * default_mask.to(dtype=t.dtype)
+
+
+class RandomStructured(_Structured):
+    """Zeroes ``amount`` whole slices along ``dim`` (channels for ``dim=0``), chosen at random."""
+
+    def _slice_scores(self, t: Tensor, dim: int) -> Tensor:
+        return rand(t.shape[dim], dtype=t.dtype, backend=t.backend, device=t.device)
+
+    @classmethod
+    def apply(cls, module: Module, name: str, amount: int | float, dim: int = -1) -> "RandomStructured":  # type: ignore[override]
+        return super().apply(module, name, amount=amount, dim=dim)  # type: ignore[return-value]
+
+
+class LnStructured(_Structured):
+    """Zeroes the ``amount`` slices along ``dim`` of smallest ``n``-norm (``n``: a number, ``inf``, ``-inf``,
+    ``"fro"`` or ``"nuc"``, as `torch.norm`'s ``p``)."""
+
+    def __init__(self, amount: int | float, n: Any, dim: int = -1) -> None:
+        super().__init__(amount, dim)
+        self.n = n
+
+    def _slice_scores(self, t: Tensor, dim: int) -> Tensor:
+        return t.detach().norm(p=self.n, dim=[d for d in range(t.ndim) if d != dim])
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float, n: Any, dim: int,  # type: ignore[override]
