@@ -3,6 +3,8 @@ several ranks (threads joined by the in-process transport of `fake_collectives`)
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 import torch
@@ -86,6 +88,10 @@ def test_one_process_world_matches_torch_gloo(fresh_world, tmp_path, monkeypatch
         dist.destroy_process_group()
         assert not dist.is_initialized()
     finally:
+        # torch's DDP Reducer must go before its gloo group: destroyed after it (when the test's locals go), the
+        # group's destructor can wait forever on its worker thread (a hang seen in CI)
+        t_ddp = t_opt = m = opt_ = loss = None  # noqa: F841 - the loop's names and the closure hold them too
+        gc.collect()
         torch_dist.destroy_process_group()
 
 
