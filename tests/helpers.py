@@ -168,6 +168,19 @@ def complex_second_order_against_torch(backend: Any, fn: Callable[..., Any], a: 
         np.testing.assert_allclose(mine.numpy(), expected.resolve_conj().numpy(), rtol=1e-8, atol=1e-10)
 
 
+def weighted_real_sum(lib: Any, out: Any, seed: int = 0) -> Any:
+    """A real loss of ``out`` (an anynn or torch tensor, as ``lib``): ``sum(re(out * w))`` with fixed weights drawn
+    from ``seed``, complex ones for a complex ``out``."""
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(tuple(out.shape))
+    if out.is_complex():
+        w = w + 1j * rng.standard_normal(tuple(out.shape))
+    weights = torch.tensor(w, dtype=out.dtype) if lib is torch else anynn.tensor(w, backend=out.backend,
+                                                                                  dtype=out.dtype)
+    product = out * weights
+    return (product.real if product.is_complex() else product).sum()
+
+
 def rand_shape(rng: np.random.Generator, min_rank: int = 0, max_rank: int = 4, max_dim: int = 3) -> tuple[int, ...]:
     """A random shape of ``min_rank`` to ``max_rank`` axes, each 1 to ``max_dim`` long."""
     return tuple(int(n) for n in rng.integers(1, max_dim + 1, size=int(rng.integers(min_rank, max_rank + 1))))

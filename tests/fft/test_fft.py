@@ -16,7 +16,7 @@ from anynn.autograd.grad_check import grad_check
 from anynn.backend import dtype_name
 from anynn.testing import gradgrad_check
 
-from tests.helpers import complex_second_order_against_torch, make
+from tests.helpers import complex_second_order_against_torch, make, weighted_real_sum
 
 pytestmark = pytest.mark.jax
 
@@ -82,16 +82,6 @@ GRADIENT_CASES = [pytest.param(*case, id=case[0], marks=() if case[0] in JAX_ROW
                   for case in CASES]
 
 
-def _loss(lib, out, seed: int = 0):
-    """A real loss of ``out``: ``sum(re(out * w))`` with fixed weights, complex ones for a complex ``out``."""
-    rng = np.random.default_rng(seed)
-    w = rng.standard_normal(tuple(out.shape))
-    if out.is_complex():
-        w = w + 1j * rng.standard_normal(tuple(out.shape))
-    weights = torch.tensor(w, dtype=out.dtype) if lib is torch else anynn.tensor(w, backend=out.backend,
-                                                                                  dtype=out.dtype)
-    product = out * weights
-    return (product.real if product.is_complex() else product).sum()
 
 
 @pytest.mark.parametrize("name, fn, array, norm", NORM_CASES)
@@ -104,8 +94,8 @@ def test_matches_torch(backend, name, fn, array, norm):
                                err_msg=f"forward {name}")
     assert tuple(out.shape) == tuple(ref.shape)
     assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
-    _loss(anynn, out).backward()
-    _loss(torch, ref).backward()
+    weighted_real_sum(anynn, out).backward()
+    weighted_real_sum(torch, ref).backward()
     assert ours.grad.dtype == ours.dtype
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.resolve_conj().numpy(), rtol=1e-9, atol=1e-11,
                                err_msg=f"gradient of {name}")

@@ -15,7 +15,7 @@ from anynn.autograd.grad_check import grad_check
 from anynn.backend import dtype_name
 from anynn.testing import gradgrad_check
 
-from tests.helpers import make
+from tests.helpers import make, weighted_real_sum
 
 RNG = np.random.default_rng(5)
 SIGNAL = RNG.standard_normal((2, 40))
@@ -44,15 +44,19 @@ def _call(lib, kwargs, signal, window):
         return lib.stft(signal, window=window, **kwargs)
 
 
-def _loss(lib, out):
-    rng = np.random.default_rng(0)
-    w = rng.standard_normal(tuple(out.shape))
-    if out.is_complex():
-        w = w + 1j * rng.standard_normal(tuple(out.shape))
-    weights = torch.tensor(w, dtype=out.dtype) if lib is torch else anynn.tensor(w, backend=out.backend,
-                                                                                  dtype=out.dtype)
-    product = out * weights
-    return (product.real if product.is_complex() else product).sum()
+
+
+def _compare(name, out, ref, ours, theirs) -> None:
+    """Values, shape and dtype of ``out`` against torch's ``ref``, then the gradients of ``ours`` against ``theirs``
+    through the same real loss."""
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+    assert tuple(out.shape) == tuple(ref.shape)
+    assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
+    weighted_real_sum(anynn, out).backward()
+    weighted_real_sum(torch, ref).backward()
+    for i, (mine, reference) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-9, atol=1e-11,
+                                   err_msg=f"gradient {i} of {name}")
 
 
 @pytest.mark.parametrize("name, kwargs, signal, window", CASES, ids=[case[0] for case in CASES])
@@ -66,14 +70,7 @@ def test_matches_torch(backend, name, kwargs, signal, window):
         theirs.append(torch.tensor(window, requires_grad=True))
     out = _call(anynn, kwargs, ours[0], ours[1] if window is not None else None)
     ref = _call(torch, kwargs, theirs[0], theirs[1] if window is not None else None)
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
-    assert tuple(out.shape) == tuple(ref.shape)
-    assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
-    _loss(anynn, out).backward()
-    _loss(torch, ref).backward()
-    for i, (mine, reference) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-9, atol=1e-11,
-                                   err_msg=f"gradient {i} of {name}")
+    _compare(name, out, ref, ours, theirs)
 
 
 @pytest.mark.parametrize("name", ["short_window", "complex_signal", "not_centred_two_sided"])
@@ -134,14 +131,7 @@ def test_istft_matches_torch(backend, name, kwargs, spectrum, window):
         warnings.simplefilter("ignore", UserWarning)
         out = anynn.istft(ours[0], window=ours[1] if window is not None else None, **kwargs)
         ref = torch.istft(theirs[0], window=theirs[1] if window is not None else None, **kwargs)
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
-    assert tuple(out.shape) == tuple(ref.shape)
-    assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
-    _loss(anynn, out).backward()
-    _loss(torch, ref).backward()
-    for i, (mine, reference) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-9, atol=1e-11,
-                                   err_msg=f"gradient {i} of {name}")
+    _compare(name, out, ref, ours, theirs)
 
 
 def test_istft_inverts_stft_and_its_gradients(backend):
