@@ -30,6 +30,15 @@ class RemovableHandle:
         if table is not None:
             table.pop(self.id, None)
 
+    # a copy refers to the copied table: a deepcopied module's handles remove its own hooks (a lazy layer's copy
+    # materialising must not unhook the original), as PyTorch's handle pickles its table
+    def __getstate__(self) -> dict[str, Any]:
+        return {"id": self.id, "table": self._table()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.id, table = state["id"], state["table"]
+        self._table = weakref.ref(table) if _weakrefable(table) else (lambda: table)
+
     def __enter__(self) -> "RemovableHandle":
         return self
 

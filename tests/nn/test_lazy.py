@@ -5,6 +5,8 @@ lazy layer, and the d2l book's way of building models."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -99,3 +101,14 @@ def test_lazy_refusals_are_pytorchs():
     for lib in (anynn, torch):
         with pytest.raises(RuntimeError, match=r"Expected 3D \(unbatched\) or 4D \(batched\) input to LazyConv2d"):
             lib.nn.LazyConv2d(2, 3)(lib.ones(8))
+
+
+def test_a_deep_copy_materialising_leaves_the_original_lazy():
+    """The copy's hook handles refer to the copy's hooks (anynn.onnx.export runs a deep copy of the model): the
+    original stays lazy and still infers its size on its first call, as in PyTorch."""
+    for lib in (anynn, torch):
+        model = lib.nn.Sequential(lib.nn.LazyLinear(3), lib.nn.ReLU())
+        copied = copy.deepcopy(model)
+        copied(lib.ones(2, 5))
+        assert type(model[0]).__name__ == "LazyLinear" and type(copied[0]).__name__ == "Linear"
+        assert tuple(model(lib.ones(2, 4)).shape) == (2, 3) and model[0].weight.shape == (3, 4)
