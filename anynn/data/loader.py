@@ -17,6 +17,7 @@ from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
 from .collate import collate_host, is_string_field
 from .dataset import IterableDataset, WorkerInfo, set_worker_info
+from . import loader_state
 from .samplers import host_rng
 
 
@@ -142,6 +143,8 @@ class DataLoader:
         self.collate_fn = collate_fn
         self.dtype: str | None = None if dtype is None else dtype_name(dtype)
         self.epoch = 0
+        self._epoch_state: dict[str, Any] | None = None  # while an epoch is read: its state when it began
+        self._skip = 0  # batches of the next epoch a restored state has handed out already
 
     @property
     def backend(self) -> Backend | None:
@@ -170,6 +173,21 @@ class DataLoader:
     def set_epoch(self, epoch: int) -> None:
         """Make the next iteration use the order of epoch ``epoch`` (the counter then goes on from there)."""
         self.epoch = int(epoch)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where the loader stands, as JSON-able data: the epoch, the seed, the generators' states and, during an
+        epoch, the batches of it handed out (the names of torchdata's ``StatefulDataLoader``).
+
+        `anynn.io.save_checkpoint` stores it (``loader=``), so a resumed run reads the same batches in the same
+        order as one that never stopped. See `anynn.data.loader_state` for what it holds.
+        """
+        if self._epoch_state is not None:
+            return dict(self._epoch_state, batches=self._yielded)
+        return loader_state.capture(self)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a `state_dict` (of a loader made with the same dataset and options)."""
+        loader_state.restore(self, state)
 
     def order(self, epoch: int) -> np.ndarray:
         """The sample indices visited in epoch ``epoch``, shape ``(len(dataset),)`` int64."""
@@ -291,10 +309,14 @@ class DataLoader:
     # -- iteration --------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Any]:
         self._shape: Any = None
+        start = loader_state.capture(self)
+        skip, self._skip = self._skip, 0
         if isinstance(self.dataset, IterableDataset):
-            batches = self._stream_batches()
+            batches = itertools.islice(self._stream_batches(), skip, None)
         else:
-            batches = self._host_batches(self._index_batches())
+            batches = self._host_batches(itertools.islice(self._index_batches(), skip, None))
+        start["seed"] = self.seed  # drawn by the first shuffled epoch
+        self._epoch_state, self._yielded = start, skip
         self.epoch += 1
         target = self.backend if self.backend is not None else default_backend()
         if self._prefetcher is None:
@@ -302,7 +324,10 @@ class DataLoader:
         if self._prefetcher:
             batches = self._prefetcher.iterate(batches)
         for fields in batches:
-            yield self._shaped(tuple(self._to_tensor(f) for f in fields))
+            batch = self._shaped(tuple(self._to_tensor(f) for f in fields))
+            self._yielded += 1
+            yield batch
+        self._epoch_state = None
 
     def _shaped(self, tensors: tuple[Tensor, ...]) -> Any:
         """The batch in the samples' structure: a tuple, a single Tensor (single-array samples) or a dict."""

@@ -2,7 +2,8 @@
 
 The file holds the model's state, the optimizer's state arrays, and every random state: NumPy's
 global generator, Python's `random`, the host generator of `anynn.init`, the generators passed in
-``rngs`` (a shuffling generator, for instance) and the generators held by layers (`Dropout`).
+``rngs`` (a shuffling generator, for instance), the generators held by layers (`Dropout`) and a
+`DataLoader`'s place in its epochs (its ``state_dict``: seed, epoch, generator and sampler states).
 Arrays become safetensors tensors; everything else (epoch, step, optimizer options, scheduler
 state, generator counters) is JSON in the file's metadata. Nothing is pickled, and the file is
 written atomically, so a crash during a save leaves the previous checkpoint intact.
@@ -34,7 +35,7 @@ _MODEL = "model/"
 
 def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any = None, scheduler: Any = None,
                     epoch: int = 0, step: int = 0, rngs: Mapping[str, Any] | None = None,
-                    extra: Any = None, scaler: Any = None) -> None:
+                    extra: Any = None, scaler: Any = None, loader: Any = None) -> None:
     """Save a training checkpoint to ``path`` (one safetensors file, written atomically).
 
     Parameters
@@ -54,6 +55,9 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         Anything else, returned by `load_checkpoint` under ``"extra"``.
     scaler : GradScaler, optional
         Its ``state_dict`` (the loss scale and its growth counter), for mixed-precision training.
+    loader : DataLoader, optional
+        Its ``state_dict``: the epoch it reads next (or the batches of the current one it has handed out),
+        its seed and the states of its and its sampler's generators, so a resumed run sees the same batches.
 
     Raises
     ------
@@ -73,6 +77,8 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         tree["scheduler"] = encode(scheduler.state_dict(), "scheduler", tensors)
     if scaler is not None:
         tree["scaler"] = encode(scaler.state_dict(), "scaler", tensors)
+    if loader is not None:
+        tree["loader"] = encode(_loader_state(loader, "save_checkpoint").state_dict(), "loader", tensors)
     tree["host_rng"] = encode(rng_state.capture_host(), "host_rng", tensors)
     tree["rngs"] = {str(name): encode(rng_state.capture(obj, name), f"rngs/{name}", tensors)
                     for name, obj in (rngs or {}).items()}
@@ -90,14 +96,14 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
 
 def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any = None, scheduler: Any = None,
                     backend: Any = None, rngs: Mapping[str, Any] | None = None, strict: bool = True,
-                    restore_rng: bool = True, scaler: Any = None) -> dict[str, Any]:
+                    restore_rng: bool = True, scaler: Any = None, loader: Any = None) -> dict[str, Any]:
     """Restore a checkpoint written by `save_checkpoint` into the objects given.
 
     Parameters
     ----------
-    model, optimizer, scheduler, scaler : optional
+    model, optimizer, scheduler, scaler, loader : optional
         Restored in place (``model.load_state_dict(..., strict=strict)``, then the optimizer's,
-        scheduler's and `GradScaler`'s ``load_state_dict``).
+        scheduler's, `GradScaler`'s and `DataLoader`'s ``load_state_dict``).
     backend : str or Backend, optional
         Move ``model`` there first; without a model, where the returned ``"model"`` tensors go.
     rngs : dict name → generator, optional
@@ -111,7 +117,8 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     -------
     dict
         ``epoch``, ``step``, ``extra``, ``model`` (the saved state dict, as Tensors), ``optimizer``,
-        ``scheduler`` and ``scaler`` (their saved state dicts, ``None`` if not saved) and ``metadata``.
+        ``scheduler``, ``scaler`` and ``loader`` (their saved state dicts, ``None`` if not saved) and
+        ``metadata``.
 
     Raises
     ------
@@ -141,7 +148,7 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         result = {"epoch": tree["epoch"], "step": tree["step"], "extra": decode(tree.get("extra")),
                   "model": model_state, "optimizer": decode(tree.get("optimizer")),
                   "scheduler": decode(tree.get("scheduler")), "scaler": decode(tree.get("scaler")),
-                  "metadata": metadata}
+                  "loader": decode(tree.get("loader")), "metadata": metadata}
         host_rng = decode(tree["host_rng"])
         saved_rngs = {name: decode(state) for name, state in tree.get("rngs", {}).items()}
         module_rngs = decode(tree.get("module_rngs", []))
@@ -154,6 +161,8 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no scheduler state")
     if scaler is not None and result["scaler"] is None:
         raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no GradScaler state")
+    if loader is not None and result["loader"] is None:
+        raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no DataLoader state (save it with loader=)")
     for name in rngs or {}:
         if name not in saved_rngs:
             raise KeyError(f"load_checkpoint: no generator named {name!r} in the checkpoint "
@@ -182,6 +191,10 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
             undo.append(lambda: scaler.load_state_dict(scaler_before))
             with restoring(path, "GradScaler"):
                 scaler.load_state_dict(result["scaler"])
+        if loader is not None:
+            loader_before = _loader_state(loader, "load_checkpoint").state_dict()
+            undo.append(lambda: loader.load_state_dict(loader_before))
+            loader.load_state_dict(result["loader"])
         for name, obj in (rngs or {}).items():
             rng_before = rng_state.capture(obj, name)
             undo.append(lambda obj=obj, state=rng_before, name=name: rng_state.restore(path, obj, state, name))
@@ -201,6 +214,14 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
                 continue
         raise
     return result
+
+
+def _loader_state(loader: Any, caller: str) -> Any:
+    """``loader`` if it can give and take its state (a `DataLoader`), else a TypeError naming ``caller``."""
+    if not (callable(getattr(loader, "state_dict", None)) and callable(getattr(loader, "load_state_dict", None))):
+        raise TypeError(f"{caller}: loader= takes an anynn DataLoader (anything with state_dict and load_state_dict), "
+                        f"got {type(loader).__name__}")
+    return loader
 
 
 def _put_back(before: list[tuple[Tensor, Any, Any, Any]]) -> None:

@@ -30,6 +30,7 @@ class FitState:
     epoch: int = 0
     step: int = 0
     stop_training: bool = False
+    train_data: Any = None
 
 
 class Callback:
@@ -216,7 +217,9 @@ class ModelCheckpoint(Callback):
         Save only when the monitored value improves (else every epoch: the last one stays).
     save_weights_only : bool
         ``True``: `anynn.io.save` of the model's weights. ``False``: `anynn.io.save_checkpoint` with the
-        optimizer, epoch and step (and ``scheduler``, if given), to resume training.
+        optimizer, epoch and step (and ``scheduler``, if given), and the state of ``fit``'s training
+        `DataLoader` (its shuffling), to resume training: ``state = load_checkpoint(path, model=...,
+        optimizer=..., loader=...)``, then ``fit(..., initial_epoch=state["epoch"])``.
     scheduler : LRScheduler, optional
         Saved in full checkpoints.
 
@@ -257,8 +260,10 @@ class ModelCheckpoint(Callback):
         if self.save_weights_only:
             self.io.save(self.model, path)
         else:
+            data = self.state.train_data
+            loader = data if callable(getattr(data, "load_state_dict", None)) else None
             self.io.save_checkpoint(path, model=self.model, optimizer=self.optimizer, scheduler=self.scheduler,
-                                    epoch=epoch + 1, step=self.state.step)
+                                    epoch=epoch + 1, step=self.state.step, loader=loader)
         self.saved.append(path)
         if self.verbose:
             print(f"ModelCheckpoint: saved {path}")

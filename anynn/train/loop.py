@@ -20,7 +20,7 @@ from .tracking import EpochTracker, Tracker, make_tracker
 
 def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_data: Iterable[Any] | None = None,
         epochs: int = 1, callbacks: Sequence[Callback] = (), metrics: Sequence[Any] = ("accuracy",),
-        verbose: int = 1, compile: bool = False) -> History:  # noqa: A002 - PyTorch-style flag name
+        verbose: int = 1, compile: bool = False, initial_epoch: int = 0) -> History:  # noqa: A002 - PyTorch-style flag name
     """Train ``model`` for ``epochs`` passes over ``train_data``.
 
     Parameters
@@ -36,6 +36,7 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
         progress bar when available. NumPy arrays are moved to the model's backend; Tensors of another
         backend are an error.
     epochs : int
+        The epoch to stop before: epochs ``initial_epoch, ..., epochs - 1`` run (Keras's meaning).
     callbacks : sequence of Callback
         `EarlyStopping`, `ModelCheckpoint`, `LRSchedulerCallback`, `TerminateOnNaN`, `CSVLogger`...
     metrics : sequence of str or callable
@@ -46,6 +47,10 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
     compile : bool
         Run each training step through `anynn.compile`: one XLA program on jax, one CUDA graph on cupy,
         eager elsewhere (see the "Compiled steps" guide).
+    initial_epoch : int
+        The epoch to start at, to resume a run from a checkpoint (``load_checkpoint(...)["epoch"]``):
+        callbacks and `ModelCheckpoint`'s file names count on from it, and the step counter starts at
+        ``initial_epoch * len(train_data)`` where the data has a length.
 
     Returns
     -------
@@ -55,12 +60,15 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, int) or not 0 <= initial_epoch:
+        raise ValueError(f"fit: initial_epoch must be a non-negative integer, got {initial_epoch!r}")
     backend = model.backend
     _check_reiterable(train_data, epochs, "train_data")
     _check_reiterable(val_data, epochs, "val_data")
     _send_to(train_data, backend)
     _send_to(val_data, backend)
-    state = FitState(model=model, optimizer=optimizer, loss=loss, epochs=epochs)
+    state = FitState(model=model, optimizer=optimizer, loss=loss, epochs=epochs, train_data=train_data,
+                     step=initial_epoch * (_length(train_data) or 0))
     history = state.history
     hooks = CallbackList(callbacks, state)
     trackers = _trackers(metrics)
@@ -69,7 +77,7 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
     step = _make_step(model, loss, optimizer, compile)
     hooks.on_train_begin({})
     try:
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             state.epoch = epoch
             model.train()
             hooks.on_epoch_begin(epoch, {})

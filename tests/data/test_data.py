@@ -141,6 +141,86 @@ def test_shuffle_is_reproducible_and_changes_each_epoch():
     assert _visited(DataLoader(TensorDataset(X, y), batch_size=8)) == list(range(50))
 
 
+def _resumable_loaders(dataset):
+    """Loaders whose order is random in each way the loader's state records it."""
+    import anynn
+    from anynn.data import BatchSampler, RandomSampler
+    from anynn.distributed.sampler import DistributedSampler
+
+    def own(seed):
+        return anynn.Generator().manual_seed(seed)
+
+    return {
+        "plain": lambda: DataLoader(dataset, batch_size=3, shuffle=True),
+        "generator": lambda: DataLoader(dataset, batch_size=3, shuffle=True, generator=own(3)),
+        "sampler": lambda: DataLoader(dataset, batch_size=3, sampler=RandomSampler(dataset, generator=own(4))),
+        "replacement": lambda: DataLoader(dataset, batch_size=3, sampler=RandomSampler(
+            dataset, replacement=True, num_samples=13, generator=own(5))),
+        "batch_sampler": lambda: DataLoader(dataset, batch_sampler=BatchSampler(
+            RandomSampler(dataset, generator=own(6)), 4, drop_last=False)),
+        "distributed": lambda: DataLoader(dataset, batch_size=3, sampler=DistributedSampler(
+            dataset, num_replicas=2, rank=1, seed=2)),
+    }
+
+
+@pytest.mark.parametrize("kind", ["plain", "generator", "sampler", "replacement", "batch_sampler", "distributed"])
+@pytest.mark.parametrize("handed_out", [0, 2])
+def test_loader_state_dict_resumes_the_same_batches_in_a_fresh_loader(kind, handed_out):
+    import json
+
+    import anynn
+
+    X, y = _toy(17)
+    make_loader = _resumable_loaders(TensorDataset(X, y))[kind]
+    anynn.manual_seed(0)
+    loader = make_loader()
+    _visited(loader)  # an epoch in, so the state is not the initial one
+    if kind == "distributed":
+        loader.sampler.set_epoch(1)  # as a program calls it each epoch
+    batches = iter(loader)
+    taken = [next(batches)[1].numpy().tolist() for _ in range(handed_out)]
+    state = json.loads(json.dumps(loader.state_dict()))  # JSON, as a checkpoint stores it
+    rest = [t.numpy().tolist() for _, t in batches]
+    following = _visited(loader)
+    assert taken + rest != following  # the next epoch is another order: the state must tell them apart
+
+    anynn.manual_seed(1)  # another global generator: a plain loader's seed comes from the state
+    fresh = make_loader()
+    fresh.load_state_dict(state)
+    assert [t.numpy().tolist() for _, t in fresh] == rest
+    assert _visited(fresh) == following
+
+
+def test_loader_load_state_dict_refuses_a_state_it_cannot_hold():
+    import anynn
+
+    X, y = _toy(6)
+    with_generator = DataLoader(TensorDataset(X, y), batch_size=2, shuffle=True, generator=anynn.Generator(0))
+    plain = DataLoader(TensorDataset(X, y), batch_size=2, shuffle=True)
+    with pytest.raises(ValueError, match="own generator .generator=."):
+        plain.load_state_dict(with_generator.state_dict())
+    with pytest.raises(ValueError, match="expected a state with keys"):
+        plain.load_state_dict({"epoch": 1})
+    with pytest.raises(ValueError, match="epoch must be a non-negative integer, got -1"):
+        plain.load_state_dict(dict(plain.state_dict(), epoch=-1))
+
+
+def test_random_sampler_replays_after_its_generator_state_is_set_back_as_torch():
+    torch = pytest.importorskip("torch")
+    import anynn
+    from anynn.data import RandomSampler
+
+    for lib, sampler_class in ((torch, torch.utils.data.RandomSampler), (anynn, RandomSampler)):
+        for options in ({}, {"replacement": True, "num_samples": 7}):
+            generator = lib.Generator()
+            generator.manual_seed(0)
+            sampler = sampler_class(range(10), generator=generator, **options)
+            state = generator.get_state()
+            first, second = list(sampler), list(sampler)
+            generator.set_state(state)
+            assert list(sampler) == first != second, (lib.__name__, options)
+
+
 def test_drop_last_and_len():
     X, y = _toy(10)
     ds = TensorDataset(X, y)

@@ -197,8 +197,23 @@ class _Interrupt(Callback):
             raise KeyboardInterrupt
 
 
-def test_fit_interrupted_by_ctrl_c_resumes_bit_identically_from_its_last_checkpoint(tmp_path):
-    from anynn.data import DataLoader, TensorDataset
+def _shuffling_loader(kind, dataset):
+    """A loader whose order is random in each of the ways programs make one."""
+    from anynn.data import DataLoader, RandomSampler
+
+    if kind == "seed":  # anynn's own: the order of epoch e is (seed, e)'s
+        return DataLoader(dataset, batch_size=8, shuffle=True, seed=11)
+    if kind == "plain":  # PyTorch's plain loader: the order comes from the global generator
+        return DataLoader(dataset, batch_size=8, shuffle=True)
+    generator = anynn.Generator().manual_seed(7)
+    if kind == "generator":
+        return DataLoader(dataset, batch_size=8, shuffle=True, generator=generator)
+    return DataLoader(dataset, batch_size=8, sampler=RandomSampler(dataset, generator=generator))
+
+
+@pytest.mark.parametrize("kind", ["seed", "plain", "generator", "sampler"])
+def test_fit_interrupted_by_ctrl_c_resumes_bit_identically_from_its_last_checkpoint(tmp_path, kind):
+    from anynn.data import TensorDataset
     from anynn.io import load_checkpoint
 
     x = np.random.default_rng(0).standard_normal((48, 4)).astype(np.float32)
@@ -207,7 +222,7 @@ def test_fit_interrupted_by_ctrl_c_resumes_bit_identically_from_its_last_checkpo
     def build(seed):
         anynn.manual_seed(seed)  # the weights, and the seed Dropout draws its generator's from at its first use
         model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 3))
-        loader = DataLoader(TensorDataset(anynn.tensor(x), anynn.tensor(y)), batch_size=8, shuffle=True, seed=11)
+        loader = _shuffling_loader(kind, TensorDataset(anynn.tensor(x), anynn.tensor(y)))
         return model, optim.Adam(model.parameters(), lr=0.01), loader
 
     model, optimizer, loader = build(0)
@@ -221,12 +236,15 @@ def test_fit_interrupted_by_ctrl_c_resumes_bit_identically_from_its_last_checkpo
             callbacks=[ModelCheckpoint(path, save_weights_only=False), _Interrupt(epoch=2, batch=3)])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-1.safetensors", "ckpt-2.safetensors"]
 
-    model, optimizer, loader = build(5)  # other weights and dropout masks: the checkpoint brings them back
-    state = load_checkpoint(path.format(epoch=2), model=model, optimizer=optimizer)
-    loader.set_epoch(state["epoch"])  # the loader's order is its seed's and the epoch's
-    fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=1, verbose=0)
+    # other weights, dropout masks and shuffling: the checkpoint brings back all of them, the loader's order too
+    model, optimizer, loader = build(5)
+    state = load_checkpoint(path.format(epoch=2), model=model, optimizer=optimizer, loader=loader)
+    saver = ModelCheckpoint(path, save_weights_only=False)
+    fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=3, initial_epoch=state["epoch"], verbose=0,
+        callbacks=[saver])
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value.numpy(), straight[name], err_msg=name)
+    assert saver.saved == [path.format(epoch=3)] and load_checkpoint(saver.saved[0])["step"] == 18
 
 
 class Recorder(Callback):
