@@ -13,7 +13,7 @@ from . import (bessel, binary_math, elementwise, linalg_spellings, matrix_invers
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, nextafter, true_divide)
-from .operands import kinds_agree
+from .operands import kinds_agree, operand
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
 from .products import cumprod, prod
 from .rearrange import (moveaxis, movedim, meshgrid, repeat_interleave, roll, swapaxes, swapdims, tensor_unfold,
@@ -82,8 +82,10 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
     if rounding_mode == "floor":
         return binary_math.floor_divide(input, other)
     if rounding_mode == "trunc":
-        quotient = binary_math.true_divide(input, other).detach()
         like = input if isinstance(input, Tensor) else other
+        # as PyTorch: a number beside an integer tensor is cast to its dtype first (uint8 // -1 divides by 255)
+        input, other = operand(like, input), operand(like, other)
+        quotient = binary_math.true_divide(input, other).detach()
         out = rounding.trunc(quotient)
         return out if not like.backend.xp.isdtype(like.array.dtype, "integral") else out.astype(like.array.dtype)
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")

@@ -9,6 +9,7 @@ reductions and spellings), `torch_surface`, `tensor_math`, `inplace` and the gra
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from ..autograd.tensor import Tensor
@@ -23,6 +24,8 @@ from .operands import operand as _operand
 def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
     # promote=False: PyTorch's products take no mixed kinds (int @ float raises), the Function checks the dtypes
     def method(self: Tensor, other: Any) -> Any:
+        if cls is Div and isinstance(other, numbers.Integral) and not isinstance(other, bool):
+            other = float(other)  # a quotient is floating: the number is not wrapped into an integer dtype first
         other = _operand(self, other)
         a, b = (other, self) if reflected else (self, other)
         if promote:

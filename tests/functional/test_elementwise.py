@@ -397,6 +397,9 @@ def test_a_zero_dim_tensor_promotes_as_torch(backend, dtypes, op):
 OUT_OF_RANGE_NUMBERS = [  # (integer dtype, operator, Python int outside the dtype's range)
     ("uint8", "add", 300), ("uint8", "add", -1), ("uint8", "mul", -3), ("uint8", "rsub", 300), ("int8", "add", 200),
     ("int8", "mul", 1000), ("int16", "sub", -40000), ("int32", "add", 2**33),
+    # true division takes the number as it is (a float32 quotient), not wrapped first (uint8 / -1 was x / 255)
+    ("uint8", "truediv", -1), ("uint8", "rtruediv", -2), ("int8", "truediv", 200), ("uint16", "truediv", -3),
+    ("uint8", "div_trunc", -1), ("int8", "div_trunc", 200),
 ]
 
 
@@ -405,11 +408,12 @@ def test_a_python_int_outside_an_integer_dtype_wraps_as_torch(backend, dtype, op
     """PyTorch casts the number to the tensor's dtype (wrapping); NumPy 2 raised OverflowError."""
     import operator
 
-    fn = {"rsub": lambda a, b: b - a}.get(op) or getattr(operator, op)
+    fn = {"rsub": lambda a, b: b - a, "rtruediv": lambda a, b: b / a,
+          "div_trunc": lambda a, b: type(a).div(a, b, rounding_mode="trunc")}.get(op) or getattr(operator, op)
     values = np.array([1, 2, 100], dtype=dtype)
     want = fn(torch.tensor(values), number)
     got = fn(make(backend, values), number)
-    assert anynn.backend.dtype_name(got.dtype) == dtype
+    assert anynn.backend.dtype_name(got.dtype) == str(want.dtype).removeprefix("torch.")
     np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
