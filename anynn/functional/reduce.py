@@ -50,8 +50,9 @@ class Sum(Function):
         self.shape = tuple(a.shape)
         self.axes = _axes(self.axis, a.ndim)
         if not xp.isdtype(a.dtype, "real floating"):
-            # booleans and integers count in int64, as PyTorch (the standard's sum refuses booleans)
-            if xp.isdtype(a.dtype, "bool") or (xp.isdtype(a.dtype, "integral") and a.dtype != xp.uint64):
+            # booleans and integers count in int64, as PyTorch (the standard's sum refuses booleans; uint64 too,
+            # whose entries past 2**63 wrap as PyTorch's)
+            if xp.isdtype(a.dtype, ("bool", "integral")):
                 return xp.sum(xp.astype(a, xp.int64), axis=self.axes, keepdims=self.keepdims)
         return xp.sum(a, axis=self.axes, keepdims=self.keepdims)
 

@@ -106,6 +106,23 @@ def test_integer_reductions_give_the_dtype_asked_for_as_torch(backend, name, req
     np.testing.assert_allclose(got.numpy(), want.numpy())
 
 
+@pytest.mark.parametrize("source", ["uint16", "uint32", "uint64"])
+@pytest.mark.parametrize("name", ["sum", "sum_dim", "method_sum", "nansum", "cumsum"])
+def test_unsigned_sums_count_in_int64_as_torch(backend, name, source):
+    """PyTorch sums every integer dtype in int64, uint64 too (entries past 2**63 wrap); anynn kept uint64."""
+    values = np.array([[2**63 + 5, 7, 1], [2**64 - 1, 3, 2]], dtype=np.uint64).astype(source)
+    call = {"sum": lambda lib, x: lib.sum(x), "sum_dim": lambda lib, x: lib.sum(x, 1),
+            "method_sum": lambda lib, x: x.sum(0, keepdim=True), "nansum": lambda lib, x: lib.nansum(x, 0),
+            "cumsum": lambda lib, x: lib.cumsum(x, 1)}[name]
+    try:
+        ours = make(backend, values)
+    except (TypeError, ValueError) as error:
+        pytest.skip(f"{source} on this backend: {error}")
+    want, got = call(torch, torch.from_numpy(values)), call(anynn, ours)
+    assert anynn.backend.dtype_name(got.dtype) == str(want.dtype).removeprefix("torch.") == "int64"
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
 EMPTY_REDUCTIONS = {  # on a (0, 3) tensor, as PyTorch: NaN means, -inf logsumexp, NaN variances with a warning
     "mean": lambda x: x.mean(), "mean_dim0": lambda x: x.mean(0), "mean_dim1": lambda x: x.mean(1),
     "logsumexp_dim0": lambda x: x.logsumexp(0), "logsumexp_dim1": lambda x: x.logsumexp(1),
