@@ -17,6 +17,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .elementwise import as_floating
+from .value_checks import refuse_complex
 from .formulas.bessel import bessel_i, bessel_i_scaled
 
 
@@ -70,21 +71,25 @@ class I1eFunction(Function):
 def i0(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The modified Bessel function of the first kind of order 0 of input (*) (``torch.i0``,
     ``torch.special.i0``): even, 1 at 0, +inf beyond ``|x|`` ~ 709.8."""
+    refuse_complex("i0", input)
     return I0Function.apply(as_floating(input))
 
 
 def i0e(input: Any) -> Tensor:  # noqa: A002
     """``exp(-|x|) I0(x)`` of input (*) (``torch.special.i0e``): finite everywhere, 0 at +-inf."""
+    refuse_complex("i0e", input)
     return I0eFunction.apply(as_floating(input))
 
 
 def i1(input: Any) -> Tensor:  # noqa: A002
     """The modified Bessel function of the first kind of order 1 of input (*) (``torch.special.i1``): odd."""
+    refuse_complex("i1", input)
     return I1Function.apply(as_floating(input))
 
 
 def i1e(input: Any) -> Tensor:  # noqa: A002
     """``exp(-|x|) I1(x)`` of input (*) (``torch.special.i1e``)."""
+    refuse_complex("i1e", input)
     return I1eFunction.apply(as_floating(input))
 
 

@@ -16,6 +16,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .elementwise import as_floating
+from .value_checks import refuse_complex
 from .formulas import special as formulas
 from .special import digamma
 
@@ -81,6 +82,7 @@ def polygamma(n: int, input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     if not isinstance(input, Tensor):
         raise TypeError(f"polygamma(): argument 'input' must be Tensor, not {type(input).__name__}")
+    refuse_complex("polygamma", input)
     if n == 0:
         return digamma(input)
     return PolygammaFunction.apply(as_floating(input), n=n)

@@ -17,6 +17,7 @@ from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .binary_math import _floating_pair
 from .elementwise import as_floating
+from .value_checks import refuse_complex
 from .formulas import special as formulas
 
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -90,17 +91,20 @@ class XlogyFunction(Function):
 
 def erfinv(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The inverse error function of input (*) on [-1, 1]: +-inf at +-1, NaN outside (``torch.erfinv``)."""
+    refuse_complex("erfinv", input)
     return ErfinvFunction.apply(as_floating(input))
 
 
 def lgamma(input: Any) -> Tensor:  # noqa: A002
     """``log|Gamma(x)|`` of input (*), +inf at 0, -1, -2, ... (``torch.lgamma``, ``torch.special.gammaln``)."""
+    refuse_complex("lgamma", input)
     return LgammaFunction.apply(as_floating(input))
 
 
 def digamma(input: Any) -> Tensor:  # noqa: A002
     """``d/dx lgamma(x)`` of input (*) (``torch.digamma``, ``torch.special.psi``): -inf at +0, +inf at -0, NaN
     at the negative integers, as PyTorch."""
+    refuse_complex("digamma", input)
     return DigammaFunction.apply(as_floating(input))
 
 

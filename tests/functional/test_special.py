@@ -171,3 +171,21 @@ def test_xlogy_second_derivatives(backend):
 def test_refusals_name_the_op():
     with pytest.raises(TypeError, match="xlogy needs a Tensor"):
         anynn.xlogy(2.0, 3.0)
+
+
+COMPLEX_REFUSED = {  # PyTorch has no complex kernels for these; anynn computed the real part's value, imaginary dropped
+    "lgamma": lambda lib, z: lib.lgamma(z), "digamma": lambda lib, z: lib.digamma(z),
+    "erfinv": lambda lib, z: lib.erfinv(z), "special.gammaln": lambda lib, z: lib.special.gammaln(z),
+    "special.psi": lambda lib, z: lib.special.psi(z), "polygamma": lambda lib, z: lib.polygamma(2, z),
+    "i0": lambda lib, z: lib.i0(z), "special.i0e": lambda lib, z: lib.special.i0e(z),
+    "special.i1": lambda lib, z: lib.special.i1(z), "special.i1e": lambda lib, z: lib.special.i1e(z),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPLEX_REFUSED))
+def test_complex_input_is_refused_as_torch(backend, name):
+    values = np.array([1 + 1j, 2 - 0.5j])
+    with pytest.raises((NotImplementedError, RuntimeError)):
+        COMPLEX_REFUSED[name](torch, torch.tensor(values))
+    with pytest.raises(TypeError, match="not supported for complex tensors"):
+        COMPLEX_REFUSED[name](anynn, make(backend, values))
