@@ -68,6 +68,7 @@ LAYERS = {
     "cpu": 4,  # torch.cpu, with the deprecated torch.cpu.amp.autocast over amp
     "compiler": 6,  # torch.compiler's decorators next to anynn.compile
     "multiprocessing": 6,  # torch.multiprocessing: the standard module, with Tensors sent through shared memory
+    "profiler": 2,  # torch.profiler: schedules and trace files over autograd's Function timer
     "anynn": 7, "cli": 7, "testing": 7, "comparison": 7, "__main__": 7,
 }
 # (importer, imported) upward imports still present, each with its reason

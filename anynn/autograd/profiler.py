@@ -1,0 +1,235 @@
+"""``torch.autograd.profiler``'s `profile` and `record_function`: the time of every Function and named range.
+
+While a profile records, the ``forward`` and ``backward`` of every `Function` class are wrapped by a timer (and
+put back when the last profile stops), so the timing costs nothing otherwise, and nothing in the autograd engine
+knows about it. Each call becomes a `FunctionEvent` (see `anynn.autograd.profiler_util` for the names and units);
+ranges nest per thread, and a range's *self* time excludes the ranges inside it. Function classes defined while a
+profile records are not timed until the next one starts.
+
+``anynn.profiler.profile`` (PyTorch's ``torch.profiler.profile``: activities, schedules, ``step()``) is built
+on the same recorder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+import time
+import types
+from typing import Any, Callable
+
+from .function import Function
+from .profiler_util import EventList, FunctionEvent
+
+_lock = threading.Lock()
+_local = threading.local()  # .stack: the ranges open in this thread, innermost last
+_sessions: list[Session] = []  # replaced, never changed in place, so the timers read it without the lock
+_originals: dict[type, dict[str, Any]] = {}  # the wrapped classes' own forward/backward, to put back
+
+
+class Session:
+    """One recording: the events closed while it is on. ``record_shapes``: keep input shapes; ``synchronize``:
+    wait for the backend's queued work before closing a Function's range (device activities)."""
+
+    def __init__(self, record_shapes: bool = False, synchronize: bool = False) -> None:
+        self.record_shapes = record_shapes
+        self.synchronize = synchronize
+        self.events: list[FunctionEvent] = []
+
+    def start(self) -> Session:
+        global _sessions
+        with _lock:
+            if not _sessions:
+                _wrap_functions()
+            _sessions = [*_sessions, self]
+        return self
+
+    def stop(self) -> EventList:
+        """Stop recording; the events in the order they began."""
+        global _sessions
+        with _lock:
+            _sessions = [s for s in _sessions if s is not self]
+            if not _sessions:
+                _unwrap_functions()
+        return EventList(sorted(self.events, key=lambda e: e.start_us))
+
+
+class _Range:
+    __slots__ = ("name", "start", "children", "shapes", "annotation")
+
+    def __init__(self, name: str, shapes: list[list[int]], annotation: bool) -> None:
+        self.name, self.shapes, self.annotation, self.children = name, shapes, annotation, 0
+        self.start = time.perf_counter_ns()
+
+
+def _open(name: str, shapes: list[list[int]], annotation: bool) -> _Range:
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    opened = _Range(name, shapes, annotation)
+    stack.append(opened)
+    return opened
+
+
+def _close(opened: _Range) -> None:
+    end = time.perf_counter_ns()
+    stack = _local.stack
+    if stack and stack[-1] is opened:
+        stack.pop()
+    elif opened in stack:  # a range left open inside this one (an exception skipped its exit)
+        del stack[stack.index(opened):]
+    took = end - opened.start
+    if stack:
+        stack[-1].children += took
+    event = FunctionEvent(opened.name, opened.start, end, took - opened.children, threading.get_native_id(),
+                          opened.shapes, opened.annotation)
+    for session in _sessions:
+        session.events.append(event)
+
+
+def _shapes(arrays: tuple[Any, ...]) -> list[list[int]]:
+    if not any(s.record_shapes for s in _sessions):
+        return []
+    return [[int(n) for n in a.shape] if hasattr(a, "shape") else [] for a in arrays]
+
+
+def _event_name(fn: Any, phase: str) -> str:
+    name = str(fn.name)
+    if name.endswith("Backward"):  # a PyTorch-style ctx Function's node: <Name>Backward, as PyTorch names it
+        return name if phase == "backward" else name[:-len("Backward")]
+    return name if phase == "forward" else f"{name}.backward"
+
+
+def _timed(method: Callable[..., Any], phase: str) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def timed(self: Any, xp: Any, *arrays: Any) -> Any:
+        if not _sessions:
+            return method(self, xp, *arrays)
+        opened = _open(_event_name(self, phase), _shapes(arrays), False)
+        try:
+            out = method(self, xp, *arrays)
+            if any(s.synchronize for s in _sessions):
+                self.backend.synchronize()
+            return out
+        finally:
+            _close(opened)
+
+    return timed
+
+
+def _function_classes() -> list[type]:
+    found, todo = [], [Function]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def _wrap_functions() -> None:
+    for cls in _function_classes():
+        own = {name: vars(cls)[name] for name in ("forward", "backward")
+               if isinstance(vars(cls).get(name), types.FunctionType)}  # ctx-style static methods: their node's
+        if own and cls not in _originals:
+            _originals[cls] = own
+            for name, method in own.items():
+                setattr(cls, name, _timed(method, name))
+
+
+def _unwrap_functions() -> None:
+    for cls, own in _originals.items():
+        for name, method in own.items():
+            setattr(cls, name, method)
+    _originals.clear()
+
+
+class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
+    """A named range in the profile (``with record_function("attention"): ...``, or as a decorator); its time
+    and the Functions inside it show under ``name``. Costs nothing when no profile records. ``args`` is kept."""
+
+    def __init__(self, name: str, args: str | None = None) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"record_function: name must be a str, got {type(name).__name__}")
+        self.name = name
+        self.args = args
+        self._open: list[_Range] = []
+
+    def __enter__(self) -> record_function:
+        if _sessions:
+            self._open.append(_open(self.name, [], True))
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        if self._open:
+            _close(self._open.pop())
+        return False
+
+
+class profile:  # noqa: N801 - PyTorch's name
+    """``torch.autograd.profiler.profile``: record while the ``with`` block runs, then read the results.
+
+    ``prof.key_averages().table(sort_by="self_cpu_time_total")``, ``prof.function_events``,
+    ``prof.export_chrome_trace(path)``, ``prof.total_average()``, ``print(prof)``. ``record_shapes`` keeps each
+    Function's input shapes (``key_averages(group_by_input_shape=True)``); ``use_cuda``/``use_device`` make each
+    Function wait for its device work, so its time includes it. The other options are accepted for PyTorch's
+    signature (no memory, stack, FLOP or module figures are kept).
+    """
+
+    def __init__(self, enabled: bool = True, *, use_cuda: bool = False, use_device: str | None = None,
+                 record_shapes: bool = False, with_flops: bool = False, profile_memory: bool = False,
+                 with_stack: bool = False, with_modules: bool = False, use_kineto: bool = False, use_cpu: bool = True,
+                 experimental_config: Any = None, acc_events: bool = False, custom_trace_id_callback: Any = None,
+                 post_processing_timeout_s: float | None = None, activity_filters: Any = None) -> None:
+        self.enabled = bool(enabled)
+        self.record_shapes = bool(record_shapes)
+        self.use_device = use_device if use_device is not None else ("cuda" if use_cuda else None)
+        self.profile_memory, self.with_stack, self.with_flops = profile_memory, with_stack, with_flops
+        self._session: Session | None = None
+        self._events: EventList | None = None
+
+    def __enter__(self) -> profile:
+        if self._session is not None:
+            raise RuntimeError("profile: the profiler is already running")
+        if self.enabled:
+            synchronize = self.use_device not in (None, "cpu")
+            self._session = Session(self.record_shapes, synchronize).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._session is not None:
+            self._events = self._session.stop()
+            self._session = None
+        elif self._events is None:
+            self._events = EventList()
+
+    @property
+    def function_events(self) -> EventList:
+        """Every recorded range, in the order they began."""
+        if self._events is None:
+            raise RuntimeError("profile: the profiler did not finish running; read its results after the with block")
+        return self._events
+
+    def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0,
+                     group_by_overload_name: bool = False) -> EventList:
+        """One `FunctionEventAvg` per name (and input shapes), with ``table()``."""
+        return self.function_events.key_averages(group_by_input_shape)
+
+    def table(self, *args: Any, **kwargs: Any) -> str:
+        return self.function_events.table(*args, **kwargs)
+
+    def total_average(self) -> Any:
+        return self.function_events.total_average()
+
+    @property
+    def self_cpu_time_total(self) -> float:
+        return self.function_events.self_cpu_time_total
+
+    def export_chrome_trace(self, path: Any) -> None:
+        self.function_events.export_chrome_trace(path)
+
+    def __str__(self) -> str:
+        return self.function_events.table()
+
+
+__all__ = ["EventList", "FunctionEvent", "Session", "profile", "record_function"]

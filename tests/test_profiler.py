@@ -1,0 +1,163 @@
+"""`anynn.profiler` and `anynn.autograd.profiler`: real times per Function (forward and backward) and per
+`record_function` range, PyTorch's schedule and step ranges, the table and a valid Chrome trace."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+import anynn
+from anynn.autograd.function import Function
+from anynn.profiler import (ProfilerAction, ProfilerActivity, profile, record_function, schedule,
+                            tensorboard_trace_handler)
+from tests.helpers import make
+
+FORWARD_S, BACKWARD_S = 0.02, 0.01
+
+
+class SlowFunction(Function):
+    """y = 2 x, with a forward and a backward of known length."""
+
+    def forward(self, xp, x):
+        time.sleep(FORWARD_S)
+        return 2 * x
+
+    def backward(self, xp, g):
+        time.sleep(BACKWARD_S)
+        return 2 * g
+
+
+def _by_key(events):
+    return {e.key: e for e in events}
+
+
+def test_each_function_and_range_is_timed_with_its_calls(backend):
+    x = make(backend, np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        with record_function("two steps"):
+            for _ in range(2):
+                SlowFunction.apply(x).sum().backward()
+    averages = _by_key(prof.key_averages())
+    forward, backward, outer = averages["SlowFunction"], averages["SlowFunction.backward"], averages["two steps"]
+    assert forward.count == backward.count == 2 and outer.count == 1 and averages["Sum"].count == 2
+    assert 2 * FORWARD_S * 1e6 <= forward.cpu_time_total < outer.cpu_time_total
+    assert 2 * BACKWARD_S * 1e6 <= backward.cpu_time_total < outer.cpu_time_total
+    assert forward.cpu_time == pytest.approx(forward.cpu_time_total / 2)
+    # a range's self time is its total less the ranges inside it; the self times add up to the outermost range,
+    # the step's (ProfilerStep#0, from entering the profile to leaving it)
+    inside = sum(e.cpu_time_total for e in averages.values() if e.key not in ("two steps", "ProfilerStep*"))
+    assert outer.self_cpu_time_total == pytest.approx(outer.cpu_time_total - inside, abs=1e-2)
+    step = averages["ProfilerStep*"]
+    assert prof.events().self_cpu_time_total == pytest.approx(step.cpu_time_total, abs=1e-2)
+    assert outer.cpu_time_total < step.cpu_time_total
+    shapes = _by_key(prof.key_averages(group_by_input_shape=True))
+    assert shapes["SlowFunction"].input_shapes == [[2, 3]] and shapes["SlowFunction.backward"].input_shapes == [[2, 3]]
+
+
+def test_functions_are_timed_only_while_a_profile_records():
+    original = SlowFunction.forward
+    with anynn.autograd.profiler.profile() as prof:
+        assert SlowFunction.forward is not original
+        with pytest.raises(RuntimeError, match="did not finish"):
+            prof.key_averages()
+    assert SlowFunction.forward is original  # put back when the last profile stops
+    with record_function("nobody listens"):  # no profile: nothing recorded, nothing fails
+        SlowFunction.apply(anynn.ones(2))
+    assert [e.key for e in prof.function_events] == []
+
+
+def test_autograd_profiler_and_record_function_as_a_decorator_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        @lib.autograd.profiler.record_function("block")
+        def block(layer, x):
+            return layer(x).relu().sum()
+
+        layer = lib.nn.Linear(4, 3)
+        with lib.autograd.profiler.profile(record_shapes=True) as prof:
+            for _ in range(3):
+                block(layer, lib.ones(5, 4)).backward()
+        return prof
+
+    ours, theirs = run(anynn), run(torch)
+    assert _by_key(ours.key_averages())["block"].count == _by_key(theirs.key_averages())["block"].count == 3
+    assert str(ours).splitlines()[1].split() == str(theirs).splitlines()[1].split()  # the same columns
+    assert ours.total_average().key == theirs.total_average().key == "Total"
+    assert ours.self_cpu_time_total > 0
+
+
+@pytest.mark.parametrize("options", [dict(wait=1, warmup=1, active=2, repeat=1), dict(wait=0, warmup=1, active=1),
+                                     dict(wait=2, warmup=1, active=3, repeat=2, skip_first=1),
+                                     dict(wait=2, warmup=1, active=1, skip_first_wait=1)], ids=str)
+def test_schedule_and_steps_as_torch(options):
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        steps_ready = []
+        action = lib.profiler.schedule(**options)
+        layer = lib.nn.Linear(4, 3)
+        with lib.profiler.profile(activities=[lib.profiler.ProfilerActivity.CPU], schedule=action,
+                                  on_trace_ready=lambda p: steps_ready.append(p.step_num)) as prof:
+            for _ in range(9):
+                with lib.profiler.record_function("model_inference"):
+                    layer(lib.ones(2, 4)).sum().backward()
+                prof.step()
+        counts = {e.key: e.count for e in prof.key_averages() if e.key in ("ProfilerStep*", "model_inference")}
+        return [action(i).name for i in range(12)], steps_ready, counts
+
+    assert run(anynn) == run(torch)
+
+
+def test_schedule_refuses_bad_numbers():
+    with pytest.raises(ValueError, match="active must be a positive integer, got 0"):
+        schedule(wait=1, warmup=1, active=0)
+    with pytest.raises(ValueError, match="wait must be a non-negative integer"):
+        schedule(wait=-1, warmup=1, active=1)
+    with pytest.warns(UserWarning, match="warmup"):
+        assert schedule(wait=0, warmup=0, active=1)(0) is ProfilerAction.RECORD_AND_SAVE
+
+
+def test_table_sorts_limits_and_refuses_an_unknown_key_as_torch():
+    x = anynn.ones(3, requires_grad=True)
+    with profile() as prof:
+        SlowFunction.apply(x).sum().backward()
+    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=2)
+    lines = table.splitlines()
+    assert lines[1].split()[:4] == ["Name", "Self", "CPU", "%"] and lines[-1].startswith("Self CPU time total: ")
+    assert [line.split()[0] for line in lines[3:5]] == ["SlowFunction", "SlowFunction.backward"]
+    assert len(lines) == 7  # three rules, the header, two rows, the total
+    with pytest.raises(AttributeError, match="nonsense"):
+        prof.key_averages().table(sort_by="nonsense")
+
+
+def test_chrome_trace_is_valid_json_with_nested_complete_events(tmp_path):
+    x = anynn.ones(3, requires_grad=True)
+    with profile(record_shapes=True) as prof:
+        with record_function("outer"):
+            SlowFunction.apply(x).sum().backward()
+    path = tmp_path / "trace.json"
+    prof.export_chrome_trace(str(path))
+    events = [e for e in json.loads(path.read_text())["traceEvents"] if e["ph"] == "X"]
+    by_name = {e["name"]: e for e in events}
+    assert set(by_name) == {"ProfilerStep#0", "outer", "SlowFunction", "SlowFunction.backward", "Sum", "Sum.backward"}
+    outer, inner = by_name["outer"], by_name["SlowFunction"]
+    assert outer["ts"] <= inner["ts"] and inner["ts"] + inner["dur"] <= outer["ts"] + outer["dur"]
+    assert inner["dur"] >= FORWARD_S * 1e6 and inner["args"]["Input Dims"] == [[3]]
+    assert outer["cat"] == "user_annotation" and inner["cat"] == "cpu_op"
+
+
+def test_tensorboard_trace_handler_writes_one_trace_per_recording(tmp_path):
+    handler = tensorboard_trace_handler(str(tmp_path / "log"), worker_name="w0")
+    with profile(schedule=schedule(wait=0, warmup=1, active=1, repeat=2), on_trace_ready=handler) as prof:
+        for _ in range(5):
+            SlowFunction.apply(anynn.ones(2))
+            prof.step()
+    files = sorted((tmp_path / "log").iterdir())
+    assert len(files) == 2 and all(f.name.startswith("w0.") and f.name.endswith(".pt.trace.json") for f in files)
+    for f in files:
+        names = [e["name"] for e in json.loads(f.read_text())["traceEvents"] if e["ph"] == "X"]
+        assert names.count("SlowFunction") == 1  # the warm-up step's call is left out
