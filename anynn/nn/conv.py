@@ -137,9 +137,17 @@ class _Conv(_ConvNd):
                          padding_mode, 0, backend, dtype, seed)
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
-        x, padding = self._padded(x)
-        return self.convolve(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        return self._conv_forward(x, self.weight, self.bias)
+
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """The layer's convolution of ``input`` with the given ``weight`` and ``bias`` (PyTorch's hook: subclasses
+        call it with a weight of their own, e.g. standardized, or override it, e.g. to cast the weight to the
+        input's dtype). The layer's input checks hold for its own weight; another weight is checked by the
+        convolution itself."""
+        if weight is self.weight:
+            self._check(input)
+        input, padding = self._padded(input)
+        return self.convolve(input, weight, bias, self.stride, padding, self.dilation, self.groups)
 
 
 class _ConvTranspose(_ConvNd):

@@ -108,6 +108,49 @@ def test_module_matches_torch(backend, case, dtype):
     compare_module_with_torch(backend, ours, theirs, x, **tol)
 
 
+def _conv_forward_subclasses(lib: Any) -> dict[str, Any]:
+    """Subclasses that override ``_conv_forward(input, weight, bias)``, as public programs do: weight
+    standardization (timm's StdConv2d, BiT) computes a new weight in its own forward; Whisper's Conv1d casts the
+    weight to the input's dtype (float32 weights, float16 audio)."""
+
+    class StdConv2d(lib.nn.Conv2d):
+        def forward(self, x):
+            mean = self.weight.mean(dim=(1, 2, 3), keepdim=True)
+            std = self.weight.var(dim=(1, 2, 3), keepdim=True, unbiased=False).add(1e-5).sqrt()
+            return self._conv_forward(x, (self.weight - mean) / std, self.bias)
+
+    class CastConv1d(lib.nn.Conv1d):
+        def _conv_forward(self, x, weight, bias):
+            return super()._conv_forward(x, weight.to(x.dtype), None if bias is None else bias.to(x.dtype))
+
+    return dict(std=StdConv2d, cast=CastConv1d)
+
+
+@pytest.mark.parametrize("case, args, kwargs, shape, dtype", [
+    ("std", (3, 4, 3), dict(padding=1), (2, 3, 5, 5), "float64"),
+    ("std", (2, 4, 3), dict(padding=2, padding_mode="reflect", stride=2), (1, 2, 6, 5), "float64"),
+    ("cast", (3, 4, 3), dict(padding=1, stride=2), (2, 3, 8), "float64"),
+    ("cast", (3, 4, 3), dict(padding=1, padding_mode="circular"), (2, 3, 8), "float16"),
+])
+def test_subclass_overriding_conv_forward_matches_torch(backend, case, args, kwargs, shape, dtype):
+    if dtype == "float16" and "array_api_strict" in backend.key:
+        pytest.skip("array-api-strict has no float16")
+    torch.manual_seed(0)
+    theirs = _conv_forward_subclasses(torch)[case](*args, **kwargs).double()
+    ours = _conv_forward_subclasses(anynn)[case](*args, **kwargs).to(backend, dtype="float64")
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(4).standard_normal(shape).astype(dtype)
+    xa, xt = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = ours(xa), theirs(xt)
+    assert out.numpy().dtype == ref.detach().numpy().dtype == np.dtype(dtype)
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == "float64" else dict(rtol=2e-2, atol=2e-2)
+    np.testing.assert_allclose(out.numpy().astype(np.float64), ref.detach().numpy().astype(np.float64), **tol)
+    out.float().sum().backward()
+    ref.float().sum().backward()
+    np.testing.assert_allclose(xa.grad.numpy().astype(np.float64), xt.grad.numpy().astype(np.float64), **tol)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), **tol)
+
+
 def test_unbatched_input_matches_torch(backend):
     rng = np.random.default_rng(2)
     x, w, b = rng.standard_normal((2, 5, 4)), rng.standard_normal((3, 2, 2, 3)), rng.standard_normal(3)
