@@ -21,6 +21,7 @@ PyTorch's gradients (``irfft``'s interior bins doubled) to any order. Example, a
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -146,21 +147,22 @@ def _c2r(op: str, x: Tensor, s: Any, dim: Any, norm: str) -> Tensor:
     return IrfftFunction.apply(x, axes=axes, sizes=tuple(points), norm=norm)
 
 
-def _one(n: Any) -> tuple[int] | None:
-    return None if n is None else (n,)
+def _one(op: str, n: Any) -> tuple[int] | None:
+    """A 1-D transform's ``n`` as ``s``; -1 means no size only in ``s``, so it is refused here, as PyTorch's."""
+    return None if n is None else (_points(op, n),)
 
 
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,  # noqa: A002
         out: None = None) -> Tensor:
     """The 1-D discrete Fourier transform along ``dim`` (``torch.fft.fft``): (*) -> (*) complex, ``dim`` ``n`` long
     (the input zero-padded or truncated to ``n``)."""
-    return _c2c("fft", input, _one(n), dim, norm, inverse=False)
+    return _c2c("fft", input, _one("fft", n), dim, norm, inverse=False)
 
 
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,  # noqa: A002
          out: None = None) -> Tensor:
     """The 1-D inverse discrete Fourier transform along ``dim`` (``torch.fft.ifft``): (*) -> (*) complex."""
-    return _c2c("ifft", input, _one(n), dim, norm, inverse=True)
+    return _c2c("ifft", input, _one("ifft", n), dim, norm, inverse=True)
 
 
 def fft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None, *,  # noqa: A002
@@ -193,7 +195,7 @@ def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
          out: None = None) -> Tensor:
     """The one-sided transform of a real input along ``dim`` (``torch.fft.rfft``): (*, n) real -> (*, n // 2 + 1)
     complex."""
-    return _r2c("rfft", input, _one(n), dim, norm)
+    return _r2c("rfft", input, _one("rfft", n), dim, norm)
 
 
 def rfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None, *,  # noqa: A002
@@ -212,7 +214,7 @@ def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
           out: None = None) -> Tensor:
     """The inverse of `rfft` (``torch.fft.irfft``): (*, m) complex, half of a Hermitian spectrum -> (*, n) real,
     ``n = 2 (m - 1)`` by default."""
-    return _c2r("irfft", input, _one(n), dim, _norm("irfft", norm))
+    return _c2r("irfft", input, _one("irfft", n), dim, _norm("irfft", norm))
 
 
 def irfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None, *,  # noqa: A002
@@ -233,14 +235,14 @@ def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     """The transform of a Hermitian-symmetric signal given by its first half (``torch.fft.hfft``): (*, m) -> (*, n)
     real, ``n = 2 (m - 1)`` by default; ``irfft`` of the conjugate under the dual norm."""
     norm = DUAL_NORM[_norm("hfft", norm)]
-    return _c2r("hfft", conj(_input("hfft", input)), _one(n), dim, norm)
+    return _c2r("hfft", conj(_input("hfft", input)), _one("hfft", n), dim, norm)
 
 
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,  # noqa: A002
           out: None = None) -> Tensor:
     """The inverse of `hfft` (``torch.fft.ihfft``): (*, n) real -> (*, n // 2 + 1) complex; the conjugate of
     ``rfft`` under the dual norm."""
-    return conj(_r2c("ihfft", input, _one(n), dim, DUAL_NORM[_norm("ihfft", norm)]))
+    return conj(_r2c("ihfft", input, _one("ihfft", n), dim, DUAL_NORM[_norm("ihfft", norm)]))
 
 
 def _hermitian_nd(op: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
@@ -325,26 +327,27 @@ def fftfreq(n: int, d: float = 1.0, *, out: None = None, dtype: Any = None, layo
 def rfftfreq(n: int, d: float = 1.0, *, out: None = None, dtype: Any = None, layout: Any = strided,
              device: Any = None, requires_grad: bool = False, backend: Any = None) -> Tensor:
     """The sample frequencies of an ``n``-point `rfft` (``torch.fft.rfftfreq``): ``[0, 1, ..., n // 2] / (n d)``."""
-    return _frequencies("rfftfreq", max(n // 2 + 1, 0) if n >= 0 else n, n, 1.0 / (n * d) if n else 0.0, dtype,
+    # n = 0: one bin, 0 / 0 (NaN) as PyTorch's
+    return _frequencies("rfftfreq", max(n // 2 + 1, 0) if n >= 0 else n, n, 1.0 / (n * d) if n else math.nan, dtype,
                         layout, backend, device, requires_grad)
 
 
-def _shifted(x: Tensor, dim: Any, half: Any) -> Tensor:
+def _shifted(op: str, x: Tensor, dim: Any, half: Any) -> Tensor:
     dims = tuple(range(x.ndim)) if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
     if not dims:
-        return x
+        raise RuntimeError(f"fft.{op}: `shifts` required: no dimension to shift (a 0-d input, or dim=())")
     return roll(x, tuple(half(x.shape[d]) for d in dims), dims)
 
 
 def fftshift(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """The zero frequency moved to the middle of each of ``dim`` (every axis by default; ``torch.fft.fftshift``):
     a roll by ``size // 2``."""
-    return _shifted(input, dim, lambda size: size // 2)
+    return _shifted("fftshift", input, dim, lambda size: size // 2)
 
 
 def ifftshift(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """The inverse of `fftshift` (``torch.fft.ifftshift``): a roll by ``(size + 1) // 2``."""
-    return _shifted(input, dim, lambda size: (size + 1) // 2)
+    return _shifted("ifftshift", input, dim, lambda size: (size + 1) // 2)
 
 
 # PyTorch's out= (the result written into a given tensor of the result's dtype)

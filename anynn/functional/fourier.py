@@ -106,6 +106,10 @@ class IrfftFunction(Function):
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.in_sizes = tuple(a.shape[axis] for axis in self.axes)
         self.real_input = not xp.isdtype(a.dtype, "complex floating")
+        if 0 in self.in_sizes:  # zero-pad an empty axis here: NumPy's irfftn of one reads uninitialised memory
+            bins = self.sizes[:-1] + (self.sizes[-1] // 2 + 1,)
+            a = resize(xp, a, self.axes, tuple(b if n == 0 else n for b, n in zip(bins, self.in_sizes)),
+                       self.backend.device)
         return xp.fft.irfftn(_as_complex(xp, a), s=self.sizes, axes=self.axes, norm=self.norm)
 
     def backward(self, xp: Namespace, g: Any) -> Any:

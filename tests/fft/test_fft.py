@@ -54,6 +54,7 @@ CASES = [
     ("irfft_truncated_input", lambda lib, norm, x: lib.fft.irfft(x, n=4, norm=norm), Z4),
     ("irfft_real_input", lambda lib, norm, x: lib.fft.irfft(x, n=5, norm=norm), R6),
     ("irfft_n1", lambda lib, norm, x: lib.fft.irfft(x, n=1, norm=norm), Z4),
+    ("irfft2_empty_padded", lambda lib, norm, x: lib.fft.irfft2(x, s=(3, 5), norm=norm), np.zeros((2, 0), complex)),
     ("irfft2", lambda lib, norm, x: lib.fft.irfft2(x, norm=norm), Z3D),
     ("irfft2_odd", lambda lib, norm, x: lib.fft.irfft2(x, s=(2, 5), norm=norm), Z3D),
     ("irfftn_dims_10", lambda lib, norm, x: lib.fft.irfftn(x, dim=(1, 0), norm=norm), Z3D),
@@ -105,6 +106,16 @@ def test_matches_torch(backend, name, fn, array, norm):
 def test_gradients(backend, name, fn, array):
     """Central differences (a complex input's real and imaginary parts moved in turn) agree with the gradients."""
     assert grad_check(lambda x: fn(anynn, "ortho", x), make(backend, array, requires_grad=True))
+
+
+@pytest.mark.parametrize("op", ["irfft", "hfft", "irfftn"])
+def test_an_empty_spectrum_padded_gives_zeros(backend, op):
+    """NumPy's irfft of an empty axis padded to n read uninitialised memory (values of earlier arrays came out)."""
+    for _ in range(3):
+        np.random.default_rng(0).standard_normal(4096)  # freed memory full of numbers
+        out = getattr(anynn.fft, op)(make(backend, np.zeros((2, 0), complex)), 6 if op != "irfftn" else (6,))
+        assert tuple(out.shape) == (2, 6)
+        np.testing.assert_array_equal(out.numpy(), np.zeros((2, 6)))
 
 
 SECOND_ORDER = [
@@ -176,7 +187,7 @@ def test_dtypes_as_torch(backend, dtype, complex_dtype):
 
 
 def test_frequencies_and_shifts_as_torch(backend):
-    for n, d in ((1, 1.0), (4, 0.5), (5, 2.0), (8, 0.1)):
+    for n, d in ((0, 1.0), (1, 1.0), (4, 0.5), (5, 2.0), (8, 0.1)):  # n = 0: rfftfreq's one bin is 0 / 0
         for dtype, torch_dtype in ((None, None), (anynn.float64, torch.float64)):
             mine = anynn.fft.fftfreq(n, d, dtype=dtype, backend=backend)
             theirs = torch.fft.fftfreq(n, d, dtype=torch_dtype)
@@ -230,6 +241,11 @@ REFUSALS = [
     ("bad_norm", lambda lib, x, z: lib.fft.fft(x, norm="foo"), RuntimeError, 'Invalid normalization mode: "foo"'),
     ("bad_norm_irfft", lambda lib, x, z: lib.fft.irfft(z, norm="Ortho"), RuntimeError, "Invalid normalization"),
     ("n_zero", lambda lib, x, z: lib.fft.fft(x, n=0), RuntimeError, r"Invalid number of data points \(0\)"),
+    # -1 keeps a size only in s; a 1-D transform's n=-1 was read as that and accepted
+    ("n_minus_one", lambda lib, x, z: lib.fft.irfft(z, n=-1), RuntimeError, r"data points \(-1\)"),
+    ("ihfft_n_minus_one", lambda lib, x, z: lib.fft.ihfft(x, n=-1, dim=0), RuntimeError, r"data points \(-1\)"),
+    ("fftshift_zero_d", lambda lib, x, z: lib.fft.fftshift(x[0, 0]), RuntimeError, "`shifts` required"),
+    ("ifftshift_no_dims", lambda lib, x, z: lib.fft.ifftshift(z, dim=()), RuntimeError, "`shifts` required"),
     ("s_negative", lambda lib, x, z: lib.fft.rfft2(x, s=(2, -3)), RuntimeError, r"data points \(-3\)"),
     ("irfft_of_one_bin", lambda lib, x, z: lib.fft.irfft(z[:, :1]), RuntimeError, r"data points \(0\)"),
     ("float_n", lambda lib, x, z: lib.fft.fft(x, n=3.0), TypeError, "argument 'n' must be int"),
