@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import warnings
 
+from ..autograd.autocast_mode import autocast_operands
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from .complex_numbers import view_as_real
 from .fold import fold
 from .fourier import FftFunction, IrfftFunction, RfftFunction
@@ -60,6 +62,15 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     if input.ndim not in (1, 2):
         raise RuntimeError(f"stft: expected a 1D or 2D tensor, but got a {input.ndim}D tensor of shape "
                            f"{tuple(input.shape)}")
+    kind = dtype_name(input.dtype)
+    if kind in ("float16", "bfloat16"):
+        (input,) = autocast_operands("float32", "stft", input)  # under autocast the transform runs in float32
+        kind = dtype_name(input.dtype)
+    if kind in ("float16", "bfloat16") or not input.backend.xp.isdtype(input.dtype, ("real floating",
+                                                                                     "complex floating")):
+        raise RuntimeError(f"stft: expected a tensor of floating point or complex values, float32/float64 or "
+                           f"complex64/complex128 as PyTorch's CPU transforms, but got {kind} (cast it first, "
+                           f"x.float())")
     complex_input = input.is_complex() or (window is not None and window.is_complex())
     if return_complex is None and not complex_input:
         raise RuntimeError(_RETURN_COMPLEX)

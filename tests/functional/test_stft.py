@@ -161,6 +161,10 @@ REFUSALS = [
      "onesided"),
     ("align_with_center", lambda lib, x, w: lib.stft(x, 16, window=w, return_complex=True, align_to_window=True),
      "align_to_window should only be set when center = false"),
+    # PyTorch's CPU transforms take float32/float64 (complex) only; anynn took integers and half precision
+    ("integer_input", lambda lib, x, w: lib.stft((x * 8).long(), 16, window=w.float(), return_complex=True),
+     "expected a tensor of floating point or complex values"),
+    ("half_input", lambda lib, x, w: lib.stft(x.half(), 16, return_complex=True), "got float16"),
     ("istft_real_input", lambda lib, x, w: lib.istft(x, 16, window=w), "requires a complex-valued input"),
     ("istft_frequencies", lambda lib, x, w: lib.istft(x[:, :10] * 1j, 16, window=w), "frequency dimension"),
     ("istft_onesided_complex", lambda lib, x, w: lib.istft(x.T[:9] * 1j, 16, window=w, return_complex=True),
@@ -176,5 +180,7 @@ REFUSALS = [
 def test_refusals_as_torch(backend, what, fn, message):
     with pytest.raises(RuntimeError):
         fn(torch, torch.tensor(SIGNAL), torch.tensor(np.hanning(16)))
+    if what == "half_input" and backend.key.startswith("array_api_strict"):
+        pytest.skip("array_api_strict has no float16")
     with pytest.raises(RuntimeError, match=message):
         fn(anynn, make(backend, SIGNAL), make(backend, np.hanning(16)))
