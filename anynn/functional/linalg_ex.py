@@ -94,6 +94,22 @@ def eliminate(xp: Namespace, a: Any, pivot: bool) -> tuple[Any, Any, Any, Any]:
     return a, stacked, info, order
 
 
+def substitute(xp: Namespace, lu: Any, order: Any, b: Any) -> Any:
+    """X (*, n, k) with ``A X = B`` from `eliminate`'s ``(LU, order)`` of A (*, n, n), by LAPACK's getrs steps: the
+    rows of B in ``order``, forward substitution with the unit L, then back substitution with U. No step skips a
+    zero, so a zero pivot gives the inf and NaN of LAPACK's (and PyTorch's) solve; a row is changed through
+    ``where``, never by multiplying by 0, so an inf in one row does not spread NaN to the others."""
+    n = lu.shape[-1]
+    x = xp.take_along_axis(b, xp.broadcast_to(order[..., None], tuple(b.shape)), axis=-2)
+    rows = xp.arange(n, device=device(lu))[:, None]
+    for k in range(n):  # rows below k lose L[i, k] x_k
+        x = xp.where(rows > k, x - lu[..., :, k, None] * x[..., k, None, :], x)
+    for k in reversed(range(n)):  # x_k = b_k / U[k, k]; rows above k lose U[i, k] x_k
+        solved = x[..., k, None, :] / lu[..., k, k, None, None]
+        x = xp.where(rows < k, x - lu[..., :, k, None] * solved, xp.where(rows == k, solved, x))
+    return x
+
+
 def _masks(xp: Namespace, n: int, like: Any) -> tuple[Any, Any]:
     """(strictly lower, upper with diagonal) masks (n, n) of ``like``'s dtype and device."""
     i = xp.arange(n, device=device(like))

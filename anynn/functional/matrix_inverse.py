@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
+from array_api_compat import device
+
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
@@ -86,14 +88,32 @@ class DetFunction(Function):
 
 
 class LogAbsDetFunction(Function):
-    """``log|det(A)|`` (slogdet's second part); gradient ``g inv(A)ᵀ``."""
+    """``log|det(A)|`` (slogdet's second part); gradient ``g inv(A)ᵀ``: for a singular A the inf and NaN of
+    PyTorch's ``solve(Aᵀ, I)`` (see `_inverse_transposed`), where NumPy and PyTorch's ``inv`` would raise."""
 
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         return xp.linalg.slogdet(a)[1]
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return _cells(xp, g) * xp.matrix_transpose(xp.linalg.inv(self.a))
+        return _cells(xp, g) * _inverse_transposed(xp, self.a)
+
+
+def _inverse_transposed(xp: Namespace, a: Any) -> Any:
+    """``inv(A)ᵀ`` of A (*, n, n); where the library refuses a singular matrix, PyTorch's ``solve(Aᵀ, I)`` by
+    LAPACK's steps (`linalg_ex.substitute`), whose zero pivot gives inf and NaN (-inf for log|det|'s gradient
+    where PyTorch gives it)."""
+    try:
+        return xp.matrix_transpose(xp.linalg.inv(a))
+    except Exception as error:
+        if type(error).__name__.lstrip("_") != "LinAlgError":
+            raise
+    from .linalg_ex import eliminate, substitute  # (linalg_ex builds on this module)
+
+    transposed = xp.matrix_transpose(a)
+    lu, _, _, order = eliminate(xp, transposed, pivot=True)
+    eye = xp.eye(a.shape[-1], dtype=a.dtype, device=device(a))
+    return substitute(xp, lu, order, xp.broadcast_to(eye, tuple(a.shape)))
 
 
 class SolveFunction(Function):
