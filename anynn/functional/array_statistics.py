@@ -13,8 +13,9 @@ from array_api_compat import device
 
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name
+from ..backend.arrays import any_true
 from . import broadcast, shape
-from .value_checks import checked_dim
+from .value_checks import InvalidValueError, checked_dim
 
 
 def _along(t: Tensor, dim: int, part: slice | int) -> Tensor:
@@ -115,7 +116,8 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *,  # noqa: A002 - PyTorch's names
           out: Any = None) -> Tensor:
     """Histogram of ``input``'s values in ``bins`` equal-width bins over ``[min, max]`` (both 0: the data's own
-    range, widened by 1 each side if all values are equal). Values outside are ignored, ``max`` itself counts in
+    range, widened by 1 each side if all values are equal; NaN or inf there is an error, as PyTorch's). Values
+    outside (and NaN) are ignored, ``max`` itself counts in
     the last bin. Returns (bins,) counts in ``input``'s floating dtype; not differentiable (as in PyTorch)."""
     xp = input.backend.xp
     if not xp.isdtype(input.dtype, "real floating"):
@@ -128,6 +130,9 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *,  # 
     dtype = values.dtype
     if min == max and values.shape[0] > 0:
         low, high = xp.min(values), xp.max(values)
+        if any_true(input.backend, ~(xp.isfinite(low) & xp.isfinite(high))):  # NaN or inf in the data (skipped traced)
+            raise InvalidValueError(f"histc: range of [{float(low):g}, {float(high):g}] is not finite; give min= and "
+                                    "max= to count the finite values only")
     else:
         low, high = (xp.asarray(v, dtype=dtype, device=device(values)) for v in (min, max))
     equal = low == high

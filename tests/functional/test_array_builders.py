@@ -101,6 +101,17 @@ def test_histc_counts_match_torch(backend, bins, low, high):
     np.testing.assert_array_equal(anynn.histc(same, bins=4).numpy(), torch.histc(torch.full((4,), 3.0), 4).numpy())
 
 
+@pytest.mark.parametrize("values", [[1.0, float("nan"), 3.0], [1.0, float("inf")], [float("-inf"), 0.0]], ids=str)
+def test_histc_of_nan_or_inf_refuses_an_automatic_range_as_torch(backend, values):
+    """The data's own range must be finite (PyTorch: "range of [1, inf] is not finite"); a given range skips them."""
+    with pytest.raises(RuntimeError, match="not finite"):
+        torch.histc(torch.tensor(values), bins=4)
+    with pytest.raises(RuntimeError, match=r"histc: range of \[.*\] is not finite"):
+        anynn.histc(make(backend, np.array(values, dtype=np.float32)), bins=4)
+    ours = anynn.histc(make(backend, np.array(values, dtype=np.float32)), bins=4, min=0, max=4)
+    np.testing.assert_array_equal(ours.numpy(), torch.histc(torch.tensor(values), bins=4, min=0, max=4).numpy())
+
+
 HISTOGRAMS = [  # (bins as an int or edges, keywords), each run on float32 and float64 data
     (7, {}), (4, dict(range=(-1.0, 0.5))), (1, {}), (3, dict(range=(2.0, 2.0))),
     ([-2.0, -0.5, 0.0, 0.5, 3.0], {}), (5, dict(weight=True)), (5, dict(density=True)),
