@@ -45,6 +45,29 @@ def test_type_of_a_legacy_class_casts_as_torch(backend, name):
         np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
 
 
+@pytest.mark.parametrize("default", [torch.float32, torch.float64])
+def test_type_of_the_tensor_class_casts_to_the_default_dtype_as_torch(backend, default):
+    """``x.type(torch.Tensor)``: CycleGAN's and SRGAN's ``Tensor = torch.Tensor`` on CPU; PyTorch casts to the
+    default floating dtype (torch.Tensor is the default tensor type), differentiably."""
+    data = np.array([[1, -2, 3], [0, 4, 5]], dtype=np.int64)
+    x, xt = anynn.tensor(data, backend=backend), torch.tensor(data)
+    previous = torch.get_default_dtype()
+    anynn.set_default_dtype(getattr(anynn, str(default).split(".")[-1]))
+    torch.set_default_dtype(default)
+    try:
+        got, ref = x.type(anynn.Tensor), xt.type(torch.Tensor)
+        assert str(got.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]
+        np.testing.assert_array_equal(got.numpy(), ref.numpy())
+        w, wt = anynn.tensor(data * 0.5, backend=backend, requires_grad=True), torch.tensor(data * 0.5,
+                                                                                            requires_grad=True)
+        (w.type(anynn.Tensor) ** 2).sum().backward()
+        (wt.type(torch.Tensor) ** 2).sum().backward()
+        np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy())
+    finally:
+        torch.set_default_dtype(previous)
+        anynn.set_default_dtype(anynn.float32)
+
+
 def test_floats_truncate_toward_zero_in_integer_types_and_isinstance_reads_the_dtype():
     assert anynn.LongTensor([1.7, -2.5]).tolist() == torch.LongTensor([1.7, -2.5]).tolist()
     assert not isinstance(anynn.zeros(2), anynn.LongTensor)
