@@ -325,3 +325,67 @@ def _additive(forbidden: Tensor, like: Tensor) -> Tensor:
     zeros = xp.zeros(forbidden.shape, dtype=like.array.dtype, device=device_of(like.array))
     data = xp.where(forbidden.array, xp.full_like(zeros, -float("inf")), zeros)
     return Tensor._make(data, like.backend, None, 0)
+
+
+class _GivenWeights(MultiheadAttention):
+    """`MultiheadAttention`'s forward over weights handed in by `multi_head_attention_forward` (it owns nothing)."""
+
+    def __init__(self, embed_dim: int, num_heads: int, weights: dict[str, Any], add_zero_attn: bool,
+                 dropout_p: float, training: bool) -> None:
+        Module.__init__(self)
+        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
+            raise ValueError(f"multi_head_attention_forward: embed_dim_to_check ({embed_dim}) must be a positive "
+                             f"multiple of num_heads ({num_heads})")
+        separate = weights["in_proj_weight"] is None
+        first = weights["q_proj_weight"] if separate else weights["in_proj_weight"]
+        self.__dict__.update(weights, embed_dim=embed_dim, num_heads=num_heads, head_dim=embed_dim // num_heads,
+                             kdim=weights["k_proj_weight"].shape[-1] if separate else embed_dim,
+                             vdim=weights["v_proj_weight"].shape[-1] if separate else embed_dim,
+                             _qkv_same_embed_dim=not separate, add_zero_attn=add_zero_attn,
+                             dropout=float(dropout_p), training=training, batch_first=False, dropout_seed=None,
+                             _dropout_generator=None, _parameters={"weight": first})
+
+
+_GivenWeights.__name__ = "multi_head_attention_forward"  # input errors name the function, as the layer's name it
+
+
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
+                                 in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
+                                 bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float,
+                                 out_proj_weight: Tensor, out_proj_bias: Tensor | None, training: bool = True,
+                                 key_padding_mask: Any = None, need_weights: bool = True, attn_mask: Any = None,
+                                 use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
+                                 k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
+                                 static_k: Tensor | None = None, static_v: Tensor | None = None,
+                                 average_attn_weights: bool = True,
+                                 is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+    """PyTorch's ``F.multi_head_attention_forward``: `MultiheadAttention`'s computation with every weight given.
+
+    query (L, N, E) or (L, E); key (S, N, kdim), value (S, N, vdim) (sequence first, as the layer without
+    ``batch_first``). The input projection is ``in_proj_weight`` (3E, E), or with ``use_separate_proj_weight``
+    ``q_proj_weight`` (E, E), ``k_proj_weight`` (E, kdim), ``v_proj_weight`` (E, vdim); ``in_proj_bias`` (3E,) in
+    both cases; ``bias_k``/``bias_v`` (1, 1, E); the output projection ``out_proj_weight`` (E, E),
+    ``out_proj_bias`` (E,). Masks and the returned weights as in `MultiheadAttention.forward`; dropout on the
+    attention weights only with ``training``. CLIP's AttentionPool2d pools with it. ``static_k``/``static_v``
+    (precomputed per-head keys and values) are not supported.
+    """
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError("multi_head_attention_forward: static_k / static_v are not supported; pass the "
+                                  "keys and values through key/value and the projection weights")
+    if use_separate_proj_weight:
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise ValueError("multi_head_attention_forward: use_separate_proj_weight=True needs q_proj_weight, "
+                             "k_proj_weight and v_proj_weight")
+        in_proj_weight = None
+    elif in_proj_weight is None:
+        raise ValueError("multi_head_attention_forward: in_proj_weight is None; pass it, or "
+                         "use_separate_proj_weight=True with q_proj_weight, k_proj_weight and v_proj_weight")
+    from types import SimpleNamespace
+
+    weights = dict(in_proj_weight=in_proj_weight, q_proj_weight=q_proj_weight, k_proj_weight=k_proj_weight,
+                   v_proj_weight=v_proj_weight, in_proj_bias=in_proj_bias, bias_k=bias_k, bias_v=bias_v,
+                   out_proj=SimpleNamespace(weight=out_proj_weight, bias=out_proj_bias))
+    layer = _GivenWeights(embed_dim_to_check, num_heads, weights, add_zero_attn, dropout_p, training)
+    return MultiheadAttention.forward(layer, query, key, value, key_padding_mask=key_padding_mask,
+                                      need_weights=need_weights, attn_mask=attn_mask,
+                                      average_attn_weights=average_attn_weights, is_causal=is_causal)

@@ -10,8 +10,9 @@ from typing import Any
 
 from .. import functional as _functional
 from ..functional import *  # noqa: F401,F403  (PyTorch's F.relu, F.cross_entropy, ...)
+from .attention import multi_head_attention_forward  # noqa: F401  (MultiheadAttention's forward, weights given)
 
-__all__ = list(_functional.__all__)
+__all__ = list(_functional.__all__) + ["multi_head_attention_forward"]
 
 
 def __getattr__(name: str) -> Any:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+import anynn
 from anynn.backend.base import BackendMismatch
 from anynn.functional.attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from anynn.nn.attention import MultiheadAttention
@@ -499,3 +500,104 @@ def test_multihead_attention_extra_keys_match_torch(backend, extra, mask_type):
         return lambda q, k, m, p: module(q, k, k, attn_mask=m, key_padding_mask=p, average_attn_weights=False)
 
     compare(backend, ours, theirs, runner(ours), runner(theirs), [q, k], "float64", extras=[mask, pad])
+
+
+# -- F.multi_head_attention_forward: the layer's computation with every weight handed in -------------------------
+def _mhaf_arrays(rng: np.random.Generator, case: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """(arrays: inputs and weights, options) of one call; CLIP's AttentionPool2d is ``pool``."""
+    kdim = 6 if case == "separate_kdim" else E
+    separate = case in ("pool", "separate_kdim")
+    arrays = dict(query=rng.standard_normal((1 if case == "pool" else L, N, E)),
+                  key=rng.standard_normal((S, N, kdim)), value=rng.standard_normal((S, N, kdim)),
+                  in_proj_bias=rng.standard_normal(3 * E), out_proj_weight=rng.standard_normal((E, E)) / 3,
+                  out_proj_bias=rng.standard_normal(E))
+    if separate:
+        arrays.update(q_proj_weight=rng.standard_normal((E, E)) / 3, k_proj_weight=rng.standard_normal((E, kdim)) / 3,
+                      v_proj_weight=rng.standard_normal((E, kdim)) / 3)
+    else:
+        arrays.update(in_proj_weight=rng.standard_normal((3 * E, E)) / 3)
+    options: dict[str, Any] = dict(use_separate_proj_weight=separate, add_zero_attn=False, need_weights=False)
+    if case == "pool":
+        arrays["key"] = arrays["value"] = np.concatenate([arrays["query"], arrays["key"]])
+    if case == "bias_kv":
+        arrays.update(bias_k=rng.standard_normal((1, 1, E)), bias_v=rng.standard_normal((1, 1, E)))
+        padding = np.zeros((N, S), bool)
+        padding[1, 1:] = True
+        options.update(add_zero_attn=True, need_weights=True, key_padding_mask=padding)
+    if case == "separate_kdim":
+        options.update(attn_mask=rng.standard_normal((L, S)), need_weights=True, average_attn_weights=False)
+    if case == "unbatched":
+        arrays = {k: (v[:, 0] if k in ("query", "key", "value") else v) for k, v in arrays.items()}
+        del arrays["in_proj_bias"], arrays["out_proj_bias"]
+    return arrays, options
+
+
+def _mhaf(lib: Any, tensors: dict[str, Any], options: dict[str, Any]) -> tuple[Any, Any]:
+    """``lib.nn.functional.multi_head_attention_forward`` as CLIP calls it (keywords, weights as given)."""
+    t = dict(tensors)
+    if t.get("key") is None:
+        t["key"] = t["value"] = t["kv"]
+    for name in ("in_proj_weight", "in_proj_bias", "bias_k", "bias_v", "out_proj_bias"):
+        t.setdefault(name, None)
+    t.pop("kv", None)
+    query, key, value = t.pop("query"), t.pop("key"), t.pop("value")
+    return lib.nn.functional.multi_head_attention_forward(
+        query=query, key=key, value=value, embed_dim_to_check=E, num_heads=H, dropout_p=0.0, training=True,
+        **t, **options)
+
+
+@pytest.mark.parametrize("case", ["pool", "bias_kv", "separate_kdim", "unbatched"])
+def test_multi_head_attention_forward_matches_torch(backend, rng, case):
+    arrays, options = _mhaf_arrays(rng, case)
+    shared_kv = case == "pool"
+    if shared_kv:  # key is value: one tensor, as CLIP passes it
+        arrays["kv"] = arrays.pop("key")
+        del arrays["value"]
+    ours = {k: make(backend, v, requires_grad=True) for k, v in arrays.items()}
+    theirs = {k: torch.tensor(v, requires_grad=True) for k, v in arrays.items()}
+    mask_options = {k: v for k, v in options.items() if isinstance(v, np.ndarray)}
+    plain = {k: v for k, v in options.items() if k not in mask_options}
+    for name in ("key", "value"):
+        if shared_kv:
+            ours[name], theirs[name] = ours["kv"], theirs["kv"]
+    out, weights = _mhaf(anynn, {k: v for k, v in ours.items() if k != "kv"},
+                         {**plain, **{k: make(backend, v) for k, v in mask_options.items()}})
+    ref, ref_weights = _mhaf(torch, {k: v for k, v in theirs.items() if k != "kv"},
+                             {**plain, **{k: torch.tensor(v) for k, v in mask_options.items()}})
+    tol = TOL["float64"]
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), err_msg="output", **tol)
+    projection = rng.standard_normal(tuple(ref.shape))
+    loss, ref_loss = (out * make(backend, projection)).sum(), (ref * torch.tensor(projection)).sum()
+    if options["need_weights"]:
+        np.testing.assert_allclose(weights.numpy(), ref_weights.detach().numpy(), err_msg="weights", **tol)
+        loss, ref_loss = loss + (weights * weights).sum(), ref_loss + (ref_weights * ref_weights).sum()
+    else:
+        assert weights is None and ref_weights is None
+    loss.backward()
+    ref_loss.backward()
+    for name in arrays:
+        np.testing.assert_allclose(ours[name].grad.numpy(), theirs[name].grad.numpy(), err_msg=name, **tol)
+
+
+def test_multi_head_attention_forward_gradients(backend, rng):
+    arrays, options = _mhaf_arrays(rng, "bias_kv")
+    padding = make(backend, options.pop("key_padding_mask"))
+    names = list(arrays)
+
+    def fn(*tensors):
+        return _mhaf(anynn, dict(zip(names, tensors)), {**options, "key_padding_mask": padding})
+
+    check_gradients(backend, fn, *arrays.values())
+
+
+def test_multi_head_attention_forward_errors(backend, rng):
+    arrays, options = _mhaf_arrays(rng, "pool")
+    tensors = {k: make(backend, v) for k, v in arrays.items()}
+    with pytest.raises(ValueError, match=r"multi_head_attention_forward: expected input with 8 features"):
+        _mhaf(anynn, {**tensors, "query": make(backend, rng.standard_normal((1, N, 5)))}, options)
+    with pytest.raises(ValueError, match="use_separate_proj_weight=True needs q_proj_weight"):
+        _mhaf(anynn, {k: v for k, v in tensors.items() if k != "k_proj_weight"}, options)
+    with pytest.raises(ValueError, match="in_proj_weight is None"):
+        _mhaf(anynn, tensors, {**options, "use_separate_proj_weight": False})
+    with pytest.raises(NotImplementedError, match="static_k"):
+        _mhaf(anynn, {**tensors, "static_k": tensors["key"]}, options)
