@@ -76,7 +76,10 @@ class ScatterReduce(Function):
         else:
             self.reduced = op(self.backend, "scatter_reduce")(positions, values, n, reduce)
         if reduce == "mean" or not self.include_self:
-            counts = op(self.backend, "scatter_add")(positions, xp.ones_like(values), n)
+            ones = xp.ones_like(values)
+            if xp.isdtype(values.dtype, "complex floating"):  # real counts: complex numbers have no order (> 0)
+                ones = xp.ones(values.shape, dtype=xp.real(values).dtype, device=self.backend.device)
+            counts = op(self.backend, "scatter_add")(positions, ones, n)
             self.touched = counts > 0
         if reduce == "mean":
             total = flat + self.reduced if self.include_self else self.reduced
@@ -171,4 +174,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                            f"they must match")
     if reduce == "mean" and input.backend.xp.isdtype(input.array.dtype, "bool"):
         raise NotImplementedError(f"{name}: reduce='mean' is not defined for bool tensors (as in PyTorch)")
+    if reduce in ("amax", "amin") and input.backend.xp.isdtype(input.array.dtype, "complex floating"):
+        raise NotImplementedError(f"{name}: reduce={reduce!r} is not defined for complex tensors (got "
+                                  f"{dtype_name(input.dtype)}; they have no order), as in PyTorch")
     return ScatterReduce.apply(input, idx, src, dim=dim, reduce=reduce, include_self=include_self)

@@ -159,7 +159,11 @@ def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: 
         axis = dim + x.ndim if dim < 0 else dim
         if not 0 <= axis < max(x.ndim, 1):
             raise IndexError(f"unique_consecutive: dim {dim} is out of range for a {x.ndim}-D tensor")
-        along = x.movedim(axis, 0).reshape(x.shape[axis], -1)
+        rest = math.prod(size for i, size in enumerate(x.shape) if i != axis)
+        if rest == 0 and x.shape[axis]:
+            raise RuntimeError("unique_consecutive: There are 0 sized dimensions, and they aren't selected, so "
+                               f"unique cannot be applied (shape {tuple(x.shape)}, dim={dim})")
+        along = x.movedim(axis, 0).reshape(x.shape[axis], rest)  # -1 cannot be inferred for an empty tensor
         n = along.shape[0]
     if n == 0:
         starts = along.new_zeros((0,), dtype="bool")

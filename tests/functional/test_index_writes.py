@@ -163,7 +163,7 @@ def test_ties_and_zeros_share_gradients_as_torch(backend, reduce, include_self):
 
 
 @pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
-@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool", "complex64"])
 def test_integer_and_boolean_scatter_reduce_as_torch(backend, reduce, dtype):
     x = np.array([[5, 0, 1, 2], [-5, 3, 1, 7]]) % 9
     src = np.array([[2, 2, 4, 1], [3, 3, 0, 6]])
