@@ -74,6 +74,42 @@ class _Namespace(types.ModuleType):
             return ndonnx_sizes.tile(x, tuple(repetitions))
         return self._library.tile(x, repetitions)
 
+    def cumulative_prod(self, x: Any, /, *, axis: int | None = None, dtype: Any = None,
+                        include_initial: bool = False) -> Any:
+        """ndonnx's running product is ``exp(cumsum(log x))``: NaN from the first negative factor on. Where the axis
+        has a known size it is products of shifted copies instead (log2(n) steps, Hillis and Steele's scan; ONNX
+        has no CumProd); along a symbolic axis, the magnitudes' ``exp(cumsum(log |x|))`` with the sign of the count
+        of negative factors (integers computed in float64 and rounded)."""
+        lib = self._library
+        if axis is None and x.ndim == 1:
+            axis = 0
+        if axis is None or include_initial:
+            return lib.cumulative_prod(x, axis=axis, dtype=dtype, include_initial=include_initial)
+        n = x.shape[axis]
+        if n is None:
+            exact = lib.isdtype(x.dtype, "integral")
+            real = lib.astype(x, lib.float64) if exact else x
+            magnitude = lib.exp(lib.cumulative_sum(lib.log(lib.abs(real)), axis=axis))
+            odd = lib.cumulative_sum(lib.astype(real < 0, lib.int64), axis=axis) % 2 == 1
+            out = lib.where(odd, -magnitude, magnitude)
+            out = lib.astype(lib.round(out), x.dtype) if exact else out
+            return out if dtype is None else lib.astype(out, dtype)
+        import spox.opset.ai.onnx.v21 as op
+
+        from .ndonnx_graph import const, np_dtype, var, wrap
+
+        out = x if dtype is None else self._library.astype(x, dtype)
+        axis %= x.ndim
+        one = const(1, np_dtype(out))
+        shift = 1
+        while shift < n:  # out[i] = prod(x[i - 2 * shift + 1 : i + 1]) after this step
+            pads = [0] * (2 * x.ndim)
+            pads[axis] = shift  # shift ones in at the start of the axis, the last `shift` entries dropped
+            shifted = wrap(op.pad(var(out), const(pads, np.int64), one))
+            out = out * shifted[(slice(None),) * axis + (slice(0, n), ...)]
+            shift *= 2
+        return out
+
     def with_sizes(self, x: Any, shape: tuple[Any, ...]) -> Any:
         """``x`` (sliced by a `SymInt`: ndonnx forgets its static sizes) with the ints of ``shape`` known again."""
         return ndonnx_sizes.with_sizes(x, shape)

@@ -54,7 +54,7 @@ def embedding_renorm_(weight: Tensor, indices: Tensor, max_norm: float, norm_typ
     ``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm`` (PyTorch's ``embedding_renorm_``)."""
     xp, data = weight.backend.xp, weight.array
     flat = xp.reshape(indices.array, (-1,))
-    ones = xp.ones((flat.shape[0], 1), dtype=data.dtype, device=device(data))
+    ones = xp.ones_like(flat[:, None], dtype=data.dtype)  # (flat's size read as the graph runs, in ONNX export)
     looked_up = op(weight.backend, "scatter_add")(flat, ones, data.shape[0]) > 0  # (num_embeddings, 1)
     magnitude = xp.abs(data)
     if norm_type == float("inf"):

@@ -36,12 +36,14 @@ class _Reduced(Function):
     def forward(self, xp: Any, *arrays: Any) -> Any:
         arrays = self._upcast(xp, arrays)
         losses = self.elementwise(xp, *arrays)
-        count = 1
-        for n in losses.shape:
-            count *= n
+        count: int | None = 1
+        for n in losses.shape:  # None: a symbolic axis (ONNX export), whose size the graph reads when it runs
+            count = None if n is None or count is None else count * n
         self.count = count
         reduction = self.reduction
-        if reduction != "none":
+        if reduction == "mean" and count is None:
+            losses = xp.mean(losses)
+        elif reduction != "none":
             total = xp.sum(losses)
             losses = total / float(count) if reduction == "mean" else total
         return cast_to(xp, losses, self.out_dtype) if self.low else losses
@@ -249,7 +251,8 @@ class ClassLoss(Function):
             q = target * (1.0 - eps) + eps / C if eps else target
             if weight is not None:
                 q = q * weight[None, :]
-            denominator = float(scores.shape[0])
+            rows = scores.shape[0]  # None: a symbolic batch (ONNX export), counted when the graph runs
+            denominator = float(rows) if rows is not None else xp.sum(xp.ones_like(scores[:, 0]))
             if self.needs_input_grad[1]:  # probabilities may be differentiated too, as in PyTorch
                 self.logp, self.weight = logp, weight
         self.q = q

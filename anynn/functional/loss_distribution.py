@@ -174,6 +174,9 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None, reduce: bo
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       UserWarning, stacklevel=2)
     elif reduction == "batchmean":
+        if input.ndim and input.shape[0] is None:  # a symbolic batch (ONNX export): the mean over it as the graph runs
+            losses = KLDivergence.apply(input, target, reduction="none", log_target=bool(log_target))
+            return (losses.sum(tuple(range(1, losses.ndim))) if losses.ndim > 1 else losses).mean()
         divisor = float(input.shape[0]) if input.ndim else 1.0
         total = KLDivergence.apply(input, target, reduction="sum", log_target=bool(log_target),
                                    divisor=divisor or 1.0)

@@ -186,7 +186,7 @@ def _listed(xp: Namespace, y: Any) -> Any:
     C = y.shape[-1]
     ends = y < 0
     first_end = xp.where(xp.any(ends, axis=-1), xp.argmax(xp.astype(ends, xp.int32), axis=-1),
-                         xp.full(y.shape[:1], C, dtype=xp.int64, device=_device(y)))
+                         xp.full_like(y[:, 0], C, dtype=xp.int64))
     position = xp.arange(C, dtype=first_end.dtype, device=_device(y))
     return position[None, :] < first_end[:, None]
 

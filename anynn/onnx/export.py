@@ -81,6 +81,7 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     opset = required_opset(opset_version)
     backend = NdonnxBackend(opset=opset)
     arrays = [_host_input(a) for a in (args if isinstance(args, (tuple, list)) else (args,))]
+    _materialize_lazy_layers(model, arrays)
     names = _names(input_names, len(arrays), "input")
     dynamic = _dynamic(dynamic_axes or {})
     arguments = {name: backend.argument(_input_shape(name, a.shape, dynamic.get(name, {})), a.dtype)
@@ -129,12 +130,33 @@ def _check_torch_options(kwargs: dict[str, Any] | None, export_params: bool, kee
                          "constants of the graph, not inputs")
 
 
+def _materialize_lazy_layers(model: Any, arrays: list[np.ndarray]) -> None:
+    """Draw the parameters of lazy layers (``nn.LazyLinear``) that wait for their first input by running ``model``
+    itself on the example inputs (in eval mode, as PyTorch's export does): the recording runs a copy, whose own
+    draws would be other weights than the model's."""
+    if not any(getattr(m, "has_uninitialized_params", lambda: False)() for m in model.modules()):
+        return
+    state = next((t for t in (*model.parameters(), *model.buffers())), None)
+    if state is None:
+        return
+    training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            model(*[Tensor._make(state.backend.from_host(a), state.backend, None, 0) for a in arrays])
+    finally:
+        model.train(training)
+
+
 def _record(model: Any, backend: Any, arguments: dict[str, Any]) -> Any:
     """Run an eval-mode copy of ``model`` on the backend's symbolic ``arguments``; tensors the forward makes
-    itself (``anynn.arange(n)``, a causal mask) are made on ``backend`` too, so they are graph constants."""
+    itself (``anynn.arange(n)``, a causal mask) are made on ``backend`` too, so they are graph constants. Each input
+    Tensor holds its own array object (of the same graph value): an in-place first layer (``ReLU(inplace=True)``)
+    replaces that object's value, and the graph's input must stay the argument."""
     recording = _copy_to(model, backend)
     recording.eval()
-    inputs = [Tensor._make(argument, backend, None, 0) for argument in arguments.values()]
+    inputs = [Tensor._make(backend.xp.asarray(argument, copy=True), backend, None, 0)
+              for argument in arguments.values()]
     with no_grad(), default_backend_set_to(backend), _symbolic_sizes(), _naming_failures(recording):
         return recording(*inputs)
 

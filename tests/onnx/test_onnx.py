@@ -198,8 +198,30 @@ class Orderings(nn.Module):
                 x[:, None, :3].expand(-1, 2, -1), x.unsqueeze(0).expand(2, -1, -1).sum(0), x.argsort(1)[:, :2])
 
 
+class Criteria(nn.Module):
+    """Losses as the model's outputs (programs export a whole criterion): means over a symbolic batch, KL's
+    batchmean, probability targets, multi-label margins (their target lists end at a -1); running products along
+    the batch (a symbolic axis) and the features (a known one: ndonnx's exp(cumsum(log x)) is NaN from a negative
+    factor on)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.head = nn.Linear(5, 5)
+
+    def forward(self, x: Any, labels: Any, probs: Any) -> Any:
+        F = nn.functional
+        logits = self.head(x)
+        return (F.mse_loss(logits, probs), nn.CrossEntropyLoss()(logits, probs), F.cross_entropy(logits, labels[:, 0]),
+                F.kl_div(logits.log_softmax(-1), probs, reduction="batchmean"), nn.L1Loss(reduction="none")(x, probs),
+                F.multilabel_margin_loss(logits, labels, reduction="none"), x.cumprod(0), x.cumprod(1))
+
+
 def _floats(*shape: int) -> np.ndarray:
     return np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32)
+
+
+def _labels(seed: int, high: int, shape: tuple[int, ...]) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, high, shape)
 
 
 # name -> (model builder, example inputs (batch size 4 on `axis`), batch axis of every input)
@@ -270,6 +292,14 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
     "embedding_bags": (Bags, lambda n: (np.random.default_rng(n).integers(0, 20, (n, 5)) % (np.arange(5) + 2),
                                         _floats(n, 5)), (0, 0)),
     "symbolic_helpers": (Helpers, lambda n: (_floats(n, 8), np.random.default_rng(n).integers(0, 8, (n, 3))), (0, 0)),
+    "criteria_cumprod": (Criteria, lambda n: (_floats(n, 5), np.where(np.arange(5) < 3, _labels(n, 5, (n, 5)), -1),
+                                              np.exp(_floats(n, 5)) / np.exp(_floats(n, 5)).sum(1, keepdims=True)),
+                         (0, 0, 0)),
+    # the graph's input written in place by the first layer; a lazy layer drawn by the export (from the example)
+    "inplace_input_lazy": (lambda: nn.Sequential(nn.LeakyReLU(0.2, inplace=True), nn.LazyLinear(4)),
+                           lambda n: (_floats(n, 6),), (0,)),
+    "embedding_max_norm": (lambda: nn.Embedding(20, 4, padding_idx=0, max_norm=1.0),
+                           lambda n: (np.random.default_rng(n).integers(0, 20, (n, 5)),), (0,)),
     "activations": (lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh(), nn.Hardswish(), nn.Sigmoid(), nn.Softplus(),
         nn.Mish(), nn.Softsign(), nn.PReLU(), nn.GELU("tanh"), nn.CELU(), nn.LogSigmoid(), nn.Hardsigmoid(),

@@ -17,8 +17,11 @@ def scatter_add(xp: Namespace, index: Array, values: Array, num_rows: int) -> Ar
     """
     rows = xp.arange(num_rows, dtype=index.dtype, device=device(values))
     onehot = xp.astype(index[:, None] == rows[None, :], values.dtype)  # (n, num_rows)
-    # -1 cannot be inferred from no rows (n = 0: an empty lookup), so name the trailing size there
-    flat = xp.reshape(values, (values.shape[0], math.prod(values.shape[1:]) if values.shape[0] == 0 else -1))
+    width = math.prod(values.shape[1:]) if None not in values.shape[1:] else None
+    if width:  # the rows as -1: their count may be symbolic (None, in an ONNX export with dynamic_axes)
+        flat = xp.reshape(values, (-1, width))
+    else:  # -1 cannot be inferred from no elements (n = 0: an empty lookup), so name the trailing size there
+        flat = xp.reshape(values, (values.shape[0], math.prod(values.shape[1:]) if values.shape[0] == 0 else -1))
     out = onehot.mT @ flat
     return xp.reshape(out, (num_rows,) + tuple(values.shape[1:]))
 
