@@ -131,6 +131,8 @@ def test_custom_method_writes_through_a_flattened_view():
     (lambda p, m: p.ln_structured(m, "bias", amount=1, n=2, dim=0), ValueError, "multidimensional tensors"),
     (lambda p, m: p.ln_structured(m, "weight", amount=1, n=2, dim=2), IndexError, "Invalid index 2"),
     (lambda p, m: p.remove(m, "weight"), ValueError, "has to be pruned before pruning can be removed"),
+    (lambda p, m: p.l1_unstructured(m.register_parameter("bias", None) or m, "bias", amount=1), TypeError,
+     "NoneType"),
     (lambda p, m: p.global_unstructured([(m, "weight")], pruning_method=p.LnStructured, amount=1, n=2),
      TypeError, 'Only "unstructured" PRUNING_TYPE'),
 ])

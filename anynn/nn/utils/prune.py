@@ -72,6 +72,9 @@ class BasePruningMethod(ABC):
             container.add_pruning_method(method)
             method = container
         orig = getattr(module, name)
+        if not isinstance(orig, Tensor):  # PyTorch fails in ones_like(None) with a TypeError
+            raise TypeError(f"prune: {type(module).__name__}.{name} is {type(orig).__name__}, not a Tensor to prune "
+                            f"(a layer built with bias=False has bias None)")
         if importance_scores is not None and tuple(importance_scores.shape) != tuple(orig.shape):
             raise ValueError(f"prune: importance_scores should have the same shape as parameter {name} of "
                              f"{type(module).__name__}, {tuple(orig.shape)}, got {tuple(importance_scores.shape)}")
