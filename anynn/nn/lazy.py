@@ -150,9 +150,18 @@ class _LazyConvBase(LazyModuleMixin):
         return shape[0] if self.cls_to_become.transposed else shape[1] * groups
 
 
+def _check_groups(self: Any, out_channels: Any, groups: Any) -> None:
+    """Refused when built (PyTorch refuses at the first call): the eager template would blame an in_channels the
+    user never gave."""
+    if isinstance(out_channels, int) and isinstance(groups, int) and groups > 0 and out_channels % groups:
+        raise ValueError(f"{type(self).__name__}: out_channels ({out_channels}) must be divisible by groups "
+                         f"({groups})")
+
+
 def _conv_init(self: Any, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
                groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype: Any = None, backend: Any = None,
                seed: int | None = None) -> None:
+    _check_groups(self, out_channels, groups)
     Module.__init__(self)
     self._template_size = groups
     self._lazy_init(out_channels=out_channels, kernel_size=kernel_size, stride=stride, padding=padding,
@@ -164,6 +173,7 @@ def _conv_transpose_init(self: Any, out_channels: int, kernel_size: Any, stride:
                          output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
                          padding_mode: str = "zeros", dtype: Any = None, backend: Any = None,
                          seed: int | None = None) -> None:
+    _check_groups(self, out_channels, groups)
     Module.__init__(self)
     self._template_size = groups
     self._lazy_init(out_channels=out_channels, kernel_size=kernel_size, stride=stride, padding=padding,

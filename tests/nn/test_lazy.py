@@ -97,6 +97,14 @@ def test_lazy_refusals_are_pytorchs():
         layer(anynn.ones(1, 3, 5, 5))  # 3 input channels in 2 groups
     with pytest.raises(ValueError, match="divisible"):
         torch.nn.LazyConv2d(4, 3, groups=2)(torch.ones(1, 3, 5, 5))
+    # out_channels not divisible by groups: refused when built, naming the lazy layer (the eager template blamed
+    # in_channels (3)); PyTorch refuses at the first call
+    for cls in ("LazyConv2d", "LazyConvTranspose1d"):
+        with pytest.raises(ValueError, match=rf"{cls}: out_channels \(4\) must be divisible by groups \(3\)"):
+            getattr(anynn.nn, cls)(4, 3, groups=3)
+        with pytest.raises(RuntimeError):
+            layer = getattr(torch.nn, cls)(4, 3, groups=3)
+            layer(torch.ones((1, 3, 5, 5) if cls == "LazyConv2d" else (1, 3, 5)))
     # a first input of a rank the layer cannot read its size from
     for lib in (anynn, torch):
         with pytest.raises(RuntimeError, match=r"Expected 3D \(unbatched\) or 4D \(batched\) input to LazyConv2d"):
