@@ -172,6 +172,15 @@ def test_load_state_dict_non_strict_returns_missing_and_unexpected():
     np.testing.assert_array_equal(model[0].weight.numpy(), source[0].weight.numpy())
 
 
+def test_load_state_dict_result_prints_as_torch():
+    """Notebooks print what load_state_dict returns: PyTorch's text when every key matched (a NamedTuple's before)."""
+    ours, theirs = anynn.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    matched = ours.load_state_dict(ours.state_dict())
+    assert repr(matched) == str(matched) == repr(theirs.load_state_dict(theirs.state_dict()))
+    partial = ours.load_state_dict({"weight": ours.weight}, strict=False)
+    assert partial == (["bias"], []) and "missing_keys=['bias']" in repr(partial)
+
+
 # -- modes, backends ----------------------------------------------------------------------------
 def test_train_and_eval_recurse():
     block = _Block()
