@@ -46,6 +46,8 @@ class _Namespace(types.ModuleType):
         if isinstance(shape, (tuple, list)) and has_symbolic(shape):  # x.view(B, T, h, C // h), T a SymInt
             return ndonnx_sizes.reshape(self._library, x, tuple(shape))
         if isinstance(shape, tuple) and None in shape and shape.count(None) == 1 and -1 not in shape:
+            if ndonnx_sizes.same_symbolic_axis(x.shape, shape):  # ONNX 0: that axis, its name kept
+                return ndonnx_sizes.reshape_keeping(x, [0 if n is None else n for n in shape])
             shape = tuple(-1 if n is None else n for n in shape)
         return self._library.reshape(x, shape, **kwargs)
 

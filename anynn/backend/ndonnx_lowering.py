@@ -16,7 +16,7 @@ import numpy as np
 
 from .averaging import averaging_matrix
 from .ndonnx_graph import const, host, np_dtype, static_shape, var, wrap
-from .ndonnx_sizes import has_symbolic
+from .ndonnx_sizes import has_symbolic, same_symbolic_axis
 from .typing import Namespace
 
 Lowering = Callable[..., Any]
@@ -362,8 +362,9 @@ def reshape(fn: Any, xp: Namespace, x: Any) -> Any:
         return xp.reshape(x, tuple(target))
     unknown = [i for i, n in enumerate(target) if n is None]
     if unknown:
-        if len(unknown) == 1 and -1 not in target:
-            target[unknown[0]] = -1  # every other size is known: the one left is implied
+        if len(unknown) == 1 and -1 not in target:  # every other size is known: the one left is implied (-1), or
+            # it is the input's symbolic axis there (a Flatten): ONNX's 0, which keeps its name for the graph's output
+            target[unknown[0]] = 0 if same_symbolic_axis(static_shape(x), tuple(fn.shape)) else -1
         else:
             source = static_shape(x)
             for i in unknown:

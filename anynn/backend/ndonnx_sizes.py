@@ -10,6 +10,7 @@ symbolic sizes are those of the input's same axes is one ``Reshape`` to ``0`` th
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,21 @@ def _reshape(x: Any, target: list[int]) -> Any:
     from .ndonnx_graph import const, var, wrap
 
     return wrap(op.reshape(var(x), const(target, np.int64), allowzero=0))
+
+
+def same_symbolic_axis(shape: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
+    """Whether the one ``None`` of ``target`` is the one symbolic axis of ``shape``, at the same position, with the
+    same product of the known sizes (``(None, 3, 4)`` to ``(None, 12)``, a Flatten): then it is that axis' size, ONNX
+    Reshape's 0, which keeps the axis' name for the layers after it and the graph's output."""
+    axis = target.index(None)
+    if shape.count(None) != 1 or axis >= len(shape) or shape[axis] is not None:
+        return False
+    return math.prod(n for n in shape if n is not None) == math.prod(n for n in target if n is not None)
+
+
+def reshape_keeping(x: Any, target: list[int]) -> Any:
+    """``x`` reshaped to ``target``, where 0 keeps the input's axis at that position (its size and its name)."""
+    return _reshape(x, target)
 
 
 def reshape(ndonnx: Any, x: Any, shape: tuple[Any, ...]) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch
+from ..backend.symbolic import is_symbolic
 from . import elementwise
 from .dtype_kinds import isdtype
 from .elementwise import Div
@@ -33,6 +34,10 @@ def operand(self: Tensor, other: Any) -> Any:
         return complex(other)
     if self.backend.is_native(other):
         return Tensor._make(other, self.backend, None, 0)
+    if is_symbolic(other):  # a symbolic size (ONNX export: x / x.numel()) acts as an int: in the tensor's dtype
+        dtype = self.array.dtype
+        size = other.array if self.backend.xp.isdtype(dtype, "bool") else self.backend.xp.astype(other.array, dtype)
+        return Tensor._make(size, self.backend, None, 0)
     raise BackendMismatch(
         f"cannot combine a tensor on backend {self.backend.key!r} with a {type(other).__module__}."
         f"{type(other).__name__}; wrap it with anynn.tensor(..., backend={self.backend.key!r})"

@@ -180,6 +180,31 @@ def _recorded_size(self: Tensor) -> Any:
     return _SymbolicSize(shape)
 
 
+def _recorded_numel(self: Tensor) -> Any:
+    """`Tensor.numel` (and ``nelement``) while recording: the product of the sizes, a `SymInt` where an axis is
+    symbolic and the model's own code asks (``x.view(x.numel())``, ``loss / x.numel()``)."""
+    shape = self.array.shape
+    if None in shape and _outside_anynn(sys._getframe(1)):
+        count: Any = 1
+        for n in _recording(self).symbolic_shape(self.array):
+            count = count * n
+        return count
+    return _saved[2](self)
+
+
+def _recorded_len(self: Tensor) -> int:
+    """``len(x)`` while recording: Python's ``len`` must give an int, which a symbolic first axis has only when the
+    graph runs; refused naming the line, with the spelling that records (``x.size(0)``)."""
+    shape = self.array.shape
+    if shape and shape[0] is None:
+        from ..backend.symbolic import _caller
+
+        raise TypeError(f"len() of a tensor whose first axis is symbolic (an ONNX export with it in dynamic_axes) "
+                        f"has no int value until the graph runs ({_caller(sys._getframe(1))}): write x.size(0) or "
+                        f"x.shape[0], a size the graph reads when it runs")
+    return _saved[3](self)
+
+
 def _recording(t: Tensor) -> Any:
     """The backend recording ``t`` (one with a ``None`` in its shape): `NdonnxBackend`, with ``symbolic_shape``."""
     return t.backend
@@ -197,8 +222,10 @@ def _symbolic_sizes() -> Iterator[None]:
     global _recordings
     with _swap_lock:
         if _recordings == 0:
-            _saved[:] = [Tensor.__dict__["shape"], Tensor.__dict__["size"]]
+            _saved[:] = [Tensor.__dict__[name] for name in ("shape", "size", "numel", "__len__")]
             Tensor.shape, Tensor.size = property(_recorded_shape), property(_recorded_size)  # type: ignore
+            Tensor.numel = Tensor.nelement = _recorded_numel  # type: ignore[method-assign]
+            Tensor.__len__ = _recorded_len  # type: ignore[method-assign]
         _recordings += 1
     try:
         yield
@@ -206,7 +233,8 @@ def _symbolic_sizes() -> Iterator[None]:
         with _swap_lock:
             _recordings -= 1
             if _recordings == 0:
-                Tensor.shape, Tensor.size = _saved  # type: ignore[method-assign]
+                Tensor.shape, Tensor.size, Tensor.numel, Tensor.__len__ = _saved  # type: ignore[method-assign]
+                Tensor.nelement = Tensor.numel  # type: ignore[method-assign]
 
 
 _swap_lock = threading.Lock()

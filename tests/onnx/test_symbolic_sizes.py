@@ -129,6 +129,7 @@ USES: dict[str, Callable[[Any, Any], Any]] = {
     "causal_attention": lambda m, x: F.scaled_dot_product_attention(x[:, None], x[:, None], x[:, None],
                                                                    is_causal=True)[:, 0],
     "arithmetic": lambda m, x: x[:, x.size(1) // 2 - 1 + 1:x.size(1) * 2] * (x.size(2) + 1),
+    "numel": lambda m, x: x / x.numel() + x.view(x.nelement() // 4, 4).sum(0) * x.size(1),  # a tensor op with a SymInt
 }
 
 
@@ -199,6 +200,15 @@ def test_python_numbers_and_branches_on_a_symbolic_size_are_refused_naming_the_l
     with pytest.raises(ExportError, match=r"the size \(t \* 3\) .* cannot be a Python int .*np.zeros\(int"):
         export(Sizes(lambda b, t, c: np.zeros(int(t * c))), x, io.BytesIO(), dynamic_axes=axes)
 
+    class Length(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x.reshape(len(x), -1)  # Python's len() must be an int: x.size(0) records
+
+    with pytest.raises(ExportError, match=r"len\(\) of a tensor whose first axis is symbolic .*"
+                                          r"x.reshape\(len\(x\), -1\).*write x.size\(0\)"):
+        export(Length(), x, io.BytesIO(), dynamic_axes=axes)
+    export(Length(), x, io.BytesIO(), dynamic_axes={"input": {1: "t"}})  # the first axis known: len() as before
+
     class Write(nn.Module):
         def forward(self, x: Any) -> Any:
             y = x.clone()
@@ -223,6 +233,7 @@ def test_eager_tensors_keep_their_shape_property() -> None:
         export(Sizes(lambda b, t, c: int(t)), np.ones((2, 5, 3), np.float32), io.BytesIO(),
                dynamic_axes={"input": [1]})
     assert (Tensor.__dict__["shape"], Tensor.__dict__["size"]) == eager
+    assert Tensor.numel is Tensor.nelement and Tensor.__dict__["__len__"].__module__ == "anynn.autograd.tensor"
     x = anynn.ones(2, 3)
     assert x.shape == (2, 3) and x.size(1) == 3 and type(x.size(1)) is int
 
