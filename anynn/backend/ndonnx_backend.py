@@ -112,6 +112,16 @@ class _Namespace(types.ModuleType):
             shift *= 2
         return out
 
+    @property
+    def fft(self) -> Any:
+        """Refused, naming the reason: ndonnx has no complex dtype to hold a spectrum."""
+        raise NotImplementedError(
+            "the Fourier transforms (anynn.fft, stft, istft) cannot be exported to ONNX yet: the recording library "
+            "(ndonnx) has no complex dtype to hold a spectrum; ONNX's DFT operator (opset 17 on) computes one as "
+            "(real, imaginary) pairs, which anynn does not record (PyTorch's TorchScript exporter refuses torch.fft "
+            "too). Compute the transform outside the exported model, or export with a real formulation "
+            "(a matmul with cos/sin tables)")
+
     def with_sizes(self, x: Any, shape: tuple[Any, ...]) -> Any:
         """``x`` (sliced by a `SymInt`: ndonnx forgets its static sizes) with the ints of ``shape`` known again."""
         return ndonnx_sizes.with_sizes(x, shape)

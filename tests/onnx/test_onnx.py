@@ -626,6 +626,17 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     # (x / x.numel() in the model's own code records: tests/onnx/test_symbolic_sizes.py)
 
 
+def test_fourier_transforms_are_refused_naming_the_reason() -> None:
+    import anynn.fft
+
+    class Spectral(nn.Module):  # a Fourier neural operator's spectral filter, in one dimension
+        def forward(self, x: Any) -> Any:
+            return anynn.fft.irfft(anynn.fft.rfft(x) * 0.5, n=x.shape[-1])
+
+    with pytest.raises(ExportError, match=r"model \(Spectral\).*anynn.fft, stft, istft.*no complex dtype.*DFT"):
+        export(Spectral(), _floats(2, 16), io.BytesIO())
+
+
 def test_arguments_are_checked() -> None:
     model = nn.Linear(3, 2)
     with pytest.raises(ValueError, match="opset_version"):
