@@ -3,6 +3,7 @@
 from . import functional, init, utils  # noqa: F401  (anynn.nn.functional / .init / .utils, as in PyTorch)
 from . import modules  # noqa: F401,E402  (PyTorch's torch.nn.modules.<file>.<Layer> paths)
 from . import parallel  # noqa: F401  (torch.nn.parallel)
+from . import parameter  # noqa: F401  (torch.nn.parameter.Parameter)
 from .parallel import DataParallel
 from .activation import (ELU, GELU, GLU, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SELU, Hardswish,
                          Hardtanh, Sigmoid, SiLU, Softmax, Softplus, Tanh)

@@ -172,6 +172,14 @@ def test_load_state_dict_non_strict_returns_missing_and_unexpected():
     np.testing.assert_array_equal(model[0].weight.numpy(), source[0].weight.numpy())
 
 
+def test_parameter_under_pytorchs_module_path():
+    """``from torch.nn.parameter import Parameter`` (pygcn's layers) after the import swap."""
+    from anynn.nn.parameter import Parameter
+
+    assert Parameter is anynn.nn.Parameter is anynn.nn.parameter.Parameter
+    assert isinstance(Parameter(anynn.zeros(2)), anynn.Tensor)
+
+
 def test_load_state_dict_result_prints_as_torch():
     """Notebooks print what load_state_dict returns: PyTorch's text when every key matched (a NamedTuple's before)."""
     ours, theirs = anynn.nn.Linear(2, 2), torch.nn.Linear(2, 2)
