@@ -563,7 +563,7 @@ def _writes_after_reads_that_save_nothing(lib, make_tensor):
     ``net(x.clone())``; a spline flow (nflib's RQS) writes ``cumwidths[..., -1] += eps`` after ``cumwidths[..., 1:]
     - cumwidths[..., :-1]``. Returns the gradient of a weight through both."""
     w = make_tensor(np.array([0.5, -1.0, 2.0]), True)
-    x = lib.ones(3, dtype=w.dtype)
+    x = lib.ones_like(w)
     for i in range(3):
         x[i] = (x.clone() * w).sum()
     c = w * 2
