@@ -397,6 +397,11 @@ class Module:
     def eval(self) -> "Module":
         return self.train(False)
 
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """PyTorch's in-place ``model.compile(...)`` (its arguments those of ``torch.compile``): the module keeps
+        running as written, its type and state_dict keys unchanged, as ``anynn.compile(model)``'s wrapper runs it;
+        compile the training step (``anynn.compile(step)``) to have it traced."""
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (or, with ``set_to_none=False``, fill it with zeros)."""
         for p in self.parameters():

@@ -427,6 +427,18 @@ def test_compiling_a_module_gives_pytorchs_optimized_module(name):
     np.testing.assert_array_equal(np.asarray(fresh(x).array), np.asarray(compiled(x).array))
 
 
+def test_module_compile_in_place_as_torch():
+    """``model.compile()`` (PyTorch's in-place form): None, same type, same keys, same outputs; it was missing."""
+    torch = pytest.importorskip("torch")
+    model, ref = _mlp("numpy"), torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.Tanh())
+    keys = list(model.state_dict())
+    assert model.compile(mode="reduce-overhead", fullgraph=True) is None is ref.compile(mode="reduce-overhead")
+    assert type(model) is nn.Sequential and type(ref) is torch.nn.Sequential and list(model.state_dict()) == keys
+    x = _data((8, 6), "numpy", 1)[0][0]
+    model.eval()
+    np.testing.assert_array_equal(np.asarray(model(x).array), np.asarray(model[3](model[1](model[0](x))).array))
+
+
 def test_pytorchs_compile_arguments_are_accepted():
     """torch.compile's keywords: its mode names and Inductor settings run (the backend's path), ``disable``
     returns the function itself, and mode together with options is refused as PyTorch refuses it."""

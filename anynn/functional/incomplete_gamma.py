@@ -1,0 +1,54 @@
+"""The regularized incomplete gamma functions under PyTorch's names: ``igamma(a, x) = P(a, x)``
+(``torch.special.gammainc``) and ``igammac(a, x) = Q(a, x) = 1 - P(a, x)`` (``torch.special.gammaincc``).
+
+One `Function` for both (the formulas are `anynn.functional.formulas.incomplete_gamma`'s). Shapes: a and x
+broadcast, the output has the broadcast shape. The gradient with respect to x is ``±x^(a-1) e^-x / Gamma(a)``;
+PyTorch has none with respect to a and raises ``NotImplementedError`` when a backward needs it, and so does this.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
+from .binary_math import _floating_pair
+from .formulas.incomplete_gamma import regularized_gamma, regularized_gamma_slope
+
+
+class IncompleteGammaFunction(Function):
+    """``P(a, x)`` (``upper``: ``Q(a, x)``) of broadcast a, x; gradient ``±g dP/dx`` for x, none for a."""
+
+    upper: bool
+
+    def forward(self, xp: Namespace, a: Any, x: Any) -> Any:
+        self.a, self.x = a, x
+        return regularized_gamma(xp, a, x, self.upper)
+
+    def backward(self, xp: Namespace, g: Any) -> tuple[None, Any]:
+        if self.needs_input_grad[0]:
+            name = "igammac" if self.upper else "igamma"
+            raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+        slope = regularized_gamma_slope(xp, self.a, self.x)
+        return None, sum_to_shape(xp, -g * slope if self.upper else g * slope, tuple(self.x.shape))
+
+
+def igamma(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The regularized lower incomplete gamma function ``P(input, other)`` (``torch.igamma``,
+    ``torch.special.gammainc``), broadcast; differentiable in ``other`` only, as PyTorch's; complex refused."""
+    return IncompleteGammaFunction.apply(*_floating_pair("igamma", input, other), upper=False)
+
+
+def igammac(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """The regularized upper incomplete gamma function ``Q(input, other) = 1 - P(input, other)``
+    (``torch.igammac``, ``torch.special.gammaincc``), broadcast; differentiable in ``other`` only."""
+    return IncompleteGammaFunction.apply(*_floating_pair("igammac", input, other), upper=True)
+
+
+gammainc, gammaincc = igamma, igammac  # torch.special's names
+
+FUNCTIONS: dict[str, Any] = {"igamma": igamma, "igammac": igammac}
+
+__all__ = ["FUNCTIONS", "IncompleteGammaFunction", "gammainc", "gammaincc", "igamma", "igammac"]
