@@ -109,6 +109,11 @@ def _fractional_max(fn: str, input: Tensor, kernel_size: Any, output_size: Any, 
                                f"{out}: needs {out} + {k} - 1 {relation} {n})")
     batched = input.ndim == rank + 2
     batch, channels = (input.shape[0] if batched else 1), input.shape[-rank - 1]
+    if random_samples is None and input.backend.is_traced(input.array):
+        raise NotImplementedError(
+            f"{fn}: the pooling regions are drawn at random on every call, and a recorded or traced graph (ONNX "
+            f"export, jit) would hold one draw as a constant; pass _random_samples of shape (N, C, {rank}) (a graph "
+            f"input) to record it (PyTorch's exporter has no fractional max pooling)")
     if random_samples is None:
         from ..factories import rand
 

@@ -626,7 +626,7 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     # (x / x.numel() in the model's own code records: tests/onnx/test_symbolic_sizes.py)
 
 
-def test_fourier_transforms_are_refused_naming_the_reason() -> None:
+def test_fourier_transforms_and_random_regions_are_refused_naming_the_reason() -> None:
     import anynn.fft
 
     class Spectral(nn.Module):  # a Fourier neural operator's spectral filter, in one dimension
@@ -635,6 +635,9 @@ def test_fourier_transforms_are_refused_naming_the_reason() -> None:
 
     with pytest.raises(ExportError, match=r"model \(Spectral\).*anynn.fft, stft, istft.*no complex dtype.*DFT"):
         export(Spectral(), _floats(2, 16), io.BytesIO())
+    # a graph holding one draw of the regions would pool the same ones on every run (it was written so)
+    with pytest.raises(ExportError, match=r"FractionalMaxPool2d.*drawn at random on every call.*_random_samples"):
+        export(nn.FractionalMaxPool2d(2, output_size=3), _floats(2, 3, 7, 7), io.BytesIO())
 
 
 def test_arguments_are_checked() -> None:
