@@ -64,6 +64,7 @@ from .functional.tensor_math import (  # noqa: E402,A004  (math, rearranging, va
     sign, sinh, square, std_mean, sub, subtract, swapaxes, swapdims, t, tan, tile, trace, true_divide, trunc, unbind,
     unflatten, unique, var_mean)
 from .functional.special import digamma, erfinv, lgamma, sinc, xlogy  # noqa: E402  (torch.special's too)
+from .functional.incomplete_gamma import igamma, igammac  # noqa: E402  (torch.special.gammainc/gammaincc)
 from .functional.bessel import i0  # noqa: E402  (torch.special's too)
 from .functional.matrix_inverse import FUNCTIONS as _MATRIX_INVERSE  # noqa: E402
 from . import special  # noqa: E402  (PyTorch's torch.special)
@@ -126,6 +127,7 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
     "var_mean", "Generator", "as_tensor", "bernoulli", "empty", "empty_like", "get_default_dtype", "linalg",
     "logspace", "normal", "randint_like", "set_default_dtype", "set_printoptions",
     "digamma", "erfinv", "i0", "lgamma", "sinc", "special", "xlogy", "det", "inverse", "slogdet", "fft",
+    "igamma", "igammac",
     "istft", "stft",
 ]
 det, inverse, slogdet = _MATRIX_INVERSE["det"], _MATRIX_INVERSE["inverse"], _MATRIX_INVERSE["slogdet"]

@@ -267,7 +267,7 @@ _VALUE_TWINS = ("abs", "absolute", "acos", "acosh", "addbmm", "addcdiv", "addcmu
                 "logical_xor", "logit", "lt", "masked_fill", "multiply", "mvlgamma", "nan_to_num", "ne", "neg",
                 "negative", "nextafter", "not_equal", "polygamma", "pow", "put", "rad2deg", "reciprocal", "remainder",
                 "round", "rsqrt", "sgn", "sign", "sin", "sinc", "sinh", "sqrt", "square", "subtract", "tan", "tril",
-                "triu", "true_divide", "trunc", "xlogy")
+                "triu", "true_divide", "trunc", "xlogy", "igamma", "igammac")
 _SHAPE_TWINS = ("as_strided", "squeeze", "swapaxes", "swapdims", "t", "transpose", "unsqueeze")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from . import (bessel, binary_math, elementwise, linalg_spellings, matrix_inverse, rearrange, rounding, set_ops,
                special, quantile, statistics, unary, vector_products, composite_math, composite_more)
+from . import incomplete_gamma
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, nextafter, true_divide)
@@ -32,6 +33,7 @@ FUNCTIONS: dict[str, Any] = {**unary.FUNCTIONS, **rounding.FUNCTIONS, **binary_m
                              **composite_more.FUNCTIONS,
                              **vector_products.FUNCTIONS,
                              **special.FUNCTIONS, **bessel.FUNCTIONS, **matrix_inverse.FUNCTIONS,
+                             **incomplete_gamma.FUNCTIONS,
                              **linalg_spellings.FUNCTIONS,
                              "prod": prod, "cumprod": cumprod}
 

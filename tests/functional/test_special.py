@@ -174,6 +174,7 @@ def test_refusals_name_the_op():
 
 
 COMPLEX_REFUSED = {  # PyTorch has no complex kernels for these; anynn computed the real part's value, imaginary dropped
+    "igamma": lambda lib, z: lib.igamma(z, z), "special.gammaincc": lambda lib, z: lib.special.gammaincc(z, z),
     "lgamma": lambda lib, z: lib.lgamma(z), "digamma": lambda lib, z: lib.digamma(z),
     "erfinv": lambda lib, z: lib.erfinv(z), "special.gammaln": lambda lib, z: lib.special.gammaln(z),
     "special.psi": lambda lib, z: lib.special.psi(z), "polygamma": lambda lib, z: lib.polygamma(2, z),
@@ -189,3 +190,56 @@ def test_complex_input_is_refused_as_torch(backend, name):
         COMPLEX_REFUSED[name](torch, torch.tensor(values))
     with pytest.raises(TypeError, match="not supported for complex tensors"):
         COMPLEX_REFUSED[name](anynn, make(backend, values))
+
+
+# the incomplete gamma functions: a from 1e-3 to 20 (PyTorch's series and continued fraction, to 1e-12), x from 0 to
+# well past a in both expansions' regions; for a > 20 PyTorch switches to an asymptotic expansion good to ~1e-9 only
+# (at a = x = 30: 0.5242830135558 where mpmath and SciPy give 0.5242830138937, as anynn does)
+IGAMMA_A = np.concatenate([10.0 ** R.uniform(-3, np.log10(20), 300), [0.5, 1.0, 2.0, 20.0]])
+IGAMMA_X = np.concatenate([10.0 ** R.uniform(-4, 2, 300), [0.5, 1.0, 2.0, 20.0]])
+IGAMMA_EDGES = (np.array([0.0, 0.0, -1.0, 1.0, np.inf, np.inf, 2.0, np.nan, 1.0, 3.0]),
+                np.array([0.0, 1.0, 1.0, -1.0, 1.0, np.inf, np.inf, 1.0, np.nan, 0.0]))
+
+
+@pytest.mark.parametrize("name", ["igamma", "igammac"])
+def test_incomplete_gamma_values_edges_and_x_gradient_match_torch(backend, name):
+    if backend.name == "jax":  # the formula is the same on every backend; JAX compiles its ~100 operations per shape
+        pytest.skip("values checked on the other backends; JAX runs the gradient checks below")
+    a, x = np.concatenate([IGAMMA_A, IGAMMA_EDGES[0]]), np.concatenate([IGAMMA_X, IGAMMA_EDGES[1]])
+    x_ours = make(backend, x, requires_grad=True)
+    ours = getattr(anynn, name)(make(backend, a), x_ours)
+    x_theirs = torch.tensor(x, requires_grad=True)
+    theirs = getattr(torch, name)(torch.tensor(a), x_theirs)
+    _assert_matches(ours.detach().numpy(), theirs.detach().numpy(), np.stack([a, x], 1), rtol=1e-12, floor=1e-13)
+    plain = np.isfinite(a) & np.isfinite(x) & (a > 0) & (x > 0)  # the slope where both define it
+    (ours * make(backend, plain * 1.0)).sum().backward()
+    (theirs * torch.tensor(plain * 1.0)).sum().backward()
+    np.testing.assert_allclose(x_ours.grad.numpy()[plain], x_theirs.grad.numpy()[plain], rtol=1e-11, atol=1e-300)
+    larger = make(backend, np.array([30.0, 100.0, 500.0])), torch.tensor([30.0, 100.0, 500.0], dtype=torch.float64)
+    np.testing.assert_allclose(getattr(anynn, name)(larger[0], larger[0] * 1.05).numpy(),
+                               getattr(torch, name)(larger[1], larger[1] * 1.05).numpy(), rtol=1e-8)
+
+
+def test_incomplete_gamma_names_dtypes_gradient_checks_and_refused_a_gradient_as_torch(backend):
+    # one point in the series' region and one in the continued fraction's (each forward runs both: a few thousand
+    # array operations, so the numerical checks stay small)
+    a, x = make(backend, np.array([4.0, 1.5])), make(backend, np.array([2.5, 3.0]))
+    check_gradients(backend, lambda a_, x_: anynn.igamma(a_, x_), a.numpy(), x.numpy(), differentiable=[False, True])
+    check_gradients(backend, lambda a_, x_: anynn.igammac(a_, x_), a.numpy()[:1], x.numpy()[:1],
+                    differentiable=[False, True])
+    assert gradgrad_check(lambda x_: anynn.igammac(a, x_), make(backend, x.numpy(), requires_grad=True))
+    np.testing.assert_array_equal(anynn.special.gammainc(a, x).numpy(), a.igamma(x).numpy())
+    np.testing.assert_array_equal(anynn.special.gammaincc(a, x).numpy(), a.igammac(x).numpy())
+    single = make(backend, np.array([0.5, 2.0], dtype=np.float32))
+    ours, theirs = single.igamma(2.0), torch.tensor([0.5, 2.0]).igamma(torch.tensor(2.0))
+    assert dtype_name(ours.dtype) == "float32"
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5)
+    twin = make(backend, np.array([0.5, 2.0], dtype=np.float32))
+    assert twin.igammac_(single) is twin
+    np.testing.assert_allclose(twin.numpy(), torch.tensor([0.5, 2.0]).igammac(torch.tensor([0.5, 2.0])).numpy(),
+                               rtol=1e-5)
+    for lib, wrap in ((torch, torch.tensor), (anynn, lambda v: make(backend, v))):
+        shape = wrap(np.array([1.5, 2.0]))
+        shape.requires_grad_(True)
+        with pytest.raises(NotImplementedError, match="the derivative for 'igamma: input' is not implemented"):
+            lib.igamma(shape, wrap(np.array([1.0, 3.0]))).sum().backward()
