@@ -1,5 +1,6 @@
 """``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Categorical`,
-`Independent`, `LowRankMultivariateNormal`, `MultivariateNormal`, `Normal`, `kl_divergence` with `register_kl`).
+`Independent`, `LowRankMultivariateNormal`, `MultivariateNormal`, `Normal`, `OneHotCategorical`,
+`kl_divergence` with `register_kl`).
 
 ``log_prob``/``entropy``/``rsample`` are recorded in the graph (differentiable in the parameters); samples
 come from anynn's generators, so they follow PyTorch's laws with other numbers.
@@ -13,6 +14,7 @@ from .kl import kl_divergence, register_kl
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 
 __all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "LowRankMultivariateNormal", "MultivariateNormal",
-           "Normal", "kl_divergence", "register_kl"]
+           "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "kl_divergence", "register_kl"]

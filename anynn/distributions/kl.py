@@ -7,6 +7,7 @@ from typing import Callable
 from ..autograd.tensor import Tensor
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .one_hot_categorical import OneHotCategorical
 from .distribution import Distribution
 from .independent import Independent, sum_rightmost
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -68,6 +69,11 @@ def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
     terms = terms.masked_fill(q.probs == 0, float("inf"))
     terms = terms.masked_fill(p.probs == 0, 0.0)
     return terms.sum(-1)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_one_hot_one_hot(p: OneHotCategorical, q: OneHotCategorical) -> Tensor:
+    return _kl_categorical_categorical(p._categorical, q._categorical)
 
 
 @register_kl(Bernoulli, Bernoulli)

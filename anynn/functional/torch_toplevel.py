@@ -125,6 +125,64 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
                                            reduction=_reduction(reduction, "margin_ranking_loss"))
 
 
+_BAG_MODES = ("sum", "mean", "max")
+
+
+def embedding_bag(weight: Any, indices: Any, offsets: Any, scale_grad_by_freq: bool = False, mode: int = 0,
+                  sparse: bool = False, per_sample_weights: Any = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> tuple[Any, Any, Any, Any]:
+    """``torch.embedding_bag``: the weight first, ``mode`` an int (0 sum, 1 mean, 2 max), ``offsets`` required;
+    returns PyTorch's four tensors ``(output, offset2bag, bag_size, max_indices)``: the bags reduced (B, D) as
+    `anynn.functional.embedding_bag`, then, as PyTorch's CPU kernel gives them, each index's bag (N,) (empty for
+    a sum without ``padding_idx`` of a weight other than float64), each bag's count of non-padding indices (B,)
+    and, for max, the row of ``weight`` that won each bag's maximum (B, D) (0 for an empty bag; for sum: zeros
+    of ``offsets``' length, for mean: the counts)."""
+    from ..autograd.tensor import Tensor, make_tensor
+    from ..backend import dtype_name
+
+    name = _mode(mode, _BAG_MODES, "mode", "embedding_bag")
+    if not isinstance(offsets, Tensor):
+        raise TypeError(f"embedding_bag(): argument 'offsets' (position 3) must be Tensor, not "
+                        f"{type(offsets).__name__}")
+    output = F.embedding_bag(indices, weight, offsets, None, 2, scale_grad_by_freq, name, sparse, per_sample_weights,
+                             include_last_offset, padding_idx)
+    xp, be = indices.backend.xp, indices.backend
+    flat = xp.astype(xp.reshape(indices.array, (-1,)), xp.int64)
+    starts = xp.astype(offsets.array, xp.int64)
+    if include_last_offset:
+        starts = starts[:-1]
+    n, bags = flat.shape[0], starts.shape[0]
+    keep = xp.ones_like(flat, dtype=xp.bool) if padding_idx is None else flat != padding_idx % weight.shape[0]
+    counted = xp.concat([xp.zeros(1, dtype=xp.int64, device=be.device), xp.cumulative_sum(xp.astype(keep, xp.int64))])
+    ends = xp.concat([starts[1:], xp.full(1, n, dtype=xp.int64, device=be.device)])
+    bag_size = xp.take(counted, ends) - xp.take(counted, starts)
+    # PyTorch's CPU kernel: a sum leaves the bag sizes at zero, and its fast path for half and single precision
+    # without padding_idx leaves offset2bag empty
+    fast_sum = name == "sum" and padding_idx is None and dtype_name(weight.dtype) != "float64"
+    offset2bag = xp.zeros(0, dtype=xp.int64, device=be.device)
+    if name == "sum":
+        bag_size = max_indices = xp.zeros(offsets.shape[0], dtype=xp.int64, device=be.device)
+    else:
+        max_indices = bag_size
+    if not fast_sum:
+        offset2bag = xp.searchsorted(starts, xp.arange(n, dtype=xp.int64, device=be.device), side="right") - 1
+    if name == "max":
+        width = max(1, int(be.to_host(xp.max(ends - starts)))) if bags else 1  # host read: the longest bag
+        grid = starts[:, None] + xp.arange(width, dtype=xp.int64, device=be.device)[None, :]  # (B, L)
+        inside = grid < ends[:, None]
+        rows = xp.where(inside, grid, xp.zeros_like(grid))
+        picked = xp.reshape(xp.take(flat, xp.reshape(rows, (-1,))), rows.shape) if n else xp.zeros_like(rows)
+        usable = inside & (xp.reshape(xp.take(keep, xp.reshape(rows, (-1,))), rows.shape) if n else inside)
+        values = xp.take(weight.detach().array, xp.reshape(picked, (-1,)), axis=0)
+        values = xp.reshape(values, tuple(rows.shape) + (weight.shape[1],))  # (B, L, D)
+        low = xp.full_like(values, -float("inf"))
+        best = xp.argmax(xp.where(usable[..., None], values, low), axis=1)  # (B, D), the first of equal maxima
+        winners = xp.take_along_axis(xp.broadcast_to(picked[..., None], tuple(values.shape)), best[:, None, :], axis=1)
+        max_indices = xp.where(bag_size[:, None] > 0, winners[:, 0, :], xp.zeros_like(winners[:, 0, :]))
+    aux = (make_tensor(a, be, None, 0) for a in (offset2bag, bag_size, max_indices))
+    return (output, *aux)
+
+
 def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, reduction: int = 0) -> Any:  # noqa: A002
     """``torch.hinge_embedding_loss``: the reduction an int."""
     return F.hinge_embedding_loss(input, target, margin,
@@ -235,7 +293,8 @@ CALLED_AS_FUNCTIONAL = {
 
 __all__ = ["CALLED_AS_FUNCTIONAL", "TOP_LEVEL", "adaptive_max_pool1d", "affine_grid_generator", "batch_norm",
            "binary_cross_entropy_with_logits", "constant_pad_nd", "convolution", "cosine_embedding_loss", "ctc_loss",
-           "embedding", "frobenius_norm", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d", "group_norm",
+           "embedding", "embedding_bag", "frobenius_norm", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d",
+           "group_norm",
            "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "margin_ranking_loss", "max_pool1d",
            "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "nuclear_norm", "poisson_nll_loss",
            "triplet_margin_loss"]

@@ -248,3 +248,54 @@ def test_kl_divergence_at_impossible_events_and_dispatch(backend):
     np.testing.assert_allclose(kl_divergence(Normal(loc, 1.0), Narrow(loc * 0, 1.0)).numpy(), full.numpy())
     with pytest.raises(TypeError, match="Expected type_p to be a Distribution subclass"):
         register_kl(int, Normal)
+
+
+ONE_HOT_VALUES = np.eye(5, dtype=np.float32)[[[0, 4, 2], [1, 1, 3]]]  # (2, 3, 5): broadcast against batch (3,)
+
+
+@pytest.mark.parametrize("form", ["logits", "probs"])
+@pytest.mark.parametrize("what", ["log_prob", "entropy", "mean", "variance", "mode", "probs", "logits"])
+def test_one_hot_categorical_as_torch(backend, form, what):
+    """OneHotCategorical (PyTorch-VAE's CategoricalVAE builds one): values, and gradients in the parameters."""
+    def build(lib, x):
+        return lib.distributions.OneHotCategorical(**({"logits": x} if form == "logits" else {"probs": x.softmax(-1)}))
+
+    def ask(lib, x, v):
+        d = build(lib, x)
+        return d.log_prob(v) if what == "log_prob" else getattr(d, what)() if what == "entropy" else getattr(d, what)
+
+    compare_with_torch(backend, lambda x, v: ask(anynn, x, v), lambda x, v: ask(torch, x, v), LOGITS, ONE_HOT_VALUES,
+                       differentiable=[what != "mode", False])
+
+
+def test_one_hot_categorical_samples_shapes_support_and_kl(backend):
+    from anynn.distributions import OneHotCategorical, OneHotCategoricalStraightThrough
+
+    anynn.manual_seed(0)
+    probs = np.array([[0.1, 0.0, 0.6, 0.3], [1.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    d, ref = OneHotCategorical(probs=make(backend, probs)), torch.distributions.OneHotCategorical(torch.tensor(probs))
+    assert (d.batch_shape, d.event_shape) == (tuple(ref.batch_shape), tuple(ref.event_shape)) == ((2,), (4,))
+    many = d.sample((4000,))
+    assert many.dtype == anynn.float32 and many.backend == backend and tuple(many.shape) == (4000, 2, 4)
+    many = many.numpy()
+    assert (many.sum(-1) == 1).all() and (many[:, 1, 0] == 1).all()
+    np.testing.assert_allclose(many[:, 0].mean(0), probs[0], atol=0.03)
+    for expand in (True, False):
+        np.testing.assert_array_equal(d.enumerate_support(expand).numpy(), ref.enumerate_support(expand).numpy())
+    a, b = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))
+    compare_with_torch(backend, lambda x, y: kl_divergence(OneHotCategorical(logits=x), OneHotCategorical(logits=y)),
+                       lambda x, y: torch.distributions.kl_divergence(torch.distributions.OneHotCategorical(logits=x),
+                                                                      torch.distributions.OneHotCategorical(logits=y)),
+                       a, b, rtol=1e-9, atol=1e-10)
+    # the straight-through sample is a one-hot forward whose gradient is the probabilities' gradient
+    logits = make(backend, a, requires_grad=True)
+    st = OneHotCategoricalStraightThrough(logits=logits)
+    assert st.has_rsample
+    sample = st.rsample((2,))
+    assert sorted(np.unique(sample.detach().numpy()).tolist()) == [0.0, 1.0]
+    (sample * make(backend, np.arange(4.0))).sum().backward()
+    lt = torch.tensor(a, requires_grad=True)
+    (torch.distributions.OneHotCategoricalStraightThrough(logits=lt).rsample((2,)) * torch.arange(4.0)).sum().backward()
+    np.testing.assert_allclose(logits.grad.numpy(), lt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="Either `probs` or `logits`"):
+        OneHotCategorical()

@@ -20,6 +20,8 @@ POS = R.random((3, 4)) + 0.1
 LOGP = np.log(R.dirichlet(np.ones(4), size=3))
 SIGN = np.array([1.0, -1.0, 1.0])
 A, B, N = R.standard_normal((3, 5)), R.standard_normal((3, 5)), R.standard_normal((3, 5))
+W10 = R.standard_normal((10, 3))
+BAG_INDICES, BAG_OFFSETS = np.array([1, 2, 4, 5, 4, 3, 7]), np.array([0, 3, 3])  # bags of 3, 0 and 4 indices
 
 CASES = [
     ("conv1d", lambda t, x, w, b: t.conv1d(x, w, b, 2, 1, 1, 2), [X3, R.standard_normal((6, 2, 3)), R.random(6)]),
@@ -81,13 +83,18 @@ CASES = [
     ("unsafe_split", lambda t, x: t.unsafe_split(x, 3, 2)[1], [X3]),
     ("unsafe_chunk", lambda t, x: t.unsafe_chunk(x, 2, 1)[1], [X3]),
     ("unsafe_split_with_sizes", lambda t, x: t.unsafe_split_with_sizes(x, [5, 2], -1)[0], [X3]),
+    ("embedding_bag_mean", lambda t, w, i, o: t.embedding_bag(w, i, o, False, 1)[0], [W10, BAG_INDICES, BAG_OFFSETS]),
+    ("embedding_bag_max_padding_last_offset",
+     lambda t, w, i, o: t.embedding_bag(w, i, o, False, 2, False, None, True, 4)[0],
+     [W10, BAG_INDICES, np.append(BAG_OFFSETS, 7)]),
 ]
 
 # the inputs to differentiate where not every floating input is (targets, weights PyTorch refuses to differentiate)
 GRADS = {"grid_sampler_nearest_reflection": [True, False], "kl_div": [True, False],
          "kl_div_sum_log_target": [True, False], "kl_div_mean": [True, False], "hinge_embedding_loss": [True, False],
          "margin_ranking_loss": [True, True, False], "cosine_embedding_loss": [True, True, False],
-         "poisson_nll_loss": [True, False], "binary_cross_entropy_with_logits": [True, False, False, False]}
+         "poisson_nll_loss": [True, False], "binary_cross_entropy_with_logits": [True, False, False, False],
+         "embedding_bag_mean": [True, False, False], "embedding_bag_max_padding_last_offset": [True, False, False]}
 
 
 @pytest.mark.parametrize("name, fn, arrays", CASES, ids=[c[0] for c in CASES])
@@ -123,3 +130,25 @@ def test_grid_sampler_refuses_a_mode_name():
     x, g = anynn.tensor(X4), anynn.tensor(R.uniform(-1, 1, (2, 3, 3, 2)))
     with pytest.raises(TypeError, match="interpolation_mode must be an int, one of 0 .'bilinear'."):
         anynn.grid_sampler(x, g, "bilinear", 0, False)
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("padding_idx, include_last_offset", [(None, False), (4, True)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_embedding_bag_top_level_gives_torchs_four_tensors(backend, mode, padding_idx, include_last_offset, dtype):
+    """torch.embedding_bag(weight, indices, offsets, scale_grad_by_freq, mode, ...) returns (output, offset2bag,
+    bag_size, max_indices) as PyTorch's CPU kernel fills them (its float32 sum fast path leaves offset2bag empty)."""
+    offsets = np.append(BAG_OFFSETS, 7) if include_last_offset else BAG_OFFSETS
+    args = (False, mode, False, None, include_last_offset, padding_idx)
+    ours = anynn.embedding_bag(make(backend, W10, dtype=dtype), make(backend, BAG_INDICES), make(backend, offsets),
+                               *args)
+    theirs = torch.embedding_bag(torch.tensor(W10, dtype=getattr(torch, dtype)), torch.tensor(BAG_INDICES),
+                                 torch.tensor(offsets), *args)
+    assert len(ours) == len(theirs) == 4
+    for mine, reference in zip(ours, theirs):
+        assert tuple(mine.shape) == tuple(reference.shape)
+        np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-6)
+    with pytest.raises(TypeError, match="'offsets' .position 3. must be Tensor, not NoneType"):
+        anynn.embedding_bag(make(backend, W10), make(backend, BAG_INDICES.reshape(1, 7)), None)
+    with pytest.raises(TypeError, match="must be Tensor, not NoneType"):
+        torch.embedding_bag(torch.tensor(W10), torch.tensor(BAG_INDICES.reshape(1, 7)), None)
