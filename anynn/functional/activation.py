@@ -367,6 +367,7 @@ def hardswish(input: Any, inplace: bool = False) -> Any:
 
 def prelu(input: Any, weight: Any) -> Any:
     """PReLU of input (N, C, ...) with ``weight`` (1,) or (C,) (inputs under 2-D have one channel)."""
+    refuse_complex("prelu", input, weight)
     channels = input.shape[1] if input.ndim >= 2 else 1
     if tuple(weight.shape) not in ((1,), (channels,)):
         raise ValueError(f"prelu: weight must have shape (1,) or ({channels},) for input {tuple(input.shape)} "

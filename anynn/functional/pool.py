@@ -22,6 +22,7 @@ from ..backend.arrays import any_true, at_add, at_set
 from ..backend.averaging import averaging_matrix as _averaging_matrix
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
+from .value_checks import refuse_complex
 from .resample import gather_taps, taps
 from .windows import ntuple, output_size, pad_last_axes, window_slice
 
@@ -324,6 +325,7 @@ def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None
 def _max_pool(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
               dilation: IntOrPair, ceil_mode: bool, return_indices: bool, spatial_dims: int) -> Any:
     check_rank(fn, x, spatial_dims)
+    refuse_complex(fn, x)
     args = _pool_args(fn, x, kernel_size, stride, padding, dilation, spatial_dims, ceil_mode)
     if not return_indices:
         return MaxPool.apply(x, ceil_mode=ceil_mode, spatial_dims=spatial_dims, **args)

@@ -19,6 +19,7 @@ from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
 from .pool import _adaptive_sizes, check_rank
+from .value_checks import refuse_complex
 
 
 @lru_cache(maxsize=256)
@@ -71,6 +72,7 @@ class AdaptiveMaxPool(Function):
 
 def _adaptive_max(fn: str, input: Tensor, output_size: Any, return_indices: bool, spatial_dims: int) -> Any:
     check_rank(fn, input, spatial_dims)
+    refuse_complex(fn, input)
     sizes = _adaptive_sizes(fn, input, output_size, spatial_dims)
     if spatial_dims == 1:
         sizes = (1,) + sizes

@@ -313,6 +313,12 @@ REFUSALS = [
     ("kl_div", lambda lib, r, z: lib.nn.functional.kl_div(z, z), "kl_div"),
     ("scaled_dot_product_attention", lambda lib, r, z: lib.nn.functional.scaled_dot_product_attention(z, z, z),
      "scaled_dot_product_attention"),
+    # these took the largest complex number in NumPy's lexicographic order (real part, then imaginary)
+    ("max_pool1d", lambda lib, r, z: lib.nn.functional.max_pool1d(z, 2), "max_pool1d"),
+    ("max_pool2d_with_indices", lambda lib, r, z: lib.nn.functional.max_pool2d(z[None], 2, return_indices=True),
+     "max_pool2d"),
+    ("adaptive_max_pool1d", lambda lib, r, z: lib.nn.functional.adaptive_max_pool1d(z, 2), "adaptive_max_pool1d"),
+    ("prelu", lambda lib, r, z: lib.nn.functional.prelu(z, z[0, :1]), "prelu"),
 ]
 
 
