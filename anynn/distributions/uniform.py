@@ -1,0 +1,75 @@
+"""`Uniform`: the continuous uniform distribution on ``[low, high)`` (PyTorch's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from .distribution import Distribution, as_shape
+from .normal import _broadcast_all
+
+
+class Uniform(Distribution):
+    """U(low, high), batched over the broadcast shape of ``low`` and ``high``.
+
+    Parameters
+    ----------
+    low, high : Tensors or numbers (``low < high``); a number takes the other parameter's backend and dtype.
+    validate_args : accepted for PyTorch's signature; values are not checked.
+
+    Notes
+    -----
+    ``rsample`` is ``low + u * (high - low)`` with ``u ~ U(0, 1)`` (differentiable in both); ``log_prob`` is
+    ``-log(high - low)`` inside ``[low, high)`` and ``-inf`` outside, as PyTorch's.
+    """
+
+    has_rsample = True
+
+    def __init__(self, low: Tensor | float, high: Tensor | float, validate_args: bool | None = None) -> None:
+        try:
+            self.low, self.high = _broadcast_all(low, high)
+        except RuntimeError as error:
+            shapes = [tuple(v.shape) if isinstance(v, Tensor) else "a number" for v in (low, high)]
+            raise RuntimeError(f"Uniform: low of shape {shapes[0]} and high of shape {shapes[1]} do not broadcast "
+                               f"to one shape ({error})") from None
+        super().__init__(tuple(self.low.shape), (), validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.high + self.low) / 2
+
+    @property
+    def mode(self) -> Tensor:
+        return self.low * float("nan")  # every point is a mode: PyTorch answers NaN
+
+    @property
+    def stddev(self) -> Tensor:
+        return (self.high - self.low) / 12 ** 0.5
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.high - self.low) ** 2 / 12
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """``low + u * (high - low)`` of shape ``sample_shape + batch_shape``, ``u ~ U(0, 1)``."""
+        from ..factories import rand
+
+        shape = self._extended_shape(as_shape(sample_shape))
+        u = rand(shape, dtype=self.low.dtype, device=self.low.device)
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value: Tensor | float) -> Tensor:
+        inside = (self.low <= value).type_as(self.low) * (self.high > value).type_as(self.low)
+        return inside.log() - (self.high - self.low).log()
+
+    def cdf(self, value: Tensor | float) -> Tensor:
+        return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
+
+    def icdf(self, value: Tensor | float) -> Tensor:
+        return value * (self.high - self.low) + self.low
+
+    def entropy(self) -> Tensor:
+        return (self.high - self.low).log()
+
+    def __repr__(self) -> str:
+        return f"Uniform(low: {tuple(self.low.shape)}, high: {tuple(self.high.shape)})"
