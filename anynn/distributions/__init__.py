@@ -1,6 +1,7 @@
 """``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Categorical`,
 `Independent`, `LowRankMultivariateNormal`, `MultivariateNormal`, `Normal`, `OneHotCategorical`, `Uniform`,
-`TransformedDistribution` with the transforms of ``torch.distributions.transforms``, `kl_divergence` with `register_kl`).
+`TransformedDistribution` with the transforms of ``torch.distributions.transforms``, `kl_divergence` with
+`register_kl`).
 
 ``log_prob``/``entropy``/``rsample`` are recorded in the graph (differentiable in the parameters); samples
 come from anynn's generators, so they follow PyTorch's laws with other numbers.
