@@ -27,6 +27,8 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
     ``y.shape[dim]`` points, or a tensor that broadcasts with ``y``). y: (..., n, ...) → y without ``dim``."""
     if x is not None and dx is not None:
         raise TypeError("trapezoid() takes either the sample points x or the spacing dx, not both")
+    if isinstance(y, Tensor) and dtype_name(y.dtype) == "bool":
+        raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported (as in PyTorch)")
     dim = checked_dim("trapezoid", y, dim)
     if y.shape[dim] == 0:
         return y.sum(dim)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from .array_statistics import trapezoid
 from .tensor_extras import cat
 
@@ -37,6 +38,9 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None
     ``dx``."""
     if x is not None and dx is not None:
         raise TypeError("cumulative_trapezoid() takes either the sample points x or the spacing dx, not both")
+    if isinstance(y, Tensor) and dtype_name(y.dtype) == "bool":
+        raise RuntimeError("cumulative_trapezoid: received a bool input for `y`, but bool is not supported (as in "
+                           "PyTorch)")
     axis = _dim("cumulative_trapezoid", y, dim)
     heights = (_along(y, axis, slice(1, None)) + _along(y, axis, slice(None, -1))) / 2
     if isinstance(x, Tensor):

@@ -35,9 +35,11 @@ def _write(op: str, input: Tensor, src: Tensor, view: Callable[[Tensor], Tensor]
     if tuple(where.shape) != tuple(src.shape):
         raise RuntimeError(f"{op}(): expected src to have a size equal to the slice of self. src size = "
                            f"{list(src.shape)}, slice size = {list(where.shape)}")
-    if src.dtype != input.dtype:
-        raise RuntimeError(f"{op}(): expected src to have the dtype of self ({dtype_name(input.dtype)}), got "
-                           f"{dtype_name(src.dtype)}")
+    if src.dtype != input.dtype:  # written as copy_ writes: cast to the input's dtype (differentiably), as PyTorch
+        if src.is_complex() and not input.is_complex():
+            raise RuntimeError(f"{op}(): a complex src ({dtype_name(src.dtype)}) cannot be written into a real "
+                               f"input ({dtype_name(input.dtype)}); take src.real or make the input complex")
+        src = src.to(input.dtype)
     flat = index_copy(input.reshape(-1), 0, where.reshape(-1), src.reshape(-1))
     return flat.reshape(tuple(input.shape))
 

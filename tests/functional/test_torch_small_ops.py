@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import anynn
+from anynn.backend import dtype_name
 from tests.helpers import case_table_tests, make
 
 R = np.random.default_rng(3)
@@ -67,6 +68,19 @@ CASES = [
 ]
 
 test_gradients, test_matches_torch = case_table_tests(CASES, dtypes=("float64",))
+
+
+@pytest.mark.parametrize("base, source", [("float64", "float32"), ("int64", "float32"), ("float32", "int64")])
+def test_scatter_views_cast_src_to_the_input_dtype_as_torch(backend, base, source):
+    """PyTorch writes src as copy_ does (cast to the input's dtype); anynn refused another dtype."""
+    x, src = (M * 3).astype(base), R.standard_normal(3).__mul__(3).astype(source)
+    calls = [lambda t, a, s: t.select_scatter(a, s, 1, -2), lambda t, a, s: t.slice_scatter(a, s[:, None], 1, 0, 1),
+             lambda t, a, s: t.diagonal_scatter(a, s)]
+    for call in calls:
+        want = call(torch, torch.tensor(x), torch.tensor(src))
+        got = call(anynn, make(backend, x), make(backend, src))
+        assert dtype_name(got.dtype) == str(want.dtype).removeprefix("torch.") == base
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
 
 
 def test_unique_consecutive_matches_torch(backend):
@@ -164,6 +178,9 @@ def test_broadcast_shapes_match_torch():
     (lambda t, x: t.gradient(x[:, :1], dim=1), "at least edge_order\\+1"),
     (lambda t, x: t.index_reduce(x, 0, t.tensor([0]), x[:1], "sum"), "reduce to be one of prod, mean, amax"),
     (lambda t, x: t.fill(x, x), "fill only supports 0-dimension value tensor"),
+    (lambda t, x: t.trapz(x > 0), "trapezoid: received a bool input"),
+    (lambda t, x: t.trapezoid(x > 0, dim=0), "trapezoid: received a bool input"),
+    (lambda t, x: t.cumulative_trapezoid(x > 0), "cumulative_trapezoid: received a bool input"),
 ])
 def test_refusals_match_torch(call, message):
     with pytest.raises(RuntimeError, match=message):
