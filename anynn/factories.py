@@ -4,7 +4,8 @@
 ``get_default_dtype``/``set_default_dtype``, ``set_printoptions``, ``default_generator``.
 
 Every factory takes ``backend=`` (default: the default backend), ``device=`` (``"cpu"``, ``"cuda"``, ``x.device``;
-see `anynn.device`) and ``dtype=`` (float32 unless said otherwise, as in PyTorch). Random tensors are drawn on the
+see `anynn.device`) and ``dtype=`` (floats in the default dtype unless said otherwise, float32 unless
+`set_default_dtype` changed it, as in PyTorch). Random tensors are drawn on the
 host from NumPy's ``Generator`` and moved to the backend, so one seed gives the same values on every backend: pass
 ``generator=`` (a seed, an `anynn.Generator` or a ``numpy.random.Generator``), or seed the default one with
 `anynn.manual_seed`.
@@ -22,6 +23,7 @@ from .autograd.tensor import Tensor
 from .autograd.tensor import tensor as _tensor
 from .backend import Backend, dtype_name, get_backend
 from .backend.arrays import check
+from .backend.default_dtype import default_complex, default_float, set_default_float
 from .backend.symbolic import is_symbolic
 from .memory_format import check_memory_format
 from .device import resolve as resolve_device
@@ -110,7 +112,7 @@ def zeros(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None
     """A tensor of zeros of shape ``size`` (``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros(size=(2, 3))``)."""
     be = _where(backend, device)
     shape = _sized("zeros", size, kwargs)
-    return _made(be.xp.zeros(shape, dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+    return _made(be.xp.zeros(shape, dtype=be.dtype(dtype or default_float()), device=be.device), be, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False,
@@ -118,7 +120,7 @@ def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
     """A tensor of ones of shape ``size`` (the forms of `zeros`)."""
     be = _where(backend, device)
     shape = _sized("ones", size, kwargs)
-    return _made(be.xp.ones(shape, dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+    return _made(be.xp.ones(shape, dtype=be.dtype(dtype or default_float()), device=be.device), be, requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,
@@ -130,7 +132,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, dev
     be = _where(backend, device)
     if dtype is None:
         dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else (
-            "complex64" if isinstance(fill_value, complex) else "float32")
+            default_complex("full()") if isinstance(fill_value, complex) else default_float())
     data = be.xp.full(_size((size,), "full"), fill_value, dtype=be.dtype(dtype), device=be.device)
     return _made(data, be, requires_grad)
 
@@ -190,7 +192,7 @@ def arange(start: Any, end: Any = _ONLY_END, step: Any = 1, dtype: Any = None, b
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (start {start}, end "
                            f"{end}, step {step})" if step else "arange: step must be nonzero")
     if dtype is None:
-        dtype = "int64" if all(isinstance(v, int) or is_symbolic(v) for v in (start, end, step)) else "float32"
+        dtype = "int64" if all(isinstance(v, int) or is_symbolic(v) for v in (start, end, step)) else default_float()
     be = _where(backend, device)
     return _made(be.xp.arange(start, end, step, dtype=be.dtype(dtype), device=be.device), be, requires_grad)
 
@@ -199,7 +201,8 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: A
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     be = _where(backend, device)
-    data = be.xp.linspace(float(start), float(end), int(steps), dtype=be.dtype(dtype or "float32"), device=be.device)
+    data = be.xp.linspace(float(start), float(end), int(steps), dtype=be.dtype(dtype or default_float()),
+                         device=be.device)
     return _made(data, be, requires_grad)
 
 
@@ -207,7 +210,7 @@ def eye(n: int, m: int | None = None, dtype: Any = None, backend: Any = None, de
         requires_grad: bool = False) -> Tensor:
     """The ``(n, m)`` identity (``m = n`` by default)."""
     be = _where(backend, device)
-    return _made(be.xp.eye(int(n), m, dtype=be.dtype(dtype or "float32"), device=be.device), be, requires_grad)
+    return _made(be.xp.eye(int(n), m, dtype=be.dtype(dtype or default_float()), device=be.device), be, requires_grad)
 
 
 def _drawn(host: np.ndarray, dtype: Any, backend: Any, requires_grad: bool, device: Any = None) -> Tensor:
@@ -236,7 +239,7 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = No
 
     ``generator``: an int seed or a ``numpy.random.Generator``; by default the one `anynn.manual_seed` seeds.
     """
-    name = dtype_name(dtype or "float32")
+    name = dtype_name(dtype or default_float())
     shape = _sized("rand", size, kwargs)
     host = _parts(name, shape, lambda shape, real: init._rng(generator).random(shape, dtype=real))
     return _drawn(host, name, backend, requires_grad, device=device)
@@ -246,7 +249,7 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = N
           requires_grad: bool = False, **kwargs: Any) -> Tensor:
     """Standard normal, drawn on the host (the same values on every backend for one seed); the shape forms of
     `zeros`."""
-    name = dtype_name(dtype or "float32")
+    name = dtype_name(dtype or default_float())
     shape = _sized("randn", size, kwargs)
     host = _parts(name, shape, lambda shape, real: init._rng(generator).standard_normal(shape, dtype=real))
     if name.startswith("complex"):  # PyTorch's complex normal: unit variance shared by the two parts
@@ -288,7 +291,9 @@ def randn_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tenso
 def tensor(data: Any, backend: Any = None, dtype: Any = None, requires_grad: bool = False, *, device: Any = None,
            pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (``torch.tensor``), on ``backend`` / ``device`` (``"cpu"``,
-    ``"cuda"``, ``x.device``; see `anynn.device`). Python floats become float32, integers int64."""
+    ``"cuda"``, ``x.device``; see `anynn.device`). PyTorch's dtype rule: NumPy arrays and scalars keep their dtype
+    (float64 stays float64), Python floats take the default dtype (float32 unless `set_default_dtype` changed it),
+    Python complex numbers its complex dtype, integers int64; a list takes the widest of its elements' dtypes."""
     be = _where(backend, device) if device is not None else backend
     return _tensor(data, backend=be, dtype=dtype, requires_grad=requires_grad)
 
@@ -333,7 +338,7 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: An
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)`` (``torch.logspace``), computed in float64 then cast."""
     exponents = linspace(start, end, steps, dtype="float64", backend=backend, device=device)
-    out = (float(base) ** exponents).astype(dtype or "float32")
+    out = (float(base) ** exponents).astype(dtype or default_float())
     out.requires_grad = requires_grad
     return out
 
@@ -385,17 +390,19 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, genera
 
 
 def get_default_dtype() -> _dtype:
-    """The dtype of floating tensors made without one: float32, as PyTorch's default."""
-    return _dtype("float32")
+    """The dtype of floating tensors made without one (``torch.get_default_dtype``): float32 unless
+    `set_default_dtype` changed it."""
+    return _dtype(default_float())
 
 
 def set_default_dtype(d: Any) -> None:
-    """Accepted for float32 (the default); anynn has no global floating dtype to change: pass ``dtype=`` to
-    factories and layers, or call ``module.to(anynn.float64)`` / ``module.double()``."""
-    if dtype_name(d) != "float32":
-        raise NotImplementedError(
-            f"set_default_dtype({dtype_name(d)}): anynn keeps float32 as the default dtype (no global state in the "
-            f"math); pass dtype= to factories and layers, or use module.to(anynn.{dtype_name(d)})")
+    """Make ``d`` the dtype of new floating tensors (``torch.set_default_dtype``): factories without ``dtype=``,
+    Python floats in `tensor`, new layers' parameters and buffers; its complex dtype (float64 gives complex128) is
+    the default for complex numbers. float32, float64, float16 and bfloat16 are accepted, any other dtype raises
+    `TypeError`, as in PyTorch. A setting for construction: tensors that exist keep their dtype, and so do operations
+    on them, except where PyTorch too makes a float of integers (a Python float operand, true division, ``sqrt``).
+    NumPy data keeps its own dtype either way (`tensor` of a float64 array is float64)."""
+    set_default_float(d)
 
 
 def set_printoptions(precision: int | None = None, threshold: int | None = None, edgeitems: int | None = None,

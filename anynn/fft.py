@@ -28,6 +28,7 @@ from typing import Any
 from .autograd.autocast_mode import autocast_operands
 from .autograd.tensor import Tensor
 from .backend import dtype_name, get_backend
+from .backend.default_dtype import default_float
 from .device import resolve as resolve_device
 from .functional.complex_numbers import conj
 from .functional.fourier import DUAL_NORM, FftFunction, IrfftFunction, RfftFunction
@@ -302,7 +303,7 @@ def _frequencies(op: str, count: int, n: int, scale: float, dtype: Any, layout: 
     check_layout(layout, f"fft.{op}")
     if n < 0:
         raise RuntimeError(f"fft.{op}: Trying to create tensor with negative dimension {n}: [{n}]")
-    name = "float32" if dtype is None else dtype_name(dtype)
+    name = default_float() if dtype is None else dtype_name(dtype)
     if name not in ("float16", "bfloat16", "float32", "float64"):
         raise RuntimeError(f"fft.{op} requires a floating point dtype (got {name})")
     be = get_backend(backend)

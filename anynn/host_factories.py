@@ -18,6 +18,7 @@ import numpy as np
 
 from .autograd.tensor import Tensor
 from .backend import dtype_name
+from .backend.default_dtype import default_float
 from .factories import as_tensor, tensor, zeros
 from .layout import check_layout
 
@@ -80,10 +81,10 @@ def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, req
 
 def scalar_tensor(s: Any, *, dtype: Any = None, layout: Any = None, device: Any = None, pin_memory: bool | None = None,
                   requires_grad: bool = False, backend: Any = None) -> Tensor:
-    """``torch.scalar_tensor``: a 0-d tensor holding ``s``, float32 unless ``dtype`` says otherwise (ints and bools
-    too, as PyTorch)."""
+    """``torch.scalar_tensor``: a 0-d tensor holding ``s``, of the default dtype unless ``dtype`` says otherwise
+    (ints and bools too, as PyTorch)."""
     check_layout(layout, "scalar_tensor")
-    return tensor(s, dtype=dtype or "float32", device=device, backend=backend, requires_grad=requires_grad)
+    return tensor(s, dtype=dtype or default_float(), device=device, backend=backend, requires_grad=requires_grad)
 
 
 def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = None, layout: Any = None,
@@ -102,8 +103,8 @@ def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = No
 def range(start: Any, end: Any, step: Any = 1, *, dtype: Any = None, layout: Any = None,  # noqa: A001
           device: Any = None, pin_memory: bool | None = None, requires_grad: bool = False,
           backend: Any = None) -> Tensor:
-    """The deprecated ``torch.range``: ``start`` to ``end`` *inclusive* by ``step``, float32 unless ``dtype`` says
-    otherwise; warns as PyTorch does (use `anynn.arange`, which stops before ``end``)."""
+    """The deprecated ``torch.range``: ``start`` to ``end`` *inclusive* by ``step``, of the default dtype unless
+    ``dtype`` says otherwise; warns as PyTorch does (use `anynn.arange`, which stops before ``end``)."""
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
                   "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
                   "[start, end).", UserWarning, stacklevel=2)
@@ -114,7 +115,7 @@ def range(start: Any, end: Any, step: Any = 1, *, dtype: Any = None, layout: Any
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     count = int(math.floor((end - start) / step)) + 1
     values = start + np.arange(count, dtype=np.float64) * step
-    return tensor(values, dtype=dtype or "float32", device=device, backend=backend, requires_grad=requires_grad)
+    return tensor(values, dtype=dtype or default_float(), device=device, backend=backend, requires_grad=requires_grad)
 
 
 def empty_permuted(size: Sequence[int], physical_layout: Sequence[int], *, dtype: Any = None, layout: Any = None,
@@ -137,7 +138,7 @@ def _window(name: str, shape: Callable[[np.ndarray, int], np.ndarray]) -> Callab
         check_layout(layout, name)
         if isinstance(window_length, bool) or not isinstance(window_length, int) or window_length < 0:
             raise RuntimeError(f"{name} requires non-negative window length, got window_length={window_length}")
-        kind = "float32" if dtype is None else dtype_name(dtype)
+        kind = default_float() if dtype is None else dtype_name(dtype)
         if not kind.startswith(("float", "bfloat")):
             raise RuntimeError(f"{name} expects floating point dtypes, got: {kind}")
         n = window_length + 1 if periodic and window_length > 1 else window_length

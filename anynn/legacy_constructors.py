@@ -28,14 +28,16 @@ import numpy as np
 from .autograd.size import Size
 from .autograd.tensor import Tensor, install_legacy_constructor
 from .backend import dtype_name
+from .backend.default_dtype import default_float
 from .dtypes import dtype as _dtype
 
 
 def legacy_new(dtype: str | None, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
-    """``name(*args, **kwargs)`` for the legacy constructor of dtype ``dtype`` (None: the default, float32)."""
+    """``name(*args, **kwargs)`` for the legacy constructor of dtype ``dtype`` (None: ``Tensor(...)``, the default
+    dtype, as PyTorch's ``torch.Tensor`` casts even NumPy float64 data to it)."""
     from .factories import as_tensor, zeros
 
-    target = dtype or "float32"
+    target = dtype or default_float()
     kwargs = dict(kwargs)
     device, backend = kwargs.pop("device", None), kwargs.pop("backend", None)
     as_data = "data" in kwargs
@@ -99,7 +101,7 @@ def _alias(name: str, target: str, t: Tensor, device: Any, backend: Any) -> Tens
 
 def _truncating(target: str, data: Any) -> bool:
     """Floats into an integer type (made as float first, then cast: truncation toward zero, as PyTorch)."""
-    return target not in ("float32", "float64", "float16", "bool") and np.asarray(data).dtype.kind == "f"
+    return target not in ("float32", "float64", "float16", "bfloat16", "bool") and np.asarray(data).dtype.kind == "f"
 
 
 class _TypedMeta(type):

@@ -12,18 +12,19 @@ from typing import Any
 import numpy as np
 
 from .backend import dtype_name
+from .backend.default_dtype import default_float
 
 # bfloat16: float32's exponent range with 8 significant bits
 _BFLOAT16 = dict(bits=16, eps=2.0**-7, max=(2.0 - 2.0**-7) * 2.0**127, tiny=2.0**-126, resolution=0.01)
 
 
 class finfo:  # noqa: N801 - PyTorch's name
-    """The limits of a floating dtype (default: float32): ``bits``, ``eps``, ``max``, ``min``, ``tiny`` (=
-    ``smallest_normal``), ``resolution``, and ``dtype`` (its name). ``dtype`` may be an anynn dtype, a backend's
-    native dtype or a name."""
+    """The limits of a floating dtype (default: the default dtype, float32 unless set): ``bits``, ``eps``, ``max``,
+    ``min``, ``tiny`` (= ``smallest_normal``), ``resolution``, and ``dtype`` (its name). ``dtype`` may be an anynn
+    dtype, a backend's native dtype or a name."""
 
     def __init__(self, type: Any = None) -> None:  # noqa: A002 - PyTorch's name
-        name = "float32" if type is None else dtype_name(type)
+        name = default_float() if type is None else dtype_name(type)
         if name == "bfloat16":
             facts = _BFLOAT16
         elif name in ("float16", "float32", "float64"):

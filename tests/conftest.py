@@ -64,3 +64,12 @@ def rng() -> np.random.Generator:
 def _seed_init():
     anynn.manual_seed(0)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_dtype_float32():
+    """Every test starts and ends with float32 as the default dtype: a test that sets another
+    (`anynn.set_default_dtype`) cannot leak it into the tests a worker runs after it."""
+    anynn.set_default_dtype(anynn.float32)
+    yield
+    anynn.set_default_dtype(anynn.float32)

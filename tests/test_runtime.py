@@ -93,8 +93,10 @@ def test_default_tensor_type_is_the_default_dtype():
             lib.set_default_tensor_type("torch.FloatTensor")
         assert lib.get_default_dtype() == lib.float32
         assert lib is torch or ["set_default_tensor_type() is deprecated" in str(w.message) for w in seen] == [True] * 2
-    with pytest.warns(UserWarning), pytest.raises(NotImplementedError, match="keeps float32 as the default dtype"):
+    with pytest.warns(UserWarning):
         anynn.set_default_tensor_type(anynn.DoubleTensor)  # as anynn.set_default_dtype(float64)
+    assert anynn.get_default_dtype() == anynn.float64 and anynn.zeros(1).dtype == anynn.float64
+    anynn.set_default_dtype(anynn.float32)
     with pytest.warns(UserWarning), pytest.raises(TypeError, match="only floating-point types"):
         anynn.set_default_tensor_type(anynn.LongTensor)
     with pytest.raises(TypeError):

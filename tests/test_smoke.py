@@ -11,7 +11,7 @@ def test_mlp_trains_on_every_backend(backend):
     model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3), backend=backend, seed=0)
     opt = optim.Adam(model.parameters(), lr=1e-2)
     rng = np.random.default_rng(0)
-    x = anynn.tensor(rng.standard_normal((32, 8)), backend=backend)
+    x = anynn.tensor(rng.standard_normal((32, 8), dtype=np.float32), backend=backend)
     y = anynn.tensor(rng.integers(0, 3, 32), backend=backend)
     losses = []
     for _ in range(30):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
 from ..backend.arrays import is_writeable, sum_to_shape
+from ..backend.default_dtype import default_float, host_dtype
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
                                transfer)
@@ -546,8 +547,14 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
     elif is_foreign_array(data):
         t.array = _private_copy(be, transfer(data, backend_of(data), be), native_dtype)
     else:
-        # host data: float64 becomes float32 unless a dtype is asked for (no silent float64); float16 stays
-        host = host_array(data, None if native_dtype is not None else "float32", narrow_only=True)
+        # host data, by PyTorch's rule: NumPy's dtypes kept (float64 too), Python floats the default dtype
+        host = host_array(data, None)
+        if native_dtype is None and host.dtype.kind in "fc":
+            name = host_dtype(data, host)
+            if name == "bfloat16":  # a bfloat16 default: NumPy has none, the backend casts
+                native_dtype = be.dtype(name)
+            elif name != host.dtype.name:
+                host = host.astype(name)
         if host.dtype.kind not in "biufc":
             raise TypeError(f"tensor(): cannot make a tensor of {type(data).__name__} {_short(data)} (NumPy reads "
                             f"it as dtype {host.dtype}); give numbers, nested lists of numbers or a numeric array")
@@ -735,9 +742,10 @@ def tensor(data: Any, backend: BackendLike = None, dtype: DTypeLike = None, requ
         ``"numpy"``, ``"cupy"``, ``"torch"``, ``"array_api_strict"`` or ``"auto"``; by default the
         backend of ``data`` if it is a native array, else the default backend (NumPy).
     dtype : str or dtype, optional
-        ``"float32"``, ``"float64"``, ``"int64"``...; by default floating-point host data (Python
-        floats, NumPy float64) becomes float32 as in PyTorch, integers stay int64, and native arrays
-        of a backend keep their dtype.
+        ``"float32"``, ``"float64"``, ``"int64"``...; by default PyTorch's rule: NumPy arrays and scalars
+        keep their dtype (float64 stays float64), Python floats take the default dtype (float32 unless
+        `anynn.set_default_dtype` changed it), Python ints int64, a list the widest of its elements'
+        dtypes, and native arrays of a backend keep theirs.
     requires_grad : bool
         Record operations on this tensor for `Tensor.backward`.
     """
@@ -746,21 +754,22 @@ def tensor(data: Any, backend: BackendLike = None, dtype: DTypeLike = None, requ
     return t
 
 
-def zeros(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike = "float32",
+def zeros(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike = None,
           requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros of ``shape`` on ``backend`` (the default backend when ``None``), float32 unless ``dtype``
-    says."""
+    """A tensor of zeros of ``shape`` on ``backend`` (the default backend when ``None``), of the default
+    dtype unless ``dtype`` says."""
     be = get_backend(backend)
-    out = make_tensor(be.xp.zeros(tuple(shape), dtype=be.dtype(dtype), device=be.device), be, None, 0)
+    native = be.dtype(dtype or default_float())
+    out = make_tensor(be.xp.zeros(tuple(shape), dtype=native, device=be.device), be, None, 0)
     out.requires_grad = requires_grad
     return out
 
 
-def ones(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike = "float32",
+def ones(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike = None,
          requires_grad: bool = False) -> Tensor:
-    """A tensor of ones of ``shape`` on ``backend`` (the default backend when ``None``), float32 unless ``dtype``
-    says."""
+    """A tensor of ones of ``shape`` on ``backend`` (the default backend when ``None``), of the default
+    dtype unless ``dtype`` says."""
     be = get_backend(backend)
-    out = make_tensor(be.xp.ones(tuple(shape), dtype=be.dtype(dtype), device=be.device), be, None, 0)
+    out = make_tensor(be.xp.ones(tuple(shape), dtype=be.dtype(dtype or default_float()), device=be.device), be, None, 0)
     out.requires_grad = requires_grad
     return out

@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd import Tensor
 from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
+from ..backend.default_dtype import default_float
 from .collate import collate_host, is_string_field
 from .dataset import IterableDataset, WorkerInfo, set_worker_info
 from . import loader_state
@@ -48,8 +49,9 @@ class DataLoader:
         samples are always fetched one by one.
     dtype : str, optional
         The floating-point dtype of float batches. By default host floats (NumPy arrays and scalars, Python
-        floats) become float32, PyTorch's default dtype (PyTorch's own collate keeps NumPy's float64: see
-        docs/differences.md), and Tensors keep the float dtype they were made with.
+        floats) become the default dtype (float32 unless `anynn.set_default_dtype` changed it: the dtype new
+        layers have; PyTorch's own collate keeps NumPy's float64: see docs/differences.md), and Tensors keep
+        the float dtype they were made with.
     sampler : iterable of int, optional
         The sample indices of one epoch (e.g. a `RandomSampler`, `SubsetRandomSampler` or
         ``DistributedSampler``); excludes ``shuffle``.
@@ -383,7 +385,7 @@ class DataLoader:
 
     def _wanted(self, kind: str, name: str, host: bool) -> str:
         if kind == "f" or name == "bfloat16":
-            return self.dtype or ("float32" if host else name)
+            return self.dtype or (default_float() if host else name)
         if kind in "iu":
             return "int64"
         return name

@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from ..backend.default_dtype import default_float
 from ..backend.quiet_float_errors import quietly
 from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
@@ -91,7 +92,7 @@ def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]: 
     like = a if isinstance(a, Tensor) else b
     be = like.backend
     if not be.xp.isdtype(like.array.dtype, "real floating"):
-        like = like.astype("float32")
+        like = like.astype(default_float())
 
     def as_tensor(v: Any) -> Tensor:
         if isinstance(v, Tensor):

@@ -20,6 +20,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .formulas.conjugate import make_complex
 
@@ -199,7 +200,7 @@ def angle(input: Tensor) -> Tensor:  # noqa: A002
         return Angle.apply(input)
     xp = input.backend.xp
     if not xp.isdtype(input.array.dtype, "real floating"):
-        input = input.astype("float32")  # noqa: A001 - PyTorch's integers give float32
+        input = input.astype(default_float())  # noqa: A001 - PyTorch's integers give its default dtype
     data = input.array
     zeros = xp.zeros_like(data)
     pi = xp.full_like(data, 3.141592653589793)

@@ -12,6 +12,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..backend import op
+from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .formulas.conjugate import conj, is_complex
@@ -305,12 +306,13 @@ class MaskedFill(Function):
 
 
 def as_floating(x: Any) -> Any:
-    """An integer or boolean Tensor as float32, as PyTorch computes ``exp``, ``log``, ``sqrt``, ``sin``, ``tanh``...
-    of integers (in its default dtype; NumPy's promotion would give float16 or float64); anything else as it is."""
+    """An integer or boolean Tensor in the default dtype (float32 unless set), as PyTorch computes ``exp``, ``log``,
+    ``sqrt``, ``sin``, ``tanh``... of integers (NumPy's promotion would give float16 or float64); anything else as
+    it is."""
     backend = getattr(x, "backend", None)
     if backend is None or isdtype(backend.xp, x.array.dtype, ("real floating", "complex floating")):
         return x
-    return x.astype("float32")
+    return x.astype(default_float())
 
 
 def as_common_floating(*values: Any) -> tuple[Any, ...]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch
+from ..backend.default_dtype import default_float
 from ..backend.symbolic import is_symbolic
 from . import elementwise
 from .dtype_kinds import isdtype
@@ -79,7 +80,7 @@ def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
         return a, b
     floating = next((t.array.dtype for t in tensors if is_float(t)), None)
     if floating is None and (cls is Div or any(isinstance(x, float) for x in (a, b))):
-        floating = "float32"
+        floating = default_float()
     if floating is None:
         bools = [t for t in tensors if t.backend.xp.isdtype(t.array.dtype, "bool")]
         if not bools or len(bools) == 2 or any(isinstance(x, bool) for x in (a, b)):

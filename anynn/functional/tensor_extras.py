@@ -12,6 +12,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from ..backend.default_dtype import default_float
 from . import activation, broadcast, elementwise, indexing, linalg, reduce, shape
 from .operands import kinds_agree
 from .sorting import ValuesIndices
@@ -223,7 +224,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
         input, other = kinds_agree(None, input, other)
         dtype = xp.result_type(input.array.dtype, other.array.dtype)
     elif dtype is None or (not xp.isdtype(dtype, "real floating") and floats):
-        dtype = be.dtype("float32") if floats or not numbers_only else be.dtype(
+        dtype = be.dtype(default_float()) if floats or not numbers_only else be.dtype(
             "bool" if all(isinstance(v, bool) for v in (input, other)) else "int64")
 
     def as_tensor(value: Any) -> Any:

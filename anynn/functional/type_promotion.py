@@ -9,6 +9,7 @@ import builtins
 from typing import Any
 
 from ..backend import dtype_name
+from ..backend.default_dtype import default_complex, default_float
 from ..dtypes import dtype
 
 # the order of kinds: bool < integer < floating < complex
@@ -80,15 +81,16 @@ def _combine(higher: str | None, lower: str | None) -> str | None:
 
 
 def _number_dtype(value: Any) -> str:
-    """A Python number's dtype in promotion: PyTorch's default dtype (float32, which anynn keeps) for a float."""
+    """A Python number's dtype in promotion: PyTorch's default dtype for a float (`anynn.set_default_dtype`), its
+    complex dtype for a complex number."""
     if isinstance(value, builtins.bool):
         return "bool"
     if isinstance(value, builtins.int):
         return "int64"
     if isinstance(value, builtins.float):
-        return "float32"
+        return default_float()
     if isinstance(value, complex):
-        return "complex64"
+        return default_complex("result_type")
     raise TypeError(f"result_type: expected a Tensor or a Python number, got {type(value).__name__}")
 
 

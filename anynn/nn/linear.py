@@ -10,17 +10,19 @@ from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
 from ..backend import get_backend
+from ..backend.default_dtype import default_float
 from ..functional.linalg import LinearFunction
 from .module import Module, Parameter
 from .validate import check_input
 
 
 def new_parameter(shape: tuple[int, ...], backend: Any, dtype: Any) -> Parameter:
-    """An uninitialised (zero) parameter of ``shape`` on ``backend`` (float32 by default)."""
+    """An uninitialised (zero) parameter of ``shape`` on ``backend`` (of the default dtype, float32 unless
+    `anynn.set_default_dtype` changed it)."""
     be = get_backend(backend)
-    native = be.dtype(dtype or "float32")
+    native = be.dtype(dtype or default_float())
     data = be.xp.zeros(shape, dtype=native, device=be.device)
-    return Parameter(data, backend=be, dtype=native)  # without dtype, NumPy float64 data would become float32
+    return Parameter(data, backend=be, dtype=native)
 
 
 def _size(name: str, value: Any, layer: str = "Linear") -> int:

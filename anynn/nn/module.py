@@ -10,6 +10,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 from ..autograd.tensor import Tensor
 from ..backend.transfer import transfer
 from ..backend import Backend, DeviceRNG, dtype_name, get_backend, is_host_array
+from ..backend.default_dtype import default_float
 from ..device import resolve as resolve_device
 from ..memory_format import check_memory_format
 from ..autograd.tensor import init_tensor, tensor, to_arguments
@@ -30,8 +31,8 @@ class Parameter(Tensor):
             # PyTorch takes tensors only (a list fails in its .detach()); anynn also takes any backend's arrays
             raise TypeError(f"Parameter: expected a Tensor or an array, got {type(data).__name__}; "
                             f"make one with anynn.tensor(...) first")
-        if data is None:  # PyTorch's Parameter(): an empty float32 tensor
-            data, dtype = [], "float32" if dtype is None else dtype
+        if data is None:  # PyTorch's Parameter(): an empty tensor of the default dtype
+            data, dtype = [], default_float() if dtype is None else dtype
         init_tensor(self, data, backend, dtype, requires_grad)  # a copy of data (Tensor(...) reads PyTorch's forms)
 
     def __repr__(self) -> str:

@@ -52,7 +52,7 @@ def summary(model: Module, input_size: Any = None, input_data: Any = None, input
         handles.append(m.register_forward_hook(record))
     try:
         if input_data is None and input_size is not None:
-            input_data = zeros(tuple(input_size), dtype=input_dtype or "float32", backend=model.backend)
+            input_data = zeros(tuple(input_size), dtype=input_dtype, backend=model.backend)
         if input_data is not None:
             args = input_data if isinstance(input_data, tuple) else (input_data,)
             with no_grad():

@@ -8,6 +8,7 @@ from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.activation import relu
 from ..backend import get_backend
+from ..backend.default_dtype import default_float
 from ..init import HostGenerator, host_generator
 from .module import Module
 from .norm import LayerNorm
@@ -109,7 +110,7 @@ class Transformer(Module):
         """
         be = get_backend(backend if backend is not None else device)
         xp = be.xp
-        native = be.dtype(dtype or "float32")
+        native = be.dtype(dtype or default_float())
         rows = xp.arange(sz, device=be.device)[:, None]
         above = rows < xp.arange(sz, device=be.device)[None, :]
         zeros = xp.zeros((sz, sz), dtype=native, device=be.device)

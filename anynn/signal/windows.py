@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from ..backend.default_dtype import default_float
 from ..factories import tensor
 from ..layout import check_layout
 
@@ -23,7 +24,7 @@ def _make(name: str, M: int, sym: bool, shape: Callable[[np.ndarray, int], np.nd
     check_layout(layout, f"signal.windows.{name}")
     if isinstance(M, bool) or not isinstance(M, int) or M < 0:
         raise ValueError(f"{name} requires non-negative window length, got M={M}")
-    kind = "float32" if dtype is None else dtype_name(dtype)
+    kind = default_float() if dtype is None else dtype_name(dtype)
     if not kind.startswith(("float", "bfloat")):
         raise ValueError(f"{name} expects float32 or float64 dtypes, got: {kind}")
     points = M if sym else M + 1

@@ -10,7 +10,8 @@ from typing import Any, Iterable, Sequence
 
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor, tensor
-from ..backend import Backend, BackendMismatch, backend_of
+from ..backend import Backend, BackendMismatch, backend_of, is_host_array
+from ..backend.default_dtype import default_float
 from ..data import DataLoader
 from .callbacks import Callback, CallbackList, FitState
 from .history import History
@@ -33,8 +34,9 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
     train_data, val_data : iterable of (x, y) batches
         A `anynn.data.DataLoader` (re-iterated every epoch; one without a backend is sent to the
         model's), a list of ``(x, y)`` Tensor pairs, or any re-iterable of them. ``len()`` sizes the
-        progress bar when available. NumPy arrays are moved to the model's backend; Tensors of another
-        backend are an error.
+        progress bar when available. NumPy arrays are moved to the model's backend, their floats cast to the
+        default dtype (float32 unless `anynn.set_default_dtype` changed it: the dtype new layers have, where
+        ``anynn.tensor`` would keep NumPy's float64); Tensors of another backend are an error.
     epochs : int
         The epoch to stop before: epochs ``initial_epoch, ..., epochs - 1`` run (Keras's meaning).
     callbacks : sequence of Callback
@@ -260,6 +262,8 @@ def _to_backend(value: Any, backend: Backend | None, where: str) -> Any:
             raise BackendMismatch(f"{where}: a batch is on backend {value.backend.key!r} but the model is on "
                                   f"{backend.key!r}; make the DataLoader with backend={backend.key!r}")
         return value
+    if is_host_array(value) and value.dtype.kind == "f":  # anynn's rule for host batches: the layers' dtype
+        return tensor(value, backend=backend, dtype=default_float())
     return tensor(value, backend=backend)
 
 

@@ -89,7 +89,7 @@ def test_registration_and_traversal():
     assert "inner.weight" not in dict(block.named_parameters())
     block.running_mean = anynn.ones((3,))
     np.testing.assert_array_equal(block.state_dict()["running_mean"].numpy(), np.ones(3))
-    out = block(anynn.tensor(np.ones((5, 3))))
+    out = block(anynn.tensor(np.ones((5, 3), dtype=np.float32)))
     assert out.shape == (5, 1)
 
 
@@ -106,7 +106,7 @@ def test_linear_without_bias_has_no_bias_key():
     layer = Linear(3, 2, bias=False)
     assert layer.bias is None
     assert list(layer.state_dict()) == ["weight"]
-    assert layer(anynn.tensor(np.ones((1, 3)))).shape == (1, 2)
+    assert layer(anynn.tensor(np.ones((1, 3), dtype=np.float32))).shape == (1, 2)
 
 
 # -- state dicts --------------------------------------------------------------------------------
