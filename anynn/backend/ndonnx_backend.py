@@ -144,6 +144,10 @@ class _Namespace(types.ModuleType):
         (``Tensor.expand(-1, ...)``), ONNX Expand's 1. A ``None`` there would be a size the graph has not got."""
         if isinstance(shape, (tuple, list)) and has_symbolic(shape):  # x.expand(B, T, -1), T a SymInt
             return ndonnx_sizes.broadcast_to(self._library, x, tuple(shape))
+        if isinstance(shape, tuple) and None in shape:  # another array's shape (expand_as): where x has a symbolic
+            lead = len(shape) - x.ndim  # axis at that place too, it is that axis, kept (-1)
+            shape = tuple(-1 if n is None and i >= lead and x.shape[i - lead] is None else n
+                          for i, n in enumerate(shape))
         if not isinstance(shape, tuple) or -1 not in shape:
             return self._library.broadcast_to(x, shape)
         if None in shape or len(shape) < x.ndim or any(

@@ -22,6 +22,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
+from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
 
 MODES = ("bilinear", "nearest", "bicubic")
@@ -154,7 +155,7 @@ class GridSample(Function):
         taps outside the input, weight derivatives per grid component (k arrays (N * P,)))."""
         n, k = grid.shape[0], len(size)
         p = math.prod(grid.shape[1:-1])
-        coords = xp.reshape(grid, (n * p, k))
+        coords = xp.reshape(grid, (-1 if n is None else n * p, k))  # (None: a symbolic batch, in ONNX export)
         cubic = self.mode == "bicubic"
         positions, slopes = [], []
         for axis in range(k):
@@ -163,8 +164,12 @@ class GridSample(Function):
             positions.append(pos)
             slopes.append(slope)
         dev = device(grid)
-        first = xp.reshape(xp.broadcast_to(xp.reshape(xp.arange(n, dtype=xp.int64, device=dev) * math.prod(size),
-                                                      (n, 1)), (n, p)), (n * p,))
+        if n is None:  # each row's batch index from its position, counted as the graph runs
+            row = xp.cumulative_sum(xp.ones_like(coords[:, 0], dtype=xp.int64), axis=0) - 1
+            first = (row // p) * math.prod(size)
+        else:
+            first = xp.reshape(xp.broadcast_to(xp.reshape(xp.arange(n, dtype=xp.int64, device=dev) *
+                                                          math.prod(size), (n, 1)), (n, p)), (n * p,))
         if self.mode == "nearest":
             per_axis = [[(xp.astype(xp.round(pos), xp.int64), None, None)] for pos in positions]
         else:
@@ -220,7 +225,8 @@ class GridSample(Function):
         k = len(size)
         self.size, self.coord_dtype = tuple(size), grid.dtype
         out_sizes = tuple(grid.shape[1:-1])
-        rows = xp.reshape(xp.permute_dims(x, (0,) + tuple(range(2, 2 + k)) + (1,)), (n * math.prod(size), c))
+        rows = xp.reshape(xp.permute_dims(x, (0,) + tuple(range(2, 2 + k)) + (1,)),
+                          (-1 if n is None else n * math.prod(size), c))
         indices, weights, _ = self._taps(xp, grid, size)
         out = None
         for index, weight in zip(indices, weights):
@@ -280,7 +286,8 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     """
     if not dtype_name(theta.dtype).startswith(("float", "bfloat")):
         raise TypeError(f"affine_grid: expected theta to have floating point type, but got {dtype_name(theta.dtype)}")
-    size = tuple(int(s) for s in size)
+    batch = size[0] if is_symbolic(size[0]) else int(size[0])  # (x.size(0) of a symbolic batch, in ONNX export)
+    size = (batch,) + tuple(int(s) for s in size[1:])
     if len(size) not in (4, 5):
         raise NotImplementedError(f"affine_grid: only 4-D and 5-D sizes are supported, for 2-D and 3-D affine "
                                   f"transforms respectively; got size {size}")
@@ -288,9 +295,9 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     if theta.ndim != 3 or tuple(theta.shape[1:]) != (k, k + 1):
         raise ValueError(f"affine_grid: expected a batch of {k}-D affine matrices of shape (N, {k}, {k + 1}) for size "
                          f"{size}, got theta of shape {tuple(theta.shape)}")
-    if min(size) <= 0:
+    if min(size[1:]) <= 0 or (isinstance(batch, int) and batch <= 0):
         raise ValueError(f"affine_grid: expected a positive output size, got {size}")
-    if theta.shape[0] != size[0]:
+    if isinstance(batch, int) and theta.shape[0] is not None and theta.shape[0] != batch:
         raise ValueError(f"affine_grid: theta of shape {tuple(theta.shape)} holds {theta.shape[0]} matrices, size "
                          f"{size} asks for a batch of {size[0]}")
     aligned = _align(align_corners)

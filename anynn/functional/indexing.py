@@ -432,7 +432,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         num_classes = int(tensor.max().item()) + 1
     idx = _integer_index("one_hot", tensor, tensor)
     xp = tensor.backend.xp
-    if tensor.size:
+    if 0 not in tensor.shape:  # not empty (a symbolic axis, None, is taken as not empty)
         check_range(tensor.backend, idx, 0, num_classes,
                     f"one_hot: class values must be in [0, {num_classes}), got {{value}}", error=RuntimeError)
     classes = xp.arange(num_classes, dtype=idx.dtype, device=tensor.backend.device)

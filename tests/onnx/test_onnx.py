@@ -216,6 +216,21 @@ class Criteria(nn.Module):
                 F.multilabel_margin_loss(logits, labels, reduction="none"), x.cumprod(0), x.cumprod(1))
 
 
+class Transformer2d(nn.Module):
+    """A spatial transformer under a symbolic batch (affine_grid from the input's own sizes, grid_sample), one_hot,
+    broadcasts to another tensor's shape (expand_as, repeat_interleave), aminmax."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loc = nn.Linear(3 * 5 * 6, 6)
+
+    def forward(self, x: Any, labels: Any) -> Any:
+        F = nn.functional
+        theta = self.loc(x.flatten(1)).view(-1, 2, 3) * 0.1 + anynn.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        grid = F.affine_grid(theta, x.size(), align_corners=False)
+        return (F.grid_sample(x, grid, align_corners=False), F.one_hot(labels, 4), x[:, :1].expand_as(x), x.repeat_interleave(2, dim=1), anynn.aminmax(x, dim=1))
+
+
 def _floats(*shape: int) -> np.ndarray:
     return np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32)
 
@@ -298,6 +313,7 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
     # the graph's input written in place by the first layer; a lazy layer drawn by the export (from the example)
     "inplace_input_lazy": (lambda: nn.Sequential(nn.LeakyReLU(0.2, inplace=True), nn.LazyLinear(4)),
                            lambda n: (_floats(n, 6),), (0,)),
+    "spatial_transformer": (Transformer2d, lambda n: (_floats(n, 3, 5, 6), _labels(n, 4, (n, 2))), (0, 0)),
     "embedding_max_norm": (lambda: nn.Embedding(20, 4, padding_idx=0, max_norm=1.0),
                            lambda n: (np.random.default_rng(n).integers(0, 20, (n, 5)),), (0,)),
     "activations": (lambda: nn.Sequential(
