@@ -67,6 +67,11 @@ class SummaryWriter(_EventWriter):
         """The directory the event files are written to."""
         return self.logdir
 
+    @property
+    def log_dir(self) -> str:
+        """PyTorch's attribute for `get_logdir` (programs put their logs and checkpoints beside the events)."""
+        return self.logdir
+
     def add_graph(self, model: Any, input_to_model: Any = None, verbose: bool = False,
                   use_strict_trace: bool = True) -> None:
         """The graph of ``model`` on ``input_to_model`` (a Tensor or a tuple of them), exported with

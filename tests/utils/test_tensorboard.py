@@ -72,10 +72,17 @@ def test_add_scalar_of_a_tensor_with_grad(tmp_path) -> None:
     loss = (w(anynn.ones(4, 2)) ** 2).mean()
     with SummaryWriter(str(tmp_path)) as writer:
         writer.add_scalar("loss", loss, anynn.tensor(7))
-        assert writer.get_logdir() == str(tmp_path)
+        assert writer.get_logdir() == writer.log_dir == str(tmp_path)
     [(tag, step, value)] = _summaries(tmp_path)
     assert (tag, step) == ("loss", 7) and loss.item() == pytest.approx(
         struct.unpack("<f", value[value.index(b"\x15") + 1:][:4])[0], rel=1e-6)
+
+
+def test_default_log_dir_is_under_runs_as_torch(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with SummaryWriter(comment="_lr0.1") as writer:
+        folder = Path(writer.log_dir)
+    assert folder.parent.name == "runs" and folder.name.endswith("_lr0.1") and folder.is_dir()
 
 
 def test_add_graph_exports_the_model_through_onnx(tmp_path) -> None:
