@@ -24,6 +24,7 @@ from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.typing import Namespace
+from .lu_steps import eliminate, substitute
 from .value_checks import linalg_dtype_error
 
 
@@ -101,15 +102,13 @@ class LogAbsDetFunction(Function):
 
 def _inverse_transposed(xp: Namespace, a: Any) -> Any:
     """``inv(A)ᵀ`` of A (*, n, n); where the library refuses a singular matrix, PyTorch's ``solve(Aᵀ, I)`` by
-    LAPACK's steps (`linalg_ex.substitute`), whose zero pivot gives inf and NaN (-inf for log|det|'s gradient
+    LAPACK's steps (`lu_steps`), whose zero pivot gives inf and NaN (-inf for log|det|'s gradient
     where PyTorch gives it)."""
     try:
         return xp.matrix_transpose(xp.linalg.inv(a))
     except Exception as error:
         if type(error).__name__.lstrip("_") != "LinAlgError":
             raise
-    from .linalg_ex import eliminate, substitute  # (linalg_ex builds on this module)
-
     transposed = xp.matrix_transpose(a)
     lu, _, _, order = eliminate(xp, transposed, pivot=True)
     eye = xp.eye(a.shape[-1], dtype=a.dtype, device=device(a))
