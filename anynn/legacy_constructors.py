@@ -6,8 +6,9 @@ Each takes PyTorch's forms (``torch.Tensor`` is ``FloatTensor`` with the default
 - sizes: ``Tensor(2, 3)``, ``Tensor(x.size())`` (a `Size`), ``Tensor(size=(2, 3))``, ``Tensor(3)`` (shape (3,),
   not a 0-d tensor holding 3), ``Tensor()`` (shape (0,)): zeros (PyTorch leaves the memory uninitialised);
 - data: ``Tensor([1, 2])``, ``Tensor((2, 3))`` (a tuple is data), ``Tensor(ndarray)``: the constructor's dtype
-  (integers become float32; floats truncate toward zero in the integer types), sharing a NumPy array's memory
-  where the dtype already fits and the backend can (as `anynn.as_tensor`), a copy otherwise;
+  (``Tensor``'s: the default dtype, NumPy float64 cast to it as PyTorch does; floats truncate toward zero in the
+  integer types), sharing a NumPy array's memory where the dtype already fits and the backend can (as
+  `anynn.as_tensor`), a copy otherwise;
 - a Tensor: ``Tensor(t)`` is an alias of ``t`` (the same memory, gradients flow back to ``t``), refused with
   ``device=``; ``FloatTensor(t)`` of a tensor of another dtype raises `TypeError`, as in PyTorch.
 

@@ -257,12 +257,12 @@ class GLUFunction(Function):
 
 
 def sigmoid(input: Any) -> Any:
-    """``1 / (1 + exp(-x))`` of input (*), without overflow for large ``|x|``; integers become float32."""
+    """``1 / (1 + exp(-x))`` of input (*), without overflow for large ``|x|``; integers become the default dtype."""
     return SigmoidFunction.apply(as_floating(input))
 
 
 def tanh(input: Any) -> Any:
-    """Hyperbolic tangent of input (*); integers become float32."""
+    """Hyperbolic tangent of input (*); integers become the default dtype."""
     return TanhFunction.apply(as_floating(input))
 
 

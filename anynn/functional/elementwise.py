@@ -336,17 +336,17 @@ def as_common_floating(*values: Any) -> tuple[Any, ...]:
 
 
 def exp(x: Any) -> Any:
-    """``e ** x`` of each element of x (*); integers become float32."""
+    """``e ** x`` of each element of x (*); integers become the default dtype."""
     return Exp.apply(as_floating(x))
 
 
 def log(x: Any) -> Any:
-    """Natural logarithm of each element of x (*); integers become float32."""
+    """Natural logarithm of each element of x (*); integers become the default dtype."""
     return Log.apply(as_floating(x))
 
 
 def sqrt(x: Any) -> Any:
-    """Square root of each element of x (*); integers become float32."""
+    """Square root of each element of x (*); integers become the default dtype."""
     return Sqrt.apply(as_floating(x))
 
 
@@ -356,12 +356,12 @@ def abs(x: Any) -> Any:  # noqa: A001 - mirrors the array API name
 
 
 def sin(x: Any) -> Any:
-    """Sine of each element of x (*, radians); integers become float32."""
+    """Sine of each element of x (*, radians); integers become the default dtype."""
     return Sin.apply(as_floating(x))
 
 
 def cos(x: Any) -> Any:
-    """Cosine of each element of x (*, radians); integers become float32."""
+    """Cosine of each element of x (*, radians); integers become the default dtype."""
     return Cos.apply(as_floating(x))
 
 

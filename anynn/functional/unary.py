@@ -41,7 +41,8 @@ class Unary(Function):
 def unary(name: str, value: Formula, derivative: Formula, floating: bool = True) -> Callable[[Any], Any]:
     """A `Unary` subclass called ``name`` (its graph node) and its lowercase function.
 
-    ``floating``: integer and boolean inputs become float32 first (``torch.log1p(int_tensor)`` is float32);
+    ``floating``: integer and boolean inputs become the default dtype first (``torch.log1p(int_tensor)`` is float32
+    unless `anynn.set_default_dtype` changed it);
     without it, integers stay as they are and booleans become int64 (``torch.square(bool_tensor)`` is int64).
     """
     cls = type(name[0].upper() + name[1:], (Unary,), {"value": staticmethod(value),
