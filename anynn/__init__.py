@@ -221,13 +221,14 @@ _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.
 
 
 def __getattr__(name: str) -> object:
-    """``anynn.multiprocessing``, ``anynn.distributed``, ``anynn.onnx``, ``anynn.jit`` and ``anynn.profiler``
-    after a plain ``import anynn``, as ``torch.multiprocessing``, ``torch.onnx``... after ``import torch``.
+    """``anynn.multiprocessing``, ``anynn.distributed``, ``anynn.onnx``, ``anynn.jit``, ``anynn.profiler`` and
+    ``anynn.hub`` after a plain ``import anynn``, as ``torch.multiprocessing``, ``torch.onnx``... after
+    ``import torch``.
 
     Imported on first use: they load the standard ``multiprocessing`` package, the MPI layer or the exporter, which
     most programs never need.
     """
-    if name in ("multiprocessing", "distributed", "onnx", "jit", "profiler"):
+    if name in ("multiprocessing", "distributed", "onnx", "jit", "profiler", "hub"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

@@ -69,6 +69,7 @@ LAYERS = {
     "compiler": 6,  # torch.compiler's decorators next to anynn.compile
     "multiprocessing": 6,  # torch.multiprocessing: the standard module, with Tensors sent through shared memory
     "profiler": 2,  # torch.profiler: schedules and trace files over autograd's Function timer
+    "hub": 5,  # torch.hub: downloads read by io's loader
     "anynn": 7, "cli": 7, "testing": 7, "comparison": 7, "__main__": 7,
 }
 # (importer, imported) upward imports still present, each with its reason
