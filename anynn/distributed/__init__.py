@@ -19,7 +19,7 @@ from .comm import (Context, barrier, get_context, init, is_initialized, is_main_
                    main_process_only, rank, world_size)
 from .ddp import DistributedDataParallel, DistributedOptimizer, GradientReducer, broadcast_parameters
 from .sampler import DistributedBatches, DistributedSampler
-from .torch_api import (ReduceOp, all_reduce, broadcast, destroy_process_group, get_rank, get_world_size,
+from .torch_api import (ReduceOp, all_gather, all_reduce, broadcast, destroy_process_group, get_rank, get_world_size,
                         init_process_group, is_available)
 from .watchdog import Watchdog
 
@@ -28,6 +28,6 @@ __all__ = [
     "GradientReducer", "Watchdog", "barrier", "broadcast_parameters", "get_context", "init", "is_initialized",
     "is_main_process", "local_rank", "main_process_only", "rank", "world_size",
     # PyTorch's torch.distributed names (torch_api)
-    "ReduceOp", "all_reduce", "broadcast", "destroy_process_group", "get_rank", "get_world_size",
+    "ReduceOp", "all_gather", "all_reduce", "broadcast", "destroy_process_group", "get_rank", "get_world_size",
     "init_process_group", "is_available",
 ]

@@ -26,7 +26,8 @@ from . import comm
 from .comm import Context, get_context, init, is_initialized
 from .ddp import broadcast_parameters
 
-__all__ = ["DistributedDataParallel", "ReduceOp", "all_reduce", "barrier", "broadcast", "destroy_process_group",
+__all__ = ["DistributedDataParallel", "ReduceOp", "all_gather", "all_reduce", "barrier", "broadcast",
+           "destroy_process_group",
            "get_rank", "get_world_size", "init_process_group", "is_available", "is_initialized"]
 
 
@@ -134,6 +135,38 @@ def broadcast(tensor: Tensor, src: int, group: Any = None, async_op: bool = Fals
     value = ctx.transport.broadcast(tensor.array, tensor.backend, src)  # type: ignore[union-attr]
     with no_grad():
         tensor.copy_(Tensor._make(value, tensor.backend, None, 0))
+
+
+def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: Any = None, async_op: bool = False) -> None:
+    """Every rank's ``tensor`` into ``tensor_list`` (one Tensor per rank, ``tensor``'s shape), in place, as PyTorch's
+    ``dist.all_gather`` (no gradient flows through it, as in PyTorch). MoCo gathers its keys with it.
+
+    Built on the transports' sum: each rank contributes a buffer that is zero except for its own row.
+    """
+    ctx = _group(group)
+    if async_op:
+        raise NotImplementedError("all_gather(async_op=True): anynn's collectives are blocking")
+    if len(tensor_list) != ctx.world_size:
+        raise ValueError(f"all_gather: tensor_list must hold one Tensor per rank ({ctx.world_size}), got "
+                         f"{len(tensor_list)}")
+    for i, out in enumerate(tensor_list):
+        if not isinstance(out, Tensor) or tuple(out.shape) != tuple(tensor.shape):
+            given = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+            raise ValueError(f"all_gather: tensor_list[{i}] must be a Tensor of the input's shape "
+                             f"{tuple(tensor.shape)}, got {given}")
+    if ctx.world_size == 1:
+        with no_grad():
+            tensor_list[0].copy_(tensor)
+        return
+    xp = tensor.backend.xp
+    flat = xp.reshape(tensor.array, (1, -1))
+    rows = xp.arange(ctx.world_size, device=tensor.backend.device)[:, None] == ctx.rank
+    mine = xp.where(rows, flat, xp.zeros_like(flat))  # (world_size, numel): this rank's row only
+    total = ctx.transport.allreduce_sum(xp.reshape(mine, (-1,)), tensor.backend)  # type: ignore[union-attr]
+    total = xp.reshape(total, (ctx.world_size,) + tuple(tensor.shape))
+    with no_grad():
+        for i, out in enumerate(tensor_list):
+            out.copy_(Tensor._make(total[i, ...], tensor.backend, None, 0))
 
 
 class DistributedDataParallel(Module):

@@ -159,3 +159,35 @@ def test_ranks_average_gradients_as_one_process_on_the_whole_batch(backend):
         for ours, want in zip(params, single.parameters()):
             np.testing.assert_allclose(ours, want.numpy(), rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(mean, [1.0, 1.0])
+
+
+def test_all_gather_one_process_as_torch_gloo(fresh_world, tmp_path, monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    torch_dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        dist.init_process_group("gloo")
+        values = np.random.default_rng(2).standard_normal((3, 2))
+        ours, theirs = [anynn.zeros(3, 2, dtype=anynn.float64)], [torch.zeros(3, 2, dtype=torch.float64)]
+        dist.all_gather(ours, anynn.tensor(values, dtype="float64"))
+        torch_dist.all_gather(theirs, torch.tensor(values))
+        np.testing.assert_array_equal(ours[0].numpy(), theirs[0].numpy())
+        with pytest.raises(ValueError, match=r"all_gather: tensor_list must hold one Tensor per rank \(1\), got 2"):
+            dist.all_gather([anynn.zeros(3, 2), anynn.zeros(3, 2)], anynn.ones(3, 2))
+        with pytest.raises(ValueError, match=r"tensor_list\[0\] must be a Tensor of the input's shape \(3, 2\)"):
+            dist.all_gather([anynn.zeros(2, 3)], anynn.ones(3, 2))
+    finally:
+        torch_dist.destroy_process_group()
+
+
+def test_all_gather_gives_every_rank_every_ranks_tensor(backend):
+    ranks, group = 3, ThreadGroup(3)
+    values = np.random.default_rng(3).standard_normal((ranks, 2, 3))
+
+    def rank_run(rank):
+        ctx = group.context(rank, anynn.get_backend(backend))
+        gathered = [anynn.zeros(2, 3, backend=backend, dtype="float64") for _ in range(ranks)]
+        dist.all_gather(gathered, anynn.tensor(values[rank], backend=backend, dtype="float64"), group=ctx)
+        return np.stack([g.numpy() for g in gathered])
+
+    for result in group.run(rank_run):
+        np.testing.assert_array_equal(result, values)
