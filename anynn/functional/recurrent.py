@@ -25,6 +25,7 @@ from ..backend import op
 from ..backend.arrays import at_set, is_writeable
 from ..backend.portable.recurrent import lstm_step, lstm_step_backward
 from ..backend.typing import Namespace
+from . import recurrent_complex
 from .formulas.logistic import sigmoid
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
@@ -437,21 +438,30 @@ def _kind(cell: str, nonlinearity: str = "tanh") -> str:
     return cell
 
 
+def apply_cell(kind: str, x: Any, h: Any, c: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None,
+               bias_hh: Any = None) -> Any:
+    """One step of ``kind``: the fused `RecurrentCell` node, or for complex inputs or weights the composite step
+    of `anynn.functional.recurrent_complex` (PyTorch runs complex recurrent layers)."""
+    if recurrent_complex.is_complex(x, h, weight_ih):
+        return recurrent_complex.cell(kind, x, h, c, weight_ih, weight_hh, bias_ih, bias_hh)
+    return RecurrentCell.apply(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh, kind=kind)
+
+
 def rnn_cell(x: Any, h: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None,
              nonlinearity: str = "tanh") -> Any:
     """``h' = act(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh)``; x: (N, H_in), h: (N, H) → (N, H)."""
-    return RecurrentCell.apply(x, h, None, weight_ih, weight_hh, bias_ih, bias_hh, kind=_kind("rnn", nonlinearity))
+    return apply_cell(_kind("rnn", nonlinearity), x, h, None, weight_ih, weight_hh, bias_ih, bias_hh)
 
 
 def lstm_cell(x: Any, h: Any, c: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None,
               bias_hh: Any = None) -> tuple[Any, Any]:
     """One LSTM step (gates i, f, g, o); x: (N, H_in), h, c: (N, H) → ``(h', c')`` each (N, H)."""
-    return RecurrentCell.apply(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh, kind="lstm")
+    return apply_cell("lstm", x, h, c, weight_ih, weight_hh, bias_ih, bias_hh)
 
 
 def gru_cell(x: Any, h: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> Any:
     """One GRU step (gates r, z, n; ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``) → h' (N, H)."""
-    return RecurrentCell.apply(x, h, None, weight_ih, weight_hh, bias_ih, bias_hh, kind="gru")
+    return apply_cell("gru", x, h, None, weight_ih, weight_hh, bias_ih, bias_hh)
 
 
 def recurrent_sequence(mode: str, x: Any, h0: Any, c0: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None,
@@ -476,5 +486,7 @@ def recurrent_sequence(mode: str, x: Any, h0: Any, c0: Any, weight_ih: Any, weig
         raise ValueError(f"recurrent_sequence: mode must be one of {sorted(GATES)}, got {mode!r}")
     if weight_hr is not None and mode != "lstm":
         raise ValueError(f"recurrent_sequence: weight_hr (proj_size) is for the LSTM only, got mode {mode!r}")
+    if recurrent_complex.is_complex(x, h0, weight_ih):
+        return recurrent_complex.sequence(mode, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, reverse, weight_hr)
     return RecurrentSequence.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, kind=mode,
                                    reverse=reverse)

@@ -17,7 +17,7 @@ from array_api_compat import device
 from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
-from ..functional.recurrent import GATES, RecurrentCell, recurrent_sequence
+from ..functional.recurrent import GATES, apply_cell, recurrent_sequence
 from ..functional.shape import concat, permute, reshape, stack
 from .linear import new_parameter
 from .module import Module
@@ -85,8 +85,7 @@ class _CellBase(_UniformInit):
         if not batched:
             x = reshape(x, (1, self.input_size))
         c = full[1] if self.kind == "lstm" else None
-        out = RecurrentCell.apply(x, full[0], c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
-                             kind=self.kind)
+        out = apply_cell(self.kind, x, full[0], c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         if batched:
             return out
         if isinstance(out, tuple):

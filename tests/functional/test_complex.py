@@ -421,15 +421,11 @@ def test_eig_forward_matches_torch(backend, source):
 
 
 @pytest.mark.parametrize("name, fn", [("pairwise_distance", lambda z: anynn.nn.functional.pairwise_distance(z, z)),
-                                      ("silu", lambda z: anynn.nn.functional.silu(z)),
-                                      ("RNN", lambda z: anynn.nn.RNN(3, 2).to(z.backend, dtype=z.dtype)(z)),
-                                      ("LSTM", lambda z: anynn.nn.LSTM(3, 2).to(z.backend, dtype=z.dtype)(z)),
-                                      ("GRU", lambda z: anynn.nn.GRUCell(3, 2).to(z.backend, dtype=z.dtype)(z)),
-                                      ("RNN", lambda z: anynn.nn.RNNCell(3, 2).to(z.backend, dtype=z.dtype)(z))])
+                                      ("silu", lambda z: anynn.nn.functional.silu(z))])
 def test_refused_where_torch_computes(backend, name, fn):
     """PyTorch computes these for complex inputs (silu without a gradient only); anynn's formulas would not give
-    its values or gradients (the recurrent layers' gates are written for real numbers), so they refuse by name
-    (docs/differences.md)."""
+    its values or gradients, so they refuse by name (docs/differences.md). (The recurrent layers compute complex
+    inputs as PyTorch: tests/nn/test_recurrent.py.)"""
     with pytest.raises(RuntimeError, match=name):
         fn(make(backend, Z))
 

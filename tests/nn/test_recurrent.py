@@ -552,3 +552,59 @@ def test_impossible_sizes_are_refused_as_torch(name, args, error):
         getattr(torch.nn, name)(*args)
     with pytest.raises(error, match=rf"{name}: (input|hidden)_size"):
         getattr(anynn.nn, name)(*args)
+
+
+def _complex_array(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+@pytest.mark.parametrize("mode, kwargs, shape", [
+    ("rnn_tanh", dict(num_layers=2, bidirectional=True), (4, 2, 3)),
+    ("gru", dict(bias=False), (4, 2, 3)),
+    ("lstm", dict(proj_size=2, batch_first=True), (2, 4, 3)),
+    ("lstm", dict(bidirectional=True), (4, 3)),
+], ids=["rnn-stacked-bidirectional", "gru-no-bias", "lstm-proj-batch-first", "lstm-unbatched-bidirectional"])
+def test_complex_layers_match_torch(backend, rng, mode, kwargs, shape):
+    """PyTorch runs its recurrent layers in complex128 on the CPU: the same outputs, and the same (conjugate-
+    convention) gradients of the input and every weight for a real loss."""
+    theirs = _torch_layer(mode, 3, 4, dtype=torch.complex128, **kwargs)
+    ours = _layer(mode, 3, 4, **kwargs).to(backend, dtype="complex128")
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = _complex_array(rng, *shape)
+    x_ours, x_theirs = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    outs, refs = _call_layer(mode)(ours, [x_ours]), _call_layer(mode)(theirs, [x_theirs])
+    loss, ref_loss = 0.0, 0.0
+    for i, (o, r) in enumerate(zip(outs, refs)):
+        assert o.numpy().dtype == np.complex128
+        np.testing.assert_allclose(o.numpy(), r.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=f"output {i}")
+        w = _complex_array(rng, *r.shape)
+        loss = loss + (o * make(backend, w)).real.sum()
+        ref_loss = ref_loss + (r * torch.tensor(w)).real.sum()
+    loss.backward()
+    ref_loss.backward()
+    np.testing.assert_allclose(x_ours.grad.numpy(), x_theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+    reference = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), reference[name].grad.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=f"gradient of {name}")
+
+
+@pytest.mark.parametrize("cell", ["RNNCell", "GRUCell", "LSTMCell"])
+def test_complex_cells_match_torch_and_relu_is_refused_as_torch(backend, rng, cell):
+    theirs = getattr(torch.nn, cell)(3, 4, dtype=torch.complex64)
+    ours = getattr(anynn.nn, cell)(3, 4).to(backend, dtype="complex64")
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = _complex_array(rng, 2, 3).astype(np.complex64)
+    x_ours, x_theirs = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = ours(x_ours), theirs(x_theirs)
+    out, ref = (out[0], ref[0]) if cell == "LSTMCell" else (out, ref)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    out.abs().sum().backward()
+    ref.abs().sum().backward()
+    np.testing.assert_allclose(x_ours.grad.numpy(), x_theirs.grad.numpy(), rtol=1e-4, atol=1e-5)
+    if cell == "RNNCell":
+        relu = RNNCell(3, 4, nonlinearity="relu").to(backend, dtype="complex64")
+        with pytest.raises(NotImplementedError, match="clamp is not supported for complex types"):
+            torch.nn.RNNCell(3, 4, nonlinearity="relu", dtype=torch.complex64)(torch.tensor(x))
+        with pytest.raises(NotImplementedError, match="clamp is not supported for complex types"):
+            relu(make(backend, x))
