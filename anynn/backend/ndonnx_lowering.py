@@ -82,8 +82,14 @@ def _pool_geometry(fn: Any, x: Any) -> dict[str, Any] | None:
     window that starts in the padding, in onnx's shape inference at least, so the graph would carry a wrong size."""
     n = fn.spatial_dims
     sizes = static_shape(x)[2:]
-    if x.ndim != n + 2 or None in sizes:
+    if x.ndim != n + 2:
         return None
+    if None in sizes:  # symbolic spatial axes: floor mode is ONNX's pooling over the symmetric padding as it is
+        if fn.ceil_mode:
+            return None
+        padding = _last(fn.padding, n)
+        return dict(kernel_shape=_last(fn.kernel, n), strides=_last(fn.stride, n), pads=padding + padding,
+                    ceil_mode=0)
     _, pads = fn.windows((1,) * (len(fn.kernel) - n) + tuple(sizes))
     pads, kernel = _last(pads, n), _last(fn.kernel, n)
     if any(after >= k for (_, after), k in zip(pads, kernel)):
@@ -111,6 +117,8 @@ def avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:
     if fn.divisor_override is None and geometry["pads"] == padding + padding:
         return wrap(op.average_pool(var(x), count_include_pad=int(bool(fn.count_include_pad)), **geometry))
     sizes = (1,) * (len(fn.kernel) - fn.spatial_dims) + tuple(static_shape(x)[2:])
+    if None in sizes:  # (a divisor per window position needs the sizes)
+        return NotImplemented
     inside = _outer(fn.window_counts(sizes, False))
     divisor = float(fn.divisor_override) if fn.divisor_override is not None else \
         _outer(fn.window_counts(sizes, fn.count_include_pad))
@@ -137,6 +145,9 @@ def adaptive_avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:
     D, then over (H, W)). ONNX MatMul keeps a symbolic batch in its shape, where ndonnx's ``@`` forgets it."""
     n = len(fn.output_size)
     sizes = static_shape(x)[x.ndim - n:]
+    if all(s == 1 for s in fn.output_size) and (None in sizes or x.ndim != n + 2 or np_dtype(x) == np.float64):
+        # the mean over the pooled axes, whatever their sizes (a global pool over symbolic spatial axes)
+        return wrap(_op().reduce_mean(var(x), const(list(range(x.ndim - n, x.ndim)), np.int64), keepdims=1))
     if None in sizes:
         return NotImplemented
     if x.ndim != n + 2 or np_dtype(x) == np.float64:  # (onnxruntime's AveragePool is float32 only)

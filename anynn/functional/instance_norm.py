@@ -39,7 +39,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
-    if math.prod(input.shape[2:]) <= 1:  # spatial elements (not .size: a recorded batch axis has no count)
+    spatial = input.shape[2:]  # (not .size: a recorded batch axis has no count; a recorded spatial axis, None, is
+    if None not in spatial and math.prod(spatial) <= 1:  # taken as not a single element)
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input of shape "
                          f"{input.shape}")
     if running_mean is not None and running_var is not None:

@@ -313,8 +313,9 @@ def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None
                          f"got padding {padding!r} for kernel_size {kernel_size!r}")
     size = x.shape[-spatial_dims:]
     geometry = list(zip(size, kernel[lift:], stride_n[lift:], padding_n[lift:], dilation_n[lift:]))
-    counts = [output_size(n, k, s, 2 * p, d, ceil_mode, p) for n, k, s, p, d in geometry]
-    if min(counts) < 1:
+    # (a symbolic axis, None in ONNX export with dynamic_axes, is sized when the graph runs: no check here)
+    counts = [output_size(n, k, s, 2 * p, d, ceil_mode, p) for n, k, s, p, d in geometry if n is not None]
+    if counts and min(counts) < 1:
         spans = tuple((k - 1) * d + 1 for _, k, _, _, d in geometry)
         pads = tuple(p for _, _, _, p, _ in geometry)
         raise ValueError(f"{fn}: input of shape {x.shape} is smaller than the kernel {spans} (padding {pads}, "
