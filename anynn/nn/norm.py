@@ -16,9 +16,10 @@ from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name, get_backend
 from ..backend.default_dtype import default_float
 from ..functional.norm import batch_norm, group_norm, layer_norm, rms_norm
+from ..functional.value_checks import DTypeMismatchError
 from .linear import _size, new_parameter
 from .module import Module
-from .validate import DtypeMismatch, check_input, dtype_mismatch
+from .validate import check_input, dtype_mismatch
 
 
 def _buffer(shape: tuple[int, ...], backend: Any, dtype: Any) -> Tensor:
@@ -103,7 +104,7 @@ class _BatchNorm(_NormBase):
         half_input = dtype_name(x.dtype) in ("float16", "bfloat16")
         if (self.running_mean is not None and x.dtype != self.running_mean.dtype and not autocast_mode.state.active
                 and not (half_input and dtype_name(self.running_mean.dtype) == "float32")):
-            raise DtypeMismatch(dtype_mismatch(name, self.running_mean.dtype, x.dtype))
+            raise DTypeMismatchError(dtype_mismatch(name, self.running_mean.dtype, x.dtype))
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.array = self.num_batches_tracked.array + 1

@@ -7,6 +7,7 @@ from typing import Any
 from ..autograd import autocast_mode
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name
+from ..functional.value_checks import DTypeMismatchError
 
 
 def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_dim: int | None = None,
@@ -42,20 +43,17 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
                 and not (half_inputs and dtype_name(x.dtype) in ("float16", "bfloat16")
                          and dtype_name(weight.dtype) == "float32")):
             # (under autocast, float32 layers take float16/bfloat16 inputs, as PyTorch's do)
-            raise DtypeMismatch(dtype_mismatch(name, weight.dtype, x.dtype))
+            raise DTypeMismatchError(dtype_mismatch(name, weight.dtype, x.dtype))
 
 
 class ShapeMismatch(ValueError, RuntimeError):
     """Inputs whose shapes cannot go together (a ValueError here, a RuntimeError in PyTorch: both catch it)."""
 
 
-class DtypeMismatch(TypeError, RuntimeError):
-    """An input of another dtype than the layer's (a TypeError here, a RuntimeError in PyTorch: both catch it)."""
-
-
 def dtype_mismatch(layer: str, expected: Any, given: Any) -> str:
-    """The message of `DtypeMismatch`: the layer, both dtypes, and the casts that fix it (NumPy float64 data keeps
-    its dtype in `anynn.tensor`, as in PyTorch, so a float32 model needs ``np.float32`` arrays or ``.float()``)."""
+    """The message of a layer's `DTypeMismatchError` (a TypeError, and PyTorch's RuntimeError): the layer, both
+    dtypes, and the casts that fix it (NumPy float64 data keeps its dtype in `anynn.tensor`, as in PyTorch, so a
+    float32 model needs ``np.float32`` arrays or ``.float()``)."""
     want, got = dtype_name(expected), dtype_name(given)
     return (f"{layer}: expected input dtype {want} (the layer's), got {got}; cast the input (x.to(anynn.{want}); "
             f"NumPy data as np.{want} arrays) or the layer (model.to(anynn.{got}))")
