@@ -30,7 +30,7 @@ from typing import Any, Callable
 from ..backend import Backend
 from ..backend.typing import Namespace
 from . import tensor as tensor_module
-from .function import Function
+from .function import Edge, Function
 
 _new = object.__new__
 
@@ -80,6 +80,17 @@ def as_tensor(value: Any, backend: Backend) -> Any:
     return value
 
 
+def _stand_in(edge: Edge) -> Any:
+    """The input an `Edge` leads from: the Tensor while alive, else zeros of its dtype and shape. Only a Function
+    that saved nothing but metadata is rerun after a release, and its backward reads no input's values."""
+    found = edge.resolved()
+    if found is not edge:
+        return found
+    xp = edge.backend.xp
+    return tensor_module.make_tensor(xp.zeros(edge.shape, dtype=edge.dtype, device=edge.backend.device),
+                                     edge.backend, None, 0)
+
+
 def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     """``fn.backward`` run on Tensors in the differentiable namespace: gradients that are graph Tensors.
 
@@ -87,6 +98,9 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     ``None`` or a tuple of them).
     """
     cls = type(fn)
+    inputs = fn.inputs
+    if any(type(a) is Edge for a in inputs):  # released by an earlier backward, and saved nothing but metadata
+        inputs = tuple(_stand_in(a) if type(a) is Edge else a for a in inputs)
     if not getattr(cls, "supports_double_backward", True):
         raise DoubleBackwardError(
             f"{fn.name} has no second-order rule: backward(create_graph=True) / autograd.grad(create_graph=True) "
@@ -94,18 +108,18 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     backend = fn.backend
     rule = _fused_rules.get(cls)
     if rule is not None:
-        fused = rule(fn, tuple(as_tensor(a, backend) for a in fn.inputs), tuple(as_tensor(g, backend) for g in grads))
+        fused = rule(fn, tuple(as_tensor(a, backend) for a in inputs), tuple(as_tensor(g, backend) for g in grads))
         if fused is not NotImplemented:
             return _tied(fn, fused)
     dxp = namespace(backend)
     clone = _new(cls)
     clone.__dict__.update(fn.__dict__)
-    clone.inputs = fn.inputs
+    clone.inputs = inputs
     clone.needs_input_grad = fn.needs_input_grad
     clone.num_outputs = fn.num_outputs
     clone.recorded_at = fn.recorded_at
     clone.backend = dxp.backend
-    args = [as_tensor(a, backend) for a in fn.inputs]
+    args = [as_tensor(a, backend) for a in inputs]
     if not _substitute_saved(clone, fn, args, backend):
         clone.prepare_recompute()
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any, Callable
 
 from ..backend import Backend, BackendMismatch
@@ -34,8 +35,8 @@ class Function:
     """
 
     __slots__ = ("__dict__", "inputs", "needs_input_grad", "backend", "num_outputs", "recorded_at")
-    # the arguments of apply (Tensors and constants); a backward without retain_graph frees the graph by setting
-    # it to None, and the traversal checks for that before it reads them
+    # the arguments of apply (Tensors and constants); a backward without retain_graph releases the node (see
+    # `anynn.autograd.graph._free`): None once its saved arrays went, `Edge`s where it saved only metadata
     inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]
     backend: Backend
@@ -149,17 +150,50 @@ class Function:
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """PyTorch's ``grad_fn.next_functions``: per input, ``(the Function that made it, its output index)``; an
         `AccumulateGrad` node (``.variable``: the leaf) for a leaf that requires grad; ``(None, 0)`` for the rest.
-        Empty once a backward without ``retain_graph`` has freed this node."""
+        Kept after a backward without ``retain_graph`` where the node saved only metadata (it can run again);
+        empty where it saved arrays and released them."""
         inputs = getattr(self, "inputs", None) or ()
         found: list[tuple[Any, int]] = []
         for t in inputs:
-            if not isinstance(t, Tensor) or not t._requires_grad:
+            if type(t) is Edge:
+                found.append((t._ctx, t._index))
+            elif not isinstance(t, Tensor) or not t._requires_grad:
                 found.append((None, 0))
             elif t._ctx is None:
                 found.append((AccumulateGrad(t), 0))
             else:
                 found.append((t._ctx, t._index))
         return tuple(found)
+
+
+class Edge:
+    """What a released Function keeps of an input that another Function made: the way back to that producer
+    (``_ctx``, output ``_index``), the input's dtype, shape and backend, and a weak reference to the input Tensor,
+    not its array. PyTorch's nodes keep such edges when a backward without ``retain_graph`` frees their saved
+    values, so a later pass still walks past them, and reruns those that saved nothing (a sum, a reshape).
+
+    It stands in for the Tensor where the engine reads one (``array`` is the edge itself: its dtype and shape).
+    """
+
+    __slots__ = ("_ctx", "_index", "dtype", "shape", "backend", "tensor_ref")
+    _retains_grad = False
+    _requires_grad = requires_grad = True
+
+    def __init__(self, t: Tensor) -> None:
+        array = t.array
+        self._ctx, self._index, self.backend = t._ctx, t._index, t.backend
+        self.dtype, self.shape = array.dtype, array.shape
+        self.tensor_ref = weakref.ref(t)
+
+    @property
+    def array(self) -> "Edge":
+        return self
+
+    def resolved(self) -> Any:
+        """The input Tensor while something else keeps it alive (to match a tensor named in ``inputs=``), else
+        this edge."""
+        t = self.tensor_ref()
+        return self if t is None else t
 
 
 class AccumulateGrad:

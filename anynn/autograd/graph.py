@@ -9,7 +9,7 @@ from . import hooks as hook_tables
 from ..backend import Backend, BackendMismatch, backend_of, dtype_name
 from ..backend.arrays import sum_to_shape  # noqa: F401  (re-exported: Functions import it from here)
 from . import double_backward, mode
-from .function import is_writeable
+from .function import Edge, is_writeable
 from . import tensor as tensor_module  # its `last_modification` stamp is read at call time
 from ..backend.typing import Array, Namespace
 
@@ -273,9 +273,8 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                         owned.add(key)
                 if t._retains_grad:
                     t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
-            if not retain_graph and not fn.keeps_edges:  # free the node as PyTorch does: its inputs and saved
-                fn.inputs = None  # values go now, not with the graph, so the pass reuses their memory (a double
-                fn.__dict__.clear()  # backward held ~3x the arrays)
+            if not retain_graph and not fn.keeps_edges:  # release the node as PyTorch does: its saved values go
+                _free(fn)  # now, not with the graph, so the pass reuses their memory (a double backward held ~3x)
         for t, g in hooked_leaves.values():
             table = leaf_hooks.get(id(t))
             t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
@@ -394,17 +393,41 @@ def _needed(order: list[Any], wanted: dict[int, Tensor]) -> dict[Any, tuple[bool
     only computes no weight gradient). The rest of the graph is skipped."""
     needed: dict[Any, tuple[bool, ...]] = {}
     for fn in reversed(order):  # producers first
-        mask = tuple(bool(need) and (id(t) in wanted or getattr(t, "_ctx", None) in needed)
+        mask = tuple(bool(need) and (id(t.resolved() if type(t) is Edge else t) in wanted or
+                                     getattr(t, "_ctx", None) in needed)
                      for t, need in zip(fn.inputs, fn.needs_input_grad))
         if True in mask:
             needed[fn] = mask
     return needed
 
 
+_PLAIN = frozenset({int, float, bool, complex, str, type, type(None), slice})  # what a Function saves that is no array
+
+
+def _plain(value: Any) -> bool:
+    """Whether a saved attribute is metadata (a number, a flag, a shape, axes) rather than an array or an object
+    that may hold one."""
+    kind = type(value)
+    return kind in _PLAIN or (kind is tuple and all(_plain(v) for v in value))
+
+
 def _free(fn: Any) -> None:
-    """Drop a Function's inputs and saved values after its backward (``retain_graph=False``), as PyTorch does."""
-    fn.inputs = None
-    fn.__dict__.clear()
+    """Release a Function after its backward without ``retain_graph``, as PyTorch frees a node's saved tensors.
+
+    A Function that saved an array drops it and its inputs (the traversal then finds ``inputs`` None and raises
+    PyTorch's error if a later pass reaches it). One that saved only metadata (a sum's shape, a reshape's size,
+    an addition) keeps it and runs again, as PyTorch's nodes without saved tensors do; each of its inputs that
+    another Function made becomes an `Edge`, so later passes find the producer without holding the input's array.
+    """
+    attributes = fn.__dict__
+    for value in attributes.values():
+        kind = type(value)
+        if kind not in _PLAIN and (kind is not tuple or not _plain(value)):
+            fn.inputs = None
+            attributes.clear()
+            return
+    fn.inputs = tuple([Edge(t) if needed and t._ctx is not None and not t._retains_grad and type(t) is not Edge
+                       else t for t, needed in zip(fn.inputs, fn.needs_input_grad)])  # (needed: a Tensor)
 
 
 def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_graph: bool, create_graph: bool,
@@ -467,6 +490,8 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
             for t, g, needed_grad in zip(fn.inputs, in_grads, needs):
                 if g is None or not needed_grad:
                     continue
+                if type(t) is Edge and wanted is not None:
+                    t = t.resolved()  # the tensor itself while alive: it may be one of the wanted `inputs`
                 g = _in_dtype_of(t, g, fn)
                 parent = t._ctx
                 if wanted is not None:

@@ -257,3 +257,79 @@ def _freed_graph_programs(lib, backend=None):
 def test_a_second_pass_through_nodes_that_saved_nothing_or_are_not_needed_as_pytorch(backend):
     for ours, theirs in zip(_freed_graph_programs(anynn, backend), _freed_graph_programs(torch)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+
+
+# a second backward() without retain_graph through each graph: PyTorch reruns the nodes that saved no tensor (a sum,
+# an addition, a reshape, a negation) and refuses those that did (exp saves its result, a product its operand)
+AGAIN = {
+    "sum": lambda x: x.sum(),
+    "add_number_reshape_sum": lambda x: (x + 1.0).reshape(3, 1).sum(),
+    "negate_permute_sum": lambda x: (-x.reshape(3, 1)).permute(1, 0).sum(),
+    "x_plus_x_sum": lambda x: (x + x).sum(),
+    "exp_sum": lambda x: x.exp().sum(),
+    "product_sum": lambda x: (x * x).sum(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(AGAIN))
+def test_a_second_backward_reruns_what_saved_nothing_as_pytorch(backend, case):
+    values = np.array([0.5, -1.0, 2.0])
+    mine = anynn.tensor(values, backend=backend, dtype="float64", requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    outputs = [AGAIN[case](mine), AGAIN[case](theirs)]
+    for out in outputs:
+        out.backward()
+    outcomes = []
+    for out in outputs:
+        try:
+            out.backward()
+            outcomes.append("ran")
+        except RuntimeError as error:
+            assert "retain_graph=True" in str(error)
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1]
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+
+
+def test_a_released_node_keeps_its_edges_not_its_inputs_arrays(backend):
+    """After a backward without retain_graph, ``next_functions`` are as before (PyTorch keeps a freed node's edges),
+    a tensor kept alive can still be the target of ``grad`` through the nodes that saved nothing, and an
+    intermediate tensor the caller dropped is no longer held by the graph."""
+    (a,) = _pair(backend)[:1]
+    hidden = a * 3.0
+    dropped = weakref.ref(hidden)
+    kept = a.exp()
+    out = ((hidden + kept) + 1.0).reshape(2, 2).sum()
+    names = [type(fn).__name__ for fn, _ in out.grad_fn.next_functions]
+    out.backward()
+    assert [type(fn).__name__ for fn, _ in out.grad_fn.next_functions] == names
+    (g,) = grad(out, [kept])  # Sum, Reshape and the two additions saved nothing: rerun to reach `kept`
+    np.testing.assert_allclose(g.numpy(), np.ones(4))
+    del hidden
+    gc.collect()
+    assert dropped() is None
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        grad(out, [a])  # through exp and the product, which saved their operands
+
+
+def test_recording_through_released_nodes_that_saved_nothing(backend):
+    """create_graph=True through a sum and additions an earlier backward released, as PyTorch records through its
+    nodes without saved tensors; the intermediate tensor is gone (its stand-in's values are never read)."""
+    (a,) = _pair(backend)[:1]
+    out = ((a * 1.0) + a + 2.0).sum() * 1.0
+    out.backward()
+    ta = torch.tensor(a.detach().numpy(), requires_grad=True)
+    tout = ((ta * 1.0) + ta + 2.0).sum() * 1.0
+    tout.backward()
+    with pytest.raises(RuntimeError):
+        grad(out, [a], create_graph=True)  # the last product saved its operand, in both
+    with pytest.raises(RuntimeError):
+        torch.autograd.grad(tout, [ta], create_graph=True)
+    inner, tinner = (a + 1.0) + a, (ta + 1.0) + ta
+    loss, tloss = inner.sum(), tinner.sum()
+    loss.backward()
+    tloss.backward()
+    del inner
+    (g,) = grad(loss, [a], create_graph=True)
+    (tg,) = torch.autograd.grad(tloss, [ta], create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy())
