@@ -18,6 +18,7 @@ tensor as an input refuses to run backward ("modified by an inplace operation").
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 from typing import Any, Callable
 
@@ -183,6 +184,33 @@ def fill_(self: Tensor, value: Any) -> Tensor:
     return _assign(self, "fill_", value)
 
 
+def resize_(self: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
+    """``x.resize_(*sizes)``: ``x`` takes the shape ``sizes``, keeping its first elements in row-major order (older
+    programs write ``label.resize_(batch).fill_(1)``); new elements are zeros (PyTorch's are uninitialised memory).
+    Refused for a tensor that requires grad, as PyTorch refuses it."""
+    shape = tuple(sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes)
+    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 0 for s in shape):
+        raise RuntimeError(f"resize_: sizes must be non-negative ints, got {shape}")
+    if self.requires_grad:
+        raise RuntimeError("resize_: cannot resize variables that require grad")
+    count = math.prod(shape)
+
+    def compute(x: Tensor) -> Tensor:
+        xp = x.backend.xp
+        flat = xp.reshape(x.array, (-1,))
+        flat = flat[:count] if count < flat.shape[0] else flat  # the standard leaves stops past the end unspecified
+        if flat.shape[0] < count:
+            flat = xp.concat([flat, xp.zeros((count - flat.shape[0],), dtype=flat.dtype, device=x.backend.device)])
+        return make_tensor(xp.reshape(flat, tuple(int(s) for s in shape)), x.backend, None, 0)
+
+    return _update(self, "resize_", compute, reshapes=True)
+
+
+def resize_as_(self: Tensor, other: Tensor, memory_format: Any = None) -> Tensor:
+    """``x.resize_as_(other)``: `resize_` to ``other``'s shape."""
+    return resize_(self, tuple(other.shape))
+
+
 def zero_(self: Tensor) -> Tensor:
     """Fill with zeros, in place."""
     return _assign(self, "zero_", 0)
@@ -288,7 +316,7 @@ _FLOAT_POWER_TWIN = _twin("float_power")
 METHODS: dict[str, Any] = {
     **{name + "_": _twin(name) for name in _VALUE_TWINS},
     **{name + "_": _twin(name, reshapes=True) for name in _SHAPE_TWINS},
-    "detach_": detach_,
+    "detach_": detach_, "resize_": resize_, "resize_as_": resize_as_,
     "__iadd__": _operator("__iadd__", lambda a, b: a + b),
     "__isub__": _operator("__isub__", lambda a, b: a - b),
     "__imul__": _operator("__imul__", lambda a, b: a * b),

@@ -369,6 +369,24 @@ def test_inplace_changes_the_tensor_itself_as_pytorch(backend, name, op):
         assert t.array is array_before  # written into the array itself
 
 
+def test_resize_as_torch(backend):
+    """``label.resize_(batch).fill_(1)`` (older DCGAN code): shrinking keeps the first elements in row-major order;
+    the elements a growth adds are PyTorch's uninitialised memory, zeros here, so only the kept ones are compared."""
+    data = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    t, tt = make(backend, data), torch.tensor(data)
+    for sizes in ((4,), ((2, 2),), (1, 1, 3)):
+        assert t.resize_(*sizes) is t
+        tt.resize_(*sizes)
+        assert tuple(t.shape) == tuple(tt.shape)
+        np.testing.assert_array_equal(t.numpy(), tt.numpy())
+    assert t.resize_as_(make(backend, np.zeros(5))) is t and tuple(t.shape) == (5,)
+    np.testing.assert_array_equal(t.numpy()[:3], tt.resize_as_(torch.zeros(5)).numpy()[:3])
+    assert t._version >= 1
+    for leaf in (torch.ones(2, requires_grad=True), make(backend, np.ones(2), requires_grad=True)):
+        with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+            leaf.resize_(3)
+
+
 @pytest.mark.parametrize("name,op", INPLACE_CASES, ids=[c[0] for c in INPLACE_CASES])
 def test_inplace_on_a_leaf_that_requires_grad_raises_outside_no_grad(backend, name, op):
     a = np.ones((2, 3), np.float32)
