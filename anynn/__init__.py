@@ -132,10 +132,11 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
 ]
 det, inverse, slogdet = _MATRIX_INVERSE["det"], _MATRIX_INVERSE["inverse"], _MATRIX_INVERSE["slogdet"]
 from .linalg import cholesky_solve, logdet  # noqa: E402  (torch.cholesky_solve, torch.logdet)
-from .functional.linalg_spellings import (cholesky, cholesky_inverse, matrix_exp, matrix_power, pinverse,  # noqa: E402
-                                          qr, svd)
-__all__ += ["cholesky", "cholesky_inverse", "cholesky_solve", "logdet", "matrix_exp", "matrix_power", "pinverse", "qr",
-            "svd"]
+from .functional.linalg_spellings import (cholesky, cholesky_inverse, lu, matrix_exp, matrix_power,  # noqa: E402
+                                          pinverse, qr, svd)
+from .functional.linalg_ex import lu_unpack  # noqa: E402  (torch.lu_unpack: P, L, U from lu's factors)
+__all__ += ["cholesky", "cholesky_inverse", "cholesky_solve", "logdet", "lu", "lu_unpack", "matrix_exp", "matrix_power",
+            "pinverse", "qr", "svd"]
 from .functional.quantile import nanquantile, quantile  # noqa: E402
 __all__ += ["nanquantile", "quantile"]
 from .functional.composite_math import (broadcast_tensors, deg2rad, dist, fliplr, flipud, inner,  # noqa: E402

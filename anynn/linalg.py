@@ -17,6 +17,7 @@ from .functional.linalg_spellings import logdet, matrix_power
 from .functional.matrix_functions import householder_product, matrix_exp
 from .functional.matrix_inverse import LinAlgError, SignLogAbsDet, det, inv, slogdet, solve
 from .functional.linalg_ex import cholesky_ex, inv_ex, lu_factor, lu_factor_ex, solve_ex
+from .functional.linalg_ex import linalg_lu as lu
 from .functional.pinv import pinv
 from .functional.spectral import EighResult, QrResult, SvdResult, eigh, eigvalsh, qr, svd, svdvals
 from .functional.eigen_general import EigResult, eig, eigvals
@@ -137,5 +138,5 @@ __all__ = ["EigResult", "eig", "eigvals",
            "EighResult", "LstsqResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve",
            "cross", "det", "eigh", "eigvalsh", "householder_product", "inv", "logdet", "lstsq", "matrix_exp",
            "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular",
-           "svd", "svdvals", "vector_norm", "LinAlgError", "cholesky_ex", "inv_ex", "lu_factor", "lu_factor_ex",
+           "svd", "svdvals", "vector_norm", "LinAlgError", "cholesky_ex", "inv_ex", "lu", "lu_factor", "lu_factor_ex",
            "solve_ex"]

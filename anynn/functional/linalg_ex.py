@@ -18,6 +18,7 @@ from array_api_compat import device
 from ..autograd.function import Function
 from ..autograd.mode import is_grad_enabled, no_grad
 from ..autograd.tensor import Tensor, make_tensor
+from ..backend import dtype_name
 from ..backend.typing import Namespace
 from . import elementwise
 from .cholesky import cholesky
@@ -218,3 +219,62 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out: None = None) -> LUFactorRes
     found = lu_factor_ex(A, pivot=pivot)
     _raise_for("lu_factor", found.info, _zero_pivot)
     return LUFactorResult(found.LU, found.pivots)
+
+
+class LUUnpackResult(NamedTuple):
+    """``torch.return_types.lu_unpack`` (and ``linalg_lu``): ``A = P L U``."""
+
+    P: Tensor
+    L: Tensor
+    U: Tensor
+
+
+def _permutation(xp: Namespace, pivots: Any, m: int, dtype: Any) -> Any:
+    """P (*, m, m) with ``A = P L U`` from LAPACK's 1-based row swaps ``pivots`` (*, k): the swaps applied in
+    order to the rows 0..m-1 give the rows of A in LU's order, ``order``, and ``P[order[r], r] = 1``."""
+    dev = device(pivots)
+    swaps = xp.astype(pivots, xp.int64) - 1
+    rows = xp.arange(m, dtype=xp.int64, device=dev)
+    order = xp.broadcast_to(rows, tuple(pivots.shape[:-1]) + (m,))
+    for i in range(pivots.shape[-1]):
+        j = swaps[..., i:i + 1]  # (*, 1)
+        at_i, at_j = order[..., i:i + 1], xp.take_along_axis(order, j, axis=-1)
+        order = xp.where(rows == i, at_j, xp.where(rows == j, at_i, order))
+    return xp.astype(rows[:, None] == order[..., None, :], dtype)
+
+
+def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True,  # noqa: N803
+              *, out: None = None) -> LUUnpackResult:
+    """``torch.lu_unpack``: ``(P, L, U)`` with ``A = P L U`` from `lu_factor`'s ``(LU, pivots)``; LU (*, m, n),
+    pivots (*, min(m, n)). L (*, m, k) is unit lower triangular, U (*, k, n) upper, k = min(m, n); L and U are
+    differentiable in LU. ``unpack_data=False`` / ``unpack_pivots=False`` give empty L, U / P, as PyTorch."""
+    check_matrices("lu_unpack", LU_data)
+    if not isinstance(LU_pivots, Tensor) or dtype_name(LU_pivots.dtype) not in ("int32", "int64"):
+        given = dtype_name(LU_pivots.dtype) if isinstance(LU_pivots, Tensor) else type(LU_pivots).__name__
+        raise TypeError(f"lu_unpack: LU_pivots must be an integer Tensor (lu_factor's pivots), got {given}")
+    xp, m, n = LU_data.backend.xp, LU_data.shape[-2], LU_data.shape[-1]
+    k = min(m, n)
+    dev = device(LU_data.array)
+    empty = make_tensor(xp.zeros((0,), dtype=LU_data.array.dtype, device=dev), LU_data.backend, None, 0)
+    lower = upper = empty
+    if unpack_data:
+        unit = make_tensor(xp.eye(m, k, dtype=LU_data.array.dtype, device=dev), LU_data.backend, None, 0)
+        lower = LU_data[..., :, :k].tril(-1) + unit
+        upper = LU_data[..., :k, :].triu()
+    perm = empty
+    if unpack_pivots:
+        perm = make_tensor(_permutation(xp, LU_pivots.array, m, LU_data.array.dtype), LU_data.backend, None, 0)
+    return LUUnpackResult(perm, lower, upper)
+
+
+def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out: None = None) -> tuple[Tensor, ...]:  # noqa: N803
+    """The older ``torch.lu`` / ``Tensor.lu``: `lu_factor_ex`'s ``(LU, pivots)``, with ``info`` when
+    ``get_infos`` (a singular matrix is factorized, not refused, as PyTorch's)."""
+    found = lu_factor_ex(A, pivot=pivot)
+    return (found.LU, found.pivots, found.info) if get_infos else (found.LU, found.pivots)
+
+
+def linalg_lu(A: Tensor, *, pivot: bool = True, out: None = None) -> LUUnpackResult:  # noqa: N803
+    """``torch.linalg.lu``: ``(P, L, U)`` with ``A = P L U`` for A (*, m, n), differentiable for square A."""
+    found = lu_factor_ex(A, pivot=pivot)
+    return lu_unpack(found.LU, found.pivots)

@@ -14,6 +14,7 @@ from ..autograd.tensor import Tensor
 from .cholesky import cholesky as _linalg_cholesky
 from .cholesky import cholesky_solve
 from .elementwise import clone, where
+from .linalg_ex import lu
 from .matrix_functions import matrix_exp
 from .matrix_inverse import check_square, inv, slogdet
 from .pinv import pinv
@@ -100,8 +101,8 @@ _tensor_cholesky_solve.__name__ = _tensor_cholesky_solve.__qualname__ = "cholesk
 # the top-level spellings; Tensor methods are the same functions with the tensor first
 FUNCTIONS: dict[str, Any] = {"logdet": logdet, "matrix_power": matrix_power, "pinverse": pinverse,
                              "cholesky_inverse": cholesky_inverse, "cholesky": cholesky, "svd": svd, "qr": qr,
-                             "matrix_exp": matrix_exp}
+                             "matrix_exp": matrix_exp, "lu": lu}
 METHODS: dict[str, Any] = {**FUNCTIONS, "cholesky_solve": _tensor_cholesky_solve}
 
-__all__ = ["FUNCTIONS", "METHODS", "SvdOld", "cholesky", "cholesky_inverse", "logdet", "matrix_exp", "matrix_power",
-           "pinverse", "qr", "svd"]
+__all__ = ["FUNCTIONS", "METHODS", "SvdOld", "cholesky", "cholesky_inverse", "logdet", "lu", "matrix_exp",
+           "matrix_power", "pinverse", "qr", "svd"]

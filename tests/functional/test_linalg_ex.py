@@ -138,3 +138,34 @@ def test_refusals_name_the_function():
         anynn.linalg.lu_factor(anynn.ones(2, 2, dtype=anynn.int64))
     with pytest.raises(NotImplementedError, match="lu_factor_ex: the gradient of a non-square"):
         anynn.linalg.lu_factor(anynn.ones(2, 3, dtype=anynn.float64, requires_grad=True))
+
+
+@pytest.mark.parametrize("shape", [(5, 3, 3), (4, 4), (2, 3, 5), (2, 5, 3)], ids=str)
+def test_lu_unpack_and_lu_as_torch(backend, shape):
+    a = MIXED if shape == (5, 3, 3) else R.standard_normal(shape)
+    ours, theirs = _both(backend, a)
+    found = anynn.lu_unpack(*ours.lu())  # Glow's Invertible1x1Conv: torch.lu_unpack(*Q.lu())
+    expected = torch.lu_unpack(*torch.linalg.lu_factor_ex(theirs)[:2])
+    for name, x, y in zip("PLU", found, expected):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
+        assert x.dtype == ours.dtype
+    for name, x, y in zip("PLU", anynn.linalg.lu(ours), torch.linalg.lu(theirs)):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-12, atol=1e-12, err_msg=f"linalg.lu {name}")
+    np.testing.assert_allclose((found.P @ found.L @ found.U).numpy(), a, rtol=1e-12, atol=1e-12)
+    lu_, pivots, info = anynn.lu(ours, get_infos=True)
+    np.testing.assert_array_equal(info.numpy(), torch.linalg.lu_factor_ex(theirs).info.numpy())
+    p_only, l_none, _ = anynn.lu_unpack(lu_, pivots, unpack_data=False)
+    assert tuple(l_none.shape) == (0,) and tuple(p_only.shape) == tuple(expected.P.shape)
+
+
+def test_linalg_lu_gradients_as_torch(backend):
+    a, w = R.standard_normal((2, 4, 4)), R.standard_normal((2, 4, 4))
+    ours, theirs = make(backend, a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    _, lower, upper = anynn.linalg.lu(ours)
+    _, ref_lower, ref_upper = torch.linalg.lu(theirs)
+    ((lower + upper) * make(backend, w)).sum().backward()
+    ((ref_lower + ref_upper) * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-10)
+    check_gradients(backend, lambda x: anynn.linalg.lu(x).L + anynn.linalg.lu(x).U, a[0])
+    with pytest.raises(TypeError, match="lu_unpack: LU_pivots must be an integer Tensor"):
+        anynn.lu_unpack(ours.detach(), ours.detach()[..., 0])
