@@ -399,7 +399,7 @@ def _sched_pairs(rng: np.random.Generator):
 def test_schedulers_random_settings(seed, opt_kind):
     rng = np.random.default_rng(200 + seed)
     for name, ours_fn, theirs_fn in _sched_pairs(rng):
-        p1, p2 = Parameter(np.ones(2)), Parameter(np.ones(3))
+        p1, p2 = Parameter(anynn.ones(2)), Parameter(anynn.ones(3))
         t1, t2 = torch.ones(2, requires_grad=True), torch.ones(3, requires_grad=True)
         if opt_kind == "sgd":
             opt = SGD([{"params": [p1]}, {"params": [p2], "lr": 0.05}], lr=0.1, momentum=0.9)
@@ -430,7 +430,7 @@ def test_schedulers_random_settings(seed, opt_kind):
 @pytest.mark.parametrize("seed", range(2))
 def test_two_schedulers_on_one_optimizer_and_plateau(seed):
     rng = np.random.default_rng(300 + seed)
-    p, t = Parameter(np.ones(2)), torch.ones(2, requires_grad=True)
+    p, t = Parameter(anynn.ones(2)), torch.ones(2, requires_grad=True)
     opt, topt = SGD([p], lr=0.2), torch.optim.SGD([t], lr=0.2)
     gamma, step_size = float(rng.uniform(0.5, 0.99)), int(rng.integers(2, 5))
     ours = [ours_sched.ExponentialLR(opt, gamma), ours_sched.StepLR(opt, step_size, 0.5)]
@@ -444,7 +444,7 @@ def test_two_schedulers_on_one_optimizer_and_plateau(seed):
     options = dict(mode=str(rng.choice(["min", "max"])), factor=float(rng.uniform(0.1, 0.9)),
                    patience=int(rng.integers(0, 3)), threshold=float(rng.choice([1e-4, 0.05])),
                    threshold_mode=str(rng.choice(["rel", "abs"])), cooldown=int(rng.integers(0, 3)), min_lr=0.01)
-    p, t = Parameter(np.ones(2)), torch.ones(2, requires_grad=True)
+    p, t = Parameter(anynn.ones(2)), torch.ones(2, requires_grad=True)
     opt, topt = SGD([p], lr=0.2), torch.optim.SGD([t], lr=0.2)
     ours, theirs = ours_sched.ReduceLROnPlateau(opt, **options), torch_sched.ReduceLROnPlateau(topt, **options)
     for metric in rng.uniform(0, 1, 30):
