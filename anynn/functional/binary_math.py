@@ -104,16 +104,19 @@ def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]: 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     """The next representable float after ``input`` towards ``other`` (broadcast; ``torch.nextafter``): both
-    floating tensors (integers and booleans refused, as PyTorch), promoted to one dtype."""
+    tensors promoted to one real floating dtype (two integer or boolean tensors, or complex ones, refused, as
+    PyTorch)."""
     for operand in (input, other):
         if not isinstance(operand, Tensor):
             raise TypeError(f"nextafter(): argument 'other' (position 2) must be Tensor, not "
                             f"{type(operand).__name__}" if operand is other else
                             f"nextafter(): argument 'input' (position 1) must be Tensor, not {type(operand).__name__}")
-    for operand in (input, other):
-        if not operand.backend.xp.isdtype(operand.array.dtype, "real floating"):
-            raise RuntimeError(f"nextafter: not implemented for {dtype_name(operand.dtype)} tensors; both operands "
-                               f"must be real floating (got {dtype_name(input.dtype)} and {dtype_name(other.dtype)})")
+    floating = [operand.backend.xp.isdtype(operand.array.dtype, "real floating") for operand in (input, other)]
+    for operand in (input, other):  # an integer beside a floating tensor is promoted to it, as in PyTorch
+        if operand.is_complex() or not any(floating):
+            raise RuntimeError(f"nextafter: not implemented for {dtype_name(operand.dtype)} tensors; the operands "
+                               f"promote to a real floating dtype in PyTorch's kernel (got {dtype_name(input.dtype)} "
+                               f"and {dtype_name(other.dtype)})")
     a, b = _kinds_agree(None, input, other)
     return NextafterFunction.apply(a, b)
 

@@ -329,7 +329,10 @@ def test_diff_of_order_zero_is_a_copy_and_negative_orders_raise(backend):
 
 def test_nextafter_dtypes_refusals_and_in_place_as_torch(backend):
     pairs = [(np.array([1.0, 0.0, -2.0], np.float32), np.array([2.0, -1.0, -2.0], np.float32)),
-             (np.array([1.0, 0.0]), np.array([2.0, -1.0])), (np.array([1.0, 0.0], np.float32), np.array(3.0))]
+             (np.array([1.0, 0.0]), np.array([2.0, -1.0])), (np.array([1.0, 0.0], np.float32), np.array(3.0)),
+             # an integer or boolean operand beside a floating one is promoted, as PyTorch (anynn refused it)
+             (np.array([1.0, 0.0], np.float32), np.array([2, -1])), (np.array([True, False]), np.array([0.5, -1.0])),
+             (np.array(1.0), np.array([0, 2], np.uint8))]
     for a, b in pairs:
         ours = anynn.nextafter(make(backend, a), make(backend, b))
         theirs = torch.nextafter(torch.tensor(a), torch.tensor(b))
