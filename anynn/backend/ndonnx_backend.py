@@ -112,6 +112,25 @@ class _Namespace(types.ModuleType):
             shift *= 2
         return out
 
+    def pad(self, x: Any, pad: tuple[Any, ...], mode: str, value: float) -> Any:
+        """``x`` padded as ``F.pad`` (``pad``: (before, after) pairs from the last axis back, ints and `SymInt`s, read
+        when the graph runs): ONNX Pad. Only the recording namespace has it (`SymInt`s exist only here)."""
+        import spox.opset.ai.onnx.v21 as op
+
+        from .ndonnx_graph import const, np_dtype, var, wrap
+
+        modes = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+        if mode not in modes or len(pad) % 2 or len(pad) // 2 > x.ndim:
+            raise ValueError(f"pad: mode {mode!r} with pad {pad} for an input of shape {x.shape}")
+        begins, ends = [0] * x.ndim, [0] * x.ndim
+        for k in range(len(pad) // 2):
+            begins[x.ndim - 1 - k], ends[x.ndim - 1 - k] = pad[2 * k], pad[2 * k + 1]
+        pads = ndonnx_sizes.shape_array(self._library, begins + ends)
+        fill = const(value, np_dtype(x)) if mode == "constant" else None
+        out = wrap(op.pad(var(x), var(pads), fill, mode=modes[mode]))
+        padded = set(range(x.ndim - len(pad) // 2, x.ndim))
+        return ndonnx_sizes.with_sizes(out, [None if i in padded else n for i, n in enumerate(x.shape)])
+
     @property
     def fft(self) -> Any:
         """Refused, naming the reason: ndonnx has no complex dtype to hold a spectrum."""

@@ -131,6 +131,26 @@ def avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:
     return wrap(op.mul(mean, const(ratio, np_dtype(x))))
 
 
+# PyTorch's interpolation modes as ONNX Resize: (mode, coordinate mapping without / with align_corners, nearest_mode)
+_RESIZE = {"nearest": ("nearest", "asymmetric", "asymmetric", "floor"),
+           "nearest-exact": ("nearest", "half_pixel", "half_pixel", "round_prefer_ceil"),
+           "linear": ("linear", "half_pixel", "align_corners", "floor"),
+           "bilinear": ("linear", "half_pixel", "align_corners", "floor"),
+           "trilinear": ("linear", "half_pixel", "align_corners", "floor"),
+           "bicubic": ("cubic", "half_pixel", "align_corners", "floor")}
+
+
+def interpolate(fn: Any, xp: Namespace, x: Any) -> Any:
+    """ONNX Resize by the scale factors over symbolic spatial axes (PyTorch maps output to input positions with the
+    factor given, as Resize does with ``scales``); with known sizes the recorded taps run (their exact weights)."""
+    if None not in static_shape(x)[2:] or None in fn.scale_factors or fn.mode not in _RESIZE:
+        return NotImplemented
+    mode, plain, aligned, nearest = _RESIZE[fn.mode]
+    scales = const([1.0, 1.0] + [float(f) for f in fn.scale_factors], np.float32)
+    return wrap(_op().resize(var(x), None, scales, mode=mode, nearest_mode=nearest, cubic_coeff_a=-0.75,
+                             coordinate_transformation_mode=aligned if fn.align_corners else plain))
+
+
 def _outer(counts: list[tuple[float, ...]]) -> np.ndarray:
     """The product of per-axis counts over the grid of window positions."""
     out = np.ones(())
@@ -479,7 +499,7 @@ def lowerings(opset: int) -> dict[str, Lowering]:
 
     table: dict[str, Lowering] = {
         "LinearFunction": linear, "MatMul": matmul, "ConvNd": conv, "ConvTransposeNd": conv_transpose,
-        "MaxPool": max_pool, "AvgPool": avg_pool, "AdaptiveAvgPool": adaptive_avg_pool,
+        "MaxPool": max_pool, "AvgPool": avg_pool, "AdaptiveAvgPool": adaptive_avg_pool, "Interpolate": interpolate,
         "BatchNorm": batch_norm, "LayerNormFunction": layer_norm, "GroupNormFunction": group_norm,
         "ScaledDotProductAttention": scaled_dot_product_attention,
         "CELUFunction": _unary("celu", alpha=lambda fn: fn.alpha),

@@ -352,9 +352,9 @@ def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: 
         if not 0 <= op_ < max(s, d):
             raise ValueError(f"{fn}: output_padding {output_padding!r} must be smaller than stride or dilation")
     size = (1,) * (2 - spatial_dims) + tuple(x.shape[-spatial_dims:])
-    out = [(n - 1) * s - 2 * p + d * (k - 1) + op_ + 1
-           for n, s, p, d, k, op_ in zip(size, stride2, padding2, dilation2, kernel, output_padding2)]
-    if min(out) < 1:
+    out = [(n - 1) * s - 2 * p + d * (k - 1) + op_ + 1  # (a symbolic axis, None in ONNX export: sized as it runs)
+           for n, s, p, d, k, op_ in zip(size, stride2, padding2, dilation2, kernel, output_padding2) if n is not None]
+    if out and min(out) < 1:
         raise ValueError(f"{fn}: input of shape {x.shape} gives an empty output {tuple(out)}")
     return ConvTransposeNd.apply(x, weight, *_optional(bias), stride=stride2, padding=padding2,
                                  output_padding=output_padding2, dilation=dilation2, groups=groups,

@@ -15,6 +15,8 @@ from typing import Any, Sequence
 from array_api_compat import device
 
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend.symbolic import is_symbolic
 from ..backend.arrays import at_add, at_set
 from ..backend.typing import Namespace
 from .windows import constant_pad, pad_slices
@@ -165,6 +167,9 @@ def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tup
         axis = x.ndim - 1 - k
         before, after = pad[2 * k], pad[2 * k + 1]
         size = x.shape[axis]
+        if size is None:  # a symbolic axis (ONNX export): its size, and so the checks, come when the graph runs
+            triples.append((axis, before, after))
+            continue
         new = size + before + after
         where = f"pad ({before}, {after}) at dimension {axis} of input of shape {x.shape}"
         if mode == "constant":
@@ -188,7 +193,8 @@ def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tup
                     raise ValueError(f"pad: mode 'circular' needs each pad <= the size left after the negative "
                                      f"pads ({kept}), got {where}")
         triples.append((axis, before, after))
-    if mode in ("reflect", "replicate") and all(x.shape[a] + b + c == 0 for a, b, c in triples):
+    if mode in ("reflect", "replicate") and all(x.shape[a] is not None and x.shape[a] + b + c == 0
+                                                for a, b, c in triples):
         # PyTorch's reflect and replicate refuse an output whose padded axes are all empty (one may be)
         raise ValueError(f"pad: mode {mode!r} with pad {pad} leaves every padded axis of the input of shape "
                          f"{x.shape} empty; at least one must keep size + before + after >= 1")
@@ -221,6 +227,10 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
     >>> pad(x, (0, 1, 2, 0), value=-1.0)    # x (..., H, W) -> (..., H + 2, W + 1)
     """
     value = 0.0 if value is None else value
+    if not isinstance(pad, (int, str)) and any(is_symbolic(p) for p in pad):
+        # sizes of symbolic axes (ONNX export: a UNet's x2.size(2) - x1.size(2)): padded as the graph runs, by the
+        # recording namespace's own pad
+        return Tensor._make(input.backend.xp.pad(input.array, tuple(pad), mode, float(value)), input.backend, None, 0)
     pads = _check_pad(pad, input, mode, value)
     if mode == "constant":
         return ConstantPad.apply(input, pads=pads, value=value)

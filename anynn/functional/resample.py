@@ -252,10 +252,13 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         factors: tuple[float | None, ...] = (None,) * spatial
     else:
         factors = tuple(float(f) for f in _per_axis(scale_factor, spatial, "scale_factor"))
-        out_size = tuple(int(math.floor(n * f)) for n, f in zip(in_size, factors))
+        # (a symbolic axis, None in ONNX export, is sized when the graph runs: ONNX Resize by the factor)
+        out_size = tuple(None if n is None else int(math.floor(n * f)) for n, f in zip(in_size, factors))
         if recompute_scale_factor:
             factors = (None,) * spatial
-    if mode == "area":  # adaptive average pooling: an empty output is fine, an empty input window is not
+    if None in in_size:  # (checked when the graph runs)
+        pass
+    elif mode == "area":  # adaptive average pooling: an empty output is fine, an empty input window is not
         if min(out_size) < 0 or min(in_size) < 1:
             raise RuntimeError(f"interpolate (area): expected input spatial sizes above 0 and output sizes of at "
                                f"least 0, got input of shape {tuple(input.shape)} and output size {out_size}")

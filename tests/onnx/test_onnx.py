@@ -228,7 +228,8 @@ class Transformer2d(nn.Module):
         F = nn.functional
         theta = self.loc(x.flatten(1)).view(-1, 2, 3) * 0.1 + anynn.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         grid = F.affine_grid(theta, x.size(), align_corners=False)
-        return (F.grid_sample(x, grid, align_corners=False), F.one_hot(labels, 4), x[:, :1].expand_as(x), x.repeat_interleave(2, dim=1), anynn.aminmax(x, dim=1))
+        return (F.grid_sample(x, grid, align_corners=False), F.one_hot(labels, 4), x[:, :1].expand_as(x),
+                x.repeat_interleave(2, dim=1), anynn.aminmax(x, dim=1))
 
 
 def _floats(*shape: int) -> np.ndarray:
@@ -419,6 +420,27 @@ class TextCNN(nn.Module):
         return self.out(anynn.cat([nn.functional.relu(conv(x)).max(dim=2)[0] for conv in self.convs], 1))
 
 
+class UpPad(nn.Module):
+    """A UNet's decoder step over symbolic image sizes: upsampled (bilinear, a transposed convolution), padded by its
+    size difference from the skip connection (SymInts: ONNX Pad of sizes read as the graph runs), concatenated, a
+    reflect-padded convolution."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.MaxPool2d(2))
+        self.up, self.up_t = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True), nn.ConvTranspose2d(
+            4, 4, 2, stride=2)
+        self.out = nn.Conv2d(11, 2, 3, padding=1, padding_mode="reflect")
+
+    def forward(self, x: Any) -> Any:
+        low = self.down(x)
+        ups = []
+        for up in (self.up(low), self.up_t(low)):
+            dy, dx = x.size(2) - up.size(2), x.size(3) - up.size(3)
+            ups.append(nn.functional.pad(up, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2]))
+        return self.out(anynn.cat([x, *ups], 1))
+
+
 def _padding(n: int, t: int) -> np.ndarray:
     lengths = np.random.default_rng(n + t).integers(1, t + 1, n)
     return np.arange(t)[None, :] >= lengths[:, None]
@@ -448,6 +470,8 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
                                           nn.InstanceNorm2d(4, affine=True), nn.AvgPool2d(3, stride=1, padding=1),
                                           nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3)),
                     lambda n, t: (_floats(n, 3, t, t + 2),), ({0: "batch", 2: "height", 3: "width"},), (8, 4, 13)),
+    "unet_image_sizes": (UpPad, lambda n, t: (_floats(n, 3, t, t + 3),), ({0: "batch", 2: "height", 3: "width"},),
+                         (8, 5, 11)),
     # conv1d over a symbolic length (its size check read None + padding)
     "text_cnn": (TextCNN, lambda n, t: (np.random.default_rng(t).integers(0, 40, (n, t)),),
                  ({0: "batch", 1: "length"},), (8, 4, 13)),
