@@ -13,7 +13,7 @@ from typing import Any
 from ..autograd.size import Size
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
-from .tensor_extras import cat
+from .tensor_extras import cat, where
 
 
 def _tensor(value: Any, op: str, name: str = "input") -> Tensor:
@@ -54,8 +54,12 @@ def fill(input: Any, value: Any) -> Tensor:  # noqa: A002
         if value.ndim != 0:
             raise RuntimeError(f"fill only supports 0-dimension value tensor but got tensor with {value.ndim} "
                                "dimensions.")
-        return value.to(x.dtype).expand(tuple(x.shape)).clone()
-    return x.new_full(tuple(x.shape), value)
+        out = value.to(x.dtype).expand(tuple(x.shape)).clone()
+    else:
+        out = x.new_full(tuple(x.shape), value)
+    if x.requires_grad:  # in the graph with a zero gradient, as PyTorch's FillBackward (where: inf * 0 is no issue)
+        out = where(x.new_ones(tuple(x.shape), dtype="bool"), out, x)
+    return out
 
 
 def rsub(input: Any, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002

@@ -20,6 +20,7 @@ COORDS = np.array([0.0, 0.7, 1.5, 2.0, 3.1])
 CASES = [
     ("absolute", lambda t, x: t.absolute(x), [M]),
     ("fill_tensor_value", lambda t, x, v: t.fill(x, v[0, 0]) * x, [M, M]),
+    ("fill_number", lambda t, x: t.fill(x, 2.5), [M]),  # in the graph (a zero gradient), as PyTorch's FillBackward
     ("rsub", lambda t, x, y: t.rsub(x, y, alpha=0.5), [M, R.standard_normal(4)]),
     ("rsub_scalar", lambda t, x: t.rsub(x, 2.0), [M]),
     ("frexp_mantissa", lambda t, x: t.frexp(x * 7)[0] * t.frexp(x * 7)[1], [M]),
