@@ -75,6 +75,8 @@ def renorm(self: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
     if maxnorm < 0:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if self.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {self.ndim} dimensions")
     dim = checked_dim("renorm", self, dim)
     norm = self.norm(p, tuple(d for d in range(self.ndim) if d != dim), keepdim=True)
     return self * where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)

@@ -58,6 +58,11 @@ def test_fill_diagonal_of_an_integer_tensor_and_its_errors(backend):
         anynn.zeros((2, 3, 3), backend=backend).fill_diagonal_(1.0)
     with pytest.raises(RuntimeError, match="renorm"):
         make(backend, M34).renorm(0, 0, 1.0)
+    for shape in ((), (4,)):  # PyTorch's renorm needs a second axis (anynn scaled a vector's entries one by one)
+        with pytest.raises(RuntimeError, match="input needs at least 2 dimensions"):
+            torch.ones(shape).renorm(2, 0, 1.0)
+        with pytest.raises(RuntimeError, match=f"renorm: input needs at least 2 dimensions, got {len(shape)}"):
+            anynn.ones(shape, backend=backend).renorm(2, 0, 1.0)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
