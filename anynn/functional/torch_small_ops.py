@@ -144,6 +144,8 @@ def mvlgamma(input: Any, p: int) -> Tensor:  # noqa: A002
     x = _tensor(input, "mvlgamma")
     if isinstance(p, bool) or not isinstance(p, int) or p < 1:
         raise RuntimeError(f"p has to be greater than or equal to 1, got {p!r}")
+    if dtype_name(x.dtype) == "bool":
+        raise RuntimeError("mvlgamma: The input tensor may not be a boolean tensor (as in PyTorch); cast it first")
     total = x.lgamma()
     for j in range(1, p):
         total = total + (x - j / 2).lgamma()

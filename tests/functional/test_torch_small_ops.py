@@ -174,6 +174,7 @@ def test_broadcast_shapes_match_torch():
     (lambda t, x: t.split_with_sizes(x, [1, 2], 1), "split_with_sizes expects split_sizes to sum exactly to 4"),
     (lambda t, x: t.select_scatter(x, x[0], 1, 0), "expected src to have a size equal to the slice"),
     (lambda t, x: t.mvlgamma(x, 0), "p has to be greater than or equal to 1"),
+    (lambda t, x: t.mvlgamma(x > 0, 2), "may not be a boolean tensor"),
     (lambda t, x: t.vdot(x, x), "1D tensors expected"),
     (lambda t, x: t.as_strided(x, (4, 4), (4, 1)), "out of bounds for storage of 12 elements"),
     (lambda t, x: t.gradient(x[:, :1], dim=1), "at least edge_order\\+1"),
