@@ -16,7 +16,7 @@ import numpy as np
 
 from .averaging import averaging_matrix
 from .ndonnx_graph import const, host, np_dtype, static_shape, var, wrap
-from .ndonnx_sizes import has_symbolic, same_symbolic_axis
+from .ndonnx_sizes import has_symbolic, same_symbolic_axis, shape_array, with_sizes
 from .typing import Namespace
 
 Lowering = Callable[..., Any]
@@ -143,12 +143,23 @@ _RESIZE = {"nearest": ("nearest", "asymmetric", "asymmetric", "floor"),
 def interpolate(fn: Any, xp: Namespace, x: Any) -> Any:
     """ONNX Resize by the scale factors over symbolic spatial axes (PyTorch maps output to input positions with the
     factor given, as Resize does with ``scales``); with known sizes the recorded taps run (their exact weights)."""
-    if None not in static_shape(x)[2:] or None in fn.scale_factors or fn.mode not in _RESIZE:
+    symbolic = None in static_shape(x)[2:] or has_symbolic(fn.out_size)
+    if not symbolic or fn.mode not in _RESIZE:
         return NotImplemented
     mode, plain, aligned, nearest = _RESIZE[fn.mode]
-    scales = const([1.0, 1.0] + [float(f) for f in fn.scale_factors], np.float32)
-    return wrap(_op().resize(var(x), None, scales, mode=mode, nearest_mode=nearest, cubic_coeff_a=-0.75,
-                             coordinate_transformation_mode=aligned if fn.align_corners else plain))
+    options = dict(mode=mode, nearest_mode=nearest, cubic_coeff_a=-0.75,
+                   coordinate_transformation_mode=aligned if fn.align_corners else plain)
+    if None not in fn.scale_factors:
+        scales = const([1.0, 1.0] + [float(f) for f in fn.scale_factors], np.float32)
+        return wrap(_op().resize(var(x), None, scales, **options))
+    # the output's sizes (ints, SymInts): PyTorch maps positions by in / out, as Resize does with ``sizes``
+    import ndonnx
+
+    op = _op()
+    lead = op.slice(op.shape(var(x)), const([0], np.int64), const([2], np.int64))  # N, C as they are (no ``axes``:
+    sizes = op.concat([lead, var(shape_array(ndonnx, fn.out_size))], axis=0)      # opset 17 has none)
+    out = wrap(op.resize(var(x), None, None, sizes, **options))
+    return with_sizes(out, tuple(static_shape(x)[:2]) + tuple(fn.out_size))
 
 
 def _outer(counts: list[tuple[float, ...]]) -> np.ndarray:

@@ -19,6 +19,7 @@ from array_api_compat import device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # the interpolating modes' spatial dims
@@ -248,7 +249,8 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if size is not None:
         if recompute_scale_factor:
             raise ValueError("interpolate: recompute_scale_factor is not meaningful with an explicit size")
-        out_size = tuple(int(s) for s in _per_axis(size, spatial, "size"))
+        # (a SymInt, another tensor's symbolic size in ONNX export: F.interpolate(p5, size=c4.shape[-2:]), stays one)
+        out_size = tuple(s if is_symbolic(s) else int(s) for s in _per_axis(size, spatial, "size"))
         factors: tuple[float | None, ...] = (None,) * spatial
     else:
         factors = tuple(float(f) for f in _per_axis(scale_factor, spatial, "scale_factor"))
@@ -256,7 +258,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         out_size = tuple(None if n is None else int(math.floor(n * f)) for n, f in zip(in_size, factors))
         if recompute_scale_factor:
             factors = (None,) * spatial
-    if None in in_size:  # (checked when the graph runs)
+    if None in in_size or any(is_symbolic(n) for n in out_size):  # (sizes known when the graph runs)
         pass
     elif mode == "area":  # adaptive average pooling: an empty output is fine, an empty input window is not
         if min(out_size) < 0 or min(in_size) < 1:

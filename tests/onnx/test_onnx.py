@@ -422,15 +422,15 @@ class TextCNN(nn.Module):
 
 class UpPad(nn.Module):
     """A UNet's decoder step over symbolic image sizes: upsampled (bilinear, a transposed convolution), padded by its
-    size difference from the skip connection (SymInts: ONNX Pad of sizes read as the graph runs), concatenated, a
-    reflect-padded convolution."""
+    size difference from the skip connection (SymInts: ONNX Pad of sizes read as the graph runs), or resized to the
+    skip connection's size (an FPN's interpolate(size=x.shape[-2:])), concatenated, a reflect-padded convolution."""
 
     def __init__(self) -> None:
         super().__init__()
         self.down = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.MaxPool2d(2))
         self.up, self.up_t = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True), nn.ConvTranspose2d(
             4, 4, 2, stride=2)
-        self.out = nn.Conv2d(11, 2, 3, padding=1, padding_mode="reflect")
+        self.out = nn.Conv2d(15, 2, 3, padding=1, padding_mode="reflect")
 
     def forward(self, x: Any) -> Any:
         low = self.down(x)
@@ -438,7 +438,8 @@ class UpPad(nn.Module):
         for up in (self.up(low), self.up_t(low)):
             dy, dx = x.size(2) - up.size(2), x.size(3) - up.size(3)
             ups.append(nn.functional.pad(up, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2]))
-        return self.out(anynn.cat([x, *ups], 1))
+        resized = nn.functional.interpolate(low, size=x.shape[-2:], mode="bilinear")
+        return self.out(anynn.cat([x, *ups, resized], 1))
 
 
 def _padding(n: int, t: int) -> np.ndarray:
