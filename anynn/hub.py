@@ -94,9 +94,10 @@ def load_state_dict_from_url(url: str, model_dir: str | None = None, map_locatio
         refuse_torch_pickle(cached)
     except ValueError as error:
         raise type(error)(cached, f"load_state_dict_from_url: {url} is a torch.save (pickle) checkpoint, and anynn "
-                          "never unpickles (a pickle can run code). Convert it once with PyTorch: `import torch; "
-                          "from safetensors.torch import save_file; save_file(torch.load(path, weights_only=True), "
-                          "'model.safetensors')`, then load that file (a safetensors URL, or anynn.load(path))") \
+                          "never unpickles (a pickle can run code). Convert it once with PyTorch: save the state "
+                          "dict that PyTorch's torch.load gives for this file (weights_only=True) with "
+                          "`safetensors.torch.save_file(state_dict, 'model.safetensors')`, then load that file (a "
+                          "safetensors URL, or anynn.load(path))") \
             from None
     return _load(cached, map_location=map_location)
 
