@@ -66,8 +66,9 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     if kind in ("float16", "bfloat16"):
         (input,) = autocast_operands("float32", "stft", input)  # under autocast the transform runs in float32
         kind = dtype_name(input.dtype)
-    if kind in ("float16", "bfloat16") or not input.backend.xp.isdtype(input.dtype, ("real floating",
-                                                                                     "complex floating")):
+    # half precision is refused where nothing promotes it: a float32 window makes the frames float32, as in PyTorch
+    half = kind in ("float16", "bfloat16") and (window is None or dtype_name(window.dtype) in ("float16", "bfloat16"))
+    if half or not input.backend.xp.isdtype(input.dtype, ("real floating", "complex floating")):
         raise RuntimeError(f"stft: expected a tensor of floating point or complex values, float32/float64 or "
                            f"complex64/complex128 as PyTorch's CPU transforms, but got {kind} (cast it first, "
                            f"x.float())")
