@@ -1,7 +1,11 @@
-"""`MultiheadAttention`: PyTorch's layer (parameter names, shapes, masks, init), on any backend."""
+"""`MultiheadAttention`: PyTorch's layer (parameter names, shapes, masks, init), on any backend; and the names of
+``torch.nn.attention`` programs import (`SDPBackend`, `sdpa_kernel`)."""
 
 from __future__ import annotations
 
+import contextlib
+import enum
+from collections.abc import Iterator
 from typing import Any
 
 from array_api_compat import device as device_of
@@ -389,3 +393,28 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     return MultiheadAttention.forward(layer, query, key, value, key_padding_mask=key_padding_mask,
                                       need_weights=need_weights, attn_mask=attn_mask,
                                       average_attn_weights=average_attn_weights, is_causal=is_causal)
+
+
+class SDPBackend(enum.IntEnum):
+    """``torch.nn.attention.SDPBackend``: the kernels PyTorch may choose for ``scaled_dot_product_attention``
+    (PyTorch's values)."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends: SDPBackend | list[SDPBackend], set_priority: bool = False) -> Iterator[None]:
+    """``torch.nn.attention.sdpa_kernel``: PyTorch limits its attention kernels to ``backends`` inside the block.
+
+    Accepted and checked as PyTorch checks it; anynn's `scaled_dot_product_attention` computes the same attention
+    whichever kernel is named (its backend picks a fused kernel where it has one), so the block runs unchanged.
+    """
+    if not isinstance(backends, (list, SDPBackend)):  # PyTorch's check and error class
+        raise AssertionError(f"sdpa_kernel: Backend must be an instance of SDPBackend or a list of SDPBackend "
+                             f"instances, got {type(backends).__name__}")
+    yield

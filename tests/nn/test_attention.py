@@ -601,3 +601,23 @@ def test_multi_head_attention_forward_errors(backend, rng):
         _mhaf(anynn, tensors, {**options, "use_separate_proj_weight": False})
     with pytest.raises(NotImplementedError, match="static_k"):
         _mhaf(anynn, {**tensors, "static_k": tensors["key"]}, options)
+
+
+def test_sdpa_kernel_and_sdp_backend_as_torch(backend, rng):
+    """``torch.nn.attention``'s names (lucidrains' Attend wraps its attention in ``sdpa_kernel``): the block runs
+    the same attention, the enum has PyTorch's members and values, and a wrong argument is refused as PyTorch's."""
+    from anynn.nn.attention import SDPBackend, sdpa_kernel
+    from torch.nn.attention import SDPBackend as TorchSDPBackend
+    from torch.nn.attention import sdpa_kernel as torch_sdpa_kernel
+
+    assert {k: int(v) for k, v in SDPBackend.__members__.items()} == \
+        {k: int(v) for k, v in TorchSDPBackend.__members__.items()}
+    arrays = _qkv(rng)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]), torch_sdpa_kernel([TorchSDPBackend.MATH]):
+        compare_with_torch(backend, scaled_dot_product_attention, F_TORCH.scaled_dot_product_attention, *arrays)
+    with sdpa_kernel(SDPBackend.MATH):
+        pass
+    for lib_kernel in (sdpa_kernel, torch_sdpa_kernel):
+        with pytest.raises(AssertionError, match="Backend must be an instance of SDPBackend"):
+            with lib_kernel(3):
+                pass
