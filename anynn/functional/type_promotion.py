@@ -14,7 +14,8 @@ from ..dtypes import dtype
 
 # the order of kinds: bool < integer < floating < complex
 _KIND = {"bool": 0, "uint8": 1, "int8": 1, "int16": 1, "int32": 1, "int64": 1, "float16": 2, "bfloat16": 2,
-         "float32": 2, "float64": 2, "complex64": 3, "complex128": 3}
+         "float32": 2, "float64": 2, "complex64": 3, "complex128": 3, "uint16": 1, "uint32": 1, "uint64": 1}
+_WIDE_UNSIGNED = ("uint16", "uint32", "uint64")  # PyTorch promotes them only to themselves and to floating types
 _SIGNED_BITS = {"int8": 8, "int16": 16, "int32": 32, "int64": 64}
 _FLOAT_BITS = {"float16": 16, "bfloat16": 16, "float32": 32, "float64": 64}
 _COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
@@ -37,6 +38,10 @@ def _promote(a: str, b: str) -> str:
     if a == b:
         return a
     ka, kb = _KIND[a], _KIND[b]
+    wide = a if a in _WIDE_UNSIGNED else b if b in _WIDE_UNSIGNED else None
+    if wide is not None and _KIND[b if wide == a else a] != 2:
+        raise RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, attempted to promote {a} "
+                           f"and {b} (as in PyTorch; cast one operand first)")
     if ka != kb:
         low, high = (a, b) if ka < kb else (b, a)
         if _KIND[high] == 3 and _KIND[low] == 2:  # a complex type wide enough for the float's precision

@@ -82,6 +82,28 @@ def test_result_type_of_two_numbers_as_torch(a, b):
     assert anynn.result_type(a, b).name == _answer(a, b)
 
 
+@pytest.mark.parametrize("b", NAMES + ["uint16", "uint32", "uint64"])
+@pytest.mark.parametrize("a", ["uint16", "uint32", "uint64"])
+def test_wide_unsigned_promotion_as_torch(a, b):
+    """uint16/32/64 promote only to themselves and to floating types in PyTorch (anynn refused every question)."""
+    for x, y in ((a, b), (b, a)):
+        try:
+            expected = torch_name(torch.promote_types(getattr(torch, x), getattr(torch, y)))
+        except RuntimeError:
+            with pytest.raises(RuntimeError, match="Promotion for uint16, uint32, uint64 types is not supported"):
+                anynn.promote_types(getattr(anynn, x), getattr(anynn, y))
+        else:
+            assert anynn.promote_types(getattr(anynn, x), getattr(anynn, y)).name == expected
+        assert anynn.can_cast(getattr(anynn, x), y) is torch.can_cast(getattr(torch, x), getattr(torch, y))
+
+
+@pytest.mark.parametrize("number", NUMBERS, ids=repr)
+@pytest.mark.parametrize("name", ["uint16", "uint32", "uint64"])
+def test_wide_unsigned_result_type_with_a_number_as_torch(backend, name, number):
+    x = _tensor_or_skip(backend, name, 1)
+    assert anynn.result_type(x, number).name == _answer(torch.zeros(2, dtype=getattr(torch, name)), number)
+
+
 def test_refusals():
     with pytest.raises(TypeError, match="result_type"):
         anynn.result_type(anynn.tensor([1.0]), "x")
