@@ -162,6 +162,14 @@ def interpolate(fn: Any, xp: Namespace, x: Any) -> Any:
     return with_sizes(out, tuple(static_shape(x)[:2]) + tuple(fn.out_size))
 
 
+def pixel_shuffle(fn: Any, xp: Namespace, x: Any) -> Any:
+    """Pixel shuffle of (N, C r^2, H, W) over symbolic sizes: ONNX DepthToSpace in its CRD order, PyTorch's (the
+    recorded reshapes need the sizes). Unshuffle declines: ONNX's SpaceToDepth orders the channels otherwise."""
+    if fn.inverse or x.ndim != 4 or None not in static_shape(x):
+        return NotImplemented
+    return wrap(_op().depth_to_space(var(x), blocksize=fn.factor, mode="CRD"))
+
+
 def _outer(counts: list[tuple[float, ...]]) -> np.ndarray:
     """The product of per-axis counts over the grid of window positions."""
     out = np.ones(())
@@ -511,6 +519,7 @@ def lowerings(opset: int) -> dict[str, Lowering]:
     table: dict[str, Lowering] = {
         "LinearFunction": linear, "MatMul": matmul, "ConvNd": conv, "ConvTransposeNd": conv_transpose,
         "MaxPool": max_pool, "AvgPool": avg_pool, "AdaptiveAvgPool": adaptive_avg_pool, "Interpolate": interpolate,
+        "PixelShuffleFunction": pixel_shuffle,
         "BatchNorm": batch_norm, "LayerNormFunction": layer_norm, "GroupNormFunction": group_norm,
         "ScaledDotProductAttention": scaled_dot_product_attention,
         "CELUFunction": _unary("celu", alpha=lambda fn: fn.alpha),

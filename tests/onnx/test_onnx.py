@@ -467,7 +467,8 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
     "float64_recurrent_loops": (Recurrent64, lambda n, t: (_floats(n, t, 6).astype(np.float64),),
                                 ({0: "batch", 1: "length"},), (5, 1, 9)),
     # a fully convolutional classifier over symbolic image sizes: pools of any size (ONNX's own), a global mean
-    "image_sizes": (lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+    "image_sizes": (lambda: nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.PixelShuffle(2), nn.BatchNorm2d(4),
+                                          nn.ReLU(), nn.MaxPool2d(2),
                                           nn.InstanceNorm2d(4, affine=True), nn.AvgPool2d(3, stride=1, padding=1),
                                           nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3)),
                     lambda n, t: (_floats(n, 3, t, t + 2),), ({0: "batch", 2: "height", 3: "width"},), (8, 4, 13)),
