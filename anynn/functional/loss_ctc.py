@@ -172,6 +172,14 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     dtype = dtype_name(log_probs.array.dtype)
     if dtype not in ("float32", "float64"):
         raise UnsupportedDTypeError(f"{name}: log_probs must be float32 or float64, got {dtype}")
+    for what, lengths in (("input_lengths", input_lengths), ("target_lengths", target_lengths)):
+        if isinstance(lengths, Tensor) and lengths.backend.is_traced(lengths.array):  # (PyTorch's exporter has none)
+            raise NotImplementedError(f"{name}: {what} is a recorded or traced tensor (an ONNX export's graph input, a "
+                                      f"jit argument), but the loss's dynamic programme runs over the lengths' "
+                                      f"values, which it has only when the graph runs; pass tuples of ints")
+    if None in log_probs.shape:
+        raise NotImplementedError(f"{name}: log_probs of shape {tuple(log_probs.shape)} has a symbolic axis (an ONNX "
+                                  f"export with dynamic_axes), but the loss's dynamic programme runs over its sizes")
     if any(int(n) == 0 for n in log_probs.shape):
         raise RuntimeError(f"{name}: log_probs tensor must not be empty, got shape {tuple(log_probs.shape)}")
     unbatched = log_probs.ndim == 2

@@ -687,6 +687,24 @@ def test_fourier_transforms_and_random_regions_are_refused_naming_the_reason() -
         export(nn.FractionalMaxPool2d(2, output_size=3), _floats(2, 3, 7, 7), io.BytesIO())
 
 
+class CTC(nn.Module):
+    """CTC loss with the lengths as tuples of ints (constants of the graph) or as tensors (graph inputs)."""
+
+    def forward(self, log_probs: Any, targets: Any, lengths: Any = None) -> Any:
+        return nn.CTCLoss()(log_probs, targets, (7, 7) if lengths is None else lengths, (3, 2))
+
+
+def test_ctc_loss_exports_with_lengths_as_ints_and_refuses_them_as_graph_inputs() -> None:
+    log_probs = np.log(np.random.default_rng(0).dirichlet(np.ones(5), (7, 2))).astype(np.float32)
+    targets = np.array([[1, 2, 3], [2, 4, 1]])
+    proto = export(CTC(), (log_probs, targets), io.BytesIO())
+    (got,) = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(
+        None, {"input": log_probs, "input_1": targets})
+    _close([got], _anynn(CTC(), (log_probs, targets)))
+    with pytest.raises(ExportError, match=r"CTCLoss.*input_lengths is a recorded or traced tensor.*tuples of ints"):
+        export(CTC(), (log_probs, targets, np.array([7, 6])), io.BytesIO())
+
+
 def test_arguments_are_checked() -> None:
     model = nn.Linear(3, 2)
     with pytest.raises(ValueError, match="opset_version"):
