@@ -80,6 +80,9 @@ def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
     if sum(i is Ellipsis for i in index) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     named = sum(i is not None and i is not Ellipsis for i in index)
+    if named > ndim and ndim == 0:  # loss.data[0] of pre-0.4 programs: PyTorch's words, naming the fix
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                         "C++ to convert a 0-dim tensor to a number")
     if named > ndim:
         raise IndexError(f"too many indices: {named} for an array of {ndim} dimensions")
     fill = (slice(None),) * (ndim - named)

@@ -83,6 +83,17 @@ def test_getitem_boolean_mask_as_in_torch_and_float_index_refused(backend):
         t[make(backend, np.array([0.5, 1.0]))]
 
 
+def test_indexing_a_0_dim_tensor_refused_with_torchs_hint(backend):
+    """``loss.data[0]`` (pre-0.4 PyTorch programs, PyTorch-GAN's BEGAN): PyTorch's IndexError names ``item()``."""
+    t = make(backend, np.array(1.5))
+    with pytest.raises(IndexError, match=r"invalid index of a 0-dim tensor. Use `tensor.item\(\)`"):
+        torch.tensor(1.5)[0]
+    with pytest.raises(IndexError, match=r"invalid index of a 0-dim tensor. Use `tensor.item\(\)`"):
+        t.data[0]
+    with pytest.raises(IndexError, match="too many indices"):
+        make(backend, np.zeros(3))[0, 1]
+
+
 class _Unindexable:
     pass
 
