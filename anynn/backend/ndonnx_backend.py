@@ -112,6 +112,14 @@ class _Namespace(types.ModuleType):
             shift *= 2
         return out
 
+    def signbit(self, x: Any) -> Any:
+        """ndonnx has none (it raises a bare NotImplementedError): below zero, or a zero whose reciprocal is -inf
+        (-0.0). (A NaN reads False, whatever its sign bit.)"""
+        lib = self._library
+        if not lib.isdtype(x.dtype, "real floating"):
+            return x < 0
+        return (x < 0) | ((x == 0) & (lib.divide(1.0, x) < 0))
+
     def pad(self, x: Any, pad: tuple[Any, ...], mode: str, value: float) -> Any:
         """``x`` padded as ``F.pad`` (``pad``: (before, after) pairs from the last axis back, ints and `SymInt`s, read
         when the graph runs): ONNX Pad. Only the recording namespace has it (`SymInt`s exist only here)."""
