@@ -15,6 +15,7 @@ import copy
 import os
 import sys
 import threading
+import traceback
 import warnings
 from typing import Any, BinaryIO, Iterator, Sequence
 
@@ -333,11 +334,22 @@ def _naming_failures(model: Any) -> Iterator[None]:
         raise
     except Exception as error:  # noqa: BLE001 - every failure is reported with the layer it happened in
         where = stack[-1] if stack else "model"
-        raise ExportError(f"anynn.onnx.export: cannot export layer {where}: {type(error).__name__}: {error}") \
-            from error
+        raise ExportError(f"anynn.onnx.export: cannot export layer {where}: {type(error).__name__}: "
+                          f"{_reason(error)}") from error
     finally:
         for handle in handles:
             handle.remove()
+
+
+def _reason(error: BaseException) -> str:
+    """The error's message, or, for a bare one (the recording library's ``raise NotImplementedError``), where it was
+    raised: the function the recording library has not got."""
+    text = str(error)
+    if text.strip() and not text.endswith(": "):  # ("Layer: ", a layer's name before an empty message: empty)
+        return text
+    frame = traceback.extract_tb(error.__traceback__)[-1]
+    return (f"{text}raised with no message by {frame.name}() ({os.path.basename(frame.filename)}:{frame.lineno}): "
+            f"the recording library has no such operation")
 
 
 def _pop(stack: list[str]) -> None:

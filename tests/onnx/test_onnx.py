@@ -623,6 +623,13 @@ def test_failures_name_the_layer_and_the_reason() -> None:
     with pytest.raises(ExportError, match=r"layer 1 \(Reader\).*no value"):
         export(model, _floats(2, 3), io.BytesIO())
 
+    class Next(nn.Module):  # ndonnx raises a bare NotImplementedError: the message says where
+        def forward(self, x: Any) -> Any:
+            return anynn.nextafter(x, x + 1)
+
+    with pytest.raises(ExportError, match=r"NotImplementedError: .*raised with no message by nextafter\(\) \(.*py:\d"):
+        export(Next(), _floats(2, 3), io.BytesIO())
+
 
 def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> None:
     class Branch(nn.Module):
