@@ -475,3 +475,28 @@ def test_stepping_the_scheduler_before_the_optimizer_warns_as_torch(name, kind, 
     expected = _order_warnings(torch_sched, theirs, topt, optimizer_first)
     assert _order_warnings(ours_sched, ours, opt, optimizer_first) == expected
     assert not (optimizer_first and expected)
+
+
+def _epoch_warnings(sched, opt, steps):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for epoch in steps:
+            opt.step()
+            sched.step(epoch) if epoch is not None else sched.step()
+    return [str(w.message) for w in caught if "epoch parameter" in str(w.message)]
+
+
+@pytest.mark.parametrize("factory", [
+    lambda m, o: m.StepLR(o, step_size=2), lambda m, o: m.CosineAnnealingLR(o, T_max=4),
+    lambda m, o: m.SequentialLR(o, [m.ConstantLR(o, factor=0.5, total_iters=1), m.ExponentialLR(o, gamma=0.9)],
+                                milestones=[1]),
+], ids=["step", "cosine", "sequential"])
+def test_step_with_an_epoch_warns_its_deprecation_as_torch(factory):
+    for steps in ([None, None, None], [1, 2, 3]):
+        opt, topt, _, _ = _optimizers("sgd")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours, theirs = factory(ours_sched, opt), factory(torch_sched, topt)
+        if steps[0] is not None and isinstance(theirs, torch_sched.SequentialLR):
+            continue  # SequentialLR.step takes no epoch
+        assert _epoch_warnings(ours, opt, steps) == _epoch_warnings(theirs, topt, steps)

@@ -39,6 +39,13 @@ def warn_step_order() -> None:
                   "learning-rate", UserWarning, stacklevel=3)
 
 
+EPOCH_DEPRECATION = ("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
+                     "possible. Please use `scheduler.step()` to step the scheduler. During the deprecation, if epoch "
+                     "is different from None, the closed form is used instead of the new chainable form, where "
+                     "available. Please open an issue if you are unable to replicate your use case: "
+                     "https://github.com/pytorch/pytorch/issues/new/choose.")
+
+
 def check_optimizer(scheduler: Any, optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(scheduler).__name__} needs an anynn Optimizer, not {type(optimizer).__name__}")
@@ -93,6 +100,8 @@ class LRScheduler:
         if self._step_count == 1 and getattr(self.optimizer, "_opt_called", True) is False:
             warn_step_order()
         self._step_count += 1
+        if epoch is not None:  # PyTorch's deprecation (MADE's run.py steps so); SequentialLR's reset is silent
+            warnings.warn(EPOCH_DEPRECATION, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
