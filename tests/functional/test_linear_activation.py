@@ -79,7 +79,7 @@ def _model(backend):
 
 
 def _train_step(model, backend):
-    x = anynn.tensor(np.random.default_rng(2).standard_normal((5, 6)), backend=backend)
+    x = anynn.tensor(np.random.default_rng(2).standard_normal((5, 6), dtype=np.float32), backend=backend)
     y = model(x)
     (y * y).sum().backward()
     return [backend.to_host(y.array)] + [backend.to_host(p.grad.array) for p in model.parameters()]
@@ -104,10 +104,10 @@ def test_sequential_leaves_hooked_layers_and_other_backends_alone():
     seen = []
     model[1].register_forward_hook(lambda module, args, out: seen.append(out))
     with anynn.no_grad():
-        model(anynn.tensor(np.ones((2, 6)), backend=fusing))
+        model(anynn.tensor(np.ones((2, 6), dtype=np.float32), backend=fusing))
     assert fusing.calls == [("gelu_tanh", False)] and len(seen) == 1  # the hooked ReLU ran as a layer
     fusing.calls.clear()
     with anynn.no_grad():  # an input the Linear refuses keeps the Linear's own error
         with pytest.raises(ValueError, match="Linear"):
-            model(anynn.tensor(np.ones((2, 5)), backend=fusing))
+            model(anynn.tensor(np.ones((2, 5), dtype=np.float32), backend=fusing))
     assert fusing.calls == []

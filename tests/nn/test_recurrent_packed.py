@@ -139,7 +139,7 @@ def test_packing_errors(lengths, error, message):
 
 
 def test_lengths_tensor_errors():
-    x = anynn.tensor(np.zeros((4, 3, 2)))
+    x = anynn.tensor(np.zeros((4, 3, 2), dtype=np.float32))
     with pytest.raises(RuntimeError, match="1D CPU int64 tensor, but got 2D"):
         rnn.pack_padded_sequence(x, anynn.tensor([[3, 2, 1]]))
     packed = rnn.pack_padded_sequence(x, [3, 2, 1])
