@@ -189,11 +189,33 @@ class Edge:
     def array(self) -> "Edge":
         return self
 
+    @classmethod
+    def before_change(cls, t: Tensor, recorded_at: int) -> Any:
+        """What a Function recorded at stamp ``recorded_at`` read as its input ``t``, which changed in place since:
+        an Edge to the producer ``t`` had then, where a recorded in-place operation has given it another (see
+        `note_new_producer`), else ``t`` itself (its producer is the same)."""
+        for stamp, ctx, index, dtype, shape in getattr(t, "_producers_before", ()):
+            if stamp > recorded_at:
+                edge = cls(t)
+                edge._ctx, edge._index, edge.dtype, edge.shape = ctx, index, dtype, shape
+                return edge
+        return t
+
     def resolved(self) -> Any:
         """The input Tensor while something else keeps it alive (to match a tensor named in ``inputs=``), else
         this edge."""
         t = self.tensor_ref()
         return self if t is None else t
+
+
+def note_new_producer(t: Tensor, before: Tensor) -> None:
+    """After a recorded in-place operation on ``t`` (stamped by `mark_modified`) gave it a new producer: keep the
+    producer ``before`` held, so Functions recorded earlier still send their gradient there (PyTorch's edges are
+    fixed when a node is recorded)."""
+    found = t.__dict__.get("_producers_before")
+    if found is None:
+        found = t.__dict__["_producers_before"] = []
+    found.append((t._modified_at, before._ctx, before._index, before.array.dtype, before.array.shape))
 
 
 class AccumulateGrad:

@@ -36,6 +36,7 @@ def _topological_order(roots: list[Any], freed: list[Any] | None = None) -> list
     stack: list[Any] = list(roots)  # Functions, and None marks
     push = stack.append
     pop = stack.pop
+    last_modification = tensor_module.last_modification
     while stack:
         fn = pop()
         if fn is None:  # every producer of the Function below is placed: place it
@@ -46,6 +47,8 @@ def _topological_order(roots: list[Any], freed: list[Any] | None = None) -> list
         expanded.add(fn)
         push(fn)
         push(None)
+        if fn.recorded_at != last_modification:  # some tensor changed in place since: its producer may be another
+            _reroute(fn)
         for t in fn.inputs:
             parent = getattr(t, "_ctx", None)
             if parent is not None and parent not in expanded:
@@ -59,8 +62,24 @@ def _topological_order(roots: list[Any], freed: list[Any] | None = None) -> list
     return order
 
 
+def _reroute(fn: Any) -> None:
+    """For a Function recorded before some in-place change: if it saved no array (a clone, a sum, a slice by
+    numbers, a reshape: sizes and flags), each input changed since is replaced by an `Edge` to the producer it
+    had when ``fn`` was recorded (a recorded in-place operation gives the tensor a new one), as PyTorch's edges
+    are fixed at recording. The traversal does this before it reads ``fn``'s producers."""
+    if fn.inputs is not None and all(_plain(value) for value in fn.__dict__.values()):
+        recorded_at = fn.recorded_at
+        fn.inputs = tuple([Edge.before_change(t, recorded_at) if isinstance(t, tensor_module.Tensor) and
+                           getattr(t, "_modified_at", 0) > recorded_at else t for t in fn.inputs])
+
+
 def _check_unmodified(fn: Any) -> None:
-    """Raise PyTorch's error if an input of ``fn`` was changed in place after ``fn`` was recorded."""
+    """Raise PyTorch's error if an input of ``fn`` was changed in place after ``fn`` was recorded.
+
+    As PyTorch checks only the tensors a node saved, a Function that saved no array is never refused: its
+    backward reads no changed value (`_reroute` sent its gradients to the producers it read)."""
+    if all(_plain(value) for value in fn.__dict__.values()):
+        return
     for i, t in enumerate(fn.inputs):
         if isinstance(t, tensor_module.Tensor) and getattr(t, "_modified_at", 0) > fn.recorded_at:
             raise RuntimeError(

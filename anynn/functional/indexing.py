@@ -14,7 +14,7 @@ from typing import Any
 from array_api_compat import device
 
 from ..autograd import mode
-from ..autograd.function import Function
+from ..autograd.function import Function, note_new_producer
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..backend import dtype_name, op
@@ -213,9 +213,11 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         old._requires_grad = x._requires_grad
         out = IndexPut.apply(old, v, target=target)
         x.array, x._ctx, x._index, x._requires_grad = out.array, out._ctx, out._index, True
+        mark_modified(x)
+        note_new_producer(x, old)
     else:
         x.array = put(x.backend.xp, x.array, target, v.array, inplace=True)
-    mark_modified(x)
+        mark_modified(x)
 
 
 # -- gather / scatter along one dimension --------------------------------------------------------------

@@ -23,7 +23,7 @@ import numbers
 from typing import Any, Callable
 
 from ..autograd import mode
-from ..autograd.function import Function, is_writeable
+from ..autograd.function import Function, is_writeable, note_new_producer
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..autograd.tensor_surface import TensorSurface
@@ -84,6 +84,8 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
         else:  # an immutable array, or one the Function that made this tensor may have saved
             self.array = new.array
     mark_modified(self)
+    if recording:
+        note_new_producer(self, old)
     return self
 
 
