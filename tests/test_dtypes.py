@@ -69,7 +69,11 @@ def test_mlp_keeps_its_dtype_everywhere(backend, dtype):
     assert dtype_name(out.dtype) == dtype and out.grad_fn is None
 
 
-def test_default_input_is_float32(backend):
+def test_numpy_float64_input_keeps_its_dtype_and_a_float32_model_says_so(backend):
     model = Sequential(Linear(4, 2), backend=backend, seed=0)
-    x = anynn.tensor(np.random.default_rng(0).standard_normal((3, 4)), backend=backend)  # float64 on the host
-    assert dtype_name(model(x).dtype) == "float32"
+    host = np.random.default_rng(0).standard_normal((3, 4))
+    x = anynn.tensor(host, backend=backend)  # float64 on the host stays float64, as torch.tensor keeps it
+    assert dtype_name(x.dtype) == "float64"
+    with pytest.raises(RuntimeError, match="Linear: expected input dtype float32.*got float64"):
+        model(x)
+    assert dtype_name(model(anynn.tensor(host.astype(np.float32), backend=backend)).dtype) == "float32"

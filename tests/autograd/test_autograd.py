@@ -21,11 +21,13 @@ def _name(t: Tensor) -> str:
 
 
 # -- dtype rules --------------------------------------------------------------------------------
-def test_python_and_numpy_floats_become_float32(backend):
-    for data in (1.5, [1.0, 2.0], [[1.0], [2.5]], np.array([1.0, 2.0]), np.float64(3.0),
-                 np.array([1.0], dtype=np.float32)):
+def test_python_floats_become_float32_and_numpy_keeps_its_dtype(backend):
+    """PyTorch's rule: Python floats take the default dtype (float32), NumPy arrays and scalars keep theirs."""
+    for data, expected in ((1.5, "float32"), ([1.0, 2.0], "float32"), ([[1.0], [2.5]], "float32"),
+                           (np.array([1.0, 2.0]), "float64"), (np.float64(3.0), "float64"),
+                           (np.array([1.0], dtype=np.float32), "float32")):
         t = anynn.tensor(data, backend=backend)
-        assert _name(t) == "float32", data
+        assert _name(t) == expected, data
         assert t.backend == backend
         assert backend.is_native(t.array)
     np.testing.assert_array_equal(anynn.tensor([[1.0], [2.5]], backend=backend).numpy(), [[1.0], [2.5]])

@@ -7,7 +7,7 @@ import anynn
 
 
 def test_numpy_asarray_of_a_tensor(backend):
-    x = anynn.tensor(np.arange(6.0).reshape(2, 3), backend=backend)
+    x = anynn.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), backend=backend)
     host = np.asarray(x)
     assert isinstance(host, np.ndarray) and host.dtype == np.float32
     np.testing.assert_array_equal(host, np.arange(6.0).reshape(2, 3))

@@ -34,8 +34,8 @@ def fast_switching():
 def _train(backend, seed: int, steps: int, start: threading.Barrier | None = None) -> tuple[list[float], list]:
     """An MLP trained with Adam for ``steps`` full-batch steps; the losses and the final weights."""
     rng = np.random.default_rng(seed)
-    x = anynn.tensor(rng.standard_normal((16, 4)), backend=backend)
-    y = anynn.tensor(rng.standard_normal((16, 1)), backend=backend)
+    x = anynn.tensor(rng.standard_normal((16, 4), dtype=np.float32), backend=backend)
+    y = anynn.tensor(rng.standard_normal((16, 1), dtype=np.float32), backend=backend)
     model = nn.Sequential(nn.Linear(4, 8, seed=seed), nn.Tanh(), nn.Linear(8, 1, seed=seed + 1)).to(backend)
     opt = optim.Adam(model.parameters(), lr=1e-2)
     losses = []

@@ -286,7 +286,7 @@ def test_forward_hooks_with_kwargs_and_prepend():
     layer.register_forward_hook(lambda m, a, out: order.append("second"))
     layer.register_forward_hook(lambda m, a, out: order.append("first"), prepend=True)
     layer.register_forward_pre_hook(lambda m, args, kwargs: (args, kwargs), with_kwargs=True)
-    layer(anynn.tensor(X))
+    layer(anynn.tensor(X).float())
     assert order == ["first", "second"]
 
 
