@@ -36,7 +36,7 @@ def _mlp(**kwargs) -> Sequential:
 class _Block(Module):
     def __init__(self) -> None:
         super().__init__()
-        self.scale = Parameter(np.ones(3))
+        self.scale = Parameter(anynn.ones(3))
         self.register_buffer("running_mean", anynn.zeros((3,)))
         self.register_buffer("cache", anynn.zeros((2,)), persistent=False)
         self.inner = Linear(3, 3)
