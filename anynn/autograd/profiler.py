@@ -119,7 +119,8 @@ def _timed(method: Callable[..., Any], phase: str) -> Callable[..., Any]:
 
 
 def _function_classes() -> list[type]:
-    found, todo = [], [Function]
+    found: list[type] = []
+    todo: list[type] = [Function]
     while todo:
         cls = todo.pop()
         found.append(cls)
@@ -160,10 +161,9 @@ class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's na
             self._open.append(_open(self.name, [], True))
         return self
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> None:
         if self._open:
             _close(self._open.pop())
-        return False
 
 
 class profile:  # noqa: N801 - PyTorch's name

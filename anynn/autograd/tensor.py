@@ -465,9 +465,9 @@ class Tensor(TensorSurface):
             return type_string(self.array.dtype, self.device.type == "cuda")
         legacy = getattr(dtype, "_dtype_name", None) if isinstance(dtype, type) else None
         if dtype is Tensor:  # x.type(torch.Tensor): the default tensor type, so the default floating dtype
-            from ..factories import get_default_dtype
+            from ..backend.default_dtype import default_float
 
-            return self.astype(get_default_dtype())
+            return self.astype(default_float())
         if legacy is not None:  # a legacy type class, x.type(torch.FloatTensor) (PyTorch-GAN's `Tensor` idiom)
             return self.astype(legacy)
         if isinstance(dtype, str) and dtype_of_type_string(dtype) is not None:
