@@ -198,3 +198,17 @@ def test_compiler_disable_returns_the_function():
     anynn.compiler.reset()
     with pytest.raises(TypeError, match="expected a function"):
         anynn.compiler.disable(3)
+
+
+def test_version_is_anynns_own_and_names_the_pytorch_release_it_follows():
+    """``__version__`` is the package's release (a port's gate on ``torch.__version__`` sees an older one: the
+    differences page); ``version.torch_api`` is the PyTorch release the tests compare with, the test extra's pin."""
+    import re
+    from pathlib import Path
+
+    from anynn import version
+
+    assert anynn.__version__ == version.__version__
+    pins = re.findall(r'"torch==([0-9.]+)"', (Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert pins and set(pins) == {version.torch_api}
+    assert torch.__version__.split("+")[0] == version.torch_api
