@@ -137,15 +137,15 @@ class _Conv(_ConvNd):
                          padding_mode, 0, backend, dtype, seed)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self._conv_forward(x, self.weight, self.bias)
+        if type(self)._conv_forward is _Conv._conv_forward:  # an override may cast the weight: it checks its own
+            self._check(x)
+        return self._conv_forward(x, self.weight, self.bias)  # (self.weight read once: a parametrization runs once)
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         """The layer's convolution of ``input`` with the given ``weight`` and ``bias`` (PyTorch's hook: subclasses
         call it with a weight of their own, e.g. standardized, or override it, e.g. to cast the weight to the
-        input's dtype). The layer's input checks hold for its own weight; another weight is checked by the
-        convolution itself."""
-        if weight is self.weight:
-            self._check(input)
+        input's dtype). `forward` checks the input against the layer's own weight where ``_conv_forward`` is not
+        overridden; a weight given here is checked by the convolution itself."""
         input, padding = self._padded(input)
         return self.convolve(input, weight, bias, self.stride, padding, self.dilation, self.groups)
 
