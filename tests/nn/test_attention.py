@@ -170,6 +170,22 @@ def _masks(kind: str, rng: np.random.Generator, src_len: int, dtype: str) -> dic
     }[kind]
 
 
+def _compare_and_backward(backend, rng, dtype, mine, theirs, need_weights, tol):
+    """Attention outputs (and weights, when asked for) against torch's, then both backwards of the same loss: the
+    output against a random projection (dtype), plus the squared weights."""
+    (out, weights), (ref, ref_weights) = mine, theirs
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), err_msg="output", **tol)
+    projection = rng.standard_normal(tuple(ref.shape)).astype(dtype)
+    loss, ref_loss = (out * make(backend, projection)).sum(), (ref * torch.tensor(projection)).sum()
+    if need_weights:
+        np.testing.assert_allclose(weights.numpy(), ref_weights.detach().numpy(), err_msg="weights", **tol)
+        loss, ref_loss = loss + (weights * weights).sum(), ref_loss + (ref_weights * ref_weights).sum()
+    else:
+        assert weights is None and ref_weights is None
+    loss.backward()
+    ref_loss.backward()
+
+
 MHA_CASES = [
     # (masks, batch_first, self_attention, kdim, need_weights, average_attn_weights)
     ("none", False, False, None, True, True),
@@ -205,16 +221,7 @@ def _run_mha(backend, rng, case, dtype):
         out, weights = ours(*a_args, **{k: make(backend, m) for k, m in mask_arrays.items()}, **kwargs)
         ref, ref_weights = theirs(*t_args, **{k: torch.tensor(m) for k, m in mask_arrays.items()}, **kwargs)
     tol = TOL[dtype]
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), err_msg="output", **tol)
-    projection = rng.standard_normal(tuple(ref.shape)).astype(dtype)
-    loss, ref_loss = (out * make(backend, projection)).sum(), (ref * torch.tensor(projection)).sum()
-    if need_weights:
-        np.testing.assert_allclose(weights.numpy(), ref_weights.detach().numpy(), err_msg="weights", **tol)
-        loss, ref_loss = loss + (weights * weights).sum(), ref_loss + (ref_weights * ref_weights).sum()
-    else:
-        assert weights is None and ref_weights is None
-    loss.backward()
-    ref_loss.backward()
+    _compare_and_backward(backend, rng, dtype, (out, weights), (ref, ref_weights), need_weights, tol)
     for i, (a, t) in enumerate(zip(a_in, t_in)):
         np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), err_msg=f"gradient of input {i}", **tol)
     their_params = dict(theirs.named_parameters())
@@ -565,16 +572,7 @@ def test_multi_head_attention_forward_matches_torch(backend, rng, case):
     ref, ref_weights = _mhaf(torch, {k: v for k, v in theirs.items() if k != "kv"},
                              {**plain, **{k: torch.tensor(v) for k, v in mask_options.items()}})
     tol = TOL["float64"]
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), err_msg="output", **tol)
-    projection = rng.standard_normal(tuple(ref.shape))
-    loss, ref_loss = (out * make(backend, projection)).sum(), (ref * torch.tensor(projection)).sum()
-    if options["need_weights"]:
-        np.testing.assert_allclose(weights.numpy(), ref_weights.detach().numpy(), err_msg="weights", **tol)
-        loss, ref_loss = loss + (weights * weights).sum(), ref_loss + (ref_weights * ref_weights).sum()
-    else:
-        assert weights is None and ref_weights is None
-    loss.backward()
-    ref_loss.backward()
+    _compare_and_backward(backend, rng, "float64", (out, weights), (ref, ref_weights), options["need_weights"], tol)
     for name in arrays:
         np.testing.assert_allclose(ours[name].grad.numpy(), theirs[name].grad.numpy(), err_msg=name, **tol)
 
