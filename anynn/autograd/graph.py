@@ -67,7 +67,7 @@ def _reroute(fn: Any) -> None:
     numbers, a reshape: sizes and flags), each input changed since is replaced by an `Edge` to the producer it
     had when ``fn`` was recorded (a recorded in-place operation gives the tensor a new one), as PyTorch's edges
     are fixed at recording. The traversal does this before it reads ``fn``'s producers."""
-    if fn.inputs is not None and all(_plain(value) for value in fn.__dict__.values()):
+    if fn.inputs is not None and _saves_no_array(fn):
         recorded_at = fn.recorded_at
         fn.inputs = tuple([Edge.before_change(t, recorded_at) if isinstance(t, tensor_module.Tensor) and
                            getattr(t, "_modified_at", 0) > recorded_at else t for t in fn.inputs])
@@ -78,7 +78,7 @@ def _check_unmodified(fn: Any) -> None:
 
     As PyTorch checks only the tensors a node saved, a Function that saved no array is never refused: its
     backward reads no changed value (`_reroute` sent its gradients to the producers it read)."""
-    if all(_plain(value) for value in fn.__dict__.values()):
+    if _saves_no_array(fn):
         return
     for i, t in enumerate(fn.inputs):
         if isinstance(t, tensor_module.Tensor) and getattr(t, "_modified_at", 0) > fn.recorded_at:
@@ -424,10 +424,25 @@ _PLAIN = frozenset({int, float, bool, complex, str, type, type(None), slice})  #
 
 
 def _plain(value: Any) -> bool:
-    """Whether a saved attribute is metadata (a number, a flag, a shape, axes) rather than an array or an object
-    that may hold one."""
+    """Whether a saved attribute is metadata (a number, a flag, a shape, axes, a tuple of shapes) rather than an
+    array or an object that may hold one. (Loops, not generators: it runs on every node a backward frees.)"""
     kind = type(value)
-    return kind in _PLAIN or (kind is tuple and all(_plain(v) for v in value))
+    if kind in _PLAIN:
+        return True
+    if kind is not tuple:
+        return False
+    for item in value:
+        if type(item) not in _PLAIN and (type(item) is not tuple or not _plain(item)):
+            return False
+    return True
+
+
+def _saves_no_array(fn: Any) -> bool:
+    """Whether every attribute ``fn`` saved is metadata (`_plain`)."""
+    for value in fn.__dict__.values():
+        if not _plain(value):
+            return False
+    return True
 
 
 def _free(fn: Any) -> None:
@@ -439,14 +454,24 @@ def _free(fn: Any) -> None:
     another Function made becomes an `Edge`, so later passes find the producer without holding the input's array.
     """
     attributes = fn.__dict__
-    for value in attributes.values():
+    for value in attributes.values():  # `_saves_no_array`, written out: this runs for every node a backward frees
         kind = type(value)
-        if kind not in _PLAIN and (kind is not tuple or not _plain(value)):
-            fn.inputs = None
-            attributes.clear()
-            return
-    fn.inputs = tuple([Edge(t) if needed and t._ctx is not None and not t._retains_grad and type(t) is not Edge
-                       else t for t, needed in zip(fn.inputs, fn.needs_input_grad)])  # (needed: a Tensor)
+        if kind in _PLAIN:
+            continue
+        if kind is tuple:
+            for item in value:
+                if type(item) not in _PLAIN and (type(item) is not tuple or not _plain(item)):
+                    break
+            else:
+                continue
+        fn.inputs = None
+        attributes.clear()
+        return
+    inputs = []
+    for t, needed in zip(fn.inputs, fn.needs_input_grad):
+        inputs.append(Edge(t) if needed and t._ctx is not None and not t._retains_grad and type(t) is not Edge
+                      else t)  # (needed: a Tensor)
+    fn.inputs = tuple(inputs)
 
 
 def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_graph: bool, create_graph: bool,
