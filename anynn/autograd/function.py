@@ -167,10 +167,11 @@ class Function:
 
 
 class Edge:
-    """What a released Function keeps of an input that another Function made: the way back to that producer
-    (``_ctx``, output ``_index``), the input's dtype, shape and backend, and a weak reference to the input Tensor,
-    not its array. PyTorch's nodes keep such edges when a backward without ``retain_graph`` frees their saved
-    values, so a later pass still walks past them, and reruns those that saved nothing (a sum, a reshape).
+    """What a Function keeps of an input that another Function made, where it must not hold the input's array: the
+    way back to that producer (``_ctx``, output ``_index``), the input's dtype, shape and backend, and a weak
+    reference to the input Tensor. A backward without ``retain_graph`` leaves them in a Function that saved only
+    metadata (a sum, a reshape), which later passes rerun as PyTorch reruns its nodes without saved tensors; and
+    a Function recorded before an in-place change of its input keeps one to the producer it read then.
 
     It stands in for the Tensor where the engine reads one (``array`` is the edge itself: its dtype and shape).
     """
