@@ -38,6 +38,10 @@ HOST_DATA = [
     ("Python ints", lambda: [1, 2]),
     ("int32 array", lambda: np.arange(3, dtype=np.int32)),
     ("bools", lambda: [True, False]),
+    ("empty list", lambda: []),
+    ("empty tuple", lambda: ()),
+    ("lists of empty lists", lambda: [[], []]),
+    ("Python complex scalar", lambda: 1 + 2j),
 ]
 
 

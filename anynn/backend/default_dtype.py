@@ -108,11 +108,11 @@ def host_dtype(data: Any, array: np.ndarray) -> str:
         return _default
     if isinstance(data, complex):
         return default_complex()
-    if not isinstance(data, (list, tuple)) or not data:
+    if not isinstance(data, (list, tuple)):
         return array.dtype.name
     found: set[str] = set()
     _leaf_dtypes(data, found)
-    return _promote(found) if found else array.dtype.name
+    return _promote(found) if found else _default  # no leaf at all ([], [[]]): PyTorch's default dtype
 
 
 __all__ = ["default_complex", "default_float", "host_dtype", "set_default_float"]
