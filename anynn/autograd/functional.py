@@ -26,10 +26,20 @@ TensorOrTuple: TypeAlias = "Tensor | tuple[Tensor, ...]"
 """A result shaped like what was given: one Tensor for one Tensor, else a tuple."""
 
 
-def _tuple(value: Tensors) -> tuple[bool, tuple[Tensor, ...]]:
+def _tuple(value: Any, arg: str, what: str) -> tuple[bool, tuple[Tensor, ...]]:
+    """``(given as one Tensor, the Tensors)``; anything but a Tensor or a tuple of Tensors (a list too) is refused
+    with PyTorch's TypeError (``arg``: which argument, ``what``: which helper)."""
     if isinstance(value, Tensor):
         return True, (value,)
-    return False, tuple(value)
+    for i, t in enumerate(value if isinstance(value, tuple) else (value,)):
+        if not isinstance(t, Tensor):
+            where = f"the value at index {i}" if isinstance(value, tuple) else f"the given {arg}"
+            raise TypeError(f"The {arg} given to {what} must be either a Tensor or a tuple of Tensors but {where} "
+                            f"has type {type(t)}.")
+    return False, value
+
+
+_OUTPUTS = "outputs of the user-provided function"
 
 
 def _prepare(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
@@ -98,31 +108,41 @@ def _detach(values: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...
     return values if create_graph else tuple(v.detach() for v in values)
 
 
-def _check_v(v: Tensors, like: tuple[Tensor, ...], what: str) -> tuple[Tensor, ...]:
-    _, vs = _tuple(v)
+def _check_v(v: Tensors, like: tuple[Tensor, ...], single: bool, what: str) -> tuple[Tensor, ...]:
+    """``v`` as a tuple, checked against ``like`` (given as one Tensor where ``single``) in PyTorch's words."""
+    _, vs = _tuple(v, "v", what)
     if len(vs) != len(like):
-        raise RuntimeError(f"{what}: v has {len(vs)} entries, expected {len(like)}")
+        if single:
+            raise RuntimeError(f"{what}: the given v should contain a single Tensor (got {len(vs)}).")
+        raise RuntimeError(f"{what}: v is a tuple of invalid length: should be {len(like)} but got {len(vs)}.")
     for i, (a, b) in enumerate(zip(vs, like)):
         if tuple(a.shape) != tuple(b.shape):
-            raise RuntimeError(f"{what}: v[{i}] has shape {tuple(a.shape)}, expected {tuple(b.shape)}")
+            entry = "" if single else f"Entry {i} in "
+            raise RuntimeError(f"{what}: {entry}v has invalid size: should be {tuple(b.shape)} but got "
+                               f"{tuple(a.shape)}.")
     return vs
 
 
-def _default_v(outputs: tuple[Tensor, ...], what: str) -> tuple[Tensor, ...]:
-    for o in outputs:
-        if o.size != 1:
-            raise RuntimeError(f"{what}: v can be omitted only for a single-element output; got shape {o.shape}")
-    return tuple(Tensor._make(o.backend.xp.ones_like(o.array), o.backend, None, 0) for o in outputs)
+_INPUT_IS = "the input to the user-provided function is"
+
+
+def _default_v(values: tuple[Tensor, ...], what: str, of: str) -> tuple[Tensor, ...]:
+    """Ones for an omitted ``v``: PyTorch allows it only where ``values`` (``of``) is one single-element Tensor."""
+    if len(values) != 1 or values[0].size != 1:
+        raise RuntimeError(f"{what}: the vector v can only be None if {of} a single Tensor with a single element; "
+                           f"got shapes {[tuple(o.shape) for o in values]}")
+    return tuple(Tensor._make(o.backend.xp.ones_like(o.array), o.backend, None, 0) for o in values)
 
 
 def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
     """``(func(inputs), vᵀ J)``: the vector-Jacobian product (one reverse pass)."""
-    single_in, xs = _tuple(inputs)
+    single_in, xs = _tuple(inputs, "inputs", "vjp")
     xs = _prepare(xs, create_graph)
-    single_out, outs = _tuple(func(*xs))
+    single_out, outs = _tuple(func(*xs), _OUTPUTS, "vjp")
     _check_differentiable(outs, strict, "vjp", "outputs")
-    vs = _default_v(outs, "vjp") if v is None else _check_v(v, outs, "vjp")
+    vs = (_default_v(outs, "vjp", "the user-provided function returns") if v is None
+          else _check_v(v, outs, single_out, "vjp"))
     grads = _grad(outs, xs, vs, create_graph=create_graph)
     result = _detach(_fill(grads, xs, strict, "vjp", create_graph), create_graph)
     outs = _detach(outs, create_graph)
@@ -136,11 +156,11 @@ def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     ``u -> Jᵀ u`` is linear in ``u``; recording it (``create_graph``) and differentiating it in ``u`` along ``v``
     gives ``J v``.
     """
-    single_in, xs = _tuple(inputs)
+    single_in, xs = _tuple(inputs, "inputs", "jvp")
     xs = _prepare(xs, create_graph)
-    single_out, outs = _tuple(func(*xs))
+    single_out, outs = _tuple(func(*xs), _OUTPUTS, "jvp")
     _check_differentiable(outs, strict, "jvp", "outputs")
-    vs = _default_v(xs, "jvp") if v is None else _check_v(v, xs, "jvp")
+    vs = _default_v(xs, "jvp", _INPUT_IS) if v is None else _check_v(v, xs, single_in, "jvp")
     dummies = tuple(Tensor._make(o.backend.xp.zeros_like(o.array), o.backend, None, 0).requires_grad_() for o in outs)
     grads = _grad(outs, xs, dummies, create_graph=True)
     _check_differentiable(grads, strict, "jvp", "gradient")
@@ -159,13 +179,13 @@ def _scalar_gradient(func: Callable[..., Any], inputs: Tensors, v: Tensors | Non
                      name: str) -> tuple[bool, tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
     """What `vhp` and `hvp` start from: ``(single_in, xs, outs, vs, grads)`` with ``grads`` the recorded gradient of
     the scalar ``func`` at ``xs`` and ``vs`` the checked vectors (``name`` for the messages)."""
-    single_in, xs = _tuple(inputs)
+    single_in, xs = _tuple(inputs, "inputs", name)
     xs = _prepare(xs, create_graph)
-    _, outs = _tuple(func(*xs))
+    _, outs = _tuple(func(*xs), _OUTPUTS, name)
     if len(outs) != 1 or outs[0].size != 1:
         raise RuntimeError(f"vhp/hvp: func must return a single-element Tensor, got shapes {[o.shape for o in outs]}")
     _check_differentiable(outs, strict, name, "outputs")
-    vs = _default_v(xs, name) if v is None else _check_v(v, xs, name)
+    vs = _default_v(xs, name, _INPUT_IS) if v is None else _check_v(v, xs, single_in, name)
     grads = _grad(outs, xs, create_graph=True)
     _check_differentiable(grads, strict, name, "jacobian")
     return single_in, xs, outs, vs, grads
@@ -226,9 +246,9 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
             raise NotImplementedError("jacobian: strategy='forward-mode' needs vectorize=True (as in PyTorch)")
     elif vectorize and strict:
         raise RuntimeError("jacobian: strict=True and vectorize=True are not supported together (as in PyTorch)")
-    single_in, xs = _tuple(inputs)
+    single_in, xs = _tuple(inputs, "inputs", "jacobian")
     xs = _prepare(xs, create_graph)
-    single_out, outs = _tuple(func(*xs))
+    single_out, outs = _tuple(func(*xs), _OUTPUTS, "jacobian")
     _check_differentiable(outs, strict, "jacobian", "outputs")
     rows = []
     for o in outs:
@@ -268,10 +288,10 @@ def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fals
     if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
         raise ValueError(f"hessian: outer_jacobian_strategy must be 'forward-mode' or 'reverse-mode', got "
                          f"{outer_jacobian_strategy!r}")
-    single_in, xs = _tuple(inputs)
+    single_in, xs = _tuple(inputs, "inputs", "hessian")
 
     def gradient(*args: Tensor) -> tuple[Tensor, ...]:
-        _, outs = _tuple(func(*args))
+        _, outs = _tuple(func(*args), _OUTPUTS, "hessian")
         _check_differentiable(outs, strict, "hessian", "outputs")
         if len(outs) != 1 or outs[0].size != 1:
             raise RuntimeError(f"hessian: func must return a single-element Tensor, got shapes "

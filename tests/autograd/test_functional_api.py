@@ -94,3 +94,34 @@ def test_unknown_strategy_names_the_choices(backend):
         AF.jacobian(lambda a: a * a, x, strategy="sideways")
     with pytest.raises(ValueError, match="hessian: outer_jacobian_strategy must be"):
         AF.hessian(lambda a: (a * a).sum(), x, outer_jacobian_strategy="sideways")
+
+
+S = np.array([0.4])  # a single-element input
+# name -> call(functional, lib, tensor): what PyTorch refuses in its argument checks, refused here with its error class
+MISUSE: dict[str, Callable[[Any, Any, Callable[[np.ndarray], Any]], Any]] = {
+    # v may be omitted only for ONE single-element input (jvp, vhp, hvp) or output (vjp), not for several
+    "jvp_no_v_two_inputs": lambda fn, lib, t: fn.jvp(lambda a, b: a * b, (t(S), t(S))),
+    "vhp_no_v_two_inputs": lambda fn, lib, t: fn.vhp(lambda a, b: (a * b).sum(), (t(S), t(S))),
+    "hvp_no_v_two_inputs": lambda fn, lib, t: fn.hvp(lambda a, b: (a * b).sum(), (t(S), t(S))),
+    "vjp_no_v_two_outputs": lambda fn, lib, t: fn.vjp(lambda a: (a * 2, a * 3), t(S)),
+    "vjp_v_too_long": lambda fn, lib, t: fn.vjp(lambda a: a * 2, t(X), (t(X), t(X))),
+    "vhp_v_entry_shape": lambda fn, lib, t: fn.vhp(lambda a, b: (a * b).sum(), (t(X), t(Y)), (t(X), t(S))),
+    # a list is not a tuple: inputs, v and outputs must be a Tensor or a tuple of Tensors
+    "jacobian_list_inputs": lambda fn, lib, t: fn.jacobian(lambda a, b: a * b, [t(X), t(Y)]),
+    "jacobian_list_outputs": lambda fn, lib, t: fn.jacobian(lambda a: [a * 2, a], t(X)),
+    "vjp_list_v": lambda fn, lib, t: fn.vjp(lambda a: a * 2, t(X), [t(X)]),
+    "hessian_number_output": lambda fn, lib, t: fn.hessian(lambda a: 3.0, t(X)),
+}
+
+
+@pytest.mark.parametrize("name", list(MISUSE))
+def test_argument_checks_as_torch(backend, name):
+    with pytest.raises((RuntimeError, TypeError)) as theirs:
+        MISUSE[name](torch.autograd.functional, torch, torch.tensor)
+    with pytest.raises(theirs.type) as ours:
+        MISUSE[name](AF, anynn, lambda a: make(backend, a))
+    words = {"v can only be None": "v can only be None", "invalid length": "invalid length",
+             "invalid size": "v has invalid size", "tuple of Tensors": "must be either a Tensor or a tuple of Tensors",
+             "single Tensor.": "should contain a single Tensor"}
+    expected = [ours_words for theirs_words, ours_words in words.items() if theirs_words in str(theirs.value)]
+    assert expected and expected[0] in str(ours.value)
