@@ -425,4 +425,7 @@ def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = 
 def glu(input: Any, dim: int = -1, *, axis: int | None = None) -> Any:
     """Gated linear unit along ``dim`` (or the array API's ``axis``), whose size must be even."""
     check_real_floating("glu", input)
+    if input.ndim == 0:  # PyTorch refuses too; the modulo below would divide by the missing axis's size
+        raise ValueError("glu: expected an input of at least 1 dimension (its size along dim is halved), got a 0-d "
+                         "tensor")
     return GLUFunction.apply(input, axis=check_axis("glu", input, dim if axis is None else axis))

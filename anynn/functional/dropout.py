@@ -12,10 +12,11 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..backend import Backend, DeviceRNG
+from ..backend import Backend, DeviceRNG, dtype_name
 from ..backend.typing import Namespace
 from ..init import default_generator
 from .inplace_option import in_place
+from .value_checks import UnsupportedDTypeError, is_real_floating
 
 
 class DropoutFunction(Function):
@@ -71,7 +72,15 @@ def keep_mask(generator: DeviceRNG, shape: tuple[int, ...], dtype: Any, p: float
     return generator.uniform(shape, dtype) >= p
 
 
-def _generator(input: Tensor, generator: DeviceRNG | int | None) -> DeviceRNG:
+def _generator(input: Tensor, generator: DeviceRNG | int | None, name: str = "dropout") -> DeviceRNG:
+    """The generator a mask for ``input`` is drawn from, once ``input`` is known to be a real floating Tensor (as
+    PyTorch: integers cannot hold the scaled values, and its Bernoulli draw has no complex kernel)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__module__}."
+                        f"{type(input).__name__}; wrap it with anynn.tensor(...)")
+    if not is_real_floating(input):
+        raise UnsupportedDTypeError(f"{name}(): expected a real floating point input, got dtype "
+                                    f"{dtype_name(input.array.dtype)}; convert it first (x.float())")
     return dropout_generator(input.backend, generator)
 
 
@@ -133,7 +142,8 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         raise ValueError(f"dropout2d: feature dropout requires at least 2 dimensions in the input, got "
                          f"{input.ndim}-D input of shape {input.shape}")
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    return _drop("dropout2d", input, inplace, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return _drop("dropout2d", input, inplace, p=p, generator=_generator(input, generator, "dropout2d"),
+                 mask_shape=mask_shape)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -149,11 +159,15 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
                       "result in an error in a future release.", UserWarning, stacklevel=2)
     if not training or p == 0.0:
         return input
+    if input.ndim == 0:  # PyTorch adds a batch axis, and a 1-D input has no channel axis to drop
+        raise ValueError("dropout3d: feature dropout requires at least 2 dimensions in the input (after the batch "
+                         "axis added to an unbatched input), got 0-D input")
     if input.ndim == 5:
         mask_shape = tuple(input.shape[:2]) + (1, 1, 1)
     else:  # unbatched: PyTorch adds a batch axis of 1, then drops per (1, axis 0) pair
         mask_shape = tuple(input.shape[:1]) + (1,) * (input.ndim - 1)
-    return _drop("dropout3d", input, inplace, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return _drop("dropout3d", input, inplace, p=p, generator=_generator(input, generator, "dropout3d"),
+                 mask_shape=mask_shape)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -169,4 +183,5 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     mask_shape = tuple(input.shape[:-1]) + (1,)
-    return _drop("dropout1d", input, inplace, p=p, generator=_generator(input, generator), mask_shape=mask_shape)
+    return _drop("dropout1d", input, inplace, p=p, generator=_generator(input, generator, "dropout1d"),
+                 mask_shape=mask_shape)

@@ -65,7 +65,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     p = _check_p("alpha_dropout", p)
     if not training or p == 0.0:
         return input
-    return _alpha("alpha_dropout", input, inplace, p, generator=_generator(input, generator),
+    return _alpha("alpha_dropout", input, inplace, p, generator=_generator(input, generator, "alpha_dropout"),
                   mask_shape=tuple(input.shape))
 
 
@@ -79,6 +79,6 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
         raise ValueError(f"feature_alpha_dropout: feature dropout requires at least 2 dimensions in the input, "
                          f"got {input.ndim}-D input of shape {input.shape}")
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    return _alpha("feature_alpha_dropout", input, inplace, p, generator=_generator(input, generator),
-                  mask_shape=mask_shape)
+    generator = _generator(input, generator, "feature_alpha_dropout")
+    return _alpha("feature_alpha_dropout", input, inplace, p, generator=generator, mask_shape=mask_shape)
 

@@ -90,10 +90,10 @@ class Transformer(Module):
         """
         batched = src.ndim == 3
         batch_axis = 0 if self.batch_first else 1
-        if batched and src.shape[batch_axis] != tgt.shape[batch_axis]:
+        if batched and (tgt.ndim != 3 or src.shape[batch_axis] != tgt.shape[batch_axis]):
             raise RuntimeError(f"Transformer: the batch number of src and tgt must be equal, got src shape "
                                f"{tuple(src.shape)} and tgt shape {tuple(tgt.shape)} (batch_first={self.batch_first})")
-        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+        if src.ndim == 0 or tgt.ndim == 0 or src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
             raise RuntimeError(f"Transformer: the feature number of src and tgt must be equal to d_model "
                                f"({self.d_model}), got src shape {tuple(src.shape)} and tgt shape {tuple(tgt.shape)}")
         memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)

@@ -31,7 +31,7 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
     if last_dim is not None and (not shape or shape[-1] != last_dim):
         raise ValueError(f"{name}: expected input with {last_dim} {what} in the last dimension, "
                          f"got shape {x.shape}")
-    if dim is not None and size is not None and shape[dim] != size:
+    if dim is not None and size is not None and (dim >= len(shape) or shape[dim] != size):
         raise ValueError(f"{name}: expected {size} {what} in dimension {dim}, got input of shape {x.shape}")
     params = getattr(layer, "_parameters", None)
     weight = next(iter(params.values()), None) if params else None

@@ -112,6 +112,21 @@ def test_errors():
         dropout(make("numpy", np.ones(3, np.float32)), 2.0)
     with pytest.raises(TypeError, match="Dropout: expected an anynn Tensor"):
         Dropout(0.5)(np.ones(3))
+    with pytest.raises(TypeError, match=r"^dropout\(\): argument 'input' must be Tensor, not numpy.ndarray"):
+        dropout(np.ones(3, np.float32))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool", "complex64"])
+@pytest.mark.parametrize("name", ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+                                  "feature_alpha_dropout"])
+def test_a_mask_of_a_non_real_floating_input_is_refused_as_by_torch(backend, name, dtype):
+    # PyTorch: "result type Float can't be cast to the desired output type Long"; no Bernoulli kernel for complex
+    x = np.ones((2, 3, 4), dtype)
+    with pytest.raises(RuntimeError):
+        getattr(F_TORCH, name)(torch.tensor(x), 0.5, True)
+    with pytest.raises(TypeError, match=rf"^{name}\(\): expected a real floating point input, got dtype {dtype}"):
+        getattr(anynn.nn.functional, name)(make(backend, x), 0.5, True)
+    np.testing.assert_array_equal(getattr(anynn.nn.functional, name)(make(backend, x), 0.5, False).numpy(), x)
 
 
 @pytest.mark.parametrize("name", ["Dropout2d", "FeatureAlphaDropout"])
@@ -215,7 +230,7 @@ def _shared_axes(values: np.ndarray) -> tuple[int, ...]:
                  if values.shape[ax] > 1 and np.all(values == np.take(values, [0], axis=ax)))
 
 
-SHAPES = [(40, 30), (20, 30, 4), (10, 12, 3, 3), (6, 8, 2, 2, 2), (30, 8, 2, 2, 1, 2), (30,), (30, 4, 2)]
+SHAPES = [(40, 30), (20, 30, 4), (10, 12, 3, 3), (6, 8, 2, 2, 2), (30, 8, 2, 2, 1, 2), (30,), (30, 4, 2), ()]
 
 
 @pytest.mark.jax(run=False)  # moved here from a file outside the jax subset (eager JAX is slow)

@@ -23,7 +23,8 @@ LIBRARY_PHRASES = ("numpy boolean", "Only floating-point dtypes are allowed", "O
                    "Only numeric dtypes", "Python float scalars", "Python int scalars", "Unsupported dtype",
                    "not implemented for",
                    "axes don't match", "cannot reshape", "zero-size array", "needs at least one Tensor input",
-                   "has no attribute", "can't be cast", "operands could not be broadcast", "is out of bounds for axis")
+                   "has no attribute", "can't be cast", "operands could not be broadcast", "is out of bounds for axis",
+                   "tuple index out of range", "modulo by zero", "for random")
 NAMES = sorted(RECIPES)
 # a loss refuses values it has no meaning for (BCELoss: probabilities outside [0, 1], as PyTorch does)
 REFUSES_VALUES = {"BCELoss"}
@@ -168,6 +169,23 @@ def test_a_wrong_shape_is_refused_naming_the_layer(backend, case):
     with pytest.raises((ValueError, IndexError, RuntimeError)) as info:
         _call(module, [_tensor(a, backend) for a in RECIPES[name].bad[k]()])
     _assert_names_the_layer(name, info.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_0d_input_runs_or_is_refused_naming_the_layer(name):
+    # PyTorch runs the elementwise layers on a 0-d tensor and refuses the rest ("dimension out of range", "glu does
+    # not support scalars", PReLU's "Not allow zero-dim input tensor"); the shape logic is the same on every backend
+    backend = get_backend("numpy")
+    module = _build(name, backend)
+    arrays = RECIPES[name].inputs()
+    arrays[0] = arrays[0].reshape(-1)[0].reshape(())
+    try:
+        with np.errstate(all="ignore"):
+            out = _call(module, [_tensor(a, backend) for a in arrays])
+    except (ValueError, IndexError, RuntimeError, TypeError) as error:
+        _assert_names_the_layer(name, error)
+        return
+    assert all(o.backend == backend for o in _outputs(out))
 
 
 @pytest.mark.parametrize("name", NAMES)
