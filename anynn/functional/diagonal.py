@@ -41,7 +41,11 @@ def embed_diagonal(xp: Namespace, d: Any, offset: int, rows: int, cols: int) -> 
     i = xp.arange(rows, device=device(d))[:, None]
     j = xp.arange(cols, device=device(d))[None, :]
     on = (j - i) == offset
-    zeros = xp.zeros(tuple(d.shape[:-1]) + (max(rows, cols) - length + 1,), dtype=d.dtype, device=device(d))
+    fill = max(rows, cols) - length + 1
+    if None in d.shape:  # a symbolic axis (ONNX export): zeros broadcast over d's own leading axes
+        zeros = xp.zeros_like(d[..., :1]) + xp.zeros((fill,), dtype=d.dtype, device=device(d))
+    else:
+        zeros = xp.zeros(tuple(d.shape[:-1]) + (fill,), dtype=d.dtype, device=device(d))
     padded = xp.concat([d, zeros], axis=-1)  # long enough to index by row or by column
     if offset >= 0:  # row i holds d[i]
         values = padded[..., :rows][..., :, None]
@@ -50,12 +54,18 @@ def embed_diagonal(xp: Namespace, d: Any, offset: int, rows: int, cols: int) -> 
     return xp.where(on, values, xp.zeros_like(values))
 
 
+_SYMBOLIC = ("{name}: the {what} is a symbolic axis (an ONNX export with it in dynamic_axes): the diagonal's length "
+             "would be known only when the graph runs; export with a static size there")
+
+
 class Diagonal(Function):
     """Diagonal ``offset`` of the last two axes: ``(..., N, M)`` → ``(..., L)``."""
 
     offset: int
 
     def forward(self, xp: Namespace, a: Any) -> Any:
+        if a.shape[-2] is None or a.shape[-1] is None:
+            raise NotImplementedError(_SYMBOLIC.format(name="diagonal", what="size of the matrices (the two axes)"))
         self.rows, self.cols = a.shape[-2], a.shape[-1]
         return read_diagonal(xp, a, self.offset)
 
@@ -69,6 +79,8 @@ class DiagEmbed(Function):
     offset: int
 
     def forward(self, xp: Namespace, d: Any) -> Any:
+        if d.shape[-1] is None:
+            raise NotImplementedError(_SYMBOLIC.format(name="diag_embed", what="length of the diagonals (last axis)"))
         size = d.shape[-1] + abs(self.offset)
         return embed_diagonal(xp, d, self.offset, size, size)
 

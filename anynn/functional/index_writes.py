@@ -63,6 +63,8 @@ def _along(input: Tensor, dim: int, idx: Any, source: Tensor) -> tuple[Tensor, A
     if source.ndim == 0:
         source = source.reshape(1)
     spread = xp.reshape(idx, tuple(-1 if d == dim else 1 for d in range(source.ndim)))
+    if None in source.array.shape:  # a symbolic axis (ONNX export): broadcast against the source itself
+        return input, xp.broadcast_arrays(spread, source.array)[0], source
     return input, xp.broadcast_to(spread, tuple(source.shape)), source
 
 

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
+from .formulas.counts import element_count
 from .precision import cast_to, is_low_precision, upcast
 from .value_checks import check_floating, check_real_floating
 
@@ -113,9 +114,7 @@ class BatchNorm(Function):
         if self.training:
             xhat, invstd, mean, var = _normalize(xp, x, self.axes, self.eps)
             if self.running_mean is not None:
-                count = 1
-                for ax in self.axes:
-                    count *= x.shape[ax]
+                count = element_count(xp, x, self.axes)  # (a 0-d array over a symbolic axis: ONNX export)
                 m = self.momentum
                 unbiased = xp.reshape(var, (channels,)) * (count / (count - 1))
                 running_mean, running_var = self.running_mean.array, self.running_var.array
@@ -258,7 +257,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     check_real_floating("batch_norm", input)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got shape {input.shape}")
-    if training and input.size // input.shape[1] <= 1:
+    if training and None not in input.shape and input.size // input.shape[1] <= 1:  # (None: a symbolic axis)
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                          f"shape {input.shape}")
     if not training and (running_mean is None or running_var is None):

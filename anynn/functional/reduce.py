@@ -234,6 +234,8 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
     if unbiased is not None:
         correction = 1.0 if unbiased else 0.0
     axes = _axes(axis, x.ndim)
+    if any(x.shape[ax] is None for ax in axes):  # a symbolic axis (ONNX export): the count as the graph runs
+        return _symbolic_var(x, axis, axes, keepdims, correction)
     count = 1
     for ax in axes:
         count *= x.shape[ax]
@@ -252,6 +254,19 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
     else:
         squares = centred * centred
     return sum(squares, axis=axis, keepdims=keepdims) / float(freedom)
+
+
+def _symbolic_var(x: Any, axis: Any, axes: tuple[int, ...], keepdims: bool, correction: float) -> Any:
+    """`var` over axes of which one is symbolic (an ONNX export with it in dynamic_axes): divided by the count read
+    from the array as the graph runs, less ``correction`` (no count left gives inf or NaN, as PyTorch's divisor 0)."""
+    from ..autograd.tensor import make_tensor
+    from .formulas.counts import element_count
+
+    xp = x.backend.xp
+    freedom = element_count(xp, x.array, axes) - correction  # (the recording library has no complex dtype)
+    centred = x - mean(x, axis=axis, keepdims=True)
+    squares = centred * centred
+    return sum(squares, axis=axis, keepdims=keepdims) / make_tensor(freedom, x.backend, None, 0)
 
 
 def _nonpositive_norm(x: Any, p: float, dim: Any, keepdim: bool) -> Any:

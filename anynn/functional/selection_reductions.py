@@ -8,6 +8,7 @@ with `anynn.functional.gather`, whose gradient scatter-adds ``g`` to the chosen 
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 from ..autograd.tensor import Tensor, make_tensor
@@ -71,8 +72,11 @@ def _running_extreme(name: str, input: Tensor, dim: int, largest: bool) -> Value
         empty = xp.zeros(a.shape, dtype=xp.int64, device=input.backend.device)
         return ValuesIndices(elementwise.clone(input), make_tensor(empty, input.backend, None, 0))
     moved = xp.moveaxis(a, axis, 0)
-    best, where = moved[0, ...], xp.zeros(moved.shape[1:], dtype=xp.int64, device=input.backend.device)
     floating = xp.isdtype(a.dtype, "real floating")
+    if moved.shape[0] is None:  # a symbolic axis (ONNX export): no loop over its steps, all pairs compared at once
+        index = make_tensor(_running_extreme_indices(xp, moved, axis, largest, floating), input.backend, None, 0)
+        return ValuesIndices(indexing.gather(input, axis, index), index)
+    best, where = moved[0, ...], xp.zeros_like(moved[0, ...], dtype=xp.int64)  # (zeros_like: symbolic axes kept)
     found = [where]
     for i in range(1, moved.shape[0]):  # the sizes are static: one slice per step, traceable
         x = moved[i, ...]
@@ -85,6 +89,35 @@ def _running_extreme(name: str, input: Tensor, dim: int, largest: bool) -> Value
     indices = xp.moveaxis(xp.stack(found, axis=0), 0, axis)
     index = make_tensor(indices, input.backend, None, 0)
     return ValuesIndices(indexing.gather(input, axis, index), index)
+
+
+def _running_extreme_indices(xp: Any, moved: Any, axis: int, largest: bool, floating: bool) -> Any:
+    """The indices of `_running_extreme` along the first axis of ``moved`` (n, ...), for a symbolic n: step i's
+    extreme over the steps j <= i (an (n, n, ...) comparison, O(n^2) memory), then the last such j holding it (the
+    loop's ``>=`` moves the index to a later equal value; a NaN, once seen, is the extreme and each later NaN takes
+    the index)."""
+    lane = moved[(slice(None),) + (0,) * (moved.ndim - 1)]  # (n,)
+    steps = xp.cumulative_sum(xp.ones_like(lane, dtype=xp.int64)) - 1
+    steps = xp.reshape(steps, (-1,) + (1,) * (moved.ndim - 1))
+    seen = steps[None, ...] <= steps[:, None, ...]  # (i, j, 1...): step j is at or before step i
+    rows = moved[None, ...]  # (1, j, ...)
+    if xp.isdtype(moved.dtype, "bool"):
+        worst: Any = not largest
+    elif floating:
+        worst = -math.inf if largest else math.inf
+    else:
+        info = xp.iinfo(moved.dtype)
+        worst = info.min if largest else info.max
+    fill = xp.asarray(worst, dtype=moved.dtype)
+    usable = seen & ~xp.isnan(rows) if floating else seen
+    candidates = xp.where(usable, rows, fill)
+    extreme = xp.max(candidates, axis=1) if largest else xp.min(candidates, axis=1)  # (i, ...): NaNs left out
+    hits = usable & (rows == extreme[:, None, ...])
+    if floating:
+        nans = seen & xp.isnan(rows)
+        hits = xp.where(xp.any(nans, axis=1, keepdims=True), nans, hits)
+    last = xp.max(xp.where(hits, steps[None, ...], xp.asarray(-1, dtype=xp.int64)), axis=1)
+    return xp.moveaxis(last, 0, axis)
 
 
 def cummax(input: Tensor, dim: int) -> ValuesIndices:  # noqa: A002 - PyTorch's name

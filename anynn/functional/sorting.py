@@ -68,7 +68,10 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     """The ``k`` largest (or smallest) entries along ``dim`` and their indices, largest first (``torch.topk``)."""
     axis = checked_dim("topk", input, dim)
     size = input.shape[axis] if input.ndim else 1
-    if not 0 <= k <= size:
+    if size is None:  # a symbolic axis (ONNX export): its size is known when the graph runs (k must not exceed it)
+        if k < 0:
+            raise RuntimeError(f"topk: k ({k}) must not be negative (dim {dim} of input shape {input.shape})")
+    elif not 0 <= k <= size:
         raise RuntimeError(f"topk: k ({k}) is out of range for dim {dim} of size {size} (input shape {input.shape})")
     values, indices = sort(input, axis, descending=largest)
     first = tuple(slice(0, k) if a == axis else slice(None) for a in range(input.ndim))

@@ -110,7 +110,7 @@ class _BatchNorm(_NormBase):
             self.num_batches_tracked.array = self.num_batches_tracked.array + 1
             factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
         use_batch_stats = self.training or self.running_mean is None
-        if use_batch_stats and x.size // x.shape[1] <= 1:
+        if use_batch_stats and None not in x.shape and x.size // x.shape[1] <= 1:  # (None: a symbolic axis)
             raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of "
                              f"shape {x.shape}")
         tracked = not self.training or self.track_running_stats

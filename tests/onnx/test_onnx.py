@@ -496,6 +496,59 @@ def test_symbolic_batch_and_length_run_in_onnxruntime_as_in_anynn(family: str) -
         _close(session.run(None, dict(zip(names, feeds))), _anynn(model, feeds))
 
 
+class Calls(nn.Module):
+    """A model whose forward is one function of its inputs (the operations a table row checks)."""
+
+    def __init__(self, function: Callable[..., Any], *layers: Any) -> None:
+        super().__init__()
+        self.function, self.layers = function, nn.ModuleList(layers)
+
+    def forward(self, *inputs: Any) -> Any:
+        return self.function(*inputs, *self.layers)
+
+
+def _batch_norms(x: Any, grid: Any, layer: Any, layer2d: Any) -> Any:
+    F = nn.functional  # batch statistics: no running ones, and F.batch_norm in training mode (its update: a copy's)
+    trained = F.batch_norm(grid, layer2d.running_mean, layer2d.running_var, layer2d.weight, training=True)
+    return layer(x), layer(grid.flatten(2)), trained, F.batch_norm(x, None, None, training=True, eps=1e-3)
+
+
+# name -> (model builder, inputs for batch n, batch axis of every input): operations that read the batch axis' size
+# or run along it, under a symbolic batch; run at batch sizes 4, 2 and 7 (a batch of 1 has no unbiased variance)
+Row = tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, ...]], tuple[int | None, ...]]
+ALONG_THE_BATCH: dict[str, Row] = {
+    # running extremes along a symbolic axis compare all pairs of steps (NaNs and ties: the last index reaching it)
+    "running_extremes_topk": (lambda: Calls(lambda x: (anynn.cummax(x, 2), x.cummin(0), x.topk(2, dim=0),
+                                                       x.topk(2, dim=0, largest=False))),
+                              lambda n: (np.where(_floats(n, 3, 7) > 1.2, np.nan, np.round(_floats(n, 3, 7))),),
+                              (0,)),
+    "index_writes_diagonals": (lambda: Calls(lambda x, s: (
+        x.index_add(2, anynn.tensor([0, 3, 3]), x[:, :, :3]), x.index_add(1, anynn.tensor([0, 2]), s, alpha=2.0),
+        x.index_copy(2, anynn.tensor([4, 1]), x[:, :, :2]), anynn.diag_embed(x, offset=-1),
+        anynn.diag_embed(x.diagonal(0, 1, 2)), x.diagonal(-1, 1, 2))),
+                               lambda n: (_floats(n, 3, 7), _floats(n, 2, 7)), (0, 0)),
+    "variance_over_batch": (lambda: Calls(lambda x: (x.var(0), x.std((0, 2), unbiased=False),
+                                                     anynn.var_mean(x, 0, keepdim=True), x.var(correction=2))),
+                            lambda n: (_floats(n, 3, 7),), (0,)),
+    "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
+                                       nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
+}
+
+
+@pytest.mark.parametrize("name", list(ALONG_THE_BATCH))
+def test_operations_along_a_symbolic_batch_run_in_onnxruntime_as_in_anynn(name: str) -> None:
+    build, make_inputs, axes = ALONG_THE_BATCH[name]
+    anynn.manual_seed(0)
+    model = build().eval()
+    names = [f"in{i}" for i in range(len(axes))]
+    dynamic_axes = {name: {axis: "batch"} for name, axis in zip(names, axes) if axis is not None}
+    proto = export(model, make_inputs(4), io.BytesIO(), input_names=names, dynamic_axes=dynamic_axes)
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    for batch in (4, 2, 7):
+        feeds = make_inputs(batch)
+        _close(session.run(None, dict(zip(names, feeds))), _anynn(model, feeds))
+
+
 def _torch_node_count(build: Callable[[Any], Any], example: np.ndarray) -> int:
     import onnx
     import torch
