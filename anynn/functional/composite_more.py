@@ -108,9 +108,10 @@ def _lower_valid_position(values: Tensor, axis: int) -> Tensor:
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
     """The lower median of the non-NaN elements (``torch.nanmedian``): a 0-d tensor over all elements, or
     ``(values, indices)`` along ``dim``; NaN only where every element is NaN (that lane's index is then one of its
-    positions, not necessarily PyTorch's). Integer tensors: `anynn.median`. The gradient reaches the chosen element."""
+    positions, not necessarily PyTorch's). Integer tensors: `anynn.median`. The gradient reaches the chosen element
+    (over all elements: shared by the elements equal to it, as PyTorch's)."""
     from .indexing import gather
-    from .statistics import median
+    from .statistics import median, shared_by_ties
 
     xp = input.backend.xp
     if not xp.isdtype(input.array.dtype, "real floating"):
@@ -120,7 +121,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
         if flat.shape[0] == 0:
             return flat.sum() * float("nan")  # PyTorch's: NaN, connected to the (empty) input
         values = sort(flat, 0).values
-        return shape.reshape(gather(values, 0, _lower_valid_position(values, 0)), ())
+        return shared_by_ties(flat, gather(values, 0, _lower_valid_position(values, 0)))
     axis = checked_dim("nanmedian", input, dim)
     if input.ndim == 0:
         return ValuesIndices(input, input.new_zeros((), dtype="int64"))

@@ -1,7 +1,8 @@
 """Order and moment statistics under PyTorch's names: ``median`` and the pairs ``var_mean`` / ``std_mean``.
 
-``median`` is the lower median (``sorted[(n - 1) // 2]``), as PyTorch's; its gradient goes to the element it
-picked, through the sort.
+``median`` is the lower median (``sorted[(n - 1) // 2]``), as PyTorch's. Along ``dim`` its gradient goes to the
+element it picked, through the sort; over all elements it is shared evenly by every element equal to the median
+(every NaN where it is NaN), as PyTorch's ``median()`` and ``nanmedian()`` share it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ def _nothing(input: Tensor) -> Tensor:
     return Tensor._make(xp.full((), value, dtype=dtype, device=input.backend.device), input.backend, None, 0)
 
 
+def shared_by_ties(flat: Tensor, picked: Tensor) -> Tensor:
+    """The 0-d ``picked`` (an element of the 1-D ``flat``) with its gradient shared evenly by the elements of ``flat``
+    equal to it, or by its NaNs where it is NaN (PyTorch's rule for ``median()``): ``picked + sum((flat - picked) *
+    mask) / count`` with ``picked`` held constant adds an exact zero to the value, and the second derivative is 0."""
+    xp, be = flat.backend.xp, flat.backend
+    value = picked.detach().reshape(())
+    equal = xp.where(xp.isnan(value.array), xp.isnan(flat.array), flat.array == value.array)
+    mask = xp.astype(equal, flat.array.dtype)
+    share = Tensor._make(mask / xp.sum(mask), be, None, 0)
+    others = Tensor._make(~equal, be, None, 0)  # filled with 0 so that a NaN left out of the median stays out
+    return value + ((flat - value).masked_fill(others, 0.0) * share).sum()
+
+
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002 - PyTorch's name
     """The lower median of all elements (a 0-d tensor), or ``(values, indices)`` along ``dim`` (``torch.median``);
     NaN where the elements hold one."""
@@ -47,7 +61,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         values, _ = sort(flat)
         if not input.backend.xp.isdtype(values.array.dtype, "real floating"):
             return GetItem.apply(values, index=((flat.shape[0] - 1) // 2,))
-        return gather(values, 0, Tensor._make(_middle(values, 0), input.backend, None, 0)).reshape(())
+        return shared_by_ties(flat, gather(values, 0, Tensor._make(_middle(values, 0), input.backend, None, 0)))
     ndim = input.ndim or 1
     if not -ndim <= dim < ndim:
         raise IndexError(f"median: dim {dim} is out of range for a tensor of shape {tuple(input.shape)}")

@@ -553,6 +553,13 @@ case("cross_entropy_probabilities_weight_requires_grad",
      lambda L, x, p, w: L.F.cross_entropy(x, p, weight=w, label_smoothing=0.2), _FUZZ18.standard_normal((2, 3, 2)),
      _FUZZ18.uniform(0.1, 0.5, (2, 3, 2)), _FUZZ18.uniform(0.5, 2.0, 3))
 
+# -- found by session 20's random sweep (their own draws): median over all elements shares its gradient among the
+# elements equal to it (PyTorch's evenly_distribute_backward), not only the one the sort picked
+_FUZZ20 = np.random.default_rng(20)
+_TIED = np.array([[0.5, -1.0, 0.5], [2.0, 0.5, 1.5], [-0.5, 0.5, 1.0]])
+case("median_all_ties", lambda L, x: L.T.median(x) * x, _TIED)
+case("nanmedian_all_ties", lambda L, x: L.T.nanmedian(x * x) * x, _TIED)
+
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
 TORCH_REFUSES = {"hardsigmoid": "hardsigmoid_backward", "cdist": "_cdist_backward",
