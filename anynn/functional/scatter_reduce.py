@@ -166,7 +166,8 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     if idx.ndim != input.ndim or src.ndim != input.ndim:
         raise RuntimeError(f"{name}: index {tuple(idx.shape)}, src {src.shape} and input {input.shape} must have the "
                            f"same number of dimensions")
-    if any(i > s or (d != dim and i > n) for d, (i, s, n) in enumerate(zip(idx.shape, src.shape, input.shape))):
+    if any(i > s or (d != dim and i > n) for d, (i, s, n) in enumerate(zip(idx.shape, src.shape, input.shape))
+           if None not in (i, s, n)):  # (None: a symbolic axis, ONNX export, whose sizes are checked as it runs)
         raise RuntimeError(f"{name}: index of shape {tuple(idx.shape)} must be no larger than src {src.shape} and, "
                            f"outside dim {dim}, than the input {input.shape}")
     if src.dtype != input.dtype:

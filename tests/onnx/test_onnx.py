@@ -530,6 +530,13 @@ ALONG_THE_BATCH: dict[str, Row] = {
     "variance_over_batch": (lambda: Calls(lambda x: (x.var(0), x.std((0, 2), unbiased=False),
                                                      anynn.var_mean(x, 0, keepdim=True), x.var(correction=2))),
                             lambda n: (_floats(n, 3, 7),), (0,)),
+    # ScatterElements with each reduction; NaN wins a max or min (onnxruntime's pass over it); integer means floor
+    "scatter_reduce": (lambda: Calls(lambda x, i, n: [
+        (x.scatter_reduce(2, i, x[:, :, 3:7], reduce=r), x.scatter_reduce(2, i, x[:, :, :4], r, include_self=False),
+         n.scatter_reduce(2, i, -n[:, :, :4], reduce=r, include_self=r == "mean")) for r in
+        ("sum", "prod", "mean", "amax", "amin")]),
+                       lambda n: (np.where(_floats(n, 3, 7) > 1.5, np.nan, np.round(_floats(n, 3, 7))),
+                                  _labels(n, 7, (n, 3, 4)), _labels(n + 1, 9, (n, 3, 7)) - 4), (0, 0, 0)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
@@ -718,6 +725,11 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
 
     with pytest.raises(ExportError, match=r"squeeze: dim \[0\] .* symbolic size"):
         export(Squeeze(), _floats(1, 3), io.BytesIO(), dynamic_axes={"input": [0]})
+
+    peaks = Calls(lambda x, i: x.scatter_reduce(1, i, x, "amax"))  # ScatterElements' max: opset 18 on
+    with pytest.raises(ExportError, match=r"scatter_reduce: reduce='amax' .* opset 17 .*opset_version >= 18"):
+        export(peaks, (_floats(2, 3), _labels(0, 3, (2, 3))), io.BytesIO(), opset_version=17,
+               dynamic_axes={"input": [0], "input_1": [0]})
 
 
     class AllPositions(nn.Module):
