@@ -264,8 +264,9 @@ def group_norm(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
 
 # -- attention --------------------------------------------------------------------------------------
 def scaled_dot_product_attention(fn: Any, xp: Namespace, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
-    """MatMul, Mul, (Add or Where for the mask), Softmax, MatMul; a row with no allowed key gives NaN, as in
-    PyTorch's export (anynn's own forward gives zeros there)."""
+    """MatMul, Mul, (Add or Where for the mask), Softmax, MatMul. With a mask, a row with no allowed key (all its
+    scores -inf) gets zero weights, as anynn's forward and PyTorch's eager attention (Softmax alone gives NaN there):
+    a ReduceMax, a Greater and a Where."""
     if fn.keep is not None:
         return NotImplemented
     op = _op()
@@ -287,6 +288,9 @@ def scaled_dot_product_attention(fn: Any, xp: Namespace, q: Any, k: Any, v: Any,
     if allowed is not None:
         scores = op.where(allowed, scores, const(-np.inf, dtype))
     weights = op.softmax(scores, axis=-1)
+    if mask is not None:  # (a causal mask alone always allows key 0)
+        some = op.greater(op.reduce_max(scores, const([-1], np.int64), keepdims=1), const(-np.inf, dtype))
+        weights = op.where(some, weights, const(0, dtype))
     out = wrap(op.matmul(weights, var(v)))
     return (out, wrap(weights)) if fn.return_weights else out
 

@@ -318,6 +318,11 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
     "spatial_transformer": (Transformer2d, lambda n: (_floats(n, 3, 5, 6), _labels(n, 4, (n, 2))), (0, 0)),
     "embedding_max_norm": (lambda: nn.Embedding(20, 4, padding_idx=0, max_norm=1.0),
                            lambda n: (np.random.default_rng(n).integers(0, 20, (n, 5)),), (0,)),
+    # rows with no allowed key (a boolean mask, a float one of -inf): zero weights, as anynn's and PyTorch's eager
+    "attention_masked_rows": (lambda: Calls(lambda q, m: (
+        nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=m),
+        nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=anynn.where(m, 0.0, float("-inf"))))),
+                              lambda n: (_floats(n, 2, 5, 4), _floats(5, 5) > 0.3), (0, None)),
     "activations": (lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh(), nn.Hardswish(), nn.Sigmoid(), nn.Softplus(),
         nn.Mish(), nn.Softsign(), nn.PReLU(), nn.GELU("tanh"), nn.CELU(), nn.LogSigmoid(), nn.Hardsigmoid(),
