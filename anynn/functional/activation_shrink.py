@@ -14,7 +14,7 @@ from .activation import integers_kept
 from .elementwise import as_floating
 from .formulas.conjugate import conj
 from .inplace_option import in_place
-from .value_checks import check_real_floating, is_floating
+from .value_checks import check_real_floating, is_floating, refuse_complex
 
 
 class HardshrinkFunction(Function):
@@ -92,6 +92,7 @@ def tanhshrink(input: Any) -> Any:
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
     """``x`` where ``x > threshold``, else ``value``, on input (*). ``inplace=True`` overwrites the input and
     returns it (`in_place`)."""
+    refuse_complex("threshold", input)
     if inplace:
         return in_place(input, "threshold_",
                         lambda s: ThresholdFunction.apply(s, threshold=float(threshold), value=float(value)))

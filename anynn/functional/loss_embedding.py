@@ -12,6 +12,7 @@ from .distance import p_norm, p_norm_grad
 from .elementwise import as_common_floating, clip, maximum
 from .loss import _Reduced
 from .loss_reduction import check_reduction, data_of, legacy_reduction
+from .value_checks import refuse_complex
 
 _EPSILON = 1e-12  # PyTorch's, added to each squared norm of the cosine embedding loss
 
@@ -109,6 +110,7 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
     if tuple(input1.shape) != tuple(input2.shape) or tuple(input1.shape[:-1]) != t:
         raise ValueError(f"cosine_embedding_loss: inputs {tuple(input1.shape)}, {tuple(input2.shape)} and target "
                          f"{t} do not match: expected inputs (N, D) and target (N,)")
+    refuse_complex("cosine_embedding_loss", input1, input2, target)
     input1, input2 = as_common_floating(input1, input2)  # the target's dtype does not count, as in PyTorch
     target = target.astype(input1.dtype) if isinstance(target, Tensor) else input1.backend.xp.astype(target,
                                                                                                     input1.array.dtype)
@@ -131,6 +133,7 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     _same_ndim("triplet_margin_loss", anchor, positive, negative)
     if anchor.ndim == 0:
         raise ValueError("triplet_margin_loss: inputs must have at least one dimension, got scalars")
+    refuse_complex("triplet_margin_loss", anchor, positive, negative)  # as pairwise_distance (docs/differences.md)
     anchor, positive, negative = as_common_floating(anchor, positive, negative)
     return TripletMargin.apply(anchor, positive, negative, reduction=reduction, margin=float(margin), p=float(p),
                                eps=float(eps), swap=bool(swap))

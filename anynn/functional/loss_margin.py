@@ -22,6 +22,7 @@ from .loss import _device, _Reduced
 from .loss_inputs import _type_name, check_broadcasts_to, float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
 from .value_checks import check_floating as check_value_floating
+from .value_checks import refuse_complex
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -227,6 +228,7 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     check_reduction("margin_ranking_loss", reduction)
     _no_host_values("margin_ranking_loss", input1=input1, input2=input2, target=target)
     _same_ndim("margin_ranking_loss", input1, input2, target)
+    refuse_complex("margin_ranking_loss", input1, input2, target)
     input1, input2, target = as_common_floating(input1, input2, target)
     target = float_target("margin_ranking_loss", target, input1)  # +-1 integers: the inputs' dtype, as PyTorch
     return MarginRanking.apply(input1, input2, target, reduction=reduction, margin=float(margin))
@@ -238,6 +240,7 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_aver
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("hinge_embedding_loss", reduction)
     _no_host_values("hinge_embedding_loss", input=input, target=target)
+    refuse_complex("hinge_embedding_loss", input, target)
     return HingeEmbedding.apply(input, target, reduction=reduction, margin=float(margin))
 
 
@@ -247,6 +250,7 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("soft_margin_loss", reduction)
     check_value_floating("soft_margin_loss", input)
+    refuse_complex("soft_margin_loss", input, target)
     if isinstance(target, Tensor) or hasattr(target, "shape"):  # PyTorch writes the result into input's shape
         check_broadcasts_to("soft_margin_loss", "target", target, tuple(input.shape))
     return SoftMargin.apply(input, float_target("soft_margin_loss", target, input), reduction=reduction)
@@ -258,6 +262,7 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multilabel_soft_margin_loss", reduction)
     check_same_shape("multilabel_soft_margin_loss", input, target)
+    refuse_complex("multilabel_soft_margin_loss", input, target)
     weight_array = option_array("multilabel_soft_margin_loss", "weight", weight, input, refuse_grad=False)
     if isinstance(weight, Tensor) and weight.requires_grad:  # differentiable, as in PyTorch's composite
         weight_array = weight if weight.dtype == input.dtype else weight.to(input.dtype)
@@ -274,6 +279,7 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p}")
     if input.ndim not in (1, 2):
         raise ValueError(f"multi_margin_loss: expected 1-D (C,) or 2-D (N, C) input, got shape {tuple(input.shape)}")
+    refuse_complex("multi_margin_loss", input)
     C = input.shape[-1]
     target = _class_targets("multi_margin_loss", input, target, tuple(input.shape[:-1]))
     _check_class_range("multi_margin_loss", input.backend, target, target >= 0, C)
@@ -292,6 +298,7 @@ def multilabel_margin_loss(input: Any, target: Any, size_average: bool | None = 
     if input.ndim not in (1, 2):
         raise ValueError(f"multilabel_margin_loss: expected 1-D (C,) or 2-D (N, C) input, "
                          f"got shape {tuple(input.shape)}")
+    refuse_complex("multilabel_margin_loss", input)
     target = _class_targets("multilabel_margin_loss", input, target, tuple(input.shape))
     C = input.shape[-1]
     # PyTorch checks every entry, also those after the -1

@@ -461,6 +461,7 @@ def _adaptive_sizes(fn: str, x: Any, output_size: Any, spatial_dims: int) -> tup
 def check_adaptive_avg_rank(fn: str, x: Any, output_size: Any, spatial_dims: int) -> None:
     """`check_rank`, with PyTorch's exception for all-ones output sizes in 2-D and 3-D (its mean path): any rank
     from ``spatial_dims + 1`` up, from ``spatial_dims`` up for the int 1."""
+    refuse_complex(fn, x)  # as PyTorch (no complex kernel); the bin arithmetic of the portable path compares values
     low = None
     if spatial_dims > 1:
         if isinstance(output_size, int) and not isinstance(output_size, bool) and output_size == 1:

@@ -319,6 +319,22 @@ REFUSALS = [
      "max_pool2d"),
     ("adaptive_max_pool1d", lambda lib, r, z: lib.nn.functional.adaptive_max_pool1d(z, 2), "adaptive_max_pool1d"),
     ("prelu", lambda lib, r, z: lib.nn.functional.prelu(z, z[0, :1]), "prelu"),
+    # these computed on NumPy (a complex loss) and raised the array library's "gt_cpu" / "Only real numeric" on
+    # torch and array-api-strict
+    ("threshold", lambda lib, r, z: lib.nn.functional.threshold(z, 0.1, 2.0), "threshold"),
+    ("hinge_embedding_loss", lambda lib, r, z: lib.nn.functional.hinge_embedding_loss(z, r * 0 + 1),
+     "hinge_embedding_loss"),
+    ("margin_ranking_loss", lambda lib, r, z: lib.nn.functional.margin_ranking_loss(z, z, r * 0 + 1),
+     "margin_ranking_loss"),
+    ("cosine_embedding_loss", lambda lib, r, z: lib.nn.functional.cosine_embedding_loss(z, z, r[:, 0] * 0 + 1),
+     "cosine_embedding_loss"),
+    ("multi_margin_loss", lambda lib, r, z: lib.nn.functional.multi_margin_loss(z, (r[:, 0] * 0).long()),
+     "multi_margin_loss"),
+    ("multilabel_margin_loss", lambda lib, r, z: lib.nn.functional.multilabel_margin_loss(z, (r * 0).long()),
+     "multilabel_margin_loss"),
+    ("multilabel_soft_margin_loss", lambda lib, r, z: lib.nn.functional.multilabel_soft_margin_loss(z, r * 0 + 1),
+     "multilabel_soft_margin_loss"),
+    ("adaptive_avg_pool1d", lambda lib, r, z: lib.nn.functional.adaptive_avg_pool1d(z[None], 2), "adaptive_avg_pool1d"),
 ]
 
 
@@ -421,7 +437,10 @@ def test_eig_forward_matches_torch(backend, source):
 
 
 @pytest.mark.parametrize("name, fn", [("pairwise_distance", lambda z: anynn.nn.functional.pairwise_distance(z, z)),
-                                      ("silu", lambda z: anynn.nn.functional.silu(z))])
+                                      ("silu", lambda z: anynn.nn.functional.silu(z)),
+                                      ("triplet_margin_loss",
+                                       lambda z: anynn.nn.functional.triplet_margin_loss(z, z, z)),
+                                      ("soft_margin_loss", lambda z: anynn.nn.functional.soft_margin_loss(z, z.real))])
 def test_refused_where_torch_computes(backend, name, fn):
     """PyTorch computes these for complex inputs (silu without a gradient only); anynn's formulas would not give
     its values or gradients, so they refuse by name (docs/differences.md). (The recurrent layers compute complex
