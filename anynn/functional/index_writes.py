@@ -20,7 +20,7 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from . import indexing
-from .inplace import _update
+from .inplace import _itself, _update
 from .scatter_reduce import IndexingError, index_array, scatter_reduce
 from .value_checks import array_on_backend, checked_dim
 
@@ -220,7 +220,7 @@ def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = Fa
 
 def index_put_(input: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:  # noqa: A002
     """`index_put` in place: ``input`` itself, changed (``torch.index_put_``)."""
-    return _update(input, "index_put_", lambda s: index_put(s, indices, values, accumulate), values)
+    return _update(input, "index_put_", lambda s: index_put(s, indices, _itself(s, input, values), accumulate), values)
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
@@ -257,17 +257,18 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
 
 def masked_scatter_(self: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """`masked_scatter` in place."""
-    return _update(self, "masked_scatter_", lambda s: masked_scatter(s, mask, source), source)
+    return _update(self, "masked_scatter_", lambda s: masked_scatter(s, mask, _itself(s, self, source)), source)
 
 
 def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """`index_add` in place."""
-    return _update(self, "index_add_", lambda s: index_add(s, dim, index, source, alpha=alpha), source)
+    return _update(self, "index_add_", lambda s: index_add(s, dim, index, _itself(s, self, source), alpha=alpha),
+                   source)
 
 
 def index_copy_(self: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """`index_copy` in place."""
-    return _update(self, "index_copy_", lambda s: index_copy(s, dim, index, source), source)
+    return _update(self, "index_copy_", lambda s: index_copy(s, dim, index, _itself(s, self, source)), source)
 
 
 def index_fill_(self: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
@@ -279,19 +280,21 @@ def scatter_reduce_(self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                     include_self: bool = True) -> Tensor:
     """`scatter_reduce` in place."""
     return _update(self, "scatter_reduce_",
-                   lambda s: scatter_reduce(s, dim, index, src, reduce, include_self=include_self), src)
+                   lambda s: scatter_reduce(s, dim, index, _itself(s, self, src), reduce, include_self=include_self),
+                   src)
 
 
 def scatter_(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
              reduce: str | None = None) -> Tensor:
     """`indexing.scatter` in place (``x.scatter_(1, labels, 1.0)`` writes a one-hot code)."""
-    return _update(self, "scatter_", lambda s: indexing.scatter(s, dim, index, src, value=value, reduce=reduce),
+    return _update(self, "scatter_",
+                   lambda s: indexing.scatter(s, dim, index, _itself(s, self, src), value=value, reduce=reduce),
                    src if src is not None else value)
 
 
 def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """`indexing.scatter_add` in place."""
-    return _update(self, "scatter_add_", lambda s: indexing.scatter_add(s, dim, index, src), src)
+    return _update(self, "scatter_add_", lambda s: indexing.scatter_add(s, dim, index, _itself(s, self, src)), src)
 
 
 METHODS: dict[str, Any] = {

@@ -89,6 +89,13 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
     return self
 
 
+def _itself(before: Tensor, self: Tensor, operand: Any) -> Any:
+    """``operand``, or ``before`` (the tensor's value before the change) where the operand is the changed tensor
+    itself (``x.mul_(x)``, ``x.copy_(x)``, ``x.addcmul_(x, y)``): the recorded Function must read the old value,
+    not the Tensor object that the change rebinds to the Function's own output (a loop in the graph)."""
+    return before if operand is self else operand
+
+
 def _views_a_leaf_that_requires_grad(x: Tensor) -> bool:
     """Whether ``x`` comes from a leaf that requires grad through view operations only (indexing, reshape,
     permute): PyTorch refuses in-place changes of such views while recording, as of the leaf itself."""
@@ -156,9 +163,9 @@ def _number_for(xp: Namespace, dtype: Any, value: Any) -> Any:
 def _binary(name: str, op: Callable[[Any, Any], Any]) -> Any:
     def method(self: Tensor, other: Any, *, alpha: Any = None) -> Tensor:
         other = _operand(self, name, other)
-        if alpha is not None and alpha != 1:
-            other = other * alpha
-        return _update(self, name, lambda s: op(s, other), other)
+        scale = alpha is not None and alpha != 1
+        return _update(self, name,
+                       lambda s: op(s, _itself(s, self, other) * alpha if scale else _itself(s, self, other)), other)
 
     method.__name__ = name
     method.__doc__ = f"``{name}(other, alpha=1)``: the in-place form of the operation, returning this tensor."
@@ -168,14 +175,14 @@ def _binary(name: str, op: Callable[[Any, Any], Any]) -> Any:
 def _operator(name: str, op: Callable[[Any, Any], Any]) -> Any:
     def method(self: Tensor, other: Any) -> Tensor:
         other = _operand(self, name, other)
-        return _update(self, name, lambda s: op(s, other), other)
+        return _update(self, name, lambda s: op(s, _itself(s, self, other)), other)
 
     method.__name__ = name
     return method
 
 
 def _assign(self: Tensor, name: str, value: Any) -> Tensor:
-    return _update(self, name, lambda s: Assign.apply(s, value), value)
+    return _update(self, name, lambda s: Assign.apply(s, _itself(s, self, value)), value)
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
@@ -271,7 +278,10 @@ def _twin(name: str, reshapes: bool = False) -> Any:
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         operand = next((a for a in (*args, *kwargs.values()) if isinstance(a, Tensor) and a._requires_grad), None)
-        return _update(self, in_place, lambda s: getattr(s, name)(*args, **kwargs), operand, reshapes)
+        return _update(self, in_place,
+                       lambda s: getattr(s, name)(*[_itself(s, self, a) for a in args],
+                                                  **{k: _itself(s, self, v) for k, v in kwargs.items()}),
+                       operand, reshapes)
 
     method.__name__ = in_place
     method.__doc__ = f"``{name}`` in place: ``x.{in_place}(...)`` sets ``x`` to ``x.{name}(...)`` and returns ``x``."

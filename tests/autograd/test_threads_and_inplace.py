@@ -639,6 +639,51 @@ def test_an_in_place_change_after_a_read_as_torch(backend, case):
         np.testing.assert_allclose(results[1][1], expected.grad.numpy(), rtol=1e-12)
 
 
+# an in-place operation whose operand is the changed tensor itself: (the in-place call, its out-of-place value);
+# the recorded Function reads the old value (before the fix, x.mul_(x) refused and x.add_(x, alpha=3) lost the
+# operand's gradient in a loop of the graph). PyTorch runs the first five; it refuses the others (it saved the
+# value the operation overwrote, or the operand overlaps the output), where anynn gives the out-of-place gradient
+SELF_OPERAND = {
+    "add_": (lambda x: x.add_(x), lambda x: x + x),
+    "iadd": (lambda x: x.__iadd__(x), lambda x: x + x),
+    "add_alpha": (lambda x: x.add_(x, alpha=3), lambda x: x + 3 * x),
+    "sub_": (lambda x: x.sub_(x), lambda x: x - x),
+    "copy_": (lambda x: x.copy_(x), lambda x: x),
+    "mul_": (lambda x: x.mul_(x), lambda x: x * x),
+    "addcmul_": (lambda x: x.addcmul_(x, x), lambda x: x + x * x),
+    "index_add_": (lambda x: x.index_add_(0, _indices(x, [0, 1, 2]), x), lambda x: x + x),
+    "index_copy_": (lambda x: x.index_copy_(0, _indices(x, [2, 1, 0]), x), lambda x: x.flip(0)),
+}
+
+
+def _indices(x, values):
+    lib = torch if isinstance(x, torch.Tensor) else anynn
+    return lib.tensor(values) if lib is torch else anynn.tensor(values, backend=x.backend)
+
+
+@pytest.mark.parametrize("case", sorted(SELF_OPERAND))
+def test_an_in_place_operation_on_itself_reads_the_old_value(backend, case):
+    in_place, out_of_place = SELF_OPERAND[case]
+    values, weights = np.array([1.0, -2.0, 3.0]), np.array([1.0, 2.0, 3.0])
+    a = make(backend, values, True)
+    x = a * 2.0
+    in_place(x)
+    (x * make(backend, weights)).sum().backward()
+    expected = torch.tensor(values, requires_grad=True)
+    (out_of_place(expected * 2.0) * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(x.detach().numpy(), out_of_place(expected * 2.0).detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), expected.grad.numpy(), rtol=1e-12)
+    theirs = torch.tensor(values, requires_grad=True)
+    y = theirs * 2.0
+    try:
+        in_place(y)
+        (y * torch.tensor(weights)).sum().backward()
+    except RuntimeError:
+        assert case in ("mul_", "addcmul_", "index_add_", "index_copy_")
+    else:
+        np.testing.assert_allclose(a.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+
+
 def test_ordinary_training_and_unrelated_changes_are_unaffected(backend):
     x = make(backend, np.ones((4, 3), np.float32))
     model = _model(backend)
