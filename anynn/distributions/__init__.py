@@ -1,14 +1,24 @@
-"""``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Categorical`,
-`Independent`, `LowRankMultivariateNormal`, `MultivariateNormal`, `Normal`, `OneHotCategorical`, `Uniform`,
-`TransformedDistribution` with the transforms of ``torch.distributions.transforms``, `kl_divergence` with
-`register_kl`).
+"""``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Beta`, `Binomial`,
+`Categorical`, `Cauchy`, `Chi2`, `Dirichlet`, `Exponential`, `Gamma`, `Geometric`, `Gumbel`, `HalfCauchy`,
+`HalfNormal`, `Independent`, `Laplace`, `LogNormal`, `LowRankMultivariateNormal`, `MixtureSameFamily`,
+`MultivariateNormal`, `Normal`, `OneHotCategorical`, `Poisson`, `RelaxedBernoulli`, `RelaxedOneHotCategorical`,
+`StudentT`, `Uniform`, `TransformedDistribution` with the transforms of ``torch.distributions.transforms``,
+`kl_divergence` with `register_kl`).
 
 ``log_prob``/``entropy``/``rsample`` are recorded in the graph (differentiable in the parameters); samples
 come from anynn's generators, so they follow PyTorch's laws with other numbers.
 """
 
 from .bernoulli import Bernoulli
+from .beta import Beta, Dirichlet
 from .categorical import Categorical
+from .discrete import Binomial, Geometric, Poisson
+from .gamma import Chi2, Exponential, Gamma
+from .half import HalfCauchy, HalfNormal, LogNormal
+from .location_scale import Cauchy, Gumbel, Laplace
+from .mixture_same_family import MixtureSameFamily
+from .relaxed import ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical
+from .student_t import StudentT
 from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
@@ -21,8 +31,12 @@ from .transformed_distribution import TransformedDistribution
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, TanhTransform,
                          Transform)
 from .uniform import Uniform
+from . import kl_families  # noqa: F401,E402  (registers the KL pairs of the families above)
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "LowRankMultivariateNormal", "MultivariateNormal",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "ExpRelaxedCategorical",
+           "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Laplace", "LogNormal",
+           "LogitRelaxedBernoulli", "MixtureSameFamily", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "StudentT", "Distribution", "Independent", "LowRankMultivariateNormal", "MultivariateNormal",
            "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
            "TransformedDistribution", "Uniform", "kl_divergence", "register_kl", "transforms",
            "AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform", "TanhTransform", "Transform"]

@@ -28,6 +28,8 @@ NUMPY_HOSTS = {
     "anynn.init": "initial weights are drawn on the host with NumPy's Generator (principle 5)",
     "anynn.nn.init": "torch.nn.init's names over anynn.init: the same host draws",
     "anynn.generator": "anynn.Generator wraps NumPy's host Generator (principle 5)",
+    "anynn.distributions.draws": "gamma, Poisson and binomial draws (no array API sampler) come from NumPy's host "
+    "Generator, as anynn.rand's (principle 5)",
     "anynn.factories": "factories (tensor, arange, rand, randn...) build host arrays, then the backend takes them",
     "anynn.signal.": "torch.signal.windows: windows computed on the host in float64, as the top-level ones",
     "anynn.host_factories": "asarray/frombuffer read host buffers; signal windows are computed on the host in float64",

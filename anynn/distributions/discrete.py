@@ -1,0 +1,193 @@
+"""`Poisson`, `Geometric` and `Binomial`: counting distributions (PyTorch's). ``log_prob``, ``entropy`` and the
+moments are differentiable in the parameters; samples are counts in the parameter's dtype, outside the graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from .bernoulli import _as_tensor
+from .categorical import clamp_probs
+from .distribution import Distribution, as_shape
+from .draws import binomial_sample, open_uniform, poisson_sample
+from .normal import _broadcast_all
+
+
+class _ProbsOrLogits(Distribution):
+    """A success probability given as ``probs`` or as ``logits`` (exactly one), the other derived on demand."""
+
+    _probs: Tensor | None
+    _logits: Tensor | None
+
+    def _set_probs_or_logits(self, probs: Tensor | float | None, logits: Tensor | float | None) -> Tensor:
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        self._probs = _as_tensor(probs) if probs is not None else None
+        self._logits = _as_tensor(logits) if logits is not None else None
+        return self._probs if self._probs is not None else self._logits  # type: ignore[return-value]
+
+    @property
+    def probs(self) -> Tensor:
+        """(...) success probabilities (the sigmoid of the logits when built from logits)."""
+        if self._probs is None:
+            assert self._logits is not None
+            self._probs = self._logits.sigmoid()
+        return self._probs
+
+    @property
+    def logits(self) -> Tensor:
+        """(...) log-odds (from the probs clamped to [eps, 1 - eps] when built from probs)."""
+        if self._logits is None:
+            p = clamp_probs(self.probs)
+            self._logits = p.log() - (-p).log1p()
+        return self._logits
+
+
+class Poisson(Distribution):
+    """Poisson(rate): ``P(k) = rate^k e^-rate / k!`` for k = 0, 1, ..., batched over the shape of ``rate``."""
+
+    def __init__(self, rate: Tensor | float, validate_args: bool | None = None) -> None:
+        (self.rate,) = _broadcast_all(rate)
+        super().__init__(tuple(self.rate.shape), (), validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return self.rate.floor()
+
+    @property
+    def variance(self) -> Tensor:
+        return self.rate
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        """Counts of shape ``sample_shape + batch_shape`` in ``rate``'s dtype."""
+        return poisson_sample(self.rate, self._extended_shape(as_shape(sample_shape)))
+
+    def log_prob(self, value: Tensor | float) -> Tensor:
+        if not isinstance(value, Tensor):
+            value = self.rate * 0 + value
+        return value.xlogy(self.rate) - self.rate - (value + 1).lgamma()
+
+    def __repr__(self) -> str:
+        return f"Poisson(rate: {tuple(self.rate.shape)})"
+
+
+class Geometric(_ProbsOrLogits):
+    """The number of failures before the first success of coins with success probability ``probs`` (or
+    ``sigmoid(logits)``): ``P(k) = (1 - p)^k p`` for k = 0, 1, ..."""
+
+    def __init__(self, probs: Tensor | float | None = None, logits: Tensor | float | None = None,
+                 validate_args: bool | None = None) -> None:
+        param = self._set_probs_or_logits(probs, logits)
+        super().__init__(tuple(param.shape), (), validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs.reciprocal() - 1
+
+    @property
+    def mode(self) -> Tensor:
+        return self.probs * 0
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.probs.reciprocal() - 1) / self.probs
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        """``floor(log(u) / log(1 - p))`` of shape ``sample_shape + batch_shape``, ``u ~ U(0, 1)``."""
+        from ..autograd.mode import no_grad
+
+        with no_grad():
+            probs = self.probs.detach()
+            u = open_uniform(probs, self._extended_shape(as_shape(sample_shape)))
+            return (u.log() / (-probs).log1p()).floor()
+
+    def log_prob(self, value: Tensor | float) -> Tensor:
+        probs = self.probs
+        if not isinstance(value, Tensor):
+            value = probs * 0 + value
+        certain = (probs == 1) & (value == 0)  # 0 failures of a sure coin: 0 * log(0) is 0 here
+        return value * (-probs.masked_fill(certain, 0.0)).log1p() + probs.log()
+
+    def entropy(self) -> Tensor:
+        from ..functional.activation import softplus
+
+        return (softplus(self.logits) - self.probs * self.logits) / self.probs
+
+    def __repr__(self) -> str:
+        name = "probs" if self._probs is not None else "logits"
+        return f"Geometric({name}: {tuple(getattr(self, name).shape)})"
+
+
+class Binomial(_ProbsOrLogits):
+    """The number of successes in ``total_count`` coins of success probability ``probs`` (or
+    ``sigmoid(logits)``), batched over the broadcast shape of ``total_count`` and the probability."""
+
+    has_enumerate_support = True
+
+    def __init__(self, total_count: Tensor | int = 1, probs: Tensor | float | None = None,
+                 logits: Tensor | float | None = None, validate_args: bool | None = None) -> None:
+        param = self._set_probs_or_logits(probs, logits)
+        count = total_count if isinstance(total_count, Tensor) else float(total_count)
+        self.total_count, param = _broadcast_all(count, param)
+        self.total_count = self.total_count.type_as(param)
+        if self._probs is not None:
+            self._probs = param
+        else:
+            self._logits = param
+        super().__init__(tuple(param.shape), (), validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.total_count * self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        return ((self.total_count + 1) * self.probs).floor().clamp(max=self.total_count)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        """Counts of shape ``sample_shape + batch_shape`` in the parameter's dtype."""
+        return binomial_sample(self.total_count, self.probs, self._extended_shape(as_shape(sample_shape)))
+
+    def log_prob(self, value: Tensor | float) -> Tensor:
+        from ..functional.activation import softplus
+
+        n, logits = self.total_count, self.logits
+        if not isinstance(value, Tensor):
+            value = logits * 0 + value
+        log_choose = (n + 1).lgamma() - (value + 1).lgamma() - (n - value + 1).lgamma()
+        return log_choose + value * logits - n * softplus(logits)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """0 .. total_count of shape (total_count + 1, *batch_shape) (or (n + 1, 1, ..., 1) with ``expand=False``);
+        one total_count for the whole batch, as PyTorch requires."""
+        from ..factories import arange
+
+        counts = self.total_count.detach().numpy()
+        n = int(counts.max()) if counts.size else 0
+        if counts.size and int(counts.min()) != n:
+            raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")
+        values = arange(1 + n, dtype=self.total_count.dtype, backend=self.total_count.backend)
+        values = values.reshape((-1,) + (1,) * len(self.batch_shape))
+        return values.expand(-1, *self.batch_shape) if expand else values
+
+    def entropy(self) -> Tensor:
+        counts = self.total_count.detach().numpy()
+        if counts.size and counts.min() != counts.max():
+            raise NotImplementedError("Inhomogeneous total count not supported by `entropy`.")
+        log_prob = self.log_prob(self.enumerate_support(False))
+        return -(log_prob.exp() * log_prob).sum(0)
+
+    def __repr__(self) -> str:
+        name = "probs" if self._probs is not None else "logits"
+        return f"Binomial(total_count: {tuple(self.total_count.shape)}, {name}: {tuple(getattr(self, name).shape)})"
+
+
+__all__ = ["Binomial", "Geometric", "Poisson"]

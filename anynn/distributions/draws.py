@@ -1,0 +1,62 @@
+"""Host draws for the distributions whose samplers the array API lacks (gamma, Poisson, binomial), and the
+uniform draws the location-scale families invert. The one module of ``anynn.distributions`` that imports NumPy.
+
+As `anynn.rand` and `anynn.randn`, the draws come from the host generator that `anynn.manual_seed` seeds and move
+to the parameters' backend: a seeded program draws the same numbers on every backend (PyTorch's laws, other
+numbers). The parameters a draw depends on are read to the host first, so these samplers do not run inside a
+traced region.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..backend import dtype_name
+
+
+def host_draw(like: Tensor, draw: Callable[[np.random.Generator], Any], dtype: Any = None) -> Tensor:
+    """``draw(generator)`` (a NumPy array) as a Tensor on ``like``'s backend, of ``dtype`` (default ``like``'s)."""
+    from .. import init
+    from ..factories import _drawn
+
+    host = np.asarray(draw(init._rng(None)))
+    return _drawn(host, dtype_name(like.dtype) if dtype is None else dtype, like.backend, False)
+
+
+def open_uniform(like: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Uniform draws of ``shape`` strictly inside (0, 1) in ``like``'s dtype (the inverse CDFs take logs of both
+    ``u`` and ``1 - u``): [0, 1) draws clamped to the dtype's ``[tiny, 1 - eps]``, as PyTorch's samplers do."""
+    from ..factories import rand
+    from ..type_info import finfo
+
+    info = finfo(like.dtype)
+    u = rand(shape, dtype=like.dtype, backend=like.backend)
+    return u.clamp(min=info.tiny, max=1 - info.eps)
+
+
+def standard_gamma_sample(concentration: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Gamma(concentration, 1) draws of ``shape`` (``concentration`` broadcasts to it), outside the graph."""
+    from ..type_info import finfo
+
+    alpha = np.broadcast_to(concentration.detach().numpy().astype(np.float64), shape)
+    tiny = finfo(concentration.dtype).tiny
+    return host_draw(concentration, lambda rng: np.maximum(rng.standard_gamma(alpha), tiny))
+
+
+def poisson_sample(rate: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Poisson(rate) counts of ``shape`` in ``rate``'s dtype (``rate`` broadcasts to it), outside the graph."""
+    host_rate = np.broadcast_to(rate.detach().numpy().astype(np.float64), shape)
+    return host_draw(rate, lambda rng: rng.poisson(host_rate).astype(np.float64))
+
+
+def binomial_sample(total_count: Tensor, probs: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Binomial(total_count, probs) counts of ``shape`` in ``probs``' dtype, outside the graph."""
+    count = np.broadcast_to(total_count.detach().numpy().astype(np.int64), shape)
+    host_probs = np.broadcast_to(probs.detach().numpy().astype(np.float64), shape)
+    return host_draw(probs, lambda rng: rng.binomial(count, host_probs).astype(np.float64))
+
+
+__all__ = ["binomial_sample", "host_draw", "open_uniform", "poisson_sample", "standard_gamma_sample"]
