@@ -232,6 +232,17 @@ def _parts(name: str, shape: tuple[int, ...], draw: Any) -> np.ndarray:
     return parts[..., 0] + np.complex64(1j) * parts[..., 1]
 
 
+def _in_graph(kind: str, size: Any, name: str, backend: Any, device: Any, requires_grad: bool) -> Tensor | None:
+    """Draws of ``kind`` (``"uniform"``, ``"normal"``) recorded as a random node of the graph where the backend
+    records one (ONNX export: drawn when the graph runs, not one constant); None on every other backend (drawn on
+    the host). ``size``: a shape, or the array whose shape the draws take."""
+    be = _where(backend, device)
+    draw = be.fast_path("random_in_graph")
+    if draw is None or name.startswith("complex"):
+        return None
+    return _made(draw(kind, size, be.dtype(name)), be, requires_grad)
+
+
 def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
          requires_grad: bool = False, **kwargs: Any) -> Tensor:
     """Uniform on ``[0, 1)``, drawn on the host (the same values on every backend for one seed); the shape forms
@@ -241,6 +252,9 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = No
     """
     name = dtype_name(dtype or default_float())
     shape = _sized("rand", size, kwargs)
+    drawn = _in_graph("uniform", shape, name, backend, device, requires_grad)
+    if drawn is not None:
+        return drawn
     host = _parts(name, shape, lambda shape, real: init._rng(generator).random(shape, dtype=real))
     return _drawn(host, name, backend, requires_grad, device=device)
 
@@ -251,6 +265,9 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = N
     `zeros`."""
     name = dtype_name(dtype or default_float())
     shape = _sized("randn", size, kwargs)
+    drawn = _in_graph("normal", shape, name, backend, device, requires_grad)
+    if drawn is not None:
+        return drawn
     host = _parts(name, shape, lambda shape, real: init._rng(generator).standard_normal(shape, dtype=real))
     if name.startswith("complex"):  # PyTorch's complex normal: unit variance shared by the two parts
         host = host * np.sqrt(0.5).astype(host.real.dtype)
@@ -268,22 +285,35 @@ def randint(low: int = 0, high: Any = None, size: Any = None, generator: Any = N
     if size is None:
         raise TypeError("randint(): missing the size (a tuple of ints), as in PyTorch: randint(high, size) or "
                         "randint(low, high, size)")
-    host = init._rng(generator).integers(low, high, size=_size((size,), "randint"))
+    shape = _size((size,), "randint")
+    drawn = _in_graph("uniform", shape, "float64", backend, device, False)
+    if drawn is not None:  # (a recorded graph: floor(u * (high - low)) + low)
+        return (drawn * (high - low)).floor().to(dtype or "int64") + low
+    host = init._rng(generator).integers(low, high, size=shape)
     return _drawn(host, dtype or "int64", backend, False, device=device)
 
 
 def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64 by default)."""
+    drawn = _in_graph("uniform", (n,), "float32", backend, device, False)
+    if drawn is not None:  # (a recorded graph: the order of uniform draws)
+        return drawn.argsort().to(dtype or "int64")
     return _drawn(init._rng(generator).permutation(int(n)), dtype or "int64", backend, False, device=device)
 
 
 def rand_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """Uniform draws in [0, 1) of ``input``'s shape, backend and dtype (unless ``dtype`` says)."""
+    drawn = _in_graph("uniform", input.array, dtype_name(dtype or input.dtype), input.backend, None, False)
+    if drawn is not None:  # (a recorded graph: drawn in the input's shape, symbolic axes included)
+        return drawn
     return rand(input.shape, generator=generator, dtype=dtype or dtype_name(input.dtype), backend=input.backend)
 
 
 def randn_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """Standard normal draws of ``input``'s shape, backend and dtype (unless ``dtype`` says)."""
+    drawn = _in_graph("normal", input.array, dtype_name(dtype or input.dtype), input.backend, None, False)
+    if drawn is not None:
+        return drawn
     return randn(input.shape, generator=generator, dtype=dtype or dtype_name(input.dtype), backend=input.backend)
 
 
@@ -374,7 +404,7 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -
     if p is None:
         check(input.backend, (input.array < 0) | (input.array > 1),
               "bernoulli: expected every probability of input in [0, 1]", values=input.array, error=RuntimeError)
-    u = rand(tuple(input.shape), generator=generator, dtype="float64", backend=input.backend)
+    u = rand_like(input, generator=generator, dtype="float64")
     probability = input.detach().astype("float64") if p is None else float(p)
     return (u < probability).astype(input.dtype)
 
@@ -385,6 +415,9 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, genera
     if high is None:
         low, high = 0, low
     be = input.backend if backend is None else backend
+    drawn = _in_graph("uniform", input.array, "float64", be, device, False)
+    if drawn is not None:  # (a recorded graph: in the input's shape, symbolic axes included)
+        return (drawn * (high - low)).floor().to(dtype or dtype_name(input.dtype)) + low
     return randint(low, high, tuple(input.shape), generator=generator,
                             dtype=dtype or dtype_name(input.dtype), backend=be, device=device)
 

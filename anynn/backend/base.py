@@ -310,6 +310,10 @@ class DeviceRNG:
     def uniform(self, shape: tuple[int, ...], dtype: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError  # abstract
 
+    def uniform_like(self, like: Any, dtype: Any) -> Any:
+        """Uniform draws in the shape of the array ``like`` (a recording backend's may have symbolic axes)."""
+        return self.uniform(tuple(like.shape), dtype)
+
     def state(self) -> dict[str, Any]:  # pragma: no cover - interface
         raise NotImplementedError  # abstract
 

@@ -234,7 +234,17 @@ class NdonnxBackend(Backend):
             from .ndonnx_loop import scan
 
             return scan
+        if name == "random_in_graph":  # draws made when the graph runs, not one constant (see ndonnx_random)
+            from .ndonnx_random import draw
+
+            return draw
         return None
+
+    def rng(self, seed: int | None = None) -> Any:
+        """The graph's own generator: each draw (a dropout mask...) a random node, drawn when the graph runs."""
+        from .ndonnx_random import GraphRNG
+
+        return GraphRNG(self)
 
     def from_host(self, array: np.ndarray) -> Any:
         return self.ndonnx.asarray(np.asarray(array))

@@ -551,12 +551,6 @@ def gather_pad(fn: Any, xp: Namespace, x: Any) -> Any:
     return wrap(_op().pad(var(x), const(_pad_list(fn.pads, x.ndim), np.int64), mode=mode))
 
 
-def dropout(fn: Any, xp: Namespace, x: Any) -> Any:
-    """Dropout reached in training mode: export runs the model in eval mode, so this is a usage error."""
-    raise ValueError("Dropout in training mode cannot be exported: call model.eval() (export does) or "
-                     "pass training=False to F.dropout")
-
-
 # onnxruntime's CPU provider has these operators in float32 (and float16) only (Celu is float32 in the ONNX spec
 # itself): in a float64 graph the Function's own array math is recorded instead, which onnxruntime runs
 _FLOAT32_OPERATORS = ("ConvNd", "ConvTransposeNd", "AvgPool", "GroupNormFunction", "CELUFunction",

@@ -43,7 +43,7 @@ class RReLUFunction(Function):
     generator: DeviceRNG
 
     def forward(self, xp: Namespace, x: Any) -> Any:
-        r = self.lower + (self.upper - self.lower) * self.generator.uniform(tuple(x.shape), x.dtype)
+        r = self.lower + (self.upper - self.lower) * self.generator.uniform_like(x, x.dtype)
         self.slope = xp.where(x >= 0, xp.ones_like(x), r)
         return x * self.slope
 

@@ -35,7 +35,7 @@ class DropoutFunction(Function):
         if self.p >= 1.0:
             self.mask = xp.zeros(self.mask_shape, dtype=x.dtype, device=_device(x))
         else:
-            self.mask = xp.astype(keep_mask(self.generator, self.mask_shape, x.dtype, self.p), x.dtype) * (
+            self.mask = xp.astype(keep_mask(self.generator, self.mask_shape, x.dtype, self.p, x), x.dtype) * (
                 1.0 / (1.0 - self.p))
         return x * self.mask
 
@@ -67,8 +67,14 @@ def dropout_generator(backend: Backend, generator: DeviceRNG | int | None) -> De
     return backend.rng(generator)
 
 
-def keep_mask(generator: DeviceRNG, shape: tuple[int, ...], dtype: Any, p: float) -> Any:
-    """A bool array of ``shape``, True with probability ``1 - p``: ``u >= p`` for ``u`` uniform on [0, 1)."""
+def keep_mask(generator: DeviceRNG, shape: tuple[int, ...], dtype: Any, p: float, like: Any = None) -> Any:
+    """A bool array of ``shape``, True with probability ``1 - p``: ``u >= p`` for ``u`` uniform on [0, 1).
+
+    ``like``: the array the mask goes with (of as many axes, ``shape`` its sizes or 1), whose shape the draws take
+    where ``shape`` has a symbolic axis (``None``: an ONNX export with ``dynamic_axes``)."""
+    if like is not None and None in shape and like.ndim == len(shape):
+        template = like[tuple(slice(0, 1) if n == 1 and m != 1 else slice(None) for n, m in zip(shape, like.shape))]
+        return generator.uniform_like(template, dtype) >= p
     return generator.uniform(shape, dtype) >= p
 
 

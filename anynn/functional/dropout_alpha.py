@@ -33,7 +33,7 @@ class AlphaDropoutFunction(Function):
     def forward(self, xp: Namespace, x: Any) -> Any:
         p, alpha = self.p, SELU_SATURATION
         a = 1.0 / ((alpha * alpha * p + 1.0) * (1.0 - p)) ** 0.5
-        keep = xp.astype(keep_mask(self.generator, self.mask_shape, x.dtype, p), x.dtype)
+        keep = xp.astype(keep_mask(self.generator, self.mask_shape, x.dtype, p, x), x.dtype)
         self.scale = keep * a
         return x * self.scale + (keep - 1.0) * (alpha * a) + alpha * a * p
 

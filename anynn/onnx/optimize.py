@@ -107,13 +107,16 @@ def _has_subgraph(node: Any) -> bool:
     return any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute)
 
 
+_RANDOM = ("RandomUniform", "RandomNormal", "RandomUniformLike", "RandomNormalLike", "Bernoulli", "Multinomial")
+
+
 def _fold_constants(graph: Any, opset: int) -> bool:
     from onnx.reference import ReferenceEvaluator
 
     changed = False
     inits = _initializers(graph)
     for node in list(graph.node):
-        if _has_subgraph(node) or node.op_type == "Constant" or node.domain not in ("", "ai.onnx"):
+        if _has_subgraph(node) or node.op_type in ("Constant", *_RANDOM) or node.domain not in ("", "ai.onnx"):
             continue
         names = [n for n in node.input if n]
         if not all(n in inits for n in names):

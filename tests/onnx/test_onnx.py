@@ -751,6 +751,40 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     # (x / x.numel() in the model's own code records: tests/onnx/test_symbolic_sizes.py)
 
 
+class Noisy(nn.Module):
+    """Draws in the forward: Gaussian and uniform noise like the input, dropout called in training mode (elements
+    and channels), rrelu in training mode, integers and coin flips like the input, a fixed-shape draw."""
+
+    def forward(self, x: Any) -> Any:
+        F = nn.functional
+        grid = x.reshape(x.shape[0], 4, 2, 1)
+        return (x + anynn.randn_like(x), anynn.rand_like(x), F.dropout(x, 0.25, training=True),
+                F.dropout2d(grid, 0.5, training=True), F.rrelu(-x.abs(), 0.1, 0.3, training=True),
+                anynn.randint_like(x, 2, 6), anynn.bernoulli(anynn.full_like(x, 0.3)), anynn.randn(3, 2))
+
+
+def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
+    """A draw in the forward is an ONNX random node (drawn by onnxruntime on each run, as the model draws on each
+    call), not one constant of the graph; the same distributions as anynn's, under a symbolic batch too."""
+    for axes in (None, {"input": [0]}):
+        proto = export(Noisy(), _floats(4, 8), io.BytesIO(), dynamic_axes=axes)
+        kinds = {n.op_type for n in proto.graph.node}
+        assert {"RandomNormalLike", "RandomUniformLike", "RandomNormal"} <= kinds
+        session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+        x = np.ones((4 if axes is None else 3000, 8), np.float32)
+        first, second = session.run(None, {"input": x}), session.run(None, {"input": x})
+        assert not any(np.array_equal(a, b) for a, b in zip(first, second))
+        if axes is None:
+            continue
+        noise, uniform, dropped, channels, leaky, integers, coins, fixed = first
+        assert abs(noise.mean() - 1) < 0.02 and abs(noise.std() - 1) < 0.02 and fixed.shape == (3, 2)
+        assert 0 <= uniform.min() and uniform.max() < 1 and abs(uniform.mean() - 0.5) < 0.01
+        assert set(np.unique(dropped)) == {0.0, np.float32(1 / 0.75)} and abs((dropped == 0).mean() - 0.25) < 0.01
+        assert (channels.reshape(3000, 4, 2)[:, :, 0] == channels.reshape(3000, 4, 2)[:, :, 1]).all()
+        assert -0.3 <= leaky.min() and leaky.max() <= -0.1 and abs(leaky.mean() + 0.2) < 0.01
+        assert set(np.unique(integers)) == {2.0, 3.0, 4.0, 5.0} and abs((coins == 1).mean() - 0.3) < 0.01
+
+
 def test_fourier_transforms_and_random_regions_are_refused_naming_the_reason() -> None:
     import anynn.fft
 
