@@ -50,7 +50,10 @@ def nearest_indices(in_size: int, out_size: int, scale_factor: float | None, exa
 
 def linear_weights(in_size: int, out_size: int, scale_factor: float | None,
                    align_corners: bool) -> tuple[list[int], list[int], list[float]]:
-    """For each output position: the two source indices and the weight of the second (PyTorch's rule)."""
+    """For each output position: the two source indices and the weight of the second (PyTorch's rule: an axis whose
+    size does not change is copied, whatever the scale factor, as PyTorch's kernels copy it)."""
+    if out_size == in_size:
+        return list(range(out_size)), list(range(out_size)), [0.0] * out_size
     if align_corners:
         scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
     else:
