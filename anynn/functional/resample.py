@@ -94,6 +94,67 @@ def cubic_weights(in_size: int, out_size: int, scale_factor: float | None,
     return rows
 
 
+_AA_HALF_WIDTH = {"bilinear": 1.0, "bicubic": 2.0}  # the filter's half width at scale 1
+
+
+def _aa_filter(mode: str, x: float) -> float:
+    """The antialiasing filter: the triangle (bilinear) or Keys' cubic with a = -0.5 (bicubic, PIL's choice)."""
+    x = abs(x)
+    if mode == "bilinear":
+        return max(1.0 - x, 0.0)
+    a = -0.5
+    if x < 1.0:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a if x < 2.0 else 0.0
+
+
+def antialias_weights(in_size: int, out_size: int, mode: str, scale_factor: float | None,
+                      align_corners: bool) -> list[list[tuple[int, float]]]:
+    """For each output position: its (source index, weight) pairs with ``antialias=True`` (PyTorch's, after
+    PIL): when shrinking by ``s > 1`` the filter is stretched s times, so every input pixel under it contributes;
+    the taps are those whose centres fall within the support (none past the border) and the weights are
+    normalized to sum to 1."""
+    if align_corners:
+        scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        scale = _scale(in_size, out_size, scale_factor)
+    stretch = scale if scale >= 1.0 else 1.0
+    support = _AA_HALF_WIDTH[mode] * stretch
+    rows = []
+    for i in range(out_size):
+        center = scale * (i + 0.5)
+        start = max(int(center - support + 0.5), 0)  # (int truncates toward zero, as the C++ cast)
+        stop = min(int(center + support + 0.5), in_size)
+        weights = [_aa_filter(mode, (j - center + 0.5) / stretch) for j in range(start, stop)]
+        total = sum(weights)
+        rows.append([(j, w / total if total != 0.0 else w) for j, w in zip(range(start, stop), weights)])
+    return rows
+
+
+def _gather_rows(xp: Namespace, x: Any, axis: int, rows: list[list[tuple[int, float]]]) -> Any:
+    """``out[i] = sum_k w_ik x[j_ik]`` along ``axis`` for rows of different lengths: the k-th taps of all rows
+    at once; a row shorter than k adds nothing (a tap of weight 0 that is in a row still multiplies, as PyTorch's
+    kernel does, so ``0 * inf`` is NaN there too)."""
+    dev = device(x)
+    shape = [1] * x.ndim
+    shape[axis] = len(rows)
+    out = None
+    for k in range(max((len(r) for r in rows), default=0)):
+        index = [r[min(k, len(r) - 1)][0] if r else 0 for r in rows]
+        weight = [r[k][1] if k < len(r) else 0.0 for r in rows]
+        term = xp.take(x, xp.asarray(index, dtype=xp.int64, device=dev), axis=axis)
+        term = term * xp.reshape(xp.asarray(weight, dtype=x.dtype, device=dev), tuple(shape))
+        if any(k >= len(r) for r in rows):
+            present = xp.reshape(xp.asarray([k < len(r) for r in rows], device=dev), tuple(shape))
+            term = xp.where(present, term, xp.zeros_like(term))
+        out = term if out is None else out + term
+    if out is None:  # (an axis of no taps: zeros of the output's shape)
+        out_shape = list(x.shape)
+        out_shape[axis] = len(rows)
+        out = xp.zeros(tuple(out_shape), dtype=x.dtype, device=dev)
+    return out
+
+
 def _dense(xp: Namespace, like: Any, in_size: int, rows: list[list[tuple[int, float]]]) -> Any:
     """The (len(rows), in_size) matrix whose row i adds each weight at its column (repeated columns add up)."""
     values = [0.0] * (len(rows) * in_size)
@@ -171,10 +232,20 @@ class Interpolate(Function):
     mode: str
     scale_factors: tuple[float | None, ...]
     align_corners: bool
+    antialias: bool = False
 
     def forward(self, xp: Namespace, x: Any) -> Any:
         spatial = len(self.out_size)
         self.in_shape = tuple(x.shape)
+        if self.antialias:  # rows of varying length: gathered per tap, their dense matrices for the backward
+            self.matrices = []
+            for k in range(spatial):
+                axis = x.ndim - spatial + k
+                rows = antialias_weights(x.shape[axis], self.out_size[k], self.mode, self.scale_factors[k],
+                                         self.align_corners)
+                self.matrices.append(_dense(xp, x, x.shape[axis], rows))
+                x = _gather_rows(xp, x, axis, rows)
+            return x
         self.matrices = [_matrix(xp, x, x.shape[x.ndim - spatial + k], self.out_size[k], self.mode,
                                  self.scale_factors[k], self.align_corners) for k in range(spatial)]
         for k in range(spatial):
@@ -231,12 +302,14 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     align_corners : bool, optional
         Interpolating modes only: map the corner pixels' centres onto each other (default False).
     antialias : bool
-        Only False is supported.
+        ``bilinear`` and ``bicubic`` on 4-D input: when shrinking, each output averages every input pixel under
+        the stretched filter (PyTorch's and PIL's antialiasing) instead of reading only the nearest 2 or 4.
     """
     if mode not in MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; anynn has {MODES}")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError(f"interpolate: Anti-alias option is restricted to bilinear and bicubic modes and requires a "
+                         f"4-D tensor as input, got mode {mode!r} and a {input.ndim}-D input")
     spatial = input.ndim - 2
     if spatial < 1 or spatial > 3:
         raise ValueError(f"interpolate: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got shape {input.shape}")
@@ -273,6 +346,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         wanted = ", ".join(f"{a}: {n}" for a, n in zip(names, out_size))
         raise RuntimeError(f"interpolate ({mode}): Input and output sizes should be greater than 0, but got input "
                            f"({given}) output ({wanted})")
+    if antialias:
+        return Interpolate.apply(input, out_size=out_size, mode=mode, scale_factors=factors,
+                                 align_corners=bool(align_corners), antialias=True)
     return Interpolate.apply(input, out_size=out_size, mode=mode, scale_factors=factors,
                              align_corners=bool(align_corners))
 

@@ -43,6 +43,12 @@ CASES = [  # (input shape, keyword arguments)
     ((1, 2, 9, 5), dict(size=(4, 7), mode="area")),
     ((1, 2, 4, 6), dict(scale_factor=0.5, mode="area")),
     ((1, 2, 3, 5, 4), dict(scale_factor=0.6, mode="area")),
+    # antialias: shrinking (the filter stretched over several pixels) by size and by factor, both corner rules,
+    # and growing (Keys' a = -0.5, taps cut at the border and renormalized)
+    ((1, 2, 9, 11), dict(size=(4, 3), mode="bilinear", antialias=True)),
+    ((1, 2, 9, 11), dict(scale_factor=0.37, mode="bicubic", antialias=True)),
+    ((1, 2, 9, 7), dict(scale_factor=0.5, mode="bicubic", align_corners=True, antialias=True)),
+    ((1, 2, 4, 5), dict(size=(7, 3), mode="bicubic", antialias=True)),
 ]
 
 
@@ -74,7 +80,7 @@ def test_an_inf_or_nan_reaches_only_the_outputs_that_read_it_as_in_torch(backend
 
 
 @pytest.mark.parametrize("case", [CASES[3], CASES[9], CASES[12], CASES[16], CASES[18], CASES[19], CASES[21],
-                                  CASES[22], CASES[24], CASES[26]], ids=_id)
+                                  CASES[22], CASES[24], CASES[26], CASES[27], CASES[29]], ids=_id)
 def test_interpolate_gradients(backend, rng, case):
     shape, kwargs = case
     check_gradients(backend, lambda t: interpolate(t, **kwargs), rng.standard_normal(shape))
@@ -189,6 +195,14 @@ def test_interpolate_errors(backend, rng):
     with pytest.raises(ValueError, match="recompute_scale_factor is not meaningful with an explicit size"):
         interpolate(x, size=3, recompute_scale_factor=True)  # as PyTorch (False or None with a size are accepted)
     assert interpolate(x, size=3, recompute_scale_factor=False).shape == (1, 2, 3, 3)
+    for mode, shape in [("nearest", (1, 2, 4, 4)), ("area", (1, 2, 4, 4)), ("linear", (1, 2, 4)),
+                        ("trilinear", (1, 2, 2, 4, 4))]:  # antialias: bilinear and bicubic of 4-D input only
+        with pytest.raises(ValueError) as theirs:
+            F_TORCH.interpolate(torch.zeros(shape), size=2, mode=mode, antialias=True)
+        with pytest.raises(ValueError, match="Anti-alias option is restricted to bilinear and bicubic modes and "
+                                             f"requires a 4-D tensor as input, got mode '{mode}'"):
+            interpolate(make(backend, np.zeros(shape)), size=2, mode=mode, antialias=True)
+        assert "Anti-alias option is restricted" in str(theirs.value)
     with pytest.raises(ValueError, match="Upsample: expected 3-D or 4-D or 5-D input"):
         Upsample(scale_factor=2)(make(backend, rng.standard_normal((2, 2))))
 
