@@ -140,15 +140,27 @@ _RESIZE = {"nearest": ("nearest", "asymmetric", "asymmetric", "floor"),
            "bicubic": ("cubic", "half_pixel", "align_corners", "floor")}
 
 
-def interpolate(fn: Any, xp: Namespace, x: Any) -> Any:
+def interpolate(fn: Any, xp: Namespace, x: Any, opset: int = 21) -> Any:
     """ONNX Resize by the scale factors over symbolic spatial axes (PyTorch maps output to input positions with the
-    factor given, as Resize does with ``scales``); with known sizes the recorded taps run (their exact weights)."""
+    factor given, as Resize does with ``scales``); with known sizes the recorded taps run (their exact weights).
+    ``antialias=True`` is Resize's antialias (opset 18 on) with PyTorch's filter: Keys' a = -0.5 for bicubic, the
+    taps cut by the border renormalized (``exclude_outside``)."""
     symbolic = None in static_shape(x)[2:] or has_symbolic(fn.out_size)
     if not symbolic or fn.mode not in _RESIZE:
         return NotImplemented
     mode, plain, aligned, nearest = _RESIZE[fn.mode]
     options = dict(mode=mode, nearest_mode=nearest, cubic_coeff_a=-0.75,
                    coordinate_transformation_mode=aligned if fn.align_corners else plain)
+    if getattr(fn, "antialias", False):
+        if opset < 18:
+            raise NotImplementedError(f"interpolate: antialias=True over symbolic spatial sizes is ONNX Resize's "
+                                      f"antialias, which opset {opset} has not got (opset 18 on): export with "
+                                      f"opset_version >= 18, or with static spatial sizes")
+        if fn.align_corners:
+            raise NotImplementedError("interpolate: antialias=True with align_corners=True over symbolic spatial "
+                                      "sizes: ONNX Resize's antialiased filter over aligned corners is not "
+                                      "PyTorch's; export with static spatial sizes")
+        options.update(antialias=1, cubic_coeff_a=-0.5, exclude_outside=1)
     if None not in fn.scale_factors:
         scales = const([1.0, 1.0] + [float(f) for f in fn.scale_factors], np.float32)
         return wrap(_op().resize(var(x), None, scales, **options))
@@ -575,7 +587,8 @@ def lowerings(opset: int) -> dict[str, Lowering]:
 
     table: dict[str, Lowering] = {
         "LinearFunction": linear, "MatMul": matmul, "ConvNd": conv, "ConvTransposeNd": conv_transpose,
-        "MaxPool": max_pool, "AvgPool": avg_pool, "AdaptiveAvgPool": adaptive_avg_pool, "Interpolate": interpolate,
+        "MaxPool": max_pool, "AvgPool": avg_pool, "AdaptiveAvgPool": adaptive_avg_pool,
+        "Interpolate": lambda fn, xp, x: interpolate(fn, xp, x, opset),
         "PixelShuffleFunction": pixel_shuffle,
         "BatchNorm": batch_norm, "LayerNormFunction": layer_norm, "GroupNormFunction": group_norm,
         "ScaledDotProductAttention": scaled_dot_product_attention,

@@ -480,6 +480,13 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
                     lambda n, t: (_floats(n, 3, t, t + 2),), ({0: "batch", 2: "height", 3: "width"},), (8, 4, 13)),
     "unet_image_sizes": (UpPad, lambda n, t: (_floats(n, 3, t, t + 3),), ({0: "batch", 2: "height", 3: "width"},),
                          (8, 5, 11)),
+    # antialiased resizing over symbolic image sizes: Resize's antialias with PyTorch's filter (Keys' a = -0.5,
+    # border taps renormalized); with known sizes the recorded taps run
+    "antialias_image_sizes": (lambda: Calls(lambda x: [nn.functional.interpolate(
+        x, mode=mode, antialias=True, **size) for mode in ("bilinear", "bicubic") for size in (
+            {"scale_factor": 0.4}, {"size": (5, 3)}, {"scale_factor": 2})]),
+                              lambda n, t: (_floats(n, 2, t, t + 3),), ({0: "batch", 2: "height", 3: "width"},),
+                              (8, 5, 13)),
     # conv1d over a symbolic length (its size check read None + padding)
     "text_cnn": (TextCNN, lambda n, t: (np.random.default_rng(t).integers(0, 40, (n, t)),),
                  ({0: "batch", 1: "length"},), (8, 4, 13)),
@@ -731,6 +738,10 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     with pytest.raises(ExportError, match=r"squeeze: dim \[0\] .* symbolic size"):
         export(Squeeze(), _floats(1, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
+    shrink = Calls(lambda x: nn.functional.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True))
+    export(shrink, _floats(1, 2, 8, 6), io.BytesIO(), opset_version=17, dynamic_axes={"input": [0]})
+    with pytest.raises(ExportError, match=r"interpolate: antialias=True .* opset 17 .*opset_version >= 18"):
+        export(shrink, _floats(1, 2, 8, 6), io.BytesIO(), opset_version=17, dynamic_axes={"input": [0, 2, 3]})
     peaks = Calls(lambda x, i: x.scatter_reduce(1, i, x, "amax"))  # ScatterElements' max: opset 18 on
     with pytest.raises(ExportError, match=r"scatter_reduce: reduce='amax' .* opset 17 .*opset_version >= 18"):
         export(peaks, (_floats(2, 3), _labels(0, 3, (2, 3))), io.BytesIO(), opset_version=17,
