@@ -13,6 +13,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
+from .value_checks import check_one_backend
 
 
 class ClampTensor(Function):
@@ -71,6 +72,7 @@ def clamp_tensor(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
 
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    check_one_backend("clamp", x, min, max)
     be = x.backend
     xp = be.xp
 

@@ -321,7 +321,11 @@ def as_common_floating(*values: Any) -> tuple[Any, ...]:
     (NumPy would give float64 for int64 beside float32); floating operands as they are."""
     from ..autograd.tensor import Tensor
 
-    xp = next(v.backend.xp for v in values if isinstance(v, Tensor))
+    backend = next(v.backend for v in values if isinstance(v, Tensor))
+    if any(v.backend != backend if isinstance(v, Tensor) else v is not None and not backend.is_native(v)
+           for v in values):
+        return values  # two backends: the op's own check refuses them, naming the op and both backends
+    xp = backend.xp
     kinds = ("real floating", "complex floating")
     dtypes = [v.array.dtype if isinstance(v, Tensor) else v.dtype for v in values if v is not None]
     floating = [d for d in dtypes if isdtype(xp, d, kinds)]
@@ -423,6 +427,9 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
     padded, mask_padded = (1,) * (width - len(shape)) + shape, (1,) * (width - len(mask_shape)) + mask_shape
     if any(m != n and 1 not in (m, n) for m, n in zip(mask_padded, padded)):
         raise ValueError(f"masked_fill: a mask of shape {mask_shape} does not broadcast with the tensor's {shape}")
+    from .value_checks import check_one_backend
+
+    check_one_backend("masked_fill", x, mask, value)
     target = tuple(n if m == 1 else m for m, n in zip(mask_padded, padded))
     if target != shape:  # PyTorch's out-of-place masked_fill broadcasts the tensor to the mask's shape too
         x = x.expand(*target)

@@ -24,6 +24,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
+from .value_checks import check_one_backend
 
 MODES = ("bilinear", "nearest", "bicubic")
 PADDING_MODES = ("zeros", "border", "reflection")
@@ -349,6 +350,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if mode == "bicubic" and k != 2:
         raise ValueError(f"grid_sample: bicubic interpolation only supports 4-D input, got input of shape "
                          f"{tuple(input.shape)}")
+    check_one_backend("grid_sample", input, grid)
     if input.dtype != grid.dtype:
         raise TypeError(f"grid_sample: expected input and grid to have the same dtype, got input "
                         f"{dtype_name(input.dtype)} and grid {dtype_name(grid.dtype)}")

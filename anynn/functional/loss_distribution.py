@@ -17,7 +17,7 @@ from ..backend.typing import Namespace
 from .loss import _Reduced
 from .elementwise import as_common_floating
 from .loss_reduction import check_reduction, legacy_reduction
-from .value_checks import UnsupportedDTypeError, data_dtype, is_floating, refuse_complex
+from .value_checks import UnsupportedDTypeError, check_one_backend, data_dtype, is_floating, refuse_complex
 from ..backend import dtype_name
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -209,6 +209,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
     from .shape import unsqueeze
 
     check_reduction("gaussian_nll_loss", reduction)
+    check_one_backend("gaussian_nll_loss", input, target, var)
     if not isinstance(var, (int, float)) and not is_floating(var):  # PyTorch clamps var in place: refused there
         raise UnsupportedDTypeError(f"gaussian_nll_loss: var must be floating point, got dtype "
                                     f"{dtype_name(data_dtype(var))}; cast it first (var.float())")

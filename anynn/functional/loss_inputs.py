@@ -14,7 +14,7 @@ from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_host_array
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
-from .value_checks import UnsupportedDTypeError, array_on_backend, check_values
+from .value_checks import UnsupportedDTypeError, array_on_backend, check_one_backend, check_values
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -83,6 +83,7 @@ def check_floating(name: str, what: str, value: Any, xp: Namespace) -> None:
 
 def float_target(name: str, target: Any, input: Tensor) -> Any:
     """A target of integers or booleans as the input's dtype (PyTorch promotes them in regression losses)."""
+    check_one_backend(name, input, target)
     xp = input.backend.xp
     data = data_of(target)
     if isdtype(xp, data.dtype, ("integral", "bool")):

@@ -22,7 +22,7 @@ from .loss import _device, _Reduced
 from .loss_inputs import _type_name, check_broadcasts_to, float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
 from .value_checks import check_floating as check_value_floating
-from .value_checks import refuse_complex
+from .value_checks import check_one_backend, refuse_complex
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -211,6 +211,7 @@ def _class_targets(name: str, input: Any, target: Any, expected: tuple[int, ...]
     """The integer class-index target as a native array, checked against its expected shape."""
     target = data_of(target)
     xp = input.backend.xp
+    check_one_backend(name, input, target)
     if not xp.isdtype(target.dtype, "integral"):
         raise TypeError(f"{name}: target must hold integer class indices, got {target.dtype}")
     if tuple(target.shape) != expected:

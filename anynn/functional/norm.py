@@ -15,7 +15,7 @@ from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .formulas.counts import element_count
 from .precision import cast_to, is_low_precision, upcast
-from .value_checks import check_floating, check_real_floating
+from .value_checks import check_floating, check_one_backend, check_real_floating
 
 
 def _normalize(xp: Namespace, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any, Any]:
@@ -255,6 +255,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         Added to the variance for stability.
     """
     check_real_floating("batch_norm", input)
+    check_one_backend("batch_norm", input, running_mean, running_var, weight, bias)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got shape {input.shape}")
     if training and None not in input.shape and input.size // input.shape[1] <= 1:  # (None: a symbolic axis)

@@ -309,6 +309,8 @@ def _one_kind(tensors: list[Any]) -> list[Any]:
     typed = [t for t in tensors if isinstance(t, Tensor)]
     if len(typed) < 2:
         return tensors
+    if any(t.backend != typed[0].backend for t in typed):
+        return tensors  # two backends: Concat/Stack refuse them by name, before any dtype is compared
     xp = typed[0].backend.xp
     for kinds in (("real floating", "complex floating"), "integral"):
         wide = [t.array.dtype for t in typed if xp.isdtype(t.array.dtype, kinds)]

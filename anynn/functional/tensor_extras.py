@@ -16,7 +16,7 @@ from ..backend.default_dtype import default_float
 from . import activation, broadcast, elementwise, indexing, linalg, reduce, shape
 from .operands import kinds_agree
 from .sorting import ValuesIndices
-from .value_checks import refuse_complex
+from .value_checks import check_one_backend, refuse_complex
 
 
 def _axis(dim: Any, axis: Any) -> Any:
@@ -213,6 +213,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
     if not isinstance(like, Tensor):
         raise TypeError("where needs a Tensor among condition, input and other")
+    check_one_backend("where", condition, input, other)
     kind = dtype_name((condition.array if isinstance(condition, Tensor) else condition).dtype)
     if kind not in ("bool", "uint8"):  # (uint8: PyTorch's deprecated mask, accepted)
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {kind}")

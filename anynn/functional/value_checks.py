@@ -121,6 +121,19 @@ def data_dtype(x: Any) -> Any:
     return x.array.dtype if isinstance(x, Tensor) else x.dtype
 
 
+def check_one_backend(name: str, *operands: Any) -> None:
+    """Raise `BackendMismatch` naming ``name`` unless the Tensors among ``operands`` (others pass) share one backend:
+    checked before an op asks one array library about another's dtypes or arrays (principle 7)."""
+    backend = None
+    for x in operands:
+        if isinstance(x, Tensor):
+            if backend is None:
+                backend = x.backend
+            elif x.backend is not backend and x.backend != backend:
+                raise BackendMismatch(f"{name}: the operands live on two backends, {backend.key!r} and "
+                                      f"{x.backend.key!r}; move one with .to({backend.key!r})")
+
+
 def refuse_complex(name: str, *operands: Any) -> None:
     """Raise `UnsupportedDTypeError` naming ``name`` if an operand (Tensor or native array; numbers and None pass)
     is complex: ``name`` orders its values (clamp, max, relu...), which complex numbers have no order for, and

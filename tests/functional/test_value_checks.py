@@ -40,6 +40,35 @@ def test_an_operand_of_another_backend_is_refused_with_one_message(case):
         call(x, _on("array_api_strict", other))
 
 
+# op -> (call of two (2, 3) float32 operands, the name the error starts with); each asked one array library about
+# the other's dtypes or arrays before the backends were compared (NumPy's "dtype argument must be a NumPy dtype",
+# an AttributeError, or a silent mix: batch_norm ran NumPy data with array-api-strict running statistics)
+MIXED = {
+    "where": (lambda a, b: anynn.where(a > 0, a, b), "where"),
+    "cat": (lambda a, b: anynn.cat([a, b]), "Concat"),
+    "masked_fill": (lambda a, b: a.masked_fill(b > 0, 1.0), "masked_fill"),
+    "clamp": (lambda a, b: anynn.clamp(a, b, None), "clamp"),
+    "batch_norm": (lambda a, b: F.batch_norm(a, b[0], b[0]), "batch_norm"),
+    "grid_sample": (lambda a, b: F.grid_sample(a.reshape(1, 1, 2, 3), b.reshape(1, 1, 3, 2), align_corners=False),
+                    "grid_sample"),
+    "margin_ranking_loss": (lambda a, b: F.margin_ranking_loss(a, a, b), "margin_ranking_loss"),
+    "soft_margin_loss": (lambda a, b: F.soft_margin_loss(a, b), "soft_margin_loss"),
+    "gaussian_nll_loss": (lambda a, b: F.gaussian_nll_loss(a, a, b.abs()), "gaussian_nll_loss"),
+    "poisson_nll_loss": (lambda a, b: F.poisson_nll_loss(a, b), "PoissonNLL"),
+    "cosine_embedding_loss": (lambda a, b: F.cosine_embedding_loss(a, b, a[:, 0]), "CosineEmbedding"),
+    "multi_margin_loss": (lambda a, b: F.multi_margin_loss(a, (b[:, 0] * 0).long()), "multi_margin_loss"),
+}
+
+
+@pytest.mark.parametrize("first, second", [("numpy", "torch"), ("torch", "numpy"), ("array_api_strict", "numpy")])
+@pytest.mark.parametrize("case", sorted(MIXED))
+def test_operands_on_two_backends_are_refused_naming_the_op(case, first, second):
+    call, name = MIXED[case]
+    values = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with pytest.raises(BackendMismatch, match=f"^{name}: .*two backends, '{first}' and '{second}'"):
+        call(_on(first, values), _on(second, values))
+
+
 def test_array_on_backend_hands_back_the_native_array_of_the_same_backend(backend):
     t = anynn.tensor(np.arange(3.0), backend=backend)
     assert array_on_backend(t, t.backend, "f", "x", "y") is t.array
