@@ -68,6 +68,10 @@ class autocast:  # noqa: N801 - PyTorch's name
         self.fast_dtype = None if dtype is None else _dtype_name(dtype)
         self._enabled = bool(enabled)
         self._cache_enabled = cache_enabled
+        if self._enabled and device_type == "cuda" and not _cuda_available():
+            # PyTorch's answer on a machine without CUDA: a warning, and a region that casts nothing
+            warnings.warn("autocast: CUDA is not available. Disabling autocast.", UserWarning, stacklevel=2)
+            self._enabled = False
         if self._enabled and self.fast_dtype is not None and self.fast_dtype not in autocast_mode.LOW_PRECISION:
             # PyTorch warns and turns autocast off for a dtype it cannot cast to
             warnings.warn(f"In {device_type or 'anynn'} autocast, but the target dtype {self.fast_dtype!r} is not "
@@ -97,6 +101,14 @@ class autocast:  # noqa: N801 - PyTorch's name
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _cuda_available() -> bool:
+    """``anynn.cuda.is_available()``: whether "cuda" is usable for the default backend's library."""
+    from ..backend import default_backend
+    from ..backend.torch_names import cuda_available
+
+    return cuda_available(default_backend())
 
 
 def is_autocast_enabled(device_type: str | None = None) -> bool:

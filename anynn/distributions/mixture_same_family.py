@@ -18,6 +18,8 @@ class MixtureSameFamily(Distribution):
     component_distribution : any distribution of batch shape ``B + (K,)`` and event shape E (wrap a batch of
         multivariate components in `Independent` to give them an event shape).
 
+    Notes
+    -----
     The mixture has batch shape B and event shape E; ``log_prob`` is the log-sum-exp over the components,
     differentiable in both distributions' parameters; ``sample`` gathers the chosen component's draw.
     """

@@ -259,6 +259,19 @@ def test_autocast_device_type_selects_data():
         assert dtype_name(anynn.nn.functional.linear(x, w).dtype) == "float16"
 
 
+@pytest.mark.skipif(torch.cuda.is_available() or anynn.cuda.is_available(), reason="this machine has CUDA")
+def test_autocast_cuda_without_cuda_warns_and_casts_nothing_as_torch():
+    for lib, enabled in ((torch, torch.is_autocast_enabled), (anynn, anynn.amp.is_autocast_enabled)):
+        with pytest.warns(UserWarning, match="CUDA is not available"):
+            region = lib.autocast("cuda")
+        with region:
+            assert not enabled("cuda")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with lib.autocast("cuda", enabled=False), lib.autocast("cpu", dtype=lib.bfloat16):  # no warning
+                assert enabled("cpu") and not enabled("cuda")
+
+
 def test_autocast_decorator_and_torch_names():
     x, w = anynn.ones(2, 3), anynn.ones(4, 3)
 

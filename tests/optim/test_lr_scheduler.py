@@ -500,3 +500,36 @@ def test_step_with_an_epoch_warns_its_deprecation_as_torch(factory):
         if steps[0] is not None and isinstance(theirs, torch_sched.SequentialLR):
             continue  # SequentialLR.step takes no epoch
         assert _epoch_warnings(ours, opt, steps) == _epoch_warnings(theirs, topt, steps)
+
+
+def test_plateau_step_with_an_epoch_warns_its_deprecation_as_torch():
+    for lib, kind in ((ours_sched, 0), (torch_sched, 1)):
+        optimizer = _optimizers("sgd")[kind]
+        scheduler = lib.ReduceLROnPlateau(optimizer)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            scheduler.step(1.0)
+            scheduler.step(0.5, 2)
+        assert [("epoch parameter" in str(w.message), w.category) for w in caught] == [(True, UserWarning)]
+
+
+@pytest.mark.parametrize("factory", [
+    lambda m, o: m.StepLR(o, step_size=2), lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3),
+    lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=10),
+], ids=["step", "warm-restarts", "one-cycle"])
+def test_get_lr_outside_step_warns_as_torch(factory):
+    """get_lr() from outside step warns (read get_last_lr()); the scheduler's own steps do not, nor a subclass's
+    super().get_lr()."""
+    found = []
+    for lib, kind in ((ours_sched, 0), (torch_sched, 1)):
+        optimizer = _optimizers("sgd")[kind]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            scheduler = factory(lib, optimizer)
+            optimizer.step()
+            scheduler.step()
+            scheduler.get_lr()
+            scheduler.step()
+        found.append([str(w.message) for w in caught if "get_last_lr" in str(w.message)])
+        assert "_get_lr_called_within_step" in scheduler.state_dict()
+    assert found[0] == found[1] and len(found[0]) == 1

@@ -9,8 +9,9 @@ schedulers follow PyTorch's (mostly recursive) formulas so that the rates match 
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..optimizer import Optimizer
 
@@ -46,6 +47,25 @@ EPOCH_DEPRECATION = ("The epoch parameter in `scheduler.step()` was not necessar
                      "https://github.com/pytorch/pytorch/issues/new/choose.")
 
 
+def _warns_outside_step(get_lr: Callable[[Any], list[float]]) -> Callable[[Any], list[float]]:
+    """``get_lr`` warning as PyTorch's when called from outside the scheduler's own step (``get_last_lr()`` is the
+    public reading; ``get_lr`` computes the next value from the current one, so a stray call reads a stale rate)."""
+    @functools.wraps(get_lr)
+    def get_lr_checked(self: Any) -> list[float]:
+        within = self.__dict__.get("_get_lr_called_within_step", False)
+        if not within:
+            warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                          UserWarning, stacklevel=2)
+        self._get_lr_called_within_step = True  # a subclass's super().get_lr() does not warn twice
+        try:
+            return get_lr(self)
+        finally:
+            self._get_lr_called_within_step = within
+
+    get_lr_checked._warns_outside_step = True  # type: ignore[attr-defined]
+    return get_lr_checked
+
+
 def check_optimizer(scheduler: Any, optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(scheduler).__name__} needs an anynn Optimizer, not {type(optimizer).__name__}")
@@ -63,6 +83,12 @@ class LRScheduler:
     """
 
     _is_initial: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        get_lr = cls.__dict__.get("get_lr")
+        if get_lr is not None and not getattr(get_lr, "_warns_outside_step", False):
+            cls.get_lr = _warns_outside_step(get_lr)  # type: ignore[method-assign]
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         check_optimizer(self, optimizer)
@@ -104,14 +130,22 @@ class LRScheduler:
             warnings.warn(EPOCH_DEPRECATION, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
+    def lr_within_step(self) -> list[float]:
+        """``get_lr()`` as a step calls it (no warning)."""
+        self._get_lr_called_within_step = True
+        try:
+            return self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+
     def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is None:
             self.last_epoch += 1
-            values = self.get_lr()
+            values = self.lr_within_step()
         else:
             self.last_epoch = epoch
             closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
+            values = closed_form() if closed_form is not None else self.lr_within_step()
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             group["lr"] = lr
         self._last_lr = group_values(self.optimizer, "lr")

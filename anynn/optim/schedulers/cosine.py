@@ -91,6 +91,6 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+        for group, lr in zip(self.optimizer.param_groups, self.lr_within_step(), strict=True):
             group["lr"] = lr
         self._last_lr = group_values(self.optimizer, "lr")
