@@ -702,6 +702,14 @@ def test_failures_name_the_layer_and_the_reason() -> None:
     with pytest.raises(ExportError, match=r"NotImplementedError: .*raised with no message by nextafter\(\) \(.*py:\d"):
         export(Next(), _floats(2, 3), io.BytesIO())
 
+    def last_states(x: Any, lengths: Any, lstm: Any) -> Any:  # the layout is built from the lengths' values
+        return lstm(nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False))[1]
+
+    packed = Calls(last_states, nn.LSTM(3, 2))  # lengths as ints export (constants), as a tensor cannot
+    export(Calls(lambda x, lstm: packed.function(x, [2, 4], lstm), packed.layers[0]), _floats(4, 2, 3), io.BytesIO())
+    with pytest.raises(ExportError, match=r"pack_padded_sequence: 'lengths' is a recorded .* list of ints"):
+        export(packed, (_floats(4, 2, 3), np.array([2, 4])), io.BytesIO())
+
 
 def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> None:
     class Branch(nn.Module):

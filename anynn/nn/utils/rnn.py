@@ -88,6 +88,12 @@ def _host_ints(name: str, lengths: Any) -> list[int]:
         if lengths.ndim != 1 or not lengths.is_cpu:
             raise RuntimeError(f"{name}: 'lengths' argument should be a 1D CPU int64 tensor, but got "
                                f"{lengths.ndim}D {lengths.device} {lengths.dtype} tensor")
+        if lengths.backend.is_traced(lengths.array):
+            raise NotImplementedError(
+                f"{name}: 'lengths' is a recorded or traced tensor (an ONNX export's input, or computed from one): "
+                f"the packed layout is built from its values, which the graph has only when it runs. Run the "
+                f"recurrent layer on the padded batch (masking its padded steps after it), or give lengths as a list "
+                f"of ints (fixed in the graph)")
         return [int(v) for v in lengths.tolist()]
     values = lengths.tolist() if hasattr(lengths, "tolist") else list(lengths)  # a NumPy array, a list, a range
     if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
