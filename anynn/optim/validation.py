@@ -38,6 +38,9 @@ def check_hyperparameters(owner: str, names: tuple[str, ...], options: dict[str,
     for name in names:
         valid, message, rule = RULES[name]
         value = options[name]
+        if name in ("betas", "etas") and len(value) < 2:  # PyTorch's IndexError ("tuple index out of range")
+            raise IndexError(f"{owner}: {name} must be a pair, got {value!r} ({len(value)} value"
+                             f"{'s' if len(value) != 1 else ''})")
         if name == "lr" and _numel(value) not in (None, 1):
             raise ValueError(f"{owner}: Tensor lr must be 1-element (got {_numel(value)} elements)")
         if not valid(value):

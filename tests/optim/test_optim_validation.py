@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -31,6 +33,27 @@ def test_bad_hyperparameters_raise_pytorchs_message(name, options):
         getattr(optim, name)(our_params("numpy", make_data()[0], "float64"), **options)
     assert str(expected.value) in str(ours.value)
     assert str(ours.value).startswith(f"{name}: ")  # and the message names the optimizer
+
+
+@pytest.mark.parametrize("name, options", [("Adam", dict(betas=(0.9,))), ("NAdam", dict(betas=())),
+                                           ("Rprop", dict(etas=(0.5,)))], ids=["Adam", "NAdam", "Rprop"])
+def test_a_pair_of_one_value_is_an_index_error_naming_the_option(name, options):
+    # PyTorch: IndexError "tuple index out of range", from inside its check
+    with pytest.raises(IndexError):
+        getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **options)
+    (key, value), = options.items()
+    with pytest.raises(IndexError, match=rf"^{name}: {key} must be a pair, got {re.escape(repr(value))}"):
+        getattr(optim, name)(our_params("numpy", make_data()[0], "float64"), **options)
+
+
+def test_a_parameter_twice_in_one_group_is_refused(recwarn):
+    # PyTorch warns ("in future, this will cause an error") and steps the parameter twice; anynn refuses now
+    p = torch.zeros(1, requires_grad=True)
+    torch.optim.SGD([p, p], lr=0.1)
+    assert "duplicate parameters" in str(recwarn.pop(UserWarning).message)
+    ours = our_params("numpy", make_data()[0], "float64")
+    with pytest.raises(ValueError, match="^SGD: some parameters appear more than once in one parameter group"):
+        optim.SGD(ours + ours[:1], lr=0.1)
 
 
 class PlainDescent(Optimizer):
