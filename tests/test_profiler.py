@@ -69,6 +69,32 @@ def test_functions_are_timed_only_while_a_profile_records():
     assert [e.key for e in prof.function_events] == []
 
 
+def test_optimizer_step_and_zero_grad_show_as_torchs_ranges():
+    """``Optimizer.step#<class>.step`` and ``Optimizer.zero_grad#<class>.zero_grad``, named after the instance's
+    class (a subclass without its own step too), with step hooks still run inside; nothing outside a profile."""
+    import torch
+
+    class Plain(anynn.optim.SGD):
+        pass
+
+    names = []
+    for lib in (torch, anynn):
+        p = lib.nn.Parameter(lib.zeros(2))
+        opts = [lib.optim.Adam([p], lr=0.1), Plain([p], lr=0.1) if lib is anynn else
+                type("Plain", (torch.optim.SGD,), {})([p], lr=0.1)]
+        seen = []
+        opts[0].register_step_post_hook(lambda *_, seen=seen: seen.append(1))
+        with lib.profiler.profile() as prof:
+            for opt in opts:
+                p.sum().backward()
+                opt.step()
+                opt.zero_grad()
+        assert seen == [1]
+        names.append(sorted(e.key for e in prof.key_averages() if e.key.startswith("Optimizer.")))
+    assert names[0] == names[1] == ["Optimizer.step#Adam.step", "Optimizer.step#Plain.step",
+                                    "Optimizer.zero_grad#Adam.zero_grad", "Optimizer.zero_grad#Plain.zero_grad"]
+
+
 def test_autograd_profiler_and_record_function_as_a_decorator_as_torch():
     torch = pytest.importorskip("torch")
 

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Iterable
 from array_api_compat import array_namespace
 
 from ..autograd import mode
+from ..autograd import profiler as _profiler
 from ..autograd.hooks import RemovableHandle
 from ..autograd.function import is_writeable
 from ..autograd.tensor import Tensor, mark_all_modified
@@ -54,6 +55,7 @@ class Optimizer:
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         for group in groups:
             self.add_param_group(group)
+        _patch_step(type(self))  # as PyTorch's: hooks and the profiler's "Optimizer.step#<class>.step" range
 
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add parameters with their own options (the rest from the defaults)."""
@@ -96,6 +98,12 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every parameter (``set_to_none`` frees them)."""
+        if _profiler._sessions:  # a range named as PyTorch's in a running profile
+            with _profiler.record_function(f"Optimizer.zero_grad#{type(self).__name__}.zero_grad"):
+                return self._zero_grad(set_to_none)
+        return self._zero_grad(set_to_none)
+
+    def _zero_grad(self, set_to_none: bool) -> None:
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p._grad  # (the slot, not the property: a parameter is a leaf, and this runs every step)
@@ -235,7 +243,7 @@ class _StepHooks(OrderedDict):
 def _add_step_hook(optimizer: Optimizer, which: int, hook: Any) -> RemovableHandle:
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-    _patch_step(type(optimizer))  # on the first hook: an optimizer without hooks steps with no wrapper around it
+    _patch_step(type(optimizer))  # (done at construction; a class whose __init__ skips the base's)
     tables = optimizer.__dict__.setdefault("_step_hooks", (_StepHooks(), _StepHooks()))
     handle = RemovableHandle(tables[which])
     tables[which][handle.id] = hook
@@ -243,14 +251,21 @@ def _add_step_hook(optimizer: Optimizer, which: int, hook: Any) -> RemovableHand
 
 
 def _patch_step(cls: type[Optimizer]) -> None:
-    """Wrap the ``step`` a class uses once, as PyTorch patches it, so step hooks run around it (a subclass's
-    ``super().step()`` reaches the unwrapped step, so the hooks run once per call)."""
+    """Wrap the ``step`` a class uses once, as PyTorch patches it, so step hooks run around it and a running
+    profile shows it as ``Optimizer.step#<class>.step`` (a subclass's ``super().step()`` reaches the unwrapped
+    step, so the hooks run once per call)."""
     step = cls.step
     if getattr(step, "_runs_step_hooks", False):
         return
 
     @functools.wraps(step)
     def step_with_hooks(*args: Any, **kwargs: Any) -> Any:
+        if _profiler._sessions:
+            with _profiler.record_function(f"Optimizer.step#{type(args[0]).__name__}.step"):
+                return step_hooked(*args, **kwargs)
+        return step_hooked(*args, **kwargs)
+
+    def step_hooked(*args: Any, **kwargs: Any) -> Any:
         self = args[0]  # as PyTorch's, the hooks' args start with the optimizer
         hooks = self.__dict__.get("_step_hooks")
         if hooks is None:
