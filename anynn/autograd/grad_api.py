@@ -18,7 +18,7 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Tensor | Sequence[Tensor | None] | None = None, retain_graph: bool | None = None,
          create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
-         materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to ``inputs`` (PyTorch's ``torch.autograd.grad``).
 
     Parameters
@@ -38,6 +38,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     allow_unused : bool, optional
         An input that the outputs do not depend on gives ``None`` (otherwise an error). Defaults to
         ``materialize_grads``.
+    is_grads_batched : bool
+        The first axis of every ``grad_outputs`` entry is a batch: one vector-Jacobian product per slice, stacked
+        along a new first axis of each gradient (PyTorch vectorizes them; anynn runs one backward per slice).
     materialize_grads : bool
         Unused inputs give zeros instead of ``None``.
 
@@ -56,7 +59,12 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         raise ValueError("grad(): materialize_grads=True needs allow_unused to be True or None")
     grad_outputs = (None,) * len(outputs) if grad_outputs is None else _as_tuple(grad_outputs)
     if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+        raise RuntimeError(f"grad(): got {len(outputs)} tensors and {len(grad_outputs)} gradients (one grad_output "
+                           "per output)")
+    if not inputs:
+        raise RuntimeError("grad(): `inputs` argument to `grad()` cannot be empty.")
+    if is_grads_batched:
+        return _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad(): input {i} is a {type(t).__name__}, not a Tensor")
@@ -71,7 +79,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         pairs.append((out, g))
     if retain_graph is None:
         retain_graph = create_graph
-    found = graph.run_backward([p[0] for p in pairs], [p[1] for p in pairs], retain_graph, create_graph, inputs)
+    found = (graph.run_backward([p[0] for p in pairs], [p[1] for p in pairs], retain_graph, create_graph, inputs)
+             if pairs else (None,) * len(inputs))  # no outputs: no input is used
     result = []
     for i, (t, g) in enumerate(zip(inputs, found)):
         if g is None:
@@ -85,6 +94,54 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         if g is not None and tuple(g.shape) != tuple(t.shape):
             g = _summed(g, t, create_graph)
         result.append(g)
+    return tuple(result)
+
+
+def _batched(outputs: tuple[Any, ...], inputs: tuple[Any, ...], grad_outputs: tuple[Any, ...],
+             retain_graph: bool | None, create_graph: bool, allow_unused: bool,
+             materialize_grads: bool) -> tuple[Tensor | None, ...]:
+    """`grad` with ``is_grads_batched=True``: one pass per slice of the grad_outputs' first axis, the gradients
+    stacked along a new first axis (an input no output reaches: ``None``, or with ``materialize_grads`` zeros of
+    its own shape, unbatched, as PyTorch's)."""
+    sizes = set()
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(g, Tensor) or tuple(g.shape[1:]) != tuple(out.shape) or g.ndim == 0:
+            given = "None" if g is None else tuple(getattr(g, "shape", ()))
+            raise RuntimeError(
+                f"grad(): if `is_grads_batched=True`, we interpret the first dimension of each grad_output as the "
+                f"batch dimension. The sizes of the remaining dimensions are expected to match the shape of "
+                f"corresponding output, but a mismatch was detected: grad_output[{i}] has a shape of {given} and "
+                f"output[{i}] has a shape of {tuple(out.shape)}.")
+        sizes.add(g.shape[0])
+    if len(sizes) != 1:
+        raise RuntimeError(f"grad(): is_grads_batched=True needs the same batch size in every grad_output, got "
+                           f"{sorted(sizes)}")
+    (batch,) = sizes
+    keep = create_graph if retain_graph is None else retain_graph
+    slices = [grad(outputs, inputs, [g[b] for g in grad_outputs], retain_graph=keep or b < batch - 1,
+                   create_graph=create_graph, allow_unused=True) for b in range(batch)]
+    result: list[Tensor | None] = []
+    for i, t in enumerate(inputs):
+        found = [s[i] for s in slices]
+        if batch and all(g is None for g in found):
+            if not allow_unused:
+                raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the outputs; "
+                                   "pass allow_unused=True to get None for it")
+            result.append(Tensor._make(t.backend.xp.zeros_like(t.array), t.backend, None, 0)
+                          if materialize_grads else None)
+            continue
+        xp = t.backend.xp
+        if not batch:
+            result.append(Tensor._make(xp.zeros((0, *t.shape), dtype=t.array.dtype, device=t.backend.device),
+                                       t.backend, None, 0))
+            continue
+        found = [Tensor._make(xp.zeros_like(t.array), t.backend, None, 0) if g is None else g for g in found]
+        if create_graph:
+            from .double_backward import namespace
+
+            result.append(namespace(t.backend).stack(found, axis=0))
+        else:
+            result.append(Tensor._make(xp.stack([g.array for g in found], axis=0), t.backend, None, 0))
     return tuple(result)
 
 

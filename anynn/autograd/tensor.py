@@ -161,8 +161,9 @@ class Tensor(TensorSurface):
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value and self._ctx is None and not _is_floating(self.array.dtype):
-            raise TypeError(
-                f"only floating-point tensors can require gradients, not {dtype_name(self.array.dtype)}"
+            raise RuntimeError(  # PyTorch's class and words
+                f"only Tensors of floating point and complex dtype can require gradients, not "
+                f"{dtype_name(self.array.dtype)}"
             )
         if not value and self._ctx is not None:
             raise RuntimeError("requires_grad can only be switched off on a leaf tensor; use .detach()")

@@ -298,3 +298,49 @@ def test_backward_with_an_unrecorded_array_function_names_the_function(backend):
     x = anynn.tensor([1.0, -2.0], backend=backend, dtype="float64", requires_grad=True)
     with pytest.raises(DoubleBackwardError, match=r"CopySignSquare.*xp\.copysign"):
         grad(CopySignSquare.apply(x).sum(), x, create_graph=True)
+
+
+_X3 = np.array([0.3, -1.2, 0.7])
+
+
+def _batched_second_order(lib, t):
+    x = t(_X3, True)
+    (g,) = lib.autograd.grad(x.sin() * x, x, grad_outputs=t(np.eye(3)), is_grads_batched=True, create_graph=True)
+    return lib.autograd.grad((g ** 2).sum(), x)
+
+
+# name -> f(lib, t): t(array, requires_grad) makes lib's tensor; the call PyTorch refuses (same error class here)
+# or answers (same values, None where PyTorch gives None)
+GRAD_CALLS = {
+    "grad_outputs_count": lambda lib, t: lib.autograd.grad([t(_X3, True).sum()] * 2, t(_X3, True),
+                                                           grad_outputs=[t(np.array(1.0))]),
+    "inputs_empty": lambda lib, t: lib.autograd.grad((t(_X3, True) ** 2).sum(), []),
+    "outputs_empty": lambda lib, t: lib.autograd.grad([], t(_X3, True)),
+    "outputs_empty_allow_unused": lambda lib, t: lib.autograd.grad([], t(_X3, True), allow_unused=True),
+    "integer_requires_grad": lambda lib, t: (t(np.array([1, 2]), True),),
+    # is_grads_batched: the first axis of each grad_output is a batch of vectors (a Jacobian's rows)
+    "batched_jacobian": lambda lib, t: (lambda x: lib.autograd.grad(x.sin() * x, x, grad_outputs=t(np.eye(3)),
+                                                                    is_grads_batched=True))(t(_X3, True)),
+    "batched_scalar_outputs_unused_input": lambda lib, t: (lambda x, z: lib.autograd.grad(
+        [(x * x).sum(), x.exp().sum()], [x, z], grad_outputs=[t(np.arange(2.0)), t(np.ones(2))],
+        is_grads_batched=True, materialize_grads=True))(t(_X3, True), t(np.ones(2), True)),
+    "batched_second_order": _batched_second_order,
+    "batched_without_batch_axis": lambda lib, t: (lambda x: lib.autograd.grad(
+        x * x, x, grad_outputs=t(np.ones(3)), is_grads_batched=True))(t(_X3, True)),
+}
+
+
+@pytest.mark.parametrize("name", list(GRAD_CALLS))
+def test_grad_calls_as_torch(backend, name):
+    def ours_t(a, requires_grad=False):
+        return anynn.tensor(a, backend=backend, dtype=np.asarray(a).dtype.name, requires_grad=requires_grad)
+
+    try:
+        theirs = GRAD_CALLS[name](torch, lambda a, requires_grad=False: torch.tensor(a, requires_grad=requires_grad))
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            GRAD_CALLS[name](anynn, ours_t)
+        return
+    ours = GRAD_CALLS[name](anynn, ours_t)
+    assert [o is None for o in ours] == [t is None for t in theirs]
+    _close([o for o in ours if o is not None], [t for t in theirs if t is not None], name)
