@@ -62,7 +62,8 @@ class FunctionCtx:
         self.non_differentiable = tensors
 
     def mark_dirty(self, *tensors: Tensor) -> None:
-        """Inputs that ``forward`` changed in place (accepted; anynn keeps no separate view bookkeeping)."""
+        """Inputs that ``forward`` changed in place and returns: ``apply`` hands back those same Tensor objects,
+        now the outputs of this call (their earlier value its inputs), as PyTorch does."""
         self.dirty_tensors = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
@@ -123,7 +124,11 @@ class CtxFunctionNode(_function.Function):
                                f"(expected {n}, got {len(found)})")
         result: list[Any] = []
         for i, (g, a) in enumerate(zip(found[:n], self.inputs)):
-            if g is None or not isinstance(a, Tensor):
+            if g is not None and not isinstance(a, Tensor):
+                raise RuntimeError(f"{name}.backward returned a gradient different than None at position {i + 1}, "
+                                   f"but the corresponding forward input was not a Tensor (got "
+                                   f"{type(a).__name__})")
+            if g is None:
                 result.append(None)
                 continue
             if not isinstance(g, Tensor):
@@ -160,8 +165,18 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
                             f"is {type(o).__name__}")
     if not (is_grad_enabled() and any(needs)):
         return output
-    made = CtxFunctionNode.apply(*args, user=cls, ctx=ctx, outputs=_Outputs([o.array for o in outs]))
+    dirty = {id(t) for t in ctx.dirty_tensors}
+    for a in args:
+        if isinstance(a, Tensor) and id(a) in dirty and a._ctx is None and a._requires_grad:
+            raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad has been used in an in-place "
+                               f"operation (marked dirty in forward); change it inside `with anynn.no_grad():`")
+    # a dirty input is recorded by its value before the call: the Tensor object itself becomes the output
+    before = {id(a): _snapshot(a) for a in args if isinstance(a, Tensor) and id(a) in dirty}
+    made = CtxFunctionNode.apply(*(before.get(id(a), a) for a in args), user=cls, ctx=ctx,
+                                 outputs=_Outputs([o.array for o in outs]))
     made = made if isinstance(made, tuple) else (made,)
+    if before:
+        made = tuple(_become(o, m, before[id(o)]) if id(o) in before else m for o, m in zip(outs, made))
     if ctx.to_save:  # a saved output is the recorded one in backward, so a double backward goes through this node
         recorded_as = {id(o): m for o, m in zip(outs, made)}
         ctx.to_save = tuple(None if t is None else recorded_as.get(id(t), t) for t in ctx.to_save)
@@ -171,6 +186,20 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
             m._ctx = None
             m._requires_grad = False
     return made[0] if single else made
+
+
+def _snapshot(t: Tensor) -> Tensor:
+    """``t``'s current value and producer as another Tensor object (the input of the call that changes ``t``)."""
+    old = make_tensor(t.array, t.backend, t._ctx, t._index)
+    old._requires_grad = t._requires_grad
+    return old
+
+
+def _become(t: Tensor, made: Tensor, before: Tensor) -> Tensor:
+    """Make the dirty input ``t`` the recorded output ``made`` (same object returned, as PyTorch's)."""
+    t.array, t._ctx, t._index, t._requires_grad = made.array, made._ctx, made._index, made._requires_grad
+    _function.note_new_producer(t, before)
+    return t
 
 
 def _defining(cls: type) -> set[str]:
@@ -203,3 +232,11 @@ class Function(_function.Function):
                 break
         if isinstance(forward, staticmethod):
             cls.apply = classmethod(_ctx_apply)  # type: ignore[assignment]
+            cls.__call__ = _legacy_call  # type: ignore[method-assign,assignment]
+
+
+def _legacy_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """``MyFunction()(x)``, PyTorch's old calling convention, refused with its error."""
+    raise RuntimeError(f"{type(self).__name__}: Legacy autograd function with non-static forward method is deprecated. "
+                       f"Please use new-style autograd function with static forward method: "
+                       f"{type(self).__name__}.apply(...)")

@@ -3,6 +3,7 @@ the same class body runs on anynn and on PyTorch, with the same values and gradi
 
 from __future__ import annotations
 
+import warnings
 import numpy as np
 import pytest
 import torch
@@ -173,6 +174,58 @@ def test_ctx_function_bad_backward_is_named(backend):
         TooMany.apply(x).sum().backward()
     with pytest.raises(TypeError, match="positional arguments only"):
         TooMany.apply(x=x)
+
+
+def _double_in_place(lib):
+    class DoubleInPlace(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            ctx.scale = scale
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, None
+
+    return DoubleInPlace
+
+
+def test_ctx_function_corner_cases_as_pytorch(backend):
+    """mark_dirty returns the input object itself, now the call's output (gradients through its earlier history);
+    a dirty leaf that requires grad, a gradient for a non-Tensor input and the legacy ``F()(x)`` call are refused
+    as PyTorch refuses them."""
+    grads, same = [], []
+    for lib, w in ((torch, torch.tensor([1.0, -2.0, 3.0], requires_grad=True)),
+                   (anynn, make(backend, np.array([1.0, -2.0, 3.0]), requires_grad=True))):
+        x = w * 3
+        y = _double_in_place(lib).apply(x, 0.5)
+        same.append(y is x)
+        (y * y).sum().backward()
+        grads.append(w.grad.numpy())
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used in an in-place"):
+            _double_in_place(lib).apply(lib.ones(2, requires_grad=True) if lib is torch else
+                                        make(backend, np.ones(2), requires_grad=True), 0.5)
+
+        class GradForNumber(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k):
+                return x * k
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2, g
+
+        with pytest.raises(RuntimeError, match="gradient different than None at position 2, but the corresponding "
+                                               "forward input was not a"):
+            GradForNumber.apply(w * 1, 2).sum().backward()
+        with pytest.raises(RuntimeError, match="Legacy autograd function with non-static forward method"), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (PyTorch also warns on instantiation)
+            GradForNumber()(w)
+    assert same == [True, True]
+    np.testing.assert_allclose(grads[1], grads[0])
 
 
 def test_array_style_functions_are_unchanged(backend):
