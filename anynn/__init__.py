@@ -213,6 +213,7 @@ for _module in (_host_factories, _small_ops, _calculus, _scatter_views, _rnn_cel
     globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
     __all__ += list(_module.__all__)
 globals().update(_INPLACE_TWINS)
+_assert = _small_ops._assert  # torch._assert: private in PyTorch, so not in __all__
 __all__ += sorted(_INPLACE_TWINS)
 __all__ += ["polygamma"]
 from . import signal  # noqa: E402  (PyTorch's torch.signal.windows)
@@ -222,14 +223,14 @@ _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.
 
 
 def __getattr__(name: str) -> object:
-    """``anynn.multiprocessing``, ``anynn.distributed``, ``anynn.onnx``, ``anynn.jit``, ``anynn.profiler`` and
-    ``anynn.hub`` after a plain ``import anynn``, as ``torch.multiprocessing``, ``torch.onnx``... after
-    ``import torch``.
+    """``anynn.multiprocessing``, ``anynn.distributed``, ``anynn.onnx``, ``anynn.jit``, ``anynn.fx``,
+    ``anynn.profiler`` and ``anynn.hub`` after a plain ``import anynn``, as ``torch.multiprocessing``,
+    ``torch.onnx``... after ``import torch``.
 
     Imported on first use: they load the standard ``multiprocessing`` package, the MPI layer or the exporter, which
     most programs never need.
     """
-    if name in ("multiprocessing", "distributed", "onnx", "jit", "profiler", "hub"):
+    if name in ("multiprocessing", "distributed", "onnx", "jit", "fx", "profiler", "hub"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

@@ -106,6 +106,18 @@ def interface(obj: T) -> T:
     return obj
 
 
+def _overload(func: T) -> T:
+    """``torch.jit._overload``: ``func`` itself. An overload declares a typed signature for the compiler; the
+    implementation that follows it under the same name is what Python calls."""
+    return func
+
+
+def _overload_method(func: T) -> T:
+    """``torch.jit._overload_method``: ``func`` itself (torchvision's DenseNet declares ``forward``'s overloads with
+    it); the method defined after it under the same name is the one that runs."""
+    return func
+
+
 def is_scripting() -> bool:
     """``torch.jit.is_scripting``: False (code runs eagerly, never under the TorchScript compiler)."""
     return False

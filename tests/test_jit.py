@@ -152,3 +152,28 @@ def test_archives_are_refused_naming_the_alternatives(tmp_path, call) -> None:
     with pytest.raises(anynn.jit.Error, match=r"no TorchScript archive.*state_dict.*onnx\.export"):
         call(path)
     assert not path.exists()
+
+
+def test_overload_decorators_leave_the_implementation_that_follows():
+    """torchvision's DenseNet declares its forward's overloads with torch.jit._overload_method; torch.jit._overload
+    does the same for functions: the definition after them is the one that runs."""
+    for jit in (anynn.jit, torch.jit):
+        class Layer(torch.nn.Module if jit is torch.jit else nn.Module):
+            @jit._overload_method
+            def forward(self, x: List[int]) -> int:  # type: ignore[empty-body]
+                pass
+
+            @jit._overload_method
+            def forward(self, x: int) -> int:  # type: ignore[empty-body]  # noqa: F811
+                pass
+
+            def forward(self, x):  # noqa: F811
+                return x * 2 if isinstance(x, int) else sum(x)
+
+        assert Layer()(3) == 6 and Layer()([1, 2]) == 3
+
+    def twice(x: int) -> int:
+        return x * 2
+
+    assert anynn.jit._overload(twice) is twice
+

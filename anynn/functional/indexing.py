@@ -209,12 +209,16 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         raise InvalidValueError(f"shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast to "
                                 f"indexing result of shape {selected}")
     if recording and (x._requires_grad or v._requires_grad):
+        view_of = x._ctx
         old = make_tensor(x.array, x.backend, x._ctx, x._index)
         old._requires_grad = x._requires_grad
         out = IndexPut.apply(old, v, target=target)
         x.array, x._ctx, x._index, x._requires_grad = out.array, out._ctx, out._index, True
         mark_modified(x)
         note_new_producer(x, old)
+        from .inplace import write_back_to_base
+
+        write_back_to_base(view_of, x)  # x a view of another tensor (x = y[0]; x[1] = v): y changes too
     else:
         x.array = put(x.backend.xp, x.array, target, v.array, inplace=True)
         mark_modified(x)

@@ -73,6 +73,7 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
         if _views_a_leaf_that_requires_grad(self):
             raise RuntimeError(f"a view of a leaf Variable that requires grad is being used in an in-place "
                                f"operation ({name}); change the leaf inside `with anynn.no_grad():`")
+        view_of = self._ctx
         old = make_tensor(self.array, self.backend, self._ctx, self._index)  # the value before, as an input
         old._requires_grad = self._requires_grad
         new = compute(old) if reshapes else _fit(self, name, compute(old))
@@ -86,7 +87,46 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
     mark_modified(self)
     if recording:
         note_new_producer(self, old)
+        if not reshapes:
+            write_back_to_base(view_of, self)
     return self
+
+
+def write_back_to_base(view_of: Any, view: Tensor) -> None:
+    """After a recorded in-place change of ``view``, hand its new values to the tensor it is a view of.
+
+    ``view_of``: the Function that made ``view`` before its first change. Where it is a view operation (basic
+    indexing, reshape, permute) of a tensor ``base``, ``base`` takes the new values through a recorded write
+    (``base[index] = view``, ``base.copy_(...)``), as PyTorch's shared storage and its CopySlices node do: the
+    overwritten part of ``base`` gets no gradient, the rest flows through ``view``'s new value. A view of a view
+    passes the change on up the chain. Views made while nothing was recorded have no such Function and are not
+    followed (see the differences page).
+    """
+    view_of = view.__dict__.get("_view_of", view_of)  # the first change's record: later ones follow it too
+    if not isinstance(view_of, (shape.GetItem, shape.Reshape, shape.Permute)):
+        return
+    view.__dict__["_view_of"] = view_of
+    base = view_of.inputs[0] if getattr(view_of, "inputs", None) else None
+    if not isinstance(base, Tensor):
+        return
+    # the value as of now: a later change of the view must not reach back into the write recorded here
+    view = make_tensor(view.array, view.backend, view._ctx, view._index)
+    view._requires_grad = True
+    if isinstance(view_of, shape.GetItem):
+        if view_of.flips or tuple(base.shape) != view_of.shape:  # a reversed slice, or a base reshaped since
+            return
+        from .indexing import setitem
+
+        setitem(base, view_of.index, view)
+    elif isinstance(view_of, shape.Reshape):
+        if tuple(base.shape) == view_of.source:
+            base.copy_(shape.reshape(view, view_of.source))
+    else:
+        inverse = [0] * len(view_of.axes)
+        for i, axis in enumerate(view_of.axes):
+            inverse[axis] = i
+        if base.ndim == len(inverse):
+            base.copy_(shape.permute(view, tuple(inverse)))
 
 
 def _itself(before: Tensor, self: Tensor, operand: Any) -> Any:

@@ -83,6 +83,13 @@ def is_same_size(input: Any, other: Any) -> bool:  # noqa: A002
     return tuple(_tensor(input, "is_same_size").shape) == tuple(_tensor(other, "is_same_size", "other").shape)
 
 
+def _assert(condition: Any, message: str) -> None:
+    """``torch._assert``: ``assert condition, message`` as a function (torchvision's models check input sizes with
+    it). A plain ``assert``, so ``python -O`` skips it as PyTorch's, and a symbolic size in ``condition`` (ONNX
+    export with dynamic axes) is taken as what the model expects, as in an ``assert`` written in the model."""
+    assert condition, message
+
+
 def is_signed(input: Any) -> bool:  # noqa: A002
     """``torch.is_signed``: whether the dtype holds negative values (False for bool and unsigned integers)."""
     name = dtype_name(_tensor(input, "is_signed").dtype)

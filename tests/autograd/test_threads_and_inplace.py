@@ -425,6 +425,28 @@ def test_inplace_on_a_view_of_a_leaf_that_requires_grad_raises_as_torch(backend,
     LEAF_VIEWS[view](u).mul_(2)
 
 
+@pytest.mark.parametrize("view", sorted(LEAF_VIEWS))
+def test_inplace_on_a_view_of_a_non_leaf_changes_the_base_as_torch(backend, view):
+    """torchvision's Swin V2 zeroes the key third of a cloned bias through a slice (``b[n:2 * n].zero_()``): the
+    change reaches the base, and the base's gradient has zeros there."""
+    rng = np.random.default_rng(5)
+    w0, k = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+
+    def run(weights, w):
+        u = w * 2.0
+        v = LEAF_VIEWS[view](u)
+        v.mul_(3.0).add_(1.0)
+        v[..., :1] = -1.0  # item assignment into the view reaches the base too
+        loss = (u * weights).sum() + (v * v).sum()
+        loss.backward()
+        return u.detach().numpy(), v.detach().numpy(), w.grad.numpy()
+
+    expected = run(torch.tensor(k), torch.tensor(w0, requires_grad=True))
+    got = run(make(backend, k), make(backend, w0, requires_grad=True))
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
 def test_inplace_on_non_leaves_is_recorded_as_pytorch(backend):
     rng = np.random.default_rng(4)
     a, b = rng.standard_normal((2, 3)), rng.uniform(0.5, 2.0, (2, 3))

@@ -170,6 +170,19 @@ def test_broadcast_shapes_match_torch():
             lib.broadcast_shapes((2, 3), (4, 3))
 
 
+def test_private_assert_is_an_assert_as_torch(backend):
+    """torch._assert, with which torchvision's models check their input sizes."""
+    x = make(backend, M)
+    for lib, t in ((anynn, x), (torch, torch.tensor(M))):
+        assert lib._assert(t.shape[0] == 3, "unused") is None
+        assert lib._assert((t > -100).all(), "unused") is None
+        with pytest.raises(AssertionError, match="^Wrong image height!$"):
+            lib._assert(t.shape[0] == 4, "Wrong image height!")
+        with pytest.raises(AssertionError, match="^tensor condition$"):
+            lib._assert((t > 100).all(), "tensor condition")
+    assert "_assert" not in anynn.__all__
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda t, x: t.split_with_sizes(x, [1, 2], 1), "split_with_sizes expects split_sizes to sum exactly to 4"),
     (lambda t, x: t.select_scatter(x, x[0], 1, 0), "expected src to have a size equal to the slice"),
