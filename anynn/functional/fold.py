@@ -88,6 +88,9 @@ def _geometry(fn: str, size: windows.Pair, kernel_size: IntOrPair, dilation: Int
 def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, padding: IntOrPair = 0,
            stride: IntOrPair = 1) -> Tensor:
     """Sliding blocks of input (N, C, H, W) or (C, H, W) as columns → (N, C * kh * kw, L) or (C * kh * kw, L)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"unfold(): argument 'input' must be Tensor, not {type(input).__module__}."
+                        f"{type(input).__name__}; wrap it with anynn.tensor(...)")
     if input.ndim not in (3, 4):
         raise ValueError(f"unfold: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
     batched = input if input.ndim == 4 else input.unsqueeze(0)

@@ -38,6 +38,9 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     """
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"gumbel_softmax(): argument 'logits' must be Tensor, not {type(logits).__module__}."
+                        f"{type(logits).__name__}; wrap it with anynn.tensor(...)")
     check_floating("gumbel_softmax", logits)
     y_soft = softmax((logits + gumbel_noise(logits)) / tau, dim=dim)
     if not hard:

@@ -16,6 +16,7 @@ from ..backend.arrays import check
 from ..backend.typing import Namespace
 from .loss import _Reduced
 from .elementwise import as_common_floating
+from .loss_inputs import check_input
 from .loss_reduction import check_reduction, legacy_reduction
 from .value_checks import UnsupportedDTypeError, check_one_backend, data_dtype, is_floating, refuse_complex
 from ..backend import dtype_name
@@ -163,6 +164,7 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None, reduce: bo
     ``"none"``, or ``"mean"`` (divides by every element, with PyTorch's warning).
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
+    check_input("kl_div", input)
     refuse_complex("kl_div", input, target)
     for what, value in (("input", input), ("target", target)):
         if hasattr(value, "dtype") and not is_floating(value):  # PyTorch: "kl_div: Integral inputs not supported."
@@ -194,6 +196,7 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("poisson_nll_loss", reduction)
+    check_input("poisson_nll_loss", input)
     input, target = as_common_floating(input, target)
     return PoissonNLL.apply(input, target, reduction=reduction, log_input=bool(log_input), full=bool(full),
                             eps=float(eps))
@@ -209,6 +212,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
     from .shape import unsqueeze
 
     check_reduction("gaussian_nll_loss", reduction)
+    check_input("gaussian_nll_loss", input)
     check_one_backend("gaussian_nll_loss", input, target, var)
     if not isinstance(var, (int, float)) and not is_floating(var):  # PyTorch clamps var in place: refused there
         raise UnsupportedDTypeError(f"gaussian_nll_loss: var must be floating point, got dtype "

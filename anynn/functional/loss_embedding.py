@@ -11,6 +11,7 @@ from ..backend.typing import Namespace
 from .distance import p_norm, p_norm_grad
 from .elementwise import as_common_floating, clip, maximum
 from .loss import _Reduced
+from .loss_inputs import check_input
 from .loss_reduction import check_reduction, data_of, legacy_reduction
 from .value_checks import refuse_complex
 
@@ -99,6 +100,8 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
     """Cosine loss of input1, input2 (N, D) with target (N,) of +-1 (or (D,) inputs with a 0-d target)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("cosine_embedding_loss", reduction)
+    check_input("cosine_embedding_loss", input1, "input1")
+    check_input("cosine_embedding_loss", input2, "input2")
     t = _shape(data_of(target))
     if len(t) not in (0, 1):
         raise ValueError(f"cosine_embedding_loss: 0-D or 1-D target expected, multi-target not supported; got "
@@ -130,6 +133,8 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     """Triplet loss ``max(0, margin + d(a, p) - d(a, n))`` of anchor, positive, negative (N, D) or (D,)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("triplet_margin_loss", reduction)
+    for what, value in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        check_input("triplet_margin_loss", value, what)
     _same_ndim("triplet_margin_loss", anchor, positive, negative)
     if anchor.ndim == 0:
         raise ValueError("triplet_margin_loss: inputs must have at least one dimension, got scalars")
@@ -144,6 +149,8 @@ def triplet_margin_with_distance_loss(anchor: Any, positive: Any, negative: Any,
                                       margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Any:
     """Triplet loss with any ``distance_function(x1, x2)`` (default `pairwise_distance`); ``margin > 0``."""
     check_reduction("triplet_margin_with_distance_loss", reduction)
+    for what, value in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        check_input("triplet_margin_with_distance_loss", value, what)
     if margin <= 0:
         raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
     _same_ndim("triplet_margin_with_distance_loss", anchor, positive, negative)

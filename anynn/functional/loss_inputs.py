@@ -29,10 +29,10 @@ def check_reduction(name: str, reduction: str) -> None:
         raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-def check_input(name: str, input: Any) -> None:
-    """``input`` must be an anynn Tensor (as PyTorch's losses require a Tensor)."""
+def check_input(name: str, input: Any, what: str = "input") -> None:
+    """``input`` (the argument ``what``) must be an anynn Tensor (as PyTorch's losses require a Tensor)."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {_type_name(input)}; "
+        raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(input)}; "
                         f"wrap it with anynn.tensor(...)")
 
 

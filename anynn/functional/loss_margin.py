@@ -19,7 +19,7 @@ from .elementwise import as_common_floating
 from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
-from .loss_inputs import _type_name, check_broadcasts_to, float_target
+from .loss_inputs import _type_name, check_broadcasts_to, check_input, float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
 from .value_checks import check_floating as check_value_floating
 from .value_checks import check_one_backend, refuse_complex
@@ -230,6 +230,8 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     _no_host_values("margin_ranking_loss", input1=input1, input2=input2, target=target)
     _same_ndim("margin_ranking_loss", input1, input2, target)
     refuse_complex("margin_ranking_loss", input1, input2, target)
+    check_input("margin_ranking_loss", input1, "input1")
+    check_input("margin_ranking_loss", input2, "input2")
     input1, input2, target = as_common_floating(input1, input2, target)
     target = float_target("margin_ranking_loss", target, input1)  # +-1 integers: the inputs' dtype, as PyTorch
     return MarginRanking.apply(input1, input2, target, reduction=reduction, margin=float(margin))
@@ -243,6 +245,7 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_aver
     _no_host_values("hinge_embedding_loss", input=input, target=target)
     refuse_complex("hinge_embedding_loss", input, target)
     return HingeEmbedding.apply(input, target, reduction=reduction, margin=float(margin))
+    check_input("hinge_embedding_loss", input)
 
 
 def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, reduce: bool | None = None,
@@ -252,6 +255,7 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
     check_reduction("soft_margin_loss", reduction)
     check_value_floating("soft_margin_loss", input)
     refuse_complex("soft_margin_loss", input, target)
+    check_input("soft_margin_loss", input)
     if isinstance(target, Tensor) or hasattr(target, "shape"):  # PyTorch writes the result into input's shape
         check_broadcasts_to("soft_margin_loss", "target", target, tuple(input.shape))
     return SoftMargin.apply(input, float_target("soft_margin_loss", target, input), reduction=reduction)
@@ -264,6 +268,7 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
     check_reduction("multilabel_soft_margin_loss", reduction)
     check_same_shape("multilabel_soft_margin_loss", input, target)
     refuse_complex("multilabel_soft_margin_loss", input, target)
+    check_input("multilabel_soft_margin_loss", input)
     weight_array = option_array("multilabel_soft_margin_loss", "weight", weight, input, refuse_grad=False)
     if isinstance(weight, Tensor) and weight.requires_grad:  # differentiable, as in PyTorch's composite
         weight_array = weight if weight.dtype == input.dtype else weight.to(input.dtype)

@@ -113,3 +113,5 @@ def test_eps_warning_and_integer_logits_as_torch(backend):
         F.gumbel_softmax(make(backend, np.zeros((2, 3), dtype=np.int64)))
     with pytest.raises(RuntimeError):
         TF.gumbel_softmax(torch.zeros(2, 3, dtype=torch.int64))
+    with pytest.raises(TypeError, match=r"^gumbel_softmax\(\): argument 'logits' must be Tensor, not numpy.ndarray"):
+        F.gumbel_softmax(np.zeros((2, 3), np.float32))  # (was an AttributeError: no attribute 'backend')

@@ -44,3 +44,7 @@ def test_errors_name_the_function():
         F.unfold(x, 5)
     with pytest.raises(ValueError, match="fold: expected input of shape"):
         F.fold(make("numpy", np.ones((1, 5, 4), np.float32)), 3, 2)
+    with pytest.raises(TypeError):  # PyTorch: "unfold(): argument 'input' must be Tensor"; anynn's AttributeError
+        torch.nn.functional.unfold(np.ones((1, 2, 3, 3), np.float32), 2)
+    with pytest.raises(TypeError, match=r"^unfold\(\): argument 'input' must be Tensor, not numpy.ndarray"):
+        F.unfold(np.ones((1, 2, 3, 3), np.float32), 2)

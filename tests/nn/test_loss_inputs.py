@@ -217,6 +217,32 @@ def test_input_must_be_a_tensor(backend):
         F.mse_loss([0.0, 1.0], make(backend, np.zeros(2, np.float32)))
 
 
+# loss -> (call with a NumPy array in the first argument, that argument's name); these ran on the array (kl_div,
+# poisson_nll_loss, hinge_embedding_loss, the triplet losses) or raised AttributeError ('no attribute backend')
+HOST_FIRST = {
+    "kl_div": (lambda a, t: F.kl_div(a, t, reduction="batchmean"), "input"),
+    "poisson_nll_loss": (lambda a, t: F.poisson_nll_loss(a, t), "input"),
+    "gaussian_nll_loss": (lambda a, t: F.gaussian_nll_loss(a, t, t), "input"),
+    "hinge_embedding_loss": (lambda a, t: F.hinge_embedding_loss(a, t), "input"),
+    "soft_margin_loss": (lambda a, t: F.soft_margin_loss(a, t), "input"),
+    "multilabel_soft_margin_loss": (lambda a, t: F.multilabel_soft_margin_loss(a, t), "input"),
+    "margin_ranking_loss": (lambda a, t: F.margin_ranking_loss(a, t, t), "input1"),
+    "cosine_embedding_loss": (lambda a, t: F.cosine_embedding_loss(a, t, t[:, 0]), "input1"),
+    "triplet_margin_loss": (lambda a, t: F.triplet_margin_loss(a, t, t), "anchor"),
+    "triplet_margin_with_distance_loss": (lambda a, t: F.triplet_margin_with_distance_loss(a, t, t), "anchor"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOST_FIRST))
+def test_a_numpy_array_as_the_first_argument_is_a_type_error_as_torch(backend, name):
+    call, what = HOST_FIRST[name]
+    host = np.full((2, 3), 0.5, np.float32)
+    with pytest.raises(TypeError, match=r"must be Tensor"):
+        call(host, torch.tensor(host))
+    with pytest.raises(TypeError, match=rf"^{name}\(\): argument '{what}' must be Tensor, not numpy.ndarray"):
+        call(host, make(backend, host))
+
+
 @pytest.mark.parametrize("label_dtype", ["uint8", "int8", "int16", "int32", "int64"])
 def test_class_indices_of_every_integer_dtype(backend, label_dtype):
     x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
