@@ -108,7 +108,13 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     proto = optimize(proto)
     _name_output_axes(proto, dynamic)
     if opset != 21:
-        proto = onnx.version_converter.convert_version(proto, opset)
+        from .downgrade import convert
+
+        try:
+            proto = convert(proto, opset)
+        except (RuntimeError, ValueError) as error:  # onnx's converter: an operator the older opset has not got
+            raise ExportError(f"anynn.onnx.export: the recorded graph cannot be written in opset {opset}: {error}; "
+                              f"export with a later opset_version (21 by default)") from error
     proto.producer_name = "anynn"
     onnx.checker.check_model(proto, full_check=True)
     if isinstance(f, (str, os.PathLike)):

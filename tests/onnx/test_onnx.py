@@ -904,6 +904,36 @@ def test_opset_18_and_names(tmp_path: Any) -> None:
     assert [d.dim_param or d.dim_value for d in dims] == ["batch", 10]
 
 
+def _downgraded_ops(x: Any) -> Any:
+    F = nn.functional  # booleans reduced (any, a masked attention's guard), casts, a boolean xor, scatter, statistics
+    mask = anynn.tensor(_floats(7, 7) > 0)
+    return (x.cummax(0), (x > 0).any(-1), x.var(0), (x > 0) ^ (x < 1), x.long() // 2,
+            F.scaled_dot_product_attention(x[:, None], x[:, None], x[:, None], attn_mask=mask[:3, :3]),
+            x.scatter_reduce(2, (x.abs() * 3).long() % 7, x, "sum", include_self=False), F.pad(x, (1, 2), "reflect"))
+
+
+@pytest.mark.parametrize("opset", [17, 19])  # (18 and 20 lie between: each step is checked at 17)
+def test_older_opsets_run_as_opset_21(opset: int) -> None:
+    """onnx's version converter stopped or left attributes the older opset has not got (a UNet's Pad and its size
+    arithmetic's BitwiseXor at 17, Cast's saturate at 17 and 18, ReduceMax of booleans before 20):
+    `anynn.onnx.downgrade` rewrites those around it."""
+    cases = [(UpPad(), lambda n, t: (_floats(n, 3, t, t + 3),), {0: "batch", 2: "height", 3: "width"}),
+             (Calls(_downgraded_ops), lambda n, t: (_floats(n, 3, 7),), {0: "batch"})]
+    for model, make_inputs, axes in cases:
+        anynn.manual_seed(0)
+        model.eval()
+        proto = export(model, make_inputs(2, 8), io.BytesIO(), dynamic_axes={"input": axes}, opset_version=opset)
+        assert [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")] == [opset]
+        session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+        for n, t in ((2, 8), (3, 11)):
+            feeds = make_inputs(n, t)
+            _close(session.run(None, {"input": feeds[0]}), _anynn(model, feeds))
+    if opset < 19:  # ONNX's Pad has its wrap mode from opset 19 on
+        with pytest.raises(ExportError, match=rf"in opset {opset}: circular padding .* opset_version >= 19"):
+            export(nn.Conv1d(2, 2, 3, padding=1, padding_mode="circular"), _floats(2, 2, 5), io.BytesIO(),
+                   opset_version=opset)
+
+
 @pytest.mark.slow
 def test_example_prints_the_same_accuracy_from_onnxruntime(tmp_path: Any) -> None:
     import subprocess
