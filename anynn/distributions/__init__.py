@@ -1,9 +1,9 @@
-"""``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Beta`, `Binomial`,
-`Categorical`, `Cauchy`, `Chi2`, `Dirichlet`, `Exponential`, `Gamma`, `Geometric`, `Gumbel`, `HalfCauchy`,
-`HalfNormal`, `Independent`, `Laplace`, `LogNormal`, `LowRankMultivariateNormal`, `MixtureSameFamily`,
-`MultivariateNormal`, `Normal`, `OneHotCategorical`, `Poisson`, `RelaxedBernoulli`, `RelaxedOneHotCategorical`,
-`StudentT`, `Uniform`, `TransformedDistribution` with the transforms of ``torch.distributions.transforms``,
-`kl_divergence` with `register_kl`).
+"""``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Beta`, `Binomial`, `Categorical`,
+`Cauchy`, `Chi2`, `Dirichlet`, `Exponential`, `Gamma`, `Geometric`, `Gumbel`, `HalfCauchy`, `HalfNormal`,
+`Independent`, `Laplace`, `LogNormal`, `LowRankMultivariateNormal`, `MixtureSameFamily`, `Multinomial`,
+`MultivariateNormal`, `NegativeBinomial`, `Normal`, `OneHotCategorical`, `Poisson`, `RelaxedBernoulli`,
+`RelaxedOneHotCategorical`, `StudentT`, `Uniform`, `TransformedDistribution` with the transforms of
+``torch.distributions.transforms``, `kl_divergence` with `register_kl`).
 
 ``log_prob``/``entropy``/``rsample`` are recorded in the graph (differentiable in the parameters); samples
 come from anynn's generators, so they follow PyTorch's laws with other numbers.
@@ -17,6 +17,8 @@ from .gamma import Chi2, Exponential, Gamma
 from .half import HalfCauchy, HalfNormal, LogNormal
 from .location_scale import Cauchy, Gumbel, Laplace
 from .mixture_same_family import MixtureSameFamily
+from .multinomial import Multinomial
+from .negative_binomial import NegativeBinomial
 from .relaxed import ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical
 from .student_t import StudentT
 from .distribution import Distribution
@@ -35,8 +37,9 @@ from . import kl_families  # noqa: F401,E402  (registers the KL pairs of the fam
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "ExpRelaxedCategorical",
            "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Laplace", "LogNormal",
-           "LogitRelaxedBernoulli", "MixtureSameFamily", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-           "StudentT", "Distribution", "Independent", "LowRankMultivariateNormal", "MultivariateNormal",
-           "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
-           "TransformedDistribution", "Uniform", "kl_divergence", "register_kl", "transforms",
-           "AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform", "TanhTransform", "Transform"]
+           "LogitRelaxedBernoulli", "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Poisson",
+           "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "Distribution", "Independent",
+           "LowRankMultivariateNormal", "MultivariateNormal", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "TransformedDistribution", "Uniform", "kl_divergence", "register_kl",
+           "transforms", "AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform", "TanhTransform",
+           "Transform"]

@@ -59,4 +59,20 @@ def binomial_sample(total_count: Tensor, probs: Tensor, shape: tuple[int, ...]) 
     return host_draw(probs, lambda rng: rng.binomial(count, host_probs).astype(np.float64))
 
 
-__all__ = ["binomial_sample", "host_draw", "open_uniform", "poisson_sample", "standard_gamma_sample"]
+def negative_binomial_sample(total_count: Tensor, probs: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Successes before ``total_count`` failures (success probability ``probs``), of ``shape``, outside the graph."""
+    count = np.broadcast_to(total_count.detach().numpy().astype(np.float64), shape)
+    failure = np.broadcast_to(1.0 - probs.detach().numpy().astype(np.float64), shape)
+    return host_draw(probs, lambda rng: rng.negative_binomial(count, failure).astype(np.float64))
+
+
+def multinomial_sample(total_count: int, probs: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Category counts of ``total_count`` draws from ``probs`` (..., K), of ``shape`` (ending in K), outside the
+    graph."""
+    host_probs = probs.detach().numpy().astype(np.float64)
+    host_probs = np.broadcast_to(host_probs / host_probs.sum(-1, keepdims=True), shape)
+    return host_draw(probs, lambda rng: rng.multinomial(total_count, host_probs).astype(np.float64))
+
+
+__all__ = ["binomial_sample", "host_draw", "multinomial_sample", "negative_binomial_sample", "open_uniform",
+           "poisson_sample", "standard_gamma_sample"]

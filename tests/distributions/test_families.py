@@ -1,8 +1,8 @@
 """anynn.distributions' continuous and counting families beyond the first set (Laplace, Cauchy, Gumbel,
 Exponential, Gamma, Chi2, Beta, Dirichlet, StudentT, HalfNormal, HalfCauchy, LogNormal, Poisson, Geometric,
-Binomial, the relaxed Bernoulli and one-hot categorical, MixtureSameFamily) and their KL pairs, against
-torch.distributions: values and parameter gradients of log_prob/cdf/icdf/entropy/moments, float64 gradient
-checks, sample laws and shapes, and the implicit reparameterization of Gamma draws."""
+Binomial, NegativeBinomial, Multinomial, the relaxed Bernoulli and one-hot categorical, MixtureSameFamily) and
+their KL pairs, against torch.distributions: values and parameter gradients of log_prob/cdf/icdf/entropy/moments,
+float64 gradient checks, sample laws and shapes, and the implicit reparameterization of Gamma draws."""
 
 from __future__ import annotations
 
@@ -56,6 +56,12 @@ FAMILIES = {
                  ["log_prob", "entropy", "mean", "variance", "mode"]),
     "Binomial(logits)": (lambda D, g: D.Binomial(torch.tensor(6.0) if D is torch.distributions else 6, logits=g),
                          [LOC], COUNTS, None, ["log_prob", "mean"]),
+    "NegativeBinomial": (lambda D, n, p: D.NegativeBinomial(n, p), [POS2 * 2, UNIT], COUNTS, None,
+                         ["log_prob", "mean", "variance", "mode"]),
+    "NegativeBinomial(logits)": (lambda D, g: D.NegativeBinomial(3.0, logits=g), [LOC], COUNTS, None,
+                                 ["log_prob", "mean", "variance"]),
+    "Multinomial": (lambda D, p: D.Multinomial(9, p), [SIMPLEX], np.array([[0.0, 2, 3, 4], [9, 0, 0, 0]]), None,
+                    ["log_prob", "mean", "variance"]),
     "RelaxedBernoulli": (lambda D, g: D.RelaxedBernoulli(_temperature(D, g), logits=g), [LOC], UNIT, None,
                          ["log_prob"]),
     "RelaxedOneHotCategorical": (lambda D, g: D.RelaxedOneHotCategorical(_temperature(D, g), logits=g),
@@ -63,6 +69,9 @@ FAMILIES = {
     "MixtureSameFamily": (lambda D, w, m, s: D.MixtureSameFamily(D.Categorical(logits=w), D.Normal(m, s)),
                           [REAL, LOC, POS], REAL[:, 0], None, ["log_prob", "cdf", "mean", "variance"]),
 }
+
+
+COUNTING = ("Poisson", "Geometric", "Binomial", "NegativeBinomial", "Multinomial")
 
 
 def _temperature(D, like):
@@ -85,7 +94,7 @@ def test_family_as_torch(backend, name):
     """Each quantity's value and its gradient in every parameter (and in a continuous value) match PyTorch's;
     where PyTorch's quantity does not depend on a parameter, anynn's gradient is absent or zero."""
     build, params, value, probs, whats = FAMILIES[name]
-    continuous = name not in ("Poisson", "Geometric", "Geometric(logits)", "Binomial", "Binomial(logits)")
+    continuous = name.partition("(")[0] not in COUNTING
     for what in whats:
         ours = [make(backend, p, requires_grad=True) for p in params]
         theirs = [torch.tensor(p, requires_grad=True) for p in params]
@@ -144,6 +153,8 @@ SAMPLED = {
     "Poisson": (lambda D, r: D.Poisson(r), [POS * 3]),
     "Geometric": (lambda D, p: D.Geometric(p), [UNIT]),
     "Binomial": (lambda D, p: D.Binomial(5, p), [UNIT]),
+    "NegativeBinomial": (lambda D, n, p: D.NegativeBinomial(n, p), [POS2, UNIT]),
+    "Multinomial": (lambda D, p: D.Multinomial(7, p), [SIMPLEX]),
     "RelaxedBernoulli": (lambda D, g: D.RelaxedBernoulli(_temperature(D, g), logits=g), [LOC]),
     "MixtureSameFamily": (lambda D, w, m, s: D.MixtureSameFamily(D.Categorical(logits=w), D.Normal(m, s)),
                           [REAL, LOC, POS]),
@@ -168,13 +179,13 @@ def test_samples_follow_torchs_law(name):
     assert tuple(draws.shape) == reference.shape and not draws.requires_grad
     assert anynn.backend.dtype_name(draws.dtype) == str(reference.dtype)
     draws = draws.numpy()
-    if name in ("Poisson", "Geometric", "Binomial"):  # counts: the mean within five standard errors
+    if name in COUNTING:  # counts: the mean within five standard errors
         mean, variance = theirs.mean.numpy(), theirs.variance.numpy()
         np.testing.assert_array_less(np.abs(draws.mean(0) - mean), 5 * np.sqrt(variance / n) + 1e-6, err_msg=name)
     for q in (0.25, 0.5, 0.75):  # quantiles of two samples of one law agree within a few standard errors
         spread = np.quantile(reference, 0.9, axis=0) - np.quantile(reference, 0.1, axis=0)
         np.testing.assert_array_less(np.abs(np.quantile(draws, q, axis=0) - np.quantile(reference, q, axis=0)),
-                                     0.1 * spread + 0.05 + (name in ("Poisson", "Geometric", "Binomial")),
+                                     0.1 * spread + 0.05 + (name in COUNTING),
                                      err_msg=f"{name}: quantile {q}")
     if ours.has_rsample:
         draw = ours.rsample((2,))

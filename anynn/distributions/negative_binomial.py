@@ -1,0 +1,66 @@
+"""`NegativeBinomial`: the number of successes before ``total_count`` failures (PyTorch's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from .discrete import _ProbsOrLogits
+from .distribution import as_shape
+from .draws import negative_binomial_sample
+from .normal import _broadcast_all
+
+
+class NegativeBinomial(_ProbsOrLogits):
+    """Successes of coins with success probability ``probs`` (or ``sigmoid(logits)``) counted until
+    ``total_count`` failures (a Tensor or a number > 0, need not be an integer), batched over the broadcast shape
+    of ``total_count`` and the probability.
+
+    ``log_prob`` and the moments are differentiable in both parameters; ``sample`` (counts in the parameter's
+    dtype) is a Poisson draw of a Gamma(total_count, odds) rate, as PyTorch's."""
+
+    def __init__(self, total_count: Tensor | float, probs: Tensor | float | None = None,
+                 logits: Tensor | float | None = None, validate_args: bool | None = None) -> None:
+        param = self._set_probs_or_logits(probs, logits)
+        count = total_count if isinstance(total_count, Tensor) else float(total_count)
+        self.total_count, param = _broadcast_all(count, param)
+        self.total_count = self.total_count.type_as(param)
+        if self._probs is not None:
+            self._probs = param
+        else:
+            self._logits = param
+        super().__init__(tuple(param.shape), (), validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.total_count * self.logits.exp()
+
+    @property
+    def mode(self) -> Tensor:
+        return ((self.total_count - 1) * self.logits.exp()).floor().clamp(min=0.0)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.mean / (-self.logits).sigmoid()
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        """Counts of shape ``sample_shape + batch_shape``, outside the graph."""
+        return negative_binomial_sample(self.total_count, self.probs, self._extended_shape(as_shape(sample_shape)))
+
+    def log_prob(self, value: Tensor | float) -> Tensor:
+        from ..functional.activation_squash import logsigmoid
+
+        n, logits = self.total_count, self.logits
+        if not isinstance(value, Tensor):
+            value = logits * 0 + value
+        unnormalized = n * logsigmoid(-logits) + value * logsigmoid(logits)
+        normalization = -(n + value).lgamma() + (1.0 + value).lgamma() + n.lgamma()
+        return unnormalized - normalization.masked_fill(n + value == 0.0, 0.0)
+
+    def __repr__(self) -> str:
+        name = "probs" if self._probs is not None else "logits"
+        return (f"NegativeBinomial(total_count: {tuple(self.total_count.shape)}, "
+                f"{name}: {tuple(getattr(self, name).shape)})")
+
+
+__all__ = ["NegativeBinomial"]
