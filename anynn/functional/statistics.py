@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from .formulas.counts import element_count
 from .indexing import gather
 from .shape import GetItem
 from .sorting import ValuesIndices, sort
@@ -19,9 +20,9 @@ def _middle(values: Tensor, axis: int) -> Any:
     """Per lane of the sorted ``values`` along ``axis`` (kept as 1): the lower median's position, or the first NaN's
     (the sort puts NaNs last), so that a lane holding a NaN gives NaN, as PyTorch's."""
     xp = values.backend.xp
-    n = values.shape[axis]
+    n = element_count(xp, values.array, (axis,), xp.int64)  # (a 0-d array along a symbolic axis: ONNX export)
     valid = xp.sum(xp.astype(~xp.isnan(values.array), xp.int64), axis=axis, keepdims=True)
-    return xp.where(valid < n, valid, xp.full_like(valid, (n - 1) // 2))
+    return xp.where(valid < n, valid, xp.zeros_like(valid) + (n - 1) // 2)
 
 
 def _nothing(input: Tensor) -> Tensor:
@@ -72,6 +73,13 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     if input.backend.xp.isdtype(values.array.dtype, "real floating"):
         xp = input.backend.xp
         k = _middle(values, axis)
+        picked = gather(values, axis, Tensor._make(k, input.backend, None, 0))
+        where = Tensor._make(xp.take_along_axis(indices.array, k, axis=axis), input.backend, None, 0)
+        return ValuesIndices(picked, where) if keepdim else ValuesIndices(picked.squeeze(axis), where.squeeze(axis))
+    if input.shape[axis] is None:  # a symbolic axis (ONNX export): the middle position read as the graph runs
+        xp = input.backend.xp
+        n = element_count(xp, values.array, (axis,), xp.int64)
+        k = xp.sum(xp.zeros_like(values.array, dtype=xp.int64), axis=axis, keepdims=True) + (n - 1) // 2
         picked = gather(values, axis, Tensor._make(k, input.backend, None, 0))
         where = Tensor._make(xp.take_along_axis(indices.array, k, axis=axis), input.backend, None, 0)
         return ValuesIndices(picked, where) if keepdim else ValuesIndices(picked.squeeze(axis), where.squeeze(axis))

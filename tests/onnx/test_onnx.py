@@ -531,7 +531,8 @@ Row = tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, ...]], tuple[in
 ALONG_THE_BATCH: dict[str, Row] = {
     # running extremes along a symbolic axis compare all pairs of steps (NaNs and ties: the last index reaching it)
     "running_extremes_topk": (lambda: Calls(lambda x: (anynn.cummax(x, 2), x.cummin(0), x.topk(2, dim=0),
-                                                       x.topk(2, dim=0, largest=False))),
+                                                       x.topk(2, dim=0, largest=False), x.median(0),
+                                                       x.nanmedian(0, keepdim=True))),
                               lambda n: (np.where(_floats(n, 3, 7) > 1.2, np.nan, np.round(_floats(n, 3, 7))),),
                               (0,)),
     "index_writes_diagonals": (lambda: Calls(lambda x, s: (

@@ -12,9 +12,10 @@ from typing import Any
 from ...backend.typing import Array, Namespace
 
 
-def element_count(xp: Namespace, a: Array, axes: tuple[int, ...]) -> Any:
+def element_count(xp: Namespace, a: Array, axes: tuple[int, ...], dtype: Any = None) -> Any:
     """How many entries of ``a`` lie along ``axes`` (non-negative ints): an int where every one of those axes has a
-    known size, else a 0-d array of ``a``'s dtype (the symbolic sizes read as the graph runs, times the known ones)."""
+    known size, else a 0-d array of ``dtype`` (default ``a``'s; the symbolic sizes read as the graph runs, times the
+    known ones)."""
     known, symbolic = 1, []
     for axis in axes:
         if a.shape[axis] is None:
@@ -24,4 +25,4 @@ def element_count(xp: Namespace, a: Array, axes: tuple[int, ...]) -> Any:
     if not symbolic or known == 0:
         return known
     lane = a[tuple(slice(None) if axis in symbolic else 0 for axis in range(a.ndim))]
-    return xp.sum(xp.ones_like(lane)) * known
+    return xp.sum(xp.ones_like(lane, dtype=dtype)) * known
