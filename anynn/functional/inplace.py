@@ -115,9 +115,7 @@ def write_back_to_base(view_of: Any, view: Tensor) -> None:
     if isinstance(view_of, shape.GetItem):
         if view_of.flips or tuple(base.shape) != view_of.shape:  # a reversed slice, or a base reshaped since
             return
-        from .indexing import setitem
-
-        setitem(base, view_of.index, view)
+        base[view_of.index] = view  # (Tensor.__setitem__: indexing imports this module)
     elif isinstance(view_of, shape.Reshape):
         if tuple(base.shape) == view_of.source:
             base.copy_(shape.reshape(view, view_of.source))
