@@ -8,7 +8,7 @@ factorization ``lu_factor``/``lu_factor_ex`` are in `anynn.functional.linalg_ex`
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 from .autograd.tensor import Tensor
 from .functional import reduce
@@ -22,6 +22,8 @@ from .functional.pinv import pinv
 from .functional.spectral import EighResult, QrResult, SvdResult, eigh, eigvalsh, qr, svd, svdvals
 from .functional.eigen_general import EigResult, eig, eigvals
 from .functional.vector_products import cross as _cross
+from .functional.diagonal import diagonal as _diagonal
+from .functional.linalg import matmul as _matmul
 
 
 def _dims(dim: Any) -> Any:
@@ -134,9 +136,76 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
     return _cross(input, other, dim)
 
 
+def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """``torch.linalg.matmul``: `anynn.matmul` (vectors, matrices, broadcast stacks)."""
+    return _matmul(input, other)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
+    """``torch.linalg.diagonal``: the diagonals of the matrices over the last two axes (``anynn.diagonal`` with
+    those axes as defaults)."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot products ``sum(conj(x) * y)`` along ``dim`` of x and y broadcast together (``torch.linalg.vecdot``)."""
+    return (x.conj() * y).sum(dim)
+
+
+def _chain_order(sizes: list[int]) -> list[list[int]]:
+    """The matrix-chain split table for matrices ``i`` of shape ``(sizes[i], sizes[i + 1])``: ``split[i][j]`` is where
+    the product of ``i..j`` is cut with the fewest scalar multiplications (the first such cut, as PyTorch's)."""
+    n = len(sizes) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = -1
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
+                if cost[i][j] < 0 or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """The product ``A1 @ A2 @ ... @ An`` of two or more matrices, multiplied in the order that takes the fewest
+    scalar multiplications (``torch.linalg.multi_dot``). The first may be a vector (a row) and the last a vector
+    (a column); their axes are dropped from the result, as ``matmul`` drops them."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    last = len(tensors) - 1
+    for i, t in enumerate(tensors):
+        allowed = (1, 2) if i in (0, last) else (2,)
+        if t.ndim not in allowed:
+            where = "the first tensor" if i == 0 else ("the last tensor" if i == last else f"tensor {i}")
+            raise RuntimeError(f"multi_dot(): {where} must be {' or '.join(f'{d}D' for d in allowed)} but got "
+                               f"{t.ndim}D")
+    mats = [tensors[0].reshape(1, -1) if tensors[0].ndim == 1 else tensors[0], *tensors[1:last],
+            tensors[last].reshape(-1, 1) if tensors[last].ndim == 1 else tensors[last]]
+    for i in range(last):
+        if mats[i].shape[1] != mats[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {tuple(tensors[i].shape)} and "
+                               f"{tuple(tensors[i + 1].shape)} cannot be multiplied")
+    split = _chain_order([m.shape[0] for m in mats] + [mats[-1].shape[1]])
+
+    def product(i: int, j: int) -> Tensor:
+        if i == j:
+            return mats[i]
+        k = split[i][j]
+        return _matmul(product(i, k), product(k + 1, j))
+
+    out = product(0, last)
+    shape = tuple(n for n, keep in ((out.shape[0], tensors[0].ndim == 2), (out.shape[1], tensors[last].ndim == 2))
+                  if keep)
+    return out.reshape(shape)
+
+
 __all__ = ["EigResult", "eig", "eigvals",
            "EighResult", "LstsqResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve",
            "cross", "det", "eigh", "eigvalsh", "householder_product", "inv", "logdet", "lstsq", "matrix_exp",
            "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular",
            "svd", "svdvals", "vector_norm", "LinAlgError", "cholesky_ex", "inv_ex", "lu", "lu_factor", "lu_factor_ex",
-           "solve_ex"]
+           "solve_ex", "diagonal", "matmul", "multi_dot", "vecdot"]

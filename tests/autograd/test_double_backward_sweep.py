@@ -563,6 +563,8 @@ case("nanmedian_all_ties", lambda L, x: L.T.nanmedian(x * x) * x, _TIED)
 case("interpolate_bilinear_scale_keeps_size", lambda L, x: L.F.interpolate(x * x, scale_factor=(1.3, 1.5),
                                                                          mode="bilinear") ** 2,
      _FUZZ20.standard_normal((1, 2, 3, 4)))
+case("linalg_multi_dot", lambda L, a, b, c: L.T.linalg.multi_dot([a, b * b, c]), _FUZZ20.standard_normal(3),
+     _FUZZ20.standard_normal((3, 2)), _FUZZ20.standard_normal((2, 4)))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked

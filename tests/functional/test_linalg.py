@@ -113,3 +113,36 @@ def test_linear_layer_any_rank(backend, dtype):
     layer.load_state_dict({k: v.detach().numpy() for k, v in tlayer.state_dict().items()})
     x = rng.standard_normal((2, 2, 3)).astype(dtype)
     torch_oracle(backend, layer, tlayer, [x], dtype, what="Linear module")
+
+
+# -- torch.linalg's product spellings: multi_dot (vector ends, chains whose best order is not left to right),
+# vecdot (broadcast), matmul and diagonal
+MULTI_DOT_SHAPES = [[(3,), (3, 4)], [(2, 3), (3,)], [(3,), (3,)], [(2, 5), (5, 1), (1, 4), (4, 3)],
+                    [(4,), (4, 2), (2, 6), (6,)], [(3, 2), (2, 3), (3, 2), (2, 3), (3, 2)]]
+
+
+@pytest.mark.parametrize("shapes", MULTI_DOT_SHAPES, ids=str)
+def test_multi_dot_as_torch(backend, shapes):
+    import anynn
+
+    arrays = [sample("any", s, seed=i) for i, s in enumerate(shapes)]
+    torch_oracle(backend, lambda *ts: anynn.linalg.multi_dot(ts), lambda *ts: torch.linalg.multi_dot(ts), arrays,
+                 "float64", what=f"multi_dot {shapes}")
+    check_gradients(backend, lambda *ts: anynn.linalg.multi_dot(ts), *arrays)
+
+
+def test_linalg_product_spellings_as_torch(backend):
+    import anynn
+
+    x, y, z = sample("any", (2, 3), seed=1), sample("any", (3,), seed=2), sample("any", (2, 3, 4), seed=3)
+    torch_oracle(backend, anynn.linalg.vecdot, torch.linalg.vecdot, [x, y], "float64", what="vecdot")
+    torch_oracle(backend, lambda a: anynn.linalg.diagonal(a, offset=1), lambda a: torch.linalg.diagonal(a, offset=1),
+                 [z], "float64", what="diagonal")
+    torch_oracle(backend, anynn.linalg.matmul, torch.linalg.matmul, [z, sample("any", (4, 2), seed=4)], "float64",
+                 what="matmul")
+    for bad in [[(3,)], [(3,), (2,)], [(2, 2, 2), (2, 2)], [(2, 3), (3,), (3, 2)]]:
+        with pytest.raises(RuntimeError) as theirs:
+            torch.linalg.multi_dot([torch.ones(s, dtype=torch.float64) for s in bad])
+        with pytest.raises(RuntimeError) as ours:
+            anynn.linalg.multi_dot([make(backend, np.ones(s)) for s in bad])
+        assert str(ours.value).split(" with shapes")[0] == str(theirs.value).split(" with shapes")[0]
