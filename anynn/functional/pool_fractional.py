@@ -37,7 +37,7 @@ class FractionalMaxPoolFunction(Function):
         positions = []  # per axis: (B, out, k) positions read
         for axis, (n, out, k) in enumerate(zip(size, self.output_size, self.kernel_size)):
             u = samples[:, self.sample_columns[axis]]
-            starts = xp.full((x.shape[0], out), n - k, dtype=xp.int64, device=dev)
+            starts = xp.zeros_like(u, dtype=xp.int64)[:, None] + (n - k)  # (B, 1): the last window ends at the end
             if out > 1:
                 alpha = xp.asarray(n - k, dtype=x.dtype, device=dev) / xp.asarray(out - 1, dtype=x.dtype, device=dev)
                 steps = xp.arange(out - 1, dtype=x.dtype, device=dev)
@@ -109,33 +109,37 @@ def _fractional_max(fn: str, input: Tensor, kernel_size: Any, output_size: Any, 
                                f"{out}: needs {out} + {k} - 1 {relation} {n})")
     batched = input.ndim == rank + 2
     batch, channels = (input.shape[0] if batched else 1), input.shape[-rank - 1]
-    if random_samples is None and input.backend.is_traced(input.array):
+    in_graph = input.backend.fast_path("random_in_graph") is not None  # (ONNX export: a random node, drawn per run)
+    if random_samples is None and input.backend.is_traced(input.array) and not in_graph:
         raise NotImplementedError(
-            f"{fn}: the pooling regions are drawn at random on every call, and a recorded or traced graph (ONNX "
-            f"export, jit) would hold one draw as a constant; pass _random_samples of shape (N, C, {rank}) (a graph "
-            f"input) to record it (PyTorch's exporter has no fractional max pooling)")
+            f"{fn}: the pooling regions are drawn at random on every call, and a traced graph (jit) would hold one "
+            f"draw as a constant; pass _random_samples of shape (N, C, {rank}) (an argument) to trace it")
     if random_samples is None:
-        from ..factories import rand
+        from ..factories import rand, rand_like
 
-        samples = rand(batch, channels, rank, dtype=input.dtype, backend=input.backend)
+        if batch is None or channels is None:  # a symbolic axis (ONNX export): drawn like (N * C, rank) entries of
+            samples = rand_like(input.reshape(-1, math.prod(spatial))[:, :rank])  # the input itself
+        else:
+            samples = rand(batch, channels, rank, dtype=input.dtype, backend=input.backend)
     else:
         samples = random_samples
         if not isinstance(samples, Tensor):
             raise TypeError(f"{fn}: _random_samples must be an anynn Tensor, got {type(samples).__name__}")
         array_on_backend(samples, input.backend, fn, "_random_samples", "the input")
-        if samples.ndim != 3 or samples.shape[2] != rank or samples.shape[1] != channels or samples.shape[0] < batch:
+        short = None not in (samples.shape[0], batch) and samples.shape[0] < batch  # (None: a symbolic batch)
+        if samples.ndim != 3 or samples.shape[2] != rank or samples.shape[1] != channels or short:
             raise RuntimeError(f"{fn}: expected _random_samples of shape (at least {batch}, {channels}, {rank}) "
                                f"(batch, channels, {rank}), got {tuple(samples.shape)}")
         if samples.array.dtype != input.array.dtype:
             raise RuntimeError(f"{fn}: Expect _random_samples to have the same dtype as input ({input.dtype}), got "
                                f"{samples.dtype}")
-        if samples.shape[0] > batch:
+        if None not in (samples.shape[0], batch) and samples.shape[0] > batch:
             samples = samples[:batch]
-    planes = input.reshape(batch * channels, *spatial)
+    planes = input.reshape(-1, *spatial)  # (B = N * C planes; -1: N may be symbolic)
     columns = (1, 0) if rank == 2 else (0, 1, 2)  # PyTorch's: a 2-D plane's W sample comes first
-    values, indices = FractionalMaxPoolFunction.apply(planes, samples.detach().reshape(batch * channels, rank),
+    values, indices = FractionalMaxPoolFunction.apply(planes, samples.detach().reshape(-1, rank),
                                                       kernel_size=kernel, output_size=sizes, sample_columns=columns)
-    shape = ((batch,) if batched else ()) + (channels,) + sizes
+    shape = ((-1,) if batched else ()) + (channels,) + sizes
     values = values.reshape(*shape)
     return (values, indices.detach().reshape(*shape)) if return_indices else values
 

@@ -805,7 +805,7 @@ def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
         assert set(np.unique(integers)) == {2.0, 3.0, 4.0, 5.0} and abs((coins == 1).mean() - 0.3) < 0.01
 
 
-def test_fourier_transforms_and_random_regions_are_refused_naming_the_reason() -> None:
+def test_fourier_transforms_are_refused_naming_the_reason() -> None:
     import anynn.fft
 
     class Spectral(nn.Module):  # a Fourier neural operator's spectral filter, in one dimension
@@ -814,9 +814,28 @@ def test_fourier_transforms_and_random_regions_are_refused_naming_the_reason() -
 
     with pytest.raises(ExportError, match=r"model \(Spectral\).*anynn.fft, stft, istft.*no complex dtype.*DFT"):
         export(Spectral(), _floats(2, 16), io.BytesIO())
-    # a graph holding one draw of the regions would pool the same ones on every run (it was written so)
-    with pytest.raises(ExportError, match=r"FractionalMaxPool2d.*drawn at random on every call.*_random_samples"):
-        export(nn.FractionalMaxPool2d(2, output_size=3), _floats(2, 3, 7, 7), io.BytesIO())
+
+
+def test_fractional_max_pooling_draws_its_regions_on_every_run() -> None:
+    """The regions come from a random node (they were refused: one draw held as a constant would pool the same ones
+    on every run); given as a graph input, they pool as anynn does, under a symbolic batch."""
+    F, axes = nn.functional, {"input": [0], "input_1": [0]}
+    given = Calls(lambda x, u: F.fractional_max_pool2d(x, 2, (3, 4), return_indices=True, _random_samples=u))
+    proto = export(given, (_floats(2, 3, 7, 8), np.random.default_rng(0).random((2, 3, 2), np.float32)),
+                   io.BytesIO(), dynamic_axes=axes)
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    for n in (2, 5):
+        feeds = (_floats(n, 3, 7, 8), np.random.default_rng(n).random((n, 3, 2), np.float32))
+        _close(session.run(None, {"input": feeds[0], "input_1": feeds[1]}), _anynn(given, feeds))
+    for layer, shape in ((nn.FractionalMaxPool2d(2, output_size=3), (4, 3, 7, 7)),
+                         (nn.FractionalMaxPool3d(2, output_ratio=(0.6, 0.5, 0.7)), (2, 2, 5, 6, 7))):
+        proto = export(layer, _floats(*shape), io.BytesIO(), dynamic_axes={"input": [0]})
+        assert "RandomUniformLike" in {n.op_type for n in proto.graph.node}
+        session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+        x = _floats(8, *shape[1:])
+        runs = [session.run(None, {"input": x})[0] for _ in range(3)]
+        assert all(r.shape == tuple(layer(anynn.tensor(x)).shape) and np.isin(r, x).all() for r in runs)
+        assert any(not np.array_equal(runs[0], r) for r in runs[1:])
 
 
 class CTC(nn.Module):
