@@ -9,6 +9,7 @@
 come from anynn's generators, so they follow PyTorch's laws with other numbers.
 """
 
+from . import constraints
 from .bernoulli import Bernoulli
 from .beta import Beta, Dirichlet
 from .categorical import Categorical
@@ -41,5 +42,5 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "Distribution", "Independent",
            "LowRankMultivariateNormal", "MultivariateNormal", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "TransformedDistribution", "Uniform", "kl_divergence", "register_kl",
-           "transforms", "AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform", "TanhTransform",
-           "Transform"]
+           "transforms", "constraints", "AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
+           "TanhTransform", "Transform"]

@@ -8,6 +8,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from .categorical import clamp_probs
 from .distribution import Distribution
+from . import constraints
 
 
 class Bernoulli(Distribution):
@@ -17,13 +18,16 @@ class Bernoulli(Distribution):
     ----------
     probs : (...) probabilities in [0, 1], or a number.
     logits : (...) log-odds ``log(p / (1 - p))``, or a number. Give exactly one of the two.
-    validate_args : accepted for PyTorch's signature; values are not checked.
+    validate_args : ``True`` checks the parameters and each ``log_prob`` value as PyTorch does (default: off).
 
     Notes
     -----
     ``sample(sample_shape)`` has shape ``sample_shape + batch_shape`` and the parameter's dtype (0. or 1.);
     ``log_prob`` and ``entropy`` are written with softplus of the logits, so they stay finite for large logits.
     """
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
 
     has_enumerate_support = True
 

@@ -9,6 +9,7 @@ from ..autograd.tensor import Tensor
 from .distribution import Distribution, as_shape
 from .gamma import standard_gamma_rsample
 from .normal import _broadcast_all
+from . import constraints
 
 
 def _clamp_simplex(x: Tensor) -> Tensor:
@@ -26,6 +27,9 @@ class Dirichlet(Distribution):
     ``rsample`` is ``g / g.sum(-1)`` for independent Gamma(concentration_k, 1) draws ``g``, each reparameterized
     implicitly: the law and the expected gradients are PyTorch's; the per-draw gradient follows the Gamma draws
     (PyTorch differentiates the Dirichlet CDF instead, another unbiased estimator)."""
+
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
 
     has_rsample = True
 
@@ -80,6 +84,9 @@ class Beta(Distribution):
     ``a = concentration1``, ``b = concentration0`` (Tensors or numbers > 0), batched over their broadcast shape.
 
     ``rsample`` is ``g1 / (g1 + g0)`` for Gamma draws reparameterized implicitly (see `Dirichlet`)."""
+
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
 
     has_rsample = True
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from .distribution import Distribution, as_shape
+from . import constraints
 
 
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -34,14 +35,20 @@ class Categorical(Distribution):
     ----------
     probs : (..., K) non-negative weights, divided by their sum.
     logits : (..., K) unnormalised log-probabilities (``logits - logsumexp``). Give exactly one of the two.
-    validate_args : accepted for PyTorch's signature; values are not checked (a check would read the arrays
-        back to the host on every call).
+    validate_args : ``True`` checks the parameters and each ``log_prob`` value as PyTorch does (default: off, as
+        a check reads the arrays back to the host on every call).
 
     Notes
     -----
     ``sample(sample_shape)`` is int64 of shape ``sample_shape + batch_shape``; ``log_prob(value)`` gathers the
     normalised logits at ``value`` (broadcast against the batch shape) and is differentiable in the parameters.
     """
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self) -> Any:
+        return constraints.integer_interval(0, self._num_events - 1)
 
     has_enumerate_support = True
 

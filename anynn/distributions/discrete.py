@@ -11,6 +11,7 @@ from .categorical import clamp_probs
 from .distribution import Distribution, as_shape
 from .draws import binomial_sample, open_uniform, poisson_sample
 from .normal import _broadcast_all
+from . import constraints
 
 
 class _ProbsOrLogits(Distribution):
@@ -46,6 +47,9 @@ class _ProbsOrLogits(Distribution):
 class Poisson(Distribution):
     """Poisson(rate): ``P(k) = rate^k e^-rate / k!`` for k = 0, 1, ..., batched over the shape of ``rate``."""
 
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
+
     def __init__(self, rate: Tensor | float, validate_args: bool | None = None) -> None:
         (self.rate,) = _broadcast_all(rate)
         super().__init__(tuple(self.rate.shape), (), validate_args)
@@ -78,6 +82,9 @@ class Poisson(Distribution):
 class Geometric(_ProbsOrLogits):
     """The number of failures before the first success of coins with success probability ``probs`` (or
     ``sigmoid(logits)``): ``P(k) = (1 - p)^k p`` for k = 0, 1, ..."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
 
     def __init__(self, probs: Tensor | float | None = None, logits: Tensor | float | None = None,
                  validate_args: bool | None = None) -> None:
@@ -125,6 +132,13 @@ class Geometric(_ProbsOrLogits):
 class Binomial(_ProbsOrLogits):
     """The number of successes in ``total_count`` coins of success probability ``probs`` (or
     ``sigmoid(logits)``), batched over the broadcast shape of ``total_count`` and the probability."""
+
+    arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
+                       "logits": constraints.real}
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self) -> Any:
+        return constraints.integer_interval(0, self.total_count)
 
     has_enumerate_support = True
 

@@ -20,16 +20,74 @@ def as_shape(sample_shape: Any) -> tuple[int, ...]:
 
 
 class Distribution:
-    """The interface: ``sample``, ``rsample``, ``log_prob``, ``entropy``, ``batch_shape``, ``event_shape``."""
+    """The interface: ``sample``, ``rsample``, ``log_prob``, ``entropy``, ``batch_shape``, ``event_shape``,
+    ``arg_constraints`` and ``support`` (see `anynn.distributions.constraints`).
+
+    ``validate_args=True`` checks the parameters against ``arg_constraints`` when the distribution is made, and
+    each ``log_prob`` value against ``support`` and the event shape, raising PyTorch's ``ValueError``s. Without
+    it nothing is checked: anynn's default is off (PyTorch's is on), as a check reads the values back to the host
+    (`set_default_validate_args` turns it on for every distribution made later).
+    """
 
     has_rsample = False
     has_enumerate_support = False
+    arg_constraints: dict[str, Any] = {}
+    support: Any = None
+    _validate_default = False
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        """Check (``True``) or not (``False``, anynn's default) the arguments of distributions made without
+        ``validate_args``."""
+        if value not in (True, False):
+            raise ValueError("set_default_validate_args: expected True or False")
+        Distribution._validate_default = value
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        log_prob = cls.__dict__.get("log_prob")
+        if log_prob is not None and not getattr(log_prob, "_validates", False):
+            cls.log_prob = _validating(log_prob)  # type: ignore[method-assign]
 
     def __init__(self, batch_shape: tuple[int, ...] = (), event_shape: tuple[int, ...] = (),
                  validate_args: bool | None = None) -> None:
         self._batch_shape = tuple(batch_shape)
         self._event_shape = tuple(event_shape)
         self._validate_args = validate_args
+        if validate_args if validate_args is not None else Distribution._validate_default:
+            self._validate_args = True
+            self._check_parameters()
+
+    def _check_parameters(self) -> None:
+        """PyTorch's check of each parameter given (a derived one, such as ``logits`` from ``probs``, is not)."""
+        from .constraints import is_dependent
+
+        for name, constraint in self.arg_constraints.items():
+            if is_dependent(constraint):
+                continue
+            value = self.__dict__.get(name, self.__dict__.get("_" + name))
+            if not isinstance(value, Tensor):
+                continue
+            if not bool(constraint.check(value).all()):
+                raise ValueError(f"Expected parameter {name} ({type(value).__name__} of shape {tuple(value.shape)}) "
+                                 f"of distribution {self!r} to satisfy the constraint {constraint!r}, but found "
+                                 f"invalid values:\n{value}")
+
+    def _validate_sample(self, value: Any) -> None:
+        """PyTorch's check of a ``log_prob`` value: a Tensor, its event shape, inside ``support``."""
+        if not isinstance(value, Tensor):
+            raise ValueError("The value argument to log_prob must be a Tensor")
+        event = len(self._event_shape)
+        if tuple(value.shape[value.ndim - event:]) != self._event_shape or value.ndim < event:
+            raise ValueError(f"The right-most size of value must match event_shape: {tuple(value.shape)} vs "
+                             f"{self._event_shape}.")
+        support = self.support
+        if support is None:
+            return
+        if not bool(support.check(value).all()):
+            raise ValueError(f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) to be "
+                             f"within the support ({support!r}) of the distribution {self!r}, but found invalid "
+                             f"values:\n{value}")
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
@@ -78,3 +136,17 @@ class Distribution:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _validating(log_prob: Any) -> Any:
+    """``log_prob`` that first checks its value where the distribution validates its arguments."""
+    import functools
+
+    @functools.wraps(log_prob)
+    def checked(self: Distribution, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._validate_args is True:
+            self._validate_sample(value)
+        return log_prob(self, value, *args, **kwargs)
+
+    checked._validates = True  # type: ignore[attr-defined]
+    return checked

@@ -11,6 +11,7 @@ from ..functional.formulas.standard_gamma_grad import standard_gamma_grad
 from .distribution import Distribution, as_shape
 from .draws import open_uniform, standard_gamma_sample
 from .normal import _broadcast_all
+from . import constraints
 
 
 def standard_gamma_rsample(concentration: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -39,6 +40,9 @@ class Gamma(Distribution):
 
     ``rsample`` is differentiable in both parameters: in ``rate`` through ``x = g / rate``, in ``concentration``
     by implicit reparameterization of the Gamma(c, 1) draw ``g``, as PyTorch's."""
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
 
     has_rsample = True
 
@@ -107,6 +111,9 @@ class Chi2(Gamma):
 
 class Exponential(Distribution):
     """Exponential(rate): density ``rate e^(-rate x)`` on x >= 0, batched over the shape of ``rate``."""
+
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
 
     has_rsample = True
 

@@ -12,10 +12,14 @@ from .location_scale import Cauchy
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
+from . import constraints
 
 
 class _Folded(Distribution):
     """The law of ``|x|`` for ``x`` of a base centred at 0: twice the base density on x >= 0, -inf below."""
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
 
     has_rsample = True
     base_dist: Any
@@ -59,7 +63,7 @@ class HalfNormal(_Folded):
     """|N(0, scale^2)|, batched over the shape of ``scale`` (a Tensor or a number, > 0)."""
 
     def __init__(self, scale: Tensor | float, validate_args: bool | None = None) -> None:
-        super().__init__(Normal(0.0, scale) if isinstance(scale, Tensor) else Normal(0.0, float(scale)),
+        super().__init__(Normal(0.0, scale if isinstance(scale, Tensor) else float(scale), validate_args),
                          validate_args)
 
     @property
@@ -75,7 +79,7 @@ class HalfCauchy(_Folded):
     """|Cauchy(0, scale)|, batched over the shape of ``scale``; its mean and variance are infinite."""
 
     def __init__(self, scale: Tensor | float, validate_args: bool | None = None) -> None:
-        super().__init__(Cauchy(0.0, scale), validate_args)
+        super().__init__(Cauchy(0.0, scale, validate_args), validate_args)
 
     @property
     def mean(self) -> Tensor:
@@ -89,8 +93,11 @@ class HalfCauchy(_Folded):
 class LogNormal(TransformedDistribution):
     """``exp(x)`` for ``x ~ N(loc, scale^2)``, batched over the broadcast shape of ``loc`` and ``scale``."""
 
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
+
     def __init__(self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None) -> None:
-        super().__init__(Normal(loc, scale), ExpTransform(), validate_args)
+        super().__init__(Normal(loc, scale, validate_args), ExpTransform(), validate_args)
 
     @property
     def loc(self) -> Tensor:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from .distribution import Distribution
+from . import constraints
 
 
 def sum_rightmost(value: Tensor, dims: int) -> Tensor:
@@ -22,13 +23,20 @@ class Independent(Distribution):
     ----------
     base_distribution : the distribution of each element, batch shape (..., *B) with ``len(B) = n``.
     reinterpreted_batch_ndims : n; the result has batch shape (...) and event shape ``B + base event shape``.
-    validate_args : accepted for PyTorch's signature; values are not checked.
+    validate_args : ``True`` checks the parameters and each ``log_prob`` value as PyTorch does (default: off).
 
     Notes
     -----
     ``log_prob`` and ``entropy`` are the base's summed over the n dimensions (the elements are independent);
     ``sample``/``rsample`` are the base's.
     """
+
+    arg_constraints: dict[str, Any] = {}
+
+    @constraints.dependent_property
+    def support(self) -> Any:
+        base = self.base_dist.support
+        return None if base is None else constraints.independent(base, self.reinterpreted_batch_ndims)
 
     def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,
                  validate_args: bool | None = None) -> None:

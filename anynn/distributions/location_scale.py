@@ -9,12 +9,16 @@ from ..autograd.tensor import Tensor
 from .distribution import Distribution, as_shape
 from .draws import open_uniform
 from .normal import _broadcast_all
+from . import constraints
 
 EULER_GAMMA = 0.57721566490153286061
 
 
 class _LocationScale(Distribution):
     """``loc`` and ``scale`` broadcast to the batch shape; ``rsample`` is ``loc + scale * standard(u)``."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
 
     has_rsample = True
 

@@ -16,6 +16,7 @@ from ..linalg import cholesky, solve_triangular
 from .categorical import broadcast_shapes
 from .distribution import Distribution, as_shape
 from .multivariate_normal import batch_mahalanobis
+from . import constraints
 
 
 def _identity(size: int, like: Tensor) -> Tensor:
@@ -38,12 +39,14 @@ class LowRankMultivariateNormal(Distribution):
     loc : (*, n) mean.
     cov_factor : (*, n, r) the low-rank factor W.
     cov_diag : (*, n) the positive diagonal D.
-    validate_args : accepted for PyTorch's signature; values are not checked.
+    validate_args : ``True`` checks the parameters and each ``log_prob`` value as PyTorch does (default: off).
 
     Notes
     -----
     ``rsample`` is ``loc + W eps_r + sqrt(D) eps_n`` with standard normal ``eps_r`` (r) and ``eps_n`` (n).
     """
+
+    support = constraints.real_vector
 
     has_rsample = True
 

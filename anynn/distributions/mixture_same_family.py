@@ -7,6 +7,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from .categorical import Categorical
 from .distribution import Distribution, as_shape
+from . import constraints
 
 
 class MixtureSameFamily(Distribution):
@@ -23,6 +24,12 @@ class MixtureSameFamily(Distribution):
     The mixture has batch shape B and event shape E; ``log_prob`` is the log-sum-exp over the components,
     differentiable in both distributions' parameters; ``sample`` gathers the chosen component's draw.
     """
+
+    arg_constraints: dict[str, Any] = {}
+
+    @constraints.dependent_property
+    def support(self) -> Any:
+        return self._component_distribution.support
 
     has_rsample = False
 

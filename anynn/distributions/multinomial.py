@@ -8,6 +8,7 @@ from ..autograd.tensor import Tensor
 from .categorical import Categorical
 from .distribution import Distribution, as_shape
 from .draws import multinomial_sample
+from . import constraints
 
 
 class Multinomial(Distribution):
@@ -18,12 +19,18 @@ class Multinomial(Distribution):
     ``sample``, ``mean`` and ``variance``, as in PyTorch) and is differentiable in the parameters; ``sample``
     gives counts in the parameter's dtype."""
 
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    @constraints.dependent_property(is_discrete=True, event_dim=1)
+    def support(self) -> Any:
+        return constraints.multinomial(self.total_count)
+
     def __init__(self, total_count: int = 1, probs: Tensor | None = None, logits: Tensor | None = None,
                  validate_args: bool | None = None) -> None:
         if not isinstance(total_count, int):
             raise NotImplementedError("inhomogeneous total_count is not supported")
         self.total_count = total_count
-        self._categorical = Categorical(probs=probs, logits=logits)
+        self._categorical = Categorical(probs=probs, logits=logits, validate_args=validate_args)
         super().__init__(self._categorical.batch_shape, (self._categorical._num_events,), validate_args)
 
     @property

@@ -17,6 +17,7 @@ from ..backend.arrays import check
 from ..linalg import cholesky, solve_triangular
 from .categorical import broadcast_shapes
 from .distribution import Distribution, as_shape
+from . import constraints
 
 _PARAMETERS = ("covariance_matrix", "precision_matrix", "scale_tril")
 
@@ -62,6 +63,8 @@ class MultivariateNormal(Distribution):
     -----
     ``rsample`` is ``loc + L eps`` with ``eps ~ N(0, I)``, differentiable in the parameters.
     """
+
+    support = constraints.real_vector
 
     has_rsample = True
 

@@ -9,6 +9,7 @@ from .discrete import _ProbsOrLogits
 from .distribution import as_shape
 from .draws import negative_binomial_sample
 from .normal import _broadcast_all
+from . import constraints
 
 
 class NegativeBinomial(_ProbsOrLogits):
@@ -18,6 +19,10 @@ class NegativeBinomial(_ProbsOrLogits):
 
     ``log_prob`` and the moments are differentiable in both parameters; ``sample`` (counts in the parameter's
     dtype) is a Poisson draw of a Gamma(total_count, odds) rate, as PyTorch's."""
+
+    arg_constraints = {"total_count": constraints.greater_than_eq(0), "probs": constraints.half_open_interval(0.0, 1.0),
+                       "logits": constraints.real}
+    support = constraints.nonnegative_integer
 
     def __init__(self, total_count: Tensor | float, probs: Tensor | float | None = None,
                  logits: Tensor | float | None = None, validate_args: bool | None = None) -> None:

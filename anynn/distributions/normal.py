@@ -9,6 +9,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from .categorical import broadcast_shapes
 from .distribution import Distribution, as_shape
+from . import constraints
 
 
 class Normal(Distribution):
@@ -17,13 +18,16 @@ class Normal(Distribution):
     Parameters
     ----------
     loc, scale : Tensors or numbers (``scale > 0``); a number takes the other parameter's backend and dtype.
-    validate_args : accepted for PyTorch's signature; values are not checked.
+    validate_args : ``True`` checks the parameters and each ``log_prob`` value as PyTorch does (default: off).
 
     Notes
     -----
     ``rsample`` is ``loc + eps * scale`` with ``eps ~ N(0, 1)`` (differentiable in both); ``log_prob``,
     ``entropy``, ``cdf`` and ``icdf`` follow PyTorch's formulas.
     """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
 
     has_rsample = True
 

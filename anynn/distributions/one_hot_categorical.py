@@ -8,6 +8,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from .categorical import Categorical
 from .distribution import Distribution
+from . import constraints
 
 
 class OneHotCategorical(Distribution):
@@ -17,7 +18,7 @@ class OneHotCategorical(Distribution):
     ----------
     probs : (..., K) non-negative weights, divided by their sum.
     logits : (..., K) unnormalised log-probabilities. Give exactly one of the two.
-    validate_args : accepted for PyTorch's signature; values are not checked.
+    validate_args : ``True`` checks the parameters and each ``log_prob`` value as PyTorch does (default: off).
 
     Notes
     -----
@@ -25,6 +26,9 @@ class OneHotCategorical(Distribution):
     ``log_prob(value)`` reads the category of each one-hot ``value`` (its argmax) and is differentiable in the
     parameters; ``mean`` is ``probs`` and ``variance`` ``probs * (1 - probs)``.
     """
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
 
     has_enumerate_support = True
 

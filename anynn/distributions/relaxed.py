@@ -15,10 +15,14 @@ from .distribution import Distribution, as_shape
 from .draws import open_uniform
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
+from . import constraints
 
 
 class LogitRelaxedBernoulli(_ProbsOrLogits):
     """The logit of a relaxed coin: ``(logits + log(u) - log(1 - u)) / temperature``, ``u ~ U(0, 1)``."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.real
 
     has_rsample = True
 
@@ -42,6 +46,9 @@ class LogitRelaxedBernoulli(_ProbsOrLogits):
 class RelaxedBernoulli(TransformedDistribution):
     """A coin relaxed to (0, 1): ``sigmoid`` of a `LogitRelaxedBernoulli` draw; low temperatures approach 0/1."""
 
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+
     has_rsample = True
 
     def __init__(self, temperature: Tensor | float, probs: Tensor | float | None = None,
@@ -64,6 +71,9 @@ class RelaxedBernoulli(TransformedDistribution):
 class ExpRelaxedCategorical(Distribution):
     """The log of a relaxed one-hot vector: ``log_softmax((logits + gumbel) / temperature)`` over the K
     categories (event shape (K,))."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.real_vector
 
     has_rsample = True
 
@@ -100,6 +110,9 @@ class ExpRelaxedCategorical(Distribution):
 class RelaxedOneHotCategorical(TransformedDistribution):
     """A one-hot vector relaxed onto the simplex (the Gumbel-softmax): ``exp`` of an `ExpRelaxedCategorical`
     draw; low temperatures approach one-hot vectors."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.simplex
 
     has_rsample = True
 

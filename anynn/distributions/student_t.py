@@ -9,6 +9,7 @@ from ..autograd.tensor import Tensor
 from .distribution import Distribution, as_shape
 from .gamma import standard_gamma_rsample
 from .normal import _broadcast_all
+from . import constraints
 
 
 class StudentT(Distribution):
@@ -19,6 +20,9 @@ class StudentT(Distribution):
     in all three (in ``df`` through the implicitly reparameterized Gamma draw). The mean is NaN for ``df <= 1``;
     the variance is infinite for ``1 < df <= 2`` and NaN for ``df <= 1``, as PyTorch answers.
     """
+
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
 
     has_rsample = True
 

@@ -7,6 +7,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from .distribution import Distribution, as_shape
 from .normal import _broadcast_all
+from . import constraints
 
 
 class Uniform(Distribution):
@@ -15,13 +16,19 @@ class Uniform(Distribution):
     Parameters
     ----------
     low, high : Tensors or numbers (``low < high``); a number takes the other parameter's backend and dtype.
-    validate_args : accepted for PyTorch's signature; values are not checked.
+    validate_args : ``True`` checks the parameters and each ``log_prob`` value as PyTorch does (default: off).
 
     Notes
     -----
     ``rsample`` is ``low + u * (high - low)`` with ``u ~ U(0, 1)`` (differentiable in both); ``log_prob`` is
     ``-log(high - low)`` inside ``[low, high)`` and ``-inf`` outside, as PyTorch's.
     """
+
+    arg_constraints = {"low": constraints.dependent, "high": constraints.dependent}
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self) -> Any:
+        return constraints.interval(self.low, self.high)
 
     has_rsample = True
 

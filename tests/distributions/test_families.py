@@ -280,3 +280,67 @@ def test_constructors_refuse_what_torch_refuses():
         D.Laplace(anynn.zeros(3), anynn.ones(2))
     with pytest.raises(NotImplementedError, match="Inhomogeneous total count"):
         D.Binomial(anynn.tensor([2.0, 3.0]), probs=anynn.tensor([0.5, 0.5])).entropy()
+
+
+# (name, build(D, tensor) with an invalid parameter, the parameter PyTorch names)
+BAD_PARAMETERS = [
+    ("Normal", lambda D, t: D.Normal(t([0.0, 1.0]), t([1.0, -1.0]), validate_args=True), "scale"),
+    ("Gamma", lambda D, t: D.Gamma(t([1.0, 0.0]), t([1.0, 1.0]), validate_args=True), "concentration"),
+    ("Bernoulli", lambda D, t: D.Bernoulli(probs=t([0.5, 1.5]), validate_args=True), "probs"),
+    ("Categorical", lambda D, t: D.Categorical(probs=t([0.5, -0.5, 1.0]), validate_args=True), "probs"),
+    ("Dirichlet", lambda D, t: D.Dirichlet(t([1.0, 0.0]), validate_args=True), "concentration"),
+    ("Poisson", lambda D, t: D.Poisson(t([-1.0]), validate_args=True), "rate"),
+    ("Binomial", lambda D, t: D.Binomial(t([2.5]), t([0.5]), validate_args=True), "total_count"),
+    ("StudentT", lambda D, t: D.StudentT(t([-1.0]), validate_args=True), "df"),
+    ("Laplace", lambda D, t: D.Laplace(t([0.0]), t([0.0]), validate_args=True), "scale"),
+]
+# (name, build(D, tensor), a value outside the support or of the wrong event shape, PyTorch's message)
+BAD_VALUES = [
+    ("Gamma", lambda D, t: D.Gamma(t([1.0]), t([1.0]), validate_args=True), [-1.0], "within the support"),
+    ("Beta", lambda D, t: D.Beta(t([1.0]), t([1.0]), validate_args=True), [1.5], "within the support"),
+    ("Poisson", lambda D, t: D.Poisson(t([1.0]), validate_args=True), [1.5], "within the support"),
+    ("Binomial", lambda D, t: D.Binomial(3, t([0.5]), validate_args=True), [4.0], "within the support"),
+    ("Categorical", lambda D, t: D.Categorical(logits=t([0.0, 0.0]), validate_args=True), [2], "within the support"),
+    ("Uniform", lambda D, t: D.Uniform(t([0.0]), t([1.0]), validate_args=True), [1.5], "within the support"),
+    ("Dirichlet", lambda D, t: D.Dirichlet(t([1.0, 1.0]), validate_args=True), [0.5, 0.2, 0.3],
+     "right-most size of value must match event_shape"),
+]
+
+
+def test_validate_args_refuses_as_torch():
+    """With validate_args=True, PyTorch's ValueErrors for a parameter outside its constraint and a log_prob value
+    outside the support; without it anynn checks nothing (its default, see the differences page)."""
+    for _, build, parameter in BAD_PARAMETERS:
+        for lib, make_tensor in ((torch, torch.tensor), (anynn, anynn.tensor)):
+            with pytest.raises(ValueError, match=f"Expected parameter {parameter} "):
+                build(lib.distributions, make_tensor)
+    for _, build, value, message in BAD_VALUES:
+        for lib, make_tensor in ((torch, torch.tensor), (anynn, anynn.tensor)):
+            d = build(lib.distributions, make_tensor)
+            with pytest.raises(ValueError, match=message):
+                d.log_prob(make_tensor(value))
+    unchecked = anynn.distributions.Gamma(anynn.tensor([1.0]), anynn.tensor([1.0])).log_prob(anynn.tensor([-1.0]))
+    reference = torch.distributions.Gamma(torch.tensor([1.0]), torch.tensor([1.0]), validate_args=False)
+    np.testing.assert_allclose(unchecked.numpy(), reference.log_prob(torch.tensor([-1.0])).numpy())
+    anynn.distributions.Distribution.set_default_validate_args(True)
+    try:
+        with pytest.raises(ValueError, match="Expected parameter rate"):
+            anynn.distributions.Exponential(anynn.tensor([-1.0]))
+    finally:
+        anynn.distributions.Distribution.set_default_validate_args(False)
+
+
+@pytest.mark.parametrize("name", ["Normal", "Bernoulli", "Categorical", "Uniform", "Gamma", "Beta", "Dirichlet",
+                                  "Poisson", "Binomial", "NegativeBinomial", "Multinomial", "StudentT", "HalfNormal",
+                                  "LogNormal", "RelaxedOneHotCategorical", "Laplace", "Geometric"])
+def test_arg_constraints_and_support_as_torch(name):
+    """The constraints' names and what they accept, on the class and (for a support that depends on the
+    parameters) on an instance."""
+    ours, theirs = getattr(anynn.distributions, name), getattr(torch.distributions, name)
+    if not isinstance(theirs.__dict__.get("arg_constraints"), property):
+        assert {k: repr(v) for k, v in ours.arg_constraints.items()} == \
+            {k: repr(v) for k, v in theirs.arg_constraints.items()}
+    if not isinstance(theirs.__dict__.get("support"), property):
+        assert repr(ours.support) == repr(theirs.support)
+        assert ours.support.is_discrete == theirs.support.is_discrete
+        assert ours.support.event_dim == theirs.support.event_dim
