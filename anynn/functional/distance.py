@@ -13,7 +13,7 @@ from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
 from .attention import _broadcast_shape as broadcast_shape
-from .precision import cast_to, upcast
+from .precision import cast_to, is_low_precision, upcast
 from .elementwise import as_common_floating, as_floating
 from .value_checks import check_floating, is_floating, refuse_complex
 
@@ -154,6 +154,8 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
         check_floating("cosine_similarity", x1)
     refuse_complex("cosine_similarity", x1, x2)
     x1, x2 = as_common_floating(x1, x2)
+    if is_low_precision(x1.backend.xp, x1.array.dtype):  # the squared norms in float32, as PyTorch's kernels
+        return cosine_similarity(x1.float(), x2.float(), dim, eps).to(x1.dtype)
     shape = _broadcast_shape("cosine_similarity", x1, x2)
     ndim = max(len(shape), 1)
     if not -ndim <= dim < ndim:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import elementwise, reduce
+from ..backend import dtype_name
 from .value_checks import check_floating
 
 
@@ -23,6 +24,9 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # n
     if not -input.ndim <= dim < input.ndim:
         raise IndexError(f"normalize: dim {dim} is out of range for an input of shape {tuple(input.shape)} "
                          f"(expected in [{-input.ndim}, {input.ndim - 1}])")
+    if dtype_name(input.dtype) in ("float16", "bfloat16") and out is None:
+        # in float32: a float16 norm overflows from ~65504 (and its eps of 1e-12 is 0), while the quotient is <= 1
+        return normalize(input.float(), p, dim, eps).to(input.dtype)
     denominator = elementwise.clip(reduce.norm(input, p, dim, keepdim=True), min=eps)
     result = input / denominator
     if out is None:

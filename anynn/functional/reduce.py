@@ -12,6 +12,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..backend.typing import Namespace
 from .formulas.conjugate import abs_squared, conj, is_complex
+from .precision import is_low_precision
 from .value_checks import check_floating, refuse_complex
 
 
@@ -144,18 +145,29 @@ class Norm(Function):
         p = self.p
         if p == math.inf:
             out = xp.max(xp.abs(a), axis=self.axes, keepdims=True)
+        low = is_low_precision(xp, a.dtype)
+        if low:  # float16 squares overflow from |x| ~ 256: summed in float32 and cast back, as PyTorch's kernels
+            a = xp.astype(a, xp.float32)
         elif p == 2:
             out = xp.sqrt(xp.sum(abs_squared(xp, a), axis=self.axes, keepdims=True))
         elif p == 1:
             out = xp.sum(xp.abs(a), axis=self.axes, keepdims=True)
         else:
             out = xp.sum(xp.abs(a) ** p, axis=self.axes, keepdims=True) ** (1.0 / p)
-        self.out = out
+        self.out = out  # (float32 for a low-precision input: its backward divides by it)
+        if low:
+            out = xp.astype(out, self.a.dtype)
         return out if self.keepdims else xp.reshape(
             out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        a, out, p = self.a, self.out, self.p
+        if is_low_precision(xp, self.a.dtype):  # in float32, as the forward
+            return xp.astype(self._backward(xp, xp.astype(self.a, xp.float32), xp.astype(g, xp.float32)),
+                             self.a.dtype)
+        return self._backward(xp, self.a, g)
+
+    def _backward(self, xp: Namespace, a: Any, g: Any) -> Any:
+        out, p = self.out, self.p
         g = _expand(xp, g, self.axes, self.keepdims, tuple(a.shape))
         if p == 1:
             return g * xp.sign(a)
@@ -235,6 +247,8 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
         correction = 1.0 if unbiased else 0.0
     axes = _axes(axis, x.ndim)
     if any(x.shape[ax] is None for ax in axes):  # a symbolic axis (ONNX export): the count as the graph runs
+    if is_low_precision(x.backend.xp, x.array.dtype):  # squared deviations in float32, as PyTorch's kernels
+        return var(x.float(), axis=axis, keepdims=keepdims, correction=correction).to(x.dtype)
         return _symbolic_var(x, axis, axes, keepdims, correction)
     count = 1
     for ax in axes:

@@ -175,6 +175,8 @@ def _var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: b
 def _std(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Standard deviation, the square root of `Tensor.var` (same arguments and defaults). Where it is 0 (a lane of
     equal values) the gradient is 0, as PyTorch's (the square root's own is inf there: inf * 0 = NaN)."""
+    if dtype_name(self.dtype) in ("float16", "bfloat16"):  # in float32, as PyTorch: the variance of a float16
+        return _std(self.float(), *args, **kwargs).to(self.dtype)  # std above 256 overflows float16
     variance = _var(self, *args, **kwargs)
     xp, a = variance.backend.xp, variance.array
     zero = a == 0

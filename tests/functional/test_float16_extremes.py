@@ -196,3 +196,22 @@ def test_every_loss_at_extreme_low_precision_inputs(request, backend, dtype, nam
         ours_kwargs["weight"] = to_low(backend, weight, dtype)
         torch_kwargs["weight"] = torch.tensor(host64(ours_kwargs["weight"]))
     run_case(backend, dtype, getattr(nn, name)(**ours_kwargs), getattr(torch.nn, name)(**torch_kwargs), inputs)
+
+
+# statistics that square their input: in float16 the squares overflow from |x| ~ 256, and std, vector_norm,
+# cosine_similarity and normalize gave inf or 0 where PyTorch, summing in float32, is finite
+STATISTICS: dict[str, Callable[[Any], Callable[[Any], Any]]] = {
+    "std": lambda lib: lambda x: x.std(1),
+    "var": lambda lib: lambda x: x.var(1),
+    "vector_norm": lambda lib: lambda x: lib.linalg.vector_norm(x, dim=1),
+    "cosine_similarity": lambda lib: lambda x: lib.nn.functional.cosine_similarity(x, lib.roll(x, 1, 1)),
+    "normalize": lambda lib: lambda x: lib.nn.functional.normalize(x),
+}
+
+
+@pytest.mark.parametrize("magnitude", MAGNITUDES)
+@pytest.mark.parametrize("dtype", LOW_DTYPES)
+@pytest.mark.parametrize("name", sorted(STATISTICS))
+def test_statistics_of_large_low_precision_values(backend, dtype, name, magnitude):
+    skip_unless_has(backend, dtype)
+    run_case(backend, dtype, STATISTICS[name](anynn), STATISTICS[name](torch), [(mixed((4, 8), magnitude), "x")])
