@@ -11,6 +11,7 @@ symbolic sizes are those of the input's same axes is one ``Reshape`` to ``0`` th
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,8 @@ def symbolic_shape(array: Any, hints: dict[str, int]) -> tuple[Any, ...]:
         if dynamic is None:
             dynamic = array.dynamic_shape
         name = names[axis] if isinstance(names[axis], str) else None
-        out.append(SymInt(dynamic[axis], name or f"<size of axis {axis}>", hints.get(name) if name else None))
+        out.append(SymInt(dynamic[axis], name or f"<size of axis {axis}>", hints.get(name) if name else None,
+                          origin=(weakref.ref(array), axis)))
     return tuple(out)
 
 
@@ -94,7 +96,8 @@ def reshape(ndonnx: Any, x: Any, shape: tuple[Any, ...]) -> Any:
     names = _axis_names(x)
     target: list[Any] = []
     for axis, v in enumerate(shape):  # a symbolic size that is the input's own axis here: ONNX's 0 keeps it
-        same = is_symbolic(v) and axis < len(names) and isinstance(names[axis], str) and v.expr == names[axis]
+        same = is_symbolic(v) and axis < len(names) and (isinstance(names[axis], str) and v.expr == names[axis] or (
+            v.origin is not None and v.origin[0]() is x and v.origin[1] == axis))
         target.append(0 if same else v)
     unknown = [v for v in target if is_symbolic(v)]
     if not unknown:

@@ -38,12 +38,15 @@ class SymInt:
     hint : int or None, its value for the example inputs export was given (checks ``assert`` statements)
     low : int or None, a bound it never goes below (1 for a symbolic axis: it is taken to be not empty, as
         ``torch.export`` takes it; carried through ``+``, ``*``, ``//`` and ``%``), None where unknown
+    origin : (weak reference to an array, axis) or None, the axis it was read from (``x.view(x.size(0), -1)``
+        keeps that axis of x as it is, even where the graph has lost the axis' name)
     """
 
-    __slots__ = ("array", "expr", "hint", "low")
+    __slots__ = ("array", "expr", "hint", "low", "origin")
 
-    def __init__(self, array: Any, expr: str, hint: int | None = None, low: int | None = 1) -> None:
-        self.array, self.expr, self.hint, self.low = array, expr, hint, low
+    def __init__(self, array: Any, expr: str, hint: int | None = None, low: int | None = 1,
+                 origin: Any = None) -> None:
+        self.array, self.expr, self.hint, self.low, self.origin = array, expr, hint, low, origin
 
     def __repr__(self) -> str:
         return f"SymInt({self.expr})"

@@ -318,6 +318,11 @@ FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[int], tuple[np.ndarray, .
     "spatial_transformer": (Transformer2d, lambda n: (_floats(n, 3, 5, 6), _labels(n, 4, (n, 2))), (0, 0)),
     "embedding_max_norm": (lambda: nn.Embedding(20, 4, padding_idx=0, max_norm=1.0),
                            lambda n: (np.random.default_rng(n).integers(0, 20, (n, 5)),), (0,)),
+    # a ResNet's head in float64 (recorded pooling: the axis' name lost): view(x.size(0), -1) keeps the batch axis
+    "float64_view_of_own_size": (lambda: Calls(lambda x, conv, linear: linear(
+        (p := nn.functional.adaptive_avg_pool2d(conv(x), 1)).view(p.size(0), -1)), nn.Conv2d(2, 4, 3).double(),
+                                              nn.Linear(4, 3).double()),
+                                 lambda n: (_floats(n, 2, 5, 5).astype(np.float64),), (0,)),
     # rows with no allowed key (a boolean mask, a float one of -inf): zero weights, as anynn's and PyTorch's eager
     "attention_masked_rows": (lambda: Calls(lambda q, m: (
         nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=m),
