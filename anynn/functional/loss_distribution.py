@@ -213,6 +213,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
 
     check_reduction("gaussian_nll_loss", reduction)
     check_input("gaussian_nll_loss", input)
+    refuse_complex("gaussian_nll_loss", var)  # PyTorch's check of var < 0 refuses it ("lt_cpu" not implemented)
     check_one_backend("gaussian_nll_loss", input, target, var)
     if not isinstance(var, (int, float)) and not is_floating(var):  # PyTorch clamps var in place: refused there
         raise UnsupportedDTypeError(f"gaussian_nll_loss: var must be floating point, got dtype "

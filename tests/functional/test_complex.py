@@ -335,6 +335,7 @@ REFUSALS = [
     ("multilabel_soft_margin_loss", lambda lib, r, z: lib.nn.functional.multilabel_soft_margin_loss(z, r * 0 + 1),
      "multilabel_soft_margin_loss"),
     ("adaptive_avg_pool1d", lambda lib, r, z: lib.nn.functional.adaptive_avg_pool1d(z[None], 2), "adaptive_avg_pool1d"),
+    ("gaussian_nll_loss var", lambda lib, r, z: lib.nn.functional.gaussian_nll_loss(r, r, z), "gaussian_nll_loss"),
 ]
 
 
