@@ -45,8 +45,9 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     model : Module
         Exported in eval mode (dropout is the identity, batch norm uses its running statistics); the model
         itself is left as it was (its weights are copied).
-    args : Tensor, NumPy array, or a tuple of them
-        Example inputs: their dtypes and shapes become the graph's inputs.
+    args : Tensor, NumPy array, number, or a tuple of them (None among them too)
+        Example inputs: their dtypes and shapes become the graph's inputs (a number a 0-d one: a Python float
+        float32). ``None`` reaches the forward as ``None`` and is no graph input (an optional input left out).
     f : path or binary file
     input_names, output_names : names of the graph's inputs and outputs (default ``input``/``input_1``...,
         ``output``/``output_1``...; outputs are the model's results flattened in order).
@@ -56,7 +57,7 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     kwargs, export_params, do_constant_folding, keep_initializers_as_inputs, verbose, dynamo : PyTorch's
         keywords, taken where they ask what anynn does: weights stored in the file as initializers, constants
         folded (``do_constant_folding=False`` folds too: the graph computes the same), one exporter (``dynamo``
-        either way). Keyword inputs (``kwargs``), ``export_params=False`` and
+        either way). Keyword inputs (``kwargs``, or a dict ending ``args``), ``export_params=False`` and
         ``keep_initializers_as_inputs=True`` raise ValueError.
 
     Returns
@@ -81,8 +82,16 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     _check_torch_options(kwargs, export_params, keep_initializers_as_inputs)
     opset = required_opset(opset_version)
     backend = NdonnxBackend(opset=opset)
-    arrays = [_host_input(a) for a in (args if isinstance(args, (tuple, list)) else (args,))]
-    _materialize_lazy_layers(model, arrays)
+    if not hasattr(model, "named_modules") or not callable(model):
+        raise TypeError(f"anynn.onnx.export: model must be an anynn.nn.Module, got {_kind(model)} (wrap a function "
+                        f"in a Module whose forward calls it)")
+    given = list(args) if isinstance(args, (tuple, list)) else [args]
+    if given and isinstance(given[-1], dict):  # PyTorch's spelling of keyword inputs: the last element of args
+        raise ValueError(f"anynn.onnx.export: keyword inputs (a dict at the end of args, keys {sorted(given[-1])}) "
+                         f"are not supported; pass every input positionally in args")
+    holes = [i for i, a in enumerate(given) if a is None]  # None: passed to forward as it is, no graph input
+    arrays = [_host_input(a) for a in given if a is not None]
+    _materialize_lazy_layers(model, arrays, holes)
     names = _names(input_names, len(arrays), "input")
     dynamic = _dynamic(dynamic_axes or {})
     arguments = {name: backend.argument(_input_shape(name, a.shape, dynamic.get(name, {})), a.dtype)
@@ -90,10 +99,10 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     backend.size_hints = {label: a.shape[axis] for name, a in zip(names, arrays)  # (an assert on a SymInt: checked)
                           for axis, label in dynamic.get(name, {}).items() if -a.ndim <= axis < a.ndim}
     try:
-        results = _record(model, backend, arguments)
+        results = _record(model, backend, arguments, holes)
     except ExportError as error:
         symbolic = {name: axes for name, axes in dynamic.items() if name in arguments and axes}
-        if not symbolic or not _records_with_static_shapes(model, backend, names, arrays):
+        if not symbolic or not _records_with_static_shapes(model, backend, names, arrays, holes):
             raise
         raise ExportError(f"{error}. The model records with static shapes: this layer computes with the size of a "
                           f"symbolic axis ({_describe(symbolic)} in dynamic_axes), which the graph does not know "
@@ -137,7 +146,7 @@ def _check_torch_options(kwargs: dict[str, Any] | None, export_params: bool, kee
                          "constants of the graph, not inputs")
 
 
-def _materialize_lazy_layers(model: Any, arrays: list[np.ndarray]) -> None:
+def _materialize_lazy_layers(model: Any, arrays: list[np.ndarray], holes: list[int]) -> None:
     """Draw the parameters of lazy layers (``nn.LazyLinear``) that wait for their first input by running ``model``
     itself on the example inputs (in eval mode, as PyTorch's export does): the recording runs a copy, whose own
     draws would be other weights than the model's."""
@@ -150,12 +159,21 @@ def _materialize_lazy_layers(model: Any, arrays: list[np.ndarray]) -> None:
     model.eval()
     try:
         with no_grad():
-            model(*[Tensor._make(state.backend.from_host(a), state.backend, None, 0) for a in arrays])
+            model(*_with_holes([Tensor._make(state.backend.from_host(a), state.backend, None, 0) for a in arrays],
+                               holes))
     finally:
         model.train(training)
 
 
-def _record(model: Any, backend: Any, arguments: dict[str, Any]) -> Any:
+def _with_holes(inputs: list[Any], holes: list[int]) -> list[Any]:
+    """``inputs`` with ``None`` back at the positions ``holes`` of ``args`` (optional inputs given as None)."""
+    out = list(inputs)
+    for i in holes:
+        out.insert(i, None)
+    return out
+
+
+def _record(model: Any, backend: Any, arguments: dict[str, Any], holes: list[int]) -> Any:
     """Run an eval-mode copy of ``model`` on the backend's symbolic ``arguments``; tensors the forward makes
     itself (``anynn.arange(n)``, a causal mask) are made on ``backend`` too, so they are graph constants. Each input
     Tensor holds its own array object (of the same graph value): an in-place first layer (``ReLU(inplace=True)``)
@@ -165,7 +183,7 @@ def _record(model: Any, backend: Any, arguments: dict[str, Any]) -> Any:
     inputs = [Tensor._make(backend.xp.asarray(argument, copy=True), backend, None, 0)
               for argument in arguments.values()]
     with no_grad(), default_backend_set_to(backend), _symbolic_sizes(), _naming_failures(recording):
-        return recording(*inputs)
+        return recording(*_with_holes(inputs, holes))
 
 
 def _recorded_shape(self: Tensor) -> Size:
@@ -249,10 +267,11 @@ _recordings = 0  # exports recording now (in any thread): the eager properties c
 _saved: list[Any] = []
 
 
-def _records_with_static_shapes(model: Any, backend: Any, names: list[str], arrays: list[np.ndarray]) -> bool:
+def _records_with_static_shapes(model: Any, backend: Any, names: list[str], arrays: list[np.ndarray],
+                                holes: list[int]) -> bool:
     """Whether the forward records when every axis of every input has the example's size."""
     try:
-        _record(model, backend, {name: backend.argument(a.shape, a.dtype) for name, a in zip(names, arrays)})
+        _record(model, backend, {name: backend.argument(a.shape, a.dtype) for name, a in zip(names, arrays)}, holes)
     except ExportError:
         return False
     return True
@@ -277,7 +296,14 @@ def _host_input(value: Any) -> np.ndarray:
     if isinstance(value, (np.ndarray, np.generic, int, float, list)):
         array = np.asarray(value)
         return array.astype(np.float32) if array.dtype == np.float64 and not isinstance(value, np.ndarray) else array
-    raise TypeError(f"anynn.onnx.export: args must be Tensors or NumPy arrays, got {type(value).__name__}")
+    raise TypeError(f"anynn.onnx.export: args must be anynn Tensors, NumPy arrays, numbers or None, got "
+                    f"{_kind(value)}" + (" (convert it with .numpy() or anynn.tensor)" if hasattr(value, "__array__")
+                                         or hasattr(value, "__dlpack__") else ""))
+
+
+def _kind(value: Any) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _names(given: Sequence[str] | None, count: int, stem: str) -> list[str]:

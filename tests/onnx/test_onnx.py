@@ -881,6 +881,19 @@ def test_arguments_are_checked() -> None:
         export(model, _floats(2, 3), io.BytesIO(), keep_initializers_as_inputs=True)
     with pytest.raises(ValueError, match=r"kwargs=\['x'\]"):
         export(model, (), io.BytesIO(), kwargs={"x": _floats(2, 3)})
+    with pytest.raises(ValueError, match=r"a dict at the end of args, keys \['x'\]"):  # PyTorch's other spelling
+        export(model, (_floats(2, 3), {"x": _floats(2, 3)}), io.BytesIO())
+    with pytest.raises(TypeError, match=r"got torch.Tensor \(convert it with .numpy\(\) or anynn.tensor\)"):
+        export(model, (pytest.importorskip("torch").ones(2, 3),), io.BytesIO())
+    with pytest.raises(TypeError, match=r"model must be an anynn.nn.Module, got function"):
+        export(lambda x: x, _floats(2, 3), io.BytesIO())
+    # an optional input given as None reaches forward as None (no graph input); a number is a 0-d graph input
+    optional = Calls(lambda x, mask, scale, linear: linear(x if mask is None else x * mask) * scale, model)
+    proto = export(optional, (_floats(2, 3), None, 2.0), io.BytesIO(), dynamic_axes={"input": [0]})
+    assert [i.name for i in proto.graph.input] == ["input", "input_1"]
+    feeds = {"input": _floats(5, 3), "input_1": np.array(3.0, np.float32)}
+    (got,) = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
+    _close([got], [np.asarray(model(anynn.tensor(feeds["input"])).array) * 3])
 
 
 def test_export_leaves_the_model_as_it_was() -> None:
