@@ -3,13 +3,15 @@
 The array API has no sparse layout, so anynn builds the dense tensor a COO tensor stands for (duplicate indices
 add, as ``coalesce()`` does) and multiplies densely: the values, the shapes and the gradients (to ``values``) are
 PyTorch's; the memory is that of the dense matrix. ``Tensor.to_sparse()`` / ``to_dense()`` / ``coalesce()`` hand
-the tensor back and ``is_sparse`` is False. Graph programs (pytorch/examples gcn and gat build their normalised
+the tensor back and ``is_sparse`` is False. The legacy ``torch.sparse.FloatTensor(indices, values, size)`` (pygcn)
+and its typed twins build the same. Graph programs (pytorch/examples gcn and gat build their normalised
 adjacency matrix this way) run unchanged; the "Differences from PyTorch" page lists the layout.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -85,5 +87,25 @@ def spmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     """``input @ mat2`` for a (dense-stored) sparse ``input`` (``torch.spmm``)."""
     return input.mm(mat2)
 
+
+def _legacy(name: str, dtype: str) -> Any:
+    def constructor(*args: Any, size: Any = None, device: Any = None) -> Tensor:
+        if len(args) >= 2 and not isinstance(args[0], numbers.Integral):  # (indices, values[, size])
+            return sparse_coo_tensor(args[0], args[1], args[2] if len(args) > 2 else size, device=device)
+        sizes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        return zeros(*(size if size is not None else sizes), dtype=dtype, device=device)
+
+    constructor.__name__ = constructor.__qualname__ = name
+    constructor.__doc__ = (f"``torch.sparse.{name}``, PyTorch's legacy sparse constructor: ``(indices, values, "
+                           f"size)`` is `sparse_coo_tensor` (stored dense; the values keep their dtype, as PyTorch's "
+                           f"legacy constructor keeps it); sizes alone give zeros of {dtype}.")
+    return constructor
+
+
+FloatTensor, DoubleTensor = _legacy("FloatTensor", "float32"), _legacy("DoubleTensor", "float64")
+HalfTensor, BFloat16Tensor = _legacy("HalfTensor", "float16"), _legacy("BFloat16Tensor", "bfloat16")
+LongTensor, IntTensor = _legacy("LongTensor", "int64"), _legacy("IntTensor", "int32")
+ShortTensor, CharTensor, ByteTensor = (_legacy("ShortTensor", "int16"), _legacy("CharTensor", "int8"),
+                                       _legacy("ByteTensor", "uint8"))
 
 __all__ = ["mm", "sparse_coo_tensor", "spmm"]

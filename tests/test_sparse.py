@@ -61,3 +61,23 @@ def test_refusals_name_the_function():
         anynn.sparse_coo_tensor(INDICES, anynn.ones(5), (2, 2))
     with pytest.raises(RuntimeError, match="negative index"):
         anynn.sparse_coo_tensor([[0, -1]], anynn.ones(2), (3,))
+
+
+def test_legacy_sparse_constructors_as_torch(backend):
+    """pygcn's sparse_mx_to_torch_sparse_tensor: ``torch.sparse.FloatTensor(indices, values, torch.Size(shape))``.
+    The values keep their dtype (as PyTorch's legacy constructor); sizes alone give zeros of the constructor's dtype."""
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    for name, data in (("FloatTensor", values.astype(np.float32)), ("DoubleTensor", values.astype(np.float32)),
+                       ("FloatTensor", values)):
+        indices = INDICES.astype(np.int64)
+        got = getattr(anynn.sparse, name)(make(backend, indices), make(backend, data), anynn.Size([3, 4]))
+        ref = getattr(torch.sparse, name)(torch.tensor(indices), torch.tensor(data), torch.Size([3, 4]))
+        assert got.backend == backend and str(got.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]
+        np.testing.assert_array_equal(got.numpy(), ref.to_dense().numpy())
+        inferred = getattr(anynn.sparse, name)(make(backend, indices), make(backend, data))
+        assert tuple(inferred.shape) == tuple(getattr(torch.sparse, name)(torch.tensor(indices),
+                                                                           torch.tensor(data)).shape)
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor"):
+        got, ref = getattr(anynn.sparse, name)(2, 3), getattr(torch.sparse, name)(2, 3).to_dense()
+        assert tuple(got.shape) == (2, 3) and str(got.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]
+        assert not got.numpy().any()
