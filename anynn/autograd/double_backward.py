@@ -162,15 +162,18 @@ class TiedGradient(Function):
 
 def _tied(fn: Any, found: Any) -> Any:
     """``found`` (what ``fn``'s recorded backward returned) with each gradient that does not require grad tied to
-    ``fn``'s inputs that do (`TiedGradient`), where ``fn`` saved a floating array for its backward (PyTorch's
-    rule for when a gradient is recorded)."""
+    ``fn``'s inputs that do (`TiedGradient`), where PyTorch's formula reads a saved input or output: as
+    ``fn.ties_constant_gradient`` says, or, where it says None, where ``fn`` saved a floating array."""
     single = not isinstance(found, tuple)
     grads = (found,) if single else found
     Tensor = tensor_module.Tensor
     if all(not isinstance(g, Tensor) or g.requires_grad for g in grads):
         return found
+    ties = fn.ties_constant_gradient  # True / False: PyTorch's formula is known (see `Function`); None: as it saved
+    if ties is False:
+        return found
     sources = [a for a in fn.inputs if isinstance(a, Tensor) and a.requires_grad]
-    if not sources or not _saved_floating(fn):
+    if not sources or (ties is None and not _saved_floating(fn)):
         return found
     tied = tuple(TiedGradient.apply(g, *sources) if isinstance(g, Tensor) and not g.requires_grad else g
                  for g in grads)

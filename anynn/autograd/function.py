@@ -49,6 +49,12 @@ class Function:
     supports_double_backward: bool = True
     # saved attributes that are drawn, not computed from the inputs (a dropout mask): constants in that rerun
     constants: tuple[str, ...] = ()
+    # whether a recorded gradient that comes back constant is tied to the inputs (`double_backward.TiedGradient`),
+    # so that it requires grad and differentiates to zeros, as PyTorch's does where its formula reads a saved input
+    # or output through a differentiable op with a zero derivative there (ReLU's ``threshold_backward(g, out)``,
+    # hardtanh's, max pooling's). True: always; False: never, PyTorch's formula reads only masks or constants
+    # (``maximum``, ``clamp``, ``floor``, a product by a constant); None: where the Function saved a floating array
+    ties_constant_gradient: bool | None = None
     # True: every array ``backward`` returns is new and held by nothing else (no input, saved value or incoming
     # gradient passed through), so the engine may add other gradients into it in place (PyTorch's stolen buffers)
     fresh_gradients: bool = False

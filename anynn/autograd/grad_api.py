@@ -193,7 +193,7 @@ def accumulate_into(tensors: Sequence[Tensor], gradients: Sequence[Any], retain_
         if g is None:
             continue
         if create_graph:
-            graph._accumulate_recorded(t, g if isinstance(g, Tensor) else Tensor._make(g, t.backend, None, 0))
+            graph._accumulate_recorded(t, g if isinstance(g, Tensor) else Tensor._make(g, t.backend, None, 0), given)
         else:
             g = g.array if isinstance(g, Tensor) else g
             t._accumulate(graph._unshared(g, given, t.backend.xp) if t._grad is None else g)

@@ -73,6 +73,12 @@ def _reroute(fn: Any) -> None:
                            getattr(t, "_modified_at", 0) > recorded_at else t for t in fn.inputs])
 
 
+def _retain(t: Any, g: Any, given: set[int], xp: Namespace) -> None:
+    """``t.grad`` += ``g`` for a non-leaf ``t`` that retains its gradient: ``g`` is its total gradient, after
+    its hooks (an array; the first one shared with nothing else, see `_unshared`)."""
+    t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
+
+
 def _check_unmodified(fn: Any) -> None:
     """Raise PyTorch's error if an input of ``fn`` was changed in place after ``fn`` was recorded.
 
@@ -204,8 +210,6 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
             tensor._accumulate(_unshared(grad, given, xp) if table is None else
                                hook_tables.run_hooks(table, grad, tensor.backend))
         return None
-    if tensor._retains_grad:
-        tensor._accumulate(_unshared(grad, given, xp))
     if getattr(root, "inputs", None) is None:
         raise RuntimeError(_FREED)
     make_tensor = tensor_module.make_tensor
@@ -213,6 +217,9 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
     # pending gradients of Function outputs: output 0 of ``fn`` under ``fn``, output i > 0 under (fn, i)
     index = tensor._index
     grads: dict[Any, Any] = {root if index == 0 else (root, index): grad}
+    # non-leaf tensors that retain their gradient, by the key of their pending gradient: they get the total, after
+    # their hooks, when their producer's turn comes (PyTorch runs the retain_grad hook after the tensor's own)
+    retained: dict[Any, Any] = {root if index == 0 else (root, index): tensor} if tensor._retains_grad else {}
     modes = mode.local.modes  # this thread's
     hook = modes.anomaly_hook
     previous_mode = modes.grad_enabled
@@ -236,6 +243,8 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                     table = output_hooks.get((id(fn), 0))
                     if table:
                         g_out = hook_tables.run_hooks(table, g_out, fn.backend)
+                if retained and fn in retained:
+                    _retain(retained.pop(fn), g_out, given, xp)
                 in_grads = fn.backward(xp, g_out)
             else:
                 outs = [pop(fn if i == 0 else (fn, i), None) for i in range(n_out)]
@@ -245,6 +254,11 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                     outs = [g if g is None or not output_hooks.get((id(fn), i)) else
                             hook_tables.run_hooks(output_hooks[(id(fn), i)], g, fn.backend)
                             for i, g in enumerate(outs)]
+                if retained:
+                    for i, g in enumerate(outs):
+                        t = retained.pop(fn if i == 0 else (fn, i), None)
+                        if t is not None and g is not None:
+                            _retain(t, g, given, xp)
                 in_grads = fn.backward(xp, *outs)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -291,7 +305,7 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                     if not t._retains_grad:
                         owned.add(key)
                 if t._retains_grad:
-                    t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
+                    retained[key] = t
             if not retain_graph and not fn.keeps_edges:  # release the node as PyTorch does: its saved values go
                 _free(fn)  # now, not with the graph, so the pass reuses their memory (a double backward held ~3x)
         for t, g in hooked_leaves.values():
@@ -335,33 +349,32 @@ def run_backward(tensors: Sequence[Tensor], grads: Sequence[Tensor | Array | Non
                 prev = captured.get(id(t))
                 captured[id(t)] = g if prev is None else prev + g
         elif create_graph:
-            _accumulate_recorded(t, g)
+            _accumulate_recorded(t, g, given)
         else:
             t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
 
     given = {id(g) for _, g in seeds}  # arrays handed to a .grad in this pass (see `_unshared`), the seeds first
     pending: dict[Any, Any] = {}
+    watched: dict[Any, list[Any]] = {}  # see `_traverse`
     roots = []
     for tensor, grad in seeds:
         root = tensor._ctx
         if root is None:
             if tensor.requires_grad:
-                table = leaf_hooks.get(id(tensor)) if leaf_hooks and wanted is None else None
+                table = leaf_hooks.get(id(tensor)) if leaf_hooks else None
                 deliver(tensor, grad if table is None else _run_hooks(table, grad, tensor.backend, create_graph))
             continue
-        if tensor._retains_grad and wanted is None:
-            deliver(tensor, grad)
-        elif wanted is not None and id(tensor) in wanted:
-            deliver(tensor, grad)
         if getattr(root, "inputs", None) is None:
             raise RuntimeError(_FREED)
         index = tensor._index
         key = root if index == 0 else (root, index)
         prev = pending.get(key)
         pending[key] = grad if prev is None else prev + grad
+        if tensor._retains_grad or (wanted is not None and id(tensor) in wanted):
+            _watch(watched, key, tensor)
         roots.append(root)
     if roots:
-        _traverse(roots, pending, xp, retain_graph, create_graph, wanted, captured, given)
+        _traverse(roots, pending, xp, retain_graph, create_graph, wanted, captured, given, watched)
     if wanted is not None:
         return tuple(captured.get(id(t)) for t in inputs)  # type: ignore[union-attr]  # wanted: inputs given
     return None
@@ -397,13 +410,25 @@ def _in_dtype_of(t: Tensor, g: Any, fn: Any = None) -> Any:
     return g.astype(t.array.dtype) if array is not g else xp.astype(g, t.array.dtype)
 
 
-def _accumulate_recorded(t: Tensor, g: Tensor) -> None:
-    """``t.grad`` += ``g`` for a recorded gradient (a graph Tensor), out of place as PyTorch does."""
+def _accumulate_recorded(t: Tensor, g: Tensor, given: set[int] | None = None) -> None:
+    """``t.grad`` += ``g`` for a recorded gradient (a graph Tensor), out of place as PyTorch does.
+
+    ``given``: the ids of the Tensors (and arrays) handed out so far in this pass, the seeds first; a first
+    gradient among them is cloned (a recorded clone), as PyTorch's AccumulateGrad clones under create_graph, so
+    two ``.grad``s (an addition's inputs) or a ``.grad`` and the caller's seed are never one Tensor."""
     if tuple(g.shape) != tuple(t.shape):
         g = sum_to_shape(double_backward.namespace(t.backend), g, tuple(t.shape))
     if g.array.dtype != t.array.dtype:
         g = g.astype(t.array.dtype)
-    t.grad = g if t.grad is None else t.grad + g
+    if t.grad is not None:
+        t.grad = t.grad + g
+        return
+    if given is not None:
+        if id(g) in given or id(g.array) in given:
+            g = g.clone()
+        given.add(id(g))
+        given.add(id(g.array))
+    t.grad = g
 
 
 def _needed(order: list[Any], wanted: dict[int, Tensor]) -> dict[Any, tuple[bool, ...]]:
@@ -474,9 +499,22 @@ def _free(fn: Any) -> None:
     fn.inputs = tuple(inputs)
 
 
+def _watch(watched: dict[Any, list[Any]], key: Any, t: Any) -> None:
+    """Note that the non-leaf ``t``, whose gradient is pending under ``key``, retains it or was asked for."""
+    found = watched.setdefault(key, [])
+    if not any(other is t for other in found):
+        found.append(t)
+
+
 def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_graph: bool, create_graph: bool,
-              wanted: dict[int, Tensor] | None, captured: dict[int, Any], given: set[int]) -> None:
-    """The reverse pass of `run_backward` from ``roots`` with the pending ``grads``; ``given``: see `_unshared`."""
+              wanted: dict[int, Tensor] | None, captured: dict[int, Any], given: set[int],
+              watched: dict[Any, list[Any]]) -> None:
+    """The reverse pass of `run_backward` from ``roots`` with the pending ``grads``; ``given``: see `_unshared`.
+
+    ``watched``: pending-gradient key -> the non-leaf tensors under it that retain their gradient or are among the
+    wanted ``inputs``. As PyTorch's engine: a retained gradient is the total after the tensor's hooks; a wanted
+    tensor's is the total before its hooks where its producer runs on (the hooks then change what flows on) and
+    after them where it does not (the pass ends there). Wanted leaves get their sum after their hooks."""
     leaf_hooks, output_hooks = hook_tables.leaf_hooks, hook_tables.output_hooks
     make_tensor = tensor_module.make_tensor
     grad_lock = tensor_module.GRAD_LOCK
@@ -488,6 +526,17 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
     last_modification = tensor_module.last_modification
     hooked_leaves: dict[int, list[Any]] = {}  # leaves with hooks: their gradient is summed, hooked, then stored
     freed: list[Any] | None = [] if wanted is not None else None
+
+    def deliver(key: Any, g: Any, raw: Any) -> None:  # the total gradient of the watched tensors under ``key``
+        for t in watched.pop(key):  # (``raw``: before their hooks; PyTorch captures it so where the producer runs)
+            if wanted is not None and id(t) in wanted:
+                captured[id(t)] = raw
+            if t._retains_grad:
+                if create_graph:
+                    _accumulate_recorded(t, g, given)
+                else:
+                    t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
+
     order = _topological_order(roots, freed)
     needed = _needed(order, wanted) if wanted is not None else None
     recorded = double_backward.recorded_backward
@@ -506,22 +555,29 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
             n_out = fn.num_outputs
             try:
                 if n_out == 1:
-                    g_out = pop(fn, None)
+                    g_out = raw = pop(fn, None)
                     if g_out is None:
                         continue
                     if output_hooks:
                         table = output_hooks.get((id(fn), 0))
                         if table:
                             g_out = _run_hooks(table, g_out, fn.backend, create_graph)
+                    if watched and fn in watched:
+                        deliver(fn, g_out, raw)
                     in_grads = fn.backward(xp, g_out) if not create_graph else recorded(fn, (g_out,))
                 else:
                     outs = [pop(fn if i == 0 else (fn, i), None) for i in range(n_out)]
                     if all(g is None for g in outs):
                         continue
+                    raws = outs
                     if output_hooks:
                         outs = [g if g is None or not output_hooks.get((id(fn), i)) else
                                 _run_hooks(output_hooks[(id(fn), i)], g, fn.backend, create_graph)
                                 for i, g in enumerate(outs)]
+                    if watched:
+                        for i, g in enumerate(outs):
+                            if g is not None and (fn if i == 0 else (fn, i)) in watched:
+                                deliver(fn if i == 0 else (fn, i), g, raws[i])
                     in_grads = fn.backward(xp, *outs) if not create_graph else recorded(fn, tuple(outs))
             finally:
                 if needed is not None:
@@ -539,10 +595,10 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                 g = _in_dtype_of(t, g, fn)
                 parent = t._ctx
                 if wanted is not None:
-                    if id(t) in wanted:
-                        prev = captured.get(id(t))
-                        captured[id(t)] = g if prev is None else prev + g
                     if parent is None:
+                        if id(t) in wanted:
+                            prev = captured.get(id(t))
+                            captured[id(t)] = g if prev is None else prev + g
                         continue
                 elif parent is None:  # a leaf
                     if leaf_hooks and id(t) in leaf_hooks:
@@ -553,7 +609,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                             entry[1] = entry[1] + g
                         continue
                     if create_graph:
-                        _accumulate_recorded(t, g)
+                        _accumulate_recorded(t, g, given)
                         continue
                     data = t.array
                     if t._grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
@@ -568,20 +624,30 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                 key = parent if index == 0 else (parent, index)
                 prev = grads.get(key)
                 grads[key] = g if prev is None else prev + g
-                if t._retains_grad and wanted is None:
-                    if create_graph:
-                        _accumulate_recorded(t, g)
-                    else:
-                        t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
+                if t._retains_grad or (wanted is not None and id(t) in wanted):
+                    _watch(watched, key, t)
             if not retain_graph and not fn.keeps_edges:
                 _free(fn)
+        for key in list(watched):  # producers that did not run (not on the way to an input): hooks, then deliver
+            g = grads.get(key)
+            if g is None:
+                continue
+            table = output_hooks.get((id(key), 0) if type(key) is not tuple else (id(key[0]), key[1]))
+            g = g if not table else _run_hooks(table, g, roots[0].backend, create_graph)
+            deliver(key, g, g)
+        if wanted is not None and leaf_hooks:  # the wanted leaves' sums, after their hooks
+            for ident, g in list(captured.items()):
+                t = wanted[ident]
+                table = leaf_hooks.get(ident) if t._ctx is None else None
+                if table:
+                    captured[ident] = _run_hooks(table, g, t.backend, create_graph)
         if freed and wanted is not None and any(id(t) not in captured for t in wanted.values()):
             raise RuntimeError(_FREED)  # an input left unreached may lie behind a freed Function
         for t, g in hooked_leaves.values():
             table = leaf_hooks.get(id(t))
             g = g if table is None else _run_hooks(table, g, t.backend, create_graph)
             if create_graph:
-                _accumulate_recorded(t, g)
+                _accumulate_recorded(t, g, given)
             else:
                 t._accumulate(g)
     finally:

@@ -62,6 +62,7 @@ class ReLUFunction(Function):
 
 
 class LeakyReLUFunction(Function):
+    ties_constant_gradient = True  # PyTorch's leaky_relu_backward(g, x) reads the input
     negative_slope: float
 
     def forward(self, xp: Namespace, x: Any) -> Any:
@@ -162,6 +163,8 @@ class MishFunction(Function):
 
 class HardtanhFunction(Function):
     """Clamp to ``[min_val, max_val]``; ReLU6 is ``Hardtanh(0, 6)``."""
+
+    ties_constant_gradient = True  # PyTorch's hardtanh_backward(g, x) reads the input
 
     min_val: float
     max_val: float

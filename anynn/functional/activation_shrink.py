@@ -20,6 +20,8 @@ from .value_checks import check_real_floating, is_floating, refuse_complex
 class HardshrinkFunction(Function):
     """``x`` where ``|x| > lambd`` (and NaN), 0 elsewhere."""
 
+    ties_constant_gradient = True  # PyTorch's hardshrink_backward(g, x) reads the input
+
     lambd: float
 
     def forward(self, xp: Namespace, x: Any) -> Any:
@@ -32,6 +34,8 @@ class HardshrinkFunction(Function):
 
 class SoftshrinkFunction(Function):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+
+    ties_constant_gradient = True  # PyTorch's softshrink_backward(g, x) reads the input
 
     lambd: float
 
@@ -58,6 +62,8 @@ class TanhshrinkFunction(Function):
 
 class ThresholdFunction(Function):
     """``value`` where ``x <= threshold``, ``x`` elsewhere (NaN included)."""
+
+    ties_constant_gradient = True  # PyTorch's threshold_backward(g, x) reads the input
 
     threshold: float
     value: float

@@ -52,6 +52,8 @@ class SoftsignFunction(Function):
 class HardsigmoidFunction(Function):
     """``relu6(x + 3) / 6``; slope 1/6 strictly inside (-3, 3), 0 outside (as PyTorch)."""
 
+    ties_constant_gradient = True  # PyTorch's hardsigmoid_backward(g, x) reads the input
+
     def forward(self, xp: Namespace, x: Any) -> Any:
         self.inside = (x > -3.0) & (x < 3.0)
         return xp.clip(x + 3.0, 0.0, 6.0) / 6.0

@@ -19,6 +19,8 @@ from .value_checks import check_one_backend
 class ClampTensor(Function):
     """``x`` (*) clamped to Tensor bounds ``low``/``high`` (either ``None``), each broadcastable to the others."""
 
+    ties_constant_gradient = False  # the gradient through masks of the bounds
+
     def forward(self, xp: Namespace, x: Any, low: Any, high: Any) -> Any:
         self.x, self.low, self.high = x, low, high
         out = x

@@ -46,6 +46,7 @@ class Sub(Function):
 
 
 class Mul(Function):
+    ties_constant_gradient = False  # g * other: a product by a constant is a constant, as PyTorch's
     fresh_gradients = True  # each a new product
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
@@ -59,6 +60,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    ties_constant_gradient = False  # g / other: a constant over a constant, as PyTorch's
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return a / b
@@ -192,6 +194,8 @@ class Cos(Function):
 class Clip(Function):
     """Clamp to ``[min, max]`` (either may be ``None``); the gradient passes where not clamped."""
 
+    ties_constant_gradient = False  # the gradient through a mask of the bounds
+
     min: float | None
     max: float | None
 
@@ -213,6 +217,8 @@ class Clip(Function):
 class Maximum(Function):
     """Elementwise maximum of two tensors; ties send half the gradient to each, as PyTorch does."""
 
+    ties_constant_gradient = False  # the gradient through a mask of the comparison
+
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         if isdtype(xp, a.dtype, "bool") and isdtype(xp, b.dtype, "bool"):  # the standard's maximum is numeric only
@@ -232,6 +238,8 @@ class Minimum(Function):
 
     Its own primitive rather than ``-maximum(-a, -b)``: negation wraps unsigned integers and refuses booleans.
     """
+
+    ties_constant_gradient = False  # the gradient through a mask of the comparison
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b

@@ -107,8 +107,20 @@ def _linear_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> tu
     """The recorded gradient of a `LinearFunction` node ``fn``: one `LinearGrad` node."""
     need = fn.needs_input_grad
     wanted = (bool(need[0]), bool(need[1]), bool(fn.has_bias and need[2]))
-    out = LinearGrad.apply(grads[0], inputs[0], inputs[1], wanted=wanted, has_bias=fn.has_bias)
-    it = iter(out)
+    g = grads[0]
+    # g W reads no x and g^T x no W: an operand whose gradient is not computed is a constant here, so a gradient
+    # that reads none of the inputs stays a constant, as PyTorch's (x @ W.T with a constant W: g W); so does the
+    # bias's sum(g) of a constant g (a critic's mean output), summed apart from the node
+    bias_apart = wanted[2] and not g.requires_grad
+    in_node = (wanted[0], wanted[1], wanted[2] and not bias_apart)
+    found: list[Any] = []
+    if any(in_node):
+        x = inputs[0] if wanted[1] else inputs[0].detach()
+        weight = inputs[1] if wanted[0] else inputs[1].detach()
+        found = list(LinearGrad.apply(g, x, weight, wanted=in_node, has_bias=fn.has_bias))
+    if bias_apart:
+        found.append(g.sum(tuple(range(g.ndim - 1))) if g.ndim > 1 else g)
+    it = iter(found)
     return tuple(next(it) if want else None for want in wanted)  # type: ignore[return-value]
 
 

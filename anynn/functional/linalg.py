@@ -15,6 +15,8 @@ from .value_checks import check_same_dtype
 class MatMul(Function):
     """``a @ b`` with the array API's rules (1-D operands promoted and squeezed, batch broadcast)."""
 
+    ties_constant_gradient = False  # linear in each operand: g @ b^T reads no a
+
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         check_same_dtype("matmul", ("input", "other"), (a, b))
         self.a, self.b = a, b
@@ -46,6 +48,8 @@ class LinearFunction(Function):
 
     x: (..., in_features), weight: (out_features, in_features), bias: (out_features,) or None.
     """
+
+    ties_constant_gradient = False  # linear in each operand: g @ W reads no x
 
     fresh_gradients = True  # new matmul and sum results
 

@@ -32,6 +32,8 @@ def _shape(a: Any) -> tuple[int, ...]:
 class MarginRanking(_Reduced):
     """``max(0, -y * (x1 - x2) + margin)``."""
 
+    ties_constant_gradient = False  # the gradient through a mask of the margin
+
     margin: float
 
     def elementwise(self, xp: Namespace, x1: Any, x2: Any, y: Any) -> Any:

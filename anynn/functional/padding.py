@@ -105,6 +105,12 @@ class GatherPad(Function):
     pads: tuple[tuple[int, int, int], ...]
     mode: str
 
+    @property
+    def ties_constant_gradient(self) -> bool:  # type: ignore[override]
+        """PyTorch's reflection and replication pads' backward reads the input (see `Function`); its circular pad
+        is made of slices."""
+        return self.mode != "circular"
+
     def forward(self, xp: Namespace, x: Any) -> Any:
         self.sizes, self.runs = [], []
         for axis, before, after in self.pads:

@@ -91,6 +91,8 @@ class MaxPool(_PoolNd):
     input plane (``h * W + w``; ``(d * H + h) * W + w`` in 3-D), exactly as PyTorch chooses it.
     """
 
+    ties_constant_gradient = True  # PyTorch's max pooling backward reads the input
+
     return_indices: bool = False
 
     def forward(self, xp: Namespace, x: Any) -> Any:

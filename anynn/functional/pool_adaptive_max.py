@@ -34,6 +34,8 @@ class AdaptiveMaxPool(Function):
     """x (B, *S), S = (H, W) or (D, H, W) → (values (B, *output_size), indices into S flattened row-major
     (``h * W + w``, ``(d * H + h) * W + w``), int64)."""
 
+    ties_constant_gradient = True  # PyTorch's adaptive max pooling backward reads the input
+
     output_size: tuple[int, ...]
 
     def forward(self, xp: Namespace, x: Any) -> tuple[Any, Any]:

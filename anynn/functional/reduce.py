@@ -84,6 +84,8 @@ class Mean(Function):
 class Max(Function):
     """Maximum (``largest=True``) or minimum; ties share the gradient equally (as ``torch.amax``)."""
 
+    ties_constant_gradient = False  # the gradient through the positions of the extremes
+
     axis: Any
     keepdims: bool
     largest: bool = True

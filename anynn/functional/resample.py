@@ -228,6 +228,8 @@ def gather_taps(xp: Namespace, x: Any, axis: int, axis_taps: list[tuple[list[int
 class Interpolate(Function):
     """x (N, C, *spatial) → (N, C, *out_size): gathered taps per spatial axis forward, their matrices backward."""
 
+    ties_constant_gradient = False  # linear in the input: its gradient reads no input
+
     out_size: tuple[int, ...]
     mode: str
     scale_factors: tuple[float | None, ...]

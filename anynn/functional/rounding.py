@@ -20,10 +20,6 @@ from .unary import unary
 from .value_checks import check_integer_divisor, refuse_complex
 
 
-def _zero(xp: Namespace, a: Any, out: Any) -> Any:
-    return xp.zeros_like(out)
-
-
 def _one(xp: Namespace, a: Any, out: Any) -> Any:
     return xp.ones_like(out)
 
@@ -48,12 +44,12 @@ def _nan_to_num(fn: Any, xp: Namespace, a: Any) -> Any:
     return xp.where(a == -xp.inf, xp.full_like(a, neginf), out)
 
 
-floor = unary("floor", lambda fn, xp, a: xp.floor(a), _zero, floating=False)
-ceil = unary("ceil", lambda fn, xp, a: xp.ceil(a), _zero, floating=False)
-trunc = unary("trunc", lambda fn, xp, a: xp.trunc(a), _zero, floating=False)
+floor = unary("floor", lambda fn, xp, a: xp.floor(a), None, floating=False)
+ceil = unary("ceil", lambda fn, xp, a: xp.ceil(a), None, floating=False)
+trunc = unary("trunc", lambda fn, xp, a: xp.trunc(a), None, floating=False)
 fix = trunc
-frac = unary("frac", lambda fn, xp, a: a - xp.trunc(a), _one, floating=False)
-_sign_function = unary("sign", lambda fn, xp, a: xp.sign(a), _zero, floating=False)
+frac = unary("frac", lambda fn, xp, a: a - xp.trunc(a), _one, floating=False, ties_constant_gradient=False)
+_sign_function = unary("sign", lambda fn, xp, a: xp.sign(a), None, floating=False)
 
 
 def sign(input: Any) -> Any:  # noqa: A002 - PyTorch's name
@@ -71,9 +67,10 @@ def sgn(input: Any) -> Any:  # noqa: A002
 
 def _is_complex(x: Any) -> bool:
     return isinstance(x, Tensor) and complex_numbers.is_complex(x)
-_round_function = unary("round", _round, _zero, floating=False)
+_round_function = unary("round", _round, None, floating=False)
 _nan_to_num_function = unary("nan_to_num", _nan_to_num,
-                             lambda xp, a, out: xp.astype(xp.isfinite(a), out.dtype), floating=False)
+                             lambda xp, a, out: xp.astype(xp.isfinite(a), out.dtype), floating=False,
+                             ties_constant_gradient=False)
 
 
 def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001,A002 - PyTorch's names

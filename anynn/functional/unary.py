@@ -28,6 +28,7 @@ class Unary(Function):
 
     value: Formula
     derivative: Formula
+    zero_gradient = False  # piecewise constant (floor, sign): the gradient is zeros, never a function of g
 
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
@@ -35,18 +36,25 @@ class Unary(Function):
         return self.out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
+        if self.zero_gradient:  # PyTorch's zeros_like(grad): a constant even where g is recorded
+            return xp.zeros_like(g)
         return g * conj(xp, type(self).derivative(xp, self.a, self.out))  # conj: PyTorch's rule for complex
 
 
-def unary(name: str, value: Formula, derivative: Formula, floating: bool = True) -> Callable[[Any], Any]:
+def unary(name: str, value: Formula, derivative: Formula | None, floating: bool = True,
+          ties_constant_gradient: bool | None = None) -> Callable[[Any], Any]:
     """A `Unary` subclass called ``name`` (its graph node) and its lowercase function.
 
     ``floating``: integer and boolean inputs become the default dtype first (``torch.log1p(int_tensor)`` is float32
     unless `anynn.set_default_dtype` changed it);
     without it, integers stay as they are and booleans become int64 (``torch.square(bool_tensor)`` is int64).
+    ``derivative`` None: piecewise constant (``floor``, ``sign``), the gradient is zeros (PyTorch's
+    ``zeros_like(grad)``, a constant). ``ties_constant_gradient``: see `Function`.
     """
-    cls = type(name[0].upper() + name[1:], (Unary,), {"value": staticmethod(value),
-                                                      "derivative": staticmethod(derivative)})
+    cls = type(name[0].upper() + name[1:], (Unary,), {
+        "value": staticmethod(value), "derivative": staticmethod(derivative or _zeros),
+        "zero_gradient": derivative is None,
+        "ties_constant_gradient": False if derivative is None else ties_constant_gradient})
 
     def function(input: Any) -> Any:  # noqa: A002 - PyTorch's name
         return cls.apply(as_floating(input) if floating else _bool_as_int64(input))
@@ -56,6 +64,10 @@ def unary(name: str, value: Formula, derivative: Formula, floating: bool = True)
     function.__doc__ = f"``{name}`` of each element (PyTorch's ``torch.{name}``), differentiable."
     function.function_class = cls  # type: ignore[attr-defined]
     return function
+
+
+def _zeros(xp: Namespace, a: Any, out: Any) -> Any:
+    return xp.zeros_like(out)
 
 
 def _bool_as_int64(x: Any) -> Any:

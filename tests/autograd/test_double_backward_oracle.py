@@ -344,3 +344,51 @@ def test_grad_calls_as_torch(backend, name):
     ours = GRAD_CALLS[name](anynn, ours_t)
     assert [o is None for o in ours] == [t is None for t in theirs]
     _close([o for o in ours if o is not None], [t for t in theirs if t is not None], name)
+
+
+# which recorded gradients require grad: a gradient PyTorch's formula computes from a saved input or output (even
+# with a zero derivative there: ReLU, hardtanh, max pooling, abs, L1) requires grad and differentiates to zeros;
+# one computed from masks or constants only (maximum, clamp, floor, a product by a constant, a linear layer with a
+# constant weight) is a constant, and differentiating it again raises as PyTorch's. Each case: f(lib, x, y) of
+# x (2, 3) and y (2, 3), both requiring grad; the gradient of f(...).sum() in (x, y) with create_graph=True.
+CONNECTED = {
+    "relu": lambda L, F, x, y, c: F.relu(x),
+    "relu6": lambda L, F, x, y, c: F.relu6(x),
+    "leaky_relu": lambda L, F, x, y, c: F.leaky_relu(x, 0.1),
+    "hardshrink": lambda L, F, x, y, c: F.hardshrink(x),
+    "threshold": lambda L, F, x, y, c: F.threshold(x, 0.1, 2.0),
+    "hardsigmoid": lambda L, F, x, y, c: F.hardsigmoid(x),
+    "abs": lambda L, F, x, y, c: x.abs(),
+    "l1_loss": lambda L, F, x, y, c: F.l1_loss(x, y),
+    "max_pool": lambda L, F, x, y, c: F.max_pool1d(x[None], 2),
+    "reflect_pad": lambda L, F, x, y, c: F.pad(x[None], (1, 1), mode="reflect"),
+    "circular_pad": lambda L, F, x, y, c: F.pad(x[None], (1, 1), mode="circular"),
+    "vector_norm_1": lambda L, F, x, y, c: L.linalg.vector_norm(x, 1),
+    "nll_loss": lambda L, F, x, y, c: F.nll_loss(x, c([0, 2])),
+    "maximum": lambda L, F, x, y, c: L.maximum(x, y),
+    "clamp": lambda L, F, x, y, c: x.clamp(-1, 1),
+    "clamp_by_tensor": lambda L, F, x, y, c: x.clamp(min=y),
+    "amax": lambda L, F, x, y, c: x.amax(1),
+    "floor_times_y": lambda L, F, x, y, c: x.floor() * y,
+    "sign_times_y": lambda L, F, x, y, c: x.sign() * y,
+    "times_constant": lambda L, F, x, y, c: x * 3,
+    "over_constant": lambda L, F, x, y, c: x / 3,
+    "margin_ranking": lambda L, F, x, y, c: F.margin_ranking_loss(x, y, L.ones_like(x)),
+    "nearest_upsampling": lambda L, F, x, y, c: F.interpolate(x[None], scale_factor=2),
+    "linear_constant_weight": lambda L, F, x, y, c: F.linear(x, c(np.ones((2, 3)))) + y[:, :2],
+    "matmul_constant": lambda L, F, x, y, c: x @ c(np.ones((3, 2))),
+    "linear_bias_of_constant_gradient": lambda L, F, x, y, c: F.linear(x, y[:, :3], y[0, :2]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONNECTED))
+def test_which_recorded_gradients_require_grad_as_torch(backend, case):
+    values = (np.array([[0.5, -1.5, 2.0], [-0.3, 0.8, -2.5]]), np.array([[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]]))
+    found = []
+    for lib, functional, make in ((torch, TF, lambda a, **k: torch.tensor(a, **k)),
+                                  (anynn, F, lambda a, **k: anynn.tensor(a, backend=backend, **k))):
+        x, y = make(values[0], requires_grad=True), make(values[1], requires_grad=True)
+        gradients = lib.autograd.grad(CONNECTED[case](lib, functional, x, y, make).sum(), (x, y), create_graph=True,
+                                      allow_unused=True)
+        found.append([None if g is None else bool(g.requires_grad) for g in gradients])
+    assert found[1] == found[0]

@@ -333,3 +333,64 @@ def test_recording_through_released_nodes_that_saved_nothing(backend):
     (g,) = grad(loss, [a], create_graph=True)
     (tg,) = torch.autograd.grad(tloss, [ta], create_graph=True)
     np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy())
+
+
+def _hooked_program(lib, make, case):
+    """One of the HOOKED programs on ``lib``: returns the gradients it reads, as host arrays (None where absent)."""
+    a = make(np.array([0.5, -1.0, 2.0]))
+    b = make(np.array([1.5, 0.25, -3.0]))
+    y = a * b
+    z = (y * y).sum()
+    if case == "leaf_hook_in_grad":
+        a.register_hook(lambda g: g * 3)
+        found = list(lib.autograd.grad(z, (a, b)))
+    elif case == "hook_on_the_way_in_grad":
+        y.register_hook(lambda g: g * 5)
+        found = list(lib.autograd.grad(z, (a,)))
+    elif case == "grad_of_a_hooked_tensor":  # its producer runs on to a: PyTorch returns y's before its hook
+        y.register_hook(lambda g: g * 5)
+        found = list(lib.autograd.grad(z, (y, a)))
+    elif case == "grad_of_a_hooked_tensor_alone":  # the pass ends at y: after its hook
+        y.register_hook(lambda g: g * 5)
+        found = list(lib.autograd.grad(z, (y,)))
+    elif case == "retain_grad_in_grad":
+        y.retain_grad()
+        lib.autograd.grad(z, (a,))
+        found = [y.grad]
+    elif case == "retain_grad_after_hooks":
+        y.register_hook(lambda g: g * 5)
+        y.retain_grad()
+        z.backward()
+        found = [y.grad, a.grad]
+    elif case == "retained_output":
+        z.retain_grad()
+        z.register_hook(lambda g: g * 2)
+        z.backward()
+        found = [z.grad, a.grad]
+    else:  # "create_graph_twice": each .grad its own tensor, the second pass added once
+        w = a + b
+        w.retain_grad()
+        loss = (w * 1.0).sum()
+        loss.backward(retain_graph=True, create_graph=True)
+        loss.backward()
+        found = [a.grad, b.grad, w.grad]
+    return [None if g is None else g.detach().numpy() for g in found]
+
+
+HOOKED = ("leaf_hook_in_grad", "hook_on_the_way_in_grad", "grad_of_a_hooked_tensor", "grad_of_a_hooked_tensor_alone",
+          "retain_grad_in_grad",
+          "retain_grad_after_hooks", "retained_output", "create_graph_twice")
+
+
+@pytest.mark.parametrize("case", HOOKED)
+def test_tensor_hooks_and_retained_gradients_as_pytorch(backend, case):
+    """Tensor hooks run on a tensor's total gradient before it is returned by grad() or passed on, leaf hooks too;
+    a retained gradient is that total after the hooks, filled by grad() as well as backward() (before the fix,
+    grad() ignored leaf hooks, returned a wanted tensor's gradient before its hooks and left retained gradients
+    None; two .grad filled by one create_graph pass were one Tensor, so a second backward added twice)."""
+    theirs = _hooked_program(torch, lambda a: torch.tensor(a, requires_grad=True), case)
+    ours = _hooked_program(anynn, lambda a: anynn.tensor(a, backend=backend, requires_grad=True), case)
+    assert [g is None for g in ours] == [g is None for g in theirs]
+    for mine, reference in zip(ours, theirs):
+        if reference is not None:
+            np.testing.assert_allclose(np.asarray(mine), reference, rtol=1e-12)
