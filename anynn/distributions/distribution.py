@@ -97,6 +97,36 @@ class Distribution:
     def event_shape(self) -> tuple[int, ...]:
         return self._event_shape
 
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """A copy with batch shape ``batch_shape`` (PyTorch's): each parameter (the names of ``arg_constraints``)
+        and each distribution it is built on expanded without copying data; ``batch_shape`` broadcasts the
+        current one (new leading axes, or axes of size 1 grown)."""
+        import copy
+
+        new_batch = as_shape(batch_shape)
+        old_batch = self._batch_shape
+        lead = len(new_batch) - len(old_batch)
+        if lead < 0 or any(o != 1 and o != n for o, n in zip(old_batch, new_batch[lead:])):
+            raise RuntimeError(f"{type(self).__name__}.expand: batch shape {old_batch} cannot be expanded to "
+                               f"{new_batch}")
+        names = {name for key in self.arg_constraints for name in (key, "_" + key)}
+        expanded = copy.copy(self)
+        found = False
+        for name, value in self.__dict__.items():
+            if isinstance(value, Tensor) and name in names:
+                value = value.expand(*new_batch, *value.shape[len(old_batch):])
+            elif isinstance(value, Distribution) and tuple(value.batch_shape[:len(old_batch)]) == old_batch:
+                value = value.expand(new_batch + tuple(value.batch_shape[len(old_batch):]))
+            else:
+                continue
+            found = True
+            expanded.__dict__[name] = value
+        if not found and new_batch != old_batch:
+            raise NotImplementedError(f"{type(self).__name__}.expand: no parameter to expand (anynn expands the "
+                                      f"parameters named in arg_constraints)")
+        expanded._batch_shape = new_batch
+        return expanded
+
     def _extended_shape(self, sample_shape: Any = ()) -> tuple[int, ...]:
         return as_shape(sample_shape) + self._batch_shape + self._event_shape
 

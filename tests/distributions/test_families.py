@@ -344,3 +344,36 @@ def test_arg_constraints_and_support_as_torch(name):
         assert repr(ours.support) == repr(theirs.support)
         assert ours.support.is_discrete == theirs.support.is_discrete
         assert ours.support.event_dim == theirs.support.event_dim
+
+
+def _t(lib, values):
+    return (torch.tensor if lib is torch else anynn.tensor)(np.asarray(values, np.float64))
+
+
+# (name, build(D, lib), expanded batch shape, log_prob value of the expanded shape)
+EXPANDED = [
+    ("Normal", lambda D, L: D.Normal(_t(L, 0.1), _t(L, 2.0)), (4,), REAL[0, :1].repeat(4)),
+    ("Gamma", lambda D, L: D.Gamma(_t(L, [[1.0], [2.0]]), _t(L, [[1.5], [0.5]])), (2, 3), POS),
+    ("Categorical", lambda D, L: D.Categorical(logits=_t(L, [0.1, 0.3, -1.0])), (5,), np.array([0, 1, 2, 1, 0])),
+    ("Dirichlet", lambda D, L: D.Dirichlet(_t(L, [1.0, 2.0, 3.0, 0.5])), (2,), SIMPLEX),
+    ("Binomial", lambda D, L: D.Binomial(_t(L, [5.0]), _t(L, [0.3])), (3,), np.array([0.0, 2.0, 5.0])),
+    ("Independent", lambda D, L: D.Independent(D.Laplace(_t(L, LOC[0]), _t(L, POS[0])), 1), (2,), REAL),
+    ("MixtureSameFamily", lambda D, L: D.MixtureSameFamily(D.Categorical(logits=_t(L, [0.1, 0.5])),
+                                                            D.Normal(_t(L, [0.0, 1.0]), _t(L, [1.0, 0.5]))),
+     (3,), REAL[0]),
+    ("RelaxedOneHotCategorical", lambda D, L: D.RelaxedOneHotCategorical(_t(L, 0.5), logits=_t(L, LOC[0, :2])),
+     (3,), np.array([[0.3, 0.7]] * 3)),
+]
+
+
+@pytest.mark.parametrize("name,build,shape,value", EXPANDED, ids=[c[0] for c in EXPANDED])
+def test_expand_as_torch(name, build, shape, value):
+    ours = build(anynn.distributions, anynn).expand(shape)
+    theirs = build(torch.distributions, torch).expand(shape)
+    assert (tuple(ours.batch_shape), tuple(ours.event_shape)) == (tuple(theirs.batch_shape),
+                                                                  tuple(theirs.event_shape))
+    np.testing.assert_allclose(ours.log_prob(_t(anynn, value)).numpy(), theirs.log_prob(_t(torch, value)).numpy(),
+                               rtol=1e-10)
+    assert tuple(ours.sample((2,)).shape) == tuple(theirs.sample((2,)).shape)
+    with pytest.raises(RuntimeError, match="cannot be expanded"):
+        ours.expand((7,) + tuple(shape[:-1]) + (shape[-1] + 1,))
