@@ -150,11 +150,14 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Val
             None, 0))
     axis = checked_dim("kthvalue", input, dim)
     size = input.shape[axis]
-    if not 1 <= k <= size:
+    if not 1 <= k <= (k if size is None else size):  # (None: a symbolic axis, ONNX export: its size known as it runs)
         raise IndexError(f"kthvalue(): selected number k ({k}) out of range for dimension {dim} of size {size}")
     xp = input.backend.xp
     order = xp.argsort(input.array, axis=axis, stable=True)  # NaN sorts last, as PyTorch's
     lead = (slice(None),) * axis
+    if size is None:  # a symbolic axis: a Gather of one position keeps its size 1 known (a slice's is not)
+        picked = xp.take(order, xp.asarray([k - 1], dtype=xp.int64), axis=axis)
+        return _pick(input, axis, xp.astype(picked, xp.int64), keepdim)
     return _pick(input, axis, xp.astype(order[lead + (slice(k - 1, k), ...)], xp.int64), keepdim)
 
 

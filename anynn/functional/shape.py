@@ -104,8 +104,15 @@ def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tup
             out_axis += 1
             continue
         if isinstance(i, slice) and shape[in_axis] is None:  # a symbolic (recorded) axis: the slice as given
+            if i == slice(None, None, -1):  # the whole axis reversed (x.flip(0)): a flip of it
+                out.append(slice(None))
+                flips.append(out_axis)
+                in_axis += 1
+                out_axis += 1
+                continue
             if i.step is not None and i.step < 0:
-                raise IndexError(f"a negative-step slice over the symbolic axis {in_axis} cannot be recorded")
+                raise IndexError(f"a negative-step slice over the symbolic axis {in_axis} cannot be recorded "
+                                 f"(only the whole axis reversed, x.flip({in_axis}) or [::-1], can)")
             symbolic = symbolic or has_symbolic_bounds(i)
             out_axis += 1
         elif isinstance(i, slice):

@@ -537,7 +537,8 @@ ALONG_THE_BATCH: dict[str, Row] = {
     # running extremes along a symbolic axis compare all pairs of steps (NaNs and ties: the last index reaching it)
     "running_extremes_topk": (lambda: Calls(lambda x: (anynn.cummax(x, 2), x.cummin(0), x.topk(2, dim=0),
                                                        x.topk(2, dim=0, largest=False), x.median(0),
-                                                       x.nanmedian(0, keepdim=True))),
+                                                       x.nanmedian(0, keepdim=True), x.kthvalue(2, 0),
+                                                       x.flip(0), x[::-1, 1])),
                               lambda n: (np.where(_floats(n, 3, 7) > 1.2, np.nan, np.round(_floats(n, 3, 7))),),
                               (0,)),
     "index_writes_diagonals": (lambda: Calls(lambda x, s: (
@@ -819,6 +820,8 @@ def test_fourier_transforms_are_refused_naming_the_reason() -> None:
 
     with pytest.raises(ExportError, match=r"model \(Spectral\).*anynn.fft, stft, istft.*no complex dtype.*DFT"):
         export(Spectral(), _floats(2, 16), io.BytesIO())
+    with pytest.raises(ExportError, match=r"anynn.linalg's decompositions and solvers .* no linalg module"):
+        export(Calls(lambda x: anynn.linalg.det(x)), _floats(2, 3, 3), io.BytesIO())
 
 
 def test_fractional_max_pooling_draws_its_regions_on_every_run() -> None:
