@@ -81,8 +81,13 @@ class XlogyFunction(Function):
         need_x, need_y = self.needs_input_grad
         grad_x = grad_y = None
         if need_x:
-            scaled = g * xp.log(self.y)
-            dropped = ((g == 0) & ~xp.isnan(self.y)) | ((self.x == 0) & (self.y <= 0))
+            log_y = xp.log(self.y)
+            scaled = g * log_y
+            # xlogy(g, y) is 0 where g == 0 unless y is NaN: only where log(y) is not finite (0 * inf) does that need
+            # a selection; elsewhere g * log(y) is already 0 and keeps its derivative log(y) in g (PyTorch's double
+            # backward, the jvp's double-vjp trick whose g is all zeros)
+            dropped = (((g == 0) & ~xp.isfinite(log_y) & ~xp.isnan(self.y))
+                       | ((self.x == 0) & (self.y <= 0)))
             grad_x = sum_to_shape(xp, xp.where(dropped, xp.zeros_like(scaled), scaled), tuple(self.x.shape))
         if need_y:
             grad_y = sum_to_shape(xp, g * self.x / self.y, tuple(self.y.shape))

@@ -327,6 +327,11 @@ GRAD_CALLS = {
     "batched_second_order": _batched_second_order,
     "batched_without_batch_axis": lambda lib, t: (lambda x: lib.autograd.grad(
         x * x, x, grad_outputs=t(np.ones(3)), is_grads_batched=True))(t(_X3, True)),
+    # the jvp differentiates a backward run on a zero grad_output: xlogy's gradient in x, xlogy(g, y), has the
+    # derivative log(y) in g there (it selected 0 where g == 0, so J v lost log(y) v_x)
+    "jvp_xlogy_with_zero_x": lambda lib, t: lib.autograd.functional.jvp(
+        lambda a, b: lib.xlogy(a, b), (t(np.array([0.0, 1.0, 0.0])), t(np.array([2.0, 3.0, 0.5]))),
+        (t(np.ones(3)), t(np.full(3, 0.5))))[1:],
 }
 
 
