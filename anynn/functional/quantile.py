@@ -13,6 +13,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import elementwise, shape
+from .formulas.counts import element_count
 from .rearrange import movedim
 from .indexing import gather
 from .sorting import sort
@@ -49,7 +50,7 @@ def _quantiles(name: str, input: Tensor, q: Any, dim: int | None, keepdim: bool,
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
                            f"but got {interpolation}")
     values, scalar = _quantile_values(name, input, q)
-    if input.numel() == 0:
+    if None not in input.shape and input.numel() == 0:  # (None: a symbolic axis, ONNX export)
         raise RuntimeError(f"{name}() input tensor must be non-empty")
     if dim is None:
         lanes = input.reshape(-1)
@@ -61,8 +62,12 @@ def _quantiles(name: str, input: Tensor, q: Any, dim: int | None, keepdim: bool,
     ordered = sort(lanes, -1).values  # NaNs last
     n = lanes.shape[-1]
     finite = xp.sum(xp.astype(~xp.isnan(ordered.array), ordered.array.dtype), axis=-1, keepdims=True)
-    count = finite if ignore_nan else xp.full_like(finite, float(n))
-    top = xp.full_like(finite, float(n - 1))
+    if n is None:  # a symbolic axis (ONNX export): the lane's length read as the graph runs
+        length = xp.zeros_like(finite) + element_count(xp, ordered.array, (ordered.ndim - 1,))
+        count, top = (finite if ignore_nan else length), length - 1.0
+    else:
+        count = finite if ignore_nan else xp.full_like(finite, float(n))
+        top = xp.full_like(finite, float(n - 1))
     results = []
     for v in values:
         rank = xp.clip(v * (count - 1.0), 0.0, None)  # (a lane of NaNs only: rank 0, its value NaN)
@@ -80,7 +85,8 @@ def _quantiles(name: str, input: Tensor, q: Any, dim: int | None, keepdim: bool,
                 weight = xp.full_like(rank, 0.5) if interpolation == "midpoint" else rank - below
                 found = low + (high - low) * weight
         if not ignore_nan:  # a lane holding a NaN gives NaN
-            holds_nan = xp.isnan(ordered.array[..., n - 1:])
+            holds_nan = (xp.isnan(ordered.array[..., n - 1:]) if n is not None
+                         else xp.any(xp.isnan(ordered.array), axis=-1, keepdims=True))  # (NaNs sort last)
             found = elementwise.where(holds_nan, xp.full_like(found.array, float("nan")), found)
         found = found.reshape(kept_shape) if keepdim else found.reshape(found.shape[:-1])
         results.append(found)
