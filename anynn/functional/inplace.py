@@ -173,8 +173,9 @@ class Assign(Function):
     """The overwrite ``old <- new`` as a graph node (``fill_``, ``copy_``, ``zero_``, ``normal_``...).
 
     ``old``: any shape S; ``new``: a number or an array broadcastable to S, cast to ``old``'s dtype. The
-    output is a fresh array of shape S. Gradient: none for ``old`` (its values are gone); for ``new``
-    the output's gradient summed to ``new``'s shape.
+    output is a fresh array of shape S. Gradient: zeros for ``old`` (its values are gone; PyTorch's
+    ``zeros_like(grad)``, so a leaf under it gets a zero ``.grad``, not None); for ``new`` the output's gradient
+    summed to ``new``'s shape.
     """
 
     def forward(self, xp: Namespace, old: Any, new: Any) -> Any:
@@ -186,10 +187,11 @@ class Assign(Function):
         return xp.asarray(xp.broadcast_to(new, tuple(old.shape)), copy=True)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
+        grad_old = xp.zeros_like(g) if self.needs_input_grad[0] else None
         if not self.needs_input_grad[1]:
-            return None, None
-        g = sum_to_shape(xp, g, self.new_shape)
-        return None, g if g.dtype == self.new_dtype else xp.astype(g, self.new_dtype)
+            return grad_old, None
+        g_new = sum_to_shape(xp, g, self.new_shape)
+        return grad_old, g_new if g_new.dtype == self.new_dtype else xp.astype(g_new, self.new_dtype)
 
 
 def _number_for(xp: Namespace, dtype: Any, value: Any) -> Any:

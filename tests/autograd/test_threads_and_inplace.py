@@ -706,6 +706,31 @@ def test_an_in_place_operation_on_itself_reads_the_old_value(backend, case):
         np.testing.assert_allclose(a.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
 
 
+# an overwrite of a recorded tensor: its old value's producer gets zeros, as PyTorch's zeros_like(grad) (a leaf
+# under it had a None .grad before the fix: an optimizer then skipped it where PyTorch's steps it)
+OVERWRITES = {
+    "zero_": lambda x, y: x.zero_(),
+    "fill_": lambda x, y: x.fill_(3.0),
+    "copy_": lambda x, y: x.copy_(y),
+    "setitem_all": lambda x, y: x.__setitem__(slice(None), y),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OVERWRITES))
+def test_an_overwrite_gives_the_old_value_zero_gradients_as_torch(backend, case):
+    found = []
+    for make_tensor in (lambda a: torch.tensor(a, requires_grad=True), lambda a: make(backend, a, True)):
+        a, b = make_tensor(np.array([1.0, -2.0, 3.0])), make_tensor(np.array([0.5, 0.25, 2.0]))
+        x = a * 2.0
+        OVERWRITES[case](x, b * 1.0)
+        (x * 3.0).sum().backward()
+        found.append([None if t.grad is None else np.asarray(t.grad.detach().numpy()) for t in (a, b)])
+    assert [g is None for g in found[1]] == [g is None for g in found[0]]
+    for ours, theirs in zip(found[1], found[0]):
+        if theirs is not None:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 def test_ordinary_training_and_unrelated_changes_are_unaffected(backend):
     x = make(backend, np.ones((4, 3), np.float32))
     model = _model(backend)
