@@ -7,6 +7,7 @@ output never decreases: no ``exp`` of a large number in either direction.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..autograd.function import Function
@@ -19,6 +20,18 @@ def _below_or_nan(xp: Namespace, ratio_log: Any) -> Any:
     return xp.where(xp.isnan(ratio_log), xp.zeros_like(ratio_log), xp.exp(ratio_log))
 
 
+def _all_prefixes(xp: Namespace, moved: Any) -> Any:
+    """``log(cumsum(exp(moved), axis=0))`` for a first axis of symbolic size n: step i's logsumexp over the steps
+    j <= i, all pairs at once ((n, n, ...) in memory), each shifted by its own maximum."""
+    lane = moved[(slice(None),) + (0,) * (moved.ndim - 1)]
+    steps = xp.reshape(xp.cumulative_sum(xp.ones_like(lane, dtype=xp.int64)) - 1, (-1,) + (1,) * (moved.ndim - 1))
+    seen = steps[None, ...] <= steps[:, None, ...]  # (i, j, 1...): step j is at or before step i
+    candidates = xp.where(seen, moved[None, ...], xp.asarray(-math.inf, dtype=moved.dtype))
+    high = xp.max(candidates, axis=1, keepdims=True)
+    safe = xp.where(xp.isinf(high) & (high < 0), xp.zeros_like(high), high)  # all -inf: stays -inf
+    return (safe + xp.log(xp.sum(xp.exp(candidates - safe), axis=1, keepdims=True)))[:, 0, ...]
+
+
 class LogCumSumExp(Function):
     """``out_i = log(sum_{j <= i} exp(x_j))`` along ``axis``; x: (*), out: (*)."""
 
@@ -29,6 +42,9 @@ class LogCumSumExp(Function):
             self.out = a
             return a
         moved = xp.moveaxis(a, self.axis, 0)
+        if moved.shape[0] is None:  # a symbolic axis (ONNX export): each step's logsumexp over the steps up to it
+            self.a, self.out = moved, _all_prefixes(xp, moved)
+            return xp.moveaxis(self.out, 0, self.axis)
         running = moved[0, ...]
         outs = [running]
         for i in range(1, moved.shape[0]):  # static sizes: one step per entry, traceable

@@ -548,7 +548,8 @@ ALONG_THE_BATCH: dict[str, Row] = {
                                lambda n: (_floats(n, 3, 7), _floats(n, 2, 7)), (0, 0)),
     "variance_over_batch": (lambda: Calls(lambda x: (x.var(0), x.std((0, 2), unbiased=False),
                                                      anynn.var_mean(x, 0, keepdim=True), x.var(correction=2),
-                                                     anynn.quantile(x, 0.3, dim=0), anynn.nanquantile(x, 0.7))),
+                                                     anynn.quantile(x, 0.3, dim=0), anynn.nanquantile(x, 0.7),
+                                                     anynn.logcumsumexp(x * 30, 0))),
                             lambda n: (_floats(n, 3, 7),), (0,)),
     # ScatterElements with each reduction; NaN wins a max or min (onnxruntime's pass over it); integer means floor
     "scatter_reduce": (lambda: Calls(lambda x, i, n: [
