@@ -75,6 +75,7 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
         out = _tensor(host, backend=be, dtype=dtype_name(values.dtype))
     if requires_grad:
         out = out.detach().requires_grad_(True)
+    out.__dict__["_coo"] = (idx, values.detach())  # what Tensor._indices() / _values() hand back, as given
     return out
 
 

@@ -81,3 +81,20 @@ def test_legacy_sparse_constructors_as_torch(backend):
         got, ref = getattr(anynn.sparse, name)(2, 3), getattr(torch.sparse, name)(2, 3).to_dense()
         assert tuple(got.shape) == (2, 3) and str(got.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]
         assert not got.numpy().any()
+
+
+def test_raw_indices_and_values_as_torch(backend):
+    """pyGAT's SpecialSpmmFunction reads ``a._indices()`` of the sparse matrix it saved, to pick the gradient of each
+    edge's value; ``_values()`` is detached, as PyTorch's."""
+    indices = INDICES.astype(np.int64)
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    got = anynn.sparse_coo_tensor(make(backend, indices), make(backend, values, requires_grad=True), (3, 4))
+    ref = torch.sparse_coo_tensor(torch.tensor(indices), torch.tensor(values, requires_grad=True), (3, 4))
+    np.testing.assert_array_equal(got._indices().numpy(), ref._indices().numpy())
+    np.testing.assert_array_equal(got._values().numpy(), ref._values().numpy())
+    assert got._indices().backend == backend and not got._values().requires_grad
+    dense = np.array([[0.0, 2.0], [3.0, 0.0]])  # to_sparse() of a dense tensor: its nonzero entries, row-major
+    np.testing.assert_array_equal(make(backend, dense).to_sparse()._indices().numpy(),
+                                  torch.tensor(dense).to_sparse()._indices().numpy())
+    np.testing.assert_array_equal(make(backend, dense).to_sparse()._values().numpy(),
+                                  torch.tensor(dense).to_sparse()._values().numpy())
