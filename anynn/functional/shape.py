@@ -328,9 +328,16 @@ def _one_kind(tensors: list[Any]) -> list[Any]:
     return tensors
 
 
+_PIECES = ("{name}: the pieces along dim {dim} are counted from its size, a symbolic axis (an ONNX export with it in "
+           "dynamic_axes) that the graph has only when it runs, and a graph has a fixed number of outputs; split "
+           "another axis, or export with a static size there")
+
+
 def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
     """Pieces of ``split_size_or_sections`` along ``dim`` (an int: equal pieces, the last smaller)."""
     n = x.shape[dim]
+    if n is None and isinstance(split_size_or_sections, int):
+        raise NotImplementedError(_PIECES.format(name="split", dim=dim))
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
@@ -349,6 +356,8 @@ def chunk(x: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
     """At most ``chunks`` pieces along ``dim``, each ``ceil(size / chunks)`` long (the last may be shorter)."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    if x.shape[dim] is None:
+        raise NotImplementedError(_PIECES.format(name="chunk", dim=dim))
     if x.shape[dim] == 0:  # as PyTorch: ``chunks`` empty pieces
         return split(x, [0] * chunks, dim)
     return split(x, max(1, -(-x.shape[dim] // chunks)), dim)

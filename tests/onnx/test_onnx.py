@@ -755,6 +755,8 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     with pytest.raises(ExportError, match=r"squeeze: dim \[0\] .* symbolic size"):
         export(Squeeze(), _floats(1, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
+    with pytest.raises(ExportError, match=r"chunk: the pieces along dim 0 are counted from its size, a symbolic"):
+        export(Calls(lambda x: x.chunk(2, 0)), _floats(4, 3), io.BytesIO(), dynamic_axes={"input": [0]})
     shrink = Calls(lambda x: nn.functional.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True))
     export(shrink, _floats(1, 2, 8, 6), io.BytesIO(), opset_version=17, dynamic_axes={"input": [0]})
     with pytest.raises(ExportError, match=r"interpolate: antialias=True .* opset 17 .*opset_version >= 18"):
