@@ -209,10 +209,11 @@ class Edge:
         return t
 
     def resolved(self) -> Any:
-        """The input Tensor while something else keeps it alive (to match a tensor named in ``inputs=``), else
-        this edge."""
+        """The input Tensor while something else keeps it alive and it still holds the value this edge leads from
+        (to match a tensor named in ``inputs=``), else this edge. A tensor changed in place since (an edge
+        `before_change`) is another value with another producer: the edge's gradient is not its gradient."""
         t = self.tensor_ref()
-        return self if t is None else t
+        return self if t is None or t._ctx is not self._ctx or t._index != self._index else t
 
 
 def note_new_producer(t: Tensor, before: Tensor) -> None:

@@ -394,3 +394,23 @@ def test_tensor_hooks_and_retained_gradients_as_pytorch(backend, case):
     for mine, reference in zip(ours, theirs):
         if reference is not None:
             np.testing.assert_allclose(np.asarray(mine), reference, rtol=1e-12)
+
+
+@pytest.mark.parametrize("create_graph", (False, True))
+def test_grad_through_a_tensor_overwritten_after_a_read_as_pytorch(backend, create_graph):
+    """``v = a - b; w = v + v; v.copy_(w)``: the addition read v's old value, so grad() sends its gradient to the
+    subtraction, not to the copy that is v's producer now (before the fix, grad() followed the living tensor to
+    its new producer and found neither input)."""
+    found = []
+    for lib, make_tensor in ((torch, lambda a: torch.tensor(a, requires_grad=True)),
+                             (anynn, lambda a: anynn.tensor(a, backend=backend, requires_grad=True))):
+        a, b = make_tensor(np.array([1.0, 2.0])), make_tensor(np.array([0.5, -1.0]))
+        v = a - b
+        w = v + v
+        v.copy_(w * 1.0)
+        gradients = lib.autograd.grad((w * lib.tensor(np.array([1.0, 3.0]))).sum() if lib is torch else
+                                      (w * make_tensor(np.array([1.0, 3.0])).detach()).sum(), (a, b),
+                                      create_graph=create_graph)
+        found.append([g.detach().numpy() for g in gradients])
+    for ours, theirs in zip(found[1], found[0]):
+        np.testing.assert_allclose(np.asarray(ours), theirs, rtol=1e-12)
