@@ -69,9 +69,25 @@ def _getitem(self: Tensor, index: Any) -> Any:
     return shape.index(self, index)
 
 
-def _reshape(self: Tensor, *shape_args: Any) -> Any:
-    new_shape = shape_args[0] if len(shape_args) == 1 and isinstance(shape_args[0], (tuple, list)) else shape_args
-    return shape.reshape(self, tuple(new_shape))
+def _shape_arguments(name: str, keyword: str, shape_args: tuple[Any, ...], given: Any) -> tuple[Any, ...]:
+    """The new shape of ``x.reshape(...)`` / ``x.view(...)``: sizes, one sequence, or PyTorch's keyword
+    (``reshape(shape=...)``, ``view(size=...)``: DiT's and MAE's unpatchify), never both."""
+    if given is not None:
+        if shape_args:
+            raise TypeError(f"{name}() got multiple values for argument '{keyword}'")
+        return tuple(given)
+    return tuple(shape_args[0] if len(shape_args) == 1 and isinstance(shape_args[0], (tuple, list)) else shape_args)
+
+
+_shape_ops = shape  # (reshape's keyword argument is named shape, as PyTorch's)
+
+
+def _reshape(self: Tensor, *shape_args: Any, shape: Any = None) -> Any:
+    return _shape_ops.reshape(self, _shape_arguments("reshape", "shape", shape_args, shape))
+
+
+def _view(self: Tensor, *shape_args: Any, size: Any = None) -> Any:
+    return _reshape(self, *_shape_arguments("view", "size", shape_args, size))
 
 
 def _permute(self: Tensor, *axes: Any) -> Any:
@@ -100,7 +116,7 @@ OPERATORS: dict[str, Any] = {
     "__gt__": _compare("__gt__"), "__ge__": _compare("__ge__"),
     "__eq__": _compare("__eq__"), "__ne__": _compare("__ne__"),
     "__getitem__": _getitem,
-    "reshape": _reshape, "view": _reshape,
+    "reshape": _reshape, "view": _view,
     "permute": _permute,
     "transpose": lambda self, axis0=-2, axis1=-1: shape.transpose(self, axis0, axis1),
     "flatten": lambda self, start_dim=0, end_dim=-1: shape.flatten(self, start_dim, end_dim),

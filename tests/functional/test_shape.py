@@ -120,6 +120,9 @@ def test_reshape_permute_transpose_flatten(backend, dtype):
         new = (-1,) + shape[-1:]
         torch_oracle(backend, lambda t: t.reshape(new), lambda t: t.reshape(new), [x], dtype, what=f"reshape {new}")
         torch_oracle(backend, lambda t: t.reshape(*new), lambda t: t.reshape(*new), [x], dtype, what="reshape *")
+        torch_oracle(backend, lambda t: t.reshape(shape=new), lambda t: t.reshape(shape=new), [x], dtype,
+                     what="reshape shape=")  # DiT's and MAE's unpatchify
+        torch_oracle(backend, lambda t: t.view(size=new), lambda t: t.view(size=new), [x], dtype, what="view size=")
         torch_oracle(backend, lambda t: t.T, lambda t: t.permute(*reversed(range(t.ndim))), [x], dtype, what=".T")
         if n >= 2:
             torch_oracle(backend, lambda t: t.mT, lambda t: t.mT, [x], dtype, what=".mT")
