@@ -117,6 +117,9 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     from .functional.matrix_inverse import check_matrices
 
     check_matrices("lstsq", A)
+    from .functional.value_checks import check_one_backend
+
+    check_one_backend("linalg.lstsq", A, B)
     if not isinstance(B, Tensor) or B.array.dtype != A.array.dtype:
         raise RuntimeError(f"linalg.lstsq: Expected B to be a Tensor of A's dtype {A.dtype}, got "
                            f"{B.dtype if isinstance(B, Tensor) else type(B).__name__}")

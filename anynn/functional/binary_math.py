@@ -17,7 +17,7 @@ from ..backend.quiet_float_errors import quietly
 from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
-from .value_checks import check_integer_divisor, refuse_complex
+from .value_checks import check_integer_divisor, check_one_backend, refuse_complex
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -88,6 +88,7 @@ def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]: 
         raise TypeError(f"{name} needs a Tensor among its operands, got {type(input).__name__} and "
                         f"{type(other).__name__}")
     refuse_complex(name, input, other)  # (the cast below would drop imaginary parts)
+    check_one_backend(name, input, other)
     a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
     like = a if isinstance(a, Tensor) else b
     be = like.backend
@@ -143,14 +144,15 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
 
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
     """``floor(input / other)`` (Python's ``//``, PyTorch's ``floor_divide`` since 1.13); not differentiable."""
-    be, arrays = _native_operands(input, other)
+    be, arrays = _native_operands("floor_divide", input, other)
     check_integer_divisor("floor_divide", be, arrays[1])
     return Tensor._make(quietly(be, be.xp.floor_divide, *arrays), be, None, 0)  # x // 0.0 is inf, as PyTorch's
 
 
-def _native_operands(input: Any, other: Any) -> tuple[Any, list[Any]]:  # noqa: A002
-    """The backend and the two native arrays of a non-differentiable binary op: the operands' kinds checked to agree,
-    a Python number made an array of the tensor operand's dtype."""
+def _native_operands(name: str, input: Any, other: Any) -> tuple[Any, list[Any]]:  # noqa: A002
+    """The backend and the two native arrays of the non-differentiable binary op ``name``: the operands' backends
+    and kinds checked to agree, a Python number made an array of the tensor operand's dtype."""
+    check_one_backend(name, input, other)
     tensor = input if isinstance(input, Tensor) else other
     a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
     xp, be = tensor.backend.xp, tensor.backend
@@ -177,7 +179,7 @@ def logical_xor(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 
 def _bitwise(name: str) -> Any:
     def function(input: Any, other: Any) -> Tensor:  # noqa: A002
-        be, arrays = _native_operands(input, other)
+        be, arrays = _native_operands(name, input, other)
         for data in arrays:
             _integral(name, data.dtype, be.xp)
         return Tensor._make(getattr(be.xp, name)(*arrays), be, None, 0)
@@ -198,7 +200,7 @@ bitwise_and, bitwise_or, bitwise_xor = _bitwise("bitwise_and"), _bitwise("bitwis
 
 def _shift(name: str) -> Any:
     def function(input: Any, other: Any) -> Tensor:  # noqa: A002
-        be, arrays = _native_operands(input, other)
+        be, arrays = _native_operands(name, input, other)
         xp = be.xp
         for data in arrays:
             _integral(name, data.dtype, xp)

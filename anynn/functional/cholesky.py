@@ -113,6 +113,9 @@ def cholesky(A: Tensor, *, upper: bool = False, out: None = None) -> Tensor:  # 
 def _check_operand(name: str, A: Tensor, B: Any) -> None:  # noqa: N803
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg.{name}: expected a Tensor for B, got {type(B).__name__}")
+    from .value_checks import check_one_backend
+
+    check_one_backend(f"linalg.{name}", A, B)
     if B.array.dtype != A.array.dtype:
         raise RuntimeError(f"linalg.{name}: Expected A and B to have the same dtype, but found A of type "
                            f"{dtype_name(A.array.dtype)} and B of type {dtype_name(B.array.dtype)} instead")

@@ -230,6 +230,9 @@ def view_as_complex(input: Tensor) -> Tensor:  # noqa: A002
 
 def _real_pair(name: str, first: str, second: str, a: Tensor, b: Tensor) -> Any:
     """The complex dtype made from two real tensors of one float dtype and shape, or PyTorch's refusal."""
+    from .value_checks import check_one_backend
+
+    check_one_backend(name, a, b)
     if a.dtype != b.dtype:
         raise RuntimeError(f"{name}: Expected object of scalar type {a.dtype} but got scalar type {b.dtype} for "
                            f"second argument ({first} and {second} must share their dtype)")

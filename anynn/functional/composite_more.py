@@ -18,7 +18,7 @@ from .diagonal import diag
 from .sorting import ValuesIndices, sort
 from .tensor_extras import where
 from .torch_surface import bmm, flip
-from .value_checks import checked_dim, refuse_complex
+from .value_checks import check_one_backend, checked_dim, refuse_complex
 from .vector_products import outer
 
 
@@ -207,6 +207,7 @@ def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     """``|input|`` with the sign of ``other`` (``torch.copysign``; broadcast, ``other`` may be a number; ``-0.0``
     counts as negative). Integers give float32; the gradient reaches ``input`` only (0 where it is 0)."""
     if isinstance(other, Tensor):
+        check_one_backend("copysign", input, other)
         magnitude, other = elementwise.as_common_floating(input, other)
         xp = magnitude.backend.xp
         wide = xp.result_type(magnitude.array.dtype, other.array.dtype)
@@ -223,6 +224,7 @@ def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
     """The step function (``torch.heaviside``): 0 where ``input < 0``, 1 where ``input > 0``, ``values`` (broadcast)
     where it is 0. Both of one real dtype; not differentiable, as PyTorch's."""
+    check_one_backend("heaviside", input, values)
     if input.dtype != values.dtype:
         raise RuntimeError(f"heaviside: input and values must have one dtype, got {input.dtype} and {values.dtype}")
     if input.backend.xp.isdtype(input.array.dtype, "complex floating"):

@@ -22,7 +22,7 @@ from ..backend.arrays import check_range, is_writeable, write_all
 from ..backend.typing import Namespace
 from . import shape as shape_ops
 from .broadcast import expand
-from .value_checks import InvalidValueError, array_on_backend, checked_dim
+from .value_checks import InvalidValueError, array_on_backend, check_one_backend, checked_dim
 
 
 # -- the one write helper ----------------------------------------------------------------------------
@@ -362,6 +362,7 @@ def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: b
     if isinstance(src, Tensor):
         if src.ndim != idx.ndim or any(i > n for i, n in zip(idx.shape, src.shape) if i is not None and n is not None):
             raise ValueError(f"{name}: src of shape {src.shape} must cover index's shape {tuple(idx.shape)}")
+        check_one_backend(name, input, src)
         if src.dtype != input.dtype:
             raise TypeError(f"{name}: src has dtype {src.dtype}, the input {input.dtype}; they must match")
     else:
@@ -417,6 +418,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     """The entries of ``input`` where the boolean ``mask`` holds (both broadcast), as a 1-D tensor."""
+    check_one_backend("masked_select", input, mask)
     xp = input.backend.xp
     mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not xp.isdtype(mask_data.dtype, "bool"):

@@ -25,7 +25,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.typing import Namespace
 from .lu_steps import eliminate, substitute
-from .value_checks import linalg_dtype_error
+from .value_checks import check_one_backend, linalg_dtype_error
 
 
 def _batch(*shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -200,6 +200,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: None = None) -> Tenso
     check_square("solve", A)
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg.solve: expected a Tensor for B, got {type(B).__name__}")
+    check_one_backend("linalg.solve", A, B)
     if B.array.dtype != A.array.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
                            f"{dtype_name(A.array.dtype)} and B of type {dtype_name(B.array.dtype)} instead")

@@ -74,6 +74,8 @@ def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
     if type(a) is complex or type(b) is complex:
         return _with_complex_number(a, b)
     tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    if len(tensors) == 2 and a.backend is not b.backend and a.backend != b.backend:
+        return a, b  # two backends: the op's Function refuses them by name, before one library reads the other's dtype
     if all(is_float(t) for t in tensors):
         if len(tensors) == 2 and a.array.dtype != b.array.dtype:
             return _complex_pair(a, b)

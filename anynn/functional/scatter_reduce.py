@@ -19,7 +19,7 @@ from ..backend import dtype_name, op
 from ..backend.arrays import check_range
 from ..backend.typing import Namespace
 from .indexing import _dim_positions, _zero_pad
-from .value_checks import array_on_backend, checked_dim
+from .value_checks import array_on_backend, check_one_backend, checked_dim
 
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
@@ -170,6 +170,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
            if None not in (i, s, n)):  # (None: a symbolic axis, ONNX export, whose sizes are checked as it runs)
         raise RuntimeError(f"{name}: index of shape {tuple(idx.shape)} must be no larger than src {src.shape} and, "
                            f"outside dim {dim}, than the input {input.shape}")
+    check_one_backend(name, input, src)
     if src.dtype != input.dtype:
         raise RuntimeError(f"{name}: src has dtype {dtype_name(src.dtype)}, the input {dtype_name(input.dtype)}; "
                            f"they must match")

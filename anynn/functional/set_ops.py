@@ -13,6 +13,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
+from .value_checks import check_one_backend
 
 
 def _made(data: Any, like: Tensor) -> Tensor:
@@ -143,6 +144,7 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
 
     A 1-D sequence serves any ``input``; an N-D one pairs its leading axes with ``input``'s.
     """
+    check_one_backend("searchsorted", sorted_sequence, input, sorter)
     xp, be = sorted_sequence.backend.xp, sorted_sequence.backend
     if side is not None:
         if side not in ("left", "right"):
@@ -172,12 +174,14 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right:
     boundaries[i]`` (``right=True``: ``boundaries[i-1] <= x < boundaries[i]``), as ``torch.bucketize``."""
     if boundaries.ndim != 1:
         raise RuntimeError(f"bucketize: boundaries must be 1-D, got shape {tuple(boundaries.shape)}")
+    check_one_backend("bucketize", input, boundaries)
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
             equal_nan: bool = False) -> Tensor:
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close), as ``torch.isclose``."""
+    check_one_backend("isclose", input, other)
     xp = input.backend.xp
     a = input.array
     b = other.array if isinstance(other, Tensor) else xp.asarray(other, dtype=a.dtype, device=input.backend.device)
@@ -201,6 +205,7 @@ def allclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08
 
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     """Whether both tensors have the same shape and the same values (a Python bool, ``torch.equal``)."""
+    check_one_backend("equal", input, other)
     if tuple(input.shape) != tuple(other.shape):
         return False
     return bool(input.backend.xp.all(input.array == other.array))

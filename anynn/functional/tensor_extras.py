@@ -119,6 +119,7 @@ def _logical(name: str) -> Any:
         if other is None:
             data = getattr(xp, name)(_truth(xp, self.array))
         else:
+            check_one_backend(name, self, other)
             other = other.array if isinstance(other, Tensor) else other
             data = getattr(xp, name)(_truth(xp, self.array), _truth(xp, other))
         return Tensor._make(data, self.backend, None, 0)

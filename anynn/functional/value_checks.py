@@ -38,6 +38,7 @@ def check_same_dtype(op_name: str, names: tuple[str, ...], operands: tuple[Any, 
             break
     else:
         return
+    check_one_backend(op_name, *operands)  # (two libraries' dtypes never compare equal)
     present = [(name, data_dtype(x)) for name, x in zip(names, operands) if x is not None]
     first = present[0][1]
     if all(dtype == first for _, dtype in present[1:]):

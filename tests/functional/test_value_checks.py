@@ -57,6 +57,19 @@ MIXED = {
     "poisson_nll_loss": (lambda a, b: F.poisson_nll_loss(a, b), "PoissonNLL"),
     "cosine_embedding_loss": (lambda a, b: F.cosine_embedding_loss(a, b, a[:, 0]), "CosineEmbedding"),
     "multi_margin_loss": (lambda a, b: F.multi_margin_loss(a, (b[:, 0] * 0).long()), "multi_margin_loss"),
+    "atan2": (lambda a, b: anynn.atan2(a, b), "atan2"),
+    "isclose": (lambda a, b: anynn.isclose(a, b), "isclose"),
+    "equal": (lambda a, b: anynn.equal(a, b), "equal"),
+    "logical_and": (lambda a, b: anynn.logical_and(a > 0, b > 0), "logical_and"),
+    "bitwise_and": (lambda a, b: a.long() & b.long(), "bitwise_and"),
+    "masked_select": (lambda a, b: anynn.masked_select(a, b > 0), "masked_select"),
+    "dot": (lambda a, b: anynn.dot(a[0], b[0]), "dot"),
+    "scatter": (lambda a, b: anynn.scatter(a, 1, (a[:, :1] * 0).long(), b[:, :1]), "scatter"),
+    "searchsorted": (lambda a, b: anynn.searchsorted(a[0], b[0]), "searchsorted"),
+    "complex": (lambda a, b: anynn.complex(a, b), "complex"),
+    "linalg.solve": (lambda a, b: anynn.linalg.solve(a[:, :2], b[:, :1]), "linalg.solve"),
+    "copysign": (lambda a, b: anynn.copysign(a, b), "copysign"),
+    "heaviside": (lambda a, b: anynn.heaviside(a, b), "heaviside"),
 }
 
 
