@@ -427,6 +427,9 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
     """``value`` where ``mask`` is true, ``x`` elsewhere; mask: boolean, broadcastable to ``x.shape``."""
     from ..autograd.tensor import Tensor
 
+    from .value_checks import check_one_backend
+
+    check_one_backend("masked_fill", x, mask, value)
     mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not x.backend.xp.isdtype(mask_data.dtype, "bool"):
         raise TypeError(f"masked_fill: the mask must be boolean, got {mask_data.dtype}")
@@ -435,9 +438,6 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
     padded, mask_padded = (1,) * (width - len(shape)) + shape, (1,) * (width - len(mask_shape)) + mask_shape
     if any(m != n and 1 not in (m, n) for m, n in zip(mask_padded, padded)):
         raise ValueError(f"masked_fill: a mask of shape {mask_shape} does not broadcast with the tensor's {shape}")
-    from .value_checks import check_one_backend
-
-    check_one_backend("masked_fill", x, mask, value)
     target = tuple(n if m == 1 else m for m, n in zip(mask_padded, padded))
     if target != shape:  # PyTorch's out-of-place masked_fill broadcasts the tensor to the mask's shape too
         x = x.expand(*target)

@@ -211,9 +211,9 @@ def _same_ndim(name: str, *tensors: Any) -> None:
 
 def _class_targets(name: str, input: Any, target: Any, expected: tuple[int, ...]) -> Any:
     """The integer class-index target as a native array, checked against its expected shape."""
+    check_one_backend(name, input, target)
     target = data_of(target)
     xp = input.backend.xp
-    check_one_backend(name, input, target)
     if not xp.isdtype(target.dtype, "integral"):
         raise TypeError(f"{name}: target must hold integer class indices, got {target.dtype}")
     if tuple(target.shape) != expected:
@@ -230,10 +230,10 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("margin_ranking_loss", reduction)
     _no_host_values("margin_ranking_loss", input1=input1, input2=input2, target=target)
-    _same_ndim("margin_ranking_loss", input1, input2, target)
-    refuse_complex("margin_ranking_loss", input1, input2, target)
     check_input("margin_ranking_loss", input1, "input1")
     check_input("margin_ranking_loss", input2, "input2")
+    _same_ndim("margin_ranking_loss", input1, input2, target)
+    refuse_complex("margin_ranking_loss", input1, input2, target)
     input1, input2, target = as_common_floating(input1, input2, target)
     target = float_target("margin_ranking_loss", target, input1)  # +-1 integers: the inputs' dtype, as PyTorch
     return MarginRanking.apply(input1, input2, target, reduction=reduction, margin=float(margin))
@@ -245,9 +245,9 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_aver
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("hinge_embedding_loss", reduction)
     _no_host_values("hinge_embedding_loss", input=input, target=target)
+    check_input("hinge_embedding_loss", input)
     refuse_complex("hinge_embedding_loss", input, target)
     return HingeEmbedding.apply(input, target, reduction=reduction, margin=float(margin))
-    check_input("hinge_embedding_loss", input)
 
 
 def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, reduce: bool | None = None,
@@ -255,9 +255,9 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
     """``log(1 + exp(-target * input))`` (input (*), target +-1 broadcast), finite for any input."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("soft_margin_loss", reduction)
+    check_input("soft_margin_loss", input)
     check_value_floating("soft_margin_loss", input)
     refuse_complex("soft_margin_loss", input, target)
-    check_input("soft_margin_loss", input)
     if isinstance(target, Tensor) or hasattr(target, "shape"):  # PyTorch writes the result into input's shape
         check_broadcasts_to("soft_margin_loss", "target", target, tuple(input.shape))
     return SoftMargin.apply(input, float_target("soft_margin_loss", target, input), reduction=reduction)
@@ -268,9 +268,9 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
     """Binary cross-entropy of logits input (N, C) against 0/1 target (N, C), averaged over the classes."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multilabel_soft_margin_loss", reduction)
+    check_input("multilabel_soft_margin_loss", input)
     check_same_shape("multilabel_soft_margin_loss", input, target)
     refuse_complex("multilabel_soft_margin_loss", input, target)
-    check_input("multilabel_soft_margin_loss", input)
     weight_array = option_array("multilabel_soft_margin_loss", "weight", weight, input, refuse_grad=False)
     if isinstance(weight, Tensor) and weight.requires_grad:  # differentiable, as in PyTorch's composite
         weight_array = weight if weight.dtype == input.dtype else weight.to(input.dtype)

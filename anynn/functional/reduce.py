@@ -145,11 +145,11 @@ class Norm(Function):
         self.a = a
         self.axes = _axes(self.axis, a.ndim)
         p = self.p
-        if p == math.inf:
-            out = xp.max(xp.abs(a), axis=self.axes, keepdims=True)
         low = is_low_precision(xp, a.dtype)
         if low:  # float16 squares overflow from |x| ~ 256: summed in float32 and cast back, as PyTorch's kernels
             a = xp.astype(a, xp.float32)
+        if p == math.inf:
+            out = xp.max(xp.abs(a), axis=self.axes, keepdims=True)
         elif p == 2:
             out = xp.sqrt(xp.sum(abs_squared(xp, a), axis=self.axes, keepdims=True))
         elif p == 1:
@@ -247,10 +247,10 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1.
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
     if unbiased is not None:
         correction = 1.0 if unbiased else 0.0
-    axes = _axes(axis, x.ndim)
-    if any(x.shape[ax] is None for ax in axes):  # a symbolic axis (ONNX export): the count as the graph runs
     if is_low_precision(x.backend.xp, x.array.dtype):  # squared deviations in float32, as PyTorch's kernels
         return var(x.float(), axis=axis, keepdims=keepdims, correction=correction).to(x.dtype)
+    axes = _axes(axis, x.ndim)
+    if any(x.shape[ax] is None for ax in axes):  # a symbolic axis (ONNX export): the count as the graph runs
         return _symbolic_var(x, axis, axes, keepdims, correction)
     count = 1
     for ax in axes:
