@@ -435,6 +435,10 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot codes of integer ``tensor`` (*) → (*, num_classes); ``-1``: one more than the largest value."""
     if num_classes == -1:
+        if tensor.backend.is_traced(tensor.array):
+            raise NotImplementedError("one_hot: num_classes=-1 counts the classes from the largest value, which a "
+                                      "recorded or traced tensor (an ONNX export's input) has only when the graph "
+                                      "runs; pass num_classes")
         if not tensor.size:
             raise RuntimeError("one_hot: cannot infer the number of classes from an empty tensor; pass num_classes")
         num_classes = int(tensor.max().item()) + 1

@@ -121,6 +121,10 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if input.ndim != 1 or not xp.isdtype(input.array.dtype, "integral"):
         raise RuntimeError(f"bincount: expected a 1-D integer tensor, got shape {tuple(input.shape)} "
                            f"dtype {input.array.dtype}")
+    if be.is_traced(input.array):
+        raise NotImplementedError("bincount: the number of bins is the largest value plus one (at least minlength), "
+                                  "which a recorded or traced tensor (an ONNX export's input) has only when the graph "
+                                  "runs; for a known number of classes k, one_hot(x, k).sum(0) records")
     index = _int64(xp, input.array)
     if input.shape[0] and int(xp.min(index)) < 0:
         raise RuntimeError("bincount: input must contain only non-negative integers")

@@ -755,6 +755,10 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     with pytest.raises(ExportError, match=r"squeeze: dim \[0\] .* symbolic size"):
         export(Squeeze(), _floats(1, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
+    for counted, reason in ((lambda i: anynn.bincount(i), "bincount: the number of bins"),
+                            (lambda i: nn.functional.one_hot(i), "one_hot: num_classes=-1 counts the classes")):
+        with pytest.raises(ExportError, match=reason):  # (sizes from the values: static shapes refuse them too)
+            export(Calls(counted), np.array([1, 3, 0]), io.BytesIO())
     with pytest.raises(ExportError, match=r"chunk: the pieces along dim 0 are counted from its size, a symbolic"):
         export(Calls(lambda x: x.chunk(2, 0)), _floats(4, 3), io.BytesIO(), dynamic_axes={"input": [0]})
     shrink = Calls(lambda x: nn.functional.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True))
