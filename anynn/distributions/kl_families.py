@@ -1,12 +1,12 @@
 """KL(p || q) for the pairs of one family among the distributions beyond `kl`'s first set (PyTorch's
-registrations): Beta, Cauchy, Dirichlet, Exponential, Gamma, Geometric, Gumbel, HalfNormal, Laplace, LogNormal,
-Poisson, Uniform. Importing this module registers them."""
+registrations): Beta, Binomial, Cauchy, Dirichlet, Exponential, Gamma, Geometric, Gumbel, HalfNormal, Laplace,
+LogNormal, Poisson, Uniform. Importing this module registers them."""
 
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from .beta import Beta, Dirichlet
-from .discrete import Geometric, Poisson
+from .discrete import Binomial, Geometric, Poisson
 from .gamma import Exponential, Gamma
 from .half import HalfNormal, LogNormal
 from .kl import _kl_normal_normal, register_kl
@@ -66,6 +66,14 @@ def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> Tensor:
 @register_kl(Poisson, Poisson)
 def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Tensor:
     return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Tensor:
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
+    return kl.masked_fill(p.total_count > q.total_count, float("inf"))  # q cannot reach p's largest counts
 
 
 @register_kl(Geometric, Geometric)

@@ -240,6 +240,7 @@ KL_PAIRS = {
     "Dirichlet": (lambda D, c: D.Dirichlet(c), [SIMPLEX + 0.5], [SIMPLEX * 3]),
     "Poisson": (lambda D, r: D.Poisson(r), [POS], [POS2]),
     "Geometric": (lambda D, p: D.Geometric(p), [UNIT], [UNIT[::-1].copy()]),
+    "Binomial": (lambda D, n, p: D.Binomial(n, p), [COUNTS + 5, UNIT], [COUNTS * 0 + 5, UNIT[::-1].copy()]),
     "HalfNormal": (lambda D, s: D.HalfNormal(s), [POS], [POS2]),
     "LogNormal": (lambda D, m, s: D.LogNormal(m, s), [LOC, POS], [REAL, POS2]),
     "Uniform": (lambda D, lo, hi: D.Uniform(lo, hi), [LOC, LOC + POS], [LOC - POS, LOC + POS2 * (REAL > -1)]),
@@ -280,6 +281,10 @@ def test_constructors_refuse_what_torch_refuses():
         D.Laplace(anynn.zeros(3), anynn.ones(2))
     with pytest.raises(NotImplementedError, match="Inhomogeneous total count"):
         D.Binomial(anynn.tensor([2.0, 3.0]), probs=anynn.tensor([0.5, 0.5])).entropy()
+    for lib in (torch, anynn):
+        with pytest.raises(NotImplementedError, match=r"q.total_count > p.total_count"):
+            lib.distributions.kl_divergence(lib.distributions.Binomial(2, lib.tensor([0.5])),
+                                            lib.distributions.Binomial(3, lib.tensor([0.5])))
 
 
 # (name, build(D, tensor) with an invalid parameter, the parameter PyTorch names)
