@@ -46,6 +46,8 @@ class LowRankMultivariateNormal(Distribution):
     ``rsample`` is ``loc + W eps_r + sqrt(D) eps_n`` with standard normal ``eps_r`` (r) and ``eps_n`` (n).
     """
 
+    arg_constraints = {"loc": constraints.real_vector, "cov_factor": constraints.independent(constraints.real, 2),
+                       "cov_diag": constraints.independent(constraints.positive, 1)}
     support = constraints.real_vector
 
     has_rsample = True

@@ -64,6 +64,8 @@ class MultivariateNormal(Distribution):
     ``rsample`` is ``loc + L eps`` with ``eps ~ N(0, I)``, differentiable in the parameters.
     """
 
+    arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
     support = constraints.real_vector
 
     has_rsample = True

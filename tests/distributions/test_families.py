@@ -337,7 +337,8 @@ def test_validate_args_refuses_as_torch():
 
 @pytest.mark.parametrize("name", ["Normal", "Bernoulli", "Categorical", "Uniform", "Gamma", "Beta", "Dirichlet",
                                   "Poisson", "Binomial", "NegativeBinomial", "Multinomial", "StudentT", "HalfNormal",
-                                  "LogNormal", "RelaxedOneHotCategorical", "Laplace", "Geometric"])
+                                  "LogNormal", "RelaxedOneHotCategorical", "Laplace", "Geometric",
+                                  "MultivariateNormal", "LowRankMultivariateNormal"])
 def test_arg_constraints_and_support_as_torch(name):
     """The constraints' names and what they accept, on the class and (for a support that depends on the
     parameters) on an instance."""
@@ -355,6 +356,7 @@ def _t(lib, values):
     return (torch.tensor if lib is torch else anynn.tensor)(np.asarray(values, np.float64))
 
 
+SCALE_TRIL = np.array([[1.0, 0.0, 0.0], [0.3, 0.8, 0.0], [-0.5, 0.2, 1.2]])
 # (name, build(D, lib), expanded batch shape, log_prob value of the expanded shape)
 EXPANDED = [
     ("Normal", lambda D, L: D.Normal(_t(L, 0.1), _t(L, 2.0)), (4,), REAL[0, :1].repeat(4)),
@@ -368,6 +370,8 @@ EXPANDED = [
      (3,), REAL[0]),
     ("RelaxedOneHotCategorical", lambda D, L: D.RelaxedOneHotCategorical(_t(L, 0.5), logits=_t(L, LOC[0, :2])),
      (3,), np.array([[0.3, 0.7]] * 3)),
+    ("MultivariateNormal", lambda D, L: D.MultivariateNormal(_t(L, LOC[0]), scale_tril=_t(L, SCALE_TRIL)), (2,),
+     REAL),
 ]
 
 
