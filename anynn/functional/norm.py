@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from ..backend.typing import Namespace
 from .formulas.counts import element_count
 from .precision import cast_to, is_low_precision, upcast
@@ -312,4 +313,6 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tenso
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ValueError(f"rms_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
                          f"got shape {input.shape}")
+    if weight is not None and weight.dtype != input.dtype and dtype_name(input.dtype) not in ("float16", "bfloat16"):
+        weight = weight.to(input.dtype)  # the result in the input's dtype, as PyTorch's (a float32 weight)
     return RMSNormFunction.apply(input, weight, ndims=len(shape), eps=None if eps is None else float(eps))

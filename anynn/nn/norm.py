@@ -164,8 +164,8 @@ def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
     return tuple(int(n) for n in normalized_shape)
 
 
-def _check_trailing(layer: Module, x: Tensor, shape: tuple[int, ...]) -> None:
-    check_input(layer, x, half_inputs=True)
+def _check_trailing(layer: Module, x: Tensor, shape: tuple[int, ...], any_floating: bool = False) -> None:
+    check_input(layer, x, half_inputs=True, any_floating=any_floating)
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ValueError(f"{type(layer).__name__}: expected input of shape (*, {_shape_text(shape)[1:-1]}), "
                          f"got shape {x.shape}")
@@ -295,7 +295,8 @@ class RMSNorm(Module):
             init.ones_(self.weight)
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_trailing(self, x, self.normalized_shape)
+        # any floating input, the result in its dtype, as PyTorch's RMSNorm (LayerNorm refuses a mismatch)
+        _check_trailing(self, x, self.normalized_shape, any_floating=True)
         return rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:

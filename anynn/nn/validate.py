@@ -12,12 +12,13 @@ from ..functional.value_checks import DTypeMismatchError
 
 def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_dim: int | None = None,
                 dim: int | None = None, size: int | None = None, what: str = "features",
-                half_inputs: bool = False) -> None:
+                half_inputs: bool = False, any_floating: bool = False) -> None:
     """Raise a clear error unless ``x`` is a Tensor of the layer's backend/dtype with the right shape.
 
     ``ndim`` lists the accepted ranks; ``last_dim`` is the required size of the last axis; ``dim`` and
     ``size`` require ``x.shape[dim] == size`` (e.g. channels on axis 1); ``half_inputs``: float16/bfloat16
-    input to float32 parameters is accepted (PyTorch's normalization layers take it, autocast or not).
+    input to float32 parameters is accepted (PyTorch's normalization layers take it, autocast or not);
+    ``any_floating``: any floating input is (PyTorch's composite ``rms_norm`` promotes).
     """
     # hot path (every layer call): plain attribute reads, the message is built only on failure
     name = type(layer).__name__
@@ -40,6 +41,7 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
             raise BackendMismatch(f"{name}: input is on backend {x.backend.key!r} but the layer's parameters are "
                                   f"on {weight.backend.key!r}; move one with .to(...)")
         if (x.array.dtype != weight.array.dtype and not (autocast_mode.active_threads and autocast_mode.state.active)
+                and not (any_floating and dtype_kind(x.array.dtype) == "f")
                 and not (half_inputs and dtype_name(x.dtype) in ("float16", "bfloat16")
                          and dtype_name(weight.dtype) == "float32")):
             # (under autocast, float32 layers take float16/bfloat16 inputs, as PyTorch's do)

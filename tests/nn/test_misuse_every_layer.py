@@ -143,7 +143,8 @@ def test_another_dtype_runs_or_is_a_type_error_naming_the_layer(backend, name, d
         return
     except InvalidValueError as error:  # BCELoss of bool/int 0/1 "probabilities" stays in [0, 1]: never here
         pytest.fail(f"{name}: {error}")
-    assert not list(module.parameters()) or name.startswith(("Embedding", "MaxUnpool")), \
+    # (PyTorch's RMSNorm, a composite, takes any floating input: the result in the input's dtype)
+    assert not list(module.parameters()) or name.startswith(("Embedding", "MaxUnpool")) or name == "RMSNorm", \
         f"{name}: a layer with float32 parameters ran on {dtype} input (PyTorch refuses the dtype mismatch)"
     for o in _outputs(out):
         assert o.backend == backend

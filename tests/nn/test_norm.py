@@ -385,3 +385,28 @@ def test_a_float32_norm_layer_takes_float16_input_as_torch(backend, name, args, 
     for (key, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert p.grad.numpy().dtype == np.float32, key
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), atol=5e-2, rtol=2e-2, err_msg=key)
+
+
+@pytest.mark.parametrize("input_dtype, layer_dtype", [("float64", "float32"), ("float32", "float64")])
+def test_rms_norm_takes_another_floating_dtype_as_torch(backend, input_dtype, layer_dtype):
+    # PyTorch's RMSNorm (a composite) runs any floating input, the result and its gradient in the input's dtype;
+    # anynn refused the layer's call (DTypeMismatchError) and gave float64 for float32 input with float64 weights
+    from anynn.backend import dtype_name
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    theirs = torch.nn.RMSNorm(4).to(getattr(torch, layer_dtype))
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(np.random.default_rng(1).standard_normal(4)))
+    ours = RMSNorm(4, backend=backend).to(dtype=layer_dtype)
+    ours.load_state_dict({"weight": theirs.weight.detach().numpy()})
+    xt = torch.tensor(x).to(getattr(torch, input_dtype)).requires_grad_()
+    xa = make(backend, x.astype(input_dtype), requires_grad=True)
+    out_t, out_a = theirs(xt), ours(xa)
+    assert str(out_t.dtype).removeprefix("torch.") == dtype_name(out_a.dtype) == input_dtype
+    np.testing.assert_allclose(out_a.numpy(), out_t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    out_t.sum().backward()
+    out_a.sum().backward()
+    assert dtype_name(xa.grad.dtype) == input_dtype
+    assert dtype_name(ours.weight.grad.dtype) == layer_dtype
+    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-5)
