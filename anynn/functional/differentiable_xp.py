@@ -454,8 +454,15 @@ class DifferentiableNamespace:
 
 
 def _differentiable_write(name: str, x: Any, index: Any, value: Any) -> Any:
-    """`anynn.backend.arrays.at_set` / ``at_add`` on Tensors: the standard-only version, recorded."""
-    return getattr(portable, name)(DifferentiableNamespace.of(x.backend), x, index, value)
+    """`anynn.backend.arrays.at_set` / ``at_add`` on Tensors: the standard-only version, recorded. A write of an
+    empty block leaves ``x`` as it was, tied to a ``value`` that requires grad (PyTorch's gradient of an empty
+    selection is recorded too: differentiating it gives zeros, not 'does not require grad')."""
+    written = getattr(portable, name)(DifferentiableNamespace.of(x.backend), x, index, value)
+    if written is x and isinstance(value, Tensor) and value.requires_grad and not written.requires_grad:
+        from ..autograd.double_backward import TiedGradient
+
+        return TiedGradient.apply(written, value)
+    return written
 
 
 def _namespace_of(backend: Any) -> DifferentiableNamespace:

@@ -160,7 +160,9 @@ class Take(Function):
         if flat_index.shape[0] == 0:  # nothing was picked (the portable scatter-add cannot reshape empties)
             from array_api_compat import device
 
-            return xp.zeros((self.rows,) + tuple(g.shape[self.indices.ndim:]), dtype=g.dtype, device=device(g)), None
+            zeros = xp.zeros((self.rows,) + tuple(g.shape[self.indices.ndim:]), dtype=g.dtype, device=device(g))
+            # plus 0 * sum(g) (an exact 0): a recorded gradient stays a function of g, as PyTorch's of an empty pick
+            return zeros + xp.sum(g) * 0.0, None
         flat_g = xp.reshape(g, (flat_index.shape[0],) + tuple(g.shape[self.indices.ndim:]))
         return op(self.backend, "scatter_add")(flat_index, flat_g, self.rows), None
 

@@ -565,6 +565,11 @@ case("interpolate_bilinear_scale_keeps_size", lambda L, x: L.F.interpolate(x * x
      _FUZZ20.standard_normal((1, 2, 3, 4)))
 case("linalg_multi_dot", lambda L, a, b, c: L.T.linalg.multi_dot([a, b * b, c]), _FUZZ20.standard_normal(3),
      _FUZZ20.standard_normal((3, 2)), _FUZZ20.standard_normal((2, 4)))
+# an empty selection's recorded gradient is a function of the incoming gradient, as PyTorch's (it was a constant:
+# differentiating it raised 'does not require grad' where PyTorch gives zeros)
+case("masked_select_nothing", lambda L, x, m: L.T.masked_select(x, m) ** 3, _FUZZ20.standard_normal((2, 3)),
+     np.zeros(3, dtype=bool))
+case("slice_nothing", lambda L, x: x[:, 3:] ** 3, _FUZZ20.standard_normal((2, 3)))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
