@@ -30,7 +30,7 @@ from typing import Any, Callable
 from ..backend import Backend
 from ..backend.typing import Namespace
 from . import tensor as tensor_module
-from .function import Edge, Function
+from .function import Edge, Function, saves_no_array
 
 _new = object.__new__
 
@@ -100,6 +100,10 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     cls = type(fn)
     inputs = fn.inputs
     if any(type(a) is Edge for a in inputs):  # released by an earlier backward, and saved nothing but metadata
+        if not saves_no_array(fn):  # an input changed in place since, which it did not save: no value to rerun on
+            raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
+                               f"inplace operation: an input of {fn.name} changed after {fn.name} was recorded, "
+                               "and create_graph=True records its backward from its inputs' values")
         inputs = tuple(_stand_in(a) if type(a) is Edge else a for a in inputs)
     if not getattr(cls, "supports_double_backward", True):
         raise DoubleBackwardError(

@@ -172,6 +172,31 @@ class Function:
         return tuple(found)
 
 
+PLAIN = frozenset({int, float, bool, complex, str, type, type(None), slice})  # what a Function saves that is no array
+
+
+def plain(value: Any) -> bool:
+    """Whether a saved attribute is metadata (a number, a flag, a shape, axes, a tuple of shapes) rather than an
+    array or an object that may hold one. (Loops, not generators: it runs on every node a backward frees.)"""
+    kind = type(value)
+    if kind in PLAIN:
+        return True
+    if kind is not tuple:
+        return False
+    for item in value:
+        if type(item) not in PLAIN and (type(item) is not tuple or not plain(item)):
+            return False
+    return True
+
+
+def saves_no_array(fn: Any) -> bool:
+    """Whether every attribute ``fn`` saved is metadata (`plain`): a backward through it reads no value."""
+    for value in fn.__dict__.values():
+        if not plain(value):
+            return False
+    return True
+
+
 class Edge:
     """What a Function keeps of an input that another Function made, where it must not hold the input's array: the
     way back to that producer (``_ctx``, output ``_index``), the input's dtype, shape and backend, and a weak
@@ -201,7 +226,7 @@ class Edge:
         """What a Function recorded at stamp ``recorded_at`` read as its input ``t``, which changed in place since:
         an Edge to the producer ``t`` had then, where a recorded in-place operation has given it another (see
         `note_new_producer`), else ``t`` itself (its producer is the same)."""
-        for stamp, ctx, index, dtype, shape in getattr(t, "_producers_before", ()):
+        for stamp, ctx, index, dtype, shape, _ in getattr(t, "_producers_before", ()):
             if stamp > recorded_at:
                 edge = cls(t)
                 edge._ctx, edge._index, edge.dtype, edge.shape = ctx, index, dtype, shape
@@ -219,11 +244,25 @@ class Edge:
 def note_new_producer(t: Tensor, before: Tensor) -> None:
     """After a recorded in-place operation on ``t`` (stamped by `mark_modified`) gave it a new producer: keep the
     producer ``before`` held, so Functions recorded earlier still send their gradient there (PyTorch's edges are
-    fixed when a node is recorded)."""
+    fixed when a node is recorded). The entry also names the array ``t`` held (``id``: a Function that saved it
+    holds it alive), and the change counts as no write: ``t`` got a new array, the old one is unchanged."""
     found = t.__dict__.get("_producers_before")
     if found is None:
         found = t.__dict__["_producers_before"] = []
-    found.append((t._modified_at, before._ctx, before._index, before.array.dtype, before.array.shape))
+    found.append((t._modified_at, before._ctx, before._index, before.array.dtype, before.array.shape,
+                  id(before.array)))
+    _tensors.unmark_written(t)
+
+
+def first_change_after(t: Tensor, recorded_at: int) -> Any:
+    """The `note_new_producer` entry of ``t``'s first recorded in-place change after stamp ``recorded_at``, or None
+    where there is none or ``t``'s array was written in place since (then no saved value can be trusted)."""
+    if t.__dict__.get("_written_at", 0) > recorded_at:
+        return None
+    for entry in t.__dict__.get("_producers_before", ()):
+        if entry[0] > recorded_at:
+            return entry
+    return None
 
 
 class AccumulateGrad:

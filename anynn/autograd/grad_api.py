@@ -135,13 +135,13 @@ def _batched(outputs: tuple[Any, ...], inputs: tuple[Any, ...], grad_outputs: tu
             result.append(Tensor._make(xp.zeros((0, *t.shape), dtype=t.array.dtype, device=t.backend.device),
                                        t.backend, None, 0))
             continue
-        found = [Tensor._make(xp.zeros_like(t.array), t.backend, None, 0) if g is None else g for g in found]
+        filled = [Tensor._make(xp.zeros_like(t.array), t.backend, None, 0) if g is None else g for g in found]
         if create_graph:
             from .double_backward import namespace
 
-            result.append(namespace(t.backend).stack(found, axis=0))
+            result.append(namespace(t.backend).stack(filled, axis=0))
         else:
-            result.append(Tensor._make(xp.stack([g.array for g in found], axis=0), t.backend, None, 0))
+            result.append(Tensor._make(xp.stack([g.array for g in filled], axis=0), t.backend, None, 0))
     return tuple(result)
 
 

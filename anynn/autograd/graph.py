@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from . import hooks as hook_tables
 from ..backend import Backend, BackendMismatch, backend_of, dtype_name
 from ..backend.arrays import sum_to_shape  # noqa: F401  (re-exported: Functions import it from here)
-from . import double_backward, mode
-from .function import Edge, is_writeable
-from . import tensor as tensor_module  # its `last_modification` stamp is read at call time
 from ..backend.typing import Array, Namespace
+from . import double_backward, mode
+from . import hooks as hook_tables
+from . import tensor as tensor_module  # its `last_modification` stamp is read at call time
+from .function import PLAIN as _PLAIN
+from .function import Edge, first_change_after, is_writeable
+from .function import plain as _plain
+from .function import saves_no_array as _saves_no_array
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -21,7 +24,7 @@ _FREED = ("backward() through a part of the graph that a previous backward() alr
           "retain_graph=True to the earlier backward() to go through it twice")
 
 
-def _topological_order(roots: list[Any], freed: list[Any] | None = None) -> list[Any]:
+def _topological_order(roots: list[Any], freed: list[Any] | None = None, recorded: bool = False) -> list[Any]:
     """Functions reachable from ``roots``, each before every Function that produced its inputs.
 
     Iterative depth-first search; a Function is marked when it is expanded (not when pushed), so a
@@ -29,7 +32,7 @@ def _topological_order(roots: list[Any], freed: list[Any] | None = None) -> list
     ``None`` pushed above a Function says that, once popped, the Function below it is finished.
     Functions hash by identity, so they are their own keys. A Function an earlier backward freed raises
     PyTorch's error, or, given a ``freed`` list (a pass that stops at its ``inputs``), ends the walk there and is
-    listed: the pass may never need it.
+    listed: the pass may never need it. ``recorded``: a create_graph pass (see `_reroute`).
     """
     order: list[Any] = []
     expanded: set[Any] = set()
@@ -48,7 +51,7 @@ def _topological_order(roots: list[Any], freed: list[Any] | None = None) -> list
         push(fn)
         push(None)
         if fn.recorded_at != last_modification:  # some tensor changed in place since: its producer may be another
-            _reroute(fn)
+            _reroute(fn, recorded)
         for t in fn.inputs:
             parent = getattr(t, "_ctx", None)
             if parent is not None and parent not in expanded:
@@ -62,15 +65,62 @@ def _topological_order(roots: list[Any], freed: list[Any] | None = None) -> list
     return order
 
 
-def _reroute(fn: Any) -> None:
-    """For a Function recorded before some in-place change: if it saved no array (a clone, a sum, a slice by
-    numbers, a reshape: sizes and flags), each input changed since is replaced by an `Edge` to the producer it
-    had when ``fn`` was recorded (a recorded in-place operation gives the tensor a new one), as PyTorch's edges
-    are fixed at recording. The traversal does this before it reads ``fn``'s producers."""
-    if fn.inputs is not None and _saves_no_array(fn):
-        recorded_at = fn.recorded_at
-        fn.inputs = tuple([Edge.before_change(t, recorded_at) if isinstance(t, tensor_module.Tensor) and
+def _reroute(fn: Any, recorded: bool = False) -> None:
+    """For a Function recorded before some in-place change, as PyTorch's edges are fixed at recording and its check
+    looks at saved tensors only: each input changed since is replaced by an `Edge` to the producer it had when
+    ``fn`` was recorded (a recorded in-place operation gives the tensor a new one)
+
+    - if ``fn`` saved no array (a clone, a sum, a slice by numbers, a reshape: sizes and flags);
+    - if ``fn`` saved arrays, but not the one the input held (``exp`` saved its output): where every change since
+      gave the tensor a new array (recorded in-place operations: the old one is unchanged) and ``fn`` saved only
+      arrays and metadata. Not in a ``recorded`` (create_graph) pass, which may recompute from the input's value.
+
+    Other changed inputs stay, and `_check_unmodified` refuses them. The traversal does this before it reads
+    ``fn``'s producers."""
+    if fn.inputs is None:
+        return
+    recorded_at = fn.recorded_at
+    Tensor = tensor_module.Tensor
+    if _saves_no_array(fn):
+        fn.inputs = tuple([Edge.before_change(t, recorded_at) if isinstance(t, Tensor) and
                            getattr(t, "_modified_at", 0) > recorded_at else t for t in fn.inputs])
+        return
+    if recorded:
+        return
+    inputs, saved = list(fn.inputs), None
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or getattr(t, "_modified_at", 0) <= recorded_at:
+            continue
+        entry = first_change_after(t, recorded_at)
+        if entry is None:
+            continue
+        if saved is None:
+            saved = _saved_arrays(fn)
+            if saved is None:  # it holds objects the check cannot see into (a custom Function's ctx)
+                return
+        if entry[5] not in saved:  # (the id of the array the input held: alive in ``fn`` if fn saved it)
+            inputs[i] = Edge.before_change(t, recorded_at)
+    fn.inputs = tuple(inputs)
+
+
+def _saved_arrays(fn: Any) -> set[int] | None:
+    """The ids of the arrays ``fn`` saved (in tuples and lists too), or None where it saved something else that may
+    hold one (a Tensor, a custom Function's ctx)."""
+    found: set[int] = set()
+    is_native = fn.backend.is_native
+    pending = list(fn.__dict__.values())
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind in _PLAIN:
+            continue
+        if kind is tuple or kind is list:
+            pending.extend(value)
+        elif is_native(value):
+            found.add(id(value))
+        else:
+            return None
+    return found
 
 
 def _retain(t: Any, g: Any, given: set[int], xp: Namespace) -> None:
@@ -82,8 +132,9 @@ def _retain(t: Any, g: Any, given: set[int], xp: Namespace) -> None:
 def _check_unmodified(fn: Any) -> None:
     """Raise PyTorch's error if an input of ``fn`` was changed in place after ``fn`` was recorded.
 
-    As PyTorch checks only the tensors a node saved, a Function that saved no array is never refused: its
-    backward reads no changed value (`_reroute` sent its gradients to the producers it read)."""
+    As PyTorch checks only the tensors a node saved, a Function that saved no array is never refused, nor one
+    whose changed inputs `_reroute` found it did not save: its backward reads no changed value (`_reroute` sent
+    their gradients to the producers it read)."""
     if _saves_no_array(fn):
         return
     for i, t in enumerate(fn.inputs):
@@ -445,31 +496,6 @@ def _needed(order: list[Any], wanted: dict[int, Tensor]) -> dict[Any, tuple[bool
     return needed
 
 
-_PLAIN = frozenset({int, float, bool, complex, str, type, type(None), slice})  # what a Function saves that is no array
-
-
-def _plain(value: Any) -> bool:
-    """Whether a saved attribute is metadata (a number, a flag, a shape, axes, a tuple of shapes) rather than an
-    array or an object that may hold one. (Loops, not generators: it runs on every node a backward frees.)"""
-    kind = type(value)
-    if kind in _PLAIN:
-        return True
-    if kind is not tuple:
-        return False
-    for item in value:
-        if type(item) not in _PLAIN and (type(item) is not tuple or not _plain(item)):
-            return False
-    return True
-
-
-def _saves_no_array(fn: Any) -> bool:
-    """Whether every attribute ``fn`` saved is metadata (`_plain`)."""
-    for value in fn.__dict__.values():
-        if not _plain(value):
-            return False
-    return True
-
-
 def _free(fn: Any) -> None:
     """Release a Function after its backward without ``retain_graph``, as PyTorch frees a node's saved tensors.
 
@@ -537,7 +563,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                 else:
                     t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
 
-    order = _topological_order(roots, freed)
+    order = _topological_order(roots, freed, create_graph)
     needed = _needed(order, wanted) if wanted is not None else None
     recorded = double_backward.recorded_backward
     quiet = roots[0].backend.quiet_float_errors if roots else None  # as in `backward`

@@ -618,6 +618,17 @@ def mark_modified(t: Tensor) -> None:
     # stamp handed out when it was recorded; backward compares one number per Function while no tensor changed
     t._modified_at = stamp = next(_stamps)
     last_modification = stamp
+    # each change counts as a write into the array until `note_new_producer` says it gave the tensor a new array
+    found = t.__dict__
+    found["_written_before"] = found.get("_written_at", 0)
+    found["_written_at"] = stamp
+
+
+def unmark_written(t: Tensor) -> None:
+    """The last `mark_modified` of ``t`` gave it a new array (a recorded in-place operation): its old array, which a
+    Function may have saved, was not written."""
+    found = t.__dict__
+    found["_written_at"] = found.get("_written_before", 0)
 
 
 def mark_all_modified(tensors: list[Tensor]) -> None:

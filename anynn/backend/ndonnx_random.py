@@ -46,7 +46,8 @@ def draw(kind: str, size: Any, dtype: Any) -> Any:
             raise NotImplementedError(f"a random draw of shape {shape} in a recorded graph: a None there is a symbolic "
                                       f"axis whose size only the graph knows; draw like the array it comes from")
         if not has_symbolic(shape):
-            node = (op.random_uniform if kind == "uniform" else op.random_normal)(dtype=target, shape=list(shape))
+            sizes = [int(n) for n in shape if n is not None]  # (every one is: None was refused above)
+            node = (op.random_uniform if kind == "uniform" else op.random_normal)(dtype=target, shape=sizes)
             return wrap(node)
         like = full(ndonnx, shape, 0, dtype=ndonnx.from_numpy_dtype(target))
     node = (op.random_uniform_like if kind == "uniform" else op.random_normal_like)(var(like), dtype=target)

@@ -619,8 +619,12 @@ def test_writes_after_a_clone_or_a_slice_was_read_backpropagate_as_torch(backend
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+def anynn_or_torch_relu(h):
+    return torch.relu(h) if isinstance(h, torch.Tensor) else anynn.relu(h)
+
+
 # an in-place change of h after a Function read it, then backward: (PyTorch's outcome, anynn's), each "ran" or
-# "refused"; where both ran the gradients must agree. The two rows that differ are on the differences page.
+# "refused"; where both ran the gradients must agree. The row that differs is on the differences page.
 CHANGE_AFTER_READ = {
     "sum_then_scale": (lambda h: h.sum(), lambda h: h.mul_(2.0), "ran", "ran"),
     "clone_then_add": (lambda h: (h.clone() * 2.0).sum(), lambda h: h.add_(1.0), "ran", "ran"),
@@ -628,8 +632,14 @@ CHANGE_AFTER_READ = {
     "reshape_transpose_exp": (lambda h: h.reshape(3, 1).t().exp().sum(), lambda h: h.mul_(2.0), "ran", "ran"),
     "added_twice_then_written": (lambda h: (h + h).sum(), lambda h: h.__setitem__(0, 5.0), "ran", "ran"),
     "product_saves_it": (lambda h: (h * h).sum(), lambda h: h.add_(1.0), "refused", "refused"),
-    # exp saves its output only (PyTorch allows this); anynn checks every input of a Function that saved arrays
-    "exp_of_it": (lambda h: h.exp().sum(), lambda h: h.add_(1.0), "ran", "refused"),
+    # exp saves its output only: the change of its input is allowed, and the gradient is the one of the value read
+    "exp_of_it": (lambda h: h.exp().sum(), lambda h: h.add_(1.0), "ran", "ran"),
+    "relu_then_added_to_it": (lambda h: (lambda r: (r * 2.0).sum())(anynn_or_torch_relu(h)), lambda h: h.add_(3.0),
+                              "ran", "ran"),
+    "sigmoid_then_scaled": (lambda h: h.sigmoid().sum(), lambda h: h.mul_(2.0), "ran", "ran"),
+    "softmax_then_overwritten": (lambda h: (h.softmax(0) * h.new_tensor([1.0, 2.0, 3.0])).sum(),
+                                 lambda h: h.copy_(h * 0.5), "ran", "ran"),
+    "matmul_saves_it": (lambda h: h @ h, lambda h: h.add_(1.0), "refused", "refused"),
     # a view read before the change shares PyTorch's version counter; anynn's view keeps the old values
     "product_of_a_view": (lambda h: (h.reshape(3, 1) * h.reshape(3, 1)).sum(), lambda h: h.add_(1.0), "refused",
                           "ran"),
@@ -729,6 +739,19 @@ def test_an_overwrite_gives_the_old_value_zero_gradients_as_torch(backend, case)
     for ours, theirs in zip(found[1], found[0]):
         if theirs is not None:
             np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_a_create_graph_pass_through_a_changed_input_it_did_not_save_is_refused(backend):
+    """exp saved its output, so a plain backward runs after its input changed (as PyTorch's); a create_graph pass
+    records exp's backward from its input's value, which is gone: a clear refusal, not a wrong second derivative."""
+    x = make(backend, np.array([0.5, 1.0]), True)
+    h = x * 1.0
+    y = h.exp()
+    h.add_(1.0)
+    y.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, 1.0]), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        anynn.autograd.grad(y.sum(), x, create_graph=True)
 
 
 def test_ordinary_training_and_unrelated_changes_are_unaffected(backend):

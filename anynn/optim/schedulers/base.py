@@ -88,7 +88,7 @@ class LRScheduler:
         super().__init_subclass__(**kwargs)
         get_lr = cls.__dict__.get("get_lr")
         if get_lr is not None and not getattr(get_lr, "_warns_outside_step", False):
-            cls.get_lr = _warns_outside_step(get_lr)  # type: ignore[method-assign]
+            cls.get_lr = _warns_outside_step(get_lr)  # type: ignore[method-assign,assignment]
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         check_optimizer(self, optimizer)
