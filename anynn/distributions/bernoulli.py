@@ -8,10 +8,55 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from .categorical import clamp_probs
 from .distribution import Distribution
+from .normal import _broadcast_all
 from . import constraints
 
 
-class Bernoulli(Distribution):
+class _ProbsOrLogits(Distribution):
+    """A success probability given as ``probs`` or as ``logits`` (exactly one), the other derived on demand."""
+
+    _probs: Tensor | None
+    _logits: Tensor | None
+
+    def _set_probs_or_logits(self, probs: Tensor | float | None, logits: Tensor | float | None) -> Tensor:
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        self._probs = _as_tensor(probs) if probs is not None else None
+        self._logits = _as_tensor(logits) if logits is not None else None
+        return self._probs if self._probs is not None else self._logits  # type: ignore[return-value]
+
+    @property
+    def probs(self) -> Tensor:
+        """(...) success probabilities (the sigmoid of the logits when built from logits)."""
+        if self._probs is None:
+            assert self._logits is not None
+            self._probs = self._logits.sigmoid()
+        return self._probs
+
+    @property
+    def logits(self) -> Tensor:
+        """(...) log-odds (from the probs clamped to [eps, 1 - eps] when built from probs)."""
+        if self._logits is None:
+            p = clamp_probs(self.probs)
+            self._logits = p.log() - (-p).log1p()
+        return self._logits
+
+    def _set_counted(self, total_count: Tensor | float, probs: Tensor | float | None, logits: Tensor | float | None,
+                     validate_args: bool | None) -> None:
+        """``total_count`` and the probability broadcast together, in the probability's dtype (Binomial,
+        NegativeBinomial)."""
+        param = self._set_probs_or_logits(probs, logits)
+        count = total_count if isinstance(total_count, Tensor) else float(total_count)
+        self.total_count, param = _broadcast_all(count, param)
+        self.total_count = self.total_count.type_as(param)
+        if self._probs is not None:
+            self._probs = param
+        else:
+            self._logits = param
+        Distribution.__init__(self, tuple(param.shape), (), validate_args)
+
+
+class Bernoulli(_ProbsOrLogits):
     """Elementwise coin flips, batched over the shape of ``probs`` or ``logits``.
 
     Parameters
@@ -33,34 +78,8 @@ class Bernoulli(Distribution):
 
     def __init__(self, probs: Tensor | float | None = None, logits: Tensor | float | None = None,
                  validate_args: bool | None = None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        self._probs: Tensor | None = None
-        self._logits: Tensor | None = None
-        if probs is not None:
-            self._probs = _as_tensor(probs)
-            param = self._probs
-        else:
-            assert logits is not None
-            self._logits = _as_tensor(logits)
-            param = self._logits
+        param = self._set_probs_or_logits(probs, logits)
         super().__init__(tuple(param.shape), (), validate_args)
-
-    @property
-    def probs(self) -> Tensor:
-        """(...) probabilities (the sigmoid of the logits when built from logits)."""
-        if self._probs is None:
-            assert self._logits is not None
-            self._probs = self._logits.sigmoid()
-        return self._probs
-
-    @property
-    def logits(self) -> Tensor:
-        """(...) log-odds (from the probs clamped to [eps, 1 - eps] when built from probs)."""
-        if self._logits is None:
-            p = clamp_probs(self.probs)
-            self._logits = p.log() - (-p).log1p()
-        return self._logits
 
     @property
     def param_shape(self) -> tuple[int, ...]:

@@ -6,42 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from .bernoulli import _as_tensor
-from .categorical import clamp_probs
+from .bernoulli import _ProbsOrLogits
 from .distribution import Distribution, as_shape
 from .draws import binomial_sample, open_uniform, poisson_sample
 from .normal import _broadcast_all
 from . import constraints
-
-
-class _ProbsOrLogits(Distribution):
-    """A success probability given as ``probs`` or as ``logits`` (exactly one), the other derived on demand."""
-
-    _probs: Tensor | None
-    _logits: Tensor | None
-
-    def _set_probs_or_logits(self, probs: Tensor | float | None, logits: Tensor | float | None) -> Tensor:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        self._probs = _as_tensor(probs) if probs is not None else None
-        self._logits = _as_tensor(logits) if logits is not None else None
-        return self._probs if self._probs is not None else self._logits  # type: ignore[return-value]
-
-    @property
-    def probs(self) -> Tensor:
-        """(...) success probabilities (the sigmoid of the logits when built from logits)."""
-        if self._probs is None:
-            assert self._logits is not None
-            self._probs = self._logits.sigmoid()
-        return self._probs
-
-    @property
-    def logits(self) -> Tensor:
-        """(...) log-odds (from the probs clamped to [eps, 1 - eps] when built from probs)."""
-        if self._logits is None:
-            p = clamp_probs(self.probs)
-            self._logits = p.log() - (-p).log1p()
-        return self._logits
 
 
 class Poisson(Distribution):
@@ -144,15 +113,7 @@ class Binomial(_ProbsOrLogits):
 
     def __init__(self, total_count: Tensor | int = 1, probs: Tensor | float | None = None,
                  logits: Tensor | float | None = None, validate_args: bool | None = None) -> None:
-        param = self._set_probs_or_logits(probs, logits)
-        count = total_count if isinstance(total_count, Tensor) else float(total_count)
-        self.total_count, param = _broadcast_all(count, param)
-        self.total_count = self.total_count.type_as(param)
-        if self._probs is not None:
-            self._probs = param
-        else:
-            self._logits = param
-        super().__init__(tuple(param.shape), (), validate_args)
+        self._set_counted(total_count, probs, logits, validate_args)
 
     @property
     def mean(self) -> Tensor:

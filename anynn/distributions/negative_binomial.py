@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from .discrete import _ProbsOrLogits
+from .bernoulli import _ProbsOrLogits
 from .distribution import as_shape
 from .draws import negative_binomial_sample
-from .normal import _broadcast_all
 from . import constraints
 
 
@@ -26,15 +25,7 @@ class NegativeBinomial(_ProbsOrLogits):
 
     def __init__(self, total_count: Tensor | float, probs: Tensor | float | None = None,
                  logits: Tensor | float | None = None, validate_args: bool | None = None) -> None:
-        param = self._set_probs_or_logits(probs, logits)
-        count = total_count if isinstance(total_count, Tensor) else float(total_count)
-        self.total_count, param = _broadcast_all(count, param)
-        self.total_count = self.total_count.type_as(param)
-        if self._probs is not None:
-            self._probs = param
-        else:
-            self._logits = param
-        super().__init__(tuple(param.shape), (), validate_args)
+        self._set_counted(total_count, probs, logits, validate_args)
 
     @property
     def mean(self) -> Tensor:
