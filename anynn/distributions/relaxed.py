@@ -10,7 +10,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..functional.activation import softplus
 from .categorical import Categorical
-from .discrete import _ProbsOrLogits
+from .bernoulli import _ProbsOrLogits
 from .distribution import Distribution, as_shape
 from .draws import open_uniform
 from .transformed_distribution import TransformedDistribution
@@ -43,17 +43,8 @@ class LogitRelaxedBernoulli(_ProbsOrLogits):
         return self.temperature.log() + diff - 2 * softplus(diff)
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """A coin relaxed to (0, 1): ``sigmoid`` of a `LogitRelaxedBernoulli` draw; low temperatures approach 0/1."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
-
-    has_rsample = True
-
-    def __init__(self, temperature: Tensor | float, probs: Tensor | float | None = None,
-                 logits: Tensor | float | None = None, validate_args: bool | None = None) -> None:
-        super().__init__(LogitRelaxedBernoulli(temperature, probs, logits), SigmoidTransform(), validate_args)
+class _Relaxed(TransformedDistribution):
+    """A relaxed distribution as a transform of its base: its ``temperature``, ``logits`` and ``probs``."""
 
     @property
     def temperature(self) -> Tensor:
@@ -66,6 +57,20 @@ class RelaxedBernoulli(TransformedDistribution):
     @property
     def probs(self) -> Tensor:
         return self.base_dist.probs  # type: ignore[attr-defined,no-any-return]
+
+
+class RelaxedBernoulli(_Relaxed):
+    """A coin relaxed to (0, 1): ``sigmoid`` of a `LogitRelaxedBernoulli` draw; low temperatures approach 0/1."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+
+    has_rsample = True
+
+    def __init__(self, temperature: Tensor | float, probs: Tensor | float | None = None,
+                 logits: Tensor | float | None = None, validate_args: bool | None = None) -> None:
+        super().__init__(LogitRelaxedBernoulli(temperature, probs, logits), SigmoidTransform(), validate_args)
+
 
 
 class ExpRelaxedCategorical(Distribution):
@@ -107,7 +112,7 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_Relaxed):
     """A one-hot vector relaxed onto the simplex (the Gumbel-softmax): ``exp`` of an `ExpRelaxedCategorical`
     draw; low temperatures approach one-hot vectors."""
 
@@ -120,17 +125,6 @@ class RelaxedOneHotCategorical(TransformedDistribution):
                  validate_args: bool | None = None) -> None:
         super().__init__(ExpRelaxedCategorical(temperature, probs, logits), ExpTransform(), validate_args)
 
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs  # type: ignore[attr-defined,no-any-return]
 
 
 def _as_temperature(temperature: Tensor | float, like: Any) -> Tensor:
