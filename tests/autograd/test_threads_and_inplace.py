@@ -640,6 +640,7 @@ CHANGE_AFTER_READ = {
     "softmax_then_overwritten": (lambda h: (h.softmax(0) * h.new_tensor([1.0, 2.0, 3.0])).sum(),
                                  lambda h: h.copy_(h * 0.5), "ran", "ran"),
     "matmul_saves_it": (lambda h: h @ h, lambda h: h.add_(1.0), "refused", "refused"),
+    "copied_then_scaled": (lambda h: (h.new_zeros(3).copy_(h) * 2.0).sum(), lambda h: h.mul_(3.0), "ran", "ran"),
     # a view read before the change shares PyTorch's version counter; anynn's view keeps the old values
     "product_of_a_view": (lambda h: (h.reshape(3, 1) * h.reshape(3, 1)).sum(), lambda h: h.add_(1.0), "refused",
                           "ran"),
