@@ -141,7 +141,8 @@ class Optimizer:
                 if _holds_tensor_options(group):
                     group = _with_numbers(group)
                 maximize = group.get("maximize", False)
-                decay = group.get("weight_decay", 0.0)
+                # only an optimizer with a weight_decay option reads it: PyTorch's Rprop keeps a group's key unread
+                decay = group.get("weight_decay", 0.0) if "weight_decay" in self.defaults else 0.0
                 decoupled = bool(decay) and (self.decoupled_weight_decay or group.get("decoupled_weight_decay", False))
                 shrink = 1.0 - group["lr"] * decay if decoupled else 1.0
                 adjusted = maximize or decay

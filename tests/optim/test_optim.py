@@ -350,6 +350,8 @@ def _opt_configs(rng: np.random.Generator) -> list[tuple[Any, Any, dict[str, Any
                                             eps=1e-8, maximize=maximize), [{"lr_decay": 0.0}, {}]),
         (Adadelta, torch.optim.Adadelta, dict(lr=1.0, rho=float(rng.uniform(0.8, 0.95)), eps=1e-5,
                                               weight_decay=wd, maximize=maximize), [{"lr": 0.5}, {}]),
+        # a group's weight_decay is a key PyTorch's Rprop keeps but never reads (it has no such option)
+        (Rprop, torch.optim.Rprop, dict(lr=lr, maximize=maximize), [{"weight_decay": 1.0}, {"lr": lr / 2}]),
     ]
 
 
