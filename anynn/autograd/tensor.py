@@ -397,8 +397,9 @@ class Tensor(TensorSurface):
         return id(self)
 
     # -- leaving the backend --------------------------------------------------------------------
-    def numpy(self) -> Any:
-        """A NumPy copy (or view, on NumPy) of the data on the host."""
+    def numpy(self, *, force: bool = False) -> Any:
+        """A NumPy copy (or view, on NumPy) of the data on the host. ``force`` is PyTorch's flag for a tensor that
+        requires grad or lives on a device; anynn hands those over anyway, so it changes nothing."""
         return self.backend.to_host(self.array)
 
     def item(self) -> float | int | bool:

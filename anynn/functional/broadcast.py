@@ -41,9 +41,18 @@ class Repeat(Function):
         return xp.reshape(g, self.source)
 
 
-def expand(x: Any, *sizes: Any) -> Any:
+def _sizes(name: str, keyword: str, sizes: tuple[Any, ...], given: Any) -> tuple[Any, ...]:
+    """Sizes given as numbers, one sequence, or PyTorch's keyword (``expand(size=...)``), never both."""
+    if given is not None:
+        if sizes:
+            raise TypeError(f"{name}() got multiple values for argument '{keyword}'")
+        return tuple(given)
+    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+
+
+def expand(x: Any, *sizes: Any, size: Any = None) -> Any:
     """Broadcast ``x`` to ``sizes`` (``-1`` keeps a size; new axes go in front), as ``torch.Tensor.expand``."""
-    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+    sizes = _sizes("expand", "size", sizes, size)
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: {len(sizes)} sizes given for a tensor of shape {x.shape}")
@@ -58,9 +67,9 @@ def expand(x: Any, *sizes: Any) -> Any:
     return Expand.apply(x, shape=target)
 
 
-def repeat(x: Any, *repeats: Any) -> Any:
+def repeat(x: Any, *sizes: Any, repeats: Any = None) -> Any:
     """Tile ``x``: ``repeats[i]`` copies along axis ``i`` (as ``torch.Tensor.repeat``, not ``repeat_interleave``)."""
-    repeats = tuple(repeats[0]) if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)) else tuple(repeats)
+    repeats = _sizes("repeat", "repeats", sizes, repeats)
     if len(repeats) < x.ndim:
         raise ValueError(f"repeat: {len(repeats)} repeats given for a tensor of shape {x.shape}; need at least "
                          f"{x.ndim}")

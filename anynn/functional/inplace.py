@@ -367,6 +367,14 @@ def float_power_(self: Tensor, exponent: Any) -> Tensor:
 
 
 _FLOAT_POWER_TWIN = _twin("float_power")
+_DIVIDE = _operator("div_", lambda a, b: a / b)
+_DIV_TWIN = _twin("div")
+
+
+def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``x.div_(other, rounding_mode=None)``: ``x`` set to ``x.div(other, rounding_mode=...)`` ("trunc"/"floor" keep
+    an integer tensor's dtype, as PyTorch's; a true quotient into an integer tensor is refused)."""
+    return _DIVIDE(self, other) if rounding_mode is None else _DIV_TWIN(self, other, rounding_mode=rounding_mode)
 
 
 METHODS: dict[str, Any] = {
@@ -380,7 +388,7 @@ METHODS: dict[str, Any] = {
     "add_": _binary("add_", lambda a, b: a + b),
     "sub_": _binary("sub_", lambda a, b: a - b),
     "mul_": _operator("mul_", lambda a, b: a * b),
-    "div_": _operator("div_", lambda a, b: a / b),
+    "div_": div_,
     "zero_": zero_, "fill_": fill_, "copy_": copy_, "clamp_": clamp_, "clip_": clamp_,
     "normal_": normal_, "uniform_": uniform_, "float_power_": float_power_,
 }

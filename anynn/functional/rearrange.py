@@ -122,6 +122,11 @@ def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
     return shape.transpose(input, axis0, axis1)
 
 
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    """``swapaxes`` under PyTorch's other name, whose arguments are ``dim0``/``dim1``."""
+    return shape.transpose(input, dim0, dim1)
+
+
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
     """Axis ``dim`` split into ``sizes`` (one may be ``-1``), as ``torch.unflatten``."""
     (axis,) = _dims("unflatten", dim, input.ndim)
@@ -212,10 +217,10 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
     return tuple(out)
 
 
-moveaxis, swapdims = movedim, swapaxes
+moveaxis = movedim
 
 FUNCTIONS: dict[str, Any] = {"roll": roll, "movedim": movedim, "moveaxis": movedim, "swapaxes": swapaxes,
-                             "swapdims": swapaxes, "unflatten": unflatten, "tile": tile,
+                             "swapdims": swapdims, "unflatten": unflatten, "tile": tile,
                              "repeat_interleave": repeat_interleave, "meshgrid": meshgrid}
 
 __all__ = ["FUNCTIONS", "Roll", *FUNCTIONS]

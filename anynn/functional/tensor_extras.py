@@ -133,6 +133,12 @@ def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     return tuple(shape.squeeze(piece, dim) for piece in shape.split(self, 1, dim))
 
 
+def _split(self: Tensor, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """``x.split(split_size, dim)``: PyTorch's method names its first argument ``split_size`` (``torch.split``'s is
+    ``split_size_or_sections``); an int gives equal pieces, a list the pieces' sizes."""
+    return shape.split(self, split_size, dim)
+
+
 def _t(self: Tensor) -> Tensor:
     if self.ndim > 2:
         raise ValueError(f"t() expects a tensor with at most 2 dimensions, got shape {self.shape}")
@@ -146,7 +152,7 @@ METHODS: dict[str, Any] = {
     "amax": _reduction(reduce.max), "amin": _reduction(reduce.min),
     "argmax": _ARGMAX, "argmin": _ARGMIN,
     "norm": reduce.norm, "masked_fill": elementwise.masked_fill, "where": _where,
-    "split": shape.split, "chunk": shape.chunk, "unbind": _unbind,
+    "split": _split, "chunk": shape.chunk, "unbind": _unbind,
     "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
     "expand": broadcast.expand, "broadcast_to": broadcast.expand,
     "expand_as": lambda self, other: broadcast.expand(self, other.shape),

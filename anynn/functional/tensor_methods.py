@@ -90,9 +90,9 @@ def _view(self: Tensor, *shape_args: Any, size: Any = None) -> Any:
     return _reshape(self, *_shape_arguments("view", "size", shape_args, size))
 
 
-def _permute(self: Tensor, *axes: Any) -> Any:
-    order = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-    return shape.permute(self, tuple(order))
+def _permute(self: Tensor, *axes: Any, dims: Any = None) -> Any:
+    order = _shape_arguments("permute", "dims", axes, dims)  # permute(2, 0, 1), permute((2, 0, 1)), permute(dims=...)
+    return shape.permute(self, order)
 
 
 def _matrix_transpose(self: Tensor) -> Tensor:
@@ -118,7 +118,7 @@ OPERATORS: dict[str, Any] = {
     "__getitem__": _getitem,
     "reshape": _reshape, "view": _view,
     "permute": _permute,
-    "transpose": lambda self, axis0=-2, axis1=-1: shape.transpose(self, axis0, axis1),
+    "transpose": lambda self, dim0=-2, dim1=-1: shape.transpose(self, dim0, dim1),
     "flatten": lambda self, start_dim=0, end_dim=-1: shape.flatten(self, start_dim, end_dim),
     "exp": elementwise.exp, "log": elementwise.log, "sqrt": elementwise.sqrt, "abs": elementwise.abs,
     "sin": elementwise.sin, "cos": elementwise.cos,

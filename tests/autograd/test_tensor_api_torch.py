@@ -140,6 +140,17 @@ OPS = [
     ("logsumexp", lambda b: lambda x: anynn.logsumexp(x, 1), lambda x: torch.logsumexp(x, 1)),
     ("where_scalars", lambda b: lambda x: anynn.where(x > 0, x, 0.0), lambda x: torch.where(x > 0, x, 0.0)),
     ("where_scalar_first", lambda b: lambda x: anynn.where(x > 0, 1.0, x), lambda x: torch.where(x > 0, 1.0, x)),
+    # PyTorch's keyword names (mamba-minimal: x.split(split_size=[d, d], dim=-1))
+    ("split_size_keyword", lambda b: lambda x: x.split(split_size=[2, 3], dim=1)[1],
+     lambda x: x.split(split_size=[2, 3], dim=1)[1]),
+    ("transpose_dim_keywords", lambda b: lambda x: x.transpose(dim0=1, dim1=0), lambda x: x.transpose(dim0=1, dim1=0)),
+    ("swapdims_dim_keywords", lambda b: lambda x: anynn.swapdims(x[None], dim0=0, dim1=2),
+     lambda x: torch.swapdims(x[None], dim0=0, dim1=2)),
+    ("permute_dims_keyword", lambda b: lambda x: x[None].permute(dims=(2, 0, 1)),
+     lambda x: x[None].permute(dims=(2, 0, 1))),
+    ("expand_size_keyword", lambda b: lambda x: x[:, :1].expand(size=(2, 3, 4)),
+     lambda x: x[:, :1].expand(size=(2, 3, 4))),
+    ("repeat_repeats_keyword", lambda b: lambda x: x.repeat(repeats=(2, 1)), lambda x: x.repeat(repeats=(2, 1))),
 ]
 
 
@@ -147,6 +158,17 @@ OPS = [
 def test_ops_match_torch(backend, name, ours, theirs):
     compare_with_torch(backend, ours(backend), theirs, X, rtol=1e-10, atol=1e-12)
     check_gradients(backend, ours(backend), X)
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_div__takes_rounding_mode_as_torch(backend, mode):
+    ints = np.array([7, -7, 9, -2])
+    for values, divisor in ((X, 0.3), (ints, 2)):
+        ours, theirs = make(backend, values), torch.tensor(values)
+        assert ours.div_(divisor, rounding_mode=mode) is ours
+        theirs.div_(divisor, rounding_mode=mode)
+        assert dtype_name(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
 
 
 # torch.flip takes a sequence only; the method also takes the axes as separate ints

@@ -1,0 +1,97 @@
+"""Every Tensor method that anynn shares with PyTorch accepts PyTorch's keyword names (mamba-minimal calls
+``x.split(split_size=[...], dim=-1)``, other programs ``x.transpose(dim0=1, dim1=2)``, ``x.permute(dims=...)``).
+
+PyTorch's Tensor methods are mostly written in C: their keyword names are read from the stub PyTorch ships for them
+(``torch/_C/__init__.pyi``, class ``TensorBase``, every overload), and from the signature of those written in
+Python (``torch._tensor``). A name there that anynn's method lacks fails, unless the tables below say why.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import torch
+
+import anynn
+
+P = inspect.Parameter
+
+# names in PyTorch's stub that PyTorch itself refuses as keywords (checked below, so a row goes stale loudly)
+STUB_ONLY: dict[tuple[str, str], str] = {
+    ("requires_grad_", "mode"): "the stub's name; PyTorch takes requires_grad=",
+    ("to", "other"): "to(other=t) raises 'invalid combination of arguments': the tensor is positional only",
+}
+# PyTorch keyword names anynn does not take yet: overload spellings that ported programs have not been seen to use
+PENDING: dict[tuple[str, str], str] = {
+    ("copy_", "other"): "anynn names it src, as PyTorch's documentation does",
+    ("expand", "implicit"): "an internal flag of PyTorch's tracer",
+    ("max", "other"): "the elementwise overload, spelt torch.maximum in programs",
+    ("min", "other"): "the elementwise overload, spelt torch.minimum in programs",
+    ("view", "dtype"): "a reinterpretation of the bytes, not supported",
+    ("resize_", "size"): "sizes are positional in programs",
+    ("resize_as_", "the_template"): "positional in programs",
+    **{(name, kw): "the overloads' names; programs pass them positionally"
+       for name in ("tensor_split", "hsplit", "vsplit", "dsplit") for kw in ("indices", "sections")},
+    ("tensor_split", "tensor_indices_or_sections"): "as above",
+}
+# names read from the stub that are not keywords a user passes
+IGNORED = {"out", "names", "name", "dimname", "memory_format"}
+
+
+def _stub_keywords() -> dict[str, set[str]]:
+    stub = Path(torch.__file__).parent / "_C" / "__init__.pyi"
+    tree = ast.parse(stub.read_text(encoding="utf-8", errors="replace"))
+    names: dict[str, set[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "TensorBase":
+            for fn in node.body:
+                if isinstance(fn, ast.FunctionDef) and not fn.name.startswith("_"):
+                    args = [a.arg for a in fn.args.args[1:] + fn.args.kwonlyargs]
+                    names.setdefault(fn.name, set()).update(args)
+    for name, fn in vars(torch.Tensor).items():  # the methods PyTorch writes in Python
+        if inspect.isfunction(fn) and not name.startswith("_"):
+            params = list(inspect.signature(fn).parameters.values())[1:]
+            names[name] = {p.name for p in params if p.kind in (P.POSITIONAL_OR_KEYWORD, P.KEYWORD_ONLY)}
+    return {name: kws - IGNORED for name, kws in names.items()}
+
+
+def _our_keywords(name: str) -> set[str] | None:
+    """The keyword names anynn's method takes, or None where it takes any (``**kwargs``) or has no signature."""
+    method = getattr(anynn.Tensor, name)
+    if isinstance(method, property):
+        return None
+    try:
+        params = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == P.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params if p.kind in (P.POSITIONAL_OR_KEYWORD, P.KEYWORD_ONLY)}
+
+
+def test_tensor_methods_take_pytorchs_keyword_names():
+    missing = []
+    for name, theirs in sorted(_stub_keywords().items()):
+        ours = _our_keywords(name) if hasattr(anynn.Tensor, name) else None
+        if ours is None:
+            continue
+        missing += [f"Tensor.{name}({kw}=...)" for kw in sorted(theirs - ours)
+                    if (name, kw) not in STUB_ONLY and (name, kw) not in PENDING]
+    assert missing == [], f"PyTorch's keyword names anynn's Tensor refuses: {missing}"
+
+
+def test_the_tables_are_not_stale():
+    stub = _stub_keywords()
+    for name, kw in [*STUB_ONLY, *PENDING]:
+        assert kw in stub.get(name, set()), f"{name}({kw}=): no longer in PyTorch's stub"
+    for name, kw in PENDING:
+        assert kw not in (_our_keywords(name) or set()), f"{name}({kw}=) is taken now: remove its PENDING row"
+    x = torch.zeros(2)
+    for call in (lambda: x.requires_grad_(mode=True), lambda: x.to(other=x)):
+        try:
+            call()
+        except TypeError:
+            continue
+        raise AssertionError("PyTorch now takes a keyword listed in STUB_ONLY")
