@@ -142,6 +142,9 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepd
     """p-norm of ``x1 - x2 + eps`` along the last axis: x1 (N, D) or (D,), x2 broadcastable → (N,) or ()."""
     refuse_complex("pairwise_distance", x1, x2)  # (PyTorch's is |x1 - x2 + eps|; this one would square x)
     x1, x2 = as_floating(x1), as_floating(x2)  # integers in float32, as PyTorch
+    if is_floating(x1) and is_floating(x2) and x1.dtype != x2.dtype:  # two precisions: the wider, as PyTorch
+        common = x1.backend.xp.result_type(x1.dtype, x2.dtype)
+        x1, x2 = x1.to(common), x2.to(common)
     shape = _broadcast_shape("pairwise_distance", x1, x2)
     if not shape:
         raise ValueError("pairwise_distance: inputs must have at least one dimension, got scalars")

@@ -501,7 +501,14 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
             raise ValueError(f"{name}: probability target must have the input's shape {tuple(input.shape)}, "
                              f"got {tuple(target_data.shape)}")
         if target_data.dtype != input.dtype:
-            raise TypeError(f"{name}: probability target dtype {target_data.dtype} differs from input {input.dtype}")
+            if not is_real_floating(target_data):
+                raise TypeError(f"{name}: probability target dtype {target_data.dtype} differs from input "
+                                f"{input.dtype}")
+            # PyTorch's composite promotes both (float32 logits against float64 soft labels: a float64 loss)
+            common = xp.result_type(input.dtype, target_data.dtype)
+            input = input if input.dtype == common else input.to(common)
+            target = target.to(common) if isinstance(target, Tensor) else cast_to(xp, target_data, common)
+            target_data = data_of(target)
     # (a weight of probability targets may require grad: PyTorch's composite, as below)
     weight_data = option_array(name, "weight", weight, input, refuse_grad=integer)
     if weight_data is not None and tuple(weight_data.shape) != (C,):

@@ -260,7 +260,10 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
     refuse_complex("soft_margin_loss", input, target)
     if isinstance(target, Tensor) or hasattr(target, "shape"):  # PyTorch writes the result into input's shape
         check_broadcasts_to("soft_margin_loss", "target", target, tuple(input.shape))
-    return SoftMargin.apply(input, float_target("soft_margin_loss", target, input), reduction=reduction)
+    target = float_target("soft_margin_loss", target, input)
+    if getattr(target, "dtype", input.dtype) != input.dtype:  # PyTorch's kernel writes into the input's dtype
+        target = target.to(input.dtype) if isinstance(target, Tensor) else input.backend.xp.astype(target, input.dtype)
+    return SoftMargin.apply(input, target, reduction=reduction)
 
 
 def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, size_average: bool | None = None,

@@ -364,6 +364,31 @@ def test_integer_operands_of_the_distance_losses_promote_as_torch(backend, name,
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
 
 
+FLOAT_PAIR_CASES = [  # (name, call(F, input, target)): floating operands of two precisions (float64 soft labels)
+    ("cross_entropy_probabilities", lambda M, x, y: M.cross_entropy(x, y)),
+    ("cross_entropy_smoothed", lambda M, x, y: M.cross_entropy(x, y, label_smoothing=0.2, reduction="none")),
+    ("soft_margin_loss", lambda M, x, y: M.soft_margin_loss(x, 2 * y - 1)),  # PyTorch's: in the input's dtype
+    ("pairwise_distance", lambda M, x, y: M.pairwise_distance(x, y)),
+]
+
+
+@pytest.mark.parametrize("d1, d2", [("float32", "float64"), ("float64", "float32")])
+@pytest.mark.parametrize("name, call", FLOAT_PAIR_CASES, ids=[c[0] for c in FLOAT_PAIR_CASES])
+def test_floating_operands_of_two_precisions_as_torch(backend, name, call, d1, d2):
+    """The result's dtype, value and input gradient as PyTorch's (anynn refused the probability target and gave
+    the soft margin loss and the distance in the other dtype)."""
+    x, y = logits((3, 4)), class_probabilities((3, 4))
+    ours = make(backend, x, requires_grad=True, dtype=d1)
+    out = call(F, ours, make(backend, y, dtype=d2))
+    out.sum().backward()
+    theirs = torch.tensor(x, dtype=getattr(torch, d1), requires_grad=True)
+    expected = call(TF, theirs, torch.tensor(y, dtype=getattr(torch, d2)))
+    expected.sum().backward()
+    assert (dtype_name(out.dtype), dtype_name(ours.grad.dtype)) == (str(expected.dtype)[6:], str(theirs.grad.dtype)[6:])
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
 def test_binary_losses_refuse_integer_targets_as_torch(backend):
     x = make(backend, np.array([0.2, 0.7], np.float32))
     y = make(backend, np.array([0, 1], np.int64))
@@ -441,12 +466,6 @@ def test_errors_name_the_loss_and_the_shapes(backend, name, call, message):
     x = make(backend, probabilities())
     with pytest.raises((ValueError, TypeError), match=message):
         call(x)
-
-
-def test_cross_entropy_refuses_a_probability_target_of_another_dtype(backend):
-    x = make(backend, logits((2, 3)))
-    with pytest.raises(TypeError, match="dtype"):
-        F.cross_entropy(x, make(backend, class_probabilities((2, 3)).astype(np.float32)))
 
 
 def test_gaussian_nll_refuses_negative_or_misshapen_variances(backend):
