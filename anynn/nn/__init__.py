@@ -5,6 +5,10 @@ from . import modules  # noqa: F401,E402  (PyTorch's torch.nn.modules.<file>.<La
 from . import parallel  # noqa: F401  (torch.nn.parallel)
 from . import parameter  # noqa: F401  (torch.nn.parameter.Parameter)
 from .parallel import DataParallel
+from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .batchnorm_sync import SyncBatchNorm
+from .loss_legacy import NLLLoss2d
+from .parameter import Buffer, UninitializedBuffer, UninitializedParameter
 from .activation import (ELU, GELU, GLU, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SELU, Hardswish,
                          Hardtanh, Sigmoid, SiLU, Softmax, Softplus, Tanh)
 from .activation_variants import (CELU, Hardshrink, Hardsigmoid, LogSigmoid, RReLU, Softmax2d, Softmin, Softshrink,
@@ -18,7 +22,7 @@ from .loss_margin import (HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMargi
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .embedding import Embedding
 from .embedding_bag import EmbeddingBag
-from .channel import ChannelShuffle, LocalResponseNorm
+from .channel import ChannelShuffle, CrossMapLRN2d, LocalResponseNorm
 from .containers_param import ParameterDict, ParameterList
 from .fold import Fold, Unfold
 from .pool_adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d
@@ -26,7 +30,7 @@ from .pool_fractional import FractionalMaxPool2d, FractionalMaxPool3d
 from .pool_composite import AdaptiveAvgPool3d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm, RMSNorm
 from .attention import MultiheadAttention
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .transformer_decoder import TransformerDecoder, TransformerDecoderLayer
 from .transformer_model import Transformer
@@ -51,6 +55,8 @@ from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d
                    LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear)
 
 __all__ = [
+    "AdaptiveLogSoftmaxWithLoss", "Buffer", "CrossMapLRN2d", "NLLLoss2d", "RNNBase", "RNNCellBase", "SyncBatchNorm",
+    "UninitializedBuffer", "UninitializedParameter",
     "EmbeddingBag", "DataParallel",
     "ChannelShuffle", "LocalResponseNorm", "ParameterDict", "ParameterList", "Fold", "Unfold",
     "FractionalMaxPool2d", "FractionalMaxPool3d",

@@ -19,6 +19,7 @@ from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
 # the attribute that holds the input size, and what the layer reports before it is known (PyTorch's 0)
 _SIZE_NAMES = {Linear: "in_features"}
@@ -83,9 +84,14 @@ class LazyModuleMixin:
                     else:
                         self.register_buffer(name, value, persistent=name not in source._non_persistent)
                     if not keep_sizes and value is not None and value.ndim > 0:
-                        getattr(self, name).data = value.new_empty((0,))
+                        placeholder = getattr(self, name)
+                        placeholder.data = value.new_empty((0,))
+                        object.__setattr__(placeholder, "__class__", UninitializedParameter
+                                           if table == "_parameters" else UninitializedBuffer)
                 elif keep_sizes or value.ndim > 0:
                     own.data = value.data
+                    if is_lazy(own):  # PyTorch's materialize: the placeholder becomes a plain Parameter (Tensor)
+                        object.__setattr__(own, "__class__", own.cls_to_become)
 
 
 def _infer_parameters(module: Any, args: tuple[Any, ...]) -> None:

@@ -99,6 +99,10 @@ class Module:
         params = self.__dict__.get("_parameters")
         if params is None:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        if (isinstance(value, Tensor) and not isinstance(value, Parameter) and name not in params
+                and value.__dict__.get("_is_buffer")):  # nn.Buffer(t, persistent=...): registers, as PyTorch's
+            self.register_buffer(name, value, persistent=value.__dict__.get("persistent", True))
+            return
         if name in self._buffers and (value is None or (isinstance(value, Tensor)
                                                         and not isinstance(value, Parameter))):
             self._buffers[name] = value

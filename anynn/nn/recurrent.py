@@ -54,7 +54,7 @@ class _UniformInit(Module):
                 init.uniform_(p, -bound, bound, generator=rng)
 
 
-class _CellBase(_UniformInit):
+class RNNCellBase(_UniformInit):
     kind = "rnn_tanh"
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, backend: Any = None,
@@ -96,7 +96,7 @@ class _CellBase(_UniformInit):
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu).
 
     Call ``cell(x, hx=None)`` with x: (N, H_in) or (H_in,) and hx like the output, (N, H) or (H,)
@@ -116,7 +116,7 @@ class RNNCell(_CellBase):
         return self._run(input, (hx,))
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """One LSTM step: call ``cell(x, (h, c))`` → ``(h', c')``; gates i, f, g, o stacked in (4H, ·) weights.
 
     x: (N, H_in) or (H_in,); h, c: (N, H) or (H,) (zeros when ``hx`` is omitted).
@@ -128,7 +128,7 @@ class LSTMCell(_CellBase):
         return self._run(input, (None, None) if hx is None else tuple(hx))
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     """One GRU step: ``cell(x, h)`` → h'; gates r, z, n stacked in (3H, ·) weights.
 
     ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``.
@@ -140,7 +140,7 @@ class GRUCell(_CellBase):
         return self._run(input, (hx,))
 
 
-class _RNNBase(_UniformInit):
+class RNNBase(_UniformInit):
     mode = "lstm"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -287,9 +287,9 @@ class _RNNBase(_UniformInit):
         return text
 
 
-class RNN(_RNNBase):
+class RNN(RNNBase):
     """Elman RNN, ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu), stacked and
-    optionally bidirectional. See `_RNNBase.forward` for shapes; returns ``(output, h_n)``."""
+    optionally bidirectional. See `RNNBase.forward` for shapes; returns ``(output, h_n)``."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
@@ -302,10 +302,10 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
 
 
-class LSTM(_RNNBase):
+class LSTM(RNNBase):
     """Long short-term memory (gates i, f, g, o), stacked and optionally bidirectional.
 
-    ``lstm(x, (h0, c0))`` → ``(output, (h_n, c_n))``; see `_RNNBase.forward` for shapes. With
+    ``lstm(x, (h0, c0))`` → ``(output, (h_n, c_n))``; see `RNNBase.forward` for shapes. With
     ``proj_size`` P > 0 (PyTorch's LSTM with projections) the hidden state is ``(o * tanh(c)) @ W_hr.T``
     with ``weight_hr_l{k}`` (P, H): output has D*P features, h0/h_n (D*num_layers, N, P), c0/c_n keep H,
     and ``weight_hh_l{k}`` is (4H, P).
@@ -320,10 +320,10 @@ class LSTM(_RNNBase):
                          dtype, seed, proj_size=proj_size)
 
 
-class GRU(_RNNBase):
+class GRU(RNNBase):
     """Gated recurrent unit (gates r, z, n with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``).
 
-    ``gru(x, h0)`` → ``(output, h_n)``; see `_RNNBase.forward` for shapes.
+    ``gru(x, h0)`` → ``(output, h_n)``; see `RNNBase.forward` for shapes.
     """
 
     mode = "gru"

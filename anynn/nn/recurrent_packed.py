@@ -94,7 +94,7 @@ def _direction(mode: str, data: Tensor, segments: list[Segment], h0: Tensor | No
 
 
 def run_packed(layer: Any, packed: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:
-    """`_RNNBase.forward` for a `PackedSequence` input: ``(packed output, h_n)`` (``(h_n, c_n)`` for the LSTM),
+    """`RNNBase.forward` for a `PackedSequence` input: ``(packed output, h_n)`` (``(h_n, c_n)`` for the LSTM),
     final states in the original batch order."""
     data = packed.data
     check_input(layer, data, ndim=(2,), last_dim=layer.input_size)
@@ -136,7 +136,7 @@ def run_packed(layer: Any, packed: PackedSequence, hx: Any) -> tuple[PackedSeque
 
 
 class _Batch:
-    """Stands in for the time-major input in `_RNNBase._states`, which reads only ``shape[1]`` (the batch)."""
+    """Stands in for the time-major input in `RNNBase._states`, which reads only ``shape[1]`` (the batch)."""
 
     def __init__(self, batch: int) -> None:
         self.shape = (0, batch)

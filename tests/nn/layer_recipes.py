@@ -116,6 +116,9 @@ RECIPES = {
     "LayerNorm": R(lambda b: nn.LayerNorm(4, backend=b), lambda: [f(2, 4)], [lambda: [f(2, 5)], lambda: [f(2, 4, 3)]]),
     "RMSNorm": R(lambda b: nn.RMSNorm(4, backend=b), lambda: [f(2, 4)], [lambda: [f(2, 5)]]),
     "LocalResponseNorm": R(lambda b: nn.LocalResponseNorm(2), lambda: [f(2, 3, 4)], [lambda: [f(3, 4)]]),
+    "CrossMapLRN2d": R(lambda b: nn.CrossMapLRN2d(3), lambda: [f(2, 5, 2, 2)], [lambda: [f(2, 5, 2)]]),
+    "SyncBatchNorm": R(lambda b: nn.SyncBatchNorm(3, backend=b), lambda: [f(4, 3, 2)],
+                       [lambda: [f(4, 5, 2)], lambda: [f(4,)]]),
     # pools
     "AdaptiveAvgPool1d": pool(nn.AdaptiveAvgPool1d, 1, 2), "AdaptiveAvgPool2d": pool(nn.AdaptiveAvgPool2d, 2, 2),
     "AdaptiveAvgPool3d": pool(nn.AdaptiveAvgPool3d, 3, 2), "AdaptiveMaxPool1d": pool(nn.AdaptiveMaxPool1d, 1, 2),
@@ -195,6 +198,12 @@ RECIPES = {
                              [lambda: [f(2, 4), lab(3, 4)], lambda: [f(2, 4), lab(2, 4) + 4], lambda: [f(2, 4), lab(2, 4, 3)]]),
     "NLLLoss": loss(nn.NLLLoss, lambda: [np.log(p(2, 4)), lab(2, 4)],
                     [lambda: [f(2, 4), lab(3, 4)], lambda: [f(2, 4), lab(2, 4) + 4], lambda: [f(2, 4), lab(2, 4, 3)]]),
+    "NLLLoss2d": loss(nn.NLLLoss2d, lambda: [np.log(p(2, 4, 2, 2)), lab(2, 4, 2, 2)],
+                      [lambda: [f(2, 4, 2, 2), lab(2, 4, 2, 3)]]),
+    "AdaptiveLogSoftmaxWithLoss": R(lambda b: nn.AdaptiveLogSoftmaxWithLoss(4, 6, [2, 4], backend=b),
+                                    lambda: [f(3, 4), lab(3, 6)],
+                                    [lambda: [f(3, 5), lab(3, 6)], lambda: [f(3, 4), lab(2, 6)],
+                                     lambda: [f(3, 4), lab(3, 6) + 6]]),
     "MultiMarginLoss": loss(nn.MultiMarginLoss, lambda: [f(2, 4), lab(2, 4)],
                             [lambda: [f(2, 4), lab(3, 4)], lambda: [f(2, 4), lab(2, 4) + 4]]),
     "MultiLabelMarginLoss": loss(nn.MultiLabelMarginLoss, lambda: [f(2, 4), np.array([[1, 2, -1, 0], [3, -1, 0, 0]])],
@@ -209,4 +218,6 @@ RECIPES = {
     "TripletMarginWithDistanceLoss": loss(nn.TripletMarginWithDistanceLoss, lambda: [f(2, 4), f(2, 4), f(2, 4)],
                                           [lambda: [f(2, 4), f(2, 5), f(2, 4)]]),
 }
-CONTAINERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"}
+# (and the abstract bases of the recurrent layers and cells, which programs name only in isinstance checks)
+CONTAINERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "RNNBase",
+              "RNNCellBase"}

@@ -1,5 +1,5 @@
-"""ChannelShuffle and LocalResponseNorm (layers and F.* forms) against PyTorch on every backend, with gradient
-checks."""
+"""ChannelShuffle, LocalResponseNorm (layers and F.* forms) and CrossMapLRN2d against PyTorch on every backend, with
+gradient checks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 
 import anynn.nn as nn
 from tests.nn.oracle import function_case_matches_torch, layer_case_matches_torch
-from tests.helpers import make
+from tests.helpers import check_gradients, compare_with_torch, make
 
 # (name, anynn layer, PyTorch layer, input shape, positive input)
 LAYERS = [
@@ -17,6 +17,9 @@ LAYERS = [
     ("lrn", lambda: nn.LocalResponseNorm(3, 1e-2, 0.75, 2.0), lambda: torch.nn.LocalResponseNorm(3, 1e-2, 0.75, 2.0),
      (2, 5, 4, 3), False),
     ("lrn-3d", lambda: nn.LocalResponseNorm(4), lambda: torch.nn.LocalResponseNorm(4), (2, 5, 4), False),
+    # (the one kind of case where PyTorch's hand-written backward is the derivative of its forward: see below)
+    ("cross-map-lrn", lambda: nn.CrossMapLRN2d(4, 0.5, 0.75, 2.0), lambda: torch.nn.CrossMapLRN2d(4, 0.5, 0.75, 2.0),
+     (2, 2, 3, 3), False),
 ]
 
 
@@ -42,3 +45,21 @@ def test_errors_name_the_function():
         nn.ChannelShuffle(3)(x)
     with pytest.raises(ValueError, match="local_response_norm"):
         nn.LocalResponseNorm(2)(make("numpy", np.ones((2, 3), np.float32)))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5])
+def test_cross_map_lrn_values_as_torch_and_its_gradient_is_their_derivative(backend, size):
+    """CrossMapLRN2d's values are PyTorch's, window quirk included (channel 0 stays in every sum from channel
+    ``int((size - 1) / 2 + 1)`` on, so they differ from LocalResponseNorm's); the gradient is their derivative,
+    checked by central differences (PyTorch's backward is not, see the differences page)."""
+    x = np.random.default_rng(size).standard_normal((2, 7, 2, 3))
+    compare_with_torch(backend, nn.CrossMapLRN2d(size, 0.5, 0.75, 1.5), torch.nn.CrossMapLRN2d(size, 0.5, 0.75, 1.5),
+                       x, rtol=1e-10, atol=1e-12, differentiable=[False])
+    check_gradients(backend, lambda x: nn.CrossMapLRN2d(size, 0.5, 0.75, 1.5)(x), x[:1, :, :1])
+    lrn = torch.nn.LocalResponseNorm(size, 0.5, 0.75, 1.5)(torch.tensor(x)).numpy()
+    reach = int((size - 1) / 2 + 1)
+    ours = nn.CrossMapLRN2d(size, 0.5, 0.75, 1.5)(make(backend, x)).numpy()
+    np.testing.assert_allclose(ours[:, :reach], lrn[:, :reach], rtol=1e-12)
+    assert size == 1 or np.abs(ours[:, reach + 1:] - lrn[:, reach + 1:]).max() > 1e-3
+    with pytest.raises(ValueError, match="CrossMapLRN2d: Expected input to be 4D, got 3D instead"):
+        nn.CrossMapLRN2d(size)(make(backend, x[0]))

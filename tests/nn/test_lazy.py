@@ -75,6 +75,27 @@ def test_an_optimizer_built_before_the_first_call_trains_the_drawn_parameters():
     assert losses[-1] < losses[0]
 
 
+def test_placeholders_are_uninitialized_parameters_and_buffers_as_torch():
+    """The placeholders' classes are PyTorch's (init loops skip ``isinstance(p, UninitializedParameter)``); the first
+    call makes them plain Parameters and Tensors, the same objects; ``materialize`` gives one a shape by hand."""
+    for lib in (anynn, torch):
+        nn, lazy = lib.nn, lib.nn.parameter.is_lazy
+        bn = nn.LazyBatchNorm1d()
+        assert isinstance(bn.weight, nn.UninitializedParameter) and isinstance(bn.weight, nn.Parameter)
+        assert isinstance(bn.running_mean, nn.UninitializedBuffer) and lazy(bn.running_mean)
+        assert type(bn.num_batches_tracked) is lib.Tensor
+        weight = bn.weight
+        bn(lib.ones(4, 3))
+        assert type(bn.weight) is nn.Parameter and bn.weight is weight and not lazy(weight)
+        assert type(bn.running_mean) is lib.Tensor and tuple(bn.running_mean.shape) == (3,)
+        p = nn.LazyLinear(2).weight
+        p.materialize((2, 5))
+        assert type(p) is nn.Parameter and tuple(p.shape) == (2, 5) and p.requires_grad
+    skipped = [n for n, p in anynn.nn.LazyLinear(2).named_parameters()
+               if not isinstance(p, anynn.nn.parameter.UninitializedParameter)]
+    assert skipped == []
+
+
 def test_loading_a_state_dict_draws_the_shapes_it_gives():
     source = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(),
                                  torch.nn.Linear(4 * 4 * 4, 2))

@@ -781,3 +781,14 @@ def test_regression_loss_weight_as_torch(backend, name, reduction):
         getattr(TF, name)(torch.tensor(x), torch.tensor(y), weight=torch.tensor(w[0]))
     with pytest.raises(ValueError, match=f"{name}: weight must have the input's shape"):
         getattr(F, name)(make(backend, x), make(backend, y), weight=make(backend, w[0]))
+
+
+def test_nll_loss_2d_is_the_deprecated_name_of_nll_loss():
+    x = np.log(np.random.default_rng(0).dirichlet(np.ones(3), (2, 2, 2)).transpose(0, 3, 1, 2))
+    target = np.array([[[0, 2], [1, 1]], [[2, 0], [0, 1]]])
+    with pytest.warns(FutureWarning, match="NLLLoss2d. has been deprecated"):
+        ours = anynn.nn.NLLLoss2d(reduction="sum")
+    theirs = torch.nn.NLLLoss2d(reduction="sum")
+    assert isinstance(ours, anynn.nn.NLLLoss)
+    np.testing.assert_allclose(ours(anynn.tensor(x), anynn.tensor(target)).numpy(),
+                               theirs(torch.tensor(x), torch.tensor(target)).numpy(), rtol=1e-12)

@@ -93,6 +93,35 @@ def test_registration_and_traversal():
     assert out.shape == (5, 1)
 
 
+def test_buffer_assignment_registers_as_torch():
+    """``self.x = nn.Buffer(t, persistent=...)`` registers a buffer (PyTorch >= 2.5); ``isinstance(t, nn.Buffer)``
+    holds for what Buffer made; re-assigning a Buffer to a registered name takes its ``persistent``."""
+    def build(lib):
+        m = lib.nn.Module()
+        m.mask = lib.nn.Buffer(lib.ones(2), persistent=False)
+        m.table = lib.nn.Buffer(lib.arange(3.0))
+        m.plain = lib.zeros(1)
+        return m
+
+    ours, theirs = build(anynn), build(torch)
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()] == ["mask", "table"]
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["table"]
+    for lib, m in ((anynn, ours), (torch, theirs)):
+        assert isinstance(m.table, lib.nn.Buffer) and not isinstance(m.plain, lib.nn.Buffer)
+        assert type(m.table) is lib.Tensor and m.table.persistent and not m.mask.persistent
+        m.table = lib.nn.Buffer(lib.ones(3), persistent=False)
+        assert list(m.state_dict()) == []
+        leaf = lib.ones(2, requires_grad=True)
+        made = lib.nn.Buffer(leaf)
+        assert made.requires_grad and made is not leaf and made.grad_fn is None
+        assert tuple(lib.nn.Buffer().shape) == (0,)
+    np.testing.assert_array_equal(ours.table.numpy(), np.ones(3))
+    with pytest.raises(TypeError, match="cannot be assigned|is a Parameter"):
+        p = Module()
+        p.w = Parameter(anynn.ones(2))
+        p.w = anynn.nn.Buffer(anynn.ones(2))
+
+
 def test_setattr_before_super_init_is_explained():
     class Broken(Module):
         def __init__(self) -> None:

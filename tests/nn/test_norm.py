@@ -156,6 +156,48 @@ def test_running_statistics_follow_torch(backend, rng, kind, momentum, dtype):
     np.testing.assert_allclose(ours(make(backend, x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), **tol)
 
 
+def test_sync_batch_norm_in_one_process_is_torchs(backend, rng):
+    """SyncBatchNorm over (N, C, *) of any rank >= 2 as PyTorch's in one process (which runs batch_norm): outputs,
+    gradients and running statistics; convert_sync_batchnorm swaps every BatchNorm*d, sharing its state."""
+    from anynn import nn
+
+    x = rng.standard_normal((4, 3, 2, 2, 2))
+    compare_module_with_torch(backend, nn.SyncBatchNorm(3, momentum=None), torch.nn.SyncBatchNorm(3, momentum=None),
+                              x, rtol=1e-10, atol=1e-12)
+    ours = nn.Sequential(nn.Conv1d(2, 3, 1), nn.BatchNorm1d(3), nn.Sequential(nn.BatchNorm2d(2, affine=False)))
+    theirs = torch.nn.Sequential(torch.nn.Conv1d(2, 3, 1), torch.nn.BatchNorm1d(3),
+                                 torch.nn.Sequential(torch.nn.BatchNorm2d(2, affine=False)))
+    ours[1].eval(), theirs[1].eval()
+    weight, mean = ours[1].weight, ours[1].running_mean
+    ours, theirs = nn.SyncBatchNorm.convert_sync_batchnorm(ours), torch.nn.SyncBatchNorm.convert_sync_batchnorm(theirs)
+    assert repr(ours) == repr(theirs)
+    assert ours[1].weight is weight and ours[1].running_mean is mean and not ours[1].training
+    assert type(nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm3d(2))) is nn.SyncBatchNorm
+    ours[1].to(backend, dtype="float64")
+    theirs[1].double()
+    for _ in range(2):
+        batch = rng.standard_normal((5, 3, 4))
+        np.testing.assert_allclose(ours[1].train()(make(backend, batch)).numpy(),
+                                   theirs[1].train()(torch.tensor(batch)).detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours[1].running_var.numpy(), theirs[1].running_var.numpy(), rtol=1e-10)
+
+
+def test_sync_batch_norm_refuses_to_train_over_several_ranks():
+    """Per-rank statistics would differ from PyTorch's synchronized ones without a word: refused, naming the layer
+    and the ranks; eval mode (running statistics, no reduction in PyTorch either) runs."""
+    from types import SimpleNamespace
+
+    from anynn import nn
+
+    layer = nn.SyncBatchNorm(2, process_group=SimpleNamespace(world_size=4))
+    x = make("numpy", np.ones((3, 2), np.float32))
+    with pytest.raises(NotImplementedError, match="SyncBatchNorm: training with a data-parallel group of 4 ranks"):
+        layer(x)
+    assert tuple(layer.eval()(x).shape) == (3, 2)
+    with pytest.raises(ValueError, match=r"SyncBatchNorm: expected at least 2D input \(got 1D input\)"):
+        layer(make("numpy", np.ones(3, np.float32)))
+
+
 def test_eval_mode_leaves_running_statistics(backend, rng):
     bn = BatchNorm1d(2, backend=backend).eval()
     bn(make(backend, rng.standard_normal((3, 2)).astype("float32")))

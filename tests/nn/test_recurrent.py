@@ -608,3 +608,14 @@ def test_complex_cells_match_torch_and_relu_is_refused_as_torch(backend, rng, ce
             torch.nn.RNNCell(3, 4, nonlinearity="relu", dtype=torch.complex64)(torch.tensor(x))
         with pytest.raises(NotImplementedError, match="clamp is not supported for complex types"):
             relu(make(backend, x))
+
+
+def test_base_classes_are_pytorchs_for_isinstance_checks():
+    """Programs test ``isinstance(m, nn.RNNBase)`` / ``nn.RNNCellBase`` (initialisers, weight-drop wrappers)."""
+    for lib in (anynn, torch):
+        nn = lib.nn
+        assert all(isinstance(m, nn.RNNBase) for m in (nn.RNN(2, 3), nn.LSTM(2, 3), nn.GRU(2, 3)))
+        assert all(isinstance(m, nn.RNNCellBase) for m in (nn.RNNCell(2, 3), nn.LSTMCell(2, 3), nn.GRUCell(2, 3)))
+        assert not isinstance(nn.LSTMCell(2, 3), nn.RNNBase) and not isinstance(nn.LSTM(2, 3), nn.RNNCellBase)
+    assert anynn.nn.modules.rnn.RNNBase is anynn.nn.RNNBase
+
