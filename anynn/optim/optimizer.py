@@ -26,6 +26,7 @@ from ..autograd.tensor import Tensor, mark_all_modified
 from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array
 from ..backend.arrays import at_set
 from ..backend.transfer import transfer
+from .complex_params import is_complex_dtype, update_as_real
 from .param_state import ParamState
 from .validation import check_hyperparameters
 
@@ -45,7 +46,7 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = ParamState()  # also state[param], as PyTorch's
         # (backend, dtype) each parameter's state was made for: `Module.to` may move the parameter later
-        self._state_home: dict[int, tuple[Any, Any]] = {}
+        self._state_home: dict[int, tuple[Any, Any, bool]] = {}  # (backend, dtype, whether complex)
         if isinstance(params, Tensor):  # list() of it would iterate its rows, each a new non-leaf tensor
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or dicts, got a Tensor "
                             f"(pass [tensor])")
@@ -157,6 +158,7 @@ class Optimizer:
                     home = homes.get(pid)
                     if state is None or home is None or home[0] is not backend or home[1] is not data.dtype:
                         state = self._settle_state(p, state, home)  # the first step, or the parameter moved
+                        home = homes[pid]
                     g = grad.array
                     if adjusted:
                         if maximize:
@@ -165,7 +167,11 @@ class Optimizer:
                             data = _scale(data, shrink)
                         elif decay:
                             g = g + decay * data
-                    p.array = in_shared_memory(backend, kept, update(data, g, state, group, backend))
+                    if home[2]:  # a complex parameter: PyTorch's update of its real view
+                        new = update_as_real(update, data, g, state, group, backend)
+                    else:
+                        new = update(data, g, state, group, backend)
+                    p.array = in_shared_memory(backend, kept, new)
                     changed.append(p)
         finally:
             if changed:  # Functions recorded before this step refuse to backward through these parameters
@@ -177,8 +183,8 @@ class Optimizer:
         """``p``'s state, made at its first step, and moved to ``p``'s backend and dtype if ``p`` moved since."""
         if state is None:
             state = self.state[id(p)] = {}
-        new_home = (p.backend, p.array.dtype)
-        if state and home != new_home:
+        new_home = (p.backend, p.array.dtype, is_complex_dtype(p.backend, p.array.dtype))
+        if state and (home is None or home[:2] != new_home[:2]):
             _follow_parameter(state, p)
         self._state_home[id(p)] = new_home
         return state
@@ -221,7 +227,7 @@ class Optimizer:
             p = params[int(key)]
             entries = state[id(p)] = {name: _to_param_backend(value, p) for name, value in saved_state.items()}
             _follow_parameter(entries, p)
-            homes[id(p)] = (p.backend, p.array.dtype)
+            homes[id(p)] = (p.backend, p.array.dtype, is_complex_dtype(p.backend, p.array.dtype))
             for name, value in entries.items():
                 if self.state_shaped_like_params and int(getattr(value, "ndim", 0)) > 0 and \
                         tuple(value.shape) != tuple(p.shape):

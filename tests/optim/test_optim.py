@@ -409,6 +409,44 @@ def test_optimizer_closure_and_zero_grad(backend):
     assert p.grad is None
 
 
+# -- complex parameters: PyTorch updates the real view (real and imaginary parts as two real parameters) ------
+COMPLEX_CONFIGS = [
+    (SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    (Adam, dict(lr=0.05, amsgrad=True)), (AdamW, dict(lr=0.05, maximize=True)),
+    (RMSprop, dict(lr=0.01, centered=True, momentum=0.5)), (Adagrad, dict(lr=0.1, initial_accumulator_value=0.5)),
+    (Adadelta, dict(lr=0.5)), (Adamax, dict(lr=0.05)), (NAdam, dict(lr=0.05)), (RAdam, dict(lr=0.05)),
+    (ASGD, dict(lr=0.05, t0=2)), (Rprop, dict(lr=0.05)),
+]
+
+
+@pytest.mark.jax(run=False)  # (the real view is portable code: eager JAX would add seconds, not coverage)
+@pytest.mark.parametrize("config", COMPLEX_CONFIGS, ids=_config_id)
+def test_complex_parameters_match_torch(backend, config):
+    """Parameters after each step and the state (complex, the parameter's shape) as torch.optim's; anynn used the
+    complex arithmetic (|g|² against PyTorch's re(g)² and im(g)² separately)."""
+    cls, options = config
+    rng = np.random.default_rng(5)
+    shapes = [(3, 2), ()]
+    weights = [rng.standard_normal(s) + 1j * rng.standard_normal(s) for s in shapes]
+    grads = [[rng.standard_normal(s) + 1j * rng.standard_normal(s) for s in shapes] for _ in range(6)]
+    params = [Parameter(np.asarray(w), backend=backend, dtype="complex128") for w in weights]
+    tparams = [torch.tensor(w, requires_grad=True) for w in weights]
+    ours, theirs = cls(params, **options), TORCH[cls](tparams, **options)
+    for step, step_grads in enumerate(grads):
+        for p, tp, g in zip(params, tparams, step_grads):
+            p.grad, tp.grad = anynn.tensor(np.asarray(g), backend=backend), torch.tensor(g)
+        ours.step()
+        theirs.step()
+        for p, tp in zip(params, tparams):
+            np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=f"step {step}")
+    for p, tp in zip(params, tparams):
+        for name, value in theirs.state[tp].items():
+            if value.ndim:
+                mine = np.asarray(backend_of(ours.state[p][name]).to_host(ours.state[p][name]))
+                assert mine.dtype == np.complex128, name
+                np.testing.assert_allclose(mine, value.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+
+
 # -- Lion against its published rule ------------------------------------------------------------------
 
 
