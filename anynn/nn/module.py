@@ -546,6 +546,12 @@ class Module:
         error_msgs)`` before `load_state_dict` reads anything (it may rename keys of the copy it is given)."""
         return state_hooks.register(self, "load_pre", hook)
 
+    def _register_load_state_dict_pre_hook(self, hook: Any, with_module: bool = False) -> Any:
+        """PyTorch's older private spelling, still what checkpoint converters use (gpt-fast's merged ``wqkv``, timm):
+        ``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``, with the
+        module first only where ``with_module``."""
+        return state_hooks.register(self, "load_pre", hook if with_module else state_hooks.without_module(hook))
+
     def register_load_state_dict_post_hook(self, hook: Any) -> Any:
         """Call ``hook(module, incompatible_keys)`` once the keys are matched, before ``strict`` judges them (it
         may remove entries from the two lists in place; it must return None)."""

@@ -77,6 +77,11 @@ def save_into(module: Any, out: Any, prefix: str, keep_vars: bool, base: type) -
             raise RuntimeError("state_dict post-hook must return None")
 
 
+def without_module(hook: Any) -> Any:
+    """``hook`` called without the module it is registered on (PyTorch's private hooks' calling convention)."""
+    return lambda module, *args: hook(*args)
+
+
 def run_load_pre_hooks(named: Iterable[tuple[str, Any]], state: dict[str, Any], strict: bool,
                        missing: list[str], unexpected: list[str], errors: list[str]) -> None:
     for name, module in named:

@@ -226,6 +226,25 @@ def _renaming_load(lib):
     return _values(m.weight), sorted(given), tuple(keys)
 
 
+def _private_load_pre_hook(lib, with_module, remove=False):
+    """gpt-fast's Attention.load_hook: checkpoints keep wq/wk/wv, the module one merged wqkv (PyTorch's private
+    spelling, the hook without the module unless with_module=True)."""
+    m, seen = lib.nn.Sequential(lib.nn.Linear(2, 6, bias=False)), []
+
+    def merge(*args):
+        seen.append(type(args[0]).__name__ if with_module else len(args))
+        state, prefix = args[1:3] if with_module else args[:2]
+        if prefix + "wq" in state:
+            state[prefix + "weight"] = lib.cat([state.pop(prefix + n) for n in ("wq", "wk", "wv")])
+
+    handle = m[0]._register_load_state_dict_pre_hook(merge, with_module=with_module)
+    if remove:
+        handle.remove()
+    given = {f"0.{n}": lib.full((2, 2), float(i)) for i, n in enumerate(("wq", "wk", "wv"))}
+    keys = m.load_state_dict(given, strict=False)
+    return None if remove else _values(m[0].weight), sorted(given), tuple(keys), seen  # removed: weight not loaded
+
+
 def _extra_state_round_trip(lib):
     a, b = _counter(lib), _counter(lib)
     a.calls = 5
@@ -246,6 +265,9 @@ STATE_HOOK_CASES = {
     "state_dict_hook_removed": lambda lib: (lambda m, seen: (m.register_state_dict_pre_hook(
         lambda *a: seen.append(1)).remove(), m.state_dict(), seen)[2])(_linear(lib), []),
     "load_pre_hook_renames_keys": _renaming_load,
+    "private_load_pre_hook_merges_keys": lambda lib: _private_load_pre_hook(lib, with_module=False),
+    "private_load_pre_hook_with_module": lambda lib: _private_load_pre_hook(lib, with_module=True),
+    "private_load_pre_hook_removed": lambda lib: _private_load_pre_hook(lib, with_module=False, remove=True),
     "load_post_hook_clears_unexpected": lambda lib: (lambda m: (m.register_load_state_dict_post_hook(
         lambda mod, keys: keys.unexpected_keys.clear()), tuple(m.load_state_dict(
             {**m.state_dict(), "extra": lib.ones(1)})))[1])(_linear(lib)),
