@@ -92,6 +92,32 @@ def test_constructor_and_forward_signatures_match_torch(name):
             assert ours[key].kind == p.kind, f"{name}.{method}({key})"
 
 
+def test_cosine_similarity_second_derivative_where_eps_clamps_the_norms(backend):
+    """Norms below eps: the gradient is PyTorch's, and its derivative (d sum(g1 * v) / d(x1, x2)) PyTorch's gradient
+    differenced element by element; PyTorch 2.13's own double backward is off there (the differences page)."""
+    r = np.random.default_rng(7)
+    a, b = 0.3 * r.standard_normal((3, 2)), 0.3 * r.standard_normal((3, 2))  # norms 0.09 .. 0.40, eps 0.5
+    w, v = r.standard_normal(3), r.standard_normal((3, 2))
+
+    def torch_g1v(a_: np.ndarray, b_: np.ndarray) -> float:
+        x, y = torch.tensor(a_, requires_grad=True), torch.tensor(b_)
+        (g1,) = torch.autograd.grad((TF.cosine_similarity(x, y, eps=0.5) * torch.tensor(w)).sum(), x)
+        return float((g1 * torch.tensor(v)).sum())
+
+    x, y = make(backend, a, requires_grad=True), make(backend, b, requires_grad=True)
+    g1, _ = anynn.autograd.grad((F.cosine_similarity(x, y, eps=0.5) * make(backend, w)).sum(), (x, y),
+                                create_graph=True)
+    ours = anynn.autograd.grad((g1 * make(backend, v)).sum(), (x, y))
+    for which, (arr, got) in enumerate(zip((a, b), ours)):
+        expected = np.zeros_like(arr)
+        for idx in np.ndindex(arr.shape):
+            up, down = [a.copy(), b.copy()], [a.copy(), b.copy()]
+            up[which][idx] += 1e-6
+            down[which][idx] -= 1e-6
+            expected[idx] = (torch_g1v(*up) - torch_g1v(*down)) / 2e-6
+        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6, atol=1e-8)
+
+
 def test_integer_inputs_as_torch(backend):
     # pairwise_distance computes integers in float32; cosine_similarity refuses two integer inputs
     a, b = np.array([[1, 2, 3], [0, -1, 4]]), np.array([[2, 2, 0], [1, 1, 1]])
