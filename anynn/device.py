@@ -8,9 +8,11 @@ devices, array_api_strict -> its own devices); the table is in `anynn.backend.to
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from .backend import Backend, get_backend
+from .backend.registry import default_backend_set_to
 from .backend.torch_names import DEVICE_TYPES, backend_for_device, device_parts, native_device_parts
 
 
@@ -65,6 +67,17 @@ class device:  # noqa: N801 - PyTorch's name (torch.device)
             return get_backend(self._backend_key)
         return backend_for_device(self.type, self.index, get_backend(like))
 
+    def __enter__(self) -> "device":
+        """``with torch.device(d):``: factories given no device make their tensors on ``d`` inside the block (as
+        `set_default_device` does, for the block only); the default before comes back on exit."""
+        scope = default_backend_set_to(self.backend_for())
+        scope.__enter__()
+        _entered().append(scope)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _entered().pop().__exit__(*exc)
+
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
@@ -82,6 +95,16 @@ class device:  # noqa: N801 - PyTorch's name (torch.device)
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
+
+
+_THREAD = threading.local()
+
+
+def _entered() -> list[Any]:
+    """This thread's open ``with device(...)`` blocks, innermost last (a device object may be entered twice)."""
+    if not hasattr(_THREAD, "scopes"):
+        _THREAD.scopes = []
+    return _THREAD.scopes
 
 
 def is_device_spec(spec: Any) -> bool:

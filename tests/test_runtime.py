@@ -85,6 +85,26 @@ def test_default_device_sets_the_default_backend(restored):
         assert anynn.zeros(2).backend.name == "numpy"  # unchanged
 
 
+def test_a_device_as_a_context_is_the_default_inside_the_block(restored):
+    """``with torch.device(d):`` (gpt-fast's setup_caches, HF's model construction): factories with no device make
+    their tensors on ``d`` inside the block; the default before comes back on exit, also after an error."""
+    with torch.device("cpu") as entered:
+        assert torch.zeros(1).device == entered == torch.device("cpu")
+    with anynn.device("cpu") as entered:
+        assert anynn.zeros(1).backend.name == "numpy" and entered == anynn.device("cpu")
+    elsewhere = anynn.zeros(1, backend="array_api_strict:device1").device
+    with elsewhere:
+        assert str(anynn.zeros(2).device) == "device1" and str(anynn.nn.Linear(2, 2).weight.device) == "device1"
+        with anynn.device(anynn.zeros(1, backend="torch").device):
+            assert anynn.zeros(1).backend.name == "torch"
+        assert str(anynn.zeros(1).device) == "device1"
+    assert anynn.zeros(1).backend.name == "numpy"
+    with pytest.raises(ValueError, match="inside"):
+        with elsewhere:
+            raise ValueError("inside")
+    assert anynn.zeros(1).backend.name == "numpy"
+
+
 def test_default_tensor_type_is_the_default_dtype():
     for lib in (anynn, torch):  # PyTorch warns once per process, anynn every time
         with warnings.catch_warnings(record=True) as seen:
