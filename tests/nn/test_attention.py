@@ -348,6 +348,26 @@ def test_multihead_attention_zero_length_as_torch(backend, lengths):
         np.testing.assert_allclose(p.grad.numpy(), theirs[name].grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
 
 
+@pytest.mark.parametrize("mask_shape", [(3, 4), (1, 1, 3, 4), (2, 3, 4)], ids=str)
+def test_attention_of_an_empty_batch_with_a_mask_as_torch(backend, mask_shape):
+    """A mask broadcasts over an empty batch (a size 1 against 0 gives 0): anynn refused it as not broadcasting."""
+    rng = np.random.default_rng(4)
+    q, k, v = rng.standard_normal((0, 2, 3, 2)), rng.standard_normal((0, 2, 4, 2)), rng.standard_normal((0, 2, 4, 3))
+    mask = rng.standard_normal(mask_shape)
+    out = scaled_dot_product_attention(*(make(backend, a) for a in (q, k, v)), attn_mask=make(backend, mask))
+    expected = F_TORCH.scaled_dot_product_attention(*(torch.tensor(a) for a in (q, k, v)), attn_mask=torch.tensor(mask))
+    assert tuple(out.shape) == tuple(expected.shape) == (0, 2, 3, 3)
+    if len(mask_shape) == 2:  # the layer: an (L, S) mask with a batch of none
+        torch.manual_seed(0)
+        ref = torch.nn.MultiheadAttention(4, 2, batch_first=True, dtype=torch.float64)
+        ours = MultiheadAttention(4, 2, batch_first=True, backend=backend, dtype="float64")
+        copy_torch_weights(ours, ref)
+        x = rng.standard_normal((0, 3, 4))
+        got, _ = ours(*(make(backend, x),) * 3, attn_mask=make(backend, mask[:, :3]))
+        want, _ = ref(*(torch.tensor(x),) * 3, attn_mask=torch.tensor(mask[:, :3]))
+        assert tuple(got.shape) == tuple(want.shape) == (0, 3, 4)
+
+
 # -- seeded random configurations against PyTorch -----------------------------------------------------
 
 
