@@ -3,7 +3,7 @@
 `Independent`, `Laplace`, `LogNormal`, `LowRankMultivariateNormal`, `MixtureSameFamily`, `Multinomial`,
 `MultivariateNormal`, `NegativeBinomial`, `Normal`, `OneHotCategorical`, `Poisson`, `RelaxedBernoulli`,
 `RelaxedOneHotCategorical`, `StudentT`, `Uniform`, `TransformedDistribution` with the transforms of
-``torch.distributions.transforms``, `kl_divergence` with `register_kl`).
+``torch.distributions.transforms``, `kl_divergence` with `register_kl`, ``constraints`` and ``utils``).
 
 ``log_prob``/``entropy``/``rsample`` are recorded in the graph (differentiable in the parameters); samples
 come from anynn's generators, so they follow PyTorch's laws with other numbers.
@@ -31,8 +31,12 @@ from . import transforms
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .transformed_distribution import TransformedDistribution
-from .transforms import (AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, TanhTransform,
-                         Transform)
+from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTransform, CorrCholeskyTransform,
+                         CumulativeDistributionTransform, ExpTransform, IndependentTransform, LowerCholeskyTransform,
+                         PositiveDefiniteTransform, PowerTransform, ReshapeTransform, SigmoidTransform,
+                         SoftmaxTransform, SoftplusTransform, StackTransform, StickBreakingTransform, TanhTransform,
+                         Transform, identity_transform)
+from . import utils  # noqa: F401  (torch.distributions.utils)
 from .uniform import Uniform
 from . import kl_families  # noqa: F401,E402  (registers the KL pairs of the families above)
 
@@ -43,4 +47,7 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "LowRankMultivariateNormal", "MultivariateNormal", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "TransformedDistribution", "Uniform", "kl_divergence", "register_kl",
            "transforms", "constraints", "AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
-           "TanhTransform", "Transform"]
+           "TanhTransform", "Transform", "AbsTransform", "CatTransform", "CorrCholeskyTransform",
+           "CumulativeDistributionTransform", "IndependentTransform", "LowerCholeskyTransform",
+           "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SoftmaxTransform", "SoftplusTransform",
+           "StackTransform", "StickBreakingTransform", "identity_transform"]

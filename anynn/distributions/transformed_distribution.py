@@ -6,7 +6,9 @@ from typing import Any, Sequence
 
 from ..autograd.tensor import Tensor
 from .distribution import Distribution
-from .transforms import Transform, sum_rightmost
+from .independent import Independent
+from . import constraints
+from .transforms import ComposeTransform, Transform, sum_rightmost
 
 
 class TransformedDistribution(Distribution):
@@ -27,12 +29,33 @@ class TransformedDistribution(Distribution):
         if not all(isinstance(t, Transform) for t in transforms):
             raise ValueError(f"TransformedDistribution: transforms must be a Transform or a list of Transforms, got "
                              f"{[type(t).__name__ for t in transforms]}")
+        chain = transforms[0] if len(transforms) == 1 else ComposeTransform(transforms)
+        base_shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
+        base_event_dim = len(base_distribution.event_shape)
+        if len(base_shape) < chain.domain.event_dim:
+            raise ValueError(f"TransformedDistribution: base_distribution needs at least {chain.domain.event_dim} "
+                             f"dimensions, but got {len(base_shape)}")
+        shape = chain.forward_shape(base_shape)
+        expanded = chain.inverse_shape(shape)
+        if expanded != base_shape:  # a transform's parameters broadcast the base (PyTorch's expansion)
+            base_distribution = base_distribution.expand(expanded[:len(expanded) - base_event_dim])
+        reinterpreted = chain.domain.event_dim - base_event_dim
+        if reinterpreted > 0:  # the transforms read whole events of more axes than the base has
+            base_distribution = Independent(base_distribution, reinterpreted)
         self.base_dist = base_distribution
         self.transforms = transforms
-        shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
-        event_dim = max([len(base_distribution.event_shape)] + [t.event_dim for t in transforms])
+        event_dim = max(chain.codomain.event_dim, base_event_dim + chain.codomain.event_dim - chain.domain.event_dim)
         cut = len(shape) - event_dim
         super().__init__(shape[:cut], shape[cut:], validate_args)
+
+    @property
+    def support(self) -> Any:  # type: ignore[override]
+        """The last transform's codomain, over the whole event (PyTorch's)."""
+        if not self.transforms:
+            return self.base_dist.support
+        support = self.transforms[-1].codomain
+        extra = len(self.event_shape) - support.event_dim
+        return constraints.independent(support, extra) if extra > 0 else support
 
     @property
     def has_rsample(self) -> bool:  # type: ignore[override]
@@ -58,7 +81,8 @@ class TransformedDistribution(Distribution):
         y = value
         for t in reversed(self.transforms):
             x = t.inv(y)
-            log_prob = log_prob - sum_rightmost(t.log_abs_det_jacobian(x, y), event_dim - t.event_dim)
+            event_dim += t.domain.event_dim - t.codomain.event_dim
+            log_prob = log_prob - sum_rightmost(t.log_abs_det_jacobian(x, y), event_dim - t.domain.event_dim)
             y = x
         return log_prob + sum_rightmost(self.base_dist.log_prob(y), event_dim - len(self.base_dist.event_shape))
 
