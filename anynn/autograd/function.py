@@ -62,6 +62,17 @@ class Function:
     # whole and a tensor it made once (``x = leaf.float()``) is differentiated through again on later steps, as
     # PyTorch's nodes without saved values are
     keeps_edges: bool = False
+    # True: a Python number saved for ``backward`` is a saved value, as PyTorch's wrapped scalars (``x * 2.0`` saves
+    # the 2.0): a backward without retain_graph releases the node, and a second one through it raises
+    saved_numbers_are_values: bool = False
+    # True: the outputs are views of the first input (basic indexing, reshape, permute, split: PyTorch's view
+    # operations). Made while nothing is recorded, an output still notes its source (``__dict__["_view_of"]``: this
+    # Function, its ``inputs`` the source alone), so a later in-place change of the view reaches the source, as the
+    # shared storage of PyTorch's views does (`anynn.functional.inplace.write_back_to_base`)
+    makes_view: bool = False
+    # True where such a "view" is a copy on every library (a diagonal is gathered): a change written into it is
+    # passed on to the source too
+    view_is_copy: bool = False
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
@@ -131,6 +142,10 @@ class Function:
             results._retains_grad = False
             results._requires_grad = record
             results._version = 0
+        if ctx is None and cls.makes_view:
+            fn.inputs = args[:1]
+            for view in results if type(results) is tuple else (results,):
+                view.__dict__["_view_of"] = fn
         if _anomaly_threads[0]:  # some thread detects anomalies: is it this one?
             hook = _thread.modes.anomaly_hook
             if hook is not None:

@@ -518,6 +518,10 @@ def _free(fn: Any) -> None:
         fn.inputs = None
         attributes.clear()
         return
+    if fn.saved_numbers_are_values:
+        fn.inputs = None
+        attributes.clear()
+        return
     inputs = []
     for t, needed in zip(fn.inputs, fn.needs_input_grad):
         inputs.append(Edge(t) if needed and t._ctx is not None and not t._retains_grad and type(t) is not Edge

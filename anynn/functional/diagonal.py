@@ -59,8 +59,11 @@ _SYMBOLIC = ("{name}: the {what} is a symbolic axis (an ONNX export with it in d
 
 
 class Diagonal(Function):
-    """Diagonal ``offset`` of the last two axes: ``(..., N, M)`` → ``(..., L)``."""
+    """Diagonal ``offset`` of the last two axes: ``(..., N, M)`` → ``(..., L)``. PyTorch's diagonal is a view: a
+    change of it reaches the matrix (`anynn.functional.inplace.write_back_to_base`)."""
 
+    makes_view = True
+    view_is_copy = True
     offset: int
 
     def forward(self, xp: Namespace, a: Any) -> Any:

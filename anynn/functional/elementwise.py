@@ -48,29 +48,38 @@ class Sub(Function):
 class Mul(Function):
     ties_constant_gradient = False  # g * other: a product by a constant is a constant, as PyTorch's
     fresh_gradients = True  # each a new product
+    saved_numbers_are_values = True
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
-        self.a, self.b = a, b
+        # what the backward reads, as PyTorch's: b for a's gradient, a for b's, else only shapes (a product by a
+        # constant or a mask keeps no array of its input alive, and a later in-place change of it is allowed)
+        ga, gb = self.needs_input_grad
+        self.shapes = (_shape(a), _shape(b))
+        self.a = a if gb else None
+        self.b = b if ga else None
         return a * b
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
-        return (sum_to_shape(xp, g * conj(xp, self.b), _shape(self.a)) if ga else None,
-                sum_to_shape(xp, g * conj(xp, self.a), _shape(self.b)) if gb else None)
+        return (sum_to_shape(xp, g * conj(xp, self.b), self.shapes[0]) if ga else None,
+                sum_to_shape(xp, g * conj(xp, self.a), self.shapes[1]) if gb else None)
 
 
 class Div(Function):
     ties_constant_gradient = False  # g / other: a constant over a constant, as PyTorch's
+    saved_numbers_are_values = True
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
-        self.a, self.b = a, b
+        self.shapes = (_shape(a), _shape(b))
+        self.a = a if self.needs_input_grad[1] else None  # (as Mul: a only for b's gradient)
+        self.b = b
         return a / b
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
         b = conj(xp, self.b)
         grad_a = g / b
-        return (sum_to_shape(xp, grad_a, _shape(self.a)) if ga else None,
-                sum_to_shape(xp, -grad_a * conj(xp, self.a) / b, _shape(self.b)) if gb else None)
+        return (sum_to_shape(xp, grad_a, self.shapes[0]) if ga else None,
+                sum_to_shape(xp, -grad_a * conj(xp, self.a) / b, self.shapes[1]) if gb else None)
 
 
 class Neg(Function):

@@ -209,6 +209,9 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         raise InvalidValueError(f"shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast to "
                                 f"indexing result of shape {selected}")
     if recording and (x._requires_grad or v._requires_grad):
+        from .inplace import refuse_piece_of_split, write_back_to_base
+
+        refuse_piece_of_split(x, "item assignment")
         view_of = x._ctx
         old = make_tensor(x.array, x.backend, x._ctx, x._index)
         old._requires_grad = x._requires_grad
@@ -216,12 +219,19 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         x.array, x._ctx, x._index, x._requires_grad = out.array, out._ctx, out._index, True
         mark_modified(x)
         note_new_producer(x, old)
-        from .inplace import write_back_to_base
-
         write_back_to_base(view_of, x)  # x a view of another tensor (x = y[0]; x[1] = v): y changes too
     else:
-        x.array = put(x.backend.xp, x.array, target, v.array, inplace=True)
+        # written into the array of a leaf (a view's source, sharing it, sees the change); a tensor that a Function
+        # made takes a new array (that Function may have saved the old one), which its source is then given
+        before = x.array
+        x.array = put(x.backend.xp, before, target, v.array, inplace=x._ctx is None)
         mark_modified(x)
+        from .inplace import copied_view_source, write_back_to_base
+
+        if x.array is not before:
+            write_back_to_base(x._ctx, x)
+        elif copied_view_source(x) is not None:
+            write_back_to_base(None, x)
 
 
 # -- gather / scatter along one dimension --------------------------------------------------------------

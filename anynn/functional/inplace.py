@@ -31,6 +31,7 @@ from ..backend import BackendMismatch, dtype_name, host_array
 from ..backend.arrays import write_all
 from ..backend.typing import Namespace
 from . import elementwise, shape
+from .diagonal import Diagonal
 
 _KINDS = ("bool", "integral", "real floating", "complex floating")
 
@@ -66,6 +67,7 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
     """
     recording = mode.local.modes.grad_enabled and (
         self._requires_grad or (isinstance(operand, Tensor) and operand._requires_grad))
+    view_of = None
     if recording:
         if self._ctx is None and self._requires_grad:
             raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
@@ -73,6 +75,7 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
         if _views_a_leaf_that_requires_grad(self):
             raise RuntimeError(f"a view of a leaf Variable that requires grad is being used in an in-place "
                                f"operation ({name}); change the leaf inside `with anynn.no_grad():`")
+        refuse_piece_of_split(self, name)
         view_of = self._ctx
         old = make_tensor(self.array, self.backend, self._ctx, self._index)  # the value before, as an input
         old._requires_grad = self._requires_grad
@@ -81,41 +84,65 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
     else:
         new = compute(self) if reshapes else _fit(self, name, compute(self))
         if not reshapes and self._ctx is None and is_writeable(self.array):
-            write_all(self.array, new.array)
+            write_all(self.array, new.array)  # (a view's source shares the array: it changes too)
+            view_of = copied_view_source(self)
         else:  # an immutable array, or one the Function that made this tensor may have saved
             self.array = new.array
+            if not reshapes:  # a view's source takes the new values
+                view_of = self.__dict__.get("_view_of", self._ctx)
     mark_modified(self)
     if recording:
         note_new_producer(self, old)
         if not reshapes:
             write_back_to_base(view_of, self)
+    elif view_of is not None:
+        write_back_to_base(view_of, self)
     return self
 
 
-def write_back_to_base(view_of: Any, view: Tensor) -> None:
-    """After a recorded in-place change of ``view``, hand its new values to the tensor it is a view of.
+def copied_view_source(t: Tensor) -> Any:
+    """The Function that made ``t`` where ``t`` is a view whose array is a copy (`Function.view_is_copy`: a
+    diagonal): a change written into that array must still be passed on to the source. None otherwise."""
+    source = t.__dict__.get("_view_of", t._ctx)
+    return source if getattr(source, "view_is_copy", False) else None
 
-    ``view_of``: the Function that made ``view`` before its first change. Where it is a view operation (basic
-    indexing, reshape, permute) of a tensor ``base``, ``base`` takes the new values through a recorded write
-    (``base[index] = view``, ``base.copy_(...)``), as PyTorch's shared storage and its CopySlices node do: the
-    overwritten part of ``base`` gets no gradient, the rest flows through ``view``'s new value. A view of a view
-    passes the change on up the chain. Views made while nothing was recorded have no such Function and are not
-    followed (see the differences page).
+
+def write_back_to_base(view_of: Any, view: Tensor) -> None:
+    """After an in-place change of ``view`` that gave it a new array, hand its new values to its source.
+
+    ``view_of``: the Function that made ``view`` before its first change; a view made while nothing was recorded
+    notes its own (``view.__dict__["_view_of"]``, see `Function.makes_view`). Where it is a view operation (basic
+    indexing, reshape, permute) of a tensor ``base``, ``base`` takes the new values through a write
+    (``base[index] = view``, ``base.copy_(...)``), recorded where the change was, as PyTorch's shared storage and
+    its CopySlices node do: the overwritten part of ``base`` gets no gradient, the rest flows through ``view``'s
+    new value. A view of a view passes the change on up the chain. (A change written into a shared array needs
+    none of this: NumPy's and PyTorch's views see it.)
     """
     view_of = view.__dict__.get("_view_of", view_of)  # the first change's record: later ones follow it too
-    if not isinstance(view_of, (shape.GetItem, shape.Reshape, shape.Permute)):
+    if not isinstance(view_of, (shape.GetItem, shape.Reshape, shape.Permute, shape.Split, Diagonal)):
         return
     view.__dict__["_view_of"] = view_of
     base = view_of.inputs[0] if getattr(view_of, "inputs", None) else None
     if not isinstance(base, Tensor):
         return
     # the value as of now: a later change of the view must not reach back into the write recorded here
+    requires_grad = view._requires_grad
     view = make_tensor(view.array, view.backend, view._ctx, view._index)
-    view._requires_grad = True
+    view._requires_grad = requires_grad
     if isinstance(view_of, shape.GetItem):
         if view_of.flips or tuple(base.shape) != view_of.shape:  # a reversed slice, or a base reshaped since
             return
         base[view_of.index] = view  # (Tensor.__setitem__: indexing imports this module)
+    elif isinstance(view_of, Diagonal):
+        if tuple(base.shape[-2:]) == (view_of.rows, view_of.cols):
+            from .torch_scatter_views import diagonal_scatter
+
+            base.copy_(diagonal_scatter(base, view, view_of.offset, -2, -1))
+    elif isinstance(view_of, shape.Split):  # piece ``_index`` (a change outside recording: see refuse_piece_of_split)
+        if tuple(base.shape) == view_of.shape:
+            start = sum(view_of.sizes[:view._index])
+            index = (slice(None),) * view_of.axis + (slice(start, start + view_of.sizes[view._index]),)
+            base[index] = view
     elif isinstance(view_of, shape.Reshape):
         if tuple(base.shape) == view_of.source:
             base.copy_(shape.reshape(view, view_of.source))
@@ -132,6 +159,21 @@ def _itself(before: Tensor, self: Tensor, operand: Any) -> Any:
     itself (``x.mul_(x)``, ``x.copy_(x)``, ``x.addcmul_(x, y)``): the recorded Function must read the old value,
     not the Tensor object that the change rebinds to the Function's own output (a loop in the graph)."""
     return before if operand is self else operand
+
+
+def refuse_piece_of_split(x: Tensor, name: str) -> None:
+    """PyTorch's refusal of a recorded in-place change of a view made by an operation that returns several views
+    (``split``, ``chunk``, ``unbind``), or of a view of one: its source would not see the change."""
+    ctx = x.__dict__.get("_view_of", x._ctx)
+    while isinstance(ctx, (shape.GetItem, shape.Reshape, shape.Permute, Diagonal)):
+        source = ctx.inputs[0] if getattr(ctx, "inputs", None) else None
+        if not isinstance(source, Tensor):
+            return
+        ctx = source.__dict__.get("_view_of", source._ctx)
+    if isinstance(ctx, shape.Split):
+        raise RuntimeError(f"{name}: this tensor is a view made by an operation that returns several views (split, "
+                           f"chunk, unbind), and such views cannot be changed in place while gradients are recorded "
+                           f"(PyTorch refuses it too); change a .clone() of it, or index the source instead")
 
 
 def _views_a_leaf_that_requires_grad(x: Tensor) -> bool:

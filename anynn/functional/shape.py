@@ -15,6 +15,7 @@ from ..backend.typing import Namespace
 
 
 class Reshape(Function):
+    makes_view = True
     shape: tuple[int, ...]
 
     def forward(self, xp: Namespace, a: Any) -> Any:
@@ -26,6 +27,7 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    makes_view = True
     axes: tuple[int, ...]
 
     def forward(self, xp: Namespace, a: Any) -> Any:
@@ -43,6 +45,8 @@ class GetItem(Function):
 
     Negative steps (which PyTorch tensors refuse) are read as the matching positive slice, then flipped.
     """
+
+    makes_view = True
 
     index: Any
 
@@ -199,6 +203,8 @@ class Stack(Function):
 
 class Split(Function):
     """Consecutive pieces of ``sizes`` along ``axis``; missing output gradients count as zeros."""
+
+    makes_view = True
 
     sizes: tuple[int, ...]
     axis: int

@@ -447,6 +447,109 @@ def test_inplace_on_a_view_of_a_non_leaf_changes_the_base_as_torch(backend, view
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
 
 
+# writes through views made while nothing was recorded (of a tensor that needs no gradient), and changes of recorded
+# views under no_grad(): the source takes the new values and, while recording, the gradient (PyTorch's CopySlices)
+UNRECORDED_VIEW_WRITES = {
+    "index_copy": lambda out, x: out[1].copy_(x * 2.0),
+    "narrow_copy": lambda out, x: out.narrow(0, 1, 1).copy_(x[None]),
+    "select_add": lambda out, x: out.select(0, 2).add_(x),
+    "view_of_view": lambda out, x: out.view(6)[2:4].copy_(x),
+    "transposed": lambda out, x: out.t()[1].mul_(x[0]).add_(x[1]),
+    "unsqueezed": lambda out, x: out.unsqueeze(0)[0, 1].copy_(x),
+    "item_of_view": lambda out, x: out[1].__setitem__(0, x[0]),
+    "column": lambda out, x: out[..., 0].copy_(x.sum() * x[[0, 1, 0]]),
+    "flattened": lambda out, x: out.flatten()[1:3].copy_(x),
+    "permuted": lambda out, x: out.permute(1, 0)[:, 1].copy_(x),
+    "two_rows": lambda out, x: (out[0].copy_(x), out[2].copy_(x * 3.0)),
+    "diagonal": lambda out, x: out.diagonal().copy_(x),  # a gathered copy in anynn: passed back all the same
+    "lower_diagonal": lambda out, x: (out.add_(1.0), out.diagonal(-1).mul_(x[0]).add_(x)),
+}
+RECORDED_VIEW_CHANGES_UNDER_NO_GRAD = {
+    "index_zero": lambda h: h[0].zero_(),
+    "view_mul": lambda h: h.view(6).mul_(3.0),
+    "piece_of_split": lambda h: h.split(1)[1].fill_(5.0),
+    "item_of_view": lambda h: h[1].__setitem__(0, 7.0),
+    "diagonal": lambda h: h.diagonal().zero_(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNRECORDED_VIEW_WRITES))
+def test_writes_through_views_made_while_nothing_was_recorded_reach_the_source(backend, case):
+    """``out = zeros(...); out[i].copy_(x)`` with x requiring grad: out takes x's values and x the gradient (the
+    view notes its source though nothing was recorded when it was taken). Before, out stayed zeros."""
+    rng = np.random.default_rng(3)
+    x0, k = rng.standard_normal(2), rng.standard_normal((3, 2))
+
+    def run(out, x, weights):
+        UNRECORDED_VIEW_WRITES[case](out, x)
+        (out * weights).sum().backward()
+        return out.detach().numpy(), x.grad.numpy()
+
+    got = run(make(backend, np.zeros((3, 2))), make(backend, x0, requires_grad=True), make(backend, k))
+    expected = run(torch.zeros(3, 2, dtype=torch.float64), torch.tensor(x0, requires_grad=True), torch.tensor(k))
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
+def test_a_view_taken_under_no_grad_then_written_while_recording_reaches_the_source(backend):
+    """PyTorch refuses this (a view made in no_grad mode changed with grad mode on); anynn records the write on the
+    source, as for any view made while nothing was recorded."""
+    x = make(backend, np.array([1.0, 2.0]), requires_grad=True)
+    out = anynn.zeros(3, 2, dtype="float64", backend=backend)
+    with anynn.no_grad():
+        view = out[1]
+    view.copy_(x)
+    (out * 3.0).sum().backward()
+    np.testing.assert_array_equal(out.detach().numpy(), [[0.0, 0.0], [1.0, 2.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_unrecorded_changes_of_a_diagonal_reach_the_matrix(backend):
+    """``m.diagonal().fill_(v)`` and friends with nothing recorded: the matrix changes, as PyTorch's diagonal view
+    (anynn's diagonal is gathered into a new array; before, the change stayed in that copy)."""
+    def run(m):
+        m.diagonal().fill_(1.0)
+        m.diagonal(1).add_(2.0)
+        m.diagonal(-1)[0] = 5.0
+        m.t().diagonal(-1).mul_(3.0)
+        return m.numpy()
+
+    np.testing.assert_array_equal(run(make(backend, np.zeros((3, 3)))), run(torch.zeros(3, 3, dtype=torch.float64)))
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED_VIEW_CHANGES_UNDER_NO_GRAD))
+def test_changes_of_recorded_views_under_no_grad_reach_the_source(backend, case):
+    """``h = w * 2; v = h[0]; with no_grad(): v.zero_()`` changes h, as PyTorch's shared storage does (h kept its
+    old values), and the gradient through h stays right."""
+    w0 = np.random.default_rng(4).standard_normal((3, 2))
+
+    def run(lib, w):
+        h = w * 2.0
+        with lib.no_grad():
+            RECORDED_VIEW_CHANGES_UNDER_NO_GRAD[case](h)
+        (h * h).sum().backward()
+        return h.detach().numpy(), w.grad.numpy()
+
+    got = run(anynn, make(backend, w0, requires_grad=True))
+    expected = run(torch, torch.tensor(w0, requires_grad=True))
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("pieces", ["split", "chunk", "unbind"])
+def test_recorded_changes_of_pieces_of_split_are_refused_as_torch(backend, pieces):
+    """Outputs of an operation returning several views: PyTorch refuses changing one in place while recording
+    (the source would not follow); anynn refused nothing and the source kept its old values."""
+    take = {"split": lambda t: t.split(1)[1], "chunk": lambda t: t.chunk(3)[1], "unbind": lambda t: t.unbind(0)[1]}
+    for w, out in ((torch.ones(3, 2, requires_grad=True), torch.zeros(3, 2)),
+                   (make(backend, np.ones((3, 2)), requires_grad=True), make(backend, np.zeros((3, 2))))):
+        h = w * 2.0
+        with pytest.raises(RuntimeError, match="view|several views"):
+            take[pieces](h).mul_(w[0] if pieces != "unbind" else w[0, 0])
+        with pytest.raises(RuntimeError, match="view|several views"):
+            take[pieces](out).copy_(w[0] if pieces != "unbind" else w[0])
+
+
 def test_inplace_on_non_leaves_is_recorded_as_pytorch(backend):
     rng = np.random.default_rng(4)
     a, b = rng.standard_normal((2, 3)), rng.uniform(0.5, 2.0, (2, 3))
