@@ -744,6 +744,11 @@ CHANGE_AFTER_READ = {
                                  lambda h: h.copy_(h * 0.5), "ran", "ran"),
     "matmul_saves_it": (lambda h: h @ h, lambda h: h.add_(1.0), "refused", "refused"),
     "copied_then_scaled": (lambda h: (h.new_zeros(3).copy_(h) * 2.0).sum(), lambda h: h.mul_(3.0), "ran", "ran"),
+    # a product by a constant (a mask) and a quotient by one save only the constant, as PyTorch (anynn refused)
+    "masked_then_scaled": (lambda h: (h * h.new_tensor([1.0, 0.0, 1.0])).sum(), lambda h: h.mul_(3.0), "ran", "ran"),
+    "halved_then_shifted": (lambda h: (h / 2.0).sum(), lambda h: h.add_(1.0), "ran", "ran"),
+    "quotient_by_it": (lambda h: (h.new_tensor([1.0, 2.0, 3.0]) / h).sum(), lambda h: h.add_(1.0), "refused",
+                       "refused"),
     # a view read before the change shares PyTorch's version counter; anynn's view keeps the old values
     "product_of_a_view": (lambda h: (h.reshape(3, 1) * h.reshape(3, 1)).sum(), lambda h: h.add_(1.0), "refused",
                           "ran"),
