@@ -7,9 +7,11 @@ not change), and TF32 is never switched on behind the user's back. See the "Diff
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import types
 import warnings
+from typing import Iterator
 
 
 class _Flags(types.ModuleType):
@@ -35,11 +37,45 @@ def _cuda_available() -> bool:
     return _cuda.is_available()
 
 
+_SDP = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+
+
+def _sdp_switches() -> dict[str, object]:
+    """``enable_flash_sdp(False)`` / ``flash_sdp_enabled()`` and the other three kernels' pairs: switches kept and read
+    back; anynn's attention is the same whichever kernels are on."""
+    def getter(kernel: str) -> object:
+        return lambda: _SDP[kernel]
+
+    def setter(kernel: str) -> object:
+        def enable(enabled: bool) -> None:
+            _SDP[kernel] = bool(enabled)
+        return enable
+
+    return {**{f"{k}_sdp_enabled": getter(k) for k in _SDP}, **{f"enable_{k}_sdp": setter(k) for k in _SDP}}
+
+
+@contextlib.contextmanager
+def _sdp_kernel(enable_flash: bool = True, enable_math: bool = True, enable_mem_efficient: bool = True,
+                enable_cudnn: bool = True) -> Iterator[dict[str, object]]:
+    """``torch.backends.cuda.sdp_kernel(...)`` (deprecated for ``torch.nn.attention.sdpa_kernel``, and warned of as
+    PyTorch warns): the four switches set inside the block, restored after it."""
+    warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this context manager will be "
+                  "removed. Please see `torch.nn.attention.sdpa_kernel()` for the new context manager, with updated "
+                  "signature.", FutureWarning, stacklevel=3)
+    before = dict(_SDP)
+    _SDP.update(flash=bool(enable_flash), math=bool(enable_math), mem_efficient=bool(enable_mem_efficient),
+                cudnn=bool(enable_cudnn))
+    try:
+        yield {}
+    finally:
+        _SDP.update(before)
+
+
 cudnn = _Flags("cudnn", enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
                is_available=_no, version=lambda: None)
 cuda = _Flags("cuda", matmul=_Flags("cuda.matmul", allow_tf32=False, allow_fp16_reduced_precision_reduction=True,
                                     allow_bf16_reduced_precision_reduction=True),
-              is_built=_cuda_available)
+              is_built=_cuda_available, sdp_kernel=_sdp_kernel, **_sdp_switches())
 mps = _Flags("mps", is_available=_no, is_built=_no)
 mkldnn = _Flags("mkldnn", enabled=True, is_available=_no)
 openmp = _Flags("openmp", is_available=_no)

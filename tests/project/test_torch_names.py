@@ -178,6 +178,60 @@ def test_cuda_and_backends_answer_like_pytorch():
 
 
 
+SDP_FLAGS = ("flash", "mem_efficient", "math", "cudnn")
+
+
+def _sdp_flags(lib):
+    return tuple(getattr(lib.backends.cuda, f"{name}_sdp_enabled")() for name in SDP_FLAGS)
+
+
+def test_attention_kernel_switches_are_kept_like_pytorchs():
+    """gpt-fast decodes under ``torch.backends.cuda.sdp_kernel(enable_flash=False, ...)``, nanoGPT-era code calls
+    ``enable_flash_sdp(True)``: switches anynn keeps and reads back (its attention is the same whichever is on)."""
+    for lib in (torch, anynn):
+        assert _sdp_flags(lib) == (True,) * 4
+        with pytest.warns(FutureWarning, match="sdp_kernel"):
+            with lib.backends.cuda.sdp_kernel(enable_flash=False, enable_mem_efficient=False) as entered:
+                assert _sdp_flags(lib) == (False, False, True, True) and entered == {}
+        assert _sdp_flags(lib) == (True,) * 4
+        lib.backends.cuda.enable_math_sdp(False)
+        assert _sdp_flags(lib) == (True, True, False, True)
+        lib.backends.cuda.enable_math_sdp(True)
+
+
+def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
+    """gpt-fast and modded-nanogpt set ``torch._inductor.config.coordinate_descent_tuning = True`` and
+    ``torch._dynamo.config.cache_size_limit`` before ``torch.compile``: settings anynn keeps (its step compiler is
+    not TorchDynamo and reads none of them); a name PyTorch does not have is refused as PyTorch refuses it."""
+    import torch._functorch.config
+    import torch._inductor.config  # noqa: F401  (anynn's are reached from a plain import, as torch's)
+
+    for name in ("cache_size_limit", "suppress_errors", "capture_scalar_outputs", "optimize_ddp"):
+        assert getattr(anynn._dynamo.config, name) == getattr(torch._dynamo.config, name), name
+    for name in ("coordinate_descent_tuning", "fx_graph_cache", "max_autotune", "triton.unique_kernel_names",
+                 "triton.cudagraphs"):
+        ours, theirs = anynn._inductor.config, torch._inductor.config
+        for part in name.split("."):
+            ours, theirs = getattr(ours, part), getattr(theirs, part)
+        assert ours == theirs, name
+    assert anynn._functorch.config.enable_autograd_cache == torch._functorch.config.enable_autograd_cache
+    before = anynn._dynamo.config.cache_size_limit
+    try:
+        anynn._dynamo.config.cache_size_limit = 64
+        anynn._inductor.config.triton.unique_kernel_names = False
+        assert anynn._dynamo.config.cache_size_limit == 64 and not anynn._inductor.config.triton.unique_kernel_names
+    finally:
+        anynn._dynamo.config.cache_size_limit = before
+        anynn._inductor.config.triton.unique_kernel_names = True
+    for lib in (torch, anynn):
+        with pytest.raises(AttributeError, match=r"_dynamo\.config\.cache_limit does not exist"):
+            lib._dynamo.config.cache_limit = 1
+        with pytest.raises(AttributeError, match=r"_inductor\.config\.triton\.unique_names does not exist"):
+            lib._inductor.config.triton.unique_names = 1
+    anynn._dynamo.reset()
+    assert anynn._dynamo.disable(len)([1, 2]) == torch._dynamo.disable(len)([1, 2]) == 2
+
+
 def test_float32_matmul_precision_is_accepted_and_checked_like_pytorch():
     """nanoGPT-era scripts call torch.set_float32_matmul_precision('high') first; a flag anynn keeps, reads back
     and validates as PyTorch does (its math never lowers float32 behind the user's back)."""

@@ -1,0 +1,5 @@
+"""``torch._functorch``: its ``config`` module (gpt-fast sets ``enable_autograd_cache``)."""
+
+from . import config
+
+__all__ = ["config"]
