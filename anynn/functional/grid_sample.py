@@ -240,7 +240,8 @@ class GridSample(Function):
     def backward(self, xp: Namespace, grad: Any) -> tuple[Any, Any]:
         n, c = grad.shape[0], grad.shape[1]
         size, k = self.size, len(self.size)
-        g = xp.reshape(xp.permute_dims(xp.reshape(grad, (n, c, -1)), (0, 2, 1)), (-1, c))  # (N * P, C)
+        points = math.prod(grad.shape[2:])  # (not -1: a batch of none leaves it ambiguous)
+        g = xp.reshape(xp.permute_dims(xp.reshape(grad, (n, c, points)), (0, 2, 1)), (n * points, c))  # (N * P, C)
         indices, weights, derivatives = self._taps(xp, self.grid, size)
         grad_x = grad_grid = None
         if self.needs_input_grad[0]:

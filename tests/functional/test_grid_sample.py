@@ -25,6 +25,8 @@ SAMPLE_CASES = [  # (input shape, grid shape, mode, padding_mode, align_corners)
     ((1, 2, 1, 4), (1, 2, 3, 2), "bilinear", "reflection", True),  # a size-1 axis: reflection has no span
     ((1, 2, 1, 3), (1, 5, 2, 2), "bicubic", "reflection", False),
     ((1, 1, 3, 1, 2), (1, 1, 2, 2, 3), "bilinear", "border", False),
+    ((0, 2, 3, 4), (0, 3, 4, 2), "bicubic", "zeros", False),  # an empty batch (its backward refused to reshape)
+    ((0, 2, 3, 4, 5), (0, 2, 3, 4, 3), "bilinear", "border", True),
 ]
 
 
