@@ -9,6 +9,8 @@ from typing import Any, Callable, Iterable
 from ..autograd.mode import enable_grad
 from ..autograd.tensor import Tensor, mark_modified
 from ..backend.typing import Array, Namespace
+from ..functional.formulas.conjugate import make_complex
+from .complex_params import is_complex_dtype
 from .line_search import strong_wolfe
 from .optimizer import Optimizer, _copy, _to_param_backend, in_shared_memory
 
@@ -61,17 +63,28 @@ class LBFGS(Optimizer):
         return self._host(self._xp.max(self._xp.abs(a)))
 
     def _gather_flat_grad(self) -> Any:
+        """Every gradient flattened into one vector; a complex one as its real view (re, im pairs), as PyTorch's."""
         xp = self._xp
-        return xp.concat([xp.reshape(p.grad.array if p.grad is not None else xp.zeros_like(p.array), (-1,))
-                          for p in self._params])
+        flat = []
+        for p in self._params:
+            g = p.grad.array if p.grad is not None else xp.zeros_like(p.array)
+            if is_complex_dtype(p.backend, g.dtype):
+                g = xp.stack([xp.real(g), xp.imag(g)], axis=-1)
+            flat.append(xp.reshape(g, (-1,)))
+        return xp.concat(flat)
 
     def _add_grad(self, step_size: float, update: Array) -> None:
         xp = self._xp
         offset = 0
         for p in self._params:
-            numel = math.prod(p.array.shape)
-            p.array = in_shared_memory(p.backend, p.array,
-                                       p.array + step_size * xp.reshape(update[offset:offset + numel], p.array.shape))
+            shape = tuple(p.array.shape)
+            complex_ = is_complex_dtype(p.backend, p.array.dtype)
+            numel = math.prod(shape) * (2 if complex_ else 1)
+            change = update[offset:offset + numel]
+            if complex_:  # the (re, im) pairs of its real view
+                pairs = xp.reshape(change, shape + (2,))
+                change = make_complex(xp, pairs[..., 0], pairs[..., 1], p.array.dtype)
+            p.array = in_shared_memory(p.backend, p.array, p.array + step_size * xp.reshape(change, shape))
             mark_modified(p)  # graphs recorded before this change refuse to backward through p
             offset += numel
 

@@ -147,6 +147,37 @@ def test_matches_torch_lbfgs(backend, problem, options, steps, rtol):
     assert opt.state[id(opt.param_groups[0]["params"][0])]["n_iter"] >= steps
 
 
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_complex_parameter_matches_torch(backend, line_search_fn):
+    """A complex parameter beside a real one, flattened as its real view (re, im pairs) as PyTorch's: anynn cast
+    the complex gradient to real (dropping its imaginary part)."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    a = a @ a.conj().T + np.eye(3)
+    b = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+    w0, v0 = rng.standard_normal(3) + 0.5j, rng.standard_normal(2)
+
+    def run(lib, w, v, opt):
+        def closure():
+            opt.zero_grad()
+            const = torch.tensor if lib is torch else (lambda x: anynn.tensor(x, backend=backend))
+            r = const(a) @ w - const(b)
+            loss = (r.conj() * r).real.sum() + (v ** 4).sum()
+            loss.backward()
+            return loss
+        return closure
+
+    tw, tv = torch.tensor(w0, requires_grad=True), torch.tensor(v0, requires_grad=True)
+    ow, ov = Parameter(np.asarray(w0), backend=backend), Parameter(v0, backend=backend)
+    theirs = torch.optim.LBFGS([tw, tv], lr=0.5, max_iter=4, line_search_fn=line_search_fn)
+    ours = LBFGS([ow, ov], lr=0.5, max_iter=4, line_search_fn=line_search_fn)
+    for _ in range(2):
+        theirs.step(run(torch, tw, tv, theirs))
+        ours.step(run(anynn, ow, ov, ours))
+        np.testing.assert_allclose(ow.numpy(), tw.detach().numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(ov.numpy(), tv.detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("name", ["numpy", "torch"])
 def test_shared_parameters_stay_in_shared_memory(name):
     """Hogwild (``share_memory()``): the steps and the line search write into the shared arrays, with torch's
