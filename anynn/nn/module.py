@@ -16,7 +16,7 @@ from ..memory_format import check_memory_format
 from ..autograd.tensor import init_tensor, tensor, to_arguments
 from ..init import HostGenerator, host_generator
 from .call_errors import RENAMED, name_the_layer
-from . import state_hooks
+from . import state_hooks, state_protocol
 from .hooks import ModuleHooks, add_hook, call_with_hooks
 from .device_argument import add_device_argument
 
@@ -552,6 +552,15 @@ class Module:
         module first only where ``with_module``."""
         return state_hooks.register(self, "load_pre", hook if with_module else state_hooks.without_module(hook))
 
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, local_metadata: dict[str, Any],
+                              strict: bool, missing_keys: list[str], unexpected_keys: list[str],
+                              error_msgs: list[str]) -> None:
+        """PyTorch's per-module step of `load_state_dict`: this module's pre-hooks, then its own entries under
+        ``prefix`` (children load theirs after). Override it to convert old checkpoints (call this one for the
+        rest); a tree with an override is loaded module by module, as PyTorch does (`state_protocol`)."""
+        state_protocol.load_own_entries(self, state_dict, prefix, strict, missing_keys, unexpected_keys, error_msgs,
+                                        Module)
+
     def register_load_state_dict_post_hook(self, hook: Any) -> Any:
         """Call ``hook(module, incompatible_keys)`` once the keys are matched, before ``strict`` judges them (it
         may remove entries from the two lists in place; it must return None)."""
@@ -588,6 +597,8 @@ class Module:
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict of name -> tensor, got "
                             f"{type(state).__name__}")
         named = list(self.named_modules())
+        if any(state_protocol.overrides_loading(m, Module) for _, m in named):
+            return state_protocol.load(self, state, strict, StateDictError)
         missing: list[str] = []
         unexpected: list[str] = []
         problems: list[str] = []

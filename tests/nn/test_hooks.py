@@ -245,6 +245,57 @@ def _private_load_pre_hook(lib, with_module, remove=False):
     return None if remove else _values(m[0].weight), sorted(given), tuple(keys), seen  # removed: weight not loaded
 
 
+def _frozen_batch_norm(lib):
+    """DETR's and torchvision's FrozenBatchNorm2d: buffers only, and a _load_from_state_dict override that drops the
+    num_batches_tracked entry of a BatchNorm2d checkpoint before the default step."""
+    class FrozenBatchNorm2d(lib.nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            for name, fill in (("weight", 1.0), ("bias", 0.0), ("running_mean", 0.0), ("running_var", 1.0)):
+                self.register_buffer(name, lib.full((n,), fill))
+
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                  error_msgs):
+            state_dict.pop(prefix + "num_batches_tracked", None)
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                          error_msgs)
+
+    return FrozenBatchNorm2d
+
+
+def _load_into_frozen(lib, extra=None, strict=True):
+    lib.manual_seed(0)
+    trained = lib.nn.Sequential(lib.nn.Conv2d(1, 2, 1, bias=False), lib.nn.BatchNorm2d(2))
+    given = {k: v + 0.5 for k, v in trained.state_dict().items() if k != "0.weight"}
+    given["0.weight"] = lib.full((2, 1, 1, 1), 2.0)
+    given.update(extra or {})
+    frozen = lib.nn.Sequential(lib.nn.Conv2d(1, 2, 1, bias=False), _frozen_batch_norm(lib)(2))
+    keys = frozen.load_state_dict(given, strict=strict)
+    return {k: _values(v) for k, v in frozen.state_dict().items()}, tuple(keys), sorted(given)
+
+
+def _lora_full_checkpoint(lib):
+    """mistral-inference's LoRALinear: a plain ``weight`` (a full checkpoint) is loaded into its frozen ``linear``
+    by a _load_from_state_dict override that loads a new dict into the module, and a post hook clears the missing
+    LoRA keys."""
+    class LoRALinear(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lora_A, self.lora_B = lib.nn.Linear(3, 1, bias=False), lib.nn.Linear(1, 2, bias=False)
+            self.linear = lib.nn.Linear(3, 2, bias=False)
+            self.register_load_state_dict_post_hook(lambda m, keys: keys.missing_keys.clear())
+
+        def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+            if prefix + "weight" in state_dict:
+                w = state_dict[prefix + "weight"]
+                self.load_state_dict({"linear.weight": w, "lora_A.weight": lib.zeros(1, 3),
+                                      "lora_B.weight": lib.zeros(2, 1)}, assign=True, strict=True)
+
+    net = lib.nn.Sequential(LoRALinear(), lib.nn.Linear(2, 1, bias=False))
+    keys = net.load_state_dict({"0.weight": lib.full((2, 3), 3.0), "1.weight": lib.full((1, 2), 4.0)})
+    return {k: _values(v) for k, v in net.state_dict().items()}, tuple(keys)
+
+
 def _extra_state_round_trip(lib):
     a, b = _counter(lib), _counter(lib)
     a.calls = 5
@@ -278,6 +329,13 @@ STATE_HOOK_CASES = {
     "load_post_hook_returning_a_value": lambda lib: (lambda m: (m.register_load_state_dict_post_hook(
         lambda mod, keys: keys), m.load_state_dict(m.state_dict())))(_linear(lib)),
     "extra_state_round_trip": _extra_state_round_trip,
+    "load_from_state_dict_override_drops_a_key": _load_into_frozen,
+    "load_from_state_dict_override_unexpected_key": lambda lib: _load_into_frozen(lib, {"1.scale": lib.ones(2)}),
+    "load_from_state_dict_override_not_strict": lambda lib: _load_into_frozen(lib, {"1.scale": lib.ones(2)},
+                                                                              strict=False),
+    "load_from_state_dict_override_size_mismatch": lambda lib: _load_into_frozen(
+        lib, {"1.running_var": lib.ones(3)}, strict=False),
+    "load_from_state_dict_override_loads_a_new_dict": _lora_full_checkpoint,
     "extra_state_missing_strict": lambda lib: _counter(lib).load_state_dict(
         {"inner.weight": lib.ones(1, 1), "inner.bias": lib.ones(1)}),
     "extra_state_missing_not_strict": lambda lib: tuple(_counter(lib).load_state_dict(

@@ -1,0 +1,92 @@
+"""PyTorch's module-by-module ``load_state_dict`` protocol, for modules that override ``_load_from_state_dict``.
+
+PyTorch loads a state dict by calling each module's ``_load_from_state_dict(state_dict, prefix, local_metadata,
+strict, missing_keys, unexpected_keys, error_msgs)``, the root first, then each child with the entries under its
+prefix; after the whole tree, each module's load post-hooks, then strictness is judged. Programs override it to
+convert old checkpoints: DETR's and torchvision's ``FrozenBatchNorm2d`` drop ``num_batches_tracked``, mistral's
+``LoRALinear`` maps a plain ``weight`` onto its frozen ``linear``. `Module.load_state_dict` follows this protocol
+when some module of the tree overrides the method (otherwise its own all-or-nothing loader, which checks every key
+before writing any, gives the same result). Here each module writes its entries as it reads them, as PyTorch's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import dtype_name
+from . import state_hooks
+
+
+def overrides_loading(module: Any, base: type) -> bool:
+    """Whether ``module``'s class overrides ``_load_from_state_dict`` of ``base`` (`Module`)."""
+    return type(module)._load_from_state_dict is not base._load_from_state_dict
+
+
+def load_own_entries(module: Any, state: dict[str, Any], prefix: str, strict: bool, missing: list[str],
+                     unexpected: list[str], errors: list[str], base: type) -> None:
+    """PyTorch's default ``_load_from_state_dict``: the module's load pre-hooks, then its parameters, persistent
+    buffers and extra state under ``prefix``; a key under ``prefix`` naming nothing of the module is unexpected."""
+    from .module import _array_like, _converted, _kind
+
+    for hook in state_hooks._hooks(module, "load_pre"):
+        hook(module, state, prefix, {}, strict, missing, unexpected, errors)
+    skip = module.__dict__.get("_non_persistent", ())
+    local = {**{n: p for n, p in module._parameters.items() if p is not None},
+             **{n: b for n, b in module._buffers.items() if b is not None and n not in skip}}
+    for name, target in local.items():
+        key = prefix + name
+        if key not in state:
+            if strict and name not in module._state_kept_when_missing:
+                missing.append(key)
+            continue
+        value = _array_like(module, key, state[key], target)
+        if tuple(value.shape) != tuple(target.shape):
+            errors.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
+                          f"checkpoint, the shape in current model is {tuple(target.shape)}.")
+            continue
+        given, wanted = dtype_name(value.dtype), dtype_name(target.dtype)
+        if _kind(given) != _kind(wanted):
+            errors.append(f"dtype mismatch for {key}: expected dtype {wanted}, got {given}")
+            continue
+        target.array = _converted(target, value)
+    extra_key = prefix + state_hooks.EXTRA_STATE
+    if state_hooks.has_extra_state(module, "set_extra_state", base):
+        if extra_key in state:
+            module.set_extra_state(state[extra_key])
+        elif strict:
+            missing.append(extra_key)
+    if strict:
+        for key in state:
+            if key.startswith(prefix) and key != extra_key:
+                first = key[len(prefix):].split(".", 1)[0]
+                if first not in module._modules and first not in local:
+                    unexpected.append(key)
+
+
+def load(root: Any, state: dict[str, Any], strict: bool, error: type) -> Any:
+    """``root.load_state_dict(state, strict)`` by PyTorch's recursion (see the module docstring)."""
+    from .module import IncompatibleKeys
+
+    state = dict(state)  # overrides and hooks may change the dict they are given: never the caller's
+    missing: list[str] = []
+    unexpected: list[str] = []
+    errors: list[str] = []
+
+    def visit(module: Any, local: dict[str, Any], prefix: str) -> None:
+        module._load_from_state_dict(local, prefix, {}, True, missing, unexpected, errors)
+        for name, child in module._modules.items():
+            if child is not None:
+                child_prefix = f"{prefix}{name}."
+                visit(child, {k: v for k, v in local.items() if k.startswith(child_prefix)}, child_prefix)
+        # after the module's subtree, with the keys found so far (PyTorch's order; a hook may clear them)
+        state_hooks.run_load_post_hooks([(prefix, module)], IncompatibleKeys(missing, unexpected))
+
+    visit(root, state, "")
+    keys = IncompatibleKeys(missing, unexpected)
+    if strict:
+        listed = [(f"{what} key(s) in state_dict: " + ", ".join(f'"{k}"' for k in keys_) + ".")
+                  for what, keys_ in (("Missing", missing), ("Unexpected", unexpected)) if keys_]
+        errors[:0] = listed
+    if errors:
+        raise error(f"Error(s) in loading state_dict for {type(root).__name__}:\n\t" + "\n\t".join(errors))
+    return keys
