@@ -1,14 +1,37 @@
 """PyTorch's ``torch.special`` names that anynn has: the functions live in `anynn.functional.special`,
 `anynn.functional.unary`, `anynn.functional.bessel` and `anynn.functional.incomplete_gamma`; ``gammaln`` is
-``lgamma``, ``psi`` is ``digamma`` and ``gammainc``/``gammaincc`` are ``igamma``/``igammac``, as in PyTorch."""
+``lgamma``, ``psi`` is ``digamma`` and ``gammainc``/``gammaincc`` are ``igamma``/``igammac``, as in PyTorch.
+The normal distribution's functions live in `anynn.functional.special_normal`, ``zeta`` and the functions PyTorch
+gives no derivative (the orthogonal polynomials, ``spherical_bessel_j0``, ``modified_bessel_i0/i1``) in
+`anynn.functional.special_values`; the rest are the top-level functions under their ``torch.special`` names
+(``expit`` is ``sigmoid``, ``multigammaln`` is ``mvlgamma``)."""
 
 from __future__ import annotations
 
 from .functional.bessel import i0, i0e, i1, i1e
 from .functional.polygamma import polygamma
-from .functional.special import digamma, erfinv, gammaln, psi, sinc, xlogy
+from .functional.special import digamma, entr, erfinv, gammaln, psi, sinc, xlog1py, xlogy
+from .functional.special_normal import erfcx, log_ndtr, ndtr, ndtri
+from .functional.special_values import (chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v,
+                                        chebyshev_polynomial_w, hermite_polynomial_h, hermite_polynomial_he,
+                                        laguerre_polynomial_l, legendre_polynomial_p, modified_bessel_i0,
+                                        modified_bessel_i1, shifted_chebyshev_polynomial_t,
+                                        shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v,
+                                        shifted_chebyshev_polynomial_w, spherical_bessel_j0, zeta)
 from .functional.incomplete_gamma import gammainc, gammaincc
-from .functional.unary import erf, erfc
+from .functional.unary import erf, erfc, exp2, expm1, log1p
+from .functional.activation import sigmoid as expit
+from .functional.composite_math import logit
+from .functional.rounding import round  # noqa: A004 - PyTorch's name
+from .functional.torch_small_ops import mvlgamma as multigammaln
+from .functional.torch_surface import logsumexp
+from .functional.tensor_extras import log_softmax, softmax
 
-__all__ = ["digamma", "erf", "erfc", "erfinv", "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e",
-           "polygamma", "psi", "sinc", "xlogy"]
+__all__ = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+           "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+           "gammaln", "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e",
+           "laguerre_polynomial_l", "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit",
+           "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma",
+           "psi", "round", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+           "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "sinc", "softmax",
+           "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]

@@ -143,6 +143,7 @@ def test_bessel_dtypes_methods_and_names_as_torch(backend):
     np.testing.assert_array_equal(y.numpy(), x.i0().numpy())
 
 
+NOT_ON_JAX = pytest.mark.jax(run=False)  # JAX compiles the formula's hundreds of operations per shape
 SECOND_ORDER = [
     ("i0", lambda x: anynn.i0(x), np.array([-1.5, 0.0, 0.4, 3.0])),
     ("i0-expansion", lambda x: anynn.i0(x), np.array([25.0])),
@@ -154,18 +155,26 @@ SECOND_ORDER = [
     ("lgamma", lambda x: anynn.lgamma(x), np.array([-2.5, -0.4, 0.3, 1.7, 12.5])),
     ("digamma", lambda x: anynn.digamma(x), np.array([-1.5, -0.4, 0.6, 3.3, 15.0])),
     ("sinc", lambda x: anynn.sinc(x), np.array([-1.3, -0.2, 0.0, 0.4, 2.2])),
+    ("erfcx", lambda x: anynn.special.erfcx(x), np.array([-2.0, -0.3, 0.2, 0.7, 5.0])),
+    ("ndtr", lambda x: anynn.special.ndtr(x), np.array([-2.0, -0.3, 0.7])),
+    ("log_ndtr", lambda x: anynn.special.log_ndtr(x), np.array([-30.0, -2.0, -0.3, 0.7, 4.0])),
+    pytest.param("ndtri", lambda x: anynn.special.ndtri(x), np.array([1e-12, 0.8]), marks=NOT_ON_JAX),
+    ("entr", lambda x: anynn.special.entr(x), np.array([0.2, 0.7, 3.0])),
+    pytest.param("zeta_q", lambda q: anynn.special.zeta(2.5, q), np.array([0.4, 6.0]), marks=NOT_ON_JAX),
 ]
 
 
-@pytest.mark.parametrize("name, fn, points", SECOND_ORDER, ids=[c[0] for c in SECOND_ORDER])
+@pytest.mark.parametrize("name, fn, points", SECOND_ORDER, ids=[c.values[0] if hasattr(c, "values") else c[0]
+                                                                for c in SECOND_ORDER])
 def test_second_derivatives(backend, name, fn, points):
     assert gradgrad_check(fn, make(backend, points, requires_grad=True))
 
 
-def test_xlogy_second_derivatives(backend):
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
+def test_xlogy_second_derivatives(backend, name):
     x = make(backend, np.array([[0.5, -1.2], [2.0, 0.3]]), requires_grad=True)
     y = make(backend, np.array([0.7, 1.9]), requires_grad=True)
-    assert gradgrad_check(lambda a, b: anynn.xlogy(a, b), x, y)
+    assert gradgrad_check(lambda a, b: getattr(anynn.special, name)(a, b), x, y)
 
 
 def test_refusals_name_the_op():
@@ -180,6 +189,8 @@ COMPLEX_REFUSED = {  # PyTorch has no complex kernels for these; anynn computed 
     "special.psi": lambda lib, z: lib.special.psi(z), "polygamma": lambda lib, z: lib.polygamma(2, z),
     "i0": lambda lib, z: lib.i0(z), "special.i0e": lambda lib, z: lib.special.i0e(z),
     "special.i1": lambda lib, z: lib.special.i1(z), "special.i1e": lambda lib, z: lib.special.i1e(z),
+    **{f"special.{name}": lambda lib, z, name=name: getattr(lib.special, name)(z)
+       for name in ("erfcx", "ndtr", "log_ndtr", "ndtri", "entr", "spherical_bessel_j0", "modified_bessel_i0")},
 }
 
 
@@ -243,3 +254,187 @@ def test_incomplete_gamma_names_dtypes_gradient_checks_and_refused_a_gradient_as
         shape.requires_grad_(True)
         with pytest.raises(NotImplementedError, match="the derivative for 'igamma: input' is not implemented"):
             lib.igamma(shape, wrap(np.array([1.0, 3.0]))).sum().backward()
+
+
+# the formulas are the same on every backend and JAX compiles their hundreds of operations per shape: the value
+# tables below run on the other backends, JAX runs the gradient checks (SECOND_ORDER)
+JAX_SKIPPED = pytest.mark.jax(run=False)
+
+# the normal distribution's functions and entr: both tails (erfcx overflows below -26.6, ndtr underflows below -38,
+# log_ndtr stays finite), tiny and huge magnitudes, edges; ndtri down to 1e-300 (JAX flushes subnormals) and up to
+# 1 - 1e-16
+N = np.random.default_rng(43)
+NORMAL_POINTS = np.concatenate([N.uniform(-40, 40, 1000), 10.0 ** N.uniform(-300, 300, 200),
+                                -(10.0 ** N.uniform(-300, 300, 200)), [-26.5, -26.7, -38.5, 0.5, -0.5, *EDGES]])
+QUANTILE_POINTS = np.concatenate([N.uniform(0, 1, 1000), 10.0 ** -N.uniform(0, 300, 300),
+                                  1 - 10.0 ** -N.uniform(0, 16, 200), [0.125, 0.5, 0.875, 1.0, 1.5, -0.5, *EDGES]])
+ENTR_POINTS = np.concatenate([10.0 ** N.uniform(-300, 300, 300), N.uniform(-3, 3, 100), EDGES])
+NORMAL = [("erfcx", NORMAL_POINTS, 1e-13), ("log_ndtr", NORMAL_POINTS, 1e-13), ("ndtri", QUANTILE_POINTS, 1e-13),
+          ("entr", ENTR_POINTS, 1e-15), ("ndtr", NORMAL_POINTS, 1e-15)]
+
+
+@JAX_SKIPPED
+@pytest.mark.parametrize("name, points, rtol", NORMAL, ids=[c[0] for c in NORMAL])
+def test_normal_functions_match_torch_over_wide_ranges(backend, name, points, rtol):
+    with np.errstate(all="ignore"):
+        ours = getattr(anynn.special, name)(make(backend, points)).numpy()
+        theirs = getattr(torch.special, name)(torch.tensor(points)).numpy()
+    # PyTorch's ndtr is (1 + erf(x / sqrt 2)) / 2, 0 below -8.4 where the true value is below 1e-17: ours keeps the
+    # left tail's relative accuracy, so the two differ there by less than float64's epsilon of 1
+    _assert_matches(ours, theirs, points, rtol=rtol, floor=2.3e-16 if name == "ndtr" else 1e-300)
+    # first derivatives against PyTorch's where both are finite (second ones: SECOND_ORDER's numerical checks)
+    inner = points[np.isfinite(points) & (np.abs(points) < 30)][:300]
+    x, t = make(backend, inner, requires_grad=True), torch.tensor(inner, requires_grad=True)
+    with np.errstate(all="ignore"):
+        getattr(anynn.special, name)(x).sum().backward()
+        getattr(torch.special, name)(t).sum().backward()
+    # (exp(-x^2 / 2) and the like: their rounding of x^2 costs both libraries up to ~1e-13 relative at |x| = 30)
+    _assert_matches(x.grad.numpy(), t.grad.numpy(), inner, rtol=1e-12, floor=1e-300)
+    single = make(backend, points[:200].astype(np.float32))
+    out = getattr(anynn.special, name)(single)
+    assert dtype_name(out.dtype) == "float32"
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(out.numpy(), getattr(torch.special, name)(torch.tensor(single.numpy())).numpy(),
+                                   rtol=1e-5, atol=1e-7 if name == "ndtr" else 1e-30)  # PyTorch's is float32 math
+
+
+@JAX_SKIPPED
+def test_normal_functions_tail_values_and_integer_inputs(backend):
+    far = make(backend, np.array([-40.0, -1e10, 40.0]))
+    np.testing.assert_allclose(anynn.special.log_ndtr(far).numpy(), [-804.60844201, -5e19, -3.655893540915e-350],
+                               rtol=1e-9)
+    np.testing.assert_allclose(anynn.special.ndtr(far).numpy(), [3.655893540915e-350, 0.0, 1.0], rtol=1e-9)
+    ints = make(backend, np.array([[0, 1], [-2, 3]]))
+    for name in ("erfcx", "ndtr", "log_ndtr", "entr"):
+        out = getattr(anynn.special, name)(ints)
+        assert dtype_name(out.dtype) == "float32", name
+        with np.errstate(all="ignore"):
+            np.testing.assert_allclose(out.numpy(), getattr(torch.special, name)(torch.tensor([[0, 1], [-2, 3]])),
+                                       rtol=1e-6)
+
+
+@JAX_SKIPPED
+def test_xlog1py_and_entr_edges_and_gradients_as_torch(backend):
+    x_host = np.array([[0.0, 0.0, 1.5, -2.0, 0.0], [0.0, 3.0, 0.5, 0.0, 2.0]])
+    y_host = np.array([[-1.0, np.nan, 2.0, -0.5, -2.0], [0.5, -1.0, np.inf, 1.5, np.nan]])
+    x, y = make(backend, x_host, requires_grad=True), make(backend, y_host, requires_grad=True)
+    tx, ty = torch.tensor(x_host, requires_grad=True), torch.tensor(y_host, requires_grad=True)
+    with np.errstate(all="ignore"):
+        out, reference = anynn.special.xlog1py(x, y), torch.special.xlog1py(tx, ty)
+        np.testing.assert_allclose(out.numpy(), reference.detach().numpy(), rtol=1e-15)
+        out.sum().backward()
+        reference.sum().backward()
+        np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-15)
+        # PyTorch's vectorised kernel gives NaN at (0, -1) where its one-element path gives 0, as xlogy's does
+        np.testing.assert_allclose(x.grad.numpy()[1:], tx.grad.numpy()[1:], rtol=1e-15)
+        np.testing.assert_allclose(x.grad.numpy()[0, 1:], tx.grad.numpy()[0, 1:], rtol=1e-15)
+    np.testing.assert_allclose(anynn.special.xlog1py(2.0, make(backend, np.array([0.5, 3.0]))).numpy(),
+                               torch.special.xlog1py(2.0, torch.tensor([0.5, 3.0])).numpy())
+    e = make(backend, np.array([0.0, 0.5, -1.0, np.inf]), requires_grad=True)
+    te = torch.tensor([0.0, 0.5, -1.0, np.inf], dtype=torch.float64, requires_grad=True)
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(anynn.special.entr(e).numpy(), torch.special.entr(te).detach().numpy(), rtol=1e-15)
+        anynn.special.entr(e).sum().backward()
+        torch.special.entr(te).sum().backward()
+    np.testing.assert_allclose(e.grad.numpy()[:2], te.grad.numpy()[:2], rtol=1e-15)  # +inf at 0, as PyTorch
+
+
+# zeta: q over six decades, x from 1 to 30, negative q (PyTorch sums those directly: defined at integer x only),
+# the poles and edges
+ZETA_X = np.concatenate([N.uniform(1, 30, 600), [2.0, 1.0, 0.5, -1.0, 2.0, 2.0, 2.0, 3.0, 3.0, 100.0, 1.0001,
+                                                 np.inf, np.nan, 2.0, 2.0, 1e10]])
+ZETA_Q = np.concatenate([10.0 ** N.uniform(-3, 3, 600), [1.0, 1.0, 1.0, 1.0, 0.0, -1.0, -1.5, -2.5, -30.5, 0.5, 1.0,
+                                                        1.0, 1.0, np.inf, np.nan, 0.9]])
+
+
+@JAX_SKIPPED
+def test_zeta_values_numbers_and_gradients_as_torch(backend):
+    with np.errstate(all="ignore"):
+        ours = anynn.special.zeta(make(backend, ZETA_X), make(backend, ZETA_Q)).numpy()
+    _assert_matches(ours, torch.special.zeta(torch.tensor(ZETA_X), torch.tensor(ZETA_Q)).numpy(),
+                    np.stack([ZETA_X, ZETA_Q], 1), rtol=1e-14, floor=1e-300)
+    q = make(backend, np.array([[0.5], [2.0]]))
+    np.testing.assert_allclose(anynn.special.zeta(2.0, q).numpy(), torch.special.zeta(2.0, torch.tensor(
+        [[0.5], [2.0]])).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(q.zeta(3.0).numpy() if hasattr(q, "zeta") else anynn.special.zeta(q, 3.0).numpy(),
+                               torch.special.zeta(torch.tensor([[0.5], [2.0]]), 3.0).numpy(), rtol=1e-6)
+    assert dtype_name(anynn.special.zeta(make(backend, np.array([2, 3])), 1).dtype) == "float32"
+    x = make(backend, np.array([2.5, 4.0]))
+    check_gradients(backend, lambda q_: anynn.special.zeta(x, q_), np.array([[0.7, 1.5], [3.0, 0.2]]))
+    q_ours = make(backend, ZETA_Q[:300], requires_grad=True)
+    q_theirs = torch.tensor(ZETA_Q[:300], requires_grad=True)
+    anynn.special.zeta(make(backend, ZETA_X[:300]), q_ours).sum().backward()
+    torch.special.zeta(torch.tensor(ZETA_X[:300]), q_theirs).sum().backward()
+    _assert_matches(q_ours.grad.numpy(), q_theirs.grad.numpy(), ZETA_Q[:300], rtol=1e-13, floor=1e-300)
+    for lib, wrap in ((torch, torch.tensor), (anynn, lambda v: make(backend, v))):
+        shape = wrap(np.array([2.5, 3.0]))
+        shape.requires_grad_(True)
+        with pytest.raises(NotImplementedError, match="the derivative for 'zeta' is not implemented"):
+            lib.special.zeta(shape, wrap(np.array([1.0, 3.0]))).sum().backward()
+
+
+# the orthogonal polynomials: degrees below 0, the recurrences' and PyTorch's trigonometric forms, |x| = 1, outside
+# [-1, 1]; degrees as numbers and as (fractional, truncated) float tensors
+POLY_X = np.concatenate([N.uniform(-1.3, 1.3, 60), [1.0, -1.0, 0.0, 0.5, np.nan, 3.0, -2.5]])
+POLY_N = np.floor(N.uniform(-2, 16, POLY_X.size)) + 0.6
+POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+               "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+               "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+               "laguerre_polynomial_l", "legendre_polynomial_p"]
+
+
+@JAX_SKIPPED
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_orthogonal_polynomials_match_torch_and_record_nothing(backend, name):
+    ours_fn, theirs_fn = getattr(anynn.special, name), getattr(torch.special, name)
+    x = make(backend, POLY_X, requires_grad=True)
+    for n in (-1, 0, 1, 2, 7, 12, make(backend, POLY_N)):
+        with np.errstate(all="ignore"):
+            out = ours_fn(x, n)
+        theirs = theirs_fn(torch.tensor(POLY_X), torch.tensor(POLY_N) if isinstance(n, anynn.Tensor) else n)
+        assert not out.requires_grad  # PyTorch records no derivative for these
+        # at x = NaN PyTorch's loop stops before its first step and returns an unset value (often the previous
+        # element's): NaN here
+        degree = np.trunc(POLY_N) if isinstance(n, anynn.Tensor) else np.full(POLY_X.shape, n)
+        assert np.isnan(out.numpy()[np.isnan(POLY_X) & (degree >= 1)]).all()
+        # the recurrences and the trigonometric forms round differently: compared on the polynomials' scale
+        scale = np.maximum(np.abs(theirs.numpy()), 1.0)
+        finite = np.isfinite(theirs.numpy()) & ~np.isnan(POLY_X)
+        np.testing.assert_array_equal(out.numpy()[~finite & ~np.isnan(POLY_X)],
+                                      theirs.numpy()[~finite & ~np.isnan(POLY_X)])
+        np.testing.assert_allclose(out.numpy()[finite] / scale[finite], theirs.numpy()[finite] / scale[finite],
+                                   rtol=0, atol=1e-12, err_msg=f"{name}, n={n}")
+    ints = ours_fn(make(backend, np.array([0, 1, 2])), 3)
+    assert dtype_name(ints.dtype) == "float32"
+    np.testing.assert_allclose(ints.numpy(), theirs_fn(torch.tensor([0, 1, 2]), 3).numpy(), rtol=1e-6)
+
+
+@JAX_SKIPPED
+def test_values_only_functions_match_torch(backend):
+    points = np.concatenate([N.uniform(-30, 30, 200), [0.0, 1e-3, 0.49, 0.5, 100.0, np.inf, -np.inf, np.nan]])
+    x = make(backend, points, requires_grad=True)
+    for name in ("spherical_bessel_j0", "modified_bessel_i0", "modified_bessel_i1"):
+        out = getattr(anynn.special, name)(x)
+        assert not out.requires_grad, name
+        _assert_matches(out.numpy(), getattr(torch.special, name)(torch.tensor(points)).numpy(), points,
+                        rtol=1e-13, floor=1e-16)
+        ints = getattr(anynn.special, name)(make(backend, np.array([0, 2])))
+        assert dtype_name(ints.dtype) == "float32"
+
+
+@JAX_SKIPPED
+def test_torch_special_aliases(backend):
+    x = make(backend, np.array([[0.2, -1.3, 2.5], [0.7, 0.1, -0.4]]))
+    t = torch.tensor(x.numpy())
+    for name, call in {"expit": lambda m, a: m.special.expit(a), "logit": lambda m, a: m.special.logit(a.abs(), 1e-3),
+                       "log1p": lambda m, a: m.special.log1p(a.abs()), "expm1": lambda m, a: m.special.expm1(a),
+                       "exp2": lambda m, a: m.special.exp2(a), "round": lambda m, a: m.special.round(a, decimals=1),
+                       "logsumexp": lambda m, a: m.special.logsumexp(a, 1),
+                       "softmax": lambda m, a: m.special.softmax(a, 0),
+                       "log_softmax": lambda m, a: m.special.log_softmax(a, 1),
+                       "multigammaln": lambda m, a: m.special.multigammaln(a.abs() + 2, 2)}.items():
+        np.testing.assert_allclose(call(anynn, x).numpy(), call(torch, t).numpy(), rtol=1e-12, err_msg=name)
+    assert {n for n in dir(torch.special) if not n.startswith("_")} - set(dir(anynn.special)) <= {
+        "Tensor", "torch", "common_args", "multi_dim_common", "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0",
+        "bessel_y1", "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+        "scaled_modified_bessel_k1"}

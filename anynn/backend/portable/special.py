@@ -49,6 +49,13 @@ def _erfc_cody(xp: Namespace, a: Array) -> Array:
     """erfc(a) for a >= 0.5 (Cody's intervals 0.5..4 and > 4)."""
     # erfc underflows to 0 in float64 past a ~ 27.3: clamping keeps a = inf from giving inf/inf = nan
     a = xp.minimum(a, 30.0)
+    # exp(-a^2) computed as exp(-r^2) * exp(-(a-r)(a+r)) with r = a rounded to 1/16, as Cody does
+    r = xp.floor(a * 16.0) / 16.0
+    return xp.exp(-r * r) * xp.exp(-(a - r) * (a + r)) * _erfcx_cody(xp, a)
+
+
+def _erfcx_cody(xp: Namespace, a: Array) -> Array:
+    """``exp(a^2) erfc(a)`` for a >= 0.5: Cody's rational factor (intervals 0.5..4 and > 4), 0 at +inf."""
     # interval 0.5 <= a <= 4
     num = _P1[8] * a
     den = a
@@ -65,7 +72,4 @@ def _erfc_cody(xp: Namespace, a: Array) -> Array:
         den = (den + _Q2[i]) * z
     tail = z * (num + _P2[4]) / (den + _Q2[4])
     tail = (1.0 / math.sqrt(math.pi) - tail) / a
-    factor = xp.where(a <= 4.0, mid, tail)
-    # exp(-a^2) computed as exp(-r^2) * exp(-(a-r)(a+r)) with r = a rounded to 1/16, as Cody does
-    r = xp.floor(a * 16.0) / 16.0
-    return xp.exp(-r * r) * xp.exp(-(a - r) * (a + r)) * factor
+    return xp.where(a <= 4.0, mid, tail)

@@ -1,0 +1,140 @@
+"""``torch.special``'s Hurwitz ``zeta`` and its functions without derivatives: the orthogonal polynomials
+(``chebyshev_polynomial_t/u/v/w`` and their ``shifted_`` forms on [0, 1], ``hermite_polynomial_h/he``,
+``laguerre_polynomial_l``, ``legendre_polynomial_p``), ``spherical_bessel_j0`` and ``modified_bessel_i0/i1``.
+
+PyTorch records no graph for the latter: their results never require grad, even of inputs that do, and so here
+(``modified_bessel_i0`` is ``i0``'s value without ``i0``'s derivative). ``zeta(x, q)`` is differentiable in q
+(``-x zeta(x + 1, q)``) and, as PyTorch's, raises ``NotImplementedError`` when a backward needs its slope in x.
+
+Shapes: the operands broadcast; the result has the broadcast shape, in the operands' promoted floating dtype
+(integers compute in float32, as PyTorch's). A polynomial's degree ``n`` (a number or a Tensor; floats truncate
+toward zero) runs its recurrence up to the largest degree present, a host value read once per call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.graph import sum_to_shape
+from ..autograd.tensor import Tensor
+from ..backend.typing import Namespace
+from .binary_math import _floating_pair
+from .elementwise import as_floating
+from .formulas.bessel import bessel_i
+from .formulas.orthogonal_polynomials import polynomial, recurrence_top
+from .formulas.zeta import hurwitz_zeta
+from .value_checks import refuse_complex
+
+
+class ZetaFunction(Function):
+    """``zeta(x, q)`` broadcast; gradient ``-g x zeta(x + 1, q)`` for q, none for x (as PyTorch)."""
+
+    def forward(self, xp: Namespace, x: Any, q: Any) -> Any:
+        self.x, self.q = x, q
+        return hurwitz_zeta(xp, x, q)
+
+    def backward(self, xp: Namespace, g: Any) -> tuple[None, Any]:
+        if self.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        return None, sum_to_shape(xp, -g * self.x * hurwitz_zeta(xp, self.x + 1.0, self.q), tuple(self.q.shape))
+
+
+def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The Hurwitz zeta function ``sum_k (other + k)^-input`` broadcast (``torch.special.zeta``): +inf at
+    input = 1, NaN below; either operand may be a number; differentiable in ``other`` only, as PyTorch's."""
+    return ZetaFunction.apply(*_floating_pair("zeta", input, other))
+
+
+def _values(like: Tensor, data: Any) -> Tensor:
+    """A result that records nothing, as PyTorch's functions without derivatives."""
+    return Tensor._make(data, like.backend, None, 0)
+
+
+def _polynomial(name: str, kind: str, shifted: bool, input: Any, n: Any) -> Tensor:  # noqa: A002
+    x, degree = _floating_pair(name, input, n)
+    be = x.backend
+    xp = be.xp
+    a = x.array
+    if shifted:
+        a = a + a - 1.0
+    degrees = xp.astype(degree.array, xp.int64)  # truncation toward zero, as PyTorch's cast
+    above = recurrence_top(kind)
+    needed = degrees if above is None else xp.where(xp.abs(a) < 1.0, xp.clip(degrees, max=above), degrees)
+    top = int(be.to_host(xp.max(needed))) if needed.size else 0  # host value: how far the recurrence runs
+    return _values(x, polynomial(xp, kind, a, degrees, max(top, 0)))
+
+
+def _polynomial_function(kind: str, stem: str, shifted: bool = False) -> Any:
+    name = ("shifted_" if shifted else "") + stem
+
+    def fn(input: Any, n: Any) -> Tensor:  # noqa: A002
+        return _polynomial(name, kind, shifted, input, n)
+
+    fn.__name__ = fn.__qualname__ = name
+    span = "[0, 1] (the polynomial at 2x - 1)" if shifted else "the real line"
+    fn.__doc__ = (f"The polynomial of degree n (a number or a Tensor, broadcast) at input (*) on {span}, "
+                  f"as ``torch.special.{name}``; 0 for negative n; no derivative (PyTorch records none).")
+    return fn
+
+
+chebyshev_polynomial_t = _polynomial_function("t", "chebyshev_polynomial_t")
+chebyshev_polynomial_u = _polynomial_function("u", "chebyshev_polynomial_u")
+chebyshev_polynomial_v = _polynomial_function("v", "chebyshev_polynomial_v")
+chebyshev_polynomial_w = _polynomial_function("w", "chebyshev_polynomial_w")
+shifted_chebyshev_polynomial_t = _polynomial_function("t", "chebyshev_polynomial_t", shifted=True)
+shifted_chebyshev_polynomial_u = _polynomial_function("u", "chebyshev_polynomial_u", shifted=True)
+shifted_chebyshev_polynomial_v = _polynomial_function("v", "chebyshev_polynomial_v", shifted=True)
+shifted_chebyshev_polynomial_w = _polynomial_function("w", "chebyshev_polynomial_w", shifted=True)
+hermite_polynomial_h = _polynomial_function("h", "hermite_polynomial_h")
+hermite_polynomial_he = _polynomial_function("he", "hermite_polynomial_he")
+laguerre_polynomial_l = _polynomial_function("l", "laguerre_polynomial_l")
+legendre_polynomial_p = _polynomial_function("p", "legendre_polynomial_p")
+
+
+def _unary(name: str, input: Any) -> tuple[Tensor, Namespace, Any]:  # noqa: A002
+    refuse_complex(name, input)
+    x = as_floating(input)
+    return x, x.backend.xp, x.array
+
+
+def spherical_bessel_j0(input: Any) -> Tensor:  # noqa: A002
+    """``sin(x) / x`` of input (*), 1 at 0 (its Taylor series below 0.5, as PyTorch's), 0 at +-inf
+    (``torch.special.spherical_bessel_j0``); no derivative."""
+    x, xp, a = _unary("spherical_bessel_j0", input)
+    square = a * a
+    series = xp.ones_like(a)
+    term = xp.ones_like(a)
+    for k in range(1, 10):  # (-x^2)^k / (2k+1)!: below 1e-17 by k = 9 at |x| = 0.5
+        term = term * -square / float((2 * k) * (2 * k + 1))
+        series = series + term
+    near = xp.abs(a) < 0.5
+    safe = xp.where(near | xp.isinf(a), xp.ones_like(a), a)
+    value = xp.where(xp.isinf(a), xp.zeros_like(a), xp.sin(safe) / safe)
+    return _values(x, xp.where(near, series, value))
+
+
+def modified_bessel_i0(input: Any) -> Tensor:  # noqa: A002
+    """The modified Bessel function ``I0`` of input (*) (``torch.special.modified_bessel_i0``): `i0`'s values,
+    without a derivative, as PyTorch's."""
+    x, xp, a = _unary("modified_bessel_i0", input)
+    return _values(x, bessel_i(xp, a, 0))
+
+
+def modified_bessel_i1(input: Any) -> Tensor:  # noqa: A002
+    """The modified Bessel function ``I1`` of input (*) (``torch.special.modified_bessel_i1``): `i1`'s values,
+    without a derivative, as PyTorch's."""
+    x, xp, a = _unary("modified_bessel_i1", input)
+    return _values(x, bessel_i(xp, a, 1))
+
+
+POLYNOMIAL_NAMES = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+                    "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+                    "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
+                    "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p")
+
+__all__ = ["POLYNOMIAL_NAMES", "ZetaFunction", "chebyshev_polynomial_t", "chebyshev_polynomial_u",
+           "chebyshev_polynomial_v", "chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+           "laguerre_polynomial_l", "legendre_polynomial_p", "modified_bessel_i0", "modified_bessel_i1",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "spherical_bessel_j0", "zeta"]
