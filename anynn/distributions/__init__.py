@@ -1,13 +1,18 @@
 """``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Beta`, `Binomial`, `Categorical`,
-`Cauchy`, `Chi2`, `Dirichlet`, `Exponential`, `Gamma`, `Geometric`, `Gumbel`, `HalfCauchy`, `HalfNormal`,
+`Cauchy`, `Chi2`, `ContinuousBernoulli`, `Dirichlet`, `Exponential`, `FisherSnedecor`, `Gamma`,
+`GeneralizedPareto`, `Geometric`, `Gumbel`, `HalfCauchy`, `HalfNormal`, `InverseGamma`, `Kumaraswamy`,
+`LogisticNormal`, `Pareto`, `VonMises`, `Weibull`,
 `Independent`, `Laplace`, `LogNormal`, `LowRankMultivariateNormal`, `MixtureSameFamily`, `Multinomial`,
 `MultivariateNormal`, `NegativeBinomial`, `Normal`, `OneHotCategorical`, `Poisson`, `RelaxedBernoulli`,
 `RelaxedOneHotCategorical`, `StudentT`, `Uniform`, `TransformedDistribution` with the transforms of
-``torch.distributions.transforms``, `kl_divergence` with `register_kl`, ``constraints`` and ``utils``).
+``torch.distributions.transforms``, `biject_to`/`transform_to`, `kl_divergence` with `register_kl`,
+``constraints`` and ``utils``; PyTorch's submodule paths, ``torch.distributions.normal`` and the others).
 
 ``log_prob``/``entropy``/``rsample`` are recorded in the graph (differentiable in the parameters); samples
 come from anynn's generators, so they follow PyTorch's laws with other numbers.
 """
+
+import sys
 
 from . import constraints
 from .bernoulli import Bernoulli
@@ -38,7 +43,18 @@ from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTra
                          Transform, identity_transform)
 from . import utils  # noqa: F401  (torch.distributions.utils)
 from .uniform import Uniform
+from .continuous_bernoulli import ContinuousBernoulli
+from .exp_family import ExponentialFamily
+from .fisher_snedecor import FisherSnedecor
+from .generalized_pareto import GeneralizedPareto
+from .transformed_families import InverseGamma, Kumaraswamy, LogisticNormal, Pareto, Weibull
+from .von_mises import VonMises
+from . import constraint_registry  # noqa: E402
+from .constraint_registry import biject_to, transform_to
 from . import kl_families  # noqa: F401,E402  (registers the KL pairs of the families above)
+from . import torch_paths as _torch_paths
+
+_torch_paths.install(sys.modules[__name__])  # torch.distributions.<file> paths of the files named otherwise here
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "ExpRelaxedCategorical",
            "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Laplace", "LogNormal",
@@ -50,4 +66,6 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "TanhTransform", "Transform", "AbsTransform", "CatTransform", "CorrCholeskyTransform",
            "CumulativeDistributionTransform", "IndependentTransform", "LowerCholeskyTransform",
            "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SoftmaxTransform", "SoftplusTransform",
-           "StackTransform", "StickBreakingTransform", "identity_transform"]
+           "StackTransform", "StickBreakingTransform", "identity_transform", "ContinuousBernoulli", "ExponentialFamily",
+           "FisherSnedecor", "GeneralizedPareto", "InverseGamma", "Kumaraswamy", "LogisticNormal", "Pareto", "VonMises",
+           "Weibull", "biject_to", "transform_to", "constraint_registry", "utils"]

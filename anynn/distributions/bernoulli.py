@@ -8,6 +8,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from .categorical import clamp_probs
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .normal import _broadcast_all
 from . import constraints
 
@@ -56,7 +57,7 @@ class _ProbsOrLogits(Distribution):
         Distribution.__init__(self, tuple(param.shape), (), validate_args)
 
 
-class Bernoulli(_ProbsOrLogits):
+class Bernoulli(_ProbsOrLogits, ExponentialFamily):
     """Elementwise coin flips, batched over the shape of ``probs`` or ``logits``.
 
     Parameters

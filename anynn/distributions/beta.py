@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from .distribution import Distribution, as_shape
+from .distribution import as_shape
+from .exp_family import ExponentialFamily
 from .gamma import standard_gamma_rsample
 from .normal import _broadcast_all
 from . import constraints
@@ -20,7 +21,7 @@ def _clamp_simplex(x: Tensor) -> Tensor:
     return x.clamp(min=info.tiny, max=1 - info.eps)
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet(concentration) over the probability simplex: ``concentration`` (..., K) > 0 gives batch shape
     (...) and event shape (K,).
 
@@ -79,7 +80,7 @@ class Dirichlet(Distribution):
         return f"Dirichlet(concentration: {tuple(self.concentration.shape)})"
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta(concentration1, concentration0) on [0, 1]: density ``x^(a-1) (1-x)^(b-1) / B(a, b)`` with
     ``a = concentration1``, ``b = concentration0`` (Tensors or numbers > 0), batched over their broadcast shape.
 

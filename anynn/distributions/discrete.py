@@ -7,13 +7,14 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from .bernoulli import _ProbsOrLogits
-from .distribution import Distribution, as_shape
+from .distribution import as_shape
+from .exp_family import ExponentialFamily
 from .draws import binomial_sample, open_uniform, poisson_sample
 from .normal import _broadcast_all
 from . import constraints
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """Poisson(rate): ``P(k) = rate^k e^-rate / k!`` for k = 0, 1, ..., batched over the shape of ``rate``."""
 
     arg_constraints = {"rate": constraints.nonnegative}

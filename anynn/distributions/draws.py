@@ -1,4 +1,4 @@
-"""Host draws for the distributions whose samplers the array API lacks (gamma, Poisson, binomial), and the
+"""Host draws for the distributions whose samplers the array API lacks (gamma, Poisson, binomial, von Mises), and the
 uniform draws the location-scale families invert. The one module of ``anynn.distributions`` that imports NumPy.
 
 As `anynn.rand` and `anynn.randn`, the draws come from the host generator that `anynn.manual_seed` seeds and move
@@ -74,5 +74,13 @@ def multinomial_sample(total_count: int, probs: Tensor, shape: tuple[int, ...]) 
     return host_draw(probs, lambda rng: rng.multinomial(total_count, host_probs).astype(np.float64))
 
 
+def von_mises_sample(loc: Tensor, concentration: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Von Mises angles in [-pi, pi) of ``shape`` (the parameters broadcast to it) in ``loc``'s dtype, outside the
+    graph: NumPy's rejection sampler (Best and Fisher's, as PyTorch's), drawn in float64."""
+    host_loc = np.broadcast_to(loc.detach().numpy().astype(np.float64), shape)
+    kappa = np.broadcast_to(concentration.detach().numpy().astype(np.float64), shape)
+    return host_draw(loc, lambda rng: (rng.vonmises(host_loc, kappa) + np.pi) % (2 * np.pi) - np.pi)
+
+
 __all__ = ["binomial_sample", "host_draw", "multinomial_sample", "negative_binomial_sample", "open_uniform",
-           "poisson_sample", "standard_gamma_sample"]
+           "poisson_sample", "standard_gamma_sample", "von_mises_sample"]

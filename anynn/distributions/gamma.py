@@ -8,7 +8,8 @@ from typing import Any
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
 from ..functional.formulas.standard_gamma_grad import standard_gamma_grad
-from .distribution import Distribution, as_shape
+from .distribution import as_shape
+from .exp_family import ExponentialFamily
 from .draws import open_uniform, standard_gamma_sample
 from .normal import _broadcast_all
 from . import constraints
@@ -34,7 +35,7 @@ def standard_gamma_rsample(concentration: Tensor, shape: tuple[int, ...]) -> Ten
     return x + (concentration - concentration.detach()) * slope
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Gamma(concentration, rate): density ``rate^c x^(c-1) e^(-rate x) / Gamma(c)`` on x > 0, batched over the
     broadcast shape of ``concentration`` and ``rate`` (Tensors or numbers, both > 0).
 
@@ -109,7 +110,7 @@ class Chi2(Gamma):
         return f"Chi2(df: {tuple(self.concentration.shape)})"
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exponential(rate): density ``rate e^(-rate x)`` on x >= 0, batched over the shape of ``rate``."""
 
     arg_constraints = {"rate": constraints.positive}

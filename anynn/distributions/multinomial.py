@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from .categorical import Categorical
+from .categorical import Categorical, clamp_probs
 from .distribution import Distribution, as_shape
 from .draws import multinomial_sample
 from . import constraints
@@ -59,6 +60,19 @@ class Multinomial(Distribution):
         logits = logits.masked_fill((value == 0) & (logits == float("-inf")), 0.0)
         draws = value.sum(-1)
         return (draws + 1).lgamma() - (value + 1).lgamma().sum(-1) + (logits * value).sum(-1)
+
+    def entropy(self) -> Tensor:
+        """``n H(categorical) - log n! + sum_i E[log k_i!]``, each count ``k_i ~ Binomial(n, p_i)`` (PyTorch's
+        form), of shape ``batch_shape``."""
+        from ..factories import arange
+
+        n = self.total_count
+        p = clamp_probs(self.probs)  # (PyTorch's binomials clamp too: finite logs, no gradient below eps)
+        k = arange(1, n + 1, dtype=p.dtype, backend=p.backend).reshape(n, *([1] * p.ndim))  # (n, 1, ..., 1)
+        log_binomial = (math.lgamma(n + 1) - (k + 1).lgamma() - (n - k + 1).lgamma() + k * p.log()
+                        + (n - k) * (-p).log1p())
+        expected_log_factorials = (log_binomial.exp() * (k + 1).lgamma()).sum(0).sum(-1)
+        return n * self._categorical.entropy() - math.lgamma(n + 1) + expected_log_factorials
 
     def __repr__(self) -> str:
         return f"Multinomial(total_count: {self.total_count}, probs: {tuple(self.probs.shape)})"

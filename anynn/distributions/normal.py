@@ -8,11 +8,12 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from .categorical import broadcast_shapes
-from .distribution import Distribution, as_shape
+from .distribution import as_shape
+from .exp_family import ExponentialFamily
 from . import constraints
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     """N(loc, scale^2), batched over the broadcast shape of ``loc`` and ``scale``.
 
     Parameters

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from ..autograd.tensor import Tensor
 from ..type_info import finfo
+from .categorical import clamp_probs
 
 euler_constant = 0.57721566490153286060  # Euler-Mascheroni
 
@@ -21,12 +22,6 @@ def broadcast_all(*values: Any) -> tuple[Tensor, ...]:
     if not all(isinstance(v, (Tensor, int, float)) for v in values):
         raise ValueError("Input arguments must all be instances of numbers.Number or anynn Tensors.")
     return _broadcast_all(*values)
-
-
-def clamp_probs(probs: Tensor) -> Tensor:
-    """``probs`` inside ``[eps, 1 - eps]`` of its dtype."""
-    eps = finfo(probs.dtype).eps
-    return probs.clamp(min=eps, max=1 - eps)
 
 
 def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:

@@ -299,3 +299,58 @@ def test_one_hot_categorical_samples_shapes_support_and_kl(backend):
     np.testing.assert_allclose(logits.grad.numpy(), lt.grad.numpy(), rtol=1e-9, atol=1e-12)
     with pytest.raises(ValueError, match="Either `probs` or `logits`"):
         OneHotCategorical()
+
+
+def test_pytorchs_submodule_paths_import():
+    """Every ``torch.distributions.<file>`` path names what anynn has of that file (``from
+    torch.distributions.studentT import StudentT``, ``...half_normal``, ``...constraint_registry``...)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    for info in pkgutil.iter_modules(torch.distributions.__path__):
+        theirs = importlib.import_module(f"torch.distributions.{info.name}")
+        names = [n for n, obj in vars(theirs).items() if not n.startswith("_") and getattr(obj, "__module__", None)
+                 == theirs.__name__ and (inspect.isclass(obj) or inspect.isfunction(obj))
+                 and not inspect.ismodule(getattr(anynn.distributions, n, inspect))]
+        if info.name in ("lkj_cholesky", "wishart"):  # (families anynn does not have)
+            assert not names
+            continue
+        ours = importlib.import_module(f"anynn.distributions.{info.name}")
+        assert [n for n in names if getattr(ours, n, None) is not getattr(anynn.distributions, n)] == [], info.name
+    from anynn.distributions.half_normal import HalfNormal
+    from anynn.distributions.studentT import StudentT
+
+    assert HalfNormal is anynn.distributions.HalfNormal and StudentT is anynn.distributions.StudentT
+
+
+CONSTRAINTS = ["real", "real_vector", "positive", "nonnegative", "greater_than(-2.0)", "less_than(3.0)",
+               "unit_interval", "interval(-1.0, 2.0)", "half_open_interval(0.0, 3.0)", "simplex", "corr_cholesky",
+               "lower_cholesky", "positive_definite", "independent(positive, 1)",
+               "cat([positive, real], -1, [1, 2])", "stack([positive, unit_interval, real], -1)"]
+
+
+@pytest.mark.parametrize("name", CONSTRAINTS)
+def test_biject_to_and_transform_to_as_torch(name):
+    """The transform each registry gives (its repr), and that it maps unconstrained values into the constraint with
+    PyTorch's values, or refuses as PyTorch."""
+    def lookup(lib, registry):
+        C = lib.distributions.constraints
+        constraint = eval(name, {}, {**vars(C), **{n: getattr(C, n) for n in C.__all__}})
+        try:
+            return constraint, getattr(lib.distributions, registry)(constraint)
+        except NotImplementedError as error:
+            return constraint, error
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 3) if "cholesky" in name and "corr" not in name
+                                                 or "definite" in name else (2, 3))
+    for registry in ("biject_to", "transform_to"):
+        (c_ours, ours), (c_theirs, theirs) = lookup(anynn, registry), lookup(torch, registry)
+        if isinstance(theirs, NotImplementedError):
+            with pytest.raises(NotImplementedError, match=str(theirs)):
+                raise ours if isinstance(ours, Exception) else AssertionError(f"{name}: {ours!r}")
+            continue
+        assert repr(ours) == repr(theirs)
+        y_ours, y_theirs = ours(anynn.tensor(x)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(y_ours.numpy(), y_theirs.numpy(), rtol=1e-12, atol=1e-15, err_msg=registry)
+        assert bool(c_ours.check(y_ours).all()) == bool(c_theirs.check(y_theirs).all())

@@ -13,7 +13,7 @@ import torch
 import anynn
 from anynn.distributions import kl_divergence
 from anynn.functional.formulas.standard_gamma_grad import standard_gamma_grad
-from tests.helpers import check_gradients, make
+from tests.helpers import check_gradients, compare_with_torch, make
 
 R = np.random.default_rng(11)
 POS = R.random((2, 3)) + 0.5          # positive parameters (scales, rates, concentrations)
@@ -61,7 +61,26 @@ FAMILIES = {
     "NegativeBinomial(logits)": (lambda D, g: D.NegativeBinomial(3.0, logits=g), [LOC], COUNTS, None,
                                  ["log_prob", "mean", "variance"]),
     "Multinomial": (lambda D, p: D.Multinomial(9, p), [SIMPLEX], np.array([[0.0, 2, 3, 4], [9, 0, 0, 0]]), None,
-                    ["log_prob", "mean", "variance"]),
+                    ["log_prob", "mean", "variance", "entropy"]),
+    "Weibull": (lambda D, s, c: D.Weibull(s, c), [POS, POS2], POS, UNIT,
+                ["log_prob", "cdf", "icdf", "entropy", "mean", "variance", "mode"]),
+    "Pareto": (lambda D, s, a: D.Pareto(s, a), [POS, POS2 + 1], POS + 1.5, UNIT,
+               ["log_prob", "cdf", "icdf", "entropy", "mean", "variance"]),
+    "Kumaraswamy": (lambda D, a, b: D.Kumaraswamy(a, b), [POS2, POS], UNIT, UNIT,
+                    ["log_prob", "cdf", "icdf", "entropy", "mean", "variance"]),
+    "InverseGamma": (lambda D, c, r: D.InverseGamma(c, r), [POS2 + 1, POS], POS, None,
+                     ["log_prob", "entropy", "mean", "variance", "mode"]),
+    "FisherSnedecor": (lambda D, a, b: D.FisherSnedecor(a, b), [POS2 * 2, POS2 * 3], POS, None,
+                       ["log_prob", "mean", "variance", "mode"]),
+    # (PyTorch's log_prob and cdf refuse float64 here - an isclose of two dtypes - see the float32 test below)
+    "GeneralizedPareto": (lambda D, m, s, c: D.GeneralizedPareto(m, s, c), [LOC, POS, REAL * 0.3], REAL, UNIT,
+                          ["icdf", "entropy", "mean", "variance"]),
+    "VonMises": (lambda D, m, k: D.VonMises(m, k), [LOC, POS * 3], REAL, None, ["log_prob", "mean", "variance"]),
+    "ContinuousBernoulli": (lambda D, p: D.ContinuousBernoulli(p), [UNIT], UNIT, UNIT,
+                            ["log_prob", "cdf", "icdf", "entropy", "mean", "variance"]),
+    "ContinuousBernoulli(logits)": (lambda D, g: D.ContinuousBernoulli(logits=g), [LOC * 1e-3], UNIT, UNIT,
+                                    ["log_prob", "cdf", "icdf", "entropy", "mean", "variance"]),
+    "LogisticNormal": (lambda D, m, s: D.LogisticNormal(m, s), [LOC, POS], SIMPLEX, None, ["log_prob"]),
     "RelaxedBernoulli": (lambda D, g: D.RelaxedBernoulli(_temperature(D, g), logits=g), [LOC], UNIT, None,
                          ["log_prob"]),
     "RelaxedOneHotCategorical": (lambda D, g: D.RelaxedOneHotCategorical(_temperature(D, g), logits=g),
@@ -72,6 +91,34 @@ FAMILIES = {
 
 
 COUNTING = ("Poisson", "Geometric", "Binomial", "NegativeBinomial", "Multinomial")
+
+
+def test_generalized_pareto_log_prob_and_cdf_as_torch_in_float32(backend):
+    """Where PyTorch's GeneralizedPareto computes them (float32: its isclose with a float32 zero refuses float64),
+    anynn's log_prob, cdf and log_survival_function agree, the exponential limit (|c| <= 1e-8) included."""
+    c = np.array([[0.3, -0.2, 0.0], [0.6, -0.4, 1e-9]], np.float32)
+    loc, scale = LOC.astype(np.float32), POS.astype(np.float32)
+    value = loc + 0.3 * scale
+    for what in ("log_prob", "cdf", "log_survival_function"):
+        compare_with_torch(backend, lambda m, s, k, v, w=what: getattr(anynn.distributions.GeneralizedPareto(m, s, k),
+                                                                        w)(v),
+                           lambda m, s, k, v, w=what: getattr(torch.distributions.GeneralizedPareto(m, s, k), w)(v),
+                           loc, scale, c, value, rtol=1e-5, atol=1e-6)
+
+
+def test_exponential_families_as_torch(backend):
+    """The classes PyTorch derives from ExponentialFamily derive from anynn's; its generic entropy (from the
+    log-normalizer, differentiated by autograd, of detached natural parameters as PyTorch's) gives
+    ContinuousBernoulli's closed-form entropy."""
+    ours, theirs = anynn.distributions, torch.distributions
+    for name in ("Bernoulli", "Beta", "ContinuousBernoulli", "Dirichlet", "Exponential", "Gamma", "Normal", "Poisson"):
+        assert issubclass(getattr(ours, name), ours.ExponentialFamily) and issubclass(getattr(theirs, name),
+                                                                                    theirs.ExponentialFamily)
+    assert not issubclass(ours.Laplace, ours.ExponentialFamily)
+    logits = np.array([-2.0, -1e-4, 0.3, 1.5])
+    compare_with_torch(backend, lambda g: ours.ExponentialFamily.entropy(ours.ContinuousBernoulli(logits=g)),
+                       lambda g: theirs.ContinuousBernoulli(logits=g).entropy(), logits, rtol=1e-9, atol=1e-12,
+                       differentiable=[False])
 
 
 def _temperature(D, like):
@@ -121,7 +168,8 @@ def test_family_as_torch(backend, name):
 
 
 @pytest.mark.parametrize("name", ["Gumbel", "Gamma", "Beta", "Dirichlet", "StudentT", "LogNormal",
-                                  "Geometric(logits)", "RelaxedOneHotCategorical", "MixtureSameFamily"])
+                                  "Geometric(logits)", "RelaxedOneHotCategorical", "MixtureSameFamily", "Weibull",
+                                  "Kumaraswamy", "VonMises", "ContinuousBernoulli(logits)", "LogisticNormal"])
 def test_family_gradients(backend, name):
     """float64 central differences of log_prob plus entropy (or mean) in every parameter, on a batch of one."""
     build, params, value, _, whats = FAMILIES[name]
@@ -158,6 +206,15 @@ SAMPLED = {
     "RelaxedBernoulli": (lambda D, g: D.RelaxedBernoulli(_temperature(D, g), logits=g), [LOC]),
     "MixtureSameFamily": (lambda D, w, m, s: D.MixtureSameFamily(D.Categorical(logits=w), D.Normal(m, s)),
                           [REAL, LOC, POS]),
+    "Weibull": (lambda D, s, c: D.Weibull(s, c), [POS, POS2]),
+    "Pareto": (lambda D, s, a: D.Pareto(s, a), [POS, POS2 + 1]),
+    "Kumaraswamy": (lambda D, a, b: D.Kumaraswamy(a, b), [POS2, POS]),
+    "InverseGamma": (lambda D, c, r: D.InverseGamma(c, r), [POS2 + 1, POS]),
+    "FisherSnedecor": (lambda D, a, b: D.FisherSnedecor(a, b), [POS2 * 2, POS2 * 3]),
+    "GeneralizedPareto": (lambda D, m, s, c: D.GeneralizedPareto(m, s, c), [LOC, POS, REAL * 0.3]),
+    "VonMises": (lambda D, m, k: D.VonMises(m, k), [LOC, POS * 3]),
+    "ContinuousBernoulli": (lambda D, p: D.ContinuousBernoulli(p), [UNIT]),
+    "LogisticNormal": (lambda D, m, s: D.LogisticNormal(m, s), [LOC, POS]),
 }
 
 
@@ -197,6 +254,7 @@ def test_samples_follow_torchs_law(name):
     ("Beta", lambda D, a, b: D.Beta(a, b), [POS2, POS]),
     ("Dirichlet", lambda D, c: D.Dirichlet(c), [SIMPLEX * 3 + 0.3]),
     ("StudentT", lambda D, k, m, s: D.StudentT(k, m, s), [POS2 * 3, LOC, POS]),
+    ("Weibull", lambda D, s, c: D.Weibull(s, c), [POS, POS2]),
 ])
 def test_rsample_gradient_estimates_the_gradient_of_the_mean(name, build, params):
     """The average of many ``rsample`` draws, differentiated, approaches the gradient of PyTorch's exact mean
@@ -338,7 +396,9 @@ def test_validate_args_refuses_as_torch():
 @pytest.mark.parametrize("name", ["Normal", "Bernoulli", "Categorical", "Uniform", "Gamma", "Beta", "Dirichlet",
                                   "Poisson", "Binomial", "NegativeBinomial", "Multinomial", "StudentT", "HalfNormal",
                                   "LogNormal", "RelaxedOneHotCategorical", "Laplace", "Geometric",
-                                  "MultivariateNormal", "LowRankMultivariateNormal"])
+                                  "MultivariateNormal", "LowRankMultivariateNormal", "Weibull", "Pareto", "Kumaraswamy",
+                                  "InverseGamma", "FisherSnedecor", "GeneralizedPareto", "VonMises",
+                                  "ContinuousBernoulli", "LogisticNormal"])
 def test_arg_constraints_and_support_as_torch(name):
     """The constraints' names and what they accept, on the class and (for a support that depends on the
     parameters) on an instance."""
