@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from array_api_compat import device as device_of
+from ..backend.arrays import device_of
 
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
@@ -27,6 +27,7 @@ from .formulas.softmax import softmax, softmax_backward
 from .value_checks import check_same_dtype, refuse_complex
 
 _NEG_INF = -math.inf
+_HALF = ("float16", "bfloat16")  # computed in float32 and rounded back, as PyTorch's CPU kernel
 
 
 class ScaledDotProductAttention(Function):
@@ -48,7 +49,7 @@ class ScaledDotProductAttention(Function):
         check_same_dtype("scaled_dot_product_attention", ("query", "key", "value"), (q, k, v))
         self.q, self.k, self.v = q, k, v
         self.mask_shape = None if mask is None else tuple(mask.shape)
-        self.vendor = None
+        self.vendor = self.half = None
         if mask is None and self.keep is None and not self.return_weights:  # cuDNN's flash attention, on CuPy
             training = True in self.needs_input_grad
             found = op(self.backend, "attention_forward")(q, k, v, self.scale, self.causal, training)
@@ -56,12 +57,21 @@ class ScaledDotProductAttention(Function):
                 self.vendor = found  # (out, the softmax statistics its backward needs)
                 self.weights = self.dropped = None
                 return found[0]
+        if dtype_name(q.dtype) in _HALF:
+            # PyTorch's CPU kernel works in float32 for half inputs: in float16 q @ k.mT overflows (65504) where
+            # the scores reach ~1e4 before scaling, and inf - inf in the softmax gave NaN rows
+            self.half = q.dtype
+            q, k, v = (xp.astype(a, xp.float32) for a in (q, k, v))
+            mask = None if mask is None or mask.dtype == xp.bool else xp.astype(mask, xp.float32)
+            self.q, self.k, self.v = q, k, v
         self.weights = self._weights(xp, q, k, mask)
         dropped = self.weights
         if self.keep is not None:
             dropped = xp.where(self.keep, dropped * (1.0 / (1.0 - self.dropout_p)), xp.zeros_like(dropped))
         self.dropped = dropped
         out = dropped @ v
+        if self.half is not None:
+            out, dropped = xp.astype(out, self.half), xp.astype(dropped, self.half)
         return (out, dropped) if self.return_weights else out
 
     def _weights(self, xp: Namespace, q: Any, k: Any, mask: Any) -> Any:
@@ -92,6 +102,16 @@ class ScaledDotProductAttention(Function):
                 dq, dk, dv = grads
                 return (dq if need_q else None), (dk if need_k else None), (dv if need_v else None), None
             self.weights = self.dropped = self._weights(xp, q, k, None)  # refused: the portable backward below
+        if self.half is not None:
+            grads = self._portable_backward(
+                xp, None if g_out is None else xp.astype(g_out, xp.float32),
+                None if g_weights is None else xp.astype(g_weights, xp.float32))
+            return tuple(None if g is None else xp.astype(g, self.half) for g in grads)  # type: ignore[return-value]
+        return self._portable_backward(xp, g_out, g_weights)
+
+    def _portable_backward(self, xp: Namespace, g_out: Any, g_weights: Any) -> tuple[Any, Any, Any, Any]:
+        q, k, v = self.q, self.k, self.v
+        need_q, need_k, need_v, need_mask = self.needs_input_grad
         grad_v = None
         grad_dropped = g_weights
         if g_out is not None:
