@@ -432,6 +432,10 @@ EXPANDED = [
      (3,), np.array([[0.3, 0.7]] * 3)),
     ("MultivariateNormal", lambda D, L: D.MultivariateNormal(_t(L, LOC[0]), scale_tril=_t(L, SCALE_TRIL)), (2,),
      REAL),
+    ("Weibull", lambda D, L: D.Weibull(_t(L, POS[0]), _t(L, POS2[0])), (2, 3), POS),
+    ("FisherSnedecor", lambda D, L: D.FisherSnedecor(_t(L, POS2[0]), _t(L, POS2[1] * 3)), (2, 3), POS),
+    ("ContinuousBernoulli", lambda D, L: D.ContinuousBernoulli(_t(L, UNIT[0])), (2, 3), UNIT),
+    ("LogisticNormal", lambda D, L: D.LogisticNormal(_t(L, LOC[0]), _t(L, POS[0])), (2,), SIMPLEX),
 ]
 
 
