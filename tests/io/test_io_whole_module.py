@@ -419,6 +419,67 @@ def test_torch_nn_modules_paths_are_pytorchs():
     assert rnn_file.LSTM is nn.LSTM and anynn.nn.modules.LSTM is nn.LSTM
 
 
+def test_private_bases_and_size_helpers_of_torch_nn_modules():
+    """``from torch.nn.modules.loss import _Loss`` (custom losses subclass it), ``_BatchNorm``/``_ConvNd`` (isinstance
+    checks in weight-decay groups and init code), ``from torch.nn.modules.utils import _pair``, and
+    ``torch.utils.hooks.RemovableHandle``: the paths exist and behave as PyTorch's (they raised AttributeError)."""
+    torch = pytest.importorskip("torch")
+    from anynn.nn.modules import _HELPERS, _RENAMED
+    from anynn.nn.modules import utils as ours_utils
+    from anynn.utils.hooks import RemovableHandle
+    from torch.nn.modules import utils as theirs_utils
+
+    for file, name in _RENAMED:
+        assert hasattr(getattr(torch.nn.modules, file), name), f"torch.nn.modules.{file} has no {name}"
+    layers = {"Conv2d": (1, 1, 3), "ConvTranspose1d": (1, 1, 3), "BatchNorm2d": (3,), "InstanceNorm1d": (3,),
+              "Dropout": (), "MaxPool2d": (2,), "MSELoss": (), "CrossEntropyLoss": (), "LayerNorm": (3,)}
+    for file, name in _RENAMED:
+        if not name.startswith("_") or file == "linear":
+            continue
+        ours, theirs = getattr(getattr(anynn.nn.modules, file), name), getattr(getattr(torch.nn.modules, file), name)
+        for layer, args in layers.items():
+            if name in ("_Loss", "_WeightedLoss") and "Loss" in layer:
+                continue  # for subclassing: anynn's own losses have bases of their own (checked below by use)
+            assert isinstance(getattr(nn, layer)(*args), ours) == isinstance(getattr(torch.nn, layer)(*args), theirs), \
+                (file, name, layer)
+    for file, names in _HELPERS.items():
+        for name in names.split():
+            assert getattr(getattr(anynn.nn.modules, file), name) is getattr(ours_utils, name)
+            assert hasattr(getattr(torch.nn.modules, file), name)
+    for value in (3, (1, 2), [4, 5, 6], "ab"):
+        for name in ("_single", "_pair", "_triple", "_quadruple"):
+            assert getattr(ours_utils, name)(value) == getattr(theirs_utils, name)(value)
+    assert ours_utils._reverse_repeat_tuple((1, 2, 3), 2) == theirs_utils._reverse_repeat_tuple((1, 2, 3), 2)
+    assert ours_utils._list_with_default([None, 4], [7, 8, 9]) == theirs_utils._list_with_default([None, 4], [7, 8, 9])
+
+    def custom_losses(lib):
+        class Absolute(lib.nn.modules.loss._Loss):
+            def forward(self, x, y):
+                loss = (x - y).abs()
+                return loss.mean() if self.reduction == "mean" else loss.sum() if self.reduction == "sum" else loss
+
+        class Weighted(lib.nn.modules.loss._WeightedLoss):
+            def __init__(self, weight=None, reduction="mean"):
+                super().__init__(weight, None, None, reduction)
+
+            def forward(self, x, y):
+                return ((x - y) ** 2 * self.weight).sum()
+
+        return Absolute, Weighted
+
+    values = np.array([1.0, -2.0, 0.5])
+    results = []
+    for lib, make_tensor in ((torch, torch.tensor), (anynn, anynn.tensor)):
+        absolute, weighted = custom_losses(lib)
+        x, y = make_tensor(values), make_tensor(values[::-1].copy())
+        w = weighted(weight=make_tensor([1.0, 2.0, 3.0]))
+        results.append((absolute()(x, y).item(), absolute(reduction="sum")(x, y).item(),
+                        absolute(None, False)(x, y).numpy().tolist(), w(x, y).item(), sorted(w.state_dict())))
+    assert results[0] == results[1]
+    assert isinstance(nn.ReLU().register_forward_hook(lambda *args: None), RemovableHandle)
+    assert anynn.utils.hooks.RemovableHandle is RemovableHandle
+
+
 @pytest.mark.parametrize("header_bytes", [640, 896, 1152, 1408])
 def test_a_header_length_starting_like_a_pickle_is_not_taken_for_one(tmp_path, header_bytes):
     """A safetensors header of 640 bytes starts the file with 0x80 0x02, a pickle's PROTO opcode (RNNCell's

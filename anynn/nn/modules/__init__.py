@@ -47,13 +47,26 @@ _TORCH_FILES = {
 }
 # PyTorch's names for anynn classes of another name: (file, name) -> (anynn.nn submodule, its name)
 _RENAMED = {("linear", "NonDynamicallyQuantizableLinear"): ("attention", "_OutProjection"),
-            ("module", "Parameter"): ("module", "Parameter")}
+            ("module", "Parameter"): ("module", "Parameter"),
+            # the private bases that programs subclass (a custom loss on ``_Loss``) or test with isinstance
+            ("batchnorm", "_NormBase"): ("norm", "_NormBase"), ("batchnorm", "_BatchNorm"): ("norm", "_BatchNorm"),
+            ("instancenorm", "_NormBase"): ("norm", "_NormBase"),
+            ("instancenorm", "_InstanceNorm"): ("instance_norm", "_InstanceNorm"),
+            ("conv", "_ConvNd"): ("conv", "_ConvNd"), ("conv", "_ConvTransposeNd"): ("conv", "_ConvTranspose"),
+            ("loss", "_Loss"): ("loss_legacy", "LegacyReductionLoss"),
+            ("loss", "_WeightedLoss"): ("loss_legacy", "WeightedLegacyLoss"),
+            ("dropout", "_DropoutNd"): ("dropout", "_DropoutBase"), ("pooling", "_MaxPoolNd"): ("pool", "MaxPool1d")}
+# the size helpers of ``torch.nn.modules.utils`` that PyTorch's layer files import, as those files' names too
+_HELPERS = {"conv": "_single _pair _triple _reverse_repeat_tuple", "pooling": "_single _pair _triple",
+            "padding": "_ntuple _pair _quadruple"}
 
 
 def _layer(file: str, name: str) -> Any:
     """anynn's layer that PyTorch's ``torch.nn.modules.<file>.<name>`` is, looked up when asked (so layers added to
     ``anynn.nn`` later appear here too), or None."""
     nn = sys.modules[__name__.rsplit(".", 1)[0]]
+    if name in _HELPERS.get(file, "").split():
+        return getattr(importlib.import_module(f"{__name__}.utils"), name)
     if (file, name) in _RENAMED:
         where, own = _RENAMED[(file, name)]
         return getattr(importlib.import_module(f"{nn.__name__}.{where}"), own)
@@ -71,7 +84,7 @@ class _TorchFile(types.ModuleType):
 
     def __dir__(self) -> list[str]:
         file = self.__name__.rsplit(".", 1)[1]
-        names = _TORCH_FILES[file].split() + [n for f, n in _RENAMED if f == file]
+        names = _TORCH_FILES[file].split() + [n for f, n in _RENAMED if f == file] + _HELPERS.get(file, "").split()
         return sorted(n for n in names if _layer(file, n) is not None)
 
 

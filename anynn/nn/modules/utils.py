@@ -1,0 +1,41 @@
+"""PyTorch's ``torch.nn.modules.utils`` helpers that layer code imports (``from torch.nn.modules.utils import
+_pair``): turn an int or a sequence into a tuple of ``n`` sizes."""
+
+from __future__ import annotations
+
+import collections.abc
+from typing import Any, Callable
+
+
+def _ntuple(n: int, name: str = "parse") -> Callable[[Any], tuple[Any, ...]]:
+    """A function that gives an iterable back as a tuple and repeats anything else ``n`` times."""
+
+    def parse(x: Any) -> tuple[Any, ...]:
+        if isinstance(x, collections.abc.Iterable):
+            return tuple(x)
+        return (x,) * n
+
+    parse.__name__ = name
+    return parse
+
+
+_single = _ntuple(1, "_single")
+_pair = _ntuple(2, "_pair")
+_triple = _ntuple(3, "_triple")
+_quadruple = _ntuple(4, "_quadruple")
+
+
+def _reverse_repeat_tuple(t: Any, n: int) -> tuple[Any, ...]:
+    """``t`` reversed, each item repeated ``n`` times: (1, 2) -> (2, 2, 1, 1) for n=2 (a conv's padding, as
+    ``F.pad`` takes it: last axis first)."""
+    return tuple(x for x in reversed(tuple(t)) for _ in range(n))
+
+
+def _list_with_default(out_size: Any, defaults: Any) -> list[Any]:
+    """``out_size`` (an int, or a sequence whose None entries take the matching trailing ``defaults``) as a
+    list, as adaptive pooling reads its output size."""
+    if isinstance(out_size, int):
+        return [out_size]
+    if len(defaults) <= len(out_size):
+        raise ValueError(f"Input dimension should be at least {len(out_size) + 1}")
+    return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]
