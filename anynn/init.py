@@ -49,9 +49,17 @@ def _fill(tensor: Any, values: np.ndarray) -> Any:
         host = np.asarray(values, dtype=np.dtype(dtype_name(tensor.dtype)))
     except TypeError:  # a dtype NumPy lacks (bfloat16): draw in float32, cast on the backend
         data = tensor.backend.from_host(np.asarray(values, dtype=np.float32))
-        tensor.array = tensor.backend.xp.astype(data, tensor.array.dtype)
+        data = tensor.backend.xp.astype(data, tensor.array.dtype)
     else:
-        tensor.array = tensor.backend.from_host(host)
+        data = tensor.backend.from_host(host)
+    if getattr(tensor.__dict__.get("_view_of", tensor._ctx), "makes_view", False):
+        # a view (``init.orthogonal_(w[:h])``): an in-place copy, which the tensor it views follows
+        from .autograd.mode import no_grad
+        from .autograd.tensor import make_tensor
+
+        with no_grad():
+            return tensor.copy_(make_tensor(data, tensor.backend, None, 0))
+    tensor.array = data
     mark_modified(tensor)  # an in-place change, as PyTorch's nn.init: graphs recorded before refuse backward
     return tensor
 

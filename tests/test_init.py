@@ -147,3 +147,22 @@ def test_float32_draw_is_the_rounded_float64_draw():
     wide = init.normal_(_blank("numpy", (3, 3), "float64"), generator=5).numpy()
     narrow = init.normal_(_blank("numpy", (3, 3), "float32"), generator=5).numpy()
     np.testing.assert_array_equal(narrow, wide.astype(np.float32))
+
+
+def test_initialisers_on_views_fill_the_tensor_viewed(backend):
+    """``nn.init.orthogonal_(w[:h])`` per gate, ``init.constant_(bias[h:2 * h], 1.0)``: the slices of a parameter
+    (recorded views of a leaf that requires grad) pass the values on to it, as PyTorch's views of its storage do
+    (the parameter stayed as it was)."""
+    def fill(lib, w, q):
+        lib.nn.init.constant_(w[0:2], 1.0)
+        lib.nn.init.eye_(w[2:5])
+        lib.nn.init.zeros_(w[5:])
+        lib.nn.init.ones_(w[5, :1])
+        lib.nn.init.orthogonal_(q[:2])
+        lib.nn.init.normal_(q.t()[1])
+        return w.detach().numpy(), q.detach().numpy() != 0
+
+    ours = fill(anynn, anynn.nn.Parameter(_blank(backend, (6, 3))), anynn.nn.Parameter(_blank(backend, (4, 2))))
+    theirs = fill(torch, torch.nn.Parameter(torch.zeros(6, 3)), torch.nn.Parameter(torch.zeros(4, 2)))
+    for got, expected in zip(ours, theirs):
+        np.testing.assert_array_equal(got, expected)

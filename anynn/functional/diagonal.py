@@ -75,6 +75,14 @@ class Diagonal(Function):
     def backward(self, xp: Namespace, g: Any) -> Any:
         return embed_diagonal(xp, g, self.offset, self.rows, self.cols)
 
+    def write_back(self, base: Tensor, view: Tensor) -> None:
+        """After an in-place change of the diagonal ``view`` read from ``base``: ``base`` takes it (recorded where
+        the change was)."""
+        if tuple(base.shape[-2:]) == (self.rows, self.cols):
+            from .torch_scatter_views import diagonal_scatter
+
+            base.copy_(diagonal_scatter(base, view, self.offset, -2, -1))
+
 
 class DiagEmbed(Function):
     """``(..., L)`` placed on diagonal ``offset`` of zeros of shape ``(..., L + |offset|, L + |offset|)``."""

@@ -31,7 +31,6 @@ from ..backend import BackendMismatch, dtype_name, host_array
 from ..backend.arrays import write_all
 from ..backend.typing import Namespace
 from . import elementwise, shape
-from .diagonal import Diagonal
 
 _KINDS = ("bool", "integral", "real floating", "complex floating")
 
@@ -119,7 +118,7 @@ def write_back_to_base(view_of: Any, view: Tensor) -> None:
     none of this: NumPy's and PyTorch's views see it.)
     """
     view_of = view.__dict__.get("_view_of", view_of)  # the first change's record: later ones follow it too
-    if not isinstance(view_of, (shape.GetItem, shape.Reshape, shape.Permute, shape.Split, Diagonal)):
+    if not getattr(view_of, "makes_view", False):
         return
     view.__dict__["_view_of"] = view_of
     base = view_of.inputs[0] if getattr(view_of, "inputs", None) else None
@@ -133,11 +132,8 @@ def write_back_to_base(view_of: Any, view: Tensor) -> None:
         if view_of.flips or tuple(base.shape) != view_of.shape:  # a reversed slice, or a base reshaped since
             return
         base[view_of.index] = view  # (Tensor.__setitem__: indexing imports this module)
-    elif isinstance(view_of, Diagonal):
-        if tuple(base.shape[-2:]) == (view_of.rows, view_of.cols):
-            from .torch_scatter_views import diagonal_scatter
-
-            base.copy_(diagonal_scatter(base, view, view_of.offset, -2, -1))
+    elif view_of.view_is_copy:  # (a diagonal) the Function writes its values back itself
+        view_of.write_back(base, view)
     elif isinstance(view_of, shape.Split):  # piece ``_index`` (a change outside recording: see refuse_piece_of_split)
         if tuple(base.shape) == view_of.shape:
             start = sum(view_of.sizes[:view._index])
@@ -165,7 +161,7 @@ def refuse_piece_of_split(x: Tensor, name: str) -> None:
     """PyTorch's refusal of a recorded in-place change of a view made by an operation that returns several views
     (``split``, ``chunk``, ``unbind``), or of a view of one: its source would not see the change."""
     ctx = x.__dict__.get("_view_of", x._ctx)
-    while isinstance(ctx, (shape.GetItem, shape.Reshape, shape.Permute, Diagonal)):
+    while getattr(ctx, "makes_view", False) and not isinstance(ctx, shape.Split):
         source = ctx.inputs[0] if getattr(ctx, "inputs", None) else None
         if not isinstance(source, Tensor):
             return
