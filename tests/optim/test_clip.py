@@ -80,3 +80,45 @@ def test_clip_grad_value_matches_torch(backend, dtype):
     assert np.abs(ours[0].grad.numpy()).max() == pytest.approx(0.7)
     clip_grad_value_(ours[0], 0.1)
     assert np.abs(ours[0].grad.numpy()).max() == pytest.approx(0.1)
+
+
+def test_total_norm_and_clipping_in_two_steps_match_torch(backend):
+    """get_total_norm and clip_grads_with_norm_ (PyTorch's two halves of clip_grad_norm_), and foreach accepted."""
+    ours, theirs = _clip_setup(backend, "float64", scale=3.0)
+    total = anynn.nn.utils.get_total_norm([p.grad for p in ours[:-1]], norm_type=3.0, foreach=True)
+    expected = torch.nn.utils.get_total_norm([t.grad for t in theirs[:-1]], norm_type=3.0, foreach=True)
+    np.testing.assert_allclose(total.numpy(), expected.numpy(), rtol=1e-12)
+    anynn.nn.utils.clip_grads_with_norm_(ours, 2.0, total, foreach=False)
+    torch.nn.utils.clip_grads_with_norm_(theirs, 2.0, expected, foreach=False)
+    for p, t in zip(ours[:-1], theirs[:-1]):
+        np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    assert anynn.nn.utils.get_total_norm([]).item() == torch.nn.utils.get_total_norm([]).item() == 0.0
+    ours, theirs = _clip_setup(backend, "float32")
+    total = clip_grad_norm_(ours, 0.5, foreach=True)
+    np.testing.assert_allclose(total.numpy(), torch.nn.utils.clip_grad_norm_(theirs, 0.5, foreach=True).numpy(),
+                               rtol=1e-6)
+    clip_grad_value_(ours, 0.1, foreach=False)
+    torch.nn.utils.clip_grad_value_(theirs, 0.1, foreach=False)
+    np.testing.assert_array_equal(ours[0].grad.numpy(), theirs[0].grad.numpy())
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+def test_complex_gradients_as_torch(backend, norm_type):
+    """A complex gradient counts by its absolute values (a real total norm; anynn's was complex, its sum of
+    squares), and clip_grad_value_ refuses it as PyTorch's clamp does."""
+    rng = np.random.default_rng(2)
+    grads = [rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3)), rng.standard_normal(4)]
+    ours = [Parameter(np.zeros_like(g), backend=backend) for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=torch.tensor(g).dtype, requires_grad=True) for g in grads]
+    for p, t, g in zip(ours, theirs, grads):
+        p.grad, t.grad = anynn.tensor(g, backend=backend), torch.tensor(g)
+    total = clip_grad_norm_(ours, 1.0, norm_type=norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type=norm_type)
+    assert total.dtype == backend.dtype("float64")
+    np.testing.assert_allclose(total.numpy(), expected.numpy(), rtol=1e-12)
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    with pytest.raises(NotImplementedError):
+        torch.nn.utils.clip_grad_value_(theirs, 0.1)
+    with pytest.raises(NotImplementedError, match="clip_grad_value_: clamp is not supported for complex"):
+        clip_grad_value_(ours, 0.1)

@@ -1,7 +1,7 @@
 """``anynn.nn.utils``: gradient clipping, flat parameter vectors, weight and spectral normalisation (hooks and
 parametrizations) under PyTorch's names."""
 
-from ...optim.clip import clip_grad_norm_, clip_grad_value_
+from ...optim.clip import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from . import parametrizations, parametrize, rnn
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .spectral_norm import remove_spectral_norm, spectral_norm
@@ -9,6 +9,6 @@ from .weight_norm import remove_weight_norm, weight_norm
 
 clip_grad_norm = clip_grad_norm_  # PyTorch's deprecated spelling
 
-__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "parametrizations",
-           "parametrize", "remove_spectral_norm", "remove_weight_norm", "rnn", "spectral_norm", "vector_to_parameters",
-           "weight_norm"]
+__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
+           "parameters_to_vector", "parametrizations", "parametrize", "remove_spectral_norm", "remove_weight_norm",
+           "rnn", "spectral_norm", "vector_to_parameters", "weight_norm"]
