@@ -139,7 +139,8 @@ def _fractional_max(fn: str, input: Tensor, kernel_size: Any, output_size: Any, 
     columns = (1, 0) if rank == 2 else (0, 1, 2)  # PyTorch's: a 2-D plane's W sample comes first
     values, indices = FractionalMaxPoolFunction.apply(planes, samples.detach().reshape(-1, rank),
                                                       kernel_size=kernel, output_size=sizes, sample_columns=columns)
-    shape = ((-1,) if batched else ()) + (channels,) + sizes
+    # (-1 only for a symbolic batch: beside an empty output size it would be ambiguous)
+    shape = ((-1 if batch is None else batch,) if batched else ()) + (channels,) + sizes
     values = values.reshape(*shape)
     return (values, indices.detach().reshape(*shape)) if return_indices else values
 

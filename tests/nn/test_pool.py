@@ -649,6 +649,7 @@ FRACTIONAL_CASES = [
     ("3d", "fractional_max_pool3d", (2, 2, 7, 6, 5), (2, 3, 2), (4, 3, 3), None),
     ("3d-unbatched-ratio", "fractional_max_pool3d", (2, 6, 5, 8), 2, None, 0.5),
     ("3d-small", "fractional_max_pool3d", (1, 2, 4, 4, 5), 2, (2, 2, 3), None),
+    ("2d-empty-output", "fractional_max_pool2d", (2, 3, 5, 1), (2, 1), None, (0.46, 0.36)),  # width 1 -> 0
 ]
 
 
