@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from ..backend.arrays import any_true
 from ..backend import dtype_name
 from ..backend.default_dtype import default_float
 from . import activation, broadcast, elementwise, indexing, linalg, reduce, shape
@@ -179,16 +180,44 @@ def _var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: b
     return reduce.var(self, _reduced_dims(dim, axis), keepdim if keepdims is None else keepdims, float(correction))
 
 
-def _std(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+def _std(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+         correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
     """Standard deviation, the square root of `Tensor.var` (same arguments and defaults). Where it is 0 (a lane of
-    equal values) the gradient is 0, as PyTorch's (the square root's own is inf there: inf * 0 = NaN)."""
+    equal values) the gradient is 0, as PyTorch's (the square root's own is inf there: inf * 0 = NaN).
+
+    float32: where the variance leaves float32's normal range (deviations beyond ~1.8e19 or below ~1e-19) while
+    the std itself is within it, the lanes are computed again as ``s * std(x / s)`` with ``s`` each lane's largest
+    deviation (a constant to autograd: the identity holds for any s), finite and accurate as PyTorch's double
+    accumulation; the common case pays one check of the variances."""
     if dtype_name(self.dtype) in ("float16", "bfloat16"):  # in float32, as PyTorch: the variance of a float16
-        return _std(self.float(), *args, **kwargs).to(self.dtype)  # std above 256 overflows float16
-    variance = _var(self, *args, **kwargs)
+        return _std(self.float(), dim, unbiased, keepdim, correction=correction, axis=axis,  # std above 256
+                    keepdims=keepdims).to(self.dtype)  # overflows float16
+    variance = _var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    xp, a = variance.backend.xp, variance.array
+    if a.dtype == xp.float32:
+        tiny = 1.1754944e-38  # float32's smallest normal number
+        if any_true(variance.backend, xp.isinf(a) | ((a > 0) & (a < tiny)), if_traced=True):
+            return _rescaled_std(self, dim, unbiased, keepdim, correction, axis, keepdims)
+    return _square_root(variance)
+
+
+def _square_root(variance: Tensor) -> Tensor:
     xp, a = variance.backend.xp, variance.array
     zero = a == 0
     root = elementwise.sqrt(elementwise.where(zero, xp.ones_like(a), variance))
     return elementwise.where(zero, xp.zeros_like(a), root)
+
+
+def _rescaled_std(self: Tensor, dim: Any, unbiased: bool | None, keepdim: bool, correction: float | None,
+                  axis: Any, keepdims: bool | None) -> Tensor:
+    """``s * std(x / s)``, ``s`` the largest ``|x - mean|`` of each lane (1 where that is 0), detached."""
+    dims, keep = _reduced_dims(dim, axis), _keep(keepdim, keepdims)
+    xp, a = self.backend.xp, self.array
+    largest = xp.max(xp.abs(a - xp.mean(a, axis=dims, keepdims=True)), axis=dims, keepdims=True)
+    scale = xp.where(largest == 0, xp.ones_like(largest), largest)
+    variance = _var(self / Tensor._make(scale, self.backend, None, 0), dims, unbiased, keep, correction=correction)
+    lanes = Tensor._make(scale if keep else xp.reshape(scale, tuple(variance.shape)), self.backend, None, 0)
+    return _square_root(variance) * lanes
 
 
 METHODS["var"] = _var

@@ -233,6 +233,22 @@ def test_std_of_constant_lanes_has_torchs_zero_gradient(backend, name):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
+def test_float32_std_whose_variance_leaves_float32_matches_torch(backend):
+    """float32 std where the variance overflows (deviations ~1e20: it was inf) or is subnormal (~1e-20: it lost
+    digits), beside ordinary and constant lanes: PyTorch accumulates in double; anynn rescales those lanes."""
+    values = np.array([[1e20, -1e20, 3e20, 2e20], [1e-20, 3e-20, -2e-20, 0.0], [1.0, 2.0, 3.5, 4.0],
+                       [5.0, 5.0, 5.0, 5.0]], dtype=np.float32)
+    for call in (lambda m, x: x.std(-1), lambda m, x: m.std(x, 1, keepdim=True, correction=0),
+                 lambda m, x: m.std_mean(x[:1])[0], lambda m, x: x[1:3].std(0)):
+        ours, theirs = make(backend, values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        out, reference = call(anynn, ours), call(torch, theirs)
+        assert str(out.numpy().dtype) == "float32"
+        np.testing.assert_allclose(out.numpy(), reference.detach().numpy(), rtol=1e-6)
+        out.sum().backward()
+        reference.sum().backward()
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
 # -- seeded random axes against PyTorch on every backend ------------------------------------------------
 def _draw_axis(rng: np.random.Generator, ndim: int) -> Any:
     choice = int(rng.integers(0, 3)) if ndim else 0
