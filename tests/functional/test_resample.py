@@ -123,6 +123,19 @@ def test_upsample_aliases_match_torch(backend, rng, name, shape, kwargs):
         check_gradients(backend, lambda t: ours(t, **kwargs), x)
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_antialias_to_a_width_of_one_is_torchs_transposed_result(backend, rng, mode, align_corners):
+    """Output width 1 with the height resized: PyTorch 2.13's CPU kernel repeats the first output row there (a
+    kernel bug, the differences page); anynn's result is PyTorch's for the transposed image, as for any width."""
+    x = rng.standard_normal((1, 2, 4, 1))
+    kwargs = dict(size=(2, 1), mode=mode, align_corners=align_corners, antialias=True)
+    out = interpolate(make(backend, x), **kwargs)
+    swapped = F_TORCH.interpolate(torch.tensor(np.swapaxes(x, -1, -2)), size=(1, 2), mode=mode,
+                                  align_corners=align_corners, antialias=True)
+    np.testing.assert_allclose(out.numpy(), np.swapaxes(swapped.numpy(), -1, -2), rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize(("shape", "kwargs"), [((1, 2, 4, 4), dict(size=(0, 3))), ((1, 2, 4, 4), dict(size=(0, 0))),
                                                ((2, 3, 5), dict(size=0)), ((1, 2, 3, 4, 2), dict(size=(2, 0, 1))),
                                                ((1, 2, 4, 4), dict(scale_factor=0.1))])
