@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import is_numpy_array, is_writeable_array
+from array_api_compat import device, is_numpy_array, is_writeable_array
 
 from .base import Backend
 from .typing import Namespace
@@ -42,6 +42,27 @@ def is_writeable(array: Any) -> bool:
 def register_immutable_type(kind: type) -> None:
     """Arrays of type ``kind`` are never written in place (`is_writeable` is False for them)."""
     _WRITEABLE_RULES[kind] = False
+
+
+_DEVICELESS_TYPES: tuple[type, ...] = ()
+
+
+def register_deviceless_type(kind: type) -> None:
+    """Arrays of type ``kind`` (a tracer base class) have no device of their own: `device_of` answers None."""
+    global _DEVICELESS_TYPES
+    if kind not in _DEVICELESS_TYPES:
+        _DEVICELESS_TYPES = (*_DEVICELESS_TYPES, kind)
+
+
+def device_of(array: Any) -> Any:
+    """``array_api_compat.device(array)``, without asking a traced array, whose answer is None anyway.
+
+    A JAX jit tracer's ``.device`` raises an error whose message walks the whole trace recorded so far, so
+    asking it once per layer made tracing a large step quadratic in its size.
+    """
+    if isinstance(array, _DEVICELESS_TYPES):
+        return None
+    return device(array)
 
 
 def sum_to_shape(xp: Namespace, grad: Any, shape: tuple[int, ...]) -> Any:

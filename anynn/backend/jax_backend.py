@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .arrays import register_deviceless_type
 from .base import Backend, BackendUnavailable, DeviceRNG, dtype_name
 
 
@@ -68,9 +69,15 @@ class JaxBackend(Backend):
 
     @classmethod
     def key_of(cls, array: Any) -> str:
+        import jax
+
+        # a traced array has no device of its own (it runs where the trace runs); asking it raises an error
+        # whose message walks the whole trace so far, which made tracing a large step quadratic
+        if isinstance(array, jax.core.Tracer):
+            return "jax"
         try:
             (dev,) = array.devices()
-        except Exception:  # a traced array has no device of its own: it runs where the trace runs
+        except Exception:
             return "jax"
         return "jax" if dev.platform == "cpu" and dev.id == 0 else f"jax:{dev.platform}:{dev.id}"
 
@@ -94,6 +101,7 @@ class JaxBackend(Backend):
         if position >= len(devices):
             raise BackendUnavailable(f"backend 'jax' has {len(devices)} {platform} device(s), not index {position}")
         super().__init__(jnp, devices[position])
+        register_deviceless_type(jax.core.Tracer)
 
     @property
     def key(self) -> str:
