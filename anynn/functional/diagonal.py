@@ -22,7 +22,7 @@ def _length(rows: int, cols: int, offset: int) -> int:
 
 def read_diagonal(xp: Namespace, a: Any, offset: int) -> Any:
     """``a[..., i, i + offset]`` for every valid ``i``: shape ``(..., L)``."""
-    from array_api_compat import device
+    from ..backend.arrays import device_of as device
 
     rows, cols = a.shape[-2], a.shape[-1]
     length = _length(rows, cols, offset)
@@ -35,7 +35,7 @@ def read_diagonal(xp: Namespace, a: Any, offset: int) -> Any:
 
 def embed_diagonal(xp: Namespace, d: Any, offset: int, rows: int, cols: int) -> Any:
     """Zeros of shape ``(..., rows, cols)`` with ``d`` (``(..., L)``) on diagonal ``offset``."""
-    from array_api_compat import device
+    from ..backend.arrays import device_of as device
 
     length = d.shape[-1]
     i = xp.arange(rows, device=device(d))[:, None]

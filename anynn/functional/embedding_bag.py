@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import device
+from ..backend.arrays import device_of as device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor

@@ -17,7 +17,7 @@ import math
 import warnings
 from typing import Any, Sequence
 
-from array_api_compat import device
+from ..backend.arrays import device_of as device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from array_api_compat import device
+from ..backend.arrays import device_of as device
 
 from ..autograd import mode
 from ..autograd.function import Function, note_new_producer

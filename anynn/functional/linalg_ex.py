@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from array_api_compat import device
+from ..backend.arrays import device_of as device
 
 from ..autograd.function import Function
 from ..autograd.mode import is_grad_enabled, no_grad

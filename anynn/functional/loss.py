@@ -298,7 +298,7 @@ def _is_integer(xp: Any, a: Any) -> bool:
 
 
 def _device(a: Any) -> Any:
-    from array_api_compat import device
+    from ..backend.arrays import device_of as device
 
     return device(a)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, Sequence
 
-from array_api_compat import device
+from ..backend.arrays import device_of as device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor

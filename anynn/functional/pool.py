@@ -13,12 +13,12 @@ import itertools
 from functools import lru_cache
 from typing import Any, Sequence
 
-from array_api_compat import device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.arrays import any_true, at_add, at_set
+from ..backend.arrays import device_of as device
 from ..backend.averaging import averaging_matrix as _averaging_matrix
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype

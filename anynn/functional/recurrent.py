@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import device
 
 from ..autograd.function import Function
 from ..backend import op
 from ..backend.arrays import at_set, is_writeable
+from ..backend.arrays import device_of as device
 from ..backend.portable.recurrent import lstm_step, lstm_step_backward
 from ..backend.typing import Namespace
 from . import recurrent_complex

@@ -15,7 +15,7 @@ import warnings
 from array import array
 from typing import Any, Sequence
 
-from array_api_compat import device
+from ..backend.arrays import device_of as device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor

@@ -63,7 +63,7 @@ def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
 
 
 def _device(t: Tensor) -> Any:
-    from array_api_compat import device
+    from ..backend.arrays import device_of as device
 
     return device(t.array)
 

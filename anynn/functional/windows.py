@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from array_api_compat import device
+from ..backend.arrays import device_of as device
 
 from ..backend import Backend, op
 from ..backend.arrays import at_add, at_set

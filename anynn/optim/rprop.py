@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from array_api_compat import device
+from ..backend.arrays import device_of as device
 
 from ..backend import Backend
 from ..backend.typing import Array

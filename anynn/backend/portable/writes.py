@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import device
+from ..arrays import device_of as device
 
 from ..typing import Array, Namespace
 
