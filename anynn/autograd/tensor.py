@@ -150,7 +150,8 @@ class Tensor(TensorSurface):
         if self._grad is not None:
             new._grad = copy.deepcopy(self._grad, memo)
         for name, value in getattr(self, "__dict__", {}).items():
-            setattr(new, name, copy.deepcopy(value, memo))
+            if name != "_view_of":  # the record of what a view was taken from: the copy is no view (PyTorch's)
+                setattr(new, name, copy.deepcopy(value, memo))
         return new
 
     # -- autograd -------------------------------------------------------------------------------

@@ -638,3 +638,19 @@ def test_attributes_set_on_a_tensor_and_its_deepcopy_as_pytorch(backend, kind):
         copy.deepcopy(ours * 2)
     state = copy.deepcopy(anynn.nn.Linear(2, 3, backend=backend).state_dict())
     assert [tuple(v.shape) for v in state.values()] == [(3, 2), (3,)]
+
+
+@pytest.mark.parametrize("view", [lambda t: t.reshape(-1, 2, 2), lambda t: t[:, 1:], lambda t: t.T],
+                         ids=["reshape", "slice", "transpose"])
+def test_deepcopy_of_a_view_is_a_tensor_of_its_own_as_pytorch(backend, view):
+    """segment-anything's ResizeLongestSide.apply_boxes_torch deepcopies boxes.reshape(-1, 2, 2) (raised 'cannot
+    pickle module'): the copy holds the view's values and writing it changes neither the view nor its base."""
+    import copy
+
+    for base in (_t(backend, [[4, 4, 40, 30]]), torch.tensor([[4, 4, 40, 30]])):
+        seen = view(base)
+        twin = copy.deepcopy(seen)
+        np.testing.assert_array_equal(twin.numpy(), seen.numpy())
+        twin.mul_(2)
+        np.testing.assert_array_equal(base.numpy(), [[4, 4, 40, 30]])
+        np.testing.assert_array_equal(twin.numpy(), 2 * seen.numpy())
