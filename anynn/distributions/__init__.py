@@ -1,7 +1,7 @@
 """``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Beta`, `Binomial`, `Categorical`,
 `Cauchy`, `Chi2`, `ContinuousBernoulli`, `Dirichlet`, `Exponential`, `FisherSnedecor`, `Gamma`,
 `GeneralizedPareto`, `Geometric`, `Gumbel`, `HalfCauchy`, `HalfNormal`, `InverseGamma`, `Kumaraswamy`,
-`LogisticNormal`, `Pareto`, `VonMises`, `Weibull`,
+`LKJCholesky`, `LogisticNormal`, `Pareto`, `VonMises`, `Weibull`,
 `Independent`, `Laplace`, `LogNormal`, `LowRankMultivariateNormal`, `MixtureSameFamily`, `Multinomial`,
 `MultivariateNormal`, `NegativeBinomial`, `Normal`, `OneHotCategorical`, `Poisson`, `RelaxedBernoulli`,
 `RelaxedOneHotCategorical`, `StudentT`, `Uniform`, `TransformedDistribution` with the transforms of
@@ -47,6 +47,7 @@ from .continuous_bernoulli import ContinuousBernoulli
 from .exp_family import ExponentialFamily
 from .fisher_snedecor import FisherSnedecor
 from .generalized_pareto import GeneralizedPareto
+from .lkj_cholesky import LKJCholesky
 from .transformed_families import InverseGamma, Kumaraswamy, LogisticNormal, Pareto, Weibull
 from .von_mises import VonMises
 from . import constraint_registry  # noqa: E402
@@ -68,4 +69,4 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SoftmaxTransform", "SoftplusTransform",
            "StackTransform", "StickBreakingTransform", "identity_transform", "ContinuousBernoulli", "ExponentialFamily",
            "FisherSnedecor", "GeneralizedPareto", "InverseGamma", "Kumaraswamy", "LogisticNormal", "Pareto", "VonMises",
-           "Weibull", "biject_to", "transform_to", "constraint_registry", "utils"]
+           "Weibull", "biject_to", "transform_to", "constraint_registry", "utils", "LKJCholesky"]

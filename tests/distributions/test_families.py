@@ -121,6 +121,32 @@ def test_exponential_families_as_torch(backend):
                        differentiable=[False])
 
 
+def test_lkj_cholesky_as_torch(backend):
+    """log_prob of PyTorch's samples and its gradients in the concentration and the value; our samples are
+    Cholesky factors of correlation matrices whose off-diagonal correlations all have the law's variance
+    (1 / (2 concentration + dim - 1): the LKJ law is exchangeable). PyTorch's sampler gives the entries of the third
+    row a larger variance (a Beta(k - 1/2, .) draw where the onion method has Beta(k/2, .)): a differences row."""
+    torch.manual_seed(0)
+    concentration = np.array([0.5, 1.0, 3.0])
+    value = torch.distributions.LKJCholesky(3, torch.tensor(concentration)).sample((2,)).numpy()
+    compare_with_torch(backend, lambda c, v: anynn.distributions.LKJCholesky(3, c).log_prob(v),
+                       lambda c, v: torch.distributions.LKJCholesky(3, c).log_prob(v), concentration, value,
+                       rtol=1e-10, atol=1e-12)
+    check_gradients(backend, lambda c, v: anynn.distributions.LKJCholesky(3, c).log_prob(v).sum(),
+                    concentration[:1] + 0.5, value[0, 0])
+    anynn.manual_seed(1)
+    d = anynn.distributions.LKJCholesky(3, make(backend, concentration))
+    draws = d.sample((3000,))
+    assert tuple(draws.shape) == (3000, 3, 3, 3) and (d.batch_shape, d.event_shape) == ((3,), (3, 3))
+    assert bool(anynn.distributions.constraints.corr_cholesky.check(draws).all())
+    factors = draws.numpy()
+    correlations = (factors @ np.swapaxes(factors, -1, -2))[..., [1, 2, 2], [0, 0, 1]]
+    np.testing.assert_allclose(correlations.var(0), np.repeat(1 / (2 * concentration + 2), 3).reshape(3, 3),
+                               rtol=0.12)
+    with pytest.raises(ValueError, match="greater than or equal to 2. Found dim=1"):
+        anynn.distributions.LKJCholesky(1)
+
+
 def _temperature(D, like):
     return torch.tensor(0.7, dtype=like.dtype) if D is torch.distributions else 0.7
 
