@@ -305,16 +305,20 @@ def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
 
 
 def _holds_tensor_options(group: dict[str, Any]) -> bool:
-    """Whether ``group``'s ``lr`` or ``betas`` are Tensors (PyTorch accepts 1-element tensors for them)."""
+    """Whether ``group``'s ``lr``, ``weight_decay`` or ``betas`` are Tensors (PyTorch accepts 1-element tensors for
+    them: SGD's weight_decay too)."""
     betas = group.get("betas")
-    return isinstance(group["lr"], Tensor) or (isinstance(betas, tuple) and any(isinstance(b, Tensor) for b in betas))
+    return isinstance(group["lr"], Tensor) or isinstance(group.get("weight_decay"), Tensor) or (
+        isinstance(betas, tuple) and any(isinstance(b, Tensor) for b in betas))
 
 
 def _with_numbers(group: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``group`` whose Tensor ``lr`` and ``betas`` are read as Python floats for this step (the group keeps
-    the Tensors, so a scheduler or the program can change them in place as in PyTorch)."""
+    """A copy of ``group`` whose Tensor ``lr``, ``weight_decay`` and ``betas`` are read as Python floats for this step
+    (the group keeps the Tensors, so a scheduler or the program can change them in place as in PyTorch)."""
     out = dict(group)
     out["lr"] = _number(group["lr"])
+    if "weight_decay" in group:
+        out["weight_decay"] = _number(group["weight_decay"])
     if isinstance(group.get("betas"), tuple):
         out["betas"] = tuple(_number(b) for b in group["betas"])
     return out

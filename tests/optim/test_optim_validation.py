@@ -100,6 +100,7 @@ TENSOR_OPTIONS = [
     ("Adagrad", lambda lib: dict(lr=lib.tensor(0.05))),
     ("ASGD", lambda lib: dict(lr=lib.tensor(0.05))),
     ("SGD", lambda lib: dict(lr=lib.tensor(0.05), momentum=0.9)),
+    ("SGD", lambda lib: dict(lr=0.05, weight_decay=lib.tensor(0.1))),  # (SGD's weight_decay: float | Tensor)
 ]
 
 
@@ -113,6 +114,7 @@ def test_tensor_lr_and_betas_step_as_pytorchs(backend, name, options):
     for step_grads, want in zip(grads, expected):
         take_step(opt, params, step_grads, "float64")
         for p, w in zip(params, want):
+            assert backend.is_native(p.array)  # (a Tensor weight_decay made the parameter's array a Tensor)
             # float32 tensors: PyTorch does some of the scalar arithmetic in float32
             np.testing.assert_allclose(p.numpy(), w, rtol=1e-5, atol=1e-8)
     if "lr" in ours:  # the group keeps the Tensor, as PyTorch's
