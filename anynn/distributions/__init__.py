@@ -1,7 +1,7 @@
 """``anynn.distributions``: PyTorch's ``torch.distributions`` names (`Bernoulli`, `Beta`, `Binomial`, `Categorical`,
 `Cauchy`, `Chi2`, `ContinuousBernoulli`, `Dirichlet`, `Exponential`, `FisherSnedecor`, `Gamma`,
 `GeneralizedPareto`, `Geometric`, `Gumbel`, `HalfCauchy`, `HalfNormal`, `InverseGamma`, `Kumaraswamy`,
-`LKJCholesky`, `LogisticNormal`, `Pareto`, `VonMises`, `Weibull`,
+`LKJCholesky`, `LogisticNormal`, `Pareto`, `VonMises`, `Weibull`, `Wishart`,
 `Independent`, `Laplace`, `LogNormal`, `LowRankMultivariateNormal`, `MixtureSameFamily`, `Multinomial`,
 `MultivariateNormal`, `NegativeBinomial`, `Normal`, `OneHotCategorical`, `Poisson`, `RelaxedBernoulli`,
 `RelaxedOneHotCategorical`, `StudentT`, `Uniform`, `TransformedDistribution` with the transforms of
@@ -48,6 +48,7 @@ from .exp_family import ExponentialFamily
 from .fisher_snedecor import FisherSnedecor
 from .generalized_pareto import GeneralizedPareto
 from .lkj_cholesky import LKJCholesky
+from .wishart import Wishart
 from .transformed_families import InverseGamma, Kumaraswamy, LogisticNormal, Pareto, Weibull
 from .von_mises import VonMises
 from . import constraint_registry  # noqa: E402
@@ -69,4 +70,5 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SoftmaxTransform", "SoftplusTransform",
            "StackTransform", "StickBreakingTransform", "identity_transform", "ContinuousBernoulli", "ExponentialFamily",
            "FisherSnedecor", "GeneralizedPareto", "InverseGamma", "Kumaraswamy", "LogisticNormal", "Pareto", "VonMises",
-           "Weibull", "biject_to", "transform_to", "constraint_registry", "utils", "LKJCholesky"]
+           "Weibull", "biject_to", "transform_to", "constraint_registry", "utils", "LKJCholesky",
+           "Wishart"]

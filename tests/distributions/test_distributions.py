@@ -313,9 +313,6 @@ def test_pytorchs_submodule_paths_import():
         names = [n for n, obj in vars(theirs).items() if not n.startswith("_") and getattr(obj, "__module__", None)
                  == theirs.__name__ and (inspect.isclass(obj) or inspect.isfunction(obj))
                  and not inspect.ismodule(getattr(anynn.distributions, n, inspect))]
-        if info.name in ("wishart",):  # (a family anynn does not have)
-            assert not names
-            continue
         ours = importlib.import_module(f"anynn.distributions.{info.name}")
         assert [n for n in names if getattr(ours, n, None) is not getattr(anynn.distributions, n)] == [], info.name
     from anynn.distributions.half_normal import HalfNormal

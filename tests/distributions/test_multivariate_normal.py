@@ -198,3 +198,61 @@ def test_low_rank_kl_divergence_as_torch(backend, p_kind, q_kind):
 
     ours_in, theirs_in = _both(backend, arrays)
     _compare(kl(anynn, *ours_in), kl(torch, *theirs_in), ours_in, theirs_in)
+
+
+WISHART_COV = RAW @ np.swapaxes(RAW, -1, -2) + np.eye(N)
+WISHART_DF = np.array([4.5, 7.0])
+
+
+@pytest.mark.jax(run=False)  # (eager JAX: ~30 s a case; the matrix family's jax coverage is MultivariateNormal's)
+@pytest.mark.parametrize("form", FORMS)
+def test_wishart_as_torch(backend, form):
+    """log_prob (of PyTorch's samples), entropy and the moments, values and gradients in ``df`` and the matrix,
+    for each way of giving it; the generic ExponentialFamily entropy agrees with the closed form. A scale_tril is
+    passed through ``tril()``: PyTorch's cholesky_solve gives its unused upper triangle a gradient, anynn none."""
+    from tests.helpers import compare_with_torch
+
+    matrix = np.linalg.cholesky(WISHART_COV) if form == "scale_tril" else (
+        np.linalg.inv(WISHART_COV) if form == "precision_matrix" else WISHART_COV)
+    torch.manual_seed(0)
+    value = torch.distributions.Wishart(torch.tensor(WISHART_DF), covariance_matrix=torch.tensor(WISHART_COV)).sample(
+        (2,)).numpy()
+
+    def build(lib, df, m):
+        return lib.distributions.Wishart(df, **{form: m.tril() if form == "scale_tril" else m})
+
+    compare_with_torch(backend, lambda df, m, v: build(anynn, df, m).log_prob(v),
+                       lambda df, m, v: build(torch, df, m).log_prob(v), WISHART_DF, matrix, value, rtol=1e-9,
+                       atol=1e-12, differentiable=[True, form != "precision_matrix", True])
+    for what in ("entropy", "mean", "variance", "mode"):
+        compare_with_torch(backend, lambda df, m, w=what: getattr(build(anynn, df, m), w)() if w == "entropy"
+                           else getattr(build(anynn, df, m), w),
+                           lambda df, m, w=what: getattr(build(torch, df, m), w)() if w == "entropy"
+                           else getattr(build(torch, df, m), w), WISHART_DF, matrix, rtol=1e-9, atol=1e-12,
+                           differentiable=[what != "mode", form != "precision_matrix"])
+    ours = build(anynn, make(backend, WISHART_DF), make(backend, matrix))
+    np.testing.assert_allclose(D.ExponentialFamily.entropy(ours).numpy(), ours.entropy().numpy(), rtol=1e-10)
+
+
+def test_wishart_samples_and_refusals():
+    """Bartlett samples: positive definite, the law's mean and variance, ``rsample`` differentiable; no warning
+    for ordinary samples (PyTorch's rsample warns "Singular sample detected." for them: a differences row)."""
+    import warnings
+
+    anynn.manual_seed(0)
+    df = anynn.tensor(WISHART_DF, requires_grad=True)
+    d = D.Wishart(df, covariance_matrix=anynn.tensor(WISHART_COV))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        draws = d.rsample((4000,))
+    assert tuple(draws.shape) == (4000, 2, N, N) and bool(d.support.check(draws).all())
+    np.testing.assert_allclose(draws.detach().numpy().mean(0), d.mean.numpy(), atol=0.05 * np.abs(d.mean.numpy()).max())
+    np.testing.assert_allclose(draws.detach().numpy().var(0), d.variance.numpy(), rtol=0.15)
+    draws.mean(0).sum().backward()  # d E[X] / d df = sum of Σ's entries
+    np.testing.assert_allclose(df.grad.numpy(), WISHART_COV.sum((-1, -2)), rtol=0.1)
+    with pytest.raises(ValueError, match="expected to be greater than ndim - 1 = 2"):
+        D.Wishart(2.0, covariance_matrix=anynn.tensor(WISHART_COV))
+    with pytest.raises(ValueError, match="Exactly one of covariance_matrix or precision_matrix or scale_tril"):
+        D.Wishart(4.0)
+    with pytest.warns(UserWarning, match="Low df values detected"):
+        D.Wishart(2.5, covariance_matrix=anynn.tensor(WISHART_COV))
