@@ -67,6 +67,11 @@ class Optimizer:
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
                             "tensors in sets will change between runs. Please use a list instead.")
         params = list(group["params"]) if not isinstance(group["params"], Tensor) else [group["params"]]
+        names = [p[0] for p in params if isinstance(p, tuple)]  # (name, parameter) pairs: named_parameters()
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            params = [p[1] for p in params]
         for p in params:  # frozen ones (requires_grad=False) are kept and skipped while they have no grad, as PyTorch
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__}: optimizer can only optimize Tensors, but one of the params "
@@ -86,7 +91,12 @@ class Optimizer:
                 warnings.warn(f"{type(self).__name__}: parameter group option {key!r} is not one of this optimizer's "
                               f"(did you mean {near[0]!r}?); it is kept in the group and not used by the update",
                               stacklevel=3)
+        if any(("param_names" in g) != bool(names) for g in self.param_groups):
+            raise ValueError(f"all optimizer param groups should be with/without names. cannot add param group "
+                             f"{'with' if names else 'without'} names to the optimizer")
         full = {**self.defaults, **group, "params": params}
+        if names:  # kept in the group and its state_dict, as PyTorch's
+            full["param_names"] = names
         self.param_groups.append(full)
 
     def __repr__(self) -> str:

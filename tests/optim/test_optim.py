@@ -586,6 +586,35 @@ def test_extra_group_options_are_kept_as_torch(name):
     assert groups["torch"] == groups["anynn"] == [("body", 0.5), ("head", None)] * 2
 
 
+def test_named_parameters_as_torch():
+    """(name, parameter) pairs (model.named_parameters()) are taken as PyTorch 2.13 takes them: the names kept in the
+    group and its state_dict, the same steps; a mix of named and unnamed refused (anynn refused every pair)."""
+    results = {}
+    for lib in (torch, anynn):
+        model = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            model.weight.copy_(lib.tensor(np.arange(6.0).reshape(2, 3) / 10, dtype=lib.float32))
+            model.bias.copy_(lib.tensor([0.3, -0.2], dtype=lib.float32))
+        opt = lib.optim.Adam([{"params": list(model.named_parameters())[:1]},
+                              {"params": list(model.named_parameters())[1:], "lr": 0.5}], lr=0.1)
+        for _ in range(2):
+            opt.zero_grad()
+            (model(lib.ones(4, 3)) ** 2).sum().backward()
+            opt.step()
+        groups = [g["param_names"] for g in opt.state_dict()["param_groups"]]
+        twin = lib.optim.Adam(model.parameters(), lr=0.1)
+        with pytest.raises(ValueError, match="should be with/without names. Some param names are missing"):
+            lib.optim.SGD([("weight", model.weight), model.bias], lr=0.1)
+        with pytest.raises(ValueError, match="cannot add param group without names"):
+            opt.add_param_group({"params": [lib.zeros(2, requires_grad=True)]})
+        with pytest.raises(ValueError, match="cannot add param group with names"):
+            twin.add_param_group({"params": [("x", lib.zeros(2, requires_grad=True))]})
+        results[lib.__name__] = groups, model.weight.detach().numpy(), model.bias.detach().numpy()
+    assert results["torch"][0] == results["anynn"][0] == [["weight"], ["bias"]]
+    for ours, theirs in zip(results["anynn"][1:], results["torch"][1:]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
 def test_a_set_of_parameters_in_add_param_group_is_refused_as_torch():
     for lib in (torch, anynn):
         opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(2))], lr=0.1)
