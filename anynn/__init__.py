@@ -216,6 +216,10 @@ globals().update(_INPLACE_TWINS)
 _assert = _small_ops._assert  # torch._assert: private in PyTorch, so not in __all__
 __all__ += sorted(_INPLACE_TWINS)
 __all__ += ["polygamma"]
+from .functional.view_copies import copies as _view_copies  # noqa: E402  (torch.view_copy, torch.split_copy...)
+_COPIES = _view_copies()
+globals().update(_COPIES)
+__all__ += sorted(_COPIES)
 from . import signal  # noqa: E402  (PyTorch's torch.signal.windows)
 __all__ += ["signal"]
 from .out_argument import install as _install_out_arguments  # noqa: E402

@@ -200,3 +200,58 @@ def test_shape_edges_as_torch(backend, name):
     assert len(got) == len(want)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g.numpy(), w.numpy())
+
+
+# -- the *_copy functions: the view's values and gradients, in fresh tensors -----------------------------
+COPY_CALLS = {
+    "view_copy": lambda m, x: m.view_copy(x, (4, 6)), "permute_copy": lambda m, x: m.permute_copy(x, (2, 0, 1)),
+    "t_copy": lambda m, x: m.t_copy(x[0]), "transpose_copy": lambda m, x: m.transpose_copy(x, 0, 2),
+    "squeeze_copy": lambda m, x: m.squeeze_copy(x[:, :1], 1), "unsqueeze_copy": lambda m, x: m.unsqueeze_copy(x, -1),
+    "expand_copy": lambda m, x: m.expand_copy(x[:1], (3, 3, 4)),
+    "diagonal_copy": lambda m, x: m.diagonal_copy(x, 1, 1, 2),
+    "narrow_copy": lambda m, x: m.narrow_copy(x, 2, 1, 2), "select_copy": lambda m, x: m.select_copy(x, 1, -1),
+    "slice_copy": lambda m, x: m.slice_copy(x, 2, 1, None, 2), "alias_copy": lambda m, x: m.alias_copy(x),
+    "unfold_copy": lambda m, x: m.unfold_copy(x, 2, 2, 1),
+    "as_strided_copy": lambda m, x: m.as_strided_copy(x, (2, 2), (4, 1), 1),
+    "split_copy": lambda m, x: m.split_copy(x, 2, 2), "split_with_sizes_copy": lambda m, x: m.split_with_sizes_copy(
+        x, [1, 3], 2), "unbind_copy": lambda m, x: m.unbind_copy(x, 1),
+    "view_as_real_copy": lambda m, x: m.view_as_real_copy(m.complex(x, x * 2)),
+    "view_as_complex_copy": lambda m, x: m.view_as_real(m.view_as_complex_copy(x[..., :2].contiguous())),
+    "view_as_complex": lambda m, x: m.view_as_real(m.view_as_complex(x[..., :2].contiguous())),
+}
+
+
+@pytest.mark.parametrize("name", sorted(set(COPY_CALLS) - {"view_as_complex"}))
+def test_copy_functions_match_torch_and_share_nothing(backend, name):
+    import anynn
+
+    values = np.arange(24.0).reshape(2, 3, 4) * 0.5 - 3.0
+    # PyTorch refuses to differentiate view_as_complex_copy ("does not support automatic differentiation for
+    # outputs with complex dtype"); anynn's is differentiable, as view_as_complex: its gradient is checked against
+    # PyTorch's view_as_complex
+    differentiable = name != "view_as_complex_copy"
+    ours, theirs = make(backend, values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    out = COPY_CALLS[name](anynn, ours)
+    reference = COPY_CALLS[name if differentiable else "view_as_complex"](torch, theirs)
+    outs, references = (out, reference) if isinstance(out, tuple) else ((out,), (reference,))
+    assert len(outs) == len(references)
+    for a, t in zip(outs, references):
+        np.testing.assert_array_equal(a.detach().numpy(), t.detach().numpy())
+    weights = [np.arange(t.numel(), dtype=np.float64).reshape(tuple(t.shape)) for t in references]
+    sum((a * make(backend, w)).sum() for a, w in zip(outs, weights)).backward()
+    sum((t * torch.tensor(w)).sum() for t, w in zip(references, weights)).backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    before = ours.detach().numpy().copy()
+    with anynn.no_grad():
+        outs[0].mul_(0.0)  # a copy: the input keeps its values
+    np.testing.assert_array_equal(ours.detach().numpy(), before)
+
+
+def test_detach_copy_is_a_detached_clone(backend):
+    import anynn
+
+    x = make(backend, np.array([1.0, 2.0]), requires_grad=True)
+    y = anynn.detach_copy(x)
+    assert not y.requires_grad
+    y.add_(1.0)
+    np.testing.assert_array_equal(x.detach().numpy(), [1.0, 2.0])
