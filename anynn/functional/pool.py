@@ -453,6 +453,8 @@ def _adaptive_sizes(fn: str, x: Any, output_size: Any, spatial_dims: int) -> tup
         else tuple(output_size)
     if len(sizes) != spatial_dims:
         raise ValueError(f"{fn}: output_size must be an int or a {spatial_dims}-tuple, got {output_size!r}")
+    if spatial_dims == 1 and None in sizes:  # PyTorch keeps an axis' size with None in 2-D and 3-D only
+        raise TypeError(f"{fn}(): argument 'output_size' must be an int or a tuple of ints, got {output_size!r}")
     given = x.shape[-spatial_dims:]
     sizes = tuple(n if s is None else s for s, n in zip(sizes, given))
     if any(not isinstance(s, int) or s < 1 for s in sizes):

@@ -4,6 +4,7 @@ indices and unpooling), indices, ties, NaN, errors."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import partial
 from typing import Any
@@ -730,6 +731,11 @@ def test_errors_name_the_function():
         nn.AdaptiveMaxPool3d(2)(x[0])
     with pytest.raises(ValueError, match=r"adaptive_max_pool3d: output_size must be an int or a 3-tuple, got \(2, 2\)"):
         nn.AdaptiveMaxPool3d((2, 2))(x[None])
+    for name, size in itertools.product(("adaptive_avg_pool1d", "adaptive_max_pool1d"), (None, (None,))):
+        with pytest.raises(TypeError):  # (a None size keeps the input's in 2-D and 3-D only)
+            getattr(torch.nn.functional, name)(torch.ones(1, 2, 3), size)
+        with pytest.raises(TypeError, match=rf"{name}\(\): argument 'output_size' must be an int or a tuple of ints"):
+            getattr(anynn.nn.functional, name)(x[0], size)
     with pytest.raises(ValueError, match=r"LPPool3d: expected input of shape \(N, C, D, H, W\) or "
                                          r"\(C, D, H, W\), got 6-D input of shape \(1, 1, 1, 2, 3, 3\)"):
         nn.LPPool3d(2, 2)(x[None, None])
