@@ -54,6 +54,7 @@ from .von_mises import VonMises
 from . import constraint_registry  # noqa: E402
 from .constraint_registry import biject_to, transform_to
 from . import kl_families  # noqa: F401,E402  (registers the KL pairs of the families above)
+from . import kl_cross  # noqa: F401,E402  (and the pairs of two families)
 from . import torch_paths as _torch_paths
 
 _torch_paths.install(sys.modules[__name__])  # torch.distributions.<file> paths of the files named otherwise here

@@ -28,6 +28,16 @@ __all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform"
            "identity_transform"]
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Whether two transform parameters (numbers or Tensors) hold equal values."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        try:
+            return bool((a == b).all())
+        except (RuntimeError, ValueError, TypeError):  # shapes that do not broadcast
+            return False
+    return bool(a == b)
+
+
 def sum_rightmost(value: Any, dims: int) -> Any:
     """``value`` summed over its ``dims`` rightmost axes (none when ``dims <= 0``)."""
     if dims <= 0 or not isinstance(value, Tensor):
@@ -231,6 +241,12 @@ class AffineTransform(Transform):
             return 1 if float(self.scale) > 0 else -1 if float(self.scale) < 0 else 0
         return self.scale.sign()
 
+    def __eq__(self, other: object) -> bool:
+        """Equal loc and scale values (PyTorch's; a host read for Tensors)."""
+        return isinstance(other, AffineTransform) and _same(self.loc, other.loc) and _same(self.scale, other.scale)
+
+    __hash__ = Transform.__hash__
+
     def _call(self, x: Tensor) -> Tensor:
         return self.loc + self.scale * x
 
@@ -356,6 +372,11 @@ class PowerTransform(Transform):
         if isinstance(self.exponent, Number):
             return 1 if float(self.exponent) > 0 else -1 if float(self.exponent) < 0 else 0
         return self.exponent.sign()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PowerTransform) and _same(self.exponent, other.exponent)
+
+    __hash__ = Transform.__hash__
 
     def _call(self, x: Tensor) -> Tensor:
         return x ** self.exponent

@@ -349,6 +349,72 @@ def test_kl_divergence_of_one_family_as_torch(backend, name):
             np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-6, atol=1e-8, err_msg=name)
 
 
+# one distribution of each family, for the pairs of two families: build(D, *params), params
+CROSS = {
+    "Bernoulli": (lambda D, p: D.Bernoulli(p), [UNIT[0]]), "Poisson": (lambda D, r: D.Poisson(r), [POS[0]]),
+    "Binomial": (lambda D, p: D.Binomial(5, p), [UNIT[0]]),
+    "Beta": (lambda D, a, b: D.Beta(a, b), [POS2[0], POS[0]]),
+    "ContinuousBernoulli": (lambda D, p: D.ContinuousBernoulli(p), [UNIT[0]]),
+    "Exponential": (lambda D, r: D.Exponential(r), [POS[0]]),
+    "Gamma": (lambda D, c, r: D.Gamma(c, r), [POS2[0], POS[0]]),
+    "Normal": (lambda D, m, s: D.Normal(m, s), [LOC[0], POS[0]]),
+    "Pareto": (lambda D, s, a: D.Pareto(s, a), [POS[0], POS2[0] + 1]),
+    "Uniform": (lambda D, lo, hi: D.Uniform(lo, hi), [UNIT[0] * 0.5, UNIT[0] * 0.5 + 0.3]),
+    "Gumbel": (lambda D, m, s: D.Gumbel(m, s), [LOC[0], POS[0]]),
+    "Laplace": (lambda D, m, s: D.Laplace(m, s), [LOC[0], POS[0]]),
+}
+CROSS_PAIRS = sorted((p.__name__, q.__name__) for p, q in torch.distributions.kl._KL_REGISTRY
+                     if p.__name__ in CROSS and q.__name__ in CROSS and p is not q)
+
+
+def test_kl_divergence_of_every_pair_of_two_families_as_torch():
+    """Every pair of two families PyTorch registers: the same values (infinite where q's support misses p's)."""
+    assert len(CROSS_PAIRS) >= 55
+    for p_name, q_name in CROSS_PAIRS:
+        values = []
+        for lib, make_tensor in ((anynn, anynn.tensor), (torch, torch.tensor)):
+            (p_build, p_params), (q_build, q_params) = CROSS[p_name], CROSS[q_name]
+            values.append(lib.distributions.kl_divergence(p_build(lib.distributions, *map(make_tensor, p_params)),
+                                                          q_build(lib.distributions, *map(make_tensor, q_params))))
+        np.testing.assert_allclose(values[0].numpy(), values[1].detach().numpy(), rtol=1e-9,
+                                   err_msg=f"KL({p_name} || {q_name})")
+
+
+@pytest.mark.parametrize("pair", [("Beta", "Normal"), ("ContinuousBernoulli", "Normal"), ("Gamma", "Gumbel"),
+                                  ("Normal", "Laplace"), ("Pareto", "Gamma"), ("Uniform", "Beta")])
+def test_kl_divergence_of_two_families_gradients_as_torch(backend, pair):
+    (p_build, p_params), (q_build, q_params) = CROSS[pair[0]], CROSS[pair[1]]
+    k = len(p_params)
+    compare_with_torch(backend, lambda *xs: kl_divergence(p_build(anynn.distributions, *xs[:k]),
+                                                          q_build(anynn.distributions, *xs[k:])),
+                       lambda *xs: torch.distributions.kl_divergence(p_build(torch.distributions, *xs[:k]),
+                                                                     q_build(torch.distributions, *xs[k:])),
+                       *p_params, *q_params, rtol=1e-8, atol=1e-10)
+
+
+def test_kl_divergence_within_an_exponential_family_and_of_transformed_distributions():
+    """A family without a KL of its own (Wishart, ContinuousBernoulli by the generic route) takes the Bregman
+    divergence of its log-normalizer; two families are refused with PyTorch's message; two TransformedDistributions
+    with equal transforms take their bases' KL (PyTorch's value comparison of transform parameters)."""
+    D = anynn.distributions
+    cov = np.eye(3) + 0.3
+    ours = D.kl_divergence(D.Wishart(5.0, covariance_matrix=anynn.tensor(cov)),
+                           D.Wishart(6.0, covariance_matrix=anynn.tensor(cov * 1.3)))
+    theirs = torch.distributions.kl_divergence(
+        torch.distributions.Wishart(torch.tensor(5.0, dtype=torch.float64), covariance_matrix=torch.tensor(cov)),
+        torch.distributions.Wishart(torch.tensor(6.0, dtype=torch.float64), covariance_matrix=torch.tensor(cov * 1.3)))
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-9)
+    p, q = D.ContinuousBernoulli(anynn.tensor(UNIT[0])), D.ContinuousBernoulli(anynn.tensor(UNIT[1]))
+    generic = D.kl_cross._kl_exponential_family(p, q)
+    np.testing.assert_allclose(generic.numpy(), D.kl_divergence(p, q).numpy(), rtol=1e-9)
+    with pytest.raises(NotImplementedError, match="different exponential families"):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Bernoulli(anynn.tensor(0.3)))
+    same = [D.Weibull(anynn.tensor(POS[0]), anynn.tensor(POS2[0])) for _ in range(2)]
+    np.testing.assert_array_equal(D.kl_divergence(*same).numpy(), np.zeros(3))
+    with pytest.raises(NotImplementedError, match="equal transforms"):
+        D.kl_divergence(same[0], D.Weibull(anynn.tensor(POS[1]), anynn.tensor(POS2[0])))
+
+
 def test_constructors_refuse_what_torch_refuses():
     D = anynn.distributions
     with pytest.raises(ValueError, match="Either `probs` or `logits`"):
