@@ -135,6 +135,8 @@ from .linalg import cholesky_solve, logdet  # noqa: E402  (torch.cholesky_solve,
 from .functional.linalg_spellings import (cholesky, cholesky_inverse, lu, matrix_exp, matrix_power,  # noqa: E402
                                           pinverse, qr, svd)
 from .functional.linalg_ex import lu_unpack  # noqa: E402  (torch.lu_unpack: P, L, U from lu's factors)
+from .functional.linalg_tensor import lu_solve_legacy as lu_solve, triangular_solve  # noqa: E402  (the older forms)
+__all__ += ["lu_solve", "triangular_solve"]
 __all__ += ["cholesky", "cholesky_inverse", "cholesky_solve", "logdet", "lu", "lu_unpack", "matrix_exp", "matrix_power",
             "pinverse", "qr", "svd"]
 from .functional.quantile import nanquantile, quantile  # noqa: E402

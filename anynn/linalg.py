@@ -1,7 +1,8 @@
 """``anynn.linalg``: PyTorch's ``torch.linalg``: norms (``vector_norm``, ``matrix_norm``, ``norm``), ``cross``,
 ``inv``/``det``/``slogdet``/``solve``, ``cholesky``/``solve_triangular``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``,
-``qr``, ``pinv``, ``lstsq``, ``matrix_power``, ``matrix_exp``/``householder_product``, and ``matrix_rank`` (a
-count); each differentiable to any order. The error-reporting ``cholesky_ex``/``inv_ex``/``solve_ex`` and the LU
+``qr``, ``pinv``, ``lstsq``, ``matrix_power``, ``matrix_exp``/``householder_product``, ``cond``, and ``matrix_rank``
+(a count); each differentiable to any order. ``tensorinv``, ``tensorsolve``, ``vander`` and ``lu_solve`` are in
+`anynn.functional.linalg_tensor`. The error-reporting ``cholesky_ex``/``inv_ex``/``solve_ex`` and the LU
 factorization ``lu_factor``/``lu_factor_ex`` are in `anynn.functional.linalg_ex`.
 """
 
@@ -24,6 +25,7 @@ from .functional.eigen_general import EigResult, eig, eigvals
 from .functional.vector_products import cross as _cross
 from .functional.diagonal import diagonal as _diagonal
 from .functional.linalg import matmul as _matmul
+from .functional.linalg_tensor import lu_solve, tensorinv, tensorsolve, vander
 
 
 def _dims(dim: Any) -> Any:
@@ -206,9 +208,26 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     return out.reshape(shape)
 
 
+def cond(A: Tensor, p: Any = None, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The condition number of each matrix of A (*, m, n) (``torch.linalg.cond``): with ``p`` None, 2 or -2 the ratio
+    of the largest to the smallest singular value (-2: its reciprocal; any m, n), with ``"fro"``, ``"nuc"``, +-1 or
+    +-inf ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` of square A, +inf for a singular one, as PyTorch's."""
+    if p is None or p in (2, -2):
+        values = svdvals(A)
+        largest, smallest = values[..., 0], values[..., -1]
+        return smallest / largest if p == -2 else largest / smallest
+    if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    inverse, info = inv_ex(A)
+    singular = info != 0
+    value = matrix_norm(A, p) * matrix_norm(inverse.masked_fill(singular[..., None, None], 0.0), p)
+    return value.masked_fill(singular, math.inf)
+
+
 __all__ = ["EigResult", "eig", "eigvals",
            "EighResult", "LstsqResult", "QrResult", "SignLogAbsDet", "SvdResult", "cholesky", "cholesky_solve",
            "cross", "det", "eigh", "eigvalsh", "householder_product", "inv", "logdet", "lstsq", "matrix_exp",
            "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular",
            "svd", "svdvals", "vector_norm", "LinAlgError", "cholesky_ex", "inv_ex", "lu", "lu_factor", "lu_factor_ex",
-           "solve_ex", "diagonal", "matmul", "multi_dot", "vecdot"]
+           "solve_ex", "diagonal", "matmul", "multi_dot", "vecdot", "cond", "lu_solve", "tensorinv", "tensorsolve",
+           "vander"]

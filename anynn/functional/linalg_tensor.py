@@ -1,0 +1,110 @@
+"""``torch.linalg``'s ``tensorinv``, ``tensorsolve``, ``vander`` and ``lu_solve``, and the top-level
+``torch.lu_solve`` and ``torch.triangular_solve``: compositions of anynn's differentiable `inv`, `solve`,
+`solve_triangular` and `lu_unpack` (so every gradient, to any order, is theirs).
+
+Shapes: ``tensorinv(A, ind)``: A (*I, *J) with prod(I) == prod(J), the result (*J, *I). ``tensorsolve(A, B)``:
+A (*B.shape, *X), the result X. ``vander(x, N)``: x (*, n), the result (*, n, N) of powers 0 .. N-1.
+``lu_solve(LU, pivots, B)``: LU (*, n, n), pivots (*, n), B (*, n, k) (``left=False``: (*, k, n)).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Sequence
+
+from ..autograd.tensor import Tensor
+from .cholesky import solve_triangular
+from .linalg_ex import lu_unpack
+from .matrix_inverse import check_matrices, inv, solve
+from .shape import concat
+
+
+def _product(sizes: Sequence[int]) -> int:
+    return math.prod(int(s) for s in sizes)
+
+
+def tensorinv(A: Tensor, ind: int = 2, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The inverse of A (*I, *J) as a tensor product, ``tensordot(tensorinv(A, ind), A, ind)`` the identity on J:
+    A's first ``ind`` dims against the rest, whose sizes must have the same product (``torch.linalg.tensorinv``)."""
+    if ind <= 0:
+        raise ValueError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    if _product(rows) != _product(cols):
+        raise RuntimeError(f"linalg.tensorinv: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {_product(cols)} != {_product(rows)}")
+    return inv(A.reshape(_product(rows), _product(cols))).reshape(cols + rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None, *, out: None = None) -> Tensor:  # noqa: N803
+    """X with ``tensordot(A, X, X.ndim) == B`` (``torch.linalg.tensorsolve``): A (*B.shape, *X.shape); ``dims``
+    moves those dims of A to the end first."""
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        kept = [d for d in range(A.ndim) if d not in dims]
+        A = A.permute(kept + list(dims))  # noqa: N806
+    unknowns = tuple(A.shape[B.ndim:])
+    if tuple(A.shape[:B.ndim]) != tuple(B.shape) or _product(unknowns) != B.numel():
+        raise RuntimeError(f"linalg.tensorsolve: Expected self to satisfy the requirement "
+                           f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), but got "
+                           f"{_product(unknowns)} != {_product(A.shape[:B.ndim])} (A {tuple(A.shape)}, "
+                           f"B {tuple(B.shape)})")
+    return solve(A.reshape(B.numel(), B.numel()), B.reshape(B.numel(), 1)).reshape(unknowns)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The Vandermonde matrix of x (*, n): (*, n, N), column j the power ``x ** j`` (``torch.linalg.vander``;
+    increasing powers, unlike ``torch.vander``); N defaults to n and must be at least 1."""
+    if x.ndim == 0:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    count = x.shape[-1] if N is None else N
+    if count <= 0:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {count}")
+    column = x.unsqueeze(-1)
+    powers = [Tensor._make(x.backend.xp.ones_like(column.array), x.backend, None, 0)]
+    for _ in range(1, count):
+        powers.append(column if len(powers) == 1 else powers[-1] * column)
+    return concat(powers, axis=-1)
+
+
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False,  # noqa: N803
+             out: None = None) -> Tensor:
+    """The solution X of ``A X = B`` (``left=False``: ``X A = B``; ``adjoint``: ``A^H`` for A) from `lu_factor`'s
+    ``(LU, pivots)`` of A (``torch.linalg.lu_solve``): differentiable in LU and B."""
+    check_matrices("lu_solve", LU, square=True)
+    check_matrices("lu_solve", B)
+    if not left:  # X A = B  <=>  A^T X^T = B^T, and A^T = conj(A^H)
+        solved = lu_solve(LU, pivots, B.mT.conj(), left=True, adjoint=not adjoint)
+        return solved.conj().mT
+    n = LU.shape[-1]
+    if B.shape[-2] != n:
+        raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    permutation, lower, upper = lu_unpack(LU, pivots)
+    if adjoint:  # A^H = U^H L^H P^T: X = P L^-H U^-H B
+        inner = solve_triangular(upper.mT.conj(), B, upper=False)
+        return permutation @ solve_triangular(lower.mT.conj(), inner, upper=True, unitriangular=True)
+    inner = solve_triangular(lower, permutation.mT @ B, upper=False, unitriangular=True)
+    return solve_triangular(upper, inner, upper=True)
+
+
+def lu_solve_legacy(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: None = None) -> Tensor:  # noqa: N803
+    """The older ``torch.lu_solve(b, LU_data, LU_pivots)``: `lu_solve` with its arguments in that order."""
+    return lu_solve(LU_data, LU_pivots, b)
+
+
+class TriangularSolveResult(NamedTuple):
+    solution: Tensor
+    cloned_coefficient: Tensor
+
+
+def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,  # noqa: N803
+                     unitriangular: bool = False, *, out: None = None) -> TriangularSolveResult:
+    """The older ``torch.triangular_solve``: ``(X, A.clone())`` with ``op(A) X = b``, ``op(A)`` A or (``transpose``)
+    its transpose, A (*, n, n) upper (or lower) triangular, b (*, n, k); the other triangle of A is not read."""
+    coefficient = A.mT if transpose else A
+    solution = solve_triangular(coefficient, b, upper=upper != transpose, unitriangular=unitriangular)
+    return TriangularSolveResult(solution, A.clone())
+
+
+__all__ = ["TriangularSolveResult", "lu_solve", "lu_solve_legacy", "tensorinv", "tensorsolve", "triangular_solve",
+           "vander"]
