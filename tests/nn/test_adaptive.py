@@ -26,7 +26,6 @@ def _pair(backend, head_bias):
     return ours, theirs
 
 
-@pytest.mark.jax
 @pytest.mark.parametrize("head_bias", [False, True])
 def test_as_torch(backend, head_bias):
     ours, theirs = _pair(backend, head_bias)
