@@ -99,18 +99,16 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     """
     cls = type(fn)
     inputs = fn.inputs
-    if any(type(a) is Edge for a in inputs):  # released by an earlier backward, and saved nothing but metadata
-        if not saves_no_array(fn):  # an input changed in place since, which it did not save: no value to rerun on
-            raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
-                               f"inplace operation: an input of {fn.name} changed after {fn.name} was recorded, "
-                               "and create_graph=True records its backward from its inputs' values")
+    changed = False  # an input changed in place since fn was recorded, which fn did not save (`graph._reroute`)
+    if any(type(a) is Edge for a in inputs):  # released by an earlier backward, or changed since (see above)
+        changed = not saves_no_array(fn)
         inputs = tuple(_stand_in(a) if type(a) is Edge else a for a in inputs)
     if not getattr(cls, "supports_double_backward", True):
         raise DoubleBackwardError(
             f"{fn.name} has no second-order rule: backward(create_graph=True) / autograd.grad(create_graph=True) "
             f"cannot record its backward ({getattr(cls, 'double_backward_reason', 'not supported')})")
     backend = fn.backend
-    rule = _fused_rules.get(cls)
+    rule = _fused_rules.get(cls) if not changed else None  # (a fused rule reads its inputs' values)
     if rule is not None:
         fused = rule(fn, tuple(as_tensor(a, backend) for a in inputs), tuple(as_tensor(g, backend) for g in grads))
         if fused is not NotImplemented:
@@ -125,6 +123,10 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     clone.backend = dxp.backend
     args = [as_tensor(a, backend) for a in inputs]
     if not _substitute_saved(clone, fn, args, backend):
+        if changed:  # no value of that input to rerun the forward on
+            raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
+                               f"inplace operation: an input of {fn.name} changed after {fn.name} was recorded, "
+                               "and create_graph=True records its backward from its inputs' values")
         clone.prepare_recompute()
         try:
             clone.forward(dxp, *args)
@@ -243,6 +245,13 @@ def _substitute_saved(clone: Any, fn: Any, args: list[Any], backend: Backend) ->
             return False
     clone.__dict__.update(replaced)
     return True
+
+
+def backward_reads_only_inputs(fn: Any, inputs: tuple[Any, ...]) -> bool:
+    """Whether the recorded backward of ``fn`` with these ``inputs`` (Tensors, or `Edge`s of inputs it did not save)
+    finds every saved floating array among the inputs' arrays, so that it needs no rerun of ``forward``."""
+    args = [as_tensor(_stand_in(a) if type(a) is Edge else a, fn.backend) for a in inputs]
+    return _substitute_saved(_new(type(fn)), fn, args, fn.backend)
 
 
 def _computed_scalar(value: Any, backend: Backend) -> bool:

@@ -73,7 +73,8 @@ def _reroute(fn: Any, recorded: bool = False) -> None:
     - if ``fn`` saved no array (a clone, a sum, a slice by numbers, a reshape: sizes and flags);
     - if ``fn`` saved arrays, but not the one the input held (``exp`` saved its output): where every change since
       gave the tensor a new array (recorded in-place operations: the old one is unchanged) and ``fn`` saved only
-      arrays and metadata. Not in a ``recorded`` (create_graph) pass, which may recompute from the input's value.
+      arrays and metadata. In a ``recorded`` (create_graph) pass only where the saved arrays are those of its other
+      inputs (``x * mask`` saved the mask), so that its recorded backward reruns no forward on the changed input.
 
     Other changed inputs stay, and `_check_unmodified` refuses them. The traversal does this before it reads
     ``fn``'s producers."""
@@ -84,8 +85,6 @@ def _reroute(fn: Any, recorded: bool = False) -> None:
     if _saves_no_array(fn):
         fn.inputs = tuple([Edge.before_change(t, recorded_at) if isinstance(t, Tensor) and
                            getattr(t, "_modified_at", 0) > recorded_at else t for t in fn.inputs])
-        return
-    if recorded:
         return
     inputs, saved = list(fn.inputs), None
     for i, t in enumerate(inputs):
@@ -100,6 +99,8 @@ def _reroute(fn: Any, recorded: bool = False) -> None:
                 return
         if entry[5] not in saved:  # (the id of the array the input held: alive in ``fn`` if fn saved it)
             inputs[i] = Edge.before_change(t, recorded_at)
+    if recorded and not double_backward.backward_reads_only_inputs(fn, tuple(inputs)):
+        return
     fn.inputs = tuple(inputs)
 
 

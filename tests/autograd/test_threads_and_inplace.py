@@ -863,6 +863,25 @@ def test_a_create_graph_pass_through_a_changed_input_it_did_not_save_is_refused(
         anynn.autograd.grad(y.sum(), x, create_graph=True)
 
 
+@pytest.mark.parametrize("read", ["mask", "quotient"])
+def test_a_create_graph_pass_through_a_changed_input_whose_backward_reads_other_inputs_runs_as_torch(backend, read):
+    """``x * mask`` saved only the mask, ``x / 2`` only the number: after x changed in place, a create_graph pass
+    records their backward from the other inputs and gives PyTorch's first and second derivatives (it refused)."""
+    d, m = np.array([0.3, -1.2, 0.8]), np.array([1.0, 0.0, 2.0])
+    found = []
+    for w, mask in ((torch.tensor(d, requires_grad=True), torch.tensor(m)),
+                    (make(backend, d, True), make(backend, m))):
+        x = w * 1.0
+        y = (x * mask if read == "mask" else x / 2.0) * w
+        x.add_(1.0)
+        lib = torch if isinstance(w, torch.Tensor) else anynn
+        g, = lib.autograd.grad(y.sum(), w, create_graph=True)
+        (g * g).sum().backward()
+        found.append((g.detach().numpy(), w.grad.numpy()))
+    for ours, theirs in zip(found[1], found[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
 def test_ordinary_training_and_unrelated_changes_are_unaffected(backend):
     x = make(backend, np.ones((4, 3), np.float32))
     model = _model(backend)
