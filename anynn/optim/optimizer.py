@@ -189,7 +189,8 @@ class Optimizer:
             modes.grad_enabled = previous_mode
         return loss
 
-    def _settle_state(self, p: Tensor, state: dict[str, Any] | None, home: tuple[Any, Any] | None) -> dict[str, Any]:
+    def _settle_state(self, p: Tensor, state: dict[str, Any] | None,
+                      home: tuple[Any, Any, bool] | None) -> dict[str, Any]:
         """``p``'s state, made at its first step, and moved to ``p``'s backend and dtype if ``p`` moved since."""
         if state is None:
             state = self.state[id(p)] = {}
