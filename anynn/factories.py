@@ -409,6 +409,44 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -
     return (u < probability).astype(input.dtype)
 
 
+def _host_float64(name: str, t: Tensor, role: str) -> np.ndarray:
+    """t's values on the host in float64, for a host draw; integer and complex tensors refused, as PyTorch's."""
+    if not t.backend.xp.isdtype(t.array.dtype, "real floating"):
+        raise RuntimeError(f"{name}: {role} must be a floating tensor (PyTorch has no kernel for "
+                           f"{dtype_name(t.dtype)}), got {dtype_name(t.dtype)}")
+    return np.asarray(t.backend.to_host(t.detach().array), dtype=np.float64)
+
+
+def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Poisson counts with rates ``input`` (*), in its dtype (``torch.poisson``), drawn on the host as `rand`'s;
+    differentiable with a zero gradient, as PyTorch's. A negative or NaN rate is refused with PyTorch's message,
+    an infinite one (beyond NumPy's sampler, ~9.2e18) too."""
+    rate = _host_float64("poisson", input, "input")
+    if np.isnan(rate).any() or (rate < 0).any():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    if (rate > 9.2e18).any():
+        raise RuntimeError("poisson: rates above 9.2e18 (or infinite) cannot be drawn")
+    counts = _drawn(init._rng(generator).poisson(rate).astype(np.float64), dtype_name(input.dtype), input.backend,
+                    False)
+    return counts + input * 0.0 if input.requires_grad else counts
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
+    """Binomial successes of ``count`` trials with probability ``prob`` (broadcast), in ``prob``'s dtype
+    (``torch.binomial``), drawn on the host as `rand`'s. As PyTorch's, probabilities are clipped to [0, 1],
+    counts below 0 give 0 and a probability of 1 gives the count itself; other fractional counts are truncated.
+    The result records no gradient (PyTorch's claims one and its backward raises "derivative for aten::binomial
+    is not implemented")."""
+    trials = _host_float64("binomial", count, "count")
+    chance = _host_float64("binomial", prob, "prob")
+    if np.isnan(trials).any() or np.isnan(chance).any() or np.isinf(trials).any():
+        raise RuntimeError("binomial: count and prob must be finite numbers (NaN or infinite values given)")
+    trials, chance = np.broadcast_arrays(np.maximum(trials, 0.0), np.clip(chance, 0, 1))
+    draws = init._rng(generator).binomial(np.trunc(trials).astype(np.int64), chance).astype(np.float64)
+    draws = np.where(chance >= 1, trials, draws)  # the count itself, fraction included, as PyTorch's
+    return _drawn(draws, dtype_name(prob.dtype), prob.backend, False)
+
+
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, generator: Any = None,  # noqa: A002
                  dtype: Any = None, backend: Any = None, device: Any = None) -> Tensor:
     """Integers uniform on ``[low, high)`` with ``input``'s shape (``randint_like(x, high)`` starts at 0)."""
@@ -461,7 +499,7 @@ def default_generator() -> np.random.Generator:
     return init.default_generator()
 
 
-__all__ = ["arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
-           "get_default_dtype", "linspace", "logspace", "normal", "ones", "ones_like", "rand", "rand_like", "randint",
-           "randint_like", "randn", "randn_like", "randperm", "set_default_dtype", "set_printoptions", "tensor",
-           "zeros", "zeros_like"]
+__all__ = ["arange", "as_tensor", "bernoulli", "binomial", "empty", "empty_like", "eye", "from_numpy", "full",
+           "full_like", "get_default_dtype", "linspace", "logspace", "normal", "ones", "ones_like", "poisson", "rand",
+           "rand_like", "randint", "randint_like", "randn", "randn_like", "randperm", "set_default_dtype",
+           "set_printoptions", "tensor", "zeros", "zeros_like"]

@@ -8,6 +8,8 @@ import pytest
 import torch
 
 import anynn
+from anynn.backend import dtype_name
+from tests.helpers import make
 
 SIZE = object()  # stands for anynn.Size / torch.Size of the next entry
 SHAPE_FORMS = [
@@ -125,6 +127,8 @@ RANDOM_AND_RANGE_REFUSALS = {  # PyTorch refuses each (RuntimeError); NumPy woul
     "normal_negative_std_tensor": lambda lib: lib.normal(lib.zeros(2), lib.tensor([-1.0, 1.0])),
     "bernoulli_p_above_one": lambda lib: lib.bernoulli(lib.zeros(2), p=1.5),
     "bernoulli_input_below_zero": lambda lib: lib.bernoulli(lib.tensor([0.5, -0.1])),
+    "poisson_negative_rate": lambda lib: lib.poisson(lib.tensor([1.5, -0.5])),
+    "poisson_nan_rate": lambda lib: lib.poisson(lib.tensor([1.5, float("nan")])),
 }
 
 
@@ -132,8 +136,37 @@ RANDOM_AND_RANGE_REFUSALS = {  # PyTorch refuses each (RuntimeError); NumPy woul
 def test_bad_ranges_and_distributions_are_refused_as_torch(name):
     with pytest.raises(RuntimeError):
         RANDOM_AND_RANGE_REFUSALS[name](torch)
-    with pytest.raises(RuntimeError, match="arange|normal|bernoulli"):
+    with pytest.raises(RuntimeError, match="arange|normal|bernoulli|Poisson"):
         RANDOM_AND_RANGE_REFUSALS[name](anynn)
+
+
+def test_poisson_and_binomial_draws_as_torch(backend):
+    """torch.poisson and torch.binomial: dtypes, the laws' means and variances over many draws, PyTorch's clipping
+    of probabilities and negative counts, a seeded draw the same on every backend, poisson's zero gradient."""
+    rates = make(backend, np.array([0.0, 0.5, 4.0, 40.0], dtype=np.float32), requires_grad=True)
+    many = rates.detach().expand(20000, 4)
+    counts = anynn.poisson(many, generator=3)
+    assert dtype_name(counts.dtype) == "float32" and counts.shape == (20000, 4)
+    host = counts.numpy()
+    np.testing.assert_array_equal(host, np.round(host))
+    np.testing.assert_allclose(host.mean(0), [0.0, 0.5, 4.0, 40.0], rtol=0.03, atol=0.01)
+    np.testing.assert_allclose(host.var(0), [0.0, 0.5, 4.0, 40.0], rtol=0.06, atol=0.01)
+    anynn.poisson(rates).sum().backward()
+    np.testing.assert_array_equal(rates.grad.numpy(), np.zeros(4))  # PyTorch's PoissonBackward: zeros
+    first = anynn.poisson(make(backend, np.full(5, 3.0)), generator=7).numpy()
+    np.testing.assert_array_equal(first, anynn.poisson(anynn.full((5,), 3.0, dtype="float64"), generator=7).numpy())
+    trials = make(backend, np.array([[10.0, 10.0, 5.0, -1.0, 5.0, 7.9]]))
+    chances = make(backend, np.array([0.3, 0.9, 1.5, 0.5, -0.1, 1.0]))
+    drawn = anynn.binomial(trials.expand(20000, 6), chances, generator=5).numpy()
+    reference = torch.binomial(torch.tensor(trials.numpy()).expand(4, 6), torch.tensor(chances.numpy())).numpy()
+    np.testing.assert_array_equal(drawn[:, 2:], np.broadcast_to([5.0, 0.0, 0.0, 7.9], (20000, 4)))
+    np.testing.assert_array_equal(reference[:, 2:], np.broadcast_to([5.0, 0.0, 0.0, 7.9], (4, 4)))
+    np.testing.assert_allclose(drawn[:, :2].mean(0), [3.0, 9.0], rtol=0.02)
+    np.testing.assert_allclose(drawn[:, :2].var(0), [2.1, 0.9], rtol=0.06)
+    assert dtype_name(anynn.binomial(trials, chances).dtype) == "float64"
+    for lib, wrap in ((torch, torch.tensor), (anynn, lambda v: make(backend, v))):
+        with pytest.raises((RuntimeError, NotImplementedError)):
+            lib.poisson(wrap(np.array([1, 2])))
 
 
 def test_arange_with_a_none_bound_is_refused_as_torch():
