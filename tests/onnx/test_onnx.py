@@ -4,6 +4,8 @@ compared with anynn on NumPy; graph sizes against PyTorch's own exporter; errors
 from __future__ import annotations
 
 import io
+import os
+import sys
 import warnings
 from typing import Any, Callable
 
@@ -660,6 +662,30 @@ def test_weights_are_stored_once(dynamic: bool) -> None:
     tokens = np.arange(15).reshape(3, 5) if dynamic else np.arange(10).reshape(2, 5)
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     _close(session.run(None, {"input": tokens}), _anynn(tied.eval(), (tokens,)))
+
+
+def test_shape_inference_while_optimizing_leaves_the_weights_out(monkeypatch: Any) -> None:
+    """The optimizer infers shapes once per round (many rounds under symbolic image sizes), and each call serialized
+    the whole model, weights included: 65 of the 100 s of a UNet's export. Only shapes and small constants go in."""
+    import onnx
+
+    largest: list[int] = []
+    infer = onnx.shape_inference.infer_shapes
+
+    def recording(model: Any, *args: Any, **kwargs: Any) -> Any:
+        if sys._getframe(1).f_code.co_filename.endswith(os.path.join("onnx", "optimize.py")):  # (not ndonnx's own)
+            largest.append(max((t.ByteSize() for t in model.graph.initializer), default=0))
+        return infer(model, *args, **kwargs)
+
+    monkeypatch.setattr(onnx.shape_inference, "infer_shapes", recording)
+    anynn.manual_seed(0)
+    model = Calls(lambda x, unet, conv: conv(unet(x)), UpPad(), nn.Conv2d(2, 512, 3, padding=1)).eval()
+    axes = {"input": {0: "batch", 2: "height", 3: "width"}}
+    proto = export(model, _floats(2, 3, 8, 9), io.BytesIO(), dynamic_axes=axes)
+    assert largest and max(largest) < np.asarray(model.layers[1].weight.array).nbytes
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    for shape in ((2, 3, 8, 9), (1, 3, 11, 6)):
+        _close(session.run(None, {"input": _floats(*shape)}), _anynn(model, (_floats(*shape),)))
 
 
 # pools whose windows PyTorch counts unlike ONNX's ceil_mode (a last window starting in the padding), with
