@@ -15,7 +15,9 @@ from .functional.special_normal import erfcx, log_ndtr, ndtr, ndtri
 from .functional.special_values import (chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v,
                                         chebyshev_polynomial_w, hermite_polynomial_h, hermite_polynomial_he,
                                         laguerre_polynomial_l, legendre_polynomial_p, modified_bessel_i0,
-                                        modified_bessel_i1, shifted_chebyshev_polynomial_t,
+                                        modified_bessel_i1, modified_bessel_k0, modified_bessel_k1,
+                                        scaled_modified_bessel_k0, scaled_modified_bessel_k1,
+                                        shifted_chebyshev_polynomial_t,
                                         shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v,
                                         shifted_chebyshev_polynomial_w, spherical_bessel_j0, zeta)
 from .functional.incomplete_gamma import gammainc, gammaincc
@@ -31,7 +33,8 @@ __all__ = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polyno
            "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e",
            "laguerre_polynomial_l", "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit",
-           "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma",
+           "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+           "multigammaln", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "ndtr", "ndtri", "polygamma",
            "psi", "round", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
            "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "sinc", "softmax",
            "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]

@@ -1,6 +1,7 @@
 """``torch.special``'s Hurwitz ``zeta`` and its functions without derivatives: the orthogonal polynomials
 (``chebyshev_polynomial_t/u/v/w`` and their ``shifted_`` forms on [0, 1], ``hermite_polynomial_h/he``,
-``laguerre_polynomial_l``, ``legendre_polynomial_p``), ``spherical_bessel_j0`` and ``modified_bessel_i0/i1``.
+``laguerre_polynomial_l``, ``legendre_polynomial_p``), ``spherical_bessel_j0``, ``modified_bessel_i0/i1/k0/k1``
+and ``scaled_modified_bessel_k0/k1``.
 
 PyTorch records no graph for the latter: their results never require grad, even of inputs that do, and so here
 (``modified_bessel_i0`` is ``i0``'s value without ``i0``'s derivative). ``zeta(x, q)`` is differentiable in q
@@ -21,7 +22,7 @@ from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .binary_math import _floating_pair
 from .elementwise import as_floating
-from .formulas.bessel import bessel_i
+from .formulas.bessel import bessel_i, bessel_k, bessel_k_scaled
 from .formulas.orthogonal_polynomials import polynomial, recurrence_top
 from .formulas.zeta import hurwitz_zeta
 from .value_checks import refuse_complex
@@ -128,6 +129,26 @@ def modified_bessel_i1(input: Any) -> Tensor:  # noqa: A002
     return _values(x, bessel_i(xp, a, 1))
 
 
+def _bessel_k_function(name: str, order: int, scaled: bool) -> Any:
+    formula = bessel_k_scaled if scaled else bessel_k
+
+    def fn(input: Any) -> Tensor:  # noqa: A002
+        x, xp, a = _unary(name, input)
+        return _values(x, formula(xp, a, order))
+
+    fn.__name__ = fn.__qualname__ = name
+    scaling = "``exp(x) K{0}(x)``" if scaled else "``K{0}(x)``"
+    fn.__doc__ = (f"The modified Bessel function of the second kind {scaling.format(order)} of input (*) for x > 0 "
+                  f"(``torch.special.{name}``): +inf at 0, NaN below; no derivative, as PyTorch's.")
+    return fn
+
+
+modified_bessel_k0 = _bessel_k_function("modified_bessel_k0", 0, False)
+modified_bessel_k1 = _bessel_k_function("modified_bessel_k1", 1, False)
+scaled_modified_bessel_k0 = _bessel_k_function("scaled_modified_bessel_k0", 0, True)
+scaled_modified_bessel_k1 = _bessel_k_function("scaled_modified_bessel_k1", 1, True)
+
+
 POLYNOMIAL_NAMES = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
                     "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
                     "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
@@ -136,5 +157,6 @@ POLYNOMIAL_NAMES = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebysh
 __all__ = ["POLYNOMIAL_NAMES", "ZetaFunction", "chebyshev_polynomial_t", "chebyshev_polynomial_u",
            "chebyshev_polynomial_v", "chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
            "laguerre_polynomial_l", "legendre_polynomial_p", "modified_bessel_i0", "modified_bessel_i1",
+           "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
            "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
            "shifted_chebyshev_polynomial_w", "spherical_bessel_j0", "zeta"]
