@@ -55,13 +55,16 @@ class _UniformInit(Module):
 
 
 class RNNCellBase(_UniformInit):
+    """The base of the cells (PyTorch's ``nn.RNNCellBase(input_size, hidden_size, bias, num_chunks)``: weights of
+    ``num_chunks * hidden_size`` rows; made directly it has no forward, as PyTorch's)."""
+
     kind = "rnn_tanh"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, backend: Any = None,
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, backend: Any = None,
                  dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        gates = GATES[self.kind] * hidden_size
+        gates = num_chunks * hidden_size
         self.weight_ih = new_parameter((gates, input_size), backend, dtype)
         self.weight_hh = new_parameter((gates, hidden_size), backend, dtype)
         self.bias_ih = new_parameter((gates,), backend, dtype) if bias else None
@@ -108,8 +111,8 @@ class RNNCell(RNNCellBase):
                  backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        object.__setattr__(self, "kind", "rnn_" + nonlinearity)  # read by the base __init__ (sizes)
-        super().__init__(input_size, hidden_size, bias, backend, dtype, seed)
+        super().__init__(input_size, hidden_size, bias, 1, backend, dtype, seed)
+        self.kind = "rnn_" + nonlinearity
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
@@ -124,6 +127,10 @@ class LSTMCell(RNNCellBase):
 
     kind = "lstm"
 
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, backend: Any = None, dtype: Any = None,
+                 seed: int | None = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, backend, dtype, seed)
+
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         return self._run(input, (None, None) if hx is None else tuple(hx))
 
@@ -136,18 +143,34 @@ class GRUCell(RNNCellBase):
 
     kind = "gru"
 
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, backend: Any = None, dtype: Any = None,
+                 seed: int | None = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, backend, dtype, seed)
+
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         return self._run(input, (hx,))
 
 
-class RNNBase(_UniformInit):
-    mode = "lstm"
+# PyTorch's mode names -> the kernels' names
+_KINDS = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu"}
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 backend: Any = None, dtype: Any = None, seed: int | None = None, *, proj_size: int = 0) -> None:
+
+class RNNBase(_UniformInit):
+    """The base of `RNN`, `LSTM` and `GRU` (PyTorch's ``nn.RNNBase``): ``RNNBase(mode, input_size, hidden_size,
+    ...)`` with ``mode`` one of ``"LSTM"``, ``"GRU"``, ``"RNN_TANH"``, ``"RNN_RELU"`` (kept as ``.mode``); the other
+    arguments as `LSTM`'s. Made directly, it runs the recurrence of its mode (PyTorch's has no forward)."""
+
+    _kind = "lstm"
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()
         name = type(self).__name__
+        if mode not in _KINDS:
+            raise ValueError(f"{name}: Unrecognized RNN mode: {mode}")
+        self.mode = mode
+        self._kind = _KINDS[mode]
         for what, size in (("input_size", input_size), ("hidden_size", hidden_size)):  # PyTorch's checks
             if isinstance(size, bool) or not isinstance(size, numbers.Integral):  # (NumPy integers too, as Linear)
                 raise TypeError(f"{name}: {what} should be of type int, got: {type(size).__name__}")
@@ -158,7 +181,7 @@ class RNNBase(_UniformInit):
         if proj_size < 0:
             raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections, "
                              f"got {proj_size}")
-        if proj_size and self.mode != "lstm":
+        if proj_size and self._kind != "lstm":
             raise ValueError(f"{name}: proj_size is only supported for LSTM, not RNN or GRU")
         if proj_size >= hidden_size > 0 or (proj_size and hidden_size == 0):
             raise ValueError(f"{name}: proj_size ({proj_size}) has to be smaller than hidden_size ({hidden_size})")
@@ -170,7 +193,7 @@ class RNNBase(_UniformInit):
         self.proj_size = proj_size
         self.seed = seed
         self._dropout_rng: Any = None
-        gates = GATES[self.mode] * hidden_size
+        gates = GATES[self._kind] * hidden_size
         directions = 2 if bidirectional else 1
         out_size = proj_size or hidden_size
         for layer in range(num_layers):
@@ -206,10 +229,10 @@ class RNNBase(_UniformInit):
 
     def _states(self, hx: Any, x: Tensor, batched: bool) -> list[Any]:
         """Initial (h0[, c0]) as (D*num_layers, N, H) Tensors, or None for zeros."""
-        n_states = 2 if self.mode == "lstm" else 1
+        n_states = 2 if self._kind == "lstm" else 1
         if hx is None:
             return [None] * n_states
-        states = list(hx) if self.mode == "lstm" else [hx]
+        states = list(hx) if self._kind == "lstm" else [hx]
         if len(states) != n_states:
             raise ValueError(f"{type(self).__name__}: expected hx = (h0, c0), got {len(states)} tensors")
         lead = self.num_layers * self.num_directions
@@ -258,9 +281,9 @@ class RNNBase(_UniformInit):
                 k = layer * self.num_directions + direction
                 # a missing state stays None: the fused node treats it as zeros and skips the products with it
                 h0 = None if states[0] is None else states[0][k]
-                c0 = states[1][k] if self.mode == "lstm" and states[1] is not None else None
+                c0 = states[1][k] if self._kind == "lstm" and states[1] is not None else None
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(layer, suffix)
-                result = recurrent_sequence(self.mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=direction == 1,
+                result = recurrent_sequence(self._kind, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=direction == 1,
                                             weight_hr=w_hr)
                 outs.append(result[0])
                 for final, value in zip(finals, result[1:]):
@@ -274,7 +297,7 @@ class RNNBase(_UniformInit):
             last = [reshape(s, (s.shape[0], s.shape[2])) for s in last]
         elif self.batch_first:
             x = permute(x, (1, 0, 2))
-        return (x, tuple(last)) if self.mode == "lstm" else (x, last[0])
+        return (x, tuple(last)) if self._kind == "lstm" else (x, last[0])
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
@@ -296,9 +319,8 @@ class RNN(RNNBase):
                  backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        object.__setattr__(self, "mode", "rnn_" + nonlinearity)  # read by the base __init__ (sizes)
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         backend, dtype, seed)
+        super().__init__("RNN_" + nonlinearity.upper(), input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, 0, backend, dtype, seed)
         self.nonlinearity = nonlinearity
 
 
@@ -311,13 +333,13 @@ class LSTM(RNNBase):
     and ``weight_hh_l{k}`` is (4H, P).
     """
 
-    mode = "lstm"
+    _kind = "lstm"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
                  backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, backend,
-                         dtype, seed, proj_size=proj_size)
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, backend, dtype, seed)
 
 
 class GRU(RNNBase):
@@ -326,10 +348,10 @@ class GRU(RNNBase):
     ``gru(x, h0)`` → ``(output, h_n)``; see `RNNBase.forward` for shapes.
     """
 
-    mode = "gru"
+    _kind = "gru"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, backend,
-                         dtype, seed)
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0,
+                         backend, dtype, seed)

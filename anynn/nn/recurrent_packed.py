@@ -115,8 +115,8 @@ def run_packed(layer: Any, packed: PackedSequence, hx: Any) -> tuple[PackedSeque
         for direction, suffix in enumerate(("", "_reverse")[:layer.num_directions]):
             k = k_layer * layer.num_directions + direction
             h0 = None if states[0] is None else states[0][k]
-            c0 = states[1][k] if layer.mode == "lstm" and states[1] is not None else None
-            out, last = _direction(layer.mode, x, segments, h0, c0, layer._layer_weights(k_layer, suffix),
+            c0 = states[1][k] if layer._kind == "lstm" and states[1] is not None else None
+            out, last = _direction(layer._kind, x, segments, h0, c0, layer._layer_weights(k_layer, suffix),
                                    direction == 1)
             outs.append(out)
             for final, value in zip(finals, last):
@@ -132,7 +132,7 @@ def run_packed(layer: Any, packed: PackedSequence, hx: Any) -> tuple[PackedSeque
         back = _int64(unsorted, data)
         last_states = [index_select(s, 1, back) for s in last_states]
     output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
-    return output, (tuple(last_states) if layer.mode == "lstm" else last_states[0])
+    return output, (tuple(last_states) if layer._kind == "lstm" else last_states[0])
 
 
 class _Batch:

@@ -619,3 +619,22 @@ def test_base_classes_are_pytorchs_for_isinstance_checks():
         assert not isinstance(nn.LSTMCell(2, 3), nn.RNNBase) and not isinstance(nn.LSTM(2, 3), nn.RNNCellBase)
     assert anynn.nn.modules.rnn.RNNBase is anynn.nn.RNNBase
 
+
+
+def test_rnn_base_is_pytorchs_constructor_and_mode():
+    """``nn.RNNBase(mode, input_size, hidden_size, ...)`` and the ``mode`` strings PyTorch's layers carry."""
+    for lib in (anynn, torch):
+        nn = lib.nn
+        assert (nn.LSTM(2, 3).mode, nn.GRU(2, 3).mode, nn.RNN(2, 3).mode, nn.RNN(2, 3, nonlinearity="relu").mode) == (
+            "LSTM", "GRU", "RNN_TANH", "RNN_RELU")
+        base = nn.RNNBase("GRU", 2, 3, 2, bidirectional=True)
+        assert repr(base) == "RNNBase(2, 3, num_layers=2, bidirectional=True)"
+        twin = nn.GRU(2, 3, 2, bidirectional=True)
+        assert [tuple(p.shape) for p in base.parameters()] == [tuple(p.shape) for p in twin.parameters()]
+        with pytest.raises(ValueError, match="Unrecognized RNN mode: FOO"):
+            nn.RNNBase("FOO", 2, 3)
+    x = np.random.default_rng(0).standard_normal((4, 1, 2)).astype(np.float32)
+    gru = anynn.nn.GRU(2, 3)
+    base = anynn.nn.RNNBase("GRU", 2, 3)
+    base.load_state_dict(gru.state_dict())
+    np.testing.assert_array_equal(base(anynn.tensor(x))[0].numpy(), gru(anynn.tensor(x))[0].numpy())

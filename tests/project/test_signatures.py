@@ -50,6 +50,8 @@ DOCUMENTED = {
                     "bidirectional=False, proj_size=0, device=None, dtype=None",
     ("nn", "GRU"): "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, "
                    "bidirectional=False, device=None, dtype=None",
+    # (its @deprecated wrapper hides NLLLoss's signature)
+    ("nn", "NLLLoss2d"): "weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean'",
 }
 
 NAMESPACES = {
