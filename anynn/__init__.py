@@ -136,7 +136,8 @@ from .functional.linalg_spellings import (cholesky, cholesky_inverse, lu, matrix
                                           pinverse, qr, svd)
 from .functional.linalg_ex import lu_unpack  # noqa: E402  (torch.lu_unpack: P, L, U from lu's factors)
 from .functional.linalg_tensor import lu_solve_legacy as lu_solve, triangular_solve  # noqa: E402  (the older forms)
-__all__ += ["lu_solve", "triangular_solve"]
+from .functional.linalg_tensor import pca_lowrank, svd_lowrank  # noqa: E402  (randomized, on the host generator)
+__all__ += ["lu_solve", "pca_lowrank", "svd_lowrank", "triangular_solve"]
 from .factories import binomial, poisson  # noqa: E402  (host draws, as rand's)
 __all__ += ["binomial", "poisson"]
 __all__ += ["cholesky", "cholesky_inverse", "cholesky_solve", "logdet", "lu", "lu_unpack", "matrix_exp", "matrix_power",

@@ -1,6 +1,7 @@
 """``torch.linalg``'s ``tensorinv``, ``tensorsolve``, ``vander`` and ``lu_solve``, and the top-level
-``torch.lu_solve`` and ``torch.triangular_solve``: compositions of anynn's differentiable `inv`, `solve`,
-`solve_triangular` and `lu_unpack` (so every gradient, to any order, is theirs).
+``torch.lu_solve``, ``torch.triangular_solve``, ``torch.svd_lowrank`` and ``torch.pca_lowrank``: compositions of
+anynn's differentiable `inv`, `solve`, `solve_triangular`, `lu_unpack`, `qr` and `svd` (so every gradient, to any
+order, is theirs).
 
 Shapes: ``tensorinv(A, ind)``: A (*I, *J) with prod(I) == prod(J), the result (*J, *I). ``tensorsolve(A, B)``:
 A (*B.shape, *X), the result X. ``vander(x, N)``: x (*, n), the result (*, n, N) of powers 0 .. N-1.
@@ -106,5 +107,67 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
     return TriangularSolveResult(solution, A.clone())
 
 
-__all__ = ["TriangularSolveResult", "lu_solve", "lu_solve_legacy", "tensorinv", "tensorsolve", "triangular_solve",
-           "vander"]
+def _approximate_basis(A: Tensor, q: int, niter: int, M: Tensor | None) -> Tensor:  # noqa: N803
+    """Orthonormal Q (*, m, q) whose span approximates A's range (A - M's): a Gaussian sketch A R, then ``niter``
+    rounds of subspace iteration through A^T and A, each re-orthonormalized by QR (Halko et al. 2009, algorithm
+    4.4). R is drawn from anynn's host generator, as `randn`'s."""
+    from ..factories import randn
+    from .spectral import qr
+
+    def times(left: Tensor, right: Tensor, transposed: bool) -> Tensor:
+        product = (left.mT if transposed else left) @ right
+        if M is None:
+            return product
+        return product - (M.mT if transposed else M) @ right
+
+    sketch = randn(A.shape[-1], q, dtype=A.dtype, backend=A.backend)
+    basis = qr(times(A, sketch, False)).Q
+    for _ in range(niter):
+        basis = qr(times(A, basis, True)).Q
+        basis = qr(times(A, basis, False)).Q
+    return basis
+
+
+def svd_lowrank(A: Tensor, q: int | None = 6, niter: int | None = 2, M: Tensor | None = None  # noqa: N803
+                ) -> tuple[Tensor, Tensor, Tensor]:
+    """``(U, S, V)`` with ``A ~ U diag(S) V^T`` of rank q by randomized subspace iteration (``torch.svd_lowrank``):
+    A (*, m, n) (minus M, broadcast, when given), U (*, m, q), S (*, q), V (*, n, q); differentiable through QR and
+    SVD. The sketch is random: for a matrix of rank at most q the result is exact; otherwise it approximates
+    the leading triplets, better with more ``niter``."""
+    check_matrices("svd_lowrank", A)
+    q = 6 if q is None else q
+    niter = 2 if niter is None else niter
+    m, n = A.shape[-2], A.shape[-1]
+    if M is not None:
+        M = M.expand(tuple(A.shape))  # noqa: N806
+    wide = m < n
+    if wide:  # the algorithm sketches the range of a tall matrix
+        A, M = A.mT, None if M is None else M.mT  # noqa: N806
+    basis = _approximate_basis(A, q, niter, M)
+    projected = basis.mT @ A if M is None else basis.mT @ A - basis.mT @ M
+    from .spectral import svd
+
+    factors = svd(projected, full_matrices=False)
+    left, right = basis @ factors.U, factors.Vh.mT
+    return (right, factors.S, left) if wide else (left, factors.S, right)
+
+
+def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True, niter: int = 2  # noqa: N803
+                ) -> tuple[Tensor, Tensor, Tensor]:
+    """`svd_lowrank` of A (*, m, n) with its column means (over the m rows) subtracted when ``center``
+    (``torch.pca_lowrank``): V's columns are the principal directions, ``S ** 2 / (m - 1)`` their variances; q
+    defaults to min(6, m, n)."""
+    check_matrices("pca_lowrank", A)
+    m, n = A.shape[-2], A.shape[-1]
+    q = min(6, m, n) if q is None else q
+    if not (isinstance(q, int) and 0 <= q <= min(m, n)):
+        raise ValueError(f"q(={q}) must be non-negative integer and not greater than min(m, n)={min(m, n)}")
+    if not (isinstance(niter, int) and niter >= 0):
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
+    if not center:
+        return svd_lowrank(A, q, niter)
+    return svd_lowrank(A - A.mean(dim=-2, keepdim=True), q, niter)
+
+
+__all__ = ["TriangularSolveResult", "lu_solve", "lu_solve_legacy", "pca_lowrank", "svd_lowrank", "tensorinv",
+           "tensorsolve", "triangular_solve", "vander"]

@@ -236,3 +236,31 @@ def test_linalg_solvers_edges_as_torch(backend):
             lib.linalg.cond(wrap(SQUARE), 3)
     np.testing.assert_array_equal(anynn.linalg.vander(make(backend, np.array([1, 2, 3])), N=4).numpy(),
                                   torch.linalg.vander(torch.tensor([1, 2, 3]), N=4).numpy())
+
+
+# a batch of exact rank 3 (tall and, transposed, wide): the randomized sketch then finds the exact triplets
+RANK3 = R.standard_normal((2, 7, 3)) @ R.standard_normal((2, 3, 5))
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_svd_and_pca_lowrank_match_torch_on_low_rank_matrices(backend, wide):
+    values = RANK3.transpose(0, 2, 1) if wide else RANK3
+    ours, theirs = make(backend, values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    U, S, V = anynn.svd_lowrank(ours, q=4)
+    tU, tS, tV = torch.svd_lowrank(theirs, q=4)
+    assert (U.shape, S.shape, V.shape) == (tuple(tU.shape), tuple(tS.shape), tuple(tV.shape))
+    np.testing.assert_allclose(S.detach().numpy(), tS.detach().numpy(), rtol=1e-10, atol=1e-10)
+    rebuilt = (U * S.unsqueeze(-2)) @ V.mT
+    np.testing.assert_allclose(rebuilt.detach().numpy(), values, atol=1e-10)
+    # the leading singular values' gradient (u v^T) does not depend on the sketch (up to the rounding that the
+    # fourth, zero, singular value brings into both libraries' SVD backward: ~1e-8 relative)
+    S[..., :3].sum().backward()
+    tS[..., :3].sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6, atol=1e-8)
+    pU, pS, pV = anynn.pca_lowrank(make(backend, values))
+    tpU, tpS, tpV = torch.pca_lowrank(torch.tensor(values))
+    assert pU.shape == tuple(tpU.shape) and pV.shape == tuple(tpV.shape)
+    np.testing.assert_allclose(pS.numpy()[..., :3], tpS.numpy()[..., :3], rtol=1e-10)
+    for lib, wrap in ((torch, torch.tensor), (anynn, lambda v: make(backend, v))):
+        with pytest.raises(ValueError, match="must be non-negative integer and not greater than"):
+            lib.pca_lowrank(wrap(values), q=9)
