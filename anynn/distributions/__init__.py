@@ -36,11 +36,11 @@ from . import transforms
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .transformed_distribution import TransformedDistribution
-from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTransform, CorrCholeskyTransform,
-                         CumulativeDistributionTransform, ExpTransform, IndependentTransform, LowerCholeskyTransform,
-                         PositiveDefiniteTransform, PowerTransform, ReshapeTransform, SigmoidTransform,
-                         SoftmaxTransform, SoftplusTransform, StackTransform, StickBreakingTransform, TanhTransform,
-                         Transform, identity_transform)
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform,
+                         SigmoidTransform, SoftplusTransform, TanhTransform, Transform, identity_transform)
+from .transforms_structured import (CatTransform, CorrCholeskyTransform, CumulativeDistributionTransform,
+                                    IndependentTransform, LowerCholeskyTransform, PositiveDefiniteTransform,
+                                    ReshapeTransform, SoftmaxTransform, StackTransform, StickBreakingTransform)
 from . import utils  # noqa: F401  (torch.distributions.utils)
 from .uniform import Uniform
 from .continuous_bernoulli import ContinuousBernoulli

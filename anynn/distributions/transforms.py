@@ -1,7 +1,8 @@
 """``torch.distributions.transforms``: invertible maps with the log of their Jacobian's determinant, for
 `TransformedDistribution` (``ExpTransform``, ``SigmoidTransform``, ``TanhTransform``, ``AffineTransform``,
 ``ComposeTransform``, ``AbsTransform``, ``PowerTransform``, ``SoftplusTransform``, and ``t.inv`` for any of them;
-the simplex, matrix and structural transforms live in `transforms_structured` and are exported here too). Each is
+the simplex, matrix and structural transforms live in `transforms_structured`, which adds them here when the
+package is imported). Each is
 written with Tensor ops, so values and log-determinants are differentiable (in the parameters of `AffineTransform`
 and `PowerTransform` too).
 
@@ -21,11 +22,10 @@ from ..type_info import finfo
 from .categorical import broadcast_shapes
 from . import constraints
 
-__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
-           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
-           "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform", "Transform",
-           "identity_transform"]
+# (the transforms of `transforms_structured` join this list and this module when that module is imported, which
+# the package does: PyTorch's path torch.distributions.transforms holds them all)
+__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
+           "SigmoidTransform", "SoftplusTransform", "TanhTransform", "Transform", "identity_transform"]
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -411,7 +411,3 @@ class SoftplusTransform(Transform):
 
 
 identity_transform = ComposeTransform([])
-
-from .transforms_structured import (CatTransform, CorrCholeskyTransform, CumulativeDistributionTransform,  # noqa: E402
-                                    IndependentTransform, LowerCholeskyTransform, PositiveDefiniteTransform,
-                                    ReshapeTransform, SoftmaxTransform, StackTransform, StickBreakingTransform)

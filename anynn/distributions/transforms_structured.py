@@ -2,7 +2,8 @@
 (``SoftmaxTransform``, ``StickBreakingTransform``), onto Cholesky factors and positive-definite matrices
 (``LowerCholeskyTransform``, ``CorrCholeskyTransform``, ``PositiveDefiniteTransform``), and the structural ones
 (``ReshapeTransform``, ``IndependentTransform``, ``CatTransform``, ``StackTransform``,
-``CumulativeDistributionTransform``). Imported into `anynn.distributions.transforms`, PyTorch's path."""
+``CumulativeDistributionTransform``). Importing this module adds them to `anynn.distributions.transforms`, PyTorch's
+path (the package imports it)."""
 
 from __future__ import annotations
 
@@ -413,3 +414,16 @@ class CumulativeDistributionTransform(Transform):
 __all__ = ["CatTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform", "IndependentTransform",
            "LowerCholeskyTransform", "PositiveDefiniteTransform", "ReshapeTransform", "SoftmaxTransform",
            "StackTransform", "StickBreakingTransform"]
+
+
+def _join_transforms_module() -> None:
+    """PyTorch's path: ``torch.distributions.transforms.StickBreakingTransform`` and the others."""
+    from . import transforms
+
+    for name in __all__:
+        setattr(transforms, name, globals()[name])
+        if name not in transforms.__all__:
+            transforms.__all__.append(name)
+
+
+_join_transforms_module()
