@@ -174,10 +174,10 @@ __all__ += ["aminmax", "cummax", "cummin", "diff", "kthvalue", "logcumsumexp", "
             "pdist", "take_along_dim", "tensor_split", "tensordot"]
 from .functional.array_builders import (atleast_1d, atleast_2d, atleast_3d, block_diag, cartesian_prod,  # noqa: E402
                                         column_stack, combinations, dstack, hstack, kron, row_stack, vstack)
-from .functional.array_statistics import corrcoef, cov, histc, histogram, trapezoid, vander  # noqa: E402
+from .functional.array_statistics import corrcoef, cov, histc, histogram, histogramdd, trapezoid, vander  # noqa: E402
 __all__ += ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "column_stack", "combinations",
-            "corrcoef", "cov", "dstack", "histc", "histogram", "hstack", "kron", "row_stack", "trapezoid", "vander",
-            "vstack"]
+            "corrcoef", "cov", "dstack", "histc", "histogram", "histogramdd", "hstack", "kron", "row_stack",
+            "trapezoid", "vander", "vstack"]
 from . import testing  # noqa: E402  (torch.testing: an attribute after a plain import, as in PyTorch)
 __all__ += ["testing"]
 from . import random  # noqa: E402  (torch.random: rng state, fork_rng)

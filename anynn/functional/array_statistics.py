@@ -7,6 +7,8 @@ the gradients are those of the primitives they are made of.
 
 from __future__ import annotations
 
+import math
+from builtins import range as builtins_range
 from typing import Any, NamedTuple
 
 from ..backend.arrays import device_of as device
@@ -157,6 +159,43 @@ class HistogramResult(NamedTuple):
     bin_edges: Tensor
 
 
+def _bin_edges(xp: Any, values: Any, bins: Any, range: Any, dim: int, name: str) -> Any:  # noqa: A002
+    """The increasing edges of one dimension's bins: a 1-D Tensor of edges as given, or ``bins`` equal-width bins
+    over ``range`` (default: the values' own, widened by 0.5 each side if all are equal; [0, 1] for no values)."""
+    dtype, where = values.dtype, device(values)
+    if isinstance(bins, Tensor):
+        if bins.ndim != 1 or bins.shape[0] < 2:
+            raise RuntimeError(f"{name}: bins must be a 1-D tensor of at least 2 edges, got shape "
+                               f"{tuple(bins.shape)}")
+        return xp.astype(bins.detach().array, dtype)
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins <= 0:
+        raise RuntimeError(f"torch.{name}(): bins must be > 0, but got {bins} for dimension {dim}")
+    if range is not None:
+        if float(range[0]) > float(range[1]):
+            raise RuntimeError(f"torch.{name}: min should not exceed max, but got min {range[0]} max "
+                               f"{range[1]} for dimension {dim}")
+        low, high = (xp.asarray(float(v), dtype=dtype, device=where) for v in range)
+    elif values.shape[0] == 0:
+        low, high = (xp.asarray(v, dtype=dtype, device=where) for v in (0.0, 1.0))
+    else:
+        low, high = xp.min(values), xp.max(values)
+    equal = low == high
+    low, high = xp.where(equal, low - 0.5, low), xp.where(equal, high + 0.5, high)
+    # linspace's form: the first half counted up from low, the rest down from high (PyTorch's vectorised kernel
+    # rounds some inner edges one ulp apart, so a value within an ulp of an edge may fall in the next bin)
+    step = (high - low) / float(bins)
+    counts = xp.arange(bins + 1, dtype=dtype, device=where)
+    return xp.where(counts < float((bins + 1) // 2), low + step * counts, high - step * (float(bins) - counts))
+
+
+def _bin_index(xp: Any, values: Any, edges: Any) -> tuple[Any, Any]:
+    """``(index, inside)``: each value's bin (``edge[i] <= v < edge[i + 1]``, the last bin closed) and whether it
+    falls within the edges at all."""
+    inside = (values >= edges[0]) & (values <= edges[-1])
+    interior = xp.reshape(edges[1:-1], (1, -1))
+    return xp.sum(xp.astype(xp.reshape(values, (-1, 1)) >= interior, xp.int64), axis=1), inside
+
+
 def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tensor | None = None,  # noqa: A002
               density: bool = False, out: Any = None) -> HistogramResult:
     """Histogram of ``input``'s values (``torch.histogram``): ``bins`` equal-width bins over ``range`` (default: the
@@ -169,37 +208,13 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tens
     if not xp.isdtype(input.dtype, "real floating"):
         raise NotImplementedError(f"histogram: expected a floating-point input, got {dtype_name(input.dtype)}")
     values = xp.reshape(input.detach().array, (-1,))
-    dtype, where = values.dtype, device(values)
-    if isinstance(bins, Tensor):
-        if bins.ndim != 1 or bins.shape[0] < 2:
-            raise RuntimeError(f"histogram: bins must be a 1-D tensor of at least 2 edges, got shape "
-                               f"{tuple(bins.shape)}")
-        edges = xp.astype(bins.detach().array, dtype)
-    else:
-        if isinstance(bins, bool) or not isinstance(bins, int) or bins <= 0:
-            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
-        if range is not None:
-            if float(range[0]) > float(range[1]):
-                raise RuntimeError(f"torch.histogram: min should not exceed max, but got min {range[0]} max "
-                                   f"{range[1]} for dimension 0")
-            low, high = (xp.asarray(float(v), dtype=dtype, device=where) for v in range)
-        elif values.shape[0] == 0:
-            low, high = (xp.asarray(v, dtype=dtype, device=where) for v in (0.0, 1.0))
-        else:
-            low, high = xp.min(values), xp.max(values)
-        equal = low == high
-        low, high = xp.where(equal, low - 0.5, low), xp.where(equal, high + 0.5, high)
-        # linspace's form: the first half counted up from low, the rest down from high (PyTorch's vectorised kernel
-        # rounds some inner edges one ulp apart, so a value within an ulp of an edge may fall in the next bin)
-        step = (high - low) / float(bins)
-        counts = xp.arange(bins + 1, dtype=dtype, device=where)
-        edges = xp.where(counts < float((bins + 1) // 2), low + step * counts, high - step * (float(bins) - counts))
+    edges = _bin_edges(xp, values, bins, range, 0, "histogram")
     count = edges.shape[0] - 1
-    inside = (values >= edges[0]) & (values <= edges[-1])
-    interior = xp.reshape(edges[1:-1], (1, -1))
-    index = xp.sum(xp.astype(xp.reshape(values, (-1, 1)) >= interior, xp.int64), axis=1)
-    hits = (xp.reshape(index, (-1, 1)) == xp.arange(count, dtype=xp.int64, device=where)) & xp.reshape(inside, (-1, 1))
-    weights = xp.reshape(xp.ones_like(values) if weight is None else xp.astype(weight.detach().array, dtype), (-1, 1))
+    index, inside = _bin_index(xp, values, edges)
+    hits = (xp.reshape(index, (-1, 1)) == xp.arange(count, dtype=xp.int64, device=device(values))) & xp.reshape(
+        inside, (-1, 1))
+    weights = xp.reshape(xp.ones_like(values) if weight is None else xp.astype(weight.detach().array, values.dtype),
+                         (-1, 1))
     hist = xp.sum(xp.where(hits, weights, xp.zeros_like(weights)), axis=0)
     if density:
         hist = hist / (xp.sum(hist) * (edges[1:] - edges[:-1]))
@@ -208,6 +223,57 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tens
         out[0].copy_(result.hist)
         out[1].copy_(result.bin_edges)
     return result
+
+
+class HistogramddResult(NamedTuple):
+    hist: Tensor
+    bin_edges: tuple[Tensor, ...]
+
+
+def histogramdd(input: Tensor, bins: Any = 10, *, range: Any = None, weight: Tensor | None = None,  # noqa: A002
+                density: bool = False) -> HistogramddResult:
+    """The D-dimensional histogram of the points of input (*, D) (``torch.histogramdd``): ``bins`` an int (each
+    dimension), D ints, or D 1-D Tensors of edges; ``range`` D (min, max) pairs, flat; ``weight`` (*) each point's.
+    Each dimension's bins as `histogram`'s; a point outside any dimension's edges is left out. Returns ``(hist,
+    bin_edges)``: hist of shape (B_1, ..., B_D) and D edge tensors, in input's floating dtype; not differentiable."""
+    xp = input.backend.xp
+    if not xp.isdtype(input.dtype, "real floating"):
+        raise NotImplementedError(f"histogramdd: expected a floating-point input, got {dtype_name(input.dtype)}")
+    if input.ndim < 1:
+        raise RuntimeError("torch.histogramdd: input should have at least 1 dimension")
+    dims = input.shape[-1]
+    points = xp.reshape(input.detach().array, (-1, dims))
+    per_dim = list(bins) if isinstance(bins, (list, tuple)) else [bins] * dims
+    if len(per_dim) != dims:
+        raise RuntimeError(f"torch.histogramdd: expected {dims} sequences of bin edges for each of the {dims} "
+                           f"input dimensions, but got {len(per_dim)}")
+    if range is not None and len(range) != 2 * dims:
+        raise RuntimeError(f"torch.histogramdd: for a {dims}-dimensional histogram range should have {2 * dims} "
+                           f"elements, but got {len(range)}")
+    edges, flat, inside, sizes = [], None, None, []
+    for d in builtins_range(dims):
+        pair = None if range is None else (range[2 * d], range[2 * d + 1])
+        column = points[:, d]
+        found = _bin_edges(xp, column, per_dim[d], pair, d, "histogramdd")
+        index, within = _bin_index(xp, column, found)
+        edges.append(found)
+        sizes.append(found.shape[0] - 1)
+        flat = index if flat is None else flat * sizes[-1] + index
+        inside = within if inside is None else inside & within
+    cells = math.prod(sizes)
+    hits = (xp.reshape(flat, (-1, 1)) == xp.arange(cells, dtype=xp.int64, device=device(points))) & xp.reshape(
+        inside, (-1, 1))
+    ones = xp.ones((points.shape[0],), dtype=points.dtype, device=device(points))
+    weights = xp.reshape(ones if weight is None else xp.astype(weight.detach().array, points.dtype), (-1, 1))
+    hist = xp.reshape(xp.sum(xp.where(hits, weights, xp.zeros_like(weights)), axis=0), tuple(sizes))
+    if density:
+        volume = None
+        for d, found in enumerate(edges):
+            widths = xp.reshape(found[1:] - found[:-1], tuple(-1 if i == d else 1 for i in builtins_range(dims)))
+            volume = widths if volume is None else volume * widths
+        hist = hist / (xp.sum(hist) * volume)
+    return HistogramddResult(make_tensor(hist, input.backend, None, 0),
+                             tuple(make_tensor(e, input.backend, None, 0) for e in edges))
 
 
 METHODS: dict[str, Any] = {"cov": cov, "corrcoef": corrcoef, "histc": histc, "histogram": histogram}

@@ -154,6 +154,35 @@ def test_histogram_of_constant_and_empty_data_and_refusals_as_torch(backend):
         anynn.histogram(make(backend, np.ones(2, np.float32)), bins=0)
 
 
+HISTOGRAMDD = {  # bins as one int, one per dimension, edge tensors; range; weights; density; a batch of points
+    "int": dict(bins=3), "per_dim": dict(bins=[2, 4, 3]),
+    "range_density": dict(bins=2, range=[-1.0, 1.0, 0.0, 2.0, -2.0, 0.5], density=True),
+    "edges_weight": dict(bins=[[-3.0, 0.0, 0.5, 3.0], [-1.0, 1.0], [-2.0, -0.5, 0.0, 0.5, 2.0]], weight=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HISTOGRAMDD))
+def test_histogramdd_matches_torch(backend, name):
+    rng = np.random.default_rng(6)
+    points = rng.standard_normal((2, 20, 3))
+    points[0, :3] = points[0, 3]  # repeated points
+    ours_options, theirs_options = dict(HISTOGRAMDD[name]), dict(HISTOGRAMDD[name])
+    if isinstance(ours_options["bins"], list) and isinstance(ours_options["bins"][0], list):
+        ours_options["bins"] = [make(backend, np.array(e)) for e in ours_options["bins"]]
+        theirs_options["bins"] = [torch.tensor(e, dtype=torch.float64) for e in theirs_options["bins"]]
+    if ours_options.pop("weight", None):
+        weights = rng.uniform(0.5, 2.0, points.shape[:-1])
+        ours_options["weight"], theirs_options["weight"] = make(backend, weights), torch.tensor(weights)
+    result = anynn.histogramdd(make(backend, points), **ours_options)
+    expected = torch.histogramdd(torch.tensor(points), **theirs_options)
+    np.testing.assert_allclose(result.hist.numpy(), expected.hist.numpy(), rtol=1e-12)
+    assert len(result.bin_edges) == len(expected.bin_edges) == 3 and not result.hist.requires_grad
+    for ours, theirs in zip(result.bin_edges, expected.bin_edges):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-15)
+    with pytest.raises(RuntimeError, match="histogramdd"):
+        anynn.histogramdd(make(backend, points), bins=[2, 2])
+
+
 def test_errors_name_the_function(backend):
     t3 = make(backend, T234)
     with pytest.raises(RuntimeError, match="block_diag"):
