@@ -305,13 +305,18 @@ def _patch_step(cls: type[Optimizer]) -> None:
 
 
 def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
-    """Move a parameter's state arrays to its current backend and cast floating ones to its dtype."""
+    """Move a parameter's state arrays to its current backend and cast floating ones to its dtype; a complex
+    parameter's real counters (``step``, ``eta``, ``mu_product``) to its real precision, not to complex."""
+    xp = p.backend.xp
+    target = p.array.dtype
+    if is_complex_dtype(p.backend, target):
+        target = xp.float64 if target == xp.complex128 else xp.float32
     for name, value in state.items():
         if value is None or isinstance(value, (bool, int, float)):
             continue
         value = _to_param_backend(value, p)
-        if dtype_name(value.dtype).startswith("float") and value.dtype != p.array.dtype:
-            value = p.backend.xp.astype(value, p.array.dtype)
+        if dtype_name(value.dtype).startswith("float") and value.dtype != target:
+            value = xp.astype(value, target)
         state[name] = value
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from array_api_compat import array_namespace
 
+from ..backend.arrays import device_of
+
 
 def is_number(value: Any) -> bool:
     """True for a Python number (the eager case), False for an array."""
@@ -31,7 +33,7 @@ def maximum(value: Any, floor: float) -> Any:
     if is_number(value):
         return max(value, floor)
     xp = array_namespace(value)
-    return xp.maximum(value, xp.asarray(floor, dtype=xp.float64))
+    return xp.maximum(value, xp.asarray(floor, dtype=xp.float64, device=device_of(value)))
 
 
 def round_float32(value: Any) -> Any:

@@ -4,6 +4,7 @@ PyTorch's implementation switches, zero_grad, closures, errors."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -445,6 +446,30 @@ def test_complex_parameters_match_torch(backend, config):
                 mine = np.asarray(backend_of(ours.state[p][name]).to_host(ours.state[p][name]))
                 assert mine.dtype == np.complex128, name
                 np.testing.assert_allclose(mine, value.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.jax(run=False)
+@pytest.mark.parametrize("config", [COMPLEX_CONFIGS[1], COMPLEX_CONFIGS[7], COMPLEX_CONFIGS[9]], ids=_config_id)
+def test_complex_parameters_continue_from_a_torch_state_dict(backend, config):
+    """torch.optim's state_dict of complex parameters loaded mid-run: its real counters (step, mu_product, eta, mu)
+    stay real (they were cast to complex, and the real view then read each as two numbers)."""
+    cls, options = config
+    rng = np.random.default_rng(6)
+    w0 = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
+    grads = [rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3)) for _ in range(6)]
+    tp = torch.tensor(w0, requires_grad=True)
+    theirs = TORCH[cls]([tp], **options)
+    for g in grads[:3]:
+        tp.grad = torch.tensor(g)
+        theirs.step()
+    p = Parameter(tp.detach().numpy().copy(), backend=backend)
+    ours = cls([p], **options)
+    ours.load_state_dict(copy.deepcopy(theirs.state_dict()))
+    for g in grads[3:]:
+        tp.grad, p.grad = torch.tensor(g), anynn.tensor(g, backend=backend)
+        theirs.step()
+        ours.step()
+        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-9, atol=1e-12)
 
 
 # -- Lion against its published rule ------------------------------------------------------------------
