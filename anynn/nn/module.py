@@ -9,14 +9,15 @@ from typing import Any, Iterator, Mapping, NamedTuple
 
 from ..autograd.tensor import Tensor
 from ..backend.transfer import transfer
-from ..backend import Backend, DeviceRNG, dtype_name, get_backend, is_host_array
+from ..backend import Backend, DeviceRNG, dtype_name, get_backend
 from ..backend.default_dtype import default_float
 from ..device import resolve as resolve_device
 from ..memory_format import check_memory_format
-from ..autograd.tensor import init_tensor, tensor, to_arguments
+from ..autograd.tensor import init_tensor, to_arguments
 from ..init import HostGenerator, host_generator
 from .call_errors import RENAMED, name_the_layer
 from . import state_hooks, state_protocol
+from .state_protocol import array_like as _array_like, converted as _converted, value_kind as _kind
 from .hooks import ModuleHooks, add_hook, call_with_hooks
 from .device_argument import add_device_argument
 
@@ -598,7 +599,7 @@ class Module:
                             f"{type(state).__name__}")
         named = list(self.named_modules())
         if any(state_protocol.overrides_loading(m, Module) for _, m in named):
-            return state_protocol.load(self, state, strict, StateDictError)
+            return state_protocol.load(self, state, strict, StateDictError, IncompatibleKeys)
         missing: list[str] = []
         unexpected: list[str] = []
         problems: list[str] = []
@@ -725,45 +726,4 @@ def _moved(data: Any, backend: Backend, target: Backend | None, dtype: Any) -> A
         native = backend.dtype(dtype)
         if data.dtype != native:
             data = backend.xp.astype(data, native)
-    return data
-
-
-def _array_like(module: Module, name: str, value: Any, target: Tensor) -> Any:
-    """``value`` itself when it has a shape and dtype (Tensor, array of any library), else a Tensor of it."""
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return value
-    try:
-        return tensor(value, backend=target.backend)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{type(module).__name__}.load_state_dict: the value for {name!r} is a "
-                        f"{type(value).__name__}, not a tensor or array ({exc})") from None
-
-
-def _kind(name: str) -> str:
-    """The kind a loaded value must share with its parameter: floats (bfloat16 too), complex, integers, bool."""
-    for kind in ("complex", "float", "bool"):
-        if kind in name:
-            return kind
-    return "int" if "int" in name else name
-
-
-def _converted(target: Tensor, value: Any) -> Any:
-    """``value`` as a new native array of ``target``'s backend and dtype (never sharing the caller's memory)."""
-    backend = target.backend
-    if isinstance(value, Tensor):
-        data = value.array if value.backend == backend else transfer(value.array, value.backend, backend)
-    elif is_host_array(value):
-        data = backend.from_host(value)
-    elif backend.is_native(value):
-        # a framework tensor that tracks its own gradients (a PyTorch Parameter from named_parameters() or
-        # state_dict(keep_vars=True)) must not carry that tracking into anynn's parameters
-        data = backend.adopt(value)
-    else:
-        data = tensor(value, backend=backend, dtype=target.dtype).array
-    if data.dtype != target.array.dtype:
-        data = backend.xp.astype(data, target.array.dtype)  # astype copies
-    else:
-        # parameters own their memory: optimizers update them in place, which must never write
-        # through to the caller's arrays (torch.from_numpy and DLPack share memory)
-        data = backend.xp.asarray(data, copy=True)
     return data

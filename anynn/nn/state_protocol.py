@@ -7,13 +7,16 @@ convert old checkpoints: DETR's and torchvision's ``FrozenBatchNorm2d`` drop ``n
 ``LoRALinear`` maps a plain ``weight`` onto its frozen ``linear``. `Module.load_state_dict` follows this protocol
 when some module of the tree overrides the method (otherwise its own all-or-nothing loader, which checks every key
 before writing any, gives the same result). Here each module writes its entries as it reads them, as PyTorch's.
+Both loaders read a value through the helpers at the end (`array_like`, `value_kind`, `converted`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..backend import dtype_name
+from ..autograd.tensor import Tensor, tensor
+from ..backend import dtype_name, is_host_array
+from ..backend.transfer import transfer
 from . import state_hooks
 
 
@@ -26,8 +29,6 @@ def load_own_entries(module: Any, state: dict[str, Any], prefix: str, strict: bo
                      unexpected: list[str], errors: list[str], base: type) -> None:
     """PyTorch's default ``_load_from_state_dict``: the module's load pre-hooks, then its parameters, persistent
     buffers and extra state under ``prefix``; a key under ``prefix`` naming nothing of the module is unexpected."""
-    from .module import _array_like, _converted, _kind
-
     for hook in state_hooks._hooks(module, "load_pre"):
         hook(module, state, prefix, {}, strict, missing, unexpected, errors)
     skip = module.__dict__.get("_non_persistent", ())
@@ -39,16 +40,16 @@ def load_own_entries(module: Any, state: dict[str, Any], prefix: str, strict: bo
             if strict and name not in module._state_kept_when_missing:
                 missing.append(key)
             continue
-        value = _array_like(module, key, state[key], target)
+        value = array_like(module, key, state[key], target)
         if tuple(value.shape) != tuple(target.shape):
             errors.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
                           f"checkpoint, the shape in current model is {tuple(target.shape)}.")
             continue
         given, wanted = dtype_name(value.dtype), dtype_name(target.dtype)
-        if _kind(given) != _kind(wanted):
+        if value_kind(given) != value_kind(wanted):
             errors.append(f"dtype mismatch for {key}: expected dtype {wanted}, got {given}")
             continue
-        target.array = _converted(target, value)
+        target.array = converted(target, value)
     extra_key = prefix + state_hooks.EXTRA_STATE
     if state_hooks.has_extra_state(module, "set_extra_state", base):
         if extra_key in state:
@@ -63,10 +64,9 @@ def load_own_entries(module: Any, state: dict[str, Any], prefix: str, strict: bo
                     unexpected.append(key)
 
 
-def load(root: Any, state: dict[str, Any], strict: bool, error: type) -> Any:
-    """``root.load_state_dict(state, strict)`` by PyTorch's recursion (see the module docstring)."""
-    from .module import IncompatibleKeys
-
+def load(root: Any, state: dict[str, Any], strict: bool, error: type, keys_type: Any) -> Any:
+    """``root.load_state_dict(state, strict)`` by PyTorch's recursion (see the module docstring); ``error`` and
+    ``keys_type`` are `Module`'s StateDictError and IncompatibleKeys."""
     state = dict(state)  # overrides and hooks may change the dict they are given: never the caller's
     missing: list[str] = []
     unexpected: list[str] = []
@@ -79,10 +79,10 @@ def load(root: Any, state: dict[str, Any], strict: bool, error: type) -> Any:
                 child_prefix = f"{prefix}{name}."
                 visit(child, {k: v for k, v in local.items() if k.startswith(child_prefix)}, child_prefix)
         # after the module's subtree, with the keys found so far (PyTorch's order; a hook may clear them)
-        state_hooks.run_load_post_hooks([(prefix, module)], IncompatibleKeys(missing, unexpected))
+        state_hooks.run_load_post_hooks([(prefix, module)], keys_type(missing, unexpected))
 
     visit(root, state, "")
-    keys = IncompatibleKeys(missing, unexpected)
+    keys = keys_type(missing, unexpected)
     if strict:
         listed = [(f"{what} key(s) in state_dict: " + ", ".join(f'"{k}"' for k in keys_) + ".")
                   for what, keys_ in (("Missing", missing), ("Unexpected", unexpected)) if keys_]
@@ -90,3 +90,44 @@ def load(root: Any, state: dict[str, Any], strict: bool, error: type) -> Any:
     if errors:
         raise error(f"Error(s) in loading state_dict for {type(root).__name__}:\n\t" + "\n\t".join(errors))
     return keys
+
+
+def array_like(module: Any, name: str, value: Any, target: Tensor) -> Any:
+    """``value`` itself when it has a shape and dtype (Tensor, array of any library), else a Tensor of it."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return value
+    try:
+        return tensor(value, backend=target.backend)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{type(module).__name__}.load_state_dict: the value for {name!r} is a "
+                        f"{type(value).__name__}, not a tensor or array ({exc})") from None
+
+
+def value_kind(name: str) -> str:
+    """The kind a loaded value must share with its parameter: floats (bfloat16 too), complex, integers, bool."""
+    for kind in ("complex", "float", "bool"):
+        if kind in name:
+            return kind
+    return "int" if "int" in name else name
+
+
+def converted(target: Tensor, value: Any) -> Any:
+    """``value`` as a new native array of ``target``'s backend and dtype (never sharing the caller's memory)."""
+    backend = target.backend
+    if isinstance(value, Tensor):
+        data = value.array if value.backend == backend else transfer(value.array, value.backend, backend)
+    elif is_host_array(value):
+        data = backend.from_host(value)
+    elif backend.is_native(value):
+        # a framework tensor that tracks its own gradients (a PyTorch Parameter from named_parameters() or
+        # state_dict(keep_vars=True)) must not carry that tracking into anynn's parameters
+        data = backend.adopt(value)
+    else:
+        data = tensor(value, backend=backend, dtype=target.dtype).array
+    if data.dtype != target.array.dtype:
+        data = backend.xp.astype(data, target.array.dtype)  # astype copies
+    else:
+        # parameters own their memory: optimizers update them in place, which must never write
+        # through to the caller's arrays (torch.from_numpy and DLPack share memory)
+        data = backend.xp.asarray(data, copy=True)
+    return data
