@@ -215,6 +215,11 @@ class Tensor(TensorSurface):
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         self._retains_grad = True
 
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor after `retain_grad` (a leaf keeps its grad anyway: False, as PyTorch's)."""
+        return self._retains_grad and self._ctx is not None
+
     def _accumulate(self, g: Array) -> None:
         """``.grad += g`` outside a recorded pass, as PyTorch's gradient accumulation.
 
@@ -337,6 +342,11 @@ class Tensor(TensorSurface):
     def is_cpu(self) -> bool:
         """True on the host (NumPy, PyTorch's ``cpu``, array_api_strict's devices)."""
         return self.device.type == "cpu"
+
+    @property
+    def is_meta(self) -> bool:
+        """True on PyTorch's storage-less ``meta`` device (the torch backend's ``torch:meta``)."""
+        return self.device.type == "meta"
 
     @property
     def is_xpu(self) -> bool:

@@ -35,9 +35,17 @@ def _values(self: Tensor) -> Tensor:
     return _coo(self)[1]
 
 
+def _strided() -> Any:
+    """``Tensor.layout``: `anynn.strided` for every tensor (a sparse COO tensor is stored dense, see is_sparse)."""
+    from ..layout import strided
+
+    return strided
+
+
 METHODS: dict[str, Any] = {
     "to_sparse": _same, "to_sparse_coo": _same, "to_dense": _same, "coalesce": _same,
     "is_sparse": property(lambda self: False),
+    "layout": property(lambda self: _strided()),
     "is_coalesced": lambda self: True,
     "_indices": _indices, "_values": _values,
 }

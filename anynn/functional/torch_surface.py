@@ -69,6 +69,28 @@ def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None
     return out
 
 
+def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
+    """The legacy ``x.new(...)`` of pre-0.4 programs (``weight.new(bsz, hidden).zero_()``): sizes (ints or one
+    ``Size``) give a tensor of ``x``'s dtype (zeros; PyTorch's are uninitialised), a list or tuple is data in ``x``'s
+    dtype, a tensor of ``x``'s dtype is returned as it is, detached (PyTorch's shares its storage); nothing gives an
+    empty tensor. Another dtype's tensor and a bare number are refused, as PyTorch refuses them."""
+    from ..autograd.size import Size
+    from ..backend import dtype_name
+
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        if args[0].dtype != self.dtype:
+            raise TypeError(f"new(): expected a tensor of dtype {dtype_name(self.dtype)}, got "
+                            f"{dtype_name(args[0].dtype)}")
+        return args[0].detach()
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if [n for n in args if not isinstance(n, int) or isinstance(n, bool)] == []:  # sizes ("all" is torch.all here)
+        return _filled(self, _sizes(args or (0,)), 0, None, False)
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        return new_tensor(self, args[0])
+    raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+
+
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002 - PyTorch's name
     """``length`` entries of ``input`` along ``dim`` from ``start`` (negative counts from the end); shares the graph."""
     ndim = input.ndim
@@ -236,6 +258,7 @@ METHODS: dict[str, Any] = {
     "reshape_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
     "narrow": narrow, "flip": _flip_method,
     "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": new_full, "new_tensor": new_tensor,
+    "new": new,
     "sort": sort, "argsort": argsort, "topk": topk, "cumsum": cumsum,
     "gather": gather, "scatter": scatter, "scatter_add": scatter_add,
     "index_select": index_select, "masked_select": masked_select, "take": take,

@@ -654,3 +654,44 @@ def test_deepcopy_of_a_view_is_a_tensor_of_its_own_as_pytorch(backend, view):
         twin.mul_(2)
         np.testing.assert_array_equal(base.numpy(), [[4, 4, 40, 30]])
         np.testing.assert_array_equal(twin.numpy(), 2 * seen.numpy())
+
+
+# -- legacy x.new(...), retains_grad, layout, is_meta ------------------------------------------------------
+NEW_CALLS = {
+    "nothing": lambda lib, x: x.new(),
+    "sizes": lambda lib, x: x.new(2, 3).fill_(0),  # PyTorch's is uninitialised: compared once filled
+    "size_object": lambda lib, x: x.new(lib.zeros(4, 1).shape).fill_(1),
+    "list": lambda lib, x: x.new([1, 2]),
+    "tuple_is_data": lambda lib, x: x.new((2, 3)),
+    "tensor_of_its_dtype": lambda lib, x: x.new(x.detach() + 1.5),
+    "tensor_of_another_dtype": lambda lib, x: x.new(x.detach().long()),
+    "number": lambda lib, x: x.new(2.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_CALLS))
+def test_legacy_new_as_pytorch(backend, name):
+    """Old programs write ``weight.new(bsz, hidden).zero_()`` and ``x.new([...])``: sizes give a tensor of x's
+    dtype, a sequence is data in x's dtype, a tensor of x's dtype is taken as it is (another dtype refused)."""
+    outcomes = []
+    for lib, x in ((torch, torch.zeros(2, dtype=torch.float64, requires_grad=True)),
+                   (anynn, make(backend, np.zeros(2), requires_grad=True))):
+        try:
+            made = NEW_CALLS[name](lib, x)
+        except (TypeError, RuntimeError) as error:  # PyTorch: TypeError or RuntimeError by case; anynn: TypeError
+            outcomes.append(("raise", "new()" in str(error) or "TensorOptions" in str(error)))
+            continue
+        kind = dtype_name(made.dtype) if lib is anynn else str(made.dtype).removeprefix("torch.")
+        outcomes.append((made.numpy().tolist(), kind, made.requires_grad))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_retains_grad_layout_and_is_meta_as_pytorch(backend):
+    for lib, leaf in ((torch, torch.ones(2, requires_grad=True)), (anynn, make(backend, np.ones(2),
+                                                                                requires_grad=True))):
+        made = leaf * 2
+        assert (leaf.retains_grad, made.retains_grad) == (False, False)
+        leaf.retain_grad()  # a leaf keeps its grad anyway: retains_grad stays False, as PyTorch's
+        made.retain_grad()
+        assert (leaf.retains_grad, made.retains_grad) == (False, True)
+        assert leaf.layout == lib.strided and leaf.is_meta is False

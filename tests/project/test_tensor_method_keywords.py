@@ -35,6 +35,8 @@ PENDING: dict[tuple[str, str], str] = {
     **{(name, kw): "the overloads' names; programs pass them positionally"
        for name in ("tensor_split", "hsplit", "vsplit", "dsplit") for kw in ("indices", "sections")},
     ("tensor_split", "tensor_indices_or_sections"): "as above",
+    **{("new", kw): "the legacy x.new(...) overloads' names; old programs pass sizes or data positionally"
+       for kw in ("size", "other", "storage")},
 }
 # names read from the stub that are not keywords a user passes
 IGNORED = {"out", "names", "name", "dimname", "memory_format"}
