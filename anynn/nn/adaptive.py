@@ -24,6 +24,11 @@ _NAME = "AdaptiveLogSoftmaxWithLoss"
 class AdaptiveLogSoftmaxWithLoss(Module):
     """Adaptive softmax with its negative log-likelihood.
 
+    ``forward(input, target)`` takes input (N, in_features) and target (N,) class indices, or (in_features,) and
+    (), and returns the named pair ``(output, loss)``: output (N,) (or ()) holds each target's log-probability, loss
+    is the mean of ``-output``. ``log_prob(input)`` (N, n_classes) gives every class's log-probability,
+    ``predict(input)`` (N,) the likeliest class.
+
     Parameters
     ----------
     in_features : int
@@ -37,10 +42,6 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         Give the head (``head``: Linear(in_features, cutoffs[0] + n_clusters)) a bias.
     backend, dtype, seed :
         Where the weights live, and the seed of their draw (default: the global generator).
-
-    ``forward(input, target)``: input (N, in_features) and target (N,) class indices, or (in_features,) and ().
-    Returns the named pair ``(output, loss)``: output (N,) (or ()) each target's log-probability, loss the mean of
-    ``-output``. ``log_prob(input)`` (N, n_classes) gives every class's, ``predict(input)`` (N,) the likeliest.
     """
 
     def __init__(self, in_features: int, n_classes: int, cutoffs: Sequence[int], div_value: float = 4.0,

@@ -215,7 +215,8 @@ class RNNBase(_UniformInit):
 
     @property
     def all_weights(self) -> list[list[Any]]:
-        """Per layer and direction, its parameters in PyTorch's order (weight_ih, weight_hh[, biases][, weight_hr])."""
+        """Per layer and direction, its parameters in PyTorch's order: weight_ih, weight_hh, then the biases and
+        weight_hr where the layer has them."""
         return [[w for w in self._layer_weights(layer, suffix) if w is not None]
                 for layer in range(self.num_layers) for suffix in ("", "_reverse")[:self.num_directions]]
 
