@@ -12,7 +12,8 @@ from .functional.bessel import i0, i0e, i1, i1e
 from .functional.polygamma import polygamma
 from .functional.special import digamma, entr, erfinv, gammaln, psi, sinc, xlog1py, xlogy
 from .functional.special_normal import erfcx, log_ndtr, ndtr, ndtri
-from .functional.special_values import (chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v,
+from .functional.special_values import (bessel_j0, bessel_j1, bessel_y0, bessel_y1, chebyshev_polynomial_t,
+                                        chebyshev_polynomial_u, chebyshev_polynomial_v,
                                         chebyshev_polynomial_w, hermite_polynomial_h, hermite_polynomial_he,
                                         laguerre_polynomial_l, legendre_polynomial_p, modified_bessel_i0,
                                         modified_bessel_i1, modified_bessel_k0, modified_bessel_k1,
@@ -29,7 +30,8 @@ from .functional.torch_small_ops import mvlgamma as multigammaln
 from .functional.torch_surface import logsumexp
 from .functional.tensor_extras import log_softmax, softmax
 
-__all__ = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+__all__ = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t", "chebyshev_polynomial_u",
+           "chebyshev_polynomial_v", "chebyshev_polynomial_w",
            "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e",
            "laguerre_polynomial_l", "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit",

@@ -1,7 +1,7 @@
 """``torch.special``'s Hurwitz ``zeta`` and its functions without derivatives: the orthogonal polynomials
 (``chebyshev_polynomial_t/u/v/w`` and their ``shifted_`` forms on [0, 1], ``hermite_polynomial_h/he``,
-``laguerre_polynomial_l``, ``legendre_polynomial_p``), ``spherical_bessel_j0``, ``modified_bessel_i0/i1/k0/k1``
-and ``scaled_modified_bessel_k0/k1``.
+``laguerre_polynomial_l``, ``legendre_polynomial_p``), ``spherical_bessel_j0``, ``bessel_j0/j1/y0/y1``,
+``modified_bessel_i0/i1/k0/k1`` and ``scaled_modified_bessel_k0/k1``.
 
 PyTorch records no graph for the latter: their results never require grad, even of inputs that do, and so here
 (``modified_bessel_i0`` is ``i0``'s value without ``i0``'s derivative). ``zeta(x, q)`` is differentiable in q
@@ -23,6 +23,7 @@ from ..backend.typing import Namespace
 from .binary_math import _floating_pair
 from .elementwise import as_floating
 from .formulas.bessel import bessel_i, bessel_k, bessel_k_scaled
+from .formulas.bessel_jy import bessel_j, bessel_y
 from .formulas.orthogonal_polynomials import polynomial, recurrence_top
 from .formulas.zeta import hurwitz_zeta
 from .value_checks import refuse_complex
@@ -149,12 +150,33 @@ scaled_modified_bessel_k0 = _bessel_k_function("scaled_modified_bessel_k0", 0, T
 scaled_modified_bessel_k1 = _bessel_k_function("scaled_modified_bessel_k1", 1, True)
 
 
+def _bessel_jy_function(name: str, kind: str, order: int) -> Any:
+    formula = bessel_j if kind == "j" else bessel_y
+
+    def fn(input: Any) -> Tensor:  # noqa: A002
+        x, xp, a = _unary(name, input)
+        return _values(x, formula(xp, a, order))
+
+    fn.__name__ = fn.__qualname__ = name
+    domain = "any x" if kind == "j" else "x > 0 (-inf at 0, NaN below)"
+    fn.__doc__ = (f"The Bessel function of the {'first' if kind == 'j' else 'second'} kind ``{kind.upper()}{order}`` "
+                  f"of input (*) for {domain} (``torch.special.{name}``); no derivative, as PyTorch's.")
+    return fn
+
+
+bessel_j0 = _bessel_jy_function("bessel_j0", "j", 0)
+bessel_j1 = _bessel_jy_function("bessel_j1", "j", 1)
+bessel_y0 = _bessel_jy_function("bessel_y0", "y", 0)
+bessel_y1 = _bessel_jy_function("bessel_y1", "y", 1)
+
+
 POLYNOMIAL_NAMES = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
                     "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
                     "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
                     "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p")
 
-__all__ = ["POLYNOMIAL_NAMES", "ZetaFunction", "chebyshev_polynomial_t", "chebyshev_polynomial_u",
+__all__ = ["POLYNOMIAL_NAMES", "ZetaFunction", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
+           "chebyshev_polynomial_t", "chebyshev_polynomial_u",
            "chebyshev_polynomial_v", "chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
            "laguerre_polynomial_l", "legendre_polynomial_p", "modified_bessel_i0", "modified_bessel_i1",
            "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
