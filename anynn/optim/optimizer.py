@@ -236,7 +236,8 @@ class Optimizer:
         state, homes = {}, {}
         for key, saved_state in state_dict["state"].items():
             p = params[int(key)]
-            entries = state[id(p)] = {name: _to_param_backend(value, p) for name, value in saved_state.items()}
+            entries = state[id(p)] = {name: _counter_as_number(_to_param_backend(value, p), p)
+                                      for name, value in saved_state.items()}
             _follow_parameter(entries, p)
             homes[id(p)] = (p.backend, p.array.dtype, is_complex_dtype(p.backend, p.array.dtype))
             for name, value in entries.items():
@@ -367,6 +368,14 @@ def _to_param_backend(value: Any, p: Tensor) -> Any:
         return p.backend.from_host(value)
     source = backend_of(value)
     return value if source == p.backend else transfer(value, source, p.backend)
+
+
+def _counter_as_number(value: Any, p: Tensor) -> Any:
+    """A saved 0-d real floating entry (PyTorch's ``step``, ``eta``, ``mu``, ``mu_product``: float32 tensors) as
+    the Python float the eager update keeps; as an array it would promote a float32 parameter to float64."""
+    if getattr(value, "ndim", None) == 0 and dtype_name(value.dtype).startswith(("float", "bfloat")):
+        return float(p.backend.to_host(value))
+    return value
 
 
 def in_shared_memory(backend: Backend, kept: Any, new: Any) -> Any:

@@ -449,27 +449,34 @@ def test_complex_parameters_match_torch(backend, config):
 
 
 @pytest.mark.jax(run=False)
+@pytest.mark.parametrize("dtype", ["complex128", "float32"])
 @pytest.mark.parametrize("config", [COMPLEX_CONFIGS[1], COMPLEX_CONFIGS[7], COMPLEX_CONFIGS[9]], ids=_config_id)
-def test_complex_parameters_continue_from_a_torch_state_dict(backend, config):
-    """torch.optim's state_dict of complex parameters loaded mid-run: its real counters (step, mu_product, eta, mu)
-    stay real (they were cast to complex, and the real view then read each as two numbers)."""
+def test_continuing_from_a_torch_state_dict(backend, config, dtype):
+    """torch.optim's state_dict loaded mid-run: its float32 counters (step, mu_product, eta, mu) become the numbers
+    the eager update keeps (as arrays they were cast to complex for a complex parameter, which the real view then
+    read as two numbers, and promoted a float32 parameter to float64 at the first step)."""
     cls, options = config
     rng = np.random.default_rng(6)
-    w0 = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
-    grads = [rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3)) for _ in range(6)]
-    tp = torch.tensor(w0, requires_grad=True)
+    shape = (2, 3)
+    w0, grads = rng.standard_normal(shape), [rng.standard_normal(shape) for _ in range(6)]
+    if dtype == "complex128":
+        w0, grads = w0 + 1j * rng.standard_normal(shape), [g + 1j * rng.standard_normal(shape) for g in grads]
+    tdtype = getattr(torch, dtype)
+    tp = torch.tensor(w0, dtype=tdtype, requires_grad=True)
     theirs = TORCH[cls]([tp], **options)
     for g in grads[:3]:
-        tp.grad = torch.tensor(g)
+        tp.grad = torch.tensor(g, dtype=tdtype)
         theirs.step()
     p = Parameter(tp.detach().numpy().copy(), backend=backend)
     ours = cls([p], **options)
     ours.load_state_dict(copy.deepcopy(theirs.state_dict()))
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == "complex128" else dict(rtol=1e-5, atol=1e-6)
     for g in grads[3:]:
-        tp.grad, p.grad = torch.tensor(g), anynn.tensor(g, backend=backend)
+        tp.grad, p.grad = torch.tensor(g, dtype=tdtype), anynn.tensor(g.astype(dtype), backend=backend)
         theirs.step()
         ours.step()
-        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-9, atol=1e-12)
+        assert p.dtype == backend.dtype(dtype)
+        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), **tol)
 
 
 # -- Lion against its published rule ------------------------------------------------------------------
