@@ -117,6 +117,23 @@ class Remainder(Function):
         return (sum_to_shape(xp, g, _shape(self.a)) if ga else None), grad_b
 
 
+class Steps(Function):
+    """Values computed apart (a rounded quotient) that depend on the other inputs through steps only: the
+    gradient of every input is zero, as PyTorch's ``div(..., rounding_mode=...)`` gives.
+
+    ``values``: the result array, any shape; ``inputs``: the Tensors (or numbers) it was computed from."""
+
+    def forward(self, xp: Namespace, values: Any, *inputs: Any) -> Any:
+        self.shapes = tuple(_shape(a) for a in inputs)
+        return values
+
+    def backward(self, xp: Namespace, g: Any) -> tuple[Any, ...]:
+        from ..backend.arrays import device_of
+
+        return (None,) + tuple(xp.zeros(shape, dtype=g.dtype, device=device_of(g)) if needed else None
+                               for shape, needed in zip(self.shapes, self.needs_input_grad[1:]))
+
+
 def _operands(input: Any, other: Any) -> tuple[Any, Any]:
     tensor = input if isinstance(input, Tensor) else other
     a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))

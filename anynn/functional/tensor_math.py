@@ -78,19 +78,24 @@ def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:  # noqa: A002
-    """``input / other``; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient (no gradient then)."""
+    """``input / other``; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient, whose gradient is then zero
+    for both operands (as PyTorch's: the result requires grad where an operand does)."""
     if rounding_mode is None:
         return binary_math.true_divide(input, other)
     if rounding_mode == "floor":
-        return binary_math.floor_divide(input, other)
-    if rounding_mode == "trunc":
+        out = binary_math.floor_divide(input, other)
+    elif rounding_mode == "trunc":
         like = input if isinstance(input, Tensor) else other
         # as PyTorch: a number beside an integer tensor is cast to its dtype first (uint8 // -1 divides by 255)
         input, other = operand(like, input), operand(like, other)
         quotient = binary_math.true_divide(input, other).detach()
         out = rounding.trunc(quotient)
-        return out if not like.backend.xp.isdtype(like.array.dtype, "integral") else out.astype(like.array.dtype)
-    raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        out = out if not like.backend.xp.isdtype(like.array.dtype, "integral") else out.astype(like.array.dtype)
+    else:
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    if any(isinstance(v, Tensor) and v.requires_grad for v in (input, other)):
+        return rounding.Steps.apply(out.array, input, other)
+    return out
 
 
 def neg(input: Tensor) -> Tensor:  # noqa: A002

@@ -363,6 +363,24 @@ def test_floor_divide_and_div_rounding_modes(backend):
     assert not (x // y).requires_grad  # PyTorch's floor_divide has no gradient either
 
 
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_div_with_a_rounding_mode_has_a_zero_gradient_as_torch(backend, mode):
+    """PyTorch's rounded quotient requires grad and gives zeros to both operands; anynn's required none, so
+    ``div(x, 2, rounding_mode="floor").sum().backward()`` raised. The values stay the rounded ones."""
+    x, y = make(backend, X * 5 + 0.25, requires_grad=True), make(backend, Y, requires_grad=True)
+    tx, ty = torch.tensor(X * 5 + 0.25, requires_grad=True), torch.tensor(Y, requires_grad=True)
+    ours, theirs = anynn.div(x, y, rounding_mode=mode), torch.div(tx, ty, rounding_mode=mode)
+    assert ours.requires_grad and theirs.requires_grad
+    (ours.sum() + x.div(2.0, rounding_mode=mode).sum()).backward()
+    (theirs.sum() + tx.div(2.0, rounding_mode=mode).sum()).backward()
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    for got, expected in ((x.grad, tx.grad), (y.grad, ty.grad)):
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    check_gradients(backend, lambda u, v: anynn.div(u, v, rounding_mode=mode) * u, X * 5 + 0.25, Y)
+    assert gradgrad_check(lambda u, v: anynn.div(u, v, rounding_mode=mode) * u * u, make(backend, X * 5 + 0.25, True),
+                          make(backend, Y, True))
+
+
 # (id, anynn call, torch call); inputs are built from the same NumPy arrays
 INTS = np.array([[3, 1, 3], [0, 2, 1]])
 ROWS = np.array([[1, 0, 2], [0, 5, 1], [1, 0, 2], [0, 5, 0], [1, 0, 2]])  # repeated rows, ties in column 0
