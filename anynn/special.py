@@ -2,9 +2,10 @@
 `anynn.functional.unary`, `anynn.functional.bessel` and `anynn.functional.incomplete_gamma`; ``gammaln`` is
 ``lgamma``, ``psi`` is ``digamma`` and ``gammainc``/``gammaincc`` are ``igamma``/``igammac``, as in PyTorch.
 The normal distribution's functions live in `anynn.functional.special_normal`, ``zeta`` and the functions PyTorch
-gives no derivative (the orthogonal polynomials, ``spherical_bessel_j0``, ``modified_bessel_i0/i1``) in
-`anynn.functional.special_values`; the rest are the top-level functions under their ``torch.special`` names
-(``expit`` is ``sigmoid``, ``multigammaln`` is ``mvlgamma``)."""
+gives no derivative (the orthogonal polynomials, ``airy_ai``, the Bessel functions ``bessel_j0/j1/y0/y1``,
+``spherical_bessel_j0`` and ``modified_bessel_i0/i1/k0/k1``) in `anynn.functional.special_values`; the rest are
+the top-level functions under their ``torch.special`` names (``expit`` is ``sigmoid``, ``multigammaln`` is
+``mvlgamma``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from .functional.bessel import i0, i0e, i1, i1e
 from .functional.polygamma import polygamma
 from .functional.special import digamma, entr, erfinv, gammaln, psi, sinc, xlog1py, xlogy
 from .functional.special_normal import erfcx, log_ndtr, ndtr, ndtri
-from .functional.special_values import (bessel_j0, bessel_j1, bessel_y0, bessel_y1, chebyshev_polynomial_t,
+from .functional.special_values import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, chebyshev_polynomial_t,
                                         chebyshev_polynomial_u, chebyshev_polynomial_v,
                                         chebyshev_polynomial_w, hermite_polynomial_h, hermite_polynomial_he,
                                         laguerre_polynomial_l, legendre_polynomial_p, modified_bessel_i0,
@@ -30,8 +31,8 @@ from .functional.torch_small_ops import mvlgamma as multigammaln
 from .functional.torch_surface import logsumexp
 from .functional.tensor_extras import log_softmax, softmax
 
-__all__ = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t", "chebyshev_polynomial_u",
-           "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+__all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",
+           "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
            "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e",
            "laguerre_polynomial_l", "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit",

@@ -1,6 +1,6 @@
 """``torch.special``'s Hurwitz ``zeta`` and its functions without derivatives: the orthogonal polynomials
 (``chebyshev_polynomial_t/u/v/w`` and their ``shifted_`` forms on [0, 1], ``hermite_polynomial_h/he``,
-``laguerre_polynomial_l``, ``legendre_polynomial_p``), ``spherical_bessel_j0``, ``bessel_j0/j1/y0/y1``,
+``laguerre_polynomial_l``, ``legendre_polynomial_p``), ``airy_ai``, ``spherical_bessel_j0``, ``bessel_j0/j1/y0/y1``,
 ``modified_bessel_i0/i1/k0/k1`` and ``scaled_modified_bessel_k0/k1``.
 
 PyTorch records no graph for the latter: their results never require grad, even of inputs that do, and so here
@@ -23,6 +23,7 @@ from ..backend.typing import Namespace
 from .binary_math import _floating_pair
 from .elementwise import as_floating
 from .formulas.bessel import bessel_i, bessel_k, bessel_k_scaled
+from .formulas.airy import airy_ai as airy
 from .formulas.bessel_jy import bessel_j, bessel_y
 from .formulas.orthogonal_polynomials import polynomial, recurrence_top
 from .formulas.zeta import hurwitz_zeta
@@ -170,12 +171,19 @@ bessel_y0 = _bessel_jy_function("bessel_y0", "y", 0)
 bessel_y1 = _bessel_jy_function("bessel_y1", "y", 1)
 
 
+def airy_ai(input: Any) -> Tensor:  # noqa: A002
+    """The Airy function ``Ai`` of input (*) (``torch.special.airy_ai``): NaN at +-inf; no derivative, as
+    PyTorch's."""
+    x, xp, a = _unary("airy_ai", input)
+    return _values(x, airy(xp, a))
+
+
 POLYNOMIAL_NAMES = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
                     "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
                     "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
                     "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p")
 
-__all__ = ["POLYNOMIAL_NAMES", "ZetaFunction", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
+__all__ = ["POLYNOMIAL_NAMES", "ZetaFunction", "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
            "chebyshev_polynomial_t", "chebyshev_polynomial_u",
            "chebyshev_polynomial_v", "chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
            "laguerre_polynomial_l", "legendre_polynomial_p", "modified_bessel_i0", "modified_bessel_i1",
