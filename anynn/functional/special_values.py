@@ -9,7 +9,8 @@ PyTorch records no graph for the latter: their results never require grad, even 
 
 Shapes: the operands broadcast; the result has the broadcast shape, in the operands' promoted floating dtype
 (integers compute in float32, as PyTorch's). A polynomial's degree ``n`` (a number or a Tensor; floats truncate
-toward zero) runs its recurrence up to the largest degree present, a host value read once per call.
+toward zero) runs its recurrence up to the largest degree present: a number's own (traceable), a Tensor's read to
+the host once per call.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
+from ..backend.arrays import any_true
 from ..backend.typing import Namespace
 from .binary_math import _floating_pair
 from .elementwise import as_floating
@@ -63,8 +65,14 @@ def _polynomial(name: str, kind: str, shifted: bool, input: Any, n: Any) -> Tens
         a = a + a - 1.0
     degrees = xp.astype(degree.array, xp.int64)  # truncation toward zero, as PyTorch's cast
     above = recurrence_top(kind)
-    needed = degrees if above is None else xp.where(xp.abs(a) < 1.0, xp.clip(degrees, max=above), degrees)
-    top = int(be.to_host(xp.max(needed))) if needed.size else 0  # host value: how far the recurrence runs
+    if isinstance(n, (int, float)) and not isinstance(n, bool):
+        # a number: the recurrence runs to it unless every |x| < 1 takes the trigonometric form (a traced x runs it)
+        top = int(n)
+        if above is not None and top > above and not any_true(be, xp.abs(a) >= 1.0, if_traced=True):
+            top = above
+    else:
+        needed = degrees if above is None else xp.where(xp.abs(a) < 1.0, xp.clip(degrees, max=above), degrees)
+        top = int(be.to_host(xp.max(needed))) if needed.size else 0  # host value: how far the recurrence runs
     return _values(x, polynomial(xp, kind, a, degrees, max(top, 0)))
 
 
