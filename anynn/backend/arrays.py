@@ -94,6 +94,22 @@ def register_whole_write(kind: type, key: Any) -> None:
     _WHOLE_WRITE_KEYS[kind] = key
 
 
+_COPYING_INDEX_TYPES: tuple[type, ...] = ()
+
+
+def register_copying_index_type(kind: type) -> None:
+    """Indexing an array of type ``kind`` gives a copy (ndonnx: a new recorded value), never a view sharing its
+    memory: a change written into that copy reaches the source only when handed back (`index_copies`)."""
+    global _COPYING_INDEX_TYPES
+    if kind not in _COPYING_INDEX_TYPES:
+        _COPYING_INDEX_TYPES = (*_COPYING_INDEX_TYPES, kind)
+
+
+def index_copies(array: Any) -> bool:
+    """Whether a slice of ``array`` is a copy rather than a view of it (see `register_copying_index_type`)."""
+    return isinstance(array, _COPYING_INDEX_TYPES)
+
+
 def at_set(x: Any, index: Any, value: Any) -> Any:
     """``x`` with ``x[index] = value``: written into ``x`` where it is writeable, else a new array.
 

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import ndonnx_sizes
-from .arrays import register_whole_write
+from .arrays import register_copying_index_type, register_whole_write
 from .base import Backend, BackendUnavailable
 from .ndonnx_sizes import has_symbolic
 
@@ -216,6 +216,7 @@ class NdonnxBackend(Backend):
         self.ndonnx = ndonnx
         super().__init__(_Namespace(ndonnx), None)
         register_whole_write(ndonnx.Array, ())  # in-place layers (ReLU(inplace=True)): one value, not a ScatterND
+        register_copying_index_type(ndonnx.Array)  # x[1:3].zero_() must be handed back to x
         if opset is not None:  # whole Functions lower to this opset's operators
             from .ndonnx_lowering import lowerings
 

@@ -423,6 +423,7 @@ def log_softmax(fn: Any, xp: Namespace, x: Any) -> Any:
 # -- shapes, lookup and padding ---------------------------------------------------------------------
 def reshape(fn: Any, xp: Namespace, x: Any) -> Any:
     """ONNX Reshape; a symbolic (``None``) target size copies the input's axis there (ONNX's 0), or is -1."""
+    fn.source = tuple(x.shape)  # as Reshape.forward notes it: a change of the result is handed back in that shape
     target = list(fn.shape)
     if has_symbolic(target):  # sizes of symbolic axes the model read (x.view(B, T, h, C // h)): see ndonnx_sizes
         return xp.reshape(x, tuple(target))

@@ -28,7 +28,7 @@ from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..autograd.tensor_surface import TensorSurface
 from ..backend import BackendMismatch, dtype_name, host_array
-from ..backend.arrays import write_all
+from ..backend.arrays import index_copies, write_all
 from ..backend.typing import Namespace
 from . import elementwise, shape
 
@@ -101,9 +101,12 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
 
 def copied_view_source(t: Tensor) -> Any:
     """The Function that made ``t`` where ``t`` is a view whose array is a copy (`Function.view_is_copy`: a
-    diagonal): a change written into that array must still be passed on to the source. None otherwise."""
+    diagonal; any view on a library whose indexing copies, `index_copies`: ndonnx's recorded values): a change
+    written into that array must still be passed on to the source. None otherwise."""
     source = t.__dict__.get("_view_of", t._ctx)
-    return source if getattr(source, "view_is_copy", False) else None
+    if getattr(source, "view_is_copy", False) or (getattr(source, "makes_view", False) and index_copies(t.array)):
+        return source
+    return None
 
 
 def write_back_to_base(view_of: Any, view: Tensor) -> None:

@@ -175,7 +175,8 @@ class Bags(nn.Module):
 
 class SliceWrites(nn.Module):
     """Assignment into whole-batch slices: a number, a row broadcast over the batch, an expression, += and a
-    3-D column; an int row of the batch axis."""
+    3-D column; an int row of the batch axis; in-place methods and assignments on views reach their source
+    (Swin V2 zeroes its key bias as ``qkv_bias[n:2 * n].zero_()``; the graph lost such changes)."""
 
     def forward(self, x: Any) -> Any:
         y = x.clone()
@@ -187,7 +188,14 @@ class SliceWrites(nn.Module):
         z = x.reshape(x.shape[0], 2, 3).clone()
         z[:, :, 1] = anynn.tensor([1.0, 2.0])
         z[:, 0] = x[:, :3]
-        return y, z
+        w = x.clone()
+        w[:, 1:3].zero_()
+        w[:, 3:].mul_(2)
+        w.t()[0].fill_(3.0)
+        w.view(-1, 3)[:, 1].add_(10.0)
+        view = w[:, 4:]
+        view[:, 1] = -1.0
+        return y, z, w
 
 
 class Orderings(nn.Module):
