@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import device, is_numpy_array, is_writeable_array
+from array_api_compat import is_numpy_array, is_writeable_array
 
 from .base import Backend
+from .devices import device_of, register_deviceless_type  # noqa: F401 - their home before devices.py
 from .typing import Namespace
 
 _FLAGS = object()  # the rule of NumPy arrays: each array's own ``flags.writeable``
@@ -44,25 +45,6 @@ def register_immutable_type(kind: type) -> None:
     _WRITEABLE_RULES[kind] = False
 
 
-_DEVICELESS_TYPES: tuple[type, ...] = ()
-
-
-def register_deviceless_type(kind: type) -> None:
-    """Arrays of type ``kind`` (a tracer base class) have no device of their own: `device_of` answers None."""
-    global _DEVICELESS_TYPES
-    if kind not in _DEVICELESS_TYPES:
-        _DEVICELESS_TYPES = (*_DEVICELESS_TYPES, kind)
-
-
-def device_of(array: Any) -> Any:
-    """``array_api_compat.device(array)``, without asking a traced array, whose answer is None anyway.
-
-    A JAX jit tracer's ``.device`` raises an error whose message walks the whole trace recorded so far, so
-    asking it once per layer made tracing a large step quadratic in its size.
-    """
-    if isinstance(array, _DEVICELESS_TYPES):
-        return None
-    return device(array)
 
 
 def sum_to_shape(xp: Namespace, grad: Any, shape: tuple[int, ...]) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .arrays import register_deviceless_type
+from .devices import register_deviceless_type
 from .base import Backend, BackendUnavailable, DeviceRNG, dtype_name
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..arrays import device_of as device
+from ..devices import device_of as device
 
 from ..typing import Array, Namespace
 

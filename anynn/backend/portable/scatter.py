@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..arrays import device_of as device
+from ..devices import device_of as device
 
 from ..typing import Array, Namespace
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..arrays import device_of as device
+from ..devices import device_of as device
 
 from ..typing import Array, Namespace
 
