@@ -536,6 +536,20 @@ def test_changes_of_recorded_views_under_no_grad_reach_the_source(backend, case)
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
 
 
+def test_item_assignment_under_no_grad_keeps_an_array_a_function_saved(backend):
+    """``h = w.exp(); with no_grad(): h[0] = 0``: exp saved h's array as its output; the assignment wrote into it,
+    so the gradient through exp read the new value (w.grad[0] was 0). h now takes a new array, as with the in-place
+    methods: the gradient is exp(w) (PyTorch refuses the backward)."""
+    w0 = np.array([0.5, -1.0, 2.0])
+    w = make(backend, w0, requires_grad=True)
+    h = w.exp()
+    with anynn.no_grad():
+        h[0] = 0.0
+    np.testing.assert_array_equal(h.detach().numpy(), [0.0, *np.exp(w0[1:])])
+    h.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.exp(w0), rtol=1e-12)
+
+
 @pytest.mark.parametrize("pieces", ["split", "chunk", "unbind"])
 def test_recorded_changes_of_pieces_of_split_are_refused_as_torch(backend, pieces):
     """Outputs of an operation returning several views: PyTorch refuses changing one in place while recording
