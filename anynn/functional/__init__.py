@@ -30,7 +30,8 @@ from .grid_sample import affine_grid, grid_sample
 from .pool_adaptive_max import (adaptive_max_pool1d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
                                 adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
                                 adaptive_max_pool3d_with_indices)
-from .pool_fractional import fractional_max_pool2d, fractional_max_pool3d
+from .pool_fractional import (fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+                              fractional_max_pool3d_with_indices)
 from .pool_composite import (adaptive_avg_pool3d, avg_pool3d, channel_shuffle, local_response_norm, lp_pool1d,
                              lp_pool2d, lp_pool3d)
 from .indexing import gather, index_select, masked_select, one_hot, scatter, scatter_add
@@ -62,7 +63,8 @@ __all__ = [
     "embedding_bag",
     "normalize",
     "affine_grid", "grid_sample",
-    "fractional_max_pool2d", "fractional_max_pool3d",
+    "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
     "fold", "unfold", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_avg_pool3d",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
     "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",

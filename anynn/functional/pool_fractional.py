@@ -164,3 +164,21 @@ def fractional_max_pool3d(input: Tensor, kernel_size: int | Sequence[int],  # no
     (N, C, 3). With ``return_indices`` also the int64 indices ``(t * H + h) * W + w``."""
     return _fractional_max("fractional_max_pool3d", input, kernel_size, output_size, output_ratio, return_indices,
                            _random_samples, 3)
+
+
+def fractional_max_pool2d_with_indices(input: Tensor, kernel_size: int | Sequence[int],  # noqa: A002
+                                       output_size: int | Sequence[int] | None = None,
+                                       output_ratio: float | Sequence[float] | None = None,
+                                       return_indices: bool = False, _random_samples: Tensor | None = None) -> Any:
+    """`fractional_max_pool2d` returning ``(values, indices)`` whatever ``return_indices`` says, as PyTorch's."""
+    return _fractional_max("fractional_max_pool2d", input, kernel_size, output_size, output_ratio, True,
+                           _random_samples, 2)
+
+
+def fractional_max_pool3d_with_indices(input: Tensor, kernel_size: int | Sequence[int],  # noqa: A002
+                                       output_size: int | Sequence[int] | None = None,
+                                       output_ratio: float | Sequence[float] | None = None,
+                                       return_indices: bool = False, _random_samples: Tensor | None = None) -> Any:
+    """`fractional_max_pool3d` returning ``(values, indices)`` whatever ``return_indices`` says, as PyTorch's."""
+    return _fractional_max("fractional_max_pool3d", input, kernel_size, output_size, output_ratio, True,
+                           _random_samples, 3)

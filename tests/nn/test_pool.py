@@ -673,6 +673,13 @@ def test_fractional_max_pool_matches_torch(backend, rng, case, dtype):
     np.testing.assert_array_equal(out.numpy(), ref.numpy())
     np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
     assert indices.dtype == anynn.int64 and not indices.requires_grad
+    # F.fractional_max_pool*d_with_indices: the pair whatever return_indices says (it was missing)
+    out, indices = getattr(anynn.nn.functional, f"{name}_with_indices")(make(backend, x), kernel, size, ratio,
+                                                                        _random_samples=make(backend, u))
+    ref, ref_indices = getattr(TF, f"{name}_with_indices")(torch.tensor(x), kernel, size, ratio,
+                                                           _random_samples=torch.tensor(u))
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
     if dtype == "float64" and x.size <= 200:  # central differences: one pair of calls per element
         check_gradients(backend, pool(anynn.nn.functional), x, u, differentiable=[True, False])
 

@@ -186,3 +186,18 @@ def test_pad_sequence_of_sequences_that_cannot_stack_names_them(backend, shapes,
             torch_rnn.pad_sequence([torch.ones(s) for s in shapes])
     with pytest.raises(ValueError, match="pad_sequence: " + message):
         rnn.pad_sequence(sequences)
+
+
+def test_invert_permutation_and_skip_init_as_torch(backend):
+    """torch.nn.utils.rnn.invert_permutation and torch.nn.utils.skip_init (both were missing)."""
+    order = np.array([3, 0, 4, 1, 2])
+    np.testing.assert_array_equal(rnn.invert_permutation(make(backend, order)).numpy(),
+                                  torch_rnn.invert_permutation(torch.tensor(order)).numpy())
+    assert rnn.invert_permutation(None) is None and torch_rnn.invert_permutation(None) is None
+    layer = anynn.nn.utils.skip_init(anynn.nn.Linear, 3, 4, bias=False)
+    assert isinstance(layer, anynn.nn.Linear) and tuple(layer.weight.shape) == (4, 3) and layer.bias is None
+    for utils, module, bad in ((anynn.nn.utils, anynn.nn, int), (torch.nn.utils, torch.nn, int)):
+        with pytest.raises(RuntimeError, match="Expected a Module"):
+            utils.skip_init(bad)
+        with pytest.raises(RuntimeError, match="must support a 'device' arg"):
+            utils.skip_init(module.ReLU)
