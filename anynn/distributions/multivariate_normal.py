@@ -46,6 +46,16 @@ def _precision_to_scale_tril(precision: Tensor) -> Tensor:
     return solve_triangular(inverse_t, _identity_like(precision), upper=False)
 
 
+def scale_tril_of(name: str, matrix: Tensor) -> Tensor:
+    """The lower Cholesky factor L of the covariance given as ``name`` ("scale_tril": L itself,
+    "covariance_matrix": Σ = L Lᵀ, "precision_matrix": Σ⁻¹)."""
+    if name == "scale_tril":
+        return matrix
+    if name == "covariance_matrix":
+        return cholesky(matrix)
+    return _precision_to_scale_tril(matrix)
+
+
 class MultivariateNormal(Distribution):
     """N(loc, Σ) over vectors of length n, batched.
 
@@ -92,12 +102,7 @@ class MultivariateNormal(Distribution):
         setattr(self, "_" + name, matrix)
         if validate_args is not False:
             self._validate(name, matrix)
-        if name == "scale_tril":
-            self._unbroadcasted_scale_tril = matrix
-        elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = cholesky(matrix)
-        else:
-            self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
+        self._unbroadcasted_scale_tril = scale_tril_of(name, matrix)
 
     def _validate(self, name: str, matrix: Tensor) -> None:
         """PyTorch's constraints: PositiveDefinite() for the covariance and precision, LowerCholesky() for

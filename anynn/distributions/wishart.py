@@ -10,12 +10,12 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..functional.elementwise import where
 from ..functional.torch_small_ops import mvlgamma
-from ..linalg import cholesky, slogdet, solve_triangular
+from ..linalg import slogdet, solve_triangular
 from .categorical import broadcast_shapes
 from .distribution import as_shape
 from .exp_family import ExponentialFamily
 from .gamma import Chi2
-from .multivariate_normal import _half_log_det, _identity_like, _precision_to_scale_tril
+from .multivariate_normal import _half_log_det, _identity_like, scale_tril_of
 from . import constraints
 
 _LOG_2 = math.log(2)
@@ -71,12 +71,7 @@ class Wishart(ExponentialFamily):
         self._given = name
         setattr(self, "_" + name, matrix.expand(*batch, p, p))
         super().__init__(batch, (p, p), validate_args)
-        if name == "scale_tril":
-            self._unbroadcasted_scale_tril = matrix
-        elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = cholesky(matrix)
-        else:
-            self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
+        self._unbroadcasted_scale_tril = scale_tril_of(name, matrix)
         from ..factories import arange
 
         steps = arange(p, dtype=matrix.dtype, backend=matrix.backend)
