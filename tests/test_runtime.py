@@ -105,6 +105,35 @@ def test_a_device_as_a_context_is_the_default_inside_the_block(restored):
     assert anynn.zeros(1).backend.name == "numpy"
 
 
+def test_a_device_block_in_one_thread_leaves_other_threads_defaults_alone(restored):
+    """``with torch.device(d):`` is per thread in PyTorch (its device context is thread-local): a thread building a
+    model inside a block must not move the tensors that another thread makes meanwhile, and two blocks that overlap
+    in time must each restore their own thread's default (the shared default was left on the first block's device)."""
+    import threading
+
+    entered, leave, seen = threading.Barrier(3), threading.Barrier(3), {}
+
+    def inside(name, spec):
+        with anynn.device(anynn.zeros(1, backend=spec).device):
+            entered.wait()
+            seen[name] = anynn.zeros(1).backend.key
+            leave.wait()
+        seen[name + " after"] = anynn.zeros(1).backend.key
+
+    threads = [threading.Thread(target=inside, args=("a", "torch")),
+               threading.Thread(target=inside, args=("b", "array_api_strict:device1"))]
+    for t in threads:
+        t.start()
+    entered.wait()
+    seen["main"] = anynn.zeros(1).backend.key
+    leave.wait()
+    for t in threads:
+        t.join()
+    assert seen == {"a": "torch", "b": "array_api_strict:device1", "main": "numpy", "a after": "numpy",
+                    "b after": "numpy"}
+    assert anynn.zeros(1).backend.key == "numpy"
+
+
 def test_default_tensor_type_is_the_default_dtype():
     for lib in (anynn, torch):  # PyTorch warns once per process, anynn every time
         with warnings.catch_warnings(record=True) as seen:

@@ -13,6 +13,9 @@ from .typing import Namespace
 _cache: dict[str, Backend] = {}
 _build_lock = threading.RLock()  # one Backend per key even when threads ask at once
 _default_name: str | Backend = "numpy"
+# the backends of this thread's open `default_backend_set_to` blocks, innermost last: per thread, as PyTorch's
+# ``with torch.device(d):`` (its device context is thread-local)
+_scoped = threading.local()
 
 # One row per array library: backend name -> (module in anynn.backend, class). Adding a library is one row here
 # and one file; the class answers `owns(array)` and `key_of(array)` for arrays of its library.
@@ -69,7 +72,8 @@ def get_backend(backend: Any = None, device: Any = None) -> Backend:
         The library is not installed or has no usable device; the message says what to do.
     """
     if backend is None:
-        backend = _default_name
+        scopes = getattr(_scoped, "backends", None)
+        backend = scopes[-1] if scopes else _default_name
     if isinstance(backend, Backend):
         return backend
     if not isinstance(backend, str):
@@ -115,18 +119,20 @@ def set_default_backend(name: str) -> None:
 @contextlib.contextmanager
 def default_backend_set_to(backend: Backend) -> Iterator[None]:
     """Within the block, tensors made with no backend given live on ``backend`` (this very instance, with its
-    fast paths: `anynn.onnx.export` records the factories a forward calls as graph constants)."""
-    global _default_name
-    previous = _default_name
-    _default_name = backend
+    fast paths: `anynn.onnx.export` records the factories a forward calls as graph constants). Only this thread's
+    factories: another thread's default stays as it is."""
+    scopes = getattr(_scoped, "backends", None)
+    if scopes is None:
+        scopes = _scoped.backends = []
+    scopes.append(backend)
     try:
         yield
     finally:
-        _default_name = previous
+        scopes.pop()
 
 
 def default_backend() -> Backend:
-    return get_backend(_default_name)
+    return get_backend(None)
 
 
 def backend_of(array: Any) -> Backend:
