@@ -19,8 +19,10 @@ from ..backend.arrays import device_of as device
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
+from .value_checks import UnsupportedDTypeError, is_floating
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # the interpolating modes' spatial dims
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
@@ -312,6 +314,11 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
         raise ValueError(f"interpolate: Anti-alias option is restricted to bilinear and bicubic modes and requires a "
                          f"4-D tensor as input, got mode {mode!r} and a {input.ndim}-D input")
+    if mode not in ("nearest", "nearest-exact") and not is_floating(input):
+        # (weights in an integer dtype are 0; PyTorch refuses every integer dtype here but uint8 in bilinear and
+        # bicubic, which its fixed-point kernels round: the differences page)
+        raise UnsupportedDTypeError(f"interpolate ({mode}): expected a floating point input, got dtype "
+                                    f"{dtype_name(input.dtype)}; cast it first (x.float()), or use mode='nearest'")
     spatial = input.ndim - 2
     if spatial < 1 or spatial > 3:
         raise ValueError(f"interpolate: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got shape {input.shape}")

@@ -222,6 +222,23 @@ def test_interpolate_errors(backend, rng):
         Upsample(scale_factor=2)(make(backend, rng.standard_normal((2, 2))))
 
 
+@pytest.mark.parametrize(("mode", "shape"), [("linear", (1, 2, 5)), ("bilinear", (1, 2, 4, 5)),
+                                             ("bicubic", (1, 2, 4, 5)), ("trilinear", (1, 1, 3, 3, 3)),
+                                             ("area", (1, 2, 4, 5))])
+def test_interpolating_an_integer_input_is_refused_naming_the_mode(backend, mode, shape):
+    """Integer inputs to the weighting modes: PyTorch refuses every integer dtype but uint8 (bilinear and bicubic
+    have fixed-point uint8 kernels; differences page); anynn gave 0 for every uint8 output."""
+    x = (np.arange(np.prod(shape)) * 37 % 256).reshape(shape)
+    with pytest.raises(NotImplementedError):
+        F_TORCH.interpolate(torch.tensor(x), size=3, mode=mode)
+    for dtype in ("uint8", "int64"):
+        with pytest.raises(TypeError, match=f"interpolate \\({mode}\\): expected a floating point input, got "
+                                            f"dtype {dtype}; cast it first"):
+            interpolate(make(backend, x.astype(dtype)), size=3, mode=mode)
+    nearest = interpolate(make(backend, x.astype("uint8")), size=3)  # (nearest copies values: any dtype)
+    np.testing.assert_array_equal(nearest.numpy(), F_TORCH.interpolate(torch.tensor(x.astype("uint8")), size=3))
+
+
 @pytest.mark.parametrize("shape,r", [((2, 8, 3, 2), 2), ((9, 2, 3), 3), ((1, 2, 4, 1, 2), 2)])
 def test_pixel_shuffle_matches_torch(backend, rng, shape, r):
     x = rng.standard_normal(shape)
