@@ -8,15 +8,18 @@ of a per-sample Python loop.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, Sequence
+from typing import Any, Generic, Iterable, Sequence, TypeVar
 
 import numpy as np
 
 from ..autograd import Tensor
 from .collate import collate_host
 
+# PyTorch's dataset classes are generic in their sample type: typed programs subclass Dataset[Sample]
+T_co = TypeVar("T_co", covariant=True)
 
-class Dataset:
+
+class Dataset(Generic[T_co]):
     """A sized, indexable collection of samples.
 
     Subclasses implement ``__len__`` and ``__getitem__(index) -> sample``, where a sample is a tuple
@@ -34,7 +37,7 @@ class Dataset:
 
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[T_co], Iterable[T_co]):
     """A dataset that is a stream (``__iter__`` yields samples), as PyTorch's: a `DataLoader` batches the samples in
     the order they come (no sampler, no shuffle) and has a length only if the dataset defines ``__len__``."""
 
@@ -45,7 +48,7 @@ class IterableDataset(Dataset):
         return ChainDataset([self, other])
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[T_co]):
     """The samples of several datasets one after another (``cumulative_sizes`` holds the running totals)."""
 
     def __init__(self, datasets: Iterable[Any]) -> None:
@@ -102,7 +105,7 @@ class ChainDataset(IterableDataset):
         return total
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[T_co]):
     """Samples of several datasets of one length side by side: ``StackDataset(a, b)[i] == (a[i], b[i])``, or with
     keywords a dict, ``StackDataset(image=a, label=b)[i] == {"image": a[i], "label": b[i]}``."""
 
@@ -162,7 +165,7 @@ def set_worker_info(info: WorkerInfo | None) -> None:
     """Make ``info`` what `get_worker_info` gives in this thread (the loader's workers call it when they start)."""
     _worker.info = info
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Samples are rows of equally long arrays: ``ds[i] == (arrays[0][i], arrays[1][i], ...)``.
 
     Parameters
@@ -240,7 +243,7 @@ def _row(a: Any, i: int) -> Any:
     return a[i]
 
 
-class Subset(Dataset):
+class Subset(Dataset[T_co]):
     """The samples of ``dataset`` at ``indices`` (in that order), e.g. one part of `random_split`."""
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:

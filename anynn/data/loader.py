@@ -8,7 +8,7 @@ import queue
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Generic, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -17,12 +17,12 @@ from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
 from ..backend.default_dtype import default_float
 from .collate import collate_host, is_string_field
-from .dataset import IterableDataset, WorkerInfo, set_worker_info
+from .dataset import IterableDataset, T_co, WorkerInfo, set_worker_info
 from . import loader_state
 from .samplers import host_rng
 
 
-class DataLoader:
+class DataLoader(Generic[T_co]):
     """Iterate over a dataset in batches of Tensors on ``backend``.
 
     Parameters

@@ -7,11 +7,13 @@ seeds, so a seeded program visits the same order on every backend.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Generic, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
 from .. import init
+
+T_co = TypeVar("T_co", covariant=True)
 
 
 def host_rng(generator: Any) -> np.random.Generator:
@@ -25,17 +27,17 @@ def host_rng(generator: Any) -> np.random.Generator:
     raise TypeError(f"generator must be an int seed or a numpy.random.Generator, got {type(generator).__name__}")
 
 
-class Sampler:
+class Sampler(Generic[T_co]):
     """Base class: iterate over sample indices (``__iter__``) and say how many (``__len__``)."""
 
     def __init__(self, data_source: Any = None) -> None:
         pass
 
-    def __iter__(self) -> Iterator[int]:  # pragma: no cover - interface
+    def __iter__(self) -> Iterator[T_co]:  # pragma: no cover - interface
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """``0, 1, ..., len(data_source) - 1``."""
 
     def __init__(self, data_source: Any) -> None:
@@ -48,7 +50,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """A new random order every epoch; with ``replacement``, ``num_samples`` draws with replacement.
 
     Parameters
@@ -106,7 +108,7 @@ class RandomSampler(Sampler):
 _CHUNK = 1024  # indices drawn at a time by a sampler with replacement
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given ``indices`` in a new random order every epoch."""
 
     def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
@@ -122,7 +124,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """``num_samples`` indices drawn with probabilities proportional to ``weights``."""
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
@@ -147,7 +149,7 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Group the indices of ``sampler`` into lists of ``batch_size`` (the last one shorter unless ``drop_last``)."""
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:

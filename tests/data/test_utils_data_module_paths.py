@@ -82,3 +82,48 @@ def test_combined_datasets_as_torch(name):
         except Exception as error:  # noqa: BLE001 - compared: the class, PyTorch's AssertionError read as TypeError
             outcomes.append(("raise", "TypeError" if isinstance(error, AssertionError) else type(error).__name__))
     assert outcomes[0] == outcomes[1]
+
+
+_CLASSES = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+            "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler",
+            "TensorDataset", "WeightedRandomSampler"]
+
+
+def _subscripts(cls):
+    try:
+        cls[int]
+    except TypeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", _CLASSES)
+def test_subscripted_as_pytorchs(name):
+    """Typed programs write ``class Pairs(Dataset[tuple[Tensor, int]])`` and ``Sampler[list[int]]`` (timm's
+    scheduled sampler does at import): a class takes a subscript exactly where PyTorch's does, and a subclass of
+    the subscripted class is still one of ours."""
+    import torch.utils.data as theirs
+
+    ours = getattr(data, name)
+    assert _subscripts(ours) == _subscripts(getattr(theirs, name)), name
+    if name in ("Dataset", "IterableDataset", "Sampler"):
+        class Numbers(ours[int]):
+            def __init__(self):
+                pass
+
+            def __len__(self):
+                return 3
+
+            def __getitem__(self, i):
+                return i
+
+            def __iter__(self):
+                return iter(range(3))
+
+        assert isinstance(Numbers(), ours) and list(Numbers()) == [0, 1, 2]
+    if name == "IterableDataset":
+        import collections.abc
+
+        import anynn
+
+        assert isinstance(_stream(anynn, 2), collections.abc.Iterable)
