@@ -19,6 +19,7 @@ import sys
 import tempfile
 import urllib.parse
 import urllib.request
+from urllib.parse import urlparse  # noqa: F401 - torch.hub has it in its namespace, and timm imports it from there
 from typing import Any, Callable
 
 from .io.torch_files import refuse_torch_pickle

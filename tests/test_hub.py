@@ -74,6 +74,15 @@ def test_cache_folder_follows_torch_home_and_set_dir_as_torch(tmp_path, monkeypa
     assert (tmp_path / "mine" / "checkpoints" / "linear.safetensors").is_file()
 
 
+def test_the_names_timm_imports_from_torch_hub():
+    # timm/models/_hub.py: ``from torch.hub import HASH_REGEX, download_url_to_file, urlparse``
+    from anynn.hub import HASH_REGEX, download_url_to_file, urlparse  # noqa: F401
+
+    assert urlparse is torch.hub.urlparse
+    assert HASH_REGEX.search("resnet18-f37072fd.pth").group(1) == torch.hub.HASH_REGEX.search(
+        "resnet18-f37072fd.pth").group(1)
+
+
 def test_download_url_to_file_writes_through_a_temporary_file(tmp_path):
     source, _ = _weights(tmp_path)
     hub.download_url_to_file(source.as_uri(), str(tmp_path / "copy" / "x.bin"))
