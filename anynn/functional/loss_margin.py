@@ -293,7 +293,7 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
     refuse_complex("multi_margin_loss", input)
     C = input.shape[-1]
     target = _class_targets("multi_margin_loss", input, target, tuple(input.shape[:-1]))
-    _check_class_range("multi_margin_loss", input.backend, target, target >= 0, C)
+    _check_class_range("multi_margin_loss", input.backend, target, C)
     weight = option_array("multi_margin_loss", "weight", weight, input)
     if weight is not None and tuple(weight.shape) != (C,):
         raise ValueError(f"multi_margin_loss: weight must have shape ({C},), got {tuple(weight.shape)}")
@@ -319,9 +319,10 @@ def multilabel_margin_loss(input: Any, target: Any, size_average: bool | None = 
     return MultiLabelMargin.apply(input, target, reduction=reduction)
 
 
-def _check_class_range(name: str, backend: Backend, target: Any, counted: Any, classes: int) -> None:
-    """Class indices at ``counted`` positions outside [0, C) raise `IndexError` instead of giving garbage."""
-    bad = counted & ((target < 0) | (target >= classes))
+def _check_class_range(name: str, backend: Backend, target: Any, classes: int) -> None:
+    """Class indices outside [0, C) raise `IndexError` instead of giving garbage (negative ones too: PyTorch's
+    multi_margin_loss has no ignored index)."""
+    bad = (target < 0) | (target >= classes)
     check(backend, bad, f"{name}: target holds a class index outside [0, {classes}) for input with {classes} classes",
           error=IndexError)
 

@@ -482,6 +482,9 @@ def test_margin_losses_refuse_bad_targets(backend):
     x = make(backend, rng().normal(size=(3, 4)))
     with pytest.raises(IndexError, match=r"multi_margin_loss: target holds a class index outside \[0, 4\)"):
         F.multi_margin_loss(x, make(backend, np.array([0, 4, 1])))
+    for negative in (-1, -100):  # (PyTorch: "target out of range"; a negative class was skipped, a loss came back)
+        with pytest.raises(IndexError, match=r"multi_margin_loss: target holds a class index outside \[0, 4\)"):
+            F.multi_margin_loss(x, make(backend, np.array([0, negative, 1])))
     with pytest.raises(ValueError, match=r"multi_margin_loss: target must have shape \(3,\)"):
         F.multi_margin_loss(x, make(backend, np.array([0, 1])))
     with pytest.raises(ValueError, match="only p == 1 and p == 2"):
