@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
+import sys
 import types
 import typing
 from collections.abc import Iterator
@@ -223,3 +224,13 @@ def save(m: Any, f: str | os.PathLike[str] | Any, _extra_files: Any = None) -> N
 def load(f: str | os.PathLike[str] | Any, map_location: Any = None, _extra_files: Any = None) -> Any:
     """``torch.jit.load``: refused (no TorchScript archive); the message names what to use instead."""
     raise _no_archive("load")
+
+
+# ``torch.jit.annotations`` is a module of its own; typed programs import typing's names from it
+# (``from torch.jit.annotations import List``, torchvision's and timm's densenet). jit is a module here, so the
+# submodule is registered under its dotted name for the import statement.
+annotations = types.ModuleType(__name__ + ".annotations", "torch.jit.annotations: typing's names for annotations.")
+for _name in ("Any", "Dict", "List", "Optional", "Tuple", "Union"):
+    setattr(annotations, _name, getattr(typing, _name))
+sys.modules[annotations.__name__] = annotations
+del _name

@@ -177,3 +177,15 @@ def test_overload_decorators_leave_the_implementation_that_follows():
 
     assert anynn.jit._overload(twice) is twice
 
+
+
+def test_jit_annotations_imports_as_torchs() -> None:
+    # torchvision/timm densenet: ``from torch.jit.annotations import List``
+    from anynn.jit.annotations import Dict as OurDict, List as OurList, Optional as OurOptional, Tuple as OurTuple
+    from torch.jit.annotations import Dict as TheirDict, List as TheirList, Optional as TheirOptional, \
+        Tuple as TheirTuple
+
+    assert (OurList, OurTuple, OurDict, OurOptional) == (TheirList, TheirTuple, TheirDict, TheirOptional)
+    import anynn.jit.annotations as annotations
+
+    assert annotations is anynn.jit.annotations
