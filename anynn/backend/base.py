@@ -208,6 +208,15 @@ class Backend:
         raise BackendUnavailable(f"backend {self.key!r} cannot differentiate a function itself (only JAX's "
                                  f"jax.grad does); use anynn.autograd.grad(..., create_graph=True)")
 
+    # -- reinterpreting bits (Tensor.view(dtype)) --------------------------------------------------------------
+    def reinterpret(self, array: Any, dtype: Any) -> Any:
+        """``array``'s bytes read as ``dtype`` (a native dtype), as PyTorch's ``Tensor.view(dtype)``: the last axis
+        scaled by the ratio of the item sizes (the caller checks it divides). Libraries whose arrays hide their
+        memory raise a `RuntimeError`."""
+        raise RuntimeError(f"view(dtype): the {self.key!r} backend cannot reinterpret an array's bytes as another "
+                           f"dtype (its arrays hide their memory); the numpy, torch, cupy and jax backends can "
+                           f"(move the data with .to('numpy')), or convert the values with .to(dtype)")
+
     # -- memory shared with other processes (Tensor.share_memory_, anynn.multiprocessing) ----------
     def share_memory(self, array: Any) -> Any:
         """``array``'s values in memory other processes can map: ``array`` itself where it is there already (or

@@ -284,6 +284,9 @@ class CupyBackend(Backend):
     def rng(self, seed: int | None = None) -> DeviceRNG:
         return CupyRNG(self, seed)
 
+    def reinterpret(self, array: Any, dtype: Any) -> Any:
+        return (array if array.flags.c_contiguous else array.copy()).view(dtype)
+
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         cupy = self.cupy
         if name == "erf":

@@ -135,6 +135,36 @@ class JaxBackend(Backend):
     def is_traced(self, array: Any) -> bool:
         return isinstance(array, self.jax.core.Tracer)
 
+    def reinterpret(self, array: Any, dtype: Any) -> Any:
+        # lax.bitcast_convert_type adds (or takes) a trailing axis of the size ratio, and knows neither bool nor
+        # complex: bool goes through uint8, complex through its (real, imag) pairs
+        jnp, lax = self.xp, self.jax.lax
+        target = jnp.dtype(dtype)
+        if array.dtype == target:
+            return array
+        if array.ndim == 0:  # an equal item size (the caller checks): read it as one element of a vector
+            return self.reinterpret(array.reshape(1), dtype).reshape(())
+        if array.dtype == jnp.bool_:
+            array = array.astype(jnp.uint8)
+        if jnp.issubdtype(array.dtype, jnp.complexfloating):
+            pairs = jnp.stack([jnp.real(array), jnp.imag(array)], axis=-1)
+            array = pairs.reshape(pairs.shape[:-2] + (pairs.shape[-2] * 2,))
+        if target == jnp.bool_:
+            return self.reinterpret(array, jnp.uint8) != 0
+        if jnp.issubdtype(target, jnp.complexfloating):
+            part = jnp.float32 if target == jnp.complex64 else jnp.float64
+            parts = self.reinterpret(array, part)
+            parts = parts.reshape(parts.shape[:-1] + (parts.shape[-1] // 2, 2))
+            return lax.complex(parts[..., 0], parts[..., 1])
+        ratio = target.itemsize / array.dtype.itemsize
+        if ratio == 1:
+            return lax.bitcast_convert_type(array, target)
+        if ratio < 1:
+            out = lax.bitcast_convert_type(array, target)
+            return out.reshape(out.shape[:-2] + (out.shape[-2] * out.shape[-1],))
+        grouped = array.reshape(array.shape[:-1] + (array.shape[-1] // int(ratio), int(ratio)))
+        return lax.bitcast_convert_type(grouped, target)
+
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         jnp = self.xp
         if name == "erf":

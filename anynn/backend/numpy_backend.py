@@ -194,6 +194,10 @@ class NumpyBackend(Backend):
     def share_memory(self, array: Any) -> Any:
         return shared_memory.to_shared(array)
 
+    def reinterpret(self, array: Any, dtype: Any) -> Any:
+        # shares memory where the array is row-major already
+        return (array if array.flags.c_contiguous else array.copy()).view(dtype)
+
     def is_shared(self, array: Any) -> bool:
         return shared_memory.segment_of(array) is not None
 

@@ -196,6 +196,11 @@ class TorchBackend(Backend):
     def share_memory(self, array: Any) -> Any:
         return array.share_memory_()
 
+    def reinterpret(self, array: Any, dtype: Any) -> Any:
+        if array.numel() == 0:  # an empty tensor counts as contiguous whatever its strides: give it row-major ones
+            array = array.clone(memory_format=self.torch.contiguous_format)
+        return array.contiguous().view(dtype)  # shares memory where the array is row-major already
+
     def is_shared(self, array: Any) -> bool:
         return bool(array.is_shared())
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch
-from . import activation, activation_shrink, elementwise, linalg, shape
+from . import activation, activation_shrink, dtype_view, elementwise, linalg, shape
 from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .operands import astype as _astype
 from .operands import kinds_agree as _kinds_agree
@@ -87,6 +87,8 @@ def _reshape(self: Tensor, *shape_args: Any, shape: Any = None) -> Any:
 
 
 def _view(self: Tensor, *shape_args: Any, size: Any = None) -> Any:
+    if size is None and len(shape_args) == 1 and dtype_view.is_dtype_argument(shape_args[0]):
+        return dtype_view.view_as_dtype(self, shape_args[0])  # x.view(anynn.int32): the bytes read as int32
     return _reshape(self, *_shape_arguments("view", "size", shape_args, size))
 
 
