@@ -31,6 +31,18 @@ from .param_state import ParamState
 from .validation import check_hyperparameters
 
 
+class _RequiredParameter:
+    """The default of an option every parameter group must give (torch.optim.optimizer's ``required``)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+# what an optimizer's ``params`` may be: Tensors, group dicts, or (name, Tensor) pairs (PyTorch's alias)
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+
+
 class Optimizer:
     """Base class. ``params`` is an iterable of Parameters or of dicts ``{"params": [...], **options}``."""
 
@@ -94,6 +106,9 @@ class Optimizer:
         if any(("param_names" in g) != bool(names) for g in self.param_groups):
             raise ValueError(f"all optimizer param groups should be with/without names. cannot add param group "
                              f"{'with' if names else 'without'} names to the optimizer")
+        for key, default in self.defaults.items():
+            if default is required and key not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {key}")
         full = {**self.defaults, **group, "params": params}
         if names:  # kept in the group and its state_dict, as PyTorch's
             full["param_names"] = names

@@ -114,3 +114,21 @@ def test_the_state_table_takes_parameters_and_ids_alike():
     assert len(opt.state) == 0
     with pytest.raises(KeyError):
         opt.state[id(p)]  # an id is a plain key: only a parameter makes its entry
+
+
+def test_required_defaults_as_pytorchs():
+    """timm's SGDP (and older PyTorch SGD) declare ``lr=required`` from torch.optim.optimizer: a group that leaves
+    it out is refused with PyTorch's message, one that gives it runs."""
+    from anynn.optim.optimizer import ParamsT, required  # noqa: F401 - timm/optim/_types.py imports ParamsT
+    from torch.optim.optimizer import required as torch_required
+
+    for lib, req in ((anynn, required), (torch, torch_required)):
+        class Plain(lib.optim.Optimizer):
+            def __init__(self, params, lr=req):
+                super().__init__(params, dict(lr=lr))
+
+        with pytest.raises(ValueError, match="didn't specify a value of required optimization parameter lr"):
+            Plain([lib.nn.Parameter(lib.zeros(2))])
+        opt = Plain([{"params": [lib.nn.Parameter(lib.zeros(2))], "lr": 0.5}])
+        assert opt.param_groups[0]["lr"] == 0.5
+    assert repr(required) == repr(torch_required) == "<required parameter>"
