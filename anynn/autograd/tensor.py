@@ -238,6 +238,9 @@ class Tensor(TensorSurface):
             if grad is None:
                 self._grad = make_tensor(g, self.backend, None, 0)
                 return
+            if self._ctx is not None:  # a non-leaf's retain_grad: a new sum, as PyTorch's hook (the old .grad may
+                self._grad = make_tensor(grad.array + g, self.backend, None, 0)  # be saved in a recorded graph)
+                return
             current = grad.array
             if current is getattr(grad, "_owned_grad", None) and is_writeable(current):
                 current += g

@@ -207,6 +207,25 @@ def test_retain_grad(backend):
     np.testing.assert_allclose(leaf.grad.numpy(), [2.0, 2.0])
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_retained_grad_sums_into_a_new_tensor(backend, create_graph):
+    """A second backward gives a retained non-leaf a new ``.grad`` (PyTorch's retain_grad hook adds out of place):
+    a ``.grad`` read before keeps its value, also when a recorded graph saved it (``y.grad`` after
+    ``backward(create_graph=True)``: an in-place sum changed the gradient of ``x`` that the second pass computes)."""
+    found = []
+    for tensor in (lambda a: torch.tensor(a, requires_grad=True), lambda a: make(backend, a, requires_grad=True)):
+        x = tensor(np.array([0.5, -1.0]))
+        y = x.tanh()
+        y.retain_grad()
+        (y ** 3).sum().backward(create_graph=create_graph, retain_graph=True)
+        first_y, first_x = y.grad, x.grad
+        x.grad = None
+        (first_y.sum() + (first_x ** 2).sum() if create_graph else (y ** 3).sum()).backward()
+        found.append([np.array(first_y.tolist()), np.array(x.grad.tolist())])
+    for ours, theirs in zip(found[1], found[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 # -- .grad of a non-leaf warns as PyTorch (its gradient is not kept) ------------------------
 def _warned(read):
     with warnings.catch_warnings(record=True) as caught:
