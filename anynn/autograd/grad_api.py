@@ -87,8 +87,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
             if not allow_unused:
                 raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the outputs; "
                                    "pass allow_unused=True to get None for it")
-            if materialize_grads:
-                g = Tensor._make(t.backend.xp.zeros_like(t.array), t.backend, None, 0)
+            if materialize_grads:  # zeros that require grad under create_graph, as PyTorch's
+                g = Tensor._make(t.backend.xp.zeros_like(t.array), t.backend, None, 0).requires_grad_(create_graph)
         elif not isinstance(g, Tensor):
             g = Tensor._make(g, t.backend, None, 0)
         if g is not None and tuple(g.shape) != tuple(t.shape):
@@ -127,8 +127,8 @@ def _batched(outputs: tuple[Any, ...], inputs: tuple[Any, ...], grad_outputs: tu
             if not allow_unused:
                 raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the outputs; "
                                    "pass allow_unused=True to get None for it")
-            result.append(Tensor._make(t.backend.xp.zeros_like(t.array), t.backend, None, 0)
-                          if materialize_grads else None)
+            result.append(Tensor._make(t.backend.xp.zeros_like(t.array), t.backend, None, 0).requires_grad_(
+                create_graph) if materialize_grads else None)
             continue
         xp = t.backend.xp
         if not batch:

@@ -327,6 +327,13 @@ GRAD_CALLS = {
         [(x * x).sum(), x.exp().sum()], [x, z], grad_outputs=[t(np.arange(2.0)), t(np.ones(2))],
         is_grads_batched=True, materialize_grads=True))(t(_X3, True), t(np.ones(2), True)),
     "batched_second_order": _batched_second_order,
+    # materialize_grads under create_graph: the zeros require grad (PyTorch's), so they can be differentiated again
+    "materialized_zeros_differentiable": lambda lib, t: (lambda x, z: lib.autograd.grad(lib.autograd.grad(
+        (x * x).sum(), [x, z], create_graph=True, materialize_grads=True)[1].sum(), [x, z], allow_unused=True))(
+        t(_X3, True), t(np.ones(2), True)),
+    "batched_materialized_zeros_differentiable": lambda lib, t: (lambda x, z: lib.autograd.grad(lib.autograd.grad(
+        x * x, [x, z], grad_outputs=t(np.eye(3)), is_grads_batched=True, create_graph=True,
+        materialize_grads=True)[1].sum(), [x, z], allow_unused=True))(t(_X3, True), t(np.ones(2), True)),
     "batched_without_batch_axis": lambda lib, t: (lambda x: lib.autograd.grad(
         x * x, x, grad_outputs=t(np.ones(3)), is_grads_batched=True))(t(_X3, True)),
     # the jvp differentiates a backward run on a zero grad_output: xlogy's gradient in x, xlogy(g, y), has the
