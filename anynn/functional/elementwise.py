@@ -112,6 +112,17 @@ class Pow(Function):
         return g * conj(xp, p * self.a ** (p - 1))
 
 
+def integer_power(xp: Namespace, a: Any, b: Any) -> Any:
+    """``a ** b`` of integer arrays with PyTorch's answer for a negative exponent, the truncated ``1 / a**|b|``: 1 for
+    ``a = 1``, +-1 for ``a = -1``, 0 otherwise (NumPy raises ValueError there)."""
+    negative = b < 0
+    out = xp.pow(a, xp.where(negative, xp.zeros_like(b), b))
+    a = xp.astype(a, out.dtype)  # signed (b is): an unsigned base compares with -1 as itself, not wrapped around
+    one, zero = xp.ones_like(out), xp.zeros_like(out)
+    minus_one = xp.where(b % 2 == 0, one, -one)
+    return xp.where(negative, xp.where(a == 1, one, xp.where(a == -1, minus_one, zero)), out)
+
+
 class PowTensor(Function):
     """``a ** b`` with both tensors (``a > 0`` where the gradient in ``b`` is needed, but for ``a = 0``).
 
@@ -121,7 +132,8 @@ class PowTensor(Function):
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
-        self.out = xp.pow(a, b)
+        signed = isdtype(xp, a.dtype, "integral") and isdtype(xp, b.dtype, "signed integer")
+        self.out = integer_power(xp, a, b) if signed else xp.pow(a, b)
         return self.out
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:

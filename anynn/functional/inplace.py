@@ -202,6 +202,8 @@ def _operand(self: Tensor, name: str, value: Any) -> Any:
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)
+    if isinstance(value, numbers.Complex):
+        return complex(value)
     if self.backend.is_native(value):
         return make_tensor(value, self.backend, None, 0)
     if isinstance(value, (list, tuple)):
@@ -426,6 +428,14 @@ METHODS: dict[str, Any] = {
     "__isub__": _operator("__isub__", lambda a, b: a - b),
     "__imul__": _operator("__imul__", lambda a, b: a * b),
     "__itruediv__": _operator("__itruediv__", lambda a, b: a / b),
+    "__ifloordiv__": _operator("__ifloordiv__", lambda a, b: a // b),
+    "__imod__": _operator("__imod__", lambda a, b: a % b),
+    "__ipow__": _operator("__ipow__", lambda a, b: a ** b),
+    "__iand__": _operator("__iand__", lambda a, b: a & b),
+    "__ior__": _operator("__ior__", lambda a, b: a | b),
+    "__ixor__": _operator("__ixor__", lambda a, b: a ^ b),
+    "__ilshift__": _operator("__ilshift__", lambda a, b: a << b),
+    "__irshift__": _operator("__irshift__", lambda a, b: a >> b),
     "add_": _binary("add_", lambda a, b: a + b),
     "sub_": _binary("sub_", lambda a, b: a - b),
     "mul_": _operator("mul_", lambda a, b: a * b),

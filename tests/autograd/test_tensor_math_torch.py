@@ -271,6 +271,19 @@ def test_powers_of_integers_with_floats_as_torch(backend, dtype):
         np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int64", "uint8"])
+def test_integer_powers_with_negative_integer_tensor_exponents_as_torch(backend, dtype):
+    # NumPy raised ValueError (its integer power refuses negative exponents); PyTorch gives the truncated 1 / a**|b|
+    base = np.array([0, 1, -1, 2, -2, 0, -1, 5, 3]).astype(dtype)
+    exponent = np.array([-1, -3, -3, -1, -2, -2, -2, 0, 2])
+    for ours, theirs in [(lambda a, b: a ** b, lambda a, b: a ** b), (lambda a, b: 2 ** b, lambda a, b: 2 ** b),
+                         (lambda a, b: anynn.pow(a, b), lambda a, b: torch.pow(a, b))]:
+        out = ours(make(backend, base), make(backend, exponent))
+        ref = theirs(torch.tensor(base), torch.tensor(exponent))
+        assert anynn.backend.dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())
+
+
 def test_median_of_lanes_holding_nan_is_nan_as_torch(backend):
     # the sorted middle once skipped the NaN (sorted last): [1, nan, 3, 2] gave 2, PyTorch gives NaN at index 1
     x = np.array([[1.0, np.nan, 3.0, 2.0], [4.0, 5.0, 6.0, 0.0], [np.nan, 1.0, np.nan, 2.0]])

@@ -7,6 +7,7 @@ rules for in-place changes of leaves; backward after an in-place change of a sav
 
 from __future__ import annotations
 
+import operator
 import sys
 import threading
 
@@ -351,6 +352,8 @@ INPLACE_CASES = [
     ("transpose_", lambda t, o: t.transpose_(0, 1)),
     ("erfinv_", lambda t, o: t.erfinv_()), ("lgamma_digamma_", lambda t, o: t.lgamma_().digamma_()),
     ("sinc_", lambda t, o: t.sinc_()), ("xlogy_", lambda t, o: t.xlogy_(o)),
+    ("ifloordiv", lambda t, o: t.__ifloordiv__(o)), ("imod", lambda t, o: t.__imod__(o)),
+    ("ipow", lambda t, o: t.__ipow__(2)),
 ]
 
 
@@ -367,6 +370,37 @@ def test_inplace_changes_the_tensor_itself_as_pytorch(backend, name, op):
     assert t._version >= 1 and t.dtype == anynn.float32 and tuple(t.shape) == tuple(tt.shape)
     if backend.name in ("numpy", "torch") and tuple(t.shape) == a.shape:
         assert t.array is array_before  # written into the array itself
+
+
+@pytest.mark.parametrize("op", [operator.iand, operator.ior, operator.ixor, operator.ilshift, operator.irshift,
+                                operator.ifloordiv, operator.imod, operator.ipow], ids=lambda f: f.__name__)
+def test_integer_augmented_assignment_is_in_place_as_torch(backend, op):
+    """``x &= m``, ``x //= 2``... write into ``x`` as PyTorch's (the missing ``__iand__``... made Python rebind ``x``
+    to a new tensor, so another reference to it kept the old values)."""
+    a, b = np.array([[5, 3, 0], [7, 2, 9]], dtype=np.int32), np.array([1, 2, 3], dtype=np.int32)
+    for other, twin in ((make(backend, b), torch.tensor(b)), (2, 2)):
+        t, tt = make(backend, a), torch.tensor(a)
+        same, same_torch = t, tt
+        same = op(same, other)
+        same_torch = op(same_torch, twin)
+        assert same is t and same_torch is tt
+        assert t.dtype == anynn.int32 and t._version >= 1
+        np.testing.assert_array_equal(t.numpy(), tt.numpy())
+
+
+def test_in_place_complex_number_operands_as_torch(backend):
+    """``z.add_(1j)`` and ``z *= 2j`` on a complex tensor (a Python complex was refused as an operand of another
+    library); a real tensor refuses to take a complex result, as PyTorch's."""
+    a = np.array([1 + 2j, -0.5j], dtype=np.complex64)
+    for op in (lambda z: z.add_(1j), lambda z: z.mul_(2 - 1j), lambda z: z.__imul__(2j), lambda z: z.fill_(3j)):
+        z, zt = make(backend, a), torch.tensor(a)
+        assert op(z) is z
+        op(zt)
+        np.testing.assert_allclose(z.numpy(), zt.numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError):
+        torch.ones(2).add_(1j)
+    with pytest.raises(RuntimeError, match="add_"):
+        make(backend, np.ones(2, np.float32)).add_(1j)
 
 
 def test_resize_as_torch(backend):
