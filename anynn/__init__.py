@@ -219,6 +219,8 @@ for _module in (_host_factories, _small_ops, _calculus, _scatter_views, _rnn_cel
     __all__ += list(_module.__all__)
 globals().update(_INPLACE_TWINS)
 _assert = _small_ops._assert  # torch._assert: private in PyTorch, so not in __all__
+from .functional.torch_foreach import FOREACH as _FOREACH  # noqa: E402  (torch._foreach_add_...: private)
+globals().update(_FOREACH)
 __all__ += sorted(_INPLACE_TWINS)
 __all__ += ["polygamma"]
 from .functional.view_copies import copies as _view_copies  # noqa: E402  (torch.view_copy, torch.split_copy...)
