@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from ..autograd.function import Function
 from ..backend import op
 from ..backend.typing import Namespace
-from .conv3d import fold3d, unfold3d
+from .conv3d import check_bias, fold3d, unfold3d
 from .formulas.conjugate import conj
 from .value_checks import check_same_dtype
 from .windows import (Pair, fold, fold_channels_last, ntuple, output_size, pad2d, pad_last_axes, pair, same_padding,
@@ -300,6 +300,7 @@ def _optional(bias: Any) -> tuple[Any, ...]:
 def _conv(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair | str, dilation: IntOrPair,
           groups: int, spatial_dims: int, fn: str) -> Any:
     stride2, dilation2, kernel = _common_args(fn, x, weight, stride, dilation, groups, spatial_dims, False)
+    check_bias(fn, bias, weight, weight.shape[0])
     pads = conv_padding(padding, kernel, stride2, dilation2, fn, spatial_dims)
     if min(stride2) < 1 or min(dilation2) < 1:
         raise ValueError(f"{fn}: stride and dilation must be positive, got {stride!r} and {dilation!r}")
@@ -344,6 +345,7 @@ def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: 
                     output_padding: IntOrPair, groups: int, dilation: IntOrPair, spatial_dims: int,
                     fn: str) -> Any:
     stride2, dilation2, kernel = _common_args(fn, x, weight, stride, dilation, groups, spatial_dims, True)
+    check_bias(fn, bias, weight, weight.shape[1] * groups)
     padding2 = _spatial_args(padding, "padding", fn, spatial_dims)
     output_padding2 = _spatial_args(output_padding, "output_padding", fn, spatial_dims)
     if min(stride2) < 1 or min(dilation2) < 1 or min(padding2) < 0:

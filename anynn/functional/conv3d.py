@@ -105,6 +105,13 @@ class Conv3dFunction(Function):
         return grad_x, grad_w, grad_b
 
 
+def check_bias(fn: str, bias: Any, weight: Any, out_channels: int) -> None:
+    """A convolution's bias (any rank, transposed too) must be (C_out,), as PyTorch requires: none broadcasts."""
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"{fn}: weight of shape {tuple(weight.shape)} expects a 1-D bias of {out_channels} "
+                         f"elements (C_out), got bias of shape {tuple(bias.shape)}")
+
+
 def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
            padding: int | Sequence[int] | str = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Any:
     """3-D convolution (cross-correlation, as PyTorch).
@@ -118,6 +125,7 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
     if groups < 1 or weight.shape[0] % groups or input.shape[-4] != weight.shape[1] * groups:
         raise ValueError(f"conv3d: weight of shape {weight.shape} with groups={groups} expects "
                          f"{weight.shape[1] * groups} input channels, got input of shape {input.shape}")
+    check_bias("conv3d", bias, weight, weight.shape[0])
     stride3, dilation3 = ntuple(stride, 3, "stride", "conv3d"), ntuple(dilation, 3, "dilation", "conv3d")
     if min(stride3) < 1 or min(dilation3) < 1:
         raise ValueError(f"conv3d: stride and dilation must be positive, got {stride!r} and {dilation!r}")

@@ -88,6 +88,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     IndexError
         An index is negative or not below ``num_embeddings``.
     """
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight.shape)}")
     check_indices("embedding", input, weight)
     if sparse:
         raise NotImplementedError("embedding: sparse=True is not supported (gradients are dense)")

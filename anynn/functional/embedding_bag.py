@@ -145,6 +145,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     equal to ``padding_idx`` are left out of their bag (and of a mean's count); an empty bag gives zeros.
     """
     name = "embedding_bag"
+    if weight.ndim != 2:
+        raise ValueError(f"{name}: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight.shape)}")
     if mode not in MODES:
         raise ValueError(f"{name}: mode has to be one of sum, mean or max, got {mode!r}")
     if sparse:

@@ -21,6 +21,7 @@ from ..backend import dtype_name, op
 from ..backend.arrays import check_range, is_writeable, write_all
 from ..backend.typing import Namespace
 from . import shape as shape_ops
+from .attention import _broadcast_shape as broadcast_shape
 from .broadcast import expand
 from .value_checks import InvalidValueError, array_on_backend, check_one_backend, checked_dim
 
@@ -433,6 +434,9 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not xp.isdtype(mask_data.dtype, "bool"):
         raise TypeError(f"masked_select: the mask must be boolean, got {mask_data.dtype}")
+    if broadcast_shape(tuple(input.shape), tuple(mask_data.shape)) is None:
+        raise ValueError(f"masked_select: the mask of shape {tuple(mask_data.shape)} does not broadcast with the "
+                         f"input of shape {tuple(input.shape)}")
     shape = tuple(xp.broadcast_arrays(xp.zeros(input.shape, dtype=xp.bool, device=input.backend.device),
                                       mask_data)[0].shape)
     full = expand(input, shape) if tuple(input.shape) != shape else input

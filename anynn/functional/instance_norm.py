@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.tensor import Tensor
-from .norm import batch_norm, group_norm
+from .norm import batch_norm, check_shapes, group_norm
 
 
 def _update_running(x: Tensor, running_mean: Tensor, running_var: Tensor, momentum: float) -> None:
@@ -43,6 +43,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     if None not in spatial and math.prod(spatial) <= 1:  # taken as not a single element)
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input of shape "
                          f"{input.shape}")
+    check_shapes("instance_norm", (input.shape[1],), "one per channel of input " + str(tuple(input.shape)),
+                 running_mean=running_mean, running_var=running_var)
     if running_mean is not None and running_var is not None:
         _update_running(input, running_mean, running_var, float(momentum))
     return group_norm(input, input.shape[1], weight, bias, eps)

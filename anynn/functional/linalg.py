@@ -107,6 +107,13 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Any:  # noqa: A002 - Py
                                f"{tuple(input.shape)} (as PyTorch: its weight must then be a matrix)")
         product = MatMul.apply(input, weight)
         return product if bias is None else product + bias
+    if input.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"linear: input's last dimension {input.shape[-1]} differs from the weight's in_features "
+                           f"{weight.shape[1]} (input {tuple(input.shape)}, weight (out_features, in_features) "
+                           f"{tuple(weight.shape)})")
     if bias is None:
         return LinearFunction.apply(input, weight)
+    if bias.ndim and bias.shape[-1] not in (1, weight.shape[0]):
+        raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} does not match the weight's out_features "
+                           f"{weight.shape[0]} (weight {tuple(weight.shape)}); expected shape ({weight.shape[0]},)")
     return LinearFunction.apply(input, weight, bias)

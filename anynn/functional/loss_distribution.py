@@ -16,7 +16,7 @@ from ..backend.arrays import check
 from ..backend.typing import Namespace
 from .loss import _Reduced
 from .elementwise import as_common_floating
-from .loss_inputs import check_input
+from .loss_inputs import check_broadcast_together, check_input
 from .loss_reduction import check_reduction, legacy_reduction
 from .value_checks import UnsupportedDTypeError, check_one_backend, data_dtype, is_floating, refuse_complex
 from ..backend import dtype_name
@@ -165,6 +165,7 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None, reduce: bo
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_input("kl_div", input)
+    check_broadcast_together("kl_div", input=input, target=target)
     refuse_complex("kl_div", input, target)
     for what, value in (("input", input), ("target", target)):
         if hasattr(value, "dtype") and not is_floating(value):  # PyTorch: "kl_div: Integral inputs not supported."

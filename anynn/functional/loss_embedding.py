@@ -11,7 +11,7 @@ from ..backend.typing import Namespace
 from .distance import p_norm, p_norm_grad
 from .elementwise import as_common_floating, clip, maximum
 from .loss import _Reduced
-from .loss_inputs import check_input
+from .loss_inputs import check_broadcast_together, check_input
 from .loss_reduction import check_reduction, data_of, legacy_reduction
 from .value_checks import refuse_complex
 
@@ -138,6 +138,7 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     _same_ndim("triplet_margin_loss", anchor, positive, negative)
     if anchor.ndim == 0:
         raise ValueError("triplet_margin_loss: inputs must have at least one dimension, got scalars")
+    check_broadcast_together("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     refuse_complex("triplet_margin_loss", anchor, positive, negative)  # as pairwise_distance (docs/differences.md)
     anchor, positive, negative = as_common_floating(anchor, positive, negative)
     return TripletMargin.apply(anchor, positive, negative, reduction=reduction, margin=float(margin), p=float(p),

@@ -19,7 +19,7 @@ from .elementwise import as_common_floating
 from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
-from .loss_inputs import _type_name, check_broadcasts_to, check_input, float_target
+from .loss_inputs import _type_name, check_broadcast_together, check_broadcasts_to, check_input, float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
 from .value_checks import check_floating as check_value_floating
 from .value_checks import check_one_backend, refuse_complex
@@ -233,6 +233,7 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     check_input("margin_ranking_loss", input1, "input1")
     check_input("margin_ranking_loss", input2, "input2")
     _same_ndim("margin_ranking_loss", input1, input2, target)
+    check_broadcast_together("margin_ranking_loss", input1=input1, input2=input2, target=target)
     refuse_complex("margin_ranking_loss", input1, input2, target)
     input1, input2, target = as_common_floating(input1, input2, target)
     target = float_target("margin_ranking_loss", target, input1)  # +-1 integers: the inputs' dtype, as PyTorch
@@ -246,6 +247,7 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_aver
     check_reduction("hinge_embedding_loss", reduction)
     _no_host_values("hinge_embedding_loss", input=input, target=target)
     check_input("hinge_embedding_loss", input)
+    check_broadcast_together("hinge_embedding_loss", input=input, target=target)
     refuse_complex("hinge_embedding_loss", input, target)
     return HingeEmbedding.apply(input, target, reduction=reduction, margin=float(margin))
 

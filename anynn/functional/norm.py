@@ -264,8 +264,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                          f"shape {input.shape}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+    check_shapes("batch_norm", (input.shape[1],), "one per channel of input " + str(tuple(input.shape)),
+                 running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     return BatchNorm.apply(input, weight, bias, running_mean=running_mean, running_var=running_var,
                            training=bool(training), momentum=float(momentum), eps=float(eps))
+
+
+def check_shapes(name: str, shape: tuple[int, ...], meaning: str, **operands: Tensor | None) -> None:
+    """Raise `ValueError` naming ``name`` and the operand unless every given operand (weight, bias, running
+    statistics) has ``shape``, as PyTorch requires (it broadcasts none of them)."""
+    for key, value in operands.items():
+        if value is not None and tuple(value.shape) != shape:
+            raise ValueError(f"{name}: expected {key} of shape {shape} ({meaning}), got shape {tuple(value.shape)}")
 
 
 def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
@@ -285,6 +295,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
                          f"got shape {input.shape}")
+    check_shapes("layer_norm", shape, "normalized_shape", weight=weight, bias=bias)
     return LayerNormFunction.apply(input, weight, bias, ndims=len(shape), eps=float(eps))
 
 
@@ -299,6 +310,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         # PyTorch's check (on its (N*C/G, G, *) view): one value per group normalises to nothing
         raise ValueError(f"group_norm: expected more than 1 value per group, got input of shape {input.shape} "
                          f"with num_groups={num_groups}")
+    check_shapes("group_norm", (input.shape[1],), "one per channel of input " + str(tuple(input.shape)),
+                 weight=weight, bias=bias)
     return GroupNormFunction.apply(input, weight, bias, num_groups=int(num_groups), eps=float(eps))
 
 
@@ -313,6 +326,7 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tenso
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ValueError(f"rms_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
                          f"got shape {input.shape}")
+    check_shapes("rms_norm", shape, "normalized_shape", weight=weight)
     if weight is not None and weight.dtype != input.dtype and dtype_name(input.dtype) not in ("float16", "bfloat16"):
         weight = weight.to(input.dtype)  # the result in the input's dtype, as PyTorch's (a float32 weight)
     return RMSNormFunction.apply(input, weight, ndims=len(shape), eps=None if eps is None else float(eps))

@@ -121,6 +121,11 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if input.ndim != 1 or not xp.isdtype(input.array.dtype, "integral"):
         raise RuntimeError(f"bincount: expected a 1-D integer tensor, got shape {tuple(input.shape)} "
                            f"dtype {input.array.dtype}")
+    if minlength < 0:
+        raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
+    if weights is not None and tuple(weights.shape) != tuple(input.shape):
+        raise RuntimeError(f"bincount: weights should be 1-d and have the same length as input: got weights of "
+                           f"shape {tuple(weights.shape)} for input of shape {tuple(input.shape)}")
     if be.is_traced(input.array):
         raise NotImplementedError("bincount: the number of bins is the largest value plus one (at least minlength), "
                                   "which a recorded or traced tensor (an ONNX export's input) has only when the graph "

@@ -151,3 +151,64 @@ def test_operands_of_two_dtypes_are_refused_as_torch(backend, case, other):
     assert isinstance(caught.value, RuntimeError)
     same = call(anynn, F, lambda a: anynn.tensor(a, backend=backend, dtype=a.dtype.name), arrays)
     np.testing.assert_allclose(same.numpy(), call(torch, TF, torch.tensor, arrays).numpy(), rtol=1e-4, atol=1e-5)
+
+
+# -- an operand whose shape does not fit the others' (a bias, a running statistic, a target): PyTorch refuses, anynn
+# too, naming the op and the shapes, instead of an error of the array library ("cannot reshape array of size 4 into
+# shape (3,1,1)", "operands could not be broadcast") or an IndexError ------------------------------------------------
+def _i(*values: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+MISSHAPED = {  # name: (call(lib, F, tensor), arrays, the op named, words of the message)
+    "linear weight": (lambda lib, F, t, a: F.linear(t(a[0]), t(a[1])), [_f(2, 3), _f(4, 2)], "linear", "in_features"),
+    "linear bias": (lambda lib, F, t, a: F.linear(t(a[0]), t(a[1]), t(a[2])), [_f(2, 3), _f(4, 3), _f(3)], "linear",
+                    "bias of shape \\(3,\\)"),
+    "conv2d bias": (lambda lib, F, t, a: F.conv2d(t(a[0]), t(a[1]), t(a[2])), [_f(1, 4, 5, 5), _f(3, 4, 3, 3), _f(4)],
+                    "conv2d", "bias of shape \\(4,\\)"),
+    "conv1d bias of one": (lambda lib, F, t, a: F.conv1d(t(a[0]), t(a[1]), t(a[2])), [_f(1, 4, 5), _f(3, 4, 3), _f(1)],
+                           "conv1d", "bias of shape \\(1,\\)"),
+    "conv_transpose2d bias": (lambda lib, F, t, a: F.conv_transpose2d(t(a[0]), t(a[1]), t(a[2])),
+                              [_f(1, 4, 5, 5), _f(4, 3, 3, 3), _f(4)], "conv_transpose2d", "3 elements"),
+    "conv3d bias": (lambda lib, F, t, a: F.conv3d(t(a[0]), t(a[1]), t(a[2])),
+                    [_f(1, 2, 3, 3, 3), _f(3, 2, 1, 1, 1), _f(2)], "conv3d", "bias of shape \\(2,\\)"),
+    "batch_norm running_mean": (lambda lib, F, t, a: F.batch_norm(t(a[0]), t(a[1]), t(a[2])),
+                                [_f(2, 4, 3), _f(3), _f(3) ** 2], "batch_norm", "running_mean of shape \\(4,\\)"),
+    "batch_norm weight": (lambda lib, F, t, a: F.batch_norm(t(a[0]), None, None, t(a[1]), training=True),
+                          [_f(2, 4, 3), _f(3)], "batch_norm", "weight of shape \\(4,\\)"),
+    "group_norm bias": (lambda lib, F, t, a: F.group_norm(t(a[0]), 2, None, t(a[1])), [_f(2, 4, 3), _f(3)],
+                        "group_norm", "bias of shape \\(4,\\)"),
+    "layer_norm weight": (lambda lib, F, t, a: F.layer_norm(t(a[0]), (3,), t(a[1])), [_f(2, 4, 3), _f(4)],
+                          "layer_norm", "weight of shape \\(3,\\)"),
+    "instance_norm running_var": (lambda lib, F, t, a: F.instance_norm(t(a[0]), t(a[1]), t(a[2])),
+                                  [_f(2, 4, 3), _f(4), _f(3) ** 2], "instance_norm", "running_var of shape \\(4,\\)"),
+    "embedding 1-D weight": (lambda lib, F, t, a: F.embedding(t(a[0]), t(a[1])), [_i(0, 1), _f(5)], "embedding",
+                             "2-D"),
+    "embedding_bag 1-D weight": (lambda lib, F, t, a: F.embedding_bag(t(a[0]), t(a[1])), [_i(0, 1)[None], _f(5)],
+                                 "embedding_bag", "2-D"),
+    "kl_div": (lambda lib, F, t, a: F.kl_div(t(a[0]), t(a[1]), reduction="sum"), [_f(2, 3), _f(2, 4)], "kl_div",
+               "target \\(2, 4\\)"),
+    "margin_ranking_loss": (lambda lib, F, t, a: F.margin_ranking_loss(t(a[0]), t(a[1]), t(a[2])),
+                            [_f(3), _f(3), _f(4)], "margin_ranking_loss", "target \\(4,\\)"),
+    "hinge_embedding_loss": (lambda lib, F, t, a: F.hinge_embedding_loss(t(a[0]), t(a[1])), [_f(2, 3), _f(2, 4)],
+                             "hinge_embedding_loss", "target \\(2, 4\\)"),
+    "triplet_margin_loss": (lambda lib, F, t, a: F.triplet_margin_loss(t(a[0]), t(a[1]), t(a[2])),
+                            [_f(2, 3), _f(2, 3), _f(2, 4)], "triplet_margin_loss", "negative \\(2, 4\\)"),
+    "masked_select": (lambda lib, F, t, a: lib.masked_select(t(a[0]), t(a[1])), [_f(3, 4), np.ones((2, 4), bool)],
+                      "masked_select", "mask of shape \\(2, 4\\)"),
+    "bincount weights": (lambda lib, F, t, a: lib.bincount(t(a[0]), t(a[1])), [_i(0, 1), _f(3)], "bincount",
+                         "weights of shape \\(3,\\)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISSHAPED))
+def test_an_operand_of_the_wrong_shape_is_refused_naming_the_op_as_torch(backend, case):
+    import torch
+    import torch.nn.functional as TF
+
+    call, arrays, op_name, words = MISSHAPED[case]
+    with pytest.raises((RuntimeError, ValueError)):
+        call(torch, TF, torch.tensor, arrays)
+    with pytest.raises((RuntimeError, ValueError), match=f"^{op_name}: .*{words}") as caught:
+        call(anynn, F, lambda a: anynn.tensor(a, backend=backend, dtype=a.dtype.name), arrays)
+    assert not isinstance(caught.value, (IndexError, TypeError)), caught.value
