@@ -188,6 +188,9 @@ def arange(start: Any, end: Any = _ONLY_END, step: Any = 1, dtype: Any = None, b
         raise TypeError(f"arange: start, end and step must be numbers, got ({start}, {end}, {step}); None is also the "
                         f"size of a symbolic axis while an ONNX export records (x.size(1) with that axis in "
                         f"dynamic_axes), which has no value until the graph runs")
+    if any(isinstance(v, (float, np.floating)) and not np.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} (step {step}); the bounds and the step must "
+                           f"be finite")
     if step == 0 or (end - start) * step < 0:  # NumPy gives an empty range for a step that points away from end
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (start {start}, end "
                            f"{end}, step {step})" if step else "arange: step must be nonzero")
@@ -197,9 +200,15 @@ def arange(start: Any, end: Any = _ONLY_END, step: Any = 1, dtype: Any = None, b
     return _made(be.xp.arange(start, end, step, dtype=be.dtype(dtype), device=be.device), be, requires_grad)
 
 
+def _check_steps(name: str, steps: int) -> None:
+    if not is_symbolic(steps) and steps < 0:
+        raise RuntimeError(f"{name}: number of steps must be non-negative, got {steps}")
+
+
 def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    _check_steps("linspace", steps)
     be = _where(backend, device)
     data = be.xp.linspace(float(start), float(end), int(steps), dtype=be.dtype(dtype or default_float()),
                          device=be.device)
@@ -209,6 +218,9 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: A
 def eye(n: int, m: int | None = None, dtype: Any = None, backend: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     """The ``(n, m)`` identity (``m = n`` by default)."""
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and not is_symbolic(value) and value < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {value}")
     be = _where(backend, device)
     return _made(be.xp.eye(int(n), m, dtype=be.dtype(dtype or default_float()), device=be.device), be, requires_grad)
 
@@ -286,6 +298,9 @@ def randint(low: int = 0, high: Any = None, size: Any = None, generator: Any = N
         raise TypeError("randint(): missing the size (a tuple of ints), as in PyTorch: randint(high, size) or "
                         "randint(low, high, size)")
     shape = _size((size,), "randint")
+    if not is_symbolic(low) and not is_symbolic(high) and low >= high:
+        raise RuntimeError(f"randint: expected low < high (values are drawn from [low, high)), got low={low} >= "
+                           f"high={high}")
     drawn = _in_graph("uniform", shape, "float64", backend, device, False)
     if drawn is not None:  # (a recorded graph: floor(u * (high - low)) + low)
         return (drawn * (high - low)).floor().to(dtype or "int64") + low
@@ -295,6 +310,8 @@ def randint(low: int = 0, high: Any = None, size: Any = None, generator: Any = N
 
 def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64 by default)."""
+    if not is_symbolic(n) and n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     drawn = _in_graph("uniform", (n,), "float32", backend, device, False)
     if drawn is not None:  # (a recorded graph: the order of uniform draws)
         return drawn.argsort().to(dtype or "int64")
@@ -367,6 +384,7 @@ def empty_like(input: Tensor, dtype: Any = None, backend: Any = None, device: An
 def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None, backend: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)`` (``torch.logspace``), computed in float64 then cast."""
+    _check_steps("logspace", steps)
     exponents = linspace(start, end, steps, dtype="float64", backend=backend, device=device)
     out = (float(base) ** exponents).astype(dtype or default_float())
     out.requires_grad = requires_grad
@@ -402,7 +420,7 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -
     if p is not None and not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli expects p to be in [0, 1], but got p={p}")
     if p is None:
-        check(input.backend, (input.array < 0) | (input.array > 1),
+        check(input.backend, ~((input.array >= 0) & (input.array <= 1)),  # (NaN too, as PyTorch)
               "bernoulli: expected every probability of input in [0, 1]", values=input.array, error=RuntimeError)
     u = rand_like(input, generator=generator, dtype="float64")
     probability = input.detach().astype("float64") if p is None else float(p)

@@ -129,6 +129,21 @@ RANDOM_AND_RANGE_REFUSALS = {  # PyTorch refuses each (RuntimeError); NumPy woul
     "bernoulli_input_below_zero": lambda lib: lib.bernoulli(lib.tensor([0.5, -0.1])),
     "poisson_negative_rate": lambda lib: lib.poisson(lib.tensor([1.5, -0.5])),
     "poisson_nan_rate": lambda lib: lib.poisson(lib.tensor([1.5, float("nan")])),
+    # (each of these reached the user as NumPy's error, an empty result or a draw before)
+    "bernoulli_nan_probability": lambda lib: lib.bernoulli(lib.tensor([0.5, float("nan")])),
+    "arange_infinite_end": lambda lib: lib.arange(0, float("inf")),
+    "arange_nan_end": lambda lib: lib.arange(0.0, float("nan")),
+    "linspace_negative_steps": lambda lib: lib.linspace(0, 1, -1),
+    "logspace_negative_steps": lambda lib: lib.logspace(0, 1, -2),
+    "eye_negative": lambda lib: lib.eye(-1),
+    "eye_negative_columns": lambda lib: lib.eye(2, -3),
+    "randint_empty_range": lambda lib: lib.randint(3, 3, (2,)),
+    "randperm_negative": lambda lib: lib.randperm(-1),
+    "bincount_negative_minlength": lambda lib: lib.bincount(lib.tensor([0, 1]), minlength=-1),
+    "repeat_interleave_negative_count": lambda lib: lib.repeat_interleave(lib.ones(3), lib.tensor([1, -1, 2])),
+    "repeat_interleave_negative_int": lambda lib: lib.repeat_interleave(lib.ones(3), -1),
+    "repeat_interleave_float_counts": lambda lib: lib.repeat_interleave(lib.ones(2), lib.tensor([1.0, 2.0])),
+    "repeat_interleave_negative_alone": lambda lib: lib.repeat_interleave(lib.tensor([2, -1])),
 }
 
 
@@ -136,7 +151,8 @@ RANDOM_AND_RANGE_REFUSALS = {  # PyTorch refuses each (RuntimeError); NumPy woul
 def test_bad_ranges_and_distributions_are_refused_as_torch(name):
     with pytest.raises(RuntimeError):
         RANDOM_AND_RANGE_REFUSALS[name](torch)
-    with pytest.raises(RuntimeError, match="arange|normal|bernoulli|Poisson"):
+    with pytest.raises(RuntimeError, match="^(arange|normal|bernoulli|invalid Poisson|linspace|logspace|eye|randint|"
+                                           "randperm|bincount|repeat_interleave)"):
         RANDOM_AND_RANGE_REFUSALS[name](anynn)
 
 

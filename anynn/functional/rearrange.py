@@ -12,8 +12,8 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..backend import op
-from ..backend.arrays import at_add
+from ..backend import dtype_name, op
+from ..backend.arrays import at_add, check
 from ..backend.typing import Namespace
 from . import indexing, shape
 from .broadcast import expand, repeat
@@ -161,6 +161,13 @@ def tile(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
     return repeat(input, dims)
 
 
+def _check_counts(be: Any, counts: Any) -> None:
+    """Repeat counts must be integers (PyTorch has no kernel for others) and none negative."""
+    if not be.xp.isdtype(counts.dtype, "integral"):
+        raise NotImplementedError(f"repeat_interleave: repeats must be integers, got dtype {dtype_name(counts.dtype)}")
+    check(be, counts < 0, "repeat_interleave: repeats can not be negative", error=RuntimeError)
+
+
 def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *,  # noqa: A002
                       output_size: int | None = None) -> Tensor:
     """Each element repeated ``repeats`` times (an int, or a tensor of one count per element) along ``dim``
@@ -171,6 +178,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     if repeats is None:  # repeat_interleave(counts)
         counts = input
         xp, be = counts.backend.xp, counts.backend
+        _check_counts(be, counts.array)
         positions = xp.arange(counts.shape[0], dtype=xp.int64, device=be.device)
         return Tensor._make(xp.repeat(positions, xp.astype(counts.array, xp.int64)), be, None, 0)
     if dim is None:
@@ -179,12 +187,15 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     if isinstance(repeats, Tensor) and repeats.ndim == 0:
         repeats = int(repeats.item())
     if isinstance(repeats, int):
+        if repeats < 0:
+            raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
         expanded = expand(shape.unsqueeze(input, axis + 1),
                           tuple(input.shape[:axis + 1]) + (repeats,) + tuple(input.shape[axis + 1:]))
         return expanded.reshape(tuple(input.shape[:axis]) + (input.shape[axis] * repeats,)
                                 + tuple(input.shape[axis + 1:]))
     xp, be = input.backend.xp, input.backend
     counts = repeats.array if isinstance(repeats, Tensor) else xp.asarray(list(repeats), device=be.device)
+    _check_counts(be, counts)
     if counts.shape[0] not in (1, input.shape[axis]):
         raise RuntimeError(f"repeat_interleave: {counts.shape[0]} repeats for dim {dim} of size "
                            f"{input.shape[axis]}")
