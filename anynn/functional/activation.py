@@ -343,6 +343,8 @@ def mish(input: Any, inplace: bool = False) -> Any:
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Any:
     """input (*) clamped to ``[min_val, max_val]``; ``inplace`` as in `relu`."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
     if inplace:
         return in_place(input, "hardtanh_",
                         lambda s: HardtanhFunction.apply(s, min_val=float(min_val), max_val=float(max_val)))

@@ -127,4 +127,6 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
             raise NotImplementedError(f"clip_grad_value_: clamp is not supported for complex gradients (got "
                                       f"{dtype_name(g.array.dtype)}); clip the norm with clip_grad_norm_")
     for g in grads:
-        g.array = g.backend.xp.clip(g.array, -clip_value, clip_value)
+        xp = g.backend.xp
+        # a negative clip_value gives clamp(min > max): PyTorch's clamp then gives max everywhere
+        g.array = xp.clip(g.array, -clip_value, clip_value) if clip_value >= 0 else xp.full_like(g.array, clip_value)

@@ -348,6 +348,11 @@ def test_refusals(backend):
         F.rrelu(x, 0.5, 0.1, training=True)
     with pytest.raises(ValueError, match="RReLU: lower bound"):
         anynn.nn.RReLU(0.5, 0.1)
+    for inplace in (False, True):  # (PyTorch's check, before the in-place branch; all -1 came back)
+        with pytest.raises(ValueError, match="min_val cannot be greater than max_val"):
+            torch.nn.functional.hardtanh(torch.zeros(2), 1.0, -1.0, inplace)
+        with pytest.raises(ValueError, match=r"hardtanh: min_val cannot be greater than max_val, got 1.0 > -1.0"):
+            F.hardtanh(x, 1.0, -1.0, inplace)
 
 
 @pytest.mark.parametrize("shape", [(5,), (2, 3), (2, 3, 4), (2, 3, 2, 2)], ids=str)

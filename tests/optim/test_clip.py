@@ -80,6 +80,10 @@ def test_clip_grad_value_matches_torch(backend, dtype):
     assert np.abs(ours[0].grad.numpy()).max() == pytest.approx(0.7)
     clip_grad_value_(ours[0], 0.1)
     assert np.abs(ours[0].grad.numpy()).max() == pytest.approx(0.1)
+    clip_grad_value_(ours, -0.2)  # clamp(min=0.2, max=-0.2): every entry -0.2, as PyTorch (array_api_strict refused)
+    torch.nn.utils.clip_grad_value_(theirs, -0.2)
+    for p, t in zip(ours[:-1], theirs[:-1]):
+        np.testing.assert_array_equal(p.grad.numpy(), t.grad.numpy())
 
 
 def test_total_norm_and_clipping_in_two_steps_match_torch(backend):
