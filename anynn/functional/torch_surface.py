@@ -108,7 +108,8 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
 
 
 def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
-    """``input`` reversed along each axis of the sequence ``dims`` (``torch.flip``: a bare int is a TypeError there).
+    """A copy of ``input`` reversed along each axis of the sequence ``dims`` (``torch.flip``: a bare int is a TypeError
+    there).
 
     Raises IndexError for an axis outside ``[-ndim, ndim)`` and RuntimeError for an axis named twice, as PyTorch.
     """
@@ -124,7 +125,9 @@ def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
             raise RuntimeError(f"flip: dim {d % ndim} appears multiple times in the list of dims {tuple(dims)}")
         axes.add(d % ndim)
     index = tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(input.ndim))
-    return shape.GetItem.apply(input, index=index)
+    # PyTorch's flip copies (a reversed slice is a view of the input here): a write into the result must not reach
+    # the input (timm's Mixup scales x.flip(0) in place, then mixes it into x)
+    return shape.GetItem.apply(input, index=index).clone()
 
 
 def _flip_method(self: Tensor, *dims_args: Any, dims: Sequence[int] | None = None) -> Tensor:

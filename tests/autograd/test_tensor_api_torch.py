@@ -201,6 +201,25 @@ def test_flip_accepts_and_refuses_what_torch_does(backend, name):
         np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("call", [lambda lib, x: x.flip(0), lambda lib, x: lib.flip(x, (0, 1)),
+                                  lambda lib, x: lib.fliplr(x), lambda lib, x: lib.flipud(x)])
+@pytest.mark.parametrize("grad", [False, True])
+def test_flip_returns_a_copy_as_torch(backend, call, grad):
+    """torch.flip copies: timm's Mixup writes into ``x.flip(0).mul_(1 - lam)`` and then mixes it into ``x``. A flip
+    that handed back a view changed x while the flipped copy was scaled (rows came out mixed with themselves)."""
+    results = []
+    for lib, x in ((anynn, make(backend, X, requires_grad=grad)), (torch, torch.tensor(X, requires_grad=grad))):
+        y = x * 1
+        flipped = call(lib, y).mul_(0.25)
+        mixed = y.mul_(0.75).add_(flipped)
+        if grad:
+            weights = lib.arange(mixed.numel(), dtype=mixed.dtype, device=mixed.device).reshape(mixed.shape)
+            (mixed * weights).sum().backward()
+        results.append((mixed.detach().numpy(), x.grad.numpy() if grad else 0))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
 @pytest.mark.parametrize("first, second", [("uint8", "float64"), ("bool", "float32"), ("int8", "uint8"),
                                            ("int32", "int64"), ("float32", "float64"), ("int64", "bool")])
 def test_where_promotes_two_tensors_as_torch(backend, first, second):
