@@ -6,6 +6,7 @@ Operands broadcast; either may be a Python number. Gradients are summed back to 
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from ..autograd.function import Function
@@ -89,7 +90,9 @@ def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]: 
                         f"{type(other).__name__}")
     refuse_complex(name, input, other)  # (the cast below would drop imaginary parts)
     check_one_backend(name, input, other)
-    a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
+    # a number keeps its value (xlogy(uint8, -3) is NaN: -3 is not first wrapped into uint8's range, as for +)
+    a, b = _kinds_agree(None, *(_operand(tensor, float(v) if isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                         else v) for v in (input, other)))
     like = a if isinstance(a, Tensor) else b
     be = like.backend
     if not be.xp.isdtype(like.array.dtype, "real floating"):
@@ -100,7 +103,11 @@ def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]: 
             return v if be.xp.isdtype(v.array.dtype, "real floating") else v.astype(like.array.dtype)
         return Tensor._make(be.xp.asarray(v, dtype=like.array.dtype, device=be.device), be, None, 0)
 
-    return as_tensor(a), as_tensor(b)
+    a, b = as_tensor(a), as_tensor(b)
+    if a.array.dtype != b.array.dtype:  # float16 beside float32: computed in float32, as PyTorch's
+        common = be.xp.result_type(a.array.dtype, b.array.dtype)
+        a, b = a.astype(common), b.astype(common)
+    return a, b
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name

@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from . import elementwise, shape
-from .binary_math import logaddexp
+from .binary_math import _floating_pair, logaddexp
 from .composite_math import mv
 from .diagonal import diag
 from .sorting import ValuesIndices, sort
 from .tensor_extras import where
 from .torch_surface import bmm, flip
+from .type_promotion import result_type
 from .value_checks import check_one_backend, checked_dim, refuse_complex
 from .vector_products import outer
 
@@ -209,9 +211,8 @@ def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     if isinstance(other, Tensor):
         check_one_backend("copysign", input, other)
         magnitude, other = elementwise.as_common_floating(input, other)
-        xp = magnitude.backend.xp
-        wide = xp.result_type(magnitude.array.dtype, other.array.dtype)
-        magnitude = magnitude if magnitude.array.dtype == wide else magnitude.astype(wide)
+        wide = result_type(magnitude, other).name  # PyTorch's rule: float16 beside a float64 0-d tensor stays float16
+        magnitude = magnitude if dtype_name(magnitude.dtype) == wide else magnitude.astype(wide)
         negative = Tensor._make(_signbit_array(other), other.backend, None, 0)
     else:
         magnitude = elementwise.as_floating(input)
@@ -254,12 +255,14 @@ def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
 
 
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    """``log2(2**input + 2**other)`` without overflow (``torch.logaddexp2``; broadcast); real floating tensors only,
-    as PyTorch's."""
-    for t in (input, other):
-        if not t.backend.xp.isdtype(t.array.dtype, "real floating"):
-            raise RuntimeError(f"logaddexp2: expected real floating tensors, got dtype {t.dtype}")
-    a, b = elementwise.as_common_floating(input, other)
+    """``log2(2**input + 2**other)`` without overflow (``torch.logaddexp2``; broadcast), in the operands' promoted
+    real floating dtype (an integer or boolean tensor beside a floating one takes its dtype); two integer or boolean
+    tensors, or a complex one, are refused, as PyTorch's."""
+    kinds = [t.backend.xp.isdtype(t.array.dtype, ("real floating", "complex floating")) for t in (input, other)]
+    if not any(kinds):
+        raise RuntimeError(f"logaddexp2: expected a floating tensor among the operands, got dtypes {input.dtype} "
+                           f"and {other.dtype}")
+    a, b = _floating_pair("logaddexp2", input, other)
     return logaddexp(a * math.log(2.0), b * math.log(2.0)) / math.log(2.0)
 
 
@@ -276,7 +279,7 @@ def _integer_operands(name: str, input: Tensor, other: Tensor) -> tuple[Any, Any
     for t in (input, other):
         if not xp.isdtype(t.array.dtype, "integral"):
             raise RuntimeError(f"{name}: expected integer tensors, got dtype {t.dtype}")
-    wide = xp.result_type(input.array.dtype, other.array.dtype)
+    wide = input.backend.dtype(result_type(input, other).name)  # PyTorch's rule: int8 beside a 0-d int64 is int8
     a, b = xp.broadcast_arrays(xp.astype(input.array, wide), xp.astype(other.array, wide))
     return xp, xp.abs(a), xp.abs(b)
 

@@ -12,6 +12,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from ..backend.typing import Namespace
 from . import complex_numbers
 from .operands import kinds_agree as _kinds_agree
@@ -57,12 +58,14 @@ def sign(input: Any) -> Any:  # noqa: A002 - PyTorch's name
     if _is_complex(input):
         raise RuntimeError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
                            "torch.sgn instead (anynn.sgn: z / |z|).")
+    if isinstance(input, Tensor) and dtype_name(input.dtype) == "bool":
+        return input.clone()  # the sign of a boolean is itself, a boolean, as PyTorch's
     return _sign_function(input)
 
 
 def sgn(input: Any) -> Any:  # noqa: A002
     """``sign`` of a real tensor; ``z / |z|`` (0 at 0) of a complex one, with PyTorch's gradient (``torch.sgn``)."""
-    return complex_numbers.sgn(input) if _is_complex(input) else _sign_function(input)
+    return complex_numbers.sgn(input) if _is_complex(input) else sign(input)
 
 
 def _is_complex(x: Any) -> bool:

@@ -57,8 +57,12 @@ def _arg_reduction(name: str) -> Any:
         axis = _axis(dim, axis)
         if name.startswith("arg") and dtype_name(self.array.dtype) == "bool":
             raise RuntimeError(f"{name}(): does not support bool input; cast it first (x.int())")
-        refuse_complex(f"{name}()", self)
-        found = getattr(self.backend.xp, name)(self.array, axis=axis, keepdims=_keep(keepdim, keepdims))
+        if name.startswith("arg"):
+            refuse_complex(f"{name}()", self)  # (any and all test complex numbers against 0, as PyTorch's)
+        xp = self.backend.xp
+        found = getattr(xp, name)(self.array, axis=axis, keepdims=_keep(keepdim, keepdims))
+        if name in ("any", "all") and dtype_name(self.array.dtype) == "uint8":
+            found = xp.astype(found, xp.uint8)  # PyTorch keeps uint8 (its masks before bool tensors)
         return Tensor._make(found, self.backend, None, 0)
 
     method.__doc__ = f"``{name}`` over ``dim`` (alias ``axis``; everything when ``None``); not differentiable."

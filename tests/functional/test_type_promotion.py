@@ -115,3 +115,42 @@ def test_refusals():
         torch.promote_types(torch.float32, 3)
     with pytest.raises(TypeError, match="can_cast"):
         anynn.can_cast("float32", None)
+
+
+VALUES = {"float16": [0.5, 1.5, 2.25], "float32": [1.25, 0.75, 3.0], "float64": [-2.0], "int8": [4, -6, 9],
+          "int64": [6], "uint8": [0, 2, 6], "bool": [True, False, True], "complex64": [0j, 1 + 1j, 2j]}
+# (id, fn(lib, *tensors), operand dtypes, 0-d operands): each was computed in another dtype or precision before
+OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16", "float64"), (False, True)),
+       ("gcd_0d_int64", lambda lib, a, b: lib.gcd(a, b), ("int8", "int64"), (False, True)),
+       ("lcm_0d_int64_unsigned", lambda lib, a, b: lib.lcm(a, b), ("uint8", "int64"), (False, True)),
+       ("logaddexp2_int8_float16", lambda lib, a, b: lib.logaddexp2(a, b), ("int8", "float16"), (False, False)),
+       ("logaddexp2_float16_float32", lambda lib, a, b: lib.logaddexp2(a, b), ("float16", "float32"), (False, False)),
+       ("igamma_float16_float32", lambda lib, a, b: lib.igamma(a, b), ("float16", "float32"), (False, False)),
+       ("xlogy_uint8_negative_number", lambda lib, a: lib.xlogy(a, -3), ("uint8",), (False,)),
+       ("xlogy_int8_big_number", lambda lib, a: lib.xlogy(a, 300), ("int8",), (False,)),
+       ("any_uint8", lambda lib, a: a.any(), ("uint8",), (False,)),
+       ("all_uint8_dim", lambda lib, a: lib.all(a, 0), ("uint8",), (False,)),
+       ("any_complex", lambda lib, a: a.any(), ("complex64",), (False,)),
+       ("all_complex_dim", lambda lib, a: a.all(-1, keepdim=True), ("complex64",), (False,)),
+       ("sign_bool", lambda lib, a: a.sign(), ("bool",), (False,)),
+       ("sgn_bool", lambda lib, a: lib.sgn(a), ("bool",), (False,))]
+
+
+@pytest.mark.parametrize("name, fn, dtypes, zero_dim", OPS, ids=[op[0] for op in OPS])
+def test_op_result_dtype_and_values_as_torch(backend, name, fn, dtypes, zero_dim):
+    arrays = [np.array(VALUES[d][0] if z else VALUES[d], dtype=d) for d, z in zip(dtypes, zero_dim)]
+    ours = [_tensor_of(backend, a) for a in arrays]
+    expected = fn(torch, *[torch.tensor(a) for a in arrays])
+    out = fn(anynn, *ours)
+    assert anynn.backend.dtype_name(out.dtype) == torch_name(expected.dtype)
+    assert tuple(out.shape) == tuple(expected.shape)
+    tolerance = 1e-3 if out.dtype == anynn.float16 else 1e-6  # float16 operands beside float32 compute in float32
+    np.testing.assert_allclose(out.numpy().astype(np.float64), expected.numpy().astype(np.float64), rtol=tolerance,
+                               atol=tolerance)
+
+
+def _tensor_of(backend, array: np.ndarray) -> anynn.Tensor:
+    try:
+        return make(backend, array)
+    except (TypeError, ValueError) as error:
+        pytest.skip(f"{array.dtype} on this backend: {error}")
