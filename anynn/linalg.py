@@ -2,8 +2,9 @@
 ``inv``/``det``/``slogdet``/``solve``, ``cholesky``/``solve_triangular``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``,
 ``qr``, ``pinv``, ``lstsq``, ``matrix_power``, ``matrix_exp``/``householder_product``, ``cond``, and ``matrix_rank``
 (a count); each differentiable to any order. ``tensorinv``, ``tensorsolve``, ``vander`` and ``lu_solve`` are in
-`anynn.functional.linalg_tensor`. The error-reporting ``cholesky_ex``/``inv_ex``/``solve_ex`` and the LU
-factorization ``lu_factor``/``lu_factor_ex`` are in `anynn.functional.linalg_ex`.
+`anynn.functional.linalg_tensor`; ``ldl_factor``/``ldl_factor_ex``/``ldl_solve`` in `anynn.functional.ldl`. The
+error-reporting ``cholesky_ex``/``inv_ex``/``solve_ex`` and the LU factorization ``lu_factor``/``lu_factor_ex`` are
+in `anynn.functional.linalg_ex`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .functional.vector_products import cross as _cross
 from .functional.diagonal import diagonal as _diagonal
 from .functional.linalg import matmul as _matmul
 from .functional.linalg_tensor import lu_solve, tensorinv, tensorsolve, vander
+from .functional.ldl import LDLFactorExResult, LDLFactorResult, ldl_factor, ldl_factor_ex, ldl_solve
 
 
 def _dims(dim: Any) -> Any:
@@ -230,4 +232,4 @@ __all__ = ["EigResult", "eig", "eigvals",
            "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular",
            "svd", "svdvals", "vector_norm", "LinAlgError", "cholesky_ex", "inv_ex", "lu", "lu_factor", "lu_factor_ex",
            "solve_ex", "diagonal", "matmul", "multi_dot", "vecdot", "cond", "lu_solve", "tensorinv", "tensorsolve",
-           "vander"]
+           "vander", "ldl_factor", "ldl_factor_ex", "ldl_solve", "LDLFactorResult", "LDLFactorExResult"]

@@ -264,3 +264,56 @@ def test_svd_and_pca_lowrank_match_torch_on_low_rank_matrices(backend, wide):
     for lib, wrap in ((torch, torch.tensor), (anynn, lambda v: make(backend, v))):
         with pytest.raises(ValueError, match="must be non-negative integer and not greater than"):
             lib.pca_lowrank(wrap(values), q=9)
+
+
+def _symmetric(shape: tuple[int, ...], complex_: bool, hermitian: bool) -> np.ndarray:
+    a = R.standard_normal(shape) + (1j * R.standard_normal(shape) if complex_ else 0)
+    a = a + (np.conj(np.swapaxes(a, -1, -2)) if hermitian else np.swapaxes(a, -1, -2))
+    a[..., 0, 0] = 0  # a zero first pivot: Bunch-Kaufman takes a 2x2 block (negative pivots)
+    return a
+
+
+# (id, A, hermitian): 1x1 and 2x2 pivots, batches, complex symmetric and Hermitian (LAPACK's |re|+|im| choices),
+# a zero matrix (info 1), a 1x1 matrix
+LDL_CASES = [("indefinite_batch", _symmetric((3, 5, 5), False, False), False),
+             ("mixed", MIXED + np.swapaxes(MIXED, -1, -2), False),
+             ("complex_symmetric", _symmetric((2, 4, 4), True, False), False),
+             ("complex_hermitian", _symmetric((2, 4, 4), True, True), True),
+             ("real_hermitian_flag", _symmetric((4, 4), False, False), True),
+             ("one_by_one", np.array([[-3.0]]), False)]
+
+
+@pytest.mark.parametrize("name, a, hermitian", LDL_CASES, ids=[c[0] for c in LDL_CASES])
+def test_ldl_factor_and_solve_as_torch(backend, name, a, hermitian):
+    """linalg.ldl_factor/ldl_factor_ex/ldl_solve were missing: LD, pivots and info as LAPACK's sytrf/hetrf gives
+    them through PyTorch, and the solve against PyTorch's (no gradient, as PyTorch has none)."""
+    if a.dtype.kind == "c" and backend.name == "jax":
+        pytest.skip("complex128 needs jax's x64 mode")
+    ours, theirs = _both(backend, a)
+    found, expected = anynn.linalg.ldl_factor_ex(ours, hermitian=hermitian), torch.linalg.ldl_factor_ex(
+        theirs, hermitian=hermitian)
+    np.testing.assert_allclose(found.LD.numpy(), expected.LD.numpy(), rtol=1e-10, atol=1e-12)
+    for mine, reference in ((found.pivots, expected.pivots), (found.info, expected.info)):
+        assert mine.numpy().dtype == np.int32 and np.array_equal(mine.numpy(), reference.numpy())
+    pair = anynn.linalg.ldl_factor(ours, hermitian=hermitian)
+    assert np.array_equal(pair.LD.numpy(), found.LD.numpy()) and not pair.LD.requires_grad
+    if not np.all(expected.info.numpy() == 0):
+        return
+    b = R.standard_normal(a.shape[:-1] + (2,)).astype(a.dtype)
+    solved = anynn.linalg.ldl_solve(found.LD, found.pivots, make(backend, b), hermitian=hermitian)
+    reference = torch.linalg.ldl_solve(expected.LD, expected.pivots, torch.tensor(b), hermitian=hermitian)
+    np.testing.assert_allclose(solved.numpy(), reference.numpy(), rtol=1e-9, atol=1e-10)
+
+
+def test_ldl_refusals_as_torch(backend):
+    with pytest.raises(RuntimeError, match="square"):
+        anynn.linalg.ldl_factor(make(backend, np.zeros((2, 3))))
+    with pytest.raises(RuntimeError):
+        torch.linalg.ldl_factor(torch.zeros(2, 3))
+    ld, pivots = anynn.linalg.ldl_factor(make(backend, np.eye(3)))
+    with pytest.raises(RuntimeError, match="ldl_solve"):
+        anynn.linalg.ldl_solve(ld, pivots, make(backend, np.ones((2, 1))))
+    with pytest.raises(RuntimeError, match="ldl_factor_ex"):
+        anynn.linalg.ldl_factor_ex(make(backend, np.zeros((2, 2))), check_errors=True)
+    with pytest.raises(RuntimeError):
+        torch.linalg.ldl_factor_ex(torch.zeros(2, 2), check_errors=True)
