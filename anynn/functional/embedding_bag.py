@@ -27,6 +27,7 @@ class EmbeddingBagFunction(Function):
     each position (0 where it is not in the bag; 1/count for mean), ``valid`` (B, L) membership.
     """
 
+    ties_constant_gradient = False  # PyTorch's weight gradient reads no weight (max: the argmax indices)
     mode: str
     scale_grad_by_freq: bool
 

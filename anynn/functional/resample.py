@@ -230,7 +230,11 @@ def gather_taps(xp: Namespace, x: Any, axis: int, axis_taps: list[tuple[list[int
 class Interpolate(Function):
     """x (N, C, *spatial) → (N, C, *out_size): gathered taps per spatial axis forward, their matrices backward."""
 
-    ties_constant_gradient = False  # linear in the input: its gradient reads no input
+    @property
+    def ties_constant_gradient(self) -> bool:  # type: ignore[override]
+        """Linear in the input: its gradient reads no input, but for area, which PyTorch computes as adaptive
+        average pooling, whose backward reads it."""
+        return self.mode == "area"
 
     out_size: tuple[int, ...]
     mode: str

@@ -57,6 +57,11 @@ class ScatterReduce(Function):
     reduce: str
     include_self: bool
 
+    @property
+    def ties_constant_gradient(self) -> bool:  # type: ignore[override]
+        """PyTorch's gradients read the inputs only for prod: the others (masks, counts, gathers) are constants."""
+        return self.reduce == "prod"
+
     def forward(self, xp: Namespace, a: Any, index: Any, src: Any) -> Any:
         self.index_shape, self.src_shape = tuple(index.shape), tuple(src.shape)
         self.positions = xp.reshape(_dim_positions(xp, index, tuple(a.shape), self.dim), (-1,))

@@ -389,6 +389,11 @@ CONNECTED = {
     "over_constant": lambda L, F, x, y, c: x / 3,
     "margin_ranking": lambda L, F, x, y, c: F.margin_ranking_loss(x, y, L.ones_like(x)),
     "nearest_upsampling": lambda L, F, x, y, c: F.interpolate(x[None], scale_factor=2),
+    "area_interpolation": lambda L, F, x, y, c: F.interpolate(x[None], size=2, mode="area"),
+    "embedding_bag_mean": lambda L, F, x, y, c: F.embedding_bag(c(np.array([[0, 1], [1, 1]])), x, mode="mean"),
+    "embedding_bag_max": lambda L, F, x, y, c: F.embedding_bag(c(np.array([[0, 1], [1, 1]])), x, mode="max"),
+    **{f"scatter_reduce_{reduce}": lambda L, F, x, y, c, reduce=reduce: y.scatter_reduce(
+        1, c(np.array([[0, 2, 0], [1, 1, 2]])), x, reduce) for reduce in ("sum", "amax", "mean", "prod")},
     "linear_constant_weight": lambda L, F, x, y, c: F.linear(x, c(np.ones((2, 3)))) + y[:, :2],
     "matmul_constant": lambda L, F, x, y, c: x @ c(np.ones((3, 2))),
     "linear_bias_of_constant_gradient": lambda L, F, x, y, c: F.linear(x, y[:, :3], y[0, :2]),
