@@ -17,6 +17,7 @@ from .vector_products import pdist
 from .gumbel import gumbel_softmax
 from .lp_normalize import normalize
 from .loss_ctc import ctc_loss
+from .loss_linear import linear_cross_entropy
 from .loss_distribution import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .loss_embedding import cosine_embedding_loss, triplet_margin_loss, triplet_margin_with_distance_loss
 from .loss_margin import (hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
@@ -79,6 +80,7 @@ __all__ = [
     "threshold",
     "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
     "cosine_embedding_loss", "cosine_similarity", "ctc_loss", "gaussian_nll_loss", "hinge_embedding_loss", "kl_div",
+    "linear_cross_entropy",
     "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
     "pairwise_distance", "pdist", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss",

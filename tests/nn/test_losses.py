@@ -213,6 +213,18 @@ LOSSES = [
          triplet(), [True] * 3),
     Loss("triplet_distance_swap", F.triplet_margin_with_distance_loss, TF.triplet_margin_with_distance_loss,
          {"swap": True, "margin": 2.0}, triplet(), [True] * 3),
+    # linear_cross_entropy (PyTorch 2.13): the features, the linear weight (4 classes) and bias all get gradients
+    Loss("linear_cross_entropy", F.linear_cross_entropy, TF.linear_cross_entropy, {},
+         [logits((5, 3)), logits((4, 3), 1), labels(5, ignore=-100)], [True, True, False]),
+    Loss("linear_cross_entropy_bias_weight", lambda x, w, t, b, c, **kw: F.linear_cross_entropy(
+        x, w, t, linear_bias=b, weight=c, **kw), lambda x, w, t, b, c, **kw: TF.linear_cross_entropy(
+        x, w, t, linear_bias=b, weight=c, **kw), {"label_smoothing": 0.1, "ignore_index": 2},
+         [logits((5, 3)), logits((4, 3), 1), labels(5), logits((4,), 2), rng(3).uniform(0.5, 2.0, 4)],
+         [True, True, False, True, False]),
+    Loss("linear_cross_entropy_k_dims_probabilities", lambda x, w, t, b, **kw: F.linear_cross_entropy(
+        x, w, t, linear_bias=b, **kw), lambda x, w, t, b, **kw: TF.linear_cross_entropy(
+        x, w, t, linear_bias=b, **kw), {}, [logits((3, 2)), logits((4, 2, 2), 1), class_probabilities((3, 4, 2)),
+                                            logits((4, 2), 2)], [True, True, False, True]),
 ]
 CASES = [pytest.param(loss, reduction, id=f"{loss.id}-{reduction}", marks=[pytest.mark.jax] if loss.jax else [])
          for loss in LOSSES for reduction in loss.reductions]
@@ -792,3 +804,20 @@ def test_nll_loss_2d_is_the_deprecated_name_of_nll_loss():
     assert isinstance(ours, anynn.nn.NLLLoss)
     np.testing.assert_allclose(ours(anynn.tensor(x), anynn.tensor(target)).numpy(),
                                theirs(torch.tensor(x), torch.tensor(target)).numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, t: lib.nn.functional.linear_cross_entropy(t(np.ones((2, 2, 3))), t(np.ones((4, 3))), t(labels(2))),
+    lambda lib, t: lib.nn.functional.linear_cross_entropy(t(np.ones((2, 3))), t(np.ones((4, 2))), t(labels(2))),
+    lambda lib, t: lib.nn.functional.linear_cross_entropy(t(np.ones(3)), t(np.ones((4, 2, 3))), t(labels(()))),
+    lambda lib, t: lib.nn.functional.linear_cross_entropy(t(np.ones((2, 3))), t(np.ones((4, 3))), t(labels(2)),
+                                                         linear_bias=t(np.ones(3))),
+    lambda lib, t: lib.nn.functional.linear_cross_entropy(t(np.ones((2, 3))), t(np.ones((4, 3))),
+                                                         t(class_probabilities((2, 4))), ignore_index=1)],
+    ids=["input_3d", "in_features", "k_dims_unbatched", "bias_shape", "ignore_index_with_probabilities"])
+def test_linear_cross_entropy_refusals_as_torch(backend, call):
+    with pytest.raises(RuntimeError) as theirs:
+        call(torch, torch.tensor)
+    with pytest.raises(RuntimeError) as ours:
+        call(anynn, lambda a: make(backend, a))
+    assert str(theirs.value).split(",")[0] in str(ours.value)
