@@ -15,6 +15,8 @@ from .value_checks import check_same_dtype
 class BilinearFunction(Function):
     """x1 (M, I), x2 (M, J), weight (O, I, J), bias (O,) → (M, O), leading axes flattened into M by the caller."""
 
+    ties_constant_gradient = False  # each input's gradient reads only the other inputs (PyTorch's _trilinear)
+
     def forward(self, xp: Namespace, x1: Any, x2: Any, weight: Any, bias: Any = None) -> Any:
         check_same_dtype("bilinear", ("input1", "input2", "weight", "bias"), (x1, x2, weight, bias))
         o, i, j = weight.shape

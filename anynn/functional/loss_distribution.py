@@ -47,6 +47,7 @@ class KLDivergence(_Reduced):
     ``reduction="batchmean"`` is the sum of the losses divided by ``divisor``, the size of the first axis.
     """
 
+    ties_constant_gradient = False  # PyTorch's input gradient, -target (or -exp(target)), reads no input
     log_target: bool
     divisor: float = 1.0
 

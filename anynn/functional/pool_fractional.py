@@ -28,6 +28,7 @@ class FractionalMaxPoolFunction(Function):
     row-major). ``kernel_size`` and ``output_size`` have one entry per spatial axis; ``sample_columns`` names the
     samples' column of each axis."""
 
+    ties_constant_gradient = True  # PyTorch's backward reads the input
     kernel_size: tuple[int, ...]
     output_size: tuple[int, ...]
     sample_columns: tuple[int, ...]

@@ -390,6 +390,11 @@ CONNECTED = {
     "margin_ranking": lambda L, F, x, y, c: F.margin_ranking_loss(x, y, L.ones_like(x)),
     "nearest_upsampling": lambda L, F, x, y, c: F.interpolate(x[None], scale_factor=2),
     "area_interpolation": lambda L, F, x, y, c: F.interpolate(x[None], size=2, mode="area"),
+    "kl_div": lambda L, F, x, y, c: F.kl_div(x, c(np.array([[0.5, 0.2, 1.0], [0.1, 0.0, 2.0]])), reduction="sum"),
+    "kl_div_log_target": lambda L, F, x, y, c: F.kl_div(x, c(np.ones((2, 3))), reduction="sum", log_target=True),
+    "bilinear_constant_weight": lambda L, F, x, y, c: F.bilinear(x, c(np.ones((2, 3))), c(np.ones((2, 3, 3)))),
+    "fractional_max_pool": lambda L, F, x, y, c: F.fractional_max_pool2d(
+        x[None, None], 2, output_size=(1, 2), _random_samples=c(np.full((1, 1, 2), 0.5))),
     "embedding_bag_mean": lambda L, F, x, y, c: F.embedding_bag(c(np.array([[0, 1], [1, 1]])), x, mode="mean"),
     "embedding_bag_max": lambda L, F, x, y, c: F.embedding_bag(c(np.array([[0, 1], [1, 1]])), x, mode="max"),
     **{f"scatter_reduce_{reduce}": lambda L, F, x, y, c, reduce=reduce: y.scatter_reduce(
