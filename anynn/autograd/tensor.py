@@ -395,6 +395,9 @@ class Tensor(TensorSurface):
     def __int__(self) -> int:
         return int(self.item())
 
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
     def __index__(self) -> int:
         """An integer tensor of one element used as an index (``range(n)``, ``lst[i]``), as in PyTorch."""
         if self.size != 1 or _is_floating(self.array.dtype):
@@ -538,6 +541,12 @@ class Tensor(TensorSurface):
 
     def byte(self) -> "Tensor":
         return self.astype("uint8")
+
+    def cfloat(self) -> "Tensor":
+        return self.astype("complex64")
+
+    def cdouble(self) -> "Tensor":
+        return self.astype("complex128")
 
 
 def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeLike = None,

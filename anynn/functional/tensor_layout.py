@@ -105,7 +105,28 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
     return _random_fill(self, "exponential_", init._rng(generator).exponential(1 / lambd, size=tuple(self.shape)))
 
 
+def sum_to_size(self: Tensor, *sizes: Any, size: Any = None) -> Tensor:
+    """The sum of this tensor down to ``size`` (one that broadcasts to its shape, as a gradient is summed back to an
+    operand's shape): the leading axes and those where ``size`` has 1 are summed (``Tensor.sum_to_size``)."""
+    if size is not None:  # PyTorch's keyword form, sum_to_size(size=(1, 5))
+        sizes = (size,)
+    shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+    lead = self.ndim - len(shape)
+    if lead < 0 or any(s not in (1, t) for s, t in zip(shape, self.shape[lead:])):
+        raise RuntimeError(f"sum_to_size: size {{{list(shape)}}} is not expandable to size {{{list(self.shape)}}}.")
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and self.shape[lead + i] != 1)
+    return self.sum(dims, keepdim=True).reshape(shape) if dims else self
+
+
+def bernoulli(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
+    """``x.bernoulli()``: 1 with probability ``x`` (or ``p``) else 0, in x's dtype (``torch.bernoulli``)."""
+    from ..factories import bernoulli as draw
+
+    return draw(self, p, generator=generator)
+
+
 METHODS: dict[str, Any] = {
+    "sum_to_size": sum_to_size, "bernoulli": bernoulli,
     "stride": stride, "is_contiguous": is_contiguous, "element_size": element_size,
     "itemsize": property(element_size, doc="Bytes per element of the dtype."),
     "nbytes": property(lambda self: element_size(self) * math.prod(self.shape),

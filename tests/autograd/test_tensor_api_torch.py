@@ -151,6 +151,9 @@ OPS = [
     ("expand_size_keyword", lambda b: lambda x: x[:, :1].expand(size=(2, 3, 4)),
      lambda x: x[:, :1].expand(size=(2, 3, 4))),
     ("repeat_repeats_keyword", lambda b: lambda x: x.repeat(repeats=(2, 1)), lambda x: x.repeat(repeats=(2, 1))),
+    # Tensor.sum_to_size (missing): leading dims and the 1s of the size summed
+    ("sum_to_size", lambda b: lambda x: x[None].sum_to_size(1, 5), lambda x: x[None].sum_to_size(1, 5)),
+    ("sum_to_size_tuple", lambda b: lambda x: x.sum_to_size((3, 1)), lambda x: x.sum_to_size((3, 1))),
 ]
 
 
@@ -399,6 +402,25 @@ def test_products_match_torch(backend, name):
             return getattr(torch, name)(z, x, y, beta=0.5, alpha=2.0)
     compare_with_torch(backend, ours, theirs, a, b, c, rtol=1e-10, atol=1e-12)
     check_gradients(backend, ours, a, b, c)
+
+
+def test_sum_to_size_refusal_complex_number_casts_and_bernoulli_as_torch(backend):
+    """sum_to_size, __complex__, cfloat/cdouble and the out-of-place bernoulli were missing."""
+    x, t = make(backend, X), torch.tensor(X)
+    with pytest.raises(RuntimeError, match="is not expandable to size") as ours:
+        x.sum_to_size(3, 5, 1)
+    with pytest.raises(RuntimeError) as theirs:
+        t.sum_to_size(3, 5, 1)
+    assert str(theirs.value) in str(ours.value)
+    assert x.sum_to_size(3, 5) is x
+    assert complex(make(backend, np.array(1.5 - 2j))) == complex(torch.tensor(1.5 - 2j)) == 1.5 - 2j
+    for name in ("cfloat", "cdouble"):
+        out, ref = getattr(x, name)(), getattr(t, name)()
+        assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    drawn = make(backend, np.array([0.0, 1.0, 1.0, 0.0])).bernoulli()
+    assert drawn.tolist() == torch.tensor([0.0, 1.0, 1.0, 0.0]).bernoulli().tolist() == [0.0, 1.0, 1.0, 0.0]
+    assert set(make(backend, np.full(50, 0.5)).bernoulli(generator=1).tolist()) == {0.0, 1.0}
 
 
 def test_zero_d_tensors_as_index_and_in_format_strings(backend):
