@@ -15,7 +15,7 @@ from ..backend.typing import Namespace
 from .attention import _broadcast_shape as broadcast_shape
 from .precision import cast_to, is_low_precision, upcast
 from .elementwise import as_common_floating, as_floating
-from .value_checks import check_floating, is_floating, refuse_complex
+from .value_checks import check_floating, check_tensor_arguments, is_floating, refuse_complex
 
 
 def p_norm(xp: Namespace, d: Any, p: float, axis: int = -1) -> Any:
@@ -140,6 +140,7 @@ def _broadcast_shape(name: str, a: Any, b: Any) -> tuple[int, ...]:
 
 def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Any:
     """p-norm of ``x1 - x2 + eps`` along the last axis: x1 (N, D) or (D,), x2 broadcastable → (N,) or ()."""
+    check_tensor_arguments("pairwise_distance", x1=x1, x2=x2)
     refuse_complex("pairwise_distance", x1, x2)  # (PyTorch's is |x1 - x2 + eps|; this one would square x)
     x1, x2 = as_floating(x1), as_floating(x2)  # integers in float32, as PyTorch
     if is_floating(x1) and is_floating(x2) and x1.dtype != x2.dtype:  # two precisions: the wider, as PyTorch
@@ -153,6 +154,7 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepd
 
 def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
     """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (they broadcast); ``dim`` is removed."""
+    check_tensor_arguments("cosine_similarity", x1=x1, x2=x2)
     if not is_floating(x1) and not is_floating(x2):  # PyTorch computes in their common dtype: refused for integers
         check_floating("cosine_similarity", x1)
     refuse_complex("cosine_similarity", x1, x2)

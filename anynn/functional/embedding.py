@@ -88,6 +88,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     IndexError
         An index is negative or not below ``num_embeddings``.
     """
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"embedding(): argument 'weight' must be Tensor, not {type(weight).__name__}; wrap it with "
+                        f"anynn.tensor(...)")
     if weight.ndim != 2:
         raise ValueError(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
                          f"{tuple(weight.shape)}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from ..autograd.tensor import Tensor
-from .norm import batch_norm, check_shapes, group_norm
+from .norm import batch_norm, check_running_stats, check_shapes, group_norm
+from .value_checks import check_one_backend
 
 
 def _update_running(x: Tensor, running_mean: Tensor, running_var: Tensor, momentum: float) -> None:
@@ -32,6 +33,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     statistics are given, update them (mean over the batch of the instances' mean and unbiased variance);
     otherwise normalise with the running statistics.
     """
+    check_one_backend("instance_norm", input, running_mean, running_var, weight, bias)
+    check_running_stats("instance_norm", running_mean, running_var)
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected input of shape (N, C, *) with at least one spatial axis, "
                          f"got shape {input.shape}")

@@ -16,7 +16,7 @@ from ..backend.arrays import check
 from ..backend.typing import Namespace
 from .loss import _Reduced
 from .elementwise import as_common_floating
-from .loss_inputs import check_broadcast_together, check_input
+from .loss_inputs import as_operand, check_broadcast_together, check_input
 from .loss_reduction import check_reduction, legacy_reduction
 from .value_checks import UnsupportedDTypeError, check_one_backend, data_dtype, is_floating, refuse_complex
 from ..backend import dtype_name
@@ -166,6 +166,8 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None, reduce: bo
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_input("kl_div", input)
+    check_one_backend("kl_div", input, target)
+    target = as_operand("kl_div", "target", target, input)
     check_broadcast_together("kl_div", input=input, target=target)
     refuse_complex("kl_div", input, target)
     for what, value in (("input", input), ("target", target)):
@@ -199,6 +201,8 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("poisson_nll_loss", reduction)
     check_input("poisson_nll_loss", input)
+    check_one_backend("poisson_nll_loss", input, target)
+    target = as_operand("poisson_nll_loss", "target", target, input)
     input, target = as_common_floating(input, target)
     return PoissonNLL.apply(input, target, reduction=reduction, log_input=bool(log_input), full=bool(full),
                             eps=float(eps))

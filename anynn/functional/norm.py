@@ -257,6 +257,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """
     check_real_floating("batch_norm", input)
     check_one_backend("batch_norm", input, running_mean, running_var, weight, bias)
+    check_running_stats("batch_norm", running_mean, running_var)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got shape {input.shape}")
     if training and None not in input.shape and input.size // input.shape[1] <= 1:  # (None: a symbolic axis)
@@ -268,6 +269,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                  running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     return BatchNorm.apply(input, weight, bias, running_mean=running_mean, running_var=running_var,
                            training=bool(training), momentum=float(momentum), eps=float(eps))
+
+
+def check_running_stats(name: str, running_mean: Any, running_var: Any) -> None:
+    """Running statistics must be Tensors (their arrays are replaced when training), as PyTorch's "argument
+    'running_mean' must be Tensor, not numpy.ndarray"."""
+    for what, value in (("running_mean", running_mean), ("running_var", running_var)):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {type(value).__name__}; wrap it with "
+                            f"anynn.tensor(...)")
 
 
 def check_shapes(name: str, shape: tuple[int, ...], meaning: str, **operands: Tensor | None) -> None:
@@ -291,6 +301,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     weight and bias, if given, have shape ``normalized_shape``.
     """
     check_real_floating("layer_norm", input)
+    check_one_backend("layer_norm", input, weight, bias)
     shape = _as_shape(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
@@ -303,6 +314,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                eps: float = 1e-5) -> Tensor:
     """Normalise input (N, C, *) within ``num_groups`` channel groups; weight and bias are (C,)."""
     check_real_floating("group_norm", input)
+    check_one_backend("group_norm", input, weight, bias)
     if input.ndim < 2 or num_groups < 1 or input.shape[1] % num_groups:
         raise ValueError(f"group_norm: expected input (N, C, *) with C divisible by num_groups={num_groups}, "
                          f"got shape {input.shape}")
@@ -322,11 +334,13 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tenso
     ``eps=None`` uses the machine epsilon of the input's dtype, as PyTorch.
     """
     check_floating("rms_norm", input)
+    check_one_backend("rms_norm", input, weight)
     shape = _as_shape(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ValueError(f"rms_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
                          f"got shape {input.shape}")
     check_shapes("rms_norm", shape, "normalized_shape", weight=weight)
-    if weight is not None and weight.dtype != input.dtype and dtype_name(input.dtype) not in ("float16", "bfloat16"):
+    low = dtype_name(input.dtype) in ("float16", "bfloat16")
+    if isinstance(weight, Tensor) and weight.dtype != input.dtype and not low:
         weight = weight.to(input.dtype)  # the result in the input's dtype, as PyTorch's (a float32 weight)
     return RMSNormFunction.apply(input, weight, ndims=len(shape), eps=None if eps is None else float(eps))

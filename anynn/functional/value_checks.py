@@ -123,9 +123,12 @@ def data_dtype(x: Any) -> Any:
 
 
 def check_one_backend(name: str, *operands: Any) -> None:
-    """Raise `BackendMismatch` naming ``name`` unless the Tensors among ``operands`` (others pass) share one backend:
-    checked before an op asks one array library about another's dtypes or arrays (principle 7)."""
+    """Raise `BackendMismatch` naming ``name`` unless the Tensors among ``operands`` share one backend and every
+    native array among them (accepted where a Tensor is) is one of that backend's: checked before an op asks one
+    array library about another's dtypes or arrays (principle 7). Numbers and None pass; a list or tuple beside a
+    Tensor raises `TypeError`, as PyTorch's "must be Tensor, not list"."""
     backend = None
+    loose = False
     for x in operands:
         if isinstance(x, Tensor):
             if backend is None:
@@ -133,6 +136,29 @@ def check_one_backend(name: str, *operands: Any) -> None:
             elif x.backend is not backend and x.backend != backend:
                 raise BackendMismatch(f"{name}: the operands live on two backends, {backend.key!r} and "
                                       f"{x.backend.key!r}; move one with .to({backend.key!r})")
+        elif x is not None and not isinstance(x, (int, float, complex)):
+            loose = True
+    if loose and backend is not None:
+        for x in operands:
+            if isinstance(x, (list, tuple)):
+                raise TypeError(f"{name}(): expected Tensors, got a {type(x).__name__} beside them; wrap it with "
+                                f"anynn.tensor(..., backend={backend.key!r})")
+            # (0-d: NumPy scalars stand for numbers, as in PyTorch)
+            if not isinstance(x, Tensor) and getattr(x, "shape", ()) != () and not backend.is_native(x):
+                raise BackendMismatch(f"{name}: an operand is a {type(x).__module__}.{type(x).__name__}, not an "
+                                      f"array of the other operands' backend {backend.key!r}; wrap it with "
+                                      f"anynn.tensor(..., backend={backend.key!r})")
+
+
+def check_tensor_arguments(name: str, **arguments: Any) -> None:
+    """Each argument must be an anynn Tensor (PyTorch: "argument 'x2' (position 2) must be Tensor, not
+    numpy.ndarray"), and all on one backend: a `TypeError` or `BackendMismatch` naming ``name``."""
+    for what, value in arguments.items():
+        if not isinstance(value, Tensor):
+            kind = type(value)
+            raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {kind.__module__}.{kind.__name__}; "
+                            f"wrap it with anynn.tensor(...)".replace("builtins.", ""))
+    check_one_backend(name, *arguments.values())
 
 
 def refuse_complex(name: str, *operands: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import broadcast, reduce, shape
-from .value_checks import check_same_dtype, refuse_complex
+from .value_checks import check_same_dtype, check_tensor_arguments, refuse_complex
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -68,6 +68,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
     """p-norm distances between the rows of ``x1`` (..., P, M) and ``x2`` (..., R, M): (..., P, R)
     (``torch.cdist``). Computed from the differences (memory P·R·M), exact also for nearby points; where two
     rows coincide the gradient is zero, as PyTorch's."""
+    check_tensor_arguments("cdist", x1=x1, x2=x2)
     if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"cdist: expected (..., P, M) and (..., R, M) tensors, got {tuple(x1.shape)} and "
                            f"{tuple(x2.shape)}")

@@ -54,7 +54,7 @@ MIXED = {
     "margin_ranking_loss": (lambda a, b: F.margin_ranking_loss(a, a, b), "margin_ranking_loss"),
     "soft_margin_loss": (lambda a, b: F.soft_margin_loss(a, b), "soft_margin_loss"),
     "gaussian_nll_loss": (lambda a, b: F.gaussian_nll_loss(a, a, b.abs()), "gaussian_nll_loss"),
-    "poisson_nll_loss": (lambda a, b: F.poisson_nll_loss(a, b), "PoissonNLL"),
+    "poisson_nll_loss": (lambda a, b: F.poisson_nll_loss(a, b), "poisson_nll_loss"),
     "cosine_embedding_loss": (lambda a, b: F.cosine_embedding_loss(a, b, a[:, 0]), "CosineEmbedding"),
     "multi_margin_loss": (lambda a, b: F.multi_margin_loss(a, (b[:, 0] * 0).long()), "multi_margin_loss"),
     "atan2": (lambda a, b: anynn.atan2(a, b), "atan2"),
@@ -212,3 +212,45 @@ def test_an_operand_of_the_wrong_shape_is_refused_naming_the_op_as_torch(backend
     with pytest.raises((RuntimeError, ValueError), match=f"^{op_name}: .*{words}") as caught:
         call(anynn, F, lambda a: anynn.tensor(a, backend=backend, dtype=a.dtype.name), arrays)
     assert not isinstance(caught.value, (IndexError, TypeError)), caught.value
+
+
+# -- a NumPy array where a Tensor of another backend's is wanted: refused naming the op (a TypeError as PyTorch's
+# "must be Tensor, not numpy.ndarray", or BackendMismatch where anynn takes the backend's native arrays) instead
+# of a silent host copy (layer_norm's weight), a Tensor holding a NumPy array (batch_norm of a NumPy input beside
+# array-api-strict statistics) or an AttributeError ---------------------------------------------------------------
+NUMPY_BESIDE = {  # name: (call(tensor, numpy array), the op named)
+    "batch_norm input": (lambda t, a: F.batch_norm(a, t[0], t[0].abs(), t[0]), "batch_norm"),
+    "layer_norm weight": (lambda t, a: F.layer_norm(t, (3,), a[0]), "layer_norm"),
+    "group_norm bias": (lambda t, a: F.group_norm(t[:, :, None], 3, None, a[0]), "group_norm"),
+    "rms_norm weight": (lambda t, a: F.rms_norm(t, (3,), a[0]), "rms_norm"),
+    "instance_norm running_mean": (lambda t, a: F.instance_norm(t[:, :, None].expand(2, 3, 2), a[0], t[0]),
+                                   "instance_norm"),
+    "kl_div target": (lambda t, a: F.kl_div(t, a, reduction="sum"), "kl_div"),
+    "poisson_nll_loss target": (lambda t, a: F.poisson_nll_loss(t, a), "poisson_nll_loss"),
+    "cosine_similarity": (lambda t, a: F.cosine_similarity(t, a), "cosine_similarity"),
+    "pairwise_distance": (lambda t, a: F.pairwise_distance(t, a), "pairwise_distance"),
+    "cdist": (lambda t, a: anynn.cdist(t, a), "cdist"),
+    "embedding weight": (lambda t, a: F.embedding((t[0] * 0).long(), a), "embedding"),
+}
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "array_api_strict"])
+@pytest.mark.parametrize("case", sorted(NUMPY_BESIDE))
+def test_a_numpy_array_beside_tensors_of_another_backend_is_refused_naming_the_op(case, backend_name):
+    call, name = NUMPY_BESIDE[case]
+    values = np.arange(6, dtype=np.float32).reshape(2, 3) / 10 + 0.1
+    with pytest.raises((TypeError, BackendMismatch), match=f"^{name}(\\(\\))?: "):
+        call(_on(backend_name, values), values)
+
+
+def test_running_statistics_that_are_not_tensors_are_refused_as_torch():
+    import torch
+    import torch.nn.functional as TF
+
+    x, stats = np.ones((4, 3, 2), np.float32), np.zeros(3, np.float32)
+    for name in ("batch_norm", "instance_norm"):  # (their arrays are replaced when training: AttributeError before)
+        with pytest.raises(TypeError, match="must be Tensor"):
+            getattr(TF, name)(torch.tensor(x), stats, stats + 1, use_input_stats=True) if name == "instance_norm" \
+                else TF.batch_norm(torch.tensor(x), stats, stats + 1, training=True)
+        with pytest.raises(TypeError, match=f"^{name}\\(\\): argument 'running_mean' must be Tensor, not ndarray"):
+            getattr(F, name)(_on("numpy", x), stats, stats + 1, **({"training": True} if name == "batch_norm" else {}))
