@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from array_api_compat import array_namespace, device
+from array_api_compat import array_namespace
 
 from ..autograd import Tensor
 from ..backend import dtype_name
+from ..backend.devices import device_of as device
 from ..backend.typing import Namespace
 
 
@@ -100,7 +101,8 @@ class Standardizer:
         return data if _is_float(xp, data.dtype) else xp.astype(data, xp.float32)
 
     def _stats_like(self, xp: Namespace, data: Any) -> tuple[Any, Any]:
-        if array_namespace(self.mean) is not xp or device(self.mean) != device(data):
+        where = device(data)  # None for a traced array (jax.jit), which lives wherever its program runs
+        if array_namespace(self.mean) is not xp or where not in (None, device(self.mean)):
             raise ValueError("Standardizer: the data are on another backend or device than the data it was fit on")
         mean, scale = self.mean, self.scale
         if mean.dtype != data.dtype:  # no silent float64 upcast of float32 data

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import array_api_compat
-
+from ..backend.devices import device_of
 from ..backend.typing import Namespace
 from ._arrays import as_native, is_floating, to_float
 
@@ -149,7 +148,7 @@ def _size(a: Any) -> int:
 
 
 def _device(a: Any) -> Any:
-    return array_api_compat.device(a)
+    return device_of(a)
 
 
 def _as_int(xp: Namespace, a: Any) -> Any:

@@ -8,12 +8,11 @@ import enum
 from collections.abc import Iterator
 from typing import Any
 
-from array_api_compat import device as device_of
-
 from ..init import HostGenerator
 from .. import init
 from ..autograd.tensor import Tensor, tensor
 from ..backend import Backend, DeviceRNG, dtype_name
+from ..backend.devices import device_of
 from ..functional.attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from ..functional.linalg import linear
 from ..functional.shape import concat

@@ -12,11 +12,10 @@ import math
 import numbers
 from typing import Any
 
-from array_api_compat import device
-
 from ..init import HostGenerator, host_generator
 from .. import init
 from ..autograd.tensor import Tensor
+from ..backend.devices import device_of as device
 from ..functional.recurrent import GATES, apply_cell, recurrent_sequence
 from ..functional.shape import concat, permute, reshape, stack
 from .linear import new_parameter

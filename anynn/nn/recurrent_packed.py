@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import device
-
 from ..autograd.tensor import Tensor
+from ..backend.devices import device_of as device
 from ..functional.indexing import index_select
 from ..functional.recurrent import recurrent_sequence
 from ..functional.shape import concat, reshape, stack

@@ -684,3 +684,46 @@ def test_tracing_never_asks_a_traced_array_for_its_device(monkeypatch):
     images, sequences = np.zeros((2, 1, 8, 8), np.float32), np.zeros((2, 5, 6), np.float32)
     jax.make_jaxpr(jax_function(forward_backward))(jax.numpy.asarray(images), jax.numpy.asarray(sequences))
     assert asked == []
+
+
+@needs_jax
+def test_layers_and_transforms_never_ask_a_traced_array_for_its_device(monkeypatch):
+    """The nn layers that make new arrays beside their input (a cell's zero state, a packed bidirectional LSTM's
+    zero rows, pad_packed_sequence's padding row, attention's masks with a bias key) and the data transforms ask
+    `device_of`, never the tracer; Standardizer used to refuse traced data as on another device."""
+    import jax
+
+    from anynn.data.transforms import Standardizer, one_hot
+    from anynn.testing import jax_function
+
+    asked = []
+
+    def ask(self, *args):
+        asked.append(type(self).__name__)
+        raise AttributeError("a traced array has no device")
+
+    rnn = nn.utils.rnn
+    cell, lstm = nn.LSTMCell(6, 8).to("jax"), nn.LSTM(6, 4, bidirectional=True).to("jax")
+    attention = nn.MultiheadAttention(8, 2, add_bias_kv=True, batch_first=True).to("jax")
+    sizes = rnn.pack_padded_sequence(anynn.zeros(5, 2, 6, backend="jax"), [5, 3]).batch_sizes  # host numbers
+    causal = anynn.tensor(np.triu(np.ones((3, 3), bool), 1), backend="jax")
+    padding = anynn.tensor(np.array([[False, False, True], [False, False, False]]), backend="jax")
+    rng = np.random.default_rng(0)
+    samples = anynn.tensor(rng.standard_normal((10, 6)).astype(np.float32), backend="jax")
+    scaler = Standardizer().fit(samples)
+    monkeypatch.setattr(jax.core.Tracer, "device", property(ask))
+    monkeypatch.setattr(jax.core.Tracer, "devices", ask)
+
+    def forward(x, rows, q, labels):
+        with anynn.enable_grad():
+            h, _ = cell(x)
+            out, _ = lstm(rnn.PackedSequence(rows, sizes))
+            padded, _ = rnn.pad_packed_sequence(out)
+            attended, _ = attention(q, q, q, attn_mask=causal, key_padding_mask=padding)
+            return (h.sum() + padded.sum() + attended.sum() + scaler.transform(x).sum()
+                    + one_hot(labels, 4).sum())
+
+    inputs = [np.zeros((2, 6), np.float32), np.zeros((8, 6), np.float32), np.zeros((2, 3, 8), np.float32),
+              np.array([1, 3])]
+    jax.make_jaxpr(jax_function(forward))(*(jax.numpy.asarray(a) for a in inputs))
+    assert asked == []

@@ -11,9 +11,8 @@ from __future__ import annotations
 import numbers
 from typing import Any, NamedTuple, Sequence
 
-from array_api_compat import device
-
 from ...autograd.tensor import Tensor
+from ...backend.devices import device_of as device
 from ...factories import tensor as _tensor
 from ...functional.padding import pad
 from ...functional.shape import concat, permute, reshape, stack, take_rows
