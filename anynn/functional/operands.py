@@ -160,5 +160,5 @@ def astype(self: Tensor, dtype: Any) -> Any:
     xp = self.backend.xp
     if not xp.isdtype(native, ("real floating", "complex floating")):
         # an integer or boolean result carries no gradient: not recorded, requires_grad False (as PyTorch)
-        return Tensor._make(xp.astype(self.array, native), self.backend, None, 0)
+        return Tensor._make(elementwise.cast_array(xp, self.array, native), self.backend, None, 0)
     return elementwise.Cast.apply(self, dtype=native)

@@ -10,6 +10,7 @@ import warnings
 from typing import Any
 
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .formulas.conjugate import abs_squared, conj, is_complex
 from .precision import is_low_precision
@@ -216,6 +217,8 @@ def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     """Maximum values (like ``torch.amax``: ties share the gradient; no indices are returned)."""
     refuse_complex("max", x)
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+    if isinstance(x, Tensor) and x.backend.xp.isdtype(x.array.dtype, "bool"):  # the standard's max is numeric only
+        return Max.apply(x.astype("uint8"), axis=axis, keepdims=keepdims, largest=True).astype("bool")
     return Max.apply(x, axis=axis, keepdims=keepdims, largest=True)
 
 
@@ -224,6 +227,8 @@ def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     """Minimum values (like ``torch.amin``)."""
     refuse_complex("min", x)
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+    if isinstance(x, Tensor) and x.backend.xp.isdtype(x.array.dtype, "bool"):  # the standard's min is numeric only
+        return Max.apply(x.astype("uint8"), axis=axis, keepdims=keepdims, largest=False).astype("bool")
     return Max.apply(x, axis=axis, keepdims=keepdims, largest=False)
 
 

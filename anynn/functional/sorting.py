@@ -15,6 +15,11 @@ from .shape import GetItem
 from .value_checks import checked_dim, refuse_complex
 
 
+
+def _ranked(xp: Any, a: Any) -> Any:
+    """``a`` as the standard's argsort takes it: booleans as 0 and 1 (it sorts numbers only; PyTorch sorts bools)."""
+    return xp.astype(a, xp.uint8) if xp.isdtype(a.dtype, "bool") else a
+
 class ValuesIndices(NamedTuple):
     """What ``sort``, ``topk``, ``max(dim)`` / ``min(dim)`` return, like ``torch.return_types.sort``."""
 
@@ -35,7 +40,7 @@ class Sort(Function):
         if a.ndim == 0:
             self.order = xp.zeros((), dtype=xp.int64)
             return a, self.order
-        self.order = xp.argsort(a, axis=self.axis, descending=self.descending, stable=True)
+        self.order = xp.argsort(_ranked(xp, a), axis=self.axis, descending=self.descending, stable=True)
         return xp.take_along_axis(a, self.order, axis=self.axis), xp.astype(self.order, xp.int64)
 
     def backward(self, xp: Namespace, g: Any, _: Any = None) -> Any:
@@ -60,7 +65,8 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     xp = input.backend.xp
     if input.ndim == 0:
         return make_tensor(xp.zeros((), dtype=xp.int64, device=input.backend.device), input.backend, None, 0)
-    order = xp.argsort(input.array, axis=checked_dim("argsort", input, dim), descending=bool(descending), stable=True)
+    order = xp.argsort(_ranked(xp, input.array), axis=checked_dim("argsort", input, dim), descending=bool(descending),
+                       stable=True)
     return make_tensor(xp.astype(order, xp.int64), input.backend, None, 0)
 
 

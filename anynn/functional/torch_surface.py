@@ -19,7 +19,10 @@ from .einsum import einsum
 
 def _elementwise_flag(name: str) -> Any:
     def method(self: Tensor) -> Tensor:
-        return make_tensor(getattr(self.backend.xp, name)(self.array), self.backend, None, 0)
+        xp, array = self.backend.xp, self.array
+        if xp.isdtype(array.dtype, "bool"):  # the standard's flags take numbers only: a bool is a finite number
+            array = xp.astype(array, xp.uint8)
+        return make_tensor(getattr(xp, name)(array), self.backend, None, 0)
 
     method.__name__ = name
     method.__doc__ = f"Boolean ``{name}`` of each element (not differentiable)."

@@ -133,7 +133,18 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        ("any_complex", lambda lib, a: a.any(), ("complex64",), (False,)),
        ("all_complex_dim", lambda lib, a: a.all(-1, keepdim=True), ("complex64",), (False,)),
        ("sign_bool", lambda lib, a: a.sign(), ("bool",), (False,)),
-       ("sgn_bool", lambda lib, a: lib.sgn(a), ("bool",), (False,))]
+       ("sgn_bool", lambda lib, a: lib.sgn(a), ("bool",), (False,)),
+       # booleans and complex numbers where the standard takes neither (array-api-strict raised TypeError)
+       ("isnan_bool", lambda lib, a: a.isnan(), ("bool",), (False,)),
+       ("isfinite_bool", lambda lib, a: lib.isfinite(a), ("bool",), (False,)),
+       ("isposinf_bool", lambda lib, a: lib.isposinf(a), ("bool",), (False,)),
+       ("max_bool", lambda lib, a: a.max(), ("bool",), (False,)),
+       ("amin_bool_dim", lambda lib, a: lib.amin(a, 0), ("bool",), (False,)),
+       ("sort_bool", lambda lib, a: a.sort(descending=True, stable=True)[1], ("bool",), (False,)),
+       ("msort_bool", lambda lib, a: lib.msort(a), ("bool",), (False,)),
+       ("float_of_complex", lambda lib, a: a.float(), ("complex64",), (False,)),
+       ("long_of_complex", lambda lib, a: (a * 2).long(), ("complex64",), (False,)),
+       ("bool_of_complex", lambda lib, a: a.bool(), ("complex64",), (False,))]
 
 
 @pytest.mark.parametrize("name, fn, dtypes, zero_dim", OPS, ids=[op[0] for op in OPS])
