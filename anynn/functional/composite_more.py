@@ -276,10 +276,10 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 def _integer_operands(name: str, input: Tensor, other: Tensor) -> tuple[Any, Any, Any]:  # noqa: A002
     xp = input.backend.xp
-    for t in (input, other):
-        if not xp.isdtype(t.array.dtype, "integral"):
-            raise RuntimeError(f"{name}: expected integer tensors, got dtype {t.dtype}")
     wide = input.backend.dtype(result_type(input, other).name)  # PyTorch's rule: int8 beside a 0-d int64 is int8
+    for t in (input, other):  # (a bool tensor beside an integer one takes its dtype, as PyTorch's)
+        if not xp.isdtype(t.array.dtype, ("integral", "bool")) or not xp.isdtype(wide, "integral"):
+            raise RuntimeError(f"{name}: expected integer tensors, got dtype {t.dtype}")
     a, b = xp.broadcast_arrays(xp.astype(input.array, wide), xp.astype(other.array, wide))
     return xp, xp.abs(a), xp.abs(b)
 

@@ -24,6 +24,8 @@ from .operands import operand as _operand
 def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
     # promote=False: PyTorch's products take no mixed kinds (int @ float raises), the Function checks the dtypes
     def method(self: Tensor, other: Any) -> Any:
+        if not promote and isinstance(other, numbers.Number):
+            return NotImplemented  # x @ 2: Python's TypeError (unsupported operand), as PyTorch's
         if cls is Div and isinstance(other, numbers.Integral) and not isinstance(other, bool):
             other = float(other)  # a quotient is floating: the number is not wrapped into an integer dtype first
         other = _operand(self, other)

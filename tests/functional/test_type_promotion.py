@@ -144,7 +144,9 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        ("msort_bool", lambda lib, a: lib.msort(a), ("bool",), (False,)),
        ("float_of_complex", lambda lib, a: a.float(), ("complex64",), (False,)),
        ("long_of_complex", lambda lib, a: (a * 2).long(), ("complex64",), (False,)),
-       ("bool_of_complex", lambda lib, a: a.bool(), ("complex64",), (False,))]
+       ("bool_of_complex", lambda lib, a: a.bool(), ("complex64",), (False,)),
+       ("gcd_bool_uint8", lambda lib, a, b: lib.gcd(a, b), ("bool", "uint8"), (False, False)),
+       ("lcm_uint8_bool", lambda lib, a, b: lib.lcm(a, b), ("uint8", "bool"), (False, False))]
 
 
 @pytest.mark.parametrize("name, fn, dtypes, zero_dim", OPS, ids=[op[0] for op in OPS])
@@ -165,3 +167,14 @@ def _tensor_of(backend, array: np.ndarray) -> anynn.Tensor:
         return make(backend, array)
     except (TypeError, ValueError) as error:
         pytest.skip(f"{array.dtype} on this backend: {error}")
+
+
+@pytest.mark.parametrize("call", [lambda x: x @ 2, lambda x: 2.5 @ x, lambda x: x.__matmul__(True)])
+def test_matmul_with_a_number_is_python_type_error_as_torch(backend, call):
+    """``x @ 2`` raised AttributeError from inside the product; PyTorch's tensor declines a number (TypeError)."""
+    for x in (make(backend, np.ones((2, 2), np.float32)), torch.ones(2, 2)):
+        try:
+            result = call(x)
+        except TypeError:
+            continue
+        assert result is NotImplemented
