@@ -19,6 +19,7 @@ from .binary_math import _floating_pair
 from .elementwise import as_floating
 from .value_checks import refuse_complex
 from .formulas import special as formulas
+from .formulas.conjugate import conj
 
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 
@@ -64,7 +65,7 @@ class SincFunction(Function):
         return formulas.sinc(xp, a)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return g * formulas.sinc_derivative(xp, self.a)
+        return g * conj(xp, formulas.sinc_derivative(xp, self.a))  # conj: PyTorch's rule for complex a
 
 
 class XlogyFunction(Function):

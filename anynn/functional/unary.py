@@ -99,7 +99,8 @@ asin = unary("asin", lambda fn, xp, a: xp.asin(a), lambda xp, a, out: 1.0 / xp.s
 acos = unary("acos", lambda fn, xp, a: xp.acos(a), lambda xp, a, out: -1.0 / xp.sqrt(1.0 - a * a))
 atan = unary("atan", lambda fn, xp, a: xp.atan(a), lambda xp, a, out: 1.0 / (1.0 + a * a))
 asinh = unary("asinh", lambda fn, xp, a: xp.asinh(a), lambda xp, a, out: 1.0 / xp.sqrt(a * a + 1.0))
-acosh = unary("acosh", lambda fn, xp, a: xp.acosh(a), lambda xp, a, out: 1.0 / xp.sqrt(a * a - 1.0))
+# sqrt(a - 1) sqrt(a + 1), not sqrt(a^2 - 1): the same for real a, the principal branch's slope for complex a
+acosh = unary("acosh", lambda fn, xp, a: xp.acosh(a), lambda xp, a, out: 1.0 / (xp.sqrt(a - 1.0) * xp.sqrt(a + 1.0)))
 atanh = unary("atanh", lambda fn, xp, a: xp.atanh(a), lambda xp, a, out: 1.0 / (1.0 - a * a))
 erf = unary("erf", _erf, lambda xp, a, out: _TWO_OVER_SQRT_PI * xp.exp(-(a * a)))
 erfc = unary("erfc", lambda fn, xp, a: 1.0 - _erf(fn, xp, a), lambda xp, a, out: -_TWO_OVER_SQRT_PI * xp.exp(-(a * a)))

@@ -98,6 +98,8 @@ CASES = [
     ("atan", lambda lib, a: lib.atan(a * 0.5), [Z]),
     ("asinh", lambda lib, a: lib.asinh(a * 0.5), [Z]),
     ("acosh", lambda lib, a: lib.acosh(a + 2.0), [Z]),
+    ("acosh_left_half_plane", lambda lib, a: lib.acosh(a - 1.0), [Z]),  # 1/sqrt(z^2 - 1) had the other branch
+    ("sinc", lambda lib, a: lib.sinc(a), [Z]),  # the slope was not conjugated
     ("atanh", lambda lib, a: lib.atanh(a * 0.5), [Z]),
     ("rsqrt", lambda lib, a: lib.rsqrt(a), [V]),
     ("reciprocal", lambda lib, a: lib.reciprocal(a), [V]),
