@@ -8,6 +8,7 @@ import queue
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import Any, Callable, Generic, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -299,14 +300,22 @@ class DataLoader(Generic[T_co]):
                 raise _worker_error(error, local.id, indices) from error
 
         ahead = self.num_workers * (self.prefetch_factor or 2)
-        with ThreadPoolExecutor(self.num_workers, thread_name_prefix="anynn-loader", initializer=start) as pool:
+        pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="anynn-loader", initializer=start)
+        try:
             pending = [pool.submit(fetch, idx) for idx in itertools.islice(indices, ahead)]
             while pending:
-                batch = pending.pop(0).result(timeout=self.timeout or None)
+                try:
+                    batch = pending.pop(0).result(timeout=self.timeout or None)
+                except FuturesTimeout:
+                    raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds") from None
                 nxt = next(indices, None)
                 if nxt is not None:
                     pending.append(pool.submit(fetch, nxt))
                 yield batch
+        finally:
+            # (a timeout, an error or a consumer that stops early: the batches asked for ahead are dropped, not
+            # waited for; a fetch already running ends on its own)
+            pool.shutdown(wait=False, cancel_futures=True)
 
     # -- iteration --------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Any]:

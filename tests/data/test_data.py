@@ -14,7 +14,7 @@ from anynn.autograd import Tensor
 from anynn.backend import dtype_name
 from anynn.data.csv import load_csv
 from anynn.data.collate import default_collate
-from anynn.data.dataset import Dataset, Subset, TensorDataset
+from anynn.data.dataset import Dataset, IterableDataset, Subset, TensorDataset
 from anynn.data.bundled import load_digits
 from anynn.data.idx import load_idx, load_mnist
 from anynn.data.loader import DataLoader
@@ -594,6 +594,37 @@ def test_an_error_in_a_worker_names_the_worker_and_the_samples_as_torch(error):
     assert isinstance(ours.value.__cause__, error)
     with pytest.raises(error, match="^'?broken sample 4'?$"):  # without workers the error is raised as it is
         list(DataLoader(make(Dataset), batch_size=2))
+
+
+@pytest.mark.parametrize("iterable", [False, True])
+def test_a_worker_past_the_timeout_raises_pytorchs_error_at_once(iterable):
+    """``timeout``: PyTorch's RuntimeError when no batch comes in time. The map-style loader raised an empty
+    concurrent.futures TimeoutError, and only after every batch asked for ahead had been fetched."""
+    import threading
+    import time
+
+    release = threading.Event()
+
+    class Stuck(Dataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            release.wait(30)
+            return np.float32(i)
+
+    class StuckStream(IterableDataset):
+        def __iter__(self):
+            release.wait(30)
+            yield np.float32(0)
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(RuntimeError, match=r"^DataLoader timed out after 0.2 seconds$"):
+            list(DataLoader(StuckStream() if iterable else Stuck(), batch_size=2, num_workers=1, timeout=0.2))
+        assert time.monotonic() - started < 10
+    finally:
+        release.set()
 
 
 def test_namedtuple_samples_give_namedtuple_batches_as_torch(backend):
