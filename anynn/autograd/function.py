@@ -12,6 +12,7 @@ from ..backend.transfer import scalar_to_array
 from ..backend.typing import Namespace
 from . import autocast_mode as _autocast
 from . import tensor as _tensors
+from . import views as _views
 from .function_name import FunctionName
 from .mode import anomaly_threads as _anomaly_threads
 from .mode import local as _thread
@@ -142,10 +143,13 @@ class Function:
             results._retains_grad = False
             results._requires_grad = record
             results._version = 0
-        if ctx is None and cls.makes_view:
-            fn.inputs = args[:1]
-            for view in results if type(results) is tuple else (results,):
-                view.__dict__["_view_of"] = fn
+        if cls.makes_view:
+            views = results if type(results) is tuple else (results,)
+            if ctx is None:
+                fn.inputs = args[:1]
+                for view in views:
+                    view.__dict__["_view_of"] = fn
+            _views.note_views(args[0], views)
         if _anomaly_threads[0]:  # some thread detects anomalies: is it this one?
             hook = _thread.modes.anomaly_hook
             if hook is not None:

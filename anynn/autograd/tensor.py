@@ -150,7 +150,8 @@ class Tensor(TensorSurface):
         if self._grad is not None:
             new._grad = copy.deepcopy(self._grad, memo)
         for name, value in getattr(self, "__dict__", {}).items():
-            if name != "_view_of":  # the record of what a view was taken from: the copy is no view (PyTorch's)
+            # the records of what a view was taken from and of the views taken: the copy is no view (PyTorch's)
+            if name not in ("_view_of", "_views"):
                 setattr(new, name, copy.deepcopy(value, memo))
         return new
 

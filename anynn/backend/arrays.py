@@ -92,6 +92,29 @@ def index_copies(array: Any) -> bool:
     return isinstance(array, _COPYING_INDEX_TYPES)
 
 
+def reshape_copied(source: Any, result: Any) -> bool:
+    """Whether ``result``, ``source`` reshaped, is a copy: ``source`` is a view (a transposed or strided slice of
+    another array) whose layout allowed no view. NumPy, CuPy and PyTorch decide alike (PyTorch's ``reshape`` copies
+    exactly where ``view`` would fail); an array-API-strict array wraps a NumPy one. A source that owns its memory
+    counts as contiguous, whatever its layout: anynn makes such arrays out of place (an in-place change while
+    recording) where PyTorch would have kept a contiguous storage. False where the library shows no views (JAX)."""
+    source, result = getattr(source, "_array", source), getattr(result, "_array", result)
+    base = getattr(result, "base", _NO_BASE)  # NumPy, CuPy: the array that owns the memory, or None
+    if base is not _NO_BASE:
+        source_base = getattr(source, "base", None)
+    else:
+        base = getattr(result, "_base", _NO_BASE)  # PyTorch
+        if base is _NO_BASE:
+            return False
+        source_base = getattr(source, "_base", None)
+    if source_base is None:
+        return False
+    return base is None or (base is not source and base is not source_base)
+
+
+_NO_BASE = object()
+
+
 def at_set(x: Any, index: Any, value: Any) -> Any:
     """``x`` with ``x[index] = value``: written into ``x`` where it is writeable, else a new array.
 

@@ -75,6 +75,13 @@ class Diagonal(Function):
     def backward(self, xp: Namespace, g: Any) -> Any:
         return embed_diagonal(xp, g, self.offset, self.rows, self.cols)
 
+    def view_again(self, source: Any, index: int) -> Any:
+        """The diagonal read again from ``source`` (changed in place since): None where its matrices' shape
+        changed."""
+        if tuple(source.shape[-2:]) != (self.rows, self.cols):
+            return None
+        return Diagonal.apply(source, offset=self.offset)
+
     def write_back(self, base: Tensor, view: Tensor) -> None:
         """After an in-place change of the diagonal ``view`` read from ``base``: ``base`` takes it (recorded where
         the change was)."""

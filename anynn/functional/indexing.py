@@ -210,6 +210,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         raise InvalidValueError(f"shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast to "
                                 f"indexing result of shape {selected}")
     if recording and (x._requires_grad or v._requires_grad):
+        from ..autograd.views import refresh_views
         from .inplace import refuse_piece_of_split, write_back_to_base
 
         refuse_piece_of_split(x, "item assignment")
@@ -221,18 +222,21 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         mark_modified(x)
         note_new_producer(x, old)
         write_back_to_base(view_of, x)  # x a view of another tensor (x = y[0]; x[1] = v): y changes too
+        refresh_views(x)  # and views of x (v = x[1:]) see the change
     else:
         # written into the array of a leaf (a view's source, sharing it, sees the change); a tensor that a Function
         # made takes a new array (that Function may have saved the old one), which its source is then given
         before = x.array
         x.array = put(x.backend.xp, before, target, v.array, inplace=x._ctx is None)
         mark_modified(x)
-        from .inplace import copied_view_source, write_back_to_base
+        from ..autograd.views import copied_view_source, refresh_after_change
+        from .inplace import write_back_to_base
 
         if x.array is not before:
             write_back_to_base(x._ctx, x)
         elif copied_view_source(x) is not None:
             write_back_to_base(None, x)
+        refresh_after_change(x, x.array is not before)
 
 
 # -- gather / scatter along one dimension --------------------------------------------------------------

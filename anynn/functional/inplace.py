@@ -27,8 +27,9 @@ from ..autograd.function import Function, is_writeable, note_new_producer
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..autograd.tensor_surface import TensorSurface
+from ..autograd.views import copied_view_source, handing_to_source, refresh_after_change
 from ..backend import BackendMismatch, dtype_name, host_array
-from ..backend.arrays import index_copies, write_all
+from ..backend.arrays import write_all
 from ..backend.typing import Namespace
 from . import elementwise, shape
 
@@ -67,6 +68,7 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
     recording = mode.local.modes.grad_enabled and (
         self._requires_grad or (isinstance(operand, Tensor) and operand._requires_grad))
     view_of = None
+    before = self.array
     if recording:
         if self._ctx is None and self._requires_grad:
             raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
@@ -96,17 +98,9 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
             write_back_to_base(view_of, self)
     elif view_of is not None:
         write_back_to_base(view_of, self)
+    if not reshapes:
+        refresh_after_change(self, self.array is not before)
     return self
-
-
-def copied_view_source(t: Tensor) -> Any:
-    """The Function that made ``t`` where ``t`` is a view whose array is a copy (`Function.view_is_copy`: a
-    diagonal; any view on a library whose indexing copies, `index_copies`: ndonnx's recorded values): a change
-    written into that array must still be passed on to the source. None otherwise."""
-    source = t.__dict__.get("_view_of", t._ctx)
-    if getattr(source, "view_is_copy", False) or (getattr(source, "makes_view", False) and index_copies(t.array)):
-        return source
-    return None
 
 
 def write_back_to_base(view_of: Any, view: Tensor) -> None:
@@ -127,6 +121,12 @@ def write_back_to_base(view_of: Any, view: Tensor) -> None:
     base = view_of.inputs[0] if getattr(view_of, "inputs", None) else None
     if not isinstance(base, Tensor):
         return
+    with handing_to_source(view):  # the source's other views are taken again; this one holds its values
+        _hand_to_source(view_of, base, view)
+
+
+def _hand_to_source(view_of: Any, base: Tensor, view: Tensor) -> None:
+    """`write_back_to_base`'s write of ``view``'s values into ``base``, per kind of view operation."""
     # the value as of now: a later change of the view must not reach back into the write recorded here
     requires_grad = view._requires_grad
     view = make_tensor(view.array, view.backend, view._ctx, view._index)
@@ -179,7 +179,7 @@ def _views_a_leaf_that_requires_grad(x: Tensor) -> bool:
     """Whether ``x`` comes from a leaf that requires grad through view operations only (indexing, reshape,
     permute): PyTorch refuses in-place changes of such views while recording, as of the leaf itself."""
     ctx = x._ctx
-    while isinstance(ctx, (shape.GetItem, shape.Reshape, shape.Permute)):
+    while isinstance(ctx, (shape.GetItem, shape.Reshape, shape.Permute)) and ctx.makes_view:
         source = ctx.inputs[0] if ctx.inputs else None
         if not isinstance(source, Tensor):
             return False

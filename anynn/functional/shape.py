@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 from ..autograd.function import Function
 from ..backend import Backend, BackendMismatch, dtype_name, op
-from ..backend.arrays import at_set, check
+from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
 
@@ -20,10 +20,17 @@ class Reshape(Function):
 
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.source = tuple(a.shape)
-        return xp.reshape(a, self.shape)
+        out = xp.reshape(a, self.shape)
+        if reshape_copied(a, out):  # no view possible (a transposed source): a copy, as PyTorch's reshape gives
+            self.makes_view = False
+        return out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.reshape(g, self.source)
+
+    def view_again(self, source: Any, index: int) -> Any:
+        """This view taken again from ``source`` (changed in place since): None where its shape changed."""
+        return Reshape.apply(source, shape=self.shape) if tuple(source.shape) == self.source else None
 
 
 class Permute(Function):
@@ -38,6 +45,10 @@ class Permute(Function):
         for i, ax in enumerate(self.axes):
             inverse[ax] = i
         return xp.permute_dims(g, tuple(inverse))
+
+    def view_again(self, source: Any, index: int) -> Any:
+        """This view taken again from ``source`` (changed in place since): None where its rank changed."""
+        return Permute.apply(source, axes=self.axes) if source.ndim == len(self.axes) else None
 
 
 class GetItem(Function):
@@ -54,7 +65,12 @@ class GetItem(Function):
         self.shape = tuple(a.shape)
         index = _expand_ellipsis(self.index if isinstance(self.index, tuple) else (self.index,), a.ndim)
         self.index, self.flips, symbolic = _positive_steps(index, self.shape)
-        out = a[self.index] if not symbolic else sliced(xp, a, self.index)
+        if symbolic:
+            out = sliced(xp, a, self.index)
+        elif len(self.index) == a.ndim and all(type(i) is int for i in self.index):
+            out = a[(*self.index, ...)]  # one element: NumPy gives a copy (a scalar) for x[i, j], a 0-d view here
+        else:
+            out = a[self.index]
         return xp.flip(out, axis=self.flips) if self.flips else out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
@@ -69,6 +85,13 @@ class GetItem(Function):
             index = tuple(i for i in index if i is not None)
             g = xp.reshape(g, tuple(out[index].shape))
         return at_set(out, index, g)
+
+    def view_again(self, source: Any, index: int) -> Any:
+        """This view taken again from ``source`` (changed in place since): None where its shape changed, or for a
+        reversed slice (a copy: PyTorch has no such view)."""
+        if self.flips or tuple(source.shape) != self.shape:
+            return None
+        return GetItem.apply(source, index=self.index)
 
 
 def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
@@ -231,6 +254,12 @@ class Split(Function):
                 g = xp.zeros(shape, dtype=known.dtype, device=device(known))
             parts.append(g)
         return xp.concat(parts, axis=self.axis)
+
+    def view_again(self, source: Any, index: int) -> Any:
+        """Piece ``index`` taken again from ``source`` (changed in place since): None where its shape changed."""
+        if tuple(source.shape) != self.shape:
+            return None
+        return Split.apply(source, sizes=self.sizes, axis=self.axis)[index]
 
 
 

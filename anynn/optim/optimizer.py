@@ -23,6 +23,7 @@ from ..autograd import profiler as _profiler
 from ..autograd.hooks import RemovableHandle
 from ..autograd.function import is_writeable
 from ..autograd.tensor import Tensor, mark_all_modified
+from ..autograd.views import refresh_views
 from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array
 from ..backend.arrays import at_set
 from ..backend.transfer import transfer
@@ -201,6 +202,9 @@ class Optimizer:
         finally:
             if changed:  # Functions recorded before this step refuse to backward through these parameters
                 mark_all_modified(changed)
+                for p in changed:
+                    if p.__dict__.get("_views"):  # views taken from p show its new values (PyTorch's shared storage)
+                        refresh_views(p)
             modes.grad_enabled = previous_mode
         return loss
 

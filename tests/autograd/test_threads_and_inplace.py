@@ -507,6 +507,81 @@ RECORDED_VIEW_CHANGES_UNDER_NO_GRAD = {
 }
 
 
+# a view taken before an in-place change of its source shows the new values (PyTorch's views share the storage) and,
+# while recording, passes its gradient through the change; x: a leaf requiring grad, y = x.clone() its source
+VIEWS_SEE_LATER_CHANGES = {
+    "row_after_mul": lambda x: (y := x.clone().view(3, 4), v := y[0], y.mul_(2.0), v * x[4:8])[-1],
+    "overlapping_slices": lambda x: (y := x.clone(), v1 := y[0:5], v2 := y[3:9], v1.mul_(3.0), v2 * v2)[-1],
+    "view_of_view": lambda x: (y := x.clone(), b := y.view(3, 4)[:, 1:3], y.add_(x), b * b)[-1],
+    "transposed": lambda x: (y := x.clone().view(3, 4), t := y.t(), y.add_(1.0), t * t)[-1],
+    "diagonal": lambda x: (y := x.clone()[:9].view(3, 3), d := y.diagonal(), y.mul_(2.0), d * d)[-1],
+    "item_assignment": lambda x: (y := x.clone(), v := y[2:6], y.__setitem__(slice(1, 4), x[:3] * 5.0), v * v)[-1],
+    # (PyTorch refuses a backward through a piece of chunk after such a change: its values only)
+    "chunk_pieces": lambda x: (y := x.clone(), a := y.chunk(2), y.mul_(x), a[0].detach() * x[6:])[-1],
+    "slice_of_slice": lambda x: (y := x.clone(), v := y[0:6], w := v[1:], y.mul_(x), w * w)[-1],
+    "sibling_changed": lambda x: (y := x.clone().view(3, 4), a := y[0], b := y[:, 1], a.mul_(x[8:]), b * b)[-1],
+    # a reshape of a transposed tensor is a copy (PyTorch's reshape copies where view fails): it keeps its values
+    "reshape_of_transposed": lambda x: (y := x.clone().view(3, 4), r := y.t().reshape(-1), y.mul_(2.0), r * r)[-1],
+    "view_of_reshaped_copy": lambda x: (y := x.clone().view(3, 4), r := y.t().reshape(2, 6), r.add_(x[:6]),
+                                        y * y)[-1],
+}
+
+
+@pytest.mark.parametrize("case", sorted(VIEWS_SEE_LATER_CHANGES))
+def test_views_taken_before_an_in_place_change_of_their_source_see_it(backend, case):
+    """``v = y[0]; y.mul_(2)``: v shows the doubled values and its gradient flows through the change, as PyTorch's.
+    Before, a recorded change gave y a new array and every view taken earlier kept the old values (silently
+    wrong values and gradients)."""
+    x0 = np.random.default_rng(5).standard_normal(12)
+
+    def run(x):
+        out = VIEWS_SEE_LATER_CHANGES[case](x)
+        (out * out.new_tensor(np.arange(1.0, out.numel() + 1.0).reshape(tuple(out.shape)))).sum().backward()
+        return out.detach().numpy(), x.grad.numpy()
+
+    got = run(make(backend, x0, requires_grad=True))
+    expected = run(torch.tensor(x0, requires_grad=True))
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
+def test_views_see_changes_made_outside_recording(backend):
+    """Under no_grad a tensor a Function made (or, on an immutable library, any tensor) takes a new array when
+    changed in place; its views taken before show the new values, as PyTorch's."""
+    w = make(backend, np.ones(4), requires_grad=True)
+    h = w.exp()
+    v, t = h[1:3], h.view(2, 2).t()
+    with anynn.no_grad():
+        h.zero_()
+    np.testing.assert_array_equal(v.numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(t.numpy(), np.zeros((2, 2)))
+    out = anynn.zeros(3, 2, dtype="float64", backend=backend)
+    row, diagonal, element = out[1], out[:2].diagonal(), out[2, 0]
+    out.add_(1.0)
+    out[1, 1] = 4.0
+    np.testing.assert_array_equal(row.numpy(), [1.0, 4.0])
+    np.testing.assert_array_equal(diagonal.numpy(), [1.0, 4.0])
+    assert element.item() == 1.0  # one element is a 0-d view too (NumPy's x[i, j] is a copy)
+    row.mul_(3.0)  # written into the shared array: the diagonal, a copy taken from a sibling view, follows
+    np.testing.assert_array_equal(diagonal.numpy(), [1.0, 12.0])
+
+
+@pytest.mark.jax
+def test_views_of_a_parameter_see_an_optimizer_step(backend):
+    """``v = w[0]`` (recorded), ``t = w.t()``, then ``opt.step()``: the views show the new values, as PyTorch's. On
+    an immutable library (JAX) the step gives w a new array, and the views kept the old values."""
+    w = anynn.nn.Parameter(make(backend, np.ones((2, 3))))
+    v, t = w[0], w.t()
+    with anynn.no_grad():
+        flat = w.view(6)
+    opt = optim.SGD([w], lr=0.25)
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(v.detach().numpy(), [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(t.detach().numpy(), np.full((3, 2), 0.5))
+    np.testing.assert_array_equal(flat.numpy(), np.full(6, 0.5))
+
+
 @pytest.mark.parametrize("case", sorted(UNRECORDED_VIEW_WRITES))
 def test_writes_through_views_made_while_nothing_was_recorded_reach_the_source(backend, case):
     """``out = zeros(...); out[i].copy_(x)`` with x requiring grad: out takes x's values and x the gradient (the
@@ -797,9 +872,9 @@ CHANGE_AFTER_READ = {
     "halved_then_shifted": (lambda h: (h / 2.0).sum(), lambda h: h.add_(1.0), "ran", "ran"),
     "quotient_by_it": (lambda h: (h.new_tensor([1.0, 2.0, 3.0]) / h).sum(), lambda h: h.add_(1.0), "refused",
                        "refused"),
-    # a view read before the change shares PyTorch's version counter; anynn's view keeps the old values
+    # a view read before the change sees it (it is taken again from h's new value), and the product saved it
     "product_of_a_view": (lambda h: (h.reshape(3, 1) * h.reshape(3, 1)).sum(), lambda h: h.add_(1.0), "refused",
-                          "ran"),
+                          "refused"),
 }
 
 
