@@ -74,6 +74,11 @@ class AdaptiveMaxPool(Function):
 
 def _adaptive_max(fn: str, input: Tensor, output_size: Any, return_indices: bool, spatial_dims: int) -> Any:
     check_rank(fn, input, spatial_dims)
+    batched = input.ndim == spatial_dims + 2
+    for axis, size in enumerate(input.shape[1 if batched else 0:], 1 if batched else 0):
+        if size == 0:  # (a window of nothing has no maximum; None, a symbolic axis, passes)
+            raise ValueError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+                             f"sizes {list(input.shape)} with dimension {axis} being empty")
     refuse_complex(fn, input)
     sizes = _adaptive_sizes(fn, input, output_size, spatial_dims)
     if spatial_dims == 1:

@@ -122,6 +122,9 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     if input.ndim < 3:
         raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input (got {input.ndim} "
                          f"dimensions)")
+    if size < 1:
+        raise ValueError(f"local_response_norm: size (the number of neighbouring channels) must be positive, got "
+                         f"{size}")
     if 0 in input.shape:
         return input
     shape = tuple(input.shape)

@@ -45,6 +45,9 @@ def test_errors_name_the_function():
         nn.ChannelShuffle(3)(x)
     with pytest.raises(ValueError, match="local_response_norm"):
         nn.LocalResponseNorm(2)(make("numpy", np.ones((2, 3), np.float32)))
+    with pytest.raises(ValueError, match="^local_response_norm: size .* must be positive, got 0$"):
+        # (the error named avg_pool2d, the op local_response_norm runs on)
+        nn.functional.local_response_norm(make("numpy", np.ones((2, 3, 4), np.float32)), 0)
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 4, 5])

@@ -597,6 +597,19 @@ def test_adaptive_max_pool_indices(backend, rng, dims):
     assert indices.dtype == anynn.int64 and not indices.requires_grad
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 0, 5), (2, 0, 4, 4), (3, 0, 4), (0, 3, 4, 4)], ids=str)
+def test_adaptive_max_pool_of_an_empty_window_is_refused_as_torch(backend, shape):
+    """An empty non-batch axis has no maximum: PyTorch's error (NumPy's "cannot reshape array of size 0" before);
+    an empty batch gives an empty result."""
+    try:
+        expected = torch.nn.functional.adaptive_max_pool2d(torch.zeros(shape), 2)
+    except RuntimeError as error:
+        with pytest.raises(ValueError, match=f"^{re.escape(str(error))}$"):
+            anynn.functional.adaptive_max_pool2d(make(backend, np.zeros(shape)), 2)
+    else:
+        assert anynn.functional.adaptive_max_pool2d(make(backend, np.zeros(shape)), 2).shape == expected.shape
+
+
 WITH_INDICES = [  # PyTorch's *_with_indices spellings: (name, positional arguments after the input, input shape)
     ("max_pool1d_with_indices", (3, 2, 1), (2, 3, 9)),
     ("max_pool2d_with_indices", ((2, 3), 1, (1, 0), 1, True), (1, 2, 5, 6)),
