@@ -24,8 +24,10 @@ def operand(self: Tensor, other: Any) -> Any:
     NumPy scalars (``np.float64``, ``np.float32``, ``np.int64``...) become plain Python numbers: kept
     as they are, ``np.float64`` would promote float32 arrays to float64, and strict libraries refuse them.
     """
-    if isinstance(other, (Tensor, bool)):
+    if isinstance(other, Tensor):
         return other
+    if isinstance(other, bool):  # beside numbers True is 1, as PyTorch's (array-api-strict refuses the bool)
+        return other if self.backend.xp.isdtype(self.array.dtype, "bool") else int(other)
     if isinstance(other, numbers.Integral):
         value = int(other)
         return value if 0 <= value < 128 else _wrapped(self, value)

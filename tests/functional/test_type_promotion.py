@@ -146,7 +146,12 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        ("long_of_complex", lambda lib, a: (a * 2).long(), ("complex64",), (False,)),
        ("bool_of_complex", lambda lib, a: a.bool(), ("complex64",), (False,)),
        ("gcd_bool_uint8", lambda lib, a, b: lib.gcd(a, b), ("bool", "uint8"), (False, False)),
-       ("lcm_uint8_bool", lambda lib, a, b: lib.lcm(a, b), ("uint8", "bool"), (False, False))]
+       ("lcm_uint8_bool", lambda lib, a, b: lib.lcm(a, b), ("uint8", "bool"), (False, False)),
+       # a Python bool beside a number tensor is 1 or 0 (array-api-strict refused to promote it)
+       ("uint8_plus_true", lambda lib, a: a + True, ("uint8",), (False,)),
+       ("float32_times_false", lambda lib, a: a * False, ("float32",), (False,)),
+       ("int8_equals_true", lambda lib, a: a == True, ("int8",), (False,)),  # noqa: E712
+       ("bool_and_true", lambda lib, a: a & True, ("bool",), (False,))]
 
 
 @pytest.mark.parametrize("name, fn, dtypes, zero_dim", OPS, ids=[op[0] for op in OPS])
