@@ -36,7 +36,7 @@ class EmbeddingFunction(Function):
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         if not self.needs_input_grad[0]:
             return None, None
-        flat_g = xp.reshape(g, (-1, g.shape[-1]))
+        flat_g = xp.reshape(g, (self.flat.shape[0], g.shape[-1]))  # no -1: embedding_dim may be 0
         if self.padding_idx is not None:
             keep = xp.astype(self.flat != self.padding_idx, g.dtype)
             flat_g = flat_g * keep[:, None]

@@ -7,6 +7,7 @@ backward adds each bag's gradient into the rows it read with the ``scatter_add``
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..backend.arrays import device_of as device
@@ -73,7 +74,7 @@ class EmbeddingBagFunction(Function):
             return (grad_weight, *nones)
         w = self.coef if self.psw_shape is None else self.coef * self.psw_grid
         if self.needs_input_grad[0]:
-            per_position = xp.reshape(g[:, None, :] * w[..., None], (-1, dim))
+            per_position = xp.reshape(g[:, None, :] * w[..., None], (math.prod(w.shape), dim))  # dim may be 0
             flat_idx = xp.reshape(self.idx, (-1,))
             grad_weight = scatter_add(flat_idx, per_position, num_rows)
             if self.scale_grad_by_freq:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from .matrix_inverse import check_matrices
@@ -143,9 +145,9 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     host = _host_matrices("linalg.ldl_factor_ex", A)
     n = host.shape[-1]
     batch = host.shape[:-2]
-    lower = host.copy().reshape((-1, n, n))
-    pivots = (lower[..., 0] != lower[..., 0]).astype("int32")  # zeros (n of them per matrix)
-    info = (lower[:, 0, :1] != lower[:, 0, :1]).astype("int32").reshape(-1) if n else pivots[:, :0].sum(-1)
+    lower = host.copy().reshape((math.prod(batch), n, n))  # no -1: nothing infers it when n is 0
+    pivots = np.zeros(lower.shape[:2], dtype=np.int32)  # (matrices, n), host arrays as to_host gives
+    info = np.zeros(lower.shape[:1], dtype=np.int32)
     conj = (lambda x: x.conjugate()) if hermitian and dtype_name(A.dtype).startswith("complex") else _same
     for i in range(lower.shape[0]):
         info[i] = _factor_one(lower[i], pivots[i], conj)
@@ -215,11 +217,11 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
     p = _host_matrices("linalg.ldl_solve", pivots)
     b = _host_matrices("linalg.ldl_solve", B)
     n, k = a.shape[-1], b.shape[-1]
-    no_a, no_b = a[..., :1, :1] * 0, b[..., :1, :1] * 0  # zeros of each batch shape: adding one broadcasts
-    batch = (no_a + no_b).shape[:-2]
-    a = (a + no_b).reshape((-1, n, n))
-    x = (b + no_a).reshape((-1, n, k)).copy()
-    p = (p + (no_b[..., 0] != 0)).reshape((-1, n))
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2], p.shape[:-1])
+    count = math.prod(batch)  # no -1: nothing infers it when n or k is 0
+    a = np.broadcast_to(a, batch + (n, n)).reshape((count, n, n))
+    x = np.broadcast_to(b, batch + (n, k)).reshape((count, n, k)).copy()
+    p = np.broadcast_to(p, batch + (n,)).reshape((count, n))
     conj = (lambda v: v.conjugate()) if hermitian and dtype_name(LD.dtype).startswith("complex") else _same
     for i in range(x.shape[0]):
         _solve_one(a[i], p[i], x[i], conj)

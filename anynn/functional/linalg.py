@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..autograd.function import Function, is_writeable
@@ -70,14 +71,22 @@ class LinearFunction(Function):
         need = self.needs_input_grad
         matmul = op(self.backend, "matmul")
         grad_x = matmul(g, conj(xp, weight)) if need[0] else None
-        g2 = xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
+        g2 = _rows(xp, g)
         grad_w = grad_b = None
         if need[1]:
-            x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+            x2 = _rows(xp, x)
             grad_w = matmul(g2.mT, conj(xp, x2))
         if self.has_bias and need[2]:
             grad_b = xp.sum(g2, axis=0)
         return grad_x, grad_w, grad_b
+
+
+def _rows(xp: Namespace, a: Any) -> Any:
+    """``a`` (*, n) as rows (prod(*), n). -1 names the row count unless n is 0, where nothing can infer it
+    (Linear(3, 0)); the -1 stands for a symbolic batch in an ONNX export."""
+    if a.ndim == 2:
+        return a
+    return xp.reshape(a, (-1 if a.shape[-1] else math.prod(a.shape[:-1]), a.shape[-1]))
 
 
 def matmul(a: Any, b: Any) -> Any:

@@ -280,7 +280,9 @@ LDL_CASES = [("indefinite_batch", _symmetric((3, 5, 5), False, False), False),
              ("complex_symmetric", _symmetric((2, 4, 4), True, False), False),
              ("complex_hermitian", _symmetric((2, 4, 4), True, True), True),
              ("real_hermitian_flag", _symmetric((4, 4), False, False), True),
-             ("one_by_one", np.array([[-3.0]]), False)]
+             ("one_by_one", np.array([[-3.0]]), False),
+             # reshapes with -1 beside a size-0 axis failed: 0x0 matrices, an empty batch
+             ("zero_by_zero", np.zeros((2, 0, 0)), False), ("empty_batch", np.zeros((0, 3, 3)), False)]
 
 
 @pytest.mark.parametrize("name, a, hermitian", LDL_CASES, ids=[c[0] for c in LDL_CASES])

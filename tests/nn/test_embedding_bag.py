@@ -95,6 +95,16 @@ def test_scale_grad_by_freq_divides_by_each_index_count(rng):
     np.testing.assert_allclose(bag.weight.grad.numpy(), plain / np.maximum(counts, 1))
 
 
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_zero_width_bags_run_backward(backend, mode):
+    # PyTorch 2.13's CPU kernel fails on a width of 0 (an internal index assertion); ours gives (bags, 0) and a
+    # (num_embeddings, 0) gradient: its backward named the row count -1 beside the size-0 width before
+    bag = EmbeddingBag(5, 0, mode=mode, backend=backend)
+    out = bag(make(backend, np.array([0, 4, 4, 1])), make(backend, np.array([0, 2])))
+    out.sum().backward()
+    assert tuple(out.shape) == (2, 0) and tuple(bag.weight.grad.shape) == (5, 0)
+
+
 def test_embedding_bag_errors_name_the_function():
     bag = EmbeddingBag(4, 2)
     two_d = make("numpy", np.array([[0, 1]]))

@@ -274,6 +274,17 @@ def test_spectral_norm_of_a_vector_is_its_direction(backend):
     np.testing.assert_allclose(np.linalg.norm(ours.bias.numpy()), 1.0, rtol=1e-12)
 
 
+@pytest.mark.parametrize("in_features, out_features", [(3, 0), (0, 3)])
+def test_spectral_norm_of_an_empty_weight_as_torch(backend, in_features, out_features):
+    # the weight as a matrix was (rows, -1), which nothing infers from a (0, 3) weight
+    theirs = TPZ.spectral_norm(torch.nn.Linear(in_features, out_features).double())
+    ours = ours_p.spectral_norm(anynn.nn.Linear(in_features, out_features, backend=backend, dtype="float64"))
+    assert [tuple(b.shape) for b in ours.buffers()] == [tuple(b.shape) for b in theirs.buffers()]
+    x = np.ones((2, in_features))
+    out, expected = ours(make(backend, x)), theirs(torch.tensor(x))
+    assert tuple(out.shape) == tuple(expected.shape)
+
+
 def test_deepcopy_keeps_the_parametrization(backend):
     module = ours_p.orthogonal(anynn.nn.Linear(4, 4, backend=backend, dtype="float64"))
     twin = copy.deepcopy(module)

@@ -26,7 +26,7 @@ from ..conv import ConvTranspose1d, ConvTranspose2d
 from ..conv3d import ConvTranspose3d
 from ..module import Module
 from . import parametrize
-from .spectral_norm import _normalize, _random_unit
+from .spectral_norm import _normalize, _random_unit, weight_matrix
 from .weight_norm import norm_except_dim
 
 T_module = TypeVar("T_module", bound=Module)
@@ -105,9 +105,7 @@ class _SpectralNorm(Module):
             self._power_method(weight_mat, 15)
 
     def _reshape_weight_to_matrix(self, weight: Tensor) -> Tensor:
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *(d for d in range(weight.ndim) if d != self.dim))
-        return weight.reshape(weight.shape[0], -1)
+        return weight_matrix(weight, self.dim)
 
     def _power_method(self, weight_mat: Tensor, n_power_iterations: int) -> None:
         """Refine ``_u`` and ``_v`` in place (their identity kept), outside the graph."""

@@ -7,6 +7,7 @@ step per training-mode call, none in eval mode). The keys are PyTorch's, so stat
 
 from __future__ import annotations
 
+import math
 from typing import Any, TypeVar
 
 from ...autograd.tensor import Tensor
@@ -39,9 +40,7 @@ class SpectralNorm:
 
     def reshape_weight_to_matrix(self, weight: Tensor) -> Tensor:
         """``weight`` with axis ``dim`` first, flattened to ``(size(dim), -1)``."""
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *[d for d in range(weight.ndim) if d != self.dim])
-        return weight.reshape(weight.shape[0], -1)
+        return weight_matrix(weight, self.dim)
 
     def compute_weight(self, module: Module, do_power_iteration: bool) -> Tensor:
         """``<name>_orig / sigma``; with ``do_power_iteration`` the buffers u, v are first refined (no grad)."""
@@ -92,6 +91,14 @@ class SpectralNorm:
         module.register_buffer(name + "_v", v)
         module.register_forward_pre_hook(fn)
         return fn
+
+
+def weight_matrix(weight: Tensor, dim: int) -> Tensor:
+    """``weight`` with axis ``dim`` first, flattened to (size(dim), product of the others); the sizes are named,
+    not -1, which nothing infers when size(dim) is 0 (Linear(3, 0))."""
+    if dim != 0:
+        weight = weight.permute(dim, *[d for d in range(weight.ndim) if d != dim])
+    return weight.reshape(weight.shape[0], math.prod(weight.shape[1:]))
 
 
 def _random_unit(size: int, eps: float, like: Tensor) -> Tensor:
