@@ -381,6 +381,7 @@ def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: b
         if src.dtype != input.dtype:
             raise TypeError(f"{name}: src has dtype {src.dtype}, the input {input.dtype}; they must match")
     else:
+        check_one_backend(name, input, src)  # (a number, or an array of the input's backend: not a host copy)
         src = xp.asarray(src, dtype=input.array.dtype, device=input.backend.device)
     return Scatter.apply(input, idx, src, dim=dim, add=add)
 

@@ -231,6 +231,8 @@ NUMPY_BESIDE = {  # name: (call(tensor, numpy array), the op named)
     "pairwise_distance": (lambda t, a: F.pairwise_distance(t, a), "pairwise_distance"),
     "cdist": (lambda t, a: anynn.cdist(t, a), "cdist"),
     "embedding weight": (lambda t, a: F.embedding((t[0] * 0).long(), a), "embedding"),
+    "scatter src": (lambda t, a: anynn.scatter(t, 1, (t[:, :1] * 0).long(), a[:, :1]), "scatter"),
+    "scatter src list": (lambda t, a: anynn.scatter(t, 1, (t[:, :1] * 0).long(), a[:, :1].tolist()), "scatter"),
 }
 
 
