@@ -12,6 +12,7 @@ from ..backend import Backend, BackendMismatch, dtype_name, op
 from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
+from .value_checks import checked_dim
 
 
 class Reshape(Function):
@@ -277,9 +278,11 @@ def permute(x: Any, axes: tuple[int, ...]) -> Any:
 
 
 def transpose(x: Any, axis0: int = -2, axis1: int = -1) -> Any:
-    """Swap two axes (the last two by default, like ``mT``)."""
+    """Swap two axes (the last two by default, like ``mT``); a 0-d x takes dims 0 and -1, as PyTorch's."""
+    axis0, axis1 = checked_dim("transpose", x, axis0), checked_dim("transpose", x, axis1)
     axes = list(range(x.ndim))
-    axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
+    if axes:
+        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
     return Permute.apply(x, axes=tuple(axes))
 
 

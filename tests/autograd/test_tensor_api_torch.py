@@ -423,6 +423,17 @@ def test_sum_to_size_refusal_complex_number_casts_and_bernoulli_as_torch(backend
     assert set(make(backend, np.full(50, 0.5)).bernoulli(generator=1).tolist()) == {0.0, 1.0}
 
 
+def test_transpose_dims_as_torch(backend):
+    """A 0-d tensor takes dims 0 and -1; a dim out of range is PyTorch's IndexError naming the range (a bare
+    'list index out of range' before, and the 0-d case raised it too)."""
+    assert make(backend, np.array(2.5)).transpose(0, -1).item() == torch.tensor(2.5).transpose(0, -1).item()
+    for dims in ((0, 2), (-3, 0)):
+        with pytest.raises(IndexError, match="out of range"):
+            torch.zeros(2, 3).transpose(*dims)
+        with pytest.raises(IndexError, match=r"transpose: dim .* out of range .*\[-2, 1\]"):
+            make(backend, np.zeros((2, 3))).transpose(*dims)
+
+
 def test_zero_d_tensors_as_index_and_in_format_strings(backend):
     n = anynn.tensor(3, backend=backend)
     assert list(range(n)) == [0, 1, 2] and ["a", "b", "c", "d"][n] == "d"
