@@ -105,7 +105,7 @@ def test_a_device_as_a_context_is_the_default_inside_the_block(restored):
     assert anynn.zeros(1).backend.name == "numpy"
 
 
-def test_a_device_block_in_one_thread_leaves_other_threads_defaults_alone(restored):
+def test_a_device_block_in_one_thread_leaves_other_threads_defaults_alone():
     """``with torch.device(d):`` is per thread in PyTorch (its device context is thread-local): a thread building a
     model inside a block must not move the tensors that another thread makes meanwhile, and two blocks that overlap
     in time must each restore their own thread's default (the shared default was left on the first block's device)."""
