@@ -396,8 +396,9 @@ class Module:
     def train(self, mode: bool = True) -> "Module":
         if not isinstance(mode, bool):
             raise ValueError(f"{type(self).__name__}.train: mode is expected to be a bool, got {mode!r}")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for m in self.children():  # each child's own train(), as PyTorch: a layer may override it (loralib merges)
+            m.train(mode)
         return self
 
     def eval(self) -> "Module":

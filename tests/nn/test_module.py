@@ -230,6 +230,33 @@ def test_train_and_eval_recurse():
     assert block.training and not block.layers[0].training
 
 
+def test_train_calls_each_childs_own_train_as_torch():
+    """PyTorch's train(mode) sets its own flag and calls train(mode) on each child, so a nested layer that overrides
+    train runs its override: loralib merges its LoRA weights into the weight on eval(), detection backbones keep
+    their BatchNorm frozen. Setting every module's flag directly skipped those (loralib's merge never ran)."""
+    calls = {}
+    for lib in (torch, anynn):
+        seen = []
+
+        class Merging(lib.nn.Linear):
+            def train(self, mode=True):
+                seen.append(mode)
+                super().train(mode)
+                if not mode:
+                    with lib.no_grad():
+                        self.weight.mul_(2.0)
+                return self
+
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Sequential(Merging(2, 2)))
+        with lib.no_grad():
+            model[1][0].weight.fill_(1.0)
+        model.eval()
+        model.train()
+        model.train(False)
+        calls[lib.__name__] = (seen, model[1][0].weight.detach().numpy().tolist(), model[1][0].training)
+    assert calls["anynn"] == calls["torch"]
+
+
 def test_to_backend_keeps_parameter_identity():
     model = _mlp(seed=0)
     params = list(model.parameters())
