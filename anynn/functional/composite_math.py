@@ -10,6 +10,8 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from . import broadcast, elementwise, linalg, reduce, shape
 from .torch_surface import flip
+from .unary import unary
+from .value_checks import refuse_complex
 
 
 def ravel(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -83,13 +85,20 @@ def flipud(input: Tensor) -> Tensor:  # noqa: A002
     return flip(input, (0,))
 
 
+# the slope 1 / (p (1 - p)) is NaN outside [0, 1] and inf at its ends, as PyTorch's (the chain rule through
+# log(p / (1 - p)) gave finite slopes outside and NaN at the ends)
+_logit = unary("logit", lambda fn, xp, a: xp.log(a / (1.0 - a)),
+               lambda xp, a, out: xp.where((a < 0) | (a > 1), xp.full_like(a, math.nan), 1.0 / (a * (1.0 - a))))
+
+
 def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
     """``log(p / (1 - p))`` (``torch.logit``), with ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given (the
-    gradient is 0 outside, as PyTorch's); integers give float32."""
+    gradient is 0 outside, as PyTorch's); integers give float32; complex tensors are refused, as PyTorch's."""
+    refuse_complex("logit", input)
     p = elementwise.as_floating(input)
     if eps is not None:
         p = elementwise.clip(p, eps, 1.0 - eps)
-    return elementwise.log(p / (1.0 - p))
+    return _logit(p)
 
 
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:

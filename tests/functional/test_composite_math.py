@@ -218,6 +218,14 @@ def test_fmax_fmin_gradients_at_ties_and_nans_as_torch(backend):
         compare_with_torch(backend, getattr(anynn, name), getattr(torch, name), a, b, rtol=1e-12, atol=0)
 
 
+def test_logit_gradient_outside_and_at_the_ends_of_its_domain_as_torch(backend):
+    """NaN outside [0, 1] and inf at 0 and 1 (the chain rule through log(p / (1 - p)) gave finite slopes outside and
+    NaN at the ends); with eps, 0 where p was clamped."""
+    p = np.array([-0.5, 0.0, 0.3, 1.0, 1.5])
+    compare_with_torch(backend, anynn.logit, torch.logit, p, rtol=1e-12, atol=0)
+    compare_with_torch(backend, lambda x: x.logit(0.1), lambda x: x.logit(0.1), p, rtol=1e-12, atol=0)
+
+
 @pytest.mark.parametrize("call", REFUSALS)
 def test_refusals_as_torch(backend, call):
     with pytest.raises((RuntimeError, TypeError, IndexError)) as theirs:
