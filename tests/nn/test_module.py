@@ -230,26 +230,32 @@ def test_train_and_eval_recurse():
     assert block.training and not block.layers[0].training
 
 
+def _merging_model(lib: Any) -> tuple[list[bool], Any]:
+    """Linear -> Sequential(a Linear whose train override doubles its weight on eval), and the modes it saw."""
+    seen: list[bool] = []
+
+    class Merging(lib.nn.Linear):
+        def train(self, mode=True):
+            seen.append(mode)
+            super().train(mode)
+            if not mode:
+                with lib.no_grad():
+                    self.weight.mul_(2.0)
+            return self
+
+    model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Sequential(Merging(2, 2)))
+    with lib.no_grad():
+        model[1][0].weight.fill_(1.0)
+    return seen, model
+
+
 def test_train_calls_each_childs_own_train_as_torch():
     """PyTorch's train(mode) sets its own flag and calls train(mode) on each child, so a nested layer that overrides
     train runs its override: loralib merges its LoRA weights into the weight on eval(), detection backbones keep
     their BatchNorm frozen. Setting every module's flag directly skipped those (loralib's merge never ran)."""
     calls = {}
     for lib in (torch, anynn):
-        seen = []
-
-        class Merging(lib.nn.Linear):
-            def train(self, mode=True):
-                seen.append(mode)
-                super().train(mode)
-                if not mode:
-                    with lib.no_grad():
-                        self.weight.mul_(2.0)
-                return self
-
-        model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Sequential(Merging(2, 2)))
-        with lib.no_grad():
-            model[1][0].weight.fill_(1.0)
+        seen, model = _merging_model(lib)
         model.eval()
         model.train()
         model.train(False)
