@@ -329,6 +329,11 @@ def _max_pool(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None,
               dilation: IntOrPair, ceil_mode: bool, return_indices: bool, spatial_dims: int) -> Any:
     check_rank(fn, x, spatial_dims)
     refuse_complex(fn, x)
+    if isinstance(x, Tensor) and dtype_name(x.dtype) == "bool":  # (the maximum of booleans is their any(): in uint8,
+        # as the array API has no maximum of bools; PyTorch has no bool kernel, differences page)
+        pooled = _max_pool(fn, x.to("uint8"), kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                           spatial_dims)
+        return (pooled[0].to("bool"), pooled[1]) if return_indices else pooled.to("bool")
     args = _pool_args(fn, x, kernel_size, stride, padding, dilation, spatial_dims, ceil_mode)
     if not return_indices:
         return MaxPool.apply(x, ceil_mode=ceil_mode, spatial_dims=spatial_dims, **args)

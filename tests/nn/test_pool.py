@@ -597,6 +597,21 @@ def test_adaptive_max_pool_indices(backend, rng, dims):
     assert indices.dtype == anynn.int64 and not indices.requires_grad
 
 
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_max_pool_of_booleans_is_their_any_on_every_backend(backend, dims):
+    """Boolean input is computed (a documented difference: PyTorch has no bool kernel): each window's any(), with
+    the indices PyTorch gives the same values as floats. array_api_strict refused ("Only real numeric dtypes are
+    allowed in maximum")."""
+    shape = (1, 2) + (5,) * dims
+    values = np.random.default_rng(dims).random(shape) > 0.7
+    pool = getattr(anynn.functional, f"max_pool{dims}d")
+    out, indices = pool(make(backend, values), 2, return_indices=True)
+    ref, ref_indices = getattr(TF, f"max_pool{dims}d")(torch.tensor(values).float(), 2, return_indices=True)
+    assert out.dtype == anynn.bool
+    np.testing.assert_array_equal(out.numpy(), ref.bool().numpy())
+    np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 0, 5), (2, 0, 4, 4), (3, 0, 4), (0, 3, 4, 4)], ids=str)
 def test_adaptive_max_pool_of_an_empty_window_is_refused_as_torch(backend, shape):
     """An empty non-batch axis has no maximum: PyTorch's error (NumPy's "cannot reshape array of size 0" before);
