@@ -25,6 +25,7 @@ from ..autograd import Tensor, no_grad
 from ..autograd.size import Size
 from ..autograd.tensor import _Size, _SymbolicSize
 from ..backend.registry import default_backend_set_to
+from ..io.atomic import atomic_write
 
 DynamicAxes = dict[str, dict[int, str] | Sequence[int]]
 
@@ -126,8 +127,8 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
                               f"export with a later opset_version (21 by default)") from error
     proto.producer_name = "anynn"
     onnx.checker.check_model(proto, full_check=True)
-    if isinstance(f, (str, os.PathLike)):
-        onnx.save(proto, os.fspath(f))
+    if isinstance(f, (str, os.PathLike)):  # written atomically, as anynn's checkpoints: a failed write (a full
+        atomic_write(f, proto.SerializeToString())  # disk) leaves a model exported before whole
     else:
         f.write(proto.SerializeToString())
     return proto

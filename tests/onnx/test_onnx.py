@@ -990,6 +990,28 @@ def test_opset_18_and_names(tmp_path: Any) -> None:
     assert [d.dim_param or d.dim_value for d in dims] == ["batch", 10]
 
 
+def test_a_failed_write_keeps_the_model_exported_before(tmp_path: Any) -> None:
+    """The file is written atomically, as checkpoints are: a write the system refuses part-way (here a file size
+    limit, as a full disk would) raises and leaves the previous export whole, with no temporary file beside it;
+    onnx.save wrote in place and left a truncated model."""
+    resource = pytest.importorskip("resource")
+    import signal
+
+    model, path = nn.Linear(4, 2), tmp_path / "m.onnx"
+    export(model, _floats(2, 4), path)
+    before = path.read_bytes()
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64, limits[1]))
+    try:
+        with pytest.raises(OSError):
+            export(nn.Linear(4, 3), _floats(2, 4), path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["m.onnx"]
+
+
 def _downgraded_ops(x: Any) -> Any:
     F = nn.functional  # booleans reduced (any, a masked attention's guard), casts, a boolean xor, scatter, statistics
     mask = anynn.tensor(_floats(7, 7) > 0)
