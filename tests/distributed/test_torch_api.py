@@ -191,3 +191,77 @@ def test_all_gather_gives_every_rank_every_ranks_tensor(backend):
 
     for result in group.run(rank_run):
         np.testing.assert_array_equal(result, values)
+
+
+# -- torch.distributed.nn: differentiable collectives ------------------------------------------------------------
+def _differentiable_collectives(backend, ranks, call):
+    """``call(dist_nn, x, ctx, rank)`` -> outputs on each of ``ranks`` threads, each x_r its own (3,) leaf; the loss
+    of rank r is sum_k (out_k * w[r, k]); returns each rank's (outputs, x.grad)."""
+    from anynn.distributed import nn as dist_nn  # lucidrains' LFQ: ``from torch.distributed import nn as dist_nn``
+
+    group = ThreadGroup(ranks)
+    values = np.random.default_rng(4).standard_normal((ranks, 3))
+    weights = np.random.default_rng(5).standard_normal((ranks, ranks, 3))
+
+    def rank_run(rank):
+        ctx = group.context(rank, anynn.get_backend(backend))
+        x = anynn.tensor(values[rank], backend=backend, dtype="float64", requires_grad=True)
+        outs = call(dist_nn, x, ctx, rank)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        loss = sum((o * anynn.tensor(weights[rank, k], backend=backend)).sum() for k, o in enumerate(outs))
+        loss.backward()
+        return [o.detach().numpy() for o in outs], x.grad.numpy()
+
+    return values, weights, group.run(rank_run)
+
+
+def test_distributed_nn_all_reduce_sends_gradients_to_every_rank(backend):
+    values, weights, results = _differentiable_collectives(backend, 3, lambda d, x, ctx, r: d.all_reduce(x, group=ctx))
+    for outs, grad in results:
+        np.testing.assert_allclose(outs[0], values.sum(0), rtol=1e-12)
+        np.testing.assert_allclose(grad, weights[:, 0].sum(0), rtol=1e-12)  # d(sum_r w_r . y)/dx_rank
+    _, _, averaged = _differentiable_collectives(
+        backend, 2, lambda d, x, ctx, r: d.all_reduce(x, op=dist.ReduceOp.AVG, group=ctx))
+    np.testing.assert_allclose(averaged[1][1], np.random.default_rng(5).standard_normal((2, 2, 3))[:, 0].mean(0))
+
+
+def test_distributed_nn_all_gather_and_broadcast_send_each_gradient_to_its_rank(backend):
+    values, weights, results = _differentiable_collectives(backend, 3, lambda d, x, ctx, r: d.all_gather(x, group=ctx))
+    for rank, (outs, grad) in enumerate(results):
+        np.testing.assert_array_equal(np.stack(outs), values)
+        np.testing.assert_allclose(grad, weights[:, rank].sum(0), rtol=1e-12)  # every rank's weight on slot `rank`
+    values, weights, results = _differentiable_collectives(
+        backend, 3, lambda d, x, ctx, r: d.broadcast(x * 1, src=1, group=ctx))
+    for rank, (outs, grad) in enumerate(results):
+        np.testing.assert_array_equal(outs[0], values[1])
+        np.testing.assert_allclose(grad, weights[:, 0].sum(0) if rank == 1 else 0.0, rtol=1e-12)
+
+
+def test_distributed_nn_one_process_as_torch_gloo(fresh_world, tmp_path, monkeypatch, backend):
+    """One process: values and gradients pass through, as torch.distributed.nn's on a one-process gloo group; float64
+    central differences through each (the Functions' gradient checks); the default group must exist first."""
+    from anynn.distributed.nn import functional as ours
+    from torch.distributed.nn import functional as theirs
+
+    from tests.helpers import check_gradients
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    x = np.random.default_rng(6).standard_normal((2, 3))
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        ours.all_reduce(anynn.tensor(x))
+    torch_dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        dist.init_process_group("gloo")
+        calls = [lambda m, t: m.all_reduce(t * 2) * t, lambda m, t: m.all_gather(t.sin())[0] * t,
+                 lambda m, t: m.broadcast(t.exp(), 0) * t]
+        for call in calls:
+            a = anynn.tensor(x, backend=backend, requires_grad=True)
+            b = torch.tensor(x, requires_grad=True)
+            out_a, out_b = call(ours, a), call(theirs, b)
+            out_a.sum().backward()
+            out_b.sum().backward()
+            np.testing.assert_allclose(out_a.detach().numpy(), out_b.detach().numpy(), rtol=1e-12)
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+            check_gradients(backend, lambda t, call=call: call(ours, t), x)
+    finally:
+        torch_dist.destroy_process_group()
