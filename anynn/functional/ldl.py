@@ -12,10 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from ..backend.arrays import device_of
 from .matrix_inverse import check_matrices
 
 _ALPHA = (1.0 + math.sqrt(17.0)) / 8.0  # Bunch-Kaufman's growth bound, LAPACK's choice
@@ -127,12 +126,31 @@ def _size(z: Any) -> Any:
     return abs(z.real) + abs(z.imag)
 
 
-def _host_matrices(name: str, A: Tensor) -> Any:  # noqa: N803
+def _host_matrices(name: str, A: Tensor, shape: tuple[int, ...] | None = None) -> Any:  # noqa: N803
+    """A's values on the host (broadcast to ``shape`` first, on its backend)."""
     backend = A.backend
     if backend.is_traced(A.array):
         raise RuntimeError(f"{name}: the pivots depend on the values, and a traced matrix (jax.jit, ONNX export) has "
                            "none; factorize outside the traced function")
-    return backend.to_host(A.array)
+    return backend.to_host(A.array if shape is None else backend.xp.broadcast_to(A.array, shape))
+
+
+def _host_zeros(like: Tensor, shape: tuple[int, ...]) -> Any:
+    """A writable host array of int32 zeros (pivots, info), made by ``like``'s backend as `to_host` gives arrays."""
+    xp = like.backend.xp
+    return like.backend.to_host(xp.zeros(shape, dtype=xp.int32, device=device_of(like.array))).copy()
+
+
+def _broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast of batch shapes (sizes 1 stretch; others must agree), as the array API broadcasts."""
+    ndim = max(len(shape) for shape in shapes)
+    out = []
+    for sizes in zip(*[(1,) * (ndim - len(shape)) + shape for shape in shapes]):
+        wide = {size for size in sizes if size != 1}
+        if len(wide) > 1:
+            raise RuntimeError(f"linalg.ldl_solve: the batch shapes {shapes} do not broadcast")
+        out.append(wide.pop() if wide else 1)
+    return tuple(out)
 
 
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False,  # noqa: N803
@@ -146,8 +164,7 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     n = host.shape[-1]
     batch = host.shape[:-2]
     lower = host.copy().reshape((math.prod(batch), n, n))  # no -1: nothing infers it when n is 0
-    pivots = np.zeros(lower.shape[:2], dtype=np.int32)  # (matrices, n), host arrays as to_host gives
-    info = np.zeros(lower.shape[:1], dtype=np.int32)
+    pivots, info = (_host_zeros(A, lower.shape[:2]), _host_zeros(A, lower.shape[:1]))  # (matrices, n), (matrices,)
     conj = (lambda x: x.conjugate()) if hermitian and dtype_name(A.dtype).startswith("complex") else _same
     for i in range(lower.shape[0]):
         info[i] = _factor_one(lower[i], pivots[i], conj)
@@ -213,15 +230,12 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
     if dtype_name(B.dtype) != dtype_name(LD.dtype):
         raise RuntimeError(f"linalg.ldl_solve: LD and B must have one dtype, got {dtype_name(LD.dtype)} and "
                            f"{dtype_name(B.dtype)}")
-    a = _host_matrices("linalg.ldl_solve", LD)
-    p = _host_matrices("linalg.ldl_solve", pivots)
-    b = _host_matrices("linalg.ldl_solve", B)
-    n, k = a.shape[-1], b.shape[-1]
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2], p.shape[:-1])
+    n, k = LD.shape[-1], B.shape[-1]
+    batch = _broadcast_shapes(tuple(LD.shape[:-2]), tuple(B.shape[:-2]), tuple(pivots.shape[:-1]))
     count = math.prod(batch)  # no -1: nothing infers it when n or k is 0
-    a = np.broadcast_to(a, batch + (n, n)).reshape((count, n, n))
-    x = np.broadcast_to(b, batch + (n, k)).reshape((count, n, k)).copy()
-    p = np.broadcast_to(p, batch + (n,)).reshape((count, n))
+    a = _host_matrices("linalg.ldl_solve", LD, batch + (n, n)).reshape((count, n, n))
+    x = _host_matrices("linalg.ldl_solve", B, batch + (n, k)).reshape((count, n, k)).copy()
+    p = _host_matrices("linalg.ldl_solve", pivots, batch + (n,)).reshape((count, n))
     conj = (lambda v: v.conjugate()) if hermitian and dtype_name(LD.dtype).startswith("complex") else _same
     for i in range(x.shape[0]):
         _solve_one(a[i], p[i], x[i], conj)
