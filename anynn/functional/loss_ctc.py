@@ -22,6 +22,7 @@ from ..backend.arrays import device_of as device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name, op
+from ..backend.arrays import check
 from ..backend.typing import Namespace
 from .loss_inputs import check_reduction
 from .value_checks import UnsupportedDTypeError
@@ -227,6 +228,11 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     else:
         raise RuntimeError(f"{name}: targets must be (N, S) padded or 1-D concatenated, got shape "
                            f"{tuple(target_array.shape)}")
+    if longest:  # (PyTorch reads past the class axis for a label outside [0, C): a number that means nothing)
+        counted = xp.arange(longest, device=where)[None, :] < xp.asarray(lengths, device=where)[:, None]
+        check(backend, counted & ((padded < 0) | (padded >= classes)),
+              f"{name}: targets hold a label outside [0, {classes}) for log_probs with {classes} classes",
+              error=IndexError)
     # extended labels: blank, l_1, blank, l_2, ..., l_S, blank
     blanks = xp.full((batch, longest + 1), blank, dtype=xp.int64, device=where)
     labels = xp.reshape(xp.stack([blanks[:, :longest], padded], axis=2), (batch, 2 * longest))

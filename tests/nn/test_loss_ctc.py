@@ -151,3 +151,11 @@ def test_ctc_loss_errors_name_the_op(backend, rng):
         ctc_loss(make(backend, np.zeros((0, 2, 4))), targets, (0, 0), (0, 0))
     with pytest.raises(TypeError, match="ctc_loss.*float32 or float64"):
         ctc_loss(make(backend, np.zeros((3, 2, 4), dtype=np.int64)), targets, (3, 3), (1, 1))
+    for label in (4, -1):  # (NumPy's IndexError, or a number; PyTorch reads past the class axis: differences page)
+        bad = make(backend, np.array([[1, label, 3], [2, 1, 1]]))
+        with pytest.raises(IndexError, match=r"^ctc_loss: targets hold a label outside \[0, 4\)"):
+            ctc_loss(lp, bad, (3, 3), (2, 1))
+        bad_flat = make(backend, np.array([1, label, 2]))
+        with pytest.raises(IndexError, match=r"^ctc_loss: targets hold a label outside \[0, 4\)"):
+            ctc_loss(lp, bad_flat, (3, 3), (2, 1))
+    assert np.isfinite(ctc_loss(lp, make(backend, np.array([[1, 2, 9], [2, -1, 7]])), (3, 3), (2, 1)).item())
