@@ -47,14 +47,17 @@ def train_epoch(model, optimizer, shuffle, backend: str) -> None:
         optimizer.step()
 
 
-def resume_main(backend: str, checkpoint: str, out: str) -> None:
-    """The second process: a differently seeded model and generators, then the checkpoint, then 1 epoch."""
-    model, optimizer, shuffle = build(backend, seed=123)
-    np.random.seed(999)
-    state = load_checkpoint(checkpoint, model=model, optimizer=optimizer, rngs={"shuffle": shuffle})
-    assert (state["epoch"], state["step"]) == (1, 4), state
-    train_epoch(model, optimizer, shuffle, backend)
-    save(model, out)
+def resume_main(backends: str, folder: str) -> None:
+    """The second process, for each of the comma-separated ``backends`` in turn: a differently seeded model and
+    generators, then ``folder/<backend>.ckpt``, then 1 epoch, saved as ``folder/<backend>.resumed``."""
+    for backend in backends.split(","):
+        model, optimizer, shuffle = build(backend, seed=123)
+        np.random.seed(999)
+        state = load_checkpoint(os.path.join(folder, f"{backend}.ckpt"), model=model, optimizer=optimizer,
+                                rngs={"shuffle": shuffle})
+        assert (state["epoch"], state["step"]) == (1, 4), state
+        train_epoch(model, optimizer, shuffle, backend)
+        save(model, os.path.join(folder, f"{backend}.resumed"))
 
 
 def _cupy_usable() -> bool:
@@ -63,31 +66,33 @@ def _cupy_usable() -> bool:
     return probe_cupy()[0]
 
 
-@pytest.mark.parametrize("backend_name", ["numpy", "torch", "array_api_strict", pytest.param(
-    "cupy", marks=pytest.mark.skipif(not _cupy_usable(), reason="no usable CUDA device"))])
-def test_resume_in_a_new_process_is_bit_identical(tmp_path, backend_name):
-    model, optimizer, shuffle = build(backend_name, seed=0)
-    np.random.seed(7)
-    for _ in range(2):
-        train_epoch(model, optimizer, shuffle, backend_name)
-    straight = {k: v.numpy() for k, v in model.state_dict().items()}
+def test_resume_in_a_new_process_is_bit_identical(tmp_path):
+    # one new process resumes every backend's checkpoint in turn (a process each cost a second of imports apiece);
+    # the first resumes in a fresh process, the later ones after it, each from its own differently seeded start
+    backends = ["numpy", "torch", "array_api_strict"] + (["cupy"] if _cupy_usable() else [])
+    straight = {}
+    for backend_name in backends:
+        model, optimizer, shuffle = build(backend_name, seed=0)
+        np.random.seed(7)
+        for _ in range(2):
+            train_epoch(model, optimizer, shuffle, backend_name)
+        straight[backend_name] = {k: v.numpy() for k, v in model.state_dict().items()}
 
-    model, optimizer, shuffle = build(backend_name, seed=0)
-    np.random.seed(7)
-    train_epoch(model, optimizer, shuffle, backend_name)
-    save_checkpoint(tmp_path / "ckpt.safetensors", model=model, optimizer=optimizer, epoch=1, step=4,
-                    rngs={"shuffle": shuffle})
-    code = ("import sys; from tests.io.test_checkpoint import resume_main; "
-            "resume_main(sys.argv[1], sys.argv[2], sys.argv[3])")
+        model, optimizer, shuffle = build(backend_name, seed=0)
+        np.random.seed(7)
+        train_epoch(model, optimizer, shuffle, backend_name)
+        save_checkpoint(tmp_path / f"{backend_name}.ckpt", model=model, optimizer=optimizer, epoch=1, step=4,
+                        rngs={"shuffle": shuffle})
+    code = "import sys; from tests.io.test_checkpoint import resume_main; resume_main(sys.argv[1], sys.argv[2])"
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-c", code, backend_name, str(tmp_path / "ckpt.safetensors"),
-                           str(tmp_path / "resumed.safetensors")], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code, ",".join(backends), str(tmp_path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
-    resumed = {k: v.numpy() for k, v in load(tmp_path / "resumed.safetensors").items()}
-    assert set(resumed) == set(straight)
-    for name, value in straight.items():
-        np.testing.assert_array_equal(resumed[name], value, err_msg=name)
+    for backend_name in backends:
+        resumed = {k: v.numpy() for k, v in load(tmp_path / f"{backend_name}.resumed").items()}
+        assert set(resumed) == set(straight[backend_name])
+        for name, value in straight[backend_name].items():
+            np.testing.assert_array_equal(resumed[name], value, err_msg=f"{backend_name}: {name}")
 
 
 def test_without_the_checkpointed_generators_the_run_differs(tmp_path):
