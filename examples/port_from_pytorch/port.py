@@ -32,6 +32,9 @@ def swap_import_line(line: str) -> str:
     indent, stmt, tail = re.fullmatch(r"([ \t]*)(.*?)(\s*(?:#.*)?)", line).groups()
     if stmt == "import torch":
         return f"{indent}import anynn as torch{tail}"
+    m = re.fullmatch(r"import torch as (\w+)", stmt)
+    if m:  # openai's diffusion code: import torch as th
+        return f"{indent}import anynn as {m[1]}{tail}"
     m = re.fullmatch(r"import torch\.([\w.]+) as (\w+)", stmt)
     if m:
         return f"{indent}import anynn.{m[1]} as {m[2]}{tail}"

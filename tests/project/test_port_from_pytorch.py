@@ -41,6 +41,7 @@ def test_only_import_lines_change(program):
     ("import torch ", "import anynn as torch "),
     ("import torch.nn as nn  # layers", "import anynn.nn as nn  # layers"),
     ("from torch.nn.utils import clip_grad_norm_\t", "from anynn.nn.utils import clip_grad_norm_\t"),
+    ("import torch as th", "import anynn as th"),  # openai's improved/guided-diffusion
 ])
 def test_swap_import_line(line, expected):
     assert port.swap_import_line(line) == expected
