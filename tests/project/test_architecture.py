@@ -74,6 +74,7 @@ LAYERS = {
     "multiprocessing": 6,  # torch.multiprocessing: the standard module, with Tensors sent through shared memory
     "profiler": 2,  # torch.profiler: schedules and trace files over autograd's Function timer
     "hub": 5,  # torch.hub: downloads read by io's loader
+    "_utils": 4,  # torch._utils' flat buffers: cat/narrow/view of Tensors
     "anynn": 7, "cli": 7, "testing": 7, "comparison": 7, "__main__": 7,
 }
 # (importer, imported) upward imports still present, each with its reason
