@@ -6,14 +6,8 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from .distribution import Distribution
+from .transforms import sum_rightmost
 from . import constraints
-
-
-def sum_rightmost(value: Tensor, dims: int) -> Tensor:
-    """``value`` summed over its ``dims`` last dimensions (unchanged when ``dims`` is 0)."""
-    if dims == 0:
-        return value
-    return value.reshape(*tuple(value.shape)[:-dims], -1).sum(-1)
 
 
 class Independent(Distribution):

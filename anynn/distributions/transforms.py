@@ -42,7 +42,8 @@ def sum_rightmost(value: Any, dims: int) -> Any:
     """``value`` summed over its ``dims`` rightmost axes (none when ``dims <= 0``)."""
     if dims <= 0 or not isinstance(value, Tensor):
         return value
-    return value.reshape(*value.shape[:value.ndim - dims], -1).sum(-1)
+    axes = tuple(range(max(value.ndim - dims, 0), value.ndim))  # all of them when dims exceeds ndim, as PyTorch's
+    return value.sum(axes) if axes else value  # no reshape to (*batch, -1): nothing infers -1 for an empty batch
 
 
 class Transform:

@@ -188,6 +188,23 @@ def test_independent_shapes_log_prob_and_entropy_as_torch(backend):
         Independent(Normal(make(backend, loc), make(backend, scale)), 4)
 
 
+
+def test_independent_and_transformed_of_an_empty_batch(backend):
+    # sum_rightmost reshaped to (*batch, -1), which nothing infers for a batch of 0 (PyTorch 2.13 fails so too):
+    # the result is the batch's shape, and a non-empty row of the same kind matches the base's sum
+    for rows in (0, 2):
+        loc, value = make(backend, np.zeros((rows, 3))), make(backend, RNG.random((rows, 3)) + 0.5)
+        base = Normal(loc, make(backend, np.ones((rows, 3))))
+        exp = anynn.distributions.TransformedDistribution(Independent(base, 1),
+                                                          [anynn.distributions.transforms.ExpTransform()])
+        # log-density of exp(X) at v: the base's at log v less log |d exp/dx| = log v, per element
+        for found, expected in ((Independent(base, 1).log_prob(value), base.log_prob(value)),
+                                (exp.log_prob(value), base.log_prob(value.log()) - value.log())):
+            assert tuple(found.shape) == (rows,)
+            np.testing.assert_allclose(found.numpy(), expected.numpy().sum(-1), rtol=1e-12)
+        assert tuple(Independent(base, 1).entropy().shape) == (rows,)
+
+
 def _pair(lib, kind, a, b):
     """Two distributions of one kind built by ``lib`` (anynn or torch) from arrays/Tensors ``a`` and ``b``."""
     dist = anynn.distributions if lib is anynn else torch.distributions
