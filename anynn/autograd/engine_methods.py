@@ -12,7 +12,7 @@ from typing import Any
 from ..backend.typing import Array
 from . import graph
 from .grad_api import accumulate_into
-from .hooks import RemovableHandle, register_tensor_hook
+from .hooks import RemovableHandle, register_post_accumulate_hook, register_tensor_hook
 from .tensor import Tensor
 
 
@@ -46,4 +46,16 @@ def register_hook(self: Tensor, hook: Callable[[Tensor], Any]) -> RemovableHandl
     return register_tensor_hook(self, hook)
 
 
-METHODS: dict[str, Any] = {"backward": backward, "register_hook": register_hook}
+def register_post_accumulate_grad_hook(self: Tensor, hook: Callable[[Tensor], None]) -> RemovableHandle:
+    """Call ``hook(self)`` after each backward has added this leaf's gradient into ``.grad`` (PyTorch's; the
+    hook returns nothing: an optimizer step per parameter while backward runs, freeing its gradient early).
+    Returns a handle with ``.remove()``."""
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self._ctx is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    return register_post_accumulate_hook(self, hook)
+
+
+METHODS: dict[str, Any] = {"backward": backward, "register_hook": register_hook,
+                           "register_post_accumulate_grad_hook": register_post_accumulate_grad_hook}

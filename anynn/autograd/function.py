@@ -17,7 +17,7 @@ from .function_name import FunctionName
 from .mode import anomaly_threads as _anomaly_threads
 from .mode import local as _thread
 from .mode import no_grad
-from .tensor import Tensor, make_tensor
+from .tensor import Tensor, make_tensor, note_new_producer  # noqa: F401  (Functions import it from here)
 
 _new = object.__new__
 register_immutable_type(Tensor)  # a Tensor in a recorded (create_graph) backward: never written in place
@@ -104,7 +104,9 @@ class Function:
                 arrays.append(a)
                 needs.append(False)
         if backend is None:
-            raise TypeError(f"{cls.__name__}.apply needs at least one Tensor input")
+            given = ", ".join(f"{type(a).__module__}.{type(a).__name__}" for a in args) or "no argument"
+            raise TypeError(f"{cls.__name__}: expected a Tensor input, got {given}; make one with anynn.tensor(...) "
+                            f"or anynn.from_numpy(...) first")
         fn.backend = backend
         if True in needs and _thread.modes.grad_enabled:
             record = True
@@ -258,19 +260,6 @@ class Edge:
         `before_change`) is another value with another producer: the edge's gradient is not its gradient."""
         t = self.tensor_ref()
         return self if t is None or t._ctx is not self._ctx or t._index != self._index else t
-
-
-def note_new_producer(t: Tensor, before: Tensor) -> None:
-    """After a recorded in-place operation on ``t`` (stamped by `mark_modified`) gave it a new producer: keep the
-    producer ``before`` held, so Functions recorded earlier still send their gradient there (PyTorch's edges are
-    fixed when a node is recorded). The entry also names the array ``t`` held (``id``: a Function that saved it
-    holds it alive), and the change counts as no write: ``t`` got a new array, the old one is unchanged."""
-    found = t.__dict__.get("_producers_before")
-    if found is None:
-        found = t.__dict__["_producers_before"] = []
-    found.append((t._modified_at, before._ctx, before._index, before.array.dtype, before.array.shape,
-                  id(before.array)))
-    _tensors.unmark_written(t)
 
 
 def first_change_after(t: Tensor, recorded_at: int) -> Any:

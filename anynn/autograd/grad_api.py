@@ -6,6 +6,7 @@ import warnings
 from typing import Any, Sequence
 
 from . import graph
+from .hooks import run_post_accumulate_hooks
 from .tensor import Tensor
 
 
@@ -197,3 +198,5 @@ def accumulate_into(tensors: Sequence[Tensor], gradients: Sequence[Any], retain_
         else:
             g = g.array if isinstance(g, Tensor) else g
             t._accumulate(graph._unshared(g, given, t.backend.xp) if t._grad is None else g)
+        if t._ctx is None:
+            run_post_accumulate_hooks(t)

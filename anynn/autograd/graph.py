@@ -261,6 +261,7 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
             table = leaf_hooks.get(id(tensor)) if leaf_hooks else None
             tensor._accumulate(_unshared(grad, given, xp) if table is None else
                                hook_tables.run_hooks(table, grad, tensor.backend))
+            hook_tables.run_post_accumulate_hooks(tensor)
         return None
     if getattr(root, "inputs", None) is None:
         raise RuntimeError(_FREED)
@@ -363,6 +364,7 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
         for t, g in hooked_leaves.values():
             table = leaf_hooks.get(id(t))
             t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
+            hook_tables.run_post_accumulate_hooks(t)
     finally:
         modes.grad_enabled = previous_mode
         if quiet is not None:
@@ -402,8 +404,10 @@ def run_backward(tensors: Sequence[Tensor], grads: Sequence[Tensor | Array | Non
                 captured[id(t)] = g if prev is None else prev + g
         elif create_graph:
             _accumulate_recorded(t, g, given)
+            hook_tables.run_post_accumulate_hooks(t)
         else:
             t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
+            hook_tables.run_post_accumulate_hooks(t)
 
     given = {id(g) for _, g in seeds}  # arrays handed to a .grad in this pass (see `_unshared`), the seeds first
     pending: dict[Any, Any] = {}
@@ -681,6 +685,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                 _accumulate_recorded(t, g, given)
             else:
                 t._accumulate(g)
+            hook_tables.run_post_accumulate_hooks(t)
     finally:
         modes.grad_enabled = previous_mode
         if quiet is not None:

@@ -82,6 +82,36 @@ def register_tensor_hook(tensor: Tensor, hook: Callable[[Tensor], Any]) -> Remov
     return handle
 
 
+# id(leaf tensor) -> table of ``hook(tensor)`` run after the leaf's .grad took a backward's gradient
+post_accumulate_hooks: dict[int, _HookTable] = {}
+
+
+def register_post_accumulate_hook(tensor: Tensor, hook: Callable[[Tensor], None]) -> RemovableHandle:
+    """Register ``hook(tensor)`` on a leaf, called once per backward after its summed gradient went into
+    ``.grad`` (PyTorch's ``register_post_accumulate_grad_hook``: an optimizer step per parameter inside backward).
+    The leaf then takes the hooked path of the engine (its gradient summed before ``.grad``), through an entry in
+    `leaf_hooks` (empty unless it has gradient hooks too)."""
+    key = id(tensor)
+    table = post_accumulate_hooks.get(key)
+    if table is None:
+        table = post_accumulate_hooks[key] = _HookTable()
+        weakref.finalize(tensor, post_accumulate_hooks.pop, key, None)
+    if leaf_hooks.get(key) is None:
+        leaf_hooks[key] = _HookTable()
+        weakref.finalize(tensor, leaf_hooks.pop, key, None)
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    return handle
+
+
+def run_post_accumulate_hooks(tensor: Tensor) -> None:
+    """After ``tensor.grad`` took this backward's gradient: its post-accumulate hooks, in registration order."""
+    table = post_accumulate_hooks.get(id(tensor)) if post_accumulate_hooks else None
+    if table:
+        for hook in list(table.values()):
+            hook(tensor)
+
+
 def run_hooks(table: dict[int, Any], grad: Array, backend: Backend) -> Array:
     """Call each hook with the gradient as a Tensor; a returned value replaces it. Returns the native array."""
     for hook in list(table.values()):

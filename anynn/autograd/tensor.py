@@ -810,3 +810,16 @@ def ones(shape: tuple[int, ...], backend: BackendLike = None, dtype: DTypeLike =
     out = make_tensor(be.xp.ones(tuple(shape), dtype=be.dtype(dtype or default_float()), device=be.device), be, None, 0)
     out.requires_grad = requires_grad
     return out
+
+
+def note_new_producer(t: Tensor, before: Tensor) -> None:
+    """After a recorded in-place operation on ``t`` (stamped by `mark_modified`) gave it a new producer: keep the
+    producer ``before`` held, so Functions recorded earlier still send their gradient there (PyTorch's edges are
+    fixed when a node is recorded). The entry also names the array ``t`` held (``id``: a Function that saved it
+    holds it alive), and the change counts as no write: ``t`` got a new array, the old one is unchanged."""
+    found = t.__dict__.get("_producers_before")
+    if found is None:
+        found = t.__dict__["_producers_before"] = []
+    found.append((t._modified_at, before._ctx, before._index, before.array.dtype, before.array.shape,
+                  id(before.array)))
+    unmark_written(t)

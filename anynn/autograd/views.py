@@ -16,7 +16,7 @@ import weakref
 from typing import Any, Iterator
 
 from ..backend.arrays import index_copies
-from .tensor import Tensor, make_tensor, mark_modified
+from .tensor import Tensor, make_tensor, mark_modified, note_new_producer
 
 
 class ViewRefs(list):
@@ -69,8 +69,6 @@ def refresh_views(t: Tensor, rebound: bool = True) -> None:
     found = t.__dict__.get("_views")
     if not found:
         return
-    from .function import note_new_producer  # (function imports this module)
-
     changing = getattr(_changing, "views", ())
     for ref in list(found):
         view = ref()

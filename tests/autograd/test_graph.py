@@ -21,6 +21,7 @@ import anynn
 import anynn.functional as F
 from anynn.autograd import Function, grad
 from anynn.functional.fused_recorded import LinearGrad
+from tests.helpers import make
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
 
@@ -414,3 +415,65 @@ def test_grad_through_a_tensor_overwritten_after_a_read_as_pytorch(backend, crea
         found.append([g.detach().numpy() for g in gradients])
     for ours, theirs in zip(found[1], found[0]):
         np.testing.assert_allclose(np.asarray(ours), theirs, rtol=1e-12)
+
+
+def test_post_accumulate_grad_hooks_as_pytorch(backend):
+    """``register_post_accumulate_grad_hook``: once per backward, after the summed gradient reached ``.grad``
+    (also for ``backward(inputs=...)`` and create_graph, not for ``autograd.grad``); refused on non-leaves; removable.
+    PyTorch's optimizer-in-backward recipe (an optimizer per parameter stepped by the hook) trains as the loop does.
+    It was missing."""
+    def run(lib, x):
+        seen = []
+        handle = x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.detach().numpy().copy()))
+        ((x * 2.0).sum() + (x * x).sum()).backward()
+        lib.autograd.grad((x * 2.0).sum(), x)
+        (x * 3.0).sum().backward(inputs=[x])
+        x.grad = None
+        (x * x).sum().backward(create_graph=True)
+        handle.remove()
+        (x * 2.0).sum().backward()
+        with pytest.raises(RuntimeError, match="non-leaf"):
+            (x * 2.0).register_post_accumulate_grad_hook(lambda t: None)
+        return seen
+
+    x0 = np.array([1.0, -2.0, 0.5])
+    expected = run(torch, torch.tensor(x0, requires_grad=True))
+    got = run(anynn, make(backend, x0, requires_grad=True))
+    assert len(got) == len(expected) == 3
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-12)
+
+    def train(lib, nn_lib, weights):
+        model = nn_lib.Linear(3, 2, dtype=lib.float64)
+        model = model.to(backend) if lib is anynn else model
+        with lib.no_grad():
+            model.weight.copy_(weights[0])
+            model.bias.copy_(weights[1])
+        optimizers = {p: lib.optim.SGD([p], lr=0.1) for p in model.parameters()}
+
+        def step(p):
+            optimizers[p].step()
+            optimizers[p].zero_grad()
+
+        for p in model.parameters():
+            p.register_post_accumulate_grad_hook(step)
+        inputs = weights[2]
+        for _ in range(3):
+            model(inputs).square().sum().backward()
+        return model.weight.detach().numpy(), model.bias.detach().numpy()
+
+    rng = np.random.default_rng(0)
+    w, b, inputs = rng.standard_normal((2, 3)), rng.standard_normal(2), rng.standard_normal((4, 3))
+    expected = train(torch, torch.nn, [torch.tensor(w), torch.tensor(b), torch.tensor(inputs)])
+    got = train(anynn, anynn.nn, [make(backend, w), make(backend, b), make(backend, inputs)])
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-10)
+
+
+@pytest.mark.parametrize("call", [lambda a: F.softmax(a, dim=0), lambda a: F.max_pool1d(a[None], 2),
+                                  lambda a: F.pad(a, (1, 1)), lambda a: F.normalize(a[None])])
+def test_a_numpy_array_where_a_tensor_goes_names_the_op_and_the_type(call):
+    """PyTorch raises "argument 'input' must be Tensor, not numpy.ndarray"; anynn said "<Function>.apply needs at
+    least one Tensor input", naming neither what was given nor the way out (found by the adversarial helper)."""
+    with pytest.raises(TypeError, match=r"expected a Tensor input, got numpy\.ndarray.*anynn\.tensor"):
+        call(np.ones(4))
