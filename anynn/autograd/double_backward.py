@@ -155,6 +155,10 @@ class TiedGradient(Function):
     where the recorded rerun would hand back a constant (``grad`` of it: "does not require grad").
     """
 
+    # its zero derivatives are recorded as functions of the sources too, as PyTorch's are (a third derivative
+    # through ReLU: ``grad((g * g).sum(), x, create_graph=True)`` requires grad and differentiates to zeros)
+    ties_constant_gradient = True
+
     def forward(self, xp: Namespace, g: Any, *sources: Any) -> Any:
         self.shapes = tuple(tuple(s.shape) for s in sources)
         return g
@@ -200,9 +204,9 @@ def _saved_floating(fn: Any) -> bool:
 
 
 def _device(array: Any) -> Any:
-    from array_api_compat import device
+    from ..backend.devices import device_of  # (a JAX tracer's device without asking the tracer)
 
-    return device(array)
+    return device_of(array)
 
 
 def _naming(fn: Any, error: DoubleBackwardError) -> DoubleBackwardError:
