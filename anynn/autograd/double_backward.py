@@ -155,10 +155,6 @@ class TiedGradient(Function):
     where the recorded rerun would hand back a constant (``grad`` of it: "does not require grad").
     """
 
-    # its zero derivatives are recorded as functions of the sources too, as PyTorch's are (a third derivative
-    # through ReLU: ``grad((g * g).sum(), x, create_graph=True)`` requires grad and differentiates to zeros)
-    ties_constant_gradient = True
-
     def forward(self, xp: Namespace, g: Any, *sources: Any) -> Any:
         self.shapes = tuple(tuple(s.shape) for s in sources)
         return g

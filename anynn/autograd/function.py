@@ -146,7 +146,7 @@ class Function:
             results._requires_grad = record
             results._version = 0
         if cls.makes_view:
-            views = results if type(results) is tuple else (results,)
+            views: tuple[Tensor, ...] = results if isinstance(results, tuple) else (results,)
             if ctx is None:
                 fn.inputs = args[:1]
                 for view in views:

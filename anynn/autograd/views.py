@@ -24,6 +24,7 @@ class ViewRefs(list):
     at which the dead ones are dropped (twice the live ones after each sweep)."""
 
     __slots__ = ("sweep_at",)
+    sweep_at: int
 
 
 def note_views(source: Any, views: tuple[Tensor, ...]) -> None:
