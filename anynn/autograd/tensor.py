@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
-from ..backend.arrays import is_writeable, sum_to_shape
+from ..backend.arrays import is_writeable, row_major, sum_to_shape
 from ..backend.default_dtype import default_float, host_dtype
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
@@ -325,9 +325,20 @@ class Tensor(TensorSurface):
         return dtype_name(self.array.dtype).startswith(("float", "bfloat"))
 
     def contiguous(self, memory_format: Any = None) -> "Tensor":
-        """This tensor (memory layout is the backend's business; kept for PyTorch code, ``memory_format`` too)."""
+        """This tensor where its array is row-major; else a row-major copy, as PyTorch's (a transposed view or a step
+        slice: ``y = x.t().contiguous(); y.add_(1)`` leaves ``x`` as it was). Where the library shows no layout
+        (JAX), a view is copied and any other tensor returned. ``memory_format`` is checked only."""
         check_memory_format("contiguous()", memory_format)
-        return self
+        ordered = row_major(self.array)
+        if ordered:
+            return self
+        if ordered is None:  # no layout to see: a view is copied (it is mostly a transpose), the rest returned
+            return self.clone() if getattr(self.__dict__.get("_view_of", self._ctx), "makes_view", False) else self
+        flat = self.reshape(-1)  # a strided array reshaped: a row-major copy
+        made = flat.__dict__.get("_view_of", flat._ctx)
+        if made is not None:
+            made.makes_view = False  # a copy, whatever the source's layout: changes of it stay there (PyTorch's)
+        return flat.reshape(tuple(self.shape))
 
     @property
     def device(self) -> AnynnDevice:

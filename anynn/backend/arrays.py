@@ -115,6 +115,18 @@ def reshape_copied(source: Any, result: Any) -> bool:
 _NO_BASE = object()
 
 
+def row_major(array: Any) -> bool | None:
+    """Whether ``array``'s elements lie in row-major order (NumPy's and CuPy's C-contiguous flag, PyTorch's
+    ``is_contiguous()``; an array-API-strict array wraps a NumPy one). None where the library shows no layout
+    (JAX)."""
+    inner = getattr(array, "_array", array)
+    flags = getattr(inner, "flags", None)
+    if flags is not None:
+        return bool(flags.c_contiguous)
+    check = getattr(inner, "is_contiguous", None)
+    return bool(check()) if callable(check) else None
+
+
 def at_set(x: Any, index: Any, value: Any) -> Any:
     """``x`` with ``x[index] = value``: written into ``x`` where it is writeable, else a new array.
 

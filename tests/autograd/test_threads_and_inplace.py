@@ -567,6 +567,29 @@ def test_views_see_changes_made_outside_recording(backend):
 
 
 @pytest.mark.jax
+def test_contiguous_copies_a_strided_view_as_torch(backend):
+    """``x.t().contiguous()`` is a copy in PyTorch (the transposed view is not row-major): changing it leaves x alone.
+    anynn's contiguous() returned the view itself, so ``y.add_(1)`` and ``z[0, 0] = 100`` wrote into x. A row-major
+    tensor is returned as it is, and gradients flow through the copy."""
+    def run(lib, make):
+        x = make(np.arange(6.0).reshape(2, 3))
+        y = x.t().contiguous()
+        y.add_(1.0)
+        z = (x.t() * 2.0).contiguous()
+        z[0, 0] = 100.0
+        a = make(np.arange(6.0).reshape(2, 3), requires_grad=True)
+        c = (a * 1.0).t().contiguous()
+        c.mul_(3.0)
+        (c * c).sum().backward()
+        return x.numpy(), y.detach().numpy(), x.contiguous() is x, a.grad.numpy()
+
+    got = run(anynn, lambda v, **k: make(backend, v, **k))
+    expected = run(torch, lambda v, **k: torch.tensor(v, **k))
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(g, e)
+
+
+@pytest.mark.jax
 def test_views_of_a_parameter_see_an_optimizer_step(backend):
     """``v = w[0]`` (recorded), ``t = w.t()``, then ``opt.step()``: the views show the new values, as PyTorch's. On
     an immutable library (JAX) the step gives w a new array, and the views kept the old values."""
