@@ -2,10 +2,11 @@
 ``itemsize``, ``nbytes``), and a few value fills and rescalings (``fill_diagonal_``, ``renorm``, ``bernoulli_``,
 ``exponential_``) composed of existing primitives and the host generator.
 
-Layout: anynn presents every tensor as a dense row-major (C-contiguous) array, whatever the backend keeps
-(``contiguous()`` returns the tensor itself; NumPy and PyTorch views may be strided, array-api-strict and JAX expose
-no strides). ``stride()`` is therefore the row-major strides of the shape, in elements, as PyTorch gives for a
-contiguous tensor, and ``is_contiguous()`` is True: the same answer on every backend.
+Layout: anynn presents every tensor as a dense row-major (C-contiguous) array, whatever the backend keeps (NumPy
+and PyTorch views may be strided, array-api-strict and JAX expose no strides). ``stride()`` is therefore the
+row-major strides of the shape, in elements, as PyTorch gives for a contiguous tensor, and ``is_contiguous()`` is
+True: the same answer on every backend. ``contiguous()`` still copies a strided view (`Tensor.contiguous`), so that
+a change of the copy stays there, as PyTorch's.
 """
 
 from __future__ import annotations
