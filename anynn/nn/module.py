@@ -700,6 +700,9 @@ def _pop_other(module: Module, name: str, keep: Any) -> None:
 
 def _check_name(module: Module, name: Any, what: str) -> None:
     where = f"{type(module).__name__}.register_{what}"
+    if "_parameters" not in module.__dict__:  # else "object has no attribute '_buffers'", as if ours broke
+        raise AttributeError(f"{type(module).__name__}.__init__ must call super().__init__() first "
+                             f"(before register_{what})")
     if not isinstance(name, str):
         raise TypeError(f"{where}: name must be a str, got {type(name).__name__}")
     if not name or "." in name:

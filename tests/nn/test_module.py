@@ -131,6 +131,19 @@ def test_setattr_before_super_init_is_explained():
         Broken()
 
 
+@pytest.mark.parametrize("register", ["register_buffer", "register_parameter", "add_module"])
+def test_register_before_super_init_is_explained(register: str) -> None:
+    values = {"register_buffer": anynn.ones(2), "register_parameter": Parameter(np.ones(2)),
+              "add_module": Linear(2, 2)}
+
+    class Broken(Module):
+        def __init__(self) -> None:
+            getattr(self, register)("state", values[register])
+
+    with pytest.raises(AttributeError, match=r"Broken.__init__ must call super\(\).__init__\(\) first"):
+        Broken()
+
+
 def test_linear_without_bias_has_no_bias_key():
     layer = Linear(3, 2, bias=False)
     assert layer.bias is None
