@@ -17,6 +17,7 @@ from ..backend.default_dtype import default_float
 from . import activation, broadcast, elementwise, indexing, linalg, reduce, shape
 from .operands import kinds_agree
 from .sorting import ValuesIndices
+from .type_promotion import result_type
 from .value_checks import check_one_backend, refuse_complex
 
 
@@ -260,22 +261,33 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     if kind not in ("bool", "uint8"):  # (uint8: PyTorch's deprecated mask, accepted)
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {kind}")
     xp, be = like.backend.xp, like.backend
-    numbers_only = like is condition
-    dtype = None if numbers_only else like.array.dtype
-    floats = any(isinstance(v, float) for v in (input, other))
     if isinstance(input, Tensor) and isinstance(other, Tensor):  # promoted together, as PyTorch does
         input, other = kinds_agree(None, input, other)
         dtype = xp.result_type(input.array.dtype, other.array.dtype)
-    elif dtype is None or (not xp.isdtype(dtype, "real floating") and floats):
-        dtype = be.dtype(default_float()) if floats or not numbers_only else be.dtype(
-            "bool" if all(isinstance(v, bool) for v in (input, other)) else "int64")
+    elif like is condition:  # two numbers: PyTorch's dtype of the pair (float32 for a float, int64, bool)
+        dtype = be.dtype(_numbers_dtype(input, other))
+    else:  # a tensor and a number: torch.result_type (bool with 2 is int64, complex64 with 1.5 stays complex)
+        number = other if like is input else input
+        dtype = like.array.dtype if be.is_native(number) else be.dtype(result_type(like, number).name)
 
     def as_tensor(value: Any) -> Any:
         if isinstance(value, Tensor) or be.is_native(value):
             return value.astype(dtype) if isinstance(value, Tensor) and value.array.dtype != dtype else value
+        if isinstance(value, int) and not isinstance(value, bool) and xp.isdtype(dtype, "integral"):
+            info = xp.iinfo(dtype)  # wrapped into the dtype's range, as PyTorch casts it (uint8: -1 is 255)
+            value = (value - info.min) % (info.max - info.min + 1) + info.min
         return Tensor._make(xp.full_like(like.array, value, dtype=dtype), be, None, 0)
 
     return elementwise.where(condition, as_tensor(input), as_tensor(other))
+
+
+def _numbers_dtype(a: Any, b: Any) -> str:
+    """The dtype name of ``where`` of two Python numbers, as PyTorch: complex, float (the default), int64 or bool."""
+    if any(isinstance(v, complex) for v in (a, b)):
+        return "complex128" if default_float() == "float64" else "complex64"
+    if any(isinstance(v, float) for v in (a, b)):
+        return default_float()
+    return "bool" if all(isinstance(v, bool) for v in (a, b)) else "int64"
 
 
 def _function(method_name: str) -> Any:

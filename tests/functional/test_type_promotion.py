@@ -151,7 +151,13 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        ("uint8_plus_true", lambda lib, a: a + True, ("uint8",), (False,)),
        ("float32_times_false", lambda lib, a: a * False, ("float32",), (False,)),
        ("int8_equals_true", lambda lib, a: a == True, ("int8",), (False,)),  # noqa: E712
-       ("bool_and_true", lambda lib, a: a & True, ("bool",), (False,))]
+       ("bool_and_true", lambda lib, a: a & True, ("bool",), (False,)),
+       # where with a Python number takes torch.result_type (complex64 with 1.5 was float32, dropping the
+       # imaginary parts; bool with 2 was bool; uint8 with -1 raised NumPy's OverflowError)
+       ("where_complex64_float_number", lambda lib, a: lib.where(a != 0, 1.5, a), ("complex64",), (False,)),
+       ("where_bool_int_number", lambda lib, a: lib.where(a, a, 2), ("bool",), (False,)),
+       ("where_uint8_negative_number", lambda lib, a: lib.where(a > 1, a, -1), ("uint8",), (False,)),
+       ("where_int8_float_number", lambda lib, a: lib.where(a > 0, 2.5, a), ("int8",), (False,))]
 
 
 @pytest.mark.parametrize("name, fn, dtypes, zero_dim", OPS, ids=[op[0] for op in OPS])
