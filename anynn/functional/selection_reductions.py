@@ -172,6 +172,9 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices: 
     n = moved.shape[-1]
     same = moved[..., :, None] == moved[..., None, :]  # (..., n, n): an O(n^2) count per lane
     counts = xp.sum(xp.astype(same, xp.int64), axis=-1)
+    nan = xp.isnan(moved) if xp.isdtype(moved.dtype, ("real floating", "complex floating")) else None
+    if nan is not None:  # a NaN equals nothing, itself neither: it counts once, as each NaN in PyTorch's lanes
+        counts = counts + xp.astype(nan, xp.int64)
     most = xp.max(counts, axis=-1, keepdims=True)
     # among the most frequent, the smallest value: rank entries by value, the candidates first
     order = xp.argsort(moved, axis=-1, stable=True)
@@ -179,7 +182,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices: 
     first = xp.argmax(xp.astype(sorted_counts == most, xp.int8), axis=-1, keepdims=True)
     value = xp.take_along_axis(xp.take_along_axis(moved, order, axis=-1), first, axis=-1)  # (..., 1)
     positions = xp.arange(n, dtype=xp.int64, device=input.backend.device)
-    holding = xp.where(moved == value, positions, xp.full_like(positions, -1))
+    hit = moved == value if nan is None else (moved == value) | (nan & xp.isnan(value))
+    holding = xp.where(hit, positions, xp.full_like(positions, -1))
     last = xp.max(holding, axis=-1, keepdims=True)
     return _pick(input, axis, xp.moveaxis(last, -1, axis), keepdim)
 

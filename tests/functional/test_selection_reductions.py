@@ -25,6 +25,7 @@ WIDE = RNG.standard_normal((3, 6, 4)) * 40.0                   # exp overflows f
 WIDE[0, 2, 1] = -np.inf
 BOOLS = TIES > 0                                               # max(dim) of booleans (argmax refuses them)
 EMPTY = np.zeros((3, 0, 4))                                    # nothing along dim 1 (the scans indexed entry 0)
+MODE_NAN = np.array([[1.0, np.nan, np.nan, np.nan], [-3.0, np.nan, np.nan, 2.0], [np.nan, 0.5, 0.5, 0.5]])
 
 # (name, function on (module, tensor), input, gradient-checked); module is anynn or torch
 CASES = [
@@ -82,6 +83,9 @@ INDEXED = [
     ("mode", lambda m, x: m.mode(x, 1), TIES),
     ("mode_last_dim", lambda m, x: m.mode(x), TIES),
     ("mode_keepdim", lambda m, x: m.mode(x, 0, True), TIES),
+    # a NaN counts once (it equals nothing; a lane [nan] raised IndexError from gather), see the differences page
+    ("mode_nan", lambda m, x: m.mode(x, 1), MODE_NAN),
+    ("mode_single_nan", lambda m, x: m.mode(x[:, :1], 1), MODE_NAN),
     ("max_dim", lambda m, x: m.max(x, 1), TIES),
     ("method_min_dim_keepdim", lambda m, x: x.min(0, True), TIES),
     ("max_dim_bool", lambda m, x: m.max(x, 1), BOOLS),
