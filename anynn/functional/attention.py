@@ -178,7 +178,9 @@ def _repeat_heads(x: Tensor, groups: int) -> Tensor:
     """(..., H, S, E) → (..., H * groups, S, E), each head repeated ``groups`` times in a row."""
     shape = tuple(x.shape)
     xp = x.backend.xp
-    zeros = xp.zeros(shape[:-2] + (groups,) + shape[-2:], dtype=x.array.dtype, device=device_of(x.array))
+    # zeros of (groups, 1, 1) broadcast over the rest: a batch axis an ONNX export leaves symbolic (None) has no
+    # size to make them with
+    zeros = xp.zeros((groups, 1, 1), dtype=x.array.dtype, device=device_of(x.array))
     expanded = x.reshape(shape[:-2] + (1,) + shape[-2:]) + Tensor._make(zeros, x.backend, None, 0)
     return expanded.reshape(shape[:-3] + (shape[-3] * groups,) + shape[-2:])
 

@@ -568,6 +568,10 @@ ALONG_THE_BATCH: dict[str, Row] = {
         ("sum", "prod", "mean", "amax", "amin")]),
                        lambda n: (np.where(_floats(n, 3, 7) > 1.5, np.nan, np.round(_floats(n, 3, 7))),
                                   _labels(n, 7, (n, 3, 4)), _labels(n + 1, 9, (n, 3, 7)) - 4), (0, 0, 0)),
+    # grouped-query attention repeats the key and value heads (zeros of the batch's size could not be made)
+    "grouped_query_attention": (lambda: Calls(lambda q, k, v: nn.functional.scaled_dot_product_attention(
+        q, k, v, is_causal=True, enable_gqa=True)), lambda n: (_floats(n, 4, 5, 6), _floats(n, 2, 7, 6) + 1,
+                                                                _floats(n, 2, 7, 3) - 1), (0, 0, 0)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
