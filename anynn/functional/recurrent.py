@@ -271,8 +271,9 @@ class RecurrentSequence(_Recurrent):
         # immutable arrays (JAX, array_api_strict): one loop operation, compiled where it can be; also a symbolic
         # batch (ONNX export), whose reshape of the projections keeps the sizes a recorded @ forgets
         if length is None:  # a symbolic time axis (an ONNX export's Loop): the projections of x unflattened
-            gi_all = x @ w_in[:, :x.shape[-1]].mT
-            gi_all = xp.permute_dims(gi_all if b_ih is None else gi_all + w_in[:, -1], (2, 0, 1))
+            # (no bias: a zero one, since the recorded product over two symbolic axes forgets the size of the 4H axis)
+            bias = w_in[:, -1] if b_ih is not None else xp.zeros_like(w_in[:, 0])
+            gi_all = xp.permute_dims(x @ w_in[:, :x.shape[-1]].mT + bias, (2, 0, 1))
             return self._lstm_forward_scan(xp, gi_all, h0, c0, w_hh_scaled, w_hr, record)
         if not inplace or batch is None:
             gi_all = xp.reshape(w_in @ x_flat.mT, (4 * n, length, batch))
