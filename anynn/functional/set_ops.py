@@ -13,6 +13,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
+from .type_promotion import result_type
 from .value_checks import check_one_backend
 
 
@@ -164,8 +165,13 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     seq = sorted_sequence.array
     if sorter is not None:
         seq = xp.take_along_axis(seq, sorter.array, axis=-1)
-    scalar = not isinstance(input, Tensor)
-    values = xp.asarray(input, dtype=seq.dtype, device=be.device) if scalar else input.array
+    # compared in the dtype of the pair, as PyTorch (int boundaries and 0.5 compare as floats, not 0.5 cast to 0)
+    common = be.dtype(result_type(sorted_sequence, input).name)
+    seq = seq if seq.dtype == common else xp.astype(seq, common)
+    if isinstance(input, Tensor):
+        values = input.array if input.array.dtype == common else xp.astype(input.array, common)
+    else:
+        values = xp.asarray(input, dtype=common, device=be.device)
     if seq.ndim == 1:
         found = xp.searchsorted(seq, xp.reshape(values, (-1,)), side="right" if right else "left")
         found = xp.reshape(found, tuple(values.shape))

@@ -433,6 +433,14 @@ VALUE_QUERIES = [
     ("searchsorted_batched", lambda t: anynn.searchsorted(t(np.sort(MAT, 1)), t(MAT[:, :2]), side="right"),
      lambda t: torch.searchsorted(t(np.sort(MAT, 1)), t(MAT[:, :2]), side="right")),
     ("bucketize", lambda t: anynn.bucketize(t(QUERY), t(SORTED)), lambda t: torch.bucketize(t(QUERY), t(SORTED))),
+    # integer boundaries against a float number or tensor compare as floats (0.5 was cast to 0; array-api-strict
+    # refused the pair)
+    ("searchsorted_int_float_number", lambda t: anynn.searchsorted(t(INTS[0]), 1.5, right=True),
+     lambda t: torch.searchsorted(t(INTS[0]), 1.5, right=True)),
+    ("bucketize_float_number_int_boundaries", lambda t: anynn.bucketize(0.5, t(np.array([-2, 0, 0, 1, 3]))),
+     lambda t: torch.bucketize(0.5, t(np.array([-2, 0, 0, 1, 3])))),
+    ("searchsorted_int_float_tensor", lambda t: anynn.searchsorted(t(np.array([[0, 1, 3]])), t(QUERY[:1])),
+     lambda t: torch.searchsorted(t(np.array([[0, 1, 3]])), t(QUERY[:1]))),
     ("bucketize_right_int32", lambda t: anynn.bucketize(t(QUERY), t(SORTED), right=True, out_int32=True),
      lambda t: torch.bucketize(t(QUERY), t(SORTED), right=True, out_int32=True)),
     ("isclose", lambda t: anynn.isclose(t(np.array([1.0, np.inf, np.nan, 2.0])), t(np.array([1.0 + 1e-9, 1e300,
