@@ -12,7 +12,7 @@ from ..backend import Backend, BackendMismatch, dtype_name, op
 from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
-from .value_checks import checked_dim
+from .value_checks import ShapeMismatchError, checked_dim
 
 
 class Reshape(Function):
@@ -339,12 +339,38 @@ def concat(tensors: list[Any], axis: int = 0) -> Any:
     kept = [t for t in tensors if tuple(getattr(t, "shape", ())) != (0,)]
     if kept and len(kept) < len(tensors):
         tensors = kept
+    _check_joinable("cat", tensors, axis, new_axis=False)
     return Concat.apply(*_one_kind(tensors), axis=axis)
 
 
 def stack(tensors: list[Any], axis: int = 0) -> Any:
     """The tensors (all of one shape (*)) stacked along a new ``axis``: (*) -> (len(tensors), *) for ``axis=0``."""
+    _check_joinable("stack", tensors, axis, new_axis=True)
     return Stack.apply(*_one_kind(tensors), axis=axis)
+
+
+def _check_joinable(name: str, tensors: list[Any], axis: int, new_axis: bool) -> None:
+    """Refuse, naming ``name``, the entries and their shapes, tensors that cannot be joined along ``axis``: a shape
+    other than the first's (``stack``), another rank or another size off ``axis`` (``cat``), or an axis out of
+    range; each library's own message named neither the op nor the entry. Symbolic sizes are left to the graph."""
+    from ..autograd.tensor import Tensor
+
+    shapes = [(i, tuple(t.shape)) for i, t in enumerate(tensors) if isinstance(t, Tensor)]
+    if not shapes or any(not isinstance(size, int) for _, shape in shapes for size in shape):
+        return
+    first_index, first = shapes[0]
+    rank = len(first) + 1 if new_axis else len(first)
+    if rank and not -rank <= axis < rank:
+        raise IndexError(f"{name}: dim {axis} is out of range for tensors of shape {first} (expected in "
+                         f"[{-rank}, {rank - 1}])")
+    for index, shape in shapes[1:]:
+        if new_axis and shape != first:
+            raise ShapeMismatchError(f"{name}: expected each tensor to be of equal size, got {first} at entry "
+                                     f"{first_index} and {shape} at entry {index}")
+        if not new_axis and (len(shape) != len(first) or any(
+                a != b for k, (a, b) in enumerate(zip(first, shape)) if k != axis % max(rank, 1))):
+            raise ShapeMismatchError(f"{name}: sizes of tensors must match except in dim {axis}, got {first} at "
+                                     f"entry {first_index} and {shape} at entry {index}")
 
 
 def _one_kind(tensors: list[Any]) -> list[Any]:

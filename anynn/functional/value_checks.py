@@ -28,6 +28,10 @@ class DTypeMismatchError(TypeError, RuntimeError):
     """Operands of one op in two dtypes (PyTorch raises ``RuntimeError`` there; a ``TypeError`` too)."""
 
 
+class ShapeMismatchError(ValueError, RuntimeError):
+    """Operands whose shapes cannot go together (PyTorch raises ``RuntimeError`` there; a ``ValueError`` too)."""
+
+
 def check_same_dtype(op_name: str, names: tuple[str, ...], operands: tuple[Any, ...]) -> None:
     """Raise `DTypeMismatchError` naming ``op_name`` and each operand's dtype unless the operands (Tensors or
     native arrays; None skipped) share one dtype, as PyTorch's products, convolutions and attention require

@@ -98,6 +98,28 @@ def test_concat_with_a_constant_input(backend):
     np.testing.assert_allclose(a.grad.numpy(), 3.0 * np.ones((1, 2)))
 
 
+JOIN_MISUSE = [("stack", [(2,), (3,)], 0, r"stack: expected each tensor to be of equal size, got \(2,\) at entry 0 "
+                r"and \(3,\) at entry 1"),
+               ("cat", [(2, 2), (3, 3)], 0, r"cat: sizes of tensors must match except in dim 0, got \(2, 2\) at "
+                r"entry 0 and \(3, 3\) at entry 1"),
+               ("cat", [(2, 2), (2,)], 1, r"cat: .* got \(2, 2\) at entry 0 and \(2,\) at entry 1"),
+               ("stack", [(2,)], 2, r"stack: dim 2 is out of range .* \[-2, 1\]"),
+               ("cat", [(2,), (2,)], -2, r"cat: dim -2 is out of range .* \[-1, 0\]")]
+
+
+@pytest.mark.parametrize("name,shapes,dim,message", JOIN_MISUSE, ids=str)
+def test_joining_mismatched_tensors_names_the_op_and_entries(backend, name, shapes, dim, message):
+    """Each library's own message named neither the op nor the entry (NumPy: 'all input arrays must have the
+    same shape'), and its class differed (ValueError, torch's RuntimeError); PyTorch refuses them too."""
+    import anynn
+
+    error = IndexError if "range" in message else RuntimeError
+    with pytest.raises(error):
+        getattr(torch, name)([torch.zeros(s) for s in shapes], dim)
+    with pytest.raises(error, match=message):
+        getattr(anynn, name)([make(backend, np.zeros(s)) for s in shapes], dim)
+
+
 # -- seeded random shapes against PyTorch on every backend ---------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_reshape_permute_transpose_flatten(backend, dtype):
