@@ -107,10 +107,12 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     parts = [t for t in (prepend, input, append) if t is not None]
     x = shape.concat(parts, dim) if len(parts) > 1 else input
     lead = (slice(None),) * dim
+    booleans = x.backend.xp.isdtype(x.array.dtype, "bool")
     for _ in range(n):
         if x.shape[dim] == 0:
             break
-        x = shape.index(x, lead + (slice(1, None),)) - shape.index(x, lead + (slice(None, -1),))
+        later, earlier = shape.index(x, lead + (slice(1, None),)), shape.index(x, lead + (slice(None, -1),))
+        x = later ^ earlier if booleans else later - earlier  # booleans: PyTorch's difference is "changed"
     return x
 
 

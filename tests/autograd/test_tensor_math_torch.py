@@ -485,6 +485,9 @@ VALUE_QUERIES = [
      lambda t: torch.diff(t(X), n=0, prepend=t(X[:, :1]))),
     ("diff_n0_append_method", lambda t: t(INTS).diff(n=0, dim=0, append=t(INTS)),
      lambda t: t(INTS).diff(n=0, dim=0, append=t(INTS))),
+    # booleans: PyTorch's difference is the exclusive or (NumPy refused to subtract booleans)
+    ("diff_bool_n2_prepend", lambda t: anynn.diff(t(INTS > 1), n=2, prepend=t(INTS[:, :1] > 0)),
+     lambda t: torch.diff(t(INTS > 1), n=2, prepend=t(INTS[:, :1] > 0))),
     # nothing counted is int64 even with weights; float16 weights sum in float64 (they stayed float16)
     ("bincount_empty", lambda t: anynn.bincount(t(INTS[0, :0])), lambda t: torch.bincount(t(INTS[0, :0]))),
     ("bincount_empty_weights", lambda t: t(INTS[0, :0]).bincount(t(X[0, :0]), minlength=3),
