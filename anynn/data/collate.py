@@ -7,13 +7,15 @@ field), cast and moved by `DataLoader`. `default_collate` and `default_convert` 
 from __future__ import annotations
 
 import collections.abc
+import functools
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..autograd import Tensor
 from ..autograd.tensor import tensor
-from ..backend import get_backend
+from ..backend import dtype_name, get_backend
+from ..functional.type_promotion import promote_types
 
 
 def collate_host(samples: Sequence[Any]) -> tuple[Any, ...]:
@@ -61,7 +63,11 @@ def _stack(values: list[Any]) -> Any:
             if not isinstance(v, Tensor) or v.backend != be:
                 other = v.backend.key if isinstance(v, Tensor) else type(v).__name__
                 raise ValueError(f"cannot collate a batch mixing backend {be.key!r} with {other!r}")
-        return Tensor._make(be.xp.stack([v.array for v in values], axis=0), be, None, 0)
+        _check_one_shape([tuple(v.shape) for v in values])
+        target = _promoted([v.array.dtype for v in values])
+        arrays = [v.array if dtype_name(v.array.dtype) == target else be.xp.astype(v.array, be.dtype(target))
+                  for v in values]
+        return Tensor._make(be.xp.stack(arrays, axis=0), be, None, 0)
     if all(isinstance(v, (str, bytes)) for v in values):
         return list(values)  # as PyTorch: strings and bytes stay a list
     arrays = [np.asarray(v) for v in values]
@@ -69,12 +75,22 @@ def _stack(values: list[Any]) -> Any:
         if a.dtype.kind in "OUSV":
             raise TypeError(f"default_collate: a batch must hold Tensors, arrays, numbers, or lists, tuples or dicts "
                             f"of those (strings only beside strings); found {type(v).__name__} {v!r:.40}")
-    other = next((a.shape for a in arrays if a.shape != arrays[0].shape), None)
+    _check_one_shape([a.shape for a in arrays])
+    return np.stack(arrays, axis=0)
+
+
+def _check_one_shape(shapes: list[tuple[int, ...]]) -> None:
+    other = next((shape for shape in shapes if shape != shapes[0]), None)
     if other is not None:
         raise ValueError(f"default_collate: every sample's field must have the same shape to be stacked, got "
-                         f"shape {arrays[0].shape} and shape {other}; pad them (nn.utils.rnn.pad_sequence) in a "
+                         f"shape {shapes[0]} and shape {other}; pad them (nn.utils.rnn.pad_sequence) in a "
                          f"collate_fn")
-    return np.stack(arrays, axis=0)
+
+
+def _promoted(dtypes: list[Any]) -> str:
+    """PyTorch's promotion of a field's dtypes, as its ``stack`` of the samples does (int64 with float32 is float32,
+    not NumPy's float64; float32 with float64 float64, not the first sample's)."""
+    return functools.reduce(lambda a, b: promote_types(a, b).name, (dtype_name(d) for d in dtypes))
 
 
 def is_string_field(field: Any) -> bool:
@@ -100,10 +116,12 @@ def default_collate(batch: Sequence[Any]) -> Any:
         if first.dtype.kind in "OUSV":
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
                             f"found {first.dtype}")
-        return tensor(_stack([np.asarray(v) for v in batch]), dtype=first.dtype.name)
-    if isinstance(first, (bool, int, float)):
-        kind = "bool" if isinstance(first, bool) else "int64" if isinstance(first, int) else "float64"
-        return tensor(list(batch), dtype=kind)
+        arrays = [np.asarray(v) for v in batch]
+        return tensor(_stack(arrays), dtype=_promoted([a.dtype for a in arrays]))
+    if isinstance(first, float):
+        return tensor(list(batch), dtype="float64")
+    if isinstance(first, int):  # PyTorch's torch.tensor(batch): [1, 2.5] is float32 [1.0, 2.5], [True, 2] int64
+        return tensor(list(batch))
     if isinstance(first, collections.abc.Mapping):
         return {key: default_collate([sample[key] for sample in batch]) for key in first}
     if isinstance(first, tuple) and hasattr(type(first), "_fields"):

@@ -671,6 +671,11 @@ def _collate_cases(lib):
                          {"x": {"a": 2.0, "b": np.zeros(2, np.float32)}, "s": "v"}],
         "namedtuples": [Pair(1.0, np.ones(1)), Pair(2.0, np.zeros(1))],
         "tensors": [lib.ones(2, dtype=lib.float64), lib.zeros(2, dtype=lib.float64)],
+        # mixed samples promote as PyTorch's torch.tensor/stack (the first sample's dtype truncated 2.5 to 2)
+        "int then float": [1, 2.5], "bool then int": [True, 2], "float then int": [2.5, 1],
+        "int64 and float32 arrays": [np.arange(2), np.full(2, 0.5, np.float32)],
+        "float32 and float64 arrays": [np.ones(2, np.float32), np.full(2, 0.1)],
+        "float32 and int64 tensors": [lib.full((2,), 0.5), lib.ones(2, dtype=lib.int64)],
     }
 
 
@@ -691,6 +696,8 @@ def test_default_collate_and_default_convert_as_torch():
         ours.default_collate([[1, 2], [3]])
     with pytest.raises(TypeError, match="default_collate: batch must contain"):
         ours.default_collate([None, None])
+    with pytest.raises(ValueError, match=r"default_collate: .* shape \(2,\) and shape \(3,\)"):
+        ours.default_collate([anynn.ones(2), anynn.ones(3)])
 
 
 def test_a_loader_keeps_bytes_fields_as_lists_as_torch():
