@@ -224,6 +224,24 @@ def test_third_order(backend):
     _close([g1, g2, g3], [t1, t2, t3], "derivative")
 
 
+# inverse special functions, whose recorded derivatives rerun a Newton iteration: at their centre (erfinv(0),
+# ndtri(1/2)) and in the lanes another branch serves (a NaN slope there once made every second derivative NaN)
+INVERSES = {"erfinv": (anynn.erfinv, torch.erfinv, [0.0, -0.0, 1e-9, -1e-12, 0.3, -0.7, 0.99, 0.999999]),
+            "ndtri": (anynn.special.ndtri, torch.special.ndtri, [0.5, 0.5 + 1e-12, 1e-12, 0.01, 0.125, 0.3, 0.9,
+                                                                 1 - 1e-9])}
+
+
+@pytest.mark.parametrize("name", sorted(INVERSES))
+def test_third_order_of_inverse_special_functions(backend, name):
+    ours, theirs, points = INVERSES[name]
+    x = anynn.tensor(points, backend=backend, dtype="float64", requires_grad=True)
+    xt = torch.tensor(points, dtype=torch.float64, requires_grad=True)
+    found, expected = [ours(x)], [theirs(xt)]
+    for order in (1, 2, 3):
+        found += grad(found[-1].sum(), x, create_graph=order < 3)
+        expected += torch.autograd.grad(expected[-1].sum(), xt, create_graph=order < 3)
+    _close(found, expected, f"{name}: derivative")
+
 NORMALISATIONS = {
     "batch_norm_train": lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
     "layer_norm": lambda x, w, b: F.layer_norm(x, (2,), w, b),

@@ -102,8 +102,10 @@ def ndtri(xp: Namespace, p: Array) -> Array:
     log_q = xp.log(q_in)
     tiny = q_in < 1e-10
     central = math.sqrt(2.0) * erfinv(xp, 2.0 * xp.where(tiny, xp.full_like(q_in, 0.25), q_in) - 1.0)
-    # below 1e-10 log q = -y^2 / 2 - log(-y) - log(2 pi) / 2 to a few 1e-3, y^2 taken from the leading term
-    leading = -2.0 * log_q
+    # below 1e-10 log q = -y^2 / 2 - log(-y) - log(2 pi) / 2 to a few 1e-3, y^2 taken from the leading term; the
+    # other lanes read q = 1e-10 there, whose sqrt argument is positive (a negative one is NaN, and a recorded
+    # backward multiplies its NaN slope by where's zero: NaN second derivatives of ndtri)
+    leading = -2.0 * xp.log(xp.where(tiny, q_in, xp.full_like(q_in, 1e-10)))
     y = xp.where(tiny, -xp.sqrt(leading - xp.log(leading) - math.log(2.0 * math.pi)), central)
     central_q = q_in > 0.125
     for _ in range(_NEWTON_STEPS):
@@ -115,4 +117,5 @@ def ndtri(xp: Namespace, p: Array) -> Array:
     y = xp.where(upper, -y, y)
     edge = xp.where(p == 0.0, xp.full_like(p, -math.inf),
                     xp.where(p == 1.0, xp.full_like(p, math.inf), xp.full_like(p, math.nan)))
-    return xp.where(inside, xp.where(q_in == 0.5, xp.zeros_like(y), y), edge)
+    # 0 at 1/2 written as its Taylor term, so a recorded derivative there has ndtri's slope sqrt(2 pi)
+    return xp.where(inside, xp.where(q_in == 0.5, (p - 0.5) * math.sqrt(2.0 * math.pi), y), edge)

@@ -17,6 +17,7 @@ from ...backend.typing import Array, Namespace
 __all__ = ["digamma", "erfinv", "lgamma", "sinc", "trigamma"]
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 # Lanczos' approximation with g = 7 and 9 terms (Godfrey's coefficients): Gamma to ~1e-15 relative for x >= 0.5
 _LANCZOS_G = 7.0
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
@@ -132,7 +133,9 @@ def erfinv(xp: Namespace, x: Array) -> Array:
     for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503, -0.00417768164,
               0.246640727, 1.50140941):
         p = p * central + c
-    tail = xp.sqrt(w) - 3.0
+    # the tail's polynomial in sqrt(w) is read only where w >= 5: elsewhere sqrt(5), so that a recorded backward
+    # sees no infinite slope of sqrt at w = 0 (x = 0), which where's zero would turn into NaN second derivatives
+    tail = xp.sqrt(xp.where(w < 5.0, xp.full_like(w, 5.0), w)) - 3.0
     q = xp.full_like(a, -0.000200214257)
     for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
               1.00167406, 2.83297682):
@@ -149,7 +152,8 @@ def erfinv(xp: Namespace, x: Array) -> Array:
         step = xp.where(far, -tail_value * (xp.log(tail_value) - log_complement), erf(xp, y) - a_in) / slope
         y = y - step
     result = xp.where(inside, y, xp.where(a == 1.0, xp.full_like(a, math.inf), xp.full_like(a, math.nan)))
-    return xp.where(x < 0, -result, xp.where(x == 0, x, result))
+    # 0 at 0 (its sign kept) written as its Taylor term, so a recorded derivative there has erfinv's slope
+    return xp.where(x < 0, -result, xp.where(x == 0, x * _SQRT_PI_OVER_TWO, result))
 
 
 def sinc(xp: Namespace, x: Array) -> Array:
