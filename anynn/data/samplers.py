@@ -12,6 +12,7 @@ from typing import Any, Generic, Iterable, Iterator, Sequence, TypeVar
 import numpy as np
 
 from .. import init
+from ..functional.value_checks import InvalidValueError
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -68,9 +69,11 @@ class RandomSampler(Sampler[int]):
                  generator: Any = None) -> None:
         if not isinstance(replacement, bool):
             raise TypeError(f"RandomSampler: replacement should be a boolean value, but got replacement={replacement}")
-        if num_samples is not None and (isinstance(num_samples, bool) or int(num_samples) <= 0):
+        count = len(data_source) if num_samples is None else num_samples
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count <= 0:
+            empty = " (the dataset is empty)" if num_samples is None else ""
             raise ValueError(f"RandomSampler: num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples}")
+                             f"num_samples={count}{empty}")
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -84,7 +87,7 @@ class RandomSampler(Sampler[int]):
     def indices(self) -> np.ndarray:
         """The next epoch's indices, shape ``(num_samples,)`` int64."""
         rng = self._rng if self._rng is not None else host_rng(None)
-        n = len(self.data_source)
+        n = self._population()
         if self.replacement:
             return rng.integers(0, n, size=self.num_samples, dtype=np.int64)
         whole, rest = divmod(self.num_samples, n)
@@ -94,8 +97,15 @@ class RandomSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         if self.replacement:  # drawn as read, as PyTorch: num_samples=int(1e10) is minGPT's endless sampler
             rng = self._rng if self._rng is not None else host_rng(None)  # the seed is taken now, not at first read
-            return self._draws(rng, len(self.data_source))
+            return self._draws(rng, self._population())
         return iter(self.indices().tolist())
+
+    def _population(self) -> int:
+        n = len(self.data_source)
+        if n == 0:  # (emptied after the sampler was made) else a ZeroDivisionError from the draw
+            raise ValueError(f"RandomSampler: the dataset is empty; there is nothing to draw num_samples="
+                             f"{self.num_samples} indices from")
+        return n
 
     def _draws(self, rng: np.random.Generator, n: int) -> Iterator[int]:
         for start in range(0, self.num_samples, _CHUNK):
@@ -139,10 +149,28 @@ class WeightedRandomSampler(Sampler[int]):
         self.replacement = bool(replacement)
         self.generator = generator
         self._rng = host_rng(generator) if generator is not None else None
+        self._probabilities()
+
+    def _probabilities(self) -> np.ndarray:
+        """The weights as probabilities; `InvalidValueError` (PyTorch's multinomial raises RuntimeError when
+        drawing) for weights that are no distribution, or too few of them to draw from without replacement."""
+        w = self.weights
+        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+        if bad.size:
+            raise InvalidValueError(f"WeightedRandomSampler: weights must be finite and non-negative, got "
+                                    f"{w[bad[0]]} at index {bad[0]}")
+        total = w.sum()
+        if not total > 0:
+            raise InvalidValueError(f"WeightedRandomSampler: the weights sum to {total}; at least one must be "
+                                    f"positive")
+        if not self.replacement and self.num_samples > w.size:
+            raise InvalidValueError(f"WeightedRandomSampler: cannot draw num_samples={self.num_samples} without "
+                                    f"replacement from {w.size} weights")
+        return w / total
 
     def __iter__(self) -> Iterator[int]:
         rng = self._rng if self._rng is not None else host_rng(None)
-        p = self.weights / self.weights.sum()
+        p = self._probabilities()
         return iter(rng.choice(len(p), size=self.num_samples, replace=self.replacement, p=p).tolist())
 
     def __len__(self) -> int:

@@ -520,6 +520,33 @@ def test_weighted_sampler_refuses_a_num_samples_that_is_not_a_positive_int_as_to
         WeightedRandomSampler([1.0, 1.0], num_samples)
 
 
+SAMPLER_MISUSE = {  # PyTorch's error class for each (its multinomial's RuntimeError comes only when drawing)
+    "random_of_an_empty_dataset": (lambda data: data.RandomSampler(range(0)), ValueError),
+    "random_with_a_float_num_samples": (lambda data: data.RandomSampler(range(5), num_samples=2.0), ValueError),
+    "weighted_negative": (lambda data: data.WeightedRandomSampler([1.0, -1.0], 3), RuntimeError),
+    "weighted_nan": (lambda data: data.WeightedRandomSampler([1.0, float("nan")], 3), RuntimeError),
+    "weighted_inf": (lambda data: data.WeightedRandomSampler([1.0, float("inf")], 3), RuntimeError),
+    "weighted_all_zero": (lambda data: data.WeightedRandomSampler([0.0, 0.0], 3), RuntimeError),
+    "weighted_too_many_without_replacement": (
+        lambda data: data.WeightedRandomSampler([1.0, 1.0], 3, replacement=False), RuntimeError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLER_MISUSE))
+def test_sampler_misuse_is_refused_by_name_as_torch(name):
+    """NumPy's 'Probabilities contain NaN' (for negative weights too) and a ZeroDivisionError (an empty dataset)
+    named neither the sampler nor the bad weight."""
+    import torch.utils.data
+
+    import anynn.data
+
+    make_sampler, error = SAMPLER_MISUSE[name]
+    with pytest.raises(error):
+        list(make_sampler(torch.utils.data))
+    with pytest.raises(error, match="RandomSampler: "):
+        list(make_sampler(anynn.data))
+
+
 LOADER_MISUSE = {  # PyTorch's error class for each
     "persistent_workers_without_workers": (lambda lib, ds: lib.DataLoader(ds, persistent_workers=True), ValueError),
     "negative_timeout": (lambda lib, ds: lib.DataLoader(ds, timeout=-1), ValueError),
