@@ -1,7 +1,7 @@
 """PyTorch's NumPy-style numerics, composed of differentiable primitives: ``trapezoid`` (slices, sums), ``cov`` and
 ``corrcoef`` (means, matmul, clamp), ``vander`` (expand, cumprod, flip), and the non-differentiable ``histc``.
 
-Each keeps PyTorch's signature and semantics (real tensors; ``cov``'s conjugate transpose is a transpose here);
+Each keeps PyTorch's signature and semantics (``cov`` of a complex input takes the conjugate transpose);
 the gradients are those of the primitives they are made of.
 """
 
@@ -82,7 +82,10 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,  
             norm = (total - correction).clamp_min(0)
     centered = x - shape.reshape(mean, (-1, 1))
     weighted = centered if weights is None else centered * weights
-    result = (centered @ shape.transpose(weighted, 0, 1)) / norm
+    other = shape.transpose(weighted, 0, 1)
+    if x.is_complex():  # the conjugate transpose: a complex variable's variance is real and positive
+        other = other.conj()
+    result = (centered @ other) / norm
     return shape.squeeze(result)
 
 
@@ -94,6 +97,10 @@ def corrcoef(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     std = c.diagonal().sqrt()
     c = c / shape.reshape(std, (-1, 1))
     c = c / shape.reshape(std, (1, -1))
+    if c.is_complex():  # the real and imaginary parts clipped apart, as PyTorch's
+        from .complex_numbers import complex as complex_of
+
+        return complex_of(c.real.clamp(-1, 1), c.imag.clamp(-1, 1))
     return c.clamp(-1, 1)
 
 

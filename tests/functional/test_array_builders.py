@@ -90,6 +90,22 @@ def test_single_and_several_tensors_come_back_as_torch_returns_them(backend):
     assert tuple(anynn.vander(a, N=0).shape) == (3, 0)
 
 
+COMPLEX_OBS = OBS[:2] + 1j * RNG.standard_normal((2, 6))
+
+
+@pytest.mark.parametrize("call", [lambda m, x, a: m.cov(x, correction=0, aweights=a), lambda m, x, a: m.cov(x[0]),
+                                  lambda m, x, a: x.corrcoef()], ids=["cov_aweights", "cov_1d", "corrcoef"])
+def test_cov_and_corrcoef_of_complex_rows_as_torch(backend, call):
+    """The conjugate transpose (a plain transpose gave a complex variance) and corrcoef's parts clipped apart (its
+    clamp refused complex): values and gradients against PyTorch."""
+    ours, theirs = make(backend, COMPLEX_OBS, requires_grad=True), torch.tensor(COMPLEX_OBS, requires_grad=True)
+    out, ref = call(anynn, ours, make(backend, AW)), call(torch, theirs, torch.tensor(AW))
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (out.real.sum() + (out.imag * 2).sum()).backward()
+    (ref.real.sum() + (ref.imag * 2).sum()).backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("bins, low, high", [(7, 0, 0), (10, -1.0, 0.5), (1, 0, 0), (5, -0.25, 2.0)])
 def test_histc_counts_match_torch(backend, bins, low, high):
     values = np.concatenate([RNG.standard_normal(40), [0.5, -1.0, 2.0]]).astype(np.float32)
