@@ -33,6 +33,15 @@ from .ndonnx_sizes import has_symbolic
 _FORGET_SIZES = frozenset({"sort", "argsort", "roll", "zeros_like", "ones_like", "full_like"})
 
 
+def _refuse_unknown_sizes(name: str, shape: Any) -> None:
+    """A factory's ``shape`` read from a symbolic array's ``.shape`` holds ``None`` (ndonnx's own error: 'found array
+    with object dtype'): name the call and the spelling that records (``zeros_like``, or the model's ``x.size(0)``)."""
+    if isinstance(shape, (tuple, list)) and any(n is None for n in shape):
+        raise ValueError(f"{name}({tuple(shape)}): a size of None is a symbolic axis (an ONNX export with "
+                         f"dynamic_axes), whose size is known only when the graph runs; make the array with "
+                         f"{name}_like of one that has that axis, or from SymInt sizes (x.size(0), x.shape[0])")
+
+
 class _Namespace(types.ModuleType):
     """ndonnx, whose ``reshape`` also takes a target shape with one ``None`` (a symbolic axis, as ``x.shape`` reads
     while exporting with ``dynamic_axes``): the known sizes fix it, so it is ONNX Reshape's -1. The math reshapes
@@ -58,17 +67,21 @@ class _Namespace(types.ModuleType):
         return self._library.arange(start, stop, step, **kwargs)
 
     def full(self, shape: Any, fill_value: Any, **kwargs: Any) -> Any:
+        _refuse_unknown_sizes("full", shape)
         if has_symbolic(shape):
             return ndonnx_sizes.full(self._library, shape, fill_value, **kwargs)
         return self._library.full(shape, fill_value, **kwargs)
 
     def zeros(self, shape: Any, **kwargs: Any) -> Any:
+        _refuse_unknown_sizes("zeros", shape)
         return self.full(shape, 0, **kwargs) if has_symbolic(shape) else self._library.zeros(shape, **kwargs)
 
     def ones(self, shape: Any, **kwargs: Any) -> Any:
+        _refuse_unknown_sizes("ones", shape)
         return self.full(shape, 1, **kwargs) if has_symbolic(shape) else self._library.ones(shape, **kwargs)
 
     def empty(self, shape: Any, **kwargs: Any) -> Any:
+        _refuse_unknown_sizes("empty", shape)
         return self.full(shape, 0, **kwargs) if has_symbolic(shape) else self._library.empty(shape, **kwargs)
 
     def tile(self, x: Any, repetitions: Any) -> Any:

@@ -442,7 +442,7 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     if broadcast_shape(tuple(input.shape), tuple(mask_data.shape)) is None:
         raise ValueError(f"masked_select: the mask of shape {tuple(mask_data.shape)} does not broadcast with the "
                          f"input of shape {tuple(input.shape)}")
-    shape = tuple(xp.broadcast_arrays(xp.zeros(input.shape, dtype=xp.bool, device=input.backend.device),
+    shape = tuple(xp.broadcast_arrays(xp.zeros_like(input.array, dtype=xp.bool),
                                       mask_data)[0].shape)
     full = expand(input, shape) if tuple(input.shape) != shape else input
     selector = xp.broadcast_to(mask_data, shape)

@@ -301,7 +301,7 @@ def _nonpositive_norm(x: Any, p: float, dim: Any, keepdim: bool) -> Any:
         return min(abs(x), axis=dim, keepdims=keepdim)
     if p == 0:
         count = (x != 0).astype(x.dtype).sum(dim=dim, keepdim=keepdim)
-        return where(xp.ones(tuple(count.shape), dtype=xp.bool, device=x.backend.device), count,
+        return where(xp.ones_like(count.array, dtype=xp.bool), count,
                      x.sum(dim=dim, keepdim=keepdim))
     zero = x.array == 0
     safe = where(zero, xp.ones_like(x.array), x)

@@ -12,7 +12,7 @@ import math
 from typing import Any, NamedTuple
 
 from ..autograd.tensor import Tensor, make_tensor
-from . import elementwise, indexing, reduce, shape
+from . import elementwise, indexing, reduce
 from .sorting import ValuesIndices
 from .value_checks import checked_dim
 
@@ -135,8 +135,9 @@ def _pick(input: Tensor, axis: int, picked: Any, keepdim: bool) -> ValuesIndices
     unless ``keepdim``."""
     index = make_tensor(picked, input.backend, None, 0)
     values = indexing.gather(input, axis, index)
-    if not keepdim:
-        values, index = shape.squeeze(values, axis), shape.squeeze(index, axis)
+    if not keepdim:  # position 0 of ``axis``, not squeeze: an ONNX export's recording may forget that size 1
+        at = (slice(None),) * axis + (0,)
+        values, index = values[at], index[at]
     return ValuesIndices(values, index)
 
 

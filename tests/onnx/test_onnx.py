@@ -575,6 +575,11 @@ ALONG_THE_BATCH: dict[str, Row] = {
     "grouped_query_attention": (lambda: Calls(lambda q, k, v: nn.functional.scaled_dot_product_attention(
         q, k, v, is_causal=True, enable_gqa=True)), lambda n: (_floats(n, 4, 5, 6), _floats(n, 2, 7, 6) + 1,
                                                                 _floats(n, 2, 7, 3) - 1), (0, 0, 0)),
+    # under a symbolic batch: arrays made with the batch's shape (norm of order 0, masked_select), a value picked
+    # along a lane (mode)
+    "shapes_of_the_batch": (lambda: Calls(lambda x: (x.norm(p=0, dim=1), x.masked_select(x > 0), x.mode(-1),
+                                                     x.mode(1, keepdim=True))),
+                            lambda n: (np.round(_floats(n, 3, 5)),), (0,)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
@@ -751,6 +756,13 @@ def test_failures_name_the_layer_and_the_reason() -> None:
 
     with pytest.raises(ExportError, match=r"NotImplementedError: .*raised with no message by nextafter\(\) \(.*py:\d"):
         export(Next(), _floats(2, 3), io.BytesIO())
+
+    class Sized(nn.Module):  # an array made with a symbolic axis' None as its size: the call and the fix are named
+        def forward(self, x: Any) -> Any:
+            return x + anynn.Tensor._make(x.backend.xp.ones(x.array.shape), x.backend, None, 0)
+
+    with pytest.raises(ExportError, match=r"ones\(\(None, 3\)\): a size of None is a symbolic axis.*ones_like"):
+        export(Sized(), _floats(2, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
     def last_states(x: Any, lengths: Any, lstm: Any) -> Any:  # the layout is built from the lengths' values
         return lstm(nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False))[1]
