@@ -288,12 +288,18 @@ class DataLoader(Generic[T_co]):
         base_seed = int(host_rng(None).integers(2**62))
 
         def start() -> None:
-            local.id = next(counter)
+            local.id, local.init_error = next(counter), None
             set_worker_info(WorkerInfo(local.id, self.num_workers, base_seed + local.id, self.dataset))
             if self.worker_init_fn is not None:
-                self.worker_init_fn(local.id)
+                try:
+                    self.worker_init_fn(local.id)
+                except Exception as error:  # noqa: BLE001 - kept for fetch: a raising initializer breaks the pool
+                    local.init_error = error
 
         def fetch(indices: np.ndarray) -> tuple[Any, ...]:
+            if local.init_error is not None:
+                error = local.init_error
+                raise _worker_error(error, local.id, None, "running worker_init_fn") from error
             try:
                 return self._fetch(indices)
             except Exception as error:
@@ -427,11 +433,13 @@ class DataLoader(Generic[T_co]):
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, backend={where!r})")
 
 
-def _worker_error(error: Exception, worker: int, indices: np.ndarray | None) -> Exception:
+def _worker_error(error: Exception, worker: int, indices: np.ndarray | None, doing: str | None = None) -> Exception:
     """``error`` raised in a worker, as PyTorch re-raises it: the same class, a message naming the worker (and
-    here the samples, or the stream) followed by the original traceback; a class that cannot take one message:
-    RuntimeError."""
-    if indices is None:
+    here the samples, the stream, or what else it was ``doing``) followed by the original traceback; a class that
+    cannot take one message: RuntimeError."""
+    if doing is not None:
+        what = doing
+    elif indices is None:
         what = "reading its copy of the stream"
     else:
         shown = indices[:8].tolist()

@@ -623,6 +623,21 @@ def test_an_error_in_a_worker_names_the_worker_and_the_samples_as_torch(error):
         list(DataLoader(make(Dataset), batch_size=2))
 
 
+def test_a_worker_init_fn_that_raises_is_re_raised_naming_the_worker_as_torch():
+    """The thread pool's initializer broke the pool: BrokenThreadPool ('A thread initializer failed'), the user's
+    error only logged. PyTorch re-raises it, naming the worker process."""
+    torch_data = pytest.importorskip("torch.utils.data")
+
+    def init(worker_id):
+        raise ValueError(f"no shard for worker {worker_id}")
+
+    with pytest.raises(ValueError, match="Caught ValueError in DataLoader worker process"):
+        list(torch_data.DataLoader(range(4), num_workers=1, worker_init_fn=init))
+    with pytest.raises(ValueError, match=r"(?s)Caught ValueError in DataLoader worker thread \d while running "
+                                         r"worker_init_fn.*no shard for worker"):
+        list(DataLoader(range(4), num_workers=2, worker_init_fn=init))
+
+
 @pytest.mark.parametrize("iterable", [False, True])
 def test_a_worker_past_the_timeout_raises_pytorchs_error_at_once(iterable):
     """``timeout``: PyTorch's RuntimeError when no batch comes in time. The map-style loader raised an empty
