@@ -107,8 +107,34 @@ def _contract(a: Tensor, ta: str, b: Tensor, tb: str, keep: str) -> tuple[Tensor
     return out, batch + left + right
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation over ``operands`` (``torch.einsum``); ``einsum(eq, [a, b])`` works too."""
+def _sublist_equation(arguments: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """The equation and operands of PyTorch's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``: each operand
+    followed by its axes as integers in [0, 52) or ``...``, the output's axes last (optional)."""
+
+    def term(sublist: Any) -> str:
+        letters = []
+        for axis in sublist:
+            if axis is Ellipsis:
+                letters.append("...")
+            elif isinstance(axis, int) and 0 <= axis < 52:
+                letters.append(chr(ord("A") + axis) if axis < 26 else chr(ord("a") + axis - 26))
+            else:
+                raise ValueError(f"einsum(): expected subscript to be within the range [0, 52), but got {axis!r}")
+        return "".join(letters)
+
+    operands, terms = arguments[0::2], arguments[1::2]
+    output = None
+    if len(arguments) % 2:  # an odd count: the last entry is the output's sublist
+        operands, output = operands[:-1], operands[-1]
+    equation = ",".join(term(t) for t in terms) + ("" if output is None else "->" + term(output))
+    return equation, operands
+
+
+def einsum(equation: Any, *operands: Any) -> Tensor:
+    """Einstein summation over ``operands`` (``torch.einsum``); ``einsum(eq, [a, b])`` works too, and PyTorch's
+    sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:

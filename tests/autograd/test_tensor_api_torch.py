@@ -473,6 +473,24 @@ def test_einsum_matches_torch(backend, equation, shapes):
     check_gradients(backend, lambda *xs: anynn.einsum(equation, list(xs)), *arrays)
 
 
+# PyTorch's sublist form: axes as integers in [0, 52) or ..., the output's optional (it raised AttributeError)
+EINSUM_SUBLISTS = [
+    ("matmul", lambda lib, a, b: lib.einsum(a, [0, 1], b, [1, 2], [0, 2])),
+    ("implicit_output", lambda lib, a, b: lib.einsum(a, [30, 1], b, [1, 2])),
+    ("ellipsis_batch", lambda lib, a, b: lib.einsum(a[None].expand(2, 3, 4), [..., 0, 1], b, [1, 51], [..., 51])),
+    ("trace", lambda lib, a, b: lib.einsum(b[:, :4], [7, 7]) * lib.einsum(a, [0, 1], [1])),
+]
+
+
+@pytest.mark.parametrize("call", [c[1] for c in EINSUM_SUBLISTS], ids=[c[0] for c in EINSUM_SUBLISTS])
+def test_einsum_sublist_form_matches_torch(backend, call):
+    rng = np.random.default_rng(4)
+    compare_with_torch(backend, lambda a, b: call(anynn, a, b), lambda a, b: call(torch, a, b),
+                       rng.standard_normal((3, 4)), rng.standard_normal((4, 5)), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match=r"einsum\(\): expected subscript to be within the range \[0, 52\)"):
+        anynn.einsum(make(backend, np.eye(3)), [0, 52])
+
+
 def test_einsum_refuses_bad_equations_and_unequal_diagonal_sizes(backend):
     x = make(backend, np.eye(3))
     with pytest.raises(ValueError, match="einsum"):
