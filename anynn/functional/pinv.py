@@ -29,8 +29,17 @@ class PinvFunction(Function):
     atol: float | None
     hermitian: bool
 
+    def prepare_recompute(self) -> None:
+        self.rerun = True
+
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
+        if getattr(self, "rerun", False):
+            # a recorded backward (create_graph) reads P as a node of its own, whose gradient is the closed form, as
+            # PyTorch's: the eigh (hermitian=True) or svd (atol) behind it would differentiate A's lower triangle
+            # only, or break down where singular values repeat
+            self.out = xp.linalg.pinv(a, rtol=self.rtol, atol=self.atol, hermitian=self.hermitian)
+            return self.out
         if self.atol is None and not self.hermitian:
             self.out = xp.linalg.pinv(a, rtol=self.rtol)
             return self.out
@@ -79,7 +88,8 @@ def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,  # 
 
 
 # what the differentiable namespace's ``xp.linalg`` adds for a recorded backward
-RECORDED = SimpleNamespace(pinv=lambda a, rtol=None: PinvFunction.apply(a, rtol=rtol, atol=None, hermitian=False))
+RECORDED = SimpleNamespace(pinv=lambda a, rtol=None, atol=None, hermitian=False: PinvFunction.apply(
+    a, rtol=rtol, atol=atol, hermitian=hermitian))
 
 
 __all__ = ["PinvFunction", "RECORDED", "pinv"]

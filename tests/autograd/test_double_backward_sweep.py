@@ -570,6 +570,14 @@ case("linalg_multi_dot", lambda L, a, b, c: L.T.linalg.multi_dot([a, b * b, c]),
 case("masked_select_nothing", lambda L, x, m: L.T.masked_select(x, m) ** 3, _FUZZ20.standard_normal((2, 3)),
      np.zeros(3, dtype=bool))
 case("slice_nothing", lambda L, x: x[:, 3:] ** 3, _FUZZ20.standard_normal((2, 3)))
+# pinv's recorded gradient differentiates P as pinv (PyTorch's closed form), not the eigh or svd behind it: eigh's
+# reads A's lower triangle only (hermitian=True: wrong along a direction that is not symmetric), svd's breaks down
+# where singular values repeat (atol)
+_SYMMETRIC = _FUZZ20.standard_normal((3, 3))
+_REPEATED = np.linalg.qr(_FUZZ20.standard_normal((4, 3)))[0] @ np.diag([2.0, 2.0, 0.5]) @ np.linalg.qr(
+    _FUZZ20.standard_normal((3, 3)))[0]
+case("linalg_pinv_hermitian", lambda L, a: L.T.linalg.pinv(a, hermitian=True) ** 3, _SYMMETRIC + _SYMMETRIC.T)
+case("linalg_pinv_atol_repeated_singular_values", lambda L, a: L.T.linalg.pinv(a, atol=1e-3) ** 3, _REPEATED)
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
