@@ -76,9 +76,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
         raise RuntimeError(f"cdist: p must be non-negative, got {p}")
     refuse_complex("cdist", x1, x2)
     difference = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
-    if p == 0:
-        return (difference != 0).astype(x1.dtype).sum(dim=-1)
-    return reduce.norm(difference, p, dim=-1)
+    return _row_norms(difference, p)
 
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -98,9 +96,13 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002 - PyTorch's na
     pick = [Tensor._make(be.xp.asarray(index, dtype=be.xp.int64, device=be.device), be, None, 0)
             for index in (first, second)]
     difference = shape.index(input, pick[0]) - shape.index(input, pick[1])
-    if p == 0:
-        return (difference != 0).astype(input.dtype).sum(dim=-1)
-    return reduce.norm(difference, p, dim=-1)
+    return _row_norms(difference, p)
+
+
+def _row_norms(difference: Tensor, p: float) -> Tensor:
+    """The p-norms of ``difference`` (..., M) along its last axis: (...). p = 0 counts the nonzero entries with a
+    zero gradient (recorded, as PyTorch's); rows of M = 0 are 0 for every p (inf's max has nothing to start from)."""
+    return reduce.norm(difference, 2.0 if difference.shape[-1] == 0 else p, dim=-1)
 
 
 ger = outer

@@ -133,6 +133,12 @@ DIFFERENTIABLE = [
     ("pdist_p3", lambda x: anynn.pdist(x, p=3), lambda x: torch.pdist(x, p=3), (X,)),
     ("pdist_p0_and_inf", lambda x: anynn.pdist(x, 0) + anynn.pdist(x, math.inf),
      lambda x: torch.pdist(x, 0) + torch.pdist(x, math.inf), (X,)),
+    # p = 0 stays on the graph with a zero gradient (it required no grad); rows of no columns are 0 apart for
+    # p = inf too (NumPy's max of nothing raised)
+    ("cdist_p0", lambda a, b: anynn.cdist(a, b, p=0.0), lambda a, b: torch.cdist(a, b, p=0.0), (X, Y[:2])),
+    ("pdist_p0", lambda x: anynn.pdist(x, 0), lambda x: torch.pdist(x, 0), (X,)),
+    ("cdist_inf_no_columns", lambda a, b: anynn.cdist(a, b, p=math.inf), lambda a, b: torch.cdist(a, b, p=math.inf),
+     (X[:, :0], Y[:2, :0])),
     ("meshgrid_ij", lambda a, b: sum(g * (i + 1) for i, g in enumerate(anynn.meshgrid(a, b, indexing="ij"))),
      lambda a, b: sum(g * (i + 1) for i, g in enumerate(torch.meshgrid(a, b, indexing="ij"))), (ROW, X[0])),
     ("meshgrid_xy", lambda a, b: anynn.meshgrid(a, b, indexing="xy")[0] * anynn.meshgrid(a, b, indexing="xy")[1],
