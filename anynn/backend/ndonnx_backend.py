@@ -133,6 +133,17 @@ class _Namespace(types.ModuleType):
             return x < 0
         return (x < 0) | ((x == 0) & (lib.divide(1.0, x) < 0))
 
+    def hypot(self, x1: Any, x2: Any) -> Any:
+        """ndonnx has none (a bare NotImplementedError): the larger magnitude times ``sqrt(1 + r**2)``, ``r`` the
+        smaller over the larger (the squares themselves overflow above ~1.8e19 in float32); an infinite operand gives
+        inf, even beside a NaN, as IEEE's hypot."""
+        lib = self._library
+        a, b = lib.abs(x1), lib.abs(x2)
+        big, small = lib.maximum(a, b), lib.minimum(a, b)
+        ratio = small / lib.where(big == 0, lib.ones_like(big), big)
+        out = big * lib.sqrt(ratio * ratio + 1)
+        return lib.where(lib.isinf(a), a, lib.where(lib.isinf(b), b, out))
+
     def pad(self, x: Any, pad: tuple[Any, ...], mode: str, value: float) -> Any:
         """``x`` padded as ``F.pad`` (``pad``: (before, after) pairs from the last axis back, ints and `SymInt`s, read
         when the graph runs): ONNX Pad. Only the recording namespace has it (`SymInt`s exist only here)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from ..backend.arrays import any_true
 from . import elementwise, shape
 from .binary_math import _floating_pair, logaddexp
 from .composite_math import mv
@@ -284,25 +285,37 @@ def _integer_operands(name: str, input: Tensor, other: Tensor) -> tuple[Any, Any
     return xp, xp.abs(a), xp.abs(b)
 
 
-def _gcd_arrays(xp: Any, a: Any, b: Any) -> Any:
-    """Euclid's algorithm on every element at once, until every remainder is 0 (a host read per step)."""
+def _gcd_arrays(backend: Any, a: Any, b: Any) -> Any:
+    """Euclid's algorithm on every element at once, until every remainder is 0 (a host read per step). Traced or
+    recorded arrays (jax.jit, an ONNX export) have no value to read: the most steps the dtype's values can need
+    (consecutive Fibonacci numbers: log base phi of the largest value, about 93 for int64) are taken, a finished pair
+    staying as it is."""
+    xp = backend.xp
     zero, one = xp.zeros_like(b), xp.ones_like(b)
-    while bool(xp.any(b != zero)):
+
+    def step(a: Any, b: Any) -> tuple[Any, Any]:
         done = b == zero
-        a, b = xp.where(done, a, b), xp.where(done, zero, a % xp.where(done, one, b))
+        return xp.where(done, a, b), xp.where(done, zero, a % xp.where(done, one, b))
+
+    if backend.is_traced(b):
+        for _ in range(math.ceil(xp.iinfo(b.dtype).bits * math.log(2) / math.log((1 + math.sqrt(5)) / 2)) + 2):
+            a, b = step(a, b)
+        return a
+    while any_true(backend, b != zero):
+        a, b = step(a, b)
     return a
 
 
 def gcd(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The greatest common divisor of each pair (``torch.gcd``; integers, broadcast; ``gcd(0, 0) = 0``)."""
-    xp, a, b = _integer_operands("gcd", input, other)
-    return Tensor._make(_gcd_arrays(xp, a, b), input.backend, None, 0)
+    _, a, b = _integer_operands("gcd", input, other)
+    return Tensor._make(_gcd_arrays(input.backend, a, b), input.backend, None, 0)
 
 
 def lcm(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The least common multiple of each pair (``torch.lcm``; integers, broadcast; 0 when either is 0)."""
     xp, a, b = _integer_operands("lcm", input, other)
-    divisor = _gcd_arrays(xp, a, b)
+    divisor = _gcd_arrays(input.backend, a, b)
     zero = divisor == xp.zeros_like(divisor)
     return Tensor._make(xp.where(zero, divisor, (a // xp.where(zero, xp.ones_like(divisor), divisor)) * b),
                         input.backend, None, 0)

@@ -113,7 +113,8 @@ def isreal(input: Any) -> Tensor:  # noqa: A002
     x = _tensor(input, "isreal")
     if x.is_complex():
         return x.detach().imag == 0
-    return x.detach().new_ones(tuple(x.shape), dtype="bool")
+    xp = x.backend.xp  # (ones_like: a symbolic axis of an ONNX export has no size to make ones with)
+    return Tensor._make(xp.ones_like(x.array, dtype=xp.bool), x.backend, None, 0)
 
 
 def frexp(input: Any) -> tuple[Tensor, Tensor]:  # noqa: A002

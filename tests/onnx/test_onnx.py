@@ -580,6 +580,13 @@ ALONG_THE_BATCH: dict[str, Row] = {
     "shapes_of_the_batch": (lambda: Calls(lambda x: (x.norm(p=0, dim=1), x.masked_select(x > 0), x.mode(-1),
                                                      x.mode(1, keepdim=True))),
                             lambda n: (np.round(_floats(n, 3, 5)),), (0,)),
+    # functions ndonnx lacks or that read values: hypot (inf beside NaN, magnitudes whose squares overflow float32),
+    # gcd and lcm (Euclid's steps, as many as int64 may need), isreal (ones of the input's shape)
+    "hypot_gcd_isreal": (lambda: Calls(lambda x, i, j: (anynn.hypot(x, x.flip(1) * 1e20), anynn.gcd(i, j),
+                                                         anynn.lcm(i, j), anynn.isreal(x))),
+                         lambda n: (np.where(_floats(n, 7) > 1.2, np.inf, np.where(_floats(n, 7) < -1.2, np.nan,
+                                                                                       _floats(n, 7))),
+                                    _labels(n, 60, (n, 7)) - 30, _labels(n + 1, 90, (n, 7)) - 45), (0, 0, 0)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
