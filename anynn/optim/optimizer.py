@@ -27,6 +27,7 @@ from ..autograd.views import refresh_views
 from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array
 from ..backend.arrays import at_set
 from ..backend.transfer import transfer
+from ..functional.value_checks import ShapeMismatchError
 from .complex_params import is_complex_dtype, update_as_real
 from .param_state import ParamState
 from .validation import check_hyperparameters
@@ -193,10 +194,14 @@ class Optimizer:
                             data = _scale(data, shrink)
                         elif decay:
                             g = g + decay * data
-                    if home[2]:  # a complex parameter: PyTorch's update of its real view
-                        new = update_as_real(update, data, g, state, group, backend)
-                    else:
-                        new = update(data, g, state, group, backend)
+                    try:
+                        if home[2]:  # a complex parameter: PyTorch's update of its real view
+                            new = update_as_real(update, data, g, state, group, backend)
+                        else:
+                            new = update(data, g, state, group, backend)
+                    except Exception as error:
+                        _name_a_shape_change(self, p, g, state if not home[2] else {}, error)
+                        raise
                     p.array = in_shared_memory(backend, kept, new)
                     changed.append(p)
         finally:
@@ -338,6 +343,29 @@ def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
         if dtype_name(value.dtype).startswith("float") and value.dtype != target:
             value = xp.astype(value, target)
         state[name] = value
+
+
+def _name_a_shape_change(optimizer: Optimizer, p: Tensor, grad: Any, state: dict[str, Any],
+                         error: Exception) -> None:
+    """Raise `ShapeMismatchError` from ``error``, naming the optimizer, the parameter and both shapes, when the
+    update failed because ``p`` no longer has its gradient's or its state's shape (its ``.data`` was replaced by
+    an array of another shape); the library's broadcast error named neither, nor did PyTorch's."""
+    shape = tuple(p.shape)
+    where = f"{type(optimizer).__name__}.step: parameter {_index_of(optimizer, p)} has shape {shape}"
+    if tuple(grad.shape) != shape:
+        raise ShapeMismatchError(f"{where} but its gradient {tuple(grad.shape)}: was its .data replaced by one of "
+                                 f"another shape after backward?") from error
+    if not optimizer.state_shaped_like_params:
+        return
+    for name, value in state.items():
+        if int(getattr(value, "ndim", 0)) > 0 and tuple(value.shape) != shape:
+            raise ShapeMismatchError(f"{where} but its state {name!r} {tuple(value.shape)}: its .data was replaced "
+                                     f"by one of another shape after a step; drop its state (del optimizer.state[p]) "
+                                     f"or make a new optimizer") from error
+
+
+def _index_of(optimizer: Optimizer, p: Tensor) -> int | None:
+    return next((i for i, q in enumerate(optimizer._all_params()) if q is p), None)
 
 
 def _holds_tensor_options(group: dict[str, Any]) -> bool:

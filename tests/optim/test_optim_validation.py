@@ -149,3 +149,30 @@ def test_fused_with_foreach_is_refused_as_in_pytorch(name):
         getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], fused=True, foreach=True)
     with pytest.raises(RuntimeError, match=f"{name}: `fused` and `foreach` cannot be `True` together"):
         getattr(optim, name)(our_params("numpy", make_data()[0], "float64"), fused=True, foreach=True)
+
+
+@pytest.mark.parametrize("name, options, when", [("SGD", dict(lr=0.1), "before the first step"),
+                                                  ("Adam", dict(), "after a step"),
+                                                  ("SGD", dict(lr=0.1, momentum=0.9), "after a step")], ids=str)
+def test_a_parameter_whose_data_changed_shape_is_named_by_step(backend, name, options, when):
+    """``p.data = <another shape>`` after backward or after a step: the library's broadcast error ('operands could
+    not be broadcast together') named neither the optimizer nor the parameter; PyTorch refuses it too."""
+    from tests.helpers import make
+
+    params = [make(backend, np.ones(2), requires_grad=True), make(backend, np.ones(3), requires_grad=True)]
+    opt = getattr(optim, name)(params, **options)
+    for p in params:
+        p.grad = make(backend, np.ones(tuple(p.shape)))
+    if when == "after a step":
+        opt.step()
+        params[1].data = make(backend, np.ones(4))
+        params[1].grad = make(backend, np.ones(4))
+        expected = r"parameter 1 has shape \(4,\) but its state '\w+' \(3,\): .*del optimizer.state\[p\]"
+    else:
+        params[1].data = make(backend, np.ones(4))
+        expected = r"parameter 1 has shape \(4,\) but its gradient \(3,\)"
+    with pytest.raises(RuntimeError, match=f"{name}.step: {expected}"):
+        opt.step()
+    opt.state.pop(params[1], None)
+    params[1].grad = make(backend, np.ones(4))
+    opt.step()  # its state dropped and its gradient of its shape, the parameter steps again
