@@ -376,7 +376,8 @@ def _check_joinable(name: str, tensors: list[Any], axis: int, new_axis: bool) ->
 def _one_kind(tensors: list[Any]) -> list[Any]:
     """PyTorch's promotion across kinds for joined tensors, the same on every backend: integers and booleans among
     floating tensors take the floating result dtype (int64 with float32 is float32, not NumPy's float64), booleans
-    among integers the integer one. Casts are recorded, so gradients reach the floating inputs as before."""
+    among integers the integer one, real tensors among complex ones the complex result dtype. Casts are recorded, so
+    gradients reach the floating inputs as before (a real input's is real)."""
     from ..autograd.tensor import Tensor
 
     typed = [t for t in tensors if isinstance(t, Tensor)]
@@ -385,6 +386,11 @@ def _one_kind(tensors: list[Any]) -> list[Any]:
     if any(t.backend != typed[0].backend for t in typed):
         return tensors  # two backends: Concat/Stack refuse them by name, before any dtype is compared
     xp = typed[0].backend.xp
+    if any(xp.isdtype(t.array.dtype, "complex floating") for t in typed):  # every input cast to the complex result,
+        # so the gradient of a real one is the real part of its slice (the join's own promotion sent it complex)
+        target = xp.result_type(*[t.array.dtype for t in typed
+                                  if xp.isdtype(t.array.dtype, ("real floating", "complex floating"))])
+        return [t.astype(target) if isinstance(t, Tensor) and t.array.dtype != target else t for t in tensors]
     for kinds in (("real floating", "complex floating"), "integral"):
         wide = [t.array.dtype for t in typed if xp.isdtype(t.array.dtype, kinds)]
         if wide and len(wide) < len(typed):

@@ -131,6 +131,9 @@ CASES = [
     ("where", lambda lib, a, b: lib.where(a.real > 0, a, b), [Z, W]),
     ("gather", lambda lib, a: a.gather(1, a.real.argsort(dim=1)), [Z]),
     ("stack", lambda lib, a, b: lib.stack([a, b], dim=0), [Z, W]),
+    # a real tensor joined with complex ones gets a real gradient (the join sent it a complex one: RuntimeError)
+    ("cat_real_with_complex", lambda lib, a, b: lib.cat([a.real, b, a.imag], dim=0), [Z, W]),
+    ("stack_real_with_complex", lambda lib, a, b: lib.stack([b, a.imag * 2], dim=1), [Z, W]),
     ("conv1d", lambda lib, x, w, b: lib.nn.functional.conv1d(x, w, b, padding=1), [B3, _complex(2, 3, 3), _complex(2)]),
     ("conv2d_groups", lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2, groups=2),
      [_complex(1, 4, 5, 5), _complex(2, 2, 3, 3)]),
