@@ -127,6 +127,33 @@ def row_major(array: Any) -> bool | None:
     return bool(check()) if callable(check) else None
 
 
+def memory_address(array: Any) -> tuple[int, int]:
+    """``(address of the first element, its offset in elements from the start of its buffer)`` of ``array``:
+    NumPy's array interface and base chain, CuPy's device pointer, PyTorch's ``data_ptr``/``storage_offset``; an
+    array-API-strict array wraps a NumPy one. Where the library shows no address (JAX under tracing, ndonnx) the
+    array's identity stands in, with offset 0: equal for the same array, distinct for live different ones."""
+    inner = getattr(array, "_array", array)
+    pointer = getattr(inner, "data_ptr", None)
+    if callable(pointer):  # PyTorch
+        return int(pointer()), int(inner.storage_offset())
+    name = next((n for n in ("__array_interface__", "__cuda_array_interface__") if hasattr(inner, n)), None)
+    if name is not None:  # NumPy, CuPy
+        address = int(getattr(inner, name)["data"][0])
+        root = inner
+        while getattr(root, "base", None) is not None and hasattr(root.base, name):
+            root = root.base
+        start = int(getattr(root, name)["data"][0])
+        itemsize = int(getattr(inner, "itemsize", 1)) or 1
+        return address, max(address - start, 0) // itemsize
+    buffer_pointer = getattr(inner, "unsafe_buffer_pointer", None)
+    if callable(buffer_pointer):  # JAX, a concrete array
+        try:
+            return int(buffer_pointer()), 0
+        except Exception:  # a tracer, or an array over several devices
+            pass
+    return id(inner), 0
+
+
 def at_set(x: Any, index: Any, value: Any) -> Any:
     """``x`` with ``x[index] = value``: written into ``x`` where it is writeable, else a new array.
 

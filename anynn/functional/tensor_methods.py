@@ -145,7 +145,8 @@ def _one_table() -> dict[str, Any]:
     from . import (activation_inplace, array_builders, array_statistics, array_style_ops, complex_numbers,
                    index_writes, inplace,
                    log_cumulative, selection_reductions,
-                   sparse_layout, stft, tensor_extras, tensor_layout, tensor_math, torch_surface,
+                   sparse_layout, stft, tensor_extras, tensor_layout, tensor_math, tensor_memory,
+                   tensor_random_fills, torch_surface,
                    torch_twin_methods)
 
     table: dict[str, Any] = {}
@@ -156,7 +157,8 @@ def _one_table() -> dict[str, Any]:
                             ("sparse layout", sparse_layout.METHODS),
                             ("in-place activations", activation_inplace.METHODS),
                             ("array-style", array_style_ops.METHODS), ("index writes", index_writes.METHODS),
-                            ("layout and fills", tensor_layout.METHODS),
+                            ("layout and fills", tensor_layout.METHODS), ("memory", tensor_memory.METHODS),
+                            ("random fills", tensor_random_fills.METHODS),
                             ("array numerics", {**array_builders.METHODS, **array_statistics.METHODS}),
                             ("complex numbers", complex_numbers.METHODS), ("short-time Fourier", stft.METHODS),
                             ("top-level twins", torch_twin_methods.METHODS),
