@@ -263,6 +263,7 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = No
     ``generator``: an int seed or a ``numpy.random.Generator``; by default the one `anynn.manual_seed` seeds.
     """
     name = dtype_name(dtype or default_float())
+    _check_floating("rand()", "check_uniform_bounds", name)
     shape = _sized("rand", size, kwargs)
     drawn = _in_graph("uniform", shape, name, backend, device, requires_grad)
     if drawn is not None:
@@ -276,6 +277,7 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = N
     """Standard normal, drawn on the host (the same values on every backend for one seed); the shape forms of
     `zeros`."""
     name = dtype_name(dtype or default_float())
+    _check_floating("randn()", "normal_kernel_cpu", name)
     shape = _sized("randn", size, kwargs)
     drawn = _in_graph("normal", shape, name, backend, device, requires_grad)
     if drawn is not None:
@@ -318,20 +320,49 @@ def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = No
     return _drawn(init._rng(generator).permutation(int(n)), dtype or "int64", backend, False, device=device)
 
 
-def rand_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
-    """Uniform draws in [0, 1) of ``input``'s shape, backend and dtype (unless ``dtype`` says)."""
-    drawn = _in_graph("uniform", input.array, dtype_name(dtype or input.dtype), input.backend, None, False)
+def _check_floating(where: str, kernel: str, name: str) -> None:
+    """PyTorch draws uniform and normal values only in floating dtypes: an integer or bool dtype raises its
+    NotImplementedError (anynn drew floats and cast them, giving zeros or True)."""
+    if not name.startswith(("float", "bfloat", "complex")):
+        raise NotImplementedError(f"{where}: \"{kernel}\" not implemented for {name}: uniform and normal draws "
+                                  f"need a floating dtype (float32, float64...); randint draws integers")
+
+
+def _random_like(kind: str, where: str, input: Tensor, generator: Any, dtype: Any, backend: Any,  # noqa: A002
+                 device: Any, requires_grad: bool, layout: Any, memory_format: Any) -> Tensor:
+    """``kind`` draws (``"uniform"``, ``"normal"``) of ``input``'s shape, on its backend and of its dtype unless
+    ``dtype``/``backend``/``device`` say; ``layout`` and ``memory_format`` are PyTorch's hints."""
+    from .layout import check_layout
+
+    check_layout(layout, where)
+    check_memory_format(where, memory_format)
+    be, _ = _like(input, backend, dtype, device)
+    name = dtype_name(dtype or input.dtype)
+    _check_floating(where, "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu", name)
+    drawn = _in_graph(kind, input.array if be == input.backend else tuple(input.shape), name, be, None,
+                      requires_grad)
     if drawn is not None:  # (a recorded graph: drawn in the input's shape, symbolic axes included)
         return drawn
-    return rand(input.shape, generator=generator, dtype=dtype or dtype_name(input.dtype), backend=input.backend)
+    draw = rand if kind == "uniform" else randn
+    return draw(tuple(input.shape), generator=generator, dtype=name, backend=be, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, generator: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
-    """Standard normal draws of ``input``'s shape, backend and dtype (unless ``dtype`` says)."""
-    drawn = _in_graph("normal", input.array, dtype_name(dtype or input.dtype), input.backend, None, False)
-    if drawn is not None:
-        return drawn
-    return randn(input.shape, generator=generator, dtype=dtype or dtype_name(input.dtype), backend=input.backend)
+def rand_like(input: Tensor, generator: Any = None, dtype: Any = None, *, backend: Any = None,  # noqa: A002
+              device: Any = None, requires_grad: bool = False, layout: Any = None,
+              memory_format: Any = None) -> Tensor:
+    """Uniform draws in [0, 1) of ``input``'s shape, on its backend and of its dtype unless ``dtype``/``backend``/
+    ``device`` say (``torch.rand_like``; a floating dtype only, as PyTorch's)."""
+    return _random_like("uniform", "rand_like()", input, generator, dtype, backend, device, requires_grad, layout,
+                        memory_format)
+
+
+def randn_like(input: Tensor, generator: Any = None, dtype: Any = None, *, backend: Any = None,  # noqa: A002
+               device: Any = None, requires_grad: bool = False, layout: Any = None,
+               memory_format: Any = None) -> Tensor:
+    """Standard normal draws of ``input``'s shape, on its backend and of its dtype unless ``dtype``/``backend``/
+    ``device`` say (``torch.randn_like``; a floating dtype only, as PyTorch's)."""
+    return _random_like("normal", "randn_like()", input, generator, dtype, backend, device, requires_grad, layout,
+                        memory_format)
 
 
 

@@ -120,6 +120,29 @@ def test_randint_without_a_size_is_refused_as_torch():
             anynn.randint(*args)
 
 
+
+@pytest.mark.parametrize("name", ["rand_like", "randn_like"])
+def test_random_like_takes_torchs_keywords(backend, name):
+    """cleanrl's td3 draws ``torch.randn_like(actions, device=device)``: a TypeError before."""
+    for lib, like in ((torch, torch.zeros(2, 3)), (anynn, anynn.zeros(2, 3, backend=backend))):
+        out = getattr(lib, name)(like, dtype=lib.float64, device=like.device, requires_grad=True,
+                                 layout=lib.strided, memory_format=lib.preserve_format)
+        assert tuple(out.shape) == (2, 3) and out.dtype == lib.float64 and out.requires_grad and out.is_leaf
+    got = getattr(anynn, name)(anynn.zeros(2, 3, backend=backend), backend="numpy")
+    assert got.backend.key == "numpy" and got.dtype == anynn.float32
+
+
+@pytest.mark.parametrize("draw", [
+    lambda lib: lib.rand(3, dtype=lib.int64), lambda lib: lib.randn(3, dtype=lib.bool),
+    lambda lib: lib.rand_like(lib.zeros(3, dtype=lib.int64)), lambda lib: lib.randn_like(lib.zeros(3), dtype=lib.uint8),
+], ids=["rand int64", "randn bool", "rand_like of int64", "randn_like to uint8"])
+def test_uniform_and_normal_draws_refuse_integer_dtypes_as_torch(draw):
+    """They gave zeros (or True) cast from the float draws."""
+    with pytest.raises(NotImplementedError):
+        draw(torch)
+    with pytest.raises(NotImplementedError, match="not implemented for (int64|bool|uint8)"):
+        draw(anynn)
+
 RANDOM_AND_RANGE_REFUSALS = {  # PyTorch refuses each (RuntimeError); NumPy would give an empty range or draw anyway
     "arange_step_away_from_end": lambda lib: lib.arange(0, 5, -1),
     "arange_float_step_away": lambda lib: lib.arange(1.0, 0.0, 0.5),
