@@ -300,6 +300,8 @@ def _nonpositive_norm(x: Any, p: float, dim: Any, keepdim: bool) -> Any:
     if p == -math.inf:
         return min(abs(x), axis=dim, keepdims=keepdim)
     if p == 0:
+        if xp.isdtype(x.array.dtype, "complex floating"):
+            x = abs(x)  # a count is real: the magnitudes' (nonzero where x is)
         count = (x != 0).astype(x.dtype).sum(dim=dim, keepdim=keepdim)
         return where(xp.ones_like(count.array, dtype=xp.bool), count,
                      x.sum(dim=dim, keepdim=keepdim))

@@ -263,6 +263,19 @@ def test_facts_and_identities(backend):
     assert z.abs().dtype == z.real.dtype == z.imag.dtype == z.angle().dtype == anynn.float64
 
 
+@pytest.mark.parametrize("call", [lambda lib, z: lib.linalg.vector_norm(z, 0, dim=1), lambda lib, z: lib.norm(z, 0),
+                                  lambda lib, z: z.norm(0, dim=0, keepdim=True)], ids=["vector_norm", "norm", "method"])
+def test_norm_of_order_zero_of_complex_is_a_real_count_as_torch(backend, call):
+    """The count of nonzeros is real (it was complex128), on the graph with a zero gradient."""
+    z = np.array([[0.1 - 1.2j, 0j, 2 + 1j], [0j, 1j, 0j]])
+    ours = make(backend, z, requires_grad=True)
+    out, ref = call(anynn, ours), call(torch, torch.tensor(z, requires_grad=True))
+    assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.") == "float64"
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    out.sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), np.zeros_like(z))
+
+
 def test_angle_of_real_and_of_zero_as_torch(backend):
     values = np.array([-2.0, 0.0, 3.0, -0.5])
     x, t = make(backend, values, requires_grad=True), torch.tensor(values, requires_grad=True)
