@@ -258,10 +258,15 @@ class Optimizer:
                              "this optimizer's (different number of groups or parameters)")
         # all or nothing: every entry is converted and checked before anything of this optimizer changes
         state, homes = {}, {}
+        as_tensors = type(self).update is Optimizer.update  # written for PyTorch: its step reads Tensor state
         for key, saved_state in state_dict["state"].items():
+            if not 0 <= int(key) < len(params):
+                continue  # no parameter of the groups has this index: unused, as PyTorch leaves it
             p = params[int(key)]
-            entries = state[id(p)] = {name: _counter_as_number(_to_param_backend(value, p), p)
-                                      for name, value in saved_state.items()}
+            entries = state[id(p)] = {name: _to_param_backend(value, p, as_tensors) for name, value in
+                                      saved_state.items()}
+            if not as_tensors:  # (a PyTorch-style step keeps its step counter a Tensor, as PyTorch's)
+                entries.update({name: _counter_as_number(value, p) for name, value in entries.items()})
             _follow_parameter(entries, p)
             homes[id(p)] = (p.backend, p.array.dtype, is_complex_dtype(p.backend, p.array.dtype))
             for name, value in entries.items():
@@ -337,12 +342,22 @@ def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:
     if is_complex_dtype(p.backend, target):
         target = xp.float64 if target == xp.complex128 else xp.float32
     for name, value in state.items():
-        if value is None or isinstance(value, (bool, int, float)):
-            continue
-        value = _to_param_backend(value, p)
-        if dtype_name(value.dtype).startswith("float") and value.dtype != target:
-            value = xp.astype(value, target)
-        state[name] = value
+        state[name] = _cast_floating(_to_param_backend(value, p, None), xp, target)
+
+
+def _cast_floating(value: Any, xp: Any, target: Any) -> Any:
+    """``value`` (an array, a Tensor, or a list, tuple or dict of them; anything else as it is) with its
+    floating arrays cast to ``target``."""
+    if isinstance(value, dict):
+        return {k: _cast_floating(v, xp, target) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        cast = [_cast_floating(v, xp, target) for v in value]
+        return cast if isinstance(value, list) else tuple(cast)
+    array = value.array if isinstance(value, Tensor) else value
+    if not hasattr(array, "dtype") or not dtype_name(array.dtype).startswith("float") or array.dtype == target:
+        return value
+    return Tensor._make(xp.astype(array, target), value.backend, None, 0) if isinstance(value, Tensor) else \
+        xp.astype(array, target)
 
 
 def _name_a_shape_change(optimizer: Optimizer, p: Tensor, grad: Any, state: dict[str, Any],
@@ -402,19 +417,31 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def _to_param_backend(value: Any, p: Tensor) -> Any:
-    """A saved state entry as a native array of ``p``'s backend (numbers stay numbers)."""
-    if value is None or isinstance(value, (bool, int, float)):
+def _to_param_backend(value: Any, p: Tensor, as_tensor: bool | None = False) -> Any:
+    """A saved state entry as a native array of ``p``'s backend (a Tensor with ``as_tensor``: the state of an
+    optimizer written for PyTorch; with None, Tensors stay Tensors and arrays arrays). Numbers and strings stay
+    as they are; lists, tuples and dicts (PyTorch's optimizers may keep them: Shampoo's preconditioners) are
+    converted entry by entry."""
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
         return value
+    if isinstance(value, dict):
+        return {k: _to_param_backend(v, p, as_tensor) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        moved = [_to_param_backend(v, p, as_tensor) for v in value]
+        return moved if isinstance(value, list) else tuple(moved)
+    if as_tensor is None:
+        as_tensor = isinstance(value, Tensor)
     if isinstance(value, Tensor):
-        return value.array if value.backend == p.backend else transfer(value.array, value.backend, p.backend)
-    if is_host_array(value):
+        array = value.array if value.backend == p.backend else transfer(value.array, value.backend, p.backend)
+    elif is_host_array(value):
         value = host_array(value, float_dtype=None)
         if value.ndim == 0 and value.dtype.kind in "iu":  # a step counter saved as an array
             return int(value)
-        return p.backend.from_host(value)
-    source = backend_of(value)
-    return value if source == p.backend else transfer(value, source, p.backend)
+        array = p.backend.from_host(value)
+    else:
+        source = backend_of(value)
+        array = value if source == p.backend else transfer(value, source, p.backend)
+    return Tensor._make(array, p.backend, None, 0) if as_tensor else array
 
 
 def _counter_as_number(value: Any, p: Tensor) -> Any:

@@ -132,3 +132,49 @@ def test_required_defaults_as_pytorchs():
         opt = Plain([{"params": [lib.nn.Parameter(lib.zeros(2))], "lr": 0.5}])
         assert opt.param_groups[0]["lr"] == 0.5
     assert repr(required) == repr(torch_required) == "<required parameter>"
+
+
+def shampoo_like_optimizer(lib: types.ModuleType) -> type:
+    """A PyTorch-style optimizer whose state holds a Tensor, a list of Tensors (Shampoo's preconditioners), a dict,
+    a string and a 0-d Tensor step counter."""
+
+    class ListState(lib.optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        @lib.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]
+                    if not state:
+                        state.update(step=lib.zeros_like(p).sum(), momentum=lib.zeros_like(p), stage="warmup",
+                                     factors=[lib.zeros_like(p), lib.ones_like(p)],
+                                     options={"scale": lib.ones_like(p)[:1]})
+                    state["step"] += 1
+                    state["momentum"].mul_(0.5).add_(p.grad)
+                    state["factors"][0].add_(p.grad * p.grad)
+                    state["stage"] = "run"
+                    scale = state["options"]["scale"] * state["step"].item()
+                    p.sub_(group["lr"] * scale * state["momentum"] / (state["factors"][0] + state["factors"][1]))
+
+    return ListState
+
+
+def test_a_pytorch_style_optimizer_resumes_from_its_state_dict_as_torch(backend):
+    """load_state_dict gave such an optimizer native arrays where it had kept Tensors ('numpy.ndarray' object has
+    no attribute 'add_') and refused lists ('not an array of a known backend: list'); PyTorch keeps their kinds."""
+    results = []
+    for lib, where in ((torch, {}), (anynn, {"backend": backend})):
+        weight = lib.nn.Parameter(lib.tensor(np.array([1.0, -2.0, 3.0]), **where))
+        first, resumed = shampoo_like_optimizer(lib)([weight]), shampoo_like_optimizer(lib)([weight])
+        weight.grad = lib.tensor(np.array([0.5, 1.0, -1.0]), **where)
+        first.step()
+        resumed.load_state_dict(first.state_dict())
+        weight.grad = lib.tensor(np.array([0.5, 2.0, -1.0]), **where)
+        resumed.step()
+        state = resumed.state[weight]
+        assert state["stage"] == "run" and isinstance(state["factors"], list)
+        assert all(isinstance(v, lib.Tensor) for v in (state["step"], state["momentum"], *state["factors"]))
+        results.append(weight.detach().numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
