@@ -6,8 +6,8 @@ broadcast. Gradients (real inputs): ``inv``: ``-Aᵢᵀ G Aᵢᵀ``; ``det``: ``
 ``solve``: ``G_B = solve(Aᵀ, G)``, ``G_A = -G_B Xᵀ`` (Aᵢ the inverse). The recorded backward (``create_graph``)
 reaches these same Functions through `RECORDED`, so every order is differentiable. A singular A in ``inv``/``solve``
 raises `LinAlgError` where the array library raises (NumPy, PyTorch) and gives inf/NaN where it does not (JAX;
-checking would read values back from the device, which a Function never does); PyTorch's SVD-based det gradient
-at singular A is not reproduced.
+checking would read values back from the device, which a Function never does); ``det``'s gradient at a singular A
+is the cofactor matrix from an SVD where the library refuses ``inv`` (PyTorch's SVD branch).
 """
 
 from __future__ import annotations
@@ -85,7 +85,23 @@ class DetFunction(Function):
         return self.out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return _cells(xp, g * self.out) * xp.matrix_transpose(xp.linalg.inv(self.a))
+        try:
+            return _cells(xp, g * self.out) * xp.matrix_transpose(xp.linalg.inv(self.a))
+        except Exception as error:
+            if type(error).__name__.lstrip("_") != "LinAlgError":
+                raise
+        return _cells(xp, g) * _cofactors(xp, self.a)
+
+
+def _cofactors(xp: Namespace, a: Any) -> Any:
+    """``det(A) inv(A)ᵀ`` (*, n, n), the cofactor matrix, also of a singular A (where the library's ``inv``
+    refuses it): with ``A = U S Vh``, ``det(U) det(Vh) U diag(prod_{j != i} s_j) Vh`` (PyTorch's singular branch,
+    which its recorded gradient takes), no division by a zero singular value."""
+    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    mask = xp.eye(s.shape[-1], dtype=s.dtype, device=device(s))
+    others = xp.prod(xp.expand_dims(s, axis=-2) * (1.0 - mask) + mask, axis=-1)  # (*, n): s with s_i left out
+    sign = xp.linalg.det(u) * xp.linalg.det(vh)
+    return _cells(xp, sign) * xp.matmul(u * xp.expand_dims(others, axis=-2), vh)
 
 
 class LogAbsDetFunction(Function):

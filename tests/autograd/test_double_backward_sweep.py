@@ -578,6 +578,13 @@ _REPEATED = np.linalg.qr(_FUZZ20.standard_normal((4, 3)))[0] @ np.diag([2.0, 2.0
     _FUZZ20.standard_normal((3, 3)))[0]
 case("linalg_pinv_hermitian", lambda L, a: L.T.linalg.pinv(a, hermitian=True) ** 3, _SYMMETRIC + _SYMMETRIC.T)
 case("linalg_pinv_atol_repeated_singular_values", lambda L, a: L.T.linalg.pinv(a, atol=1e-3) ** 3, _REPEATED)
+# det of a singular matrix (rank n - 1, n - 2, and one of a batch): the cofactor matrix from an SVD, as PyTorch's
+# recorded gradient (NumPy's and PyTorch's inv refuse the matrix: LinAlgError before)
+case("linalg_det_singular", lambda L, a: L.T.linalg.det(a) * a, np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0],
+                                                                         [0.5, -1.0, 2.0]]))
+case("linalg_det_rank_two_short", lambda L, a: L.T.linalg.det(a * a) ** 2, np.diag([1.5, 0.0, 0.0, -2.0]))
+case("linalg_det_singular_in_batch", lambda L, a: L.T.linalg.det(a) ** 3, np.array([[[1.0, 2.0], [2.0, 4.0]],
+                                                                                 [[1.0, 3.0], [0.5, 4.0]]]))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
@@ -589,7 +596,9 @@ TORCH_REFUSES = {"hardsigmoid": "hardsigmoid_backward", "cdist": "_cdist_backwar
 # PyTorch's double backward is wrong for these (2.13: torch.autograd.gradgradcheck of torch._weight_norm(v, g, dim)
 # fails where dim is the first or the last axis, its fused kernel's second derivative in v; other dims go through
 # its composite and agree): the same differenced reference
-TORCH_WRONG = {"weight_norm_Linear", "weight_norm_Conv1d_last_dim", "weight_norm_parametrized_ConvTranspose1d"}
+TORCH_WRONG = {"weight_norm_Linear", "weight_norm_Conv1d_last_dim", "weight_norm_parametrized_ConvTranspose1d",
+               # 2.13's second derivative of det at a rank n - 1 matrix (its SVD branch) is off the polynomial's
+               "linalg_det_singular"}
 
 
 def _state(name: str) -> dict[str, torch.Tensor] | None:
@@ -716,8 +725,15 @@ def _compare(backend: Any, name: str, first_only: bool) -> None:
                 rtol=RTOL, atol=ATOL)))
 
 
+# JAX's inv gives inf and NaN for a singular matrix where NumPy's and PyTorch's raise, so det's gradient there is
+# NaN (telling would read values back: differences page)
+NOT_ON_JAX = {"linalg_det_singular", "linalg_det_rank_two_short", "linalg_det_singular_in_batch"}
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_second_derivatives_match_torch(backend, name):
+    if backend.name == "jax" and name in NOT_ON_JAX:
+        pytest.skip("JAX's inv of a singular matrix is inf/NaN, not an error")
     _compare(backend, name, first_only=False)
 
 

@@ -124,3 +124,18 @@ def test_logdet_of_a_singular_matrix_is_minus_inf_with_torch_gradient(backend, c
     ours = run(anynn, make(backend, matrix, requires_grad=True))
     for mine, reference in zip(ours, theirs):
         np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("index", range(len(LOGDET_SINGULAR)))
+def test_det_of_a_singular_matrix_has_the_cofactor_gradient(backend, index):
+    """det's gradient is the cofactor matrix, also where A is singular and the library's inv refuses it
+    (LinAlgError before): PyTorch's create_graph branch (an SVD); its plain backward gives zeros (differences
+    page)."""
+    if backend.name == "jax":
+        pytest.skip("JAX's inv gives its own inf/NaN for a singular matrix")
+    matrix = LOGDET_SINGULAR[index]
+    a = make(backend, matrix, requires_grad=True)
+    anynn.linalg.det(a).sum().backward()
+    t = torch.tensor(matrix, requires_grad=True)
+    (reference,) = torch.autograd.grad(torch.linalg.det(t).sum(), t, create_graph=True)
+    np.testing.assert_allclose(a.grad.numpy(), reference.detach().numpy(), rtol=1e-12, atol=1e-12)
