@@ -17,7 +17,13 @@ _HOST_READS = {"item": "Tensor.item()", "__float__": "float(tensor)", "__int__":
                "tolist": "Tensor.tolist()", "numpy": "Tensor.numpy()", "__array__": "numpy.asarray(tensor)",
                "__len__": "len(tensor)", "__iter__": "iterating over a tensor", "__format__": "formatting a tensor",
                "__repr__": "printing a tensor", "__str__": "printing a tensor", "to_host": "a copy to the host",
-               "asnumpy": "a copy to the host", "get": "a copy to the host"}
+               "asnumpy": "a copy to the host", "get": "a copy to the host",
+               "_found_inf": "GradScaler.step() (whether the gradients hold inf/NaN, to skip the step)"}
+_GENERIC_FIX = ("Return the tensor from the step and read it after the call (`loss = step(x, y); loss.item()`), or "
+                "compute with tensors (anynn.where instead of `if`).")
+_FIXES = {_HOST_READS["_found_inf"]: "Call scaler.step(optimizer) and scaler.update() after the compiled step, which "
+                                      "ends with scaler.scale(loss).backward() (a new scale compiles once more); "
+                                      "float32 and bfloat16 training needs no loss scaling."}
 
 
 class CompiledStepError(RuntimeError):
@@ -34,9 +40,8 @@ def host_read_error(exc: BaseException, tb: TracebackType | None, backend: str) 
     return CompiledStepError(
         f"anynn.compile ({backend}): {what} inside a compiled step{where}. Values do not exist until the whole "
         "step has run, so a compiled step cannot read them (no .item(), float(), int(), bool(), .tolist(), "
-        "print of a tensor's values, and no Python `if` on a tensor's value). Return the tensor from the step "
-        "and read it after the call (`loss = step(x, y); loss.item()`), or compute with tensors "
-        f"(anynn.where instead of `if`). [{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}]")
+        f"print of a tensor's values, and no Python `if` on a tensor's value). {_FIXES.get(operation, _GENERIC_FIX)} "
+        f"[{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}]")
 
 
 def describe_host_read(tb: TracebackType | None) -> tuple[str, str]:

@@ -23,11 +23,14 @@ class Rediscover(Exception):
 
 
 def static_key(st: StepState) -> tuple[Any, ...]:
-    """The Python values a trace reads as constants: a change compiles a new program (cached)."""
+    """The Python values a trace reads as constants: a change compiles a new program (cached). A GradScaler's
+    scale is one (a host number, which ``scaler.scale(loss)`` multiplies by): it changes every ``growth_interval``
+    clean steps and after a step with inf/NaN gradients."""
     options = tuple(_options(group) for opt in st.optimizers for group in opt.param_groups)
     autocast = autocast_mode.state
     return (mode.local.modes.grad_enabled, autocast.cpu, autocast.cuda, tuple(m.training for m in st.modules),
-            options, tuple(g.seed for g in st.counter_generators))
+            options, tuple(g.seed for g in st.counter_generators),
+            tuple((s.is_enabled(), s.get_scale()) for s in st.scalers))
 
 
 def _options(group: dict[str, Any]) -> tuple[Any, ...]:

@@ -9,7 +9,9 @@ and the functions it calls by name — and collects:
   an ``optimizer``);
 - every parameter and buffer of those modules and every parameter of those optimizers (`StepState.tensors`),
   and among them those that take gradients (`StepState.params`);
-- every device generator (`DeviceRNG`) held by those modules (Dropout's, an RNN's) or reachable directly.
+- every device generator (`DeviceRNG`) held by those modules (Dropout's, an RNN's) or reachable directly;
+- every `GradScaler`: ``scaler.scale(loss)`` multiplies by its scale, a Python number the program holds as a
+  constant, so the scale is part of the program's cache key (`side_effects.static_key`).
 
 `StepState.roots_key` is the identity of what the function reached: when a global or closure cell is
 rebound (a new model), the compiled step discovers again.
@@ -22,6 +24,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from ..amp.grad_scaler import GradScaler
 from ..autograd.tensor import Tensor
 from ..backend import DeviceRNG
 from ..nn.module import Module
@@ -41,6 +44,7 @@ class StepState:
     tensors: list[Tensor] = field(default_factory=list)  # parameters and buffers, each once
     params: list[Tensor] = field(default_factory=list)  # the tensors that take gradients
     generators: list[DeviceRNG] = field(default_factory=list)
+    scalers: list[GradScaler] = field(default_factory=list)
     roots_key: tuple[int, ...] = ()
 
     @property
@@ -123,6 +127,8 @@ def discover(fn: Callable[..., Any]) -> StepState:
                 state.optimizers.append(obj.optimizer)
         elif isinstance(obj, DeviceRNG):
             state.generators.append(obj)
+        elif isinstance(obj, GradScaler):
+            state.scalers.append(obj)
     state.modules = list(modules.values())
     tensors: dict[int, Tensor] = {}
     for m in state.modules:
@@ -177,7 +183,7 @@ def _walk(obj: Any, depth: int, found: dict[int, Any], seen: set[int]) -> None:
                                                                                    complex, type, types.ModuleType)):
         return
     seen.add(id(obj))
-    if isinstance(obj, (Module, Optimizer, DeviceRNG)):
+    if isinstance(obj, (Module, Optimizer, DeviceRNG, GradScaler)):
         found[id(obj)] = obj
         if isinstance(obj, Module):
             _walk_dict(obj.__dict__, depth, found, seen, skip=("_parameters", "_buffers", "_modules"))

@@ -316,6 +316,50 @@ def test_scheduler_step_inside_compiled_step_is_refused():
 
 
 @needs_jax
+def test_grad_scaler_scale_inside_and_step_after_a_compiled_step_matches_eager():
+    """``scaler.scale(loss)`` multiplies by a host number: a new scale (grown after each clean step here, halved
+    after the step whose input is inf) compiles again rather than replaying the first one (which scaled the
+    gradients by 8, the scale of the call that traced with them, while unscale_ divided by 16). ``scaler.step``
+    inside a step is refused, naming the fix."""
+    def run(compiled: bool):
+        model = nn.Linear(4, 3, backend="jax", seed=0)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        scaler = anynn.amp.GradScaler("cpu", init_scale=4.0, growth_interval=1)
+
+        def backward(x, y):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            scaler.scale(loss).backward()
+            return loss
+
+        step = anynn.compile(backward) if compiled else backward
+        xs, ys = _data((5, 4), "jax", 4)
+        xs[3] = xs[3] * float("inf")
+        scales = []
+        for x, y in zip(xs, ys):
+            step(x, y)
+            scaler.step(opt)
+            scaler.update()
+            scales.append(scaler.get_scale())
+        return scales, [np.asarray(p.array) for p in model.parameters()], scaler, opt, model
+
+    (eager_scales, eager_params, *_), (scales, params, scaler, opt, model) = run(False), run(True)
+    assert scales == eager_scales == [8.0, 16.0, 32.0, 16.0]
+    for a, b in zip(params, eager_params):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    x, y = (t[0] for t in _data((5, 4), "jax", 1))
+
+    def whole(x, y):
+        opt.zero_grad()
+        scaler.scale(nn.functional.cross_entropy(model(x), y)).backward()
+        scaler.step(opt)
+        scaler.update()
+
+    with pytest.raises(CompiledStepError, match=r"GradScaler\.step\(\).*after the compiled step"):
+        anynn.compile(whole)(x, y)
+
+
+@needs_jax
 def test_unseeded_functional_dropout_is_refused():
     x = anynn.ones(16, backend="jax")
     with pytest.raises(CompiledStepError, match="unseeded generator|F.dropout without generator"):
