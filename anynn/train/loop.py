@@ -6,6 +6,7 @@ The loop is a convenience, not a cage: each training step is the five lines of a
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Sequence
 
 from ..autograd.mode import no_grad
@@ -65,6 +66,7 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
     if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, int) or not 0 <= initial_epoch:
         raise ValueError(f"fit: initial_epoch must be a non-negative integer, got {initial_epoch!r}")
     backend = model.backend
+    _check_optimizer_holds(model, optimizer)
     _check_reiterable(train_data, epochs, "train_data")
     _check_reiterable(val_data, epochs, "val_data")
     _send_to(train_data, backend)
@@ -110,6 +112,9 @@ def _make_step(model: Any, loss_fn: Any, optimizer: Any, compiled: bool) -> Any:
         optimizer.zero_grad()
         output = model(*x) if isinstance(x, tuple) else model(x)
         value = loss_fn(output, y)
+        if not isinstance(value, Tensor) or math.prod(value.shape) != 1:
+            raise TypeError(f"fit: loss(output, y) must return a scalar Tensor (a mean or sum over the batch), got "
+                            f"{_described(value)}")
         value.backward()
         optimizer.step()
         return value, output
@@ -119,6 +124,25 @@ def _make_step(model: Any, loss_fn: Any, optimizer: Any, compiled: bool) -> Any:
     from ..compile import compile as compile_step
 
     return compile_step(train_step)
+
+
+def _check_optimizer_holds(model: Any, optimizer: Any) -> None:
+    """Refuse an optimizer that holds none of the model's trainable parameters: the loop would run and the model
+    would never change (an optimizer made for another model, or before the model was rebuilt)."""
+    groups = getattr(optimizer, "param_groups", None)
+    trainable = {id(p) for p in model.parameters() if p.requires_grad} if hasattr(model, "parameters") else set()
+    if groups is None or not trainable:
+        return
+    if not trainable & {id(p) for group in groups for p in group["params"]}:
+        raise ValueError(f"fit: the optimizer ({type(optimizer).__name__}) holds none of the model's "
+                         f"{len(trainable)} trainable parameters, so the model would not learn; make it from "
+                         f"this model's parameters (optimizer = SGD(model.parameters(), ...))")
+
+
+def _described(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return f"a Tensor of shape {tuple(value.shape)} (reduction='none'?)"
+    return f"a {type(value).__name__}"
 
 
 def _train_epoch(state: FitState, hooks: CallbackList, trackers: list[Tracker], progress: Progress,

@@ -144,6 +144,13 @@ def test_bad_data_errors():
         fit(model, nn.CrossEntropyLoss(), opt, small_batches("numpy"), metrics=["auc"], verbose=0)
     with pytest.raises(ValueError, match="verbose"):
         fit(model, nn.CrossEntropyLoss(), opt, small_batches("numpy"), verbose=3)
+    with pytest.raises(ValueError, match=r"fit: the optimizer \(SGD\) holds none of the model's 2 trainable"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(tiny("numpy").parameters(), lr=0.1), small_batches("numpy"),
+            verbose=0)  # the loop ran and the model never changed
+    with pytest.raises(TypeError, match=r"must return a scalar Tensor .* shape \(8,\) \(reduction='none'\?\)"):
+        fit(model, nn.CrossEntropyLoss(reduction="none"), opt, small_batches("numpy"), verbose=0)  # backward's own
+    with pytest.raises(TypeError, match="must return a scalar Tensor .* got a float"):
+        fit(model, lambda output, y: 1.0, opt, small_batches("numpy"), verbose=0)  # AttributeError: no backward
     # a one-shot iterator is fine for a single epoch
     assert len(fit(model, nn.CrossEntropyLoss(), opt, iter(small_batches("numpy")), verbose=0)) == 1
 
