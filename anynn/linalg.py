@@ -115,8 +115,8 @@ class LstsqResult(NamedTuple):
 
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> LstsqResult:  # noqa: N803
     """The least-squares solution X (*, n, k) of ``A X = B`` for A (*, m, n), B (*, m, k) or (*, m)
-    (``torch.linalg.lstsq`` with its CPU driver ``gelsy``'s results: ``rank`` (*) int64, empty ``residuals`` and
-    ``singular_values``). X is ``pinv(A) B`` with singular values below ``rcond * σ_max`` dropped (default
+    (``torch.linalg.lstsq``: ``rank`` (*) int64, ``residuals`` and ``singular_values`` as its CPU ``driver`` gives them,
+    see `_lstsq_details`). X is ``pinv(A) B`` with singular values below ``rcond * σ_max`` dropped (default
     ``max(m, n) * eps``), whose gradient is PyTorch's."""
     from .functional.matrix_inverse import check_matrices
 
@@ -134,8 +134,31 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
                            f"{b.shape[-2] if b.ndim >= 2 else tuple(b.shape)}")
     rtol = max(A.shape[-2], A.shape[-1]) * float(A.backend.xp.finfo(A.array.dtype).eps) if rcond is None else rcond
     solution = pinv(A, rtol=rtol) @ b
+    rank, residuals, values = _lstsq_details(A, b, solution, rtol, driver)
+    return LstsqResult(solution.squeeze(-1) if vector else solution, residuals, rank, values)
+
+
+def _lstsq_details(A: Tensor, b: Tensor, solution: Tensor, rtol: float, driver: str | None,  # noqa: N803
+                   ) -> tuple[Tensor, Tensor, Tensor]:
+    """``(rank, residuals, singular_values)`` of PyTorch's CPU ``driver``: ``gelsy`` (the default) the rank alone;
+    ``gelsd``/``gelss`` the rank, A's singular values (*, min(m, n)) and, for a tall A (m > n) of full rank in every
+    batch, the residuals ``sum(|A X - B|^2)`` over the rows (*, k); ``gels`` the residuals of a tall A alone. Empty
+    where they give nothing."""
+    from .autograd.mode import no_grad
+    from .backend.arrays import any_true
+
+    if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), "
+                           f"got {driver!r}")
     empty = A.new_zeros((0,))
-    return LstsqResult(solution.squeeze(-1) if vector else solution, empty, matrix_rank(A, rtol=rtol), empty)
+    rank = matrix_rank(A, rtol=rtol) if driver != "gels" else A.new_zeros((0,), dtype="int64")
+    with no_grad():
+        values = svdvals(A) if driver in ("gelsd", "gelss") else empty
+    m, n = A.shape[-2], A.shape[-1]
+    if driver not in ("gels", "gelsd", "gelss") or m <= n or (
+            driver != "gels" and any_true(A.backend, (rank != n).array, if_traced=True)):
+        return rank, empty, values
+    return rank, ((A @ solution - b).abs() ** 2).sum(-2), values
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002

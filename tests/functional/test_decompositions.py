@@ -255,3 +255,29 @@ def test_lstsq_results_as_torch(backend):
         anynn.linalg.lstsq(make(backend, a), make(backend, b[:, :3]))
     with pytest.raises(RuntimeError, match="input.size.-2. should match other.size.-2."):
         torch.linalg.lstsq(torch.tensor(a), torch.tensor(b[:, :3]))
+
+
+@pytest.mark.parametrize("driver", ["gelsd", "gelss", "gels", "gelsy", None])
+@pytest.mark.parametrize("shape", [(2, 4, 3), (3, 3), (2, 5)], ids=["tall", "square", "wide"])
+def test_lstsq_driver_results_as_torch(backend, driver, shape):
+    """gelsd/gelss give A's singular values and, for a tall A of full rank, the residuals (with their gradient);
+    gels the residuals alone; anynn gave gelsy's empty ones for every driver. A rank-deficient tall A: none (checked
+    with the SVD drivers: LAPACK's gelsy finds rank 1 for two equal columns beside an independent one)."""
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape[:-1] + (2,))
+    deficient = a.copy()
+    deficient[..., 1] = deficient[..., 0]
+    for matrix in (a, deficient) if driver in ("gelsd", "gelss") else (a,):
+        ours, theirs = make(backend, matrix, requires_grad=True), torch.tensor(matrix, requires_grad=True)
+        got = anynn.linalg.lstsq(ours, make(backend, b), driver=driver)
+        expected = torch.linalg.lstsq(theirs, torch.tensor(b), driver=driver)
+        for name in ("residuals", "rank", "singular_values"):
+            mine, reference = getattr(got, name), getattr(expected, name)
+            assert tuple(mine.shape) == tuple(reference.shape), name
+            np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-9, atol=1e-12)
+        if tuple(expected.residuals.shape) != (0,):
+            got.residuals.sum().backward()
+            expected.residuals.sum().backward()
+            np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-8, atol=1e-10)
+    with pytest.raises(RuntimeError, match="parameter `driver` should be one of"):
+        anynn.linalg.lstsq(make(backend, a), make(backend, b), driver="gelsx")
