@@ -19,6 +19,7 @@ from ..autograd.tensor import Tensor
 from ..nn.module import Module
 from ..nn.norm import _BatchNorm
 from ..factories import tensor as make_tensor
+from ..functional.value_checks import ShapeMismatchError
 from .optimizer import Optimizer
 from .schedulers.base import LRScheduler, format_param
 
@@ -140,6 +141,7 @@ class AveragedModel(Module):
         else:
             mine, theirs = list(self.parameters()), list(model.parameters())
         count = int(self.n_averaged.item())
+        _check_same_shapes(mine, theirs)
         pairs = [(a.detach(), _moved(m.detach(), a)) for a, m in zip(mine, theirs)]
         with no_grad():
             if count == 0:
@@ -155,6 +157,16 @@ class AveragedModel(Module):
                 for mine_buffer, model_buffer in zip(self.module.buffers(), model.buffers(), strict=True):
                     mine_buffer.copy_(_moved(model_buffer.detach(), mine_buffer))
             self.n_averaged.add_(1)
+
+
+def _check_same_shapes(mine: list[Tensor], theirs: list[Tensor]) -> None:
+    """Refuse, before anything is averaged, a model whose tensors do not have the averaged copy's shapes (another
+    architecture); the library's broadcast error named neither the call nor the tensor."""
+    for index, (a, m) in enumerate(zip(mine, theirs)):
+        if tuple(a.shape) != tuple(m.shape):
+            raise ShapeMismatchError(f"AveragedModel.update_parameters: the model's tensor {index} has shape "
+                                     f"{tuple(m.shape)}, the averaged copy's {tuple(a.shape)}; is it another "
+                                     f"model than the one AveragedModel was made from?")
 
 
 def _moved(value: Tensor, like: Tensor) -> Tensor:

@@ -79,6 +79,23 @@ def test_averaged_model_is_a_copy_and_refuses_two_functions(backend):
             make_fn(1.5)
 
 
+@pytest.mark.parametrize("updates", [0, 1])
+def test_averaging_another_architecture_is_refused_by_name_and_changes_nothing(backend, updates):
+    """NumPy said 'operands could not be broadcast together with remapped shapes' (PyTorch refuses it too)."""
+    averaged = swa.AveragedModel(nn.Linear(2, 2, backend=backend))
+    for _ in range(updates):
+        averaged.update_parameters(nn.Linear(2, 2, backend=backend))
+    before = [p.detach().numpy().copy() for p in averaged.parameters()]
+    with pytest.raises(RuntimeError):
+        torch_swa.AveragedModel(torch.nn.Linear(2, 2)).update_parameters(torch.nn.Linear(3, 3))
+    with pytest.raises(RuntimeError, match=r"AveragedModel.update_parameters: the model's tensor 0 has shape "
+                                           r"\(3, 3\), the averaged copy's \(2, 2\)"):
+        averaged.update_parameters(nn.Linear(3, 3, backend=backend))
+    assert int(averaged.n_averaged.item()) == updates
+    for b, p in zip(before, averaged.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), b)
+
+
 def test_update_bn_matches_torch(backend, rng):
     model, tmodel = _models(backend)
     model.eval()
