@@ -188,6 +188,8 @@ def accumulate_into(tensors: Sequence[Tensor], gradients: Sequence[Any], retain_
     """``backward(..., inputs=...)`` of ``tensors`` with their seed ``gradients``: gradients added into the ``.grad``
     of ``inputs`` only (a first gradient copied where the seeds or another input's hold the same array)."""
     inputs = _as_tuple(inputs)
+    if not inputs:  # (PyTorch's message) else nothing would accumulate, silently
+        raise RuntimeError("backward(): `inputs` argument to `backward()` cannot be empty.")
     found = graph.run_backward(list(tensors), list(gradients), retain_graph, create_graph, inputs)
     given = {id(getattr(g, "array", g)) for g in gradients}
     for t, g in zip(inputs, found):

@@ -118,6 +118,9 @@ def run_hooks(table: dict[int, Any], grad: Array, backend: Backend) -> Array:
         result = hook(make_tensor(grad, backend, None, 0))
         if result is not None:
             new = result.array if isinstance(result, Tensor) else result
+            if not hasattr(new, "shape"):
+                raise TypeError(f"hook {getattr(hook, '__name__', hook)!r} returned a {type(result).__name__}; "
+                                f"expected a Tensor (the new gradient) or None")
             if tuple(new.shape) != tuple(grad.shape):
                 raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
                                    f"{tuple(new.shape)}; expected {tuple(grad.shape)}")

@@ -105,7 +105,10 @@ class set_grad_enabled(_GradMode):  # noqa: N801
     (``with set_grad_enabled(training):``) or as a decorator, as in PyTorch."""
 
     def __init__(self, mode: bool) -> None:
-        self.enabled = bool(mode)
+        if not isinstance(mode, bool):  # as PyTorch: bool("False") is True, a Tensor's truth a host read
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{type(mode).__name__}")
+        self.enabled = mode
         self.previous = local.modes.grad_enabled
         local.modes.grad_enabled = self.enabled  # called as a function, the switch holds from here on
 

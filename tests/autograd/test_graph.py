@@ -397,6 +397,34 @@ def test_tensor_hooks_and_retained_gradients_as_pytorch(backend, case):
             np.testing.assert_allclose(np.asarray(mine), reference, rtol=1e-12)
 
 
+MISUSED_BACKWARD = {  # PyTorch's error class for each
+    "hook_returns_a_number": (lambda lib, x: _hooked_by(x * 2, lambda g: 3).sum().backward(), TypeError,
+                              "hook '<lambda>' returned a int; expected a Tensor"),
+    "empty_inputs": (lambda lib, x: (x * x).sum().backward(inputs=[]), RuntimeError,
+                     "`inputs` argument to `backward\\(\\)` cannot be empty"),
+    "empty_inputs_of_autograd_backward": (lambda lib, x: lib.autograd.backward([(x * x).sum()], inputs=()),
+                                          RuntimeError, "cannot be empty"),
+}
+
+
+def _hooked_by(tensor, hook):
+    tensor.register_hook(hook)
+    return tensor
+
+
+@pytest.mark.parametrize("case", sorted(MISUSED_BACKWARD))
+def test_misused_backward_is_refused_as_pytorch(backend, case):
+    """A hook that returns a number failed in our own code ("'int' object has no attribute 'shape'"); an empty
+    ``inputs`` accumulated nothing, silently."""
+    run, error, message = MISUSED_BACKWARD[case]
+    with pytest.raises(error):
+        run(torch, torch.ones(2, requires_grad=True))
+    x = anynn.ones(2, backend=backend, requires_grad=True)
+    with pytest.raises(error, match=message):
+        run(anynn, x)
+    assert x.grad is None
+
+
 @pytest.mark.parametrize("create_graph", (False, True))
 def test_grad_through_a_tensor_overwritten_after_a_read_as_pytorch(backend, create_graph):
     """``v = a - b; w = v + v; v.copy_(w)``: the addition read v's old value, so grad() sends its gradient to the

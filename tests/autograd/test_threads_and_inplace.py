@@ -237,6 +237,11 @@ def test_grad_mode_switches_behave_as_pytorch():
         assert not (w * 2).requires_grad
     with anynn.inference_mode(False):
         assert (w * 2).requires_grad
+    for not_a_bool in ("False", 0, np.bool_(True), None):  # PyTorch's TypeError (bool("False") was True)
+        for lib in (torch, anynn):
+            with pytest.raises(TypeError, match="must be bool, not"):
+                lib.set_grad_enabled(not_a_bool)
+    assert anynn.is_grad_enabled() and torch.is_grad_enabled()
     anynn.set_grad_enabled(False)  # called as a function: holds until switched back, as torch.set_grad_enabled
     try:
         assert not anynn.is_grad_enabled()
