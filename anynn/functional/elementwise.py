@@ -15,7 +15,7 @@ from ..backend import op
 from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
-from .formulas.conjugate import conj, is_complex
+from .formulas.conjugate import conj, is_complex, sign
 from .value_checks import refuse_complex
 
 
@@ -188,10 +188,7 @@ class Abs(Function):
         a = self.a
         if not is_complex(xp, a):
             return g * xp.sign(a)
-        # z / |z| (0 at 0) from differentiable pieces: a recorded backward's xp.sign is a constant
-        magnitude = xp.abs(a)
-        safe = xp.where(magnitude == 0, xp.ones_like(magnitude), magnitude)
-        return xp.astype(g, a.dtype) * a / xp.astype(safe, a.dtype)
+        return xp.astype(g, a.dtype) * sign(xp, a)
 
 
 class Sin(Function):

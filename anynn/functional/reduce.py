@@ -12,7 +12,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
-from .formulas.conjugate import abs_squared, conj, is_complex
+from .formulas.conjugate import abs_squared, conj, is_complex, sign
 from .precision import is_low_precision
 from .value_checks import check_floating, refuse_complex
 
@@ -173,16 +173,17 @@ class Norm(Function):
         out, p = self.out, self.p
         g = _expand(xp, g, self.axes, self.keepdims, tuple(a.shape))
         if p == 1:
-            return g * xp.sign(a)
+            return g * sign(xp, a)
         if p == math.inf:
             mask = xp.astype(xp.abs(a) == out, a.dtype)
-            return g * xp.sign(a) * mask / xp.sum(mask, axis=self.axes, keepdims=True)
+            return g * sign(xp, a) * mask / xp.sum(mask, axis=self.axes, keepdims=True)
         safe = xp.where(out == 0, xp.ones_like(out), out)
         if p == 2:
             return g * a / safe
         # 0 at a zero element, as PyTorch's (|a| ** (p - 1) is inf there when p < 1: kept out of the power)
-        magnitude = xp.where(a == 0, xp.ones_like(a), xp.abs(a))
-        return g * xp.sign(a) * (magnitude / safe) ** (p - 1)
+        magnitude = xp.abs(a)  # (real: a complex 1 beside it made a recorded gradient of |a| complex)
+        magnitude = xp.where(a == 0, xp.ones_like(magnitude), magnitude)
+        return g * sign(xp, a) * (magnitude / safe) ** (p - 1)
 
 
 

@@ -412,6 +412,11 @@ SECOND_ORDER = [
     ("linear", lambda lib, a, b: lib.nn.functional.linear(a, b, b[:, 0]).abs().sum()),
     ("prod", lambda lib, a, b: lib.prod(a * b, 1).real.sum()),
     ("softsign", lambda lib, a, b: (lib.nn.functional.softsign(a * b) * a).imag.sum()),
+    # p-norms other than 2 (their gradients' sign(a) was a constant in the recorded backward)
+    ("vector_norm_p1", lambda lib, a, b: lib.linalg.vector_norm(a * b, ord=1, dim=1).sum() ** 2),
+    ("vector_norm_p3", lambda lib, a, b: lib.linalg.vector_norm(a * b, ord=3, dim=0).sum() ** 2),
+    ("vector_norm_p0.5", lambda lib, a, b: lib.linalg.vector_norm(a, ord=0.5).sum() * b.abs().sum()),
+    ("vector_norm_inf", lambda lib, a, b: lib.linalg.vector_norm(a * b, ord=float("inf"), dim=1).sum() ** 2),
 ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ...backend.typing import Array, Namespace
 from ..dtype_kinds import isdtype
 
-__all__ = ["abs_squared", "conj", "is_complex", "make_complex"]
+__all__ = ["abs_squared", "conj", "is_complex", "make_complex", "sign"]
 
 
 def is_complex(xp: Namespace, a: Array | complex) -> bool:
@@ -53,3 +53,13 @@ def abs_squared(xp: Namespace, a: Array) -> Array:
         return a * a
     re, im = xp.real(a), xp.imag(a)
     return re * re + im * im
+
+
+def sign(xp: Namespace, a: Array) -> Array:
+    """The derivative of ``|a|``: ``sign(a)`` for real ``a``; ``a / |a|`` (0 at 0) for complex ``a``, written from
+    differentiable pieces, since a recorded backward's ``xp.sign`` is a constant (wrong second derivatives)."""
+    if not isdtype(xp, a.dtype, "complex floating"):
+        return xp.sign(a)
+    magnitude = xp.abs(a)
+    safe = xp.where(magnitude == 0, xp.ones_like(magnitude), magnitude)
+    return a / xp.astype(safe, a.dtype)
