@@ -98,7 +98,7 @@ class BatchNorm(Function):
     running_mean: Tensor | None
     running_var: Tensor | None
     training: bool
-    momentum: float
+    momentum: Any  # a float, or a 0-d array (momentum=None counted inside a compiled step)
     eps: float
 
     def prepare_recompute(self) -> None:
@@ -250,7 +250,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         The affine map applied after normalising.
     training : bool
         Normalise with the batch statistics (else the running ones, which must then be given).
-    momentum : float
+    momentum : float (or a 0-d array of the input's backend)
         ``running = (1 - momentum) * running + momentum * batch``.
     eps : float
         Added to the variance for stability.
@@ -267,8 +267,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
     check_shapes("batch_norm", (input.shape[1],), "one per channel of input " + str(tuple(input.shape)),
                  running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    if not hasattr(momentum, "__array_namespace__"):  # (a 0-d array: BatchNorm's momentum=None in a compiled step)
+        momentum = float(momentum)
     return BatchNorm.apply(input, weight, bias, running_mean=running_mean, running_var=running_var,
-                           training=bool(training), momentum=float(momentum), eps=float(eps))
+                           training=bool(training), momentum=momentum, eps=float(eps))
 
 
 def check_running_stats(name: str, running_mean: Any, running_var: Any) -> None:

@@ -108,7 +108,7 @@ class _BatchNorm(_NormBase):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.array = self.num_batches_tracked.array + 1
-            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+            factor = _cumulative_factor(self.num_batches_tracked) if self.momentum is None else self.momentum
         use_batch_stats = self.training or self.running_mean is None
         if use_batch_stats and None not in x.shape and x.size // x.shape[1] <= 1:  # (None: a symbolic axis)
             raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of "
@@ -116,6 +116,15 @@ class _BatchNorm(_NormBase):
         tracked = not self.training or self.track_running_stats
         return batch_norm(x, self.running_mean if tracked else None, self.running_var if tracked else None,
                           self.weight, self.bias, use_batch_stats, factor, self.eps)
+
+
+def _cumulative_factor(counter: Tensor) -> Any:
+    """``momentum=None``'s factor, 1 / batches seen: a float, or a 0-d float32 array where the counter has no host
+    value (inside a compiled step's trace, whose program then counts on its own)."""
+    backend = counter.backend
+    if backend.is_traced(counter.array):
+        return 1.0 / backend.xp.astype(counter.array, backend.xp.float32)
+    return 1.0 / float(counter)
 
 
 class BatchNorm1d(_BatchNorm):

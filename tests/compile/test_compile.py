@@ -360,6 +360,21 @@ def test_grad_scaler_scale_inside_and_step_after_a_compiled_step_matches_eager()
 
 
 @needs_jax
+def test_batch_norm_cumulative_average_in_a_compiled_step_matches_eager():
+    """``momentum=None`` averages the statistics of all batches seen, 1 / num_batches_tracked: the counter has no
+    host value in a trace (float() of it raised CompiledStepError)."""
+    def run(compiled: bool):
+        norm = nn.BatchNorm1d(3, momentum=None).to("jax")
+        step = anynn.compile(lambda x: norm(x).sum()) if compiled else (lambda x: norm(x).sum())
+        for x in _data((5, 3), "jax", 3)[0]:
+            step(x)
+        return [np.asarray(t.array) for t in (norm.running_mean, norm.running_var, norm.num_batches_tracked)]
+
+    for a, b in zip(run(True), run(False)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@needs_jax
 def test_unseeded_functional_dropout_is_refused():
     x = anynn.ones(16, backend="jax")
     with pytest.raises(CompiledStepError, match="unseeded generator|F.dropout without generator"):
