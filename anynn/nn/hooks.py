@@ -140,7 +140,8 @@ class _BackwardState:
     def call(self, grad_input: tuple[Any, ...]) -> tuple[Any, ...]:
         wrap = tuple(None if g is None else make_tensor(g, self.backend, None, 0) for g in grad_input)
         for hook in list(self.hooks.backward.values()):
-            wrap = _replaced(hook(self.module, wrap, self.grad_output), wrap, "backward hook", "inputs")
+            wrap = _replaced(hook(self.module, wrap, self.grad_output), wrap,
+                             f"{type(self.module).__name__}'s backward hook", "inputs")
         return tuple(None if g is None else (g.array if isinstance(g, Tensor) else g) for g in wrap)
 
 
@@ -152,6 +153,14 @@ def _replaced(result: Any, current: tuple[Any, ...], what: str, counted: str) ->
     result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
     if len(result) != len(current):
         raise RuntimeError(f"{what} returned {len(result)} gradients, but the module has {len(current)} {counted}")
+    for index, (new, old) in enumerate(zip(result, current)):
+        if new is None:
+            continue
+        if not isinstance(new, Tensor):  # (our own code failed on it: "'int' object has no attribute 'dtype'")
+            raise TypeError(f"{what} returned a {type(new).__name__} as gradient {index}; expected a Tensor or None")
+        if old is not None and tuple(new.shape) != tuple(old.shape):  # else a .grad of the wrong shape, silently
+            raise RuntimeError(f"{what} changed the size of gradient {index}: expected shape {tuple(old.shape)}, "
+                               f"got {tuple(new.shape)}")
     return result
 
 
@@ -165,8 +174,8 @@ class _HookOutputs(Function):
         state = self.state
         grad_output = tuple(None if g is None else make_tensor(g, self.backend, None, 0) for g in grads)
         for hook in list(state.hooks.backward_pre.values()):  # full backward pre-hooks may replace grad_output
-            grad_output = _replaced(hook(state.module, grad_output), grad_output, "backward pre-hook",
-                                    "outputs that need one")
+            grad_output = _replaced(hook(state.module, grad_output), grad_output,
+                                    f"{type(state.module).__name__}'s backward pre-hook", "outputs that need one")
         state.grad_output = grad_output
         if state.hooks.backward and not state.input_grad_wanted:  # no input needs a gradient: PyTorch calls the
             state.call((None,) * state.n_inputs)  # hooks with None for each

@@ -167,6 +167,13 @@ HOOK_CASES = {
     "full_backward_hook_replaces_grad_input": _full_backward_replaces,
     "full_backward_hook_returning_too_many": lambda lib: (lambda m, a: (m.register_full_backward_hook(
         lambda mod, gi, go: (gi[0], gi[0])), m(a).sum().backward()))(_scale(lib), _x(lib, True)),
+    # (these three gave a .grad of the wrong shape silently, our own AttributeError, NumPy's matmul error)
+    "full_backward_hook_returning_a_wrong_shape": lambda lib: (lambda m, a: (m.register_full_backward_hook(
+        lambda mod, gi, go: (lib.ones(3),)), m(a).sum().backward()))(_scale(lib), _x(lib, True)),
+    "full_backward_hook_returning_a_number": lambda lib: (lambda m, a: (m.register_full_backward_hook(
+        lambda mod, gi, go: 3), m(a).sum().backward()))(_scale(lib), _x(lib, True)),
+    "full_backward_pre_hook_returning_a_wrong_shape": lambda lib: (lambda m, a: (m.register_full_backward_pre_hook(
+        lambda mod, go: (lib.ones(5),)), m(a).sum().backward()))(_linear(lib), _x(lib, True)),
 }
 
 
@@ -180,6 +187,12 @@ def test_module_hooks_as_torch(name):
             outcomes.append(("raise", type(error).__name__))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0] != ("ok", None) or name.startswith("pre_hook_with_kwargs_returning")
+
+
+def test_a_backward_hook_that_changes_a_gradients_size_is_named():
+    with pytest.raises(RuntimeError, match=r"Linear's backward pre-hook changed the size of gradient 0: expected "
+                                           r"shape \(1, 2\), got \(5,\)"):
+        HOOK_CASES["full_backward_pre_hook_returning_a_wrong_shape"](anynn)
 
 
 def test_always_call_hook_sees_the_changed_args():
