@@ -250,7 +250,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         The affine map applied after normalising.
     training : bool
         Normalise with the batch statistics (else the running ones, which must then be given).
-    momentum : float (or a 0-d array of the input's backend)
+    momentum : float (or a traced 0-d array inside a compiled step)
         ``running = (1 - momentum) * running + momentum * batch``.
     eps : float
         Added to the variance for stability.
@@ -267,7 +267,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
     check_shapes("batch_norm", (input.shape[1],), "one per channel of input " + str(tuple(input.shape)),
                  running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
-    if not hasattr(momentum, "__array_namespace__"):  # (a 0-d array: BatchNorm's momentum=None in a compiled step)
+    if not input.backend.is_traced(momentum):  # (a traced 0-d array: BatchNorm's momentum=None in a compiled step)
         momentum = float(momentum)
     return BatchNorm.apply(input, weight, bias, running_mean=running_mean, running_var=running_var,
                            training=bool(training), momentum=momentum, eps=float(eps))
