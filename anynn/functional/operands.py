@@ -72,7 +72,8 @@ def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
     An integer or boolean tensor meeting a floating operand takes the floating tensor's dtype (float32 for a
     Python float), and true division of integers gives float32, as in PyTorch with its default dtype.
     """
-    a, b = _zero_dim_follows(a, b)
+    if cls is not Div or any(is_float(x) for x in (a, b)):  # (integers divided: each cast to float from its own
+        a, b = _zero_dim_follows(a, b)                        # values, an int32 0-d -3 is not first uint8's 253)
     if type(a) is complex or type(b) is complex:
         return _with_complex_number(a, b)
     tensors = [x for x in (a, b) if isinstance(x, Tensor)]

@@ -23,6 +23,7 @@ from .rounding import ceil, fix, floor, fmod, frac, nan_to_num, remainder, round
 from .set_ops import (allclose, argwhere, bincount, bucketize, count_nonzero, equal, isclose, nonzero,
                       searchsorted, unique)
 from .statistics import median, std_mean, var_mean
+from .type_promotion import result_type
 from .unary import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
                     cosh, erf, erfc, exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, sinh, square, tan)
 from .vector_products import cdist, cross, dot, ger, outer
@@ -86,11 +87,13 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
         out = binary_math.floor_divide(input, other)
     elif rounding_mode == "trunc":
         like = input if isinstance(input, Tensor) else other
-        # as PyTorch: a number beside an integer tensor is cast to its dtype first (uint8 // -1 divides by 255)
-        input, other = operand(like, input), operand(like, other)
+        target = like.backend.dtype(result_type(input, other).name)  # PyTorch's (int16 and 2.5: float32)
+        if like.backend.xp.isdtype(target, "integral"):
+            # as PyTorch: a number beside an integer tensor is cast to its dtype first (uint8 // -1 divides by 255)
+            input, other = operand(like, input), operand(like, other)
         quotient = binary_math.true_divide(input, other).detach()
         out = rounding.trunc(quotient)
-        out = out if not like.backend.xp.isdtype(like.array.dtype, "integral") else out.astype(like.array.dtype)
+        out = out if out.array.dtype == target else out.astype(target)
     else:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     if any(isinstance(v, Tensor) and v.requires_grad for v in (input, other)):

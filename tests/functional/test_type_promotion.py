@@ -157,7 +157,13 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        ("where_complex64_float_number", lambda lib, a: lib.where(a != 0, 1.5, a), ("complex64",), (False,)),
        ("where_bool_int_number", lambda lib, a: lib.where(a, a, 2), ("bool",), (False,)),
        ("where_uint8_negative_number", lambda lib, a: lib.where(a > 1, a, -1), ("uint8",), (False,)),
-       ("where_int8_float_number", lambda lib, a: lib.where(a > 0, 2.5, a), ("int8",), (False,))]
+       ("where_int8_float_number", lambda lib, a: lib.where(a > 0, 2.5, a), ("int8",), (False,)),
+       # div's rounding "trunc" takes the pair's dtype (int8 and 2.5 stayed int8; two 0-d integers took the first's)
+       ("div_trunc_int8_float_number", lambda lib, a: lib.div(a, 2.5, rounding_mode="trunc"), ("int8",), (False,)),
+       ("div_trunc_0d_uint8_0d_int64", lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"), ("uint8", "int64"),
+        (True, True)),
+       # integers divided are each made float from their own values (a 0-d int64 -6 was first uint8's 250)
+       ("true_divide_0d_negative_int64_by_uint8", lambda lib, a, b: (-b) / a, ("uint8", "int64"), (False, True))]
 
 
 @pytest.mark.parametrize("name, fn, dtypes, zero_dim", OPS, ids=[op[0] for op in OPS])
