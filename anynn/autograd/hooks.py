@@ -11,7 +11,7 @@ import itertools
 import weakref
 from typing import Any, Callable
 
-from ..backend import Backend
+from ..backend import Backend, BackendMismatch
 from ..backend.typing import Array
 from .tensor import Tensor, make_tensor
 
@@ -121,6 +121,9 @@ def run_hooks(table: dict[int, Any], grad: Array, backend: Backend) -> Array:
             if not hasattr(new, "shape"):
                 raise TypeError(f"hook {getattr(hook, '__name__', hook)!r} returned a {type(result).__name__}; "
                                 f"expected a Tensor (the new gradient) or None")
+            if isinstance(result, Tensor) and result.backend != backend:  # (else the other library's dtype error)
+                raise BackendMismatch(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient on "
+                                      f"{result.backend.key!r}; the tensor is on {backend.key!r}")
             if tuple(new.shape) != tuple(grad.shape):
                 raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
                                    f"{tuple(new.shape)}; expected {tuple(grad.shape)}")

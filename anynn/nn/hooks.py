@@ -15,6 +15,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.hooks import RemovableHandle
 from ..autograd.tensor import Tensor, make_tensor
+from ..backend import BackendMismatch
 from ..backend.typing import Namespace
 
 
@@ -158,6 +159,9 @@ def _replaced(result: Any, current: tuple[Any, ...], what: str, counted: str) ->
             continue
         if not isinstance(new, Tensor):  # (our own code failed on it: "'int' object has no attribute 'dtype'")
             raise TypeError(f"{what} returned a {type(new).__name__} as gradient {index}; expected a Tensor or None")
+        if old is not None and new.backend != old.backend:  # (else the other library's dtype error)
+            raise BackendMismatch(f"{what} returned gradient {index} on {new.backend.key!r}; the module's is on "
+                                  f"{old.backend.key!r}")
         if old is not None and tuple(new.shape) != tuple(old.shape):  # else a .grad of the wrong shape, silently
             raise RuntimeError(f"{what} changed the size of gradient {index}: expected shape {tuple(old.shape)}, "
                                f"got {tuple(new.shape)}")

@@ -425,6 +425,22 @@ def test_misused_backward_is_refused_as_pytorch(backend, case):
     assert x.grad is None
 
 
+def test_a_hook_returning_a_gradient_of_another_backend_is_refused_by_name(backend):
+    """The other library's dtype met ours: 'dtype argument must be a NumPy dtype, but it is a torch.dtype'."""
+    from anynn.backend import BackendMismatch
+
+    other = "torch" if backend.key.split(":")[0] != "torch" else "numpy"
+    x = anynn.ones(2, backend=backend, requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: anynn.ones(2, backend=other))
+    with pytest.raises(BackendMismatch, match=f"hook '<lambda>' returned a gradient on '{other}'"):
+        y.sum().backward()
+    layer = anynn.nn.Linear(2, 2, backend=backend)
+    layer.register_full_backward_hook(lambda module, grad_input, grad_output: (anynn.ones(1, 2, backend=other),))
+    with pytest.raises(BackendMismatch, match=f"Linear's backward hook returned gradient 0 on '{other}'"):
+        layer(anynn.ones(1, 2, backend=backend, requires_grad=True)).sum().backward()
+
+
 @pytest.mark.parametrize("create_graph", (False, True))
 def test_grad_through_a_tensor_overwritten_after_a_read_as_pytorch(backend, create_graph):
     """``v = a - b; w = v + v; v.copy_(w)``: the addition read v's old value, so grad() sends its gradient to the
