@@ -72,6 +72,24 @@ def test_uniform_and_normal(backend):
     _check_normal(init.normal_(_blank(backend), 1.5, 0.2, generator=0).numpy(), 0.2, mean=1.5)
 
 
+BAD_DRAWS = [("uniform_", dict(a=1.0, b=0.0)), ("uniform_", dict(a=float("nan"), b=1.0)),
+             ("normal_", dict(std=-1.0)), ("normal_", dict(std=float("nan"))),
+             ("trunc_normal_", dict(a=2.0, b=-2.0)), ("trunc_normal_", dict(a=float("nan")))]
+
+
+@pytest.mark.parametrize("name,options", BAD_DRAWS, ids=str)
+def test_draws_from_no_distribution_are_refused_naming_the_initialiser_as_torch(name, options):
+    """NumPy said 'high - low < 0' or 'scale < 0'; trunc_normal_ with a > b filled clipped values silently."""
+    with pytest.raises(RuntimeError):
+        getattr(torch.nn.init, name)(torch.empty(3), **options)
+    blank = anynn.zeros(3)
+    with pytest.raises(RuntimeError, match=f"^{name}: expect"):
+        getattr(anynn.nn.init, name)(blank, **options)
+    np.testing.assert_array_equal(blank.numpy(), np.zeros(3))
+    if name == "trunc_normal_":  # infinite bounds are a truncation to one side, as PyTorch's
+        assert np.isfinite(anynn.nn.init.trunc_normal_(blank, a=-math.inf, b=2.0).numpy()).all()
+
+
 def test_xavier(backend):
     fan_in, fan_out = SHAPE[1], SHAPE[0]
     t = init.xavier_uniform_(_blank(backend), gain=2.0, generator=1)
