@@ -131,7 +131,8 @@ def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, dev
                         f"write full(({size!r},), ...)")
     be = _where(backend, device)
     if dtype is None:
-        dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else (
+        integer = isinstance(fill_value, int) or is_symbolic(fill_value)  # (a SymInt: an exported axis' size)
+        dtype = "bool" if isinstance(fill_value, bool) else "int64" if integer else (
             default_complex("full()") if isinstance(fill_value, complex) else default_float())
     data = be.xp.full(_size((size,), "full"), fill_value, dtype=be.dtype(dtype), device=be.device)
     return _made(data, be, requires_grad)

@@ -68,7 +68,7 @@ class _Namespace(types.ModuleType):
 
     def full(self, shape: Any, fill_value: Any, **kwargs: Any) -> Any:
         _refuse_unknown_sizes("full", shape)
-        if has_symbolic(shape):
+        if has_symbolic(shape) or has_symbolic(fill_value):  # (full((1,), x.size(0)): a size as the value)
             return ndonnx_sizes.full(self._library, shape, fill_value, **kwargs)
         return self._library.full(shape, fill_value, **kwargs)
 

@@ -131,9 +131,11 @@ def tile(x: Any, repetitions: tuple[Any, ...]) -> Any:
 
 
 def full(ndonnx: Any, shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> Any:
-    """``fill_value`` in ``shape`` holding `SymInt`s (``zeros``, ``ones``, ``empty``, ``full``)."""
+    """``fill_value`` in ``shape`` holding `SymInt`s (``zeros``, ``ones``, ``empty``, ``full``); ``fill_value`` may be
+    one too (``full((n,), x.size(1))``)."""
     shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
-    out = ndonnx.full(shape_array(ndonnx, shape), fill_value, dtype=dtype)
+    value = ndonnx.astype(fill_value.array, dtype or ndonnx.int64) if is_symbolic(fill_value) else fill_value
+    out = ndonnx.full(shape_array(ndonnx, shape), value, dtype=dtype)
     return with_sizes(out, shape)
 
 

@@ -408,7 +408,8 @@ _PIECES = ("{name}: the pieces along dim {dim} are counted from its size, a symb
 def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
     """Pieces of ``split_size_or_sections`` along ``dim`` (an int: equal pieces, the last smaller)."""
     n = x.shape[dim]
-    if n is None and isinstance(split_size_or_sections, int):
+    sections = isinstance(split_size_or_sections, (list, tuple))
+    if not sections and (n is None or is_symbolic(split_size_or_sections)):  # (a symbolic piece size too)
         raise NotImplementedError(_PIECES.format(name="split", dim=dim))
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections

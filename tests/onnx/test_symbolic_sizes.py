@@ -130,6 +130,8 @@ USES: dict[str, Callable[[Any, Any], Any]] = {
                                                                    is_causal=True)[:, 0],
     "arithmetic": lambda m, x: x[:, x.size(1) // 2 - 1 + 1:x.size(1) * 2] * (x.size(2) + 1),
     "numel": lambda m, x: x / x.numel() + x.view(x.nelement() // 4, 4).sum(0) * x.size(1),  # a tensor op with a SymInt
+    # a size as the value: int64 as full's value of an int, in a shape of known sizes too
+    "full_of_a_size": lambda m, x: anynn.full((x.size(0), 2), x.size(1)) + anynn.full((1,), x.size(0)),
 }
 
 
@@ -143,7 +145,7 @@ def test_each_use_of_a_symbolic_size_runs_at_other_sizes(use: str) -> None:
         x = np.random.default_rng(t).standard_normal((n, t, 4)).astype(np.float32)
         (got,) = session.run(None, {"input": x})
         expected = model(anynn.tensor(x)).numpy()
-        assert got.shape == expected.shape
+        assert got.shape == expected.shape and got.dtype == expected.dtype
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -218,6 +220,13 @@ def test_python_numbers_and_branches_on_a_symbolic_size_are_refused_naming_the_l
     with pytest.raises(ExportError, match=r"assignment into x\[:, :SymInt\(\(t // 2\)\)\], bounded by the size of a "
                                           r"symbolic axis .* is not recorded"):
         export(Write(), x, io.BytesIO(), dynamic_axes=axes)
+
+    class Halves(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x.split(x.size(1) // 2, 1)[0]  # how many pieces: known only when the graph runs
+
+    with pytest.raises(ExportError, match=r"split: the pieces along dim 1 are counted from its size"):
+        export(Halves(), x, io.BytesIO(), dynamic_axes=axes)
 
     def failing(b: Any, t: Any, c: Any) -> None:
         assert t < 5, "the example breaks it"
