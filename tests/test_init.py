@@ -90,6 +90,17 @@ def test_draws_from_no_distribution_are_refused_naming_the_initialiser_as_torch(
         assert np.isfinite(anynn.nn.init.trunc_normal_(blank, a=-math.inf, b=2.0).numpy()).all()
 
 
+@pytest.mark.parametrize("method,args", [("uniform_", (1.0, 0.0)), ("uniform_", (0.0, math.inf)),
+                                         ("normal_", (0.0, -1.0))], ids=str)
+def test_tensor_random_fills_from_no_distribution_are_refused_by_name_as_torch(backend, method, args):
+    with pytest.raises(RuntimeError):
+        getattr(torch.empty(3), method)(*args)
+    blank = anynn.zeros(3, backend=backend)
+    with pytest.raises(RuntimeError, match=f"^{method}: expect"):
+        getattr(blank, method)(*args)
+    np.testing.assert_array_equal(blank.numpy(), np.zeros(3))
+
+
 def test_xavier(backend):
     fan_in, fan_out = SHAPE[1], SHAPE[0]
     t = init.xavier_uniform_(_blank(backend), gain=2.0, generator=1)

@@ -32,6 +32,7 @@ from ..backend import BackendMismatch, dtype_name, host_array
 from ..backend.arrays import write_all
 from ..backend.typing import Namespace
 from . import elementwise, shape
+from .value_checks import check_draw_range, check_draw_std
 
 _KINDS = ("bool", "integral", "real floating", "complex floating")
 
@@ -336,6 +337,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     by default the one `anynn.manual_seed` seeds), in place."""
     from .. import init
 
+    check_draw_std("normal_", std)
     host = init._rng(generator).normal(mean, std, size=tuple(self.shape))
     return _random_fill(self, "normal_", host)
 
@@ -347,6 +349,7 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = N
     a, b = torch_names.pop("from", a), torch_names.pop("to", b)
     if torch_names:
         raise TypeError(f"uniform_() got unexpected keyword arguments {sorted(torch_names)}")
+    check_draw_range("uniform_", a, b)
     host = init._rng(generator).uniform(a, b, size=tuple(self.shape))
     return _random_fill(self, "uniform_", host)
 

@@ -9,6 +9,7 @@ losses raise.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..autograd.tensor import Tensor
@@ -257,3 +258,18 @@ def checked_dim(name: str, x: Tensor, dim: int) -> int:
         raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {tuple(x.shape)} "
                          f"(expected in [{-ndim}, {ndim - 1}])")
     return dim % ndim
+
+
+def check_draw_range(name: str, a: float, b: float, infinite: bool = False) -> None:
+    """Refuse, naming ``name``, a range [a, b] to draw from that is no range, as PyTorch (NumPy said 'high - low
+    < 0', or nothing); ``infinite`` bounds are accepted (trunc_normal_'s, as PyTorch's), NaN never."""
+    if not all(math.isfinite(v) or (infinite and math.isinf(v)) for v in (a, b)):
+        raise InvalidValueError(f"{name}: expected {'non-NaN' if infinite else 'finite'} bounds, got a={a}, b={b}")
+    if a > b:
+        raise InvalidValueError(f"{name}: expects a [a, b] range with a <= b, but found a={a} > b={b}")
+
+
+def check_draw_std(name: str, std: float) -> None:
+    """Refuse, naming ``name``, a standard deviation below 0 or NaN, as PyTorch (NumPy said 'scale < 0')."""
+    if not std >= 0:
+        raise InvalidValueError(f"{name}: expects std >= 0.0, but found std={std}")

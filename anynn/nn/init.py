@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import init as _init
-from ..functional.value_checks import InvalidValueError
+from ..functional.value_checks import check_draw_range, check_draw_std
 from ..init import _fill, _rng
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -57,36 +57,22 @@ def _fan(tensor: Any, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _check_range(name: str, a: float, b: float, infinite: bool = False) -> None:
-    """PyTorch's refusal of a range that is not one (NumPy said 'high - low < 0' or nothing, for trunc_normal_);
-    ``infinite`` bounds are accepted (trunc_normal_'s, as PyTorch's), NaN never."""
-    if not all(math.isfinite(v) or (infinite and math.isinf(v)) for v in (a, b)):
-        raise InvalidValueError(f"{name}: expected {'non-NaN' if infinite else 'finite'} bounds, got a={a}, b={b}")
-    if a > b:
-        raise InvalidValueError(f"{name}: expects a [a, b] range with a <= b, but found a={a} > b={b}")
-
-
-def _check_std(name: str, std: float) -> None:
-    if not std >= 0:  # (NaN too)
-        raise InvalidValueError(f"{name}: expects std >= 0.0, but found std={std}")
-
-
 def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
     """Fill with values from U(a, b)."""
-    _check_range("uniform_", a, b)
+    check_draw_range("uniform_", a, b)
     return _init.uniform_(tensor, a, b, generator)
 
 
 def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
     """Fill with values from N(mean, std^2)."""
-    _check_std("normal_", std)
+    check_draw_std("normal_", std)
     return _init.normal_(tensor, mean, std, generator)
 
 
 def trunc_normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: Any = None) -> Any:
     """Fill with N(mean, std^2) restricted to [a, b] (out-of-range draws are drawn again)."""
-    _check_range("trunc_normal_", a, b, infinite=True)
+    check_draw_range("trunc_normal_", a, b, infinite=True)
     rng = _rng(generator)
     values = rng.normal(mean, std, size=tuple(tensor.shape))
     for _ in range(1000):
