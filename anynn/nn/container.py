@@ -22,7 +22,9 @@ def _index(container: Module, idx: Any) -> int:
 
 
 def _check_module(container: Module, name: Any, module: Any) -> None:
-    if not isinstance(module, Module):
+    """A container item is a Module, or None: a placeholder as PyTorch's add_module takes (lucidrains' models
+    write ``ModuleList([attn, ff, PEG(dim) if first else None])`` and skip the None when they run)."""
+    if module is not None and not isinstance(module, Module):
         raise TypeError(f"{type(container).__name__}: item {name} is a {type(module).__name__}, not a Module")
 
 

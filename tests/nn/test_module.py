@@ -688,6 +688,27 @@ def test_containers_index_slice_and_edit_like_torch():
     assert len(heads) == 0 and list(heads.parameters()) == []
 
 
+
+def test_containers_hold_none_placeholders_like_torch():
+    """lucidrains' scalable_vit builds ``ModuleList([..., PEG(dim) if is_first else None, ...])`` (TypeError
+    before); a None is kept in its place, as PyTorch's add_module keeps it, and holds no state."""
+    built = {}
+    for lib in (anynn, torch):
+        nn = lib.nn
+        layers = nn.ModuleList([nn.Linear(1, 2), None, nn.Linear(2, 2)])
+        layers.append(None)
+        layers.insert(1, None)
+        layers[3] = None
+        del layers[0]
+        heads = nn.ModuleDict({"a": None, "b": nn.Linear(1, 1)})
+        stack = nn.Sequential(nn.Linear(1, 1), None)
+        built[lib.__name__] = ([None if m is None else type(m).__name__ for m in layers], list(layers.state_dict()),
+                               len(layers[1:]), heads["a"], list(heads.state_dict()), len(stack),
+                               list(stack.state_dict()), [name for name, _ in layers.named_children()])
+    assert built["anynn"] == built["torch"]
+    with pytest.raises(TypeError, match="ModuleList: item 0 is a int, not a Module"):
+        anynn.nn.ModuleList([1])
+
 def test_deepcopy_gives_an_independent_twin(backend):
     model = _Tagger().to(backend)
     twin = copy.deepcopy(model)
