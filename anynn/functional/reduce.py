@@ -14,7 +14,7 @@ from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .formulas.conjugate import abs_squared, conj, is_complex, sign
 from .precision import is_low_precision
-from .value_checks import check_floating, refuse_complex
+from .value_checks import check_floating, check_reducible, refuse_complex
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -218,6 +218,7 @@ def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     """Maximum values (like ``torch.amax``: ties share the gradient; no indices are returned)."""
     refuse_complex("max", x)
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+    check_reducible("amax", x, axis)
     if isinstance(x, Tensor) and x.backend.xp.isdtype(x.array.dtype, "bool"):  # the standard's max is numeric only
         return Max.apply(x.astype("uint8"), axis=axis, keepdims=keepdims, largest=True).astype("bool")
     return Max.apply(x, axis=axis, keepdims=keepdims, largest=True)
@@ -228,6 +229,7 @@ def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     """Minimum values (like ``torch.amin``)."""
     refuse_complex("min", x)
     axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+    check_reducible("amin", x, axis)
     if isinstance(x, Tensor) and x.backend.xp.isdtype(x.array.dtype, "bool"):  # the standard's min is numeric only
         return Max.apply(x.astype("uint8"), axis=axis, keepdims=keepdims, largest=False).astype("bool")
     return Max.apply(x, axis=axis, keepdims=keepdims, largest=False)

@@ -18,7 +18,7 @@ from . import activation, broadcast, elementwise, indexing, linalg, reduce, shap
 from .operands import kinds_agree
 from .sorting import ValuesIndices
 from .type_promotion import result_type
-from .value_checks import check_one_backend, refuse_complex
+from .value_checks import check_one_backend, check_reducible, refuse_complex
 
 
 def _axis(dim: Any, axis: Any) -> Any:
@@ -60,6 +60,7 @@ def _arg_reduction(name: str) -> Any:
             raise RuntimeError(f"{name}(): does not support bool input; cast it first (x.int())")
         if name.startswith("arg"):
             refuse_complex(f"{name}()", self)  # (any and all test complex numbers against 0, as PyTorch's)
+            check_reducible(name, self, axis)
         xp = self.backend.xp
         found = getattr(xp, name)(self.array, axis=axis, keepdims=_keep(keepdim, keepdims))
         if name in ("any", "all") and dtype_name(self.array.dtype) == "uint8":
@@ -77,6 +78,7 @@ def _extreme(largest: bool) -> Any:
             kind = elementwise.Maximum if largest else elementwise.Minimum
             refuse_complex("maximum" if largest else "minimum", self, dim)
             return kind.apply(*kinds_agree(kind, self, dim))
+        check_reducible("max" if largest else "min", self, _axis(dim, axis))
         if dim is None:  # everything, or the array API's axis=: ties share the gradient (amax)
             return (reduce.max if largest else reduce.min)(self, _axis(dim, axis), _keep(keepdim, keepdims))
         # PyTorch's max(dim): the values gathered at the indices, so the gradient goes to the index returned

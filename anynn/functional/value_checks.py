@@ -29,6 +29,11 @@ class DTypeMismatchError(TypeError, RuntimeError):
     """Operands of one op in two dtypes (PyTorch raises ``RuntimeError`` there; a ``TypeError`` too)."""
 
 
+class EmptyReductionError(IndexError, RuntimeError):
+    """A max/min/argmax/argmin over no elements, which has no identity (PyTorch raises ``IndexError`` for an empty
+    dim, ``RuntimeError`` for an empty tensor without one)."""
+
+
 class ShapeMismatchError(ValueError, RuntimeError):
     """Operands whose shapes cannot go together (PyTorch raises ``RuntimeError`` there; a ``ValueError`` too)."""
 
@@ -273,3 +278,18 @@ def check_draw_std(name: str, std: float) -> None:
     """Refuse, naming ``name``, a standard deviation below 0 or NaN, as PyTorch (NumPy said 'scale < 0')."""
     if not std >= 0:
         raise InvalidValueError(f"{name}: expects std >= 0.0, but found std={std}")
+
+
+def check_reducible(name: str, x: Any, axis: Any) -> None:
+    """Refuse, as PyTorch, ``name`` (max, amin, argmax...) over ``axis`` of ``x`` where that holds no elements:
+    NumPy said 'zero-size array to reduction operation maximum which has no identity'. Symbolic sizes pass."""
+    shape = tuple(getattr(x, "shape", ()))
+    if not shape or 0 not in shape or not all(isinstance(n, int) for n in shape):
+        return
+    if axis is None:
+        raise EmptyReductionError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                  f"Specify the reduction dim with the 'dim' argument.")
+    for a in (axis if isinstance(axis, (tuple, list)) else (axis,)):
+        if -len(shape) <= int(a) < len(shape) and shape[int(a)] == 0:
+            raise EmptyReductionError(f"{name}(): Expected reduction dim {int(a) % len(shape)} to have non-zero "
+                                      f"size (input of shape {shape}).")

@@ -147,6 +147,31 @@ def test_reductions_over_nothing_as_torch_without_numpy_warnings(backend, name):
     assert x.grad.shape == (0, 3)
 
 
+EXTREMES_OF_NOTHING = {  # on a (0, 3) tensor: (call, PyTorch's error class, or None where it gives a result)
+    "max": (lambda lib, x: x.max(), RuntimeError), "min_dim0": (lambda lib, x: x.min(0), IndexError),
+    "max_dim1": (lambda lib, x: x.max(1)[0], None), "amax": (lambda lib, x: x.amax(), RuntimeError),
+    "amin_dim0": (lambda lib, x: lib.amin(x, 0), IndexError), "amax_dim1": (lambda lib, x: x.amax(1), None),
+    "argmax": (lambda lib, x: x.argmax(), IndexError), "argmin_dim0": (lambda lib, x: lib.argmin(x, 0), IndexError),
+    "argmax_dim1": (lambda lib, x: x.argmax(1), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTREMES_OF_NOTHING))
+def test_extremes_over_nothing_are_refused_by_name_as_torch(backend, name):
+    """NumPy said 'zero-size array to reduction operation maximum which has no identity' or 'attempt to get argmax
+    of an empty sequence' (ValueError); PyTorch names the op and the dim."""
+    call, error = EXTREMES_OF_NOTHING[name]
+    x = make(backend, np.zeros((0, 3)))
+    if error is None:
+        assert tuple(call(anynn, x).shape) == tuple(call(torch, torch.zeros(0, 3)).shape) == (0,)
+        return
+    with pytest.raises(error):
+        call(torch, torch.zeros(0, 3))
+    op = name.split("_")[0]
+    with pytest.raises(error, match=f"^{op}\\(\\): Expected reduction dim"):
+        call(anynn, x)
+
+
 @pytest.mark.parametrize("correction", [1, 2])
 def test_variance_without_degrees_of_freedom_is_nan_with_torchs_warning(backend, correction):
     values = np.array([[1.0, 2.0, 4.0]])
