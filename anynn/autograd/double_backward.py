@@ -31,6 +31,7 @@ from ..backend import Backend
 from ..backend.typing import Namespace
 from . import tensor as tensor_module
 from .function import Edge, Function, saves_no_array
+from .saved_hooks import unpack_saved
 
 _new = object.__new__
 
@@ -98,6 +99,7 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     ``None`` or a tuple of them).
     """
     cls = type(fn)
+    unpack_saved(fn)  # (saved-tensor hooks packed its arrays: `anynn.autograd.saved_hooks`)
     inputs = fn.inputs
     changed = False  # an input changed in place since fn was recorded, which fn did not save (`graph._reroute`)
     if any(type(a) is Edge for a in inputs):  # released by an earlier backward, or changed since (see above)

@@ -11,6 +11,7 @@ from ..backend.arrays import is_writeable, register_immutable_type  # noqa: F401
 from ..backend.transfer import scalar_to_array
 from ..backend.typing import Namespace
 from . import autocast_mode as _autocast
+from . import saved_hooks as _saved_hooks
 from . import tensor as _tensors
 from . import views as _views
 from .function_name import FunctionName
@@ -131,6 +132,8 @@ class Function:
         finally:
             if quiet is not None:
                 quiet.exit(token)
+        if record and _saved_hooks.active_threads:  # some thread has saved-tensor hooks: this one?
+            _saved_hooks.pack_saved(fn)
         if isinstance(out, tuple):
             fn.num_outputs = len(out)
             results = tuple(make_tensor(o, backend, ctx, i) for i, o in enumerate(out))
