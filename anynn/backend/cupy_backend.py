@@ -297,6 +297,8 @@ class CupyBackend(Backend):
             import cupyx
 
             def scatter_add(index: Any, values: Any, num_rows: int) -> Any:
+                if values.dtype == cupy.bool_:  # booleans accumulate as a logical or, counted in int32
+                    return scatter_add(index, values.astype(cupy.int32), num_rows) != 0
                 out = cupy.zeros((num_rows,) + values.shape[1:], dtype=values.dtype)
                 cupyx.scatter_add(out, index, values)
                 return out

@@ -174,6 +174,8 @@ class JaxBackend(Backend):
         if name == "scatter_add":
 
             def scatter_add(index: Any, values: Any, num_rows: int) -> Any:
+                if values.dtype == jnp.bool_:  # booleans accumulate as a logical or (JAX's add takes none)
+                    return scatter_add(index, values.astype(jnp.int32), num_rows) != 0
                 out = jnp.zeros((num_rows,) + tuple(values.shape[1:]), dtype=values.dtype)
                 return out.at[index].add(values)
 

@@ -169,7 +169,7 @@ class IndexPutAccumulate(Function):
         positions = self.target.positions
         values = xp.reshape(xp.broadcast_to(v, tuple(positions.shape)), (-1,))
         added = op(self.backend, "scatter_add")(xp.reshape(positions, (-1,)), values, math.prod(a.shape))
-        return a + xp.reshape(added, tuple(a.shape))
+        return indexing.add_into(xp, a, xp.reshape(added, tuple(a.shape)))
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         need_a, need_v = self.needs_input_grad

@@ -283,6 +283,11 @@ class Gather(Function):
         return xp.reshape(flat, self.shape), None
 
 
+def add_into(xp: Namespace, base: Any, added: Any) -> Any:
+    """``base + added``; for booleans a logical or, as PyTorch adds them (the standard refuses ``+`` of booleans)."""
+    return base | added if xp.isdtype(base.dtype, "bool") else base + added
+
+
 class Scatter(Function):
     """``out = a`` with ``src`` entries written at ``index`` along ``dim`` (``add``: added, duplicates summing).
 
@@ -302,7 +307,7 @@ class Scatter(Function):
             values = src[tuple(slice(0, n) for n in self.index_shape)]
         flat, values = xp.reshape(a, (-1,)), xp.reshape(values, (-1,))
         if self.add:
-            out = flat + op(self.backend, "scatter_add")(self.positions, values, flat.shape[0])
+            out = add_into(xp, flat, op(self.backend, "scatter_add")(self.positions, values, flat.shape[0]))
         else:
             out = scatter_last(xp, flat, self.positions, values)
         return xp.reshape(out, tuple(a.shape))

@@ -187,6 +187,24 @@ def test_integer_and_boolean_scatter_reduce_as_torch(backend, reduce, dtype):
         np.testing.assert_array_equal(out.numpy(), ref.numpy())
 
 
+BOOLEAN_ADDS = {  # booleans add as a logical or (array-api-strict refused + and the one-hot matmul of booleans)
+    "index_add": lambda lib, x, i, v: x.index_add(0, i, v),
+    "scatter_add": lambda lib, x, i, v: lib.scatter_add(x, 0, i, v),
+    "scatter_reduce_add": lambda lib, x, i, v: x.scatter(0, i, v, reduce="add"),
+    "index_put_accumulate": lambda lib, x, i, v: x.index_put((i,), v, accumulate=True),
+    "put_accumulate": lambda lib, x, i, v: x.clone().put_(i, v, accumulate=True),
+}
+
+
+@pytest.mark.parametrize("call", list(BOOLEAN_ADDS.values()), ids=list(BOOLEAN_ADDS))
+def test_boolean_accumulation_as_torch(backend, call):
+    x, index, values = np.array([True, False, False, False]), np.array([1, 1, 3]), np.array([True, False, False])
+    out = call(anynn, make(backend, x), _t(backend, index), make(backend, values))
+    expected = call(torch, torch.tensor(x), _long(index), torch.tensor(values))
+    assert dtype_name(out.dtype) == "bool"
+    assert out.tolist() == expected.tolist()
+
+
 def test_integer_mean_rounds_down_and_index_add_cuts_alpha_as_torch(backend):
     x, src, index = np.array([[-5, 7, 1, 2]]), np.array([[2, 2, 4]]), np.array([[0, 0, 1]])
     out = make(backend, x).scatter_reduce(1, _t(backend, index), make(backend, src), "mean")

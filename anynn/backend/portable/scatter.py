@@ -13,8 +13,11 @@ from ..typing import Array, Namespace
 def scatter_add(xp: Namespace, index: Array, values: Array, num_rows: int) -> Array:
     """Sum rows of ``values`` (n, ...) into a (num_rows, ...) array at ``index`` (n,), duplicates add.
 
-    A one-hot matmul: ``onehot(index).T @ values``, which accumulates duplicates exactly.
+    A one-hot matmul: ``onehot(index).T @ values``, which accumulates duplicates exactly. Booleans accumulate as a
+    logical or, as PyTorch's (counted in int32: the standard's matmul takes no booleans).
     """
+    if xp.isdtype(values.dtype, "bool"):
+        return scatter_add(xp, index, xp.astype(values, xp.int32), num_rows) != 0
     rows = xp.arange(num_rows, dtype=index.dtype, device=device(values))
     onehot = xp.astype(index[:, None] == rows[None, :], values.dtype)  # (n, num_rows)
     width = math.prod(values.shape[1:]) if None not in values.shape[1:] else None
