@@ -62,17 +62,27 @@ class LUFactorExResult(NamedTuple):
     info: Tensor
 
 
-def _masks(xp: Namespace, n: int, like: Any) -> tuple[Any, Any]:
-    """(strictly lower, upper with diagonal) masks (n, n) of ``like``'s dtype and device."""
-    i = xp.arange(n, device=device(like))
-    lower = xp.astype(i[:, None] > i[None, :], like.dtype)
+def _masks_of(xp: Namespace, m: int, n: int, like: Any) -> tuple[Any, Any]:
+    """(strictly lower, upper with diagonal) masks (m, n) of ``like``'s dtype and device."""
+    rows, columns = xp.arange(m, device=device(like)), xp.arange(n, device=device(like))
+    lower = xp.astype(rows[:, None] > columns[None, :], like.dtype)
     return lower, 1 - lower
 
 
+def _masks(xp: Namespace, n: int, like: Any) -> tuple[Any, Any]:
+    """`_masks_of` a square (n, n)."""
+    return _masks_of(xp, n, n, like)
+
+
 class LUFactorFunction(Function):
-    """A (*, n, n) → LU (*, n, n) (packed factors of ``A[order] = L U``); pivots and info are kept on ``self``.
-    Gradient (square A): ``G_A[order] = L⁻ᵀ (tril₋₁(Lᵀ G_L) + triu(G_U Uᵀ)) U⁻ᵀ`` with G_L, G_U the strictly
-    lower and upper parts of the incoming gradient."""
+    """A (*, m, n) → LU (*, m, n) (packed factors of ``A[order] = L U``, k = min(m, n): L (*, m, k) unit lower,
+    U (*, k, n) upper); pivots and info are kept on ``self``. Gradient, with G_L, G_U the strictly lower and upper
+    parts of the incoming gradient (PyTorch's ``linalg_lu_backward``):
+
+    - square: ``G_A[order] = L⁻ᵀ (tril₋₁(Lᵀ G_L) + triu(G_U Uᵀ)) U⁻ᵀ``;
+    - wide (m < n, U = [U₁ U₂]): ``L⁻ᵀ [G_U₁ + tril₋₁(Lᵀ G_L - G_U Uᵀ) U₁⁻ᵀ, G_U₂]``;
+    - tall (m > n, L = [L₁; L₂]): ``(G_L + [L₁⁻ᵀ triu(G_U Uᵀ - Lᵀ G_L); 0]) U⁻ᵀ``.
+    """
 
     pivot: bool
 
@@ -81,16 +91,44 @@ class LUFactorFunction(Function):
         return self.lu
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        n = self.lu.shape[-1]
-        lower_mask, upper_mask = _masks(xp, n, self.lu)
-        eye = xp.eye(n, dtype=self.lu.dtype, device=device(self.lu))
-        lower, upper = self.lu * lower_mask + eye, self.lu * upper_mask
-        phi = xp.matmul(xp.matrix_transpose(lower), g * lower_mask) * lower_mask + \
-            xp.matmul(g * upper_mask, xp.matrix_transpose(upper)) * upper_mask
-        left = xp.linalg.solve(xp.matrix_transpose(lower), phi)  # L⁻ᵀ phi
-        permuted = xp.matrix_transpose(xp.linalg.solve(upper, xp.matrix_transpose(left)))  # ... U⁻ᵀ
+        m, n = self.lu.shape[-2], self.lu.shape[-1]
+        if m == n:
+            lower_mask, upper_mask = _masks(xp, n, self.lu)
+            eye = xp.eye(n, dtype=self.lu.dtype, device=device(self.lu))
+            lower, upper = self.lu * lower_mask + eye, self.lu * upper_mask
+            phi = xp.matmul(xp.matrix_transpose(lower), g * lower_mask) * lower_mask + \
+                xp.matmul(g * upper_mask, xp.matrix_transpose(upper)) * upper_mask
+            left = xp.linalg.solve(xp.matrix_transpose(lower), phi)  # L⁻ᵀ phi
+            permuted = xp.matrix_transpose(xp.linalg.solve(upper, xp.matrix_transpose(left)))  # ... U⁻ᵀ
+        else:
+            permuted = (self._wide if m < n else self._tall)(xp, g, m, n)
         back = xp.argsort(self.order, axis=-1)  # the rows of A from the rows of L U
         return xp.take_along_axis(permuted, xp.broadcast_to(back[..., None], tuple(permuted.shape)), axis=-2)
+
+    def _wide(self, xp: Namespace, g: Any, m: int, n: int) -> Any:
+        """The gradient of the row-permuted A (*, m, n), m < n: L (*, m, m), U = [U₁ U₂] (*, m, n)."""
+        lower_mask, upper_mask = _masks_of(xp, m, n, self.lu)
+        eye = xp.eye(m, dtype=self.lu.dtype, device=device(self.lu))
+        lower = self.lu[..., :m] * lower_mask[:, :m] + eye
+        upper, g_upper = self.lu * upper_mask, g * upper_mask
+        inner = xp.matmul(xp.matrix_transpose(lower), g[..., :m] * lower_mask[:, :m]) - xp.matmul(
+            g_upper, xp.matrix_transpose(upper))
+        # tril₋₁(inner) U₁⁻ᵀ
+        spread = xp.matrix_transpose(xp.linalg.solve(upper[..., :m], xp.matrix_transpose(inner * lower_mask[:, :m])))
+        wanted = xp.concat([g_upper[..., :m] + spread, g_upper[..., m:]], axis=-1)
+        return xp.linalg.solve(xp.matrix_transpose(lower), wanted)
+
+    def _tall(self, xp: Namespace, g: Any, m: int, n: int) -> Any:
+        """The gradient of the row-permuted A (*, m, n), m > n: L = [L₁; L₂] (*, m, n), U (*, n, n)."""
+        lower_mask, upper_mask = _masks_of(xp, m, n, self.lu)
+        eye = xp.eye(m, n, dtype=self.lu.dtype, device=device(self.lu))
+        lower, g_lower = self.lu * lower_mask + eye, g * lower_mask
+        upper = self.lu[..., :n, :] * upper_mask[:n, :]
+        inner = xp.matmul(g[..., :n, :] * upper_mask[:n, :], xp.matrix_transpose(upper)) - xp.matmul(
+            xp.matrix_transpose(lower), g_lower)
+        top = xp.linalg.solve(xp.matrix_transpose(lower[..., :n, :]), inner * upper_mask[:n, :])  # L₁⁻ᵀ triu(inner)
+        wanted = g_lower + xp.concat([top, xp.zeros_like(g_lower[..., n:, :])], axis=-2)
+        return xp.matrix_transpose(xp.linalg.solve(upper, xp.matrix_transpose(wanted)))  # ... U⁻ᵀ
 
 
 def _info_tensor(info: Any, like: Tensor) -> Tensor:
@@ -196,11 +234,8 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,  
     """The LU factorization of A (*, m, n) with partial pivoting (``pivot=False``: none, as PyTorch on a GPU):
     ``(LU, pivots, info)``: L (unit diagonal, not stored) and U packed in LU (*, m, n); pivots (*, min(m, n)) int32,
     1-based (row i was swapped with row ``pivots[i]``); info (*) int32, the first zero pivot (0: none).
-    Differentiable for square A."""
+    Differentiable (LU's gradient as PyTorch's, square or not)."""
     check_matrices("lu_factor_ex", A)
-    if A.shape[-1] != A.shape[-2] and A.requires_grad:
-        raise NotImplementedError("linalg.lu_factor_ex: the gradient of a non-square A's LU factorization is not "
-                                  "implemented; factorize A.detach() or a square matrix")
     if A.requires_grad and is_grad_enabled():
         node = LUFactorFunction.apply(A, pivot=bool(pivot))
         pivots, info = node.grad_fn.pivots, node.grad_fn.info
@@ -275,6 +310,6 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out: None = None)
 
 
 def linalg_lu(A: Tensor, *, pivot: bool = True, out: None = None) -> LUUnpackResult:  # noqa: N803
-    """``torch.linalg.lu``: ``(P, L, U)`` with ``A = P L U`` for A (*, m, n), differentiable for square A."""
+    """``torch.linalg.lu``: ``(P, L, U)`` with ``A = P L U`` for A (*, m, n), differentiable."""
     found = lu_factor_ex(A, pivot=pivot)
     return lu_unpack(found.LU, found.pivots)

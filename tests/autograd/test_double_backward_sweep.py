@@ -585,6 +585,9 @@ case("linalg_det_singular", lambda L, a: L.T.linalg.det(a) * a, np.array([[1.0, 
 case("linalg_det_rank_two_short", lambda L, a: L.T.linalg.det(a * a) ** 2, np.diag([1.5, 0.0, 0.0, -2.0]))
 case("linalg_det_singular_in_batch", lambda L, a: L.T.linalg.det(a) ** 3, np.array([[[1.0, 2.0], [2.0, 4.0]],
                                                                                  [[1.0, 3.0], [0.5, 4.0]]]))
+# the LU factors of a wide and a tall matrix (their gradient was not implemented)
+case("linalg_lu_wide", lambda L, a: [t ** 2 for t in L.T.linalg.lu(a)[1:]], _FUZZ20.standard_normal((2, 3, 4)))
+case("linalg_lu_tall", lambda L, a: [t ** 2 for t in L.T.linalg.lu(a)[1:]], _FUZZ20.standard_normal((4, 2)))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
