@@ -34,7 +34,7 @@ from ..init import default_generator
 from . import binding, pytree
 from .errors import CompiledStepError, host_read_error, side_effect_error
 from .side_effects import check_side_effects, scheduler_marks, static_key
-from .state import StepState, discover, module_generators, roots_key
+from .state import StepState, discover, module_generators, roots_key, structure_key
 
 
 class _Graph:
@@ -75,7 +75,7 @@ class CapturedStep:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         st = self._state
-        if st is None or roots_key(self.fn) != st.roots_key:
+        if st is None or roots_key(self.fn) != st.roots_key or structure_key(st) != st.structure:
             st = self._state = discover(self.fn)
             self._graphs.clear()
         arg_leaves: list[Any] = []

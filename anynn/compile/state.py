@@ -14,7 +14,9 @@ and the functions it calls by name — and collects:
   constant, so the scale is part of the program's cache key (`side_effects.static_key`).
 
 `StepState.roots_key` is the identity of what the function reached: when a global or closure cell is
-rebound (a new model), the compiled step discovers again.
+rebound (a new model), the compiled step discovers again. `StepState.structure` is what discovery read from those
+objects (`structure_key`): a layer frozen or unfrozen, a parameter group added, a layer or Parameter replaced
+also discover again.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class StepState:
     generators: list[DeviceRNG] = field(default_factory=list)
     scalers: list[GradScaler] = field(default_factory=list)
     roots_key: tuple[int, ...] = ()
+    structure: tuple[Any, ...] = ()
 
     @property
     def backends(self) -> list[Any]:
@@ -143,7 +146,17 @@ def discover(fn: Callable[..., Any]) -> StepState:
     for rng in module_generators(state.modules):
         if not any(rng is g for g in state.generators):
             state.generators.append(rng)
+    state.structure = structure_key(state)
     return state
+
+
+def structure_key(st: StepState) -> tuple[Any, ...]:
+    """What `discover` read from the state's objects, which a program may change between calls without rebinding a
+    name: which tensors take gradients (``requires_grad_``), the parameters of each optimizer (``add_param_group``),
+    the layers, parameters and buffers each module holds (one replaced). A change discovers the state again."""
+    return (tuple(t.requires_grad for t in st.tensors),
+            tuple(id(p) for opt in st.optimizers for group in opt.param_groups for p in group["params"]),
+            tuple(id(v) for m in st.modules for held in (m._modules, m._parameters, m._buffers) for v in held.values()))
 
 
 _NOT_STATE = (str, bytes, int, float, bool, complex, type(None), type, types.ModuleType, types.BuiltinFunctionType)

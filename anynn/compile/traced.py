@@ -28,7 +28,7 @@ from . import binding, pytree
 from .errors import CompiledStepError, host_read_error, side_effect_error
 from .layout import Layout
 from .side_effects import Rediscover, check_side_effects, scheduler_marks, static_key
-from .state import StepState, discover, roots_watch
+from .state import StepState, discover, roots_watch, structure_key
 
 
 class _Entry:
@@ -80,7 +80,7 @@ class TracedStep:
 
     def _current_layout(self) -> Layout:
         layout = self._layout
-        if layout is None or self._roots() != layout.st.roots_key:
+        if layout is None or self._roots() != layout.st.roots_key or structure_key(layout.st) != layout.st.structure:
             st = self._state = discover(self.fn)
             layout = self._layout = Layout(st, self.tracer.strong, self.tracer.weak)
             self._entries.clear()

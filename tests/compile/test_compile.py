@@ -375,6 +375,44 @@ def test_batch_norm_cumulative_average_in_a_compiled_step_matches_eager():
 
 
 @needs_jax
+def test_freezing_unfreezing_and_replacing_layers_between_compiled_calls_matches_eager():
+    """Fine-tuning changes the state without rebinding a name: a frozen layer unfrozen with add_param_group, the
+    head replaced, the first layer frozen again. Each discovers the state again (the program kept updating the
+    parameters it was traced with, and a replaced layer leaked a tracer)."""
+    def run(compiled: bool):
+        anynn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 6), nn.Tanh(), nn.Linear(6, 3)).to("jax")
+        model[0].requires_grad_(False)
+        opt = optim.SGD(model[2].parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run_step = anynn.compile(step) if compiled else step
+        losses = []
+        for i, (x, y) in enumerate(zip(*_data((4, 5), "jax", 5))):
+            if i == 2:
+                model[0].requires_grad_(True)
+                opt.add_param_group({"params": model[0].parameters(), "lr": 0.05})
+            elif i == 3:
+                model[2] = nn.Linear(6, 3).to("jax")
+                opt.add_param_group({"params": model[2].parameters()})
+            elif i == 4:
+                model[0].requires_grad_(False)
+            losses.append(float(run_step(x, y).item()))
+        return losses, [np.asarray(p.array) for p in model.parameters()]
+
+    (losses, params), (eager_losses, eager_params) = run(True), run(False)
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
+    for a, b in zip(params, eager_params):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@needs_jax
 def test_unseeded_functional_dropout_is_refused():
     x = anynn.ones(16, backend="jax")
     with pytest.raises(CompiledStepError, match="unseeded generator|F.dropout without generator"):
