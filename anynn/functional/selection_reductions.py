@@ -72,6 +72,8 @@ def _running_extreme(name: str, input: Tensor, dim: int, largest: bool) -> Value
         empty = xp.zeros(a.shape, dtype=xp.int64, device=input.backend.device)
         return ValuesIndices(elementwise.clone(input), make_tensor(empty, input.backend, None, 0))
     moved = xp.moveaxis(a, axis, 0)
+    if xp.isdtype(moved.dtype, "bool"):  # compared as 0 and 1 (the standard orders no booleans)
+        moved = xp.astype(moved, xp.uint8)
     floating = xp.isdtype(a.dtype, "real floating")
     if moved.shape[0] is None:  # a symbolic axis (ONNX export): no loop over its steps, all pairs compared at once
         index = make_tensor(_running_extreme_indices(xp, moved, axis, largest, floating), input.backend, None, 0)

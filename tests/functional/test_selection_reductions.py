@@ -86,6 +86,9 @@ INDEXED = [
     # a NaN counts once (it equals nothing; a lane [nan] raised IndexError from gather), see the differences page
     ("mode_nan", lambda m, x: m.mode(x, 1), MODE_NAN),
     ("mode_single_nan", lambda m, x: m.mode(x[:, :1], 1), MODE_NAN),
+    # booleans run as 0 and 1 (array-api-strict refused to order them)
+    ("cummax_bool", lambda m, x: m.cummax(x, 1), BOOLS),
+    ("cummin_bool", lambda m, x: x.cummin(-1), BOOLS),
     ("max_dim", lambda m, x: m.max(x, 1), TIES),
     ("method_min_dim_keepdim", lambda m, x: x.min(0, True), TIES),
     ("max_dim_bool", lambda m, x: m.max(x, 1), BOOLS),
