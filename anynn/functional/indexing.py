@@ -147,7 +147,10 @@ def put(xp: Namespace, a: Any, target: Target, values: Any, inplace: bool) -> An
         return out
     positions = target.positions
     fitted = _fit(xp, values, tuple(positions.shape), a.dtype)
-    new = scatter_last(xp, xp.reshape(a, (-1,)), xp.reshape(positions, (-1,)), xp.reshape(fitted, (-1,)))
+    flat_positions = xp.reshape(positions, (-1,))
+    if inplace and writeable and flat_positions.shape[0] == 0:
+        return a  # nothing selected (an all-False mask): no write (writing a view of a strided a into it is refused)
+    new = scatter_last(xp, xp.reshape(a, (-1,)), flat_positions, xp.reshape(fitted, (-1,)))
     new = xp.reshape(new, tuple(a.shape))
     if inplace and writeable:
         write_all(a, new)  # keep the array (and views of it) the same object, as PyTorch's in-place write does

@@ -281,3 +281,15 @@ def test_setitem_of_a_value_that_does_not_broadcast_names_both_shapes_as_torch(b
     np.testing.assert_array_equal(x.numpy(), np.zeros((3, 4)))
     x[0] = make(backend, np.ones((1, 1, 4), np.float32))  # leading ones broadcast away, as in PyTorch
     np.testing.assert_array_equal(x.numpy()[0], np.ones(4))
+
+
+@pytest.mark.parametrize("mask", [[False, False, False, False], [False, True, False, True]], ids=["none", "some"])
+def test_masked_write_into_a_strided_clone_as_torch(backend, mask):
+    """An all-False mask writes nothing: on the torch backend the unchanged array (a view of a transposed clone) was
+    written back into itself, which PyTorch refuses ('refer to a single memory location')."""
+    values = np.arange(4.0).reshape(1, 4, 1)
+    ours = make(backend, values).transpose(-1, -2).clone()
+    theirs = torch.tensor(values).transpose(-1, -2).clone()
+    ours[make(backend, np.array([[mask]]))] = 2.0
+    theirs[torch.tensor([[mask]])] = 2.0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
