@@ -323,7 +323,7 @@ def silu(input: Any, inplace: bool = False) -> Any:
     """``x * sigmoid(x)`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "silu_", SiLUFunction.apply)
-    check_real_floating("silu", input)
+    check_real_floating("silu", input, torch_supports=True)
     return SiLUFunction.apply(input)
 
 

@@ -88,7 +88,8 @@ def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]: 
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name} needs a Tensor among its operands, got {type(input).__name__} and "
                         f"{type(other).__name__}")
-    refuse_complex(name, input, other)  # (the cast below would drop imaginary parts)
+    # (the cast below would drop imaginary parts; PyTorch's logaddexp takes them)
+    refuse_complex(name, input, other, torch_supports=name == "logaddexp")
     check_one_backend(name, input, other)
     # a number keeps its value (xlogy(uint8, -3) is NaN: -3 is not first wrapped into uint8's range, as for +)
     a, b = _kinds_agree(None, *(_operand(tensor, float(v) if isinstance(v, numbers.Real) and not isinstance(v, bool)

@@ -141,7 +141,8 @@ def _broadcast_shape(name: str, a: Any, b: Any) -> tuple[int, ...]:
 def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Any:
     """p-norm of ``x1 - x2 + eps`` along the last axis: x1 (N, D) or (D,), x2 broadcastable → (N,) or ()."""
     check_tensor_arguments("pairwise_distance", x1=x1, x2=x2)
-    refuse_complex("pairwise_distance", x1, x2)  # (PyTorch's is |x1 - x2 + eps|; this one would square x)
+    # (PyTorch's is |x1 - x2 + eps|; this one would square x)
+    refuse_complex("pairwise_distance", x1, x2, torch_supports=True)
     x1, x2 = as_floating(x1), as_floating(x2)  # integers in float32, as PyTorch
     if is_floating(x1) and is_floating(x2) and x1.dtype != x2.dtype:  # two precisions: the wider, as PyTorch
         common = x1.backend.xp.result_type(x1.dtype, x2.dtype)

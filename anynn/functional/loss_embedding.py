@@ -139,7 +139,8 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     if anchor.ndim == 0:
         raise ValueError("triplet_margin_loss: inputs must have at least one dimension, got scalars")
     check_broadcast_together("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
-    refuse_complex("triplet_margin_loss", anchor, positive, negative)  # as pairwise_distance (docs/differences.md)
+    # as pairwise_distance (docs/differences.md)
+    refuse_complex("triplet_margin_loss", anchor, positive, negative, torch_supports=True)
     anchor, positive, negative = as_common_floating(anchor, positive, negative)
     return TripletMargin.apply(anchor, positive, negative, reduction=reduction, margin=float(margin), p=float(p),
                                eps=float(eps), swap=bool(swap))

@@ -259,7 +259,7 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
     check_reduction("soft_margin_loss", reduction)
     check_input("soft_margin_loss", input)
     check_value_floating("soft_margin_loss", input)
-    refuse_complex("soft_margin_loss", input, target)
+    refuse_complex("soft_margin_loss", input, target, torch_supports=True)
     if isinstance(target, Tensor) or hasattr(target, "shape"):  # PyTorch writes the result into input's shape
         check_broadcasts_to("soft_margin_loss", "target", target, tuple(input.shape))
     target = float_target("soft_margin_loss", target, input)

@@ -67,15 +67,23 @@ def check_floating(name: str, x: Any, hint: str = "cast it first (x.float())") -
                                     f"{dtype_name(data_dtype(x))}; {hint}")
 
 
-def check_real_floating(name: str, x: Any, hint: str = "cast it first (x.float())") -> None:
+def _complex_whose(torch_supports: bool) -> str:
+    """Whose refusal a complex refusal is: PyTorch's too, or anynn's alone (a row of the differences page)."""
+    return ("PyTorch supports it, anynn does not (docs: Differences from PyTorch)" if torch_supports
+            else "as PyTorch's")
+
+
+def check_real_floating(name: str, x: Any, hint: str = "cast it first (x.float())", *,
+                        torch_supports: bool = False) -> None:
     """`check_floating`, and complex inputs refused too (an `UnsupportedDTypeError` naming ``name``), as PyTorch
     refuses them for the rectifiers, the softmax family, clamping and the normalisations: their formulas order
-    values, which complex numbers have no order for."""
+    values, which complex numbers have no order for (``torch_supports``: PyTorch computes it; the message says
+    so)."""
     check_floating(name, x, hint)
     if is_complex_dtype(data_dtype(x)):
         raise UnsupportedDTypeError(f"{name}(): not implemented for complex tensors (got dtype "
-                                    f"{dtype_name(data_dtype(x))}), as PyTorch's; apply it to x.real, x.abs() "
-                                    f"or x.angle() instead")
+                                    f"{dtype_name(data_dtype(x))}), {_complex_whose(torch_supports)}; apply it to "
+                                    f"x.real, x.abs() or x.angle() instead")
 
 
 # id(native dtype) -> (dtype, floating point or complex): keyed by identity, as dtypes of two libraries may hash
@@ -171,15 +179,16 @@ def check_tensor_arguments(name: str, **arguments: Any) -> None:
     check_one_backend(name, *arguments.values())
 
 
-def refuse_complex(name: str, *operands: Any) -> None:
+def refuse_complex(name: str, *operands: Any, torch_supports: bool = False) -> None:
     """Raise `UnsupportedDTypeError` naming ``name`` if an operand (Tensor or native array; numbers and None pass)
     is complex: ``name`` orders its values (clamp, max, relu...), which complex numbers have no order for, and
-    PyTorch refuses them too."""
+    PyTorch refuses them too (``torch_supports``: PyTorch computes it, and the message says so)."""
     for x in operands:
         dtype = x.array.dtype if isinstance(x, Tensor) else getattr(x, "dtype", None)
         if dtype is not None and is_complex_dtype(dtype):
             raise UnsupportedDTypeError(f"{name} is not supported for complex tensors (got dtype {dtype_name(dtype)}), "
-                                        f"as PyTorch's; apply it to x.real, x.abs() or x.angle() instead")
+                                        f"{_complex_whose(torch_supports)}; apply it to x.real, x.abs() or x.angle() "
+                                        "instead")
 
 
 def linalg_dtype_error(op: str, dtype: Any) -> RuntimeError:

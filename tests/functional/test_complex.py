@@ -464,13 +464,16 @@ def test_eig_forward_matches_torch(backend, source):
                                       ("silu", lambda z: anynn.nn.functional.silu(z)),
                                       ("triplet_margin_loss",
                                        lambda z: anynn.nn.functional.triplet_margin_loss(z, z, z)),
-                                      ("soft_margin_loss", lambda z: anynn.nn.functional.soft_margin_loss(z, z.real))])
+                                      ("soft_margin_loss", lambda z: anynn.nn.functional.soft_margin_loss(z, z.real)),
+                                      ("logaddexp", lambda z: anynn.logaddexp(z, z))])
 def test_refused_where_torch_computes(backend, name, fn):
     """PyTorch computes these for complex inputs (silu without a gradient only); anynn's formulas would not give
-    its values or gradients, so they refuse by name (docs/differences.md). (The recurrent layers compute complex
-    inputs as PyTorch: tests/nn/test_recurrent.py.)"""
-    with pytest.raises(RuntimeError, match=name):
+    its values or gradients, so they refuse by name (docs/differences.md), and say that PyTorch computes them (the
+    message said 'as PyTorch's'). (The recurrent layers compute complex inputs as PyTorch:
+    tests/nn/test_recurrent.py.)"""
+    with pytest.raises(RuntimeError, match=f"{name}.*PyTorch supports it, anynn does not") as refused:
         fn(make(backend, Z))
+    assert "as PyTorch's" not in str(refused.value)
 
 
 def test_bilinear_gradients_of_complex_operands(backend):
