@@ -19,7 +19,7 @@ from .composite_math import mv
 from .diagonal import diag
 from .sorting import ValuesIndices, sort
 from .tensor_extras import where
-from .torch_surface import bmm, flip
+from .torch_surface import bmm, flip, product_alone
 from .type_promotion import result_type
 from .value_checks import check_one_backend, checked_dim, refuse_complex
 from .vector_products import outer
@@ -144,7 +144,7 @@ def _scaled_sum(name: str, input: Tensor, product: Tensor, beta: float, alpha: f
                            f"{tuple(product.shape)}")
     product = product if alpha == 1 else product * alpha
     if beta == 0:  # PyTorch ignores input then (NaN in it too)
-        return product
+        return product_alone(input, product)
     return (input if beta == 1 else input * beta) + product
 
 

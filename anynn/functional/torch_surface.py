@@ -165,7 +165,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1.0,
     product = bmm(batch1, batch2)
     product = product if alpha == 1 else product * alpha
     if beta == 0:  # PyTorch ignores input then (even NaN in it)
-        return product
+        return product_alone(input, product)
     return (input if beta == 1 else input * beta) + product
 
 
@@ -175,8 +175,18 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1.0, alpha
     product = mm(mat1, mat2)
     product = product if alpha == 1 else product * alpha
     if beta == 0:
-        return product
+        return product_alone(input, product)
     return (input if beta == 1 else input * beta) + product
+
+
+def product_alone(input: Tensor, product: Tensor) -> Tensor:  # noqa: A002
+    """``product``, the ignored ``input`` of ``beta = 0`` (NaN in it too) kept on the graph with a zero gradient, as
+    PyTorch's (its ``input.grad`` is zeros, not None). input: broadcasting to product's shape."""
+    if not (isinstance(input, Tensor) and input.requires_grad):
+        return product
+    xp = product.backend.xp
+    keep = xp.ones_like(product.array, dtype=xp.bool)
+    return elementwise.where(keep, product, input if input.dtype == product.dtype else input.astype(product.dtype))
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002

@@ -70,6 +70,11 @@ DIFFERENTIABLE = [
     ("addr", lambda m, c, a, b: m.addr(c, a, b, alpha=-1.5), (X, VEC[:3], VEC)),
     ("method_addr_beta", lambda m, c, a, b: c.addr(a, b, beta=3.0), (VEC, VEC[:3], VEC)),
     ("addbmm", lambda m, c, a, b: m.addbmm(c, a, b, beta=0.5), (X[:, :3], BATCH, CUBE.mT.copy())),
+    # beta = 0 ignores input, which stays on the graph with a zero gradient (its .grad was None)
+    ("addmm_beta0", lambda m, c, a, b: m.addmm(c, a, b, beta=0), (X[:, :3], X, X.T.copy())),
+    ("baddbmm_beta0_alpha", lambda m, c, a, b: m.baddbmm(c, a, b, beta=0, alpha=2.0),
+     (BATCH[:, :, :3], BATCH, BATCH.mT.copy())),
+    ("addmv_beta0", lambda m, c, a, v: m.addmv(c, a, v, beta=0), (VEC[:3], X, VEC)),
     ("method_addmv_inplace", lambda m, c, a, v: (c * 1.0).addmv_(a, v, alpha=0.5), (VEC[:3], X, VEC)),
     ("fmax", lambda m, a, b: m.fmax(a, b), (X, OTHER)),
     ("method_fmin_broadcast", lambda m, a, b: a.fmin(b), (X, VEC)),
