@@ -9,6 +9,7 @@ from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
+from .value_checks import ShapeMismatchError
 
 
 class Expand(Function):
@@ -55,16 +56,33 @@ def expand(x: Any, *sizes: Any, size: Any = None) -> Any:
     sizes = _sizes("expand", "size", sizes, size)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: {len(sizes)} sizes given for a tensor of shape {x.shape}")
+        raise ShapeMismatchError(f"expand: {len(sizes)} sizes given for a tensor of shape {x.shape}")
     # -1 keeps a size; a symbolic one (an ONNX export's None) stays -1, which the recording backend keeps as it runs
     target = tuple((-1 if x.shape[i - lead] is None else x.shape[i - lead]) if n == -1 and i >= lead else n
                    for i, n in enumerate(sizes))
+    _check_expand(tuple(x.shape), target, lead)
     try:
         if target == tuple(x.shape):
             return x
     except TypeError:  # a size of a symbolic axis (a SymInt of an ONNX export) against a known one: broadcast it
         pass
     return Expand.apply(x, shape=target)
+
+
+def _check_expand(source: tuple[Any, ...], target: tuple[Any, ...], lead: int) -> None:
+    """PyTorch's refusals, naming the dim and both shapes: a size other than 1 that would change, a negative size
+    in a new leading dim (NumPy: 'operands could not be broadcast together with remapped shapes', 'all elements of
+    broadcast shape must be non-negative'). Symbolic sizes are left to the graph."""
+    if not all(type(n) is int for n in source + target):
+        return
+    for i, n in enumerate(target):
+        if n < 0:
+            where = "a leading, new dim" if i < lead else "dim"
+            raise ShapeMismatchError(f"expand: the size {n} isn't allowed in {where} {i} (target {target}, tensor "
+                                     f"of shape {source})")
+        if i >= lead and n != source[i - lead] and source[i - lead] != 1:
+            raise ShapeMismatchError(f"expand: the size {n} must match the existing size {source[i - lead]} at "
+                                     f"non-singleton dim {i} (target {target}, tensor of shape {source})")
 
 
 def repeat(x: Any, *sizes: Any, repeats: Any = None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 import warnings
@@ -269,7 +270,26 @@ def reshape(x: Any, shape: tuple[int, ...]) -> Any:
     for i, n in enumerate(shape):
         if isinstance(n, int) and n < -1:  # NumPy reads any negative size as "inferred"; PyTorch only -1
             raise RuntimeError(f"reshape: invalid shape dimension {n} at index {i} of shape {tuple(shape)}")
+    _check_reshape(tuple(getattr(x, "shape", ())), tuple(shape))
     return Reshape.apply(x, shape=tuple(shape))
+
+
+def _check_reshape(source: tuple[Any, ...], shape: tuple[Any, ...]) -> None:
+    """Refuse, with both shapes and PyTorch's reasons, a ``shape`` that cannot hold ``source``'s elements: NumPy
+    said 'cannot reshape array of size 6 into shape (5,)', named no op, and showed a -1 as 'newaxis'. Symbolic
+    sizes (ONNX export) are left to the graph."""
+    if not all(type(n) is int for n in source + shape):
+        return
+    numel, known = math.prod(source), math.prod(n for n in shape if n != -1)
+    inferred = shape.count(-1)
+    if inferred > 1:
+        raise ShapeMismatchError(f"reshape/view: only one dimension can be inferred, got shape {shape}")
+    if inferred and known == 0 and numel == 0:
+        raise ShapeMismatchError(f"reshape/view: cannot reshape a tensor of 0 elements into shape {shape}: the -1 "
+                                 f"could be any size")
+    if (numel % known if inferred and known else numel != known):
+        raise ShapeMismatchError(f"reshape/view: shape {shape} is invalid for a tensor of {numel} elements "
+                                 f"(shape {source})")
 
 
 def permute(x: Any, axes: tuple[int, ...]) -> Any:

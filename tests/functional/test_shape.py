@@ -107,6 +107,25 @@ JOIN_MISUSE = [("stack", [(2,), (3,)], 0, r"stack: expected each tensor to be of
                ("cat", [(2,), (2,)], -2, r"cat: dim -2 is out of range .* \[-1, 0\]")]
 
 
+RESHAPE_MISUSE = [("reshape", (6,), (5,), r"shape \(5,\) is invalid for a tensor of 6 elements \(shape \(6,\)\)"),
+                  ("view", (6,), (4, -1), r"shape \(4, -1\) is invalid for a tensor of 6 elements"),
+                  ("reshape", (6,), (-1, -1), "only one dimension can be inferred"),
+                  ("view", (0, 3), (-1, 0), "cannot reshape a tensor of 0 elements into shape \\(-1, 0\\)"),
+                  ("expand", (3,), (4,), r"the size 4 must match the existing size 3 at non-singleton dim 0"),
+                  ("expand", (3,), (-1, 3), r"the size -1 isn't allowed in a leading, new dim 0"),
+                  ("expand", (3,), (3, -2), r"the size -2 isn't allowed in dim 1")]
+
+
+@pytest.mark.parametrize("method,source,target,message", RESHAPE_MISUSE, ids=str)
+def test_reshape_view_and_expand_to_a_wrong_shape_name_the_op_and_shapes(backend, method, source, target, message):
+    """NumPy said 'cannot reshape array of size 6 into shape (4,newaxis)' or 'operands could not be broadcast
+    together with remapped shapes' (ValueError); PyTorch refuses each as RuntimeError."""
+    with pytest.raises(RuntimeError):
+        getattr(torch.zeros(source), method)(*target)
+    with pytest.raises(RuntimeError, match=message):
+        getattr(make(backend, np.zeros(source)), method)(*target)
+
+
 @pytest.mark.parametrize("name,shapes,dim,message", JOIN_MISUSE, ids=str)
 def test_joining_mismatched_tensors_names_the_op_and_entries(backend, name, shapes, dim, message):
     """Each library's own message named neither the op nor the entry (NumPy: 'all input arrays must have the
