@@ -31,6 +31,7 @@ from ..backend import Backend
 from ..backend.typing import Namespace
 from . import tensor as tensor_module
 from .function import Edge, Function, saves_no_array
+from .hooks import run_node_hooks
 from .saved_hooks import unpack_saved
 
 _new = object.__new__
@@ -96,10 +97,16 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     """``fn.backward`` run on Tensors in the differentiable namespace: gradients that are graph Tensors.
 
     ``grads``: one Tensor (or ``None``) per output of ``fn``. Returns what ``backward`` returns (a Tensor,
-    ``None`` or a tuple of them).
+    ``None`` or a tuple of them). Node hooks of ``fn`` (``grad_fn.register_hook``) run around it.
     """
-    cls = type(fn)
     unpack_saved(fn)  # (saved-tensor hooks packed its arrays: `anynn.autograd.saved_hooks`)
+    if "_node_hooks" in fn.__dict__:
+        return run_node_hooks(fn, grads, lambda outs: _recorded_backward(fn, outs))[1]
+    return _recorded_backward(fn, grads)
+
+
+def _recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
+    cls = type(fn)
     inputs = fn.inputs
     changed = False  # an input changed in place since fn was recorded, which fn did not save (`graph._reroute`)
     if any(type(a) is Edge for a in inputs):  # released by an earlier backward, or changed since (see above)
@@ -118,6 +125,7 @@ def recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     dxp = namespace(backend)
     clone = _new(cls)
     clone.__dict__.update(fn.__dict__)
+    clone.__dict__.pop("backward", None)  # (node hooks' stand-in, bound to fn: they ran around this call)
     clone.inputs = inputs
     clone.needs_input_grad = fn.needs_input_grad
     clone.num_outputs = fn.num_outputs

@@ -176,6 +176,21 @@ class Function:
         """The class name; ``grad_fn.name()`` (PyTorch's spelling, a method there) gives it too."""
         return FunctionName(type(self).__name__)
 
+    def register_prehook(self, hook: Callable[..., Any]) -> Any:
+        """PyTorch's ``grad_fn.register_prehook``: ``hook(grad_outputs) -> tuple | None`` runs before this node's
+        backward and may replace its output gradients. Returns a removable handle."""
+        from .hooks import register_node_hook
+
+        return register_node_hook(self, hook, pre=True)
+
+    def register_hook(self, hook: Callable[..., Any]) -> Any:
+        """PyTorch's ``grad_fn.register_hook``: ``hook(grad_inputs, grad_outputs) -> tuple | None`` runs after this
+        node's backward (``grad_inputs``: one per input, as ``next_functions``) and may replace the gradients it
+        computed. Returns a removable handle."""
+        from .hooks import register_node_hook
+
+        return register_node_hook(self, hook, pre=False)
+
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """PyTorch's ``grad_fn.next_functions``: per input, ``(the Function that made it, its output index)``; an

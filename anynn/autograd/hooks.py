@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from ..backend import Backend, BackendMismatch
 from ..backend.typing import Array
+from .saved_hooks import unpack_saved
 from .tensor import Tensor, make_tensor
 
 _ids = itertools.count()
@@ -129,3 +130,82 @@ def run_hooks(table: dict[int, Any], grad: Array, backend: Backend) -> Array:
                                    f"{tuple(new.shape)}; expected {tuple(grad.shape)}")
             grad = new
     return grad
+
+
+class _HookedBackward:
+    """Stands in for ``fn.backward`` on a Function with node hooks (``grad_fn.register_prehook`` /
+    ``register_hook``): its pre-hooks see (and may replace) the output gradients, its hooks the input gradients
+    it computed and the output gradients (and may replace the former). Arrays are shown to hooks as Tensors."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __call__(self, xp: Any, *grads: Any) -> Any:
+        fn = self.fn
+        unpack_saved(fn)
+        grads, found = run_node_hooks(fn, grads, lambda outs: type(fn).backward(fn, xp, *outs))
+        return found
+
+
+def register_node_hook(fn: Any, hook: Callable[..., Any], pre: bool) -> RemovableHandle:
+    """Register ``hook`` on the Function ``fn``: a pre-hook ``hook(grad_outputs) -> tuple | None`` or a hook
+    ``hook(grad_inputs, grad_outputs) -> tuple | None`` (PyTorch's ``Node.register_prehook`` / ``register_hook``).
+    ``grad_inputs`` has one entry per input of ``fn`` (None where none is computed), as ``next_functions``."""
+    attributes = fn.__dict__
+    tables = attributes.get("_node_hooks")
+    if tables is None:
+        tables = attributes["_node_hooks"] = (_HookTable(), _HookTable())
+    if type(attributes.get("backward")) is not _HookedBackward:
+        attributes["backward"] = _HookedBackward(fn)
+    table = tables[0 if pre else 1]
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    return handle
+
+
+def run_node_hooks(fn: Any, grads: tuple[Any, ...], backward: Callable[[tuple[Any, ...]], Any]) -> tuple[Any, Any]:
+    """``backward(grads)`` between ``fn``'s node pre-hooks and hooks: (the output gradients the pre-hooks left,
+    what backward returned as the hooks left it). Gradients are native arrays (a plain pass) or graph Tensors
+    (create_graph); hooks see Tensors and may return Tensors (or arrays) in their place."""
+    pre, post = fn.__dict__.get("_node_hooks") or ((), ())
+    backend = fn.backend
+    arrays = not any(isinstance(g, Tensor) for g in grads)
+
+    def as_tensor(g: Any) -> Any:
+        return g if g is None or isinstance(g, Tensor) else make_tensor(g, backend, None, 0)
+
+    def as_given(g: Any) -> Any:
+        return g.array if arrays and isinstance(g, Tensor) else g
+
+    name = type(fn).__name__
+    for hook in list(pre.values()) if pre else ():
+        result = hook(tuple(as_tensor(g) for g in grads))
+        if result is not None:
+            grads = _checked(name, "pre-hook", hook, tuple(result), grads, as_given)
+    found = backward(grads)
+    if post:
+        single = not isinstance(found, tuple)
+        computed = (found,) if single else tuple(found)
+        computed = computed + (None,) * (len(fn.inputs) - len(computed))
+        for hook in list(post.values()):
+            result = hook(tuple(as_tensor(g) for g in computed), tuple(as_tensor(g) for g in grads))
+            if result is not None:
+                computed = _checked(name, "hook", hook, tuple(result), computed, as_given)
+        found = computed[0] if single else computed
+    return grads, found
+
+
+def _checked(name: str, kind: str, hook: Any, result: tuple[Any, ...], before: tuple[Any, ...],
+             as_given: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """A node hook's returned gradients, checked against the ones it replaces (count, shapes), in their form."""
+    label = getattr(hook, "__name__", repr(hook))
+    if len(result) != len(before):
+        raise RuntimeError(f"{name}: node {kind} {label!r} returned {len(result)} gradients; expected "
+                           f"{len(before)}")
+    for i, (new, old) in enumerate(zip(result, before)):
+        if new is not None and old is not None and tuple(new.shape) != tuple(old.shape):
+            raise RuntimeError(f"{name}: node {kind} {label!r} returned a gradient of shape {tuple(new.shape)} at "
+                               f"{i}; expected {tuple(old.shape)}")
+    return tuple(as_given(g) for g in result)

@@ -149,7 +149,9 @@ def pack_saved(fn: Any) -> None:
         else:
             attributes[name] = packed(value)
     if found:
-        attributes["backward"] = _UnpackThenBackward(fn)
+        attributes["_packed_saves"] = True
+        if "backward" not in attributes:  # (node hooks put their own stand-in there, which unpacks too)
+            attributes["backward"] = _UnpackThenBackward(fn)
 
 
 def _unpacked(fn: Any, value: Any) -> Any:
@@ -162,9 +164,10 @@ def _unpacked(fn: Any, value: Any) -> Any:
 def unpack_saved(fn: Any) -> None:
     """Give ``fn`` its saved arrays back (``unpack_hook`` of each), once; a no-op where nothing is packed."""
     attributes = fn.__dict__
-    if type(attributes.get("backward")) is not _UnpackThenBackward:
+    if not attributes.pop("_packed_saves", False):
         return
-    del attributes["backward"]
+    if type(attributes.get("backward")) is _UnpackThenBackward:
+        del attributes["backward"]
     for name, value in list(attributes.items()):
         if type(value) is _Packed:
             attributes[name] = _unpacked(fn, value)
