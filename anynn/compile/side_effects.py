@@ -23,14 +23,24 @@ class Rediscover(Exception):
 
 
 def static_key(st: StepState) -> tuple[Any, ...]:
-    """The Python values a trace reads as constants: a change compiles a new program (cached). A GradScaler's
-    scale is one (a host number, which ``scaler.scale(loss)`` multiplies by): it changes every ``growth_interval``
-    clean steps and after a step with inf/NaN gradients."""
+    """The Python values a trace reads as constants: a change compiles a new program (cached). Among them the
+    modules' plain attributes (`_settings`) and a GradScaler's scale (a host number, which ``scaler.scale(loss)``
+    multiplies by: it changes every ``growth_interval`` clean steps and after a step with inf/NaN gradients)."""
     options = tuple(_options(group) for opt in st.optimizers for group in opt.param_groups)
     autocast = autocast_mode.state
-    return (mode.local.modes.grad_enabled, autocast.cpu, autocast.cuda, tuple(m.training for m in st.modules),
+    return (mode.local.modes.grad_enabled, autocast.cpu, autocast.cuda, tuple(_settings(m) for m in st.modules),
             options, tuple(g.seed for g in st.counter_generators),
             tuple((s.is_enabled(), s.get_scale()) for s in st.scalers))
+
+
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _settings(module: Any) -> tuple[Any, ...]:
+    """A module's plain attributes (``training``, Dropout's ``p``, LeakyReLU's ``negative_slope``, a ``temperature``
+    the model's forward reads; tuples of them): the trace reads them as constants, so a change compiles again."""
+    return tuple(v for v in vars(module).values()
+                 if isinstance(v, _PLAIN) or (isinstance(v, tuple) and all(isinstance(i, _PLAIN) for i in v)))
 
 
 def _options(group: dict[str, Any]) -> tuple[Any, ...]:

@@ -413,6 +413,20 @@ def test_freezing_unfreezing_and_replacing_layers_between_compiled_calls_matches
 
 
 @needs_jax
+def test_a_layers_python_setting_changed_between_calls_compiles_again():
+    """A module's plain attribute is a constant of the trace: a new value (LeakyReLU's slope, a temperature the
+    forward reads) compiles a new program instead of replaying the old value."""
+    x = anynn.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3), backend="jax")
+    model = nn.Sequential(nn.LeakyReLU(0.1), nn.Linear(3, 2, seed=0)).to("jax")
+    model.temperature = 1.0
+    step = anynn.compile(lambda: model(x).sum() / model.temperature)
+    for slope, temperature in ((0.1, 1.0), (0.5, 1.0), (0.5, 4.0), (0.1, 1.0)):
+        model[0].negative_slope, model.temperature = slope, temperature
+        assert float(step().item()) == pytest.approx(float(model(x).sum().item()) / temperature, rel=1e-6)
+    assert step.trace_count == step.cache_size == 3
+
+
+@needs_jax
 def test_unseeded_functional_dropout_is_refused():
     x = anynn.ones(16, backend="jax")
     with pytest.raises(CompiledStepError, match="unseeded generator|F.dropout without generator"):
