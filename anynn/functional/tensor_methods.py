@@ -19,6 +19,7 @@ from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .operands import astype as _astype
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
+from .value_checks import explain_shape_failure
 
 
 def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
@@ -32,7 +33,11 @@ def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
         a, b = (other, self) if reflected else (self, other)
         if promote:
             a, b = _kinds_agree(cls, a, b)
-        return cls.apply(a, b)
+        try:
+            return cls.apply(a, b)
+        except (ValueError, RuntimeError) as error:
+            explain_shape_failure(cls.__name__, a, b, cls is linalg.MatMul, error)
+            raise
 
     return method
 
@@ -60,7 +65,11 @@ def _compare(name: str) -> Any:
                                   f"{other.backend.key!r}; move one with .to({self.backend.key!r})")
         other = _operand(self, other)
         a, other = _kinds_agree(None, self, other)
-        data = getattr(a.array, name)(other.array if isinstance(other, Tensor) else other)
+        try:
+            data = getattr(a.array, name)(other.array if isinstance(other, Tensor) else other)
+        except (ValueError, RuntimeError) as error:
+            explain_shape_failure(name.strip("_"), a, other, False, error)
+            raise
         return Tensor._make(data, self.backend, None, 0)
 
     return method

@@ -302,3 +302,26 @@ def check_reducible(name: str, x: Any, axis: Any) -> None:
         if -len(shape) <= int(a) < len(shape) and shape[int(a)] == 0:
             raise EmptyReductionError(f"{name}(): Expected reduction dim {int(a) % len(shape)} to have non-zero "
                                       f"size (input of shape {shape}).")
+
+
+def explain_shape_failure(name: str, a: Any, b: Any, matmul: bool, error: Exception) -> None:
+    """Raise `ShapeMismatchError` from ``error`` naming ``name`` and both shapes when the shapes of ``a`` and ``b``
+    (Tensors or numbers) cannot go together: they do not broadcast, or (``matmul``) the inner sizes differ. Each
+    library said it its own way and class (NumPy: 'operands could not be broadcast together with shapes (2,)
+    (3,)', ValueError; torch: RuntimeError). Called only once the op raised; returns if the shapes were fine."""
+    left, right = tuple(getattr(a, "shape", ())), tuple(getattr(b, "shape", ()))
+    if not all(type(n) is int for n in left + right):
+        return
+    if matmul and left and right:
+        inner = right[-2] if len(right) >= 2 else right[0]
+        if left[-1] != inner:
+            raise ShapeMismatchError(f"{name}: shapes {left} and {right} cannot be multiplied ({left[-1]} columns "
+                                     f"against {inner} rows)") from error
+        left, right = left[:-2], right[:-2]  # the batch dims broadcast
+    width = max(len(left), len(right))
+    for k in range(1, min(len(left), len(right)) + 1):
+        n, m = left[-k], right[-k]
+        if n != m and n != 1 and m != 1:
+            raise ShapeMismatchError(f"{name}: the size of tensor a ({n}) must match the size of tensor b ({m}) at "
+                                     f"non-singleton dimension {width - k} (shapes {tuple(getattr(a, 'shape', ()))} "
+                                     f"and {tuple(getattr(b, 'shape', ()))})") from error

@@ -116,6 +116,25 @@ RESHAPE_MISUSE = [("reshape", (6,), (5,), r"shape \(5,\) is invalid for a tensor
                   ("expand", (3,), (3, -2), r"the size -2 isn't allowed in dim 1")]
 
 
+OPERATOR_MISUSE = [("add", lambda a, b: a + b, (2,), (3,), r"Add: the size of tensor a \(2\) must match the size of "
+                    r"tensor b \(3\) at non-singleton dimension 0 \(shapes \(2,\) and \(3,\)\)"),
+                   ("mul", lambda a, b: a * b, (4, 2, 3), (5, 1, 3), r"Mul: .* tensor a \(4\) .* tensor b \(5\) at "
+                    r"non-singleton dimension 0"),
+                   ("lt", lambda a, b: a < b, (2, 3), (2, 2), r"lt: .* at non-singleton dimension 1"),
+                   ("matmul", lambda a, b: a @ b, (2, 3), (2, 3), r"MatMul: shapes \(2, 3\) and \(2, 3\) cannot be "
+                    r"multiplied \(3 columns against 2 rows\)")]
+
+
+@pytest.mark.parametrize("name,op,left,right,message", OPERATOR_MISUSE, ids=[c[0] for c in OPERATOR_MISUSE])
+def test_operators_on_shapes_that_do_not_go_together_name_the_op_and_shapes(backend, name, op, left, right, message):
+    """Each library said it its own way and class: NumPy 'operands could not be broadcast together with shapes (2,)
+    (3,)' (ValueError), torch its RuntimeError; no message named the op."""
+    with pytest.raises(RuntimeError):
+        op(torch.zeros(left), torch.zeros(right))
+    with pytest.raises(RuntimeError, match=message):
+        op(make(backend, np.zeros(left)), make(backend, np.zeros(right)))
+
+
 @pytest.mark.parametrize("method,source,target,message", RESHAPE_MISUSE, ids=str)
 def test_reshape_view_and_expand_to_a_wrong_shape_name_the_op_and_shapes(backend, method, source, target, message):
     """NumPy said 'cannot reshape array of size 6 into shape (4,newaxis)' or 'operands could not be broadcast
