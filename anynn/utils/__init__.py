@@ -1,9 +1,9 @@
 """``anynn.utils``: PyTorch's ``torch.utils`` paths (``anynn.utils.data``, ``anynn.utils.checkpoint``,
-``anynn.utils.hooks``)."""
+``anynn.utils.hooks``, ``anynn.utils._pytree``)."""
 
 import importlib.util
 
-from . import checkpoint, data, hooks
+from . import _pytree, checkpoint, data, hooks  # noqa: F401 - _pytree: torch.utils._pytree's path
 
 if importlib.util.find_spec("einops") is not None:  # einops finds anynn Tensors through this module's backend
     from . import einops  # noqa: F401
