@@ -123,8 +123,9 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
         try:
             proto = convert(proto, opset)
         except (RuntimeError, ValueError) as error:  # onnx's converter: an operator the older opset has not got
-            raise ExportError(f"anynn.onnx.export: the recorded graph cannot be written in opset {opset}: {error}; "
-                              f"export with a later opset_version (21 by default)") from error
+            advice = "" if "opset_version" in str(error) else "; export with a later opset_version (21 by default)"
+            raise ExportError(f"anynn.onnx.export: the recorded graph cannot be written in opset {opset}: "
+                              f"{error}{advice}") from error
     proto.producer_name = "anynn"
     onnx.checker.check_model(proto, full_check=True)
     if isinstance(f, (str, os.PathLike)):  # written atomically, as anynn's checkpoints: a failed write (a full
