@@ -8,6 +8,7 @@ as in PyTorch; they are not for traced code.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..autograd.tensor import Tensor
@@ -67,6 +68,20 @@ def _unique_slices(input: Tensor, dim: int, return_inverse: bool, return_counts:
     return out[0] if len(out) == 1 else tuple(out)
 
 
+def _unique_inverse(xp: Namespace, values: Any, flat: Any) -> Any:
+    """Where each element of ``flat`` (n,) is in the sorted distinct ``values``: int64 (n,). Each NaN is an entry
+    of its own (NaN equals nothing), the NaNs last in the order they appear, as PyTorch's; the search runs with
+    them as +inf (a binary search through NaNs goes astray on some libraries: torch's)."""
+    if not xp.isdtype(flat.dtype, "real floating"):
+        return _int64(xp, xp.searchsorted(values, flat))
+    missing = xp.isnan(values)
+    keys = xp.where(missing, xp.full_like(values, math.inf), values)
+    nan = xp.isnan(flat)
+    seen = xp.cumulative_sum(xp.astype(nan, xp.int64)) - 1
+    numbers = xp.sum(xp.astype(~missing, xp.int64))
+    return xp.where(nan, numbers + seen, _int64(xp, xp.searchsorted(keys, flat)))
+
+
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002 - PyTorch's names
            return_counts: bool = False, dim: int | None = None) -> Any:
     """The distinct values of ``input`` in ascending order (flattened), with, if asked, ``inverse`` (for each
@@ -80,8 +95,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     values = xp.take(found.values, order)
     out = [_made(values, input)]
     if return_inverse:
-        inverse = xp.searchsorted(values, flat)
-        out.append(_made(xp.reshape(_int64(xp, inverse), tuple(input.shape)), input))
+        out.append(_made(xp.reshape(_unique_inverse(xp, values, flat), tuple(input.shape)), input))
     if return_counts:
         out.append(_made(_int64(xp, xp.take(found.counts, order)), input))
     return out[0] if len(out) == 1 else tuple(out)
