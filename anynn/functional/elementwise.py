@@ -16,7 +16,7 @@ from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .formulas.conjugate import conj, is_complex, sign
-from .value_checks import refuse_complex
+from .value_checks import explain_shape_failure, refuse_complex
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -425,12 +425,20 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
 def maximum(a: Any, b: Any) -> Any:
     """Elementwise maximum of a and b, broadcast together (ties share the gradient)."""
     refuse_complex("maximum", a, b)
-    return Maximum.apply(a, b)
+    try:
+        return Maximum.apply(a, b)
+    except (ValueError, RuntimeError) as error:
+        explain_shape_failure("maximum", a, b, False, error)
+        raise
 
 
 def minimum(a: Any, b: Any) -> Any:
     refuse_complex("minimum", a, b)
-    return Minimum.apply(a, b)
+    try:
+        return Minimum.apply(a, b)
+    except (ValueError, RuntimeError) as error:
+        explain_shape_failure("minimum", a, b, False, error)
+        raise
 
 
 def where(condition: Any, a: Any, b: Any) -> Any:

@@ -10,7 +10,7 @@ from ..autograd.graph import sum_to_shape
 from ..backend import op
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
-from .value_checks import check_same_dtype
+from .value_checks import check_same_dtype, explain_shape_failure
 
 
 class MatMul(Function):
@@ -92,7 +92,11 @@ def _rows(xp: Namespace, a: Any) -> Any:
 def matmul(a: Any, b: Any) -> Any:
     """Matrix product ``a @ b`` with NumPy/PyTorch broadcasting: (..., n, k) @ (..., k, m) -> (..., n, m); 1-D operands
     are vectors."""
-    return MatMul.apply(a, b)
+    try:
+        return MatMul.apply(a, b)
+    except (ValueError, RuntimeError) as error:
+        explain_shape_failure("matmul", a, b, True, error)
+        raise
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:  # noqa: A002 - PyTorch's name

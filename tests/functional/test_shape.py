@@ -122,7 +122,18 @@ OPERATOR_MISUSE = [("add", lambda a, b: a + b, (2,), (3,), r"Add: the size of te
                     r"non-singleton dimension 0"),
                    ("lt", lambda a, b: a < b, (2, 3), (2, 2), r"lt: .* at non-singleton dimension 1"),
                    ("matmul", lambda a, b: a @ b, (2, 3), (2, 3), r"MatMul: shapes \(2, 3\) and \(2, 3\) cannot be "
-                    r"multiplied \(3 columns against 2 rows\)")]
+                    r"multiplied \(3 columns against 2 rows\)"),
+                   ("torch.matmul", lambda a, b: _library_of(a).matmul(a, b), (3,), (2, 4),
+                    r"matmul: shapes \(3,\) and \(2, 4\) cannot be multiplied"),
+                   ("torch.maximum", lambda a, b: _library_of(a).maximum(a, b), (2,), (3,),
+                    r"maximum: the size of tensor a \(2\) must match")]
+
+
+def _library_of(tensor):
+    """torch or anynn, whichever made ``tensor``."""
+    import importlib
+
+    return importlib.import_module(type(tensor).__module__.split(".")[0])
 
 
 @pytest.mark.parametrize("name,op,left,right,message", OPERATOR_MISUSE, ids=[c[0] for c in OPERATOR_MISUSE])
