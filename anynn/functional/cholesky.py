@@ -110,13 +110,13 @@ def cholesky(A: Tensor, *, upper: bool = False, out: None = None) -> Tensor:  # 
     return factor.mT if upper else factor
 
 
-def _check_operand(name: str, A: Tensor, B: Any) -> None:  # noqa: N803
+def _check_operand(name: str, A: Tensor, B: Any, promote: bool = False) -> None:  # noqa: N803
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg.{name}: expected a Tensor for B, got {type(B).__name__}")
     from .value_checks import check_one_backend
 
     check_one_backend(f"linalg.{name}", A, B)
-    if B.array.dtype != A.array.dtype:
+    if B.array.dtype != A.array.dtype and not promote:
         raise RuntimeError(f"linalg.{name}: Expected A and B to have the same dtype, but found A of type "
                            f"{dtype_name(A.array.dtype)} and B of type {dtype_name(B.array.dtype)} instead")
     if B.ndim < 2:
@@ -129,7 +129,14 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,  #
     unit diagonal when ``unitriangular``; B (*, n, k) (left) or (*, k, n) (right), batch dimensions broadcast
     (``torch.linalg.solve_triangular``)."""
     check_square("solve_triangular", A)
-    _check_operand("solve_triangular", A, B)
+    from .type_promotion import can_cast
+
+    cast = A.array.dtype != B.array.dtype and can_cast(B.dtype, A.dtype)
+    _check_operand("solve_triangular", A, B, promote=cast)
+    if cast:  # PyTorch's solve_triangular computes in A's dtype (a float32 B beside a float64 A, and the reverse)
+        from .operands import astype
+
+        B = astype(B, dtype_name(A.array.dtype))  # noqa: N806
     n = A.shape[-1]
     side = B.shape[-2] if left else B.shape[-1]
     if side != n:

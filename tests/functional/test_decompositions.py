@@ -186,8 +186,10 @@ def test_solve_triangular_refusals_as_torch(backend):
         anynn.linalg.solve_triangular(a, b, upper=True, left=False)
     with pytest.raises(RuntimeError, match="Incompatible shapes of A and B for the equation XA = B"):
         torch.linalg.solve_triangular(torch.tensor(TRIANGULAR), torch.tensor(RHS), upper=True, left=False)
+    # a complex B beside a real A is refused (PyTorch casts it to A's dtype, dropping the imaginary parts with a
+    # warning); a B of another real dtype is cast to A's (test_solve_triangular_computes_in_the_dtype_of_a_as_torch)
     with pytest.raises(RuntimeError, match="linalg.solve_triangular: Expected A and B to have the same dtype"):
-        anynn.linalg.solve_triangular(a, make(backend, RHS.astype(np.float32)), upper=True)
+        anynn.linalg.solve_triangular(a, make(backend, RHS.astype(np.complex128)), upper=True)
     with pytest.raises(TypeError, match="upper"):
         anynn.linalg.solve_triangular(a, b)  # upper is required, as in PyTorch
 
@@ -281,3 +283,22 @@ def test_lstsq_driver_results_as_torch(backend, driver, shape):
             np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-8, atol=1e-10)
     with pytest.raises(RuntimeError, match="parameter `driver` should be one of"):
         anynn.linalg.lstsq(make(backend, a), make(backend, b), driver="gelsx")
+
+
+@pytest.mark.parametrize("dtypes", [("float64", "float32"), ("float32", "float64"), ("float32", "int64")], ids=str)
+def test_solve_triangular_computes_in_the_dtype_of_a_as_torch(backend, dtypes):
+    """PyTorch casts B to A's dtype (anynn refused B of another dtype); the gradients come back in each one's."""
+    a = np.array([[2.0, 1.0], [0.0, 3.0]], dtype=dtypes[0])
+    b = np.array([[1.0], [2.0]]).astype(dtypes[1])
+    ours = [make(backend, a, requires_grad=True), make(backend, b, requires_grad=b.dtype.kind == "f")]
+    theirs = [torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=b.dtype.kind == "f")]
+    out = anynn.linalg.solve_triangular(*ours, upper=True)
+    expected = torch.linalg.solve_triangular(*theirs, upper=True)
+    assert anynn.backend.dtype_name(out.dtype) == str(expected.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+    out.sum().backward()
+    expected.sum().backward()
+    for mine, reference in zip(ours, theirs):
+        if reference.grad is not None:
+            assert anynn.backend.dtype_name(mine.grad.dtype) == str(reference.grad.dtype).removeprefix("torch.")
+            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-6)
