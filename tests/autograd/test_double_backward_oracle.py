@@ -232,14 +232,17 @@ INVERSES = {"erfinv": (anynn.erfinv, torch.erfinv, [0.0, -0.0, 1e-9, -1e-12, 0.3
 
 
 @pytest.mark.parametrize("name", sorted(INVERSES))
-def test_third_order_of_inverse_special_functions(backend, name):
+def test_higher_orders_of_inverse_special_functions(backend, name):
+    """Derivatives up to the second on every backend, the third (whose recorded graph is the costly one, and the
+    same formula everywhere) on the portable NumPy backend, against PyTorch's."""
     ours, theirs, points = INVERSES[name]
     x = anynn.tensor(points, backend=backend, dtype="float64", requires_grad=True)
     xt = torch.tensor(points, dtype=torch.float64, requires_grad=True)
     found, expected = [ours(x)], [theirs(xt)]
-    for order in (1, 2, 3):
-        found += grad(found[-1].sum(), x, create_graph=order < 3)
-        expected += torch.autograd.grad(expected[-1].sum(), xt, create_graph=order < 3)
+    last = 3 if backend.key == "numpy-portable" else 2
+    for order in range(1, last + 1):
+        found += grad(found[-1].sum(), x, create_graph=order < last)
+        expected += torch.autograd.grad(expected[-1].sum(), xt, create_graph=order < last)
     _close(found, expected, f"{name}: derivative")
 
 NORMALISATIONS = {
