@@ -85,3 +85,15 @@ def test_a_hook_that_returns_the_wrong_number_of_gradients_is_refused(backend):
     y.grad_fn.register_hook(lambda gi, go: (gi[0],))
     with pytest.raises(RuntimeError, match="returned 1 gradients; expected 2"):
         y.sum().backward()
+
+
+def test_node_type_and_increment_version_as_pytorchs(backend):
+    for m, kw in ((anynn, {"backend": backend}), (torch, {})):
+        x = m.ones(3, requires_grad=True, **kw)
+        y = x * 2
+        z = (y * y).sum()
+        assert isinstance(z.grad_fn, m.autograd.graph.Node) and not isinstance(x, m.autograd.graph.Node)
+        assert all(isinstance(f, m.autograd.graph.Node) for f, _ in z.grad_fn.next_functions if f is not None)
+        m.autograd.graph.increment_version(y)  # as if y changed in place where autograd could not see it
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.backward()
