@@ -38,7 +38,7 @@ CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divi
 # out's dtype must be the result's
 EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min", "clamp_max", "abs", "neg",
          "negative", "where", "floor", "ceil", "round", "trunc", "sign", "amax", "amin", "index_select", "gather",
-         "argmax", "argmin", "sort", "topk")
+         "argmax", "argmin", "sort", "topk", "nonzero")
 # computed in out's dtype (their dtype= argument)
 IN_OUT_DTYPE = ("sum", "prod", "cumsum", "cumprod")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",

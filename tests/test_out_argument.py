@@ -44,6 +44,7 @@ CASES: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
     "max": (lambda lib, a, out: lib.max(a, out=out), [A]),
     "min": (lambda lib, a, b, out: lib.min(a, b, out=out), [A, B]),
     "argmax": (lambda lib, a, out: lib.argmax(a, 1, out=out), [A]),
+    "nonzero": (lambda lib, a, out: lib.nonzero(a > 0, out=out), [A]),  # (out= was refused as a keyword)
     "where": (lambda lib, a, b, out: lib.where(a > 0, a, b, out=out), [A, B]),
     "gt": (lambda lib, a, b, out: lib.gt(a, b, out=out), [A, B]),
     "pow": (lambda lib, a, out: lib.pow(a, 2, out=out), [A]),
@@ -153,7 +154,7 @@ DTYPE_RULES = [("add", "float64"), ("add", "float16"), ("add", "int64"), ("gt", 
                ("exp", "int32"), ("mean", "bool"), ("matmul", "float64"), ("bmm", "float16"), ("abs", "float64"),
                ("where", "float64"), ("argmax", "float32"), ("argmax", "int32"), ("sum", "float64"),
                ("cat", "float64"), ("cat", "int64"), ("max", "float64"), ("cumprod", "float64"), ("cumsum", "int64"),
-               ("logical_and", "float32"), ("addmm", "float64")]
+               ("logical_and", "float32"), ("addmm", "float64"), ("nonzero", "int32")]
 
 
 @pytest.mark.parametrize(("name", "dtype"), DTYPE_RULES)
