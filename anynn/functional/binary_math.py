@@ -141,8 +141,23 @@ def hypot(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """``log(exp(input) + exp(other))`` (``torch.logaddexp``)."""
+    """``log(exp(input) + exp(other))`` (``torch.logaddexp``); complex operands too, as PyTorch."""
+    if any(isinstance(v, complex) or (isinstance(v, Tensor) and v.is_complex()) for v in (input, other)):
+        return _complex_logaddexp(input, other)
     return LogAddExp.apply(*_floating_pair("logaddexp", input, other))
+
+
+def _complex_logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``logaddexp`` of complex operands, composed so their gradients are the composition's: the operand of the
+    larger real part factored out, ``big + log(1 + exp(small - big))``, so exp does not overflow."""
+    from . import elementwise
+
+    check_one_backend("logaddexp", input, other)
+    a, b = _kinds_agree(None, input, other)
+    a, b = (v if isinstance(v, Tensor) else (b if isinstance(b, Tensor) else a).new_full((), v) for v in (a, b))
+    first = (a.real >= b.real).array
+    big, small = elementwise.where(first, a, b), elementwise.where(first, b, a)
+    return big + elementwise.log(1 + elementwise.exp(small - big))
 
 
 def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002

@@ -131,6 +131,8 @@ CASES = [
     ("where", lambda lib, a, b: lib.where(a.real > 0, a, b), [Z, W]),
     ("gather", lambda lib, a: a.gather(1, a.real.argsort(dim=1)), [Z]),
     ("stack", lambda lib, a, b: lib.stack([a, b], dim=0), [Z, W]),
+    # logaddexp of complex operands (refused before)
+    ("logaddexp", lambda lib, a, b: lib.logaddexp(a, b), [Z, W]),
     # a real tensor joined with complex ones gets a real gradient (the join sent it a complex one: RuntimeError)
     ("cat_real_with_complex", lambda lib, a, b: lib.cat([a.real, b, a.imag], dim=0), [Z, W]),
     ("stack_real_with_complex", lambda lib, a, b: lib.stack([b, a.imag * 2], dim=1), [Z, W]),
@@ -464,8 +466,7 @@ def test_eig_forward_matches_torch(backend, source):
                                       ("silu", lambda z: anynn.nn.functional.silu(z)),
                                       ("triplet_margin_loss",
                                        lambda z: anynn.nn.functional.triplet_margin_loss(z, z, z)),
-                                      ("soft_margin_loss", lambda z: anynn.nn.functional.soft_margin_loss(z, z.real)),
-                                      ("logaddexp", lambda z: anynn.logaddexp(z, z))])
+                                      ("soft_margin_loss", lambda z: anynn.nn.functional.soft_margin_loss(z, z.real))])
 def test_refused_where_torch_computes(backend, name, fn):
     """PyTorch computes these for complex inputs (silu without a gradient only); anynn's formulas would not give
     its values or gradients, so they refuse by name (docs/differences.md), and say that PyTorch computes them (the
