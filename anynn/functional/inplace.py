@@ -380,7 +380,14 @@ def _twin(name: str, reshapes: bool = False) -> Any:
 
 
 def detach_(self: Tensor) -> Tensor:
-    """Cut this tensor from the graph that made it, in place: a leaf that does not require grad."""
+    """Cut this tensor from the graph that made it, in place: a leaf that does not require grad. A view (a slice,
+    ``view``/``reshape`` that shares memory, ``t()``...) is refused, as PyTorch's: its later changes must still
+    reach its source; use ``detach()``."""
+    from ..autograd.views import view_root
+
+    if view_root(self) is not self:
+        raise RuntimeError("detach_: can't detach views in-place (this tensor is a view of another one, which its "
+                           "in-place changes reach); use detach() instead")
     self._ctx, self._index, self._requires_grad = None, 0, False
     return self
 

@@ -1087,3 +1087,17 @@ def test_backward_with_a_gradient_of_another_backend_or_shape_raises(backend):
         y.backward([1.0, 1.0, 1.0])
     y.backward(make(backend, np.ones(3, np.float32)))
     np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("make", [
+    lambda m, kw: (m.ones(2, 2, requires_grad=True, **kw) * 2)[0], lambda m, kw: m.ones(2, 2, **kw)[0],
+    lambda m, kw: m.ones(2, 2, requires_grad=True, **kw)[:, 1], lambda m, kw: (m.ones(2, 2, **kw) * 2).view(4),
+    lambda m, kw: m.ones(2, 3, **kw).t(),
+], ids=["slice_of_result", "slice_of_plain", "column_of_leaf", "view", "transpose"])
+def test_detach_in_place_of_a_view_is_refused_as_pytorchs(backend, make):
+    with pytest.raises(RuntimeError, match="views in-place"):
+        make(torch, {}).detach_()
+    with pytest.raises(RuntimeError, match="views in-place"):
+        make(anynn, {"backend": backend}).detach_()
+    y = anynn.ones(2, 2, requires_grad=True, backend=backend) * 2
+    assert y.detach_() is y and not y.requires_grad and y.grad_fn is None  # not a view: detached in place
