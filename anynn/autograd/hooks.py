@@ -11,7 +11,7 @@ import itertools
 import weakref
 from typing import Any, Callable
 
-from ..backend import Backend, BackendMismatch
+from ..backend import Backend, BackendMismatch, dtype_name
 from ..backend.typing import Array
 from .saved_hooks import unpack_saved
 from .tensor import Tensor, make_tensor
@@ -128,6 +128,10 @@ def run_hooks(table: dict[int, Any], grad: Array, backend: Backend) -> Array:
             if tuple(new.shape) != tuple(grad.shape):
                 raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
                                    f"{tuple(new.shape)}; expected {tuple(grad.shape)}")
+            if new.dtype != grad.dtype:  # PyTorch refuses a hook that changes the gradient's type
+                raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} changed the dtype of the gradient "
+                                   f"(was {dtype_name(grad.dtype)}, got {dtype_name(new.dtype)}); return it in "
+                                   f"its own dtype")
             grad = new
     return grad
 

@@ -441,6 +441,16 @@ def test_a_hook_returning_a_gradient_of_another_backend_is_refused_by_name(backe
         layer(anynn.ones(1, 2, backend=backend, requires_grad=True)).sum().backward()
 
 
+@pytest.mark.parametrize("leaf", (True, False), ids=("leaf", "intermediate"))
+def test_a_hook_that_changes_the_gradients_dtype_is_refused_as_pytorchs(backend, leaf):
+    for m, kw in ((torch, {}), (anynn, {"backend": backend})):
+        x = m.ones(3, requires_grad=True, **kw)
+        hooked = x if leaf else x * 2
+        hooked.register_hook(lambda g: g.double())
+        with pytest.raises(RuntimeError, match="changed the (type of value|dtype of the gradient)"):
+            (hooked * 3).sum().backward()
+
+
 @pytest.mark.parametrize("create_graph", (False, True))
 def test_grad_through_a_tensor_overwritten_after_a_read_as_pytorch(backend, create_graph):
     """``v = a - b; w = v + v; v.copy_(w)``: the addition read v's old value, so grad() sends its gradient to the
