@@ -45,6 +45,64 @@ def add_hook(table: OrderedDict, hook: Any, prepend: bool = False) -> RemovableH
     return handle
 
 
+# hooks of every module (PyTorch's ``torch.nn.modules.module.register_module_*_hook``): None until one is
+# registered, so ``Module.__call__`` of a module without hooks still tests one name
+global_hooks: ModuleHooks | None = None
+
+
+def _global_tables() -> ModuleHooks:
+    global global_hooks
+    if global_hooks is None:
+        global_hooks = ModuleHooks()
+    return global_hooks
+
+
+def register_module_forward_pre_hook(hook: Any) -> RemovableHandle:
+    """``hook(module, args)`` before the forward of every module, before the module's own pre-hooks; a return
+    value other than None replaces the inputs. Returns a removable handle."""
+    return add_hook(_global_tables().forward_pre, hook)
+
+
+def register_module_forward_hook(hook: Any, *, with_kwargs: bool = False, always_call: bool = False) -> RemovableHandle:
+    """``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with ``with_kwargs``) after the
+    forward of every module, before the module's own forward hooks; a return value other than None replaces the
+    output. Returns a removable handle."""
+    tables = _global_tables()
+    handle = add_hook(tables.forward, hook)
+    if with_kwargs:
+        tables.with_kwargs.add(handle.id)
+    if always_call:
+        tables.always_call.add(handle.id)
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook: Any) -> RemovableHandle:
+    """``hook(module, grad_output)`` for every module, before the module's own backward pre-hooks."""
+    return add_hook(_global_tables().backward_pre, hook)
+
+
+def register_module_full_backward_hook(hook: Any) -> RemovableHandle:
+    """``hook(module, grad_input, grad_output)`` for every module, before the module's own backward hooks."""
+    return add_hook(_global_tables().backward, hook)
+
+
+def with_global_hooks(own: ModuleHooks | None) -> ModuleHooks | None:
+    """The hooks one call runs: the global ones first, then the module's own (``own``), as PyTorch orders them;
+    ``own`` itself (or None) where no global hook is registered."""
+    shared = global_hooks
+    if shared is None or not (shared.forward_pre or shared.forward or shared.backward or shared.backward_pre):
+        return own
+    merged = ModuleHooks()
+    for tables in (shared, own) if own is not None else (shared,):
+        merged.forward_pre.update(tables.forward_pre)
+        merged.forward.update(tables.forward)
+        merged.backward.update(tables.backward)
+        merged.backward_pre.update(tables.backward_pre)
+        merged.with_kwargs |= tables.with_kwargs
+        merged.always_call |= tables.always_call
+    return merged
+
+
 def call_with_hooks(module: Any, hooks: ModuleHooks, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``module(*args, **kwargs)`` with its hooks, in PyTorch's order."""
     called: set[int] = set()

@@ -16,6 +16,7 @@ from ..memory_format import check_memory_format
 from ..autograd.tensor import init_tensor, to_arguments
 from ..init import HostGenerator, host_generator
 from .call_errors import RENAMED, name_the_layer
+from . import hooks as _module_hooks
 from . import state_hooks, state_protocol
 from .state_protocol import array_like as _array_like, converted as _converted, value_kind as _kind
 from .hooks import ModuleHooks, add_hook, call_with_hooks
@@ -159,6 +160,8 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             hooks = self._hooks
+            if _module_hooks.global_hooks is not None:  # (hooks of every module: PyTorch's register_module_*_hook)
+                hooks = _module_hooks.with_global_hooks(hooks)
             if hooks is None:
                 return self.forward(*args, **kwargs)
             return call_with_hooks(self, hooks, args, kwargs)

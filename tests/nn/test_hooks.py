@@ -378,3 +378,40 @@ def test_a_load_refused_after_the_hooks_leaves_the_module_unchanged():
     with pytest.raises(RuntimeError, match="size mismatch for bias"):
         m.load_state_dict({"weight": anynn.zeros(2, 2), "bias": anynn.zeros(3)})
     np.testing.assert_array_equal(m.weight.numpy(), before)
+
+
+def test_hooks_of_every_module_run_before_each_modules_own_as_pytorchs(backend):
+    """torch.nn.modules.module.register_module_forward_pre_hook / forward_hook / full_backward_hook: every
+    module's call runs them, global ones first; removing them restores plain calls."""
+    import importlib
+
+    def run(m, **kw):
+        registry = importlib.import_module(m.__name__ + ".nn.modules.module")
+        seen = []
+        net = m.nn.Sequential(m.nn.Linear(3, 4), m.nn.ReLU(), m.nn.Linear(4, 2)).double()
+        with m.no_grad():
+            for p in net.parameters():
+                p.copy_(m.tensor(np.linspace(-1, 1, p.numel()).reshape(tuple(p.shape))))
+        net = net.to(**kw) if kw else net
+        net[0].register_forward_hook(lambda mod, a, o: seen.append(("own", type(mod).__name__)))
+        doubled = {"ReLU"}
+        handles = [
+            registry.register_module_forward_pre_hook(lambda mod, a: seen.append(("pre", type(mod).__name__))),
+            registry.register_module_forward_hook(
+                lambda mod, a, o: o * 2 if type(mod).__name__ in doubled else seen.append(("fwd", type(mod).__name__))),
+            registry.register_module_full_backward_pre_hook(lambda mod, go: seen.append(("bpre", type(mod).__name__))),
+            registry.register_module_full_backward_hook(lambda mod, gi, go: seen.append(("bwd", type(mod).__name__))),
+        ]
+        x = m.tensor(np.ones((2, 3)), requires_grad=True, **kw)
+        try:
+            out = net(x).sum()
+            out.backward()
+        finally:
+            for handle in handles:
+                handle.remove()
+        plain = net(x).sum()
+        return seen, out.item(), plain.item(), x.grad.numpy()
+
+    ours, theirs = run(anynn, device=backend.key), run(torch)
+    assert ours[0] == theirs[0] and ours[1:3] == pytest.approx(theirs[1:3], rel=1e-12)
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-12)

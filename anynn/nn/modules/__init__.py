@@ -55,7 +55,11 @@ _RENAMED = {("linear", "NonDynamicallyQuantizableLinear"): ("attention", "_OutPr
             ("conv", "_ConvNd"): ("conv", "_ConvNd"), ("conv", "_ConvTransposeNd"): ("conv", "_ConvTranspose"),
             ("loss", "_Loss"): ("loss_legacy", "LegacyReductionLoss"),
             ("loss", "_WeightedLoss"): ("loss_legacy", "WeightedLegacyLoss"),
-            ("dropout", "_DropoutNd"): ("dropout", "_DropoutBase"), ("pooling", "_MaxPoolNd"): ("pool", "MaxPool1d")}
+            ("dropout", "_DropoutNd"): ("dropout", "_DropoutBase"), ("pooling", "_MaxPoolNd"): ("pool", "MaxPool1d"),
+            # hooks of every module
+            **{("module", name): ("hooks", name) for name in (
+                "register_module_forward_pre_hook", "register_module_forward_hook",
+                "register_module_full_backward_pre_hook", "register_module_full_backward_hook")}}
 # the size helpers of ``torch.nn.modules.utils`` that PyTorch's layer files import, as those files' names too
 _HELPERS = {"conv": "_single _pair _triple _reverse_repeat_tuple", "pooling": "_single _pair _triple",
             "padding": "_ntuple _pair _quadruple"}
