@@ -2,6 +2,7 @@
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from . import functional  # noqa: F401  (anynn.autograd.functional: vjp, jvp, hvp, hessian, jacobian)
+from . import forward_ad  # noqa: F401  (anynn.autograd.forward_ad: dual_level, make_dual, unpack_dual)
 from . import profiler  # noqa: F401  (anynn.autograd.profiler: profile, record_function)
 from .double_backward import DoubleBackwardError
 from .custom_function import Function, FunctionCtx

@@ -163,6 +163,11 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
         if not isinstance(o, Tensor):
             raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors, but output {i} "
                             f"is {type(o).__name__}")
+    defined = _defining(cls)
+    if "jvp" in defined and "backward" not in defined:  # forward mode only: the outputs carry jvp's tangents
+        from .forward_ad import function_jvp
+
+        return function_jvp(cls, ctx, args, output)
     if not (is_grad_enabled() and any(needs)):
         return output
     dirty = {id(t) for t in ctx.dirty_tensors}
