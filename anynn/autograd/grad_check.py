@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from typing import Any, Callable
 
 import numpy as np
@@ -17,7 +19,7 @@ class GradientCheckError(AssertionError):
 
 
 def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol: float = 1e-5,
-               rtol: float = 1e-4, seed: int = 0) -> bool:
+               rtol: float = 1e-4, seed: int = 0, warn_low_precision: bool = False) -> bool:
     """Check the gradients of ``fn(*inputs)`` with central differences in float64 (or complex128).
 
     The output is reduced to a scalar with fixed random weights (so every output element matters; a complex
@@ -33,8 +35,11 @@ def grad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol:
     ------
     GradientCheckError
         Naming the input, the element index, both values, and the difference of the worst element.
+    TypeError
+        For an input that requires a gradient in a dtype other than float64/complex128; with
+        ``warn_low_precision`` (PyTorch's ``gradcheck``) a warning instead, and the differences in that dtype.
     """
-    checked, backend = checked_inputs("grad_check", inputs, complex_ok=True)
+    checked, backend = checked_inputs("grad_check", inputs, complex_ok=True, warn_low_precision=warn_low_precision)
     inputs = leaf_copies(inputs, checked)
     rng = np.random.default_rng(seed)
 
@@ -64,12 +69,19 @@ def _host_dtype(t: Tensor) -> Any:
     return np.complex128 if t.is_complex() else np.float64
 
 
-def checked_inputs(name: str, inputs: tuple[Any, ...], complex_ok: bool = False) -> tuple[list[int], Backend]:
+def checked_inputs(name: str, inputs: tuple[Any, ...], complex_ok: bool = False,
+                   warn_low_precision: bool = False) -> tuple[list[int], Backend]:
     """The positions of the inputs that require a gradient (all float64, or complex128 where ``complex_ok``; at
-    least one) and their backend."""
+    least one) and their backend. ``warn_low_precision``: a floating input of another precision is warned about
+    (as PyTorch's gradcheck warns) instead of refused."""
     allowed = ("float64", "complex128") if complex_ok else ("float64",)
     for i, t in enumerate(inputs):
         if isinstance(t, Tensor) and t.requires_grad and not any(d in str(t.dtype) for d in allowed):
+            if warn_low_precision and (t.is_floating_point() or t.is_complex()):
+                warnings.warn(f"{name}: input {i} requires a gradient and is {t.dtype}, not "
+                              f"{' or '.join(allowed)}: finite differences in that precision will likely fail the "
+                              f"check", UserWarning, stacklevel=3)
+                continue
             raise TypeError(f"{name} needs {' or '.join(allowed)} inputs; input {i} is {t.dtype}")
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
@@ -121,7 +133,10 @@ def compare_central_differences(what: str, value: Callable[[list[Any]], float], 
                     moved = base.copy()
                     moved[idx] += step * direction
                     args = list(inputs)
-                    args[i] = Tensor._make(backend.from_host(moved), backend, None, 0)
+                    array = backend.from_host(moved)
+                    if array.dtype != inputs[i].array.dtype:  # (a float32 input under PyTorch's gradcheck)
+                        array = backend.xp.astype(array, inputs[i].array.dtype)
+                    args[i] = Tensor._make(array, backend, None, 0)
                     if moved_requires_grad:
                         args[i].requires_grad_()
                     values.append(value(args))

@@ -12,7 +12,7 @@ from .tensor import Tensor
 
 
 def gradgrad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, atol: float = 1e-5,
-                   rtol: float = 1e-4, seed: int = 0) -> bool:
+                   rtol: float = 1e-4, seed: int = 0, warn_low_precision: bool = False) -> bool:
     """Check the derivatives of ``fn``'s gradient (``create_graph=True``) with central differences in float64.
 
     With fixed random weights ``w`` (one per output) and ``v`` (one per checked input), the scalar
@@ -28,8 +28,11 @@ def gradgrad_check(fn: Callable[..., Any], *inputs: Tensor, eps: float = 1e-6, a
     ------
     GradientCheckError
         Naming the input, the element index, both values, and the difference of the worst element.
+    TypeError
+        For an input that requires a gradient in a dtype other than float64 (with ``warn_low_precision``, as
+        PyTorch's ``gradgradcheck``: a warning).
     """
-    checked, backend = checked_inputs("gradgrad_check", inputs)
+    checked, backend = checked_inputs("gradgrad_check", inputs, warn_low_precision=warn_low_precision)
     inputs = leaf_copies(inputs, checked)
     rng = np.random.default_rng(seed)
     weights = output_weights(fn, inputs, backend, rng)

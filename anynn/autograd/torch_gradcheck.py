@@ -39,8 +39,9 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
               check_backward_ad: bool = True, fast_mode: bool = False, masked: bool | None = None) -> bool:
     """``func(*inputs)``'s gradients against central differences, for every input that requires a gradient.
 
-    ``inputs``: a Tensor or a sequence (Tensors that require a gradient must be float64 or complex128; other
-    entries are passed as they are). ``func`` returns a Tensor or a tuple of Tensors. The options after
+    ``inputs``: a Tensor or a sequence (Tensors that require a gradient should be float64 or complex128: another
+    floating dtype is warned about, as PyTorch warns, and checked in its own precision; other entries are passed as
+    they are). ``func`` returns a Tensor or a tuple of Tensors. The options after
     ``raise_exception`` are accepted for PyTorch's signature; the check is always the backward one.
 
     Returns True when the gradients agree within ``atol + rtol * |numerical|``; False where they do not and
@@ -49,7 +50,8 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     args = _as_tuple(inputs)
     if not check_backward_ad:
         return True
-    return _run(lambda: grad_check(func, *args, eps=eps, atol=atol, rtol=rtol), raise_exception)
+    return _run(lambda: grad_check(func, *args, eps=eps, atol=atol, rtol=rtol, warn_low_precision=True),
+                raise_exception)
 
 
 def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any],
@@ -79,7 +81,8 @@ def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any],
                     total = term if total is None else total + term
             return total
 
-    return _run(lambda: gradgrad_check(checked, *args, eps=eps, atol=atol, rtol=rtol), raise_exception)
+    return _run(lambda: gradgrad_check(checked, *args, eps=eps, atol=atol, rtol=rtol,
+                                               warn_low_precision=True), raise_exception)
 
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]

@@ -360,3 +360,19 @@ def test_gradcheck_and_gradgradcheck_as_pytorch(backend):
         with pytest.raises(RuntimeError, match="(?i)jacobian mismatch|gradient check failed"):
             lib.autograd.gradcheck(wrong(lib).apply, (x,))
     assert issubclass(anynn.autograd.GradcheckError, RuntimeError)
+
+
+@pytest.mark.parametrize("check", ["gradcheck", "gradgradcheck"])
+def test_gradchecks_of_float32_inputs_warn_and_run_as_pytorchs(backend, check):
+    """PyTorch's gradcheck/gradgradcheck warn about a float32 input and check it in float32 (the defaults then
+    fail, loose tolerances pass); anynn's own grad_check/gradgrad_check keep refusing it."""
+    for m, kw in ((torch, {}), (anynn, {"device": backend.key})):
+        x = m.tensor([0.5, -1.0, 2.0], dtype=m.float32, requires_grad=True, **kw)
+        run = getattr(m.autograd, check)
+        with pytest.warns(UserWarning, match="precision"):
+            assert run(lambda t: (t * t * t).sum(), (x,), eps=1e-2, atol=1e-2, rtol=1e-2)
+        with pytest.warns(UserWarning):
+            assert not run(lambda t: (t * t * t).sum(), (x,), raise_exception=False)
+    x = anynn.tensor([0.5, -1.0], dtype="float32", requires_grad=True, device=backend.key)
+    with pytest.raises(TypeError, match="float64"):
+        anynn.testing.grad_check(lambda t: (t * t).sum(), x)
