@@ -38,6 +38,7 @@ from .io import from_dlpack, load_checkpoint, save_checkpoint  # noqa: E402
 from . import serialization  # noqa: E402  (PyTorch's torch.serialization: safe_globals...)
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load: whole modules too, no pickle)
 from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
+from . import __future__  # noqa: E402, F401  (PyTorch's torch.__future__ conversion switches)
 from .backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
 from .backend.threads import get_num_threads, set_num_threads  # noqa: E402
 from .type_info import finfo, iinfo  # noqa: E402  (PyTorch's torch.finfo, torch.iinfo)

@@ -4,8 +4,9 @@
 import importlib.util
 
 from . import _pytree, checkpoint, data, hooks  # noqa: F401 - _pytree: torch.utils._pytree's path
+from ._swap import swap_tensors
 
 if importlib.util.find_spec("einops") is not None:  # einops finds anynn Tensors through this module's backend
     from . import einops  # noqa: F401
 
-__all__ = ["checkpoint", "data", "hooks"]
+__all__ = ["checkpoint", "data", "hooks", "swap_tensors"]
