@@ -880,3 +880,26 @@ def test_container_operators_and_updates_as_torch(name):
         except Exception as error:  # noqa: BLE001 - the class is what is compared
             outcomes.append(("raise", type(error).__name__))
     assert outcomes[0] == outcomes[1]
+
+
+def test_zero_grad_keeping_grads_fills_the_same_tensor_like_torch(backend):
+    """``zero_grad(set_to_none=False)`` of a Module and of an Optimizer zeroes the ``.grad`` Tensor a caller holds
+    (PyTorch's in-place ``grad.zero_()``), which then sees the next backward's gradient."""
+    x = np.ones((4, 3))
+    results = []
+    for lib, tensor in ((anynn, lambda a: anynn.tensor(a, backend=backend, dtype="float32")),
+                        (torch, lambda a: torch.tensor(a, dtype=torch.float32))):
+        layer = lib.nn.Linear(3, 2)
+        if lib is anynn:
+            layer = layer.to(backend)
+        optimizer = lib.optim.SGD(layer.parameters(), lr=0.1)
+        seen = []
+        for clear in (layer.zero_grad, optimizer.zero_grad):
+            layer(tensor(x)).sum().backward()
+            held = layer.weight.grad
+            clear(set_to_none=False)
+            seen += [held is layer.weight.grad, float(held.abs().sum())]
+            layer(tensor(x)).sum().backward()
+            seen += [held is layer.weight.grad, float(held.sum())]
+        results.append(seen)
+    assert results[0] == results[1]
