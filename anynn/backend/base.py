@@ -380,14 +380,27 @@ def dtype_name(dtype: Any) -> str:
     if isinstance(dtype, str):
         name = dtype.rsplit(".", 1)[-1] if dtype.startswith(("torch.", "numpy.", "np.", "cupy.")) else dtype
         return _ALIASES.get(name, name)
+    known = _NAMES_SEEN.get(id(dtype))
+    if known is not None and known[0] is dtype:
+        return known[1]
     text = str(dtype)
     for name in _FLOAT_NAMES + _INT_NAMES:
         if text == name or text.endswith("." + name) or text == f"<class 'numpy.{name}'>":
-            return name
-    try:
-        return np.dtype(dtype).name
-    except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}") from None
+            break
+    else:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            raise TypeError(f"unknown dtype {dtype!r}") from None
+    if len(_NAMES_SEEN) >= 256:  # dtypes made on the fly: keep the table small
+        _NAMES_SEEN.clear()
+    _NAMES_SEEN[id(dtype)] = (dtype, name)
+    return name
+
+
+# id(dtype) -> (that dtype, its name): `dtype_name`'s answer for a dtype object it has met, in one lookup (every
+# in-place write and factory asks it); the entry holds the dtype, so its id is not reused while the entry lives
+_NAMES_SEEN: dict[int, tuple[Any, str]] = {}
 
 
 def host_array(data: Any, float_dtype: Any = np.float32, *, narrow_only: bool = False) -> np.ndarray:
