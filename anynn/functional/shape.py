@@ -546,6 +546,52 @@ def _first_axes(xp: Namespace, parts: list[Any], ndim: int) -> list[int]:
     return starts
 
 
+def _is_scalar_mask(xp: Namespace, i: Any) -> bool:
+    """Whether the array index ``i`` (a list, Tensor or native array) is a 0-d boolean."""
+    if isinstance(i, list):
+        return False
+    array = i.array if hasattr(i, "backend") and hasattr(i, "array") else i
+    return getattr(array, "ndim", None) == 0 and str(getattr(array, "dtype", "")).endswith("bool")
+
+
+def _with_scalar_masks(x: Any, parts: list[Any]) -> Any:
+    """``x[parts]`` where some parts are a Python bool or a 0-d boolean array, as PyTorch (and NumPy) read them: they
+    add one new axis (where the first stands), of size 1 where all are True and 0 otherwise (``x[True]`` is
+    ``x[None]``, ``x[False]`` selects nothing). Beside basic indices only (ints, slices, ``...``, ``None``)."""
+    keep: list[tuple[int, bool]] = []  # (position in parts, the masks' value): several broadcast into one axis
+    plain: list[Any] = []
+    for i in parts:
+        if isinstance(i, bool) or (_is_array_index(i) and _is_scalar_mask(x.backend.xp, i)):
+            value = i if isinstance(i, bool) else bool(i.item() if hasattr(i, "item") else i)
+            if keep:
+                keep[0] = (keep[0][0], keep[0][1] and value)
+                continue
+            keep.append((len(plain), value))
+            plain.append(None)
+        else:
+            plain.append(i)
+    if any(_is_array_index(i) for i in plain):
+        raise IndexError("index: a 0-d boolean (or a Python bool) beside an index array is not supported; index "
+                         "with the array first, then with the boolean")
+    out = GetItem.apply(x, index=tuple(plain))
+    if all(value for _, value in keep):
+        return out
+    consumed = sum(1 for i in plain if i is not None and i is not Ellipsis)
+    empty = []  # output positions of the new axes that select nothing
+    position = 0
+    for k, i in enumerate(plain):
+        if i is Ellipsis:
+            position += x.ndim - consumed
+        elif i is None:
+            if any(at == k and not value for at, value in keep):
+                empty.append(position)
+            position += 1
+        elif isinstance(i, slice):
+            position += 1
+    index = tuple(slice(0, 0) if axis in empty else slice(None) for axis in range(max(empty) + 1))
+    return GetItem.apply(out, index=index)
+
+
 def index(x: Any, index: Any) -> Any:
     """``x[index]`` with PyTorch's rules: basic indexing (ints, slices with any step, ``...``, ``None``) and
     integer / boolean arrays (lists, Tensors, native arrays), broadcast together as in NumPy.
@@ -556,10 +602,8 @@ def index(x: Any, index: Any) -> Any:
     xp = x.backend.xp
     check_index(index)
     parts = list(index) if isinstance(index, tuple) else [index]
-    if any(isinstance(i, bool) for i in parts):  # x[True] is x[None] to PyTorch (and NumPy), not x[1]
-        if any(i is False for i in parts):
-            raise IndexError("indexing with a Python False (an empty selection) is not supported")
-        parts = [None if i is True else i for i in parts]
+    if any(isinstance(i, bool) or (_is_array_index(i) and _is_scalar_mask(xp, i)) for i in parts):
+        return _with_scalar_masks(x, parts)
     if not any(_is_array_index(i) for i in parts):
         return GetItem.apply(x, index=tuple(parts))
     expanded: list[Any] = []
@@ -615,7 +659,7 @@ def index(x: Any, index: Any) -> Any:
 
 
 def _scalar_mask(xp: Namespace, mask: Any) -> tuple[Any, ...]:
-    raise IndexError("a 0-d boolean index is not supported; use anynn.functional.where")
+    raise IndexError("a 0-d boolean index beside an index array is not supported; index with the array first")
 
 
 def _linear_index(backend: Backend, arrays: list[Any], sizes: list[int | None], masks: Sequence[int] = ()) -> Any:

@@ -32,6 +32,13 @@ INDEX_OPS = [
     ("none_middle", lambda x: x[:, None, 1:], lambda t: t[:, None, 1:]),
     ("true", lambda x: x[True], lambda t: t[True]),  # a Python True is a new axis, not index 1
     ("true_middle", lambda x: x[1, True, ::2], lambda t: t[1, True, ::2]),
+    # a Python False (or a 0-d False mask) is a new axis of size 0, several bools one axis (refused before)
+    ("false", lambda x: x[False], lambda t: t[False]),
+    ("false_middle", lambda x: x[1, False, ::2], lambda t: t[1, False, ::2]),
+    ("false_after_ellipsis", lambda x: x[..., False, None], lambda t: t[..., False, None]),
+    ("true_and_false", lambda x: x[True, :, False], lambda t: t[True, :, False]),
+    ("mask_0d_true", lambda x: x[anynn.tensor(True, device=x.device)], lambda t: t[torch.tensor(True)]),
+    ("mask_0d_false", lambda x: x[0, anynn.tensor(False, device=x.device)], lambda t: t[0, torch.tensor(False)]),
 ]
 
 
@@ -152,8 +159,7 @@ def test_getitem_uint8_index_is_a_mask_as_in_torch(backend):
     with pytest.warns(UserWarning, match="uint8"):
         ref = torch.tensor(x)[torch.tensor(mask)]
     np.testing.assert_array_equal(out.numpy(), ref.numpy())
-    with pytest.raises(IndexError, match="False"):
-        make(backend, x)[False]
+    assert tuple(make(backend, x)[False].shape) == tuple(torch.tensor(x)[False].shape) == (0, 4, 3)
 
 
 def test_getitem_with_numpy_integer(backend):
