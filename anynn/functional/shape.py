@@ -357,10 +357,21 @@ def concat(tensors: list[Any], axis: int = 0) -> Any:
     """The tensors joined along ``axis`` (all other sizes equal); a 1-D tensor of size 0 is skipped, as in PyTorch."""
     # PyTorch's legacy rule: a 1-D tensor of size 0 (``torch.tensor([])``, an accumulator's start) is skipped
     kept = [t for t in tensors if tuple(getattr(t, "shape", ())) != (0,)]
-    if kept and len(kept) < len(tensors):
-        tensors = kept
+    if kept and len(kept) < len(tensors):  # skipped, but its dtype still counts in the result's (PyTorch's)
+        return concat(_in_joint_dtype(kept, tensors), axis)
     _check_joinable("cat", tensors, axis, new_axis=False)
     return Concat.apply(*_one_kind(tensors), axis=axis)
+
+
+def _in_joint_dtype(kept: list[Any], tensors: list[Any]) -> list[Any]:
+    """``kept`` (some of ``tensors``) cast to the dtype all of ``tensors`` join in, where it is another."""
+    from ..autograd.tensor import Tensor
+
+    typed = [t for t in _one_kind(tensors) if isinstance(t, Tensor)]
+    if len(typed) < 2 or any(t.backend != typed[0].backend for t in typed):
+        return kept
+    target = typed[0].backend.xp.result_type(*[t.array.dtype for t in typed])
+    return [t.astype(target) if isinstance(t, Tensor) and t.array.dtype != target else t for t in kept]
 
 
 def stack(tensors: list[Any], axis: int = 0) -> Any:

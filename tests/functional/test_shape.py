@@ -250,6 +250,9 @@ SHAPE_EDGES = {  # name: call(lib, x) with x a (3, 4) tensor; PyTorch's error cl
     "cat_skips_a_legacy_empty_vector": (lambda lib, x: lib.cat([x, x.new_zeros(0), x]), None),
     "cat_legacy_empty_vector_first": (lambda lib, x: lib.cat([x.new_zeros(0), x], 1), None),
     "cat_only_empty_vectors": (lambda lib, x: lib.cat([x.new_zeros(0), x.new_zeros(0)]), None),
+    # skipped, but its dtype counts (float64 result; float32 before)
+    "cat_legacy_empty_vector_dtype": (lambda lib, x: lib.cat([x.new_zeros(0, dtype=lib.float64), x]), None),
+    "cat_legacy_empty_int_vector": (lambda lib, x: lib.cat([x, x.new_zeros(0, dtype=lib.int64)]), None),
 }
 
 
@@ -271,6 +274,7 @@ def test_shape_edges_as_torch(backend, name):
     assert len(got) == len(want)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g.numpy(), w.numpy())
+        assert g.numpy().dtype == w.numpy().dtype
 
 
 # -- the *_copy functions: the view's values and gradients, in fresh tensors -----------------------------
