@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from ..backend import Backend, BackendMismatch, dtype_name
 from ..backend.typing import Array
-from .saved_hooks import unpack_saved
+from .saved_hooks import BackwardStandIn
 from .tensor import Tensor, make_tensor
 
 _ids = itertools.count()
@@ -136,21 +136,15 @@ def run_hooks(table: dict[int, Any], grad: Array, backend: Backend) -> Array:
     return grad
 
 
-class _HookedBackward:
+class _HookedBackward(BackwardStandIn):
     """Stands in for ``fn.backward`` on a Function with node hooks (``grad_fn.register_prehook`` /
     ``register_hook``): its pre-hooks see (and may replace) the output gradients, its hooks the input gradients
     it computed and the output gradients (and may replace the former). Arrays are shown to hooks as Tensors."""
 
-    __slots__ = ("fn",)
+    __slots__ = ()
 
-    def __init__(self, fn: Any) -> None:
-        self.fn = fn
-
-    def __call__(self, xp: Any, *grads: Any) -> Any:
-        fn = self.fn
-        unpack_saved(fn)
-        grads, found = run_node_hooks(fn, grads, lambda outs: type(fn).backward(fn, xp, *outs))
-        return found
+    def run(self, fn: Any, xp: Any, grads: tuple[Any, ...]) -> Any:
+        return run_node_hooks(fn, grads, lambda outs: type(fn).backward(fn, xp, *outs))[1]
 
 
 def register_node_hook(fn: Any, hook: Callable[..., Any], pre: bool) -> RemovableHandle:

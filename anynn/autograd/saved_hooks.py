@@ -111,8 +111,10 @@ class _Packed:
         self.value, self.unpack = value, unpack
 
 
-class _UnpackThenBackward:
-    """Stands in for ``fn.backward`` on a Function whose saved arrays are packed: unpacks them, then runs it."""
+class BackwardStandIn:
+    """Stands in for ``fn.backward`` (an instance attribute, which the engine's ``fn.backward(...)`` finds before the
+    class's method) on a Function whose saved arrays are packed: unpacks them, then runs ``run``, the class's
+    backward here (node hooks around it in `anynn.autograd.hooks`)."""
 
     __slots__ = ("fn",)
 
@@ -122,6 +124,9 @@ class _UnpackThenBackward:
     def __call__(self, xp: Any, *grads: Any) -> Any:
         fn = self.fn
         unpack_saved(fn)
+        return self.run(fn, xp, grads)
+
+    def run(self, fn: Any, xp: Any, grads: tuple[Any, ...]) -> Any:
         return type(fn).backward(fn, xp, *grads)
 
 
@@ -151,7 +156,7 @@ def pack_saved(fn: Any) -> None:
     if found:
         attributes["_packed_saves"] = True
         if "backward" not in attributes:  # (node hooks put their own stand-in there, which unpacks too)
-            attributes["backward"] = _UnpackThenBackward(fn)
+            attributes["backward"] = BackwardStandIn(fn)
 
 
 def _unpacked(fn: Any, value: Any) -> Any:
@@ -166,7 +171,7 @@ def unpack_saved(fn: Any) -> None:
     attributes = fn.__dict__
     if not attributes.pop("_packed_saves", False):
         return
-    if type(attributes.get("backward")) is _UnpackThenBackward:
+    if type(attributes.get("backward")) is BackwardStandIn:
         del attributes["backward"]
     for name, value in list(attributes.items()):
         if type(value) is _Packed:
@@ -175,4 +180,5 @@ def unpack_saved(fn: Any) -> None:
             attributes[name] = type(value)(_unpacked(fn, v) if type(v) is _Packed else v for v in value)
 
 
-__all__ = ["disable_saved_tensors_hooks", "pack_saved", "save_on_cpu", "saved_tensors_hooks", "unpack_saved"]
+__all__ = ["BackwardStandIn", "disable_saved_tensors_hooks", "pack_saved", "save_on_cpu", "saved_tensors_hooks",
+           "unpack_saved"]
