@@ -29,8 +29,11 @@ def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
             return NotImplemented  # x @ 2: Python's TypeError (unsupported operand), as PyTorch's
         if cls is Div and isinstance(other, numbers.Integral) and not isinstance(other, bool):
             other = float(other)  # a quotient is floating: the number is not wrapped into an integer dtype first
+        # 2 * x and 2 + x are recorded as x * 2 and x + 2 (the same values), as PyTorch's: the tensor's producer
+        # is the node's first input (grad_fn.next_functions[0]), which tutorials walk
+        swap = reflected and not (cls in (Add, Mul) and isinstance(other, numbers.Number))
         other = _operand(self, other)
-        a, b = (other, self) if reflected else (self, other)
+        a, b = (other, self) if swap else (self, other)
         if promote:
             a, b = _kinds_agree(cls, a, b)
         try:

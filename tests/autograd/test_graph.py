@@ -531,3 +531,24 @@ def test_a_numpy_array_where_a_tensor_goes_names_the_op_and_the_type(call):
     least one Tensor input", naming neither what was given nor the way out (found by the adversarial helper)."""
     with pytest.raises(TypeError, match=r"expected a Tensor input, got numpy\.ndarray.*anynn\.tensor"):
         call(np.ones(4))
+
+
+def test_a_number_on_the_left_of_add_or_mul_is_the_second_input_like_torch(backend):
+    """``2 * b`` and ``2 + b`` are recorded as ``b * 2`` and ``b + 2`` (PyTorch's): the introyt autograd tutorial
+    walks ``grad_fn.next_functions[0][0]`` from the loss down to the leaf, which ``(None, 0)`` first broke."""
+    def depth(lib, a):
+        out = (2 * (1.5 + lib.sin(a) * 3)).sum()
+        steps, fn = [], out.grad_fn
+        while fn is not None and fn.next_functions:
+            steps.append(len(fn.next_functions))
+            fn = fn.next_functions[0][0]
+        return steps, fn.variable is a, out
+    values = np.linspace(0.0, 6.0, 5)
+    ours_a = make(backend, values, requires_grad=True)
+    theirs_a = torch.tensor(values, requires_grad=True)
+    ours, theirs = depth(anynn, ours_a), depth(torch, theirs_a)
+    assert ours[:2] == theirs[:2]
+    ours[2].backward()
+    theirs[2].backward()
+    np.testing.assert_allclose(ours_a.grad.cpu().numpy(), theirs_a.grad.numpy(), rtol=1e-12)
+    assert (2 * ours_a).dtype == ours_a.dtype and (2 - ours_a).grad_fn.next_functions[1][0] is not None
