@@ -3,10 +3,10 @@
 Nodes are tuples, lists, dicts (in insertion order), namedtuples (the ``values, indices`` results too),
 ``OrderedDict``, ``defaultdict``, ``deque`` and `anynn.Size`, plus the types given to `register_pytree_node`;
 everything else (Tensors, numbers, strings, None) is a leaf, as in PyTorch 2.13. Programs that reach for
-PyTorch's private module (lucidrains' x-transformers, Hugging Face code) import these names::
+PyTorch's private module (lucidrains' x-transformers, Hugging Face code) import ``tree_flatten``,
+``tree_unflatten`` and ``tree_map`` from ``torch.utils._pytree``; after the import swap they come from here::
 
-    from torch.utils._pytree import tree_flatten, tree_unflatten, tree_map      # PyTorch
-    from anynn.utils._pytree import tree_flatten, tree_unflatten, tree_map      # anynn
+    from anynn.utils._pytree import tree_flatten, tree_unflatten, tree_map
 
 Example::
 
