@@ -377,6 +377,16 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     return Gather.apply(input, idx, dim=dim)
 
 
+def _number_in(xp: Namespace, dtype: Any, value: Any) -> Any:
+    """A Python number ``value`` as the Python type of ``dtype``'s kind (cut toward zero for integers, as PyTorch's
+    scatter does; strict libraries refuse a float for an integer array); anything else unchanged."""
+    if not isinstance(value, numbers.Number) or isinstance(value, bool):
+        return value
+    if xp.isdtype(dtype, "bool"):
+        return bool(value)
+    return int(value.real) if xp.isdtype(dtype, "integral") else value
+
+
 def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: bool) -> Tensor:  # noqa: A002
     dim = checked_dim(name, input, dim)
     idx = _integer_index(name, input, index, dim)
@@ -390,21 +400,41 @@ def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: b
             raise TypeError(f"{name}: src has dtype {src.dtype}, the input {input.dtype}; they must match")
     else:
         check_one_backend(name, input, src)  # (a number, or an array of the input's backend: not a host copy)
-        src = xp.asarray(src, dtype=input.array.dtype, device=input.backend.device)
+        src = xp.asarray(_number_in(xp, input.array.dtype, src), dtype=input.array.dtype, device=input.backend.device)
     return Scatter.apply(input, idx, src, dim=dim, add=add)
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,  # noqa: A002
             reduce: str | None = None) -> Tensor:
     """``input`` with ``src[i][j][k]`` written at ``[i][index[i][j][k]][k]`` (``torch.scatter``); ``src`` may be
-    a number (or give ``value=``). ``reduce="add"`` adds instead; of repeated positions the last write wins."""
+    a number (or give ``value=``). ``reduce="add"`` adds instead, ``reduce="multiply"`` multiplies the input's
+    entries by what lands on them; of repeated positions the last write wins."""
     if src is None:
         src = value
     if src is None:
         raise TypeError("scatter: give src (a tensor or a number) or value=")
-    if reduce not in (None, "add"):
-        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported (None or 'add'; see scatter_reduce)")
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"scatter: reduce argument must be either add or multiply, got {reduce!r} "
+                           "(see scatter_reduce for sum, prod, mean, amax and amin)")
+    if reduce == "multiply":
+        return _scatter_multiply(input, dim, index, src)
     return _scatter("scatter", input, dim, index, src, reduce == "add")
+
+
+def _scatter_multiply(input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:  # noqa: A002
+    """``scatter(reduce="multiply")``: scatter_reduce's product with the input's own entries (a number ``src``
+    lands as a tensor of index's shape in the input's dtype)."""
+    from .scatter_reduce import scatter_reduce  # (scatter_reduce builds on this module's helpers)
+
+    if not isinstance(src, Tensor):
+        check_one_backend("scatter", input, src)
+        idx = _integer_index("scatter", input, index, checked_dim("scatter", input, dim))
+        xp = input.backend.xp
+        value = xp.asarray(_number_in(xp, input.array.dtype, src), dtype=input.array.dtype, device=input.backend.device)
+        src = make_tensor(xp.broadcast_to(value, tuple(idx.shape)), input.backend, None, 0)
+    elif src.dtype != input.dtype:
+        raise TypeError(f"scatter: src has dtype {src.dtype}, the input {input.dtype}; they must match")
+    return scatter_reduce(input, dim, index, src, "prod", include_self=True)
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002

@@ -68,6 +68,9 @@ for _reduce in ("sum", "prod", "mean", "amax", "amin"):
                           0, _t(b, REDUCE_INDEX[:, :4]), s, r, include_self=i),
                       lambda x, s, r=_reduce, i=_include: x.scatter_reduce(0, _long(REDUCE_INDEX[:, :4]), s, r,
                                                                            include_self=i), (3, 4, 2)))
+# scatter(reduce="multiply"): PyTorch's has no derivative; its values are scatter_reduce's product with the input's own
+CASES.append(("scatter_multiply", lambda b: lambda x, s: x.scatter(0, _t(b, REDUCE_INDEX[:, :4]), s, reduce="multiply"),
+              lambda x, s: x.scatter_reduce(0, _long(REDUCE_INDEX[:, :4]), s, "prod"), (3, 4, 2)))
 # index_copy's and index_put's winner among repeated indices is unspecified: their cases keep indices distinct
 NAMES = [c[0] for c in CASES]
 
@@ -211,6 +214,8 @@ def test_integer_mean_rounds_down_and_index_add_cuts_alpha_as_torch(backend):
     assert out.tolist() == torch.tensor(x).scatter_reduce(1, _long(index), torch.tensor(src), "mean").tolist()
     out = make(backend, x).index_add(1, _t(backend, [0, 3]), make(backend, np.array([[3, 3]])), alpha=-1.5)
     assert out.tolist() == torch.tensor(x).index_add(1, _long([0, 3]), torch.tensor([[3, 3]]), alpha=-1.5).tolist()
+    out = make(backend, x).scatter(1, _t(backend, index), 3.5, reduce="multiply")  # the number cut to int64 first
+    assert out.tolist() == torch.tensor(x).scatter(1, _long(index), 3.5, reduce="multiply").tolist()
     out = make(backend, x).index_fill(1, _t(backend, [2]), 1.7)
     assert out.tolist() == torch.tensor(x).index_fill(1, _long([2]), 1.7).tolist()
 
@@ -336,6 +341,8 @@ ERRORS = [
     ("scatter_reduce", lambda b, x: x.scatter_reduce(0, _t(b, REDUCE_INDEX), make(b, np.ones((3, 4, 2))), "sum"),
      RuntimeError, "no larger"),
     ("scatter_reduce", lambda b, x: x.scatter_reduce(0, _t(b, REDUCE_INDEX), 1.0, "sum"), TypeError, "src"),
+    ("scatter", lambda b, x: x.scatter(0, _t(b, REDUCE_INDEX[:, :4]), 1.0, reduce="sum"), RuntimeError,
+     "add or multiply"),
 ]
 
 
