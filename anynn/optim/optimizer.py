@@ -11,9 +11,7 @@ parameter, returning the new parameter array; the math runs in ``backend.xp``.
 from __future__ import annotations
 
 import difflib
-import functools
 import warnings
-from collections import OrderedDict
 from typing import Any, ClassVar, Iterable
 
 from array_api_compat import array_namespace
@@ -29,6 +27,8 @@ from ..backend.arrays import at_set
 from ..backend.transfer import transfer
 from ..functional.value_checks import ShapeMismatchError
 from .complex_params import is_complex_dtype, update_as_real
+from .optimizer_hooks import add_optimizer_hook, hooks_of, patch_step
+from .optimizer_hooks import register_optimizer_step_post_hook, register_optimizer_step_pre_hook  # noqa: F401 - torch.optim.optimizer's names
 from .param_state import ParamState
 from .validation import check_hyperparameters
 
@@ -70,7 +70,7 @@ class Optimizer:
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         for group in groups:
             self.add_param_group(group)
-        _patch_step(type(self))  # as PyTorch's: hooks and the profiler's "Optimizer.step#<class>.step" range
+        patch_step(type(self))  # as PyTorch's: hooks and the profiler's "Optimizer.step#<class>.step" range
 
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add parameters with their own options (the rest from the defaults)."""
@@ -143,11 +143,29 @@ class Optimizer:
     def register_step_pre_hook(self, hook: Any) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` before each `step` (``args`` starts with the optimizer, as
         PyTorch's); a returned ``(args, kwargs)`` pair replaces the step's arguments. Returns a removable handle."""
-        return _add_step_hook(self, 0, hook)
+        return add_optimizer_hook(self, "step_pre", hook)
 
     def register_step_post_hook(self, hook: Any) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` after each `step`. Returns a removable handle."""
-        return _add_step_hook(self, 1, hook)
+        return add_optimizer_hook(self, "step_post", hook)
+
+    def register_state_dict_pre_hook(self, hook: Any, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` at the start of each `state_dict` (``prepend``: before the hooks already
+        registered). Returns a removable handle."""
+        return add_optimizer_hook(self, "state_dict_pre", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Any, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` on the dict `state_dict` made; a returned dict replaces it."""
+        return add_optimizer_hook(self, "state_dict_post", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Any, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` before `load_state_dict` reads it (a shallow copy of the caller's
+        dict, which the hook may change in place); a returned dict is loaded instead."""
+        return add_optimizer_hook(self, "load_state_dict_pre", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Any, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` after `load_state_dict` has loaded (not after a refused load)."""
+        return add_optimizer_hook(self, "load_state_dict_post", hook, prepend)
 
     def step(self, closure: Any = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
@@ -242,14 +260,28 @@ class Optimizer:
 
         Arrays are native arrays of the parameters' backend; numbers stay Python numbers.
         """
+        for hook in hooks_of(self, "state_dict_pre"):
+            hook(self)
         index = {id(p): i for i, p in enumerate(self._all_params())}
         state = {index[pid]: {k: _copy(v) for k, v in s.items()} for pid, s in self.state.items() if pid in index}
         groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
                   for g in self.param_groups]
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for hook in hooks_of(self, "state_dict_post"):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore state and options; arrays move to each parameter's backend."""
+        pre_hooks = hooks_of(self, "load_state_dict_pre")
+        if pre_hooks:
+            state_dict = state_dict.copy()  # shallow, as PyTorch's: a hook may change it in place
+        for hook in pre_hooks:
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         params = self._all_params()
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
@@ -279,59 +311,11 @@ class Optimizer:
             own.update({k: v for k, v in saved.items() if k != "params"})
         self.state = ParamState(state)
         self._state_home = homes
+        for hook in hooks_of(self, "load_state_dict_post"):
+            hook(self)
 
 
 _dict_get = dict.get
-
-
-class _StepHooks(OrderedDict):
-    """hook id -> hook (a subclass so a handle can refer to it weakly)."""
-
-
-def _add_step_hook(optimizer: Optimizer, which: int, hook: Any) -> RemovableHandle:
-    if not callable(hook):
-        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-    _patch_step(type(optimizer))  # (done at construction; a class whose __init__ skips the base's)
-    tables = optimizer.__dict__.setdefault("_step_hooks", (_StepHooks(), _StepHooks()))
-    handle = RemovableHandle(tables[which])
-    tables[which][handle.id] = hook
-    return handle
-
-
-def _patch_step(cls: type[Optimizer]) -> None:
-    """Wrap the ``step`` a class uses once, as PyTorch patches it, so step hooks run around it and a running
-    profile shows it as ``Optimizer.step#<class>.step`` (a subclass's ``super().step()`` reaches the unwrapped
-    step, so the hooks run once per call)."""
-    step = cls.step
-    if getattr(step, "_runs_step_hooks", False):
-        return
-
-    @functools.wraps(step)
-    def step_with_hooks(*args: Any, **kwargs: Any) -> Any:
-        if _profiler._sessions:
-            with _profiler.record_function(f"Optimizer.step#{type(args[0]).__name__}.step"):
-                return step_hooked(*args, **kwargs)
-        return step_hooked(*args, **kwargs)
-
-    def step_hooked(*args: Any, **kwargs: Any) -> Any:
-        self = args[0]  # as PyTorch's, the hooks' args start with the optimizer
-        hooks = self.__dict__.get("_step_hooks")
-        if hooks is None:
-            return step(*args, **kwargs)
-        for hook in list(hooks[0].values()):
-            result = hook(self, args, kwargs)
-            if result is not None:
-                if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(f"{hook} must return None or a tuple of (new_args, new_kwargs), but got "
-                                       f"{result}.")
-                args, kwargs = result
-        out = step(*args, **kwargs)
-        for hook in list(hooks[1].values()):
-            hook(self, args, kwargs)
-        return out
-
-    step_with_hooks._runs_step_hooks = True  # type: ignore[attr-defined]
-    cls.step = step_with_hooks  # type: ignore[method-assign]
 
 
 def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:

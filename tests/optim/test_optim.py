@@ -5,6 +5,7 @@ PyTorch's implementation switches, zero_grad, closures, errors."""
 from __future__ import annotations
 
 import copy
+import importlib
 from typing import Any
 
 import numpy as np
@@ -681,3 +682,44 @@ def _step_hook_log(lib, name):
 def test_step_hooks_as_torch(name):
     """register_step_pre_hook/post_hook (missing before): order, a pre-hook replacing the arguments, removal."""
     assert _step_hook_log(torch, name) == _step_hook_log(anynn, name)
+
+
+def _state_dict_hook_log(lib):
+    """Global and per-optimizer step hooks, state_dict and load_state_dict hooks: what each saw, in order."""
+    hooks = importlib.import_module(lib.__name__ + ".optim.optimizer")
+    p = lib.nn.Parameter(lib.ones(2))
+    opt = lib.optim.Adam([p], lr=0.1)
+    log = []
+    handles = [hooks.register_optimizer_step_pre_hook(lambda o, a, k: log.append("global pre")),
+               hooks.register_optimizer_step_post_hook(lambda o, a, k: log.append("global post"))]
+    opt.register_step_pre_hook(lambda o, a, k: log.append("pre"))
+    opt.register_step_post_hook(lambda o, a, k: log.append("post"))
+    (p * p).sum().backward()
+    opt.step()
+    for handle in handles:
+        handle.remove()
+    opt.step()
+    opt.register_state_dict_pre_hook(lambda o: log.append("save pre 1"))
+    opt.register_state_dict_pre_hook(lambda o: log.append("save pre 0"), prepend=True)
+    opt.register_state_dict_post_hook(lambda o, sd: sd.update(extra=1))
+    handle = opt.register_state_dict_post_hook(lambda o, sd: {**sd, "tag": 2})
+    log += [sorted(opt.state_dict()), handle.remove(), sorted(opt.state_dict())]
+
+    def load_pre(o, sd):
+        log.append(sorted(sd))
+        sd["param_groups"] = [dict(g, lr=0.5) for g in sd["param_groups"]]
+
+    opt.register_load_state_dict_pre_hook(load_pre)
+    opt.register_load_state_dict_post_hook(lambda o: log.append(("loaded", o.param_groups[0]["lr"])))
+    saved = opt.state_dict()
+    opt.load_state_dict(saved)
+    log.append(saved["param_groups"][0]["lr"])  # the hook changed a shallow copy
+    with pytest.raises(ValueError):
+        opt.load_state_dict({"state": {}, "param_groups": []})  # refused: no post hook
+    return log
+
+
+def test_state_dict_and_global_step_hooks_as_torch():
+    """Optimizer.register_(load_)state_dict_pre/post_hook and optim.optimizer.register_optimizer_step_pre/post_hook
+    (AttributeError before): calling order, prepend, a returned dict replacing the state dict, removal."""
+    assert _state_dict_hook_log(anynn) == _state_dict_hook_log(torch)
