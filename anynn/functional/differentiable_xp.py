@@ -22,8 +22,8 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import arrays as _arrays
 from ..backend import op, portable
 from ..backend.typing import Namespace
-from . import (activation, broadcast, cholesky, complex_numbers, elementwise, fourier, linalg, matrix_inverse, pinv,
-               products, reduce, shape, sorting, spectral, unary)
+from . import (activation, broadcast, cholesky, complex_numbers, eigen_general, elementwise, fourier, linalg,
+               matrix_inverse, pinv, products, reduce, shape, sorting, spectral, unary)
 from .binary_math import Atan2, Hypot, LogAddExp
 from .formulas.conjugate import conj
 from .fused_recorded import SLOPES
@@ -40,7 +40,7 @@ _NO_DERIVATIVE = ("sign", "floor", "ceil", "trunc", "round", "isnan", "isinf", "
                   "arange", "eye", "linspace", "zeros_like", "ones_like", "full_like", "empty_like", "tril_indices")
 # ``xp.linalg`` in a recorded backward: each decomposition as its recorded Function
 _LINALG = SimpleNamespace(**vars(matrix_inverse.RECORDED), **vars(cholesky.RECORDED), **vars(spectral.RECORDED),
-                          **vars(pinv.RECORDED))
+                          **vars(pinv.RECORDED), **vars(eigen_general.RECORDED))
 
 
 class RecordingBackend:
@@ -123,7 +123,7 @@ class DifferentiableNamespace:
             return self._constant_function(name)
         if name in unary.FUNCTIONS:  # log1p, expm1, tan, sinh, asin, ... (their derivative is written in unary.py)
             return unary.FUNCTIONS[name]
-        if name == "linalg":  # inv, det, slogdet, solve, cholesky, eigh, svd, qr, pinv as recorded Functions
+        if name == "linalg":  # inv, det, slogdet, solve, cholesky, eigh, eig, svd, qr, pinv as recorded Functions
             return _LINALG
         if name == "fft":  # fftn, ifftn, rfftn as the transforms' recorded Functions
             return fourier.RECORDED

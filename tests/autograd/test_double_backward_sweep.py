@@ -588,6 +588,8 @@ case("linalg_det_singular_in_batch", lambda L, a: L.T.linalg.det(a) ** 3, np.arr
 # the LU factors of a wide and a tall matrix (their gradient was not implemented)
 case("linalg_lu_wide", lambda L, a: [t ** 2 for t in L.T.linalg.lu(a)[1:]], _FUZZ20.standard_normal((2, 3, 4)))
 case("linalg_lu_tall", lambda L, a: [t ** 2 for t in L.T.linalg.lu(a)[1:]], _FUZZ20.standard_normal((4, 2)))
+case("linalg_eig", lambda L, a: (lambda w, v: [L.T.view_as_real(w) ** 2, v.abs() ** 3])(*L.T.linalg.eig(a)),
+     _FUZZ20.standard_normal((2, 3, 3)))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked

@@ -444,7 +444,8 @@ EIG_MATRICES = [_complex(4, 4), RNG.standard_normal((2, 3, 3)), np.array([[0.0, 
 @pytest.mark.parametrize("source", EIG_MATRICES, ids=["complex", "real batch", "rotation"])
 def test_eig_forward_matches_torch(backend, source):
     """``linalg.eig``/``eigvals``: torch's dtype and eigenvalues (LAPACK's order), unit eigenvectors with
-    ``A V = V diag(w)``; an input that requires a gradient is refused (no eig gradient yet)."""
+    ``A V = V diag(w)``, and torch's gradient of a phase-invariant loss of both (second order: the sweep's
+    ``linalg_eig`` row)."""
     a = make(backend, source)
     values, vectors = anynn.linalg.eig(a)
     reference = torch.linalg.eigvals(torch.tensor(source)).numpy()
@@ -456,8 +457,16 @@ def test_eig_forward_matches_torch(backend, source):
     v, w = vectors.numpy(), values.numpy()
     np.testing.assert_allclose(source @ v, v * w[..., None, :], atol=1e-10)
     np.testing.assert_allclose(np.linalg.norm(v, axis=-2), 1.0, rtol=1e-12)
-    with pytest.raises(NotImplementedError, match="linalg.eig: anynn has no gradient for eig"):
-        anynn.linalg.eig(make(backend, source, requires_grad=True))
+    grads = []
+    pair = ((anynn, make(backend, source, requires_grad=True)), (torch, torch.tensor(source, requires_grad=True)))
+    for lib, m in pair:
+        w, v = lib.linalg.eig(m)
+        (w.real ** 3 + w.imag * w.real + lib.linalg.eigvals(m).imag ** 2).sum().add((v.abs() ** 3).sum()).backward()
+        grads.append(m.grad.numpy() if lib is anynn else m.grad.resolve_conj().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-11)
+    if np.iscomplexobj(source):  # a real A's second order is the sweep's row
+        complex_second_order_against_torch(backend, lambda lib, a, b: (lib.linalg.eig(a + b)[1].abs() ** 3).sum() + (
+            lib.linalg.eigvals(a * b).abs() ** 2).sum(), source, source.T * 0.5, source)
     with pytest.raises(RuntimeError, match="square"):
         anynn.linalg.eigvals(make(backend, np.zeros((2, 3))))
 
