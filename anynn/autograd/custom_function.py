@@ -177,7 +177,8 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
                                f"operation (marked dirty in forward); change it inside `with anynn.no_grad():`")
     # a dirty input is recorded by its value before the call: the Tensor object itself becomes the output
     before = {id(a): _snapshot(a) for a in args if isinstance(a, Tensor) and id(a) in dirty}
-    made = CtxFunctionNode.apply(*(before.get(id(a), a) for a in args), user=cls, ctx=ctx,
+    unsaved = _unsaved_constants(args, ctx, dirty)
+    made = CtxFunctionNode.apply(*(before.get(id(a), unsaved.get(id(a), a)) for a in args), user=cls, ctx=ctx,
                                  outputs=_Outputs([o.array for o in outs]))
     made = made if isinstance(made, tuple) else (made,)
     if before:
@@ -191,6 +192,16 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
             m._ctx = None
             m._requires_grad = False
     return made[0] if single else made
+
+
+def _unsaved_constants(args: tuple[Any, ...], ctx: FunctionCtx, dirty: set[int]) -> dict[int, Tensor]:
+    """The Tensor inputs that require no gradient and were not given to ``save_for_backward``, each as another
+    Tensor object holding the same array: the node records those, so an in-place change of the caller's tensor
+    after the call (a buffer the Function keeps on ``ctx`` and its backward writes into) is not refused, as PyTorch
+    checks the versions of saved tensors only."""
+    saved = {id(t) for t in ctx.to_save if t is not None}
+    return {id(a): make_tensor(a.array, a.backend, None, 0) for a in args
+            if isinstance(a, Tensor) and not a.requires_grad and id(a) not in saved and id(a) not in dirty}
 
 
 def _snapshot(t: Tensor) -> Tensor:

@@ -228,6 +228,43 @@ def test_ctx_function_corner_cases_as_pytorch(backend):
     np.testing.assert_allclose(grads[1], grads[0])
 
 
+def _accumulating_stack(lib):
+    """labml's feedback transformer's StackFunction: a buffer kept on ``ctx`` (not saved) that backward adds into."""
+
+    class Stack(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, memory, memory_grad, last):
+            ctx.memory_grad = memory_grad
+            return memory + last
+
+        @staticmethod
+        def backward(ctx, g):
+            ctx.memory_grad += g
+            return None, None, ctx.memory_grad.clone()
+
+    return Stack
+
+
+def test_ctx_function_inputs_changed_in_place_are_checked_only_where_saved(backend):
+    """PyTorch checks the versions of saved tensors only: a buffer input kept on ``ctx``, changed after the call
+    (here by the backward of a later call), is allowed; a saved input changed is refused by both."""
+    grads = []
+    for lib, new in ((torch, torch.tensor), (anynn, lambda a, **k: make(backend, np.asarray(a), **k))):
+        x = new([1.0, -2.0], requires_grad=True)
+        memory, memory_grad = new([0.0, 0.0]), new([0.0, 0.0])
+        stack = _accumulating_stack(lib)
+        y = stack.apply(memory, memory_grad, x * 2)
+        memory.add_(1.0)
+        (stack.apply(memory, memory_grad, y * 3) * x).sum().backward()
+        grads.append(x.grad.numpy())
+        saved = new([1.0, 1.0])
+        z = THEIRS["ScaledMul"].apply(x, saved, 2.0) if lib is torch else OURS["ScaledMul"].apply(x, saved, 2.0)
+        saved.add_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z[0].sum().backward()
+    np.testing.assert_allclose(grads[1], grads[0])
+
+
 def test_array_style_functions_are_unchanged(backend):
     """Subclasses in anynn's own style (``forward(self, xp, *arrays)``) keep the array calling convention."""
 
