@@ -56,10 +56,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
         return reduce.norm(A, 2, (rows, cols), keepdim)
     if ord in (1, -1, math.inf, -math.inf):
         summed, other = (rows, cols) if ord in (1, -1) else (cols, rows)
-        sums = abs(A).sum(dim=summed, keepdim=True)
+        sums = abs(A).sum(dim=summed, keepdim=keepdim)  # (no squeeze: it refuses an ONNX export's symbolic axes)
         pick = reduce.max if ord > 0 else reduce.min
-        out = pick(sums, axis=other, keepdims=True)
-        return out if keepdim else out.squeeze((rows, cols))
+        return pick(sums, axis=other - (not keepdim and summed < other), keepdims=keepdim)
     if ord in (2, -2, "nuc"):
         values = svdvals(A.movedim((rows, cols), (-2, -1)))
         if ord == "nuc":

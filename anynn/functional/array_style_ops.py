@@ -6,11 +6,11 @@ Each keeps PyTorch's signature and semantics; the gradients are those of the pri
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import broadcast, indexing, shape
+from .rearrange import unflatten
 from .attention import _broadcast_shape as broadcast_shape
 from .value_checks import checked_dim
 
@@ -38,11 +38,21 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
                                f"in dim {da} and second has size {b.shape[db]} in dim {db}")
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
-    size = math.prod(a.shape[d] for d in dims_a)
-    left = shape.reshape(shape.permute(a, tuple(free_a + dims_a)), (math.prod(a.shape[d] for d in free_a), size))
-    right = shape.reshape(shape.permute(b, tuple(dims_b + free_b)), (size, math.prod(b.shape[d] for d in free_b)))
-    result = shape.reshape(left @ right, tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
+    # (*free_a, K) @ (K, M): a's free axes stay axes of their own (a batched product), so a symbolic one of an
+    # ONNX export is never multiplied into a merged size (its size is known only when the graph runs)
+    left = _merged(shape.permute(a, tuple(free_a + dims_a)), len(free_a), a.ndim - 1)
+    right = _merged(_merged(shape.permute(b, tuple(dims_b + free_b)), 0, len(dims_b) - 1), 1, b.ndim - len(dims_b))
+    result = left @ right
+    if len(free_b) != 1:
+        result = unflatten(result, -1, tuple(b.shape[d] for d in free_b)) if free_b else shape.squeeze(result, -1)
     return result if out is None else out.copy_(result)
+
+
+def _merged(x: Tensor, start: int, end: int) -> Tensor:
+    """x with axes ``start`` to ``end`` merged into one (``end = start - 1``: a new axis of size 1 at ``start``)."""
+    if end < start:
+        return shape.unsqueeze(x, start)
+    return x if end == start else shape.flatten(x, start, end)
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,  # noqa: A002 - PyTorch's name

@@ -587,6 +587,12 @@ ALONG_THE_BATCH: dict[str, Row] = {
                          lambda n: (np.where(_floats(n, 7) > 1.2, np.inf, np.where(_floats(n, 7) < -1.2, np.nan,
                                                                                        _floats(n, 7))),
                                     _labels(n, 60, (n, 7)) - 30, _labels(n + 1, 90, (n, 7)) - 45), (0, 0, 0)),
+    # tensordot keeps a's free axes (the batch was multiplied into one merged size); matrix norms of order 1 and
+    # inf reduce without squeeze (which refuses a symbolic axis)
+    "tensordot_matrix_norms": (lambda: Calls(lambda x, w: (
+        anynn.tensordot(x, w, 1), anynn.tensordot(x, w, ([2, 1], [0, 1])), anynn.tensordot(w, x[:, 0], ([0], [1])),
+        anynn.linalg.matrix_norm(x, 1), anynn.linalg.matrix_norm(x, -float("inf"), (0, 2)))),
+                               lambda n: (_floats(n, 3, 5), _floats(5, 3, 2)), (0, None)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
