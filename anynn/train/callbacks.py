@@ -253,7 +253,7 @@ class ModelCheckpoint(Callback):
             if value is None or not self.tracker.improved(value):
                 return
             self.tracker.best = value
-        path = self.path.format(epoch=epoch + 1, **logs)
+        path = self._file_path(epoch, logs)
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
@@ -267,6 +267,19 @@ class ModelCheckpoint(Callback):
         self.saved.append(path)
         if self.verbose:
             print(f"ModelCheckpoint: saved {path}")
+
+
+    def _file_path(self, epoch: int, logs: dict[str, float]) -> str:
+        """``path`` with ``{epoch}`` (from 1) and the epoch's log values filled in."""
+        try:
+            return self.path.format(epoch=epoch + 1, **logs)
+        except KeyError as error:
+            raise KeyError(f"ModelCheckpoint: the path {self.path!r} names {error.args[0]!r}, which is not in the "
+                           f"epoch's logs (available: epoch, {', '.join(logs)}); pass val_data to fit for val_* "
+                           f"keys") from None
+        except (ValueError, IndexError) as error:
+            raise ValueError(f"ModelCheckpoint: cannot fill in the path {self.path!r} with epoch={epoch + 1} and "
+                             f"the logs {logs}: {error}") from None
 
 
 class LRSchedulerCallback(Callback):

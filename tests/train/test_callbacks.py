@@ -183,6 +183,19 @@ def test_model_checkpoint_full_checkpoint(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
 
 
+@pytest.mark.parametrize("path, error, message", [
+    ("{val_loss:.2f}.safetensors", KeyError, "names 'val_loss', which is not in the epoch's logs .available: epoch, "
+                                             "loss, accuracy, lr.; pass val_data"),
+    ("{epoch:s}.safetensors", ValueError, "cannot fill in the path .* with epoch=1 .*Unknown format code 's'"),
+    ("{0}.safetensors", ValueError, "cannot fill in the path"),
+])
+def test_model_checkpoint_path_that_the_logs_cannot_fill_names_the_path(tmp_path, path, error, message):
+    """A bare KeyError('val_loss') or the format's own error before, after a whole epoch of training."""
+    with pytest.raises(error, match="ModelCheckpoint: .*" + message):
+        run("numpy", [ModelCheckpoint(str(tmp_path / path))], epochs=1)
+    assert list(tmp_path.iterdir()) == []
+
+
 class _Interrupt(Callback):
     """Ctrl-C in the middle of epoch ``epoch`` (after batch ``batch``)."""
 
