@@ -7,6 +7,7 @@ re-exported as ``anynn.<name>``.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,9 +75,10 @@ def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None
 
 def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
     """The legacy ``x.new(...)`` of pre-0.4 programs (``weight.new(bsz, hidden).zero_()``): sizes (ints or one
-    ``Size``) give a tensor of ``x``'s dtype (zeros; PyTorch's are uninitialised), a list or tuple is data in ``x``'s
-    dtype, a tensor of ``x``'s dtype is returned as it is, detached (PyTorch's shares its storage); nothing gives an
-    empty tensor. Another dtype's tensor and a bare number are refused, as PyTorch refuses them."""
+    ``Size``) give a tensor of ``x``'s dtype (zeros; PyTorch's are uninitialised), a list, tuple or NumPy array is data
+    in ``x``'s dtype (an array of that dtype shares its memory where the backend can, as PyTorch's), a tensor of
+    ``x``'s dtype is returned as it is, detached (PyTorch's shares its storage); nothing gives an empty tensor.
+    Another dtype's tensor and a bare number are refused, as PyTorch refuses them."""
     from ..autograd.size import Size
     from ..backend import dtype_name
 
@@ -91,6 +93,10 @@ def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
         return _filled(self, _sizes(args or (0,)), 0, None, False)
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         return new_tensor(self, args[0])
+    if len(args) == 1 and hasattr(args[0], "__array__") and not isinstance(args[0], numbers.Number):
+        from ..factories import as_tensor  # a NumPy array (the numpy-extensions tutorial's input.new(rfft2(...)))
+
+        return as_tensor(args[0], dtype=dtype_name(self.dtype), backend=self.backend)
     raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
 
 

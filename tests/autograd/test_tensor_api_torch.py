@@ -736,6 +736,8 @@ NEW_CALLS = {
     "tensor_of_its_dtype": lambda lib, x: x.new(x.detach() + 1.5),
     "tensor_of_another_dtype": lambda lib, x: x.new(x.detach().long()),
     "number": lambda lib, x: x.new(2.5),
+    "numpy_array": lambda lib, x: x.new(np.array([[1.5, -2], [3, 4]], dtype=np.float32)),  # numpy-extensions tutorial
+    "numpy_scalar": lambda lib, x: x.new(np.float64(2.5)),
 }
 
 
