@@ -582,8 +582,7 @@ def _with_scalar_masks(x: Any, parts: list[Any]) -> Any:
         else:
             plain.append(i)
     if any(_is_array_index(i) for i in plain):
-        raise IndexError("index: a 0-d boolean (or a Python bool) beside an index array is not supported; index "
-                         "with the array first, then with the boolean")
+        return _scalar_masks_beside_arrays(x, parts)
     out = GetItem.apply(x, index=tuple(plain))
     if all(value for _, value in keep):
         return out
@@ -603,6 +602,70 @@ def _with_scalar_masks(x: Any, parts: list[Any]) -> Any:
     return GetItem.apply(out, index=index)
 
 
+def _spans(xp: Namespace, parts: list[Any]) -> list[int]:
+    """How many axes of x each index entry takes (array entries native): a mask its own number, ``None``, ``...`` and
+    a boolean (a Python bool or a 0-d mask) none, every other entry one."""
+    def span(i: Any) -> int:
+        if i is None or i is Ellipsis or isinstance(i, bool):
+            return 0
+        if _is_array_index(i) and xp.isdtype(i.dtype, "bool"):
+            return i.ndim
+        return 1
+    return [span(i) for i in parts]
+
+
+def _is_integer_scalar(xp: Namespace, i: Any) -> bool:
+    """Whether the array index ``i`` (not a list) is a 0-d integer array or Tensor."""
+    if isinstance(i, (list, range)):
+        return False
+    array = i.array if hasattr(i, "backend") and hasattr(i, "array") else i
+    return getattr(array, "ndim", None) == 0 and not str(getattr(array, "dtype", "")).endswith("bool")
+
+
+def _integer_scalars_first(x: Any, parts: list[Any], scalars: list[int]) -> Any:
+    """``x[parts]`` where 0-d integer Tensors stand beside other index arrays: PyTorch selects with them as with
+    ints, before the arrays (``x[t0, None, [1, 2]]`` keeps the arrays' axis where it stands; as one more index array
+    it would lead). Each is taken on its own axis, last first, then the rest of the index applies."""
+    xp = x.backend.xp
+    parts = [_native_index(i, x) if _is_array_index(i) else i for i in parts]
+    spans = _spans(xp, parts)
+    starts, axis = [], 0
+    for i, n in zip(parts, spans):
+        starts.append(axis)
+        axis += x.ndim - sum(spans) if i is Ellipsis else n
+    out = x
+    for k in reversed(scalars):
+        out = index(out, (slice(None),) * starts[k] + (parts[k],))
+    return index(out, tuple(i for k, i in enumerate(parts) if k not in scalars))
+
+
+def _scalar_masks_beside_arrays(x: Any, parts: list[Any]) -> Any:
+    """``x[parts]`` where Python bools or 0-d boolean arrays stand beside index arrays: as in NumPy (and PyTorch)
+    each is an index array of shape (1,) (True) or (0,) (False) on a new axis of size 1 where it stands, broadcast
+    with the others (``x[True, [0, 1]]`` has shape (2, ...), ``x[False, [0, 1]]`` is refused, ``x[0, False, [1]]``
+    selects nothing). Two passes: new axes where the booleans stand, then those axes indexed with [0] or []."""
+    xp = x.backend.xp
+    parts = [_native_index(i, x) if _is_array_index(i) else i for i in parts]
+    flags = [isinstance(i, bool) or (_is_array_index(i) and _is_scalar_mask(xp, i)) for i in parts]
+    spans = _spans(xp, parts)
+    first: list[Any] = []  # x with a new axis of size 1 where each boolean stands
+    second: list[Any] = []  # the index of that, each boolean an index array on its axis
+    for i, flag, n in zip(parts, flags, spans):
+        if flag:
+            value = i if isinstance(i, bool) else bool(i.item() if hasattr(i, "item") else i)
+            first.append(None)
+            second.append(xp.zeros((1 if value else 0,), dtype=xp.int64, device=x.backend.device))
+        elif i is Ellipsis:
+            first.extend([slice(None)] * (x.ndim - sum(spans)))
+            second.append(Ellipsis)
+        elif i is None:
+            second.append(None)
+        else:
+            first.extend([slice(None)] * n)
+            second.append(i)
+    return index(GetItem.apply(x, index=tuple(first)), tuple(second))
+
+
 def index(x: Any, index: Any) -> Any:
     """``x[index]`` with PyTorch's rules: basic indexing (ints, slices with any step, ``...``, ``None``) and
     integer / boolean arrays (lists, Tensors, native arrays), broadcast together as in NumPy.
@@ -613,6 +676,9 @@ def index(x: Any, index: Any) -> Any:
     xp = x.backend.xp
     check_index(index)
     parts = list(index) if isinstance(index, tuple) else [index]
+    scalars = [k for k, i in enumerate(parts) if _is_array_index(i) and _is_integer_scalar(xp, i)]
+    if scalars and len(scalars) < sum(_is_array_index(i) or isinstance(i, bool) for i in parts):
+        return _integer_scalars_first(x, parts, scalars)
     if any(isinstance(i, bool) or (_is_array_index(i) and _is_scalar_mask(xp, i)) for i in parts):
         return _with_scalar_masks(x, parts)
     if not any(_is_array_index(i) for i in parts):

@@ -267,6 +267,13 @@ def test_getitem_integer_arrays(backend, dtype):
         (slice(None, None, -1), [0, 2]),
         (np.array(2),),
         ([],),
+        # a bool beside index arrays is one more of them, of shape (1,) or (0,) (refused before)
+        (True, [0, 1]),
+        (0, False, [1]),
+        ([1, 2], Ellipsis, np.array(True)),
+        # a 0-d integer index beside index arrays selects as an int, first (it led the result as one more array)
+        (np.array(1), None, [1, 2]),
+        (np.array(0), Ellipsis, True),
     ]
     for index in cases:
         if isinstance(index, np.ndarray):
