@@ -399,6 +399,24 @@ def test_gradcheck_and_gradgradcheck_as_pytorch(backend):
     assert issubclass(anynn.autograd.GradcheckError, RuntimeError)
 
 
+TORCH_AUTOGRAD_FILES = {"gradcheck": "gradcheck gradgradcheck GradcheckError",
+                        "grad_mode": "no_grad enable_grad set_grad_enabled inference_mode",
+                        "anomaly_mode": "detect_anomaly set_detect_anomaly"}
+
+
+def test_torch_autograd_file_paths_import_as_pytorchs():
+    """``from torch.autograd.gradcheck import gradcheck`` (the numpy-extensions tutorial), ``grad_mode`` and
+    ``anomaly_mode``: each path holds PyTorch's names, the same objects as ``anynn.autograd``'s; the attribute
+    ``autograd.gradcheck`` stays the function, as PyTorch's."""
+    import importlib
+
+    for file, names in TORCH_AUTOGRAD_FILES.items():
+        theirs, mine = (importlib.import_module(f"{lib}.autograd.{file}") for lib in ("torch", "anynn"))
+        for name in names.split():
+            assert hasattr(theirs, name) and getattr(mine, name) is getattr(anynn.autograd, name), (file, name)
+    assert callable(anynn.autograd.gradcheck) and anynn.autograd.gradcheck.__name__ == "gradcheck"
+
+
 @pytest.mark.parametrize("check", ["gradcheck", "gradgradcheck"])
 def test_gradchecks_of_float32_inputs_warn_and_run_as_pytorchs(backend, check):
     """PyTorch's gradcheck/gradgradcheck warn about a float32 input and check it in float32 (the defaults then
