@@ -3,7 +3,8 @@ gradient comes from the primitives: permute, reshape, matmul, sum).
 
 Supported: explicit (``"bij,bjk->bik"``) and implicit (``"ij,jk"``) output, ``...`` broadcasting, any number of
 operands (contracted left to right), a letter repeated within one operand (its diagonal first: ``"ii->i"``,
-``"ii"`` is the trace, ``"iij->j"``), whose axes must then have one size.
+``"ii"`` is the trace, ``"iij->j"``), whose axes must then have one size; an axis of size 1 broadcasts against
+its letter's size in another operand, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from . import linalg, reduce, shape
 from .attention import _broadcast_shape as broadcast_shape
+from .broadcast import expand
 from .diagonal import diagonal
 
 _SPARE = "ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ"  # letters for the axes that ``...`` stands for
@@ -63,6 +65,28 @@ def _diagonals(x: Tensor, term: str) -> tuple[Tensor, str]:
             x = diagonal(x, 0, first, second)
             term = "".join(letter for i, letter in enumerate(term) if i not in (first, second)) + c
     return x, term
+
+
+def _broadcast_axes(operands: tuple[Tensor, ...], terms: tuple[str, ...]) -> tuple[Tensor, ...]:
+    """The operands with each axis of size 1 expanded to the size its letter has in another operand, as PyTorch
+    broadcasts them (``"ij,jk"`` of shapes (2, 1) and (3, 4) sums over j = 3); other sizes that differ are refused
+    in PyTorch's words. Symbolic sizes (an ONNX export) are left as they are."""
+    seen: dict[str, int] = {}
+    for k, (x, term) in enumerate(zip(operands, terms)):
+        for c, n in zip(term, x.shape):
+            m = seen.get(c)
+            if n is None or n == m:
+                continue
+            if m is None or m == 1:
+                seen[c] = n
+            elif n != 1:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not broadcast "
+                                   f"with previously seen size {m}")
+    out = []
+    for x, term in zip(operands, terms):
+        target = tuple(seen[c] if n == 1 else n for c, n in zip(term, x.shape))
+        out.append(x if target == tuple(x.shape) else expand(x, *target))
+    return tuple(out)
 
 
 def _sum_out(x: Tensor, term: str, keep: str) -> tuple[Tensor, str]:
@@ -141,6 +165,7 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
         raise ValueError("einsum: no operands given")
     terms, output = _parse(equation, list(operands))
     operands, terms = zip(*(_diagonals(x, term) for x, term in zip(operands, terms)))
+    operands = _broadcast_axes(operands, terms)
     result, term = operands[0], terms[0]
     for i in range(1, len(operands)):
         keep = output + "".join(terms[i + 1:])

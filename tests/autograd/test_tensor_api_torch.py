@@ -461,6 +461,8 @@ EINSUM = [
     ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("iij->j", [(3, 3, 2)]), ("iji->ji", [(2, 3, 2)]), ("iii->i", [(3, 3, 3)]),
     ("iijj->ji", [(2, 2, 3, 3)]), ("ii,ij->j", [(3, 3), (3, 4)]), ("bii,bi->b", [(2, 3, 3), (2, 3)]),
     ("...ii->...i", [(2, 3, 3)]),
+    # an axis of size 1 broadcasts against its letter's size in another operand (a matmul shape error before)
+    ("ij,jk->ik", [(2, 1), (3, 4)]), ("bij,bjk->bik", [(1, 2, 3), (4, 3, 5)]), ("i,i->i", [(1,), (4,)]),
 ]
 
 
@@ -500,6 +502,9 @@ def test_einsum_refuses_bad_equations_and_unequal_diagonal_sizes(backend):
         anynn.einsum("ii->i", make(backend, wide))
     with pytest.raises(RuntimeError, match="subscript i is repeated for operand 0 but the sizes don't match, 4 != 3"):
         torch.einsum("ii->i", torch.tensor(wide))
+    with pytest.raises(RuntimeError, match="subscript j has size 3 for operand 1 which does not broadcast with "
+                                           "previously seen size 4"):
+        anynn.einsum("ij,jk->ik", make(backend, wide), x)
 
 
 GRAD_ASSIGNMENTS = {  # what PyTorch's .grad setter takes: None, or a tensor of the same shape and dtype
