@@ -461,6 +461,21 @@ class Module:
             _move_in_place(t, target, dtype)
         return self
 
+    def to_empty(self, *, device: Any, recurse: bool = True) -> "Module":
+        """Give every parameter and buffer (and gradient) a new array of its shape and dtype on ``device``, without
+        copying its values: PyTorch's way out of a ``"meta"`` skeleton (``model.to_empty(device="cpu")``, then
+        re-initialise). Identities are kept; anynn's new arrays are zeros. ``recurse=False``: this module's own."""
+        from ..factories import empty_like  # (factories sit above nn: imported when used)
+
+        for t in list(self.parameters(recurse)) + list(self.buffers(recurse)):
+            fresh = empty_like(t, device=device)
+            grad = None if t.grad is None else empty_like(t.grad, device=device).array
+            t.array = fresh.array
+            if fresh.backend != t.backend:
+                t.backend = fresh.backend
+            t.grad = None if grad is None else Tensor._make(grad, t.backend, None, 0)
+        return self
+
     def cuda(self, device: Any = None) -> "Module":
         """Move to a CUDA device: NumPy becomes CuPy, torch moves to ``cuda`` (`BackendUnavailable` without a GPU)."""
         return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
@@ -524,8 +539,7 @@ class Module:
         returned, and ``keep_vars=True`` keeps the Parameters themselves instead of detached Tensors.
         """
         out = OrderedDict() if destination is None else destination
-        state_hooks.save_into(self, out, prefix, keep_vars, Module)
-        return out
+        return state_hooks.save_into(self, out, prefix, keep_vars, Module)
 
     # -- state-dict hooks and extra state (PyTorch's; see `state_hooks`) ----------------------------
     def get_extra_state(self) -> Any:
@@ -546,6 +560,11 @@ class Module:
         """Call ``hook(module, state_dict, prefix, local_metadata)`` after this module's part of `state_dict`
         (it may change the dict in place; it must return None)."""
         return state_hooks.register(self, "save_post", hook)
+
+    def _register_state_dict_hook(self, hook: Any) -> Any:
+        """PyTorch's private post-hook, ``hook(module, state_dict, prefix, local_metadata)``, which may return a dict
+        that the module's own `state_dict` call returns instead (its parent's call keeps its dict)."""
+        return state_hooks.register(self, "save_post", state_hooks.may_replace(hook))
 
     def register_load_state_dict_pre_hook(self, hook: Any) -> Any:
         """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,

@@ -55,9 +55,10 @@ def has_extra_state(module: Any, method: str, base: type) -> bool:
     return getattr(type(module), method) is not getattr(base, method)
 
 
-def save_into(module: Any, out: Any, prefix: str, keep_vars: bool, base: type) -> None:
+def save_into(module: Any, out: Any, prefix: str, keep_vars: bool, base: type) -> Any:
     """``module``'s state into ``out`` in PyTorch's order: pre-hooks, parameters, persistent buffers, extra
-    state, children, post-hooks (a tensor shared by two names appears under both)."""
+    state, children, post-hooks (a tensor shared by two names appears under both). Returns ``out``, or the dict
+    a private post-hook (`may_replace`) returned instead."""
     for hook in _hooks(module, "save_pre"):
         hook(module, prefix, keep_vars)
     for name, p in module._parameters.items():
@@ -73,8 +74,25 @@ def save_into(module: Any, out: Any, prefix: str, keep_vars: bool, base: type) -
         if child is not None:
             save_into(child, out, f"{prefix}{name}.", keep_vars, base)
     for hook in _hooks(module, "save_post"):
-        if hook(module, out, prefix, {}) is not None:
-            raise RuntimeError("state_dict post-hook must return None")
+        result = hook(module, out, prefix, {})
+        if result is not None:
+            if not getattr(hook, "may_replace", False):
+                raise RuntimeError("state_dict post-hook must return None")
+            out = result
+    return out
+
+
+def may_replace(hook: Any) -> Any:
+    """``hook`` marked as a private post-hook (``Module._register_state_dict_hook``): what it returns replaces
+    the state dict, as PyTorch's private hooks may."""
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+
+    def replacing(*args: Any) -> Any:
+        return hook(*args)
+
+    replacing.may_replace = True  # type: ignore[attr-defined]
+    return replacing
 
 
 def without_module(hook: Any) -> Any:

@@ -317,6 +317,21 @@ def _extra_state_round_trip(lib):
     return list(state), state["_extra_state"], b.calls, tuple(keys)
 
 
+def _private_state_dict_hook(lib):
+    """Module._register_state_dict_hook (timm's and torchao's): a returned dict replaces the module's own state_dict
+    (later hooks see it), not its parent's; a public post-hook must still return None."""
+    net = lib.nn.Sequential(lib.nn.Linear(2, 2, bias=False), lib.nn.Linear(2, 1, bias=False))
+    net[1]._register_state_dict_hook(lambda mod, sd, prefix, meta: {"child": 1})
+    seen = [sorted(net.state_dict())]
+    net._register_state_dict_hook(lambda mod, sd, prefix, meta: {"root": len(sd)})
+    net._register_state_dict_hook(lambda mod, sd, prefix, meta: dict(sd, second=1))
+    seen.append(net.state_dict())
+    net.register_state_dict_post_hook(lambda mod, sd, prefix, meta: 3)
+    with pytest.raises(RuntimeError, match="must return None"):
+        net.state_dict()
+    return seen
+
+
 STATE_HOOK_CASES = {
     "state_dict_pre_hook_arguments": lambda lib: (lambda m, seen: (m.register_state_dict_pre_hook(
         lambda mod, prefix, keep_vars: seen.append((type(mod).__name__, prefix, keep_vars))),
@@ -326,6 +341,7 @@ STATE_HOOK_CASES = {
         _linear(lib)),
     "state_dict_post_hook_returning_a_value": lambda lib: (lambda m: (m.register_state_dict_post_hook(
         lambda mod, sd, prefix, meta: sd), m.state_dict()))(_linear(lib)),
+    "private_state_dict_hook_replaces_the_dict": _private_state_dict_hook,
     "state_dict_hook_removed": lambda lib: (lambda m, seen: (m.register_state_dict_pre_hook(
         lambda *a: seen.append(1)).remove(), m.state_dict(), seen)[2])(_linear(lib), []),
     "load_pre_hook_renames_keys": _renaming_load,

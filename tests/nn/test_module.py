@@ -295,6 +295,24 @@ def test_to_backend_keeps_parameter_identity():
     assert all(p.dtype == params[0].backend.xp.float64 for p in model.parameters())
 
 
+def test_to_empty_gives_a_meta_skeleton_storage_as_torch():
+    """Module.to_empty (AttributeError before): a "meta" skeleton gets arrays of its shapes and dtypes on the
+    device, ``recurse=False`` only the module's own; anynn keeps the Parameters (an optimizer made before stays)."""
+    def moved(lib, start):  # (PyTorch from "cpu": its first "meta" tensor costs 2 s of set-up)
+        net = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3)).to(start)
+        seen = [net.to_empty(device="cpu", recurse=False) is net, str(net[0].weight.device)]  # (no own tensors)
+        net.to_empty(device="cpu")
+        return seen + [(name, str(t.device), tuple(t.shape), str(t.dtype).split(".")[-1], t.requires_grad)
+                       for name, t in net.state_dict(keep_vars=True).items()]
+
+    on_meta, on_cpu = moved(anynn, "torch:meta"), moved(torch, "cpu")
+    assert on_meta[1] == "meta" and on_meta[:1] + on_meta[2:] == on_cpu[:1] + on_cpu[2:]
+    net = anynn.nn.Sequential(anynn.nn.Linear(2, 3))
+    params = list(net.parameters())
+    assert net.to_empty(device="cpu") is net and list(net.parameters()) == params
+    assert all(p.backend.name == "numpy" for p in params)
+
+
 @pytest.mark.parametrize("move", ["double", "half", "float", "to_float64", "to_same", "type_float64", "to_backend"])
 def test_moves_and_casts_keep_gradients_as_torch(backend, move):
     """PyTorch's Module._apply converts each parameter's .grad with it; anynn dropped them."""
