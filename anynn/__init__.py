@@ -213,13 +213,15 @@ from . import host_factories as _host_factories  # noqa: E402  (torch.asarray, t
 from .functional import torch_calculus as _calculus, torch_scatter_views as _scatter_views  # noqa: E402
 from .functional import torch_small_ops as _small_ops  # noqa: E402  (torch.greater, torch.vdot, torch.frexp...)
 from .functional import torch_rnn_cells as _rnn_cells  # noqa: E402  (torch.lstm_cell, torch.gru_cell...)
+from .functional import segment_reduce as _segments  # noqa: E402  (torch.segment_reduce)
 from .functional.polygamma import polygamma  # noqa: E402  (torch.polygamma, also anynn.special's)
 from .functional.torch_inplace import TWINS as _INPLACE_TWINS  # noqa: E402  (torch.exp_(x) is x.exp_())
-for _module in (_host_factories, _small_ops, _calculus, _scatter_views, _rnn_cells):
+for _module in (_host_factories, _small_ops, _calculus, _scatter_views, _rnn_cells, _segments):
     globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
     __all__ += list(_module.__all__)
 globals().update(_INPLACE_TWINS)
 _assert = _small_ops._assert  # torch._assert: private in PyTorch, so not in __all__
+_segment_reduce = _segments.segment_reduce  # torch._segment_reduce (PyG's segment): private
 from .functional.torch_foreach import FOREACH as _FOREACH  # noqa: E402  (torch._foreach_add_...: private)
 globals().update(_FOREACH)
 __all__ += sorted(_INPLACE_TWINS)

@@ -45,6 +45,13 @@ CASES = [
                                                          include_self=False), [M, R.standard_normal((3, 2))]),
     ("index_reduce_mean", lambda t, x, s: t.index_reduce(x, 0, t.tensor([1, 1], device=x.device), s, "mean"),
      [M, R.standard_normal((2, 4))]),
+    # PyG's segment and softmax(ptr=...) without torch-scatter: offsets, an empty run, initial, runs along axis 1
+    ("segment_reduce_amax_offsets", lambda t, x: t._segment_reduce(x, "amax", offsets=t.tensor([0, 1, 1, 3],
+                                                                     device=x.device), initial=-5.0), [M]),
+    ("segment_reduce_mean_axis1", lambda t, x: t.segment_reduce(x, "mean", lengths=t.tensor(
+        [[1, 3, 0], [2, 0, 2], [4, 0, 0]], device=x.device), axis=1, initial=0.5), [M]),
+    ("segment_reduce_prod_min", lambda t, x: t.segment_reduce(x, "prod", lengths=t.tensor([2, 1], device=x.device))
+     * t.segment_reduce(x, "min", lengths=t.tensor([1, 2], device=x.device)), [M]),
     ("as_strided_overlapping", lambda t, x: t.as_strided(x, (4, 3), (2, 1), 1), [M]),
     ("as_strided_transposed", lambda t, x: t.as_strided(x, (4, 3), (1, 4)), [M]),
     ("trapz", lambda t, y: t.trapz(y, dx=0.5, dim=0), [M]),
@@ -193,6 +200,8 @@ def test_private_assert_is_an_assert_as_torch(backend):
     (lambda t, x: t.gradient(x[:, :1], dim=1), "at least edge_order\\+1"),
     (lambda t, x: t.index_reduce(x, 0, t.tensor([0]), x[:1], "sum"), "reduce to be one of prod, mean, amax"),
     (lambda t, x: t.fill(x, x), "fill only supports 0-dimension value tensor"),
+    (lambda t, x: t.segment_reduce(x, "sum"), "Either lengths or offsets must be defined"),
+    (lambda t, x: t.segment_reduce(x, "sum", lengths=t.tensor([2, 2])), "to sum to data.size"),
     (lambda t, x: t.trapz(x > 0), "trapezoid: received a bool input"),
     (lambda t, x: t.trapezoid(x > 0, dim=0), "trapezoid: received a bool input"),
     (lambda t, x: t.cumulative_trapezoid(x > 0), "cumulative_trapezoid: received a bool input"),
