@@ -8,6 +8,10 @@ removed and a clear `AtomicWriteError` says what happened.
 A ``path`` that is a symbolic link is written through: the link stays a link and its target gets the
 new bytes (as ``open(path, "w")`` and ``torch.save`` do), the temporary file lying next to the target.
 
+A ``path`` that is neither a regular file nor a folder (a device such as ``/dev/null``, a named pipe) has no
+old file to keep and cannot be replaced: it is opened and written as ``open(path, "wb")`` and ``torch.save``
+write it, and stays what it was.
+
 A process killed mid-write (``kill -9``) leaves a stray ``.<name>.anynn-<host>-<pid>-<random>.tmp``
 next to an intact ``path``. The next save to the same path removes such leftovers of that path, and
 only those: files whose name has that exact pattern, written on this host by a process that no longer
@@ -22,6 +26,7 @@ import hashlib
 import os
 import re
 import socket
+import stat
 import tempfile
 import threading
 from typing import IO, Iterator
@@ -49,6 +54,10 @@ def atomic_open(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     path = os.fsdecode(path)
     if not path:
         raise AtomicWriteError(errno.ENOENT, "cannot save to an empty path: give a file name")
+    if _special_file(path):
+        with _written_in_place(path) as f:
+            yield f
+        return
     target = os.path.realpath(path)  # write through symbolic links, as open(path, "w") does
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
@@ -80,6 +89,28 @@ def atomic_open(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         with _ACTIVE_LOCK:
             _ACTIVE.discard(tmp)
     _fsync_folder(folder)
+
+
+def _special_file(path: str) -> bool:
+    """Whether ``path`` exists and is neither a regular file nor a folder (a device, a named pipe, a socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+@contextlib.contextmanager
+def _written_in_place(path: str) -> Iterator[IO[bytes]]:
+    """``path`` (a device or a pipe) opened for writing: renaming a file over it would replace the device."""
+    try:
+        with open(path, "wb") as f:
+            yield f
+            f.flush()
+    except OSError as exc:
+        if isinstance(exc, AtomicWriteError):
+            raise
+        raise _explain(exc, path, os.path.dirname(os.path.abspath(path))) from exc
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | bytearray | memoryview) -> None:

@@ -34,6 +34,26 @@ def test_atomic_write_replaces_the_file_and_leaves_nothing_behind(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_written_into_not_replaced(tmp_path):
+    """A path that is a device or a pipe (/dev/null, a FIFO a reader drains) is written as open(path, "wb") writes
+    it, as torch.save: the temporary file was renamed over it, so saving to /dev/null replaced the device with a
+    regular file."""
+    import stat
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    save(nn.Linear(2, 3, seed=0), pipe)
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode) and os.listdir(tmp_path) == ["pipe"]
+    (tmp_path / "copy.safetensors").write_bytes(received[0])
+    assert sorted(load_arrays(tmp_path / "copy.safetensors")) == ["bias", "weight"]
+
+
 def test_an_error_while_writing_keeps_the_old_file_and_removes_the_temporary_one(tmp_path):
     path = tmp_path / "f.bin"
     atomic_write(path, b"old")
