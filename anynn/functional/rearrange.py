@@ -17,6 +17,7 @@ from ..backend.arrays import at_add, check
 from ..backend.typing import Namespace
 from . import indexing, shape
 from .broadcast import expand, repeat
+from .value_checks import check_one_backend
 
 
 def _dims(name: str, dims: Any, ndim: int) -> tuple[int, ...]:
@@ -206,6 +207,19 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     return indexing.index_select(input, axis, Tensor._make(index, be, None, 0))
 
 
+def _check_grid_inputs(tensors: tuple[Any, ...]) -> None:
+    """PyTorch's refusals for meshgrid: no tensors, one of more than one dimension, dtypes or backends that differ."""
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for k, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise RuntimeError(f"meshgrid: expected 0D or 1D tensors, got tensor {k} of shape {tuple(t.shape)}")
+    check_one_backend("meshgrid", *tensors)
+    dtypes = [dtype_name(t.dtype) for t in tensors]
+    if len(set(dtypes)) > 1:
+        raise RuntimeError(f"meshgrid expects all tensors to have the same dtype, got {', '.join(dtypes)}")
+
+
 def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
     """Coordinate grids from 1-D tensors: ``"ij"`` (matrix, PyTorch's default) or ``"xy"`` (Cartesian: the
     first two output axes swapped)."""
@@ -213,6 +227,7 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    _check_grid_inputs(tensors)
     sizes = [t.reshape(-1).shape[0] for t in tensors]
     place = list(range(len(tensors)))
     if indexing == "xy" and len(tensors) >= 2:
