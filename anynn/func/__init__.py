@@ -2,8 +2,8 @@
 
 - `functional_call` runs a module with given parameter/buffer tensors (MAML inner loops, ensembles);
   `stack_module_state` stacks the state of several same-shaped modules for `vmap`.
-- `grad`, `grad_and_value`, `vjp`, `jvp`, `jacrev`, `jacfwd`, `hessian`: derivative transforms that compose
-  (``grad(grad(f))``, ``jacrev(jacrev(f))``, ``vmap(grad(f))``); see `anynn.func.transforms` for how.
+- `grad`, `grad_and_value`, `vjp`, `jvp`, `linearize`, `jacrev`, `jacfwd`, `hessian`: derivative transforms
+  that compose (``grad(grad(f))``, ``jacrev(jacrev(f))``, ``vmap(grad(f))``); see `anynn.func.transforms` for how.
 - `vmap`: maps a function over a dimension by running it per slice and stacking (not vectorised; see
   `anynn.func.vmap`).
 
@@ -17,7 +17,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..nn.module import Module
 from ..nn.utils.stateless import functional_call
-from .transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
+from .transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
 from .vmap import vmap
 
 
@@ -51,5 +51,5 @@ def stack_module_state(models: Any) -> tuple[dict[str, Tensor], dict[str, Tensor
     return params, buffers
 
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state",
-           "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize",
+           "stack_module_state", "vjp", "vmap"]

@@ -256,6 +256,31 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
     return result + (level.unwrap(aux, outer),) if has_aux else result
 
 
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(func(*primals), jvp_fn)`` (``torch.func.linearize``): ``jvp_fn(*tangents)`` is the Jacobian-vector
+    product ``J @ tangents`` at ``primals``, with the structure of the output; ``tangents`` have the structure,
+    shapes, dtypes and backends of ``primals``. Each call runs `jvp` at the primals (``func`` evaluated again;
+    PyTorch replays a traced graph instead)."""
+    output = func(*primals)
+    flat_primals, primals_spec = flatten(primals)
+    expected = [(tuple(p.shape), p.dtype, p.backend.key) for p in flat_primals]
+
+    def jvp_fn(*tangents: Any) -> Any:
+        flat_tangents, tangents_spec = flatten(tangents)
+        if tangents_spec != primals_spec:
+            raise RuntimeError(f"linearize: Expected the tangents {tangents_spec} to have the same argspec as the "
+                               f"primals {primals_spec}")
+        for idx, (t, (shape, dtype, key)) in enumerate(zip(flat_tangents, expected)):
+            for what, given, wanted in (("shape", tuple(t.shape), shape), ("dtype", t.dtype, dtype),
+                                        ("backend", t.backend.key, key)):
+                if given != wanted:
+                    raise RuntimeError(f"linearize: tangent:{idx} with {what} {given} in flattened pytree doesn't "
+                                       f"match the {what} {wanted} of the corresponding primal.")
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn
+
+
 def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
            chunk_size: int | None = None, _preallocate_and_copy: bool = False) -> Callable[..., Any]:
     """A function returning the Jacobian of ``func`` with respect to ``args[argnums]``.
@@ -328,4 +353,4 @@ def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Cal
     return jacfwd(jacrev(func, argnums), argnums)
 
 
-__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp"]
+__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]

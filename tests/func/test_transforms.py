@@ -53,7 +53,7 @@ def test_scalar_functions_match_torch_func(backend, rng, name: str, transform: s
 
 
 @pytest.mark.parametrize("name", sorted(VECTOR))
-@pytest.mark.parametrize("transform", ["jacrev", "jacfwd", "vjp", "jvp", "jacrev_jacrev"])
+@pytest.mark.parametrize("transform", ["jacrev", "jacfwd", "vjp", "jvp", "jacrev_jacrev", "linearize"])
 def test_vector_functions_match_torch_func(backend, rng, name: str, transform: str) -> None:
     f, shape = VECTOR[name]
     x, xt = _pair(backend, rng.standard_normal(shape))
@@ -66,6 +66,12 @@ def test_vector_functions_match_torch_func(backend, rng, name: str, transform: s
     if transform == "jvp":
         v = rng.standard_normal(shape)
         _close(func.jvp(f, (x,), (make(backend, v),)), torch.func.jvp(f, (xt,), (torch.tensor(v),)))
+        return
+    if transform == "linearize":  # the output, and jvp_fn at two tangents (torch.func.jvp's: its linearize traces
+        out, fn = func.linearize(f, x)  # with make_fx, seconds to start)
+        v, w = rng.standard_normal(shape), rng.standard_normal(shape)
+        reference = [torch.func.jvp(f, (xt,), (torch.tensor(t),))[1] for t in (v, w)]
+        _close((out, fn(make(backend, v)), fn(make(backend, w))), (f(xt), *reference))
         return
     if transform == "jacrev_jacrev":
         _close(func.jacrev(func.jacrev(f))(x), torch.func.jacrev(torch.func.jacrev(f))(xt))
@@ -173,6 +179,8 @@ def test_misuse_is_named(backend, rng) -> None:
         func.jvp(lambda x: x, (x,), (x, x))
     with pytest.raises(ValueError, match="randomness"):
         func.jacfwd(lambda x: x, randomness="sometimes")
+    with pytest.raises(RuntimeError, match="tangent:0 with shape \\(2,\\) in flattened pytree doesn't match"):
+        func.linearize(lambda x: x.sin(), x)[1](x[:2])
 
 
 def test_no_grad_inside_and_outside(backend, rng) -> None:
