@@ -385,8 +385,11 @@ class Tensor(TensorSurface):
         return (self[i] for i in range(self.array.shape[0]))
 
     def __repr__(self) -> str:
-        body = format_host_array(self.numpy(), prefix="tensor(")
         grad = ", requires_grad=True" if self._requires_grad else ""
+        if self.backend.is_traced(self.array):  # no values to show (the meta device, a tracer): PyTorch's '...'
+            return (f"tensor(..., backend={self.backend.key!r}, size={tuple(self.array.shape)}, "
+                    f"dtype={dtype_name(self.dtype)}{grad})")
+        body = format_host_array(self.numpy(), prefix="tensor(")
         return f"tensor({body}, backend={self.backend.key!r}, dtype={dtype_name(self.dtype)}{grad})"
 
     def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> Any:

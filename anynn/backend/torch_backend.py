@@ -90,6 +90,7 @@ class TorchBackend(Backend):
             raise BackendUnavailable(f"backend 'torch': {device!r} is not a device PyTorch knows ({exc})") from None
         _check_device(torch, dev)
         super().__init__(torch_xp, dev)
+        self._meta = dev.type == "meta"
 
     @property
     def key(self) -> str:
@@ -97,6 +98,12 @@ class TorchBackend(Backend):
 
     def is_native(self, array: Any) -> bool:
         return isinstance(array, self.torch.Tensor)
+
+    def is_traced(self, array: Any) -> bool:
+        """True on the meta device: its tensors have shapes and no values, so host-value checks (NaN, indices in
+        range) are skipped there, as PyTorch skips them (the shapes recipe's max pooling raised 'Cannot copy out
+        of meta tensor')."""
+        return self._meta
 
     def dtype(self, dtype: Any) -> Any:
         if dtype is None:
@@ -140,6 +147,9 @@ class TorchBackend(Backend):
 
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         torch = self.torch
+        if name == "random_in_graph" and self._meta:  # rand/randn/randint... on the meta device: a shape, no draw
+            return lambda kind, size, dtype: torch.empty(tuple(getattr(size, "shape", size)), dtype=dtype,
+                                                         device=self.device)
         if name == "erf":
             return torch.special.erf
         if name == "scatter_add":

@@ -313,6 +313,18 @@ def test_to_empty_gives_a_meta_skeleton_storage_as_torch():
     assert all(p.backend.name == "numpy" for p in params)
 
 
+def test_shapes_recipe_runs_on_the_meta_device():
+    """PyTorch's "reasoning about shapes" recipe: layers on the meta device give output shapes without data. Max
+    pooling's NaN check read values back ('Cannot copy out of meta tensor'), printing a meta tensor did too, and
+    rand drew its values on the host (48 TiB for the recipe's large input); now the checks are skipped there, the
+    repr shows '...' and the size, as PyTorch's, and the draws are meta tensors. (PyTorch's first meta kernels
+    cost about 4 s of CPU: one small op here.)"""
+    big = anynn.rand(2**10, 3, 2**16, 2**16, backend="torch:meta")
+    out = anynn.nn.MaxPool2d(2, 2)(big)
+    assert tuple(out.shape) == (2**10, 3, 2**15, 2**15) and str(out.device) == "meta"
+    assert repr(out) == "tensor(..., backend='torch:meta', size=(1024, 3, 32768, 32768), dtype=float32)"
+
+
 @pytest.mark.parametrize("move", ["double", "half", "float", "to_float64", "to_same", "type_float64", "to_backend"])
 def test_moves_and_casts_keep_gradients_as_torch(backend, move):
     """PyTorch's Module._apply converts each parameter's .grad with it; anynn dropped them."""
