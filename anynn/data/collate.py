@@ -134,18 +134,18 @@ def default_collate(batch: Sequence[Any]) -> Any:
                     f"{type(first)}")
 
 
-def default_convert(data: Any) -> Any:
+def default_convert(data: Any, *, backend: Any = None) -> Any:
     """PyTorch's ``default_convert`` (the loader's step without batching): NumPy arrays and scalars become Tensors of
-    their dtype on the default backend, through dicts, namedtuples (kept), tuples and lists (lists); anything else
-    is returned as it is."""
+    their dtype on ``backend`` (anynn's keyword; the default backend by default), through dicts, namedtuples (kept),
+    tuples and lists (lists); anything else is returned as it is."""
     if isinstance(data, (np.ndarray, np.generic)):
         if data.dtype.kind in "OUSV":
             return data
-        return tensor(data, dtype=data.dtype.name, backend=get_backend(None))
+        return tensor(data, dtype=data.dtype.name, backend=get_backend(backend))
     if isinstance(data, collections.abc.Mapping):
-        return {key: default_convert(value) for key, value in data.items()}
+        return {key: default_convert(value, backend=backend) for key, value in data.items()}
     if isinstance(data, tuple) and hasattr(type(data), "_fields"):
-        return type(data)(*(default_convert(value) for value in data))
+        return type(data)(*(default_convert(value, backend=backend) for value in data))
     if isinstance(data, (list, tuple)):  # a plain tuple gives a list, as PyTorch's
-        return [default_convert(value) for value in data]
+        return [default_convert(value, backend=backend) for value in data]
     return data

@@ -19,7 +19,7 @@ from ..backend import Backend, backend_of, default_backend, dtype_name, get_back
 from ..backend.default_dtype import default_float
 from .collate import collate_host, is_string_field
 from .dataset import IterableDataset, T_co, WorkerInfo, set_worker_info
-from . import loader_state
+from . import loader_state, unbatched
 from .samplers import host_rng
 
 
@@ -31,8 +31,10 @@ class DataLoader(Generic[T_co]):
     dataset : Dataset
         Anything with ``len`` and ``dataset[i]``; a `TensorDataset` (or a `Subset` of one) is gathered
         with one fancy index per array and batch, without a per-sample Python loop.
-    batch_size : int
-        Samples per batch; the last batch is smaller unless ``drop_last``.
+    batch_size : int or None
+        Samples per batch; the last batch is smaller unless ``drop_last``. ``None``: no batching, as PyTorch's
+        (each sample through ``collate_fn``, by default `default_convert`: NumPy arrays become Tensors of their
+        dtype, nothing gains a batch axis; see `anynn.data.unbatched`).
     shuffle : bool
         Visit the samples in a new random order each epoch.
     seed : int, optional
@@ -92,6 +94,7 @@ class DataLoader(Generic[T_co]):
                  generator: Any = None, *, prefetch_factor: int | None = None, persistent_workers: bool = False,
                  pin_memory_device: str = "", in_order: bool = True, seed: int | None = None,
                  backend: Any = None, dtype: Any = None) -> None:
+        self._auto_collation = batch_size is not None or batch_sampler is not None  # PyTorch's name
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, "
@@ -106,8 +109,9 @@ class DataLoader(Generic[T_co]):
             if sampler is not None or batch_sampler is not None:
                 raise ValueError("DataLoader with IterableDataset: expected unspecified sampler and batch_sampler "
                                  "options (a stream is read in its own order)")
-        if batch_size is None and batch_sampler is None:
-            raise ValueError("DataLoader: batch_size=None (no batching) is not supported; give a batch size")
+        if not self._auto_collation and drop_last:
+            raise ValueError("DataLoader: batch_size=None option disables auto-batching and is mutually exclusive "
+                             "with drop_last")
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
                                        or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
@@ -171,6 +175,8 @@ class DataLoader(Generic[T_co]):
             raise TypeError(f"DataLoader: {type(self.dataset).__name__} is a stream without __len__, so the loader has "
                             "no length (as PyTorch)")
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
+        if not self._auto_collation:
+            return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def set_epoch(self, epoch: int) -> None:
@@ -250,6 +256,9 @@ class DataLoader(Generic[T_co]):
 
     def _batches_of(self, dataset: Any) -> Iterator[tuple[Any, ...]]:
         samples = iter(dataset)
+        if not self._auto_collation:
+            yield from (unbatched.converted(sample, self.collate_fn, self.backend) for sample in samples)
+            return
         while True:
             chunk = list(itertools.islice(samples, self.batch_size))
             if not chunk or (self.drop_last and len(chunk) < self.batch_size):
@@ -260,6 +269,8 @@ class DataLoader(Generic[T_co]):
         """The sample indices of each batch of the next epoch (the order is drawn now, not when first read)."""
         if self.batch_sampler is not None:
             return (np.asarray(list(indices), dtype=np.int64).reshape(-1) for indices in self.batch_sampler)
+        if not self._auto_collation:
+            return unbatched.sample_indices(iter(self.sampler) if self.sampler is not None else self.order(self.epoch))
         if self.sampler is not None:  # read as the batches are (an endless sampler, as PyTorch allows)
             return self._sampler_batches(iter(self.sampler))
         order = self.order(self.epoch)
@@ -336,6 +347,12 @@ class DataLoader(Generic[T_co]):
         self._epoch_state, self._yielded = start, skip
         self.epoch += 1
         target = self.backend if self.backend is not None else default_backend()
+        if not self._auto_collation:  # samples as collate_fn (default_convert) gives them
+            for sample in batches:
+                self._yielded += 1
+                yield sample
+            self._epoch_state = None
+            return
         if self._prefetcher is None:
             self._prefetcher = target.prefetcher() or False  # False: this backend needs none
         if self._prefetcher:
@@ -358,7 +375,9 @@ class DataLoader(Generic[T_co]):
         return dict(zip(shape, tensors))
 
     def _fetch(self, indices: np.ndarray) -> tuple[Any, ...]:
-        """One batch as host arrays (dtype already fixed) and/or Tensors."""
+        """One batch as host arrays (dtype already fixed) and/or Tensors (one sample, converted, without batching)."""
+        if not self._auto_collation:
+            return unbatched.converted(self.dataset[int(indices[0])], self.collate_fn, self.backend)
         if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
             fields = self.dataset.get_batch(indices)
             if not isinstance(fields, (tuple, list)):

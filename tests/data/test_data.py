@@ -742,6 +742,37 @@ def test_default_collate_and_default_convert_as_torch():
         ours.default_collate([anynn.ones(2), anynn.ones(3)])
 
 
+def test_a_loader_without_batching_yields_converted_samples_as_torch(backend):
+    """DataLoader(batch_size=None) (refused before, on the differences page): each sample through default_convert or
+    collate_fn, no batch axis, with a sampler, shuffling, worker threads and streams; drop_last refused."""
+    torch_data = pytest.importorskip("torch.utils.data")
+    import anynn.utils.data as ours
+
+    samples = [(np.arange(2.0) + i, i, f"s{i}", {"w": np.float32(i)}) for i in range(3)]
+
+    def stream(lib):
+        class Stream(lib.IterableDataset):
+            def __iter__(self):
+                return iter(samples)
+        return Stream()
+
+    def runs(lib, **where):
+        loader = lib.DataLoader
+        return [len(loader(samples, batch_size=None)),
+                [_structure(s) for s in loader(samples, batch_size=None, **where)],
+                [_structure(s) for s in loader(samples, batch_size=None, sampler=[2, 0], num_workers=2, **where)],
+                [_structure(s) for s in loader(samples, batch_size=None, collate_fn=lambda s: s[1] * 10, **where)],
+                [_structure(s) for s in loader(stream(lib), batch_size=None, **where)],
+                sorted(s[1] for s in loader(samples, batch_size=None, shuffle=True, **where))]
+
+    assert runs(ours, backend=backend) == runs(torch_data)
+    first = next(iter(ours.DataLoader(samples, batch_size=None, backend=backend)))
+    assert first[0].backend.key == first[3]["w"].backend.key == backend.key
+    for lib in (ours, torch_data):
+        with pytest.raises(ValueError, match="mutually exclusive with drop_last"):
+            lib.DataLoader(samples, batch_size=None, drop_last=True)
+
+
 def test_a_loader_keeps_bytes_fields_as_lists_as_torch():
     torch_data = pytest.importorskip("torch.utils.data")
     samples = [(b"ab", np.float32(1.0)), (b"c", np.float32(2.0))]
