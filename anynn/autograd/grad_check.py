@@ -85,6 +85,10 @@ def checked_inputs(name: str, inputs: tuple[Any, ...], complex_ok: bool = False,
             raise TypeError(f"{name} needs {' or '.join(allowed)} inputs; input {i} is {t.dtype}")
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
+        for i, t in enumerate(inputs):  # PyTorch's gradcheck(fn, (x, y)) spelling, given to the *inputs form
+            if isinstance(t, (list, tuple)) and any(isinstance(x, Tensor) for x in t):
+                raise TypeError(f"{name}: input {i} is a {type(t).__name__} of Tensors; pass the inputs as separate "
+                                f"arguments, {name}(fn, x, y) (anynn.autograd.gradcheck takes PyTorch's tuple)")
         raise ValueError(f"{name}: no input requires a gradient")
     return checked, inputs[checked[0]].backend
 

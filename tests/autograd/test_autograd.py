@@ -332,6 +332,8 @@ def test_grad_check_needs_float64(backend):
     x = make(backend, np.ones(2, np.float32), requires_grad=True)
     with pytest.raises(TypeError, match="float64"):
         grad_check(_Square.apply, x)
+    with pytest.raises(TypeError, match="grad_check: input 0 is a list of Tensors; pass the inputs as separate"):
+        grad_check(_Square.apply, [x.double()])  # PyTorch's spelling, gradcheck(fn, (x,)), given to grad_check
 
 
 # -- autograd semantics against PyTorch ---------------------------------------------------------
