@@ -19,6 +19,7 @@ from ..autograd.tensor import Tensor
 from ..nn.module import Module
 from ..nn.norm import _BatchNorm
 from ..factories import tensor as make_tensor
+from ..functional.tensor_extras import where
 from ..functional.value_checks import ShapeMismatchError
 from .optimizer import Optimizer
 from .schedulers.base import LRScheduler, format_param
@@ -34,8 +35,16 @@ def _check_decay(decay: float) -> None:
         raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
 
 
-def _count(num_averaged: Tensor | int) -> int:
-    return int(num_averaged.item()) if isinstance(num_averaged, Tensor) else int(num_averaged)
+def _count(num_averaged: Tensor | int) -> int | Tensor:
+    """The number of models averaged: an int, or the int64 counter itself where it has no host value (a
+    compiled step's trace: the update is then computed from it as the program runs)."""
+    if isinstance(num_averaged, Tensor):
+        return num_averaged if _traced(num_averaged) else int(num_averaged.item())
+    return int(num_averaged)
+
+
+def _traced(t: Tensor) -> bool:
+    return bool(t.backend.is_traced(t.array))
 
 
 def _inexact(t: Tensor) -> bool:
@@ -47,7 +56,10 @@ def _lerp_(start: Tensor, end: Tensor, weight: float) -> None:
     """``start`` moved to ``start + weight * (end - start)`` in place, by PyTorch's two-sided lerp formula (exact at
     ``weight = 1``)."""
     diff = end - start
-    start.copy_(start + weight * diff if weight < 0.5 else end - diff * (1 - weight))
+    if isinstance(weight, Tensor):  # (a traced count's weight: both sides, picked as the program runs)
+        start.copy_(where(weight < 0.5, start + weight * diff, end - diff * (1 - weight)))
+    else:
+        start.copy_(start + weight * diff if weight < 0.5 else end - diff * (1 - weight))
 
 
 def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable[[ParamList, ParamList, Any], None]:
@@ -71,7 +83,8 @@ def get_swa_multi_avg_fn() -> Callable[[ParamList, ParamList, Any], None]:
 
     def swa_update(averaged_params: ParamList, current_params: ParamList, num_averaged: Tensor | int) -> None:
         # PyTorch's weight is 1 / (num_averaged + 1) of the int64 count tensor: a float32 number
-        weight = array.array("f", [1.0 / (_count(num_averaged) + 1)])[0]
+        count = _count(num_averaged)
+        weight = 1.0 / (count + 1) if isinstance(count, Tensor) else array.array("f", [1.0 / (count + 1)])[0]
         with no_grad():
             for averaged, current in zip(averaged_params, current_params, strict=True):
                 if _inexact(averaged):
@@ -140,11 +153,12 @@ class AveragedModel(Module):
             theirs = list(itertools.chain(model.parameters(), model.buffers()))
         else:
             mine, theirs = list(self.parameters()), list(model.parameters())
-        count = int(self.n_averaged.item())
         _check_same_shapes(mine, theirs)
         pairs = [(a.detach(), _moved(m.detach(), a)) for a, m in zip(mine, theirs)]
         with no_grad():
-            if count == 0:
+            if _traced(self.n_averaged):  # inside a compiled step: the first update's copy chosen as it runs
+                self._average_traced(pairs)
+            elif int(self.n_averaged.item()) == 0:
                 for averaged, current in pairs:
                     averaged.copy_(current)
             elif self.multi_avg_fn is not None:
@@ -157,6 +171,19 @@ class AveragedModel(Module):
                 for mine_buffer, model_buffer in zip(self.module.buffers(), model.buffers(), strict=True):
                     mine_buffer.copy_(_moved(model_buffer.detach(), mine_buffer))
             self.n_averaged.add_(1)
+
+    def _average_traced(self, pairs: list[tuple[Tensor, Tensor]]) -> None:
+        """`update_parameters`'s average where the counter is traced: the average computed, and the model's
+        tensors taken instead where no model was averaged yet (``n_averaged == 0``)."""
+        first = self.n_averaged == 0
+        if self.multi_avg_fn is not None:
+            self.multi_avg_fn([a for a, _ in pairs], [c for _, c in pairs], self.n_averaged)
+            updated = [a.clone() for a, _ in pairs]
+        else:
+            avg_fn = self.avg_fn if self.avg_fn is not None else get_swa_avg_fn()
+            updated = [avg_fn(a, c, self.n_averaged) for a, c in pairs]
+        for (averaged, current), value in zip(pairs, updated):
+            averaged.copy_(where(first, current, value))
 
 
 def _check_same_shapes(mine: list[Tensor], theirs: list[Tensor]) -> None:

@@ -375,6 +375,33 @@ def test_batch_norm_cumulative_average_in_a_compiled_step_matches_eager():
 
 
 @needs_jax
+def test_averaged_models_updated_inside_a_compiled_step_match_eager():
+    """AveragedModel.update_parameters inside the step (SWA, SWA's multi_avg_fn, EMA): whether to copy the model
+    (the first update) was decided by reading n_averaged, refused in a trace (CompiledStepError 'Tensor.item()')."""
+    def run(compiled: bool):
+        swa_utils = optim.swa_utils
+        model = nn.Linear(4, 3, backend="jax", seed=0)
+        averages = [swa_utils.AveragedModel(model)] + [swa_utils.AveragedModel(model, multi_avg_fn=fn) for fn in (
+            swa_utils.get_swa_multi_avg_fn(), swa_utils.get_ema_multi_avg_fn(0.7))]
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            for average in averages:
+                average.update_parameters(model)
+
+        run_step = anynn.compile(step) if compiled else step
+        for x, y in zip(*_data((5, 4), "jax", 3)):
+            run_step(x, y)
+        return [np.asarray(t.array) for average in averages for t in (*average.parameters(), *average.buffers())]
+
+    for a, b in zip(run(True), run(False), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+@needs_jax
 def test_freezing_unfreezing_and_replacing_layers_between_compiled_calls_matches_eager():
     """Fine-tuning changes the state without rebinding a name: a frozen layer unfrozen with add_param_group, the
     head replaced, the first layer frozen again. Each discovers the state again (the program kept updating the
