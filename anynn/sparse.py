@@ -89,6 +89,16 @@ def spmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     return input.mm(mat2)
 
 
+def sum(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A001,A002 - PyTorch's names
+    """``torch.sparse.sum``: the (dense-stored) sparse ``input`` summed over ``dim`` (an int or a sequence of ints;
+    every axis when None), in ``dtype`` if given. PyTorch returns a sparse tensor unless every axis is summed;
+    anynn's is dense-stored as always, and ``.to_dense()`` hands it back (GCN code's degree vector
+    ``torch.sparse.sum(adj, dim=1).to_dense()``)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"sparse.sum: input must be an anynn Tensor, got {type(input).__name__}")
+    return input.sum(dtype=dtype) if dim is None else input.sum(dim=dim, dtype=dtype)
+
+
 def _legacy(name: str, dtype: str) -> Any:
     def constructor(*args: Any, size: Any = None, device: Any = None) -> Tensor:
         if len(args) >= 2 and not isinstance(args[0], numbers.Integral):  # (indices, values[, size])
@@ -109,4 +119,4 @@ LongTensor, IntTensor = _legacy("LongTensor", "int64"), _legacy("IntTensor", "in
 ShortTensor, CharTensor, ByteTensor = (_legacy("ShortTensor", "int16"), _legacy("CharTensor", "int8"),
                                        _legacy("ByteTensor", "uint8"))
 
-__all__ = ["mm", "sparse_coo_tensor", "spmm"]
+__all__ = ["mm", "sparse_coo_tensor", "spmm", "sum"]

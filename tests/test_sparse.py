@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import anynn
+from anynn.backend import dtype_name
 from tests.helpers import check_gradients, make
 
 INDICES = np.array([[0, 1, 1, 2, 1], [1, 0, 1, 1, 0]], dtype=np.int32)  # (1, 0) twice: the values add
@@ -50,6 +51,15 @@ def test_spmm_and_the_layout_methods(backend):
     ref = torch.sparse.mm(torch.tensor(a).to_sparse(), torch.tensor(b)).numpy()
     np.testing.assert_allclose(anynn.spmm(sparse, make(backend, b)).numpy(), ref, rtol=1e-6)
     np.testing.assert_allclose(anynn.sparse.mm(sparse, make(backend, b)).numpy(), ref, rtol=1e-6)
+    values = a[:, :2].reshape(-1)[:5]  # torch.sparse.sum of a COO tensor (duplicate (1, 0) entries add)
+    coo = torch.sparse_coo_tensor(torch.tensor(INDICES), torch.tensor(values), (3, 2))
+    ours = anynn.sparse_coo_tensor(INDICES, make(backend, values), (3, 2))
+    for dim, dtype in ((1, None), ((0, 1), None), (None, "float64"), ([0], "float64")):
+        kwargs = {} if dim is None else {"dim": dim}
+        theirs = torch.sparse.sum(coo, dtype=getattr(torch, dtype) if dtype else None, **kwargs)
+        got = anynn.sparse.sum(ours, dtype=dtype, **kwargs).to_dense()
+        assert dtype_name(got.dtype) == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_allclose(got.numpy(), theirs.to_dense().numpy(), rtol=1e-6)
 
 
 def test_refusals_name_the_function():
