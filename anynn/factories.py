@@ -290,9 +290,10 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = N
 
 
 def randint(low: int = 0, high: Any = None, size: Any = None, generator: Any = None, dtype: Any = None,
-            backend: Any = None, device: Any = None) -> Tensor:
+            backend: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform on ``[low, high)``; int64 by default. PyTorch's forms: ``randint(low, high, size)``,
-    ``randint(high, size)`` and ``randint(high, size=...)`` (from 0), ``randint(low=..., high=..., size=...)``."""
+    ``randint(high, size)`` and ``randint(high, size=...)`` (from 0), ``randint(low=..., high=..., size=...)``.
+    ``requires_grad=True`` takes a floating ``dtype`` (the memory-format tutorial's input), as in PyTorch."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:
@@ -306,19 +307,28 @@ def randint(low: int = 0, high: Any = None, size: Any = None, generator: Any = N
                            f"high={high}")
     drawn = _in_graph("uniform", shape, "float64", backend, device, False)
     if drawn is not None:  # (a recorded graph: floor(u * (high - low)) + low)
-        return (drawn * (high - low)).floor().to(dtype or "int64") + low
+        return _requiring((drawn * (high - low)).floor().to(dtype or "int64") + low, requires_grad)
     host = init._rng(generator).integers(low, high, size=shape)
-    return _drawn(host, dtype or "int64", backend, False, device=device)
+    return _requiring(_drawn(host, dtype or "int64", backend, False, device=device), requires_grad)
 
 
-def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None) -> Tensor:
-    """A random permutation of ``0 .. n-1`` (int64 by default)."""
+def _requiring(made: Tensor, requires_grad: bool) -> Tensor:
+    """``made`` with ``requires_grad`` set (an integer dtype refuses True, naming itself, as PyTorch's)."""
+    if requires_grad:
+        made.requires_grad = True
+    return made
+
+
+def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 by default; ``requires_grad=True`` takes a floating dtype)."""
     if not is_symbolic(n) and n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     drawn = _in_graph("uniform", (n,), "float32", backend, device, False)
     if drawn is not None:  # (a recorded graph: the order of uniform draws)
-        return drawn.argsort().to(dtype or "int64")
-    return _drawn(init._rng(generator).permutation(int(n)), dtype or "int64", backend, False, device=device)
+        return _requiring(drawn.argsort().to(dtype or "int64"), requires_grad)
+    return _requiring(_drawn(init._rng(generator).permutation(int(n)), dtype or "int64", backend, False,
+                             device=device), requires_grad)
 
 
 def _check_floating(where: str, kernel: str, name: str) -> None:
@@ -498,16 +508,16 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, generator: Any = None,  # noqa: A002
-                 dtype: Any = None, backend: Any = None, device: Any = None) -> Tensor:
+                 dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform on ``[low, high)`` with ``input``'s shape (``randint_like(x, high)`` starts at 0)."""
     if high is None:
         low, high = 0, low
     be = input.backend if backend is None else backend
     drawn = _in_graph("uniform", input.array, "float64", be, device, False)
     if drawn is not None:  # (a recorded graph: in the input's shape, symbolic axes included)
-        return (drawn * (high - low)).floor().to(dtype or dtype_name(input.dtype)) + low
+        return _requiring((drawn * (high - low)).floor().to(dtype or dtype_name(input.dtype)) + low, requires_grad)
     return randint(low, high, tuple(input.shape), generator=generator,
-                            dtype=dtype or dtype_name(input.dtype), backend=be, device=device)
+                   dtype=dtype or dtype_name(input.dtype), backend=be, device=device, requires_grad=requires_grad)
 
 
 def get_default_dtype() -> _dtype:

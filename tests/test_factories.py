@@ -132,6 +132,19 @@ def test_random_like_takes_torchs_keywords(backend, name):
     assert got.backend.key == "numpy" and got.dtype == anynn.float32
 
 
+def test_integer_draws_take_requires_grad_as_torch():
+    """PyTorch's memory-format tutorial draws ``randint(1, 10, (2, 8, 4, 4), dtype=float32, requires_grad=True)``
+    (a TypeError before); randperm and randint_like take it too, and an integer dtype refuses it, as PyTorch's."""
+    for lib in (torch, anynn):
+        made = [lib.randint(1, 10, (2, 8, 4, 4), dtype=lib.float32, requires_grad=True),
+                lib.randperm(3, dtype=lib.float64, requires_grad=True),
+                lib.randint_like(lib.zeros(2), 3, requires_grad=True)]
+        assert [(t.requires_grad, t.is_leaf, str(t.dtype).split(".")[-1]) for t in made] == [
+            (True, True, "float32"), (True, True, "float64"), (True, True, "float32")]
+        with pytest.raises(RuntimeError, match="(?i)only Tensors of floating point"):
+            lib.randint(0, 3, (2,), requires_grad=True)
+
+
 @pytest.mark.parametrize("draw", [
     lambda lib: lib.rand(3, dtype=lib.int64), lambda lib: lib.randn(3, dtype=lib.bool),
     lambda lib: lib.rand_like(lib.zeros(3, dtype=lib.int64)), lambda lib: lib.randn_like(lib.zeros(3), dtype=lib.uint8),
