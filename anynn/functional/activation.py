@@ -6,6 +6,7 @@ All are elementwise on any shape, except ``softmax``/``log_softmax``/``glu`` whi
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from ..autograd.function import Function
@@ -407,24 +408,38 @@ def cast_first(x: Any, dtype: Any) -> Any:
     return x if dtype is None else x.astype(dtype)
 
 
-def softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Any:
-    """Softmax of x (*) along ``axis`` (``dim`` is accepted too, as in PyTorch); ``dtype`` casts x first."""
+def softmax(x: Any, axis: int | None = None, *, dim: int | None = None, dtype: Any = None, _stacklevel: int = 3) -> Any:
+    """Softmax of x (*) along ``axis`` (``dim`` is accepted too, as in PyTorch); ``dtype`` casts x first. Neither
+    given: PyTorch's legacy choice, with its warning (dim 0 for 0-, 1- and 3-D input, else 1)."""
     x = cast_first(x, dtype)
     check_real_floating("softmax", x)
-    axis = check_axis("softmax", x, axis if dim is None else dim)
+    axis = check_axis("softmax", x, _given_or_implicit("softmax", x, axis, dim))
     if x.ndim == 0:  # one entry along dim 0 or -1, as PyTorch's (the formula reduces over a real axis)
         return SoftmaxFunction.apply(x.reshape(1), axis=0).reshape(())
     return SoftmaxFunction.apply(x, axis=axis)
 
 
-def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Any:
-    """Log-softmax of x (*) along ``axis`` (or ``dim``); ``dtype`` casts x first (as PyTorch)."""
+def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None, dtype: Any = None,
+                _stacklevel: int = 3) -> Any:
+    """Log-softmax of x (*) along ``axis`` (or ``dim``); ``dtype`` casts x first (as PyTorch). Neither given:
+    PyTorch's legacy choice, with its warning (dim 0 for 0-, 1- and 3-D input, else 1)."""
     x = cast_first(x, dtype)
     check_real_floating("log_softmax", x)
-    axis = check_axis("log_softmax", x, axis if dim is None else dim)
+    axis = check_axis("log_softmax", x, _given_or_implicit("log_softmax", x, axis, dim))
     if x.ndim == 0:
         return LogSoftmaxFunction.apply(x.reshape(1), axis=0).reshape(())
     return LogSoftmaxFunction.apply(x, axis=axis)
+
+
+def _given_or_implicit(name: str, x: Any, axis: int | None, dim: int | None) -> int:
+    """The dim the caller gave, or PyTorch's implicit one (F.softmax(x) of a 3-D x normalises over dim 0)."""
+    if dim is not None:
+        return dim
+    if axis is not None:
+        return axis
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an "
+                  "argument.", UserWarning, stacklevel=3)
+    return 0 if x.ndim in (0, 1, 3) else 1
 
 
 def glu(input: Any, dim: int = -1, *, axis: int | None = None) -> Any:

@@ -131,13 +131,13 @@ def test_softmax_of_huge_and_infinite_logits(backend, dtype):
     big = 6e4 if dtype == "float16" else 3e38
     logits = np.array([[big, big, -big], [1e4, -np.inf, 0.0], [-1e4, -1e4, -1e4]], dtype=dtype)
     x = make(backend, logits, requires_grad=True)
-    probabilities = A.softmax(x)
+    probabilities = A.softmax(x, dim=-1)
     (probabilities * make(backend, np.arange(9, dtype=dtype).reshape(3, 3))).sum().backward()
     p = probabilities.numpy().astype(np.float64)
     assert np.isfinite(p).all() and np.isfinite(x.grad.numpy()).all()
     np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-3)
     np.testing.assert_allclose(p, [[0.5, 0.5, 0.0], [1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-3, atol=1e-6)
-    log_p = A.log_softmax(make(backend, logits)).numpy().astype(np.float64)
+    log_p = A.log_softmax(make(backend, logits), dim=-1).numpy().astype(np.float64)
     assert log_p[1, 1] == -np.inf  # log(0) where the logit is -inf: the exact answer
     # (log_p[0, 2] = -2 big is below the dtype's range: -inf is the rounded exact answer there)
     np.testing.assert_allclose(log_p[0, :2], -np.log(2.0), rtol=1e-3)

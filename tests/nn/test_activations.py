@@ -5,7 +5,7 @@ function against PyTorch in float64 and float32 on every backend (values, shape,
 every clamp and saturation); float32 kept float32 forward and backward; finite values and gradients for float32
 inputs of +-1e4, compared with PyTorch; the layer against torch.nn's with the same arguments; the layer's constructor
 signature against PyTorch's. Rows with ``method`` also check the Tensor method of that name. Adding an activation is
-one row. Below the table: PReLU's learnable slope, the refusals, softmin's implicit dim, RReLU's random slopes."""
+one row. Below the table: PReLU's learnable slope, the refusals, softmax's implicit dim, RReLU's random slopes."""
 
 from __future__ import annotations
 
@@ -313,7 +313,7 @@ def test_prelu_fixed_slopes_seeded(backend, dtype):
                          what=f"prelu {slopes} {shape}", tolerance=TOLERANCE[dtype])
 
 
-# -- refusals, saturation, softmin's implicit dim ---------------------------------------------------------
+# -- refusals, saturation, softmax's implicit dim ---------------------------------------------------------
 def test_glu_refuses_an_odd_axis(backend):
     with pytest.raises(ValueError, match="even"):
         A.glu(make(backend, sample((2, 3))), axis=-1)
@@ -356,13 +356,16 @@ def test_refusals(backend):
 
 
 @pytest.mark.parametrize("shape", [(5,), (2, 3), (2, 3, 4), (2, 3, 2, 2)], ids=str)
-def test_softmin_implicit_dim_warns_and_matches_torch(backend, shape):
+def test_implicit_dim_of_the_softmax_family_warns_and_matches_torch(backend, shape):
+    """F.softmax/log_softmax without dim took the last axis: a 3-D input was normalised over dim 2, PyTorch's
+    over dim 0 (its legacy choice, with a warning)."""
     x = sample(shape)
-    with pytest.warns(UserWarning, match="Implicit dimension"):
-        ours = F.softmin(make(backend, x)).numpy()
-    with pytest.warns(UserWarning, match="Implicit dimension"):
-        theirs = TF.softmin(torch.tensor(x)).numpy()
-    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+    for name in ("softmin", "softmax", "log_softmax"):
+        with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name}"):
+            ours = getattr(F, name)(make(backend, x)).numpy()
+        with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name}"):
+            theirs = getattr(TF, name)(torch.tensor(x)).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14, err_msg=name)
 
 
 SOFTMAX_DTYPE_CALLS = {  # name -> (anynn call, torch call) with dtype=
