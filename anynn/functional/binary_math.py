@@ -92,8 +92,11 @@ def _floating_pair(name: str, input: Any, other: Any) -> tuple[Tensor, Tensor]: 
     refuse_complex(name, input, other, torch_supports=name == "logaddexp")
     check_one_backend(name, input, other)
     # a number keeps its value (xlogy(uint8, -3) is NaN: -3 is not first wrapped into uint8's range, as for +)
-    a, b = _kinds_agree(None, *(_operand(tensor, float(v) if isinstance(v, numbers.Real) and not isinstance(v, bool)
-                                         else v) for v in (input, other)))
+    values = [float(v) if isinstance(v, numbers.Real) and not isinstance(v, bool) else v for v in (input, other)]
+    if not any(isinstance(v, Tensor) and v.backend.xp.isdtype(v.array.dtype, "real floating") for v in values):
+        # integer tensors, each cast to float from its own values: a 0-d int64 -3 beside uint8 is not first 253
+        values = [v.astype(default_float()) if isinstance(v, Tensor) else v for v in values]
+    a, b = _kinds_agree(None, *(_operand(tensor, v) for v in values))
     like = a if isinstance(a, Tensor) else b
     be = like.backend
     if not be.xp.isdtype(like.array.dtype, "real floating"):
