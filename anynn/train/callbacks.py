@@ -336,7 +336,8 @@ class CSVLogger(Callback):
     """Write one CSV row per epoch: ``epoch`` (from 0, as Keras) then the epoch's logs.
 
     The columns are fixed by the first epoch; ``append=True`` adds to an existing file (without a
-    second header).
+    second header). The file is opened for each row and closed after it, so a run stopped by an error or
+    Ctrl-C leaves no open file behind and every finished epoch's row on disk.
     """
 
     uses_batch_logs = False
@@ -345,27 +346,21 @@ class CSVLogger(Callback):
         self.path = os.fspath(path)
         self.separator = separator
         self.append = append
-        self.file: Any = None
-        self.writer: Any = None
         self.keys: list[str] | None = None
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         has_rows = self.append and os.path.exists(self.path) and os.path.getsize(self.path) > 0
-        self.file = open(self.path, "a" if self.append else "w", newline="")
+        if not self.append:
+            open(self.path, "w").close()  # a new run starts from an empty file
         self.write_header = not has_rows
         self.keys = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
-        if self.keys is None:
-            self.keys = list(logs)
-            self.writer = csv.writer(self.file, delimiter=self.separator)
-            if self.write_header:
-                self.writer.writerow(["epoch", *self.keys])
-        self.writer.writerow([epoch, *(repr(float(logs[k])) if k in logs else "" for k in self.keys)])
-        self.file.flush()
-
-    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+        with open(self.path, "a", newline="") as file:
+            writer = csv.writer(file, delimiter=self.separator)
+            if self.keys is None:
+                self.keys = list(logs)
+                if self.write_header:
+                    writer.writerow(["epoch", *self.keys])
+            writer.writerow([epoch, *(repr(float(logs[k])) if k in logs else "" for k in self.keys)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 
 import numpy as np
 import pytest
@@ -122,6 +123,19 @@ def test_csv_logger_rows(tmp_path, backend):
     run(backend, [CSVLogger(path, append=True)], epochs=1, data=data, val_data=data)
     rows = list(csv.reader(path.open()))
     assert len(rows) == 5 and rows[4][0] == "0"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="open files are listed in /proc")
+def test_csv_logger_leaves_no_open_file_when_fit_is_interrupted(tmp_path):
+    """Ctrl-C in fit skips on_train_end, which closed the file CSVLogger held open from on_train_begin."""
+    path = tmp_path / "log.csv"
+    logger = CSVLogger(path)  # (held, as a program holds its callbacks)
+    with pytest.raises(KeyboardInterrupt):
+        run("numpy", [logger, _Interrupt(epoch=1, batch=0)], epochs=3)
+    open_files = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                  if os.path.islink(f"/proc/self/fd/{fd}")]
+    assert str(path) not in open_files
+    assert [row[0] for row in csv.reader(path.open())] == ["epoch", "0"]
 
 
 def test_lr_scheduler_per_epoch_and_per_batch():
