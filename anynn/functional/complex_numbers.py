@@ -228,32 +228,43 @@ def view_as_complex(input: Tensor) -> Tensor:  # noqa: A002
     return ViewAsComplex.apply(input, dtype=input.backend.dtype(_COMPLEX_OF[name]))
 
 
-def _real_pair(name: str, first: str, second: str, a: Tensor, b: Tensor) -> Any:
-    """The complex dtype made from two real tensors of one float dtype and shape, or PyTorch's refusal."""
-    from .value_checks import check_one_backend
+def _real_pair(name: str, first: str, second: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor, Any]:
+    """Two real tensors of one float dtype broadcast to one shape, and the complex dtype they make; or PyTorch's
+    refusal."""
+    from .broadcast import expand
+    from .value_checks import ShapeMismatchError, check_one_backend
 
     check_one_backend(name, a, b)
     if a.dtype != b.dtype:
         raise RuntimeError(f"{name}: Expected object of scalar type {a.dtype} but got scalar type {b.dtype} for "
                            f"second argument ({first} and {second} must share their dtype)")
-    name = dtype_name(a.array.dtype)
-    if name not in _COMPLEX_OF:
+    dtype = dtype_name(a.array.dtype)
+    if dtype not in _COMPLEX_OF:
         raise RuntimeError(f"{name}: Expected both inputs to be Half, Float or Double tensors but got {a.dtype} and "
                            f"{b.dtype}")
     if tuple(a.shape) != tuple(b.shape):
-        raise RuntimeError(f"{name}: {first} of shape {tuple(a.shape)} and {second} of shape {tuple(b.shape)} "
-                           f"must have one shape (anynn does not broadcast them)")
-    return a.backend.dtype(_COMPLEX_OF[name])
+        rank = max(a.ndim, b.ndim)
+        left, right = (1,) * (rank - a.ndim) + tuple(a.shape), (1,) * (rank - b.ndim) + tuple(b.shape)
+        for axis, (m, n) in enumerate(zip(left, right)):
+            if m != n and 1 not in (m, n):
+                raise ShapeMismatchError(f"{name}: the size of {first} ({m}) must match the size of {second} ({n}) "
+                                         f"at non-singleton dimension {axis} (shapes {tuple(a.shape)} and "
+                                         f"{tuple(b.shape)})")
+        shape = tuple(max(m, n) for m, n in zip(left, right))
+        a, b = expand(a, *shape), expand(b, *shape)
+    return a, b, a.backend.dtype(_COMPLEX_OF[dtype])
 
 
 def complex(real: Tensor, imag: Tensor, *, out: None = None) -> Tensor:  # noqa: A001 - PyTorch's name
-    """``real + i imag`` from two float32 or float64 tensors of one dtype and shape (``torch.complex``)."""
-    return ComplexFunction.apply(real, imag, dtype=_real_pair("complex", "real", "imag", real, imag))
+    """``real + i imag`` from two float32 or float64 tensors of one dtype, broadcast (``torch.complex``)."""
+    real, imag, dtype = _real_pair("complex", "real", "imag", real, imag)
+    return ComplexFunction.apply(real, imag, dtype=dtype)
 
 
 def polar(abs: Tensor, angle: Tensor, *, out: None = None) -> Tensor:  # noqa: A002 - PyTorch's names
-    """``abs * (cos(angle) + i sin(angle))`` (``torch.polar``); float32 or float64 inputs of one shape."""
-    return Polar.apply(abs, angle, dtype=_real_pair("polar", "abs", "angle", abs, angle))
+    """``abs * (cos(angle) + i sin(angle))`` (``torch.polar``); float32 or float64 inputs of one dtype, broadcast."""
+    abs, angle, dtype = _real_pair("polar", "abs", "angle", abs, angle)
+    return Polar.apply(abs, angle, dtype=dtype)
 
 
 def _real_property(self: Tensor) -> Tensor:

@@ -72,6 +72,9 @@ CASES = [
     ("view_as_complex", lambda lib, r: lib.view_as_complex(r.reshape(3, 2)) ** 2, [R]),
     ("complex", lambda lib, r, s: lib.complex(r, s) ** 2, [R, S]),
     ("polar", lambda lib, r, s: lib.polar(s, r) ** 2, [R, S]),
+    # complex and polar broadcast their operands, as PyTorch (refused before: 'anynn does not broadcast them')
+    ("complex_broadcast", lambda lib, r, s: lib.complex(r[:, :1], s[0]) ** 2, [R, S]),
+    ("polar_broadcast", lambda lib, r, s: lib.polar(s[0, 0], r) ** 2, [R, S]),
     ("matmul", lambda lib, a, b: a @ b, [M, N]),
     ("matmul_vector", lambda lib, a, b: a @ b[:, 0], [M, N]),
     ("dot", lambda lib, a, b: lib.dot(a[0], b[1]), [Z, W]),
