@@ -197,12 +197,8 @@ def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     single_in, xs, outs, vs, grads = _scalar_gradient(func, inputs, v, create_graph, strict, "vhp/hvp")
     pairs = [(g, w, x) for g, w, x in zip(grads, vs, xs) if g is not None and g.requires_grad]
     found: tuple[Any, ...] = (None,) * len(xs)
-    if pairs:
-        total: Any = None  # a Tensor from the first pair on
-        for g, w, _ in pairs:
-            term = (g * w).sum()
-            total = term if total is None else total + term
-        found = grad(total, xs, create_graph=create_graph, allow_unused=True)
+    if pairs:  # v as the gradient's grad_outputs, as PyTorch's (for a complex input: the real sum(Re(conj(v) g)))
+        found = grad([p[0] for p in pairs], xs, [p[1] for p in pairs], create_graph=create_graph, allow_unused=True)
     result = _detach(_fill(found, xs, strict, "vhp/hvp", create_graph), create_graph)
     out = _detach(outs, create_graph)[0]
     return out, (result[0] if single_in else result)

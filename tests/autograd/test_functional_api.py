@@ -87,6 +87,19 @@ def test_refusals_and_results_as_torch(backend, api, name, create, strict, extra
             assert o.requires_grad == t.requires_grad
 
 
+@pytest.mark.parametrize("api", ["vhp", "hvp"])
+def test_hessian_products_of_complex_inputs_as_torch(backend, api):
+    """A real scalar of complex inputs: v is the gradient's grad_outputs, as PyTorch's (v^H H of the real function
+    of (Re z, Im z)); anynn summed g * v, a complex number, and refused to differentiate it."""
+    z, w = X + 1j * Y, V[0] + 1j * V[1]
+    fn = lambda z: (z * z.conj()).real.sum() + (z ** 3).abs().sum()  # noqa: E731
+    for create in (False, True):
+        theirs = getattr(torch.autograd.functional, api)(fn, torch.tensor(z), torch.tensor(w), create_graph=create)
+        ours = getattr(AF, api)(fn, make(backend, z), make(backend, w), create_graph=create)
+        for o, t in zip(ours, theirs):
+            np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
 def test_unknown_strategy_names_the_choices(backend):
     x = make(backend, X)
     with pytest.raises(ValueError, match="jacobian: strategy must be 'forward-mode' or 'reverse-mode'"):
