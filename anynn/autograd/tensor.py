@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
-from ..backend.arrays import is_writeable, row_major, sum_to_shape
+from ..backend.arrays import is_writeable, row_major, sum_to_shape, write_all
 from ..backend.default_dtype import default_float, host_dtype
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
@@ -247,6 +247,17 @@ class Tensor(TensorSurface):
                 current += g
             else:
                 grad.array = grad._owned_grad = current + g
+
+    def _zero_as_grad(self) -> None:
+        """Zero this ``.grad`` Tensor as PyTorch's ``zero_grad(set_to_none=False)`` (``grad.zero_()``): in place into
+        an array an earlier sum made for it (see `_accumulate`), so a view of the gradient held elsewhere sees the
+        zeros and the next backward's sum, else into fresh zeros that are its own from then on."""
+        with GRAD_LOCK:
+            current = self.array
+            if current is getattr(self, "_owned_grad", None) and is_writeable(current):
+                write_all(current, 0)
+            else:
+                self.array = self._owned_grad = self.backend.xp.zeros_like(current)
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""

@@ -414,12 +414,13 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (or, with ``set_to_none=False``, fill it with zeros: the same ``.grad``
-        Tensor, so whoever holds it sees the zeros and the next gradients, as in PyTorch and `Optimizer.zero_grad`)."""
+        Tensor, in place where it can, so whoever holds it or a view of it sees the zeros and the next gradients, as
+        in PyTorch and `Optimizer.zero_grad`)."""
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.array = p.backend.xp.zeros_like(p.grad.array)
+                p.grad._zero_as_grad()
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Switch gradient tracking of every parameter (``False`` freezes the module); returns self."""

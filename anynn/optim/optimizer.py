@@ -138,7 +138,7 @@ class Optimizer:
                 if set_to_none or grad is None:
                     p._grad = None
                 else:
-                    grad.array = p.backend.xp.zeros_like(grad.array)
+                    grad._zero_as_grad()
 
     def register_step_pre_hook(self, hook: Any) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` before each `step` (``args`` starts with the optimizer, as

@@ -914,7 +914,8 @@ def test_container_operators_and_updates_as_torch(name):
 
 def test_zero_grad_keeping_grads_fills_the_same_tensor_like_torch(backend):
     """``zero_grad(set_to_none=False)`` of a Module and of an Optimizer zeroes the ``.grad`` Tensor a caller holds
-    (PyTorch's in-place ``grad.zero_()``), which then sees the next backward's gradient."""
+    (PyTorch's in-place ``grad.zero_()``), which then sees the next backward's gradient; so does a view of it (the
+    introyt autograd tutorial's ``weight.grad[0][0:10]``)."""
     x = np.ones((4, 3))
     results = []
     for lib, tensor in ((anynn, lambda a: anynn.tensor(a, backend=backend, dtype="float32")),
@@ -926,10 +927,10 @@ def test_zero_grad_keeping_grads_fills_the_same_tensor_like_torch(backend):
         seen = []
         for clear in (layer.zero_grad, optimizer.zero_grad):
             layer(tensor(x)).sum().backward()
-            held = layer.weight.grad
+            held, row = layer.weight.grad, layer.weight.grad[0]  # (a view: zeroed in place, as PyTorch's)
             clear(set_to_none=False)
-            seen += [held is layer.weight.grad, float(held.abs().sum())]
+            seen += [held is layer.weight.grad, float(held.abs().sum()), float(row.abs().sum())]
             layer(tensor(x)).sum().backward()
-            seen += [held is layer.weight.grad, float(held.sum())]
+            seen += [held is layer.weight.grad, float(held.sum()), float(row.sum())]
         results.append(seen)
     assert results[0] == results[1]
