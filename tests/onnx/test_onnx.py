@@ -593,6 +593,13 @@ ALONG_THE_BATCH: dict[str, Row] = {
         anynn.tensordot(x, w, 1), anynn.tensordot(x, w, ([2, 1], [0, 1])), anynn.tensordot(w, x[:, 0], ([0], [1])),
         anynn.linalg.matrix_norm(x, 1), anynn.linalg.matrix_norm(x, -float("inf"), (0, 2)))),
                                lambda n: (_floats(n, 3, 5), _floats(5, 3, 2)), (0, None)),
+    # ONNX GridSample: every mode and padding mode, both corner conventions, positions past the edges, a volume
+    "grid_sample_modes": (lambda: Calls(lambda x, grid, volume, grid3d: [nn.functional.grid_sample(
+        x, grid, mode=m, padding_mode=p, align_corners=a) for m in ("bilinear", "nearest", "bicubic")
+        for p in ("zeros", "border", "reflection") for a in (False, True)] + [nn.functional.grid_sample(
+            volume, grid3d, padding_mode="reflection", align_corners=False)]),
+                          lambda n: (_floats(n, 2, 5, 6), _floats(n, 4, 7, 2) * 0.8, _floats(n, 2, 3, 4, 5),
+                                     _floats(n, 2, 3, 4, 3) * 0.8), (0, 0, 0, 0)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
@@ -653,6 +660,9 @@ def test_lowered_families_are_one_operator_each() -> None:
     gelu = nn.Sequential(nn.Linear(4, 4), nn.GELU())  # opset 17 has no Gelu: one Erf, not a rational form
     ops = [n.op_type for n in export(gelu, _floats(2, 4), io.BytesIO(), opset_version=17).graph.node]
     assert ops.count("Erf") == 1 and len(ops) <= 6
+    sampler = Calls(lambda x, grid: nn.functional.grid_sample(x, grid, "bicubic", "reflection", align_corners=True))
+    ops = [n.op_type for n in export(sampler, (_floats(2, 3, 5, 6), _floats(2, 4, 4, 2)), io.BytesIO()).graph.node]
+    assert ops == ["GridSample"]  # (the recorded taps: ~1300 nodes, a minute to export)
 
 
 class TiedLanguageModel(nn.Module):
