@@ -5,9 +5,11 @@ functions under PyTorch's names, re-exported as ``anynn.<name>``.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from . import (bessel, binary_math, elementwise, linalg_spellings, matrix_inverse, rearrange, rounding, set_ops,
                special, quantile, statistics, unary, vector_products, composite_math, composite_more)
 from . import incomplete_gamma
@@ -23,7 +25,7 @@ from .rounding import ceil, fix, floor, fmod, frac, nan_to_num, remainder, round
 from .set_ops import (allclose, argwhere, bincount, bucketize, count_nonzero, equal, isclose, nonzero,
                       searchsorted, unique)
 from .statistics import median, std_mean, var_mean
-from .type_promotion import result_type
+from .type_promotion import result_type, result_type_of
 from .unary import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
                     cosh, erf, erfc, exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, sinh, square, tan)
 from .vector_products import cdist, cross, dot, ger, outer
@@ -137,13 +139,39 @@ def is_floating_point(input: Tensor) -> bool:  # noqa: A002
 
 
 
+def _scaled_pair(name: str, input: Tensor, tensor1: Any, tensor2: Any, value: Any) -> tuple[Any, Any, Any]:  # noqa: A002
+    """``tensor1`` and ``tensor2`` in the dtype the three tensors promote to, and ``value`` as a number of that kind
+    (an integer result cuts 0.5 to 0, as PyTorch's addcmul/addcdiv; a complex value for a real result is refused)."""
+    if not all(isinstance(t, Tensor) for t in (input, tensor1, tensor2)) or isinstance(value, Tensor):
+        return tensor1, tensor2, value
+    common = result_type_of(input, tensor1, tensor2).name
+    tensor1, tensor2 = (t if dtype_name(t.dtype) == common else t.astype(common) for t in (tensor1, tensor2))
+    xp = input.backend.xp
+    if isinstance(value, builtins.complex) and value.imag and not xp.isdtype(tensor1.array.dtype, "complex floating"):
+        raise RuntimeError(f"{name}: value {value} cannot be converted to the result's dtype {common} without "
+                           f"overflow")
+    kind: Any = (bool if xp.isdtype(tensor1.array.dtype, "bool") else int if xp.isdtype(tensor1.array.dtype, "integral")
+                 else builtins.complex if xp.isdtype(tensor1.array.dtype, "complex floating") else float)
+    return tensor1, tensor2, kind(value.real if kind is not builtins.complex and isinstance(value, builtins.complex)
+                                  else value)
+
+
 def addcmul(input: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
-    """``input + value * tensor1 * tensor2`` (broadcast), as ``torch.addcmul``."""
+    """``input + value * tensor1 * tensor2`` (broadcast), as ``torch.addcmul``: in the dtype the three tensors
+    promote to, ``value`` a number of that kind."""
+    tensor1, tensor2, value = _scaled_pair("addcmul", input, tensor1, tensor2, value)
     return input + value * tensor1 * tensor2
 
 
 def addcdiv(input: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
-    """``input + value * tensor1 / tensor2`` (broadcast), as ``torch.addcdiv``."""
+    """``input + value * tensor1 / tensor2`` (broadcast), as ``torch.addcdiv``; two integer tensors are refused,
+    as PyTorch (its integer division is gone)."""
+    if all(isinstance(t, Tensor) and not t.backend.xp.isdtype(t.array.dtype, ("real floating", "complex floating"))
+           for t in (tensor1, tensor2)):
+        raise RuntimeError(f"addcdiv: integer division with addcdiv is not supported (tensor1 {tensor1.dtype}, "
+                           f"tensor2 {tensor2.dtype}), as in PyTorch; use (tensor1 / tensor2) for true division or "
+                           f"torch.div(tensor1, tensor2, rounding_mode='trunc') for integer division")
+    tensor1, tensor2, value = _scaled_pair("addcdiv", input, tensor1, tensor2, value)
     return input + value * tensor1 / tensor2
 
 

@@ -104,10 +104,16 @@ def result_type(tensor: Any, other: Any) -> dtype:
     rules (``torch.result_type``): a dimensioned tensor's dtype stands against a 0-d tensor's or a number's of the
     same kind (int32 tensor with int64 scalar: int32), a higher kind promotes (int32 tensor with 2.5: float32, the
     default dtype)."""
+    return result_type_of(tensor, other)
+
+
+def result_type_of(*values: Any) -> dtype:
+    """`result_type` of any number of tensors and Python numbers, as PyTorch promotes the operands of one kernel
+    (``addcmul(input, tensor1, tensor2)``)."""
     from ..autograd.tensor import Tensor
 
     ranks: list[str | None] = [None, None, None]  # dimensioned tensors, 0-d tensors, numbers
-    for value in (tensor, other):
+    for value in values:
         if isinstance(value, Tensor):
             rank, name = (0 if value.ndim else 1), _name(value.array.dtype, "result_type")
         else:

@@ -769,6 +769,8 @@ def test_addcmul_and_addcdiv_match_torch(backend):
         theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(b), torch.tensor(c), value=0.5)
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
         check_gradients(backend, lambda x, y, z, name=name: getattr(x, name)(y, z, value=-1.5), a, b, c)
+    with pytest.raises(RuntimeError, match="addcdiv: integer division"):  # PyTorch's refusal (computed before)
+        anynn.addcdiv(make(backend, a), make(backend, np.array([4, 6])), make(backend, np.array([2, 4])))
 
 def test_inplace_gradient_checks(backend):
     rng = np.random.default_rng(5)

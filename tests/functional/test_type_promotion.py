@@ -131,6 +131,9 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        # and a 0-d int64 tensor beside them (a 0-d -6 was first uint8's 250: xlogy gave 11.0 for PyTorch's NaN)
        ("xlogy_uint8_0d_negative_int64", lambda lib, a, b: lib.xlogy(a, -b), ("uint8", "int64"), (False, True)),
        ("atan2_uint8_0d_negative_int64", lambda lib, a, b: lib.atan2(a, -b), ("uint8", "int64"), (False, True)),
+       # addcmul computes in the dtype of its three tensors, value a number of that kind (int64 and float32 before)
+       ("addcmul_0d_uint8_bools", lambda lib, a, b: lib.addcmul(a, b, b, value=2), ("uint8", "bool"), (True, True)),
+       ("addcmul_int8_half_value", lambda lib, a: lib.addcmul(a, a, a, value=0.5), ("int8",), (False,)),
        ("any_uint8", lambda lib, a: a.any(), ("uint8",), (False,)),
        ("all_uint8_dim", lambda lib, a: lib.all(a, 0), ("uint8",), (False,)),
        ("any_complex", lambda lib, a: a.any(), ("complex64",), (False,)),
