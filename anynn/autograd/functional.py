@@ -246,6 +246,10 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
     xs = _prepare(xs, create_graph)
     single_out, outs = _tuple(func(*xs), _OUTPUTS, "jacobian")
     _check_differentiable(outs, strict, "jacobian", "outputs")
+    for i, o in enumerate(outs):  # PyTorch's one-hot passes refuse them too
+        if o.is_complex():
+            raise RuntimeError(f"jacobian: output {i} is {o.dtype}: grad can be implicitly created only for real "
+                               f"scalar outputs (as in PyTorch); take the Jacobian of view_as_real of it")
     rows = []
     for o in outs:
         be = o.backend
@@ -285,6 +289,11 @@ def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fals
         raise ValueError(f"hessian: outer_jacobian_strategy must be 'forward-mode' or 'reverse-mode', got "
                          f"{outer_jacobian_strategy!r}")
     single_in, xs = _tuple(inputs, "inputs", "hessian")
+    for i, x in enumerate(xs):
+        if x.is_complex():
+            raise RuntimeError(f"hessian: input {i} is {x.dtype}, so its gradient is complex: grad can be implicitly "
+                               f"created only for real scalar outputs (as in PyTorch); pass its real and imaginary "
+                               f"parts as two real inputs")
 
     def gradient(*args: Tensor) -> tuple[Tensor, ...]:
         _, outs = _tuple(func(*args), _OUTPUTS, "hessian")

@@ -291,13 +291,30 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_
     """
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(f"jacrev: chunk_size should be a positive int or None, got {chunk_size!r}")
+    return _jacobian_transform(func, argnums, has_aux, "jacrev")
+
+
+def _refuse_complex(name: str, tensors: list[Tensor], what: str) -> None:
+    """PyTorch's refusal of a complex input or output of ``jacrev``/``jacfwd`` (its words: ``input idx`` also for
+    outputs)."""
+    for idx, t in enumerate(tensors):
+        if t.is_complex():
+            raise RuntimeError(f"{name}: Expected all {what} to be real but received complex tensor at flattened "
+                               f"input idx: {idx}")
+
+
+def _jacobian_transform(func: Callable[..., Any], argnums: int | tuple[int, ...], has_aux: bool,
+                        name: str) -> Callable[..., Any]:
+    """`jacrev` (and `jacfwd`, ``name`` in the messages) without its argument checks."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         outer = is_grad_enabled()
         with enable_grad():
-            level = _Level(args, argnums, "jacrev")
-            out, aux = _split_aux(func(*level.args, **kwargs), has_aux, "jacrev")
-            out_leaves, out_spec = _tensor_leaves(out, "jacrev(f)")
+            level = _Level(args, argnums, name)
+            _refuse_complex(name, level.inputs, "inputs")
+            out, aux = _split_aux(func(*level.args, **kwargs), has_aux, name)
+            out_leaves, out_spec = _tensor_leaves(out, f"{name}(f)")
+            _refuse_complex(name, out_leaves, "outputs")
             connected = outer and reaches_outer(out_leaves, level.ours)
             blocks = [level.regroup(_jacobian_of(o, level.inputs, connected)) for o in out_leaves]
         result = unflatten(out_spec, blocks)
@@ -338,7 +355,7 @@ def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux
     ``func``; ``"same"`` and ``"different"`` allow it (``func`` runs once).
     """
     RandomnessGuard(randomness, "jacfwd")  # refuse a bad value now, not at the first call
-    reverse = jacrev(func, argnums, has_aux=has_aux)
+    reverse = _jacobian_transform(func, argnums, has_aux, "jacfwd")
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with RandomnessGuard(randomness, "jacfwd").watch():

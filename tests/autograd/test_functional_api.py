@@ -123,6 +123,9 @@ MISUSE: dict[str, Callable[[Any, Any, Callable[[np.ndarray], Any]], Any]] = {
     "jacobian_list_outputs": lambda fn, lib, t: fn.jacobian(lambda a: [a * 2, a], t(X)),
     "vjp_list_v": lambda fn, lib, t: fn.vjp(lambda a: a * 2, t(X), [t(X)]),
     "hessian_number_output": lambda fn, lib, t: fn.hessian(lambda a: 3.0, t(X)),
+    # a complex output has no one-hot pass (anynn gave conj(f'(z)), or zeros for a real input)
+    "jacobian_complex_output": lambda fn, lib, t: fn.jacobian(lambda a: a * 1j, t(X)),
+    "hessian_complex_input": lambda fn, lib, t: fn.hessian(lambda a: (a * a).abs().sum(), t(X + 1j)),
 }
 
 
@@ -134,6 +137,7 @@ def test_argument_checks_as_torch(backend, name):
         MISUSE[name](AF, anynn, lambda a: make(backend, a))
     words = {"v can only be None": "v can only be None", "invalid length": "invalid length",
              "invalid size": "v has invalid size", "tuple of Tensors": "must be either a Tensor or a tuple of Tensors",
-             "single Tensor.": "should contain a single Tensor"}
+             "single Tensor.": "should contain a single Tensor",
+             "implicitly created only for real": "implicitly created only for real scalar outputs"}
     expected = [ours_words for theirs_words, ours_words in words.items() if theirs_words in str(theirs.value)]
     assert expected and expected[0] in str(ours.value)

@@ -179,6 +179,11 @@ def test_misuse_is_named(backend, rng) -> None:
         func.jvp(lambda x: x, (x,), (x, x))
     with pytest.raises(ValueError, match="randomness"):
         func.jacfwd(lambda x: x, randomness="sometimes")
+    z = make(backend, np.array([0.3 + 0.2j, -1.0]))  # PyTorch's words: "input idx" for an output too
+    with pytest.raises(RuntimeError, match="jacrev: Expected all outputs to be real but received complex tensor at"):
+        func.jacrev(lambda x: x * 1j)(x)  # (a real x: its vjp of a real one-hot dropped the imaginary part: 0)
+    with pytest.raises(RuntimeError, match="jacfwd: Expected all inputs to be real but received complex tensor at"):
+        func.hessian(lambda z: (z * z).abs().sum())(z)
     with pytest.raises(RuntimeError, match="tangent:0 with shape \\(2,\\) in flattened pytree doesn't match"):
         func.linearize(lambda x: x.sin(), x)[1](x[:2])
 
