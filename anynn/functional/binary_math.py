@@ -224,6 +224,21 @@ def _integral(name: str, dtype: Any, xp: Any) -> None:
 bitwise_and, bitwise_or, bitwise_xor = _bitwise("bitwise_and"), _bitwise("bitwise_or"), _bitwise("bitwise_xor")
 
 
+def _shifted(xp: Namespace, name: str, a: Any, count: Any) -> Any:
+    """``a`` shifted by ``count`` bits with PyTorch's results for counts outside [0, bits): 0 for a left shift, the
+    sign (-1 or 0) for a right one (the standard leaves them undefined; array-api-strict refuses negative counts)."""
+    dtype = xp.result_type(a, count)
+    bits = xp.iinfo(dtype).bits
+    a, count = xp.astype(a, dtype), xp.astype(count, dtype)
+    outside = (count < 0) | (count >= bits)
+    shifted = getattr(xp, name)(a, xp.where(outside, xp.zeros_like(count), count))
+    if name == "bitwise_left_shift":
+        return xp.where(outside, xp.zeros_like(shifted), shifted)
+    sign = xp.where(a < 0, -xp.ones_like(a), xp.zeros_like(a)) if xp.isdtype(dtype, "signed integer") else \
+        xp.zeros_like(a)
+    return xp.where(outside, sign, shifted)
+
+
 def _shift(name: str) -> Any:
     def function(input: Any, other: Any) -> Tensor:  # noqa: A002
         be, arrays = _native_operands(name, input, other)
@@ -234,7 +249,7 @@ def _shift(name: str) -> Any:
         kinds = [a.dtype for a in arrays if not xp.isdtype(a.dtype, "bool")]
         arrays = [xp.astype(a, kinds[0] if kinds else xp.int64) if xp.isdtype(a.dtype, "bool") else a
                   for a in arrays]
-        return Tensor._make(getattr(xp, name)(*arrays), be, None, 0)
+        return Tensor._make(_shifted(xp, name, *arrays), be, None, 0)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = (f"Elementwise ``{name}`` of integer tensors (``torch.{name}``; the operator form of "
