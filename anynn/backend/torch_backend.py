@@ -148,8 +148,12 @@ class TorchBackend(Backend):
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         torch = self.torch
         if name == "random_in_graph" and self._meta:  # rand/randn/randint... on the meta device: a shape, no draw
-            return lambda kind, size, dtype: torch.empty(tuple(getattr(size, "shape", size)), dtype=dtype,
-                                                         device=self.device)
+
+            def no_draw(kind: str, size: Any, dtype: Any) -> Any:
+                shape = size.shape if hasattr(size, "shape") else size  # (a shape, or an array of that shape)
+                return torch.empty(tuple(shape), dtype=dtype, device=self.device)
+
+            return no_draw
         if name == "erf":
             return torch.special.erf
         if name == "scatter_add":
