@@ -23,10 +23,20 @@ def _shape(a: Any) -> tuple[int, ...]:
     return tuple(getattr(a, "shape", ()))
 
 
+def _both_bool(xp: Namespace, a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` (arrays or Python numbers) are both boolean."""
+    return all(isinstance(v, bool) or (hasattr(v, "dtype") and xp.isdtype(v.dtype, "bool")) for v in (a, b))
+
+
 class Add(Function):
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.shapes = (_shape(a), _shape(b))
-        return a + b
+        try:
+            return a + b
+        except TypeError:  # booleans add as a logical or, as PyTorch's (array-api-strict has no + of booleans)
+            if _both_bool(xp, a, b):
+                return a | b
+            raise
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
@@ -57,7 +67,12 @@ class Mul(Function):
         self.shapes = (_shape(a), _shape(b))
         self.a = a if gb else None
         self.b = b if ga else None
-        return a * b
+        try:
+            return a * b
+        except TypeError:  # booleans multiply as a logical and, as PyTorch's (array-api-strict has no * of them)
+            if _both_bool(xp, a, b):
+                return a & b
+            raise
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad

@@ -68,11 +68,18 @@ def _compare(name: str) -> Any:
                                   f"{other.backend.key!r}; move one with .to({self.backend.key!r})")
         other = _operand(self, other)
         a, other = _kinds_agree(None, self, other)
+        right = other.array if isinstance(other, Tensor) else other
         try:
-            data = getattr(a.array, name)(other.array if isinstance(other, Tensor) else other)
+            data = getattr(a.array, name)(right)
         except (ValueError, RuntimeError) as error:
             explain_shape_failure(name.strip("_"), a, other, False, error)
             raise
+        except TypeError:  # booleans order as 0 < 1, as PyTorch's (array-api-strict orders no booleans)
+            xp = self.backend.xp
+            if not (xp.isdtype(a.array.dtype, "bool") and (isinstance(right, bool) or xp.isdtype(right.dtype, "bool"))):
+                raise
+            data = getattr(xp.astype(a.array, xp.int8), name)(int(right) if isinstance(right, bool) else
+                                                              xp.astype(right, xp.int8))
         return Tensor._make(data, self.backend, None, 0)
 
     return method
