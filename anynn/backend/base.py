@@ -64,6 +64,19 @@ class Backend:
     def __hash__(self) -> int:
         return hash(self.array_key)
 
+    # a backend is a library bound to a device, never per-object state: copies of what holds one (an optimizer,
+    # a scheduler, a DataLoader) share it, as copies of PyTorch objects share torch and its devices
+    def __copy__(self) -> "Backend":
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Backend":
+        return self
+
+    def __getstate__(self) -> Any:  # what pickle asks first: refuse clearly, not with "cannot pickle 'module'"
+        raise TypeError(f"cannot pickle {self!r}: anynn Tensors, modules and optimizers are not pickled (design "
+                        "principle 6); save weights and checkpoints with anynn.save / anynn.io.save_checkpoint, send "
+                        "tensors to other processes with anynn.multiprocessing, copy objects with copy.deepcopy")
+
     def is_native(self, array: Any) -> bool:
         """True if ``array`` is an array of this backend's library."""
         raise NotImplementedError  # abstract: each library answers for itself

@@ -10,6 +10,7 @@ parameter, returning the new parameter array; the math runs in ``backend.xp``.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import warnings
 from typing import Any, ClassVar, Iterable
@@ -115,6 +116,23 @@ class Optimizer:
         if names:  # kept in the group and its state_dict, as PyTorch's
             full["param_names"] = names
         self.param_groups.append(full)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Optimizer":
+        """A copy holding copies of the parameters (the ones ``memo`` already copied, e.g. with the model in one
+        ``deepcopy((model, optimizer))``) and of their state, as PyTorch's: the state follows the parameter copies
+        (it is keyed by ``id(param)``, which a copy changes)."""
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        params = self._all_params()
+        new_id = {id(p): id(copy.deepcopy(p, memo)) for p in params}
+        for key, value in self.__dict__.items():
+            if key in ("state", "_state_home"):
+                value = {new_id.get(pid, pid): entry for pid, entry in value.items()}
+                value = ParamState(copy.deepcopy(value, memo)) if key == "state" else value
+            else:
+                value = copy.deepcopy(value, memo)
+            twin.__dict__[key] = value
+        return twin
 
     def __repr__(self) -> str:
         """PyTorch's: ``Adam (`` then each group's options, sorted, one a line (``    lr: 0.001``), then ``)``."""

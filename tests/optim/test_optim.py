@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import pickle
 from typing import Any
 
 import numpy as np
@@ -723,3 +724,41 @@ def test_state_dict_and_global_step_hooks_as_torch():
     """Optimizer.register_(load_)state_dict_pre/post_hook and optim.optimizer.register_optimizer_step_pre/post_hook
     (AttributeError before): calling order, prepend, a returned dict replacing the state dict, removal."""
     assert _state_dict_hook_log(anynn) == _state_dict_hook_log(torch)
+
+
+def _deepcopied_runs(lib, together: bool) -> list[Any]:
+    """A model, Adam and StepLR stepped once, deep-copied (with the model, or the optimizer and scheduler alone),
+    then the original and the copy stepped again: the copy keeps the moments and follows its own parameters."""
+    model = lib.nn.Linear(2, 2, bias=False)
+    with lib.no_grad():
+        model.weight.copy_(lib.tensor([[1.0, -2.0], [0.5, 3.0]]))
+    opt = lib.optim.Adam(model.parameters(), lr=0.1)
+    sched = lib.optim.lr_scheduler.StepLR(opt, 1, gamma=0.5)
+    x = lib.tensor([[1.0, 2.0]])
+
+    def step(weight: Any, o: Any, s: Any) -> list[float]:
+        o.zero_grad()
+        (lib.nn.functional.linear(x, weight) ** 2).sum().backward()
+        o.step()
+        s.step()
+        return np.round(np.asarray(weight.detach().tolist()), 5).tolist()
+
+    step(model.weight, opt, sched)
+    if together:
+        twin_model, twin_opt, twin_sched = copy.deepcopy((model, opt, sched))
+        twin_weight = twin_model.weight
+    else:
+        twin_opt, twin_sched = copy.deepcopy((opt, sched))
+        twin_weight = twin_opt.param_groups[0]["params"][0]
+    return [twin_opt.param_groups[0]["params"][0] is twin_weight, twin_weight is not model.weight,
+            twin_sched.optimizer is twin_opt, step(model.weight, opt, sched), step(twin_weight, twin_opt, twin_sched),
+            twin_opt.param_groups[0]["lr"]]
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["with_the_model", "alone"])
+def test_deepcopy_of_an_optimizer_and_its_scheduler_as_torch(together):
+    """copy.deepcopy(optimizer) raised "cannot pickle 'module' object" (a backend held a library), and its state,
+    keyed by id(param), would not have followed the parameter copies."""
+    assert _deepcopied_runs(anynn, together) == _deepcopied_runs(torch, together)
+    with pytest.raises(TypeError, match="cannot pickle Backend.*not pickled .design principle 6."):
+        pickle.dumps(anynn.ones(2))
