@@ -75,9 +75,9 @@ class DataLoader(Generic[T_co]):
     -----
     Each batch is a tuple of Tensors, one per field (``for x, y in loader``; ``for (x,) in loader`` for a
     `TensorDataset` of one array). As in PyTorch, a dataset whose samples are single arrays gives single
-    Tensors, and one whose samples are dicts gives dicts. Integer fields become int64 (class labels);
-    booleans stay boolean. On CuPy the next batch is copied to the GPU on a side stream while the current
-    one computes.
+    Tensors, and one whose samples are dicts gives dicts. Integer host fields become int64 (class labels),
+    integer Tensors keep their dtype (uint8 images stay uint8, as in PyTorch); booleans stay boolean. On CuPy
+    the next batch is copied to the GPU on a side stream while the current one computes.
 
     Examples
     --------
@@ -420,8 +420,8 @@ class DataLoader(Generic[T_co]):
     def _wanted(self, kind: str, name: str, host: bool) -> str:
         if kind == "f" or name == "bfloat16":
             return self.dtype or (default_float() if host else name)
-        if kind in "iu":
-            return "int64"
+        if kind in "iu":  # host integers are class labels: int64; a Tensor's (uint8 images) keeps its dtype, as PyTorch
+            return "int64" if host else name
         return name
 
     def _to_tensor(self, field: Any) -> Tensor | list[str]:

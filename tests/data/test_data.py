@@ -83,11 +83,13 @@ def test_tensor_dataset_tensors_as_torch():
 
 def test_loader_tensor_dataset_stays_on_its_backend(backend):
     X, y = _toy(7)
-    ds = TensorDataset(make(backend, X), make(backend, y))  # float64 chosen by the user: kept
+    ds = TensorDataset(make(backend, X), make(backend, y))  # float64 and int32 chosen by the user: kept, as PyTorch
     batches = list(DataLoader(ds, batch_size=3, shuffle=True, seed=0))
     assert len(batches) == 3
     for x, t in batches:
-        assert x.backend == backend and dtype_name(x.dtype) == "float64" and dtype_name(t.dtype) == "int64"
+        assert x.backend == backend and dtype_name(x.dtype) == "float64" and dtype_name(t.dtype) == dtype_name(y.dtype)
+    images = make(backend, np.arange(24, dtype=np.uint8).reshape(2, 3, 4))  # (the data-loading tutorial's uint8
+    assert dtype_name(next(iter(DataLoader(list(images), batch_size=2))).dtype) == "uint8"  # images: int64 before)
     order = np.concatenate([t.numpy() for _, t in batches])
     assert sorted(order.tolist()) == list(range(7))
     np.testing.assert_array_equal(np.concatenate([x.numpy() for x, _ in batches]), X[order])
