@@ -22,7 +22,7 @@ class Generator(np.random.Generator):
     def __init__(self, device: Any = "cpu", seed: int | None = None) -> None:
         if isinstance(device, (int, np.integer)) and not isinstance(device, bool) and seed is None:
             device, seed = "cpu", int(device)
-        self._initial_seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
+        self._initial_seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else _as_seed(seed)
         super().__init__(np.random.PCG64(self._initial_seed))
         from .device import device as as_device  # (anynn.device imports the backends; generator is imported first)
 
@@ -31,10 +31,10 @@ class Generator(np.random.Generator):
         self.device = as_device(device)
 
     def manual_seed(self, seed: int) -> "Generator":
-        """Restart the stream from ``seed`` (the same stream as ``numpy.random.default_rng(seed)``); returns self."""
-        seed = int(seed)
-        if seed < 0:
-            raise RuntimeError(f"Generator.manual_seed: the seed must be non-negative, got {seed}")
+        """Restart the stream from ``seed`` (the same stream as ``numpy.random.default_rng(seed)``); returns self.
+
+        A negative seed is read as its 64-bit two's complement (``-1`` is ``2**64 - 1``), as PyTorch's."""
+        seed = _as_seed(seed)
         self.bit_generator.state = np.random.PCG64(seed).state
         self._initial_seed = seed
         return self
@@ -62,6 +62,16 @@ class Generator(np.random.Generator):
         return f"anynn.Generator(initial_seed={self._initial_seed})"
 
     __str__ = __repr__
+
+
+def _as_seed(seed: Any) -> int:
+    """``seed`` as PyTorch reads it, a 64-bit integer: negative ones wrap to ``2**64 + seed`` (PCG64 takes no
+    negative seed); outside ``[-2**63, 2**64)`` a ValueError, as PyTorch's overflow."""
+    seed = int(seed)
+    if not -2**63 <= seed < 2**64:
+        raise ValueError(f"manual_seed: the seed {seed} does not fit in 64 bits; expected an integer in "
+                         f"[-2**63, 2**64) (PyTorch: 'Overflow when unpacking long long')")
+    return seed + 2**64 if seed < 0 else seed
 
 
 __all__ = ["Generator"]

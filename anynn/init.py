@@ -31,10 +31,7 @@ def manual_seed(seed: int) -> Generator:
     """Seed the host generator that initialisers and factories use when none is given; returns it (an
     `anynn.Generator`, as ``torch.manual_seed`` returns the default generator). It is reseeded in place, so
     ``anynn.default_generator`` stays the generator that is used, as ``torch.default_generator``."""
-    seed = int(seed)
-    if seed < 0:  # PCG64 takes no negative seed: torch reads one as its 64-bit two's complement
-        seed += 2**64
-    return _default_generator.manual_seed(seed)
+    return _default_generator.manual_seed(seed)  # (a negative seed: its 64-bit two's complement, as torch's)
 
 
 def default_generator() -> np.random.Generator:

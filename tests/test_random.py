@@ -61,6 +61,14 @@ def test_seeds_as_torch_reports_them():
         assert library.initial_seed() == 5 == library.random.initial_seed()
         new = library.seed()
         assert isinstance(new, int) and library.initial_seed() == new
+        # a Generator's negative seed is its 64-bit two's complement, as manual_seed's (anynn's refused it)
+        assert [library.Generator().manual_seed(s).initial_seed() for s in (-5, -2**63, 2**63, 2**64 - 1)] == [
+            2**64 - 5, 2**63, 2**63, 2**64 - 1]
+        for seed in (2**64, -2**63 - 1):  # (before: anynn.manual_seed took 2**64, its Generator a RuntimeError)
+            with pytest.raises(ValueError):
+                library.manual_seed(seed)
+            with pytest.raises(ValueError):
+                library.Generator().manual_seed(seed)
 
 
 def test_set_rng_state_refuses_what_get_rng_state_did_not_give():
