@@ -213,10 +213,12 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         raise InvalidValueError(f"shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast to "
                                 f"indexing result of shape {selected}")
     if recording and (x._requires_grad or v._requires_grad):
-        from ..autograd.views import refresh_views
+        from ..autograd.views import refresh_views, view_root
         from .inplace import refuse_piece_of_split, write_back_to_base
 
         refuse_piece_of_split(x, "item assignment")
+        if view_root(v) is view_root(x):  # x[i] += a hands x's own view back (t = x[i]; t += a; x[i] = t): written
+            v = v.clone()  # as a copy, which refreshing x's views leaves alone (the view is taken again below)
         view_of = x._ctx
         old = make_tensor(x.array, x.backend, x._ctx, x._index)
         old._requires_grad = x._requires_grad

@@ -521,6 +521,9 @@ VIEWS_SEE_LATER_CHANGES = {
     "transposed": lambda x: (y := x.clone().view(3, 4), t := y.t(), y.add_(1.0), t * t)[-1],
     "diagonal": lambda x: (y := x.clone()[:9].view(3, 3), d := y.diagonal(), y.mul_(2.0), d * d)[-1],
     "item_assignment": lambda x: (y := x.clone(), v := y[2:6], y.__setitem__(slice(1, 4), x[:3] * 5.0), v * v)[-1],
+    # y[2:5] += a is t = y[2:5]; t += a; y[2:5] = t: y's own view handed back (backward refused it as changed)
+    "augmented_item_assignment": lambda x: (y := x.clone(), v := y[0:6], y.__setitem__(slice(2, 5), y[2:5].__iadd__(
+        x[:3] * x[:3])), y.__setitem__(1, y[1].__imul__(3.0)), v * v + y[6:])[-1],
     # (PyTorch refuses a backward through a piece of chunk after such a change: its values only)
     "chunk_pieces": lambda x: (y := x.clone(), a := y.chunk(2), y.mul_(x), a[0].detach() * x[6:])[-1],
     "slice_of_slice": lambda x: (y := x.clone(), v := y[0:6], w := v[1:], y.mul_(x), w * w)[-1],
