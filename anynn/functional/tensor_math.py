@@ -59,18 +59,35 @@ def _promoted(input: Any, other: Any) -> tuple[Any, Any]:
     return input, other
 
 
+def _checked_alpha(name: str, input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
+    """``alpha`` as PyTorch takes it for the dtype of ``input`` and ``other``: refused as a float beside integer or
+    boolean tensors and as a complex number beside real ones; True for a boolean result (``b + 2 * c`` is an or)."""
+    if isinstance(alpha, Tensor) or not any(isinstance(v, Tensor) for v in (input, other)):
+        return alpha
+    kind = result_type(input, other).name
+    if isinstance(alpha, builtins.complex) and not kind.startswith("complex"):
+        raise RuntimeError(f"{name}: for non-complex input tensors, argument alpha must not be a complex number "
+                           f"(got {alpha}, dtype {kind})")
+    if isinstance(alpha, (float, builtins.complex)) and (kind == "bool" or "int" in kind):
+        raise RuntimeError(f"{name}: for integral input tensors, argument alpha must not be a floating point number "
+                           f"(got {alpha}, dtype {kind})")
+    return bool(alpha) if kind == "bool" else alpha
+
+
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002 - PyTorch's name
-    """``input + alpha * other``."""
-    if alpha == 1:
+    """``input + alpha * other``; ``alpha`` as PyTorch takes it (an integer for integer tensors)."""
+    if alpha == 1 and type(alpha) is int:
         return input + other
+    alpha = _checked_alpha("add", input, other, alpha)
     input, other = _promoted(input, other)  # noqa: A001
     return input + other * alpha
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
-    """``input - alpha * other``."""
-    if alpha == 1:
+    """``input - alpha * other``; ``alpha`` as PyTorch takes it (an integer for integer tensors)."""
+    if alpha == 1 and type(alpha) is int:
         return input - other
+    alpha = _checked_alpha("sub", input, other, alpha)
     input, other = _promoted(input, other)  # noqa: A001
     return input - other * alpha
 

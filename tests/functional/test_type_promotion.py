@@ -115,6 +115,12 @@ def test_refusals():
         torch.promote_types(torch.float32, 3)
     with pytest.raises(TypeError, match="can_cast"):
         anynn.can_cast("float32", None)
+    # add/sub's alpha as PyTorch checks it (an int tensor took alpha=0.5 and gave float32)
+    for lib in (anynn, torch):
+        with pytest.raises(RuntimeError, match="alpha must not be a floating point number"):
+            lib.add(lib.tensor([1, 2]), lib.tensor([3, 4]), alpha=0.5)
+        with pytest.raises(RuntimeError, match="alpha must not be a complex number"):
+            lib.tensor([1.0]).sub(lib.tensor([2.0]), alpha=1j)
 
 
 VALUES = {"float16": [0.5, 1.5, 2.25], "float32": [1.25, 0.75, 3.0], "float64": [-2.0], "int8": [4, -6, 9],
@@ -152,6 +158,7 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        ("long_of_complex", lambda lib, a: (a * 2).long(), ("complex64",), (False,)),
        ("bool_of_complex", lambda lib, a: a.bool(), ("complex64",), (False,)),
        ("bool_plus_bool", lambda lib, a, b: a + b, ("bool", "bool"), (False, False)),
+       ("add_bools_alpha_2", lambda lib, a, b: lib.add(a, ~b, alpha=2), ("bool", "bool"), (False, False)),
        ("bool_times_0d_bool_in_place", lambda lib, a, b: a.clone().mul_(b), ("bool", "bool"), (False, True)),
        ("bool_less_than_0d_bool", lambda lib, a, b: a < b, ("bool", "bool"), (False, True)),
        ("bool_ge_bool", lambda lib, a, b: lib.ge(a, ~b), ("bool", "bool"), (False, False)),
