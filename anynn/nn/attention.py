@@ -21,8 +21,9 @@ from .module import Module
 from .validate import check_input
 
 
-class _OutProjection(Linear):
-    """The output projection of `MultiheadAttention`: a `Linear` whose bias starts at zero (as PyTorch)."""
+class NonDynamicallyQuantizableLinear(Linear):
+    """The output projection of `MultiheadAttention`: a `Linear` whose bias starts at zero (as PyTorch); PyTorch's
+    class name, so ``print(model)`` reads the same (``(out_proj): NonDynamicallyQuantizableLinear(...)``)."""
 
     def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         Linear._reset_own_parameters(self, rng)
@@ -97,7 +98,7 @@ class MultiheadAttention(Module):
         self.bias_v = new_parameter((1, 1, embed_dim), backend, dtype) if add_bias_kv else None
         self.add_zero_attn = add_zero_attn
         self._reset_own_parameters(None)
-        self.out_proj = _OutProjection(embed_dim, embed_dim, bias=bias, backend=backend, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, backend=backend, dtype=dtype)
         if seed is not None:
             self.reset_parameters(seed)
 
@@ -279,11 +280,6 @@ class MultiheadAttention(Module):
             return Tensor._make(xp.logical_not(forbidden), q.backend, None, 0)
         additive = [_additive(m, q) if _is_bool(m) else m for m in masks]
         return additive[0] if len(additive) == 1 else additive[0] + additive[1]
-
-    def extra_repr(self) -> str:
-        extra = "" if self._qkv_same_embed_dim else f", kdim={self.kdim}, vdim={self.vdim}"
-        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
-                f"batch_first={self.batch_first}{extra}")
 
 
 def _pad_allowed(mask: Tensor) -> Tensor:

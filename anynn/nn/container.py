@@ -134,6 +134,21 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
+    def __repr__(self) -> str:
+        """PyTorch's printout, runs of items that print alike in one entry: ``(0-5): 6 x TransformerEncoderLayer(``."""
+        runs: list[list[Any]] = []  # [first position, last position, the items' repr]
+        for position, module in enumerate(self._modules.values()):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = position
+            else:
+                runs.append([position, position, text])
+        if not runs:
+            return f"{type(self).__name__}()"
+        lines = [(f"({first}): " if first == last else f"({first}-{last}): {last - first + 1} x ")
+                 + text.replace("\n", "\n  ") for first, last, text in runs]
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
     def append(self, module: Module) -> "ModuleList":
         _check_module(self, len(self), module)
         self.add_module(str(len(self._modules)), module)

@@ -89,9 +89,6 @@ class TransformerEncoderLayer(Module):
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
-    def extra_repr(self) -> str:
-        return f"norm_first={self.norm_first}, batch_first={self.batch_first}"
-
 
 class TransformerEncoder(Module):
     """A stack of ``num_layers`` copies of ``encoder_layer`` (in ``layers``), then an optional ``norm``.

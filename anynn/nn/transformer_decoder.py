@@ -73,9 +73,6 @@ class TransformerDecoderLayer(Module):
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
-    def extra_repr(self) -> str:
-        return f"norm_first={self.norm_first}, batch_first={self.batch_first}"
-
 
 class TransformerDecoder(Module):
     """A stack of ``num_layers`` copies of ``decoder_layer`` (in ``layers``), then an optional ``norm``.

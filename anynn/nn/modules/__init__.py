@@ -46,7 +46,7 @@ _TORCH_FILES = {
     "upsampling": "Upsample UpsamplingNearest2d UpsamplingBilinear2d",
 }
 # PyTorch's names for anynn classes of another name: (file, name) -> (anynn.nn submodule, its name)
-_RENAMED = {("linear", "NonDynamicallyQuantizableLinear"): ("attention", "_OutProjection"),
+_RENAMED = {("linear", "NonDynamicallyQuantizableLinear"): ("attention", "NonDynamicallyQuantizableLinear"),
             ("module", "Parameter"): ("module", "Parameter"),
             # the private bases that programs subclass (a custom loss on ``_Loss``) or test with isinstance
             ("batchnorm", "_NormBase"): ("norm", "_NormBase"), ("batchnorm", "_BatchNorm"): ("norm", "_BatchNorm"),
