@@ -243,6 +243,8 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
     if source.dtype != input.dtype:
         raise RuntimeError(f"{name}: expected self and source to have same dtypes but got "
                            f"{dtype_name(input.dtype)} and {dtype_name(source.dtype)}")
+    if be.is_traced(data):  # no count on the host (ONNX export, compiled step): each true entry reads its rank
+        return _masked_scatter_traced(input, make_tensor(data, be, None, 0), source)
     try:
         full = be.xp.broadcast_to(data, tuple(input.shape))
     except (ValueError, RuntimeError):  # (NumPy's and PyTorch's refusals)
@@ -253,6 +255,19 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
         raise RuntimeError(f"{name}: Number of elements of source < number of ones in mask ({source.numel()} < "
                            f"{count})")
     return index_put(input, (make_tensor(full, be, None, 0),), source.reshape(-1)[:count])
+
+
+def _masked_scatter_traced(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
+    """`masked_scatter` where the mask has no values yet: the k-th true entry in row-major order reads
+    ``source.reshape(-1)[k]`` (its rank: the running count of true entries, minus one), a false one keeps input's
+    value; a source shorter than the count fails when the graph runs (Gather's bounds)."""
+    from ..factories import zeros_like
+
+    mask = mask.logical_or(zeros_like(input, dtype="bool"))  # broadcast by the graph (input's axes may be symbolic)
+    flat = mask.reshape(-1)
+    rank = (flat.long().cumsum(0) - 1).clamp(min=0)
+    picked = source.reshape(-1)[rank].reshape(tuple(input.shape))
+    return input.where(mask.logical_not(), picked)
 
 
 def masked_scatter_(self: Tensor, mask: Tensor, source: Tensor) -> Tensor:

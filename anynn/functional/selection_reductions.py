@@ -53,7 +53,7 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> MinMax:  # noqa: A002
     """``(min, max)`` over ``dim`` (all entries when ``None``); ties share the gradient, as ``amin``/``amax``."""
-    if dim is None and input.numel() == 0:
+    if dim is None and 0 in input.shape:  # (not numel(): an ONNX export's symbolic axis has no size)
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
                            "identity")
     axis = None if dim is None else checked_dim("aminmax", input, dim)

@@ -576,9 +576,11 @@ ALONG_THE_BATCH: dict[str, Row] = {
         q, k, v, is_causal=True, enable_gqa=True)), lambda n: (_floats(n, 4, 5, 6), _floats(n, 2, 7, 6) + 1,
                                                                 _floats(n, 2, 7, 3) - 1), (0, 0, 0)),
     # under a symbolic batch: arrays made with the batch's shape (norm of order 0, masked_select), a value picked
-    # along a lane (mode)
+    # along a lane (mode), aminmax of all elements (its emptiness check counted them), masked_scatter by a recorded
+    # mask (its count of true entries was read on the host: 'no propagated value available')
     "shapes_of_the_batch": (lambda: Calls(lambda x: (x.norm(p=0, dim=1), x.masked_select(x > 0), x.mode(-1),
-                                                     x.mode(1, keepdim=True))),
+                                                     x.mode(1, keepdim=True), anynn.aminmax(x),
+                                                     x.masked_scatter(x > 0, -x), x.masked_scatter(x[:1] < 0, x))),
                             lambda n: (np.round(_floats(n, 3, 5)),), (0,)),
     # functions ndonnx lacks or that read values: hypot (inf beside NaN, magnitudes whose squares overflow float32),
     # gcd and lcm (Euclid's steps, as many as int64 may need), isreal (ones of the input's shape)
