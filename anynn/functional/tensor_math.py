@@ -97,6 +97,17 @@ def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
     return input * other
 
 
+def _integer_trunc_divide(like: Tensor, input: Any, other: Any, target: Any) -> Tensor:  # noqa: A002
+    """``input / other`` rounded toward zero in the integer dtype ``target``, exactly: the floor quotient, one up
+    where it is negative and inexact. As PyTorch, both are cast to ``target`` first (uint8 // -1 divides by 255,
+    a 0-d int32 -3 beside uint8 by 253); a zero divisor is refused by floor_divide."""
+    input, other = (v.astype(target) if isinstance(v, Tensor) and v.array.dtype != target else operand(like, v)
+                    for v in (input, other))
+    floor = binary_math.floor_divide(input, other).detach()
+    inexact = (floor < 0) & (floor * other != input)
+    return floor + inexact.astype(target)
+
+
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:  # noqa: A002
     """``input / other``; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient, whose gradient is then zero
     for both operands (as PyTorch's: the result requires grad where an operand does)."""
@@ -108,11 +119,10 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
         like = input if isinstance(input, Tensor) else other
         target = like.backend.dtype(result_type(input, other).name)  # PyTorch's (int16 and 2.5: float32)
         if like.backend.xp.isdtype(target, "integral"):
-            # as PyTorch: a number beside an integer tensor is cast to its dtype first (uint8 // -1 divides by 255)
-            input, other = operand(like, input), operand(like, other)
-        quotient = binary_math.true_divide(input, other).detach()
-        out = rounding.trunc(quotient)
-        out = out if out.array.dtype == target else out.astype(target)
+            out = _integer_trunc_divide(like, input, other, target)
+        else:
+            out = rounding.trunc(binary_math.true_divide(input, other).detach())
+            out = out if out.array.dtype == target else out.astype(target)
     else:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     if any(isinstance(v, Tensor) and v.requires_grad for v in (input, other)):

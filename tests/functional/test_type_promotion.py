@@ -179,6 +179,11 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        ("div_trunc_int8_float_number", lambda lib, a: lib.div(a, 2.5, rounding_mode="trunc"), ("int8",), (False,)),
        ("div_trunc_0d_uint8_0d_int64", lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"), ("uint8", "int64"),
         (True, True)),
+       # integers divide exactly (the quotient went through float32), the 0-d divisor cast to uint8 first
+       ("div_trunc_int64_exact", lambda lib, a: lib.div(a * 16666668 - 1, -3, rounding_mode="trunc"), ("int64",),
+        (False,)),
+       ("div_trunc_uint8_0d_negative_int64", lambda lib, a, b: lib.div(a, -b, rounding_mode="trunc"),
+        ("uint8", "int64"), (False, True)),
        # integers divided are each made float from their own values (a 0-d int64 -6 was first uint8's 250)
        ("true_divide_0d_negative_int64_by_uint8", lambda lib, a, b: (-b) / a, ("uint8", "int64"), (False, True))]
 
