@@ -50,5 +50,28 @@ def empty_cache() -> None:
     cuda.empty_cache()
 
 
-__all__ = ["current_accelerator", "current_device_idx", "current_device_index", "device_count", "empty_cache",
-           "is_available", "synchronize"]
+def set_device_index(device: Any, /) -> None:
+    """PyTorch's ``torch.accelerator.set_device_index``: `anynn.cuda.set_device` (index 0, or a negative no-op)."""
+    cuda.set_device(device)
+
+
+set_device_idx = set_device_index
+
+
+class device_index:  # noqa: N801 - PyTorch's name for a context manager
+    """``with torch.accelerator.device_index(i):`` — `set_device_index` on entry (``None``: nothing), and nothing to
+    restore on exit, anynn keeping no current-device global (index 0 is the only one it accepts)."""
+
+    def __init__(self, device: int | None, /) -> None:
+        self.idx = device
+
+    def __enter__(self) -> None:
+        if self.idx is not None:
+            set_device_index(self.idx)
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+__all__ = ["current_accelerator", "current_device_idx", "current_device_index", "device_count", "device_index",
+           "empty_cache", "is_available", "set_device_idx", "set_device_index", "synchronize"]

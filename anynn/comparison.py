@@ -52,6 +52,33 @@ def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True, r
         raise AssertionError(msg if isinstance(msg, str) else msg(text) if callable(msg) else text) from None
 
 
+# `assert_allclose`'s own defaults (rtol, atol), PyTorch's before assert_close; every other dtype compares exactly
+ALLCLOSE_TOLERANCES = {"float16": (1e-3, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-5, 1e-8)}
+
+
+def assert_allclose(actual: Any, expected: Any, rtol: float | None = None, atol: float | None = None,
+                    equal_nan: bool = True, msg: str = "") -> None:
+    """PyTorch's deprecated ``torch.testing.assert_allclose`` (a FutureWarning, as PyTorch's): `assert_close` with
+    dtypes free to differ, NaN equal to NaN by default, and its older tolerances (float32: 1e-4 / 1e-5, float64:
+    1e-5 / 1e-8, float16: 1e-3 / 1e-3; the larger of the two tensors'). A non-Tensor ``actual`` becomes a tensor,
+    a non-Tensor ``expected`` one of ``actual``'s dtype and backend."""
+    import warnings
+
+    from .factories import tensor as make
+
+    warnings.warn("torch.testing.assert_allclose() is deprecated (as in PyTorch since 1.12); use "
+                  "anynn.testing.assert_close()", FutureWarning, stacklevel=2)
+    if not isinstance(actual, Tensor):
+        actual = make(actual)
+    if not isinstance(expected, Tensor):
+        expected = make(expected, dtype=actual.dtype, backend=actual.backend)
+    if rtol is None and atol is None:
+        names = dtype_name(actual.dtype), dtype_name(expected.dtype)
+        rtol, atol = (max(values) for values in zip(*(ALLCLOSE_TOLERANCES.get(n, (0.0, 0.0)) for n in names)))
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=True, check_dtype=False,
+                 check_stride=False, msg=msg or None)
+
+
 def _where(path: tuple[Any, ...]) -> str:
     return f"\n\nThe failure occurred for item {''.join(f'[{key!r}]' for key in path)}" if path else ""
 

@@ -67,6 +67,12 @@ def is_bf16_supported() -> bool:
 __all__ = ["current_device", "device_count", "empty_cache", "is_available", "is_bf16_supported", "manual_seed",
            "manual_seed_all", "synchronize"]
 
+# memory figures, the device's name and set_device (PyTorch's names, for programs that log or print them)
+from .cuda_memory import *  # noqa: E402, F403
+from .cuda_memory import __all__ as _memory_names  # noqa: E402
+
+__all__ += _memory_names
+
 # ``torch.cuda.amp``: ``anynn.cuda.amp.autocast`` and ``from anynn.cuda.amp import GradScaler`` (cuda is a module,
 # so the submodule is registered under its dotted name for the import statement)
 from .amp import cuda as amp  # noqa: E402

@@ -5,12 +5,14 @@
 differences of the gradient (float64).
 ``jax_grad(fn)`` / ``jax_function(fn)``: on the jax backend, JAX's own derivatives (any order) through anynn's
 forward pass, a second opinion independent of anynn's tape.
-``assert_close(actual, expected)``: PyTorch's ``torch.testing.assert_close`` (tolerances by dtype, its messages).
+``assert_close(actual, expected)``: PyTorch's ``torch.testing.assert_close`` (tolerances by dtype, its messages);
+``assert_allclose``: its deprecated predecessor, for older programs.
 """
 
 from .autograd.grad_check import GradientCheckError, grad_check
 from .autograd.gradgrad_check import gradgrad_check
-from .comparison import assert_close
+from .comparison import assert_allclose, assert_close
 from .compile.jax_grad import jax_function, jax_grad
 
-__all__ = ["GradientCheckError", "assert_close", "grad_check", "gradgrad_check", "jax_function", "jax_grad"]
+__all__ = ["GradientCheckError", "assert_allclose", "assert_close", "grad_check", "gradgrad_check", "jax_function",
+           "jax_grad"]

@@ -47,3 +47,47 @@ def test_the_examples_device_idiom_runs() -> None:
 def test_current_accelerator_signature_matches() -> None:
     assert list(inspect.signature(anynn.accelerator.current_accelerator).parameters) == \
         list(inspect.signature(torch.accelerator.current_accelerator).parameters)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_memory_figures_and_device_name_as_torch_without_a_gpu(backend: str) -> None:
+    """Programs log torch.cuda.memory_allocated() and friends; without a GPU they answer as PyTorch's CPU build
+    (0, an empty dict, version.cuda None), and the device's name / another device are refused by name."""
+    if anynn.cuda.is_available() or torch.cuda.is_available():
+        pytest.skip("checks the answers without a GPU")
+    anynn.set_default_backend(backend)
+    try:
+        for name in ("memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved"):
+            assert getattr(anynn.cuda, name)() == getattr(torch.cuda, name)() == 0, name
+            assert getattr(anynn.cuda, name)(0) == 0, name
+        assert anynn.cuda.memory_stats() == dict(torch.cuda.memory_stats()) == {}
+        assert anynn.version.cuda is None and torch.version.cuda is None
+        anynn.cuda.reset_peak_memory_stats()
+        anynn.cuda.set_device(-1)  # a negative index: nothing, as PyTorch's
+        with pytest.raises(RuntimeError, match=r"get_device_name: no CUDA device is usable for the default backend"):
+            anynn.cuda.get_device_name(0)
+        with pytest.raises(RuntimeError, match=r"set_device\(0\): no CUDA device 0"):
+            anynn.accelerator.set_device_index(0)
+        with anynn.accelerator.device_index(None):
+            pass
+    finally:
+        anynn.set_default_backend("numpy")
+
+
+@pytest.mark.parametrize("actual, expected, dtype", [
+    ([1.0, 2.0], [1.00005, 2.0], "float32"),   # inside assert_allclose's float32 rtol 1e-4, outside assert_close's
+    ([1.0, 2.0], [1.001, 2.0], "float32"),     # outside
+    ([1.0, float("nan")], [1.0, float("nan")], "float64"),  # NaN equal by default
+    ([1, 2], [1, 3], "int64"),                 # integers exactly
+])
+def test_assert_allclose_as_torch(actual: list, expected: list, dtype: str) -> None:
+    """torch.testing.assert_allclose (deprecated, still in older programs): its tolerances, NaN rule and warning."""
+    outcomes = []
+    for lib in (anynn, torch):
+        with pytest.warns(FutureWarning):
+            try:
+                lib.testing.assert_allclose(lib.tensor(actual, dtype=getattr(lib, dtype)), expected)
+                outcomes.append(True)
+            except AssertionError:
+                outcomes.append(False)
+    assert outcomes[0] == outcomes[1]

@@ -281,6 +281,22 @@ class Backend:
         """Bytes of device memory the library holds for arrays now, or ``None`` where it keeps no such figure."""
         return None
 
+    def memory_stats(self) -> dict[str, int]:
+        """The library's device-memory figures under PyTorch's `torch.cuda.memory_stats` keys (e.g.
+        ``"allocated_bytes.all.current"``, ``"reserved_bytes.all.peak"``), the ones it keeps; empty on the CPU."""
+        return {}
+
+    def reset_peak_memory_stats(self) -> None:
+        """Start the peak figures of `memory_stats` again from the current ones (nothing where none are kept)."""
+
+    def device_name(self) -> str | None:
+        """The name of this backend's device as its driver gives it (a GPU's model), or ``None`` for the CPU."""
+        return None
+
+    def cuda_version(self) -> str | None:
+        """The CUDA version ("12.4") this backend's library runs or was built with, ``None`` where it has none."""
+        return None
+
     def prefetcher(self) -> Any:
         """An object whose ``iterate(batches)`` moves host batches to the device ahead of use, or ``None``.
 

@@ -355,6 +355,21 @@ class CupyBackend(Backend):
     def memory_in_use(self) -> int | None:
         return int(self.cupy.get_default_memory_pool().used_bytes())
 
+    def memory_stats(self) -> dict[str, int]:
+        # CuPy's pool keeps no peaks: the bytes in use and the bytes it holds from the driver (it grows to its
+        # peak need and shrinks only at free_all_blocks, anynn.cuda.empty_cache)
+        pool = self.cupy.get_default_memory_pool()
+        return {"allocated_bytes.all.current": int(pool.used_bytes()),
+                "reserved_bytes.all.current": int(pool.total_bytes())}
+
+    def cuda_version(self) -> str | None:
+        number = int(self.cupy.cuda.runtime.runtimeGetVersion())
+        return f"{number // 1000}.{number % 1000 // 10}"
+
+    def device_name(self) -> str | None:
+        name = self.cupy.cuda.runtime.getDeviceProperties(self.cupy.cuda.Device().id)["name"]
+        return name.decode() if isinstance(name, bytes) else str(name)
+
     def prefetcher(self) -> Any:
         from .cupy_prefetch import CupyPrefetcher
 

@@ -252,6 +252,21 @@ class TorchBackend(Backend):
             return None
         return int(self.torch.cuda.memory_allocated(self.device))
 
+    def memory_stats(self) -> dict[str, int]:
+        if self.device.type != "cuda":
+            return {}
+        return dict(self.torch.cuda.memory_stats(self.device))
+
+    def reset_peak_memory_stats(self) -> None:
+        if self.device.type == "cuda":
+            self.torch.cuda.reset_peak_memory_stats(self.device)
+
+    def cuda_version(self) -> str | None:
+        return self.torch.version.cuda
+
+    def device_name(self) -> str | None:
+        return self.torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else None
+
 
 def _same_array(array: Any) -> Any:
     """The receiving half of `TorchBackend.shared_reduction`: PyTorch's pickler rebuilt the tensor already."""

@@ -1,0 +1,125 @@
+"""PyTorch's ``torch.cuda`` memory and device-name questions, answered by the default backend's CUDA library.
+
+Programs log ``torch.cuda.memory_allocated()`` and ``max_memory_allocated()`` beside their losses, and print
+``get_device_name()``; after ``import anynn as torch`` these answer for the library that "cuda" means for the
+default backend (CuPy's memory pool for NumPy data, PyTorch's caching allocator for torch data). Without a usable
+GPU the figures are 0 and the statistics empty, as a CPU build of PyTorch answers. All sizes are in bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backend import BackendUnavailable, default_backend
+from . import version
+from .backend.torch_names import backend_for_device
+
+
+def _cuda(device: Any = None) -> Any:
+    """The backend "cuda" (or ``device``: an index, "cuda:k" or a device object) means, or None without a GPU."""
+    if device is not None and not isinstance(device, int):
+        device = getattr(device, "index", None) if not isinstance(device, str) else (device.partition(":")[2] or None)
+        device = int(device) if device is not None else None
+    try:
+        return backend_for_device("cuda", device, default_backend())
+    except BackendUnavailable:
+        return None
+
+
+def cuda_version() -> str | None:
+    """The CUDA version ("12.4") of the library "cuda" means for the default backend: CuPy's runtime where a GPU is
+    usable, PyTorch's build (a CUDA build answers without a GPU too); ``None`` where there is none."""
+    backend = _cuda()
+    return (backend if backend is not None else default_backend()).cuda_version()
+
+
+def memory_stats(device: Any = None) -> dict[str, int]:
+    """The library's memory figures under PyTorch's keys (``"allocated_bytes.all.current"`` ...); {} without a GPU.
+
+    CuPy keeps the bytes in use and the bytes its pool holds, not their peaks; PyTorch's allocator keeps all."""
+    backend = _cuda(device)
+    return backend.memory_stats() if backend is not None else {}
+
+
+def _figure(device: Any, key: str, name: str) -> int:
+    stats = memory_stats(device)
+    if not stats:
+        return 0
+    if key not in stats:
+        raise RuntimeError(f"anynn.cuda.{name}: the default backend's CUDA library keeps no such figure (CuPy's memory "
+                           "pool counts the bytes in use and the bytes it holds, not their peaks); memory_allocated() "
+                           "and memory_reserved() give the current ones")
+    return int(stats[key])
+
+
+def memory_allocated(device: Any = None) -> int:
+    """Bytes the library's arrays occupy on the GPU now (0 without a GPU)."""
+    return _figure(device, "allocated_bytes.all.current", "memory_allocated")
+
+
+def memory_reserved(device: Any = None) -> int:
+    """Bytes the library's memory pool holds from the driver now, in use or cached (0 without a GPU)."""
+    return _figure(device, "reserved_bytes.all.current", "memory_reserved")
+
+
+def max_memory_allocated(device: Any = None) -> int:
+    """The peak of `memory_allocated` since the start or `reset_peak_memory_stats` (0 without a GPU).
+
+    PyTorch's allocator keeps it; CuPy's pool does not (a clear error: its ``memory_reserved`` only grows to the
+    peak need until `empty_cache`, so it bounds the peak from above)."""
+    return _figure(device, "allocated_bytes.all.peak", "max_memory_allocated")
+
+
+def max_memory_reserved(device: Any = None) -> int:
+    """The peak of `memory_reserved` (0 without a GPU); on CuPy the current value, its pool never shrinking on its
+    own (only `empty_cache` gives memory back)."""
+    stats = memory_stats(device)
+    if "reserved_bytes.all.peak" not in stats and "reserved_bytes.all.current" in stats:
+        return int(stats["reserved_bytes.all.current"])
+    return _figure(device, "reserved_bytes.all.peak", "max_memory_reserved")
+
+
+def reset_peak_memory_stats(device: Any = None) -> None:
+    """Start the peak figures again from the current ones (nothing to reset without a GPU, or on CuPy)."""
+    backend = _cuda(device)
+    if backend is not None:
+        backend.reset_peak_memory_stats()
+
+
+reset_max_memory_allocated = reset_peak_memory_stats
+
+
+def get_device_name(device: Any = None) -> str:
+    """The GPU's model name as its driver gives it; a clear error without a usable GPU (PyTorch's CPU build
+    refuses too)."""
+    backend = _cuda(device)
+    if backend is None:
+        raise RuntimeError(f"anynn.cuda.get_device_name: no CUDA device is usable for the default backend "
+                           f"({default_backend().name}); check anynn.cuda.is_available() first")
+    return str(backend.device_name())
+
+
+def set_device(device: Any) -> None:
+    """Accepted for the device "cuda" already means (index 0). anynn picks devices by name, not through a global:
+    another index is refused with the way to reach it (``.to("cuda:1")``, ``device="cuda:1"``)."""
+    index = device if isinstance(device, int) else getattr(device, "index", None)
+    if isinstance(device, str):
+        kind, _, number = device.partition(":")
+        if kind != "cuda":
+            raise ValueError(f"anynn.cuda.set_device: expected a CUDA device (an index, 'cuda' or 'cuda:k'), "
+                             f"got {device!r}")
+        index = int(number) if number else 0
+    if index is None or index < 0:  # PyTorch: a negative index (or None) is a no-op
+        return
+    if _cuda(index) is None:
+        raise RuntimeError(f"anynn.cuda.set_device({device!r}): no CUDA device {index} is usable for the default "
+                           f"backend ({default_backend().name})")
+    if index != 0:
+        raise ValueError(f"anynn.cuda.set_device({device!r}): anynn has no current-device global; name the device "
+                         f"where you make or move data instead (device='cuda:{index}', .to('cuda:{index}'))")
+
+
+version.cuda_version_of_default_backend = cuda_version
+
+__all__ = ["get_device_name", "max_memory_allocated", "max_memory_reserved", "memory_allocated", "memory_reserved",
+           "memory_stats", "reset_max_memory_allocated", "reset_peak_memory_stats", "set_device"]
