@@ -35,7 +35,7 @@ class Target:
     """
 
     def __init__(self, backend: Any, shape: tuple[int, ...], index: Any) -> None:
-        self.backend, self.shape, self.index = backend, tuple(shape), index
+        self.backend, self.shape, self.index = backend, tuple(shape), shape_ops.legacy_tuple(index)
         shape_ops.check_index(index)
         self.basic = _basic(index, self.shape)
         self._positions: Any = None

@@ -503,6 +503,21 @@ def _is_array_index(i: Any) -> bool:
 _VALID_INDICES = "only integers, slices (`:`), ellipsis (`...`), None and long, int or bool tensors are valid indices"
 
 
+def legacy_tuple(index: Any) -> Any:
+    """PyTorch's (and old NumPy's) reading of a list index holding a tensor, a sequence, a slice, ``...`` or
+    ``None`` (and fewer than 32 entries) as a tuple of indices, with PyTorch's deprecation warning:
+    ``x[[[0], [1]]]`` is ``x[[0], [1]]``, ``x[[rows, cols]]`` is ``x[rows, cols]``; other indices unchanged."""
+    if not isinstance(index, list) or len(index) >= 32:
+        return index
+    if not any(i is None or i is Ellipsis or isinstance(i, (slice, list, tuple, range)) or _is_array_index(i)
+               for i in index):
+        return index
+    warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; use x[tuple(seq)] "
+                  "instead of x[seq] (PyTorch will read it as a tensor index, x[torch.tensor(seq)])", UserWarning,
+                  stacklevel=4)
+    return tuple(index)
+
+
 def check_index(index: Any) -> None:
     """PyTorch's refusals of an index of the wrong type (``x[1.0]``, ``x["a"]``, ``x[{...}]``), naming the index:
     IndexError, a TypeError for a string (PyTorch reads it as a sequence of data)."""
@@ -674,6 +689,7 @@ def index(x: Any, index: Any) -> Any:
     axes of the broadcast index arrays replace the indexed axes where those are adjacent, else lead.
     """
     xp = x.backend.xp
+    index = legacy_tuple(index)
     check_index(index)
     parts = list(index) if isinstance(index, tuple) else [index]
     scalars = [k for k, i in enumerate(parts) if _is_array_index(i) and _is_integer_scalar(xp, i)]

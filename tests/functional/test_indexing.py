@@ -188,6 +188,24 @@ def test_range_index_get_and_set_as_torch(backend):
     np.testing.assert_array_equal(x2.numpy(), xt2.numpy())
 
 
+def test_a_list_holding_sequences_indexes_as_a_tuple_as_torch(backend):
+    """PyTorch (as NumPy once did) reads a list index holding a list, slice, ... or None as a tuple, with its
+    deprecation warning: x[[[0], [1]]] is x[[0], [1]] (anynn read it as one 2-D index array before)."""
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    for index in ([[0], [1]], [0, [1, 2]], [[0, 1], slice(None)]):
+        x, xt = make(backend, a), torch.tensor(a)
+        with pytest.warns(UserWarning, match="non-tuple sequence"):
+            ours = x[index]
+        with pytest.warns(UserWarning, match="non-tuple sequence"):
+            expected = xt[index]
+        np.testing.assert_array_equal(ours.numpy(), expected.numpy())
+        with pytest.warns(UserWarning, match="non-tuple sequence"):
+            x[index] = -1.0
+        with pytest.warns(UserWarning, match="non-tuple sequence"):
+            xt[index] = -1.0
+        np.testing.assert_array_equal(x.numpy(), xt.numpy())
+
+
 # -- seeded random indexes against PyTorch on every backend --------------------------------------------
 def _index_oracle(backend, x: np.ndarray, index: Any, dtype: str, what: str) -> None:
     """Forward and gradient against PyTorch; where torch refuses the index (negative steps), against
