@@ -11,7 +11,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.graph import sum_to_shape
-from ..backend import op
+from ..backend import dtype_name, op
 from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
@@ -496,6 +496,11 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
             return Where.apply(mask_data, value if value.dtype == x.dtype else value.astype(x.dtype), x)
         value = value.item()
     xp = x.backend.xp
+    if isinstance(value, complex) and not xp.isdtype(x.dtype, "complex floating"):
+        if value.imag:  # PyTorch's refusal (float() raised its own TypeError)
+            raise RuntimeError(f"masked_fill: value {value} cannot be converted to type {dtype_name(x.dtype)} "
+                               f"without overflow")
+        value = value.real
     value = float(value) if xp.isdtype(x.dtype, "real floating") else complex(value) if xp.isdtype(
         x.dtype, "complex floating") else bool(value) if xp.isdtype(x.dtype, "bool") else _integer_value(
         xp, x.dtype, int(value), "masked_fill")

@@ -187,7 +187,8 @@ def test_masked_fill_gradients_and_errors(backend):
 
 @pytest.mark.parametrize("dtype,value", [("uint8", -2), ("uint8", -255), ("uint8", 255), ("uint8", 256),
                                          ("int8", 127), ("int8", 128), ("int8", -129), ("int16", 40000),
-                                         ("int32", 2**31), ("int64", 2**63 - 1), ("int8", 2.5), ("bool", 2)])
+                                         ("int32", 2**31), ("int64", 2**63 - 1), ("int8", 2.5), ("bool", 2),
+                                         ("float32", 2j), ("int64", 3 + 0j)])  # (float() refused complex numbers)
 def test_masked_fill_value_out_of_the_dtype_range(backend, dtype, value):
     """PyTorch converts the fill value to the tensor's dtype: uint8 wraps -255..-1, other overflows raise."""
     data, mask = np.array([1, 2]).astype(dtype), np.array([True, False])
