@@ -7,8 +7,9 @@ and the functions it calls by name — and collects:
 
 - every `Module` (with all its submodules), `Optimizer` and learning-rate scheduler (anything holding
   an ``optimizer``);
-- every parameter and buffer of those modules and every parameter of those optimizers (`StepState.tensors`),
-  and among them those that take gradients (`StepState.params`);
+- every parameter and buffer of those modules, every parameter of those optimizers and every leaf tensor that
+  requires grad reached directly (``w = randn(3, requires_grad=True)`` trained by hand: ``w.sub_(lr * w.grad)``)
+  (`StepState.tensors`), and among them those that take gradients (`StepState.params`);
 - every device generator (`DeviceRNG`) held by those modules (Dropout's, an RNN's) or reachable directly;
 - every `GradScaler`: ``scaler.scale(loss)`` multiplies by its scale, a Python number the program holds as a
   constant, so the scale is part of the program's cache key (`side_effects.static_key`).
@@ -141,6 +142,9 @@ def discover(fn: Callable[..., Any]) -> StepState:
     for opt in state.optimizers:
         for p in state.opt_params(opt):
             tensors.setdefault(id(p), p)
+    for obj in found.values():
+        if isinstance(obj, Tensor):
+            tensors.setdefault(id(obj), obj)
     state.tensors = list(tensors.values())
     state.params = [t for t in state.tensors if t.requires_grad]
     for rng in module_generators(state.modules):
@@ -201,7 +205,9 @@ def _walk(obj: Any, depth: int, found: dict[int, Any], seen: set[int]) -> None:
         if isinstance(obj, Module):
             _walk_dict(obj.__dict__, depth, found, seen, skip=("_parameters", "_buffers", "_modules"))
         return
-    if isinstance(obj, Tensor):
+    if isinstance(obj, Tensor):  # a bare tensor that takes gradients: a parameter trained without a Module
+        if obj.requires_grad and obj.grad_fn is None:
+            found[id(obj)] = obj
         return
     if isinstance(getattr(obj, "optimizer", None), Optimizer):  # a learning-rate scheduler
         found[id(obj)] = obj

@@ -375,6 +375,30 @@ def test_batch_norm_cumulative_average_in_a_compiled_step_matches_eager():
 
 
 @needs_jax
+def test_a_bare_tensor_trained_by_hand_in_a_compiled_step_matches_eager():
+    """``w = tensor(..., requires_grad=True)`` updated with ``w.sub_(lr * w.grad)`` (no Module, no optimizer): the
+    step did not count w as state, so every call started from the first w and a tracer leaked into it."""
+    def run(compiled: bool):
+        w = anynn.tensor(np.ones(3, np.float32), backend="jax", requires_grad=True)
+        x = anynn.tensor(np.arange(3, dtype=np.float32), backend="jax")
+
+        def step():
+            loss = ((w * x).sum() - 1) ** 2
+            loss.backward()
+            with anynn.no_grad():
+                w.sub_(0.1 * w.grad)
+                w.grad.zero_()
+            return loss
+
+        run_step = anynn.compile(step) if compiled else step
+        return [float(run_step().item()) for _ in range(3)], np.asarray(w.array)
+
+    (losses, w), (eager_losses, eager_w) = run(True), run(False)
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
+    np.testing.assert_allclose(w, eager_w, rtol=1e-6)
+
+
+@needs_jax
 def test_averaged_models_updated_inside_a_compiled_step_match_eager():
     """AveragedModel.update_parameters inside the step (SWA, SWA's multi_avg_fn, EMA): whether to copy the model
     (the first update) was decided by reading n_averaged, refused in a trace (CompiledStepError 'Tensor.item()')."""
