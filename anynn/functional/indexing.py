@@ -23,6 +23,8 @@ from ..backend.typing import Namespace
 from . import shape as shape_ops
 from .attention import _broadcast_shape as broadcast_shape
 from .broadcast import expand
+from .formulas.gather_positions import _dim_positions, _zero_pad
+from .scatter_reduce import scatter_reduce
 from .value_checks import InvalidValueError, array_on_backend, check_one_backend, checked_dim
 
 
@@ -245,26 +247,6 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 
 
 # -- gather / scatter along one dimension --------------------------------------------------------------
-def _dim_positions(xp: Namespace, index: Any, shape: tuple[int, ...], dim: int) -> Any:
-    """Flat positions in an array of ``shape`` of the entries ``index`` names along ``dim`` (PyTorch's
-    gather/scatter addressing: every other coordinate is the entry's own)."""
-    if not shape:  # a 0-d array: one element, addressed along dim 0 as PyTorch's 0-d gather and scatter do
-        return xp.astype(index, xp.int64)
-    positions = None
-    stride = 1
-    for axis in reversed(range(len(shape))):
-        if axis == dim:
-            coord = xp.astype(index, xp.int64)
-        else:
-            extent = index.shape[axis]
-            along = xp.arange(extent, dtype=xp.int64, device=device(index))
-            coord = xp.reshape(along, tuple(extent if a == axis else 1 for a in range(index.ndim)))
-        term = coord * stride
-        positions = term if positions is None else positions + term
-        stride *= shape[axis]
-    return xp.broadcast_to(positions, tuple(index.shape))
-
-
 def _gather_flat(xp: Namespace, a: Any, positions: Any) -> Any:
     picked = xp.take(xp.reshape(a, (-1,)), xp.reshape(positions, (-1,)), axis=0)
     return xp.reshape(picked, tuple(positions.shape))
@@ -331,15 +313,6 @@ class Scatter(Function):
             picked = xp.reshape(xp.take(flat, self.positions, axis=0), self.index_shape)
             grad_src = _zero_pad(xp, picked, self.src_shape)
         return grad_a, None, grad_src
-
-
-def _zero_pad(xp: Namespace, g: Any, shape: tuple[int, ...]) -> Any:
-    """``g`` extended with zeros at the end of each axis to ``shape``."""
-    for axis, (have, want) in enumerate(zip(tuple(g.shape), shape)):
-        if have < want:
-            fill = tuple(want - have if a == axis else n for a, n in enumerate(g.shape))
-            g = xp.concat([g, xp.zeros(fill, dtype=g.dtype, device=device(g))], axis=axis)
-    return g
 
 
 # -- wrappers with PyTorch's names and arguments ------------------------------------------------------
@@ -426,8 +399,6 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
 def _scatter_multiply(input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:  # noqa: A002
     """``scatter(reduce="multiply")``: scatter_reduce's product with the input's own entries (a number ``src``
     lands as a tensor of index's shape in the input's dtype)."""
-    from .scatter_reduce import scatter_reduce  # (scatter_reduce builds on this module's helpers)
-
     if not isinstance(src, Tensor):
         check_one_backend("scatter", input, src)
         idx = _integer_index("scatter", input, index, checked_dim("scatter", input, dim))

@@ -18,7 +18,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.arrays import check_range
 from ..backend.typing import Namespace
-from .indexing import _dim_positions, _zero_pad
+from .formulas.gather_positions import _dim_positions, _zero_pad
 from .value_checks import array_on_backend, check_one_backend, checked_dim
 
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
