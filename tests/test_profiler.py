@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import anynn
-from anynn.autograd.function import Function
+from anynn.autograd.primitive import Function
 from anynn.profiler import (ProfilerAction, ProfilerActivity, profile, record_function, schedule,
                             tensorboard_trace_handler)
 from tests.helpers import make

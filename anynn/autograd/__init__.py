@@ -8,6 +8,7 @@ from . import forward_ad  # noqa: F401  (anynn.autograd.forward_ad: dual_level, 
 from . import profiler  # noqa: F401  (anynn.autograd.profiler: profile, record_function)
 from .double_backward import DoubleBackwardError
 from .custom_function import Function, FunctionCtx
+from . import function  # noqa: F401  (anynn.autograd.function: PyTorch's import path of Function, once_differentiable)
 from .grad_api import backward, grad
 from .grad_check import GradientCheckError, grad_check
 from .mode import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled

@@ -9,7 +9,7 @@ from . import mode
 from .mode import modes as _modes
 
 if TYPE_CHECKING:
-    from .function import Function
+    from .primitive import Function
 
 
 @contextlib.contextmanager

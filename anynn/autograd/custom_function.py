@@ -1,7 +1,7 @@
 """`Function` as users subclass it: anynn's array style, or PyTorch's ``ctx`` style on Tensors.
 
 anynn's own primitives write ``forward(self, xp, *arrays)`` / ``backward(self, xp, *grads)`` on native arrays
-(`anynn.autograd.function.Function`). A PyTorch program instead writes static methods on Tensors::
+(`anynn.autograd.primitive.Function`). A PyTorch program instead writes static methods on Tensors::
 
     class MyReLU(torch.autograd.Function):
         @staticmethod
@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend.typing import Namespace
-from . import function as _function
+from . import primitive as _function
 from .function_name import FunctionName
 from .mode import enable_grad, no_grad
 from .tensor import Tensor, make_tensor
@@ -232,7 +232,7 @@ class Function(_function.Function):
     """Base class of custom autograd Functions, in anynn's array style or PyTorch's ``ctx`` style.
 
     Array style (anynn's primitives): ``forward(self, xp, *arrays)`` and ``backward(self, xp, *grads)`` on native
-    arrays; see `anynn.autograd.function.Function`. ``ctx`` style (PyTorch's): ``forward`` and ``backward`` are
+    arrays; see `anynn.autograd.primitive.Function`. ``ctx`` style (PyTorch's): ``forward`` and ``backward`` are
     static methods on Tensors, ``forward(ctx, *args)`` returns a Tensor or a tuple of them and ``backward(ctx,
     *grad_outputs)`` returns one gradient (Tensor or ``None``) per argument of ``forward``; ``ctx`` is a
     `FunctionCtx` (``save_for_backward``, ``saved_tensors``, ``needs_input_grad``, ``mark_non_differentiable``,

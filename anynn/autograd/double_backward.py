@@ -30,7 +30,7 @@ from typing import Any, Callable
 from ..backend import Backend
 from ..backend.typing import Namespace
 from . import tensor as tensor_module
-from .function import Edge, Function, saves_no_array
+from .primitive import Edge, Function, saves_no_array
 from .hooks import run_node_hooks
 from .saved_hooks import unpack_saved
 

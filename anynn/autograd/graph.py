@@ -11,12 +11,12 @@ from ..backend.typing import Array, Namespace
 from . import double_backward, mode
 from . import hooks as hook_tables
 from . import tensor as tensor_module  # its `last_modification` stamp is read at call time
-from .function import PLAIN as _PLAIN
+from .primitive import PLAIN as _PLAIN
 from .saved_hooks import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks  # noqa: F401  (torch.autograd.graph's)
 from .node import Node, increment_version  # noqa: F401  (torch.autograd.graph's)
-from .function import Edge, first_change_after, is_writeable
-from .function import plain as _plain
-from .function import saves_no_array as _saves_no_array
+from .primitive import Edge, first_change_after, is_writeable
+from .primitive import plain as _plain
+from .primitive import saves_no_array as _saves_no_array
 
 if TYPE_CHECKING:
     from .tensor import Tensor

@@ -7,7 +7,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 
-from .function import AccumulateGrad, Function
+from .primitive import AccumulateGrad, Function
 from .tensor import Tensor, mark_modified
 
 

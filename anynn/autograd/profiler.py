@@ -19,7 +19,7 @@ import time
 import types
 from typing import Any, Callable
 
-from .function import Function
+from .primitive import Function
 from .profiler_util import EventList, FunctionEvent
 
 _lock = threading.Lock()

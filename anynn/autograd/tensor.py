@@ -20,7 +20,7 @@ from .size import Size
 
 if TYPE_CHECKING:  # the methods installed by anynn.functional.tensor_methods, declared for type checkers
     from ..device import device as AnynnDevice
-    from .function import Function
+    from .primitive import Function
     from .tensor_surface import TensorSurface
 else:
     TensorSurface = object

@@ -9,7 +9,7 @@ import math
 import warnings
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..backend.typing import Namespace
 from .activation import integers_kept
 from .elementwise import as_floating

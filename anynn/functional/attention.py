@@ -17,7 +17,7 @@ from typing import Any
 
 from ..backend.arrays import device_of
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, tensor
 from ..backend import dtype_name, op

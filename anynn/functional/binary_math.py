@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace

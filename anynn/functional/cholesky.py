@@ -19,7 +19,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..backend import op
 from ..backend.typing import Namespace
 from .conv3d import check_bias, fold3d, unfold3d

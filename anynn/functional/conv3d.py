@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from ..backend.arrays import device_of as device
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..backend.arrays import at_add
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj

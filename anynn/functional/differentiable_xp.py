@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..autograd.double_backward import DoubleBackwardError, register_namespace
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import arrays as _arrays
 from ..backend import op, portable

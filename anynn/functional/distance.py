@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
 from .attention import _broadcast_shape as broadcast_shape

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG, dtype_name
 from ..backend.typing import Namespace

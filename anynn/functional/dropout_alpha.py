@@ -7,7 +7,7 @@ from typing import Any
 
 from ..backend.arrays import device_of as device
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import DeviceRNG
 from ..backend.typing import Namespace

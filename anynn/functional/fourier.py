@@ -29,7 +29,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..backend.typing import Namespace
 
 # the norm of the adjoint transform

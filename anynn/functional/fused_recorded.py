@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.double_backward import register_fused_rule
-from ..autograd.function import Function, is_writeable
+from ..autograd.primitive import Function, is_writeable
 from ..autograd.tensor import make_tensor
 from ..backend import op
 from ..backend.typing import Namespace

@@ -14,7 +14,7 @@ import math
 import numbers
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name, op

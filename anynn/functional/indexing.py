@@ -14,7 +14,7 @@ from typing import Any
 from ..backend.arrays import device_of as device
 
 from ..autograd import mode
-from ..autograd.function import Function, note_new_producer
+from ..autograd.primitive import Function, note_new_producer
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..backend import dtype_name, op

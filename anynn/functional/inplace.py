@@ -23,7 +23,7 @@ import numbers
 from typing import Any, Callable
 
 from ..autograd import mode
-from ..autograd.function import Function, is_writeable, note_new_producer
+from ..autograd.primitive import Function, is_writeable, note_new_producer
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..autograd.tensor_surface import TensorSurface

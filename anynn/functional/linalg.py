@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.function import Function, is_writeable
+from ..autograd.primitive import Function, is_writeable
 from ..autograd.graph import sum_to_shape
 from ..backend import op
 from ..backend.typing import Namespace

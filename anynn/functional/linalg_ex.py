@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from ..backend.arrays import device_of as device
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.mode import is_grad_enabled, no_grad
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name

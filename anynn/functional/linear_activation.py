@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..backend import Backend, op, portable
 from ..backend.typing import Namespace
 from .activation import GELUFunction, ReLUFunction

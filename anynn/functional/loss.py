@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_floating, check_input,

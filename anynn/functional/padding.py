@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from ..backend.arrays import device_of as device
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.symbolic import is_symbolic
 from ..backend.arrays import at_add, at_set

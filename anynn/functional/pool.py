@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Sequence
 
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.arrays import any_true, at_add, at_set

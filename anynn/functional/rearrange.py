@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.arrays import at_add, check

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..backend import op
 from ..backend.arrays import at_set, is_writeable
 from ..backend.arrays import device_of as device

@@ -9,7 +9,7 @@ import math
 import warnings
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .formulas.conjugate import abs_squared, conj, is_complex, sign

@@ -8,7 +8,7 @@ import operator
 import warnings
 from typing import Any, Sequence
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..backend import Backend, BackendMismatch, dtype_name, op
 from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..backend import op
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype

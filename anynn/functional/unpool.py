@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from ..backend.arrays import device_of as device
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .value_checks import check_indices

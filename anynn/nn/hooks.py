@@ -12,7 +12,7 @@ import warnings
 from collections import OrderedDict
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.hooks import RemovableHandle
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import BackendMismatch

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..autograd.function import is_writeable
+from ..autograd.primitive import is_writeable
 from ..backend import Backend, op
 from ..backend.portable.optim import adam_apply, adam_moments
 from ..backend.typing import Array

@@ -20,7 +20,7 @@ from array_api_compat import array_namespace
 from ..autograd import mode
 from ..autograd import profiler as _profiler
 from ..autograd.hooks import RemovableHandle
-from ..autograd.function import is_writeable
+from ..autograd.primitive import is_writeable
 from ..autograd.tensor import Tensor, mark_all_modified
 from ..autograd.views import refresh_views
 from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array

@@ -65,7 +65,7 @@ def patch_step(cls: type) -> None:
     """Wrap the ``step`` a class uses once, as PyTorch patches it, so step hooks run around it and a running
     profile shows it as ``Optimizer.step#<class>.step`` (a subclass's ``super().step()`` reaches the unwrapped
     step, so the hooks run once per call)."""
-    step = cls.step
+    step = cls.step  # type: ignore[attr-defined]
     if getattr(step, "_runs_step_hooks", False):
         return
 
@@ -94,4 +94,4 @@ def patch_step(cls: type) -> None:
         return out
 
     step_with_hooks._runs_step_hooks = True  # type: ignore[attr-defined]
-    cls.step = step_with_hooks  # type: ignore[method-assign]
+    cls.step = step_with_hooks  # type: ignore[attr-defined]

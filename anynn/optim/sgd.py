@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..autograd.function import is_writeable
+from ..autograd.primitive import is_writeable
 from ..backend import Backend
 from ..backend.typing import Array
 from .optimizer import Optimizer

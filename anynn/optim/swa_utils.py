@@ -52,7 +52,7 @@ def _inexact(t: Tensor) -> bool:
     return t.is_floating_point() or "complex" in str(t.dtype)
 
 
-def _lerp_(start: Tensor, end: Tensor, weight: float) -> None:
+def _lerp_(start: Tensor, end: Tensor, weight: "Tensor | float") -> None:
     """``start`` moved to ``start + weight * (end - start)`` in place, by PyTorch's two-sided lerp formula (exact at
     ``weight = 1``)."""
     diff = end - start
@@ -90,7 +90,7 @@ def get_swa_multi_avg_fn() -> Callable[[ParamList, ParamList, Any], None]:
                 if _inexact(averaged):
                     _lerp_(averaged, current, weight)
                 else:
-                    averaged.add_(current - averaged, alpha=weight)
+                    averaged.add_(current - averaged, alpha=weight)  # type: ignore[arg-type]
 
     return swa_update
 

@@ -22,7 +22,7 @@ import warnings
 from typing import Any, Callable, Sequence
 
 from ..autograd.double_backward import register_fused_rule
-from ..autograd.function import Function
+from ..autograd.primitive import Function
 from ..autograd.grad_api import grad as autograd_grad
 from ..autograd.mode import enable_grad, is_grad_enabled
 from ..autograd.tensor import Tensor, make_tensor

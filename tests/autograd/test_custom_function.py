@@ -277,7 +277,7 @@ def test_array_style_functions_are_unchanged(backend):
             return 3 * self.x * self.x * g
 
     check_gradients(backend, Cube.apply, np.array([0.5, -2.0]))
-    assert Cube.apply.__func__ is anynn.autograd.function.Function.apply.__func__
+    assert Cube.apply.__func__ is anynn.autograd.primitive.Function.apply.__func__
 
 
 def _square_once(lib):
@@ -431,3 +431,31 @@ def test_gradchecks_of_float32_inputs_warn_and_run_as_pytorchs(backend, check):
     x = anynn.tensor([0.5, -1.0], dtype="float32", requires_grad=True, device=backend.key)
     with pytest.raises(TypeError, match="float64"):
         anynn.testing.grad_check(lambda t: (t * t).sum(), x)
+
+
+def test_pytorchs_import_path_of_function_gives_the_ctx_style_class():
+    """``from torch.autograd.function import Function, FunctionCtx, InplaceFunction, once_differentiable`` (older
+    programs and quantizers import them so) gives the classes users subclass, not anynn's engine base: a ctx-style
+    Function from that path runs as PyTorch's (it raised AttributeError: no save_for_backward on the namespace)."""
+    grads = []
+    for lib, mk in ((anynn, lambda v: anynn.tensor(v, requires_grad=True)),
+                    (torch, lambda v: torch.tensor(v, requires_grad=True))):
+        module = __import__(f"{lib.__name__}.autograd.function", fromlist=["Function"])
+        assert {"Function", "FunctionCtx", "InplaceFunction", "once_differentiable"} <= set(dir(module))
+
+        class RoundSte(module.InplaceFunction):
+            @staticmethod
+            def forward(ctx, x, inplace=False):
+                ctx.save_for_backward(x)
+                return (x * x).round()
+
+            @staticmethod
+            @module.once_differentiable
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g, None
+
+        x = mk([0.3, -1.2, 2.5])
+        RoundSte.apply(x, False).sum().backward()
+        grads.append(np.asarray(x.grad.detach().numpy()))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)

@@ -12,7 +12,7 @@ import torch
 
 import anynn
 from anynn import nn
-from anynn.autograd.function import is_writeable
+from anynn.autograd.primitive import is_writeable
 from anynn.backend import BackendMismatch
 
 from tests.helpers import make

@@ -15,7 +15,7 @@ import torch
 import anynn
 import anynn.nn as nn
 from anynn.autograd.anomaly import detect_anomaly
-from anynn.autograd.function import Function
+from anynn.autograd.primitive import Function
 from tests.helpers import make
 
 

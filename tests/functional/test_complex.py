@@ -12,7 +12,7 @@ import torch
 
 import anynn
 import anynn.nn.functional as F
-from anynn.autograd.function import Function
+from anynn.autograd.primitive import Function
 from anynn.autograd.grad_check import GradientCheckError, grad_check
 from anynn.backend import dtype_name
 

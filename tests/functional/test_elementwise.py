@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import anynn
-from anynn.autograd.function import Function
+from anynn.autograd.primitive import Function
 from anynn.backend import BackendMismatch
 from anynn.functional import elementwise as E
 from anynn.functional import linalg as L  # noqa: F401  (binds Tensor @)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 import anynn
-from anynn.autograd.function import Function
+from anynn.autograd.primitive import Function
 
 from tests.helpers import check_gradients
 

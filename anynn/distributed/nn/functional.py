@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...autograd.function import Function
+from ...autograd.primitive import Function
 from ...autograd.tensor import Tensor
 from ..comm import Context
 from ..torch_api import ReduceOp, _group
