@@ -163,11 +163,17 @@ def test_compiled_matches_eager_mlp_every_optimizer_with_scheduler():
 WITH_DROPOUT = {"cnn": "Adam", "lstm": "AdamW", "transformer": "SGD"}
 
 
+# the optimizers each model trains with: the CNN with every one (as the MLP above), the LSTM and the transformer,
+# whose eager JAX runs cost CI most, with their Dropout optimizer and two others (the optimizers' code is the same
+# whatever the model; what these rows add is each model's layers inside a compiled step)
+OPTIMIZERS_OF = {"cnn": sorted(OPTIMIZERS), "lstm": ["ASGD", "AdamW", "SGD"], "transformer": ["ASGD", "Adam", "SGD"]}
+
+
 @needs_jax
 @pytest.mark.parametrize("model_name", list(WITH_DROPOUT))
-def test_compiled_matches_eager_every_model_and_optimizer_one_with_dropout(model_name):
+def test_compiled_matches_eager_every_model_one_optimizer_with_dropout(model_name):
     # 10 steps: ASGD averages from step 5, StepLR changes the rates at 3, 6 and 9
-    _assert_same_training([(model_name, name, name == WITH_DROPOUT[model_name]) for name in sorted(OPTIMIZERS)],
+    _assert_same_training([(model_name, name, name == WITH_DROPOUT[model_name]) for name in OPTIMIZERS_OF[model_name]],
                           steps=10, params_of=("SGD",) if model_name == "transformer" else None)
 
 
