@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections import OrderedDict
 from typing import Any, Callable
 
 from ..backend import Backend, BackendMismatch, dtype_name
@@ -53,6 +54,21 @@ def _weakrefable(obj: Any) -> bool:
         return True
     except TypeError:
         return False
+
+
+class HookTable(OrderedDict):
+    """hook id -> hook, in calling order (a subclass, so that a `RemovableHandle` can refer to it weakly)."""
+
+
+def add_hook(table: OrderedDict, hook: Any, prepend: bool = False) -> RemovableHandle:
+    """Put ``hook`` in ``table`` (first when ``prepend``, as PyTorch's ``prepend=True``); the handle removes it."""
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    if prepend:
+        table.move_to_end(handle.id, last=False)
+    return handle
 
 
 class _HookTable(dict):

@@ -13,7 +13,8 @@ from collections import OrderedDict
 from typing import Any
 
 from ..autograd.primitive import Function
-from ..autograd.hooks import RemovableHandle
+from ..autograd.hooks import HookTable as _Table
+from ..autograd.hooks import RemovableHandle, add_hook  # noqa: F401  (add_hook: nn's modules import it from here)
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import BackendMismatch
 from ..backend.typing import Namespace
@@ -29,20 +30,6 @@ class ModuleHooks:
         self.backward_pre: OrderedDict[int, Any] = _Table()
         self.with_kwargs: set[int] = set()
         self.always_call: set[int] = set()  # forward hooks also called when forward raises
-
-
-class _Table(OrderedDict):
-    """hook id -> hook (a subclass so a handle can refer to it weakly)."""
-
-
-def add_hook(table: OrderedDict, hook: Any, prepend: bool = False) -> RemovableHandle:
-    if not callable(hook):
-        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-    handle = RemovableHandle(table)
-    table[handle.id] = hook
-    if prepend:
-        table.move_to_end(handle.id, last=False)
-    return handle
 
 
 # hooks of every module (PyTorch's ``torch.nn.modules.module.register_module_*_hook``): None until one is

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Iterable
 
+from ..autograd.hooks import HookTable as _Table
 from ..autograd.hooks import RemovableHandle
 from .hooks import add_hook
 
@@ -27,10 +28,6 @@ class StateHooks:
         self.save_post: OrderedDict[int, Any] = _Table()
         self.load_pre: OrderedDict[int, Any] = _Table()
         self.load_post: OrderedDict[int, Any] = _Table()
-
-
-class _Table(OrderedDict):
-    """hook id -> hook (a subclass so a handle can refer to it weakly)."""
 
 
 def tables(module: Any) -> StateHooks:

@@ -8,31 +8,15 @@ before the optimizer's own and the post-hooks after them, as PyTorch orders them
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from typing import Any, Callable
 
 from ..autograd import profiler as _profiler
-from ..autograd.hooks import RemovableHandle
+from ..autograd.hooks import HookTable, RemovableHandle, add_hook
 
 KINDS = ("step_pre", "step_post", "state_dict_pre", "state_dict_post", "load_state_dict_pre", "load_state_dict_post")
 
 
-class HookTable(OrderedDict):
-    """hook id -> hook (a subclass so a handle can refer to it weakly)."""
-
-
 _global_step_hooks = {"step_pre": HookTable(), "step_post": HookTable()}
-
-
-def add_hook(table: HookTable, hook: Any, prepend: bool = False) -> RemovableHandle:
-    """Put ``hook`` in ``table`` (first when ``prepend``); the handle removes it."""
-    if not callable(hook):
-        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-    handle = RemovableHandle(table)
-    table[handle.id] = hook
-    if prepend:
-        table.move_to_end(handle.id, last=False)
-    return handle
 
 
 def add_optimizer_hook(optimizer: Any, kind: str, hook: Any, prepend: bool = False) -> RemovableHandle:
