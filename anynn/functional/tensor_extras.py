@@ -98,8 +98,13 @@ def _extreme(largest: bool) -> Any:
 
 def _softmax(original: Any) -> Any:
     def method(self: Tensor, dim: int | None = None, dtype: Any = None, *, axis: int | None = None) -> Any:
+        """``dim`` (or ``axis``) is required, as in PyTorch's method, ``torch.softmax`` and ``torch.special``'s:
+        only ``F.softmax`` (and the layers) fall back on the implicit dim."""
         chosen = _axis(dim, axis)
-        return original(self, -1 if chosen is None else chosen, dtype=dtype)
+        if chosen is None:
+            raise TypeError(f'{original.__name__}() missing 1 required positional arguments: "dim" (only '
+                            f"nn.functional.{original.__name__} chooses one implicitly)")
+        return original(self, chosen, dtype=dtype)
 
     return method
 

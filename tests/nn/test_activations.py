@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -353,6 +354,13 @@ def test_refusals(backend):
             torch.nn.functional.hardtanh(torch.zeros(2), 1.0, -1.0, inplace)
         with pytest.raises(ValueError, match=r"hardtanh: min_val cannot be greater than max_val, got 1.0 > -1.0"):
             F.hardtanh(x, 1.0, -1.0, inplace)
+    # only F.softmax/log_softmax choose a dim implicitly: the method, torch.* and torch.special.* need one
+    # (Tensor.softmax() took the last axis)
+    for lib, data in ((torch, torch.zeros(2, 3)), (anynn, x)):
+        for call in (data.softmax, data.log_softmax, partial(lib.softmax, data),
+                     partial(lib.special.log_softmax, data)):
+            with pytest.raises(TypeError, match='missing 1 required positional arguments: "dim"'):
+                call()
 
 
 @pytest.mark.parametrize("shape", [(5,), (2, 3), (2, 3, 4), (2, 3, 2, 2)], ids=str)
