@@ -155,13 +155,15 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
 
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:  # noqa: A002
     """The length-``r`` combinations of a 1-d tensor's elements, as ``itertools.combinations`` (or
-    ``combinations_with_replacement``) orders them: ``(count, r)``; ``r=0`` gives an empty ``(0,)`` tensor."""
+    ``combinations_with_replacement``) orders them: ``(count, r)``; ``r=0`` gives an empty ``(0,)`` tensor that,
+    as PyTorch's, is a new one off the graph."""
     if input.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
-        return shape.reshape(input[:0], (0,))
+        be = input.backend
+        return make_tensor(be.xp.zeros((0,), dtype=input.array.dtype, device=be.device), be, None, 0)
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     flat = list(itertools.chain.from_iterable(pick(range(input.shape[0]), r)))
     be = input.backend

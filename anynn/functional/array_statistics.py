@@ -26,14 +26,15 @@ def _along(t: Tensor, dim: int, part: slice | int) -> Tensor:
 
 def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
     """The trapezoidal rule along ``dim``: sample spacing ``dx`` (default 1), or the sample points ``x`` (1-d of
-    ``y.shape[dim]`` points, or a tensor that broadcasts with ``y``). y: (..., n, ...) → y without ``dim``."""
+    ``y.shape[dim]`` points, or a tensor that broadcasts with ``y``). y: (..., n, ...) → y without ``dim``; zeros off
+    the graph where n is 0, as PyTorch's."""
     if x is not None and dx is not None:
         raise TypeError("trapezoid() takes either the sample points x or the spacing dx, not both")
     if isinstance(y, Tensor) and dtype_name(y.dtype) == "bool":
         raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported (as in PyTorch)")
     dim = checked_dim("trapezoid", y, dim)
     if y.shape[dim] == 0:
-        return y.sum(dim)
+        return y.sum(dim).detach()
     if x is None or not isinstance(x, Tensor):
         spacing = (1.0 if dx is None else dx) if x is None else x
         ends = _along(y, dim, 0) + _along(y, dim, -1)

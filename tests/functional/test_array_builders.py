@@ -83,6 +83,11 @@ def test_single_and_several_tensors_come_back_as_torch_returns_them(backend):
     assert isinstance(anynn.atleast_1d(a, b), tuple) and isinstance(anynn.atleast_1d([a]), tuple)
     assert tuple(anynn.combinations(a, 0).shape) == tuple(torch.combinations(torch.tensor(V3), 0).shape) == (0,)
     assert tuple(anynn.combinations(a, 4).shape) == tuple(torch.combinations(torch.tensor(V3), 4).shape) == (0, 4)
+    # r=0 and an empty trapezoid are new tensors off the graph, as PyTorch's (they required grad)
+    w, tw = make(backend, V3, requires_grad=True), torch.tensor(V3, requires_grad=True)
+    for f in (lambda m, x: m.combinations(x, 0), lambda m, x: m.trapezoid(x[:0]),
+              lambda m, x: m.trapezoid(x[:0], x[:0])):
+        assert f(anynn, w).requires_grad is f(torch, tw).requires_grad is False
     assert anynn.cartesian_prod(a) is a
     ints = make(backend, np.array([2, 0, 3], dtype=np.int32))
     np.testing.assert_array_equal(anynn.vander(ints).numpy(), torch.vander(torch.tensor([2, 0, 3])).numpy())
