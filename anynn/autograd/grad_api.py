@@ -59,9 +59,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     if materialize_grads and not allow_unused:
         raise ValueError("grad(): materialize_grads=True needs allow_unused to be True or None")
     grad_outputs = (None,) * len(outputs) if grad_outputs is None else _as_tuple(grad_outputs)
-    if len(grad_outputs) != len(outputs):
+    if len(grad_outputs) < len(outputs):
         raise RuntimeError(f"grad(): got {len(outputs)} tensors and {len(grad_outputs)} gradients (one grad_output "
                            "per output)")
+    grad_outputs = grad_outputs[:len(outputs)]  # PyTorch pairs them with zip: entries past the outputs are unread
     if not inputs:
         raise RuntimeError("grad(): `inputs` argument to `grad()` cannot be empty.")
     if is_grads_batched:
@@ -157,8 +158,9 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence
     """
     tensors = _as_tuple(tensors)
     grads = (None,) * len(tensors) if grad_tensors is None else _as_tuple(grad_tensors)
-    if len(grads) != len(tensors):
+    if len(grads) < len(tensors):
         raise RuntimeError(f"backward(): {len(tensors)} tensors but {len(grads)} grad_tensors")
+    grads = grads[:len(tensors)]  # as grad()'s grad_outputs: PyTorch reads no entry past the tensors
     if not tensors:
         raise RuntimeError("backward(): no tensors given")
     for i, t in enumerate(tensors):

@@ -337,6 +337,9 @@ def _batched_second_order(lib, t):
 GRAD_CALLS = {
     "grad_outputs_count": lambda lib, t: lib.autograd.grad([t(_X3, True).sum()] * 2, t(_X3, True),
                                                            grad_outputs=[t(np.array(1.0))]),
+    # entries past the outputs are not read (PyTorch zips them with the outputs): one output, [g, None]
+    "grad_outputs_past_the_outputs": lambda lib, t: (lambda x: lib.autograd.grad(x * x, x, grad_outputs=[
+        t(np.ones(3)), None]) + (lib.autograd.backward([x.sum()], [None, None]), x.grad)[1:])(t(_X3, True)),
     "inputs_empty": lambda lib, t: lib.autograd.grad((t(_X3, True) ** 2).sum(), []),
     "outputs_empty": lambda lib, t: lib.autograd.grad([], t(_X3, True)),
     "outputs_empty_allow_unused": lambda lib, t: lib.autograd.grad([], t(_X3, True), allow_unused=True),
