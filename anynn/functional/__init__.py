@@ -42,6 +42,7 @@ from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from .recurrent import gru_cell, lstm_cell, recurrent_sequence, rnn_cell
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, conv_transpose3d
+from .conv_tbc import conv_tbc
 from .padding import pad
 from .conv3d import conv3d
 from .bilinear import bilinear
@@ -70,7 +71,7 @@ __all__ = [
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
     "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
     "avg_pool3d", "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d",
-    "conv3d",
+    "conv3d", "conv_tbc",
     "bilinear", "instance_norm",
     "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest",
     "gather", "index_select", "masked_select", "one_hot", "scatter", "scatter_add",

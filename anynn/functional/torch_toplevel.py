@@ -282,7 +282,7 @@ def nuclear_norm(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # 
 CALLED_AS_FUNCTIONAL = {
     "conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d,
     "conv_transpose1d": F.conv_transpose1d, "conv_transpose2d": F.conv_transpose2d,
-    "conv_transpose3d": F.conv_transpose3d,
+    "conv_transpose3d": F.conv_transpose3d, "conv_tbc": F.conv_tbc,
     "avg_pool1d": F.avg_pool1d, "adaptive_avg_pool1d": F.adaptive_avg_pool1d,
     "rms_norm": F.rms_norm, "bilinear": F.bilinear, "prelu": F.prelu,
     "hardshrink": F.hardshrink,

@@ -87,6 +87,10 @@ CASES = [
     ("embedding_bag_max_padding_last_offset",
      lambda t, w, i, o: t.embedding_bag(w, i, o, False, 2, False, None, True, 4)[0],
      [W10, BAG_INDICES, np.append(BAG_OFFSETS, 7)]),
+    ("conv_tbc", lambda t, x, w, b: t.conv_tbc(x, w, b, 1), [X3, R.standard_normal((3, 7, 2)), R.random(2)]),
+    ("conv_tbc_no_steps", lambda t, x, w, b: t.conv_tbc(x, w, b), [X3, R.standard_normal((3, 7, 2)), R.random(2)]),
+    ("conv_tbc_cropped", lambda t, x, w, b: t.nn.functional.conv_tbc(x, w, b, -2),
+     [R.standard_normal((7, 2, 4)), R.standard_normal((2, 4, 3)), R.random(3)]),
 ]
 
 # the inputs to differentiate where not every floating input is (targets, weights PyTorch refuses to differentiate)
