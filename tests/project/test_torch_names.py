@@ -230,6 +230,8 @@ def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
             lib._inductor.config.triton.unique_names = 1
     anynn._dynamo.reset()
     assert anynn._dynamo.disable(len)([1, 2]) == torch._dynamo.disable(len)([1, 2]) == 2
+    with pytest.raises(NotImplementedError, match=r"_dynamo.explain\(len\): anynn has no TorchDynamo"):
+        anynn._dynamo.explain(len)([1, 2])
 
 
 def test_float32_matmul_precision_is_accepted_and_checked_like_pytorch():
