@@ -50,7 +50,15 @@ ceil = unary("ceil", lambda fn, xp, a: xp.ceil(a), None, floating=False)
 trunc = unary("trunc", lambda fn, xp, a: xp.trunc(a), None, floating=False)
 fix = trunc
 frac = unary("frac", lambda fn, xp, a: a - xp.trunc(a), _one, floating=False, ties_constant_gradient=False)
-_sign_function = unary("sign", lambda fn, xp, a: xp.sign(a), None, floating=False)
+
+
+def _sign(fn: Any, xp: Namespace, a: Any) -> Any:
+    # PyTorch's (0 < a) - (a < 0): NaN has sign 0 there (the array libraries' sign keeps NaN)
+    signs = xp.sign(a)
+    return xp.where(xp.isnan(a), xp.zeros_like(a), signs) if xp.isdtype(a.dtype, "real floating") else signs
+
+
+_sign_function = unary("sign", _sign, None, floating=False)
 
 
 def sign(input: Any) -> Any:  # noqa: A002 - PyTorch's name

@@ -144,6 +144,7 @@ QUERIES = [
     ("signbit", lambda m, t: m.signbit(t(NANS * -1.0))),
     ("method_signbit_zeros", lambda m, t: t(np.array([0.0, -0.0, -np.inf, np.inf])).signbit()),
     ("signbit_ints", lambda m, t: m.signbit(t(INTS - 3))),
+    ("sign_nan_is_zero", lambda m, t: t(NANS).sgn()),
     ("copysign_ints", lambda m, t: m.copysign(t(INTS), t(INTS - 3))),
     ("copysign_negative_zero", lambda m, t: m.copysign(t(NANS), -0.0)),
     ("copysign_float32_float64", lambda m, t: m.copysign(t(NANS.astype(np.float32)), t(NANS[::-1].copy()))),
