@@ -95,8 +95,8 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
         for i in range(sections - 1):
             start += base + (1 if i < extra else 0)
             bounds.append(start)
-    else:
-        bounds = [int(i) for i in indices_or_sections]
+    else:  # each index as a slice bound: a negative one counts from the end, clamped to [0, size] (PyTorch's)
+        bounds = [min(max(int(i) + size if int(i) < 0 else int(i), 0), size) for i in indices_or_sections]
     edges = [0] + bounds + [size]
     lead = (slice(None),) * dim
     return tuple(shape.index(input, lead + (slice(lo, max(lo, hi)),))

@@ -46,7 +46,7 @@ CASES = [
 test_gradients, test_matches_torch = case_table_tests(CASES, DTYPES)
 
 
-@pytest.mark.parametrize("sections", [1, 2, 3, 5, 7, [0], [2, 2], [4, 1, 3], (5,)], ids=str)
+@pytest.mark.parametrize("sections", [1, 2, 3, 5, 7, [0], [2, 2], [4, 1, 3], (5,), [-1, 3, -9]], ids=str)
 def test_tensor_split_shapes_match_torch(backend, sections):
     ours = anynn.tensor_split(make(backend, A), sections, dim=2)
     theirs = torch.tensor_split(torch.tensor(A), sections, dim=2)
