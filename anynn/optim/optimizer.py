@@ -219,9 +219,11 @@ class Optimizer:
                     backend = p.backend
                     state = _dict_get(states, pid)  # (dict's own get: the table's accepts Tensors too)
                     home = homes.get(pid)
-                    if state is None or home is None or home[0] is not backend or home[1] is not data.dtype:
-                        state = self._settle_state(p, state, home)  # the first step, or the parameter moved
-                        home = homes[pid]
+                    if home is None or home[0] is not backend or home[1] is not data.dtype:
+                        home = self._settle_state(p, state, home)  # the first step, or the parameter moved
+                    fresh = state is None  # stored once the update put something in it (none for plain SGD)
+                    if fresh:
+                        state = {}
                     g = grad.array
                     if adjusted:
                         if maximize:
@@ -240,6 +242,8 @@ class Optimizer:
                         raise
                     p.array = in_shared_memory(backend, kept, new)
                     changed.append(p)
+                    if fresh and state:
+                        states[pid] = state
         finally:
             if changed:  # Functions recorded before this step refuse to backward through these parameters
                 mark_all_modified(changed)
@@ -250,15 +254,14 @@ class Optimizer:
         return loss
 
     def _settle_state(self, p: Tensor, state: dict[str, Any] | None,
-                      home: tuple[Any, Any, bool] | None) -> dict[str, Any]:
-        """``p``'s state, made at its first step, and moved to ``p``'s backend and dtype if ``p`` moved since."""
-        if state is None:
-            state = self.state[id(p)] = {}
+                      home: tuple[Any, Any, bool] | None) -> tuple[Any, Any, bool]:
+        """``p``'s home (backend, dtype, whether complex), noted at its first step; its state, if any, moved to
+        ``p``'s backend and dtype if ``p`` moved since."""
         new_home = (p.backend, p.array.dtype, is_complex_dtype(p.backend, p.array.dtype))
         if state and (home is None or home[:2] != new_home[:2]):
             _follow_parameter(state, p)
         self._state_home[id(p)] = new_home
-        return state
+        return new_home
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any],
                backend: Backend) -> Any:  # pragma: no cover - interface
@@ -306,6 +309,7 @@ class Optimizer:
                 len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)):
             raise ValueError(f"{type(self).__name__}.load_state_dict: the saved parameter groups do not match "
                              "this optimizer's (different number of groups or parameters)")
+        _check_saved_options(self, groups)
         # all or nothing: every entry is converted and checked before anything of this optimizer changes
         state, homes = {}, {}
         as_tensors = type(self).update is Optimizer.update  # written for PyTorch: its step reads Tensor state
@@ -334,6 +338,22 @@ class Optimizer:
 
 
 _dict_get = dict.get
+
+
+def _check_saved_options(optimizer: Optimizer, groups: list[dict[str, Any]]) -> None:
+    """Refuse saved parameter groups that lack one of ``optimizer``'s hyperparameters (an option whose default is
+    not a flag: True/False/None): the state dict of another optimizer type. PyTorch loads it and its step fails
+    later with a bare ``KeyError`` ('momentum'); merging kept this optimizer's values beside the other's. A
+    missing flag (``maximize``, ``foreach``, an option added in a later release) is taken from this optimizer."""
+    name = type(optimizer).__name__
+    for i, saved in enumerate(groups):
+        missing = [k for k, v in optimizer.defaults.items() if k not in saved and not (v is None or
+                                                                                   isinstance(v, bool))]
+        if missing:
+            foreign = sorted(k for k in saved if k not in optimizer.defaults and k != "params")
+            raise ValueError(f"{name}.load_state_dict: saved parameter group {i} has no {', '.join(map(repr, missing))}"
+                             f" ({name}'s options; it holds {', '.join(map(repr, foreign)) or 'no others'}): is it "
+                             f"the state dict of another optimizer type? Load it into the optimizer that saved it")
 
 
 def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:

@@ -169,6 +169,22 @@ def test_load_state_dict_rejects_other_groups():
         SGD(params[:1], lr=0.1).load_state_dict(saved)
 
 
+def test_another_optimizer_types_state_is_refused_and_plain_sgd_keeps_no_state():
+    """SGD.load_state_dict(Adam's state) merged Adam's options into SGD's groups (PyTorch loads it, and its step
+    fails with KeyError 'momentum'); it is refused naming the missing options. SGD without momentum kept an empty
+    state entry per parameter where PyTorch keeps none (state_dict()['state'] was {0: {}})."""
+    params = our_params("numpy", make_data()[0], "float64")
+    for p in params:
+        p.grad = anynn.ones_like(p)
+    plain, adam = SGD(params, lr=0.1), Adam(params, lr=0.1)
+    plain.step()
+    adam.step()
+    assert len(plain.state) == 0 and plain.state_dict()["state"] == {}
+    with pytest.raises(ValueError, match=r"SGD.load_state_dict: saved parameter group 0 has no 'momentum', "
+                                         r"'dampening' .*another optimizer type"):
+        SGD(params, lr=0.1, momentum=0.9).load_state_dict(adam.state_dict())
+
+
 @pytest.mark.parametrize("cls, options", [(SGD, dict(lr=0.1, momentum=0.9)), (Adam, dict(lr=0.01)),
                                           (RMSprop, dict(lr=0.01, momentum=0.5)), (Rprop, dict(lr=0.01))])
 def test_load_state_dict_of_another_models_state_refuses_and_changes_nothing(backend, cls, options):
