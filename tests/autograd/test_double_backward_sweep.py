@@ -590,6 +590,11 @@ case("linalg_lu_wide", lambda L, a: [t ** 2 for t in L.T.linalg.lu(a)[1:]], _FUZ
 case("linalg_lu_tall", lambda L, a: [t ** 2 for t in L.T.linalg.lu(a)[1:]], _FUZZ20.standard_normal((4, 2)))
 case("linalg_eig", lambda L, a: (lambda w, v: [L.T.view_as_real(w) ** 2, v.abs() ** 3])(*L.T.linalg.eig(a)),
      _FUZZ20.standard_normal((2, 3, 3)))
+# probabilities within ~1e-4 of 1 (one rounds to 1 - 5e-12): PyTorch's double backward of binary_cross_entropy adds
+# 1e-12 to p and 1 - p where its gradient clamps p (1 - p) at 1e-12, so it is not its own gradient's derivative there
+case("bce_saturated", lambda L, x, t, w: L.F.binary_cross_entropy(L.T.sigmoid(x * x), t, weight=w, reduction="none"),
+     np.array([[0.3, -5.11, 1.2], [3.0, -2.8, 0.7]]), np.array([[0.2, 0.9, 0.5], [0.4, 0.7, 0.1]]),
+     np.array([0.5, 1.5, 2.0]), diff=[0])
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
@@ -603,7 +608,7 @@ TORCH_REFUSES = {"hardsigmoid": "hardsigmoid_backward", "cdist": "_cdist_backwar
 # its composite and agree): the same differenced reference
 TORCH_WRONG = {"weight_norm_Linear", "weight_norm_Conv1d_last_dim", "weight_norm_parametrized_ConvTranspose1d",
                # 2.13's second derivative of det at a rank n - 1 matrix (its SVD branch) is off the polynomial's
-               "linalg_det_singular"}
+               "linalg_det_singular", "bce_saturated"}
 
 
 def _state(name: str) -> dict[str, torch.Tensor] | None:
