@@ -89,9 +89,18 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     return ValuesIndices(GetItem.apply(values, index=middle), indices[middle])
 
 
+def unbiased_given_first(dim: Any, unbiased: bool | None) -> tuple[Any, bool | None]:
+    """``(dim, unbiased)`` of a ``var``/``std`` call: a bool in ``dim``'s place is PyTorch's ``var(bool unbiased)``
+    overload (``x.std(False)``: every element, correction 0), not dim 0 or 1."""
+    if isinstance(dim, bool) and unbiased is None:
+        return None, dim
+    return dim, unbiased
+
+
 def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,  # noqa: A002
              correction: float | None = None) -> tuple[Tensor, Tensor]:
     """``(var, mean)`` over ``dim`` with PyTorch's default ``correction=1`` (``torch.var_mean``)."""
+    dim, unbiased = unbiased_given_first(dim, unbiased)
     variance = input.var(dim, unbiased, keepdim, correction=correction)
     return variance, input.mean(dim=dim, keepdim=keepdim)
 
@@ -99,6 +108,7 @@ def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepd
 def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,  # noqa: A002
              correction: float | None = None) -> tuple[Tensor, Tensor]:
     """``(std, mean)`` over ``dim`` with PyTorch's default ``correction=1`` (``torch.std_mean``)."""
+    dim, unbiased = unbiased_given_first(dim, unbiased)
     deviation = input.std(dim, unbiased, keepdim, correction=correction)
     return deviation, input.mean(dim=dim, keepdim=keepdim)
 

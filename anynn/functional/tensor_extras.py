@@ -17,6 +17,7 @@ from ..backend.default_dtype import default_float
 from . import activation, broadcast, elementwise, indexing, linalg, reduce, shape
 from .operands import kinds_agree
 from .sorting import ValuesIndices
+from .statistics import unbiased_given_first
 from .type_promotion import result_type
 from .value_checks import check_one_backend, check_reducible, refuse_complex
 
@@ -187,6 +188,7 @@ METHODS: dict[str, Any] = {
 def _var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
          correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
     """Variance with PyTorch's default (unbiased, ``correction=1``), as `anynn.functional.var` and `anynn.var`."""
+    dim, unbiased = unbiased_given_first(dim, unbiased)
     if correction is None:
         correction = 0.0 if unbiased is False else 1.0
     return reduce.var(self, _reduced_dims(dim, axis), keepdim if keepdims is None else keepdims, float(correction))
@@ -201,6 +203,7 @@ def _std(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: b
     the std itself is within it, the lanes are computed again as ``s * std(x / s)`` with ``s`` each lane's largest
     deviation (a constant to autograd: the identity holds for any s), finite and accurate as PyTorch's double
     accumulation; the common case pays one check of the variances."""
+    dim, unbiased = unbiased_given_first(dim, unbiased)
     if dtype_name(self.dtype) in ("float16", "bfloat16"):  # in float32, as PyTorch: the variance of a float16
         return _std(self.float(), dim, unbiased, keepdim, correction=correction, axis=axis,  # std above 256
                     keepdims=keepdims).to(self.dtype)  # overflows float16

@@ -230,6 +230,10 @@ def test_var_and_std_share_pytorchs_unbiased_default(backend):
         expected_std = torch.std(tt, *args).numpy()
         for got in (t.std(*args), anynn.std(t, *args)):
             np.testing.assert_allclose(got.numpy(), expected_std, rtol=1e-12)
+    for unbiased in (False, True):  # PyTorch's var(bool unbiased) overload reduces everything (read as dim 0 / 1)
+        for ours, theirs in ((t.var(unbiased), tt.var(unbiased)), (anynn.std(t, unbiased), torch.std(tt, unbiased)),
+                             (anynn.var_mean(t, unbiased)[1], torch.var_mean(tt, unbiased)[1])):
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
 
 
 STD_OF_CONSTANTS = {  # lanes of equal values (std 0) beside spread ones; one lane of a single entry
