@@ -28,6 +28,7 @@ sparse_csr = layout("sparse_csr")
 sparse_csc = layout("sparse_csc")
 sparse_bsr = layout("sparse_bsr")
 sparse_bsc = layout("sparse_bsc")
+jagged = layout("jagged")  # torch.nested's layout: refused by check_layout as the sparse ones
 
 
 def check_layout(value: Any, where: str) -> None:
@@ -81,5 +82,5 @@ def is_inference(input: Any, /) -> bool:
     return False
 
 
-__all__ = ["get_device", "is_inference", "is_storage", "layout", "sparse_bsc", "sparse_bsr", "sparse_coo",
+__all__ = ["get_device", "is_inference", "is_storage", "jagged", "layout", "sparse_bsc", "sparse_bsr", "sparse_coo",
            "sparse_csc", "sparse_csr", "strided", "typename"]

@@ -234,6 +234,16 @@ def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
         anynn._dynamo.explain(len)([1, 2])
 
 
+def test_nested_tensors_are_refused_naming_padding_and_a_mask():
+    """torch.nested (lucidrains' na_vit_nested_tensor) after ``import anynn as torch``: every function PyTorch has
+    there is refused by name with the way out, and the jagged layout is one of anynn's layouts as torch's."""
+    assert sorted(anynn.nested.__all__) == sorted(torch.nested.__all__)
+    assert isinstance(anynn.jagged, anynn.layout) and repr(anynn.jagged) == "anynn.jagged"
+    for name in anynn.nested.__all__:
+        with pytest.raises(NotImplementedError, match=f"torch.nested.{name}: anynn has no nested .*pad_sequence"):
+            getattr(anynn.nested, name)([anynn.ones(2, 3), anynn.ones(4, 3)], 0.0)
+
+
 def test_float32_matmul_precision_is_accepted_and_checked_like_pytorch():
     """nanoGPT-era scripts call torch.set_float32_matmul_precision('high') first; a flag anynn keeps, reads back
     and validates as PyTorch does (its math never lowers float32 behind the user's back)."""
