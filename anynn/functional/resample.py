@@ -115,7 +115,10 @@ def antialias_weights(in_size: int, out_size: int, mode: str, scale_factor: floa
     """For each output position: its (source index, weight) pairs with ``antialias=True`` (PyTorch's, after
     PIL): when shrinking by ``s > 1`` the filter is stretched s times, so every input pixel under it contributes;
     the taps are those whose centres fall within the support (none past the border) and the weights are
-    normalized to sum to 1."""
+    normalized to sum to 1. An axis whose size does not change is copied, whatever the scale factor (3 * 1.3 -> 3),
+    as PyTorch's kernel copies it."""
+    if out_size == in_size:
+        return [[(i, 1.0)] for i in range(out_size)]
     if align_corners:
         scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
     else:

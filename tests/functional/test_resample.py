@@ -136,6 +136,18 @@ def test_antialias_to_a_width_of_one_is_torchs_transposed_result(backend, rng, m
     np.testing.assert_allclose(out.numpy(), np.swapaxes(swapped.numpy(), -1, -2), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_antialias_copies_an_axis_whose_size_the_scale_factor_keeps(backend, rng, mode):
+    """3 * 1.3 -> 3: PyTorch's antialiased forward copies that axis (anynn resampled it with the scale); its backward
+    resamples with the scale, so its gradient is not its forward's (differences page): anynn's is (grad check)."""
+    x = rng.standard_normal((1, 2, 3, 11))
+    kwargs = dict(scale_factor=(1.3, 0.37), mode=mode, antialias=True)
+    out = interpolate(make(backend, x), **kwargs)
+    theirs = F_TORCH.interpolate(torch.tensor(x), **kwargs)
+    np.testing.assert_allclose(out.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+    check_gradients(backend, lambda t: interpolate(t, **kwargs), x[:, :1, :, :6])
+
+
 @pytest.mark.parametrize(("shape", "kwargs"), [((1, 2, 4, 4), dict(size=(0, 3))), ((1, 2, 4, 4), dict(size=(0, 0))),
                                                ((2, 3, 5), dict(size=0)), ((1, 2, 3, 4, 2), dict(size=(2, 0, 1))),
                                                ((1, 2, 4, 4), dict(scale_factor=0.1))])
