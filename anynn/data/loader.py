@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import multiprocessing
 import queue
 import threading
 import traceback
@@ -124,6 +125,7 @@ class DataLoader(Generic[T_co]):
         if prefetch_factor is not None and num_workers == 0:
             raise ValueError("DataLoader: prefetch_factor option could only be specified in multiprocessing. "
                              "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
+        self.multiprocessing_context = _start_context(multiprocessing_context, int(num_workers))
         if dtype is not None and not dtype_name(dtype).startswith(("float", "bfloat")):
             raise ValueError(f"DataLoader: dtype is the dtype of float batches, so a float dtype, "
                              f"not {dtype_name(dtype)!r}")
@@ -491,6 +493,26 @@ def _put(channel: queue.Queue, item: Any, stop: threading.Event) -> bool:
         except queue.Full:
             continue
     return False
+
+
+def _start_context(context: Any, num_workers: int) -> Any:
+    """PyTorch's checks of ``multiprocessing_context`` (kept, as a context object, and unused: the workers are
+    threads): a start method's name or a context, only beside ``num_workers > 0``."""
+    if context is None:
+        return None
+    if num_workers == 0:
+        raise ValueError("DataLoader: multiprocessing_context can only be used with multi-process loading "
+                         "(num_workers > 0), but got num_workers=0")
+    if isinstance(context, str):
+        methods = multiprocessing.get_all_start_methods()
+        if context not in methods:
+            raise ValueError(f"DataLoader: multiprocessing_context option should specify a valid start method in "
+                             f"{methods!r}, but got multiprocessing_context={context!r}")
+        context = multiprocessing.get_context(context)
+    if not isinstance(context, multiprocessing.context.BaseContext):
+        raise TypeError(f"DataLoader: multiprocessing_context option should be a valid context object or a string "
+                        f"specifying the start method, but got multiprocessing_context={context!r}")
+    return context
 
 
 def _is_namedtuple(x: Any) -> bool:

@@ -552,6 +552,12 @@ def test_sampler_misuse_is_refused_by_name_as_torch(name):
 LOADER_MISUSE = {  # PyTorch's error class for each
     "persistent_workers_without_workers": (lambda lib, ds: lib.DataLoader(ds, persistent_workers=True), ValueError),
     "negative_timeout": (lambda lib, ds: lib.DataLoader(ds, timeout=-1), ValueError),
+    # multiprocessing_context was accepted whatever it said (anynn's workers are threads)
+    "start_method_without_workers": (lambda lib, ds: lib.DataLoader(ds, multiprocessing_context="spawn"), ValueError),
+    "unknown_start_method": (lambda lib, ds: lib.DataLoader(ds, num_workers=1, multiprocessing_context="x"),
+                             ValueError),
+    "start_context_of_another_type": (lambda lib, ds: lib.DataLoader(ds, num_workers=1, multiprocessing_context=3),
+                                      TypeError),
     "collate_of_none": (lambda lib, ds: next(iter(lib.DataLoader([None, None], batch_size=2))), TypeError),
     "collate_of_numbers_and_strings": (lambda lib, ds: next(iter(lib.DataLoader([1, "a"], batch_size=2))), TypeError),
     "collate_of_objects": (lambda lib, ds: next(iter(lib.DataLoader([object(), object()], batch_size=2))), TypeError),
