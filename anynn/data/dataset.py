@@ -264,4 +264,6 @@ class Subset(Dataset[T_co]):
         mapped = self.indices.take(np.asarray(indices, dtype=np.int64))
         if hasattr(self.dataset, "get_batch"):
             return self.dataset.get_batch(mapped)
+        if callable(getattr(self.dataset, "__getitems__", None)):  # PyTorch's batched fetch, as its Subset forwards
+            return collate_host(list(self.dataset.__getitems__(mapped.tolist())))
         return collate_host([self.dataset[int(i)] for i in mapped])

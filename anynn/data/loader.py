@@ -20,7 +20,7 @@ from ..backend import Backend, backend_of, default_backend, dtype_name, get_back
 from ..backend.default_dtype import default_float
 from .collate import collate_host, is_string_field
 from .dataset import IterableDataset, T_co, WorkerInfo, set_worker_info
-from . import loader_state, unbatched
+from . import collated, loader_state, unbatched
 from .samplers import host_rng
 
 
@@ -48,9 +48,10 @@ class DataLoader(Generic[T_co]):
         Where the batches go (``"numpy"``, ``"torch"``, ``"cupy"``...). By default host data goes to the
         default backend and Tensor data stays on its own backend.
     collate_fn : callable, optional
-        Turns a list of samples into a batch (a tuple of arrays or Tensors); by default anynn's host step
-        (`anynn.data.collate.collate_host`: fields stacked as NumPy arrays, then cast and moved). When given,
-        samples are always fetched one by one.
+        Turns a list of samples into a batch; by default anynn's host step (`anynn.data.collate.collate_host`:
+        fields stacked as NumPy arrays, then cast and moved). When given, samples are always fetched one by one
+        and the batch keeps the structure it returned, as PyTorch's (lists, dicts, numbers and strings as they
+        are), its arrays and Tensors made Tensors on the loader's backend and dtype.
     dtype : str, optional
         The floating-point dtype of float batches. By default host floats (NumPy arrays and scalars, Python
         floats) become the default dtype (float32 unless `anynn.set_default_dtype` changed it: the dtype new
@@ -89,7 +90,7 @@ class DataLoader(Generic[T_co]):
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
                  sampler: Iterable[int] | None = None, batch_sampler: Iterable[Sequence[int]] | None = None,
-                 num_workers: int = 0, collate_fn: Callable[[list[Any]], Sequence[Any]] | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], None] | None = None, multiprocessing_context: Any = None,
                  generator: Any = None, *, prefetch_factor: int | None = None, persistent_workers: bool = False,
@@ -360,7 +361,10 @@ class DataLoader(Generic[T_co]):
         if self._prefetcher:
             batches = self._prefetcher.iterate(batches)
         for fields in batches:
-            batch = self._shaped(tuple(self._to_tensor(f) for f in fields))
+            if fields and isinstance(fields[0], collated.Layout):
+                batch = collated.rebuilt(fields[0], [self._to_tensor(f) for f in fields[1:]])
+            else:
+                batch = self._shaped(tuple(self._to_tensor(f) for f in fields))
             self._yielded += 1
             yield batch
         self._epoch_state = None
@@ -385,17 +389,13 @@ class DataLoader(Generic[T_co]):
             if not isinstance(fields, (tuple, list)):
                 fields = (fields,)
             return tuple(self._host_dtype(f) for f in fields)
-        return self._collate([self.dataset[int(i)] for i in indices])
+        return self._collate(samples_at(self.dataset, indices))
 
     def _collate(self, samples: list[Any]) -> tuple[Any, ...]:
         """A list of samples as one batch of host arrays (dtype already fixed) and/or Tensors."""
-        if self.collate_fn is not None:
-            fields = self.collate_fn(samples)
-            if isinstance(fields, dict):
-                self._shape = tuple(fields)
-                fields = tuple(fields.values())
-            elif not isinstance(fields, (tuple, list)):
-                self._shape = "single"
+        if self.collate_fn is not None:  # its batch as it returned it, arrays as the loader's fields
+            layout, arrays = collated.split(self.collate_fn(samples), _is_field)
+            return (layout, *(self._host_dtype(a) for a in arrays))
         else:
             if isinstance(samples[0], dict):
                 self._shape = tuple(samples[0])
@@ -522,3 +522,18 @@ def _is_namedtuple(x: Any) -> bool:
 def _is_native_array(x: Any) -> bool:
     """A non-NumPy array of some backend (torch, CuPy, array_api_strict) that a custom dataset returned."""
     return not isinstance(x, (np.ndarray, np.generic)) and hasattr(x, "__dlpack__") and hasattr(x, "dtype")
+
+
+def _is_field(x: Any) -> bool:
+    """An array of a custom collate_fn's batch, made a Tensor on the loader's backend: a Tensor or an array."""
+    return isinstance(x, (Tensor, np.ndarray)) or _is_native_array(x)
+
+
+def samples_at(dataset: Any, indices: np.ndarray) -> list[Any]:
+    """The samples of a map-style ``dataset`` at ``indices``: one ``__getitems__(list of ints)`` call where the
+    dataset defines it (PyTorch's batched fetch, e.g. one query or one vectorised draw for the batch), else
+    ``dataset[i]`` for each index."""
+    getitems = getattr(dataset, "__getitems__", None)
+    if callable(getitems):
+        return list(getitems(indices.tolist()))
+    return [dataset[int(i)] for i in indices]

@@ -781,6 +781,63 @@ def test_a_loader_without_batching_yields_converted_samples_as_torch(backend):
             lib.DataLoader(samples, batch_size=None, drop_last=True)
 
 
+def test_a_custom_collate_fns_batch_keeps_its_structure_as_torch():
+    """The batch is what collate_fn returned (the customize-data-loading tutorial's dict of per-molecule lists of
+    Tensors of different shapes): lists, numbers and strings kept, nothing stacked; Tensors on the loader's side."""
+    torch_data = pytest.importorskip("torch.utils.data")
+    import anynn
+    import anynn.utils.data as ours
+
+    def collate(lib):
+        def by_key(batch):
+            groups = {}
+            for x, k in batch:
+                groups.setdefault(int(k), []).append((x, k))
+            return {k: [lib.default_collate(v), len(v), "n"] for k, v in groups.items()}
+        return by_key
+
+    def batches(lib, tensor):
+        data = lib.TensorDataset(tensor(np.arange(12.0).reshape(6, 2)), tensor(np.array([0, 0, 1, 2, 2, 2])))
+        return [_structure(b) for b in lib.DataLoader(data, batch_sampler=[[0, 1, 2], [3, 4, 5]],
+                                                      collate_fn=collate(lib))]
+
+    theirs = batches(torch_data, pytest.importorskip("torch").tensor)
+    assert batches(ours, lambda a: anynn.tensor(a, dtype=a.dtype.name)) == theirs
+    ((single, number, text),) = list(DataLoader([(1.0, 2)], batch_size=1, collate_fn=lambda b: [b, len(b), "s"]))
+    assert (single, number, text) == ([(1.0, 2)], 1, "s")
+
+
+def test_a_dataset_with_getitems_is_fetched_a_batch_at_a_time_as_torch():
+    """PyTorch's loader calls ``__getitems__(list of ints)`` once per batch where a dataset defines it (the advanced
+    data-loading tutorial's vectorised draw); its Subset forwards it. anynn called ``__getitem__`` per sample."""
+    torch_data = pytest.importorskip("torch.utils.data")
+    import anynn.utils.data as ours
+
+    def runs(lib):
+        calls = []
+
+        class Batched(lib.Dataset):
+            def __len__(self):
+                return 6
+
+            def __getitem__(self, i):
+                calls.append(("one", i))
+                return np.float32(i), i
+
+            def __getitems__(self, indices):
+                calls.append(("many", indices))
+                return [(np.float32(i), i) for i in indices]
+
+        data = Batched()
+        got = [_structure(b) for b in lib.DataLoader(data, batch_size=4)]
+        got += [_structure(b) for b in lib.DataLoader(lib.Subset(data, [5, 3]), batch_size=2)]
+        return got, calls
+
+    (ours_batches, ours_calls), (theirs_batches, theirs_calls) = runs(ours), runs(torch_data)
+    assert ours_calls == theirs_calls == [("many", [0, 1, 2, 3]), ("many", [4, 5]), ("many", [5, 3])]
+    assert [b[1] for b in ours_batches] == [b[1] for b in theirs_batches]  # labels; floats: the loader's dtype
+
+
 def test_a_loader_keeps_bytes_fields_as_lists_as_torch():
     torch_data = pytest.importorskip("torch.utils.data")
     samples = [(b"ab", np.float32(1.0)), (b"c", np.float32(2.0))]
