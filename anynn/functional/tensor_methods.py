@@ -19,7 +19,7 @@ from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .operands import astype as _astype
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
-from .value_checks import explain_shape_failure
+from .value_checks import explain_shape_failure, refuse_complex
 
 
 def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
@@ -61,6 +61,9 @@ def _rpow(self: Tensor, base: Any) -> Any:
     return PowTensor.apply(base, self)
 
 
+_ORDERINGS = {"__lt__": "lt (<)", "__le__": "le (<=)", "__gt__": "gt (>)", "__ge__": "ge (>=)"}
+
+
 def _compare(name: str) -> Any:
     def method(self: Tensor, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other.backend != self.backend:
@@ -69,6 +72,8 @@ def _compare(name: str) -> Any:
         other = _operand(self, other)
         a, other = _kinds_agree(None, self, other)
         right = other.array if isinstance(other, Tensor) else other
+        if name in _ORDERINGS:  # NumPy orders complex numbers by real then imaginary part; PyTorch refuses them
+            refuse_complex(_ORDERINGS[name], a, other)
         try:
             data = getattr(a.array, name)(right)
         except (ValueError, RuntimeError) as error:

@@ -327,6 +327,7 @@ REFUSALS = [
     ("max over a dim", lambda lib, r, z: z.max(dim=1), "argmax"),
     ("max of two tensors", lambda lib, r, z: z.max(z), "maximum"),
     ("argmin", lambda lib, r, z: lib.argmin(z), "argmin"),
+    ("less than (NumPy's lexicographic order before)", lambda lib, r, z: r < z, r"lt \(<\)"),
     ("sort", lambda lib, r, z: lib.sort(z), "sort"),
     ("argsort", lambda lib, r, z: lib.argsort(z), "argsort"),
     ("topk", lambda lib, r, z: lib.topk(z, 2), "sort"),
