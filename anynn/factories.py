@@ -22,7 +22,7 @@ from . import init
 from .autograd.tensor import Tensor
 from .autograd.tensor import tensor as _tensor
 from .backend import Backend, dtype_name, get_backend
-from .backend.arrays import check
+from .backend.arrays import check, integer_fill
 from .backend.default_dtype import default_complex, default_float, set_default_float
 from .backend.symbolic import is_symbolic
 from .memory_format import check_memory_format
@@ -134,7 +134,9 @@ def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, dev
         integer = isinstance(fill_value, int) or is_symbolic(fill_value)  # (a SymInt: an exported axis' size)
         dtype = "bool" if isinstance(fill_value, bool) else "int64" if integer else (
             default_complex("full()") if isinstance(fill_value, complex) else default_float())
-    data = be.xp.full(_size((size,), "full"), fill_value, dtype=be.dtype(dtype), device=be.device)
+    native = be.dtype(dtype)
+    data = be.xp.full(_size((size,), "full"), integer_fill(be.xp, native, fill_value, "full"), dtype=native,
+                      device=be.device)
     return _made(data, be, requires_grad)
 
 
@@ -167,6 +169,7 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = 
     be, native = _like(input, backend, dtype, device)
     if _symbolic(input, be):
         return _made(be.xp.full_like(input.array, fill_value, dtype=native), be, requires_grad)
+    fill_value = integer_fill(be.xp, native, fill_value, "full_like")
     return _made(be.xp.full(input.shape, fill_value, dtype=native, device=be.device), be, requires_grad)
 
 

@@ -24,12 +24,27 @@ from typing import Any
 
 from array_api_compat import is_numpy_array, is_writeable_array
 
-from .base import Backend
+from .base import Backend, dtype_name
 from .devices import device_of, register_deviceless_type  # noqa: F401 - their home before devices.py
 from .typing import Namespace
 
 _FLAGS = object()  # the rule of NumPy arrays: each array's own ``flags.writeable``
 _WRITEABLE_RULES: dict[type, Any] = {}
+
+
+def integer_fill(xp: Namespace, dtype: Any, value: Any, name: str) -> Any:
+    """``value`` as an element of ``dtype`` where that is an integer dtype, as PyTorch converts a fill value or a
+    bound: in the dtype's range as it is; uint8 also takes -255..-1, wrapped (``-2`` is 254); anything else raises
+    `RuntimeError` naming ``name`` and the dtype. Values for other dtypes (and non-integers) come back as given."""
+    if not isinstance(value, int) or isinstance(value, bool) or not xp.isdtype(dtype, "integral"):
+        return value
+    info = xp.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    if info.min == 0 and info.max == 255 and -255 <= value < 0:
+        return value + 256
+    raise RuntimeError(f"{name}: the value {value} cannot be converted to {dtype_name(dtype)} without overflow "
+                       f"(its range is {info.min}..{info.max})")
 
 
 def is_writeable(array: Any) -> bool:

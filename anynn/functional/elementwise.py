@@ -12,6 +12,7 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..backend import dtype_name, op
+from ..backend.arrays import integer_fill
 from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
@@ -510,10 +511,4 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
 def _integer_value(xp: Namespace, dtype: Any, value: int, name: str) -> int:
     """``value`` as an element of the integer ``dtype``, as PyTorch converts a fill value or a bound: in the dtype's
     range as it is; uint8 also takes -255..-1, wrapped (``-2`` is 254); anything else raises, naming op and dtype."""
-    info = xp.iinfo(dtype)
-    if info.min <= value <= info.max:
-        return value
-    if info.min == 0 and info.max == 255 and -255 <= value < 0:
-        return value + 256
-    raise RuntimeError(f"{name}: the value {value} cannot be converted to {dtype} without overflow "
-                       f"(its range is {info.min}..{info.max})")
+    return integer_fill(xp, dtype, value, name)

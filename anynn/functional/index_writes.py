@@ -18,6 +18,7 @@ from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name, op
+from ..backend.arrays import integer_fill
 from ..backend.typing import Namespace
 from . import indexing
 from .inplace import _itself, _update
@@ -155,7 +156,7 @@ def _number_as(xp: Namespace, dtype: Any, value: Any) -> Any:
     """``value`` as the Python type of ``dtype``'s kind (integers cut toward zero, as PyTorch's fill does)."""
     if xp.isdtype(dtype, "bool"):
         return bool(value)
-    return int(value) if xp.isdtype(dtype, "integral") else value
+    return integer_fill(xp, dtype, int(value), "index_fill") if xp.isdtype(dtype, "integral") else value
 
 
 class IndexPutAccumulate(Function):

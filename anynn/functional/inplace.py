@@ -29,7 +29,7 @@ from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..autograd.tensor_surface import TensorSurface
 from ..autograd.views import copied_view_source, handing_to_source, refresh_after_change
 from ..backend import BackendMismatch, dtype_name, host_array
-from ..backend.arrays import write_all
+from ..backend.arrays import integer_fill, write_all
 from ..backend.typing import Namespace
 from . import elementwise, shape
 from .value_checks import check_draw_range, check_draw_std
@@ -245,7 +245,9 @@ class Assign(Function):
 def _number_for(xp: Namespace, dtype: Any, value: Any) -> Any:
     """``value`` as the Python type the array API accepts beside an array of ``dtype``."""
     kind = _kind(xp, dtype)
-    return bool(value) if kind == 0 else int(value) if kind == 1 else complex(value) if kind == 3 else float(value)
+    if kind == 1:  # PyTorch's conversion: -1 into uint8 is 255, 300 into int8 is refused
+        return integer_fill(xp, dtype, int(value), "fill_")
+    return bool(value) if kind == 0 else complex(value) if kind == 3 else float(value)
 
 
 def _binary(name: str, op: Callable[[Any, Any], Any]) -> Any:

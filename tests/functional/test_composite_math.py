@@ -145,6 +145,10 @@ QUERIES = [
     ("method_signbit_zeros", lambda m, t: t(np.array([0.0, -0.0, -np.inf, np.inf])).signbit()),
     ("signbit_ints", lambda m, t: m.signbit(t(INTS - 3))),
     ("sign_nan_is_zero", lambda m, t: t(NANS).sgn()),
+    ("uint8_fills_wrap_negative_values", lambda m, t: m.stack([  # (OverflowError from NumPy before)
+        t(INTS).byte().fill_(-1), m.full_like(t(INTS).byte(), -2), t(INTS).byte().new_full((2, 3), -3),
+        t(INTS).byte().index_fill(1, t(np.array([0, 2])), -4),
+        m.full((2, 3), -5, dtype=m.uint8, device=t(INTS).device)])),
     ("copysign_ints", lambda m, t: m.copysign(t(INTS), t(INTS - 3))),
     ("copysign_negative_zero", lambda m, t: m.copysign(t(NANS), -0.0)),
     ("copysign_float32_float64", lambda m, t: m.copysign(t(NANS.astype(np.float32)), t(NANS[::-1].copy()))),
