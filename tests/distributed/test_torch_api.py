@@ -32,6 +32,8 @@ def test_porting_imports_resolve():
     from anynn.utils.data.distributed import DistributedSampler  # noqa: F401
 
     assert anynn.distributed.is_available() and anynn.nn.parallel.DistributedDataParallel is DistributedDataParallel
+    assert anynn.utils.data.DistributedSampler is DistributedSampler  # DINO's and MoCo's spelling, as torch's
+    assert torch.utils.data.DistributedSampler is torch.utils.data.distributed.DistributedSampler
 
 
 def test_default_group_must_be_initialised_as_torch(fresh_world):

@@ -14,4 +14,14 @@ from ...data.samplers import (BatchSampler, RandomSampler, Sampler, SequentialSa
 __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler",
            "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info",
-           "random_split"]
+           "random_split", "DistributedSampler"]
+
+
+def __getattr__(name: str) -> object:
+    """``torch.utils.data.DistributedSampler`` (DINO's, MoCo's and ImageNet scripts' spelling), imported on first use:
+    it lives in `anynn.distributed`, which a program that never shards its data need not load."""
+    if name == "DistributedSampler":
+        from .distributed import DistributedSampler
+
+        return DistributedSampler
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
