@@ -111,7 +111,9 @@ def kron(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A
     b_shape = (1,) * (rank - other.ndim) + tuple(other.shape)
     a = shape.reshape(input, tuple(itertools.chain.from_iterable((n, 1) for n in a_shape)))
     b = shape.reshape(other, tuple(itertools.chain.from_iterable((1, n) for n in b_shape)))
-    result = shape.reshape(a * b, tuple(n * m for n, m in zip(a_shape, b_shape)))
+    # a symbolic axis (None while an ONNX export records) merges to an unknown size, which reshape infers
+    merged = tuple(None if n is None or m is None else n * m for n, m in zip(a_shape, b_shape))
+    result = shape.reshape(a * b, merged)
     return result if out is None else out.copy_(result)
 
 

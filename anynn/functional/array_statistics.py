@@ -140,7 +140,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *,  # 
         raise RuntimeError(f"torch.histc(): max must be larger than min, got min={min} and max={max}")
     values = xp.reshape(input.detach().array, (-1,))
     dtype = values.dtype
-    if min == max and values.shape[0] > 0:
+    if min == max and values.shape[0] != 0:  # (None: a symbolic size, ONNX export)
         low, high = xp.min(values), xp.max(values)
         if any_true(input.backend, ~(xp.isfinite(low) & xp.isfinite(high))):  # NaN or inf in the data (skipped traced)
             raise InvalidValueError(f"histc: range of [{float(low):g}, {float(high):g}] is not finite; give min= and "

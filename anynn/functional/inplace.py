@@ -340,6 +340,9 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     from .. import init
 
     check_draw_std("normal_", std)
+    z = drawn_in_graph(self, "normal")
+    if z is not None:
+        return _random_fill(self, "normal_", z * std + mean)
     host = init._rng(generator).normal(mean, std, size=tuple(self.shape))
     return _random_fill(self, "normal_", host)
 
@@ -352,15 +355,35 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = N
     if torch_names:
         raise TypeError(f"uniform_() got unexpected keyword arguments {sorted(torch_names)}")
     check_draw_range("uniform_", a, b)
+    u = drawn_in_graph(self, "uniform")
+    if u is not None:
+        return _random_fill(self, "uniform_", u * (b - a) + a)
     host = init._rng(generator).uniform(a, b, size=tuple(self.shape))
     return _random_fill(self, "uniform_", host)
 
 
-def _random_fill(self: Tensor, name: str, host: Any) -> Tensor:
+def drawn_in_graph(self: Tensor, kind: str, dtype: Any = None) -> Any:
+    """``kind`` draws (``"uniform"`` on [0, 1), ``"normal"``) of this tensor's shape, as a random node of the graph
+    where its backend records one (ONNX export: drawn each time the graph runs, where a host draw would be one
+    constant of it), in ``dtype`` (default: this tensor's if floating, else float64); None on every other backend,
+    whose in-place fills draw on the host. The ``generator=`` of a fill is not used there (onnxruntime draws)."""
+    draw = self.backend.fast_path("random_in_graph")
+    if draw is None:
+        return None
+    xp = self.backend.xp
+    if dtype is None:
+        dtype = self.array.dtype if xp.isdtype(self.array.dtype, "real floating") else xp.float64
+    return draw(kind, self.array, dtype)
+
+
+def _random_fill(self: Tensor, name: str, values: Any) -> Tensor:
+    """Write ``values`` (a host array, or an array of this tensor's backend drawn in a recorded graph) into this
+    floating tensor in place, in its dtype."""
     if _kind(self.backend.xp, self.array.dtype) < 2:
         raise TypeError(f"{name} expects a floating-point tensor, got {dtype_name(self.array.dtype)}")
     be = self.backend
-    return _assign(self, name, make_tensor(be.asarray(be.from_host(host), self.array.dtype), be, None, 0))
+    native = values if be.is_native(values) else be.from_host(values)
+    return _assign(self, name, make_tensor(be.asarray(native, self.array.dtype), be, None, 0))
 
 
 def _twin(name: str, reshapes: bool = False) -> Any:

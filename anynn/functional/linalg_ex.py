@@ -136,7 +136,10 @@ def _info_tensor(info: Any, like: Tensor) -> Tensor:
 
 
 def _raise_for(name: str, info: Tensor, describe: Any) -> None:
-    """``check_errors=True``: PyTorch's LinAlgError for the first failed matrix (this reads ``info`` on the host)."""
+    """``check_errors=True``: PyTorch's LinAlgError for the first failed matrix (this reads ``info`` on the host).
+    A traced ``info`` (jax.jit, an ONNX export) has no value: the check is skipped there, as every value check."""
+    if info.backend.is_traced(info.array):
+        return
     codes = info.numpy().reshape(-1)
     failed = [i for i, code in enumerate(codes.tolist()) if code]
     if failed:
@@ -270,7 +273,11 @@ def _permutation(xp: Namespace, pivots: Any, m: int, dtype: Any) -> Any:
     dev = device(pivots)
     swaps = xp.astype(pivots, xp.int64) - 1
     rows = xp.arange(m, dtype=xp.int64, device=dev)
-    order = xp.broadcast_to(rows, tuple(pivots.shape[:-1]) + (m,))
+    batch = tuple(pivots.shape[:-1])
+    if None in batch and pivots.shape[-1]:  # a symbolic batch axis (ONNX export): rows added to zeros of its shape
+        order = xp.zeros_like(swaps[..., :1]) + rows
+    else:
+        order = xp.broadcast_to(rows, batch + (m,))
     for i in range(pivots.shape[-1]):
         j = swaps[..., i:i + 1]  # (*, 1)
         at_i, at_j = order[..., i:i + 1], xp.take_along_axis(order, j, axis=-1)

@@ -24,8 +24,8 @@ def eliminate(xp: Namespace, a: Any, pivot: bool) -> tuple[Any, Any, Any, Any]:
     m, n = a.shape[-2], a.shape[-1]
     batch, dev = tuple(a.shape[:-2]), device(a)
     rows = xp.arange(m, dtype=xp.int64, device=dev)
-    order = xp.broadcast_to(rows, batch + (m,))
-    info = xp.zeros(batch, dtype=xp.int32, device=dev)
+    info = _batch_zeros(xp, a, xp.int32)
+    order = xp.astype(info[..., None], xp.int64) + rows
     pivots = []
     for k in range(min(m, n)):
         if pivot:  # the largest |entry| of column k on or below the diagonal, the first of equals
@@ -35,7 +35,7 @@ def eliminate(xp: Namespace, a: Any, pivot: bool) -> tuple[Any, Any, Any, Any]:
             order = xp.take_along_axis(order, swap, axis=-1)
             pivots.append(xp.astype(p + 1, xp.int32))
         else:
-            pivots.append(xp.full(batch, k + 1, dtype=xp.int32, device=dev))
+            pivots.append(_batch_zeros(xp, a, xp.int32) + (k + 1))
         head = a[..., k, k]
         zero = head == 0
         info = xp.where((info == 0) & zero, xp.asarray(k + 1, dtype=xp.int32, device=dev), info)
@@ -45,6 +45,15 @@ def eliminate(xp: Namespace, a: Any, pivot: bool) -> tuple[Any, Any, Any, Any]:
         a = xp.concat([a[..., :k + 1, :], below], axis=-2)
     stacked = xp.stack(pivots, axis=-1) if pivots else xp.zeros(batch + (0,), dtype=xp.int32, device=dev)
     return a, stacked, info, order
+
+
+def _batch_zeros(xp: Namespace, a: Any, dtype: Any) -> Any:
+    """Zeros (*,) for a (*, m, n): made like ``a`` where a batch axis is symbolic (an ONNX export with dynamic_axes
+    reads its size as None, which no factory takes)."""
+    batch = tuple(a.shape[:-2])
+    if None not in batch or not a.shape[-2] or not a.shape[-1]:
+        return xp.zeros(batch, dtype=dtype, device=device(a))
+    return xp.zeros_like(a[..., 0, 0], dtype=dtype)
 
 
 def substitute(xp: Namespace, lu: Any, order: Any, b: Any) -> Any:

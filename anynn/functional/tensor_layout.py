@@ -16,7 +16,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name
-from .inplace import _assign, _random_fill, _twin
+from .inplace import _assign, _random_fill, _twin, drawn_in_graph
 from .tensor_extras import where
 from .value_checks import checked_dim
 
@@ -88,11 +88,15 @@ def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     drawn on the host (``generator``: a seed or a NumPy ``Generator``; by default `anynn.manual_seed`'s)."""
     from .. import init
 
-    chance = p.detach().numpy() if isinstance(p, Tensor) else p
     if not isinstance(p, Tensor) and not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    host = init._rng(generator).random(size=tuple(self.shape)) < chance
     be = self.backend
+    u = drawn_in_graph(self, "uniform", be.xp.float64)
+    if u is not None:  # (timm's DropPath: x.new_empty(shape).bernoulli_(keep_prob), a recorded training forward)
+        hits = u < (be.xp.astype(p.detach().array, be.xp.float64) if isinstance(p, Tensor) else p)
+        return _assign(self, "bernoulli_", make_tensor(be.xp.astype(hits, self.array.dtype), be, None, 0))
+    chance = p.detach().numpy() if isinstance(p, Tensor) else p
+    host = init._rng(generator).random(size=tuple(self.shape)) < chance
     return _assign(self, "bernoulli_", make_tensor(be.asarray(be.from_host(host), self.array.dtype), be, None, 0))
 
 
@@ -103,6 +107,9 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
 
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    u = drawn_in_graph(self, "uniform")
+    if u is not None:
+        return _random_fill(self, "exponential_", -self.backend.xp.log1p(-u) / lambd)
     return _random_fill(self, "exponential_", init._rng(generator).exponential(1 / lambd, size=tuple(self.shape)))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name
-from .inplace import _assign
+from .inplace import _assign, drawn_in_graph
 
 # integers a floating dtype holds exactly: PyTorch's random_() draws from [0, 2**digits] for them
 _FLOAT_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
@@ -69,6 +69,11 @@ def random_(self: Tensor, *bounds: int, generator: Any = None, **torch_names: An
         lo, hi = _INTEGER_RANGE[kind]
         if not lo <= low <= hi or not lo <= high <= hi:
             raise RuntimeError(f"random_: the range [{low}, {high}] does not fit in {kind} ([{lo}, {hi}])")
+    u = drawn_in_graph(self, "uniform", self.backend.xp.float64)
+    if u is not None:  # whole numbers from float64 draws (exact below 2**53)
+        xp = self.backend.xp
+        drawn = xp.minimum(xp.floor(u * (float(high) - low + 1) + low), float(high))
+        return _assign(self, "random_", make_tensor(xp.astype(drawn, self.array.dtype), self.backend, None, 0))
     draws = _generator(generator).integers(low, high, size=tuple(self.shape), endpoint=True,
                                            dtype="uint64" if high > 2**63 - 1 else "int64")
     return _fill(self, "random_", draws)
@@ -80,7 +85,9 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     be = self.backend
-    u = be.asarray(be.from_host(_generator(generator).random(size=tuple(self.shape))), self.array.dtype)
+    u = drawn_in_graph(self, "uniform")
+    if u is None:
+        u = be.asarray(be.from_host(_generator(generator).random(size=tuple(self.shape))), self.array.dtype)
     draws = median + sigma * be.xp.tan(math.pi * (u - 0.5))
     return _assign(self, "cauchy_", make_tensor(draws, be, None, 0))
 
@@ -90,6 +97,9 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
     _floating(self, "log_normal_", "the log-normal")
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    z = drawn_in_graph(self, "normal")
+    if z is not None:
+        return _assign(self, "log_normal_", make_tensor(self.backend.xp.exp(z * std + mean), self.backend, None, 0))
     return _fill(self, "log_normal_", _generator(generator).lognormal(mean, std, size=tuple(self.shape)))
 
 
@@ -100,6 +110,11 @@ def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     if dtype_name(self.dtype) in ("bool",) or dtype_name(self.dtype).startswith("complex"):
         raise RuntimeError(f"geometric_: not implemented for {dtype_name(self.dtype)} tensors")
+    u = drawn_in_graph(self, "uniform", self.backend.xp.float64)
+    if u is not None:  # the count of trials: ceil(log(1 - u) / log(1 - p)), at least 1
+        xp = self.backend.xp
+        trials = xp.maximum(xp.ceil(xp.log1p(-u) / math.log1p(-p)), 1.0)
+        return _assign(self, "geometric_", make_tensor(xp.astype(trials, self.array.dtype), self.backend, None, 0))
     return _fill(self, "geometric_", _generator(generator).geometric(p, size=tuple(self.shape)))
 
 

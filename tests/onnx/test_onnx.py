@@ -602,6 +602,12 @@ ALONG_THE_BATCH: dict[str, Row] = {
             volume, grid3d, padding_mode="reflection", align_corners=False)]),
                           lambda n: (_floats(n, 2, 5, 6), _floats(n, 4, 7, 2) * 0.8, _floats(n, 2, 3, 4, 5),
                                      _floats(n, 2, 3, 4, 3) * 0.8), (0, 0, 0, 0)),
+    # LU by elimination (its zeros and row orders were made of the batch's shape; lu_factor's singularity check read
+    # the info on the host), a batched Kronecker product (merged sizes of the symbolic axis), histc over the data's
+    # own range (its emptiness check compared None)
+    "lu_kron_histc": (lambda: Calls(lambda x, y: (*(lu := anynn.linalg.lu_factor(x)), *anynn.lu_unpack(*lu),
+                                                  anynn.kron(x, y), anynn.kron(x[:, 0], y[0]), anynn.histc(x, 5))),
+                      lambda n: (_floats(n, 2, 2), _floats(n + 1, 2, 2)), (0, 0)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
@@ -865,14 +871,20 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
 
 class Noisy(nn.Module):
     """Draws in the forward: Gaussian and uniform noise like the input, dropout called in training mode (elements
-    and channels), rrelu in training mode, integers and coin flips like the input, a fixed-shape draw."""
+    and channels), rrelu in training mode, integers and coin flips like the input, a fixed-shape draw; the in-place
+    fills (timm's DropPath: x.new_empty(shape).bernoulli_(keep)), which drew on the host: one constant of the
+    graph."""
 
     def forward(self, x: Any) -> Any:
         F = nn.functional
         grid = x.reshape(x.shape[0], 4, 2, 1)
+        fills = (x.new_empty((x.shape[0], 8)).bernoulli_(0.3), anynn.empty_like(x).uniform_(-1, 3),
+                 anynn.empty_like(x).normal_(2, 3), anynn.empty_like(x).exponential_(2),
+                 anynn.empty_like(x).cauchy_(1), anynn.empty_like(x).log_normal_(1, 0.5),
+                 anynn.empty_like(x).geometric_(0.5), anynn.empty_like(x, dtype=anynn.int64).random_(2, 6))
         return (x + anynn.randn_like(x), anynn.rand_like(x), F.dropout(x, 0.25, training=True),
                 F.dropout2d(grid, 0.5, training=True), F.rrelu(-x.abs(), 0.1, 0.3, training=True),
-                anynn.randint_like(x, 2, 6), anynn.bernoulli(anynn.full_like(x, 0.3)), anynn.randn(3, 2))
+                anynn.randint_like(x, 2, 6), anynn.bernoulli(anynn.full_like(x, 0.3)), anynn.randn(3, 2), *fills)
 
 
 def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
@@ -888,7 +900,16 @@ def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
         assert not any(np.array_equal(a, b) for a, b in zip(first, second))
         if axes is None:
             continue
-        noise, uniform, dropped, channels, leaky, integers, coins, fixed = first
+        noise, uniform, dropped, channels, leaky, integers, coins, fixed, *fills = first
+        flips, spread, normal, waits, cauchy, log_normal, trials, whole = fills
+        # (5 standard errors of 24,000 draws)
+        assert set(np.unique(flips)) == {0.0, 1.0} and abs(flips.mean() - 0.3) < 0.015
+        assert -1 <= spread.min() and spread.max() < 3 and abs(spread.mean() - 1) < 0.04
+        assert abs(normal.mean() - 2) < 0.1 and abs(normal.std() - 3) < 0.07
+        assert waits.min() >= 0 and abs(waits.mean() - 0.5) < 0.02 and abs(np.median(cauchy) - 1) < 0.05
+        assert abs(np.log(log_normal).mean() - 1) < 0.02 and abs(np.log(log_normal).std() - 0.5) < 0.015
+        assert trials.min() == 1 and (trials == np.round(trials)).all() and abs(trials.mean() - 2) < 0.05
+        assert whole.dtype == np.int64 and set(np.unique(whole)) == {2, 3, 4, 5}
         assert abs(noise.mean() - 1) < 0.02 and abs(noise.std() - 1) < 0.02 and fixed.shape == (3, 2)
         assert 0 <= uniform.min() and uniform.max() < 1 and abs(uniform.mean() - 0.5) < 0.01
         assert set(np.unique(dropped)) == {0.0, np.float32(1 / 0.75)} and abs((dropped == 0).mean() - 0.25) < 0.01
