@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -451,6 +452,14 @@ def test_private_bases_and_size_helpers_of_torch_nn_modules():
             assert getattr(ours_utils, name)(value) == getattr(theirs_utils, name)(value)
     assert ours_utils._reverse_repeat_tuple((1, 2, 3), 2) == theirs_utils._reverse_repeat_tuple((1, 2, 3), 2)
     assert ours_utils._list_with_default([None, 4], [7, 8, 9]) == theirs_utils._list_with_default([None, 4], [7, 8, 9])
+    state = {"module.0.weight": 1, "other": 2, "module.0.bias": 3, "_orig_mod.w": 4}
+    for prefix in ("module.", "_orig_mod."):  # a DDP / compiled model's checkpoint
+        ours, theirs = OrderedDict(state), OrderedDict(state)
+        theirs._metadata = OrderedDict([("", {}), ("module", {}), ("module.0", {}), ("_orig_mod", {})])
+        ours._metadata = OrderedDict(theirs._metadata)
+        ours_utils.consume_prefix_in_state_dict_if_present(ours, prefix)
+        theirs_utils.consume_prefix_in_state_dict_if_present(theirs, prefix)
+        assert list(ours.items()) == list(theirs.items()) and list(ours._metadata) == list(theirs._metadata)
 
     def custom_losses(lib):
         class Absolute(lib.nn.modules.loss._Loss):

@@ -1,10 +1,11 @@
 """PyTorch's ``torch.nn.modules.utils`` helpers that layer code imports (``from torch.nn.modules.utils import
-_pair``): turn an int or a sequence into a tuple of ``n`` sizes."""
+_pair``): turn an int or a sequence into a tuple of ``n`` sizes; and `consume_prefix_in_state_dict_if_present`,
+which checkpoint loaders call on the state of a wrapped model (``module.``, ``_orig_mod.``)."""
 
 from __future__ import annotations
 
 import collections.abc
-from typing import Any, Callable
+from typing import Any, Callable, MutableMapping
 
 
 def _ntuple(n: int, name: str = "parse") -> Callable[[Any], tuple[Any, ...]]:
@@ -39,3 +40,20 @@ def _list_with_default(out_size: Any, defaults: Any) -> list[Any]:
     if len(defaults) <= len(out_size):
         raise ValueError(f"Input dimension should be at least {len(out_size) + 1}")
     return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]
+
+
+def consume_prefix_in_state_dict_if_present(state_dict: MutableMapping[str, Any], prefix: str) -> None:
+    """Drop ``prefix`` from the start of every key of ``state_dict`` that has it, in place, as PyTorch's.
+
+    A model saved inside `DistributedDataParallel` / ``DataParallel`` (``"module."``) or `anynn.compile`'s
+    ``OptimizedModule`` (``"_orig_mod."``) loads into the bare model after this call. Keys without the prefix stay;
+    the renamed ones move to the end, in their order. A ``_metadata`` attribute on the dict (PyTorch's versions per
+    module) is renamed the same way, its ``""`` entry kept.
+    """
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        state_dict[key[len(prefix):]] = state_dict.pop(key)
+    metadata = getattr(state_dict, "_metadata", None)
+    if metadata is None:
+        return
+    for key in [k for k in metadata if k and (k == prefix.replace(".", "") or k.startswith(prefix))]:
+        metadata[key[len(prefix):]] = metadata.pop(key)
