@@ -9,11 +9,8 @@ import os
 if os.environ.get("PYTEST_XDIST_WORKER"):
     for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_variable, "1")
-# XLA's CPU compiler at LLVM's lowest optimisation level: the suite's JAX programs are small and run once or a few
-# times, so compiling them dominates (test_compile.py's twelve-model steps: 131 -> 92 CPU seconds); the results
-# are the same programs, compared with tolerances or with each other. Set before JAX starts its CPU backend.
-if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+
+from tests import xla_flags  # noqa: F401  (sets XLA_FLAGS before anything imports JAX)
 
 import numpy as np
 import pytest
