@@ -25,7 +25,7 @@ def gumbel_noise(logits: Tensor) -> Tensor:
     """
     be = logits.backend
     xp = be.xp
-    u = dropout_generator(be, None).uniform(tuple(logits.shape), logits.array.dtype)
+    u = dropout_generator(be, None).uniform_like(logits.array, logits.array.dtype)  # (symbolic axes kept)
     return make_tensor(-xp.log(-xp.log(u)), be, None, 0)
 
 

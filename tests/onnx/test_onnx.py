@@ -873,7 +873,7 @@ class Noisy(nn.Module):
     """Draws in the forward: Gaussian and uniform noise like the input, dropout called in training mode (elements
     and channels), rrelu in training mode, integers and coin flips like the input, a fixed-shape draw; the in-place
     fills (timm's DropPath: x.new_empty(shape).bernoulli_(keep)), which drew on the host: one constant of the
-    graph."""
+    graph; gumbel_softmax."""
 
     def forward(self, x: Any) -> Any:
         F = nn.functional
@@ -884,7 +884,8 @@ class Noisy(nn.Module):
                  anynn.empty_like(x).geometric_(0.5), anynn.empty_like(x, dtype=anynn.int64).random_(2, 6))
         return (x + anynn.randn_like(x), anynn.rand_like(x), F.dropout(x, 0.25, training=True),
                 F.dropout2d(grid, 0.5, training=True), F.rrelu(-x.abs(), 0.1, 0.3, training=True),
-                anynn.randint_like(x, 2, 6), anynn.bernoulli(anynn.full_like(x, 0.3)), anynn.randn(3, 2), *fills)
+                anynn.randint_like(x, 2, 6), anynn.bernoulli(anynn.full_like(x, 0.3)), anynn.randn(3, 2), *fills,
+                F.gumbel_softmax(x, hard=True))
 
 
 def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
@@ -901,7 +902,9 @@ def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
         if axes is None:
             continue
         noise, uniform, dropped, channels, leaky, integers, coins, fixed, *fills = first
-        flips, spread, normal, waits, cauchy, log_normal, trials, whole = fills
+        flips, spread, normal, waits, cauchy, log_normal, trials, whole, one_hot = fills
+        assert (one_hot.sum(1) == 1).all() and set(np.unique(one_hot)) == {0.0, 1.0}  # (its draw had None sizes)
+        assert abs(one_hot.mean(0) - 1 / 8).max() < 0.03
         # (5 standard errors of 24,000 draws)
         assert set(np.unique(flips)) == {0.0, 1.0} and abs(flips.mean() - 0.3) < 0.015
         assert -1 <= spread.min() and spread.max() < 3 and abs(spread.mean() - 1) < 0.04
