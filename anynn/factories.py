@@ -188,6 +188,7 @@ def arange(start: Any, end: Any = _ONLY_END, step: Any = 1, dtype: Any = None, b
     """``[start, end)`` in steps of ``step`` (``arange(n)`` is ``0 .. n-1``); int64 for integer arguments."""
     if end is _ONLY_END:
         start, end = 0, start
+    start, end, step = (_bound_number(v) for v in (start, end, step))
     if start is None or end is None or step is None:  # (arange(0, None) read as arange(0) gave an empty range)
         raise TypeError(f"arange: start, end and step must be numbers, got ({start}, {end}, {step}); None is also the "
                         f"size of a symbolic axis while an ONNX export records (x.size(1) with that axis in "
@@ -201,7 +202,29 @@ def arange(start: Any, end: Any = _ONLY_END, step: Any = 1, dtype: Any = None, b
     if dtype is None:
         dtype = "int64" if all(isinstance(v, int) or is_symbolic(v) for v in (start, end, step)) else default_float()
     be = _where(backend, device)
-    return _made(be.xp.arange(start, end, step, dtype=be.dtype(dtype), device=be.device), be, requires_grad)
+    native, wide = be.dtype(dtype), _float64_of(be)
+    if wide is None or native == wide or not be.xp.isdtype(native, "real floating"):
+        return _made(be.xp.arange(start, end, step, dtype=native, device=be.device), be, requires_grad)
+    # computed in float64 and rounded once, as PyTorch's kernel computes in double (NumPy's float32 arange steps by
+    # a float32 delta, drifting up to thousands of ulps on long ranges: arange(0, 1, 0.1)[9] was 0.90000004)
+    values = be.xp.arange(start, end, step, dtype=wide, device=be.device)
+    return _made(be.xp.astype(values, native), be, requires_grad)
+
+
+def _bound_number(value: Any) -> Any:
+    """An arange bound as PyTorch reads it: a 0-d Tensor or NumPy scalar as its Python number (an integer or bool
+    one as an int, so ``arange(lengths.max())`` is int64), anything else as it is."""
+    if isinstance(value, Tensor) and value.ndim == 0 or isinstance(value, np.generic):
+        value = value.item()
+    return int(value) if isinstance(value, bool) else value
+
+
+def _float64_of(be: Backend) -> Any:
+    """The backend's float64 dtype, or None where it has none."""
+    try:
+        return be.dtype("float64")
+    except TypeError:
+        return None
 
 
 def _check_steps(name: str, steps: int) -> None:

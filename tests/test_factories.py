@@ -232,5 +232,9 @@ def test_arange_with_a_none_bound_is_refused_as_torch():
 
 
 def test_ranges_that_point_the_right_way_or_are_empty_as_torch(backend):
-    for args in [(5, 0, -1), (0, 0, -1), (0.0, 1.0, 0.25), (3,)]:
+    # float32 steps of 0.1 are start + i * step rounded once (NumPy's drifted: -2.8000002, 0.90000004)
+    for args in [(5, 0, -1), (0, 0, -1), (0.0, 1.0, 0.25), (3,), (-3, -2.2, 0.1), (0, 1, 0.1)]:
         np.testing.assert_array_equal(anynn.arange(*args, backend=backend).numpy(), torch.arange(*args).numpy())
+    # a 0-d tensor bound is its number: arange(lengths.max()) is int64, as PyTorch's (it was float32)
+    got = anynn.arange(make(backend, np.array([2, 5])).max())
+    assert dtype_name(got.dtype) == "int64" and got.tolist() == [0, 1, 2, 3, 4]
