@@ -4,7 +4,8 @@
 """
 
 from .autocast import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled
+from .custom_function import custom_bwd, custom_fwd
 from .grad_scaler import GradScaler, OptState
 
-__all__ = ["GradScaler", "OptState", "autocast", "get_autocast_dtype", "is_autocast_available",
-           "is_autocast_enabled"]
+__all__ = ["GradScaler", "OptState", "autocast", "custom_bwd", "custom_fwd", "get_autocast_dtype",
+           "is_autocast_available", "is_autocast_enabled"]

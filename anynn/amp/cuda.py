@@ -1,7 +1,8 @@
-"""``anynn.cuda.amp``: PyTorch's deprecated ``torch.cuda.amp`` names (``autocast``, ``GradScaler``) for ported code.
+"""``anynn.cuda.amp``: PyTorch's deprecated ``torch.cuda.amp`` names (``autocast``, ``GradScaler``, ``custom_fwd``,
+``custom_bwd``) for ported code.
 
-As in PyTorch they are `anynn.amp.autocast` / `anynn.amp.GradScaler` fixed to the device type ``"cuda"`` and
-warn that ``anynn.amp`` is the current spelling.
+As in PyTorch they are `anynn.amp`'s fixed to the device type ``"cuda"`` and warn that ``anynn.amp`` is the
+current spelling.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import warnings
 from typing import Any
 
 from .autocast import autocast as _Autocast
+from .custom_function import custom_bwd as _custom_bwd
+from .custom_function import custom_fwd as _custom_fwd
 from .grad_scaler import GradScaler as _GradScaler
 
 
@@ -32,4 +35,18 @@ class GradScaler(_GradScaler):
         super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
 
-__all__ = ["GradScaler", "autocast"]
+def custom_fwd(fwd: Any = None, *, cast_inputs: Any = None) -> Any:
+    """``torch.cuda.amp.custom_fwd``: `anynn.amp.custom_fwd` with ``device_type="cuda"``."""
+    warnings.warn("`anynn.cuda.amp.custom_fwd(args...)` is deprecated. Please use "
+                  "`anynn.amp.custom_fwd(args..., device_type='cuda')` instead.", FutureWarning, stacklevel=2)
+    return _custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def custom_bwd(bwd: Any = None) -> Any:
+    """``torch.cuda.amp.custom_bwd``: `anynn.amp.custom_bwd` with ``device_type="cuda"``."""
+    warnings.warn("`anynn.cuda.amp.custom_bwd(args...)` is deprecated. Please use "
+                  "`anynn.amp.custom_bwd(args..., device_type='cuda')` instead.", FutureWarning, stacklevel=2)
+    return _custom_bwd(bwd, device_type="cuda")
+
+
+__all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd"]

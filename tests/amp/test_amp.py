@@ -293,6 +293,48 @@ def test_autocast_decorator_and_torch_names():
         anynn.autocast("tpu")
 
 
+def _product_function(lib, cast_inputs, seen):
+    """A custom Function in the style of xformers' and mamba's: a product whose backward notes the autocast state."""
+
+    class Product(lib.autograd.Function):
+        @staticmethod
+        @lib.amp.custom_fwd(device_type="cpu", cast_inputs=cast_inputs)
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            seen.append(("forward", lib.is_autocast_enabled("cpu"), str(a.dtype).split(".")[-1]))
+            return a.mm(b)
+
+        @staticmethod
+        @lib.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            seen.append(("backward", lib.is_autocast_enabled("cpu"), str(g.dtype).split(".")[-1]))
+            return g.mm(b.t()), a.t().mm(g)
+
+    return Product
+
+
+@pytest.mark.parametrize("cast_inputs", [None, "float32"])
+def test_custom_fwd_and_custom_bwd_as_torch(cast_inputs):
+    """torch.amp.custom_fwd / custom_bwd (AttributeError before): with cast_inputs the forward runs with autocast off
+    on inputs cast to that dtype; without, under the region's autocast; the backward under the forward's state."""
+    results = {}
+    for lib in (torch, anynn):
+        seen = []
+        product = _product_function(lib, None if cast_inputs is None else getattr(lib, cast_inputs), seen)
+        a = lib.tensor(np.arange(6.0).reshape(2, 3), dtype=lib.float16, requires_grad=True)
+        b = lib.ones(3, 2, requires_grad=True)
+        with lib.autocast("cpu", dtype=lib.float16):
+            y = product.apply(a, b)
+        y.sum().backward()
+        results[lib.__name__] = seen, [str(t.dtype).split(".")[-1] for t in (y, a.grad, b.grad)], y.float().tolist()
+    assert results["anynn"] == results["torch"]
+    with pytest.warns(FutureWarning, match="anynn.amp.custom_fwd"):
+        anynn.cuda.amp.custom_fwd(cast_inputs=anynn.float32)
+    with pytest.raises(ValueError, match="custom_bwd: expected `device_type` of type `str`"):
+        anynn.amp.custom_bwd(device_type=None)
+
+
 def test_autocast_is_per_thread():
     """A region open in one thread does not cast another thread's operations."""
     x, w = anynn.ones(2, 3), anynn.ones(4, 3)
