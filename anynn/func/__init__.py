@@ -51,5 +51,24 @@ def stack_module_state(models: Any) -> tuple[dict[str, Tensor], dict[str, Tensor
     return params, buffers
 
 
+def replace_all_batch_norm_modules_(root: Module) -> Module:
+    """Turn off the running statistics of every batch norm in ``root`` (itself included), in place, as PyTorch's.
+
+    Each module that tracks them (``BatchNorm1d/2d/3d``, ``SyncBatchNorm``, the lazy ones) loses its
+    ``running_mean``, ``running_var`` and ``num_batches_tracked`` buffers (set to None) and normalises with the
+    statistics of the batch it is given, in training and in eval mode: what `vmap` over an ensemble needs, where a
+    buffer written in place cannot be shared by the models. Returns ``root``.
+    """
+    from ..nn.norm import _BatchNorm
+
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
+
+
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize",
-           "stack_module_state", "vjp", "vmap"]
+           "replace_all_batch_norm_modules_", "stack_module_state", "vjp", "vmap"]

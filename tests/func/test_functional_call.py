@@ -377,3 +377,23 @@ def test_parametrized_name_goes_through_right_inverse_and_back(backend, rng) -> 
     assert ours.parametrizations.weight.original is original
     np.testing.assert_allclose(original.detach().numpy(),
                                theirs.parametrizations.weight.original.detach().numpy(), **TOL)
+
+
+def test_replace_all_batch_norm_modules_drops_running_stats_as_torch(rng) -> None:
+    """torch.func.replace_all_batch_norm_modules_ (the model-ensembling recipe's; AttributeError before): every
+    batch norm normalises with its batch's statistics, in eval mode too, and keeps no running buffers."""
+    def build(lib):
+        return lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.BatchNorm1d(3), lib.nn.ReLU(), lib.nn.Linear(3, 2),
+                                 lib.nn.BatchNorm1d(2, track_running_stats=False)).double()
+
+    ours, theirs = build(anynn), build(torch)
+    copy_torch_weights(ours, theirs)
+    assert anynn.func.replace_all_batch_norm_modules_(ours) is ours
+    torch.func.replace_all_batch_norm_modules_(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) and ours[1].running_mean is None
+    assert ours[1].track_running_stats is theirs[1].track_running_stats is False
+    x = rng.standard_normal((5, 4))
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(ours(anynn.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               **TOL)
