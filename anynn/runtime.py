@@ -102,14 +102,18 @@ def is_warn_always_enabled() -> bool:
 
 
 def set_default_device(device: Any) -> None:
-    """Tensors made with no device or backend given go to ``device`` (``torch.set_default_device``); ``None`` means
-    ``"cpu"``. The name is read as `anynn.device` reads it on the current default backend: ``"cpu"`` keeps the
-    library (PyTorch stays PyTorch), ``"cuda"`` is CuPy from NumPy or PyTorch's GPU from PyTorch."""
-    from .backend.registry import default_backend, set_default_backend
+    """Tensors this thread makes with no device or backend given go to ``device`` (``torch.set_default_device``,
+    thread-local as PyTorch's; DataLoader worker threads take their loader's thread's); ``None`` drops it (the
+    process's default backend again). The name is read as `anynn.device` reads it on the current default backend:
+    ``"cpu"`` keeps the library (PyTorch stays PyTorch), ``"cuda"`` is CuPy from NumPy or PyTorch's GPU from
+    PyTorch."""
+    from .backend.registry import default_backend, set_thread_default_backend
     from .device import device as _device
 
-    target = _device("cpu" if device is None else device).backend_for(default_backend())
-    set_default_backend(target.key)
+    if device is None:
+        set_thread_default_backend(None)
+        return
+    set_thread_default_backend(_device(device).backend_for(default_backend()).key)
 
 
 def get_default_device() -> Any:

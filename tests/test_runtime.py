@@ -108,10 +108,11 @@ def test_a_device_as_a_context_is_the_default_inside_the_block(restored):
 def test_a_device_block_in_one_thread_leaves_other_threads_defaults_alone():
     """``with torch.device(d):`` is per thread in PyTorch (its device context is thread-local): a thread building a
     model inside a block must not move the tensors that another thread makes meanwhile, and two blocks that overlap
-    in time must each restore their own thread's default (the shared default was left on the first block's device)."""
+    in time must each restore their own thread's default (the shared default was left on the first block's device).
+    PyTorch's set_default_device is per thread too (thread c): it moved every thread's default."""
     import threading
 
-    entered, leave, seen = threading.Barrier(3), threading.Barrier(3), {}
+    entered, leave, seen = threading.Barrier(4), threading.Barrier(4), {}
 
     def inside(name, spec):
         with anynn.device(anynn.zeros(1, backend=spec).device):
@@ -120,8 +121,17 @@ def test_a_device_block_in_one_thread_leaves_other_threads_defaults_alone():
             leave.wait()
         seen[name + " after"] = anynn.zeros(1).backend.key
 
+    def set_default(name, spec):
+        anynn.set_default_device(anynn.zeros(1, backend=spec).device)
+        entered.wait()
+        seen[name] = anynn.zeros(1).backend.key
+        leave.wait()
+        anynn.set_default_device(None)
+        seen[name + " after"] = anynn.zeros(1).backend.key
+
     threads = [threading.Thread(target=inside, args=("a", "torch")),
-               threading.Thread(target=inside, args=("b", "array_api_strict:device1"))]
+               threading.Thread(target=inside, args=("b", "array_api_strict:device1")),
+               threading.Thread(target=set_default, args=("c", "torch"))]
     for t in threads:
         t.start()
     entered.wait()
@@ -129,8 +139,8 @@ def test_a_device_block_in_one_thread_leaves_other_threads_defaults_alone():
     leave.wait()
     for t in threads:
         t.join()
-    assert seen == {"a": "torch", "b": "array_api_strict:device1", "main": "numpy", "a after": "numpy",
-                    "b after": "numpy"}
+    assert seen == {"a": "torch", "b": "array_api_strict:device1", "c": "torch", "main": "numpy", "a after": "numpy",
+                    "b after": "numpy", "c after": "numpy"}
     assert anynn.zeros(1).backend.key == "numpy"
 
 

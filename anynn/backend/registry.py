@@ -73,7 +73,7 @@ def get_backend(backend: Any = None, device: Any = None) -> Backend:
     """
     if backend is None:
         scopes = getattr(_scoped, "backends", None)
-        backend = scopes[-1] if scopes else _default_name
+        backend = scopes[-1] if scopes else getattr(_scoped, "default", None) or _default_name
     if isinstance(backend, Backend):
         return backend
     if not isinstance(backend, str):
@@ -110,10 +110,25 @@ def _name_of_namespace(xp: Namespace) -> str:
 
 
 def set_default_backend(name: str) -> None:
-    """Set the backend used when none is given (construction only: the math reads no globals)."""
+    """Set the backend used when none is given (construction only: the math reads no globals), in every thread; a
+    default this thread set with `set_thread_default_backend` (``anynn.set_default_device``) is dropped."""
     global _default_name
     get_backend(name)  # fail now, not at first use
     _default_name = name
+    _scoped.default = None
+
+
+def set_thread_default_backend(backend: str | Backend | None) -> None:
+    """This thread's default backend, before the process's (`set_default_backend`); ``None`` drops it. Per thread, as
+    PyTorch's ``set_default_device`` (its device context is thread-local); `with device(d)` blocks come first."""
+    if backend is not None:
+        get_backend(backend)  # fail now, not at first use
+    _scoped.default = backend
+
+
+def thread_default_backend() -> str | Backend | None:
+    """What `set_thread_default_backend` last set in this thread (``None``: the process's default applies)."""
+    return getattr(_scoped, "default", None)
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from ..autograd import Tensor
 from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
 from ..backend.default_dtype import default_float
+from ..backend.registry import set_thread_default_backend, thread_default_backend
 from .collate import collate_host, is_string_field
 from .dataset import IterableDataset, T_co, WorkerInfo, set_worker_info
 from . import collated, loader_state, unbatched
@@ -224,8 +225,10 @@ class DataLoader(Generic[T_co]):
         base_seed = int(host_rng(None).integers(2**62))
         stop = threading.Event()
         queues: list[queue.Queue] = [queue.Queue(maxsize=self.prefetch_factor or 2) for _ in range(workers)]
+        device = thread_default_backend()  # set_default_device's, as a forked worker process inherits it
 
         def work(worker: int) -> None:
+            set_thread_default_backend(device)
             dataset = copy.copy(self.dataset)  # PyTorch's worker processes each hold a copy to narrow
             set_worker_info(WorkerInfo(worker, workers, base_seed + worker, dataset))
             try:
@@ -300,8 +303,10 @@ class DataLoader(Generic[T_co]):
         counter = itertools.count()
         local = threading.local()
         base_seed = int(host_rng(None).integers(2**62))
+        device = thread_default_backend()  # set_default_device's, as a forked worker process inherits it
 
         def start() -> None:
+            set_thread_default_backend(device)
             local.id, local.init_error = next(counter), None
             set_worker_info(WorkerInfo(local.id, self.num_workers, base_seed + local.id, self.dataset))
             if self.worker_init_fn is not None:
