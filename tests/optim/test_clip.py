@@ -104,6 +104,15 @@ def test_total_norm_and_clipping_in_two_steps_match_torch(backend):
     clip_grad_value_(ours, 0.1, foreach=False)
     torch.nn.utils.clip_grad_value_(theirs, 0.1, foreach=False)
     np.testing.assert_array_equal(ours[0].grad.numpy(), theirs[0].grad.numpy())
+    from anynn.nn.utils import clip_grad  # mmcv's spelling: clip_grad.clip_grad_norm_(params, **grad_clip)
+
+    ours, theirs = _clip_setup(backend, "float64")
+    with pytest.warns(FutureWarning, match="deprecated in favor of `anynn.nn.utils.clip_grad_norm_`"):
+        total = clip_grad.clip_grad_norm(ours, 0.5)
+    with pytest.warns(FutureWarning):
+        expected = torch.nn.utils.clip_grad.clip_grad_norm(theirs, 0.5)
+    np.testing.assert_allclose(total.numpy(), expected.numpy(), rtol=1e-12)
+    assert clip_grad.clip_grad_value_ is clip_grad_value_ and anynn.nn.utils.clip_grad_norm is clip_grad.clip_grad_norm
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
