@@ -7,8 +7,10 @@ backend. Each function fills ``tensor`` in place (its ``.array`` is replaced) an
 from __future__ import annotations
 
 import math
+import threading
 import warnings
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -61,10 +63,30 @@ def _fill(tensor: Any, values: np.ndarray) -> Any:
     return tensor
 
 
+_watch = threading.local()  # .given: the list `watching_given_generators` fills in this thread, or None
+
+
+@contextmanager
+def watching_given_generators() -> Iterator[list[tuple[np.random.Generator, dict[str, Any]]]]:
+    """While a compiled step is traced: each generator object handed to a draw (``generator=g``), with its state
+    before its first draw in the block; the default generator is checked by its state alone. A host draw in a
+    traced step is one constant of the program, so one that moved such a generator is refused."""
+    given: list[tuple[np.random.Generator, dict[str, Any]]] = []
+    outer = getattr(_watch, "given", None)
+    _watch.given = given
+    try:
+        yield given
+    finally:
+        _watch.given = outer
+
+
 def _rng(generator: np.random.Generator | int | None) -> np.random.Generator:
     if generator is None:
         return _default_generator
     if isinstance(generator, np.random.Generator):
+        given = getattr(_watch, "given", None)
+        if given is not None and not any(g is generator for g, _ in given):
+            given.append((generator, generator.bit_generator.state))
         return generator
     return np.random.default_rng(generator)
 

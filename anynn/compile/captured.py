@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator
 
 from ..autograd.tensor import make_tensor
 from ..backend.step_compilers import GraphCapture
-from ..init import default_generator
+from ..init import default_generator, watching_given_generators
 from . import binding, pytree
 from .errors import CompiledStepError, host_read_error, side_effect_error
 from .side_effects import check_side_effects, scheduler_marks, static_key
@@ -133,14 +133,14 @@ class CapturedStep:
             graph.result_spec = pytree.split(result, graph.result_arrays, keyed=False)
 
         try:
-            with _capturing(st):
+            with _capturing(st), watching_given_generators() as given:
                 try:
                     graph.graph = capture.record(body)
                 except Exception as exc:
                     if capture.is_host_read_error(exc):
                         raise host_read_error(exc, exc.__traceback__, capture.label) from exc
                     raise
-            check_side_effects(st, schedulers_before, host_before, [])
+            check_side_effects(st, schedulers_before, host_before, [], given)
             if _draw_counters(st) != counters:
                 raise side_effect_error(
                     "a random draw (Dropout, an RNN's dropout) was captured",

@@ -38,6 +38,12 @@ class Layout:
         self.strong = strong  # a generator's Python counter as a strongly typed array
         self.weak = weak  # a Python float as a weakly typed 0-d array (as jax.jit would take the number)
         self.lr_arrays: list[tuple[float, Any]] = []  # per group: (the last lr number, its array)
+        # `StepState.captured` of the step's library, as a traced step takes them: those it changes in place go in
+        # with its arguments and come out with the new state; the others are constants, each program made with the
+        # arrays of `constant_arrays`
+        self.captured: list[Tensor] = []
+        self.constants: list[Tensor] = []
+        self.constant_arrays: list[Any] = []
 
     def _lr_array(self, k: int, lr: float) -> Any:
         array = self.weak(lr)

@@ -2,13 +2,13 @@
 
 Shared by every compiled path (`traced`, `captured`): `static_key` is the part of a program's cache key that
 Python values make (a change compiles a new program); `check_side_effects` refuses a step that stepped a
-scheduler or drew from the host generator, and asks for a new discovery (`Rediscover`) when the step created
-generators its layers keep.
+scheduler or drew from a host generator (the default one, or one given with ``generator=``), and asks for a new
+discovery (`Rediscover`) when the step created generators its layers keep.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from ..autograd import autocast_mode, mode
 from ..init import default_generator
@@ -68,7 +68,8 @@ def scheduler_marks(scheduler: Any) -> tuple[Any, ...]:
 
 
 def check_side_effects(st: StepState, schedulers_before: list[Any], host_before: Any,
-                        created: list[tuple[Any, Any, dict[str, Any]]]) -> None:
+                        created: list[tuple[Any, Any, dict[str, Any]]],
+                        given: Sequence[tuple[Any, dict[str, Any]]] = ()) -> None:
     for scheduler, before in zip(st.schedulers, schedulers_before):
         if scheduler_marks(scheduler) != before:
             raise side_effect_error(f"{type(scheduler).__name__}.step() was called",
@@ -88,6 +89,10 @@ def check_side_effects(st: StepState, schedulers_before: list[Any], host_before:
                 "an unseeded generator was created and drew numbers (for example F.dropout(x, p) without "
                 "generator=)", "Use a Dropout layer, or make a generator outside the step "
                 "(backend.rng(seed)) and pass it with generator=.")
+    if any(g.bit_generator.state != state for g, state in given):
+        raise side_effect_error("a host generator given with generator= (an anynn.Generator or a NumPy Generator) "
+                                "drew numbers", "Draw on the device (a Dropout layer, or a backend generator made "
+                                "outside the step), or draw outside the step and pass the tensor in.")
     if default_generator().bit_generator.state != host_before:
         raise side_effect_error("anynn's host generator drew numbers (anynn.rand/randn/randperm, an initializer, "
                                 "F.dropout without generator=, which seeds a new generator from it)",

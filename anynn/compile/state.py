@@ -10,6 +10,9 @@ and the functions it calls by name — and collects:
 - every parameter and buffer of those modules, every parameter of those optimizers and every leaf tensor that
   requires grad reached directly (``w = randn(3, requires_grad=True)`` trained by hand: ``w.sub_(lr * w.grad)``)
   (`StepState.tensors`), and among them those that take gradients (`StepState.params`);
+- every other tensor reached directly, not inside a list or dict, that takes no gradient (`StepState.captured`:
+  a scale, a mask, a counter the step adds to): a traced step holds them as constants of its program (a new value
+  compiles again) except those it changes in place, which go in and come out as its state does;
 - every device generator (`DeviceRNG`) held by those modules (Dropout's, an RNN's) or reachable directly;
 - every `GradScaler`: ``scaler.scale(loss)`` multiplies by its scale, a Python number the program holds as a
   constant, so the scale is part of the program's cache key (`side_effects.static_key`).
@@ -46,6 +49,7 @@ class StepState:
     schedulers: list[Any] = field(default_factory=list)
     tensors: list[Tensor] = field(default_factory=list)  # parameters and buffers, each once
     params: list[Tensor] = field(default_factory=list)  # the tensors that take gradients
+    captured: list[Tensor] = field(default_factory=list)  # other tensors reached directly, taking no gradient
     generators: list[DeviceRNG] = field(default_factory=list)
     scalers: list[GradScaler] = field(default_factory=list)
     roots_key: tuple[int, ...] = ()
@@ -143,8 +147,10 @@ def discover(fn: Callable[..., Any]) -> StepState:
         for p in state.opt_params(opt):
             tensors.setdefault(id(p), p)
     for obj in found.values():
-        if isinstance(obj, Tensor):
+        if isinstance(obj, Tensor) and obj.requires_grad:
             tensors.setdefault(id(obj), obj)
+    state.captured = [obj for obj in found.values()
+                      if isinstance(obj, Tensor) and not obj.requires_grad and id(obj) not in tensors]
     state.tensors = list(tensors.values())
     state.params = [t for t in state.tensors if t.requires_grad]
     for rng in module_generators(state.modules):
@@ -158,7 +164,7 @@ def structure_key(st: StepState) -> tuple[Any, ...]:
     """What `discover` read from the state's objects, which a program may change between calls without rebinding a
     name: which tensors take gradients (``requires_grad_``), the parameters of each optimizer (``add_param_group``),
     the layers, parameters and buffers each module holds (one replaced). A change discovers the state again."""
-    return (tuple(t.requires_grad for t in st.tensors),
+    return (tuple(t.requires_grad for t in st.tensors + st.captured),
             tuple(id(p) for opt in st.optimizers for group in opt.param_groups for p in group["params"]),
             tuple(id(v) for m in st.modules for held in (m._modules, m._parameters, m._buffers) for v in held.values()))
 
@@ -195,7 +201,9 @@ def roots_watch(fn: Callable[..., Any]) -> Callable[[], tuple[int, ...]]:
     return key
 
 
-def _walk(obj: Any, depth: int, found: dict[int, Any], seen: set[int]) -> None:
+def _walk(obj: Any, depth: int, found: dict[int, Any], seen: set[int], held: bool = False) -> None:
+    """Collect the state objects reachable from ``obj`` into ``found`` (``held``: ``obj`` is an item of a list,
+    tuple, set or dict, where a tensor that takes no gradient is data, not state)."""
     if id(obj) in seen or depth > _MAX_DEPTH or obj is None or isinstance(obj, (str, bytes, int, float, bool,
                                                                                    complex, type, types.ModuleType)):
         return
@@ -205,8 +213,8 @@ def _walk(obj: Any, depth: int, found: dict[int, Any], seen: set[int]) -> None:
         if isinstance(obj, Module):
             _walk_dict(obj.__dict__, depth, found, seen, skip=("_parameters", "_buffers", "_modules"))
         return
-    if isinstance(obj, Tensor):  # a bare tensor that takes gradients: a parameter trained without a Module
-        if obj.requires_grad and obj.grad_fn is None:
+    if isinstance(obj, Tensor):  # a bare leaf: a parameter trained without a Module, a counter, a scale
+        if obj.grad_fn is None and (obj.requires_grad or not held):
             found[id(obj)] = obj
         return
     if isinstance(getattr(obj, "optimizer", None), Optimizer):  # a learning-rate scheduler
@@ -215,10 +223,10 @@ def _walk(obj: Any, depth: int, found: dict[int, Any], seen: set[int]) -> None:
     if isinstance(obj, (list, tuple, set, frozenset)):
         if len(obj) <= _MAX_ITEMS:
             for item in obj:
-                _walk(item, depth + 1, found, seen)
+                _walk(item, depth + 1, found, seen, held=True)
         return
     if isinstance(obj, dict):
-        _walk_dict(obj, depth, found, seen)
+        _walk_dict(obj, depth, found, seen, held=True)
         return
     if isinstance(obj, (types.FunctionType, types.MethodType, functools.partial)):
         for root in step_roots(obj):
@@ -232,12 +240,12 @@ def _walk(obj: Any, depth: int, found: dict[int, Any], seen: set[int]) -> None:
 
 
 def _walk_dict(d: dict[Any, Any], depth: int, found: dict[int, Any], seen: set[int],
-               skip: tuple[str, ...] = ()) -> None:
+               skip: tuple[str, ...] = (), held: bool = False) -> None:
     if len(d) > _MAX_ITEMS:
         return
     for key, value in d.items():
         if key not in skip:
-            _walk(value, depth + 1, found, seen)
+            _walk(value, depth + 1, found, seen, held)
 
 
 def module_generators(modules: Iterable[Module]) -> list[DeviceRNG]:

@@ -20,10 +20,10 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, mark_modified
 from ..backend import Backend
 from ..backend.step_compilers import StepTracer
-from ..init import default_generator
+from ..init import default_generator, watching_given_generators
 from . import binding, pytree
 from .errors import CompiledStepError, host_read_error, side_effect_error
 from .layout import Layout
@@ -44,6 +44,7 @@ class _Entry:
         self.result_spec: Any = None
         self.out_sig: Any = None
         self.modified: list[Tensor] = []
+        self.captured_out: list[Tensor] = []  # captured tensors the step changed: the last new-state leaves
         self.keep: list[int] | None = None
         self.dropped: list[tuple[int, tuple[int, ...], Any]] = []
 
@@ -66,6 +67,7 @@ class TracedStep:
         self._state: StepState | None = None
         self._layout: Layout | None = None
         self._roots = roots_watch(fn)
+        self._changed_inside: set[int] = set()  # ids of captured tensors a trace saw the step change in place
         self._entries: dict[Any, _Entry] = {}
         self._host_errors = tracer.host_read_errors
 
@@ -83,6 +85,15 @@ class TracedStep:
         if layout is None or self._roots() != layout.st.roots_key or structure_key(layout.st) != layout.st.structure:
             st = self._state = discover(self.fn)
             layout = self._layout = Layout(st, self.tracer.strong, self.tracer.weak)
+            # tensors the step reaches that take no gradient are constants of the program (a mask may decide a
+            # shape), except those the step changes in place: they go in with the arguments and come back out
+            own = [t for t in st.captured if t.backend.key == self.tracer.backend.key]
+            layout.captured = [t for t in own if id(t) in self._changed_inside]
+            layout.constants = [t for t in own if id(t) not in self._changed_inside]
+            self._entries.clear()
+        if any(t.array is not held for t, held in zip(layout.constants, layout.constant_arrays)) or len(
+                layout.constant_arrays) != len(layout.constants):  # one changed between calls: new constants
+            layout.constant_arrays = [t.array for t in layout.constants]
             self._entries.clear()
         return layout
 
@@ -100,6 +111,7 @@ class TracedStep:
         leaves, lrs, sig = layout.read()
         arg_leaves: list[Any] = []
         arg_spec = pytree.split((args, kwargs) if kwargs else args, arg_leaves)
+        arg_leaves += [t.array for t in layout.captured]  # (after the arguments' leaves: see `_trace`)
         key = (sig, arg_spec, static_key(layout.st), bool(kwargs))
         entry = self._entries.get(key)
         if entry is not None:
@@ -111,6 +123,7 @@ class TracedStep:
             except self._host_errors as exc:  # a new dtype of the state traced again and read a value
                 raise host_read_error(exc, exc.__traceback__, self.tracer.label) from exc
             layout.write(new_leaves, entry.out_sig, entry.modified)
+            _write_captured(entry, new_leaves)
             if self.trace_count != traced_before:  # jit traced again by itself (a state array's new dtype)
                 self.compile_seconds.append(time.perf_counter() - start)
             return pytree.join(entry.result_spec, iter(result_leaves))
@@ -131,6 +144,7 @@ class TracedStep:
             raise host_read_error(exc, exc.__traceback__, self.tracer.label) from exc
         self._entries[key] = entry
         layout.write(new_leaves, entry.out_sig, entry.modified)
+        _write_captured(entry, new_leaves)
         self.compile_seconds.append(time.perf_counter() - start)
         return pytree.join(entry.result_spec, iter(result_leaves))
 
@@ -181,18 +195,30 @@ class TracedStep:
         """Run ``fn`` once on tracers bound into the objects; return (result arrays, new state, flat)."""
         st = layout.st
         snapshot = binding.Snapshot(st)
+        captured = [(t, t.array, t._version, getattr(t, "_modified_at", None))
+                    for t in layout.captured + layout.constants]
         created: list[tuple[Any, Any, dict[str, Any]]] = []
         host_before = default_generator().bit_generator.state
         schedulers_before = [scheduler_marks(s) for s in st.schedulers]
         scheduler_dicts = [(s, dict(vars(s))) for s in st.schedulers]
         try:
             binding.bind(st, values)
-            joined = pytree.join(arg_spec, iter(arg_leaves))
+            leaves_in = iter(arg_leaves)
+            joined = pytree.join(arg_spec, leaves_in)
             args, kwargs = joined if has_kwargs else (joined, {})
+            captured_in = list(leaves_in)  # the rest: the captured tensors' arrays
+            for t, data in zip(layout.captured, captured_in):
+                t.array = data
             backends = st.backends + [t.backend for t in _tensors_in((args, kwargs))] + [self.tracer.backend]
-            with _recording_generators(list({be.key: be for be in backends}.values()), created):
+            with _recording_generators(list({be.key: be for be in backends}.values()), created), \
+                    watching_given_generators() as given:
                 result = self.fn(*args, **kwargs)
-            check_side_effects(st, schedulers_before, host_before, created)
+            check_side_effects(st, schedulers_before, host_before, created, given)
+            changed = [t for t, (_, data, _, _) in zip(layout.constants, captured[len(layout.captured):])
+                       if t.array is not data]
+            if changed:  # a constant the step changes in place (a counter): trace again with it as an input
+                self._changed_inside.update(id(t) for t in changed)
+                raise Rediscover()
             out = binding.read(st)
             out["lr"] = [[None if lr is lr_in else _traced_lr(lr) for lr, lr_in in zip(lrs, lrs_in)]
                          for lrs, lrs_in in zip(out["lr"], values["lr"])]
@@ -204,15 +230,30 @@ class TracedStep:
             result_leaves: list[Any] = []
             entry.result_spec = pytree.split(result, result_leaves, keyed=False)
             new_leaves, entry.out_sig = layout.flatten_out(out)
+            entry.captured_out = [t for t, data in zip(layout.captured, captured_in) if t.array is not data]
+            new_leaves += [t.array for t in entry.captured_out]
             modified = {id(t) for t in snapshot.modified_tensors()}
             entry.modified = [t for t in st.tensors if id(t) in modified]
         finally:
             snapshot.restore()
+            for t, data, version, modified_at in captured:
+                t.array, t._version = data, version
+                if modified_at is not None:
+                    t._modified_at = modified_at
             for scheduler, saved in scheduler_dicts:  # a refused scheduler step leaves no trace
                 vars(scheduler).clear()
                 vars(scheduler).update(saved)
         _check_no_leaks(st, self.tracer.backend)
         return result_leaves, new_leaves
+
+
+def _write_captured(entry: _Entry, new_leaves: list[Any]) -> None:
+    """Store the new arrays of the captured tensors the step changed in place (the last of ``new_leaves``)."""
+    changed = entry.captured_out
+    if changed:
+        for t, data in zip(changed, new_leaves[len(new_leaves) - len(changed):]):
+            t.array = data
+            mark_modified(t)
 
 
 def _traced_lr(lr: Any) -> Any:

@@ -383,25 +383,35 @@ def test_batch_norm_cumulative_average_in_a_compiled_step_matches_eager():
 @needs_jax
 def test_a_bare_tensor_trained_by_hand_in_a_compiled_step_matches_eager():
     """``w = tensor(..., requires_grad=True)`` updated with ``w.sub_(lr * w.grad)`` (no Module, no optimizer): the
-    step did not count w as state, so every call started from the first w and a tracer leaked into it."""
+    step did not count w as state, so every call started from the first w and a tracer leaked into it. Tensors
+    without gradients: a counter the step adds to in place (it stayed at its first value, holding a tracer) and a
+    scale changed between calls (the program kept the first one)."""
     def run(compiled: bool):
         w = anynn.tensor(np.ones(3, np.float32), backend="jax", requires_grad=True)
         x = anynn.tensor(np.arange(3, dtype=np.float32), backend="jax")
+        calls, scale = anynn.zeros((), backend="jax"), anynn.ones((), backend="jax")
 
         def step():
-            loss = ((w * x).sum() - 1) ** 2
+            loss = ((w * x).sum() * scale - calls) ** 2
             loss.backward()
             with anynn.no_grad():
                 w.sub_(0.1 * w.grad)
                 w.grad.zero_()
+                calls.add_(1)
             return loss
 
         run_step = anynn.compile(step) if compiled else step
-        return [float(run_step().item()) for _ in range(3)], np.asarray(w.array)
+        losses = []
+        for call in range(3):
+            losses.append(float(run_step().item()))
+            if call == 0:
+                scale.mul_(0.5)
+        return losses, np.asarray(w.array), float(calls.item())
 
-    (losses, w), (eager_losses, eager_w) = run(True), run(False)
+    (losses, w, calls), (eager_losses, eager_w, eager_calls) = run(True), run(False)
     np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
     np.testing.assert_allclose(w, eager_w, rtol=1e-6)
+    assert calls == eager_calls == 3
 
 
 @needs_jax
@@ -484,10 +494,17 @@ def test_a_layers_python_setting_changed_between_calls_compiles_again():
 
 
 @needs_jax
-def test_unseeded_functional_dropout_is_refused():
+def test_unseeded_functional_dropout_and_given_host_generators_are_refused():
+    """A host generator handed to a draw (generator=g) was not checked: the program replayed its first numbers."""
     x = anynn.ones(16, backend="jax")
     with pytest.raises(CompiledStepError, match="unseeded generator|F.dropout without generator"):
         anynn.compile(lambda: nn.functional.dropout(x, 0.5))()
+    g = anynn.Generator().manual_seed(3)
+    for draw in (lambda: x + anynn.rand_like(x, generator=g), lambda: anynn.empty_like(x).bernoulli_(0.5, generator=g)):
+        with pytest.raises(CompiledStepError, match="host generator given with generator= .* drew numbers"):
+            anynn.compile(draw)()
+    fixed = anynn.compile(lambda: x + anynn.rand_like(x, generator=7))  # a seed draws the same numbers every call
+    np.testing.assert_array_equal(np.asarray(fixed().array), np.asarray(fixed().array))
 
 
 @needs_jax
