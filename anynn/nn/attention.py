@@ -18,7 +18,7 @@ from ..functional.linalg import linear
 from ..functional.shape import concat
 from .linear import Linear, new_parameter
 from .module import Module
-from .validate import check_input
+from .validate import ShapeMismatch, check_input
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -261,17 +261,17 @@ class MultiheadAttention(Module):
             if not batched:
                 shapes[1] = (heads, tgt_len, src_len)
             if tuple(attn_mask.shape) not in shapes:
-                raise ValueError(f"{name}: expected attn_mask of shape (L, S) = {shapes[0]} or "
-                                 f"({'N * num_heads' if batched else 'num_heads'}, L, S) = {shapes[1]}, "
-                                 f"got {tuple(attn_mask.shape)}")
+                raise ShapeMismatch(f"{name}: expected attn_mask of shape (L, S) = {shapes[0]} or "
+                                    f"({'N * num_heads' if batched else 'num_heads'}, L, S) = {shapes[1]}, "
+                                    f"got {tuple(attn_mask.shape)}")
             shape4 = (1, 1, tgt_len, src_len) if attn_mask.ndim == 2 else (n, heads, tgt_len, src_len)
             masks.append(_reshape_mask(attn_mask, shape4))
         if key_padding_mask is not None:
             key_padding_mask = _as_tensor(key_padding_mask, q)
             expected = (n, src_len) if batched else (src_len,)
             if tuple(key_padding_mask.shape) != expected:
-                raise ValueError(f"{name}: expected key_padding_mask of shape {'(N, S)' if batched else '(S,)'} = "
-                                 f"{expected}, got {tuple(key_padding_mask.shape)}")
+                raise ShapeMismatch(f"{name}: expected key_padding_mask of shape {'(N, S)' if batched else '(S,)'} = "
+                                    f"{expected}, got {tuple(key_padding_mask.shape)}")
             masks.append(_reshape_mask(key_padding_mask, (n, 1, 1, src_len)))
         if not masks:
             return None

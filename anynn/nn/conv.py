@@ -14,7 +14,7 @@ from ..functional.padding import pad
 from ..functional.windows import ntuple, same_padding
 from .linear import _size, new_parameter
 from .module import Module
-from .validate import check_input
+from .validate import ShapeMismatch, check_input
 
 IntOrTuple = int | Sequence[int]
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -32,10 +32,10 @@ def check_spatial_input(layer: Module, x: Any, channels: int | None, spatial: st
     c = "C" if channels is None else str(channels)
     expected = f"(N, {c}, {spatial}) or ({c}, {spatial})"
     if x.ndim not in (rank, rank + 1):
-        raise ValueError(f"{name}: expected input of shape {expected}, got {x.ndim}-D input of shape {x.shape}")
+        raise ShapeMismatch(f"{name}: expected input of shape {expected}, got {x.ndim}-D input of shape {x.shape}")
     if channels is not None and x.shape[x.ndim - rank] != channels:
-        raise ValueError(f"{name}: expected input of shape {expected} ({channels} channels), got input of "
-                         f"shape {x.shape} ({x.shape[x.ndim - rank]} channels)")
+        raise ShapeMismatch(f"{name}: expected input of shape {expected} ({channels} channels), got input of "
+                            f"shape {x.shape} ({x.shape[x.ndim - rank]} channels)")
 
 
 class _ConvNd(Module):

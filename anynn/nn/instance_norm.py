@@ -8,7 +8,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..functional.instance_norm import instance_norm
 from .norm import _NormBase
-from .validate import check_input
+from .validate import ShapeMismatch, check_input
 
 
 class _InstanceNorm(_NormBase):
@@ -29,8 +29,8 @@ class _InstanceNorm(_NormBase):
         channels = x.shape[1 if batched else 0]
         if channels != self.num_features:
             if self.affine:
-                raise ValueError(f"{name}: expected input's size at dim={1 if batched else 0} to match "
-                                 f"num_features ({self.num_features}), but got: {channels} (shape {x.shape})")
+                raise ShapeMismatch(f"{name}: expected input's size at dim={1 if batched else 0} to match "
+                                    f"num_features ({self.num_features}), but got: {channels} (shape {x.shape})")
             warnings.warn(f"{name}: input's size at dim={1 if batched else 0} does not match num_features. "
                           "You can silence this warning by not passing in num_features, which is not used "
                           "because affine=False", UserWarning, stacklevel=2)

@@ -19,7 +19,7 @@ from ..functional.norm import batch_norm, group_norm, layer_norm, rms_norm
 from ..functional.value_checks import DTypeMismatchError
 from .linear import _size, new_parameter
 from .module import Module
-from .validate import check_input, dtype_mismatch
+from .validate import ShapeMismatch, check_input, dtype_mismatch
 
 
 def _buffer(shape: tuple[int, ...], backend: Any, dtype: Any) -> Tensor:
@@ -95,8 +95,8 @@ class _BatchNorm(_NormBase):
         name = type(self).__name__
         check_input(self, x, ndim=self.ranks, half_inputs=True)
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected input of shape {self.layout} with C={self.num_features} "
-                             f"channels, got shape {x.shape}")
+            raise ShapeMismatch(f"{name}: expected input of shape {self.layout} with C={self.num_features} "
+                                f"channels, got shape {x.shape}")
         if self.running_mean is not None and x.backend != self.running_mean.backend:
             raise BackendMismatch(f"{name}: input is on backend {x.backend.key!r} but the layer's buffers are on "
                                   f"{self.running_mean.backend.key!r}; move one with .to(...)")
@@ -176,8 +176,8 @@ def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
 def _check_trailing(layer: Module, x: Tensor, shape: tuple[int, ...], any_floating: bool = False) -> None:
     check_input(layer, x, half_inputs=True, any_floating=any_floating)
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
-        raise ValueError(f"{type(layer).__name__}: expected input of shape (*, {_shape_text(shape)[1:-1]}), "
-                         f"got shape {x.shape}")
+        raise ShapeMismatch(f"{type(layer).__name__}: expected input of shape (*, {_shape_text(shape)[1:-1]}), "
+                            f"got shape {x.shape}")
 
 
 class LayerNorm(Module):
@@ -264,8 +264,8 @@ class GroupNorm(Module):
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, half_inputs=True)
         if x.ndim < 2 or x.shape[1] != self.num_channels:
-            raise ValueError(f"GroupNorm: expected input of shape (N, C, *) with C={self.num_channels} "
-                             f"channels, got shape {x.shape}")
+            raise ShapeMismatch(f"GroupNorm: expected input of shape (N, C, *) with C={self.num_channels} "
+                                f"channels, got shape {x.shape}")
         return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

@@ -12,7 +12,7 @@ from ..functional.pool import check_adaptive_avg_rank, check_floating, is_int64
 from ..functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .conv import check_spatial_input
 from .module import Module
-from .validate import check_input, check_not_bool
+from .validate import ShapeMismatch, check_input, check_not_bool
 
 IntOrTuple = int | Sequence[int]
 
@@ -29,8 +29,8 @@ class _Pool(Module):
         else:
             check_not_bool(self, x)
         if indices is not None and isinstance(indices, Tensor) and tuple(indices.shape) != tuple(x.shape):
-            raise ValueError(f"{type(self).__name__}: expected indices of the input's shape {x.shape}, got indices "
-                             f"of shape {indices.shape}")
+            raise ShapeMismatch(f"{type(self).__name__}: expected indices of the input's shape {x.shape}, got indices "
+                                f"of shape {indices.shape}")
 
 
 class MaxPool1d(_Pool):

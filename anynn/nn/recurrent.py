@@ -22,7 +22,7 @@ from .linear import new_parameter
 from .module import Module
 from .recurrent_packed import run_packed
 from .utils.rnn import PackedSequence
-from .validate import check_input
+from .validate import ShapeMismatch, check_input
 
 
 def _zeros(like: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -38,7 +38,7 @@ def _check_state(layer: Module, name: str, state: Any, expected: tuple[int, ...]
     if not isinstance(state, Tensor):
         raise TypeError(f"{type(layer).__name__}: expected {name} to be an anynn Tensor, got {type(state).__name__}")
     if tuple(state.shape) != expected:
-        raise ValueError(f"{type(layer).__name__}: expected {name} of shape {expected}, got {tuple(state.shape)}")
+        raise ShapeMismatch(f"{type(layer).__name__}: expected {name} of shape {expected}, got {tuple(state.shape)}")
 
 
 class _UniformInit(Module):

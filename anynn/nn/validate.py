@@ -28,12 +28,12 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
     shape = x.array.shape
     if ndim is not None and len(shape) not in ndim:
         ranks = " or ".join(f"{n}-D" for n in ndim)
-        raise ValueError(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape {x.shape}")
+        raise ShapeMismatch(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape {x.shape}")
     if last_dim is not None and (not shape or shape[-1] != last_dim):
-        raise ValueError(f"{name}: expected input with {last_dim} {what} in the last dimension, "
-                         f"got shape {x.shape}")
+        raise ShapeMismatch(f"{name}: expected input with {last_dim} {what} in the last dimension, "
+                            f"got shape {x.shape}")
     if dim is not None and size is not None and (dim >= len(shape) or shape[dim] != size):
-        raise ValueError(f"{name}: expected {size} {what} in dimension {dim}, got input of shape {x.shape}")
+        raise ShapeMismatch(f"{name}: expected {size} {what} in dimension {dim}, got input of shape {x.shape}")
     params = getattr(layer, "_parameters", None)
     weight = next(iter(params.values()), None) if params else None
     if weight is not None:

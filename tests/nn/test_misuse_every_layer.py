@@ -241,11 +241,26 @@ class _Net(nn.Module):
 def test_an_error_deep_in_a_model_names_the_layer_and_where_it_sits(backend):
     model = _Net()
     model.to(backend=backend)
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(RuntimeError) as info:  # PyTorch's class (the layer-dimensions recipe catches it)
         model(_tensor(np.ones((3, 5), np.float32), backend))
+    assert isinstance(info.value, ValueError)
     message = str(info.value)
     assert message.startswith("Linear: expected input with 4 features"), message
     assert message.endswith("(in _Net, submodule 'body.0' (Linear))"), message
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda m: m.nn.Conv2d(3, 2, 3), (1, 4, 8, 8)), (lambda m: m.nn.Conv1d(3, 2, 3), (1, 3, 4, 8)),
+    (lambda m: m.nn.BatchNorm1d(3), (4, 5)), (lambda m: m.nn.LayerNorm(4), (2, 5)),
+    (lambda m: m.nn.GroupNorm(2, 4), (2, 6, 3)), (lambda m: m.nn.MaxPool2d(2), (8,)),
+    (lambda m: m.nn.ConvTranspose2d(3, 2, 3), (1, 4, 8, 8)), (lambda m: m.nn.GRU(4, 3), (2, 1, 5))])
+def test_a_wrong_input_shape_of_a_layer_is_a_runtime_error_as_pytorchs(make, shape):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        make(torch)(torch.ones(*shape))
+    with pytest.raises(RuntimeError) as info:  # and a ValueError: code written for anynn catches that
+        make(anynn)(anynn.ones(*shape))
+    assert isinstance(info.value, ValueError)
 
 
 def test_an_error_of_a_function_inside_a_users_forward_names_the_module(backend):
