@@ -234,12 +234,83 @@ def _check_steps(name: str, steps: int) -> None:
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, PyTorch's values for real dtypes (see
+    `_torch_linspace`); complex ones, and none or a symbolic number of ``steps``, by the array library's
+    ``linspace``."""
     _check_steps("linspace", steps)
     be = _where(backend, device)
-    data = be.xp.linspace(float(start), float(end), int(steps), dtype=be.dtype(dtype or default_float()),
-                         device=be.device)
+    native, wide = be.dtype(dtype or default_float()), _float64_of(be)
+    if wide is None or is_symbolic(steps) or not steps or not be.xp.isdtype(native, ("real floating", "integral")):
+        data = be.xp.linspace(float(start), float(end), int(steps), dtype=native, device=be.device)
+    else:
+        data = _torch_linspace(be, _bound_number(start), _bound_number(end), int(steps), native, wide)
     return _made(data, be, requires_grad)
+
+
+def _torch_linspace(be: Backend, start: float, end: float, steps: int, native: Any, wide: Any) -> Any:
+    """PyTorch's linspace kernel: ``start`` and ``end`` in the dtype (an integer dtype truncates them), the step
+    ``(end - start) / (steps - 1)`` in the dtype (float64 for integers), the first half ``start + step * i`` and
+    the second ``end - step * (steps - 1 - i)``, each a fused multiply-add (one rounding, made exact here in
+    float64 by `_fused_multiply_add`), then cast (an integer dtype truncates). float16 rounds after each
+    operation, as PyTorch's Half arithmetic. Shape (steps,)."""
+    xp, name = be.xp, dtype_name(native)
+    if xp.isdtype(native, "integral"):
+        start, end = _integer_bound(xp, native, start), _integer_bound(xp, native, end)
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    else:
+        kind = np.dtype(name).type
+        start, end = float(kind(start)), float(kind(end))
+        step = float(kind((kind(end) - kind(start)) / kind(steps - 1))) if steps > 1 else 0.0
+    i = xp.arange(steps, dtype=wide, device=be.device)
+    if name == "float16":
+        return _half_linspace(xp, start, end, step, steps, i, native)
+    first = _fused_multiply_add(xp, xp.full_like(i, step), i, start)
+    second = _fused_multiply_add(xp, xp.full_like(i, -step), (steps - 1) - i, end)
+    values = xp.where(i < _halfway(steps), first, second)
+    return xp.astype(xp.trunc(values) if xp.isdtype(native, "integral") else values, native)
+
+
+def _integer_bound(xp: Any, native: Any, value: Any) -> float:
+    """A linspace bound in an integer dtype, as PyTorch converts it: a float must lie in the dtype's range (then it
+    is truncated), an int is `integer_fill`'s (uint8 wraps -255..-1); else `RuntimeError`."""
+    info = xp.iinfo(native)
+    if isinstance(value, float) and not info.min <= value <= info.max:
+        raise RuntimeError(f"linspace: the value {value} cannot be converted to {dtype_name(native)} without overflow "
+                           f"(its range is {info.min}..{info.max})")
+    return float(integer_fill(xp, native, int(value), "linspace"))
+
+
+def _half_linspace(xp: Any, start: float, end: float, step: float, steps: int, i: Any, native: Any) -> Any:
+    """`_torch_linspace` in float16 arithmetic (each product and sum rounded to float16, as PyTorch's Half)."""
+    h = xp.astype(i, native)
+    step_h, last = xp.full_like(h, step), xp.full_like(h, float(steps - 1))
+    return xp.where(i < _halfway(steps), xp.full_like(h, start) + step_h * h,
+                    xp.full_like(h, end) - step_h * (last - h))
+
+
+def _halfway(steps: int) -> int:
+    """The first index PyTorch's linspace counts back from ``end`` (one step: the start alone)."""
+    return steps // 2 if steps > 1 else 1
+
+
+def _fused_multiply_add(xp: Any, a: Any, b: Any, c: float) -> Any:
+    """``a * b + c`` (float64 arrays, ``b`` whole numbers) with about one rounding, as a C++ ``fma``: the product's
+    rounding error by Dekker's split, the sum's by Knuth's two-sum, added back before the last rounding."""
+    product = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    product_error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    total = product + c
+    back = total - c
+    sum_error = (c - (total - back)) + (product - back)
+    return total + (sum_error + product_error)
+
+
+def _split(v: Any) -> tuple[Any, Any]:
+    """``v`` as ``hi + lo``, each of at most 26 significant bits (Veltkamp's split of a float64)."""
+    t = 134217729.0 * v  # 2**27 + 1
+    hi = t - (t - v)
+    return hi, v - hi
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, backend: Any = None, device: Any = None,

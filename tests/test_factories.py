@@ -231,6 +231,20 @@ def test_arange_with_a_none_bound_is_refused_as_torch():
             call(anynn)
 
 
+def test_linspace_values_are_torchs_bit_for_bit(backend):
+    """PyTorch's kernel (fused start + step * i, the second half counted back from end, integer bounds truncated):
+    NumPy's linspace was 1 ulp off in float32/float64 and floored integers (linspace(-0.8, 2, 4, int32) gave -1)."""
+    rows = [((-3.0, 2.48, 37), "float32"), ((1, -1, 7), "float64"), ((-10, 0, 4), "int64"), ((-0.8, 2.0, 4), "int32"),
+            ((0.0, 1.0, 1), "float32"), ((3, -2, 7), "float16")]
+    for args, dtype in rows:
+        try:
+            ours = anynn.linspace(*args, dtype=dtype, backend=backend).numpy()
+        except TypeError:  # (array-api-strict has no float16)
+            assert dtype == "float16"
+            continue
+        np.testing.assert_array_equal(ours, torch.linspace(*args, dtype=getattr(torch, dtype)).numpy(), err_msg=dtype)
+
+
 def test_ranges_that_point_the_right_way_or_are_empty_as_torch(backend):
     # float32 steps of 0.1 are start + i * step rounded once (NumPy's drifted: -2.8000002, 0.90000004)
     for args in [(5, 0, -1), (0, 0, -1), (0.0, 1.0, 0.25), (3,), (-3, -2.2, 0.1), (0, 1, 0.1)]:
