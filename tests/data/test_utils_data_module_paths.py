@@ -16,10 +16,14 @@ import anynn.utils.data as data
                  "TensorDataset", "random_split"]),
     ("sampler", ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
                  "WeightedRandomSampler"]),
+    ("distributed", ["DistributedSampler"]),
 ])
 def test_submodules_as_pytorchs(path, names):
     ours = importlib.import_module(f"anynn.utils.data.{path}")
     theirs = importlib.import_module(f"torch.utils.data.{path}")
+    # an attribute before anything imported it, as torch.utils.data.distributed after `import torch` (it raised
+    # AttributeError: the package never imported its submodules)
+    assert data.__getattr__(path) is ours
     for name in names:
         if hasattr(theirs, name):
             assert getattr(ours, name) is getattr(data, name), name

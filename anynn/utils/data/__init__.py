@@ -19,9 +19,14 @@ __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Datas
 
 def __getattr__(name: str) -> object:
     """``torch.utils.data.DistributedSampler`` (DINO's, MoCo's and ImageNet scripts' spelling), imported on first use:
-    it lives in `anynn.distributed`, which a program that never shards its data need not load."""
+    it lives in `anynn.distributed`, which a program that never shards its data need not load. PyTorch's submodules
+    as attributes too (``torch.utils.data.distributed.DistributedSampler(dataset)`` after a bare ``import torch``)."""
     if name == "DistributedSampler":
         from .distributed import DistributedSampler
 
         return DistributedSampler
+    if name in ("dataloader", "dataset", "distributed", "sampler"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
