@@ -238,7 +238,8 @@ _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.
 
 def __getattr__(name: str) -> object:
     """``anynn.multiprocessing``, ``anynn.distributed``, ``anynn.onnx``, ``anynn.jit``, ``anynn.fx``,
-    ``anynn.profiler``, ``anynn.hub``, ``anynn.nested`` (refused by name) and the compiler settings
+    ``anynn.profiler``, ``anynn.hub``, ``anynn.library`` (and its ``anynn.ops``), ``anynn.nested`` (refused by
+    name) and the compiler settings
     (``anynn._dynamo``, ``anynn._inductor``, ``anynn._functorch``) after a plain ``import anynn``, as
     ``torch.multiprocessing``, ``torch.onnx``... after ``import torch``.
 
@@ -246,8 +247,12 @@ def __getattr__(name: str) -> object:
     most programs never need.
     """
     if name in ("multiprocessing", "distributed", "onnx", "jit", "fx", "profiler", "hub", "nested", "_dynamo",
-                "_inductor", "_functorch"):
+                "_inductor", "_functorch", "library"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "ops":  # torch.ops: the operators defined with anynn.library.custom_op
+        from .library import ops
+
+        return ops
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

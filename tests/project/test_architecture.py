@@ -75,6 +75,7 @@ LAYERS = {
     "_dynamo": 6, "_inductor": 6, "_functorch": 6,  # torch.compile's settings modules, beside compiler
     "multiprocessing": 6,  # torch.multiprocessing: the standard module, with Tensors sent through shared memory
     "profiler": 2,  # torch.profiler: schedules and trace files over autograd's Function timer
+    "library": 2,  # torch.library's custom operators: PyTorch-style Functions over autograd
     "hub": 5,  # torch.hub: downloads read by io's loader
     "_utils": 4,  # torch._utils' flat buffers: cat/narrow/view of Tensors
     "anynn": 7, "cli": 7, "testing": 7, "comparison": 7, "__main__": 7,
