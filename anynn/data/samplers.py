@@ -145,8 +145,11 @@ class WeightedRandomSampler(Sampler[int]):
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
             raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer value, but got "
                              f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):  # (bool() read any string as True)
+            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
         self.num_samples = int(num_samples)
-        self.replacement = bool(replacement)
+        self.replacement = replacement
         self.generator = generator
         self._rng = host_rng(generator) if generator is not None else None
         self._probabilities()

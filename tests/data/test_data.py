@@ -529,6 +529,8 @@ SAMPLER_MISUSE = {  # PyTorch's error class for each (its multinomial's RuntimeE
     "weighted_nan": (lambda data: data.WeightedRandomSampler([1.0, float("nan")], 3), RuntimeError),
     "weighted_inf": (lambda data: data.WeightedRandomSampler([1.0, float("inf")], 3), RuntimeError),
     "weighted_all_zero": (lambda data: data.WeightedRandomSampler([0.0, 0.0], 3), RuntimeError),
+    "weighted_replacement_not_bool": (lambda data: data.WeightedRandomSampler([1.0, 1.0], 3, replacement="no"),
+                                      ValueError),  # bool("no") drew with replacement
     "weighted_too_many_without_replacement": (
         lambda data: data.WeightedRandomSampler([1.0, 1.0], 3, replacement=False), RuntimeError),
 }
