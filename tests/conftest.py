@@ -45,6 +45,28 @@ def _available(name: str) -> bool:
         return False
 
 
+# The default matrix (README's test command, CI): numpy, array_api_strict on its second device, torch, jax's subset
+# and cupy where a GPU works. Two rows are left to ANYNN_TEST_BACKENDS=all because another row already runs their
+# code: array_api_strict on its default device (device1 runs the same standard-only code, and checks that every
+# array follows its input's device too) and numpy-portable (NumPy with its fast paths off: the standard-only
+# fallbacks, which array_api_strict runs under stricter rules). They were a third of the suite's CPU time.
+# ANYNN_TEST_BACKENDS=numpy,torch (names from BACKENDS) runs the named rows only.
+_FULL_MATRIX_ONLY = ("numpy-portable", "array_api_strict")
+
+
+def _backends_run() -> set[str]:
+    chosen = os.environ.get("ANYNN_TEST_BACKENDS", "").strip()
+    if chosen == "all":
+        return set(BACKENDS)
+    if chosen:
+        names = {name.strip() for name in chosen.split(",") if name.strip()}
+        unknown = names - set(BACKENDS)
+        if unknown:
+            raise pytest.UsageError(f"ANYNN_TEST_BACKENDS names {sorted(unknown)}: the suite's backends are {BACKENDS}")
+        return names
+    return set(BACKENDS) - set(_FULL_MATRIX_ONLY)
+
+
 def _outside_jax_subset(node: pytest.Item) -> bool:
     jax_mark = node.get_closest_marker("jax")
     return not _JAX_EVERYWHERE and (jax_mark is None or jax_mark.kwargs.get("run") is False)
@@ -63,12 +85,16 @@ def backend(request: pytest.FixtureRequest):
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect the items the `backend` fixture would only skip (jax outside its subset; a backend this machine
-    lacks, such as cupy without a GPU): about a quarter of the suite's items, whose setup and reports cost CI
-    minutes for nothing. The summary counts them as deselected instead of skipped."""
+    lacks, such as cupy without a GPU), whose setup and reports cost CI minutes for nothing, and the rows outside
+    the matrix chosen (`_backends_run`). The summary counts them as deselected."""
     available: dict[str, bool] = {}
+    run = _backends_run()
     kept, dropped = [], []
     for item in items:
         name = getattr(getattr(item, "callspec", None), "params", {}).get("backend")
+        if name is not None and name not in run and "backend" in getattr(item, "fixturenames", ()):
+            dropped.append(item)
+            continue
         if name in ("jax", "cupy") and "backend" in getattr(item, "fixturenames", ()):
             if name == "jax" and _outside_jax_subset(item):
                 dropped.append(item)
