@@ -267,3 +267,36 @@ def test_distributed_nn_one_process_as_torch_gloo(fresh_world, tmp_path, monkeyp
             check_gradients(backend, lambda t, call=call: call(ours, t), x)
     finally:
         torch_dist.destroy_process_group()
+
+
+def test_zero_redundancy_optimizer_steps_as_its_optimizer_class():
+    """from torch.distributed.optim import ZeroRedundancyOptimizer (llm.c's train_gpt2.py imports it at the top;
+    ModuleNotFoundError before): in one process PyTorch's ZeRO is its optimizer_class, groups added later and LR
+    schedulers included, and so is anynn's on every rank (anynn's AdamW is checked against torch's elsewhere; a torch
+    optimizer here would import TorchDynamo, seconds of this test)."""
+    from anynn.distributed.optim import ZeroRedundancyOptimizer
+
+    rng = np.random.default_rng(0)
+    w, b, x = rng.standard_normal((3, 4)), rng.standard_normal(3), rng.standard_normal((5, 4))
+    results = []
+    for zero in (False, True):
+        weight, bias = nn.Parameter(anynn.tensor(w)), nn.Parameter(anynn.tensor(b))
+        options = dict(lr=0.1, betas=(0.9, 0.95), weight_decay=0.1)
+        optimizer = (ZeroRedundancyOptimizer([weight], optimizer_class=optim.AdamW, **options) if zero
+                     else optim.AdamW([weight], **options))
+        optimizer.add_param_group({"params": [bias], "weight_decay": 0.0})
+        scheduler = optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)
+        for _ in range(3):
+            optimizer.zero_grad()
+            ((anynn.tensor(x) @ weight.t() + bias) ** 2).sum().backward()
+            optimizer.step()
+            scheduler.step()
+        results.append([weight.detach().numpy(), bias.detach().numpy(), optimizer.param_groups[1]["lr"]])
+    for ours, plain in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, plain)
+    assert results[0][2] == 0.1 / 8
+    optimizer.consolidate_state_dict(to=0)
+    optimizer.load_state_dict(optimizer.state_dict())
+    assert optimizer.state is optimizer.optim.state and len(optimizer.state_dict()["state"]) == 2
+    with pytest.raises(NotImplementedError, match="overlap_with_ddp"):
+        ZeroRedundancyOptimizer([weight], optim.SGD, overlap_with_ddp=True, lr=0.1)
