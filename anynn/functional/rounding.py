@@ -18,7 +18,7 @@ from . import complex_numbers
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .unary import unary
-from .value_checks import check_integer_divisor, refuse_complex
+from .value_checks import UnsupportedDTypeError, check_integer_divisor, refuse_complex
 
 
 def _one(xp: Namespace, a: Any, out: Any) -> Any:
@@ -45,11 +45,28 @@ def _nan_to_num(fn: Any, xp: Namespace, a: Any) -> Any:
     return xp.where(a == -xp.inf, xp.full_like(a, neginf), out)
 
 
-floor = unary("floor", lambda fn, xp, a: xp.floor(a), None, floating=False)
-ceil = unary("ceil", lambda fn, xp, a: xp.ceil(a), None, floating=False)
-trunc = unary("trunc", lambda fn, xp, a: xp.trunc(a), None, floating=False)
+def _numbers_only(name: str, function: Any, integers: bool = True) -> Any:
+    """``function`` refusing a boolean Tensor (and, unless ``integers``, an integer one) as PyTorch's kernels do
+    ("floor_vml_cpu" not implemented for 'Bool'): the array libraries cast booleans to integers or float16."""
+
+    def checked(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002 - PyTorch's name
+        if isinstance(input, Tensor):
+            kind = dtype_name(input.dtype)
+            if kind == "bool" or not integers and input.backend.xp.isdtype(input.array.dtype, "integral"):
+                raise UnsupportedDTypeError(f"{name} is not implemented for {kind} tensors, as in PyTorch; cast "
+                                            f"first (x.float())")
+        return function(input, *args, **kwargs)
+
+    checked.__name__, checked.__doc__ = function.__name__, function.__doc__
+    return checked
+
+
+floor = _numbers_only("floor", unary("floor", lambda fn, xp, a: xp.floor(a), None, floating=False))
+ceil = _numbers_only("ceil", unary("ceil", lambda fn, xp, a: xp.ceil(a), None, floating=False))
+trunc = _numbers_only("trunc", unary("trunc", lambda fn, xp, a: xp.trunc(a), None, floating=False))
 fix = trunc
-frac = unary("frac", lambda fn, xp, a: a - xp.trunc(a), _one, floating=False, ties_constant_gradient=False)
+frac = _numbers_only("frac", unary("frac", lambda fn, xp, a: a - xp.trunc(a), _one, floating=False,
+                                   ties_constant_gradient=False), integers=False)
 
 
 def _sign(fn: Any, xp: Namespace, a: Any) -> Any:
@@ -86,6 +103,8 @@ _nan_to_num_function = unary("nan_to_num", _nan_to_num,
 
 def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001,A002 - PyTorch's names
     """Round half to even (``torch.round``), to ``decimals`` places (negative: tens, hundreds...)."""
+    if isinstance(input, Tensor) and dtype_name(input.dtype) == "bool":
+        raise UnsupportedDTypeError("round is not implemented for bool tensors, as in PyTorch; cast first (x.float())")
     return _round_function.function_class.apply(input, decimals=int(decimals))  # type: ignore[attr-defined]
 
 
