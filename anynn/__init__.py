@@ -247,7 +247,7 @@ def __getattr__(name: str) -> object:
     most programs never need.
     """
     if name in ("multiprocessing", "distributed", "onnx", "jit", "fx", "profiler", "hub", "nested", "_dynamo",
-                "_inductor", "_functorch", "library"):
+                "_inductor", "_functorch", "library", "_higher_order_ops"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
@@ -255,4 +255,8 @@ def __getattr__(name: str) -> object:
         from .library import ops
 
         return ops
+    if name == "cond":  # torch.cond: the branch taken, run eagerly
+        from ._higher_order_ops.eager import cond
+
+        return cond
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

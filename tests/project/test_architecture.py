@@ -72,6 +72,7 @@ LAYERS = {
     "runtime": 4,  # torch.use_deterministic_algorithms, set_default_device...: settings over device, factories
     "cpu": 4,  # torch.cpu, with the deprecated torch.cpu.amp.autocast over amp
     "compiler": 6,  # torch.compiler's decorators next to anynn.compile
+    "_higher_order_ops": 6,  # torch.cond / scan / while_loop...: eager control flow over pytrees (utils)
     "_dynamo": 6, "_inductor": 6, "_functorch": 6,  # torch.compile's settings modules, beside compiler
     "multiprocessing": 6,  # torch.multiprocessing: the standard module, with Tensors sent through shared memory
     "profiler": 2,  # torch.profiler: schedules and trace files over autograd's Function timer

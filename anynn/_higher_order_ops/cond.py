@@ -1,0 +1,3 @@
+"""``torch._higher_order_ops.cond``."""
+
+from .eager import cond  # noqa: F401

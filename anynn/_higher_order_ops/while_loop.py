@@ -1,0 +1,3 @@
+"""``torch._higher_order_ops.while_loop``."""
+
+from .eager import while_loop  # noqa: F401
