@@ -190,6 +190,8 @@ class Tensor(TensorSurface):
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
+            if value is self:  # each backward would add into the tensor itself
+                raise RuntimeError("can't assign Variable as its own grad")
             if value.backend != self.backend:
                 raise BackendMismatch(f"assigned grad lives on backend {value.backend.key!r}, the tensor on "
                                       f"{self.backend.key!r}; move it with .to({self.backend.key!r})")
@@ -200,6 +202,11 @@ class Tensor(TensorSurface):
                 raise RuntimeError(f"attempting to assign a gradient of dtype {dtype_name(value.array.dtype)} to a "
                                    f"tensor of dtype {dtype_name(self.array.dtype)}; they must match")
         self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        """``del t.grad``: as ``t.grad = None`` (PyTorch's)."""
+        self._grad = None
 
     @property
     def is_leaf(self) -> bool:

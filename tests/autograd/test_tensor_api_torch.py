@@ -512,6 +512,7 @@ GRAD_ASSIGNMENTS = {  # what PyTorch's .grad setter takes: None, or a tensor of 
     "other_shape": (lambda lib, x: x.new_ones(3), RuntimeError),
     "other_dtype": (lambda lib, x: lib.ones_like(x).double(), RuntimeError),
     "a_number": (lambda lib, x: 1.0, TypeError),
+    "itself": (lambda lib, x: x, RuntimeError),  # was taken: each backward added into the tensor
 }
 
 
@@ -524,6 +525,8 @@ def test_grad_assignment_is_checked_as_torch(backend, name):
         theirs.grad = value(torch, theirs)
         ours.grad = value(anynn, ours)
         assert (ours.grad is None) == (theirs.grad is None)
+        del theirs.grad, ours.grad  # as assigning None (AttributeError 'no deleter' before)
+        assert ours.grad is None and theirs.grad is None
         return
     with pytest.raises(error):
         theirs.grad = value(torch, theirs)
