@@ -63,6 +63,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,  
     x = shape.reshape(input, (1, -1)) if input.ndim < 2 else input
     observations = x.shape[1]
     weights = None
+    total: Any
+    norm: Any
     for name, w in (("fweights", fweights), ("aweights", aweights)):
         if w is None:
             continue
@@ -70,10 +72,16 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,  
             raise RuntimeError(f"cov(): expected {name} to have one dimension of size {observations} but got shape "
                                f"{tuple(w.shape)}")
         weights = w if weights is None else weights * w
-    if weights is None:
-        total: Any = observations
+    if weights is None and observations is None:  # a symbolic axis (ONNX export): the count as the graph runs
+        xp = x.backend.xp
+        first = xp.real(x.array[0, ...]) if x.is_complex() else x.array[0, ...]
+        total = make_tensor(xp.sum(xp.ones_like(first)), x.backend, None, 0)
         mean = x.sum(1) / total
-        norm: Any = max(observations - correction, 0)
+        norm = (total - correction).clamp_min(0)
+    elif weights is None:
+        total = observations
+        mean = x.sum(1) / total
+        norm = max(observations - correction, 0)
     else:
         total = weights.sum()
         mean = (x * weights).sum(1) / total

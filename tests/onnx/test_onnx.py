@@ -604,10 +604,11 @@ ALONG_THE_BATCH: dict[str, Row] = {
                                      _floats(n, 2, 3, 4, 3) * 0.8), (0, 0, 0, 0)),
     # LU by elimination (its zeros and row orders were made of the batch's shape; lu_factor's singularity check read
     # the info on the host), a batched Kronecker product (merged sizes of the symbolic axis), histc over the data's
-    # own range (its emptiness check compared None)
-    "lu_kron_histc": (lambda: Calls(lambda x, y: (*(lu := anynn.linalg.lu_factor(x)), *anynn.lu_unpack(*lu),
-                                                  anynn.kron(x, y), anynn.kron(x[:, 0], y[0]), anynn.histc(x, 5))),
-                      lambda n: (_floats(n, 2, 2), _floats(n + 1, 2, 2)), (0, 0)),
+    # own range (its emptiness check compared None), covariances over the batch (the count of observations)
+    "lu_kron_histc_cov": (lambda: Calls(lambda x, y: (
+        *(lu := anynn.linalg.lu_factor(x)), *anynn.lu_unpack(*lu), anynn.kron(x, y), anynn.kron(x[:, 0], y[0]),
+        anynn.histc(x, 5), anynn.cov(x[:, 0].mT, correction=0), anynn.corrcoef(y[:, 1].mT))),
+                          lambda n: (_floats(n, 2, 2), _floats(n, 2, 2)[::-1] * 2 + 1), (0, 0)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
