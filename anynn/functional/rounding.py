@@ -7,6 +7,7 @@ Rounding steps have zero gradient almost everywhere (PyTorch's choice too); ``fr
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ..autograd.primitive import Function
@@ -57,8 +58,7 @@ def _numbers_only(name: str, function: Any, integers: bool = True) -> Any:
                                             f"first (x.float())")
         return function(input, *args, **kwargs)
 
-    checked.__name__, checked.__doc__ = function.__name__, function.__doc__
-    return checked
+    return functools.wraps(function)(checked)  # (its signature is the function's)
 
 
 floor = _numbers_only("floor", unary("floor", lambda fn, xp, a: xp.floor(a), None, floating=False))
