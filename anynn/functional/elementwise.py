@@ -140,7 +140,8 @@ def integer_power(xp: Namespace, a: Any, b: Any) -> Any:
 
 
 class PowTensor(Function):
-    """``a ** b`` with both tensors (``a > 0`` where the gradient in ``b`` is needed, but for ``a = 0``).
+    """``a ** b`` with both tensors (``a > 0`` where the gradient in ``b`` is needed, but for ``a = 0``), or ``b`` a
+    Python complex number (``x ** 0.5j``: the real and integer ones take `Pow`).
 
     As PyTorch: the gradient in ``a`` is 0 where ``b = 0`` (``0 * a^-1`` would be NaN at ``a = 0``), the gradient in
     ``b`` is 0 where ``a = 0`` and ``b >= 0`` (``0 * log 0``).
@@ -158,7 +159,10 @@ class PowTensor(Function):
         grad_a = grad_b = None
         if ga:
             slope = b * xp.pow(a, b - 1)
-            slope = conj(xp, xp.where(b == 0, xp.zeros_like(slope), slope))
+            if isinstance(b, complex):  # a number: no array condition (torch's and array-api-strict's where need one)
+                slope = conj(xp, xp.zeros_like(slope) if b == 0 else slope)
+            else:
+                slope = conj(xp, xp.where(b == 0, xp.zeros_like(slope), slope))
             grad_a = sum_to_shape(xp, g * slope, _shape(a))
         if gb:
             slope = self.out * xp.log(a)
