@@ -57,6 +57,9 @@ def _fan(tensor: Any, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+_calculate_correct_fan = _fan  # PyTorch's private name, which custom initialisers import
+
+
 def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
     """Fill with values from U(a, b)."""
     check_draw_range("uniform_", a, b)

@@ -460,6 +460,23 @@ def test_private_bases_and_size_helpers_of_torch_nn_modules():
         ours_utils.consume_prefix_in_state_dict_if_present(ours, prefix)
         theirs_utils.consume_prefix_in_state_dict_if_present(theirs, prefix)
         assert list(ours.items()) == list(theirs.items()) and list(ours._metadata) == list(theirs._metadata)
+    from anynn.nn.modules.transformer import _get_activation_fn, _get_clones  # DETR-style decoders import them
+
+    clones = _get_clones(nn.Linear(2, 2), 3)
+    assert isinstance(clones, nn.ModuleList) and len(clones) == 3 and clones[0].weight is not clones[1].weight
+    assert _get_activation_fn("gelu") is F.gelu
+    for lib_fn in (_get_activation_fn, torch.nn.modules.transformer._get_activation_fn):
+        with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
+            lib_fn("tanh")
+    import anynn.nn.common_types as ours_types
+    import torch.nn.common_types as theirs_types
+
+    for name in ("_size_1_t", "_size_2_t", "_size_3_t", "_size_2_opt_t", "_ratio_2_t", "_size_any_t"):
+        assert str(getattr(ours_types, name)) == str(getattr(theirs_types, name)), name
+    weight = np.zeros((3, 4, 2))
+    for mode in ("fan_in", "fan_out"):
+        assert anynn.nn.init._calculate_correct_fan(anynn.tensor(weight), mode) == \
+            torch.nn.init._calculate_correct_fan(torch.tensor(weight), mode)
 
     def custom_losses(lib):
         class Absolute(lib.nn.modules.loss._Loss):

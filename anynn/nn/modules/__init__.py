@@ -60,9 +60,10 @@ _RENAMED = {("linear", "NonDynamicallyQuantizableLinear"): ("attention", "NonDyn
             **{("module", name): ("hooks", name) for name in (
                 "register_module_forward_pre_hook", "register_module_forward_hook",
                 "register_module_full_backward_pre_hook", "register_module_full_backward_hook")}}
-# the size helpers of ``torch.nn.modules.utils`` that PyTorch's layer files import, as those files' names too
+# helpers of ``torch.nn.modules.utils`` (and the transformer file's own) that programs import from PyTorch's layer
+# files, as those files' names too
 _HELPERS = {"conv": "_single _pair _triple _reverse_repeat_tuple", "pooling": "_single _pair _triple",
-            "padding": "_ntuple _pair _quadruple"}
+            "padding": "_ntuple _pair _quadruple", "transformer": "_get_clones _get_activation_fn"}
 
 
 def _layer(file: str, name: str) -> Any:

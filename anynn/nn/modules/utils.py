@@ -1,10 +1,12 @@
 """PyTorch's ``torch.nn.modules.utils`` helpers that layer code imports (``from torch.nn.modules.utils import
 _pair``): turn an int or a sequence into a tuple of ``n`` sizes; and `consume_prefix_in_state_dict_if_present`,
-which checkpoint loaders call on the state of a wrapped model (``module.``, ``_orig_mod.``)."""
+which checkpoint loaders call on the state of a wrapped model (``module.``, ``_orig_mod.``); and the transformer
+file's ``_get_clones`` / ``_get_activation_fn``, which DETR-style decoders import."""
 
 from __future__ import annotations
 
 import collections.abc
+import copy
 from typing import Any, Callable, MutableMapping
 
 
@@ -57,3 +59,21 @@ def consume_prefix_in_state_dict_if_present(state_dict: MutableMapping[str, Any]
         return
     for key in [k for k in metadata if k and (k == prefix.replace(".", "") or k.startswith(prefix))]:
         metadata[key[len(prefix):]] = metadata.pop(key)
+
+
+def _get_clones(module: Any, N: int) -> Any:  # noqa: N803 - PyTorch's name
+    """A ModuleList of ``N`` deep copies of ``module`` (independent parameters), as PyTorch's."""
+    from ..container import ModuleList
+
+    return ModuleList([copy.deepcopy(module) for _ in range(N)])
+
+
+def _get_activation_fn(activation: str) -> Callable[[Any], Any]:
+    """``"relu"`` or ``"gelu"`` as the functional; another name is refused with PyTorch's RuntimeError."""
+    from ...functional import gelu, relu
+
+    if activation == "relu":
+        return relu
+    if activation == "gelu":
+        return gelu
+    raise RuntimeError(f"activation should be relu/gelu, not {activation}")
