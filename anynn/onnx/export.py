@@ -25,6 +25,7 @@ from ..autograd import Tensor, no_grad
 from ..autograd.size import Size
 from ..autograd.tensor import _Size, _SymbolicSize
 from ..backend.registry import default_backend_set_to
+from ..compile.errors import describe_host_read
 from ..io.atomic import atomic_write
 
 DynamicAxes = dict[str, dict[int, str] | Sequence[int]]
@@ -369,7 +370,7 @@ def _naming_failures(model: Any) -> Iterator[None]:
     except Exception as error:  # noqa: BLE001 - every failure is reported with the layer it happened in
         where = stack[-1] if stack else "model"
         raise ExportError(f"anynn.onnx.export: cannot export layer {where}: {type(error).__name__}: "
-                          f"{_reason(error)}") from error
+                          f"{_reason(error)}{_value_read(error)}") from error
     finally:
         for handle in handles:
             handle.remove()
@@ -384,6 +385,17 @@ def _reason(error: BaseException) -> str:
     frame = traceback.extract_tb(error.__traceback__)[-1]
     return (f"{text}raised with no message by {frame.name}() ({os.path.basename(frame.filename)}:{frame.lineno}): "
             f"the recording library has no such operation")
+
+
+def _value_read(error: BaseException) -> str:
+    """For a read of a recorded array's value (``x.sum().item()``, ``if x.sum() > 0:``): the operation and the
+    model's line that asked for it, and what records instead; empty for any other failure."""
+    if "has no value to read" not in str(error):
+        return ""
+    operation, where = describe_host_read(error.__traceback__)
+    return (f"; {operation or 'a value'} was asked for{where}. A graph has no values while it is recorded: compute "
+            f"with tensors (anynn.where instead of an `if`, a tensor instead of .item()), or compute it outside the "
+            f"exported model")
 
 
 def _pop(stack: list[str]) -> None:

@@ -779,7 +779,8 @@ def test_failures_name_the_layer_and_the_reason() -> None:
             return x * float(x.sum().item())  # needs a value: a recorded input has none
 
     model = nn.Sequential(nn.Linear(3, 3), Reader())
-    with pytest.raises(ExportError, match=r"layer 1 \(Reader\).*no value"):
+    with pytest.raises(ExportError, match=r"layer 1 \(Reader\).*no value.*Tensor.item\(\) was asked for \(at "
+                                          r"test_onnx.py:\d+: `return x \* float\(x.sum\(\).item\(\)\)"):
         export(model, _floats(2, 3), io.BytesIO())
 
     class Next(nn.Module):  # ndonnx raises a bare NotImplementedError: the message says where
