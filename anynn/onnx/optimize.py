@@ -62,13 +62,27 @@ def _constants_to_initializers(graph: Any) -> bool:
 
 def _rename_input(graph: Any, old: str, new: str) -> None:
     """Every reader of ``old`` (in subgraphs too) reads ``new``; graph outputs keep their names."""
+    _rename_inputs(graph, {old: new})
+
+
+def _rename_inputs(graph: Any, renames: dict[str, str]) -> None:
+    """Every reader of a key of ``renames`` (in subgraphs too) reads its value, in one walk over the graph (a
+    rename per removed node walked the graph once each: quadratic in a large model's node count)."""
     for node in graph.node:
         for i, name in enumerate(node.input):
-            if name == old:
-                node.input[i] = new
+            if name in renames:
+                node.input[i] = renames[name]
         for attribute in node.attribute:
             if attribute.type == onnx.AttributeProto.GRAPH:
-                _rename_input(attribute.g, old, new)
+                _rename_inputs(attribute.g, renames)
+
+
+def _drop_nodes_writing(graph: Any, names: set[str]) -> None:
+    """``graph.node`` without the nodes whose first output is in ``names``, rebuilt once (a remove each is a
+    search each)."""
+    kept = [node for node in graph.node if not (node.output and node.output[0] in names)]
+    del graph.node[:]
+    graph.node.extend(kept)
 
 
 def _graph_outputs(graph: Any) -> set[str]:
@@ -76,31 +90,41 @@ def _graph_outputs(graph: Any) -> set[str]:
 
 
 def _remove_identities(graph: Any) -> bool:
-    changed = False
     outputs = _graph_outputs(graph)
     inputs = {i.name for i in graph.input}
+    # an Identity inside the graph: its readers read its input (through chains of them), all in one walk
+    aliases = {node.output[0]: node.input[0] for node in graph.node
+               if node.op_type == "Identity" and node.output[0] not in outputs}
+    if aliases:
+        _drop_nodes_writing(graph, set(aliases))
+        _rename_inputs(graph, {name: _resolve(name, aliases) for name in aliases})
+    changed = bool(aliases)
+    # an Identity that writes a graph output (a few): its producer, or the constant, takes the output's name
     for node in list(graph.node):
         if node.op_type != "Identity":
             continue
         source, target = node.input[0], node.output[0]
-        if target in outputs:
-            if source in outputs or source in inputs:
-                continue  # an output that is an input: the Identity must stay
-            producer = next((n for n in graph.node if source in n.output), None)
-            if producer is None:
-                init = next((t for t in graph.initializer if t.name == source), None)
-                if init is None:
-                    continue
-                init.name = target  # the output is a constant: the initializer takes its name
-                _rename_input(graph, source, target)
-            else:
-                producer.output[list(producer.output).index(source)] = target
-                _rename_input(graph, source, target)
+        if source in outputs or source in inputs:
+            continue  # an output that is an input: the Identity must stay
+        producer = next((n for n in graph.node if source in n.output), None)
+        if producer is None:
+            init = next((t for t in graph.initializer if t.name == source), None)
+            if init is None:
+                continue
+            init.name = target  # the output is a constant: the initializer takes its name
         else:
-            _rename_input(graph, target, source)
+            producer.output[list(producer.output).index(source)] = target
+        _rename_input(graph, source, target)
         graph.node.remove(node)
         changed = True
     return changed
+
+
+def _resolve(name: str, aliases: dict[str, str]) -> str:
+    """The name at the end of a chain of aliases (``a -> b -> c``: ``c``)."""
+    while name in aliases:
+        name = aliases[name]
+    return name
 
 
 def _has_subgraph(node: Any) -> bool:
@@ -343,15 +367,21 @@ def _dedupe_initializers(graph: Any) -> None:
     """Identical constants are stored once: axes and shapes recorded many times, and weights of equal values (the
     zero shifts of batch norms folded into convolutions, the layers of a TransformerEncoder cloned from one)."""
     seen: dict[tuple[Any, ...], str] = {}
-    for t in list(graph.initializer):
-        if t.name in _graph_outputs(graph):
-            continue
+    outputs = _graph_outputs(graph)
+    renames: dict[str, str] = {}
+    kept = []
+    for t in graph.initializer:
         key = (t.data_type, tuple(t.dims), hashlib.sha256(numpy_helper.to_array(t).tobytes()).digest())
-        if key in seen:
-            _rename_input(graph, t.name, seen[key])
-            graph.initializer.remove(t)
-        else:
+        if t.name not in outputs and key in seen:
+            renames[t.name] = seen[key]
+            continue
+        if t.name not in outputs:
             seen[key] = t.name
+        kept.append(t)
+    if renames:
+        _rename_inputs(graph, renames)
+        del graph.initializer[:]
+        graph.initializer.extend(kept)
 
 
 def _share_transposed_copies(graph: Any) -> None:
