@@ -11,6 +11,7 @@ from typing import Any
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import DeviceRNG
 from ..backend.arrays import check
+from ..backend.typing import Namespace
 
 
 def _generator(backend: Any, generator: Any) -> DeviceRNG:
@@ -49,12 +50,12 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
     rng = _generator(be, generator)
     if replacement:
         cdf = xp.cumulative_sum(weights, axis=-1)
-        u = rng.uniform((rows, num_samples), weights.dtype) * cdf[:, -1:]
+        u = _uniform(xp, rng, weights, num_samples) * cdf[:, -1:]
         # the category is the number of cumulative sums at or below u (ties: zero-weight categories never win)
         picked = xp.sum(xp.astype(cdf[:, None, :] <= u[:, :, None], xp.int64), axis=-1)
         picked = xp.clip(picked, 0, classes - 1)
     else:
-        u = rng.uniform((rows, classes), weights.dtype)
+        u = _uniform(xp, rng, weights, classes)
         positive = weights > 0
         # Exp(1) / w; zero weights get +inf and come last
         keys = xp.where(positive, -xp.log1p(-u) / xp.where(positive, weights, xp.ones_like(weights)),
@@ -62,3 +63,13 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
         picked = xp.argsort(keys, axis=-1, stable=True)[:, :num_samples]
     picked = xp.astype(picked, xp.int64)
     return make_tensor(picked if input.ndim == 2 else picked[0, :], be, None, 0)
+
+
+def _uniform(xp: Namespace, rng: DeviceRNG, weights: Any, columns: int) -> Any:
+    """Uniform draws (rows, columns) for weights (rows, C): drawn like the weights where their row count is a
+    symbolic axis (an ONNX export with dynamic_axes: a random node of that shape), else of the shape itself."""
+    rows = weights.shape[0]
+    if rows is not None:
+        return rng.uniform((rows, columns), weights.dtype)
+    like = weights if columns == weights.shape[1] else xp.broadcast_to(weights[:, :1], (rows, columns))
+    return rng.uniform_like(like, weights.dtype)

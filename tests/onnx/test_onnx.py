@@ -875,7 +875,7 @@ class Noisy(nn.Module):
     """Draws in the forward: Gaussian and uniform noise like the input, dropout called in training mode (elements
     and channels), rrelu in training mode, integers and coin flips like the input, a fixed-shape draw; the in-place
     fills (timm's DropPath: x.new_empty(shape).bernoulli_(keep)), which drew on the host: one constant of the
-    graph; gumbel_softmax."""
+    graph; gumbel_softmax and multinomial (their draws had None sizes)."""
 
     def forward(self, x: Any) -> Any:
         F = nn.functional
@@ -887,7 +887,7 @@ class Noisy(nn.Module):
         return (x + anynn.randn_like(x), anynn.rand_like(x), F.dropout(x, 0.25, training=True),
                 F.dropout2d(grid, 0.5, training=True), F.rrelu(-x.abs(), 0.1, 0.3, training=True),
                 anynn.randint_like(x, 2, 6), anynn.bernoulli(anynn.full_like(x, 0.3)), anynn.randn(3, 2), *fills,
-                F.gumbel_softmax(x, hard=True))
+                F.gumbel_softmax(x, hard=True), anynn.multinomial(x.softmax(-1), 2))
 
 
 def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
@@ -904,7 +904,8 @@ def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
         if axes is None:
             continue
         noise, uniform, dropped, channels, leaky, integers, coins, fixed, *fills = first
-        flips, spread, normal, waits, cauchy, log_normal, trials, whole, one_hot = fills
+        flips, spread, normal, waits, cauchy, log_normal, trials, whole, one_hot, picks = fills
+        assert picks.shape == (3000, 2) and (picks[:, 0] != picks[:, 1]).all() and set(np.unique(picks)) == {*range(8)}
         assert (one_hot.sum(1) == 1).all() and set(np.unique(one_hot)) == {0.0, 1.0}  # (its draw had None sizes)
         assert abs(one_hot.mean(0) - 1 / 8).max() < 0.03
         # (5 standard errors of 24,000 draws)
