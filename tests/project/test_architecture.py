@@ -87,6 +87,7 @@ KNOWN_UPWARD = {
                                                                     "are built from the ops (PyTorch's name and place)",
     ("anynn.autograd.functional", "anynn.functional.shape"): "the same",
     ("anynn.nn.utils", "anynn.optim.clip"): "torch.nn.utils.clip_grad_norm_'s name; the clipping lives in optim",
+    ("anynn.nn.utils.clip_grad", "anynn.optim.clip"): "torch.nn.utils.clip_grad's module path (mmcv imports it)",
     ("anynn.nn.parallel", "anynn.distributed.torch_api"): "torch.nn.parallel.DistributedDataParallel's name (imported "
                                                           "on first use); data parallelism over processes lives in "
                                                           "distributed",
