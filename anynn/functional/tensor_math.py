@@ -26,6 +26,7 @@ from .set_ops import (allclose, argwhere, bincount, bucketize, count_nonzero, eq
                       searchsorted, unique)
 from .statistics import median, std_mean, var_mean
 from .type_promotion import result_type, result_type_of
+from .value_checks import refuse_boolean_subtraction
 from .unary import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
                     cosh, erf, erfc, exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, sinh, square, tan)
 from .vector_products import cdist, cross, dot, ger, outer
@@ -87,6 +88,7 @@ def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
     """``input - alpha * other``; ``alpha`` as PyTorch takes it (an integer for integer tensors)."""
     if alpha == 1 and type(alpha) is int:
         return input - other
+    refuse_boolean_subtraction(input, other)
     alpha = _checked_alpha("sub", input, other, alpha)
     input, other = _promoted(input, other)  # noqa: A001
     return input - other * alpha

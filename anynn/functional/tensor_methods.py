@@ -19,7 +19,7 @@ from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .operands import astype as _astype
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
-from .value_checks import explain_shape_failure, refuse_complex
+from .value_checks import explain_shape_failure, refuse_boolean_subtraction, refuse_complex
 
 
 def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
@@ -31,6 +31,8 @@ def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
             other = float(other)  # a quotient is floating: the number is not wrapped into an integer dtype first
         # 2 * x and 2 + x are recorded as x * 2 and x + 2 (the same values), as PyTorch's: the tensor's producer
         # is the node's first input (grad_fn.next_functions[0]), which tutorials walk
+        if cls is Sub:
+            refuse_boolean_subtraction(self, other)
         swap = reflected and not (cls in (Add, Mul) and isinstance(other, numbers.Number))
         other = _operand(self, other)
         a, b = (other, self) if swap else (self, other)

@@ -191,6 +191,18 @@ def refuse_complex(name: str, *operands: Any, torch_supports: bool = False) -> N
                                         "instead")
 
 
+def refuse_boolean_subtraction(a: Any, b: Any) -> None:
+    """PyTorch's refusal of ``-`` with a boolean operand (a bool tensor or a Python bool; ``1 - mask`` too), where
+    the array libraries subtract 0/1 or raise their own error."""
+    flags = [isinstance(v, bool) or isinstance(v, Tensor) and dtype_name(v.dtype) == "bool" for v in (a, b)]
+    if all(flags):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if any(flags):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def linalg_dtype_error(op: str, dtype: Any) -> RuntimeError:
     """The error of a decomposition given a ``dtype`` it does not take: PyTorch's words for integers, and for complex
     ones a plain statement that anynn's linalg Functions are real-only (their gradients use transposes where

@@ -181,6 +181,8 @@ REFUSALS = [
     lambda m, t: m.floor(t(INTS > 2)),  # rounding booleans / frac of integers (1/0 came back, round gave float16)
     lambda m, t: (t(INTS) > 2).round(),
     lambda m, t: t(INTS).frac(),
+    lambda m, t: 1 - t(INTS > 2),  # subtraction with a bool tensor (1 - mask gave int64, NumPy's error for two)
+    lambda m, t: t(X).sub(t(X > 0), alpha=2),
     lambda m, t: m.broadcast_tensors(t(X), t(VEC[:3])),
     lambda m, t: m.mv(t(X), t(X)),
     lambda m, t: m.inner(t(X), t(VEC[:3])),
