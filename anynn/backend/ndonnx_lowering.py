@@ -434,6 +434,11 @@ def reshape(fn: Any, xp: Namespace, x: Any) -> Any:
             target[unknown[0]] = 0 if same_symbolic_axis(static_shape(x), tuple(fn.shape)) else -1
         else:
             source = static_shape(x)
+            squeezed, unsqueezed = _ones_between(source, tuple(fn.shape)), _ones_between(tuple(fn.shape), source)
+            if squeezed is not None:  # only axes of size 1 dropped or added (x.unbind(0) of (3, B*W, h, T, d)):
+                return wrap(_op().squeeze(var(x), const(squeezed, np.int64)))  # whatever the symbolic sizes
+            if unsqueezed is not None:
+                return wrap(_op().unsqueeze(var(x), const(unsqueezed, np.int64)))
             for i in unknown:
                 if i >= len(source) or source[i] is not None:
                     raise ValueError(f"Reshape to {tuple(fn.shape)} from {source}: a symbolic size at position "
@@ -442,6 +447,22 @@ def reshape(fn: Any, xp: Namespace, x: Any) -> Any:
     elif 0 in target:
         return NotImplemented  # a real empty axis: ONNX reads 0 as "copy"
     return wrap(_op().reshape(var(x), const(target, np.int64)))
+
+
+def _ones_between(longer: tuple[int | None, ...], shorter: tuple[int | None, ...]) -> list[int] | None:
+    """The axes of ``longer`` of size 1 whose removal leaves ``shorter`` (symbolic sizes, None, matched in order), or
+    None where no such axes exist (or there are none to remove)."""
+    if len(longer) <= len(shorter):
+        return None
+    axes, j = [], 0
+    for i, n in enumerate(longer):
+        if j < len(shorter) and shorter[j] == n:
+            j += 1
+        elif n == 1:
+            axes.append(i)
+        else:
+            return None
+    return axes if j == len(shorter) else None
 
 
 def gather(fn: Any, xp: Namespace, a: Any, index: Any) -> Any:

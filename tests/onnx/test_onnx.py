@@ -609,6 +609,11 @@ ALONG_THE_BATCH: dict[str, Row] = {
         *(lu := anynn.linalg.lu_factor(x)), *anynn.lu_unpack(*lu), anynn.kron(x, y), anynn.kron(x[:, 0], y[0]),
         anynn.histc(x, 5), anynn.cov(x[:, 0].mT, correction=0), anynn.corrcoef(y[:, 1].mT))),
                           lambda n: (_floats(n, 2, 2), _floats(n, 2, 2)[::-1] * 2 + 1), (0, 0)),
+    # Swin/ViT attention's qkv split: rows of windows as -1 (no name), heads by a -1 from a SymInt, then unbind(0):
+    # each squeeze had two symbolic sizes ('cannot be traced back to an input axis'), an ONNX Squeeze now
+    "linear_heads_unbind": (lambda: Calls(lambda x, qkv: qkv(w := x.view(-1, 4, 4)).reshape(
+        w.shape[0], -1, 3, 2, 2).permute(2, 0, 3, 1, 4).unbind(0), nn.Linear(4, 12)),
+                            lambda n: (_floats(n, 4, 4),), (0,)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
