@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
@@ -267,8 +268,12 @@ class Tensor(TensorSurface):
                 self.array = self._owned_grad = self.backend.xp.zeros_like(current)
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph."""
-        return Tensor._make(self.array, self.backend, None, 0)
+        """The same data, cut from the graph. As PyTorch's, it shares this tensor's version: an in-place change of
+        the result counts as a change of this tensor (a backward through a Function that saved it refuses), and a
+        new array it is given comes here too. The link is weak: a kept detached loss does not keep its graph."""
+        alias = make_tensor(self.array, self.backend, None, 0)
+        alias._data_of = (weakref.ref(self), self.array)
+        return alias
 
     @property
     def data(self) -> "Tensor":
@@ -669,8 +674,9 @@ def mark_modified(t: Tensor) -> None:
     """
     global last_modification
     t._version += 1
-    if getattr(t, "_data_of", None) is not None:  # a `Tensor.data` alias: its owner sees a rebound array too
+    if getattr(t, "_data_of", None) is not None:  # a `data` or `detach` alias: its owner sees a rebound array too
         _write_through(t)
+        _count_in_owner(t)
     # a process-wide, strictly increasing stamp (itertools.count is atomic): a Function remembers the last
     # stamp handed out when it was recorded; backward compares one number per Function while no tensor changed
     t._modified_at = stamp = next(_stamps)
@@ -693,13 +699,28 @@ def mark_all_modified(tensors: list[Tensor]) -> None:
     optimizer step): each version goes up by one, and one stamp, taken after the last change, orders them all."""
     global last_modification
     stamp = next(_stamps)
+    aliases = []
     for t in tensors:
         t._version += 1
-        # only `data` sets _data_of, on a plain Tensor: a Parameter skips the lookup (a miss raises inside getattr)
+        # only `data` and `detach` set _data_of, on a plain Tensor: a Parameter skips the lookup (a miss raises
+        # inside getattr)
         if t.__class__ is Tensor and getattr(t, "_data_of", None) is not None:
             _write_through(t)
+            aliases.append(t)
         t._modified_at = stamp
     last_modification = stamp
+    for t in aliases:  # after: their owners' stamps come later, so the last stamp handed out stays the largest
+        _count_in_owner(t)
+
+
+def _count_in_owner(alias: Tensor) -> None:
+    """An in-place change of a `detach` alias is one of its owner too (PyTorch's shared version counter), while the
+    owner still holds the alias's array; a `data` alias's is not (PyTorch's way around the check)."""
+    owner = alias._data_of[0]
+    if isinstance(owner, weakref.ref):
+        owner = owner()
+        if owner is not None and owner.array is alias.array:
+            mark_modified(owner)
 
 
 def _write_through(alias: Tensor) -> None:
@@ -710,6 +731,10 @@ def _write_through(alias: Tensor) -> None:
         if link is None:
             return
         owner, shared = link
+        if isinstance(owner, weakref.ref):  # a `detach` alias
+            owner = owner()
+            if owner is None:
+                return
         new = alias.array
         if new is shared:
             return

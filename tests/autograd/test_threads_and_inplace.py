@@ -854,6 +854,10 @@ def test_changing_an_input_in_place_after_forward_raises(backend):
         x.mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.backward()
+    out = model(x).sum()
+    x.detach().mul_(2.0)  # a detached alias shares x's version, as PyTorch's (the gradient used the new x before)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
 
 
 def _writes_after_reads_that_save_nothing(lib, make_tensor):
