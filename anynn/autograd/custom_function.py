@@ -22,6 +22,7 @@ operations are differentiated again). PyTorch 2's separate ``setup_context(ctx, 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..backend.typing import Namespace
@@ -88,6 +89,7 @@ class CtxFunctionNode(_function.Function):
     user: Any  # the user's Function subclass (static forward/backward)
     ctx: FunctionCtx
     outputs: _Outputs
+    ctx_saved_arrays: tuple[Any, ...]  # the arrays of ctx.save_for_backward's tensors when the call returned
 
     @property
     def name(self) -> FunctionName:
@@ -124,7 +126,7 @@ class CtxFunctionNode(_function.Function):
                                f"(expected {n}, got {len(found)})")
         result: list[Any] = []
         for i, (g, a) in enumerate(zip(found[:n], self.inputs)):
-            if g is not None and not isinstance(a, Tensor):
+            if g is not None and not isinstance(a, (Tensor, _function.Edge)):  # (an Edge: an input changed later)
                 raise RuntimeError(f"{name}.backward returned a gradient different than None at position {i + 1}, "
                                    f"but the corresponding forward input was not a Tensor (got "
                                    f"{type(a).__name__})")
@@ -135,7 +137,7 @@ class CtxFunctionNode(_function.Function):
                 raise TypeError(f"{name}.backward: the gradient of input {i} should be a Tensor or None, got "
                                 f"{type(g).__name__}")
             if tuple(g.shape) != tuple(a.shape):
-                if g.numel() != a.numel():
+                if g.numel() != math.prod(a.shape):
                     raise RuntimeError(f"{name}.backward returned an invalid gradient at index {i} - got "
                                        f"{list(g.shape)} but expected shape compatible with {list(a.shape)}")
                 g = g.reshape(tuple(a.shape))
@@ -186,6 +188,10 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
     if ctx.to_save:  # a saved output is the recorded one in backward, so a double backward goes through this node
         recorded_as = {id(o): m for o, m in zip(outs, made)}
         ctx.to_save = tuple(None if t is None else recorded_as.get(id(t), t) for t in ctx.to_save)
+    node = next((m._ctx for m in made if isinstance(m._ctx, CtxFunctionNode)), None)
+    if node is not None:  # the arrays saved now: an input changed in place later that is not one of them is no
+        # value the backward reads (PyTorch checks saved tensors only), so its gradient goes to its old producer
+        node.ctx_saved_arrays = tuple(t.array for t in ctx.to_save if t is not None)
     frozen = {id(t) for t in ctx.non_differentiable}
     for o, m in zip(outs, made):
         if id(o) in frozen or not (o.is_floating_point() or o.is_complex()):

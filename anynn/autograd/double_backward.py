@@ -133,7 +133,8 @@ def _recorded_backward(fn: Any, grads: tuple[Any, ...]) -> Any:
     clone.backend = dxp.backend
     args = [as_tensor(a, backend) for a in inputs]
     if not _substitute_saved(clone, fn, args, backend):
-        if changed:  # no value of that input to rerun the forward on
+        if changed and getattr(fn, "ctx_saved_arrays", None) is None:  # no value of that input to rerun the forward
+            # on (a custom Function's backward reads its ctx's saved tensors only: it reruns nothing)
             raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
                                f"inplace operation: an input of {fn.name} changed after {fn.name} was recorded, "
                                "and create_graph=True records its backward from its inputs' values")

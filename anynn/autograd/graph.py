@@ -101,14 +101,18 @@ def _reroute(fn: Any, recorded: bool = False) -> None:
                 return
         if entry[5] not in saved:  # (the id of the array the input held: alive in ``fn`` if fn saved it)
             inputs[i] = Edge.before_change(t, recorded_at)
-    if recorded and not double_backward.backward_reads_only_inputs(fn, tuple(inputs)):
+    if recorded and getattr(fn, "ctx_saved_arrays", None) is None and \
+            not double_backward.backward_reads_only_inputs(fn, tuple(inputs)):  # (a ctx's backward reruns nothing)
         return
     fn.inputs = tuple(inputs)
 
 
 def _saved_arrays(fn: Any) -> set[int] | None:
     """The ids of the arrays ``fn`` saved (in tuples and lists too), or None where it saved something else that may
-    hold one (a Tensor, a custom Function's ctx)."""
+    hold one (a Tensor, a ctx). A custom Function's node says itself (``ctx_saved_arrays``)."""
+    ctx_saved = getattr(fn, "ctx_saved_arrays", None)
+    if ctx_saved is not None:  # a custom Function's node: PyTorch checks only what its ctx.save_for_backward got
+        return {id(a) for a in ctx_saved}
     found: set[int] = set()
     is_native = fn.backend.is_native
     pending = list(fn.__dict__.values())

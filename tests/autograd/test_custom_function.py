@@ -262,7 +262,32 @@ def test_ctx_function_inputs_changed_in_place_are_checked_only_where_saved(backe
         saved.add_(1.0)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             z[0].sum().backward()
-    np.testing.assert_allclose(grads[1], grads[0])
+        # an input that requires grad, not saved, changed after the call: its gradient goes to its old producer,
+        # at first order and with create_graph=True (x * w * w saves only w)
+        w = new([2.0, 3.0], requires_grad=True)
+        scaled = x * 3.0
+        out = _scale_by_saved_square(lib).apply(scaled, w)
+        scaled.mul_(7.0)
+        (gx,) = lib.autograd.grad(out.sum(), x, create_graph=True)
+        grads.append(gx.detach().numpy())
+        grads.append(lib.autograd.grad((gx * gx).sum(), w)[0].numpy())
+    for ours, theirs in zip(grads[len(grads) // 2:], grads[:len(grads) // 2]):
+        np.testing.assert_allclose(ours, theirs)
+
+
+def _scale_by_saved_square(lib):
+    class ScaleBySavedSquare(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(w)
+            return x * w * w
+
+        @staticmethod
+        def backward(ctx, g):
+            (w,) = ctx.saved_tensors
+            return g * w * w, None
+
+    return ScaleBySavedSquare
 
 
 def test_array_style_functions_are_unchanged(backend):
