@@ -240,6 +240,8 @@ class DataLoader(Generic[T_co]):
                 _put(queues[worker], ("end", None), stop)
             except Exception as error:  # noqa: BLE001 - re-raised in the consumer's thread
                 _put(queues[worker], ("error", _worker_error(error, worker, None)), stop)
+            except BaseException as error:  # SystemExit, KeyboardInterrupt: the consumer waited forever for it
+                _put(queues[worker], ("error", _worker_exit(error, worker)), stop)
 
         for worker in range(workers):
             threading.Thread(target=work, args=(worker,), daemon=True, name=f"anynn-loader-{worker}").start()
@@ -323,6 +325,8 @@ class DataLoader(Generic[T_co]):
                 return self._fetch(indices)
             except Exception as error:
                 raise _worker_error(error, local.id, indices) from error
+            except BaseException as error:  # SystemExit, KeyboardInterrupt: as a worker process's exit
+                raise _worker_exit(error, local.id) from error
 
         ahead = self.num_workers * (self.prefetch_factor or 2)
         pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="anynn-loader", initializer=start)
@@ -480,6 +484,15 @@ def _worker_error(error: Exception, worker: int, indices: np.ndarray | None, doi
     except Exception:  # noqa: BLE001 - an exception class with another constructor
         return RuntimeError(message)
     return wrapped if str(wrapped) == message else RuntimeError(message)
+
+
+def _worker_exit(error: BaseException, worker: int) -> RuntimeError:
+    """A worker thread ended by ``SystemExit`` or ``KeyboardInterrupt`` (raised by the dataset's code): PyTorch's
+    RuntimeError for a worker process that exited unexpectedly, naming the worker and what ended it."""
+    exited = RuntimeError(f"DataLoader worker thread {worker} exited unexpectedly: its dataset code raised "
+                          f"{type(error).__name__}({', '.join(map(repr, error.args))})")
+    exited.__cause__ = error
+    return exited
 
 
 class _KeyErrorMessage(str):

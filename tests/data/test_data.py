@@ -633,6 +633,29 @@ def test_an_error_in_a_worker_names_the_worker_and_the_samples_as_torch(error):
         list(DataLoader(make(Dataset), batch_size=2))
 
 
+def test_a_worker_that_exits_is_a_runtime_error_as_torch():
+    """SystemExit (or KeyboardInterrupt) raised by the dataset in a worker: PyTorch's RuntimeError ('DataLoader worker
+    (pid(s) ...) exited unexpectedly'). A stream's worker thread ended silently and the loader waited forever; a
+    map-style one's SystemExit ended the program."""
+    class Stream(IterableDataset):
+        def __iter__(self):
+            yield np.float32(1.0)
+            raise SystemExit(3)
+
+    class Rows(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            if i == 3:
+                raise SystemExit(3)
+            return np.float32(i)
+
+    for data in (Stream(), Rows()):
+        with pytest.raises(RuntimeError, match=r"DataLoader worker thread \d exited unexpectedly: .*SystemExit\(3\)"):
+            list(DataLoader(data, batch_size=2, num_workers=2, timeout=5))
+
+
 def test_a_worker_init_fn_that_raises_is_re_raised_naming_the_worker_as_torch():
     """The thread pool's initializer broke the pool: BrokenThreadPool ('A thread initializer failed'), the user's
     error only logged. PyTorch re-raises it, naming the worker process."""
