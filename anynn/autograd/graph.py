@@ -110,6 +110,8 @@ def _reroute(fn: Any, recorded: bool = False) -> None:
 def _saved_arrays(fn: Any) -> set[int] | None:
     """The ids of the arrays ``fn`` saved (in tuples and lists too), or None where it saved something else that may
     hold one (a Tensor, a ctx). A custom Function's node says itself (``ctx_saved_arrays``)."""
+    if getattr(fn, "reads_no_input_values", False):  # its backward reads indices and sizes only (an index write)
+        return set()
     ctx_saved = getattr(fn, "ctx_saved_arrays", None)
     if ctx_saved is not None:  # a custom Function's node: PyTorch checks only what its ctx.save_for_backward got
         return {id(a) for a in ctx_saved}

@@ -165,6 +165,9 @@ class IndexPut(Function):
     its broadcast (``torch.Tensor.index_put`` / ``CopySlices``)."""
 
     target: Target
+    # the backward reads the index and v's shape, no value of a or v: an input changed in place after the write (v
+    # a view of a, as masked_scatter_(mask, a[3:]) reads one) is no value it needs (PyTorch's CopySlices saves none)
+    reads_no_input_values = True
 
     def forward(self, xp: Namespace, a: Any, v: Any) -> Any:
         self.v_shape = tuple(v.shape)

@@ -299,6 +299,24 @@ def test_top_level_index_put_(backend):
     np.testing.assert_array_equal(x.numpy()[1], np.ones(2))
 
 
+def test_masked_scatter_from_a_view_of_itself_as_torch(backend):
+    """``y.masked_scatter_(mask, y[3:])`` reads its source before writing: both gradients (first order and of a
+    penalty on them, create_graph=True) as PyTorch's; the write's backward reads no value the write changed."""
+    mask, weights = np.array([True, False, True, False, False, False]), np.arange(6.0)
+
+    def run(lib, new):
+        x = new(np.arange(6.0) / 3.0, requires_grad=True)
+        y = x * x
+        y.masked_scatter_(new(mask), y[3:])
+        (g,) = lib.autograd.grad((y * new(weights)).sum(), x, create_graph=True)
+        return g.detach().numpy(), lib.autograd.grad((g * g).sum(), x)[0].numpy()
+
+    ours = run(anynn, lambda a, **k: make(backend, a, **k))
+    theirs = run(torch, lambda a, **k: torch.tensor(a, **k))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 # -- errors ------------------------------------------------------------------------------------------------------------
 ERRORS = [
     ("index_add", lambda b, x: x.index_add(0, _t(b, [0, 3]), make(b, np.ones((2, 4, 2)))), IndexError, "out of bounds"),
