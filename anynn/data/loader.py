@@ -314,12 +314,14 @@ class DataLoader(Generic[T_co]):
             if self.worker_init_fn is not None:
                 try:
                     self.worker_init_fn(local.id)
-                except Exception as error:  # noqa: BLE001 - kept for fetch: a raising initializer breaks the pool
+                except BaseException as error:  # noqa: BLE001 - kept for fetch: a raising initializer breaks the pool
                     local.init_error = error
 
         def fetch(indices: np.ndarray) -> tuple[Any, ...]:
             if local.init_error is not None:
                 error = local.init_error
+                if not isinstance(error, Exception):  # SystemExit, KeyboardInterrupt
+                    raise _worker_exit(error, local.id) from error
                 raise _worker_error(error, local.id, None, "running worker_init_fn") from error
             try:
                 return self._fetch(indices)
@@ -487,10 +489,10 @@ def _worker_error(error: Exception, worker: int, indices: np.ndarray | None, doi
 
 
 def _worker_exit(error: BaseException, worker: int) -> RuntimeError:
-    """A worker thread ended by ``SystemExit`` or ``KeyboardInterrupt`` (raised by the dataset's code): PyTorch's
+    """A worker thread ended by ``SystemExit`` or ``KeyboardInterrupt`` (raised by the dataset or worker_init_fn): the
     RuntimeError for a worker process that exited unexpectedly, naming the worker and what ended it."""
-    exited = RuntimeError(f"DataLoader worker thread {worker} exited unexpectedly: its dataset code raised "
-                          f"{type(error).__name__}({', '.join(map(repr, error.args))})")
+    exited = RuntimeError(f"DataLoader worker thread {worker} exited unexpectedly: {type(error).__name__}"
+                          f"({', '.join(map(repr, error.args))}) was raised in it")
     exited.__cause__ = error
     return exited
 

@@ -651,9 +651,13 @@ def test_a_worker_that_exits_is_a_runtime_error_as_torch():
                 raise SystemExit(3)
             return np.float32(i)
 
-    for data in (Stream(), Rows()):
-        with pytest.raises(RuntimeError, match=r"DataLoader worker thread \d exited unexpectedly: .*SystemExit\(3\)"):
-            list(DataLoader(data, batch_size=2, num_workers=2, timeout=5))
+    def init(worker_id):
+        raise SystemExit(3)
+
+    # (the timeout only ends the wait that the stream's case was: a busy machine never reaches it)
+    for data, options in ((Stream(), {"timeout": 60}), (Rows(), {}), (Rows(), {"worker_init_fn": init})):
+        with pytest.raises(RuntimeError, match=r"DataLoader worker thread \d exited unexpectedly: SystemExit\(3\)"):
+            list(DataLoader(data, batch_size=2, num_workers=2, **options))  # (init: BrokenThreadPool before)
 
 
 def test_a_worker_init_fn_that_raises_is_re_raised_naming_the_worker_as_torch():
