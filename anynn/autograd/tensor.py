@@ -113,7 +113,7 @@ class Tensor(TensorSurface):
     _retains_grad: bool
     _version: int
     _modified_at: int
-    _data_of: tuple[Tensor, Array]
+    _data_of: tuple[Tensor | weakref.ref[Tensor], Array]  # weak: `detach`'s
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
         """PyTorch's ``torch.Tensor(...)`` forms (`anynn.legacy_constructors`): ``Tensor(2, 3)`` or
@@ -716,9 +716,9 @@ def mark_all_modified(tensors: list[Tensor]) -> None:
 def _count_in_owner(alias: Tensor) -> None:
     """An in-place change of a `detach` alias is one of its owner too (PyTorch's shared version counter), while the
     owner still holds the alias's array; a `data` alias's is not (PyTorch's way around the check)."""
-    owner = alias._data_of[0]
-    if isinstance(owner, weakref.ref):
-        owner = owner()
+    ref = alias._data_of[0]
+    if isinstance(ref, weakref.ref):
+        owner = ref()
         if owner is not None and owner.array is alias.array:
             mark_modified(owner)
 
@@ -730,15 +730,14 @@ def _write_through(alias: Tensor) -> None:
         link = getattr(alias, "_data_of", None)
         if link is None:
             return
-        owner, shared = link
-        if isinstance(owner, weakref.ref):  # a `detach` alias
-            owner = owner()
-            if owner is None:
-                return
+        ref, shared = link
+        owner = ref() if isinstance(ref, weakref.ref) else ref  # (weak: a `detach` alias)
+        if owner is None:
+            return
         new = alias.array
         if new is shared:
             return
-        alias._data_of = (owner, new)
+        alias._data_of = (ref, new)
         if owner.array is not shared:  # the owner was given another array since: the alias is on its own
             return
         owner.array = new

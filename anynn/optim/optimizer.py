@@ -217,13 +217,12 @@ class Optimizer:
                     pid = id(p)
                     data = kept = p.array
                     backend = p.backend
-                    state = _dict_get(states, pid)  # (dict's own get: the table's accepts Tensors too)
+                    found = _dict_get(states, pid)  # (dict's own get: the table's accepts Tensors too)
                     home = homes.get(pid)
                     if home is None or home[0] is not backend or home[1] is not data.dtype:
-                        home = self._settle_state(p, state, home)  # the first step, or the parameter moved
-                    fresh = state is None  # stored once the update put something in it (none for plain SGD)
-                    if fresh:
-                        state = {}
+                        home = self._settle_state(p, found, home)  # the first step, or the parameter moved
+                    fresh = found is None  # stored once the update put something in it (none for plain SGD)
+                    state: dict[str, Any] = {} if found is None else found
                     g = grad.array
                     if adjusted:
                         if maximize:
