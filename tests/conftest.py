@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import zlib
-from pathlib import Path
 
 # pytest-xdist runs one test process per core (pyproject's addopts): each keeps its BLAS and PyTorch to one thread,
 # so the processes share the cores instead of oversubscribing them (set before NumPy or PyTorch start their pools)
@@ -139,17 +138,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-    # the longest files first (xdist's loadfile hands files out in collection order): one started last would
-    # leave the other worker idle at the end (a stable sort: every file's tests keep their written order)
-    first = {name: rank for rank, name in enumerate(_LONGEST_FILES)}
-    items.sort(key=lambda item: first.get(Path(str(item.path)).relative_to(config.rootpath).as_posix(), len(first)))
-
-
-# by CPU time in CI (2 workers), longest first: tests/onnx/test_onnx.py about 2 minutes
-_LONGEST_FILES = ("tests/onnx/test_onnx.py", "tests/compile/test_compile.py", "tests/backend/test_jax_backend.py",
-                  "tests/functional/test_special.py", "tests/functional/test_index_writes.py",
-                  "tests/autograd/test_tensor_math_torch.py", "tests/functional/test_grid_sample.py",
-                  "tests/nn/test_losses.py", "tests/nn/test_pool.py", "tests/project/test_docs.py")
 
 
 @pytest.fixture
