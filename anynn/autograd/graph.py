@@ -146,6 +146,11 @@ def _check_unmodified(fn: Any) -> None:
     their gradients to the producers it read)."""
     if _saves_no_array(fn):
         return
+    if fn.__dict__.get("output_written_at", 0) > fn.recorded_at and fn.output_written_id in (_saved_arrays(fn) or ()):
+        raise RuntimeError(  # its output, which it saved, written through a detached alias since
+            "one of the variables needed for gradient computation has been modified by an inplace operation: an "
+            f"output of {fn.name} that it saved for its backward was changed in place (through a detach() of it) "
+            f"after {fn.name} was recorded. Hint: change a .clone() instead")
     for i, t in enumerate(fn.inputs):
         if isinstance(t, tensor_module.Tensor) and getattr(t, "_modified_at", 0) > fn.recorded_at:
             raise RuntimeError(

@@ -721,6 +721,10 @@ def _count_in_owner(alias: Tensor) -> None:
         owner = ref()
         if owner is not None and owner.array is alias.array:
             mark_modified(owner)
+            producer = owner._ctx
+            if producer is not None:  # a Function's output written in place (b.detach().zero_()): if that Function
+                # saved the array (sigmoid, exp), its backward would read the new values; `_check_unmodified` refuses
+                producer.output_written_at, producer.output_written_id = owner._modified_at, id(owner.array)
 
 
 def _write_through(alias: Tensor) -> None:

@@ -858,6 +858,21 @@ def test_changing_an_input_in_place_after_forward_raises(backend):
     x.detach().mul_(2.0)  # a detached alias shares x's version, as PyTorch's (the gradient used the new x before)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.backward()
+    # an output its Function saved (sigmoid's, exp's), changed through a detached alias: refused as PyTorch's (the
+    # gradient read the zeros before); an output no Function saved (b * 3 keeps the scalar) runs, as PyTorch's
+    for saves_output in ("sigmoid", "exp"):
+        a = make(backend, np.ones(2), requires_grad=True)
+        b = getattr(a, saves_output)()
+        c = b * 1.0
+        b.detach().zero_()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            c.sum().backward()
+    a = make(backend, np.ones(2), requires_grad=True)
+    b = a * 2.0
+    c = b * 3.0
+    b.detach().zero_()
+    c.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [6.0, 6.0])
 
 
 def _writes_after_reads_that_save_nothing(lib, make_tensor):
