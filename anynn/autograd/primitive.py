@@ -44,6 +44,10 @@ class Function:
     backend: Backend
     num_outputs: int
     recorded_at: int  # the in-place stamp (`anynn.autograd.tensor.last_modification`) when recorded
+    # set where an output was written in place through a detached alias: the stamp and the id of the array written
+    # (`anynn.autograd.tensor._count_in_owner`; `graph._check_unmodified` refuses where this Function saved it)
+    output_written_at: int
+    output_written_id: int
     # the autocast family (PyTorch's op lists, see `anynn.autograd.autocast_mode`): "lower", "float32", ... or None
     autocast: str | None = None
     # create_graph=True reruns ``backward`` (and, where saved values need it, ``forward``) on graph Tensors in a
