@@ -679,8 +679,10 @@ def mark_modified(t: Tensor) -> None:
         _count_in_owner(t)
     # a process-wide, strictly increasing stamp (itertools.count is atomic): a Function remembers the last
     # stamp handed out when it was recorded; backward compares one number per Function while no tensor changed
-    t._modified_at = stamp = next(_stamps)
-    last_modification = stamp
+    with _STAMP_LOCK:  # (threads: a stamp taken earlier never replaces a later one, see `_STAMP_LOCK`)
+        t._modified_at = stamp = next(_stamps)
+        if stamp > last_modification:
+            last_modification = stamp
     # each change counts as a write into the array until `note_new_producer` says it gave the tensor a new array
     found = t.__dict__
     found["_written_before"] = found.get("_written_at", 0)
@@ -708,7 +710,9 @@ def mark_all_modified(tensors: list[Tensor]) -> None:
             _write_through(t)
             aliases.append(t)
         t._modified_at = stamp
-    last_modification = stamp
+    with _STAMP_LOCK:
+        if stamp > last_modification:
+            last_modification = stamp
     for t in aliases:  # after: their owners' stamps come later, so the last stamp handed out stays the largest
         _count_in_owner(t)
 
@@ -773,6 +777,9 @@ def _array_for_data(t: Tensor, value: Tensor | Array) -> Array:
 
 _stamps = itertools.count(1)
 last_modification = 0  # the stamp of the latest in-place change (0: none yet); read by Function.apply
+# taking a stamp and publishing it as last_modification is one step: a thread preempted in between published an older
+# stamp after another thread's newer one, and a Function recorded next then saw its own inputs as changed after it
+_STAMP_LOCK = threading.Lock()
 
 
 def _private_copy(be: Backend, array: Array, native_dtype: DType | None) -> Array:
