@@ -115,20 +115,22 @@ def _layout(name: str, input: Tensor, offsets: Tensor | None, include_last_offse
         raise ValueError(f"{name}: offsets are on backend {offsets.backend.key!r}, input on {input.backend.key!r}")
     n = input.shape[0]
     starts = xp.astype(offsets.array, xp.int64)
-    if include_last_offset:
+    host = [int(v) for v in offsets.backend.to_host(offsets.array).tolist()]  # the longest bag sets the width
+    if host and host[0] != 0:
+        raise ValueError(f"{name}: offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+                         f"from position 0. However, got {host[0]}")
+    if include_last_offset:  # as PyTorch's kernel: the last bag runs to the input's end, whatever offsets[-1] says
         if offsets.shape[0] < 1:
             raise ValueError(f"{name}: include_last_offset needs at least one offset, got none")
-        starts, ends = starts[:-1], starts[1:]
-    else:
-        ends = xp.concat([starts[1:], xp.asarray([n], dtype=xp.int64, device=where)])
-    host = offsets.backend.to_host(offsets.array)  # the longest bag sets the grid's width (a data-dependent shape)
-    if host.shape[0] and int(host[0]) != 0:
-        raise ValueError(f"{name}: offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
-                         f"from position 0. However, got {int(host[0])}")
-    bounds = [int(v) for v in host.tolist()] + ([] if include_last_offset else [n])
+        if host[-1] > n:
+            raise ValueError(f"{name}: offsets[-1] can not be greater than input's length {n} but got "
+                             f"offsets[-1] of {host[-1]}")
+        starts, host = starts[:-1], host[:-1]
+    ends = xp.concat([starts[1:], xp.asarray([n], dtype=xp.int64, device=where)])
+    bounds = host + [n]
     if any(b > a for a, b in zip(bounds[1:], bounds)) or (bounds and bounds[-1] > n):
         raise ValueError(f"{name}: offsets must be non-decreasing and at most the input length {n}, got "
-                         f"{host.tolist()}")
+                         f"{offsets.backend.to_host(offsets.array).tolist()}")
     length = max([b - a for a, b in zip(bounds, bounds[1:])], default=0)
     grid = starts[:, None] + xp.arange(length, dtype=xp.int64, device=where)[None, :]
     valid = grid < ends[:, None]
