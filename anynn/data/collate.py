@@ -7,8 +7,10 @@ field), cast and moved by `DataLoader`. `default_collate` and `default_convert` 
 from __future__ import annotations
 
 import collections.abc
+import copy
 import functools
-from typing import Any, Sequence
+import re
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -98,54 +100,129 @@ def is_string_field(field: Any) -> bool:
     return isinstance(field, (list, tuple)) and len(field) > 0 and all(isinstance(v, (str, bytes)) for v in field)
 
 
+CollateFnMap = dict[Any, Callable[..., Any]]  # a type or a tuple of types -> fn(batch, *, collate_fn_map)
+
+
+def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap | None = None) -> Any:
+    """PyTorch's ``torch.utils.data._utils.collate.collate``: a list of samples as one batch, level by level, the
+    leaves by the function ``collate_fn_map`` holds for their type (the first sample's exact type, else the first key
+    it is an instance of, in the map's order; each called as ``fn(batch, collate_fn_map=...)``).
+
+    Containers as PyTorch's: a mapping gives a copy of the first sample's mapping type (a dict where that type cannot
+    be copied and updated) with each key collated, a namedtuple its type, a tuple a list of collated fields, any other
+    sequence of equal-length samples a copy of its type (a list where that fails). `default_collate` is
+    ``collate(batch, collate_fn_map=default_collate_fn_map)``, so an entry added to that map (``default_collate_fn_map
+    [MyBox] = collate_boxes``) is read by `default_collate` as well.
+    """
+    first = batch[0]
+    if collate_fn_map is not None:
+        if type(first) in collate_fn_map:
+            return collate_fn_map[type(first)](batch, collate_fn_map=collate_fn_map)
+        for kind in collate_fn_map:
+            if isinstance(first, kind):
+                return collate_fn_map[kind](batch, collate_fn_map=collate_fn_map)
+    if isinstance(first, collections.abc.Mapping):
+        return _same_container(first, {key: collate([sample[key] for sample in batch], collate_fn_map=collate_fn_map)
+                                       for key in first})
+    if isinstance(first, tuple) and hasattr(type(first), "_fields"):
+        return type(first)(*(collate(list(field), collate_fn_map=collate_fn_map) for field in zip(*batch)))
+    if isinstance(first, collections.abc.Sequence):
+        if any(len(sample) != len(first) for sample in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        fields = [collate(list(field), collate_fn_map=collate_fn_map) for field in zip(*batch)]
+        return fields if isinstance(first, tuple) else _same_container(first, fields)
+    raise TypeError(default_collate_err_msg_format.format(type(first)))
+
+
+def _same_container(like: Any, items: Any) -> Any:
+    """``items`` (a dict or a list) in ``like``'s container type, as PyTorch's collate and default_convert keep it: a
+    copy of a mutable ``like`` updated in place, else ``type(like)(items)``; ``items`` itself where neither works."""
+    try:
+        if isinstance(like, (collections.abc.MutableMapping, collections.abc.MutableSequence)):
+            clone = copy.copy(like)
+            if isinstance(like, collections.abc.MutableMapping):
+                clone.update(items)
+            else:
+                for i, item in enumerate(items):
+                    clone[i] = item
+            return clone
+        return type(like)(items)
+    except TypeError:  # a type that cannot be copied, updated or built from its items (range)
+        return items
+
+
+def collate_tensor_fn(batch: Sequence[Tensor], *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
+    """Tensors of one shape stacked to ``(N, ...)`` on their backend, in their promoted dtype."""
+    return _stack(list(batch))
+
+
+def collate_numpy_array_fn(batch: Sequence[np.ndarray], *, collate_fn_map: CollateFnMap | None = None) -> Any:
+    """NumPy arrays as Tensors of their dtype (on the default backend), collated as Tensors through the map."""
+    if np_str_obj_array_pattern.search(batch[0].dtype.str) is not None:
+        raise TypeError(default_collate_err_msg_format.format(batch[0].dtype))
+    if collate_fn_map is None or collate_fn_map.get(Tensor, collate_tensor_fn) is collate_tensor_fn:
+        arrays = [np.asarray(v) for v in batch]  # stacked on the host, one transfer
+        return tensor(_stack(arrays), dtype=_promoted([a.dtype for a in arrays]))
+    return collate([tensor(a, dtype=a.dtype.name) for a in batch], collate_fn_map=collate_fn_map)
+
+
+def collate_numpy_scalar_fn(batch: Sequence[Any], *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
+    """NumPy scalars as a 1-D Tensor of their (promoted) dtype."""
+    arrays = [np.asarray(v) for v in batch]
+    return tensor(np.stack(arrays), dtype=_promoted([a.dtype for a in arrays]))
+
+
+def collate_float_fn(batch: Sequence[float], *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
+    """Python floats as a float64 Tensor, as PyTorch's."""
+    return tensor(list(batch), dtype="float64")
+
+
+def collate_int_fn(batch: Sequence[int], *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
+    """Python ints (and bools) as ``torch.tensor(batch)`` makes them: [1, 2.5] is float32, [True, 2] int64."""
+    return tensor(list(batch))
+
+
+def collate_str_fn(batch: Sequence[Any], *, collate_fn_map: CollateFnMap | None = None) -> Sequence[Any]:
+    """Strings and bytes stay the batch's list."""
+    return batch
+
+
+np_str_obj_array_pattern = re.compile(r"[SaUO]")
+default_collate_err_msg_format = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+                                  "lists; found {}")
+default_collate_fn_map: CollateFnMap = {
+    Tensor: collate_tensor_fn, np.ndarray: collate_numpy_array_fn,
+    (np.bool_, np.number, np.object_): collate_numpy_scalar_fn, float: collate_float_fn, int: collate_int_fn,
+    str: collate_str_fn, bytes: collate_str_fn}
+
+
 def default_collate(batch: Sequence[Any]) -> Any:
     """PyTorch's ``default_collate``: a list of samples as one batch of Tensors (on the default backend), field by
-    field and level by level.
+    field and level by level: `collate` with `default_collate_fn_map` (entries a program adds are read too).
 
     Tensors are stacked (``(N, ...)``); NumPy arrays and scalars become Tensors of their dtype (float64 stays
     float64), Python floats float64, ints int64, bools bool; strings and bytes stay a list; dicts give a dict
     (nested ones too), namedtuples a namedtuple, other sequences a list of collated fields (equal lengths). The
     `DataLoader` batches through its own host step, with its ``dtype=`` rule (see `DataLoader`).
     """
-    first = batch[0]
-    if isinstance(first, Tensor):
-        return _stack(list(batch))
-    if isinstance(first, (str, bytes)):
-        return list(batch)
-    if isinstance(first, (np.ndarray, np.generic)):
-        if first.dtype.kind in "OUSV":
-            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
-                            f"found {first.dtype}")
-        arrays = [np.asarray(v) for v in batch]
-        return tensor(_stack(arrays), dtype=_promoted([a.dtype for a in arrays]))
-    if isinstance(first, float):
-        return tensor(list(batch), dtype="float64")
-    if isinstance(first, int):  # PyTorch's torch.tensor(batch): [1, 2.5] is float32 [1.0, 2.5], [True, 2] int64
-        return tensor(list(batch))
-    if isinstance(first, collections.abc.Mapping):
-        return {key: default_collate([sample[key] for sample in batch]) for key in first}
-    if isinstance(first, tuple) and hasattr(type(first), "_fields"):
-        return type(first)(*(default_collate(list(field)) for field in zip(*batch)))
-    if isinstance(first, collections.abc.Sequence):
-        if any(len(sample) != len(first) for sample in batch):
-            raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(field)) for field in zip(*batch)]
-    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found "
-                    f"{type(first)}")
+    return collate(batch, collate_fn_map=default_collate_fn_map)
 
 
 def default_convert(data: Any, *, backend: Any = None) -> Any:
     """PyTorch's ``default_convert`` (the loader's step without batching): NumPy arrays and scalars become Tensors of
-    their dtype on ``backend`` (anynn's keyword; the default backend by default), through dicts, namedtuples (kept),
-    tuples and lists (lists); anything else is returned as it is."""
+    their dtype on ``backend`` (anynn's keyword; the default backend by default), through mappings and sequences
+    (their types kept where they can be copied, as `collate` keeps them), namedtuples (kept) and tuples (lists);
+    anything else is returned as it is."""
     if isinstance(data, (np.ndarray, np.generic)):
         if data.dtype.kind in "OUSV":
             return data
         return tensor(data, dtype=data.dtype.name, backend=get_backend(backend))
     if isinstance(data, collections.abc.Mapping):
-        return {key: default_convert(value, backend=backend) for key, value in data.items()}
+        return _same_container(data, {key: default_convert(value, backend=backend) for key, value in data.items()})
     if isinstance(data, tuple) and hasattr(type(data), "_fields"):
         return type(data)(*(default_convert(value, backend=backend) for value in data))
-    if isinstance(data, (list, tuple)):  # a plain tuple gives a list, as PyTorch's
+    if isinstance(data, tuple):  # a plain tuple gives a list, as PyTorch's
         return [default_convert(value, backend=backend) for value in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes, Tensor)):
+        return _same_container(data, [default_convert(value, backend=backend) for value in data])
     return data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 import pytest
@@ -17,19 +18,56 @@ import anynn.utils.data as data
     ("sampler", ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
                  "WeightedRandomSampler"]),
     ("distributed", ["DistributedSampler"]),
+    ("_utils.collate", ["default_collate", "default_convert"]),
 ])
 def test_submodules_as_pytorchs(path, names):
     ours = importlib.import_module(f"anynn.utils.data.{path}")
     theirs = importlib.import_module(f"torch.utils.data.{path}")
     # an attribute before anything imported it, as torch.utils.data.distributed after `import torch` (it raised
     # AttributeError: the package never imported its submodules)
-    assert data.__getattr__(path) is ours
+    top, *rest = path.split(".")
+    assert functools.reduce(getattr, rest, data.__getattr__(top)) is ours
     for name in names:
         if hasattr(theirs, name):
             assert getattr(ours, name) is getattr(data, name), name
     from anynn.utils.data.dataloader import DataLoader  # makemore's import line, swapped
 
     assert DataLoader is data.DataLoader
+
+
+class _Box:
+    def __init__(self, value):
+        self.value = value
+
+
+def _collate_boxes(batch, *, collate_fn_map=None):
+    return ("boxes", [box.value for box in batch])
+
+
+def test_collate_with_a_type_registry_as_pytorchs():
+    """torch.utils.data._utils.collate (ModuleNotFoundError before): collate(batch, collate_fn_map=...) hands each
+    leaf batch to the map's function for its type, keeps the samples' container types (an OrderedDict, a deque), and
+    an entry added to default_collate_fn_map is read by default_collate, as PyTorch's."""
+    from collections import OrderedDict, deque
+
+    import torch.utils.data._utils.collate as theirs
+
+    import anynn
+    from anynn.utils.data._utils import collate as ours
+
+    results = []
+    for lib, module in ((torch, theirs), (anynn, ours)):
+        samples = [OrderedDict(box=_Box(i), x=deque([lib.ones(2) * i, float(i)])) for i in range(3)]
+        custom = module.collate(samples, collate_fn_map={_Box: _collate_boxes, lib.Tensor: module.collate_tensor_fn,
+                                                         float: module.collate_float_fn})
+        module.default_collate_fn_map[_Box] = _collate_boxes
+        try:
+            default = module.default_collate(samples)
+        finally:
+            del module.default_collate_fn_map[_Box]
+        results.append([(type(batch).__name__, type(batch["x"]).__name__, batch["box"], batch["x"][0].tolist(),
+                         batch["x"][1].tolist(), str(batch["x"][1].dtype)[-7:]) for batch in (custom, default)])
+    assert results[0] == results[1]
 
 
 def _stream(lib, n):

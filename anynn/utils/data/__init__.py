@@ -20,12 +20,13 @@ __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Datas
 def __getattr__(name: str) -> object:
     """``torch.utils.data.DistributedSampler`` (DINO's, MoCo's and ImageNet scripts' spelling), imported on first use:
     it lives in `anynn.distributed`, which a program that never shards its data need not load. PyTorch's submodules
-    as attributes too (``torch.utils.data.distributed.DistributedSampler(dataset)`` after a bare ``import torch``)."""
+    as attributes too (``torch.utils.data.distributed.DistributedSampler(dataset)`` after a bare ``import torch``,
+    ``torch.utils.data._utils.collate.default_collate``)."""
     if name == "DistributedSampler":
         from .distributed import DistributedSampler
 
         return DistributedSampler
-    if name in ("dataloader", "dataset", "distributed", "sampler"):
+    if name in ("_utils", "dataloader", "dataset", "distributed", "sampler"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
