@@ -270,14 +270,14 @@ def _torch_linspace(be: Backend, start: float, end: float, steps: int, native: A
     return xp.astype(xp.trunc(values) if xp.isdtype(native, "integral") else values, native)
 
 
-def _integer_bound(xp: Any, native: Any, value: Any) -> float:
-    """A linspace bound in an integer dtype, as PyTorch converts it: a float must lie in the dtype's range (then it
-    is truncated), an int is `integer_fill`'s (uint8 wraps -255..-1); else `RuntimeError`."""
+def _integer_bound(xp: Any, native: Any, value: Any, name: str = "linspace") -> float:
+    """A linspace (or logspace) bound in an integer dtype, as PyTorch converts it: a float must lie in the dtype's
+    range (then it is truncated), an int is `integer_fill`'s (uint8 wraps -255..-1); else `RuntimeError`."""
     info = xp.iinfo(native)
     if isinstance(value, float) and not info.min <= value <= info.max:
-        raise RuntimeError(f"linspace: the value {value} cannot be converted to {dtype_name(native)} without overflow "
+        raise RuntimeError(f"{name}: the value {value} cannot be converted to {dtype_name(native)} without overflow "
                            f"(its range is {info.min}..{info.max})")
-    return float(integer_fill(xp, native, int(value), "linspace"))
+    return float(integer_fill(xp, native, int(value), name))
 
 
 def _half_linspace(xp: Any, start: float, end: float, step: float, steps: int, i: Any, native: Any) -> Any:
@@ -522,12 +522,46 @@ def empty_like(input: Tensor, dtype: Any = None, backend: Any = None, device: An
 
 def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None, backend: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
-    """``base ** linspace(start, end, steps)`` (``torch.logspace``), computed in float64 then cast."""
+    """``base ** linspace(start, end, steps)`` (``torch.logspace``), PyTorch's values for real dtypes (see
+    `_torch_logspace`); complex ones, and a symbolic number of ``steps``, ``base`` to the power of `linspace`'s
+    float64 exponents, cast."""
     _check_steps("logspace", steps)
-    exponents = linspace(start, end, steps, dtype="float64", backend=backend, device=device)
-    out = (float(base) ** exponents).astype(dtype or default_float())
-    out.requires_grad = requires_grad
-    return out
+    be = _where(backend, device)
+    native = be.dtype(dtype or default_float())
+    if is_symbolic(steps) or not be.xp.isdtype(native, ("real floating", "integral")):
+        exponents = linspace(start, end, steps, dtype="float64", backend=be)
+        out = (float(base) ** exponents).astype(native)
+        out.requires_grad = requires_grad
+        return out
+    name = dtype_name(native)
+    values = _torch_logspace(_bound_number(start), _bound_number(end), int(steps), float(base), name)
+    return _drawn(values, name, be, requires_grad)
+
+
+def _torch_logspace(start: float, end: float, steps: int, base: float, name: str) -> np.ndarray:
+    """PyTorch's CPU logspace kernel, on the host (its float64 ``pow`` is the C library's, as NumPy's): one step is
+    ``base ** start`` of the number as given; else ``start`` and ``end`` in the dtype (an integer dtype truncates
+    them, as `linspace`), the step ``(end - start) / (steps - 1)`` with the difference taken in the dtype and
+    divided in float64, the exponents ``start + step * i`` (first half) and ``end - step * (steps - 1 - i)`` and
+    the power in float64, then cast (an integer dtype truncates). Shape (steps,), in ``name`` where NumPy has it
+    (bfloat16: float64)."""
+    integral, host = name.startswith(("int", "uint")), name if name != "bfloat16" else "float64"
+    i = np.arange(steps, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        if steps < 2:  # (one step: base ** start filled in, so an integer dtype checks that value's range)
+            value = base ** float(start)
+            if integral and steps:
+                value = _integer_bound(np, np.dtype(name), value, "logspace")
+            return np.full(steps, value).astype(host)
+        if integral:
+            start_in, end_in = (_integer_bound(np, np.dtype(name), v, "logspace") for v in (start, end))
+            step = (end_in - start_in) / (steps - 1)
+        else:
+            kind = np.dtype(name).type if name != "bfloat16" else np.float32  # (bfloat16's difference: float32's)
+            start_in, end_in = float(kind(start)), float(kind(end))
+            step = float(kind(kind(end_in) - kind(start_in))) / (steps - 1)
+        values = base ** np.where(i < steps // 2, start_in + step * i, end_in - step * ((steps - 1) - i))
+        return (np.trunc(values) if integral else values).astype(host)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, dtype: Any = None,

@@ -231,18 +231,25 @@ def test_arange_with_a_none_bound_is_refused_as_torch():
             call(anynn)
 
 
-def test_linspace_values_are_torchs_bit_for_bit(backend):
-    """PyTorch's kernel (fused start + step * i, the second half counted back from end, integer bounds truncated):
-    NumPy's linspace was 1 ulp off in float32/float64 and floored integers (linspace(-0.8, 2, 4, int32) gave -1)."""
-    rows = [((-3.0, 2.48, 37), "float32"), ((1, -1, 7), "float64"), ((-10, 0, 4), "int64"), ((-0.8, 2.0, 4), "int32"),
-            ((0.0, 1.0, 1), "float32"), ((3, -2, 7), "float16")]
-    for args, dtype in rows:
+def test_linspace_and_logspace_values_are_torchs_bit_for_bit(backend):
+    """PyTorch's kernels (linspace: fused start + step * i, the second half counted back from end, integer bounds
+    truncated; logspace: the same exponents in float64, one step base ** start): NumPy's linspace was 1 ulp off in
+    float32/float64 and floored integers (linspace(-0.8, 2, 4, int32) gave -1); logspace took base ** linspace in
+    float64, so integer bounds were not truncated (logspace(0.5, 3.2, 5, base=3, dtype=uint8) gave 3 for 2)."""
+    rows = [("linspace", (-3.0, 2.48, 37), "float32"), ("linspace", (1, -1, 7), "float64"),
+            ("linspace", (-10, 0, 4), "int64"), ("linspace", (-0.8, 2.0, 4), "int32"),
+            ("linspace", (0.0, 1.0, 1), "float32"), ("linspace", (3, -2, 7), "float16"),
+            ("logspace", (0.5, 3.2, 5, 3.0), "uint8"), ("logspace", (-1, 1, 7, 3.0), "uint8"),
+            ("logspace", (-2.8, 2.11, 10), "float32"), ("logspace", (-0.89, 0.02, 1, 2.0), "int64"),
+            ("logspace", (-0.98, -1.95, 10, 3.0), "float16")]
+    for name, args, dtype in rows:
         try:
-            ours = anynn.linspace(*args, dtype=dtype, backend=backend).numpy()
+            ours = getattr(anynn, name)(*args, dtype=dtype, backend=backend).numpy()
         except TypeError:  # (array-api-strict has no float16)
             assert dtype == "float16"
             continue
-        np.testing.assert_array_equal(ours, torch.linspace(*args, dtype=getattr(torch, dtype)).numpy(), err_msg=dtype)
+        theirs = getattr(torch, name)(*args, dtype=getattr(torch, dtype)).numpy()
+        np.testing.assert_array_equal(ours, theirs, err_msg=f"{name}{args} {dtype}")
 
 
 def test_ranges_that_point_the_right_way_or_are_empty_as_torch(backend):
