@@ -200,7 +200,7 @@ class Concat(Function):
     axis: int
 
     def forward(self, xp: Namespace, *arrays: Any) -> Any:
-        self.sizes = [a.shape[self.axis] for a in arrays]
+        self.sizes = tuple(a.shape[self.axis] for a in arrays)  # no array saved: a second backward may run
         return xp.concat(arrays, axis=self.axis)
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, ...]:

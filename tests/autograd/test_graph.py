@@ -300,12 +300,12 @@ def test_a_released_node_keeps_its_edges_not_its_inputs_arrays(backend):
     hidden = a * 3.0
     dropped = weakref.ref(hidden)
     kept = a.exp()
-    out = ((hidden + kept) + 1.0).reshape(2, 2).sum()
+    out = anynn.cat([(hidden + kept) + 1.0, kept]).reshape(2, 4).sum()
     names = [type(fn).__name__ for fn, _ in out.grad_fn.next_functions]
     out.backward()
     assert [type(fn).__name__ for fn, _ in out.grad_fn.next_functions] == names
-    (g,) = grad(out, [kept])  # Sum, Reshape and the two additions saved nothing: rerun to reach `kept`
-    np.testing.assert_allclose(g.numpy(), np.ones(4))
+    (g,) = grad(out, [kept])  # Sum, Reshape, cat and the additions saved nothing: rerun to reach `kept`
+    np.testing.assert_allclose(g.numpy(), np.full(4, 2.0))
     del hidden
     gc.collect()
     assert dropped() is None
