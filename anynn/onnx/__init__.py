@@ -4,6 +4,6 @@
 Needs the ``onnx`` extra: ``pip install 'anynn[onnx]'``.
 """
 
-from .export import ExportError, export
+from .export import ExportError, TrainingMode, export
 
-__all__ = ["ExportError", "export"]
+__all__ = ["ExportError", "TrainingMode", "export"]

@@ -3,8 +3,9 @@
 ``onnx.version_converter`` does most of it, but stops or leaves attributes the older opset has not got where the
 recorded graph uses what only newer opsets allow: ``ReduceMax``/``ReduceMin`` of booleans (opset 20 on: ndonnx's
 ``any``/``all``), ``BitwiseXor``/``BitwiseAnd``/``BitwiseOr``/``BitwiseNot`` of booleans (opset 18; the logical
-operators are the same there), ``Cast``'s ``saturate`` (opset 19 on, for float8 only) and the reductions'
-``noop_with_empty_axes`` (opset 18 on, ``ReduceSum`` aside). `convert` rewrites those around the converter.
+operators are the same there; of integers they are refused naming the operator, as PyTorch's exporter refuses
+them), ``Cast``'s ``saturate`` (opset 19 on, for float8 only) and the reductions' ``noop_with_empty_axes``
+(opset 18 on, ``ReduceSum`` aside). `convert` rewrites those around the converter.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import onnx
 from onnx import helper
 
 _LOGICAL = {"BitwiseXor": "Xor", "BitwiseAnd": "And", "BitwiseOr": "Or", "BitwiseNot": "Not"}
+_BITWISE = {"BitwiseXor": "bitwise_xor (x ^ y)", "BitwiseAnd": "bitwise_and (x & y)",
+            "BitwiseOr": "bitwise_or (x | y)", "BitwiseNot": "bitwise_not (~x)"}
 _REDUCTIONS_WITH_NOOP = ("ReduceMax", "ReduceMin", "ReduceProd", "ReduceMean", "ReduceL1", "ReduceL2",
                          "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare")
 
@@ -81,7 +84,10 @@ def _before(graph: Any, opset: int, types: dict[str, int]) -> None:
         for sub in _subgraphs(node):
             _before(sub, opset, types)
         boolean = bool(node.input) and types.get(node.input[0]) == onnx.TensorProto.BOOL
-        if boolean and node.op_type in _LOGICAL and opset < 18:
+        if node.op_type in _LOGICAL and opset < 18:
+            if not boolean:  # (PyTorch's exporter refuses them there too)
+                raise ValueError(f"{_BITWISE[node.op_type]} of integers is ONNX {node.op_type}, which opset {opset} "
+                                 f"has not got (opset 18 on): export with opset_version >= 18")
             node.op_type = _LOGICAL[node.op_type]
         if boolean and node.op_type in ("ReduceMax", "ReduceMin") and opset < 20:
             as_int, reduced, out = f"{node.output[0]}__int32_in", f"{node.output[0]}__int32_out", node.output[0]

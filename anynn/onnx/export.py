@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import enum
 import os
 import sys
 import threading
@@ -35,18 +36,28 @@ class ExportError(RuntimeError):
     """A model (or one of its layers) cannot be written as ONNX; the message names the layer and the reason."""
 
 
+class TrainingMode(enum.IntEnum):
+    """The mode `export` records the model in (``torch.onnx.TrainingMode``): ``EVAL`` (dropout off, batch norm
+    with its running statistics), ``PRESERVE`` (each layer's own ``training`` flag), ``TRAINING`` (dropout as
+    random nodes, batch norm with the batch's statistics)."""
+
+    EVAL = 0
+    PRESERVE = 1
+    TRAINING = 2
+
+
 def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_names: Sequence[str] | None = None,
            output_names: Sequence[str] | None = None, dynamic_axes: DynamicAxes | None = None,
            opset_version: int | None = None, *, kwargs: dict[str, Any] | None = None, export_params: bool = True,
            do_constant_folding: bool = True, keep_initializers_as_inputs: bool = False, verbose: bool | None = None,
-           dynamo: bool | None = None) -> Any:
+           dynamo: bool | None = None, training: Any = TrainingMode.EVAL) -> Any:
     """Write ``model`` as an ONNX model to ``f``, as ``torch.onnx.export`` does.
 
     Parameters
     ----------
     model : Module
-        Exported in eval mode (dropout is the identity, batch norm uses its running statistics); the model
-        itself is left as it was (its weights are copied).
+        Exported in eval mode (dropout is the identity, batch norm uses its running statistics) unless
+        ``training`` says otherwise; the model itself is left as it was (its weights are copied).
     args : Tensor, NumPy array, number, or a tuple of them (None among them too)
         Example inputs: their dtypes and shapes become the graph's inputs (a number a 0-d one: a Python float
         float32). ``None`` reaches the forward as ``None`` and is no graph input (an optional input left out).
@@ -61,6 +72,9 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
         folded (``do_constant_folding=False`` folds too: the graph computes the same), one exporter (``dynamo``
         either way). Keyword inputs (``kwargs``, or a dict ending ``args``), ``export_params=False`` and
         ``keep_initializers_as_inputs=True`` raise ValueError.
+    training : `TrainingMode` (or ``torch.onnx.TrainingMode``): ``EVAL`` (the default) records the model in eval
+        mode, ``TRAINING`` in training mode, ``PRESERVE`` in the modes its layers are in. The model itself is
+        left as it was either way.
 
     Returns
     -------
@@ -82,6 +96,7 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
                           f"({error})") from error
 
     _check_torch_options(kwargs, export_params, keep_initializers_as_inputs)
+    mode = _training_mode(training)
     opset = required_opset(opset_version)
     backend = NdonnxBackend(opset=opset)
     if not hasattr(model, "named_modules") or not callable(model):
@@ -101,10 +116,10 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     backend.size_hints = {label: a.shape[axis] for name, a in zip(names, arrays)  # (an assert on a SymInt: checked)
                           for axis, label in dynamic.get(name, {}).items() if -a.ndim <= axis < a.ndim}
     try:
-        results = _record(model, backend, arguments, holes)
+        results = _record(model, backend, arguments, holes, mode)
     except ExportError as error:
         symbolic = {name: axes for name, axes in dynamic.items() if name in arguments and axes}
-        if not symbolic or not _records_with_static_shapes(model, backend, names, arrays, holes):
+        if not symbolic or not _records_with_static_shapes(model, backend, names, arrays, holes, mode):
             raise
         raise ExportError(f"{error}. The model records with static shapes: this layer computes with the size of a "
                           f"symbolic axis ({_describe(symbolic)} in dynamic_axes), which the graph does not know "
@@ -149,6 +164,16 @@ def _check_torch_options(kwargs: dict[str, Any] | None, export_params: bool, kee
                          "constants of the graph, not inputs")
 
 
+def _training_mode(training: Any) -> bool | None:
+    """``training`` (a `TrainingMode` of anynn's or PyTorch's) as the mode to record in: True (training), False
+    (eval) or None (each layer's own)."""
+    name = str(getattr(training, "name", ""))
+    if name not in TrainingMode.__members__:
+        raise TypeError(f"anynn.onnx.export: training should be an anynn.onnx.TrainingMode (EVAL, PRESERVE or "
+                        f"TRAINING), got {training!r}")
+    return {"EVAL": False, "TRAINING": True, "PRESERVE": None}[name]
+
+
 def _materialize_lazy_layers(model: Any, arrays: list[np.ndarray], holes: list[int]) -> None:
     """Draw the parameters of lazy layers (``nn.LazyLinear``) that wait for their first input by running ``model``
     itself on the example inputs (in eval mode, as PyTorch's export does): the recording runs a copy, whose own
@@ -176,13 +201,15 @@ def _with_holes(inputs: list[Any], holes: list[int]) -> list[Any]:
     return out
 
 
-def _record(model: Any, backend: Any, arguments: dict[str, Any], holes: list[int]) -> Any:
-    """Run an eval-mode copy of ``model`` on the backend's symbolic ``arguments``; tensors the forward makes
-    itself (``anynn.arange(n)``, a causal mask) are made on ``backend`` too, so they are graph constants. Each input
-    Tensor holds its own array object (of the same graph value): an in-place first layer (``ReLU(inplace=True)``)
-    replaces that object's value, and the graph's input must stay the argument."""
+def _record(model: Any, backend: Any, arguments: dict[str, Any], holes: list[int], training: bool | None) -> Any:
+    """Run a copy of ``model`` (in training or eval mode; as its layers are where ``training`` is None) on the
+    backend's symbolic ``arguments``; tensors the forward makes itself (``anynn.arange(n)``, a causal mask) are made
+    on ``backend`` too, so they are graph constants. Each input Tensor holds its own array object (of the same graph
+    value): an in-place first layer (``ReLU(inplace=True)``) replaces that object's value, and the graph's input
+    must stay the argument."""
     recording = _copy_to(model, backend)
-    recording.eval()
+    if training is not None:
+        recording.train(training)
     inputs = [Tensor._make(backend.xp.asarray(argument, copy=True), backend, None, 0)
               for argument in arguments.values()]
     with no_grad(), default_backend_set_to(backend), _symbolic_sizes(), _naming_failures(recording):
@@ -271,10 +298,11 @@ _saved: list[Any] = []
 
 
 def _records_with_static_shapes(model: Any, backend: Any, names: list[str], arrays: list[np.ndarray],
-                                holes: list[int]) -> bool:
+                                holes: list[int], training: bool | None) -> bool:
     """Whether the forward records when every axis of every input has the example's size."""
     try:
-        _record(model, backend, {name: backend.argument(a.shape, a.dtype) for name, a in zip(names, arrays)}, holes)
+        _record(model, backend, {name: backend.argument(a.shape, a.dtype) for name, a in zip(names, arrays)}, holes,
+                training)
     except ExportError:
         return False
     return True

@@ -1021,12 +1021,28 @@ def test_arguments_are_checked() -> None:
 
 
 def test_export_leaves_the_model_as_it_was() -> None:
+    """And records it in the mode ``training`` asks for (torch.onnx.TrainingMode's meaning; it was eval mode
+    whatever was asked): dropout is a random node in training mode, and batch norm uses the batch's statistics."""
     model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
     model.train()
     before = np.asarray(model[0].weight.array).copy()
     export(model, _floats(2, 3), io.BytesIO())
     assert model.training and model[0].weight.backend.name == "numpy"
     np.testing.assert_array_equal(np.asarray(model[0].weight.array), before)
+    model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3), nn.Dropout(0.5))
+    modes = anynn.onnx.TrainingMode
+    for mode, train, random in ((modes.TRAINING, False, True), (modes.PRESERVE, True, True), (modes.EVAL, True, False)):
+        model.train(train)
+        proto = export(model, _floats(4, 3), io.BytesIO(), training=mode)
+        assert model.training == train and ("RandomUniform" in {n.op_type for n in proto.graph.node}) == random
+        session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+        (got,) = session.run(None, {"input": _floats(4, 3)})
+        h = np.asarray(model[0](anynn.tensor(_floats(4, 3))).detach().array)  # (running statistics: 0 and 1)
+        normalized = (h - h.mean(0)) / np.sqrt(h.var(0) + 1e-5) * 2 * (got != 0) if random else h / np.sqrt(1 + 1e-5)
+        _close([got], [normalized.astype(np.float32)])
+    assert int(model[1].num_batches_tracked) == 0  # (the recording's batch norm counted on a copy)
+    with pytest.raises(TypeError, match=r"training should be an anynn.onnx.TrainingMode .*got True"):
+        export(model, _floats(4, 3), io.BytesIO(), training=True)  # (PyTorch's TypeError too)
 
 
 def test_ndonnx_backend_records_the_plain_decomposition() -> None:
@@ -1116,6 +1132,10 @@ def test_older_opsets_run_as_opset_21(opset: int) -> None:
         with pytest.raises(ExportError, match=rf"in opset {opset}: circular padding .* opset_version >= 19$"):
             export(nn.Conv1d(2, 2, 3, padding=1, padding_mode="circular"), _floats(2, 2, 5), io.BytesIO(),
                    opset_version=opset)
+    if opset < 18:  # integer bitwise operators are opset 18's (was the converter's 'No Previous Version of ...')
+        with pytest.raises(ExportError, match=rf"in opset {opset}: bitwise_and \(x & y\) of integers is ONNX "
+                                              rf"BitwiseAnd.*opset_version >= 18$"):
+            export(Calls(lambda i: (i & 3) + 1), np.arange(4), io.BytesIO(), opset_version=opset)
 
 
 @pytest.mark.slow
