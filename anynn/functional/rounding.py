@@ -128,6 +128,8 @@ class Remainder(Function):
     """
 
     truncated: bool
+    # PyTorch's gradient in a is g itself: a constant unless g is (its gradient in b reads a / b, see backward)
+    ties_constant_gradient = False
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -143,6 +145,8 @@ class Remainder(Function):
         if gb:
             quotient = self.a / self.b
             steps = xp.trunc(quotient) if self.truncated else xp.floor(quotient)
+            if isinstance(steps, Tensor):  # recorded: PyTorch's div(a, b, rounding_mode=...), zero derivatives
+                steps = Steps.apply(steps.array, self.a, self.b)
             grad_b = sum_to_shape(xp, -g * steps, _shape(self.b))
         return (sum_to_shape(xp, g, _shape(self.a)) if ga else None), grad_b
 

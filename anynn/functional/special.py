@@ -73,6 +73,8 @@ class XlogyFunction(Function):
     ``y <= 0``) and ``g x / y``, as PyTorch's. `Xlog1pyFunction` is the same with ``y + 1`` in place of y."""
 
     shift = 0.0  # what log's argument adds to y: ``log1p`` where it is 1
+    # PyTorch's x-gradient xlogy(x != 0, y) reads x through a mask only: a constant where y is one
+    ties_constant_gradient = False
 
     def _log(self, xp: Namespace, y: Any) -> Any:
         return xp.log1p(y) if self.shift else xp.log(y)

@@ -425,6 +425,9 @@ CONNECTED = {
         1, c(np.array([[0, 2, 0], [1, 1, 2]])), x, reduce) for reduce in ("sum", "amax", "mean", "prod")},
     "linear_constant_weight": lambda L, F, x, y, c: F.linear(x, c(np.ones((2, 3)))) + y[:, :2],
     "matmul_constant": lambda L, F, x, y, c: x @ c(np.ones((3, 2))),
+    "xlogy_constant_y": lambda L, F, x, y, c: L.xlogy(x, c(np.full((2, 3), 1.7))) + y,
+    "fmod_constant_divisor": lambda L, F, x, y, c: L.fmod(x, 0.7) + y,
+    "remainder": lambda L, F, x, y, c: L.remainder(x, y + 1.0),
     "linear_bias_of_constant_gradient": lambda L, F, x, y, c: F.linear(x, y[:, :3], y[0, :2]),
 }
 
