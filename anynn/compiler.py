@@ -4,7 +4,7 @@
 (`anynn.compile`), with no graph capture of arbitrary Python to opt out of, so the decorator returns the function
 as written. ``is_compiling()`` is False: the step anynn traces runs the same Python, so code guarded by it takes
 the eager branch, which anynn's compiled steps support. ``reset()`` has no cache to clear (each `CompiledStep` owns
-its own; call its ``reset()``).
+its own; call its ``reset()``). ``set_stance`` changes how compiled steps run from then on (`anynn.compile.stance`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .compile import compile
+from .compile.stance import set_stance
 
 
 def disable(fn: Callable[..., Any] | None = None, recursive: bool = True, *,
@@ -39,4 +40,4 @@ def reset() -> None:
     """Nothing to clear: `anynn.compile` keeps its traces on the `CompiledStep` it returns."""
 
 
-__all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "reset"]
+__all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "reset", "set_stance"]

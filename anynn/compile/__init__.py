@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from ..backend.step_compilers import GraphCapture, StepTracer
 from ..nn.module import Module
+from . import stance
 from .errors import CompiledStepError
 from .module import OptimizedModule
 from .state import StepState, discover
@@ -50,6 +51,7 @@ class CompiledStep:
         self.mode = mode
         self.donate = donate
         self._impl: Any = None
+        self._ran_eagerly = False  # set_stance("eager_then_compile"): the first call ran as written
         self.__wrapped__ = fn
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
@@ -97,9 +99,14 @@ class CompiledStep:
                                 f"state ({where}); use mode='auto' or mode='eager'")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        chosen = stance.current()
+        if chosen == "force_eager" or (chosen.endswith("eager_then_compile") and not self._ran_eagerly):
+            self._ran_eagerly = True
+            return self.fn(*args, **kwargs)
         if self._impl is None:
             self._choose(args)
-        return self._impl(*args, **kwargs)
+        with stance.entered_step():
+            return self._impl(*args, **kwargs)
 
     @property
     def trace_count(self) -> int:

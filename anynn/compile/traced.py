@@ -24,7 +24,7 @@ from ..autograd.tensor import Tensor, mark_modified
 from ..backend import Backend
 from ..backend.step_compilers import StepTracer
 from ..init import default_generator, watching_given_generators
-from . import binding, pytree
+from . import binding, pytree, stance
 from .errors import CompiledStepError, host_read_error, side_effect_error
 from .layout import Layout
 from .side_effects import Rediscover, check_side_effects, scheduler_marks, static_key
@@ -127,6 +127,12 @@ class TracedStep:
             if self.trace_count != traced_before:  # jit traced again by itself (a state array's new dtype)
                 self.compile_seconds.append(time.perf_counter() - start)
             return pytree.join(entry.result_spec, iter(result_leaves))
+        if self._entries and stance.current() in ("fail_on_recompile", "eager_on_recompile"):
+            if stance.current() == "eager_on_recompile":
+                return self.fn(*args, **kwargs)
+            raise RuntimeError(f"Detected recompile when torch.compile stance is 'fail_on_recompile': "
+                               f"{getattr(self.fn, '__qualname__', self.fn)} would be traced again for a call its "
+                               f"{len(self._entries)} cached program(s) do not cover (new shapes, dtypes or settings)")
         return self._compile_and_call(layout, key, leaves, lrs, sig, arg_spec, arg_leaves, bool(kwargs))
 
     def _compile_and_call(self, layout: Layout, key: Any, leaves: list[Any], lrs: list[Any], sig: Any,

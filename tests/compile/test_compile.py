@@ -10,7 +10,7 @@ import pytest
 import anynn
 from anynn import nn, optim
 from anynn.backend import BackendUnavailable, get_backend
-from anynn.compile import CompiledStepError
+from anynn.compile import CompiledStepError, stance
 
 try:
     get_backend("jax")
@@ -912,3 +912,26 @@ def test_layers_and_transforms_never_ask_a_traced_array_for_its_device(monkeypat
               np.array([1, 3])]
     jax.make_jaxpr(jax_function(forward))(*(jax.numpy.asarray(a) for a in inputs))
     assert asked == []
+
+
+@needs_jax
+def test_set_stance_forces_eager_and_fails_or_runs_eagerly_on_a_recompile_as_pytorchs():
+    """PyTorch's set_stance recipe (AttributeError before): ``force_eager`` runs the step as written (its Python
+    side effects happen each call), ``fail_on_recompile`` refuses a new shape once a program is cached,
+    ``eager_on_recompile`` runs that call eagerly and keeps the cache; set inside a running step it is refused."""
+    calls = []
+    step = anynn.compile(lambda x: (calls.append(1), x.relu() * 2)[1])
+    x3, x4 = anynn.ones(3, backend="jax"), anynn.ones(4, backend="jax")
+    step(x3)
+    with anynn.compiler.set_stance("force_eager"):
+        step(x3)
+    assert len(calls) == 2 and step.trace_count == 1 and stance.current() == "default"
+    with anynn.compiler.set_stance("fail_on_recompile"):
+        step(x3)
+        with pytest.raises(RuntimeError, match="stance is 'fail_on_recompile'"):
+            step(x4)
+    with anynn.compiler.set_stance("eager_on_recompile"):
+        assert step(x4).tolist() == [2.0] * 4 and step.cache_size == 1
+    with pytest.raises(RuntimeError, match="set_stance in a torch.compile region"):
+        anynn.compile(lambda: anynn.compiler.set_stance("force_eager"))()
+    assert stance.current() == "default"

@@ -74,6 +74,7 @@ LAYERS = {
     "compiler": 6,  # torch.compiler's decorators next to anynn.compile
     "_higher_order_ops": 6,  # torch.cond / scan / while_loop...: eager control flow over pytrees (utils)
     "_dynamo": 6, "_inductor": 6, "_functorch": 6,  # torch.compile's settings modules, beside compiler
+    "_logging": 0,  # torch._logging.set_logs: accepted keywords, imports nothing
     "multiprocessing": 6,  # torch.multiprocessing: the standard module, with Tensors sent through shared memory
     "profiler": 2,  # torch.profiler: schedules and trace files over autograd's Function timer
     "library": 2,  # torch.library's custom operators: PyTorch-style Functions over autograd

@@ -232,6 +232,10 @@ def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
     assert anynn._dynamo.disable(len)([1, 2]) == torch._dynamo.disable(len)([1, 2]) == 2
     with pytest.raises(NotImplementedError, match=r"_dynamo.explain\(len\): anynn has no TorchDynamo"):
         anynn._dynamo.explain(len)([1, 2])
+    anynn._logging.set_logs(recompiles=True, dynamo=20, graph_code=True)  # the compiled-optimizer recipe's
+    for lib in (torch, anynn):
+        with pytest.raises(TypeError, match="unexpected keyword argument 'recompile'"):
+            lib._logging.set_logs(recompile=True)
 
 
 def test_nested_tensors_are_refused_naming_padding_and_a_mask():
