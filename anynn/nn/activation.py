@@ -26,18 +26,18 @@ class _Elementwise(Module):
     dtypes = "floating"
     inplace = False  # PyTorch's option, on the layers that take it: overwrite the input and return it
 
-    def forward(self, x: Tensor) -> Tensor:
-        if not isinstance(x, Tensor) or self._parameters:  # check_input's work only where it can fail
-            check_input(self, x)
-        if dtype_kind(x.array.dtype) != "f":
-            return self._non_floating(x)
+    def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor) or self._parameters:  # check_input's work only where it can fail
+            check_input(self, input)
+        if dtype_kind(input.array.dtype) != "f":
+            return self._non_floating(input)
         if not self.args:
-            return type(self).fn(x, inplace=True) if self.inplace else type(self).fn(x)
+            return type(self).fn(input, inplace=True) if self.inplace else type(self).fn(input)
         if "axis" in self.args or "dim" in self.args and self.dim is not None:  # name the layer, not the function
-            check_axis(type(self).__name__, x, self.axis if "axis" in self.args else self.dim)
+            check_axis(type(self).__name__, input, self.axis if "axis" in self.args else self.dim)
         if self.inplace:
-            return type(self).fn(x, **{a: getattr(self, a) for a in self.args}, inplace=True)
-        return type(self).fn(x, **{a: getattr(self, a) for a in self.args})
+            return type(self).fn(input, **{a: getattr(self, a) for a in self.args}, inplace=True)
+        return type(self).fn(input, **{a: getattr(self, a) for a in self.args})
 
     def _non_floating(self, x: Tensor) -> Tensor:
         if self.dtypes == "promote":
@@ -177,8 +177,8 @@ class Softmax(_Elementwise):
         super().__init__()
         self.axis = dim
 
-    def forward(self, x: Tensor) -> Tensor:
-        return _softmax_forward(self, x)
+    def forward(self, input: Tensor) -> Tensor:
+        return _softmax_forward(self, input)
 
 
 class LogSoftmax(_Elementwise):
@@ -189,8 +189,8 @@ class LogSoftmax(_Elementwise):
         super().__init__()
         self.axis = dim
 
-    def forward(self, x: Tensor) -> Tensor:
-        return _softmax_forward(self, x)
+    def forward(self, input: Tensor) -> Tensor:
+        return _softmax_forward(self, input)
 
 
 def implicit_softmax_axis(name: str, ndim: int) -> int:
@@ -232,12 +232,12 @@ class PReLU(Module):
     def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         init.constant_(self.weight, self.init_value)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         if self.num_parameters > 1:
-            check_input(self, x, dim=1 if x.ndim > 1 else 0, size=self.num_parameters, what="channels")
+            check_input(self, input, dim=1 if input.ndim > 1 else 0, size=self.num_parameters, what="channels")
         else:
-            check_input(self, x)
-        return F.prelu(x, self.weight)
+            check_input(self, input)
+        return F.prelu(input, self.weight)
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"

@@ -49,17 +49,17 @@ class SyncBatchNorm(_BatchNorm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, backend, dtype, bias=bias)
         self.process_group = process_group
 
-    def forward(self, x: Tensor) -> Tensor:
-        """x: (N, C, *) → same shape."""
-        if isinstance(x, Tensor) and x.ndim < 2:
-            raise ValueError(f"SyncBatchNorm: expected at least 2D input (got {x.ndim}D input)")
-        if isinstance(x, Tensor) and x.shape[1] == 0:
+    def forward(self, input: Tensor) -> Tensor:
+        """input: (N, C, *) → same shape."""
+        if isinstance(input, Tensor) and input.ndim < 2:
+            raise ValueError(f"SyncBatchNorm: expected at least 2D input (got {input.ndim}D input)")
+        if isinstance(input, Tensor) and input.shape[1] == 0:
             raise ValueError("SyncBatchNorm: number of input channels should be non-zero")
         if self.training and (size := _group_size(self.process_group)) > 1:
             raise NotImplementedError(f"SyncBatchNorm: training with a data-parallel group of {size} ranks needs "
                                       "batch statistics reduced across the ranks, which anynn does not do; use "
                                       "BatchNorm (per-rank statistics) or train in one process")
-        return super().forward(x)
+        return super().forward(input)
 
     @classmethod
     def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:

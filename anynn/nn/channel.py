@@ -17,8 +17,8 @@ class ChannelShuffle(Module):
         super().__init__()
         self.groups = groups
 
-    def forward(self, x: Tensor) -> Tensor:
-        return channel_shuffle(x, self.groups)
+    def forward(self, input: Tensor) -> Tensor:
+        return channel_shuffle(input, self.groups)
 
     def extra_repr(self) -> str:
         return f"groups={self.groups}"
@@ -31,9 +31,9 @@ class LocalResponseNorm(Module):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_not_bool(self, x)
-        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+    def forward(self, input: Tensor) -> Tensor:
+        check_not_bool(self, input)
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
@@ -52,20 +52,20 @@ class CrossMapLRN2d(Module):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x)
-        check_not_bool(self, x)
-        if x.ndim != 4:
-            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {x.ndim}D instead.")
-        if not x.is_floating_point():
-            raise TypeError(f"CrossMapLRN2d: expected a floating-point input, got {x.dtype}")
-        channels = x.shape[1]
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input)
+        check_not_bool(self, input)
+        if input.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
+        if not input.is_floating_point():
+            raise TypeError(f"CrossMapLRN2d: expected a floating-point input, got {input.dtype}")
+        channels = input.shape[1]
         reach = int((self.size - 1) / 2 + 1)
-        c = arange(channels, backend=x.backend).reshape(channels, 1)
-        j = arange(channels, backend=x.backend).reshape(1, channels)
-        window = ((j <= c + reach - 1) & ((j == 0) | (j > c - reach))).astype(x.dtype)  # (C_out, C_in)
-        sums = ((x * x).permute(0, 2, 3, 1) @ window.mT).permute(0, 3, 1, 2)
-        return x * (self.k + self.alpha / self.size * sums) ** -self.beta
+        c = arange(channels, backend=input.backend).reshape(channels, 1)
+        j = arange(channels, backend=input.backend).reshape(1, channels)
+        window = ((j <= c + reach - 1) & ((j == 0) | (j > c - reach))).astype(input.dtype)  # (C_out, C_in)
+        sums = ((input * input).permute(0, 2, 3, 1) @ window.mT).permute(0, 3, 1, 2)
+        return input * (self.k + self.alpha / self.size * sums) ** -self.beta
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -60,12 +60,13 @@ class Sequential(Module):
         if seed is not None:  # drawn on the host, so the same values on every backend and in every dtype
             self.reset_parameters(seed)
 
-    def forward(self, x: Any) -> Any:
-        if isinstance(x, Tensor) and fused_linear_available(x.backend):  # CuPy + nvmath: Linear + ReLU in one call
-            return fused_forward(self._modules.values(), x)
+    def forward(self, input: Any) -> Any:
+        # CuPy + nvmath: Linear + ReLU in one call
+        if isinstance(input, Tensor) and fused_linear_available(input.backend):
+            return fused_forward(self._modules.values(), input)
         for layer in self._modules.values():
-            x = layer(x)
-        return x
+            input = layer(input)
+        return input
 
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):

@@ -136,10 +136,10 @@ class _Conv(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, 0, backend, dtype, seed)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         if type(self)._conv_forward is _Conv._conv_forward:  # an override may cast the weight: it checks its own
-            self._check(x)
-        return self._conv_forward(x, self.weight, self.bias)  # (self.weight read once: a parametrization runs once)
+            self._check(input)
+        return self._conv_forward(input, self.weight, self.bias)  # (self.weight read once: a parametrization runs once)
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         """The layer's convolution of ``input`` with the given ``weight`` and ``bias`` (PyTorch's hook: subclasses

@@ -50,12 +50,12 @@ class Dropout(_DropoutBase):
         ``anynn.manual_seed`` makes the masks reproducible).
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x)
-        self.check_dtype(x)
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input)
+        self.check_dtype(input)
         if not self.training or self.p == 0.0:
-            return x
-        return dropout(x, self.p, True, self.inplace, generator=self.generator(x.backend))
+            return input
+        return dropout(input, self.p, True, self.inplace, generator=self.generator(input.backend))
 
 
 class Dropout1d(_DropoutBase):
@@ -64,12 +64,12 @@ class Dropout1d(_DropoutBase):
     Arguments as `Dropout`; identity in eval mode.
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, ndim=(2, 3))
-        self.check_dtype(x)
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, ndim=(2, 3))
+        self.check_dtype(input)
         if not self.training or self.p == 0.0:
-            return x
-        return dropout1d(x, self.p, True, self.inplace, generator=self.generator(x.backend))
+            return input
+        return dropout1d(input, self.p, True, self.inplace, generator=self.generator(input.backend))
 
 
 class Dropout2d(_DropoutBase):
@@ -79,13 +79,13 @@ class Dropout2d(_DropoutBase):
     element by element (both with PyTorch's warning). Arguments as `Dropout`; identity in eval mode.
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x)
-        self.check_dtype(x)
-        if x.ndim < 2 and self.training and self.p > 0.0:
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input)
+        self.check_dtype(input)
+        if input.ndim < 2 and self.training and self.p > 0.0:
             raise ValueError(f"Dropout2d: feature dropout requires at least 2 dimensions in the input, got "
-                             f"{x.ndim}-D input of shape {x.shape}")
-        return dropout2d(x, self.p, self.training, self.inplace, generator=self.generator(x.backend))
+                             f"{input.ndim}-D input of shape {input.shape}")
+        return dropout2d(input, self.p, self.training, self.inplace, generator=self.generator(input.backend))
 
 
 class Dropout3d(_DropoutBase):
@@ -94,10 +94,10 @@ class Dropout3d(_DropoutBase):
     Arguments as `Dropout`; identity in eval mode. Other ranks as PyTorch (`anynn.functional.dropout3d`).
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x)
-        self.check_dtype(x)
-        return dropout3d(x, self.p, self.training, self.inplace, generator=self.generator(x.backend))
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input)
+        self.check_dtype(input)
+        return dropout3d(input, self.p, self.training, self.inplace, generator=self.generator(input.backend))
 
 
 class AlphaDropout(_DropoutBase):
@@ -106,16 +106,17 @@ class AlphaDropout(_DropoutBase):
     x (*) → same shape; identity in eval mode. Arguments as `Dropout`.
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x)
-        self.check_dtype(x)
-        return alpha_dropout(x, self.p, self.training, self.inplace, generator=self.generator(x.backend))
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input)
+        self.check_dtype(input)
+        return alpha_dropout(input, self.p, self.training, self.inplace, generator=self.generator(input.backend))
 
 
 class FeatureAlphaDropout(_DropoutBase):
     """Alpha dropout of whole channels of x (N, C, *); identity in eval mode. Arguments as `Dropout`."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x)
-        self.check_dtype(x)
-        return feature_alpha_dropout(x, self.p, self.training, self.inplace, generator=self.generator(x.backend))
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input)
+        self.check_dtype(input)
+        generator = self.generator(input.backend)
+        return feature_alpha_dropout(input, self.p, self.training, self.inplace, generator=generator)

@@ -90,12 +90,12 @@ class Embedding(Module):
     def _reset_own_parameters(self, rng: HostGenerator | None) -> None:
         reset_table(self.weight, self.padding_idx, rng)
 
-    def forward(self, indices: Tensor) -> Tensor:
-        """indices: integer Tensor (*) → (*, embedding_dim)."""
-        check_indices("Embedding", indices, self.weight)
+    def forward(self, input: Tensor) -> Tensor:
+        """input: integer Tensor of indices (*) → (*, embedding_dim)."""
+        check_indices("Embedding", input, self.weight)
         if self.max_norm is not None:
-            embedding_renorm_(self.weight, indices, float(self.max_norm), self.norm_type)
-        return EmbeddingFunction.apply(self.weight, indices, padding_idx=self.padding_idx,
+            embedding_renorm_(self.weight, input, float(self.max_norm), self.norm_type)
+        return EmbeddingFunction.apply(self.weight, input, padding_idx=self.padding_idx,
                                        scale_grad_by_freq=bool(self.scale_grad_by_freq))
 
     @classmethod

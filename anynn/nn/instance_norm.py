@@ -21,24 +21,24 @@ class _InstanceNorm(_NormBase):
                  bias: bool = True) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, backend, dtype, bias=bias)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
         rank = self.spatial_dims + 2
-        check_input(self, x, ndim=(rank - 1, rank), half_inputs=True)
-        batched = x.ndim == rank
-        channels = x.shape[1 if batched else 0]
+        check_input(self, input, ndim=(rank - 1, rank), half_inputs=True)
+        batched = input.ndim == rank
+        channels = input.shape[1 if batched else 0]
         if channels != self.num_features:
             if self.affine:
                 raise ShapeMismatch(f"{name}: expected input's size at dim={1 if batched else 0} to match "
-                                    f"num_features ({self.num_features}), but got: {channels} (shape {x.shape})")
+                                    f"num_features ({self.num_features}), but got: {channels} (shape {input.shape})")
             warnings.warn(f"{name}: input's size at dim={1 if batched else 0} does not match num_features. "
                           "You can silence this warning by not passing in num_features, which is not used "
                           "because affine=False", UserWarning, stacklevel=2)
         if not batched:
-            x = x.reshape((1,) + tuple(x.shape))
+            input = input.reshape((1,) + tuple(input.shape))
         use_input_stats = self.training or not self.track_running_stats
         momentum = 0.0 if self.momentum is None else self.momentum
-        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats, momentum,
+        y = instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats, momentum,
                           self.eps)
         return y if batched else y.reshape(tuple(y.shape[1:]))
 

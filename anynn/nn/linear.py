@@ -69,17 +69,18 @@ class Linear(Module):
             bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
             init.uniform_(self.bias, -bound, bound, generator=rng)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """x: (..., in_features) → (..., out_features)."""
+    def forward(self, input: Tensor) -> Tensor:
+        """input: (..., in_features) → (..., out_features)."""
         weight = self.weight
         bias = self.bias
         # the checks of check_input, inline for the common case (it runs them again to raise)
-        if not (isinstance(x, Tensor) and x.backend is weight.backend and x.array.dtype == weight.array.dtype
-                and x.array.shape and x.array.shape[-1] == self.in_features):
-            check_input(self, x, last_dim=self.in_features)
+        if not (isinstance(input, Tensor) and input.backend is weight.backend
+                and input.array.dtype == weight.array.dtype and input.array.shape
+                and input.array.shape[-1] == self.in_features):
+            check_input(self, input, last_dim=self.in_features)
         if bias is None:
-            return LinearFunction.apply(x, weight)
-        return LinearFunction.apply(x, weight, bias)
+            return LinearFunction.apply(input, weight)
+        return LinearFunction.apply(input, weight, bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -91,5 +92,5 @@ class Identity(Module):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x
+    def forward(self, input: Tensor) -> Tensor:
+        return input

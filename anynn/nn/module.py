@@ -135,19 +135,19 @@ class Module:
             _pop_other(self, name, None)
         object.__setattr__(self, name, value)
 
-    def register_buffer(self, name: str, value: Tensor | None, persistent: bool = True) -> None:
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register state that moves with the module but is not trained (e.g. running means).
 
         Persistent buffers are saved in `state_dict`; ``persistent=False`` ones (caches, masks) are not.
         """
         _check_name(self, name, "buffer")
-        if value is not None and not isinstance(value, Tensor):
+        if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} must be a Tensor or None, got "
-                            f"{type(value).__name__}")
+                            f"{type(tensor).__name__}")
         for table in (self._parameters, self._modules):
             table.pop(name, None)
-        object.__setattr__(self, name, value)
-        self._buffers[name] = value
+        object.__setattr__(self, name, tensor)
+        self._buffers[name] = tensor
         non_persistent = self.__dict__.setdefault("_non_persistent", set())
         if persistent:
             non_persistent.discard(name)
@@ -605,7 +605,8 @@ class Module:
                 if b is not None and name not in skip:
                     yield prefix + name, b
 
-    def load_state_dict(self, state: dict[str, Any], strict: bool = True, assign: bool = False) -> "IncompatibleKeys":
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True,
+                        assign: bool = False) -> "IncompatibleKeys":
         """Copy values (Tensors, NumPy or native arrays of any backend) into this module, all or nothing.
 
         Values move to each parameter's backend and dtype. As in PyTorch, an entry whose shape differs
@@ -619,29 +620,30 @@ class Module:
         PyTorch. ``assign`` is accepted for PyTorch's signature: values are always copied into the
         existing Parameters, which keep their identity.
         """
-        if not isinstance(state, Mapping):
+        if not isinstance(state_dict, Mapping):
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict of name -> tensor, got "
-                            f"{type(state).__name__}")
+                            f"{type(state_dict).__name__}")
         named = list(self.named_modules())
         if any(state_protocol.overrides_loading(m, Module) for _, m in named):
-            return state_protocol.load(self, state, strict, StateDictError, IncompatibleKeys)
+            return state_protocol.load(self, state_dict, strict, StateDictError, IncompatibleKeys)
         missing: list[str] = []
         unexpected: list[str] = []
         problems: list[str] = []
         if any(m.__dict__.get("_state_hooks") is not None for _, m in named):
-            state = OrderedDict(state)  # the hooks' copy, as PyTorch's
-            state_hooks.run_load_pre_hooks(named, state, strict, missing, unexpected, problems)
+            state_dict = OrderedDict(state_dict)  # the hooks' copy, as PyTorch's
+            state_hooks.run_load_pre_hooks(named, state_dict, strict, missing, unexpected, problems)
         own: dict[str, Tensor] = dict(self._state_items())
         extra = {f"{name}.{state_hooks.EXTRA_STATE}" if name else state_hooks.EXTRA_STATE: m for name, m in named
                  if state_hooks.has_extra_state(m, "set_extra_state", Module)}
         kept = {f"{prefix}.{key}" if prefix else key for prefix, m in named for key in m._state_kept_when_missing}
-        missing += [k for k in own if k not in state and k not in kept] + [k for k in extra if k not in state]
-        unexpected += _in_pytorch_order([k for k in state if k not in own and k not in extra], named)
+        missing += [k for k in own if k not in state_dict and k not in kept]
+        missing += [k for k in extra if k not in state_dict]
+        unexpected += _in_pytorch_order([k for k in state_dict if k not in own and k not in extra], named)
         values = {}
         for name, target in own.items():
-            if name not in state:
+            if name not in state_dict:
                 continue
-            value = values[name] = _array_like(self, name, state[name], target)
+            value = values[name] = _array_like(self, name, state_dict[name], target)
             shape = tuple(value.shape)
             if shape != tuple(target.shape):
                 problems.append(f"size mismatch for {name}: copying a param with shape {shape} from checkpoint, "
@@ -661,8 +663,8 @@ class Module:
         for target, data in converted:
             target.array = data
         for key, module in extra.items():
-            if key in state:
-                module.set_extra_state(state[key])
+            if key in state_dict:
+                module.set_extra_state(state_dict[key])
         return keys
 
     # -- copying --------------------------------------------------------------------------------

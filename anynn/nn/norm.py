@@ -90,31 +90,31 @@ class _BatchNorm(_NormBase):
     ranks: tuple[int, ...] = ()
     layout: str = ""
 
-    def forward(self, x: Tensor) -> Tensor:
-        """x: (N, C) / (N, C, L) for `BatchNorm1d`, (N, C, H, W) for `BatchNorm2d` → same shape."""
+    def forward(self, input: Tensor) -> Tensor:
+        """input: (N, C) / (N, C, L) for `BatchNorm1d`, (N, C, H, W) for `BatchNorm2d` → same shape."""
         name = type(self).__name__
-        check_input(self, x, ndim=self.ranks, half_inputs=True)
-        if x.shape[1] != self.num_features:
+        check_input(self, input, ndim=self.ranks, half_inputs=True)
+        if input.shape[1] != self.num_features:
             raise ShapeMismatch(f"{name}: expected input of shape {self.layout} with C={self.num_features} "
-                                f"channels, got shape {x.shape}")
-        if self.running_mean is not None and x.backend != self.running_mean.backend:
-            raise BackendMismatch(f"{name}: input is on backend {x.backend.key!r} but the layer's buffers are on "
+                                f"channels, got shape {input.shape}")
+        if self.running_mean is not None and input.backend != self.running_mean.backend:
+            raise BackendMismatch(f"{name}: input is on backend {input.backend.key!r} but the layer's buffers are on "
                                   f"{self.running_mean.backend.key!r}; move one with .to(...)")
         # (float16/bfloat16 input with float32 statistics is PyTorch's mixed-precision batch norm, autocast or not)
-        half_input = dtype_name(x.dtype) in ("float16", "bfloat16")
-        if (self.running_mean is not None and x.dtype != self.running_mean.dtype and not autocast_mode.state.active
+        half_input = dtype_name(input.dtype) in ("float16", "bfloat16")
+        if (self.running_mean is not None and input.dtype != self.running_mean.dtype and not autocast_mode.state.active
                 and not (half_input and dtype_name(self.running_mean.dtype) == "float32")):
-            raise DTypeMismatchError(dtype_mismatch(name, self.running_mean.dtype, x.dtype))
+            raise DTypeMismatchError(dtype_mismatch(name, self.running_mean.dtype, input.dtype))
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.array = self.num_batches_tracked.array + 1
             factor = _cumulative_factor(self.num_batches_tracked) if self.momentum is None else self.momentum
         use_batch_stats = self.training or self.running_mean is None
-        if use_batch_stats and None not in x.shape and x.size // x.shape[1] <= 1:  # (None: a symbolic axis)
+        if use_batch_stats and None not in input.shape and input.size // input.shape[1] <= 1:  # (None: a symbolic axis)
             raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of "
-                             f"shape {x.shape}")
+                             f"shape {input.shape}")
         tracked = not self.training or self.track_running_stats
-        return batch_norm(x, self.running_mean if tracked else None, self.running_var if tracked else None,
+        return batch_norm(input, self.running_mean if tracked else None, self.running_var if tracked else None,
                           self.weight, self.bias, use_batch_stats, factor, self.eps)
 
 
@@ -213,9 +213,9 @@ class LayerNorm(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        _check_trailing(self, x, self.normalized_shape)
-        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+    def forward(self, input: Tensor) -> Tensor:
+        _check_trailing(self, input, self.normalized_shape)
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
@@ -261,12 +261,12 @@ class GroupNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, half_inputs=True)
-        if x.ndim < 2 or x.shape[1] != self.num_channels:
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, half_inputs=True)
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise ShapeMismatch(f"GroupNorm: expected input of shape (N, C, *) with C={self.num_channels} "
-                                f"channels, got shape {x.shape}")
-        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+                                f"channels, got shape {input.shape}")
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
@@ -303,7 +303,7 @@ class RMSNorm(Module):
         if self.weight is not None:
             init.ones_(self.weight)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:  # (PyTorch's RMSNorm names it x)
         # any floating input, the result in its dtype, as PyTorch's RMSNorm (LayerNorm refuses a mismatch)
         _check_trailing(self, x, self.normalized_shape, any_floating=True)
         return rms_norm(x, self.normalized_shape, self.weight, self.eps)

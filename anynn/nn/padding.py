@@ -30,8 +30,8 @@ class _PadNd(Module):
                               kind=f"a {n}-tuple")
         self.value = value
 
-    def forward(self, x: Tensor) -> Tensor:
-        return pad(x, self.padding, self.mode, self.value)
+    def forward(self, input: Tensor) -> Tensor:
+        return pad(input, self.padding, self.mode, self.value)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"

@@ -51,9 +51,9 @@ class MaxPool1d(_Pool):
         self.stride = stride if stride is not None else kernel_size
         self.dilation, self.ceil_mode, self.return_indices = dilation, ceil_mode, return_indices
 
-    def forward(self, x: Tensor) -> Any:
-        self._check(x)
-        return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+    def forward(self, input: Tensor) -> Any:
+        self._check(input)
+        return max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                           self.return_indices)
 
     def extra_repr(self) -> str:
@@ -70,9 +70,9 @@ class MaxPool2d(MaxPool1d):
 
     spatial = "H, W"
 
-    def forward(self, x: Tensor) -> Any:
-        self._check(x)
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+    def forward(self, input: Tensor) -> Any:
+        self._check(input)
+        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                           self.return_indices)
 
 
@@ -84,9 +84,9 @@ class MaxPool3d(MaxPool1d):
 
     spatial = "D, H, W"
 
-    def forward(self, x: Tensor) -> Any:
-        self._check(x)
-        return max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+    def forward(self, input: Tensor) -> Any:
+        self._check(input)
+        return max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                           self.return_indices)
 
 
@@ -105,9 +105,9 @@ class MaxUnpool1d(_Pool):
         self.kernel_size, self.padding = kernel_size, padding
         self.stride = stride if stride is not None else kernel_size
 
-    def forward(self, x: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
-        self._check(x, indices)
-        return max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+    def forward(self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        self._check(input, indices)
+        return max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:
         return _tuples_repr(self, self.spatial.count(",") + 1)
@@ -118,9 +118,9 @@ class MaxUnpool2d(MaxUnpool1d):
 
     spatial = "H, W"
 
-    def forward(self, x: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
-        self._check(x, indices)
-        return max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+    def forward(self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        self._check(input, indices)
+        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 class MaxUnpool3d(MaxUnpool1d):
@@ -128,9 +128,9 @@ class MaxUnpool3d(MaxUnpool1d):
 
     spatial = "D, H, W"
 
-    def forward(self, x: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
-        self._check(x, indices)
-        return max_unpool3d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+    def forward(self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        self._check(input, indices)
+        return max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 class AvgPool1d(_Pool):
@@ -150,9 +150,9 @@ class AvgPool1d(_Pool):
         self.stride = stride if stride is not None else kernel_size
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
-        return avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+    def forward(self, input: Tensor) -> Tensor:
+        self._check(input)
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
         if self.spatial != "L":  # AvgPool2d keeps its sizes as given (as PyTorch)
@@ -182,9 +182,9 @@ class AvgPool2d(AvgPool1d):
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
         self.divisor_override = divisor_override
 
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+    def forward(self, input: Tensor) -> Tensor:
+        self._check(input)
+        return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                           self.divisor_override)
 
 
@@ -201,9 +201,9 @@ class AdaptiveAvgPool1d(_Pool):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
-        return adaptive_avg_pool1d(x, self.output_size)
+    def forward(self, input: Tensor) -> Tensor:
+        self._check(input)
+        return adaptive_avg_pool1d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -221,13 +221,13 @@ class AdaptiveAvgPool2d(AdaptiveAvgPool1d):
     def __init__(self, output_size: int | Sequence[int | None]) -> None:
         super().__init__(output_size)  # type: ignore[arg-type]
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         if self.output_size == 1 or (not isinstance(self.output_size, int) and self.output_size is not None
                                      and all(s == 1 for s in self.output_size)):
             # PyTorch's global average (its mean path) takes any leading dimensions: the function's ranks
-            check_input(self, x)
-            check_floating(type(self).__name__, x)
-            check_adaptive_avg_rank(type(self).__name__, x, self.output_size, 2)
+            check_input(self, input)
+            check_floating(type(self).__name__, input)
+            check_adaptive_avg_rank(type(self).__name__, input, self.output_size, 2)
         else:
-            self._check(x)
-        return adaptive_avg_pool2d(x, self.output_size)
+            self._check(input)
+        return adaptive_avg_pool2d(input, self.output_size)

@@ -20,9 +20,9 @@ class AdaptiveMaxPool1d(Module):
         super().__init__()
         self.output_size, self.return_indices = output_size, return_indices
 
-    def forward(self, x: Tensor) -> Any:
-        check_spatial_input(self, x, None, "L")  # PyTorch refuses extra leading dimensions
-        return adaptive_max_pool1d(x, self.output_size, self.return_indices)
+    def forward(self, input: Tensor) -> Any:
+        check_spatial_input(self, input, None, "L")  # PyTorch refuses extra leading dimensions
+        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -32,9 +32,9 @@ class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
     """Maximum of each adaptive (H, W) bin: (N, C, H, W) or (C, H, W) → (..., out_h, out_w); ``None`` in
     ``output_size`` keeps that size. With ``return_indices`` also the indices ``h * W + w`` (for `MaxUnpool2d`)."""
 
-    def forward(self, x: Tensor) -> Any:
-        check_spatial_input(self, x, None, "H, W")
-        return adaptive_max_pool2d(x, self.output_size, self.return_indices)
+    def forward(self, input: Tensor) -> Any:
+        check_spatial_input(self, input, None, "H, W")
+        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool3d(AdaptiveMaxPool1d):
@@ -42,6 +42,6 @@ class AdaptiveMaxPool3d(AdaptiveMaxPool1d):
     ``None`` in ``output_size`` keeps that size. With ``return_indices`` also the indices ``(d * H + h) * W + w``
     (for `MaxUnpool3d`)."""
 
-    def forward(self, x: Tensor) -> Any:
-        check_spatial_input(self, x, None, "D, H, W")
-        return adaptive_max_pool3d(x, self.output_size, self.return_indices)
+    def forward(self, input: Tensor) -> Any:
+        check_spatial_input(self, input, None, "D, H, W")
+        return adaptive_max_pool3d(input, self.output_size, self.return_indices)

@@ -27,8 +27,8 @@ class AvgPool3d(Module):
         self.stride = stride if stride is not None else kernel_size
         self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
 
-    def forward(self, x: Tensor) -> Tensor:
-        return avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                           self.divisor_override)
 
     def extra_repr(self) -> str:
@@ -42,8 +42,8 @@ class AdaptiveAvgPool3d(Module):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, x: Tensor) -> Tensor:
-        return adaptive_avg_pool3d(x, self.output_size)
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_avg_pool3d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -60,10 +60,10 @@ class LPPool1d(Module):
         super().__init__()
         self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_not_bool(self, x)
-        check_spatial_input(self, x, None, "L")  # PyTorch refuses extra leading dimensions
-        return lp_pool1d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+    def forward(self, input: Tensor) -> Tensor:
+        check_not_bool(self, input)
+        check_spatial_input(self, input, None, "L")  # PyTorch refuses extra leading dimensions
+        return lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
     def extra_repr(self) -> str:
         return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
@@ -73,20 +73,20 @@ class LPPool1d(Module):
 class LPPool2d(LPPool1d):
     """Power-average pooling over (kh, kw) windows: (N, C, H, W) or (C, H, W) → (..., H_out, W_out)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_not_bool(self, x)
-        check_spatial_input(self, x, None, "H, W")
-        return lp_pool2d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+    def forward(self, input: Tensor) -> Tensor:
+        check_not_bool(self, input)
+        check_spatial_input(self, input, None, "H, W")
+        return lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
 
 class LPPool3d(LPPool1d):
     """Power-average pooling over (kd, kh, kw) windows: (N, C, D, H, W) or (C, D, H, W) → (..., D_out, H_out, W_out)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_not_bool(self, x)
-        check_spatial_input(self, x, None, "D, H, W")
-        return lp_pool3d(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+    def forward(self, input: Tensor) -> Tensor:
+        check_not_bool(self, input)
+        check_spatial_input(self, input, None, "D, H, W")
+        return lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
 __all__ = ["AdaptiveAvgPool3d", "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d"]

@@ -35,13 +35,13 @@ class Upsample(Module):
         self.align_corners = align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, ndim=(3, 4, 5))
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, ndim=(3, 4, 5))
         if self.mode == "nearest":
-            check_not_bool(self, x)
+            check_not_bool(self, input)
         else:
-            check_floating(self, x)
-        return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+            check_floating(self, input)
+        return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                            recompute_scale_factor=self.recompute_scale_factor)
 
     def extra_repr(self) -> str:
@@ -70,9 +70,9 @@ class PixelShuffle(Module):
         super().__init__()
         self.upscale_factor = upscale_factor
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x)
-        return pixel_shuffle(x, self.upscale_factor)
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input)
+        return pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self) -> str:
         return f"upscale_factor={self.upscale_factor}"
@@ -85,9 +85,9 @@ class PixelUnshuffle(Module):
         super().__init__()
         self.downscale_factor = downscale_factor
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x)
-        return pixel_unshuffle(x, self.downscale_factor)
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input)
+        return pixel_unshuffle(input, self.downscale_factor)
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"

@@ -29,13 +29,13 @@ class Flatten(Module):
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, x: Tensor) -> Tensor:
-        start = _axis("Flatten", "start_dim", self.start_dim, x.ndim)
-        end = _axis("Flatten", "end_dim", self.end_dim, x.ndim)
+    def forward(self, input: Tensor) -> Tensor:
+        start = _axis("Flatten", "start_dim", self.start_dim, input.ndim)
+        end = _axis("Flatten", "end_dim", self.end_dim, input.ndim)
         if start > end:
             raise ValueError(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for a "
-                             f"{x.ndim}-D input of shape {x.shape}")
-        return flatten(x, start, end)
+                             f"{input.ndim}-D input of shape {input.shape}")
+        return flatten(input, start, end)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -53,13 +53,13 @@ class Unflatten(Module):
         self.dim = dim
         self.unflattened_size = sizes
 
-    def forward(self, x: Tensor) -> Tensor:
-        dim = _axis("Unflatten", "dim", self.dim, x.ndim)
+    def forward(self, input: Tensor) -> Tensor:
+        dim = _axis("Unflatten", "dim", self.dim, input.ndim)
         sizes = self.unflattened_size
         known = 1
         for n in sizes:
             known *= n if n != -1 else 1
-        length = x.shape[dim]
+        length = input.shape[dim]
         if -1 in sizes:
             if known == 0 or length % known:
                 raise ValueError(f"Unflatten: cannot split dimension {self.dim} of size {length} into {sizes}")
@@ -67,7 +67,7 @@ class Unflatten(Module):
         elif known != length:
             raise ValueError(f"Unflatten: cannot split dimension {self.dim} of size {length} into {sizes} "
                              f"(they multiply to {known})")
-        return reshape(x, tuple(x.shape[:dim]) + sizes + tuple(x.shape[dim + 1:]))
+        return reshape(input, tuple(input.shape[:dim]) + sizes + tuple(input.shape[dim + 1:]))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

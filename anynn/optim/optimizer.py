@@ -73,8 +73,9 @@ class Optimizer:
             self.add_param_group(group)
         patch_step(type(self))  # as PyTorch's: hooks and the profiler's "Optimizer.step#<class>.step" range
 
-    def add_param_group(self, group: dict[str, Any]) -> None:
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add parameters with their own options (the rest from the defaults)."""
+        group = param_group
         if not isinstance(group, dict):
             raise TypeError(f"{type(self).__name__}.add_param_group: param_group must be a dict, but got "
                             f"{type(group).__name__}")

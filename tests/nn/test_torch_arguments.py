@@ -4,10 +4,13 @@ Transformer layers' ``F.relu`` default, ConstantPad's required value, GRU withou
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
 
+import anynn
 import anynn.nn as nn
 import anynn.nn.functional as F
 from tests.helpers import compare_module_with_torch, make
@@ -101,3 +104,29 @@ def test_gru_takes_no_proj_size():
     with pytest.raises(TypeError):
         nn.GRU(3, 4, proj_size=2)
     assert nn.LSTM(3, 4, proj_size=2).proj_size == 2
+
+
+def _named_parameters_of(function) -> list[str]:
+    kinds = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return [p.name for p in inspect.signature(function).parameters.values() if p.kind not in kinds]
+
+
+# PyTorch's own names that anynn leaves: AdaptiveLogSoftmaxWithLoss's input_/target_ (anynn: input/target)
+_KEYWORD_EXCEPTIONS = {"AdaptiveLogSoftmaxWithLoss.forward"}
+_METHODS = [("Module", "load_state_dict"), ("Module", "register_buffer"), ("Module", "register_parameter")]
+
+
+def test_layers_and_methods_take_pytorchs_keyword_names():
+    """``layer(input=x)``, ``model.load_state_dict(state_dict=sd)``, ``register_buffer(name, tensor=t)`` and
+    ``optimizer.add_param_group(param_group=g)`` as PyTorch's (forward's argument was ``x``: a TypeError)."""
+    checks = [(f"{name}.forward", getattr(torch.nn, name).forward, getattr(nn, name).forward)
+              for name in dir(torch.nn) if isinstance(getattr(torch.nn, name), type)
+              and issubclass(getattr(torch.nn, name), torch.nn.Module) and hasattr(nn, name)]
+    checks += [(f"{c}.{m}", getattr(getattr(torch.nn, c), m), getattr(getattr(nn, c), m)) for c, m in _METHODS]
+    checks.append(("Optimizer.add_param_group", torch.optim.Optimizer.add_param_group,
+                   anynn.optim.Optimizer.add_param_group))
+    wrong = {label: (_named_parameters_of(theirs), _named_parameters_of(ours)) for label, theirs, ours in checks
+             if label not in _KEYWORD_EXCEPTIONS
+             and _named_parameters_of(ours)[:len(_named_parameters_of(theirs))] != _named_parameters_of(theirs)}
+    assert not wrong
+    assert nn.Linear(3, 2)(input=anynn.ones(1, 3)).shape == (1, 2)
