@@ -18,7 +18,7 @@ from ..backend.quiet_float_errors import quietly
 from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
-from .value_checks import check_integer_divisor, check_one_backend, refuse_complex
+from .value_checks import check_integer_divisor, check_one_backend, refuse_boolean_pair, refuse_complex
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -170,8 +170,9 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
 
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
     """``floor(input / other)`` (Python's ``//``, PyTorch's ``floor_divide`` since 1.13); not differentiable."""
+    refuse_boolean_pair("floor_divide", "div_floor_cpu", input, other)
     be, arrays = _native_operands("floor_divide", input, other)
-    check_integer_divisor("floor_divide", be, arrays[1])
+    check_integer_divisor("floor_divide", be, arrays[1], arrays[0])
     return Tensor._make(quietly(be, be.xp.floor_divide, *arrays), be, None, 0)  # x // 0.0 is inf, as PyTorch's
 
 

@@ -19,7 +19,7 @@ from . import complex_numbers
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .unary import unary
-from .value_checks import UnsupportedDTypeError, check_integer_divisor, refuse_complex
+from .value_checks import UnsupportedDTypeError, check_integer_divisor, refuse_boolean_pair, refuse_complex
 
 
 def _one(xp: Namespace, a: Any, out: Any) -> Any:
@@ -185,16 +185,18 @@ def _operands(input: Any, other: Any) -> tuple[Any, Any]:
 def remainder(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
     """Python's modulus ``input % other``: the result has the sign of ``other`` (``torch.remainder``)."""
     refuse_complex("remainder", input, other)
+    refuse_boolean_pair("remainder", "remainder_cpu", input, other)
     a, b = _operands(input, other)
-    check_integer_divisor("remainder", b.backend, b.array)
+    check_integer_divisor("remainder", b.backend, b.array, a.array)
     return Remainder.apply(a, b, truncated=False)
 
 
 def fmod(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
     """C's ``fmod``: the remainder of truncated division, with the sign of ``input`` (``torch.fmod``)."""
     refuse_complex("fmod", input, other)
+    refuse_boolean_pair("fmod", "fmod_cpu", input, other)
     a, b = _operands(input, other)
-    check_integer_divisor("fmod", b.backend, b.array)
+    check_integer_divisor("fmod", b.backend, b.array, a.array)
     return Remainder.apply(a, b, truncated=True)
 
 

@@ -26,7 +26,7 @@ from .set_ops import (allclose, argwhere, bincount, bucketize, count_nonzero, eq
                       searchsorted, unique)
 from .statistics import median, std_mean, var_mean
 from .type_promotion import result_type, result_type_of
-from .value_checks import refuse_boolean_subtraction
+from .value_checks import refuse_boolean_pair, refuse_boolean_subtraction
 from .unary import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
                     cosh, erf, erfc, exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, sinh, square, tan)
 from .vector_products import cdist, cross, dot, ger, outer
@@ -118,6 +118,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
     if rounding_mode == "floor":
         out = binary_math.floor_divide(input, other)
     elif rounding_mode == "trunc":
+        refuse_boolean_pair("div", "div_trunc_cpu", input, other)
         like = input if isinstance(input, Tensor) else other
         target = like.backend.dtype(result_type(input, other).name)  # PyTorch's (int16 and 2.5: float32)
         if like.backend.xp.isdtype(target, "integral"):

@@ -13,13 +13,14 @@ import numbers
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..backend import BackendMismatch
+from ..backend import BackendMismatch, dtype_name
 from . import activation, activation_shrink, dtype_view, elementwise, linalg, shape
 from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .operands import astype as _astype
+from .operands import is_float
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
-from .value_checks import explain_shape_failure, refuse_boolean_subtraction, refuse_complex
+from .value_checks import explain_shape_failure, refuse_boolean_pair, refuse_boolean_subtraction, refuse_complex
 
 
 def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
@@ -48,14 +49,35 @@ def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
 
 
 def _pow(self: Tensor, exponent: Any) -> Any:
+    refuse_boolean_pair("pow", "pow", self, exponent if isinstance(exponent, Tensor) else None)
+    if isinstance(exponent, numbers.Integral) and not isinstance(exponent, bool) and not is_float(self):
+        _check_integer_exponent(self, int(exponent))
     # PyTorch's kinds: an integer tensor to a float power is float32 (NumPy's promotion gave float64)
     self, exponent = _kinds_agree(None, self, _operand(self, exponent))
+    if isinstance(exponent, bool):  # a bool tensor to a bool power stays bool, as PyTorch's (NumPy's is int8)
+        xp = self.backend.xp
+        return Tensor._make(xp.asarray(self.array, copy=True) if exponent else xp.ones_like(self.array),
+                            self.backend, None, 0)
     if isinstance(exponent, (int, float)):
         return Pow.apply(self, exponent=exponent)
     return PowTensor.apply(self, exponent)
 
 
+def _check_integer_exponent(self: Tensor, exponent: int) -> None:
+    """PyTorch's refusals of an integer (or boolean: int64) tensor to the power of a Python int: a negative one, and
+    one its dtype cannot hold (the array libraries wrap it: uint8 ** -1 was uint8 ** 255)."""
+    name = dtype_name(self.dtype) if dtype_name(self.dtype) != "bool" else "int64"
+    if exponent < 0:
+        raise RuntimeError(f"pow: Integers to negative integer powers are not allowed, as in PyTorch (a {name} "
+                           f"tensor to the power {exponent}); cast it first (x.float())")
+    largest = self.backend.xp.iinfo(self.backend.dtype(name)).max
+    if exponent > largest:
+        raise RuntimeError(f"pow: the exponent {exponent} cannot be converted to {name} without overflow (at most "
+                           f"{largest}), as in PyTorch")
+
+
 def _rpow(self: Tensor, base: Any) -> Any:
+    refuse_boolean_pair("pow", "pow", base, self)
     base, self = _kinds_agree(None, _operand(self, base), self)  # 2.5 ** int tensor: float32, not 2.5 cut to 2
     if not isinstance(base, Tensor):
         xp = self.backend.xp

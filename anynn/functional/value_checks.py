@@ -25,6 +25,11 @@ class UnsupportedDTypeError(TypeError, RuntimeError):
     """A dtype an op does not take (PyTorch raises ``RuntimeError`` there; a ``TypeError`` too)."""
 
 
+class KernelNotImplementedError(UnsupportedDTypeError, NotImplementedError):
+    """A dtype PyTorch's kernel has no implementation for (it raises ``NotImplementedError``, "... not implemented for
+    'Bool'"); a ``TypeError`` too."""
+
+
 class DTypeMismatchError(TypeError, RuntimeError):
     """Operands of one op in two dtypes (PyTorch raises ``RuntimeError`` there; a ``TypeError`` too)."""
 
@@ -203,6 +208,15 @@ def refuse_boolean_subtraction(a: Any, b: Any) -> None:
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
+def refuse_boolean_pair(name: str, kernel: str, a: Any, b: Any) -> None:
+    """PyTorch's refusal of ``name`` where both operands are boolean (bool tensors or Python bools: the result dtype
+    is bool), which its ``kernel`` has no implementation for (``b // b``, ``b % b``, ``fmod``, ``b ** b``); the array
+    libraries compute them on 0/1 as int8 or raise their own error."""
+    if all(isinstance(v, bool) or isinstance(v, Tensor) and dtype_name(v.dtype) == "bool" for v in (a, b)):
+        raise KernelNotImplementedError(f"{name}: \"{kernel}\" not implemented for 'Bool' (two boolean operands), "
+                                        f"as in PyTorch; cast one first (x.long())")
+
+
 def linalg_dtype_error(op: str, dtype: Any) -> RuntimeError:
     """The error of a decomposition given a ``dtype`` it does not take: PyTorch's words for integers, and for complex
     ones a plain statement that anynn's linalg Functions are real-only (their gradients use transposes where
@@ -218,11 +232,20 @@ class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
     """An integer divided by zero (PyTorch raises ``RuntimeError: ZeroDivisionError``; a ``ZeroDivisionError`` too)."""
 
 
-def check_integer_divisor(name: str, backend: Backend, divisor: Any) -> None:
+def check_integer_divisor(name: str, backend: Backend, divisor: Any, dividend: Any = None) -> None:
     """Raise `IntegerDivisionByZero` naming ``name`` if the integer array ``divisor`` holds a zero (NumPy gives 0 with
-    a warning, PyTorch refuses on CPU); floating divisors give inf/nan and are not checked. One host read."""
-    if not is_floating(divisor) and "bool" not in dtype_name(divisor.dtype):
-        check(backend, divisor == 0, f"{name}: integer division by zero", error=IntegerDivisionByZero)
+    a warning, PyTorch refuses on CPU); floating divisors give inf/nan and are not checked, nor is a division whose
+    result, broadcast with ``dividend``, is empty (PyTorch divides nothing there). One host read."""
+    if is_floating(divisor) or "bool" in dtype_name(divisor.dtype):
+        return
+    if dividend is not None and 0 in (*_shape(dividend), *_shape(divisor)):
+        return
+    check(backend, divisor == 0, f"{name}: integer division by zero", error=IntegerDivisionByZero)
+
+
+def _shape(array: Any) -> tuple[Any, ...]:
+    """The shape of an array or of a number (())."""
+    return tuple(getattr(array, "shape", ()))
 
 
 def check_values(backend: Backend, bad: Any, message: str, values: Any = None,

@@ -222,6 +222,10 @@ REFUSALS = [
     lambda m, t: t(X).float_power_(1j),
     lambda m, t: t(INTS).ldexp_(t(INTS)),
     lambda m, t: t(INTS).copysign_(t(X[:2, :3])),
+    lambda m, t: t(INTS > 2) // t(INTS > 1),  # two booleans: no kernel in PyTorch (NumPy's int8 came back)
+    lambda m, t: m.fmod(t(INTS > 2), True),
+    lambda m, t: True ** t(INTS > 2),
+    lambda m, t: t(INTS.astype(np.uint8)) ** -1,  # a negative integer power (uint8 ** 255 was computed)
 ]
 
 

@@ -185,7 +185,11 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        ("div_trunc_uint8_0d_negative_int64", lambda lib, a, b: lib.div(a, -b, rounding_mode="trunc"),
         ("uint8", "int64"), (False, True)),
        # integers divided are each made float from their own values (a 0-d int64 -6 was first uint8's 250)
-       ("true_divide_0d_negative_int64_by_uint8", lambda lib, a, b: (-b) / a, ("uint8", "int64"), (False, True))]
+       ("true_divide_0d_negative_int64_by_uint8", lambda lib, a, b: (-b) / a, ("uint8", "int64"), (False, True)),
+       # a bool tensor to a bool power is bool (NumPy's int8); a zero divisor of nothing divides nothing (refused)
+       ("bool_to_the_power_true", lambda lib, a: a ** True, ("bool",), (False,)),
+       ("bool_to_the_power_false_in_place", lambda lib, a: a.clone().pow_(False), ("bool",), (False,)),
+       ("fmod_of_empty_int64_by_zero", lambda lib, a: lib.fmod(a[:0], 0), ("int64",), (False,))]
 
 
 @pytest.mark.parametrize("name, fn, dtypes, zero_dim", OPS, ids=[op[0] for op in OPS])
