@@ -1,10 +1,12 @@
 """`MultiheadAttention`: PyTorch's layer (parameter names, shapes, masks, init), on any backend; and the names of
-``torch.nn.attention`` programs import (`SDPBackend`, `sdpa_kernel`)."""
+``torch.nn.attention`` programs import (`SDPBackend`, `sdpa_kernel`, and the ``flex_attention`` submodule, which is
+`anynn.nn.flex_attention` under PyTorch's path)."""
 
 from __future__ import annotations
 
 import contextlib
 import enum
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -413,3 +415,12 @@ def sdpa_kernel(backends: SDPBackend | list[SDPBackend], set_priority: bool = Fa
         raise AssertionError(f"sdpa_kernel: Backend must be an instance of SDPBackend or a list of SDPBackend "
                              f"instances, got {type(backends).__name__}")
     yield
+
+
+def _install_flex_attention() -> None:
+    from . import flex_attention as flex_module
+
+    flex_module.install(sys.modules[__name__])
+
+
+_install_flex_attention()

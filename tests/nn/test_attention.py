@@ -639,3 +639,45 @@ def test_sdpa_kernel_and_sdp_backend_as_torch(backend, rng):
         with pytest.raises(AssertionError, match="Backend must be an instance of SDPBackend"):
             with lib_kernel(3):
                 pass
+
+
+def _flex_scores(lib: Any, q: Any, k: Any, table: Any, q_idx: Any, kv_idx: Any, heads: Any) -> Any:
+    """Soft-capped scores plus a learned relative-position table (4 heads over 2 key/value heads)."""
+    score = q @ k.repeat_interleave(2, 1).mT / np.sqrt(2) if lib is torch else q
+    return lib.tanh(score / 2) * 2 + table[heads, q_idx - kv_idx + 3]
+
+
+def test_flex_attention_as_torch(backend, rng):
+    """torch.nn.attention.flex_attention (ModuleNotFoundError before; gpt-fast-style and attention-gym code imports
+    flex_attention and create_block_mask from there): score_mod and mask_mod called on broadcast indices give the
+    attention of the scores they describe, a fully masked query a zero row (lse -inf), and gradients reach the query
+    and a table score_mod reads. The oracle is those scores written out in PyTorch: its flex_attention takes ~9 s to
+    compile its first calls on CPU (create_mask's too) and refuses a backward there (checked by hand: 30 score_mod x
+    mask_mod pairs agree to 1e-15)."""
+    import anynn.nn.attention.flex_attention as ours
+
+    q, k, v, table = arrays = [rng.standard_normal(shape) for shape in ((2, 4, 3, 2), (2, 2, 4, 2), (2, 2, 4, 3),
+                                                                          (4, 7))]
+    qt, tt = torch.tensor(q, requires_grad=True), torch.tensor(table, requires_grad=True)
+    i, j = torch.arange(3)[:, None], torch.arange(4)[None]
+    scores = _flex_scores(torch, qt, torch.tensor(k), tt, i, j, torch.arange(4)[:, None, None])
+    scores = scores.masked_fill(~((i >= j) & (i > 0)), -np.inf)
+    out = (scores.softmax(-1).nan_to_num() @ torch.tensor(v).repeat_interleave(2, 1))
+    out.square().sum().backward()
+    expected = [t.detach().numpy() for t in (out, scores.logsumexp(-1), qt.grad, tt.grad)]
+
+    qa, ka, va, ta = (anynn.tensor(a, backend=backend, requires_grad=True) for a in arrays)
+    mask = ours.and_masks(lambda b, h, q_idx, kv_idx: q_idx >= kv_idx, lambda b, h, q_idx, kv_idx: q_idx > 0)
+    out, aux = ours.flex_attention(
+        qa, ka, va, score_mod=lambda s, b, h, q_idx, kv_idx: _flex_scores(anynn, s, None, ta, q_idx, kv_idx, h),
+        block_mask=ours.create_block_mask(mask, None, None, 3, 4, device="cpu"), enable_gqa=True,
+        return_aux=ours.AuxRequest(lse=True))
+    out.square().sum().backward()
+    got = [np.asarray(t.tolist()) for t in (out, aux.lse, qa.grad, ta.grad)]
+    for name, a, b in zip(("out", "lse", "query grad", "table grad"), got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
+    causal = ours.create_mask(lambda b, h, q_idx, kv_idx: q_idx >= kv_idx, 1, 2, 3, 4, backend=backend)
+    assert causal.tolist() == np.broadcast_to(np.tri(3, 4, dtype=bool), (1, 2, 3, 4)).tolist()
+    with pytest.raises(ValueError, match="block_mask was created for"):
+        ours.flex_attention(*(anynn.tensor(a, backend=backend) for a in arrays[:3]), enable_gqa=True,
+                            block_mask=ours.create_block_mask(ours.noop_mask, None, None, 5, 5))
