@@ -43,6 +43,8 @@ class NextafterFunction(Function):
     """The next float after ``a`` towards ``b``; gradients ``g`` to ``a`` and 0 to ``b``, as PyTorch's (the step
     is one unit in the last place: the result moves with ``a``)."""
 
+    ties_constant_gradient = False  # both gradients are constants where g is, as PyTorch's
+
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a_shape, self.b = _shape(a), b
         return xp.nextafter(a, b)

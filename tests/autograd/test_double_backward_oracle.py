@@ -428,6 +428,7 @@ CONNECTED = {
     "xlogy_constant_y": lambda L, F, x, y, c: L.xlogy(x, c(np.full((2, 3), 1.7))) + y,
     "fmod_constant_divisor": lambda L, F, x, y, c: L.fmod(x, 0.7) + y,
     "remainder": lambda L, F, x, y, c: L.remainder(x, y + 1.0),
+    "nextafter": lambda L, F, x, y, c: L.nextafter(x, y),
     "linear_bias_of_constant_gradient": lambda L, F, x, y, c: F.linear(x, y[:, :3], y[0, :2]),
 }
 
