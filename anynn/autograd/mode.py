@@ -10,8 +10,9 @@ functions and context managers below.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Generator, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +37,9 @@ local = _ThreadModes()
 # A list, so hot paths import it once and read it without a module attribute lookup; changed under the lock.
 anomaly_threads = [0]
 anomaly_lock = threading.Lock()
+# [how many threads are inside inference_mode(True)]: while 0, Function.apply and make_tensor skip the thread-local
+# lookup of the inference flag (see `anynn.autograd.inference`). Changed under `anomaly_lock`.
+inference_threads = [0]
 
 
 def modes() -> Modes:
@@ -77,12 +81,43 @@ class _GradMode:
         return type(self)()
 
     def __call__(self, func: F) -> F:
+        if inspect.isgeneratorfunction(func):
+            return _in_mode_between_yields(self._fresh, func)  # type: ignore[return-value]
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self._fresh():
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _in_mode_between_yields(fresh: Callable[[], Any], func: Callable[..., Generator[Any, Any, Any]]) -> Any:
+    """A decorated generator function, as PyTorch's: its body runs in the mode each time it resumes (send,
+    throw, close), and the caller's own mode holds while it is suspended at a ``yield``."""
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        inner = func(*args, **kwargs)
+        resume: Callable[[], Any] = functools.partial(inner.send, None)
+        while True:
+            try:
+                with fresh():
+                    value = resume()
+            except StopIteration as finished:
+                return finished.value
+            try:
+                sent = yield value
+            except GeneratorExit:
+                with fresh():
+                    inner.close()
+                raise
+            except BaseException as error:  # thrown in by the caller: passed on inside the mode
+                resume = functools.partial(inner.throw, error)
+            else:
+                resume = functools.partial(inner.send, sent)
+
+    return generator
 
 
 class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
@@ -137,9 +172,8 @@ def is_inference_mode_enabled() -> bool:
 
 
 class inference_mode(_GradMode):  # noqa: N801
-    """PyTorch's ``inference_mode(mode=True)``: here the same as ``no_grad()`` (``mode=False``: no change).
-
-    Tensors made inside are ordinary tensors (PyTorch marks them as inference tensors).
+    """PyTorch's ``inference_mode(mode=True)``: ``no_grad()`` whose tensors are inference tensors (``mode=False``:
+    no change). What they may not do outside inference mode: see `anynn.autograd.inference`.
     """
 
     def __init__(self, mode: bool = True) -> None:
@@ -150,10 +184,15 @@ class inference_mode(_GradMode):  # noqa: N801
         self.previous_flag, inference_flag.enabled = inference_flag.enabled, self.mode
         if self.mode:
             local.modes.grad_enabled = False
+            with anomaly_lock:
+                inference_threads[0] += 1
 
     def __exit__(self, *exc: Any) -> None:
         super().__exit__(*exc)
         inference_flag.enabled = self.previous_flag
+        if self.mode:
+            with anomaly_lock:
+                inference_threads[0] -= 1
 
     def _fresh(self) -> "_GradMode":
         return inference_mode(self.mode)

@@ -248,6 +248,19 @@ def test_grad_mode_switches_behave_as_pytorch():
     finally:
         anynn.set_grad_enabled(True)
     assert anynn.is_grad_enabled()
+    for lib in (torch, anynn):  # a decorated generator runs its body in the mode, the caller's code between yields not
+        def steps(lib=lib):
+            for _ in range(2):
+                yield lib.is_grad_enabled()
+
+        def outside(lib=lib):
+            return lib.is_grad_enabled()
+
+        inference = lib.inference_mode()(steps)()
+        assert [(step, outside()) for step in lib.no_grad()(steps)()] == [(False, True)] * 2
+        assert [next(inference), lib.is_inference_mode_enabled(), next(inference)] == [False, False, False]
+        with lib.no_grad():
+            assert list(lib.enable_grad()(steps)()) == [True, True]
 
 
 # -- 4a. copies and sharing -------------------------------------------------------------------------------
