@@ -40,17 +40,22 @@ def default_generator() -> np.random.Generator:
     return _default_generator
 
 
-def _fill(tensor: Any, values: np.ndarray) -> Any:
+def _fill(tensor: Any, values: Any) -> Any:
+    """Write ``values`` (a host array of ``tensor``'s shape, or an array of its backend drawn in a recorded graph)
+    into ``tensor`` in its dtype."""
     from .autograd.tensor import mark_modified
     from .backend import dtype_name
 
-    try:
-        host = np.asarray(values, dtype=np.dtype(dtype_name(tensor.dtype)))
-    except TypeError:  # a dtype NumPy lacks (bfloat16): draw in float32, cast on the backend
-        data = tensor.backend.from_host(np.asarray(values, dtype=np.float32))
-        data = tensor.backend.xp.astype(data, tensor.array.dtype)
+    if not isinstance(values, np.ndarray) and tensor.backend.is_native(values):  # (drawn in the graph)
+        data = tensor.backend.xp.astype(values, tensor.array.dtype)
     else:
-        data = tensor.backend.from_host(host)
+        try:
+            host = np.asarray(values, dtype=np.dtype(dtype_name(tensor.dtype)))
+        except TypeError:  # a dtype NumPy lacks (bfloat16): draw in float32, cast on the backend
+            data = tensor.backend.from_host(np.asarray(values, dtype=np.float32))
+            data = tensor.backend.xp.astype(data, tensor.array.dtype)
+        else:
+            data = tensor.backend.from_host(host)
     if getattr(tensor.__dict__.get("_view_of", tensor._ctx), "makes_view", False):
         # a view (``init.orthogonal_(w[:h])``): an in-place copy, which the tensor it views follows
         from .autograd.mode import no_grad
@@ -140,13 +145,40 @@ def _complex_parts(tensor: Any, draw: Any) -> np.ndarray | None:
     return parts[..., 0] + 1j * parts[..., 1]
 
 
+def drawn_in_graph(tensor: Any, kind: str) -> Any:
+    """``kind`` draws (``"uniform"`` on [0, 1), ``"normal"``) of ``tensor``'s shape and real floating dtype as a
+    random node, where its backend records one (an ONNX export: drawn each time the graph runs, where a host draw
+    would be one constant of it; torch's meta device: no draw); None on every other backend and for other dtypes,
+    which draw on the host. ``generator=`` is not used there (onnxruntime draws)."""
+    draw = tensor.backend.fast_path("random_in_graph")
+    if draw is None or not tensor.backend.xp.isdtype(tensor.array.dtype, "real floating"):
+        return None
+    return draw(kind, tensor.array, tensor.array.dtype)
+
+
+def refuse_host_draw_in_graph(tensor: Any, name: str) -> None:
+    """Refuse ``nn.init.<name>``, which draws on the host, into a tensor of an ONNX export's recorded graph: the
+    graph would hold one draw as a constant, the same numbers on every run."""
+    if tensor.backend.records_graph:
+        raise NotImplementedError(f"nn.init.{name} in a recorded forward (ONNX export) draws on the host, so the "
+                                  f"graph would hold one draw as a constant; initialise the tensor outside forward "
+                                  f"(a Parameter or buffer), or draw with normal_/uniform_/trunc_normal_, which "
+                                  f"record random nodes")
+
+
 def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
+    u = drawn_in_graph(tensor, "uniform")
+    if u is not None:
+        return _fill(tensor, u * (b - a) + a)
     rng = _rng(generator)
     values = _complex_parts(tensor, lambda shape: rng.uniform(a, b, size=shape))
     return _fill(tensor, rng.uniform(a, b, size=tensor.shape) if values is None else values)
 
 
 def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
+    z = drawn_in_graph(tensor, "normal")
+    if z is not None:
+        return _fill(tensor, z * std + mean)
     rng = _rng(generator)
     # complex: each part N(mean, std² / 2), PyTorch's complex normal (the variance std² shared by the two parts)
     values = _complex_parts(tensor, lambda shape: rng.normal(mean, std / math.sqrt(2.0), size=shape))
@@ -203,6 +235,7 @@ def orthogonal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one (trailing dims flattened)."""
     if len(tensor.shape) < 2:
         raise ValueError("orthogonal_ needs at least 2 dimensions")
+    refuse_host_draw_in_graph(tensor, "orthogonal_")
     rows = tensor.shape[0]
     cols = int(np.prod(tensor.shape[1:]))
     flat = _rng(generator).standard_normal((rows, cols))

@@ -153,6 +153,10 @@ class Backend:
             arr = self.xp.astype(arr, dtype)
         return arr
 
+    # True where the arrays are nodes of a graph that runs later, many times (ndonnx: an ONNX export), so a value
+    # drawn on the host while recording is one constant of it (anynn.init refuses its host-only draws there)
+    records_graph: bool = False
+
     # -- randomness -----------------------------------------------------------------------------
     def rng(self, seed: int | None = None) -> "DeviceRNG":
         """A random generator on this backend's device, seeded from ``seed``."""

@@ -220,6 +220,7 @@ class _Namespace(types.ModuleType):
 
 class NdonnxBackend(Backend):
     name = "ndonnx"
+    records_graph = True
     size_hints: dict[str, int] = {}  # a symbolic axis' name -> the example's size (set by anynn.onnx.export)
 
     @classmethod

@@ -809,6 +809,8 @@ def test_failures_name_the_layer_and_the_reason() -> None:
     export(Calls(lambda x, lstm: packed.function(x, [2, 4], lstm), packed.layers[0]), _floats(4, 2, 3), io.BytesIO())
     with pytest.raises(ExportError, match=r"pack_padded_sequence: 'lengths' is a recorded .* list of ints"):
         export(packed, (_floats(4, 2, 3), np.array([2, 4])), io.BytesIO())
+    with pytest.raises(ExportError, match=r"nn.init.orthogonal_ in a recorded forward .* one draw as a constant"):
+        export(Calls(lambda x: x @ nn.init.orthogonal_(anynn.empty(3, 3))), _floats(2, 3), io.BytesIO())
 
 
 def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> None:
@@ -880,7 +882,7 @@ class Noisy(nn.Module):
     """Draws in the forward: Gaussian and uniform noise like the input, dropout called in training mode (elements
     and channels), rrelu in training mode, integers and coin flips like the input, a fixed-shape draw; the in-place
     fills (timm's DropPath: x.new_empty(shape).bernoulli_(keep)), which drew on the host: one constant of the
-    graph; gumbel_softmax and multinomial (their draws had None sizes)."""
+    graph; gumbel_softmax and multinomial (their draws had None sizes); nn.init's fills (host draws as well)."""
 
     def forward(self, x: Any) -> Any:
         F = nn.functional
@@ -892,7 +894,8 @@ class Noisy(nn.Module):
         return (x + anynn.randn_like(x), anynn.rand_like(x), F.dropout(x, 0.25, training=True),
                 F.dropout2d(grid, 0.5, training=True), F.rrelu(-x.abs(), 0.1, 0.3, training=True),
                 anynn.randint_like(x, 2, 6), anynn.bernoulli(anynn.full_like(x, 0.3)), anynn.randn(3, 2), *fills,
-                F.gumbel_softmax(x, hard=True), anynn.multinomial(x.softmax(-1), 2))
+                F.gumbel_softmax(x, hard=True), anynn.multinomial(x.softmax(-1), 2),
+                nn.init.kaiming_uniform_(anynn.empty(8, 4)), nn.init.trunc_normal_(anynn.empty_like(x), a=-0.5, b=2))
 
 
 def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
@@ -909,7 +912,9 @@ def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
         if axes is None:
             continue
         noise, uniform, dropped, channels, leaky, integers, coins, fixed, *fills = first
-        flips, spread, normal, waits, cauchy, log_normal, trials, whole, one_hot, picks = fills
+        flips, spread, normal, waits, cauchy, log_normal, trials, whole, one_hot, picks, kaiming, truncated = fills
+        assert kaiming.shape == (8, 4) and np.abs(kaiming).max() < np.sqrt(3 / 2) and kaiming.std() > 0.5
+        assert -0.5 <= truncated.min() and truncated.max() <= 2 and abs(truncated.mean() - 0.4458) < 0.03
         assert picks.shape == (3000, 2) and (picks[:, 0] != picks[:, 1]).all() and set(np.unique(picks)) == {*range(8)}
         assert (one_hot.sum(1) == 1).all() and set(np.unique(one_hot)) == {0.0, 1.0}  # (its draw had None sizes)
         assert abs(one_hot.mean(0) - 1 / 8).max() < 0.03
