@@ -238,6 +238,16 @@ def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
             lib._logging.set_logs(recompile=True)
 
 
+def test_torch_export_is_refused_naming_onnx_export():
+    """torch.export after ``import anynn as torch`` (AttributeError before: a port that exports its model at the end
+    stopped at 'module anynn has no attribute export'): each of its functions raises NotImplementedError naming
+    anynn.onnx.export."""
+    for name in anynn.export.__all__:
+        assert name in torch.export.__all__, name
+        with pytest.raises(NotImplementedError, match=f"torch.export.{name}: anynn has no .*anynn.onnx.export"):
+            getattr(anynn.export, name)(anynn.nn.Linear(2, 2), (anynn.ones(1, 2),))
+
+
 def test_nested_tensors_are_refused_naming_padding_and_a_mask():
     """torch.nested (lucidrains' na_vit_nested_tensor) after ``import anynn as torch``: every function PyTorch has
     there is refused by name with the way out, and the jagged layout is one of anynn's layouts as torch's."""
