@@ -533,3 +533,30 @@ def test_get_lr_outside_step_warns_as_torch(factory):
         found.append([str(w.message) for w in caught if "get_last_lr" in str(w.message)])
         assert "_get_lr_called_within_step" in scheduler.state_dict()
     assert found[0] == found[1] and len(found[0]) == 1
+
+
+TENSOR_LR = [c for c in CASES if c[0] in ("linear", "one-cycle", "cyclic", "warm-restarts", "sequential",
+                                          "exponential")]
+
+
+@pytest.mark.parametrize("name, kind, factory", TENSOR_LR, ids=[c[0] for c in TENSOR_LR])
+def test_a_tensor_lr_is_filled_in_place_as_torchs(name, kind, factory):
+    """The compiled-optimizer recipe's ``lr=torch.tensor(0.01)``: PyTorch's schedulers fill that Tensor in place
+    (a program holding it sees the new rate) and keep a copy as ``initial_lr``; anynn put a new Tensor (or, for
+    OneCycleLR, a float) in the group and aliased ``initial_lr`` to the first one."""
+    traces, kept = [], []
+    for lib, sched in ((anynn, ours_sched), (torch, torch_sched)):
+        opt, topt, _, _ = _optimizers(kind)
+        opt = opt if lib is anynn else topt
+        for group in opt.param_groups:
+            group["lr"] = lib.tensor(group["lr"], dtype=lib.float64)
+        held = [group["lr"] for group in opt.param_groups]
+        scheduler, trace = factory(sched, opt), []
+        for _ in range(8):  # the rates as numbers at each step (the Tensors change in place)
+            trace.append(([float(v) for v in scheduler.get_last_lr()], [float(g["lr"]) for g in opt.param_groups]))
+            opt.step()
+            scheduler.step()
+        traces.append(trace)
+        kept.append([(g["lr"] is t, g.get("initial_lr") is t) for g, t in zip(opt.param_groups, held)])
+    np.testing.assert_allclose(*traces, rtol=1e-13)
+    assert kept[0] == kept[1]

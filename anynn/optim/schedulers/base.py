@@ -13,6 +13,7 @@ import functools
 import warnings
 from typing import Any, Callable, Sequence
 
+from ...autograd.tensor import Tensor
 from ..optimizer import Optimizer
 
 
@@ -27,8 +28,19 @@ def format_param(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
 
 
 def group_values(optimizer: Optimizer, key: str) -> list[Any]:
-    """``[group[key] for each parameter group]``."""
-    return [group[key] for group in optimizer.param_groups]
+    """``[group[key] for each parameter group]``, a Tensor rate as a copy (the group's is filled in place)."""
+    return [group[key].clone() if isinstance(group[key], Tensor) else group[key] for group in optimizer.param_groups]
+
+
+def set_group_value(group: dict[str, Any], key: str, value: Any) -> None:
+    """``group[key] = value``; where the group holds a Tensor (``lr=torch.tensor(0.01)``, the compiled-optimizer
+    recipe's), that Tensor is filled with the value in place, as PyTorch's schedulers do, so code holding it (a
+    compiled step, another group) sees the new rate."""
+    held = group[key]
+    if isinstance(held, Tensor):
+        held.fill_(value.item() if isinstance(value, Tensor) else value)
+    else:
+        group[key] = value
 
 
 def warn_step_order() -> None:
@@ -95,7 +107,8 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                lr = group["lr"]
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -147,7 +160,7 @@ class LRScheduler:
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.lr_within_step()
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
+            set_group_value(group, "lr", lr)
         self._last_lr = group_values(self.optimizer, "lr")
 
     # -- state ----------------------------------------------------------------------------------

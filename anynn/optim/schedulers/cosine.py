@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ..optimizer import Optimizer
-from .base import LRScheduler, group_values
+from .base import LRScheduler, group_values, set_group_value
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -92,5 +92,5 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         for group, lr in zip(self.optimizer.param_groups, self.lr_within_step(), strict=True):
-            group["lr"] = lr
+            set_group_value(group, "lr", lr)
         self._last_lr = group_values(self.optimizer, "lr")

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, Callable
 
 from ..optimizer import Optimizer
-from .base import LRScheduler, check_optimizer, format_param
+from .base import LRScheduler, check_optimizer, format_param, set_group_value
 from .momentum_cycle import CyclesMomentum
 
 
@@ -47,7 +47,7 @@ class CyclicLR(CyclesMomentum, LRScheduler):
         base_lrs = format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
-                group["lr"] = lr
+                set_group_value(group, "lr", lr)
         self.max_lrs = format_param("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up

@@ -7,7 +7,7 @@ import warnings
 from typing import Any
 
 from ..optimizer import Optimizer
-from .base import EPOCH_DEPRECATION, LRScheduler, check_optimizer, group_values
+from .base import EPOCH_DEPRECATION, LRScheduler, check_optimizer, group_values, set_group_value
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -95,4 +95,4 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                set_group_value(group, "lr", new_lr)

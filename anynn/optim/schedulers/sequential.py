@@ -6,7 +6,7 @@ from bisect import bisect_right
 from typing import Any
 
 from ..optimizer import Optimizer
-from .base import LRScheduler
+from .base import LRScheduler, set_group_value
 from .composite import CompositeScheduler, check_schedulers
 
 
@@ -31,7 +31,7 @@ class SequentialLR(CompositeScheduler):
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            set_group_value(group, "lr", group["initial_lr"])
         self._recursive_undo(self)
         index = bisect_right(self._milestones, 0)
         self._schedulers[index]._initial_step()
