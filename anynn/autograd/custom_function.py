@@ -22,6 +22,8 @@ operations are differentiated again). PyTorch 2's separate ``setup_context(ctx, 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from typing import Any
 
@@ -147,14 +149,15 @@ class CtxFunctionNode(_function.Function):
 
 def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
     """``apply`` of a PyTorch-style Function: ``forward(ctx, *args)`` on Tensors, one recorded node."""
-    if kwargs:
-        raise TypeError(f"{cls.__name__}.apply takes positional arguments only (as PyTorch's), got keyword "
-                        f"arguments {sorted(kwargs)}")
     from .mode import is_grad_enabled
 
+    separate = "setup_context" in _defining(cls)
+    if separate:
+        args = _with_defaults(cls, args, kwargs)
+    elif kwargs:
+        args = _keywords_in_place(cls, args, kwargs)
     needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
     ctx = FunctionCtx(needs)
-    separate = "setup_context" in _defining(cls)
     with no_grad():
         output = cls.forward(*args) if separate else cls.forward(ctx, *args)
     if separate:
@@ -198,6 +201,46 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
             m._ctx = None
             m._requires_grad = False
     return made[0] if single else made
+
+
+@functools.lru_cache(maxsize=256)
+def _signature(forward: Any) -> inspect.Signature:
+    return inspect.signature(forward)
+
+
+def _with_defaults(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """The arguments of ``apply`` for a Function with ``setup_context``, bound to ``forward``'s parameters with
+    their defaults filled in, as PyTorch binds them (``setup_context`` sees them all in ``inputs``)."""
+    signature = _signature(cls.forward)
+    if not kwargs and all(p.default is p.empty for p in signature.parameters.values()):
+        return args
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"{cls.__name__}.apply: {error}") from None
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(f"{cls.__name__}.forward() got an unexpected keyword argument {next(iter(bound.kwargs))!r}")
+    return bound.args
+
+
+def _keywords_in_place(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """``apply(x, c=4.0)`` of a ``forward(ctx, a, b=2.0, c=3.0)``: each keyword at its parameter's position, as
+    PyTorch places them (no defaults filled in: every parameter before the last one given must be given)."""
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    names = [p.name for p in list(_signature(cls.forward).parameters.values())[1:] if p.kind in kinds]
+    for name in kwargs:
+        if name not in names:
+            raise TypeError(f"{cls.__name__}.forward() got an unexpected keyword argument {name!r}")
+        if names.index(name) < len(args):
+            raise TypeError(f"{cls.__name__}.forward() got multiple values for argument {name!r}")
+    placed = list(args)
+    for position in range(len(args), 1 + max(names.index(name) for name in kwargs)):
+        if names[position] not in kwargs:
+            raise TypeError(f"{cls.__name__}.forward() missing required argument: {names[position]!r} "
+                            f"(position {position})")
+        placed.append(kwargs[names[position]])
+    return tuple(placed)
 
 
 def _unsaved_constants(args: tuple[Any, ...], ctx: FunctionCtx, dirty: set[int]) -> dict[int, Tensor]:

@@ -172,8 +172,52 @@ def test_ctx_function_bad_backward_is_named(backend):
         WrongShape.apply(x).sum().backward()
     with pytest.raises(RuntimeError, match=r"TooMany.backward: .*incorrect number of gradients \(expected 1, got 2"):
         TooMany.apply(x).sum().backward()
-    with pytest.raises(TypeError, match="positional arguments only"):
-        TooMany.apply(x=x)
+
+
+def _scaled(lib, separate):
+    """``a * b * c`` with defaults for b and c, its setup in forward (ctx style) or in ``setup_context``."""
+
+    def backward(ctx, g):
+        return (g * ctx.bc,) + (None,) * ctx.count
+
+    def setup_context(ctx, inputs, output):
+        ctx.bc, ctx.count = inputs[1] * inputs[2], len(inputs) - 1
+
+    def forward(ctx, a, b=2.0, c=3.0):
+        ctx.bc, ctx.count = b * c, 0  # ctx style: PyTorch asks for one gradient per given argument
+        return a * b * c
+
+    body = {"backward": staticmethod(backward)}
+    if separate:
+        body.update(forward=staticmethod(lambda a, b=2.0, c=3.0: a * b * c), setup_context=staticmethod(setup_context))
+    else:
+        body["forward"] = staticmethod(forward)
+    return type("Scaled", (lib.autograd.Function,), body)
+
+
+@pytest.mark.parametrize("separate", [False, True], ids=["ctx", "setup_context"])
+def test_ctx_function_apply_binds_keywords_as_pytorch(backend, separate):
+    """``apply(x, c=4.0)`` / ``apply(a=x)`` as PyTorch's: keywords bound to forward's parameters by name
+    (anynn refused every keyword); with ``setup_context`` its ``inputs`` hold the defaults too."""
+    calls = [((), {"a": None}), ((None, 5.0), {}), ((None,), {"b": 1.0, "c": 4.0}), ((None,), {"c": 4.0})]
+    for lib, leaf in ((torch, lambda: torch.tensor([1.0, -2.0], requires_grad=True)),
+                      (anynn, lambda: make(backend, np.array([1.0, -2.0]), requires_grad=True))):
+        results = []
+        for args, kwargs in calls:
+            x = leaf()
+            args = tuple(x if a is None else a for a in args)
+            kwargs = {k: x if v is None else v for k, v in kwargs.items()}
+            try:
+                y = _scaled(lib, separate).apply(*args, **kwargs)
+                y.sum().backward()
+                results.append((y.tolist(), x.grad.tolist()))
+            except (TypeError, RuntimeError) as error:
+                results.append(type(error).__name__)
+        if lib is torch:
+            expected = results
+    assert results == expected
+    with pytest.raises(TypeError, match="unexpected keyword argument 'd'"):
+        _scaled(anynn, separate).apply(make(backend, np.ones(2)), d=1.0)
 
 
 def _double_in_place(lib):
