@@ -87,6 +87,8 @@ class Layout:
                         lr = lr_arrays[k][1]
                     else:
                         lr = self._lr_array(k, lr)
+                elif isinstance(lr, Tensor):  # lr=torch.tensor(0.01): its array (a scheduler fills it in place)
+                    lr = lr.array
                 lrs.append(lr)
                 k += 1
         return leaves, lrs, (tuple(mask), tuple(keys))

@@ -275,6 +275,10 @@ def test_lr_and_step_changes_do_not_retrace_shapes_trace_once_more():
     assert opt.state[id(model[0].weight)]["step"] == 9
     assert isinstance(opt.param_groups[0]["lr"], float)  # the scheduler's number stays a number
     assert len(compiled.compile_seconds) == compiled.cache_size == 3 and min(compiled.compile_seconds) > 0
+    lr = opt.param_groups[0]["lr"] = anynn.tensor(0.01, backend="jax")  # the compiled-optimizer recipe's rate:
+    compiled(xs[0], ys[0])  # JAX refused it before ('not a valid JAX type'); the scheduler fills it in place
+    sched.step()
+    assert opt.param_groups[0]["lr"] is lr and float(lr) == pytest.approx(0.005)
 
 
 @needs_jax
