@@ -26,15 +26,28 @@ def host_draw(like: Tensor, draw: Callable[[np.random.Generator], Any], dtype: A
     return _drawn(host, dtype_name(like.dtype) if dtype is None else dtype, like.backend, False)
 
 
-def open_uniform(like: Tensor, shape: tuple[int, ...]) -> Tensor:
+def standard_draws(kind: str, like: Tensor, shape: tuple[int | None, ...]) -> Tensor:
+    """``kind`` draws (``"uniform"`` on [0, 1) or ``"normal"``) of ``shape`` in ``like``'s dtype and backend.
+
+    ``shape`` is ``sample_shape + batch_shape (+ event_shape)`` and ends with ``like``'s shape (a parameter of the
+    distribution, broadcast). In an ONNX export with a symbolic batch, anynn reads a symbolic axis' size as None:
+    there the draws are made like ``like`` expanded to ``shape`` (a random node of the graph's own size)."""
+    from ..factories import rand, rand_like, randn, randn_like
+
+    if None not in shape:
+        return (rand if kind == "uniform" else randn)(shape, dtype=like.dtype, backend=like.backend)
+    lead = len(shape) - like.ndim
+    sizes = [*shape[:lead], *(-1 if n is None else n for n in shape[lead:])]
+    return (rand_like if kind == "uniform" else randn_like)(like.detach().expand(*sizes))
+
+
+def open_uniform(like: Tensor, shape: tuple[int | None, ...]) -> Tensor:
     """Uniform draws of ``shape`` strictly inside (0, 1) in ``like``'s dtype (the inverse CDFs take logs of both
     ``u`` and ``1 - u``): [0, 1) draws clamped to the dtype's ``[tiny, 1 - eps]``, as PyTorch's samplers do."""
-    from ..factories import rand
     from ..type_info import finfo
 
     info = finfo(like.dtype)
-    u = rand(shape, dtype=like.dtype, backend=like.backend)
-    return u.clamp(min=info.tiny, max=1 - info.eps)
+    return standard_draws("uniform", like, shape).clamp(min=info.tiny, max=1 - info.eps)
 
 
 def standard_gamma_sample(concentration: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -59,10 +59,9 @@ class Normal(ExponentialFamily):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """``loc + eps * scale`` of shape ``sample_shape + batch_shape``."""
-        from ..factories import randn
+        from .draws import standard_draws
 
-        shape = self._extended_shape(as_shape(sample_shape))
-        eps = randn(shape, dtype=self.loc.dtype, device=self.loc.device)
+        eps = standard_draws("normal", self.loc, self._extended_shape(as_shape(sample_shape)))
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Tensor | float) -> Tensor:
@@ -93,6 +92,9 @@ def _broadcast_all(*values: Tensor | float) -> tuple[Tensor, ...]:
         return tuple(tensor(float(v)) for v in values)  # type: ignore[arg-type]
     like = tensors[0]
     shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    if None in shape:  # an ONNX export's symbolic axis (None inside anynn): broadcast by adding zeros of the shape
+        zeros = sum((t.detach() * 0 for t in tensors[1:]), like.detach() * 0)
+        return tuple(zeros + float(v) if isinstance(v, Number) else v + zeros for v in values)  # type: ignore[misc]
     out = []
     for v in values:
         if isinstance(v, Number):

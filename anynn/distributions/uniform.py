@@ -59,10 +59,9 @@ class Uniform(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """``low + u * (high - low)`` of shape ``sample_shape + batch_shape``, ``u ~ U(0, 1)``."""
-        from ..factories import rand
+        from .draws import standard_draws
 
-        shape = self._extended_shape(as_shape(sample_shape))
-        u = rand(shape, dtype=self.low.dtype, device=self.low.device)
+        u = standard_draws("uniform", self.low, self._extended_shape(as_shape(sample_shape)))
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value: Tensor | float) -> Tensor:
