@@ -195,8 +195,8 @@ def test_anomaly_switch_as_torch():
     anynn.set_anomaly_enabled(True)
     try:
         x = anynn.tensor([-1.0], requires_grad=True)
-        with pytest.raises(FloatingPointError, match="NaN"):
-            anynn.sqrt(x) * 0 + anynn.log(x)
+        with pytest.raises(RuntimeError, match="returned nan values"):
+            (anynn.sqrt(x) * 0 + anynn.log(x)).backward()
     finally:
         anynn.set_anomaly_enabled(False)
 

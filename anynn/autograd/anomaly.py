@@ -1,4 +1,4 @@
-"""`detect_anomaly`: stop at the first Function whose forward or backward makes a NaN or an Inf."""
+"""`detect_anomaly`: stop at the first Function whose backward returns a NaN gradient, as PyTorch's."""
 
 from __future__ import annotations
 
@@ -14,17 +14,18 @@ if TYPE_CHECKING:
 
 @contextlib.contextmanager
 def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
-    """Check every Function's outputs (forward) and input gradients (backward) for NaN/Inf, in this thread.
+    """Check the gradients every Function's backward returns for NaN, in this thread, as PyTorch's.
 
-    The first non-finite value raises `FloatingPointError` naming the Function, the pass and the
-    output, so the error points at the op that made it rather than at the loss. Slow (one reduction
-    per output): use it to debug, not to train.
+    The first NaN raises `AnomalyError` (a `RuntimeError` as PyTorch's, and a `FloatingPointError`)
+    naming the Function and the input whose gradient it is. As in PyTorch, the forward's values are
+    not checked (a ``-inf`` attention mask, a NaN that ``where`` discards) and neither is an infinite
+    gradient. Slow (one reduction per gradient): use it to debug, not to train.
 
     Example
     -------
     >>> with anynn.autograd.detect_anomaly():  # doctest: +SKIP
     ...     loss = model(x).sum(); loss.backward()
-    FloatingPointError: Log.forward produced NaN in output 0 (shape (3,))
+    AnomalyError: Function 'Sqrt.backward' returned nan values in its 0th output (the gradient of input 0, ...)
     """
     modes = mode.modes()  # this thread's: other threads keep their own setting, as in PyTorch
     previous = modes.anomaly_hook
@@ -65,16 +66,19 @@ def _set_hook(modes: mode.Modes, hook: Callable[[Function, str, Any], None] | No
         modes.anomaly_hook = hook
 
 
+class AnomalyError(RuntimeError, FloatingPointError):
+    """A NaN gradient found by anomaly detection: PyTorch's `RuntimeError`, and a `FloatingPointError`."""
+
+
 def _check(fn: Function, phase: str, outputs: Any) -> None:
+    if phase != "backward":  # PyTorch checks what backward returns only: -inf masks and NaNs discarded by where run
+        return
     arrays = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
     xp = fn.backend.xp
     for i, array in enumerate(arrays):
         if array is None or not hasattr(array, "dtype") or not xp.isdtype(array.dtype, ("real floating",
                                                                                         "complex floating")):
             continue
-        if bool(xp.all(xp.isfinite(array))):
-            continue
-        what = "NaN" if bool(xp.any(xp.isnan(array))) else "Inf"
-        where = f"output {i}" if phase == "forward" else f"the gradient of input {i}"
-        raise FloatingPointError(f"{fn.name}.{phase} produced {what} in {where} (shape {tuple(array.shape)}); "
-                                 "this is the first Function to do so")
+        if bool(xp.any(xp.isnan(array))):
+            raise AnomalyError(f"Function '{fn.name}.backward' returned nan values in its {i}th output (the gradient "
+                               f"of input {i}, shape {tuple(array.shape)}); it is the first backward to do so")

@@ -1,4 +1,4 @@
-"""detect_anomaly: the first Function making a NaN/Inf, forward or backward, is named in the error."""
+"""detect_anomaly as PyTorch's: the first backward that returns a NaN gradient is named in the error."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+import anynn
 import anynn.functional as F
 from anynn.autograd import mode
 from anynn.autograd.anomaly import detect_anomaly
@@ -20,41 +21,69 @@ def _quiet():
         yield
 
 
-def test_forward_nan_names_the_function(backend):
-    x = make(backend, np.array([1.0, -1.0, 2.0], np.float32), requires_grad=True)
-    with detect_anomaly():
-        y = F.exp(x)  # finite: passes
-        with pytest.raises(FloatingPointError, match=r"Log\.forward produced NaN in output 0 \(shape \(3,\)\)"):
-            F.log(x * y)
+def _sqrt_of(lib, values, x=None):
+    """``sqrt(x).sum()`` backward under ``lib``'s detect_anomaly; the gradient, or the error's message."""
+    x = lib.tensor(values, requires_grad=True) if x is None else x
+    try:
+        with lib.autograd.detect_anomaly():
+            lib.sqrt(x).sum().backward()
+    except RuntimeError as error:
+        return str(error)
+    return x.grad.tolist()
 
 
-def test_forward_inf_is_reported_as_inf(backend):
-    x = make(backend, np.array([0.0, 1.0], np.float32))
-    with detect_anomaly(), pytest.raises(FloatingPointError, match=r"Log\.forward produced Inf"):
-        F.log(x)
+def test_a_nan_gradient_names_the_function_and_the_input_as_pytorch(backend):
+    """sqrt(-1)'s gradient is NaN: both refuse it; sqrt(0)'s is inf, which PyTorch lets through, as anynn now."""
+    import torch
 
-
-def test_backward_inf_names_the_function_and_the_input(backend):
+    message = _sqrt_of(torch, [-1.0, 4.0])
+    assert message.startswith("Function 'SqrtBackward0' returned nan values in its 0th output")
+    x = make(backend, np.array([-1.0, 4.0], np.float32), requires_grad=True)
+    with detect_anomaly(), pytest.raises(RuntimeError, match=r"^Function 'Sqrt\.backward' returned nan values in "
+                                                             r"its 0th output \(the gradient of input 0, shape \(2,\)"):
+        F.sqrt(x).sum().backward()
+    assert x.grad is None
     x = make(backend, np.array([0.0, 4.0], np.float32), requires_grad=True)
-    with detect_anomaly():
-        y = F.sqrt(x)  # sqrt(0) = 0 is fine; its gradient 1 / (2 sqrt(0)) is not
-        np.testing.assert_array_equal(y.numpy(), [0.0, 2.0])
-        with pytest.raises(FloatingPointError, match=r"Sqrt\.backward produced Inf in the gradient of input 0"):
-            y.sum().backward()
+    assert _sqrt_of(anynn, None, x) == _sqrt_of(torch, [0.0, 4.0]) == [float("inf"), 0.25]
 
 
-def test_the_first_function_is_blamed_not_the_loss(backend):
-    x = make(backend, np.array([[1.0, -2.0]], np.float32), requires_grad=True)
-    with detect_anomaly(), pytest.raises(FloatingPointError, match=r"^Sqrt\.forward"):
-        F.mse_loss(F.sqrt(x), x)
+def test_forward_values_are_not_checked_as_pytorch(backend):
+    """A -inf attention mask, log(0) and a NaN that where() discards run under detect_anomaly, as in PyTorch (anynn
+    refused any NaN or Inf a forward made, so a causal transformer could not run with it on)."""
+    import torch
+
+    grads = []
+    for lib, x in ((torch, torch.tensor([[0.5, -1.0, 2.0]], requires_grad=True)),
+                   (anynn, make(backend, np.array([[0.5, -1.0, 2.0]], np.float32), requires_grad=True))):
+        mask = x.detach() < 0
+        with lib.autograd.detect_anomaly():
+            weights = x.masked_fill(mask, float("-inf")).softmax(-1)
+            safe = lib.where(x > 0, x.log(), lib.zeros_like(x))  # log(-1) is NaN, then discarded
+            assert lib.isinf(lib.log(x * 0)).all()
+            (weights * safe).sum().backward()
+        grads.append(x.grad.tolist())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6)
+
+
+def test_the_loss_whose_backward_makes_the_nan_is_named_as_pytorch(backend):
+    import torch
+
+    messages = []
+    for lib, x in ((torch, torch.tensor([[1.0, -2.0]], requires_grad=True)),
+                   (anynn, make(backend, np.array([[1.0, -2.0]], np.float32), requires_grad=True))):
+        with lib.autograd.detect_anomaly(), pytest.raises(RuntimeError, match="returned nan values") as caught:
+            lib.nn.functional.mse_loss(lib.sqrt(x), x).backward()
+        messages.append(str(caught.value).split("' returned")[0])
+    assert messages == ["Function 'MseLossBackward0", "Function 'MSE.backward"]
 
 
 def test_without_the_context_nothing_is_checked_and_the_hook_is_restored(backend):
     x = make(backend, np.array([-1.0], np.float32), requires_grad=True)
-    assert np.isnan(F.log(x).numpy()).all()
-    with pytest.raises(FloatingPointError):
+    F.sqrt(x).sum().backward()
+    assert np.isnan(x.grad.numpy()).all()
+    with pytest.raises(FloatingPointError):  # (AnomalyError is one too)
         with detect_anomaly():
-            F.log(x)
+            F.sqrt(x).sum().backward()
     assert mode.anomaly_hook is None
     with detect_anomaly(check_nan=False):
         assert mode.anomaly_hook is None
@@ -81,16 +110,17 @@ def test_set_detect_anomaly_as_a_call_and_as_a_context_like_pytorch(backend):
 
     import anynn
 
-    x = make(backend, np.array([-1.0], np.float32))
+    x = make(backend, np.array([-1.0], np.float32), requires_grad=True)
     try:
         anynn.autograd.set_detect_anomaly(True)
         torch.autograd.set_detect_anomaly(True)
         assert anynn.autograd.is_anomaly_enabled() and torch.is_anomaly_enabled()
-        with pytest.raises(FloatingPointError, match=r"Log\.forward produced NaN"):
-            F.log(x)
+        with pytest.raises(RuntimeError, match=r"Sqrt\.backward' returned nan"):
+            F.sqrt(x).sum().backward()
         with anynn.autograd.set_detect_anomaly(False), torch.autograd.set_detect_anomaly(False):
             assert not anynn.autograd.is_anomaly_enabled() and not torch.is_anomaly_enabled()
-            assert np.isnan(F.log(x).numpy()).all()
+            F.sqrt(x).sum().backward()
+            assert np.isnan(x.grad.numpy()).all()
         assert anynn.autograd.is_anomaly_enabled() and torch.is_anomaly_enabled()
     finally:
         anynn.autograd.set_detect_anomaly(False)
