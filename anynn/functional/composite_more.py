@@ -19,9 +19,9 @@ from .composite_math import mv
 from .diagonal import diag
 from .sorting import ValuesIndices, sort
 from .tensor_extras import where
-from .torch_surface import bmm, flip, product_alone
+from .torch_surface import bmm, flip, scaled_product_sum
 from .type_promotion import result_type
-from .value_checks import check_one_backend, checked_dim, refuse_complex
+from .value_checks import check_one_backend, check_same_dtype, checked_dim, refuse_complex
 from .vector_products import outer
 
 
@@ -135,21 +135,21 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     return ValuesIndices(picked, where) if keepdim else ValuesIndices(picked.squeeze(axis), where.squeeze(axis))
 
 
-def _scaled_sum(name: str, input: Tensor, product: Tensor, beta: float, alpha: float) -> Tensor:  # noqa: A002
+def _scaled_sum(name: str, input: Tensor, product: Tensor, beta: float, alpha: float,  # noqa: A002
+                floats: bool = True) -> Tensor:
     from .composite_math import broadcast_tensors
 
     grown = tuple(broadcast_tensors(input, product)[1].shape)
     if grown != tuple(product.shape):
         raise RuntimeError(f"{name}: input of shape {tuple(input.shape)} does not broadcast to the product's shape "
                            f"{tuple(product.shape)}")
-    product = product if alpha == 1 else product * alpha
-    if beta == 0:  # PyTorch ignores input then (NaN in it too)
-        return product_alone(input, product)
-    return (input if beta == 1 else input * beta) + product
+    return scaled_product_sum(name, input, product, beta, alpha, floats)
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:  # noqa: A002
-    """``beta * input + alpha * (mat @ vec)`` (``torch.addmv``): mat (n, m), vec (m,), input broadcasting to (n,)."""
+    """``beta * input + alpha * (mat @ vec)`` (``torch.addmv``): mat (n, m), vec (m,), input broadcasting to (n,), of
+    their dtype."""
+    check_same_dtype("addmv", ("input", "mat", "vec"), (input, mat, vec))
     return _scaled_sum("addmv", input, mv(mat, vec), beta, alpha)
 
 
@@ -158,14 +158,15 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: float = 1, alpha: f
     (n, m)."""
     if vec1.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"addr: expected two 1-D vectors, got shapes {tuple(vec1.shape)} and {tuple(vec2.shape)}")
-    return _scaled_sum("addr", input, outer(vec1, vec2), beta, alpha)
+    return _scaled_sum("addr", input, outer(vec1, vec2), beta, alpha, floats=False)
 
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]`` (``torch.addbmm``): batch1 (B, n, m), batch2
-    (B, m, p), input broadcasting to (n, p)."""
+    (B, m, p), input broadcasting to (n, p), of their dtype."""
     from .reduce import sum as total
 
+    check_same_dtype("addbmm", ("input", "batch1", "batch2"), (input, batch1, batch2))
     return _scaled_sum("addbmm", input, total(bmm(batch1, batch2), axis=0), beta, alpha)
 
 

@@ -10,7 +10,7 @@ from ..autograd.graph import sum_to_shape
 from ..backend import op
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
-from .value_checks import check_same_dtype, explain_shape_failure
+from .value_checks import KernelNotImplementedError, check_same_dtype, explain_shape_failure
 
 
 class MatMul(Function):
@@ -20,6 +20,9 @@ class MatMul(Function):
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         check_same_dtype("matmul", ("input", "other"), (a, b))
+        if xp.isdtype(a.dtype, "bool"):  # (NumPy's product of booleans is an or of ands)
+            raise KernelNotImplementedError("matmul: \"addmm_impl_cpu_\" not implemented for 'Bool', as in PyTorch: "
+                                            "matrix products take no boolean tensors; cast them first (x.long())")
         self.a, self.b = a, b
         return a @ b
 

@@ -13,10 +13,12 @@ from typing import Any
 
 from ..autograd.autocast_mode import autocast_operands
 from ..autograd.tensor import Tensor, make_tensor, tensor
+from ..backend import dtype_name
 from ..backend.arrays import integer_fill
 from ..backend.symbolic import is_symbolic
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
+from .value_checks import check_same_dtype
 
 
 def _elementwise_flag(name: str) -> Any:
@@ -168,23 +170,62 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1.0,  # noqa: A002
             alpha: float = 1.0) -> Tensor:
-    """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts to (B, N, P)."""
+    """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts to (B, N, P), of the batches' dtype."""
     input, batch1, batch2 = autocast_operands("lower", "baddbmm", input, batch1, batch2)  # noqa: A001
-    product = bmm(batch1, batch2)
+    check_same_dtype("baddbmm", ("input", "batch1", "batch2"), (input, batch1, batch2))
+    return scaled_product_sum("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1.0, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * mm(mat1, mat2)``; ``input`` broadcasts to (N, P), of the matrices' dtype."""
+    input, mat1, mat2 = autocast_operands("lower", "addmm", input, mat1, mat2)  # noqa: A001
+    check_same_dtype("addmm", ("input", "mat1", "mat2"), (input, mat1, mat2))
+    return scaled_product_sum("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+def scaled_product_sum(name: str, input: Tensor, product: Tensor, beta: Any, alpha: Any,  # noqa: A002
+                       floats: bool = True) -> Tensor:
+    """``beta * input + alpha * product`` of the add-a-product family (``addmm``, ``baddbmm``, ``addmv``, ``addr``,
+    ``addbmm``), ``beta`` and ``alpha`` converted as PyTorch converts them (see `product_scale`); a ``beta`` of 0
+    ignores ``input`` (NaN in it too), keeping it on the graph (`product_alone`). input: broadcasting to product's
+    shape."""
+    from .type_promotion import result_type
+
+    like = product.backend.dtype(result_type(input, product).name)
+    beta, alpha = (product_scale(name, which, value, like, product.backend.xp, floats)
+                   for which, value in (("beta", beta), ("alpha", alpha)))
     product = product if alpha == 1 else product * alpha
     if beta == 0:  # PyTorch ignores input then (even NaN in it)
         return product_alone(input, product)
     return (input if beta == 1 else input * beta) + product
 
 
-def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1.0, alpha: float = 1.0) -> Tensor:  # noqa: A002
-    """``beta * input + alpha * mm(mat1, mat2)``; ``input`` broadcasts to (N, P)."""
-    input, mat1, mat2 = autocast_operands("lower", "addmm", input, mat1, mat2)  # noqa: A001
-    product = mm(mat1, mat2)
-    product = product if alpha == 1 else product * alpha
-    if beta == 0:
-        return product_alone(input, product)
-    return (input if beta == 1 else input * beta) + product
+def product_scale(name: str, which: str, value: Any, dtype: Any, xp: Any, floats: bool = True) -> Any:
+    """``alpha`` or ``beta`` (``which``) of ``name`` converted to the result's ``dtype`` as PyTorch converts it: a
+    bool dtype takes its truth, an integer dtype truncates a float (refused where not ``floats``: ``addr``) and
+    refuses a value out of its range, a real dtype refuses a complex value with an imaginary part."""
+    if not isinstance(value, numbers.Number) or xp.isdtype(dtype, "complex floating"):
+        return value
+    kind = dtype_name(dtype)
+    if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
+        if value.imag != 0:
+            raise RuntimeError(f"{name}: {which}={value} cannot be converted to {kind} without overflow (an "
+                               f"imaginary part beside real tensors), as in PyTorch")
+        value = value.real
+    if kind == "bool":
+        return bool(value)
+    if not xp.isdtype(dtype, "integral"):
+        return value
+    if isinstance(value, numbers.Integral):
+        return integer_fill(xp, dtype, int(value), f"{name}: {which}")
+    if not floats:
+        raise RuntimeError(f"{name}: For integral input tensors, argument {which} must not be a floating point "
+                           f"number (got {value} beside {kind} tensors), as in PyTorch")
+    info = xp.iinfo(dtype)
+    if not info.min <= value <= info.max:
+        raise RuntimeError(f"{name}: {which}={value} cannot be converted to {kind} without overflow (its range is "
+                           f"{info.min}..{info.max}), as in PyTorch")
+    return int(value)  # (toward zero, as C converts it)
 
 
 def product_alone(input: Tensor, product: Tensor) -> Tensor:  # noqa: A002

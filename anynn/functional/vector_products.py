@@ -9,7 +9,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import broadcast, reduce, shape
-from .value_checks import check_same_dtype, check_tensor_arguments, refuse_complex
+from .value_checks import KernelNotImplementedError, check_same_dtype, check_tensor_arguments, refuse_complex
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -25,6 +25,9 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
         raise RuntimeError(f"dot: expected two 1-D tensors of the same length, got shapes {tuple(input.shape)} "
                            f"and {tuple(tensor.shape)}")
     check_same_dtype("dot", ("input", "tensor"), (input, tensor))
+    if input.dtype == input.backend.dtype("bool"):
+        raise KernelNotImplementedError("dot: \"dot\" not implemented for 'Bool', as in PyTorch; cast the vectors "
+                                        "first (x.long())")
     return (input * tensor).sum(dtype=input.dtype)  # integers stay in their dtype, as PyTorch's (sum counts in int64)
 
 

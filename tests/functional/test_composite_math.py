@@ -166,6 +166,13 @@ QUERIES = [
     ("gcd_int32_int64", lambda m, t: m.gcd(t(np.array([12, 9], dtype=np.int32)), t(np.array([8, 6])))),
     ("gcd_inplace", lambda m, t: t(np.array([12, 9, 0])).gcd_(t(np.array([8, 6, 0])))),
     ("lcm_inplace", lambda m, t: t(np.array([4, 9, 0])).lcm_(t(np.array([6, 6, 5])))),
+    # integer products take alpha and beta truncated to the dtype (float32 came back, 1.5 * the product)
+    ("addmm_ints_float_scales", lambda m, t: m.addmm(t(INTS[:, :2]), t(INTS[:, :2]), t(INTS[:, :2]), alpha=1.7,
+                                                      beta=-0.5)),
+    ("method_addmm_ints_float_alpha", lambda m, t: t(INTS[:, :2]).addmm(t(INTS[:, :2]), t(INTS[:, :2]), alpha=2.5)),
+    ("addmv_ints_float_beta", lambda m, t: m.addmv(t(INTS[:, 0]), t(INTS), t(INTS[1]), beta=2.9)),
+    ("addr_bools_scale_is_truth", lambda m, t: m.addr(t(INTS > 2), t(INTS[:, 0] > 1), t(INTS[1] > 1), alpha=2)),
+    ("einsum_bools_nothing_summed", lambda m, t: m.einsum("ij,ij->ij", t(INTS > 2), t(INTS > 1))),
 ]
 
 
@@ -226,6 +233,13 @@ REFUSALS = [
     lambda m, t: m.fmod(t(INTS > 2), True),
     lambda m, t: True ** t(INTS > 2),
     lambda m, t: t(INTS.astype(np.uint8)) ** -1,  # a negative integer power (uint8 ** 255 was computed)
+    lambda m, t: m.addr(t(INTS), t(INTS[0]), t(INTS[1]), alpha=1.5),  # addr takes no float scale beside integers
+    lambda m, t: m.addmm(t(INTS[:, :2]).byte(), t(INTS[:, :2]).byte(), t(INTS[:, :2]).byte(), alpha=300),
+    lambda m, t: m.addmm(t(X[:2, :2]), t(INTS[:, :2] * 1.0), t(INTS[:, :2] * 1.0), alpha=1j),
+    lambda m, t: m.addmm(t(INTS[:, :2]), t(X[:2, :2]), t(X[:2, :2])),  # mixed dtypes (promoted before)
+    lambda m, t: m.baddbmm(t(BATCH.astype(np.float32)), t(BATCH), t(BATCH.mT)),
+    lambda m, t: m.mm(t(INTS > 2), t(INTS.T > 2)),  # boolean matrix products (an or of ands came back)
+    lambda m, t: m.dot(t(INTS[0] > 2), t(INTS[1] > 2)),
 ]
 
 
