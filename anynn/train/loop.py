@@ -129,6 +129,9 @@ def _make_step(model: Any, loss_fn: Any, optimizer: Any, compiled: bool) -> Any:
 def _check_optimizer_holds(model: Any, optimizer: Any) -> None:
     """Refuse an optimizer that holds none of the model's trainable parameters: the loop would run and the model
     would never change (an optimizer made for another model, or before the model was rebuilt)."""
+    if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))):
+        raise TypeError(f"fit: optimizer must be an optimizer (with step() and zero_grad(), e.g. "
+                        f"SGD(model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
     groups = getattr(optimizer, "param_groups", None)
     trainable = {id(p) for p in model.parameters() if p.requires_grad} if hasattr(model, "parameters") else set()
     if groups is None or not trainable:

@@ -151,6 +151,8 @@ def test_bad_data_errors():
         fit(model, nn.CrossEntropyLoss(reduction="none"), opt, small_batches("numpy"), verbose=0)  # backward's own
     with pytest.raises(TypeError, match="must return a scalar Tensor .* got a float"):
         fit(model, lambda output, y: 1.0, opt, small_batches("numpy"), verbose=0)  # AttributeError: no backward
+    with pytest.raises(TypeError, match=r"fit: optimizer must be an optimizer .*, got NoneType"):
+        fit(model, nn.CrossEntropyLoss(), None, small_batches("numpy"), verbose=0)  # AttributeError: no zero_grad
     # a one-shot iterator is fine for a single epoch
     assert len(fit(model, nn.CrossEntropyLoss(), opt, iter(small_batches("numpy")), verbose=0)) == 1
 
