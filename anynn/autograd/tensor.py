@@ -79,6 +79,17 @@ NON_LEAF_GRAD_WARNING = (
     "use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
     "the leaf Tensor instead.")
 
+SCALAR_OF_GRAD_WARNING = ("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                          "Consider using tensor.detach() first.")
+_scalar_of_grad_warned = [False]  # PyTorch warns once per process (float(loss) in a loop warns at the first call)
+
+
+def _warn_scalar_of_grad() -> None:
+    """PyTorch's warning for ``float(t)`` / ``complex(t)`` of a tensor that requires grad, given once."""
+    if not _scalar_of_grad_warned[0]:
+        _scalar_of_grad_warned[0] = True
+        warnings.warn(SCALAR_OF_GRAD_WARNING, UserWarning, stacklevel=3)
+
 
 GRAD_LOCK = threading.Lock()  # held while a gradient is added into a leaf's .grad (see `Tensor._accumulate`)
 
@@ -428,12 +439,16 @@ class Tensor(TensorSurface):
         return bool(self.item())
 
     def __float__(self) -> float:
+        if self._requires_grad:
+            _warn_scalar_of_grad()
         return float(self.item())
 
     def __int__(self) -> int:
         return int(self.item())
 
     def __complex__(self) -> complex:
+        if self._requires_grad:
+            _warn_scalar_of_grad()
         return complex(self.item())
 
     def __index__(self) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -24,6 +27,22 @@ def test_item_of_several_values_raises_runtime_error_as_in_pytorch(backend):
         anynn.tensor([1.0, 2.0], backend=backend).item()
     with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
         torch.tensor([1.0, 2.0]).item()
+
+
+def test_float_of_a_tensor_that_requires_grad_warns_once_as_pytorch(monkeypatch):
+    """PyTorch's TORCH_WARN_ONCE for float(t) / complex(t) (math.exp(t) too) of a tensor that requires grad; int(),
+    item() and f-strings stay quiet. anynn gave no warning (left from session 25)."""
+    tensor_module = sys.modules["anynn.autograd.tensor"]  # (anynn.autograd.tensor is also the factory's name)
+    monkeypatch.setattr(tensor_module, "_scalar_of_grad_warned", [False])
+    x = anynn.tensor(2.0, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        int(x), x.item(), f"{x:.2f}", float(x.detach())
+        assert caught == []
+        float(x * 2), complex(x), float(x)
+    assert [str(w.message) for w in caught] == [tensor_module.SCALAR_OF_GRAD_WARNING]
+    assert "requires_grad=True to a scalar may lead to unexpected behavior.\nConsider using tensor.detach()" in (
+        tensor_module.SCALAR_OF_GRAD_WARNING)
 
 
 def test_len_and_iteration_of_a_0d_tensor_raise_type_error(backend):
