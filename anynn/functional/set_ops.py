@@ -42,29 +42,34 @@ def _unique_slices(input: Tensor, dim: int, return_inverse: bool, return_counts:
     data = input.array if input.ndim else xp.reshape(input.array, (1,))
     moved = xp.moveaxis(data, dim % ndim, 0)
     n, rest = moved.shape[0], tuple(moved.shape[1:])
-    width = 1
-    for size in rest:
-        width *= size
-    rows = xp.reshape(moved, (n, width))
+    if None in rest:  # (an ONNX export's symbolic axis, read as None)
+        raise TypeError(f"unique: dim={dim} compares slices of shape {rest}, whose symbolic axis (None: an ONNX "
+                        f"export's dynamic axis) sets the number of sort passes (one per element of a slice), which "
+                        f"the recorded graph needs as a number; unique along the symbolic axis records")
+    width = math.prod(rest)
+    rows = xp.reshape(moved, (-1 if n is None else n, width))
     keys = xp.astype(rows, xp.uint8) if rows.dtype == xp.bool else rows  # (the standard sorts numbers only)
-    order = xp.arange(n, dtype=xp.int64, device=input.backend.device)
+    if n is None:  # a symbolic count of slices: their positions counted as the graph runs
+        order = xp.cumulative_sum(xp.ones_like(keys[:, 0], dtype=xp.int64)) - 1
+    else:
+        order = xp.arange(n, dtype=xp.int64, device=input.backend.device)
     for j in range(width - 1, -1, -1):  # lexicographic: stable sorts from the last column to the first
         order = xp.take(order, xp.argsort(xp.take(keys[:, j], order), stable=True))
     ordered = xp.take(rows, order, axis=0)
-    if n:
+    if n != 0:
         differs = xp.any(ordered[1:, ...] != ordered[:-1, ...], axis=1)
-        first = xp.concat([xp.ones((1,), dtype=xp.bool, device=input.backend.device), differs])
+        one = xp.ones((1,), dtype=xp.bool, device=input.backend.device)
+        first, last = xp.concat([one, differs]), xp.concat([differs, one])
     else:
-        first = xp.zeros((0,), dtype=xp.bool, device=input.backend.device)
+        first = last = xp.zeros((0,), dtype=xp.bool, device=input.backend.device)
     starts = _int64(xp, xp.nonzero(first)[0])
     values = xp.reshape(xp.take(ordered, starts, axis=0), (starts.shape[0],) + rest)
     out = [_made(xp.moveaxis(values, 0, dim % ndim) if input.ndim else xp.reshape(values, (-1,)), input)]
     if return_inverse:
         group = xp.cumulative_sum(xp.astype(first, xp.int64)) - 1
         out.append(_made(xp.take(group, xp.argsort(order)), input))
-    if return_counts:
-        ends = xp.concat([starts[1:], xp.asarray([n], dtype=xp.int64, device=input.backend.device)]) if n else starts
-        out.append(_made(ends - starts, input))
+    if return_counts:  # (each group's last position found as its first: no count of slices needed)
+        out.append(_made(_int64(xp, xp.nonzero(last)[0]) - starts + 1, input))
     return out[0] if len(out) == 1 else tuple(out)
 
 

@@ -174,20 +174,24 @@ def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: 
         if not 0 <= axis < max(x.ndim, 1):
             raise IndexError(f"unique_consecutive: dim {dim} is out of range for a {x.ndim}-D tensor")
         rest = math.prod(size for i, size in enumerate(x.shape) if i != axis)
+        if sum(size == 0 for size in x.shape) > 1:
+            raise RuntimeError("unique_consecutive: Number of zero sized dimensions is more than one, so unique "
+                               f"cannot be applied (shape {tuple(x.shape)}, dim={dim})")
         if rest == 0 and x.shape[axis]:
             raise RuntimeError("unique_consecutive: There are 0 sized dimensions, and they aren't selected, so "
                                f"unique cannot be applied (shape {tuple(x.shape)}, dim={dim})")
         along = x.movedim(axis, 0).reshape(x.shape[axis], rest)  # -1 cannot be inferred for an empty tensor
         n = along.shape[0]
     if n == 0:
-        starts = along.new_zeros((0,), dtype="bool")
+        starts = ends = along.new_zeros((0,), dtype="bool")
     else:
         differs = along[1:] != along[:-1]
         differs = differs if dim is None else differs.any(dim=1)
         starts = cat([along.new_ones((1,), dtype="bool"), differs])
+        ends = cat([differs, along.new_ones((1,), dtype="bool")])
     first = starts.nonzero().reshape(-1)
     if dim is None:
-        values = flat.take(first)
+        values = flat.index_select(0, first)
     else:
         values = along.index_select(0, first).reshape((first.shape[0], *[s for i, s in enumerate(x.shape)
                                                                            if i != axis])).movedim(0, axis)
@@ -195,9 +199,8 @@ def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: 
     if return_inverse:
         inverse = starts.to("int64").cumsum(0) - 1
         out.append(inverse.reshape(tuple(x.shape)) if dim is None else inverse)
-    if return_counts:
-        ends = cat([first[1:], first.new_full((1,), n)]) if first.shape[0] else first
-        out.append(ends - first)
+    if return_counts:  # (the last position of each run, found as the first: no count read from the values, so
+        out.append(ends.nonzero().reshape(-1) - first + 1)  # an ONNX export records it, whatever the sizes)
     return out[0] if len(out) == 1 else tuple(out)
 
 

@@ -614,6 +614,12 @@ ALONG_THE_BATCH: dict[str, Row] = {
     "linear_heads_unbind": (lambda: Calls(lambda x, qkv: qkv(w := x.view(-1, 4, 4)).reshape(
         w.shape[0], -1, 3, 2, 2).permute(2, 0, 3, 1, 4).unbind(0), nn.Linear(4, 12)),
                             lambda n: (_floats(n, 4, 4),), (0,)),
+    # runs and distinct rows: unique_consecutive's counts were 0 (a static export: its count of runs was read as
+    # None, so no run had an end) or refused (its flat take() counted the elements); unique(dim=0) made arange(None)
+    "unique_runs_and_rows": (lambda: Calls(lambda i, r: (
+        *anynn.unique_consecutive(i, return_inverse=True, return_counts=True),
+        *anynn.unique(r, return_inverse=True, return_counts=True, dim=0))),
+                             lambda n: (_labels(n, 3, (n, 4)), _labels(n + 1, 2, (n, 2))), (0, 0)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
