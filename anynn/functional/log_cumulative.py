@@ -13,6 +13,7 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
+from .formulas.conjugate import conj
 
 
 def _below_or_nan(xp: Namespace, ratio_log: Any) -> Any:
@@ -32,6 +33,22 @@ def _all_prefixes(xp: Namespace, moved: Any) -> Any:
     return (safe + xp.log(xp.sum(xp.exp(candidates - safe), axis=1, keepdims=True)))[:, 0, ...]
 
 
+def _complex_log_add_exp(xp: Namespace, running: Any, new: Any) -> Any:
+    """``log(exp(running) + exp(new))`` of complex arrays as PyTorch's scan takes it: the operand of the larger real
+    part (``new`` at a tie) factored out, ``big + log1p(exp(small - big))``, so its imaginary part is not wrapped
+    into (-pi, pi]; ``running`` where both real parts are -inf, ``log(exp + exp)`` where both are +inf, and NaN
+    (both parts) where either holds one."""
+    new_is_big = xp.real(running) <= xp.real(new)
+    big, small = xp.where(new_is_big, new, running), xp.where(new_is_big, running, new)
+    low, high = xp.real(small), xp.real(big)
+    infinite = xp.isinf(low) & (low == high)
+    difference = xp.where(infinite, xp.zeros_like(small), small - big)  # (inf - inf: no NaN in the branch unused)
+    out = xp.where(infinite & (low < 0), small, big + xp.log1p(xp.exp(difference)))
+    out = xp.where(infinite & (low > 0), xp.log(xp.exp(small) + xp.exp(big)), out)
+    nan = xp.full_like(out, complex(math.nan, math.nan))
+    return xp.where(xp.isnan(running) | xp.isnan(new), nan, out)
+
+
 class LogCumSumExp(Function):
     """``out_i = log(sum_{j <= i} exp(x_j))`` along ``axis``; x: (*), out: (*)."""
 
@@ -44,6 +61,14 @@ class LogCumSumExp(Function):
         moved = xp.moveaxis(a, self.axis, 0)
         if moved.shape[0] is None:  # a symbolic axis (ONNX export): each step's logsumexp over the steps up to it
             self.a, self.out = moved, _all_prefixes(xp, moved)
+            return xp.moveaxis(self.out, 0, self.axis)
+        if xp.isdtype(a.dtype, "complex floating"):  # PyTorch's scan from -inf + 0j, step by step
+            running = xp.full_like(moved[0, ...], complex(-math.inf, 0.0))
+            outs = []
+            for i in range(moved.shape[0]):
+                running = _complex_log_add_exp(xp, running, moved[i, ...])
+                outs.append(running)
+            self.a, self.out = moved, xp.stack(outs, axis=0)
             return xp.moveaxis(self.out, 0, self.axis)
         running = moved[0, ...]
         outs = [running]
@@ -64,16 +89,17 @@ class LogCumSumExp(Function):
         n = a.shape[0]
         carried = gm[n - 1, ...]
         grads = [None] * n
-        grads[n - 1] = carried * _below_or_nan(xp, a[n - 1, ...] - out[n - 1, ...])
-        for j in range(n - 2, -1, -1):
-            carried = gm[j, ...] + _below_or_nan(xp, out[j, ...] - out[j + 1, ...]) * carried
-            grads[j] = carried * _below_or_nan(xp, a[j, ...] - out[j, ...])
+        grads[n - 1] = carried * conj(xp, _below_or_nan(xp, a[n - 1, ...] - out[n - 1, ...]))
+        for j in range(n - 2, -1, -1):  # (conj: PyTorch's gradient of a holomorphic function; free for real)
+            carried = gm[j, ...] + conj(xp, _below_or_nan(xp, out[j, ...] - out[j + 1, ...])) * carried
+            grads[j] = carried * conj(xp, _below_or_nan(xp, a[j, ...] - out[j, ...]))
         return xp.moveaxis(xp.stack(grads, axis=0), 0, self.axis)
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002 - PyTorch's name
-    """``log(cumsum(exp(input), dim))`` without overflow (``torch.logcumsumexp``); floating input, same shape."""
-    if not input.backend.xp.isdtype(input.array.dtype, "real floating"):
+    """``log(cumsum(exp(input), dim))`` without overflow (``torch.logcumsumexp``); floating or complex input, same
+    shape."""
+    if not input.backend.xp.isdtype(input.array.dtype, ("real floating", "complex floating")):
         raise TypeError(f"logcumsumexp: expected a floating point input, got {input.dtype}")
     ndim = max(input.ndim, 1)
     if not -ndim <= dim < ndim:

@@ -137,6 +137,7 @@ CASES = [
     # logaddexp of complex operands (refused before)
     ("logaddexp", lambda lib, a, b: lib.logaddexp(a, b), [Z, W]),
     # a real tensor joined with complex ones gets a real gradient (the join sent it a complex one: RuntimeError)
+    ("logcumsumexp", lambda lib, a: lib.logcumsumexp(a * 3, 1), [Z]),  # (refused before: 'expected floating')
     ("cat_real_with_complex", lambda lib, a, b: lib.cat([a.real, b, a.imag], dim=0), [Z, W]),
     ("stack_real_with_complex", lambda lib, a, b: lib.stack([b, a.imag * 2], dim=1), [Z, W]),
     ("conv1d", lambda lib, x, w, b: lib.nn.functional.conv1d(x, w, b, padding=1), [B3, _complex(2, 3, 3), _complex(2)]),
@@ -418,6 +419,7 @@ SECOND_ORDER = [
     ("linear", lambda lib, a, b: lib.nn.functional.linear(a, b, b[:, 0]).abs().sum()),
     ("prod", lambda lib, a, b: lib.prod(a * b, 1).real.sum()),
     ("softsign", lambda lib, a, b: (lib.nn.functional.softsign(a * b) * a).imag.sum()),
+    ("logcumsumexp", lambda lib, a, b: (lib.logcumsumexp(a * b, 1) ** 2).real.sum()),
     # p-norms other than 2 (their gradients' sign(a) was a constant in the recorded backward)
     ("vector_norm_p1", lambda lib, a, b: lib.linalg.vector_norm(a * b, ord=1, dim=1).sum() ** 2),
     ("vector_norm_p3", lambda lib, a, b: lib.linalg.vector_norm(a * b, ord=3, dim=0).sum() ** 2),
