@@ -73,13 +73,14 @@ def get_device(input: Any, /) -> int:  # noqa: A002 - PyTorch's name
 
 
 def is_inference(input: Any, /) -> bool:
-    """Whether ``input`` is an inference tensor (``torch.is_inference``): never in anynn, whose ``inference_mode`` is
-    ``no_grad`` and makes ordinary tensors (see the "Differences from PyTorch" page)."""
+    """Whether ``input`` is an inference tensor (``torch.is_inference``): made inside ``inference_mode()``, or a view
+    of such a tensor (see `anynn.autograd.inference`)."""
+    from .autograd.inference import is_inference as flagged
     from .autograd.tensor import Tensor
 
     if not isinstance(input, Tensor):
         raise TypeError(f"is_inference(): argument 'input' must be Tensor, not {type(input).__name__}")
-    return False
+    return flagged(input)
 
 
 __all__ = ["get_device", "is_inference", "is_storage", "jagged", "layout", "sparse_bsc", "sparse_bsr", "sparse_coo",

@@ -25,6 +25,7 @@ import warnings
 from typing import Any, Callable
 
 from .autograd import mode
+from .autograd.inference import refuse_inplace
 from .autograd.tensor import Tensor, mark_modified
 from .backend import BackendMismatch, dtype_name
 from .functional.inplace import _kind  # the ladder bool < integer < floating < complex of in-place results
@@ -90,6 +91,7 @@ def write(name: str, result: Tensor, out: Tensor, *, exact: bool = False, warn: 
             raise TypeError(f"{name}(): input types can't be cast to the desired output type {dtype_name(got)}")
         raise RuntimeError(f"{name}(): result type {dtype_name(wanted)} can't be cast to the desired output type "
                            f"{dtype_name(got)}")
+    refuse_inplace(out, f"{name}(out=...)")
     with mode.no_grad():
         if tuple(out.shape) == tuple(result.shape):
             return out.copy_(result)

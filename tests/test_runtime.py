@@ -215,7 +215,7 @@ def test_object_queries_match_torch(backend):
     assert torch.get_device(xt) == -1
     with anynn.inference_mode():
         made = anynn.zeros(2, backend=backend)
-    assert anynn.is_inference(made) is False  # anynn's inference_mode makes ordinary tensors
+    assert anynn.is_inference(made) is True and anynn.is_inference(x) is False
     with pytest.raises(TypeError, match="must be Tensor"):
         anynn.is_inference(3)
 

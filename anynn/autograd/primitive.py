@@ -15,7 +15,10 @@ from . import saved_hooks as _saved_hooks
 from . import tensor as _tensors
 from . import views as _views
 from .function_name import FunctionName
+from . import inference as _inference
 from .mode import anomaly_threads as _anomaly_threads
+from .mode import inference_threads as _inference_threads
+from .inference import made as _inference_made
 from .mode import local as _thread
 from .mode import no_grad
 from .tensor import Tensor, make_tensor, note_new_producer  # noqa: F401  (Functions import it from here)
@@ -159,6 +162,8 @@ class Function:
                 for view in views:
                     view.__dict__["_view_of"] = fn
             _views.note_views(args[0], views)
+        if _inference_threads[0] or _inference_made[0]:  # inference tensors: made here, or read and refused
+            _inference.after_apply(fn, args, results, record)
         if _anomaly_threads[0]:  # some thread detects anomalies: is it this one?
             hook = _thread.modes.anomaly_hook
             if hook is not None:

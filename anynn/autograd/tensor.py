@@ -17,6 +17,9 @@ from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_ar
                                transfer)
 from ..backend.typing import Array, BackendLike, DeviceLike, DType, DTypeLike
 from ..memory_format import check_memory_format
+from . import inference as _inference
+from .mode import inference_flag
+from .mode import inference_threads as _inference_threads
 from .size import Size
 
 if TYPE_CHECKING:  # the methods installed by anynn.functional.tensor_methods, declared for type checkers
@@ -181,6 +184,8 @@ class Tensor(TensorSurface):
             )
         if not value and self._ctx is not None:
             raise RuntimeError("requires_grad can only be switched off on a leaf tensor; use .detach()")
+        if value and _inference.made[0]:
+            _inference.refuse_requires_grad(self)
         self._requires_grad = bool(value)
 
     @property
@@ -284,6 +289,8 @@ class Tensor(TensorSurface):
         new array it is given comes here too. The link is weak: a kept detached loss does not keep its graph."""
         alias = make_tensor(self.array, self.backend, None, 0)
         alias._data_of = (weakref.ref(self), self.array)
+        if _inference.made[0] and _inference.is_inference(self):  # a view of an inference tensor is one too
+            _inference.mark(alias)
         return alias
 
     @property
@@ -298,6 +305,8 @@ class Tensor(TensorSurface):
         """
         alias = make_tensor(self.array, self.backend, None, 0)
         alias._data_of = (self, self.array)
+        if _inference.made[0] and _inference.is_inference(self):
+            _inference.mark(alias)
         return alias
 
     @data.setter
@@ -646,6 +655,8 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
     t._retains_grad = False
     t._requires_grad = False
     t._version = 0
+    if _inference_threads[0] and inference_flag.enabled:  # made inside inference_mode(): an inference tensor
+        _inference.mark(t)
     t.requires_grad = requires_grad
 
 
@@ -663,6 +674,8 @@ def make_tensor(data: Array, backend: Backend, ctx: Function | None, index: int)
     t._retains_grad = False
     t._requires_grad = ctx is not None
     t._version = 0
+    if ctx is None and _inference_threads[0] and inference_flag.enabled:  # a factory's tensor in inference_mode()
+        _inference.mark(t)
     return t
 
 

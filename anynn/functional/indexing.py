@@ -14,6 +14,7 @@ from typing import Any
 from ..backend.arrays import device_of as device
 
 from ..autograd import mode
+from ..autograd.inference import refuse_inplace
 from ..autograd.primitive import Function, note_new_producer
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
@@ -204,6 +205,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 
     Inside a graph ``x`` becomes the output of an `IndexPut` node; a leaf that requires grad refuses, as in PyTorch.
     """
+    refuse_inplace(x, "item assignment")
     recording = mode.is_grad_enabled()
     if recording and x._ctx is None and x._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")

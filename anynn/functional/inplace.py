@@ -22,7 +22,7 @@ import math
 import numbers
 from typing import Any, Callable
 
-from ..autograd import mode
+from ..autograd import inference, mode
 from ..autograd.primitive import Function, is_writeable, note_new_producer
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
@@ -66,6 +66,8 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
 
     ``reshapes``: ``compute`` changes the shape (``unsqueeze_``, ``t_``...): the tensor takes the new array.
     """
+    if inference.made[0]:
+        inference.refuse_inplace(self, name)
     recording = mode.local.modes.grad_enabled and (
         self._requires_grad or (isinstance(operand, Tensor) and operand._requires_grad))
     view_of = None

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from typing import Any, Iterator, Mapping, NamedTuple
 
 
+from ..autograd.inference import refuse_requires_grad
 from ..autograd.tensor import Tensor
 from ..backend.transfer import transfer
 from ..backend import Backend, DeviceRNG, dtype_name, get_backend
@@ -35,6 +36,8 @@ class Parameter(Tensor):
                             f"make one with anynn.tensor(...) first")
         if data is None:  # PyTorch's Parameter(): an empty tensor of the default dtype
             data, dtype = [], default_float() if dtype is None else dtype
+        if requires_grad and isinstance(data, Tensor):  # PyTorch's would share an inference tensor's data
+            refuse_requires_grad(data)
         init_tensor(self, data, backend, dtype, requires_grad)  # a copy of data (Tensor(...) reads PyTorch's forms)
 
     def __repr__(self) -> str:
