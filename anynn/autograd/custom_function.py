@@ -92,6 +92,9 @@ class CtxFunctionNode(_function.Function):
     ctx: FunctionCtx
     outputs: _Outputs
     ctx_saved_arrays: tuple[Any, ...]  # the arrays of ctx.save_for_backward's tensors when the call returned
+    # the user's backward is recorded as it runs: a gradient it computes from no tensor that requires grad (a
+    # detached saved tensor, a @once_differentiable backward of a constant gradient) is a constant, as PyTorch's
+    ties_constant_gradient = False
 
     @property
     def name(self) -> FunctionName:

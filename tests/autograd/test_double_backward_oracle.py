@@ -384,6 +384,24 @@ def test_grad_calls_as_torch(backend, name):
     _close([o for o in ours if o is not None], [t for t in theirs if t is not None], name)
 
 
+def _detached_square(lib):
+    """A ctx-style Function whose backward reads its saved input detached: PyTorch records that gradient as a
+    constant (a custom backward is recorded as it runs)."""
+
+    class DetachedSquare(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            return 2 * g * a.detach()
+
+    return DetachedSquare
+
+
 # which recorded gradients require grad: a gradient PyTorch's formula computes from a saved input or output (even
 # with a zero derivative there: ReLU, hardtanh, max pooling, abs, L1) requires grad and differentiates to zeros;
 # one computed from masks or constants only (maximum, clamp, floor, a product by a constant, a linear layer with a
@@ -429,6 +447,7 @@ CONNECTED = {
     "fmod_constant_divisor": lambda L, F, x, y, c: L.fmod(x, 0.7) + y,
     "remainder": lambda L, F, x, y, c: L.remainder(x, y + 1.0),
     "nextafter": lambda L, F, x, y, c: L.nextafter(x, y),
+    "custom_function_detached_backward": lambda L, F, x, y, c: _detached_square(L).apply(x) + y,
     "linear_bias_of_constant_gradient": lambda L, F, x, y, c: F.linear(x, y[:, :3], y[0, :2]),
 }
 
