@@ -1,5 +1,6 @@
-"""``torch._inductor``: its ``config`` module, whose settings programs assign before ``torch.compile``."""
+"""``torch._inductor``: its ``config`` module, whose settings programs assign before ``torch.compile``, and
+``utils.fresh_inductor_cache``."""
 
-from . import config
+from . import config, utils
 
-__all__ = ["config"]
+__all__ = ["config", "utils"]

@@ -233,7 +233,10 @@ def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
     with pytest.raises(NotImplementedError, match=r"_dynamo.explain\(len\): anynn has no TorchDynamo"):
         anynn._dynamo.explain(len)([1, 2])
     anynn._logging.set_logs(recompiles=True, dynamo=20, graph_code=True)  # the compiled-optimizer recipe's
+    import torch._inductor.utils  # noqa: F401
     for lib in (torch, anynn):
+        with lib._inductor.utils.fresh_inductor_cache():  # the regional-compilation recipe (AttributeError before)
+            pass
         with pytest.raises(TypeError, match="unexpected keyword argument 'recompile'"):
             lib._logging.set_logs(recompile=True)
 
