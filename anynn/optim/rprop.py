@@ -7,7 +7,7 @@ from typing import Any, Iterable
 from ..backend.arrays import device_of as device
 
 from ..backend import Backend
-from ..backend.typing import Array
+from ..backend.typing import Array, Namespace
 from .optimizer import Optimizer
 from .torch_options import implementation_options
 
@@ -41,7 +41,7 @@ class Rprop(Optimizer):
             state["prev"] = xp.zeros_like(param)
             state["step_size"] = xp.full_like(param, group["lr"])
         state["step"] += 1
-        sign = xp.sign(grad * state["prev"])
+        sign = _sign(xp, grad * state["prev"])
         where = device(param)
         factor = xp.where(sign > 0, xp.asarray(etaplus, dtype=param.dtype, device=where),
                           xp.where(sign < 0, xp.asarray(etaminus, dtype=param.dtype, device=where),
@@ -49,4 +49,10 @@ class Rprop(Optimizer):
         step_size = state["step_size"] = xp.clip(state["step_size"] * factor, step_size_min, step_size_max)
         grad = xp.where(sign < 0, xp.zeros_like(grad), grad)
         state["prev"] = grad
-        return param - xp.sign(grad) * step_size
+        return param - _sign(xp, grad) * step_size
+
+
+def _sign(xp: Namespace, a: Array) -> Array:
+    """PyTorch's sign, 0 at NaN (the array libraries keep NaN): a NaN gradient leaves its step size and its
+    parameter entry as they were, as in PyTorch's Rprop."""
+    return xp.where(xp.isnan(a), xp.zeros_like(a), xp.sign(a))

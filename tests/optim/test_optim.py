@@ -529,6 +529,22 @@ def test_lion_matches_published_rule(backend, options, dtype):
     check_run(backend, Lion, options, dtype, expected)
 
 
+def test_nan_and_inf_gradients_as_torch(backend):
+    """A NaN or an infinite gradient entry moves each optimizer's parameters as PyTorch's (Rprop: sign(NaN) is 0
+    there, so the entry stays where it was; anynn's Rprop made it NaN)."""
+    weights, grads = make_data(steps=4)
+    grads[1][1][:2], grads[2][1][2], grads[3][1][0] = [np.nan, np.inf], -np.inf, np.nan
+    for cls in dict(CONFIGS):  # each optimizer's first row
+        expected = torch_history(TORCH[cls], dict(CONFIGS)[cls], weights, grads, "float64")[-1]
+        params = our_params(backend, weights, "float64")
+        opt = cls(params, **dict(CONFIGS)[cls])
+        with np.errstate(all="ignore"):
+            for step_grads in grads:
+                take_step(opt, params, step_grads, "float64")
+        for p, ref in zip(params, expected):
+            np.testing.assert_allclose(p.numpy(), ref, rtol=1e-8, atol=1e-9, err_msg=cls.__name__)
+
+
 # -- parameter groups, state round trips, PyTorch's switches, errors of the other optimizers ----------
 
 
