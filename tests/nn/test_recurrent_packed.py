@@ -125,7 +125,7 @@ def test_lengths_as_pytorch_casts_them():
 
 @pytest.mark.parametrize("lengths, error, message", [
     ([3, 4, 2], RuntimeError, "must be sorted in decreasing order"),
-    ([3, 2], ValueError, "Expected `len(lengths)` to be equal to batch_size"),
+    ([3, 2], RuntimeError, "Expected `len(lengths)` to be equal to batch_size"),
     ([4, 3, 0], RuntimeError, "has to be greater than 0"),
     ([5, 3, 2], ValueError, "exceeds"),
 ])
@@ -147,6 +147,11 @@ def test_lengths_tensor_errors():
         rnn.pad_packed_sequence(packed, total_length=2)
     with pytest.raises(RuntimeError, match="received an empty list"):
         rnn.pack_sequence([])
+    for lib, module in ((rnn, anynn), (torch_rnn, torch)):  # RuntimeError, as PyTorch's (anynn's: ValueError only)
+        with pytest.raises(RuntimeError, match="empty list of sequences"):
+            lib.pad_sequence([])
+        with pytest.raises(RuntimeError, match="size of tensor a|trailing shape"):
+            lib.pad_sequence([module.ones(2, 3), module.ones(3, 4)])
     gru = anynn.nn.GRU(2, 3)
     with pytest.raises(ValueError, match=r"GRU: expected h0 of shape \(1, 3, 3\), got \(1, 2, 3\)"):
         gru(packed, anynn.zeros(1, 2, 3))

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from ...autograd.tensor import Tensor
 from ...functional.shape import concat, reshape
+from ...functional.value_checks import ShapeMismatchError
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -23,7 +24,8 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of the 1-D ``vec`` into the parameters (their ``.data``), in order.
 
-    ``vec`` must hold exactly as many values as the parameters together.
+    ``vec`` must hold at least as many values as the parameters together (values past them are left unread,
+    as in PyTorch).
     """
     if not isinstance(vec, Tensor):
         raise TypeError(f"vector_to_parameters: expected vec to be a Tensor, but got: {type(vec).__name__}")
@@ -32,8 +34,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     params = list(parameters)
     _check_one_backend(params + [vec], "vector_to_parameters")
     total = sum(p.numel() for p in params)
-    if total != vec.shape[0]:
-        raise ValueError(f"vector_to_parameters: vec has {vec.shape[0]} values, the parameters {total}")
+    if total > vec.shape[0]:  # (PyTorch: RuntimeError from a view of too few values)
+        raise ShapeMismatchError(f"vector_to_parameters: vec has {vec.shape[0]} values, the parameters {total}")
     xp = vec.backend.xp
     start = 0
     for p in params:

@@ -16,6 +16,7 @@ from ...backend.devices import device_of as device
 from ...factories import tensor as _tensor
 from ...functional.padding import pad
 from ...functional.shape import concat, permute, reshape, stack, take_rows
+from ...functional.value_checks import InvalidValueError, ShapeMismatchError
 
 
 def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding_value: float = 0.0,
@@ -29,14 +30,14 @@ def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding
         raise ValueError(f"pad_sequence: padding_side must be 'left' or 'right', got {padding_side!r}")
     sequences = list(sequences)
     if not sequences:
-        raise ValueError("pad_sequence: received an empty list of sequences")
+        raise InvalidValueError("pad_sequence: received an empty list of sequences")  # PyTorch: RuntimeError
     trailing = tuple(sequences[0].shape[1:])
     for i, s in enumerate(sequences):
         if s.ndim == 0:
             raise ValueError(f"pad_sequence: sequence {i} has shape (); each needs at least one dimension (its length)")
         if tuple(s.shape[1:]) != trailing:
-            raise ValueError(f"pad_sequence: sequence {i} has shape {tuple(s.shape)}; every sequence needs the first "
-                             f"one's trailing shape {trailing} after its length")
+            raise ShapeMismatchError(f"pad_sequence: sequence {i} has shape {tuple(s.shape)}; every sequence needs the "
+                                     f"first one's trailing shape {trailing} after its length")
     longest = max(int(s.shape[0]) for s in sequences)
     padded = []
     for s in sequences:
@@ -148,8 +149,8 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
     x = permute(input, (1, 0) + tuple(range(2, input.ndim))) if batch_first else input
     steps, batch = int(x.shape[0]), int(x.shape[1])
     if len(sizes) != batch:
-        raise ValueError(f"{name}: Expected `len(lengths)` to be equal to batch_size, but got {len(sizes)} "
-                         f"(batch_size={batch})")
+        raise ShapeMismatchError(f"{name}: Expected `len(lengths)` to be equal to batch_size, but got {len(sizes)} "
+                                 f"(batch_size={batch})")
     sorted_indices = unsorted_indices = None
     order = list(range(batch))
     if enforce_sorted:
