@@ -388,22 +388,38 @@ def _random_fill(self: Tensor, name: str, values: Any) -> Tensor:
     return _assign(self, name, make_tensor(be.asarray(native, self.array.dtype), be, None, 0))
 
 
-def _twin(name: str, reshapes: bool = False) -> Any:
+def _twin(name: str, reshapes: bool = False, compares: bool = False) -> Any:
     """``x.<name>_(...)``: ``x.<name>(...)``, PyTorch's in-place twin, written back into ``x`` by `_update` (same
-    arguments; the shape kept and the dtype cast back, except for the ``reshapes`` twins)."""
+    arguments; the shape kept and the dtype cast back, except for the ``reshapes`` twins). ``compares``: a
+    comparison, whose booleans stay on the graph with a zero gradient (`_compared`)."""
     in_place = name + "_"
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         operand = next((a for a in (*args, *kwargs.values()) if isinstance(a, Tensor) and a._requires_grad), None)
-        return _update(self, in_place,
-                       lambda s: getattr(s, name)(*[_itself(s, self, a) for a in args],
-                                                  **{k: _itself(s, self, v) for k, v in kwargs.items()}),
-                       operand, reshapes)
+
+        def compute(s: Tensor) -> Tensor:
+            out = getattr(s, name)(*[_itself(s, self, a) for a in args],
+                                   **{k: _itself(s, self, v) for k, v in kwargs.items()})
+            return _compared(s, out, operand) if compares else out
+
+        return _update(self, in_place, compute, operand, reshapes)
 
     method.__name__ = in_place
     method.__doc__ = f"``{name}`` in place: ``x.{in_place}(...)`` sets ``x`` to ``x.{name}(...)`` and returns ``x``."
     method.__signature__ = inspect.signature(getattr(TensorSurface, name))  # type: ignore[attr-defined]
     return method
+
+
+def _compared(before: Tensor, out: Tensor, operand: Any) -> Tensor:
+    """``out``, the booleans of comparing ``before`` (and ``operand``), in ``before``'s floating dtype and on the
+    graph with a zero gradient where either requires grad, as PyTorch's in-place comparisons (``x.eq_(2)`` keeps
+    ``x`` requiring grad, its gradient zero); otherwise as it is."""
+    from .rounding import Steps
+
+    inputs = [t for t in (before, operand) if isinstance(t, Tensor) and t._requires_grad]
+    if not inputs or not before.backend.xp.isdtype(before.array.dtype, ("real floating", "complex floating")):
+        return out
+    return Steps.apply(out.astype(before.dtype).array, *inputs)
 
 
 def detach_(self: Tensor) -> Tensor:
@@ -457,8 +473,10 @@ def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tenso
     return _DIVIDE(self, other) if rounding_mode is None else _DIV_TWIN(self, other, rounding_mode=rounding_mode)
 
 
+_COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal")
+
 METHODS: dict[str, Any] = {
-    **{name + "_": _twin(name) for name in _VALUE_TWINS},
+    **{name + "_": _twin(name, compares=name in _COMPARISONS) for name in _VALUE_TWINS},
     **{name + "_": _twin(name, reshapes=True) for name in _SHAPE_TWINS},
     "detach_": detach_, "resize_": resize_, "resize_as_": resize_as_,
     "__iadd__": _operator("__iadd__", lambda a, b: a + b),

@@ -774,6 +774,10 @@ def test_in_place_twins_on_non_leaves_are_recorded_as_pytorch(backend):
     np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-10)
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+    # a comparison in place keeps the tensor on the graph with a zero gradient, as PyTorch's (EqBackward0; it stopped
+    # requiring grad, so backward raised 'element 0 of tensors does not require grad')
+    (x * 1.0).lt_(w).eq_(1.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     check_gradients(backend, lambda x, w: (x * 1.0).addcmul_(w, x, value=-0.5).lerp_(w, 0.7).unsqueeze_(1), a, b)
 
 
