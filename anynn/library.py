@@ -1,6 +1,8 @@
 """``torch.library``'s Python custom operators: a function wrapped as an operator with ``custom_op``, its shapes
 given by ``register_fake``, its gradient by ``register_autograd``, a kernel per device by ``register_kernel``,
-checked by ``opcheck``, and reached as ``anynn.ops.<namespace>.<name>`` as ``torch.ops`` reaches it.
+checked by ``opcheck``, and reached as ``anynn.ops.<namespace>.<name>`` as ``torch.ops`` reaches it. The older
+schema API is here too: ``Library(ns, "DEF")`` with ``define("name(Tensor x, float s=1.0) -> Tensor")`` and
+``impl(name, fn, "CPU")``, and the functions ``define("ns::name", "(Tensor x) -> Tensor")`` / ``impl``.
 
 PyTorch needs an operator to keep a Python function opaque to its compiler and to give it a gradient. anynn runs
 every call in Python (its compiled steps trace the Python as written), so an operator here is its function: the
@@ -12,14 +14,18 @@ naming the operator, as PyTorch's does.
 
 from __future__ import annotations
 
+import ast
 import inspect
+import re
+import weakref
 from typing import Any, Callable, Iterable, Sequence
 
 from .autograd import Function
 from .autograd.mode import is_grad_enabled, no_grad
 from .autograd.tensor import Tensor
 
-__all__ = ["CustomOpDef", "custom_op", "opcheck", "register_autograd", "register_fake", "register_kernel"]
+__all__ = ["CustomOpDef", "Library", "custom_op", "define", "impl", "opcheck", "register_autograd", "register_fake",
+           "register_kernel"]
 
 _OPERATORS: dict[str, CustomOpDef] = {}
 
@@ -33,6 +39,7 @@ class CustomOpDef:
         self._signature = inspect.signature(fn)
         self._mutates = mutates_args if isinstance(mutates_args, str) else tuple(mutates_args)
         self._kernels: dict[str, Callable[..., Any]] = {}
+        self._composite: set[int] = set()  # ids of kernels built from anynn's ops: they differentiate themselves
         self._fake: Callable[..., Any] | None = None
         self._backward: Callable[..., Any] | None = None
         self._setup_context: Callable[..., Any] | None = None
@@ -41,6 +48,11 @@ class CustomOpDef:
 
     def __repr__(self) -> str:
         return f"<CustomOpDef({self._qualname})>"
+
+    @property
+    def default(self) -> CustomOpDef:
+        """``torch.ops.ns.name.default``: the operator's one overload, itself."""
+        return self
 
     def register_fake(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``fn(*inputs)`` gives outputs of the real ones' shapes and dtypes (kept for `opcheck`)."""
@@ -70,7 +82,8 @@ class CustomOpDef:
         bound.apply_defaults()
         inputs = tuple(bound.arguments.values())
         kernel = self._kernel_for(inputs)
-        if not (is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in inputs)):
+        if id(kernel) in self._composite or not (
+                is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in inputs)):
             return self._call(kernel, inputs)
         return _autograd_function(self, kernel).apply(*inputs)
 
@@ -251,6 +264,169 @@ def _check_gradient(op: CustomOpDef, args: Sequence[Any], kwargs: dict[str, Any]
         raise RuntimeError("inputs require grad but no gradient was registered (register_autograd)")
     for out in outputs:
         out.sum().backward(retain_graph=True)
+
+
+_KIND = ("DEF", "IMPL", "FRAGMENT")
+_KEPT: list[Library] = []  # the libraries `define` made for operators defined without one
+# a dispatch key of Library.impl -> the device type of the kernel (None: every device), whether the kernel is built
+# from differentiable ops (its gradient is theirs), and whether it is the fake kernel
+_DISPATCH = {"": (None, True, False), "CompositeImplicitAutograd": (None, True, False),
+             "CompositeExplicitAutograd": (None, False, False), "Autograd": (None, True, False),
+             "AutogradCPU": ("cpu", True, False), "AutogradCUDA": ("cuda", True, False), "CPU": ("cpu", False, False),
+             "CUDA": ("cuda", False, False), "Meta": (None, False, True)}
+
+
+def _schema_default(text: str) -> Any:
+    """A default as a schema writes it (``1.0``, ``True``, ``None``, ``[1, 1]``, ``"mean"``) as Python's."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _split_arguments(text: str) -> list[str]:
+    """The comma-separated items of a schema's argument list, commas inside brackets kept."""
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    last = text[start:].strip()
+    return items + [last] if last else items
+
+
+def parse_schema(schema: str, caller: str) -> tuple[str, inspect.Signature, tuple[str, ...]]:
+    """``"name(Tensor(a!) x, *, float s=1.0) -> Tensor"`` -> its name ("" when the schema starts at the
+    parenthesis), a signature of the arguments (defaults, keyword-only after ``*``) and the mutated arguments."""
+    found = re.fullmatch(r"\s*([\w.]*)\s*\((.*)\)\s*->\s*(.+?)\s*", schema, flags=re.S)
+    if found is None:
+        raise RuntimeError(f"{caller}: cannot parse the schema {schema!r}; expected 'name(Type arg, ...) -> Type'")
+    parameters: list[inspect.Parameter] = []
+    mutated: list[str] = []
+    kind: inspect._ParameterKind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    for item in _split_arguments(found.group(2)):
+        if item == "*":
+            kind = inspect.Parameter.KEYWORD_ONLY
+            continue
+        declared, _, default = item.partition("=")
+        words = declared.split()
+        if len(words) < 2:
+            raise RuntimeError(f"{caller}: the argument {item!r} of {schema!r} has no type or no name")
+        name = words[-1]
+        if "!" in declared:
+            mutated.append(name)
+        parameters.append(inspect.Parameter(name, kind, default=_schema_default(default.strip()) if default
+                                            else inspect.Parameter.empty))
+    return found.group(1).split(".")[0], inspect.Signature(parameters), tuple(mutated)
+
+
+def _unimplemented(qualname: str) -> Callable[..., Any]:
+    def missing(*args: Any, **kwargs: Any) -> Any:
+        device = next((a.device.type for a in args if isinstance(a, Tensor)), "cpu").upper()
+        raise NotImplementedError(f"Could not run '{qualname}' with arguments from the '{device}' backend: the "
+                                  "operator was defined but has no kernel for it (Library.impl / library.impl)")
+    return missing
+
+
+def define(qualname: str, schema: str, *, lib: Library | None = None, tags: Any = ()) -> None:
+    """``torch.library.define("ns::name", "(Tensor x) -> Tensor")``: an operator with no kernel yet
+    (`impl` gives one)."""
+    namespace, _, name = qualname.partition("::")
+    if lib is None:  # kept for the life of the process, as PyTorch keeps the fragment it makes
+        lib = Library(namespace, "FRAGMENT")
+        _KEPT.append(lib)
+    lib.define(name + schema, tags=tags)
+
+
+def _register(op: CustomOpDef, fn: Callable[..., Any], dispatch_key: str, caller: str) -> None:
+    if dispatch_key not in _DISPATCH:
+        raise ValueError(f"{caller}: {op._qualname}: unknown dispatch key {dispatch_key!r}; expected one of "
+                         f"{sorted(k for k in _DISPATCH if k)}")
+    device, composite, fake = _DISPATCH[dispatch_key]
+    if fake:
+        op.register_fake(fn)
+        return
+    op.register_kernel(device, fn)
+    if composite:
+        op._composite.add(id(fn))
+
+
+def impl(qualname: Any, types: str | Sequence[str], func: Callable[..., Any] | None = None, *,
+         lib: Library | None = None) -> Any:
+    """``torch.library.impl("ns::name", "cpu")`` (a decorator without ``func``): the operator's kernel for
+    those device types or dispatch keys. PyTorch's older ``impl(lib, "name", "CPU")`` works too."""
+    if isinstance(qualname, Library):  # impl(lib, name, dispatch_key): a decorator
+        library, name, key = qualname, str(types), func if isinstance(func, str) else ""
+
+        def register_in(fn: Callable[..., Any]) -> Callable[..., Any]:
+            library.impl(name, fn, key)
+            return fn
+        return register_in
+    keys = [types] if isinstance(types, str) else list(types)
+    keys = [{"cpu": "CPU", "cuda": "CUDA", "meta": "Meta", "default": "CompositeExplicitAutograd"}.get(k, k)
+            for k in keys]
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for key in keys:
+            _register(_operator(qualname, "library.impl"), fn, key, "library.impl")
+        return fn
+    return register if func is None else register(func)
+
+
+class Library:
+    """``torch.library.Library(ns, kind)``: defines (kind ``"DEF"`` or ``"FRAGMENT"``) and implements operators
+    of the namespace ``ns``; the operators it defined are dropped with it, as PyTorch's."""
+
+    def __init__(self, ns: str, kind: str, dispatch_key: str = "") -> None:
+        if kind not in _KIND:
+            raise ValueError(f"Unsupported kind: {kind}")
+        self.ns, self.kind, self.dispatch_key = ns, kind, dispatch_key
+        self._defined: list[str] = []
+        weakref.finalize(self, _drop, self._defined)
+
+    def __repr__(self) -> str:
+        return f"Library(kind={self.kind}, ns={self.ns}, dispatch_key={self.dispatch_key})>"
+
+    def define(self, schema: str, alias_analysis: str = "", *, tags: Any = ()) -> str:
+        """``lib.define("name(Tensor x, float s=1.0) -> Tensor")``: the operator ``ns::name``, with no kernel until
+        `impl` gives one; returns its name."""
+        if self.kind == "IMPL":
+            raise RuntimeError(f"Library(ns={self.ns}, kind=IMPL) cannot define operators (use 'DEF' or 'FRAGMENT')")
+        name, signature, mutated = parse_schema(schema, f"Library({self.ns}).define")
+        qualname = f"{self.ns}::{name}"
+        if qualname in _OPERATORS:
+            raise RuntimeError(f"Tried to register an operator ({self.ns}::{schema.strip()}) with the same name and "
+                               "overload name multiple times")
+        op = CustomOpDef(qualname, _unimplemented(qualname), mutated)
+        op._signature = signature
+        _OPERATORS[qualname] = op
+        self._defined.append(qualname)
+        return name
+
+    def impl(self, op_name: str | Callable[..., Any], fn: Callable[..., Any], dispatch_key: str = "", *,
+             with_keyset: bool = False, allow_override: bool = False) -> None:
+        """``lib.impl("name", fn, "CPU")``: ``fn`` as the kernel of ``ns::name`` for a dispatch key (``"CPU"``,
+        ``"CUDA"``, ``"Meta"``: the fake kernel, ``"CompositeImplicitAutograd"`` or none: every device, its
+        gradient that of the ops it calls, ``"CompositeExplicitAutograd"``: every device, no gradient)."""
+        if with_keyset:
+            raise NotImplementedError("Library.impl(with_keyset=True): anynn has no dispatch key sets to pass")
+        name = op_name if isinstance(op_name, str) else getattr(op_name, "_qualname", str(op_name))
+        qualname = name if "::" in name else f"{self.ns}::{name.split('.')[0]}"
+        _register(_operator(qualname, "Library.impl"), fn, dispatch_key or self.dispatch_key, "Library.impl")
+
+    def fallback(self, fn: Callable[..., Any], dispatch_key: str = "", *, with_keyset: bool = False) -> None:
+        """``lib.fallback``: refused; a fallback catches every operator of a dispatch key, and anynn has none."""
+        raise NotImplementedError(f"Library({self.ns}).fallback: anynn has no dispatcher whose keys a fallback "
+                                  "could catch; register each operator's kernel with impl")
+
+
+def _drop(qualnames: list[str]) -> None:
+    for qualname in qualnames:
+        _OPERATORS.pop(qualname, None)
 
 
 class _Namespace:

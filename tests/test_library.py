@@ -72,3 +72,36 @@ def test_an_operator_without_a_gradient_or_with_an_undeclared_mutation_is_refuse
         "RuntimeError: argument 'out' was changed in place")
     with pytest.raises(AttributeError, match="no attribute 'missing'"):
         getattr(anynn.ops.anynn_test_a, "missing")  # noqa: B009
+
+
+def test_operators_from_schemas_with_library_define_and_impl_as_torch():
+    """torch.library.Library / define / impl (AttributeError before; left from session 25): the values and errors
+    PyTorch 2.13 gives for the same program (checked against it in the port)."""
+    library = anynn.library
+    lib = library.Library("anynn_test_b", "DEF")
+    assert lib.define("numpy_sin(Tensor x, float scale=1.0) -> Tensor") == "numpy_sin"
+    lib.impl("numpy_sin", lambda x, scale=1.0: anynn.from_numpy(np.sin(x.detach().numpy()) * scale), "CPU")
+    x, ops = anynn.tensor([0.5, 1.0], dtype="float64"), anynn.ops.anynn_test_b
+    np.testing.assert_allclose(ops.numpy_sin(x, scale=3.0).numpy(), 3 * np.sin([0.5, 1.0]))
+    np.testing.assert_allclose(ops.numpy_sin.default(x, 2.0).numpy(), 2 * np.sin([0.5, 1.0]))
+    library.register_autograd("anynn_test_b::numpy_sin", lambda ctx, g: (g * ctx.x.cos() * ctx.scale, None),
+                              setup_context=lambda ctx, inputs, output: vars(ctx).update(x=inputs[0], scale=inputs[1]))
+    lib.define("twice(Tensor x) -> Tensor")
+    lib.impl("twice", lambda x: x * 2 + x.sin(), "CompositeImplicitAutograd")  # differentiated through its ops
+    library.define("anynn_test_b::fill_two", "(Tensor(a!) x) -> ()", lib=lib)
+    library.impl("anynn_test_b::fill_two", "cpu", lambda x: (x.fill_(2.0), None)[1], lib=lib)
+    w = anynn.tensor([0.3, 0.7], dtype="float64", requires_grad=True)
+    (ops.numpy_sin(w, 2.0) + ops.twice(w)).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 3 * np.cos([0.3, 0.7]) + 2)
+    y = anynn.zeros(3)
+    assert ops.fill_two(y) is None and y.tolist() == [2.0] * 3 and ops.fill_two._mutates == ("x",)
+    with pytest.raises(RuntimeError, match="with the same name and overload name multiple times"):
+        lib.define("twice(Tensor x) -> Tensor")
+    with pytest.raises(ValueError, match="Unsupported kind: BOGUS"):
+        library.Library("anynn_test_b", "BOGUS")
+    lib.define("no_kernel(Tensor x) -> Tensor")
+    with pytest.raises(NotImplementedError, match="Could not run 'anynn_test_b::no_kernel' with arguments from the "
+                                                  "'CPU' backend"):
+        ops.no_kernel(x)
+    del lib  # its operators go with it, as PyTorch's
+    library.Library("anynn_test_b", "DEF").define("twice(Tensor x) -> Tensor")
