@@ -22,6 +22,7 @@ from .formulas.softmax import log_softmax_backward, softmax_backward
 from .formulas.softmax import softmax as softmax_formula
 from .inplace_option import in_place
 from .value_checks import check_floating, check_real_floating, check_same_dtype, is_floating, refuse_complex
+from .value_checks import ShapeMismatchError
 
 
 class SigmoidFunction(Function):
@@ -247,7 +248,7 @@ class GLUFunction(Function):
         axis = self.axis % x.ndim
         half = x.shape[axis] // 2
         if x.shape[axis] % 2:
-            raise ValueError(f"GLU: dimension {self.axis} must be even, got size {x.shape[axis]}")
+            raise ShapeMismatchError(f"GLU: dimension {self.axis} must be even, got size {x.shape[axis]}")
         lead = (slice(None),) * axis
         self.a, b = x[lead + (slice(0, half), Ellipsis)], x[lead + (slice(half, None), Ellipsis)]
         self.s = stable_sigmoid(xp, b)
@@ -376,8 +377,8 @@ def prelu(input: Any, weight: Any) -> Any:
     refuse_complex("prelu", input, weight)
     channels = input.shape[1] if input.ndim >= 2 else 1
     if tuple(weight.shape) not in ((1,), (channels,)):
-        raise ValueError(f"prelu: weight must have shape (1,) or ({channels},) for input {tuple(input.shape)} "
-                         f"with {channels} channels, got {tuple(weight.shape)}")
+        raise ShapeMismatchError(f"prelu: weight must have shape (1,) or ({channels},) for input {tuple(input.shape)} "
+                                 f"with {channels} channels, got {tuple(weight.shape)}")
     return PReLUFunction.apply(input, weight)
 
 

@@ -24,6 +24,7 @@ from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .dropout import dropout_generator, keep_mask
 from .formulas.softmax import softmax, softmax_backward
+from .value_checks import ShapeMismatchError
 from .value_checks import check_same_dtype, refuse_complex
 
 _NEG_INF = -math.inf
@@ -211,8 +212,8 @@ def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropou
         key, value = _group_heads(where, query, key, value)
     q_shape, k_shape, v_shape = tuple(query.shape), tuple(key.shape), tuple(value.shape)
     if k_shape[-1] != q_shape[-1]:
-        raise ValueError(f"{where}: key must have the query's embedding size {q_shape[-1]} in the last "
-                         f"dimension, got key shape {k_shape} for query shape {q_shape}")
+        raise ShapeMismatchError(f"{where}: key must have the query's embedding size {q_shape[-1]} in the last "
+                                 f"dimension, got key shape {k_shape} for query shape {q_shape}")
     if v_shape[-2] != k_shape[-2]:
         raise ValueError(f"{where}: value must have the key's length {k_shape[-2]} in dimension -2, "
                          f"got value shape {v_shape} for key shape {k_shape}")

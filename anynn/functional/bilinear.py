@@ -9,6 +9,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
+from .value_checks import ShapeMismatchError
 from .value_checks import check_same_dtype
 
 
@@ -59,9 +60,9 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     (out_features, in1_features, in2_features), bias (out_features,) → (*, out_features).
     """
     if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
-        raise ValueError(f"bilinear: expected input1 (*, {weight.shape[1] if weight.ndim == 3 else 'in1'}), "
-                         f"input2 (*, {weight.shape[2] if weight.ndim == 3 else 'in2'}) and a 3-D weight, got "
-                         f"input1 {input1.shape}, input2 {input2.shape}, weight {weight.shape}")
+        raise ShapeMismatchError(f"bilinear: expected input1 (*, {weight.shape[1] if weight.ndim == 3 else 'in1'}), "
+                                 f"input2 (*, {weight.shape[2] if weight.ndim == 3 else 'in2'}) and a 3-D weight, got "
+                                 f"input1 {input1.shape}, input2 {input2.shape}, weight {weight.shape}")
     if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
         raise ValueError(f"bilinear: input1 and input2 must have the same leading dimensions, got {input1.shape} "
                          f"and {input2.shape}")

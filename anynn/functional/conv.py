@@ -14,6 +14,7 @@ from ..backend import op
 from ..backend.typing import Namespace
 from .conv3d import check_bias, fold3d, unfold3d
 from .formulas.conjugate import conj
+from .value_checks import ShapeMismatchError
 from .value_checks import check_same_dtype
 from .windows import (Pair, fold, fold_channels_last, ntuple, output_size, pad2d, pad_last_axes, pair, same_padding,
                       unfold)
@@ -270,7 +271,8 @@ def conv_padding(padding: IntOrPair | str, kernel: Pair, stride: Pair, dilation:
 def _check(fn: str, x: Any, weight: Any, groups: int, spatial_dims: int, transposed: bool) -> None:
     ranks = (spatial_dims + 1, spatial_dims + 2)
     if x.ndim not in ranks:
-        raise ValueError(f"{fn}: expected a {ranks[0]}-D (unbatched) or {ranks[1]}-D input, got shape {x.shape}")
+        raise ShapeMismatchError(f"{fn}: expected a {ranks[0]}-D (unbatched) or {ranks[1]}-D input, got shape "
+                                 f"{x.shape}")
     if weight.ndim != spatial_dims + 2:
         raise ValueError(f"{fn}: expected a {spatial_dims + 2}-D weight, got shape {weight.shape}")
     if groups < 1 or weight.shape[0] % groups:
@@ -278,8 +280,8 @@ def _check(fn: str, x: Any, weight: Any, groups: int, spatial_dims: int, transpo
     channels = x.shape[-spatial_dims - 1]
     expected = weight.shape[0] if transposed else weight.shape[1] * groups
     if channels != expected:
-        raise ValueError(f"{fn}: weight of shape {weight.shape} with groups={groups} expects {expected} input "
-                         f"channels, got input of shape {x.shape}")
+        raise ShapeMismatchError(f"{fn}: weight of shape {weight.shape} with groups={groups} expects {expected} input "
+                                 f"channels, got input of shape {x.shape}")
 
 
 def _common_args(fn: str, x: Any, weight: Any, stride: IntOrPair, dilation: IntOrPair, groups: int,
@@ -308,8 +310,8 @@ def _conv(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair 
     spans = [(k - 1) * d + 1 for k, d in zip(kernel[2 - spatial_dims:], dilation2[2 - spatial_dims:])]
     totals = [pads[0] + pads[1], pads[2] + pads[3]][2 - spatial_dims:]
     if any(s is not None and s + p < span for s, p, span in zip(size, totals, spans)):  # (None: a symbolic axis)
-        raise ValueError(f"{fn}: input of shape {x.shape} (padding {totals}) is smaller than the dilated kernel "
-                         f"{tuple(spans)}")
+        raise ShapeMismatchError(f"{fn}: input of shape {x.shape} (padding {totals}) is smaller than the "
+                                 f"dilated kernel {tuple(spans)}")
     return ConvNd.apply(x, weight, *_optional(bias), stride=stride2, padding=pads, dilation=dilation2, groups=groups,
                         spatial_dims=spatial_dims)
 

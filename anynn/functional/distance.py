@@ -15,6 +15,7 @@ from ..backend.typing import Namespace
 from .attention import _broadcast_shape as broadcast_shape
 from .precision import cast_to, is_low_precision, upcast
 from .elementwise import as_common_floating, as_floating
+from .value_checks import ShapeMismatchError
 from .value_checks import check_floating, check_tensor_arguments, is_floating, refuse_complex
 
 
@@ -133,7 +134,8 @@ def _broadcast_shape(name: str, a: Any, b: Any) -> tuple[int, ...]:
     out = []
     for i, j in zip(shape_a, shape_b):
         if i != j and 1 not in (i, j):
-            raise ValueError(f"{name}: the shapes of x1 {tuple(a.shape)} and x2 {tuple(b.shape)} do not broadcast")
+            raise ShapeMismatchError(f"{name}: the shapes of x1 {tuple(a.shape)} and x2 {tuple(b.shape)} do not "
+                                     f"broadcast")
         out.append(max(i, j) if 0 not in (i, j) else 0)
     return tuple(out)
 

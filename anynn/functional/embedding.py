@@ -15,6 +15,7 @@ from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
 from . import value_checks
+from .value_checks import ShapeMismatchError
 
 
 class EmbeddingFunction(Function):
@@ -92,8 +93,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise TypeError(f"embedding(): argument 'weight' must be Tensor, not {type(weight).__name__}; wrap it with "
                         f"anynn.tensor(...)")
     if weight.ndim != 2:
-        raise ValueError(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
-                         f"{tuple(weight.shape)}")
+        raise ShapeMismatchError(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
+                                 f"{tuple(weight.shape)}")
     check_indices("embedding", input, weight)
     if sparse:
         raise NotImplementedError("embedding: sparse=True is not supported (gradients are dense)")

@@ -12,6 +12,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from . import windows
+from .value_checks import ShapeMismatchError
 
 IntOrPair = int | Sequence[int]
 
@@ -80,8 +81,8 @@ def _geometry(fn: str, size: windows.Pair, kernel_size: IntOrPair, dilation: Int
                          f"kernel_size={kernel_size!r}, dilation={dilation!r}, padding={padding!r}, stride={stride!r}")
     count = tuple(windows.output_size(n, k, s, 2 * p, d) for n, k, s, p, d in zip(size, kernel, step, pad, dil))
     if min(count) < 1:
-        raise ValueError(f"{fn}: the spatial size {size} with padding {pad} is smaller than the dilated kernel "
-                         f"{kernel} (dilation {dil}): there are no blocks")
+        raise ShapeMismatchError(f"{fn}: the spatial size {size} with padding {pad} is smaller than the dilated kernel "
+                                 f"{kernel} (dilation {dil}): there are no blocks")
     return dict(kernel=kernel, dilation=dil, padding=pad, stride=step, count=(count[0], count[1]))
 
 
@@ -110,8 +111,8 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
     blocks = geometry["kernel"][0] * geometry["kernel"][1]
     positions = geometry["count"][0] * geometry["count"][1]
     if input.shape[-2] % blocks or input.shape[-1] != positions:
-        raise ValueError(f"fold: expected input of shape (N, C * {blocks}, {positions}) for output_size {size}, "
-                         f"kernel_size {geometry['kernel']}; got {input.shape}")
+        raise ShapeMismatchError(f"fold: expected input of shape (N, C * {blocks}, {positions}) for output_size "
+                                 f"{size}, kernel_size {geometry['kernel']}; got {input.shape}")
     batched = input if input.ndim == 3 else input.unsqueeze(0)
     out = FoldFunction.apply(batched, size=size, **geometry)
     return out if input.ndim == 3 else out.squeeze(0)

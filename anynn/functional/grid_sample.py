@@ -24,6 +24,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
+from .value_checks import ShapeMismatchError
 from .value_checks import check_one_backend
 
 MODES = ("bilinear", "nearest", "bicubic")
@@ -343,8 +344,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
                          f"(N, {', '.join(f'{axis}_out' for axis in 'DHW'[3 - k:])}, {k}), got grid of shape "
                          f"{tuple(grid.shape)}")
     if grid.shape[0] != input.shape[0]:
-        raise ValueError(f"grid_sample: expected grid and input to have the same batch size, got input of shape "
-                         f"{tuple(input.shape)} and grid of shape {tuple(grid.shape)}")
+        raise ShapeMismatchError(f"grid_sample: expected grid and input to have the same batch size, got input "
+                                 f"of shape {tuple(input.shape)} and grid of shape {tuple(grid.shape)}")
     if min(input.shape[2:]) < 1:
         raise ValueError(f"grid_sample: expected input to have non-empty spatial dimensions, got input of shape "
                          f"{tuple(input.shape)}")

@@ -20,6 +20,7 @@ from .dtype_kinds import isdtype
 from .formulas.logistic import sigmoid, softplus
 from .formulas.softmax import softmax_and_log
 from .precision import cast_to, is_low_precision, upcast
+from .value_checks import ShapeMismatchError
 from .value_checks import data_dtype, is_floating, is_real_floating
 from .value_checks import InvalidValueError
 
@@ -512,7 +513,7 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
     # (a weight of probability targets may require grad: PyTorch's composite, as below)
     weight_data = option_array(name, "weight", weight, input, refuse_grad=integer)
     if weight_data is not None and tuple(weight_data.shape) != (C,):
-        raise ValueError(f"{name}: weight must have shape ({C},), got {tuple(weight_data.shape)}")
+        raise ShapeMismatchError(f"{name}: weight must have shape ({C},), got {tuple(weight_data.shape)}")
     # bring classes to the last axis and flatten to rows; a probability target stays a Tensor (it may want grads)
     if integer:
         target = target_data

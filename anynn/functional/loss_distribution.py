@@ -203,6 +203,7 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool
     check_input("poisson_nll_loss", input)
     check_one_backend("poisson_nll_loss", input, target)
     target = as_operand("poisson_nll_loss", "target", target, input)
+    check_broadcast_together("poisson_nll_loss", input=input, target=target)
     input, target = as_common_floating(input, target)
     return PoissonNLL.apply(input, target, reduction=reduction, log_input=bool(log_input), full=bool(full),
                             eps=float(eps))

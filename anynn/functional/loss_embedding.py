@@ -13,6 +13,7 @@ from .elementwise import as_common_floating, clip, maximum
 from .loss import _Reduced
 from .loss_inputs import check_broadcast_together, check_input
 from .loss_reduction import check_reduction, data_of, legacy_reduction
+from .value_checks import ShapeMismatchError
 from .value_checks import refuse_complex
 
 _EPSILON = 1e-12  # PyTorch's, added to each squared norm of the cosine embedding loss
@@ -111,8 +112,8 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
         raise ValueError(f"cosine_embedding_loss: {len(t)}-D target expects {want}-D inputs, got inputs of shapes "
                          f"{tuple(input1.shape)} and {tuple(input2.shape)}")
     if tuple(input1.shape) != tuple(input2.shape) or tuple(input1.shape[:-1]) != t:
-        raise ValueError(f"cosine_embedding_loss: inputs {tuple(input1.shape)}, {tuple(input2.shape)} and target "
-                         f"{t} do not match: expected inputs (N, D) and target (N,)")
+        raise ShapeMismatchError(f"cosine_embedding_loss: inputs {tuple(input1.shape)}, {tuple(input2.shape)} "
+                                 f"and target {t} do not match: expected inputs (N, D) and target (N,)")
     refuse_complex("cosine_embedding_loss", input1, input2, target)
     input1, input2 = as_common_floating(input1, input2)  # the target's dtype does not count, as in PyTorch
     target = target.astype(input1.dtype) if isinstance(target, Tensor) else input1.backend.xp.astype(target,

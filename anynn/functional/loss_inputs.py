@@ -15,6 +15,7 @@ from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_ho
 from ..backend.typing import Namespace
 from .attention import _broadcast_shape as broadcast_shape
 from .dtype_kinds import isdtype
+from .value_checks import ShapeMismatchError
 from .value_checks import UnsupportedDTypeError, array_on_backend, check_one_backend, check_values
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -69,7 +70,7 @@ def data_of(value: Any) -> Any:
 
 def check_same_shape(name: str, input: Any, target: Any) -> None:
     if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(
+        raise ShapeMismatchError(
             f"{name}: input and target shapes differ: input {tuple(input.shape)}, target {tuple(target.shape)}"
         )
 
@@ -109,7 +110,7 @@ def check_broadcast_together(name: str, **operands: Any) -> None:
         result = broadcast_shape(result, shape)
         if result is None:
             listed = ", ".join(f"{what} {shape}" for what, shape in shapes.items())
-            raise ValueError(f"{name}: the shapes of {listed} do not broadcast together")
+            raise ShapeMismatchError(f"{name}: the shapes of {listed} do not broadcast together")
 
 
 def check_broadcasts_to(name: str, what: str, value: Any, shape: tuple[int, ...]) -> None:
@@ -117,7 +118,8 @@ def check_broadcasts_to(name: str, what: str, value: Any, shape: tuple[int, ...]
     own = tuple(value.shape)
     ok = len(own) <= len(shape) and all(a in (1, b) for a, b in zip(reversed(own), reversed(shape)))
     if not ok:
-        raise ValueError(f"{name}: {what} of shape {own} does not broadcast to the input's shape {tuple(shape)}")
+        raise ShapeMismatchError(f"{name}: {what} of shape {own} does not broadcast to the input's shape "
+                                 f"{tuple(shape)}")
 
 
 def option_array(name: str, what: str, value: Any, input: Any, refuse_grad: bool = True) -> Any:

@@ -16,6 +16,7 @@ from ..backend import dtype_name
 from ..backend.typing import Namespace
 from .formulas.counts import element_count
 from .precision import cast_to, is_low_precision, upcast
+from .value_checks import ShapeMismatchError
 from .value_checks import check_floating, check_one_backend, check_real_floating
 
 
@@ -287,7 +288,8 @@ def check_shapes(name: str, shape: tuple[int, ...], meaning: str, **operands: Te
     statistics) has ``shape``, as PyTorch requires (it broadcasts none of them)."""
     for key, value in operands.items():
         if value is not None and tuple(value.shape) != shape:
-            raise ValueError(f"{name}: expected {key} of shape {shape} ({meaning}), got shape {tuple(value.shape)}")
+            raise ShapeMismatchError(f"{name}: expected {key} of shape {shape} ({meaning}), got shape "
+                                     f"{tuple(value.shape)}")
 
 
 def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
@@ -306,8 +308,8 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     check_one_backend("layer_norm", input, weight, bias)
     shape = _as_shape(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
-        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
-                         f"got shape {input.shape}")
+        raise ShapeMismatchError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
+                                 f"got shape {input.shape}")
     check_shapes("layer_norm", shape, "normalized_shape", weight=weight, bias=bias)
     return LayerNormFunction.apply(input, weight, bias, ndims=len(shape), eps=float(eps))
 
@@ -318,8 +320,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     check_real_floating("group_norm", input)
     check_one_backend("group_norm", input, weight, bias)
     if input.ndim < 2 or num_groups < 1 or input.shape[1] % num_groups:
-        raise ValueError(f"group_norm: expected input (N, C, *) with C divisible by num_groups={num_groups}, "
-                         f"got shape {input.shape}")
+        raise ShapeMismatchError(f"group_norm: expected input (N, C, *) with C divisible by num_groups={num_groups}, "
+                                 f"got shape {input.shape}")
     if None not in input.shape and input.size // num_groups == 1:  # a symbolic (recorded) axis: no count
         # PyTorch's check (on its (N*C/G, G, *) view): one value per group normalises to nothing
         raise ValueError(f"group_norm: expected more than 1 value per group, got input of shape {input.shape} "
@@ -339,8 +341,8 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tenso
     check_one_backend("rms_norm", input, weight)
     shape = _as_shape(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
-        raise ValueError(f"rms_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
-                         f"got shape {input.shape}")
+        raise ShapeMismatchError(f"rms_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
+                                 f"got shape {input.shape}")
     check_shapes("rms_norm", shape, "normalized_shape", weight=weight)
     low = dtype_name(input.dtype) in ("float16", "bfloat16")
     if isinstance(weight, Tensor) and weight.dtype != input.dtype and not low:

@@ -20,6 +20,7 @@ from ..backend.symbolic import is_symbolic
 from ..backend.arrays import at_add, at_set
 from ..backend.typing import Namespace
 from .windows import constant_pad, pad_slices
+from .value_checks import ShapeMismatchError
 
 MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -159,8 +160,8 @@ def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tup
     axes = len(pad) // 2
     if mode == "constant":
         if axes > x.ndim:
-            raise ValueError(f"pad: pad of length {len(pad)} pads {axes} axes but the input of shape {x.shape} "
-                             f"has only {x.ndim}; expected at most {2 * x.ndim} values")
+            raise ShapeMismatchError(f"pad: pad of length {len(pad)} pads {axes} axes but the input of shape {x.shape} "
+                                     f"has only {x.ndim}; expected at most {2 * x.ndim} values")
     else:
         if value != 0:
             raise ValueError(f"pad: mode {mode!r} takes no value, got value={value!r} (only 'constant' does)")
@@ -189,7 +190,7 @@ def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tup
             if new < 0:
                 raise ValueError(f"pad: {where} gives a negative size {new}; expected size + before + after >= 0")
             if mode == "reflect" and max(before, after) >= size:
-                raise ValueError(f"pad: mode 'reflect' needs each pad < the input size {size}, got {where}")
+                raise ShapeMismatchError(f"pad: mode 'reflect' needs each pad < the input size {size}, got {where}")
             if mode == "circular":
                 if max(before, after) > size:
                     raise ValueError(f"pad: mode 'circular' needs each pad <= the input size {size} (it wraps "

@@ -22,6 +22,7 @@ from ..backend.arrays import device_of as device
 from ..backend.averaging import averaging_matrix as _averaging_matrix
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
+from .value_checks import ShapeMismatchError
 from .value_checks import refuse_complex
 from .resample import gather_taps, taps
 from .windows import ntuple, output_size, pad_last_axes, window_slice
@@ -288,8 +289,8 @@ def check_rank(fn: str, x: Any, spatial_dims: int, low: int | None = None) -> No
     if x.ndim in (spatial_dims + 1, spatial_dims + 2) or (low is not None and x.ndim >= low):
         return
     where = _SPATIAL[spatial_dims]
-    raise ValueError(f"{fn}: expected a {spatial_dims + 1}-D (C, {where}) or {spatial_dims + 2}-D (N, C, {where}) "
-                     f"input, got a {x.ndim}-D input of shape {tuple(x.shape)}")
+    raise ShapeMismatchError(f"{fn}: expected a {spatial_dims + 1}-D (C, {where}) or {spatial_dims + 2}-D "
+                             f"(N, C, {where}) input, got a {x.ndim}-D input of shape {tuple(x.shape)}")
 
 
 def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
@@ -320,8 +321,8 @@ def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None
     if counts and min(counts) < 1:
         spans = tuple((k - 1) * d + 1 for _, k, _, _, d in geometry)
         pads = tuple(p for _, _, _, p, _ in geometry)
-        raise ValueError(f"{fn}: input of shape {x.shape} is smaller than the kernel {spans} (padding {pads}, "
-                         f"ceil_mode={ceil_mode}): the output would be empty")
+        raise ShapeMismatchError(f"{fn}: input of shape {x.shape} is smaller than the kernel {spans} (padding {pads}, "
+                                 f"ceil_mode={ceil_mode}): the output would be empty")
     return dict(kernel=kernel, stride=stride_n, padding=padding_n, dilation=dilation_n)
 
 

@@ -22,6 +22,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
+from .value_checks import ShapeMismatchError
 from .value_checks import UnsupportedDTypeError, is_floating
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # the interpolating modes' spatial dims
@@ -426,8 +427,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) → (*, C, H r, W r) with r = ``upscale_factor`` (sub-pixel convolution's rearrangement)."""
     r = int(upscale_factor)
     if input.ndim < 3 or r < 1 or input.shape[-3] % (r * r):
-        raise ValueError(f"pixel_shuffle: expected input (*, C * {r}^2, H, W) with at least 3 dimensions and "
-                         f"channels divisible by {r * r}, got shape {input.shape}")
+        raise ShapeMismatchError(f"pixel_shuffle: expected input (*, C * {r}^2, H, W) with at least 3 dimensions and "
+                                 f"channels divisible by {r * r}, got shape {input.shape}")
     return PixelShuffleFunction.apply(input, factor=r, inverse=False)
 
 

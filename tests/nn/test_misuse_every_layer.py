@@ -263,6 +263,48 @@ def test_a_wrong_input_shape_of_a_layer_is_a_runtime_error_as_pytorchs(make, sha
     assert isinstance(info.value, ValueError)
 
 
+def _ones(lib, *shape, integer=False):
+    return lib.ones(*shape, dtype=lib.int64) if integer else lib.ones(*shape)
+
+
+# one wrong-shape call per check site of nn.functional (each a RuntimeError in PyTorch)
+FUNCTIONAL_SHAPE_ERRORS = [
+    lambda F, m: F.glu(_ones(m, 2, 3)), lambda F, m: F.prelu(_ones(m, 2, 3), _ones(m, 4)),
+    lambda F, m: F.scaled_dot_product_attention(_ones(m, 1, 2, 3), _ones(m, 1, 4, 5), _ones(m, 1, 4, 5)),
+    lambda F, m: F.bilinear(_ones(m, 2, 3), _ones(m, 2, 4), _ones(m, 5, 3, 3)),
+    lambda F, m: F.conv2d(_ones(m, 3, 5), _ones(m, 4, 3, 3, 3)),
+    lambda F, m: F.conv1d(_ones(m, 1, 3, 5), _ones(m, 4, 2, 3)),
+    lambda F, m: F.conv2d(_ones(m, 1, 3, 2, 2), _ones(m, 4, 3, 3, 3)),
+    lambda F, m: F.cosine_similarity(_ones(m, 2, 3), _ones(m, 4, 3)),
+    lambda F, m: F.embedding(_ones(m, 2, integer=True), _ones(m, 3)),
+    lambda F, m: F.unfold(_ones(m, 1, 1, 2, 2), 3), lambda F, m: F.fold(_ones(m, 1, 5, 4), (3, 3), 2),
+    lambda F, m: F.grid_sample(_ones(m, 1, 1, 2, 2), _ones(m, 2, 3, 3, 2), align_corners=False),
+    lambda F, m: F.cross_entropy(_ones(m, 2, 3), _ones(m, 2, integer=True), weight=_ones(m, 4)),
+    lambda F, m: F.poisson_nll_loss(_ones(m, 2, 3), _ones(m, 4, 3)),
+    lambda F, m: F.cosine_embedding_loss(_ones(m, 2, 3), _ones(m, 2, 3), _ones(m, 3)),
+    lambda F, m: F.mse_loss(_ones(m, 2, 3), _ones(m, 4, 3)), lambda F, m: F.kl_div(_ones(m, 2, 3), _ones(m, 4, 3)),
+    lambda F, m: F.soft_margin_loss(_ones(m, 2, 3), _ones(m, 4, 3)),
+    lambda F, m: F.multi_margin_loss(_ones(m, 2, 3), _ones(m, 4, integer=True)),
+    lambda F, m: F.batch_norm(_ones(m, 2, 3), _ones(m, 4), _ones(m, 4)),
+    lambda F, m: F.layer_norm(_ones(m, 2, 3), (4,)), lambda F, m: F.group_norm(_ones(m, 2, 6, 4), 4),
+    lambda F, m: F.rms_norm(_ones(m, 2, 3), (4,)), lambda F, m: F.pad(_ones(m, 2, 3), (1, 1, 1, 1, 1, 1)),
+    lambda F, m: F.pad(_ones(m, 1, 2, 3), (3, 3), mode="reflect"), lambda F, m: F.adaptive_avg_pool2d(_ones(m, 3), 2),
+    lambda F, m: F.max_pool2d(_ones(m, 1, 1, 2, 2), 3), lambda F, m: F.pixel_shuffle(_ones(m, 1, 3, 2, 2), 2),
+]
+
+
+def test_a_wrong_input_shape_of_a_function_is_a_runtime_error_as_pytorchs():
+    """nn.functional's shape checks raise PyTorch's RuntimeError (and still a ValueError); they raised a plain
+    ValueError, which a port's 'except RuntimeError' did not catch."""
+    torch = pytest.importorskip("torch")
+    for index, call in enumerate(FUNCTIONAL_SHAPE_ERRORS):
+        with pytest.raises(RuntimeError):
+            call(torch.nn.functional, torch)
+        with pytest.raises(RuntimeError) as info:
+            call(anynn.nn.functional, anynn)
+        assert isinstance(info.value, ValueError), index
+
+
 def test_an_error_of_a_function_inside_a_users_forward_names_the_module(backend):
     class Head(nn.Module):
         def forward(self, x):
