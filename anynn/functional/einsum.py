@@ -124,8 +124,10 @@ def _contract(a: Tensor, ta: str, b: Tensor, tb: str, keep: str) -> tuple[Tensor
                        tuple(sizes_a[c] for c in batch) + (count(left, sizes_a), count(summed, sizes_a)))
     b2 = shape.reshape(_arrange(b, tb, batch + summed + right),
                        tuple(sizes_b[c] for c in batch) + (count(summed, sizes_b), count(right, sizes_b)))
-    if not summed and a2.dtype == b2.dtype == a2.backend.dtype("bool"):  # nothing summed: and-ed, as PyTorch's
-        product = a2 * b2                                                    # (its matrix products take no bools)
+    if not summed and (a2.dtype != b2.dtype or a2.dtype == a2.backend.dtype("bool")):
+        # nothing summed: a broadcast product, as PyTorch's, which promotes two dtypes (mamba-minimal's float64 step
+        # sizes times float32 A) and and-s booleans; a sum over a letter multiplies matrices of one dtype only
+        product = a2 * b2
     else:
         product = linalg.matmul(a2, b2)
     for c in batch:  # (broadcast: a symbolic size of an ONNX export matches the other, unless that is 1)

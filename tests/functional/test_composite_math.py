@@ -173,6 +173,8 @@ QUERIES = [
     ("addmv_ints_float_beta", lambda m, t: m.addmv(t(INTS[:, 0]), t(INTS), t(INTS[1]), beta=2.9)),
     ("addr_bools_scale_is_truth", lambda m, t: m.addr(t(INTS > 2), t(INTS[:, 0] > 1), t(INTS[1] > 1), alpha=2)),
     ("einsum_bools_nothing_summed", lambda m, t: m.einsum("ij,ij->ij", t(INTS > 2), t(INTS > 1))),
+    # nothing summed: PyTorch multiplies, promoting (mamba-minimal: float64 deltas times float32 A; it was refused)
+    ("einsum_two_dtypes_nothing_summed", lambda m, t: m.einsum("ij,jk->ijk", t(X), t(OTHER.T.astype(np.float32)))),
 ]
 
 
@@ -196,6 +198,7 @@ REFUSALS = [
     lambda m, t: m.fliplr(t(VEC)),
     lambda m, t: m.flipud(t(np.array(1.0))),
     lambda m, t: m.positive(t(INTS > 2)),
+    lambda m, t: m.einsum("ij,jk->ik", t(X), t(OTHER.T.astype(np.float32))),  # a sum: one dtype, as matmul
     lambda m, t: m.rot90(t(VEC)),
     lambda m, t: m.rot90(t(X), 1, (1, 1)),
     lambda m, t: m.rot90(t(X), 1, (0, 1, 2)),
