@@ -20,7 +20,7 @@ from ..functional.linalg import linear
 from ..functional.shape import concat
 from .linear import Linear, new_parameter
 from .module import Module
-from .validate import ShapeMismatch, check_input
+from .validate import MaskDTypeError, MaskMismatch, ShapeMismatch, check_input
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -258,6 +258,7 @@ class MultiheadAttention(Module):
             attn_mask = rows < xp.arange(src_len, device=dev)[None, :]  # True above the diagonal: forbidden
         if attn_mask is not None:
             attn_mask = _as_tensor(attn_mask, q)
+            _check_mask_dtype(name, "attn_mask", attn_mask)
             lead = n if batched else 1  # None for a symbolic (recorded) batch axis
             shapes = [(tgt_len, src_len), (None if lead is None else lead * heads, tgt_len, src_len)]
             if not batched:
@@ -270,10 +271,11 @@ class MultiheadAttention(Module):
             masks.append(_reshape_mask(attn_mask, shape4))
         if key_padding_mask is not None:
             key_padding_mask = _as_tensor(key_padding_mask, q)
+            _check_mask_dtype(name, "key_padding_mask", key_padding_mask)
             expected = (n, src_len) if batched else (src_len,)
             if tuple(key_padding_mask.shape) != expected:
-                raise ShapeMismatch(f"{name}: expected key_padding_mask of shape {'(N, S)' if batched else '(S,)'} = "
-                                    f"{expected}, got {tuple(key_padding_mask.shape)}")
+                raise MaskMismatch(f"{name}: expected key_padding_mask of shape {'(N, S)' if batched else '(S,)'} = "
+                                   f"{expected}, got {tuple(key_padding_mask.shape)}")
             masks.append(_reshape_mask(key_padding_mask, (n, 1, 1, src_len)))
         if not masks:
             return None
@@ -304,6 +306,13 @@ def _as_tensor(mask: Any, like: Tensor) -> Tensor:
 
 def _is_bool(mask: Tensor) -> bool:
     return dtype_name(mask.dtype) == "bool"
+
+
+def _check_mask_dtype(layer: str, which: str, mask: Tensor) -> None:
+    """PyTorch's MultiheadAttention takes boolean and floating masks only (an AssertionError there)."""
+    if not (_is_bool(mask) or mask.is_floating_point()):
+        raise MaskDTypeError(f"{layer}: only bool and floating types of {which} are supported, got "
+                             f"{dtype_name(mask.dtype)}")
 
 
 def _reshape_mask(mask: Tensor, shape: tuple[int | None, ...]) -> Tensor:

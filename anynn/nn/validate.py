@@ -52,6 +52,16 @@ class ShapeMismatch(ValueError, RuntimeError):
     """Inputs whose shapes cannot go together (a ValueError here, a RuntimeError in PyTorch: both catch it)."""
 
 
+class MaskMismatch(ShapeMismatch, AssertionError):
+    """A key_padding_mask of the wrong shape: PyTorch's MultiheadAttention asserts it (AssertionError), so this is
+    an AssertionError too, besides anynn's ValueError."""
+
+
+class MaskDTypeError(TypeError, AssertionError):
+    """An attention mask neither boolean nor floating (an integer one): PyTorch's MultiheadAttention asserts it
+    ('only bool and floating types of key_padding_mask are supported'), so this is an AssertionError too."""
+
+
 def dtype_mismatch(layer: str, expected: Any, given: Any) -> str:
     """The message of a layer's `DTypeMismatchError` (a TypeError, and PyTorch's RuntimeError): the layer, both
     dtypes, and the casts that fix it (NumPy float64 data keeps its dtype in `anynn.tensor`, as in PyTorch, so a

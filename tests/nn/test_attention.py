@@ -313,9 +313,13 @@ def test_mha_errors(backend, rng):
     with pytest.raises(ValueError, match=r"MultiheadAttention: expected attn_mask of shape \(L, S\) = \(3, 3\) "
                                          r"or \(N \* num_heads, L, S\) = \(4, 3, 3\), got \(3, 4\)"):
         mha(x, x, x, attn_mask=make(backend, np.zeros((L, 4), bool)))
-    with pytest.raises(ValueError, match=r"MultiheadAttention: expected key_padding_mask of shape \(N, S\) = "
-                                         r"\(2, 3\), got \(3, 2\)"):
-        mha(x, x, x, key_padding_mask=make(backend, np.zeros((L, N), bool)))
+    for error in (ValueError, AssertionError):  # (PyTorch asserts the padding mask's shape and dtype)
+        with pytest.raises(error, match=r"MultiheadAttention: expected key_padding_mask of shape \(N, S\) = "
+                                        r"\(2, 3\), got \(3, 2\)"):
+            mha(x, x, x, key_padding_mask=make(backend, np.zeros((L, N), bool)))
+        with pytest.raises(error if error is AssertionError else TypeError,
+                           match="only bool and floating types of key_padding_mask are supported, got int64"):
+            mha(x, x, x, key_padding_mask=make(backend, np.zeros((N, L), np.int64)))
     with pytest.raises(ValueError, match="MultiheadAttention: query and key must have the same batch size"):
         other = make(backend, rng.standard_normal((L, 3, E)))
         mha(x, other, other)
