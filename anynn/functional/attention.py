@@ -45,6 +45,7 @@ class ScaledDotProductAttention(Function):
     dropout_p: float
     keep: Any
     return_weights: bool
+    ties_constant_gradient = False  # PyTorch's math composite: v's gradient is a constant where q and k are
 
     def forward(self, xp: Namespace, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
         check_same_dtype("scaled_dot_product_attention", ("query", "key", "value"), (q, k, v))

@@ -41,6 +41,7 @@ class SolveTriangularFunction(Function):
     upper: bool
     left: bool
     unitriangular: bool
+    ties_constant_gradient = False  # smooth in A and B: B's gradient is a constant where A is, as PyTorch's
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a = a

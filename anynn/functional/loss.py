@@ -142,6 +142,8 @@ class Huber(_Reduced):
 class BinaryCrossEntropy(_Reduced):
     """On probabilities; each log is clamped at -100 so a saturated prediction gives 100, as PyTorch."""
 
+    ties_constant_gradient = False  # each gradient reads the probabilities: a constant where they are
+
     def elementwise(self, xp: Any, p: Any, y: Any, weight: Any = None) -> Any:
         self.p, self.y, self.weight = p, y, weight
         self.log_p = _clamped_log(xp, p, xp.log, p > 0.0, 1.0)
@@ -176,6 +178,8 @@ def _clamped_log(xp: Any, x: Any, log: Any, defined: Any, harmless: float) -> An
 
 class BinaryCrossEntropyWithLogits(_Reduced):
     """``-w [pw y log s(x) + (1-y) log(1-s(x))]`` computed from logits: finite for any x."""
+
+    ties_constant_gradient = False  # each gradient reads the logits: a constant where they are
 
     def elementwise(self, xp: Any, x: Any, y: Any, weight: Any = None, pos_weight: Any = None) -> Any:
         self.x, self.y, self.weight, self.pos_weight = x, y, weight, pos_weight
@@ -219,6 +223,12 @@ class ClassLoss(Function):
     label_smoothing: float
     ignore_index: int
     num_classes: int
+
+    @property
+    def ties_constant_gradient(self) -> bool:  # type: ignore[override]
+        """PyTorch's nll_loss gradient reads the scores (a zero derivative there): tied where they require grad;
+        a probability target's gradient, -log p, is a constant where the scores are."""
+        return bool(self.needs_input_grad[0])
 
     def forward(self, xp: Any, scores: Any, target: Any, weight: Any = None) -> Any:
         self.dtypes = (scores.dtype, target.dtype)

@@ -85,6 +85,8 @@ class KLDivergence(_Reduced):
 class PoissonNLL(_Reduced):
     """``exp(x) - t * x`` (log input) or ``x - t * log(x + eps)``, plus Stirling's term for ``t > 1`` if full."""
 
+    ties_constant_gradient = False  # PyTorch's composite: smooth in both inputs, constant where they are
+
     log_input: bool
     full: bool
     eps: float

@@ -90,6 +90,8 @@ class SoftMargin(_Reduced):
 class MultiLabelSoftMargin(_Reduced):
     """Per sample, the mean over the classes (last axis) of ``-w [y log s(x) + (1 - y) log s(-x)]``."""
 
+    ties_constant_gradient = False  # PyTorch's composite: smooth in each input, constant where the others are
+
     def elementwise(self, xp: Namespace, x: Any, y: Any, weight: Any = None) -> Any:
         self.x, self.y, self.weight = x, y, weight
         self.classes = float(x.shape[-1]) if x.ndim else 1.0

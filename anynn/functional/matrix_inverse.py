@@ -135,6 +135,8 @@ class SolveFunction(Function):
     """``X = solve(A, B)`` for B (*, n, k) of A's batch shape; gradients ``G_B = solve(Aᵀ, G)``, ``G_A = -G_B Xᵀ``
     (summed over the batch dimensions each operand was broadcast along)."""
 
+    ties_constant_gradient = False  # smooth in A and B: G_B is a constant where A is, as PyTorch's
+
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a = a
         batch = _batch(tuple(a.shape[:-2]), tuple(b.shape[:-2]))

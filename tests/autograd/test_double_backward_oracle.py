@@ -448,6 +448,16 @@ CONNECTED = {
     "remainder": lambda L, F, x, y, c: L.remainder(x, y + 1.0),
     "nextafter": lambda L, F, x, y, c: L.nextafter(x, y),
     "custom_function_detached_backward": lambda L, F, x, y, c: _detached_square(L).apply(x) + y,
+    # only the second operand requires grad: its gradient reads the first, a constant
+    "bce_target": lambda L, F, x, y, c: F.binary_cross_entropy(c(np.full((2, 3), 0.3)), x * 0.1 + 0.5) + y,
+    "bce_with_logits_target": lambda L, F, x, y, c: F.binary_cross_entropy_with_logits(c(np.ones((2, 3))), x) + y,
+    "poisson_nll_target": lambda L, F, x, y, c: F.poisson_nll_loss(c(np.ones((2, 3))), x) + y,
+    "cross_entropy_probability_target": lambda L, F, x, y, c: F.cross_entropy(c(np.ones((2, 3))), x) + y,
+    "multilabel_soft_margin_target": lambda L, F, x, y, c: F.multilabel_soft_margin_loss(c(np.ones((2, 3))), x) + y,
+    "sdpa_value": lambda L, F, x, y, c: F.scaled_dot_product_attention(c(np.ones((2, 3))), c(np.eye(2, 3)), x) + y,
+    "linalg_solve_b": lambda L, F, x, y, c: L.linalg.solve(c(np.array([[2.0, 1.0], [0.5, 3.0]])), x) + y,
+    "solve_triangular_b": lambda L, F, x, y, c: L.linalg.solve_triangular(c(np.array([[2.0, 1.0], [0.0, 3.0]])),
+                                                                          x, upper=True) + y,
     "linear_bias_of_constant_gradient": lambda L, F, x, y, c: F.linear(x, y[:, :3], y[0, :2]),
 }
 
