@@ -361,12 +361,24 @@ def _input_shape(name: str, shape: tuple[int, ...], axes: dict[int, str]) -> tup
 
 
 def _copy_to(model: Any, backend: Any) -> Any:
-    """A copy of ``model`` whose parameters and buffers are ndonnx constants on ``backend``."""
+    """A copy of ``model`` whose parameters, buffers and plain Tensor attributes (``self.mean = tensor([...])``,
+    directly or in a list, tuple or dict: constants of PyTorch's exported graph too) are ndonnx constants on
+    ``backend``."""
     recording = copy.deepcopy(model)
-    for t in list(recording.parameters()) + list(recording.buffers()):
-        t.array = backend.from_host(t.backend.to_host(t.array))
-        t.backend = backend
+    attributes = [t for m in recording.modules() for value in vars(m).values() for t in _tensors_in(value)]
+    for t in [*recording.parameters(), *recording.buffers(), *attributes]:
+        if t.backend is not backend:  # (a tensor held twice is converted once)
+            t.array = backend.from_host(t.backend.to_host(t.array))
+            t.backend = backend
     return recording
+
+
+def _tensors_in(value: Any) -> list[Tensor]:
+    """The Tensors ``value`` is or directly holds (in a list, tuple or dict's values)."""
+    if isinstance(value, Tensor):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return [t for t in items if isinstance(t, Tensor)]
 
 
 def _flatten(results: Any) -> list[Any]:
@@ -398,7 +410,7 @@ def _naming_failures(model: Any) -> Iterator[None]:
     except Exception as error:  # noqa: BLE001 - every failure is reported with the layer it happened in
         where = stack[-1] if stack else "model"
         raise ExportError(f"anynn.onnx.export: cannot export layer {where}: {type(error).__name__}: "
-                          f"{_reason(error)}{_value_read(error)}") from error
+                          f"{_reason(error)}{_value_read(error)}{_outside_tensor(error)}") from error
     finally:
         for handle in handles:
             handle.remove()
@@ -424,6 +436,16 @@ def _value_read(error: BaseException) -> str:
     return (f"; {operation or 'a value'} was asked for{where}. A graph has no values while it is recorded: compute "
             f"with tensors (anynn.where instead of an `if`, a tensor instead of .item()), or compute it outside the "
             f"exported model")
+
+
+def _outside_tensor(error: BaseException) -> str:
+    """For a tensor of another backend met while recording: what it likely is (a global or a closure's tensor,
+    which the model's copy does not hold) and how to make it part of the model; empty for any other failure."""
+    if type(error).__name__ != "BackendMismatch" or "'ndonnx'" not in str(error):
+        return ""
+    return (". A tensor the forward reads that is none of the model's parameters, buffers or tensor attributes (a "
+            "global, a closure's) stays on its backend while the model records on ndonnx: register it as a buffer "
+            "(self.register_buffer(name, t, persistent=False)) or make it in forward")
 
 
 def _pop(stack: list[str]) -> None:

@@ -817,6 +817,14 @@ def test_failures_name_the_layer_and_the_reason() -> None:
         export(packed, (_floats(4, 2, 3), np.array([2, 4])), io.BytesIO())
     with pytest.raises(ExportError, match=r"nn.init.orthogonal_ in a recorded forward .* one draw as a constant"):
         export(Calls(lambda x: x @ nn.init.orthogonal_(anynn.empty(3, 3))), _floats(2, 3), io.BytesIO())
+    scale, holder = anynn.tensor([1.0, 2.0, 3.0]), nn.Identity()  # a plain tensor attribute (in a list here) is a
+    holder.scales = [scale]  # constant of the graph, as in PyTorch's export (it was a BackendMismatch)
+    plain = Calls(lambda x, layer: x * layer.scales[0], holder)
+    (got,) = ort.InferenceSession(export(plain, _floats(2, 3), io.BytesIO()).SerializeToString()).run(
+        None, {"input": _floats(2, 3)})
+    _close([got], [_floats(2, 3) * [1, 2, 3]])
+    with pytest.raises(ExportError, match=r"inputs live on two backends.*a global, a closure's.*register_buffer"):
+        export(Calls(lambda x: x * scale), _floats(2, 3), io.BytesIO())
 
 
 def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> None:
