@@ -19,7 +19,7 @@ import numpy as np
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 
 ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2, "BF16": 2, "U32": 4, "I32": 4,
-            "F32": 4, "U64": 8, "I64": 8, "F64": 8}
+            "F32": 4, "U64": 8, "I64": 8, "F64": 8, "C64": 8}
 
 
 class CorruptFileError(ValueError):

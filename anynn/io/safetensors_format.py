@@ -22,8 +22,12 @@ from .file_checks import CorruptFileError, read_header_bytes
 FILE_CHECKSUM = "file_sha256"
 _BLANK = "0" * 64
 _CODES = {"bool": "BOOL", "uint8": "U8", "int8": "I8", "uint16": "U16", "int16": "I16", "float16": "F16",
-          "uint32": "U32", "int32": "I32", "float32": "F32", "uint64": "U64", "int64": "I64", "float64": "F64"}
+          "uint32": "U32", "int32": "I32", "float32": "F32", "uint64": "U64", "int64": "I64", "float64": "F64",
+          "complex64": "C64"}
 _NUMPY = {code: np.dtype(name).newbyteorder("<") for name, code in _CODES.items()}
+# metadata: the names of complex128 tensors, which safetensors has no code for: each is stored as its float64 real
+# view, shape (..., 2) (real and imaginary parts), and read back as complex128
+COMPLEX128 = "anynn_complex128"
 
 
 class Bfloat16Host(np.ndarray):
@@ -59,8 +63,12 @@ def encode(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> byt
     Tensors are laid out largest item size first, then by name (as the safetensors library does), so
     every tensor starts aligned to its item size.
     """
-    if FILE_CHECKSUM in metadata:
-        raise ValueError(f"save: metadata key {FILE_CHECKSUM!r} is reserved (anynn writes it)")
+    if FILE_CHECKSUM in metadata or COMPLEX128 in metadata:
+        raise ValueError(f"save: metadata keys {FILE_CHECKSUM!r} and {COMPLEX128!r} are reserved (anynn writes them)")
+    wide = sorted(name for name, array in arrays.items() if array.dtype == np.complex128)
+    if wide:
+        arrays = {**arrays, **{name: _real_view(arrays[name]) for name in wide}}
+        metadata = {**metadata, COMPLEX128: json.dumps(wide)}
     parts = []
     header: dict[str, Any] = {"__metadata__": {**metadata, FILE_CHECKSUM: _BLANK}}
     position = 0
@@ -83,6 +91,18 @@ def encode(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> byt
     checksum = hashlib.sha256(blob).hexdigest()
     blob[at:at + len(marker)] = _marker(checksum)
     return bytes(blob)
+
+
+def _real_view(array: np.ndarray) -> np.ndarray:
+    """A complex128 array as float64 of shape ``(..., 2)``: real and imaginary parts side by side."""
+    return np.ascontiguousarray(array, dtype="<c16").view("<f8").reshape(array.shape + (2,))
+
+
+def _complex_again(name: str, array: np.ndarray, path: str | os.PathLike) -> np.ndarray:
+    if array.dtype != np.float64 or array.ndim == 0 or array.shape[-1] != 2:
+        raise CorruptFileError(path, f"tensor {name!r} is listed as complex128 but holds {array.dtype} of shape "
+                                     f"{array.shape}, not float64 pairs")
+    return np.ascontiguousarray(array).view(np.complex128).reshape(array.shape[:-1])
 
 
 def _itemsize(array: np.ndarray) -> int:
@@ -132,4 +152,12 @@ def decode(path: str | os.PathLike, check: bool = True) -> tuple[dict[str, np.nd
         if begin % dtype.itemsize or not dtype.isnative:
             array = array.astype(dtype.newbyteorder("="))  # aligned, native copy
         arrays[name] = array  # a writeable view of the file's bytes (one buffer, read once)
+    if COMPLEX128 in metadata:
+        try:
+            wide = json.loads(metadata.pop(COMPLEX128))
+        except ValueError:
+            raise CorruptFileError(path, f"the metadata entry {COMPLEX128!r} is not JSON") from None
+        if not isinstance(wide, list) or not all(isinstance(n, str) and n in arrays for n in wide):
+            raise CorruptFileError(path, f"the metadata entry {COMPLEX128!r} names tensors the file does not hold")
+        arrays.update({name: _complex_again(name, arrays[name], path) for name in wide})
     return arrays, metadata, checked

@@ -84,8 +84,8 @@ def to_host(value: Any) -> tuple[np.ndarray, str | None]:
             return _bfloat16_to_host(value, backend), backend.key
         array, key = backend.to_host(value), backend.key
     array = np.asarray(array)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"cannot save an array of dtype {array.dtype}: only bool, integer and float arrays")
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"cannot save an array of dtype {array.dtype}: only bool, integer, float and complex arrays")
     if not array.flags.c_contiguous:
         array = array.copy(order="C")
     return array, key
@@ -332,7 +332,7 @@ def _read_npz(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str,
         if not isinstance(metadata, dict):
             raise CorruptFileError(path, "the .npz metadata is not a JSON object")
     for name, array in arrays.items():
-        if array.dtype.kind not in "biuf":
+        if array.dtype.kind not in "biufc":
             raise CorruptFileError(path, f"array {name!r} has unsupported dtype {array.dtype}")
     return arrays, metadata
 
