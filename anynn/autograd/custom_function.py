@@ -28,6 +28,7 @@ import math
 from typing import Any
 
 from ..backend.typing import Namespace
+from . import inference
 from . import primitive as _function
 from .function_name import FunctionName
 from .mode import enable_grad, no_grad
@@ -198,6 +199,8 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
     if node is not None:  # the arrays saved now: an input changed in place later that is not one of them is no
         # value the backward reads (PyTorch checks saved tensors only), so its gradient goes to its old producer
         node.ctx_saved_arrays = tuple(t.array for t in ctx.to_save if t is not None)
+        if inference.made[0]:  # PyTorch's refusal of an inference tensor given to save_for_backward
+            inference.refuse_saved_tensors(cls.__name__, [t for t in ctx.to_save if t is not None])
     frozen = {id(t) for t in ctx.non_differentiable}
     for o, m in zip(outs, made):
         if id(o) in frozen or not (o.is_floating_point() or o.is_complex()):

@@ -16,6 +16,7 @@ from .saved_hooks import disable_saved_tensors_hooks, save_on_cpu, saved_tensors
 from .node import Node, increment_version  # noqa: F401  (torch.autograd.graph's)
 from .primitive import Edge, first_change_after, is_writeable
 from .primitive import plain as _plain
+from .primitive import saved_arrays as _saved_arrays
 from .primitive import saves_no_array as _saves_no_array
 
 if TYPE_CHECKING:
@@ -105,31 +106,6 @@ def _reroute(fn: Any, recorded: bool = False) -> None:
             not double_backward.backward_reads_only_inputs(fn, tuple(inputs)):  # (a ctx's backward reruns nothing)
         return
     fn.inputs = tuple(inputs)
-
-
-def _saved_arrays(fn: Any) -> set[int] | None:
-    """The ids of the arrays ``fn`` saved (in tuples and lists too), or None where it saved something else that may
-    hold one (a Tensor, a ctx). A custom Function's node says itself (``ctx_saved_arrays``)."""
-    if getattr(fn, "reads_no_input_values", False):  # its backward reads indices and sizes only (an index write)
-        return set()
-    ctx_saved = getattr(fn, "ctx_saved_arrays", None)
-    if ctx_saved is not None:  # a custom Function's node: PyTorch checks only what its ctx.save_for_backward got
-        return {id(a) for a in ctx_saved}
-    found: set[int] = set()
-    is_native = fn.backend.is_native
-    pending = list(fn.__dict__.values())
-    while pending:
-        value = pending.pop()
-        kind = type(value)
-        if kind in _PLAIN:
-            continue
-        if kind is tuple or kind is list:
-            pending.extend(value)
-        elif is_native(value):
-            found.add(id(value))
-        else:
-            return None
-    return found
 
 
 def _retain(t: Any, g: Any, given: set[int], xp: Namespace) -> None:

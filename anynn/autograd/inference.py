@@ -13,7 +13,7 @@ while no thread is in inference mode and no inference tensor was ever made, oper
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .mode import inference_flag
 from .mode import inference_threads as active_threads  # noqa: F401  (hot paths import it from here)
@@ -46,13 +46,15 @@ def mark(t: Any) -> None:
     made[0] = True
 
 
-def after_apply(fn: Any, args: tuple[Any, ...], results: Any, recorded: bool) -> None:
+def after_apply(fn: Any, args: tuple[Any, ...], results: Any, recorded: bool,
+                saved_arrays: Callable[[Any], set[int] | None]) -> None:
     """Called by `Function.apply` while some thread is in inference mode or an inference tensor exists: refuse an
     inference input that the recorded ``fn`` saved, else mark ``results`` (a Tensor or a tuple of them) where they
-    are inference tensors (made in inference mode, or views of one)."""
+    are inference tensors (made in inference mode, or views of one). ``saved_arrays(fn)``: the ids of the arrays
+    ``fn`` saved (None: unknown)."""
     if recorded:
         if made[0]:
-            _refuse_saved(fn, args)
+            _refuse_saved(fn, args, saved_arrays)
         return
     view_of_inference = type(fn).makes_view and made[0] and is_inference(args[0])
     if view_of_inference or (enabled() and not (type(fn).makes_view and not is_inference(args[0]))):
@@ -60,19 +62,21 @@ def after_apply(fn: Any, args: tuple[Any, ...], results: Any, recorded: bool) ->
             mark(t)
 
 
-def _refuse_saved(fn: Any, args: tuple[Any, ...]) -> None:
+def _refuse_saved(fn: Any, args: tuple[Any, ...], saved_arrays: Callable[[Any], set[int] | None]) -> None:
     """RuntimeError where ``fn`` (just recorded) saved the array of an inference tensor among ``args``."""
-    from .tensor import Tensor
-
-    inputs = [a for a in args if isinstance(a, Tensor) and is_inference(a)]
+    inputs = [a for a in args if getattr(a, "__dict__", {}).get("_inference", False)]  # (flagged: Tensors only)
     if not inputs or enabled():
         return
-    from .graph import _saved_arrays
-
-    saved = _saved_arrays(fn)
+    saved = saved_arrays(fn)
     for t in inputs:
         if saved is not None and id(t.array) in saved:  # (None: it saved an object; let it be)
             raise RuntimeError(_SAVED.format(name=type(fn).__name__))
+
+
+def refuse_saved_tensors(name: str, tensors: list[Any]) -> None:
+    """RuntimeError where a custom Function ``name`` gave an inference tensor to ``ctx.save_for_backward``."""
+    if any(is_inference(t) for t in tensors) and not enabled():
+        raise RuntimeError(_SAVED.format(name=name))
 
 
 def refuse_inplace(t: Any, name: str) -> None:

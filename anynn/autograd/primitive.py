@@ -163,7 +163,7 @@ class Function:
                     view.__dict__["_view_of"] = fn
             _views.note_views(args[0], views)
         if _inference_threads[0] or _inference_made[0]:  # inference tensors: made here, or read and refused
-            _inference.after_apply(fn, args, results, record)
+            _inference.after_apply(fn, args, results, record, saved_arrays)
         if _anomaly_threads[0]:  # some thread detects anomalies: is it this one?
             hook = _thread.modes.anomaly_hook
             if hook is not None:
@@ -243,6 +243,31 @@ def saves_no_array(fn: Any) -> bool:
         if not plain(value):
             return False
     return True
+
+
+def saved_arrays(fn: Any) -> set[int] | None:
+    """The ids of the arrays ``fn`` saved (in tuples and lists too), or None where it saved something else that may
+    hold one (a Tensor, a ctx). A custom Function's node says itself (``ctx_saved_arrays``)."""
+    if getattr(fn, "reads_no_input_values", False):  # its backward reads indices and sizes only (an index write)
+        return set()
+    ctx_saved = getattr(fn, "ctx_saved_arrays", None)
+    if ctx_saved is not None:  # a custom Function's node: PyTorch checks only what its ctx.save_for_backward got
+        return {id(a) for a in ctx_saved}
+    found: set[int] = set()
+    is_native = fn.backend.is_native
+    pending = list(fn.__dict__.values())
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind in PLAIN:
+            continue
+        if kind is tuple or kind is list:
+            pending.extend(value)
+        elif is_native(value):
+            found.add(id(value))
+        else:
+            return None
+    return found
 
 
 class Edge:

@@ -39,7 +39,24 @@ CASES = {  # name -> (lib, y: an inference tensor (2, 3), x: an ordinary tensor 
     "y.requires_grad_()": lambda lib, y, x: y.requires_grad_(),
     "y.requires_grad_(False)": lambda lib, y, x: y.requires_grad_(False).is_inference(),
     "Parameter(y)": lambda lib, y, x: lib.nn.Parameter(y),
+    "ctx.save_for_backward(y)": lambda lib, y, x: _saving(lib).apply(x, y),
 }
+
+
+def _saving(lib):
+    """A custom Function whose forward saves its second input."""
+
+    class Saving(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(b)
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, None
+
+    return Saving
 
 
 def _outcome(lib, case, y, x):
