@@ -505,6 +505,7 @@ class Tensor(TensorSurface):
         changes) are accepted for PyTorch's signature.
         """
         check_memory_format("to()", memory_format)
+        args, copy = positional_flags(args, copy)
         backend, dtype = to_arguments("to()", args, backend, dtype, device)
         target = self.backend if backend is None else self._target_backend(backend)
         if target == self.backend:
@@ -832,6 +833,16 @@ def _names_dtype(spec: Any) -> bool:
         return dtype_name(spec) in DTYPE_NAMES
     except TypeError:
         return False
+
+
+def positional_flags(args: tuple[Any, ...], copy: bool) -> tuple[tuple[Any, ...], bool]:
+    """PyTorch's ``.to(device, dtype, non_blocking, copy)`` / ``.to(dtype, non_blocking, copy)``: the booleans after
+    the leading arguments are ``non_blocking`` (nothing to do here) and ``copy``. Returns the other arguments and
+    ``copy``."""
+    flags = [a for a in args if isinstance(a, bool)]
+    if not flags or not args or isinstance(args[0], bool):
+        return args, copy
+    return tuple(a for a in args if not isinstance(a, bool)), copy or (len(flags) > 1 and flags[1])
 
 
 def to_arguments(name: str, args: tuple[Any, ...], backend: Any, dtype: Any, device: Any) -> tuple[Any, Any]:

@@ -14,7 +14,7 @@ from ..backend import Backend, DeviceRNG, dtype_name, get_backend
 from ..backend.default_dtype import default_float
 from ..device import resolve as resolve_device
 from ..memory_format import check_memory_format
-from ..autograd.tensor import init_tensor, to_arguments
+from ..autograd.tensor import init_tensor, positional_flags, to_arguments
 from ..init import HostGenerator, host_generator
 from .call_errors import RENAMED, name_the_layer
 from . import hooks as _module_hooks
@@ -456,6 +456,9 @@ class Module:
         hint) changes nothing.
         """
         check_memory_format(f"{type(self).__name__}.to()", memory_format)
+        args, copy = positional_flags(args, False)
+        if copy:
+            raise RuntimeError(f"{type(self).__name__}.to() does not accept copy argument")
         backend, dtype = to_arguments(f"{type(self).__name__}.to()", args, backend, dtype, device)
         target = None if backend is None else resolve_device(backend, self.backend or get_backend(None))
         if dtype is not None and not dtype_name(dtype).startswith(("float", "bfloat", "complex")):

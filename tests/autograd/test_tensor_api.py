@@ -368,3 +368,6 @@ def test_from_numpy_keeps_the_dtype(backend):
     assert t.to(torch.device("cpu")).backend.name == ("numpy" if backend.name == "cupy" else backend.name)
     copied = t.to(dtype="float64", copy=True)
     assert copied is not t and copied.numpy().tolist() == X.tolist()
+    # PyTorch's positional non_blocking and copy: x.to(dtype, non_blocking, copy), x.to(device, dtype, ...)
+    assert t.to(anynn.float64, False) is t and t.to(anynn.float64, False, True) is not t
+    assert t.to("cpu", anynn.float64, True, True) is not t

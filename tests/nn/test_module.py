@@ -325,7 +325,8 @@ def test_shapes_recipe_runs_on_the_meta_device():
     assert repr(out) == "tensor(..., backend='torch:meta', size=(1024, 3, 32768, 32768), dtype=float32)"
 
 
-@pytest.mark.parametrize("move", ["double", "half", "float", "to_float64", "to_same", "type_float64", "to_backend"])
+@pytest.mark.parametrize("move", ["double", "half", "float", "to_float64", "to_same", "type_float64", "to_backend",
+                                  "to_non_blocking"])
 def test_moves_and_casts_keep_gradients_as_torch(backend, move):
     """PyTorch's Module._apply converts each parameter's .grad with it; anynn dropped them."""
     if move == "half" and backend.name == "array_api_strict":
@@ -333,7 +334,8 @@ def test_moves_and_casts_keep_gradients_as_torch(backend, move):
     calls = {"double": lambda m, lib: m.double(), "half": lambda m, lib: m.half(), "float": lambda m, lib: m.float(),
              "to_float64": lambda m, lib: m.to(lib.float64), "to_same": lambda m, lib: m.to("cpu"),
              "type_float64": lambda m, lib: m.type(lib.float64),
-             "to_backend": lambda m, lib: m.to("numpy") if lib is anynn else m}
+             "to_backend": lambda m, lib: m.to("numpy") if lib is anynn else m,
+             "to_non_blocking": lambda m, lib: m.to("cpu", lib.float64, True)}  # positional non_blocking
     results = []
     for lib in (torch, anynn):
         lib.manual_seed(0)
