@@ -64,7 +64,8 @@ class ScaledDotProductAttention(Function):
             # the scores reach ~1e4 before scaling, and inf - inf in the softmax gave NaN rows
             self.half = q.dtype
             q, k, v = (xp.astype(a, xp.float32) for a in (q, k, v))
-            mask = None if mask is None or mask.dtype == xp.bool else xp.astype(mask, xp.float32)
+            if mask is not None and mask.dtype != xp.bool:  # (a boolean mask stays as it is)
+                mask = xp.astype(mask, xp.float32)
             self.q, self.k, self.v = q, k, v
         self.weights = self._weights(xp, q, k, mask)
         dropped = self.weights
@@ -167,13 +168,19 @@ def _as_mask(mask: Any, like: Tensor, where: str) -> Tensor:
     return mask
 
 
-def _dropout_keep(backend: Any, shape: tuple[int, ...], dtype: Any, p: float, generator: Any) -> Any:
-    """A bool array of ``shape``, True with probability ``1 - p``, drawn on the backend's device.
+def _dropout_keep(query: Tensor, key: Tensor, shape: tuple[int, ...], p: float, generator: Any) -> Any:
+    """A bool array of the scores' ``shape`` (..., L, S), True with probability ``1 - p``, drawn on the query's
+    backend's device.
 
     Without ``generator`` a fresh device generator is seeded from anynn's host generator, so
-    ``anynn.manual_seed`` makes attention dropout reproducible.
+    ``anynn.manual_seed`` makes attention dropout reproducible. A symbolic axis (None: an ONNX export with
+    ``dynamic_axes``, training mode) draws like an array of the scores' shape, made from the query and key.
     """
-    return keep_mask(dropout_generator(backend, generator), shape, dtype, p)
+    like = None
+    if None in shape:
+        xp = query.backend.xp
+        like = query.array[..., :1] + xp.matrix_transpose(key.array[..., :1])
+    return keep_mask(dropout_generator(query.backend, generator), shape, query.array.dtype, p, like=like)
 
 
 def _repeat_heads(x: Tensor, groups: int) -> Tensor:
@@ -239,7 +246,7 @@ def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropou
         scale = 1.0 / math.sqrt(q_shape[-1])
     keep = None
     if dropout_p > 0.0:
-        keep = _dropout_keep(query.backend, scores_shape, query.array.dtype, dropout_p, generator)
+        keep = _dropout_keep(query, key, scores_shape, dropout_p, generator)
     return ScaledDotProductAttention.apply(query, key, value, attn_mask, scale=float(scale), causal=bool(is_causal),
                                            dropout_p=float(dropout_p), keep=keep, return_weights=return_weights)
 

@@ -896,8 +896,8 @@ class Noisy(nn.Module):
     """Draws in the forward: Gaussian and uniform noise like the input, dropout called in training mode (elements
     and channels), rrelu in training mode, integers and coin flips like the input, a fixed-shape draw; the in-place
     fills (timm's DropPath: x.new_empty(shape).bernoulli_(keep)), which drew on the host: one constant of the
-    graph; gumbel_softmax, multinomial and distributions' samples (their draws had None sizes); nn.init's fills
-    (host draws as well)."""
+    graph; gumbel_softmax, multinomial, distributions' samples and attention's dropout (their draws had None sizes);
+    nn.init's fills (host draws as well)."""
 
     def forward(self, x: Any) -> Any:
         F, distributions = nn.functional, anynn.distributions
@@ -911,7 +911,8 @@ class Noisy(nn.Module):
                 anynn.randint_like(x, 2, 6), anynn.bernoulli(anynn.full_like(x, 0.3)), anynn.randn(3, 2), *fills,
                 F.gumbel_softmax(x, hard=True), anynn.multinomial(x.softmax(-1), 2),
                 nn.init.kaiming_uniform_(anynn.empty(8, 4)), nn.init.trunc_normal_(anynn.empty_like(x), a=-0.5, b=2),
-                distributions.Normal(x, 0.5).rsample(), distributions.Gumbel(x, 1.0).sample())
+                distributions.Normal(x, 0.5).rsample(), distributions.Gumbel(x, 1.0).sample(),
+                F.scaled_dot_product_attention(z := x[:, None, :, None] * 0, z, z + 1, dropout_p=0.5))
 
 
 def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
@@ -931,6 +932,7 @@ def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
         flips, spread, normal, waits, cauchy, log_normal, trials, whole, one_hot, picks, kaiming, truncated, *d = fills
         assert abs(d[0].mean() - 1) < 0.02 and abs(d[0].std() - 0.5) < 0.02  # Normal(1, 0.5)
         assert abs(d[1].mean() - 1.5772) < 0.05 and abs(d[1].std() - 1.2825) < 0.05  # Gumbel(1, 1)
+        assert set(np.unique(d[2] * 4)) <= {*range(9)} and abs(d[2].mean() - 1) < 0.02  # (kept weights 2 / 8 each)
         assert kaiming.shape == (8, 4) and np.abs(kaiming).max() < np.sqrt(3 / 2) and kaiming.std() > 0.5
         assert -0.5 <= truncated.min() and truncated.max() <= 2 and abs(truncated.mean() - 0.4458) < 0.03
         assert picks.shape == (3000, 2) and (picks[:, 0] != picks[:, 1]).all() and set(np.unique(picks)) == {*range(8)}
