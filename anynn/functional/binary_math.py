@@ -18,7 +18,8 @@ from ..backend.quiet_float_errors import quietly
 from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
-from .value_checks import check_integer_divisor, check_one_backend, refuse_boolean_pair, refuse_complex
+from .value_checks import (DTypeMismatchError, KernelNotImplementedError, check_integer_divisor, check_one_backend,
+                           is_floating, refuse_boolean_pair, refuse_complex)
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -141,15 +142,30 @@ def atan2(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
 
 
 def hypot(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """``sqrt(input² + other²)`` (``torch.hypot``)."""
+    """``sqrt(input² + other²)`` (``torch.hypot``); an operand must be floating, as PyTorch's kernel."""
+    _refuse_integers_only("hypot", "hypot_cpu", input, other)
     return Hypot.apply(*_floating_pair("hypot", input, other))
 
 
 def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """``log(exp(input) + exp(other))`` (``torch.logaddexp``); complex operands too, as PyTorch."""
+    """``log(exp(input) + exp(other))`` (``torch.logaddexp``); complex operands too, as PyTorch; an operand must be
+    floating or complex, as PyTorch's kernel."""
     if any(isinstance(v, complex) or (isinstance(v, Tensor) and v.is_complex()) for v in (input, other)):
         return _complex_logaddexp(input, other)
+    _refuse_integers_only("logaddexp", "logaddexp_cpu", input, other)
     return LogAddExp.apply(*_floating_pair("logaddexp", input, other))
+
+
+def _refuse_integers_only(name: str, kernel: str, input: Any, other: Any) -> None:  # noqa: A002
+    """PyTorch's refusal of ``name`` where neither operand is floating (integer or boolean tensors, ints): the pair's
+    integer dtype reaches a ``kernel`` that has no integer implementation (anynn cast them to float32 before)."""
+    if any(isinstance(v, float) or isinstance(v, Tensor) and is_floating(v.array) for v in (input, other)):
+        return
+    tensors = [v for v in (input, other) if isinstance(v, Tensor)]
+    if tensors:
+        names = " and ".join(dtype_name(t.dtype) for t in tensors)
+        raise KernelNotImplementedError(f"{name}: \"{kernel}\" not implemented for integer or boolean operands "
+                                        f"(got {names}), as in PyTorch; cast one first (x.float())")
 
 
 def _complex_logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -166,7 +182,14 @@ def _complex_logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
-    """``input + weight * (end - input)`` (``torch.lerp``); ``weight`` a number or a tensor. Gradients flow to all."""
+    """``input + weight * (end - input)`` (``torch.lerp``); ``weight`` a number or a tensor. Gradients flow to all.
+    ``input`` floating or complex and ``end`` of its dtype, as PyTorch's kernel takes them."""
+    if isinstance(input, Tensor) and not is_floating(input.array):
+        raise KernelNotImplementedError(f"lerp: \"lerp_kernel\" not implemented for {dtype_name(input.dtype)} input, "
+                                        f"as in PyTorch; cast it first (x.float())")
+    if isinstance(input, Tensor) and isinstance(end, Tensor) and end.dtype != input.dtype:
+        raise DTypeMismatchError(f"lerp: expected dtype {dtype_name(input.dtype)} for `end` but got dtype "
+                                 f"{dtype_name(end.dtype)}, as in PyTorch; cast it first")
     return input + weight * (end - input)
 
 
@@ -244,6 +267,7 @@ def _shifted(xp: Namespace, name: str, a: Any, count: Any) -> Any:
 
 def _shift(name: str) -> Any:
     def function(input: Any, other: Any) -> Tensor:  # noqa: A002
+        refuse_boolean_pair(name, "lshift_cpu" if "left" in name else "rshift_cpu", input, other)
         be, arrays = _native_operands(name, input, other)
         xp = be.xp
         for data in arrays:

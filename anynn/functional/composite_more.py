@@ -209,7 +209,9 @@ def signbit(input: Tensor) -> Tensor:  # noqa: A002
 
 def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     """``|input|`` with the sign of ``other`` (``torch.copysign``; broadcast, ``other`` may be a number; ``-0.0``
-    counts as negative). Integers give float32; the gradient reaches ``input`` only (0 where it is 0)."""
+    counts as negative). Integers give float32; the gradient reaches ``input`` only (0 where it is 0). Complex operands
+    are refused, as PyTorch's kernel refuses them."""
+    refuse_complex("copysign", input, other)
     if isinstance(other, Tensor):
         check_one_backend("copysign", input, other)
         magnitude, other = elementwise.as_common_floating(input, other)

@@ -17,7 +17,7 @@ from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .formulas.conjugate import conj, is_complex, sign
-from .value_checks import explain_shape_failure, refuse_complex
+from .value_checks import KernelNotImplementedError, explain_shape_failure, refuse_complex
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -428,6 +428,10 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     refuse_complex("clamp", x, min, max)
+    if hasattr(x, "backend") and isdtype(x.backend.xp, x.array.dtype, "bool") and all(
+            isinstance(v, (bool, type(None))) for v in (min, max)):
+        raise KernelNotImplementedError("clamp: \"clamp_scalar_cpu\" not implemented for 'Bool' (a boolean tensor "
+                                        "between boolean bounds), as in PyTorch; give integer bounds or cast it first")
     if isinstance(min, (int, float, type(None))) and isinstance(max, (int, float, type(None))):
         if isinstance(min, float) or isinstance(max, float):
             x = as_floating(x)  # an integer input clamped to a float bound is float32, as PyTorch's

@@ -12,10 +12,10 @@ import math
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..backend import op
+from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .type_promotion import result_type
-from .value_checks import check_one_backend
+from .value_checks import DTypeMismatchError, check_one_backend
 
 
 def _made(data: Any, like: Tensor) -> Tensor:
@@ -216,6 +216,9 @@ def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close), as ``torch.isclose``."""
     check_one_backend("isclose", input, other)
+    if isinstance(other, Tensor) and other.dtype != input.dtype:  # (PyTorch's "Float did not match Double")
+        raise DTypeMismatchError(f"isclose: input and other must have one dtype, as in PyTorch, got "
+                                 f"{dtype_name(input.dtype)} and {dtype_name(other.dtype)}")
     xp = input.backend.xp
     a = input.array
     b = other.array if isinstance(other, Tensor) else xp.asarray(other, dtype=a.dtype, device=input.backend.device)

@@ -243,6 +243,15 @@ REFUSALS = [
     lambda m, t: m.baddbmm(t(BATCH.astype(np.float32)), t(BATCH), t(BATCH.mT)),
     lambda m, t: m.mm(t(INTS > 2), t(INTS.T > 2)),  # boolean matrix products (an or of ands came back)
     lambda m, t: m.dot(t(INTS[0] > 2), t(INTS[1] > 2)),
+    # kernels PyTorch has no integer, boolean or complex version of (anynn cast or computed on 0/1)
+    lambda m, t: m.hypot(t(INTS), t(INTS)),
+    lambda m, t: m.logaddexp(t(INTS > 2), t(np.array(3))),
+    lambda m, t: t(INTS > 2) << t(INTS > 1),
+    lambda m, t: t(INTS > 2).clamp(max=True),
+    lambda m, t: m.copysign(t(X + 1j), 1.0),
+    lambda m, t: m.lerp(t(INTS), t(INTS), 0.5),
+    lambda m, t: m.lerp(t(X.astype(np.float32)), t(X), 0.3),  # end of another dtype (float64 came back)
+    lambda m, t: m.isclose(t(X.astype(np.float32)), t(X)),  # two dtypes (compared after promotion)
 ]
 
 
