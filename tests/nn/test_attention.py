@@ -80,6 +80,18 @@ def test_sdpa_broadcasts_batch_and_heads(backend, rng):
     compare_with_torch(backend, scaled_dot_product_attention, F_TORCH.scaled_dot_product_attention, q, k, v, mask)
 
 
+def test_sdpa_in_float16_keeps_a_boolean_mask_as_torch(backend, rng):
+    """float16 attention computes in float32 (613b37f) and applied a boolean mask's allowed keys: the mask was
+    dropped on the way, so every key took part (gpt-fast's bfloat16 decoding with its causal mask diverged)."""
+    if backend.key.startswith("array_api_strict"):
+        pytest.skip("array-api-strict has no float16")
+    arrays = [a.astype(np.float16) for a in _qkv(rng, "float32")]
+    out = scaled_dot_product_attention(*(make(backend, a) for a in arrays), attn_mask=make(backend, _bool_mask()))
+    ref = F_TORCH.scaled_dot_product_attention(*(torch.tensor(a) for a in arrays), attn_mask=torch.tensor(_bool_mask()))
+    assert anynn.backend.dtype_name(out.dtype) == "float16"
+    np.testing.assert_allclose(np.asarray(out.tolist()), ref.float().numpy(), rtol=2e-3, atol=2e-3)
+
+
 def test_sdpa_fully_masked_row_is_zero_not_nan(backend, rng):
     q, k, v = _qkv(rng)
     mask = _bool_mask()
