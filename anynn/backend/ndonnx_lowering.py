@@ -590,11 +590,16 @@ def constant_pad(fn: Any, xp: Namespace, x: Any) -> Any:
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
-def gather_pad(fn: Any, xp: Namespace, x: Any) -> Any:
-    mode = _PAD_MODES.get(fn.mode)
-    if mode is None:
-        return NotImplemented
-    return wrap(_op().pad(var(x), const(_pad_list(fn.pads, x.ndim), np.int64), mode=mode))
+def gather_pad(opset: int) -> Lowering:
+    """ONNX Pad in the layer's mode; circular padding (Pad's ``wrap``, opset 19 on) before opset 19 records
+    GatherPad's own gathers, as PyTorch's exporter writes it there with slices."""
+    def lower(fn: Any, xp: Namespace, x: Any) -> Any:
+        mode = _PAD_MODES.get(fn.mode)
+        if mode is None or (mode == "wrap" and opset < 19):
+            return NotImplemented
+        return wrap(_op().pad(var(x), const(_pad_list(fn.pads, x.ndim), np.int64), mode=mode))
+
+    return lower
 
 
 # onnxruntime's CPU provider has these operators in float32 (and float16) only (Celu is float32 in the ONNX spec
@@ -636,7 +641,7 @@ def lowerings(opset: int) -> dict[str, Lowering]:
         "HardswishFunction": hardswish, "HardtanhFunction": hardtanh, "PReLUFunction": prelu,
         "SoftsignFunction": _unary("softsign"), "SoftmaxFunction": softmax, "LogSoftmaxFunction": log_softmax,
         "Reshape": reshape, "EmbeddingFunction": embedding, "Gather": gather, "Scatter": scatter,
-        "MaxUnpool": max_unpool, "ConstantPad": constant_pad, "GatherPad": gather_pad,
+        "MaxUnpool": max_unpool, "ConstantPad": constant_pad, "GatherPad": gather_pad(opset),
         "ScatterReduce": scatter_reduce(opset),
         "RecurrentSequence": recurrent_sequence,
     }
