@@ -409,27 +409,28 @@ def cast_first(x: Any, dtype: Any) -> Any:
     return x if dtype is None else x.astype(dtype)
 
 
-def softmax(x: Any, axis: int | None = None, *, dim: int | None = None, dtype: Any = None, _stacklevel: int = 3) -> Any:
-    """Softmax of x (*) along ``axis`` (``dim`` is accepted too, as in PyTorch); ``dtype`` casts x first. Neither
-    given: PyTorch's legacy choice, with its warning (dim 0 for 0-, 1- and 3-D input, else 1)."""
-    x = cast_first(x, dtype)
-    check_real_floating("softmax", x)
-    axis = check_axis("softmax", x, _given_or_implicit("softmax", x, axis, dim))
-    if x.ndim == 0:  # one entry along dim 0 or -1, as PyTorch's (the formula reduces over a real axis)
-        return SoftmaxFunction.apply(x.reshape(1), axis=0).reshape(())
-    return SoftmaxFunction.apply(x, axis=axis)
+def softmax(input: Any, axis: int | None = None, *, dim: int | None = None, dtype: Any = None,
+            _stacklevel: int = 3) -> Any:
+    """Softmax of input (*) along ``axis`` (``dim`` is accepted too, as in PyTorch); ``dtype`` casts input first.
+    Neither given: PyTorch's legacy choice, with its warning (dim 0 for 0-, 1- and 3-D input, else 1)."""
+    input = cast_first(input, dtype)
+    check_real_floating("softmax", input)
+    axis = check_axis("softmax", input, _given_or_implicit("softmax", input, axis, dim))
+    if input.ndim == 0:  # one entry along dim 0 or -1, as PyTorch's (the formula reduces over a real axis)
+        return SoftmaxFunction.apply(input.reshape(1), axis=0).reshape(())
+    return SoftmaxFunction.apply(input, axis=axis)
 
 
-def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None, dtype: Any = None,
+def log_softmax(input: Any, axis: int | None = None, *, dim: int | None = None, dtype: Any = None,
                 _stacklevel: int = 3) -> Any:
-    """Log-softmax of x (*) along ``axis`` (or ``dim``); ``dtype`` casts x first (as PyTorch). Neither given:
+    """Log-softmax of input (*) along ``axis`` (or ``dim``); ``dtype`` casts input first (as PyTorch). Neither given:
     PyTorch's legacy choice, with its warning (dim 0 for 0-, 1- and 3-D input, else 1)."""
-    x = cast_first(x, dtype)
-    check_real_floating("log_softmax", x)
-    axis = check_axis("log_softmax", x, _given_or_implicit("log_softmax", x, axis, dim))
-    if x.ndim == 0:
-        return LogSoftmaxFunction.apply(x.reshape(1), axis=0).reshape(())
-    return LogSoftmaxFunction.apply(x, axis=axis)
+    input = cast_first(input, dtype)
+    check_real_floating("log_softmax", input)
+    axis = check_axis("log_softmax", input, _given_or_implicit("log_softmax", input, axis, dim))
+    if input.ndim == 0:
+        return LogSoftmaxFunction.apply(input.reshape(1), axis=0).reshape(())
+    return LogSoftmaxFunction.apply(input, axis=axis)
 
 
 def _given_or_implicit(name: str, x: Any, axis: int | None, dim: int | None) -> int:
