@@ -90,6 +90,29 @@ def test_draws_from_no_distribution_are_refused_naming_the_initialiser_as_torch(
         assert np.isfinite(anynn.nn.init.trunc_normal_(blank, a=-math.inf, b=2.0).numpy()).all()
 
 
+RANDOM_INITIALISERS = ["uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+                       "kaiming_normal_", "orthogonal_", "sparse_"]
+
+
+@pytest.mark.parametrize("name", RANDOM_INITIALISERS)
+def test_random_initialisers_refuse_integer_tensors_as_torch(name):
+    """torch's kernels refuse to draw into int64/bool ('normal_kernel_cpu not implemented for Long'); anynn drew
+    floats and truncated them into the tensor."""
+    args = (0.5,) if name == "sparse_" else ()
+    with pytest.raises(RuntimeError, match="not implemented for 'Long'"):
+        getattr(torch.nn.init, name)(torch.zeros(3, 3, dtype=torch.int64), *args)
+    for dtype in ("int64", "bool"):
+        blank = anynn.zeros(3, 3, dtype=dtype)
+        with pytest.raises(RuntimeError, match=f"^nn.init.{name}: .*{dtype}"):
+            getattr(anynn.nn.init, name)(blank, *args)
+        assert not blank.numpy().any()
+    if name == "xavier_normal_":  # a negative gain is a negative std, refused by name as torch refuses it
+        with pytest.raises(RuntimeError, match="std >= 0"):
+            torch.nn.init.xavier_normal_(torch.zeros(3, 3), gain=-1.0)
+        with pytest.raises(RuntimeError, match="^xavier_normal_: expects std >= 0"):
+            anynn.nn.init.xavier_normal_(anynn.zeros(3, 3), gain=-1.0)
+
+
 @pytest.mark.parametrize("method,args", [("uniform_", (1.0, 0.0)), ("uniform_", (0.0, math.inf)),
                                          ("normal_", (0.0, -1.0))], ids=str)
 def test_tensor_random_fills_from_no_distribution_are_refused_by_name_as_torch(backend, method, args):

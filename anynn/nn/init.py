@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from .. import init as _init
-from ..functional.value_checks import check_draw_range, check_draw_std
+from ..backend import dtype_name
+from ..functional.value_checks import UnsupportedDTypeError, check_draw_range, check_draw_std
 from ..init import _fill, _rng
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -60,14 +61,25 @@ def _fan(tensor: Any, mode: str) -> int:
 _calculate_correct_fan = _fan  # PyTorch's private name, which custom initialisers import
 
 
+def _check_drawable(name: str, tensor: Any) -> None:
+    """Refuse a random draw into an integer or boolean tensor, as PyTorch's kernels refuse it (anynn drew floats
+    and truncated them into the tensor)."""
+    kind = dtype_name(tensor.dtype) if hasattr(tensor, "dtype") else ""
+    if kind and not kind.startswith(("float", "bfloat", "complex")):
+        raise UnsupportedDTypeError(f"nn.init.{name}: drawing random values into a {kind} tensor is not implemented "
+                                    f"(PyTorch: 'not implemented for {kind}'); initialise a floating-point tensor")
+
+
 def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
     """Fill with values from U(a, b)."""
+    _check_drawable("uniform_", tensor)
     check_draw_range("uniform_", a, b)
     return _init.uniform_(tensor, a, b, generator)
 
 
 def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
     """Fill with values from N(mean, std^2)."""
+    _check_drawable("normal_", tensor)
     check_draw_std("normal_", std)
     return _init.normal_(tensor, mean, std, generator)
 
@@ -75,6 +87,7 @@ def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: Any = N
 def trunc_normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: Any = None) -> Any:
     """Fill with N(mean, std^2) restricted to [a, b] (out-of-range draws are drawn again)."""
+    _check_drawable("trunc_normal_", tensor)
     check_draw_range("trunc_normal_", a, b, infinite=True)
     u = _init.drawn_in_graph(tensor, "uniform")
     if u is not None:  # (a recorded graph: PyTorch's inverse CDF of a uniform draw, no redraws)
@@ -156,6 +169,7 @@ def dirac_(tensor: Any, groups: int = 1) -> Any:
 
 def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot)."""
+    _check_drawable("xavier_uniform_", tensor)
     if 0 not in tuple(tensor.shape):
         _calculate_fan_in_and_fan_out(tensor)
     return _init.xavier_uniform_(tensor, gain, generator)
@@ -163,14 +177,17 @@ def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: Any = None) -> An
 
 def xavier_normal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot)."""
+    _check_drawable("xavier_normal_", tensor)
     if 0 not in tuple(tensor.shape):
-        _calculate_fan_in_and_fan_out(tensor)
+        fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+        check_draw_std("xavier_normal_", gain * math.sqrt(2.0 / (fan_in + fan_out)))  # a negative gain
     return _init.xavier_normal_(tensor, gain, generator)
 
 
 def kaiming_uniform_(tensor: Any, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                      generator: Any = None) -> Any:
     """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He)."""
+    _check_drawable("kaiming_uniform_", tensor)
     if 0 in tuple(tensor.shape):
         warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2)
         return tensor
@@ -181,6 +198,7 @@ def kaiming_uniform_(tensor: Any, a: float = 0, mode: str = "fan_in", nonlineari
 def kaiming_normal_(tensor: Any, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator: Any = None) -> Any:
     """N(0, std^2) with std = gain / sqrt(fan) (He)."""
+    _check_drawable("kaiming_normal_", tensor)
     if 0 in tuple(tensor.shape):
         warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2)
         return tensor
@@ -190,6 +208,7 @@ def kaiming_normal_(tensor: Any, a: float = 0, mode: str = "fan_in", nonlinearit
 
 def orthogonal_(tensor: Any, gain: float = 1, generator: Any = None) -> Any:
     """A (semi-)orthogonal matrix times ``gain`` (trailing dimensions flattened)."""
+    _check_drawable("orthogonal_", tensor)
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     return _init.orthogonal_(tensor, gain, generator)
@@ -197,6 +216,7 @@ def orthogonal_(tensor: Any, gain: float = 1, generator: Any = None) -> Any:
 
 def sparse_(tensor: Any, sparsity: float, std: float = 0.01, generator: Any = None) -> Any:
     """A 2-D N(0, std^2) matrix with a fraction ``sparsity`` of each column set to zero."""
+    _check_drawable("sparse_", tensor)
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     _init.refuse_host_draw_in_graph(tensor, "sparse_")
