@@ -82,8 +82,10 @@ class ELUFunction(Function):
     scale: float = 1.0
 
     def forward(self, xp: Namespace, x: Any) -> Any:
-        self.positive = x > 0
-        self.negative_part = self.alpha * xp.expm1(xp.minimum(x, xp.zeros_like(x)))
+        self.positive = xp.logical_not(x <= 0)  # NaN too: its gradient is g, as PyTorch's
+        # min(x, 0) as a selection: at x = 0 (and NaN) the constant 0, so (as PyTorch's) the second derivative there is
+        # 0, where minimum's tie rule would give half of alpha
+        self.negative_part = self.alpha * xp.expm1(xp.where(x < 0, x, xp.zeros_like(x)))
         out = xp.where(self.positive, x, self.negative_part)
         return out * self.scale if self.scale != 1.0 else out
 

@@ -24,8 +24,9 @@ class CELUFunction(Function):
     alpha: float
 
     def forward(self, xp: Namespace, x: Any) -> Any:
-        self.positive = x > 0
-        self.negative_part = self.alpha * xp.expm1(xp.minimum(x, xp.zeros_like(x)) / self.alpha)
+        self.positive = xp.logical_not(x <= 0)  # NaN too: its gradient is g, as PyTorch's
+        # min(x, 0) as a selection, constant at x = 0: PyTorch's second derivative there is 0 (see ELUFunction)
+        self.negative_part = self.alpha * xp.expm1(xp.where(x < 0, x, xp.zeros_like(x)) / self.alpha)
         return xp.where(self.positive, x, self.negative_part)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
