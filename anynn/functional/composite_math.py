@@ -11,7 +11,7 @@ from ..autograd.tensor import Tensor
 from . import broadcast, elementwise, linalg, reduce, shape
 from .torch_surface import flip
 from .unary import unary
-from .value_checks import refuse_complex
+from .value_checks import refuse_boolean, refuse_complex
 
 
 def ravel(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -103,7 +103,9 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
 
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
     """Whether each of ``elements`` is one of ``test_elements`` (``torch.isin``): a boolean tensor of
-    ``elements``' shape; either (not both) may be a Python number. ``assume_unique`` is a speed hint only."""
+    ``elements``' shape; either (not both) may be a Python number. ``assume_unique`` is a speed hint only. Boolean
+    tensors are refused, as PyTorch's ("Unsupported input type encountered for isin(): Bool")."""
+    refuse_boolean("isin", "isin", elements, test_elements)
     if not isinstance(elements, Tensor):
         if not isinstance(test_elements, Tensor):
             raise TypeError("isin: elements or test_elements must be a tensor")

@@ -21,7 +21,8 @@ from .sorting import ValuesIndices, sort
 from .tensor_extras import where
 from .torch_surface import bmm, flip, scaled_product_sum
 from .type_promotion import result_type
-from .value_checks import check_one_backend, check_same_dtype, checked_dim, refuse_complex
+from .value_checks import (check_one_backend, check_reducible, check_same_dtype, checked_dim, refuse_boolean,
+                           refuse_complex)
 from .vector_products import outer
 
 
@@ -116,6 +117,9 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     from .indexing import gather
     from .statistics import median, shared_by_ties
 
+    refuse_boolean("nanmedian", "median_cpu", input)
+    if dim is not None and input.ndim:
+        check_reducible("nanmedian", input.array, checked_dim("nanmedian", input, dim))
     xp = input.backend.xp
     if not xp.isdtype(input.array.dtype, "real floating"):
         return median(input) if dim is None else median(input, dim, keepdim)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from ..autograd.tensor import Tensor, make_tensor
 from . import elementwise, indexing, reduce
 from .sorting import ValuesIndices
-from .value_checks import checked_dim
+from .value_checks import check_reducible, checked_dim, refuse_boolean
 
 
 class MinMax(NamedTuple):
@@ -151,6 +151,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Val
         return ValuesIndices(elementwise.clone(input), make_tensor(
             input.backend.xp.zeros((), dtype=input.backend.xp.int64, device=input.backend.device), input.backend,
             None, 0))
+    refuse_boolean("kthvalue", "kthvalue_cpu", input)
     axis = checked_dim("kthvalue", input, dim)
     size = input.shape[axis]
     if not 1 <= k <= (k if size is None else size):  # (None: a symbolic axis, ONNX export: its size known as it runs)
@@ -171,6 +172,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices: 
         return kthvalue(input, 1)
     axis = checked_dim("mode", input, dim)
     xp, a = input.backend.xp, input.array
+    check_reducible("mode", a, axis)  # (NumPy's 'zero-size array to reduction operation maximum' before)
     moved = xp.moveaxis(a, axis, -1)  # (..., n)
     n = moved.shape[-1]
     same = moved[..., :, None] == moved[..., None, :]  # (..., n, n): an O(n^2) count per lane

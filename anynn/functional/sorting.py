@@ -12,7 +12,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend.typing import Namespace
 from .shape import GetItem
-from .value_checks import checked_dim, refuse_complex
+from .value_checks import checked_dim, refuse_boolean, refuse_complex
 
 
 
@@ -71,7 +71,9 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:  # noqa: A002
-    """The ``k`` largest (or smallest) entries along ``dim`` and their indices, largest first (``torch.topk``)."""
+    """The ``k`` largest (or smallest) entries along ``dim`` and their indices, largest first (``torch.topk``); a
+    boolean tensor is refused, as PyTorch's CPU topk refuses it."""
+    refuse_boolean("topk", "topk", input)
     axis = checked_dim("topk", input, dim)
     size = input.shape[axis] if input.ndim else 1
     if size is None:  # a symbolic axis (ONNX export): its size is known when the graph runs (k must not exceed it)

@@ -14,6 +14,7 @@ from .formulas.counts import element_count
 from .indexing import gather
 from .shape import GetItem
 from .sorting import ValuesIndices, sort
+from .value_checks import check_reducible, refuse_boolean
 
 
 def _middle(values: Tensor, axis: int) -> Any:
@@ -52,7 +53,8 @@ def shared_by_ties(flat: Tensor, picked: Tensor) -> Tensor:
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002 - PyTorch's name
     """The lower median of all elements (a 0-d tensor), or ``(values, indices)`` along ``dim`` (``torch.median``);
-    NaN where the elements hold one."""
+    NaN where the elements hold one. Boolean tensors and an empty ``dim`` are refused, as PyTorch's."""
+    refuse_boolean("median", "median_cpu", input)
     if dim is None:
         flat = input.reshape(-1)
         if flat.shape[0] == 0 and input.backend.xp.isdtype(flat.array.dtype, "real floating"):
@@ -69,6 +71,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     axis = dim % ndim
     if input.ndim == 0:
         return ValuesIndices(input, input.new_zeros((), dtype="int64"))
+    check_reducible("median", input.array, axis)  # (a lane of nothing has no middle; gather failed on index -1)
     values, indices = sort(input, axis)
     if input.backend.xp.isdtype(values.array.dtype, "real floating"):
         xp = input.backend.xp

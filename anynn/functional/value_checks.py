@@ -217,6 +217,14 @@ def refuse_boolean_pair(name: str, kernel: str, a: Any, b: Any) -> None:
                                         f"as in PyTorch; cast one first (x.long())")
 
 
+def refuse_boolean(name: str, kernel: str, *operands: Any) -> None:
+    """PyTorch's refusal of ``name`` for a boolean tensor among ``operands`` (its ``kernel`` has no boolean version:
+    ``median``, ``kthvalue``, ``topk``, ``isin``), where the array libraries order booleans as 0 < 1."""
+    if any(isinstance(v, Tensor) and dtype_name(v.dtype) == "bool" for v in operands):
+        raise KernelNotImplementedError(f"{name}: \"{kernel}\" not implemented for 'Bool', as in PyTorch; cast the "
+                                        f"tensor first (x.long())")
+
+
 def linalg_dtype_error(op: str, dtype: Any) -> RuntimeError:
     """The error of a decomposition given a ``dtype`` it does not take: PyTorch's words for integers, and for complex
     ones a plain statement that anynn's linalg Functions are real-only (their gradients use transposes where

@@ -252,6 +252,12 @@ REFUSALS = [
     lambda m, t: m.lerp(t(INTS), t(INTS), 0.5),
     lambda m, t: m.lerp(t(X.astype(np.float32)), t(X), 0.3),  # end of another dtype (float64 came back)
     lambda m, t: m.isclose(t(X.astype(np.float32)), t(X)),  # two dtypes (compared after promotion)
+    lambda m, t: t(INTS > 2).median(),  # booleans ordered as 0 < 1 before (median, kthvalue, topk, isin)
+    lambda m, t: m.kthvalue(t(INTS > 2), 1),
+    lambda m, t: t(INTS > 2).topk(1),
+    lambda m, t: m.isin(t(INTS), t(INTS > 2)),
+    lambda m, t: t(X[:, :0]).median(1),  # a lane of nothing (gather's 'index -1 is out of bounds' before)
+    lambda m, t: m.mode(t(X[:, :0]), 1),  # (NumPy's ValueError 'zero-size array to reduction operation' before)
 ]
 
 
