@@ -26,12 +26,17 @@ from ..autograd.primitive import Function
 from ..autograd.grad_api import grad as autograd_grad
 from ..autograd.mode import enable_grad, is_grad_enabled
 from ..autograd.tensor import Tensor, make_tensor
+from ..backend import dtype_name
 from ..init import default_generator
 
 # the module (its `last_modification` stamp is read at call time); `anynn.autograd.tensor` the attribute is a function
 tensor_module = importlib.import_module("anynn.autograd.tensor")
 
-__all__ = ["CheckpointFunction", "checkpoint", "checkpoint_sequential"]
+__all__ = ["CheckpointError", "CheckpointFunction", "checkpoint", "checkpoint_sequential"]
+
+
+class CheckpointError(RuntimeError):
+    """PyTorch's error of a checkpointed region whose rerun in backward differs from its first run."""
 
 _REENTRANT_WARNING = ("torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. Starting in "
                       "PyTorch 2.9, calling checkpoint without use_reentrant will raise an exception. "
@@ -129,7 +134,8 @@ class CheckpointFunction(Function):
     Parameters (set by `checkpoint`): ``outputs``, the arrays of the first run; ``arguments``, how many of the
     boundary tensors (the first ones) are arguments of the region, the others being leaves it reads;
     ``rerun(boundary)``, the region run again on the boundary tensors (arguments replaced), returning its Tensor
-    outputs; ``random``, the saved generator state (or ``None``).
+    outputs; ``random``, the saved generator state (or ``None``); ``metadata``, the first run's outputs' shapes
+    and dtypes, which the rerun's must repeat (``None``: ``determinism_check="none"``, not checked).
     """
 
     supports_double_backward = True
@@ -137,6 +143,7 @@ class CheckpointFunction(Function):
     arguments: int
     rerun: Callable[[Sequence[Tensor]], list[Tensor]]
     random: _RandomState | None
+    metadata: list[dict[str, Any]] | None
 
     def forward(self, xp: Any, *boundary: Any) -> Any:
         outputs, self.outputs = self.outputs, ()  # the node keeps no reference to its outputs
@@ -163,6 +170,8 @@ class CheckpointFunction(Function):
                 t._ctx = None
             with _rewound(self.random), enable_grad():
                 outputs = self.rerun(inputs)
+            if self.metadata is not None and _metadata(outputs) != self.metadata:
+                raise CheckpointError(_rerun_differs(self.metadata, _metadata(outputs)))
             pairs = [(o, g if isinstance(g, Tensor) else make_tensor(g, o.backend, None, 0))
                      for o, g in zip(outputs, grads) if g is not None and o.requires_grad]
             wanted = [t for t, need in zip(inputs, self.needs_input_grad) if need]
@@ -190,6 +199,23 @@ class _rewound:  # noqa: N801 - a context manager used like a function
     def __exit__(self, *exc: Any) -> None:
         if self.random is not None:
             self.after.restore()
+
+
+def _metadata(outputs: Sequence[Tensor]) -> list[dict[str, Any]]:
+    """What PyTorch's default determinism check compares of each output: its shape, dtype and device."""
+    return [{"shape": tuple(t.shape), "dtype": dtype_name(t.dtype), "device": t.backend.key} for t in outputs]
+
+
+def _rerun_differs(saved: list[dict[str, Any]], recomputed: list[dict[str, Any]]) -> str:
+    """PyTorch's message, naming each output whose metadata changed."""
+    lines = ["torch.utils.checkpoint: Recomputed values for the following tensors have different metadata than "
+             "during the forward pass."]
+    if len(saved) != len(recomputed):
+        lines.append(f"the region gave {len(saved)} tensors in the forward pass and {len(recomputed)} when rerun")
+    for i, (before, now) in enumerate(zip(saved, recomputed)):
+        if before != now:
+            lines.append(f"tensor at position {i}:\nsaved metadata: {before}\nrecomputed metadata: {now}")
+    return "\n".join(lines)
 
 
 def _recorded_gradient(fn: CheckpointFunction, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
@@ -251,8 +277,9 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
         new_args = [inputs[replaced[id(a)]] if isinstance(a, Tensor) and id(a) in replaced else a for a in args]
         return _tensors(function(*new_args, **kwargs))
 
+    metadata = _metadata(found) if determinism_check == "default" else None
     out = CheckpointFunction.apply(*boundary, outputs=tuple(t.array for t in found), arguments=len(replaced),
-                                   rerun=rerun, random=random)
+                                   rerun=rerun, random=random, metadata=metadata)
     outs = iter(out if isinstance(out, tuple) else (out,))
     if isinstance(first, Tensor):
         return next(outs)

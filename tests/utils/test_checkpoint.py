@@ -5,6 +5,7 @@ no_grad, double backward (gradient and second-derivative checks), checkpoint_seq
 from __future__ import annotations
 
 import gc
+import importlib
 import warnings
 import weakref
 
@@ -189,6 +190,25 @@ def test_checkpoint_gradient_and_second_derivative_checks(backend, rng):
     x = make(backend, arrays[0])
     assert anynn.testing.gradgrad_check(lambda w: checkpoint(lambda v: (v @ w).tanh() ** 2, x,
                                                              use_reentrant=False), weight)
+
+
+def test_a_rerun_of_other_shapes_is_refused_as_torch(backend):
+    """A region whose rerun gives outputs of other shapes (it reads state that changed since the forward) is
+    PyTorch's CheckpointError naming the output and both metadata; anynn's error was a gradient shape mismatch
+    deep in backward."""
+    for lib, x in ((torch, torch.ones(4, requires_grad=True)),
+                   (anynn, make(backend, np.ones(4), requires_grad=True))):
+        calls = [0]
+
+        def growing(t, calls=calls):
+            calls[0] += 1
+            return t[:calls[0]].exp()
+
+        module = importlib.import_module(f"{lib.__name__}.utils.checkpoint")
+        y = module.checkpoint(growing, x, use_reentrant=False)
+        with pytest.raises(module.CheckpointError, match="Recomputed values for the following tensors have "
+                                                         "different metadata than during the forward pass"):
+            y.sum().backward()
 
 
 def test_use_reentrant_left_out_warns_as_torch():
