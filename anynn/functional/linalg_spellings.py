@@ -20,6 +20,7 @@ from .matrix_inverse import check_square, inv, slogdet
 from .pinv import pinv
 from .spectral import qr as _linalg_qr
 from .spectral import svd as _linalg_svd
+from .spectral import svdvals
 
 
 def logdet(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -79,13 +80,14 @@ class SvdOld(NamedTuple):
 
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: None = None) -> SvdOld:  # noqa: A002
     """The older ``torch.svd``: ``(U, S, V)`` with ``A = U diag(S) Vᵀ``, reduced when ``some``; with
-    ``compute_uv=False`` U and V are zeros of shape (*, m, m) and (*, n, n), as PyTorch's."""
+    ``compute_uv=False`` U and V are zeros of shape (*, m, m) and (*, n, n) and S is `svdvals`' (differentiable),
+    as PyTorch's."""
+    if not compute_uv:
+        m, n = input.shape[-2], input.shape[-1]
+        batch = tuple(input.shape[:-2])
+        return SvdOld(input.new_zeros(batch + (m, m)), svdvals(input), input.new_zeros(batch + (n, n)))
     found = _linalg_svd(input, full_matrices=not some)
-    if compute_uv:
-        return SvdOld(found.U, found.S, found.Vh.mT)
-    m, n = input.shape[-2], input.shape[-1]
-    batch = tuple(input.shape[:-2])
-    return SvdOld(input.new_zeros(batch + (m, m)), found.S.detach(), input.new_zeros(batch + (n, n)))
+    return SvdOld(found.U, found.S, found.Vh.mT)
 
 
 def qr(input: Tensor, some: bool = True, *, out: None = None) -> Any:  # noqa: A002

@@ -161,6 +161,8 @@ DIFFERENTIABLE = [
      lambda a: torch.linalg.slogdet(a).logabsdet * torch.linalg.slogdet(a).sign, (FLIPPED,)),
     ("linalg_solve", anynn.linalg.solve, torch.linalg.solve, (SQUARE, BATCH[:, :, :2])),
     ("inverse", anynn.inverse, torch.inverse, (SQUARE,)),
+    # S of the older svd without U and V is differentiable (it was detached)
+    ("svd_without_uv", lambda a: a.svd(compute_uv=False).S, lambda a: a.svd(compute_uv=False).S, (BATCH,)),
     ("det_method", lambda a: a.det(), lambda a: a.det(), (FLIPPED,)),
     ("slogdet_method", lambda a: a.slogdet()[1] + anynn.slogdet(a).logabsdet,
      lambda a: a.slogdet()[1] + torch.slogdet(a).logabsdet, (FLIPPED,)),
