@@ -41,7 +41,7 @@ class MarginRanking(_Reduced):
         self.shapes = (_shape(x1), _shape(x2), _shape(y))
         self.y, self.diff = y, x1 - x2
         z = -y * self.diff + self.margin
-        self.active = z > 0
+        self.active = z >= 0  # PyTorch's clamp_min passes the gradient at 0 (and none at NaN)
         return xp.where(z <= 0, xp.zeros_like(z), z)  # NaN stays NaN (PyTorch's clamp_min), its gradient 0
 
     def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:

@@ -324,6 +324,10 @@ case("cosine_embedding", lambda L, a, b, y: L.F.cosine_embedding_loss(a, b, y, m
      np.array([1, -1, 1, -1]))
 case("margin_ranking", lambda L, a, b, y: L.F.margin_ranking_loss(a * a, b, y, margin=0.1), _n(5), _n(5),
      np.array([1.0, -1, 1, -1, 1]), diff=[0, 1])
+# at the margin exactly (-y (a - b) + margin == 0) PyTorch's clamp_min passes the gradient
+case("margin_ranking_at_the_margin",
+     lambda L, a, b, y: L.F.margin_ranking_loss(a, b, y, margin=0.5, reduction="none") * a,
+     np.array([1.0, 2.0, 0.5, 3.0]), np.array([0.5, 1.5, 0.0, 1.0]), np.array([1.0, 1.0, 1.0, -1.0]), diff=[0, 1])
 case("hinge_embedding", lambda L, x, y: L.F.hinge_embedding_loss(x * x, y, margin=1.5), _n(3, 4),
      np.sign(_n(3, 4)), diff=[0])
 case("soft_margin", lambda L, x, y: L.F.soft_margin_loss(x * x, y), _n(3, 4), np.sign(_n(3, 4)), diff=[0])
