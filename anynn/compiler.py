@@ -40,4 +40,25 @@ def reset() -> None:
     """Nothing to clear: `anynn.compile` keeps its traces on the `CompiledStep` it returns."""
 
 
-__all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "reset", "set_stance"]
+def allow_in_graph(fn: Any) -> Any:
+    """``torch.compiler.allow_in_graph``: ``fn`` itself (Dynamo would record it as one opaque call; anynn runs it)."""
+    return fn
+
+
+def assume_constant_result(fn: Any) -> Any:
+    """``torch.compiler.assume_constant_result``: ``fn`` itself (Dynamo would call it once while tracing)."""
+    return fn
+
+
+def cudagraph_mark_step_begin() -> None:
+    """``torch.compiler.cudagraph_mark_step_begin()``: nothing to mark; anynn's CUDA-graph steps (``mode=
+    "cuda_graph"`` on CuPy) replay one whole step per call and copy their outputs out."""
+
+
+def is_exporting() -> bool:
+    """False: `anynn.onnx.export` records a model by running it, with no export mode for its code to test."""
+    return False
+
+
+__all__ = ["allow_in_graph", "assume_constant_result", "compile", "cudagraph_mark_step_begin", "disable",
+           "is_compiling", "is_dynamo_compiling", "is_exporting", "reset", "set_stance"]

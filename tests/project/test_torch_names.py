@@ -199,6 +199,10 @@ def test_attention_kernel_switches_are_kept_like_pytorchs():
         lib.backends.cuda.enable_math_sdp(True)
 
 
+def _answer() -> int:
+    return 42
+
+
 def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
     """gpt-fast and modded-nanogpt set ``torch._inductor.config.coordinate_descent_tuning = True`` and
     ``torch._dynamo.config.cache_size_limit`` before ``torch.compile``: settings anynn keeps (its step compiler is
@@ -237,6 +241,11 @@ def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
     for lib in (torch, anynn):
         with lib._inductor.utils.fresh_inductor_cache():  # the regional-compilation recipe (AttributeError before)
             pass
+        x = lib.zeros(3, 4)  # the compile tutorials' shape marks and decorators (AttributeError before)
+        assert lib._dynamo.mark_dynamic(x, 0) is lib._dynamo.maybe_mark_dynamic(x, [0, 1]) is None
+        assert lib._dynamo.mark_static(x) is lib._dynamo.graph_break() is lib.compiler.cudagraph_mark_step_begin()
+        assert lib.compiler.allow_in_graph(len) is lib._dynamo.allow_in_graph(len) is len
+        assert lib.compiler.assume_constant_result(_answer) is _answer and lib.compiler.is_exporting() is False
         with pytest.raises(TypeError, match="unexpected keyword argument 'recompile'"):
             lib._logging.set_logs(recompile=True)
 
