@@ -46,6 +46,11 @@ class Target:
     @property
     def positions(self) -> Any:
         if self._positions is None:
+            if None in self.shape:  # (the flat positions of every element count them)
+                raise ValueError(f"an indexed write (x[i] = v, index_put, index_put_) with index arrays into a "
+                                 f"tensor of shape {self.shape} needs the flat positions of its elements, which a "
+                                 f"symbolic axis (None: an ONNX export with dynamic_axes) has no size for; write "
+                                 f"with a boolean mask (anynn.where, masked_fill) or export with static shapes")
             xp, n = self.backend.xp, 1
             for s in self.shape:
                 n *= s

@@ -192,7 +192,8 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
             raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
         expanded = expand(shape.unsqueeze(input, axis + 1),
                           tuple(input.shape[:axis + 1]) + (repeats,) + tuple(input.shape[axis + 1:]))
-        return expanded.reshape(tuple(input.shape[:axis]) + (input.shape[axis] * repeats,)
+        size = input.shape[axis]  # (None: a symbolic axis of an ONNX export, which the reshape infers)
+        return expanded.reshape(tuple(input.shape[:axis]) + (-1 if size is None else size * repeats,)
                                 + tuple(input.shape[axis + 1:]))
     xp, be = input.backend.xp, input.backend
     counts = repeats.array if isinstance(repeats, Tensor) else xp.asarray(list(repeats), device=be.device)

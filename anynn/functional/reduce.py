@@ -82,6 +82,12 @@ class Mean(Function):
         return xp.broadcast_to(g / float(count), self.shape)
 
 
+def _dropped(xp: Namespace, out: Any, axes: tuple[int, ...]) -> Any:
+    """``out`` (a reduction kept with ``keepdims``) without its reduced axes of size 1: a squeeze, not a reshape to
+    the other sizes, so the axes left may be any number of symbolic ones (an ONNX export with ``dynamic_axes``)."""
+    return xp.squeeze(out, axis=axes) if axes else out
+
+
 class Max(Function):
     """Maximum (``largest=True``) or minimum; ties share the gradient equally (as ``torch.amax``)."""
 
@@ -96,8 +102,7 @@ class Max(Function):
         self.axes = _axes(self.axis, a.ndim)
         reduce = xp.max if self.largest else xp.min
         self.out = reduce(a, axis=self.axes, keepdims=True)
-        return self.out if self.keepdims else xp.reshape(
-            self.out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
+        return self.out if self.keepdims else _dropped(xp, self.out, self.axes)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         shape = tuple(self.a.shape)
@@ -116,16 +121,14 @@ class LogSumExp(Function):
         self.axes = _axes(self.axis, a.ndim)
         if any(a.shape[ax] == 0 for ax in self.axes):  # log(0) = -inf, as PyTorch's (a max of nothing fails)
             self.out = xp.log(xp.sum(xp.exp(a), axis=self.axes, keepdims=True))
-            return self.out if self.keepdims else xp.reshape(
-                self.out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
+            return self.out if self.keepdims else _dropped(xp, self.out, self.axes)
         if is_complex(xp, a):  # complex: shift by the largest real part (an order of complex numbers has no max)
             peak = xp.astype(xp.max(xp.real(a), axis=self.axes, keepdims=True), a.dtype)
         else:
             peak = xp.max(a, axis=self.axes, keepdims=True)
         peak = xp.where(xp.isfinite(peak), peak, xp.zeros_like(peak))
         self.out = xp.log(xp.sum(xp.exp(a - peak), axis=self.axes, keepdims=True)) + peak
-        return self.out if self.keepdims else xp.reshape(
-            self.out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
+        return self.out if self.keepdims else _dropped(xp, self.out, self.axes)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         g = _expand(xp, g, self.axes, self.keepdims, tuple(self.a.shape))
@@ -160,8 +163,7 @@ class Norm(Function):
         self.out = out  # (float32 for a low-precision input: its backward divides by it)
         if low:
             out = xp.astype(out, self.a.dtype)
-        return out if self.keepdims else xp.reshape(
-            out, tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
+        return out if self.keepdims else _dropped(xp, out, self.axes)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         if is_low_precision(xp, self.a.dtype):  # in float32, as the forward

@@ -620,6 +620,11 @@ ALONG_THE_BATCH: dict[str, Row] = {
         *anynn.unique_consecutive(i, return_inverse=True, return_counts=True),
         *anynn.unique(r, return_inverse=True, return_counts=True, dim=0))),
                              lambda n: (_labels(n, 3, (n, 4)), _labels(n + 1, 2, (n, 2))), (0, 0)),
+    # reductions leaving two symbolic axes (a reshape to (None, None) had no size to infer: cdist of two batches,
+    # amax and logsumexp of all pairs), repeat_interleave of the flattened batch (its size times the count)
+    "pairs_of_the_batch": (lambda: Calls(lambda x: (anynn.cdist(x, x * 2), (d := x[:, None] - x[None]).amax(-1),
+                                                    d.logsumexp(-1), anynn.repeat_interleave(x, 2))),
+                           lambda n: (_floats(n, 3),), (0,)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
 }
@@ -845,6 +850,9 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     export(Rows(), (_floats(4, 3), np.array([0, -1])), io.BytesIO())
     with pytest.raises(ExportError, match=r"index array on an axis of symbolic size.*'input' axis 0"):
         export(Rows(), (_floats(4, 3), np.array([0, -1])), io.BytesIO(), dynamic_axes={"input": [0]})
+    with pytest.raises(ExportError, match=r"an indexed write .* index_put.* shape \(None, 3\) needs the flat"):
+        export(Calls(lambda x, i: x.index_put((i, i), x[0, :2], accumulate=True)), (_floats(4, 3), np.array([0, 1])),
+               io.BytesIO(), dynamic_axes={"input": [0]})  # (was 'unsupported operand type(s) for *=')
 
     class Tail(nn.Module):
         def forward(self, x: Any) -> Any:
