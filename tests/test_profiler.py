@@ -46,13 +46,12 @@ def test_each_function_and_range_is_timed_with_its_calls(backend):
     assert 2 * FORWARD_S * 1e6 <= forward.cpu_time_total < outer.cpu_time_total
     assert 2 * BACKWARD_S * 1e6 <= backward.cpu_time_total < outer.cpu_time_total
     assert forward.cpu_time == pytest.approx(forward.cpu_time_total / 2)
-    # a range's self time is its total less the ranges inside it; the self times add up to the outermost range,
-    # the step's (ProfilerStep#0, from entering the profile to leaving it)
-    inside = sum(e.cpu_time_total for e in averages.values() if e.key not in ("two steps", "ProfilerStep*"))
+    # a range's self time is its total less the ranges inside it; the self times add up to the outermost range
+    # (no ProfilerStep#0 around it without a schedule, as PyTorch's: it had one, a row the recipes' tables lack)
+    inside = sum(e.cpu_time_total for e in averages.values() if e.key != "two steps")
     assert outer.self_cpu_time_total == pytest.approx(outer.cpu_time_total - inside, abs=1e-2)
-    step = averages["ProfilerStep*"]
-    assert prof.events().self_cpu_time_total == pytest.approx(step.cpu_time_total, abs=1e-2)
-    assert outer.cpu_time_total < step.cpu_time_total
+    assert prof.events().self_cpu_time_total == pytest.approx(outer.cpu_time_total, abs=1e-2)
+    assert "ProfilerStep*" not in averages
     shapes = _by_key(prof.key_averages(group_by_input_shape=True))
     assert shapes["SlowFunction"].input_shapes == [[2, 3]] and shapes["SlowFunction.backward"].input_shapes == [[2, 3]]
 
@@ -169,7 +168,7 @@ def test_chrome_trace_is_valid_json_with_nested_complete_events(tmp_path):
     prof.export_chrome_trace(str(path))
     events = [e for e in json.loads(path.read_text())["traceEvents"] if e["ph"] == "X"]
     by_name = {e["name"]: e for e in events}
-    assert set(by_name) == {"ProfilerStep#0", "outer", "SlowFunction", "SlowFunction.backward", "Sum", "Sum.backward"}
+    assert set(by_name) == {"outer", "SlowFunction", "SlowFunction.backward", "Sum", "Sum.backward"}
     outer, inner = by_name["outer"], by_name["SlowFunction"]
     assert outer["ts"] <= inner["ts"] and inner["ts"] + inner["dur"] <= outer["ts"] + outer["dur"]
     assert inner["dur"] >= FORWARD_S * 1e6 and inner["args"]["Input Dims"] == [[3]]

@@ -129,9 +129,9 @@ class profile:  # noqa: N801 - PyTorch's name
     profile_memory, with_stack, with_flops, with_modules, ... :
         Accepted for PyTorch's signature; no such figures are kept.
 
-    Each ``prof.step()`` ends a step; recorded steps are ranges ``ProfilerStep#<n>`` (``ProfilerStep*`` in
-    `key_averages`). The results (`events`, `key_averages`, `export_chrome_trace`) are those of the last
-    finished recording.
+    Each ``prof.step()`` ends a step; with a ``schedule``, recorded steps are ranges ``ProfilerStep#<n>``
+    (``ProfilerStep*`` in `key_averages`), as PyTorch's (without one there are none). The results (`events`,
+    `key_averages`, `export_chrome_trace`) are those of the last finished recording.
     """
 
     def __init__(self, *, activities: Iterable[Any] | None = None, schedule: Callable[[int], Any] | None = None,
@@ -148,6 +148,7 @@ class profile:  # noqa: N801 - PyTorch's name
                 raise TypeError(f"profile: activities must be ProfilerActivity members, got {activity!r}")
         self.activities = chosen
         self.schedule = schedule if schedule is not None else _always_record
+        self._record_steps = schedule is not None  # PyTorch marks steps (ProfilerStep#n) under a schedule only
         self.on_trace_ready = on_trace_ready
         self.record_shapes = bool(record_shapes)
         self.step_num = 0
@@ -208,7 +209,8 @@ class profile:  # noqa: N801 - PyTorch's name
         self._begin_step_range()
 
     def _begin_step_range(self) -> None:
-        self._step_range = record_function(f"ProfilerStep#{self.step_num}").__enter__()
+        if self._record_steps:
+            self._step_range = record_function(f"ProfilerStep#{self.step_num}").__enter__()
 
     def _end_step_range(self) -> None:
         if self._step_range is not None:
