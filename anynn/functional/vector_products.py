@@ -93,6 +93,10 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002 - PyTorch's na
     if p < 0:
         raise RuntimeError(f"pdist: p must be non-negative, got {p}")
     rows = input.shape[0]
+    if rows is None:  # (an ONNX export's symbolic axis)
+        raise ValueError(f"pdist: the pairs i < j of the rows of an input of shape {tuple(input.shape)} are listed "
+                         f"from its row count, which a symbolic axis (None: an ONNX export with dynamic_axes) has "
+                         f"not got; use cdist(x, x) (every pair, under a symbolic batch too) or static shapes")
     first = [i for i in range(rows) for _ in range(i + 1, rows)]
     second = [j for i in range(rows) for j in range(i + 1, rows)]
     be = input.backend

@@ -853,6 +853,8 @@ def test_layers_computing_with_a_symbolic_size_are_refused_naming_the_axis() -> 
     with pytest.raises(ExportError, match=r"an indexed write .* index_put.* shape \(None, 3\) needs the flat"):
         export(Calls(lambda x, i: x.index_put((i, i), x[0, :2], accumulate=True)), (_floats(4, 3), np.array([0, 1])),
                io.BytesIO(), dynamic_axes={"input": [0]})  # (was 'unsupported operand type(s) for *=')
+    with pytest.raises(ExportError, match=r"pdist: the pairs i < j .* shape \(None, 3\) .* use cdist\(x, x\)"):
+        export(Calls(nn.functional.pdist), _floats(4, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
     class Tail(nn.Module):
         def forward(self, x: Any) -> Any:
