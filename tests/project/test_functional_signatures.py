@@ -24,11 +24,7 @@ POSITIONAL = (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)
 # (function, argument) -> why anynn lacks it or gives it another default (deliberate differences)
 ALLOWED: dict[tuple[str, str], str] = {}
 # functions not yet aligned: checked as strict xfails, so aligning one makes its row fail until removed here
-PENDING: dict[str, str] = {
-    "softmax": "softmax(x, axis=-1, *, dim=None): PyTorch's dim=None picks an implicit axis with a warning (0 for "
-               "3-D input), so aligning the default changes results; lacks _stacklevel, and its dtype is keyword-only",
-    "log_softmax": "as softmax",
-}
+PENDING: dict[str, str] = {}
 # PyTorch helpers in torch.nn.functional that are not functions of the API (typing names, dispatch helpers)
 NOT_API = {"Optional", "boolean_dispatch", "handle_torch_function", "has_torch_function",
            "has_torch_function_unary", "has_torch_function_variadic", "assert_int_or_pair"}
