@@ -10,7 +10,9 @@ Needs the ``tensorboard`` extra: ``pip install 'anynn[tensorboard]'`` (tensorboa
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import os
 import tempfile
 from typing import Any, Callable
@@ -84,7 +86,8 @@ class SummaryWriter(_EventWriter):
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "graph.onnx")
             onnx.export(model, input_to_model, path, verbose=verbose)
-            self.add_onnx_graph(path)
+            with contextlib.redirect_stdout(io.StringIO()):  # tensorboardX prints every node's name; PyTorch does not
+                self.add_onnx_graph(path)
 
 
 for _name in dir(_EventWriter):
