@@ -9,11 +9,12 @@ import warnings
 from typing import Any
 
 from ..autograd.primitive import Function
+from ..backend import op
 from ..backend.typing import Namespace
 from .activation import SoftmaxFunction
 from .elementwise import as_floating
 from .formulas.conjugate import is_complex
-from .formulas.logistic import log_sigmoid, sigmoid
+from .formulas.logistic import log_sigmoid
 from .inplace_option import in_place
 from .value_checks import check_real_floating
 
@@ -26,7 +27,7 @@ class LogSigmoidFunction(Function):
         return log_sigmoid(xp, x)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return g * sigmoid(xp, -self.x)
+        return g * op(self.backend, "sigmoid")(-self.x)  # (recorded: SigmoidFunction, exact at 0)
 
 
 class SoftsignFunction(Function):

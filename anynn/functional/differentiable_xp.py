@@ -112,6 +112,9 @@ class DifferentiableNamespace:
         }
         for kernel in ("relu_grad", "sigmoid_grad", "tanh_grad"):
             self.fast_paths[kernel] = lambda g, y, kernel=kernel: _ActivationGrad.apply(g, y, kernel=kernel)
+        # a backward's op(backend, "sigmoid"): the Function, whose derivatives are exact at 0 (the stable formula's
+        # min(x, 0) and |x| have ties there, which made third derivatives of softplus and log_sigmoid off)
+        self.fast_paths["sigmoid"] = lambda x: activation.SigmoidFunction.apply(self._tensor(x))
 
     def __repr__(self) -> str:
         return f"DifferentiableNamespace({self._base.key!r})"

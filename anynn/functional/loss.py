@@ -12,12 +12,13 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
+from ..backend import op
 from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_floating, check_input,
                           check_probabilities, check_reduction, check_same_shape, class_target, data_of,
                           float_target, option_array)
 from .loss_reduction import legacy_reduction, weighted
 from .dtype_kinds import isdtype
-from .formulas.logistic import sigmoid, softplus
+from .formulas.logistic import softplus
 from .formulas.softmax import softmax_and_log
 from .precision import cast_to, is_low_precision, upcast
 from .value_checks import ShapeMismatchError
@@ -192,7 +193,7 @@ class BinaryCrossEntropyWithLogits(_Reduced):
 
     def grad(self, xp: Any, g: Any) -> tuple[Any, ...]:
         x, y = self.x, self.y
-        sig = sigmoid(xp, x)
+        sig = op(self.backend, "sigmoid")(x)  # (recorded: SigmoidFunction, exact to every order at 0)
         if self.pos_weight is None:
             grad = sig - y
         else:

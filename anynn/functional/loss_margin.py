@@ -12,11 +12,10 @@ from typing import Any
 
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
-from ..backend import Backend
+from ..backend import Backend, op
 from ..backend.arrays import check
 from ..backend.typing import Namespace
 from .elementwise import as_common_floating
-from .formulas.logistic import sigmoid as stable_sigmoid
 from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
 from .loss_inputs import _type_name, check_broadcast_together, check_broadcasts_to, check_input, float_target
@@ -82,7 +81,7 @@ class SoftMargin(_Reduced):
 
     def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         need_x, need_y = self.needs_input_grad
-        gs = -g * stable_sigmoid(xp, self.z)
+        gs = -g * op(self.backend, "sigmoid")(self.z)  # (recorded: SigmoidFunction, exact at 0)
         return (sum_to_shape(xp, gs * self.y, self.shapes[0]) if need_x else None,
                 sum_to_shape(xp, gs * self.x, self.shapes[1]) if need_y else None)
 
@@ -111,7 +110,7 @@ class MultiLabelSoftMargin(_Reduced):
         gw = sum_to_shape(xp, g * self.unweighted, tuple(self.weight.shape)) if need_w else None
         if self.weight is not None:
             g = g * self.weight
-        return (g * (stable_sigmoid(xp, x) - self.y) if need_x else None,
+        return (g * (op(self.backend, "sigmoid")(x) - self.y) if need_x else None,
                 -g * x if need_y else None, gw)
 
 

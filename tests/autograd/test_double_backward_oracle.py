@@ -245,6 +245,28 @@ def test_higher_orders_of_inverse_special_functions(backend, name):
         expected += torch.autograd.grad(expected[-1].sum(), xt, create_graph=order < last)
     _close(found, expected, f"{name}: derivative")
 
+def _logistic_family(lib, functional, x):
+    """Functions whose backward reads a sigmoid of the input (stable formulas with ties at 0), of x (3,)."""
+    ones = lib.ones_like(x)
+    return (functional.logsigmoid(x) + functional.softplus(x) + functional.silu(x)
+            + functional.soft_margin_loss(x, ones, reduction="none")
+            + functional.binary_cross_entropy_with_logits(x, 0.3 * ones, reduction="none")
+            + functional.glu(lib.cat([x, x]), 0))
+
+
+def test_third_derivatives_of_the_logistic_family_at_zero(backend):
+    """Up to the third derivative at 0 and beside it, against PyTorch's: the recorded sigmoid was the stable
+    formula, whose min(x, 0) and |x| made the third derivatives at 0 off (softplus'(0) gave 0.125, not 0)."""
+    points = [0.0, 0.5, -0.5]
+    x = anynn.tensor(points, backend=backend, dtype="float64", requires_grad=True)
+    xt = torch.tensor(points, dtype=torch.float64, requires_grad=True)
+    found, expected = [_logistic_family(anynn, anynn.nn.functional, x)], [_logistic_family(torch, TF, xt)]
+    for order in range(1, 4):
+        found += grad(found[-1].sum(), x, create_graph=order < 3)
+        expected += torch.autograd.grad(expected[-1].sum(), xt, create_graph=order < 3)
+    _close(found, expected, "logistic family: derivative")
+
+
 NORMALISATIONS = {
     "batch_norm_train": lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
     "layer_norm": lambda x, w, b: F.layer_norm(x, (2,), w, b),
