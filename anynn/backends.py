@@ -71,13 +71,41 @@ def _sdp_kernel(enable_flash: bool = True, enable_math: bool = True, enable_mem_
         _SDP.update(before)
 
 
-cudnn = _Flags("cudnn", enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
-               is_available=_no, version=lambda: None)
+def _flags_block(namespace: _Flags, **settings: object) -> contextlib.AbstractContextManager[None]:
+    """``with torch.backends.cudnn.flags(enabled=False):`` (the double-backward workaround of MAML and WGAN-GP
+    code): every one of the block's flags set, PyTorch's defaults for those not given, restored after it."""
+    @contextlib.contextmanager
+    def block() -> Iterator[None]:
+        before = {name: getattr(namespace, name) for name in settings}
+        namespace.__dict__.update(settings)
+        try:
+            yield None
+        finally:
+            namespace.__dict__.update(before)
+    return block()
+
+
+def _cudnn_flags(enabled: bool = False, benchmark: bool = False, benchmark_limit: int = 10,
+                 deterministic: bool = False, allow_tf32: bool = True, fp32_precision: str = "none",
+                 depthwise_kernel: str = "auto") -> contextlib.AbstractContextManager[None]:
+    """``torch.backends.cudnn.flags``: its switches for the block (anynn reads none of them)."""
+    return _flags_block(cudnn, enabled=enabled, benchmark=benchmark, benchmark_limit=benchmark_limit,
+                        deterministic=deterministic, allow_tf32=allow_tf32)
+
+
+def _mkldnn_flags(enabled: bool = False, deterministic: bool = False, allow_tf32: bool = True,
+                  fp32_precision: str = "none") -> contextlib.AbstractContextManager[None]:
+    """``torch.backends.mkldnn.flags``: its switches for the block (anynn reads none of them)."""
+    return _flags_block(mkldnn, enabled=enabled, deterministic=deterministic, allow_tf32=allow_tf32)
+
+
+cudnn = _Flags("cudnn", enabled=True, benchmark=False, benchmark_limit=10, deterministic=False, allow_tf32=True,
+               is_available=_no, version=lambda: None, flags=_cudnn_flags)
 cuda = _Flags("cuda", matmul=_Flags("cuda.matmul", allow_tf32=False, allow_fp16_reduced_precision_reduction=True,
                                     allow_bf16_reduced_precision_reduction=True),
               is_built=_cuda_available, sdp_kernel=_sdp_kernel, **_sdp_switches())
 mps = _Flags("mps", is_available=_no, is_built=_no)
-mkldnn = _Flags("mkldnn", enabled=True, is_available=_no)
+mkldnn = _Flags("mkldnn", enabled=True, deterministic=False, allow_tf32=True, is_available=_no, flags=_mkldnn_flags)
 openmp = _Flags("openmp", is_available=_no)
 
 _MATMUL_PRECISIONS = ("highest", "high", "medium")

@@ -22,10 +22,10 @@ from typing import Any, Callable, Final, Generic, NamedTuple, TypeVar  # noqa: F
 
 from .nn.module import Module
 
-__all__ = ["Attribute", "Error", "Future", "ScriptModule", "annotate", "export", "fork", "freeze", "fuser",
-           "ignore", "interface", "is_scripting", "is_tracing", "isinstance", "load", "optimize_for_inference",
-           "optimized_execution", "save", "script", "script_if_tracing", "script_method", "trace", "trace_module",
-           "unused", "wait"]
+__all__ = ["Attribute", "Error", "Future", "ScriptModule", "annotate", "enable_onednn_fusion", "export", "fork",
+           "freeze", "fuser", "ignore", "interface", "is_scripting", "is_tracing", "isinstance", "load",
+           "onednn_fusion_enabled", "optimize_for_inference", "optimized_execution", "save", "script",
+           "script_if_tracing", "script_method", "trace", "trace_module", "unused", "wait"]
 
 T = TypeVar("T")
 
@@ -184,6 +184,20 @@ def optimized_execution(should_optimize: bool) -> Iterator[None]:
 def fuser(name: str) -> Iterator[None]:
     """``torch.jit.fuser``: a context with no effect (no TorchScript fuser)."""
     yield
+
+
+def enable_onednn_fusion(enabled: bool) -> None:
+    """``torch.jit.enable_onednn_fusion`` (PyTorch's tuning guide): kept for `onednn_fusion_enabled`, with no
+    effect (no TorchScript graph to fuse)."""
+    _onednn_fusion[0] = bool(enabled)
+
+
+def onednn_fusion_enabled() -> bool:
+    """The value last given to `enable_onednn_fusion` (False until then, as PyTorch's)."""
+    return _onednn_fusion[0]
+
+
+_onednn_fusion = [False]
 
 
 class Future(Generic[T]):

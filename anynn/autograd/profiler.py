@@ -232,4 +232,23 @@ class profile:  # noqa: N801 - PyTorch's name
         return self.function_events.table()
 
 
-__all__ = ["EventList", "FunctionEvent", "Session", "profile", "record_function"]
+class emit_nvtx(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
+    """``torch.autograd.profiler.emit_nvtx(enabled=True, record_shapes=False)``: accepted, no NVTX ranges are
+    emitted (anynn's Functions are timed by `profile`; profile GPU kernels with Nsight Systems directly).
+    Training scripts open it behind a debug flag, usually with ``enabled=False``."""
+
+    def __init__(self, enabled: bool = True, record_shapes: bool = False) -> None:
+        self.enabled, self.record_shapes = enabled, record_shapes
+
+    def __enter__(self) -> emit_nvtx:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+class emit_itt(emit_nvtx):  # noqa: N801 - PyTorch's name
+    """``torch.autograd.profiler.emit_itt``: as `emit_nvtx`, for Intel's ITT ranges (none are emitted)."""
+
+
+__all__ = ["EventList", "FunctionEvent", "Session", "emit_itt", "emit_nvtx", "profile", "record_function"]

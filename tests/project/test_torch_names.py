@@ -175,6 +175,14 @@ def test_cuda_and_backends_answer_like_pytorch():
     anynn.backends.cudnn.benchmark = False
     anynn.backends.cuda.matmul.allow_tf32 = False
     assert anynn.backends.mps.is_available() is False
+    for lib in (torch, anynn):  # MAML / WGAN-GP code and PyTorch's tuning guide (AttributeError before)
+        with lib.backends.cudnn.flags(enabled=False), lib.backends.mkldnn.flags(enabled=False):
+            assert not (lib.backends.cudnn.enabled or lib.backends.cudnn.benchmark or lib.backends.mkldnn.enabled)
+        assert lib.backends.cudnn.enabled and lib.backends.mkldnn.enabled
+        with lib.autograd.profiler.emit_nvtx(enabled=False), lib.autograd.profiler.emit_itt(enabled=False):
+            lib.jit.enable_onednn_fusion(True)
+        assert lib.jit.onednn_fusion_enabled()
+        lib.jit.enable_onednn_fusion(False)
 
 
 
