@@ -15,9 +15,9 @@ from ..backend.arrays import device_of as device
 
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name
-from ..backend.arrays import any_true
+from ..backend.arrays import any_true, check
 from . import broadcast, shape
-from .value_checks import InvalidValueError, checked_dim
+from .value_checks import DTypeMismatchError, InvalidValueError, checked_dim
 
 
 def _along(t: Tensor, dim: int, part: slice | int) -> Tensor:
@@ -52,6 +52,17 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
     return (steps * heights).sum(dim) / 2
 
 
+def _check_weights(name: str, weights: Tensor) -> None:
+    """PyTorch's checks of `cov`'s ``fweights`` (integer repeat counts) and ``aweights`` (floating weights): the
+    dtype, and no negative entry (one host read; NumPy and anynn computed with them before)."""
+    integral = weights.backend.xp.isdtype(weights.array.dtype, "integral")
+    if integral != (name == "fweights") or weights.is_complex():
+        wanted = "integral" if name == "fweights" else "floating point"
+        raise DTypeMismatchError(f"cov(): expected {name} to have {wanted} dtype but got {name} with "
+                                 f"{dtype_name(weights.dtype)} dtype")
+    check(weights.backend, weights.array < 0, f"cov(): {name} cannot be negative", error=InvalidValueError)
+
+
 def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,  # noqa: A002 - PyTorch's names
         aweights: Tensor | None = None) -> Tensor:
     """Covariance of the rows (variables) of ``input`` (V, N) over its columns (observations); a 1-d input is one
@@ -71,6 +82,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,  
         if w.ndim > 1 or w.shape[0] != observations:
             raise RuntimeError(f"cov(): expected {name} to have one dimension of size {observations} but got shape "
                                f"{tuple(w.shape)}")
+        _check_weights(name, w)
         weights = w if weights is None else weights * w
     if weights is None and observations is None:  # a symbolic axis (ONNX export): the count as the graph runs
         xp = x.backend.xp
@@ -84,6 +96,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,  
         norm = max(observations - correction, 0)
     else:
         total = weights.sum()
+        check(total.backend, total.array == 0, "cov(): weights sum to zero, can't be normalized",
+              error=InvalidValueError)
         mean = (x * weights).sum(1) / total
         if aweights is not None and correction != 0:
             norm = (total - correction * (weights * aweights).sum() / total).clamp_min(0)

@@ -258,6 +258,9 @@ REFUSALS = [
     lambda m, t: m.isin(t(INTS), t(INTS > 2)),
     lambda m, t: t(X[:, :0]).median(1),  # a lane of nothing (gather's 'index -1 is out of bounds' before)
     lambda m, t: m.mode(t(X[:, :0]), 1),  # (NumPy's ValueError 'zero-size array to reduction operation' before)
+    lambda m, t: m.cov(t(X), fweights=t(np.array([1, -1, 2, 1]))),  # cov's weights (computed with before)
+    lambda m, t: m.cov(t(X), aweights=t(np.zeros(4))),
+    lambda m, t: m.cov(t(X), fweights=t(np.ones(4))),
 ]
 
 
