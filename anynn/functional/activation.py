@@ -146,7 +146,10 @@ class SoftplusFunction(Function):
         return xp.where(self.linear, x, soft)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        sig = op(self.backend, "sigmoid")(self.z)
+        # at beta * x == threshold the slope is sigmoid(threshold) but, as PyTorch's, its derivative is 0 (the
+        # linear branch's): z held constant there
+        z = xp.where(self.z >= self.threshold, xp.full_like(self.z, self.threshold), self.z)
+        sig = op(self.backend, "sigmoid")(z)
         return xp.where(self.linear, g, g * sig)
 
 

@@ -112,6 +112,9 @@ for _name, _kw in [("relu", {}), ("relu6", {}), ("leaky_relu", dict(negative_slo
                    ("normalize", dict(dim=1)), ("normalize", dict(p=3.0, dim=0)), ("glu", dict(dim=1))]:
     case(f"{_name}{''.join(f'_{k}={v}' for k, v in _kw.items())}", _unary(_name, **_kw), _n(3, 4))
 case("prelu", lambda L, x, w: L.F.prelu(x, w), _n(2, 3, 4), _pos(3, lo=0.1, hi=0.5))
+# at beta * x == threshold PyTorch's slope is the sigmoid's, its derivative the linear branch's (0)
+case("softplus_at_the_threshold", lambda L, x: L.F.softplus(x, beta=2.0, threshold=1.0),
+     np.array([0.5, 0.3, 0.7, -1.0]))
 # at exactly 0 PyTorch's second derivative is 0 (the first the negative branch's); at NaN the gradient is g
 case("elu_celu_selu_at_zero_and_nan", lambda L, x: L.F.elu(x, 0.5) + L.F.celu(x, 0.5) + L.F.selu(x),
      np.array([0.0, -0.3, 0.2, np.nan]))
