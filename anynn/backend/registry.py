@@ -32,11 +32,15 @@ NAMES = tuple(REGISTRY) + ("auto",)
 PORTABLE = "-portable"
 
 
+class UnknownBackendError(ValueError, RuntimeError):
+    """A backend or device name anynn does not know (PyTorch's RuntimeError for an unknown device string)."""
+
+
 def _backend_class(library: str) -> type[Backend]:
     try:
         module_name, class_name = REGISTRY[library]
     except KeyError:
-        raise ValueError(f"unknown backend {library!r}: expected one of {', '.join(NAMES)}") from None
+        raise UnknownBackendError(f"unknown backend {library!r}: expected one of {', '.join(NAMES)}") from None
     module = importlib.import_module(f"{__package__}.{module_name}")
     return getattr(module, class_name)
 

@@ -81,6 +81,11 @@ def test_strict_device1_is_a_separate_device():
 def test_unknown_backend_name():
     with pytest.raises(ValueError, match="unknown backend 'mxnet'.*numpy.*torch.*array_api_strict.*jax"):
         get_backend("mxnet")
+    for lib in (torch, anynn):  # an unknown device string: PyTorch's RuntimeError (and still a ValueError here)
+        with pytest.raises(RuntimeError, match="foo"):
+            lib.zeros(2, device="foo")
+        with pytest.raises(RuntimeError, match="foo"):
+            lib.nn.Linear(2, 2).to("foo")
     with pytest.raises(ValueError, match="not an array namespace anynn has a backend for"):
         get_backend(math)
     fake = types.ModuleType("mylib.numpy")  # a namespace named like another library's numpy is not NumPy
