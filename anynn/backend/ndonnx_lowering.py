@@ -278,9 +278,8 @@ def group_norm(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
 def scaled_dot_product_attention(fn: Any, xp: Namespace, q: Any, k: Any, v: Any, mask: Any = None) -> Any:
     """MatMul, Mul, (Add or Where for the mask), Softmax, MatMul. With a mask, a row with no allowed key (all its
     scores -inf) gets zero weights, as anynn's forward and PyTorch's eager attention (Softmax alone gives NaN there):
-    a ReduceMax, a Greater and a Where."""
-    if fn.keep is not None:
-        return NotImplemented
+    a ReduceMax, a Greater and a Where. Dropout (training mode): a Where of the keep mask, which the Function was
+    given (a random node), over the weights scaled by 1 / (1 - p)."""
     op = _op()
     dtype = np_dtype(q)
     perm = list(range(k.ndim - 2)) + [k.ndim - 1, k.ndim - 2]
@@ -303,6 +302,8 @@ def scaled_dot_product_attention(fn: Any, xp: Namespace, q: Any, k: Any, v: Any,
     if mask is not None:  # (a causal mask alone always allows key 0)
         some = op.greater(op.reduce_max(scores, const([-1], np.int64), keepdims=1), const(-np.inf, dtype))
         weights = op.where(some, weights, const(0, dtype))
+    if fn.keep is not None:
+        weights = op.where(var(fn.keep), op.mul(weights, const(1.0 / (1.0 - fn.dropout_p), dtype)), const(0, dtype))
     out = wrap(op.matmul(weights, var(v)))
     return (out, wrap(weights)) if fn.return_weights else out
 
