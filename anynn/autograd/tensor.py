@@ -87,6 +87,11 @@ SCALAR_OF_GRAD_WARNING = ("Converting a tensor with requires_grad=True to a scal
 _scalar_of_grad_warned = [False]  # PyTorch warns once per process (float(loss) in a loop warns at the first call)
 
 
+class ScalarConversionError(ValueError, RuntimeError):
+    """``float(t)`` / ``int(t)`` of a tensor that does not hold one value: PyTorch's ValueError (and ``item()``'s
+    RuntimeError)."""
+
+
 def _warn_scalar_of_grad() -> None:
     """PyTorch's warning for ``float(t)`` / ``complex(t)`` of a tensor that requires grad, given once."""
     if not _scalar_of_grad_warned[0]:
@@ -450,15 +455,22 @@ class Tensor(TensorSurface):
     def __float__(self) -> float:
         if self._requires_grad:
             _warn_scalar_of_grad()
-        return float(self.item())
+        return float(self._python_scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._python_scalar())
 
     def __complex__(self) -> complex:
         if self._requires_grad:
             _warn_scalar_of_grad()
-        return complex(self.item())
+        return complex(self._python_scalar())
+
+    def _python_scalar(self) -> float | int | bool:
+        """``item()`` for ``float(t)`` / ``int(t)`` / ``complex(t)``, refusing other sizes with PyTorch's ValueError."""
+        if self.size != 1:
+            raise ScalarConversionError(f"only one element tensors can be converted to Python scalars (this one has "
+                                        f"{self.size} elements, shape {self.shape})")
+        return self.item()
 
     def __index__(self) -> int:
         """An integer tensor of one element used as an index (``range(n)``, ``lst[i]``), as in PyTorch."""

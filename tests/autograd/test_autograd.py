@@ -186,6 +186,11 @@ def test_numpy_and_item(backend):
     assert t.tolist() == values.tolist()
     with pytest.raises(RuntimeError, match="cannot be converted to Scalar.*one-element"):
         t.item()
+    for convert in (float, int, complex):  # PyTorch's ValueError (item()'s RuntimeError too here)
+        with pytest.raises(ValueError, match="only one element tensors can be converted to Python scalars"):
+            convert(torch.tensor(values))
+        with pytest.raises(ValueError, match="only one element tensors can be converted to Python scalars"):
+            convert(t)
 
 
 def test_retain_grad(backend):
