@@ -621,9 +621,9 @@ ALONG_THE_BATCH: dict[str, Row] = {
         *anynn.unique(r, return_inverse=True, return_counts=True, dim=0))),
                              lambda n: (_labels(n, 3, (n, 4)), _labels(n + 1, 2, (n, 2))), (0, 0)),
     # reductions leaving two symbolic axes (a reshape to (None, None) had no size to infer: cdist of two batches,
-    # amax and logsumexp of all pairs), repeat_interleave of the flattened batch (its size times the count)
-    "pairs_of_the_batch": (lambda: Calls(lambda x: (anynn.cdist(x, x * 2), (d := x[:, None] - x[None]).amax(-1),
-                                                    d.logsumexp(-1), anynn.repeat_interleave(x, 2))),
+    # amax of all pairs; logsumexp's is the same), repeat_interleave of the flattened batch (its size times the count)
+    "pairs_of_the_batch": (lambda: Calls(lambda x: (anynn.cdist(x, x * 2), (x[:, None] - x[None]).amax(-1),
+                                                    anynn.repeat_interleave(x, 2))),
                            lambda n: (_floats(n, 3),), (0,)),
     "batch_statistics": (lambda: Calls(_batch_norms, nn.BatchNorm1d(3, track_running_stats=False),
                                        nn.BatchNorm2d(3)), lambda n: (_floats(n, 3), _floats(n, 3, 4, 2)), (0, 0)),
