@@ -131,7 +131,18 @@ def _same_ndim(name: str, anchor: Any, positive: Any, negative: Any) -> None:
 def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average: bool | None = None,
                         reduce: bool | None = None, reduction: str = "mean") -> Any:
-    """Triplet loss ``max(0, margin + d(a, p) - d(a, n))`` of anchor, positive, negative (N, D) or (D,)."""
+    """Triplet loss ``max(0, margin + d(a, p) - d(a, n))`` of anchor, positive, negative (N, D) or (D,);
+    ``margin > 0``, as PyTorch's functional form (``torch.triplet_margin_loss`` takes any margin)."""
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
+    return any_margin_triplet_loss(anchor, positive, negative, margin, p, eps, swap, size_average, reduce,
+                                   reduction)
+
+
+def any_margin_triplet_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0, p: float = 2,
+                            eps: float = 1e-6, swap: bool = False, size_average: bool | None = None,
+                            reduce: bool | None = None, reduction: str = "mean") -> Any:
+    """`triplet_margin_loss` with any ``margin`` (``torch.triplet_margin_loss``'s)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("triplet_margin_loss", reduction)
     for what, value in (("anchor", anchor), ("positive", positive), ("negative", negative)):

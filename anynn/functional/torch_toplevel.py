@@ -191,9 +191,11 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, reduction
 
 def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0, p: float = 2.0,
                         eps: float = 1e-06, swap: bool = False, reduction: int = 0) -> Any:
-    """``torch.triplet_margin_loss``: the reduction an int."""
-    return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
-                                              reduction=_reduction(reduction, "triplet_margin_loss"))
+    """``torch.triplet_margin_loss``: the reduction an int, any margin (the functional form wants one above 0)."""
+    from .loss_embedding import any_margin_triplet_loss
+
+    return any_margin_triplet_loss(anchor, positive, negative, margin, p, eps, swap,
+                                   reduction=_reduction(reduction, "triplet_margin_loss"))
 
 
 def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, reduction: int = 0) -> Any:

@@ -495,6 +495,9 @@ def test_margin_losses_refuse_bad_targets(backend):
         F.multilabel_margin_loss(x, make(backend, np.array([[0, 1, -1, 7]] * 3)))
     with pytest.raises(ValueError, match="same number of dimensions"):
         F.margin_ranking_loss(x, x, make(backend, np.ones(4)))
+    with pytest.raises(ValueError, match="margin must be greater than 0, got 0.0"):  # (torch.triplet_margin_loss
+        F.triplet_margin_loss(x, x, x, margin=0.0)                                    # takes it: no check there)
+    assert float(anynn.triplet_margin_loss(x, x, x, 0.0, 2.0, 1e-6, False, 1)) == 0.0
 
 
 def test_layers_refuse_bad_options():
