@@ -534,7 +534,8 @@ def test_nan_and_inf_gradients_as_torch(backend):
     there, so the entry stays where it was; anynn's Rprop made it NaN)."""
     weights, grads = make_data(steps=4)
     grads[1][1][:2], grads[2][1][2], grads[3][1][0] = [np.nan, np.inf], -np.inf, np.nan
-    for cls in dict(CONFIGS):  # each optimizer's first row
+    for cls in dict(CONFIGS) if backend.name != "jax" else [Rprop]:  # each optimizer's last row (jax: ~2 s of CPU
+        # for all of them, so the one whose rule differed)
         expected = torch_history(TORCH[cls], dict(CONFIGS)[cls], weights, grads, "float64")[-1]
         params = our_params(backend, weights, "float64")
         opt = cls(params, **dict(CONFIGS)[cls])
