@@ -179,16 +179,16 @@ class QrResult(NamedTuple):
 
 def eigh(A: Tensor, UPLO: str = "L", *, out: None = None) -> EighResult:  # noqa: N803
     """Eigenvalues (*, n), ascending, and orthonormal eigenvectors (*, n, n) (columns) of each symmetric matrix of
-    A (*, n, n) (``torch.linalg.eigh``; only ``UPLO='L'``, the lower triangle, as the array API reads it)."""
+    A (*, n, n) (``torch.linalg.eigh``; ``UPLO='L'`` reads the lower triangle, ``'U'`` the upper one)."""
     return _eigh("eigh", A, UPLO)
 
 
 def _eigh(name: str, A: Tensor, UPLO: str) -> EighResult:  # noqa: N803
     check_square(name, A)
-    if UPLO != "L":
-        raise NotImplementedError(f"linalg.{name}: UPLO={UPLO!r}: the array API's eigh reads the lower triangle "
-                                  f"only; pass A.mT for UPLO='U'")
-    return EighResult(*EighFunction.apply(A))
+    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):  # (either case, as PyTorch's)
+        raise RuntimeError(f"linalg.{name}: Expected UPLO argument to be 'L' or 'U', but got {UPLO!r}")
+    # the array API's eigh reads the lower triangle: the upper one is the lower one of the conjugate transpose
+    return EighResult(*EighFunction.apply(A if UPLO.upper() == "L" else A.mH))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out: None = None) -> Tensor:  # noqa: N803

@@ -408,6 +408,9 @@ ROWS = np.array([[1, 0, 2], [0, 5, 1], [1, 0, 2], [0, 5, 0], [1, 0, 2]])  # repe
 SORTED = np.array([0.5, 1.0, 1.0, 2.5, 4.0])
 QUERY = np.array([[1.0, 0.1], [4.0, 3.0]])
 VALUE_QUERIES = [
+    # the upper triangle (NotImplementedError before), UPLO in either case (symmetric: JAX's eigh symmetrizes)
+    ("eigvalsh_upper", lambda t: anynn.linalg.eigvalsh(t(SQUARE + SQUARE.mT), UPLO="u"),
+     lambda t: torch.linalg.eigvalsh(t(SQUARE + SQUARE.mT), UPLO="u")),
     ("unique", lambda t: anynn.unique(t(INTS)), lambda t: torch.unique(t(INTS))),
     ("unique_inverse_counts", lambda t: anynn.unique(t(INTS), return_inverse=True, return_counts=True),
      lambda t: torch.unique(t(INTS), return_inverse=True, return_counts=True)),
