@@ -20,6 +20,10 @@ from typing import Any, Callable, TypeAlias
 from .grad_api import grad
 from .tensor import Tensor
 
+
+class StrategyError(ValueError, AssertionError):
+    """An unknown Jacobian strategy: PyTorch asserts on it (AssertionError); a ValueError too."""
+
 Tensors: TypeAlias = "Tensor | Sequence[Tensor]"
 """One Tensor or a sequence of them (``inputs``, ``v``)."""
 TensorOrTuple: TypeAlias = "Tensor | tuple[Tensor, ...]"
@@ -230,7 +234,7 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
     ``create_graph``) and gives the same numbers, computed by the same reverse passes.
     """
     if strategy not in ("forward-mode", "reverse-mode"):
-        raise ValueError(f"jacobian: strategy must be 'forward-mode' or 'reverse-mode', got {strategy!r}")
+        raise StrategyError(f"jacobian: strategy must be 'forward-mode' or 'reverse-mode', got {strategy!r}")
     if strategy == "forward-mode":
         if create_graph:
             raise NotImplementedError("jacobian: create_graph=True and strategy='forward-mode' are not supported "
@@ -286,7 +290,7 @@ def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fals
     ``outer_jacobian_strategy="forward-mode"`` takes PyTorch's arguments and gives the same numbers.
     """
     if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
-        raise ValueError(f"hessian: outer_jacobian_strategy must be 'forward-mode' or 'reverse-mode', got "
+        raise StrategyError(f"hessian: outer_jacobian_strategy must be 'forward-mode' or 'reverse-mode', got "
                          f"{outer_jacobian_strategy!r}")
     single_in, xs = _tuple(inputs, "inputs", "hessian")
     for i, x in enumerate(xs):

@@ -106,6 +106,9 @@ def test_unknown_strategy_names_the_choices(backend):
         AF.jacobian(lambda a: a * a, x, strategy="sideways")
     with pytest.raises(ValueError, match="hessian: outer_jacobian_strategy must be"):
         AF.hessian(lambda a: (a * a).sum(), x, outer_jacobian_strategy="sideways")
+    for call in (torch.autograd.functional.jacobian, AF.jacobian):  # PyTorch asserts: AssertionError
+        with pytest.raises(AssertionError):
+            call(lambda a: a * a, torch.tensor(X) if call is not AF.jacobian else x, strategy="sideways")
 
 
 S = np.array([0.4])  # a single-element input
