@@ -324,6 +324,9 @@ def test_errors():
         ours_sched.CosineAnnealingWarmRestarts(opt, T_0=0)
     with pytest.raises(ValueError, match="start_factor"):
         ours_sched.LinearLR(opt, start_factor=0.0)
+    for lib, optimizer in ((torch, torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)), (None, opt)):
+        with pytest.raises(TypeError, match="dictionary update sequence"):  # PyTorch's (an AttributeError here)
+            (torch.optim.lr_scheduler if lib else ours_sched).StepLR(optimizer, 2).load_state_dict([3])
     assert math.isclose(ours_sched.StepLR(opt, 1).get_last_lr()[0], opt.param_groups[0]["lr"])
 
 

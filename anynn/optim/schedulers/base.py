@@ -171,5 +171,6 @@ class LRScheduler:
         return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key not in self._not_saved}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what `state_dict` returned."""
+        """Restore what `state_dict` returned (read as ``dict(state_dict)``: PyTorch's TypeError for anything else)."""
+        state_dict = dict(state_dict)
         self.__dict__.update(copy.deepcopy({k: v for k, v in state_dict.items() if k not in self._not_saved}))
