@@ -117,7 +117,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     from .indexing import gather
     from .statistics import median, shared_by_ties
 
-    refuse_boolean("nanmedian", "median_cpu", input)
+    if dim is not None or 0 not in tuple(input.shape):  # (of no elements: True, as PyTorch's)
+        refuse_boolean("nanmedian", "median_cpu", input)
     if dim is not None and input.ndim:
         check_reducible("nanmedian", input.array, checked_dim("nanmedian", input, dim))
     xp = input.backend.xp

@@ -54,7 +54,8 @@ def shared_by_ties(flat: Tensor, picked: Tensor) -> Tensor:
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002 - PyTorch's name
     """The lower median of all elements (a 0-d tensor), or ``(values, indices)`` along ``dim`` (``torch.median``);
     NaN where the elements hold one. Boolean tensors and an empty ``dim`` are refused, as PyTorch's."""
-    refuse_boolean("median", "median_cpu", input)
+    if dim is not None or 0 not in tuple(input.shape):  # (of no elements: True, its NaN converted, as PyTorch's)
+        refuse_boolean("median", "median_cpu", input)
     if dim is None:
         flat = input.reshape(-1)
         if flat.shape[0] == 0 and input.backend.xp.isdtype(flat.array.dtype, "real floating"):
