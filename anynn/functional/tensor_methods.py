@@ -28,8 +28,9 @@ def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
     def method(self: Tensor, other: Any) -> Any:
         if not promote and isinstance(other, numbers.Number):
             return NotImplemented  # x @ 2: Python's TypeError (unsupported operand), as PyTorch's
-        if cls is Div and isinstance(other, numbers.Integral) and not isinstance(other, bool):
+        if cls is Div and isinstance(other, numbers.Integral):
             other = float(other)  # a quotient is floating: the number is not wrapped into an integer dtype first
+            # (nor a bool left beside a floating array, which array-api-strict refuses: b / True)
         # 2 * x and 2 + x are recorded as x * 2 and x + 2 (the same values), as PyTorch's: the tensor's producer
         # is the node's first input (grad_fn.next_functions[0]), which tutorials walk
         if cls is Sub:

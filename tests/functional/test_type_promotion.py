@@ -189,7 +189,9 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        # a bool tensor to a bool power is bool (NumPy's int8); a zero divisor of nothing divides nothing (refused)
        ("bool_to_the_power_true", lambda lib, a: a ** True, ("bool",), (False,)),
        ("bool_to_the_power_false_in_place", lambda lib, a: a.clone().pow_(False), ("bool",), (False,)),
-       ("fmod_of_empty_int64_by_zero", lambda lib, a: lib.fmod(a[:0], 0), ("int64",), (False,))]
+       ("fmod_of_empty_int64_by_zero", lambda lib, a: lib.fmod(a[:0], 0), ("int64",), (False,)),
+       # a bool number divides as 1.0 (array-api-strict refused the Python bool beside the float32 quotient)
+       ("bool_divided_by_true", lambda lib, a: a / True, ("bool",), (False,))]
 
 
 @pytest.mark.parametrize("name, fn, dtypes, zero_dim", OPS, ids=[op[0] for op in OPS])
