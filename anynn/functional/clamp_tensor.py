@@ -13,7 +13,7 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
-from .value_checks import check_one_backend
+from .value_checks import KernelNotImplementedError, check_one_backend
 
 
 class ClampTensor(Function):
@@ -23,11 +23,12 @@ class ClampTensor(Function):
 
     def forward(self, xp: Namespace, x: Any, low: Any, high: Any) -> Any:
         self.x, self.low, self.high = x, low, high
+        boolean = xp.isdtype(x.dtype, "bool")  # (an or / and: array-api-strict orders no booleans)
         out = x
         if low is not None:
-            out = xp.maximum(out, low)
+            out = xp.logical_or(out, low) if boolean else xp.maximum(out, low)
         if high is not None:
-            out = xp.minimum(out, high)
+            out = xp.logical_and(out, high) if boolean else xp.minimum(out, high)
         return out
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
@@ -91,4 +92,7 @@ def clamp_tensor(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     low, high = as_bound(min), as_bound(max)
     dtype = _promoted(xp, [t for t in (x, low, high) if t is not None])
     x, low, high = (t if t is None or t.array.dtype == dtype else t.astype(dtype) for t in (x, low, high))
+    if low is not None and high is not None and xp.isdtype(dtype, "bool"):  # (one bound: clamp_min / clamp_max's)
+        raise KernelNotImplementedError("clamp: \"clamp_cpu\" not implemented for 'Bool' (a boolean tensor between "
+                                        "two boolean bounds), as in PyTorch; give one bound or cast first (x.long())")
     return ClampTensor.apply(x, low, high)

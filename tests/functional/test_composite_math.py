@@ -261,6 +261,7 @@ REFUSALS = [
     lambda m, t: m.cov(t(X), fweights=t(np.array([1, -1, 2, 1]))),  # cov's weights (computed with before)
     lambda m, t: m.cov(t(X), aweights=t(np.zeros(4))),
     lambda m, t: m.cov(t(X), fweights=t(np.ones(4))),
+    lambda m, t: m.clamp(t(INTS > 2), t(INTS > 1), t(INTS > 3)),  # both bounds booleans: no kernel
 ]
 
 

@@ -191,7 +191,10 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        ("bool_to_the_power_false_in_place", lambda lib, a: a.clone().pow_(False), ("bool",), (False,)),
        ("fmod_of_empty_int64_by_zero", lambda lib, a: lib.fmod(a[:0], 0), ("int64",), (False,)),
        # a bool number divides as 1.0 (array-api-strict refused the Python bool beside the float32 quotient)
-       ("bool_divided_by_true", lambda lib, a: a / True, ("bool",), (False,))]
+       ("bool_divided_by_true", lambda lib, a: a / True, ("bool",), (False,)),
+       # boolean tensor bounds are an or / an and (array-api-strict: 'Only real numeric dtypes are allowed')
+       ("clamp_bool_min_bool", lambda lib, a, b: lib.clamp(a, min=b), ("bool", "bool"), (False, False)),
+       ("clamp_bool_max_bool", lambda lib, a, b: a.clamp(max=~b), ("bool", "bool"), (False, False))]
 
 
 @pytest.mark.parametrize("name, fn, dtypes, zero_dim", OPS, ids=[op[0] for op in OPS])
