@@ -24,11 +24,12 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch
-from ..functional.value_checks import DTypeMismatchError, InvalidValueError, UnsupportedDTypeError
+from ..functional.value_checks import DTypeMismatchError, InvalidValueError, ShapeMismatchError, UnsupportedDTypeError
 from .validate import ShapeMismatch
 
 _TYPES = frozenset((TypeError, ValueError, IndexError, RuntimeError, NotImplementedError, ZeroDivisionError,
-                    BackendMismatch, InvalidValueError, UnsupportedDTypeError, DTypeMismatchError, ShapeMismatch))
+                    BackendMismatch, InvalidValueError, UnsupportedDTypeError, DTypeMismatchError, ShapeMismatch,
+                    ShapeMismatchError))
 RENAMED = tuple(_TYPES) + (AttributeError,)  # caught by Module.__call__; AttributeError only for a foreign array
 
 
