@@ -7,7 +7,7 @@ A tensor made inside ``inference_mode()`` (by an operation or a factory) is an *
   would read it: ``x * y`` with ``x`` requiring grad refuses, ``x + y`` (which saves nothing) runs;
 - may not change in place (``y.add_(1)``, ``y[0] = 1``, ``copy_``, ``out=y``), and may not start requiring grad.
 
-Inside inference mode all of that is allowed. The hot paths read the two one-item lists below before anything else:
+Inside inference mode all of that is allowed. The hot paths read two one-item lists (`active_threads`, `made`) first:
 while no thread is in inference mode and no inference tensor was ever made, operations pay one list lookup.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .mode import inference_flag
-from .mode import inference_threads as active_threads  # noqa: F401  (hot paths import it from here)
+from .mode import inference_threads as active_threads
 
 # [whether an inference tensor was ever made]: while False, nothing can be one, and no check runs
 made = [False]
@@ -36,8 +36,8 @@ def enabled() -> bool:
 
 
 def is_inference(t: Any) -> bool:
-    """Whether the Tensor ``t`` was made in inference mode (or is a view of such a tensor)."""
-    return t.__dict__.get("_inference", False)
+    """Whether ``t`` is a Tensor made in inference mode (or a view of such a tensor)."""
+    return getattr(t, "__dict__", {}).get("_inference", False)
 
 
 def mark(t: Any) -> None:
@@ -56,15 +56,15 @@ def after_apply(fn: Any, args: tuple[Any, ...], results: Any, recorded: bool,
         if made[0]:
             _refuse_saved(fn, args, saved_arrays)
         return
-    view_of_inference = type(fn).makes_view and made[0] and is_inference(args[0])
-    if view_of_inference or (enabled() and not (type(fn).makes_view and not is_inference(args[0]))):
+    # a view is what its base is (in inference mode or not); anything else is one where it was made in the mode
+    if is_inference(args[0]) if type(fn).makes_view else enabled():
         for t in results if isinstance(results, tuple) else (results,):
             mark(t)
 
 
 def _refuse_saved(fn: Any, args: tuple[Any, ...], saved_arrays: Callable[[Any], set[int] | None]) -> None:
     """RuntimeError where ``fn`` (just recorded) saved the array of an inference tensor among ``args``."""
-    inputs = [a for a in args if getattr(a, "__dict__", {}).get("_inference", False)]  # (flagged: Tensors only)
+    inputs = [a for a in args if is_inference(a)]
     if not inputs or enabled():
         return
     saved = saved_arrays(fn)
