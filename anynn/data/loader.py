@@ -156,6 +156,16 @@ class DataLoader(Generic[T_co]):
         self.epoch = 0
         self._epoch_state: dict[str, Any] | None = None  # while an epoch is read: its state when it began
         self._skip = 0  # batches of the next epoch a restored state has handed out already
+        self._initialized = True
+
+    _FIXED = frozenset(("dataset", "batch_size", "sampler", "batch_sampler", "drop_last"))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """PyTorch's rule: what decides the batches (``dataset``, ``batch_size``, ``sampler``, ``batch_sampler``,
+        ``drop_last``) is fixed once the loader is made (ValueError); make a new DataLoader instead."""
+        if name in DataLoader._FIXED and self.__dict__.get("_initialized", False):
+            raise ValueError(f"{name} attribute should not be set after DataLoader is initialized")
+        object.__setattr__(self, name, value)
 
     @property
     def backend(self) -> Backend | None:

