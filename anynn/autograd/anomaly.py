@@ -43,6 +43,9 @@ class set_detect_anomaly:  # noqa: N801 - PyTorch's name
     setting at the end of a ``with`` block. ``check_nan=False`` checks nothing, as `detect_anomaly`."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        if not isinstance(mode, bool):  # as PyTorch: bool("no") is True
+            raise TypeError(f"set_detect_anomaly(): argument 'mode' (position 1) must be bool, not "
+                            f"{type(mode).__name__}")
         modes = _modes()
         self.previous = modes.anomaly_hook
         _set_hook(modes, _check if mode and check_nan else None)

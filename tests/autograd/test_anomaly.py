@@ -126,3 +126,8 @@ def test_set_detect_anomaly_as_a_call_and_as_a_context_like_pytorch(backend):
         anynn.autograd.set_detect_anomaly(False)
         torch.autograd.set_detect_anomaly(False)
     assert mode.anomaly_hook is None and not anynn.autograd.is_anomaly_enabled()
+    for not_a_bool in ("yes", 1, None):  # PyTorch's TypeError (bool("no") would be True); nothing switched
+        for lib in (torch, anynn):
+            with pytest.raises(TypeError, match="must be bool, not"):
+                lib.autograd.set_detect_anomaly(not_a_bool)
+    assert not anynn.autograd.is_anomaly_enabled()

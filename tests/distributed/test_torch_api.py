@@ -3,7 +3,9 @@ several ranks (threads joined by the in-process transport of `fake_collectives`)
 
 from __future__ import annotations
 
+import functools
 import gc
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -256,10 +258,14 @@ def test_distributed_nn_one_process_as_torch_gloo(fresh_world, tmp_path, monkeyp
         dist.init_process_group("gloo")
         calls = [lambda m, t: m.all_reduce(t * 2) * t, lambda m, t: m.all_gather(t.sin())[0] * t,
                  lambda m, t: m.broadcast(t.exp(), 0) * t]
+        # torch.distributed.nn binds group.WORLD as a default when it is first imported: a group an earlier test
+        # made and destroyed in this worker; its calls get this test's group
+        world = SimpleNamespace(**{name: functools.partial(getattr(theirs, name), group=torch_dist.group.WORLD)
+                                   for name in ("all_reduce", "all_gather", "broadcast")})
         for call in calls:
             a = anynn.tensor(x, backend=backend, requires_grad=True)
             b = torch.tensor(x, requires_grad=True)
-            out_a, out_b = call(ours, a), call(theirs, b)
+            out_a, out_b = call(ours, a), call(world, b)
             out_a.sum().backward()
             out_b.sum().backward()
             np.testing.assert_allclose(out_a.detach().numpy(), out_b.detach().numpy(), rtol=1e-12)
