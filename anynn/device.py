@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from .backend import Backend, get_backend
-from .backend.registry import default_backend_set_to
+from .backend.registry import UnknownBackendError, default_backend_set_to
 from .backend.torch_names import DEVICE_TYPES, backend_for_device, device_parts, native_device_parts
 
 
@@ -45,13 +45,14 @@ class device:  # noqa: N801 - PyTorch's name (torch.device)
             kind, _, number = type.partition(":")
             if number:
                 if index is not None:
-                    raise ValueError(f"device(): the index is given twice, in {type!r} and as {index}")
+                    raise UnknownBackendError(f"device(): the index is given twice, in {type!r} and as {index}")
                 if not number.isdigit():
-                    raise ValueError(f"device(): invalid device string {type!r}")
+                    raise UnknownBackendError(f"device(): invalid device string {type!r}")
                 index = int(number)
+            _check_type(kind, type)
             type = kind  # noqa: A001
         if index is not None and (isinstance(index, bool) or int(index) < 0):
-            raise ValueError(f"device(): the index must be a non-negative integer, got {index!r}")
+            raise UnknownBackendError(f"device(): the index must be a non-negative integer, got {index!r}")
         self.type: str = type
         self.index: int | None = None if index is None else int(index)
         self._backend_key: str | None = key
@@ -95,6 +96,20 @@ class device:  # noqa: N801 - PyTorch's name (torch.device)
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
+
+
+# PyTorch's device types, JAX's "tpu", and array_api_strict's own device names ("CPU_DEVICE", "device1", ...)
+_KNOWN_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla",
+                "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone", "tpu", "CPU_DEVICE")
+
+
+def _check_type(kind: str, spec: str) -> None:
+    """Refuse a device string whose type no library has, when it is made (as PyTorch's ``torch.device("foo")``)."""
+    if kind in _KNOWN_TYPES or (kind.startswith("device") and kind[len("device"):].isdigit()):
+        return
+    raise UnknownBackendError(f"device(): unknown device type {kind!r} in {spec!r}: expected one of "
+                              f"{', '.join(_KNOWN_TYPES[:-1])}, or array_api_strict's 'device1' / 'device2' "
+                              "(a backend name such as 'numpy' or 'torch' goes to .to() or backend=, not device())")
 
 
 _THREAD = threading.local()

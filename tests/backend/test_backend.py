@@ -86,6 +86,9 @@ def test_unknown_backend_name():
             lib.zeros(2, device="foo")
         with pytest.raises(RuntimeError, match="foo"):
             lib.nn.Linear(2, 2).to("foo")
+        for spec in ("foo", "cuda:x", ("cpu", -1)):  # refused when the device is made, not when used
+            with pytest.raises(RuntimeError):
+                lib.device(*(spec if isinstance(spec, tuple) else (spec,)))
     with pytest.raises(ValueError, match="not an array namespace anynn has a backend for"):
         get_backend(math)
     fake = types.ModuleType("mylib.numpy")  # a namespace named like another library's numpy is not NumPy
