@@ -1,6 +1,6 @@
 """`MultiheadAttention`: PyTorch's layer (parameter names, shapes, masks, init), on any backend; and the names of
-``torch.nn.attention`` programs import (`SDPBackend`, `sdpa_kernel`, and the ``flex_attention`` submodule, which is
-`anynn.nn.flex_attention` under PyTorch's path)."""
+``torch.nn.attention`` programs import (`SDPBackend`, `sdpa_kernel`, and the ``flex_attention`` and ``varlen``
+submodules, which are `anynn.nn.flex_attention` and `anynn.nn.attention_varlen` under PyTorch's paths)."""
 
 from __future__ import annotations
 
@@ -128,8 +128,8 @@ class MultiheadAttention(Module):
         attn_mask : (L, S) or (N * num_heads, L, S), optional
             Boolean: True marks a pair the query may *not* attend to. Floating: added to the scores.
         is_causal : bool
-            With ``attn_mask`` a hint that it is causal (as PyTorch); without one, a causal mask is
-            applied (where PyTorch raises).
+            A hint that ``attn_mask`` is the causal mask (as PyTorch); it needs ``attn_mask`` (a RuntimeError
+            without one, as PyTorch's).
 
         Returns
         -------
@@ -137,6 +137,10 @@ class MultiheadAttention(Module):
         (N, H, L, S) with ``average_attn_weights=False``, or None with ``need_weights=False``.
         Queries whose keys are all masked get zero weights (PyTorch gives NaN there).
         """
+        if is_causal and attn_mask is None:
+            raise RuntimeError(f"{type(self).__name__}: is_causal=True needs attn_mask (it is a hint that the mask "
+                               "is causal, as PyTorch's); pass attn_mask=nn.Transformer."
+                               "generate_square_subsequent_mask(L)")
         batched = self._check_inputs(query, key, value)
         self_attention = query is key and key is value
         key_is_value = key is value
@@ -144,7 +148,7 @@ class MultiheadAttention(Module):
         n, tgt_len, src_len = q_in.shape[0], q_in.shape[1], k_in.shape[1]
         q, k, v = self._project(q_in, k_in, v_in, self_attention, key_is_value)
         q, k, v = (self._split_heads(t) for t in (q, k, v))
-        mask = self._merge_masks(attn_mask, key_padding_mask, q, n, tgt_len, src_len, batched, is_causal)
+        mask = self._merge_masks(attn_mask, key_padding_mask, q, n, tgt_len, src_len, batched)
         # PyTorch trusts the hint here: it drops attn_mask and gives is_causal to the attention, whose triangle
         # then covers the extra keys of add_bias_kv / add_zero_attn too (they are not all allowed as with a mask)
         causal_only = is_causal and key_padding_mask is None and not need_weights
@@ -246,16 +250,12 @@ class MultiheadAttention(Module):
         return x.reshape(n, t, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
 
     def _merge_masks(self, attn_mask: Any, key_padding_mask: Any, q: Tensor, n: int, tgt_len: int, src_len: int,
-                     batched: bool, is_causal: bool) -> Tensor | None:
+                     batched: bool) -> Tensor | None:
         """PyTorch's two masks (True = forbidden) as one attention mask (True = allowed) of (N, H, L, S)."""
         name = type(self).__name__
         heads = self.num_heads
         xp = q.backend.xp
         masks = []
-        if attn_mask is None and is_causal:
-            dev = q.backend.device
-            rows = xp.arange(tgt_len, device=dev)[:, None]
-            attn_mask = rows < xp.arange(src_len, device=dev)[None, :]  # True above the diagonal: forbidden
         if attn_mask is not None:
             attn_mask = _as_tensor(attn_mask, q)
             _check_mask_dtype(name, "attn_mask", attn_mask)
@@ -427,9 +427,10 @@ def sdpa_kernel(backends: SDPBackend | list[SDPBackend], set_priority: bool = Fa
 
 
 def _install_flex_attention() -> None:
-    from . import flex_attention as flex_module
+    from . import attention_varlen, flex_attention as flex_module
 
     flex_module.install(sys.modules[__name__])
+    attention_varlen.install(sys.modules[__name__])
 
 
 _install_flex_attention()

@@ -272,8 +272,11 @@ def test_mha_unbatched_and_causal(backend, rng):
     out, weights = mha(x, x, x, attn_mask=make(backend, causal))
     assert tuple(out.shape) == (L, E) and tuple(weights.shape) == (L, L)
     assert np.all(weights.numpy()[causal] == 0.0)
-    hinted, _ = mha(x, x, x, is_causal=True)
+    hinted, _ = mha(x, x, x, attn_mask=make(backend, causal), is_causal=True)
     np.testing.assert_allclose(hinted.numpy(), out.numpy(), rtol=1e-12)
+    for layer, y in ((mha, x), (torch.nn.MultiheadAttention(E, H), torch.ones(L, E))):
+        with pytest.raises(RuntimeError, match="attn_mask"):  # the hint without its mask, as PyTorch's
+            layer(y, y, y, is_causal=True, need_weights=False)
     batched, _ = mha(x.reshape(L, 1, E), x.reshape(L, 1, E), x.reshape(L, 1, E), attn_mask=make(backend, causal))
     np.testing.assert_allclose(batched.numpy()[:, 0], out.numpy(), rtol=1e-12)
     _, per_head = mha(x, x, x, average_attn_weights=False)
@@ -464,13 +467,12 @@ def test_multihead_attention_is_causal_matches_torch(backend, seed):
     causal = np.triu(np.ones((length, length), dtype=bool), 1)
     x = rng.standard_normal((n, length, embed) if batch_first else (length, n, embed))
 
-    def runner(module: Any, with_mask: bool) -> Callable[..., Any]:
+    def runner(module: Any) -> Callable[..., Any]:
         def run(x: Any, mask: Any) -> Any:
-            return module(x, x, x, attn_mask=mask if with_mask else None, need_weights=need_weights,
-                          is_causal=True)
+            return module(x, x, x, attn_mask=mask, need_weights=need_weights, is_causal=True)
         return run
 
-    compare(backend, ours, theirs, runner(ours, seed % 3 == 0), runner(theirs, True), [x], dtype, extras=[causal])
+    compare(backend, ours, theirs, runner(ours), runner(theirs), [x], dtype, extras=[causal])
 
 
 @pytest.mark.parametrize("seed", range(24))
