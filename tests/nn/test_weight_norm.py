@@ -164,8 +164,9 @@ def test_misuse_is_refused_as_torch_does():
         spectral_norm(module)
     with pytest.raises(ValueError, match="n_power_iterations"):
         spectral_norm(anynn.nn.Linear(2, 2), n_power_iterations=0)
-    with pytest.raises(ValueError, match="no parameter 'kernel'"):
-        weight_norm(anynn.nn.Linear(2, 2), name="kernel")
+    for apply, torch_class in ((weight_norm, AttributeError), (spectral_norm, KeyError)):  # PyTorch's classes
+        with pytest.raises(torch_class, match="no parameter 'kernel'"):
+            apply(anynn.nn.Linear(2, 2), name="kernel")
     with pytest.raises(IndexError, match="dim 3"):
         weight_norm(anynn.nn.Linear(2, 2), dim=3)
 

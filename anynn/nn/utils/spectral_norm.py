@@ -15,7 +15,7 @@ from ... import init
 from ..conv import ConvTranspose1d, ConvTranspose2d
 from ..conv3d import ConvTranspose3d
 from ..module import Module
-from .weight_norm import _find, _remove
+from .weight_norm import NoSuchParameterError, _find, _remove
 
 T_module = TypeVar("T_module", bound=Module)
 
@@ -76,7 +76,7 @@ class SpectralNorm:
             raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
         weight = module._parameters.get(name)
         if weight is None:
-            raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
+            raise NoSuchParameterError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
         if not -weight.ndim <= dim < weight.ndim:
             raise IndexError(f"spectral_norm: dim {dim} is out of range for {name} of shape {tuple(weight.shape)}")
         fn = SpectralNorm(name, n_power_iterations, dim % weight.ndim, eps)

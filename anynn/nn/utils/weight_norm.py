@@ -16,6 +16,14 @@ from ..module import Module, Parameter
 T_module = TypeVar("T_module", bound=Module)
 
 
+class NoSuchParameterError(ValueError, AttributeError, KeyError):
+    """`weight_norm` / `spectral_norm` of a name the module has no parameter under: PyTorch's AttributeError
+    (weight_norm) and KeyError (spectral_norm), and a ValueError."""
+
+    def __str__(self) -> str:  # KeyError's own str() would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 def norm_except_dim(v: Tensor, dim: int) -> Tensor:
     """The 2-norm of ``v`` over every axis but ``dim``, kept as size-1 axes (``dim=-1``: one 0-d norm).
 
@@ -48,7 +56,7 @@ class WeightNorm:
             raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
         weight = module._parameters.get(name)
         if weight is None:
-            raise ValueError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
+            raise NoSuchParameterError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
         if dim is None or dim == -1:
             dim = -1  # PyTorch's spelling of "one norm over the whole tensor"
         elif not -weight.ndim <= dim < weight.ndim:
