@@ -18,7 +18,7 @@ from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_ar
 from ..backend.typing import Array, BackendLike, DeviceLike, DType, DTypeLike
 from ..memory_format import check_memory_format
 from . import inference as _inference
-from .mode import inference_flag
+from .mode import inference_flag, is_grad_enabled
 from .mode import inference_threads as _inference_threads
 from .size import Size
 
@@ -93,8 +93,9 @@ class ScalarConversionError(ValueError, RuntimeError):
 
 
 def _warn_scalar_of_grad() -> None:
-    """PyTorch's warning for ``float(t)`` / ``complex(t)`` of a tensor that requires grad, given once."""
-    if not _scalar_of_grad_warned[0]:
+    """PyTorch's warning for ``float(t)`` / ``complex(t)`` of a tensor that requires grad, given once, and only
+    while grad mode is on (PyTorch's LBFGS reads ``float(closure())`` under no_grad and stays quiet)."""
+    if not _scalar_of_grad_warned[0] and is_grad_enabled():
         _scalar_of_grad_warned[0] = True
         warnings.warn(SCALAR_OF_GRAD_WARNING, UserWarning, stacklevel=3)
 

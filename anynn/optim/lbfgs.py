@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Iterable
 
-from ..autograd.mode import enable_grad
+from ..autograd.mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor, mark_modified
 from ..backend.typing import Array, Namespace
 from ..functional.formulas.conjugate import make_complex
@@ -99,7 +99,8 @@ class LBFGS(Optimizer):
     def _evaluate(self, closure: Callable[[], Any]) -> tuple[Any, float]:
         with enable_grad():
             loss = closure()
-        return loss, float(loss)
+        with no_grad():  # as PyTorch's step (under no_grad): reading the loss gives no requires-grad warning
+            return loss, float(loss)
 
     def _directional_evaluate(self, closure: Callable[[], Any], x: list[Any], t: float, d: Any) -> tuple[float, Any]:
         self._add_grad(t, d)

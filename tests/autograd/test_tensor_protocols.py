@@ -38,6 +38,11 @@ def test_float_of_a_tensor_that_requires_grad_warns_once_as_pytorch(monkeypatch)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         int(x), x.item(), f"{x:.2f}", float(x.detach())
+        with anynn.no_grad():  # PyTorch warns only in grad mode (its LBFGS reads float(loss) under no_grad)
+            float(x * 2), float(x)
+        w = anynn.ones(1, requires_grad=True)
+        anynn.optim.LBFGS([w], max_iter=2).step(lambda: (w.grad is None or w.grad.zero_(), (w * w).sum().backward(),
+                                                          (w * w).sum())[-1])
         assert caught == []
         float(x * 2), complex(x), float(x)
     assert [str(w.message) for w in caught] == [tensor_module.SCALAR_OF_GRAD_WARNING]
