@@ -19,7 +19,7 @@ from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .value_checks import (DTypeMismatchError, KernelNotImplementedError, check_integer_divisor, check_one_backend,
-                           is_floating, refuse_boolean_pair, refuse_complex)
+                           is_floating, refuse_boolean_pair, refuse_complex, refuse_numbers)
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -137,19 +137,22 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002 - PyTorch's
 
 
 def atan2(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
-    """The angle of the point ``(other, input)`` in ``(-pi, pi]`` (``torch.atan2``)."""
+    """The angle of the point ``(other, input)`` in ``(-pi, pi]`` (``torch.atan2``); two tensors, as PyTorch's."""
+    refuse_numbers("atan2", input=input, other=other)
     return Atan2.apply(*_floating_pair("atan2", input, other))
 
 
 def hypot(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """``sqrt(input² + other²)`` (``torch.hypot``); an operand must be floating, as PyTorch's kernel."""
+    """``sqrt(input² + other²)`` (``torch.hypot``); two tensors, one of them floating, as PyTorch's kernel."""
+    refuse_numbers("hypot", input=input, other=other)
     _refuse_integers_only("hypot", "hypot_cpu", input, other)
     return Hypot.apply(*_floating_pair("hypot", input, other))
 
 
 def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
     """``log(exp(input) + exp(other))`` (``torch.logaddexp``); complex operands too, as PyTorch; an operand must be
-    floating or complex, as PyTorch's kernel."""
+    floating or complex, as PyTorch's kernel; two tensors, as PyTorch's."""
+    refuse_numbers("logaddexp", input=input, other=other)
     if any(isinstance(v, complex) or (isinstance(v, Tensor) and v.is_complex()) for v in (input, other)):
         return _complex_logaddexp(input, other)
     _refuse_integers_only("logaddexp", "logaddexp_cpu", input, other)
@@ -219,7 +222,9 @@ def true_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 def logical_xor(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    """Elementwise exclusive or of the truth values (nonzero is true); a boolean tensor."""
+    """Elementwise exclusive or of the truth values (nonzero is true); a boolean tensor. other: a tensor, as
+    PyTorch's."""
+    refuse_numbers("logical_xor", other=other)
     xp = input.backend.xp
 
     def truth(v: Any) -> Any:

@@ -11,7 +11,7 @@ from ..autograd.tensor import Tensor
 from . import broadcast, elementwise, linalg, reduce, shape
 from .torch_surface import flip
 from .unary import unary
-from .value_checks import refuse_boolean, refuse_complex
+from .value_checks import refuse_boolean, refuse_complex, refuse_numbers
 
 
 def ravel(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -123,7 +123,9 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
     """The ``p``-norm of ``input - other`` over all elements (``torch.dist``; the two broadcast): 0-d. ``p`` as
-    `anynn.norm`: any positive number, ``inf``, ``0`` (the count of differing elements), negative numbers."""
+    `anynn.norm`: any positive number, ``inf``, ``0`` (the count of differing elements), negative numbers. Two
+    tensors, as PyTorch's."""
+    refuse_numbers("dist", input=input, other=other)
     return reduce.norm(input - other, p)
 
 

@@ -22,7 +22,7 @@ from .tensor_extras import where
 from .torch_surface import bmm, flip, scaled_product_sum
 from .type_promotion import result_type
 from .value_checks import (check_one_backend, check_reducible, check_same_dtype, checked_dim, refuse_boolean,
-                           refuse_complex)
+                           refuse_complex, refuse_numbers)
 from .vector_products import outer
 
 
@@ -276,7 +276,9 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    """``input * 2**other`` (``torch.ldexp``; broadcast); integers give float32, both operands get gradients."""
+    """``input * 2**other`` (``torch.ldexp``; broadcast); integers give float32, both operands get gradients. input: a
+    tensor, as PyTorch's (other may be a number)."""
+    refuse_numbers("ldexp", input=input)
     from .unary import exp2
 
     a, b = elementwise.as_common_floating(input, other)

@@ -16,6 +16,7 @@ from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .binary_math import _floating_pair
 from .formulas.incomplete_gamma import regularized_gamma, regularized_gamma_slope
+from .value_checks import refuse_numbers
 
 
 class IncompleteGammaFunction(Function):
@@ -37,13 +38,16 @@ class IncompleteGammaFunction(Function):
 
 def igamma(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The regularized lower incomplete gamma function ``P(input, other)`` (``torch.igamma``,
-    ``torch.special.gammainc``), broadcast; differentiable in ``other`` only, as PyTorch's; complex refused."""
+    ``torch.special.gammainc``), broadcast; differentiable in ``other`` only, as PyTorch's; complex refused; two
+    tensors, as PyTorch's."""
+    refuse_numbers("igamma", input=input, other=other)
     return IncompleteGammaFunction.apply(*_floating_pair("igamma", input, other), upper=False)
 
 
 def igammac(input: Any, other: Any) -> Tensor:  # noqa: A002
     """The regularized upper incomplete gamma function ``Q(input, other) = 1 - P(input, other)``
-    (``torch.igammac``, ``torch.special.gammaincc``), broadcast; differentiable in ``other`` only."""
+    (``torch.igammac``, ``torch.special.gammaincc``), broadcast; differentiable in ``other`` only; two tensors."""
+    refuse_numbers("igammac", input=input, other=other)
     return IncompleteGammaFunction.apply(*_floating_pair("igammac", input, other), upper=True)
 
 

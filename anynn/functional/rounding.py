@@ -19,7 +19,8 @@ from . import complex_numbers
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .unary import unary
-from .value_checks import UnsupportedDTypeError, check_integer_divisor, refuse_boolean_pair, refuse_complex
+from .value_checks import (UnsupportedDTypeError, check_integer_divisor, refuse_boolean_pair, refuse_complex,
+                           refuse_numbers)
 
 
 def _one(xp: Namespace, a: Any, out: Any) -> Any:
@@ -192,7 +193,9 @@ def remainder(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
 
 
 def fmod(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
-    """C's ``fmod``: the remainder of truncated division, with the sign of ``input`` (``torch.fmod``)."""
+    """C's ``fmod``: the remainder of truncated division, with the sign of ``input`` (``torch.fmod``); input: a tensor,
+    as PyTorch's (other may be a number)."""
+    refuse_numbers("fmod", input=input)
     refuse_complex("fmod", input, other)
     refuse_boolean_pair("fmod", "fmod_cpu", input, other)
     a, b = _operands(input, other)

@@ -15,7 +15,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .type_promotion import result_type
-from .value_checks import DTypeMismatchError, check_one_backend
+from .value_checks import DTypeMismatchError, check_one_backend, refuse_numbers
 
 
 def _made(data: Any, like: Tensor) -> Tensor:
@@ -214,7 +214,9 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right:
 
 def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
             equal_nan: bool = False) -> Tensor:
-    """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close), as ``torch.isclose``."""
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close), as ``torch.isclose``;
+    other: a tensor, as PyTorch's."""
+    refuse_numbers("isclose", other=other)
     check_one_backend("isclose", input, other)
     if isinstance(other, Tensor) and other.dtype != input.dtype:  # (PyTorch's "Float did not match Double")
         raise DTypeMismatchError(f"isclose: input and other must have one dtype, as in PyTorch, got "
@@ -235,7 +237,8 @@ def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
 
 def allclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
              equal_nan: bool = False) -> bool:
-    """Whether every element is `isclose` (a Python bool)."""
+    """Whether every element is `isclose` (a Python bool); other: a tensor, as PyTorch's."""
+    refuse_numbers("allclose", other=other)
     close = isclose(input, other, rtol, atol, equal_nan)
     return bool(close.backend.xp.all(close.array))
 

@@ -19,7 +19,7 @@ from .operands import kinds_agree
 from .sorting import ValuesIndices
 from .statistics import unbiased_given_first
 from .type_promotion import result_type
-from .value_checks import check_one_backend, check_reducible, refuse_complex
+from .value_checks import check_one_backend, check_reducible, refuse_complex, refuse_numbers
 
 
 def _axis(dim: Any, axis: Any) -> Any:
@@ -133,6 +133,7 @@ def _logical(name: str) -> Any:
         if other is None:
             data = getattr(xp, name)(_truth(xp, self.array))
         else:
+            refuse_numbers(name, other=other)  # (a tensor, as PyTorch's)
             check_one_backend(name, self, other)
             other = other.array if isinstance(other, Tensor) else other
             data = getattr(xp, name)(_truth(xp, self.array), _truth(xp, other))

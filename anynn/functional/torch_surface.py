@@ -18,7 +18,7 @@ from ..backend.arrays import integer_fill
 from ..backend.symbolic import is_symbolic
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
-from .value_checks import check_same_dtype
+from .value_checks import check_same_dtype, refuse_numbers
 
 
 def _elementwise_flag(name: str) -> Any:
@@ -239,12 +239,16 @@ def product_alone(input: Tensor, product: Tensor) -> Tensor:  # noqa: A002
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    """Elementwise maximum (ties share the gradient, as PyTorch); mixed dtypes promote by PyTorch's rules."""
+    """Elementwise maximum (ties share the gradient, as PyTorch); mixed dtypes promote by PyTorch's rules. Two
+    tensors: a number is refused, as PyTorch's (its number overload is ``clamp_min``)."""
+    refuse_numbers("maximum", input=input, other=other)
     return elementwise.maximum(*operands.kinds_agree(elementwise.Maximum, input, other))
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    """Elementwise minimum (ties share the gradient, as PyTorch); mixed dtypes promote by PyTorch's rules."""
+    """Elementwise minimum (ties share the gradient, as PyTorch); mixed dtypes promote by PyTorch's rules. Two
+    tensors: a number is refused, as PyTorch's (its number overload is ``clamp_max``)."""
+    refuse_numbers("minimum", input=input, other=other)
     return elementwise.minimum(*operands.kinds_agree(elementwise.Minimum, input, other))
 
 
@@ -262,12 +266,14 @@ _SYMBOLS = {"__eq__": "==", "__ne__": "!=", "__lt__": "<", "__le__": "<=", "__gt
 
 def _compare_function(operator: str) -> Any:
     def function(input: Any, other: Any) -> Tensor:  # noqa: A002
-        if not isinstance(input, Tensor):  # a number first: flip the comparison
+        refuse_numbers(function.__name__, input=input)  # (PyTorch's overloads take a number second only)
+        if not isinstance(input, Tensor):  # a native array first: flip the comparison
             flipped = {"__lt__": "__gt__", "__le__": "__ge__", "__gt__": "__lt__", "__ge__": "__le__"}
             return getattr(other, flipped.get(operator, operator))(input)
         return getattr(input, operator)(other)
 
-    function.__doc__ = (f"Elementwise ``input {_SYMBOLS[operator]} other`` (broadcast; a number on either side), a "
+    function.__name__ = operator.strip("_")
+    function.__doc__ = (f"Elementwise ``input {_SYMBOLS[operator]} other`` (broadcast; other may be a number), a "
                         "boolean tensor; not differentiable.")
     return function
 

@@ -184,6 +184,19 @@ def check_tensor_arguments(name: str, **arguments: Any) -> None:
     check_one_backend(name, *arguments.values())
 
 
+_POSITIONS = {"input": 1, "other": 2}
+
+
+def refuse_numbers(name: str, **arguments: Any) -> None:
+    """Raise PyTorch's `TypeError` ("maximum(): argument 'other' (position 2) must be Tensor, not int") where one of
+    ``arguments`` (``input`` / ``other``: the ones ``name`` takes as a Tensor only, with no number overload in PyTorch)
+    is a Python number; a Tensor or a backend's native array passes."""
+    for what, value in arguments.items():
+        if isinstance(value, (bool, int, float, complex)):
+            raise TypeError(f"{name}(): argument '{what}' (position {_POSITIONS[what]}) must be Tensor, not "
+                            f"{type(value).__name__}, as in PyTorch; wrap the number: anynn.tensor({value!r})")
+
+
 def refuse_complex(name: str, *operands: Any, torch_supports: bool = False) -> None:
     """Raise `UnsupportedDTypeError` naming ``name`` if an operand (Tensor or native array; numbers and None pass)
     is complex: ``name`` orders its values (clamp, max, relu...), which complex numbers have no order for, and

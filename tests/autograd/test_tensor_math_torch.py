@@ -229,7 +229,7 @@ def test_float32_and_integer_inputs_as_torch(backend):
         assert anynn.backend.dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch."), ours
         np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
     x = make(backend, X.astype(np.float32), requires_grad=True)
-    y = anynn.exp2(x) + anynn.hypot(x, 1.0) + anynn.fmod(x, 0.5)
+    y = anynn.exp2(x) + anynn.hypot(x, x.new_tensor(1.0)) + anynn.fmod(x, 0.5)
     assert y.dtype == anynn.float32
     y.sum().backward()
     assert x.grad.dtype == anynn.float32

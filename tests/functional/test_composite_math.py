@@ -262,6 +262,13 @@ REFUSALS = [
     lambda m, t: m.cov(t(X), aweights=t(np.zeros(4))),
     lambda m, t: m.cov(t(X), fweights=t(np.ones(4))),
     lambda m, t: m.clamp(t(INTS > 2), t(INTS > 1), t(INTS > 3)),  # both bounds booleans: no kernel
+    # a Python number where PyTorch takes a Tensor only (anynn computed with it: TypeError 'must be Tensor, not int')
+    lambda m, t: m.maximum(t(X), 0),
+    lambda m, t: t(X).atan2(1.0),
+    lambda m, t: m.eq(2, t(INTS)),
+    lambda m, t: m.isclose(t(X), 1.0),
+    lambda m, t: m.logical_and(t(INTS), True),
+    lambda m, t: m.special.gammainc(t(X), 2.0),
 ]
 
 
