@@ -699,3 +699,37 @@ def test_flex_attention_as_torch(backend, rng):
     with pytest.raises(ValueError, match="block_mask was created for"):
         ours.flex_attention(*(anynn.tensor(a, backend=backend) for a in arrays[:3]), enable_gqa=True,
                             block_mask=ours.create_block_mask(ours.noop_mask, None, None, 5, 5))
+
+
+def test_varlen_attention_as_torch(backend, rng):
+    """torch.nn.attention.varlen (ModuleNotFoundError before; the variable-length-attention tutorial imports
+    varlen_attn): three packed sequences, more keys than queries in two, a causal sliding window aligned at the
+    sequences' ends and two query heads per key/value head give each sequence's own attention, its lse and the
+    gradients. The oracle is PyTorch's scaled_dot_product_attention per sequence (PyTorch's CPU build has no
+    varlen kernel); a query after the last sequence gets a zero row and an lse of +inf, as FlashAttention's."""
+    from anynn.nn.attention.varlen import AuxRequest, varlen_attn
+
+    cu_q, cu_k = [0, 4, 5, 8], [0, 6, 8, 11]
+    q, k, v = arrays = [rng.standard_normal(shape) for shape in ((9, 4, 2), (11, 2, 2), (11, 2, 2))]
+    tq, tk, tv = (torch.tensor(a, requires_grad=True) for a in arrays)
+    outs, lses = [torch.zeros(1, 4, 2, dtype=torch.float64)], [torch.full((4, 1), np.inf, dtype=torch.float64)]
+    for q0, q1, k0, k1 in reversed(list(zip(cu_q, cu_q[1:], cu_k, cu_k[1:]))):
+        place, diagonal = torch.arange(k1 - k0), torch.arange(q1 - q0)[:, None] + (k1 - k0) - (q1 - q0)
+        allowed = (place <= diagonal) & (place >= diagonal - 2)
+        heads = [t.repeat_interleave(2, 1).transpose(0, 1) for t in (tk[k0:k1], tv[k0:k1])]
+        outs.insert(0, F_TORCH.scaled_dot_product_attention(tq[q0:q1].transpose(0, 1), *heads, allowed,
+                                                              scale=0.5).transpose(0, 1))
+        lses.insert(0, (tq[q0:q1].transpose(0, 1) @ heads[0].mT / 2).masked_fill(~allowed, -np.inf).logsumexp(-1))
+    torch.cat(outs).square().sum().backward()
+    expected = [t.detach().numpy() for t in (torch.cat(outs), torch.cat(lses, -1), tq.grad, tk.grad, tv.grad)]
+
+    qa, ka, va = (anynn.tensor(a, backend=backend, requires_grad=True) for a in arrays)
+    offsets = [anynn.tensor(c, backend=backend, dtype="int32") for c in (cu_q, cu_k)]
+    out, lse = varlen_attn(qa, ka, va, *offsets, 3, 6, scale=0.5, window_size=(2, 0), enable_gqa=True,
+                           return_aux=AuxRequest(lse=True))
+    out.square().sum().backward()
+    got = [np.asarray(t.tolist()) for t in (out, lse, qa.grad, ka.grad, va.grad)]
+    for name, a, b in zip(("out", "lse", "query grad", "key grad", "value grad"), got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12, err_msg=name)
+    with pytest.raises(ValueError, match="Try setting enable_gqa=True"):
+        varlen_attn(qa, ka, va, *offsets, 3, 6)
