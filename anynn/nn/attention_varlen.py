@@ -14,8 +14,6 @@ import math
 import sys
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..functional.tensor_extras import where
@@ -60,31 +58,44 @@ def _unpage(key: Tensor, value: Tensor, block_table: Tensor, used: list[int]) ->
     """Paged key/value pools (pages, page_size, H, D) gathered into packed (T_k, H, D) tensors, sequence i taking
     the first ``used[i]`` tokens of the pages in row i of ``block_table``; with the offsets of the packing."""
     page_size = key.shape[1]
-    rows = np.asarray(block_table.tolist(), dtype=np.int64).reshape(len(used), -1)
-    tokens = [(rows[i][:, None] * page_size + np.arange(page_size)).reshape(-1)[:n] for i, n in enumerate(used)]
-    index = key.new_tensor(np.concatenate(tokens + [np.zeros(0, np.int64)]), dtype="int64")
+    tokens: list[int] = []
+    for row, n in zip(block_table.reshape(len(used), -1).tolist(), used):
+        tokens += [page * page_size + t for page in row for t in range(page_size)][:n]
+    index = key.new_tensor(tokens, dtype="int64")
     flat_k = key.reshape(-1, key.shape[2], key.shape[3])
     flat_v = value.reshape(-1, value.shape[2], value.shape[3])
-    return flat_k[index], flat_v[index], [0, *np.cumsum(used).tolist()]
+    return flat_k[index], flat_v[index], [sum(used[:i]) for i in range(len(used) + 1)]
 
 
-def _allowed(cu_q: list[int], cu_k: list[int], used: list[int] | None, shape: tuple[int, int],
-             window: tuple[int, int]) -> np.ndarray:
-    """(T_q, T_k) bool: query t may see key s when both lie in sequence i and s's place in it is within
-    ``window = (left, right)`` of the diagonal (aligned at the sequences' ends, as FlashAttention; -1: no limit)."""
-    allowed = np.zeros(shape, dtype=bool)
+def _places(cu: list[int], total: int, lengths: list[int]) -> tuple[list[int], list[int]]:
+    """For each of ``total`` packed tokens its sequence (-1 outside every one) and its place in it, sequence i
+    holding ``lengths[i]`` tokens from ``cu[i]``."""
+    sequence, place = [-1] * total, [0] * total
+    for i, (start, n) in enumerate(zip(cu, lengths)):
+        sequence[start:start + n] = [i] * n
+        place[start:start + n] = range(n)
+    return sequence, place
+
+
+def _allowed(like: Tensor, cu_q: list[int], cu_k: list[int], used: list[int] | None, shape: tuple[int, int],
+             window: tuple[int, int]) -> Tensor:
+    """(T_q, T_k) bool on ``like``'s backend: query t may see key s when both lie in sequence i and s's place in it
+    is within ``window = (left, right)`` of the diagonal (aligned at the sequences' ends, as FlashAttention; -1: no
+    limit)."""
+    count = len(cu_q) - 1
+    len_q = [cu_q[i + 1] - cu_q[i] for i in range(count)]
+    len_k = used if used is not None else [cu_k[i + 1] - cu_k[i] for i in range(count)]
+    seq_q, place_q = _places(cu_q, shape[0], len_q)
+    seq_k, place_k = _places(cu_k, shape[1], len_k)
+    diagonal = [p + len_k[i] - len_q[i] if i >= 0 else 0 for i, p in zip(seq_q, place_q)]
+    seq_q_t, seq_k_t = like.new_tensor(seq_q, dtype="int64")[:, None], like.new_tensor(seq_k, dtype="int64")[None]
+    diagonal_t, place_t = like.new_tensor(diagonal, dtype="int64")[:, None], like.new_tensor(place_k, dtype="int64")
+    allowed = (seq_q_t == seq_k_t) & (seq_q_t >= 0)
     left, right = window
-    for i in range(len(cu_q) - 1):
-        q0, q1, k0 = cu_q[i], cu_q[i + 1], cu_k[i]
-        k1 = k0 + used[i] if used is not None else cu_k[i + 1]
-        diagonal = np.arange(q1 - q0)[:, None] + (k1 - k0) - (q1 - q0)
-        place = np.arange(k1 - k0)[None, :]
-        block = np.ones((q1 - q0, k1 - k0), dtype=bool)
-        if right >= 0:
-            block &= place <= diagonal + right
-        if left >= 0:
-            block &= place >= diagonal - left
-        allowed[q0:q1, k0:k1] = block
+    if right >= 0:
+        allowed = allowed & (place_t[None] <= diagonal_t + right)
+    if left >= 0:
+        allowed = allowed & (place_t[None] >= diagonal_t - left)
     return allowed
 
 
@@ -159,8 +170,7 @@ def varlen_attn(query: Tensor, key: Tensor, value: Tensor, cu_seq_q: Tensor, cu_
     if key.shape[1] != query.shape[1]:
         groups = query.shape[1] // key.shape[1]
         work[1], work[2] = (t.repeat_interleave(groups, dim=1) for t in work[1:])
-    mask = query.new_tensor(_allowed(cu_q, cu_k, used, (query.shape[0], key.shape[0]), (left, right)),
-                            dtype="bool")
+    mask = _allowed(query, cu_q, cu_k, used, (query.shape[0], key.shape[0]), (left, right))
     out, lse = _attend(*work, mask, 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale))
     out = out.to(query.dtype) if dtype in _HALF else out
     if return_aux is not None and return_aux.lse:
