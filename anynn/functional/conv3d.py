@@ -16,7 +16,7 @@ from ..autograd.primitive import Function
 from ..backend.arrays import at_add
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
-from .value_checks import check_same_dtype
+from .value_checks import ShapeMismatchError, check_same_dtype
 from .windows import full_as, ntuple, output_size, pad_last_axes, same_padding, window_slice
 
 Triple = tuple[int, int, int]
@@ -108,8 +108,8 @@ class Conv3dFunction(Function):
 def check_bias(fn: str, bias: Any, weight: Any, out_channels: int) -> None:
     """A convolution's bias (any rank, transposed too) must be (C_out,), as PyTorch requires: none broadcasts."""
     if bias is not None and tuple(bias.shape) != (out_channels,):
-        raise ValueError(f"{fn}: weight of shape {tuple(weight.shape)} expects a 1-D bias of {out_channels} "
-                         f"elements (C_out), got bias of shape {tuple(bias.shape)}")
+        raise ShapeMismatchError(f"{fn}: weight of shape {tuple(weight.shape)} expects a 1-D bias of {out_channels} "
+                                 f"elements (C_out), got bias of shape {tuple(bias.shape)}")
 
 
 def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
@@ -120,11 +120,11 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
     → (N, C_out, D_out, H_out, W_out); ``padding`` an int, a 3-tuple, ``"valid"`` or ``"same"`` (stride 1).
     """
     if input.ndim not in (4, 5) or weight.ndim != 5:
-        raise ValueError(f"conv3d: expected a 4-D (unbatched) or 5-D input and a 5-D weight, got input shape "
-                         f"{input.shape} and weight shape {weight.shape}")
+        raise ShapeMismatchError(f"conv3d: expected a 4-D (unbatched) or 5-D input and a 5-D weight, got input "
+                                 f"shape {input.shape} and weight shape {weight.shape}")
     if groups < 1 or weight.shape[0] % groups or input.shape[-4] != weight.shape[1] * groups:
-        raise ValueError(f"conv3d: weight of shape {weight.shape} with groups={groups} expects "
-                         f"{weight.shape[1] * groups} input channels, got input of shape {input.shape}")
+        raise ShapeMismatchError(f"conv3d: weight of shape {weight.shape} with groups={groups} expects "
+                                 f"{weight.shape[1] * groups} input channels, got input of shape {input.shape}")
     check_bias("conv3d", bias, weight, weight.shape[0])
     stride3, dilation3 = ntuple(stride, 3, "stride", "conv3d"), ntuple(dilation, 3, "dilation", "conv3d")
     if min(stride3) < 1 or min(dilation3) < 1:

@@ -10,7 +10,7 @@ from ..autograd.graph import sum_to_shape
 from ..backend import op
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
-from .value_checks import KernelNotImplementedError, check_same_dtype, explain_shape_failure
+from .value_checks import KernelNotImplementedError, ShapeMismatchError, check_same_dtype, explain_shape_failure
 
 
 class MatMul(Function):
@@ -109,27 +109,28 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Any:  # noqa: A002 - Py
     beside a 1-D input, as PyTorch's.
     """
     if weight.ndim > 2:
-        raise RuntimeError(f"linear: weight must be (out_features, in_features) or (in_features,), got shape "
-                           f"{tuple(weight.shape)} ({weight.ndim}-D)")
+        raise ShapeMismatchError(f"linear: weight must be (out_features, in_features) or (in_features,), got "
+                                 f"shape {tuple(weight.shape)} ({weight.ndim}-D)")
     if weight.ndim == 0 or input.ndim == 0:
-        raise RuntimeError(f"linear: input and weight need to be at least 1-D, got {input.ndim}-D input and "
-                           f"{weight.ndim}-D weight")
+        raise ShapeMismatchError(f"linear: input and weight need to be at least 1-D, got {input.ndim}-D input and "
+                                 f"{weight.ndim}-D weight")
     if weight.ndim == 1:
         if input.shape[-1] != weight.shape[0]:
-            raise RuntimeError(f"linear: input's last dimension {input.shape[-1]} differs from the {weight.shape[0]} "
-                               f"in_features of the 1-D weight (input {tuple(input.shape)})")
+            raise ShapeMismatchError(f"linear: input's last dimension {input.shape[-1]} differs from the "
+                                     f"{weight.shape[0]} in_features of the 1-D weight (input {tuple(input.shape)})")
         if bias is not None and input.ndim > 1:
-            raise RuntimeError(f"linear: a 1-D weight takes no bias beside a batched input of shape "
-                               f"{tuple(input.shape)} (as PyTorch: its weight must then be a matrix)")
+            raise ShapeMismatchError(f"linear: a 1-D weight takes no bias beside a batched input of shape "
+                                     f"{tuple(input.shape)} (as PyTorch: its weight must then be a matrix)")
         product = MatMul.apply(input, weight)
         return product if bias is None else product + bias
     if input.shape[-1] != weight.shape[1]:
-        raise RuntimeError(f"linear: input's last dimension {input.shape[-1]} differs from the weight's in_features "
-                           f"{weight.shape[1]} (input {tuple(input.shape)}, weight (out_features, in_features) "
-                           f"{tuple(weight.shape)})")
+        raise ShapeMismatchError(f"linear: input's last dimension {input.shape[-1]} differs from the weight's "
+                                 f"in_features {weight.shape[1]} (input {tuple(input.shape)}, weight (out_features, "
+                                 f"in_features) {tuple(weight.shape)})")
     if bias is None:
         return LinearFunction.apply(input, weight)
     if bias.ndim and bias.shape[-1] not in (1, weight.shape[0]):
-        raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} does not match the weight's out_features "
-                           f"{weight.shape[0]} (weight {tuple(weight.shape)}); expected shape ({weight.shape[0]},)")
+        raise ShapeMismatchError(f"linear: bias of shape {tuple(bias.shape)} does not match the weight's "
+                                 f"out_features {weight.shape[0]} (weight {tuple(weight.shape)}); expected shape "
+                                 f"({weight.shape[0]},)")
     return LinearFunction.apply(input, weight, bias)

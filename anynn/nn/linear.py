@@ -11,7 +11,7 @@ from .. import init
 from ..autograd.tensor import Tensor
 from ..backend import get_backend
 from ..backend.default_dtype import default_float
-from ..functional.linalg import LinearFunction
+from ..functional.linalg import LinearFunction, linear
 from .module import Module, Parameter
 from .validate import check_input
 
@@ -73,13 +73,17 @@ class Linear(Module):
         """input: (..., in_features) → (..., out_features)."""
         weight = self.weight
         bias = self.bias
-        # the checks of check_input, inline for the common case (it runs them again to raise)
+        # the checks of check_input, inline for the common case (it runs them again to raise); the weight's own
+        # in_features, as PyTorch's F.linear reads them (functional_call may hand in weights of another size)
+        in_features = weight.array.shape[-1] if weight.array.ndim == 2 else self.in_features
         if not (isinstance(input, Tensor) and input.backend is weight.backend
                 and input.array.dtype == weight.array.dtype and input.array.shape
-                and input.array.shape[-1] == self.in_features):
-            check_input(self, input, last_dim=self.in_features)
+                and input.array.shape[-1] == in_features):
+            check_input(self, input, last_dim=in_features)
         if bias is None:
             return LinearFunction.apply(input, weight)
+        if weight.array.ndim != 2 or bias.array.shape != weight.array.shape[:1]:
+            return linear(input, weight, bias)  # F.linear checks that weight and bias go together, naming both
         return LinearFunction.apply(input, weight, bias)
 
     def extra_repr(self) -> str:

@@ -184,6 +184,10 @@ def test_strict_keys_and_several_dicts(backend, rng) -> None:
         functional_call(ours, mine["0.bias"], x)
     with pytest.raises(TypeError, match="'0.bias' must be a Tensor"):
         functional_call(ours, {"0.bias": np.zeros(6)}, x)
+    with pytest.raises(RuntimeError, match="bias of shape \\(6,\\)"):  # weights of another size: PyTorch's class
+        functional_call(ours, {"0.weight": mine["0.weight"][:5]}, x)
+    wider = functional_call(ours[0], {"weight": make(backend, np.ones((6, 5)))}, make(backend, np.ones((2, 5))))
+    assert tuple(wider.shape) == (2, 6)  # the weight's own in_features, as PyTorch's F.linear reads them
 
 
 def test_buffers_updated_as_torch_updates_them(backend, rng) -> None:

@@ -230,6 +230,11 @@ def test_errors_name_layer_and_shapes():
         Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match=r"conv2d: weight of shape \(4, 2, 3, 3\) with groups=1 expects 2"):
         conv2d(anynn.tensor(np.zeros((1, 3, 5, 5), np.float32)), anynn.tensor(np.zeros((4, 2, 3, 3), np.float32)))
+    zeros = partial(np.zeros, dtype=np.float32)
+    with pytest.raises(RuntimeError, match=r"conv2d: weight of shape \(4, 3, 3, 3\) expects a 1-D bias of 4"):
+        conv2d(*(anynn.tensor(zeros(s)) for s in ((1, 3, 5, 5), (4, 3, 3, 3), (5,))))  # PyTorch's class
+    with pytest.raises(RuntimeError, match=r"conv3d: weight of shape \(2, 2, 1, 1, 1\) with groups=1 expects 2"):
+        conv3d(anynn.tensor(zeros((1, 3, 2, 2, 2))), anynn.tensor(zeros((2, 2, 1, 1, 1))))
     with pytest.raises(ValueError, match="output_padding"):
         conv_transpose2d(anynn.tensor(np.zeros((1, 2, 3, 3), np.float32)),
                          anynn.tensor(np.zeros((2, 2, 3, 3), np.float32)), stride=2, output_padding=2)
