@@ -259,6 +259,46 @@ def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
     assert anynn.compiler.cudagraph_mark_step_begin() is None  # (PyTorch's first call imports Inductor: 3 s)
 
 
+def test_torch_overrides_helpers_as_torch_and_function_modes_refused():
+    """torch.overrides after ``import anynn as torch`` (AttributeError before: code that copies PyTorch's
+    multi_head_attention_forward starts with has_torch_function / handle_torch_function, and the torch-function-modes
+    recipe subclasses BaseTorchFunctionMode): the helpers answer as PyTorch's for plain tensors and for objects
+    defining __torch_function__ (subclasses first, a Tensor's type listed, NotImplemented passed on, PyTorch's
+    TypeError when all decline);
+    entering a mode raises NotImplementedError, since anynn's operations do not dispatch through modes."""
+    class Declines:
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return NotImplemented
+
+    class Takes(Declines):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return func.__name__, [t.__name__ for t in types], len(args), sorted(kwargs)
+
+    for lib in (torch, anynn):
+        o = lib.overrides
+
+        def public(*args, **kwargs):
+            return "ran"
+
+        def call(*args, o=o):
+            if o.has_torch_function(args):
+                return o.handle_torch_function(public, args, *args, k=1)
+            return public(*args)
+
+        x = lib.ones(2)
+        assert call(x, 3) == "ran" and not o.has_torch_function_unary(x) and not o.has_torch_function_variadic(x, 1)
+        assert call(Declines(), x, Takes()) == ("public", ["Takes", "Declines", "Tensor"], 3, ["k"])
+        assert o.is_tensor_like(lib.nn.Parameter(x)) and o.is_tensor_like(Declines()) and not o.is_tensor_like(1)
+        with pytest.raises(TypeError, match="no implementation found for .*public' on types that implement"):
+            call(x, Declines())
+    mode = type("AddToMultiply", (anynn.overrides.BaseTorchFunctionMode,), {})
+    with pytest.raises(NotImplementedError, match="AddToMultiply: anynn has no __torch_function__ dispatch"):
+        with mode():
+            pass
+
+
 def test_torch_export_is_refused_naming_onnx_export():
     """torch.export after ``import anynn as torch`` (AttributeError before: a port that exports its model at the end
     stopped at 'module anynn has no attribute export'): each of its functions raises NotImplementedError naming
