@@ -17,6 +17,7 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name
 from ..backend.arrays import any_true, check
 from . import broadcast, shape
+from .elementwise import scaled
 from .value_checks import DTypeMismatchError, InvalidValueError, checked_dim
 
 
@@ -38,7 +39,7 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
     if x is None or not isinstance(x, Tensor):
         spacing = (1.0 if dx is None else dx) if x is None else x
         ends = _along(y, dim, 0) + _along(y, dim, -1)
-        return (y.sum(dim) - ends * 0.5) * spacing
+        return scaled(y.sum(dim) - scaled(ends, 0.5), spacing)  # (numbers: a second backward runs, as PyTorch's)
     if x.ndim == 1:
         if x.shape[0] != y.shape[dim]:
             raise RuntimeError(f"trapezoid: There must be one `x` value for each sample point, got {x.shape[0]} "

@@ -193,7 +193,11 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
     if isinstance(input, Tensor) and isinstance(end, Tensor) and end.dtype != input.dtype:
         raise DTypeMismatchError(f"lerp: expected dtype {dtype_name(input.dtype)} for `end` but got dtype "
                                  f"{dtype_name(end.dtype)}, as in PyTorch; cast it first")
-    return input + weight * (end - input)
+    if isinstance(weight, Tensor):
+        return input + weight * (end - input)
+    from .elementwise import scaled
+
+    return input + scaled(end - input, weight)  # (a number: saved as PyTorch's LerpBackward0 saves it, no tensor)
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002

@@ -81,6 +81,18 @@ class Mul(Function):
                 sum_to_shape(xp, g * conj(xp, self.a), self.shapes[1]) if gb else None)
 
 
+def scaled(a: Any, factor: Any) -> Any:
+    """``a * factor``, where ``factor`` (a Python number) is a parameter of a composite op rather than an operand
+    (lerp's weight, add's alpha, trapezoid's spacing): PyTorch's C++ composites multiply by a Scalar, which saves no
+    tensor, so a backward without retain_graph leaves the node and a second one runs through it (``a * 2.0``
+    written in Python saves a wrapped scalar tensor, and a second backward through it raises)."""
+    out = a * factor
+    fn = getattr(out, "_ctx", None)
+    if type(fn) is Mul and not hasattr(factor, "shape"):
+        fn.saved_numbers_are_values = False
+    return out
+
+
 class Div(Function):
     ties_constant_gradient = False  # g / other: a constant over a constant, as PyTorch's
     saved_numbers_are_values = True

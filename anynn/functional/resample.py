@@ -232,7 +232,10 @@ def gather_taps(xp: Namespace, x: Any, axis: int, axis_taps: list[tuple[list[int
 
 
 class Interpolate(Function):
-    """x (N, C, *spatial) → (N, C, *out_size): gathered taps per spatial axis forward, their matrices backward."""
+    """x (N, C, *spatial) → (N, C, *out_size): gathered taps per spatial axis forward, their matrices backward.
+
+    The matrices are built in ``backward`` from the sizes: no array is saved, as PyTorch's upsample backwards save
+    only sizes and scales, so a backward without retain_graph leaves the node and a second one runs through it."""
 
     @property
     def ties_constant_gradient(self) -> bool:  # type: ignore[override]
@@ -249,25 +252,31 @@ class Interpolate(Function):
     def forward(self, xp: Namespace, x: Any) -> Any:
         spatial = len(self.out_size)
         self.in_shape = tuple(x.shape)
-        if self.antialias:  # rows of varying length: gathered per tap, their dense matrices for the backward
-            self.matrices = []
-            for k in range(spatial):
-                axis = x.ndim - spatial + k
-                rows = antialias_weights(x.shape[axis], self.out_size[k], self.mode, self.scale_factors[k],
-                                         self.align_corners)
-                self.matrices.append(_dense(xp, x, x.shape[axis], rows))
-                x = _gather_rows(xp, x, axis, rows)
-            return x
-        self.matrices = [_matrix(xp, x, x.shape[x.ndim - spatial + k], self.out_size[k], self.mode,
-                                 self.scale_factors[k], self.align_corners) for k in range(spatial)]
+        if self.mode == "area":  # PyTorch's adaptive average pooling saves its input (its backward never reads it)
+            self.x = x
         for k in range(spatial):
             axis = x.ndim - spatial + k
-            x = gather_taps(xp, x, axis, taps(x.shape[axis], self.out_size[k], self.mode, self.scale_factors[k],
-                                              self.align_corners), skip_zero_weights=self.mode == "area")
+            if self.antialias:  # rows of varying length: gathered per tap
+                x = _gather_rows(xp, x, axis, antialias_weights(x.shape[axis], self.out_size[k], self.mode,
+                                                                self.scale_factors[k], self.align_corners))
+            else:
+                x = gather_taps(xp, x, axis, taps(x.shape[axis], self.out_size[k], self.mode, self.scale_factors[k],
+                                                  self.align_corners), skip_zero_weights=self.mode == "area")
         return x
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return self._apply(xp, g, self.matrices, transpose=True)
+        return self._apply(xp, g, self._matrices(xp, g), transpose=True)
+
+    def _matrices(self, xp: Namespace, like: Any) -> list[Any]:
+        """The (out, in) matrix of each spatial axis, in ``like``'s dtype and device."""
+        spatial = len(self.out_size)
+        sizes = self.in_shape[len(self.in_shape) - spatial:]
+        if self.antialias:
+            return [_dense(xp, like, size, antialias_weights(size, self.out_size[k], self.mode,
+                                                             self.scale_factors[k], self.align_corners))
+                    for k, size in enumerate(sizes)]
+        return [_matrix(xp, like, size, self.out_size[k], self.mode, self.scale_factors[k], self.align_corners)
+                for k, size in enumerate(sizes)]
 
     def _apply(self, xp: Namespace, x: Any, matrices: list[Any], transpose: bool) -> Any:
         lead = x.ndim - len(matrices)

@@ -81,7 +81,7 @@ def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002 - 
         return input + other
     alpha = _checked_alpha("add", input, other, alpha)
     input, other = _promoted(input, other)  # noqa: A001
-    return input + other * alpha
+    return input + elementwise.scaled(other, alpha)  # (alpha saved as PyTorch's AddBackward0 saves it)
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
@@ -91,7 +91,7 @@ def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
     refuse_boolean_subtraction(input, other)
     alpha = _checked_alpha("sub", input, other, alpha)
     input, other = _promoted(input, other)  # noqa: A001
-    return input - other * alpha
+    return input - elementwise.scaled(other, alpha)
 
 
 def mul(input: Any, other: Any) -> Tensor:  # noqa: A002

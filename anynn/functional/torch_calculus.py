@@ -12,6 +12,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from .array_statistics import trapezoid
+from .elementwise import scaled
 from .tensor_extras import cat
 
 
@@ -42,7 +43,7 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None
         raise RuntimeError("cumulative_trapezoid: received a bool input for `y`, but bool is not supported (as in "
                            "PyTorch)")
     axis = _dim("cumulative_trapezoid", y, dim)
-    heights = (_along(y, axis, slice(1, None)) + _along(y, axis, slice(None, -1))) / 2
+    heights = scaled(_along(y, axis, slice(1, None)) + _along(y, axis, slice(None, -1)), 0.5)  # (y_i + y_i+1) / 2
     if isinstance(x, Tensor):
         if x.ndim == 1:
             if x.shape[0] != y.shape[axis]:
@@ -53,7 +54,7 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None
         heights = heights * (_along(x, x_axis, slice(1, None)) - _along(x, x_axis, slice(None, -1)))
     else:
         step = 1.0 if x is None and dx is None else (dx if x is None else x)
-        heights = heights * step
+        heights = scaled(heights, step)  # (numbers: a second backward runs, as PyTorch's)
     return heights.cumsum(axis)
 
 

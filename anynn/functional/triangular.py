@@ -4,31 +4,50 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
-from .elementwise import MaskedFill
+from ..backend.typing import Namespace
 
 
-def _outside(x: Tensor, diagonal: int, lower: bool) -> Any:
-    """A bool (rows, cols) array, True where the triangle does not reach (built from two ``arange``)."""
-    if x.ndim < 2:
-        raise RuntimeError(f"{'tril' if lower else 'triu'}: expected a tensor with at least 2 dimensions, got "
-                           f"shape {x.shape}")
-    xp, rows, cols = x.backend.xp, x.shape[-2], x.shape[-1]
-    if rows is None or cols is None:  # a symbolic axis (ONNX export): the array library's triangle of x's shape
-        inside = xp.ones_like(x.array, dtype=xp.bool)
+def _outside(xp: Namespace, a: Any, diagonal: int, lower: bool, device: Any) -> Any:
+    """A bool (rows, cols) array, True where the triangle does not reach (built from two ``arange``); a (*, R, C)
+    one from the array library's triangle where an axis is symbolic (an ONNX export)."""
+    rows, cols = a.shape[-2], a.shape[-1]
+    if rows is None or cols is None:
+        inside = xp.ones_like(a, dtype=xp.bool)
         return xp.logical_not(xp.tril(inside, k=diagonal) if lower else xp.triu(inside, k=diagonal))
-    r = xp.arange(rows, dtype=xp.int64, device=x.backend.device)[:, None]
-    c = xp.arange(cols, dtype=xp.int64, device=x.backend.device)[None, :]
+    r = xp.arange(rows, dtype=xp.int64, device=device)[:, None]
+    c = xp.arange(cols, dtype=xp.int64, device=device)[None, :]
     return (c - r > diagonal) if lower else (c - r < diagonal)
+
+
+class Triangle(Function):
+    """a (*, R, C) with zeros outside the triangle on and below (``lower``) or above the ``diagonal``-th diagonal.
+
+    Saves no array (the mask is rebuilt from the gradient's shape), as PyTorch's TrilBackward / TriuBackward save
+    only the diagonal: a backward without retain_graph leaves the node, and a second one runs through it."""
+
+    diagonal: int
+    lower: bool
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        return xp.where(_outside(xp, a, self.diagonal, self.lower, self.backend.device), xp.zeros_like(a), a)
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        return xp.where(_outside(xp, g, self.diagonal, self.lower, self.backend.device), xp.zeros_like(g), g)
+
+
+def _triangle(name: str, input: Tensor, diagonal: int, lower: bool) -> Tensor:  # noqa: A002
+    if input.ndim < 2:
+        raise RuntimeError(f"{name}: expected a tensor with at least 2 dimensions, got shape {input.shape}")
+    return Triangle.apply(input, diagonal=int(diagonal), lower=lower)
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002 - PyTorch's name
     """Entries on and below the ``diagonal``-th diagonal of the last two axes (``torch.tril``); input (*, R, C)."""
-    zero = False if input.backend.xp.isdtype(input.array.dtype, "bool") else 0
-    return MaskedFill.apply(input, _outside(input, int(diagonal), True), value=zero)
+    return _triangle("tril", input, diagonal, True)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """Entries on and above the ``diagonal``-th diagonal of the last two axes (``torch.triu``); input (*, R, C)."""
-    zero = False if input.backend.xp.isdtype(input.array.dtype, "bool") else 0
-    return MaskedFill.apply(input, _outside(input, int(diagonal), False), value=zero)
+    return _triangle("triu", input, diagonal, False)

@@ -269,7 +269,21 @@ AGAIN = {
     "x_plus_x_sum": lambda x: (x + x).sum(),
     "exp_sum": lambda x: x.exp().sum(),
     "product_sum": lambda x: (x * x).sum(),
+    # nodes that save sizes or Python numbers only, as PyTorch's TrilBackward, UpsampleBackward, LerpBackward0 (a
+    # number weight), AddBackward0 (alpha) and the Scalar products inside trapezoid: they refused before
+    "tril_triu_sum": lambda x: (x.reshape(1, 3).tril(1) + x.reshape(3, 1).triu()).sum(),
+    "interpolate_sum": lambda x: sum(_lib(x)[1].interpolate(x.reshape(1, 1, 3), 5, mode=mode).sum()
+                                     for mode in ("nearest", "linear")),
+    "numbers_in_composites_sum": lambda x: (x.lerp(x.detach(), 0.3) + x.add(x, alpha=2.0)
+                                            + x.detach().sub(x, alpha=0.5)).sum()
+    + _lib(x)[0].trapezoid(x, dx=0.5) + _lib(x)[0].cumulative_trapezoid(x).sum(),
+    "interpolate_area_sum": lambda x: _lib(x)[1].interpolate(x.reshape(1, 1, 3), 2, mode="area").sum(),
 }
+
+
+def _lib(x):
+    """The library of ``x`` and its functional module."""
+    return (anynn, F) if isinstance(x, anynn.Tensor) else (torch, torch.nn.functional)
 
 
 @pytest.mark.parametrize("case", sorted(AGAIN))
