@@ -20,6 +20,16 @@ from ..backend import dtype_name, get_backend
 from ..functional.type_promotion import promote_types
 
 
+class CollateMismatchError(ValueError, RuntimeError):
+    """Samples that cannot be stacked together (shapes, numbers of fields or backends differ): PyTorch's
+    RuntimeError ('stack expects each tensor to be equal size'), and a ValueError."""
+
+
+class CollateTypeError(TypeError, ValueError):
+    """A Tensor field beside something that is not a Tensor: PyTorch's TypeError ('expected Tensor as element 1'),
+    and a ValueError."""
+
+
 def collate_host(samples: Sequence[Any]) -> tuple[Any, ...]:
     """Stack a list of samples field by field.
 
@@ -38,9 +48,10 @@ def collate_host(samples: Sequence[Any]) -> tuple[Any, ...]:
     Raises
     ------
     TypeError
-        A field holding None, objects, or strings beside numbers.
-    ValueError
-        A field whose samples differ in shape.
+        A field holding None, objects, or strings beside numbers (`CollateTypeError`: a Tensor beside a non-Tensor).
+    CollateMismatchError
+        A field whose samples differ in shape or backend, samples with different numbers of fields (a ValueError
+        and PyTorch's RuntimeError).
     """
     if len(samples) == 0:
         raise ValueError("cannot collate an empty batch")
@@ -50,8 +61,8 @@ def collate_host(samples: Sequence[Any]) -> tuple[Any, ...]:
     width = len(first)
     for s in samples:
         if not isinstance(s, (tuple, list)) or len(s) != width:
-            raise ValueError(f"cannot collate samples with different numbers of fields: {width} and "
-                             f"{len(s) if isinstance(s, (tuple, list)) else 1}")
+            raise CollateMismatchError(f"cannot collate samples with different numbers of fields: {width} and "
+                                       f"{len(s) if isinstance(s, (tuple, list)) else 1}")
     fields = (_stack([s[k] for s in samples]) for k in range(width))
     batch = tuple(tuple(f) if is_string_field(f) else f for f in fields)  # PyTorch's tuples of strings
     return type(first)(*batch) if isinstance(first, tuple) and hasattr(type(first), "_fields") else batch
@@ -61,10 +72,12 @@ def _stack(values: list[Any]) -> Any:
     """One field's values stacked: a Tensor for Tensors, a list for strings, else a NumPy array."""
     if isinstance(values[0], Tensor):
         be = values[0].backend
-        for v in values:
-            if not isinstance(v, Tensor) or v.backend != be:
-                other = v.backend.key if isinstance(v, Tensor) else type(v).__name__
-                raise ValueError(f"cannot collate a batch mixing backend {be.key!r} with {other!r}")
+        for i, v in enumerate(values):
+            if not isinstance(v, Tensor):
+                raise CollateTypeError(f"default_collate: expected a Tensor as element {i} of the batch (element 0 "
+                                       f"is one), got {type(v).__name__}")
+            if v.backend != be:
+                raise CollateMismatchError(f"cannot collate a batch mixing backend {be.key!r} with {v.backend.key!r}")
         _check_one_shape([tuple(v.shape) for v in values])
         target = _promoted([v.array.dtype for v in values])
         arrays = [v.array if dtype_name(v.array.dtype) == target else be.xp.astype(v.array, be.dtype(target))
@@ -84,9 +97,9 @@ def _stack(values: list[Any]) -> Any:
 def _check_one_shape(shapes: list[tuple[int, ...]]) -> None:
     other = next((shape for shape in shapes if shape != shapes[0]), None)
     if other is not None:
-        raise ValueError(f"default_collate: every sample's field must have the same shape to be stacked, got "
-                         f"shape {shapes[0]} and shape {other}; pad them (nn.utils.rnn.pad_sequence) in a "
-                         f"collate_fn")
+        raise CollateMismatchError(f"default_collate: every sample's field must have the same shape to be stacked, "
+                                   f"got shape {shapes[0]} and shape {other}; pad them (nn.utils.rnn.pad_sequence) "
+                                   "in a collate_fn")
 
 
 def _promoted(dtypes: list[Any]) -> str:

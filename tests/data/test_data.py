@@ -600,6 +600,13 @@ def test_collate_keeps_strings_as_lists_as_torch(backend):
 def test_collate_of_samples_of_different_shapes_names_them():
     with pytest.raises(ValueError, match=r"default_collate: .* shape \(2,\) .* shape \(3,\)"):
         next(iter(DataLoader([np.ones(2), np.ones(3)], batch_size=2)))
+    import anynn  # PyTorch's classes too: RuntimeError for what does not stack, TypeError for a Tensor beside an int
+    with pytest.raises(RuntimeError, match=r"shape \(2,\) .* shape \(3,\)"):
+        next(iter(DataLoader([np.ones(2), np.ones(3)], batch_size=2)))
+    with pytest.raises(RuntimeError, match="different numbers of fields: 2 and 1"):
+        next(iter(DataLoader([(np.ones(2), 1), (np.ones(2),)], batch_size=2)))
+    with pytest.raises(TypeError, match="expected a Tensor as element 1"):
+        next(iter(DataLoader([anynn.ones(2), 3], batch_size=2)))
 
 
 def test_num_workers_that_is_not_an_int_is_refused_naming_the_type():
