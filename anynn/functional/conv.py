@@ -235,10 +235,10 @@ class ConvTransposeNd(Function):
 
 
 def _spatial_args(value: IntOrPair, name: str, fn: str, spatial_dims: int) -> tuple[int, ...]:
-    if spatial_dims == 2:
-        return pair(value, name, fn)
+    if spatial_dims == 2:  # [s] is (s, s), as PyTorch's convolutions expand a 1-sequence
+        return pair(value, name, fn, one=True)
     if spatial_dims == 3:
-        return ntuple(value, 3, name, fn)
+        return ntuple(value, 3, name, fn, one=True)
     if not isinstance(value, int):
         values = tuple(value)
         if len(values) != 1 or not isinstance(values[0], int):

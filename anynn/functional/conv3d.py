@@ -126,7 +126,8 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
         raise ShapeMismatchError(f"conv3d: weight of shape {weight.shape} with groups={groups} expects "
                                  f"{weight.shape[1] * groups} input channels, got input of shape {input.shape}")
     check_bias("conv3d", bias, weight, weight.shape[0])
-    stride3, dilation3 = ntuple(stride, 3, "stride", "conv3d"), ntuple(dilation, 3, "dilation", "conv3d")
+    stride3 = ntuple(stride, 3, "stride", "conv3d", one=True)  # [s] is (s, s, s), as PyTorch expands it
+    dilation3 = ntuple(dilation, 3, "dilation", "conv3d", one=True)
     if min(stride3) < 1 or min(dilation3) < 1:
         raise ValueError(f"conv3d: stride and dilation must be positive, got {stride!r} and {dilation!r}")
     kernel = tuple(weight.shape[2:])
@@ -139,7 +140,7 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
     elif isinstance(padding, str):
         raise ValueError(f"conv3d: padding must be an int, a 3-tuple, 'valid' or 'same', got {padding!r}")
     else:
-        pads = tuple(p for p in ntuple(padding, 3, "padding", "conv3d") for _ in range(2))
+        pads = tuple(p for p in ntuple(padding, 3, "padding", "conv3d", one=True) for _ in range(2))
         if min(pads) < 0:
             raise ValueError(f"conv3d: padding must be non-negative, got {padding!r}")
     size = input.shape[-3:]

@@ -302,7 +302,7 @@ def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None
     lift = max(spatial_dims, 2) - spatial_dims
 
     def spatial(value: IntOrPair, name: str, neutral: int) -> tuple[int, ...]:
-        return (neutral,) * lift + ntuple(value, spatial_dims, name, fn)
+        return (neutral,) * lift + ntuple(value, spatial_dims, name, fn, one=True)  # [2] is (2, 2), as PyTorch
 
     kernel = spatial(kernel_size, "kernel_size", 1)
     stride_n = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) else \

@@ -42,10 +42,10 @@ def avg_pool3d(input: Tensor, kernel_size: IntOrTriple, stride: IntOrTriple | No
     if is_int64(input):
         return int64_mean(lambda x: avg_pool3d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                                                divisor_override), input)
-    kernel = ntuple(kernel_size, 3, "kernel_size", "avg_pool3d")
+    kernel = ntuple(kernel_size, 3, "kernel_size", "avg_pool3d", one=True)
     steps = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) \
-        else ntuple(stride, 3, "stride", "avg_pool3d")
-    pads = ntuple(padding, 3, "padding", "avg_pool3d")
+        else ntuple(stride, 3, "stride", "avg_pool3d", one=True)
+    pads = ntuple(padding, 3, "padding", "avg_pool3d", one=True)
     if divisor_override is not None and divisor_override <= 0:
         raise ValueError(f"avg_pool3d: divisor_override must be positive, got {divisor_override}")
     if any(size < k for size, k in zip(input.shape[-3:], kernel)):

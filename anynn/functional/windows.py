@@ -20,15 +20,20 @@ Pair = tuple[int, int]
 IntOrTuple = int | Sequence[int]
 
 
-def ntuple(value: IntOrTuple, n: int, name: str, where: str, *, bools: bool = True, kind: str = "") -> tuple[int, ...]:
-    """``3`` → ``(3,) * n``; an n-sequence of ints stays (as a tuple); anything else is a `ValueError` naming
-    ``where``, ``name`` and ``kind`` (default "a pair" or "an n-tuple"); ``bools=False`` refuses True/False."""
+def ntuple(value: IntOrTuple, n: int, name: str, where: str, *, bools: bool = True, kind: str = "",
+           one: bool = False) -> tuple[int, ...]:
+    """``3`` → ``(3,) * n``; an n-sequence of ints stays (as a tuple); with ``one``, a 1-sequence ``[3]`` is
+    ``(3,) * n`` too (PyTorch's convolutions and pools expand it: EfficientNet's blocks pass ``stride=[1]``);
+    anything else is a `ValueError` naming ``where``, ``name`` and ``kind`` (default "a pair" or "an n-tuple");
+    ``bools=False`` refuses True/False."""
     if isinstance(value, int):
         if bools or not isinstance(value, bool):
             return (value,) * n
         values: tuple[Any, ...] = (value,) * n
     else:
         values = tuple(value)
+        if one and len(values) == 1:
+            values = values * n
     ok = len(values) == n
     for v in values:  # (a loop, not all() over a generator: the windowed ops parse their arguments every call)
         if not isinstance(v, int) or (not bools and isinstance(v, bool)):
@@ -39,9 +44,10 @@ def ntuple(value: IntOrTuple, n: int, name: str, where: str, *, bools: bool = Tr
     return values
 
 
-def pair(value: IntOrTuple, name: str, layer: str) -> Pair:
-    """``3`` → ``(3, 3)``; a 2-sequence stays (as ints); anything else is an error naming ``layer``."""
-    first, second = ntuple(value, 2, name, layer)
+def pair(value: IntOrTuple, name: str, layer: str, *, one: bool = False) -> Pair:
+    """``3`` → ``(3, 3)``; a 2-sequence stays (as ints), with ``one`` also ``[3]``; anything else is an error
+    naming ``layer``."""
+    first, second = ntuple(value, 2, name, layer, one=one)
     return (first, second)
 
 

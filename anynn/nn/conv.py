@@ -60,9 +60,10 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: only padding_mode='zeros' is supported (as in PyTorch), got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = ntuple(kernel_size, n, "kernel_size", name, kind=f"a {n}-tuple")
-        self.stride = ntuple(stride, n, "stride", name, kind=f"a {n}-tuple")
-        self.dilation = ntuple(dilation, n, "dilation", name, kind=f"a {n}-tuple")
-        self.output_padding = ntuple(output_padding, n, "output_padding", name, kind=f"a {n}-tuple")
+        # stride=[s] is (s,) * n, as PyTorch's convolutions expand it (EfficientNet's blocks pass stride=[1])
+        self.stride = ntuple(stride, n, "stride", name, kind=f"a {n}-tuple", one=True)
+        self.dilation = ntuple(dilation, n, "dilation", name, kind=f"a {n}-tuple", one=True)
+        self.output_padding = ntuple(output_padding, n, "output_padding", name, kind=f"a {n}-tuple", one=True)
         if isinstance(padding, str):
             if padding not in ("valid", "same") or self.transposed:
                 allowed = "an int or a tuple" if self.transposed else "an int, a tuple, 'valid' or 'same'"
@@ -71,7 +72,7 @@ class _ConvNd(Module):
                 raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
             self.padding: tuple[int, ...] | str = padding
         else:
-            self.padding = ntuple(padding, n, "padding", name, kind=f"a {n}-tuple")
+            self.padding = ntuple(padding, n, "padding", name, kind=f"a {n}-tuple", one=True)
         self.padding_mode = padding_mode
         self._mode_pad = self._pad_for_mode()
         shape = ((in_channels, out_channels // groups) if self.transposed else

@@ -39,6 +39,7 @@ def test_ntuple_without_bools_refuses_them(value):
 
 def test_pair_is_ntuple_of_two():
     assert pair(3, "kernel_size", "conv2d") == (3, 3) and pair([1, 2], "kernel_size", "conv2d") == (1, 2)
+    assert pair([3], "stride", "conv2d", one=True) == (3, 3)  # PyTorch's convolutions and pools expand [3]
     with pytest.raises(ValueError, match="conv2d: kernel_size"):
         pair((1, 2, 3), "kernel_size", "conv2d")
 

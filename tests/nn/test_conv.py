@@ -62,7 +62,9 @@ def test_grad_check_without_bias_unbatched(backend):
 
 
 MODULE_CASES = {
-    "conv2d": lambda: (Conv2d(3, 4, 3, padding=1), torch.nn.Conv2d(3, 4, 3, padding=1), (2, 3, 5, 6)),
+    # stride=[2] is (2, 2), as PyTorch's convolutions expand a 1-sequence (EfficientNet's blocks: stride=[1])
+    "conv2d": lambda: (Conv2d(3, 4, 3, stride=[2], padding=[1]), torch.nn.Conv2d(3, 4, 3, stride=[2], padding=[1]),
+                       (2, 3, 5, 6)),
     "conv2d-strided-dilated": lambda: (Conv2d(4, 6, (3, 2), stride=(2, 1), padding=(2, 1), dilation=(2, 1), groups=2),
                                        torch.nn.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=(2, 1), dilation=(2, 1),
                                                        groups=2), (2, 4, 7, 5)),

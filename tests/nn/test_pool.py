@@ -650,12 +650,14 @@ def test_with_indices_spellings_match_torch(backend, name, args, shape):
 
 
 FUNCTION_CASES = [
-    ("avg_pool3d", lambda f: lambda x: f.avg_pool3d(x, 2, 1, 1, False, False), (1, 2, 3, 3, 3)),
+    # [2] is (2, 2, 2) as PyTorch expands a 1-sequence (EfficientNet's blocks spell stride=[1])
+    ("avg_pool3d", lambda f: lambda x: f.avg_pool3d(x, [2], 1, [1], False, False), (1, 2, 3, 3, 3)),
     ("adaptive_avg_pool3d", lambda f: lambda x: f.adaptive_avg_pool3d(x, 2), (1, 2, 3, 4, 3)),
     ("adaptive_max_pool2d", lambda f: lambda x: f.adaptive_max_pool2d(x, (2, 3)), (1, 2, 5, 4)),
     ("adaptive_max_pool1d", lambda f: lambda x: f.adaptive_max_pool1d(x, 2), (2, 5)),
     ("lp_pool2d", lambda f: lambda x: f.lp_pool2d(x * x + 0.5, 2.5, 2), (1, 2, 4, 4)),
     ("lp_pool1d", lambda f: lambda x: f.lp_pool1d(x * x + 0.5, 1.5, 2, 1), (1, 2, 5)),
+    ("max_pool2d-one-sequences", lambda f: lambda x: f.max_pool2d(x, [2], [1], [1]), (1, 2, 4, 3)),
     ("adaptive_max_pool3d", lambda f: lambda x: f.adaptive_max_pool3d(x, (2, 3, 2)), (1, 2, 3, 4, 3)),
     ("adaptive_max_pool3d-unbatched", lambda f: lambda x: f.adaptive_max_pool3d(x, (1, None, 2)), (2, 2, 3, 3)),
     ("lp_pool3d", lambda f: lambda x: f.lp_pool3d(x * x + 0.5, 2.5, (2, 1, 2), 1), (1, 2, 3, 2, 3)),
