@@ -32,6 +32,7 @@ from ..backend import BackendMismatch, dtype_name, host_array
 from ..backend.arrays import integer_fill, write_all
 from ..backend.typing import Namespace
 from . import elementwise, shape
+from .operands import scale_first
 from .value_checks import check_draw_range, check_draw_std
 
 _KINDS = ("bool", "integral", "real floating", "complex floating")
@@ -253,7 +254,10 @@ def _number_for(xp: Namespace, dtype: Any, value: Any) -> Any:
 
 
 def _binary(name: str, op: Callable[[Any, Any], Any]) -> Any:
-    def method(self: Tensor, other: Any, *, alpha: Any = None) -> Tensor:
+    def method(self: Tensor, other: Any, *deprecated: Any, alpha: Any = None) -> Tensor:
+        if deprecated:  # PyTorch's deprecated add_(alpha, other), as in older optimizers' p.add_(-lr, grad)
+            alpha, (other,) = other, scale_first(name, other, deprecated, "Number alpha, Tensor other",
+                                                 "Tensor other, *, Number alpha = 1")
         other = _operand(self, name, other)
         scale = alpha is not None and alpha != 1
         return _update(self, name,

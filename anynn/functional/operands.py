@@ -7,6 +7,7 @@ Shared by the operators (`tensor_methods`) and the binary functions that promote
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 from ..autograd.tensor import Tensor
@@ -165,3 +166,21 @@ def astype(self: Tensor, dtype: Any) -> Any:
         # an integer or boolean result carries no gradient: not recorded, requires_grad False (as PyTorch)
         return Tensor._make(elementwise.cast_array(xp, self.array, native), self.backend, None, 0)
     return elementwise.Cast.apply(self, dtype=native)
+
+
+_scale_first_warned = [False]  # PyTorch warns once per process, at the first of these overloads used
+
+
+def scale_first(name: str, scale: Any, rest: tuple[Any, ...], deprecated: str, wanted: str) -> tuple[Any, ...]:
+    """The tensors after the scale in PyTorch's deprecated overload of ``name`` that takes its scale first
+    (``p.add_(-lr, grad)``, ``exp_avg_sq.addcmul_(1 - beta2, g, g)`` in older optimizers), with PyTorch's warning
+    (once). ``deprecated`` / ``wanted``: the old parameters (``"Number alpha, Tensor other"``) and the signature to
+    use instead. Another count of arguments, or a scale that is not a number, is a `TypeError`, as PyTorch's."""
+    if len(rest) != deprecated.count("Tensor") or not isinstance(scale, numbers.Number):
+        raise TypeError(f"{name}() received an invalid combination of arguments: expected ({wanted}) or the "
+                        f"deprecated ({deprecated}), got {1 + len(rest)} positional arguments")
+    if not _scale_first_warned[0]:
+        _scale_first_warned[0] = True
+        warnings.warn(f"This overload of {name} is deprecated:\n\t{name}({deprecated})\nConsider using one of the "
+                      f"following signatures instead:\n\t{name}({wanted})", UserWarning, stacklevel=3)
+    return rest

@@ -16,7 +16,7 @@ from . import incomplete_gamma
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, nextafter, true_divide)
-from .operands import kinds_agree, operand
+from .operands import kinds_agree, operand, scale_first
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
 from .products import cumprod, prod
 from .rearrange import (moveaxis, movedim, meshgrid, repeat_interleave, roll, swapaxes, swapdims, tensor_unfold,
@@ -26,7 +26,7 @@ from .set_ops import (allclose, argwhere, bincount, bucketize, count_nonzero, eq
                       searchsorted, unique)
 from .statistics import median, std_mean, var_mean
 from .type_promotion import result_type, result_type_of
-from .value_checks import refuse_boolean_pair, refuse_boolean_subtraction
+from .value_checks import refuse_boolean_pair, refuse_boolean_subtraction, refuse_numbers
 from .unary import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
                     cosh, erf, erfc, exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, sinh, square, tan)
 from .vector_products import cdist, cross, dot, ger, outer
@@ -60,6 +60,10 @@ def _promoted(input: Any, other: Any) -> tuple[Any, Any]:
     return input, other
 
 
+_ALPHA_FIRST = ("Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
+_VALUE_FIRST = ("Number value, Tensor tensor1, Tensor tensor2", "Tensor tensor1, Tensor tensor2, *, Number value = 1")
+
+
 def _checked_alpha(name: str, input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
     """``alpha`` as PyTorch takes it for the dtype of ``input`` and ``other``: refused as a float beside integer or
     boolean tensors and as a complex number beside real ones; True for a boolean result (``b + 2 * c`` is an or)."""
@@ -75,8 +79,11 @@ def _checked_alpha(name: str, input: Any, other: Any, alpha: Any) -> Any:  # noq
     return bool(alpha) if kind == "bool" else alpha
 
 
-def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002 - PyTorch's name
-    """``input + alpha * other``; ``alpha`` as PyTorch takes it (an integer for integer tensors)."""
+def add(input: Any, other: Any, *deprecated: Any, alpha: float = 1) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``input + alpha * other``; ``alpha`` as PyTorch takes it (an integer for integer tensors). PyTorch's deprecated
+    ``add(input, alpha, other)`` (older code's ``p.add_(-lr, grad)``) too, with its warning."""
+    if deprecated:
+        alpha, (other,) = other, scale_first("add", other, deprecated, *_ALPHA_FIRST)
     if alpha == 1 and type(alpha) is int:
         return input + other
     alpha = _checked_alpha("add", input, other, alpha)
@@ -84,14 +91,22 @@ def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002 - 
     return input + elementwise.scaled(other, alpha)  # (alpha saved as PyTorch's AddBackward0 saves it)
 
 
-def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
-    """``input - alpha * other``; ``alpha`` as PyTorch takes it (an integer for integer tensors)."""
+def sub(input: Any, other: Any, *deprecated: Any, alpha: float = 1) -> Tensor:  # noqa: A002
+    """``input - alpha * other``; ``alpha`` as PyTorch takes it (an integer for integer tensors); PyTorch's deprecated
+    ``sub(input, alpha, other)`` too, with its warning."""
+    if deprecated:
+        alpha, (other,) = other, scale_first("sub", other, deprecated, *_ALPHA_FIRST)
     if alpha == 1 and type(alpha) is int:
         return input - other
     refuse_boolean_subtraction(input, other)
     alpha = _checked_alpha("sub", input, other, alpha)
     input, other = _promoted(input, other)  # noqa: A001
     return input - elementwise.scaled(other, alpha)
+
+
+def subtract(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
+    """`sub` under PyTorch's other name, which has no deprecated ``subtract(input, alpha, other)``."""
+    return sub(input, other, alpha=alpha)
 
 
 def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -186,16 +201,24 @@ def _scaled_pair(name: str, input: Tensor, tensor1: Any, tensor2: Any, value: An
                                   else value)
 
 
-def addcmul(input: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
+def addcmul(input: Tensor, tensor1: Any, tensor2: Any, *deprecated: Any, value: Any = 1) -> Tensor:  # noqa: A002
     """``input + value * tensor1 * tensor2`` (broadcast), as ``torch.addcmul``: in the dtype the three tensors
-    promote to, ``value`` a number of that kind."""
+    promote to, ``value`` a number of that kind. PyTorch's deprecated ``addcmul(input, value, tensor1, tensor2)``
+    (older Adam code's ``exp_avg_sq.addcmul_(1 - beta2, grad, grad)``) too, with its warning."""
+    if deprecated:
+        value, (tensor1, tensor2) = tensor1, scale_first("addcmul", tensor1, (tensor2, *deprecated), *_VALUE_FIRST)
+    refuse_numbers("addcmul", input=input, tensor1=tensor1, tensor2=tensor2)
     tensor1, tensor2, value = _scaled_pair("addcmul", input, tensor1, tensor2, value)
     return input + value * tensor1 * tensor2
 
 
-def addcdiv(input: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
+def addcdiv(input: Tensor, tensor1: Any, tensor2: Any, *deprecated: Any, value: Any = 1) -> Tensor:  # noqa: A002
     """``input + value * tensor1 / tensor2`` (broadcast), as ``torch.addcdiv``; two integer tensors are refused,
-    as PyTorch (its integer division is gone)."""
+    as PyTorch (its integer division is gone). PyTorch's deprecated ``addcdiv(input, value, tensor1, tensor2)``
+    (older Adam code's ``p.addcdiv_(-step_size, exp_avg, denom)``) too, with its warning."""
+    if deprecated:
+        value, (tensor1, tensor2) = tensor1, scale_first("addcdiv", tensor1, (tensor2, *deprecated), *_VALUE_FIRST)
+    refuse_numbers("addcdiv", input=input, tensor1=tensor1, tensor2=tensor2)
     if all(isinstance(t, Tensor) and not t.backend.xp.isdtype(t.array.dtype, ("real floating", "complex floating"))
            for t in (tensor1, tensor2)):
         raise RuntimeError(f"addcdiv: integer division with addcdiv is not supported (tensor1 {tensor1.dtype}, "
@@ -205,7 +228,7 @@ def addcdiv(input: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Ten
     return input + value * tensor1 / tensor2
 
 
-FUNCTIONS.update(add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div, neg=neg, negative=neg,
+FUNCTIONS.update(add=add, sub=sub, subtract=subtract, mul=mul, multiply=mul, div=div, divide=div, neg=neg, negative=neg,
                  clamp_min=clamp_min, clamp_max=clamp_max, clip=elementwise.clip, t=t, unbind=unbind,
                  is_tensor=is_tensor, is_floating_point=is_floating_point, tan=unary.tan, addcmul=addcmul,
                  addcdiv=addcdiv)
@@ -223,7 +246,7 @@ def _logical(name: str) -> Any:
 
 logical_and, logical_or, logical_not = _logical("logical_and"), _logical("logical_or"), _logical("logical_not")
 clip = elementwise.clip
-subtract, multiply, divide, negative = sub, mul, div, neg
+multiply, divide, negative = mul, div, neg
 FUNCTIONS.update(logical_and=logical_and, logical_or=logical_or, logical_not=logical_not)
 
 _NOT_METHODS = {"logical_and", "logical_or", "logical_not", "meshgrid", "is_tensor", "add", "sub", "mul", "div", "neg",
@@ -239,7 +262,7 @@ METHODS.update({
     "__lshift__": binary_math.bitwise_left_shift, "__rlshift__": _reflected(binary_math.bitwise_left_shift),
     "__rshift__": binary_math.bitwise_right_shift, "__rrshift__": _reflected(binary_math.bitwise_right_shift),
     "__invert__": binary_math.bitwise_not,
-    "subtract": sub, "multiply": mul, "divide": div, "true_divide": binary_math.true_divide,
+    "subtract": subtract, "multiply": mul, "divide": div, "true_divide": binary_math.true_divide,
     "negative": neg, "div": div, "add": add, "sub": sub,
     "unfold": tensor_unfold,
     "diag_embed": diag_embed,

@@ -186,6 +186,9 @@ DIFFERENTIABLE = [
     ("clamp_min_above_max", lambda x: anynn.clamp(x, 0.3, -0.3) * x, lambda x: torch.clamp(x, 0.3, -0.3) * x, (X,)),
     ("mean_dtype", lambda x: x.mean(1, dtype=anynn.float64), lambda x: x.mean(1, dtype=torch.float64), (X,)),
     ("sum_dtype", lambda x: anynn.sum(x, dtype=anynn.float64), lambda x: torch.sum(x, dtype=torch.float64), (X,)),
+    # PyTorch's deprecated scale-first overloads, in older optimizers: p.add_(-lr, grad), v.addcmul_(1 - b2, g, g)
+    ("scale_first_overloads", lambda x, y: (x * 1).add_(-0.5, y).sub(2, y).addcmul(0.3, y, x).addcdiv_(2, x, y * y + 1),
+     lambda x, y: (x * 1).add_(-0.5, y).sub(2, y).addcmul(0.3, y, x).addcdiv_(2, x, y * y + 1), (X, Y)),
 ]
 
 

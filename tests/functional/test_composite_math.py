@@ -269,6 +269,7 @@ REFUSALS = [
     lambda m, t: m.isclose(t(X), 1.0),
     lambda m, t: m.logical_and(t(INTS), True),
     lambda m, t: m.special.gammainc(t(X), 2.0),
+    lambda m, t: m.addcmul(t(X), t(X), 2),
 ]
 
 
