@@ -135,6 +135,7 @@ def test_custom_method_writes_through_a_flattened_view():
      "NoneType"),
     (lambda p, m: p.global_unstructured([(m, "weight")], pruning_method=p.LnStructured, amount=1, n=2),
      TypeError, 'Only "unstructured" PRUNING_TYPE'),
+    (lambda p, m: p.custom_from_mask(m, "weight", mask=m.bias.detach()), AssertionError, "mask"),
 ])
 def test_misuse_is_refused_as_pytorch_refuses_it(call, error, match):
     names = []

@@ -515,8 +515,9 @@ def test_clip_and_parameter_vectors_match_torch(backend):
     vec_t = torch.nn.utils.parameters_to_vector(theirs.parameters())
     np.testing.assert_allclose(vec_a.numpy(), vec_t.detach().numpy(), rtol=1e-12)
     for lib, vec in ((anynn, vec_a), (torch, vec_t)):  # too few values: RuntimeError; more: the rest left unread
-        with pytest.raises(RuntimeError):
-            lib.nn.utils.vector_to_parameters(vec[:-1], (ours if lib is anynn else theirs).parameters())
+        for wrong in (vec[:-1], vec[None]):  # (a 2-D vec: PyTorch's RuntimeError too)
+            with pytest.raises(RuntimeError):
+                lib.nn.utils.vector_to_parameters(wrong, (ours if lib is anynn else theirs).parameters())
     anynn.nn.utils.vector_to_parameters(anynn.cat([vec_a * 2, vec_a]), ours.parameters())
     torch.nn.utils.vector_to_parameters(torch.cat([vec_t * 2, vec_t]), theirs.parameters())
     for p, q in zip(ours.parameters(), theirs.parameters()):

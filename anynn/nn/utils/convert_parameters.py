@@ -30,7 +30,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if not isinstance(vec, Tensor):
         raise TypeError(f"vector_to_parameters: expected vec to be a Tensor, but got: {type(vec).__name__}")
     if vec.ndim != 1:
-        raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {vec.shape}")
+        raise ShapeMismatchError(f"vector_to_parameters: vec must be 1-D, got shape {vec.shape}")
     params = list(parameters)
     _check_one_backend(params + [vec], "vector_to_parameters")
     total = sum(p.numel() for p in params)

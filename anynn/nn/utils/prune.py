@@ -289,6 +289,10 @@ class LnStructured(_Structured):
                              importance_scores=importance_scores)
 
 
+class MaskShapeError(ValueError, AssertionError):
+    """A custom mask whose shape is not the parameter's: PyTorch asserts it (AssertionError), and a ValueError."""
+
+
 class CustomFromMask(BasePruningMethod):
     """Applies a given 0/1 ``mask`` (multiplied into the earlier mask)."""
 
@@ -299,8 +303,8 @@ class CustomFromMask(BasePruningMethod):
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         if tuple(default_mask.shape) != tuple(self.mask.shape):
-            raise ValueError(f"custom_from_mask: the mask has shape {tuple(self.mask.shape)}, the parameter "
-                             f"{tuple(default_mask.shape)}")
+            raise MaskShapeError(f"custom_from_mask: the mask has shape {tuple(self.mask.shape)}, the parameter "
+                                 f"{tuple(default_mask.shape)}")
         return default_mask * self.mask.to(dtype=default_mask.dtype)
 
     @classmethod
