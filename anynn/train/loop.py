@@ -201,7 +201,7 @@ def evaluate(model: Any, loss: Any, data: Iterable[Any], metrics: Sequence[Any] 
     backend = model.backend
     _send_to(data, backend)
     trackers = _trackers(metrics)
-    was_training = getattr(model, "training", True)
+    modes = _modes(model)
     model.eval()
     total: Any = None
     samples = 0
@@ -218,7 +218,7 @@ def evaluate(model: Any, loss: Any, data: Iterable[Any], metrics: Sequence[Any] 
                 for t in trackers:
                     t.update(output.backend.xp, y.array, output.array)
     finally:
-        model.train(was_training)
+        _restore_modes(modes)
     if samples == 0:
         raise ValueError("evaluate: data gave no batches")
     scores = {} if loss is None else {"loss": float(total) / samples}
@@ -253,7 +253,7 @@ def predict(model: Any, data: Any, batch_size: int | None = None) -> Tensor:
     else:
         _send_to(data, backend)
         batches = data
-    was_training = getattr(model, "training", True)
+    modes = _modes(model)
     model.eval()
     outputs = []
     try:
@@ -263,7 +263,7 @@ def predict(model: Any, data: Any, batch_size: int | None = None) -> Tensor:
                 out = model(_to_backend(x, backend, "predict"))
                 outputs.append(out)
     finally:
-        model.train(was_training)
+        _restore_modes(modes)
     if not outputs:
         raise ValueError("predict: data gave no batches")
     if len(outputs) == 1:
@@ -273,6 +273,18 @@ def predict(model: Any, data: Any, batch_size: int | None = None) -> Tensor:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _modes(model: Any) -> list[tuple[Any, bool]]:
+    """Every submodule's train/eval flag, to put back after an eval pass: ``model.train(was_training)`` would put
+    a frozen submodule (a BatchNorm set to eval() for fine-tuning) back in training mode."""
+    modules = model.modules() if callable(getattr(model, "modules", None)) else [model]
+    return [(m, getattr(m, "training", True)) for m in modules]
+
+
+def _restore_modes(modes: list[tuple[Any, bool]]) -> None:
+    for module, training in modes:
+        module.training = training
+
+
 def _is_array(value: Any) -> bool:
     try:
         backend_of(value)

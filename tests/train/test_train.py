@@ -177,6 +177,12 @@ def test_train_and_eval_modes():
     model.eval()
     evaluate(model, nn.CrossEntropyLoss(), data)
     assert not model.training  # evaluate restores the mode it found
+    model.train()
+    model.inner.eval()  # a frozen submodule (a BatchNorm kept in eval mode for fine-tuning) stays frozen
+    evaluate(model, nn.CrossEntropyLoss(), data)
+    predict(model, data)
+    assert model.training and not model.inner.training
+    model.eval()
     with anynn.enable_grad():
         out = predict(model, data)
     assert out.shape == (16, 3) and not out.requires_grad
