@@ -1,5 +1,6 @@
 """``torch._dynamo``: the names programs use around ``torch.compile`` (``config``, ``reset``, ``disable``, the
-shape marks ``mark_dynamic`` / ``maybe_mark_dynamic`` / ``mark_static``, ``graph_break``, ``allow_in_graph``).
+shape marks ``mark_dynamic`` / ``maybe_mark_dynamic`` / ``mark_static``, ``graph_break``, ``allow_in_graph``,
+``utils.counters``, ``compiled_autograd``).
 
 anynn compiles whole steps with `anynn.compile`, not TorchDynamo: ``config`` keeps PyTorch's settings without
 reading them, ``reset`` and ``disable`` are `anynn.compiler`'s. ``explain`` is refused by name: there are no
@@ -11,10 +12,10 @@ from __future__ import annotations
 from typing import Any, Callable, NoReturn, Sequence
 
 from ..compiler import allow_in_graph, disable, reset
-from . import config
+from . import compiled_autograd, config, utils
 
-__all__ = ["allow_in_graph", "config", "disable", "explain", "graph_break", "mark_dynamic", "mark_static",
-           "maybe_mark_dynamic", "reset"]
+__all__ = ["allow_in_graph", "compiled_autograd", "config", "disable", "explain", "graph_break", "mark_dynamic",
+           "mark_static", "maybe_mark_dynamic", "reset", "utils"]
 
 
 def mark_dynamic(t: Any, index: int | Sequence[int], *, hint_override: int | None = None, min: int | None = None,

@@ -257,6 +257,14 @@ def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
         with pytest.raises(TypeError, match="unexpected keyword argument 'recompile'"):
             lib._logging.set_logs(recompile=True)
     assert anynn.compiler.cudagraph_mark_step_begin() is None  # (PyTorch's first call imports Inductor: 3 s)
+    for lib in (torch, anynn):  # the compiled-autograd tutorial (AttributeError before): counters, enable
+        lib._dynamo.utils.counters.clear()
+        assert lib._dynamo.utils.counters["stats"]["unique_graphs"] == 0
+    w = anynn.ones(2, requires_grad=True)
+    w.register_hook(lambda g: g + 10)
+    with anynn._dynamo.compiled_autograd.enable(anynn.compile(backend="aot_eager")):
+        (w * 3).sum().backward()  # runs as written (PyTorch's compiles it: the same gradient)
+    assert w.grad.tolist() == [13.0, 13.0]
 
 
 def test_torch_overrides_helpers_as_torch_and_function_modes_refused():
