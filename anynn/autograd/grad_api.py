@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import warnings
+from collections.abc import Iterator
 from typing import Any, Sequence
 
 from . import graph
 from .hooks import run_post_accumulate_hooks
 from .tensor import Tensor
+
+
+_KEPT = threading.local()
+
+
+@contextlib.contextmanager
+def graphs_kept() -> Iterator[None]:
+    """`grad` calls in the block keep the graph they go through, whatever their ``retain_graph``: `vmap` runs its
+    function once per slice where PyTorch runs it once on the batch, so the one backward of PyTorch's
+    ``vmap(lambda v: grad(y, x, v))`` is one per slice here, and only the last slice's may free the graph."""
+    depth = getattr(_KEPT, "depth", 0)
+    _KEPT.depth = depth + 1
+    try:
+        yield
+    finally:
+        _KEPT.depth = depth
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -81,6 +100,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         pairs.append((out, g))
     if retain_graph is None:
         retain_graph = create_graph
+    retain_graph = retain_graph or getattr(_KEPT, "depth", 0) > 0  # a slice of a vmap that others follow
     found = (graph.run_backward([p[0] for p in pairs], [p[1] for p in pairs], retain_graph, create_graph, inputs)
              if pairs else (None,) * len(inputs))  # no outputs: no input is used
     result = []

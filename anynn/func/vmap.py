@@ -9,7 +9,9 @@ likewise for the outputs, negative dims counted from the end of the stacked resu
 unmapped; ``randomness`` (``"error"`` refuses a draw from anynn's default generator, ``"different"`` draws anew
 per slice, ``"same"`` replays the same draws for every slice, see `anynn.func.randomness`); ``chunk_size`` is
 accepted. It composes with the derivative transforms and with ``backward``: the slices and the stack are graph
-operations, so ``vmap(grad(f))`` gives per-sample gradients and ``grad`` of a vmapped function works.
+operations, so ``vmap(grad(f))`` gives per-sample gradients and ``grad`` of a vmapped function works. An
+``autograd.grad`` through a graph made outside (``vmap(lambda v: autograd.grad(y, x, v))(basis)``, PyTorch's one
+batched backward) keeps that graph for the slices after it, so each slice's call finds it.
 
 Differences: a mapped dimension of size 0 is refused (there is no slice to learn the output from); an output
 with ``out_dims=None`` is the first slice's, not checked to be the same for every slice.
@@ -17,9 +19,11 @@ with ``out_dims=None`` is the first slice's, not checked to be the same for ever
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from ..autograd.grad_api import graphs_kept
 from ..autograd.tensor import Tensor
 from .pytree import broadcast_prefix, flatten, unflatten
 from .randomness import RandomnessGuard
@@ -69,7 +73,8 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomne
         outputs = []
         for i in range(batch):
             call_args = unflatten(spec, [x if s is None else s[i] for x, s in zip(leaves, slices)])
-            with guard.watch():
+            kept = graphs_kept() if i < batch - 1 else contextlib.nullcontext()  # one backward in PyTorch's
+            with guard.watch(), kept:
                 outputs.append(func(*call_args, **kwargs))
         return _stack(outputs, out_dims)
 

@@ -86,6 +86,14 @@ def test_gradients_through_vmap_and_jacobians_of_vmap(backend, rng) -> None:
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), **TOL)
     nested = vmap(vmap(lambda a, b: (a * b).sum(), in_dims=(0, None)), in_dims=(None, 0))
     np.testing.assert_allclose(nested(make(backend, x0), make(backend, x0)).numpy(), x0 @ x0.T, **TOL)
+    # the vmap tutorial's Jacobian: autograd.grad through a graph made outside, without retain_graph (PyTorch runs
+    # one batched backward; anynn's slices each ran one, and the second found the graph freed before)
+    y, yt = (lib.tanh(v) ** 2 for lib, v in ((anynn, w), (torch, wt)))
+    ours = vmap(lambda v: anynn.autograd.grad(y, w, v)[0])(make(backend, np.eye(3)))
+    theirs = torch.vmap(lambda v: torch.autograd.grad(yt, wt, v)[0])(torch.eye(3, dtype=torch.float64))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), **TOL)
+    with pytest.raises(RuntimeError):  # the last slice freed it, as PyTorch's one backward does
+        anynn.autograd.grad(y, w, make(backend, np.ones(3)))
 
 
 def test_randomness_modes(backend) -> None:
