@@ -122,12 +122,16 @@ def check_broadcasts_to(name: str, what: str, value: Any, shape: tuple[int, ...]
                                  f"{tuple(shape)}")
 
 
-def option_array(name: str, what: str, value: Any, input: Any, refuse_grad: bool = True) -> Any:
+def option_array(name: str, what: str, value: Any, input: Any, refuse_grad: bool = True, numbers: bool = False) -> Any:
     """A ``weight``/``pos_weight`` (Tensor, native array, NumPy array or list) as a native array of the input's
     backend and dtype (no gradient flows into it). A Tensor that requires grad is refused while recording, as
-    PyTorch's fused losses refuse it (``refuse_grad=False``: taken as a constant)."""
+    PyTorch's fused losses refuse it (``refuse_grad=False``: taken as a constant). A Python number is a `TypeError`,
+    as PyTorch's "must be Tensor, not float" (``numbers``: taken, as PyTorch's loss that multiplies by it)."""
     if value is None:
         return None
+    if not numbers and isinstance(value, (bool, int, float, complex)):
+        raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}, as in PyTorch; wrap it "
+                        f"with anynn.tensor(...)")
     be = input.backend
     if isinstance(value, Tensor):
         if refuse_grad and value.requires_grad and is_grad_enabled():

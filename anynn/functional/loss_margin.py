@@ -278,7 +278,8 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
     check_input("multilabel_soft_margin_loss", input)
     check_same_shape("multilabel_soft_margin_loss", input, target)
     refuse_complex("multilabel_soft_margin_loss", input, target)
-    weight_array = option_array("multilabel_soft_margin_loss", "weight", weight, input, refuse_grad=False)
+    weight_array = option_array("multilabel_soft_margin_loss", "weight", weight, input, refuse_grad=False,
+                                numbers=True)
     if isinstance(weight, Tensor) and weight.requires_grad:  # differentiable, as in PyTorch's composite
         weight_array = weight if weight.dtype == input.dtype else weight.to(input.dtype)
     target = float_target("multilabel_soft_margin_loss", target, input)

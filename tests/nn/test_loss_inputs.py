@@ -181,6 +181,13 @@ def test_targets_as_lists_raise_type_error_as_torch(backend):
     for name, fn, target in losses:
         with pytest.raises(TypeError, match=rf"{name}\(\): argument 'target' must be Tensor, not list"):
             fn(x, target)
+    # a weight as a number too (anynn took it): PyTorch's TypeError, and its buffer's in a loss module
+    with pytest.raises(TypeError, match=r"cross_entropy\(\): argument 'weight' must be Tensor, not float"):
+        F.cross_entropy(x, make(backend, np.array([0, 1, 3])), weight=2.0)
+    with pytest.raises(TypeError, match=r"logits\(\): argument 'pos_weight' must be Tensor, not float"):
+        F.binary_cross_entropy_with_logits(x, x, pos_weight=2.0)
+    with pytest.raises(TypeError, match="cannot assign 'float' object to buffer 'pos_weight'"):
+        nn.BCEWithLogitsLoss(pos_weight=2.0)
 
 
 def test_targets_as_host_numpy_arrays(backend):
