@@ -197,6 +197,17 @@ def det(A: Tensor, *, out: None = None) -> Tensor:  # noqa: N803
     return DetFunction.apply(A)
 
 
+class SignOfDet(Function):
+    """The sign of ``det(A)`` (slogdet's first part), a step function of A: on the graph, as PyTorch's, with no
+    gradient for A (``sign.sum().backward()`` leaves ``A.grad`` None, as PyTorch's for real A)."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        return xp.linalg.slogdet(a)[0]
+
+    def backward(self, xp: Namespace, g: Any) -> None:
+        return None
+
+
 class SignLogAbsDet(NamedTuple):
     """``slogdet``'s result, as PyTorch's ``torch.return_types.linalg_slogdet``."""
 
@@ -206,10 +217,9 @@ class SignLogAbsDet(NamedTuple):
 
 def slogdet(A: Tensor, *, out: None = None) -> SignLogAbsDet:  # noqa: N803
     """``(sign, log|det|)`` of each square matrix of A (*, n, n), both (*) (``torch.linalg.slogdet``); the sign
-    carries no gradient, ``logabsdet`` does."""
+    requires grad where A does and passes none back, as PyTorch's for real A; ``logabsdet`` carries A's."""
     check_square("slogdet", A)
-    sign = A.backend.xp.linalg.slogdet(A.array)[0]
-    return SignLogAbsDet(Tensor._make(sign, A.backend, None, 0), LogAbsDetFunction.apply(A))
+    return SignLogAbsDet(SignOfDet.apply(A), LogAbsDetFunction.apply(A))
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out: None = None) -> Tensor:  # noqa: N803

@@ -38,11 +38,14 @@ def test_second_derivatives(backend, name):
 
 def test_slogdet_sign_as_torch_without_gradient(backend):
     flipped = A[:, ::-1].copy()  # one row swap: the determinant changes sign
-    ours = anynn.linalg.slogdet(make(backend, flipped, requires_grad=True))
-    theirs = torch.linalg.slogdet(torch.tensor(flipped))
-    np.testing.assert_array_equal(ours.sign.numpy(), theirs.sign.numpy())
-    np.testing.assert_allclose(ours[1].numpy(), theirs[1].numpy(), rtol=1e-12)
-    assert not ours.sign.requires_grad and ours.logabsdet.requires_grad
+    a = make(backend, flipped, requires_grad=True)
+    ours, theirs = anynn.linalg.slogdet(a), torch.linalg.slogdet(torch.tensor(flipped, requires_grad=True))
+    np.testing.assert_array_equal(ours.sign.detach().numpy(), theirs.sign.detach().numpy())
+    np.testing.assert_allclose(ours[1].detach().numpy(), theirs[1].detach().numpy(), rtol=1e-12)
+    # the sign requires grad, as PyTorch's (it did not), and passes no gradient back
+    assert ours.sign.requires_grad == theirs.sign.requires_grad and ours.logabsdet.requires_grad
+    ours.sign.sum().backward()
+    assert a.grad is None
 
 
 @pytest.mark.parametrize("name", ["inv", "det", "slogdet"])
