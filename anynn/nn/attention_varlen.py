@@ -154,7 +154,7 @@ def varlen_attn(query: Tensor, key: Tensor, value: Tensor, cu_seq_q: Tensor, cu_
     left, right = (int(w) for w in window_size)
     cu_q = _host_ints(cu_seq_q, "cu_seq_q")
     used = _host_ints(seqused_k, "seqused_k") if seqused_k is not None else None
-    if paged:
+    if block_table is not None:
         if used is None:
             raise RuntimeError("varlen_attn: a block_table needs seqused_k (how many tokens each sequence holds)")
         key, value, cu_k = _unpage(key, value, block_table, used)
@@ -171,7 +171,7 @@ def varlen_attn(query: Tensor, key: Tensor, value: Tensor, cu_seq_q: Tensor, cu_
         groups = query.shape[1] // key.shape[1]
         work[1], work[2] = (t.repeat_interleave(groups, dim=1) for t in work[1:])
     mask = _allowed(query, cu_q, cu_k, used, (query.shape[0], key.shape[0]), (left, right))
-    out, lse = _attend(*work, mask, 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale))
+    out, lse = _attend(work[0], work[1], work[2], mask, 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale))
     out = out.to(query.dtype) if dtype in _HALF else out
     if return_aux is not None and return_aux.lse:
         return out, lse.float()
