@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor, make_tensor
+from ..backend.typing import Namespace
 from . import elementwise, indexing, reduce
 from .sorting import ValuesIndices
 from .value_checks import check_reducible, checked_dim, refuse_boolean
@@ -31,13 +33,25 @@ def _floating(name: str, x: Tensor) -> None:
         raise TypeError(f"{name}: expected a floating point input, got {x.dtype} (cast it with .float())")
 
 
+class NanToZero(Function):
+    """a with its NaNs 0; the gradient ``g * (a == a)``, a product by the mask as PyTorch's nansum backward (an inf or
+    NaN ``g``, as the ``1 / 0`` of an all-NaN lane's nanmean, gives NaN at a NaN of ``a``, not 0)."""
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.nan = xp.isnan(a)  # (a boolean mask: a constant of a recorded backward)
+        return xp.where(self.nan, xp.zeros_like(a), a)
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        return g * xp.astype(xp.logical_not(self.nan), g.dtype)
+
+
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
-    """Sum over ``dim`` (all when ``None``) treating NaN as 0; the gradient is 0 at a NaN, as PyTorch's."""
+    """Sum over ``dim`` (all when ``None``) treating NaN as 0; the gradient is 0 at a NaN (NaN where the incoming
+    gradient is inf or NaN), as PyTorch's."""
     source = input if dtype is None else input.astype(dtype)
     xp = source.backend.xp
     if xp.isdtype(source.array.dtype, "real floating"):
-        nan = xp.isnan(source.array)
-        source = elementwise.where(nan, xp.zeros_like(source.array), source)
+        source = NanToZero.apply(source)
     out = source.sum(dim, keepdim)
     return out if dtype is None or out.dtype == source.dtype else out.astype(source.dtype)
 

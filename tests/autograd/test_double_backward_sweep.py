@@ -609,6 +609,10 @@ case("linalg_eig", lambda L, a: (lambda w, v: [L.T.view_as_real(w) ** 2, v.abs()
 case("bce_saturated", lambda L, x, t, w: L.F.binary_cross_entropy(L.T.sigmoid(x * x), t, weight=w, reduction="none"),
      np.array([[0.3, -5.11, 1.2], [3.0, -2.8, 0.7]]), np.array([[0.2, 0.9, 0.5], [0.4, 0.7, 0.1]]),
      np.array([0.5, 1.5, 2.0]), diff=[0])
+# an all-NaN lane: nanmean's 0 / 0, whose gradient 1 / 0 PyTorch's nansum backward multiplies by the mask (NaN at the
+# NaNs of x, where anynn selected 0); the product x * y puts a NaN gradient into y there too
+case("nanmean_all_nan_lane", lambda L, x, y: L.T.nanmean(x * y, 0) * y.sum(0),
+     np.array([[1.0, np.nan, 2.0], [np.nan, np.nan, -1.0]]), np.array([[0.5, 2.0, 1.5], [-1.0, 3.0, 0.7]]))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
