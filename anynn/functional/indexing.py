@@ -209,7 +209,10 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     ``None``, integer and boolean arrays); ``value`` a number or a tensor broadcastable to ``x[index]``.
 
     Inside a graph ``x`` becomes the output of an `IndexPut` node; a leaf that requires grad refuses, as in PyTorch.
+    A bare ``False`` selects nothing and changes nothing, as PyTorch's (no node, no check of the value's shape).
     """
+    if index is False and isinstance(value, (Tensor, bool, int, float, complex)):
+        return
     refuse_inplace(x, "item assignment")
     recording = mode.is_grad_enabled()
     if recording and x._ctx is None and x._requires_grad:

@@ -314,6 +314,18 @@ def test_setitem_of_a_value_that_does_not_broadcast_names_both_shapes_as_torch(b
     np.testing.assert_array_equal(x.numpy()[0], np.ones(4))
 
 
+def test_setitem_at_a_bare_false_changes_nothing_as_torch(backend):
+    """PyTorch's ``y[False] = v`` returns at once: no node (v.grad stays None; anynn's was zeros) and no shape check."""
+    theirs = torch.zeros(3, 4, requires_grad=True) * 1
+    theirs[False] = torch.ones(7)
+    v = make(backend, np.ones(4, np.float32), requires_grad=True)
+    y = make(backend, np.zeros((3, 4), np.float32), requires_grad=True) * 1
+    y[False] = v
+    y[False] = make(backend, np.ones(7, np.float32))
+    y.sum().backward()
+    assert v.grad is None and theirs.grad_fn.name() == "MulBackward0"
+
+
 @pytest.mark.parametrize("mask", [[False, False, False, False], [False, True, False, True]], ids=["none", "some"])
 def test_masked_write_into_a_strided_clone_as_torch(backend, mask):
     """An all-False mask writes nothing: on the torch backend the unchanged array (a view of a transposed clone) was
