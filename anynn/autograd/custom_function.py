@@ -14,8 +14,9 @@ anynn's own primitives write ``forward(self, xp, *arrays)`` / ``backward(self, x
             x, = ctx.saved_tensors
             return grad_output * (x > 0)
 
-A subclass whose ``forward`` is a ``staticmethod`` gets that behaviour: ``apply`` runs ``forward(ctx, *args)``
-under ``no_grad``, records one `CtxFunctionNode` for its outputs, and the node's backward calls
+A subclass whose ``forward`` is a ``staticmethod`` (or a ``classmethod``, as PyTorch allows) gets that behaviour:
+``apply`` runs ``forward(ctx, *args)`` under ``no_grad``, records one `CtxFunctionNode` for its Tensor outputs
+(others, a None or a count, pass through and get None gradients), and the node's backward calls
 ``backward(ctx, *grads)`` on Tensors (under ``no_grad``; with ``create_graph=True`` recorded, so its Tensor
 operations are differentiated again). PyTorch 2's separate ``setup_context(ctx, inputs, output)`` works too.
 """
@@ -31,7 +32,7 @@ from ..backend.typing import Namespace
 from . import inference
 from . import primitive as _function
 from .function_name import FunctionName
-from .mode import enable_grad, no_grad
+from .mode import enable_grad, no_grad, order_observable
 from .tensor import Tensor, make_tensor
 
 
@@ -96,6 +97,9 @@ class CtxFunctionNode(_function.Function):
     # the user's backward is recorded as it runs: a gradient it computes from no tensor that requires grad (a
     # detached saved tensor, a @once_differentiable backward of a constant gradient) is a constant, as PyTorch's
     ties_constant_gradient = False
+    # which of forward's outputs are Tensors (the node's outputs), where it also returned other values (entmax's
+    # loss Functions return (loss, None)); None where every output is a Tensor
+    slots: tuple[bool, ...] | None = None
 
     @property
     def name(self) -> FunctionName:
@@ -114,6 +118,9 @@ class CtxFunctionNode(_function.Function):
             grads = tuple(g if g is not None else xp.zeros_like(o if not recorded else make_tensor(o, self.backend,
                                                                                                     None, 0))
                           for g, o in zip(grads, outputs))
+        if self.slots is not None:  # an output that is no Tensor gets None, as PyTorch's backward is handed
+            given = iter(grads)
+            grads = tuple(next(given) if is_tensor else None for is_tensor in self.slots)
         if recorded:
             with enable_grad():
                 found = self.user.backward(self.ctx, *grads)
@@ -168,17 +175,18 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
         cls.setup_context(ctx, args, output)
     single = not isinstance(output, tuple)
     outs = (output,) if single else output
-    for i, o in enumerate(outs):
-        if not isinstance(o, Tensor):
-            raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors, but output {i} "
-                            f"is {type(o).__name__}")
     defined = _defining(cls)
     if "jvp" in defined and "backward" not in defined:  # forward mode only: the outputs carry jvp's tangents
         from .forward_ad import function_jvp
 
         return function_jvp(cls, ctx, args, output)
-    if not (is_grad_enabled() and any(needs)):
+    slots = tuple(isinstance(o, Tensor) for o in outs)
+    if not (is_grad_enabled() and any(needs)) or True not in slots:  # other outputs pass through, as PyTorch's
         return output
+    if False not in slots:
+        slots = None
+    else:  # the node records the Tensors only; the others are returned as forward gave them
+        everything, outs = outs, tuple(o for o in outs if isinstance(o, Tensor))
     dirty = {id(t) for t in ctx.dirty_tensors}
     for a in args:
         if isinstance(a, Tensor) and id(a) in dirty and a._ctx is None and a._requires_grad:
@@ -188,7 +196,7 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
     before = {id(a): _snapshot(a) for a in args if isinstance(a, Tensor) and id(a) in dirty}
     unsaved = _unsaved_constants(args, ctx, dirty)
     made = CtxFunctionNode.apply(*(before.get(id(a), unsaved.get(id(a), a)) for a in args), user=cls, ctx=ctx,
-                                 outputs=_Outputs([o.array for o in outs]))
+                                 outputs=_Outputs([o.array for o in outs]), slots=slots)
     made = made if isinstance(made, tuple) else (made,)
     if before:
         made = tuple(_become(o, m, before[id(o)]) if id(o) in before else m for o, m in zip(outs, made))
@@ -206,6 +214,9 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
         if id(o) in frozen or not (o.is_floating_point() or o.is_complex()):
             m._ctx = None
             m._requires_grad = False
+    if slots is not None:
+        tensors = iter(made)
+        return tuple(next(tensors) if is_tensor else o for is_tensor, o in zip(slots, everything))
     return made[0] if single else made
 
 
@@ -296,12 +307,13 @@ class Function(_function.Function):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        order_observable[0] = True  # its backward is user code: backward runs in PyTorch's order from now on
         forward = None
         for klass in cls.__mro__:
             if "forward" in vars(klass):
                 forward = vars(klass)["forward"]
                 break
-        if isinstance(forward, staticmethod):
+        if isinstance(forward, (staticmethod, classmethod)):  # entmax writes classmethods forward(cls, ctx, X)
             cls.apply = classmethod(_ctx_apply)  # type: ignore[assignment]
             cls.__call__ = _legacy_call  # type: ignore[method-assign,assignment]
 

@@ -102,8 +102,9 @@ class Module:
     # -- registration ---------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         params = self.__dict__.get("_parameters")
-        if params is None:
-            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        if params is None:  # before Module.__init__: plain values are set, as PyTorch's (entmax's losses set self.k)
+            _set_before_init(self, name, value)
+            return
         if (isinstance(value, Tensor) and not isinstance(value, Parameter) and name not in params
                 and value.__dict__.get("_is_buffer")):  # nn.Buffer(t, persistent=...): registers, as PyTorch's
             self.register_buffer(name, value, persistent=value.__dict__.get("persistent", True))
@@ -722,6 +723,17 @@ def _in_pytorch_order(keys: list[str], named: list[tuple[str, Module]]) -> list[
         return 0
 
     return sorted(keys, key=owner)
+
+
+def _set_before_init(module: Module, name: str, value: Any) -> None:
+    """``self.name = value`` before ``super().__init__()``: a plain value (a Tensor too) is set, as PyTorch's;
+    a Parameter, a Module or a Buffer raise PyTorch's AttributeError, naming the missing call."""
+    kind = ("parameters" if isinstance(value, Parameter) else "module" if isinstance(value, Module) else
+            "buffer" if isinstance(value, Tensor) and value.__dict__.get("_is_buffer") else None)
+    if kind is not None:
+        raise AttributeError(f"cannot assign {kind} before Module.__init__() call ({type(module).__name__}.__init__ "
+                             "must call super().__init__() first)")
+    object.__setattr__(module, name, value)
 
 
 def _pop_other(module: Module, name: str, keep: Any) -> None:

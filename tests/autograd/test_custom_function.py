@@ -86,8 +86,20 @@ def make_classes(lib):
             idx, = ctx.saved_tensors
             return g.new_zeros(ctx.shape).scatter(-1, idx, g)
 
+    class LossWithSupport(lib.autograd.Function):  # entmax's loss Functions: classmethods, a None output
+        @classmethod
+        def forward(cls, ctx, x):
+            ctx.save_for_backward(x)
+            return (x * x).sum(-1), None, 2
+
+        @classmethod
+        def backward(cls, ctx, g, g_support, g_count):
+            assert g_support is None and g_count is None  # outputs that are no Tensor: None, as PyTorch hands
+            x, = ctx.saved_tensors
+            return 2 * x * g.unsqueeze(-1)
+
     return dict(MyReLU=MyReLU, LegendrePolynomial3=LegendrePolynomial3, ScaledMul=ScaledMul,
-                GradReverse=GradReverse, ArgmaxWithValue=ArgmaxWithValue)
+                GradReverse=GradReverse, ArgmaxWithValue=ArgmaxWithValue, LossWithSupport=LossWithSupport)
 
 
 OURS, THEIRS = make_classes(anynn), make_classes(torch)
@@ -97,6 +109,8 @@ CASES = {  # name -> (call(classes, *tensors) -> one Tensor, input shapes)
     "ScaledMul": (lambda c, x, y: (lambda p, d: p * 2 + d * d)(*c["ScaledMul"].apply(x, y, 0.5)), [(2, 3), (2, 3)]),
     "GradReverse": (lambda c, x: c["GradReverse"].apply(x * x, 0.3) * 2, [(4,)]),
     "ArgmaxWithValue": (lambda c, x: c["ArgmaxWithValue"].apply(x)[0] * 3, [(3, 5)]),
+    "LossWithSupport": (lambda c, x: (lambda loss, none, two: loss * two + (none is None))(
+        *c["LossWithSupport"].apply(x)), [(3, 4)]),
 }
 
 

@@ -127,8 +127,18 @@ def test_setattr_before_super_init_is_explained():
         def __init__(self) -> None:
             self.weight = Parameter(np.ones(2))
 
-    with pytest.raises(AttributeError, match=r"Broken.__init__ must call super\(\).__init__\(\)"):
+    with pytest.raises(AttributeError, match=r"cannot assign parameters before Module.__init__\(\) call \(Broken"
+                                             r".__init__ must call super\(\).__init__\(\)"):
         Broken()
+    for lib in (anynn, torch):  # a plain value or Tensor may come first, as PyTorch's (entmax's SparsemaxLoss: self.k)
+
+        class Early(lib.nn.Module):
+            def __init__(self, t) -> None:
+                self.k, self.t = 3, t
+                super().__init__()
+
+        early = Early(lib.ones(2))
+        assert early.k == 3 and tuple(early.t.shape) == (2,) and list(early.state_dict()) == []
 
 
 @pytest.mark.parametrize("register", ["register_buffer", "register_parameter", "add_module"])
