@@ -171,7 +171,8 @@ def varlen_attn(query: Tensor, key: Tensor, value: Tensor, cu_seq_q: Tensor, cu_
         groups = query.shape[1] // key.shape[1]
         work[1], work[2] = (t.repeat_interleave(groups, dim=1) for t in work[1:])
     mask = _allowed(query, cu_q, cu_k, used, (query.shape[0], key.shape[0]), (left, right))
-    out, lse = _attend(work[0], work[1], work[2], mask, 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale))
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    out, lse = _attend(work[0], work[1], work[2], mask, scale)
     out = out.to(query.dtype) if dtype in _HALF else out
     if return_aux is not None and return_aux.lse:
         return out, lse.float()
