@@ -73,6 +73,12 @@ from .cuda_memory import __all__ as _memory_names  # noqa: E402
 
 __all__ += _memory_names
 
+# streams and events (Stream, Event, stream, StreamContext, current_stream...): the device's one queue
+from .cuda_streams import *  # noqa: E402, F403
+from .cuda_streams import __all__ as _stream_names  # noqa: E402
+
+__all__ += _stream_names
+
 # ``torch.cuda.amp``: ``anynn.cuda.amp.autocast`` and ``from anynn.cuda.amp import GradScaler`` (cuda is a module,
 # so the submodule is registered under its dotted name for the import statement)
 from .amp import cuda as amp  # noqa: E402

@@ -52,7 +52,8 @@ def test_current_accelerator_signature_matches() -> None:
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_memory_figures_and_device_name_as_torch_without_a_gpu(backend: str) -> None:
     """Programs log torch.cuda.memory_allocated() and friends; without a GPU they answer as PyTorch's CPU build
-    (0, an empty dict, version.cuda None), and the device's name / another device are refused by name."""
+    (0, an empty dict, version.cuda None), and the device's name / another device are refused by name; a stream
+    block of None runs, a Stream or Event is refused."""
     if anynn.cuda.is_available() or torch.cuda.is_available():
         pytest.skip("checks the answers without a GPU")
     anynn.set_default_backend(backend)
@@ -70,6 +71,15 @@ def test_memory_figures_and_device_name_as_torch_without_a_gpu(backend: str) -> 
             anynn.accelerator.set_device_index(0)
         with anynn.accelerator.device_index(None):
             pass
+        for lib in (anynn, torch):  # streams and events (AttributeError before), as PyTorch's CPU build answers
+            with lib.cuda.stream(None), lib.cuda.StreamContext(None):  # the `stream if cuda else None` idiom
+                lib.cuda.set_stream(None)
+            with pytest.raises(RuntimeError, match="torch.cuda.Stream requires CUDA support"):
+                lib.cuda.Stream()
+            with pytest.raises(RuntimeError):
+                lib.cuda.Event(enable_timing=True)
+            with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+                lib.cuda.current_stream()
     finally:
         anynn.set_default_backend("numpy")
 
