@@ -15,6 +15,21 @@ import numpy as np
 from ..autograd import Tensor
 from .collate import collate_host
 
+class DatasetArgumentError(ValueError, AssertionError):
+    """A dataset built from what cannot make one (no datasets, arrays of different lengths): PyTorch asserts it
+    (AssertionError), and a ValueError."""
+
+
+class DatasetKindError(TypeError, AssertionError):
+    """ConcatDataset of a stream / ChainDataset of a map-style dataset: PyTorch asserts it (AssertionError), and a
+    TypeError."""
+
+
+class NoSampleAxisError(ValueError, IndexError):
+    """A TensorDataset of no arrays or of a 0-d one: PyTorch's IndexError (its tensors[0].size(0)), and a
+    ValueError."""
+
+
 # PyTorch's dataset classes are generic in their sample type: typed programs subclass Dataset[Sample]
 T_co = TypeVar("T_co", covariant=True)
 
@@ -54,11 +69,11 @@ class ConcatDataset(Dataset[T_co]):
     def __init__(self, datasets: Iterable[Any]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ValueError("datasets should not be an empty iterable")
+            raise DatasetArgumentError("datasets should not be an empty iterable")
         for d in self.datasets:
             if isinstance(d, IterableDataset):
-                raise TypeError(f"ConcatDataset does not support IterableDataset ({type(d).__name__}); "
-                                "use ChainDataset")
+                raise DatasetKindError(f"ConcatDataset does not support IterableDataset ({type(d).__name__}); "
+                                       "use ChainDataset")
         self.cumulative_sizes: list[int] = []
         total = 0
         for d in self.datasets:
@@ -93,14 +108,14 @@ class ChainDataset(IterableDataset):
     def __iter__(self) -> Any:
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
-                raise TypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+                raise DatasetKindError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
             yield from d
 
     def __len__(self) -> int:
         total = 0
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
-                raise TypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+                raise DatasetKindError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
             total += len(d)
         return total
 
@@ -188,17 +203,17 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
 
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
-            raise ValueError("TensorDataset needs at least one array")
+            raise NoSampleAxisError("TensorDataset needs at least one array")
         converted = []
         for k, a in enumerate(arrays):
             if not isinstance(a, Tensor):
                 a = np.asarray(a)
             if a.ndim == 0:
-                raise ValueError(f"TensorDataset: array {k} is 0-d; every array needs a first (sample) axis")
+                raise NoSampleAxisError(f"TensorDataset: array {k} is 0-d; every array needs a first (sample) axis")
             converted.append(a)
         sizes = [int(a.shape[0]) for a in converted]
         if len(set(sizes)) != 1:
-            raise ValueError(f"TensorDataset: all arrays need the same first dimension, got sizes {sizes}")
+            raise DatasetArgumentError(f"TensorDataset: all arrays need the same first dimension, got sizes {sizes}")
         self.arrays: tuple[Any, ...] = tuple(converted)
 
     @property

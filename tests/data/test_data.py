@@ -249,6 +249,15 @@ def test_tensor_dataset_indexing_and_errors():
         TensorDataset(X, y[:4])
     with pytest.raises(IndexError):
         ds[6]
+    from anynn.data.dataset import ChainDataset, ConcatDataset
+    # PyTorch's classes too (AssertionError / IndexError), beside anynn's ValueError and TypeError
+    stream = type("Stream", (IterableDataset,), {"__iter__": lambda self: iter(())})()
+    for call, error in [(lambda: TensorDataset(X, y[:4]), AssertionError), (lambda: ConcatDataset([]), AssertionError),
+                        (lambda: ConcatDataset([stream]), AssertionError), (lambda: list(ChainDataset([ds])),
+                                                                            AssertionError),
+                        (lambda: TensorDataset(), IndexError), (lambda: TensorDataset(np.float64(1)), IndexError)]:
+        with pytest.raises(error):
+            call()
 
 
 # -- random_split ----------------------------------------------------------------------------------
