@@ -248,11 +248,11 @@ class ModelCheckpoint(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = dict(logs or {})
+        value = None
         if self.save_best_only:
             value = self.tracker.value(logs)
             if value is None or not self.tracker.improved(value):
                 return
-            self.tracker.best = value
         path = self._file_path(epoch, logs)
         folder = os.path.dirname(path)
         if folder:
@@ -264,6 +264,8 @@ class ModelCheckpoint(Callback):
             loader = data if callable(getattr(data, "load_state_dict", None)) else None
             self.io.save_checkpoint(path, model=self.model, optimizer=self.optimizer, scheduler=self.scheduler,
                                     epoch=epoch + 1, step=self.state.step, loader=loader)
+        if value is not None:  # the best only once its file is written: a failed save (a full disk) is retried
+            self.tracker.best = value
         self.saved.append(path)
         if self.verbose:
             print(f"ModelCheckpoint: saved {path}")

@@ -183,6 +183,18 @@ def test_model_checkpoint_best_only(tmp_path, backend):
     saved = io.load(tmp_path / "best.safetensors", backend="numpy")
     for name, value in saved.items():
         np.testing.assert_array_equal(value.numpy(), script.snapshots[3][name])
+    failing = ModelCheckpoint(tmp_path / "full" / "best.safetensors", save_best_only=True)  # a full disk once
+    failing.set_state(check.state)
+    failing.on_train_begin()
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    failing.io = type("FullDisk", (), {"save": staticmethod(full_disk)})
+    with pytest.raises(OSError):
+        failing.on_epoch_end(0, {"val_loss": 1.0})
+    failing.io = io
+    failing.on_epoch_end(1, {"val_loss": 1.2})  # the best is still unsaved: this epoch's model is the best written
+    assert failing.saved == [str(tmp_path / "full" / "best.safetensors")]
 
 
 def test_model_checkpoint_full_checkpoint(tmp_path):
