@@ -180,12 +180,11 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
         from .forward_ad import function_jvp
 
         return function_jvp(cls, ctx, args, output)
-    slots = tuple(isinstance(o, Tensor) for o in outs)
-    if not (is_grad_enabled() and any(needs)) or True not in slots:  # other outputs pass through, as PyTorch's
+    tensor_outputs = tuple(isinstance(o, Tensor) for o in outs)
+    if not (is_grad_enabled() and any(needs)) or True not in tensor_outputs:  # others pass through, as PyTorch's
         return output
-    if False not in slots:
-        slots = None
-    else:  # the node records the Tensors only; the others are returned as forward gave them
+    slots = None if False not in tensor_outputs else tensor_outputs
+    if slots is not None:  # the node records the Tensors only; the others are returned as forward gave them
         everything, outs = outs, tuple(o for o in outs if isinstance(o, Tensor))
     dirty = {id(t) for t in ctx.dirty_tensors}
     for a in args:
@@ -307,7 +306,8 @@ class Function(_function.Function):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        order_observable[0] = True  # its backward is user code: backward runs in PyTorch's order from now on
+        if not cls.__module__.startswith("anynn."):  # (anynn's own bases: InplaceFunction)
+            order_observable[0] = True  # its backward is user code: backward runs in PyTorch's order from now on
         forward = None
         for klass in cls.__mro__:
             if "forward" in vars(klass):
