@@ -10,7 +10,9 @@ The containers (`read`) are the compiled program's state inputs and outputs, in 
 
 `bind` puts arrays (tracers, static buffers) into the live objects for the duration of a trace or a
 capture; `Snapshot` remembers what was there and puts it back; `write` stores a finished call's outputs.
-Only the learning rate is carried per group: the other options are Python constants of the program.
+The learning rate is carried per group; a traced step's `bind` also takes ``"options"`` (the option values
+`layout.option_inputs` names, as (group, key, position, array)) and ``"scales"`` (per GradScaler, None where
+it is a constant); the other options are Python constants of the program.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Snapshot:
         self.tensors = [(t, t.array, t.grad, t._version, getattr(t, "_modified_at", None)) for t in st.tensors]
         self.opt = [(opt, dict(opt.state), [dict(g) for g in opt.param_groups]) for opt in st.optimizers]
         self.rng = [(rng, rng.counter) for rng in st.counter_generators]
+        self.scales = [(scaler, scaler._scale) for scaler in st.scalers]
 
     def restore(self) -> None:
         for t, data, grad, version, modified_at in self.tensors:
@@ -54,6 +57,8 @@ class Snapshot:
                 group.update(saved)
         for rng, counter in self.rng:
             rng.counter = counter
+        for scaler, scale in self.scales:
+            scaler._scale = scale
 
     def modified_tensors(self) -> list[Tensor]:
         """The tensors whose version counter moved since the snapshot (the optimizer's in-place marks)."""
@@ -76,6 +81,18 @@ def bind(st: StepState, values: dict[str, Any]) -> None:
             group["lr"] = lr
     for rng, counter in zip(st.counter_generators, values["rng"]):
         rng.counter = counter
+    if values.get("options"):
+        groups = [group for opt in st.optimizers for group in opt.param_groups]
+        for g, key, i, array in values["options"]:
+            if i < 0:
+                groups[g][key] = array
+            else:
+                held = list(groups[g][key])
+                held[i] = array
+                groups[g][key] = tuple(held)
+    for scaler, scale in zip(st.scalers, values.get("scales", ())):
+        if scale is not None:
+            scaler._scale = scale
 
 
 def write(st: StepState, values: dict[str, Any], modified: list[Tensor] = ()) -> None:

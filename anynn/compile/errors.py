@@ -18,11 +18,13 @@ _HOST_READS = {"item": "Tensor.item()", "__float__": "float(tensor)", "__int__":
                "__len__": "len(tensor)", "__iter__": "iterating over a tensor", "__format__": "formatting a tensor",
                "__repr__": "printing a tensor", "__str__": "printing a tensor", "to_host": "a copy to the host",
                "asnumpy": "a copy to the host", "get": "a copy to the host",
-               "_found_inf": "GradScaler.step() (whether the gradients hold inf/NaN, to skip the step)"}
+               "_found_inf": "GradScaler.step() or unscale_() (whether the gradients hold inf/NaN, to skip the step)"}
+_HOST_READS["unscale_"] = _HOST_READS["_found_inf"]  # (unscale_ notes that for step(), which step() calls)
 _GENERIC_FIX = ("Return the tensor from the step and read it after the call (`loss = step(x, y); loss.item()`), or "
                 "compute with tensors (anynn.where instead of `if`).")
 _FIXES = {_HOST_READS["_found_inf"]: "Call scaler.step(optimizer) and scaler.update() after the compiled step, which "
-                                      "ends with scaler.scale(loss).backward() (a new scale compiles once more); "
+                                      "ends with scaler.scale(loss).backward() (its scale goes in as an input), and "
+                                      "scaler.unscale_(optimizer) with any gradient clipping after it too; "
                                       "float32 and bfloat16 training needs no loss scaling."}
 
 

@@ -7,10 +7,15 @@ rediscovering anything. A call's flat list is, in order::
     data of each tensor, grad data of each parameter that has one, the values of each parameter's
     optimizer state (per optimizer, in parameter order), counter of each generator
 
-with the learning rates (one per group) in a list of their own, which is never donated (a number's
-array is kept and reused while the number stays the same),
-and its *signature* is the part of the structure a flat list cannot show: which parameters have
-gradients and which keys each optimizer state holds. Signatures are hashable and part of a compiled
+with the step's numbers in a list of their own, which is never donated (a number's array is kept and
+reused while the number stays the same): the learning rate of each group, then the option values that
+schedules change from step to step (`ARRAY_OPTIONS`: ``momentum``, each of ``betas``, ``weight_decay``;
+OneCycleLR and CyclicLR cycle the first two, weight-decay schedules set the last) where they are not 0,
+then the scale of each enabled `GradScaler` (``scaler.scale(loss)`` multiplies by it). As inputs, a new
+value runs the same program instead of compiling one of its own; a value of 0 stays a constant of the
+program (an optimizer skips what it would multiply by 0). Its *signature* is the part of the structure a
+flat list cannot show: which parameters have gradients, which keys each optimizer state holds and which
+option values are inputs. Signatures are hashable and part of a compiled
 program's cache key. `unflatten` turns a flat list back into the containers `binding.bind` takes;
 `flatten_out` and `write` do the same for a program's outputs, whose signature the trace records.
 """
@@ -22,7 +27,28 @@ from typing import Any, Callable
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from .state import StepState
 
-Signature = tuple[tuple[bool, ...], tuple[tuple[str, ...], ...]]
+Signature = tuple[tuple[bool, ...], tuple[tuple[str, ...], ...], tuple[tuple[int, str, int], ...]]
+
+ARRAY_OPTIONS = ("momentum", "betas", "weight_decay")  # group options a traced step takes as inputs (see above)
+
+
+def as_input(value: Any) -> bool:
+    """Whether an option value of `ARRAY_OPTIONS` goes into a traced step as an array: a float other than 0
+    or a Tensor (an int, a 0 or anything else stays a constant of the program, part of its cache key)."""
+    return (type(value) is float and value != 0.0) or isinstance(value, Tensor)
+
+
+def option_inputs(group: dict[str, Any]) -> list[tuple[str, int, Any]]:
+    """The option values of ``group`` that go in as arrays: (key, position in a tuple such as ``betas`` or -1,
+    value), in the group's key order."""
+    out = []
+    for key in ARRAY_OPTIONS:
+        value = group.get(key)
+        if isinstance(value, tuple):
+            out += [(key, i, v) for i, v in enumerate(value) if as_input(v)]
+        elif as_input(value):
+            out.append((key, -1, value))
+    return out
 
 
 class Layout:
@@ -37,7 +63,8 @@ class Layout:
         self.generators = st.counter_generators
         self.strong = strong  # a generator's Python counter as a strongly typed array
         self.weak = weak  # a Python float as a weakly typed 0-d array (as jax.jit would take the number)
-        self.lr_arrays: list[tuple[float, Any]] = []  # per group: (the last lr number, its array)
+        self.scalers = list(st.scalers)
+        self.lr_arrays: list[tuple[float, Any]] = []  # per number input: (the last number, its array)
         # `StepState.captured` of the step's library, as a traced step takes them: those it changes in place go in
         # with its arguments and come out with the new state; the others are constants, each program made with the
         # arrays of `constant_arrays`
@@ -45,15 +72,21 @@ class Layout:
         self.constants: list[Tensor] = []
         self.constant_arrays: list[Any] = []
 
-    def _lr_array(self, k: int, lr: float) -> Any:
-        array = self.weak(lr)
-        while len(self.lr_arrays) <= k:
-            self.lr_arrays.append((float("nan"), None))
-        self.lr_arrays[k] = (lr, array)
-        return array
+    def _number(self, k: int, value: Any) -> Any:
+        """The array of the ``k``-th number input: a float's array made once and reused while the float stays the
+        same (no host-to-device copy per call), a Tensor's array (a scheduler fills it in place)."""
+        if type(value) is float:
+            held = self.lr_arrays
+            if k < len(held) and held[k][0] == value:
+                return held[k][1]
+            while len(held) <= k:
+                held.append((float("nan"), None))
+            held[k] = (value, self.weak(value))
+            return held[k][1]
+        return value.array if isinstance(value, Tensor) else value
 
     def read(self) -> tuple[list[Any], list[Any], Signature]:
-        """The current arrays (and numbers) of the state, flat; the learning rates (never donated); the signature."""
+        """The current arrays (and numbers) of the state, flat; the number inputs (never donated); the signature."""
         leaves = [t.array for t in self.tensors]
         append = leaves.append
         mask = []
@@ -77,30 +110,35 @@ class Layout:
         for g in self.generators:
             c = g.counter
             append(self.strong(c) if type(c) is int else c)
-        lrs = []
-        lr_arrays, k = self.lr_arrays, 0
+        lrs: list[Any] = []
+        k = 0
         for opt in self.optimizers:
             for group in opt.param_groups:
-                lr = group["lr"]
-                if type(lr) is float:  # the same number's array as last time: no host-to-device copy per call
-                    if k < len(lr_arrays) and lr_arrays[k][0] == lr:
-                        lr = lr_arrays[k][1]
-                    else:
-                        lr = self._lr_array(k, lr)
-                elif isinstance(lr, Tensor):  # lr=torch.tensor(0.01): its array (a scheduler fills it in place)
-                    lr = lr.array
-                lrs.append(lr)
+                lrs.append(self._number(k, group["lr"]))
                 k += 1
-        return leaves, lrs, (tuple(mask), tuple(keys))
+        options: list[tuple[int, str, int]] = []
+        g = 0
+        for opt in self.optimizers:
+            for group in opt.param_groups:
+                for key, i, value in option_inputs(group):
+                    options.append((g, key, i))
+                    lrs.append(self._number(k, value))
+                    k += 1
+                g += 1
+        for scaler in self.scalers:
+            if scaler.is_enabled():
+                lrs.append(self._number(k, scaler._scale))
+                k += 1
+        return leaves, lrs, (tuple(mask), tuple(keys), tuple(options))
 
     def grad_positions(self, sig: Signature) -> range:
         """Where the gradients sit in a flat list of signature ``sig``."""
         return range(len(self.tensors), len(self.tensors) + sum(sig[0]))
 
     def unflatten(self, leaves: list[Any], lrs: list[Any], sig: Signature) -> dict[str, Any]:
-        """The containers of `binding.read` for a flat list and learning rates of signature ``sig``."""
+        """The containers of `binding.bind` for a flat list and number inputs of signature ``sig``."""
         it = iter(leaves)
-        mask, keys = sig
+        mask, keys, _ = sig
         values: dict[str, Any] = {"tensors": [next(it) for _ in self.tensors],
                                   "grads": [next(it) if present else None for present in mask]}
         opt_values, k = [], 0
@@ -111,6 +149,8 @@ class Layout:
         values["rng"] = [next(it) for _ in self.generators]
         it = iter(lrs)
         values["lr"] = [[next(it) for _ in opt.param_groups] for opt in self.optimizers]
+        values["options"] = [(g, key, i, next(it)) for g, key, i in sig[2]]
+        values["scales"] = [next(it) if s.is_enabled() else None for s in self.scalers]
         return values
 
     def flatten_out(self, out: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:

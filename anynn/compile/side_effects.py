@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from ..autograd import autocast_mode, mode
 from ..init import default_generator
 from .errors import side_effect_error
+from .layout import option_inputs
 from .state import StepState, module_generators
 
 _EXCLUDED_OPTIONS = ("params", "lr", "initial_lr")
@@ -22,15 +23,17 @@ class Rediscover(Exception):
     """Raised out of a trace: the step created generators that belong to the state; trace again with them."""
 
 
-def static_key(st: StepState) -> tuple[Any, ...]:
+def static_key(st: StepState, inputs: bool = False) -> tuple[Any, ...]:
     """The Python values a trace reads as constants: a change compiles a new program (cached). Among them the
     modules' plain attributes (`_settings`) and a GradScaler's scale (a host number, which ``scaler.scale(loss)``
-    multiplies by: it changes every ``growth_interval`` clean steps and after a step with inf/NaN gradients)."""
-    options = tuple(_options(group) for opt in st.optimizers for group in opt.param_groups)
+    multiplies by: it changes every ``growth_interval`` clean steps and after a step with inf/NaN gradients).
+    ``inputs``: the program takes the scales and the option values of `layout.option_inputs` as arrays (a traced
+    step), so they are left out."""
+    options = tuple(_options(group, inputs) for opt in st.optimizers for group in opt.param_groups)
     autocast = autocast_mode.state
     return (mode.local.modes.grad_enabled, autocast.cpu, autocast.cuda, tuple(_settings(m) for m in st.modules),
             options, tuple(g.seed for g in st.counter_generators),
-            tuple((s.is_enabled(), s.get_scale()) for s in st.scalers))
+            tuple((s.is_enabled(), None if inputs else s.get_scale()) for s in st.scalers))
 
 
 _PLAIN = (bool, int, float, str, type(None))
@@ -43,14 +46,36 @@ def _settings(module: Any) -> tuple[Any, ...]:
                  if isinstance(v, _PLAIN) or (isinstance(v, tuple) and all(isinstance(i, _PLAIN) for i in v)))
 
 
-def _options(group: dict[str, Any]) -> tuple[Any, ...]:
-    """A group's options other than lr, hashable (the common case costs one tuple of its values)."""
+def _options(group: dict[str, Any], inputs: bool = False) -> tuple[Any, ...]:
+    """A group's options other than lr, hashable (the common case costs one tuple of its values); ``inputs``: those
+    `layout.option_inputs` names stand as a mark (their values go in as arrays)."""
+    if inputs:
+        group = _marked(group)
     values = tuple(v for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
     try:
         hash(values)
     except TypeError:
         return tuple((k, _hashable(v)) for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
     return tuple(group) + values
+
+
+def _marked(group: dict[str, Any]) -> dict[str, Any]:
+    """``group`` with each option value that goes into a traced step as an array replaced by a mark."""
+    found = option_inputs(group)
+    if not found:
+        return group
+    out = dict(group)
+    for key, i, _ in found:
+        if i < 0:
+            out[key] = _INPUT
+        else:
+            held = list(out[key])
+            held[i] = _INPUT
+            out[key] = tuple(held)
+    return out
+
+
+_INPUT = "<an input of the program>"
 
 
 def _hashable(value: Any) -> Any:

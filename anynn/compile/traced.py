@@ -8,10 +8,11 @@ the new state back out and puts the original arrays back. After the call the out
 the objects. The state arrays are donated, so the library (XLA) updates them in place.
 
 Numbers that change from call to call are inputs, not constants: learning rates (a scheduler's new
-value), step counters and generator counters (a new dropout key) never trace again. A program is cached
-per *structure*: the state's layout (which gradients exist, which optimizer state), the arguments'
-shapes and dtypes, and the Python options the step reads (``training`` flags, optimizer options other
-than ``lr``, grad mode, autocast, generator seeds). A last smaller batch traces once more and is cached.
+value), the momentum, betas and weight decay a schedule cycles, a GradScaler's scale, step counters and
+generator counters (a new dropout key) never trace again. A program is cached per *structure*: the
+state's layout (which gradients exist, which optimizer state, which options are inputs), the arguments'
+shapes and dtypes, and the Python options the step reads (``training`` flags, the other optimizer
+options, grad mode, autocast, generator seeds). A last smaller batch traces once more and is cached.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class TracedStep:
         arg_leaves: list[Any] = []
         arg_spec = pytree.split((args, kwargs) if kwargs else args, arg_leaves)
         arg_leaves += [t.array for t in layout.captured]  # (after the arguments' leaves: see `_trace`)
-        key = (sig, arg_spec, static_key(layout.st), bool(kwargs))
+        key = (sig, arg_spec, static_key(layout.st, inputs=True), bool(kwargs))
         entry = self._entries.get(key)
         if entry is not None:
             if entry.keep is not None:

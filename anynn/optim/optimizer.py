@@ -31,6 +31,7 @@ from .complex_params import is_complex_dtype, update_as_real
 from .optimizer_hooks import add_optimizer_hook, hooks_of, patch_step
 from .optimizer_hooks import register_optimizer_step_post_hook, register_optimizer_step_pre_hook  # noqa: F401 - torch.optim.optimizer's names
 from .param_state import ParamState
+from .scalars import nonzero
 from .validation import check_hyperparameters
 
 
@@ -208,9 +209,10 @@ class Optimizer:
                 maximize = group.get("maximize", False)
                 # only an optimizer with a weight_decay option reads it: PyTorch's Rprop keeps a group's key unread
                 decay = group.get("weight_decay", 0.0) if "weight_decay" in self.defaults else 0.0
-                decoupled = bool(decay) and (self.decoupled_weight_decay or group.get("decoupled_weight_decay", False))
+                decays = nonzero(decay)  # (an array in a compiled step under a weight-decay schedule)
+                decoupled = decays and (self.decoupled_weight_decay or group.get("decoupled_weight_decay", False))
                 shrink = 1.0 - group["lr"] * decay if decoupled else 1.0
-                adjusted = maximize or decay
+                adjusted = maximize or decays
                 for p in group["params"]:
                     grad = p._grad
                     if grad is None:
@@ -230,7 +232,7 @@ class Optimizer:
                             g = -g
                         if decoupled:
                             data = _scale(data, shrink)
-                        elif decay:
+                        elif decays:
                             g = g + decay * data
                     try:
                         if home[2]:  # a complex parameter: PyTorch's update of its real view

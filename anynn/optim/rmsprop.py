@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from ..backend import Backend
 from ..backend.typing import Array
 from .optimizer import Optimizer
+from .scalars import nonzero
 from .state import new_state
 from .torch_options import implementation_options
 
@@ -36,7 +37,7 @@ class RMSprop(Optimizer):
         xp = backend.xp
         if not state:
             new_state(state, xp, param, "square_avg")
-            if momentum > 0:
+            if nonzero(momentum):
                 state["momentum_buffer"] = xp.zeros_like(param)
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(param)
@@ -48,7 +49,7 @@ class RMSprop(Optimizer):
             denom = xp.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
         else:
             denom = xp.sqrt(square_avg) + group["eps"]
-        if momentum > 0:
+        if nonzero(momentum):
             buf = state["momentum_buffer"] = momentum * state["momentum_buffer"] + grad / denom
             return param - group["lr"] * buf
         return param - group["lr"] * (grad / denom)

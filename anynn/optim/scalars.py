@@ -23,6 +23,13 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float))
 
 
+def nonzero(value: Any) -> bool:
+    """Whether an option value (momentum, weight decay) is not 0. A compiled step hands such values in as arrays
+    only where they are not 0 (0 stays a number of the program), so an array counts as non-zero: a traced one has
+    no truth value to read."""
+    return value != 0 if is_number(value) else True
+
+
 def sqrt(value: Any) -> Any:
     """``math.sqrt`` of a number, ``xp.sqrt`` of an array."""
     return math.sqrt(value) if is_number(value) else array_namespace(value).sqrt(value)

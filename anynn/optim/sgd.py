@@ -8,6 +8,7 @@ from ..autograd.primitive import is_writeable
 from ..backend import Backend
 from ..backend.typing import Array
 from .optimizer import Optimizer
+from .scalars import nonzero
 from .torch_options import implementation_options
 
 
@@ -35,7 +36,7 @@ class SGD(Optimizer):
     def update(self, param: Array, grad: Array, state: dict[str, Any], group: dict[str, Any],
                backend: Backend) -> Array:
         momentum = group["momentum"]
-        if momentum:
+        if nonzero(momentum):  # (an array in a compiled step whose schedule cycles it)
             grad = self._momentum_direction(grad, state, group, momentum, backend)
         if is_writeable(param):
             param -= group["lr"] * grad

@@ -328,7 +328,7 @@ def test_scheduler_step_inside_compiled_step_is_refused():
 @needs_jax
 def test_grad_scaler_scale_inside_and_step_after_a_compiled_step_matches_eager():
     """``scaler.scale(loss)`` multiplies by a host number: a new scale (grown after each clean step here, halved
-    after the step whose input is inf) compiles again rather than replaying the first one (which scaled the
+    after the step whose input is inf) goes in as an array rather than replaying the first one (which scaled the
     gradients by 8, the scale of the call that traced with them, while unscale_ divided by 16). ``scaler.step``
     inside a step is refused, naming the fix."""
     def run(compiled: bool):
@@ -351,10 +351,11 @@ def test_grad_scaler_scale_inside_and_step_after_a_compiled_step_matches_eager()
             scaler.step(opt)
             scaler.update()
             scales.append(scaler.get_scale())
-        return scales, [np.asarray(p.array) for p in model.parameters()], scaler, opt, model
+        return scales, [np.asarray(p.array) for p in model.parameters()], scaler, opt, model, step
 
-    (eager_scales, eager_params, *_), (scales, params, scaler, opt, model) = run(False), run(True)
+    (eager_scales, eager_params, *_), (scales, params, scaler, opt, model, compiled) = run(False), run(True)
     assert scales == eager_scales == [8.0, 16.0, 32.0, 16.0]
+    assert compiled.trace_count == 2  # the scale goes in as an array: not a program per scale (4 traces before)
     for a, b in zip(params, eager_params):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     x, y = (t[0] for t in _data((5, 4), "jax", 1))
@@ -367,6 +368,44 @@ def test_grad_scaler_scale_inside_and_step_after_a_compiled_step_matches_eager()
 
     with pytest.raises(CompiledStepError, match=r"GradScaler\.step\(\).*after the compiled step"):
         anynn.compile(whole)(x, y)
+
+
+@needs_jax
+def test_cycled_momentum_betas_and_weight_decay_go_in_as_arrays_one_trace_per_state():
+    """OneCycleLR cycles SGD's momentum, CyclicLR Adam's betas[0], a schedule sets weight_decay by hand, every step:
+    each was a constant of the program, so every step traced and compiled one of its own (5 traces in 5 steps). They
+    go in as arrays, as the learning rate: two traces (before and after the optimizer state exists), eager's
+    numbers."""
+    def run(compiled: bool):
+        a, b = nn.Linear(4, 3, backend="jax", seed=0), nn.Linear(4, 3, backend="jax", seed=1)
+        sgd = optim.SGD(a.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+        adam = optim.AdamW(b.parameters(), lr=0.01, weight_decay=0.1)
+        one_cycle = optim.lr_scheduler.OneCycleLR(sgd, max_lr=0.1, total_steps=6)
+        cyclic = optim.lr_scheduler.CyclicLR(adam, base_lr=0.01, max_lr=0.1, step_size_up=2)
+
+        def step(x, y):
+            losses = []
+            for model, opt in ((a, sgd), (b, adam)):
+                opt.zero_grad()
+                loss = nn.functional.cross_entropy(model(x), y)
+                loss.backward()
+                opt.step()
+                losses.append(loss)
+            return losses
+
+        run_step = anynn.compile(step) if compiled else step
+        xs, ys = _data((5, 4), "jax", 5)
+        for i, (x, y) in enumerate(zip(xs, ys)):
+            run_step(x, y)
+            one_cycle.step()
+            cyclic.step()
+            adam.param_groups[0]["weight_decay"] = 0.1 / (i + 2)
+        return [np.asarray(p.array) for p in [*a.parameters(), *b.parameters()]], run_step
+
+    (eager, _), (params, compiled) = run(False), run(True)
+    for got, expected in zip(params, eager):
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+    assert compiled.trace_count == 2
 
 
 @needs_jax
