@@ -16,7 +16,7 @@ from .cholesky import cholesky_solve
 from .elementwise import clone, where
 from .linalg_ex import lu
 from .matrix_functions import matrix_exp
-from .matrix_inverse import check_square, inv, slogdet
+from .matrix_inverse import check_matrices, check_square, inv, slogdet
 from .pinv import pinv
 from .spectral import qr as _linalg_qr
 from .spectral import svd as _linalg_svd
@@ -32,8 +32,13 @@ def logdet(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
 
 def matrix_power(input: Tensor, n: int, *, out: None = None) -> Tensor:  # noqa: A002
     """A (*, m, m) to the integer power ``n`` (``torch.linalg.matrix_power``): repeated squaring with matmuls;
-    ``n = 0`` the identity, ``n < 0`` powers of ``inv(A)``."""
-    check_square("matrix_power", input)
+    ``n = 0`` the identity, ``n < 0`` powers of ``inv(A)``. Integer matrices too for ``n >= 0``, exact in their
+    dtype, and boolean ones for ``n`` 0 and 1, as PyTorch's (its matmul has no boolean kernel)."""
+    exact = isinstance(input, Tensor) and input.backend.xp.isdtype(input.array.dtype, ("integral", "bool"))
+    if exact and isinstance(n, int) and n >= 0:
+        check_matrices("matrix_power", input, square=True, real=False)
+    else:
+        check_square("matrix_power", input)
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
     if n == 0:  # the identity, recorded as a function of A (gradient zeros) as PyTorch's

@@ -194,7 +194,10 @@ OPS = [("copysign_0d_float64", lambda lib, a, b: lib.copysign(a, b), ("float16",
        ("bool_divided_by_true", lambda lib, a: a / True, ("bool",), (False,)),
        # boolean tensor bounds are an or / an and (array-api-strict: 'Only real numeric dtypes are allowed')
        ("clamp_bool_min_bool", lambda lib, a, b: lib.clamp(a, min=b), ("bool", "bool"), (False, False)),
-       ("clamp_bool_max_bool", lambda lib, a, b: a.clamp(max=~b), ("bool", "bool"), (False, False))]
+       ("clamp_bool_max_bool", lambda lib, a, b: a.clamp(max=~b), ("bool", "bool"), (False, False)),
+       # integer matrices to a power n >= 0, exact, and booleans to 0 (refused: 'Expected a floating point tensor')
+       ("matrix_power_int8", lambda lib, a: lib.linalg.matrix_power(lib.outer(a, a), 3), ("int8",), (False,)),
+       ("matrix_power_bool_0", lambda lib, a: lib.linalg.matrix_power(lib.outer(a, a), 0), ("bool",), (False,))]
 
 
 @pytest.mark.parametrize("name, fn, dtypes, zero_dim", OPS, ids=[op[0] for op in OPS])
