@@ -208,21 +208,28 @@ class PReLUFunction(Function):
     def forward(self, xp: Namespace, x: Any, weight: Any) -> Any:
         check_same_dtype("prelu", ("input", "weight"), (x, weight))
         self.x = x
-        if weight.shape[0] != 1 and x.ndim >= 2:
-            weight = xp.reshape(weight, (1, weight.shape[0]) + (1,) * (x.ndim - 2))
-        self.weight = weight
+        self.weight = weight = prelu_weight(xp, x, weight)
         self.positive = x > 0
         return xp.where(self.positive, x, x * weight)
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         grad_x = xp.where(self.positive, g, g * self.weight)
         contrib = xp.where(self.positive, xp.zeros_like(g), g * self.x)
-        if self.weight.ndim <= 1 and self.weight.shape[0] == 1:
-            grad_w = xp.reshape(xp.sum(contrib), (1,))
-        else:
-            axes = tuple(i for i in range(g.ndim) if i != 1)
-            grad_w = xp.sum(contrib, axis=axes)
-        return grad_x, grad_w
+        return grad_x, prelu_weight_grad(xp, contrib, self.weight)
+
+
+def prelu_weight(xp: Namespace, x: Any, weight: Any) -> Any:
+    """PReLU's weight (1,) or (C,) as it broadcasts against x (N, C, ...): (1, C, 1, ...) for C > 1."""
+    if weight.shape[0] != 1 and x.ndim >= 2:
+        return xp.reshape(weight, (1, weight.shape[0]) + (1,) * (x.ndim - 2))
+    return weight
+
+
+def prelu_weight_grad(xp: Namespace, contrib: Any, weight: Any) -> Any:
+    """``contrib`` (x's shape) summed to the weight's shape (1,) or (C,); ``weight`` as `prelu_weight` gives it."""
+    if weight.ndim <= 1 and weight.shape[0] == 1:
+        return xp.reshape(xp.sum(contrib), (1,))
+    return xp.sum(contrib, axis=tuple(i for i in range(contrib.ndim) if i != 1))
 
 
 class SoftmaxFunction(Function):

@@ -22,7 +22,7 @@ from ..autograd.primitive import Function, is_writeable
 from ..autograd.tensor import make_tensor
 from ..backend import op
 from ..backend.typing import Namespace
-from .activation import ReLUFunction, SigmoidFunction, TanhFunction
+from .activation import PReLUFunction, ReLUFunction, SigmoidFunction, TanhFunction, prelu_weight, prelu_weight_grad
 from .elementwise import Mul
 from .embedding import EmbeddingFunction
 from .formulas.conjugate import conj
@@ -309,3 +309,54 @@ def _embedding_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) ->
 
 
 register_fused_rule(EmbeddingFunction, _embedding_rule)
+
+
+class PReLUGrad(Function):
+    """`PReLUFunction`'s gradient as one node: ``(g, x, weight) -> (grad_x, grad_weight)``, the ``wanted`` ones.
+
+    g, x: (N, C, ...), weight: (1,) or (C,). The values are PReLUFunction's (x = 0 on the negative side: ``g w`` and
+    ``g x``); the backward is PyTorch's double backward of prelu, which puts x = 0 on the positive side, so there the
+    second derivatives in x and the weight are 0 and the one in g is the positive side's (the generic rerun gave
+    the negative side's). Written in ``xp``, it is recorded in turn when differentiated again.
+    """
+
+    ties_constant_gradient = False  # PyTorch's formulas read x only through masks: constant where g, gg are
+    wanted: tuple[bool, bool]
+
+    def forward(self, xp: Namespace, g: Any, x: Any, weight: Any) -> tuple[Any, ...]:
+        self.g, self.x, self.weight = g, x, weight
+        w = prelu_weight(xp, x, weight)
+        positive = x > 0
+        found = (xp.where(positive, g, g * w) if self.wanted[0] else None,
+                 prelu_weight_grad(xp, xp.where(positive, xp.zeros_like(g), g * x), w) if self.wanted[1] else None)
+        return tuple(grad for grad in found if grad is not None)
+
+    def backward(self, xp: Namespace, *gg: Any) -> tuple[Any, Any, Any]:
+        want_x, want_w = self.wanted  # gg holds the gradients of the wanted outputs, in order
+        ggx = gg[0] if want_x else None
+        ggw = gg[want_x] if want_w else None
+        need_g, need_x, need_w = self.needs_input_grad
+        g, x = self.g, self.x
+        w = prelu_weight(xp, x, self.weight)
+        ggw = None if ggw is None else prelu_weight(xp, x, ggw)
+        nonnegative = x >= 0
+        zeros = xp.zeros_like(g)
+        grad_g = grad_x = grad_w = None
+        if need_g:
+            negative_side = (0.0 if ggx is None else ggx * w) + (0.0 if ggw is None else ggw * x)
+            grad_g = xp.where(nonnegative, zeros if ggx is None else ggx, zeros + negative_side)
+        if need_x and ggw is not None:
+            grad_x = xp.where(nonnegative, zeros, g * ggw)
+        if need_w and ggx is not None:
+            grad_w = prelu_weight_grad(xp, xp.where(nonnegative, zeros, g * ggx), w)
+        return grad_g, grad_x, grad_w
+
+
+def _prelu_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> tuple[Any, Any]:
+    """The recorded gradient of a `PReLUFunction` node: one `PReLUGrad` node."""
+    wanted = (bool(fn.needs_input_grad[0]), bool(fn.needs_input_grad[1]))
+    found = iter(PReLUGrad.apply(grads[0], inputs[0], inputs[1], wanted=wanted))
+    return tuple(next(found) if want else None for want in wanted)  # type: ignore[return-value]
+
+
+register_fused_rule(PReLUFunction, _prelu_rule)

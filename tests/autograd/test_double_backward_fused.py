@@ -19,7 +19,7 @@ import anynn
 import anynn.functional as F
 from anynn.autograd import double_backward, grad
 from anynn.functional.activation import ReLUFunction, SigmoidFunction, TanhFunction
-from anynn.functional.fused_recorded import ActivationGradAt, ClassLossGrad, EmbeddingGrad, LinearGrad
+from anynn.functional.fused_recorded import ActivationGradAt, ClassLossGrad, EmbeddingGrad, LinearGrad, PReLUGrad
 from anynn.functional.linalg import LinearFunction
 from anynn.functional.loss import ClassLoss
 from anynn.testing import grad_check, gradgrad_check
@@ -60,6 +60,9 @@ DIRECT = {
     "embedding_grad_padding": (lambda g, i: EmbeddingGrad.apply(g, i, num_embeddings=4, padding_idx=1,
                                                                 scale_grad_by_freq=False),
                                np.random.default_rng(12).standard_normal((2, 3, 2)), np.array([[0, 1, 3], [3, 3, 0]])),
+    # away from x = 0 (where its backward is PyTorch's convention, compared with PyTorch in the sweep's prelu rows)
+    "prelu_grad": (lambda g, x, w: PReLUGrad.apply(g, x, w, wanted=(True, True)),
+                   *np.random.default_rng(13).standard_normal((2, 2, 3, 2)), np.array([0.2, -0.4, 0.7])),
 }
 
 

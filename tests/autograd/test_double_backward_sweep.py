@@ -613,6 +613,10 @@ case("bce_saturated", lambda L, x, t, w: L.F.binary_cross_entropy(L.T.sigmoid(x 
 # NaNs of x, where anynn selected 0); the product x * y puts a NaN gradient into y there too
 case("nanmean_all_nan_lane", lambda L, x, y: L.T.nanmean(x * y, 0) * y.sum(0),
      np.array([[1.0, np.nan, 2.0], [np.nan, np.nan, -1.0]]), np.array([[0.5, 2.0, 1.5], [-1.0, 3.0, 0.7]]))
+# x = 0 exactly (and -0.0): PyTorch's double backward of prelu takes the positive side there (its first order the
+# negative one), so the second derivatives in x and the weight are 0 and the one in g is 1 (the rerun gave w's)
+case("prelu_at_zero", lambda L, x, y, w: L.F.prelu(x * y, w) * y, np.array([[[0.0, 0.0, 1.5], [-0.0, -2.0, 0.0]]]),
+     np.array([[[0.5, -1.2, 0.8], [1.1, 0.3, -0.7]]]), np.array([0.2, -0.3]))
 
 # PyTorch has no double backward for these (its message names the missing derivative): the reference is its
 # first-order gradient differenced along the direction, so anynn's working second derivative is still checked
