@@ -209,6 +209,27 @@ default_collate_fn_map: CollateFnMap = {
     str: collate_str_fn, bytes: collate_str_fn}
 
 
+_BUILT_IN_COLLATE_FNS = dict(default_collate_fn_map)
+
+
+def added_collate_types() -> tuple[Any, ...]:
+    """The keys of `default_collate_fn_map` a program added or whose function it replaced (PyTorch's DataLoader
+    collates through that map, so the loader hands batches holding such types to `default_collate`)."""
+    return tuple(kind for kind, fn in default_collate_fn_map.items() if _BUILT_IN_COLLATE_FNS.get(kind) is not fn)
+
+
+def holds_type(sample: Any, kinds: tuple[Any, ...]) -> bool:
+    """Whether ``sample`` or anything inside its mappings and sequences (strings aside) is an instance of ``kinds``
+    (each a type or a tuple of types)."""
+    if any(isinstance(sample, kind) for kind in kinds):
+        return True
+    if isinstance(sample, collections.abc.Mapping):
+        return any(holds_type(v, kinds) for v in sample.values())
+    if isinstance(sample, collections.abc.Sequence) and not isinstance(sample, (str, bytes)):
+        return any(holds_type(v, kinds) for v in sample)
+    return False
+
+
 def default_collate(batch: Sequence[Any]) -> Any:
     """PyTorch's ``default_collate``: a list of samples as one batch of Tensors (on the default backend), field by
     field and level by level: `collate` with `default_collate_fn_map` (entries a program adds are read too).
@@ -216,7 +237,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
     Tensors are stacked (``(N, ...)``); NumPy arrays and scalars become Tensors of their dtype (float64 stays
     float64), Python floats float64, ints int64, bools bool; strings and bytes stay a list; dicts give a dict
     (nested ones too), namedtuples a namedtuple, other sequences a list of collated fields (equal lengths). The
-    `DataLoader` batches through its own host step, with its ``dtype=`` rule (see `DataLoader`).
+    `DataLoader` batches through its own host step, with its ``dtype=`` rule (see `DataLoader`), except for samples
+    holding a type a program added to the map (or whose function it replaced): those go through this function.
     """
     return collate(batch, collate_fn_map=default_collate_fn_map)
 

@@ -19,7 +19,7 @@ from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
 from ..backend.default_dtype import default_float
 from ..backend.registry import set_thread_default_backend, thread_default_backend
-from .collate import collate_host, is_string_field
+from .collate import added_collate_types, collate_host, default_collate, holds_type, is_string_field
 from .dataset import IterableDataset, T_co, WorkerInfo, set_worker_info
 from . import collated, loader_state, unbatched
 from .samplers import host_rng
@@ -414,8 +414,12 @@ class DataLoader(Generic[T_co]):
 
     def _collate(self, samples: list[Any]) -> tuple[Any, ...]:
         """A list of samples as one batch of host arrays (dtype already fixed) and/or Tensors."""
-        if self.collate_fn is not None:  # its batch as it returned it, arrays as the loader's fields
-            layout, arrays = collated.split(self.collate_fn(samples), _is_field)
+        custom = self.collate_fn
+        if custom is None:  # PyTorch's default collates through default_collate_fn_map: a type a program added there
+            added = added_collate_types()  # (or whose function it replaced) goes through default_collate, as there
+            custom = default_collate if added and holds_type(samples[0], added) else None
+        if custom is not None:  # its batch as it returned it, arrays as the loader's fields
+            layout, arrays = collated.split(custom(samples), _is_field)
             return (layout, *(self._host_dtype(a) for a in arrays))
         else:
             if isinstance(samples[0], dict):
