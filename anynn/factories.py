@@ -608,10 +608,21 @@ def _host_float64(name: str, t: Tensor, role: str) -> np.ndarray:
     return np.asarray(t.backend.to_host(t.detach().array), dtype=np.float64)
 
 
+def refuse_host_sampler(backend: Any, what: str) -> None:
+    """Refuse a sampler NumPy runs on the host (Poisson, binomial, von Mises...) in an ONNX export (the backend that
+    records random nodes): the graph would hold its one draw as a constant, the same numbers on every run."""
+    if backend.fast_path("random_in_graph") is not None:
+        raise NotImplementedError(
+            f"{what}: an ONNX export has no such sampler (NumPy draws it on the host), so the graph would hold one "
+            f"draw as a constant, the same numbers on every run; draw outside the exported model and pass the draws "
+            f"in as an input (normal, uniform, Bernoulli, Gamma, Beta and Dirichlet draws record)")
+
+
 def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002 - PyTorch's name
     """Poisson counts with rates ``input`` (*), in its dtype (``torch.poisson``), drawn on the host as `rand`'s;
     differentiable with a zero gradient, as PyTorch's. A negative or NaN rate is refused with PyTorch's message,
     an infinite one (beyond NumPy's sampler, ~9.2e18) too."""
+    refuse_host_sampler(input.backend, "poisson()")
     rate = _host_float64("poisson", input, "input")
     if np.isnan(rate).any() or (rate < 0).any():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
@@ -628,6 +639,7 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
     counts below 0 give 0 and a probability of 1 gives the count itself; other fractional counts are truncated.
     The result records no gradient (PyTorch's claims one and its backward raises "derivative for aten::binomial
     is not implemented")."""
+    refuse_host_sampler(prob.backend, "binomial()")
     trials = _host_float64("binomial", count, "count")
     chance = _host_float64("binomial", prob, "prob")
     if np.isnan(trials).any() or np.isnan(chance).any() or np.isinf(trials).any():

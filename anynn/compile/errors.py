@@ -20,6 +20,12 @@ _HOST_READS = {"item": "Tensor.item()", "__float__": "float(tensor)", "__int__":
                "asnumpy": "a copy to the host", "get": "a copy to the host",
                "_found_inf": "GradScaler.step() or unscale_() (whether the gradients hold inf/NaN, to skip the step)"}
 _HOST_READS["unscale_"] = _HOST_READS["_found_inf"]  # (unscale_ notes that for step(), which step() calls)
+# samplers NumPy runs on the host, reading their parameters' values (a Gamma draw records: draws.gamma_in_graph)
+_HOST_READS.update({f"{kind}_sample": f"a {law} draw (NumPy's sampler, on the host)" for kind, law in (
+    ("poisson", "Poisson"), ("binomial", "Binomial"), ("negative_binomial", "NegativeBinomial"),
+    ("multinomial", "Multinomial"), ("von_mises", "VonMises"), ("standard_gamma", "Gamma"))})
+_HOST_READS.update(poisson="anynn.poisson() (NumPy's sampler, on the host)",
+                   binomial="anynn.binomial() (NumPy's sampler, on the host)")
 _GENERIC_FIX = ("Return the tensor from the step and read it after the call (`loss = step(x, y); loss.item()`), or "
                 "compute with tensors (anynn.where instead of `if`).")
 _FIXES = {_HOST_READS["_found_inf"]: "Call scaler.step(optimizer) and scaler.update() after the compiled step, which "

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from .distribution import Distribution, as_shape
+from .draws import standard_draws
 from .gamma import standard_gamma_rsample
 from .normal import _broadcast_all
 from . import constraints
@@ -50,10 +51,8 @@ class StudentT(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """A draw of shape ``sample_shape + batch_shape``."""
-        from ..factories import randn
-
         shape = self._extended_shape(as_shape(sample_shape))
-        z = randn(shape, dtype=self.df.dtype, backend=self.df.backend)
+        z = standard_draws("normal", self.df, shape)  # (the graph's own size under an ONNX export's symbolic batch)
         chi2 = 2 * standard_gamma_rsample(0.5 * self.df, shape)
         return self.loc + self.scale * z * (self.df / chi2).sqrt()
 

@@ -822,6 +822,9 @@ def test_failures_name_the_layer_and_the_reason() -> None:
         export(packed, (_floats(4, 2, 3), np.array([2, 4])), io.BytesIO())
     with pytest.raises(ExportError, match=r"nn.init.orthogonal_ in a recorded forward .* one draw as a constant"):
         export(Calls(lambda x: x @ nn.init.orthogonal_(anynn.empty(3, 3))), _floats(2, 3), io.BytesIO())
+    with pytest.raises(ExportError, match=r"Poisson.sample\(\): an ONNX export has no such sampler .* one draw as a "
+                                          r"constant"):  # (a constant rate: the graph held one draw, silently)
+        export(Calls(lambda x: x + anynn.distributions.Poisson(3.0).sample((2, 3))), _floats(2, 3), io.BytesIO())
     scale, holder = anynn.tensor([1.0, 2.0, 3.0]), nn.Identity()  # a plain tensor attribute (in a list here) is a
     holder.scales = [scale]  # constant of the graph, as in PyTorch's export (it was a BackendMismatch)
     plain = Calls(lambda x, layer: x * layer.scales[0], holder)
@@ -907,7 +910,7 @@ class Noisy(nn.Module):
     and channels), rrelu in training mode, integers and coin flips like the input, a fixed-shape draw; the in-place
     fills (timm's DropPath: x.new_empty(shape).bernoulli_(keep)), which drew on the host: one constant of the
     graph; gumbel_softmax, multinomial, distributions' samples and attention's dropout (their draws had None sizes);
-    nn.init's fills (host draws as well)."""
+    nn.init's fills (host draws as well); a Beta draw (Gamma draws made of the graph's normal and uniform ones)."""
 
     def forward(self, x: Any) -> Any:
         F, distributions = nn.functional, anynn.distributions
@@ -922,6 +925,7 @@ class Noisy(nn.Module):
                 F.gumbel_softmax(x, hard=True), anynn.multinomial(x.softmax(-1), 2),
                 nn.init.kaiming_uniform_(anynn.empty(8, 4)), nn.init.trunc_normal_(anynn.empty_like(x), a=-0.5, b=2),
                 distributions.Normal(x, 0.5).rsample(), distributions.Gumbel(x, 1.0).sample(),
+                distributions.Beta(x * 0.3, 2.0).sample(),  # (two Gamma draws: a < 1 and a >= 1; a host read before)
                 F.scaled_dot_product_attention(z := x[:, None, :, None] * 0, z, z + 1, dropout_p=0.5))
 
 
@@ -942,7 +946,9 @@ def test_random_draws_are_random_nodes_drawn_on_every_run() -> None:
         flips, spread, normal, waits, cauchy, log_normal, trials, whole, one_hot, picks, kaiming, truncated, *d = fills
         assert abs(d[0].mean() - 1) < 0.02 and abs(d[0].std() - 0.5) < 0.02  # Normal(1, 0.5)
         assert abs(d[1].mean() - 1.5772) < 0.05 and abs(d[1].std() - 1.2825) < 0.05  # Gumbel(1, 1)
-        assert set(np.unique(d[2] * 4)) <= {*range(9)} and abs(d[2].mean() - 1) < 0.02  # (kept weights 2 / 8 each)
+        assert 0 < d[2].min() and d[2].max() < 1 and abs(d[2].mean() - 0.1304) < 0.006  # Beta(0.3, 2)
+        assert abs(d[2].std() - 0.1854) < 0.006
+        assert set(np.unique(d[3] * 4)) <= {*range(9)} and abs(d[3].mean() - 1) < 0.02  # (kept weights 2 / 8 each)
         assert kaiming.shape == (8, 4) and np.abs(kaiming).max() < np.sqrt(3 / 2) and kaiming.std() > 0.5
         assert -0.5 <= truncated.min() and truncated.max() <= 2 and abs(truncated.mean() - 0.4458) < 0.03
         assert picks.shape == (3000, 2) and (picks[:, 0] != picks[:, 1]).all() and set(np.unique(picks)) == {*range(8)}
