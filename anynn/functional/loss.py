@@ -17,6 +17,7 @@ from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_flo
                           check_probabilities, check_reduction, check_same_shape, class_target, data_of,
                           float_target, option_array)
 from .loss_reduction import legacy_reduction, weighted
+from .value_checks import UnsupportedDTypeError
 from .dtype_kinds import isdtype
 from .formulas.logistic import softplus
 from .formulas.softmax import softmax_and_log
@@ -487,35 +488,37 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
     check_input(name, input)
     check_reduction(name, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise InvalidValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     target = as_operand(name, "target", target, input)
     target_data = data_of(target)
     xp = input.backend.xp
     check_floating(name, "input", input, xp)
     integer = _is_integer(xp, target_data)
     if input.ndim == 0:
-        raise ValueError(f"{name}: input must have a class dimension, got a scalar")
+        raise ShapeMismatchError(f"{name}: input must have a class dimension, got a scalar")
     squeeze = input.ndim == 1
     C = input.shape[0] if squeeze else input.shape[1]
     if integer:
         expected = () if squeeze else (input.shape[0],) + tuple(input.shape[2:])
         if tuple(target_data.shape) != tuple(expected):
-            raise ValueError(f"{name}: class-index target must have shape {tuple(expected)} for input "
-                             f"{tuple(input.shape)}, got {tuple(target_data.shape)}")
+            raise ShapeMismatchError(f"{name}: class-index target must have shape {tuple(expected)} for input "
+                                     f"{tuple(input.shape)}, got {tuple(target_data.shape)}")
         target_data = class_target(name, target_data, input, C, ignore_index)
     else:
         if not name.startswith("cross"):
-            raise TypeError(f"{name}: target must hold integer class indices, got {target_data.dtype}")
+            raise UnsupportedDTypeError(f"{name}: target must hold integer class indices, got {target_data.dtype}")
         if ignore_index != -100:
-            raise ValueError(f"{name}: ignore_index is not supported for probability targets (got ignore_index="
-                             f"{ignore_index} with a {target_data.dtype} target)")
+            raise InvalidValueError(f"{name}: ignore_index is not supported for probability targets (got "
+                                    f"ignore_index={ignore_index} with a {target_data.dtype} target)")
         if tuple(target_data.shape) != tuple(input.shape):
-            raise ValueError(f"{name}: probability target must have the input's shape {tuple(input.shape)}, "
-                             f"got {tuple(target_data.shape)}")
+            hint = " (class indices must be an integer tensor: target.long())" if (
+                tuple(target_data.shape) == (() if squeeze else (input.shape[0],) + tuple(input.shape[2:]))) else ""
+            raise ShapeMismatchError(f"{name}: probability target must have the input's shape {tuple(input.shape)}, "
+                                     f"got {tuple(target_data.shape)}{hint}")
         if target_data.dtype != input.dtype:
             if not is_real_floating(target_data):
-                raise TypeError(f"{name}: probability target dtype {target_data.dtype} differs from input "
-                                f"{input.dtype}")
+                raise UnsupportedDTypeError(f"{name}: probability target dtype {target_data.dtype} differs from "
+                                            f"input {input.dtype}")
             # PyTorch's composite promotes both (float32 logits against float64 soft labels: a float64 loss)
             common = xp.result_type(input.dtype, target_data.dtype)
             input = input if input.dtype == common else input.to(common)

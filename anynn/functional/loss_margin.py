@@ -20,7 +20,7 @@ from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
 from .loss_inputs import _type_name, check_broadcast_together, check_broadcasts_to, check_input, float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
-from .value_checks import ShapeMismatchError
+from .value_checks import ShapeMismatchError, UnsupportedDTypeError
 from .value_checks import check_floating as check_value_floating
 from .value_checks import check_one_backend, refuse_complex
 
@@ -217,7 +217,7 @@ def _class_targets(name: str, input: Any, target: Any, expected: tuple[int, ...]
     target = data_of(target)
     xp = input.backend.xp
     if not xp.isdtype(target.dtype, "integral"):
-        raise TypeError(f"{name}: target must hold integer class indices, got {target.dtype}")
+        raise UnsupportedDTypeError(f"{name}: target must hold integer class indices, got {target.dtype}")
     if tuple(target.shape) != expected:
         raise ShapeMismatchError(f"{name}: target must have shape {expected} for input {tuple(input.shape)}, "
                                  f"got {tuple(target.shape)}")
