@@ -507,8 +507,16 @@ class Module:
         return self.to(dtype="bfloat16")
 
     def type(self, dst_type: Any) -> "Module":  # noqa: A003 - PyTorch's name
-        """Cast every parameter and buffer (floating or not) to ``dst_type``, as PyTorch's ``Module.type``."""
-        for t in list(self.parameters()) + list(self.buffers()):
+        """Cast every parameter and buffer (floating or not) to ``dst_type``, as PyTorch's ``Module.type``.
+
+        A parameter that requires grad takes only a floating or complex dtype (PyTorch's RuntimeError), checked
+        before anything is cast."""
+        tensors = list(self.parameters()) + list(self.buffers())
+        name = dtype_name(tensors[0].backend.dtype(dst_type)) if tensors else "float32"
+        if not name.startswith(("float", "bfloat", "complex")) and any(t.requires_grad for t in tensors):
+            raise RuntimeError(f"{type(self).__name__}.type({name}): a parameter that requires grad must stay "
+                               "floating point or complex; call requires_grad_(False) first")
+        for t in tensors:
             native = t.backend.dtype(dst_type)
             grad = None if t.grad is None else t.backend.xp.astype(t.grad.array, native)
             t.array = t.backend.xp.astype(t.array, native)

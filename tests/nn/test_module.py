@@ -784,6 +784,8 @@ MODULE_MISUSE = {  # PyTorch's error class for each
     "requires_grad_of_an_int": (lambda lib: lib.nn.Linear(2, 2).requires_grad_(0), TypeError),
     "a_tensor_into_a_submodule": (lambda lib: setattr(lib.nn.Sequential(lib.nn.ReLU()), "0", lib.ones(2)), TypeError),
     "a_number_into_a_submodule": (lambda lib: setattr(lib.nn.Sequential(lib.nn.ReLU()), "0", 3), TypeError),
+    "to_an_integer_dtype": (lambda lib: lib.nn.Linear(2, 2).to(lib.int64), TypeError),
+    "type_an_integer_dtype": (lambda lib: lib.nn.Linear(2, 2).type(lib.int64), RuntimeError),
 }
 
 
