@@ -239,15 +239,16 @@ _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.
 def __getattr__(name: str) -> object:
     """``anynn.multiprocessing``, ``anynn.distributed``, ``anynn.onnx``, ``anynn.jit``, ``anynn.fx``,
     ``anynn.profiler``, ``anynn.hub``, ``anynn.library`` (and its ``anynn.ops``), ``anynn.nested`` and
-    ``anynn.export`` (refused by name), ``anynn.overrides`` and the compiler settings (``anynn._dynamo``,
-    ``anynn._inductor``, ``anynn._functorch``, ``anynn._logging``) after a plain ``import anynn``, as
-    ``torch.multiprocessing``, ``torch.onnx``... after ``import torch``.
+    ``anynn.export`` (refused by name), ``anynn.overrides``, ``anynn.masked`` and the compiler settings
+    (``anynn._dynamo``, ``anynn._inductor``, ``anynn._functorch``, ``anynn._logging``) after a plain ``import anynn``,
+    as ``torch.multiprocessing``, ``torch.onnx``... after ``import torch``.
 
     Imported on first use: they load the standard ``multiprocessing`` package, the MPI layer or the exporter, which
     most programs never need.
     """
     if name in ("multiprocessing", "distributed", "onnx", "jit", "fx", "profiler", "hub", "nested", "export",
-                "overrides", "_dynamo", "_inductor", "_functorch", "library", "_higher_order_ops", "_logging"):
+                "overrides", "masked", "_dynamo", "_inductor", "_functorch", "library", "_higher_order_ops",
+                "_logging"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
