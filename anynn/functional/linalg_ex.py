@@ -11,6 +11,7 @@ backend. Results of a matrix with ``info > 0`` are NaN (PyTorch leaves LAPACK's 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, NamedTuple
 
 from ..backend.arrays import device_of as device
@@ -309,9 +310,21 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpa
     return LUUnpackResult(perm, lower, upper)
 
 
+LU_DEPRECATION = ("torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will be "
+                  "removed in a future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)\nshould be replaced "
+                  "with\nLU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\nLU, pivots, info = torch.lu(A, "
+                  "compute_pivots, get_infos=True)\nshould be replaced with\nLU, pivots, info = "
+                  "torch.linalg.lu_factor_ex(A, compute_pivots)")
+_lu_warned = [False]  # PyTorch warns once per process (TORCH_WARN_ONCE), for torch.lu and Tensor.lu alike
+
+
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out: None = None) -> tuple[Tensor, ...]:  # noqa: N803
     """The older ``torch.lu`` / ``Tensor.lu``: `lu_factor_ex`'s ``(LU, pivots)``, with ``info`` when
-    ``get_infos`` (a singular matrix is factorized, not refused, as PyTorch's)."""
+    ``get_infos`` (a singular matrix is factorized, not refused, as PyTorch's); the first call warns of the
+    deprecation with PyTorch's UserWarning."""
+    if not _lu_warned[0]:
+        _lu_warned[0] = True
+        warnings.warn(LU_DEPRECATION, UserWarning, stacklevel=2)
     found = lu_factor_ex(A, pivot=pivot)
     return (found.LU, found.pivots, found.info) if get_infos else (found.LU, found.pivots)
 

@@ -5,6 +5,9 @@ the solvers built on them (``linalg.cond``, ``tensorinv``, ``tensorsolve``, ``va
 
 from __future__ import annotations
 
+import importlib
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -142,6 +145,18 @@ def test_refusals_name_the_function():
         anynn.linalg.lu_factor(anynn.ones(2, 2, dtype=anynn.int64))
 
 
+def test_lu_warns_of_its_deprecation_once_as_pytorch(monkeypatch):
+    """torch.lu / Tensor.lu warn once per process that linalg.lu_factor replaces them (anynn was silent)."""
+    linalg_ex = importlib.import_module("anynn.functional.linalg_ex")
+    monkeypatch.setattr(linalg_ex, "_lu_warned", [False])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        anynn.eye(2).lu(), anynn.lu(anynn.eye(2))
+    assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, linalg_ex.LU_DEPRECATION)]
+    assert linalg_ex.LU_DEPRECATION.startswith("torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.")
+
+
+@pytest.mark.filterwarnings("ignore:torch.lu is deprecated")
 @pytest.mark.parametrize("shape", [(5, 3, 3), (4, 4), (2, 3, 5), (2, 5, 3)], ids=str)
 def test_lu_unpack_and_lu_as_torch(backend, shape):
     a = MIXED if shape == (5, 3, 3) else R.standard_normal(shape)
