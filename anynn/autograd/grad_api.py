@@ -205,6 +205,10 @@ def _summed(g: Tensor, t: Tensor, create_graph: bool) -> Tensor:
     return Tensor._make(graph.sum_to_shape(t.backend.xp, g.array, tuple(t.shape)), t.backend, None, 0)
 
 
+def _described_input(t: Any) -> str:
+    return f"a Tensor of shape {tuple(t.shape)}" if isinstance(t, Tensor) else f"a {type(t).__name__}"
+
+
 def accumulate_into(tensors: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool, create_graph: bool,
                     inputs: Tensor | Sequence[Tensor]) -> None:
     """``backward(..., inputs=...)`` of ``tensors`` with their seed ``gradients``: gradients added into the ``.grad``
@@ -212,6 +216,10 @@ def accumulate_into(tensors: Sequence[Tensor], gradients: Sequence[Any], retain_
     inputs = _as_tuple(inputs)
     if not inputs:  # (PyTorch's message) else nothing would accumulate, silently
         raise RuntimeError("backward(): `inputs` argument to `backward()` cannot be empty.")
+    for i, t in enumerate(inputs):  # (PyTorch refuses them before any gradient is written)
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"backward(): input {i} of `inputs` does not require grad, so no gradient can be "
+                               f"accumulated into it (got {_described_input(t)})")
     found = graph.run_backward(list(tensors), list(gradients), retain_graph, create_graph, inputs)
     given = {id(getattr(g, "array", g)) for g in gradients}
     for t, g in zip(inputs, found):

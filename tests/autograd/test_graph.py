@@ -418,6 +418,8 @@ MISUSED_BACKWARD = {  # PyTorch's error class for each
                      "`inputs` argument to `backward\\(\\)` cannot be empty"),
     "empty_inputs_of_autograd_backward": (lambda lib, x: lib.autograd.backward([(x * x).sum()], inputs=()),
                                           RuntimeError, "cannot be empty"),
+    "inputs_that_do_not_require_grad": (lambda lib, x: (x * x).sum().backward(inputs=[x, x.detach()]), RuntimeError,
+                                        "input 1 of `inputs` does not require grad"),
 }
 
 
