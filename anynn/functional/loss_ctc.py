@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 from ..backend.arrays import device_of as device
 
+from ..autograd.double_backward import register_fused_rule
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name, op
@@ -55,8 +56,6 @@ class CTCLossFunction(Function):
     the one two positions back); ``input_lengths`` and ``target_lengths`` (N,) int64; ``zero_infinity``.
     """
 
-    supports_double_backward = False
-    double_backward_reason = "PyTorch's ctc_loss has no second derivative either"
     labels: Any
     skip: Any
     input_lengths: Any
@@ -152,6 +151,34 @@ def _host_lengths(name: str, what: str, value: Any, batch: int) -> list[int]:
     if len(found) != batch:
         raise RuntimeError(f"{name}: {what} must have {batch} entries (one per sequence), got {len(found)}")
     return found
+
+
+_NO_SECOND_DERIVATIVE = "derivative for aten::_ctc_loss_backward is not implemented (as in PyTorch: ctc_loss has no " \
+    "second derivative)"
+
+
+class CTCGradient(Function):
+    """ctc_loss's gradient recorded by a ``create_graph=True`` pass, as PyTorch records it: ``value`` (T, N, C),
+    computed by `CTCLossFunction`'s backward, requiring grad where the log-probabilities or the incoming gradient
+    (``anchors``) do; differentiating it raises PyTorch's error. (So ``loss.backward(create_graph=True)`` runs, and
+    a penalty only fails where its gradient goes back through ctc_loss.)"""
+
+    def forward(self, xp: Namespace, value: Any, *anchors: Any) -> Any:
+        return value
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        raise RuntimeError(_NO_SECOND_DERIVATIVE)
+
+
+def _recorded_gradient(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
+    """The recorded gradient of a `CTCLossFunction` node: its first-order value in one `CTCGradient` node."""
+    g = grads[0]
+    value = fn.backward(fn.backend.xp, g.array if isinstance(g, Tensor) else g)
+    anchors = [t for t in (g, inputs[0]) if isinstance(t, Tensor) and t.requires_grad]
+    return CTCGradient.apply(make_tensor(value, fn.backend, None, 0), *anchors)
+
+
+register_fused_rule(CTCLossFunction, _recorded_gradient)
 
 
 def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any, blank: int = 0,

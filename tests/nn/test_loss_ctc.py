@@ -1,6 +1,7 @@
 """CTCLoss / F.ctc_loss against torch.nn.functional.ctc_loss on every backend: padded and concatenated targets,
 repeated labels, empty targets, impossible alignments (inf, NaN gradients, zero_infinity), unbatched input,
-lengths as Tensors or tuples, float32/float64; gradient checks through log_softmax; the refused double backward."""
+lengths as Tensors or tuples, float32/float64; gradient checks through log_softmax; a recorded gradient whose
+derivative is refused, as PyTorch's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 import torch
 
 import anynn
-from anynn.autograd import DoubleBackwardError
 from anynn.functional import ctc_loss
 from tests.helpers import check_gradients, make
 
@@ -125,11 +125,18 @@ def test_ctc_loss_gradient_check(backend, rng, case):
     check_gradients(backend, loss, logits)
 
 
-def test_ctc_loss_refuses_double_backward(backend, rng):
+def test_ctc_loss_gradient_records_but_refuses_its_derivative(backend, rng):
+    """As PyTorch: grad(create_graph=True) / backward(create_graph=True) through ctc_loss run (the gradient, one
+    CTCGradient node, requires grad) and differentiating that gradient raises (no derivative of ctc_loss's backward);
+    anynn refused the first pass."""
     lp = make(backend, _log_probs(rng, 5, 2, 4, "float64"), requires_grad=True)
     loss = ctc_loss(lp, make(backend, np.array([[1, 2], [3, 3]])), (5, 5), (2, 2))
-    with pytest.raises(DoubleBackwardError, match="CTCLossFunction"):
-        anynn.autograd.grad(loss, lp, create_graph=True)
+    (first,) = anynn.autograd.grad(loss, lp, retain_graph=True)
+    (g,) = anynn.autograd.grad(loss, lp, create_graph=True)
+    assert g.requires_grad and type(g.grad_fn).__name__ == "CTCGradient"
+    np.testing.assert_allclose(g.numpy(), first.numpy(), rtol=1e-15)
+    with pytest.raises(RuntimeError, match="derivative for aten::_ctc_loss_backward is not implemented"):
+        anynn.autograd.grad((g * g).sum(), lp)
 
 
 def test_ctc_loss_errors_name_the_op(backend, rng):
