@@ -227,7 +227,8 @@ def test_float32_and_integer_inputs_as_torch(backend):
                          (lambda x: anynn.cumprod(x, 0), lambda x: torch.cumprod(x, 0)),
                          (lambda x: x.mean(dtype=anynn.float32), lambda x: x.mean(dtype=torch.float32)),
                          (lambda x: x % 4, lambda x: x % 4), (lambda x: x // 4, lambda x: x // 4),
-                         (lambda x: anynn.atan2(x, 2.0), lambda x: torch.atan2(x, torch.tensor(2.0)))]:
+                         (lambda x: anynn.atan2(x, x.new_tensor(2.0, dtype=anynn.float32)),
+                          lambda x: torch.atan2(x, torch.tensor(2.0)))]:
         out, ref = ours(ints), theirs(torch.tensor([[1, 2, 3], [4, 0, 6]]))
         assert anynn.backend.dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch."), ours
         np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
