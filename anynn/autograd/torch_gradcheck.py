@@ -48,6 +48,8 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     ``raise_exception`` is False. Raises `GradcheckError` otherwise.
     """
     args = _as_tuple(inputs)
+    assert check_forward_ad or check_backward_ad, (  # (PyTorch's assertion, as PyTorch raises it)
+        "Expected at least one of check_forward_ad or check_backward_ad to be True")
     if not check_backward_ad:
         return True
     return _run(lambda: grad_check(func, *args, eps=eps, atol=atol, rtol=rtol, warn_low_precision=True),
@@ -66,6 +68,10 @@ def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any],
     where None, as PyTorch draws. Returns and raises as `gradcheck`.
     """
     args = _as_tuple(inputs)
+    assert check_fwd_over_rev or check_rev_over_rev, (  # (PyTorch's assertions)
+        "Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
+    assert check_rev_over_rev or not check_undefined_grad, (
+        "Setting check_undefined_grad=True requires check_rev_over_rev to be True")
     if not check_rev_over_rev:
         return True
     checked = func

@@ -479,6 +479,13 @@ def test_gradcheck_and_gradgradcheck_as_pytorch(backend):
         assert lib.autograd.gradcheck(wrong(lib).apply, (x,), raise_exception=False) is False
         with pytest.raises(RuntimeError, match="(?i)jacobian mismatch|gradient check failed"):
             lib.autograd.gradcheck(wrong(lib).apply, (x,))
+        # nothing left to check: PyTorch's assertions (anynn returned True)
+        with pytest.raises(AssertionError, match="check_forward_ad or check_backward_ad"):
+            lib.autograd.gradcheck(exp.apply, (x,), check_backward_ad=False)
+        with pytest.raises(AssertionError, match="check_fwd_over_rev or check_rev_over_rev"):
+            lib.autograd.gradgradcheck(exp.apply, (x,), check_rev_over_rev=False)
+        with pytest.raises(AssertionError, match="check_undefined_grad=True requires check_rev_over_rev"):
+            lib.autograd.gradgradcheck(exp.apply, (x,), check_rev_over_rev=False, check_fwd_over_rev=True)
     assert issubclass(anynn.autograd.GradcheckError, RuntimeError)
 
 
