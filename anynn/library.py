@@ -21,6 +21,7 @@ import weakref
 from typing import Any, Callable, Iterable, Sequence
 
 from .autograd import Function
+from .autograd.mode import order_observable
 from .autograd.mode import is_grad_enabled, no_grad
 from .autograd.tensor import Tensor
 
@@ -112,6 +113,7 @@ class CustomOpDef:
 def _autograd_function(op: CustomOpDef, kernel: Callable[..., Any]) -> type[Function]:
     """A PyTorch-style Function running ``kernel`` and the operator's registered gradient (or refusing one)."""
 
+    order_observable[0] = True  # its registered gradient is user code (see `anynn.autograd.mode`)
     class CustomOperator(Function):
         @staticmethod
         def forward(ctx: Any, *inputs: Any) -> Any:

@@ -32,7 +32,7 @@ from ..backend.typing import Namespace
 from . import inference
 from . import primitive as _function
 from .function_name import FunctionName
-from .mode import enable_grad, no_grad
+from .mode import enable_grad, no_grad, order_observable
 from .tensor import Tensor, make_tensor
 
 
@@ -306,6 +306,8 @@ class Function(_function.Function):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if not cls.__module__.startswith("anynn."):  # (anynn's own bases: InplaceFunction)
+            order_observable[0] = True  # its backward is user code: backward runs in PyTorch's order from now on
         forward = None
         for klass in cls.__mro__:
             if "forward" in vars(klass):

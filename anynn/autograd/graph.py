@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -11,6 +12,7 @@ from ..backend.typing import Array, Namespace
 from . import double_backward, mode
 from . import hooks as hook_tables
 from . import tensor as tensor_module  # its `last_modification` stamp is read at call time
+from .mode import order_observable as _order_observable
 from .primitive import PLAIN as _PLAIN
 from .saved_hooks import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks  # noqa: F401  (torch.autograd.graph's)
 from .node import Node, increment_version  # noqa: F401  (torch.autograd.graph's)
@@ -66,6 +68,77 @@ def _topological_order(roots: list[Any], freed: list[Any] | None = None, recorde
                 push(parent)
     order.reverse()
     return order
+
+
+def _execution_order(order: list[Any]) -> list[Any]:
+    """``order`` (the pass's Functions, consumers first) in the order PyTorch's engine runs them: of the Functions
+    whose consumers have all run, the one recorded last (the highest ``sequence_nr``) first.
+
+    Only where user code can see the order (`mode.order_observable`: hooks print, custom Functions run Python);
+    otherwise any topological order gives the same gradients and the depth-first one is cheaper.
+    """
+    position = {fn: i for i, fn in enumerate(order)}
+    waiting: dict[Any, int] = {}  # Function -> its consumers (edges) in this pass that have not run yet
+    for fn in order:
+        for t in fn.inputs:
+            parent = getattr(t, "_ctx", None)
+            if parent is not None and parent in position:
+                waiting[parent] = waiting.get(parent, 0) + 1
+    ready = [(-getattr(fn, "sequence_nr", -1), i, fn) for i, fn in enumerate(order) if fn not in waiting]
+    heapq.heapify(ready)
+    result = []
+    while ready:
+        fn = heapq.heappop(ready)[2]
+        result.append(fn)
+        for t in fn.inputs:
+            parent = getattr(t, "_ctx", None)
+            left = waiting.get(parent)
+            if left is not None:
+                waiting[parent] = left - 1
+                if left == 1:
+                    heapq.heappush(ready, (-getattr(parent, "sequence_nr", -1), position[parent], parent))
+    return result
+
+
+def _hooked_leaf_edges(order: list[Any], leaf_hooks: dict[int, Any]) -> dict[int, int]:
+    """How many gradients each leaf with hooks will receive in this pass (its edges from ``order``): once all came,
+    its hooks run and its ``.grad`` is written at once, as PyTorch's ``AccumulateGrad`` node runs as soon as its
+    consumers have, not at the end of the pass."""
+    edges: dict[int, int] = {}
+    for fn in order:
+        for t, needed in zip(fn.inputs, fn.needs_input_grad):
+            if needed and getattr(t, "_ctx", 0) is None and id(t) in leaf_hooks:
+                edges[id(t)] = edges.get(id(t), 0) + 1
+    return edges
+
+
+def _store_hooked_leaf(t: Tensor, g: Any, create_graph: bool, given: set[int]) -> None:
+    """The summed gradient ``g`` of the leaf ``t`` through its hooks into ``t.grad``, then its post-accumulate
+    hooks."""
+    table = hook_tables.leaf_hooks.get(id(t))
+    g = g if table is None else _run_hooks(table, g, t.backend, create_graph)
+    if create_graph:
+        _accumulate_recorded(t, g, given)
+    else:
+        t._accumulate(g)
+    hook_tables.run_post_accumulate_hooks(t)
+
+
+def _gather_hooked_leaf(hooked_leaves: dict[int, list[Any]], t: Tensor, g: Any, edges_left: dict[int, int] | None,
+                        create_graph: bool, given: set[int]) -> None:
+    """Add ``g`` to the pending sum of the leaf ``t`` (it has hooks); with ``edges_left`` (the order can be seen),
+    store the sum as soon as the last of its gradients came. Leaves still pending at the end are stored then."""
+    entry = hooked_leaves.get(id(t))
+    if entry is None:
+        entry = hooked_leaves[id(t)] = [t, g]
+    else:
+        entry[1] = entry[1] + g
+    if edges_left is not None:
+        left = edges_left.get(id(t), 1) - 1
+        edges_left[id(t)] = left
+        if left <= 0:
+            del hooked_leaves[id(t)]
+            _store_hooked_leaf(t, entry[1], create_graph, given)
 
 
 def _reroute(fn: Any, recorded: bool = False) -> None:
@@ -273,7 +346,13 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
     hooked_leaves: dict[int, list[Any]] = {}  # leaves with hooks: their gradient is summed, hooked, then stored
     owned: set[Any] = set()  # keys of `grads` whose array this pass made or took from a fresh_gradients Function
     try:
-        for fn in _topological_order([root]):
+        order = _topological_order([root])
+        edges_left = None  # leaves with hooks -> gradients still to come (see `_hooked_leaf_edges`)
+        if _order_observable[0]:
+            order = _execution_order(order)
+            if leaf_hooks:
+                edges_left = _hooked_leaf_edges(order, leaf_hooks)
+        for fn in order:
             if fn.recorded_at != last_modification:  # some tensor changed in place since fn was recorded
                 _check_unmodified(fn)
             n_out = fn.num_outputs
@@ -315,11 +394,7 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                 parent = t._ctx
                 if parent is None:  # a leaf
                     if leaf_hooks and id(t) in leaf_hooks:
-                        entry = hooked_leaves.get(id(t))
-                        if entry is None:
-                            hooked_leaves[id(t)] = [t, g]
-                        else:
-                            entry[1] = entry[1] + g
+                        _gather_hooked_leaf(hooked_leaves, t, g, edges_left, False, given)
                         continue
                     data = t.array
                     if t._grad is None and g.shape == data.shape and (g.dtype is data.dtype or g.dtype == data.dtype):
@@ -350,10 +425,8 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                     retained[key] = t
             if not retain_graph and not fn.keeps_edges:  # release the node as PyTorch does: its saved values go
                 _free(fn)  # now, not with the graph, so the pass reuses their memory (a double backward held ~3x)
-        for t, g in hooked_leaves.values():
-            table = leaf_hooks.get(id(t))
-            t._accumulate(g if table is None else hook_tables.run_hooks(table, g, t.backend))
-            hook_tables.run_post_accumulate_hooks(t)
+        for t, g in list(hooked_leaves.values()):  # (leaves a gradient was missing for: see `_gather_hooked_leaf`)
+            _store_hooked_leaf(t, g, False, given)
     finally:
         modes.grad_enabled = previous_mode
         if quiet is not None:
@@ -562,6 +635,11 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                     t._accumulate(_unshared(g, given, xp) if t._grad is None else g)
 
     order = _topological_order(roots, freed, create_graph)
+    edges_left = None  # as in `backward`
+    if _order_observable[0]:
+        order = _execution_order(order)
+        if leaf_hooks and wanted is None:
+            edges_left = _hooked_leaf_edges(order, leaf_hooks)
     needed = _needed(order, wanted) if wanted is not None else None
     recorded = double_backward.recorded_backward
     quiet = roots[0].backend.quiet_float_errors if roots else None  # as in `backward`
@@ -626,11 +704,7 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                         continue
                 elif parent is None:  # a leaf
                     if leaf_hooks and id(t) in leaf_hooks:
-                        entry = hooked_leaves.get(id(t))
-                        if entry is None:
-                            hooked_leaves[id(t)] = [t, g]
-                        else:
-                            entry[1] = entry[1] + g
+                        _gather_hooked_leaf(hooked_leaves, t, g, edges_left, create_graph, given)
                         continue
                     if create_graph:
                         _accumulate_recorded(t, g, given)
@@ -667,14 +741,8 @@ def _traverse(roots: list[Any], grads: dict[Any, Any], xp: Namespace, retain_gra
                     captured[ident] = _run_hooks(table, g, t.backend, create_graph)
         if freed and wanted is not None and any(id(t) not in captured for t in wanted.values()):
             raise RuntimeError(_FREED)  # an input left unreached may lie behind a freed Function
-        for t, g in hooked_leaves.values():
-            table = leaf_hooks.get(id(t))
-            g = g if table is None else _run_hooks(table, g, t.backend, create_graph)
-            if create_graph:
-                _accumulate_recorded(t, g, given)
-            else:
-                t._accumulate(g)
-            hook_tables.run_post_accumulate_hooks(t)
+        for t, g in list(hooked_leaves.values()):
+            _store_hooked_leaf(t, g, create_graph, given)
     finally:
         modes.grad_enabled = previous_mode
         if quiet is not None:

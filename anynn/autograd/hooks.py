@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from ..backend import Backend, BackendMismatch, dtype_name
 from ..backend.typing import Array
+from .mode import order_observable
 from .saved_hooks import BackwardStandIn
 from .tensor import Tensor, make_tensor
 
@@ -96,6 +97,7 @@ def register_tensor_hook(tensor: Tensor, hook: Callable[[Tensor], Any]) -> Remov
         weakref.finalize(owner, registry.pop, key, None)
     handle = RemovableHandle(table)
     table[handle.id] = hook
+    order_observable[0] = True  # hooks see the order of a backward: it runs in PyTorch's from now on
     return handle
 
 
@@ -118,6 +120,7 @@ def register_post_accumulate_hook(tensor: Tensor, hook: Callable[[Tensor], None]
         weakref.finalize(tensor, leaf_hooks.pop, key, None)
     handle = RemovableHandle(table)
     table[handle.id] = hook
+    order_observable[0] = True
     return handle
 
 
@@ -176,6 +179,7 @@ def register_node_hook(fn: Any, hook: Callable[..., Any], pre: bool) -> Removabl
     table = tables[0 if pre else 1]
     handle = RemovableHandle(table)
     table[handle.id] = hook
+    order_observable[0] = True
     return handle
 
 

@@ -40,6 +40,10 @@ anomaly_lock = threading.Lock()
 # [how many threads are inside inference_mode(True)]: while 0, Function.apply and make_tensor skip the thread-local
 # lookup of the inference flag (see `anynn.autograd.inference`). Changed under `anomaly_lock`.
 inference_threads = [0]
+# [whether the order of a backward's Functions can be seen]: set for good once user code can run inside a backward
+# (a tensor, node, module or post-accumulate hook registered, a custom Function defined, saved-tensor hooks
+# entered); backward then runs its Functions in PyTorch's order (`anynn.autograd.graph._execution_order`)
+order_observable = [False]
 
 
 def modes() -> Modes:

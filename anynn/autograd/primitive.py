@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import weakref
 from typing import Any, Callable
 
@@ -24,6 +25,7 @@ from .mode import no_grad
 from .tensor import Tensor, make_tensor, note_new_producer  # noqa: F401  (Functions import it from here)
 
 _new = object.__new__
+_next_sequence_nr = itertools.count().__next__  # (atomic under the GIL: one count for every thread)
 register_immutable_type(Tensor)  # a Tensor in a recorded (create_graph) backward: never written in place
 
 
@@ -39,7 +41,7 @@ class Function:
     Call it through ``MyFunction.apply(*tensors, **params)``.
     """
 
-    __slots__ = ("__dict__", "inputs", "needs_input_grad", "backend", "num_outputs", "recorded_at")
+    __slots__ = ("__dict__", "inputs", "needs_input_grad", "backend", "num_outputs", "recorded_at", "sequence_nr")
     # the arguments of apply (Tensors and constants); a backward without retain_graph releases the node (see
     # `anynn.autograd.graph._free`): None once its saved arrays went, `Edge`s where it saved only metadata
     inputs: tuple[Any, ...]
@@ -47,6 +49,9 @@ class Function:
     backend: Backend
     num_outputs: int
     recorded_at: int  # the in-place stamp (`anynn.autograd.tensor.last_modification`) when recorded
+    # when recorded, counted over the process (PyTorch's ``Node.sequence_nr``): a backward whose order can be seen
+    # (hooks, custom Functions) runs, of the Functions whose consumers all ran, the one recorded last first
+    sequence_nr: int
     # set where an output was written in place through a detached alias: the stamp and the id of the array written
     # (`anynn.autograd.tensor._count_in_owner`; `graph._check_unmodified` refuses where this Function saved it)
     output_written_at: int
@@ -121,6 +126,7 @@ class Function:
             fn.needs_input_grad = tuple(needs)
             fn.inputs = args
             fn.recorded_at = _tensors.last_modification  # inputs changed in place after this stamp refuse backward
+            fn.sequence_nr = _next_sequence_nr()
             ctx = fn
         else:
             record = False

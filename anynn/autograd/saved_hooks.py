@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from .mode import order_observable
 from .tensor import Tensor, make_tensor
 
 _local = threading.local()  # .stack: [(pack, unpack), ...]; .disabled: [message, ...]
@@ -53,6 +54,7 @@ class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
             raise RuntimeError(disabled[-1])
         stack = _stack()
         stack.append((self.pack_hook, self.unpack_hook))
+        order_observable[0] = True  # unpack hooks run inside backward: it runs in PyTorch's order
         if len(stack) == 1:
             _count(1)
         return self

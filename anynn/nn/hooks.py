@@ -14,6 +14,7 @@ from typing import Any
 
 from ..autograd.primitive import Function
 from ..autograd.hooks import HookTable as _Table
+from ..autograd.mode import order_observable
 from ..autograd.hooks import RemovableHandle, add_hook  # noqa: F401  (add_hook: nn's modules import it from here)
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import BackendMismatch
@@ -148,6 +149,7 @@ class _BackwardState:
     """What the two identity Functions of one call share: the module, its hooks, and ``grad_output``."""
 
     def __init__(self, module: Any, hooks: ModuleHooks) -> None:
+        order_observable[0] = True  # module backward hooks see the order of a backward (PyTorch's from now on)
         self.module = module
         self.hooks = hooks
         self.n_inputs = 0
