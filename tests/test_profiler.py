@@ -159,6 +159,37 @@ def test_table_sorts_limits_and_refuses_an_unknown_key_as_torch():
         prof.key_averages().table(sort_by="nonsense")
 
 
+def test_memory_columns_and_stacks_as_torch(tmp_path):
+    """profile_memory keeps each Function's result bytes (Linear's (2, 8) float32: 64 B, as aten::linear's) and a
+    range's total of those inside it; the table gains PyTorch's memory columns; with_stack gives export_stacks'
+    flame-graph lines (both were accepted and kept nothing)."""
+    from torch.autograd.profiler_util import _format_memory
+
+    from anynn.autograd.profiler_util import _format_memory as format_memory
+
+    expected = 64  # PyTorch 2.13's aten::linear event of this call (its profiler costs seconds to start: not run)
+    layer = anynn.nn.Linear(4, 8)
+    with profile(profile_memory=True, with_stack=True) as prof:
+        with record_function("model"):
+            anynn.relu(layer(anynn.randn(2, 4)))
+    events = _by_key(prof.events())
+    assert events["LinearFunction"].self_cpu_memory_usage == events["LinearFunction"].cpu_memory_usage == expected
+    assert (events["model"].cpu_memory_usage, events["model"].self_cpu_memory_usage) == (2 * expected, 0)
+    assert prof.key_averages().table().splitlines()[1].split()[-7:] == ["Mem", "Self", "CPU", "Mem", "#", "of", "Calls"]
+    for n in (0, 1023, 1024, 5 * 1024 ** 2 + 3, -3 * 1024 ** 3):
+        assert format_memory(n) == _format_memory(n)
+    prof.export_stacks(tmp_path / "stacks.txt")
+    lines = (tmp_path / "stacks.txt").read_text().splitlines()
+    assert len(lines) == 3 and all(int(line.rsplit(" ", 1)[1]) > 0 for line in lines)
+    assert all("test_memory_columns_and_stacks_as_torch" in line for line in lines)
+    assert lines[0].rsplit(" ", 1)[0].rsplit(";", 1)[1].endswith("test_memory_columns_and_stacks_as_torch")  # model
+    with pytest.raises(ValueError, match="metric should be one of"):
+        prof.export_stacks(tmp_path / "stacks.txt", "cpu_time_total")
+    with profile() as plain, pytest.raises(AssertionError, match=r"export_stacks\(\) requires with_stack=True"):
+        plain.stop()
+        plain.export_stacks(tmp_path / "stacks.txt")
+
+
 def test_chrome_trace_is_valid_json_with_nested_complete_events(tmp_path):
     x = anynn.ones(3, requires_grad=True)
     with profile(record_shapes=True) as prof:

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
+import os
 import threading
 import time
+import traceback
 import types
 from typing import Any, Callable
 
@@ -32,9 +35,12 @@ class Session:
     """One recording: the events closed while it is on. ``record_shapes``: keep input shapes; ``synchronize``:
     wait for the backend's queued work before closing a Function's range (device activities)."""
 
-    def __init__(self, record_shapes: bool = False, synchronize: bool = False) -> None:
+    def __init__(self, record_shapes: bool = False, synchronize: bool = False, profile_memory: bool = False,
+                 with_stack: bool = False) -> None:
         self.record_shapes = record_shapes
         self.synchronize = synchronize
+        self.profile_memory = profile_memory  # keep the bytes of each Function's results (`_nbytes`)
+        self.with_stack = with_stack  # keep the Python stack each range opened from (`_python_stack`)
         self.events: list[FunctionEvent] = []
 
     def start(self) -> Session:
@@ -56,10 +62,13 @@ class Session:
 
 
 class _Range:
-    __slots__ = ("name", "start", "children", "shapes", "annotation")
+    __slots__ = ("name", "start", "children", "shapes", "annotation", "memory", "child_memory", "device", "stack")
 
     def __init__(self, name: str, shapes: list[list[int]], annotation: bool) -> None:
         self.name, self.shapes, self.annotation, self.children = name, shapes, annotation, 0
+        self.memory = self.child_memory = 0  # bytes of this range's own results, of its nested ranges'
+        self.device = False  # its results are on a device (CuPy, torch on CUDA): PyTorch's device memory columns
+        self.stack = _python_stack() if any(s.with_stack for s in _sessions) else []
         self.start = time.perf_counter_ns()
 
 
@@ -80,12 +89,45 @@ def _close(opened: _Range) -> None:
     elif opened in stack:  # a range left open inside this one (an exception skipped its exit)
         del stack[stack.index(opened):]
     took = end - opened.start
+    memory = opened.memory + opened.child_memory
     if stack:
         stack[-1].children += took
+        stack[-1].child_memory += memory
     event = FunctionEvent(opened.name, opened.start, end, took - opened.children, threading.get_native_id(),
-                          opened.shapes, opened.annotation)
+                          opened.shapes, opened.annotation, stack=opened.stack)
+    if memory or opened.memory:
+        event.set_memory(memory, opened.memory, opened.device)
     for session in _sessions:
         session.events.append(event)
+
+
+def _nbytes(found: Any) -> int:
+    """The bytes of the arrays a Function's forward or backward returned (one, or a tuple with Nones): what
+    PyTorch's memory profile counts as the operator's allocation (frees are not seen)."""
+    total = 0
+    for a in found if isinstance(found, (tuple, list)) else (found,):
+        if a is None or not hasattr(a, "shape"):
+            continue
+        size = getattr(a, "nbytes", None)
+        if not isinstance(size, int):  # array-api-strict: its element count times the bits its dtype names
+            bits = "".join(c for c in str(a.dtype).rsplit(".", 1)[-1] if c.isdigit())
+            try:
+                size = math.prod(int(n) for n in a.shape) * (int(bits) // 8 if bits else 1)
+            except TypeError:  # a symbolic size
+                size = 0
+        total += size
+    return total
+
+
+def _python_stack() -> list[str]:
+    """The Python frames calling into the range, innermost first, as PyTorch's ``FunctionEvent.stack`` entries
+    (``"model.py(12): forward"``); anynn's autograd and profiler frames are left out."""
+    frames = []
+    for frame in traceback.extract_stack()[::-1]:
+        if f"{os.sep}anynn{os.sep}autograd{os.sep}" in frame.filename:
+            continue
+        frames.append(f"{frame.filename}({frame.lineno}): {frame.name}")
+    return frames
 
 
 def _shapes(arrays: tuple[Any, ...]) -> list[list[int]]:
@@ -111,6 +153,9 @@ def _timed(method: Callable[..., Any], phase: str) -> Callable[..., Any]:
             out = method(self, xp, *arrays)
             if any(s.synchronize for s in _sessions):
                 self.backend.synchronize()
+            if any(s.profile_memory for s in _sessions):
+                opened.memory = _nbytes(out)
+                opened.device = self.backend.device_parts()[0] != "cpu"
             return out
         finally:
             _close(opened)
@@ -172,8 +217,10 @@ class profile:  # noqa: N801 - PyTorch's name
     ``prof.key_averages().table(sort_by="self_cpu_time_total")``, ``prof.function_events``,
     ``prof.export_chrome_trace(path)``, ``prof.total_average()``, ``print(prof)``. ``record_shapes`` keeps each
     Function's input shapes (``key_averages(group_by_input_shape=True)``); ``use_cuda``/``use_device`` make each
-    Function wait for its device work, so its time includes it. The other options are accepted for PyTorch's
-    signature (no memory, stack, FLOP or module figures are kept).
+    Function wait for its device work, so its time includes it. ``profile_memory`` keeps the bytes of each
+    Function's results (``cpu_memory_usage``, the table's memory columns; frees are not seen); ``with_stack`` the
+    Python stack of each range (``export_stacks``). The other options are accepted for PyTorch's signature (no FLOP
+    or module figures are kept).
     """
 
     def __init__(self, enabled: bool = True, *, use_cuda: bool = False, use_device: str | None = None,
@@ -193,7 +240,8 @@ class profile:  # noqa: N801 - PyTorch's name
             raise RuntimeError("profile: the profiler is already running")
         if self.enabled:
             synchronize = self.use_device not in (None, "cpu")
-            self._session = Session(self.record_shapes, synchronize).start()
+            self._session = Session(self.record_shapes, synchronize, bool(self.profile_memory),
+                                    bool(self.with_stack)).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -227,6 +275,12 @@ class profile:  # noqa: N801 - PyTorch's name
 
     def export_chrome_trace(self, path: Any) -> None:
         self.function_events.export_chrome_trace(path)
+
+    def export_stacks(self, path: str, metric: str = "self_cpu_time_total") -> None:
+        """Each event's stack and ``metric`` as a flame-graph line (see `EventList.export_stacks`)."""
+        if not self.with_stack:
+            raise AssertionError("export_stacks() requires with_stack=True")
+        self.function_events.export_stacks(path, metric)
 
     def __str__(self) -> str:
         return self.function_events.table()

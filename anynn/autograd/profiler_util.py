@@ -15,15 +15,19 @@ from typing import Any, Iterable
 
 class FunctionEvent:
     """One timed range: ``name``, ``start_us``/``end_us``, ``cpu_time_total``, ``self_cpu_time_total`` (µs),
-    ``thread``, ``input_shapes`` (with ``record_shapes``), ``is_user_annotation`` (a `record_function` range)."""
+    ``thread``, ``input_shapes`` (with ``record_shapes``), ``is_user_annotation`` (a `record_function` range);
+    with ``profile_memory``, ``cpu_memory_usage`` / ``self_cpu_memory_usage`` (bytes of the results of the range
+    and of the ranges nested in it / of its own; the ``device_`` ones for results on a device); with
+    ``with_stack``, ``stack`` (Python frames, innermost first)."""
 
     count = 1
     device_time_total = cuda_time_total = self_device_time_total = self_cuda_time_total = 0.0
-    cpu_memory_usage = self_cpu_memory_usage = device_memory_usage = cuda_memory_usage = 0
+    cpu_memory_usage = self_cpu_memory_usage = device_memory_usage = self_device_memory_usage = 0
 
     def __init__(self, name: str, start_ns: int, end_ns: int, self_ns: int, thread: int,
-                 input_shapes: list[list[int]], is_user_annotation: bool) -> None:
+                 input_shapes: list[list[int]], is_user_annotation: bool, stack: list[str] | None = None) -> None:
         self.name = name
+        self.stack = stack or []
         self.start_us = start_ns / 1000.0
         self.end_us = end_ns / 1000.0
         self.cpu_time_total = (end_ns - start_ns) / 1000.0
@@ -31,6 +35,21 @@ class FunctionEvent:
         self.thread = thread
         self.input_shapes = input_shapes
         self.is_user_annotation = is_user_annotation
+
+    def set_memory(self, total: int, own: int, device: bool) -> None:
+        """The bytes of the range's results and its nested ranges' (``total``) and of its own (``own``)."""
+        if device:
+            self.device_memory_usage, self.self_device_memory_usage = total, own
+        else:
+            self.cpu_memory_usage, self.self_cpu_memory_usage = total, own
+
+    @property
+    def cuda_memory_usage(self) -> int:
+        return self.device_memory_usage
+
+    @property
+    def self_cuda_memory_usage(self) -> int:
+        return self.self_device_memory_usage
 
     @property
     def key(self) -> str:
@@ -51,11 +70,12 @@ class FunctionEventAvg:
     ``cpu_time`` (the mean per call), ``input_shapes`` (of the first event)."""
 
     device_time_total = cuda_time_total = self_device_time_total = self_cuda_time_total = 0.0
-    cpu_memory_usage = self_cpu_memory_usage = device_memory_usage = cuda_memory_usage = 0
 
     def __init__(self, key: str, input_shapes: list[list[int]] | None = None) -> None:
         self.key = key
         self.count = 0
+        self.cpu_memory_usage = self.self_cpu_memory_usage = self.device_memory_usage = 0
+        self.self_device_memory_usage = 0
         self.cpu_time_total = 0.0
         self.self_cpu_time_total = 0.0
         self.input_shapes = input_shapes
@@ -68,8 +88,20 @@ class FunctionEventAvg:
         self.count += other.count
         self.cpu_time_total += other.cpu_time_total
         self.self_cpu_time_total += other.self_cpu_time_total
+        self.cpu_memory_usage += other.cpu_memory_usage
+        self.self_cpu_memory_usage += other.self_cpu_memory_usage
+        self.device_memory_usage += other.device_memory_usage
+        self.self_device_memory_usage += other.self_device_memory_usage
         self.is_user_annotation = other.is_user_annotation
         return self
+
+    @property
+    def cuda_memory_usage(self) -> int:
+        return self.device_memory_usage
+
+    @property
+    def self_cuda_memory_usage(self) -> int:
+        return self.self_device_memory_usage
 
     @property
     def cpu_time(self) -> float:
@@ -125,7 +157,12 @@ class EventList(list):
                                               and any(e.input_shapes for e in rows))
         name_width = min(max([len("Name"), *(len(e.key) for e in rows)]) + 4, max_name_column_width)
         names = [_clip(e.key, name_width) for e in rows]
-        titles = ["Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg", "# of Calls"]
+        memory = any(e.cpu_memory_usage or e.self_cpu_memory_usage for e in rows)  # (a profile_memory profile)
+        device_memory = any(e.device_memory_usage or e.self_device_memory_usage for e in rows)
+        titles = ["Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
+        titles += ["CPU Mem", "Self CPU Mem"] if memory else []
+        titles += ["CUDA Mem", "Self CUDA Mem"] if device_memory else []
+        titles.append("# of Calls")
         widths = [name_width] + [12] * len(titles)
         shapes = [_clip(str(e.input_shapes), max_shapes_column_width) for e in rows] if show_shapes else []
         if show_shapes:
@@ -142,7 +179,11 @@ class EventList(list):
         for i, e in enumerate(rows):
             cells = [names[i], _percent(e.self_cpu_time_total, total), _format_time(e.self_cpu_time_total, time_unit),
                      _percent(e.cpu_time_total, total), _format_time(e.cpu_time_total, time_unit),
-                     _format_time(e.cpu_time, time_unit), str(e.count)]
+                     _format_time(e.cpu_time, time_unit)]
+            cells += [_format_memory(e.cpu_memory_usage), _format_memory(e.self_cpu_memory_usage)] if memory else []
+            cells += ([_format_memory(e.device_memory_usage), _format_memory(e.self_device_memory_usage)]
+                      if device_memory else [])
+            cells.append(str(e.count))
             out.append(line(cells + ([shapes[i]] if show_shapes else [])))
         out += [rule, f"Self CPU time total: {_format_time(total, time_unit)}", ""]
         return "\n".join(out)
@@ -167,8 +208,31 @@ class EventList(list):
         with open(path, "w", encoding="utf-8") as file:
             json.dump(trace, file)
 
+    def export_stacks(self, path: str | os.PathLike, metric: str = "self_cpu_time_total") -> None:
+        """Write one line per event recorded ``with_stack``: its frames outermost first, joined by ``;``, a space
+        and ``metric`` in whole microseconds (events where it is 0 are left out), as PyTorch's, for flame graphs
+        (``flamegraph.pl``)."""
+        metrics = ("self_cpu_time_total", "self_cuda_time_total", "self_xpu_time_total", "self_privateuse1_time_total")
+        if metric not in metrics:
+            raise ValueError(f"metric should be one of: {list(metrics)}")
+        attribute = metric.replace("cuda", "device").replace("xpu", "device").replace("privateuse1", "device")
+        blanks = str.maketrans(" ;\t\n", "____")
+        with open(path, "w", encoding="utf-8") as file:
+            for e in self:
+                value = int(getattr(e, attribute, 0))
+                if getattr(e, "stack", None) and value > 0:
+                    file.write(";".join(entry.translate(blanks) for entry in reversed(e.stack)) + f" {value}\n")
+
     def __str__(self) -> str:
         return self.table()
+
+
+def _format_memory(nbytes: int) -> str:
+    """PyTorch's: ``GB``, ``MB`` or ``KB`` with two decimals from 1024 of the unit below, else bytes (``B``)."""
+    for unit, size in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+        if abs(nbytes) >= size:
+            return f"{nbytes / size:.2f} {unit}"
+    return f"{nbytes} B"
 
 
 def _clip(text: str, width: int) -> str:

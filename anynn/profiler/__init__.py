@@ -126,7 +126,12 @@ class profile:  # noqa: N801 - PyTorch's name
         `tensorboard_trace_handler` writes a trace file.
     record_shapes : bool
         Keep each Function's input shapes (``key_averages(group_by_input_shape=True)``, the trace's args).
-    profile_memory, with_stack, with_flops, with_modules, ... :
+    profile_memory : bool
+        Keep the bytes of each Function's results (``cpu_memory_usage``, ``self_cpu_memory_usage``; the table's
+        "CPU Mem" / "Self CPU Mem" columns). Only allocations are seen, not frees.
+    with_stack : bool
+        Keep the Python stack each range opened from (``FunctionEvent.stack``, `export_stacks`).
+    with_flops, with_modules, ... :
         Accepted for PyTorch's signature; no such figures are kept.
 
     Each ``prof.step()`` ends a step; with a ``schedule``, recorded steps are ranges ``ProfilerStep#<n>``
@@ -151,6 +156,7 @@ class profile:  # noqa: N801 - PyTorch's name
         self._record_steps = schedule is not None  # PyTorch marks steps (ProfilerStep#n) under a schedule only
         self.on_trace_ready = on_trace_ready
         self.record_shapes = bool(record_shapes)
+        self.profile_memory, self.with_stack = bool(profile_memory), bool(with_stack)
         self.step_num = 0
         self.current_action = ProfilerAction.NONE
         self._session: Session | None = None
@@ -205,7 +211,7 @@ class profile:  # noqa: N801 - PyTorch's name
 
     def _begin(self) -> None:
         synchronize = any(a is not ProfilerActivity.CPU for a in self.activities)
-        self._session = Session(self.record_shapes, synchronize).start()
+        self._session = Session(self.record_shapes, synchronize, self.profile_memory, self.with_stack).start()
         self._begin_step_range()
 
     def _begin_step_range(self) -> None:
@@ -241,6 +247,13 @@ class profile:  # noqa: N801 - PyTorch's name
     def export_chrome_trace(self, path: str | os.PathLike) -> None:
         """The last recording as a Chrome trace JSON file (``chrome://tracing``, https://ui.perfetto.dev)."""
         self.events().export_chrome_trace(path)
+
+    def export_stacks(self, path: str | os.PathLike, metric: str = "self_cpu_time_total") -> None:
+        """The last recording's stacks (``with_stack=True``) and ``metric`` as flame-graph lines (see
+        `EventList.export_stacks`)."""
+        if not self.with_stack:
+            raise AssertionError("export_stacks() requires with_stack=True")
+        self.events().export_stacks(path, metric)
 
 
 __all__ = ["EventList", "FunctionEvent", "FunctionEventAvg", "ProfilerAction", "ProfilerActivity", "profile",
