@@ -15,6 +15,7 @@ from ..backend.typing import Namespace
 from .conv3d import check_bias, fold3d, unfold3d
 from .formulas.conjugate import conj
 from .value_checks import ShapeMismatchError
+from .value_checks import InvalidValueError
 from .value_checks import check_same_dtype
 from .windows import (Pair, fold, fold_channels_last, ntuple, output_size, pad2d, pad_last_axes, pair, same_padding,
                       unfold)
@@ -354,7 +355,8 @@ def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: 
         raise ValueError(f"{fn}: stride and dilation must be positive and padding non-negative")
     for op_, s, d in zip(output_padding2, stride2, dilation2):
         if not 0 <= op_ < max(s, d):
-            raise ValueError(f"{fn}: output_padding {output_padding!r} must be smaller than stride or dilation")
+            raise InvalidValueError(f"{fn}: output_padding {output_padding!r} must be smaller than stride or "
+                                    "dilation")
     size = (1,) * (2 - spatial_dims) + tuple(x.shape[-spatial_dims:])
     out = [(n - 1) * s - 2 * p + d * (k - 1) + op_ + 1  # (a symbolic axis, None in ONNX export: sized as it runs)
            for n, s, p, d, k, op_ in zip(size, stride2, padding2, dilation2, kernel, output_padding2) if n is not None]

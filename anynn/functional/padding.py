@@ -166,9 +166,9 @@ def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tup
         if value != 0:
             raise ValueError(f"pad: mode {mode!r} takes no value, got value={value!r} (only 'constant' does)")
         if axes not in (1, 2, 3) or x.ndim not in (axes + 1, axes + 2):
-            raise ValueError(f"pad: mode {mode!r} pads the last 1, 2 or 3 axes of a 2-D/3-D, 3-D/4-D or "
-                             f"4-D/5-D input with a pad of length 2, 4 or 6; got pad of length {len(pad)} "
-                             f"{pad} for a {x.ndim}-D input of shape {x.shape}")
+            raise ShapeMismatchError(f"pad: mode {mode!r} pads the last 1, 2 or 3 axes of a 2-D/3-D, 3-D/4-D or "
+                                     f"4-D/5-D input with a pad of length 2, 4 or 6; got pad of length {len(pad)} "
+                                     f"{pad} for a {x.ndim}-D input of shape {x.shape}")
     triples = []
     for k in range(axes):
         axis = x.ndim - 1 - k
@@ -181,24 +181,26 @@ def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tup
         where = f"pad ({before}, {after}) at dimension {axis} of input of shape {x.shape}"
         if mode == "constant":
             if new < 0:
-                raise ValueError(f"pad: {where} gives a negative size {new}; expected size + before + after >= 0")
+                raise ShapeMismatchError(f"pad: {where} gives a negative size {new}; expected size + before + "
+                                         "after >= 0")
             if size + min(before, 0) + min(after, 0) < 0:
-                raise ValueError(f"pad: {where} crops more than the input size {size}")
+                raise ShapeMismatchError(f"pad: {where} crops more than the input size {size}")
         else:
             if size == 0:
-                raise ValueError(f"pad: mode {mode!r} needs non-empty padded dimensions, got {where}")
+                raise ShapeMismatchError(f"pad: mode {mode!r} needs non-empty padded dimensions, got {where}")
             if new < 0:
-                raise ValueError(f"pad: {where} gives a negative size {new}; expected size + before + after >= 0")
+                raise ShapeMismatchError(f"pad: {where} gives a negative size {new}; expected size + before + "
+                                         "after >= 0")
             if mode == "reflect" and max(before, after) >= size:
                 raise ShapeMismatchError(f"pad: mode 'reflect' needs each pad < the input size {size}, got {where}")
             if mode == "circular":
                 if max(before, after) > size:
-                    raise ValueError(f"pad: mode 'circular' needs each pad <= the input size {size} (it wraps "
-                                     f"around at most once), got {where}")
+                    raise ShapeMismatchError(f"pad: mode 'circular' needs each pad <= the input size {size} (it "
+                                             f"wraps around at most once), got {where}")
                 kept = size + min(before, 0) + min(after, 0)
                 if max(before, after) > kept:  # PyTorch fails or reads uninitialised memory here
-                    raise ValueError(f"pad: mode 'circular' needs each pad <= the size left after the negative "
-                                     f"pads ({kept}), got {where}")
+                    raise ShapeMismatchError(f"pad: mode 'circular' needs each pad <= the size left after the "
+                                             f"negative pads ({kept}), got {where}")
         triples.append((axis, before, after))
     if mode in ("reflect", "replicate") and all(x.shape[a] is not None and x.shape[a] + b + c == 0
                                                 for a, b, c in triples):

@@ -23,6 +23,7 @@ from ..backend.averaging import averaging_matrix as _averaging_matrix
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .value_checks import ShapeMismatchError
+from .value_checks import InvalidValueError
 from .value_checks import refuse_complex
 from .resample import gather_taps, taps
 from .windows import ntuple, output_size, pad_last_axes, window_slice
@@ -310,10 +311,10 @@ def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None
     padding_n = spatial(padding, "padding", 0)
     dilation_n = spatial(dilation, "dilation", 1)
     if min(kernel) < 1 or min(stride_n) < 1 or min(dilation_n) < 1:
-        raise ValueError(f"{fn}: kernel_size, stride and dilation must be positive")
+        raise InvalidValueError(f"{fn}: kernel_size, stride and dilation must be positive")
     if any(p < 0 or p > k // 2 for p, k in zip(padding_n, kernel)):
-        raise ValueError(f"{fn}: padding must be non-negative and at most half the kernel size, "
-                         f"got padding {padding!r} for kernel_size {kernel_size!r}")
+        raise InvalidValueError(f"{fn}: padding must be non-negative and at most half the kernel size, "
+                                f"got padding {padding!r} for kernel_size {kernel_size!r}")
     size = x.shape[-spatial_dims:]
     geometry = list(zip(size, kernel[lift:], stride_n[lift:], padding_n[lift:], dilation_n[lift:]))
     # (a symbolic axis, None in ONNX export with dynamic_axes, is sized when the graph runs: no check here)
@@ -464,7 +465,7 @@ def _adaptive_sizes(fn: str, x: Any, output_size: Any, spatial_dims: int) -> tup
     given = x.shape[-spatial_dims:]
     sizes = tuple(n if s is None else s for s, n in zip(sizes, given))
     if any(not isinstance(s, int) or s < 1 for s in sizes):
-        raise ValueError(f"{fn}: output_size must be positive, got {output_size!r}")
+        raise InvalidValueError(f"{fn}: output_size must be positive, got {output_size!r}")
     return sizes
 
 

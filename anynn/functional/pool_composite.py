@@ -15,6 +15,7 @@ from typing import Any, Sequence
 from ..autograd.tensor import Tensor
 from .activation import relu
 from .padding import pad
+from .value_checks import ShapeMismatchError
 from .pool import (adaptive_avg_pool_nd, avg_pool1d, avg_pool2d, avg_pool_nd, check_adaptive_avg_rank, check_rank,
                    int64_mean, is_int64, max_pool1d, max_pool2d, max_pool3d)
 from .windows import ntuple
@@ -142,7 +143,8 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
                          f"{input.shape}")
     channels = input.shape[1]
     if groups < 1 or channels % groups:
-        raise ValueError(f"channel_shuffle: number of channels ({channels}) must be divisible by groups ({groups})")
+        raise ShapeMismatchError(f"channel_shuffle: number of channels ({channels}) must be divisible by groups "
+                                 f"({groups})")
     shape = tuple(input.shape)
     grouped = input.reshape(shape[0], groups, channels // groups, *shape[2:])
     return grouped.transpose(1, 2).reshape(*shape)

@@ -445,6 +445,6 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) → (*, C r^2, H, W) with r = ``downscale_factor`` (the inverse of `pixel_shuffle`)."""
     r = int(downscale_factor)
     if input.ndim < 3 or r < 1 or input.shape[-2] % r or input.shape[-1] % r:
-        raise ValueError(f"pixel_unshuffle: expected input (*, C, H * {r}, W * {r}) with at least 3 dimensions, "
-                         f"got shape {input.shape}")
+        raise ShapeMismatchError(f"pixel_unshuffle: expected input (*, C, H * {r}, W * {r}) with at least 3 "
+                                 f"dimensions, got shape {input.shape}")
     return PixelShuffleFunction.apply(input, factor=r, inverse=True)

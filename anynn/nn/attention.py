@@ -20,7 +20,7 @@ from ..functional.linalg import linear
 from ..functional.shape import concat
 from .linear import Linear, new_parameter
 from .module import Module
-from .validate import MaskDTypeError, MaskMismatch, ShapeMismatch, check_input
+from .validate import ArgumentAssertionError, MaskDTypeError, MaskMismatch, ShapeMismatch, check_input
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -73,8 +73,8 @@ class MultiheadAttention(Module):
                  seed: int | None = None) -> None:
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
-            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive multiple of "
-                             f"num_heads ({num_heads})")
+            raise ArgumentAssertionError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive "
+                                         f"multiple of num_heads ({num_heads})")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
         self.embed_dim = embed_dim

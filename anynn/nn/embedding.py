@@ -12,6 +12,7 @@ from ..functional.embedding import EmbeddingFunction
 from ..functional.embedding import check_indices, embedding_renorm_
 from .linear import new_parameter
 from .module import Module
+from .validate import ArgumentAssertionError
 
 
 def row_index(layer: str, padding_idx: int | None, num_embeddings: int) -> int | None:
@@ -19,8 +20,8 @@ def row_index(layer: str, padding_idx: int | None, num_embeddings: int) -> int |
     if padding_idx is None:
         return None
     if not -num_embeddings <= padding_idx < num_embeddings:
-        raise ValueError(f"{layer}: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
-                         f"got {padding_idx}")
+        raise ArgumentAssertionError(f"{layer}: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
+                                     f"got {padding_idx}")
     return padding_idx % num_embeddings
 
 
@@ -37,7 +38,8 @@ def pretrained_table(layer: str, embeddings: Any) -> tuple[int, int, dict[str, A
     """``(V, D, where)`` of a (V, D) table given to ``from_pretrained``: ``where`` keeps a Tensor's backend and
     dtype for the new layer."""
     if len(embeddings.shape) != 2:
-        raise ValueError(f"{layer}.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
+        raise ArgumentAssertionError(f"{layer}.from_pretrained: embeddings must be 2-D, got shape "
+                                     f"{tuple(embeddings.shape)}")
     rows, dim = embeddings.shape
     where: dict[str, Any] = {}
     if isinstance(embeddings, Tensor):

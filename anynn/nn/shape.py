@@ -7,6 +7,7 @@ from typing import Sequence
 from ..autograd.tensor import Tensor
 from ..functional.shape import flatten, reshape
 from .module import Module
+from .validate import ShapeMismatch
 
 
 def _axis(layer: str, name: str, dim: int, ndim: int) -> int:
@@ -33,8 +34,8 @@ class Flatten(Module):
         start = _axis("Flatten", "start_dim", self.start_dim, input.ndim)
         end = _axis("Flatten", "end_dim", self.end_dim, input.ndim)
         if start > end:
-            raise ValueError(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for a "
-                             f"{input.ndim}-D input of shape {input.shape}")
+            raise ShapeMismatch(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for a "
+                                f"{input.ndim}-D input of shape {input.shape}")
         return flatten(input, start, end)
 
     def extra_repr(self) -> str:
@@ -62,10 +63,10 @@ class Unflatten(Module):
         length = input.shape[dim]
         if -1 in sizes:
             if known == 0 or length % known:
-                raise ValueError(f"Unflatten: cannot split dimension {self.dim} of size {length} into {sizes}")
+                raise ShapeMismatch(f"Unflatten: cannot split dimension {self.dim} of size {length} into {sizes}")
             sizes = tuple(length // known if n == -1 else n for n in sizes)
         elif known != length:
-            raise ValueError(f"Unflatten: cannot split dimension {self.dim} of size {length} into {sizes} "
+            raise ShapeMismatch(f"Unflatten: cannot split dimension {self.dim} of size {length} into {sizes} "
                              f"(they multiply to {known})")
         return reshape(input, tuple(input.shape[:dim]) + sizes + tuple(input.shape[dim + 1:]))
 

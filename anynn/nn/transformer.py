@@ -9,6 +9,7 @@ from ..autograd.tensor import Tensor
 from ..functional.activation import gelu, relu
 from ..autograd import mode
 from ..backend.arrays import any_true
+from ..functional.value_checks import InvalidValueError
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention, _as_tensor
 from .container import ModuleList
@@ -159,8 +160,8 @@ def _activation(layer: Module, activation: str | Callable[[Tensor], Tensor]) -> 
     if not isinstance(activation, str):
         return activation
     if activation not in _ACTIVATIONS:
-        raise ValueError(f"{type(layer).__name__}: activation should be 'relu' or 'gelu' (or a callable), "
-                         f"got {activation!r}")
+        raise InvalidValueError(f"{type(layer).__name__}: activation should be 'relu' or 'gelu' (or a callable), "
+                                f"got {activation!r}")
     return _ACTIVATIONS[activation]
 
 

@@ -52,6 +52,11 @@ class ShapeMismatch(ValueError, RuntimeError):
     """Inputs whose shapes cannot go together (a ValueError here, a RuntimeError in PyTorch: both catch it)."""
 
 
+class ArgumentAssertionError(ValueError, AssertionError):
+    """A layer argument that PyTorch asserts (AssertionError: Embedding's padding_idx, MultiheadAttention's
+    embed_dim), a ValueError here."""
+
+
 class MaskMismatch(ShapeMismatch, AssertionError):
     """A key_padding_mask of the wrong shape: PyTorch's MultiheadAttention asserts it (AssertionError), so this is
     an AssertionError too, besides anynn's ValueError."""

@@ -786,6 +786,23 @@ MODULE_MISUSE = {  # PyTorch's error class for each
     "a_number_into_a_submodule": (lambda lib: setattr(lib.nn.Sequential(lib.nn.ReLU()), "0", 3), TypeError),
     "to_an_integer_dtype": (lambda lib: lib.nn.Linear(2, 2).to(lib.int64), TypeError),
     "type_an_integer_dtype": (lambda lib: lib.nn.Linear(2, 2).type(lib.int64), RuntimeError),
+    # layer arguments PyTorch asserts, or refuses with a RuntimeError when the layer runs
+    "embedding_padding_idx_out_of_range": (lambda lib: lib.nn.Embedding(10, 3, padding_idx=20), AssertionError),
+    "embedding_from_a_vector": (lambda lib: lib.nn.Embedding.from_pretrained(lib.ones(3)), AssertionError),
+    "attention_heads_not_dividing": (lambda lib: lib.nn.MultiheadAttention(5, 2), AssertionError),
+    "unknown_encoder_activation": (lambda lib: lib.nn.TransformerEncoderLayer(4, 2, activation="foo"), RuntimeError),
+    "max_pool_stride_0": (lambda lib: lib.nn.MaxPool2d(2, stride=0)(lib.ones(1, 1, 4, 4)), RuntimeError),
+    "max_pool_padding_over_half": (lambda lib: lib.nn.MaxPool2d(2, padding=2)(lib.ones(1, 1, 4, 4)), RuntimeError),
+    "adaptive_pool_negative": (lambda lib: lib.nn.AdaptiveAvgPool2d(-1)(lib.ones(1, 1, 4, 4)), RuntimeError),
+    "output_padding_over_stride": (lambda lib: lib.nn.ConvTranspose2d(1, 1, 3, output_padding=1)(lib.ones(1, 1, 4, 4)),
+                                   RuntimeError),
+    "flatten_start_after_end": (lambda lib: lib.nn.Flatten(3, 1)(lib.ones(1, 1, 4, 4)), RuntimeError),
+    "unflatten_to_other_sizes": (lambda lib: lib.nn.Unflatten(1, (3, 3))(lib.ones(1, 4)), RuntimeError),
+    "pixel_unshuffle_uneven": (lambda lib: lib.nn.PixelUnshuffle(3)(lib.ones(1, 1, 4, 4)), RuntimeError),
+    "channel_shuffle_uneven": (lambda lib: lib.nn.ChannelShuffle(3)(lib.ones(1, 4, 2, 2)), RuntimeError),
+    "zero_pad_below_nothing": (lambda lib: lib.nn.ZeroPad2d(-3)(lib.ones(1, 1, 4, 4)), RuntimeError),
+    "circular_pad_over_the_size": (lambda lib: lib.nn.CircularPad2d(5)(lib.ones(1, 1, 4, 4)), RuntimeError),
+    "replication_pad_of_a_vector": (lambda lib: lib.nn.ReplicationPad2d(1)(lib.ones(4)), RuntimeError),
 }
 
 
