@@ -20,7 +20,8 @@ from .formulas.softmax import log_softmax as log_softmax_formula
 from .formulas.softmax import log_softmax_backward, softmax_backward
 from .formulas.softmax import softmax as softmax_formula
 from .inplace_option import in_place
-from .value_checks import check_floating, check_real_floating, check_same_dtype, is_floating, refuse_complex
+from .value_checks import (check_floating, check_real_floating, check_same_dtype, is_floating, refuse_complex,
+                           refuse_kernel)
 from .value_checks import ShapeMismatchError
 
 
@@ -390,6 +391,7 @@ def hardswish(input: Any, inplace: bool = False) -> Any:
 def prelu(input: Any, weight: Any) -> Any:
     """PReLU of input (N, C, ...) with ``weight`` (1,) or (C,) (inputs under 2-D have one channel)."""
     refuse_complex("prelu", input, weight)
+    refuse_kernel("prelu", "prelu_cpu", ("integral", "bool"), input)
     channels = input.shape[1] if input.ndim >= 2 else 1
     if tuple(weight.shape) not in ((1,), (channels,)):
         raise ShapeMismatchError(f"prelu: weight must have shape (1,) or ({channels},) for input {tuple(input.shape)} "

@@ -14,6 +14,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .rearrange import movedim
+from .value_checks import refuse_kernel
 
 
 def _length(rows: int, cols: int, offset: int) -> int:
@@ -135,6 +136,7 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
     """Sum of the main diagonal of a matrix (``torch.trace``)."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, got shape {tuple(input.shape)}")
+    refuse_kernel("trace", "trace", ("bool",), input)
     return Diagonal.apply(input, offset=0).sum()
 
 

@@ -17,7 +17,7 @@ from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .formulas.conjugate import conj, is_complex, sign
-from .value_checks import KernelNotImplementedError, explain_shape_failure, refuse_complex
+from .value_checks import KernelNotImplementedError, explain_shape_failure, refuse_complex, refuse_kernel
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -421,7 +421,9 @@ def sqrt(x: Any) -> Any:
 
 
 def abs(x: Any) -> Any:  # noqa: A001 - mirrors the array API name
-    """Absolute value of each element of x (*), of x's dtype (the magnitude, a real tensor, for complex x)."""
+    """Absolute value of each element of x (*), of x's dtype (the magnitude, a real tensor, for complex x); a boolean
+    tensor is refused, as PyTorch's kernel refuses it."""
+    refuse_kernel("abs", "abs_cpu", ("bool",), x)
     return Abs.apply(x)
 
 

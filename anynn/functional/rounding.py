@@ -20,7 +20,7 @@ from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .unary import unary
 from .value_checks import (UnsupportedDTypeError, check_integer_divisor, refuse_boolean_pair, refuse_complex,
-                           refuse_numbers)
+                           refuse_kernel, refuse_numbers)
 
 
 def _one(xp: Namespace, a: Any, out: Any) -> Any:
@@ -106,6 +106,9 @@ def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001,A002 - PyTorch
     """Round half to even (``torch.round``), to ``decimals`` places (negative: tens, hundreds...)."""
     if isinstance(input, Tensor) and dtype_name(input.dtype) == "bool":
         raise UnsupportedDTypeError("round is not implemented for bool tensors, as in PyTorch; cast first (x.float())")
+    refuse_kernel("round", "round_cpu" if decimals else "round_vml_cpu", ("complex floating",), input)
+    if decimals:  # (integers round to themselves, but PyTorch's kernel with decimals has no integer version)
+        refuse_kernel("round", "round_cpu", ("integral",), input)
     return _round_function.function_class.apply(input, decimals=int(decimals))  # type: ignore[attr-defined]
 
 

@@ -16,7 +16,7 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend.typing import Namespace
 from . import elementwise, indexing, reduce
 from .sorting import ValuesIndices
-from .value_checks import check_reducible, checked_dim, refuse_boolean
+from .value_checks import check_reducible, checked_dim, refuse_boolean, refuse_kernel
 
 
 class MinMax(NamedTuple):
@@ -80,6 +80,7 @@ def _running_extreme(name: str, input: Tensor, dim: int, largest: bool) -> Value
         xp = input.backend.xp
         zero = make_tensor(xp.zeros((), dtype=xp.int64, device=input.backend.device), input.backend, None, 0)
         return ValuesIndices(elementwise.clone(input), zero)
+    refuse_kernel(name, f"{name}_cpu", ("complex floating",), input)  # (no order; NumPy's is lexicographic)
     axis = checked_dim(name, input, dim)
     xp, a = input.backend.xp, input.array
     if a.shape[axis] == 0:  # nothing to run over: empty values and indices, as PyTorch's
@@ -166,6 +167,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Val
             input.backend.xp.zeros((), dtype=input.backend.xp.int64, device=input.backend.device), input.backend,
             None, 0))
     refuse_boolean("kthvalue", "kthvalue_cpu", input)
+    refuse_kernel("kthvalue", "kthvalue_cpu", ("complex floating",), input)
     axis = checked_dim("kthvalue", input, dim)
     size = input.shape[axis]
     if not 1 <= k <= (k if size is None else size):  # (None: a symbolic axis, ONNX export: its size known as it runs)
@@ -184,6 +186,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices: 
     the last index holding it, as PyTorch's CPU ``torch.mode``."""
     if input.ndim == 0:
         return kthvalue(input, 1)
+    refuse_kernel("mode", "mode_cpu", ("complex floating",), input)
     axis = checked_dim("mode", input, dim)
     xp, a = input.backend.xp, input.array
     check_reducible("mode", a, axis)  # (NumPy's 'zero-size array to reduction operation maximum' before)

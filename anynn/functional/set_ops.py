@@ -15,7 +15,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .type_promotion import result_type
-from .value_checks import DTypeMismatchError, check_one_backend, refuse_numbers
+from .value_checks import DTypeMismatchError, check_one_backend, refuse_kernel, refuse_numbers
 
 
 def _made(data: Any, like: Tensor) -> Tensor:
@@ -90,7 +90,9 @@ def _unique_inverse(xp: Namespace, values: Any, flat: Any) -> Any:
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002 - PyTorch's names
            return_counts: bool = False, dim: int | None = None) -> Any:
     """The distinct values of ``input`` in ascending order (flattened), with, if asked, ``inverse`` (for each
-    element, the position of its value; ``input``'s shape) and ``counts`` (int64), as ``torch.unique``."""
+    element, the position of its value; ``input``'s shape) and ``counts`` (int64), as ``torch.unique``. Complex
+    tensors are refused, as PyTorch's kernel refuses them."""
+    refuse_kernel("unique", "unique" if dim is None else "unique_dim", ("complex floating",), input)
     if dim is not None:
         return _unique_slices(input, dim, return_inverse, return_counts)
     xp = input.backend.xp
@@ -174,6 +176,8 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     A 1-D sequence serves any ``input``; an N-D one pairs its leading axes with ``input``'s.
     """
     check_one_backend("searchsorted", sorted_sequence, input, sorter)
+    if isinstance(input, Tensor) and dtype_name(input.dtype) == "bool":  # two booleans: no kernel in PyTorch
+        refuse_kernel("searchsorted", "searchsorted_out_cpu", ("bool",), sorted_sequence)
     xp, be = sorted_sequence.backend.xp, sorted_sequence.backend
     if side is not None:
         if side not in ("left", "right"):

@@ -14,6 +14,7 @@ from ..autograd.size import Size
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from .tensor_extras import cat, where
+from .value_checks import refuse_kernel
 
 
 def _tensor(value: Any, op: str, name: str = "input") -> Tensor:
@@ -166,6 +167,7 @@ def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: 
     with ``return_inverse`` the run of each element (input's shape, or (input.shape[dim],)), with ``return_counts``
     each run's length (int64). Not differentiable, as PyTorch's."""
     x = _tensor(input, "unique_consecutive").detach()
+    refuse_kernel("unique_consecutive", "unique", ("complex floating",), x)
     if dim is None:
         flat = x.reshape(-1)
         n, along = flat.shape[0], flat

@@ -238,6 +238,26 @@ def refuse_boolean(name: str, kernel: str, *operands: Any) -> None:
                                         f"tensor first (x.long())")
 
 
+_TORCH_DTYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                      "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "complex64": "ComplexFloat",
+                      "complex128": "ComplexDouble"}
+
+
+def refuse_kernel(name: str, kernel: str, kinds: tuple[str, ...], *operands: Any) -> None:
+    """PyTorch's refusal of ``name`` where its ``kernel`` has no version for the dtype of a Tensor among
+    ``operands``, whose kind (``"bool"``, ``"integral"``, ``"complex floating"``) or dtype name (``"uint8"``) is one
+    of ``kinds``: `KernelNotImplementedError` ('"cummax_cpu" not implemented for 'ComplexFloat'')."""
+    for v in operands:
+        if not isinstance(v, Tensor):
+            continue
+        dtype, xp = v.array.dtype, v.backend.xp
+        named = dtype_name(v.dtype)
+        if named in kinds or any(k in ("bool", "integral", "complex floating") and xp.isdtype(dtype, k) for k in kinds):
+            raise KernelNotImplementedError(f"{name}: \"{kernel}\" not implemented for "
+                                            f"'{_TORCH_DTYPE_NAMES.get(named, named)}', as in PyTorch; cast the tensor "
+                                            f"first")
+
+
 def linalg_dtype_error(op: str, dtype: Any) -> RuntimeError:
     """The error of a decomposition given a ``dtype`` it does not take: PyTorch's words for integers, and for complex
     ones a plain statement that anynn's linalg Functions are real-only (their gradients use transposes where

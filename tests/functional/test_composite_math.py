@@ -270,6 +270,18 @@ REFUSALS = [
     lambda m, t: m.logical_and(t(INTS), True),
     lambda m, t: m.special.gammainc(t(X), 2.0),
     lambda m, t: m.addcmul(t(X), t(X), 2),
+    # dtypes PyTorch's kernels lack (anynn computed: booleans as 0/1, complex numbers in NumPy's lexicographic order)
+    lambda m, t: t(INTS > 2).abs(),
+    lambda m, t: m.trace(t(INTS > 2)),
+    lambda m, t: t(INTS).round(decimals=1),
+    lambda m, t: t(X + 1j).round(),
+    lambda m, t: m.cummax(t(X + 1j), 0),
+    lambda m, t: t(X + 1j).kthvalue(1),
+    lambda m, t: m.mode(t(X + 1j)),
+    lambda m, t: m.unique(t(X + 1j)),
+    lambda m, t: m.unique_consecutive(t(X + 1j)),
+    lambda m, t: m.searchsorted(t(INTS[0] > 2), t(INTS > 2)),
+    lambda m, t: m.nn.functional.prelu(t(INTS), t(INTS[0, :1])),
 ]
 
 
