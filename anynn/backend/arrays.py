@@ -169,6 +169,25 @@ def memory_address(array: Any) -> tuple[int, int]:
     return id(inner), 0
 
 
+def memory_extent(array: Any) -> tuple[int, int]:
+    """``(address where array's buffer starts, its size in bytes)``: the whole buffer a view lies in (PyTorch's
+    untyped storage, NumPy's and CuPy's base chain), so views of one buffer give one extent. Where the library
+    shows no address (JAX under tracing, ndonnx) the array's identity and its own size stand in."""
+    inner = getattr(array, "_array", array)
+    storage = getattr(inner, "untyped_storage", None)
+    if callable(storage):  # PyTorch
+        whole = storage()
+        return int(whole.data_ptr()), int(whole.nbytes())
+    name = next((n for n in ("__array_interface__", "__cuda_array_interface__") if hasattr(inner, n)), None)
+    if name is not None:  # NumPy, CuPy
+        root = inner
+        while getattr(root, "base", None) is not None and hasattr(root.base, name):
+            root = root.base
+        return int(getattr(root, name)["data"][0]), int(root.nbytes)
+    address, _ = memory_address(array)
+    return address, int(getattr(inner, "nbytes", 0))
+
+
 def at_set(x: Any, index: Any, value: Any) -> Any:
     """``x`` with ``x[index] = value``: written into ``x`` where it is writeable, else a new array.
 

@@ -1,6 +1,7 @@
 """Tensor methods PyTorch programs call about the memory behind a tensor: ``data_ptr`` (do two tensors share
-memory? tied weights, views), ``storage_offset``, ``is_pinned``/``pin_memory`` (page-locked host memory for fast
-copies to a GPU), and the top-level twins ``narrow_copy``, ``prelu``, ``lu_solve``, ``triangular_solve``.
+memory? tied weights, views), ``storage_offset``, ``untyped_storage`` / ``storage`` (the buffer a view lies in),
+``is_pinned``/``pin_memory`` (page-locked host memory for fast copies to a GPU), and the top-level twins
+``narrow_copy``, ``prelu``, ``lu_solve``, ``triangular_solve``.
 
 Addresses come from the backend's array (`anynn.backend.arrays.memory_address`): a NumPy/CuPy/PyTorch view gives
 the address of its first element and its offset in its buffer, as PyTorch's; where the library shows no address
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..backend.arrays import memory_address
+from ..backend.arrays import memory_address, memory_extent
 
 
 def data_ptr(self: Tensor) -> int:
@@ -73,8 +74,82 @@ def triangular_solve(self: Tensor, A: Tensor, upper: bool = True, transpose: boo
     return top_level(self, A, upper, transpose, unitriangular)
 
 
+class UntypedStorage:
+    """The buffer a tensor's array lies in, as PyTorch's ``Tensor.untyped_storage()`` describes it: where it starts
+    (``data_ptr``: equal for a tensor and its views) and its size in bytes (``nbytes``, ``size``, ``len``). It
+    describes the memory; it holds no values of its own to change (``resize_`` is refused)."""
+
+    def __init__(self, tensor: Tensor) -> None:
+        self._start, self._nbytes = memory_extent(tensor.array)
+        self.device = tensor.device
+
+    def data_ptr(self) -> int:
+        """The address of the buffer's first byte."""
+        return self._start
+
+    def nbytes(self) -> int:
+        """The buffer's size in bytes."""
+        return self._nbytes
+
+    def size(self) -> int:
+        """The buffer's size in bytes (an untyped storage counts bytes)."""
+        return self._nbytes
+
+    def __len__(self) -> int:
+        return self._nbytes
+
+    def element_size(self) -> int:
+        """1: an untyped storage's elements are bytes."""
+        return 1
+
+    def resize_(self, size: int) -> UntypedStorage:
+        """Refused: anynn tensors hold their library's arrays, whose buffers cannot be resized in place."""
+        raise NotImplementedError(f"UntypedStorage.resize_({size}): anynn tensors hold their library's arrays, "
+                                  f"whose buffers cannot be resized in place; drop the tensor (del t) to free it")
+
+    def __repr__(self) -> str:
+        return f"<anynn UntypedStorage of {self._nbytes} bytes at {self._start:#x} on {self.device}>"
+
+
+class TypedStorage(UntypedStorage):
+    """``Tensor.storage()`` (deprecated by PyTorch): the buffer counted in elements of the tensor's dtype."""
+
+    def __init__(self, tensor: Tensor) -> None:
+        super().__init__(tensor)
+        self.dtype = tensor.dtype
+        self._itemsize = int(tensor.element_size())
+
+    def size(self) -> int:
+        """The buffer's size in elements."""
+        return self._nbytes // self._itemsize
+
+    def __len__(self) -> int:
+        return self.size()
+
+    def element_size(self) -> int:
+        """The bytes per element of the tensor's dtype."""
+        return self._itemsize
+
+
+def untyped_storage(self: Tensor) -> UntypedStorage:
+    """The buffer this tensor's array lies in: ``a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()``
+    for a tensor and its views (shared-tensor checks before saving), ``nbytes()`` its size."""
+    return UntypedStorage(self)
+
+
+def storage(self: Tensor) -> TypedStorage:
+    """`untyped_storage` counted in elements, with PyTorch's deprecation warning."""
+    import warnings
+
+    warnings.warn("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
+                  "storage class. This should only matter to you if you are using storages directly.  To access "
+                  "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()",
+                  UserWarning, stacklevel=2)
+    return TypedStorage(self)
+
+
 METHODS: dict[str, Any] = {
     "data_ptr": data_ptr, "const_data_ptr": data_ptr, "storage_offset": storage_offset, "is_pinned": is_pinned,
     "pin_memory": pin_memory, "narrow_copy": narrow_copy, "prelu": prelu, "lu_solve": lu_solve,
-    "triangular_solve": triangular_solve,
+    "triangular_solve": triangular_solve, "untyped_storage": untyped_storage, "storage": storage,
 }

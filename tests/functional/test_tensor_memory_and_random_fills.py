@@ -85,6 +85,13 @@ def test_data_ptr_and_storage_offset_say_which_tensors_share_memory(backend):
         view, theirs = x[3:], torch.arange(12, dtype=torch.float32)[3:]
         assert view.storage_offset() == theirs.storage_offset() == 3
         assert view.data_ptr() - x.data_ptr() == 3 * x.element_size()
+        # untyped_storage (AttributeError before: shared-tensor checks before saving compare its data_ptr)
+        ours, mine = [(t.untyped_storage(), t[3:].untyped_storage()) for t in (x, torch.arange(12.0))]
+        assert [(a.data_ptr() == b.data_ptr(), a.nbytes(), len(b), a.element_size()) for a, b in (ours, mine)] == [
+            (True, 48, 48, 1)] * 2
+        assert anynn.zeros(3, backend=backend).untyped_storage().data_ptr() != ours[0].data_ptr()
+        with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+            assert x[3:].storage().size() == len(x.storage()) == 12
 
 
 def test_pin_memory_refuses_without_a_gpu_as_pytorch_and_is_pinned_is_false(backend):
