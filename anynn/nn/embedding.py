@@ -10,7 +10,7 @@ from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.embedding import EmbeddingFunction
 from ..functional.embedding import check_indices, embedding_renorm_
-from .linear import new_parameter
+from .linear import _size, new_parameter
 from .module import Module
 from .validate import ArgumentAssertionError
 
@@ -80,6 +80,8 @@ class Embedding(Module):
         super().__init__()
         if sparse:
             raise NotImplementedError("Embedding: sparse=True is not supported (gradients are dense)")
+        num_embeddings = _size("num_embeddings", num_embeddings, "Embedding")
+        embedding_dim = _size("embedding_dim", embedding_dim, "Embedding")
         padding_idx = row_index("Embedding", padding_idx, num_embeddings)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim

@@ -12,6 +12,7 @@ from ..autograd.tensor import Tensor
 from ..backend import get_backend
 from ..backend.default_dtype import default_float
 from ..functional.linalg import LinearFunction, linear
+from ..functional.value_checks import InvalidValueError
 from .module import Module, Parameter
 from .validate import check_input
 
@@ -29,8 +30,8 @@ def _size(name: str, value: Any, layer: str = "Linear") -> int:
     """A feature or channel count as a non-negative int (NumPy integers too), or an error naming ``layer``."""
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         raise TypeError(f"{layer}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value.__index__() < 0:
-        raise ValueError(f"{layer}: {name} must be >= 0, got {value}")
+    if value.__index__() < 0:  # (PyTorch's RuntimeError: 'Trying to create tensor with negative dimension')
+        raise InvalidValueError(f"{layer}: {name} must be >= 0, got {value}")
     return value.__index__()
 
 

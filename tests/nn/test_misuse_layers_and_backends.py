@@ -80,7 +80,7 @@ def test_initialisers_on_zero_element_tensors_are_a_no_op_as_in_pytorch():
 
 
 @pytest.mark.parametrize("args, error, message", [
-    ((-1, 3), ValueError, "Linear: in_features must be >= 0, got -1"),
+    ((-1, 3), RuntimeError, "Linear: in_features must be >= 0, got -1"),  # (PyTorch's class; a ValueError too)
     ((3, -2), ValueError, "Linear: out_features must be >= 0, got -2"),
     ((2.5, 3), TypeError, "Linear: in_features must be an int, got float"),
     ((True, 3), TypeError, "Linear: in_features must be an int, got bool"),
@@ -99,6 +99,8 @@ def test_impossible_feature_counts_name_the_layer(args, error, message):
     (lambda: nn.ConvTranspose2d(-4, 2, 1), ValueError, "ConvTranspose2d: in_channels must be >= 0, got -4"),
     (lambda: nn.BatchNorm2d(6.0), TypeError, "BatchNorm2d: num_features must be an int, got float 6.0"),
     (lambda: nn.BatchNorm1d("6"), TypeError, "BatchNorm1d: num_features must be an int, got str '6'"),
+    (lambda: nn.Embedding(-1, 3), RuntimeError, "Embedding: num_embeddings must be >= 0, got -1"),
+    (lambda: nn.Embedding(10, 2.0), TypeError, "Embedding: embedding_dim must be an int, got float 2.0"),
 ])
 def test_impossible_channel_counts_name_the_layer(build, error, message):
     with pytest.raises(error, match=message):
