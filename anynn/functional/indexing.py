@@ -476,7 +476,11 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 one-hot codes of integer ``tensor`` (*) → (*, num_classes); ``-1``: one more than the largest value."""
+    """int64 one-hot codes of int64 ``tensor`` (*) → (*, num_classes); ``-1``: one more than the largest value. Another
+    dtype is refused, as PyTorch's."""
+    if isinstance(tensor, Tensor) and dtype_name(tensor.dtype) != "int64":
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor (got "
+                           f"{dtype_name(tensor.dtype)}), as in PyTorch; cast it first (x.long())")
     if num_classes == -1:
         if tensor.backend.is_traced(tensor.array):
             raise NotImplementedError("one_hot: num_classes=-1 counts the classes from the largest value, which a "

@@ -304,6 +304,9 @@ def test_one_hot_matches_torch(backend):
     assert dtype_name(ours.dtype) == "int64" and F.one_hot(_t(backend, labels)).shape == (2, 2, 4)
     with pytest.raises(RuntimeError, match="one_hot"):
         F.one_hot(_t(backend, labels), 3)
+    for lib, wrap in ((torch.nn.functional, torch.tensor), (F, lambda a: _t(backend, a))):  # int32 labels (taken)
+        with pytest.raises(RuntimeError, match="one_hot is only applicable to index tensor of type LongTensor"):
+            lib.one_hot(wrap(labels.astype(np.int32)), 5)
     empty = np.zeros(0, np.int64)  # the class count cannot come from no labels: PyTorch refuses, as here
     with pytest.raises(RuntimeError, match="infer"):
         torch.nn.functional.one_hot(torch.tensor(empty))
