@@ -99,6 +99,17 @@ def get_device_name(device: Any = None) -> str:
     return str(backend.device_name())
 
 
+def get_device_capability(device: Any = None) -> tuple[int, int]:
+    """The GPU's CUDA compute capability ``(major, minor)`` (``(8, 0)`` for an A100), as PyTorch's; a clear error
+    without a usable GPU (PyTorch's CPU build refuses too)."""
+    backend = _cuda(device)
+    found = None if backend is None else backend.device_capability()
+    if found is None:
+        raise RuntimeError(f"anynn.cuda.get_device_capability: no CUDA device is usable for the default backend "
+                           f"({default_backend().name}); check anynn.cuda.is_available() first")
+    return found
+
+
 def set_device(device: Any) -> None:
     """Accepted for the device "cuda" already means (index 0). anynn picks devices by name, not through a global:
     another index is refused with the way to reach it (``.to("cuda:1")``, ``device="cuda:1"``)."""
@@ -121,5 +132,6 @@ def set_device(device: Any) -> None:
 
 version.cuda_version_of_default_backend = cuda_version
 
-__all__ = ["get_device_name", "max_memory_allocated", "max_memory_reserved", "memory_allocated", "memory_reserved",
-           "memory_stats", "reset_max_memory_allocated", "reset_peak_memory_stats", "set_device"]
+__all__ = ["get_device_capability", "get_device_name", "max_memory_allocated", "max_memory_reserved",
+           "memory_allocated", "memory_reserved", "memory_stats", "reset_max_memory_allocated",
+           "reset_peak_memory_stats", "set_device"]

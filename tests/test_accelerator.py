@@ -67,6 +67,8 @@ def test_memory_figures_and_device_name_as_torch_without_a_gpu(backend: str) -> 
         anynn.cuda.set_device(-1)  # a negative index: nothing, as PyTorch's
         with pytest.raises(RuntimeError, match=r"get_device_name: no CUDA device is usable for the default backend"):
             anynn.cuda.get_device_name(0)
+        with pytest.raises(RuntimeError, match=r"get_device_capability: no CUDA device is usable for the default"):
+            anynn.cuda.get_device_capability()  # the torch-function-modes recipe's first line (AttributeError before)
         with pytest.raises(RuntimeError, match=r"set_device\(0\): no CUDA device 0"):
             anynn.accelerator.set_device_index(0)
         with anynn.accelerator.device_index(None):

@@ -297,6 +297,10 @@ class Backend:
         """The name of this backend's device as its driver gives it (a GPU's model), or ``None`` for the CPU."""
         return None
 
+    def device_capability(self) -> tuple[int, int] | None:
+        """The CUDA compute capability (major, minor) of this backend's GPU, or ``None`` for the CPU."""
+        return None
+
     def cuda_version(self) -> str | None:
         """The CUDA version ("12.4") this backend's library runs or was built with, ``None`` where it has none."""
         return None

@@ -370,6 +370,10 @@ class CupyBackend(Backend):
         name = self.cupy.cuda.runtime.getDeviceProperties(self.cupy.cuda.Device().id)["name"]
         return name.decode() if isinstance(name, bytes) else str(name)
 
+    def device_capability(self) -> tuple[int, int] | None:
+        properties = self.cupy.cuda.runtime.getDeviceProperties(self.cupy.cuda.Device().id)
+        return int(properties["major"]), int(properties["minor"])
+
     def prefetcher(self) -> Any:
         from .cupy_prefetch import CupyPrefetcher
 

@@ -267,6 +267,12 @@ class TorchBackend(Backend):
     def device_name(self) -> str | None:
         return self.torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else None
 
+    def device_capability(self) -> tuple[int, int] | None:
+        if self.device.type != "cuda":
+            return None
+        major, minor = self.torch.cuda.get_device_capability(self.device)
+        return int(major), int(minor)
+
 
 def _same_array(array: Any) -> Any:
     """The receiving half of `TorchBackend.shared_reduction`: PyTorch's pickler rebuilt the tensor already."""
