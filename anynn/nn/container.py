@@ -25,7 +25,20 @@ def _check_module(container: Module, name: Any, module: Any) -> None:
     """A container item is a Module, or None: a placeholder as PyTorch's add_module takes (lucidrains' models
     write ``ModuleList([attn, ff, PEG(dim) if first else None])`` and skip the None when they run)."""
     if module is not None and not isinstance(module, Module):
-        raise TypeError(f"{type(container).__name__}: item {name} is a {type(module).__name__}, not a Module")
+        raise TypeError(f"{type(container).__name__}: item {name} is a {type(module).__name__}, not a Module"
+                        f"{_foreign_layer_hint(module)}")
+
+
+def _foreign_layer_hint(module: Any) -> str:
+    """What to write instead of another library's layer: einops' PyTorch layers (``from einops.layers.torch import
+    Rearrange``, lucidrains' models put them in Sequential) have anynn counterparts; a torch.nn layer is rebuilt."""
+    where = type(module).__module__
+    if where.startswith("einops.layers"):
+        return (f" (einops' PyTorch layer {where}.{type(module).__name__}: anynn's is `from anynn.utils.einops import "
+                f"{type(module).__name__}`)")
+    if where.split(".")[0] == "torch":
+        return " (a PyTorch torch.nn layer: build it from anynn.nn)"
+    return ""
 
 
 def _renumber(container: Module, modules: Iterable[Module]) -> None:

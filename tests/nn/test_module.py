@@ -4,6 +4,7 @@ interop with PyTorch both ways, safetensors too), modes, backends, seeding, deep
 from __future__ import annotations
 
 import copy
+import importlib.util
 import math
 from collections import OrderedDict
 from typing import Any, Callable
@@ -750,6 +751,14 @@ def test_containers_hold_none_placeholders_like_torch():
     assert built["anynn"] == built["torch"]
     with pytest.raises(TypeError, match="ModuleList: item 0 is a int, not a Module"):
         anynn.nn.ModuleList([1])
+    with pytest.raises(TypeError, match=r"Sequential: item 0 is a Linear, not a Module \(a PyTorch torch.nn"):
+        anynn.nn.Sequential(torch.nn.Linear(1, 1))
+    if importlib.util.find_spec("einops") is not None:  # lucidrains' import line, which the import swap leaves
+        from einops.layers.torch import Rearrange
+
+        with pytest.raises(TypeError, match=r"Sequential: item 0 is a Rearrange, not a Module \(einops' PyTorch "
+                                            r"layer einops.layers.torch.Rearrange: anynn's is `from anynn.utils"):
+            anynn.nn.Sequential(Rearrange("b c h w -> b (c h w)"))
 
 def test_deepcopy_gives_an_independent_twin(backend):
     model = _Tagger().to(backend)
