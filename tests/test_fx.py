@@ -1,4 +1,5 @@
-"""`anynn.fx.wrap`: the one torch.fx name model files call as they load (torchvision's stochastic depth, Swin)."""
+"""`anynn.fx.wrap`: the one torch.fx name model files call as they load (torchvision's stochastic depth, Swin); the
+tracer and graph classes refused by name."""
 
 from __future__ import annotations
 
@@ -38,3 +39,18 @@ def test_wrap_refuses_what_torch_refuses():
             exec(compile(f"import {lib}\n{lib}.fx.wrap(3)\n", module.__name__, "exec"), module.__dict__)
     with pytest.raises(RuntimeError, match="wrap\\(\\): unsupported type .*int"):
         exec(compile("import anynn\nanynn.fx.wrap(3)\n", module.__name__, "exec"), module.__dict__)
+
+
+def test_tracing_is_refused_by_name():
+    """torch.fx's tracer and graph classes after the import swap (AttributeError before: the fx tutorials and
+    graph-rewriting code): the names exist, a subclass loads, and tracing or making one raises NotImplementedError
+    naming the torch.fx name and anynn's ways to record a model."""
+    class Custom(anynn.fx.Tracer):  # defined at import time by fx-based code
+        pass
+
+    assert set(anynn.fx.__all__) <= set(torch.fx.__all__)
+    assert not isinstance(anynn.nn.Linear(2, 2), anynn.fx.GraphModule)
+    for name, make in (("symbolic_trace", lambda: anynn.fx.symbolic_trace(anynn.nn.Linear(2, 2))),
+                       ("Tracer", Custom), ("Transformer", lambda: anynn.fx.Transformer(None))):
+        with pytest.raises(NotImplementedError, match=f"torch.fx.{name}: anynn has no fx tracer.*onnx.export"):
+            make()
