@@ -13,6 +13,7 @@ import math
 from typing import Any, NamedTuple, Sequence
 
 from .autograd.tensor import Tensor
+from .backend import dtype_name
 from .functional import reduce
 from .functional.cholesky import cholesky, cholesky_solve, solve_triangular
 from .functional.linalg_spellings import logdet, matrix_power
@@ -177,7 +178,12 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """The dot products ``sum(conj(x) * y)`` along ``dim`` of x and y broadcast together (``torch.linalg.vecdot``)."""
+    """The dot products ``sum(conj(x) * y)`` along ``dim`` of x and y broadcast together (``torch.linalg.vecdot``);
+    floating or complex tensors, as PyTorch's (integers and booleans refused)."""
+    for t in (x, y):
+        if isinstance(t, Tensor) and not t.backend.xp.isdtype(t.array.dtype, ("real floating", "complex floating")):
+            raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got "
+                               f"{dtype_name(t.dtype)}, as in PyTorch; cast it first (x.float())")
     return (x.conj() * y).sum(dim)
 
 

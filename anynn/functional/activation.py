@@ -363,6 +363,9 @@ def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: b
     """input (*) clamped to ``[min_val, max_val]``; ``inplace`` as in `relu`."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
+    if isinstance(input, Tensor) and dtype_name(input.dtype) == "uint8" and min(min_val, max_val) < 0:
+        raise RuntimeError(f"hardtanh: cannot do hardtanh on an unsigned type with negative limits (got min_val "
+                           f"{min_val}, max_val {max_val}), as in PyTorch")
     if inplace:
         return in_place(input, "hardtanh_",
                         lambda s: HardtanhFunction.apply(s, min_val=float(min_val), max_val=float(max_val)))

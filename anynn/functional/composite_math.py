@@ -62,12 +62,14 @@ def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
-    """Degrees to radians (``torch.deg2rad``); integers give float32."""
+    """Degrees to radians (``torch.deg2rad``); integers give float32, complex tensors are refused (as PyTorch)."""
+    refuse_complex("deg2rad", input)
     return elementwise.as_floating(input) * (math.pi / 180.0)
 
 
 def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
-    """Radians to degrees (``torch.rad2deg``); integers give float32."""
+    """Radians to degrees (``torch.rad2deg``); integers give float32, complex tensors are refused (as PyTorch)."""
+    refuse_complex("rad2deg", input)
     return elementwise.as_floating(input) * (180.0 / math.pi)
 
 

@@ -13,10 +13,11 @@ from typing import Any, NamedTuple
 
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor, make_tensor
+from ..backend import dtype_name
 from ..backend.typing import Namespace
 from . import elementwise, indexing, reduce
 from .sorting import ValuesIndices
-from .value_checks import check_reducible, checked_dim, refuse_boolean, refuse_kernel
+from .value_checks import UnsupportedDTypeError, check_reducible, checked_dim, refuse_boolean, refuse_kernel
 
 
 class MinMax(NamedTuple):
@@ -47,7 +48,10 @@ class NanToZero(Function):
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """Sum over ``dim`` (all when ``None``) treating NaN as 0; the gradient is 0 at a NaN (NaN where the incoming
-    gradient is inf or NaN), as PyTorch's."""
+    gradient is inf or NaN), as PyTorch's; complex tensors are refused, as PyTorch's CPU kernel refuses them."""
+    if input.is_complex():
+        raise UnsupportedDTypeError(f"nansum does not support complex inputs (got {dtype_name(input.dtype)}), as "
+                                    f"PyTorch's CPU kernel; sum the real and imaginary parts apart")
     source = input if dtype is None else input.astype(dtype)
     xp = source.backend.xp
     if xp.isdtype(source.array.dtype, "real floating"):

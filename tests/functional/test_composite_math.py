@@ -282,6 +282,10 @@ REFUSALS = [
     lambda m, t: m.unique_consecutive(t(X + 1j)),
     lambda m, t: m.searchsorted(t(INTS[0] > 2), t(INTS > 2)),
     lambda m, t: m.nn.functional.prelu(t(INTS), t(INTS[0, :1])),
+    lambda m, t: t(X + 1j).nansum(),
+    lambda m, t: m.deg2rad(t(X + 1j)),
+    lambda m, t: m.linalg.vecdot(t(INTS), t(INTS)),
+    lambda m, t: m.nn.functional.hardtanh(t(INTS.astype(np.uint8))),  # (negative limits of an unsigned type)
 ]
 
 
