@@ -38,9 +38,13 @@ def as_input(value: Any) -> bool:
     return (type(value) is float and value != 0.0) or isinstance(value, Tensor)
 
 
-def option_inputs(group: dict[str, Any]) -> list[tuple[str, int, Any]]:
-    """The option values of ``group`` that go in as arrays: (key, position in a tuple such as ``betas`` or -1,
-    value), in the group's key order."""
+def option_inputs(opt: Any, group: dict[str, Any]) -> list[tuple[str, int, Any]]:
+    """The option values of ``group`` (of optimizer ``opt``) that go in as arrays: (key, position in a tuple such as
+    ``betas`` or -1, value), in `ARRAY_OPTIONS` order. Only anynn's own optimizers take them (their updates test
+    such values with `optim.scalars.nonzero`): a class written elsewhere may test one in an ``if``
+    (``if group["weight_decay"] != 0:``, PyTorch's idiom), which an array cannot answer in a trace."""
+    if not type(opt).__module__.startswith("anynn."):
+        return []
     out = []
     for key in ARRAY_OPTIONS:
         value = group.get(key)
@@ -120,7 +124,7 @@ class Layout:
         g = 0
         for opt in self.optimizers:
             for group in opt.param_groups:
-                for key, i, value in option_inputs(group):
+                for key, i, value in option_inputs(opt, group):
                     options.append((g, key, i))
                     lrs.append(self._number(k, value))
                     k += 1

@@ -29,7 +29,7 @@ def static_key(st: StepState, inputs: bool = False) -> tuple[Any, ...]:
     multiplies by: it changes every ``growth_interval`` clean steps and after a step with inf/NaN gradients).
     ``inputs``: the program takes the scales and the option values of `layout.option_inputs` as arrays (a traced
     step), so they are left out."""
-    options = tuple(_options(group, inputs) for opt in st.optimizers for group in opt.param_groups)
+    options = tuple(_options(opt, group, inputs) for opt in st.optimizers for group in opt.param_groups)
     autocast = autocast_mode.state
     return (mode.local.modes.grad_enabled, autocast.cpu, autocast.cuda, tuple(_settings(m) for m in st.modules),
             options, tuple(g.seed for g in st.counter_generators),
@@ -46,11 +46,11 @@ def _settings(module: Any) -> tuple[Any, ...]:
                  if isinstance(v, _PLAIN) or (isinstance(v, tuple) and all(isinstance(i, _PLAIN) for i in v)))
 
 
-def _options(group: dict[str, Any], inputs: bool = False) -> tuple[Any, ...]:
+def _options(opt: Any, group: dict[str, Any], inputs: bool = False) -> tuple[Any, ...]:
     """A group's options other than lr, hashable (the common case costs one tuple of its values); ``inputs``: those
     `layout.option_inputs` names stand as a mark (their values go in as arrays)."""
     if inputs:
-        group = _marked(group)
+        group = _marked(opt, group)
     values = tuple(v for k, v in group.items() if k not in _EXCLUDED_OPTIONS)
     try:
         hash(values)
@@ -59,9 +59,9 @@ def _options(group: dict[str, Any], inputs: bool = False) -> tuple[Any, ...]:
     return tuple(group) + values
 
 
-def _marked(group: dict[str, Any]) -> dict[str, Any]:
+def _marked(opt: Any, group: dict[str, Any]) -> dict[str, Any]:
     """``group`` with each option value that goes into a traced step as an array replaced by a mark."""
-    found = option_inputs(group)
+    found = option_inputs(opt, group)
     if not found:
         return group
     out = dict(group)

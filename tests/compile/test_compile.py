@@ -375,17 +375,25 @@ def test_cycled_momentum_betas_and_weight_decay_go_in_as_arrays_one_trace_per_st
     """OneCycleLR cycles SGD's momentum, CyclicLR Adam's betas[0], a schedule sets weight_decay by hand, every step:
     each was a constant of the program, so every step traced and compiled one of its own (5 traces in 5 steps). They
     go in as arrays, as the learning rate: two traces (before and after the optimizer state exists), eager's
-    numbers."""
+    numbers. An optimizer class of the user's keeps them constants (it may test one in an ``if``)."""
+    class Halving(optim.Optimizer):
+        def __init__(self, params, lr, momentum):
+            super().__init__(params, dict(lr=lr, momentum=momentum))
+
+        def update(self, param, grad, state, group, backend):
+            return param - group["lr"] * (0.5 if group["momentum"] > 0 else 1.0) * grad
+
     def run(compiled: bool):
-        a, b = nn.Linear(4, 3, backend="jax", seed=0), nn.Linear(4, 3, backend="jax", seed=1)
+        a, b, c = (nn.Linear(4, 3, backend="jax", seed=seed) for seed in range(3))
         sgd = optim.SGD(a.parameters(), lr=0.05, momentum=0.9, nesterov=True)
         adam = optim.AdamW(b.parameters(), lr=0.01, weight_decay=0.1)
         one_cycle = optim.lr_scheduler.OneCycleLR(sgd, max_lr=0.1, total_steps=6)
         cyclic = optim.lr_scheduler.CyclicLR(adam, base_lr=0.01, max_lr=0.1, step_size_up=2)
+        halving = Halving(c.parameters(), lr=0.1, momentum=0.9)
 
         def step(x, y):
             losses = []
-            for model, opt in ((a, sgd), (b, adam)):
+            for model, opt in ((a, sgd), (b, adam), (c, halving)):
                 opt.zero_grad()
                 loss = nn.functional.cross_entropy(model(x), y)
                 loss.backward()
@@ -400,7 +408,7 @@ def test_cycled_momentum_betas_and_weight_decay_go_in_as_arrays_one_trace_per_st
             one_cycle.step()
             cyclic.step()
             adam.param_groups[0]["weight_decay"] = 0.1 / (i + 2)
-        return [np.asarray(p.array) for p in [*a.parameters(), *b.parameters()]], run_step
+        return [np.asarray(p.array) for p in [*a.parameters(), *b.parameters(), *c.parameters()]], run_step
 
     (eager, _), (params, compiled) = run(False), run(True)
     for got, expected in zip(params, eager):
