@@ -31,6 +31,18 @@ from .ndonnx_sizes import has_symbolic
 
 # ndonnx functions whose result has the shape of their first argument but forgets its static sizes when one is symbolic
 _FORGET_SIZES = frozenset({"sort", "argsort", "roll", "zeros_like", "ones_like", "full_like"})
+# ndonnx reductions whose result forgets every static size when an axis of the input is symbolic (amax over the
+# channels of a (None, C, H, W) batch read (None, None, None, None): a Conv2d after it refused its channel count)
+_FORGET_REDUCED_SIZES = frozenset({"max", "min", "any", "all"})
+
+
+def _reduced_shape(shape: tuple[Any, ...], axis: Any, keepdims: bool) -> tuple[Any, ...]:
+    """The shape a reduction of an array of ``shape`` over ``axis`` (None: all) gives."""
+    axes = range(len(shape)) if axis is None else [a % len(shape) for a in (
+        axis if isinstance(axis, (tuple, list)) else (axis,))]
+    if keepdims:
+        return tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 def _refuse_unknown_sizes(name: str, shape: Any) -> None:
@@ -186,6 +198,9 @@ class _Namespace(types.ModuleType):
         function = getattr(self._library, name)
         if name in _FORGET_SIZES:  # the result has x's shape: its static sizes restored (see `_shaped`)
             return lambda x, *args, **kwargs: self._shaped(function(x, *args, **kwargs), x.shape)
+        if name in _FORGET_REDUCED_SIZES:  # the reduced shape's static sizes restored (axes kept by a Reshape's 0)
+            return lambda x, axis=None, keepdims=False: ndonnx_sizes.with_sizes(
+                function(x, axis=axis, keepdims=keepdims), _reduced_shape(x.shape, axis, keepdims))
         return function
 
     def _shaped(self, result: Any, shape: tuple[int | None, ...]) -> Any:

@@ -85,11 +85,28 @@ def _adaptive_max(fn: str, input: Tensor, output_size: Any, return_indices: bool
         sizes = (1,) + sizes
     lead = tuple(input.shape[:input.ndim - spatial_dims])
     spatial = (1, input.shape[-1]) if spatial_dims == 1 else tuple(input.shape[-spatial_dims:])
+    if None in spatial and all(s == 1 for s in sizes):  # global max pooling over symbolic sizes (an ONNX export)
+        return _global_max(input, spatial_dims, return_indices)
     flat = input.reshape(-1, *spatial)
     values, indices = AdaptiveMaxPool.apply(flat, output_size=sizes)
     out_shape = (-1,) + lead[1:] + sizes[len(sizes) - spatial_dims:]  # -1: a symbolic batch size (ONNX export)
     values = values.reshape(*out_shape)
     return (values, indices.detach().reshape(*out_shape)) if return_indices else values
+
+
+def _global_max(input: Tensor, spatial_dims: int, return_indices: bool) -> Any:
+    """Adaptive max pooling to size 1 where a spatial size is symbolic (an ONNX export with dynamic height and width:
+    CBAM's and timm's max pools), which the bins cannot be built for: the maximum over the spatial axes, and the
+    index of its first occurrence in the flattened window."""
+    axes = tuple(range(input.ndim - spatial_dims, input.ndim))
+    values = input.amax(dim=axes, keepdim=True)
+    if not return_indices:
+        return values
+    flat = input.flatten(input.ndim - spatial_dims) if spatial_dims > 1 else input
+    indices = flat.argmax(-1, keepdim=True)
+    for _ in range(spatial_dims - 1):
+        indices = indices.unsqueeze(-1)
+    return values, indices
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: int | Sequence[int], return_indices: bool = False) -> Any:

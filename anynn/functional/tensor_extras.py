@@ -148,6 +148,17 @@ def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     return tuple(shape.squeeze(piece, dim) for piece in shape.split(self, 1, dim))
 
 
+def _expand_as(self: Tensor, other: Tensor) -> Tensor:
+    """``self`` broadcast to ``other``'s shape. In an ONNX export anynn's own code reads ``None`` for a symbolic axis
+    of ``other``: kept as it runs where ``self`` has that axis too, and broadcast to its `SymInt` where ``self`` has
+    1 there (timm's ECA gate, ``y.expand_as(x)`` to a symbolic height and width, was refused)."""
+    shape = tuple(other.array.shape)
+    lead = len(shape) - self.ndim
+    if any(n is None and (i < lead or self.array.shape[i - lead] is not None) for i, n in enumerate(shape)):
+        shape = other.backend.symbolic_shape(other.array)
+    return broadcast.expand(self, shape)
+
+
 def _split(self: Tensor, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """``x.split(split_size, dim)``: PyTorch's method names its first argument ``split_size`` (``torch.split``'s is
     ``split_size_or_sections``); an int gives equal pieces, a list the pieces' sizes."""
@@ -170,7 +181,7 @@ METHODS: dict[str, Any] = {
     "split": _split, "chunk": shape.chunk, "unbind": _unbind,
     "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
     "expand": broadcast.expand, "broadcast_to": broadcast.expand,
-    "expand_as": lambda self, other: broadcast.expand(self, other.shape),
+    "expand_as": _expand_as,
     "repeat": broadcast.repeat, "clone": elementwise.clone,
     "pow": lambda self, exponent: self ** exponent,
     "mul": lambda self, other: self * other,  # add, sub, div (with alpha= / rounding_mode=): tensor_math

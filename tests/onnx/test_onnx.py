@@ -508,7 +508,23 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
     # conv1d over a symbolic length (its size check read None + padding)
     "text_cnn": (TextCNN, lambda n, t: (np.random.default_rng(t).integers(0, 40, (n, t)),),
                  ({0: "batch", 1: "length"},), (8, 4, 13)),
+    "attention_gates_image_sizes": (lambda: Calls(_attention_gates, nn.Sequential(
+        nn.Conv2d(4, 2, 1), nn.ReLU(), nn.Conv2d(2, 4, 1)), nn.Conv2d(2, 1, 3, padding=1)),
+                                    lambda n, t: (_floats(n, 4, t, t + 2),), ({0: "batch", 2: "height", 3: "width"},),
+                                    (6, 3, 9)),
 }
+
+
+def _attention_gates(x: Any, mlp: Any, spatial: Any) -> Any:
+    """CBAM's channel and spatial gates and timm's ECA gate over symbolic image sizes: adaptive max pooling to 1 (its
+    bins had no sizes), amax / amin / any over the channels (they lost their static sizes: a convolution after them
+    refused 'None channels', even under a symbolic batch alone), ``y.expand_as(x)`` to the symbolic sizes."""
+    F = nn.functional
+    x = x * (mlp(F.adaptive_avg_pool2d(x, 1)) + mlp(F.adaptive_max_pool2d(x, 1))).sigmoid()
+    x = x * spatial(anynn.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)).sigmoid()
+    values, indices = F.adaptive_max_pool2d(x, (1, 1), return_indices=True)
+    return x * x.mean((2, 3), keepdim=True).sigmoid().expand_as(x), values, indices, F.adaptive_max_pool1d(
+        x.flatten(2), 1)
 
 
 @pytest.mark.parametrize("family", list(SEQUENCES))
@@ -577,10 +593,14 @@ ALONG_THE_BATCH: dict[str, Row] = {
                                                                 _floats(n, 2, 7, 3) - 1), (0, 0, 0)),
     # under a symbolic batch: arrays made with the batch's shape (norm of order 0, masked_select), a value picked
     # along a lane (mode), aminmax of all elements (its emptiness check counted them), masked_scatter by a recorded
-    # mask (its count of true entries was read on the host: 'no propagated value available')
-    "shapes_of_the_batch": (lambda: Calls(lambda x: (x.norm(p=0, dim=1), x.masked_select(x > 0), x.mode(-1),
-                                                     x.mode(1, keepdim=True), anynn.aminmax(x),
-                                                     x.masked_scatter(x > 0, -x), x.masked_scatter(x[:1] < 0, x))),
+    # mask (its count of true entries was read on the host: 'no propagated value available'); CBAM's spatial gate, a
+    # convolution over amax / amin / any along the channels (their static sizes were read as None: 'None channels')
+    "shapes_of_the_batch": (lambda: Calls(lambda x, conv: (x.norm(p=0, dim=1), x.masked_select(x > 0), x.mode(-1),
+                                                           x.mode(1, keepdim=True), anynn.aminmax(x),
+                                                           x.masked_scatter(x > 0, -x), x.masked_scatter(x[:1] < 0, x),
+                                                           conv(anynn.cat([x.amax(1, keepdim=True), x.amin(
+                                                               1, keepdim=True)], 1) * (x > 0).any(1, keepdim=True))),
+                                          nn.Conv1d(2, 1, 3)),
                             lambda n: (np.round(_floats(n, 3, 5)),), (0,)),
     # functions ndonnx lacks or that read values: hypot (inf beside NaN, magnitudes whose squares overflow float32),
     # gcd and lcm (Euclid's steps, as many as int64 may need), isreal (ones of the input's shape)
