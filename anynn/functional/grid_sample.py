@@ -340,9 +340,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
                          f"{tuple(input.shape)}")
     k = input.ndim - 2
     if grid.ndim != input.ndim or grid.shape[-1] != k:
-        raise ValueError(f"grid_sample: a {input.ndim}-D input of shape {tuple(input.shape)} needs a grid of shape "
-                         f"(N, {', '.join(f'{axis}_out' for axis in 'DHW'[3 - k:])}, {k}), got grid of shape "
-                         f"{tuple(grid.shape)}")
+        raise ShapeMismatchError(f"grid_sample: a {input.ndim}-D input of shape {tuple(input.shape)} needs a grid "
+                                 f"of shape (N, {', '.join(f'{axis}_out' for axis in 'DHW'[3 - k:])}, {k}), got "
+                                 f"grid of shape {tuple(grid.shape)}")
     if grid.shape[0] != input.shape[0]:
         raise ShapeMismatchError(f"grid_sample: expected grid and input to have the same batch size, got input "
                                  f"of shape {tuple(input.shape)} and grid of shape {tuple(grid.shape)}")

@@ -17,6 +17,7 @@ from ..backend.typing import Namespace
 from .formulas.counts import element_count
 from .precision import cast_to, is_low_precision, upcast
 from .value_checks import ShapeMismatchError
+from .value_checks import InvalidValueError
 from .value_checks import check_floating, check_one_backend, check_real_floating
 
 
@@ -265,7 +266,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                          f"shape {input.shape}")
     if not training and (running_mean is None or running_var is None):
-        raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+        raise InvalidValueError("batch_norm: running_mean and running_var are needed when training=False")
     check_shapes("batch_norm", (input.shape[1],), "one per channel of input " + str(tuple(input.shape)),
                  running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     if not input.backend.is_traced(momentum):  # (a traced 0-d array: BatchNorm's momentum=None in a compiled step)

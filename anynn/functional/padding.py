@@ -155,8 +155,8 @@ def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tup
         raise TypeError(f"pad: pad must be a sequence of ints, got {pad!r}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
-        raise ValueError(f"pad: pad must have an even length ((before, after) per axis), got {len(pad)} "
-                         f"values {pad}")
+        raise ShapeMismatchError(f"pad: pad must have an even length ((before, after) per axis), got {len(pad)} "
+                                 f"values {pad}")
     axes = len(pad) // 2
     if mode == "constant":
         if axes > x.ndim:

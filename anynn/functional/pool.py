@@ -428,7 +428,7 @@ def avg_pool_nd(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | Non
     check_floating(fn, x)
     args = _pool_args(fn, x, kernel_size, stride, padding, 1, spatial_dims, ceil_mode)
     if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"{fn}: divisor_override must be positive, got {divisor_override}")
+        raise InvalidValueError(f"{fn}: divisor_override must be positive, got {divisor_override}")
     return AvgPool.apply(x, ceil_mode=ceil_mode, count_include_pad=count_include_pad,
                          divisor_override=divisor_override, spatial_dims=spatial_dims, **args)
 

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from ..autograd.tensor import Tensor
 from .activation import relu
 from .padding import pad
-from .value_checks import ShapeMismatchError
+from .value_checks import InvalidValueError, ShapeMismatchError
 from .pool import (adaptive_avg_pool_nd, avg_pool1d, avg_pool2d, avg_pool_nd, check_adaptive_avg_rank, check_rank,
                    int64_mean, is_int64, max_pool1d, max_pool2d, max_pool3d)
 from .windows import ntuple
@@ -48,7 +48,7 @@ def avg_pool3d(input: Tensor, kernel_size: IntOrTriple, stride: IntOrTriple | No
         else ntuple(stride, 3, "stride", "avg_pool3d", one=True)
     pads = ntuple(padding, 3, "padding", "avg_pool3d", one=True)
     if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"avg_pool3d: divisor_override must be positive, got {divisor_override}")
+        raise InvalidValueError(f"avg_pool3d: divisor_override must be positive, got {divisor_override}")
     if any(size < k for size, k in zip(input.shape[-3:], kernel)):
         # PyTorch's 3-D average pool (alone among the pools) checks the unpadded input against the kernel
         raise ValueError(f"avg_pool3d: input of spatial size {tuple(input.shape[-3:])} is smaller than the kernel "

@@ -812,6 +812,14 @@ MODULE_MISUSE = {  # PyTorch's error class for each
     "zero_pad_below_nothing": (lambda lib: lib.nn.ZeroPad2d(-3)(lib.ones(1, 1, 4, 4)), RuntimeError),
     "circular_pad_over_the_size": (lambda lib: lib.nn.CircularPad2d(5)(lib.ones(1, 1, 4, 4)), RuntimeError),
     "replication_pad_of_a_vector": (lambda lib: lib.nn.ReplicationPad2d(1)(lib.ones(4)), RuntimeError),
+    "avg_pool_divisor_0": (lambda lib: lib.nn.AvgPool2d(2, divisor_override=0)(lib.ones(1, 1, 4, 4)), RuntimeError),
+    "avg_pool3d_divisor_0": (lambda lib: lib.nn.AvgPool3d(2, divisor_override=0)(lib.ones(1, 1, 4, 4, 4)),
+                             RuntimeError),
+    "batch_norm_eval_without_statistics": (lambda lib: lib.nn.functional.batch_norm(lib.ones(2, 3), None, None),
+                                           RuntimeError),
+    "grid_of_the_wrong_shape": (lambda lib: lib.nn.functional.grid_sample(lib.ones(1, 1, 4, 4), lib.ones(1, 3, 3, 3)),
+                                RuntimeError),
+    "pad_of_odd_length": (lambda lib: lib.nn.functional.pad(lib.ones(1, 1, 4, 4), (1, 1, 1)), RuntimeError),
 }
 
 
