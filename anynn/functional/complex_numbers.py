@@ -35,22 +35,22 @@ class RealPart(Function):
     """``real(z)``: (*) complex -> (*) real."""
 
     def forward(self, xp: Namespace, a: Any) -> Any:
-        self.dtype = a.dtype
+        self.complex_dtype = dtype_name(a.dtype)  # (by name: no saved object, as PyTorch's node saves nothing)
         return xp.real(a)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return xp.astype(g, self.dtype)
+        return xp.astype(g, self.backend.dtype(self.complex_dtype))
 
 
 class ImagPart(Function):
     """``imag(z)``: (*) complex -> (*) real."""
 
     def forward(self, xp: Namespace, a: Any) -> Any:
-        self.dtype = a.dtype
+        self.complex_dtype = dtype_name(a.dtype)  # (by name: no saved object, as PyTorch's node saves nothing)
         return xp.imag(a)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return xp.astype(g, self.dtype) * 1j
+        return xp.astype(g, self.backend.dtype(self.complex_dtype)) * 1j
 
 
 class Conj(Function):
@@ -97,23 +97,24 @@ class Sgn(Function):
 
 
 class ViewAsReal(Function):
-    """(*) complex -> (*, 2) real: the real and imaginary parts along a new last axis."""
+    """(*) complex -> (*, 2) real: the real and imaginary parts along a new last axis. (Its dtype kept by name: no
+    object a backward without retain_graph would count as saved, as PyTorch's node saves nothing.)"""
 
     def forward(self, xp: Namespace, a: Any) -> Any:
-        self.dtype = a.dtype
+        self.complex_dtype = dtype_name(a.dtype)
         return xp.stack([xp.real(a), xp.imag(a)], axis=-1)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return make_complex(xp, g[..., 0], g[..., 1], self.dtype)
+        return make_complex(xp, g[..., 0], g[..., 1], self.backend.dtype(self.complex_dtype))
 
 
 class ViewAsComplex(Function):
-    """(*, 2) real -> (*) complex: the last axis read as (real, imaginary)."""
+    """(*, 2) real -> (*) complex: the last axis read as (real, imaginary); ``complex_dtype`` the result's name."""
 
-    dtype: Any
+    complex_dtype: str
 
     def forward(self, xp: Namespace, a: Any) -> Any:
-        return make_complex(xp, a[..., 0], a[..., 1], self.dtype)
+        return make_complex(xp, a[..., 0], a[..., 1], self.backend.dtype(self.complex_dtype))
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.stack([xp.real(g), xp.imag(g)], axis=-1)
@@ -225,7 +226,7 @@ def view_as_complex(input: Tensor) -> Tensor:  # noqa: A002
     if input.ndim == 0 or input.shape[-1] != 2:
         raise RuntimeError(f"view_as_complex: Tensor must have a last dimension of size 2 (got shape "
                            f"{tuple(input.shape)})")
-    return ViewAsComplex.apply(input, dtype=input.backend.dtype(_COMPLEX_OF[name]))
+    return ViewAsComplex.apply(input, complex_dtype=_COMPLEX_OF[name])
 
 
 def _real_pair(name: str, first: str, second: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor, Any]:
