@@ -8,6 +8,7 @@ whose gradients they inherit.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..autograd.primitive import Function
@@ -221,9 +222,18 @@ def _check_grid_inputs(tensors: tuple[Any, ...]) -> None:
         raise RuntimeError(f"meshgrid expects all tensors to have the same dtype, got {', '.join(dtypes)}")
 
 
-def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+MESHGRID_INDEXING_WARNING = "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument."
+_meshgrid_warned = [False]  # PyTorch warns once per process (TORCH_WARN_ONCE)
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     """Coordinate grids from 1-D tensors: ``"ij"`` (matrix, PyTorch's default) or ``"xy"`` (Cartesian: the
-    first two output axes swapped)."""
+    first two output axes swapped). Without ``indexing`` the first call warns, as PyTorch's (NeRF's get_rays)."""
+    if indexing is None:
+        indexing = "ij"
+        if not _meshgrid_warned[0]:
+            _meshgrid_warned[0] = True
+            warnings.warn(MESHGRID_INDEXING_WARNING, UserWarning, stacklevel=2)
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):

@@ -5,6 +5,9 @@ histc and histogram (counts, edges, weights and densities against PyTorch)."""
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -224,3 +227,10 @@ def test_errors_name_the_function(backend):
                         ((), "non-empty")]:
         with pytest.raises(RuntimeError, match=match):
             anynn.meshgrid(*args, indexing="ij")
+    # without indexing the first call warns, as PyTorch's (nerf-pytorch's get_rays); with it, none
+    meshgrid_module = sys.modules["anynn.functional.rearrange"]
+    meshgrid_module._meshgrid_warned[0] = False
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        anynn.meshgrid(v32, v32, indexing="xy"), anynn.meshgrid(v32, v32), anynn.meshgrid(v32, v32)
+    assert [str(w.message) for w in caught] == [meshgrid_module.MESHGRID_INDEXING_WARNING]
