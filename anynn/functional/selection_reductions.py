@@ -16,7 +16,7 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name
 from ..backend.typing import Namespace
 from . import elementwise, indexing, reduce
-from .sorting import ValuesIndices
+from .sorting import ValuesIndices, _ranked
 from .value_checks import UnsupportedDTypeError, check_reducible, checked_dim, refuse_boolean, refuse_kernel
 
 
@@ -203,7 +203,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices: 
         counts = counts + xp.astype(nan, xp.int64)
     most = xp.max(counts, axis=-1, keepdims=True)
     # among the most frequent, the smallest value: rank entries by value, the candidates first
-    order = xp.argsort(moved, axis=-1, stable=True)
+    order = xp.argsort(_ranked(xp, moved), axis=-1, stable=True)  # (booleans as 0 and 1)
     sorted_counts = xp.take_along_axis(counts, order, axis=-1)
     first = xp.argmax(xp.astype(sorted_counts == most, xp.int8), axis=-1, keepdims=True)
     value = xp.take_along_axis(xp.take_along_axis(moved, order, axis=-1), first, axis=-1)  # (..., 1)

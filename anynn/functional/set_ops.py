@@ -14,6 +14,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
+from .sorting import _ranked
 from .type_promotion import result_type
 from .value_checks import DTypeMismatchError, check_one_backend, refuse_kernel, refuse_numbers
 
@@ -78,7 +79,7 @@ def _unique_inverse(xp: Namespace, values: Any, flat: Any) -> Any:
     of its own (NaN equals nothing), the NaNs last in the order they appear, as PyTorch's; the search runs with
     them as +inf (a binary search through NaNs goes astray on some libraries: torch's)."""
     if not xp.isdtype(flat.dtype, "real floating"):
-        return _int64(xp, xp.searchsorted(values, flat))
+        return _int64(xp, xp.searchsorted(_ranked(xp, values), _ranked(xp, flat)))  # (booleans as 0 and 1)
     missing = xp.isnan(values)
     keys = xp.where(missing, xp.full_like(values, math.inf), values)
     nan = xp.isnan(flat)
@@ -98,7 +99,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     xp = input.backend.xp
     flat = xp.reshape(input.array, (-1,))
     found = xp.unique_counts(flat)
-    order = xp.argsort(found.values)  # the standard leaves the order of unique_* open: sort here
+    order = xp.argsort(_ranked(xp, found.values))  # the standard leaves the order of unique_* open: sort here
     values = xp.take(found.values, order)
     out = [_made(values, input)]
     if return_inverse:
