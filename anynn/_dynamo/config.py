@@ -1,6 +1,7 @@
 """``torch._dynamo.config``: TorchDynamo's settings with PyTorch's defaults, kept and read back; anynn's step
 compiler reads none of them (see `anynn._dynamo.settings`)."""
 
+from .pytorch_settings import DYNAMO
 from .settings import make_settings
 
 cache_size_limit = 8
@@ -19,4 +20,4 @@ force_parameter_static_shapes = True
 guard_nn_modules = True
 log_compilation_metrics = True
 
-make_settings(__name__)
+make_settings(__name__, DYNAMO)

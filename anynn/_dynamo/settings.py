@@ -45,6 +45,23 @@ class Section:
         return f"{self._owner}({items})"
 
 
-def make_settings(module_name: str) -> None:
-    """Turn the module ``module_name`` (a file of plain assignments, PyTorch's defaults) into a `Settings` module."""
-    sys.modules[module_name].__class__ = Settings
+def make_settings(module_name: str, defaults: dict[str, Any] | None = None) -> None:
+    """Turn the module ``module_name`` (a file of plain assignments, PyTorch's defaults) into a `Settings` module,
+    with every name of ``defaults`` (`anynn._dynamo.pytorch_settings`: ``"name"`` or ``"section.name"``) it does
+    not assign itself added with PyTorch's default."""
+    module = sys.modules[module_name]
+    sections: dict[str, dict[str, Any]] = {}
+    for name, value in (defaults or {}).items():
+        section, _, setting = name.rpartition(".")
+        if section:
+            sections.setdefault(section, {})[setting] = value
+        elif name not in module.__dict__:
+            module.__dict__[name] = value
+    for section, settings in sections.items():
+        found = module.__dict__.get(section)
+        if isinstance(found, Section):
+            for setting, value in settings.items():
+                found.__dict__.setdefault(setting, value)
+        else:
+            module.__dict__[section] = Section(f"{module_name}.{section}", **settings)
+    module.__class__ = Settings

@@ -1,6 +1,7 @@
 """``torch._inductor.config``: Inductor's settings with PyTorch's defaults, kept and read back; anynn's step
 compiler reads none of them (see `anynn._dynamo.settings`)."""
 
+from .._dynamo.pytorch_settings import INDUCTOR
 from .._dynamo.settings import Section, make_settings
 
 coordinate_descent_tuning = False
@@ -23,4 +24,4 @@ split_reductions = True
 triton = Section(f"{__name__}.triton", unique_kernel_names=True, cudagraphs=False, cudagraph_trees=True,
                  autotune_pointwise=True, cudagraph_skip_dynamic_graphs=False, store_cubin=False)
 
-make_settings(__name__)
+make_settings(__name__, INDUCTOR)

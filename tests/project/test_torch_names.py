@@ -214,19 +214,23 @@ def _answer() -> int:
 def test_compiler_settings_are_kept_and_unknown_ones_refused_like_pytorch():
     """gpt-fast and modded-nanogpt set ``torch._inductor.config.coordinate_descent_tuning = True`` and
     ``torch._dynamo.config.cache_size_limit`` before ``torch.compile``: settings anynn keeps (its step compiler is
-    not TorchDynamo and reads none of them); a name PyTorch does not have is refused as PyTorch refuses it."""
+    not TorchDynamo and reads none of them), every one of PyTorch's with its default; a name PyTorch does not have
+    is refused as PyTorch refuses it."""
     import torch._functorch.config
     import torch._inductor.config  # noqa: F401  (anynn's are reached from a plain import, as torch's)
 
-    for name in ("cache_size_limit", "suppress_errors", "capture_scalar_outputs", "optimize_ddp"):
-        assert getattr(anynn._dynamo.config, name) == getattr(torch._dynamo.config, name), name
-    for name in ("coordinate_descent_tuning", "fx_graph_cache", "max_autotune", "triton.unique_kernel_names",
-                 "triton.cudagraphs"):
-        ours, theirs = anynn._inductor.config, torch._inductor.config
-        for part in name.split("."):
-            ours, theirs = getattr(ours, part), getattr(theirs, part)
-        assert ours == theirs, name
-    assert anynn._functorch.config.enable_autograd_cache == torch._functorch.config.enable_autograd_cache
+    for lib in (anynn, torch):  # every setting PyTorch has (AttributeError before for all but a few dozen)
+        dynamo, inductor = lib._dynamo.config, lib._inductor.config
+        dynamo.inline_inbuilt_nn_modules, inductor.trace.enabled = True, False  # the inductor-debug tutorial's
+        inductor.max_autotune_gemm_backends = "ATEN,TRITON,CPP"
+    for config in ("_dynamo", "_inductor", "_functorch"):  # names and defaults (machine-made ones None)
+        theirs = getattr(torch, config).config.get_config_copy()
+        for name, value in theirs.items():
+            ours = getattr(anynn, config).config
+            for part in name.split(".") if name != "TYPE_CHECKING" else ():
+                ours = getattr(ours, part)
+            machine_made = name == "compile_threads" or str(value).startswith("/")
+            assert name == "TYPE_CHECKING" or ours == value or (ours is None and machine_made), name
     before = anynn._dynamo.config.cache_size_limit
     try:
         anynn._dynamo.config.cache_size_limit = 64
