@@ -76,20 +76,24 @@ def _last(values: Any, n: int) -> list[Any]:
 
 
 # -- pooling ----------------------------------------------------------------------------------------
-def _pool_geometry(fn: Any, x: Any) -> dict[str, Any] | None:
+def _pool_geometry(fn: Any, x: Any, ceil_windows: bool = False) -> dict[str, Any] | None:
     """ONNX pooling attributes for (N, C, *spatial) input with known spatial sizes. Ceil mode is written as floor
     mode over the end padding PyTorch's last window needs (``fn.windows``): ONNX's ceil_mode also counts a last
-    window that starts in the padding, in onnx's shape inference at least, so the graph would carry a wrong size."""
+    window that starts in the padding, in onnx's shape inference at least, so the graph would carry a wrong size.
+    ``ceil_windows`` (max pooling): over symbolic sizes, ceil mode is ONNX's where no window can start in the
+    padding (no padding, windows at least as wide as the stride: torchvision's MaxPool2d(3, 2, ceil_mode=True))."""
     n = fn.spatial_dims
     sizes = static_shape(x)[2:]
     if x.ndim != n + 2:
         return None
     if None in sizes:  # symbolic spatial axes: floor mode is ONNX's pooling over the symmetric padding as it is
-        if fn.ceil_mode:
-            return None
         padding = _last(fn.padding, n)
+        if fn.ceil_mode and not (ceil_windows and not any(padding) and all(
+                (k - 1) * d + 1 >= s for k, s, d in zip(_last(fn.kernel, n), _last(fn.stride, n),
+                                                        _last(fn.dilation, n)))):
+            return None
         return dict(kernel_shape=_last(fn.kernel, n), strides=_last(fn.stride, n), pads=padding + padding,
-                    ceil_mode=0)
+                    ceil_mode=int(bool(fn.ceil_mode)))
     _, pads = fn.windows((1,) * (len(fn.kernel) - n) + tuple(sizes))
     pads, kernel = _last(pads, n), _last(fn.kernel, n)
     if any(after >= k for (_, after), k in zip(pads, kernel)):
@@ -99,7 +103,7 @@ def _pool_geometry(fn: Any, x: Any) -> dict[str, Any] | None:
 
 
 def max_pool(fn: Any, xp: Namespace, x: Any) -> Any:
-    geometry = _pool_geometry(fn, x)
+    geometry = _pool_geometry(fn, x, ceil_windows=True)
     if geometry is None or getattr(fn, "return_indices", False):
         return NotImplemented
     dilation = list(fn.dilation[len(fn.dilation) - fn.spatial_dims:])

@@ -518,13 +518,14 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
 def _attention_gates(x: Any, mlp: Any, spatial: Any) -> Any:
     """CBAM's channel and spatial gates and timm's ECA gate over symbolic image sizes: adaptive max pooling to 1 (its
     bins had no sizes), amax / amin / any over the channels (they lost their static sizes: a convolution after them
-    refused 'None channels', even under a symbolic batch alone), ``y.expand_as(x)`` to the symbolic sizes."""
+    refused 'None channels', even under a symbolic batch alone), ``y.expand_as(x)`` to the symbolic sizes; a ceil-mode
+    max pool (torchvision's GoogLeNet and SqueezeNet: ONNX's ceil_mode where no window starts in the padding)."""
     F = nn.functional
     x = x * (mlp(F.adaptive_avg_pool2d(x, 1)) + mlp(F.adaptive_max_pool2d(x, 1))).sigmoid()
     x = x * spatial(anynn.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)).sigmoid()
     values, indices = F.adaptive_max_pool2d(x, (1, 1), return_indices=True)
     return x * x.mean((2, 3), keepdim=True).sigmoid().expand_as(x), values, indices, F.adaptive_max_pool1d(
-        x.flatten(2), 1)
+        x.flatten(2), 1), F.max_pool2d(x, 3, 2, ceil_mode=True)
 
 
 @pytest.mark.parametrize("family", list(SEQUENCES))
