@@ -33,6 +33,10 @@ from .dtypes import dtype as _dtype
 _NO_SIZE: Any = object()
 
 
+class NegativeSizeError(ValueError, RuntimeError):
+    """A factory asked for a negative dimension: PyTorch's RuntimeError, and a ValueError."""
+
+
 def _size(size: tuple[Any, ...], fn: str = "size", keyword: Any = _NO_SIZE) -> tuple[int, ...]:
     """PyTorch's shape forms: ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])``, ``f(x.size())`` and ``f(size=(2, 3))``
     (``keyword``) all mean shape ``(2, 3)``; the sizes are ints (NumPy integers and 0-d integer tensors too).
@@ -51,7 +55,7 @@ def _size(size: tuple[Any, ...], fn: str = "size", keyword: Any = _NO_SIZE) -> t
         raise TypeError(f"{fn}(): size must be ints or one tuple/list of ints (as PyTorch), got "
                         f"{size[0] if len(size) == 1 else size!r}") from None
     if any(n < 0 for n in shape):
-        raise ValueError(f"{fn}(): cannot make a tensor with a negative dimension, got size {shape}")
+        raise NegativeSizeError(f"{fn}(): cannot make a tensor with a negative dimension, got size {shape}")
     return shape
 
 

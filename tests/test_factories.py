@@ -84,6 +84,8 @@ def test_a_negative_size_is_refused_naming_the_factory(name, size):
         getattr(torch, name)(size, *fill)
     with pytest.raises(ValueError, match=rf"{name}\(\): cannot make a tensor with a negative dimension"):
         getattr(anynn, name)(size, *fill)
+    with pytest.raises(RuntimeError):  # PyTorch's class too
+        getattr(anynn, name)(size, *fill)
 
 
 RANDINT_FORMS = [
