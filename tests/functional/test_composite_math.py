@@ -286,6 +286,7 @@ REFUSALS = [
     lambda m, t: m.deg2rad(t(X + 1j)),
     lambda m, t: m.linalg.vecdot(t(INTS), t(INTS)),
     lambda m, t: m.nn.functional.hardtanh(t(INTS.astype(np.uint8))),  # (negative limits of an unsigned type)
+    lambda m, t: t(X).sum(True),  # a bool in dim's place (anynn took it as dim 1)
 ]
 
 
