@@ -5,5 +5,6 @@ Needs the ``onnx`` extra: ``pip install 'anynn[onnx]'``.
 """
 
 from .export import ExportError, TrainingMode, export
+from .program import ONNXProgram
 
-__all__ = ["ExportError", "TrainingMode", "export"]
+__all__ = ["ExportError", "ONNXProgram", "TrainingMode", "export"]

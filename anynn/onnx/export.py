@@ -46,7 +46,8 @@ class TrainingMode(enum.IntEnum):
     TRAINING = 2
 
 
-def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_names: Sequence[str] | None = None,
+def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | None = None,
+           input_names: Sequence[str] | None = None,
            output_names: Sequence[str] | None = None, dynamic_axes: DynamicAxes | None = None,
            opset_version: int | None = None, *, kwargs: dict[str, Any] | None = None, export_params: bool = True,
            do_constant_folding: bool = True, keep_initializers_as_inputs: bool = False, verbose: bool | None = None,
@@ -61,7 +62,9 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     args : Tensor, NumPy array, number, or a tuple of them (None among them too)
         Example inputs: their dtypes and shapes become the graph's inputs (a number a 0-d one: a Python float
         float32). ``None`` reaches the forward as ``None`` and is no graph input (an optional input left out).
-    f : path or binary file
+    f : path or binary file, optional
+        Without one nothing is written and an `ONNXProgram` is returned (PyTorch's ``dynamo=True`` exporter's
+        result: ``program.save(path)``, ``program.optimize()``, ``program(*inputs)`` in onnxruntime).
     input_names, output_names : names of the graph's inputs and outputs (default ``input``/``input_1``...,
         ``output``/``output_1``...; outputs are the model's results flattened in order).
     dynamic_axes : ``{"input": {0: "batch"}, "output": {0: "batch"}}`` (or ``{"input": [0]}``): these axes
@@ -79,7 +82,7 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
     Returns
     -------
     onnx.ModelProto
-        The model written (torch returns ``None``).
+        The model written (torch returns ``None``, or an ``ONNXProgram``); an `ONNXProgram` when ``f`` is None.
 
     Raises
     ------
@@ -144,6 +147,10 @@ def export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO, input_na
                               f"{error}{advice}") from error
     proto.producer_name = "anynn"
     onnx.checker.check_model(proto, full_check=True)
+    if f is None:
+        from .program import ONNXProgram
+
+        return ONNXProgram(proto)
     if isinstance(f, (str, os.PathLike)):  # written atomically, as anynn's checkpoints: a failed write (a full
         atomic_write(f, proto.SerializeToString())  # disk) leaves a model exported before whole
     else:

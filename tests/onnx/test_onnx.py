@@ -1055,6 +1055,11 @@ def test_arguments_are_checked() -> None:
     proto = export(model, _floats(2, 3), io.BytesIO(), export_params=True, do_constant_folding=True, verbose=False,
                    dynamo=False, input_names=["x"], output_names=["y"], opset_version=17, dynamic_axes={"x": [0]})
     assert [i.name for i in proto.graph.input] == ["x"] and [o.name for o in proto.graph.output] == ["y"]
+    program = export(model, (_floats(2, 3),), dynamo=True)  # no file: an ONNXProgram, as PyTorch (TypeError before)
+    program.optimize()
+    got = program(_floats(2, 3))[0].numpy()
+    np.testing.assert_allclose(got, model(anynn.tensor(_floats(2, 3))).detach().numpy(), rtol=1e-6, atol=1e-7)
+    assert isinstance(program, anynn.onnx.ONNXProgram) and len(program.model_proto.graph.node) == 1
     with pytest.warns(UserWarning, match="dynamic_axes names 'features', which is no input or output"):
         export(model, _floats(2, 3), io.BytesIO(), dynamic_axes={"features": [0]})
     with pytest.raises(ValueError, match="export_params=False"):
