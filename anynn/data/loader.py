@@ -286,7 +286,7 @@ class DataLoader(Generic[T_co]):
     def _index_batches(self) -> Iterator[np.ndarray]:
         """The sample indices of each batch of the next epoch (the order is drawn now, not when first read)."""
         if self.batch_sampler is not None:
-            return (np.asarray(list(indices), dtype=np.int64).reshape(-1) for indices in self.batch_sampler)
+            return (unbatched.index_batch(indices) for indices in self.batch_sampler)
         if not self._auto_collation:
             return unbatched.sample_indices(iter(self.sampler) if self.sampler is not None else self.order(self.epoch))
         if self.sampler is not None:  # read as the batches are (an endless sampler, as PyTorch allows)
@@ -298,7 +298,7 @@ class DataLoader(Generic[T_co]):
     def _sampler_batches(self, indices: Iterator[int]) -> Iterator[np.ndarray]:
         size = self.batch_size
         while True:
-            batch = np.fromiter(itertools.islice(indices, size), dtype=np.int64)
+            batch = np.fromiter(map(unbatched.as_index, itertools.islice(indices, size)), dtype=np.int64)
             if len(batch) == 0 or (self.drop_last and len(batch) < size):
                 return
             yield batch

@@ -8,6 +8,7 @@ where it has one.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Iterator
 
 import numpy as np
@@ -19,7 +20,24 @@ from .collate import default_convert
 
 def sample_indices(order: Iterator[int]) -> Iterator[np.ndarray]:
     """Each index of an epoch's ``order`` as a one-index batch, shape ``(1,)`` int64 (the loader's fetch unit)."""
-    return (np.asarray([int(i)], dtype=np.int64) for i in order)
+    return (np.asarray([as_index(i)], dtype=np.int64) for i in order)
+
+
+def index_batch(indices: Any) -> np.ndarray:
+    """A batch of sample indices (a list, an integer array or Tensor) as a 1-D int64 array."""
+    if isinstance(indices, np.ndarray) and indices.dtype.kind in "iub":
+        return indices.astype(np.int64, copy=False).reshape(-1)
+    return np.fromiter(map(as_index, indices), dtype=np.int64)
+
+
+def as_index(i: Any) -> int:
+    """One sample index as an int: a float (a sampler's bug) is refused, as PyTorch's ``dataset[i]`` of a list
+    refuses it, where casting would read another sample silently (1.7 -> 1)."""
+    try:
+        return operator.index(i)
+    except TypeError:
+        raise TypeError(f"DataLoader: the sampler gave {i!r} ({type(i).__name__}) as a sample index; indices must "
+                        "be integers") from None
 
 
 def converted(sample: Any, collate_fn: Any, backend: Backend | None) -> Any:

@@ -616,6 +616,10 @@ def test_collate_of_samples_of_different_shapes_names_them():
         next(iter(DataLoader([(np.ones(2), 1), (np.ones(2),)], batch_size=2)))
     with pytest.raises(TypeError, match="expected a Tensor as element 1"):
         next(iter(DataLoader([anynn.ones(2), 3], batch_size=2)))
+    for where in (dict(sampler=[0, 1.7], batch_size=2), dict(batch_sampler=[[0.0, 1.0]]), dict(sampler=[1.5],
+                                                                                        batch_size=None)):
+        with pytest.raises(TypeError, match=r"the sampler gave .* as a sample index"):  # (it read sample 1 for 1.7)
+            next(iter(DataLoader([np.ones(2)] * 3, **where)))
 
 
 def test_num_workers_that_is_not_an_int_is_refused_naming_the_type():
