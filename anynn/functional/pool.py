@@ -485,6 +485,12 @@ def check_adaptive_avg_rank(fn: str, x: Any, output_size: Any, spatial_dims: int
 
 def adaptive_avg_pool_nd(fn: str, x: Any, output_size: Any, spatial_dims: int) -> Any:
     """Adaptive average over the last ``spatial_dims`` (1 or 2) axes of x (..., *spatial), any leading axes."""
+    requested = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * spatial_dims
+    if None in requested and None in x.shape[x.ndim - spatial_dims:] and all(s in (None, 1) for s in requested):
+        # sizes kept (None) beside sizes of 1 over symbolic axes (an ONNX export with dynamic height and width:
+        # coordinate attention's pools to (H, 1) and (1, W)), which have no bins: the mean over the axes of size 1
+        check_floating(fn, x)
+        return x.mean(dim=[x.ndim - spatial_dims + i for i, s in enumerate(requested) if s == 1], keepdim=True)
     return AdaptiveAvgPool.apply(x, output_size=_adaptive_sizes(fn, x, output_size, spatial_dims))
 
 

@@ -442,6 +442,8 @@ def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
     sections = isinstance(split_size_or_sections, (list, tuple))
     if not sections and (n is None or is_symbolic(split_size_or_sections)):  # (a symbolic piece size too)
         raise NotImplementedError(_PIECES.format(name="split", dim=dim))
+    if sections and any(is_symbolic(s) for s in split_size_or_sections):
+        return _split_symbolic(x, tuple(split_size_or_sections), dim)
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
@@ -454,6 +456,18 @@ def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
         if sum(sizes) != n:
             raise ValueError(f"split: sections {sizes} do not add up to the size {n} of dim {dim}")
     return Split.apply(x, sizes=sizes, axis=dim)
+
+
+def _split_symbolic(x: Any, sizes: tuple[Any, ...], dim: int) -> tuple[Any, ...]:
+    """Pieces of ``sizes`` along ``dim`` where some are sizes of symbolic axes (an ONNX export: coordinate attention's
+    ``split(y, [h, w], dim=2)`` of a height and a width read as ``x.size()``): slices whose bounds the graph reads as
+    it runs (one Slice each)."""
+    axis = dim % x.ndim
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[(slice(None),) * axis + (slice(start, start + size),)])
+        start = start + size
+    return tuple(pieces)
 
 
 def chunk(x: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:

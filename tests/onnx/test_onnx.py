@@ -519,13 +519,18 @@ def _attention_gates(x: Any, mlp: Any, spatial: Any) -> Any:
     """CBAM's channel and spatial gates and timm's ECA gate over symbolic image sizes: adaptive max pooling to 1 (its
     bins had no sizes), amax / amin / any over the channels (they lost their static sizes: a convolution after them
     refused 'None channels', even under a symbolic batch alone), ``y.expand_as(x)`` to the symbolic sizes; a ceil-mode
-    max pool (torchvision's GoogLeNet and SqueezeNet: ONNX's ceil_mode where no window starts in the padding)."""
+    max pool (torchvision's GoogLeNet and SqueezeNet: ONNX's ceil_mode where no window starts in the padding);
+    coordinate attention's pools to (H, 1) and (1, W) and its split at the SymInt height (both were refused)."""
     F = nn.functional
+    _, _, h, w = x.size()
+    pooled = anynn.cat([F.adaptive_avg_pool2d(x, (None, 1)), F.adaptive_avg_pool2d(x, (1, None)).mT], 2)
+    along_h, along_w = anynn.split(pooled, [h, w], dim=2)
+    coordinates = x * along_h.sigmoid() * along_w.mT.sigmoid()
     x = x * (mlp(F.adaptive_avg_pool2d(x, 1)) + mlp(F.adaptive_max_pool2d(x, 1))).sigmoid()
     x = x * spatial(anynn.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)).sigmoid()
     values, indices = F.adaptive_max_pool2d(x, (1, 1), return_indices=True)
     return x * x.mean((2, 3), keepdim=True).sigmoid().expand_as(x), values, indices, F.adaptive_max_pool1d(
-        x.flatten(2), 1), F.max_pool2d(x, 3, 2, ceil_mode=True)
+        x.flatten(2), 1), F.max_pool2d(x, 3, 2, ceil_mode=True), coordinates
 
 
 @pytest.mark.parametrize("family", list(SEQUENCES))
