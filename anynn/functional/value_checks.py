@@ -184,13 +184,13 @@ def check_tensor_arguments(name: str, **arguments: Any) -> None:
     check_one_backend(name, *arguments.values())
 
 
-_POSITIONS = {"input": 1, "other": 2, "tensor1": 2, "tensor2": 3}
+_POSITIONS = {"input": 1, "other": 2, "end": 2, "tensor1": 2, "tensor2": 3}
 
 
 def refuse_numbers(name: str, **arguments: Any) -> None:
     """Raise PyTorch's `TypeError` ("maximum(): argument 'other' (position 2) must be Tensor, not int") where one of
-    ``arguments`` (``input``, ``other``, ``tensor1``, ``tensor2``: the ones ``name`` takes as a Tensor only, with no
-    number overload in PyTorch) is a Python number; a Tensor or a backend's native array passes."""
+    ``arguments`` (``input``, ``other``, ``end``, ``tensor1``, ``tensor2``: the ones ``name`` takes as a Tensor only,
+    with no number overload in PyTorch) is a Python number; a Tensor or a backend's native array passes."""
     for what, value in arguments.items():
         if isinstance(value, (bool, int, float, complex)):
             raise TypeError(f"{name}(): argument '{what}' (position {_POSITIONS[what]}) must be Tensor, not "
