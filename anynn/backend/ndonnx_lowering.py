@@ -113,13 +113,15 @@ def max_pool(fn: Any, xp: Namespace, x: Any) -> Any:
 def avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:
     """AveragePool. Where PyTorch's divisor is not ONNX's (``divisor_override``, a ceil-mode window past the
     padding), the mean over the input's own elements times a host-built ``count / divisor`` per output position."""
-    geometry = _pool_geometry(fn, x)
+    geometry = _pool_geometry(fn, x, ceil_windows=True)
     if geometry is None:
         return NotImplemented
     op = _op()
     padding = _last(fn.padding, fn.spatial_dims)
     if fn.divisor_override is None and geometry["pads"] == padding + padding:
-        return wrap(op.average_pool(var(x), count_include_pad=int(bool(fn.count_include_pad)), **geometry))
+        # (a ceil-mode window past the end of unpadded symbolic sizes: PyTorch divides by the elements inside)
+        include = bool(fn.count_include_pad) and not geometry["ceil_mode"]
+        return wrap(op.average_pool(var(x), count_include_pad=int(include), **geometry))
     sizes = (1,) * (len(fn.kernel) - fn.spatial_dims) + tuple(static_shape(x)[2:])
     if None in sizes:  # (a divisor per window position needs the sizes)
         return NotImplemented

@@ -508,7 +508,7 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
     # conv1d over a symbolic length (its size check read None + padding)
     "text_cnn": (TextCNN, lambda n, t: (np.random.default_rng(t).integers(0, 40, (n, t)),),
                  ({0: "batch", 1: "length"},), (8, 4, 13)),
-    "attention_gates_image_sizes": (lambda: Calls(_attention_gates, nn.Sequential(
+    "gates_and_pools_image_sizes": (lambda: Calls(_attention_gates, nn.Sequential(
         nn.Conv2d(4, 2, 1), nn.ReLU(), nn.Conv2d(2, 4, 1)), nn.Conv2d(2, 1, 3, padding=1)),
                                     lambda n, t: (_floats(n, 4, t, t + 2),), ({0: "batch", 2: "height", 3: "width"},),
                                     (6, 3, 9)),
@@ -519,7 +519,8 @@ def _attention_gates(x: Any, mlp: Any, spatial: Any) -> Any:
     """CBAM's channel and spatial gates and timm's ECA gate over symbolic image sizes: adaptive max pooling to 1 (its
     bins had no sizes), amax / amin / any over the channels (they lost their static sizes: a convolution after them
     refused 'None channels', even under a symbolic batch alone), ``y.expand_as(x)`` to the symbolic sizes; a ceil-mode
-    max pool (torchvision's GoogLeNet and SqueezeNet: ONNX's ceil_mode where no window starts in the padding);
+    max pool (torchvision's GoogLeNet and SqueezeNet: ONNX's ceil_mode where no window starts in the padding) and
+    average pool (timm's ResNet-D downsampling, AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False));
     coordinate attention's pools to (H, 1) and (1, W) and its split at the SymInt height (both were refused)."""
     F = nn.functional
     _, _, h, w = x.size()
@@ -530,7 +531,8 @@ def _attention_gates(x: Any, mlp: Any, spatial: Any) -> Any:
     x = x * spatial(anynn.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)).sigmoid()
     values, indices = F.adaptive_max_pool2d(x, (1, 1), return_indices=True)
     return x * x.mean((2, 3), keepdim=True).sigmoid().expand_as(x), values, indices, F.adaptive_max_pool1d(
-        x.flatten(2), 1), F.max_pool2d(x, 3, 2, ceil_mode=True), coordinates
+        x.flatten(2), 1), F.max_pool2d(x, 3, 2, ceil_mode=True), coordinates, F.avg_pool2d(
+        x, 2, 2, ceil_mode=True, count_include_pad=False), F.avg_pool2d(x, 3, 2, ceil_mode=True)
 
 
 @pytest.mark.parametrize("family", list(SEQUENCES))
