@@ -36,7 +36,7 @@ def _foreign_layer_hint(module: Any) -> str:
     if where.startswith("einops.layers"):
         return (f" (einops' PyTorch layer {where}.{type(module).__name__}: anynn's is `from anynn.utils.einops import "
                 f"{type(module).__name__}`)")
-    if where.split(".")[0] == "torch":
+    if where.startswith("torch.nn."):
         return " (a PyTorch torch.nn layer: build it from anynn.nn)"
     return ""
 
