@@ -8,8 +8,8 @@ from ..autograd.primitive import is_writeable
 from ..backend import Backend, op
 from ..backend.portable.optim import adam_apply, adam_moments
 from ..backend.typing import Array
-from .optimizer import Optimizer
-from .scalars import is_number, like, sqrt
+from .optimizer import LR_IN_FLOAT32, Optimizer
+from .scalars import is_number, like, round_float32, sqrt
 from .state import new_state
 from .torch_options import implementation_options
 from .validation import check_tensor_options
@@ -50,6 +50,8 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(param)
         step = state["step"] = state["step"] + 1
         step_size = lr / (1.0 - beta1**step)
+        if group.get(LR_IN_FLOAT32) and is_number(step_size):  # PyTorch's lr / bias_correction1 in float32
+            step_size = round_float32(lr / round_float32(1.0 - beta1**step))
         correction2 = sqrt(1.0 - beta2**step)  # an array in a compiled step (array step counter)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         eager = is_number(step_size)

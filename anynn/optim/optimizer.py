@@ -31,7 +31,7 @@ from .complex_params import is_complex_dtype, update_as_real
 from .optimizer_hooks import add_optimizer_hook, hooks_of, patch_step
 from .optimizer_hooks import register_optimizer_step_post_hook, register_optimizer_step_pre_hook  # noqa: F401 - torch.optim.optimizer's names
 from .param_state import ParamState
-from .scalars import nonzero
+from .scalars import nonzero, round_float32
 from .validation import check_hyperparameters
 
 
@@ -211,7 +211,7 @@ class Optimizer:
                 decay = group.get("weight_decay", 0.0) if "weight_decay" in self.defaults else 0.0
                 decays = nonzero(decay)  # (an array in a compiled step under a weight-decay schedule)
                 decoupled = decays and (self.decoupled_weight_decay or group.get("decoupled_weight_decay", False))
-                shrink = 1.0 - group["lr"] * decay if decoupled else 1.0
+                shrink = _shrink(group, decay) if decoupled else 1.0
                 adjusted = maximize or decays
                 for p in group["params"]:
                     grad = p._grad
@@ -415,16 +415,30 @@ def _holds_tensor_options(group: dict[str, Any]) -> bool:
         isinstance(betas, tuple) and any(isinstance(b, Tensor) for b in betas))
 
 
+LR_IN_FLOAT32 = "_lr_in_float32"  # a step-local flag: the group's lr is a float32 Tensor
+
+
 def _with_numbers(group: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``group`` whose Tensor ``lr``, ``weight_decay`` and ``betas`` are read as Python floats for this step
-    (the group keeps the Tensors, so a scheduler or the program can change them in place as in PyTorch)."""
+    (the group keeps the Tensors, so a scheduler or the program can change them in place as in PyTorch). A float32
+    ``lr`` Tensor is flagged: PyTorch computes the scalars made from it in float32 (`_shrink`, Adam's step size)."""
     out = dict(group)
     out["lr"] = _number(group["lr"])
+    if isinstance(group["lr"], Tensor) and dtype_name(group["lr"].array.dtype) == "float32":
+        out[LR_IN_FLOAT32] = True
     if "weight_decay" in group:
         out["weight_decay"] = _number(group["weight_decay"])
     if isinstance(group.get("betas"), tuple):
         out["betas"] = tuple(_number(b) for b in group["betas"])
     return out
+
+
+def _shrink(group: dict[str, Any], decay: Any) -> Any:
+    """The decoupled weight decay's factor ``1 - lr * weight_decay``; with a float32 ``lr`` Tensor each operation
+    rounded to float32, as PyTorch's 0-d Tensor arithmetic gives it (its AdamW differed by 6e-8 in 5 steps)."""
+    if not group.get(LR_IN_FLOAT32) or not isinstance(decay, float):
+        return 1.0 - group["lr"] * decay
+    return round_float32(1.0 - round_float32(group["lr"] * round_float32(decay)))
 
 
 def _number(value: Any) -> Any:
