@@ -6,8 +6,8 @@ from typing import Any, Iterable
 
 from ..backend import Backend
 from ..backend.typing import Array
-from .optimizer import Optimizer
-from .scalars import like
+from .optimizer import LR_IN_FLOAT32, Optimizer
+from .scalars import is_number, like, round_float32
 from .torch_options import implementation_options
 
 
@@ -40,4 +40,6 @@ class Adagrad(Optimizer):
         step = state["step"] = state["step"] + 1
         total = state["sum"] = state["sum"] + grad * grad
         clr = group["lr"] / (1.0 + (step - 1) * group["lr_decay"])
+        if group.get(LR_IN_FLOAT32) and is_number(clr):  # PyTorch's lr / (1 + (step - 1) * lr_decay) in float32
+            clr = round_float32(group["lr"] / round_float32(1.0 + (step - 1) * group["lr_decay"]))
         return param - like(clr, param) * (grad / (xp.sqrt(total) + group["eps"]))

@@ -7,8 +7,8 @@ from typing import Any, Iterable
 from ..backend import Backend
 from ..backend.portable.optim import first_moment
 from ..backend.typing import Array
-from .optimizer import Optimizer
-from .scalars import like
+from .optimizer import LR_IN_FLOAT32, Optimizer
+from .scalars import is_number, like, round_float32
 from .state import new_state
 from .torch_options import implementation_options
 
@@ -41,4 +41,6 @@ class Adamax(Optimizer):
         m = state["exp_avg"] = first_moment(xp, state["exp_avg"], grad, beta1)
         u = state["exp_inf"] = xp.maximum(beta2 * state["exp_inf"], xp.abs(grad) + group["eps"])
         clr = group["lr"] / (1.0 - beta1**step)
+        if group.get(LR_IN_FLOAT32) and is_number(clr):  # PyTorch's lr / bias_correction in float32
+            clr = round_float32(group["lr"] / round_float32(1.0 - beta1**step))
         return param - like(clr, param) * (m / u)
