@@ -342,7 +342,9 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
 
 def checked_dim(name: str, x: Tensor, dim: int) -> int:
     """``dim`` as a non-negative axis of ``x`` (a 0-d tensor takes dims 0 and -1, as PyTorch's); IndexError naming
-    ``name``, the shape and the accepted range otherwise."""
+    ``name``, the shape and the accepted range otherwise; a bool is a `TypeError`, as PyTorch's (not dim 0 or 1)."""
+    if isinstance(dim, bool):
+        raise TypeError(f"{name}: dim must be an int, got {dim!r} (a bool), as in PyTorch")
     ndim = max(x.ndim, 1)
     if not -ndim <= dim < ndim:
         raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {tuple(x.shape)} "
