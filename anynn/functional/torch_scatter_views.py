@@ -16,8 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Callable
 
+import math
+from typing import Any
+
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
-from ..backend import dtype_name
+from ..backend import dtype_name, op
+from ..backend.arrays import device_of as device
+from ..backend.typing import Namespace
 from .index_writes import index_add, index_copy, scatter_reduce
 
 
@@ -109,14 +115,38 @@ def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int],  # noq
     if last >= input.numel():
         raise RuntimeError(f"setStorage: sizes {size}, strides {stride}, storage offset {offset} reach element "
                            f"{last}, out of bounds for storage of {input.numel()} elements")
-    where = input.detach().new_full((1,) * len(size), offset, dtype="int64")
-    for k, (n, s) in enumerate(zip(size, stride)):
-        shape = [1] * len(size)
-        shape[k] = n
-        steps = input.detach().new_ones((n,), dtype="int64").cumsum(0) - 1
-        where = where + (steps * s).reshape(shape)
-    where = where.expand(tuple(size))
-    return input.reshape(-1).take(where)
+    return AsStrided.apply(input, size=tuple(size), stride=tuple(stride), offset=offset)
+
+
+class AsStrided(Function):
+    """a's row-major elements at ``offset + sum(i_k stride_k)``, of shape ``size``; repeated elements add in
+    backward. Saves the geometry only, as PyTorch's AsStridedBackward saves no tensor (a second backward without
+    retain_graph runs)."""
+
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    offset: int
+
+    def _positions(self, xp: Namespace, like: Any) -> Any:
+        """The flat positions read, (prod(size),) int64."""
+        where = xp.full((1,) * len(self.size), self.offset, dtype=xp.int64, device=device(like))
+        for k, (n, s) in enumerate(zip(self.size, self.stride)):
+            shape = [1] * len(self.size)
+            shape[k] = n
+            where = where + xp.reshape(xp.arange(n, dtype=xp.int64, device=device(like)) * s, tuple(shape))
+        return xp.reshape(xp.broadcast_to(where, self.size), (-1,))
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        self.in_shape = tuple(a.shape)
+        return xp.reshape(xp.take(xp.reshape(a, (-1,)), self._positions(xp, a), axis=0), self.size)
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        numel = math.prod(self.in_shape)
+        positions = self._positions(xp, g)
+        if positions.shape[0] == 0:  # nothing read: zeros, a function of g (as PyTorch's recorded gradient)
+            return xp.zeros(self.in_shape, dtype=g.dtype, device=device(g)) + xp.sum(g) * 0.0
+        flat = op(self.backend, "scatter_add")(positions, xp.reshape(g, (-1,)), numel)
+        return xp.reshape(flat, self.in_shape)
 
 
 __all__ = ["as_strided", "diagonal_scatter", "index_reduce", "put", "select_scatter", "slice_scatter"]

@@ -282,6 +282,7 @@ AGAIN = {
     "complex_views_sum": lambda x: _lib(x)[0].view_as_real(_lib(x)[0].fft.fft2(x.reshape(1, 3))).sum()
     + _lib(x)[0].view_as_complex(x[:2].reshape(1, 2)).imag.sum() + _lib(x)[0].real(
         _lib(x)[0].view_as_complex(x[1:].clone().reshape(1, 2))).sum(),
+    "as_strided_sum": lambda x: x.as_strided((2, 2), (1, 1)).sum(),  # (its positions were a saved array)
 }
 
 
