@@ -7,8 +7,8 @@ from typing import Any, Iterable
 from ..backend import Backend
 from ..backend.portable.optim import adam_moments
 from ..backend.typing import Array
-from .optimizer import Optimizer
-from .scalars import like, round_float32
+from .optimizer import LR_IN_FLOAT32, Optimizer
+from .scalars import is_number, like, round_float32
 from .torch_options import implementation_options
 
 
@@ -53,4 +53,8 @@ class NAdam(Optimizer):
         denom = xp.sqrt(v / like(1.0 - beta2**step, v)) + group["eps"]
         grad_coef = lr * (1.0 - mu) / (1.0 - mu_product)
         avg_coef = lr * mu_next / (1.0 - mu_product * mu_next)
+        if group.get(LR_IN_FLOAT32) and is_number(grad_coef):  # PyTorch's coefficients: 0-d float32 Tensors
+            f32 = round_float32
+            grad_coef = f32(f32(lr * f32(1.0 - mu)) / f32(1.0 - mu_product))
+            avg_coef = f32(f32(lr * f32(mu_next)) / f32(1.0 - mu_product * mu_next))
         return param - like(grad_coef, param) * (grad / denom) - like(avg_coef, param) * (m / denom)

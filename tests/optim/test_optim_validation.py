@@ -96,6 +96,7 @@ TENSOR_OPTIONS = [
     ("AdamW", lambda lib: dict(lr=lib.tensor([0.05]), betas=(lib.tensor(0.8), lib.tensor(0.99)), weight_decay=0.1)),
     ("AdamW", lambda lib: dict(lr=lib.tensor(0.05), weight_decay=0.1)),  # float32 scalars: checked to 1e-12
     ("Adamax", lambda lib: dict(lr=lib.tensor(0.05))),
+    ("NAdam", lambda lib: dict(lr=lib.tensor(0.05), weight_decay=0.1, decoupled_weight_decay=True)),
     ("Adagrad", lambda lib: dict(lr=lib.tensor(0.05), lr_decay=0.1)),
     ("NAdam", lambda lib: dict(lr=lib.tensor(0.05), betas=(lib.tensor(0.8), 0.99))),
     ("RAdam", lambda lib: dict(betas=(lib.tensor(0.8), lib.tensor(0.99)))),
@@ -119,7 +120,7 @@ def test_tensor_lr_and_betas_step_as_pytorchs(backend, name, options):
         for p, w in zip(params, want):
             assert backend.is_native(p.array)  # (a Tensor weight_decay made the parameter's array a Tensor)
             # float32 tensors: PyTorch does some of the scalar arithmetic in float32 (lr's, as anynn: to 1e-12)
-            tight = name in ("AdamW", "Adamax", "Adagrad") and "betas" not in ours
+            tight = name in ("AdamW", "Adamax", "Adagrad", "NAdam") and "betas" not in ours
             np.testing.assert_allclose(p.numpy(), w, rtol=1e-12 if tight else 1e-5, atol=1e-14 if tight else 1e-8)
     if "lr" in ours:  # the group keeps the Tensor, as PyTorch's
         assert opt.param_groups[0]["lr"] is ours["lr"]
