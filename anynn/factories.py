@@ -14,6 +14,7 @@ host from NumPy's ``Generator`` and moved to the backend, so one seed gives the 
 from __future__ import annotations
 
 import operator
+import warnings
 from typing import Any
 
 import numpy as np
@@ -483,9 +484,16 @@ def tensor(data: Any, backend: Any = None, dtype: Any = None, requires_grad: boo
     """A new tensor holding a copy of ``data`` (``torch.tensor``), on ``backend`` / ``device`` (``"cpu"``,
     ``"cuda"``, ``x.device``; see `anynn.device`). PyTorch's dtype rule: NumPy arrays and scalars keep their dtype
     (float64 stays float64), Python floats take the default dtype (float32 unless `set_default_dtype` changed it),
-    Python complex numbers its complex dtype, integers int64; a list takes the widest of its elements' dtypes."""
+    Python complex numbers its complex dtype, integers int64; a list takes the widest of its elements' dtypes.
+    A Tensor as ``data`` is copied with PyTorch's UserWarning (``detach().clone()`` says it without one)."""
+    if isinstance(data, Tensor):
+        warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
     be = _where(backend, device) if device is not None else backend
     return _tensor(data, backend=be, dtype=dtype, requires_grad=requires_grad)
+
+
+COPY_CONSTRUCT_WARNING = ("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                          "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).")
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None, *, backend: Any = None) -> Tensor:

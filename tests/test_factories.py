@@ -261,3 +261,20 @@ def test_ranges_that_point_the_right_way_or_are_empty_as_torch(backend):
     # a 0-d tensor bound is its number: arange(lengths.max()) is int64, as PyTorch's (it was float32)
     got = anynn.arange(make(backend, np.array([2, 5])).max())
     assert dtype_name(got.dtype) == "int64" and got.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_tensor_of_a_tensor_warns_as_torch():
+    """torch.tensor(t) copies with PyTorch's UserWarning (found porting RetNet's forward_recurrent: anynn was
+    silent); a list of tensors, a NumPy array and as_tensor(t) stay quiet, as PyTorch's."""
+    import warnings
+
+    messages = {}
+    for lib in (torch, anynn):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lib.tensor([lib.tensor(1.0), lib.tensor(2.0)]), lib.tensor(np.ones(2)), lib.as_tensor(lib.ones(2))
+            assert caught == []
+            copy = lib.tensor(lib.ones(2, requires_grad=True), dtype=lib.float64)
+        messages[lib.__name__] = [str(w.message).split(" (Triggered internally")[0] for w in caught]
+        assert not copy.requires_grad and copy.dtype == lib.float64
+    assert messages["anynn"] == messages["torch"] and len(messages["torch"]) == 1
