@@ -21,17 +21,36 @@ def _index(container: Module, idx: Any) -> int:
     return idx % size
 
 
-def _check_module(container: Module, name: Any, module: Any) -> None:
+def _check_module(container: Module, name: Any, module: Any) -> Any:
     """A container item is a Module, or None: a placeholder as PyTorch's add_module takes (lucidrains' models
-    write ``ModuleList([attn, ff, PEG(dim) if first else None])`` and skip the None when they run)."""
+    write ``ModuleList([attn, ff, PEG(dim) if first else None])`` and skip the None when they run). Returns the
+    item to hold: einops' PyTorch ``Rearrange`` / ``Reduce`` (which an import swap leaves in a model) become
+    anynn's, as they hold no weights."""
     if module is not None and not isinstance(module, Module):
+        converted = _from_einops_torch_layer(module)
+        if converted is not None:
+            return converted
         raise TypeError(f"{type(container).__name__}: item {name} is a {type(module).__name__}, not a Module"
                         f"{_foreign_layer_hint(module)}")
+    return module
+
+
+def _from_einops_torch_layer(module: Any) -> Module | None:
+    """anynn's `Rearrange` / `Reduce` for einops' PyTorch layer of that name (same pattern, reduction and axis
+    lengths), or None for anything else."""
+    kind = type(module).__name__
+    if not type(module).__module__.startswith("einops.layers") or kind not in ("Rearrange", "Reduce"):
+        return None
+    from ..utils import einops as anynn_einops  # (einops is an extra: imported only when one is given)
+
+    if kind == "Rearrange":
+        return anynn_einops.Rearrange(module.pattern, **module.axes_lengths)
+    return anynn_einops.Reduce(module.pattern, module.reduction, **module.axes_lengths)
 
 
 def _foreign_layer_hint(module: Any) -> str:
-    """What to write instead of another library's layer: einops' PyTorch layers (``from einops.layers.torch import
-    Rearrange``, lucidrains' models put them in Sequential) have anynn counterparts; a torch.nn layer is rebuilt."""
+    """What to write instead of another library's layer: einops' PyTorch EinMix (it holds weights) has an anynn
+    counterpart; a torch.nn layer is rebuilt."""
     where = type(module).__module__
     if where.startswith("einops.layers"):
         return (f" (einops' PyTorch layer {where}.{type(module).__name__}: anynn's is `from anynn.utils.einops import "
@@ -66,7 +85,7 @@ class Sequential(Module):
         named = layers[0].items() if len(layers) == 1 and isinstance(layers[0], Mapping) else (
             (str(i), layer) for i, layer in enumerate(layers))
         for name, layer in named:
-            _check_module(self, name, layer)
+            layer = _check_module(self, name, layer)
             self.add_module(name, layer)
         if backend is not None or dtype is not None:
             self.to(backend, dtype=dtype)
@@ -87,7 +106,7 @@ class Sequential(Module):
         return list(self._modules.values())[_index(self, index)]
 
     def __setitem__(self, index: int, layer: Module) -> None:
-        _check_module(self, index, layer)
+        layer = _check_module(self, index, layer)
         self.add_module(list(self._modules)[_index(self, index)], layer)
 
     def __delitem__(self, index: int | slice) -> None:
@@ -115,7 +134,7 @@ class Sequential(Module):
         return self.extend(list(self) * (_repeats(self, times) - 1))
 
     def append(self, layer: Module) -> "Sequential":
-        _check_module(self, len(self), layer)
+        layer = _check_module(self, len(self), layer)
         self.add_module(str(len(self._modules)), layer)
         return self
 
@@ -125,7 +144,7 @@ class Sequential(Module):
         return self
 
     def insert(self, index: int, layer: Module) -> "Sequential":
-        _check_module(self, index, layer)
+        layer = _check_module(self, index, layer)
         items = list(self._modules.values())
         if not -len(items) <= operator.index(index) <= len(items):
             raise IndexError(f"Sequential.insert: index {index} is out of range for {len(items)} modules")
@@ -164,7 +183,7 @@ class ModuleList(Module):
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
     def append(self, module: Module) -> "ModuleList":
-        _check_module(self, len(self), module)
+        module = _check_module(self, len(self), module)
         self.add_module(str(len(self._modules)), module)
         return self
 
@@ -177,7 +196,7 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        _check_module(self, index, module)
+        module = _check_module(self, index, module)
         items = list(self._modules.values())
         items.insert(operator.index(index), module)
         _renumber(self, items)
@@ -193,7 +212,7 @@ class ModuleList(Module):
         return list(self._modules.values())[_index(self, index)]
 
     def __setitem__(self, index: int, module: Module) -> None:
-        _check_module(self, index, module)
+        module = _check_module(self, index, module)
         self.add_module(str(_index(self, index)), module)
 
     def __delitem__(self, index: int | slice) -> None:
@@ -225,7 +244,7 @@ class ModuleDict(Module):
         return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
-        _check_module(self, repr(key), module)
+        module = _check_module(self, repr(key), module)
         self.add_module(key, module)
 
     def __delitem__(self, key: str) -> None:

@@ -754,11 +754,22 @@ def test_containers_hold_none_placeholders_like_torch():
     with pytest.raises(TypeError, match=r"Sequential: item 0 is a Linear, not a Module \(a PyTorch torch.nn"):
         anynn.nn.Sequential(torch.nn.Linear(1, 1))
     if importlib.util.find_spec("einops") is not None:  # lucidrains' import line, which the import swap leaves
-        from einops.layers.torch import Rearrange
+        from einops.layers.torch import EinMix, Rearrange, Reduce
 
-        with pytest.raises(TypeError, match=r"Sequential: item 0 is a Rearrange, not a Module \(einops' PyTorch "
-                                            r"layer einops.layers.torch.Rearrange: anynn's is `from anynn.utils"):
-            anynn.nn.Sequential(Rearrange("b c h w -> b (c h w)"))
+        # its weight-free layers become anynn's (same pattern, reduction and axis lengths), in every container
+        x = anynn.arange(48, dtype=anynn.float64).reshape(2, 3, 2, 4)
+        held = anynn.nn.Sequential(Rearrange("b c h (w p) -> b (c h w) p", p=2), Reduce("b n p -> b n", "max"))
+        held.append(Rearrange("b n -> n b"))
+        listed = anynn.nn.ModuleList([Reduce("b c h w -> b c", "mean")])
+        named = anynn.nn.ModuleDict({"flat": Rearrange("b c h w -> b (c h w)")})
+        assert all(type(m).__module__ == "anynn.utils.einops" for m in [*held, *listed, *named.values()])
+        expected = x.numpy().reshape(2, 3, 2, 2, 2).reshape(2, 12, 2).max(-1).T
+        np.testing.assert_array_equal(held(x).numpy(), expected)
+        np.testing.assert_array_equal(listed[0](x).numpy(), x.numpy().mean((2, 3)))
+        np.testing.assert_array_equal(named["flat"](x).numpy(), x.numpy().reshape(2, 24))
+        with pytest.raises(TypeError, match=r"Sequential: item 0 is a EinMix, not a Module \(einops' PyTorch "
+                                            r"layer einops.layers.torch.EinMix: anynn's is `from anynn.utils"):
+            anynn.nn.Sequential(EinMix("b c -> b d", weight_shape="c d", c=2, d=3))
 
 def test_deepcopy_gives_an_independent_twin(backend):
     model = _Tagger().to(backend)
