@@ -276,7 +276,7 @@ class Tensor(TensorSurface):
             if current is getattr(grad, "_owned_grad", None) and is_writeable(current):
                 current += g
             else:
-                grad.array = grad._owned_grad = current + g
+                grad._rebind_grad(current + g)
 
     def _zero_as_grad(self) -> None:
         """Zero this ``.grad`` Tensor as PyTorch's ``zero_grad(set_to_none=False)`` (``grad.zero_()``): in place into
@@ -287,7 +287,16 @@ class Tensor(TensorSurface):
             if current is getattr(self, "_owned_grad", None) and is_writeable(current):
                 write_all(current, 0)
             else:
-                self.array = self._owned_grad = self.backend.xp.zeros_like(current)
+                self._rebind_grad(self.backend.xp.zeros_like(current))
+
+    def _rebind_grad(self, array: Array) -> None:
+        """Give this ``.grad`` Tensor a new array of its own (its shape), out of place: the array could not be written
+        (JAX's) or belonged to another tensor. Views of the gradient held elsewhere (``w.grad[0]``) are taken again,
+        so they see the zeros and the sums, as PyTorch's views of the one storage do."""
+        self.array = self._owned_grad = array
+        if self.__dict__.get("_views"):
+            from .views import refresh_views  # (views imports this module)
+            refresh_views(self)
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph. As PyTorch's, it shares this tensor's version: an in-place change of
