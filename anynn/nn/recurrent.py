@@ -225,7 +225,17 @@ class RNNBase(_UniformInit):
     def _layer_weights(self, layer: int, suffix: str) -> list[Any]:
         """``[weight_ih, weight_hh, bias_ih, bias_hh, weight_hr]`` of one layer and direction (None where absent)."""
         names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"]
-        return [getattr(self, f"{n}_l{layer}{suffix}", None) for n in names]
+        weights = [getattr(self, f"{n}_l{layer}{suffix}", None) for n in names]
+        gates = GATES[self._kind] * self.hidden_size
+        out_size = self.proj_size or self.hidden_size
+        layer_in = self.input_size if layer == 0 else out_size * self.num_directions
+        expected = [(gates, layer_in), (gates, out_size), (gates,), (gates,), (self.proj_size, self.hidden_size)]
+        for name, w, shape in zip(names, weights, expected):  # (a weight swapped in: functional_call, a load)
+            if w is not None and tuple(w.shape) != shape:
+                raise ShapeMismatch(f"{type(self).__name__}: {name}_l{layer}{suffix} has shape {tuple(w.shape)}; "
+                                    f"expected {shape} (input_size={self.input_size}, hidden_size={self.hidden_size}"
+                                    f"{f', proj_size={self.proj_size}' if self.proj_size else ''})")
+        return weights
 
     def _states(self, hx: Any, x: Tensor, batched: bool) -> list[Any]:
         """Initial (h0[, c0]) as (D*num_layers, N, H) Tensors, or None for zeros."""

@@ -188,6 +188,9 @@ def test_strict_keys_and_several_dicts(backend, rng) -> None:
         functional_call(ours, {"0.weight": mine["0.weight"][:5]}, x)
     wider = functional_call(ours[0], {"weight": make(backend, np.ones((6, 5)))}, make(backend, np.ones((2, 5))))
     assert tuple(wider.shape) == (2, 6)  # the weight's own in_features, as PyTorch's F.linear reads them
+    gru = anynn.nn.GRU(3, 4, num_layers=2).to(backend, dtype=anynn.float64)  # a recurrent weight of another shape
+    with pytest.raises(RuntimeError, match=r"GRU: weight_hh_l1 has shape \(12, 3\); expected \(12, 4\)"):
+        functional_call(gru, {"weight_hh_l1": make(backend, np.ones((12, 3)))}, make(backend, np.ones((2, 1, 3))))
 
 
 def test_buffers_updated_as_torch_updates_them(backend, rng) -> None:
