@@ -93,6 +93,16 @@ def scaled(a: Any, factor: Any) -> Any:
     return out
 
 
+def divided(a: Any, divisor: Any) -> Any:
+    """``a / divisor`` for a Python number ``divisor`` that is a parameter of a composite op (torch.gradient's
+    spacing), saved as PyTorch's C++ Scalar divisions save it: not a value (see `scaled`)."""
+    out = a / divisor
+    fn = getattr(out, "_ctx", None)
+    if type(fn) is Div and not hasattr(divisor, "shape"):
+        fn.saved_numbers_are_values = False
+    return out
+
+
 class Div(Function):
     ties_constant_gradient = False  # g / other: a constant over a constant, as PyTorch's
     saved_numbers_are_values = True

@@ -12,7 +12,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from .array_statistics import trapezoid
-from .elementwise import scaled
+from .elementwise import divided, scaled
 from .tensor_extras import cat
 
 
@@ -97,6 +97,23 @@ def _derivative(f: Tensor, x: Tensor, axis: int, edge_order: int) -> Tensor:
     return cat([first, inside, last], axis)
 
 
+def _uniform_derivative(f: Tensor, step: Any, axis: int, edge_order: int) -> Tensor:
+    """d f / d x along ``axis`` for samples ``step`` apart (a number): PyTorch's formulas and order of operations
+    (central differences inside, one-sided ones of ``edge_order`` at the ends), through Scalar products that save
+    no value, so a second backward without retain_graph runs as PyTorch's does."""
+    def part(start: int, stop: int | None) -> Tensor:
+        return _along(f, axis, slice(start, stop))
+
+    inside = divided(divided(part(2, None) - part(0, -2), step), 2)
+    if edge_order == 1:
+        first = divided(part(1, 2) - part(0, 1), step)
+        last = divided(part(-1, None) - part(-2, -1), step)
+    else:
+        first = divided(scaled(part(0, 1), -1.5) + scaled(part(1, 2), 2) - scaled(part(2, 3), 0.5), step)
+        last = divided(scaled(part(-3, -2), 0.5) - scaled(part(-2, -1), 2) + scaled(part(-1, None), 1.5), step)
+    return cat([first, inside, last], axis)
+
+
 def gradient(input: Tensor, *, spacing: Any = 1, dim: int | Sequence[int] | None = None,  # noqa: A002
              edge_order: int = 1) -> tuple[Tensor, ...]:
     """``torch.gradient``: the derivative of ``input`` sampled on a grid, along each of ``dim`` (default: every
@@ -117,8 +134,8 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: int | Sequence[int] | None
     for axis in axes:
         if input.shape[axis] < edge_order + 1:
             raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
-    return tuple(_derivative(input, _coordinates(input, s, axis), axis, edge_order)
-                 for s, axis in zip(spacings, axes))
+    return tuple(_derivative(input, _coordinates(input, s, axis), axis, edge_order) if isinstance(s, Tensor)
+                 else _uniform_derivative(input, s, axis, edge_order) for s, axis in zip(spacings, axes))
 
 
 __all__ = ["cumulative_trapezoid", "gradient", "trapz"]

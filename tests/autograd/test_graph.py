@@ -283,6 +283,9 @@ AGAIN = {
     + _lib(x)[0].view_as_complex(x[:2].reshape(1, 2)).imag.sum() + _lib(x)[0].real(
         _lib(x)[0].view_as_complex(x[1:].clone().reshape(1, 2))).sum(),
     "as_strided_sum": lambda x: x.as_strided((2, 2), (1, 1)).sum(),  # (its positions were a saved array)
+    # torch.gradient with number spacing divides by Scalars (its coordinates were tensors whose products saved them)
+    "gradient_spacing_sum": lambda x: sum(g.sum() for g in _lib(x)[0].gradient(x, spacing=0.5, edge_order=2))
+    + _lib(x)[0].gradient(x)[0].sum(),
 }
 
 
