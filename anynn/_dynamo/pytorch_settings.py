@@ -5,12 +5,13 @@
 anynn reads none of them (its step compiler is not TorchDynamo/Inductor); the settings modules take these as their
 names and defaults, so every setting PyTorch has can be assigned and read back, and a name PyTorch lacks is refused
 as PyTorch refuses it. A dotted name is a setting of a section (``triton.cudagraphs``). Defaults PyTorch computes
-from the machine (paths of its install, the CPU count) are None here. Regenerated from PyTorch with
+from the machine (paths of its install, the CPU count) are None here; one follows the CI variable, as PyTorch's. Regenerated from PyTorch with
 ``torch._inductor.config.get_config_copy()`` (likewise the other two).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 DYNAMO: dict[str, Any] = {
@@ -820,7 +821,7 @@ FUNCTORCH: dict[str, Any] = {
     'enable_autograd_cache': True,
     'enable_complex_wrapper': False,
     'enable_remote_autograd_cache': None,
-    'error_on_custom_op_aliasing': False,
+    'error_on_custom_op_aliasing': bool(os.getenv("CI")),  # (PyTorch's default: True under CI)
     'fake_tensor_allow_meta': True,
     'fake_tensor_allow_unsafe_data_ptr_access': True,
     'fake_tensor_crossref': False,

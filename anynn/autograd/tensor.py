@@ -101,6 +101,9 @@ def _warn_scalar_of_grad() -> None:
 
 
 GRAD_LOCK = threading.Lock()  # held while a gradient is added into a leaf's .grad (see `Tensor._accumulate`)
+# [`anynn.autograd.views.refresh_views`], set when that module loads (it imports this one): a ``.grad`` given a new
+# array takes its views again (`Tensor._rebind_grad`); a tensor has views only once views was loaded
+refresh_views_hook: list[Any] = [None]
 
 
 class Tensor(TensorSurface):
@@ -295,8 +298,7 @@ class Tensor(TensorSurface):
         so they see the zeros and the sums, as PyTorch's views of the one storage do."""
         self.array = self._owned_grad = array
         if self.__dict__.get("_views"):
-            from .views import refresh_views  # (views imports this module)
-            refresh_views(self)
+            refresh_views_hook[0](self)
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph. As PyTorch's, it shares this tensor's version: an in-place change of

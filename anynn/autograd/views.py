@@ -16,6 +16,7 @@ import weakref
 from typing import Any, Iterator
 
 from ..backend.arrays import index_copies
+from . import tensor as _tensors_module
 from .tensor import Tensor, make_tensor, mark_modified, note_new_producer
 
 
@@ -98,6 +99,9 @@ def refresh_views(t: Tensor, rebound: bool = True) -> None:
         mark_modified(view)
         note_new_producer(view, before)
         refresh_views(view)
+
+
+_tensors_module.refresh_views_hook[0] = refresh_views
 
 
 def view_root(t: Tensor) -> Tensor:

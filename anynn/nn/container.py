@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..autograd.tensor import Tensor
 from ..functional.linear_activation import fused_linear_available
@@ -35,17 +35,18 @@ def _check_module(container: Module, name: Any, module: Any) -> Any:
     return module
 
 
-def _from_einops_torch_layer(module: Any) -> Module | None:
-    """anynn's `Rearrange` / `Reduce` for einops' PyTorch layer of that name (same pattern, reduction and axis
-    lengths), or None for anything else."""
-    kind = type(module).__name__
-    if not type(module).__module__.startswith("einops.layers") or kind not in ("Rearrange", "Reduce"):
-        return None
-    from ..utils import einops as anynn_einops  # (einops is an extra: imported only when one is given)
+# another library's layer class name -> what makes anynn's layer from one of them: einops' weight-free PyTorch
+# layers, registered by `anynn.utils.einops` (a higher layer than nn) when it loads
+FOREIGN_LAYER_CONVERTERS: dict[tuple[str, str], Callable[[Any], Module]] = {}
 
-    if kind == "Rearrange":
-        return anynn_einops.Rearrange(module.pattern, **module.axes_lengths)
-    return anynn_einops.Reduce(module.pattern, module.reduction, **module.axes_lengths)
+
+def _from_einops_torch_layer(module: Any) -> Module | None:
+    """anynn's layer for einops' PyTorch ``Rearrange`` / ``Reduce`` (see `FOREIGN_LAYER_CONVERTERS`), or None."""
+    kind = type(module)
+    if not kind.__module__.startswith("einops.layers"):
+        return None
+    convert = FOREIGN_LAYER_CONVERTERS.get(("einops", kind.__name__))
+    return None if convert is None else convert(module)
 
 
 def _foreign_layer_hint(module: Any) -> str:

@@ -30,6 +30,7 @@ from ..autograd.tensor import Tensor
 from ..factories import arange, from_numpy, zeros
 from ..functional.tensor_extras import cat, stack
 from ..functional.torch_surface import einsum
+from ..nn.container import FOREIGN_LAYER_CONVERTERS
 from ..nn.module import Module, Parameter
 
 __all__ = ["AnynnBackend", "EinMix", "Rearrange", "Reduce"]
@@ -143,3 +144,12 @@ class EinMix(_EinmixMixin, Module):
         if self.post_rearrange is not None:
             result = self.post_rearrange(result)
         return result
+
+
+# einops' weight-free PyTorch layers, which an import swap leaves in a model (``from einops.layers.torch import
+# Rearrange`` inside ``nn.Sequential``): anynn's containers hold these in their place (same pattern, reduction and
+# axis lengths). EinMix holds weights and is refused there, naming the class above.
+FOREIGN_LAYER_CONVERTERS.update({
+    ("einops", "Rearrange"): lambda layer: Rearrange(layer.pattern, **layer.axes_lengths),
+    ("einops", "Reduce"): lambda layer: Reduce(layer.pattern, layer.reduction, **layer.axes_lengths),
+})
