@@ -192,21 +192,21 @@ class RNNBase(_UniformInit):
         self.proj_size = proj_size
         self.seed = seed
         self._dropout_rng: Any = None
-        gates = GATES[self._kind] * hidden_size
-        directions = 2 if bidirectional else 1
-        out_size = proj_size or hidden_size
         for layer in range(num_layers):
-            layer_in = input_size if layer == 0 else out_size * directions
-            for suffix in ("", "_reverse")[:directions]:
-                setattr(self, f"weight_ih_l{layer}{suffix}", new_parameter((gates, layer_in), backend, dtype))
-                setattr(self, f"weight_hh_l{layer}{suffix}", new_parameter((gates, out_size), backend, dtype))
-                if bias:
-                    setattr(self, f"bias_ih_l{layer}{suffix}", new_parameter((gates,), backend, dtype))
-                    setattr(self, f"bias_hh_l{layer}{suffix}", new_parameter((gates,), backend, dtype))
-                if proj_size:
-                    setattr(self, f"weight_hr_l{layer}{suffix}", new_parameter((proj_size, hidden_size), backend,
-                                                                               dtype))
+            for suffix in ("", "_reverse")[:self.num_directions]:
+                for name, shape in self._weight_shapes(layer).items():
+                    if (bias or not name.startswith("bias")) and (proj_size or name != "weight_hr"):
+                        setattr(self, f"{name}_l{layer}{suffix}", new_parameter(shape, backend, dtype))
         self._reset_own_parameters(host_generator(seed))
+
+    def _weight_shapes(self, layer: int) -> dict[str, tuple[int, ...]]:
+        """The shape of each weight of ``layer`` (either direction), in PyTorch's order: G gates of H, the layer's
+        input (``input_size``, or D*(P or H) above the first), the state it reads (P or H), the projection (P, H)."""
+        gates = GATES[self._kind] * self.hidden_size
+        out_size = self.proj_size or self.hidden_size
+        layer_in = self.input_size if layer == 0 else out_size * self.num_directions
+        return {"weight_ih": (gates, layer_in), "weight_hh": (gates, out_size), "bias_ih": (gates,),
+                "bias_hh": (gates,), "weight_hr": (self.proj_size, self.hidden_size)}
 
     @property
     def num_directions(self) -> int:
@@ -224,13 +224,9 @@ class RNNBase(_UniformInit):
 
     def _layer_weights(self, layer: int, suffix: str) -> list[Any]:
         """``[weight_ih, weight_hh, bias_ih, bias_hh, weight_hr]`` of one layer and direction (None where absent)."""
-        names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"]
-        weights = [getattr(self, f"{n}_l{layer}{suffix}", None) for n in names]
-        gates = GATES[self._kind] * self.hidden_size
-        out_size = self.proj_size or self.hidden_size
-        layer_in = self.input_size if layer == 0 else out_size * self.num_directions
-        expected = [(gates, layer_in), (gates, out_size), (gates,), (gates,), (self.proj_size, self.hidden_size)]
-        for name, w, shape in zip(names, weights, expected):  # (a weight swapped in: functional_call, a load)
+        expected = self._weight_shapes(layer)
+        weights = [getattr(self, f"{n}_l{layer}{suffix}", None) for n in expected]
+        for (name, shape), w in zip(expected.items(), weights):  # (a weight swapped in: functional_call, a load)
             if w is not None and tuple(w.shape) != shape:
                 raise ShapeMismatch(f"{type(self).__name__}: {name}_l{layer}{suffix} has shape {tuple(w.shape)}; "
                                     f"expected {shape} (input_size={self.input_size}, hidden_size={self.hidden_size}"
