@@ -13,7 +13,22 @@ import os
 from typing import Any, Iterable
 
 
-class FunctionEvent:
+class _CudaMemoryNames:
+    """PyTorch's older names of the device-memory columns, on an event and on an average of events."""
+
+    device_memory_usage: int
+    self_device_memory_usage: int
+
+    @property
+    def cuda_memory_usage(self) -> int:
+        return self.device_memory_usage
+
+    @property
+    def self_cuda_memory_usage(self) -> int:
+        return self.self_device_memory_usage
+
+
+class FunctionEvent(_CudaMemoryNames):
     """One timed range: ``name``, ``start_us``/``end_us``, ``cpu_time_total``, ``self_cpu_time_total`` (µs),
     ``thread``, ``input_shapes`` (with ``record_shapes``), ``is_user_annotation`` (a `record_function` range);
     with ``profile_memory``, ``cpu_memory_usage`` / ``self_cpu_memory_usage`` (bytes of the results of the range
@@ -44,14 +59,6 @@ class FunctionEvent:
             self.cpu_memory_usage, self.self_cpu_memory_usage = total, own
 
     @property
-    def cuda_memory_usage(self) -> int:
-        return self.device_memory_usage
-
-    @property
-    def self_cuda_memory_usage(self) -> int:
-        return self.self_device_memory_usage
-
-    @property
     def key(self) -> str:
         return self.name
 
@@ -65,7 +72,7 @@ class FunctionEvent:
                 f"thread={self.thread} input_shapes={self.input_shapes}>")
 
 
-class FunctionEventAvg:
+class FunctionEventAvg(_CudaMemoryNames):
     """The events of one key summed: ``key``, ``count``, ``cpu_time_total``, ``self_cpu_time_total`` (µs),
     ``cpu_time`` (the mean per call), ``input_shapes`` (of the first event)."""
 
@@ -94,14 +101,6 @@ class FunctionEventAvg:
         self.self_device_memory_usage += other.self_device_memory_usage
         self.is_user_annotation = other.is_user_annotation
         return self
-
-    @property
-    def cuda_memory_usage(self) -> int:
-        return self.device_memory_usage
-
-    @property
-    def self_cuda_memory_usage(self) -> int:
-        return self.self_device_memory_usage
 
     @property
     def cpu_time(self) -> float:
