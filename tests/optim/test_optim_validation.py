@@ -120,7 +120,7 @@ def test_tensor_lr_and_betas_step_as_pytorchs(backend, name, options):
         for p, w in zip(params, want):
             assert backend.is_native(p.array)  # (a Tensor weight_decay made the parameter's array a Tensor)
             # float32 tensors: PyTorch does some of the scalar arithmetic in float32 (lr's, as anynn: to 1e-12)
-            tight = name in ("AdamW", "Adamax", "Adagrad", "NAdam") and "betas" not in ours
+            tight = name in ("AdamW", "Adamax", "Adagrad", "NAdam", "ASGD") and "betas" not in ours
             np.testing.assert_allclose(p.numpy(), w, rtol=1e-12 if tight else 1e-5, atol=1e-14 if tight else 1e-8)
     if "lr" in ours:  # the group keeps the Tensor, as PyTorch's
         assert opt.param_groups[0]["lr"] is ours["lr"]
