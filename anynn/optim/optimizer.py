@@ -28,6 +28,7 @@ from ..backend.arrays import at_set
 from ..backend.transfer import transfer
 from ..functional.value_checks import ShapeMismatchError
 from .complex_params import is_complex_dtype, update_as_real
+from .loaded_state import check_loaded_state
 from .optimizer_hooks import add_optimizer_hook, hooks_of, patch_step
 from .optimizer_hooks import register_optimizer_step_post_hook, register_optimizer_step_pre_hook  # noqa: F401 - torch.optim.optimizer's names
 from .param_state import ParamState
@@ -63,6 +64,7 @@ class Optimizer:
         self.state: dict[int, dict[str, Any]] = ParamState()  # also state[param], as PyTorch's
         # (backend, dtype) each parameter's state was made for: `Module.to` may move the parameter later
         self._state_home: dict[int, tuple[Any, Any, bool]] = {}  # (backend, dtype, whether complex)
+        self._unchecked_state: dict[int, bool] = {}  # loaded states not yet checked for missing entries
         if isinstance(params, Tensor):  # list() of it would iterate its rows, each a new non-leaf tensor
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or dicts, got a Tensor "
                             f"(pass [tensor])")
@@ -128,7 +130,7 @@ class Optimizer:
         params = self._all_params()
         new_id = {id(p): id(copy.deepcopy(p, memo)) for p in params}
         for key, value in self.__dict__.items():
-            if key in ("state", "_state_home"):
+            if key in ("state", "_state_home", "_unchecked_state"):
                 value = {new_id.get(pid, pid): entry for pid, entry in value.items()}
                 value = ParamState(copy.deepcopy(value, memo)) if key == "state" else value
             else:
@@ -194,6 +196,8 @@ class Optimizer:
         if closure is not None:
             with mode.enable_grad():
                 loss = closure()
+        if self._unchecked_state:  # a loaded state missing an entry fails here, before any parameter changes
+            check_loaded_state(self, [_with_numbers(g) if _holds_tensor_options(g) else g for g in self.param_groups])
         # no_grad() by hand (this thread's mode): a context manager costs as much as a small update
         modes = mode.local.modes
         previous_mode = modes.grad_enabled
@@ -335,6 +339,7 @@ class Optimizer:
             own.update({k: v for k, v in saved.items() if k != "params"})
         self.state = ParamState(state)
         self._state_home = homes
+        self._unchecked_state = {} if as_tensors else {pid: True for pid, entries in state.items() if entries}
         for hook in hooks_of(self, "load_state_dict_post"):
             hook(self)
 

@@ -218,6 +218,28 @@ def test_load_state_dict_of_another_models_state_refuses_and_changes_nothing(bac
     step(opt, params)  # still steps
 
 
+@pytest.mark.parametrize("cls, options, dropped", [(AdamW, dict(lr=0.1), "exp_avg_sq"), (ASGD, dict(lr=0.1), "ax"),
+                                                   (RMSprop, dict(lr=0.1, momentum=0.5), "momentum_buffer")])
+def test_step_after_loading_a_state_missing_an_entry_changes_nothing(cls, options, dropped):
+    """PyTorch reads every parameter's state before updating any: a loaded state without 'exp_avg_sq' fails the
+    step with KeyError and no parameter changed. anynn stepped the parameters before the broken one (AdamW: all of
+    them, its weight decay ran first), and ASGD without 'ax' stepped."""
+    params = [Parameter(np.full(s, 1.0), backend="numpy", dtype="float32") for s in [(2, 3), (3,)]]
+    for p in params:
+        p.grad = anynn.ones_like(p)
+    opt = cls(params, **options)
+    opt.step()
+    saved = opt.state_dict()
+    del saved["state"][1][dropped]
+    opt = cls(params, **options)
+    opt.load_state_dict(saved)
+    before = [p.numpy().copy() for p in params]
+    with pytest.raises(KeyError, match=rf"{cls.__name__}.step: the loaded state of parameter 1 has no '{dropped}'"):
+        opt.step()
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p.numpy(), b)
+
+
 def test_zero_grad(backend):
     params = our_params(backend, make_data()[0], "float32")
     opt = SGD(params, lr=0.1)
