@@ -181,6 +181,18 @@ def weighted_real_sum(lib: Any, out: Any, seed: int = 0) -> Any:
     return (product.real if product.is_complex() else product).sum()
 
 
+def as_strided_scatter(lib: Any, x: Any, src: Any, size: tuple[int, ...], stride: tuple[int, ...],
+                       offset: int | None = None) -> Any:
+    """``lib.as_strided_scatter(x, src, size, stride, offset)``; for ``torch``, the same written as ``index_copy`` at
+    the flat positions it writes: PyTorch 2.13's gradient in ``x`` is the complement of the right one (zero where
+    ``src`` is not written, the incoming gradient where it is; its own gradcheck fails), its forward and its
+    gradient in ``src`` are this one's."""
+    if lib is not torch:
+        return lib.as_strided_scatter(x, src, size, stride, offset)
+    where = torch.arange(x.numel()).reshape(x.shape).as_strided(size, stride, offset or 0).reshape(-1)
+    return x.reshape(-1).index_copy(0, where, src.reshape(-1)).reshape(x.shape)
+
+
 def rand_shape(rng: np.random.Generator, min_rank: int = 0, max_rank: int = 4, max_dim: int = 3) -> tuple[int, ...]:
     """A random shape of ``min_rank`` to ``max_rank`` axes, each 1 to ``max_dim`` long."""
     return tuple(int(n) for n in rng.integers(1, max_dim + 1, size=int(rng.integers(min_rank, max_rank + 1))))

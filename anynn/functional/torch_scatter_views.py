@@ -1,6 +1,6 @@
-"""PyTorch's out-of-place writes through a view (``select_scatter``, ``slice_scatter``, ``diagonal_scatter``), flat
-writes (``put``), ``index_reduce`` and ``as_strided``, each as one index computation and an existing differentiable
-index op.
+"""PyTorch's out-of-place writes through a view (``select_scatter``, ``slice_scatter``, ``diagonal_scatter``,
+``as_strided_scatter``), flat writes (``put``), ``index_reduce`` and ``as_strided``, each as one index computation
+and an existing differentiable index op.
 
 The positions a view covers are found by taking the same view of ``arange(numel).reshape(shape)``: its elements are
 the flat positions, in the view's order. Writing ``src`` there is ``index_copy`` on the flattened input (the input's
@@ -70,6 +70,18 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
                      dim2: int = 1) -> Tensor:
     """``torch.diagonal_scatter``: ``input`` with ``input.diagonal(offset, dim1, dim2)`` replaced by ``src``."""
     return _write("diagonal_scatter", input, src, lambda t: t.diagonal(offset, dim1, dim2))
+
+
+def as_strided_scatter(input: Tensor, src: Tensor, size: Sequence[int], stride: Sequence[int],  # noqa: A002
+                       storage_offset: int | None = None) -> Tensor:
+    """``torch.as_strided_scatter``: ``input`` with the elements ``input.as_strided(size, stride, storage_offset)``
+    reads (of its row-major storage) replaced by ``src`` (shape ``size``); where windows overlap the last write wins
+    and each ``src`` element still gets the gradient read at its position, as PyTorch's."""
+    if any(int(n) > 1 and int(s) == 0 for n, s in zip(size, stride)):  # PyTorch's copy_ refuses a repeated target
+        raise RuntimeError("as_strided_scatter(): unsupported operation: more than one element of the written-to "
+                           f"tensor refers to a single memory location (size {list(size)}, stride {list(stride)}). "
+                           "Please clone() the tensor before performing the operation.")
+    return _write("as_strided_scatter", input, src, lambda t: as_strided(t, size, stride, storage_offset))
 
 
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:  # noqa: A002
@@ -149,4 +161,5 @@ class AsStrided(Function):
         return xp.reshape(flat, self.in_shape)
 
 
-__all__ = ["as_strided", "diagonal_scatter", "index_reduce", "put", "select_scatter", "slice_scatter"]
+__all__ = ["as_strided", "as_strided_scatter", "diagonal_scatter", "index_reduce", "put", "select_scatter",
+           "slice_scatter"]

@@ -21,7 +21,8 @@ METHODS: dict[str, Any] = {
         "mvlgamma", "nonzero_static", "split_with_sizes", "unique_consecutive", "unsafe_chunk", "unsafe_split",
         "unsafe_split_with_sizes", "vdot")},
     **{name: getattr(torch_scatter_views, name) for name in (
-        "as_strided", "diagonal_scatter", "index_reduce", "put", "select_scatter", "slice_scatter")},
+        "as_strided", "as_strided_scatter", "diagonal_scatter", "index_reduce", "put", "select_scatter",
+        "slice_scatter")},
     "get_device": get_device, "is_inference": is_inference, "polygamma": _polygamma,
 }
 

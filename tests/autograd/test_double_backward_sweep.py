@@ -29,6 +29,7 @@ import anynn
 import anynn.functional as F
 from anynn.autograd import grad
 from anynn.backend import get_backend
+from tests.helpers import as_strided_scatter
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 RTOL, ATOL = 1e-8, 1e-10
@@ -250,6 +251,8 @@ case("interpolate_nearest", lambda L, x: L.F.interpolate(x, scale_factor=2, mode
 case("unfold", lambda L, x: L.F.unfold(x, 2, stride=1) ** 2, _n(1, 2, 3, 4))
 case("index_add", lambda L, x, s, i: L.T.index_add(x * x, 1, i, s * s), _n(3, 4), _n(3, 2), np.array([3, 1]))
 case("index_copy", lambda L, x, s, i: L.T.index_copy(x * x, 1, i, s * s), _n(3, 4), _n(3, 2), np.array([3, 1]))
+case("as_strided_scatter", lambda L, x, s: as_strided_scatter(L.T, x * x, s * s, (2, 3), (1, 4), 1) * x, _n(3, 4),
+     _n(2, 3))
 case("index_fill", lambda L, x, i: L.T.index_fill(x * x, 1, i, 0.3) * x, _n(3, 4), np.array([0, 2]))
 for _reduce in ("sum", "prod", "mean", "amax"):
     case(f"scatter_reduce_{_reduce}", (lambda r: lambda L, x, s, i: L.T.scatter_reduce(

@@ -10,12 +10,13 @@ import torch
 
 import anynn
 from anynn.backend import dtype_name
-from tests.helpers import case_table_tests, make
+from tests.helpers import as_strided_scatter, case_table_tests, make
 
 R = np.random.default_rng(3)
 M = R.standard_normal((3, 4))
 V = R.standard_normal(5)
 COORDS = np.array([0.0, 0.7, 1.5, 2.0, 3.1])
+
 
 CASES = [
     ("absolute", lambda t, x: t.absolute(x), [M]),
@@ -52,6 +53,7 @@ CASES = [
         [[1, 3, 0], [2, 0, 2], [4, 0, 0]], device=x.device), axis=1, initial=0.5), [M]),
     ("segment_reduce_prod_min", lambda t, x: t.segment_reduce(x, "prod", lengths=t.tensor([2, 1], device=x.device))
      * t.segment_reduce(x, "min", lengths=t.tensor([1, 2], device=x.device)), [M]),
+    ("as_strided_scatter", lambda t, x, s: as_strided_scatter(t, x, s, (2, 3), (1, 4), 1), [M, M[:2, :3]]),
     ("as_strided_overlapping", lambda t, x: t.as_strided(x, (4, 3), (2, 1), 1), [M]),
     ("as_strided_transposed", lambda t, x: t.as_strided(x, (4, 3), (1, 4)), [M]),
     ("trapz", lambda t, y: t.trapz(y, dx=0.5, dim=0), [M]),
@@ -198,6 +200,7 @@ def test_private_assert_is_an_assert_as_torch(backend):
     (lambda t, x: t.mvlgamma(x > 0, 2), "may not be a boolean tensor"),
     (lambda t, x: t.vdot(x, x), "1D tensors expected"),
     (lambda t, x: t.as_strided(x, (4, 4), (4, 1)), "out of bounds for storage of 12 elements"),
+    (lambda t, x: t.as_strided_scatter(x, x[:2, :2], (2, 2), (0, 1)), "more than one element of the written-to"),
     (lambda t, x: t.gradient(x[:, :1], dim=1), "at least edge_order\\+1"),
     (lambda t, x: t.index_reduce(x, 0, t.tensor([0]), x[:1], "sum"), "reduce to be one of prod, mean, amax"),
     (lambda t, x: t.fill(x, x), "fill only supports 0-dimension value tensor"),
@@ -220,7 +223,8 @@ METHOD_CALLS = [("absolute", ()), ("frexp", ()), ("isposinf", ()), ("isneginf", 
                 ("select_scatter", (np.zeros(3), 0, 1)), ("slice_scatter", (np.zeros((2, 2)), 1, 1)),
                 ("diagonal_scatter", (np.zeros(2),)), ("put", (np.array([0, 4]), np.ones(2))),
                 ("index_reduce", (0, np.array([1, 0, 1]), np.ones((3, 3)), "amax")),
-                ("as_strided", ((2, 2), (1, 3))), ("nonzero_static", ())]
+                ("as_strided", ((2, 2), (1, 3))), ("as_strided_scatter", (np.ones(3), (3,), (2,), 0)),
+                ("nonzero_static", ())]
 
 
 @pytest.mark.parametrize("name, args", METHOD_CALLS, ids=[m[0] for m in METHOD_CALLS])
