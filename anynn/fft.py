@@ -33,6 +33,7 @@ from .device import resolve as resolve_device
 from .functional.complex_numbers import conj
 from .functional.fourier import DUAL_NORM, FftFunction, IrfftFunction, RfftFunction
 from .functional.rearrange import roll
+from .functional.value_checks import refuse_bool_dims
 from .layout import check_layout, strided
 from .out_argument import with_out
 
@@ -79,6 +80,7 @@ def _points(op: str, n: Any) -> int:
 
 
 def _axis(op: str, x: Tensor, dim: Any) -> int:
+    refuse_bool_dims(f"fft.{op}", dim)
     ndim = x.ndim
     if ndim == 0:
         raise IndexError(f"fft.{op}: Dimension specified as {dim} but tensor has no dimensions")

@@ -16,7 +16,7 @@ from .attention import _broadcast_shape as broadcast_shape
 from .precision import cast_to, is_low_precision, upcast
 from .elementwise import as_common_floating, as_floating
 from .value_checks import ShapeMismatchError
-from .value_checks import check_floating, check_tensor_arguments, is_floating, refuse_complex
+from .value_checks import check_floating, check_tensor_arguments, is_floating, refuse_bool_dims, refuse_complex
 
 
 def p_norm(xp: Namespace, d: Any, p: float, axis: int = -1) -> Any:
@@ -158,6 +158,7 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepd
 def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
     """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (they broadcast); ``dim`` is removed."""
     check_tensor_arguments("cosine_similarity", x1=x1, x2=x2)
+    refuse_bool_dims("cosine_similarity", dim)
     if not is_floating(x1) and not is_floating(x2):  # PyTorch computes in their common dtype: refused for integers
         check_floating("cosine_similarity", x1)
     refuse_complex("cosine_similarity", x1, x2)

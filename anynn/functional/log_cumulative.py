@@ -14,6 +14,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
+from .value_checks import checked_dim
 
 
 def _below_or_nan(xp: Namespace, ratio_log: Any) -> Any:
@@ -101,7 +102,4 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002 - PyTorch's n
     shape."""
     if not input.backend.xp.isdtype(input.array.dtype, ("real floating", "complex floating")):
         raise TypeError(f"logcumsumexp: expected a floating point input, got {input.dtype}")
-    ndim = max(input.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"logcumsumexp: dim {dim} is out of range for a tensor of shape {tuple(input.shape)}")
-    return LogCumSumExp.apply(input, axis=dim % ndim)
+    return LogCumSumExp.apply(input, axis=checked_dim("logcumsumexp", input, dim))

@@ -18,10 +18,11 @@ from ..backend.arrays import at_add, check
 from ..backend.typing import Namespace
 from . import indexing, shape
 from .broadcast import expand, repeat
-from .value_checks import check_one_backend
+from .value_checks import check_one_backend, refuse_bool_dims
 
 
 def _dims(name: str, dims: Any, ndim: int) -> tuple[int, ...]:
+    refuse_bool_dims(name, dims, "dims")
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     bound = ndim or 1
     for d in dims:

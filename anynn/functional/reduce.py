@@ -19,10 +19,10 @@ from .value_checks import check_floating, check_reducible, refuse_complex
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """Normalised, checked axes; a 0-d array accepts axis 0 / -1 (as PyTorch) and reduces nothing. A bool is refused,
-    as PyTorch's (``x.sum(True)`` is no ``dim=1``)."""
+    as PyTorch's (``x.sum(True)``, ``x.sum((True,))`` are no ``dim=1``; its parser reads a tuple's first entry only)."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, bool):  # (inside a tuple PyTorch takes it as 0 or 1)
+    if isinstance(axis, bool) or (isinstance(axis, (tuple, list)) and axis and isinstance(axis[0], bool)):
         raise TypeError(f"dim must be an int or a tuple of ints, got {axis!r} (a bool), as in PyTorch; pass "
                         f"keepdim=... by name")
     if isinstance(axis, int) or hasattr(axis, "__index__"):

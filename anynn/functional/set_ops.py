@@ -16,7 +16,7 @@ from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .sorting import _ranked
 from .type_promotion import result_type
-from .value_checks import DTypeMismatchError, check_one_backend, refuse_kernel, refuse_numbers
+from .value_checks import DTypeMismatchError, check_one_backend, refuse_bool_dims, refuse_kernel, refuse_numbers
 
 
 def _made(data: Any, like: Tensor) -> Tensor:
@@ -94,6 +94,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     element, the position of its value; ``input``'s shape) and ``counts`` (int64), as ``torch.unique``. Complex
     tensors are refused, as PyTorch's kernel refuses them."""
     refuse_kernel("unique", "unique" if dim is None else "unique_dim", ("complex floating",), input)
+    refuse_bool_dims("unique", dim)
     if dim is not None:
         return _unique_slices(input, dim, return_inverse, return_counts)
     xp = input.backend.xp

@@ -13,7 +13,7 @@ from ..backend import Backend, BackendMismatch, dtype_name, op
 from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
-from .value_checks import ShapeMismatchError, checked_dim
+from .value_checks import ShapeMismatchError, checked_dim, refuse_bool_dims
 
 
 class Reshape(Function):
@@ -309,6 +309,8 @@ def transpose(x: Any, axis0: int = -2, axis1: int = -1) -> Any:
 def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
     """x with axes ``start_dim`` to ``end_dim`` merged into one ((N, C, H, W) -> (N, C*H*W) by default); a 0-d x becomes
     (1,)."""
+    refuse_bool_dims("flatten", start_dim, "start_dim")
+    refuse_bool_dims("flatten", end_dim, "end_dim")
     shape = x.shape
     if not shape:
         return Reshape.apply(x, shape=(1,))
@@ -324,6 +326,7 @@ def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
 
 def unsqueeze(x: Any, dim: int) -> Any:
     """Insert an axis of size 1 at ``dim`` (``-1`` appends)."""
+    refuse_bool_dims("unsqueeze", dim)
     ndim = x.ndim + 1
     if not -ndim <= dim < ndim:
         raise IndexError(f"unsqueeze: dim {dim} is out of range for a result with {ndim} dimensions")
@@ -334,6 +337,7 @@ def unsqueeze(x: Any, dim: int) -> Any:
 
 def squeeze(x: Any, dim: Any = None) -> Any:
     """Drop axes of size 1: all of them, or those of ``dim`` (an int or tuple) that have size 1."""
+    refuse_bool_dims("squeeze", dim)
     if dim is None:
         dims = {i for i, n in enumerate(x.shape) if n == 1}
     else:
@@ -376,6 +380,7 @@ def _in_joint_dtype(kept: list[Any], tensors: list[Any]) -> list[Any]:
 
 def stack(tensors: list[Any], axis: int = 0) -> Any:
     """The tensors (all of one shape (*)) stacked along a new ``axis``: (*) -> (len(tensors), *) for ``axis=0``."""
+    refuse_bool_dims("stack", axis)
     _check_joinable("stack", tensors, axis, new_axis=True)
     return Stack.apply(*_one_kind(tensors), axis=axis)
 
@@ -438,6 +443,7 @@ _PIECES = ("{name}: the pieces along dim {dim} are counted from its size, a symb
 
 def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
     """Pieces of ``split_size_or_sections`` along ``dim`` (an int: equal pieces, the last smaller)."""
+    refuse_bool_dims("split", dim)
     n = x.shape[dim]
     sections = isinstance(split_size_or_sections, (list, tuple))
     if not sections and (n is None or is_symbolic(split_size_or_sections)):  # (a symbolic piece size too)
@@ -472,6 +478,7 @@ def _split_symbolic(x: Any, sizes: tuple[Any, ...], dim: int) -> tuple[Any, ...]
 
 def chunk(x: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
     """At most ``chunks`` pieces along ``dim``, each ``ceil(size / chunks)`` long (the last may be shorter)."""
+    refuse_bool_dims("chunk", dim)
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     if x.shape[dim] is None:

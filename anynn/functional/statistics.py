@@ -14,7 +14,7 @@ from .formulas.counts import element_count
 from .indexing import gather
 from .shape import GetItem
 from .sorting import ValuesIndices, sort
-from .value_checks import check_reducible, refuse_boolean
+from .value_checks import check_reducible, refuse_bool_dims, refuse_boolean
 
 
 def _middle(values: Tensor, axis: int) -> Any:
@@ -54,6 +54,7 @@ def shared_by_ties(flat: Tensor, picked: Tensor) -> Tensor:
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002 - PyTorch's name
     """The lower median of all elements (a 0-d tensor), or ``(values, indices)`` along ``dim`` (``torch.median``);
     NaN where the elements hold one. Boolean tensors and an empty ``dim`` are refused, as PyTorch's."""
+    refuse_bool_dims("median", dim)
     if dim is not None or 0 not in tuple(input.shape):  # (of no elements: True, its NaN converted, as PyTorch's)
         refuse_boolean("median", "median_cpu", input)
     if dim is None:

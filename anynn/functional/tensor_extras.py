@@ -19,7 +19,7 @@ from .operands import kinds_agree
 from .sorting import ValuesIndices
 from .statistics import unbiased_given_first
 from .type_promotion import result_type
-from .value_checks import check_one_backend, check_reducible, refuse_complex, refuse_numbers
+from .value_checks import check_one_backend, check_reducible, refuse_bool_dims, refuse_complex, refuse_numbers
 
 
 def _axis(dim: Any, axis: Any) -> Any:
@@ -143,6 +143,7 @@ def _logical(name: str) -> Any:
 
 
 def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    refuse_bool_dims("unbind", dim)
     if self.ndim and self.shape[dim] == 0:  # no slices, as PyTorch's (split gives one empty piece)
         return ()
     return tuple(shape.squeeze(piece, dim) for piece in shape.split(self, 1, dim))

@@ -18,7 +18,7 @@ from ..backend.arrays import integer_fill
 from ..backend.symbolic import is_symbolic
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
-from .value_checks import check_same_dtype, refuse_numbers
+from .value_checks import check_same_dtype, refuse_bool_dims, refuse_numbers
 
 
 def _elementwise_flag(name: str) -> Any:
@@ -106,6 +106,7 @@ def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
 
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002 - PyTorch's name
     """``length`` entries of ``input`` along ``dim`` from ``start`` (negative counts from the end); shares the graph."""
+    refuse_bool_dims("narrow", dim)
     ndim = input.ndim
     if not -ndim <= dim < ndim:
         raise IndexError(f"narrow: dim {dim} is out of range for a tensor of shape {input.shape}")
@@ -128,6 +129,7 @@ def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
     """
     if not isinstance(dims, Sequence) or isinstance(dims, str):
         raise TypeError(f"flip(): argument 'dims' must be a tuple of ints, not {type(dims).__name__}")
+    refuse_bool_dims("flip", dims, "dims")
     ndim = max(input.ndim, 1)
     axes: set[int] = set()
     for d in dims:

@@ -340,11 +340,20 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
                 f"{name}: index {{value}} is out of range for {range_what} (expected 0 <= index < {bound}){suffix}")
 
 
+def refuse_bool_dims(name: str, dims: Any, argument: str = "dim") -> None:
+    """Raise PyTorch's `TypeError` naming ``name`` and ``argument`` where ``dims`` (one dim, or a tuple or list of
+    them) is a bool or starts with one: PyTorch's int and int-tuple arguments refuse it, where Python would read it
+    as axis 0 or 1 (``x.squeeze(True)``, ``x.flip((True,))``, ``x.sum((True,))``: meant as ``keepdim``, they took
+    axis 1). PyTorch's parser looks at a tuple's first entry only, so ``(0, True)`` is axes 0 and 1 there too."""
+    if isinstance(dims, bool) or (isinstance(dims, (tuple, list)) and dims and isinstance(dims[0], bool)):
+        raise TypeError(f"{name}(): argument '{argument}' must be an int or a tuple of ints, got {dims!r} (a bool is "
+                        f"no dim, as in PyTorch)")
+
+
 def checked_dim(name: str, x: Tensor, dim: int) -> int:
     """``dim`` as a non-negative axis of ``x`` (a 0-d tensor takes dims 0 and -1, as PyTorch's); IndexError naming
     ``name``, the shape and the accepted range otherwise; a bool is a `TypeError`, as PyTorch's (not dim 0 or 1)."""
-    if isinstance(dim, bool):
-        raise TypeError(f"{name}: dim must be an int, got {dim!r} (a bool), as in PyTorch")
+    refuse_bool_dims(name, dim)
     ndim = max(x.ndim, 1)
     if not -ndim <= dim < ndim:
         raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {tuple(x.shape)} "

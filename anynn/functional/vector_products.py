@@ -9,7 +9,8 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import broadcast, reduce, shape
-from .value_checks import KernelNotImplementedError, check_same_dtype, check_tensor_arguments, refuse_complex
+from .value_checks import (KernelNotImplementedError, check_same_dtype, check_tensor_arguments, refuse_bool_dims,
+                           refuse_complex)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -34,6 +35,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """The 3-D cross product along ``dim`` (by default the first axis of size 3, as ``torch.cross``; use
     ``dim=-1`` for ``torch.linalg.cross``); the operands broadcast."""
+    refuse_bool_dims("cross", dim)
     shape_out = _broadcast_shape(tuple(input.shape), tuple(other.shape))
     if tuple(input.shape) != shape_out:
         input = broadcast.expand(input, shape_out)

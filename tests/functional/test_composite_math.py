@@ -292,6 +292,25 @@ REFUSALS = [
 ]
 
 
+BOOL_DIMS = [  # a bool in dim's place, alone or in a tuple: PyTorch's TypeError (anynn read True as axis 1)
+    lambda m, x: m.median(x, True), lambda m, x: x.squeeze(True), lambda m, x: m.squeeze(x, (True,)),
+    lambda m, x: x.unsqueeze(True), lambda m, x: x.flip(True), lambda m, x: m.flip(x, (True,)),
+    lambda m, x: x.unbind(True), lambda m, x: x.narrow(True, 0, 1), lambda m, x: x.chunk(2, True),
+    lambda m, x: x.split(1, True), lambda m, x: m.roll(x, 1, True), lambda m, x: x.flatten(True),
+    lambda m, x: x.flatten(0, True), lambda m, x: m.movedim(x, (True,), (0,)), lambda m, x: x.logcumsumexp(True),
+    lambda m, x: m.cross(m.ones(3, 3), m.ones(3, 3), True), lambda m, x: m.stack([x, x], True),
+    lambda m, x: m.unique(x, dim=True), lambda m, x: m.nn.functional.cosine_similarity(x, x, True),
+    lambda m, x: m.fft.fft(x, dim=True), lambda m, x: x.mean((True,)), lambda m, x: x.amax((True, 0)),
+]
+
+
+def test_a_bool_dim_is_refused_as_torch():
+    for call in BOOL_DIMS:
+        for module in (torch, anynn):
+            with pytest.raises(TypeError):
+                call(module, module.ones(2, 3))
+
+
 def test_fmax_fmin_gradients_at_ties_and_nans_as_torch(backend):
     """A tie's gradient goes to input, a NaN's to the other operand (all to input when both are NaN)."""
     a = np.array([1.0, 2.0, np.nan, np.nan, 0.5])
