@@ -19,7 +19,8 @@ from ..init import HostGenerator, host_generator
 from .call_errors import RENAMED, name_the_layer
 from . import hooks as _module_hooks
 from . import state_hooks, state_protocol
-from .state_protocol import array_like as _array_like, converted as _converted, value_kind as _kind
+from .state_protocol import array_like as _array_like, assigned as _assigned, converted as _converted, \
+    value_kind as _kind
 from .hooks import ModuleHooks, add_hook, call_with_hooks
 from .device_argument import add_device_argument
 
@@ -632,8 +633,9 @@ class Module:
         listed in one `StateDictError` (a `RuntimeError` as PyTorch's, and a `KeyError` and `ValueError`),
         and when it is raised the module is unchanged: every value is checked and converted before
         the first one is written. Returns ``(missing_keys, unexpected_keys)`` as a named tuple, as
-        PyTorch. ``assign`` is accepted for PyTorch's signature: values are always copied into the
-        existing Parameters, which keep their identity.
+        PyTorch. With ``assign=True`` each parameter and buffer takes the value's dtype, and the value's device
+        where it was on the meta device (a skeleton made under ``torch.device("meta")``), as PyTorch's; the values
+        are still copied into the existing Parameters, which keep their identity (and ``requires_grad``).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict of name -> tensor, got "
@@ -674,9 +676,13 @@ class Module:
                 if strict else []
             raise StateDictError(f"{type(self).__name__}.load_state_dict: " + "; ".join(lines + problems))
         # all or nothing: convert every value first (a conversion may fail), then write them all
-        converted = [(target, _converted(target, values[name])) for name, target in own.items() if name in values]
-        for target, data in converted:
-            target.array = data
+        if assign:
+            for target, (data, backend) in [(t, _assigned(t, values[n])) for n, t in own.items() if n in values]:
+                _take_assigned(target, data, backend)
+        else:
+            converted = [(target, _converted(target, values[name])) for name, target in own.items() if name in values]
+            for target, data in converted:
+                target.array = data
         for key, module in extra.items():
             if key in state_dict:
                 module.set_extra_state(state_dict[key])
@@ -763,6 +769,18 @@ def _check_name(module: Module, name: Any, what: str) -> None:
     own = {"buffer": module._buffers, "parameter": module._parameters, "module": module._modules}[what]
     if hasattr(module, name) and name not in own:
         raise KeyError(f"{where}: attribute {name!r} already exists")
+
+
+def _take_assigned(t: Tensor, data: Any, backend: Backend) -> None:
+    """``t`` (a parameter or buffer, its identity kept) takes an assigned value's array: its dtype, and its backend
+    where ``t`` was on the meta device. A gradient of another dtype or backend is dropped, as PyTorch's new
+    Parameter has none."""
+    changed = backend != t.backend or data.dtype != t.array.dtype
+    t.array = data
+    if backend != t.backend:
+        t.backend = backend
+    if changed:
+        t.grad = None
 
 
 def _move_in_place(t: Tensor, target: Backend | None, dtype: Any) -> None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor, tensor
-from ..backend import dtype_name, is_host_array
+from ..backend import Backend, backend_of, dtype_name, is_host_array
 from ..backend.transfer import transfer
+from ..device import resolve as resolve_device
 from . import state_hooks
 
 
@@ -131,3 +132,27 @@ def converted(target: Tensor, value: Any) -> Any:
         # through to the caller's arrays (torch.from_numpy and DLPack share memory)
         data = backend.xp.asarray(data, copy=True)
     return data
+
+
+def assigned(target: Tensor, value: Any) -> tuple[Any, Backend]:
+    """``load_state_dict(assign=True)``: ``value`` as a new native array in its own dtype, as PyTorch's module takes
+    the state dict's tensors, and the backend it is on. That is ``target``'s backend, except where ``target`` is on
+    the storage-less meta device (a skeleton made under ``torch.device("meta")``, the checkpoint-loading recipe's):
+    there it is the value's own (a host array's: the CPU of ``target``'s library)."""
+    backend = target.backend
+    if target.is_meta:
+        if isinstance(value, Tensor):
+            backend = value.backend
+        elif is_host_array(value):
+            backend = resolve_device("cpu", backend)
+        elif hasattr(value, "shape") and hasattr(value, "dtype"):
+            backend = backend_of(value)
+    if isinstance(value, Tensor):
+        data = value.array if value.backend == backend else transfer(value.array, value.backend, backend)
+    elif is_host_array(value):
+        data = backend.from_host(value)
+    elif backend.is_native(value):
+        data = backend.adopt(value)  # (a framework tensor's own gradient tracking left behind, as in `converted`)
+    else:
+        data = tensor(value, backend=backend).array
+    return backend.xp.asarray(data, copy=True), backend

@@ -324,6 +324,27 @@ def test_to_empty_gives_a_meta_skeleton_storage_as_torch():
     assert all(p.backend.name == "numpy" for p in params)
 
 
+def test_load_state_dict_assign_takes_the_values_as_torch():
+    """load_state_dict(assign=True) (the checkpoint-loading recipe: a skeleton made under torch.device('meta'), then
+    the checkpoint assigned): the parameters take the values' dtype, and their device where they were on meta. anynn
+    copied into the meta tensors (the model stayed unusable) and kept its own dtype. The Parameters keep their
+    identity (PyTorch makes new ones) and requires_grad; a plain load still casts to the module's dtype."""
+    def loaded(lib, skeleton, assign):
+        net = lib.nn.Linear(2, 3).to(skeleton)
+        params = list(net.parameters())
+        values = {k: lib.full(tuple(v.shape), 0.5, dtype=lib.float64) for k, v in net.state_dict().items()}
+        net.load_state_dict(values, assign=assign)
+        assert all((a is b or lib is torch) and a.requires_grad for a, b in zip(net.parameters(), params))
+        return [str(net.weight.dtype).split(".")[-1], net.weight.is_meta, net(lib.ones(1, 2, dtype=lib.float64))
+                .sum().item()] if assign else str(net.weight.dtype).split(".")[-1]
+
+    assert loaded(anynn, "torch:meta", True) == loaded(torch, "cpu", True) == ["float64", False, 4.5]
+    assert loaded(anynn, "numpy", False) == loaded(torch, "cpu", False) == "float32"
+    net = anynn.nn.Linear(2, 3).to("torch:meta")
+    net.load_state_dict(anynn.nn.Linear(2, 3).state_dict(), assign=True)
+    assert net.weight.backend.name == "numpy"  # the values' backend (anynn's default in the tests)
+
+
 def test_shapes_recipe_runs_on_the_meta_device():
     """PyTorch's "reasoning about shapes" recipe: layers on the meta device give output shapes without data. Max
     pooling's NaN check read values back ('Cannot copy out of meta tensor'), printing a meta tensor did too, and
