@@ -123,13 +123,13 @@ def check_broadcasts_to(name: str, what: str, value: Any, shape: tuple[int, ...]
 
 
 def option_array(name: str, what: str, value: Any, input: Any, refuse_grad: bool = True, numbers: bool = False) -> Any:
-    """A ``weight``/``pos_weight`` (Tensor, native array, NumPy array or list) as a native array of the input's
-    backend and dtype (no gradient flows into it). A Tensor that requires grad is refused while recording, as
-    PyTorch's fused losses refuse it (``refuse_grad=False``: taken as a constant). A Python number is a `TypeError`,
-    as PyTorch's "must be Tensor, not float" (``numbers``: taken, as PyTorch's loss that multiplies by it)."""
+    """A ``weight``/``pos_weight`` (Tensor, native array or NumPy array) as a native array of the input's backend and
+    dtype (no gradient flows into it). A Tensor that requires grad is refused while recording, as PyTorch's fused
+    losses refuse it (``refuse_grad=False``: taken as a constant). A list, tuple or Python number is a `TypeError`, as
+    PyTorch's "must be Tensor, not list" (``numbers``: a number is taken, as PyTorch's loss that multiplies by it)."""
     if value is None:
         return None
-    if not numbers and isinstance(value, (bool, int, float, complex)):
+    if isinstance(value, (list, tuple)) or (not numbers and isinstance(value, (bool, int, float, complex))):
         raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}, as in PyTorch; wrap it "
                         f"with anynn.tensor(...)")
     be = input.backend

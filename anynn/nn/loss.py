@@ -74,9 +74,9 @@ class _Loss(Module):
 
     def _weight_state(self, name: str, value: Any) -> None:
         """A Tensor (or None) ``weight``/``pos_weight`` is a buffer (in ``state_dict``, moved by ``.to()``), as in
-        PyTorch, so a PyTorch loss's state loads; another value (an array, a list) stays a plain attribute. A number is
-        refused, as PyTorch's buffer refuses it ("cannot assign 'float' object to buffer 'weight'")."""
-        if isinstance(value, (bool, int, float, complex)):
+        PyTorch, so a PyTorch loss's state loads; another value (an array) stays a plain attribute. A number, list or
+        tuple is refused, as PyTorch's buffer refuses it ("cannot assign 'float' object to buffer 'weight'")."""
+        if isinstance(value, (bool, int, float, complex, list, tuple)):
             raise TypeError(f"{type(self).__name__}: cannot assign '{type(value).__name__}' object to buffer "
                             f"'{name}' (Tensor or None required), as in PyTorch; wrap it with anynn.tensor(...)")
         if value is None or isinstance(value, Tensor):

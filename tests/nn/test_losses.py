@@ -633,7 +633,7 @@ def test_probability_targets_get_gradients(backend):
                  [rng.standard_normal(4), rng.standard_normal(4)], "float64", what="smooth target grad")
 
 
-def test_host_weights_of_another_dtype_and_lists(backend):
+def test_host_weights_of_another_dtype_and_lists_refused(backend):
     rng = np.random.default_rng(16)
     x = rng.standard_normal((3, 4))
     labels = np.array([0, 3, 1])
@@ -641,9 +641,15 @@ def test_host_weights_of_another_dtype_and_lists(backend):
     torch_oracle(backend, lambda t, y: F.cross_entropy(t, y, weight=w.astype(np.float32)),  # host weight, other dtype
                  lambda t, y: TF.cross_entropy(t, y, weight=torch.tensor(w.astype(np.float32)).double()),
                  [x, labels], "float64", grads=[True, False])
-    torch_oracle(backend, lambda t, y: F.binary_cross_entropy_with_logits(t, y, pos_weight=list(w)),
-                 lambda t, y: TF.binary_cross_entropy_with_logits(t, y, pos_weight=torch.tensor(w)),
-                 [x, rng.uniform(0, 1, (3, 4))], "float64", grads=[True, False])
+    # a list is refused, as PyTorch's TypeError (anynn took it): functions and loss modules alike
+    with pytest.raises(TypeError, match="must be Tensor, not list"):
+        TF.binary_cross_entropy_with_logits(torch.zeros(3, 4), torch.zeros(3, 4), pos_weight=list(w))
+    with pytest.raises(TypeError, match=r"binary_cross_entropy_with_logits\(\): argument 'pos_weight' must be Tensor, "
+                       r"not list"):
+        F.binary_cross_entropy_with_logits(make(backend, x), make(backend, x), pos_weight=list(w))
+    for module in (torch.nn, anynn.nn):
+        with pytest.raises(TypeError, match="cannot assign 'tuple' object to buffer 'weight'"):
+            module.CrossEntropyLoss(weight=tuple(w))
 
 
 def test_probability_targets_k_dim_get_gradients(backend):
