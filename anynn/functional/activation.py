@@ -22,7 +22,7 @@ from .formulas.softmax import softmax as softmax_formula
 from .inplace_option import in_place
 from .value_checks import (check_floating, check_real_floating, check_same_dtype, is_floating, refuse_complex,
                            refuse_kernel)
-from .value_checks import ShapeMismatchError
+from .value_checks import InvalidValueError, ShapeMismatchError
 
 
 class SigmoidFunction(Function):
@@ -332,7 +332,7 @@ def gelu(input: Any, approximate: str = "none") -> Any:
     """GELU of input (*): ``x * Phi(x)`` with the normal CDF ``Phi`` (``approximate="none"``) or its tanh form
     (``"tanh"``)."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise InvalidValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     check_real_floating("gelu", input)
     return GELUFunction.apply(input, approximate=approximate)
 

@@ -49,7 +49,15 @@ def _device(x: Any) -> Any:
     return device(x)
 
 
-def _check_p(name: str, p: float) -> float:
+class ProbabilityTypeError(TypeError, ValueError):
+    """A dropout probability that is no number (a string, None): PyTorch's comparison raises TypeError; a
+    ValueError too, as anynn's float() of a string was."""
+
+
+def check_dropout_p(name: str, p: float) -> float:
+    """``p`` as a float in [0, 1]: a number, or a 0-d Tensor as PyTorch takes it; a string or None is refused."""
+    if isinstance(p, (str, bytes)) or not hasattr(p, "__float__"):
+        raise ProbabilityTypeError(f"{name}: dropout probability must be a number, got {type(p).__name__} {p!r}")
     p = float(p)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: dropout probability has to be between 0 and 1, got {p}")
@@ -114,7 +122,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         The backend generator to draw the mask from (an ``int`` seeds a new one; ``None``: one seeded from
         anynn's host generator, so ``anynn.manual_seed`` makes the mask reproducible).
     """
-    p = _check_p("dropout", p)
+    p = check_dropout_p("dropout", p)
     if not training or p == 0.0:
         return input
     return _drop("dropout", input, inplace, p=p, generator=_generator(input, generator), mask_shape=tuple(input.shape))
@@ -129,7 +137,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     input (N, C) drops single elements. Fewer than 2 axes is an error when a mask is drawn (training, p > 0).
     Other arguments as in `dropout`.
     """
-    p = _check_p("dropout2d", p)
+    p = check_dropout_p("dropout2d", p)
     if input.ndim == 2:
         warnings.warn("dropout2d: Received a 2-D input to dropout2d, which is deprecated and will result in an "
                       "error in a future release. To retain the behavior and silence this warning, please use "
@@ -159,7 +167,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     As PyTorch 2.13: any input that is not 5-D is read as unbatched (the mask is drawn per entry of
     axis 0), with a warning unless it is 4-D. Other arguments as in `dropout`.
     """
-    p = _check_p("dropout3d", p)
+    p = check_dropout_p("dropout3d", p)
     if input.ndim not in (4, 5):
         warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
                       "result in an error in a future release.", UserWarning, stacklevel=2)
@@ -182,7 +190,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
     Other arguments as in `dropout`.
     """
-    p = _check_p("dropout1d", p)
+    p = check_dropout_p("dropout1d", p)
     if input.ndim not in (2, 3):
         raise ValueError(f"dropout1d: expected 2-D (C, L) or 3-D (N, C, L) input, got {input.ndim}-D "
                          f"input of shape {input.shape}")

@@ -11,7 +11,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import DeviceRNG
 from ..backend.typing import Namespace
-from .dropout import _check_p, _generator, keep_mask
+from .dropout import check_dropout_p, _generator, keep_mask
 from .inplace_option import in_place
 
 # -SELU's saturation value: -scale * alpha
@@ -62,7 +62,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 
     ``p`` in [0, 1] (``p=1`` gives zeros); ``generator`` as in `dropout`.
     """
-    p = _check_p("alpha_dropout", p)
+    p = check_dropout_p("alpha_dropout", p)
     if not training or p == 0.0:
         return input
     return _alpha("alpha_dropout", input, inplace, p, generator=_generator(input, generator, "alpha_dropout"),
@@ -72,7 +72,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False,
                           generator: DeviceRNG | int | None = None) -> Tensor:
     """Alpha dropout of whole channels of input (N, C, *): one draw per (N, C) pair, as PyTorch."""
-    p = _check_p("feature_alpha_dropout", p)
+    p = check_dropout_p("feature_alpha_dropout", p)
     if not training or p == 0.0:
         return input
     if input.ndim < 2:  # (only a mask needs the channel axis: PyTorch passes a 1-D input through otherwise)

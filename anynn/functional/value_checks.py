@@ -330,7 +330,7 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
                               f"{like.backend.key!r}; move one with .to(...)")
     kind = dtype_name(indices.dtype)
     if not kind.startswith(("int", "uint")) or (dtypes is not None and kind not in dtypes):
-        raise TypeError(f"{name}: expected integer indices ({dtype_hint}), got dtype {kind}")
+        raise UnsupportedDTypeError(f"{name}: expected integer indices ({dtype_hint}), got dtype {kind}")
     if shape is not None and tuple(indices.shape) != tuple(shape):
         raise ValueError(f"{name}: expected indices of the {like_what}'s shape {shape}, got indices of shape "
                          f"{indices.shape}")

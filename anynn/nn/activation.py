@@ -13,7 +13,7 @@ from ..functional.activation import check_axis
 from ..autograd.tensor import Tensor
 from .linear import new_parameter
 from .module import Module
-from .validate import check_input, dtype_kind, refuse_dtype
+from .validate import ArgumentAssertionError, check_input, dtype_kind, refuse_dtype
 
 
 class _Elementwise(Module):
@@ -162,6 +162,9 @@ class Hardtanh(_Elementwise):
             warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
                           stacklevel=2)
             max_val = max_value
+        if isinstance(min_val, (int, float)) and isinstance(max_val, (int, float)) and not max_val > min_val:
+            # PyTorch asserts it when the layer is made (F.hardtanh refuses only min_val > max_val)
+            raise ArgumentAssertionError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace

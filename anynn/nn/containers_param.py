@@ -10,6 +10,10 @@ from .container import key_value_pairs
 from .module import Module, Parameter
 
 
+class MissingKeyError(KeyError, AttributeError):
+    """A key a `ParameterDict` does not hold: PyTorch's reads it as an attribute (AttributeError), a KeyError here."""
+
+
 def _as_parameter(value: Any) -> Any:
     """A Tensor becomes a Parameter (same data, backend and dtype), as PyTorch's containers do."""
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
@@ -85,7 +89,7 @@ class ParameterDict(Module):
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._keys:
-            raise KeyError(key)
+            raise MissingKeyError(key)
         return getattr(self, key)
 
     def __setitem__(self, key: str, value: Any) -> None:

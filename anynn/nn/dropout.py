@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor
-from ..functional.dropout import dropout, dropout1d, dropout2d, dropout3d
+from ..functional.dropout import check_dropout_p, dropout, dropout1d, dropout2d, dropout3d
 from ..functional.dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .layer_generator import LayerGenerator
 from .module import Module
@@ -16,9 +16,7 @@ class _DropoutBase(LayerGenerator, Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False, seed: int | None = None) -> None:
         super().__init__()
-        if not 0.0 <= float(p) <= 1.0:
-            raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 and 1, got {p}")
-        self.p = float(p)
+        self.p = check_dropout_p(type(self).__name__, p)
         self.inplace = inplace
         self.seed = seed
         self._generator = None

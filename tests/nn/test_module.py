@@ -852,6 +852,12 @@ MODULE_MISUSE = {  # PyTorch's error class for each
     "grid_of_the_wrong_shape": (lambda lib: lib.nn.functional.grid_sample(lib.ones(1, 1, 4, 4), lib.ones(1, 3, 3, 3)),
                                 RuntimeError),
     "pad_of_odd_length": (lambda lib: lib.nn.functional.pad(lib.ones(1, 1, 4, 4), (1, 1, 1)), RuntimeError),
+    "hardtanh_max_not_above_min": (lambda lib: lib.nn.Hardtanh(1.0, 1.0), AssertionError),
+    "gelu_unknown_approximation": (lambda lib: lib.nn.functional.gelu(lib.ones(2), approximate="foo"), RuntimeError),
+    "dropout_probability_a_string": (lambda lib: lib.nn.Dropout("0.5"), TypeError),
+    "functional_dropout_probability_none": (lambda lib: lib.nn.functional.dropout(lib.ones(2), None), TypeError),
+    "parameter_dict_missing_key": (lambda lib: lib.nn.ParameterDict()["x"], AttributeError),
+    "embedding_of_float_indices": (lambda lib: lib.nn.Embedding(3, 2)(lib.tensor([0.0, 1.0])), RuntimeError),
 }
 
 
