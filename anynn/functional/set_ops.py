@@ -1,4 +1,5 @@
-"""Questions about values, answered with integer or boolean tensors (none of them differentiable): ``unique``,
+"""Questions about values, answered with integer or boolean tensors (none of them differentiable; ``unique``'s
+values require grad where the input does, as PyTorch's, and refuse a backward): ``unique``,
 ``nonzero``/``argwhere``, ``count_nonzero``, ``bincount``, ``searchsorted``/``bucketize``, ``isclose``,
 ``allclose``, ``equal``.
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
@@ -21,6 +23,26 @@ from .value_checks import DTypeMismatchError, check_one_backend, refuse_bool_dim
 
 def _made(data: Any, like: Tensor) -> Tensor:
     return Tensor._make(data, like.backend, None, 0)
+
+
+class NoDerivative(Function):
+    """``values``, computed from the input by an op PyTorch has no derivative for (``unique``'s values): recorded, so
+    the result requires grad where the input does, as PyTorch's; a backward through it raises PyTorch's
+    NotImplementedError naming ``op``."""
+
+    values: Any
+    op: str
+
+    def forward(self, xp: Namespace, a: Any) -> Any:
+        return self.values
+
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        raise NotImplementedError(f"the derivative for '{self.op}' is not implemented.")
+
+
+def without_derivative(op_name: str, values: Tensor, input: Tensor) -> Tensor:  # noqa: A002
+    """``values`` (a Tensor off the graph) recorded as `NoDerivative` of ``input`` where ``input`` requires grad."""
+    return NoDerivative.apply(input, values=values.array, op=op_name) if input.requires_grad else values
 
 
 def _int64(xp: Namespace, a: Any) -> Any:
@@ -65,7 +87,8 @@ def _unique_slices(input: Tensor, dim: int, return_inverse: bool, return_counts:
         first = last = xp.zeros((0,), dtype=xp.bool, device=input.backend.device)
     starts = _int64(xp, xp.nonzero(first)[0])
     values = xp.reshape(xp.take(ordered, starts, axis=0), (starts.shape[0],) + rest)
-    out = [_made(xp.moveaxis(values, 0, dim % ndim) if input.ndim else xp.reshape(values, (-1,)), input)]
+    out = [without_derivative("unique_dim", _made(xp.moveaxis(values, 0, dim % ndim) if input.ndim
+                                                  else xp.reshape(values, (-1,)), input), input)]
     if return_inverse:
         group = xp.cumulative_sum(xp.astype(first, xp.int64)) - 1
         out.append(_made(xp.take(group, xp.argsort(order)), input))
@@ -102,7 +125,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     found = xp.unique_counts(flat)
     order = xp.argsort(_ranked(xp, found.values))  # the standard leaves the order of unique_* open: sort here
     values = xp.take(found.values, order)
-    out = [_made(values, input)]
+    out = [without_derivative("_unique2", _made(values, input), input)]
     if return_inverse:
         out.append(_made(xp.reshape(_unique_inverse(xp, values, flat), tuple(input.shape)), input))
     if return_counts:

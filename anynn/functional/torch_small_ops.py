@@ -13,6 +13,7 @@ from typing import Any
 from ..autograd.size import Size
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from .set_ops import without_derivative
 from .tensor_extras import cat, where
 from .value_checks import refuse_kernel
 
@@ -165,8 +166,9 @@ def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: 
                        dim: int | None = None) -> Any:
     """``torch.unique_consecutive``: each run of equal consecutive elements (or slices along ``dim``) kept once;
     with ``return_inverse`` the run of each element (input's shape, or (input.shape[dim],)), with ``return_counts``
-    each run's length (int64). Not differentiable, as PyTorch's."""
-    x = _tensor(input, "unique_consecutive").detach()
+    each run's length (int64). The values require grad where the input does but have no derivative, as PyTorch's."""
+    source = _tensor(input, "unique_consecutive")
+    x = source.detach()
     refuse_kernel("unique_consecutive", "unique", ("complex floating",), x)
     if dim is None:
         flat = x.reshape(-1)
@@ -197,7 +199,7 @@ def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: 
     else:
         values = along.index_select(0, first).reshape((first.shape[0], *[s for i, s in enumerate(x.shape)
                                                                            if i != axis])).movedim(0, axis)
-    out = [values]
+    out = [without_derivative("unique_consecutive", values, source)]
     if return_inverse:
         inverse = starts.to("int64").cumsum(0) - 1
         out.append(inverse.reshape(tuple(x.shape)) if dim is None else inverse)

@@ -111,6 +111,26 @@ def test_unique_consecutive_matches_torch(backend):
     assert tuple(empty[0].shape) == (0,) and tuple(empty[1].shape) == (0,)
 
 
+UNIQUE_CALLS = [  # (call, the function PyTorch's error names)
+    (lambda m, x: m.unique(x, return_inverse=True), "_unique2"),
+    (lambda m, x: m.unique(x[:, None], dim=0, return_counts=True), "unique_dim"),
+    (lambda m, x: m.unique_consecutive(x, return_inverse=True), "unique_consecutive"),
+]
+
+
+def test_unique_values_require_grad_without_a_derivative_as_torch(backend):
+    """unique / unique(dim=) / unique_consecutive of a tensor that requires grad: the values require grad (inverse and
+    counts do not) and a backward through them raises PyTorch's NotImplementedError (anynn's values were constants,
+    so a loss built on them trained nothing without a word)."""
+    data = np.array([3.0, 1.0, 3.0])
+    for call, name in UNIQUE_CALLS:
+        for module, x in ((torch, torch.tensor(data, requires_grad=True)), (anynn, make(backend, data, True))):
+            values, other = call(module, x)
+            assert (values.requires_grad, other.requires_grad) == (True, False)
+            with pytest.raises(NotImplementedError, match=f"the derivative for '{name}' is not implemented"):
+                values.sum().backward()
+
+
 @pytest.mark.parametrize("shape, dim", [((0,), -1), ((0, 3), 0), ((3, 0), 1), ((3, 0), 0), ((0, 2, 0), 0)])
 def test_unique_consecutive_of_empty_tensors_along_a_dim_as_torch(backend, shape, dim):
     """Empty along ``dim``: empty runs; empty along another axis, or along two: PyTorch's refusals (a NumPy reshape
