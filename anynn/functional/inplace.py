@@ -222,18 +222,19 @@ class Assign(Function):
     ``old``: any shape S; ``new``: a number or an array broadcastable to S, cast to ``old``'s dtype. The
     output is a fresh array of shape S. Gradient: zeros for ``old`` (its values are gone; PyTorch's
     ``zeros_like(grad)``, so a leaf under it gets a zero ``.grad``, not None); for ``new`` the output's gradient
-    summed to ``new``'s shape (and cast to its dtype where the copy cast it: only then is a dtype saved, so a
-    plain copy saves sizes only, as PyTorch's copy node saves nothing, and a later change of ``new`` is allowed).
+    summed to ``new``'s shape (and cast to its dtype where the copy cast it, kept by name): it saves sizes and names
+    only, as PyTorch's copy node saves nothing, so a later change of ``new`` is allowed and a second backward without
+    retain_graph runs.
     """
 
-    new_dtype: Any = None  # new's dtype where it differs from old's
+    new_dtype: str | None = None  # the name of new's dtype where it differs from old's (a name: no saved object)
 
     def forward(self, xp: Namespace, old: Any, new: Any) -> Any:
         if not hasattr(new, "shape"):  # a Python number
             return xp.full_like(old, _number_for(xp, old.dtype, new))
         self.new_shape = tuple(new.shape)
         if new.dtype != old.dtype:
-            self.new_dtype = new.dtype
+            self.new_dtype = dtype_name(new.dtype)
             new = xp.astype(new, old.dtype)
         return xp.asarray(xp.broadcast_to(new, tuple(old.shape)), copy=True)
 
@@ -242,7 +243,7 @@ class Assign(Function):
         if not self.needs_input_grad[1]:
             return grad_old, None
         g_new = sum_to_shape(xp, g, self.new_shape)
-        return grad_old, g_new if self.new_dtype is None else xp.astype(g_new, self.new_dtype)
+        return grad_old, g_new if self.new_dtype is None else xp.astype(g_new, self.backend.dtype(self.new_dtype))
 
 
 def _number_for(xp: Namespace, dtype: Any, value: Any) -> Any:

@@ -67,7 +67,7 @@ ceil = _numbers_only("ceil", unary("ceil", lambda fn, xp, a: xp.ceil(a), None, f
 trunc = _numbers_only("trunc", unary("trunc", lambda fn, xp, a: xp.trunc(a), None, floating=False))
 fix = trunc
 frac = _numbers_only("frac", unary("frac", lambda fn, xp, a: a - xp.trunc(a), _one, floating=False,
-                                   ties_constant_gradient=False), integers=False)
+                                   ties_constant_gradient=False, unit_derivative=True), integers=False)
 
 
 def _sign(fn: Any, xp: Namespace, a: Any) -> Any:

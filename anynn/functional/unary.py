@@ -29,31 +29,36 @@ class Unary(Function):
     value: Formula
     derivative: Formula
     zero_gradient = False  # piecewise constant (floor, sign): the gradient is zeros, never a function of g
+    unit_gradient = False  # a - trunc(a) (frac): the gradient is g itself
 
     def forward(self, xp: Namespace, a: Any) -> Any:
-        self.a = a
-        self.out = type(self).value(self, xp, a)
-        return self.out
+        out = type(self).value(self, xp, a)
+        if not (self.zero_gradient or self.unit_gradient):  # those read nothing: none saved, as PyTorch's nodes
+            self.a, self.out = a, out  # (so a second backward without retain_graph runs through them)
+        return out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         if self.zero_gradient:  # PyTorch's zeros_like(grad): a constant even where g is recorded
             return xp.zeros_like(g)
+        if self.unit_gradient:
+            return g
         return g * conj(xp, type(self).derivative(xp, self.a, self.out))  # conj: PyTorch's rule for complex
 
 
 def unary(name: str, value: Formula, derivative: Formula | None, floating: bool = True,
-          ties_constant_gradient: bool | None = None) -> Callable[[Any], Any]:
+          ties_constant_gradient: bool | None = None, unit_derivative: bool = False) -> Callable[[Any], Any]:
     """A `Unary` subclass called ``name`` (its graph node) and its lowercase function.
 
     ``floating``: integer and boolean inputs become the default dtype first (``torch.log1p(int_tensor)`` is float32
     unless `anynn.set_default_dtype` changed it);
     without it, integers stay as they are and booleans become int64 (``torch.square(bool_tensor)`` is int64).
     ``derivative`` None: piecewise constant (``floor``, ``sign``), the gradient is zeros (PyTorch's
-    ``zeros_like(grad)``, a constant). ``ties_constant_gradient``: see `Function`.
+    ``zeros_like(grad)``, a constant). ``unit_derivative``: ``derivative`` is 1 everywhere (``frac``), so the
+    gradient is ``g`` and nothing is saved. ``ties_constant_gradient``: see `Function`.
     """
     cls = type(name[0].upper() + name[1:], (Unary,), {
         "value": staticmethod(value), "derivative": staticmethod(derivative or _zeros),
-        "zero_gradient": derivative is None,
+        "zero_gradient": derivative is None, "unit_gradient": unit_derivative,
         "ties_constant_gradient": False if derivative is None else ties_constant_gradient})
 
     def function(input: Any) -> Any:  # noqa: A002 - PyTorch's name

@@ -283,6 +283,11 @@ AGAIN = {
     + _lib(x)[0].view_as_complex(x[:2].reshape(1, 2)).imag.sum() + _lib(x)[0].real(
         _lib(x)[0].view_as_complex(x[1:].clone().reshape(1, 2))).sum(),
     "as_strided_sum": lambda x: x.as_strided((2, 2), (1, 1)).sum(),  # (its positions were a saved array)
+    # nodes that read nothing (floor/ceil/round/trunc/sign: zeros; frac: g) and a copy_ that casts (it kept the source's
+    # dtype object, which counted as saved): they saved their input and output, or the dtype, and refused
+    "piecewise_constant_frac_cast_copy_sum": lambda x: (x.floor() + x.ceil() + x.round() + x.trunc() + x.sign()
+                                                        + x.frac()).sum() + x.new_zeros(3, dtype=_lib(x)[0].float32)
+    .copy_(x).sum(),
     # torch.gradient with number spacing divides by Scalars (its coordinates were tensors whose products saved them)
     "gradient_spacing_sum": lambda x: sum(g.sum() for g in _lib(x)[0].gradient(x, spacing=0.5, edge_order=2))
     + _lib(x)[0].gradient(x)[0].sum(),
