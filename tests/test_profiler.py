@@ -161,8 +161,10 @@ def test_table_sorts_limits_and_refuses_an_unknown_key_as_torch():
 
 def test_memory_columns_and_stacks_as_torch(tmp_path):
     """profile_memory keeps each Function's result bytes (Linear's (2, 8) float32: 64 B, as aten::linear's) and a
-    range's total of those inside it; the table gains PyTorch's memory columns; with_stack gives export_stacks'
-    flame-graph lines (both were accepted and kept nothing)."""
+    range's total of those inside it, less the frees while it is open (the range's own memory below 0, as PyTorch's
+    (0, -160) for "model", whose randn anynn does not count); a free outside every range is a [memory] event (frees
+    were not seen before); the table gains PyTorch's memory columns; with_stack gives export_stacks' flame-graph
+    lines (both were accepted and kept nothing)."""
     from torch.autograd.profiler_util import _format_memory
 
     from anynn.autograd.profiler_util import _format_memory as format_memory
@@ -172,15 +174,18 @@ def test_memory_columns_and_stacks_as_torch(tmp_path):
     with profile(profile_memory=True, with_stack=True) as prof:
         with record_function("model"):
             anynn.relu(layer(anynn.randn(2, 4)))
+        kept = anynn.exp(anynn.ones(2, 4))
+        del kept  # freed outside every range
     events = _by_key(prof.events())
     assert events["LinearFunction"].self_cpu_memory_usage == events["LinearFunction"].cpu_memory_usage == expected
-    assert (events["model"].cpu_memory_usage, events["model"].self_cpu_memory_usage) == (2 * expected, 0)
+    assert (events["model"].cpu_memory_usage, events["model"].self_cpu_memory_usage) == (0, -2 * expected)
+    assert (events["[memory]"].cpu_memory_usage, events["[memory]"].self_cpu_memory_usage) == (-32, -32)
     assert prof.key_averages().table().splitlines()[1].split()[-7:] == ["Mem", "Self", "CPU", "Mem", "#", "of", "Calls"]
     for n in (0, 1023, 1024, 5 * 1024 ** 2 + 3, -3 * 1024 ** 3):
         assert format_memory(n) == _format_memory(n)
     prof.export_stacks(tmp_path / "stacks.txt")
     lines = (tmp_path / "stacks.txt").read_text().splitlines()
-    assert len(lines) == 3 and all(int(line.rsplit(" ", 1)[1]) > 0 for line in lines)
+    assert len(lines) == 4 and all(int(line.rsplit(" ", 1)[1]) > 0 for line in lines)
     assert all("test_memory_columns_and_stacks_as_torch" in line for line in lines)
     assert lines[0].rsplit(" ", 1)[0].rsplit(";", 1)[1].endswith("test_memory_columns_and_stacks_as_torch")  # model
     with pytest.raises(ValueError, match="metric should be one of"):

@@ -20,6 +20,7 @@ import threading
 import time
 import traceback
 import types
+import weakref
 from typing import Any, Callable
 
 from .primitive import Function
@@ -101,9 +102,10 @@ def _close(opened: _Range) -> None:
         session.events.append(event)
 
 
-def _nbytes(found: Any) -> int:
+def _nbytes(found: Any, device: bool) -> int:
     """The bytes of the arrays a Function's forward or backward returned (one, or a tuple with Nones): what
-    PyTorch's memory profile counts as the operator's allocation (frees are not seen)."""
+    PyTorch's memory profile counts as the operator's allocation. Each array's free is counted when it goes
+    (`_watch_free`)."""
     total = 0
     for a in found if isinstance(found, (tuple, list)) else (found,):
         if a is None or not hasattr(a, "shape"):
@@ -115,8 +117,37 @@ def _nbytes(found: Any) -> int:
                 size = math.prod(int(n) for n in a.shape) * (int(bits) // 8 if bits else 1)
             except TypeError:  # a symbolic size
                 size = 0
+        if size:
+            _watch_free(a, size, device)
         total += size
     return total
+
+
+def _watch_free(array: Any, size: int, device: bool) -> None:
+    """Count ``size`` bytes as freed when ``array`` is garbage (arrays that take no weak reference are not seen)."""
+    try:
+        watch = weakref.finalize(array, _freed, size, device)
+    except TypeError:
+        return
+    watch.atexit = False
+
+
+def _freed(size: int, device: bool) -> None:
+    """A watched array went: while a profile records memory, as PyTorch's memory profile counts a free, its bytes
+    come off the innermost range open in this thread (its self memory can go below 0), or, outside every range,
+    make a ``[memory]`` event of their own."""
+    sessions = [s for s in _sessions if s.profile_memory]
+    if not sessions:
+        return
+    stack = getattr(_local, "stack", None)
+    if stack:
+        stack[-1].memory -= size
+        return
+    now = time.perf_counter_ns()
+    event = FunctionEvent("[memory]", now, now, 0, threading.get_native_id(), [], False)
+    event.set_memory(-size, -size, device)
+    for session in sessions:
+        session.events.append(event)
 
 
 def _python_stack() -> list[str]:
@@ -154,8 +185,9 @@ def _timed(method: Callable[..., Any], phase: str) -> Callable[..., Any]:
             if any(s.synchronize for s in _sessions):
                 self.backend.synchronize()
             if any(s.profile_memory for s in _sessions):
-                opened.memory = _nbytes(out)
                 opened.device = self.backend.device_parts()[0] != "cpu"
+                allocated = _nbytes(out, opened.device)
+                opened.memory += allocated  # (added: a free during the call has already come off it)
             return out
         finally:
             _close(opened)
@@ -218,7 +250,8 @@ class profile:  # noqa: N801 - PyTorch's name
     ``prof.export_chrome_trace(path)``, ``prof.total_average()``, ``print(prof)``. ``record_shapes`` keeps each
     Function's input shapes (``key_averages(group_by_input_shape=True)``); ``use_cuda``/``use_device`` make each
     Function wait for its device work, so its time includes it. ``profile_memory`` keeps the bytes of each
-    Function's results (``cpu_memory_usage``, the table's memory columns; frees are not seen); ``with_stack`` the
+    Function's results less the frees in its range (``cpu_memory_usage``, the table's memory columns; a free outside
+    every range is a ``[memory]`` event); ``with_stack`` the
     Python stack of each range (``export_stacks``). The other options are accepted for PyTorch's signature (no FLOP
     or module figures are kept).
     """

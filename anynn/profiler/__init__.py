@@ -127,8 +127,9 @@ class profile:  # noqa: N801 - PyTorch's name
     record_shapes : bool
         Keep each Function's input shapes (``key_averages(group_by_input_shape=True)``, the trace's args).
     profile_memory : bool
-        Keep the bytes of each Function's results (``cpu_memory_usage``, ``self_cpu_memory_usage``; the table's
-        "CPU Mem" / "Self CPU Mem" columns). Only allocations are seen, not frees.
+        Keep the bytes of each Function's results less the frees while its range is open (``cpu_memory_usage``,
+        ``self_cpu_memory_usage``; the table's "CPU Mem" / "Self CPU Mem" columns); a free outside every range is
+        a ``[memory]`` event, as PyTorch's.
     with_stack : bool
         Keep the Python stack each range opened from (``FunctionEvent.stack``, `export_stacks`).
     with_flops, with_modules, ... :
