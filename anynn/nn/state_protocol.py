@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from array_api_compat import array_namespace
+
 from ..autograd.tensor import Tensor, tensor
 from ..backend import Backend, backend_of, dtype_name, is_host_array
 from ..backend.transfer import transfer
@@ -94,8 +96,12 @@ def load(root: Any, state: dict[str, Any], strict: bool, error: type, keys_type:
 
 
 def array_like(module: Any, name: str, value: Any, target: Tensor) -> Any:
-    """``value`` itself when it has a shape and dtype (Tensor, array of any library), else a Tensor of it."""
+    """``value`` itself when it has a shape and dtype (Tensor, array of any library), else a Tensor of it. A value
+    of shape (1,) for a 0-d ``target`` is read as 0-d, as PyTorch's loading does (older checkpoints stored 0-d
+    entries such as BatchNorm's ``num_batches_tracked`` with shape (1,))."""
     if hasattr(value, "shape") and hasattr(value, "dtype"):
+        if tuple(value.shape) == (1,) and tuple(target.shape) == ():
+            return value.reshape(()) if isinstance(value, Tensor) else array_namespace(value).reshape(value, ())
         return value
     try:
         return tensor(value, backend=target.backend)

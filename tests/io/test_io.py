@@ -156,6 +156,20 @@ def test_strict_false_returns_missing_and_unexpected_keys_as_pytorch(backend, tm
     np.testing.assert_array_equal(model[0].weight.numpy(), source[0].weight.numpy())  # the rest was loaded
 
 
+def test_a_one_element_vector_loads_into_a_0d_entry_as_pytorch(backend):
+    """PyTorch reads a (1,) value for a 0-d parameter or buffer as 0-d (older checkpoints stored BatchNorm's
+    num_batches_tracked so); anynn refused it as a size mismatch. Other shapes are still refused."""
+    model = small_model(backend)
+    state = {k: v.numpy() for k, v in small_model("numpy").state_dict().items()}
+    state["2.num_batches_tracked"] = np.array([7])
+    torch_twin(model).load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})  # the oracle
+    model.load_state_dict(state)
+    assert model[2].num_batches_tracked.shape == () and int(model[2].num_batches_tracked.item()) == 7
+    state["2.num_batches_tracked"] = np.array([7, 8])
+    with pytest.raises(StateDictError, match=r"size mismatch for 2.num_batches_tracked"):
+        model.load_state_dict(state)
+
+
 class _Unconvertible:
     """Looks like an array (shape, dtype) but cannot become one: its conversion fails after every check passed."""
 
