@@ -62,6 +62,8 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
     args : Tensor, NumPy array, number, or a tuple of them (None among them too)
         Example inputs: their dtypes and shapes become the graph's inputs (a number a 0-d one: a Python float
         float32). ``None`` reaches the forward as ``None`` and is no graph input (an optional input left out).
+        A tuple (or a list of Tensors) inside ``args`` reaches the forward as such and its Tensors are inputs,
+        in order, as PyTorch flattens them: ``(tokens, (h, c))`` for an LSTM language model is three inputs.
     f : path or binary file, optional
         Without one nothing is written and an `ONNXProgram` is returned (PyTorch's ``dynamo=True`` exporter's
         result: ``program.save(path)``, ``program.optimize()``, ``program(*inputs)`` in onnxruntime).
@@ -109,8 +111,8 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
     if given and isinstance(given[-1], dict):  # PyTorch's spelling of keyword inputs: the last element of args
         raise ValueError(f"anynn.onnx.export: keyword inputs (a dict at the end of args, keys {sorted(given[-1])}) "
                          f"are not supported; pass every input positionally in args")
-    holes = [i for i, a in enumerate(given) if a is None]  # None: passed to forward as it is, no graph input
-    arrays = [_host_input(a) for a in given if a is not None]
+    holes, leaves = _layout(given)  # None: passed to forward as it is, no graph input
+    arrays = [_host_input(a) for a in leaves]
     _materialize_lazy_layers(model, arrays, holes)
     names = _names(input_names, len(arrays), "input")
     dynamic = _dynamic(dynamic_axes or {})
@@ -181,7 +183,7 @@ def _training_mode(training: Any) -> bool | None:
     return {"EVAL": False, "TRAINING": True, "PRESERVE": None}[name]
 
 
-def _materialize_lazy_layers(model: Any, arrays: list[np.ndarray], holes: list[int]) -> None:
+def _materialize_lazy_layers(model: Any, arrays: list[np.ndarray], holes: list[Any]) -> None:
     """Draw the parameters of lazy layers (``nn.LazyLinear``) that wait for their first input by running ``model``
     itself on the example inputs (in eval mode, as PyTorch's export does): the recording runs a copy, whose own
     draws would be other weights than the model's."""
@@ -200,15 +202,41 @@ def _materialize_lazy_layers(model: Any, arrays: list[np.ndarray], holes: list[i
         model.train(training)
 
 
-def _with_holes(inputs: list[Any], holes: list[int]) -> list[Any]:
-    """``inputs`` with ``None`` back at the positions ``holes`` of ``args`` (optional inputs given as None)."""
-    out = list(inputs)
-    for i in holes:
-        out.insert(i, None)
-    return out
+class _Slot(int):
+    """The place of a graph input in ``args``' layout: its position among the inputs."""
 
 
-def _record(model: Any, backend: Any, arguments: dict[str, Any], holes: list[int], training: bool | None) -> Any:
+def _layout(given: list[Any]) -> tuple[list[Any], list[Any]]:
+    """``args`` as its layout and its leaves, PyTorch's flattening of nested inputs: the leaves (Tensors, arrays,
+    numbers) are the graph's inputs in order; the layout is ``args`` with a `_Slot` for each leaf, None kept (an
+    optional input left out) and tuples / lists of Tensors kept as such (an LSTM's ``(h, c)`` state). A list of
+    numbers is one input, an array."""
+    leaves: list[Any] = []
+
+    def place(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, tuple) or (isinstance(value, list) and any(
+                isinstance(v, (Tensor, np.ndarray, tuple, list)) or v is None for v in value)):
+            return type(value)(place(v) for v in value)
+        leaves.append(value)
+        return _Slot(len(leaves) - 1)
+
+    return [place(a) for a in given], leaves
+
+
+def _with_holes(inputs: list[Any], holes: list[Any]) -> list[Any]:
+    """The forward's arguments: the layout ``holes`` of ``args`` (see `_layout`) with each `_Slot` replaced by its
+    input, None (an optional input left out) kept."""
+    def fill(value: Any) -> Any:
+        if isinstance(value, _Slot):
+            return inputs[value]
+        return type(value)(fill(v) for v in value) if isinstance(value, (tuple, list)) else value
+
+    return [fill(a) for a in holes]
+
+
+def _record(model: Any, backend: Any, arguments: dict[str, Any], holes: list[Any], training: bool | None) -> Any:
     """Run a copy of ``model`` (in training or eval mode; as its layers are where ``training`` is None) on the
     backend's symbolic ``arguments``; tensors the forward makes itself (``anynn.arange(n)``, a causal mask) are made
     on ``backend`` too, so they are graph constants. Each input Tensor holds its own array object (of the same graph
@@ -305,7 +333,7 @@ _saved: list[Any] = []
 
 
 def _records_with_static_shapes(model: Any, backend: Any, names: list[str], arrays: list[np.ndarray],
-                                holes: list[int], training: bool | None) -> bool:
+                                holes: list[Any], training: bool | None) -> bool:
     """Whether the forward records when every axis of every input has the example's size."""
     try:
         _record(model, backend, {name: backend.argument(a.shape, a.dtype) for name, a in zip(names, arrays)}, holes,

@@ -1092,6 +1092,15 @@ def test_arguments_are_checked() -> None:
     feeds = {"input": _floats(5, 3), "input_1": np.array(3.0, np.float32)}
     (got,) = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
     _close([got], [np.asarray(model(anynn.tensor(feeds["input"])).array) * 3])
+    # a tuple inside args reaches forward as a tuple and its Tensors are inputs, as PyTorch flattens them:
+    # word_language_model's export of (tokens, (h, c)) (TypeError 'got tuple' before)
+    lstm, state = nn.LSTM(3, 2), (_floats(1, 2, 2), -_floats(1, 2, 2))
+    proto = export(Calls(lambda x, hc, lstm: lstm(x, hc), lstm), (_floats(4, 2, 3), state), io.BytesIO())
+    assert [i.name for i in proto.graph.input] == ["input", "input_1", "input_2"] and len(proto.graph.output) == 3
+    got = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(
+        None, {"input": _floats(4, 2, 3), "input_1": state[0], "input_2": state[1]})
+    out, (h, c) = lstm(anynn.tensor(_floats(4, 2, 3)), tuple(map(anynn.tensor, state)))
+    _close(got, [t.detach().numpy() for t in (out, h, c)])
 
 
 def test_export_leaves_the_model_as_it_was() -> None:
