@@ -16,6 +16,7 @@ import numpy as np
 
 from .averaging import averaging_matrix
 from .ndonnx_graph import const, host, np_dtype, static_shape, var, wrap
+from .ndonnx_lowering_windows import pixel_unshuffle, unfold
 from .ndonnx_sizes import has_symbolic, same_symbolic_axis, shape_array, with_sizes
 from .typing import Namespace
 
@@ -182,8 +183,10 @@ def interpolate(fn: Any, xp: Namespace, x: Any, opset: int = 21) -> Any:
 
 def pixel_shuffle(fn: Any, xp: Namespace, x: Any) -> Any:
     """Pixel shuffle of (N, C r^2, H, W) over symbolic sizes: ONNX DepthToSpace in its CRD order, PyTorch's (the
-    recorded reshapes need the sizes). Unshuffle declines: ONNX's SpaceToDepth orders the channels otherwise."""
-    if fn.inverse or x.ndim != 4 or None not in static_shape(x):
+    recorded reshapes need the sizes). Unshuffle: `ndonnx_lowering_windows.pixel_unshuffle`."""
+    if fn.inverse:
+        return pixel_unshuffle(fn, xp, x)
+    if x.ndim != 4 or None not in static_shape(x):
         return NotImplemented
     return wrap(_op().depth_to_space(var(x), blocksize=fn.factor, mode="CRD"))
 
@@ -635,7 +638,7 @@ def lowerings(opset: int) -> dict[str, Lowering]:
         "LinearFunction": linear, "MatMul": matmul, "ConvNd": conv, "ConvTransposeNd": conv_transpose,
         "MaxPool": max_pool, "AvgPool": avg_pool, "AdaptiveAvgPool": adaptive_avg_pool,
         "Interpolate": lambda fn, xp, x: interpolate(fn, xp, x, opset),
-        "PixelShuffleFunction": pixel_shuffle,
+        "PixelShuffleFunction": pixel_shuffle, "UnfoldFunction": unfold,
         "BatchNorm": batch_norm, "LayerNormFunction": layer_norm, "GroupNormFunction": group_norm,
         "ScaledDotProductAttention": scaled_dot_product_attention,
         "CELUFunction": _unary("celu", alpha=lambda fn: fn.alpha),

@@ -32,6 +32,10 @@ class UnfoldFunction(Function):
     count: windows.Pair
 
     def forward(self, xp: Namespace, x: Any) -> Any:
+        if None in self.count:  # (the ONNX lowering, one Slice per tap, takes symbolic sizes of known channels)
+            raise NotImplementedError(f"unfold: the window count of symbolic spatial sizes (an ONNX export with "
+                                      f"them in dynamic_axes) is known when the graph runs; with {x.shape[1]} "
+                                      f"channels it is not recorded: export with static channels and sizes")
         ph, pw = self.padding
         padded = windows.pad2d(xp, x, (ph, ph, pw, pw))
         self.padded_shape = tuple(padded.shape[-2:])
@@ -79,8 +83,10 @@ def _geometry(fn: str, size: windows.Pair, kernel_size: IntOrPair, dilation: Int
     if min(kernel) < 1 or min(dil) < 1 or min(step) < 1 or min(pad) < 0:
         raise ValueError(f"{fn}: kernel_size, dilation and stride must be positive and padding non-negative, got "
                          f"kernel_size={kernel_size!r}, dilation={dilation!r}, padding={padding!r}, stride={stride!r}")
-    count = tuple(windows.output_size(n, k, s, 2 * p, d) for n, k, s, p, d in zip(size, kernel, step, pad, dil))
-    if min(count) < 1:
+    # (a symbolic axis, None in an ONNX export with dynamic_axes: its count of windows is known when the graph runs)
+    count = tuple(None if n is None else windows.output_size(n, k, s, 2 * p, d)
+                  for n, k, s, p, d in zip(size, kernel, step, pad, dil))
+    if min((c for c in count if c is not None), default=1) < 1:
         raise ShapeMismatchError(f"{fn}: the spatial size {size} with padding {pad} is smaller than the dilated kernel "
                                  f"{kernel} (dilation {dil}): there are no blocks")
     return dict(kernel=kernel, dilation=dil, padding=pad, stride=step, count=(count[0], count[1]))

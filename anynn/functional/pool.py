@@ -25,6 +25,8 @@ from .dtype_kinds import isdtype
 from .value_checks import ShapeMismatchError
 from .value_checks import InvalidValueError
 from .value_checks import refuse_complex
+from .pool_symbolic import (adaptive_bins, global_window, has_symbolic_axis, symbolic_kernel,
+                            symbolic_request)
 from .resample import gather_taps, taps
 from .windows import ntuple, output_size, pad_last_axes, window_slice
 
@@ -336,6 +338,11 @@ def _max_pool(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None,
         pooled = _max_pool(fn, x.to("uint8"), kernel_size, stride, padding, dilation, ceil_mode, return_indices,
                            spatial_dims)
         return (pooled[0].to("bool"), pooled[1]) if return_indices else pooled.to("bool")
+    if symbolic_kernel(kernel_size) and global_window(fn, x, kernel_size, stride, padding, dilation, spatial_dims):
+        if return_indices:
+            raise NotImplementedError(f"{fn}: return_indices=True with a kernel of symbolic sizes (an ONNX export "
+                                      f"with them in dynamic_axes) is not recorded; export with static sizes")
+        return x.amax(dim=tuple(range(x.ndim - spatial_dims, x.ndim)), keepdim=True)
     args = _pool_args(fn, x, kernel_size, stride, padding, dilation, spatial_dims, ceil_mode)
     if not return_indices:
         return MaxPool.apply(x, ceil_mode=ceil_mode, spatial_dims=spatial_dims, **args)
@@ -426,9 +433,13 @@ def avg_pool_nd(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | Non
     """`avg_pool1d`/`avg_pool2d` over the last ``spatial_dims`` axes of x (..., *spatial), any leading axes (the
     composite pools run them on other ranks); ``fn`` names the caller in errors."""
     check_floating(fn, x)
-    args = _pool_args(fn, x, kernel_size, stride, padding, 1, spatial_dims, ceil_mode)
     if divisor_override is not None and divisor_override <= 0:
         raise InvalidValueError(f"{fn}: divisor_override must be positive, got {divisor_override}")
+    if symbolic_kernel(kernel_size) and global_window(fn, x, kernel_size, stride, padding, 1, spatial_dims):
+        axes = tuple(range(x.ndim - spatial_dims, x.ndim))  # one window: the mean (or sum / divisor_override)
+        return x.mean(dim=axes, keepdim=True) if divisor_override is None else \
+            x.sum(dim=axes, keepdim=True) / divisor_override
+    args = _pool_args(fn, x, kernel_size, stride, padding, 1, spatial_dims, ceil_mode)
     return AvgPool.apply(x, ceil_mode=ceil_mode, count_include_pad=count_include_pad,
                          divisor_override=divisor_override, spatial_dims=spatial_dims, **args)
 
@@ -485,12 +496,12 @@ def check_adaptive_avg_rank(fn: str, x: Any, output_size: Any, spatial_dims: int
 
 def adaptive_avg_pool_nd(fn: str, x: Any, output_size: Any, spatial_dims: int) -> Any:
     """Adaptive average over the last ``spatial_dims`` (1 or 2) axes of x (..., *spatial), any leading axes."""
-    requested = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * spatial_dims
-    if None in requested and None in x.shape[x.ndim - spatial_dims:] and all(s in (None, 1) for s in requested):
-        # sizes kept (None) beside sizes of 1 over symbolic axes (an ONNX export with dynamic height and width:
-        # coordinate attention's pools to (H, 1) and (1, W)), which have no bins: the mean over the axes of size 1
+    requested = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * spatial_dims
+    if has_symbolic_axis(x, spatial_dims) and symbolic_request(requested) and not all(s == 1 for s in requested):
+        # bins over symbolic sizes (an ONNX export with dynamic height and width: coordinate attention's pools to
+        # (H, 1) and (1, W), a classifier's pool to (7, 7)); to all ones the lowering's ReduceMean records
         check_floating(fn, x)
-        return x.mean(dim=[x.ndim - spatial_dims + i for i, s in enumerate(requested) if s == 1], keepdim=True)
+        return adaptive_bins(x, requested, "mean")
     return AdaptiveAvgPool.apply(x, output_size=_adaptive_sizes(fn, x, output_size, spatial_dims))
 
 

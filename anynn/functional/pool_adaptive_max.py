@@ -19,6 +19,7 @@ from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
 from .pool import _adaptive_sizes, check_rank
+from .pool_symbolic import adaptive_bins, has_symbolic_axis, symbolic_request
 from .value_checks import refuse_complex
 
 
@@ -80,6 +81,13 @@ def _adaptive_max(fn: str, input: Tensor, output_size: Any, return_indices: bool
             raise ValueError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input has "
                              f"sizes {list(input.shape)} with dimension {axis} being empty")
     refuse_complex(fn, input)
+    requested = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * spatial_dims
+    if has_symbolic_axis(input, spatial_dims) and symbolic_request(requested) and not all(
+            s == 1 for s in requested):  # bins over symbolic sizes (an ONNX export; to all ones: _global_max)
+        if return_indices:
+            raise NotImplementedError(f"{fn}: return_indices=True over symbolic spatial sizes (an ONNX export with "
+                                      f"them in dynamic_axes) is not recorded; export with static sizes")
+        return adaptive_bins(input, requested, "max")
     sizes = _adaptive_sizes(fn, input, output_size, spatial_dims)
     if spatial_dims == 1:
         sizes = (1,) + sizes

@@ -24,6 +24,7 @@ from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
 from .value_checks import ShapeMismatchError
 from .value_checks import UnsupportedDTypeError, is_floating
+from .pool_symbolic import adaptive_bins
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # the interpolating modes' spatial dims
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
@@ -360,6 +361,8 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         out_size = tuple(None if n is None else int(math.floor(n * f)) for n, f in zip(in_size, factors))
         if recompute_scale_factor:
             factors = (None,) * spatial
+    if mode == "area" and (None in in_size or any(is_symbolic(n) for n in out_size)):
+        return _area_symbolic(input, out_size)
     if None in in_size or any(is_symbolic(n) for n in out_size):  # (sizes known when the graph runs)
         pass
     elif mode == "area":  # adaptive average pooling: an empty output is fine, an empty input window is not
@@ -377,6 +380,17 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                                  align_corners=bool(align_corners), antialias=True)
     return Interpolate.apply(input, out_size=out_size, mode=mode, scale_factors=factors,
                              align_corners=bool(align_corners))
+
+
+def _area_symbolic(x: Tensor, out_size: tuple[Any, ...]) -> Tensor:
+    """Area interpolation over symbolic input sizes (an ONNX export with them in dynamic_axes): PyTorch's adaptive
+    average bins to a fixed ``out_size``. A size only known when the graph runs (a scale factor's, another tensor's
+    SymInt) has no count of bins to record, and is refused naming it."""
+    if any(n is None or is_symbolic(n) for n in out_size):
+        raise NotImplementedError(f"interpolate (area): the output size {out_size} depends on a symbolic size (an "
+                                  f"ONNX export with it in dynamic_axes), and area interpolation averages one bin per "
+                                  f"output position; give a fixed size=, or export with static sizes")
+    return adaptive_bins(x, out_size, "mean")
 
 
 def _deprecated(name: str) -> None:
@@ -444,7 +458,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) → (*, C r^2, H, W) with r = ``downscale_factor`` (the inverse of `pixel_shuffle`)."""
     r = int(downscale_factor)
-    if input.ndim < 3 or r < 1 or input.shape[-2] % r or input.shape[-1] % r:
+    if input.ndim < 3 or r < 1 or any(n is not None and n % r for n in input.shape[-2:]):  # (None: ONNX export's
+        # symbolic axis, sized when the graph runs)
         raise ShapeMismatchError(f"pixel_unshuffle: expected input (*, C, H * {r}, W * {r}) with at least 3 "
                                  f"dimensions, got shape {input.shape}")
     return PixelShuffleFunction.apply(input, factor=r, inverse=True)
