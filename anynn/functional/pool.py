@@ -265,12 +265,16 @@ class AdaptiveAvgPool(Function):
 
     def forward(self, xp: Namespace, x: Any) -> Any:
         dev = device(x)
-        self.mats = [xp.asarray(_averaging_matrix(x.shape[x.ndim - len(self.output_size) + i], n),
-                                dtype=x.dtype, device=dev) for i, n in enumerate(self.output_size)]
+        sizes = [x.shape[x.ndim - len(self.output_size) + i] for i in range(len(self.output_size))]
+        self.mats = [xp.reshape(xp.asarray(_averaging_matrix(size, n), dtype=x.dtype, device=dev), (n, size))
+                     for size, n in zip(sizes, self.output_size)]  # (reshaped: a size of 0 makes no rows)
         # the windows' taps gathered, not the matrices' products: their zeros would spread an inf or NaN over
         # every output of its row (0 * inf); PyTorch's inf stays in its window
         for i, n in enumerate(self.output_size):
             axis = x.ndim - len(self.output_size) + i
+            if x.shape[axis] == 0:  # the mean of nothing (an output size of 1: `check_windows`), NaN as PyTorch's
+                x = xp.full(x.shape[:axis] + (1,) + x.shape[axis + 1:], float("nan"), dtype=x.dtype, device=dev)
+                continue
             x = gather_taps(xp, x, axis, taps(x.shape[axis], n, "area", None, False), skip_zero_weights=True)
         return x
 
@@ -475,9 +479,19 @@ def _adaptive_sizes(fn: str, x: Any, output_size: Any, spatial_dims: int) -> tup
         raise TypeError(f"{fn}(): argument 'output_size' must be an int or a tuple of ints, got {output_size!r}")
     given = x.shape[-spatial_dims:]
     sizes = tuple(n if s is None else s for s, n in zip(sizes, given))
-    if any(not isinstance(s, int) or s < 1 for s in sizes):
-        raise InvalidValueError(f"{fn}: output_size must be positive, got {output_size!r}")
+    if any(not isinstance(s, int) or s < 0 for s in sizes):  # 0 gives an empty result, as PyTorch's
+        raise InvalidValueError(f"{fn}: output_size must be non-negative, got {output_size!r}")
+    check_windows(fn, x, sizes)
     return sizes
+
+
+def check_windows(fn: str, x: Any, sizes: tuple[int | None, ...]) -> None:
+    """Refuse an empty spatial axis of x (..., *spatial) unless every output size is 1 (PyTorch's mean path, which
+    gives NaN), with PyTorch's message (a RuntimeError there)."""
+    for axis in range(x.ndim - len(sizes), x.ndim):
+        if x.shape[axis] == 0 and any(s != 1 for s in sizes):  # (None, a symbolic size, is never 0)
+            raise InvalidValueError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but "
+                                    f"input has sizes {list(x.shape)} with dimension {axis} being empty")
 
 
 def check_adaptive_avg_rank(fn: str, x: Any, output_size: Any, spatial_dims: int) -> None:

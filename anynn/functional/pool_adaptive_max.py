@@ -20,7 +20,7 @@ from ..backend import op
 from ..backend.typing import Namespace
 from .pool import _adaptive_sizes, check_rank
 from .pool_symbolic import adaptive_bins, has_symbolic_axis, symbolic_request
-from .value_checks import refuse_complex
+from .value_checks import InvalidValueError, refuse_complex
 
 
 @lru_cache(maxsize=256)
@@ -42,6 +42,10 @@ class AdaptiveMaxPool(Function):
     def forward(self, xp: Namespace, x: Any) -> tuple[Any, Any]:
         size = x.shape[1:]
         dev = device(x)
+        self.shape = tuple(x.shape)
+        if 0 in self.output_size:  # an empty result, as PyTorch's (its backward gives zeros here)
+            self.indices = xp.zeros((x.shape[0], *self.output_size), dtype=xp.int64, device=dev)
+            return xp.zeros((x.shape[0], *self.output_size), dtype=x.dtype, device=dev), self.indices
         bins = [xp.asarray(_bins(s, o), dtype=xp.int64, device=dev) for s, o in zip(size, self.output_size)]
         picked = x
         for axis, positions in enumerate(bins):  # (B, o1 * k1, o2 * k2, ...)
@@ -78,8 +82,8 @@ def _adaptive_max(fn: str, input: Tensor, output_size: Any, return_indices: bool
     batched = input.ndim == spatial_dims + 2
     for axis, size in enumerate(input.shape[1 if batched else 0:], 1 if batched else 0):
         if size == 0:  # (a window of nothing has no maximum; None, a symbolic axis, passes)
-            raise ValueError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input has "
-                             f"sizes {list(input.shape)} with dimension {axis} being empty")
+            raise InvalidValueError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but "
+                                    f"input has sizes {list(input.shape)} with dimension {axis} being empty")
     refuse_complex(fn, input)
     requested = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * spatial_dims
     if has_symbolic_axis(input, spatial_dims) and symbolic_request(requested) and not all(
@@ -97,7 +101,8 @@ def _adaptive_max(fn: str, input: Tensor, output_size: Any, return_indices: bool
         return _global_max(input, spatial_dims, return_indices)
     flat = input.reshape(-1, *spatial)
     values, indices = AdaptiveMaxPool.apply(flat, output_size=sizes)
-    out_shape = (-1,) + lead[1:] + sizes[len(sizes) - spatial_dims:]  # -1: a symbolic batch size (ONNX export)
+    first = lead[0] if isinstance(lead[0], int) else -1  # -1: a symbolic batch size (an ONNX export)
+    out_shape = (first,) + lead[1:] + sizes[len(sizes) - spatial_dims:]  # (given: -1 cannot size 0 elements)
     values = values.reshape(*out_shape)
     return (values, indices.detach().reshape(*out_shape)) if return_indices else values
 

@@ -17,7 +17,7 @@ from .activation import relu
 from .padding import pad
 from .value_checks import InvalidValueError, ShapeMismatchError
 from .pool import (adaptive_avg_pool_nd, avg_pool1d, avg_pool2d, avg_pool_nd, check_adaptive_avg_rank, check_rank,
-                   int64_mean, is_int64, max_pool1d, max_pool2d, max_pool3d)
+                   check_windows, int64_mean, is_int64, max_pool1d, max_pool2d, max_pool3d)
 from .windows import ntuple
 
 IntOrTriple = int | Sequence[int]
@@ -69,6 +69,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size: int | Sequence[int | None]) 
     sizes = (output_size,) * 3 if output_size is None or isinstance(output_size, int) else tuple(output_size)
     if len(sizes) != 3:
         raise ValueError(f"adaptive_avg_pool3d: output_size must be an int or a 3-tuple, got {output_size!r}")
+    check_windows("adaptive_avg_pool3d", input, sizes)  # here: the two passes below see the axes moved
     deep = adaptive_avg_pool_nd("adaptive_avg_pool3d", _depth_last(input),
                                 input.shape[-3] if sizes[0] is None else sizes[0], 1)
     return adaptive_avg_pool_nd("adaptive_avg_pool3d", _depth_back(deep), sizes[1:], 2)

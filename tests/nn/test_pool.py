@@ -625,6 +625,28 @@ def test_adaptive_max_pool_of_an_empty_window_is_refused_as_torch(backend, shape
         assert anynn.functional.adaptive_max_pool2d(make(backend, np.zeros(shape)), 2).shape == expected.shape
 
 
+@pytest.mark.parametrize("name,output_size,shape", [
+    ("adaptive_avg_pool2d", (0, 2), (1, 2, 4, 4)), ("adaptive_max_pool1d", 0, (1, 2, 4)),
+    ("adaptive_avg_pool3d", (2, 0, 2), (1, 2, 4, 4, 4)), ("adaptive_avg_pool2d", 1, (1, 2, 0, 4)),
+    ("adaptive_avg_pool2d", 2, (2, 0, 4)), ("adaptive_avg_pool3d", 2, (1, 2, 0, 4, 4)),
+], ids=str)
+def test_adaptive_pools_to_size_0_or_of_an_empty_window_as_torch(backend, name, output_size, shape):
+    """An output size of 0 gives an empty result and an empty window to size 1 the mean of nothing (NaN), as
+    PyTorch's (anynn refused 0, and an empty axis raised NumPy's IndexError); other empty windows are PyTorch's
+    RuntimeError."""
+    try:
+        ref = getattr(TF, name)(torch.zeros(shape), output_size)
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match=re.escape(str(error).split(", but")[0])):
+            getattr(anynn.functional, name)(make(backend, np.zeros(shape, np.float32)), output_size)
+        return
+    x = make(backend, np.zeros(shape, np.float32), requires_grad=True)
+    got = getattr(anynn.functional, name)(x, output_size)
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+    got.sum().backward()  # (PyTorch's backward refuses these; anynn's gives zeros)
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros(shape, np.float32))
+
+
 WITH_INDICES = [  # PyTorch's *_with_indices spellings: (name, positional arguments after the input, input shape)
     ("max_pool1d_with_indices", (3, 2, 1), (2, 3, 9)),
     ("max_pool2d_with_indices", ((2, 3), 1, (1, 0), 1, True), (1, 2, 5, 6)),
