@@ -18,7 +18,7 @@ from ..backend import dtype_name
 from ..backend.arrays import any_true, check
 from . import broadcast, shape
 from .elementwise import scaled
-from .value_checks import DTypeMismatchError, InvalidValueError, checked_dim
+from .value_checks import DTypeMismatchError, InvalidValueError, checked_dim, refuse_kernel
 
 
 def _along(t: Tensor, dim: int, part: slice | int) -> Tensor:
@@ -238,6 +238,7 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tens
     xp = input.backend.xp
     if not xp.isdtype(input.dtype, "real floating"):
         raise NotImplementedError(f"histogram: expected a floating-point input, got {dtype_name(input.dtype)}")
+    refuse_kernel("histogram", "histogramdd", ("float16",), input)
     values = xp.reshape(input.detach().array, (-1,))
     edges = _bin_edges(xp, values, bins, range, 0, "histogram")
     count = edges.shape[0] - 1
@@ -270,6 +271,7 @@ def histogramdd(input: Tensor, bins: Any = 10, *, range: Any = None, weight: Ten
     xp = input.backend.xp
     if not xp.isdtype(input.dtype, "real floating"):
         raise NotImplementedError(f"histogramdd: expected a floating-point input, got {dtype_name(input.dtype)}")
+    refuse_kernel("histogramdd", "histogramdd", ("float16",), input)
     if input.ndim < 1:
         raise RuntimeError("torch.histogramdd: input should have at least 1 dimension")
     dims = input.shape[-1]

@@ -12,7 +12,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from . import windows
-from .value_checks import ShapeMismatchError
+from .value_checks import ShapeMismatchError, refuse_kernel
 
 IntOrPair = int | Sequence[int]
 
@@ -100,6 +100,7 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
                         f"{type(input).__name__}; wrap it with anynn.tensor(...)")
     if input.ndim not in (3, 4):
         raise ValueError(f"unfold: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    refuse_kernel("unfold", "im2col_out_cpu", ("integral",), input)
     batched = input if input.ndim == 4 else input.unsqueeze(0)
     geometry = _geometry("unfold", tuple(input.shape[-2:]), kernel_size, dilation, padding, stride)
     out = UnfoldFunction.apply(batched, **geometry)
@@ -112,6 +113,7 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
     if input.ndim not in (2, 3):
         raise ValueError(f"fold: expected 2-D (C * kh * kw, L) or 3-D (N, C * kh * kw, L) input, got shape "
                          f"{input.shape}")
+    refuse_kernel("fold", "col2im_out_cpu", ("integral",), input)
     size = windows.pair(output_size, "output_size", "fold")
     geometry = _geometry("fold", size, kernel_size, dilation, padding, stride)
     blocks = geometry["kernel"][0] * geometry["kernel"][1]

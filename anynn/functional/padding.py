@@ -20,7 +20,7 @@ from ..backend.symbolic import is_symbolic
 from ..backend.arrays import at_add, at_set
 from ..backend.typing import Namespace
 from .windows import constant_pad, pad_slices
-from .value_checks import ShapeMismatchError
+from .value_checks import ShapeMismatchError, refuse_kernel
 
 MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -243,4 +243,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
     pads = _check_pad(pad, input, mode, value)
     if mode == "constant":
         return ConstantPad.apply(input, pads=pads, value=value)
+    if mode in ("reflect", "replicate"):
+        kernel = f"{'reflection' if mode == 'reflect' else 'replication'}_pad{len(pads)}d"
+        refuse_kernel(f"pad ({mode})", kernel, ("bool",), input)
     return GatherPad.apply(input, pads=pads, mode=mode)

@@ -24,7 +24,7 @@ from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .value_checks import ShapeMismatchError
 from .value_checks import InvalidValueError
-from .value_checks import refuse_complex
+from .value_checks import refuse_complex, refuse_kernel
 from .pool_symbolic import (adaptive_bins, global_window, has_symbolic_axis, symbolic_kernel,
                             symbolic_request)
 from .resample import gather_taps, taps
@@ -437,6 +437,7 @@ def avg_pool_nd(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | Non
     """`avg_pool1d`/`avg_pool2d` over the last ``spatial_dims`` axes of x (..., *spatial), any leading axes (the
     composite pools run them on other ranks); ``fn`` names the caller in errors."""
     check_floating(fn, x)
+    refuse_kernel(fn, "avg_pool3d_out_frame" if fn == "avg_pool3d" else "avg_pool2d", ("complex floating",), x)
     if divisor_override is not None and divisor_override <= 0:
         raise InvalidValueError(f"{fn}: divisor_override must be positive, got {divisor_override}")
     if symbolic_kernel(kernel_size) and global_window(fn, x, kernel_size, stride, padding, 1, spatial_dims):

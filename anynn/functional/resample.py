@@ -23,11 +23,17 @@ from ..backend import dtype_name
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
 from .value_checks import ShapeMismatchError
-from .value_checks import UnsupportedDTypeError, is_floating
+from .value_checks import UnsupportedDTypeError, is_floating, refuse_kernel
 from .pool_symbolic import adaptive_bins
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # the interpolating modes' spatial dims
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+# mode -> the CPU kernel of PyTorch's that refuses complex input (and, nearest modes, integers but uint8, and bool)
+_KERNELS = {"nearest": "compute_indices_weights_nearest", "nearest-exact": "compute_indices_weights_nearest",
+            "linear": "compute_indices_weights_linear", "bilinear": "upsample_bilinear2d",
+            "bicubic": "compute_indices_weights_cubic", "trilinear": "compute_indices_weights_linear",
+            "area": "adaptive_avg_pool2d"}
+_NEAREST_REFUSED = ("complex floating", "bool", "int8", "int16", "int32", "int64")
 _CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution constant
 
 
@@ -332,6 +338,10 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
         raise ValueError(f"interpolate: Anti-alias option is restricted to bilinear and bicubic modes and requires a "
                          f"4-D tensor as input, got mode {mode!r} and a {input.ndim}-D input")
+    refuse_kernel(f"interpolate ({mode})", _KERNELS[mode],
+                  _NEAREST_REFUSED if mode.startswith("nearest") else ("complex floating",), input)
+    if antialias:
+        refuse_kernel(f"interpolate ({mode}, antialias)", "compute_index_ranges_weights", ("float16",), input)
     if mode not in ("nearest", "nearest-exact") and not is_floating(input):
         # (weights in an integer dtype are 0; PyTorch refuses every integer dtype here but uint8 in bilinear and
         # bicubic, which its fixed-point kernels round: the differences page)

@@ -10,7 +10,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from . import broadcast, reduce, shape
 from .value_checks import (KernelNotImplementedError, check_same_dtype, check_tensor_arguments, refuse_bool_dims,
-                           refuse_complex)
+                           refuse_complex, refuse_kernel)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -80,6 +80,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
     if p < 0:
         raise RuntimeError(f"cdist: p must be non-negative, got {p}")
     refuse_complex("cdist", x1, x2)
+    refuse_kernel("cdist", "cdist", ("float16",), x1, x2)
     difference = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
     return _row_norms(difference, p)
 
@@ -92,6 +93,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002 - PyTorch's na
         raise RuntimeError(f"pdist: expected a 2-D (N, M) input, got shape {tuple(input.shape)} ({input.ndim}D)")
     if not input.is_floating_point():
         raise RuntimeError(f"pdist: expected a floating-point input, got dtype {input.dtype}")
+    refuse_kernel("pdist", "pdist", ("float16",), input)
     if p < 0:
         raise RuntimeError(f"pdist: p must be non-negative, got {p}")
     rows = input.shape[0]

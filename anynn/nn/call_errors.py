@@ -24,12 +24,13 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch
-from ..functional.value_checks import DTypeMismatchError, InvalidValueError, ShapeMismatchError, UnsupportedDTypeError
+from ..functional.value_checks import (DTypeMismatchError, InvalidValueError, KernelNotImplementedError,
+                                       ShapeMismatchError, UnsupportedDTypeError)
 from .validate import ShapeMismatch
 
 _TYPES = frozenset((TypeError, ValueError, IndexError, RuntimeError, NotImplementedError, ZeroDivisionError,
-                    BackendMismatch, InvalidValueError, UnsupportedDTypeError, DTypeMismatchError, ShapeMismatch,
-                    ShapeMismatchError))
+                    BackendMismatch, InvalidValueError, UnsupportedDTypeError, KernelNotImplementedError,
+                    DTypeMismatchError, ShapeMismatch, ShapeMismatchError))
 RENAMED = tuple(_TYPES) + (AttributeError,)  # caught by Module.__call__; AttributeError only for a foreign array
 
 

@@ -289,6 +289,12 @@ REFUSALS = [
     lambda m, t: t(X).sum(True),  # a bool in dim's place (anynn took it as dim 1)
     lambda m, t: m.cumsum(t(X), True),
     lambda m, t: m.lerp(t(X), 2.0, 0.5),
+    # PyTorch's kernels lack these dtypes on every device (anynn computed; the differences page listed some)
+    lambda m, t: m.nn.functional.interpolate(t(INTS[None]), scale_factor=2),  # nearest of int64 (uint8 runs)
+    lambda m, t: m.nn.functional.interpolate(t(X[None] + 1j), scale_factor=2, mode="linear"),
+    lambda m, t: m.nn.functional.avg_pool1d(t(X[None] + 1j), 2),
+    lambda m, t: m.nn.functional.unfold(t(INTS[None, None]), 2),
+    lambda m, t: m.nn.functional.pad(t(INTS[None] > 2), (1, 1), mode="reflect"),
 ]
 
 
@@ -302,6 +308,15 @@ BOOL_DIMS = [  # a bool in dim's place, alone or in a tuple: PyTorch's TypeError
     lambda m, x: m.unique(x, dim=True), lambda m, x: m.nn.functional.cosine_similarity(x, x, True),
     lambda m, x: m.fft.fft(x, dim=True), lambda m, x: x.mean((True,)), lambda m, x: x.amax((True, 0)),
 ]
+
+
+def test_float16_where_pytorchs_kernels_lack_it_is_refused():
+    """cdist / pdist / histogram / histogramdd of float16: PyTorch's NotImplementedError (anynn computed); numpy
+    only (array-api-strict has no float16)."""
+    for call in (lambda m, x: m.cdist(x, x), lambda m, x: m.histogram(x, 3)):
+        for module in (torch, anynn):
+            with pytest.raises(NotImplementedError, match="not implemented for 'Half'"):
+                call(module, module.ones(2, 3, dtype=module.float16))
 
 
 def test_a_bool_dim_is_refused_as_torch():

@@ -15,7 +15,7 @@ import pytest
 import anynn
 from anynn import nn
 from anynn.backend import BackendMismatch, get_backend
-from anynn.functional.value_checks import InvalidValueError
+from anynn.functional.value_checks import InvalidValueError, KernelNotImplementedError
 from tests.nn.layer_recipes import CONTAINERS, RECIPES
 
 # text of errors raised inside the array libraries: none of it may reach the user unexplained
@@ -67,7 +67,8 @@ def _assert_names_the_layer(name, error):
     # a lazy layer after its first call is the eager layer (nn.Linear for LazyLinear), and is named so
     assert name.removeprefix("Lazy") in message, \
         f"{name}: the error does not name the layer: {type(error).__name__}: {message}"
-    leaked = [p for p in LIBRARY_PHRASES if p in message]
+    # (anynn's own refusal of a dtype PyTorch's kernel lacks quotes PyTorch's words: "... not implemented for 'Long'")
+    leaked = [p for p in LIBRARY_PHRASES if p in message and not isinstance(error, KernelNotImplementedError)]
     assert not leaked, f"{name}: a library's error reached the user: {type(error).__name__}: {message}"
 
 
