@@ -7,7 +7,7 @@ from typing import Any, Iterable
 from ..backend import Backend
 from ..backend.typing import Array
 from .optimizer import LR_IN_FLOAT32, Optimizer
-from .scalars import is_number, like, maximum, round_float32
+from .scalars import is_number, like, maximum, round_float32, round_state_scalar
 from .torch_options import implementation_options
 
 
@@ -36,7 +36,7 @@ class ASGD(Optimizer):
         xp = backend.xp
         if not state:
             state["step"] = 0
-            state["eta"] = round_float32(lr)
+            state["eta"] = round_state_scalar(lr)
             state["mu"] = 1.0
             state["ax"] = xp.zeros_like(param)
         step = state["step"] = state["step"] + 1
@@ -50,18 +50,18 @@ class ASGD(Optimizer):
             state["ax"] = state["ax"] + (param - state["ax"]) * mu
         else:
             state["ax"] = xp.asarray(param, copy=True)
-        # PyTorch keeps eta and mu in float32 tensors (its default scalar dtype): round the same way
+        # PyTorch keeps eta and mu in 0-d Tensors of its scalar dtype (float32 by default): round the same way
         state["eta"] = _next_eta(lr, lambd, step, group["alpha"], bool(group.get(LR_IN_FLOAT32)))
-        state["mu"] = round_float32(1 / maximum(step - group["t0"], 1))
+        state["mu"] = round_state_scalar(1 / maximum(step - group["t0"], 1))
         return param
 
 
 def _next_eta(lr: Any, lambd: float, step: int, alpha: float, lr_in_float32: bool) -> Any:
-    """The next step size ``lr / (1 + lambd lr t)^alpha``, rounded to float32 as PyTorch keeps it. With a float32
-    Tensor ``lr`` PyTorch computes it in 0-d float32 Tensors, so each operation rounds to float32 (1.6e-9 apart in
-    5 float64 steps when rounded once at the end)."""
+    """The next step size ``lr / (1 + lambd lr t)^alpha``, rounded as PyTorch keeps it (`round_state_scalar`). With
+    a float32 Tensor ``lr`` PyTorch computes it in 0-d float32 Tensors, so each operation rounds to float32 (1.6e-9
+    apart in 5 float64 steps when rounded once at the end)."""
     if not lr_in_float32 or not is_number(lr):
-        return round_float32(lr / ((1 + lambd * lr * step) ** alpha))
+        return round_state_scalar(lr / ((1 + lambd * lr * step) ** alpha))
     f32 = round_float32
     base = f32(1 + f32(f32(f32(lambd) * lr) * f32(step)))
     return f32(lr / f32(base ** f32(alpha)))

@@ -8,7 +8,7 @@ from ..backend import Backend
 from ..backend.portable.optim import adam_moments
 from ..backend.typing import Array
 from .optimizer import LR_IN_FLOAT32, Optimizer
-from .scalars import is_number, like, round_float32
+from .scalars import is_number, like, round_float32, round_state_scalar
 from .torch_options import implementation_options
 
 
@@ -46,8 +46,9 @@ class NAdam(Optimizer):
         step = state["step"] = state["step"] + 1
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * group["momentum_decay"]))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * group["momentum_decay"]))
-        # PyTorch keeps mu_product in a float32 tensor (its default scalar dtype): round the same way
-        mu_product = state["mu_product"] = round_float32(state["mu_product"] * mu)
+        # PyTorch keeps mu_product in a 0-d Tensor of its scalar dtype (float32 by default; mu, a Python number, is
+        # rounded to it before the product): round the same way
+        mu_product = state["mu_product"] = round_state_scalar(state["mu_product"] * round_state_scalar(mu))
         m, v = state["exp_avg"], state["exp_avg_sq"] = adam_moments(xp, grad, state["exp_avg"], state["exp_avg_sq"],
                                                                     beta1, beta2, inplace=False)
         denom = xp.sqrt(v / like(1.0 - beta2**step, v)) + group["eps"]

@@ -16,6 +16,7 @@ from typing import Any
 from array_api_compat import array_namespace
 
 from ..backend.arrays import device_of
+from ..backend.default_dtype import default_float
 
 
 def is_number(value: Any) -> bool:
@@ -50,6 +51,12 @@ def round_float32(value: Any) -> Any:
         return struct.unpack("f", struct.pack("f", value))[0]
     xp = array_namespace(value)
     return xp.astype(xp.astype(value, xp.float32), xp.float64)
+
+
+def round_state_scalar(value: Any) -> Any:
+    """``value`` as PyTorch keeps an optimizer's state scalars (ASGD's eta and mu, NAdam's mu_product): in a 0-d
+    Tensor of its scalar dtype, float32, or float64 where the default dtype is float64 (``_get_scalar_dtype``)."""
+    return value if default_float() == "float64" else round_float32(value)
 
 
 def like(value: Any, param: Any) -> Any:
