@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Sequence
 
-from ..autograd.mode import no_grad
+from ..autograd.mode import is_grad_enabled, is_inference_mode_enabled, no_grad
 from ..autograd.tensor import Tensor, tensor
 from ..backend import Backend, BackendMismatch, backend_of, is_host_array
 from ..backend.default_dtype import default_float
@@ -65,6 +65,9 @@ def fit(model: Any, loss: Any, optimizer: Any, train_data: Iterable[Any], val_da
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
     if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, int) or not 0 <= initial_epoch:
         raise ValueError(f"fit: initial_epoch must be a non-negative integer, got {initial_epoch!r}")
+    if not is_grad_enabled() or is_inference_mode_enabled():
+        raise RuntimeError("fit: gradients are disabled here (called inside no_grad(), inference_mode() or "
+                           "set_grad_enabled(False)), so backward would find no graph; call fit outside that block")
     backend = model.backend
     _check_optimizer_holds(model, optimizer)
     _check_reiterable(train_data, epochs, "train_data")

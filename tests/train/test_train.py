@@ -153,6 +153,9 @@ def test_bad_data_errors():
         fit(model, lambda output, y: 1.0, opt, small_batches("numpy"), verbose=0)  # AttributeError: no backward
     with pytest.raises(TypeError, match=r"fit: optimizer must be an optimizer .*, got NoneType"):
         fit(model, nn.CrossEntropyLoss(), None, small_batches("numpy"), verbose=0)  # AttributeError: no zero_grad
+    for disabled in (anynn.no_grad, anynn.inference_mode):  # backward's 'no graph was recorded' before
+        with disabled(), pytest.raises(RuntimeError, match=r"fit: gradients are disabled here \(called inside"):
+            fit(model, nn.CrossEntropyLoss(), opt, small_batches("numpy"), verbose=0)
     # a one-shot iterator is fine for a single epoch
     assert len(fit(model, nn.CrossEntropyLoss(), opt, iter(small_batches("numpy")), verbose=0)) == 1
 
