@@ -66,10 +66,10 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
-    def __repr__(self) -> str:  # print(model.load_state_dict(...)) shows PyTorch's text when every key matched
+    def __repr__(self) -> str:  # print(model.load_state_dict(...)) shows PyTorch's text (its class: _IncompatibleKeys)
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
-        return f"IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
 
     __str__ = __repr__
 

@@ -48,6 +48,7 @@ _TORCH_FILES = {
 # PyTorch's names for anynn classes of another name: (file, name) -> (anynn.nn submodule, its name)
 _RENAMED = {("linear", "NonDynamicallyQuantizableLinear"): ("attention", "NonDynamicallyQuantizableLinear"),
             ("module", "Parameter"): ("module", "Parameter"),
+            ("module", "_IncompatibleKeys"): ("module", "IncompatibleKeys"),  # what load_state_dict returns
             # the private bases that programs subclass (a custom loss on ``_Loss``) or test with isinstance
             ("batchnorm", "_NormBase"): ("norm", "_NormBase"), ("batchnorm", "_BatchNorm"): ("norm", "_BatchNorm"),
             ("instancenorm", "_NormBase"): ("norm", "_NormBase"),
