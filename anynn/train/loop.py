@@ -15,6 +15,7 @@ from ..backend import Backend, BackendMismatch, backend_of, is_host_array
 from ..backend.default_dtype import default_float
 from ..data import DataLoader
 from .callbacks import Callback, CallbackList, FitState
+from .eval_mode import evaluating
 from .history import History
 from .progress import Progress
 from .tracking import EpochTracker, Tracker, make_tracker
@@ -204,24 +205,19 @@ def evaluate(model: Any, loss: Any, data: Iterable[Any], metrics: Sequence[Any] 
     backend = model.backend
     _send_to(data, backend)
     trackers = _trackers(metrics)
-    modes = _modes(model)
-    model.eval()
     total: Any = None
     samples = 0
-    try:
-        with no_grad():
-            for batch in data:
-                x, y = _split(batch, backend, "evaluate")
-                output = model(*x) if isinstance(x, tuple) else model(x)
-                size = _batch_size(x)
-                if loss is not None:
-                    value = loss(output, y).array * size
-                    total = value if total is None else total + value
-                samples += size
-                for t in trackers:
-                    t.update(output.backend.xp, y.array, output.array)
-    finally:
-        _restore_modes(modes)
+    with evaluating(model), no_grad():
+        for batch in data:
+            x, y = _split(batch, backend, "evaluate")
+            output = model(*x) if isinstance(x, tuple) else model(x)
+            size = _batch_size(x)
+            if loss is not None:
+                value = loss(output, y).array * size
+                total = value if total is None else total + value
+            samples += size
+            for t in trackers:
+                t.update(output.backend.xp, y.array, output.array)
     if samples == 0:
         raise ValueError("evaluate: data gave no batches")
     scores = {} if loss is None else {"loss": float(total) / samples}
@@ -256,17 +252,11 @@ def predict(model: Any, data: Any, batch_size: int | None = None) -> Tensor:
     else:
         _send_to(data, backend)
         batches = data
-    modes = _modes(model)
-    model.eval()
     outputs = []
-    try:
-        with no_grad():
-            for batch in batches:
-                x = batch[0] if isinstance(batch, (tuple, list)) else batch
-                out = model(_to_backend(x, backend, "predict"))
-                outputs.append(out)
-    finally:
-        _restore_modes(modes)
+    with evaluating(model), no_grad():
+        for batch in batches:
+            x = batch[0] if isinstance(batch, (tuple, list)) else batch
+            outputs.append(model(_to_backend(x, backend, "predict")))
     if not outputs:
         raise ValueError("predict: data gave no batches")
     if len(outputs) == 1:
@@ -276,18 +266,6 @@ def predict(model: Any, data: Any, batch_size: int | None = None) -> Tensor:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _modes(model: Any) -> list[tuple[Any, bool]]:
-    """Every submodule's train/eval flag, to put back after an eval pass: ``model.train(was_training)`` would put
-    a frozen submodule (a BatchNorm set to eval() for fine-tuning) back in training mode."""
-    modules = model.modules() if callable(getattr(model, "modules", None)) else [model]
-    return [(m, getattr(m, "training", True)) for m in modules]
-
-
-def _restore_modes(modes: list[tuple[Any, bool]]) -> None:
-    for module, training in modes:
-        module.training = training
-
-
 def _is_array(value: Any) -> bool:
     try:
         backend_of(value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -189,6 +191,32 @@ def test_train_and_eval_modes():
     with anynn.enable_grad():
         out = predict(model, data)
     assert out.shape == (16, 3) and not out.requires_grad
+
+
+def test_two_threads_evaluating_one_model_see_eval_mode_and_leave_its_modes():
+    """Thread A evaluates a training-mode model; B starts evaluating it while A is inside, and A ends first. Each
+    call saved the flags it found and put them back: B saved A's eval flags, A's end put training mode back while
+    B still ran (B's forward saw training=True), and B's end left the model in eval mode."""
+    a_inside, b_inside, a_done = threading.Event(), threading.Event(), threading.Event()
+
+    class Gate(ModeRecorder):
+        def forward(self, x):
+            first = threading.current_thread().name == "A"
+            (a_inside if first else b_inside).set()
+            (b_inside if first else a_done).wait(10)  # (generous: the other thread is only starting)
+            return super().forward(x)
+
+    model = Gate("numpy")
+    data = small_batches("numpy", n_batches=1)
+    a = threading.Thread(target=evaluate, args=(model, None, data), kwargs={"metrics": ()}, name="A")
+    b = threading.Thread(target=predict, args=(model, data), name="B")
+    a.start()
+    a_inside.wait(10)
+    b.start()
+    a.join()
+    a_done.set()
+    b.join()
+    assert model.modes == [False, False] and model.training and model.inner.training
 
 
 def test_evaluate_without_loss_and_predict_inputs(backend):
