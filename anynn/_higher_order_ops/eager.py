@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, make_tensor
 from ..functional.shape import stack
 from ..utils._pytree import tree_flatten, tree_unflatten
 
@@ -27,7 +27,35 @@ def cond(pred: bool | int | float | Tensor, true_fn: Callable[..., Any], false_f
     if isinstance(pred, Tensor) and pred.numel() != 1:
         raise RuntimeError(f"cond: expected pred to be a bool or a Tensor with a single item, got shape "
                            f"{tuple(pred.shape)}")
+    if isinstance(pred, Tensor) and pred.backend.is_traced(pred.array):
+        recorded = pred.backend.fast_path("cond")  # a graph's own branch (ONNX export: an If node)
+        if recorded is not None:
+            return _recorded_cond(recorded, pred, true_fn, false_fn, tuple(operands))
     return (true_fn if bool(pred) else false_fn)(*operands)
+
+
+def _recorded_cond(recorded: Callable[..., Any], pred: Tensor, true_fn: Callable[..., Any],
+                   false_fn: Callable[..., Any], operands: tuple[Any, ...]) -> Any:
+    """`cond` on a ``pred`` with no value yet (a graph being recorded): both branches recorded, the graph's own
+    branch (``recorded``, the backend's ``cond``) picking one when it runs. The branches give pytrees of Tensors of
+    one structure."""
+    specs: list[Any] = []
+
+    def branch(fn: Callable[..., Any]) -> Callable[[], list[Any]]:
+        def run() -> list[Any]:
+            leaves, spec = tree_flatten(fn(*operands))
+            if not all(isinstance(leaf, Tensor) for leaf in leaves):
+                raise TypeError(f"cond: a branch must return Tensors (a pytree of them), got "
+                                f"{[type(leaf).__name__ for leaf in leaves]}")
+            specs.append(spec)
+            if len(specs) == 2 and specs[0] != specs[1]:
+                raise TypeError(f"cond: the branches return different structures ({specs[0]} and {specs[1]}); a "
+                                f"graph's branch needs the same outputs from both")
+            return [leaf.array for leaf in leaves]
+        return run
+
+    arrays = recorded(pred.array, branch(true_fn), branch(false_fn))
+    return tree_unflatten([make_tensor(a, pred.backend, None, 0) for a in arrays], specs[0])
 
 
 def while_loop(cond_fn: Callable[..., Any], body_fn: Callable[..., Any],

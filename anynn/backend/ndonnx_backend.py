@@ -280,6 +280,10 @@ class NdonnxBackend(Backend):
             from .ndonnx_loop import scan
 
             return scan
+        if name == "cond":  # torch.cond on a recorded value: one ONNX If, both branches recorded (see ndonnx_cond)
+            from .ndonnx_cond import cond
+
+            return cond
         if name == "random_in_graph":  # draws made when the graph runs, not one constant (see ndonnx_random)
             from .ndonnx_random import draw
 

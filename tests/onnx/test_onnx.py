@@ -612,6 +612,11 @@ ALONG_THE_BATCH: dict[str, Row] = {
     "grouped_query_attention": (lambda: Calls(lambda q, k, v: nn.functional.scaled_dot_product_attention(
         q, k, v, is_causal=True, enable_gqa=True)), lambda n: (_floats(n, 4, 5, 6), _floats(n, 2, 7, 6) + 1,
                                                                 _floats(n, 2, 7, 3) - 1), (0, 0, 0)),
+    # torch.cond on a value of the data (was refused: 'bool() of a recorded value'): an ONNX If, both branches its
+    # subgraphs (the Linear's weights read from the outer graph); batches 2 and 4, 7 take the two branches
+    "cond_on_the_data": (lambda: Calls(lambda x, linear: anynn.cond(
+        x.sum() > -1, lambda v: (linear(v), v.amax(0)), lambda v: (v.flip(0) * 2, v.mean(0)), (x,)), nn.Linear(3, 3)),
+                         lambda n: (_floats(n, 3),), (0,)),
     # under a symbolic batch: arrays made with the batch's shape (norm of order 0, masked_select), a value picked
     # along a lane (mode), aminmax of all elements (its emptiness check counted them), masked_scatter by a recorded
     # mask (its count of true entries was read on the host: 'no propagated value available'); CBAM's spatial gate, a
