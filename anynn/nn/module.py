@@ -601,7 +601,7 @@ class Module:
         ``prefix`` (children load theirs after). Override it to convert old checkpoints (call this one for the
         rest); a tree with an override is loaded module by module, as PyTorch does (`state_protocol`)."""
         state_protocol.load_own_entries(self, state_dict, prefix, strict, missing_keys, unexpected_keys, error_msgs,
-                                        Module)
+                                        Module, bool(local_metadata.get("assign_to_params_buffers", False)))
 
     def register_load_state_dict_post_hook(self, hook: Any) -> Any:
         """Call ``hook(module, incompatible_keys)`` once the keys are matched, before ``strict`` judges them (it
@@ -642,7 +642,7 @@ class Module:
                             f"{type(state_dict).__name__}")
         named = list(self.named_modules())
         if any(state_protocol.overrides_loading(m, Module) for _, m in named):
-            return state_protocol.load(self, state_dict, strict, StateDictError, IncompatibleKeys)
+            return state_protocol.load(self, state_dict, strict, StateDictError, IncompatibleKeys, assign)
         missing: list[str] = []
         unexpected: list[str] = []
         problems: list[str] = []
@@ -678,7 +678,7 @@ class Module:
         # all or nothing: convert every value first (a conversion may fail), then write them all
         if assign:
             for target, (data, backend) in [(t, _assigned(t, values[n])) for n, t in own.items() if n in values]:
-                _take_assigned(target, data, backend)
+                state_protocol.take_assigned(target, data, backend)
         else:
             converted = [(target, _converted(target, values[name])) for name, target in own.items() if name in values]
             for target, data in converted:
@@ -769,18 +769,6 @@ def _check_name(module: Module, name: Any, what: str) -> None:
     own = {"buffer": module._buffers, "parameter": module._parameters, "module": module._modules}[what]
     if hasattr(module, name) and name not in own:
         raise KeyError(f"{where}: attribute {name!r} already exists")
-
-
-def _take_assigned(t: Tensor, data: Any, backend: Backend) -> None:
-    """``t`` (a parameter or buffer, its identity kept) takes an assigned value's array: its dtype, and its backend
-    where ``t`` was on the meta device. A gradient of another dtype or backend is dropped, as PyTorch's new
-    Parameter has none."""
-    changed = backend != t.backend or data.dtype != t.array.dtype
-    t.array = data
-    if backend != t.backend:
-        t.backend = backend
-    if changed:
-        t.grad = None
 
 
 def _move_in_place(t: Tensor, target: Backend | None, dtype: Any) -> None:

@@ -29,9 +29,10 @@ def overrides_loading(module: Any, base: type) -> bool:
 
 
 def load_own_entries(module: Any, state: dict[str, Any], prefix: str, strict: bool, missing: list[str],
-                     unexpected: list[str], errors: list[str], base: type) -> None:
+                     unexpected: list[str], errors: list[str], base: type, assign: bool = False) -> None:
     """PyTorch's default ``_load_from_state_dict``: the module's load pre-hooks, then its parameters, persistent
-    buffers and extra state under ``prefix``; a key under ``prefix`` naming nothing of the module is unexpected."""
+    buffers and extra state under ``prefix``; a key under ``prefix`` naming nothing of the module is unexpected.
+    ``assign``: ``load_state_dict(assign=True)`` (PyTorch's ``local_metadata["assign_to_params_buffers"]``)."""
     for hook in state_hooks._hooks(module, "load_pre"):
         hook(module, state, prefix, {}, strict, missing, unexpected, errors)
     skip = module.__dict__.get("_non_persistent", ())
@@ -52,7 +53,10 @@ def load_own_entries(module: Any, state: dict[str, Any], prefix: str, strict: bo
         if value_kind(given) != value_kind(wanted):
             errors.append(f"dtype mismatch for {key}: expected dtype {wanted}, got {given}")
             continue
-        target.array = converted(target, value)
+        if assign:
+            take_assigned(target, *assigned(target, value))
+        else:
+            target.array = converted(target, value)
     extra_key = prefix + state_hooks.EXTRA_STATE
     if state_hooks.has_extra_state(module, "set_extra_state", base):
         if extra_key in state:
@@ -67,16 +71,17 @@ def load_own_entries(module: Any, state: dict[str, Any], prefix: str, strict: bo
                     unexpected.append(key)
 
 
-def load(root: Any, state: dict[str, Any], strict: bool, error: type, keys_type: Any) -> Any:
-    """``root.load_state_dict(state, strict)`` by PyTorch's recursion (see the module docstring); ``error`` and
-    ``keys_type`` are `Module`'s StateDictError and IncompatibleKeys."""
+def load(root: Any, state: dict[str, Any], strict: bool, error: type, keys_type: Any, assign: bool = False) -> Any:
+    """``root.load_state_dict(state, strict, assign)`` by PyTorch's recursion (see the module docstring); ``error``
+    and ``keys_type`` are `Module`'s StateDictError and IncompatibleKeys."""
     state = dict(state)  # overrides and hooks may change the dict they are given: never the caller's
     missing: list[str] = []
     unexpected: list[str] = []
     errors: list[str] = []
 
     def visit(module: Any, local: dict[str, Any], prefix: str) -> None:
-        module._load_from_state_dict(local, prefix, {}, True, missing, unexpected, errors)
+        module._load_from_state_dict(local, prefix, {"assign_to_params_buffers": assign}, True, missing, unexpected,
+                                     errors)
         for name, child in module._modules.items():
             if child is not None:
                 child_prefix = f"{prefix}{name}."
@@ -162,3 +167,15 @@ def assigned(target: Tensor, value: Any) -> tuple[Any, Backend]:
     else:
         data = tensor(value, backend=backend).array
     return backend.xp.asarray(data, copy=True), backend
+
+
+def take_assigned(t: Tensor, data: Any, backend: Backend) -> None:
+    """``t`` (a parameter or buffer, its identity kept) takes an assigned value's array (`assigned`): its dtype, and
+    its backend where ``t`` was on the meta device. A gradient of another dtype or backend is dropped, as PyTorch's
+    new Parameter has none."""
+    changed = backend != t.backend or data.dtype != t.array.dtype
+    t.array = data
+    if backend != t.backend:
+        t.backend = backend
+    if changed:
+        t.grad = None

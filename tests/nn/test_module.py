@@ -348,6 +348,14 @@ def test_load_state_dict_assign_takes_the_values_as_torch():
     net.load_state_dict(anynn.nn.Linear(2, 3).state_dict(), assign=True)
     assert net.weight.backend.name == "numpy"  # the values' backend (anynn's default in the tests)
 
+    class Converting(anynn.nn.Linear):  # an override: loaded module by module, as PyTorch (metadata carries assign)
+        def _load_from_state_dict(self, state_dict, prefix, *args):
+            super()._load_from_state_dict(state_dict, prefix, *args)
+
+    net = Converting(2, 3).to("torch:meta")
+    net.load_state_dict({k: v.double() for k, v in anynn.nn.Linear(2, 3).state_dict().items()}, assign=True)
+    assert net.weight.dtype == anynn.float64 and net.weight.backend.name == "numpy"
+
 
 def test_shapes_recipe_runs_on_the_meta_device():
     """PyTorch's "reasoning about shapes" recipe: layers on the meta device give output shapes without data. Max
