@@ -60,6 +60,10 @@ class Geometric(_ProbsOrLogits):
                  validate_args: bool | None = None) -> None:
         param = self._set_probs_or_logits(probs, logits)
         super().__init__(tuple(param.shape), (), validate_args)
+        if self._validate_args and probs is not None and not bool((self.probs > 0).all()):
+            # PyTorch's check beyond unit_interval: a coin that never lands has no first success
+            raise ValueError(f"Expected parameter probs (Tensor of shape {tuple(self.probs.shape)}) of distribution "
+                             f"{self!r} to be positive but found invalid values:\n{self.probs}")
 
     @property
     def mean(self) -> Tensor:

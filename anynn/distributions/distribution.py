@@ -24,7 +24,8 @@ class Distribution:
     ``arg_constraints`` and ``support`` (see `anynn.distributions.constraints`).
 
     ``validate_args=True`` checks the parameters against ``arg_constraints`` when the distribution is made, and
-    each ``log_prob`` value against ``support`` and the event shape, raising PyTorch's ``ValueError``s. Without
+    each ``log_prob``, ``cdf`` and ``log_survival_function`` value against ``support`` and the event shape (as
+    PyTorch's, whose ``cdf`` checks too), raising PyTorch's ``ValueError``s. Without
     it nothing is checked: anynn's default is off (PyTorch's is on), as a check reads the values back to the host
     (`set_default_validate_args` turns it on for every distribution made later).
     """
@@ -45,9 +46,10 @@ class Distribution:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        log_prob = cls.__dict__.get("log_prob")
-        if log_prob is not None and not getattr(log_prob, "_validates", False):
-            cls.log_prob = _validating(log_prob)  # type: ignore[method-assign]
+        for name in ("log_prob", "cdf", "log_survival_function"):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_validates", False):
+                setattr(cls, name, _validating(method))
 
     def __init__(self, batch_shape: tuple[int, ...] = (), event_shape: tuple[int, ...] = (),
                  validate_args: bool | None = None) -> None:
@@ -168,15 +170,16 @@ class Distribution:
         return f"{type(self).__name__}()"
 
 
-def _validating(log_prob: Any) -> Any:
-    """``log_prob`` that first checks its value where the distribution validates its arguments."""
+def _validating(method: Any) -> Any:
+    """``method`` (``log_prob``, ``cdf``...) that first checks its value where the distribution validates its
+    arguments."""
     import functools
 
-    @functools.wraps(log_prob)
+    @functools.wraps(method)
     def checked(self: Distribution, value: Any, *args: Any, **kwargs: Any) -> Any:
         if self._validate_args is True:
             self._validate_sample(value)
-        return log_prob(self, value, *args, **kwargs)
+        return method(self, value, *args, **kwargs)
 
     checked._validates = True  # type: ignore[attr-defined]
     return checked

@@ -63,10 +63,10 @@ class LowRankMultivariateNormal(Distribution):
         if not isinstance(cov_diag, Tensor) or cov_diag.ndim < 1 or cov_diag.shape[-1] != n:
             raise ValueError(f"cov_diag must be a batch of vectors with shape {(n,)}")
         batch = broadcast_shapes(tuple(loc.shape[:-1]), tuple(cov_factor.shape[:-2]), tuple(cov_diag.shape[:-1]))
-        super().__init__(batch, (n,), validate_args)
         self.loc = loc.expand(*(batch + (n,)))
         self.cov_factor = cov_factor.expand(*(batch + tuple(cov_factor.shape[-2:])))
         self.cov_diag = cov_diag.expand(*(batch + (n,)))
+        super().__init__(batch, (n,), validate_args)  # (after the parameters: validate_args checks them)
         self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag = cov_factor, cov_diag
         self._capacitance_tril = _capacitance_tril(cov_factor, cov_diag)
 

@@ -24,7 +24,10 @@ class Uniform(Distribution):
     ``-log(high - low)`` inside ``[low, high)`` and ``-inf`` outside, as PyTorch's.
     """
 
-    arg_constraints = {"low": constraints.dependent, "high": constraints.dependent}
+    @property
+    def arg_constraints(self) -> dict[str, Any]:  # type: ignore[override]
+        """PyTorch's: ``low < high`` (each bound against the other)."""
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self) -> Any:

@@ -448,6 +448,10 @@ BAD_PARAMETERS = [
     ("Binomial", lambda D, t: D.Binomial(t([2.5]), t([0.5]), validate_args=True), "total_count"),
     ("StudentT", lambda D, t: D.StudentT(t([-1.0]), validate_args=True), "df"),
     ("Laplace", lambda D, t: D.Laplace(t([0.0]), t([0.0]), validate_args=True), "scale"),
+    ("Uniform", lambda D, t: D.Uniform(t([1.0]), t([0.0]), validate_args=True), "low"),
+    ("Geometric", lambda D, t: D.Geometric(t([0.0, 0.5]), validate_args=True), "probs"),
+    ("LowRankMultivariateNormal", lambda D, t: D.LowRankMultivariateNormal(
+        t([0.0, 0.0]), t([[0.0], [0.0]]), t([-1.0, 1.0]), validate_args=True), "cov_diag"),
 ]
 # (name, build(D, tensor), a value outside the support or of the wrong event shape, PyTorch's message)
 BAD_VALUES = [
@@ -459,6 +463,8 @@ BAD_VALUES = [
     ("Uniform", lambda D, t: D.Uniform(t([0.0]), t([1.0]), validate_args=True), [1.5], "within the support"),
     ("Dirichlet", lambda D, t: D.Dirichlet(t([1.0, 1.0]), validate_args=True), [0.5, 0.2, 0.3],
      "right-most size of value must match event_shape"),
+    ("Exponential.cdf", lambda D, t: D.Exponential(t([1.0]), validate_args=True).cdf, [-1.0], "within the support"),
+    ("Uniform.cdf", lambda D, t: D.Uniform(t([0.0]), t([1.0]), validate_args=True).cdf, [2.0], "within the support"),
 ]
 
 
@@ -473,7 +479,7 @@ def test_validate_args_refuses_as_torch():
         for lib, make_tensor in ((torch, torch.tensor), (anynn, anynn.tensor)):
             d = build(lib.distributions, make_tensor)
             with pytest.raises(ValueError, match=message):
-                d.log_prob(make_tensor(value))
+                (d if callable(d) else d.log_prob)(make_tensor(value))
     unchecked = anynn.distributions.Gamma(anynn.tensor([1.0]), anynn.tensor([1.0])).log_prob(anynn.tensor([-1.0]))
     reference = torch.distributions.Gamma(torch.tensor([1.0]), torch.tensor([1.0]), validate_args=False)
     np.testing.assert_allclose(unchecked.numpy(), reference.log_prob(torch.tensor([-1.0])).numpy())
