@@ -23,6 +23,7 @@ from .inplace_option import in_place
 from .value_checks import (check_floating, check_real_floating, check_same_dtype, is_floating, refuse_complex,
                            refuse_kernel)
 from .value_checks import InvalidValueError, ShapeMismatchError
+from .precision import in_float32
 
 
 class SigmoidFunction(Function):
@@ -277,6 +278,7 @@ class GLUFunction(Function):
         return xp.concat((grad_a, grad_b), axis=self.axis_)
 
 
+@in_float32()
 def sigmoid(input: Any) -> Any:
     """``1 / (1 + exp(-x))`` of input (*), without overflow for large ``|x|``; integers become the default dtype."""
     return SigmoidFunction.apply(as_floating(input))
@@ -299,6 +301,7 @@ def relu(input: Any, inplace: bool = False) -> Any:
     return ReLUFunction.apply(input)
 
 
+@in_float32(inplace_at=2)
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
     """``x`` where ``x > 0``, else ``negative_slope * x``, of input (*); ``inplace`` as in `relu`."""
     if inplace:
@@ -320,6 +323,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@in_float32(inplace_at=1)
 def selu(input: Any, inplace: bool = False) -> Any:
     """SELU of input (*): ``scale * elu(x, alpha)``; ``inplace`` as in `relu`."""
     if inplace:
@@ -328,6 +332,7 @@ def selu(input: Any, inplace: bool = False) -> Any:
     return ELUFunction.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
 
+@in_float32()
 def gelu(input: Any, approximate: str = "none") -> Any:
     """GELU of input (*): ``x * Phi(x)`` with the normal CDF ``Phi`` (``approximate="none"``) or its tanh form
     (``"tanh"``)."""
@@ -337,6 +342,7 @@ def gelu(input: Any, approximate: str = "none") -> Any:
     return GELUFunction.apply(input, approximate=approximate)
 
 
+@in_float32(inplace_at=1)
 def silu(input: Any, inplace: bool = False) -> Any:
     """``x * sigmoid(x)`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
@@ -345,12 +351,14 @@ def silu(input: Any, inplace: bool = False) -> Any:
     return SiLUFunction.apply(input)
 
 
+@in_float32()
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     """``log(1 + exp(beta * x)) / beta`` of input (*); ``x`` itself where ``beta * x > threshold``."""
     check_real_floating("softplus", input)
     return SoftplusFunction.apply(input, beta=float(beta), threshold=float(threshold))
 
 
+@in_float32(inplace_at=1)
 def mish(input: Any, inplace: bool = False) -> Any:
     """``x * tanh(softplus(x))`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
@@ -383,6 +391,7 @@ def relu6(input: Any, inplace: bool = False) -> Any:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@in_float32(inplace_at=1)
 def hardswish(input: Any, inplace: bool = False) -> Any:
     """``x * relu6(x + 3) / 6`` of input (*); ``inplace`` as in `relu`."""
     if inplace:

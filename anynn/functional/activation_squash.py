@@ -17,6 +17,7 @@ from .formulas.conjugate import is_complex
 from .formulas.logistic import log_sigmoid
 from .inplace_option import in_place
 from .value_checks import check_real_floating
+from .precision import in_float32
 
 
 class LogSigmoidFunction(Function):
@@ -73,6 +74,7 @@ class SoftminFunction(SoftmaxFunction):
         return -super().backward(xp, g)
 
 
+@in_float32()
 def logsigmoid(input: Any) -> Any:
     """``log(sigmoid(x))`` of input (*), finite for any input."""
     check_real_floating("logsigmoid", input)
@@ -84,6 +86,7 @@ def softsign(input: Any) -> Any:
     return SoftsignFunction.apply(as_floating(input))
 
 
+@in_float32(inplace_at=1)
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
     """``relu6(x + 3) / 6`` of input (*). ``inplace=True`` overwrites the input and returns it (`in_place`)."""
     if inplace:

@@ -19,6 +19,7 @@ from ..backend.typing import Namespace
 from .elementwise import as_floating
 from .value_checks import refuse_complex
 from .formulas.bessel import bessel_i, bessel_i_scaled
+from .precision import in_float32
 
 
 class I0Function(Function):
@@ -87,6 +88,7 @@ def i1(input: Any) -> Tensor:  # noqa: A002
     return I1Function.apply(as_floating(input))
 
 
+@in_float32()
 def i1e(input: Any) -> Tensor:  # noqa: A002
     """``exp(-|x|) I1(x)`` of input (*) (``torch.special.i1e``)."""
     refuse_complex("i1e", input)

@@ -12,6 +12,7 @@ from . import broadcast, elementwise, linalg, reduce, shape
 from .torch_surface import flip
 from .unary import unary
 from .value_checks import refuse_boolean, refuse_complex, refuse_numbers
+from .precision import in_float32
 
 
 def ravel(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -61,12 +62,14 @@ def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return tensordot(input, other, dims=([input.ndim - 1], [other.ndim - 1]))
 
 
+@in_float32()
 def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
     """Degrees to radians (``torch.deg2rad``); integers give float32, complex tensors are refused (as PyTorch)."""
     refuse_complex("deg2rad", input)
     return elementwise.as_floating(input) * (math.pi / 180.0)
 
 
+@in_float32()
 def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
     """Radians to degrees (``torch.rad2deg``); integers give float32, complex tensors are refused (as PyTorch)."""
     refuse_complex("rad2deg", input)

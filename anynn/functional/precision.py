@@ -7,9 +7,13 @@ of 1e4 would overflow, while their float32 versions, and the results cast back, 
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable, TypeVar
 
+from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
+
+Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 
 _LOW = ("float16", "bfloat16")
@@ -54,3 +58,29 @@ def cast_to(xp: Namespace, a: Any, dtype: Any) -> Any:
     if a is None or a.dtype == dtype:
         return a
     return xp.astype(a, dtype)
+
+
+def in_float32(inplace_at: int | None = None) -> Callable[[Fn], Fn]:
+    """Decorate an elementwise function of ``input`` whose formula takes several steps (``1 / (1 + exp(-x))``,
+    ``x * sigmoid(x)``, ``x * 0.01``): for a float16/bfloat16 Tensor it runs on ``input.float()`` and the result is
+    cast back, so it is rounded once, as PyTorch's kernels compute these dtypes in float32; rounded at each step it
+    was an ulp or more off on about a third of the values. ``inplace_at``: the position of an ``inplace`` argument;
+    in place, the float32 result is copied into ``input``."""
+
+    def decorate(fn: Fn) -> Fn:
+        @functools.wraps(fn)
+        def wrapper(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002 - PyTorch's name
+            if not (isinstance(input, Tensor) and is_low_precision(input.backend.xp, input.array.dtype)):
+                return fn(input, *args, **kwargs)
+            positional = inplace_at is not None and len(args) >= inplace_at
+            if not kwargs.get("inplace", positional and args[inplace_at - 1]):  # type: ignore[operator]
+                return fn(input.float(), *args, **kwargs).to(input.dtype)
+            if "inplace" in kwargs:
+                kwargs["inplace"] = False
+            else:
+                args = args[:inplace_at - 1] + (False,) + args[inplace_at:]  # type: ignore[operator]
+            return input.copy_(fn(input.clone().float(), *args, **kwargs))  # (clone: the cast saves its input)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -20,6 +20,7 @@ from .elementwise import as_floating
 from .value_checks import refuse_complex
 from .formulas import special as formulas
 from .formulas.conjugate import conj
+from .precision import in_float32
 
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 
@@ -122,6 +123,7 @@ class EntrFunction(Function):
         return g * -(xp.log(self.a) + 1.0)
 
 
+@in_float32()
 def erfinv(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The inverse error function of input (*) on [-1, 1]: +-inf at +-1, NaN outside (``torch.erfinv``)."""
     refuse_complex("erfinv", input)
@@ -141,6 +143,7 @@ def digamma(input: Any) -> Tensor:  # noqa: A002
     return DigammaFunction.apply(as_floating(input))
 
 
+@in_float32()
 def sinc(input: Any) -> Tensor:  # noqa: A002
     """The normalized sinc ``sin(pi x) / (pi x)`` of input (*), 1 at 0 (``torch.sinc``)."""
     return SincFunction.apply(as_floating(input))
