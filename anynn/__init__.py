@@ -111,7 +111,9 @@ __all__ += [  # PyTorch's devices and dtypes
 ]
 from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
-__all__ += ["amp", "autocast", "get_autocast_dtype", "is_autocast_enabled", "get_num_threads", "set_num_threads"]
+from .amp.autocast import get_autocast_cpu_dtype, get_autocast_gpu_dtype, is_autocast_cpu_enabled  # noqa: E402
+__all__ += ["amp", "autocast", "get_autocast_dtype", "is_autocast_enabled", "get_num_threads", "set_num_threads",
+            "get_autocast_cpu_dtype", "get_autocast_gpu_dtype", "is_autocast_cpu_enabled"]
 __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.tensor_math), factories
     "acos", "acosh", "add", "addcdiv", "addcmul", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
     "arctan2", "arctanh",
@@ -180,6 +182,7 @@ __all__ += ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_p
             "corrcoef", "cov", "dstack", "histc", "histogram", "histogramdd", "hstack", "kron", "row_stack",
             "trapezoid", "vander", "vstack"]
 from . import testing  # noqa: E402  (torch.testing: an attribute after a plain import, as in PyTorch)
+from . import _utils  # noqa: E402, F401  (torch._utils._flatten_dense_tensors after a plain import, as in PyTorch)
 __all__ += ["testing"]
 from . import random  # noqa: E402  (torch.random: rng state, fork_rng)
 from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402

@@ -1,6 +1,7 @@
 """``torch._dynamo``: the names programs use around ``torch.compile`` (``config``, ``reset``, ``disable``, the
 shape marks ``mark_dynamic`` / ``maybe_mark_dynamic`` / ``mark_static``, ``graph_break``, ``allow_in_graph``,
-``utils.counters``, ``compiled_autograd``).
+``utils.counters``, ``compiled_autograd``, ``is_compiling``: False, as `anynn.compiler.is_compiling`, for the
+timm / x-transformers code that asks it).
 
 anynn compiles whole steps with `anynn.compile`, not TorchDynamo: ``config`` keeps PyTorch's settings without
 reading them, ``reset`` and ``disable`` are `anynn.compiler`'s. ``explain`` is refused by name: there are no
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, NoReturn, Sequence
 
-from ..compiler import allow_in_graph, disable, reset
+from ..compiler import allow_in_graph, disable, is_compiling, reset
 from . import compiled_autograd, config, utils
 
-__all__ = ["allow_in_graph", "compiled_autograd", "config", "disable", "explain", "graph_break", "mark_dynamic",
-           "mark_static", "maybe_mark_dynamic", "reset", "utils"]
+__all__ = ["allow_in_graph", "compiled_autograd", "config", "disable", "explain", "graph_break", "is_compiling",
+           "mark_dynamic", "mark_static", "maybe_mark_dynamic", "reset", "utils"]
 
 
 def mark_dynamic(t: Any, index: int | Sequence[int], *, hint_override: int | None = None, min: int | None = None,

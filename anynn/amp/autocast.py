@@ -123,6 +123,29 @@ def get_autocast_dtype(device_type: str) -> str:
     return autocast_mode.autocast_dtype(device_type) or _DEFAULT_DTYPE[device_type]
 
 
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"torch.{old}() is deprecated. Please use torch.{new} instead.", DeprecationWarning, stacklevel=3)
+
+
+def get_autocast_gpu_dtype() -> str:
+    """PyTorch's deprecated ``get_autocast_dtype("cuda")`` (flash-attention-style code casts to it), with its
+    DeprecationWarning."""
+    _deprecated("get_autocast_gpu_dtype", "get_autocast_dtype('cuda')")
+    return get_autocast_dtype("cuda")
+
+
+def get_autocast_cpu_dtype() -> str:
+    """PyTorch's deprecated ``get_autocast_dtype("cpu")``, with its DeprecationWarning."""
+    _deprecated("get_autocast_cpu_dtype", "get_autocast_dtype('cpu')")
+    return get_autocast_dtype("cpu")
+
+
+def is_autocast_cpu_enabled() -> bool:
+    """PyTorch's deprecated ``is_autocast_enabled("cpu")``, with its DeprecationWarning."""
+    _deprecated("is_autocast_cpu_enabled", "is_autocast_enabled('cpu')")
+    return is_autocast_enabled("cpu")
+
+
 def is_autocast_available(device_type: str) -> bool:
     """Whether autocast can run for ``device_type`` (``"cpu"`` and ``"cuda"``)."""
     return device_type in autocast_mode.DEVICE_TYPES

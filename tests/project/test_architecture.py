@@ -83,6 +83,7 @@ LAYERS = {
     "library": 2,  # torch.library's custom operators: PyTorch-style Functions over autograd
     "hub": 5,  # torch.hub: downloads read by io's loader
     "_utils": 4,  # torch._utils' flat buffers: cat/narrow/view of Tensors
+    "cuda_nvtx": 0,  # torch.cuda.nvtx: range markers accepted, imports nothing
     "anynn": 7, "cli": 7, "testing": 7, "comparison": 7, "__main__": 7,
 }
 # (importer, imported) upward imports still present, each with its reason

@@ -183,6 +183,20 @@ def test_cuda_and_backends_answer_like_pytorch():
             lib.jit.enable_onednn_fusion(True)
         assert lib.jit.onednn_fusion_enabled()
         lib.jit.enable_onednn_fusion(False)
+        # names timm / flash-attention / interop code reads after a bare import (AttributeError before)
+        assert lib.nn.modules.utils._pair(3) == (3, 3)
+        assert lib._utils._flatten_dense_tensors([lib.ones(2)]).shape == (2,)
+        assert isinstance(lib.nn.LazyLinear(2), lib.nn.modules.lazy.LazyModuleMixin)
+        assert (lib.version.hip, lib.version.rocm, lib.version.xpu, lib.version.debug) == (None, None, None, False)
+        assert lib.utils.dlpack.from_dlpack(lib.ones(2)).tolist() == [1.0, 1.0]
+        assert type(lib.utils.dlpack.to_dlpack(lib.ones(2))).__name__ == "PyCapsule"
+        with pytest.warns(DeprecationWarning, match=r"get_autocast_gpu_dtype\(\) is deprecated"):
+            assert str(lib.get_autocast_gpu_dtype()).endswith("float16")
+        with pytest.warns(DeprecationWarning, match=r"is_autocast_cpu_enabled\(\) is deprecated"):
+            assert not lib.is_autocast_cpu_enabled()
+    assert anynn._dynamo.is_compiling() is False  # (torch._dynamo's first read imports Dynamo: seconds)
+    with anynn.cuda.nvtx.range("step {}", 1):  # PyTorch's CPU build raises here: anynn accepts and emits nothing
+        assert anynn.cuda.nvtx.range_push("forward") == 1 and anynn.cuda.nvtx.range_pop() == 1
 
 
 

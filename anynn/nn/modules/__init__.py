@@ -26,6 +26,7 @@ _TORCH_FILES = {
     "flatten": "Flatten Unflatten",
     "fold": "Fold Unfold",
     "instancenorm": "InstanceNorm1d InstanceNorm2d InstanceNorm3d",
+    "lazy": "",  # LazyModuleMixin only (_RENAMED)
     "linear": "Identity Linear Bilinear",
     "loss": "L1Loss NLLLoss NLLLoss2d PoissonNLLLoss GaussianNLLLoss KLDivLoss MSELoss BCELoss BCEWithLogitsLoss "
             "HingeEmbeddingLoss MultiLabelMarginLoss SmoothL1Loss HuberLoss SoftMarginLoss CrossEntropyLoss "
@@ -56,6 +57,7 @@ _RENAMED = {("linear", "NonDynamicallyQuantizableLinear"): ("attention", "NonDyn
             ("conv", "_ConvNd"): ("conv", "_ConvNd"), ("conv", "_ConvTransposeNd"): ("conv", "_ConvTranspose"),
             ("loss", "_Loss"): ("loss_legacy", "LegacyReductionLoss"),
             ("loss", "_WeightedLoss"): ("loss_legacy", "WeightedLegacyLoss"),
+            ("lazy", "LazyModuleMixin"): ("lazy", "LazyModuleMixin"),  # the base of lazy layers, for isinstance
             ("dropout", "_DropoutNd"): ("dropout", "_DropoutBase"), ("pooling", "_MaxPoolNd"): ("pool", "MaxPool1d"),
             # hooks of every module
             **{("module", name): ("hooks", name) for name in (
@@ -109,4 +111,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = sorted(_TORCH_FILES)
+from . import utils  # noqa: E402, F401  (torch.nn.modules.utils._pair after a bare import, as PyTorch's)
+
+__all__ = sorted([*_TORCH_FILES, "utils"])
