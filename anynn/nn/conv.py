@@ -60,10 +60,12 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: only padding_mode='zeros' is supported (as in PyTorch), got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = ntuple(kernel_size, n, "kernel_size", name, kind=f"a {n}-tuple")
-        # stride=[s] is (s,) * n, as PyTorch's convolutions expand it (EfficientNet's blocks pass stride=[1])
-        self.stride = ntuple(stride, n, "stride", name, kind=f"a {n}-tuple", one=True)
-        self.dilation = ntuple(dilation, n, "dilation", name, kind=f"a {n}-tuple", one=True)
-        self.output_padding = ntuple(output_padding, n, "output_padding", name, kind=f"a {n}-tuple", one=True)
+        # stride=[s] means (s,) * n, as PyTorch's convolutions expand it (EfficientNet's blocks pass stride=[1]); the
+        # attribute keeps it as given, (s,), as PyTorch's does (its repr shows stride=(2,))
+        self.stride = _as_given(stride, ntuple(stride, n, "stride", name, kind=f"a {n}-tuple", one=True))
+        self.dilation = _as_given(dilation, ntuple(dilation, n, "dilation", name, kind=f"a {n}-tuple", one=True))
+        self.output_padding = _as_given(output_padding, ntuple(output_padding, n, "output_padding", name,
+                                                               kind=f"a {n}-tuple", one=True))
         if isinstance(padding, str):
             if padding not in ("valid", "same") or self.transposed:
                 allowed = "an int or a tuple" if self.transposed else "an int, a tuple, 'valid' or 'same'"
@@ -72,7 +74,7 @@ class _ConvNd(Module):
                 raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
             self.padding: tuple[int, ...] | str = padding
         else:
-            self.padding = ntuple(padding, n, "padding", name, kind=f"a {n}-tuple", one=True)
+            self.padding = _as_given(padding, ntuple(padding, n, "padding", name, kind=f"a {n}-tuple", one=True))
         self.padding_mode = padding_mode
         self._mode_pad = self._pad_for_mode()
         shape = ((in_channels, out_channels // groups) if self.transposed else
@@ -87,7 +89,8 @@ class _ConvNd(Module):
         if self.padding == "valid":
             return (0, 0) * self.spatial_dims
         if self.padding == "same":
-            return same_padding(tuple(reversed(self.kernel_size)), tuple(reversed(self.dilation)))
+            return same_padding(tuple(reversed(self.kernel_size)), tuple(reversed(self._expanded(self.dilation))))
+        # (padding=[p] gives one axis's pair, as PyTorch's _reverse_repeat_tuple: a mode's pad of 2-D images refuses it)
         return tuple(p for p in reversed(self.padding) for _ in range(2))
 
     def _padded(self, x: Tensor) -> tuple[Tensor, IntOrTuple | str]:
@@ -108,13 +111,17 @@ class _ConvNd(Module):
     def _check(self, x: Tensor) -> None:
         check_spatial_input(self, x, self.in_channels, SPATIAL_AXES[self.spatial_dims])
 
+    def _expanded(self, value: Any) -> tuple[int, ...]:
+        """A stride, padding or dilation attribute as one int per spatial axis (``(s,)`` as given: ``(s,) * n``)."""
+        return tuple(value) * self.spatial_dims if len(value) == 1 else tuple(value)
+
     def extra_repr(self) -> str:
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,) * self.spatial_dims:  # PyTorch's format: padding=same, padding=valid
+        if self.padding != (0,) * len(self.padding):  # PyTorch's format: padding=same, padding=valid
             text += f", padding={self.padding}"
-        if self.dilation != (1,) * self.spatial_dims:
+        if self.dilation != (1,) * len(self.dilation):
             text += f", dilation={self.dilation}"
-        if self.transposed and self.output_padding != (0,) * self.spatial_dims:
+        if self.transposed and self.output_padding != (0,) * len(self.output_padding):
             text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
@@ -184,9 +191,11 @@ class _ConvTranspose(_ConvNd):
             raise ValueError(f"ConvTranspose{n}D: for {input.ndim}D input, output_size must have {n} or {lead + n} "
                              f"elements (got {len(sizes)})")
         spatial = tuple(input.shape[lead:])
-        min_sizes = [(spatial[d] - 1) * self.stride[d] - 2 * self.padding[d] + self.dilation[d] * (
+        stride, dilation = self._expanded(self.stride), self._expanded(self.dilation)
+        padding = self._expanded(self.padding)
+        min_sizes = [(spatial[d] - 1) * stride[d] - 2 * padding[d] + dilation[d] * (
             self.kernel_size[d] - 1) + 1 for d in range(n)]
-        max_sizes = [low + self.stride[d] - 1 for d, low in enumerate(min_sizes)]
+        max_sizes = [low + stride[d] - 1 for d, low in enumerate(min_sizes)]
         if any(not low <= size <= high for size, low, high in zip(sizes, min_sizes, max_sizes)):
             raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {min_sizes} "
                              f"to {max_sizes} (for an input of {tuple(input.shape[2:])})")
@@ -249,3 +258,9 @@ class ConvTranspose2d(_ConvTranspose):
     """
 
     convolve = staticmethod(conv_transpose2d)
+
+
+def _as_given(value: IntOrTuple, expanded: tuple[int, ...]) -> tuple[int, ...]:
+    """A layer's stride/padding/dilation attribute as PyTorch's ``_pair``/``_triple`` keeps it: an int expanded to
+    one per axis, a sequence as a tuple of what was given (``[2]`` stays ``(2,)``; ``expanded`` has it per axis)."""
+    return expanded if isinstance(value, int) else tuple(value)

@@ -35,7 +35,7 @@ VARIANTS = {
     "Threshold": [dict(threshold=0.1, value=20.0, inplace=True)],
     "Conv1d": [dict(padding="same"), dict(padding="valid"), dict(padding=1, dilation=2, bias=False)],
     "Conv2d": [dict(padding="same"), dict(padding=(1, 0), padding_mode="reflect", groups=2),
-               dict(padding="valid", stride=2)],
+               dict(padding="valid", stride=2), dict(stride=[2], padding=[1], dilation=[2])],  # (2,): as given
     "Conv3d": [dict(padding="same")],
     "ConvTranspose2d": [dict(stride=2, padding=1, output_padding=1)],
     "ConvTranspose3d": [dict(stride=2, padding=1, output_padding=1, groups=2, dilation=(1, 2, 1), bias=False)],
