@@ -657,4 +657,6 @@ def lowerings(opset: int) -> dict[str, Lowering]:
     }
     if opset >= 20:
         table["GELUFunction"], table["GridSample"] = gelu, grid_sample
+    if opset < 18:  # ONNX Mish is opset 18's: before, its x tanh(softplus(x)) records (PyTorch's exporter's too)
+        del table["MishFunction"]
     return {name: _not_float64(lower) if name in _FLOAT32_OPERATORS else lower for name, lower in table.items()}

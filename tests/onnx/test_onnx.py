@@ -1212,9 +1212,9 @@ def test_a_failed_write_keeps_the_model_exported_before(tmp_path: Any) -> None:
 
 
 def _downgraded_ops(x: Any) -> Any:
-    F = nn.functional  # booleans reduced (any, a masked attention's guard), casts, a boolean xor, scatter, statistics
-    mask = anynn.tensor(_floats(7, 7) > 0)
-    return (x.cummax(0), (x > 0).any(-1), x.var(0), (x > 0) ^ (x < 1), x.long() // 2,
+    F = nn.functional  # booleans reduced (any, a masked attention's guard), casts, a boolean xor, scatter, statistics;
+    mask = anynn.tensor(_floats(7, 7) > 0)  # Mish, an operator from opset 18 on ('No Previous Version of Mish' at 17)
+    return (x.cummax(0), (x > 0).any(-1), x.var(0), (x > 0) ^ (x < 1), x.long() // 2, F.mish(x),
             F.scaled_dot_product_attention(x[:, None], x[:, None], x[:, None], attn_mask=mask[:3, :3]),
             x.scatter_reduce(2, (x.abs() * 3).long() % 7, x, "sum", include_self=False), F.pad(x, (1, 2), "reflect"))
 
