@@ -25,6 +25,7 @@ from ..backend import dtype_name, op
 from ..backend.arrays import device_of as device
 from ..backend.typing import Namespace
 from .index_writes import index_add, index_copy, scatter_reduce
+from .value_checks import refuse_kernel
 
 
 def _positions(x: Tensor, view: Callable[[Tensor], Tensor]) -> Tensor:
@@ -105,6 +106,8 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     if index.ndim != 1:
         raise IndexError(f"index_reduce(): Index is supposed to be a vector, got {index.ndim} dimensions")
+    refuse_kernel("index_reduce", "index_func_" if include_self else "index_reduce_func_exclude_input_init",
+                  ("complex floating", "bool"), input)
     axis = dim + source.ndim if dim < 0 else dim
     shape = [1] * source.ndim
     shape[axis] = index.shape[0]

@@ -295,6 +295,7 @@ REFUSALS = [
     lambda m, t: m.nn.functional.avg_pool1d(t(X[None] + 1j), 2),
     lambda m, t: m.nn.functional.unfold(t(INTS[None, None]), 2),
     lambda m, t: m.nn.functional.pad(t(INTS[None] > 2), (1, 1), mode="reflect"),
+    lambda m, t: t(X + 1j).index_reduce(0, t(np.array([0])), t(X[:1] + 1j), "amax"),  # complex, bool: no kernel
 ]
 
 
