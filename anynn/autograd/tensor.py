@@ -284,7 +284,11 @@ class Tensor(TensorSurface):
     def _zero_as_grad(self) -> None:
         """Zero this ``.grad`` Tensor as PyTorch's ``zero_grad(set_to_none=False)`` (``grad.zero_()``): in place into
         an array an earlier sum made for it (see `_accumulate`), so a view of the gradient held elsewhere sees the
-        zeros and the next backward's sum, else into fresh zeros that are its own from then on."""
+        zeros and the next backward's sum, else into fresh zeros that are its own from then on. A gradient a
+        ``create_graph`` backward recorded is cut from its graph first (PyTorch's ``detach_()``, or
+        ``requires_grad_(False)``), so the next gradients are not added into a recorded tensor."""
+        if self._ctx is not None or self._requires_grad:
+            self._ctx, self._index, self._requires_grad = None, 0, False
         with GRAD_LOCK:
             current = self.array
             if current is getattr(self, "_owned_grad", None) and is_writeable(current):

@@ -1010,10 +1010,12 @@ def test_container_operators_and_updates_as_torch(name):
     assert outcomes[0] == outcomes[1]
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
 def test_zero_grad_keeping_grads_fills_the_same_tensor_like_torch(backend):
     """``zero_grad(set_to_none=False)`` of a Module and of an Optimizer zeroes the ``.grad`` Tensor a caller holds
     (PyTorch's in-place ``grad.zero_()``), which then sees the next backward's gradient; so does a view of it (the
-    introyt autograd tutorial's ``weight.grad[0][0:10]``)."""
+    introyt autograd tutorial's ``weight.grad[0][0:10]``). A gradient ``backward(create_graph=True)`` recorded is
+    detached first, as PyTorch's (it kept its graph: the next gradients were added into a recorded tensor)."""
     x = np.ones((4, 3))
     results = []
     for lib, tensor in ((anynn, lambda a: anynn.tensor(a, backend=backend, dtype="float32")),
@@ -1030,5 +1032,9 @@ def test_zero_grad_keeping_grads_fills_the_same_tensor_like_torch(backend):
             seen += [held is layer.weight.grad, float(held.abs().sum()), float(row.abs().sum())]
             layer(tensor(x)).sum().backward()
             seen += [held is layer.weight.grad, float(held.sum()), float(row.sum())]
+            layer(tensor(x)).pow(2).sum().backward(create_graph=True)  # a recorded gradient: cut from its graph
+            held = layer.weight.grad
+            clear(set_to_none=False)
+            seen += [held.requires_grad, held.grad_fn is None, float(held.abs().sum())]
         results.append(seen)
     assert results[0] == results[1]
