@@ -96,10 +96,10 @@ class MultivariateNormal(Distribution):
                              f"the size of loc's last axis, {loc.shape[-1]}")
         batch = broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
         n = loc.shape[-1]
-        super().__init__(batch, (n,), validate_args)
         self.loc = loc.expand(*(batch + (n,)))
         self._given = name
         setattr(self, "_" + name, matrix)
+        super().__init__(batch, (n,), validate_args)  # (after the parameters: validate_args checks loc too)
         if validate_args is not False:
             self._validate(name, matrix)
         self._unbroadcasted_scale_tril = scale_tril_of(name, matrix)

@@ -450,6 +450,8 @@ BAD_PARAMETERS = [
     ("Laplace", lambda D, t: D.Laplace(t([0.0]), t([0.0]), validate_args=True), "scale"),
     ("Uniform", lambda D, t: D.Uniform(t([1.0]), t([0.0]), validate_args=True), "low"),
     ("Geometric", lambda D, t: D.Geometric(t([0.0, 0.5]), validate_args=True), "probs"),
+    ("MultivariateNormal", lambda D, t: D.MultivariateNormal(t([float("nan"), 0.0]), t([[1.0, 0.0], [0.0, 1.0]]),
+                                                             validate_args=True), "loc"),
     ("LowRankMultivariateNormal", lambda D, t: D.LowRankMultivariateNormal(
         t([0.0, 0.0]), t([[0.0], [0.0]]), t([-1.0, 1.0]), validate_args=True), "cov_diag"),
 ]
