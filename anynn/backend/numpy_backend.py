@@ -60,6 +60,14 @@ def _square_grad(g: Any, a: Any) -> Any:
     return 2.0 * (g * a)
 
 
+def _bfloat16_rounded(x: Any) -> Any:
+    """float32 ``x`` rounded to bfloat16's 8 significant bits (ties to even), as float32: on the bits, as PyTorch's
+    float-to-bfloat16 cast rounds (`anynn.backend.portable.bfloat16_rounded` computes the same portably). NaN stays."""
+    bits = x.view(np.uint32)
+    rounded = ((bits + (np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1)))) & np.uint32(0xFFFF0000)).view(np.float32)
+    return np.where(np.isnan(x), x, rounded)
+
+
 def _broadcast_to(x: Any, /, shape: Any) -> Any:
     """``numpy.broadcast_to``; a 0-d array (a reduction's gradient, a loss's seed) as a read-only view with zero
     strides made directly (a third of the cost of NumPy's general path). Results are identical."""
@@ -213,5 +221,6 @@ class NumpyBackend(Backend):
             return _erf
         paths: dict[str, Callable[..., Any]] = {"scatter_add": _scatter_add, "scatter_reduce": _scatter_reduce,
                                                 "tanh_grad": _tanh_grad, "square_grad": _square_grad,
+                                                "bfloat16_rounded": _bfloat16_rounded,
                                                 "sliding_window_view": _sliding_window_view, "matmul": _matmul}
         return paths.get(name)

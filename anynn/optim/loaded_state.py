@@ -27,15 +27,16 @@ def check_loaded_state(optimizer: "Optimizer", groups: list[dict[str, Any]]) -> 
     index = {id(p): i for i, p in enumerate(optimizer._all_params())}
     checked = []
     for group in groups:
-        names: tuple[str, ...] | None = None
+        names: dict[int, tuple[str, ...]] = {}  # by the parameter's ndim (Adafactor factors matrices only)
         for p in group["params"]:
             pid = id(p)
             if pid not in unchecked or p._grad is None:
                 continue
             state = optimizer.state.get(pid)
             if state:
-                names = _fresh_state_names(optimizer, p, group) if names is None else names
-                missing = [name for name in names if name not in state]
+                if p.ndim not in names:
+                    names[p.ndim] = _fresh_state_names(optimizer, p, group)
+                missing = [name for name in names[p.ndim] if name not in state]
                 if missing:
                     raise KeyError(f"{type(optimizer).__name__}.step: the loaded state of parameter {index[pid]} "
                                    f"has no {missing[0]!r} (it holds {', '.join(map(repr, state))}); was the state "
@@ -48,10 +49,11 @@ def check_loaded_state(optimizer: "Optimizer", groups: list[dict[str, Any]]) -> 
 
 def _fresh_state_names(optimizer: "Optimizer", p: Any, group: dict[str, Any]) -> tuple[str, ...]:
     """The entries ``optimizer.update`` puts in an empty state for ``p`` under ``group``'s options, found by
-    running it on empty arrays of ``p``'s dtype and backend; () where that run fails (nothing is checked)."""
+    running it on empty arrays of ``p``'s dtype, backend and number of dimensions (a 0-d ``p``: one); () where
+    that run fails (nothing is checked)."""
     backend = p.backend
     xp = backend.xp
-    empty = xp.zeros_like(xp.reshape(p.array, (-1,))[:0])
+    empty = xp.zeros_like(xp.reshape(p.array, (-1,) + (1,) * (p.ndim - 1))[:0, ...])
     fresh: dict[str, Any] = {}
     try:
         if is_complex_dtype(backend, empty.dtype):

@@ -53,6 +53,9 @@ class Optimizer:
 
     checked_options: ClassVar[tuple[str, ...]] = ()  # options validated at construction, in PyTorch's order
     decoupled_weight_decay: ClassVar[bool] = False  # True: weight decay always shrinks the weights (Lion)
+    # True: ``update`` applies weight_decay itself (Adafactor's step size reads the weights before they shrink)
+    weight_decay_in_update: ClassVar[bool] = False
+    supports_complex: ClassVar[bool] = True  # False: a complex parameter is refused at its first step (Adafactor)
     # every state array of more than 0 dims has its parameter's shape (checked at load_state_dict); not LBFGS's
     state_shaped_like_params: ClassVar[bool] = True
 
@@ -212,7 +215,8 @@ class Optimizer:
                     group = _with_numbers(group)
                 maximize = group.get("maximize", False)
                 # only an optimizer with a weight_decay option reads it: PyTorch's Rprop keeps a group's key unread
-                decay = group.get("weight_decay", 0.0) if "weight_decay" in self.defaults else 0.0
+                decay = (group.get("weight_decay", 0.0)
+                         if "weight_decay" in self.defaults and not self.weight_decay_in_update else 0.0)
                 decays = nonzero(decay)  # (an array in a compiled step under a weight-decay schedule)
                 decoupled = decays and (self.decoupled_weight_decay or group.get("decoupled_weight_decay", False))
                 shrink = _shrink(group, decay) if decoupled else 1.0
@@ -246,6 +250,8 @@ class Optimizer:
                     except Exception as error:
                         _name_a_shape_change(self, p, g, state if not home[2] else {}, error)
                         raise
+                    if type(new) is not type(kept):  # NumPy 0-d arithmetic gives scalars: the parameter stays an array
+                        new = backend.xp.asarray(new)
                     p.array = in_shared_memory(backend, kept, new)
                     changed.append(p)
                     if fresh and state:
@@ -264,6 +270,9 @@ class Optimizer:
         """``p``'s home (backend, dtype, whether complex), noted at its first step; its state, if any, moved to
         ``p``'s backend and dtype if ``p`` moved since."""
         new_home = (p.backend, p.array.dtype, is_complex_dtype(p.backend, p.array.dtype))
+        if new_home[2] and not self.supports_complex:
+            raise RuntimeError(f"{type(self).__name__} does not support complex parameters (got one of dtype "
+                               f"{dtype_name(p.array.dtype)}), as in PyTorch")
         if state and (home is None or home[:2] != new_home[:2]):
             _follow_parameter(state, p)
         self._state_home[id(p)] = new_home

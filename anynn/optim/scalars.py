@@ -62,6 +62,7 @@ def round_state_scalar(value: Any) -> Any:
 def like(value: Any, param: Any) -> Any:
     """A step coefficient ready to scale ``param``-shaped arrays: a number as is, an array cast to
     ``param``'s dtype (a float64 0-d array would otherwise promote a float32 update to float64)."""
-    if is_number(value):
+    if is_number(value) and not hasattr(value, "dtype"):
         return value
-    return array_namespace(value).astype(value, param.dtype)
+    xp = array_namespace(param)
+    return xp.astype(xp.asarray(value), param.dtype)  # (NumPy's float64 scalars are Python floats with a dtype)

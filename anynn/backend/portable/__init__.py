@@ -8,7 +8,7 @@ a backend may override is importable from this package. One file per family, as 
 from __future__ import annotations
 
 from .activation import relu_grad, sigmoid, sigmoid_grad, tanh_grad
-from .elementwise import square_grad
+from .elementwise import bfloat16_rounded, square_grad
 from .linalg import matmul, solve_triangular
 from .loops import scan
 from .optim import adam_moments, adam_step
@@ -21,6 +21,6 @@ from .windows import sliding_window_view
 from .writes import at_add, at_set
 
 __all__ = ["adam_moments", "adam_step", "at_add", "at_set", "attention_backward", "attention_forward",
-           "conv_backward_data", "conv_backward_weight", "conv_forward", "erf", "linear_activation", "lstm_step",
-           "lstm_step_backward", "matmul", "relu_grad", "scan", "scatter_add", "scatter_reduce", "sigmoid",
+           "bfloat16_rounded", "conv_backward_data", "conv_backward_weight", "conv_forward", "erf", "linear_activation",
+           "lstm_step", "lstm_step_backward", "matmul", "relu_grad", "scan", "scatter_add", "scatter_reduce", "sigmoid",
            "sigmoid_grad", "sliding_window_view", "solve_triangular", "square_grad", "tanh_grad"]

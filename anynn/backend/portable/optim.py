@@ -60,3 +60,11 @@ def adam_step(xp: Namespace, param: Array, grad: Array, m: Array, v: Array, beta
     the arithmetic of the fused CUDA kernel."""
     adam_moments(xp, grad, m, v, beta1, beta2)
     adam_apply(xp, param, m, v, step_size, correction2, eps)
+
+
+def lerp(xp: Namespace, start: Array, end: Array, weight: float) -> Array:
+    """``start + weight (end - start)`` as PyTorch's ``lerp`` computes it for a number ``weight``: from ``end``
+    backwards, ``end - (end - start)(1 - weight)``, once ``weight >= 0.5`` (exact at ``weight = 1``)."""
+    if weight < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1.0 - weight)
