@@ -4,6 +4,7 @@ from . import functional, init, utils  # noqa: F401  (anynn.nn.functional / .ini
 from . import modules  # noqa: F401,E402  (PyTorch's torch.nn.modules.<file>.<Layer> paths)
 from . import parallel  # noqa: F401  (torch.nn.parallel)
 from . import parameter  # noqa: F401  (torch.nn.parameter.Parameter)
+from . import common_types, grad  # noqa: F401  (torch.nn.grad.conv2d_input..., torch.nn.common_types' aliases)
 from .parallel import DataParallel
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .batchnorm_sync import SyncBatchNorm

@@ -173,6 +173,28 @@ def test_frozen_weight_still_gives_input_gradient(backend):
     np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), rtol=1e-10)
 
 
+def test_nn_grad_conv_input_and_weight_match_torch(backend):
+    """torch.nn.grad.conv{1,2,3}d_input / _weight, which custom Functions call in their backward (AttributeError
+    before): the gradients PyTorch gives for these sizes, strides, padding, dilation and groups."""
+    rng = np.random.default_rng(4)
+    for nd, xs, ws, kw in ((2, (2, 4, 8, 7), (6, 2, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2),
+                                                                 groups=2)),
+                           (1, (1, 2, 9), (3, 2, 3), dict(stride=2, padding=1)),
+                           (3, (1, 1, 4, 3, 5), (2, 1, 2, 2, 3), {})):
+        x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+        conv = getattr(torch.nn.functional, f"conv{nd}d")
+        g = rng.standard_normal(conv(torch.tensor(x), torch.tensor(w), **kw).shape)
+        for lib, t in ((torch, torch.tensor), (anynn, partial(make, backend))):
+            grad_input = getattr(lib.nn.grad, f"conv{nd}d_input")(xs, t(w), t(g), **kw)
+            grad_weight = getattr(lib.nn.grad, f"conv{nd}d_weight")(t(x), ws, t(g), **kw)
+            if lib is torch:
+                expected = grad_input.numpy(), grad_weight.numpy()
+        np.testing.assert_allclose(grad_input.numpy(), expected[0], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(grad_weight.numpy(), expected[1], rtol=1e-10, atol=1e-12)
+        assert not grad_input.requires_grad and not grad_weight.requires_grad  # (as PyTorch's: nothing requires grad)
+    assert anynn.nn.grad.conv3d_input(xs, make(backend, w), make(backend, g, requires_grad=True)).requires_grad
+
+
 @pytest.mark.parametrize("fn", [partial(conv2d, padding=1), partial(conv_transpose2d, stride=2)],
                          ids=["conv2d", "conv_transpose2d"])
 def test_col2im_with_more_channels_than_columns_gives_n_c_h_w_memory_order(fn):
