@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from ..functional.value_checks import InvalidValueError
 from ..random import get_rng_state, set_rng_state
 
 CHOICES = ("error", "different", "same")
@@ -21,7 +22,7 @@ class RandomnessGuard:
 
     def __init__(self, randomness: str, what: str) -> None:
         if randomness not in CHOICES:
-            raise ValueError(f"{what}: Only allowed values for randomness are 'error', 'different', or 'same'. "
+            raise InvalidValueError(f"{what}: Only allowed values for randomness are 'error', 'different', or 'same'. "
                              f"Got {randomness!r}")
         self.randomness = randomness
         self.what = what

@@ -29,6 +29,10 @@ from .pytree import broadcast_prefix, flatten, unflatten
 from .randomness import RandomnessGuard
 
 
+class OutDimError(ValueError, IndexError):
+    """An ``out_dims`` past an output's rank: PyTorch's IndexError ('Dimension out of range'), a ValueError here."""
+
+
 def _check_dims(dims: Any, what: str) -> None:
     leaves, _ = flatten(dims)
     for d in leaves:
@@ -131,7 +135,7 @@ def _stack(outputs: list[Any], out_dims: Any) -> Any:
             continue
         rank = column[0].ndim + 1
         if not -rank <= d < rank:
-            raise ValueError(f"vmap: out_dims={d} is out of range for an output of dimensionality {rank}")
+            raise OutDimError(f"vmap: out_dims={d} is out of range for an output of dimensionality {rank}")
         stacked.append(stack(column, axis=d % rank))
     return unflatten(spec, stacked)
 

@@ -870,6 +870,10 @@ MODULE_MISUSE = {  # PyTorch's error class for each
     "functional_dropout_probability_none": (lambda lib: lib.nn.functional.dropout(lib.ones(2), None), TypeError),
     "parameter_dict_missing_key": (lambda lib: lib.nn.ParameterDict()["x"], AttributeError),
     "embedding_of_float_indices": (lambda lib: lib.nn.Embedding(3, 2)(lib.tensor([0.0, 1.0])), RuntimeError),
+    "vmap_out_dims_past_the_rank": (lambda lib: lib.func.vmap(lambda x: x * 2, out_dims=3)(lib.ones(2, 3)), IndexError),
+    "vmap_unknown_randomness": (lambda lib: lib.func.vmap(lambda x: x, randomness="foo")(lib.ones(2)), RuntimeError),
+    "functional_call_of_a_function": (lambda lib: lib.func.functional_call(lambda x: x, {}, (lib.ones(2),)),
+                                      AttributeError),
 }
 
 

@@ -98,6 +98,11 @@ def _swap(module: Module, name: str, value: Any) -> Any:
     return old
 
 
+class NotAModuleError(TypeError, AttributeError):
+    """functional_call of something that is no Module (a function): PyTorch's AttributeError (it reads module
+    attributes), a TypeError here."""
+
+
 @contextlib.contextmanager
 def reparametrized(module: Module, parameters_and_buffers: Mapping[str, Any], tie_weights: bool = True,
                    strict: bool = False) -> Iterator[dict[str, Any]]:
@@ -107,7 +112,7 @@ def reparametrized(module: Module, parameters_and_buffers: Mapping[str, Any], ti
     (the given tensor, or one the forward assigned in its place, such as an updated buffer).
     """
     if not isinstance(module, Module):
-        raise TypeError(f"functional_call: expected an anynn.nn.Module, got {type(module).__name__}")
+        raise NotAModuleError(f"functional_call: expected an anynn.nn.Module, got {type(module).__name__}")
     for name, value in parameters_and_buffers.items():
         if not isinstance(name, str):
             raise TypeError(f"functional_call: keys must be str (dotted names), got {type(name).__name__}")
