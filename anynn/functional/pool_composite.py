@@ -130,10 +130,23 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     if 0 in input.shape:
         return input
     shape = tuple(input.shape)
+    if None in shape:  # symbolic sizes (an ONNX export): the reshapes below need them
+        return input / (_channel_window_mean(input * input, size) * alpha + k) ** beta
     square = (input * input).reshape(shape[0], 1, shape[1], -1)  # (N, 1, C, rest)
     square = pad(square, (0, 0, size // 2, (size - 1) // 2))
     div = avg_pool2d(square, (size, 1), stride=1).reshape(*shape)
     return input / (div * alpha + k) ** beta
+
+
+def _channel_window_mean(square: Tensor, size: int) -> Tensor:
+    """The mean of ``square`` (N, C, *) over ``size`` neighbouring channels, zeros past the ends (PyTorch's windows:
+    ``size // 2`` before, ``(size - 1) // 2`` after): a sum of shifted slices, whatever the other sizes."""
+    padded = pad(square, (0, 0) * (square.ndim - 2) + (size // 2, (size - 1) // 2))
+    channels = square.shape[1]
+    total = padded[:, :channels]
+    for shift in range(1, size):
+        total = total + padded[:, shift:shift + channels]
+    return total / size
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
