@@ -35,11 +35,18 @@ CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divi
         "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid",
         "reciprocal", "square", "maximum", "minimum", "remainder", "fmod", "atan2", "mean", "std", "var",
         "logsumexp", "cat", "concat", "stack", "max", "min", "eq", "ne", "gt", "ge", "lt", "le", "logical_and",
-        "logical_or", "logical_not", "logical_xor", "lerp", "addcmul", "addcdiv", "erf", "erfc")
+        "logical_or", "logical_not", "logical_xor", "lerp", "addcmul", "addcdiv", "erf", "erfc",
+        "outer", "kron", "addr", "hypot", "logaddexp", "fmax", "fmin", "floor_divide", "xlogy", "copysign", "diff",
+        "sinc", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arccos", "deg2rad", "rad2deg", "logit", "lgamma",
+        "digamma", "erfinv", "i0", "mvlgamma", "angle", "hstack", "vstack", "column_stack", "dstack", "bitwise_and",
+        "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
 # out's dtype must be the result's
 EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min", "clamp_max", "abs", "neg",
          "negative", "where", "floor", "ceil", "round", "trunc", "sign", "amax", "amin", "index_select", "gather",
-         "argmax", "argmin", "sort", "topk", "nonzero")
+         "argmax", "argmin", "sort", "topk", "nonzero", "inner", "dot", "vdot", "mv", "addmv", "addbmm", "tensordot",
+         "cross", "diag", "tril", "triu", "nan_to_num", "frac", "fix", "sgn", "absolute", "heaviside", "ldexp",
+         "cummax", "cummin", "median", "mode", "kthvalue", "quantile", "nanquantile", "logcumsumexp", "msort",
+         "masked_select", "take", "take_along_dim", "narrow_copy", "inverse", "histc", "bitwise_not")
 # computed in out's dtype (their dtype= argument)
 IN_OUT_DTYPE = ("sum", "prod", "cumsum", "cumprod")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",

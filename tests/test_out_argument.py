@@ -54,6 +54,9 @@ CASES: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
     "cumprod": (lambda lib, a, out: lib.cumprod(a, 0, out=out), [A]),
     "logical_and": (lambda lib, a, b, out: lib.logical_and(a > 0, b > 0, out=out), [A, B]),
     "addmm": (lambda lib, z, a, m, out: lib.addmm(z, a, m, out=out), [np.ones((2, 4), np.float32), A, M]),
+    # (TypeError 'unexpected keyword argument out' before; kron wrote into out without resizing it)
+    "kron": (lambda lib, a, b, out: lib.kron(a, b, out=out), [A, B]),
+    "tril": (lambda lib, a, out: lib.tril(a, -1, out=out), [A]),
 }
 # deterministic factories: (call(lib, out), out dtype)
 FACTORIES: dict[str, Callable[..., Any]] = {
@@ -154,7 +157,8 @@ DTYPE_RULES = [("add", "float64"), ("add", "float16"), ("add", "int64"), ("gt", 
                ("exp", "int32"), ("mean", "bool"), ("matmul", "float64"), ("bmm", "float16"), ("abs", "float64"),
                ("where", "float64"), ("argmax", "float32"), ("argmax", "int32"), ("sum", "float64"),
                ("cat", "float64"), ("cat", "int64"), ("max", "float64"), ("cumprod", "float64"), ("cumsum", "int64"),
-               ("logical_and", "float32"), ("addmm", "float64"), ("nonzero", "int32")]
+               ("logical_and", "float32"), ("addmm", "float64"), ("nonzero", "int32"), ("kron", "float64"),
+               ("tril", "float64")]
 
 
 @pytest.mark.parametrize(("name", "dtype"), DTYPE_RULES)
