@@ -732,8 +732,9 @@ def mark_modified(t: Tensor) -> None:
     global last_modification
     t._version += 1
     if getattr(t, "_data_of", None) is not None:  # a `data` or `detach` alias: its owner sees a rebound array too
+        written = t._data_of[1]  # the array it shared with its owner (JAX: replaced by the change, not written)
         _write_through(t)
-        _count_in_owner(t)
+        _count_in_owner(t, written)
     # a process-wide, strictly increasing stamp (itertools.count is atomic): a Function remembers the last
     # stamp handed out when it was recorded; backward compares one number per Function while no tensor changed
     with _STAMP_LOCK:  # (threads: a stamp taken earlier never replaces a later one, see `_STAMP_LOCK`)
@@ -764,19 +765,22 @@ def mark_all_modified(tensors: list[Tensor]) -> None:
         # only `data` and `detach` set _data_of, on a plain Tensor: a Parameter skips the lookup (a miss raises
         # inside getattr)
         if t.__class__ is Tensor and getattr(t, "_data_of", None) is not None:
+            written = t._data_of[1]
             _write_through(t)
-            aliases.append(t)
+            aliases.append((t, written))
         t._modified_at = stamp
     with _STAMP_LOCK:
         if stamp > last_modification:
             last_modification = stamp
-    for t in aliases:  # after: their owners' stamps come later, so the last stamp handed out stays the largest
-        _count_in_owner(t)
+    for t, written in aliases:  # after: their owners' stamps come later, so the last stamp handed out stays the largest
+        _count_in_owner(t, written)
 
 
-def _count_in_owner(alias: Tensor) -> None:
+def _count_in_owner(alias: Tensor, written: Any) -> None:
     """An in-place change of a `detach` alias is one of its owner too (PyTorch's shared version counter), while the
-    owner still holds the alias's array; a `data` alias's is not (PyTorch's way around the check)."""
+    owner still holds the alias's array; a `data` alias's is not (PyTorch's way around the check). ``written``: the
+    array the alias shared with its owner before the change (the one its owner's Function may have saved; on a
+    library that cannot write in place the change gave both a new array)."""
     ref = alias._data_of[0]
     if isinstance(ref, weakref.ref):
         owner = ref()
@@ -785,7 +789,7 @@ def _count_in_owner(alias: Tensor) -> None:
             producer = owner._ctx
             if producer is not None:  # a Function's output written in place (b.detach().zero_()): if that Function
                 # saved the array (sigmoid, exp), its backward would read the new values; `_check_unmodified` refuses
-                producer.output_written_at, producer.output_written_id = owner._modified_at, id(owner.array)
+                producer.output_written_at, producer.output_written_id = owner._modified_at, id(written)
 
 
 def _write_through(alias: Tensor) -> None:
