@@ -14,6 +14,7 @@ from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
 from .value_checks import ShapeMismatchError, checked_dim, refuse_bool_dims
+from .view_layout import reshape_is_copy
 
 
 class Reshape(Function):
@@ -29,6 +30,15 @@ class Reshape(Function):
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         return xp.reshape(g, self.source)
+
+    @classmethod
+    def apply(cls, *args: Any, **params: Any) -> Any:
+        """`Function.apply`; on a library that shows no layout (JAX), a copy where PyTorch's reshape copies (a
+        transposed source), which `forward` cannot see there (`view_layout.reshape_is_copy`)."""
+        out = super().apply(*args, **params)
+        if reshape_is_copy(args[0], tuple(out.shape)):
+            out.__dict__.get("_view_of", out._ctx).makes_view = False
+        return out
 
     def view_again(self, source: Any, index: int) -> Any:
         """This view taken again from ``source`` (changed in place since): None where its shape changed."""
