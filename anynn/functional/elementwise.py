@@ -475,7 +475,7 @@ def maximum(a: Any, b: Any) -> Any:
     refuse_complex("maximum", a, b)
     try:
         return Maximum.apply(a, b)
-    except (ValueError, RuntimeError) as error:
+    except (ValueError, RuntimeError, TypeError) as error:  # (JAX: TypeError 'incompatible shapes')
         explain_shape_failure("maximum", a, b, False, error)
         raise
 
@@ -484,7 +484,7 @@ def minimum(a: Any, b: Any) -> Any:
     refuse_complex("minimum", a, b)
     try:
         return Minimum.apply(a, b)
-    except (ValueError, RuntimeError) as error:
+    except (ValueError, RuntimeError, TypeError) as error:
         explain_shape_failure("minimum", a, b, False, error)
         raise
 

@@ -97,7 +97,7 @@ def matmul(a: Any, b: Any) -> Any:
     are vectors."""
     try:
         return MatMul.apply(a, b)
-    except (ValueError, RuntimeError) as error:
+    except (ValueError, RuntimeError, TypeError) as error:  # (JAX: TypeError 'dot_general requires ...')
         explain_shape_failure("matmul", a, b, True, error)
         raise
 

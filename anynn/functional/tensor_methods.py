@@ -42,7 +42,7 @@ def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
             a, b = _kinds_agree(cls, a, b)
         try:
             return cls.apply(a, b)
-        except (ValueError, RuntimeError) as error:
+        except (ValueError, RuntimeError, TypeError) as error:  # (JAX: TypeError 'incompatible shapes')
             explain_shape_failure(cls.__name__, a, b, cls is linalg.MatMul, error)
             raise
 
@@ -104,7 +104,8 @@ def _compare(name: str) -> Any:
         except (ValueError, RuntimeError) as error:
             explain_shape_failure(name.strip("_"), a, other, False, error)
             raise
-        except TypeError:  # booleans order as 0 < 1, as PyTorch's (array-api-strict orders no booleans)
+        except TypeError as error:  # booleans order as 0 < 1, as PyTorch's (array-api-strict orders no booleans)
+            explain_shape_failure(name.strip("_"), a, other, False, error)  # (JAX: TypeError 'incompatible shapes')
             xp = self.backend.xp
             if not (xp.isdtype(a.array.dtype, "bool") and (isinstance(right, bool) or xp.isdtype(right.dtype, "bool"))):
                 raise
