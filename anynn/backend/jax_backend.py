@@ -90,12 +90,12 @@ class JaxBackend(Backend):
         jax.config.update("jax_enable_x64", True)
         self.jax = jax
         self._device_label = device or None
-        platform, _, index = (device or "cpu").partition(":")
-        platform = {"cuda": "gpu"}.get(platform, platform)
+        asked, _, index = (device or "cpu").partition(":")
+        platform = {"cuda": "gpu"}.get(asked, asked)
         try:
             devices = jax.devices(platform)
-        except RuntimeError:
-            raise BackendUnavailable(f"backend 'jax' has no {platform!r} device here: "
+        except RuntimeError:  # (named as asked: x.to("cuda") on a machine without one names 'cuda')
+            raise BackendUnavailable(f"backend 'jax' has no {asked!r} device here: "
                                      f"it has {', '.join(str(d) for d in jax.devices())}") from None
         position = int(index or 0)
         if position >= len(devices):
