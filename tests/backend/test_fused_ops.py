@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from anynn.autograd.primitive import is_writeable
 from anynn.backend import op, portable, use_fast_paths
 
 UNARY_AND_BINARY = {
@@ -70,6 +71,8 @@ def test_sigmoid_is_finite_and_exact_at_the_extremes(backend):
 def test_fused_adam_step_matches_portable(backend, dtype, rng):
     param, grad, m, v = (rng.standard_normal((40, 7)).astype(dtype) for _ in range(4))
     v = np.abs(v)
+    if not is_writeable(backend.from_host(param)):  # (Adam takes adam_moments / adam_apply there)
+        pytest.skip("adam_step updates its arrays in place: this library's arrays cannot be written (JAX)")
     scalars = (0.9, 0.999, 1e-3 / (1 - 0.9**3), math.sqrt(1 - 0.999**3), 1e-8)
     results = {}
     for fast in (True, False):
