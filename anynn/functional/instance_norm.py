@@ -14,11 +14,10 @@ def _update_running(x: Tensor, running_mean: Tensor, running_var: Tensor, moment
     xp = x.backend.xp
     data = x.array
     axes = tuple(range(2, data.ndim))
-    count = 1
-    for ax in axes:
-        count *= data.shape[ax]
+    sizes = [data.shape[ax] for ax in axes]
+    single = None not in sizes and math.prod(sizes) <= 1  # (None: a symbolic axis, taken as more than one element)
     mean = xp.mean(data, axis=axes)  # (N, C)
-    var = xp.var(data, axis=axes, correction=1) if count > 1 else xp.zeros_like(mean)
+    var = xp.zeros_like(mean) if single else xp.var(data, axis=axes, correction=1)
     m = momentum
     running_mean.array = (1.0 - m) * running_mean.array + m * xp.astype(xp.mean(mean, axis=0), running_mean.array.dtype)
     running_var.array = (1.0 - m) * running_var.array + m * xp.astype(xp.mean(var, axis=0), running_var.array.dtype)

@@ -526,7 +526,8 @@ def _windows_and_bins(x: Any) -> Any:
     return (F.unfold(x, 3, padding=1), F.unfold(x, 2, stride=(2, 1), dilation=(1, 2)), F.pixel_unshuffle(x, 2),
             F.avg_pool2d(x.clamp(min=1e-6).pow(3), x.size()[2:]).pow(1 / 3), F.max_pool2d(x, x.shape[-2:]),
             F.adaptive_avg_pool2d(x, (3, 5)), F.adaptive_max_pool2d(x, 3), F.interpolate(x, (3, 4), mode="area"),
-            F.local_response_norm(x, 2, k=1.5))  # (its mean over channel windows reshaped by the sizes: refused)
+            F.local_response_norm(x, 2, k=1.5),  # (its mean over channel windows reshaped by the sizes: refused)
+            F.instance_norm(x, anynn.zeros(2), anynn.ones(2)))  # (its running update counted the sizes: refused)
 
 
 def _attention_gates(x: Any, mlp: Any, spatial: Any) -> Any:
