@@ -47,6 +47,15 @@ def pin_memory(self: Tensor, device: Any = None) -> Tensor:
     return self.clone()
 
 
+def record_stream(self: Tensor, stream: Any) -> None:
+    """``tensor.record_stream(torch.cuda.current_stream())``: data prefetchers mark a batch copied on a side stream as
+    used by the compute stream, so that PyTorch's caching allocator keeps its memory until that work is done. anynn's
+    device has one queue (`anynn.cuda.Stream`) and the array library owns the memory: there is nothing to record."""
+    if not (callable(getattr(stream, "wait_stream", None)) and callable(getattr(stream, "synchronize", None))):
+        raise RuntimeError(f"record_stream(): unknown parameter type: expected a Stream (torch.cuda.Stream, "
+                           f"torch.cuda.current_stream()), got {type(stream).__name__}")
+
+
 def narrow_copy(self: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """``torch.narrow_copy(x, dim, start, length)``: the narrowed part as a new tensor."""
     return self.narrow(dim, start, length).clone()
@@ -152,4 +161,5 @@ METHODS: dict[str, Any] = {
     "data_ptr": data_ptr, "const_data_ptr": data_ptr, "storage_offset": storage_offset, "is_pinned": is_pinned,
     "pin_memory": pin_memory, "narrow_copy": narrow_copy, "prelu": prelu, "lu_solve": lu_solve,
     "triangular_solve": triangular_solve, "untyped_storage": untyped_storage, "storage": storage,
+    "record_stream": record_stream,
 }

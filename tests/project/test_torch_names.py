@@ -195,6 +195,15 @@ def test_cuda_and_backends_answer_like_pytorch():
         with pytest.warns(DeprecationWarning, match=r"is_autocast_cpu_enabled\(\) is deprecated"):
             assert not lib.is_autocast_cpu_enabled()
     assert anynn._dynamo.is_compiling() is False  # (torch._dynamo's first read imports Dynamo: seconds)
+    assert anynn.types.Number == torch.types.Number and {"Device", "_size", "_dtype"} <= set(dir(anynn.types))
+
+    class SideStream:  # (anynn.cuda.Stream needs a GPU: a data prefetcher's stream stands in)
+        def wait_stream(self, other): ...
+        def synchronize(self): ...
+
+    assert anynn.ones(2).record_stream(SideStream()) is None  # nothing to record: one queue, the library's memory
+    with pytest.raises(RuntimeError, match="unknown parameter type"):  # (PyTorch's words for a non-stream)
+        anynn.ones(2).record_stream(3)
     with anynn.cuda.nvtx.range("step {}", 1):  # PyTorch's CPU build raises here: anynn accepts and emits nothing
         assert anynn.cuda.nvtx.range_push("forward") == 1 and anynn.cuda.nvtx.range_pop() == 1
 
