@@ -106,8 +106,11 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     if index.ndim != 1:
         raise IndexError(f"index_reduce(): Index is supposed to be a vector, got {index.ndim} dimensions")
-    refuse_kernel("index_reduce", "index_func_" if include_self else "index_reduce_func_exclude_input_init",
-                  ("complex floating", "bool"), input)
+    # (PyTorch's kernels without complex and bool versions; its 1-D path refuses them with include_self too)
+    if not include_self:
+        refuse_kernel("index_reduce", "index_reduce_func_exclude_input_init", ("complex floating", "bool"), input)
+    refuse_kernel("index_reduce", "index_func_", ("complex floating",) if reduce in ("amax", "amin") else (), input)
+    refuse_kernel("index_reduce", "div_floor_cpu", ("bool",) if reduce == "mean" else (), input)
     axis = dim + source.ndim if dim < 0 else dim
     shape = [1] * source.ndim
     shape[axis] = index.shape[0]
