@@ -16,8 +16,10 @@ def from_dlpack(obj: Any, backend: Any = None) -> Tensor:
 
     Parameters
     ----------
-    obj : array or Tensor
-        A NumPy / torch / CuPy / array_api_strict array, anything with ``__dlpack__``, or a Tensor.
+    obj : array, Tensor or capsule
+        A NumPy / torch / CuPy / array_api_strict array, anything with ``__dlpack__``, a Tensor, or a DLPack
+        capsule (``to_dlpack``'s). A bare capsule carries its device only inside its C struct: it is read as host
+        memory (NumPy refuses a GPU one); hand over the array itself to keep its device.
     backend : str or Backend, optional
         The backend of the result. By default the backend of ``obj``'s own library (no transfer at
         all), or NumPy for a library anynn does not run on.
@@ -31,6 +33,8 @@ def from_dlpack(obj: Any, backend: Any = None) -> Tensor:
     """
     if isinstance(obj, Tensor):
         return obj if backend is None else obj.to(backend)
+    if type(obj).__name__ == "PyCapsule":  # a bare capsule (``to_dlpack``'s): host memory, read by NumPy's importer
+        obj = np.from_dlpack(_HostCapsule(obj))
     try:
         source = backend_of(obj)
     except TypeError:
@@ -43,3 +47,16 @@ def from_dlpack(obj: Any, backend: Any = None) -> Tensor:
     target = source if backend is None else get_backend(backend)
     data = obj if target == source else transfer(obj, source, target)
     return Tensor._make(data, target, None, 0)
+
+
+class _HostCapsule:
+    """A bare DLPack capsule dressed as an array of host memory, for NumPy's ``from_dlpack``."""
+
+    def __init__(self, capsule: Any) -> None:
+        self.capsule = capsule
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        return self.capsule
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0)  # DLPack's kDLCPU, device 0

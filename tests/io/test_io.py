@@ -274,6 +274,21 @@ def test_from_dlpack_numpy_and_torch_share_memory():
     assert same.array is native and same.backend.key == "torch"
 
 
+def test_dlpack_capsules_through_torch_utils_dlpack_path():
+    """``torch.utils.dlpack`` (its path was missing: ModuleNotFoundError) and bare capsules (from_dlpack took only
+    objects with ``__dlpack__``), both ways with torch, memory shared."""
+    from anynn.utils.dlpack import from_dlpack as from_capsule, to_dlpack
+
+    ours = anynn.arange(4.0)
+    theirs = torch.utils.dlpack.from_dlpack(to_dlpack(ours))
+    theirs[0] = 9.0
+    assert ours[0].item() == 9.0
+    native = torch.arange(3.0)
+    wrapped = from_capsule(torch.utils.dlpack.to_dlpack(native))
+    native[2] = 7.0
+    assert wrapped.backend.key == "numpy" and wrapped[2].item() == 7.0
+
+
 def test_tensor_to_shares_memory_between_numpy_and_torch():
     a = anynn.tensor(np.zeros(3, np.float32))
     b = a.to("torch")
