@@ -55,6 +55,7 @@ FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace",
 _GRAD = "functions with out=... arguments don't support automatic differentiation, but one of the arguments " \
         "requires grad."
 _JOINS = ("cat", "concat", "stack")
+_SEQUENCES = ("arange", "range", "linspace", "logspace")  # an out of as many elements keeps its shape
 
 
 def _tensors(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Tensor]:
@@ -127,7 +128,10 @@ def with_out(fn: Callable[..., Any], name: str, rule: str) -> Callable[..., Any]
                 kwargs.setdefault("dtype", target.dtype)
                 if "backend" not in kwargs and "device" not in kwargs:
                     kwargs["backend"] = target.backend
-            return write(name, fn(*args, **kwargs), target, warn=False)
+            result = fn(*args, **kwargs)
+            if name in _SEQUENCES and target.numel() == result.numel():  # PyTorch resizes these only for another count
+                result = result.reshape(tuple(target.shape))
+            return write(name, result, target, warn=False)
         _refuse_grad(name, _tensors(args, kwargs) + [o for o in (out if isinstance(out, (list, tuple)) else (out,))
                                                      if isinstance(o, Tensor)])
         if rule == "in_out_dtype":

@@ -209,6 +209,14 @@ def test_factories_build_in_outs_dtype_and_backend(backend, name, dtype):
     _same(ours_out, theirs_out)
 
 
+def test_sequences_keep_the_shape_of_an_out_of_as_many_elements(backend):
+    """arange / linspace into an out of 6 elements shaped (2, 3) fill it as it is, as PyTorch's (anynn made it (6,))."""
+    for call in (lambda lib, out: lib.arange(6, out=out), lambda lib, out: lib.linspace(0.0, 1.0, 6, out=out)):
+        ours, theirs = anynn.zeros(2, 3, backend=backend), torch.zeros(2, 3)
+        call(anynn, ours)
+        _same(ours, call(torch, theirs))
+
+
 @pytest.mark.parametrize("name", ["randn", "rand", "normal", "empty"])
 def test_random_factories_fill_out(backend, name):
     out = anynn.zeros(0, dtype=anynn.float64, backend=backend)
