@@ -3,7 +3,8 @@
 A step is an ordinary function closing over a model, a loss and an optimizer. `discover` looks at what
 the function can reach — its closure cells, the globals its code names (and those of nested code), its
 defaults, ``self`` of a bound method, and, one level down, lists, dicts and plain objects holding them,
-and the functions it calls by name — and collects:
+and the functions it calls by name; also the modules and optimizers a call hands it as arguments
+(`argument_roots`) — and collects:
 
 - every `Module` (with all its submodules), `Optimizer` and learning-rate scheduler (anything holding
   an ``optimizer``);
@@ -114,14 +115,16 @@ def _code_names(code: types.CodeType) -> Iterable[str]:
             yield from _code_names(const)
 
 
-def discover(fn: Callable[..., Any]) -> StepState:
-    """The `StepState` of ``fn`` (see the module docstring for what is searched)."""
+def discover(fn: Callable[..., Any], given: Iterable[Any] = ()) -> StepState:
+    """The `StepState` of ``fn`` (see the module docstring for what is searched); ``given``: the modules and
+    optimizers among a call's arguments (`argument_roots`), searched as well."""
     found: dict[int, Any] = {}
-    roots = step_roots(fn)
+    given = list(given)
+    roots = step_roots(fn) + given
     seen: set[int] = set()
     for root in roots:
         _walk(root, 0, found, seen)
-    state = StepState(roots_key=roots_key(fn))
+    state = StepState(roots_key=roots_key(fn) + tuple(id(obj) for obj in given))
     modules: dict[int, Module] = {}
     for obj in found.values():
         if isinstance(obj, Module):
@@ -158,6 +161,17 @@ def discover(fn: Callable[..., Any]) -> StepState:
             state.generators.append(rng)
     state.structure = structure_key(state)
     return state
+
+
+def argument_roots(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    """The modules and optimizers a call hands the step (``train(model, batch)``, the torch.compile tutorials'): their
+    parameters, buffers and state are the step's state as those it names are (a BatchNorm's statistics written
+    inside the program come back out). Top level, and one level into tuples, lists and dicts."""
+    found: list[Any] = []
+    for arg in list(args) + list(kwargs.values()):
+        items = arg.values() if isinstance(arg, dict) else arg if isinstance(arg, (tuple, list)) else (arg,)
+        found += [obj for obj in items if isinstance(obj, (Module, Optimizer))]
+    return found
 
 
 def structure_key(st: StepState) -> tuple[Any, ...]:

@@ -29,7 +29,7 @@ from . import binding, pytree, stance
 from .errors import CompiledStepError, host_read_error, side_effect_error
 from .layout import Layout
 from .side_effects import Rediscover, check_side_effects, scheduler_marks, static_key
-from .state import StepState, discover, roots_watch, structure_key
+from .state import StepState, argument_roots, discover, roots_watch, structure_key
 
 
 class _Entry:
@@ -81,10 +81,13 @@ class TracedStep:
         self._state = self._layout = None
         self._entries.clear()
 
-    def _current_layout(self) -> Layout:
+    def _current_layout(self, given: list[Any]) -> Layout:
+        """The state's layout, discovered again where the step's roots (``given``: the modules and optimizers among
+        the call's arguments) or their structure changed."""
         layout = self._layout
-        if layout is None or self._roots() != layout.st.roots_key or structure_key(layout.st) != layout.st.structure:
-            st = self._state = discover(self.fn)
+        roots = self._roots() + tuple(id(obj) for obj in given) if given else self._roots()
+        if layout is None or roots != layout.st.roots_key or structure_key(layout.st) != layout.st.structure:
+            st = self._state = discover(self.fn, given)
             layout = self._layout = Layout(st, self.tracer.strong, self.tracer.weak)
             # tensors the step reaches that take no gradient are constants of the program (a mask may decide a
             # shape), except those the step changes in place: they go in with the arguments and come back out
@@ -108,7 +111,7 @@ class TracedStep:
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """The hot path: read the flat state, look the program up, call it, write the new state back."""
-        layout = self._current_layout()
+        layout = self._current_layout(argument_roots(args, kwargs))
         leaves, lrs, sig = layout.read()
         arg_leaves: list[Any] = []
         arg_spec = pytree.split((args, kwargs) if kwargs else args, arg_leaves)

@@ -432,6 +432,22 @@ def test_batch_norm_cumulative_average_in_a_compiled_step_matches_eager():
 
 
 @needs_jax
+def test_a_model_passed_as_an_argument_is_the_steps_state():
+    """``train_opt = torch.compile(train); train_opt(model, data)`` (the torch.compile tutorials): a module (or
+    optimizer) an argument hands in is discovered as one the step names is, so BatchNorm's statistics written in
+    the program come back out (its counter leaked a tracer before: UnexpectedTracerError)."""
+    def run(compiled: bool):
+        norm = nn.BatchNorm1d(3).to("jax")
+        step = anynn.compile(lambda mod, x: mod(x).sum()) if compiled else (lambda mod, x: mod(x).sum())
+        for x in _data((5, 3), "jax", 2)[0]:
+            step(norm, x)
+        return [np.asarray(t.array) for t in (norm.running_mean, norm.running_var, norm.num_batches_tracked)]
+
+    for a, b in zip(run(True), run(False)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@needs_jax
 def test_a_bare_tensor_trained_by_hand_in_a_compiled_step_matches_eager():
     """``w = tensor(..., requires_grad=True)`` updated with ``w.sub_(lr * w.grad)`` (no Module, no optimizer): the
     step did not count w as state, so every call started from the first w and a tracer leaked into it. Tensors
