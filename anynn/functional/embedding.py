@@ -82,7 +82,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 
     Returns (*, embedding_dim). The row ``padding_idx`` (negative counts from the end) gets no gradient.
     ``max_norm`` first rescales, in place, the looked-up rows whose ``norm_type``-norm exceeds it;
-    ``scale_grad_by_freq`` divides each row's gradient by its index's count in ``input``.
+    ``scale_grad_by_freq`` divides each row's gradient by its index's count in ``input``. ``sparse=True``: the
+    gradient stays dense (see `anynn.nn.Embedding`).
 
     Raises
     ------
@@ -96,8 +97,6 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise ShapeMismatchError(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
                                  f"{tuple(weight.shape)}")
     check_indices("embedding", input, weight)
-    if sparse:
-        raise NotImplementedError("embedding: sparse=True is not supported (gradients are dense)")
     if padding_idx is not None:
         if not -weight.shape[0] <= padding_idx < weight.shape[0]:
             raise ValueError(f"embedding: padding_idx must be within num_embeddings = {weight.shape[0]}, "

@@ -154,8 +154,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                          f"{tuple(weight.shape)}")
     if mode not in MODES:
         raise ValueError(f"{name}: mode has to be one of sum, mean or max, got {mode!r}")
-    if sparse:
-        raise NotImplementedError(f"{name}: sparse=True is not supported (gradients are dense)")
     if per_sample_weights is not None:
         if mode != "sum":
             raise NotImplementedError(f"{name}: per_sample_weights was not None. per_sample_weights is only "

@@ -65,7 +65,8 @@ class Embedding(Module):
     scale_grad_by_freq : bool
         Divide each row's gradient by how often its index occurs in the batch.
     sparse : bool
-        Only False (dense gradients) is supported.
+        PyTorch's sparse gradient of the rows looked up; anynn's gradient stays dense (zeros elsewhere), so the
+        optimizers that take sparse gradients (`SparseAdam`, `SGD` without momentum, `Adagrad`) step as PyTorch's.
     backend, dtype, seed :
         Where the weight lives (default backend, float32) and the seed of its initial draw.
 
@@ -78,8 +79,6 @@ class Embedding(Module):
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                  sparse: bool = False, backend: Any = None, dtype: Any = None, seed: int | None = None) -> None:
         super().__init__()
-        if sparse:
-            raise NotImplementedError("Embedding: sparse=True is not supported (gradients are dense)")
         num_embeddings = _size("num_embeddings", num_embeddings, "Embedding")
         embedding_dim = _size("embedding_dim", embedding_dim, "Embedding")
         padding_idx = row_index("Embedding", padding_idx, num_embeddings)

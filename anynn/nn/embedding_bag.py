@@ -20,7 +20,7 @@ class EmbeddingBag(Module):
     num_embeddings, embedding_dim : int
         Size of the table (V) and length of each vector (D); ``weight`` is (V, D), drawn from N(0, 1).
     max_norm, norm_type, scale_grad_by_freq, sparse :
-        As in `Embedding` (``sparse=True`` is not supported; ``scale_grad_by_freq`` not with ``"max"``).
+        As in `Embedding` (``sparse=True``: a dense gradient; ``scale_grad_by_freq`` not with ``"max"``).
     mode : str
         ``"sum"``, ``"mean"`` (default) or ``"max"``.
     include_last_offset : bool
@@ -43,8 +43,6 @@ class EmbeddingBag(Module):
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
-        if sparse:
-            raise NotImplementedError("EmbeddingBag: sparse=True is not supported (gradients are dense)")
         padding_idx = row_index("EmbeddingBag", padding_idx, num_embeddings)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type = max_norm, float(norm_type)

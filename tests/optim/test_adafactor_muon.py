@@ -142,3 +142,39 @@ def test_a_scalar_parameter_stays_an_array(name):
     p.grad = anynn.tensor(0.5)
     getattr(anynn.optim, name)([p], lr=0.1).step()
     assert type(p.numpy()) is np.ndarray and p.numpy().shape == () and p.dtype == anynn.float32
+
+
+@pytest.mark.parametrize("options", [dict(), dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, maximize=True)],
+                         ids=["default", "options"])
+def test_sparse_adam_on_a_sparse_embedding_matches_torch(backend, options):
+    """``Embedding(sparse=True)`` and ``SparseAdam`` (refused / missing before): a word2vec-style table of which
+    each step looks up a few rows; the rows not looked up keep their values and moments, as PyTorch's."""
+    rng = np.random.default_rng(3)
+    table = rng.standard_normal((10, 4))
+    theirs = torch.nn.Embedding(10, 4, sparse=True, dtype=torch.float64)
+    ours = anynn.nn.Embedding(10, 4, sparse=True, backend=backend, dtype="float64")
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(table))
+    ours.weight.data = anynn.tensor(table, backend=backend, dtype="float64")
+    their_opt = torch.optim.SparseAdam(theirs.parameters(), **options)
+    our_opt = anynn.optim.SparseAdam(ours.parameters(), **options)
+    for _ in range(6):
+        rows = rng.integers(0, 10, size=(3, 2))  # repeats: a row's gradients add up (PyTorch coalesces them)
+        target = rng.standard_normal((3, 2, 4))
+        for model, opt, lib, kind in ((theirs, their_opt, torch, None), (ours, our_opt, anynn, backend)):
+            opt.zero_grad()
+            given = dict(backend=kind) if kind is not None else {}
+            out = model(lib.tensor(rows, **given))
+            ((out - lib.tensor(target, **given)) ** 2).sum().backward()
+            opt.step()
+        np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert their_opt.state_dict()["state"][0]["step"] == our_opt.state_dict()["state"][0]["step"] == 6
+
+
+def test_sparse_lookups_give_dense_gradients():
+    weight = anynn.ones(5, 2, requires_grad=True)
+    anynn.nn.functional.embedding(anynn.tensor([1, 1, 3]), weight, sparse=True).sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy()[:, 0], [0, 2, 0, 1, 0])
+    bag = anynn.nn.EmbeddingBag(5, 2, mode="sum", sparse=True)
+    bag(anynn.tensor([[0, 4]])).sum().backward()
+    np.testing.assert_array_equal(bag.weight.grad.numpy()[:, 0], [1, 0, 0, 0, 1])
