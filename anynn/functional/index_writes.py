@@ -23,6 +23,7 @@ from ..backend.typing import Namespace
 from . import indexing
 from .inplace import _itself, _update
 from .scatter_reduce import IndexingError, index_array, scatter_reduce
+from .torch_small_ops import broadcast_shapes
 from .value_checks import array_on_backend, checked_dim
 
 
@@ -224,15 +225,16 @@ def index_put_(input: Tensor, indices: Any, values: Tensor, accumulate: bool = F
     return _update(input, "index_put_", lambda s: index_put(s, indices, _itself(s, input, values), accumulate), values)
 
 
-def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor, *, _grow: bool = True) -> Tensor:  # noqa: A002
     """``input`` with the positions where ``mask`` holds filled, in row-major order, by the first elements of
     ``source`` (``torch.masked_scatter``): `index_put` of ``source.reshape(-1)[:k]`` at the broadcast mask, so both
     gradients are index_put's (``input``: zero where the mask holds; ``source``: the gradient read back there).
 
-    mask: boolean, broadcastable to ``input.shape``; source: input's dtype, at least as many elements as the mask
-    has true entries (counted on the host).
+    mask: boolean; ``input`` and ``mask`` broadcast together, as PyTorch's (``masked_scatter_`` passes ``_grow``
+    False: there the mask must broadcast to ``input.shape``); source: input's dtype, at least as many elements as the
+    mask has true entries (counted on the host).
     """
-    name = "masked_scatter"
+    name = "masked_scatter" if _grow else "masked_scatter_"
     be = input.backend
     if not isinstance(mask, Tensor) or not isinstance(source, Tensor):
         raise TypeError(f"{name}: mask and source must be anynn Tensors, got {type(mask).__name__} and "
@@ -246,11 +248,16 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
                            f"{dtype_name(input.dtype)} and {dtype_name(source.dtype)}")
     if be.is_traced(data):  # no count on the host (ONNX export, compiled step): each true entry reads its rank
         return _masked_scatter_traced(input, make_tensor(data, be, None, 0), source)
+    shape = tuple(input.shape)
     try:
-        full = be.xp.broadcast_to(data, tuple(input.shape))
+        if _grow:
+            shape = tuple(broadcast_shapes(tuple(data.shape), shape))
+        full = be.xp.broadcast_to(data, shape)
     except (ValueError, RuntimeError):  # (NumPy's and PyTorch's refusals)
         raise RuntimeError(f"{name}: the mask of shape {tuple(data.shape)} does not broadcast to the input's shape "
                            f"{tuple(input.shape)}") from None
+    if shape != tuple(input.shape):  # a mask of more or longer axes: the input expanded to the joint shape
+        input = input.expand(shape)
     count = int(be.xp.sum(be.xp.astype(full, be.xp.int64)))
     if count > source.numel():
         raise RuntimeError(f"{name}: Number of elements of source < number of ones in mask ({source.numel()} < "
@@ -273,7 +280,8 @@ def _masked_scatter_traced(input: Tensor, mask: Tensor, source: Tensor) -> Tenso
 
 def masked_scatter_(self: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """`masked_scatter` in place."""
-    return _update(self, "masked_scatter_", lambda s: masked_scatter(s, mask, _itself(s, self, source)), source)
+    return _update(self, "masked_scatter_", lambda s: masked_scatter(s, mask, _itself(s, self, source), _grow=False),
+                   source)
 
 
 def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:

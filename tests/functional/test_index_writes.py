@@ -58,6 +58,9 @@ CASES = [
      lambda x, s: x.masked_scatter(torch.tensor(X[..., :1] > 0), s), (5, 3)),
     ("masked_scatter_full", lambda b: lambda x, s: anynn.masked_scatter(x, _t(b, X < 0), s),
      lambda x, s: torch.masked_scatter(x, torch.tensor(X < 0), s), (3, 4, 2)),
+    # a mask of more axes: input and mask broadcast together, as PyTorch's (anynn refused it)
+    ("masked_scatter_grows", lambda b: lambda x, s: x.masked_scatter(_t(b, [[[[True]]], [[[False]]]]), s),
+     lambda x, s: x.masked_scatter(torch.tensor([[[[True]]], [[[False]]]]), s), (5, 5)),
 ]
 REDUCE_INDEX = np.array([[[0, 1], [2, 2], [1, 0], [2, 0], [0, 0]], [[1, 1], [1, 1], [0, 2], [2, 1], [0, 2]],
                          [[2, 0], [0, 1], [2, 2], [1, 1], [0, 1]]])  # (3, 5, 2): repeats along dim 0
