@@ -250,7 +250,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor, *, _grow: bool =
         return _masked_scatter_traced(input, make_tensor(data, be, None, 0), source)
     shape = tuple(input.shape)
     try:
-        if _grow:
+        if _grow and None not in shape:  # (None: a symbolic axis of an ONNX export, left to broadcast_to)
             shape = tuple(broadcast_shapes(tuple(data.shape), shape))
         full = be.xp.broadcast_to(data, shape)
     except (ValueError, RuntimeError):  # (NumPy's and PyTorch's refusals)
