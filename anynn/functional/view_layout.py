@@ -40,9 +40,12 @@ def row_major_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def view_strides(t: Tensor) -> tuple[int, ...] | None:
     """``t``'s strides in the tensor it is a view of (through reshape, permute, basic indexing, split), as PyTorch
-    lays them out; row-major where ``t`` is no view; None where a view operation of the chain is none of those."""
+    lays them out; row-major where ``t`` is no view; None where a view operation of the chain is none of those, or
+    a size is symbolic."""
     from .shape import GetItem, Permute, Reshape, Split
 
+    if not _concrete(tuple(t.shape)):  # a symbolic size (an ONNX export): no strides to follow
+        return None
     fn = t.__dict__.get("_view_of", t._ctx)
     inputs = getattr(fn, "inputs", None)
     if not getattr(fn, "makes_view", False) or not inputs or not isinstance(inputs[0], Tensor):
