@@ -184,6 +184,7 @@ __all__ += ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_p
 from . import testing  # noqa: E402  (torch.testing: an attribute after a plain import, as in PyTorch)
 from . import _utils  # noqa: E402, F401  (torch._utils._flatten_dense_tensors after a plain import, as in PyTorch)
 from . import types  # noqa: E402, F401  (torch.types' typing aliases: Device, Number, _size...)
+from .functional.removed_linalg import eig, lstsq, matrix_rank, solve, symeig  # noqa: E402, F401  (refused)
 __all__ += ["testing"]
 from . import random  # noqa: E402  (torch.random: rng state, fork_rng)
 from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..layout import get_device, is_inference
-from . import torch_scatter_views, torch_small_ops
+from . import removed_linalg, torch_scatter_views, torch_small_ops
 from .polygamma import polygamma
 
 
@@ -24,6 +24,7 @@ METHODS: dict[str, Any] = {
         "as_strided", "as_strided_scatter", "diagonal_scatter", "index_reduce", "put", "select_scatter",
         "slice_scatter")},
     "get_device": get_device, "is_inference": is_inference, "polygamma": _polygamma,
+    **removed_linalg.METHODS,  # x.solve / x.symeig / x.eig / x.lstsq: removed in PyTorch 1.9, refused naming linalg's
 }
 
 __all__ = ["METHODS"]

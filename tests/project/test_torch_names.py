@@ -204,6 +204,12 @@ def test_cuda_and_backends_answer_like_pytorch():
     assert anynn.ones(2).record_stream(SideStream()) is None  # nothing to record: one queue, the library's memory
     with pytest.raises(RuntimeError, match="unknown parameter type"):  # (PyTorch's words for a non-stream)
         anynn.ones(2).record_stream(3)
+    for lib in (torch, anynn):  # removed in PyTorch 1.9, kept to name the replacement (AttributeError before)
+        eye = lib.eye(2)
+        for function, args in ((lib.solve, (eye, eye)), (eye.symeig, ()), (lib.matrix_rank, (eye,)),
+                               (eye.lstsq, (eye,)), (lib.eig, (eye,))):
+            with pytest.raises(RuntimeError, match=r"deprecated since version 1.9 and is now removed(.|\n)*linalg"):
+                function(*args)
     with anynn.cuda.nvtx.range("step {}", 1):  # PyTorch's CPU build raises here: anynn accepts and emits nothing
         assert anynn.cuda.nvtx.range_push("forward") == 1 and anynn.cuda.nvtx.range_pop() == 1
 
