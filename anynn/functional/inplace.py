@@ -32,7 +32,7 @@ from ..backend import BackendMismatch, dtype_name, host_array
 from ..backend.arrays import integer_fill, write_all
 from ..backend.typing import Namespace
 from . import elementwise, shape
-from .operands import scale_first
+from .operands import refusal_of, scale_first
 from .value_checks import check_draw_range, check_draw_std
 
 _KINDS = ("bool", "integral", "real floating", "complex floating")
@@ -212,7 +212,7 @@ def _operand(self: Tensor, name: str, value: Any) -> Any:
         return make_tensor(value, self.backend, None, 0)
     if isinstance(value, (list, tuple)):
         return make_tensor(self.backend.asarray(host_array(value, None)), self.backend, None, 0)
-    raise BackendMismatch(f"{name}: cannot use a {type(value).__module__}.{type(value).__name__} with a tensor on "
+    raise refusal_of(value)(f"{name}: cannot use a {type(value).__module__}.{type(value).__name__} with a tensor on "
                           f"backend {self.backend.key!r}; wrap it with anynn.tensor(..., backend={self.backend.key!r})")
 
 

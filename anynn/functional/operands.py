@@ -11,12 +11,17 @@ import warnings
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..backend import BackendMismatch
+from ..backend import BackendMismatch, backend_of
 from ..backend.default_dtype import default_float
 from ..backend.symbolic import is_symbolic
 from . import elementwise
 from .dtype_kinds import isdtype
 from .elementwise import Div
+
+
+class ForeignOperandError(BackendMismatch, TypeError):
+    """An operand that is no tensor, array or number (a string, None, a list, another library's object): PyTorch's
+    TypeError; the operators return NotImplemented for it, so Python tries the other operand's reflected method."""
 
 
 def operand(self: Tensor, other: Any) -> Any:
@@ -42,10 +47,20 @@ def operand(self: Tensor, other: Any) -> Any:
         dtype = self.array.dtype
         size = other.array if self.backend.xp.isdtype(dtype, "bool") else self.backend.xp.astype(other.array, dtype)
         return Tensor._make(size, self.backend, None, 0)
-    raise BackendMismatch(
+    raise refusal_of(other)(
         f"cannot combine a tensor on backend {self.backend.key!r} with a {type(other).__module__}."
         f"{type(other).__name__}; wrap it with anynn.tensor(..., backend={self.backend.key!r})"
     )
+
+
+def refusal_of(value: Any) -> type[BackendMismatch]:
+    """The error class for an operand a tensor cannot take: `BackendMismatch` for an array of another backend,
+    `ForeignOperandError` (a TypeError too) for anything else."""
+    try:
+        backend_of(value)
+    except TypeError:
+        return ForeignOperandError
+    return BackendMismatch
 
 
 def _wrapped(tensor: Tensor, value: int) -> int:

@@ -16,6 +16,7 @@ from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name
 from . import activation, activation_shrink, dtype_view, elementwise, linalg, shape
 from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
+from .operands import ForeignOperandError
 from .operands import astype as _astype
 from .operands import is_float
 from .operands import kinds_agree as _kinds_agree
@@ -36,7 +37,10 @@ def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
         if cls is Sub:
             refuse_boolean_subtraction(self, other)
         swap = reflected and not (cls in (Add, Mul) and isinstance(other, numbers.Number))
-        other = _operand(self, other)
+        try:
+            other = _operand(self, other)
+        except ForeignOperandError:
+            return NotImplemented  # Python tries other's reflected method, else its TypeError, as PyTorch's
         a, b = (other, self) if swap else (self, other)
         if promote:
             a, b = _kinds_agree(cls, a, b)
@@ -53,8 +57,12 @@ def _pow(self: Tensor, exponent: Any) -> Any:
     refuse_boolean_pair("pow", "pow", self, exponent if isinstance(exponent, Tensor) else None)
     if isinstance(exponent, numbers.Integral) and not isinstance(exponent, bool) and not is_float(self):
         _check_integer_exponent(self, int(exponent))
+    try:
+        exponent = _operand(self, exponent)
+    except ForeignOperandError:
+        return NotImplemented  # (Python tries exponent.__rpow__)
     # PyTorch's kinds: an integer tensor to a float power is float32 (NumPy's promotion gave float64)
-    self, exponent = _kinds_agree(None, self, _operand(self, exponent))
+    self, exponent = _kinds_agree(None, self, exponent)
     if isinstance(exponent, bool):  # a bool tensor to a bool power stays bool, as PyTorch's (NumPy's is int8)
         xp = self.backend.xp
         return Tensor._make(xp.asarray(self.array, copy=True) if exponent else xp.ones_like(self.array),
@@ -79,7 +87,11 @@ def _check_integer_exponent(self: Tensor, exponent: int) -> None:
 
 def _rpow(self: Tensor, base: Any) -> Any:
     refuse_boolean_pair("pow", "pow", base, self)
-    base, self = _kinds_agree(None, _operand(self, base), self)  # 2.5 ** int tensor: float32, not 2.5 cut to 2
+    try:
+        base = _operand(self, base)
+    except ForeignOperandError:
+        return NotImplemented
+    base, self = _kinds_agree(None, base, self)  # 2.5 ** int tensor: float32, not 2.5 cut to 2
     if not isinstance(base, Tensor):
         xp = self.backend.xp
         base = Tensor._make(xp.full_like(self.array, base), self.backend, None, 0)
@@ -94,7 +106,10 @@ def _compare(name: str) -> Any:
         if isinstance(other, Tensor) and other.backend != self.backend:
             raise BackendMismatch(f"{name}: the operands live on two backends, {self.backend.key!r} and "
                                   f"{other.backend.key!r}; move one with .to({self.backend.key!r})")
-        other = _operand(self, other)
+        try:
+            other = _operand(self, other)
+        except ForeignOperandError:
+            return NotImplemented  # t == "a" is False, t < "a" Python's TypeError, as PyTorch's
         a, other = _kinds_agree(None, self, other)
         right = other.array if isinstance(other, Tensor) else other
         if name in _ORDERINGS:  # NumPy orders complex numbers by real then imaginary part; PyTorch refuses them

@@ -74,3 +74,35 @@ def test_comparing_tensors_of_two_backends_raises_backend_mismatch(op):
     b = anynn.tensor([1.0, 3.0], backend="torch")
     with pytest.raises(anynn.BackendMismatch, match="numpy.*torch"):
         getattr(a, op)(b)
+
+
+class _Reflected:
+    """An object that knows how to be combined with a tensor from the right (a units library's quantity...)."""
+
+    def __radd__(self, other):
+        return "radd"
+
+    def __rmul__(self, other):
+        return "rmul"
+
+    def __rpow__(self, other):
+        return "rpow"
+
+    def __gt__(self, other):
+        return "gt"
+
+
+def test_an_operand_that_is_no_tensor_or_array_follows_pythons_operator_protocol_as_pytorch():
+    """PyTorch's operators return NotImplemented for an object they cannot take, so Python tries the object's
+    reflected method and otherwise raises its TypeError; t == 'a' is False. anynn raised BackendMismatch (a
+    ValueError) for every one; an array of another backend still is a BackendMismatch."""
+    for lib in (torch, anynn):
+        t = lib.ones(2)
+        assert [t + _Reflected(), t * _Reflected(), t ** _Reflected(), t < _Reflected()] == ["radd", "rmul", "rpow",
+                                                                                              "gt"]
+        assert (t == "a") is False and (t != None) is True  # noqa: E711 - the comparison is the point
+        for bad in (lambda x: x + "a", lambda x: x < None, lambda x: x - [1.0, 1.0], lambda x: x.add_(None)):
+            with pytest.raises(TypeError):
+                bad(t)
+    with pytest.raises(anynn.backend.BackendMismatch):
+        anynn.ones(2, backend="torch") + np.ones(2)
