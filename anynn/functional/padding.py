@@ -22,6 +22,12 @@ from ..backend.typing import Namespace
 from .windows import constant_pad, pad_slices
 from .value_checks import ShapeMismatchError, refuse_kernel
 
+
+class UnsupportedPadError(ShapeMismatchError, NotImplementedError):
+    """A pad length a non-constant mode has no kernel for on that rank (PyTorch: NotImplementedError, 'Padding size
+    2 is not supported for 4D input tensor'; a Conv2d with padding=[1] and padding_mode='reflect' meets it)."""
+
+
 MODES = ("constant", "reflect", "replicate", "circular")
 
 
@@ -166,7 +172,7 @@ def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tup
         if value != 0:
             raise ValueError(f"pad: mode {mode!r} takes no value, got value={value!r} (only 'constant' does)")
         if axes not in (1, 2, 3) or x.ndim not in (axes + 1, axes + 2):
-            raise ShapeMismatchError(f"pad: mode {mode!r} pads the last 1, 2 or 3 axes of a 2-D/3-D, 3-D/4-D or "
+            raise UnsupportedPadError(f"pad: mode {mode!r} pads the last 1, 2 or 3 axes of a 2-D/3-D, 3-D/4-D or "
                                      f"4-D/5-D input with a pad of length 2, 4 or 6; got pad of length {len(pad)} "
                                      f"{pad} for a {x.ndim}-D input of shape {x.shape}")
     triples = []
