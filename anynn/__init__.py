@@ -38,6 +38,7 @@ from .io import from_dlpack, load_checkpoint, save_checkpoint  # noqa: E402
 from . import serialization  # noqa: E402  (PyTorch's torch.serialization: safe_globals...)
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load: whole modules too, no pickle)
 from . import backends, cuda, utils  # noqa: E402  (PyTorch's torch.backends, torch.cuda, torch.utils)
+from .cuda_memory import OutOfMemoryError  # noqa: E402  (torch.OutOfMemoryError is torch.cuda's)
 from . import __future__  # noqa: E402, F401  (PyTorch's torch.__future__ conversion switches)
 from .backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
 from .backend.threads import get_num_threads, set_num_threads  # noqa: E402
@@ -112,6 +113,7 @@ __all__ += [  # PyTorch's devices and dtypes
 from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from .amp.autocast import get_autocast_cpu_dtype, get_autocast_gpu_dtype, is_autocast_cpu_enabled  # noqa: E402
+__all__ += ["OutOfMemoryError"]
 __all__ += ["amp", "autocast", "get_autocast_dtype", "is_autocast_enabled", "get_num_threads", "set_num_threads",
             "get_autocast_cpu_dtype", "get_autocast_gpu_dtype", "is_autocast_cpu_enabled"]
 __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.tensor_math), factories

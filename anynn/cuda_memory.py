@@ -130,8 +130,14 @@ def set_device(device: Any) -> None:
                          f"where you make or move data instead (device='cuda:{index}', .to('cuda:{index}'))")
 
 
+class OutOfMemoryError(RuntimeError):
+    """``torch.cuda.OutOfMemoryError`` (also ``torch.OutOfMemoryError``), a RuntimeError, for programs that name it
+    in an ``except`` clause (halving the batch size until a step fits). The GPU libraries raise their own: CuPy's
+    ``cupy.cuda.memory.OutOfMemoryError`` on the cupy backend, PyTorch's on the torch backend."""
+
+
 version.cuda_version_of_default_backend = cuda_version
 
-__all__ = ["get_device_capability", "get_device_name", "max_memory_allocated", "max_memory_reserved",
-           "memory_allocated", "memory_reserved", "memory_stats", "reset_max_memory_allocated",
+__all__ = ["OutOfMemoryError", "get_device_capability", "get_device_name", "max_memory_allocated",
+           "max_memory_reserved", "memory_allocated", "memory_reserved", "memory_stats", "reset_max_memory_allocated",
            "reset_peak_memory_stats", "set_device"]

@@ -162,6 +162,9 @@ def test_module_to_device_dtype_and_tensor(backend):
 
 
 def test_cuda_and_backends_answer_like_pytorch():
+    # torch.cuda.OutOfMemoryError / torch.OutOfMemoryError, named by except clauses (AttributeError before)
+    assert anynn.OutOfMemoryError is anynn.cuda.OutOfMemoryError and issubclass(anynn.OutOfMemoryError, RuntimeError)
+    assert issubclass(torch.cuda.OutOfMemoryError, RuntimeError)
     assert isinstance(anynn.cuda.is_available(), bool)
     assert anynn.cuda.device_count() == (0 if not anynn.cuda.is_available() else anynn.cuda.device_count())
     anynn.cuda.manual_seed_all(3)
