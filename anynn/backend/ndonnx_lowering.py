@@ -17,7 +17,7 @@ import numpy as np
 from .averaging import averaging_matrix
 from .ndonnx_graph import const, host, np_dtype, static_shape, var, wrap
 from .ndonnx_lowering_windows import pixel_unshuffle, unfold
-from .ndonnx_sizes import has_symbolic, same_symbolic_axis, shape_array, with_sizes
+from .ndonnx_sizes import has_symbolic, same_symbolic_axis, shape_array, symbolic_shape, with_sizes
 from .typing import Namespace
 
 Lowering = Callable[..., Any]
@@ -449,14 +449,37 @@ def reshape(fn: Any, xp: Namespace, x: Any) -> Any:
                 return wrap(_op().squeeze(var(x), const(squeezed, np.int64)))  # whatever the symbolic sizes
             if unsqueezed is not None:
                 return wrap(_op().unsqueeze(var(x), const(unsqueezed, np.int64)))
-            for i in unknown:
-                if i >= len(source) or source[i] is not None:
-                    raise ValueError(f"Reshape to {tuple(fn.shape)} from {source}: a symbolic size at position "
-                                     f"{i} cannot be traced back to an input axis")
-                target[i] = 0
+            axes = _aligned_axes(source, tuple(fn.shape))
+            if axes is None:
+                raise ValueError(f"Reshape to {tuple(fn.shape)} from {source}: a symbolic size at position "
+                                 f"{unknown[0]} cannot be traced back to an input axis")
+            sizes = symbolic_shape(x, {})  # (an axis of another position: its size as the graph reads it)
+            return xp.reshape(x, tuple(sizes[axes[i]] if i in axes else n for i, n in enumerate(target)))
     elif 0 in target:
         return NotImplemented  # a real empty axis: ONNX reads 0 as "copy"
     return wrap(_op().reshape(var(x), const(target, np.int64)))
+
+
+def _aligned_axes(source: tuple[int | None, ...], target: tuple[int | None, ...]) -> dict[int, int] | None:
+    """For each symbolic size (None) of a reshape's ``target``, the axis of ``source`` it is: before the merged axis
+    (-1, a Flatten's) the same position, every size up to it the same; after it the same position counted from the
+    end (``flatten(1, 2)`` of (N, C, H, W) is (N, -1, W): W is the input's last axis, not its third). None where a
+    symbolic size lines up with none (ambiguous: refused rather than guessed)."""
+    merged = target.index(-1) if -1 in target else len(target)
+    axes = {}
+    for i, n in enumerate(target):
+        if n is not None:
+            continue
+        if i < merged:
+            if i >= len(source) or any(target[j] != source[j] for j in range(i + 1)):
+                return None
+            axes[i] = i
+        else:
+            back = len(target) - i
+            if back > len(source) or any(target[-m] != source[-m] for m in range(1, back + 1)):
+                return None
+            axes[i] = len(source) - back
+    return axes
 
 
 def _ones_between(longer: tuple[int | None, ...], shorter: tuple[int | None, ...]) -> list[int] | None:

@@ -139,10 +139,10 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
     length = input.shape[axis]
     if sizes.count(-1) > 1:
         raise RuntimeError(f"unflatten: only one size may be -1, got {sizes}")
-    if -1 in sizes:
+    if -1 in sizes and length is not None:  # (None: a symbolic axis of an ONNX export; -1 stays, the graph sizes it)
         known = _prod(tuple(n for n in sizes if n != -1))
         sizes = tuple(length // known if n == -1 and known else n for n in sizes)
-    if _prod(sizes) != length:
+    if length is not None and _prod(sizes) != length:
         raise RuntimeError(f"unflatten: sizes {sizes} do not multiply to the size {length} of dim {dim} "
                            f"(input shape {tuple(input.shape)})")
     new_shape = tuple(input.shape[:axis]) + sizes + tuple(input.shape[axis + 1:])

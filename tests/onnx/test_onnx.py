@@ -527,7 +527,9 @@ def _windows_and_bins(x: Any) -> Any:
             F.avg_pool2d(x.clamp(min=1e-6).pow(3), x.size()[2:]).pow(1 / 3), F.max_pool2d(x, x.shape[-2:]),
             F.adaptive_avg_pool2d(x, (3, 5)), F.adaptive_max_pool2d(x, 3), F.interpolate(x, (3, 4), mode="area"),
             F.local_response_norm(x, 2, k=1.5),  # (its mean over channel windows reshaped by the sizes: refused)
-            F.instance_norm(x, anynn.zeros(2), anynn.ones(2)))  # (its running update counted the sizes: refused)
+            F.instance_norm(x, anynn.zeros(2), anynn.ones(2)),  # (its running update counted the sizes: refused)
+            x.flatten(1, 2), x.flatten(0, 1),  # (flatten(1, 2) gave (N, C W, H): its W kept as the input's axis 2)
+            x.flatten(1, 2).unflatten(1, (2, -1)))  # (its -1 was computed from the symbolic size: refused)
 
 
 def _attention_gates(x: Any, mlp: Any, spatial: Any) -> Any:
