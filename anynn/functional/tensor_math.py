@@ -16,7 +16,7 @@ from . import incomplete_gamma
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, nextafter, true_divide)
-from .operands import kinds_agree, operand, scale_first
+from .operands import ForeignOperandError, kinds_agree, operand, scale_first
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
 from .products import cumprod, prod
 from .rearrange import (moveaxis, movedim, meshgrid, repeat_interleave, roll, swapaxes, swapdims, tensor_unfold,
@@ -42,9 +42,14 @@ FUNCTIONS: dict[str, Any] = {**unary.FUNCTIONS, **rounding.FUNCTIONS, **binary_m
                              "prod": prod, "cumprod": cumprod}
 
 
-def _reflected(function: Any) -> Any:
+def _operator(function: Any, reflected: bool = False) -> Any:
+    """The operator method ``function(self, other)`` (reflected: ``function(other, self)``), NotImplemented for an
+    operand that is no tensor, array or number, so Python tries the other operand's method (PyTorch's protocol)."""
     def method(self: Tensor, other: Any) -> Any:
-        return function(other, self)
+        try:
+            return function(other, self) if reflected else function(self, other)
+        except ForeignOperandError:
+            return NotImplemented
 
     return method
 
@@ -254,13 +259,15 @@ _NOT_METHODS = {"logical_and", "logical_or", "logical_not", "meshgrid", "is_tens
                 "bucketize", "broadcast_tensors", "isin"}
 METHODS: dict[str, Any] = {name: f for name, f in FUNCTIONS.items() if name not in _NOT_METHODS}
 METHODS.update({
-    "__mod__": rounding.remainder, "__rmod__": _reflected(rounding.remainder),
-    "__floordiv__": binary_math.floor_divide, "__rfloordiv__": _reflected(binary_math.floor_divide),
-    "__and__": binary_math.bitwise_and, "__rand__": _reflected(binary_math.bitwise_and),
-    "__or__": binary_math.bitwise_or, "__ror__": _reflected(binary_math.bitwise_or),
-    "__xor__": binary_math.bitwise_xor, "__rxor__": _reflected(binary_math.bitwise_xor),
-    "__lshift__": binary_math.bitwise_left_shift, "__rlshift__": _reflected(binary_math.bitwise_left_shift),
-    "__rshift__": binary_math.bitwise_right_shift, "__rrshift__": _reflected(binary_math.bitwise_right_shift),
+    "__mod__": _operator(rounding.remainder), "__rmod__": _operator(rounding.remainder, True),
+    "__floordiv__": _operator(binary_math.floor_divide), "__rfloordiv__": _operator(binary_math.floor_divide, True),
+    "__and__": _operator(binary_math.bitwise_and), "__rand__": _operator(binary_math.bitwise_and, True),
+    "__or__": _operator(binary_math.bitwise_or), "__ror__": _operator(binary_math.bitwise_or, True),
+    "__xor__": _operator(binary_math.bitwise_xor), "__rxor__": _operator(binary_math.bitwise_xor, True),
+    "__lshift__": _operator(binary_math.bitwise_left_shift),
+    "__rlshift__": _operator(binary_math.bitwise_left_shift, True),
+    "__rshift__": _operator(binary_math.bitwise_right_shift),
+    "__rrshift__": _operator(binary_math.bitwise_right_shift, True),
     "__invert__": binary_math.bitwise_not,
     "subtract": subtract, "multiply": mul, "divide": div, "true_divide": binary_math.true_divide,
     "negative": neg, "div": div, "add": add, "sub": sub,

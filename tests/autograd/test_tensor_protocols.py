@@ -91,6 +91,9 @@ class _Reflected:
     def __gt__(self, other):
         return "gt"
 
+    def __rmod__(self, other):
+        return "rmod"
+
 
 def test_an_operand_that_is_no_tensor_or_array_follows_pythons_operator_protocol_as_pytorch():
     """PyTorch's operators return NotImplemented for an object they cannot take, so Python tries the object's
@@ -98,8 +101,8 @@ def test_an_operand_that_is_no_tensor_or_array_follows_pythons_operator_protocol
     ValueError) for every one; an array of another backend still is a BackendMismatch."""
     for lib in (torch, anynn):
         t = lib.ones(2)
-        assert [t + _Reflected(), t * _Reflected(), t ** _Reflected(), t < _Reflected()] == ["radd", "rmul", "rpow",
-                                                                                              "gt"]
+        assert [t + _Reflected(), t * _Reflected(), t ** _Reflected(), t < _Reflected(), t % _Reflected()] == [
+            "radd", "rmul", "rpow", "gt", "rmod"]
         assert (t == "a") is False and (t != None) is True  # noqa: E711 - the comparison is the point
         for bad in (lambda x: x + "a", lambda x: x < None, lambda x: x - [1.0, 1.0], lambda x: x.add_(None)):
             with pytest.raises(TypeError):
