@@ -130,6 +130,15 @@ def reshape_copied(source: Any, result: Any) -> bool:
 _NO_BASE = object()
 
 
+def row_major_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The strides, in elements, of a row-major array of ``shape`` (a size of 0 steps as 1, as PyTorch's)."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
 def row_major(array: Any) -> bool | None:
     """Whether ``array``'s elements lie in row-major order (NumPy's and CuPy's C-contiguous flag, PyTorch's
     ``is_contiguous()``; an array-API-strict array wraps a NumPy one). None where the library shows no layout

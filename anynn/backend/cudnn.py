@@ -25,6 +25,7 @@ import importlib
 import threading
 from typing import Any, Callable
 
+from .arrays import row_major_strides
 from .base import dtype_name
 from .per_device import PerDevice
 
@@ -79,15 +80,6 @@ class DeviceArrays:
 
     def stream(self) -> int:
         return self.cupy.cuda.get_current_stream().ptr
-
-
-def contiguous_strides(shape: tuple[int, ...]) -> list[int]:
-    """Row-major strides, in elements."""
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return strides[::-1]
 
 
 class Plan:
@@ -159,11 +151,11 @@ class CudnnKernels:
                                   compute_data_type=dt.FLOAT, handle=self.handle())
 
     def _tensor(self, graph: Any, name: str, shape: tuple[int, ...], io_type: str) -> Any:
-        return graph.tensor(name=name, dim=list(shape), stride=contiguous_strides(shape),
+        return graph.tensor(name=name, dim=list(shape), stride=list(row_major_strides(shape)),
                             data_type=getattr(self.cudnn.data_type, io_type))
 
     def _output(self, tensor: Any, shape: tuple[int, ...], io_type: str) -> Any:
-        tensor.set_output(True).set_dim(list(shape)).set_stride(contiguous_strides(shape))
+        tensor.set_output(True).set_dim(list(shape)).set_stride(list(row_major_strides(shape)))
         tensor.set_data_type(getattr(self.cudnn.data_type, io_type))
         return tensor
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name
+from ..backend.arrays import row_major_strides
 from .inplace import _assign, _random_fill, _twin, drawn_in_graph
 from .tensor_extras import where
 from .value_checks import checked_dim
@@ -26,12 +27,8 @@ ITEMSIZE = {"bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "float16"
 
 def stride(self: Tensor, dim: int | None = None) -> Any:
     """The row-major strides of the shape, in elements (a tuple; one int for ``dim``): see the module docstring."""
-    strides, step = [], 1
-    for size in reversed(self.shape):
-        strides.append(step)
-        step *= max(size, 1)
-    strides.reverse()
-    return tuple(strides) if dim is None else strides[checked_dim("stride", self, dim)]
+    strides = row_major_strides(tuple(self.shape))
+    return strides if dim is None else strides[checked_dim("stride", self, dim)]
 
 
 def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:

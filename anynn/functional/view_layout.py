@@ -13,7 +13,7 @@ import math
 from typing import Any, Sequence
 
 from ..autograd.tensor import Tensor
-from ..backend.arrays import row_major
+from ..backend.arrays import row_major, row_major_strides
 
 
 def reshape_is_copy(source: Tensor, shape: Sequence[int]) -> bool:
@@ -27,15 +27,6 @@ def reshape_is_copy(source: Tensor, shape: Sequence[int]) -> bool:
 
 def _concrete(shape: tuple[Any, ...]) -> bool:
     return all(type(n) is int for n in shape)
-
-
-def row_major_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The strides, in elements, of a row-major array of ``shape``."""
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
 
 
 def view_strides(t: Tensor) -> tuple[int, ...] | None:
