@@ -624,15 +624,35 @@ _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 def gather_pad(opset: int) -> Lowering:
-    """ONNX Pad in the layer's mode; circular padding (Pad's ``wrap``, opset 19 on) before opset 19 records
-    GatherPad's own gathers, as PyTorch's exporter writes it there with slices."""
+    """ONNX Pad in the layer's mode; circular padding (Pad's ``wrap``, opset 19 on) before opset 19 is Slices and
+    Concats, as PyTorch's exporter writes it there (`_circular_slices`)."""
     def lower(fn: Any, xp: Namespace, x: Any) -> Any:
         mode = _PAD_MODES.get(fn.mode)
-        if mode is None or (mode == "wrap" and opset < 19):
+        if mode == "wrap" and opset < 19:
+            return _circular_slices(fn.pads, x)
+        if mode is None:
             return NotImplemented
         return wrap(_op().pad(var(x), const(_pad_list(fn.pads, x.ndim), np.int64), mode=mode))
 
     return lower
+
+
+def _circular_slices(pads: Any, x: Any) -> Any:
+    """Circular padding before opset 19 (no Pad ``wrap``), as PyTorch's exporter writes it: per padded axis, the
+    last ``before`` and first ``after`` elements concatenated around it (Slices counted from the ends: symbolic
+    sizes too; axis after axis, so the corners wrap as well). Crops (negative pads) decline: GatherPad records."""
+    if any(type(low) is not int or type(high) is not int or low < 0 or high < 0 for _, low, high in pads):
+        return NotImplemented
+    op = _op()
+    y = var(x)
+    for axis, low, high in pads:
+        at = const([axis % x.ndim], np.int64)
+        parts = [op.slice(y, const([-low], np.int64), const([np.iinfo(np.int64).max], np.int64), at)] if low else []
+        parts.append(y)
+        if high:
+            parts.append(op.slice(y, const([0], np.int64), const([high], np.int64), at))
+        y = op.concat(parts, axis=axis % x.ndim) if len(parts) > 1 else y
+    return wrap(y)
 
 
 # onnxruntime's CPU provider has these operators in float32 (and float16) only (Celu is float32 in the ONNX spec
