@@ -188,6 +188,7 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
     """``input + weight * (end - input)`` (``torch.lerp``); ``weight`` a number or a tensor. Gradients flow to all.
     ``input`` floating or complex and ``end`` a tensor of its dtype, as PyTorch's kernel takes them."""
     refuse_numbers("lerp", input=input, end=end)
+    check_one_backend("lerp", input, end, weight)  # (before the dtypes of two libraries are compared)
     if isinstance(input, Tensor) and not is_floating(input.array):
         raise KernelNotImplementedError(f"lerp: \"lerp_kernel\" not implemented for {dtype_name(input.dtype)} input, "
                                         f"as in PyTorch; cast it first (x.float())")

@@ -26,7 +26,7 @@ from .set_ops import (allclose, argwhere, bincount, bucketize, count_nonzero, eq
                       searchsorted, unique)
 from .statistics import median, std_mean, var_mean
 from .type_promotion import result_type, result_type_of
-from .value_checks import refuse_boolean_pair, refuse_boolean_subtraction, refuse_numbers
+from .value_checks import check_one_backend, refuse_boolean_pair, refuse_boolean_subtraction, refuse_numbers
 from .unary import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
                     cosh, erf, erfc, exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, sinh, square, tan)
 from .vector_products import cdist, cross, dot, ger, outer
@@ -192,6 +192,7 @@ def is_floating_point(input: Tensor) -> bool:  # noqa: A002
 def _scaled_pair(name: str, input: Tensor, tensor1: Any, tensor2: Any, value: Any) -> tuple[Any, Any, Any]:  # noqa: A002
     """``tensor1`` and ``tensor2`` in the dtype the three tensors promote to, and ``value`` as a number of that kind
     (an integer result cuts 0.5 to 0, as PyTorch's addcmul/addcdiv; a complex value for a real result is refused)."""
+    check_one_backend(name, input, tensor1, tensor2, value)  # (before their dtypes are promoted together)
     if not all(isinstance(t, Tensor) for t in (input, tensor1, tensor2)) or isinstance(value, Tensor):
         return tensor1, tensor2, value
     common = result_type_of(input, tensor1, tensor2).name

@@ -70,6 +70,10 @@ MIXED = {
     "linalg.solve": (lambda a, b: anynn.linalg.solve(a[:, :2], b[:, :1]), "linalg.solve"),
     "copysign": (lambda a, b: anynn.copysign(a, b), "copysign"),
     "heaviside": (lambda a, b: anynn.heaviside(a, b), "heaviside"),
+    # (TypeError from array-api-strict, or "expected dtype float32 but got dtype float32", before)
+    "lerp": (lambda a, b: anynn.lerp(a, b, 0.5), "lerp"),
+    "addcmul": (lambda a, b: anynn.addcmul(a, b, b), "addcmul"),
+    "addcdiv": (lambda a, b: anynn.addcdiv(a, a, b), "addcdiv"),
 }
 
 
