@@ -11,6 +11,7 @@ from ..backend.typing import Array
 from .optimizer import LR_IN_FLOAT32, Optimizer, _shrink
 from .scalars import is_number, like, maximum, nonzero, round_float32
 from .torch_options import implementation_options
+from .validation import check_own_rules
 
 
 class Adafactor(Optimizer):
@@ -83,18 +84,13 @@ class Adafactor(Optimizer):
 def _check_options(lr: Any, beta2_decay: float, eps: tuple[float | None, float], d: float,
                    weight_decay: float) -> None:
     """PyTorch's Adafactor checks and messages (ValueError)."""
-    size = getattr(lr, "shape", None)
-    if size is not None and math.prod(size) != 1:
-        raise ValueError("Adafactor: Tensor lr must be 1-element")
-    rules = [(0.0 <= lr, f"Learning rate should be >= 0 but is: {lr}"),
-             (0.0 >= beta2_decay, f"beta2_decay should be <= 0 but is: {beta2_decay}"),
-             (eps[0] is None or 0.0 <= eps[0], f"epsilon1 should be >= 0 but is: {eps[0]}"),
-             (0.0 <= eps[1], f"epsilon2 should be >= 0 but is: {eps[1]}"),
-             (1.0 <= d, f"Clipping threshold d should be >= 1 but is: {d}"),
-             (0.0 <= weight_decay, f"weight_decay should be >= 0 but is: {weight_decay}")]
-    for valid, message in rules:
-        if not valid:
-            raise ValueError(f"Adafactor: {message}")
+    check_own_rules("Adafactor", lr, [
+        (0.0 <= lr, f"Learning rate should be >= 0 but is: {lr}"),
+        (0.0 >= beta2_decay, f"beta2_decay should be <= 0 but is: {beta2_decay}"),
+        (eps[0] is None or 0.0 <= eps[0], f"epsilon1 should be >= 0 but is: {eps[0]}"),
+        (0.0 <= eps[1], f"epsilon2 should be >= 0 but is: {eps[1]}"),
+        (1.0 <= d, f"Clipping threshold d should be >= 1 but is: {d}"),
+        (0.0 <= weight_decay, f"weight_decay should be >= 0 but is: {weight_decay}")])
 
 
 def _norm(xp: Any, x: Array, axis: int) -> Array:

@@ -11,6 +11,7 @@ from ..backend.portable.optim import lerp
 from ..backend.typing import Array, Namespace
 from .optimizer import LR_IN_FLOAT32, Optimizer
 from .scalars import like, round_float32
+from .validation import check_own_rules
 
 NEWTON_SCHULZ_COEFFICIENTS = (3.4445, -4.7750, 2.0315)  # PyTorch's (and Keller Jordan's) quintic
 ADJUSTMENTS = (None, "original", "match_rms_adamw")
@@ -33,16 +34,11 @@ class Muon(Optimizer):
     def __init__(self, params: Iterable[Any], lr: Any = 1e-3, weight_decay: float = 0.1, momentum: float = 0.95,
                  nesterov: bool = True, ns_coefficients: tuple[float, float, float] = NEWTON_SCHULZ_COEFFICIENTS,
                  eps: float = 1e-7, ns_steps: int = 5, adjust_lr_fn: str | None = None) -> None:
-        size = getattr(lr, "shape", None)
-        if size is not None and math.prod(size) != 1:
-            raise ValueError("Muon: Tensor lr must be 1-element")
-        for valid, message in ((0.0 <= lr, f"Learning rate should be >= 0 but is: {lr}"),
-                               (0.0 <= momentum, f"momentum should be >= 0 but is: {momentum}"),
-                               (0.0 <= weight_decay, f"weight decay should be >= 0 but is: {weight_decay}"),
-                               (adjust_lr_fn in ADJUSTMENTS,
-                                f"Adjust learning rate function {adjust_lr_fn} is not supported")):
-            if not valid:
-                raise ValueError(f"Muon: {message}")
+        check_own_rules("Muon", lr, [
+            (0.0 <= lr, f"Learning rate should be >= 0 but is: {lr}"),
+            (0.0 <= momentum, f"momentum should be >= 0 but is: {momentum}"),
+            (0.0 <= weight_decay, f"weight decay should be >= 0 but is: {weight_decay}"),
+            (adjust_lr_fn in ADJUSTMENTS, f"Adjust learning rate function {adjust_lr_fn} is not supported")])
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
                                       ns_coefficients=ns_coefficients, eps=eps, ns_steps=ns_steps,
                                       adjust_lr_fn=adjust_lr_fn))

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from ..backend import Backend
 from ..backend.typing import Array
 from .optimizer import Optimizer
+from .validation import check_lr_elements
 
 
 class SparseAdam(Optimizer):
@@ -26,9 +27,7 @@ class SparseAdam(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: Any = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, maximize: bool = False) -> None:
-        size = getattr(lr, "shape", None)
-        if size is not None and math.prod(size) != 1:
-            raise ValueError("SparseAdam: Tensor lr must be 1-element")
+        check_lr_elements("SparseAdam", lr)
         if not 0.0 < lr:
             raise ValueError(f"SparseAdam: Invalid learning rate: {lr} (expected lr > 0)")
         if not 0.0 < eps:

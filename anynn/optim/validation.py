@@ -6,7 +6,7 @@ runs them on the constructor's defaults, as PyTorch does (parameter groups are n
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 # option -> (is valid, PyTorch's message, the rule in words)
 RULES: dict[str, tuple[Callable[[Any], bool], Callable[[Any], str], str]] = {
@@ -41,10 +41,25 @@ def check_hyperparameters(owner: str, names: tuple[str, ...], options: dict[str,
         if name in ("betas", "etas") and len(value) < 2:  # PyTorch's IndexError ("tuple index out of range")
             raise IndexError(f"{owner}: {name} must be a pair, got {value!r} ({len(value)} value"
                              f"{'s' if len(value) != 1 else ''})")
-        if name == "lr" and _numel(value) not in (None, 1):
-            raise ValueError(f"{owner}: Tensor lr must be 1-element (got {_numel(value)} elements)")
+        if name == "lr":
+            check_lr_elements(owner, value)
         if not valid(value):
             raise ValueError(f"{owner}: {message(value)} (invalid {name}={value!r}; expected {rule})")
+
+
+def check_lr_elements(owner: str, lr: Any) -> None:
+    """PyTorch's rule for a Tensor ``lr``: one element (``ValueError`` otherwise)."""
+    if _numel(lr) not in (None, 1):
+        raise ValueError(f"{owner}: Tensor lr must be 1-element (got {_numel(lr)} elements)")
+
+
+def check_own_rules(owner: str, lr: Any, rules: Iterable[tuple[Any, str]]) -> None:
+    """The checks of an optimizer whose PyTorch messages are its own (Adafactor, Muon), not `RULES`': a Tensor
+    ``lr`` of one element, then ``ValueError`` with the message of the first ``(valid, message)`` rule not valid."""
+    check_lr_elements(owner, lr)
+    for valid, message in rules:
+        if not valid:
+            raise ValueError(f"{owner}: {message}")
 
 
 def check_tensor_options(owner: str, lr: Any, betas: Any, foreach: bool | None, capturable: bool) -> None:
