@@ -11,7 +11,7 @@ from ..autograd.tensor import Tensor
 from . import broadcast, elementwise, linalg, reduce, shape
 from .torch_surface import flip
 from .unary import unary
-from .value_checks import refuse_boolean, refuse_complex, refuse_numbers
+from .value_checks import check_one_backend, refuse_boolean, refuse_complex, refuse_numbers
 from .precision import in_float32
 
 
@@ -111,6 +111,7 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
     ``elements``' shape; either (not both) may be a Python number. ``assume_unique`` is a speed hint only. Boolean
     tensors are refused, as PyTorch's ("Unsupported input type encountered for isin(): Bool")."""
     refuse_boolean("isin", "isin", elements, test_elements)
+    check_one_backend("isin", elements, test_elements)  # (xp.asarray below would copy the other library's array)
     if not isinstance(elements, Tensor):
         if not isinstance(test_elements, Tensor):
             raise TypeError("isin: elements or test_elements must be a tensor")

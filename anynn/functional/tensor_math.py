@@ -74,6 +74,7 @@ def _checked_alpha(name: str, input: Any, other: Any, alpha: Any) -> Any:  # noq
     boolean tensors and as a complex number beside real ones; True for a boolean result (``b + 2 * c`` is an or)."""
     if isinstance(alpha, Tensor) or not any(isinstance(v, Tensor) for v in (input, other)):
         return alpha
+    check_one_backend(name, input, other)  # (before the two dtypes are promoted together)
     kind = result_type(input, other).name
     if isinstance(alpha, builtins.complex) and not kind.startswith("complex"):
         raise RuntimeError(f"{name}: for non-complex input tensors, argument alpha must not be a complex number "

@@ -15,7 +15,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from .set_ops import without_derivative
 from .tensor_extras import cat, where
-from .value_checks import refuse_kernel
+from .value_checks import check_one_backend, refuse_kernel
 
 
 def _tensor(value: Any, op: str, name: str = "input") -> Tensor:
@@ -141,6 +141,7 @@ def vdot(input: Any, other: Any) -> Tensor:  # noqa: A002
     x, y = _tensor(input, "vdot"), _tensor(other, "vdot", "other")
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    check_one_backend("vdot", x, y)  # (before two libraries' dtypes are compared)
     if x.dtype != y.dtype:
         raise RuntimeError(f"vdot : expected both vectors to have same dtype, but found {dtype_name(x.dtype)} and "
                            f"{dtype_name(y.dtype)}")

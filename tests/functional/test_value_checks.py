@@ -74,6 +74,9 @@ MIXED = {
     "lerp": (lambda a, b: anynn.lerp(a, b, 0.5), "lerp"),
     "addcmul": (lambda a, b: anynn.addcmul(a, b, b), "addcmul"),
     "addcdiv": (lambda a, b: anynn.addcdiv(a, a, b), "addcdiv"),
+    "sub_alpha": (lambda a, b: anynn.sub(a, b, alpha=2), "sub"),  # (the same TypeError)
+    "vdot": (lambda a, b: anynn.vdot(a[0], b[0]), "vdot"),  # ('expected same dtype, found float32 and float32')
+    "isin": (lambda a, b: anynn.isin(a, b), "isin"),  # (it ran, copying b into a's library)
 }
 
 
