@@ -25,8 +25,7 @@ from .dtype_kinds import isdtype
 from .value_checks import ShapeMismatchError
 from .value_checks import InvalidValueError
 from .value_checks import refuse_complex, refuse_kernel
-from .pool_symbolic import (adaptive_bins, global_window, has_symbolic_axis, symbolic_kernel,
-                            symbolic_request)
+from .pool_symbolic import adaptive_bins, bins_over_symbolic_sizes, global_window, symbolic_kernel
 from .resample import gather_taps, taps
 from .windows import ntuple, output_size, pad_last_axes, window_slice
 
@@ -511,8 +510,8 @@ def check_adaptive_avg_rank(fn: str, x: Any, output_size: Any, spatial_dims: int
 
 def adaptive_avg_pool_nd(fn: str, x: Any, output_size: Any, spatial_dims: int) -> Any:
     """Adaptive average over the last ``spatial_dims`` (1 or 2) axes of x (..., *spatial), any leading axes."""
-    requested = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * spatial_dims
-    if has_symbolic_axis(x, spatial_dims) and symbolic_request(requested) and not all(s == 1 for s in requested):
+    requested = bins_over_symbolic_sizes(x, output_size, spatial_dims)
+    if requested is not None:
         # bins over symbolic sizes (an ONNX export with dynamic height and width: coordinate attention's pools to
         # (H, 1) and (1, W), a classifier's pool to (7, 7)); to all ones the lowering's ReduceMean records
         check_floating(fn, x)

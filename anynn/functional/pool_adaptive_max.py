@@ -19,7 +19,7 @@ from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
 from .pool import _adaptive_sizes, check_rank
-from .pool_symbolic import adaptive_bins, has_symbolic_axis, symbolic_request
+from .pool_symbolic import adaptive_bins, bins_over_symbolic_sizes
 from .value_checks import InvalidValueError, refuse_complex
 
 
@@ -85,9 +85,8 @@ def _adaptive_max(fn: str, input: Tensor, output_size: Any, return_indices: bool
             raise InvalidValueError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but "
                                     f"input has sizes {list(input.shape)} with dimension {axis} being empty")
     refuse_complex(fn, input)
-    requested = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * spatial_dims
-    if has_symbolic_axis(input, spatial_dims) and symbolic_request(requested) and not all(
-            s == 1 for s in requested):  # bins over symbolic sizes (an ONNX export; to all ones: _global_max)
+    requested = bins_over_symbolic_sizes(input, output_size, spatial_dims)
+    if requested is not None:  # bins over symbolic sizes (an ONNX export; to all ones: _global_max)
         if return_indices:
             raise NotImplementedError(f"{fn}: return_indices=True over symbolic spatial sizes (an ONNX export with "
                                       f"them in dynamic_axes) is not recorded; export with static sizes")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, make_tensor
 from ..backend.symbolic import is_symbolic
 from .elementwise import where
 from .value_checks import is_floating
@@ -86,8 +86,6 @@ def _membership(x: Tensor, n: Any, out: int) -> Tensor:
     """(out, n) booleans, True where position h of an axis of size ``n`` (an int or a `SymInt`) is in bin k of
     ``out``: ``floor(k n / out) <= h < ceil((k + 1) n / out)``, in integers ``k n < (h + 1) out`` and ``h out < (k +
     1) n``."""
-    from ..autograd.tensor import make_tensor
-
     xp = x.backend.xp
     size = n.array if is_symbolic(n) else n
     h = xp.reshape(xp.arange(n), (1, -1))
@@ -95,11 +93,17 @@ def _membership(x: Tensor, n: Any, out: int) -> Tensor:
     return make_tensor((k * size < (h + 1) * out) & (h * out < (k + 1) * size), x.backend, None, 0)
 
 
-def symbolic_request(requested: Sequence[Any]) -> bool:
-    """Whether adaptive output sizes are ones `adaptive_bins` takes: positive ints, ``None`` (keep the axis) in 2-D
-    and 3-D only; anything else goes on to the layer's own checks and their errors."""
+def bins_over_symbolic_sizes(x: Tensor, output_size: Any, spatial_dims: int) -> tuple[int | None, ...] | None:
+    """The output sizes of an adaptive pool of ``x`` that `adaptive_bins` records: where a spatial axis is symbolic
+    and the sizes are ones it takes (positive ints, ``None``, keep the axis, in 2-D and 3-D only), not all ones (the
+    layers' global paths record those). None otherwise: the layer's own path, its checks and their errors."""
+    requested = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * spatial_dims
+    if not has_symbolic_axis(x, spatial_dims):
+        return None
     ok = all(s is None or (type(s) is int and s >= 1) for s in requested)
-    return ok and (len(requested) > 1 or None not in requested)
+    if not ok or (len(requested) == 1 and None in requested) or all(s == 1 for s in requested):
+        return None
+    return requested
 
 
 def symbolic_kernel(kernel_size: Any) -> bool:
