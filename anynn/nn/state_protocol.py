@@ -126,16 +126,7 @@ def value_kind(name: str) -> str:
 def converted(target: Tensor, value: Any) -> Any:
     """``value`` as a new native array of ``target``'s backend and dtype (never sharing the caller's memory)."""
     backend = target.backend
-    if isinstance(value, Tensor):
-        data = value.array if value.backend == backend else transfer(value.array, value.backend, backend)
-    elif is_host_array(value):
-        data = backend.from_host(value)
-    elif backend.is_native(value):
-        # a framework tensor that tracks its own gradients (a PyTorch Parameter from named_parameters() or
-        # state_dict(keep_vars=True)) must not carry that tracking into anynn's parameters
-        data = backend.adopt(value)
-    else:
-        data = tensor(value, backend=backend, dtype=target.dtype).array
+    data = _native(value, backend, target.dtype)
     if data.dtype != target.array.dtype:
         data = backend.xp.astype(data, target.array.dtype)  # astype copies
     else:
@@ -158,15 +149,21 @@ def assigned(target: Tensor, value: Any) -> tuple[Any, Backend]:
             backend = resolve_device("cpu", backend)
         elif hasattr(value, "shape") and hasattr(value, "dtype"):
             backend = backend_of(value)
+    return backend.xp.asarray(_native(value, backend), copy=True), backend
+
+
+def _native(value: Any, backend: Backend, dtype: Any = None) -> Any:
+    """``value`` (a Tensor, a host or native array, numbers) as a native array of ``backend``, which may share the
+    caller's memory; numbers in ``dtype`` where given."""
     if isinstance(value, Tensor):
-        data = value.array if value.backend == backend else transfer(value.array, value.backend, backend)
-    elif is_host_array(value):
-        data = backend.from_host(value)
-    elif backend.is_native(value):
-        data = backend.adopt(value)  # (a framework tensor's own gradient tracking left behind, as in `converted`)
-    else:
-        data = tensor(value, backend=backend).array
-    return backend.xp.asarray(data, copy=True), backend
+        return value.array if value.backend == backend else transfer(value.array, value.backend, backend)
+    if is_host_array(value):
+        return backend.from_host(value)
+    if backend.is_native(value):
+        # a framework tensor that tracks its own gradients (a PyTorch Parameter from named_parameters() or
+        # state_dict(keep_vars=True)) must not carry that tracking into anynn's parameters
+        return backend.adopt(value)
+    return tensor(value, backend=backend, dtype=dtype).array
 
 
 def take_assigned(t: Tensor, data: Any, backend: Backend) -> None:
