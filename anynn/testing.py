@@ -7,12 +7,14 @@ differences of the gradient (float64).
 forward pass, a second opinion independent of anynn's tape.
 ``assert_close(actual, expected)``: PyTorch's ``torch.testing.assert_close`` (tolerances by dtype, its messages);
 ``assert_allclose``: its deprecated predecessor, for older programs.
+``make_tensor(*shape, dtype=..., device=...)``: PyTorch's ``torch.testing.make_tensor`` (random values in a range).
 """
 
 from .autograd.grad_check import GradientCheckError, grad_check
 from .autograd.gradgrad_check import gradgrad_check
 from .comparison import assert_allclose, assert_close
 from .compile.jax_grad import jax_function, jax_grad
+from .test_tensors import make_tensor
 
 __all__ = ["GradientCheckError", "assert_allclose", "assert_close", "grad_check", "gradgrad_check", "jax_function",
-           "jax_grad"]
+           "jax_grad", "make_tensor"]

@@ -21,10 +21,11 @@ _BFLOAT16 = dict(bits=16, eps=2.0**-7, max=(2.0 - 2.0**-7) * 2.0**127, tiny=2.0*
 class finfo:  # noqa: N801 - PyTorch's name
     """The limits of a floating dtype (default: the default dtype, float32 unless set): ``bits``, ``eps``, ``max``,
     ``min``, ``tiny`` (= ``smallest_normal``), ``resolution``, and ``dtype`` (its name). ``dtype`` may be an anynn
-    dtype, a backend's native dtype or a name."""
+    dtype, a backend's native dtype or a name; a complex dtype gives its parts' (complex64: float32's), as PyTorch's."""
 
     def __init__(self, type: Any = None) -> None:  # noqa: A002 - PyTorch's name
         name = default_float() if type is None else dtype_name(type)
+        name = {"complex64": "float32", "complex128": "float64"}.get(name, name)  # a complex dtype: its parts'
         if name == "bfloat16":
             facts = _BFLOAT16
         elif name in ("float16", "float32", "float64"):

@@ -108,3 +108,30 @@ def test_backends_are_devices(backend):
     with pytest.raises(AssertionError, match="attribute 'device'"):
         anynn.testing.assert_close(a, b)
     anynn.testing.assert_close(a, b, check_device=False)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "complex64", "int64", "uint8", "int8", "bool"])
+def test_make_tensor_as_torchs(dtype):
+    """``torch.testing.make_tensor`` (missing before): dtype, shape, PyTorch's default ranges and options; the
+    values are anynn's own draws."""
+    import torch
+
+    from anynn.testing import make_tensor
+
+    ours = make_tensor(3, 4, dtype=getattr(anynn, dtype), device="cpu")
+    theirs = torch.testing.make_tensor(3, 4, dtype=getattr(torch, dtype), device="cpu")
+    assert ours.shape == tuple(theirs.shape) and ours.dtype == getattr(anynn, dtype)
+    values = ours.numpy()
+    parts = np.abs(np.concatenate([values.real.ravel(), values.imag.ravel()]) if dtype == "complex64" else values)
+    assert parts.max() <= (1 if dtype == "bool" else 9) and (dtype != "uint8" or values.min() >= 0)
+    if dtype in ("float32", "float64"):
+        t = make_tensor((2, 5), dtype=getattr(anynn, dtype), device="cpu", low=0.5, high=1.0, noncontiguous=True,
+                        requires_grad=True)
+        assert t.shape == (2, 5) and t.requires_grad and t.is_leaf and 0.5 <= t.detach().numpy().min()
+    for bad in (dict(low=2, high=1), dict(low=float("nan")), dict(requires_grad=dtype in ("int64", "bool"))):
+        if bad.get("requires_grad") is False:
+            continue
+        with pytest.raises(ValueError):
+            torch.testing.make_tensor(2, dtype=getattr(torch, dtype), device="cpu", **bad)
+        with pytest.raises(ValueError):
+            make_tensor(2, dtype=getattr(anynn, dtype), device="cpu", **bad)
