@@ -38,8 +38,8 @@ CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divi
         "logical_or", "logical_not", "logical_xor", "lerp", "addcmul", "addcdiv", "erf", "erfc",
         "outer", "kron", "addr", "hypot", "logaddexp", "fmax", "fmin", "floor_divide", "xlogy", "copysign", "diff",
         "sinc", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arccos", "deg2rad", "rad2deg", "logit", "lgamma",
-        "digamma", "erfinv", "i0", "mvlgamma", "angle", "hstack", "vstack", "column_stack", "dstack", "bitwise_and",
-        "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
+        "digamma", "erfinv", "i0", "mvlgamma", "angle", "hstack", "vstack", "row_stack", "column_stack", "dstack",
+        "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
 # out's dtype must be the result's
 EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min", "clamp_max", "abs", "neg",
          "negative", "where", "floor", "ceil", "round", "trunc", "sign", "amax", "amin", "index_select", "gather",

@@ -57,6 +57,8 @@ CASES: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
     # (TypeError 'unexpected keyword argument out' before; kron wrote into out without resizing it)
     "kron": (lambda lib, a, b, out: lib.kron(a, b, out=out), [A, B]),
     "tril": (lambda lib, a, out: lib.tril(a, -1, out=out), [A]),
+    # (row_stack wrote into out without resizing it: left out of fd285f9's table)
+    "row_stack": (lambda lib, a, b, out: lib.row_stack([a, b], out=out), [A, B]),
 }
 # deterministic factories: (call(lib, out), out dtype)
 FACTORIES: dict[str, Callable[..., Any]] = {
