@@ -13,7 +13,8 @@ import warnings
 from typing import Any, Sequence
 
 from .autograd.tensor import Tensor
-from .type_info import finfo, iinfo
+from .backend import dtype_name
+from .type_info import PART_DTYPES, finfo, iinfo
 
 
 def make_tensor(*shape: int | Sequence[int], dtype: Any, device: Any = None, low: float | None = None,
@@ -32,7 +33,7 @@ def make_tensor(*shape: int | Sequence[int], dtype: Any, device: Any = None, low
     if len(shape) == 1 and isinstance(shape[0], Sequence):
         shape = tuple(shape[0])
     shape = tuple(int(n) for n in shape)
-    name = str(getattr(dtype, "name", dtype)).replace("torch.", "")
+    name = dtype_name(dtype)
     kind = "bool" if name == "bool" else ("complex" if name.startswith("complex") else
                                            ("float" if name.startswith(("float", "bfloat")) else "int"))
     if noncontiguous and memory_format is not None:
@@ -53,7 +54,7 @@ def make_tensor(*shape: int | Sequence[int], dtype: Any, device: Any = None, low
     else:
         info = finfo(dtype)  # (of a complex dtype: its parts')
         low, high = _bounds(low, high, kind, info.min, info.max, -9, 9)
-        part_dtype = {"complex64": "float32", "complex128": "float64"}.get(name, dtype)
+        part_dtype = PART_DTYPES.get(name, dtype)
         if kind == "complex":
             out = make_complex(*(_uniform(factories, drawn_shape, part_dtype, device, low, high) for _ in "re"))
         else:

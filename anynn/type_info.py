@@ -14,6 +14,7 @@ import numpy as np
 from .backend import dtype_name
 from .backend.default_dtype import default_float
 
+PART_DTYPES = {"complex64": "float32", "complex128": "float64"}  # a complex dtype's real and imaginary parts
 # bfloat16: float32's exponent range with 8 significant bits
 _BFLOAT16 = dict(bits=16, eps=2.0**-7, max=(2.0 - 2.0**-7) * 2.0**127, tiny=2.0**-126, resolution=0.01)
 
@@ -25,7 +26,7 @@ class finfo:  # noqa: N801 - PyTorch's name
 
     def __init__(self, type: Any = None) -> None:  # noqa: A002 - PyTorch's name
         name = default_float() if type is None else dtype_name(type)
-        name = {"complex64": "float32", "complex128": "float64"}.get(name, name)  # a complex dtype: its parts'
+        name = PART_DTYPES.get(name, name)  # a complex dtype: its parts'
         if name == "bfloat16":
             facts = _BFLOAT16
         elif name in ("float16", "float32", "float64"):
