@@ -85,6 +85,7 @@ LAYERS = {
     "_utils": 4,  # torch._utils' flat buffers: cat/narrow/view of Tensors
     "cuda_nvtx": 0,  # torch.cuda.nvtx: range markers accepted, imports nothing
     "types": 2,  # torch.types: typing aliases over Tensor, Size, device, dtype, layout
+    "test_tensors": 4,  # torch.testing.make_tensor: random tensors over factories and functional
     "anynn": 7, "cli": 7, "testing": 7, "comparison": 7, "__main__": 7,
 }
 # (importer, imported) upward imports still present, each with its reason
