@@ -6,6 +6,7 @@ import math
 from typing import Any, Iterable
 
 from ..backend import Backend
+from ..backend.portable.optim import first_moment
 from ..backend.typing import Array
 from .optimizer import Optimizer
 from .validation import check_lr_elements
@@ -50,9 +51,8 @@ class SparseAdam(Optimizer):
         rows = _held_rows(xp, grad)
         beta1, beta2 = group["betas"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m_change = (grad - m) * (1.0 - beta1)
-        v_change = (grad * grad - v) * (1.0 - beta2)
-        numer, v_new = m + m_change, v + v_change
+        numer = first_moment(xp, m, grad, beta1)
+        v_new = v + (grad * grad - v) * (1.0 - beta2)  # (PyTorch's sparse form: not `second_moment`'s b2 v + ...)
         state["exp_avg"] = xp.where(rows, numer, m)
         state["exp_avg_sq"] = xp.where(rows, v_new, v)
         step_size = group["lr"] * math.sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step)
