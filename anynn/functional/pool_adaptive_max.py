@@ -65,7 +65,6 @@ class AdaptiveMaxPool(Function):
             at = xp.minimum(xp.reshape(first, along) + within, xp.reshape(last, along))
             flat = at if flat is None else flat * size[axis] + at
         self.indices = flat
-        self.shape = tuple(x.shape)
         return values, self.indices
 
     def backward(self, xp: Namespace, g: Any, _: Any = None) -> Any:
