@@ -34,7 +34,7 @@ from ..init import default_generator, watching_given_generators
 from . import binding, pytree
 from .errors import CompiledStepError, host_read_error, side_effect_error
 from .side_effects import check_side_effects, scheduler_marks, static_key
-from .state import StepState, argument_roots, discover, module_generators, roots_key, structure_key
+from .state import StepState, argument_roots, discover, given_key, module_generators, roots_key, structure_key
 
 
 class _Graph:
@@ -76,7 +76,7 @@ class CapturedStep:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         st = self._state
         given = argument_roots(args, kwargs)  # modules and optimizers the call hands in: state as well
-        if st is None or roots_key(self.fn) + tuple(id(obj) for obj in given) != st.roots_key or \
+        if st is None or roots_key(self.fn) + given_key(given) != st.roots_key or \
                 structure_key(st) != st.structure:
             st = self._state = discover(self.fn, given)
             self._graphs.clear()

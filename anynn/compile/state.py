@@ -124,7 +124,7 @@ def discover(fn: Callable[..., Any], given: Iterable[Any] = ()) -> StepState:
     seen: set[int] = set()
     for root in roots:
         _walk(root, 0, found, seen)
-    state = StepState(roots_key=roots_key(fn) + tuple(id(obj) for obj in given))
+    state = StepState(roots_key=roots_key(fn) + given_key(given))
     modules: dict[int, Module] = {}
     for obj in found.values():
         if isinstance(obj, Module):
@@ -172,6 +172,12 @@ def argument_roots(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         items = arg.values() if isinstance(arg, dict) else arg if isinstance(arg, (tuple, list)) else (arg,)
         found += [obj for obj in items if isinstance(obj, (Module, Optimizer))]
     return found
+
+
+def given_key(given: Iterable[Any]) -> tuple[int, ...]:
+    """The identities of the modules and optimizers a call hands the step (`argument_roots`): the part of a
+    `StepState`'s ``roots_key`` after the step's own `roots_key`, so another model passed in discovers again."""
+    return tuple(id(obj) for obj in given)
 
 
 def structure_key(st: StepState) -> tuple[Any, ...]:

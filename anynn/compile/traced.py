@@ -29,7 +29,7 @@ from . import binding, pytree, stance
 from .errors import CompiledStepError, host_read_error, side_effect_error
 from .layout import Layout
 from .side_effects import Rediscover, check_side_effects, scheduler_marks, static_key
-from .state import StepState, argument_roots, discover, roots_watch, structure_key
+from .state import StepState, argument_roots, discover, given_key, roots_watch, structure_key
 
 
 class _Entry:
@@ -85,7 +85,7 @@ class TracedStep:
         """The state's layout, discovered again where the step's roots (``given``: the modules and optimizers among
         the call's arguments) or their structure changed."""
         layout = self._layout
-        roots = self._roots() + tuple(id(obj) for obj in given) if given else self._roots()
+        roots = self._roots() + given_key(given) if given else self._roots()
         if layout is None or roots != layout.st.roots_key or structure_key(layout.st) != layout.st.structure:
             st = self._state = discover(self.fn, given)
             layout = self._layout = Layout(st, self.tracer.strong, self.tracer.weak)
