@@ -71,36 +71,36 @@ def _joined(op: str, tensors: Any) -> list[Tensor]:
     return items
 
 
-def hstack(tensors: Any, *, out: Any = None) -> Tensor:
+def hstack(tensors: Any) -> Tensor:
     """Concatenate column-wise: along dim 0 for 1-d tensors (0-d become ``(1,)``), along dim 1 otherwise."""
     items = [_to_rank(t, 1) for t in _joined("hstack", tensors)]
     result = shape.concat(items, axis=0 if items[0].ndim == 1 else 1)
-    return result if out is None else out.copy_(result)
+    return result
 
 
-def vstack(tensors: Any, *, out: Any = None) -> Tensor:
+def vstack(tensors: Any) -> Tensor:
     """Concatenate row-wise (along dim 0) after `atleast_2d`: ``(n,)`` tensors become rows ``(1, n)``."""
     result = shape.concat([_to_rank(t, 2) for t in _joined("vstack", tensors)], axis=0)
-    return result if out is None else out.copy_(result)
+    return result
 
 
-def row_stack(tensors: Any, *, out: Any = None) -> Tensor:
+def row_stack(tensors: Any) -> Tensor:
     """`vstack` under NumPy's older name."""
-    return vstack(tensors, out=out)
+    return vstack(tensors)
 
 
-def dstack(tensors: Any, *, out: Any = None) -> Tensor:
+def dstack(tensors: Any) -> Tensor:
     """Concatenate depth-wise (along dim 2) after `atleast_3d`."""
     result = shape.concat([_to_rank(t, 3) for t in _joined("dstack", tensors)], axis=2)
-    return result if out is None else out.copy_(result)
+    return result
 
 
-def column_stack(tensors: Any, *, out: Any = None) -> Tensor:
+def column_stack(tensors: Any) -> Tensor:
     """Concatenate along dim 1, 0-d and 1-d tensors first made columns ``(n, 1)``."""
     items = [shape.reshape(t, (math.prod(t.shape), 1)) if t.ndim <= 1 else t
              for t in _joined("column_stack", tensors)]
     result = shape.concat(items, axis=1)
-    return result if out is None else out.copy_(result)
+    return result
 
 
 def kron(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002 - PyTorch's name
