@@ -26,6 +26,7 @@ from array_api_compat import is_numpy_array, is_writeable_array
 
 from .base import Backend, dtype_name
 from .devices import device_of, register_deviceless_type  # noqa: F401 - their home before devices.py
+from .strides import row_major_strides  # noqa: F401 - read from here by functional/
 from .typing import Namespace
 
 _FLAGS = object()  # the rule of NumPy arrays: each array's own ``flags.writeable``
@@ -128,15 +129,6 @@ def reshape_copied(source: Any, result: Any) -> bool:
 
 
 _NO_BASE = object()
-
-
-def row_major_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The strides, in elements, of a row-major array of ``shape`` (a size of 0 steps as 1, as PyTorch's)."""
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
 
 
 def row_major(array: Any) -> bool | None:

@@ -25,7 +25,7 @@ import importlib
 import threading
 from typing import Any, Callable
 
-from .arrays import row_major_strides
+from .strides import row_major_strides
 from .base import dtype_name
 from .per_device import PerDevice
 

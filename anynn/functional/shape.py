@@ -14,7 +14,7 @@ from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
 from .value_checks import ShapeMismatchError, checked_dim, refuse_bool_dims
-from .view_layout import reshape_is_copy
+from .view_layout import indexed_strides, reshape_is_copy, view_strides_after_reshape
 
 
 class Reshape(Function):
@@ -44,6 +44,11 @@ class Reshape(Function):
         """This view taken again from ``source`` (changed in place since): None where its shape changed."""
         return Reshape.apply(source, shape=self.shape) if tuple(source.shape) == self.source else None
 
+    def view_strides(self, source: tuple[int, ...], source_shape: tuple[int, ...],
+                     shape: tuple[int, ...]) -> tuple[int, ...] | None:
+        """PyTorch's strides of this view, from its source's (`view_layout.view_strides`)."""
+        return view_strides_after_reshape(source_shape, source, shape)
+
 
 class Permute(Function):
     makes_view = True
@@ -61,6 +66,11 @@ class Permute(Function):
     def view_again(self, source: Any, index: int) -> Any:
         """This view taken again from ``source`` (changed in place since): None where its rank changed."""
         return Permute.apply(source, axes=self.axes) if source.ndim == len(self.axes) else None
+
+    def view_strides(self, source: tuple[int, ...], source_shape: tuple[int, ...],
+                     shape: tuple[int, ...]) -> tuple[int, ...] | None:
+        """PyTorch's strides of this view, from its source's (`view_layout.view_strides`)."""
+        return tuple(source[axis] for axis in self.axes)
 
 
 class GetItem(Function):
@@ -104,6 +114,11 @@ class GetItem(Function):
         if self.flips or tuple(source.shape) != self.shape:
             return None
         return GetItem.apply(source, index=self.index)
+
+    def view_strides(self, source: tuple[int, ...], source_shape: tuple[int, ...],
+                     shape: tuple[int, ...]) -> tuple[int, ...] | None:
+        """PyTorch's strides of this view, from its source's (`view_layout.view_strides`)."""
+        return indexed_strides(source, self.index)
 
 
 def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
@@ -272,6 +287,11 @@ class Split(Function):
         if tuple(source.shape) != self.shape:
             return None
         return Split.apply(source, sizes=self.sizes, axis=self.axis)[index]
+
+    def view_strides(self, source: tuple[int, ...], source_shape: tuple[int, ...],
+                     shape: tuple[int, ...]) -> tuple[int, ...] | None:
+        """PyTorch's strides of a piece: its source's (`view_layout.view_strides`)."""
+        return source
 
 
 

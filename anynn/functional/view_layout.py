@@ -30,32 +30,24 @@ def _concrete(shape: tuple[Any, ...]) -> bool:
 
 
 def view_strides(t: Tensor) -> tuple[int, ...] | None:
-    """``t``'s strides in the tensor it is a view of (through reshape, permute, basic indexing, split), as PyTorch
-    lays them out; row-major where ``t`` is no view; None where a view operation of the chain is none of those, or
-    a size is symbolic."""
-    from .shape import GetItem, Permute, Reshape, Split
-
+    """``t``'s strides in the tensor it is a view of (through reshape, permute, basic indexing, split: the view
+    Functions that answer ``view_strides(source_strides, source_shape, shape)``), as PyTorch lays them out;
+    row-major where ``t`` is no view; None where a view operation of the chain answers none, or a size is
+    symbolic."""
     if not _concrete(tuple(t.shape)):  # a symbolic size (an ONNX export): no strides to follow
         return None
     fn = t.__dict__.get("_view_of", t._ctx)
     inputs = getattr(fn, "inputs", None)
     if not getattr(fn, "makes_view", False) or not inputs or not isinstance(inputs[0], Tensor):
         return row_major_strides(tuple(t.shape))
-    if not isinstance(fn, (GetItem, Permute, Reshape, Split)):
+    follow = getattr(fn, "view_strides", None)
+    if follow is None:
         return None
     source = view_strides(inputs[0])
-    if source is None:
-        return None
-    if isinstance(fn, Permute):
-        return tuple(source[axis] for axis in fn.axes)
-    if isinstance(fn, Reshape):
-        return view_strides_after_reshape(tuple(inputs[0].shape), source, tuple(t.shape))
-    if isinstance(fn, Split):
-        return source
-    return _indexed_strides(source, fn.index)
+    return None if source is None else follow(source, tuple(inputs[0].shape), tuple(t.shape))
 
 
-def _indexed_strides(source: tuple[int, ...], index: tuple[Any, ...]) -> tuple[int, ...] | None:
+def indexed_strides(source: tuple[int, ...], index: tuple[Any, ...]) -> tuple[int, ...] | None:
     """The strides after basic indexing by ``index`` (`GetItem`'s: ints, positive-step slices, None, one per
     axis)."""
     strides, axis = [], 0
