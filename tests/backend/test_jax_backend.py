@@ -223,6 +223,9 @@ _OPTIMIZERS: dict[str, Callable[[Any], Any]] = {
     "ASGD": lambda p: optim.ASGD(p, lr=1e-2, t0=5),
     "Lion": lambda p: optim.Lion(p, lr=1e-3),
     "LBFGS": lambda p: optim.LBFGS(p, lr=0.5, max_iter=4, line_search_fn="strong_wolfe"),
+    "Adafactor": lambda p: optim.Adafactor(p, lr=1e-2, weight_decay=0.01),
+    "Muon": lambda p: optim.Muon([q for q in p if q.ndim == 2], lr=0.02),  # (its matrices only, as PyTorch's)
+    "SparseAdam": lambda p: optim.SparseAdam(p, lr=1e-2),
 }
 
 
