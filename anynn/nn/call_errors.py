@@ -28,9 +28,11 @@ from ..functional.value_checks import (DTypeMismatchError, InvalidValueError, Ke
                                        ShapeMismatchError, UnsupportedDTypeError)
 from .validate import ShapeMismatch
 
-_TYPES = frozenset((TypeError, ValueError, IndexError, RuntimeError, NotImplementedError, ZeroDivisionError,
-                    BackendMismatch, InvalidValueError, UnsupportedDTypeError, KernelNotImplementedError,
-                    DTypeMismatchError, ShapeMismatch, ShapeMismatchError))
+# anynn's own error classes: renamed with their subclasses (a function's refinement, pad's UnsupportedPadError)
+_OWN = (BackendMismatch, InvalidValueError, UnsupportedDTypeError, KernelNotImplementedError, DTypeMismatchError,
+        ShapeMismatch, ShapeMismatchError)
+# Python's: renamed only as themselves (a library's subclass may hold other arguments than one message)
+_TYPES = frozenset((TypeError, ValueError, IndexError, RuntimeError, NotImplementedError, ZeroDivisionError) + _OWN)
 RENAMED = tuple(_TYPES) + (AttributeError,)  # caught by Module.__call__; AttributeError only for a foreign array
 
 
@@ -76,7 +78,8 @@ def name_the_layer(module: Any, error: BaseException, args: tuple[Any, ...]) -> 
                                     "anynn.tensor(...) (or anynn.from_numpy(...) to share the memory)")
             replacement._anynn_layer = (module, str(replacement))  # type: ignore[attr-defined]
             return replacement
-        if type(error) not in _TYPES or len(error.args) != 1 or not isinstance(error.args[0], str):
+        if (type(error) not in _TYPES and not isinstance(error, _OWN)) or len(error.args) != 1 \
+                or not isinstance(error.args[0], str):
             return None
         message = error.args[0]
         if name not in message:
