@@ -351,8 +351,8 @@ _TWICE = "trying to differentiate twice a function that was marked with @once_di
 
 
 class _OnceDifferentiableResult(Function):
-    """A gradient computed by a ``@once_differentiable`` backward, tied to the gradients it came from: its value
-    as given, and differentiating it raises PyTorch's error (PyTorch's DelayedError node)."""
+    """A gradient computed by a ``@once_differentiable`` backward, tied to a stand-in leaf: its value as given,
+    and differentiating it raises PyTorch's error (PyTorch's DelayedError node)."""
 
     supports_double_backward = False
 
@@ -377,8 +377,11 @@ def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
         if not anchors or not _thread.modes.grad_enabled:
             return result
         single = not isinstance(result, tuple)
-        tied = tuple(_OnceDifferentiableResult.apply(r, *anchors) if isinstance(r, Tensor) else r
-                     for r in ((result,) if single else result))
+        # each result hangs from the error node by a detached copy of itself that requires grad (PyTorch's
+        # fake_requires_grad), not from the incoming gradients: autograd.grad towards inputs reached some other way
+        # never runs the node, and a backward() into every leaf reaches it and raises
+        tied = tuple(_OnceDifferentiableResult.apply(r, r.detach().requires_grad_(True)) if isinstance(r, Tensor)
+                     else r for r in ((result,) if single else result))
         return tied[0] if single else tied
 
     return run_once

@@ -400,6 +400,25 @@ def test_once_differentiable_as_pytorch(backend):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12)
 
 
+def test_once_differentiable_gradient_is_a_dead_end_not_a_wall(backend):
+    """The error node hangs from a stand-in leaf, as PyTorch's: autograd.grad towards inputs reached another way
+    (through the forward) runs and gives PyTorch's values, the input only reached through the once-differentiated
+    gradient gets None; backward() into every leaf still raises (anynn tied it to the incoming gradients and
+    raised for both)."""
+    found = []
+    for lib, mk in ((anynn, lambda v: make(backend, v, requires_grad=True)),
+                    (torch, lambda v: torch.tensor(v, requires_grad=True))):
+        x, y = mk(np.array([0.5, -1.0])), mk(np.array([2.0, 3.0]))
+        gx, gy = lib.autograd.grad((_square_once(lib).apply(x) * y).sum(), (x, y), create_graph=True)
+        dx, dy = lib.autograd.grad((gx ** 2).sum() + (gy ** 2).sum(), (x, y), allow_unused=True)
+        assert dy is None
+        found.append(dx.detach().numpy().copy())
+        gx, gy = lib.autograd.grad((_square_once(lib).apply(x) * y).sum(), (x, y), create_graph=True)
+        with pytest.raises(RuntimeError, match="differentiate twice"):
+            ((gx ** 2).sum() + (gy ** 2).sum()).backward()
+    np.testing.assert_allclose(found[0], found[1], rtol=1e-12)
+
+
 def test_next_functions_as_pytorch(backend):
     """``grad_fn.next_functions``: the creator of each input with its output index, an AccumulateGrad holding the
     leaf for a leaf that requires grad, ``(None, 0)`` for an input without gradient."""
