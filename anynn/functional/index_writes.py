@@ -225,16 +225,21 @@ def index_put_(input: Tensor, indices: Any, values: Tensor, accumulate: bool = F
     return _update(input, "index_put_", lambda s: index_put(s, indices, _itself(s, input, values), accumulate), values)
 
 
-def masked_scatter(input: Tensor, mask: Tensor, source: Tensor, *, _grow: bool = True) -> Tensor:  # noqa: A002
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
     """``input`` with the positions where ``mask`` holds filled, in row-major order, by the first elements of
     ``source`` (``torch.masked_scatter``): `index_put` of ``source.reshape(-1)[:k]`` at the broadcast mask, so both
     gradients are index_put's (``input``: zero where the mask holds; ``source``: the gradient read back there).
 
-    mask: boolean; ``input`` and ``mask`` broadcast together, as PyTorch's (``masked_scatter_`` passes ``_grow``
-    False: there the mask must broadcast to ``input.shape``); source: input's dtype, at least as many elements as the
-    mask has true entries (counted on the host).
+    mask: boolean; ``input`` and ``mask`` broadcast together, as PyTorch's (in ``masked_scatter_`` the mask must
+    broadcast to ``input.shape``); source: input's dtype, at least as many elements as the mask has true entries
+    (counted on the host).
     """
-    name = "masked_scatter" if _grow else "masked_scatter_"
+    return _masked_scatter(input, mask, source, grow=True)
+
+
+def _masked_scatter(input: Tensor, mask: Tensor, source: Tensor, grow: bool) -> Tensor:  # noqa: A002
+    """`masked_scatter`; ``grow``: input and mask broadcast together (out of place), else the mask to the input."""
+    name = "masked_scatter" if grow else "masked_scatter_"
     be = input.backend
     if not isinstance(mask, Tensor) or not isinstance(source, Tensor):
         raise TypeError(f"{name}: mask and source must be anynn Tensors, got {type(mask).__name__} and "
@@ -250,7 +255,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor, *, _grow: bool =
         return _masked_scatter_traced(input, make_tensor(data, be, None, 0), source)
     shape = tuple(input.shape)
     try:
-        if _grow and None not in shape:  # (None: a symbolic axis of an ONNX export, left to broadcast_to)
+        if grow and None not in shape:  # (None: a symbolic axis of an ONNX export, left to broadcast_to)
             shape = tuple(broadcast_shapes(tuple(data.shape), shape))
         full = be.xp.broadcast_to(data, shape)
     except (ValueError, RuntimeError):  # (NumPy's and PyTorch's refusals)
@@ -280,7 +285,7 @@ def _masked_scatter_traced(input: Tensor, mask: Tensor, source: Tensor) -> Tenso
 
 def masked_scatter_(self: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """`masked_scatter` in place."""
-    return _update(self, "masked_scatter_", lambda s: masked_scatter(s, mask, _itself(s, self, source), _grow=False),
+    return _update(self, "masked_scatter_", lambda s: _masked_scatter(s, mask, _itself(s, self, source), grow=False),
                    source)
 
 

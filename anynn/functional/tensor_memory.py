@@ -47,13 +47,13 @@ def pin_memory(self: Tensor, device: Any = None) -> Tensor:
     return self.clone()
 
 
-def record_stream(self: Tensor, stream: Any) -> None:
+def record_stream(self: Tensor, s: Any) -> None:
     """``tensor.record_stream(torch.cuda.current_stream())``: data prefetchers mark a batch copied on a side stream as
     used by the compute stream, so that PyTorch's caching allocator keeps its memory until that work is done. anynn's
     device has one queue (`anynn.cuda.Stream`) and the array library owns the memory: there is nothing to record."""
-    if not (callable(getattr(stream, "wait_stream", None)) and callable(getattr(stream, "synchronize", None))):
+    if not (callable(getattr(s, "wait_stream", None)) and callable(getattr(s, "synchronize", None))):
         raise RuntimeError(f"record_stream(): unknown parameter type: expected a Stream (torch.cuda.Stream, "
-                           f"torch.cuda.current_stream()), got {type(stream).__name__}")
+                           f"torch.cuda.current_stream()), got {type(s).__name__}")
 
 
 def narrow_copy(self: Tensor, dim: int, start: Any, length: int) -> Tensor:
