@@ -15,6 +15,7 @@ import math
 from typing import Any, Callable, Iterable, Sequence
 
 from ..autograd.mode import no_grad
+from ..backend.portable.optim import lerp
 from ..autograd.tensor import Tensor
 from ..nn.module import Module
 from ..nn.norm import _BatchNorm
@@ -55,11 +56,11 @@ def _inexact(t: Tensor) -> bool:
 def _lerp_(start: Tensor, end: Tensor, weight: "Tensor | float") -> None:
     """``start`` moved to ``start + weight * (end - start)`` in place, by PyTorch's two-sided lerp formula (exact at
     ``weight = 1``)."""
-    diff = end - start
     if isinstance(weight, Tensor):  # (a traced count's weight: both sides, picked as the program runs)
+        diff = end - start
         start.copy_(where(weight < 0.5, start + weight * diff, end - diff * (1 - weight)))
-    else:
-        start.copy_(start + weight * diff if weight < 0.5 else end - diff * (1 - weight))
+    else:  # (the same rule on Tensors: the array-level formula uses operators only)
+        start.copy_(lerp(None, start, end, weight))
 
 
 def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable[[ParamList, ParamList, Any], None]:
