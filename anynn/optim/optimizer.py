@@ -199,6 +199,8 @@ class Optimizer:
         if closure is not None:
             with mode.enable_grad():
                 loss = closure()
+        if self.state.touched:  # Tensors a PyTorch program put in a state (state[p]["step"] = tensor(3.))
+            _settle_touched_state(self)
         if self._unchecked_state:  # a loaded state missing an entry fails here, before any parameter changes
             check_loaded_state(self, [_with_numbers(g) if _holds_tensor_options(g) else g for g in self.param_groups])
         # no_grad() by hand (this thread's mode): a context manager costs as much as a small update
@@ -335,7 +337,7 @@ class Optimizer:
             entries = state[id(p)] = {name: _to_param_backend(value, p, as_tensors) for name, value in
                                       saved_state.items()}
             if not as_tensors:  # (a PyTorch-style step keeps its step counter a Tensor, as PyTorch's)
-                entries.update({name: _counter_as_number(value, p) for name, value in entries.items()})
+                entries.update({name: _counter_as_number(name, value, p) for name, value in entries.items()})
             _follow_parameter(entries, p)
             homes[id(p)] = (p.backend, p.array.dtype, is_complex_dtype(p.backend, p.array.dtype))
             for name, value in entries.items():
@@ -496,9 +498,34 @@ def _to_param_backend(value: Any, p: Tensor, as_tensor: bool | None = False) -> 
     return Tensor._make(array, p.backend, None, 0) if as_tensor else array
 
 
-def _counter_as_number(value: Any, p: Tensor) -> Any:
+def _settle_touched_state(optimizer: Optimizer) -> None:
+    """Read the Tensors put into the states reached by a parameter (``optimizer.state[p]``) as the update's own
+    values: native arrays of the parameter's backend, 0-d floating ones (PyTorch's ``step``) as numbers, as
+    `Optimizer.load_state_dict` reads saved entries. The states stay noted: the user may keep the dict."""
+    states = optimizer.state
+    for p in optimizer._all_params():
+        pid = id(p)
+        if pid not in states.touched:
+            continue
+        entries = _dict_get(states, pid)
+        if not entries:
+            continue
+        for name, value in entries.items():
+            if isinstance(value, Tensor):
+                entries[name] = _counter_as_number(name, _to_param_backend(value, p), p)
+
+
+# the state entries PyTorch keeps as 0-d float32 tensors whatever the parameter's shape
+_COUNTERS = frozenset({"step", "eta", "mu", "mu_product"})
+
+
+def _counter_as_number(name: str, value: Any, p: Tensor) -> Any:
     """A saved 0-d real floating entry (PyTorch's ``step``, ``eta``, ``mu``, ``mu_product``: float32 tensors) as
-    the Python float the eager update keeps; as an array it would promote a float32 parameter to float64."""
+    the Python float the eager update keeps; as an array it would promote a float32 parameter to float64. A 0-d
+    parameter's moments are 0-d too: for it only the counters are numbers (an update writes its moments in place,
+    which a number would lose)."""
+    if p.ndim == 0 and name not in _COUNTERS:
+        return value
     if getattr(value, "ndim", None) == 0 and dtype_name(value.dtype).startswith(("float", "bfloat")):
         return float(p.backend.to_host(value))
     return value

@@ -260,6 +260,30 @@ def test_step_after_loading_a_state_missing_an_entry_changes_nothing(cls, option
         np.testing.assert_array_equal(p.numpy(), b)
 
 
+@pytest.mark.parametrize("cls, options, shape", [(Adam, dict(lr=0.1), (3,)), (SGD, dict(lr=0.1, momentum=0.9), (3,)),
+                                                 (Adam, dict(lr=0.1), ())])
+def test_tensors_put_into_a_state_by_hand_step_as_torch(backend, cls, options, shape):
+    """PyTorch programs set a parameter's state to Tensors (state[p]['step'] = torch.tensor(3.), a moment buffer);
+    anynn's Adam failed on the Tensor step counter ('Tensor is not a supported array type'). Then resumed from
+    the state dict: a 0-d parameter's loaded moments became numbers, which Adam's in-place update lost."""
+    def run(lib, p, opt_cls):
+        opt = opt_cls([p], **options)
+        p.grad = lib.ones_like(p)
+        opt.step()
+        state = opt.state[p]
+        for name in list(state):
+            state[name] = lib.tensor(3.0) if name == "step" else lib.full_like(p.detach(), 0.5)
+        opt.step()
+        resumed = opt_cls([p], **options)
+        resumed.load_state_dict(opt.state_dict())
+        resumed.step()
+        resumed.step()
+        return p.detach().numpy() if lib is torch else p.numpy()
+    ours = run(anynn, Parameter(np.ones(shape), backend=backend, dtype="float32"), cls)
+    theirs = run(torch, torch.nn.Parameter(torch.ones(shape)), getattr(torch.optim, cls.__name__))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
 def test_zero_grad(backend):
     params = our_params(backend, make_data()[0], "float32")
     opt = SGD(params, lr=0.1)
