@@ -6,20 +6,17 @@ import math
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from ..backend.broadcasting import broadcast_shapes as backend_broadcast_shapes
 from .distribution import Distribution, as_shape
 from . import constraints
 
 
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     """NumPy's broadcasting of shapes, raising PyTorch's RuntimeError on a mismatch."""
-    ndim = max(len(s) for s in shapes)
-    out = []
-    for i in range(ndim):
-        sizes = {s[i - ndim + len(s)] for s in shapes if i - ndim + len(s) >= 0} - {1}
-        if len(sizes) > 1:
-            raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape: {shapes}")
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)
+    out = backend_broadcast_shapes(*shapes)
+    if out is None:
+        raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape: {shapes}")
+    return out
 
 
 def clamp_probs(probs: Tensor) -> Tensor:
@@ -135,7 +132,3 @@ class Categorical(Distribution):
         values = arange(self._num_events, device=self.probs.device).reshape(
             (-1,) + (1,) * len(self.batch_shape))
         return values.expand(-1, *self.batch_shape) if expand else values
-
-    def __repr__(self) -> str:
-        name = "probs" if self._probs is not None else "logits"
-        return f"Categorical({name}: {tuple(getattr(self, name).shape)})"

@@ -11,7 +11,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from . import broadcast, indexing, shape
 from .rearrange import unflatten
-from .attention import _broadcast_shape as broadcast_shape
+from ..backend.broadcasting import broadcast_shapes
 from .value_checks import checked_dim
 
 
@@ -67,7 +67,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,  #
                                "the same number of dimensions")
         dim = checked_dim("take_along_dim", input, dim)
         # (attention's broadcast rule: a symbolic size of an ONNX export matches the other, unless that is 1)
-        sizes = [(broadcast_shape((n,), (m,)) or (max(n, m),))[0] for n, m in zip(input.shape, indices.shape)]
+        sizes = [(broadcast_shapes((n,), (m,)) or (max(n, m),))[0] for n, m in zip(input.shape, indices.shape)]
         for i, (n, m) in enumerate(zip(input.shape, indices.shape)):
             if i != dim and n != m and 1 not in (n, m) and None not in (n, m):
                 raise RuntimeError(f"take_along_dim: input {tuple(input.shape)} and indices {tuple(indices.shape)} "

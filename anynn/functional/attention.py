@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from ..backend.arrays import device_of
+from ..backend.broadcasting import broadcast_shapes
 
 from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
@@ -137,22 +138,6 @@ class ScaledDotProductAttention(Function):
         return grad_q, grad_k, grad_v, grad_mask
 
 
-def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
-    """NumPy broadcasting of two shapes, or None when they do not broadcast. A ``None`` size (a symbolic axis of
-    an exported graph) is taken to match the other size, unless that is 1."""
-    out = []
-    for i in range(1, max(len(a), len(b)) + 1):
-        x = a[-i] if i <= len(a) else 1
-        y = b[-i] if i <= len(b) else 1
-        if x is None or y is None:
-            out.append(y if x is None and y != 1 else x if x != 1 else None)
-            continue
-        if x != y and 1 not in (x, y):
-            return None
-        out.append(y if x == 1 else x)  # (1 against 0 is 0: an empty batch)
-    return tuple(reversed(out))
-
-
 def _as_mask(mask: Any, like: Tensor, where: str) -> Tensor:
     """``mask`` as a Tensor on ``like``'s backend: bool stays bool, floats take ``like``'s dtype."""
     if not isinstance(mask, Tensor):
@@ -225,8 +210,8 @@ def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropou
     if v_shape[-2] != k_shape[-2]:
         raise ValueError(f"{where}: value must have the key's length {k_shape[-2]} in dimension -2, "
                          f"got value shape {v_shape} for key shape {k_shape}")
-    batch = _broadcast_shape(q_shape[:-2], k_shape[:-2])
-    batch = None if batch is None else _broadcast_shape(batch, v_shape[:-2])
+    batch = broadcast_shapes(q_shape[:-2], k_shape[:-2])
+    batch = None if batch is None else broadcast_shapes(batch, v_shape[:-2])
     if batch is None:
         raise ValueError(f"{where}: batch dimensions of query {q_shape}, key {k_shape} and value {v_shape} "
                          "do not broadcast")
@@ -237,7 +222,7 @@ def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropou
         if is_causal:
             raise ValueError(f"{where}: give either attn_mask or is_causal=True, not both")
         attn_mask = _as_mask(attn_mask, query, where)
-        broadcast = _broadcast_shape(tuple(attn_mask.shape), scores_shape)
+        broadcast = broadcast_shapes(tuple(attn_mask.shape), scores_shape)
         if broadcast is None or len(broadcast) != len(scores_shape) or any(
                 m != s for m, s in zip(broadcast, scores_shape) if None not in (m, s)):
             raise ValueError(f"{where}: attn_mask of shape {tuple(attn_mask.shape)} does not broadcast to the "

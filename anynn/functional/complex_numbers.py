@@ -20,6 +20,7 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from ..backend.broadcasting import broadcast_shapes
 from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .formulas.conjugate import make_complex
@@ -244,14 +245,13 @@ def _real_pair(name: str, first: str, second: str, a: Tensor, b: Tensor) -> tupl
         raise RuntimeError(f"{name}: Expected both inputs to be Half, Float or Double tensors but got {a.dtype} and "
                            f"{b.dtype}")
     if tuple(a.shape) != tuple(b.shape):
-        rank = max(a.ndim, b.ndim)
-        left, right = (1,) * (rank - a.ndim) + tuple(a.shape), (1,) * (rank - b.ndim) + tuple(b.shape)
-        for axis, (m, n) in enumerate(zip(left, right)):
-            if m != n and 1 not in (m, n):
-                raise ShapeMismatchError(f"{name}: the size of {first} ({m}) must match the size of {second} ({n}) "
-                                         f"at non-singleton dimension {axis} (shapes {tuple(a.shape)} and "
-                                         f"{tuple(b.shape)})")
-        shape = tuple(max(m, n) for m, n in zip(left, right))
+        shape = broadcast_shapes(tuple(a.shape), tuple(b.shape))
+        if shape is None:
+            rank = max(a.ndim, b.ndim)
+            left, right = (1,) * (rank - a.ndim) + tuple(a.shape), (1,) * (rank - b.ndim) + tuple(b.shape)
+            axis, (m, n) = next((i, mn) for i, mn in enumerate(zip(left, right)) if len(set(mn) - {1}) > 1)
+            raise ShapeMismatchError(f"{name}: the size of {first} ({m}) must match the size of {second} ({n}) at "
+                                     f"non-singleton dimension {axis} (shapes {tuple(a.shape)} and {tuple(b.shape)})")
         a, b = expand(a, *shape), expand(b, *shape)
     return a, b, a.backend.dtype(_COMPLEX_OF[dtype])
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
-from .attention import _broadcast_shape as broadcast_shape
+from ..backend.broadcasting import broadcast_shapes
 from .precision import cast_to, is_low_precision, upcast
 from .elementwise import as_common_floating, as_floating
 from .value_checks import ShapeMismatchError
@@ -123,21 +123,10 @@ class CosineSimilarityFunction(Function):
 
 
 def _broadcast_shape(name: str, a: Any, b: Any) -> tuple[int, ...]:
-    shape_a, shape_b = tuple(a.shape), tuple(b.shape)
-    if None in shape_a + shape_b:  # a symbolic axis (an ONNX export): attention's rule for it
-        out = broadcast_shape(shape_a, shape_b)
-        if out is None:
-            raise ValueError(f"{name}: the shapes of x1 {shape_a} and x2 {shape_b} do not broadcast")
-        return out
-    n = max(len(shape_a), len(shape_b))
-    shape_a, shape_b = (1,) * (n - len(shape_a)) + shape_a, (1,) * (n - len(shape_b)) + shape_b
-    out = []
-    for i, j in zip(shape_a, shape_b):
-        if i != j and 1 not in (i, j):
-            raise ShapeMismatchError(f"{name}: the shapes of x1 {tuple(a.shape)} and x2 {tuple(b.shape)} do not "
-                                     f"broadcast")
-        out.append(max(i, j) if 0 not in (i, j) else 0)
-    return tuple(out)
+    out = broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    if out is None:
+        raise ShapeMismatchError(f"{name}: the shapes of x1 {tuple(a.shape)} and x2 {tuple(b.shape)} do not broadcast")
+    return out
 
 
 def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from . import linalg, reduce, shape
-from .attention import _broadcast_shape as broadcast_shape
+from ..backend.broadcasting import broadcast_shapes
 from .broadcast import expand
 from .diagonal import diagonal
 
@@ -131,7 +131,7 @@ def _contract(a: Tensor, ta: str, b: Tensor, tb: str, keep: str) -> tuple[Tensor
     else:
         product = linalg.matmul(a2, b2)
     for c in batch:  # (broadcast: a symbolic size of an ONNX export matches the other, unless that is 1)
-        size[c] = broadcast_shape((sizes_a[c],), (sizes_b[c],))[0]
+        size[c] = broadcast_shapes((sizes_a[c],), (sizes_b[c],))[0]
     out = shape.reshape(product, tuple(size[c] for c in batch + left + right))
     return out, batch + left + right
 

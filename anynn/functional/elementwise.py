@@ -13,6 +13,7 @@ from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..backend import dtype_name, op
 from ..backend.arrays import integer_fill
+from ..backend.broadcasting import broadcast_shapes
 from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
@@ -516,11 +517,9 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
     if not x.backend.xp.isdtype(mask_data.dtype, "bool"):
         raise TypeError(f"masked_fill: the mask must be boolean, got {mask_data.dtype}")
     shape, mask_shape = tuple(x.shape), tuple(mask_data.shape)
-    width = max(len(shape), len(mask_shape))
-    padded, mask_padded = (1,) * (width - len(shape)) + shape, (1,) * (width - len(mask_shape)) + mask_shape
-    if any(m != n and 1 not in (m, n) for m, n in zip(mask_padded, padded)):
+    target = broadcast_shapes(shape, mask_shape)
+    if target is None:
         raise ValueError(f"masked_fill: a mask of shape {mask_shape} does not broadcast with the tensor's {shape}")
-    target = tuple(n if m == 1 else m for m, n in zip(mask_padded, padded))
     if target != shape:  # PyTorch's out-of-place masked_fill broadcasts the tensor to the mask's shape too
         x = x.expand(*target)
     if isinstance(value, Tensor):

@@ -22,7 +22,7 @@ from ..backend import dtype_name, op
 from ..backend.arrays import check_range, is_writeable, write_all
 from ..backend.typing import Namespace
 from . import shape as shape_ops
-from .attention import _broadcast_shape as broadcast_shape
+from ..backend.broadcasting import broadcast_shapes
 from .broadcast import expand
 from .formulas.gather_positions import _dim_positions, _zero_pad
 from .scatter_reduce import scatter_reduce
@@ -463,7 +463,7 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not xp.isdtype(mask_data.dtype, "bool"):
         raise TypeError(f"masked_select: the mask must be boolean, got {mask_data.dtype}")
-    if broadcast_shape(tuple(input.shape), tuple(mask_data.shape)) is None:
+    if broadcast_shapes(tuple(input.shape), tuple(mask_data.shape)) is None:
         raise ValueError(f"masked_select: the mask of shape {tuple(mask_data.shape)} does not broadcast with the "
                          f"input of shape {tuple(input.shape)}")
     shape = tuple(xp.broadcast_arrays(xp.zeros_like(input.array, dtype=xp.bool),

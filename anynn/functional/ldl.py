@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.arrays import device_of
+from ..backend.broadcasting import broadcast_shapes
 from .matrix_inverse import check_matrices
 
 _ALPHA = (1.0 + math.sqrt(17.0)) / 8.0  # Bunch-Kaufman's growth bound, LAPACK's choice
@@ -143,14 +144,10 @@ def _host_zeros(like: Tensor, shape: tuple[int, ...]) -> Any:
 
 def _broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The broadcast of batch shapes (sizes 1 stretch; others must agree), as the array API broadcasts."""
-    ndim = max(len(shape) for shape in shapes)
-    out = []
-    for sizes in zip(*[(1,) * (ndim - len(shape)) + shape for shape in shapes]):
-        wide = {size for size in sizes if size != 1}
-        if len(wide) > 1:
-            raise RuntimeError(f"linalg.ldl_solve: the batch shapes {shapes} do not broadcast")
-        out.append(wide.pop() if wide else 1)
-    return tuple(out)
+    out = broadcast_shapes(*shapes)
+    if out is None:
+        raise RuntimeError(f"linalg.ldl_solve: the batch shapes {shapes} do not broadcast")
+    return out
 
 
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False,  # noqa: N803

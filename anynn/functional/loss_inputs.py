@@ -13,7 +13,7 @@ from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_host_array
 from ..backend.typing import Namespace
-from .attention import _broadcast_shape as broadcast_shape
+from ..backend.broadcasting import broadcast_shapes
 from .dtype_kinds import isdtype
 from .value_checks import ShapeMismatchError
 from .value_checks import UnsupportedDTypeError, array_on_backend, check_one_backend, check_values
@@ -105,12 +105,9 @@ def check_broadcast_together(name: str, **operands: Any) -> None:
     b (3) at non-singleton dimension 1"): a `ValueError` naming ``name`` and every shape, before the array library's
     own message. Python numbers and symbolic (None) sizes pass."""
     shapes = {what: tuple(value.shape) for what, value in operands.items() if hasattr(value, "shape")}
-    result: tuple[Any, ...] | None = ()
-    for shape in shapes.values():
-        result = broadcast_shape(result, shape)
-        if result is None:
-            listed = ", ".join(f"{what} {shape}" for what, shape in shapes.items())
-            raise ShapeMismatchError(f"{name}: the shapes of {listed} do not broadcast together")
+    if broadcast_shapes(*shapes.values()) is None:
+        listed = ", ".join(f"{what} {shape}" for what, shape in shapes.items())
+        raise ShapeMismatchError(f"{name}: the shapes of {listed} do not broadcast together")
 
 
 def check_broadcasts_to(name: str, what: str, value: Any, shape: tuple[int, ...]) -> None:

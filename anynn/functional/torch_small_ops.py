@@ -13,6 +13,7 @@ from typing import Any
 from ..autograd.size import Size
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from ..backend.broadcasting import broadcast_shapes as shared_broadcast_shapes
 from .set_ops import without_derivative
 from .tensor_extras import cat, where
 from .value_checks import check_one_backend, refuse_kernel
@@ -285,19 +286,18 @@ def broadcast_to(input: Any, size: Sequence[int]) -> Tensor:  # noqa: A002
 
 def broadcast_shapes(*shapes: Any) -> Size:
     """``torch.broadcast_shapes``: the shape the given shapes (ints or sequences) broadcast to, as a `Size`."""
-    result: list[int] = []
+    result: tuple[int, ...] = ()
     for position, shape in enumerate(shapes):
-        dims = [int(shape)] if isinstance(shape, int) else [int(s) for s in shape]
+        dims = (int(shape),) if isinstance(shape, int) else tuple(int(s) for s in shape)
         if any(d < 0 for d in dims):
-            raise RuntimeError(f"Trying to create tensor with negative dimension {min(dims)}: {dims}")
-        result = [1] * (len(dims) - len(result)) + result
-        for i, d in enumerate(dims, start=len(result) - len(dims)):
-            if result[i] == 1:
-                result[i] = d
-            elif d != 1 and d != result[i]:
-                raise RuntimeError(f"Attempting to broadcast a dimension of length {d} at {i - len(result)}! "
-                                   f"Mismatching argument at index {position} had {tuple(dims)}; but expected shape "
-                                   f"should be broadcastable to {result}")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {min(dims)}: {list(dims)}")
+        merged = shared_broadcast_shapes(result, dims)
+        if merged is None:
+            axis = next(-i for i in range(1, len(dims) + 1) if dims[-i] not in (1, result[-i]) and result[-i] != 1)
+            raise RuntimeError(f"Attempting to broadcast a dimension of length {dims[axis]} at {axis}! Mismatching "
+                               f"argument at index {position} had {dims}; but expected shape should be broadcastable "
+                               f"to {list(result)}")
+        result = merged
     return Size(result)
 
 

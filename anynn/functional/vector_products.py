@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from ..backend.broadcasting import broadcast_shapes
 from . import broadcast, reduce, shape
 from .value_checks import (KernelNotImplementedError, check_same_dtype, check_tensor_arguments, refuse_bool_dims,
                            refuse_complex, refuse_kernel)
@@ -59,14 +60,10 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
 
 
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    n = max(len(a), len(b))
-    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-    out = []
-    for x, y in zip(a, b):
-        if x != y and 1 not in (x, y):
-            raise RuntimeError(f"shapes {a} and {b} do not broadcast")
-        out.append(y if x == 1 else x)
-    return tuple(out)
+    out = broadcast_shapes(a, b)
+    if out is None:
+        raise RuntimeError(f"shapes {a} and {b} do not broadcast")
+    return out
 
 
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = None) -> Tensor:

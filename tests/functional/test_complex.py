@@ -75,6 +75,8 @@ CASES = [
     # complex and polar broadcast their operands, as PyTorch (refused before: 'anynn does not broadcast them')
     ("complex_broadcast", lambda lib, r, s: lib.complex(r[:, :1], s[0]) ** 2, [R, S]),
     ("polar_broadcast", lambda lib, r, s: lib.polar(s[0, 0], r) ** 2, [R, S]),
+    # an empty size against 1 broadcasts to empty (the complex shape was max(0, 1) = 1: expand refused)
+    ("complex_broadcast_empty", lambda lib, r, s: lib.complex(r[:0, 0], s[0, :1]) * 2.0, [R, S]),
     ("matmul", lambda lib, a, b: a @ b, [M, N]),
     ("matmul_vector", lambda lib, a, b: a @ b[:, 0], [M, N]),
     ("dot", lambda lib, a, b: lib.dot(a[0], b[1]), [Z, W]),
