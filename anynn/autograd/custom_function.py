@@ -34,6 +34,7 @@ from . import primitive as _function
 from .function_name import FunctionName
 from .mode import enable_grad, no_grad, order_observable
 from .tensor import Tensor, make_tensor
+from .transform_levels import refuse_in_transforms
 
 
 class FunctionCtx:
@@ -162,7 +163,10 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
     """``apply`` of a PyTorch-style Function: ``forward(ctx, *args)`` on Tensors, one recorded node."""
     from .mode import is_grad_enabled
 
-    separate = "setup_context" in _defining(cls)
+    defined = _defining(cls)
+    if not getattr(cls, "_runs_in_transforms", False):  # (torch.library's operators run in them, as PyTorch's)
+        refuse_in_transforms(cls, defined, args + tuple(kwargs.values()))
+    separate = "setup_context" in defined
     if separate:
         args = _with_defaults(cls, args, kwargs)
     elif kwargs:
@@ -175,7 +179,6 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
         cls.setup_context(ctx, args, output)
     single = not isinstance(output, tuple)
     outs = (output,) if single else output
-    defined = _defining(cls)
     if "jvp" in defined and "backward" not in defined:  # forward mode only: the outputs carry jvp's tangents
         from .forward_ad import function_jvp
 

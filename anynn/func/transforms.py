@@ -24,6 +24,7 @@ from typing import Any
 from ..autograd.grad_api import grad as autograd_grad
 from ..autograd.mode import enable_grad, is_grad_enabled
 from ..autograd.tensor import Tensor
+from ..autograd.transform_levels import transform_level
 from .pytree import flatten, map_leaves, unflatten
 from .randomness import RandomnessGuard
 
@@ -157,7 +158,8 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         outer = is_grad_enabled()
         with enable_grad():
             level = _Level(args, argnums, "grad_and_value")
-            out, aux = _split_aux(func(*level.args, **kwargs), has_aux, "grad_and_value")
+            with transform_level():
+                out, aux = _split_aux(func(*level.args, **kwargs), has_aux, "grad_and_value")
             if not isinstance(out, Tensor):
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
                                    f"{type(out).__name__}")
@@ -196,7 +198,8 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         level = _Level(primals, tuple(range(len(primals))), "vjp") if primals else None
         if level is None:
             raise RuntimeError("vjp(f, *primals): expected at least one primal")
-        out, aux = _split_aux(func(*level.args), has_aux, "vjp")
+        with transform_level():
+            out, aux = _split_aux(func(*level.args), has_aux, "vjp")
         out_leaves, out_spec = _tensor_leaves(out, "vjp(f, *primals)")
         connected = outer and reaches_outer(out_leaves, level.ours)
 
@@ -240,7 +243,8 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
         for x, v in zip(level.inputs, tangent_leaves):
             if not isinstance(v, Tensor) or tuple(v.shape) != tuple(x.shape):
                 raise RuntimeError(f"jvp: each tangent must be a Tensor of its primal's shape {tuple(x.shape)}")
-        out, aux = _split_aux(func(*level.args), has_aux, "jvp")
+        with transform_level(tangent_inputs=level.inputs):
+            out, aux = _split_aux(func(*level.args), has_aux, "jvp")
         out_leaves, out_spec = flatten(out)
         dummies = [_zeros(o).requires_grad_() for o in out_leaves]
         connected = outer and (reaches_outer(out_leaves, level.ours) or any(v.requires_grad for v in tangent_leaves))
@@ -261,7 +265,11 @@ def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..
     product ``J @ tangents`` at ``primals``, with the structure of the output; ``tangents`` have the structure,
     shapes, dtypes and backends of ``primals``. Each call runs `jvp` at the primals (``func`` evaluated again;
     PyTorch replays a traced graph instead)."""
-    output = func(*primals)
+    outer = is_grad_enabled()
+    with enable_grad():
+        level = _Level(primals, tuple(range(len(primals))), "linearize")
+        with transform_level(functorch=False, tangent_inputs=level.inputs):
+            output = level.unwrap(func(*level.args), outer)
     flat_primals, primals_spec = flatten(primals)
     expected = [(tuple(p.shape), p.dtype, p.backend.key) for p in flat_primals]
 
@@ -312,7 +320,9 @@ def _jacobian_transform(func: Callable[..., Any], argnums: int | tuple[int, ...]
         with enable_grad():
             level = _Level(args, argnums, name)
             _refuse_complex(name, level.inputs, "inputs")
-            out, aux = _split_aux(func(*level.args, **kwargs), has_aux, name)
+            forward = name == "jacfwd"  # PyTorch's jacfwd is vmap over jvp
+            with transform_level(vmap=forward, tangent_inputs=level.inputs if forward else ()):
+                out, aux = _split_aux(func(*level.args, **kwargs), has_aux, name)
             out_leaves, out_spec = _tensor_leaves(out, f"{name}(f)")
             _refuse_complex(name, out_leaves, "outputs")
             connected = outer and reaches_outer(out_leaves, level.ours)

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..autograd.grad_api import graphs_kept
 from ..autograd.tensor import Tensor
+from ..autograd.transform_levels import transform_level
 from .pytree import broadcast_prefix, flatten, unflatten
 from .randomness import RandomnessGuard
 
@@ -78,7 +79,7 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomne
         for i in range(batch):
             call_args = unflatten(spec, [x if s is None else s[i] for x, s in zip(leaves, slices)])
             kept = graphs_kept() if i < batch - 1 else contextlib.nullcontext()  # one backward in PyTorch's
-            with guard.watch(), kept:
+            with guard.watch(), kept, transform_level(vmap=True):
                 outputs.append(func(*call_args, **kwargs))
         return _stack(outputs, out_dims)
 

@@ -568,3 +568,85 @@ def test_pytorchs_import_path_of_function_gives_the_ctx_style_class():
         RoundSte.apply(x, False).sum().backward()
         grads.append(np.asarray(x.grad.detach().numpy()))
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+def _transform_classes(lib):
+    """A square written without setup_context (Old), with it (New), with a vmap rule too (Batched) and with jvp
+    as well (Full): what PyTorch's torch.func transforms ask of a custom Function."""
+
+    class Old(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return 2 * g * x
+
+    class New(lib.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x * x
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+            ctx.x = inputs[0]
+
+        backward = Old.backward
+
+    class Batched(New):
+        generate_vmap_rule = True
+
+    class Full(Batched):
+        @staticmethod
+        def jvp(ctx, t):
+            return 2 * ctx.x * t
+
+    return dict(Old=Old, New=New, Batched=Batched, Full=Full)
+
+
+def _in_transform(lib, how: str, fn, x):
+    f, vm = lib.func, lib.func.vmap
+    if how == "dual":
+        with lib.autograd.forward_ad.dual_level():
+            return lib.autograd.forward_ad.unpack_dual(fn(lib.autograd.forward_ad.make_dual(x, x) * 2)).tangent
+    return {"grad": lambda: f.grad(lambda y: fn(y).sum())(x), "vmap": lambda: vm(fn)(x),
+            "jvp": lambda: f.jvp(fn, (x,), (x,))[1], "jacrev": lambda: f.jacrev(fn)(x),
+            "hessian": lambda: f.hessian(lambda y: fn(y).sum())(x),
+            "vmap_grad": lambda: vm(f.grad(lambda y: fn(y).sum()))(x), "vjp": lambda: f.vjp(fn, x)[1](x)[0],
+            "jvp_of_a_constant": lambda: f.jvp(lambda y: fn(x) + y, (x,), (x,))[1]}[how]()
+
+
+_SETUP = (RuntimeError, "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, jacrev, "
+                        "...), it must override the setup_context staticmethod. For more details, please see "
+                        "https://pytorch.org/docs/main/notes/extending.func.html")
+_VMAP = (RuntimeError, "You tried to vmap over New, but it does not have vmap support. Please override and implement "
+                       "the vmap staticmethod or set generate_vmap_rule=True. For more details, please see "
+                       "https://pytorch.org/docs/main/notes/extending.func.html")
+_JVP = (NotImplementedError, "You must implement the jvp function for custom autograd.Function to use it with forward "
+                             "mode AD.")
+IN_TRANSFORMS = {  # (how, class) -> PyTorch 2.13's refusal, or the values it gives as a function of x
+    ("grad", "Old"): _SETUP, ("vjp", "Old"): _SETUP, ("vmap", "New"): _VMAP, ("hessian", "New"): _VMAP,
+    ("vmap_grad", "New"): _VMAP, ("jvp", "New"): _JVP, ("hessian", "Batched"): _JVP, ("dual", "Batched"): _JVP,
+    ("jacrev", "New"): lambda x: np.diag(2 * x), ("vmap", "Batched"): lambda x: x * x,
+    ("jvp_of_a_constant", "New"): lambda x: x, ("hessian", "Full"): lambda x: 2 * np.eye(3)}
+
+
+@pytest.mark.parametrize("how, name", list(IN_TRANSFORMS))
+def test_ctx_function_in_func_transforms_as_pytorch(backend, how, name):
+    """torch.func's transforms run a custom Function only where it has setup_context (any transform), a vmap rule
+    (vmap, jacfwd, hessian) and jvp (forward mode: jvp, jacfwd, linearize, a dual input): anynn computed all of
+    them on the tape. The refusals are PyTorch's (class and message; PyTorch's own run of a Function in a transform
+    takes seconds the first time, so its outcomes are written in the table)."""
+    x = np.array([0.3, -0.8, 1.1])
+    expected = IN_TRANSFORMS[how, name]
+    try:
+        got = _in_transform(anynn, how, _transform_classes(anynn)[name].apply, make(backend, x)).numpy()
+    except (RuntimeError, NotImplementedError) as error:
+        assert (type(error), str(error)) == expected
+        return
+    assert callable(expected), f"ran where PyTorch refuses: {expected}"
+    np.testing.assert_allclose(got, expected(x), rtol=1e-12)
