@@ -25,9 +25,10 @@ import numpy as np
 from ..autograd import Tensor, no_grad
 from ..autograd.size import Size
 from ..autograd.tensor import _Size, _SymbolicSize
-from ..backend.registry import default_backend_set_to
+from ..backend.registry import default_backend_set_to, get_backend
 from ..compile.errors import describe_host_read
 from ..io.atomic import atomic_write
+from ..random import fork_rng
 
 DynamicAxes = dict[str, dict[int, str] | Sequence[int]]
 
@@ -89,7 +90,10 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
     Raises
     ------
     ExportError
-        A layer cannot be exported: the message names it (``model.encoder.layers.0``) and the reason.
+        A layer cannot be exported: the message names it (``model.encoder.layers.0``) and the reason. With
+        ``dynamic_axes`` a copy of the model first runs eagerly on the example inputs (the recording checks only
+        the sizes it knows): a model that fails on them is refused naming the layer, as PyTorch's export refuses
+        it, instead of a graph that fails in onnxruntime.
     """
     try:
         import onnx
@@ -120,6 +124,8 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
                  for name, a in zip(names, arrays)}
     backend.size_hints = {label: a.shape[axis] for name, a in zip(names, arrays)  # (an assert on a SymInt: checked)
                           for axis, label in dynamic.get(name, {}).items() if -a.ndim <= axis < a.ndim}
+    if any(dynamic.get(name) for name in names):
+        _runs_on_the_example(model, arrays, holes, mode)
     try:
         results = _record(model, backend, arguments, holes, mode)
     except ExportError as error:
@@ -200,6 +206,23 @@ def _materialize_lazy_layers(model: Any, arrays: list[np.ndarray], holes: list[A
                                holes))
     finally:
         model.train(training)
+
+
+def _runs_on_the_example(model: Any, arrays: list[np.ndarray], holes: list[Any], training: bool | None) -> None:
+    """Run a copy of ``model`` eagerly on the example inputs (on its own backend, in the mode it is recorded in, its
+    draws leaving the default generator as it was), before an export with symbolic axes. A recording checks shapes
+    only where sizes are numbers: a symbolic axis the model gives one size (a (5, 3) weight added to a (batch, 3)
+    input exported with batch 2) recorded a graph that failed in onnxruntime on the example itself. Raises
+    `ExportError` naming the layer that fails."""
+    copied = copy.deepcopy(model)
+    if training is not None:
+        copied.train(training)
+    state = next((t for t in (*copied.parameters(), *copied.buffers())), None)
+    backend = state.backend if state is not None else get_backend(None)
+    inputs = [Tensor._make(backend.from_host(a), backend, None, 0) for a in arrays]
+    with no_grad(), fork_rng(), _naming_failures(copied, "fails on the example inputs (run eagerly before an "
+                                                         "export with dynamic_axes)"):
+        copied(*_with_holes(inputs, holes))
 
 
 class _Slot(int):
@@ -430,8 +453,9 @@ def _flatten(results: Any) -> list[Any]:
 
 
 @contextlib.contextmanager
-def _naming_failures(model: Any) -> Iterator[None]:
-    """Re-raise a failure inside the forward as `ExportError` naming the innermost layer that was running."""
+def _naming_failures(model: Any, failure: str = "") -> Iterator[None]:
+    """Re-raise a failure inside the forward as `ExportError` naming the innermost layer that was running (and
+    ``failure``, what went wrong, where it is not the recording)."""
     stack: list[str] = []
     handles = []
     for path, module in model.named_modules():
@@ -444,7 +468,8 @@ def _naming_failures(model: Any) -> Iterator[None]:
         raise
     except Exception as error:  # noqa: BLE001 - every failure is reported with the layer it happened in
         where = stack[-1] if stack else "model"
-        raise ExportError(f"anynn.onnx.export: cannot export layer {where}: {type(error).__name__}: "
+        what = f"layer {where} {failure}" if failure else f"cannot export layer {where}"
+        raise ExportError(f"anynn.onnx.export: {what}: {type(error).__name__}: "
                           f"{_reason(error)}{_value_read(error)}{_outside_tensor(error)}") from error
     finally:
         for handle in handles:

@@ -862,6 +862,10 @@ def test_failures_name_the_layer_and_the_reason() -> None:
 
     with pytest.raises(ExportError, match=r"ones\(\(None, 3\)\): a size of None is a symbolic axis.*ones_like"):
         export(Sized(), _floats(2, 3), io.BytesIO(), dynamic_axes={"input": [0]})
+    fixed = Calls(lambda x, layer: x + layer.weight, nn.Linear(3, 5))  # (a graph failing on its example before)
+    with pytest.raises(ExportError, match=r"layer model \(Calls\) fails on the example inputs .*dynamic_axes\): "
+                                          r"ShapeMismatchError: .*size of tensor a \(2\) must match .* \(5\)"):
+        export(fixed, _floats(2, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
     def last_states(x: Any, lengths: Any, lstm: Any) -> Any:  # the layout is built from the lengths' values
         return lstm(nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False))[1]
@@ -981,7 +985,8 @@ class Noisy(nn.Module):
                 F.gumbel_softmax(x, hard=True), anynn.multinomial(x.softmax(-1), 2),
                 nn.init.kaiming_uniform_(anynn.empty(8, 4)), nn.init.trunc_normal_(anynn.empty_like(x), a=-0.5, b=2),
                 distributions.Normal(x, 0.5).rsample(), distributions.Gumbel(x, 1.0).sample(),
-                distributions.Beta(x * 0.3, 2.0).sample(),  # (two Gamma draws: a < 1 and a >= 1; a host read before)
+                distributions.Beta(x.abs() * 0.3, 2.0).sample(),  # (two Gamma draws: a < 1 and a >= 1; a host read
+                # before; abs: a valid concentration for the example export runs eagerly)
                 F.scaled_dot_product_attention(z := x[:, None, :, None] * 0, z, z + 1, dropout_p=0.5))
 
 

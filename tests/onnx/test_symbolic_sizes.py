@@ -165,6 +165,8 @@ def test_sizes_are_symbolic_ints_with_decided_comparisons() -> None:
     seen: list[Any] = []
 
     def check(b: Any, t: Any, c: Any) -> None:
+        if isinstance(t, int):  # (export first runs the model eagerly on the example: ints there)
+            return
         assert c == 3 and isinstance(c, int)  # a static axis stays an int
         assert b == b and t >= 1 and t > 0 and not t < 1 and t != -2 and not t == 0  # decided: plain bools
         assert t != b - b  # not decided: an assert, checked against the example, then taken as given
