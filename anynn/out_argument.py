@@ -29,6 +29,7 @@ from .autograd.inference import refuse_inplace
 from .autograd.tensor import Tensor, mark_modified
 from .backend import BackendMismatch, dtype_name
 from .functional.inplace import _kind  # the ladder bool < integer < floating < complex of in-place results
+from .functional.value_checks import refuse_kernel
 
 # result cast to out's dtype unless that climbs down bool < integer < floating < complex
 CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "exp", "exp2", "expm1",
@@ -55,6 +56,9 @@ FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace",
 _GRAD = "functions with out=... arguments don't support automatic differentiation, but one of the arguments " \
         "requires grad."
 _JOINS = ("cat", "concat", "stack")
+# PyTorch's std/var kernel over some dims runs in out's dtype: a real input into a complex out is refused there (a
+# reduction to one number, or of no elements, takes another path, which casts)
+_REAL_SPREADS = ("std", "var")
 _SEQUENCES = ("arange", "range", "linspace", "logspace")  # an out of as many elements keeps its shape
 
 
@@ -143,6 +147,9 @@ def with_out(fn: Callable[..., Any], name: str, rule: str) -> Callable[..., Any]
             written = tuple(write(name, r, o, exact=True) for r, o in zip(result, outs))
             return type(result)(*written) if hasattr(result, "_fields") else written
         (target,) = _outs(name, out, 1)
+        if name in _REAL_SPREADS and result.numel() > 1 and target.is_complex() and \
+                not any(t.is_complex() or not t.numel() for t in _tensors(args, kwargs)):
+            refuse_kernel(name, "std_cpu", ("complex floating",), target)
         return write(name, result, target, exact=rule == "exact")
 
     return wrapped

@@ -52,7 +52,19 @@ class _Size(int):
     def __call__(self, dim: int) -> int: ...
 
     def __call__(self, dim: int | None = None) -> tuple[int, ...] | int:
-        return Size(self.shape) if dim is None else self.shape[dim]
+        return Size(self.shape) if dim is None else _size_along(self.shape, dim)
+
+
+def _size_along(shape: tuple[Any, ...], dim: Any) -> Any:
+    """``shape[dim]`` as PyTorch's ``x.size(dim)`` checks it: a dim that is no int (a bool, ``x.size(True)``, too)
+    is a `TypeError`, one out of range an `IndexError` naming the range."""
+    if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+        raise TypeError(f"size(): argument 'dim' must be int, not {type(dim).__name__}")
+    dim = dim.__index__()
+    if not -len(shape) <= dim < len(shape):
+        raise IndexError(f"size(): dim {dim} is out of range for a tensor of shape {shape} (expected in "
+                         f"[{-len(shape)}, {len(shape) - 1}])")
+    return shape[dim]
 
 
 class _SymbolicSize:
@@ -64,7 +76,7 @@ class _SymbolicSize:
         self.shape = shape
 
     def __call__(self, dim: int | None = None) -> Any:
-        return Size(self.shape) if dim is None else self.shape[dim]  # type: ignore[arg-type]  # None: symbolic
+        return Size(self.shape) if dim is None else _size_along(self.shape, dim)  # type: ignore[arg-type]
 
     def _unknown(self, *args: Any) -> Any:
         raise TypeError(f"the element count of a tensor of shape {self.shape} is unknown: its None axes are "

@@ -13,7 +13,7 @@ from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
 from .reduce import _expand
-from .value_checks import checked_dim
+from .value_checks import checked_dim, refuse_kernel
 
 
 def _exclusive_cumprod(xp: Namespace, a: Any, axis: int) -> Any:
@@ -100,6 +100,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """Running product along ``dim`` (``torch.cumprod``); integers multiply in int64."""
     input = _counting_dtype(input, dtype)
+    if dtype is not None:  # dtype=bool (or a bool out=), as PyTorch's
+        refuse_kernel("cumprod", "cumprod_out_cpu", ("bool",), input)
     if input.ndim == 0:
         return input
     out = CumProd.apply(input, axis=checked_dim("cumprod", input, dim))

@@ -138,7 +138,12 @@ class Remainder(Function):
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         if not self.truncated:
-            return xp.remainder(a, b)
+            result = xp.remainder(a, b)
+            if not xp.isdtype(result.dtype, "real floating"):
+                return result
+            # a zero takes a's sign, as PyTorch's fmod-based kernel (-2. % 2. is -0.0; NumPy gives b's sign, 0.0);
+            # a * 0 is that signed zero wherever the result is 0 (a is finite there)
+            return xp.where(result == 0, a * 0, result)
         # fmod(a, b) = sign(a) * (|a| mod |b|): exact, since mod of non-negatives is C's fmod
         magnitude = xp.remainder(xp.abs(a), xp.abs(b))
         return xp.where(a < 0, -magnitude, magnitude)

@@ -12,7 +12,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend.typing import Namespace
 from .shape import GetItem
-from .value_checks import checked_dim, refuse_boolean, refuse_complex
+from .value_checks import checked_dim, refuse_boolean, refuse_complex, refuse_kernel
 
 
 
@@ -107,6 +107,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
     xp = input.backend.xp
     if dtype is not None:
         input = input.astype(dtype)
+        refuse_kernel("cumsum", "cumsum_out_cpu", ("bool",), input)  # dtype=bool (or a bool out=), as PyTorch's
     elif not xp.isdtype(input.array.dtype, ("real floating", "complex floating")):
         input = input.astype("int64")
     out = CumSum.apply(input, axis=checked_dim("cumsum", input, dim))

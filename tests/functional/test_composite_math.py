@@ -151,6 +151,8 @@ QUERIES = [
         m.full((2, 3), -5, dtype=m.uint8, device=t(INTS).device)])),
     ("copysign_ints", lambda m, t: m.copysign(t(INTS), t(INTS - 3))),
     ("copysign_negative_zero", lambda m, t: m.copysign(t(NANS), -0.0)),
+    # a zero remainder takes the dividend's sign (NumPy's the divisor's: -2. % 2. gave 0.0, PyTorch -0.0)
+    ("remainder_zero_sign", lambda m, t: m.signbit(m.remainder(t(NANS[[5, 5, 3, 2]]), t(np.array([2.0, -1, -3, 5]))))),
     ("copysign_float32_float64", lambda m, t: m.copysign(t(NANS.astype(np.float32)), t(NANS[::-1].copy()))),
     ("heaviside", lambda m, t: m.heaviside(t(NANS), t(np.array([0.5])))),
     ("method_heaviside_ints", lambda m, t: t(INTS - 3).heaviside(t(np.array([7])))),
@@ -296,6 +298,8 @@ REFUSALS = [
     lambda m, t: m.nn.functional.unfold(t(INTS[None, None]), 2),
     lambda m, t: m.nn.functional.pad(t(INTS[None] > 2), (1, 1), mode="reflect"),
     lambda m, t: t(X + 1j).index_reduce(0, t(np.array([0])), t(X[:1] + 1j), "amax"),  # complex, bool: no kernel
+    lambda m, t: m.cumsum(t(X), 0, out=t(X > 0)),  # summed in out's dtype, bool: no kernel (anynn cast)
+    lambda m, t: m.std(t(X), 0, out=t(VEC[:4] + 1j)),  # a real input into a complex out (anynn cast)
 ]
 
 
@@ -308,6 +312,7 @@ BOOL_DIMS = [  # a bool in dim's place, alone or in a tuple: PyTorch's TypeError
     lambda m, x: m.cross(m.ones(3, 3), m.ones(3, 3), True), lambda m, x: m.stack([x, x], True),
     lambda m, x: m.unique(x, dim=True), lambda m, x: m.nn.functional.cosine_similarity(x, x, True),
     lambda m, x: m.fft.fft(x, dim=True), lambda m, x: x.mean((True,)), lambda m, x: x.amax((True, 0)),
+    lambda m, x: x.size(True),
 ]
 
 
