@@ -289,10 +289,11 @@ class CupyBackend(Backend):
 
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         cupy = self.cupy
-        if name == "erf":
-            from cupyx.scipy.special import erf
+        if name in ("erf", "erfc"):
+            import cupyx.scipy.special
 
-            return lambda x: erf(x).astype(x.dtype, copy=False)  # float16 would come back as float64
+            function = getattr(cupyx.scipy.special, name)
+            return lambda x: function(x).astype(x.dtype, copy=False)  # float16 would come back as float64
         if name == "scatter_add":
             import cupyx
 

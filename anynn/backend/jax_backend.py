@@ -167,10 +167,10 @@ class JaxBackend(Backend):
 
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         jnp = self.xp
-        if name == "erf":
-            from jax.scipy.special import erf
+        if name in ("erf", "erfc"):
+            import jax.scipy.special
 
-            return erf
+            return getattr(jax.scipy.special, name)
         if name == "scatter_add":
 
             def scatter_add(index: Any, values: Any, num_rows: int) -> Any:

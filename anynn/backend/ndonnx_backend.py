@@ -272,7 +272,7 @@ class NdonnxBackend(Backend):
         return isinstance(array, self.ndonnx.Array)
 
     def fast_path(self, name: str) -> Callable[..., Any] | None:
-        if name == "erf":  # one ONNX Erf node instead of a rational approximation (GELU, erf, erfc)
+        if name == "erf":  # one ONNX Erf node instead of a rational approximation (GELU, erf)
             from .ndonnx_lowering import erf
 
             return erf

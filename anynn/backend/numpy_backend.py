@@ -154,6 +154,12 @@ def _erf(x: Any) -> Any:
     return erf(x).astype(x.dtype, copy=False)  # SciPy computes float16 in float64
 
 
+def _erfc(x: Any) -> Any:
+    from scipy.special import erfc  # only reached when fast_path found SciPy
+
+    return erfc(x).astype(x.dtype, copy=False)
+
+
 class NumpyBackend(Backend):
     name = "numpy"
     quiet_float_errors = QUIET
@@ -213,12 +219,12 @@ class NumpyBackend(Backend):
         return shared_memory.reduction(array)
 
     def fast_path(self, name: str) -> Callable[..., Any] | None:
-        if name == "erf":
+        if name in ("erf", "erfc"):
             try:
                 import scipy.special  # noqa: F401
             except ImportError:
                 return None
-            return _erf
+            return _erf if name == "erf" else _erfc
         paths: dict[str, Callable[..., Any]] = {"scatter_add": _scatter_add, "scatter_reduce": _scatter_reduce,
                                                 "tanh_grad": _tanh_grad, "square_grad": _square_grad,
                                                 "bfloat16_rounded": _bfloat16_rounded,

@@ -156,6 +156,8 @@ class TorchBackend(Backend):
             return no_draw
         if name == "erf":
             return torch.special.erf
+        if name == "erfc":
+            return torch.special.erfc
         if name == "scatter_add":
 
             def scatter_add(index: Any, values: Any, num_rows: int) -> Any:

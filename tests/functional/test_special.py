@@ -260,9 +260,9 @@ def test_incomplete_gamma_names_dtypes_gradient_checks_and_refused_a_gradient_as
 # tables below run on the other backends, JAX runs the gradient checks (SECOND_ORDER)
 JAX_SKIPPED = pytest.mark.jax(run=False)
 
-# the normal distribution's functions and entr: both tails (erfcx overflows below -26.6, ndtr underflows below -38,
-# log_ndtr stays finite), tiny and huge magnitudes, edges; ndtri down to 1e-300 (JAX flushes subnormals) and up to
-# 1 - 1e-16
+# the normal distribution's functions, erfc and entr: both tails (erfcx overflows below -26.6, ndtr underflows below
+# -38, log_ndtr stays finite, erfc is tiny past 5, not 1 - erf), tiny and huge magnitudes, edges; ndtri down to
+# 1e-300 (JAX flushes subnormals) and up to 1 - 1e-16
 N = np.random.default_rng(43)
 NORMAL_POINTS = np.concatenate([N.uniform(-40, 40, 1000), 10.0 ** N.uniform(-300, 300, 200),
                                 -(10.0 ** N.uniform(-300, 300, 200)), [-26.5, -26.7, -38.5, 0.5, -0.5, *EDGES]])
@@ -270,7 +270,7 @@ QUANTILE_POINTS = np.concatenate([N.uniform(0, 1, 1000), 10.0 ** -N.uniform(0, 3
                                   1 - 10.0 ** -N.uniform(0, 16, 200), [0.125, 0.5, 0.875, 1.0, 1.5, -0.5, *EDGES]])
 ENTR_POINTS = np.concatenate([10.0 ** N.uniform(-300, 300, 300), N.uniform(-3, 3, 100), EDGES])
 NORMAL = [("erfcx", NORMAL_POINTS, 1e-13), ("log_ndtr", NORMAL_POINTS, 1e-13), ("ndtri", QUANTILE_POINTS, 1e-13),
-          ("entr", ENTR_POINTS, 1e-15), ("ndtr", NORMAL_POINTS, 1e-15)]
+          ("entr", ENTR_POINTS, 1e-15), ("ndtr", NORMAL_POINTS, 1e-15), ("erfc", NORMAL_POINTS, 1e-13)]
 
 
 @JAX_SKIPPED

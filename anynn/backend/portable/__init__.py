@@ -14,13 +14,14 @@ from .loops import scan
 from .optim import adam_moments, adam_step
 from .recurrent import lstm_step, lstm_step_backward
 from .scatter import scatter_add, scatter_reduce
-from .special import erf
+from .special import erf, erfc
 from .vendor import (attention_backward, attention_forward, conv_backward_data, conv_backward_weight, conv_forward,
                      linear_activation)
 from .windows import sliding_window_view
 from .writes import at_add, at_set
 
 __all__ = ["adam_moments", "adam_step", "at_add", "at_set", "attention_backward", "attention_forward",
-           "bfloat16_rounded", "conv_backward_data", "conv_backward_weight", "conv_forward", "erf", "linear_activation",
-           "lstm_step", "lstm_step_backward", "matmul", "relu_grad", "scan", "scatter_add", "scatter_reduce", "sigmoid",
-           "sigmoid_grad", "sliding_window_view", "solve_triangular", "square_grad", "tanh_grad"]
+           "bfloat16_rounded", "conv_backward_data", "conv_backward_weight", "conv_forward", "erf", "erfc",
+           "linear_activation", "lstm_step", "lstm_step_backward", "matmul", "relu_grad", "scan", "scatter_add",
+           "scatter_reduce", "sigmoid", "sigmoid_grad", "sliding_window_view", "solve_triangular", "square_grad",
+           "tanh_grad"]

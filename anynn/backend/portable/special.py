@@ -1,4 +1,5 @@
-"""Special functions without a standard one: ``erf`` (the GELU fallback when no library erf is at hand)."""
+"""Special functions without a standard one: ``erf`` (the GELU fallback when no library erf is at hand) and
+``erfc``."""
 
 from __future__ import annotations
 
@@ -21,6 +22,22 @@ def erf(xp: Namespace, x: Array) -> Array:
     large = 1.0 - _erfc_cody(xp, xp.maximum(a, 0.5))
     result = xp.where(a < 0.5, small, large)
     return xp.where(x < 0, -result, result)
+
+
+def erfc(xp: Namespace, x: Array) -> Array:
+    """Complementary error function ``1 - erf(x)``, to relative accuracy also where it is tiny (``1 - erf(x)``
+    rounds to 0 in float32 past x ~ 3.9, where erfc(5) is 1.5e-12).
+
+    |x| < 0.5: one minus the series of erf; otherwise Cody's ``erfc(|x|)``, and ``2 - erfc(|x|)`` for negative x.
+    float16/bfloat16 are computed in float32 and rounded back, as `erf`.
+    """
+    if x.dtype != xp.float32 and x.dtype != xp.float64:
+        return xp.astype(erfc(xp, xp.astype(x, xp.float32)), x.dtype)
+    a = xp.abs(x)
+    series = _erf_series(xp, xp.minimum(a, 0.5))
+    small = 1.0 - xp.where(x < 0, -series, series)
+    tail = _erfc_cody(xp, xp.maximum(a, 0.5))
+    return xp.where(a < 0.5, small, xp.where(x < 0, 2.0 - tail, tail))
 
 
 def _erf_series(xp: Namespace, a: Array) -> Array:

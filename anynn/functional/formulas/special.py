@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ...backend.portable.special import _erf_series, _erfc_cody, erf
+from ...backend.portable.special import erf, erfc
 from ...backend.typing import Array, Namespace
 
 __all__ = ["digamma", "erfinv", "lgamma", "sinc", "trigamma"]
@@ -113,11 +113,6 @@ def trigamma(xp: Namespace, x: Array) -> Array:
     return _psi(xp, x, 1)
 
 
-def _erfc(xp: Namespace, y: Array) -> Array:
-    """erfc(y) for y >= 0, to float64's relative accuracy also where it is tiny."""
-    return xp.where(y < 0.5, 1.0 - _erf_series(xp, xp.minimum(y, 0.5)), _erfc_cody(xp, xp.maximum(y, 0.5)))
-
-
 def erfinv(xp: Namespace, x: Array) -> Array:
     """The inverse of ``erf`` on [-1, 1] (+-inf at +-1, NaN outside): M. Giles' single-precision approximation
     ("Approximating the erfinv function", 2010), then Newton steps on ``erf(y) = |x|``, or in the tails on
@@ -146,7 +141,7 @@ def erfinv(xp: Namespace, x: Array) -> Array:
     log_complement = xp.log(xp.where(far, complement, xp.ones_like(a_in)))
     for _ in range(_NEWTON_STEPS):
         slope = _TWO_OVER_SQRT_PI * xp.exp(-(y * y))
-        tail_value = _erfc(xp, xp.where(far, y, xp.ones_like(y)))
+        tail_value = erfc(xp, xp.where(far, y, xp.ones_like(y)))
         # in the tail on log(erfc(y)) = log(1 - |x|): nearly quadratic in y, so Newton converges from Giles'
         # guess, which is ~0.5 low at 1 - |x| = 1e-16 (outside the range it was fitted on)
         step = xp.where(far, -tail_value * (xp.log(tail_value) - log_complement), erf(xp, y) - a_in) / slope
