@@ -132,10 +132,6 @@ class Bernoulli(_ProbsOrLogits, ExponentialFamily):
             (-1,) + (1,) * len(self.batch_shape))
         return values.expand(-1, *self.batch_shape) if expand else values
 
-    def __repr__(self) -> str:
-        name = "probs" if self._probs is not None else "logits"
-        return f"Bernoulli({name}: {tuple(getattr(self, name).shape)})"
-
 
 def _as_tensor(value: Tensor | float) -> Tensor:
     """A Tensor parameter as it is; a number as a float32 scalar Tensor (PyTorch's default dtype)."""

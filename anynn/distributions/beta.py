@@ -76,9 +76,6 @@ class Dirichlet(ExponentialFamily):
         total = c.sum(-1)
         return c.lgamma().sum(-1) - total.lgamma() - (k - total) * total.digamma() - ((c - 1) * c.digamma()).sum(-1)
 
-    def __repr__(self) -> str:
-        return f"Dirichlet(concentration: {tuple(self.concentration.shape)})"
-
 
 class Beta(ExponentialFamily):
     """Beta(concentration1, concentration0) on [0, 1]: density ``x^(a-1) (1-x)^(b-1) / B(a, b)`` with
@@ -134,10 +131,6 @@ class Beta(ExponentialFamily):
         total = a + b
         log_beta = a.lgamma() + b.lgamma() - total.lgamma()
         return log_beta - (a - 1) * a.digamma() - (b - 1) * b.digamma() + (total - 2) * total.digamma()
-
-    def __repr__(self) -> str:
-        return f"Beta(concentration1: {tuple(self.concentration1.shape)}, concentration0: " \
-               f"{tuple(self.concentration0.shape)})"
 
 
 __all__ = ["Beta", "Dirichlet"]

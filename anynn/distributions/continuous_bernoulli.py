@@ -117,9 +117,5 @@ class ContinuousBernoulli(_ProbsOrLogits, ExponentialFamily):
         closed = cut.expm1().abs().log() - cut.abs().log()
         return where(outside, closed, 0.5 * x + x ** 2 / 24.0 - x ** 4 / 2880.0)
 
-    def __repr__(self) -> str:
-        which = "probs" if self._probs is not None and self._logits is None else "logits"
-        return f"ContinuousBernoulli({which}: {self.param_shape})"
-
 
 __all__ = ["ContinuousBernoulli"]

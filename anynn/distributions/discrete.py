@@ -45,9 +45,6 @@ class Poisson(ExponentialFamily):
             value = self.rate * 0 + value
         return value.xlogy(self.rate) - self.rate - (value + 1).lgamma()
 
-    def __repr__(self) -> str:
-        return f"Poisson(rate: {tuple(self.rate.shape)})"
-
 
 class Geometric(_ProbsOrLogits):
     """The number of failures before the first success of coins with success probability ``probs`` (or
@@ -97,10 +94,6 @@ class Geometric(_ProbsOrLogits):
         from ..functional.activation import softplus
 
         return (softplus(self.logits) - self.probs * self.logits) / self.probs
-
-    def __repr__(self) -> str:
-        name = "probs" if self._probs is not None else "logits"
-        return f"Geometric({name}: {tuple(getattr(self, name).shape)})"
 
 
 class Binomial(_ProbsOrLogits):
@@ -164,10 +157,6 @@ class Binomial(_ProbsOrLogits):
             raise NotImplementedError("Inhomogeneous total count not supported by `entropy`.")
         log_prob = self.log_prob(self.enumerate_support(False))
         return -(log_prob.exp() * log_prob).sum(0)
-
-    def __repr__(self) -> str:
-        name = "probs" if self._probs is not None else "logits"
-        return f"Binomial(total_count: {tuple(self.total_count.shape)}, {name}: {tuple(getattr(self, name).shape)})"
 
 
 __all__ = ["Binomial", "Geometric", "Poisson"]

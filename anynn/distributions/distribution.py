@@ -68,6 +68,9 @@ class Distribution:
             if is_dependent(constraint):
                 continue
             value = self.__dict__.get(name, self.__dict__.get("_" + name))
+            if value is None and "_" + name not in self.__dict__ and isinstance(getattr(type(self), name, None),
+                                                                                 property):
+                value = getattr(self, name)  # a parameter read through its base's (Chi2's df: 2 concentration)
             if not isinstance(value, Tensor):
                 continue
             if not bool(constraint.check(value).all()):
@@ -100,9 +103,9 @@ class Distribution:
         return self._event_shape
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
-        """A copy with batch shape ``batch_shape`` (PyTorch's): each parameter (the names of ``arg_constraints``)
-        and each distribution it is built on expanded without copying data; ``batch_shape`` broadcasts the
-        current one (new leading axes, or axes of size 1 grown)."""
+        """A copy with batch shape ``batch_shape`` (PyTorch's): each parameter (the names of ``arg_constraints``,
+        its bases' too) and each distribution it is built on expanded without copying data; ``batch_shape``
+        broadcasts the current one (new leading axes, or axes of size 1 grown)."""
         import copy
 
         new_batch = as_shape(batch_shape)
@@ -111,7 +114,8 @@ class Distribution:
         if lead < 0 or any(o != 1 and o != n for o, n in zip(old_batch, new_batch[lead:])):
             raise RuntimeError(f"{type(self).__name__}.expand: batch shape {old_batch} cannot be expanded to "
                                f"{new_batch}")
-        names = {name for key in self.arg_constraints for name in (key, "_" + key)}
+        names = {name for cls in type(self).__mro__ for key in getattr(cls, "arg_constraints", {})
+                 for name in (key, "_" + key)}  # a base's parameters too (Chi2's are Gamma's)
         expanded = copy.copy(self)
         found = False
         for name, value in self.__dict__.items():
@@ -167,7 +171,14 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__}.variance")
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        """PyTorch's: each parameter of ``arg_constraints`` the distribution holds (given, or computed and kept),
+        by its value where it has one element, else by its shape: ``Normal(loc: 0.0, scale: (2,))``."""
+        shown = []
+        for name in self.arg_constraints:
+            value = self.__dict__.get(name, self.__dict__.get("_" + name))
+            if isinstance(value, Tensor):
+                shown.append(f"{name}: {value if value.numel() == 1 else value.shape}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
 
 def _validating(method: Any) -> Any:

@@ -61,8 +61,5 @@ class FisherSnedecor(Distribution):
         norm = (half1 + half2).lgamma() - half1.lgamma() - half2.lgamma()
         return norm + half1 * ratio.log() + (half1 - 1) * value.log() - (half1 + half2) * (ratio * value).log1p()
 
-    def __repr__(self) -> str:
-        return f"FisherSnedecor(df1: {tuple(self.df1.shape)}, df2: {tuple(self.df2.shape)})"
-
 
 __all__ = ["FisherSnedecor"]

@@ -91,13 +91,11 @@ class Gamma(ExponentialFamily):
         c = self.concentration
         return c - self.rate.log() + c.lgamma() + (1 - c) * c.digamma()
 
-    def __repr__(self) -> str:
-        shapes = tuple(self.concentration.shape), tuple(self.rate.shape)
-        return f"{type(self).__name__}(concentration: {shapes[0]}, rate: {shapes[1]})"
-
 
 class Chi2(Gamma):
     """The chi-squared law with ``df`` degrees of freedom: Gamma(df / 2, 1 / 2)."""
+
+    arg_constraints = {"df": constraints.positive}
 
     def __init__(self, df: Tensor | float, validate_args: bool | None = None) -> None:
         super().__init__(0.5 * df, 0.5, validate_args)
@@ -105,9 +103,6 @@ class Chi2(Gamma):
     @property
     def df(self) -> Tensor:
         return self.concentration * 2
-
-    def __repr__(self) -> str:
-        return f"Chi2(df: {tuple(self.concentration.shape)})"
 
 
 class Exponential(ExponentialFamily):
@@ -154,9 +149,6 @@ class Exponential(ExponentialFamily):
 
     def entropy(self) -> Tensor:
         return 1 - self.rate.log()
-
-    def __repr__(self) -> str:
-        return f"Exponential(rate: {tuple(self.rate.shape)})"
 
 
 __all__ = ["Chi2", "Exponential", "Gamma", "standard_gamma_rsample"]

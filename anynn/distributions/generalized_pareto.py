@@ -86,9 +86,5 @@ class GeneralizedPareto(Distribution):
         upper = where(c < 0, self.loc - self.scale / c, self.loc * 0 + math.inf)
         return constraints.interval(self.loc, upper)
 
-    def __repr__(self) -> str:
-        return (f"GeneralizedPareto(loc: {tuple(self.loc.shape)}, scale: {tuple(self.scale.shape)}, "
-                f"concentration: {tuple(self.concentration.shape)})")
-
 
 __all__ = ["GeneralizedPareto"]

@@ -55,9 +55,6 @@ class _Folded(Distribution):
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() - math.log(2)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(scale: {tuple(self.scale.shape)})"
-
 
 class HalfNormal(_Folded):
     """|N(0, scale^2)|, batched over the shape of ``scale`` (a Tensor or a number, > 0)."""
@@ -122,9 +119,6 @@ class LogNormal(TransformedDistribution):
 
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() + self.loc
-
-    def __repr__(self) -> str:
-        return f"LogNormal(loc: {tuple(self.loc.shape)}, scale: {tuple(self.scale.shape)})"
 
 
 __all__ = ["HalfCauchy", "HalfNormal", "LogNormal"]

@@ -75,8 +75,5 @@ class LKJCholesky(Distribution):
         normalizer = 0.5 * dm1 * math.log(math.pi) + mvlgamma(alpha - 0.5, dm1) - alpha.lgamma() * dm1
         return unnormalized - normalizer
 
-    def __repr__(self) -> str:
-        return f"LKJCholesky(dim: {self.dim}, concentration: {tuple(self.concentration.shape)})"
-
 
 __all__ = ["LKJCholesky"]

@@ -39,9 +39,6 @@ class _LocationScale(Distribution):
         u = open_uniform(self.loc, self._extended_shape(as_shape(sample_shape)))
         return self.loc + self.scale * self._standard(u)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(loc: {tuple(self.loc.shape)}, scale: {tuple(self.scale.shape)})"
-
 
 class Laplace(_LocationScale):
     """The double exponential: density ``exp(-|x - loc| / scale) / (2 scale)``, batched over the broadcast shape

@@ -142,7 +142,3 @@ class LowRankMultivariateNormal(Distribution):
     def entropy(self) -> Tensor:
         entropy = 0.5 * (self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + self._log_det())
         return entropy if tuple(entropy.shape) == self._batch_shape else entropy.expand(*self._batch_shape)
-
-    def __repr__(self) -> str:
-        return (f"LowRankMultivariateNormal(loc: {tuple(self.loc.shape)}, cov_factor: "
-                f"{tuple(self.cov_factor.shape)}, cov_diag: {tuple(self.cov_diag.shape)})")

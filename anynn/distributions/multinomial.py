@@ -74,8 +74,5 @@ class Multinomial(Distribution):
         expected_log_factorials = (log_binomial.exp() * (k + 1).lgamma()).sum(0).sum(-1)
         return n * self._categorical.entropy() - math.lgamma(n + 1) + expected_log_factorials
 
-    def __repr__(self) -> str:
-        return f"Multinomial(total_count: {self.total_count}, probs: {tuple(self.probs.shape)})"
-
 
 __all__ = ["Multinomial"]

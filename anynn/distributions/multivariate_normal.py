@@ -189,10 +189,6 @@ class MultivariateNormal(Distribution):
         entropy = 0.5 * n * (1.0 + math.log(2 * math.pi)) + _half_log_det(self._unbroadcasted_scale_tril)
         return entropy if tuple(entropy.shape) == self._batch_shape else entropy.expand(*self._batch_shape)
 
-    def __repr__(self) -> str:
-        return f"MultivariateNormal(loc: {tuple(self.loc.shape)}, {self._given}: " \
-               f"{tuple(getattr(self, '_' + self._given).shape)})"
-
 
 def kl_multivariate_normal(p: Any, q: Any) -> Tensor:
     """KL(p || q) = ``log|L_q|/|L_p| + ½ (tr((L_q⁻¹ L_p)(L_q⁻¹ L_p)ᵀ) + |L_q⁻¹ (μ_q - μ_p)|² - n)``, shape the

@@ -53,10 +53,5 @@ class NegativeBinomial(_ProbsOrLogits):
         normalization = -(n + value).lgamma() + (1.0 + value).lgamma() + n.lgamma()
         return unnormalized - normalization.masked_fill(n + value == 0.0, 0.0)
 
-    def __repr__(self) -> str:
-        name = "probs" if self._probs is not None else "logits"
-        return (f"NegativeBinomial(total_count: {tuple(self.total_count.shape)}, "
-                f"{name}: {tuple(getattr(self, name).shape)})")
-
 
 __all__ = ["NegativeBinomial"]

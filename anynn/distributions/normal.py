@@ -77,9 +77,6 @@ class Normal(ExponentialFamily):
     def icdf(self, value: Tensor) -> Tensor:
         return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
 
-    def __repr__(self) -> str:
-        return f"Normal(loc: {tuple(self.loc.shape)}, scale: {tuple(self.scale.shape)})"
-
 
 def _broadcast_all(*values: Tensor | float) -> tuple[Tensor, ...]:
     """The values as Tensors of one broadcast shape; numbers take the first Tensor's backend and dtype."""

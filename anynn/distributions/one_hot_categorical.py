@@ -89,10 +89,6 @@ class OneHotCategorical(Distribution):
             (n,) + (1,) * len(self.batch_shape) + (n,))
         return values.expand(n, *self.batch_shape, n) if expand else values
 
-    def __repr__(self) -> str:
-        name = "probs" if self._categorical._probs is not None else "logits"
-        return f"{type(self).__name__}({name}: {tuple(getattr(self, name).shape)})"
-
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):
     """`OneHotCategorical` with a straight-through ``rsample``: the forward value is a one-hot sample, the

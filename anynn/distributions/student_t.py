@@ -69,8 +69,5 @@ class StudentT(Distribution):
         return (self.scale.log() + 0.5 * (df + 1) * ((0.5 * (df + 1)).digamma() - (0.5 * df).digamma())
                 + 0.5 * df.log() + log_beta)
 
-    def __repr__(self) -> str:
-        return f"StudentT(df: {tuple(self.df.shape)}, loc: {tuple(self.loc.shape)}, scale: {tuple(self.scale.shape)})"
-
 
 __all__ = ["StudentT"]

@@ -103,6 +103,3 @@ class TransformedDistribution(Distribution):
             value = sign * (value - 0.5) + 0.5
         return self._push(self.base_dist.icdf(value))  # type: ignore[attr-defined]
 
-    def __repr__(self) -> str:
-        return f"TransformedDistribution({self.base_dist!r}, {self.transforms!r})"
-

@@ -58,9 +58,6 @@ class Weibull(TransformedDistribution):
         r = self.concentration_reciprocal
         return euler_constant * (1 - r) + (self.scale * r).log() + 1
 
-    def __repr__(self) -> str:
-        return f"Weibull(scale: {tuple(self.scale.shape)}, concentration: {tuple(self.concentration.shape)})"
-
 
 class Pareto(TransformedDistribution):
     """Pareto(scale, alpha): ``scale * exp(E)`` for ``E ~ Exponential(alpha)``; density
@@ -95,9 +92,6 @@ class Pareto(TransformedDistribution):
 
     def entropy(self) -> Tensor:
         return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
-
-    def __repr__(self) -> str:
-        return f"Pareto(scale: {tuple(self.scale.shape)}, alpha: {tuple(self.alpha.shape)})"
 
 
 def _kumaraswamy_moment(a: Tensor, b: Tensor, n: int) -> Tensor:
@@ -141,10 +135,6 @@ class Kumaraswamy(TransformedDistribution):
         harmonic = (b + 1).digamma() + euler_constant
         return (1 - b.reciprocal()) + (1 - a.reciprocal()) * harmonic - a.log() - b.log()
 
-    def __repr__(self) -> str:
-        return (f"Kumaraswamy(concentration1: {tuple(self.concentration1.shape)}, concentration0: "
-                f"{tuple(self.concentration0.shape)})")
-
 
 class InverseGamma(TransformedDistribution):
     """InverseGamma(concentration, rate): ``1 / G`` for ``G ~ Gamma(concentration, rate)``; density
@@ -186,9 +176,6 @@ class InverseGamma(TransformedDistribution):
         c = self.concentration
         return c + self.rate.log() + c.lgamma() - (1 + c) * c.digamma()
 
-    def __repr__(self) -> str:
-        return f"InverseGamma(concentration: {tuple(self.concentration.shape)}, rate: {tuple(self.rate.shape)})"
-
 
 class LogisticNormal(TransformedDistribution):
     """A normal vector of K - 1 entries (``loc``, ``scale`` broadcast; at least one axis) stick-broken onto the
@@ -211,9 +198,6 @@ class LogisticNormal(TransformedDistribution):
     @property
     def scale(self) -> Tensor:
         return self.base_dist.base_dist.scale  # type: ignore[attr-defined,no-any-return]
-
-    def __repr__(self) -> str:
-        return f"LogisticNormal(loc: {tuple(self.loc.shape)}, scale: {tuple(self.scale.shape)})"
 
 
 __all__ = ["InverseGamma", "Kumaraswamy", "LogisticNormal", "Pareto", "Weibull"]

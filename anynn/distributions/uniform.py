@@ -79,6 +79,3 @@ class Uniform(Distribution):
 
     def entropy(self) -> Tensor:
         return (self.high - self.low).log()
-
-    def __repr__(self) -> str:
-        return f"Uniform(low: {tuple(self.low.shape)}, high: {tuple(self.high.shape)})"

@@ -79,8 +79,5 @@ class VonMises(Distribution):
         k = self.concentration
         return 1 - (log_modified_bessel(k, 1) - log_modified_bessel(k, 0)).exp()
 
-    def __repr__(self) -> str:
-        return f"VonMises(loc: {tuple(self.loc.shape)}, concentration: {tuple(self.concentration.shape)})"
-
 
 __all__ = ["VonMises"]

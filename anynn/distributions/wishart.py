@@ -166,8 +166,5 @@ class Wishart(ExponentialFamily):
         p = self._event_shape[-1]
         return (y + (p + 1) / 2) * (-slogdet(-2 * x).logabsdet + _LOG_2 * p) + mvlgamma(y + (p + 1) / 2, p)
 
-    def __repr__(self) -> str:
-        return f"Wishart(df: {tuple(self.df.shape)}, {self._given}: {tuple(getattr(self, '_' + self._given).shape)})"
-
 
 __all__ = ["Wishart"]

@@ -6,6 +6,8 @@ float64 gradient checks, sample laws and shapes, and the implicit reparameteriza
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -454,6 +456,7 @@ BAD_PARAMETERS = [
                                                              validate_args=True), "loc"),
     ("LowRankMultivariateNormal", lambda D, t: D.LowRankMultivariateNormal(
         t([0.0, 0.0]), t([[0.0], [0.0]]), t([-1.0, 1.0]), validate_args=True), "cov_diag"),
+    ("Chi2", lambda D, t: D.Chi2(t([-1.0]), validate_args=True), "df"),
 ]
 # (name, build(D, tensor), a value outside the support or of the wrong event shape, PyTorch's message)
 BAD_VALUES = [
@@ -536,13 +539,25 @@ EXPANDED = [
     ("FisherSnedecor", lambda D, L: D.FisherSnedecor(_t(L, POS2[0]), _t(L, POS2[1] * 3)), (2, 3), POS),
     ("ContinuousBernoulli", lambda D, L: D.ContinuousBernoulli(_t(L, UNIT[0])), (2, 3), UNIT),
     ("LogisticNormal", lambda D, L: D.LogisticNormal(_t(L, LOC[0]), _t(L, POS[0])), (2,), SIMPLEX),
+    ("Chi2", lambda D, L: D.Chi2(_t(L, POS2[0])), (2, 3), POS),
 ]
+
+
+def _shown(text: str) -> str:
+    """A distribution's repr with torch.Size([2, 3]) written as anynn's Size prints it, (2, 3)."""
+    return re.sub(r"torch\.Size\(\[(.*?)\]\)", lambda m: repr(tuple(int(n) for n in m.group(1).split(",") if n)),
+                  text)
 
 
 @pytest.mark.parametrize("name,build,shape,value", EXPANDED, ids=[c[0] for c in EXPANDED])
 def test_expand_as_torch(name, build, shape, value):
-    ours = build(anynn.distributions, anynn).expand(shape)
-    theirs = build(torch.distributions, torch).expand(shape)
+    """expand as PyTorch's, and the repr before and after (PyTorch's: a parameter of one element by its value,
+    else by its shape; anynn named each class's parameters by their shapes, and Chi2's were Gamma's)."""
+    ours, theirs = build(anynn.distributions, anynn), build(torch.distributions, torch)
+    if name != "Binomial":  # (its (1,) parameters show as Tensors, whose reprs differ: backend=)
+        assert _shown(repr(ours)) == _shown(repr(theirs))
+    ours, theirs = ours.expand(shape), theirs.expand(shape)
+    assert _shown(repr(ours)) == _shown(repr(theirs))
     assert (tuple(ours.batch_shape), tuple(ours.event_shape)) == (tuple(theirs.batch_shape),
                                                                   tuple(theirs.event_shape))
     np.testing.assert_allclose(ours.log_prob(_t(anynn, value)).numpy(), theirs.log_prob(_t(torch, value)).numpy(),
