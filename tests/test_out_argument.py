@@ -244,3 +244,19 @@ def test_the_functional_spellings_keep_no_out_as_pytorchs():
     assert anynn.exp(x, out=anynn.empty(0)).shape == (2,)
     with pytest.raises(TypeError, match="out"):
         anynn.functional.elementwise.exp(x, out=anynn.empty(0))
+
+
+def test_tensor_methods_take_no_out_as_pytorchs():
+    """``x.kron(y, out=z)`` is a TypeError in PyTorch; the functions behind ten methods take ``out=`` (accepted
+    before), so the method table strips it."""
+    import inspect
+
+    takes_out = [name for name in dir(anynn.Tensor) if not name.startswith("_") and hasattr(torch.Tensor, name)
+                 and callable(getattr(anynn.Tensor, name, None))
+                 and "out" in getattr(inspect.signature(getattr(anynn.Tensor, name)), "parameters", {})]
+    assert takes_out == []
+    x = anynn.ones(2, 2)
+    assert anynn.kron(x, x, out=anynn.empty(4, 4)).shape == (4, 4)
+    for call in (lambda: x.kron(x, out=anynn.empty(4, 4)), lambda: x.histc(out=anynn.empty(100))):
+        with pytest.raises(TypeError, match="unexpected keyword argument 'out'"):
+            call()

@@ -9,6 +9,8 @@ reductions and spellings), `torch_surface`, `tensor_math`, `inplace` and the gra
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
 from typing import Any
 
@@ -233,7 +235,26 @@ def _one_table() -> dict[str, Any]:
         if twice:
             raise RuntimeError(f"Tensor methods defined twice ({family} and an earlier table): {twice}")
         table.update(methods)
-    return table
+    return {name: _without_out(name, method) for name, method in table.items()}
+
+
+def _without_out(name: str, method: Any) -> Any:
+    """``method`` as a `Tensor` method: a torch-level function that takes ``out=`` (``torch.kron``,
+    ``torch.histc``) refuses it as a method, as PyTorch's ``x.kron(y, out=z)`` does (TypeError)."""
+    code = getattr(method, "__code__", None)
+    if code is None or "out" not in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]:
+        return method
+
+    @functools.wraps(method)
+    def without_out(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if "out" in kwargs:
+            raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
+        return method(self, *args, **kwargs)
+
+    signature = inspect.signature(method)
+    without_out.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p for p in signature.parameters.values() if p.name != "out"])
+    return without_out
 
 
 METHODS: dict[str, Any] = {}

@@ -64,7 +64,7 @@ class Optimizer:
         self._opt_called = False  # set by step(): a scheduler stepped before it warns, as in PyTorch
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
-        self.state: dict[int, dict[str, Any]] = ParamState()  # also state[param], as PyTorch's
+        self.state: ParamState = ParamState()  # also state[param], as PyTorch's
         # (backend, dtype) each parameter's state was made for: `Module.to` may move the parameter later
         self._state_home: dict[int, tuple[Any, Any, bool]] = {}  # (backend, dtype, whether complex)
         self._unchecked_state: dict[int, bool] = {}  # loaded states not yet checked for missing entries
