@@ -8,6 +8,7 @@ ends training after the current batch.
 from __future__ import annotations
 
 import csv
+import errno
 import math
 import os
 import warnings
@@ -245,6 +246,7 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self.tracker.best = math.inf if self.tracker.mode == "min" else -math.inf
+        _check_folder_can_be_made(os.path.dirname(self.path.partition("{")[0]), self.path)  # before an epoch ran
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = dict(logs or {})
@@ -256,7 +258,12 @@ class ModelCheckpoint(Callback):
         path = self._file_path(epoch, logs)
         folder = os.path.dirname(path)
         if folder:
-            os.makedirs(folder, exist_ok=True)
+            _check_folder_can_be_made(folder, path)
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError as error:
+                raise anynn_io.AtomicWriteError(error.errno, f"ModelCheckpoint: cannot make the folder {folder!r} "
+                                                f"to save {path!r}: {error.strerror}") from error
         if self.save_weights_only:
             self.io.save(self.model, path)
         else:
@@ -282,6 +289,21 @@ class ModelCheckpoint(Callback):
         except (ValueError, IndexError) as error:
             raise ValueError(f"ModelCheckpoint: cannot fill in the path {self.path!r} with epoch={epoch + 1} and "
                              f"the logs {logs}: {error}") from None
+
+
+def _check_folder_can_be_made(folder: str, path: str) -> None:
+    """Raise `anynn.io.AtomicWriteError` (an OSError) naming ModelCheckpoint and ``path`` where ``folder`` or the
+    nearest of its parents that exists is a file: no checkpoint could be written under it (os.makedirs said
+    'File exists' or 'Not a directory', after the first epoch had run)."""
+    existing = folder
+    while existing and not os.path.lexists(existing):
+        parent = os.path.dirname(existing)
+        if parent == existing:
+            break
+        existing = parent
+    if existing and not os.path.isdir(existing):
+        raise anynn_io.AtomicWriteError(errno.ENOTDIR, f"ModelCheckpoint: cannot save {path!r}: {existing!r} is a "
+                                        f"file, not a folder")
 
 
 class LRSchedulerCallback(Callback):

@@ -214,12 +214,15 @@ def test_model_checkpoint_full_checkpoint(tmp_path):
                                              "loss, accuracy, lr.; pass val_data"),
     ("{epoch:s}.safetensors", ValueError, "cannot fill in the path .* with epoch=1 .*Unknown format code 's'"),
     ("{0}.safetensors", ValueError, "cannot fill in the path"),
+    ("a_file/{epoch}/m.safetensors", OSError, "cannot save .*: '.*a_file' is a file, not a folder"),
 ])
 def test_model_checkpoint_path_that_the_logs_cannot_fill_names_the_path(tmp_path, path, error, message):
-    """A bare KeyError('val_loss') or the format's own error before, after a whole epoch of training."""
+    """A bare KeyError('val_loss') or the format's own error before, after a whole epoch of training; a path
+    under a file is refused before training (os.makedirs's bare FileExistsError / NotADirectoryError before)."""
+    (tmp_path / "a_file").write_text("")
     with pytest.raises(error, match="ModelCheckpoint: .*" + message):
         run("numpy", [ModelCheckpoint(str(tmp_path / path))], epochs=1)
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["a_file"]
 
 
 class _Interrupt(Callback):
