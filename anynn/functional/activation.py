@@ -401,13 +401,18 @@ def hardswish(input: Any, inplace: bool = False) -> Any:
 
 
 def prelu(input: Any, weight: Any) -> Any:
-    """PReLU of input (N, C, ...) with ``weight`` (1,) or (C,) (inputs under 2-D have one channel)."""
+    """PReLU of input (N, C, ...) with ``weight`` (1,) or (C,) (inputs under 2-D have one channel), or a 0-d weight
+    as PyTorch takes it; the result has input's shape (a 0-d input gives a 0-d result)."""
     refuse_complex("prelu", input, weight)
     refuse_kernel("prelu", "prelu_cpu", ("integral", "bool"), input)
     channels = input.shape[1] if input.ndim >= 2 else 1
-    if tuple(weight.shape) not in ((1,), (channels,)):
-        raise ShapeMismatchError(f"prelu: weight must have shape (1,) or ({channels},) for input {tuple(input.shape)} "
-                                 f"with {channels} channels, got {tuple(weight.shape)}")
+    if tuple(weight.shape) not in ((), (1,), (channels,)):
+        raise ShapeMismatchError(f"prelu: weight must have shape (), (1,) or ({channels},) for input "
+                                 f"{tuple(input.shape)} with {channels} channels, got {tuple(weight.shape)}")
+    if weight.ndim == 0:
+        weight = weight.reshape(1)
+    if input.ndim == 0:  # (the (1,) weight would broadcast it to (1,))
+        return PReLUFunction.apply(input.reshape(1), weight).reshape(())
     return PReLUFunction.apply(input, weight)
 
 

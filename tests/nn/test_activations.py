@@ -282,7 +282,7 @@ def test_constructor_signature_matches_torch(name):
 
 # -- PReLU: a learnable slope, one or per channel -------------------------------------------------------
 PRELU_CASES = [((2, 3), (1,)), ((2, 3, 4), (1,)), ((2, 3, 4), (3,)), ((2, 3, 2, 2), (3,)), ((2, 3), (3,)),
-               ((4,), (1,))]
+               ((4,), (1,)), ((), (1,)), ((3,), ())]  # a 0-d input stays 0-d; a 0-d weight, as PyTorch takes
 
 
 @pytest.mark.parametrize("x_shape,w_shape", PRELU_CASES, ids=str)
@@ -290,6 +290,7 @@ def test_prelu_gradients_and_torch(backend, x_shape, w_shape):
     x = sample(x_shape, (0.0,))
     w = np.random.default_rng(1).uniform(0.05, 0.5, w_shape)
     check_gradients(backend, A.prelu, x, w)
+    assert tuple(A.prelu(make(backend, x), make(backend, w)).shape) == x_shape  # (a 0-d input gave (1,))
     for dtype in DTYPES:
         compare_with_torch(backend, A.prelu, TF.prelu, x.astype(dtype), w.astype(dtype), **TOLERANCE[dtype])
     assert_float32_forward_and_backward(backend, A.prelu, x.astype(np.float32), w.astype(np.float32))
