@@ -2,12 +2,13 @@
 one `Function` over the array API's ``linalg`` extension (``xp.linalg``, which every anynn backend has).
 
 Shapes: A (*, n, n); ``det``/``logabsdet`` (*); ``solve``'s B (*, n, k) or a vector (*, n), batch dimensions
-broadcast. Gradients (real inputs): ``inv``: ``-Aᵢᵀ G Aᵢᵀ``; ``det``: ``g det Aᵢᵀ``; ``logabsdet``: ``g Aᵢᵀ``;
-``solve``: ``G_B = solve(Aᵀ, G)``, ``G_A = -G_B Xᵀ`` (Aᵢ the inverse). The recorded backward (``create_graph``)
-reaches these same Functions through `RECORDED`, so every order is differentiable. A singular A in ``inv``/``solve``
-raises `LinAlgError` where the array library raises (NumPy, PyTorch) and gives inf/NaN where it does not (JAX;
-checking would read values back from the device, which a Function never does); ``det``'s gradient at a singular A
-is the cofactor matrix from an SVD where the library refuses ``inv`` (PyTorch's SVD branch).
+broadcast. Gradients: ``inv``: ``-Aᵢᴴ G Aᵢᴴ``; ``det``: ``g conj(det) Aᵢᴴ``; ``logabsdet``: ``g Aᵢᵀ``;
+``solve``: ``G_B = solve(Aᴴ, G)``, ``G_A = -G_B Xᴴ`` (Aᵢ the inverse; ᴴ the conjugate transpose, PyTorch's rule for
+complex matrices, which ``inv``, ``det`` and ``solve`` take; ``slogdet`` is real-only). The recorded backward
+(``create_graph``) reaches these same Functions through `RECORDED`, so every order is differentiable. A singular
+A in ``inv``/``solve`` raises `LinAlgError` where the array library raises (NumPy, PyTorch) and gives inf/NaN where
+it does not (JAX; checking would read values back from the device, which a Function never does); ``det``'s gradient
+at a singular A is the cofactor matrix from an SVD where the library refuses ``inv`` (PyTorch's SVD branch).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.typing import Namespace
+from .formulas.conjugate import conj
 from .lu_steps import eliminate, substitute
 from .value_checks import check_one_backend, linalg_dtype_error
 
@@ -65,19 +67,19 @@ def _cells(xp: Namespace, x: Any) -> Any:
 
 
 class InvFunction(Function):
-    """``inv(A)``; gradient ``-inv(A)ᵀ G inv(A)ᵀ``."""
+    """``inv(A)``; gradient ``-inv(A)ᴴ G inv(A)ᴴ`` (ᴴ: the transpose, conjugated for complex A)."""
 
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.out = xp.linalg.inv(a)
         return self.out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        inverse_t = xp.matrix_transpose(self.out)
-        return -xp.matmul(xp.matmul(inverse_t, g), inverse_t)
+        inverse_h = conj(xp, xp.matrix_transpose(self.out))
+        return -xp.matmul(xp.matmul(inverse_h, g), inverse_h)
 
 
 class DetFunction(Function):
-    """``det(A)``; gradient ``g det(A) inv(A)ᵀ``."""
+    """``det(A)``; gradient ``g conj(det(A)) inv(A)ᴴ`` (the conjugated cofactor matrix)."""
 
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
@@ -86,7 +88,7 @@ class DetFunction(Function):
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         try:
-            return _cells(xp, g * self.out) * xp.matrix_transpose(xp.linalg.inv(self.a))
+            return _cells(xp, g * conj(xp, self.out)) * conj(xp, xp.matrix_transpose(xp.linalg.inv(self.a)))
         except Exception as error:
             if type(error).__name__.lstrip("_") != "LinAlgError":
                 raise
@@ -94,13 +96,13 @@ class DetFunction(Function):
 
 
 def _cofactors(xp: Namespace, a: Any) -> Any:
-    """``det(A) inv(A)ᵀ`` (*, n, n), the cofactor matrix, also of a singular A (where the library's ``inv``
-    refuses it): with ``A = U S Vh``, ``det(U) det(Vh) U diag(prod_{j != i} s_j) Vh`` (PyTorch's singular branch,
-    which its recorded gradient takes), no division by a zero singular value."""
+    """``conj(det(A) inv(A)ᵀ)`` (*, n, n), the conjugated cofactor matrix, also of a singular A (where the
+    library's ``inv`` refuses it): with ``A = U S Vh``, ``conj(det(U) det(Vh)) U diag(prod_{j != i} s_j) Vh``
+    (PyTorch's singular branch, which its recorded gradient takes), no division by a zero singular value."""
     u, s, vh = xp.linalg.svd(a, full_matrices=False)
     mask = xp.eye(s.shape[-1], dtype=s.dtype, device=device(s))
     others = xp.prod(xp.expand_dims(s, axis=-2) * (1.0 - mask) + mask, axis=-1)  # (*, n): s with s_i left out
-    sign = xp.linalg.det(u) * xp.linalg.det(vh)
+    sign = conj(xp, xp.linalg.det(u) * xp.linalg.det(vh))
     return _cells(xp, sign) * xp.matmul(u * xp.expand_dims(others, axis=-2), vh)
 
 
@@ -132,7 +134,7 @@ def _inverse_transposed(xp: Namespace, a: Any) -> Any:
 
 
 class SolveFunction(Function):
-    """``X = solve(A, B)`` for B (*, n, k) of A's batch shape; gradients ``G_B = solve(Aᵀ, G)``, ``G_A = -G_B Xᵀ``
+    """``X = solve(A, B)`` for B (*, n, k) of A's batch shape; gradients ``G_B = solve(Aᴴ, G)``, ``G_A = -G_B Xᴴ``
     (summed over the batch dimensions each operand was broadcast along)."""
 
     ties_constant_gradient = False  # smooth in A and B: G_B is a constant where A is, as PyTorch's
@@ -149,8 +151,8 @@ class SolveFunction(Function):
         need_a, need_b = self.needs_input_grad
         batch = tuple(self.out.shape[:-2])
         a = xp.broadcast_to(self.a, batch + tuple(self.a.shape[-2:]))
-        grad_b = xp.linalg.solve(xp.matrix_transpose(a), g)
-        grad_a = -xp.matmul(grad_b, xp.matrix_transpose(self.out)) if need_a else None
+        grad_b = xp.linalg.solve(conj(xp, xp.matrix_transpose(a)), g)
+        grad_a = -xp.matmul(grad_b, conj(xp, xp.matrix_transpose(self.out))) if need_a else None
         return (sum_to_shape(xp, grad_a, tuple(self.a.shape)) if need_a else None,
                 sum_to_shape(xp, grad_b, self.b_shape) if need_b else None)
 
@@ -164,10 +166,10 @@ RECORDED = SimpleNamespace(inv=InvFunction.apply, det=DetFunction.apply, solve=_
                            slogdet=lambda a: (None, LogAbsDetFunction.apply(a)))
 
 
-def check_matrices(name: str, a: Any, square: bool = False, real: bool = True) -> None:
+def check_matrices(name: str, a: Any, square: bool = False, real: bool = True, complex_ok: bool = False) -> None:
     """PyTorch's refusals of ``linalg.<name>``'s input: a non-Tensor, fewer than 2 dims, non-square matrices (with
-    ``square``), a dtype other than real floating (with ``real``; complex is refused by name: anynn's linalg
-    gradients are real-only)."""
+    ``square``), a dtype other than real floating (with ``real``; or complex with ``complex_ok``; complex is
+    refused by name where the gradients are written for real matrices only)."""
     if not isinstance(a, Tensor):
         raise TypeError(f"linalg.{name}: expected a Tensor for A, got {type(a).__name__}")
     if a.ndim < 2:
@@ -175,25 +177,26 @@ def check_matrices(name: str, a: Any, square: bool = False, real: bool = True) -
     if square and a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are {a.shape[-2]} by "
                            f"{a.shape[-1]} matrices")
-    if real and not a.backend.xp.isdtype(a.array.dtype, "real floating"):
+    kinds = ("real floating", "complex floating") if complex_ok else "real floating"
+    if real and not a.backend.xp.isdtype(a.array.dtype, kinds):
         raise linalg_dtype_error(f"linalg.{name}", a.array.dtype)
 
 
-def check_square(name: str, a: Any) -> None:
-    """`check_matrices` for a batch of square real floating matrices."""
-    check_matrices(name, a, square=True)
+def check_square(name: str, a: Any, complex_ok: bool = False) -> None:
+    """`check_matrices` for a batch of square real floating (with ``complex_ok``, or complex) matrices."""
+    check_matrices(name, a, square=True, complex_ok=complex_ok)
 
 
 def inv(A: Tensor, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name
     """The inverse of each square matrix of A (*, n, n) (``torch.linalg.inv``)."""
-    check_square("inv", A)
+    check_square("inv", A, complex_ok=True)
     with _singular_named("inv"):
         return InvFunction.apply(A)
 
 
 def det(A: Tensor, *, out: None = None) -> Tensor:  # noqa: N803
     """The determinant of each square matrix of A (*, n, n): shape (*) (``torch.linalg.det``)."""
-    check_square("det", A)
+    check_square("det", A, complex_ok=True)
     return DetFunction.apply(A)
 
 
@@ -225,7 +228,7 @@ def slogdet(A: Tensor, *, out: None = None) -> SignLogAbsDet:  # noqa: N803
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out: None = None) -> Tensor:  # noqa: N803
     """X with ``A X = B`` (``left=False``: ``X A = B``) for A (*, n, n) and B (*, n, k) or a vector (*, n), batch
     dimensions broadcast (``torch.linalg.solve``, whose rule for when B is a vector this follows)."""
-    check_square("solve", A)
+    check_square("solve", A, complex_ok=True)
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg.solve: expected a Tensor for B, got {type(B).__name__}")
     check_one_backend("linalg.solve", A, B)

@@ -25,6 +25,7 @@ from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
 from .cholesky import triangle_mask
+from .formulas.conjugate import is_complex
 from .matrix_inverse import check_matrices, check_square
 
 
@@ -69,6 +70,10 @@ class SvdFunction(Function):
         return self.u, self.s, self.vh
 
     def backward(self, xp: Namespace, g_u: Any, g_s: Any, g_vh: Any) -> Any:
+        if is_complex(xp, self.u):  # (reached only from det's recorded gradient at a singular complex matrix)
+            raise RuntimeError("linalg.svd: anynn has no gradient of the SVD of a complex matrix (the formula is "
+                               "written for real ones); it was reached differentiating det's gradient at a singular "
+                               "complex matrix, where PyTorch's gives NaN")
         device, s = self.backend.device, self.s
         k = s.shape[-1]
         u, vh = self.u[..., :, :k], self.vh[..., :k, :]
