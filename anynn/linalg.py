@@ -18,6 +18,7 @@ from .functional import reduce
 from .functional.cholesky import cholesky, cholesky_solve, solve_triangular
 from .functional.linalg_spellings import logdet, matrix_power
 from .functional.matrix_functions import householder_product, matrix_exp
+from .functional.matrix_norm import matrix_norm
 from .functional.matrix_inverse import LinAlgError, SignLogAbsDet, det, inv, slogdet, solve
 from .functional.linalg_ex import cholesky_ex, inv_ex, lu_factor, lu_factor_ex, solve_ex
 from .functional.linalg_ex import linalg_lu as lu
@@ -44,30 +45,6 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     dim = _dims(dim)
     ord = float(ord)  # noqa: A001
     return reduce.norm(x, ord, dim, keepdim)  # ord <= 0 included (PyTorch's conventions there)
-
-
-def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), keepdim: bool = False, *,  # noqa: A002,N803
-                dtype: Any = None) -> Tensor:
-    """A matrix norm over the two axes ``dim``: ``"fro"``, ``1``/``-1`` (largest/smallest absolute column sum),
-    ``inf``/``-inf`` (row sum), ``2``/``-2`` (largest/smallest singular value) or ``"nuc"`` (their sum)."""
-    if dtype is not None:
-        A = A.astype(dtype)
-    rows, cols = (d % A.ndim for d in dim)
-    if ord == "fro":
-        return reduce.norm(A, 2, (rows, cols), keepdim)
-    if ord in (1, -1, math.inf, -math.inf):
-        summed, other = (rows, cols) if ord in (1, -1) else (cols, rows)
-        sums = abs(A).sum(dim=summed, keepdim=keepdim)  # (no squeeze: it refuses an ONNX export's symbolic axes)
-        pick = reduce.max if ord > 0 else reduce.min
-        return pick(sums, axis=other - (not keepdim and summed < other), keepdims=keepdim)
-    if ord in (2, -2, "nuc"):
-        values = svdvals(A.movedim((rows, cols), (-2, -1)))
-        if ord == "nuc":
-            out = values.sum(-1)
-        else:
-            out = (reduce.max if ord == 2 else reduce.min)(values, axis=-1)
-        return out.unsqueeze(min(rows, cols)).unsqueeze(max(rows, cols)) if keepdim else out
-    raise RuntimeError(f"linalg.matrix_norm: Order {ord!r} not supported.")
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # noqa: A002,N803

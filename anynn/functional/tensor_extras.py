@@ -14,7 +14,7 @@ from ..autograd.tensor import Tensor
 from ..backend.arrays import any_true
 from ..backend import dtype_name
 from ..backend.default_dtype import default_float
-from . import activation, broadcast, elementwise, indexing, linalg, reduce, shape
+from . import activation, broadcast, elementwise, indexing, linalg, matrix_norm, reduce, shape
 from .operands import kinds_agree
 from .sorting import ValuesIndices
 from .statistics import unbiased_given_first
@@ -178,7 +178,7 @@ METHODS: dict[str, Any] = {
     "max": _extreme(True), "min": _extreme(False),
     "amax": _reduction(reduce.max), "amin": _reduction(reduce.min),
     "argmax": _ARGMAX, "argmin": _ARGMIN,
-    "norm": reduce.norm, "masked_fill": elementwise.masked_fill, "where": _where,
+    "norm": matrix_norm.norm, "masked_fill": elementwise.masked_fill, "where": _where,
     "split": _split, "chunk": shape.chunk, "unbind": _unbind,
     "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
     "expand": broadcast.expand, "broadcast_to": broadcast.expand,
@@ -332,7 +332,7 @@ min = _function("min")  # noqa: A001
 amax, amin = _function("amax"), _function("amin")
 argmax, argmin = _function("argmax"), _function("argmin")
 softmax, log_softmax = _function("softmax"), _function("log_softmax")
-norm = reduce.norm
+norm = matrix_norm.norm
 masked_fill, clone = elementwise.masked_fill, elementwise.clone
 split, chunk, squeeze, unsqueeze = shape.split, shape.chunk, shape.squeeze, shape.unsqueeze
 reshape = _function("reshape")

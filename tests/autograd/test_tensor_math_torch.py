@@ -177,6 +177,8 @@ DIFFERENTIABLE = [
     ("matrix_norm_neg2_dims", lambda x: anynn.linalg.matrix_norm(x, -2, dim=(2, 0), keepdim=True),
      lambda x: torch.linalg.matrix_norm(x, -2, dim=(2, 0), keepdim=True), (BATCH,)),
     ("linalg_norm_nuc", lambda x: anynn.linalg.norm(x, "nuc"), lambda x: torch.linalg.norm(x, "nuc"), (MAT,)),
+    # torch.norm / Tensor.norm with a string order other than 'fro': a matrix norm (ValueError before)
+    ("norm_nuc_dims", lambda x: x.norm("nuc", (2, 0), True), lambda x: x.norm("nuc", (2, 0), True), (BATCH,)),
     ("add_alpha", lambda x, y: anynn.add(x, y, alpha=2.5), lambda x, y: torch.add(x, y, alpha=2.5), (X, Y)),
     ("sub_alpha", lambda x, y: x.sub(y, alpha=0.5), lambda x, y: x.sub(y, alpha=0.5), (X, Y)),
     ("clamp_min", lambda x: anynn.clamp_min(x, 0.1), lambda x: torch.clamp_min(x, 0.1), (X,)),
@@ -566,6 +568,9 @@ def test_unflatten_and_movedim_errors():
         anynn.linalg.matrix_norm(x, 3)
     with pytest.raises(RuntimeError, match="linalg.matrix_norm: Order 3 not supported"):
         torch.linalg.matrix_norm(torch.zeros(2, 6), 3)
+    for t in (x, torch.zeros(2, 6)):  # a string order names a matrix norm: two dims (pruning with n='nuc')
+        with pytest.raises(RuntimeError, match="linalg.matrix_norm: dim must be a 2-tuple. Got 1"):
+            t.norm("nuc", dim=1)
 
 
 @pytest.mark.parametrize("shape", [(1, 3), (0, 3), (4, 0)])
