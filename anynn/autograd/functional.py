@@ -185,9 +185,7 @@ def _scalar_gradient(func: Callable[..., Any], inputs: Tensors, v: Tensors | Non
     the scalar ``func`` at ``xs`` and ``vs`` the checked vectors (``name`` for the messages)."""
     single_in, xs = _tuple(inputs, "inputs", name)
     xs = _prepare(xs, create_graph)
-    _, outs = _tuple(func(*xs), _OUTPUTS, name)
-    if len(outs) != 1 or outs[0].size != 1:
-        raise RuntimeError(f"vhp/hvp: func must return a single-element Tensor, got shapes {[o.shape for o in outs]}")
+    outs = _one_scalar(func(*xs), name)
     _check_differentiable(outs, strict, name, "outputs")
     vs = _default_v(xs, name, _INPUT_IS) if v is None else _check_v(v, xs, single_in, name)
     grads = _grad(outs, xs, create_graph=True)
@@ -195,15 +193,32 @@ def _scalar_gradient(func: Callable[..., Any], inputs: Tensors, v: Tensors | Non
     return single_in, xs, outs, vs, grads
 
 
+def _one_scalar(output: Any, name: str) -> tuple[Tensor]:
+    """``(output,)`` of a ``func`` that must return one single-element Tensor (not a tuple), as PyTorch checks it."""
+    single, outs = _tuple(output, _OUTPUTS, name)
+    if not single:
+        raise RuntimeError(f"The function given to {name} should return a single Tensor")
+    if outs[0].size != 1:
+        raise RuntimeError(f"The Tensor returned by the function given to {name} should contain a single element "
+                           f"(got shape {tuple(outs[0].shape)})")
+    return outs
+
+
 def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
     """``(func(inputs), vᵀ H)`` for a scalar ``func``: two reverse passes, the first recorded."""
-    single_in, xs, outs, vs, grads = _scalar_gradient(func, inputs, v, create_graph, strict, "vhp/hvp")
+    return _vhp(func, inputs, v, create_graph, strict, "vhp")
+
+
+def _vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None, create_graph: bool, strict: bool,
+         name: str) -> tuple[TensorOrTuple, TensorOrTuple]:
+    """`vhp` (and `hvp` without ``strict``), ``name`` in the messages."""
+    single_in, xs, outs, vs, grads = _scalar_gradient(func, inputs, v, create_graph, strict, name)
     pairs = [(g, w, x) for g, w, x in zip(grads, vs, xs) if g is not None and g.requires_grad]
     found: tuple[Any, ...] = (None,) * len(xs)
     if pairs:  # v as the gradient's grad_outputs, as PyTorch's (for a complex input: the real sum(Re(conj(v) g)))
         found = grad([p[0] for p in pairs], xs, [p[1] for p in pairs], create_graph=create_graph, allow_unused=True)
-    result = _detach(_fill(found, xs, strict, "vhp/hvp", create_graph), create_graph)
+    result = _detach(_fill(found, xs, strict, name, create_graph), create_graph)
     out = _detach(outs, create_graph)[0]
     return out, (result[0] if single_in else result)
 
@@ -214,7 +229,7 @@ def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     it is computed as PyTorch's, by the double-vjp trick on the recorded gradient (one reverse pass more), so that
     the same results are refused: an entry of ``H v`` no input reaches, say."""
     if not strict:
-        return vhp(func, inputs, v, create_graph, strict)
+        return _vhp(func, inputs, v, create_graph, strict, "hvp")
     single_in, xs, outs, vs, grads = _scalar_gradient(func, inputs, v, create_graph, strict, "hvp")
     dummies = tuple(_zeros_like(x).requires_grad_() for x in xs)
     back = _grad(grads, xs, dummies, create_graph=True)  # u -> H u, linear in u: differentiate it in u along v
@@ -300,11 +315,8 @@ def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fals
                                f"parts as two real inputs")
 
     def gradient(*args: Tensor) -> tuple[Tensor, ...]:
-        _, outs = _tuple(func(*args), _OUTPUTS, "hessian")
+        outs = _one_scalar(func(*args), "hessian")
         _check_differentiable(outs, strict, "hessian", "outputs")
-        if len(outs) != 1 or outs[0].size != 1:
-            raise RuntimeError(f"hessian: func must return a single-element Tensor, got shapes "
-                               f"{[o.shape for o in outs]}")
         found = _fill(_grad(outs, args, create_graph=True), args, False, "hessian")
         _check_differentiable(found, strict, "hessian", "jacobian")
         return found

@@ -126,6 +126,10 @@ MISUSE: dict[str, Callable[[Any, Any, Callable[[np.ndarray], Any]], Any]] = {
     "jacobian_list_outputs": lambda fn, lib, t: fn.jacobian(lambda a: [a * 2, a], t(X)),
     "vjp_list_v": lambda fn, lib, t: fn.vjp(lambda a: a * 2, t(X), [t(X)]),
     "hessian_number_output": lambda fn, lib, t: fn.hessian(lambda a: 3.0, t(X)),
+    # one single-element Tensor, not a tuple of one (anynn took it) nor a vector
+    "hessian_tuple_output": lambda fn, lib, t: fn.hessian(lambda a: ((a * a).sum(),), t(X)),
+    "hvp_tuple_output": lambda fn, lib, t: fn.hvp(lambda a: ((a * a).sum(),), t(X), t(X)),
+    "vhp_vector_output": lambda fn, lib, t: fn.vhp(lambda a: a * a, t(X), t(X)),
     # a complex output has no one-hot pass (anynn gave conj(f'(z)), or zeros for a real input)
     "jacobian_complex_output": lambda fn, lib, t: fn.jacobian(lambda a: a * 1j, t(X)),
     "hessian_complex_input": lambda fn, lib, t: fn.hessian(lambda a: (a * a).abs().sum(), t(X + 1j)),
@@ -141,6 +145,9 @@ def test_argument_checks_as_torch(backend, name):
     words = {"v can only be None": "v can only be None", "invalid length": "invalid length",
              "invalid size": "v has invalid size", "tuple of Tensors": "must be either a Tensor or a tuple of Tensors",
              "single Tensor.": "should contain a single Tensor",
+             "given to hessian should return a single Tensor": "given to hessian should return a single Tensor",
+             "given to hvp should return a single Tensor": "given to hvp should return a single Tensor",
+             "given to vhp should contain a single element": "given to vhp should contain a single element",
              "implicitly created only for real": "implicitly created only for real scalar outputs"}
     expected = [ours_words for theirs_words, ours_words in words.items() if theirs_words in str(theirs.value)]
     assert expected and expected[0] in str(ours.value)
