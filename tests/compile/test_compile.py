@@ -982,6 +982,25 @@ def test_layers_and_transforms_never_ask_a_traced_array_for_its_device(monkeypat
 
 
 @needs_jax
+def test_sequences_packed_inside_a_compiled_step_as_eager():
+    """pack_padded_sequence (lengths a list), a packed LSTM, pad_packed_sequence and unpad_sequence of its lengths
+    inside a compiled step: the packed layout is read from the ints it was made of (CompiledStepError before: the
+    layer read batch_sizes back from a tracer, as every array a JAX trace makes is one)."""
+    rnn = nn.utils.rnn
+    lstm = nn.LSTM(2, 2, batch_first=True)
+    x = anynn.tensor(np.random.default_rng(0).standard_normal((2, 3, 2)).astype(np.float32))
+
+    def loss(x):
+        packed = rnn.pack_padded_sequence(x, [2, 3], batch_first=True, enforce_sorted=False)
+        padded, lengths = rnn.pad_packed_sequence(lstm(packed)[0], batch_first=True)
+        return sum(s.square().sum() * (i + 1) for i, s in enumerate(rnn.unpad_sequence(padded, lengths, True)))
+
+    want = loss(x).numpy()  # eager on NumPy (eager JAX compiles each op)
+    lstm.to("jax")
+    np.testing.assert_allclose(anynn.compile(loss)(x.to("jax")).numpy(), want, rtol=1e-5)
+
+
+@needs_jax
 def test_set_stance_forces_eager_and_fails_or_runs_eagerly_on_a_recompile_as_pytorchs():
     """PyTorch's set_stance recipe (AttributeError before): ``force_eager`` runs the step as written (its Python
     side effects happen each call), ``fail_on_recompile`` refuses a new shape once a program is cached,

@@ -78,8 +78,28 @@ class PackedSequence(NamedTuple):
 
 
 def _int64(values: Any, like: Tensor, host: bool = False) -> Tensor:
-    """An int64 Tensor of ``values`` on ``like``'s backend (on the host device with ``host``)."""
-    return _tensor([int(v) for v in values], backend=like.backend, dtype="int64", device="cpu" if host else None)
+    """An int64 Tensor of ``values`` on ``like``'s backend (on the host device with ``host``).
+
+    The tensor keeps its values as Python ints beside it (`_ints_of` reads them while it is unchanged): inside a
+    compiled step on JAX every array made is a tracer, whose values do not exist until the step has run, and the
+    packed layout (batch_sizes, the sorting permutation) is read back on the host.
+    """
+    ints = tuple(int(v) for v in values)
+    out = _tensor(list(ints), backend=like.backend, dtype="int64", device="cpu" if host else None)
+    out._host_ints = (out._version, ints)
+    return out
+
+
+def _known_ints(values: Tensor) -> list[int] | None:
+    """The ints `_int64` made ``values`` from, while no in-place change followed; None for any other tensor."""
+    known = getattr(values, "_host_ints", None)
+    return list(known[1]) if known is not None and known[0] == values._version else None
+
+
+def _ints_of(values: Tensor) -> list[int]:
+    """The values of a 1-D integer tensor as Python ints (`_known_ints`, else read back from the array)."""
+    known = _known_ints(values)
+    return known if known is not None else [int(v) for v in values.tolist()]
 
 
 def _host_ints(name: str, lengths: Any) -> list[int]:
@@ -88,9 +108,13 @@ def _host_ints(name: str, lengths: Any) -> list[int]:
         if lengths.ndim != 1 or not lengths.is_cpu:
             raise RuntimeError(f"{name}: 'lengths' argument should be a 1D CPU int64 tensor, but got "
                                f"{lengths.ndim}D {lengths.device} {lengths.dtype} tensor")
+        known = _known_ints(lengths)  # pad_packed_sequence's lengths, also inside a compiled step
+        if known is not None:
+            return known
         if lengths.backend.is_traced(lengths.array):
             raise NotImplementedError(
-                f"{name}: 'lengths' is a recorded or traced tensor (an ONNX export's input, or computed from one): "
+                f"{name}: 'lengths' is a recorded or traced tensor (an ONNX export's input, a compiled step's "
+                f"argument, or computed from one): "
                 f"the packed layout is built from its values, which the graph has only when it runs. Run the "
                 f"recurrent layer on the padded batch (masking its padded steps after it), or give lengths as a list "
                 f"of ints (fixed in the graph)")
@@ -118,15 +142,15 @@ def batch_sizes_of(packed: PackedSequence) -> list[int]:
     """``packed.batch_sizes`` as Python ints (checked: positive, non-increasing)."""
     if not isinstance(packed.batch_sizes, Tensor):
         return _checked_sizes("PackedSequence", [int(b) for b in packed.batch_sizes])
-    return _checked_sizes("PackedSequence", [int(b) for b in packed.batch_sizes.tolist()])
+    return _checked_sizes("PackedSequence", _ints_of(packed.batch_sizes))
 
 
 def sorted_order(packed: PackedSequence) -> list[int] | None:
     """``packed.sorted_indices`` as ints (the inverse of ``unsorted_indices`` when only that is set), or None."""
     if packed.sorted_indices is not None:
-        return [int(i) for i in packed.sorted_indices.tolist()]
+        return _ints_of(packed.sorted_indices)
     if packed.unsorted_indices is not None:
-        return _invert([int(i) for i in packed.unsorted_indices.tolist()])
+        return _invert(_ints_of(packed.unsorted_indices))
     return None
 
 
