@@ -134,6 +134,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, dev
     if not isinstance(size, (tuple, list)):  # torch.full takes no bare int (zeros, ones and empty do)
         raise TypeError(f"full(): argument 'size' must be a tuple or list of ints, not {type(size).__name__}; "
                         f"write full(({size!r},), ...)")
+    _check_fill_value(fill_value)
     be = _where(backend, device)
     if dtype is None:
         integer = isinstance(fill_value, int) or is_symbolic(fill_value)  # (a SymInt: an exported axis' size)
@@ -143,6 +144,15 @@ def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, dev
     data = be.xp.full(_size((size,), "full"), integer_fill(be.xp, native, fill_value, "full"), dtype=native,
                       device=be.device)
     return _made(data, be, requires_grad)
+
+
+def _check_fill_value(value: Any, name: str = "full") -> None:
+    """Refuse, as PyTorch's ``full``, a fill value that is no number or 0-d tensor (NumPy read None as NaN, a string
+    as its number and broadcast a list)."""
+    if value is None or isinstance(value, (str, bytes, list, tuple)) or getattr(value, "ndim", 0):
+        what = f" of shape {tuple(value.shape)}" if getattr(value, "ndim", 0) else ""
+        raise TypeError(f"{name}(): argument 'fill_value' must be a number or a 0-d tensor, not "
+                        f"{type(value).__name__}{what}, as in PyTorch")
 
 
 def zeros_like(input: Tensor, dtype: Any = None, backend: Any = None, device: Any = None,  # noqa: A002 - PyTorch's name
@@ -171,6 +181,7 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = 
     """``fill_value`` in ``input``'s shape, on its backend and of its dtype unless ``dtype``/``backend``/``device``
     say."""
     check_memory_format("full_like()", memory_format)
+    _check_fill_value(fill_value, "full_like")
     be, native = _like(input, backend, dtype, device)
     if _symbolic(input, be):
         return _made(be.xp.full_like(input.array, fill_value, dtype=native), be, requires_grad)

@@ -278,3 +278,33 @@ def test_tensor_of_a_tensor_warns_as_torch():
         messages[lib.__name__] = [str(w.message).split(" (Triggered internally")[0] for w in caught]
         assert not copy.requires_grad and copy.dtype == lib.float64
     assert messages["anynn"] == messages["torch"] and len(messages["torch"]) == 1
+
+
+@pytest.mark.parametrize("data,dtype", [([2**31], "int32"), ([256], "uint8"), ([-256], "uint8"), ([-0.5], "uint8"),
+                                        ([[1, 1e10]], "int32"), ([float("nan")], "int64"), ([1 + 0j], "float64"),
+                                        ([1j], "int64"), ([np.int64(-129)], "int8")], ids=str)
+def test_python_numbers_outside_the_dtype_are_refused_as_torch(data, dtype):
+    """torch.tensor(numbers, dtype=...) refuses a number its dtype cannot hold (NumPy wrapped it: 2**31 became
+    -2**31 in int32) and a complex one for a real dtype (the imaginary part was dropped)."""
+    with pytest.raises((RuntimeError, TypeError)) as theirs:
+        torch.tensor(data, dtype=getattr(torch, dtype))
+    with pytest.raises(type(theirs.value)):
+        anynn.tensor(data, dtype=dtype)
+
+
+def test_python_numbers_that_fit_or_arrays_are_cast_as_torch():
+    """What PyTorch takes: a negative int down to -max wraps into an unsigned dtype, a float is cut, NumPy arrays go
+    unchecked, complex numbers into bool."""
+    for data, dtype in [([-1, -255], "uint8"), ([1.5, 255.0], "uint8"), (np.array([256, -1]), "uint8"),
+                        ([1 + 1j, 0j], "bool"), ([1e300], "float32")]:
+        assert anynn.tensor(data, dtype=dtype).tolist() == torch.tensor(data, dtype=getattr(torch, dtype)).tolist()
+
+
+@pytest.mark.parametrize("fill", [None, "1", [1.0, 2.0], (1,), np.ones(2)], ids=repr)
+def test_a_fill_value_that_is_no_number_is_refused_as_torch(fill):
+    """full / full_like take a number or a 0-d tensor (None gave NaN, "1" gave 1, a list filled by broadcasting)."""
+    for lib in (torch, anynn):
+        with pytest.raises(TypeError, match="fill_value"):
+            lib.full((2,), fill)
+        with pytest.raises(TypeError, match="fill_value"):
+            lib.full_like(lib.ones(2), fill)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
 from ..backend.arrays import is_writeable, row_major, sum_to_shape, write_all
+from ..backend.base import check_numbers_fit
 from ..backend.default_dtype import default_float, host_dtype
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
@@ -686,6 +687,8 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
         if host.dtype.kind not in "biufc":
             raise TypeError(f"tensor(): cannot make a tensor of {type(data).__name__} {_short(data)} (NumPy reads "
                             f"it as dtype {host.dtype}); give numbers, nested lists of numbers or a numeric array")
+        if native_dtype is not None:
+            check_numbers_fit(data, host, dtype_name(native_dtype))
         if host is data or host.base is not None:  # the caller's array or a view of it
             host = host.copy()
         t.array = be.asarray(be.from_host(host), native_dtype)
