@@ -101,6 +101,12 @@ def _strict_view_class(base: type) -> type:
 
             __hash__ = base.__hash__
 
+            # PyTorch's dtype attributes (x.dtype.is_floating_point); NumPy's dtypes are immutable and cannot take them
+            is_floating_point = property(lambda self: self._np_dtype.kind == "f")
+            is_complex = property(lambda self: self._np_dtype.kind == "c")
+            is_signed = property(lambda self: self._np_dtype.kind in "ifc")
+            itemsize = property(lambda self: self._np_dtype.itemsize)
+
         cls = _view_classes[base] = ComparableDType
     return cls
 

@@ -50,6 +50,17 @@ def test_dtype_conversions(backend):
         assert dtype_name(x.half().dtype) == "float16"
 
 
+def test_dtype_attributes_as_torch(backend):
+    """x.dtype.is_floating_point / is_complex / is_signed / itemsize as PyTorch's dtypes answer them, where the
+    library's dtype can carry them (array-api-strict's raised AttributeError; NumPy's dtypes are immutable)."""
+    x = make(backend, _x("float32"))
+    if backend.name not in ("torch", "array_api_strict"):
+        pytest.skip("NumPy's dtypes take no attributes (differences page)")
+    for ours, theirs in ((x, torch.float32), (x.long(), torch.int64), (x > 0, torch.bool)):
+        for name in ("is_floating_point", "is_complex", "is_signed", "itemsize"):
+            assert getattr(ours.dtype, name) == getattr(theirs, name), (theirs, name)
+
+
 def test_to_devices_and_other_tensors(backend):
     x = make(backend, _x())
     assert x.to("cpu").backend.name == ("numpy" if backend.name == "cupy" else backend.name)
