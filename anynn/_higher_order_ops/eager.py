@@ -28,7 +28,12 @@ def cond(pred: bool | int | float | Tensor, true_fn: Callable[..., Any], false_f
         raise RuntimeError(f"cond: expected pred to be a bool or a Tensor with a single item, got shape "
                            f"{tuple(pred.shape)}")
     if isinstance(pred, Tensor) and pred.backend.is_traced(pred.array):
-        recorded = pred.backend.fast_path("cond")  # a graph's own branch (ONNX export: an If node)
+        recorded = pred.backend.fast_path("cond")  # a graph's own branch (ONNX export: an If node; jax: lax.cond)
+        differentiated = pred.backend.fast_path("cond_vjp")  # (a traced program's: its gradient too)
+        if recorded is not None and differentiated is not None:
+            from .traced_cond import traced_cond
+
+            return traced_cond(recorded, differentiated, pred, true_fn, false_fn, tuple(operands))
         if recorded is not None:
             return _recorded_cond(recorded, pred, true_fn, false_fn, tuple(operands))
     return (true_fn if bool(pred) else false_fn)(*operands)

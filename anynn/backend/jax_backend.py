@@ -194,6 +194,10 @@ class JaxBackend(Backend):
             return scatter_reduce
         if name == "scan":
             return self._scan
+        if name in ("cond", "cond_vjp"):  # torch.cond on a traced value: lax.cond (see jax_cond)
+            from . import jax_cond
+
+            return getattr(jax_cond, name)
         if name == "solve_triangular":
             return self._solve_triangular
         if name == "at_set":

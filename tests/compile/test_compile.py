@@ -482,6 +482,43 @@ def test_a_bare_tensor_trained_by_hand_in_a_compiled_step_matches_eager():
 
 
 @needs_jax
+def test_cond_on_a_traced_value_takes_its_branch_when_the_program_runs():
+    """torch.cond on a value of the step's data is lax.cond (refused before: 'bool(tensor) ... reads a value back to
+    the host'): gradients reach the operand, a layer's weights read through a closure and an activation read from
+    outside the branch, and an untaken branch's NaN (a square root of negatives) stays out of them. A layer only the
+    untaken branch uses gets zeros, as PyTorch's cond gives (eager anynn: None; SGD steps it the same). Eager on
+    NumPy (the same seeded weights), which is quicker than on JAX."""
+    def run(compiled: bool):
+        backend = "jax" if compiled else "numpy"
+        first, second = nn.Linear(4, 4, backend=backend, seed=0), nn.Linear(4, 4, backend=backend, seed=1)
+        opt = optim.SGD([*first.parameters(), *second.parameters()], lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            h = first(x).tanh()
+            y = anynn.cond(x.sum() > 0, lambda z: second(z) + h, lambda z: z * h.exp(), (h,))
+            y = y + anynn.cond(x.sum() > -100, lambda z: z * 3, lambda z: (z - 10).sqrt(), (h,))
+            loss = (y ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        run_step = anynn.compile(step) if compiled else step
+        losses = [float(run_step(anynn.tensor(np.full((2, 4), sign, np.float32), backend=backend)).item())
+                  for sign in (0.5, -0.5, 0.5)]
+        return losses, [np.asarray(p.array) for p in opt.param_groups[0]["params"]]
+
+    (losses, weights), (eager_losses, eager_weights) = run(True), run(False)
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
+    for got, expected in zip(weights, eager_weights):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    x = anynn.tensor(np.ones((2, 4), np.float32), backend="jax")
+    with pytest.raises(TypeError, match=r"cond: in a compiled step both branches .* true_fn .* float32\[2,4\] .*"
+                                        r"false_fn .* float32\[1,4\], so the shapes do not match"):
+        anynn.compile(lambda x: anynn.cond(x.sum() > 0, lambda z: z * 2, lambda z: z[:1], (x,)))(x)
+
+
+@needs_jax
 def test_averaged_models_updated_inside_a_compiled_step_match_eager():
     """AveragedModel.update_parameters inside the step (SWA, SWA's multi_avg_fn, EMA): whether to copy the model
     (the first update) was decided by reading n_averaged, refused in a trace (CompiledStepError 'Tensor.item()')."""
