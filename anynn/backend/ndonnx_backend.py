@@ -273,7 +273,7 @@ class NdonnxBackend(Backend):
 
     def fast_path(self, name: str) -> Callable[..., Any] | None:
         if name == "erf":  # one ONNX Erf node instead of a rational approximation (GELU, erf)
-            from .ndonnx_lowering import erf
+            from .ndonnx_lowering_activation import erf
 
             return erf
         if name == "scan":  # a recurrent layer over a symbolic time axis: one ONNX Loop (see ndonnx_loop)

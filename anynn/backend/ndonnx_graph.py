@@ -8,9 +8,24 @@ the host (to reorder gates, transpose a matrix once, or fold a BatchNorm) and wr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
+
+Lowering = Callable[..., Any]  # lower(fn, xp, *arrays): a Function's ONNX operators, or NotImplemented
+
+
+def ops() -> Any:
+    """spox's operators of ONNX opset 21, the opset graphs are recorded in (`anynn.onnx` converts to older ones)."""
+    import spox.opset.ai.onnx.v21 as opset
+
+    return opset
+
+
+def last(values: Any, n: int) -> list[Any]:
+    """The last ``n`` entries of ``values`` (sizes, or (before, after) padding pairs) as a list: a layer's geometry
+    has an entry per spatial axis, its 1-D form a leading one as well."""
+    return list(values[len(values) - n:])
 
 
 def argument(shape: tuple[int | str, ...], dtype: np.dtype) -> Any:

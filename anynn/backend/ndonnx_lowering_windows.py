@@ -1,10 +1,10 @@
-"""Lowerings of window rearrangements over symbolic spatial sizes: ``unfold`` (im2col) and pixel unshuffle.
+"""Lowerings of window rearrangements over symbolic spatial sizes: ``unfold`` (im2col), pixel shuffle and unshuffle.
 
 Their recorded array math builds the windows from the sizes (a reshape to ``(N, C, H // r, r, W // r, r)``, the
 count of window positions), which a symbolic axis (an ONNX export with the height and width in ``dynamic_axes``)
-has only when the graph runs. ONNX writes both without the sizes: one ``Slice`` per kernel tap whose end counts
-back from the axis' end, and ``SpaceToDepth`` with its channels gathered into PyTorch's order. With known sizes
-they decline (the recorded math runs, as before).
+has only when the graph runs. ONNX writes them without the sizes: one ``Slice`` per kernel tap whose end counts
+back from the axis' end, ``SpaceToDepth`` with its channels gathered into PyTorch's order, and ``DepthToSpace``.
+With known sizes they decline (the recorded math runs, as before).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .ndonnx_graph import const, static_shape, var, wrap
+from .ndonnx_graph import const, ops, static_shape, var, wrap
 from .typing import Namespace
 
 _TO_THE_END = np.iinfo(np.int64).max
@@ -26,8 +26,7 @@ def unfold(fn: Any, xp: Namespace, x: Any) -> Any:
     shape = static_shape(x)
     if x.ndim != 4 or None not in shape[2:] or shape[1] is None:
         return NotImplemented
-    import spox.opset.ai.onnx.v21 as op
-
+    op = ops()
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = fn.kernel, fn.stride, fn.dilation, fn.padding
     padded = var(x)
     if ph or pw:
@@ -50,9 +49,18 @@ def pixel_unshuffle(fn: Any, xp: Namespace, x: Any) -> Any:
     shape = static_shape(x)
     if x.ndim != 4 or None not in shape[2:] or shape[1] is None:
         return NotImplemented
-    import spox.opset.ai.onnx.v21 as op
-
+    op = ops()
     r, channels = fn.factor, shape[1]
     blocks = op.space_to_depth(var(x), blocksize=r)
     order = np.arange(r * r * channels, dtype=np.int64).reshape(r * r, channels).T.reshape(-1)  # c r² + k ← k C + c
     return wrap(op.gather(blocks, const(order, np.int64), axis=1))
+
+
+def pixel_shuffle(fn: Any, xp: Namespace, x: Any) -> Any:
+    """Pixel shuffle of (N, C r^2, H, W) over symbolic sizes: ONNX DepthToSpace in its CRD order, PyTorch's (the
+    recorded reshapes need the sizes); unshuffle: `pixel_unshuffle`."""
+    if fn.inverse:
+        return pixel_unshuffle(fn, xp, x)
+    if x.ndim != 4 or None not in static_shape(x):
+        return NotImplemented
+    return wrap(ops().depth_to_space(var(x), blocksize=fn.factor, mode="CRD"))
