@@ -10,7 +10,8 @@ into ``Range``, ``Reshape``, ``Slice`` and ``Expand`` nodes whose sizes are read
 What has no answer before the graph runs is refused with the line that asked: a SymInt as a Python int
 (``range(T)``, ``int(T)``, a NumPy shape), and a Python ``if``/``while`` on a comparison the recording cannot
 decide (``if T > 8:``: the graph has one path for every length). A comparison is decided where it holds for every
-size (``T == T``, ``T >= 1``: an axis is taken to be not empty). An ``assert`` on one (``assert T <= block_size``)
+size (``T == T``, ``T >= 1``: an axis is taken to be not empty; ``(math.ceil(T / 2) - 1) * 2 + 3 - T >= 0``, timm's
+'same' padding, through `symbolic_bounds`). An ``assert`` on one (``assert T <= block_size``)
 states what the model expects of its inputs: it is checked against the example's size where that is known (a size
 read straight from an input's named axis, and what is computed from it) and then taken as given.
 """
@@ -22,6 +23,8 @@ import linecache
 import operator
 import sys
 from typing import Any, Callable
+
+from . import symbolic_bounds as forms
 
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv, "%": operator.mod}
 _COMPARISON = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
@@ -40,13 +43,16 @@ class SymInt:
         ``torch.export`` takes it; carried through ``+``, ``*``, ``//`` and ``%``), None where unknown
     origin : (weak reference to an array, axis) or None, the axis it was read from (``x.view(x.size(0), -1)``
         keeps that axis of x as it is, even where the graph has lost the axis' name)
+    form : its linear form over the symbolic axes' sizes (`symbolic_bounds`), which decides comparisons that
+        hold for every size (``max((math.ceil(h / 2) - 1) * 2 + 3 - h, 0)``: the pad is never negative)
     """
 
-    __slots__ = ("array", "expr", "hint", "low", "origin")
+    __slots__ = ("array", "expr", "hint", "low", "origin", "form")
 
     def __init__(self, array: Any, expr: str, hint: int | None = None, low: int | None = 1,
-                 origin: Any = None) -> None:
+                 origin: Any = None, form: Any = None) -> None:
         self.array, self.expr, self.hint, self.low, self.origin = array, expr, hint, low, origin
+        self.form = forms.atom(expr, low) if form is None else form
 
     def __repr__(self) -> str:
         return f"SymInt({self.expr})"
@@ -74,7 +80,7 @@ class SymInt:
         if isinstance(values[0], int):  # (an int on the left: the array's reflected operator)
             values[0] = values[1] * 0 + values[0]
         expr = f"({_text(left)} {symbol} {_text(right)})"
-        return SymInt(function(*values), expr, hint, low)
+        return SymInt(function(*values), expr, hint, low, form=_form_after(symbol, left, right, low, expr))
 
     def __add__(self, other: Any) -> Any:
         return self._apply("+", other)
@@ -122,6 +128,9 @@ class SymInt:
         if isinstance(other, int) and self.low is not None and (other < self.low or symbol in ("<", ">=")
                                                                 and other == self.low):
             return function(self.low, other)  # (every value from low on answers the same: T >= 1, T != 0)
+        everywhere = _decided(symbol, *forms.bounds(forms.combine(self.form, _form_of(other), -1)))
+        if everywhere is not None:  # (what holds for every size: a pad that is never negative)
+            return everywhere
         hint = other if isinstance(other, int) else other.hint
         decided = None if self.hint is None or hint is None else function(self.hint, hint)
         return SymBool(f"{self.expr} {symbol} {_text(other)}", decided)
@@ -151,7 +160,44 @@ class SymInt:
                         f"tensor takes a size (arange, view, reshape, expand, zeros, slicing), or export with "
                         f"static shapes")
 
-    __index__ = __int__ = __float__ = __bool__ = __truediv__ = __rtruediv__ = _no_value
+    def __truediv__(self, other: Any) -> Any:
+        """``T / n`` for a positive int ``n``: a `SymRatio`, which ``math.ceil`` and ``math.floor`` make a size
+        (timm's ``math.ceil(h / stride)``); any other quotient has no value until the graph runs."""
+        if isinstance(other, int) and not isinstance(other, bool) and other > 0:
+            return SymRatio(self, other)
+        return self._no_value()
+
+    __index__ = __int__ = __float__ = __bool__ = __rtruediv__ = _no_value
+
+
+class SymRatio:
+    """``T / n`` of a `SymInt` by a positive int: a size once rounded (``math.ceil``, ``math.floor``); no number
+    before the graph runs otherwise."""
+
+    __slots__ = ("size", "divisor")
+
+    def __init__(self, size: SymInt, divisor: int) -> None:
+        self.size, self.divisor = size, divisor
+
+    def __repr__(self) -> str:
+        return f"SymRatio({self.size.expr} / {self.divisor})"
+
+    def __floor__(self) -> SymInt:
+        return self.size // self.divisor
+
+    def __ceil__(self) -> SymInt:
+        out = -((-self.size) // self.divisor)  # (Python's ceiling division: the graph's integer floor division)
+        out.expr = f"ceil({self.size.expr} / {self.divisor})"
+        return out
+
+    def _no_value(self, *args: Any) -> Any:
+        raise TypeError(f"{self!r}: the quotient of a symbolic size has no value until the graph runs "
+                        f"({_caller()}); round it with math.ceil or math.floor (or use //), or export with static "
+                        f"shapes")
+
+    __index__ = __int__ = __float__ = __bool__ = __round__ = __trunc__ = _no_value
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _no_value
+    __floordiv__ = __rfloordiv__ = __lt__ = __le__ = __gt__ = __ge__ = _no_value
 
 
 class SymBool:
@@ -183,6 +229,37 @@ def is_symbolic(value: Any) -> bool:
 def size_array(value: Any, like: Callable[[int], Any]) -> Any:
     """``value`` as a 0-d integer array: a `SymInt`'s own, or ``like(value)`` for an int."""
     return value.array if isinstance(value, SymInt) else like(value)
+
+
+def _form_of(value: int | SymInt) -> Any:
+    return forms.constant(value) if isinstance(value, int) else value.form
+
+
+def _form_after(symbol: str, left: int | SymInt, right: int | SymInt, low: int | None, expr: str) -> Any:
+    """The linear form of ``left symbol right`` (`symbolic_bounds`); an opaque size where it is not linear."""
+    a, b = _form_of(left), _form_of(right)
+    if symbol in "+-":
+        return forms.combine(a, b, 1 if symbol == "+" else -1)
+    if symbol == "*" and (isinstance(left, int) or isinstance(right, int)):
+        return forms.scaled(b, left) if isinstance(left, int) else forms.scaled(a, right)  # type: ignore[arg-type]
+    if symbol in ("//", "%") and isinstance(right, int) and right > 0:
+        return forms.divided(a, right, ceil=False) if symbol == "//" else forms.remainder(a, right)
+    return forms.atom(expr, low)
+
+
+def _decided(symbol: str, low: int | None, high: int | None) -> bool | None:
+    """``difference symbol 0`` where the difference lies in ``[low, high]`` for every size (None: unbounded): True
+    or False where that holds everywhere, None where it depends on the sizes."""
+    above = {"<": (high is not None and high < 0, low is not None and low >= 0),
+             "<=": (high is not None and high <= 0, low is not None and low > 0),
+             ">": (low is not None and low > 0, high is not None and high <= 0),
+             ">=": (low is not None and low >= 0, high is not None and high < 0),
+             "==": (low == high == 0, (low is not None and low > 0) or (high is not None and high < 0))}
+    if symbol == "!=":
+        equal = _decided("==", low, high)
+        return None if equal is None else not equal
+    always, never = above[symbol]
+    return True if always else False if never else None
 
 
 def _low(symbol: str, left: int | None, right: int | None, divisor: Any) -> int | None:

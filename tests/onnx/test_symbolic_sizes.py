@@ -132,7 +132,15 @@ USES: dict[str, Callable[[Any, Any], Any]] = {
     "numel": lambda m, x: x / x.numel() + x.view(x.nelement() // 4, 4).sum(0) * x.size(1),  # a tensor op with a SymInt
     # a size as the value: int64 as full's value of an int, in a shape of known sizes too
     "full_of_a_size": lambda m, x: anynn.full((x.size(0), 2), x.size(1)) + anynn.full((1,), x.size(0)),
+    # timm's pad_same (TensorFlow's 'SAME' padding) of the length: max(..., 0) of a pad that is never negative
+    "same_padding": lambda m, x: F.pad(x.transpose(1, 2), _same_padding(x.size(1), 3, 2)),
 }
+
+
+def _same_padding(size: Any, kernel: int, stride: int) -> list[Any]:
+    """timm's get_same_padding (dilation 1) split as pad_same splits it (was refused: 'T / 2' had no value)."""
+    pad = max((math.ceil(size / stride) - 1) * stride + (kernel - 1) + 1 - size, 0)
+    return [pad // 2, pad - pad // 2]
 
 
 @pytest.mark.parametrize("use", list(USES))
