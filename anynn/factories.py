@@ -23,6 +23,7 @@ from . import init
 from .autograd.tensor import Tensor
 from .autograd.tensor import tensor as _tensor
 from .backend import Backend, dtype_name, get_backend
+from .backend.base import check_numbers_fit
 from .backend.arrays import check, integer_fill
 from .backend.default_dtype import default_complex, default_float, set_default_float
 from .backend.symbolic import is_symbolic
@@ -141,6 +142,8 @@ def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, dev
         dtype = "bool" if isinstance(fill_value, bool) else "int64" if integer else (
             default_complex("full()") if isinstance(fill_value, complex) else default_float())
     native = be.dtype(dtype)
+    if isinstance(fill_value, (float, complex)):  # NaN or 1e10 into an integer dtype, 1j into a real one: refused
+        check_numbers_fit(fill_value, np.asarray(fill_value), dtype_name(native), "full")
     data = be.xp.full(_size((size,), "full"), integer_fill(be.xp, native, fill_value, "full"), dtype=native,
                       device=be.device)
     return _made(data, be, requires_grad)

@@ -292,6 +292,15 @@ def test_python_numbers_outside_the_dtype_are_refused_as_torch(data, dtype):
         anynn.tensor(data, dtype=dtype)
 
 
+def test_a_fill_value_outside_the_dtype_is_refused_as_torch():
+    """full(size, NaN or 1e10, dtype=int) and full(size, 1 + 1j, dtype=float32) are refused (anynn filled the
+    int64 minimum, a wrapped value, or the real part)."""
+    for value, dtype in [(float("nan"), "int64"), (1e10, "int32"), (1 + 1j, "float32")]:
+        for lib in (torch, anynn):
+            with pytest.raises(RuntimeError, match="cannot be"):
+                lib.full((2,), value, dtype=getattr(lib, dtype))
+
+
 def test_python_numbers_that_fit_or_arrays_are_cast_as_torch():
     """What PyTorch takes: a negative int down to -max wraps into an unsigned dtype, a float is cut, NumPy arrays go
     unchecked, complex numbers into bool."""

@@ -457,7 +457,12 @@ def host_array(data: Any, float_dtype: Any = np.float32, *, narrow_only: bool = 
     return arr
 
 
-def check_numbers_fit(data: Any, host: np.ndarray, target: str) -> None:
+class ComplexIntoRealError(TypeError, RuntimeError):
+    """A complex number written into a real tensor: PyTorch's ``tensor`` raises `TypeError`, ``full`` and ``where``
+    `RuntimeError`."""
+
+
+def check_numbers_fit(data: Any, host: np.ndarray, target: str, name: str = "tensor") -> None:
     """PyTorch's checks of Python numbers (``data``, read as ``host``) written into a new tensor of dtype ``target``
     (``torch.tensor([256], dtype=torch.uint8)``): a complex number into a real dtype is a `TypeError`, a number outside
     an integer dtype's range (NaN too) a `RuntimeError`; NumPy wrapped them silently (2**31 became -2**31 in int32).
@@ -466,8 +471,8 @@ def check_numbers_fit(data: Any, host: np.ndarray, target: str) -> None:
     if isinstance(data, np.ndarray) or host.size == 0 or host.dtype.kind not in "iufc":
         return
     if host.dtype.kind == "c" and not target.startswith(("complex", "bool")):
-        raise TypeError(f"tensor(): a complex number cannot be written into a tensor of dtype {target}, as in "
-                        f"PyTorch ('must be real number, not complex'); give .real or a complex dtype")
+        raise ComplexIntoRealError(f"{name}(): a complex number cannot be written into a tensor of dtype {target}, "
+                                   f"as in PyTorch; give its .real or a complex dtype")
     if not target.startswith(("int", "uint")) or host.dtype.kind == "c":
         return
     info = np.iinfo(target)
@@ -475,7 +480,7 @@ def check_numbers_fit(data: Any, host: np.ndarray, target: str) -> None:
     smallest, largest = host.min(), host.max()
     if not (smallest >= low and largest <= int(info.max)):  # (NaN fails both)
         value = largest if not largest <= info.max else smallest
-        raise RuntimeError(f"tensor(): value {value} cannot be converted to type {target} without overflow, as in "
+        raise RuntimeError(f"{name}(): value {value} cannot be converted to type {target} without overflow, as in "
                            f"PyTorch (its range is [{low}, {int(info.max)}])")
 
 

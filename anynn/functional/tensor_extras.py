@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..backend.arrays import any_true
+from ..backend.arrays import any_true, integer_fill
 from ..backend import dtype_name
 from ..backend.default_dtype import default_float
 from . import activation, broadcast, elementwise, indexing, linalg, matrix_norm, reduce, shape
@@ -296,9 +296,8 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     def as_tensor(value: Any) -> Any:
         if isinstance(value, Tensor) or be.is_native(value):
             return value.astype(dtype) if isinstance(value, Tensor) and value.array.dtype != dtype else value
-        if isinstance(value, int) and not isinstance(value, bool) and xp.isdtype(dtype, "integral"):
-            info = xp.iinfo(dtype)  # wrapped into the dtype's range, as PyTorch casts it (uint8: -1 is 255)
-            value = (value - info.min) % (info.max - info.min + 1) + info.min
+        # in the dtype's range as PyTorch converts it (uint8: -1 is 255), else refused (300 became 44 in uint8)
+        value = integer_fill(xp, dtype, value, "where")
         return Tensor._make(xp.full_like(like.array, value, dtype=dtype), be, None, 0)
 
     return elementwise.where(condition, as_tensor(input), as_tensor(other))

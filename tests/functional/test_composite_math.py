@@ -300,6 +300,7 @@ REFUSALS = [
     lambda m, t: t(X + 1j).index_reduce(0, t(np.array([0])), t(X[:1] + 1j), "amax"),  # complex, bool: no kernel
     lambda m, t: m.cumsum(t(X), 0, out=t(X > 0)),  # summed in out's dtype, bool: no kernel (anynn cast)
     lambda m, t: m.std(t(X), 0, out=t(VEC[:4] + 1j)),  # a real input into a complex out (anynn cast)
+    lambda m, t: m.where(t(INTS > 2), t(INTS.astype(np.uint8)), 300),  # outside uint8 (anynn wrapped it to 44)
 ]
 
 
