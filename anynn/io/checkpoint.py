@@ -27,7 +27,7 @@ from .atomic import atomic_write
 from .file_checks import CorruptFileError, read_safetensors_header, restoring
 from .json_arrays import Decoder, encode
 from .rng_state import restore_module_rngs as _restore_module_rngs
-from .weights import build_metadata, host_arrays, host_dtype_name, load_arrays, serialize
+from .weights import as_path, build_metadata, host_arrays, host_dtype_name, load_arrays, serialize
 
 FORMAT = "anynn-checkpoint"
 _MODEL = "model/"
@@ -127,7 +127,7 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     StateDictError
         The model does not match the saved state (every problem listed, with ``strict=True``).
     """
-    path = os.fsdecode(path)  # str, bytes or PathLike
+    path = as_path(path, "load_checkpoint")
     header = read_safetensors_header(path)
     metadata = dict(header.get("__metadata__") or {})
     if metadata.get("format") != FORMAT or "checkpoint" not in metadata:

@@ -231,9 +231,8 @@ def load(path: str | os.PathLike | BinaryIO, backend: Any = None, check: bool = 
     CorruptFileError
         The file is truncated, corrupt or not safetensors / ``.npz`` (the message names the file).
     """
-    be = where_to_load(backend, map_location)
-    path, arrays, metadata = read_checked(path, check)
-    return tensors_from(arrays, metadata, be)
+    path, arrays, metadata = read_checked(path, check)  # (a bad path first: load(model, path) named no backend)
+    return tensors_from(arrays, metadata, where_to_load(backend, map_location))
 
 
 def where_to_load(backend: Any, map_location: Any) -> Any:
@@ -271,11 +270,21 @@ def read_checked(path: str | os.PathLike | BinaryIO, check: bool) -> tuple[str, 
         if not isinstance(name, (str, bytes, os.PathLike)):
             return _read_stream(path, check)
         path = name
-    path = os.fsdecode(path)
+    path = as_path(path, "load", "a file path or a binary file")
     arrays, metadata, checked = _read(path, check)
     if check and not checked:
         verify(path, arrays, metadata)
     return path, arrays, metadata
+
+
+def as_path(path: Any, where: str, what: str = "a file path") -> str:
+    """``path`` (str, bytes or PathLike) as a str; anything else a TypeError naming ``where``, with the way to load into
+    a model where ``path`` is one (``load(model, path)``: save's order, the model first)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        hint = (" (to load into a model: model.load_state_dict(anynn.io.load(path)), or load_checkpoint(path, "
+                "model=model))" if callable(getattr(path, "load_state_dict", None)) else "")
+        raise TypeError(f"{where}: expected {what}, got {type(path).__name__}{hint}")
+    return os.fsdecode(path)
 
 
 def _read_stream(stream: BinaryIO, check: bool) -> tuple[str, dict[str, np.ndarray], dict[str, str]]:

@@ -216,6 +216,10 @@ def test_missing_file_and_wrong_format(tmp_path):
     (tmp_path / "text.safetensors").write_text("hello, this is not a weights file at all")
     with pytest.raises(CorruptFileError, match="text.safetensors"):
         load(tmp_path / "text.safetensors")
+    # save's order, the model first: it said "unknown backend '<the path>'" (load_checkpoint: os.fsdecode's words)
+    for call in (lambda m: load(m, tmp_path / "w.safetensors"), lambda m: anynn.io.load_checkpoint(m)):
+        with pytest.raises(TypeError, match=r"expected a file path.*got Linear \(to load into a model"):
+            call(anynn.nn.Linear(2, 2))
 
 
 def test_bfloat16_from_pytorch_widens_exactly_to_float32(tmp_path):
