@@ -374,14 +374,14 @@ def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: b
     if isinstance(input, Tensor) and dtype_name(input.dtype) == "uint8" and min(min_val, max_val) < 0:
         raise RuntimeError(f"hardtanh: cannot do hardtanh on an unsigned type with negative limits (got min_val "
                            f"{min_val}, max_val {max_val}), as in PyTorch")
-    if inplace:
-        return in_place(input, "hardtanh_",
-                        lambda s: HardtanhFunction.apply(s, min_val=float(min_val), max_val=float(max_val)))
-    if not is_floating(input):
-        return integers_kept("hardtanh", input,
-                             lambda s: HardtanhFunction.apply(s, min_val=float(min_val), max_val=float(max_val)))
-    refuse_complex("hardtanh", input)
-    return HardtanhFunction.apply(input, min_val=float(min_val), max_val=float(max_val))
+
+    def clamped(s: Any) -> Any:  # integers stay integers (in place too: array-api-strict and torch refused the mix)
+        if not is_floating(s):
+            return integers_kept("hardtanh", s, clamped)
+        refuse_complex("hardtanh", s)
+        return HardtanhFunction.apply(s, min_val=float(min_val), max_val=float(max_val))
+
+    return in_place(input, "hardtanh_", clamped) if inplace else clamped(input)
 
 
 def relu6(input: Any, inplace: bool = False) -> Any:

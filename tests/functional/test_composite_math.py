@@ -151,6 +151,7 @@ QUERIES = [
         m.full((2, 3), -5, dtype=m.uint8, device=t(INTS).device)])),
     ("copysign_ints", lambda m, t: m.copysign(t(INTS), t(INTS - 3))),
     ("copysign_negative_zero", lambda m, t: m.copysign(t(NANS), -0.0)),
+    ("hardtanh_inplace_ints", lambda m, t: m.nn.functional.hardtanh_(t(INTS - 3), -0.5, 1.25)),  # strict, torch raised
     # a zero remainder takes the dividend's sign (NumPy's the divisor's: -2. % 2. gave 0.0, PyTorch -0.0)
     ("remainder_zero_sign", lambda m, t: m.signbit(m.remainder(t(NANS[[5, 5, 3, 2]]), t(np.array([2.0, -1, -3, 5]))))),
     ("copysign_float32_float64", lambda m, t: m.copysign(t(NANS.astype(np.float32)), t(NANS[::-1].copy()))),
