@@ -368,6 +368,8 @@ def test_misuse_is_refused_as_torch_does():
         ours_p.orthogonal(anynn.nn.Linear(3, 3), orthogonal_map="qr")
     with pytest.raises(ValueError, match="Expected a matrix or batch of matrices"):
         ours_p.orthogonal(anynn.nn.Linear(3, 3), name="bias")
+    with pytest.raises(ValueError, match="householder parametrization does not support complex"):  # it ran
+        ours_p.orthogonal(anynn.nn.Linear(3, 2, dtype=anynn.complex64), orthogonal_map="householder")
     with pytest.raises(ValueError, match="no parameter or buffer with name 'kernel'"):
         ours_p.spectral_norm(anynn.nn.Linear(3, 3), name="kernel")
     with pytest.raises(ValueError, match="n_power_iterations"):

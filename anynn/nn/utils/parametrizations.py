@@ -184,6 +184,8 @@ class _Orthogonal(Module):
 
     def __init__(self, weight: Tensor, orthogonal_map: _OrthMaps, *, use_trivialization: bool = True) -> None:
         super().__init__()
+        if orthogonal_map == _OrthMaps.householder and weight.is_complex():  # (no real tau for complex reflections)
+            raise ValueError("The householder parametrization does not support complex tensors.")
         self.shape = tuple(weight.shape)
         self.orthogonal_map = orthogonal_map
         if use_trivialization:
