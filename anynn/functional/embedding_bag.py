@@ -40,8 +40,11 @@ class EmbeddingBagFunction(Function):
         if length == 0:
             self.rows = None
             return xp.zeros((bags, weight.shape[1]), dtype=weight.dtype, device=device(weight))
-        self.idx = xp.reshape(xp.take(flat, xp.reshape(pos, (-1,))), (bags, length))
-        rows = xp.reshape(xp.take(weight, xp.reshape(self.idx, (-1,)), axis=0), (bags, length, weight.shape[1]))
+        grid = (bags, length)
+        if bags is None and length is None:  # both symbolic (an ONNX export): the sizes as the graph reads them
+            grid = tuple(self.backend.symbolic_shape(pos))
+        self.idx = xp.reshape(xp.take(flat, xp.reshape(pos, (-1,))), grid)
+        rows = xp.reshape(xp.take(weight, xp.reshape(self.idx, (-1,)), axis=0), (*grid, weight.shape[1]))
         self.rows = rows
         if self.mode == "max":
             masked = xp.where(valid[..., None], rows, xp.asarray(-xp.inf, dtype=rows.dtype, device=device(rows)))
@@ -50,7 +53,7 @@ class EmbeddingBagFunction(Function):
             return xp.where(self.full, xp.max(masked, axis=1), xp.zeros_like(rows[:, 0, :]))
         w = coef
         if psw is not None:
-            self.psw_grid = xp.reshape(xp.take(xp.reshape(psw, (-1,)), xp.reshape(pos, (-1,))), (bags, length))
+            self.psw_grid = xp.reshape(xp.take(xp.reshape(psw, (-1,)), xp.reshape(pos, (-1,))), grid)
             w = coef * self.psw_grid
         return xp.sum(rows * w[..., None], axis=1)
 
@@ -99,9 +102,10 @@ def _layout(name: str, input: Tensor, offsets: Tensor | None, include_last_offse
             raise ValueError(f"{name}: if input is 2D, then offsets has to be None, as input is treated as a "
                              f"mini-batch of fixed length sequences; got offsets of shape {offsets.shape}")
         bags, length = input.shape
-        if bags is None:  # a symbolic number of bags (an ONNX export): positions counted along the flat input
+        if bags is None or length is None:  # symbolic sizes (an ONNX export): position i L + j counted from ones
             ones = xp.ones_like(input.array, dtype=xp.int64)
-            pos = xp.reshape(xp.cumulative_sum(xp.reshape(ones, (-1,))) - 1, (bags, length))
+            rows = xp.cumulative_sum(ones[:, :1], axis=0) - 1  # (B, 1)
+            pos = xp.cumulative_sum(ones, axis=1) - 1 + rows * xp.sum(ones, axis=1, keepdims=True)
             return xp.reshape(input.array, (-1,)), pos, xp.astype(ones, xp.bool)
         pos = xp.reshape(xp.arange(bags * length, dtype=xp.int64, device=where), (bags, length))
         return xp.reshape(input.array, (-1,)), pos, xp.ones((bags, length), dtype=xp.bool, device=where)

@@ -105,6 +105,7 @@ class Use(nn.Module):
         self.use = use
         self.register_buffer("mask", anynn.tril(anynn.ones(9, 9)).view(1, 9, 9))
         self.pos = nn.Embedding(9, 4)
+        self.bag = nn.EmbeddingBag(9, 4, mode="max")
 
     def forward(self, x: Any) -> Any:
         return self.use(self, x)
@@ -134,6 +135,8 @@ USES: dict[str, Callable[[Any, Any], Any]] = {
     "full_of_a_size": lambda m, x: anynn.full((x.size(0), 2), x.size(1)) + anynn.full((1,), x.size(0)),
     # timm's pad_same (TensorFlow's 'SAME' padding) of the length: max(..., 0) of a pad that is never negative
     "same_padding": lambda m, x: F.pad(x.transpose(1, 2), _same_padding(x.size(1), 3, 2)),
+    # fixed-length bags of a (batch, length) input (int() of None before: its positions were counted from the sizes)
+    "bags": lambda m, x: x + m.bag((x[..., 0].abs() * 3).long().clamp(max=8))[:, None, :],
 }
 
 
