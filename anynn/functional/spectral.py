@@ -5,7 +5,8 @@ gradient for real inputs, written once in ``xp`` so that every order differentia
 Shapes: A (*, n, n) for ``eigh``; (*, m, n) for ``svd`` and ``qr``, k = min(m, n). Gradients (G the incoming ones,
 a missing output gradient counts as zero; ``skew(X) = X - Xᵀ``):
 
-- ``eigh`` (w, V): ``G_A = V (diag(G_w) + ½ skew(Vᵀ G_V) / E) Vᵀ``, ``E_ij = w_j - w_i`` (off the diagonal);
+- ``eigh`` (w, V): ``G_A = V (diag(G_w) + ½ skew(Vᴴ G_V) / E) Vᴴ``, ``E_ij = w_j - w_i`` (off the diagonal;
+  ᴴ the conjugate transpose: eigh also takes complex Hermitian matrices, ``skew(X) = X - Xᴴ`` there);
 - ``svd`` (U, S, Vh): ``G_A = U [(skew(Uᵀ G_U) S + S skew(Vᵀ G_V)) / E + diag(G_S)] Vh`` with ``E_ij = S_j² - S_i²``,
   plus ``(I - U Uᵀ) G_U S⁻¹ Vh`` when m > k and ``U S⁻¹ G_Vhᵀ... (I - V Vᵀ)`` when n > k; with ``full_matrices``
   the columns beyond k carry no gradient (PyTorch's rule);
@@ -25,7 +26,7 @@ from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
 from .cholesky import triangle_mask
-from .formulas.conjugate import is_complex
+from .formulas.conjugate import conj, is_complex
 from .matrix_inverse import check_matrices, check_square
 
 
@@ -45,7 +46,11 @@ def _diag_embed(xp: Namespace, values: Any, device: Any) -> Any:
 
 
 class EighFunction(Function):
-    """``(w, V)`` with ``A = V diag(w) Vᵀ``, w ascending (A symmetric, its lower triangle read)."""
+    """``(w, V)`` with ``A = V diag(w) Vᴴ``, w ascending (A symmetric or Hermitian, its lower triangle read).
+
+    For complex A the vectors are defined up to a phase each; as PyTorch's, the gradient keeps the off-diagonal
+    part of ``½ skew(Vᴴ G_V)`` (a loss that depends on the phases has none; PyTorch refuses it, which would need a
+    read of the values here)."""
 
     def forward(self, xp: Namespace, a: Any) -> tuple[Any, Any]:
         self.values, self.vectors = xp.linalg.eigh(a)
@@ -53,11 +58,17 @@ class EighFunction(Function):
 
     def backward(self, xp: Namespace, g_values: Any, g_vectors: Any) -> Any:
         v, device = self.vectors, self.backend.device
+        v_h = conj(xp, xp.matrix_transpose(v))
         inner = 0 if g_values is None else _diag_embed(xp, g_values, device)
+        if g_values is not None and is_complex(xp, v):  # (real eigenvalues)
+            inner = xp.astype(inner, v.dtype)
         if g_vectors is not None:
-            vg = xp.matmul(xp.matrix_transpose(v), g_vectors)
-            inner = inner + 0.5 * (vg - xp.matrix_transpose(vg)) / _gaps(xp, self.values, device)
-        return xp.matmul(v, xp.matmul(inner, xp.matrix_transpose(v)))
+            vg = xp.matmul(v_h, g_vectors)
+            skew = 0.5 * (vg - conj(xp, xp.matrix_transpose(vg))) / _gaps(xp, self.values, device)
+            if is_complex(xp, skew):  # its diagonal is imaginary: the phases' part, dropped as PyTorch's
+                skew = skew * (1.0 - _eye(xp, self.values.shape[-1], self.values, device))
+            inner = inner + skew
+        return xp.matmul(v, xp.matmul(inner, v_h))
 
 
 class SvdFunction(Function):
@@ -189,7 +200,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out: None = None) -> EighResult:  # noqa
 
 
 def _eigh(name: str, A: Tensor, UPLO: str) -> EighResult:  # noqa: N803
-    check_square(name, A)
+    check_square(name, A, complex_ok=True)
     if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):  # (either case, as PyTorch's)
         raise RuntimeError(f"linalg.{name}: Expected UPLO argument to be 'L' or 'U', but got {UPLO!r}")
     # the array API's eigh reads the lower triangle: the upper one is the lower one of the conjugate transpose
