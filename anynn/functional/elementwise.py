@@ -334,9 +334,14 @@ class Where(Function):
 
 def cast_array(xp: Namespace, a: Any, dtype: Any) -> Any:
     """``a`` in ``dtype``; complex to real keeps the real part (to bool: nonzero), as PyTorch's (and NumPy's) cast,
-    where the standard leaves it undefined and array-api-strict refuses it."""
+    where the standard leaves it undefined and array-api-strict refuses it. Floating to an integer dtype narrower
+    than 32 bits goes through int32, so values outside the target wrap as PyTorch's (and NumPy's) CPU cast wraps
+    them (-1.25 as uint8 is 255, 300.0 is 44), where XLA clamps (0 and 255)."""
     if isdtype(xp, a.dtype, "complex floating") and not isdtype(xp, dtype, "complex floating"):
         a = a != 0 if isdtype(xp, dtype, "bool") else xp.real(a)
+    if (isdtype(xp, a.dtype, "real floating") and isdtype(xp, dtype, "integral")
+            and xp.iinfo(dtype).bits < 32):
+        a = xp.astype(a, xp.int32)
     return xp.astype(a, dtype)
 
 
