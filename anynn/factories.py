@@ -247,6 +247,8 @@ def _float64_of(be: Backend) -> Any:
 
 
 def _check_steps(name: str, steps: int) -> None:
+    if isinstance(steps, float):  # (cut to an int before: steps=n / 2)
+        raise TypeError(f"{name}(): argument 'steps' must be int, not float ({steps!r}), as in PyTorch")
     if not is_symbolic(steps) and steps < 0:
         raise RuntimeError(f"{name}: number of steps must be non-negative, got {steps}")
 
@@ -336,6 +338,8 @@ def eye(n: int, m: int | None = None, dtype: Any = None, backend: Any = None, de
         requires_grad: bool = False) -> Tensor:
     """The ``(n, m)`` identity (``m = n`` by default)."""
     for name, value in (("n", n), ("m", m)):
+        if isinstance(value, float):  # (cut to an int before)
+            raise TypeError(f"eye(): argument '{name}' must be int, not float ({value!r}), as in PyTorch")
         if value is not None and not is_symbolic(value) and value < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {value}")
     be = _where(backend, device)

@@ -18,7 +18,7 @@ from ..backend import dtype_name
 from ..backend.arrays import any_true, check
 from . import broadcast, shape
 from .elementwise import scaled
-from .value_checks import DTypeMismatchError, InvalidValueError, checked_dim, refuse_kernel
+from .value_checks import DTypeMismatchError, InvalidValueError, checked_dim, refuse_float_ints, refuse_kernel
 
 
 def _along(t: Tensor, dim: int, part: slice | int) -> Tensor:
@@ -154,6 +154,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *,  # 
     range, widened by 1 each side if all values are equal; NaN or inf there is an error, as PyTorch's). Values
     outside (and NaN) are ignored, ``max`` itself counts in
     the last bin. Returns (bins,) counts in ``input``'s floating dtype; not differentiable (as in PyTorch)."""
+    refuse_float_ints("histc", bins=bins)
     xp = input.backend.xp
     if not xp.isdtype(input.dtype, "real floating"):
         raise NotImplementedError(f"histc: expected a floating-point input, got {input.dtype}")

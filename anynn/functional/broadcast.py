@@ -9,7 +9,7 @@ from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
-from .value_checks import ShapeMismatchError
+from .value_checks import ShapeMismatchError, refuse_float_ints
 
 
 class Expand(Function):
@@ -88,6 +88,7 @@ def _check_expand(source: tuple[Any, ...], target: tuple[Any, ...], lead: int) -
 def repeat(x: Any, *sizes: Any, repeats: Any = None) -> Any:
     """Tile ``x``: ``repeats[i]`` copies along axis ``i`` (as ``torch.Tensor.repeat``, not ``repeat_interleave``)."""
     repeats = _sizes("repeat", "repeats", sizes, repeats)
+    refuse_float_ints("repeat", repeats=repeats)
     if len(repeats) < x.ndim:
         raise ValueError(f"repeat: {len(repeats)} repeats given for a tensor of shape {x.shape}; need at least "
                          f"{x.ndim}")

@@ -22,7 +22,7 @@ from .tensor_extras import where
 from .torch_surface import bmm, flip, scaled_product_sum
 from .type_promotion import result_type
 from .value_checks import (check_one_backend, check_reducible, check_same_dtype, checked_dim, refuse_boolean,
-                           refuse_complex, refuse_numbers)
+                           refuse_complex, refuse_float_ints, refuse_numbers)
 from .vector_products import outer
 
 
@@ -52,6 +52,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
 def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
     """The slice of ``input`` at ``index`` along ``dim``, that dim removed (``torch.select``; ``x.select(1, 2)`` is
     ``x[:, 2]``)."""
+    refuse_float_ints("select", index=index)
     if input.ndim == 0:
         raise IndexError("select: cannot be applied to a 0-d tensor")
     dim = checked_dim("select", input, dim)

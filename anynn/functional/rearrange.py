@@ -18,7 +18,7 @@ from ..backend.arrays import at_add, check
 from ..backend.typing import Namespace
 from . import indexing, shape
 from .broadcast import expand, repeat
-from .value_checks import check_one_backend, refuse_bool_dims
+from .value_checks import check_one_backend, refuse_bool_dims, refuse_float_ints
 
 
 def _dims(name: str, dims: Any, ndim: int) -> tuple[int, ...]:
@@ -93,6 +93,7 @@ def tensor_unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor
 
     ``x: (..., L, ...)`` -> ``(..., (L - size) // step + 1, ..., size)``. (Not ``F.unfold``, which is im2col.)
     """
+    refuse_float_ints("unfold", size=size, step=step)
     if input.ndim == 0:  # as PyTorch: the one element is a window of size 1, shape (1,)
         return tensor_unfold(input.reshape(1), dimension, size, step).reshape(-1)
     axis = _dims("unfold", dimension, input.ndim)[0]
@@ -133,6 +134,7 @@ def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
     """Axis ``dim`` split into ``sizes`` (one may be ``-1``), as ``torch.unflatten``."""
     (axis,) = _dims("unflatten", dim, input.ndim)
+    refuse_float_ints("unflatten", sizes=sizes)
     sizes = tuple(int(n) for n in sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")

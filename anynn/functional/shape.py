@@ -13,7 +13,7 @@ from ..backend import Backend, BackendMismatch, dtype_name, op
 from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
-from .value_checks import ShapeMismatchError, checked_dim, refuse_bool_dims
+from .value_checks import ShapeMismatchError, checked_dim, refuse_bool_dims, refuse_float_ints
 from .view_layout import indexed_strides, reshape_is_copy, view_strides_after_reshape
 
 
@@ -474,6 +474,7 @@ _PIECES = ("{name}: the pieces along dim {dim} are counted from its size, a symb
 def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
     """Pieces of ``split_size_or_sections`` along ``dim`` (an int: equal pieces, the last smaller)."""
     refuse_bool_dims("split", dim)
+    refuse_float_ints("split", split_size_or_sections=split_size_or_sections)
     n = x.shape[dim]
     sections = isinstance(split_size_or_sections, (list, tuple))
     if not sections and (n is None or is_symbolic(split_size_or_sections)):  # (a symbolic piece size too)

@@ -18,7 +18,7 @@ from ..backend.arrays import integer_fill
 from ..backend.symbolic import is_symbolic
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
-from .value_checks import check_same_dtype, refuse_bool_dims, refuse_numbers
+from .value_checks import check_same_dtype, refuse_bool_dims, refuse_float_ints, refuse_numbers
 
 
 def _elementwise_flag(name: str) -> Any:
@@ -107,6 +107,7 @@ def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002 - PyTorch's name
     """``length`` entries of ``input`` along ``dim`` from ``start`` (negative counts from the end); shares the graph."""
     refuse_bool_dims("narrow", dim)
+    refuse_float_ints("narrow", start=start, length=length)
     ndim = input.ndim
     if not -ndim <= dim < ndim:
         raise IndexError(f"narrow: dim {dim} is out of range for a tensor of shape {input.shape}")

@@ -7,6 +7,7 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
+from .value_checks import refuse_float_ints
 
 
 def _outside(xp: Namespace, a: Any, diagonal: int, lower: bool, device: Any) -> Any:
@@ -38,6 +39,7 @@ class Triangle(Function):
 
 
 def _triangle(name: str, input: Tensor, diagonal: int, lower: bool) -> Tensor:  # noqa: A002
+    refuse_float_ints(name, diagonal=diagonal)
     if input.ndim < 2:
         raise RuntimeError(f"{name}: expected a tensor with at least 2 dimensions, got shape {input.shape}")
     return Triangle.apply(input, diagonal=int(diagonal), lower=lower)

@@ -350,6 +350,16 @@ def refuse_bool_dims(name: str, dims: Any, argument: str = "dim") -> None:
                         f"no dim, as in PyTorch)")
 
 
+def refuse_float_ints(name: str, **arguments: Any) -> None:
+    """PyTorch's `TypeError` where a float (or a sequence holding one) goes in an int argument of ``name``:
+    ``x.repeat(1.5, 1)``, ``x.tril(0.5)``, ``one_hot(t, 2.5)`` were cut to ints silently (``n / 2`` is a float in
+    Python 3). Symbolic sizes and NumPy's integers pass."""
+    for argument, value in arguments.items():
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(v, float):
+                raise TypeError(f"{name}(): argument '{argument}' must be int, not float ({v!r}), as in PyTorch")
+
+
 def checked_dim(name: str, x: Tensor, dim: int) -> int:
     """``dim`` as a non-negative axis of ``x`` (a 0-d tensor takes dims 0 and -1, as PyTorch's); IndexError naming
     ``name``, the shape and the accepted range otherwise; a bool is a `TypeError`, as PyTorch's (not dim 0 or 1)."""

@@ -318,6 +318,22 @@ BOOL_DIMS = [  # a bool in dim's place, alone or in a tuple: PyTorch's TypeError
 ]
 
 
+FLOAT_INTS = [  # a float where an int argument goes: PyTorch's TypeError (anynn cut it to an int: n / 2 is a float)
+    lambda m, x: x.repeat(1.5, 1), lambda m, x: x.narrow(0, 0.5, 1), lambda m, x: x.select(0, 1.0),
+    lambda m, x: x.tril(0.5), lambda m, x: m.triu(x, 1.0), lambda m, x: x.diagonal(0.5),
+    lambda m, x: x.unfold(0, 2.0, 1), lambda m, x: m.nn.functional.one_hot(m.arange(3), 2.5),
+    lambda m, x: x.unflatten(1, (1.0, 3)), lambda m, x: x.split([1.0, 1]), lambda m, x: m.histc(x, 2.5),
+    lambda m, x: m.eye(2.0), lambda m, x: m.linspace(0, 1, 3.0),
+]
+
+
+def test_a_float_int_argument_is_refused_as_torch():
+    for call in FLOAT_INTS:
+        for module in (torch, anynn):
+            with pytest.raises(TypeError):
+                call(module, module.ones(2, 3))
+
+
 def test_float16_where_pytorchs_kernels_lack_it_is_refused():
     """cdist / pdist / histogram / histogramdd of float16: PyTorch's NotImplementedError (anynn computed); numpy
     only (array-api-strict has no float16)."""
