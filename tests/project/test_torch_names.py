@@ -186,6 +186,12 @@ def test_cuda_and_backends_answer_like_pytorch():
             lib.jit.enable_onednn_fusion(True)
         assert lib.jit.onednn_fusion_enabled()
         lib.jit.enable_onednn_fusion(False)
+        # pytorch-trpo's first lines (AttributeError before): switches kept and read back, nothing warned
+        lib.utils.backcompat.broadcast_warning.enabled = True
+        assert lib.utils.backcompat.broadcast_warning.enabled and not lib.utils.backcompat.keepdim_warning.enabled
+        lib.utils.backcompat.broadcast_warning.enabled = False
+        with pytest.raises(RuntimeError, match="set_backcompat_keepdim_warn expects a bool, but got int"):
+            lib.utils.backcompat.keepdim_warning.enabled = 1
         # names timm / flash-attention / interop code reads after a bare import (AttributeError before)
         assert lib.nn.modules.utils._pair(3) == (3, 3)
         assert lib._utils._flatten_dense_tensors([lib.ones(2)]).shape == (2,)
