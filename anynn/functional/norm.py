@@ -262,17 +262,29 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     check_running_stats("batch_norm", running_mean, running_var)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got shape {input.shape}")
-    if training and None not in input.shape and input.size // input.shape[1] <= 1:  # (None: a symbolic axis)
+    if training and values_per_channel(input.shape) == 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                          f"shape {input.shape}")
     if not training and (running_mean is None or running_var is None):
         raise InvalidValueError("batch_norm: running_mean and running_var are needed when training=False")
     check_shapes("batch_norm", (input.shape[1],), "one per channel of input " + str(tuple(input.shape)),
                  running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    if values_per_channel(input.shape) == 0:  # an empty batch: PyTorch's, no statistics (running ones untouched)
+        out = input * 1.0
+        out = out if weight is None else out * weight[0]
+        return out if bias is None else out + bias[0]
     if not input.backend.is_traced(momentum):  # (a traced 0-d array: BatchNorm's momentum=None in a compiled step)
         momentum = float(momentum)
     return BatchNorm.apply(input, weight, bias, running_mean=running_mean, running_var=running_var,
                            training=bool(training), momentum=momentum, eps=float(eps))
+
+
+def values_per_channel(shape: tuple[Any, ...]) -> int | None:
+    """How many values of each channel an (N, C, *) input holds, N times the spatial sizes (PyTorch's
+    ``_verify_batch_size`` product); None where a size is symbolic (an ONNX export's axis)."""
+    if None in shape:
+        return None
+    return shape[0] * math.prod(shape[2:])
 
 
 def check_running_stats(name: str, running_mean: Any, running_var: Any) -> None:

@@ -15,7 +15,7 @@ from ..autograd import autocast_mode
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name, get_backend
 from ..backend.default_dtype import default_float
-from ..functional.norm import batch_norm, group_norm, layer_norm, rms_norm
+from ..functional.norm import batch_norm, group_norm, layer_norm, rms_norm, values_per_channel
 from ..functional.value_checks import DTypeMismatchError
 from .linear import _size, new_parameter
 from .module import Module
@@ -110,7 +110,7 @@ class _BatchNorm(_NormBase):
             self.num_batches_tracked.array = self.num_batches_tracked.array + 1
             factor = _cumulative_factor(self.num_batches_tracked) if self.momentum is None else self.momentum
         use_batch_stats = self.training or self.running_mean is None
-        if use_batch_stats and None not in input.shape and input.size // input.shape[1] <= 1:  # (None: a symbolic axis)
+        if use_batch_stats and values_per_channel(input.shape) == 1:
             raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of "
                              f"shape {input.shape}")
         tracked = not self.training or self.track_running_stats

@@ -272,7 +272,7 @@ class RNNBase(_UniformInit):
         check_input(self, input, ndim=(2, 3), last_dim=self.input_size)
         batched = input.ndim == 3
         if input.shape[1 if batched and self.batch_first else 0] == 0:
-            raise ValueError(f"{type(self).__name__}: expected a sequence length larger than 0, got input of shape "
+            raise ShapeMismatch(f"{type(self).__name__}: expected a sequence length larger than 0, got input of shape "
                              f"{tuple(input.shape)}")
         x = input
         if not batched:
