@@ -23,7 +23,7 @@ from ..backend import dtype_name
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
 from .value_checks import ShapeMismatchError
-from .value_checks import UnsupportedDTypeError, is_floating, refuse_kernel
+from .value_checks import UnsupportedDTypeError, is_floating, refuse_float_ints, refuse_kernel
 from .pool_symbolic import adaptive_bins
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # the interpolating modes' spatial dims
@@ -358,6 +358,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                          "linear | bilinear | bicubic | trilinear")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: only one of size or scale_factor should be defined")
+    refuse_float_ints("interpolate", size=size)
     in_size = tuple(input.shape[2:])
     if size is not None:
         if recompute_scale_factor:

@@ -33,19 +33,20 @@ def _elementwise_flag(name: str) -> Any:
     return method
 
 
-def _new(fill: Any) -> Any:
+def _new(fill: Any, name: str) -> Any:
     def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                **_: Any) -> Tensor:
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
-        return _filled(self, _sizes(size), fill, dtype, requires_grad)
+        return _filled(self, _sizes(size, name), fill, dtype, requires_grad)
 
     method.__doc__ = f"A tensor of shape ``size`` filled with {fill}, on this tensor's backend and (by default) dtype."
     return method
 
 
-def _sizes(size: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Ints, and sizes of symbolic axes (`SymInt`s of an ONNX export) as they are."""
+def _sizes(size: tuple[Any, ...], name: str) -> tuple[Any, ...]:
+    """Ints, and sizes of symbolic axes (`SymInt`s of an ONNX export) as they are; a float is refused."""
+    refuse_float_ints(name, size=size)
     return tuple(n if is_symbolic(n) else int(n) for n in size)
 
 
@@ -61,7 +62,7 @@ def _filled(self: Tensor, size: tuple[int, ...], fill: Any, dtype: Any, requires
 def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False, **_: Any) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value``, on this tensor's backend and (by default) dtype."""
-    return _filled(self, _sizes(size), fill_value, dtype, requires_grad)
+    return _filled(self, _sizes(size, "new_full"), fill_value, dtype, requires_grad)
 
 
 def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -94,7 +95,7 @@ def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
     if len(args) == 1 and isinstance(args[0], Size):
         args = tuple(args[0])
     if [n for n in args if not isinstance(n, int) or isinstance(n, bool)] == []:  # sizes ("all" is torch.all here)
-        return _filled(self, _sizes(args or (0,)), 0, None, False)
+        return _filled(self, _sizes(args or (0,), "new"), 0, None, False)
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         return new_tensor(self, args[0])
     if len(args) == 1 and hasattr(args[0], "__array__") and not isinstance(args[0], numbers.Number):
@@ -331,7 +332,8 @@ METHODS: dict[str, Any] = {
     "view_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
     "narrow": narrow, "flip": _flip_method,
-    "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": new_full, "new_tensor": new_tensor,
+    "new_zeros": _new(0, "new_zeros"), "new_ones": _new(1, "new_ones"), "new_empty": _new(0, "new_empty"),
+    "new_full": new_full, "new_tensor": new_tensor,
     "new": new,
     "sort": sort, "argsort": argsort, "topk": topk, "cumsum": cumsum,
     "gather": gather, "scatter": scatter, "scatter_add": scatter_add,

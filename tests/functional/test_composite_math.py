@@ -323,7 +323,8 @@ FLOAT_INTS = [  # a float where an int argument goes: PyTorch's TypeError (anynn
     lambda m, x: x.tril(0.5), lambda m, x: m.triu(x, 1.0), lambda m, x: x.diagonal(0.5),
     lambda m, x: x.unfold(0, 2.0, 1), lambda m, x: m.nn.functional.one_hot(m.arange(3), 2.5),
     lambda m, x: x.unflatten(1, (1.0, 3)), lambda m, x: x.split([1.0, 1]), lambda m, x: m.histc(x, 2.5),
-    lambda m, x: m.eye(2.0), lambda m, x: m.linspace(0, 1, 3.0),
+    lambda m, x: m.eye(2.0), lambda m, x: m.linspace(0, 1, 3.0), lambda m, x: x.new_zeros(2.5),
+    lambda m, x: m.nn.functional.interpolate(x[None], size=2.5),
 ]
 
 
