@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from ..autograd.tensor import Tensor
 from .cholesky import cholesky as _linalg_cholesky
 from .cholesky import cholesky_solve
-from .elementwise import clone, where
+from .elementwise import clone, log, where
 from .linalg_ex import lu
 from .matrix_functions import matrix_exp
 from .matrix_inverse import check_matrices, check_square, inv, slogdet
@@ -25,8 +25,11 @@ from .spectral import svdvals
 
 def logdet(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     """``log det A`` for A (*, n, n) (``torch.logdet``): NaN where the determinant is negative, ``-inf`` where it is
-    zero; the gradient is slogdet's, ``inv(A)ᵀ``, and zero where the value is NaN, as PyTorch's."""
+    zero; the gradient is slogdet's, ``inv(A)ᵀ``, and zero where the value is NaN, as PyTorch's. Of a complex A,
+    ``log|det A| + i arg(det A)``."""
     sign, logabsdet = slogdet(input)
+    if sign.is_complex():  # log |det| + i arg(det)
+        return logabsdet + log(sign)
     return where(sign < 0, float("nan"), logabsdet)  # a zero determinant's logabsdet is -inf already
 
 

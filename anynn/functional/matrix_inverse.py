@@ -2,9 +2,9 @@
 one `Function` over the array API's ``linalg`` extension (``xp.linalg``, which every anynn backend has).
 
 Shapes: A (*, n, n); ``det``/``logabsdet`` (*); ``solve``'s B (*, n, k) or a vector (*, n), batch dimensions
-broadcast. Gradients: ``inv``: ``-Aᵢᴴ G Aᵢᴴ``; ``det``: ``g conj(det) Aᵢᴴ``; ``logabsdet``: ``g Aᵢᵀ``;
+broadcast. Gradients: ``inv``: ``-Aᵢᴴ G Aᵢᴴ``; ``det``: ``g conj(det) Aᵢᴴ``; ``logabsdet``: ``g Aᵢᴴ``;
 ``solve``: ``G_B = solve(Aᴴ, G)``, ``G_A = -G_B Xᴴ`` (Aᵢ the inverse; ᴴ the conjugate transpose, PyTorch's rule for
-complex matrices, which ``inv``, ``det`` and ``solve`` take; ``slogdet`` is real-only). The recorded backward
+complex matrices, which all of these take; a complex ``slogdet``'s sign is the phase of ``det``). The recorded backward
 (``create_graph``) reaches these same Functions through `RECORDED`, so every order is differentiable. A singular
 A in ``inv``/``solve`` raises `LinAlgError` where the array library raises (NumPy, PyTorch) and gives inf/NaN where
 it does not (JAX; checking would read values back from the device, which a Function never does); ``det``'s gradient
@@ -25,7 +25,7 @@ from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.typing import Namespace
-from .formulas.conjugate import conj
+from .formulas.conjugate import conj, is_complex
 from .lu_steps import eliminate, substitute
 from .value_checks import check_one_backend, linalg_dtype_error
 
@@ -107,7 +107,7 @@ def _cofactors(xp: Namespace, a: Any) -> Any:
 
 
 class LogAbsDetFunction(Function):
-    """``log|det(A)|`` (slogdet's second part); gradient ``g inv(A)ᵀ``: for a singular A the inf and NaN of
+    """``log|det(A)|`` (slogdet's second part); gradient ``g inv(A)ᴴ``: for a singular A the inf and NaN of
     PyTorch's ``solve(Aᵀ, I)`` (see `_inverse_transposed`), where NumPy and PyTorch's ``inv`` would raise."""
 
     def forward(self, xp: Namespace, a: Any) -> Any:
@@ -115,7 +115,7 @@ class LogAbsDetFunction(Function):
         return xp.linalg.slogdet(a)[1]
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        return _cells(xp, g) * _inverse_transposed(xp, self.a)
+        return _cells(xp, g) * conj(xp, _inverse_transposed(xp, self.a))
 
 
 def _inverse_transposed(xp: Namespace, a: Any) -> Any:
@@ -163,7 +163,7 @@ def _recorded_solve(a: Any, b: Any) -> Any:
 
 # what the differentiable namespace answers for ``xp.linalg`` (a recorded backward calling inv, det, solve)
 RECORDED = SimpleNamespace(inv=InvFunction.apply, det=DetFunction.apply, solve=_recorded_solve,
-                           slogdet=lambda a: (None, LogAbsDetFunction.apply(a)))
+                           slogdet=lambda a: (SignOfDet.apply(a), LogAbsDetFunction.apply(a)))
 
 
 def check_matrices(name: str, a: Any, square: bool = False, real: bool = True, complex_ok: bool = False) -> None:
@@ -201,14 +201,20 @@ def det(A: Tensor, *, out: None = None) -> Tensor:  # noqa: N803
 
 
 class SignOfDet(Function):
-    """The sign of ``det(A)`` (slogdet's first part), a step function of A: on the graph, as PyTorch's, with no
-    gradient for A (``sign.sum().backward()`` leaves ``A.grad`` None, as PyTorch's for real A)."""
+    """The sign of ``det(A)`` (slogdet's first part). Of a real A a step function: on the graph, as PyTorch's, with
+    no gradient for A (``sign.sum().backward()`` leaves ``A.grad`` None, as PyTorch's). Of a complex A the phase
+    ``det / |det|``, whose gradient is PyTorch's ``-i Im(conj(g) sign) inv(A)ᴴ``."""
 
     def forward(self, xp: Namespace, a: Any) -> Any:
-        return xp.linalg.slogdet(a)[0]
+        self.a = a
+        self.out = xp.linalg.slogdet(a)[0]
+        return self.out
 
-    def backward(self, xp: Namespace, g: Any) -> None:
-        return None
+    def backward(self, xp: Namespace, g: Any) -> Any:
+        if not is_complex(xp, self.out):
+            return None
+        z = conj(xp, g) * self.out
+        return _cells(xp, (conj(xp, z) - z) * 0.5) * conj(xp, _inverse_transposed(xp, self.a))  # -i Im(z) A^-H
 
 
 class SignLogAbsDet(NamedTuple):
@@ -221,7 +227,7 @@ class SignLogAbsDet(NamedTuple):
 def slogdet(A: Tensor, *, out: None = None) -> SignLogAbsDet:  # noqa: N803
     """``(sign, log|det|)`` of each square matrix of A (*, n, n), both (*) (``torch.linalg.slogdet``); the sign
     requires grad where A does and passes none back, as PyTorch's for real A; ``logabsdet`` carries A's."""
-    check_square("slogdet", A)
+    check_square("slogdet", A, complex_ok=True)
     return SignLogAbsDet(SignOfDet.apply(A), LogAbsDetFunction.apply(A))
 
 
