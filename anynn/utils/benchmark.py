@@ -1,8 +1,8 @@
 """PyTorch's ``torch.utils.benchmark``, its Python side: `Timer` (``timeit``, ``blocked_autorange``,
 ``adaptive_autorange``), the `Measurement` it returns (median, IQR, significant figures, PyTorch's printout) and
-`Compare`'s table. The benchmark recipe runs as written; ``torch`` in a statement is anynn unless ``globals`` says
-otherwise, as PyTorch's Timer puts ``torch`` there. C++ statements and Callgrind (``Language.CPP``,
-``collect_callgrind``) are PyTorch's own: refused, naming them.
+`Compare`'s table, and the input `Fuzzer` (`anynn.utils.benchmark_fuzzer`). The benchmark recipe runs as written;
+``torch`` in a statement is anynn unless ``globals`` says otherwise, as PyTorch's Timer puts ``torch`` there. C++
+statements and Callgrind (``Language.CPP``, ``collect_callgrind``) are PyTorch's own: refused, naming them.
 
 Example::
 
@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backend.threads import get_num_threads, set_num_threads
+from .benchmark_fuzzer import FuzzedParameter, FuzzedTensor, Fuzzer, ParameterAlias
 
-__all__ = ["Compare", "Language", "Measurement", "Timer"]
+__all__ = ["Compare", "FuzzedParameter", "FuzzedTensor", "Fuzzer", "Language", "Measurement", "ParameterAlias",
+           "Timer"]
 
 _UNITS = {-3: ("ns", 1e-9), -2: ("us", 1e-6), -1: ("ms", 1e-3)}
 _UNIT_NAMES = {"ns": "nanoseconds", "us": "microseconds", "ms": "milliseconds", "s": "seconds"}

@@ -42,6 +42,8 @@ NUMPY_HOSTS = {
     "anynn.autograd.gradgrad_check": "the same, for second derivatives",
     "anynn.amp.grad_scaler": "the loss scale is a host float32 number, as PyTorch's",
     "anynn.comparison": "assert_close (a test helper) compares values on the host, as torch.testing does",
+    "anynn.utils.benchmark_fuzzer": "the benchmark Fuzzer draws its parameters with NumPy's RandomState, in "
+    "PyTorch's order (a seed gives PyTorch's sizes)",
     "anynn.onnx.": "ONNX export reads example inputs on the host and folds initializers (NumPy arrays) in the file",
 }
 # module -> (libraries, why): modules outside backend/ that import a listed library other than NumPy (and may
