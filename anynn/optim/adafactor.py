@@ -61,7 +61,12 @@ class Adafactor(Optimizer):
         rho = 1.0 / step ** 0.5
         # a float32 lr Tensor that min() picks keeps PyTorch's step size a float32 Tensor: each operation rounded
         lr32 = bool(group.get(LR_IN_FLOAT32)) and is_number(rho) and lr <= rho
-        rho = min(lr, rho) if is_number(rho) else xp.minimum(rho, lr)
+        if not is_number(rho):  # (a compiled step's step count)
+            rho = xp.minimum(rho, lr)
+        elif not is_number(lr) and backend.is_traced(lr):  # (its first call: a traced lr, a number of steps)
+            rho = xp.minimum(like(rho, lr), lr)
+        else:
+            rho = min(lr, rho)
         peak = maximum(_norm_of_all(xp, param) / _size(param) ** 0.5, eps2)
         alpha = round_float32(round_float32(peak) * lr) if lr32 else peak * rho
         if nonzero(group["weight_decay"]):

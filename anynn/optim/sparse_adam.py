@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable
 
 from ..backend import Backend
 from ..backend.portable.optim import first_moment
 from ..backend.typing import Array
 from .optimizer import Optimizer
+from .scalars import is_number, like, sqrt
 from .validation import check_lr_elements
 
 
@@ -55,7 +55,9 @@ class SparseAdam(Optimizer):
         v_new = v + (grad * grad - v) * (1.0 - beta2)  # (PyTorch's sparse form: not `second_moment`'s b2 v + ...)
         state["exp_avg"] = xp.where(rows, numer, m)
         state["exp_avg_sq"] = xp.where(rows, v_new, v)
-        step_size = group["lr"] * math.sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step)
+        step_size = group["lr"] * sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step)  # (arrays in a compiled step)
+        if not is_number(step_size):
+            step_size = like(step_size, param)
         change = -step_size * (numer / (xp.sqrt(v_new) + group["eps"]))
         return xp.where(rows, param + change, param)
 

@@ -482,6 +482,42 @@ def test_a_bare_tensor_trained_by_hand_in_a_compiled_step_matches_eager():
 
 
 @needs_jax
+def test_adafactor_muon_and_sparse_adam_in_a_compiled_step_match_eager():
+    """The optimizers session 28 added, stepped in one compiled program (each refused before, reading a traced
+    value: Adafactor's min(lr, rho) of a traced lr, Muon's lerp by a traced momentum, SparseAdam's math.sqrt of a
+    traced step count); eager on NumPy from the same seeded weights."""
+    def run(compiled: bool):
+        backend = "jax" if compiled else "numpy"
+        first, second = nn.Linear(6, 4, backend=backend, seed=0), nn.Linear(4, 3, bias=False, backend=backend, seed=1)
+        table = nn.Embedding(10, 3, sparse=True, backend=backend, seed=2)
+        opts = [optim.Adafactor(first.parameters(), lr=0.01), optim.Muon(second.parameters(), lr=0.02),
+                optim.SparseAdam(table.parameters(), lr=0.1)]
+
+        def step(x, y, tokens):
+            for opt in opts:
+                opt.zero_grad()
+            loss = nn.functional.cross_entropy(second(first(x).tanh()) + table(tokens).mean(1), y)
+            loss.backward()
+            for opt in opts:
+                opt.step()
+            return loss
+
+        run_step = anynn.compile(step) if compiled else step
+        rng = np.random.default_rng(5)
+        losses = []
+        for _ in range(2):  # (the second call: the step counts are arrays)
+            x, y, tokens = (rng.standard_normal((5, 6)).astype(np.float32), rng.integers(0, 3, 5),
+                            rng.integers(0, 10, (5, 4)))
+            losses.append(float(run_step(*(anynn.tensor(a, backend=backend) for a in (x, y, tokens))).item()))
+        return losses, [np.asarray(p.array) for m in (first, second, table) for p in m.parameters()]
+
+    (losses, weights), (eager_losses, eager_weights) = run(True), run(False)
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
+    for got, expected in zip(weights, eager_weights):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@needs_jax
 def test_cond_on_a_traced_value_takes_its_branch_when_the_program_runs():
     """torch.cond on a value of the step's data is lax.cond (refused before: 'bool(tensor) ... reads a value back to
     the host'): gradients reach the operand, a layer's weights read through a closure and an activation read from

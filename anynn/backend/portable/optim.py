@@ -65,6 +65,8 @@ def adam_step(xp: Namespace, param: Array, grad: Array, m: Array, v: Array, beta
 def lerp(xp: Namespace, start: Array, end: Array, weight: float) -> Array:
     """``start + weight (end - start)`` as PyTorch's ``lerp`` computes it for a number ``weight``: from ``end``
     backwards, ``end - (end - start)(1 - weight)``, once ``weight >= 0.5`` (exact at ``weight = 1``)."""
+    if not isinstance(weight, (int, float)):  # an array (a compiled step's momentum): both forms, picked per value
+        return xp.where(weight < 0.5, start + weight * (end - start), end - (end - start) * (1.0 - weight))
     if weight < 0.5:
         return start + weight * (end - start)
     return end - (end - start) * (1.0 - weight)
