@@ -487,8 +487,9 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
 
     check_input(name, input)
     check_reduction(name, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if not label_smoothing <= 1.0:
         raise InvalidValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    label_smoothing = max(label_smoothing, 0.0)  # a negative one smooths nothing, as PyTorch's (it checks <= 1 only)
     target = as_operand(name, "target", target, input)
     target_data = data_of(target)
     xp = input.backend.xp

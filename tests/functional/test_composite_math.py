@@ -151,6 +151,9 @@ QUERIES = [
         m.full((2, 3), -5, dtype=m.uint8, device=t(INTS).device)])),
     ("copysign_ints", lambda m, t: m.copysign(t(INTS), t(INTS - 3))),
     ("copysign_negative_zero", lambda m, t: m.copysign(t(NANS), -0.0)),
+    # a negative label_smoothing smooths nothing in PyTorch (anynn refused it)
+    ("cross_entropy_negative_smoothing", lambda m, t: m.nn.functional.cross_entropy(t(X), t(np.array([0, 1, 2])),
+                                                                                     label_smoothing=-0.1)),
     ("hardtanh_inplace_ints", lambda m, t: m.nn.functional.hardtanh_(t(INTS - 3), -0.5, 1.25)),  # strict, torch raised
     # a zero remainder takes the dividend's sign (NumPy's the divisor's: -2. % 2. gave 0.0, PyTorch -0.0)
     ("remainder_zero_sign", lambda m, t: m.signbit(m.remainder(t(NANS[[5, 5, 3, 2]]), t(np.array([2.0, -1, -3, 5]))))),
@@ -302,6 +305,7 @@ REFUSALS = [
     lambda m, t: m.cumsum(t(X), 0, out=t(X > 0)),  # summed in out's dtype, bool: no kernel (anynn cast)
     lambda m, t: m.std(t(X), 0, out=t(VEC[:4] + 1j)),  # a real input into a complex out (anynn cast)
     lambda m, t: m.where(t(INTS > 2), t(INTS.astype(np.uint8)), 300),  # outside uint8 (anynn wrapped it to 44)
+    lambda m, t: m.nn.functional.cosine_similarity(t(X), t(X), eps=-1.0),  # (anynn computed)
 ]
 
 
