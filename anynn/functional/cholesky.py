@@ -24,6 +24,7 @@ from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
+from .formulas.conjugate import conj, is_complex
 from .matrix_inverse import _batch, check_square
 
 
@@ -68,7 +69,8 @@ class SolveTriangularFunction(Function):
 
 
 class CholeskyFunction(Function):
-    """``L`` lower triangular with ``L Lᵀ = A`` (A symmetric positive-definite, its lower triangle read)."""
+    """``L`` lower triangular with ``L Lᴴ = A`` (A symmetric or Hermitian positive-definite, its lower triangle
+    read)."""
 
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.out = xp.linalg.cholesky(a)
@@ -77,11 +79,18 @@ class CholeskyFunction(Function):
     def backward(self, xp: Namespace, g: Any) -> Any:
         factor = self.out
         n = factor.shape[-1]
-        halved = triangle_mask(xp, n, g.dtype, self.backend.device, upper=False, diagonal=0.5)
-        phi = xp.matmul(xp.matrix_transpose(factor), g) * halved
-        sym = 0.5 * (phi + xp.matrix_transpose(phi))
+        factor_h = conj(xp, xp.matrix_transpose(factor))
+        if is_complex(xp, factor):  # PyTorch's: tril(Lᴴ G) with its strict lower part's adjoint added, halved
+            product, device = xp.matmul(factor_h, g), self.backend.device
+            lower = product * triangle_mask(xp, n, g.dtype, device, upper=False)
+            strict = product * triangle_mask(xp, n, g.dtype, device, upper=False, diagonal=0.0)
+            sym = 0.5 * (lower + conj(xp, xp.matrix_transpose(strict)))
+        else:
+            halved = triangle_mask(xp, n, g.dtype, self.backend.device, upper=False, diagonal=0.5)
+            phi = xp.matmul(factor_h, g) * halved
+            sym = 0.5 * (phi + xp.matrix_transpose(phi))
         solve = op(self.backend, "solve_triangular")
-        left = solve(xp.matrix_transpose(factor), sym, True, True, False)
+        left = solve(factor_h, sym, True, True, False)
         return solve(factor, left, False, False, False)
 
 
@@ -98,9 +107,9 @@ def _not_positive_definite(name: str, error: Exception) -> RuntimeError | None:
 
 
 def cholesky(A: Tensor, *, upper: bool = False, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name
-    """The Cholesky factor of each symmetric positive-definite matrix of A (*, n, n): lower triangular L with
-    ``A = L Lᵀ`` (``upper=True``: ``Lᵀ``) (``torch.linalg.cholesky``)."""
-    check_square("cholesky", A)
+    """The Cholesky factor of each symmetric (Hermitian) positive-definite matrix of A (*, n, n): lower triangular L
+    with ``A = L Lᴴ`` (``upper=True``: ``Lᴴ``) (``torch.linalg.cholesky``)."""
+    check_square("cholesky", A, complex_ok=True)
     try:
         factor = CholeskyFunction.apply(A)
     except Exception as error:
@@ -108,7 +117,7 @@ def cholesky(A: Tensor, *, upper: bool = False, out: None = None) -> Tensor:  # 
         if found is None:
             raise
         raise found from None
-    return factor.mT if upper else factor
+    return factor.mH if upper else factor  # (Lᴴ: Lᵀ for a real A)
 
 
 def _check_operand(name: str, A: Tensor, B: Any, promote: bool = False) -> None:  # noqa: N803
