@@ -90,6 +90,6 @@ def repeat(x: Any, *sizes: Any, repeats: Any = None) -> Any:
     repeats = _sizes("repeat", "repeats", sizes, repeats)
     refuse_float_ints("repeat", repeats=repeats)
     if len(repeats) < x.ndim:
-        raise ValueError(f"repeat: {len(repeats)} repeats given for a tensor of shape {x.shape}; need at least "
-                         f"{x.ndim}")
+        raise ShapeMismatchError(f"repeat: {len(repeats)} repeats given for a tensor of shape {x.shape}; need at "
+                                 f"least {x.ndim}")
     return Repeat.apply(x, repeats=tuple(r if is_symbolic(r) else int(r) for r in repeats))

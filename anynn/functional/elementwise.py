@@ -18,7 +18,8 @@ from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .formulas.conjugate import conj, is_complex, sign
-from .value_checks import KernelNotImplementedError, explain_shape_failure, refuse_complex, refuse_kernel
+from .value_checks import (KernelNotImplementedError, UnsupportedDTypeError, explain_shape_failure, refuse_complex,
+                           refuse_kernel)
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -520,7 +521,7 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
     check_one_backend("masked_fill", x, mask, value)
     mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not x.backend.xp.isdtype(mask_data.dtype, "bool"):
-        raise TypeError(f"masked_fill: the mask must be boolean, got {mask_data.dtype}")
+        raise UnsupportedDTypeError(f"masked_fill: the mask must be boolean, got {mask_data.dtype}")
     shape, mask_shape = tuple(x.shape), tuple(mask_data.shape)
     target = broadcast_shapes(shape, mask_shape)
     if target is None:

@@ -25,8 +25,9 @@ from . import shape as shape_ops
 from ..backend.broadcasting import broadcast_shapes
 from .broadcast import expand
 from .formulas.gather_positions import _dim_positions, _zero_pad
-from .scatter_reduce import scatter_reduce
-from .value_checks import InvalidValueError, array_on_backend, check_one_backend, checked_dim, refuse_float_ints
+from .scatter_reduce import IndexingError, scatter_reduce
+from .value_checks import (InvalidValueError, UnsupportedDTypeError, array_on_backend, check_one_backend, checked_dim,
+                           refuse_float_ints)
 
 
 # -- the one write helper ----------------------------------------------------------------------------
@@ -338,12 +339,12 @@ def _integer_index(name: str, x: Tensor, index: Any, dim: int | None = None) -> 
     array_on_backend(index, x.backend, name, "the index", "the input")
     xp = x.backend.xp
     if not xp.isdtype(index.array.dtype, "integral"):
-        raise TypeError(f"{name}: index must hold integers (int64), got {index.dtype}")
+        raise UnsupportedDTypeError(f"{name}: index must hold integers (int64), got {index.dtype}")
     # a symbolic axis of an ONNX export has no bound to check against (onnxruntime checks the upper one as it runs)
     bound = x.shape[dim] if dim is not None and x.ndim else 1
     if dim is not None and 0 not in index.shape and bound is not None:
         check_range(x.backend, index.array, 0, bound,
-                    f"{name}: index {{value}} is out of bounds for dim {dim} of size {bound}")
+                    f"{name}: index {{value}} is out of bounds for dim {dim} of size {bound}", IndexingError)
     return index.array
 
 
@@ -462,7 +463,7 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     xp = input.backend.xp
     mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not xp.isdtype(mask_data.dtype, "bool"):
-        raise TypeError(f"masked_select: the mask must be boolean, got {mask_data.dtype}")
+        raise UnsupportedDTypeError(f"masked_select: the mask must be boolean, got {mask_data.dtype}")
     if broadcast_shapes(tuple(input.shape), tuple(mask_data.shape)) is None:
         raise ValueError(f"masked_select: the mask of shape {tuple(mask_data.shape)} does not broadcast with the "
                          f"input of shape {tuple(input.shape)}")

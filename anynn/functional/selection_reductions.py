@@ -16,6 +16,7 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name
 from ..backend.typing import Namespace
 from . import elementwise, indexing, reduce
+from .scatter_reduce import IndexingError
 from .sorting import ValuesIndices, _ranked
 from .value_checks import UnsupportedDTypeError, check_reducible, checked_dim, refuse_boolean, refuse_kernel
 
@@ -166,7 +167,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Val
     """``(values, indices)`` of the ``k``-th smallest entry along ``dim`` (``k`` from 1), as ``torch.kthvalue``."""
     if input.ndim == 0:
         if k != 1:
-            raise IndexError(f"kthvalue(): selected number k ({k}) out of range for a 0-d tensor")
+            raise IndexingError(f"kthvalue(): selected number k ({k}) out of range for a 0-d tensor")
         return ValuesIndices(elementwise.clone(input), make_tensor(
             input.backend.xp.zeros((), dtype=input.backend.xp.int64, device=input.backend.device), input.backend,
             None, 0))
@@ -175,7 +176,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Val
     axis = checked_dim("kthvalue", input, dim)
     size = input.shape[axis]
     if not 1 <= k <= (k if size is None else size):  # (None: a symbolic axis, ONNX export: its size known as it runs)
-        raise IndexError(f"kthvalue(): selected number k ({k}) out of range for dimension {dim} of size {size}")
+        raise IndexingError(f"kthvalue(): selected number k ({k}) out of range for dimension {dim} of size {size}")
     xp = input.backend.xp
     order = xp.argsort(input.array, axis=axis, stable=True)  # NaN sorts last, as PyTorch's
     lead = (slice(None),) * axis

@@ -13,7 +13,7 @@ from ..backend import Backend, BackendMismatch, dtype_name, op
 from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
-from .value_checks import ShapeMismatchError, checked_dim, refuse_bool_dims, refuse_float_ints
+from .value_checks import InvalidValueError, ShapeMismatchError, checked_dim, refuse_bool_dims, refuse_float_ints
 from .view_layout import indexed_strides, reshape_is_copy, view_strides_after_reshape
 
 
@@ -324,7 +324,22 @@ def _check_reshape(source: tuple[Any, ...], shape: tuple[Any, ...]) -> None:
 
 def permute(x: Any, axes: tuple[int, ...]) -> Any:
     """x with its axes reordered: output axis ``i`` is input axis ``axes[i]``."""
-    return Permute.apply(x, axes=tuple(axes))
+    axes = tuple(axes)
+    n = x.ndim
+    if len(axes) != n or len({a + n if a < 0 else a for a in axes} & set(range(n))) != n:
+        _refuse_permutation(x, axes)
+    return Permute.apply(x, axes=axes)
+
+
+def _refuse_permutation(x: Any, axes: tuple[int, ...]) -> None:
+    """PyTorch's refusal of ``axes`` that are no permutation of ``x``'s dims (NumPy said 'axes don't match array',
+    'repeated axis in transpose' or raised AxisError): a dim out of range (IndexError), another count or a repeat."""
+    for a in axes:
+        checked_dim("permute", x, a)
+    if len(axes) != x.ndim:
+        raise ShapeMismatchError(f"permute(): the number of dims does not match: the tensor of shape {x.shape} has "
+                                 f"{x.ndim}, the order {axes} gives {len(axes)}")
+    raise ShapeMismatchError("permute(): duplicate dims are not allowed.")
 
 
 def transpose(x: Any, axis0: int = -2, axis1: int = -1) -> Any:
@@ -484,7 +499,7 @@ def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
-            raise ValueError(f"split: the piece size must be positive, got {step}")
+            raise InvalidValueError(f"split: the piece size must be positive, got {step}")
         sizes = tuple(min(step, n - start) for start in range(0, n, step)) or (0,)
     else:
         sizes = tuple(int(s) for s in split_size_or_sections)
@@ -511,7 +526,7 @@ def chunk(x: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
     """At most ``chunks`` pieces along ``dim``, each ``ceil(size / chunks)`` long (the last may be shorter)."""
     refuse_bool_dims("chunk", dim)
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise InvalidValueError(f"chunk: chunks must be positive, got {chunks}")
     if x.shape[dim] is None:
         raise NotImplementedError(_PIECES.format(name="chunk", dim=dim))
     if x.shape[dim] == 0:  # as PyTorch: ``chunks`` empty pieces

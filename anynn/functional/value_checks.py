@@ -409,6 +409,9 @@ def explain_shape_failure(name: str, a: Any, b: Any, matmul: bool, error: Except
     left, right = tuple(getattr(a, "shape", ())), tuple(getattr(b, "shape", ()))
     if not all(type(n) is int for n in left + right):
         return
+    if matmul and not (left and right):
+        raise ShapeMismatchError(f"{name}: both arguments to matmul need to be at least 1D, but they are "
+                                 f"{len(left)}D and {len(right)}D") from error
     if matmul and left and right:
         inner = right[-2] if len(right) >= 2 else right[0]
         if left[-1] != inner:

@@ -113,7 +113,13 @@ RESHAPE_MISUSE = [("reshape", (6,), (5,), r"shape \(5,\) is invalid for a tensor
                   ("view", (0, 3), (-1, 0), "cannot reshape a tensor of 0 elements into shape \\(-1, 0\\)"),
                   ("expand", (3,), (4,), r"the size 4 must match the existing size 3 at non-singleton dim 0"),
                   ("expand", (3,), (-1, 3), r"the size -1 isn't allowed in a leading, new dim 0"),
-                  ("expand", (3,), (3, -2), r"the size -2 isn't allowed in dim 1")]
+                  ("expand", (3,), (3, -2), r"the size -2 isn't allowed in dim 1"),
+                  # a RuntimeError as PyTorch's (ValueError / IndexError before; permute: NumPy's words)
+                  ("permute", (2, 2), (0, 0), r"permute\(\): duplicate dims are not allowed"),
+                  ("repeat", (2, 2), (2,), r"repeat: 1 repeats given for a tensor of shape \(2, 2\)"),
+                  ("split", (3,), (0,), "split: the piece size must be positive"),
+                  ("chunk", (3,), (0,), "chunk: chunks must be positive"),
+                  ("kthvalue", (3,), (4,), r"kthvalue\(\): selected number k \(4\) out of range")]
 
 
 OPERATOR_MISUSE = [("add", lambda a, b: a + b, (2,), (3,), r"Add: the size of tensor a \(2\) must match the size of "
@@ -126,7 +132,14 @@ OPERATOR_MISUSE = [("add", lambda a, b: a + b, (2,), (3,), r"Add: the size of te
                    ("torch.matmul", lambda a, b: _library_of(a).matmul(a, b), (3,), (2, 4),
                     r"matmul: shapes \(3,\) and \(2, 4\) cannot be multiplied"),
                    ("torch.maximum", lambda a, b: _library_of(a).maximum(a, b), (2,), (3,),
-                    r"maximum: the size of tensor a \(2\) must match")]
+                    r"maximum: the size of tensor a \(2\) must match"),
+                   # a RuntimeError as PyTorch's (NumPy's gufunc ValueError; IndexError / TypeError before)
+                   ("matmul_0d", lambda a, b: a @ b, (), (), "MatMul: both arguments to matmul need to be at least 1D"),
+                   ("gather_out_of_bounds", lambda a, b: a.gather(0, (b + 5).long()), (3,), (1,),
+                    "gather: index 5 is out of bounds"),
+                   ("gather_float_index", lambda a, b: a.gather(0, b), (3,), (1,), "gather: index must hold integers"),
+                   ("masked_fill_float_mask", lambda a, b: a.masked_fill(b, 0.0), (3,), (3,),
+                    "masked_fill: the mask must be boolean")]
 
 
 def _library_of(tensor):
@@ -149,7 +162,8 @@ def test_operators_on_shapes_that_do_not_go_together_name_the_op_and_shapes(back
 @pytest.mark.parametrize("method,source,target,message", RESHAPE_MISUSE, ids=str)
 def test_reshape_view_and_expand_to_a_wrong_shape_name_the_op_and_shapes(backend, method, source, target, message):
     """NumPy said 'cannot reshape array of size 6 into shape (4,newaxis)' or 'operands could not be broadcast
-    together with remapped shapes' (ValueError); PyTorch refuses each as RuntimeError."""
+    together with remapped shapes' (ValueError); PyTorch refuses each as RuntimeError (also permute, repeat, split,
+    chunk and kthvalue misused)."""
     with pytest.raises(RuntimeError):
         getattr(torch.zeros(source), method)(*target)
     with pytest.raises(RuntimeError, match=message):
