@@ -242,7 +242,9 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     _check_grid_inputs(tensors)
-    sizes = [t.reshape(-1).shape[0] for t in tensors]
+    flat = [t.reshape(-1) for t in tensors]
+    # a symbolic length (an ONNX export: YOLO's grid of arange(h), arange(w)) as the graph reads it
+    sizes = [f.backend.symbolic_shape(f.array)[0] if f.shape[0] is None else f.shape[0] for f in flat]
     place = list(range(len(tensors)))
     if indexing == "xy" and len(tensors) >= 2:
         place[0], place[1] = 1, 0
