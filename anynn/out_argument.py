@@ -40,14 +40,16 @@ CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divi
         "outer", "kron", "addr", "hypot", "logaddexp", "fmax", "fmin", "floor_divide", "xlogy", "copysign", "diff",
         "sinc", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arccos", "deg2rad", "rad2deg", "logit", "lgamma",
         "digamma", "erfinv", "i0", "mvlgamma", "angle", "hstack", "vstack", "row_stack", "column_stack", "dstack",
-        "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
+        "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm",
+        "logaddexp2", "nextafter", "polygamma", "igamma", "igammac", "nanmean")
 # out's dtype must be the result's
 EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min", "clamp_max", "abs", "neg",
          "negative", "where", "floor", "ceil", "round", "trunc", "sign", "amax", "amin", "index_select", "gather",
          "argmax", "argmin", "sort", "topk", "nonzero", "inner", "dot", "vdot", "mv", "addmv", "addbmm", "tensordot",
          "cross", "diag", "tril", "triu", "nan_to_num", "frac", "fix", "sgn", "absolute", "heaviside", "ldexp",
          "cummax", "cummin", "median", "mode", "kthvalue", "quantile", "nanquantile", "logcumsumexp", "msort",
-         "masked_select", "take", "take_along_dim", "narrow_copy", "inverse", "histc", "bitwise_not")
+         "masked_select", "take", "take_along_dim", "narrow_copy", "inverse", "histc", "bitwise_not",
+         "conj_physical", "renorm", "norm", "hardshrink")
 # computed in out's dtype (their dtype= argument)
 IN_OUT_DTYPE = ("sum", "prod", "cumsum", "cumprod")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",

@@ -59,6 +59,9 @@ CASES: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
     "tril": (lambda lib, a, out: lib.tril(a, -1, out=out), [A]),
     # (row_stack wrote into out without resizing it: left out of fd285f9's table)
     "row_stack": (lambda lib, a, b, out: lib.row_stack([a, b], out=out), [A, B]),
+    # (TypeError 'unexpected keyword argument out' before, as for nextafter, polygamma, igamma, norm, hardshrink...)
+    "logaddexp2": (lambda lib, a, b, out: lib.logaddexp2(a, b, out=out), [A, B]),
+    "renorm": (lambda lib, a, out: lib.renorm(a, 2, 0, 1.0, out=out), [A]),
 }
 # deterministic factories: (call(lib, out), out dtype)
 FACTORIES: dict[str, Callable[..., Any]] = {
