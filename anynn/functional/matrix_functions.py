@@ -27,8 +27,10 @@ def _identity(like: Tensor, n: int, m: int | None = None) -> Tensor:
     return Tensor._make(be.xp.eye(n, m, dtype=like.array.dtype, device=be.device), be, None, 0)
 
 
-def _check_floating(op: str, name: str, x: Tensor) -> None:
+def _check_floating(op: str, name: str, x: Tensor, complex_ok: bool = False) -> None:
     if dtype_name(x.dtype).startswith("complex"):
+        if complex_ok:
+            return
         raise linalg_dtype_error(op, x.array.dtype)
     if not dtype_name(x.dtype).startswith(("float", "bfloat")):
         raise RuntimeError(f"{op}: Expected a floating point tensor as {name}. Got {dtype_name(x.dtype)}")
@@ -46,7 +48,7 @@ def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they are {A.shape[-2]} by "
                            f"{A.shape[-1]} matrices")
-    _check_floating("linalg.matrix_exp", "input", A)
+    _check_floating("linalg.matrix_exp", "input", A, complex_ok=True)  # (its chain of products takes complex A)
     be = A.backend
     xp = be.xp
     norm = xp.max(xp.sum(xp.abs(A.detach().array), axis=-2)) if A.shape[-1] else None
