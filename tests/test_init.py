@@ -218,3 +218,16 @@ def test_initialisers_on_views_fill_the_tensor_viewed(backend):
     theirs = fill(torch, torch.nn.Parameter(torch.zeros(6, 3)), torch.nn.Parameter(torch.zeros(4, 2)))
     for got, expected in zip(ours, theirs):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_spellings_without_underscore_warn_as_torch_and_fill():
+    # old DCGAN / RL code calls nn.init.xavier_uniform(w): PyTorch fills and warns (anynn was silent)
+    for name in ("uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+                 "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"):
+        args = {"constant": (0.5,), "sparse": (0.5,)}.get(name, ())
+        for lib in (torch, anynn):
+            shape = (2, 3, 3) if name == "dirac" else (2, 3)
+            message = rf"^`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`"
+            with pytest.warns(FutureWarning, match=message):
+                out = getattr(lib.nn.init, name)(lib.ones(shape), *args)
+            assert tuple(out.shape) == shape and getattr(lib.nn.init, name).__name__ == name

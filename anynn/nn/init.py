@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -229,11 +230,26 @@ def sparse_(tensor: Any, sparsity: float, std: float = 0.01, generator: Any = No
     return _fill(tensor, values)
 
 
-# PyTorch's deprecated spellings without the trailing underscore
-uniform, normal, constant, eye, dirac = uniform_, normal_, constant_, eye_, dirac_
-xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal = (xavier_uniform_, xavier_normal_, kaiming_uniform_,
-                                                                  kaiming_normal_)
-orthogonal, sparse = orthogonal_, sparse_
+def _deprecated(initialiser: Callable[..., Any]) -> Callable[..., Any]:
+    """PyTorch's spelling without the trailing underscore: the same fill, after PyTorch's FutureWarning."""
+    new_name = initialiser.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning,
+                      stacklevel=2)
+        return initialiser(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    deprecated_init.__doc__ = f"``{old_name}(...)``: deprecated in PyTorch, which warns; use :func:`{new_name}`."
+    return deprecated_init
+
+
+# PyTorch's deprecated spellings without the trailing underscore (old DCGAN / RL code calls them)
+uniform, normal, constant, eye, dirac = map(_deprecated, (uniform_, normal_, constant_, eye_, dirac_))
+xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal = map(_deprecated, (
+    xavier_uniform_, xavier_normal_, kaiming_uniform_, kaiming_normal_))
+orthogonal, sparse = map(_deprecated, (orthogonal_, sparse_))
 
 __all__ = ["calculate_gain", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_", "normal_",
            "ones_", "orthogonal_", "sparse_", "trunc_normal_", "uniform_", "xavier_normal_", "xavier_uniform_",
