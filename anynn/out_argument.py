@@ -49,11 +49,12 @@ EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min"
          "cross", "diag", "tril", "triu", "nan_to_num", "frac", "fix", "sgn", "absolute", "heaviside", "ldexp",
          "cummax", "cummin", "median", "mode", "kthvalue", "quantile", "nanquantile", "logcumsumexp", "msort",
          "masked_select", "take", "take_along_dim", "narrow_copy", "inverse", "histc", "bitwise_not",
-         "conj_physical", "renorm", "norm", "hardshrink")
+         "conj_physical", "renorm", "norm", "hardshrink", "float_power", "isneginf", "isposinf", "signbit",
+         "bucketize", "searchsorted", "multinomial", "frexp")
 # computed in out's dtype (their dtype= argument)
 IN_OUT_DTYPE = ("sum", "prod", "cumsum", "cumprod")
-FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",
-             "randperm", "normal")
+FACTORIES = ("zeros", "ones", "full", "empty", "arange", "range", "linspace", "logspace", "eye", "rand", "randn",
+             "randint", "randperm", "normal")
 
 _GRAD = "functions with out=... arguments don't support automatic differentiation, but one of the arguments " \
         "requires grad."

@@ -62,6 +62,7 @@ CASES: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
     # (TypeError 'unexpected keyword argument out' before, as for nextafter, polygamma, igamma, norm, hardshrink...)
     "logaddexp2": (lambda lib, a, b, out: lib.logaddexp2(a, b, out=out), [A, B]),
     "renorm": (lambda lib, a, out: lib.renorm(a, 2, 0, 1.0, out=out), [A]),
+    "bucketize": (lambda lib, a, b, out: lib.bucketize(a, b[0].sort().values, out=out), [A, B]),
 }
 # deterministic factories: (call(lib, out), out dtype)
 FACTORIES: dict[str, Callable[..., Any]] = {
