@@ -64,9 +64,13 @@ class autocast:  # noqa: N801 - PyTorch's name
         if device_type is not None and device_type not in autocast_mode.DEVICE_TYPES:
             raise RuntimeError(f"autocast: device_type must be 'cpu' or 'cuda' (or None for every device), "
                                f"got {device_type!r}")
+        for name, flag in (("enabled", enabled), ("cache_enabled", cache_enabled)):
+            if not isinstance(flag, bool) and not (flag is None and name == "cache_enabled"):
+                # (bool('no') is True: PyTorch's set_autocast_enabled takes a bool only)
+                raise TypeError(f"autocast: {name} must be a bool, not {type(flag).__name__}")
         self.device = device_type
         self.fast_dtype = None if dtype is None else _dtype_name(dtype)
-        self._enabled = bool(enabled)
+        self._enabled = enabled
         self._cache_enabled = cache_enabled
         if self._enabled and device_type == "cuda" and not _cuda_available():
             # PyTorch's answer on a machine without CUDA: a warning, and a region that casts nothing

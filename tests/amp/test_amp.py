@@ -289,6 +289,11 @@ def test_autocast_decorator_and_torch_names():
         assert not anynn.amp.is_autocast_enabled()
     with pytest.raises(RuntimeError, match="device_type"):
         anynn.autocast("tpu")
+    # bool('no') is True: it switched autocast on (PyTorch's TypeError comes from entering, which leaves its
+    # thread's autocast state changed, so it is not run here)
+    for flags in (dict(enabled="no"), dict(cache_enabled=0)):
+        with pytest.raises(TypeError, match="must be a bool"), anynn.autocast("cpu", **flags):
+            pass
 
 
 def _product_function(lib, cast_inputs, seen):
