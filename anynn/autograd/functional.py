@@ -259,12 +259,12 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
                                "PyTorch); use strategy='reverse-mode'")
         if not vectorize:
             raise NotImplementedError("jacobian: strategy='forward-mode' needs vectorize=True (as in PyTorch)")
-    elif vectorize and strict:
-        raise RuntimeError("jacobian: strict=True and vectorize=True are not supported together (as in PyTorch)")
     single_in, xs = _tuple(inputs, "inputs", "jacobian")
     xs = _prepare(xs, create_graph)
     single_out, outs = _tuple(func(*xs), _OUTPUTS, "jacobian")
     _check_differentiable(outs, strict, "jacobian", "outputs")
+    if vectorize and strict:  # (after the outputs' checks, as PyTorch's)
+        raise RuntimeError("jacobian: strict=True and vectorize=True are not supported together (as in PyTorch)")
     for i, o in enumerate(outs):  # PyTorch's one-hot passes refuse them too
         if o.is_complex():
             raise RuntimeError(f"jacobian: output {i} is {o.dtype}: grad can be implicitly created only for real "

@@ -124,6 +124,8 @@ MISUSE: dict[str, Callable[[Any, Any, Callable[[np.ndarray], Any]], Any]] = {
     # a list is not a tuple: inputs, v and outputs must be a Tensor or a tuple of Tensors
     "jacobian_list_inputs": lambda fn, lib, t: fn.jacobian(lambda a, b: a * b, [t(X), t(Y)]),
     "jacobian_list_outputs": lambda fn, lib, t: fn.jacobian(lambda a: [a * 2, a], t(X)),
+    "jacobian_list_outputs_strict_vectorize": lambda fn, lib, t: fn.jacobian(lambda a: [a * 2, a], t(X), strict=True,
+                                                                             vectorize=True),
     "vjp_list_v": lambda fn, lib, t: fn.vjp(lambda a: a * 2, t(X), [t(X)]),
     "hessian_number_output": lambda fn, lib, t: fn.hessian(lambda a: 3.0, t(X)),
     # one single-element Tensor, not a tuple of one (anynn took it) nor a vector
