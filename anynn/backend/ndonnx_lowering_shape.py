@@ -47,24 +47,22 @@ def reshape(fn: Any, xp: Namespace, x: Any) -> Any:
 
 
 def _aligned_axes(source: tuple[int | None, ...], target: tuple[int | None, ...]) -> dict[int, int] | None:
-    """For each symbolic size (None) of a reshape's ``target``, the axis of ``source`` it is: before the merged axis
-    (-1, a Flatten's) the same position, every size up to it the same; after it the same position counted from the
-    end (``flatten(1, 2)`` of (N, C, H, W) is (N, -1, W): W is the input's last axis, not its third). None where a
-    symbolic size lines up with none (ambiguous: refused rather than guessed)."""
-    merged = target.index(-1) if -1 in target else len(target)
+    """For each symbolic size (None) of a reshape's ``target``, the axis of ``source`` it is: the same position where
+    every size up to it is the same, or the same position counted from the end where every size from it on is the same
+    (``flatten(1, 2)`` of (N, C, H, W) is (N, -1, W): W is the input's last axis, not its third; a repeat_interleave
+    of heads, (B, 2, 2, T, d) to (B, 4, T, d): T is the input's fourth). None where a symbolic size lines up with
+    none, or with two axes (ambiguous: refused rather than guessed)."""
     axes = {}
     for i, n in enumerate(target):
         if n is not None:
             continue
-        if i < merged:
-            if i >= len(source) or any(target[j] != source[j] for j in range(i + 1)):
-                return None
-            axes[i] = i
-        else:
-            back = len(target) - i
-            if back > len(source) or any(target[-m] != source[-m] for m in range(1, back + 1)):
-                return None
-            axes[i] = len(source) - back
+        back = len(target) - i
+        found = {i} if i < len(source) and target[:i + 1] == source[:i + 1] else set()
+        if back <= len(source) and target[i:] == source[len(source) - back:]:
+            found.add(len(source) - back)
+        if len(found) != 1:
+            return None
+        axes[i] = found.pop()
     return axes
 
 

@@ -135,6 +135,8 @@ USES: dict[str, Callable[[Any, Any], Any]] = {
     "full_of_a_size": lambda m, x: anynn.full((x.size(0), 2), x.size(1)) + anynn.full((1,), x.size(0)),
     # timm's pad_same (TensorFlow's 'SAME' padding) of the length: max(..., 0) of a pad that is never negative
     "same_padding": lambda m, x: F.pad(x.transpose(1, 2), _same_padding(x.size(1), 3, 2)),
+    # grouped-query attention's heads repeated (the reshape after the repeat kept the length's axis: was refused)
+    "repeat_heads": lambda m, x: x.view(x.size(0), x.size(1), 2, 2).transpose(1, 2).repeat_interleave(2, 1).sum(1),
     # a grid of two symbolic sizes (YOLO's meshgrid of arange(h), arange(w): was refused, broadcast_to of None)
     "meshgrid": lambda m, x: x + anynn.stack(anynn.meshgrid(anynn.arange(x.size(1)), anynn.arange(x.size(0)),
                                                           indexing="xy"), -1).float().sum(-1)[..., None],
