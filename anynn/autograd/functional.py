@@ -193,7 +193,7 @@ def _scalar_gradient(func: Callable[..., Any], inputs: Tensors, v: Tensors | Non
     return single_in, xs, outs, vs, grads
 
 
-def _one_scalar(output: Any, name: str) -> tuple[Tensor]:
+def _one_scalar(output: Any, name: str) -> tuple[Tensor, ...]:
     """``(output,)`` of a ``func`` that must return one single-element Tensor (not a tuple), as PyTorch checks it."""
     single, outs = _tuple(output, _OUTPUTS, name)
     if not single:
