@@ -282,12 +282,14 @@ def test_tensor_of_a_tensor_warns_as_torch():
 
 @pytest.mark.parametrize("data,dtype", [([2**31], "int32"), ([256], "uint8"), ([-256], "uint8"), ([-0.5], "uint8"),
                                         ([[1, 1e10]], "int32"), ([float("nan")], "int64"), ([1 + 0j], "float64"),
-                                        ([1j], "int64"), ([np.int64(-129)], "int8")], ids=str)
+                                        ([1j], "int64"), ([np.int64(-129)], "int8"),
+                                        # past int64 (ValueError; TypeError 'dtype object' or uint64 before)
+                                        ([2**70], None), ([2**63], None), ([[1, -2**63 - 1]], "int64")], ids=str)
 def test_python_numbers_outside_the_dtype_are_refused_as_torch(data, dtype):
     """torch.tensor(numbers, dtype=...) refuses a number its dtype cannot hold (NumPy wrapped it: 2**31 became
     -2**31 in int32) and a complex one for a real dtype (the imaginary part was dropped)."""
-    with pytest.raises((RuntimeError, TypeError)) as theirs:
-        torch.tensor(data, dtype=getattr(torch, dtype))
+    with pytest.raises((RuntimeError, TypeError, ValueError)) as theirs:
+        torch.tensor(data, dtype=dtype and getattr(torch, dtype))
     with pytest.raises(type(theirs.value)):
         anynn.tensor(data, dtype=dtype)
 
@@ -305,7 +307,7 @@ def test_python_numbers_that_fit_or_arrays_are_cast_as_torch():
     """What PyTorch takes: a negative int down to -max wraps into an unsigned dtype, a float is cut, NumPy arrays go
     unchecked, complex numbers into bool."""
     for data, dtype in [([-1, -255], "uint8"), ([1.5, 255.0], "uint8"), (np.array([256, -1]), "uint8"),
-                        ([1 + 1j, 0j], "bool"), ([1e300], "float32")]:
+                        ([1 + 1j, 0j], "bool"), ([1e300], "float32"), ([2**70, 1], "float32")]:
         assert anynn.tensor(data, dtype=dtype).tolist() == torch.tensor(data, dtype=getattr(torch, dtype)).tolist()
 
 

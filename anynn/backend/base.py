@@ -484,6 +484,39 @@ def check_numbers_fit(data: Any, host: np.ndarray, target: str, name: str = "ten
                            f"PyTorch (its range is [{low}, {int(info.max)}])")
 
 
+def read_wide_ints(data: Any, host: np.ndarray, target: str | None, name: str = "tensor") -> np.ndarray:
+    """``host`` (NumPy's reading of the Python numbers ``data``) where ``data`` holds an int outside int64's range,
+    read as ``torch.tensor`` reads it, for a new tensor of dtype ``target`` (None: inferred): float64 (complex128)
+    beside a float (complex) or under a floating ``target``; else PyTorch's ValueError. NumPy made such data an
+    object array, or uint64 for ints in [2**63, 2**64). Any other ``host`` is returned as it is, and uint64 under an
+    integer ``target`` (`check_numbers_fit` checks the range of an integer dtype)."""
+    if isinstance(data, np.ndarray) or not (host.dtype == object or host.dtype == np.uint64):
+        return host
+    floating = target is not None and target.startswith(("float", "bfloat", "complex"))
+    if target is not None and not floating and host.dtype != object:
+        return host
+    leaves = _nested_leaves(data)
+    if not all(type(v) in (bool, int, float, complex) for v in leaves):
+        return host
+    wide = [v for v in leaves if type(v) is int and not -2**63 <= v < 2**63]
+    if not wide:
+        return host
+    kinds = {type(v) for v in leaves}
+    if complex in kinds or (target or "").startswith("complex"):
+        return np.asarray(data, dtype=np.complex128)
+    if float in kinds or floating:
+        return np.asarray(data, dtype=np.float64)
+    raise ValueError(f"{name}(): the integer {wide[0]} is outside int64's range [-2**63, 2**63) (PyTorch: 'Overflow "
+                     f"when unpacking long long'); give it as a float or with a floating dtype")
+
+
+def _nested_leaves(data: Any) -> list[Any]:
+    """The entries of nested lists and tuples (``data`` itself when it is neither)."""
+    if not isinstance(data, (list, tuple)):
+        return [data]
+    return [leaf for item in data for leaf in _nested_leaves(item)]
+
+
 def is_host_array(value: Any) -> bool:
     """True for NumPy arrays and scalars: host data that any backend can take with ``from_host``."""
     return isinstance(value, (np.ndarray, np.generic))
