@@ -53,8 +53,10 @@ class LBFGS(Optimizer):
         return self._params[0].backend.xp
 
     def _host(self, value: Array) -> float:
-        """A 0-d array of the parameters' backend as a Python float (the search branches on it)."""
-        return float(self._params[0].backend.to_host(value))
+        """A 0-d array of the parameters' backend as a host scalar of its dtype (the search branches on it): a
+        float32 parameter's scalars stay float32, so the search's arithmetic rounds as PyTorch's 0-d tensors do."""
+        host: Any = self._params[0].backend.to_host(value)
+        return host[()]  # (NumPy's float32 / float64 scalar)
 
     def _dot(self, a: Array, b: Array) -> float:
         return self._host(self._xp.sum(a * b))
@@ -84,7 +86,7 @@ class LBFGS(Optimizer):
             if complex_:  # the (re, im) pairs of its real view
                 pairs = xp.reshape(change, shape + (2,))
                 change = make_complex(xp, pairs[..., 0], pairs[..., 1], p.array.dtype)
-            p.array = in_shared_memory(p.backend, p.array, p.array + step_size * xp.reshape(change, shape))
+            p.array = in_shared_memory(p.backend, p.array, p.array + float(step_size) * xp.reshape(change, shape))
             mark_modified(p)  # graphs recorded before this change refuse to backward through p
             offset += numel
 
@@ -152,7 +154,7 @@ class LBFGS(Optimizer):
             else:
                 # a new curvature pair (skipped unless y's > 0, which keeps the inverse Hessian positive)
                 y = flat_grad - prev_flat_grad
-                s = d * t
+                s = d * float(t)
                 ys = self._dot(y, s)
                 if ys > 1e-10:
                     if len(old_dirs) == history_size:
@@ -161,8 +163,8 @@ class LBFGS(Optimizer):
                         ro.pop(0)
                     old_dirs.append(y)
                     old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    H_diag = ys / self._dot(y, y)
+                    ro.append(float(1.0 / ys))  # (state holds numbers; ys is of the parameters' dtype)
+                    H_diag = float(ys / self._dot(y, y))
                 # the two-loop recursion: d = -H g
                 num_old = len(old_dirs)
                 if "al" not in state:
@@ -170,12 +172,12 @@ class LBFGS(Optimizer):
                 al = state["al"]
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
-                    al[i] = self._dot(old_stps[i], q) * ro[i]
-                    q = q + (-al[i]) * old_dirs[i]
-                r = q * H_diag
+                    al[i] = float(self._dot(old_stps[i], q) * ro[i])
+                    q = q + float(-al[i]) * old_dirs[i]
+                r = q * float(H_diag)
                 for i in range(num_old):
                     be_i = self._dot(old_dirs[i], r) * ro[i]
-                    r = r + (al[i] - be_i) * old_stps[i]
+                    r = r + float(al[i] - be_i) * old_stps[i]
                 d = r
             prev_flat_grad = xp.asarray(flat_grad, copy=True)
             prev_loss = loss
@@ -211,10 +213,10 @@ class LBFGS(Optimizer):
 
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if self._abs_max(d * t) <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
+            if self._abs_max(d * float(t)) <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
                 break
 
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
+        state.update(d=d, t=float(t), old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
 

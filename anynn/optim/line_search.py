@@ -1,7 +1,9 @@
 """The strong-Wolfe line search of `LBFGS`, PyTorch's (after minFunc) step for step.
 
 The search works on flat 1-D arrays of the parameters' backend; every scalar (loss, directional
-derivative, step length) is a Python float, so the branches are taken on the host.
+derivative, step length) is a host number, so the branches are taken on the host. The directional derivatives
+are host scalars of the parameters' dtype, so with float32 parameters the arithmetic around them rounds to
+float32 as PyTorch's 0-d tensors do (in float64 the search stalls a step short of PyTorch's near a minimum).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2:
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1**2 - g1 * g2
     if d2_square >= 0:
-        d2 = math.sqrt(d2_square)
+        d2 = type(d2_square)(math.sqrt(d2_square))  # (a float32 scalar stays float32, as PyTorch's 0-d tensor)
         if x1 <= x2:
             min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
         else:

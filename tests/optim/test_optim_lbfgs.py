@@ -199,6 +199,34 @@ def test_rosenbrock_converges_float32(backend):
     np.testing.assert_allclose(ours[-1][0], theirs[-1][0], atol=1e-3)
 
 
+def _quartic_float32_steps(lib, make):
+    """Five strong-Wolfe steps on sum(w^4 - w) in float32: (evaluations, iterations, max |grad|, t) after each."""
+    w = make(np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32) * 0.5)
+    opt = lib.optim.LBFGS([w], lr=0.5, line_search_fn="strong_wolfe", history_size=3, max_iter=5)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w ** 4 - w).sum()
+        loss.backward()
+        return loss
+
+    seen = []
+    for _ in range(5):
+        opt.step(closure)
+        state = opt.state[w]
+        seen.append((state["func_evals"], state["n_iter"], float(w.grad.abs().max()), float(state["t"])))
+    return seen
+
+
+def test_strong_wolfe_float32_keeps_pytorchs_steps_near_a_minimum(backend):
+    # the search's scalars round to float32 as PyTorch's 0-d tensors: in float64 the third step took one
+    # evaluation more and a zero step, and the gradient stalled at 1e-3 where PyTorch's keeps halving
+    ours = _quartic_float32_steps(anynn, lambda a: anynn.tensor(a, backend=backend, requires_grad=True))
+    theirs = _quartic_float32_steps(torch, lambda a: torch.tensor(a, requires_grad=True))
+    assert [s[:2] + s[3:] for s in ours] == [s[:2] + s[3:] for s in theirs]
+    np.testing.assert_allclose([s[2] for s in ours], [s[2] for s in theirs], rtol=2e-3)
+
+
 @pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
 def test_state_dict_round_trip(backend, line_search_fn):
     options = dict(lr=0.8, max_iter=3, history_size=4, line_search_fn=line_search_fn)
