@@ -205,6 +205,19 @@ def _value_array(x: Tensor, value: Any) -> Any:
     return make_tensor(be.asarray(host_array(value, None), x.array.dtype), be, None, 0)
 
 
+def _refuse_byte_mask_fill(index: Any, value: Any) -> None:
+    """PyTorch fills ``x[mask] = v`` (the mask the one tensor of the index, beside ints, slices and ``...``; ``v``
+    one element) with ``masked_fill_``, which refuses a uint8 mask (old RL code's ByteTensor masks): so does
+    anynn. A value of more elements, or a mask beside another index tensor, goes on as a deprecated mask."""
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [i for i in parts if isinstance(i, (Tensor, list)) or hasattr(i, "__array_namespace__")
+              or type(i).__module__ == "numpy"]
+    if len(arrays) != 1 or not isinstance(arrays[0], Tensor) or dtype_name(arrays[0].dtype) != "uint8":
+        return
+    if isinstance(value, (bool, int, float, complex)) or (isinstance(value, Tensor) and value.numel() == 1):
+        raise UnsupportedDTypeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+
+
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value`` with PyTorch's rules: every index ``x[index]`` reads (ints, slices, ``...``,
     ``None``, integer and boolean arrays); ``value`` a number or a tensor broadcastable to ``x[index]``.
@@ -214,6 +227,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     """
     if index is False and isinstance(value, (Tensor, bool, int, float, complex)):
         return
+    _refuse_byte_mask_fill(index, value)
     refuse_inplace(x, "item assignment")
     recording = mode.is_grad_enabled()
     if recording and x._ctx is None and x._requires_grad:

@@ -326,6 +326,25 @@ def test_setitem_at_a_bare_false_changes_nothing_as_torch(backend):
     assert v.grad is None and theirs.grad_fn.name() == "MulBackward0"
 
 
+def test_setitem_of_one_value_at_a_uint8_mask_is_refused_as_torch(backend):
+    """PyTorch writes ``x[mask] = v`` of one element with masked_fill_, which refuses a uint8 mask (anynn wrote it);
+    a value of more elements, or the mask beside an index array, is still taken as a (deprecated) mask."""
+    for index, value in [("m", 0.0), ("m", "0-d"), (("m", 0), True), ((Ellipsis, "m"), "(1,)")]:
+        outcomes = []
+        for new in (torch.tensor, lambda a: make(backend, np.asarray(a))):
+            mask = new(np.array([1, 0, 1, 0], np.uint8))
+            parts = tuple(mask if i == "m" else i for i in (index if isinstance(index, tuple) else (index,)))
+            v = {"0-d": new(np.float32(5)), "(1,)": new(np.ones(1, np.float32))}.get(value, value)
+            with pytest.raises(RuntimeError, match="masked_fill_ only supports boolean masks, but got mask with dtype "
+                                                   "unsigned char"):
+                new(np.zeros((4, 4), np.float32))[parts if len(parts) > 1 else parts[0]] = v
+            x = new(np.zeros((4, 2), np.float32))
+            with pytest.warns(UserWarning, match="indexing with dtype .*uint8 is now deprecated"):
+                x[mask, 0] = new(np.array([1.0, 2.0], np.float32))
+            outcomes.append(np.asarray(x.tolist()))
+        np.testing.assert_array_equal(*outcomes)
+
+
 @pytest.mark.parametrize("mask", [[False, False, False, False], [False, True, False, True]], ids=["none", "some"])
 def test_masked_write_into_a_strided_clone_as_torch(backend, mask):
     """An all-False mask writes nothing: on the torch backend the unchanged array (a view of a transposed clone) was
