@@ -10,7 +10,8 @@ a missing output gradient counts as zero; ``skew(X) = X - Xᵀ``):
 - ``svd`` (U, S, Vh): ``G_A = U [(skew(Uᵀ G_U) S + S skew(Vᵀ G_V)) / E + diag(G_S)] Vh`` with ``E_ij = S_j² - S_i²``,
   plus ``(I - U Uᵀ) G_U S⁻¹ Vh`` when m > k and ``U S⁻¹ G_Vhᵀ... (I - V Vᵀ)`` when n > k; with ``full_matrices``
   the columns beyond k carry no gradient (PyTorch's rule);
-- ``qr`` (Q, R), m >= n: ``G_A = [G_Q + Q copyltu(M)] R⁻ᵀ`` with ``M = R G_Rᵀ - G_Qᵀ Q``; m < n splits A = [X | Y].
+- ``qr`` (Q, R), m >= n: ``G_A = [G_Q + Q copyltu(M)] R⁻ᵀ`` with ``M = R G_Rᵀ - G_Qᵀ Q`` (complex A: PyTorch's
+  ``[G_Q + Q syminvadj(triu(G_R Rᴴ - Qᴴ G_Q))] R⁻ᴴ``); m < n splits A = [X | Y].
 
 Repeated eigenvalues (singular values) make these gradients infinite, as PyTorch's. The vectors' signs are the
 library's (LAPACK's on NumPy and PyTorch); gradients of sign-invariant functions agree everywhere.
@@ -141,7 +142,7 @@ class QrFunction(Function):
         g_left = None if g_r is None else g_r[..., :, :m]
         g_right = None if g_r is None else g_r[..., :, m:]
         if g_right is not None:
-            moved = xp.matmul(xp.matmul(q, r[..., :, m:]), xp.matrix_transpose(g_right))
+            moved = xp.matmul(xp.matmul(q, r[..., :, m:]), conj(xp, xp.matrix_transpose(g_right)))
             g_q = moved if g_q is None else g_q + moved
         g_x = self._square_or_tall(xp, q, r[..., :, :m], g_q, g_left)
         g_y = xp.matmul(q, g_right) if g_right is not None else xp.zeros_like(r[..., :, m:])
@@ -149,6 +150,8 @@ class QrFunction(Function):
 
     def _square_or_tall(self, xp: Namespace, q: Any, r: Any, g_q: Any, g_r: Any) -> Any:
         """``[G_Q + Q copyltu(M)] R⁻ᵀ`` with ``M = R G_Rᵀ - G_Qᵀ Q`` (either gradient may be missing)."""
+        if is_complex(xp, r):
+            return self._complex_square_or_tall(xp, q, r, g_q, g_r)
         m_mat = 0
         if g_r is not None:
             m_mat = xp.matmul(r, xp.matrix_transpose(g_r))
@@ -160,6 +163,24 @@ class QrFunction(Function):
         if g_q is not None:
             front = front + g_q
         return op(self.backend, "solve_triangular")(xp.matrix_transpose(r), front, False, False, False)
+
+    def _complex_square_or_tall(self, xp: Namespace, q: Any, r: Any, g_q: Any, g_r: Any) -> Any:
+        """PyTorch's ``[G_Q + Q syminvadj(triu(G_R Rᴴ - Qᴴ G_Q))] R⁻ᴴ`` for complex A, where ``syminvadj(T)`` is
+        ``T + Tᴴ`` with the real part of its diagonal halved."""
+        r_h = conj(xp, xp.matrix_transpose(r))
+        t = 0
+        if g_r is not None:
+            t = xp.matmul(g_r, r_h)
+        if g_q is not None:
+            t = t - xp.matmul(conj(xp, xp.matrix_transpose(q)), g_q)
+        n, device = r.shape[-1], self.backend.device
+        strict = t * triangle_mask(xp, n, r.dtype, device, upper=True, diagonal=0.0)
+        diagonal = t * _eye(xp, n, r, device)
+        symmetric = strict + conj(xp, xp.matrix_transpose(strict)) + 0.5 * (diagonal + conj(xp, diagonal))
+        front = xp.matmul(q, symmetric)
+        if g_q is not None:
+            front = front + g_q
+        return op(self.backend, "solve_triangular")(r_h, front, False, False, False)
 
 
 def _qr(a: Any, mode: str = "reduced") -> Any:
@@ -228,7 +249,7 @@ def qr(A: Tensor, mode: str = "reduced", *, out: None = None) -> QrResult:  # no
     """``Q`` (*, m, k) (``'complete'``: (*, m, m)) and ``R`` (*, k, n) (``'complete'``: (*, m, n)) with
     ``A = Q R`` for A (*, m, n) (``torch.linalg.qr``); ``mode='r'`` gives an empty Q and an R whose backward raises
     (PyTorch's rule)."""
-    check_matrices("qr", A)
+    check_matrices("qr", A, complex_ok=True)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"linalg.qr: qr received unrecognized mode '{mode}' but expected one of 'reduced' "
                            f"(default), 'r', or 'complete'")
