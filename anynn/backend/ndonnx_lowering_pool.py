@@ -44,11 +44,19 @@ def _pool_geometry(fn: Any, x: Any, ceil_windows: bool = False) -> dict[str, Any
 
 
 def max_pool(fn: Any, xp: Namespace, x: Any) -> Any:
+    """MaxPool. With ``return_indices`` over symbolic spatial sizes (where the recorded windows need the sizes) its
+    Indices too: ONNX counts positions over the whole (N, C, *spatial) input, PyTorch within each plane, so the
+    remainder by the plane's size as the graph reads it (both ignore the padding)."""
     geometry = _pool_geometry(fn, x, ceil_windows=True)
-    if geometry is None or getattr(fn, "return_indices", False):
+    indices = getattr(fn, "return_indices", False)
+    if geometry is None or (indices and None not in static_shape(x)[2:]):
         return NotImplemented
-    dilation = list(fn.dilation[len(fn.dilation) - fn.spatial_dims:])
-    return wrap(ops().max_pool(var(x), dilations=dilation, **geometry)[0])
+    op = ops()
+    values, positions = op.max_pool(var(x), dilations=last(fn.dilation, fn.spatial_dims), **geometry)
+    if not indices:
+        return wrap(values)
+    plane = op.reduce_prod(op.slice(op.shape(var(x)), const([2], np.int64), const([x.ndim], np.int64)), keepdims=1)
+    return wrap(values), wrap(op.mod(positions, plane))
 
 
 def avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:

@@ -529,7 +529,8 @@ def _windows_and_bins(x: Any) -> Any:
             F.local_response_norm(x, 2, k=1.5),  # (its mean over channel windows reshaped by the sizes: refused)
             F.instance_norm(x, anynn.zeros(2), anynn.ones(2)),  # (its running update counted the sizes: refused)
             x.flatten(1, 2), x.flatten(0, 1),  # (flatten(1, 2) gave (N, C W, H): its W kept as the input's axis 2)
-            x.flatten(1, 2).unflatten(1, (2, -1)))  # (its -1 was computed from the symbolic size: refused)
+            x.flatten(1, 2).unflatten(1, (2, -1)),  # (its -1 was computed from the symbolic size: refused)
+            F.max_pool2d(x, 2, return_indices=True)[1])  # (MaxPool's Indices, per plane: refused, 'None + int')
 
 
 def _attention_gates(x: Any, mlp: Any, spatial: Any) -> Any:
