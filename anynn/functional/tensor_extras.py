@@ -8,6 +8,7 @@ array API (``x.amax(dim)`` too).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..autograd.tensor import Tensor
@@ -266,6 +267,9 @@ def stack(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Any:
     return shape.stack(list(tensors), _axis(dim if axis is None else None, axis))
 
 
+_uint8_where_warned = [False]  # PyTorch warns once per process (TORCH_WARN_ONCE)
+
+
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002 - PyTorch's name
     """``input`` where ``condition`` holds, else ``other``; either (or both) may be a Python number.
 
@@ -281,8 +285,14 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
         raise TypeError("where needs a Tensor among condition, input and other")
     check_one_backend("where", condition, input, other)
     kind = dtype_name((condition.array if isinstance(condition, Tensor) else condition).dtype)
-    if kind not in ("bool", "uint8"):  # (uint8: PyTorch's deprecated mask, accepted)
+    if kind not in ("bool", "uint8"):  # (uint8: PyTorch's deprecated mask, accepted with its warning)
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {kind}")
+    if kind == "uint8":  # read as condition != 0 (the standard's where takes booleans only: array_api_strict)
+        if not _uint8_where_warned[0]:
+            _uint8_where_warned[0] = True
+            warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed "
+                          "in a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=2)
+        condition = condition != 0
     xp, be = like.backend.xp, like.backend
     if isinstance(input, Tensor) and isinstance(other, Tensor):  # promoted together, as PyTorch does
         input, other = kinds_agree(None, input, other)

@@ -9,6 +9,7 @@ import torch
 
 import anynn
 import anynn.functional as F
+from anynn.functional import tensor_extras
 from anynn.backend import dtype_name
 from tests.helpers import check_gradients, compare_with_torch, make
 
@@ -576,6 +577,9 @@ def test_clamp_without_bounds_and_where_on_a_float_condition_are_refused_as_torc
         with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor"):
             lib.where(t, t, t)
     np.testing.assert_array_equal(anynn.where(x > 0, x, 0.0).numpy(), np.where(X > 0, X, 0.0))
+    tensor_extras._uint8_where_warned[0] = False  # a uint8 condition: once per process, as PyTorch (silent before)
+    with pytest.warns(UserWarning, match="^where received a uint8 condition tensor. This behavior is deprecated"):
+        assert x.where((x > 0).to(anynn.uint8), 0.0).tolist() == np.where(X > 0, X, 0.0).tolist()
 
 
 KIND_REFUSALS = {  # (call, input dtype): PyTorch refuses these kinds (RuntimeError); anynn too, naming the op
