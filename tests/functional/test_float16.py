@@ -37,8 +37,8 @@ def skip_unless_has(backend, dtype: str) -> None:
         backend.dtype(dtype)
     except TypeError:
         pytest.skip(f"{backend.key} has no {dtype}")
-    if dtype == "bfloat16" and backend.name != "torch":
-        pytest.skip(f"bfloat16 is tested on torch (NumPy has none), not on {backend.key}")
+    if dtype == "bfloat16" and backend.name not in ("torch", "jax"):
+        pytest.skip(f"bfloat16 is tested on torch and jax (NumPy has none), not on {backend.key}")
 
 
 def low_tensor(backend, values: np.ndarray, dtype: str, requires_grad: bool = False) -> anynn.Tensor:
