@@ -42,7 +42,8 @@ class EmbeddingBagFunction(Function):
             return xp.zeros((bags, weight.shape[1]), dtype=weight.dtype, device=device(weight))
         grid = (bags, length)
         if bags is None and length is None:  # both symbolic (an ONNX export): the sizes as the graph reads them
-            grid = tuple(self.backend.symbolic_shape(pos))
+            recording: Any = self.backend  # (the ndonnx backend: SymInts of the axes)
+            grid = tuple(recording.symbolic_shape(pos))
         self.idx = xp.reshape(xp.take(flat, xp.reshape(pos, (-1,))), grid)
         rows = xp.reshape(xp.take(weight, xp.reshape(self.idx, (-1,)), axis=0), (*grid, weight.shape[1]))
         self.rows = rows
