@@ -38,8 +38,8 @@ def _quiet():
 def skip_unless_has(backend, dtype: str) -> None:
     if backend.name not in ("numpy", "torch", "cupy", "jax"):
         pytest.skip(f"{backend.key} has no float16")
-    if dtype == "bfloat16" and backend.name != "torch":
-        pytest.skip("bfloat16 runs on torch")
+    if dtype == "bfloat16" and backend.name not in ("torch", "jax"):
+        pytest.skip("bfloat16 runs on torch and jax")
 
 
 def activation_names() -> list[str]:
