@@ -59,6 +59,17 @@ def _filled(self: Tensor, size: tuple[int, ...], fill: Any, dtype: Any, requires
     return out
 
 
+def new_empty_strided(self: Tensor, size: Any, stride: Any, *, dtype: Any = None, device: Any = None,
+                      requires_grad: bool = False, **_: Any) -> Tensor:
+    """``torch.Tensor.new_empty_strided``: `new_empty` of shape ``size``; ``stride`` is checked and then has no
+    effect (anynn tensors are dense row-major arrays, as `anynn.empty_strided` says)."""
+    size, stride = _sizes(tuple(size), "new_empty_strided"), _sizes(tuple(stride), "new_empty_strided")
+    if len(size) != len(stride):
+        raise RuntimeError(f"new_empty_strided: mismatch in length of strides and shape ({len(stride)} strides, "
+                           f"{len(size)} sizes)")
+    return _filled(self, size, 0, dtype, requires_grad)
+
+
 def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False, **_: Any) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value``, on this tensor's backend and (by default) dtype."""
@@ -333,7 +344,7 @@ METHODS: dict[str, Any] = {
     "reshape_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
     "narrow": narrow, "flip": _flip_method,
     "new_zeros": _new(0, "new_zeros"), "new_ones": _new(1, "new_ones"), "new_empty": _new(0, "new_empty"),
-    "new_full": new_full, "new_tensor": new_tensor,
+    "new_full": new_full, "new_tensor": new_tensor, "new_empty_strided": new_empty_strided,
     "new": new,
     "sort": sort, "argsort": argsort, "topk": topk, "cumsum": cumsum,
     "gather": gather, "scatter": scatter, "scatter_add": scatter_add,

@@ -289,7 +289,7 @@ CALLED_AS_FUNCTIONAL = {
     "rms_norm": F.rms_norm, "bilinear": F.bilinear, "prelu": F.prelu,
     "hardshrink": F.hardshrink,
     "pixel_shuffle": F.pixel_shuffle, "pixel_unshuffle": F.pixel_unshuffle,
-    "channel_shuffle": F.channel_shuffle,
+    "channel_shuffle": F.channel_shuffle, "native_channel_shuffle": F.channel_shuffle,
     "pairwise_distance": F.pairwise_distance, "cosine_similarity": F.cosine_similarity,
 }
 

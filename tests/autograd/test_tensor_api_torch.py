@@ -376,13 +376,15 @@ def test_comparisons_and_flags_by_name(backend):
 def test_new_factories_keep_backend_and_dtype(backend):
     x = make(backend, X)
     for made, values in ((x.new_zeros(2, 3), 0.0), (x.new_ones((2, 3)), 1.0), (x.new_full((2, 3), 2.5), 2.5),
-                         (x.new_empty(2, 3), None)):
+                         (x.new_empty(2, 3), None), (x.new_empty_strided((2, 3), (3, 1)), None)):
         assert made.shape == (2, 3) and dtype_name(made.dtype) == "float64" and made.backend == x.backend
         assert values is None or made.tolist() == [[values] * 3] * 2
     copied = x.new_tensor([[1, 2]])
     assert dtype_name(copied.dtype) == "float64" and copied.tolist() == [[1.0, 2.0]] and copied.is_leaf
     assert dtype_name(x.new_zeros(2, dtype="int64").dtype) == "int64"
     assert x.new_ones(2, requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError, match="new_empty_strided: mismatch in length"):
+        x.new_empty_strided((2, 3), (1,))
 
 
 @pytest.mark.parametrize("name", ["bmm", "baddbmm", "mm", "addmm"])

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+import anynn
 import anynn.nn as nn
 from tests.nn.oracle import function_case_matches_torch, layer_case_matches_torch
 from tests.helpers import check_gradients, compare_with_torch, make
@@ -66,3 +67,9 @@ def test_cross_map_lrn_values_as_torch_and_its_gradient_is_their_derivative(back
     assert size == 1 or np.abs(ours[:, reach + 1:] - lrn[:, reach + 1:]).max() > 1e-3
     with pytest.raises(ValueError, match="CrossMapLRN2d: Expected input to be 4D, got 3D instead"):
         nn.CrossMapLRN2d(size)(make(backend, x[0]))
+
+
+def test_native_channel_shuffle_is_channel_shuffle_as_torch():
+    x = np.arange(16.0).reshape(1, 4, 2, 2)
+    assert anynn.native_channel_shuffle(anynn.tensor(x), 2).tolist() == torch.native_channel_shuffle(
+        torch.tensor(x), 2).tolist()
