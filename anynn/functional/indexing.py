@@ -210,8 +210,7 @@ def _refuse_byte_mask_fill(index: Any, value: Any) -> None:
     one element) with ``masked_fill_``, which refuses a uint8 mask (old RL code's ByteTensor masks): so does
     anynn. A value of more elements, or a mask beside another index tensor, goes on as a deprecated mask."""
     parts = index if isinstance(index, tuple) else (index,)
-    arrays = [i for i in parts if isinstance(i, (Tensor, list)) or hasattr(i, "__array_namespace__")
-              or type(i).__module__ == "numpy"]
+    arrays = [i for i in parts if not (i is None or i is Ellipsis or isinstance(i, (slice, numbers.Integral)))]
     if len(arrays) != 1 or not isinstance(arrays[0], Tensor) or dtype_name(arrays[0].dtype) != "uint8":
         return
     if isinstance(value, (bool, int, float, complex)) or (isinstance(value, Tensor) and value.numel() == 1):
