@@ -12,6 +12,7 @@ import ast
 import inspect
 from pathlib import Path
 
+import pytest
 import torch
 
 import anynn
@@ -97,3 +98,19 @@ def test_the_tables_are_not_stale():
         except TypeError:
             continue
         raise AssertionError("PyTorch now takes a keyword listed in STUB_ONLY")
+
+
+def test_numpys_axis_and_keepdims_spellings_as_pytorchs_argument_parser():
+    # PyTorch reads axis= as dim= and keepdims= as keepdim= (capsule-network code: s.sum(dim=-1, keepdims=True));
+    # prod / median / nansum / squeeze raised TypeError on anynn
+    calls = [lambda t: t.prod(-1, keepdims=True), lambda t: t.median(-1, keepdims=True).values,
+             lambda t: t.nansum(axis=0, keepdims=True), lambda t: t[:1].squeeze(axis=0), lambda t: t.cumsum(axis=1),
+             lambda t: t.logsumexp(axis=1, keepdims=True), lambda t: t.unsqueeze(axis=0)]
+    for call in calls:
+        ours, theirs = call(anynn.ones(2, 3)), call(torch.ones(2, 3))
+        assert tuple(ours.shape) == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+    for lib in (torch, anynn):  # both spellings at once, or a method PyTorch writes in Python: TypeError
+        with pytest.raises(TypeError):
+            lib.ones(2).prod(dim=0, keepdims=True, keepdim=True)
+        with pytest.raises(TypeError):
+            lib.ones(2).norm(dim=0, keepdims=True)
