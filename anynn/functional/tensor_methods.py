@@ -21,6 +21,7 @@ from .elementwise import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .operands import ForeignOperandError
 from .operands import astype as _astype
 from .operands import is_float
+from .numpy_spellings import with_numpy_spellings
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .value_checks import explain_shape_failure, refuse_boolean_pair, refuse_boolean_subtraction, refuse_complex
@@ -235,7 +236,7 @@ def _one_table() -> dict[str, Any]:
         if twice:
             raise RuntimeError(f"Tensor methods defined twice ({family} and an earlier table): {twice}")
         table.update(methods)
-    return {name: _numpy_names(name, _without_out(name, method)) for name, method in table.items()}
+    return {name: with_numpy_spellings(name, _without_out(name, method)) for name, method in table.items()}
 
 
 def _without_out(name: str, method: Any) -> Any:
@@ -255,38 +256,6 @@ def _without_out(name: str, method: Any) -> Any:
     without_out.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=[p for p in signature.parameters.values() if p.name != "out"])
     return without_out
-
-
-_NUMPY_NAMES = (("axis", "dim"), ("keepdims", "keepdim"))  # PyTorch's argument parser takes both spellings
-_WRITTEN_IN_PYTHON = frozenset({"norm", "split", "unflatten", "unique", "unique_consecutive"})  # (no parser there:
-# PyTorch's x.norm(dim=-1, keepdims=True) is a TypeError)
-
-
-def _numpy_names(name: str, method: Any) -> Any:
-    """``method`` taking NumPy's ``axis=`` / ``keepdims=`` for its ``dim`` / ``keepdim``, as PyTorch's methods do
-    (capsule-network code writes ``(s ** 2).sum(dim=-1, keepdims=True)``; ``x.prod(-1, keepdims=True)``,
-    ``x.median(-1, keepdims=True)``, ``x.squeeze(axis=0)`` raised TypeError). Methods that name them already are
-    left as they are."""
-    if name in _WRITTEN_IN_PYTHON:
-        return method
-    try:
-        parameters = inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return method
-    renames = {alias: own for alias, own in _NUMPY_NAMES if own in parameters and alias not in parameters}
-    if not renames:
-        return method
-
-    @functools.wraps(method)
-    def numpy_named(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        for alias, own in renames.items() if kwargs else ():
-            if alias in kwargs:
-                if own in kwargs:
-                    raise TypeError(f"{name}() got multiple values for argument '{own}'")
-                kwargs[own] = kwargs.pop(alias)
-        return method(self, *args, **kwargs)
-
-    return numpy_named
 
 
 METHODS: dict[str, Any] = {}
