@@ -86,7 +86,7 @@ def _int64(values: Any, like: Tensor, host: bool = False) -> Tensor:
     """
     ints = tuple(int(v) for v in values)
     out = _tensor(list(ints), backend=like.backend, dtype="int64", device="cpu" if host else None)
-    out._host_ints = (out._version, ints)
+    out.__dict__["_host_ints"] = (out._version, ints)  # (an attribute programs may hang on a tensor)
     return out
 
 
