@@ -165,7 +165,9 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     """How often each value ``0 .. max(input)`` occurs in the 1-D non-negative integer ``input`` (at least
     ``minlength`` bins); with ``weights``, their sums per bin (``torch.bincount``)."""
     xp, be = input.backend.xp, input.backend
-    if input.ndim != 1 or not xp.isdtype(input.array.dtype, "integral"):
+    # PyTorch's dispatch refuses the dtype before its kernel looks at the shape
+    refuse_kernel("bincount", "bincount_cpu", ("bool", "real floating", "complex floating"), input)
+    if input.ndim != 1:
         raise RuntimeError(f"bincount: expected a 1-D integer tensor, got shape {tuple(input.shape)} "
                            f"dtype {input.array.dtype}")
     if minlength < 0:

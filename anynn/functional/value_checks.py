@@ -240,19 +240,21 @@ def refuse_boolean(name: str, kernel: str, *operands: Any) -> None:
 
 _TORCH_DTYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
                       "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "complex64": "ComplexFloat",
-                      "complex128": "ComplexDouble"}
+                      "complex128": "ComplexDouble", "float32": "Float", "float64": "Double"}
 
 
 def refuse_kernel(name: str, kernel: str, kinds: tuple[str, ...], *operands: Any) -> None:
     """PyTorch's refusal of ``name`` where its ``kernel`` has no version for the dtype of a Tensor among
-    ``operands``, whose kind (``"bool"``, ``"integral"``, ``"complex floating"``) or dtype name (``"uint8"``) is one
-    of ``kinds``: `KernelNotImplementedError` ('"cummax_cpu" not implemented for 'ComplexFloat'')."""
+    ``operands``, whose kind (``"bool"``, ``"integral"``, ``"real floating"``, ``"complex floating"``) or dtype name
+    (``"uint8"``) is one of ``kinds``: `KernelNotImplementedError` ('"cummax_cpu" not implemented for
+    'ComplexFloat'')."""
     for v in operands:
         if not isinstance(v, Tensor):
             continue
         dtype, xp = v.array.dtype, v.backend.xp
         named = dtype_name(v.dtype)
-        if named in kinds or any(k in ("bool", "integral", "complex floating") and xp.isdtype(dtype, k) for k in kinds):
+        kinds_asked = (k for k in kinds if k in ("bool", "integral", "real floating", "complex floating"))
+        if named in kinds or any(xp.isdtype(dtype, k) for k in kinds_asked):
             raise KernelNotImplementedError(f"{name}: \"{kernel}\" not implemented for "
                                             f"'{_TORCH_DTYPE_NAMES.get(named, named)}', as in PyTorch; cast the tensor "
                                             f"first")

@@ -344,6 +344,16 @@ def test_bincount_of_float16_weights_is_float64_as_torch(backend):
     np.testing.assert_array_equal(out.numpy(), ref.numpy())
 
 
+def test_bincount_of_floats_or_bools_is_refused_as_torch():
+    """PyTorch's dispatch refuses the dtype first: NotImplementedError '"bincount_cpu" not implemented for 'Float''
+    (anynn raised a plain RuntimeError)."""
+    for values in (np.array([1.0, 0.0], np.float32), np.array([[1.0, 0.0]]), np.array([True, False])):
+        with pytest.raises(NotImplementedError, match="bincount_cpu"):
+            torch.bincount(torch.tensor(values))
+        with pytest.raises(NotImplementedError, match="^bincount: \"bincount_cpu\" not implemented for"):
+            anynn.bincount(anynn.tensor(values))
+
+
 def test_diff_of_order_zero_is_a_copy_and_negative_orders_raise(backend):
     x = make(backend, X, requires_grad=True)
     out = anynn.diff(x, n=0, append=x)
