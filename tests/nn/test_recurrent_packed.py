@@ -206,3 +206,5 @@ def test_invert_permutation_and_skip_init_as_torch(backend):
             utils.skip_init(bad)
         with pytest.raises(RuntimeError, match="must support a 'device' arg"):
             utils.skip_init(module.ReLU)
+        with pytest.raises(TypeError):  # not a class: PyTorch's issubclass raises (anynn: RuntimeError before)
+            utils.skip_init(len)

@@ -13,7 +13,9 @@ def skip_init(module_cls: type, *args: Any, **kwargs: Any) -> Any:
     PyTorch's: a Module class whose constructor takes ``device``."""
     from ..module import Module
 
-    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+    if not isinstance(module_cls, type):  # PyTorch's issubclass(module_cls, Module) raises TypeError
+        raise TypeError(f"skip_init: module_cls must be a Module class, got {module_cls!r}")
+    if not issubclass(module_cls, Module):
         raise RuntimeError(f"Expected a Module; got {module_cls}")
     if "device" not in inspect.signature(module_cls).parameters:
         raise RuntimeError("Module must support a 'device' arg to skip initialization")
