@@ -2,9 +2,9 @@
 names), each one `Function` with PyTorch's gradient, written once in ``xp`` so that every order differentiates.
 
 Shapes: A (*, n, n); ``solve_triangular``'s B (*, n, k) (``left=True``) or (*, k, n), batch dimensions broadcast.
-Gradients (real inputs, X the solution, L the factor):
+Gradients (X the solution, L the factor; ᴴ is ᵀ for real inputs):
 
-- ``solve_triangular``: ``G_B = solve_triangular(Aᵀ, G)``, ``G_A = -G_B Xᵀ`` (``left``; ``-Xᵀ G_B`` right), kept to
+- ``solve_triangular``: ``G_B = solve_triangular(Aᴴ, G)``, ``G_A = -G_B Xᴴ`` (``left``; ``-Xᴴ G_B`` right), kept to
   the triangle A is read from (the strict triangle when ``unitriangular``);
 - ``cholesky``: ``G_A = L⁻ᵀ S L⁻¹`` with ``S = ½(Φ + Φᵀ)``, ``Φ = tril(Lᵀ G)`` with its diagonal halved (PyTorch's
   symmetric gradient: A is taken as symmetric, though only its lower triangle is read).
@@ -55,11 +55,11 @@ class SolveTriangularFunction(Function):
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         need_a, need_b = self.needs_input_grad
-        a_t = xp.matrix_transpose(self.a)
+        a_t = conj(xp, xp.matrix_transpose(self.a))
         grad_b = op(self.backend, "solve_triangular")(a_t, g, not self.upper, self.left, self.unitriangular)
         grad_a = None
         if need_a:
-            x_t = xp.matrix_transpose(self.out)
+            x_t = conj(xp, xp.matrix_transpose(self.out))
             grad_a = -xp.matmul(grad_b, x_t) if self.left else -xp.matmul(x_t, grad_b)
             n = self.a.shape[-1]
             keep = triangle_mask(xp, n, grad_a.dtype, self.backend.device, self.upper,
@@ -138,7 +138,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,  #
     """X with ``A X = B`` (``left=False``: ``X A = B``) for A (*, n, n) read as upper (or lower) triangular, with a
     unit diagonal when ``unitriangular``; B (*, n, k) (left) or (*, k, n) (right), batch dimensions broadcast
     (``torch.linalg.solve_triangular``)."""
-    check_square("solve_triangular", A)
+    check_square("solve_triangular", A, complex_ok=True)
     from .type_promotion import can_cast
 
     cast = A.array.dtype != B.array.dtype and can_cast(B.dtype, A.dtype)
@@ -157,12 +157,12 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,  #
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: None = None) -> Tensor:  # noqa: N803
-    """X with ``A X = B`` given A's Cholesky factor L (*, n, n) (lower; ``upper=True``: Lᵀ) and B (*, n, k)
+    """X with ``A X = B`` given A's Cholesky factor L (*, n, n) (lower; ``upper=True``: Lᴴ) and B (*, n, k)
     (``torch.cholesky_solve``): two triangular solves, differentiable in B and L."""
-    check_square("cholesky_solve", L)
+    check_square("cholesky_solve", L, complex_ok=True)
     _check_operand("cholesky_solve", L, B)
-    lower = L.mT if upper else L  # A = lower @ lower.mT either way
-    return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
+    lower = L.mH if upper else L  # A = lower @ lower.mH either way
+    return solve_triangular(lower.mH, solve_triangular(lower, B, upper=False), upper=True)
 
 
 __all__ = ["CholeskyFunction", "RECORDED", "SolveTriangularFunction", "cholesky", "cholesky_solve",

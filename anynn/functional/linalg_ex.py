@@ -23,6 +23,7 @@ from ..backend import dtype_name
 from ..backend.typing import Namespace
 from . import elementwise
 from .cholesky import cholesky
+from .formulas.conjugate import conj, is_complex
 from .lu_steps import eliminate
 from .matrix_inverse import LinAlgError, check_matrices, check_square, inv, solve
 
@@ -160,24 +161,24 @@ def _identity_where(failed: Tensor, a: Tensor) -> Tensor:
     return elementwise.where(failed[..., None, None], eye, a)
 
 
-def _symmetric_from_lower(xp: Namespace, a: Any) -> Any:
+def _hermitian_from_lower(xp: Namespace, a: Any) -> Any:
     lower, _ = _masks(xp, a.shape[-1], a)
     diagonal = a * (1 - lower - xp.matrix_transpose(lower))
     strict = a * lower
-    return strict + xp.matrix_transpose(strict) + diagonal
+    return strict + conj(xp, xp.matrix_transpose(strict)) + diagonal
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False,  # noqa: N803 - PyTorch's names
                 out: None = None) -> CholeskyExResult:
     """``linalg.cholesky`` of A (*, n, n) that reports instead of raising: ``(L, info)``, info (*) int32 the order
     of the first leading minor that is not positive-definite (0: none; L is NaN there). Reads A's lower triangle."""
-    check_square("cholesky_ex", A)
+    check_square("cholesky_ex", A, complex_ok=True)
     xp = A.backend.xp
     with no_grad():
-        lu, _, zero_at, _ = eliminate(xp, _symmetric_from_lower(xp, A.array), pivot=False)
+        lu, _, zero_at, _ = eliminate(xp, _hermitian_from_lower(xp, A.array), pivot=False)
         n = A.shape[-1]
         heads = xp.stack([lu[..., k, k] for k in range(n)], axis=-1) if n else xp.ones(A.shape[:-1], dtype=lu.dtype)
-        bad = ~(heads > 0)  # not positive, or NaN
+        bad = ~(xp.real(heads) > 0) if is_complex(xp, heads) else ~(heads > 0)  # not positive, or NaN
         steps = xp.arange(1, n + 1, dtype=xp.int32, device=device(lu))
         beyond = xp.asarray(n + 1, dtype=xp.int32, device=device(lu))
         first = xp.min(xp.where(bad, steps, beyond), axis=-1) if n else zero_at
@@ -187,7 +188,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False,  
                    f"not positive-definite (the leading minor of order {code} is not positive-definite).")
     failed = info > 0
     factor = _nan_where(failed, cholesky(_identity_where(failed, A)))
-    return CholeskyExResult(factor.mT if upper else factor, info)
+    return CholeskyExResult(factor.mH if upper else factor, info)
 
 
 def _lu_info(A: Tensor) -> Tensor:
@@ -204,7 +205,7 @@ def _singular(code: int) -> str:
 def inv_ex(A: Tensor, *, check_errors: bool = False, out: None = None) -> InvExResult:  # noqa: N803
     """``linalg.inv`` of A (*, n, n) that reports instead of raising: ``(inverse, info)``, info (*) int32 the
     position of the first zero pivot of A's LU factorization (0: invertible; the inverse is NaN otherwise)."""
-    check_square("inv_ex", A)
+    check_square("inv_ex", A, complex_ok=True)
     info = _lu_info(A)
     if check_errors:
         _raise_for("inv_ex", info, _singular)
@@ -216,7 +217,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
              out: None = None) -> SolveExResult:
     """``linalg.solve`` that reports instead of raising: ``(X, info)`` with info (*) int32 as in `inv_ex` for A's
     matrices (X is NaN where A is singular)."""
-    check_square("solve_ex", A)
+    check_square("solve_ex", A, complex_ok=True)
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg.solve_ex: expected a Tensor for B, got {type(B).__name__}")
     info = _lu_info(A)

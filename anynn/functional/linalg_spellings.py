@@ -41,7 +41,7 @@ def matrix_power(input: Tensor, n: int, *, out: None = None) -> Tensor:  # noqa:
     if exact and isinstance(n, int) and n >= 0:
         check_matrices("matrix_power", input, square=True, real=False)
     else:
-        check_square("matrix_power", input)
+        check_square("matrix_power", input, complex_ok=True)
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
     if n == 0:  # the identity, recorded as a function of A (gradient zeros) as PyTorch's
@@ -68,8 +68,8 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
 
 
 def cholesky_inverse(input: Tensor, upper: bool = False, *, out: None = None) -> Tensor:  # noqa: A002
-    """``inv(A)`` (*, n, n) from A's Cholesky factor L (lower; ``upper=True``: Lᵀ) (``torch.cholesky_inverse``)."""
-    check_square("cholesky_inverse", input)
+    """``inv(A)`` (*, n, n) from A's Cholesky factor L (lower; ``upper=True``: Lᴴ) (``torch.cholesky_inverse``)."""
+    check_square("cholesky_inverse", input, complex_ok=True)
     return cholesky_solve(input.new_ones(tuple(input.shape)).tril().triu(), input, upper)
 
 

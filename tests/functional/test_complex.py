@@ -438,6 +438,16 @@ SECOND_ORDER = [
     # cholesky of a Hermitian positive-definite matrix (upper=True: Lᴴ)
     ("linalg_cholesky", lambda lib, a, b: (lib.linalg.cholesky(a @ a.mH + b @ b.mH) * (a @ b.mT)).real.sum() + (
         lib.linalg.cholesky(a @ a.mH + b @ b.mH, upper=True) * b[:, :2]).imag.sum()),
+    # triangular solves, cholesky_solve / cholesky_inverse (upper: Lᴴ), the _ex forms and matrix_power of complex
+    # matrices (refused before)
+    ("linalg_triangular_and_ex", lambda lib, a, b: (lambda h, t: (
+        lib.linalg.solve_triangular(t, b, upper=True) * a).real.sum() + (lib.linalg.solve_triangular(
+            t.mT, b.mT, upper=False, left=False, unitriangular=True) * b.mT).imag.sum() + (lib.cholesky_solve(
+            a, lib.linalg.cholesky_ex(h, upper=True)[0], upper=True) * b).real.sum() + (lib.cholesky_inverse(
+            lib.linalg.cholesky(h)) * a[:, 1:]).imag.sum() + (lib.linalg.solve_ex(t, b)[0].abs() ** 2).sum() + (
+            lib.linalg.inv_ex(h)[0] * a[:, :2]).real.sum() + (lib.linalg.matrix_power(t, -2) * a[:, :2]).real.sum())(
+        a[:, :2] @ a[:, :2].mH + b[:, :2] @ b[:, :2].mH + lib.diag(a[:, 0].real * 0 + 0.5), a[:, :2] + lib.diag(
+            a[:, 0] * 0 + 2))),
     ("linalg_matrix_exp", lambda lib, a, b: (lib.linalg.matrix_exp(a @ b.mT) * (a @ b.mH)).real.sum()),
     # qr of a tall (3 x 2) and a wide (2 x 3) matrix, through phase-invariant products Q diag(R) R and R
     ("linalg_qr", lambda lib, a, b: sum(((q * r.diagonal().unsqueeze(-2)) @ r * w).real.sum() + (r * w[:2]).imag.sum()
