@@ -231,7 +231,7 @@ class Abs(Function):
     def backward(self, xp: Namespace, g: Any) -> Any:
         a = self.a
         if not is_complex(xp, a):
-            return g * xp.sign(a)
+            return g * sign(xp, a)
         return xp.astype(g, a.dtype) * sign(xp, a)
 
 

@@ -19,6 +19,7 @@ from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_flo
 from .loss_reduction import legacy_reduction, weighted
 from .value_checks import UnsupportedDTypeError
 from .dtype_kinds import isdtype
+from .formulas.conjugate import sign
 from .formulas.logistic import softplus
 from .formulas.softmax import softmax_and_log
 from .precision import cast_to, is_low_precision, upcast
@@ -108,7 +109,7 @@ class L1(_Reduced):
     def grad(self, xp: Any, g: Any) -> tuple[Any, Any]:
         diff = self.diff
         if not isdtype(xp, diff.dtype, "complex floating"):
-            d = g * xp.sign(diff)
+            d = g * sign(xp, diff)
             return d, -d
         # PyTorch's gradient of |z| for a complex difference: g sgn(z), sgn(0) = 0; a real operand takes the real part
         magnitude = xp.abs(diff)

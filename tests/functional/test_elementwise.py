@@ -212,6 +212,7 @@ IEEE_SPECIALS = [
     ("sqrt_of_negative", lambda x: (-x.abs() - 1.0).sqrt()), ("sqrt_at_zero", lambda x: (x * 0.0).sqrt()),
     ("exp_overflow", lambda x: (x * 0.0 + 1000.0).exp()), ("reciprocal_of_zero", lambda x: (x * 0.0).reciprocal()),
     ("inf_minus_inf", lambda x: (x / 0.0) - (x / 0.0)),
+    ("abs_of_nan", lambda x: (-x.abs() - 1.0).log().abs()),  # |x|'s gradient at NaN: 0, as PyTorch's sgn
 ]
 
 

@@ -56,10 +56,12 @@ def abs_squared(xp: Namespace, a: Array) -> Array:
 
 
 def sign(xp: Namespace, a: Array) -> Array:
-    """The derivative of ``|a|``: ``sign(a)`` for real ``a``; ``a / |a|`` (0 at 0) for complex ``a``, written from
-    differentiable pieces, since a recorded backward's ``xp.sign`` is a constant (wrong second derivatives)."""
+    """The derivative of ``|a|``: ``sign(a)`` for real ``a``, 0 at NaN as PyTorch's ``sgn`` (the array libraries'
+    ``sign`` keeps NaN); ``a / |a|`` (0 at 0) for complex ``a``, written from differentiable pieces, since a
+    recorded backward's ``xp.sign`` is a constant (wrong second derivatives)."""
     if not isdtype(xp, a.dtype, "complex floating"):
-        return xp.sign(a)
+        signs = xp.sign(a)
+        return xp.where(xp.isnan(a), xp.zeros_like(signs), signs) if isdtype(xp, a.dtype, "real floating") else signs
     magnitude = xp.abs(a)
     safe = xp.where(magnitude == 0, xp.ones_like(magnitude), magnitude)
     return a / xp.astype(safe, a.dtype)
