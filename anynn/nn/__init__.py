@@ -16,6 +16,7 @@ from .activation_variants import (CELU, Hardshrink, Hardsigmoid, LogSigmoid, RRe
                                  Softsign, Tanhshrink, Threshold)
 from .distance import CosineSimilarity, PairwiseDistance
 from .loss_ctc import CTCLoss
+from .loss_linear import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from .loss_distribution import GaussianNLLLoss, KLDivLoss, PoissonNLLLoss
 from .loss_embedding import CosineEmbeddingLoss, TripletMarginLoss, TripletMarginWithDistanceLoss
 from .loss_margin import (HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
@@ -71,6 +72,7 @@ __all__ = [
     "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
     "CELU", "Hardshrink", "Hardsigmoid", "LogSigmoid", "RReLU", "Softmax2d", "Softmin", "Softshrink", "Softsign",
     "Tanhshrink", "Threshold",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
     "CosineEmbeddingLoss", "CosineSimilarity", "CTCLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "KLDivLoss",
     "MarginRankingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PairwiseDistance",
     "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",

@@ -827,3 +827,22 @@ def test_linear_cross_entropy_refusals_as_torch(backend, call):
     with pytest.raises(RuntimeError) as ours:
         call(anynn, lambda a: make(backend, a))
     assert str(theirs.value).split(",")[0] in str(ours.value)
+
+
+def test_linear_cross_entropy_loss_module_as_torch(backend):
+    """nn.LinearCrossEntropyLoss (PyTorch 2.13; missing before): the flat head in ``linear`` (state_dict keys), the
+    loss of a K-dimensional head with bias vs torch's, and the constructor's and LinearCrossEntropyOptions' checks."""
+    kwargs = {"out_features": (2,), "bias": True, "reduction": "sum", "label_smoothing": 0.1, "ignore_index": 1}
+    theirs = torch.nn.LinearCrossEntropyLoss(3, 4, dtype=torch.float64, **kwargs)
+    ours = anynn.nn.LinearCrossEntropyLoss(3, 4, dtype=anynn.float64, **kwargs).to(backend)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    x, target = logits((5, 3)), labels((5, 2))
+    expected = theirs(torch.tensor(x), torch.tensor(target)).item()
+    assert ours(make(backend, x), make(backend, target)).item() == pytest.approx(expected, rel=1e-12)
+    for lib in (torch, anynn):
+        with pytest.raises(RuntimeError, match=r"expected weight shape to be \(4,\), got \(3,\)"):
+            lib.nn.LinearCrossEntropyLoss(3, 4, weight=lib.ones(3))
+        with pytest.raises(ValueError, match="invalid chunking_method"):
+            lib.nn.LinearCrossEntropyOptions(chunking_method="aspect_ratio:0")
+        assert lib.nn.modules.loss.LinearCrossEntropyLoss is lib.nn.LinearCrossEntropyLoss

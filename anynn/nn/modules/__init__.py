@@ -31,7 +31,8 @@ _TORCH_FILES = {
     "loss": "L1Loss NLLLoss NLLLoss2d PoissonNLLLoss GaussianNLLLoss KLDivLoss MSELoss BCELoss BCEWithLogitsLoss "
             "HingeEmbeddingLoss MultiLabelMarginLoss SmoothL1Loss HuberLoss SoftMarginLoss CrossEntropyLoss "
             "MultiLabelSoftMarginLoss CosineEmbeddingLoss MarginRankingLoss MultiMarginLoss TripletMarginLoss "
-            "TripletMarginWithDistanceLoss CTCLoss",
+            "TripletMarginWithDistanceLoss CTCLoss LinearCrossEntropyLoss",
+    "linear_cross_entropy_options": "LinearCrossEntropyOptions",
     "module": "Module",
     "normalization": "LocalResponseNorm LayerNorm GroupNorm RMSNorm CrossMapLRN2d",
     "padding": "CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d ReflectionPad1d "
