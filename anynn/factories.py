@@ -260,11 +260,19 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: A
     ``linspace``."""
     _check_steps("linspace", steps)
     be = _where(backend, device)
-    native, wide = be.dtype(dtype or default_float()), _float64_of(be)
-    if wide is None or is_symbolic(steps) or not steps or not be.xp.isdtype(native, ("real floating", "integral")):
+    start, end = _bound_number(start), _bound_number(end)
+    complex_bounds = isinstance(start, complex) or isinstance(end, complex)
+    native, wide = be.dtype(dtype or (default_complex("linspace") if complex_bounds else default_float())), \
+        _float64_of(be)
+    if complex_bounds and not be.xp.isdtype(native, "complex floating"):
+        raise RuntimeError(f"linspace(): inferred dtype {default_complex('linspace')} can't be safely cast to passed "
+                           f"dtype {dtype_name(native)} (a complex start or end), as PyTorch's")
+    if complex_bounds or be.xp.isdtype(native, "complex floating"):
+        data = be.xp.linspace(complex(start), complex(end), int(steps), dtype=native, device=be.device)
+    elif wide is None or is_symbolic(steps) or not steps or not be.xp.isdtype(native, ("real floating", "integral")):
         data = be.xp.linspace(float(start), float(end), int(steps), dtype=native, device=be.device)
     else:
-        data = _torch_linspace(be, _bound_number(start), _bound_number(end), int(steps), native, wide)
+        data = _torch_linspace(be, start, end, int(steps), native, wide)
     return _made(data, be, requires_grad)
 
 
@@ -557,9 +565,14 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: An
     float64 exponents, cast."""
     _check_steps("logspace", steps)
     be = _where(backend, device)
-    native = be.dtype(dtype or default_float())
+    complex_bounds = isinstance(_bound_number(start), complex) or isinstance(_bound_number(end), complex)
+    native = be.dtype(dtype or (default_complex("logspace") if complex_bounds else default_float()))
+    if complex_bounds and not be.xp.isdtype(native, "complex floating"):
+        raise RuntimeError(f"logspace(): inferred dtype {default_complex('logspace')} can't be safely cast to passed "
+                           f"dtype {dtype_name(native)} (a complex start or end), as PyTorch's")
     if is_symbolic(steps) or not be.xp.isdtype(native, ("real floating", "integral")):
-        exponents = linspace(start, end, steps, dtype="float64", backend=be)
+        wide = "complex128" if complex_bounds or be.xp.isdtype(native, "complex floating") else "float64"
+        exponents = linspace(start, end, steps, dtype=wide, backend=be)
         out = (float(base) ** exponents).astype(native)
         out.requires_grad = requires_grad
         return out

@@ -254,6 +254,18 @@ def test_linspace_and_logspace_values_are_torchs_bit_for_bit(backend):
         np.testing.assert_array_equal(ours, theirs, err_msg=f"{name}{args} {dtype}")
 
 
+def test_linspace_and_logspace_with_complex_ends_as_torch():
+    """A complex start or end gives the default complex dtype (float() of it raised TypeError before); a real
+    dtype= beside one is PyTorch's RuntimeError."""
+    for name in ("linspace", "logspace"):
+        ours, theirs = getattr(anynn, name)(0, 1 + 2j, 3), getattr(torch, name)(0, 1 + 2j, 3)
+        assert dtype_name(ours.dtype) == "complex64"
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+        for lib in (torch, anynn):
+            with pytest.raises(RuntimeError, match="can't be safely cast"):
+                getattr(lib, name)(1j, 2, 3, dtype=lib.float32)
+
+
 def test_ranges_that_point_the_right_way_or_are_empty_as_torch(backend):
     # float32 steps of 0.1 are start + i * step rounded once (NumPy's drifted: -2.8000002, 0.90000004)
     for args in [(5, 0, -1), (0, 0, -1), (0.0, 1.0, 0.25), (3,), (-3, -2.2, 0.1), (0, 1, 0.1)]:
