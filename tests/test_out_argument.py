@@ -72,6 +72,8 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "arange": lambda lib, out: lib.arange(1, 7, 2, out=out),
     "linspace": lambda lib, out: lib.linspace(0.0, 1.0, 5, out=out),
     "eye": lambda lib, out: lib.eye(3, out=out),
+    # (TypeError 'unexpected keyword argument out' before; drawn in out's dtype, integers too)
+    "bernoulli": lambda lib, out: lib.bernoulli(lib.ones_like(out, dtype=lib.float32), out=out),
 }
 
 
