@@ -57,6 +57,16 @@ def conv(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
                            group=fn.groups, kernel_shape=kernel, pads=pads, strides=strides))
 
 
+def conv3d(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
+    """ONNX Conv of a batched (N, C, D, H, W) input; padding is stored (front, back, top, bottom, left, right)."""
+    if x.ndim != 5:
+        return NotImplemented
+    pads = list(fn.padding)
+    return wrap(ops().conv(var(x), var(weight), None if bias is None else var(bias), dilations=list(fn.dilation),
+                           group=fn.groups, kernel_shape=list(static_shape(weight)[2:]),
+                           pads=pads[0::2] + pads[1::2], strides=list(fn.stride)))
+
+
 def conv_transpose(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
     if x.ndim != fn.spatial_dims + 2:
         return NotImplemented
@@ -162,10 +172,10 @@ def scaled_dot_product_attention(fn: Any, xp: Namespace, q: Any, k: Any, v: Any,
 
 # onnxruntime's CPU provider has these operators in float32 (and float16) only (Celu is float32 in the ONNX spec
 # itself): in a float64 graph the Function's own array math is recorded instead, which onnxruntime runs
-_FLOAT32_OPERATORS = ("ConvNd", "ConvTransposeNd", "AvgPool", "GroupNormFunction", "CELUFunction",
-                      "HardsigmoidFunction", "ELUFunction", "LeakyReLUFunction", "MishFunction", "SoftplusFunction",
-                      "HardswishFunction", "PReLUFunction", "SoftsignFunction", "LogSigmoidFunction", "GELUFunction",
-                      "RecurrentSequence", "GridSample")
+_FLOAT32_OPERATORS = ("ConvNd", "Conv3dFunction", "ConvTransposeNd", "AvgPool", "GroupNormFunction",
+                      "CELUFunction", "HardsigmoidFunction", "ELUFunction", "LeakyReLUFunction", "MishFunction",
+                      "SoftplusFunction", "HardswishFunction", "PReLUFunction", "SoftsignFunction",
+                      "LogSigmoidFunction", "GELUFunction", "RecurrentSequence", "GridSample")
 
 
 def _not_float64(lower: Lowering) -> Lowering:
@@ -184,7 +194,8 @@ def lowerings(opset: int) -> dict[str, Lowering]:
 
     unary = activations.unary
     table: dict[str, Lowering] = {
-        "LinearFunction": linear, "MatMul": matmul, "ConvNd": conv, "ConvTransposeNd": conv_transpose,
+        "LinearFunction": linear, "MatMul": matmul, "ConvNd": conv, "Conv3dFunction": conv3d,
+        "ConvTransposeNd": conv_transpose,
         "MaxPool": pools.max_pool, "AvgPool": pools.avg_pool, "AdaptiveAvgPool": pools.adaptive_avg_pool,
         "Interpolate": lambda fn, xp, x: pools.interpolate(fn, xp, x, opset),
         "PixelShuffleFunction": pixel_shuffle, "UnfoldFunction": unfold,

@@ -17,22 +17,17 @@ from .ndonnx_sizes import has_symbolic, shape_array, with_sizes
 from .typing import Namespace
 
 
-def _pool_geometry(fn: Any, x: Any, ceil_windows: bool = False) -> dict[str, Any] | None:
+def _pool_geometry(fn: Any, x: Any) -> dict[str, Any] | None:
     """ONNX pooling attributes for (N, C, *spatial) input with known spatial sizes. Ceil mode is written as floor
     mode over the end padding PyTorch's last window needs (``fn.windows``): ONNX's ceil_mode also counts a last
     window that starts in the padding, in onnx's shape inference at least, so the graph would carry a wrong size.
-    ``ceil_windows`` (max pooling): over symbolic sizes, ceil mode is ONNX's where no window can start in the
-    padding (no padding, windows at least as wide as the stride: torchvision's MaxPool2d(3, 2, ceil_mode=True))."""
+    Over symbolic sizes ceil mode is ONNX's, whose extra last window `_windows_of_pytorch` cuts off."""
     n = fn.spatial_dims
     sizes = static_shape(x)[2:]
     if x.ndim != n + 2:
         return None
     if None in sizes:  # symbolic spatial axes: floor mode is ONNX's pooling over the symmetric padding as it is
         padding = last(fn.padding, n)
-        if fn.ceil_mode and not (ceil_windows and not any(padding) and all(
-                (k - 1) * d + 1 >= s for k, s, d in zip(last(fn.kernel, n), last(fn.stride, n),
-                                                        last(fn.dilation, n)))):
-            return None
         return dict(kernel_shape=last(fn.kernel, n), strides=last(fn.stride, n), pads=padding + padding,
                     ceil_mode=int(bool(fn.ceil_mode)))
     _, pads = fn.windows((1,) * (len(fn.kernel) - n) + tuple(sizes))
@@ -43,37 +38,65 @@ def _pool_geometry(fn: Any, x: Any, ceil_windows: bool = False) -> dict[str, Any
                 pads=[before for before, _ in pads] + [after for _, after in pads], ceil_mode=0)
 
 
+def _windows_of_pytorch(fn: Any, x: Any, pooled: Any) -> Any:
+    """``pooled`` (ONNX's pool of x, a spox variable) cut to PyTorch's window count. In ceil mode PyTorch drops a
+    last window that would start in the end padding, which ONNX's ceil_mode may count: along each axis at most
+    ``(size + padding - 1) // stride + 1`` windows, the sizes read as the graph runs (a Slice, which clamps). Where
+    no window can start in the padding (no padding, windows at least as wide as the stride: torchvision's
+    MaxPool2d(3, 2, ceil_mode=True)) the pool is left as it is."""
+    n = fn.spatial_dims
+    padding, stride = last(fn.padding, n), last(fn.stride, n)
+    spans = [(k - 1) * d + 1 for k, d in zip(last(fn.kernel, n), last(fn.dilation, n))]
+    if not fn.ceil_mode or None not in static_shape(x)[2:] or (  # (known sizes: `_pool_geometry`'s floor mode)
+            not any(padding) and all(span >= s for span, s in zip(spans, stride))):
+        return wrap(pooled)
+    op = ops()
+    sizes = op.slice(op.shape(var(x)), const([2], np.int64), const([x.ndim], np.int64))
+    limit = op.add(op.div(op.add(sizes, const([p - 1 for p in padding], np.int64)), const(stride, np.int64)),
+                   const([1] * n, np.int64))
+    cut = op.slice(pooled, const([0] * n, np.int64), limit, const(list(range(2, x.ndim)), np.int64))
+    return with_sizes(wrap(cut), tuple(static_shape(x)[:2]) + (None,) * n)
+
+
 def max_pool(fn: Any, xp: Namespace, x: Any) -> Any:
     """MaxPool. With ``return_indices`` over symbolic spatial sizes (where the recorded windows need the sizes) its
     Indices too: ONNX counts positions over the whole (N, C, *spatial) input, PyTorch within each plane, so the
     remainder by the plane's size as the graph reads it (both ignore the padding)."""
-    geometry = _pool_geometry(fn, x, ceil_windows=True)
+    geometry = _pool_geometry(fn, x)
     indices = getattr(fn, "return_indices", False)
     if geometry is None or (indices and None not in static_shape(x)[2:]):
         return NotImplemented
     op = ops()
     values, positions = op.max_pool(var(x), dilations=last(fn.dilation, fn.spatial_dims), **geometry)
     if not indices:
-        return wrap(values)
+        return _windows_of_pytorch(fn, x, values)
     plane = op.reduce_prod(op.slice(op.shape(var(x)), const([2], np.int64), const([x.ndim], np.int64)), keepdims=1)
-    return wrap(values), wrap(op.mod(positions, plane))
+    return _windows_of_pytorch(fn, x, values), _windows_of_pytorch(fn, x, op.mod(positions, plane))
 
 
 def avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:
     """AveragePool. Where PyTorch's divisor is not ONNX's (``divisor_override``, a ceil-mode window past the
     padding), the mean over the input's own elements times a host-built ``count / divisor`` per output position."""
-    geometry = _pool_geometry(fn, x, ceil_windows=True)
+    geometry = _pool_geometry(fn, x)
     if geometry is None:
         return NotImplemented
     op = ops()
     padding = last(fn.padding, fn.spatial_dims)
     if fn.divisor_override is None and geometry["pads"] == padding + padding:
-        # (a ceil-mode window past the end of unpadded symbolic sizes: PyTorch divides by the elements inside)
-        include = bool(fn.count_include_pad) and not geometry["ceil_mode"]
-        return wrap(op.average_pool(var(x), count_include_pad=int(include), **geometry))
+        # (a ceil-mode window past the end of unpadded symbolic sizes: PyTorch divides by the elements inside;
+        # with padding, by those inside the padded input, onnxruntime's count_include_pad)
+        include = bool(fn.count_include_pad) and not (geometry["ceil_mode"] and not any(padding))
+        return _windows_of_pytorch(fn, x, op.average_pool(var(x), count_include_pad=int(include), **geometry))
     sizes = (1,) * (len(fn.kernel) - fn.spatial_dims) + tuple(static_shape(x)[2:])
-    if None in sizes:  # (a divisor per window position needs the sizes)
-        return NotImplemented
+    if None in sizes:  # symbolic sizes with divisor_override: the sum over each window (all inside the padded
+        # input in floor mode) over the divisor
+        if fn.ceil_mode:
+            raise NotImplementedError("avg_pool: divisor_override with ceil_mode=True over symbolic spatial sizes "
+                                      "(an ONNX export with them in dynamic_axes): the windows past the end are "
+                                      "not recorded; export with ceil_mode=False or with static spatial sizes")
+        mean = op.average_pool(var(x), count_include_pad=1, **geometry)
+        return wrap(op.mul(mean, const(float(np.prod(geometry["kernel_shape"])) / fn.divisor_override,
+                                       np_dtype(x))))
     inside = _outer(fn.window_counts(sizes, False))
     divisor = float(fn.divisor_override) if fn.divisor_override is not None else \
         _outer(fn.window_counts(sizes, fn.count_include_pad))

@@ -145,7 +145,8 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
             raise ValueError(f"conv3d: padding must be non-negative, got {padding!r}")
     size = input.shape[-3:]
     spans = [(k - 1) * d + 1 for k, d in zip(kernel, dilation3)]
-    if any(s + pads[2 * i] + pads[2 * i + 1] < span for i, (s, span) in enumerate(zip(size, spans))):
+    if any(s is not None and s + pads[2 * i] + pads[2 * i + 1] < span  # (None: a symbolic axis)
+           for i, (s, span) in enumerate(zip(size, spans))):
         raise ValueError(f"conv3d: input of shape {input.shape} (padding {padding!r}) is smaller than the dilated "
                          f"kernel {tuple(spans)}")
     params = dict(stride=stride3, padding=pads, dilation=dilation3, groups=groups)

@@ -229,10 +229,13 @@ class AvgPool(_PoolNd):
     def _divisor(self, xp: Namespace, x: Any) -> Any:
         if self.divisor_override is not None:
             return float(self.divisor_override)
-        rows, cols = self.window_counts((x.shape[-2], x.shape[-1]), self.count_include_pad)
-        dev = device(x)
-        return (xp.asarray(rows, dtype=x.dtype, device=dev)[:, None] *
-                xp.asarray(cols, dtype=x.dtype, device=dev)[None, :])
+        n = len(self.kernel)
+        divisor = None
+        for axis, counts in enumerate(self.window_counts(x.shape[-n:], self.count_include_pad)):
+            per_axis = xp.reshape(xp.asarray(counts, dtype=x.dtype, device=device(x)),
+                                  (len(counts),) + (1,) * (n - 1 - axis))
+            divisor = per_axis if divisor is None else divisor * per_axis
+        return divisor
 
     def backward(self, xp: Namespace, grad: Any) -> Any:
         grad = self._grad_lifted(xp, grad) / self.divisor

@@ -49,10 +49,13 @@ def avg_pool3d(input: Tensor, kernel_size: IntOrTriple, stride: IntOrTriple | No
     pads = ntuple(padding, 3, "padding", "avg_pool3d", one=True)
     if divisor_override is not None and divisor_override <= 0:
         raise InvalidValueError(f"avg_pool3d: divisor_override must be positive, got {divisor_override}")
-    if any(size < k for size, k in zip(input.shape[-3:], kernel)):
+    if any(size is not None and size < k for size, k in zip(input.shape[-3:], kernel)):  # (None: symbolic)
         # PyTorch's 3-D average pool (alone among the pools) checks the unpadded input against the kernel
         raise ValueError(f"avg_pool3d: input of spatial size {tuple(input.shape[-3:])} is smaller than the kernel "
                          f"size {kernel}")
+    if None in input.shape[-3:]:  # symbolic sizes (an ONNX export): one 3-D pool, ONNX's AveragePool
+        return avg_pool_nd("avg_pool3d", input, kernel, steps, pads, ceil_mode, count_include_pad, divisor_override,
+                           3)
     # with divisor_override each pass sums its window (divisor 1), and the total is divided once
     per_axis = None if divisor_override is None else 1
     deep = avg_pool_nd("avg_pool3d", _depth_last(input), kernel[0], steps[0], pads[0], ceil_mode, count_include_pad,
