@@ -23,6 +23,7 @@ from . import ndonnx_lowering_scatter as scatters
 from . import ndonnx_lowering_shape as shapes
 from .ndonnx_graph import Lowering, const, host, last, np_dtype, ops, static_shape, var, wrap
 from .ndonnx_lowering_windows import pixel_shuffle, unfold
+from .ndonnx_sizes import with_sizes
 from .typing import Namespace
 
 
@@ -122,8 +123,11 @@ def group_norm(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
     normed = op.instance_normalization(grouped, const(np.ones(groups), dtype), const(np.zeros(groups), dtype),
                                        epsilon=fn.eps)
     rest = static_shape(x)[1:]
-    back = const([0, *rest], np.int64) if None not in rest else op.shape(var(x))
-    y = op.reshape(normed, back)  # (0: the batch axis as it came, symbolic or not)
+    if None not in rest:
+        y = op.reshape(normed, const([0, *rest], np.int64))  # (0: the batch axis as it came, symbolic or not)
+    else:  # symbolic spatial axes: the input's shape as the graph reads it, then its known sizes (the channels,
+        # which a layer after it checks) known again
+        y = var(with_sizes(wrap(op.reshape(normed, op.shape(var(x)))), (None, *rest)))
     lift = [channels] + [1] * (x.ndim - 2)
     if weight is not None:
         y = op.mul(y, op.reshape(var(weight), const(lift, np.int64)))

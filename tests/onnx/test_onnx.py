@@ -516,9 +516,11 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
                                      ({0: "batch", 2: "height", 3: "width"},), (6, 4, 10)),
     # volumes and ceil-mode pools whose last window PyTorch drops where it would start in the padding, over symbolic
     # sizes (each was refused, 'unsupported operand type(s) for +: NoneType and int'): Conv3d (ONNX Conv), AvgPool3d
-    # (one 3-D AveragePool), MaxPool / AvgPool with padding and ceil_mode (ONNX's ceil_mode, cut to PyTorch's count)
+    # (one 3-D AveragePool), MaxPool / AvgPool with padding and ceil_mode (ONNX's ceil_mode, cut to PyTorch's count);
+    # instance norm kept its channels' size for the Conv3d after it (refused: 'got input of shape (None, ...)')
     "volumes_and_ceil_pools": (lambda: Calls(lambda x, conv: (
-        nn.functional.max_pool3d(conv(x), 2, padding=1, ceil_mode=True), nn.functional.avg_pool3d(x, 2, 1),
+        nn.functional.max_pool3d(conv(nn.functional.instance_norm(x)), 2, padding=1, ceil_mode=True),
+        nn.functional.avg_pool3d(x, 2, 1),
         nn.functional.max_pool2d(x.flatten(1, 2), 3, 2, 1, ceil_mode=True, return_indices=True),
         nn.functional.avg_pool2d(x.flatten(1, 2), 3, 2, 1, ceil_mode=True), nn.functional.avg_pool1d(
             x.flatten(2), 2, 3, 1, ceil_mode=True, count_include_pad=False)), nn.Conv3d(2, 3, 2, padding=1)),
