@@ -8,6 +8,7 @@ classic closed form ``dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * x
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Sequence
 
 from ..autograd.primitive import Function
@@ -305,10 +306,15 @@ def check_shapes(name: str, shape: tuple[int, ...], meaning: str, **operands: Te
                                      f"{tuple(value.shape)}")
 
 
-def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
-    if isinstance(normalized_shape, int):
-        return (normalized_shape,)
-    return tuple(int(n) for n in normalized_shape)
+def normalized_shape_of(name: str, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    """``normalized_shape`` (an int or a sequence of ints) as a tuple; a float in it is PyTorch's `TypeError`
+    (``int()`` truncated layer_norm(x, (3.5,)) to 3, and a bare 3.0 failed as "'float' object is not iterable")."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Number) else tuple(normalized_shape)
+    for n in shape:
+        if isinstance(n, numbers.Number) and not isinstance(n, numbers.Integral):
+            raise TypeError(f"{name}(): argument 'normalized_shape' must be an int or a tuple of ints, not "
+                            f"{type(n).__name__} ({n!r}), as in PyTorch")
+    return tuple(int(n) for n in shape)
 
 
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
@@ -319,7 +325,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     """
     check_real_floating("layer_norm", input)
     check_one_backend("layer_norm", input, weight, bias)
-    shape = _as_shape(normalized_shape)
+    shape = normalized_shape_of("layer_norm", normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ShapeMismatchError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
                                  f"got shape {input.shape}")
@@ -352,7 +358,7 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tenso
     """
     check_floating("rms_norm", input)
     check_one_backend("rms_norm", input, weight)
-    shape = _as_shape(normalized_shape)
+    shape = normalized_shape_of("rms_norm", normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ShapeMismatchError(f"rms_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
                                  f"got shape {input.shape}")

@@ -15,7 +15,7 @@ from ..autograd import autocast_mode
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name, get_backend
 from ..backend.default_dtype import default_float
-from ..functional.norm import batch_norm, group_norm, layer_norm, rms_norm, values_per_channel
+from ..functional.norm import batch_norm, group_norm, layer_norm, normalized_shape_of, rms_norm, values_per_channel
 from ..functional.value_checks import DTypeMismatchError
 from .linear import _size, new_parameter
 from .module import Module
@@ -167,12 +167,6 @@ class BatchNorm3d(_BatchNorm):
     layout = "(N, C, D, H, W)"
 
 
-def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
-    if isinstance(normalized_shape, int):
-        return (normalized_shape,)
-    return tuple(int(n) for n in normalized_shape)
-
-
 def _check_trailing(layer: Module, x: Tensor, shape: tuple[int, ...], any_floating: bool = False) -> None:
     check_input(layer, x, half_inputs=True, any_floating=any_floating)
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
@@ -200,7 +194,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, backend: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        self.normalized_shape = _as_shape(normalized_shape)
+        self.normalized_shape = normalized_shape_of(type(self).__name__, normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.weight = new_parameter(self.normalized_shape, backend, dtype) if elementwise_affine else None
@@ -293,7 +287,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
                  elementwise_affine: bool = True, backend: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        self.normalized_shape = _as_shape(normalized_shape)
+        self.normalized_shape = normalized_shape_of(type(self).__name__, normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.weight = new_parameter(self.normalized_shape, backend, dtype) if elementwise_affine else None

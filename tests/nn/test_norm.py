@@ -273,6 +273,12 @@ def test_other_errors():
         BatchNorm1d(2, affine=False)(make("torch", np.ones((2, 2), np.float32)))
     with pytest.raises(ValueError, match="running_mean and running_var are needed"):
         batch_norm(make("numpy", np.ones((2, 2))), None, None, training=False)
+    # a float normalized_shape is PyTorch's TypeError (int() truncated (3.5,) to 3; 3.0 was "not iterable")
+    for shape in (3.0, (3.5,)):
+        with pytest.raises(TypeError, match="layer_norm\\(\\): argument 'normalized_shape' must be an int or a tuple"):
+            layer_norm(make("numpy", np.ones((2, 3), np.float32)), shape)
+        with pytest.raises(TypeError, match="RMSNorm\\(\\): argument 'normalized_shape'"):
+            RMSNorm(shape)
 
 
 # -- configurations drawn by hypothesis, against torch.nn ---------------------------------------------
