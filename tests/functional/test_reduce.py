@@ -325,7 +325,8 @@ def test_torch_spellings_dim_keepdim(backend):
 
 
 # -- F.normalize: x / max(||x||_p, eps) along dim, a zero lane included --------------------------------
-NORMALIZE = [(2.0, 1), (2.0, -1), (1.0, 0), (3.0, 1), (math.inf, 2), (0.5, -1)]
+NORMALIZE = [(2.0, 1), (2.0, -1), (1.0, 0), (3.0, 1), (math.inf, 2), (0.5, -1),
+             (2.0, (0, -1))]  # (a tuple dim: TypeError before)
 
 
 def _with_zero_lane(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
