@@ -73,8 +73,9 @@ def adaptive_avg_pool3d(input: Tensor, output_size: int | Sequence[int | None]) 
     if len(sizes) != 3:
         raise ValueError(f"adaptive_avg_pool3d: output_size must be an int or a 3-tuple, got {output_size!r}")
     check_windows("adaptive_avg_pool3d", input, sizes)  # here: the two passes below see the axes moved
-    deep = adaptive_avg_pool_nd("adaptive_avg_pool3d", _depth_last(input),
-                                input.shape[-3] if sizes[0] is None else sizes[0], 1)
+    if sizes[0] is None:  # the depth kept: one bin per element, no pass (a symbolic depth has no int size)
+        return adaptive_avg_pool_nd("adaptive_avg_pool3d", input, sizes[1:], 2)
+    deep = adaptive_avg_pool_nd("adaptive_avg_pool3d", _depth_last(input), sizes[0], 1)
     return adaptive_avg_pool_nd("adaptive_avg_pool3d", _depth_back(deep), sizes[1:], 2)
 
 

@@ -520,7 +520,7 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
     # instance norm kept its channels' size for the Conv3d after it (refused: 'got input of shape (None, ...)')
     "volumes_and_ceil_pools": (lambda: Calls(lambda x, conv: (
         nn.functional.max_pool3d(conv(nn.functional.instance_norm(x)), 2, padding=1, ceil_mode=True),
-        nn.functional.avg_pool3d(x, 2, 1),
+        nn.functional.avg_pool3d(x, 2, 1), nn.functional.adaptive_avg_pool3d(x, (None, 2, 1)),  # (depth kept: refused)
         nn.functional.max_pool2d(x.flatten(1, 2), 3, 2, 1, ceil_mode=True, return_indices=True),
         nn.functional.avg_pool2d(x.flatten(1, 2), 3, 2, 1, ceil_mode=True), nn.functional.avg_pool1d(
             x.flatten(2), 2, 3, 1, ceil_mode=True, count_include_pad=False)), nn.Conv3d(2, 3, 2, padding=1)),
