@@ -92,7 +92,10 @@ def _axis(op: str, x: Tensor, dim: Any) -> int:
 
 def _plan(op: str, x: Tensor, s: Any, dim: Any) -> tuple[tuple[int, ...], list[int | None]]:
     """``(axes, sizes)`` as PyTorch reads ``s`` and ``dim``: ``dim`` None takes the last ``len(s)`` axes (every axis
-    without ``s``); a size None (or -1 in ``s``) is the transform's default."""
+    without ``s``); a size None (or -1 in ``s``) is the transform's default. A single int ``s`` is one size, as
+    PyTorch's int-list arguments read it (``fftn(x, 8)``, ``fft2(x, 8, 1)``)."""
+    if isinstance(s, int) and not isinstance(s, bool):
+        s = (s,)
     if dim is not None:
         axes = tuple(_axis(op, x, d) for d in ((dim,) if isinstance(dim, int) else dim))
         if len(set(axes)) != len(axes):

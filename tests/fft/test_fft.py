@@ -48,6 +48,8 @@ CASES = [
     ("rfft2", lambda lib, norm, x: lib.fft.rfft2(x, norm=norm), R3D),
     ("rfft2_resized", lambda lib, norm, x: lib.fft.rfft2(x, s=(5, 4), norm=norm), R3D),
     ("rfftn_dims_20", lambda lib, norm, x: lib.fft.rfftn(x, dim=(2, 0), norm=norm), R3D),
+    # (a single int s and dim, as PyTorch's int lists read them: TypeError "no len()" before)
+    ("rfftn_int_s_and_dim", lambda lib, norm, x: lib.fft.rfftn(x, 6, 0, norm=norm), R3D),
     ("irfft_even_default", lambda lib, norm, x: lib.fft.irfft(x, norm=norm), Z4),
     ("irfft_odd", lambda lib, norm, x: lib.fft.irfft(x, n=7, norm=norm), Z4),
     ("irfft_padded_input", lambda lib, norm, x: lib.fft.irfft(x, n=11, norm=norm), Z4),
