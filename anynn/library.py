@@ -115,7 +115,7 @@ def _autograd_function(op: CustomOpDef, kernel: Callable[..., Any]) -> type[Func
 
     order_observable[0] = True  # its registered gradient is user code (see `anynn.autograd.mode`)
     class CustomOperator(Function):
-        _runs_in_transforms = True  # not refused in anynn.func's transforms (see transform_levels)
+        _operator_name = op._qualname  # refused in anynn.func's transforms as PyTorch's operators (transform_levels)
 
         @staticmethod
         def forward(ctx: Any, *inputs: Any) -> Any:

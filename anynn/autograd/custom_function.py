@@ -34,7 +34,7 @@ from . import primitive as _function
 from .function_name import FunctionName
 from .mode import enable_grad, no_grad, order_observable
 from .tensor import Tensor, make_tensor
-from .transform_levels import refuse_in_transforms
+from .transform_levels import refuse_in_transforms, refuse_operator_in_transforms
 
 
 class FunctionCtx:
@@ -164,8 +164,11 @@ def _ctx_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
     from .mode import is_grad_enabled
 
     defined = _defining(cls)
-    if not getattr(cls, "_runs_in_transforms", False):  # (torch.library's operators run in them, as PyTorch's)
+    operator = getattr(cls, "_operator_name", None)  # torch.library's operators: refused in fewer transforms
+    if operator is None:
         refuse_in_transforms(cls, defined, args + tuple(kwargs.values()))
+    else:
+        refuse_operator_in_transforms(operator, args + tuple(kwargs.values()))
     separate = "setup_context" in defined
     if separate:
         args = _with_defaults(cls, args, kwargs)

@@ -103,4 +103,19 @@ def refuse_in_transforms(cls: type, defined: set[str], args: Sequence[Any]) -> N
                                   "forward mode AD.")
 
 
-__all__ = ["Level", "refuse_in_transforms", "transform_level"]
+def refuse_operator_in_transforms(name: str, args: Sequence[Any]) -> None:
+    """PyTorch's refusal of the ``torch.library`` operator ``name`` inside a reverse-mode transform (``grad``,
+    ``vjp``, ``jacrev``, ``hessian``) where one of ``args`` requires grad: its registered gradient runs as a
+    generated ``autograd.Function`` without ``setup_context`` there. ``vmap`` alone runs it, and so does forward
+    mode, where PyTorch 2.13's tangent is zero and anynn's the true one (docs/differences.md)."""
+    from .mode import is_grad_enabled
+
+    if not any(level.functorch and not level.vmap and not level.tangent_inputs for level in _stack()):
+        return
+    if is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        raise RuntimeError("In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
+                           f"jacrev, ...), it must override the setup_context staticmethod. {_DOCS} (the custom "
+                           f"operator {name}: PyTorch runs its registered gradient as such a Function)")
+
+
+__all__ = ["Level", "refuse_in_transforms", "refuse_operator_in_transforms", "transform_level"]
