@@ -289,12 +289,10 @@ class MultiheadAttention(Module):
 def _pad_allowed(mask: Tensor) -> Tensor:
     """One more key column that every query may see: True in a boolean mask (True = allowed), 0 in an additive one."""
     xp = mask.backend.xp
-    shape = tuple(mask.shape[:-1]) + (1,)
+    last = mask.array[..., :1]  # (the column is shaped like it: a recorded mask's axes may be symbolic)
     if _is_bool(mask):
-        column = xp.ones(shape, dtype=xp.bool, device=device_of(mask.array))
-        return Tensor._make(xp.concat([mask.array, column], axis=-1), mask.backend, None, 0)
-    column = Tensor._make(xp.zeros(shape, dtype=mask.array.dtype, device=device_of(mask.array)), mask.backend, None, 0)
-    return concat([mask, column], axis=-1)
+        return Tensor._make(xp.concat([mask.array, xp.ones_like(last)], axis=-1), mask.backend, None, 0)
+    return concat([mask, Tensor._make(xp.zeros_like(last), mask.backend, None, 0)], axis=-1)
 
 
 def _as_tensor(mask: Any, like: Tensor) -> Tensor:

@@ -514,6 +514,12 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
                                     (6, 3, 9)),
     "windows_and_bins_image_sizes": (lambda: Calls(_windows_and_bins), lambda n, t: (_floats(n, 2, t, t + 2),),
                                      ({0: "batch", 2: "height", 3: "width"},), (6, 4, 10)),
+    # add_zero_attn's column appended to a mask (T, T) of a symbolic length (refused: 'zeros((1, 1, None, 1))')
+    "attention_zero_column_mask": (lambda: Calls(lambda x, mask, mha: mha(x, x, x, attn_mask=mask),
+                                                 nn.MultiheadAttention(8, 2, batch_first=True, add_bias_kv=True,
+                                                                       add_zero_attn=True)),
+                                   lambda n, t: (_floats(n, t, 8), np.triu(np.full((t, t), -np.inf, np.float32), 1)),
+                                   ({0: "batch", 1: "length"}, {0: "length", 1: "length"}), (5, 1, 8)),
     # volumes and ceil-mode pools whose last window PyTorch drops where it would start in the padding, over symbolic
     # sizes (each was refused, 'unsupported operand type(s) for +: NoneType and int'): Conv3d (ONNX Conv), AvgPool3d
     # (one 3-D AveragePool), MaxPool / AvgPool with padding and ceil_mode (ONNX's ceil_mode, cut to PyTorch's count);
