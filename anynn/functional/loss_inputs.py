@@ -16,7 +16,7 @@ from ..backend.typing import Namespace
 from ..backend.broadcasting import broadcast_shapes
 from .dtype_kinds import isdtype
 from .value_checks import ShapeMismatchError
-from .value_checks import UnsupportedDTypeError, array_on_backend, check_one_backend, check_values
+from .value_checks import KernelNotImplementedError, array_on_backend, check_one_backend, check_values
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -77,10 +77,12 @@ def check_same_shape(name: str, input: Any, target: Any) -> None:
 
 def check_floating(name: str, what: str, value: Any, xp: Namespace) -> None:
     """``value`` must hold real floating-point numbers (PyTorch: "Found dtype Long but expected Float"; its loss
-    kernels are "not implemented" for complex ones): a `TypeError` that is also a `RuntimeError`."""
+    kernels are "not implemented" for complex ones): a `TypeError` that is also a `NotImplementedError`, so a
+    `RuntimeError`."""
     if not isdtype(xp, data_of(value).dtype, "real floating"):
-        raise UnsupportedDTypeError(f"{name}: {what} must be floating-point, got dtype "
-                                    f"{dtype_name(data_of(value).dtype)}; cast it with .float() or .to(dtype=...)")
+        raise KernelNotImplementedError(f"{name}: {what} must be floating-point, got dtype "
+                                        f"{dtype_name(data_of(value).dtype)}; cast it with .float() or "
+                                        ".to(dtype=...)")
 
 
 def float_target(name: str, target: Any, input: Tensor) -> Any:

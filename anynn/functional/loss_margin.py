@@ -20,6 +20,7 @@ from .formulas.logistic import softplus as _softplus
 from .loss import _device, _Reduced
 from .loss_inputs import _type_name, check_broadcast_together, check_broadcasts_to, check_input, float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
+from .scatter_reduce import IndexingError
 from .value_checks import ShapeMismatchError, UnsupportedDTypeError
 from .value_checks import check_floating as check_value_floating
 from .value_checks import check_one_backend, refuse_complex
@@ -320,14 +321,15 @@ def multilabel_margin_loss(input: Any, target: Any, size_average: bool | None = 
     # PyTorch checks every entry, also those after the -1
     check(input.backend, (target < -1) | (target >= C),
           f"multilabel_margin_loss: target holds an entry outside [-1, {C}) for input with {C} classes",
-          error=IndexError)
+          error=IndexingError)
     return MultiLabelMargin.apply(input, target, reduction=reduction)
 
 
 def _check_class_range(name: str, backend: Backend, target: Any, classes: int) -> None:
-    """Class indices outside [0, C) raise `IndexError` instead of giving garbage (negative ones too: PyTorch's
-    multi_margin_loss has no ignored index)."""
+    """Class indices outside [0, C) raise `IndexingError` instead of giving garbage (negative ones too: PyTorch's
+    multi_margin_loss has no ignored index); PyTorch's class is RuntimeError ("target out of range"), an
+    IndexError here too."""
     bad = (target < 0) | (target >= classes)
     check(backend, bad, f"{name}: target holds a class index outside [0, {classes}) for input with {classes} classes",
-          error=IndexError)
+          error=IndexingError)
 

@@ -24,7 +24,7 @@ from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .value_checks import ShapeMismatchError
 from .value_checks import InvalidValueError
-from .value_checks import refuse_complex, refuse_kernel
+from .value_checks import KernelNotImplementedError, refuse_complex, refuse_kernel
 from .pool_symbolic import adaptive_bins, bins_over_symbolic_sizes, global_window, symbolic_kernel
 from .resample import gather_taps, taps
 from .windows import ntuple, output_size, pad_last_axes, window_slice
@@ -463,11 +463,12 @@ def int64_mean(average: Any, x: Tensor) -> Any:
 
 def check_floating(where: str, x: Any) -> None:
     """Averages of integers have no integer answer: refuse them (PyTorch does too, int64 average pools aside:
-    `int64_mean`), naming ``where``."""
+    `int64_mean`), naming ``where``: PyTorch's NotImplementedError ("adaptive_avg_pool2d" not implemented for
+    'Long'), a TypeError too."""
     name = dtype_name(x.dtype)
     if not name.startswith(("float", "bfloat", "complex")):
-        raise TypeError(f"{where}: expected a floating-point input, got {name}; convert it first "
-                        f"(x.float() or x.astype('float32'))")
+        raise KernelNotImplementedError(f"{where}: expected a floating-point input, got {name}; convert it first "
+                                        f"(x.float() or x.astype('float32'))")
 
 
 def _adaptive_sizes(fn: str, x: Any, output_size: Any, spatial_dims: int) -> tuple[int, ...]:

@@ -18,7 +18,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import op
 from ..backend.typing import Namespace
-from .value_checks import array_on_backend
+from .value_checks import KernelNotImplementedError, array_on_backend
 
 _AXES = ("time", "height", "width")
 
@@ -87,7 +87,7 @@ def _fractional_max(fn: str, input: Tensor, kernel_size: Any, output_size: Any, 
         raise RuntimeError(f"{fn}: expected a {rank + 1}-D or {rank + 2}-D input (N, C, *{rank} spatial sizes), got "
                            f"shape {tuple(input.shape)}")
     if not input.backend.xp.isdtype(input.array.dtype, "real floating"):
-        raise TypeError(f"{fn}: expected a floating-point input, got {input.dtype}")
+        raise KernelNotImplementedError(f"{fn}: expected a floating-point input, got {input.dtype}")
     if output_size is None and output_ratio is None:
         raise ValueError(f"{fn} requires specifying either an output_size or an output_ratio")
     spatial = tuple(input.shape[-rank:])

@@ -23,7 +23,7 @@ from ..backend import dtype_name
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
 from .value_checks import ShapeMismatchError
-from .value_checks import UnsupportedDTypeError, is_floating, refuse_float_ints, refuse_kernel
+from .value_checks import KernelNotImplementedError, is_floating, refuse_float_ints, refuse_kernel
 from .pool_symbolic import adaptive_bins
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # the interpolating modes' spatial dims
@@ -238,6 +238,11 @@ def gather_taps(xp: Namespace, x: Any, axis: int, axis_taps: list[tuple[list[int
     return out
 
 
+class UnsupportedRankError(ShapeMismatchError, NotImplementedError):
+    """An input of a rank interpolate has no kernel for (PyTorch: NotImplementedError, 'Input Error: Only 3D, 4D and
+    5D input Tensors supported (got 2D)'); a ValueError too."""
+
+
 class Interpolate(Function):
     """x (N, C, *spatial) → (N, C, *out_size): gathered taps per spatial axis forward, their matrices backward.
 
@@ -345,11 +350,13 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if mode not in ("nearest", "nearest-exact") and not is_floating(input):
         # (weights in an integer dtype are 0; PyTorch refuses every integer dtype here but uint8 in bilinear and
         # bicubic, which its fixed-point kernels round: the differences page)
-        raise UnsupportedDTypeError(f"interpolate ({mode}): expected a floating point input, got dtype "
-                                    f"{dtype_name(input.dtype)}; cast it first (x.float()), or use mode='nearest'")
+        raise KernelNotImplementedError(f"interpolate ({mode}): expected a floating point input, got dtype "
+                                        f"{dtype_name(input.dtype)}; cast it first (x.float()), or use "
+                                        "mode='nearest'")
     spatial = input.ndim - 2
     if spatial < 1 or spatial > 3:
-        raise ValueError(f"interpolate: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got shape {input.shape}")
+        raise UnsupportedRankError(f"interpolate: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got shape "
+                                   f"{input.shape}")
     if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != spatial:
         raise NotImplementedError(f"interpolate: mode {mode!r} needs a {_LINEAR_MODES[mode] + 2}-D input, got "
                                   f"{input.ndim}-D input of shape {input.shape}")

@@ -64,12 +64,12 @@ def check_same_dtype(op_name: str, names: tuple[str, ...], operands: tuple[Any, 
 
 
 def check_floating(name: str, x: Any, hint: str = "cast it first (x.float())") -> None:
-    """Raise `UnsupportedDTypeError` naming ``name`` unless ``x`` (a Tensor) is floating point or complex, as PyTorch
-    requires of ``mean``/``var``, softmax, the smooth activations and the normalisations (its kernels for integers
-    are "not implemented"); ``hint`` ends the message."""
+    """Raise `KernelNotImplementedError` naming ``name`` unless ``x`` (a Tensor) is floating point or complex, as
+    PyTorch requires of ``mean``/``var``, softmax, the smooth activations and the normalisations (its kernels for
+    integers are "not implemented"); ``hint`` ends the message."""
     if not is_floating(x):
-        raise UnsupportedDTypeError(f"{name}(): expected a floating point or complex input, got dtype "
-                                    f"{dtype_name(data_dtype(x))}; {hint}")
+        raise KernelNotImplementedError(f"{name}(): expected a floating point or complex input, got dtype "
+                                        f"{dtype_name(data_dtype(x))}; {hint}")
 
 
 def _complex_whose(torch_supports: bool) -> str:
@@ -80,15 +80,15 @@ def _complex_whose(torch_supports: bool) -> str:
 
 def check_real_floating(name: str, x: Any, hint: str = "cast it first (x.float())", *,
                         torch_supports: bool = False) -> None:
-    """`check_floating`, and complex inputs refused too (an `UnsupportedDTypeError` naming ``name``), as PyTorch
+    """`check_floating`, and complex inputs refused too (a `KernelNotImplementedError` naming ``name``), as PyTorch
     refuses them for the rectifiers, the softmax family, clamping and the normalisations: their formulas order
     values, which complex numbers have no order for (``torch_supports``: PyTorch computes it; the message says
     so)."""
     check_floating(name, x, hint)
     if is_complex_dtype(data_dtype(x)):
-        raise UnsupportedDTypeError(f"{name}(): not implemented for complex tensors (got dtype "
-                                    f"{dtype_name(data_dtype(x))}), {_complex_whose(torch_supports)}; apply it to "
-                                    f"x.real, x.abs() or x.angle() instead")
+        raise KernelNotImplementedError(f"{name}(): not implemented for complex tensors (got dtype "
+                                        f"{dtype_name(data_dtype(x))}), {_complex_whose(torch_supports)}; apply it "
+                                        f"to x.real, x.abs() or x.angle() instead")
 
 
 # id(native dtype) -> (dtype, floating point or complex): keyed by identity, as dtypes of two libraries may hash
@@ -198,15 +198,16 @@ def refuse_numbers(name: str, **arguments: Any) -> None:
 
 
 def refuse_complex(name: str, *operands: Any, torch_supports: bool = False) -> None:
-    """Raise `UnsupportedDTypeError` naming ``name`` if an operand (Tensor or native array; numbers and None pass)
-    is complex: ``name`` orders its values (clamp, max, relu...), which complex numbers have no order for, and
-    PyTorch refuses them too (``torch_supports``: PyTorch computes it, and the message says so)."""
+    """Raise `KernelNotImplementedError` naming ``name`` if an operand (Tensor or native array; numbers and None
+    pass) is complex: ``name`` orders its values (clamp, max, relu...), which complex numbers have no order for, and
+    PyTorch refuses them too, as NotImplementedError or RuntimeError ("clamp is not supported for complex types")
+    (``torch_supports``: PyTorch computes it, and the message says so)."""
     for x in operands:
         dtype = x.array.dtype if isinstance(x, Tensor) else getattr(x, "dtype", None)
         if dtype is not None and is_complex_dtype(dtype):
-            raise UnsupportedDTypeError(f"{name} is not supported for complex tensors (got dtype {dtype_name(dtype)}), "
-                                        f"{_complex_whose(torch_supports)}; apply it to x.real, x.abs() or x.angle() "
-                                        "instead")
+            raise KernelNotImplementedError(f"{name} is not supported for complex tensors (got dtype "
+                                            f"{dtype_name(dtype)}), {_complex_whose(torch_supports)}; apply it to "
+                                            "x.real, x.abs() or x.angle() instead")
 
 
 def refuse_boolean_subtraction(a: Any, b: Any) -> None:

@@ -20,7 +20,8 @@ from ..functional.linalg import linear
 from ..functional.shape import concat
 from .linear import Linear, new_parameter
 from .module import Module
-from .validate import ArgumentAssertionError, MaskDTypeError, MaskMismatch, ShapeMismatch, check_input
+from .validate import (ArgumentAssertionError, AssertedShapeMismatch, MaskDTypeError, MaskMismatch, ShapeMismatch,
+                       check_input)
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -186,18 +187,22 @@ class MultiheadAttention(Module):
         return rng
 
     def _check_inputs(self, query: Any, key: Any, value: Any) -> bool:
-        check_input(self, query, ndim=(2, 3), last_dim=self.embed_dim, what="features (embed_dim)")
-        check_input(self, key, ndim=(query.ndim,), last_dim=self.kdim, what="features (kdim)")
-        check_input(self, value, ndim=(query.ndim,), last_dim=self.vdim, what="features (vdim)")
+        # PyTorch asserts these shapes (AssertionError); the batch sizes reach a reshape (RuntimeError)
+        check_input(self, query, ndim=(2, 3), last_dim=self.embed_dim, what="features (embed_dim)",
+                    shape_error=AssertedShapeMismatch)
+        check_input(self, key, ndim=(query.ndim,), last_dim=self.kdim, what="features (kdim)",
+                    shape_error=AssertedShapeMismatch)
+        check_input(self, value, ndim=(query.ndim,), last_dim=self.vdim, what="features (vdim)",
+                    shape_error=AssertedShapeMismatch)
         name = type(self).__name__
         if tuple(key.shape[:-1]) != tuple(value.shape[:-1]):
-            raise ValueError(f"{name}: key and value must agree in all but the last dimension, got key shape "
-                             f"{tuple(key.shape)} and value shape {tuple(value.shape)}")
+            raise AssertedShapeMismatch(f"{name}: key and value must agree in all but the last dimension, got key "
+                                        f"shape {tuple(key.shape)} and value shape {tuple(value.shape)}")
         if query.ndim == 3:
             batch_axis = 0 if self.batch_first else 1
             if key.shape[batch_axis] != query.shape[batch_axis]:
-                raise ValueError(f"{name}: query and key must have the same batch size in dimension {batch_axis}, "
-                                 f"got query shape {tuple(query.shape)} and key shape {tuple(key.shape)}")
+                raise ShapeMismatch(f"{name}: query and key must have the same batch size in dimension {batch_axis}, "
+                                    f"got query shape {tuple(query.shape)} and key shape {tuple(key.shape)}")
         return query.ndim == 3
 
     def _batch_major(self, x: Tensor, batched: bool) -> Tensor:

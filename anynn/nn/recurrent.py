@@ -22,7 +22,7 @@ from .linear import new_parameter
 from .module import Module
 from .recurrent_packed import run_packed
 from .utils.rnn import PackedSequence
-from .validate import ShapeMismatch, check_input
+from .validate import RecurrentDTypeError, ShapeMismatch, check_input
 
 
 def _zeros(like: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -269,7 +269,7 @@ class RNNBase(_UniformInit):
         """
         if isinstance(input, PackedSequence):
             return run_packed(self, input, hx)
-        check_input(self, input, ndim=(2, 3), last_dim=self.input_size)
+        check_input(self, input, ndim=(2, 3), last_dim=self.input_size, dtype_error=RecurrentDTypeError)
         batched = input.ndim == 3
         if input.shape[1 if batched and self.batch_first else 0] == 0:
             raise ShapeMismatch(f"{type(self).__name__}: expected a sequence length larger than 0, got input of shape "

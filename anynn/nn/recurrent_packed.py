@@ -19,7 +19,7 @@ from ..functional.indexing import index_select
 from ..functional.recurrent import recurrent_sequence
 from ..functional.shape import concat, reshape, stack
 from .utils.rnn import PackedSequence, _int64, batch_sizes_of, sorted_order
-from .validate import check_input
+from .validate import RecurrentDTypeError, check_input
 
 Segment = tuple[int, int, int]  # (first packed row, time steps, batch size)
 
@@ -96,7 +96,7 @@ def run_packed(layer: Any, packed: PackedSequence, hx: Any) -> tuple[PackedSeque
     """`RNNBase.forward` for a `PackedSequence` input: ``(packed output, h_n)`` (``(h_n, c_n)`` for the LSTM),
     final states in the original batch order."""
     data = packed.data
-    check_input(layer, data, ndim=(2,), last_dim=layer.input_size)
+    check_input(layer, data, ndim=(2,), last_dim=layer.input_size, dtype_error=RecurrentDTypeError)
     sizes = batch_sizes_of(packed)
     if sum(sizes) != data.shape[0]:
         raise ValueError(f"{type(layer).__name__}: the PackedSequence's batch_sizes sum to {sum(sizes)} but its data "

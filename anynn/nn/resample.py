@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..functional.resample import interpolate, pixel_shuffle, pixel_unshuffle
+from ..functional.resample import UnsupportedRankError, interpolate, pixel_shuffle, pixel_unshuffle
 from .module import Module
 from .validate import check_floating, check_input, check_not_bool
 
@@ -36,7 +36,7 @@ class Upsample(Module):
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, input: Tensor) -> Tensor:
-        check_input(self, input, ndim=(3, 4, 5))
+        check_input(self, input, ndim=(3, 4, 5), shape_error=UnsupportedRankError)
         if self.mode == "nearest":
             check_not_bool(self, input)
         else:

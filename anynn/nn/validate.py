@@ -7,18 +7,21 @@ from typing import Any
 from ..autograd import autocast_mode
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name
-from ..functional.value_checks import DTypeMismatchError
+from ..functional.value_checks import DTypeMismatchError, KernelNotImplementedError
 
 
 def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_dim: int | None = None,
                 dim: int | None = None, size: int | None = None, what: str = "features",
-                half_inputs: bool = False, any_floating: bool = False) -> None:
+                half_inputs: bool = False, any_floating: bool = False,
+                dtype_error: type[Exception] | None = None, shape_error: type[Exception] | None = None) -> None:
     """Raise a clear error unless ``x`` is a Tensor of the layer's backend/dtype with the right shape.
 
     ``ndim`` lists the accepted ranks; ``last_dim`` is the required size of the last axis; ``dim`` and
     ``size`` require ``x.shape[dim] == size`` (e.g. channels on axis 1); ``half_inputs``: float16/bfloat16
     input to float32 parameters is accepted (PyTorch's normalization layers take it, autocast or not);
-    ``any_floating``: any floating input is (PyTorch's composite ``rms_norm`` promotes).
+    ``any_floating``: any floating input is (PyTorch's composite ``rms_norm`` promotes). A dtype other than the
+    parameters' raises `DTypeMismatchError` (`NotFloatingInputError` for integers and bools, ``dtype_error`` where
+    the layer gives its own class); a shape, `ShapeMismatch` (or ``shape_error``).
     """
     # hot path (every layer call): plain attribute reads, the message is built only on failure
     name = type(layer).__name__
@@ -28,12 +31,14 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
     shape = x.array.shape
     if ndim is not None and len(shape) not in ndim:
         ranks = " or ".join(f"{n}-D" for n in ndim)
-        raise ShapeMismatch(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape {x.shape}")
+        raise (shape_error or ShapeMismatch)(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape "
+                                             f"{x.shape}")
     if last_dim is not None and (not shape or shape[-1] != last_dim):
-        raise ShapeMismatch(f"{name}: expected input with {last_dim} {what} in the last dimension, "
-                            f"got shape {x.shape}")
+        raise (shape_error or ShapeMismatch)(f"{name}: expected input with {last_dim} {what} in the last dimension, "
+                                             f"got shape {x.shape}")
     if dim is not None and size is not None and (dim >= len(shape) or shape[dim] != size):
-        raise ShapeMismatch(f"{name}: expected {size} {what} in dimension {dim}, got input of shape {x.shape}")
+        raise (shape_error or ShapeMismatch)(f"{name}: expected {size} {what} in dimension {dim}, got input of shape "
+                                             f"{x.shape}")
     params = getattr(layer, "_parameters", None)
     weight = next(iter(params.values()), None) if params else None
     if weight is not None:
@@ -45,11 +50,23 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
                 and not (half_inputs and dtype_name(x.dtype) in ("float16", "bfloat16")
                          and dtype_name(weight.dtype) == "float32")):
             # (under autocast, float32 layers take float16/bfloat16 inputs, as PyTorch's do)
-            raise DTypeMismatchError(dtype_mismatch(name, weight.dtype, x.dtype))
+            error = dtype_error or (DTypeMismatchError if dtype_kind(x.array.dtype) == "f" else NotFloatingInputError)
+            raise error(dtype_mismatch(name, weight.dtype, x.dtype))
 
 
 class ShapeMismatch(ValueError, RuntimeError):
     """Inputs whose shapes cannot go together (a ValueError here, a RuntimeError in PyTorch: both catch it)."""
+
+
+class NotFloatingInputError(DTypeMismatchError, KernelNotImplementedError):
+    """An integer or bool input to a layer of floating-point parameters: PyTorch's kernels have no version for it
+    (NotImplementedError: "batch_norm" not implemented for 'Long') or refuse the mix (RuntimeError: "mat1 and mat2
+    must have the same dtype"); a TypeError too."""
+
+
+class RecurrentDTypeError(DTypeMismatchError, ValueError):
+    """An input to a recurrent layer in another dtype than its weights: PyTorch's RNNBase raises ValueError ("RNN
+    input dtype (torch.float64) does not match weight dtype (torch.float32)"); a TypeError and RuntimeError too."""
 
 
 class ArgumentAssertionError(ValueError, AssertionError):
@@ -57,7 +74,12 @@ class ArgumentAssertionError(ValueError, AssertionError):
     embed_dim), a ValueError here."""
 
 
-class MaskMismatch(ShapeMismatch, AssertionError):
+class AssertedShapeMismatch(ShapeMismatch, AssertionError):
+    """Inputs of the wrong rank or size where PyTorch asserts their shapes (MultiheadAttention's query, key and
+    value: "was expecting embedding dimension of 4, but got 6"): an AssertionError too."""
+
+
+class MaskMismatch(AssertedShapeMismatch):
     """A key_padding_mask of the wrong shape: PyTorch's MultiheadAttention asserts it (AssertionError), so this is
     an AssertionError too, besides anynn's ValueError."""
 
@@ -77,10 +99,12 @@ def dtype_mismatch(layer: str, expected: Any, given: Any) -> str:
 
 
 def check_floating(layer: Any, x: Any, what: str = "input") -> None:
-    """Refuse an integer or bool Tensor where the layer's math needs floating point (PyTorch refuses it too)."""
+    """Refuse an integer or bool Tensor where the layer's math needs floating point (PyTorch refuses it too):
+    `KernelNotImplementedError`, a TypeError and PyTorch's NotImplementedError ("elu_cpu" not implemented for
+    'Long'; a RuntimeError, as its other refusals of a dtype)."""
     if isinstance(x, Tensor) and not (x.is_floating_point() or x.is_complex()):
-        raise TypeError(f"{type(layer).__name__}: expected a floating-point {what}, got {dtype_name(x.dtype)}; "
-                        "convert it first (x.float() or x.astype('float32'))")
+        raise KernelNotImplementedError(f"{type(layer).__name__}: expected a floating-point {what}, got "
+                                        f"{dtype_name(x.dtype)}; convert it first (x.float() or x.astype('float32'))")
 
 
 def check_broadcast(layer: Any, names: tuple[str, ...], tensors: tuple[Any, ...]) -> None:
@@ -128,9 +152,10 @@ def dtype_kind(dtype: Any) -> str:
 
 
 def refuse_dtype(layer: Any, x: Any, expected: str = "a floating-point") -> None:
-    """Raise the `TypeError` of a layer given an input dtype its math has no meaning for."""
-    raise TypeError(f"{type(layer).__name__}: expected {expected} input, got {dtype_name(x.dtype)}; convert it first "
-                    "(x.float() or x.astype('float32'))")
+    """Raise the `KernelNotImplementedError` (a TypeError, and PyTorch's NotImplementedError) of a layer given an
+    input dtype its math has no meaning for."""
+    raise KernelNotImplementedError(f"{type(layer).__name__}: expected {expected} input, got {dtype_name(x.dtype)}; "
+                                    "convert it first (x.float() or x.astype('float32'))")
 
 
 def check_not_bool(layer: Any, x: Any) -> None:

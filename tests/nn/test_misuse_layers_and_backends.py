@@ -161,3 +161,37 @@ def test_cuda_on_a_pytorch_without_cuda_is_backend_unavailable(name):
 def test_an_unknown_torch_device_is_backend_unavailable():
     with pytest.raises(BackendUnavailable, match="banana"):
         get_backend("torch:banana")
+
+
+# a refusal is an instance of PyTorch's class for the same call (anynn's classes are also Python's TypeError /
+# ValueError): before, these raised a plain TypeError, ValueError or IndexError that `except NotImplementedError`,
+# `except AssertionError` or `except RuntimeError` written for PyTorch did not catch
+def _ints(lib, *shape):
+    return lib.arange(int(np.prod(shape))).reshape(*shape)
+
+
+PYTORCH_CLASSES = {  # name: (call(lib), PyTorch's class)
+    "ELU on int64": (lambda lib: lib.nn.ELU()(_ints(lib, 2, 3)), NotImplementedError),
+    "F.elu on int64": (lambda lib: lib.nn.functional.elu(_ints(lib, 2, 3)), NotImplementedError),
+    "ReLU on complex": (lambda lib: lib.nn.ReLU()(_ints(lib, 2, 3) * 1j), NotImplementedError),
+    "AdaptiveAvgPool1d on int64": (lambda lib: lib.nn.AdaptiveAvgPool1d(2)(_ints(lib, 1, 2, 4)), NotImplementedError),
+    "BatchNorm1d on int64": (lambda lib: lib.nn.BatchNorm1d(3)(_ints(lib, 4, 3)), NotImplementedError),
+    "NLLLoss of complex": (lambda lib: lib.nn.NLLLoss()(_ints(lib, 2, 3) * 1j, lib.tensor([0, 1])),
+                           NotImplementedError),
+    "Upsample of 2-D": (lambda lib: lib.nn.Upsample(scale_factor=2)(lib.ones(2, 3)), NotImplementedError),
+    "RNN of float64": (lambda lib: lib.nn.RNN(4, 3)(lib.ones(5, 2, 4, dtype=lib.float64)), ValueError),
+    "MultiheadAttention embed_dim": (lambda lib: lib.nn.MultiheadAttention(4, 2)(*[lib.ones(3, 2, 6)] * 3),
+                                     AssertionError),
+    "MultiheadAttention key/value": (lambda lib: lib.nn.MultiheadAttention(4, 2)(
+        lib.ones(3, 2, 4), lib.ones(3, 2, 4), lib.ones(5, 2, 4)), AssertionError),
+    "MultiMarginLoss target": (lambda lib: lib.nn.MultiMarginLoss()(lib.ones(2, 4), lib.tensor([0, 4])),
+                               RuntimeError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PYTORCH_CLASSES))
+def test_refusals_are_instances_of_pytorchs_class(name):
+    call, error = PYTORCH_CLASSES[name]
+    for lib in (torch, anynn):
+        with pytest.raises(error):
+            call(lib)
