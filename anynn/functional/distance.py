@@ -129,15 +129,21 @@ def _broadcast_shape(name: str, a: Any, b: Any) -> tuple[int, ...]:
     return out
 
 
+def _wider_of(x1: Any, x2: Any) -> tuple[Any, Any]:
+    """Two floating operands of two precisions both in the wider (float16 beside float32: float32), as PyTorch
+    promotes them; anything else as it is."""
+    if is_floating(x1) and is_floating(x2) and x1.dtype != x2.dtype:
+        common = x1.backend.xp.result_type(x1.dtype, x2.dtype)
+        return x1.to(common), x2.to(common)
+    return x1, x2
+
+
 def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Any:
     """p-norm of ``x1 - x2 + eps`` along the last axis: x1 (N, D) or (D,), x2 broadcastable → (N,) or ()."""
     check_tensor_arguments("pairwise_distance", x1=x1, x2=x2)
     # (PyTorch's is |x1 - x2 + eps|; this one would square x)
     refuse_complex("pairwise_distance", x1, x2, torch_supports=True)
-    x1, x2 = as_floating(x1), as_floating(x2)  # integers in float32, as PyTorch
-    if is_floating(x1) and is_floating(x2) and x1.dtype != x2.dtype:  # two precisions: the wider, as PyTorch
-        common = x1.backend.xp.result_type(x1.dtype, x2.dtype)
-        x1, x2 = x1.to(common), x2.to(common)
+    x1, x2 = _wider_of(as_floating(x1), as_floating(x2))  # integers in float32, as PyTorch
     shape = _broadcast_shape("pairwise_distance", x1, x2)
     if not shape:
         raise ValueError("pairwise_distance: inputs must have at least one dimension, got scalars")
@@ -153,7 +159,7 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
     if not is_floating(x1) and not is_floating(x2):  # PyTorch computes in their common dtype: refused for integers
         check_floating("cosine_similarity", x1)
     refuse_complex("cosine_similarity", x1, x2)
-    x1, x2 = as_common_floating(x1, x2)
+    x1, x2 = _wider_of(*as_common_floating(x1, x2))
     if is_low_precision(x1.backend.xp, x1.array.dtype):  # the squared norms in float32, as PyTorch's kernels
         return cosine_similarity(x1.float(), x2.float(), dim, eps).to(x1.dtype)
     shape = _broadcast_shape("cosine_similarity", x1, x2)

@@ -14,6 +14,7 @@ import torch.nn.functional as TF
 
 import anynn
 import anynn.functional as F
+from anynn.backend import dtype_name
 
 from tests.helpers import compare_with_torch, make
 from tests.nn.loss_oracle import check_all, rng
@@ -137,3 +138,15 @@ def test_integer_inputs_as_torch(backend):
         anynn.nn.PairwiseDistance()(make(backend, a > 0), make(backend, b > 0))  # PyTorch: bool subtraction raises
     with pytest.raises(TypeError, match="CosineSimilarity"):
         anynn.nn.CosineSimilarity()(make(backend, a), make(backend, b))
+
+
+def test_float16_beside_float32_computes_in_float32_as_torch():
+    """cosine_similarity(float16, float32) is float32 in PyTorch (the wider precision); anynn gave float16. (PyTorch
+    divides the float16 operand by its norm in float16 first: values to float16's precision.)"""
+    a, b = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]], np.float16), np.array([[2.0, 2.0, 0.1], [1.0, 1.0, 1.0]])
+    for f in (F.cosine_similarity, F.pairwise_distance):
+        tf = getattr(TF, f.__name__)
+        expected = tf(torch.tensor(a), torch.tensor(b, dtype=torch.float32))
+        out = f(make("numpy", a), make("numpy", b.astype(np.float32)))
+        assert dtype_name(out.dtype) == "float32" == str(expected.dtype).split(".")[-1]
+        np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-3)
