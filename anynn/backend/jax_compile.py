@@ -23,6 +23,7 @@ class JaxTracer(StepTracer):
         jax = self.jax = backend.jax
         self.host_read_errors = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
                                  jax.errors.TracerIntegerConversionError)
+        self.leaked_value_errors = (jax.errors.UnexpectedTracerError,)
 
     def jit(self, fn: Callable[..., Any], donate: bool) -> Callable[..., Any]:
         return self.jax.jit(fn, donate_argnums=(0,) if donate else ())

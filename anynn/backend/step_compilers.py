@@ -31,11 +31,15 @@ class StepTracer:
         How error messages name the path (``"jax"``).
     host_read_errors : tuple of exception classes
         What the library raises when a traced array's value is read on the host (``.item()``, ``if``).
+    leaked_value_errors : tuple of exception classes
+        What the library raises when an array traced inside a nested program (a ``cond`` branch) is used outside it:
+        the branch changed state.
     """
 
     mode: str = "trace"
     label: str = "trace"
     host_read_errors: tuple[type[BaseException], ...] = ()
+    leaked_value_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend

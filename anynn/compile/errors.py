@@ -94,3 +94,20 @@ def side_effect_error(what: str, fix: str) -> CompiledStepError:
     """`CompiledStepError` for a Python-side change the compiled program could not replay."""
     return CompiledStepError(f"anynn.compile: {what} inside a compiled step; the compiled program would replay "
                              f"the value of the first call forever. {fix}")
+
+
+def leaked_value_error(exc: BaseException, label: str) -> CompiledStepError:
+    """`CompiledStepError` for an array traced inside a branch of ``cond`` and kept outside it (the library's leaked
+    tracer): the branch changed state. Names the line that made the value, where the library's message says."""
+    text = str(exc)
+    marker = "was created on line "
+    where = ""
+    if marker in text:
+        where = f" (the value was made at {text.split(marker, 1)[1].splitlines()[0].strip().rstrip('.')})"
+    return CompiledStepError(
+        f"anynn.compile ({label}): a branch of cond inside a compiled step changed state{where}: a value it computed "
+        "was kept outside the branch (a batch norm's running statistics in training mode, a tensor written in place, "
+        "an attribute or a list set). Both branches are traced and the program picks one when it runs, so as "
+        "torch.cond's, the branches must be functions of their operands that change nothing: put the layer in eval "
+        "mode, or call it outside the cond and pass its result in. "
+        f"[{type(exc).__name__}: {text.splitlines()[0] if text else ''}]")

@@ -26,7 +26,7 @@ from ..backend import Backend
 from ..backend.step_compilers import StepTracer
 from ..init import default_generator, watching_given_generators
 from . import binding, pytree, stance
-from .errors import CompiledStepError, host_read_error, side_effect_error
+from .errors import CompiledStepError, host_read_error, leaked_value_error, side_effect_error
 from .layout import Layout
 from .side_effects import Rediscover, check_side_effects, scheduler_marks, static_key
 from .state import StepState, argument_roots, discover, given_key, roots_watch, structure_key
@@ -152,6 +152,8 @@ class TracedStep:
             raise
         except self._host_errors as exc:
             raise host_read_error(exc, exc.__traceback__, self.tracer.label) from exc
+        except self.tracer.leaked_value_errors as exc:
+            raise leaked_value_error(exc, self.tracer.label) from exc
         self._entries[key] = entry
         layout.write(new_leaves, entry.out_sig, entry.modified)
         _write_captured(entry, new_leaves)

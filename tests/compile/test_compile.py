@@ -1094,3 +1094,15 @@ def test_set_stance_forces_eager_and_fails_or_runs_eagerly_on_a_recompile_as_pyt
     with pytest.raises(RuntimeError, match="set_stance in a torch.compile region"):
         anynn.compile(lambda: anynn.compiler.set_stance("force_eager"))()
     assert stance.current() == "default"
+
+
+@needs_jax
+def test_cond_branch_that_changes_state_is_refused_naming_the_rule():
+    """A batch norm in training mode inside a traced cond branch updates its statistics with values of the branch's
+    own trace: JAX's UnexpectedTracerError came out, naming no anynn rule; now CompiledStepError naming cond, the
+    line that made the value and the fix, as torch.cond refuses a branch that changes state. The layer is intact."""
+    layer = nn.BatchNorm1d(4, backend="jax")
+    step = anynn.compile(lambda x: anynn.cond(x.sum() > 0, lambda z: layer(z), lambda z: z * 2, (x,)))
+    with pytest.raises(CompiledStepError, match=r"a branch of cond .* changed state \(the value was made at .*norm"):
+        step(anynn.tensor(np.ones((3, 4), np.float32), backend="jax"))
+    assert layer(anynn.tensor(np.ones((3, 4), np.float32), backend="jax")).shape == (3, 4)
