@@ -48,6 +48,7 @@ def test_spmm_and_the_layout_methods(backend):
     x = make(backend, a)
     sparse = x.to_sparse()
     assert sparse is x and x.to_dense() is x and x.coalesce() is x and not x.is_sparse and x.is_coalesced()
+    assert dtype_name(x.to_dense(anynn.float64).dtype) == "float64"  # (its dtype was ignored)
     ref = torch.sparse.mm(torch.tensor(a).to_sparse(), torch.tensor(b)).numpy()
     np.testing.assert_allclose(anynn.spmm(sparse, make(backend, b)).numpy(), ref, rtol=1e-6)
     np.testing.assert_allclose(anynn.sparse.mm(sparse, make(backend, b)).numpy(), ref, rtol=1e-6)

@@ -17,6 +17,11 @@ def _same(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     return self
 
 
+def _to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+    """``Tensor.to_dense``: the tensor itself (stored dense already), in ``dtype`` when given, as PyTorch's."""
+    return self if dtype is None else self.to(dtype)
+
+
 def _coo(self: Tensor) -> tuple[Tensor, Tensor]:
     made = self.__dict__.get("_coo")
     if made is not None:
@@ -43,7 +48,7 @@ def _strided() -> Any:
 
 
 METHODS: dict[str, Any] = {
-    "to_sparse": _same, "to_sparse_coo": _same, "to_dense": _same, "coalesce": _same,
+    "to_sparse": _same, "to_sparse_coo": _same, "to_dense": _to_dense, "coalesce": _same,
     "is_sparse": property(lambda self: False),
     "layout": property(lambda self: _strided()),
     "is_coalesced": lambda self: True,

@@ -156,7 +156,12 @@ def _reshape(self: Tensor, *shape_args: Any, shape: Any = None) -> Any:
     return _shape_ops.reshape(self, _shape_arguments("reshape", "shape", shape_args, shape))
 
 
-def _view(self: Tensor, *shape_args: Any, size: Any = None) -> Any:
+def _view(self: Tensor, *shape_args: Any, size: Any = None, dtype: Any = None) -> Any:
+    if dtype is not None and (shape_args or size is not None):
+        raise TypeError("view() received an invalid combination of arguments: a dtype and a size, as in PyTorch; "
+                        "give one (x.view(dtype) reads the bytes as dtype, x.view(*size) reshapes)")
+    if dtype is not None:  # x.view(dtype=anynn.int32), as x.view(anynn.int32)
+        return dtype_view.view_as_dtype(self, dtype)
     if size is None and len(shape_args) == 1 and dtype_view.is_dtype_argument(shape_args[0]):
         return dtype_view.view_as_dtype(self, shape_args[0])  # x.view(anynn.int32): the bytes read as int32
     return _reshape(self, *_shape_arguments("view", "size", shape_args, size))

@@ -60,6 +60,8 @@ def test_view_dtype_of_a_transposed_tensor_reads_its_row_major_values(backend):
     a = _array("float32", (3, 4))
     got = make(backend, a).t().view(anynn.int16).numpy()
     assert np.array_equal(got, torch.from_numpy(a).t().contiguous().view(torch.int16).numpy())
+    # the keyword spelling, as PyTorch's (TypeError 'unexpected keyword argument dtype' before)
+    assert np.array_equal(make(backend, a).view(dtype=anynn.int32).numpy(), torch.from_numpy(a).view(dtype=torch.int32))
 
 
 @pytest.mark.parametrize("call", [lambda lib, x: x[0, 0].view(lib.float16),  # 0-d to another item size
