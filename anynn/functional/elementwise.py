@@ -501,7 +501,21 @@ def where(condition: Any, a: Any, b: Any) -> Any:
     from ..autograd.tensor import Tensor
 
     cond = condition.array if isinstance(condition, Tensor) else condition
-    return Where.apply(cond, a, b)
+    try:
+        return Where.apply(cond, a, b)
+    except (ValueError, TypeError, RuntimeError) as error:  # shapes that do not broadcast: each library says it its
+        # own way (NumPy's ValueError 'operands could not be broadcast'); PyTorch's RuntimeError names the sizes
+        explain_shape_failure("where", cond, a, False, error)
+        both = broadcast_shapes(tuple(getattr(cond, "shape", ())), tuple(getattr(a, "shape", ())))
+        explain_shape_failure("where", _Shaped(both or ()), b, False, error)
+        raise
+
+
+class _Shaped:
+    """A shape standing for the operands broadcast so far, in `explain_shape_failure`."""
+
+    def __init__(self, shape: tuple[Any, ...]) -> None:
+        self.shape = shape
 
 
 def clone(x: Any, *, memory_format: Any = None) -> Any:

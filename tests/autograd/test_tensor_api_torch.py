@@ -578,6 +578,9 @@ def test_clamp_without_bounds_and_where_on_a_float_condition_are_refused_as_torc
             t.clamp()
         with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor"):
             lib.where(t, t, t)
+        with pytest.raises(RuntimeError, match=r"(?i)^(where: )?the size of tensor a \(5\) must match the size of "
+                                               r"tensor b \(2\) at non-singleton dimension 1"):  # (NumPy's ValueError)
+            lib.where(t > 0, t, t[:, :2])
     np.testing.assert_array_equal(anynn.where(x > 0, x, 0.0).numpy(), np.where(X > 0, X, 0.0))
     tensor_extras._uint8_where_warned[0] = False  # a uint8 condition: once per process, as PyTorch (silent before)
     with pytest.warns(UserWarning, match="^where received a uint8 condition tensor. This behavior is deprecated"):
