@@ -241,7 +241,28 @@ def _one_table() -> dict[str, Any]:
         if twice:
             raise RuntimeError(f"Tensor methods defined twice ({family} and an earlier table): {twice}")
         table.update(methods)
-    return {name: with_numpy_spellings(name, _without_out(name, method)) for name, method in table.items()}
+    return {name: with_numpy_spellings(name, _int_list_spread(name, _without_out(name, method)))
+            for name, method in table.items()}
+
+
+# methods whose one int-list argument PyTorch's parser also takes as separate ints: x.squeeze(0, 2), x.tile(2, 1)
+# (reshape, view, permute, repeat, expand and flip read their sizes themselves)
+_INT_LIST_METHODS = ("squeeze", "squeeze_", "tile", "count_nonzero")
+
+
+def _int_list_spread(name: str, method: Any) -> Any:
+    """``method`` taking its int list as separate ints too (``x.squeeze(0, 2)`` as ``x.squeeze((0, 2))``), as
+    PyTorch's methods do; the other methods as they are."""
+    if name not in _INT_LIST_METHODS:
+        return method
+
+    @functools.wraps(method)
+    def spread(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if len(args) > 1 and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            args = (args,)
+        return method(self, *args, **kwargs)
+
+    return spread
 
 
 def _without_out(name: str, method: Any) -> Any:

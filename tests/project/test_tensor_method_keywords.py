@@ -30,7 +30,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("expand", "implicit"): "an internal flag of PyTorch's tracer",
     ("max", "other"): "the elementwise overload, spelt torch.maximum in programs",
     ("min", "other"): "the elementwise overload, spelt torch.minimum in programs",
-    ("view", "dtype"): "a reinterpretation of the bytes, not supported",
     ("resize_", "size"): "sizes are positional in programs",
     ("resize_as_", "the_template"): "positional in programs",
     **{(name, kw): "the overloads' names; programs pass them positionally"
@@ -121,3 +120,16 @@ def test_numpys_axis_and_keepdims_spellings_as_pytorchs_argument_parser():
 
 def lib_of(t: object) -> object:
     return anynn if isinstance(t, anynn.Tensor) else torch
+
+
+def test_an_int_list_as_separate_ints_as_pytorchs_argument_parser():
+    # x.squeeze(0, 2), x.tile(2, 1), x.count_nonzero(0, 1): PyTorch's parser reads the ints as one list (TypeError
+    # 'takes from 1 to 2 positional arguments' on anynn before); torch.squeeze(x, 0, 2) stays a TypeError
+    calls = [lambda t: t.squeeze(0, 2), lambda t: t.clone().squeeze_(0, 2), lambda t: t.tile(2, 1),
+             lambda t: t.count_nonzero(0, 1)]
+    for call in calls:
+        ours, theirs = call(anynn.ones(1, 3, 1, 4)), call(torch.ones(1, 3, 1, 4))
+        assert tuple(ours.shape) == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+    for lib in (torch, anynn):
+        with pytest.raises(TypeError):
+            lib.squeeze(lib.ones(1, 3, 1), 0, 2)
