@@ -42,6 +42,7 @@ class Target:
         self.backend, self.shape, self.index = backend, tuple(shape), shape_ops.legacy_tuple(index)
         shape_ops.check_index(index)
         self.basic = _basic(index, self.shape)
+        self.mask = _mask_of(self.index, self.shape)
         self._positions: Any = None
 
     @property
@@ -70,6 +71,36 @@ class Target:
             return a[self.basic]
         picked = xp.take(xp.reshape(a, (-1,)), xp.reshape(self.positions, (-1,)), axis=0)
         return xp.reshape(picked, tuple(self.positions.shape))
+
+
+def _mask_of(index: Any, shape: tuple[int, ...]) -> Any:
+    """The array of ``index`` where it is one boolean mask of the leading axes (``x[x > 0]``), else None."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if len(parts) != 1:
+        return None
+    mask = parts[0].array if isinstance(parts[0], Tensor) else parts[0]
+    if not hasattr(mask, "dtype") or not hasattr(mask, "shape") or isinstance(mask, numbers.Number):
+        return None
+    if dtype_name(mask.dtype) != "bool" or not 0 < mask.ndim <= len(shape):
+        return None
+    return mask if tuple(mask.shape) == shape[:mask.ndim] else None
+
+
+def _lifted(xp: Namespace, mask: Any, ndim: int) -> Any:
+    """``mask`` with trailing axes of size 1 up to ``ndim`` axes, to broadcast against the array it selects from."""
+    for _ in range(ndim - mask.ndim):
+        mask = xp.expand_dims(mask, axis=-1)
+    return mask
+
+
+def _count(shape: tuple[Any, ...]) -> Any:
+    """The number of elements of ``shape``; None where an axis is symbolic."""
+    n = 1
+    for size in shape:
+        if size is None:
+            return None
+        n *= size
+    return n
 
 
 def _basic(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...] | None:
@@ -154,6 +185,14 @@ def put(xp: Namespace, a: Any, target: Target, values: Any, inplace: bool) -> An
         selected = _basic_shape(target.basic, tuple(a.shape))
         out[target.basic] = _fit(xp, values, selected, a.dtype, out[target.basic] if None in selected else None)
         return out
+    if target.mask is not None and _count(tuple(values.shape)) == 1:  # x[mask] = v: a where, which every array (a
+        # JAX or a recorded one: no positions that depend on the mask's values) writes, as PyTorch's masked_fill_
+        value = xp.reshape(values if values.dtype == a.dtype else xp.astype(values, a.dtype), ())
+        new = xp.where(_lifted(xp, target.mask, a.ndim), value, a)
+        if inplace and writeable:
+            write_all(a, new)
+            return a
+        return new
     positions = target.positions
     fitted = _fit(xp, values, tuple(positions.shape), a.dtype)
     flat_positions = xp.reshape(positions, (-1,))
@@ -186,7 +225,11 @@ class IndexPut(Function):
         if need_a:
             grad_a = put(xp, g, self.target, xp.zeros((), dtype=g.dtype, device=device(g)), inplace=False)
         if need_v:
-            grad_v = sum_to_shape(xp, self.target.read(xp, g), self.v_shape)
+            if self.target.mask is not None and _count(self.v_shape) == 1:  # (the where `put` wrote)
+                picked = xp.where(_lifted(xp, self.target.mask, g.ndim), g, xp.zeros_like(g))
+                grad_v = xp.reshape(xp.sum(picked), self.v_shape)
+            else:
+                grad_v = sum_to_shape(xp, self.target.read(xp, g), self.v_shape)
         return grad_a, grad_v
 
 
@@ -233,14 +276,15 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     v = _value_array(x, value)
     target = Target(x.backend, x.shape, index)
-    selected = target.selected_shape
-    given = tuple(v.shape)
-    while len(given) > len(selected) and given[0] == 1:  # PyTorch drops leading ones of the value
-        given = given[1:]
-    if len(given) > len(selected) or any(g not in (1, s) for g, s in zip(given[::-1], selected[::-1])
-                                          if s is not None):  # (None: a symbolic axis, as the graph runs)
-        raise InvalidValueError(f"shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast to "
-                                f"indexing result of shape {selected}")
+    if target.mask is None or _count(tuple(v.shape)) != 1:  # (one element fills any selection: no count needed)
+        selected = target.selected_shape
+        given = tuple(v.shape)
+        while len(given) > len(selected) and given[0] == 1:  # PyTorch drops leading ones of the value
+            given = given[1:]
+        if len(given) > len(selected) or any(g not in (1, s) for g, s in zip(given[::-1], selected[::-1])
+                                              if s is not None):  # (None: a symbolic axis, as the graph runs)
+            raise InvalidValueError(f"shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast "
+                                    f"to indexing result of shape {selected}")
     if recording and (x._requires_grad or v._requires_grad):
         from ..autograd.views import refresh_views, view_root
         from .inplace import refuse_piece_of_split, write_back_to_base

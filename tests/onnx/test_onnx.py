@@ -176,7 +176,7 @@ class Bags(nn.Module):
 class SliceWrites(nn.Module):
     """Assignment into whole-batch slices: a number, a row broadcast over the batch, an expression, += and a
     3-D column; an int row of the batch axis; in-place methods and assignments on views reach their source
-    (Swin V2 zeroes its key bias as ``qkv_bias[n:2 * n].zero_()``; the graph lost such changes)."""
+    (Swin V2 zeroes its key bias as ``qkv_bias[n:2 * n].zero_()``; the graph lost such changes); ``x[mask] = v``."""
 
     def forward(self, x: Any) -> Any:
         y = x.clone()
@@ -195,6 +195,8 @@ class SliceWrites(nn.Module):
         w.view(-1, 3)[:, 1].add_(10.0)
         view = w[:, 4:]
         view[:, 1] = -1.0
+        w[x > 0.5] = 0.5  # (a boolean mask and one value: a Where; refused, 'array with object dtype')
+        z[z[:, :, 0] < 0] = anynn.tensor(-2.0)
         return y, z, w
 
 
