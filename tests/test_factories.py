@@ -254,6 +254,28 @@ def test_linspace_and_logspace_values_are_torchs_bit_for_bit(backend):
         np.testing.assert_array_equal(ours, theirs, err_msg=f"{name}{args} {dtype}")
 
 
+FILL_REFUSALS = {  # PyTorch's RuntimeError 'value cannot be converted to type ... without overflow'
+    # (NumPy dropped the imaginary part silently, or failed with float()'s TypeError / int()'s ValueError)
+    "full_like_complex": lambda lib: lib.full_like(lib.zeros(2), 1j),
+    "new_full_complex": lambda lib: lib.zeros(2).new_full((2,), 1j),
+    "fill_complex": lambda lib: lib.zeros(2).fill_(1j),
+    "fill_nan_into_int64": lambda lib: lib.zeros(2, dtype=lib.int64).fill_(float("nan")),
+    "full_below_uint8": lambda lib: lib.full((1,), -0.5, dtype=lib.uint8),
+}
+
+
+def test_fill_values_convert_as_torch():
+    for call in FILL_REFUSALS.values():
+        with pytest.raises(RuntimeError):
+            call(torch)
+        with pytest.raises(RuntimeError, match="cannot be converted to type"):
+            call(anynn)
+    kept = (lambda lib: lib.full((2,), 1 + 0j, dtype=lib.float32),  # (refused before: a zero imaginary part is kept)
+            lambda lib: lib.full((2,), -3.9, dtype=lib.int32), lambda lib: lib.zeros(2, dtype=lib.int32).fill_(-3.9))
+    for call in kept:
+        assert call(anynn).tolist() == call(torch).tolist()
+
+
 def test_linspace_and_logspace_with_complex_ends_as_torch():
     """A complex start or end gives the default complex dtype (float() of it raised TypeError before); a real
     dtype= beside one is PyTorch's RuntimeError."""

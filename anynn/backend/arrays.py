@@ -35,8 +35,24 @@ _WRITEABLE_RULES: dict[type, Any] = {}
 
 def integer_fill(xp: Namespace, dtype: Any, value: Any, name: str) -> Any:
     """``value`` as an element of ``dtype`` where that is an integer dtype, as PyTorch converts a fill value or a
-    bound: in the dtype's range as it is; uint8 also takes -255..-1, wrapped (``-2`` is 254); anything else raises
-    `RuntimeError` naming ``name`` and the dtype. Values for other dtypes (and non-integers) come back as given."""
+    bound: in the dtype's range as it is; uint8 also takes -255..-1, wrapped (``-2`` is 254); a float cut toward
+    zero (NaN, an infinity or a float beyond the range refused); anything else raises `RuntimeError` naming
+    ``name`` and the dtype. A complex number into a real dtype is its real part where its imaginary part is 0,
+    else PyTorch's `RuntimeError` (NumPy dropped it); into bool, its truth. Values for other dtypes come back as
+    given."""
+    if isinstance(value, complex) and xp.isdtype(dtype, "bool"):
+        return bool(value)
+    if isinstance(value, complex) and not xp.isdtype(dtype, "complex floating"):
+        if value.imag:
+            raise RuntimeError(f"{name}: value {value} cannot be converted to type {dtype_name(dtype)} without "
+                               f"overflow (an imaginary part into a real tensor), as in PyTorch")
+        value = value.real
+    if isinstance(value, float) and xp.isdtype(dtype, "integral"):
+        info = xp.iinfo(dtype)
+        if not info.min <= value <= info.max:  # (NaN fails too)
+            raise RuntimeError(f"{name}: value {value} cannot be converted to type {dtype_name(dtype)} without "
+                               f"overflow (its range is {info.min}..{info.max}), as in PyTorch")
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not xp.isdtype(dtype, "integral"):
         return value
     info = xp.iinfo(dtype)

@@ -249,8 +249,9 @@ class Assign(Function):
 def _number_for(xp: Namespace, dtype: Any, value: Any) -> Any:
     """``value`` as the Python type the array API accepts beside an array of ``dtype``."""
     kind = _kind(xp, dtype)
-    if kind == 1:  # PyTorch's conversion: -1 into uint8 is 255, 300 into int8 is refused
-        return integer_fill(xp, dtype, int(value), "fill_")
+    value = integer_fill(xp, dtype, value, "fill_")  # PyTorch's conversion: -1 into uint8 is 255, 300 into int8,
+    if kind == 1:  # NaN into int64 and 1j into float32 are refused
+        return value
     return bool(value) if kind == 0 else complex(value) if kind == 3 else float(value)
 
 
