@@ -150,3 +150,9 @@ def test_float16_beside_float32_computes_in_float32_as_torch():
         out = f(make("numpy", a), make("numpy", b.astype(np.float32)))
         assert dtype_name(out.dtype) == "float32" == str(expected.dtype).split(".")[-1]
         np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-3)
+    # an integer operand takes the float16 one's dtype (it was float32, as_floating's)
+    ints = np.array([[1, 0, 2], [0, 1, 1]])
+    out = F.pairwise_distance(make("numpy", a), make("numpy", ints))
+    expected = TF.pairwise_distance(torch.tensor(a), torch.tensor(ints))
+    assert dtype_name(out.dtype) == "float16" == str(expected.dtype).split(".")[-1]
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=2e-3)
