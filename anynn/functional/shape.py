@@ -357,6 +357,11 @@ def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
     refuse_bool_dims("flatten", start_dim, "start_dim")
     refuse_bool_dims("flatten", end_dim, "end_dim")
     shape = x.shape
+    bound = max(len(shape), 1)  # (a 0-d x takes dims 0 and -1, as PyTorch's)
+    for d in (start_dim, end_dim):
+        if not -bound <= d < bound:
+            raise IndexError(f"flatten: Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
+                             f"but got {d}) for a tensor of shape {tuple(shape)}, as in PyTorch")
     if not shape:
         return Reshape.apply(x, shape=(1,))
     start = start_dim % len(shape)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import anynn
 from anynn.functional import shape as S
 
 from tests.functional.samples import DTYPES, sample, tolerances
@@ -55,6 +56,12 @@ def test_squeeze_refuses_a_dim_out_of_range_as_torch(backend, shape, dim):
 
 def test_flatten_of_a_scalar_gives_one_element(backend):
     assert S.flatten(make(backend, np.array([3.0])).reshape(()), 0).shape == (1,)
+    # a dim out of range is PyTorch's IndexError (flatten(x, 2) of a matrix gave x.flatten(0) before)
+    for call in (lambda lib, x: lib.flatten(x, 2), lambda lib, x: x.flatten(-3), lambda lib, x: x.flatten(0, 5)):
+        with pytest.raises(IndexError):
+            call(torch, torch.ones(1, 3))
+        with pytest.raises(IndexError, match="flatten: Dimension out of range"):
+            call(anynn, make(backend, np.ones((1, 3))))
 
 
 # -- concat and stack ----------------------------------------------------------------------------------
