@@ -422,59 +422,59 @@ def as_common_floating(*values: Any) -> tuple[Any, ...]:
     return tuple(cast(v) for v in values)
 
 
-def exp(x: Any) -> Any:
-    """``e ** x`` of each element of x (*); integers become the default dtype."""
-    return Exp.apply(as_floating(x))
+def exp(input: Any) -> Any:
+    """``e ** input`` of each element of input (*); integers become the default dtype."""
+    return Exp.apply(as_floating(input))
 
 
-def log(x: Any) -> Any:
-    """Natural logarithm of each element of x (*); integers become the default dtype."""
-    return Log.apply(as_floating(x))
+def log(input: Any) -> Any:
+    """Natural logarithm of each element of input (*); integers become the default dtype."""
+    return Log.apply(as_floating(input))
 
 
-def sqrt(x: Any) -> Any:
-    """Square root of each element of x (*); integers become the default dtype."""
-    return Sqrt.apply(as_floating(x))
+def sqrt(input: Any) -> Any:
+    """Square root of each element of input (*); integers become the default dtype."""
+    return Sqrt.apply(as_floating(input))
 
 
-def abs(x: Any) -> Any:  # noqa: A001 - mirrors the array API name
-    """Absolute value of each element of x (*), of x's dtype (the magnitude, a real tensor, for complex x); a boolean
-    tensor is refused, as PyTorch's kernel refuses it."""
-    refuse_kernel("abs", "abs_cpu", ("bool",), x)
-    return Abs.apply(x)
+def abs(input: Any) -> Any:  # noqa: A001 - mirrors the array API name
+    """Absolute value of each element of input (*), of its dtype (the magnitude, a real tensor, for complex input); a
+    boolean tensor is refused, as PyTorch's kernel refuses it."""
+    refuse_kernel("abs", "abs_cpu", ("bool",), input)
+    return Abs.apply(input)
 
 
-def sin(x: Any) -> Any:
-    """Sine of each element of x (*, radians); integers become the default dtype."""
-    return Sin.apply(as_floating(x))
+def sin(input: Any) -> Any:
+    """Sine of each element of input (*, radians); integers become the default dtype."""
+    return Sin.apply(as_floating(input))
 
 
-def cos(x: Any) -> Any:
-    """Cosine of each element of x (*, radians); integers become the default dtype."""
-    return Cos.apply(as_floating(x))
+def cos(input: Any) -> Any:
+    """Cosine of each element of input (*, radians); integers become the default dtype."""
+    return Cos.apply(as_floating(input))
 
 
-def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
-    """``x`` clamped to ``[min, max]``: numbers (`Clip`), or Tensors/arrays broadcast against ``x`` (`ClampTensor`)."""
+def clip(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+    """``input`` clamped to ``[min, max]``: numbers (`Clip`), or Tensors/arrays broadcast against it (`ClampTensor`)."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    refuse_complex("clamp", x, min, max)
-    if hasattr(x, "backend") and isdtype(x.backend.xp, x.array.dtype, "bool") and all(
+    refuse_complex("clamp", input, min, max)
+    if hasattr(input, "backend") and isdtype(input.backend.xp, input.array.dtype, "bool") and all(
             isinstance(v, (bool, type(None))) for v in (min, max)):
         raise KernelNotImplementedError("clamp: \"clamp_scalar_cpu\" not implemented for 'Bool' (a boolean tensor "
                                         "between boolean bounds), as in PyTorch; give integer bounds or cast it first")
     if isinstance(min, (int, float, type(None))) and isinstance(max, (int, float, type(None))):
         if isinstance(min, float) or isinstance(max, float):
-            x = as_floating(x)  # an integer input clamped to a float bound is float32, as PyTorch's
-        elif isdtype(x.backend.xp, x.array.dtype, "bool"):
-            x = x.astype("int64")  # a boolean input clamped to integer bounds is int64, as PyTorch's
-        if isdtype(x.backend.xp, x.array.dtype, "integral"):  # bounds in the dtype's range (uint8 wraps negatives)
-            min, max = (None if v is None else _integer_value(x.backend.xp, x.array.dtype, int(v), "clamp")
+            input = as_floating(input)  # an integer input clamped to a float bound is float32, as PyTorch's
+        elif isdtype(input.backend.xp, input.array.dtype, "bool"):
+            input = input.astype("int64")  # a boolean input clamped to integer bounds is int64, as PyTorch's
+        if isdtype(input.backend.xp, input.array.dtype, "integral"):  # bounds in the dtype's range (uint8 wraps)
+            min, max = (None if v is None else _integer_value(input.backend.xp, input.array.dtype, int(v), "clamp")
                         for v in (min, max))
-        return Clip.apply(x, min=min, max=max)
+        return Clip.apply(input, min=min, max=max)
     from .clamp_tensor import clamp_tensor
 
-    return clamp_tensor(x, min, max)
+    return clamp_tensor(input, min, max)
 
 
 def maximum(a: Any, b: Any) -> Any:
@@ -518,45 +518,45 @@ class _Shaped:
         self.shape = shape
 
 
-def clone(x: Any, *, memory_format: Any = None) -> Any:
-    """A copy of ``x`` (gradient flows through); ``memory_format`` is a layout hint (`anynn.memory_format`)."""
+def clone(input: Any, *, memory_format: Any = None) -> Any:
+    """A copy of ``input`` (gradient flows through); ``memory_format`` is a layout hint (`anynn.memory_format`)."""
     from ..memory_format import check_memory_format
 
     check_memory_format("clone()", memory_format)
-    return Clone.apply(x)
+    return Clone.apply(input)
 
 
-def masked_fill(x: Any, mask: Any, value: Any) -> Any:
-    """``value`` where ``mask`` is true, ``x`` elsewhere; mask: boolean, broadcastable to ``x.shape``."""
+def masked_fill(input: Any, mask: Any, value: Any) -> Any:
+    """``value`` where ``mask`` is true, ``input`` elsewhere; mask: boolean, broadcastable to ``input.shape``."""
     from ..autograd.tensor import Tensor
 
     from .value_checks import check_one_backend
 
-    check_one_backend("masked_fill", x, mask, value)
+    check_one_backend("masked_fill", input, mask, value)
     mask_data = mask.array if isinstance(mask, Tensor) else mask
-    if not x.backend.xp.isdtype(mask_data.dtype, "bool"):
+    if not input.backend.xp.isdtype(mask_data.dtype, "bool"):
         raise UnsupportedDTypeError(f"masked_fill: the mask must be boolean, got {mask_data.dtype}")
-    shape, mask_shape = tuple(x.shape), tuple(mask_data.shape)
+    shape, mask_shape = tuple(input.shape), tuple(mask_data.shape)
     target = broadcast_shapes(shape, mask_shape)
     if target is None:
         raise ValueError(f"masked_fill: a mask of shape {mask_shape} does not broadcast with the tensor's {shape}")
     if target != shape:  # PyTorch's out-of-place masked_fill broadcasts the tensor to the mask's shape too
-        x = x.expand(*target)
+        input = input.expand(*target)
     if isinstance(value, Tensor):
-        if value.requires_grad and value.ndim == 0 and x.backend.xp.isdtype(x.dtype, "real floating"):
+        if value.requires_grad and value.ndim == 0 and input.backend.xp.isdtype(input.dtype, "real floating"):
             # a 0-d tensor value gets the gradient of the places it fills, as PyTorch's
-            return Where.apply(mask_data, value if value.dtype == x.dtype else value.astype(x.dtype), x)
+            return Where.apply(mask_data, value if value.dtype == input.dtype else value.astype(input.dtype), input)
         value = value.item()
-    xp = x.backend.xp
-    if isinstance(value, complex) and not xp.isdtype(x.dtype, "complex floating"):
+    xp = input.backend.xp
+    if isinstance(value, complex) and not xp.isdtype(input.dtype, "complex floating"):
         if value.imag:  # PyTorch's refusal (float() raised its own TypeError)
-            raise RuntimeError(f"masked_fill: value {value} cannot be converted to type {dtype_name(x.dtype)} "
+            raise RuntimeError(f"masked_fill: value {value} cannot be converted to type {dtype_name(input.dtype)} "
                                f"without overflow")
         value = value.real
-    value = float(value) if xp.isdtype(x.dtype, "real floating") else complex(value) if xp.isdtype(
-        x.dtype, "complex floating") else bool(value) if xp.isdtype(x.dtype, "bool") else _integer_value(
-        xp, x.dtype, int(value), "masked_fill")
-    return MaskedFill.apply(x, mask_data, value=value)
+    value = float(value) if xp.isdtype(input.dtype, "real floating") else complex(value) if xp.isdtype(
+        input.dtype, "complex floating") else bool(value) if xp.isdtype(input.dtype, "bool") else _integer_value(
+        xp, input.dtype, int(value), "masked_fill")
+    return MaskedFill.apply(input, mask_data, value=value)
 
 
 def _integer_value(xp: Namespace, dtype: Any, value: int, name: str) -> int:

@@ -92,13 +92,13 @@ def _rows(xp: Namespace, a: Any) -> Any:
     return xp.reshape(a, (-1 if a.shape[-1] else math.prod(a.shape[:-1]), a.shape[-1]))
 
 
-def matmul(a: Any, b: Any) -> Any:
-    """Matrix product ``a @ b`` with NumPy/PyTorch broadcasting: (..., n, k) @ (..., k, m) -> (..., n, m); 1-D operands
-    are vectors."""
+def matmul(input: Any, other: Any) -> Any:
+    """Matrix product ``input @ other`` with NumPy/PyTorch broadcasting: (..., n, k) @ (..., k, m) -> (..., n, m);
+    1-D operands are vectors."""
     try:
-        return MatMul.apply(a, b)
+        return MatMul.apply(input, other)
     except (ValueError, RuntimeError, TypeError) as error:  # (JAX: TypeError 'dot_general requires ...')
-        explain_shape_failure("matmul", a, b, True, error)
+        explain_shape_failure("matmul", input, other, True, error)
         raise
 
 

@@ -1,7 +1,9 @@
-"""NumPy's ``axis=`` / ``keepdims=`` for ``dim=`` / ``keepdim=``, as PyTorch's argument parser takes them.
+"""NumPy's ``axis=`` / ``keepdims=`` / ``x=`` / ``x2=`` for ``dim=`` / ``keepdim=`` / ``input=`` / ``other=``, as
+PyTorch's argument parser takes them.
 
 PyTorch parses the arguments of its C++ functions and methods with one parser, which reads NumPy's spellings as
-its own: ``torch.prod(x, -1, keepdims=True)``, ``x.squeeze(axis=0)``, ``torch.cumsum(x, axis=1)``. Functions
+its own: ``torch.prod(x, -1, keepdims=True)``, ``x.squeeze(axis=0)``, ``torch.cumsum(x, axis=1)``, and ``x=``,
+``a=`` or ``x1=`` for ``input=``, ``x2=`` for ``other=`` (``torch.add(x=a, x2=b)``, ``a.mul(x2=b)``). Functions
 PyTorch writes in Python have no parser and refuse them (``x.norm(dim=-1, keepdims=True)`` is a TypeError). One
 wrapper serves the `Tensor` methods (`anynn.functional.tensor_methods`) and the ``anynn.*`` functions (`install`).
 """
@@ -12,7 +14,9 @@ import functools
 import inspect
 from typing import Any
 
-_NUMPY_NAMES = (("axis", "dim"), ("keepdims", "keepdim"))
+# (PyTorch's numpy_compatibility_arg_names, python_arg_parser.cpp)
+_NUMPY_NAMES = (("axis", "dim"), ("keepdims", "keepdim"), ("x", "input"), ("a", "input"), ("x1", "input"),
+                ("x2", "other"))
 # PyTorch's Python-written methods and torch.* functions: no parser, no NumPy spellings
 WRITTEN_IN_PYTHON = frozenset({
     "norm", "split", "unflatten", "unique", "unique_consecutive", "stft", "istft", "einsum", "tensordot",
@@ -21,9 +25,9 @@ WRITTEN_IN_PYTHON = frozenset({
 
 
 def with_numpy_spellings(name: str, function: Any) -> Any:
-    """``function`` also taking ``axis=`` / ``keepdims=`` for its ``dim`` / ``keepdim`` (both spellings at once:
-    PyTorch's TypeError). A function that names them already, or that PyTorch writes in Python, is returned as
-    it is."""
+    """``function`` also taking NumPy's names for its ``dim`` / ``keepdim`` / ``input`` / ``other`` (both spellings
+    at once: PyTorch's TypeError). A function that names them already, or that PyTorch writes in Python, is returned
+    as it is."""
     if name in WRITTEN_IN_PYTHON or not callable(function) or isinstance(function, type):
         return function
     try:

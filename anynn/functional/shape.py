@@ -374,36 +374,36 @@ def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
     return Reshape.apply(x, shape=tuple(shape[:start]) + (merged,) + tuple(shape[end + 1:]))
 
 
-def unsqueeze(x: Any, dim: int) -> Any:
+def unsqueeze(input: Any, dim: int) -> Any:
     """Insert an axis of size 1 at ``dim`` (``-1`` appends)."""
     refuse_bool_dims("unsqueeze", dim)
-    ndim = x.ndim + 1
+    ndim = input.ndim + 1
     if not -ndim <= dim < ndim:
         raise IndexError(f"unsqueeze: dim {dim} is out of range for a result with {ndim} dimensions")
-    shape = list(x.shape)
+    shape = list(input.shape)
     shape.insert(dim % ndim, 1)
-    return Reshape.apply(x, shape=tuple(shape))
+    return Reshape.apply(input, shape=tuple(shape))
 
 
-def squeeze(x: Any, dim: Any = None) -> Any:
+def squeeze(input: Any, dim: Any = None) -> Any:
     """Drop axes of size 1: all of them, or those of ``dim`` (an int or tuple) that have size 1."""
     refuse_bool_dims("squeeze", dim)
     if dim is None:
-        dims = {i for i, n in enumerate(x.shape) if n == 1}
+        dims = {i for i, n in enumerate(input.shape) if n == 1}
     else:
-        bound = max(x.ndim, 1)  # a 0-d tensor takes dims 0 and -1, as PyTorch's
+        bound = max(input.ndim, 1)  # a 0-d tensor takes dims 0 and -1, as PyTorch's
         for d in (dim,) if isinstance(dim, int) else dim:
             if not -bound <= d < bound:
-                raise IndexError(f"squeeze: dim {d} is out of range for a tensor of shape {tuple(x.shape)} "
+                raise IndexError(f"squeeze: dim {d} is out of range for a tensor of shape {tuple(input.shape)} "
                                  f"(expected in [{-bound}, {bound - 1}])")
-        dims = {d % bound for d in ((dim,) if isinstance(dim, int) else dim) if x.ndim}
-        if any(x.shape[d] is None for d in dims):  # dropped or kept as it runs: a graph has one rank
-            raise ValueError(f"squeeze: dim {sorted(dims)} of a tensor of shape {tuple(x.shape)} has a symbolic size "
-                             f"(an ONNX export with dynamic_axes), which may or may not be 1 when the graph runs")
-        dims = {d for d in dims if x.shape[d] == 1}
+        dims = {d % bound for d in ((dim,) if isinstance(dim, int) else dim) if input.ndim}
+        if any(input.shape[d] is None for d in dims):  # dropped or kept as it runs: a graph has one rank
+            raise ValueError(f"squeeze: dim {sorted(dims)} of a tensor of shape {tuple(input.shape)} has a symbolic "
+                             f"size (an ONNX export with dynamic_axes), which may or may not be 1 when the graph runs")
+        dims = {d for d in dims if input.shape[d] == 1}
     if not dims:
-        return x
-    return Reshape.apply(x, shape=tuple(n for i, n in enumerate(x.shape) if i not in dims))
+        return input
+    return Reshape.apply(input, shape=tuple(n for i, n in enumerate(input.shape) if i not in dims))
 
 
 
@@ -527,16 +527,16 @@ def _split_symbolic(x: Any, sizes: tuple[Any, ...], dim: int) -> tuple[Any, ...]
     return tuple(pieces)
 
 
-def chunk(x: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
+def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
     """At most ``chunks`` pieces along ``dim``, each ``ceil(size / chunks)`` long (the last may be shorter)."""
     refuse_bool_dims("chunk", dim)
     if chunks <= 0:
         raise InvalidValueError(f"chunk: chunks must be positive, got {chunks}")
-    if x.shape[dim] is None:
+    if input.shape[dim] is None:
         raise NotImplementedError(_PIECES.format(name="chunk", dim=dim))
-    if x.shape[dim] == 0:  # as PyTorch: ``chunks`` empty pieces
-        return split(x, [0] * chunks, dim)
-    return split(x, max(1, -(-x.shape[dim] // chunks)), dim)
+    if input.shape[dim] == 0:  # as PyTorch: ``chunks`` empty pieces
+        return split(input, [0] * chunks, dim)
+    return split(input, max(1, -(-input.shape[dim] // chunks)), dim)
 
 
 

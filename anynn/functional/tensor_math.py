@@ -242,16 +242,21 @@ FUNCTIONS.update(add=add, sub=sub, subtract=subtract, mul=mul, multiply=mul, div
 
 
 
-def _logical(name: str) -> Any:
-    def function(input: Tensor, *other: Any) -> Tensor:  # noqa: A002
-        return getattr(input, name)(*other)
+def _logical(name: str, binary: bool = True) -> Any:
+    # PyTorch's keyword names: torch.logical_and(a, other=b) (a *other tuple refused other=)
+    def function(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+        return getattr(input, name)(other)
 
-    function.__name__ = name
-    function.__doc__ = f"``{name}`` of the truth values: ``input.{name}(...)``; a boolean tensor."
-    return function
+    def unary(input: Tensor) -> Tensor:  # noqa: A002
+        return getattr(input, name)()
+
+    chosen = function if binary else unary
+    chosen.__name__ = chosen.__qualname__ = name
+    chosen.__doc__ = f"``{name}`` of the truth values: ``input.{name}(...)``; a boolean tensor."
+    return chosen
 
 
-logical_and, logical_or, logical_not = _logical("logical_and"), _logical("logical_or"), _logical("logical_not")
+logical_and, logical_or, logical_not = _logical("logical_and"), _logical("logical_or"), _logical("logical_not", False)
 clip = elementwise.clip
 multiply, divide, negative = mul, div, neg
 FUNCTIONS.update(logical_and=logical_and, logical_or=logical_or, logical_not=logical_not)

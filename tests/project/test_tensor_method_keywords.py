@@ -133,3 +133,24 @@ def test_an_int_list_as_separate_ints_as_pytorchs_argument_parser():
     for lib in (torch, anynn):
         with pytest.raises(TypeError):
             lib.squeeze(lib.ones(1, 3, 1), 0, 2)
+
+
+def test_torch_functions_take_pytorchs_keyword_names_and_its_numpy_aliases():
+    # torch.exp(input=x), torch.clamp(input=x, min=0), torch.matmul(x, other=y), torch.logical_and(m, other=m) were
+    # refused (anynn named them x / a, b / *other); PyTorch's parser also reads x= / a= / x1= as input= and x2= as
+    # other= (torch.add(x=a, x2=b), a.mul(x2=b))
+    calls = [lambda lib, t: lib.exp(input=t), lambda lib, t: lib.clamp(input=t, min=0.5),
+             lambda lib, t: lib.matmul(t, other=t.mT), lambda lib, t: lib.squeeze(input=t[:1]),
+             lambda lib, t: lib.chunk(input=t, chunks=2)[0],
+             lambda lib, t: lib.masked_fill(input=t, mask=t > 1, value=0),
+             lambda lib, t: lib.logical_and(t > 1, other=t < 3), lambda lib, t: lib.add(x=t, x2=t),
+             lambda lib, t: lib.sum(a=t, axis=0), lambda lib, t: lib.sqrt(x1=t), lambda lib, t: t.mul(x2=t)]
+    for call in calls:
+        ours, theirs = call(anynn, anynn.arange(6.0).reshape(2, 3)), call(torch, torch.arange(6.0).reshape(2, 3))
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        assert ours.flatten().tolist() == pytest.approx(theirs.flatten().tolist())
+    for lib in (torch, anynn):  # two spellings of one argument: TypeError
+        with pytest.raises(TypeError):
+            lib.add(lib.ones(2), x=lib.ones(2), other=lib.ones(2))
+        with pytest.raises(TypeError):
+            lib.exp(x=lib.ones(2), a=lib.ones(2))
