@@ -19,8 +19,8 @@ from . import complex_numbers
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .unary import unary
-from .value_checks import (UnsupportedDTypeError, check_integer_divisor, refuse_boolean_pair, refuse_complex,
-                           refuse_kernel, refuse_numbers)
+from .value_checks import (KernelNotImplementedError, UnsupportedDTypeError, check_integer_divisor,
+                           refuse_boolean_pair, refuse_complex, refuse_kernel, refuse_numbers)
 
 
 def _one(xp: Namespace, a: Any, out: Any) -> Any:
@@ -177,7 +177,11 @@ class Steps(Function):
                                for shape, needed in zip(self.shapes, self.needs_input_grad[1:]))
 
 
-def _operands(input: Any, other: Any) -> tuple[Any, Any]:
+def _operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:
+    for number in (input, other):  # (NumPy's asarray below dropped its imaginary part: fmod(x, 1j) gave zeros)
+        if isinstance(number, complex):
+            raise KernelNotImplementedError(f"{name}: \"{name}_cpu\" not implemented for 'ComplexFloat' (the "
+                                            f"complex number {number!r} makes the result complex), as in PyTorch")
     tensor = input if isinstance(input, Tensor) else other
     a, b = _kinds_agree(None, _operand(tensor, input), _operand(tensor, other))
     like = a if isinstance(a, Tensor) else b
@@ -195,7 +199,7 @@ def remainder(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
     """Python's modulus ``input % other``: the result has the sign of ``other`` (``torch.remainder``)."""
     refuse_complex("remainder", input, other)
     refuse_boolean_pair("remainder", "remainder_cpu", input, other)
-    a, b = _operands(input, other)
+    a, b = _operands("remainder", input, other)
     check_integer_divisor("remainder", b.backend, b.array, a.array)
     return Remainder.apply(a, b, truncated=False)
 
@@ -206,7 +210,7 @@ def fmod(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
     refuse_numbers("fmod", input=input)
     refuse_complex("fmod", input, other)
     refuse_boolean_pair("fmod", "fmod_cpu", input, other)
-    a, b = _operands(input, other)
+    a, b = _operands("fmod", input, other)
     check_integer_divisor("fmod", b.backend, b.array, a.array)
     return Remainder.apply(a, b, truncated=True)
 

@@ -327,6 +327,7 @@ REFUSALS = [
     ("hypot", lambda lib, r, z: lib.hypot(r, z), "hypot"),
     ("fmod", lambda lib, r, z: lib.fmod(z, 2.0), "fmod"),
     ("remainder", lambda lib, r, z: lib.remainder(z, 2.0), "remainder"),
+    ("fmod by a complex number (zeros before)", lambda lib, r, z: lib.fmod(r, 1j), "fmod"),
     ("max over a dim", lambda lib, r, z: z.max(dim=1), "argmax"),
     ("max of two tensors", lambda lib, r, z: z.max(z), "maximum"),
     ("argmin", lambda lib, r, z: lib.argmin(z), "argmin"),
