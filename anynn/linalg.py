@@ -97,7 +97,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     ``max(m, n) * eps``), whose gradient is PyTorch's."""
     from .functional.matrix_inverse import check_matrices
 
-    check_matrices("lstsq", A)
+    check_matrices("lstsq", A, complex_ok=True)
     from .functional.value_checks import check_one_backend
 
     check_one_backend("linalg.lstsq", A, B)
@@ -127,7 +127,7 @@ def _lstsq_details(A: Tensor, b: Tensor, solution: Tensor, rtol: float, driver: 
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), "
                            f"got {driver!r}")
-    empty = A.new_zeros((0,))
+    empty = (A.real if A.is_complex() else A).new_zeros((0,))  # (a complex A's residuals and values are real)
     rank = matrix_rank(A, rtol=rtol) if driver != "gels" else A.new_zeros((0,), dtype="int64")
     with no_grad():
         values = svdvals(A) if driver in ("gelsd", "gelss") else empty

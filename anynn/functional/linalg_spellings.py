@@ -87,7 +87,7 @@ class SvdOld(NamedTuple):
 
 
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: None = None) -> SvdOld:  # noqa: A002
-    """The older ``torch.svd``: ``(U, S, V)`` with ``A = U diag(S) Vᵀ``, reduced when ``some``; with
+    """The older ``torch.svd``: ``(U, S, V)`` with ``A = U diag(S) Vᴴ``, reduced when ``some``; with
     ``compute_uv=False`` U and V are zeros of shape (*, m, m) and (*, n, n) and S is `svdvals`' (differentiable),
     as PyTorch's."""
     if not compute_uv:
@@ -95,7 +95,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: None 
         batch = tuple(input.shape[:-2])
         return SvdOld(input.new_zeros(batch + (m, m)), svdvals(input), input.new_zeros(batch + (n, n)))
     found = _linalg_svd(input, full_matrices=not some)
-    return SvdOld(found.U, found.S, found.Vh.mT)
+    return SvdOld(found.U, found.S, found.Vh.mH)
 
 
 def qr(input: Tensor, some: bool = True, *, out: None = None) -> Any:  # noqa: A002

@@ -99,7 +99,8 @@ def _cofactors(xp: Namespace, a: Any) -> Any:
     """``conj(det(A) inv(A)ᵀ)`` (*, n, n), the conjugated cofactor matrix, also of a singular A (where the
     library's ``inv`` refuses it): with ``A = U S Vh``, ``conj(det(U) det(Vh)) U diag(prod_{j != i} s_j) Vh``
     (PyTorch's singular branch, which its recorded gradient takes), no division by a zero singular value."""
-    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    recorded = getattr(xp.linalg, "svd_of_cofactors", None)  # a recorded backward's (refuses a complex A's gradient)
+    u, s, vh = recorded(a) if recorded is not None else xp.linalg.svd(a, full_matrices=False)
     mask = xp.eye(s.shape[-1], dtype=s.dtype, device=device(s))
     others = xp.prod(xp.expand_dims(s, axis=-2) * (1.0 - mask) + mask, axis=-1)  # (*, n): s with s_i left out
     sign = conj(xp, xp.linalg.det(u) * xp.linalg.det(vh))

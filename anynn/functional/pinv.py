@@ -4,11 +4,11 @@ Shapes: A (*, m, n) -> (*, n, m). Singular values at or below ``max(atol, rtol *
 rule: ``rtol`` defaults to ``max(m, n) * eps`` when neither is given, to 0 when only ``atol`` is). The default
 case is the array API's ``xp.linalg.pinv``; ``atol`` and ``hermitian=True`` go through ``svd`` / ``eigh``.
 
-Gradient (real A, P = pinv(A), G the incoming one), PyTorch's closed form, which holds where the rank does not
-change (it needs no singular vectors, so repeated singular values are fine)::
+Gradient (P = pinv(A), G the incoming one, ᴴ the conjugate transpose: ᵀ for real A), PyTorch's closed form, which
+holds where the rank does not change (it needs no singular vectors, so repeated singular values are fine)::
 
-    m <= n:  K = Gᵀ P;  G_A = -(P K)ᵀ + K Pᵀ - A P K Pᵀ + Pᵀ P (Gᵀ - K A)
-    m >  n:  K = P Gᵀ;  G_A = -(K P)ᵀ + (Gᵀ - A K) P Pᵀ + Pᵀ K - Pᵀ K P A
+    m <= n:  K = Gᴴ P;  G_A = -(P K)ᴴ + K Pᴴ - A P K Pᴴ + Pᴴ P (Gᴴ - K A)
+    m >  n:  K = P Gᴴ;  G_A = -(K P)ᴴ + (Gᴴ - A K) P Pᴴ + Pᴴ K - Pᴴ K P A
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
+from .formulas.conjugate import conj
 from .matrix_inverse import check_matrices
+
+
+def _adjoint(xp: Namespace, a: Any) -> Any:
+    """``aᴴ``: the conjugate transpose of each matrix (the transpose of a real one)."""
+    return conj(xp, xp.matrix_transpose(a))
 
 
 class PinvFunction(Function):
@@ -46,7 +52,7 @@ class PinvFunction(Function):
         if self.hermitian:
             values, vectors = xp.linalg.eigh(a)
             magnitude = xp.abs(values)
-            left, right = vectors, xp.matrix_transpose(vectors)
+            left, right = vectors, _adjoint(xp, vectors)
         else:
             left, magnitude, right = xp.linalg.svd(a, full_matrices=False)
             values = magnitude
@@ -55,29 +61,29 @@ class PinvFunction(Function):
         cutoff = rtol * largest if self.atol is None else xp.maximum(rtol * largest, xp.full_like(largest, self.atol))
         kept = magnitude > cutoff
         inverse = xp.where(kept, 1.0 / xp.where(kept, values, xp.ones_like(values)), xp.zeros_like(values))
-        self.out = xp.matmul(xp.matrix_transpose(right) * xp.expand_dims(inverse, axis=-2),
-                             xp.matrix_transpose(left))
+        self.out = xp.matmul(_adjoint(xp, right) * xp.expand_dims(inverse, axis=-2), _adjoint(xp, left))
         return self.out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         a, p = self.a, self.out
-        p_t, g_t = xp.matrix_transpose(p), xp.matrix_transpose(g)
+        p_t, g_t = _adjoint(xp, p), _adjoint(xp, g)
         if a.shape[-2] <= a.shape[-1]:
             k = xp.matmul(g_t, p)
             k_p_t = xp.matmul(k, p_t)
-            return (-xp.matrix_transpose(xp.matmul(p, k)) + k_p_t - xp.matmul(xp.matmul(a, p), k_p_t)
+            return (-_adjoint(xp, xp.matmul(p, k)) + k_p_t - xp.matmul(xp.matmul(a, p), k_p_t)
                     + xp.matmul(xp.matmul(p_t, p), g_t - xp.matmul(k, a)))
         k = xp.matmul(p, g_t)
         p_t_k = xp.matmul(p_t, k)
-        return (-xp.matrix_transpose(xp.matmul(k, p)) + xp.matmul(xp.matmul(g_t - xp.matmul(a, k), p), p_t) + p_t_k
+        return (-_adjoint(xp, xp.matmul(k, p)) + xp.matmul(xp.matmul(g_t - xp.matmul(a, k), p), p_t) + p_t_k
                 - xp.matmul(xp.matmul(p_t_k, p), a))
 
 
 def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,  # noqa: N803 - PyTorch's name
          hermitian: bool = False, out: None = None) -> Tensor:
     """The pseudo-inverse (*, n, m) of A (*, m, n) (``torch.linalg.pinv``); ``hermitian=True`` reads A as symmetric
-    (its lower triangle) and uses ``eigh``. ``atol``/``rtol`` are numbers here (PyTorch also takes Tensors)."""
-    check_matrices("pinv", A)
+    or Hermitian (its lower triangle) and uses ``eigh``. ``atol``/``rtol`` are numbers here (PyTorch also takes
+    Tensors)."""
+    check_matrices("pinv", A, complex_ok=True)
     if hermitian and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.pinv: A must be batches of square matrices when hermitian=True, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")

@@ -7,9 +7,10 @@ a missing output gradient counts as zero; ``skew(X) = X - Xᵀ``):
 
 - ``eigh`` (w, V): ``G_A = V (diag(G_w) + ½ skew(Vᴴ G_V) / E) Vᴴ``, ``E_ij = w_j - w_i`` (off the diagonal;
   ᴴ the conjugate transpose: eigh also takes complex Hermitian matrices, ``skew(X) = X - Xᴴ`` there);
-- ``svd`` (U, S, Vh): ``G_A = U [(skew(Uᵀ G_U) S + S skew(Vᵀ G_V)) / E + diag(G_S)] Vh`` with ``E_ij = S_j² - S_i²``,
-  plus ``(I - U Uᵀ) G_U S⁻¹ Vh`` when m > k and ``U S⁻¹ G_Vhᵀ... (I - V Vᵀ)`` when n > k; with ``full_matrices``
-  the columns beyond k carry no gradient (PyTorch's rule);
+- ``svd`` (U, S, Vh): ``G_A = U [(skew(Uᴴ G_U) S + S skew(Vᴴ G_V)) / E + diag(G_S)] Vh`` with ``E_ij = S_j² - S_i²``,
+  plus ``(I - U Uᴴ) G_U S⁻¹ Vh`` when m > k and ``U S⁻¹ G_Vh (I - V Vᴴ)`` when n > k; with ``full_matrices``
+  the columns beyond k carry no gradient (PyTorch's rule); complex A adds PyTorch's ``diag(skew(Uᴴ G_U)) / 2S``
+  (as for eigh, a loss that depends on the vectors' phases is not refused, as PyTorch's is);
 - ``qr`` (Q, R), m >= n: ``G_A = [G_Q + Q copyltu(M)] R⁻ᵀ`` with ``M = R G_Rᵀ - G_Qᵀ Q`` (complex A: PyTorch's
   ``[G_Q + Q syminvadj(triu(G_R Rᴴ - Qᴴ G_Q))] R⁻ᴴ``); m < n splits A = [X | Y].
 
@@ -76,41 +77,49 @@ class SvdFunction(Function):
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending."""
 
     full_matrices: bool
+    of_cofactors = False  # det's cofactors at a singular matrix (see `RECORDED`)
 
     def forward(self, xp: Namespace, a: Any) -> tuple[Any, Any, Any]:
         self.u, self.s, self.vh = xp.linalg.svd(a, full_matrices=self.full_matrices)
         return self.u, self.s, self.vh
 
     def backward(self, xp: Namespace, g_u: Any, g_s: Any, g_vh: Any) -> Any:
-        if is_complex(xp, self.u):  # (reached only from det's recorded gradient at a singular complex matrix)
-            raise RuntimeError("linalg.svd: anynn has no gradient of the SVD of a complex matrix (the formula is "
-                               "written for real ones); it was reached differentiating det's gradient at a singular "
-                               "complex matrix, where PyTorch's gives NaN")
+        if self.of_cofactors and is_complex(xp, self.u):  # its diagonal term divides by the zero singular value
+            raise RuntimeError("linalg.det: anynn has no second derivative of det at a singular complex matrix (its "
+                               "cofactors come from an SVD whose complex gradient divides by the zero singular "
+                               "value; PyTorch's is not the derivative there either)")
         device, s = self.backend.device, self.s
         k = s.shape[-1]
         u, vh = self.u[..., :, :k], self.vh[..., :k, :]
         m, n = u.shape[-2], vh.shape[-1]
+        u_h, v = conj(xp, xp.matrix_transpose(u)), conj(xp, xp.matrix_transpose(vh))
         if g_u is not None:
             g_u = g_u[..., :, :k]
         if g_vh is not None:
             g_vh = g_vh[..., :k, :]
         rows, cols = xp.expand_dims(s, axis=-1), xp.expand_dims(s, axis=-2)
         inner = 0 if g_s is None else _diag_embed(xp, g_s, device)
+        if g_s is not None and is_complex(xp, u):  # (real singular values)
+            inner = xp.astype(inner, u.dtype)
         if g_u is not None or g_vh is not None:
             gaps = _gaps(xp, s * s, device)
             if g_u is not None:
-                ug = xp.matmul(xp.matrix_transpose(u), g_u)
-                inner = inner + (ug - xp.matrix_transpose(ug)) * cols / gaps
+                ug = xp.matmul(u_h, g_u)
+                skew = ug - conj(xp, xp.matrix_transpose(ug))
+                inner = inner + skew * cols / gaps
+                if is_complex(xp, skew):  # PyTorch's diagonal term, diag(skew(Uᴴ G_U)) / 2S (imaginary)
+                    eye = _eye(xp, k, s, device)
+                    inner = inner + xp.sum(skew * eye, axis=-1, keepdims=True) * eye / (2 * cols)
             if g_vh is not None:
-                vg = xp.matmul(vh, xp.matrix_transpose(g_vh))
-                inner = inner + rows * (vg - xp.matrix_transpose(vg)) / gaps
+                vg = xp.matmul(vh, conj(xp, xp.matrix_transpose(g_vh)))
+                inner = inner + rows * (vg - conj(xp, xp.matrix_transpose(vg))) / gaps
         if m > k and g_u is not None:
             scaled = g_u / cols
-            inner = xp.matmul(u, inner) + scaled - xp.matmul(u, xp.matmul(xp.matrix_transpose(u), scaled))
+            inner = xp.matmul(u, inner) + scaled - xp.matmul(u, xp.matmul(u_h, scaled))
             return xp.matmul(inner, vh)
         if n > k and g_vh is not None:
             scaled = g_vh / rows
-            inner = xp.matmul(inner, vh) + scaled - xp.matmul(xp.matmul(scaled, xp.matrix_transpose(vh)), vh)
+            inner = xp.matmul(inner, vh) + scaled - xp.matmul(xp.matmul(scaled, v), vh)
             return xp.matmul(u, inner)
         return xp.matmul(u, xp.matmul(inner, vh))
 
@@ -189,7 +198,8 @@ def _qr(a: Any, mode: str = "reduced") -> Any:
 
 # what the differentiable namespace's ``xp.linalg`` adds for a recorded backward
 RECORDED = SimpleNamespace(eigh=EighFunction.apply, qr=_qr,
-                           svd=lambda a, full_matrices=True: SvdFunction.apply(a, full_matrices=full_matrices))
+                           svd=lambda a, full_matrices=True: SvdFunction.apply(a, full_matrices=full_matrices),
+                           svd_of_cofactors=lambda a: SvdFunction.apply(a, full_matrices=False, of_cofactors=True))
 
 
 class EighResult(NamedTuple):
@@ -236,7 +246,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out: None = None) -> Tensor:  # noqa
 def svd(A: Tensor, full_matrices: bool = True, *, driver: None = None, out: None = None) -> SvdResult:  # noqa: N803
     """``U`` (*, m, m|k), ``S`` (*, k) descending, ``Vh`` (*, n|k, n) with ``A = U diag(S) Vh`` for A (*, m, n)
     (``torch.linalg.svd``; ``full_matrices=False``: the k = min(m, n) columns)."""
-    check_matrices("svd", A)
+    check_matrices("svd", A, complex_ok=True)
     return SvdResult(*SvdFunction.apply(A, full_matrices=bool(full_matrices)))
 
 
