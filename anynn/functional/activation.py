@@ -482,6 +482,6 @@ def glu(input: Any, dim: int = -1, *, axis: int | None = None) -> Any:
     """Gated linear unit along ``dim`` (or the array API's ``axis``), whose size must be even."""
     check_real_floating("glu", input)
     if input.ndim == 0:  # PyTorch refuses too; the modulo below would divide by the missing axis's size
-        raise ValueError("glu: expected an input of at least 1 dimension (its size along dim is halved), got a 0-d "
-                         "tensor")
+        raise ShapeMismatchError("glu: expected an input of at least 1 dimension (its size along dim is halved), got "
+                                 "a 0-d tensor")
     return GLUFunction.apply(input, axis=check_axis("glu", input, dim if axis is None else axis))

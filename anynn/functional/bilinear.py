@@ -64,8 +64,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
                                  f"input2 (*, {weight.shape[2] if weight.ndim == 3 else 'in2'}) and a 3-D weight, got "
                                  f"input1 {input1.shape}, input2 {input2.shape}, weight {weight.shape}")
     if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
-        raise ValueError(f"bilinear: input1 and input2 must have the same leading dimensions, got {input1.shape} "
-                         f"and {input2.shape}")
+        raise ShapeMismatchError(f"bilinear: input1 and input2 must have the same leading dimensions, got "
+                                 f"{input1.shape} and {input2.shape}")
     lead = tuple(input1.shape[:-1])
     m = None if None in lead else math.prod(lead)  # (a symbolic axis, ONNX export: the rows reshape implies)
     x1 = input1.reshape(m, input1.shape[-1])

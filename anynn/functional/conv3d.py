@@ -147,8 +147,8 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
     spans = [(k - 1) * d + 1 for k, d in zip(kernel, dilation3)]
     if any(s is not None and s + pads[2 * i] + pads[2 * i + 1] < span  # (None: a symbolic axis)
            for i, (s, span) in enumerate(zip(size, spans))):
-        raise ValueError(f"conv3d: input of shape {input.shape} (padding {padding!r}) is smaller than the dilated "
-                         f"kernel {tuple(spans)}")
+        raise ShapeMismatchError(f"conv3d: input of shape {input.shape} (padding {padding!r}) is smaller than the "
+                                 f"dilated kernel {tuple(spans)}")
     params = dict(stride=stride3, padding=pads, dilation=dilation3, groups=groups)
     if bias is None:
         return Conv3dFunction.apply(input, weight, **params)

@@ -16,7 +16,7 @@ from ..backend import Backend, DeviceRNG, dtype_name
 from ..backend.typing import Namespace
 from ..init import default_generator
 from .inplace_option import in_place
-from .value_checks import UnsupportedDTypeError, is_real_floating
+from .value_checks import KernelNotImplementedError, ShapeMismatchError, is_real_floating
 
 
 class DropoutFunction(Function):
@@ -93,8 +93,8 @@ def _generator(input: Tensor, generator: DeviceRNG | int | None, name: str = "dr
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__module__}."
                         f"{type(input).__name__}; wrap it with anynn.tensor(...)")
     if not is_real_floating(input):
-        raise UnsupportedDTypeError(f"{name}(): expected a real floating point input, got dtype "
-                                    f"{dtype_name(input.array.dtype)}; convert it first (x.float())")
+        raise KernelNotImplementedError(f"{name}(): expected a real floating point input, got dtype "
+                                        f"{dtype_name(input.array.dtype)}; convert it first (x.float())")
     return dropout_generator(input.backend, generator)
 
 
@@ -153,8 +153,8 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     if input.ndim < 2:  # (only a mask needs the channel axis: PyTorch passes a 1-D input through otherwise)
-        raise ValueError(f"dropout2d: feature dropout requires at least 2 dimensions in the input, got "
-                         f"{input.ndim}-D input of shape {input.shape}")
+        raise ShapeMismatchError(f"dropout2d: feature dropout requires at least 2 dimensions in the input, got "
+                                 f"{input.ndim}-D input of shape {input.shape}")
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     return _drop("dropout2d", input, inplace, p=p, generator=_generator(input, generator, "dropout2d"),
                  mask_shape=mask_shape)
@@ -174,8 +174,8 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     if input.ndim == 0:  # PyTorch adds a batch axis, and a 1-D input has no channel axis to drop
-        raise ValueError("dropout3d: feature dropout requires at least 2 dimensions in the input (after the batch "
-                         "axis added to an unbatched input), got 0-D input")
+        raise ShapeMismatchError("dropout3d: feature dropout requires at least 2 dimensions in the input (after the "
+                                 "batch axis added to an unbatched input), got 0-D input")
     if input.ndim == 5:
         mask_shape = tuple(input.shape[:2]) + (1, 1, 1)
     else:  # unbatched: PyTorch adds a batch axis of 1, then drops per (1, axis 0) pair

@@ -13,6 +13,7 @@ from ..backend import DeviceRNG
 from ..backend.typing import Namespace
 from .dropout import check_dropout_p, _generator, keep_mask
 from .inplace_option import in_place
+from .value_checks import ShapeMismatchError
 
 # -SELU's saturation value: -scale * alpha
 SELU_SATURATION = 1.7580993408473766
@@ -76,8 +77,8 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     if not training or p == 0.0:
         return input
     if input.ndim < 2:  # (only a mask needs the channel axis: PyTorch passes a 1-D input through otherwise)
-        raise ValueError(f"feature_alpha_dropout: feature dropout requires at least 2 dimensions in the input, "
-                         f"got {input.ndim}-D input of shape {input.shape}")
+        raise ShapeMismatchError(f"feature_alpha_dropout: feature dropout requires at least 2 dimensions in the input, "
+                                 f"got {input.ndim}-D input of shape {input.shape}")
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     generator = _generator(input, generator, "feature_alpha_dropout")
     return _alpha("feature_alpha_dropout", input, inplace, p, generator=generator, mask_shape=mask_shape)

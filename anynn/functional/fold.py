@@ -111,8 +111,8 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
          padding: IntOrPair = 0, stride: IntOrPair = 1) -> Tensor:
     """Sum columns (N, C * kh * kw, L) or (C * kh * kw, L) into (N, C, H, W) or (C, H, W), (H, W) = output_size."""
     if input.ndim not in (2, 3):
-        raise ValueError(f"fold: expected 2-D (C * kh * kw, L) or 3-D (N, C * kh * kw, L) input, got shape "
-                         f"{input.shape}")
+        raise ShapeMismatchError(f"fold: expected 2-D (C * kh * kw, L) or 3-D (N, C * kh * kw, L) input, got shape "
+                                 f"{input.shape}")
     refuse_kernel("fold", "col2im_out_cpu", ("integral",), input)
     size = windows.pair(output_size, "output_size", "fold")
     geometry = _geometry("fold", size, kernel_size, dilation, padding, stride)

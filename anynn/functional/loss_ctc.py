@@ -26,7 +26,7 @@ from ..backend import dtype_name, op
 from ..backend.arrays import check
 from ..backend.typing import Namespace
 from .loss_inputs import check_reduction
-from .value_checks import UnsupportedDTypeError
+from .value_checks import KernelNotImplementedError
 
 __all__ = ["CTCLossFunction", "ctc_loss"]
 
@@ -199,7 +199,7 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
         raise TypeError(f"{name}: log_probs must be a Tensor, got {type(log_probs).__name__}")
     dtype = dtype_name(log_probs.array.dtype)
     if dtype not in ("float32", "float64"):
-        raise UnsupportedDTypeError(f"{name}: log_probs must be float32 or float64, got {dtype}")
+        raise KernelNotImplementedError(f"{name}: log_probs must be float32 or float64, got {dtype}")
     for what, lengths in (("input_lengths", input_lengths), ("target_lengths", target_lengths)):
         if isinstance(lengths, Tensor) and lengths.backend.is_traced(lengths.array):  # (PyTorch's exporter has none)
             raise NotImplementedError(f"{name}: {what} is a recorded or traced tensor (an ONNX export's graph input, a "

@@ -109,8 +109,8 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
                          f"target of shape {t}")
     want = len(t) + 1
     if input1.ndim != want or input2.ndim != want:
-        raise ValueError(f"cosine_embedding_loss: {len(t)}-D target expects {want}-D inputs, got inputs of shapes "
-                         f"{tuple(input1.shape)} and {tuple(input2.shape)}")
+        raise ShapeMismatchError(f"cosine_embedding_loss: {len(t)}-D target expects {want}-D inputs, got inputs of "
+                                 f"shapes {tuple(input1.shape)} and {tuple(input2.shape)}")
     if tuple(input1.shape) != tuple(input2.shape) or tuple(input1.shape[:-1]) != t:
         raise ShapeMismatchError(f"cosine_embedding_loss: inputs {tuple(input1.shape)}, {tuple(input2.shape)} "
                                  f"and target {t} do not match: expected inputs (N, D) and target (N,)")
@@ -123,9 +123,9 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
 
 def _same_ndim(name: str, anchor: Any, positive: Any, negative: Any) -> None:
     if not anchor.ndim == positive.ndim == negative.ndim:
-        raise ValueError(f"{name}: the anchor, positive, and negative tensors are expected to have the same number "
-                         f"of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and negative "
-                         f"{negative.ndim}D inputs")
+        raise ShapeMismatchError(f"{name}: the anchor, positive, and negative tensors are expected to have the same "
+                                 f"number of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, "
+                                 f"and negative {negative.ndim}D inputs")
 
 
 def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0, p: float = 2,

@@ -209,7 +209,8 @@ def _same_ndim(name: str, *tensors: Any) -> None:
     ndims = [len(_shape(data_of(t))) for t in tensors]
     if len(set(ndims)) > 1:
         shapes = ", ".join(str(tuple(_shape(data_of(t)))) for t in tensors)
-        raise ValueError(f"{name}: all input tensors should have the same number of dimensions, got shapes {shapes}")
+        raise ShapeMismatchError(f"{name}: all input tensors should have the same number of dimensions, got shapes "
+                                 f"{shapes}")
 
 
 def _class_targets(name: str, input: Any, target: Any, expected: tuple[int, ...]) -> Any:
@@ -295,7 +296,8 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p}")
     if input.ndim not in (1, 2):
-        raise ValueError(f"multi_margin_loss: expected 1-D (C,) or 2-D (N, C) input, got shape {tuple(input.shape)}")
+        raise ShapeMismatchError(f"multi_margin_loss: expected 1-D (C,) or 2-D (N, C) input, got shape "
+                                 f"{tuple(input.shape)}")
     refuse_complex("multi_margin_loss", input)
     C = input.shape[-1]
     target = _class_targets("multi_margin_loss", input, target, tuple(input.shape[:-1]))
@@ -313,8 +315,8 @@ def multilabel_margin_loss(input: Any, target: Any, size_average: bool | None = 
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multilabel_margin_loss", reduction)
     if input.ndim not in (1, 2):
-        raise ValueError(f"multilabel_margin_loss: expected 1-D (C,) or 2-D (N, C) input, "
-                         f"got shape {tuple(input.shape)}")
+        raise ShapeMismatchError(f"multilabel_margin_loss: expected 1-D (C,) or 2-D (N, C) input, "
+                                 f"got shape {tuple(input.shape)}")
     refuse_complex("multilabel_margin_loss", input)
     target = _class_targets("multilabel_margin_loss", input, target, tuple(input.shape))
     C = input.shape[-1]

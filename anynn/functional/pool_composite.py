@@ -51,8 +51,8 @@ def avg_pool3d(input: Tensor, kernel_size: IntOrTriple, stride: IntOrTriple | No
         raise InvalidValueError(f"avg_pool3d: divisor_override must be positive, got {divisor_override}")
     if any(size is not None and size < k for size, k in zip(input.shape[-3:], kernel)):  # (None: symbolic)
         # PyTorch's 3-D average pool (alone among the pools) checks the unpadded input against the kernel
-        raise ValueError(f"avg_pool3d: input of spatial size {tuple(input.shape[-3:])} is smaller than the kernel "
-                         f"size {kernel}")
+        raise ShapeMismatchError(f"avg_pool3d: input of spatial size {tuple(input.shape[-3:])} is smaller than the "
+                                 f"kernel size {kernel}")
     if None in input.shape[-3:]:  # symbolic sizes (an ONNX export): one 3-D pool, ONNX's AveragePool
         return avg_pool_nd("avg_pool3d", input, kernel, steps, pads, ceil_mode, count_include_pad, divisor_override,
                            3)
@@ -157,8 +157,8 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """Interleave ``groups`` groups of channels: (N, C, *) → (N, C, *); channel g * (C / groups) + i goes to
     i * groups + g."""
     if input.ndim < 3:
-        raise ValueError(f"channel_shuffle: expected input of at least 3 dimensions (N, C, *), got shape "
-                         f"{input.shape}")
+        raise ShapeMismatchError(f"channel_shuffle: expected input of at least 3 dimensions (N, C, *), got shape "
+                                 f"{input.shape}")
     channels = input.shape[1]
     if groups < 1 or channels % groups:
         raise ShapeMismatchError(f"channel_shuffle: number of channels ({channels}) must be divisible by groups "

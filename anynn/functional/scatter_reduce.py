@@ -19,14 +19,9 @@ from ..backend import dtype_name, op
 from ..backend.arrays import check_range
 from ..backend.typing import Namespace
 from .formulas.gather_positions import _dim_positions, _zero_pad
-from .value_checks import array_on_backend, check_one_backend, checked_dim
+from .value_checks import IndexingError, array_on_backend, check_one_backend, checked_dim
 
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
-
-
-class IndexingError(IndexError, RuntimeError):
-    """A bad index Tensor (dtype, shape or value). PyTorch raises ``IndexError`` for some of these operations and
-    ``RuntimeError`` for others; this is both, so code written for either catches it."""
 
 
 def index_array(name: str, x: Tensor, index: Any, dtypes: tuple[str, ...], bound: int | None,

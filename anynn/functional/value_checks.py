@@ -39,6 +39,11 @@ class EmptyReductionError(IndexError, RuntimeError):
     dim, ``RuntimeError`` for an empty tensor without one)."""
 
 
+class IndexingError(IndexError, RuntimeError):
+    """A bad index Tensor (dtype, shape or value). PyTorch raises ``IndexError`` for some of these operations and
+    ``RuntimeError`` for others; this is both, so code written for either catches it."""
+
+
 class ShapeMismatchError(ValueError, RuntimeError):
     """Operands whose shapes cannot go together (PyTorch raises ``RuntimeError`` there; a ``ValueError`` too)."""
 
@@ -339,8 +344,10 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
                          f"{indices.shape}")
     if 0 in tuple(indices.shape):  # (not .size: a symbolic axis of a recorded array has no count)
         return
+    # PyTorch: IndexError for embedding, RuntimeError for embedding_bag and max_unpool
     check_range(indices.backend, indices.array, 0, bound,
-                f"{name}: index {{value}} is out of range for {range_what} (expected 0 <= index < {bound}){suffix}")
+                f"{name}: index {{value}} is out of range for {range_what} (expected 0 <= index < {bound}){suffix}",
+                error=IndexingError)
 
 
 def refuse_bool_dims(name: str, dims: Any, argument: str = "dim") -> None:

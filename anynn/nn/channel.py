@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..autograd.tensor import Tensor
 from ..factories import arange
 from ..functional.pool_composite import channel_shuffle, local_response_norm
+from ..functional.value_checks import KernelNotImplementedError
 from .module import Module
 from .validate import check_input, check_not_bool
 
@@ -58,7 +59,7 @@ class CrossMapLRN2d(Module):
         if input.ndim != 4:
             raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
         if not input.is_floating_point():
-            raise TypeError(f"CrossMapLRN2d: expected a floating-point input, got {input.dtype}")
+            raise KernelNotImplementedError(f"CrossMapLRN2d: expected a floating-point input, got {input.dtype}")
         channels = input.shape[1]
         reach = int((self.size - 1) / 2 + 1)
         c = arange(channels, backend=input.backend).reshape(channels, 1)

@@ -8,7 +8,7 @@ from ..functional.dropout import check_dropout_p, dropout, dropout1d, dropout2d,
 from ..functional.dropout_alpha import alpha_dropout, feature_alpha_dropout
 from .layer_generator import LayerGenerator
 from .module import Module
-from .validate import check_floating, check_input
+from .validate import ShapeMismatch, check_floating, check_input
 
 
 class _DropoutBase(LayerGenerator, Module):
@@ -81,8 +81,8 @@ class Dropout2d(_DropoutBase):
         check_input(self, input)
         self.check_dtype(input)
         if input.ndim < 2 and self.training and self.p > 0.0:
-            raise ValueError(f"Dropout2d: feature dropout requires at least 2 dimensions in the input, got "
-                             f"{input.ndim}-D input of shape {input.shape}")
+            raise ShapeMismatch(f"Dropout2d: feature dropout requires at least 2 dimensions in the input, got "
+                                f"{input.ndim}-D input of shape {input.shape}")
         return dropout2d(input, self.p, self.training, self.inplace, generator=self.generator(input.backend))
 
 

@@ -20,8 +20,8 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
     ``size`` require ``x.shape[dim] == size`` (e.g. channels on axis 1); ``half_inputs``: float16/bfloat16
     input to float32 parameters is accepted (PyTorch's normalization layers take it, autocast or not);
     ``any_floating``: any floating input is (PyTorch's composite ``rms_norm`` promotes). A dtype other than the
-    parameters' raises `DTypeMismatchError` (`NotFloatingInputError` for integers and bools, ``dtype_error`` where
-    the layer gives its own class); a shape, `ShapeMismatch` (or ``shape_error``).
+    parameters' raises `DTypeMismatchError` (`NotFloatingInputError` for integers, bools and complex numbers;
+    ``dtype_error`` where the layer gives its own class); a shape, `ShapeMismatch` (or ``shape_error``).
     """
     # hot path (every layer call): plain attribute reads, the message is built only on failure
     name = type(layer).__name__
@@ -50,7 +50,8 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
                 and not (half_inputs and dtype_name(x.dtype) in ("float16", "bfloat16")
                          and dtype_name(weight.dtype) == "float32")):
             # (under autocast, float32 layers take float16/bfloat16 inputs, as PyTorch's do)
-            error = dtype_error or (DTypeMismatchError if dtype_kind(x.array.dtype) == "f" else NotFloatingInputError)
+            real = dtype_kind(x.array.dtype) == "f" and not x.is_complex()
+            error = dtype_error or (DTypeMismatchError if real else NotFloatingInputError)
             raise error(dtype_mismatch(name, weight.dtype, x.dtype))
 
 
@@ -59,9 +60,9 @@ class ShapeMismatch(ValueError, RuntimeError):
 
 
 class NotFloatingInputError(DTypeMismatchError, KernelNotImplementedError):
-    """An integer or bool input to a layer of floating-point parameters: PyTorch's kernels have no version for it
-    (NotImplementedError: "batch_norm" not implemented for 'Long') or refuse the mix (RuntimeError: "mat1 and mat2
-    must have the same dtype"); a TypeError too."""
+    """An integer, bool or complex input to a layer of real floating-point parameters: PyTorch's kernels have no
+    version for it (NotImplementedError: "batch_norm" not implemented for 'Long') or refuse the mix (RuntimeError:
+    "mat1 and mat2 must have the same dtype"); a TypeError too."""
 
 
 class RecurrentDTypeError(DTypeMismatchError, ValueError):

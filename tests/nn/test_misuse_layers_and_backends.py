@@ -186,6 +186,14 @@ PYTORCH_CLASSES = {  # name: (call(lib), PyTorch's class)
         lib.ones(3, 2, 4), lib.ones(3, 2, 4), lib.ones(5, 2, 4)), AssertionError),
     "MultiMarginLoss target": (lambda lib: lib.nn.MultiMarginLoss()(lib.ones(2, 4), lib.tensor([0, 4])),
                                RuntimeError),
+    "EmbeddingBag index": (lambda lib: lib.nn.EmbeddingBag(10, 3)(lib.tensor([[10]])), RuntimeError),
+    "BatchNorm1d on complex": (lambda lib: lib.nn.BatchNorm1d(3)(_ints(lib, 4, 3) * 1j), NotImplementedError),
+    "F.dropout of complex": (lambda lib: lib.nn.functional.dropout(_ints(lib, 2, 3) * 1j), NotImplementedError),
+    "F.conv3d below the kernel": (lambda lib: lib.nn.functional.conv3d(lib.ones(1, 1, 2, 2, 2),
+                                                                       lib.ones(1, 1, 3, 3, 3)), RuntimeError),
+    "F.bilinear batch sizes": (lambda lib: lib.nn.functional.bilinear(lib.ones(2, 4), lib.ones(3, 5),
+                                                                      lib.ones(3, 4, 5)), RuntimeError),
+    "ChannelShuffle of 1-D": (lambda lib: lib.nn.ChannelShuffle(2)(lib.ones(4)), RuntimeError),
 }
 
 
