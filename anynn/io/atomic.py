@@ -38,8 +38,9 @@ _ACTIVE: set[str] = set()  # this process's temporary files being written now (a
 _ACTIVE_LOCK = threading.Lock()
 
 
-class AtomicWriteError(OSError):
-    """Saving failed (disk full, read-only or missing folder...); the previous file is untouched."""
+class AtomicWriteError(OSError, RuntimeError):
+    """Saving failed (disk full, read-only or missing folder...); the previous file is untouched. A RuntimeError too,
+    as ``torch.save``'s ("Parent directory ... does not exist", "PytorchStreamWriter failed writing file")."""
 
 
 @contextlib.contextmanager

@@ -22,16 +22,21 @@ ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2, "BF16": 2
             "F32": 4, "U64": 8, "I64": 8, "F64": 8, "C64": 8}
 
 
-class CorruptFileError(ValueError):
+class CorruptFileError(ValueError, RuntimeError):
     """A weights or checkpoint file is corrupt, truncated or not in the expected format.
 
-    The message names the file and what is wrong with it; ``.path`` holds the file name.
+    The message names the file and what is wrong with it; ``.path`` holds the file name. A RuntimeError too, as
+    ``torch.load``'s refusal of a truncated or damaged file ("PytorchStreamReader failed reading zip archive").
     """
 
     def __init__(self, path: Any, reason: str) -> None:
         self.path = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class EmptyFileError(CorruptFileError, EOFError):
+    """A file of no bytes (an interrupted save's leftover): ``torch.load`` raises EOFError there."""
 
 
 def read_safetensors_header(path: str | os.PathLike) -> dict[str, Any]:
@@ -62,7 +67,8 @@ def read_header_bytes(path: str | os.PathLike) -> tuple[dict[str, Any], bytes]:
     """`read_safetensors_header`, plus the header's raw bytes (which a whole-file checksum covers)."""
     size = os.path.getsize(path)
     if size < 8:
-        raise CorruptFileError(path, f"not a safetensors file: {size} bytes, too short for a header")
+        raise (EmptyFileError if size == 0 else CorruptFileError)(
+            path, f"not a safetensors file: {size} bytes, too short for a header")
     with open(path, "rb") as f:
         header_len = int.from_bytes(f.read(8), "little")
         if header_len > size - 8:

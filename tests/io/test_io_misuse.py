@@ -148,3 +148,19 @@ def test_a_file_or_state_of_another_backend_loads_into_the_model(backend, tmp_pa
         x = make(backend, np.ones((1, 3), np.float32))
         np.testing.assert_allclose(model(x).numpy(), source(make(saved_on, np.ones((1, 3), np.float32))).numpy(),
                                    rtol=1e-6)
+
+
+def test_failed_saves_and_damaged_files_raise_pytorchs_classes(tmp_path):
+    """torch.save to a missing folder raises RuntimeError, torch.load of a truncated file RuntimeError and of an
+    empty one EOFError; anynn's AtomicWriteError (an OSError) and CorruptFileError (a ValueError) were neither."""
+    for lib in (torch, anynn):
+        with pytest.raises(RuntimeError):
+            lib.save({"w": lib.ones(3)}, tmp_path / "no" / "w.pt")
+        whole = tmp_path / f"whole_{lib.__name__}.pt"
+        lib.save({"w": lib.ones(100)}, whole)
+        (tmp_path / "half.pt").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+        with pytest.raises(RuntimeError):
+            lib.load(tmp_path / "half.pt")
+        (tmp_path / "empty.pt").write_bytes(b"")
+        with pytest.raises(EOFError):
+            lib.load(tmp_path / "empty.pt")
