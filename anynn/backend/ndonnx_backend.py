@@ -192,9 +192,10 @@ class _Namespace(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         if name == "linalg":  # (an AttributeError, so that getattr(xp, "linalg", None) still finds none)
             raise AttributeError(
-                "anynn.linalg's decompositions and solvers (det, inv, solve, svd, eigh, qr, cholesky...) cannot be "
+                "anynn.linalg's decompositions and solvers (inv, solve, svd, eigh, qr, cholesky...) cannot be "
                 "exported to ONNX: the recording library (ndonnx) has no linalg module, and ONNX has no operators "
-                "for them (Det aside); compute them outside the exported model (matmul, norms and einsum export)")
+                "for them (float32 det aside: ONNX Det); compute them outside the exported model (matmul, norms and "
+                "einsum export)")
         function = getattr(self._library, name)
         if name in _FORGET_SIZES:  # the result has x's shape: its static sizes restored (see `_shaped`)
             return lambda x, *args, **kwargs: self._shaped(function(x, *args, **kwargs), x.shape)

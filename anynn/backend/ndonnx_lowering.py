@@ -44,6 +44,11 @@ def matmul(fn: Any, xp: Namespace, a: Any, b: Any) -> Any:
     return wrap(ops().matmul(var(a), var(b)))
 
 
+def det(fn: Any, xp: Namespace, a: Any) -> Any:
+    """ONNX Det of (*, n, n) matrices (PyTorch's exporter writes linalg.det so)."""
+    return wrap(ops().det(var(a)))
+
+
 # -- convolution ------------------------------------------------------------------------------------
 def conv(fn: Any, xp: Namespace, x: Any, weight: Any, bias: Any = None) -> Any:
     if x.ndim != fn.spatial_dims + 2:
@@ -179,7 +184,7 @@ def scaled_dot_product_attention(fn: Any, xp: Namespace, q: Any, k: Any, v: Any,
 _FLOAT32_OPERATORS = ("ConvNd", "Conv3dFunction", "ConvTransposeNd", "AvgPool", "GroupNormFunction",
                       "CELUFunction", "HardsigmoidFunction", "ELUFunction", "LeakyReLUFunction", "MishFunction",
                       "SoftplusFunction", "HardswishFunction", "PReLUFunction", "SoftsignFunction",
-                      "LogSigmoidFunction", "GELUFunction", "RecurrentSequence", "GridSample")
+                      "LogSigmoidFunction", "GELUFunction", "RecurrentSequence", "GridSample", "DetFunction")
 
 
 def _not_float64(lower: Lowering) -> Lowering:
@@ -198,7 +203,7 @@ def lowerings(opset: int) -> dict[str, Lowering]:
 
     unary = activations.unary
     table: dict[str, Lowering] = {
-        "LinearFunction": linear, "MatMul": matmul, "ConvNd": conv, "Conv3dFunction": conv3d,
+        "LinearFunction": linear, "MatMul": matmul, "DetFunction": det, "ConvNd": conv, "Conv3dFunction": conv3d,
         "ConvTransposeNd": conv_transpose,
         "MaxPool": pools.max_pool, "AvgPool": pools.avg_pool, "AdaptiveAvgPool": pools.adaptive_avg_pool,
         "Interpolate": lambda fn, xp, x: pools.interpolate(fn, xp, x, opset),
