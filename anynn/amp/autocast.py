@@ -14,6 +14,7 @@ from typing import Any, Callable, TypeVar
 
 from ..autograd import autocast_mode
 from ..backend.base import dtype_name
+from ..dtypes import dtype as DType
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -122,23 +123,24 @@ def is_autocast_enabled(device_type: str | None = None) -> bool:
     return autocast_mode.autocast_dtype(device_type) is not None
 
 
-def get_autocast_dtype(device_type: str) -> str:
-    """The low dtype autocast uses for ``device_type`` in this thread (PyTorch's default for it when off)."""
-    return autocast_mode.autocast_dtype(device_type) or _DEFAULT_DTYPE[device_type]
+def get_autocast_dtype(device_type: str) -> DType:
+    """The low dtype autocast uses for ``device_type`` in this thread (PyTorch's default for it when off): a dtype
+    object, as PyTorch's ``torch.float16`` (equal to its name, ``"float16"``)."""
+    return DType(autocast_mode.autocast_dtype(device_type) or _DEFAULT_DTYPE[device_type])
 
 
 def _deprecated(old: str, new: str) -> None:
     warnings.warn(f"torch.{old}() is deprecated. Please use torch.{new} instead.", DeprecationWarning, stacklevel=3)
 
 
-def get_autocast_gpu_dtype() -> str:
+def get_autocast_gpu_dtype() -> DType:
     """PyTorch's deprecated ``get_autocast_dtype("cuda")`` (flash-attention-style code casts to it), with its
     DeprecationWarning."""
     _deprecated("get_autocast_gpu_dtype", "get_autocast_dtype('cuda')")
     return get_autocast_dtype("cuda")
 
 
-def get_autocast_cpu_dtype() -> str:
+def get_autocast_cpu_dtype() -> DType:
     """PyTorch's deprecated ``get_autocast_dtype("cpu")``, with its DeprecationWarning."""
     _deprecated("get_autocast_cpu_dtype", "get_autocast_dtype('cpu')")
     return get_autocast_dtype("cpu")

@@ -246,6 +246,8 @@ def test_autocast_regions_nest_and_restore():
     assert not anynn.amp.is_autocast_enabled() and autocast_mode.active_threads == 0
     assert anynn.amp.get_autocast_dtype("cpu") == "bfloat16"  # PyTorch's defaults when off
     assert anynn.amp.get_autocast_dtype("cuda") == "float16"
+    # a dtype object, as PyTorch's torch.float16 (a str before: .itemsize / .is_floating_point failed)
+    assert anynn.get_autocast_dtype("cpu").itemsize == 2 and anynn.get_autocast_dtype("cuda").is_floating_point
 
 
 def test_autocast_device_type_selects_data():
