@@ -272,12 +272,9 @@ def nuclear_norm(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # 
     values of the matrices over ``dim`` (default the last two)."""
     if isinstance(dim, bool):  # the (input, keepdim) form
         dim, keepdim = None, dim
-    from .spectral import svdvals
+    from .matrix_norm import matrix_norm  # (its checks: a dim out of range is PyTorch's IndexError)
 
-    rows, cols = sorted(d % input.ndim for d in ((-2, -1) if dim is None else tuple(dim)))
-    others = [d for d in range(input.ndim) if d not in (rows, cols)]
-    out = svdvals(input.permute(*others, rows, cols)).sum(-1)
-    return out.unsqueeze(rows).unsqueeze(cols) if keepdim else out
+    return matrix_norm(input, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim)
 
 
 # the functional already has the top-level form (same arguments, same order)

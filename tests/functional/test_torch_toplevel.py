@@ -133,6 +133,13 @@ def test_reduction_is_pytorchs_int(op, args):
         getattr(torch, op)(*[torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args])
 
 
+def test_nuclear_norm_refuses_a_dim_out_of_range_as_torch():
+    # (it took the dim modulo ndim: nuclear_norm(x, (4, 3)) of a matrix gave the norm over (0, 1))
+    for lib in (torch, anynn):
+        with pytest.raises(IndexError):
+            lib.nuclear_norm(lib.ones(3, 3), (4, 3))
+
+
 def test_grid_sampler_refuses_a_mode_name():
     x, g = anynn.tensor(X4), anynn.tensor(R.uniform(-1, 1, (2, 3, 3, 2)))
     with pytest.raises(TypeError, match="interpolation_mode must be an int, one of 0 .'bilinear'."):
