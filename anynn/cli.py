@@ -16,11 +16,12 @@ def _version(module: str) -> str:
 
 def info() -> str:
     """A human-readable report of the environment and each backend's availability."""
-    from . import __version__
     from .backend import BackendUnavailable, choose_auto, get_backend
     from .backend.registry import REGISTRY
 
-    lines = [f"anynn {__version__} on Python {sys.version.split()[0]}"]
+    from .version import release, torch_api
+
+    lines = [f"anynn {release} (PyTorch {torch_api}'s API) on Python {sys.version.split()[0]}"]
     for module in ("numpy", "array_api_compat", "array_api_strict", "torch", "cupy", "jax"):
         lines.append(f"  {module:<17} {_version(module)}")
     lines.append("backends:")

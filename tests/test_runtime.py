@@ -259,15 +259,24 @@ def test_compiler_disable_returns_the_function():
         anynn.compiler.disable(3)
 
 
-def test_version_is_anynns_own_and_names_the_pytorch_release_it_follows():
-    """``__version__`` is the package's release (a port's gate on ``torch.__version__`` sees an older one: the
-    differences page); ``version.torch_api`` is the PyTorch release the tests compare with, the test extra's pin."""
+def test_version_is_the_pytorch_release_it_follows_labelled_with_anynns_own():
+    """``__version__`` is ``version.torch_api`` (the PyTorch release the tests compare with, the test extra's pin) with
+    anynn's release as its local label: a port's gate on ``torch.__version__`` (``version.parse(torch.__version__) >=
+    version.parse("2.0")``, lucidrains' flash-attention assert) took the older-PyTorch branch before ("0.1.0"), and
+    it compares with strings and tuples as PyTorch's TorchVersion."""
     import re
     from pathlib import Path
 
     from anynn import version
 
-    assert anynn.__version__ == version.__version__
-    pins = re.findall(r'"torch==([0-9.]+)"', (Path(__file__).parents[1] / "pyproject.toml").read_text())
+    root = Path(__file__).parents[1]
+    assert anynn.__version__ == version.__version__ == f"{version.torch_api}+anynn.{version.release}"
+    assert re.search(rf'^version = "{re.escape(version.release)}"$', (root / "pyproject.toml").read_text(), re.M)
+    pins = re.findall(r'"torch==([0-9.]+)"', (root / "pyproject.toml").read_text())
     assert pins and set(pins) == {version.torch_api}
     assert torch.__version__.split("+")[0] == version.torch_api
+    ours = anynn.__version__
+    for other in ("2.0", "1.10.0", "2.5", version.torch_api, "2.99", (2, 0), (1, 13), [3, 0], "2.0.0a0"):
+        for op in ("__lt__", "__le__", "__gt__", "__ge__"):
+            assert getattr(ours, op)(other) == getattr(torch.__version__, op)(other), (op, other)
+    assert ours != version.torch_api and ours.split(".")[0] == torch.__version__.split(".")[0]

@@ -19,7 +19,7 @@ import numpy as np
 from ..autograd.tensor import Tensor, tensor
 from ..backend import backend_of, dtype_name, get_backend
 from ..device import resolve as resolve_device
-from ..version import __version__
+from ..version import release
 from .atomic import atomic_write
 from .safetensors_format import FILE_CHECKSUM, as_bfloat16_host, decode, encode, is_bfloat16_host
 from .torch_files import refuse_torch_pickle
@@ -154,7 +154,7 @@ def write_file(path: str | os.PathLike | BinaryIO, arrays: Mapping[str, np.ndarr
 
 def build_metadata(arrays: Mapping[str, np.ndarray], source: str,
                    metadata: Mapping[str, Any] | None = None) -> dict[str, str]:
-    meta = {"format": FORMAT, "anynn_version": __version__, "backend": source,
+    meta = {"format": FORMAT, "anynn_version": release, "backend": source,
             "dtype": ",".join(sorted({a.dtype.name for a in arrays.values() if a.dtype.kind == "f"}))}
     for key, value in (metadata or {}).items():
         if key in _RESERVED:

@@ -61,7 +61,7 @@ def test_metadata_records_version_dtype_backend_and_user_entries(tmp_path, filen
     path = tmp_path / filename
     save(small_model("torch", "float64"), path, metadata={"note": "best", "epoch": 3})
     meta = load_metadata(path)
-    assert meta["anynn_version"] == anynn.__version__
+    assert meta["anynn_version"] == anynn.version.release
     assert meta["backend"] == "torch" and meta["dtype"] == "float64" and meta["format"] == "anynn"
     assert meta["note"] == "best" and meta["epoch"] == "3"
     with pytest.raises(ValueError, match="reserved"):
