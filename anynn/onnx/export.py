@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import enum
+import numbers
 import os
 import sys
 import threading
@@ -136,7 +137,10 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
                           f"symbolic axis ({_describe(symbolic)} in dynamic_axes), which the graph does not know "
                           f"until it runs; export it without those dynamic_axes") from error
     flat = _flatten(results)
-    out_names = _names(output_names, len(flat), "output")
+    if not flat:
+        raise ExportError("anynn.onnx.export: the model returned no Tensor (None, or empty tuples): an ONNX graph "
+                          "needs at least one output")
+    out_names = _names(output_names, len(flat), "output", names)
     for name in set(dynamic) - set(names) - set(out_names):  # PyTorch warns the same way
         warnings.warn(f"anynn.onnx.export: dynamic_axes names {name!r}, which is no input or output of the graph "
                       f"(inputs {names}, outputs {out_names})", UserWarning, stacklevel=2)
@@ -374,6 +378,9 @@ def required_opset(opset: int | None) -> int:
     """The opset the graph is written in: 21 unless asked for another (>= 17, LayerNormalization's)."""
     if opset is None:
         return 21
+    if not isinstance(opset, numbers.Integral) or isinstance(opset, bool):
+        raise TypeError(f"anynn.onnx.export: opset_version should be an int (17 to 21), got {opset!r}")
+    opset = int(opset)
     if not 17 <= opset <= 21:
         raise ValueError(f"anynn.onnx.export: opset_version must be between 17 and 21, got {opset}")
     return opset
@@ -395,18 +402,29 @@ def _kind(value: Any) -> str:
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _names(given: Sequence[str] | None, count: int, stem: str) -> list[str]:
+def _names(given: Sequence[str] | None, count: int, stem: str, taken: Sequence[str] = ()) -> list[str]:
+    """The graph's ``stem`` names: those ``given``, then ``stem``, ``stem_1``...; distinct, and none of ``taken``
+    (the inputs' names, for the outputs): a graph names each value once."""
     names = list(given or [])
     if len(names) > count:
         raise ValueError(f"anynn.onnx.export: {len(names)} {stem} names for {count} {stem}s")
-    return names + [stem if i == 0 else f"{stem}_{i}" for i in range(len(names), count)]
+    names += [stem if i == 0 else f"{stem}_{i}" for i in range(len(names), count)]
+    repeated = sorted({n for n in names if names.count(n) > 1} | set(names) & set(taken))
+    if repeated:
+        raise ValueError(f"anynn.onnx.export: the graph's names must be distinct, but {repeated} name two values "
+                         f"({stem} names {names}" + (f", input names {list(taken)})" if taken else ")"))
+    return names
 
 
 def _dynamic(dynamic_axes: DynamicAxes) -> dict[str, dict[int, str]]:
     out = {}
     for name, axes in dynamic_axes.items():
-        out[name] = dict(axes) if isinstance(axes, dict) else {int(a): f"{name}_dynamic_axes_{int(a) + 1}"
-                                                                for a in axes}
+        if not isinstance(axes, (dict, list, tuple)) or not all(
+                isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes):
+            raise TypeError(f"anynn.onnx.export: dynamic_axes[{name!r}] should be a dict of axis -> name "
+                            f"({{0: 'batch'}}) or a list of axes ([0]), got {axes!r}")
+        out[name] = {int(a): label for a, label in axes.items()} if isinstance(axes, dict) else {
+            int(a): f"{name}_dynamic_axes_{int(a) + 1}" for a in axes}
     return out
 
 

@@ -1113,6 +1113,15 @@ def test_arguments_are_checked() -> None:
         export(model, _floats(2, 3), io.BytesIO(), dynamic_axes={"input": [2]})
     with pytest.raises(TypeError, match="args"):
         export(model, "x", io.BytesIO())
+    # (each failed inside the recording library before: int('b'), '<=' of a str, IndexError, spox's ScopeError)
+    with pytest.raises(TypeError, match=r"dynamic_axes\['input'\] should be a dict .* got 'batch'"):
+        export(model, _floats(2, 3), io.BytesIO(), dynamic_axes={"input": "batch"})
+    with pytest.raises(TypeError, match="opset_version should be an int"):
+        export(model, _floats(2, 3), io.BytesIO(), opset_version="17")
+    with pytest.raises(ValueError, match=r"names must be distinct, but \['x'\]"):
+        export(model, _floats(2, 3), io.BytesIO(), input_names=["x"], output_names=["x"])
+    with pytest.raises(ExportError, match="returned no Tensor"):
+        export(Calls(lambda x: None), _floats(2, 3), io.BytesIO())
     # torch.onnx.export's keywords as tutorials write them; the ones that ask for another graph are refused
     proto = export(model, _floats(2, 3), io.BytesIO(), export_params=True, do_constant_folding=True, verbose=False,
                    dynamo=False, input_names=["x"], output_names=["y"], opset_version=17, dynamic_axes={"x": [0]})
