@@ -6,6 +6,9 @@ its own: ``torch.prod(x, -1, keepdims=True)``, ``x.squeeze(axis=0)``, ``torch.cu
 ``a=`` or ``x1=`` for ``input=``, ``x2=`` for ``other=`` (``torch.add(x=a, x2=b)``, ``a.mul(x2=b)``). Functions
 PyTorch writes in Python have no parser and refuse them (``x.norm(dim=-1, keepdims=True)`` is a TypeError). One
 wrapper serves the `Tensor` methods (`anynn.functional.tensor_methods`) and the ``anynn.*`` functions (`install`).
+It also gives the parser's TypeError where something that is not a Tensor (a Python list, a number, None, a NumPy
+scalar) stands for the ``input`` Tensor and the function trips on it (``torch.sum([1, 2])``: "sum(): argument
+'input' (position 1) must be Tensor, not list"; the math raised AttributeError: 'list' has no attribute 'sum').
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ import functools
 import inspect
 from typing import Any
 
+from ..autograd.tensor import Tensor
+
 # (PyTorch's numpy_compatibility_arg_names, python_arg_parser.cpp)
 _NUMPY_NAMES = (("axis", "dim"), ("keepdims", "keepdim"), ("x", "input"), ("a", "input"), ("x1", "input"),
                 ("x2", "other"))
+_MISSING = object()
 # PyTorch's Python-written methods and torch.* functions: no parser, no NumPy spellings
 WRITTEN_IN_PYTHON = frozenset({
     "norm", "split", "unflatten", "unique", "unique_consecutive", "stft", "istft", "einsum", "tensordot",
@@ -37,6 +43,7 @@ def with_numpy_spellings(name: str, function: Any) -> Any:
     renames = {alias: own for alias, own in _NUMPY_NAMES if own in parameters and alias not in parameters}
     if not renames:
         return function
+    input_first = next(iter(parameters)) == "input"
 
     @functools.wraps(function)
     def numpy_named(*args: Any, **kwargs: Any) -> Any:
@@ -45,7 +52,15 @@ def with_numpy_spellings(name: str, function: Any) -> Any:
                 if own in kwargs:
                     raise TypeError(f"{name}() got multiple values for argument '{own}'")
                 kwargs[own] = kwargs.pop(alias)
-        return function(*args, **kwargs)
+        try:
+            return function(*args, **kwargs)
+        except AttributeError as error:
+            given = args[0] if args else kwargs.get("input", _MISSING)
+            if input_first and given is not _MISSING and not isinstance(given, Tensor):
+                kind = type(given)
+                shown = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {shown}") from error
+            raise
 
     return numpy_named
 

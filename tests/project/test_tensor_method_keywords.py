@@ -118,6 +118,17 @@ def test_numpys_axis_and_keepdims_spellings_as_pytorchs_argument_parser():
             lib.ones(2).norm(dim=0, keepdims=True)
 
 
+def test_not_a_tensor_for_input_is_pytorchs_type_error():
+    # torch.sum([1, 2]), torch.softmax(None, 0), torch.cumsum(3, 0): PyTorch's parser raises TypeError "argument
+    # 'input' (position 1) must be Tensor, not list"; anynn's math raised AttributeError ('list' has no attribute ...)
+    for lib in (torch, anynn):
+        for name, args in (("sum", ([1.0, 2.0],)), ("softmax", (None, 0)), ("cumsum", (3, 0)),
+                           ("amax", ((1.0, 2.0), 0))):
+            with pytest.raises(TypeError, match="argument 'input' \\(position 1\\) must be Tensor, not"):
+                getattr(lib, name)(*args)
+    assert anynn.pow(2, anynn.ones(2)).tolist() == torch.pow(2, torch.ones(2)).tolist()  # a number PyTorch takes
+
+
 def lib_of(t: object) -> object:
     return anynn if isinstance(t, anynn.Tensor) else torch
 
