@@ -71,6 +71,11 @@ def _masks_of(xp: Namespace, m: int, n: int, like: Any) -> tuple[Any, Any]:
     return lower, 1 - lower
 
 
+def _adjoint(xp: Namespace, a: Any) -> Any:
+    """``aᴴ``, the conjugate transpose of each matrix (the transpose of a real one)."""
+    return conj(xp, xp.matrix_transpose(a))
+
+
 def _masks(xp: Namespace, n: int, like: Any) -> tuple[Any, Any]:
     """`_masks_of` a square (n, n)."""
     return _masks_of(xp, n, n, like)
@@ -81,9 +86,9 @@ class LUFactorFunction(Function):
     U (*, k, n) upper); pivots and info are kept on ``self``. Gradient, with G_L, G_U the strictly lower and upper
     parts of the incoming gradient (PyTorch's ``linalg_lu_backward``):
 
-    - square: ``G_A[order] = L⁻ᵀ (tril₋₁(Lᵀ G_L) + triu(G_U Uᵀ)) U⁻ᵀ``;
-    - wide (m < n, U = [U₁ U₂]): ``L⁻ᵀ [G_U₁ + tril₋₁(Lᵀ G_L - G_U Uᵀ) U₁⁻ᵀ, G_U₂]``;
-    - tall (m > n, L = [L₁; L₂]): ``(G_L + [L₁⁻ᵀ triu(G_U Uᵀ - Lᵀ G_L); 0]) U⁻ᵀ``.
+    - square: ``G_A[order] = L⁻ᴴ (tril₋₁(Lᴴ G_L) + triu(G_U Uᴴ)) U⁻ᴴ``;
+    - wide (m < n, U = [U₁ U₂]): ``L⁻ᴴ [G_U₁ + tril₋₁(Lᴴ G_L - G_U Uᴴ) U₁⁻ᴴ, G_U₂]``;
+    - tall (m > n, L = [L₁; L₂]): ``(G_L + [L₁⁻ᴴ triu(G_U Uᴴ - Lᴴ G_L); 0]) U⁻ᴴ``.
     """
 
     pivot: bool
@@ -98,10 +103,10 @@ class LUFactorFunction(Function):
             lower_mask, upper_mask = _masks(xp, n, self.lu)
             eye = xp.eye(n, dtype=self.lu.dtype, device=device(self.lu))
             lower, upper = self.lu * lower_mask + eye, self.lu * upper_mask
-            phi = xp.matmul(xp.matrix_transpose(lower), g * lower_mask) * lower_mask + \
-                xp.matmul(g * upper_mask, xp.matrix_transpose(upper)) * upper_mask
-            left = xp.linalg.solve(xp.matrix_transpose(lower), phi)  # L⁻ᵀ phi
-            permuted = xp.matrix_transpose(xp.linalg.solve(upper, xp.matrix_transpose(left)))  # ... U⁻ᵀ
+            phi = xp.matmul(_adjoint(xp, lower), g * lower_mask) * lower_mask + \
+                xp.matmul(g * upper_mask, _adjoint(xp, upper)) * upper_mask
+            left = xp.linalg.solve(_adjoint(xp, lower), phi)  # L⁻ᴴ phi
+            permuted = _adjoint(xp, xp.linalg.solve(upper, _adjoint(xp, left)))  # ... U⁻ᴴ
         else:
             permuted = (self._wide if m < n else self._tall)(xp, g, m, n)
         back = xp.argsort(self.order, axis=-1)  # the rows of A from the rows of L U
@@ -113,12 +118,12 @@ class LUFactorFunction(Function):
         eye = xp.eye(m, dtype=self.lu.dtype, device=device(self.lu))
         lower = self.lu[..., :m] * lower_mask[:, :m] + eye
         upper, g_upper = self.lu * upper_mask, g * upper_mask
-        inner = xp.matmul(xp.matrix_transpose(lower), g[..., :m] * lower_mask[:, :m]) - xp.matmul(
-            g_upper, xp.matrix_transpose(upper))
-        # tril₋₁(inner) U₁⁻ᵀ
-        spread = xp.matrix_transpose(xp.linalg.solve(upper[..., :m], xp.matrix_transpose(inner * lower_mask[:, :m])))
+        inner = xp.matmul(_adjoint(xp, lower), g[..., :m] * lower_mask[:, :m]) - xp.matmul(
+            g_upper, _adjoint(xp, upper))
+        # tril₋₁(inner) U₁⁻ᴴ
+        spread = _adjoint(xp, xp.linalg.solve(upper[..., :m], _adjoint(xp, inner * lower_mask[:, :m])))
         wanted = xp.concat([g_upper[..., :m] + spread, g_upper[..., m:]], axis=-1)
-        return xp.linalg.solve(xp.matrix_transpose(lower), wanted)
+        return xp.linalg.solve(_adjoint(xp, lower), wanted)
 
     def _tall(self, xp: Namespace, g: Any, m: int, n: int) -> Any:
         """The gradient of the row-permuted A (*, m, n), m > n: L = [L₁; L₂] (*, m, n), U (*, n, n)."""
@@ -126,11 +131,11 @@ class LUFactorFunction(Function):
         eye = xp.eye(m, n, dtype=self.lu.dtype, device=device(self.lu))
         lower, g_lower = self.lu * lower_mask + eye, g * lower_mask
         upper = self.lu[..., :n, :] * upper_mask[:n, :]
-        inner = xp.matmul(g[..., :n, :] * upper_mask[:n, :], xp.matrix_transpose(upper)) - xp.matmul(
-            xp.matrix_transpose(lower), g_lower)
-        top = xp.linalg.solve(xp.matrix_transpose(lower[..., :n, :]), inner * upper_mask[:n, :])  # L₁⁻ᵀ triu(inner)
+        inner = xp.matmul(g[..., :n, :] * upper_mask[:n, :], _adjoint(xp, upper)) - xp.matmul(
+            _adjoint(xp, lower), g_lower)
+        top = xp.linalg.solve(_adjoint(xp, lower[..., :n, :]), inner * upper_mask[:n, :])  # L₁⁻ᴴ triu(inner)
         wanted = g_lower + xp.concat([top, xp.zeros_like(g_lower[..., n:, :])], axis=-2)
-        return xp.matrix_transpose(xp.linalg.solve(upper, xp.matrix_transpose(wanted)))  # ... U⁻ᵀ
+        return _adjoint(xp, xp.linalg.solve(upper, _adjoint(xp, wanted)))  # ... U⁻ᴴ
 
 
 def _info_tensor(info: Any, like: Tensor) -> Tensor:
@@ -240,7 +245,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,  
     ``(LU, pivots, info)``: L (unit diagonal, not stored) and U packed in LU (*, m, n); pivots (*, min(m, n)) int32,
     1-based (row i was swapped with row ``pivots[i]``); info (*) int32, the first zero pivot (0: none).
     Differentiable (LU's gradient as PyTorch's, square or not)."""
-    check_matrices("lu_factor_ex", A)
+    check_matrices("lu_factor_ex", A, complex_ok=True)
     if A.requires_grad and is_grad_enabled():
         node = LUFactorFunction.apply(A, pivot=bool(pivot))
         pivots, info = node.grad_fn.pivots, node.grad_fn.info
@@ -255,7 +260,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,  
 
 def lu_factor(A: Tensor, *, pivot: bool = True, out: None = None) -> LUFactorResult:  # noqa: N803
     """`lu_factor_ex` that raises PyTorch's error for a singular matrix: ``(LU, pivots)``."""
-    check_matrices("lu_factor", A)
+    check_matrices("lu_factor", A, complex_ok=True)
     found = lu_factor_ex(A, pivot=pivot)
     _raise_for("lu_factor", found.info, _zero_pivot)
     return LUFactorResult(found.LU, found.pivots)
@@ -292,7 +297,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpa
     """``torch.lu_unpack``: ``(P, L, U)`` with ``A = P L U`` from `lu_factor`'s ``(LU, pivots)``; LU (*, m, n),
     pivots (*, min(m, n)). L (*, m, k) is unit lower triangular, U (*, k, n) upper, k = min(m, n); L and U are
     differentiable in LU. ``unpack_data=False`` / ``unpack_pivots=False`` give empty L, U / P, as PyTorch."""
-    check_matrices("lu_unpack", LU_data)
+    check_matrices("lu_unpack", LU_data, complex_ok=True)
     if not isinstance(LU_pivots, Tensor) or dtype_name(LU_pivots.dtype) not in ("int32", "int64"):
         given = dtype_name(LU_pivots.dtype) if isinstance(LU_pivots, Tensor) else type(LU_pivots).__name__
         raise TypeError(f"lu_unpack: LU_pivots must be an integer Tensor (lu_factor's pivots), got {given}")

@@ -71,8 +71,8 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
              out: None = None) -> Tensor:
     """The solution X of ``A X = B`` (``left=False``: ``X A = B``; ``adjoint``: ``A^H`` for A) from `lu_factor`'s
     ``(LU, pivots)`` of A (``torch.linalg.lu_solve``): differentiable in LU and B."""
-    check_matrices("lu_solve", LU, square=True)
-    check_matrices("lu_solve", B)
+    check_matrices("lu_solve", LU, square=True, complex_ok=True)
+    check_matrices("lu_solve", B, complex_ok=True)
     if not left:  # X A = B  <=>  A^T X^T = B^T, and A^T = conj(A^H)
         solved = lu_solve(LU, pivots, B.mT.conj(), left=True, adjoint=not adjoint)
         return solved.conj().mT

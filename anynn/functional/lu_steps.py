@@ -29,7 +29,7 @@ def eliminate(xp: Namespace, a: Any, pivot: bool) -> tuple[Any, Any, Any, Any]:
     pivots = []
     for k in range(min(m, n)):
         if pivot:  # the largest |entry| of column k on or below the diagonal, the first of equals
-            p = xp.argmax(xp.abs(a[..., k:, k]), axis=-1) + k  # (*,)
+            p = xp.argmax(_magnitude(xp, a[..., k:, k]), axis=-1) + k  # (*,)
             swap = xp.where(rows == k, p[..., None], xp.where(rows == p[..., None], k, rows))  # (*, m)
             a = xp.take_along_axis(a, xp.broadcast_to(swap[..., None], batch + (m, n)), axis=-2)
             order = xp.take_along_axis(order, swap, axis=-1)
@@ -45,6 +45,13 @@ def eliminate(xp: Namespace, a: Any, pivot: bool) -> tuple[Any, Any, Any, Any]:
         a = xp.concat([a[..., :k + 1, :], below], axis=-2)
     stacked = xp.stack(pivots, axis=-1) if pivots else xp.zeros(batch + (0,), dtype=xp.int32, device=dev)
     return a, stacked, info, order
+
+
+def _magnitude(xp: Namespace, column: Any) -> Any:
+    """What LAPACK's pivot search (i?amax) compares: |x|, and |Re z| + |Im z| for a complex z."""
+    if xp.isdtype(column.dtype, "complex floating"):
+        return xp.abs(xp.real(column)) + xp.abs(xp.imag(column))
+    return xp.abs(column)
 
 
 def _batch_zeros(xp: Namespace, a: Any, dtype: Any) -> Any:

@@ -70,7 +70,8 @@ def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
 
 
 def householder_product(A: Tensor, tau: Tensor, *, out: None = None) -> Tensor:  # noqa: N803 - PyTorch's name
-    """The first n columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_iᵀ``, as ``torch.linalg.householder_product``.
+    """The first n columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_iᴴ``, as ``torch.linalg.householder_product``
+    (LAPACK's orgqr / ungqr: ᴴ is ᵀ for real A).
 
     ``A: (*, m, n)`` with m >= n holds the vectors below its diagonal (``v_i`` is column i with zeros above the
     diagonal and a 1 on it), ``tau: (*, k)`` with k <= n; returns ``(*, m, n)``. The reflections are applied
@@ -92,7 +93,7 @@ def householder_product(A: Tensor, tau: Tensor, *, out: None = None) -> Tensor: 
     if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
         raise RuntimeError(f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
                            f"{list(tau.shape[:-1])}")
-    _check_floating(op, "input", A)
+    _check_floating(op, "input", A, complex_ok=True)
     if dtype_name(tau.dtype) != dtype_name(A.dtype):
         raise RuntimeError(f"{op}: tau dtype {dtype_name(tau.dtype)} does not match input dtype {dtype_name(A.dtype)}")
     result = _identity(A, m, n)
@@ -101,7 +102,7 @@ def householder_product(A: Tensor, tau: Tensor, *, out: None = None) -> Tensor: 
     vectors = A.tril(-1) + result
     for i in reversed(range(tau.shape[-1])):
         v = vectors[..., :, i:i + 1]
-        result = result - (tau[..., i:i + 1].unsqueeze(-1) * v) @ (v.mT @ result)
+        result = result - (tau[..., i:i + 1].unsqueeze(-1) * v) @ (v.mH @ result)
     return result
 
 
