@@ -306,7 +306,8 @@ def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) 
     """``x`` where ``x > 0``, else ``negative_slope * x``, of input (*); ``inplace`` as in `relu`."""
     if inplace:
         return in_place(input, "leaky_relu_",
-                        lambda s: LeakyReLUFunction.apply(s, negative_slope=float(negative_slope)))
+                        lambda s: LeakyReLUFunction.apply(s, negative_slope=float(negative_slope)),
+                        real_floating="leaky_relu")
     check_real_floating("leaky_relu", input)
     return LeakyReLUFunction.apply(input, negative_slope=float(negative_slope))
 
@@ -314,7 +315,7 @@ def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """ELU of input (*); ``inplace`` as in `relu`."""
     if inplace:
-        return in_place(input, "elu_", lambda s: ELUFunction.apply(s, alpha=float(alpha)))
+        return in_place(input, "elu_", lambda s: ELUFunction.apply(s, alpha=float(alpha)), real_floating="elu")
     check_real_floating("elu", input)
     return ELUFunction.apply(input, alpha=float(alpha))
 
@@ -327,7 +328,8 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def selu(input: Any, inplace: bool = False) -> Any:
     """SELU of input (*): ``scale * elu(x, alpha)``; ``inplace`` as in `relu`."""
     if inplace:
-        return in_place(input, "selu_", lambda s: ELUFunction.apply(s, alpha=_SELU_ALPHA, scale=_SELU_SCALE))
+        return in_place(input, "selu_", lambda s: ELUFunction.apply(s, alpha=_SELU_ALPHA, scale=_SELU_SCALE),
+                        real_floating="selu")
     check_real_floating("selu", input)
     return ELUFunction.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
@@ -346,7 +348,7 @@ def gelu(input: Any, approximate: str = "none") -> Any:
 def silu(input: Any, inplace: bool = False) -> Any:
     """``x * sigmoid(x)`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
-        return in_place(input, "silu_", SiLUFunction.apply)
+        return in_place(input, "silu_", SiLUFunction.apply, real_floating="silu", torch_supports=True)
     check_real_floating("silu", input, torch_supports=True)
     return SiLUFunction.apply(input)
 
@@ -362,7 +364,7 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
 def mish(input: Any, inplace: bool = False) -> Any:
     """``x * tanh(softplus(x))`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
-        return in_place(input, "mish_", MishFunction.apply)
+        return in_place(input, "mish_", MishFunction.apply, real_floating="mish")
     check_real_floating("mish", input)
     return MishFunction.apply(input)
 
@@ -395,7 +397,7 @@ def relu6(input: Any, inplace: bool = False) -> Any:
 def hardswish(input: Any, inplace: bool = False) -> Any:
     """``x * relu6(x + 3) / 6`` of input (*); ``inplace`` as in `relu`."""
     if inplace:
-        return in_place(input, "hardswish_", HardswishFunction.apply)
+        return in_place(input, "hardswish_", HardswishFunction.apply, real_floating="hardswish")
     check_real_floating("hardswish", input)
     return HardswishFunction.apply(input)
 

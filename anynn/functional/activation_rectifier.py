@@ -57,7 +57,7 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     if float(alpha) == 0.0:
         raise ValueError("celu: alpha cannot be 0 (it divides the input)")
     if inplace:
-        return in_place(input, "celu_", lambda s: CELUFunction.apply(s, alpha=float(alpha)))
+        return in_place(input, "celu_", lambda s: CELUFunction.apply(s, alpha=float(alpha)), real_floating="celu")
     check_real_floating("celu", input)
     return CELUFunction.apply(input, alpha=float(alpha))
 

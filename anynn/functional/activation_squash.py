@@ -90,7 +90,7 @@ def softsign(input: Any) -> Any:
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
     """``relu6(x + 3) / 6`` of input (*). ``inplace=True`` overwrites the input and returns it (`in_place`)."""
     if inplace:
-        return in_place(input, "hardsigmoid_", HardsigmoidFunction.apply)
+        return in_place(input, "hardsigmoid_", HardsigmoidFunction.apply, real_floating="hardsigmoid")
     check_real_floating("hardsigmoid", input)
     return HardsigmoidFunction.apply(input)
 

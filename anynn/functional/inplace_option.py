@@ -15,12 +15,18 @@ from typing import Callable
 
 from ..autograd.tensor import Tensor
 from .inplace import _update
+from .value_checks import check_real_floating
 
 
-def in_place(input: Tensor, name: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+def in_place(input: Tensor, name: str, compute: Callable[[Tensor], Tensor], *, real_floating: str | None = None,
+             torch_supports: bool = False) -> Tensor:
     """Replace ``input``'s values by ``compute(input)`` in place (PyTorch's ``name``, e.g. ``"relu_"``); returns
-    ``input``. input (*); ``compute`` must keep the shape."""
+    ``input``. input (*); ``compute`` must keep the shape. ``real_floating``: the out-of-place name whose refusal of
+    integer and complex input (`check_real_floating`) the in-place form shares (``F.elu_`` of a complex tensor
+    computed a formula that orders values)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: inplace=True changes an anynn Tensor, got a {type(input).__module__}."
                         f"{type(input).__name__}; wrap it with anynn.tensor(...) or pass inplace=False")
+    if real_floating is not None:
+        check_real_floating(real_floating, input, torch_supports=torch_supports)
     return _update(input, name, compute)
