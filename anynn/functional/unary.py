@@ -109,8 +109,17 @@ asin = unary("asin", lambda fn, xp, a: xp.asin(a), lambda xp, a, out: 1.0 / xp.s
 acos = unary("acos", lambda fn, xp, a: xp.acos(a), lambda xp, a, out: -1.0 / xp.sqrt(1.0 - a * a))
 atan = unary("atan", lambda fn, xp, a: xp.atan(a), lambda xp, a, out: 1.0 / (1.0 + a * a))
 asinh = unary("asinh", lambda fn, xp, a: xp.asinh(a), lambda xp, a, out: 1.0 / xp.sqrt(a * a + 1.0))
-# sqrt(a - 1) sqrt(a + 1), not sqrt(a^2 - 1): the same for real a, the principal branch's slope for complex a
-acosh = unary("acosh", lambda fn, xp, a: xp.acosh(a), lambda xp, a, out: 1.0 / (xp.sqrt(a - 1.0) * xp.sqrt(a + 1.0)))
+
+
+def _acosh_slope(xp: Namespace, a: Any, out: Any) -> Any:
+    # complex a: sqrt(a - 1) sqrt(a + 1), the principal branch's slope; real a: PyTorch's 1 / sqrt(a^2 - 1), finite
+    # below -1 too (where acosh is NaN and the product of two square roots of negatives was NaN)
+    if isdtype(xp, a.dtype, "complex floating"):
+        return 1.0 / (xp.sqrt(a - 1.0) * xp.sqrt(a + 1.0))
+    return 1.0 / xp.sqrt(a * a - 1.0)
+
+
+acosh = unary("acosh", lambda fn, xp, a: xp.acosh(a), _acosh_slope)
 atanh = unary("atanh", lambda fn, xp, a: xp.atanh(a), lambda xp, a, out: 1.0 / (1.0 - a * a))
 erf = unary("erf", _erf, lambda xp, a, out: _TWO_OVER_SQRT_PI * xp.exp(-(a * a)))
 # its own op, not 1 - erf(a): that rounds to 0 in float32 past a ~ 3.9 (erfc(5) is 1.5e-12)

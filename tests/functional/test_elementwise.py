@@ -213,6 +213,7 @@ IEEE_SPECIALS = [
     ("exp_overflow", lambda x: (x * 0.0 + 1000.0).exp()), ("reciprocal_of_zero", lambda x: (x * 0.0).reciprocal()),
     ("inf_minus_inf", lambda x: (x / 0.0) - (x / 0.0)),
     ("abs_of_nan", lambda x: (-x.abs() - 1.0).log().abs()),  # |x|'s gradient at NaN: 0, as PyTorch's sgn
+    ("acosh_below_minus_one", lambda x: (-x.abs() - 1.0).acosh()),  # NaN; its slope 1 / sqrt(a^2 - 1) is not
 ]
 
 
