@@ -43,6 +43,7 @@ class Target:
         shape_ops.check_index(index)
         self.basic = _basic(index, self.shape)
         self.mask = _mask_of(self.index, self.shape)
+        self.along = _along_one_axis(backend, self.index, self.shape)
         self._positions: Any = None
 
     @property
@@ -63,6 +64,9 @@ class Target:
 
     @property
     def selected_shape(self) -> tuple[int, ...]:
+        if self.basic is None and self.along is not None and None in self.shape:  # (no positions: the axis' own)
+            axis, index = self.along
+            return self.shape[:axis] + (index.shape[0],) + self.shape[axis + 1:]
         return tuple(self.positions.shape) if self.basic is None else _basic_shape(self.basic, self.shape)
 
     def read(self, xp: Namespace, a: Any) -> Any:
@@ -84,6 +88,50 @@ def _mask_of(index: Any, shape: tuple[int, ...]) -> Any:
     if dtype_name(mask.dtype) != "bool" or not 0 < mask.ndim <= len(shape):
         return None
     return mask if tuple(mask.shape) == shape[:mask.ndim] else None
+
+
+def _along_one_axis(backend: Any, index: Any, shape: tuple[Any, ...]) -> tuple[int, Any] | None:
+    """``(axis, array)`` where ``index`` is one 1-D integer array (or list of ints) on an axis of known size and whole
+    slices (or ``...``) elsewhere (``x[:, idx]``), else None."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if sum(p is Ellipsis for p in parts) > 1 or any(p is None for p in parts):
+        return None
+    if Ellipsis in [p for p in parts if not hasattr(p, "shape")]:
+        at = next(k for k, p in enumerate(parts) if p is Ellipsis)
+        parts = parts[:at] + (slice(None),) * (len(shape) - len(parts) + 1) + parts[at + 1:]
+    parts = parts + (slice(None),) * (len(shape) - len(parts))
+    whole = [isinstance(p, slice) and p == slice(None) for p in parts]
+    if len(parts) != len(shape) or whole.count(False) != 1:
+        return None
+    axis = whole.index(False)
+    array = parts[axis].array if isinstance(parts[axis], Tensor) else parts[axis]
+    if isinstance(array, list) and array and all(isinstance(i, int) and not isinstance(i, bool) for i in array):
+        array = backend.xp.asarray(array, dtype=backend.xp.int64, device=backend.device)
+    if (not hasattr(array, "dtype") or isinstance(array, numbers.Number) or array.ndim != 1
+            or not dtype_name(array.dtype).startswith(("int", "uint")) or shape[axis] is None):
+        return None
+    return axis, array
+
+
+def _put_along(xp: Namespace, a: Any, target: Target, values: Any) -> Any:
+    """``a`` with ``a[..., index, ...] = values`` along one axis of known size (`Target.along`): for each position of
+    the axis its last writer (a comparison with the index, no flat positions: the other axes may be symbolic) and
+    a where over it."""
+    axis, index = target.along
+    n = a.shape[axis]
+    index = xp.where(index < 0, index + n, index)
+    count = index.shape[0]
+    writers = xp.arange(count, dtype=index.dtype, device=device(a))
+    slots = xp.arange(n, dtype=index.dtype, device=device(a))
+    written = xp.expand_dims(index, axis=0) == xp.expand_dims(slots, axis=1)  # (n, count)
+    last = xp.max(xp.where(written, writers, xp.full_like(writers, -1)), axis=1)  # (n,): the last writer, or -1
+    lift = (1,) * axis + (n,) + (1,) * (a.ndim - axis - 1)
+    hit = xp.reshape(last >= 0, lift)
+    if _count(tuple(values.shape)) == 1:
+        return xp.where(hit, xp.reshape(xp.astype(values, a.dtype), ()), a)
+    region = xp.take(a, index, axis=axis)
+    fitted = _fit(xp, values, tuple(region.shape), a.dtype, region)
+    return xp.where(hit, xp.take(fitted, xp.clip(last, 0, count - 1), axis=axis), a)
 
 
 def _lifted(xp: Namespace, mask: Any, ndim: int) -> Any:
@@ -193,6 +241,8 @@ def put(xp: Namespace, a: Any, target: Target, values: Any, inplace: bool) -> An
             write_all(a, new)
             return a
         return new
+    if target.along is not None and None in tuple(a.shape):  # x[:, idx] = v under a symbolic axis (an ONNX export)
+        return _put_along(xp, a, target, values)
     positions = target.positions
     fitted = _fit(xp, values, tuple(positions.shape), a.dtype)
     flat_positions = xp.reshape(positions, (-1,))

@@ -197,6 +197,8 @@ class SliceWrites(nn.Module):
         view[:, 1] = -1.0
         w[x > 0.5] = 0.5  # (a boolean mask and one value: a Where; refused, 'array with object dtype')
         z[z[:, :, 0] < 0] = anynn.tensor(-2.0)
+        y[:, anynn.tensor([4, 1, -2])] = anynn.tensor([1.0, 2.0, 3.0])  # (an index array on one axis, the last write
+        w[..., [0, 2]] = 7.0  # winning: under a symbolic batch refused, 'needs the flat positions')
         return y, z, w
 
 
