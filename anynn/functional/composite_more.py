@@ -21,8 +21,8 @@ from .sorting import ValuesIndices, sort
 from .tensor_extras import where
 from .torch_surface import bmm, flip, scaled_product_sum
 from .type_promotion import result_type
-from .value_checks import (check_one_backend, check_reducible, check_same_dtype, checked_dim, refuse_boolean,
-                           refuse_complex, refuse_float_ints, refuse_numbers)
+from .value_checks import (KernelNotImplementedError, check_one_backend, check_reducible, check_same_dtype, checked_dim,
+                           refuse_boolean, refuse_complex, refuse_float_ints, refuse_numbers)
 from .vector_products import outer
 
 
@@ -199,7 +199,7 @@ def fmin(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 def _signbit_array(x: Tensor) -> Any:
     xp = x.backend.xp
     if xp.isdtype(x.array.dtype, "complex floating"):
-        raise RuntimeError(f"signbit: complex tensors have no sign bit, got dtype {x.dtype}")
+        raise KernelNotImplementedError(f"signbit: complex tensors have no sign bit, got dtype {x.dtype}")
     if xp.isdtype(x.array.dtype, "real floating"):
         return xp.signbit(x.array)
     if xp.isdtype(x.array.dtype, "bool"):
@@ -270,8 +270,8 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     tensors, or a complex one, are refused, as PyTorch's."""
     kinds = [t.backend.xp.isdtype(t.array.dtype, ("real floating", "complex floating")) for t in (input, other)]
     if not any(kinds):
-        raise RuntimeError(f"logaddexp2: expected a floating tensor among the operands, got dtypes {input.dtype} "
-                           f"and {other.dtype}")
+        raise KernelNotImplementedError(f"logaddexp2: expected a floating tensor among the operands, got dtypes "
+                                        f"{input.dtype} and {other.dtype}")
     a, b = _floating_pair("logaddexp2", input, other)
     return logaddexp(a * math.log(2.0), b * math.log(2.0)) / math.log(2.0)
 
@@ -291,7 +291,7 @@ def _integer_operands(name: str, input: Tensor, other: Tensor) -> tuple[Any, Any
     wide = input.backend.dtype(result_type(input, other).name)  # PyTorch's rule: int8 beside a 0-d int64 is int8
     for t in (input, other):  # (a bool tensor beside an integer one takes its dtype, as PyTorch's)
         if not xp.isdtype(t.array.dtype, ("integral", "bool")) or not xp.isdtype(wide, "integral"):
-            raise RuntimeError(f"{name}: expected integer tensors, got dtype {t.dtype}")
+            raise KernelNotImplementedError(f"{name}: expected integer tensors, got dtype {t.dtype}")
     a, b = xp.broadcast_arrays(xp.astype(input.array, wide), xp.astype(other.array, wide))
     return xp, xp.abs(a), xp.abs(b)
 
@@ -337,7 +337,7 @@ def _indices_tensor(name: str, rows: list[int], cols: list[int], dtype: Any, dev
     from ..factories import tensor
 
     if dtype is not None and not dtype_name(dtype).startswith(("int", "uint")):
-        raise RuntimeError(f"{name}: dtype must be an integer type, got {dtype_name(dtype)}")
+        raise KernelNotImplementedError(f"{name}: dtype must be an integer type, got {dtype_name(dtype)}")
     return tensor([rows, cols], dtype="int64" if dtype is None else dtype, device=device)
 
 

@@ -19,7 +19,7 @@ from . import complex_numbers
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .unary import unary
-from .value_checks import (KernelNotImplementedError, UnsupportedDTypeError, check_integer_divisor,
+from .value_checks import (KernelNotImplementedError, check_integer_divisor,
                            refuse_boolean_pair, refuse_complex, refuse_kernel, refuse_numbers)
 
 
@@ -55,8 +55,8 @@ def _numbers_only(name: str, function: Any, integers: bool = True) -> Any:
         if isinstance(input, Tensor):
             kind = dtype_name(input.dtype)
             if kind == "bool" or not integers and input.backend.xp.isdtype(input.array.dtype, "integral"):
-                raise UnsupportedDTypeError(f"{name} is not implemented for {kind} tensors, as in PyTorch; cast "
-                                            f"first (x.float())")
+                raise KernelNotImplementedError(f"{name} is not implemented for {kind} tensors, as in PyTorch; "
+                                                f"cast first (x.float())")
         return function(input, *args, **kwargs)
 
     return functools.wraps(function)(checked)  # (its signature is the function's)
@@ -105,7 +105,8 @@ _nan_to_num_function = unary("nan_to_num", _nan_to_num,
 def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001,A002 - PyTorch's names
     """Round half to even (``torch.round``), to ``decimals`` places (negative: tens, hundreds...)."""
     if isinstance(input, Tensor) and dtype_name(input.dtype) == "bool":
-        raise UnsupportedDTypeError("round is not implemented for bool tensors, as in PyTorch; cast first (x.float())")
+        raise KernelNotImplementedError("round is not implemented for bool tensors, as in PyTorch; cast first "
+                                        "(x.float())")
     refuse_kernel("round", "round_cpu" if decimals else "round_vml_cpu", ("complex floating",), input)
     if decimals:  # (integers round to themselves, but PyTorch's kernel with decimals has no integer version)
         refuse_kernel("round", "round_cpu", ("integral",), input)

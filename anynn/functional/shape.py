@@ -446,7 +446,10 @@ def _check_joinable(name: str, tensors: list[Any], axis: int, new_axis: bool) ->
         return
     first_index, first = shapes[0]
     rank = len(first) + 1 if new_axis else len(first)
-    if rank and not -rank <= axis < rank:
+    if not rank:  # (PyTorch's RuntimeError; the axis check below would pass, and the library raise IndexError)
+        raise ShapeMismatchError(f"{name}: zero-dimensional tensor (at position {first_index}) cannot be "
+                                 "concatenated")
+    if not -rank <= axis < rank:
         raise IndexError(f"{name}: dim {axis} is out of range for tensors of shape {first} (expected in "
                          f"[{-rank}, {rank - 1}])")
     for index, shape in shapes[1:]:
@@ -491,10 +494,18 @@ _PIECES = ("{name}: the pieces along dim {dim} are counted from its size, a symb
            "another axis, or export with a static size there")
 
 
+def _refuse_zero_dim(name: str, x: Any) -> None:
+    """PyTorch's RuntimeError for pieces of a 0-d tensor ("split expects at least a 1-dimensional tensor"), where
+    reading the size along ``dim`` raised IndexError."""
+    if not getattr(x, "ndim", 1):
+        raise ShapeMismatchError(f"{name} expects at least a 1-dimensional tensor, got a 0-d tensor")
+
+
 def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
     """Pieces of ``split_size_or_sections`` along ``dim`` (an int: equal pieces, the last smaller)."""
     refuse_bool_dims("split", dim)
     refuse_float_ints("split", split_size_or_sections=split_size_or_sections)
+    _refuse_zero_dim("split", x)
     n = x.shape[dim]
     sections = isinstance(split_size_or_sections, (list, tuple))
     if not sections and (n is None or is_symbolic(split_size_or_sections)):  # (a symbolic piece size too)
@@ -530,6 +541,7 @@ def _split_symbolic(x: Any, sizes: tuple[Any, ...], dim: int) -> tuple[Any, ...]
 def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
     """At most ``chunks`` pieces along ``dim``, each ``ceil(size / chunks)`` long (the last may be shorter)."""
     refuse_bool_dims("chunk", dim)
+    _refuse_zero_dim("chunk", input)
     if chunks <= 0:
         raise InvalidValueError(f"chunk: chunks must be positive, got {chunks}")
     if input.shape[dim] is None:

@@ -18,7 +18,7 @@ from ..backend.arrays import integer_fill
 from ..backend.symbolic import is_symbolic
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
-from .value_checks import check_same_dtype, refuse_bool_dims, refuse_float_ints, refuse_numbers
+from .value_checks import ShapeMismatchError, check_same_dtype, refuse_bool_dims, refuse_float_ints, refuse_numbers
 
 
 def _elementwise_flag(name: str) -> Any:
@@ -121,6 +121,8 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
     refuse_bool_dims("narrow", dim)
     refuse_float_ints("narrow", start=start, length=length)
     ndim = input.ndim
+    if not ndim:
+        raise ShapeMismatchError("narrow() cannot be applied to a 0-dim tensor.")
     if not -ndim <= dim < ndim:
         raise IndexError(f"narrow: dim {dim} is out of range for a tensor of shape {input.shape}")
     dim %= ndim

@@ -111,7 +111,8 @@ JOIN_MISUSE = [("stack", [(2,), (3,)], 0, r"stack: expected each tensor to be of
                 r"entry 0 and \(3, 3\) at entry 1"),
                ("cat", [(2, 2), (2,)], 1, r"cat: .* got \(2, 2\) at entry 0 and \(2,\) at entry 1"),
                ("stack", [(2,)], 2, r"stack: dim 2 is out of range .* \[-2, 1\]"),
-               ("cat", [(2,), (2,)], -2, r"cat: dim -2 is out of range .* \[-1, 0\]")]
+               ("cat", [(2,), (2,)], -2, r"cat: dim -2 is out of range .* \[-1, 0\]"),
+               ("cat", [(), ()], 0, r"cat: zero-dimensional tensor \(at position 0\) cannot be concatenated")]
 
 
 RESHAPE_MISUSE = [("reshape", (6,), (5,), r"shape \(5,\) is invalid for a tensor of 6 elements \(shape \(6,\)\)"),
@@ -188,6 +189,15 @@ def test_joining_mismatched_tensors_names_the_op_and_entries(backend, name, shap
         getattr(torch, name)([torch.zeros(s) for s in shapes], dim)
     with pytest.raises(error, match=message):
         getattr(anynn, name)([make(backend, np.zeros(s)) for s in shapes], dim)
+
+
+def test_pieces_of_a_0d_tensor_are_refused_as_torch():
+    # PyTorch's RuntimeError ("split expects at least a 1-dimensional tensor"); anynn raised IndexError 'tuple
+    # index out of range' reading the size along dim
+    for lib in (torch, anynn):
+        for call in (lambda t: t.split(1), lambda t: t.chunk(2), lambda t: t.narrow(0, 0, 1)):
+            with pytest.raises(RuntimeError, match="1-dimensional|0-dim"):
+                call(lib.tensor(1.0))
 
 
 # -- seeded random shapes against PyTorch on every backend ---------------------------------------------
