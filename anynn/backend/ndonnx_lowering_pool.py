@@ -88,15 +88,17 @@ def avg_pool(fn: Any, xp: Namespace, x: Any) -> Any:
         include = bool(fn.count_include_pad) and not (geometry["ceil_mode"] and not any(padding))
         return _windows_of_pytorch(fn, x, op.average_pool(var(x), count_include_pad=int(include), **geometry))
     sizes = (1,) * (len(fn.kernel) - fn.spatial_dims) + tuple(static_shape(x)[2:])
-    if None in sizes:  # symbolic sizes with divisor_override: the sum over each window (all inside the padded
-        # input in floor mode) over the divisor
-        if fn.ceil_mode:
-            raise NotImplementedError("avg_pool: divisor_override with ceil_mode=True over symbolic spatial sizes "
-                                      "(an ONNX export with them in dynamic_axes): the windows past the end are "
-                                      "not recorded; export with ceil_mode=False or with static spatial sizes")
-        mean = op.average_pool(var(x), count_include_pad=1, **geometry)
-        return wrap(op.mul(mean, const(float(np.prod(geometry["kernel_shape"])) / fn.divisor_override,
-                                       np_dtype(x))))
+    if None in sizes:  # symbolic sizes with divisor_override: the sum over each window over the divisor. Every
+        # window lies inside the padded input in floor mode; in ceil mode the input is padded with zeros by stride - 1
+        # more at the end, whose floor-mode windows are ceil mode's, cut to PyTorch's count
+        scale = const(float(np.prod(geometry["kernel_shape"])) / fn.divisor_override, np_dtype(x))
+        if not fn.ceil_mode:
+            return wrap(op.mul(op.average_pool(var(x), count_include_pad=1, **geometry), scale))
+        stride = last(fn.stride, fn.spatial_dims)
+        pads = [0, 0, *padding, 0, 0, *[p + s - 1 for p, s in zip(padding, stride)]]
+        padded = op.pad(var(x), const(pads, np.int64), const(0, np_dtype(x)))
+        mean = op.average_pool(padded, kernel_shape=geometry["kernel_shape"], strides=stride, count_include_pad=1)
+        return _windows_of_pytorch(fn, x, op.mul(mean, scale))
     inside = _outer(fn.window_counts(sizes, False))
     divisor = float(fn.divisor_override) if fn.divisor_override is not None else \
         _outer(fn.window_counts(sizes, fn.count_include_pad))

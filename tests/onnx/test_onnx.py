@@ -532,8 +532,10 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
         nn.functional.max_pool3d(conv(nn.functional.instance_norm(x)), 2, padding=1, ceil_mode=True),
         nn.functional.avg_pool3d(x, 2, 1), nn.functional.adaptive_avg_pool3d(x, (None, 2, 1)),  # (depth kept: refused)
         nn.functional.max_pool2d(x.flatten(1, 2), 3, 2, 1, ceil_mode=True, return_indices=True),
-        nn.functional.avg_pool2d(x.flatten(1, 2), 3, 2, 1, ceil_mode=True), nn.functional.avg_pool1d(
-            x.flatten(2), 2, 3, 1, ceil_mode=True, count_include_pad=False)), nn.Conv3d(2, 3, 2, padding=1)),
+        nn.functional.avg_pool2d(x.flatten(1, 2), 3, 2, 1, ceil_mode=True),
+        nn.functional.avg_pool2d(x.flatten(1, 2), 3, 2, 1, ceil_mode=True, divisor_override=4),
+        nn.functional.avg_pool1d(x.flatten(2), 2, 3, 1, ceil_mode=True, count_include_pad=False)),
+                                               nn.Conv3d(2, 3, 2, padding=1)),
                                lambda n, t: (_floats(n, 2, 3, t, t + 1),),
                                ({0: "batch", 2: "depth", 3: "height", 4: "width"},), (5, 2, 6)),
 }
