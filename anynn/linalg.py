@@ -64,11 +64,17 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, 
     return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
-def matrix_rank(A: Tensor, *, atol: float | None = None, rtol: float | None = None,  # noqa: N803
-                hermitian: bool = False, out: None = None) -> Tensor:
+def matrix_rank(A: Tensor, tol: float | None = None, hermitian: bool = False, *,  # noqa: N803
+                atol: float | None = None, rtol: float | None = None, out: None = None) -> Tensor:
     """The number (int64, shape (*)) of singular values of A (*, m, n) above ``max(atol, rtol * σ_max)``
-    (``torch.linalg.matrix_rank``, its defaults: ``rtol = max(m, n) * eps`` when neither is given)."""
+    (``torch.linalg.matrix_rank``, its defaults: ``rtol = max(m, n) * eps`` when neither is given); ``tol``,
+    PyTorch's older spelling (positional too: ``matrix_rank(A, 1e-5)``), is ``atol`` with ``rtol = 0``."""
     from .autograd.mode import no_grad
+
+    if tol is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError("linalg.matrix_rank: give tol or atol / rtol (its newer names), not both")
+        atol, rtol = tol, 0.0
 
     with no_grad():
         values = eigvalsh(A).abs() if hermitian else svdvals(A)

@@ -78,11 +78,15 @@ class PinvFunction(Function):
                 - xp.matmul(xp.matmul(p_t_k, p), a))
 
 
-def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,  # noqa: N803 - PyTorch's name
-         hermitian: bool = False, out: None = None) -> Tensor:
+def pinv(A: Tensor, rcond: float | None = None, hermitian: bool = False, *,  # noqa: N803 - PyTorch's name
+         atol: float | None = None, rtol: float | None = None, out: None = None) -> Tensor:
     """The pseudo-inverse (*, n, m) of A (*, m, n) (``torch.linalg.pinv``); ``hermitian=True`` reads A as symmetric
     or Hermitian (its lower triangle) and uses ``eigh``. ``atol``/``rtol`` are numbers here (PyTorch also takes
-    Tensors)."""
+    Tensors); ``rcond`` is ``rtol`` (PyTorch's older spelling, positional too: ``pinv(A, 1e-5)``)."""
+    if rcond is not None:
+        if rtol is not None:
+            raise TypeError("linalg.pinv: give rcond or rtol (its newer name), not both")
+        rtol = rcond
     check_matrices("pinv", A, complex_ok=True)
     if hermitian and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.pinv: A must be batches of square matrices when hermitian=True, but they are "

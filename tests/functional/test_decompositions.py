@@ -226,6 +226,12 @@ def test_matrix_rank_and_power_as_torch(backend):
         assert ours.dtype == anynn.int64
     gram = low[0] @ low[0].T
     assert anynn.linalg.matrix_rank(make(backend, gram), hermitian=True).item() == 2
+    # PyTorch's older spellings, positional too: matrix_rank(A, tol) is atol=tol, rtol=0; pinv(A, rcond) is rtol
+    # (TypeError 'takes 1 positional argument' before)
+    for call in (lambda lib, a: lib.linalg.matrix_rank(a, 1.0), lambda lib, a: lib.linalg.matrix_rank(a, tol=5.0),
+                 lambda lib, a: lib.linalg.pinv(a, 0.3), lambda lib, a: lib.linalg.pinv(a, rcond=0.3)):
+        np.testing.assert_allclose(call(anynn, make(backend, low)).numpy(), call(torch, torch.tensor(low)).numpy(),
+                                   rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(anynn.linalg.matrix_power(make(backend, SQUARE), 0).numpy(),
                                   torch.linalg.matrix_power(torch.tensor(SQUARE), 0).numpy())
     with pytest.raises(TypeError, match="linalg.matrix_power: n must be an int"):
