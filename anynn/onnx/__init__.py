@@ -4,7 +4,7 @@
 Needs the ``onnx`` extra: ``pip install 'anynn[onnx]'``.
 """
 
-from .export import ExportError, TrainingMode, export
+from .export import ExportError, OnnxExporterError, TrainingMode, export, is_in_onnx_export
 from .program import ONNXProgram
 
-__all__ = ["ExportError", "ONNXProgram", "TrainingMode", "export"]
+__all__ = ["ExportError", "ONNXProgram", "OnnxExporterError", "TrainingMode", "export", "is_in_onnx_export"]

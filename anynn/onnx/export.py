@@ -38,6 +38,28 @@ class ExportError(RuntimeError):
     """A model (or one of its layers) cannot be written as ONNX; the message names the layer and the reason."""
 
 
+OnnxExporterError = ExportError  # PyTorch's name of the exporter's error
+
+
+_exporting = threading.local()  # (per thread, as anynn's other modes)
+
+
+def is_in_onnx_export() -> bool:
+    """Whether an `export` is running in this thread (``torch.onnx.is_in_onnx_export``): a forward may take another
+    path for the graph (``if torch.onnx.is_in_onnx_export(): ...``). True for the whole export, the example's eager
+    run before a symbolic one included, as PyTorch's flag."""
+    return getattr(_exporting, "depth", 0) > 0
+
+
+@contextlib.contextmanager
+def _in_export() -> Iterator[None]:
+    _exporting.depth = getattr(_exporting, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _exporting.depth -= 1
+
+
 class TrainingMode(enum.IntEnum):
     """The mode `export` records the model in (``torch.onnx.TrainingMode``): ``EVAL`` (dropout off, batch norm
     with its running statistics), ``PRESERVE`` (each layer's own ``training`` flag), ``TRAINING`` (dropout as
@@ -96,6 +118,16 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
         the sizes it knows): a model that fails on them is refused naming the layer, as PyTorch's export refuses
         it, instead of a graph that fails in onnxruntime.
     """
+    with _in_export():
+        return _export(model, args, f, input_names, output_names, dynamic_axes, opset_version, kwargs,
+                       export_params, keep_initializers_as_inputs, training)
+
+
+def _export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO | None, input_names: Sequence[str] | None,
+            output_names: Sequence[str] | None, dynamic_axes: DynamicAxes | None, opset_version: int | None,
+            kwargs: dict[str, Any] | None, export_params: bool, keep_initializers_as_inputs: bool,
+            training: Any) -> Any:
+    """`export`'s work, with `is_in_onnx_export` true."""
     try:
         import onnx
 
@@ -143,7 +175,7 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
     out_names = _names(output_names, len(flat), "output", names)
     for name in set(dynamic) - set(names) - set(out_names):  # PyTorch warns the same way
         warnings.warn(f"anynn.onnx.export: dynamic_axes names {name!r}, which is no input or output of the graph "
-                      f"(inputs {names}, outputs {out_names})", UserWarning, stacklevel=2)
+                      f"(inputs {names}, outputs {out_names})", UserWarning, stacklevel=3)
     proto = backend.build_model(arguments, {name: t.array if isinstance(t, Tensor) else t
                                             for name, t in zip(out_names, flat)})
     proto = optimize(proto)

@@ -1126,6 +1126,9 @@ def test_arguments_are_checked() -> None:
         export(model, _floats(2, 3), io.BytesIO(), input_names=["x"], output_names=["x"])
     with pytest.raises(ExportError, match="returned no Tensor"):
         export(Calls(lambda x: None), _floats(2, 3), io.BytesIO())
+    seen: list[bool] = []  # torch.onnx.is_in_onnx_export() in a forward (YOLO-style export paths; missing before)
+    export(Calls(lambda x: (seen.append(anynn.onnx.is_in_onnx_export()), x * 2)[1]), _floats(2, 3), io.BytesIO())
+    assert seen == [True] and not anynn.onnx.is_in_onnx_export() and anynn.onnx.OnnxExporterError is ExportError
     # torch.onnx.export's keywords as tutorials write them; the ones that ask for another graph are refused
     proto = export(model, _floats(2, 3), io.BytesIO(), export_params=True, do_constant_folding=True, verbose=False,
                    dynamo=False, input_names=["x"], output_names=["y"], opset_version=17, dynamic_axes={"x": [0]})
