@@ -44,6 +44,11 @@ class IndexingError(IndexError, RuntimeError):
     ``RuntimeError`` for others; this is both, so code written for either catches it."""
 
 
+class NotATensorError(TypeError, AttributeError):
+    """Something that is neither a Tensor nor an array where a function reads its dtype: PyTorch's argument parser
+    raises TypeError ("must be Tensor, not list"), its Python-written functions AttributeError."""
+
+
 class ShapeMismatchError(ValueError, RuntimeError):
     """Operands whose shapes cannot go together (PyTorch raises ``RuntimeError`` there; a ``ValueError`` too)."""
 
@@ -146,8 +151,15 @@ def is_complex_dtype(dtype: Any) -> bool:
 
 
 def data_dtype(x: Any) -> Any:
-    """The native dtype of a Tensor (its array's, without `Tensor.dtype`'s conversion) or of a native array."""
-    return x.array.dtype if isinstance(x, Tensor) else x.dtype
+    """The native dtype of a Tensor (its array's, without `Tensor.dtype`'s conversion) or of a native array; PyTorch's
+    TypeError for anything else (``F.relu([1.0])``: a list has no dtype), an AttributeError too (PyTorch's
+    Python-written functions, ``F.softmax([1.0])``, trip on the missing method)."""
+    if isinstance(x, Tensor):
+        return x.array.dtype
+    try:
+        return x.dtype
+    except AttributeError:
+        raise NotATensorError(f"argument 'input' must be Tensor, not {type(x).__name__}") from None
 
 
 def check_one_backend(name: str, *operands: Any) -> None:

@@ -194,6 +194,9 @@ PYTORCH_CLASSES = {  # name: (call(lib), PyTorch's class)
     "F.bilinear batch sizes": (lambda lib: lib.nn.functional.bilinear(lib.ones(2, 4), lib.ones(3, 5),
                                                                       lib.ones(3, 4, 5)), RuntimeError),
     "ChannelShuffle of 1-D": (lambda lib: lib.nn.ChannelShuffle(2)(lib.ones(4)), RuntimeError),
+    "F.relu of a list": (lambda lib: lib.nn.functional.relu([1.0, -1.0]), TypeError),
+    "F.elu of None": (lambda lib: lib.nn.functional.elu(None), TypeError),
+    "F.softmax of a list": (lambda lib: lib.nn.functional.softmax([1.0, -1.0], 0), AttributeError),
 }
 
 
