@@ -328,13 +328,11 @@ def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: A
     if p in ("fro", None):
         p = 2
     p = math.inf if p in ("inf", float("inf")) else float(p)
-    if isinstance(dim, list):
-        dim = tuple(dim)
+    if isinstance(dim, (list, tuple)):
+        dim = tuple(dim) or None  # (an empty list of dims is every dim, as PyTorch's norm reads it)
     if p <= 0:
         return _nonpositive_norm(x, p, dim, keepdim)
     if math.isnan(p):
         raise ValueError("norm: p must be a number or inf, got nan")
-    if isinstance(dim, list):
-        dim = tuple(dim)
     check_floating("norm", x, "cast it first (x.float())")
     return Norm.apply(x, p=p, axis=dim, keepdims=keepdim)

@@ -157,7 +157,7 @@ def argwhere(input: Tensor) -> Tensor:  # noqa: A002
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """The number of nonzero elements, over ``dim`` (an int or tuple) or everywhere; int64."""
     xp = input.backend.xp
-    axis = tuple(dim) if isinstance(dim, list) else dim
+    axis = (tuple(dim) or None) if isinstance(dim, (list, tuple)) else dim  # (no dims: every dim, as PyTorch's)
     return _made(_int64(xp, xp.count_nonzero(input.array, axis=axis)), input)
 
 

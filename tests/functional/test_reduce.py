@@ -69,6 +69,9 @@ def test_reduction_methods(backend):
     np.testing.assert_allclose(t.var(correction=1).numpy(), x.var(ddof=1))
     np.testing.assert_allclose(t.logsumexp(axis=1).numpy(), np.log(np.exp(x).sum(axis=1)))
     np.testing.assert_array_equal(t.argmax(axis=1).numpy(), x.argmax(axis=1))
+    # an empty list of dims is every dim, as PyTorch's norm and count_nonzero read it (no reduction before)
+    np.testing.assert_allclose(t.norm(dim=[]).numpy(), np.linalg.norm(x), rtol=1e-6)
+    assert t.count_nonzero(dim=[]).item() == np.count_nonzero(x)
 
 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
