@@ -35,7 +35,8 @@ DynamicAxes = dict[str, dict[int, str] | Sequence[int]]
 
 
 class ExportError(RuntimeError):
-    """A model (or one of its layers) cannot be written as ONNX; the message names the layer and the reason."""
+    """A model (or one of its layers) cannot be written as ONNX; the message names the layer and the reason. Also
+    named ``OnnxExporterError``, PyTorch's name."""
 
 
 OnnxExporterError = ExportError  # PyTorch's name of the exporter's error
