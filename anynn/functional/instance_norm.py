@@ -15,6 +15,8 @@ def _update_running(x: Tensor, running_mean: Tensor, running_var: Tensor, moment
     data = x.array
     axes = tuple(range(2, data.ndim))
     sizes = [data.shape[ax] for ax in axes]
+    if None not in sizes and math.prod(sizes) == 0:  # no element per instance: PyTorch leaves the statistics
+        return
     single = None not in sizes and math.prod(sizes) <= 1  # (None: a symbolic axis, taken as more than one element)
     mean = xp.mean(data, axis=axes)  # (N, C)
     var = xp.zeros_like(mean) if single else xp.var(data, axis=axes, correction=1)
@@ -42,11 +44,15 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     spatial = input.shape[2:]  # (not .size: a recorded batch axis has no count; a recorded spatial axis, None, is
-    if None not in spatial and math.prod(spatial) <= 1:  # taken as not a single element)
+    if None not in spatial and math.prod(spatial) == 1:  # taken as not a single element; 0 passes, as PyTorch)
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input of shape "
                          f"{input.shape}")
     check_shapes("instance_norm", (input.shape[1],), "one per channel of input " + str(tuple(input.shape)),
                  running_mean=running_mean, running_var=running_var)
     if running_mean is not None and running_var is not None:
         _update_running(input, running_mean, running_var, float(momentum))
+    if None not in spatial and math.prod(spatial) == 0:  # nothing to normalise (the statistics of no element warn)
+        per_channel = (input.shape[1],) + (1,) * (input.ndim - 2)
+        out = input * 1.0 if weight is None else input * weight.reshape(per_channel)
+        return out if bias is None else out + bias.reshape(per_channel)
     return group_norm(input, input.shape[1], weight, bias, eps)

@@ -82,3 +82,17 @@ def test_instance_norm_reset_running_stats_as_pytorch(backend, rng):
     theirs.reset_running_stats()
     for name, buffer in theirs.named_buffers():
         np.testing.assert_array_equal(ours.state_dict()[name].numpy(), buffer.numpy())
+
+
+def test_instance_norm_of_no_spatial_element_is_empty_as_pytorch(backend):
+    # (2, 3, 0): PyTorch returns the empty result and leaves the running statistics; anynn raised ValueError
+    # 'expected more than 1 spatial element'
+    ours = InstanceNorm1d(3, affine=True, track_running_stats=True, backend=backend)
+    theirs = torch.nn.InstanceNorm1d(3, affine=True, track_running_stats=True)
+    x = make(backend, np.ones((2, 3, 0), np.float32), requires_grad=True)
+    ours(x).sum().backward()
+    theirs(torch.ones(2, 3, 0)).sum().backward()
+    assert tuple(x.grad.shape) == (2, 3, 0)
+    for name, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[name].numpy(), value.numpy())
+    np.testing.assert_array_equal(ours.weight.grad.numpy(), theirs.weight.grad.numpy())
