@@ -41,7 +41,12 @@ CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divi
         "sinc", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arccos", "deg2rad", "rad2deg", "logit", "lgamma",
         "digamma", "erfinv", "i0", "mvlgamma", "angle", "hstack", "vstack", "row_stack", "column_stack", "dstack",
         "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm",
-        "logaddexp2", "nextafter", "polygamma", "igamma", "igammac", "nanmean")
+        "logaddexp2", "nextafter", "polygamma", "igamma", "igammac", "nanmean",
+        # (the NumPy-style aliases and comparisons: TypeError 'unexpected keyword argument out' before, or NumPy's
+        # ValueError for greater/less/not_equal)
+        "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "arccosh", "greater", "greater_equal", "less",
+        "less_equal", "not_equal",
+        "cholesky_inverse", "cholesky_solve")  # (these two took out= and left it unwritten)
 # out's dtype must be the result's
 EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min", "clamp_max", "abs", "neg",
          "negative", "where", "floor", "ceil", "round", "trunc", "sign", "amax", "amin", "index_select", "gather",
@@ -50,9 +55,14 @@ EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min"
          "cummax", "cummin", "median", "mode", "kthvalue", "quantile", "nanquantile", "logcumsumexp", "msort",
          "masked_select", "take", "take_along_dim", "narrow_copy", "inverse", "histc", "bitwise_not",
          "conj_physical", "renorm", "norm", "hardshrink", "float_power", "isneginf", "isposinf", "signbit",
-         "bucketize", "searchsorted", "multinomial", "frexp")
+         "bucketize", "searchsorted", "multinomial", "frexp",
+         # (TypeError 'unexpected keyword argument out' before, or out= taken and left unwritten: matrix_power,
+         # complex, polar)
+         "all", "any", "isin", "softmax", "log_softmax", "frobenius_norm", "nuclear_norm", "alias_copy", "detach_copy",
+         "diagonal_copy", "squeeze_copy", "t_copy", "unsqueeze_copy", "slice_copy", "slice_scatter",
+         "matrix_power", "complex", "polar", "chain_matmul", "spmm")
 # computed in out's dtype (their dtype= argument)
-IN_OUT_DTYPE = ("sum", "prod", "cumsum", "cumprod")
+IN_OUT_DTYPE = ("sum", "prod", "cumsum", "cumprod", "nansum")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "range", "linspace", "logspace", "eye", "rand", "randn",
              "randint", "randperm", "normal")
 
