@@ -100,6 +100,11 @@ SCALAR_OF_GRAD_WARNING = ("Converting a tensor with requires_grad=True to a scal
 _scalar_of_grad_warned = [False]  # PyTorch warns once per process (float(loss) in a loop warns at the first call)
 
 
+class UnreadableDataError(TypeError, RuntimeError):
+    """``tensor(None)``, ``tensor({"a": 1})``: data that is no number, list of numbers or array (PyTorch's
+    RuntimeError "Could not infer dtype of NoneType"; a TypeError too)."""
+
+
 class ScalarConversionError(ValueError, RuntimeError):
     """``float(t)`` / ``int(t)`` of a tensor that does not hold one value: PyTorch's ValueError (and ``item()``'s
     RuntimeError)."""
@@ -685,8 +690,9 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
             elif name != host.dtype.name:
                 host = host.astype(name)
         if host.dtype.kind not in "biufc":
-            raise TypeError(f"tensor(): cannot make a tensor of {type(data).__name__} {_short(data)} (NumPy reads "
-                            f"it as dtype {host.dtype}); give numbers, nested lists of numbers or a numeric array")
+            raise UnreadableDataError(f"tensor(): cannot make a tensor of {type(data).__name__} {_short(data)} (NumPy "
+                                      f"reads it as dtype {host.dtype}); give numbers, nested lists of numbers or a "
+                                      "numeric array")
         if native_dtype is not None:
             check_numbers_fit(data, host, dtype_name(native_dtype))
         if host is data or host.base is not None:  # the caller's array or a view of it

@@ -255,7 +255,8 @@ def _bitwise(name: str) -> Any:
 
 def _integral(name: str, dtype: Any, xp: Any) -> None:
     if not xp.isdtype(dtype, ("integral", "bool")):
-        raise TypeError(f"{name}: expected integer or boolean tensors, got dtype {dtype} (as torch.{name})")
+        raise KernelNotImplementedError(f"{name}: expected integer or boolean tensors, got dtype {dtype} (as "
+                                        f"torch.{name})")
 
 
 bitwise_and, bitwise_or, bitwise_xor = _bitwise("bitwise_and"), _bitwise("bitwise_or"), _bitwise("bitwise_xor")

@@ -9,7 +9,7 @@ from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
-from .value_checks import ShapeMismatchError, refuse_float_ints
+from .value_checks import InvalidValueError, ShapeMismatchError, refuse_float_ints
 
 
 class Expand(Function):
@@ -92,4 +92,6 @@ def repeat(x: Any, *sizes: Any, repeats: Any = None) -> Any:
     if len(repeats) < x.ndim:
         raise ShapeMismatchError(f"repeat: {len(repeats)} repeats given for a tensor of shape {x.shape}; need at "
                                  f"least {x.ndim}")
+    if any(not is_symbolic(r) and int(r) < 0 for r in repeats):  # (NumPy's tile: "negative dimensions")
+        raise InvalidValueError(f"repeat: Trying to create tensor with negative dimension, repeats {tuple(repeats)}")
     return Repeat.apply(x, repeats=tuple(r if is_symbolic(r) else int(r) for r in repeats))

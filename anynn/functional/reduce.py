@@ -14,7 +14,7 @@ from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .formulas.conjugate import abs_squared, conj, is_complex, sign
 from .precision import is_low_precision
-from .value_checks import check_floating, check_reducible, refuse_complex
+from .value_checks import InvalidValueError, check_floating, check_reducible, refuse_complex
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -35,7 +35,7 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
             raise IndexError(f"axis {a} is out of range for an array of {ndim} dimensions")
         a %= bound
         if a in out:
-            raise ValueError(f"axis {a} appears twice in {tuple(axis)}")
+            raise InvalidValueError(f"dim {a} appears multiple times in the list of dims {tuple(axis)}")
         out.append(a)
     return tuple(out) if ndim else ()
 

@@ -228,6 +228,10 @@ REFUSALS = [
     lambda m, t: m.nanmedian(t(X), 2),
     lambda m, t: m.rot90(t(X), 1.5),
     lambda m, t: m.fmax(t(X + 1j), t(X)),
+    lambda m, t: t(X).repeat(-1, 1),  # NumPy's ValueError 'negative dimensions are not allowed' before
+    lambda m, t: t(X).sum((0, 0)),  # ValueError before; PyTorch: RuntimeError 'dim 0 appears multiple times'
+    lambda m, t: t(X) & t(X),  # TypeError before; PyTorch: NotImplementedError '"bitwise_and_cpu" ... 'Float''
+    lambda m, t: m.tensor(None),  # TypeError before; PyTorch: RuntimeError 'Could not infer dtype of NoneType'
     lambda m, t: m.fmin(t(X), t(X - 1j)),
     lambda m, t: m.logaddexp2(t(INTS), t(INTS)),
     lambda m, t: m.tril_indices(-1, 3),
