@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import warnings
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -24,6 +26,17 @@ class JaxTracer(StepTracer):
         self.host_read_errors = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
                                  jax.errors.TracerIntegerConversionError)
         self.leaked_value_errors = (jax.errors.UnexpectedTracerError,)
+
+    def describe_leak(self, error: BaseException) -> tuple[bool, str]:
+        """(whether the leaked tracer was made inside a ``lax.cond`` branch, where it was made: the first frame of
+        JAX's listing outside anynn, else the line JAX names) for an ``UnexpectedTracerError``."""
+        text = str(error)
+        in_branch = "traced for cond" in text
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+        frames = [line.strip() for line in text.splitlines() if re.match(r"\s*\S+\.py:\d+", line)]
+        outside = [f for f in frames if not os.path.abspath(f.split(":", 1)[0]).startswith(package)]
+        made = re.search(r"was created on line (\S+)", text)
+        return in_branch, outside[0] if outside else made.group(1) if made else ""
 
     def jit(self, fn: Callable[..., Any], donate: bool) -> Callable[..., Any]:
         return self.jax.jit(fn, donate_argnums=(0,) if donate else ())

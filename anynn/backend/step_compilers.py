@@ -44,6 +44,11 @@ class StepTracer:
     def __init__(self, backend: Any) -> None:
         self.backend = backend
 
+    def describe_leak(self, error: BaseException) -> tuple[bool, str]:
+        """For one of `leaked_value_errors`: (whether the value was made inside a ``cond`` branch, where it was
+        made, ``file:line``, or empty)."""
+        return False, ""
+
     def jit(self, fn: Callable[..., Any], donate: bool) -> Callable[..., Any]:
         """``fn(state, lrs, args)`` (lists of arrays in, lists out) compiled; its first argument's buffers are
         given to the program to reuse (donated) when ``donate`` is true."""

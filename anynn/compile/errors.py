@@ -96,18 +96,21 @@ def side_effect_error(what: str, fix: str) -> CompiledStepError:
                              f"the value of the first call forever. {fix}")
 
 
-def leaked_value_error(exc: BaseException, label: str) -> CompiledStepError:
-    """`CompiledStepError` for an array traced inside a branch of ``cond`` and kept outside it (the library's leaked
-    tracer): the branch changed state. Names the line that made the value, where the library's message says."""
-    text = str(exc)
-    marker = "was created on line "
-    where = ""
-    if marker in text:
-        where = f" (the value was made at {text.split(marker, 1)[1].splitlines()[0].strip().rstrip('.')})"
+def leaked_value_error(exc: BaseException, label: str, in_branch: bool, where: str) -> CompiledStepError:
+    """`CompiledStepError` for an array traced in one trace and used in another (the library's leaked tracer): a cond
+    branch changed state (``in_branch``), or the step kept a traced tensor outside its state (an outer list, a
+    global) and a later trace read it. ``where``: the line that made the value."""
+    made = f" (the value was made at {where})" if where else ""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    if in_branch:
+        return CompiledStepError(
+            f"anynn.compile ({label}): a branch of cond inside a compiled step changed state{made}: a value it "
+            "computed was kept outside the branch (a batch norm's running statistics in training mode, a tensor "
+            "written in place, an attribute or a list set). Both branches are traced and the program picks one when it "
+            "runs, so as torch.cond's, the branches must be functions of their operands that change nothing: put the "
+            f"layer in eval mode, or call it outside the cond and pass its result in. [{type(exc).__name__}: {first}]")
     return CompiledStepError(
-        f"anynn.compile ({label}): a branch of cond inside a compiled step changed state{where}: a value it computed "
-        "was kept outside the branch (a batch norm's running statistics in training mode, a tensor written in place, "
-        "an attribute or a list set). Both branches are traced and the program picks one when it runs, so as "
-        "torch.cond's, the branches must be functions of their operands that change nothing: put the layer in eval "
-        "mode, or call it outside the cond and pass its result in. "
-        f"[{type(exc).__name__}: {text.splitlines()[0] if text else ''}]")
+        f"anynn.compile ({label}): a tensor traced in an earlier trace of the compiled step was kept outside the "
+        f"step's state and used again{made}: a traced value exists only while its trace runs. Return tensors from the "
+        "step instead of keeping them in an outer list, a global or a plain attribute (register a buffer for state "
+        f"the step changes). [{type(exc).__name__}: {first}]")

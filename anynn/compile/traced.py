@@ -153,7 +153,7 @@ class TracedStep:
         except self._host_errors as exc:
             raise host_read_error(exc, exc.__traceback__, self.tracer.label) from exc
         except self.tracer.leaked_value_errors as exc:
-            raise leaked_value_error(exc, self.tracer.label) from exc
+            raise leaked_value_error(exc, self.tracer.label, *self.tracer.describe_leak(exc)) from exc
         self._entries[key] = entry
         layout.write(new_leaves, entry.out_sig, entry.modified)
         _write_captured(entry, new_leaves)

@@ -1100,9 +1100,16 @@ def test_set_stance_forces_eager_and_fails_or_runs_eagerly_on_a_recompile_as_pyt
 def test_cond_branch_that_changes_state_is_refused_naming_the_rule():
     """A batch norm in training mode inside a traced cond branch updates its statistics with values of the branch's
     own trace: JAX's UnexpectedTracerError came out, naming no anynn rule; now CompiledStepError naming cond, the
-    line that made the value and the fix, as torch.cond refuses a branch that changes state. The layer is intact."""
+    line that made the value and the fix, as torch.cond refuses a branch that changes state. The layer is intact. A
+    tensor kept in an outer list and read by a later trace is refused naming the step's line (it was called a cond
+    branch's change of state)."""
     layer = nn.BatchNorm1d(4, backend="jax")
     step = anynn.compile(lambda x: anynn.cond(x.sum() > 0, lambda z: layer(z), lambda z: z * 2, (x,)))
     with pytest.raises(CompiledStepError, match=r"a branch of cond .* changed state \(the value was made at .*norm"):
         step(anynn.tensor(np.ones((3, 4), np.float32), backend="jax"))
     assert layer(anynn.tensor(np.ones((3, 4), np.float32), backend="jax")).shape == (3, 4)
+    kept: list = []  # a traced tensor kept in an outer list and read by the next trace (a new shape)
+    step = anynn.compile(lambda x: (kept.append(x * 2), (x + kept[0][:1]).sum())[1])
+    step(anynn.tensor(np.ones((3, 4), np.float32), backend="jax"))
+    with pytest.raises(CompiledStepError, match=r"kept outside the step's state .* made at .*test_compile\.py"):
+        step(anynn.tensor(np.ones((2, 4), np.float32), backend="jax"))
