@@ -17,6 +17,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..nn.module import Module
 from ..nn.utils.stateless import functional_call
+from .functionalize import debug_unwrap, functionalize
 from .transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
 from .vmap import vmap
 
@@ -70,5 +71,5 @@ def replace_all_batch_norm_modules_(root: Module) -> Module:
     return root
 
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize",
-           "replace_all_batch_norm_modules_", "stack_module_state", "vjp", "vmap"]
+__all__ = ["debug_unwrap", "functional_call", "functionalize", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev",
+           "jvp", "linearize", "replace_all_batch_norm_modules_", "stack_module_state", "vjp", "vmap"]

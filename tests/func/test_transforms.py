@@ -206,3 +206,18 @@ def test_no_grad_inside_and_outside(backend, rng) -> None:
     with torch.no_grad():
         theirs = torch.func.grad(lambda x: (x ** 3).sum())(xt)
     _close(ours, theirs)
+
+
+def test_functionalize_and_debug_unwrap_as_torch(backend, rng) -> None:
+    """torch.func.functionalize / debug_unwrap (missing before: AttributeError): eagerly, f's values, its input's
+    in-place update written back, under grad too; PyTorch's refusal of another ``remove``; the tensor unwrapped."""
+    x0 = rng.standard_normal(3)
+    x, xt = _pair(backend, x0)
+    for lib, t in ((anynn, x), (torch, xt)):
+        assert lib.func.debug_unwrap(t) is t
+        with pytest.raises(RuntimeError, match="received invalid argument for remove=views"):
+            lib.func.functionalize(lambda y: y, remove="views")
+    _close(func.grad(func.functionalize(lambda y: (y.clone().mul_(y).view(-1)).sum(), remove="mutations_and_views"))(
+        x), torch.func.grad(torch.func.functionalize(lambda y: (y.clone().mul_(y).view(-1)).sum()))(xt))
+    _close(func.functionalize(lambda y: y.add_(1.0) * 2)(x.clone()), torch.func.functionalize(
+        lambda y: y.add_(1.0) * 2)(xt.clone()))
