@@ -121,7 +121,7 @@ _ACCUMULATE = ("template <typename T> struct anynn_acc { typedef float type; };"
                "template <> struct anynn_acc<double> { typedef double type; };")
 _A = "typedef anynn_acc<T>::type A;"
 _FUSED = {
-    "relu_grad": ("T g, T out", "T dx", "dx = (A)out > (A)0 ? g : (T)(A)0"),
+    "relu_grad": ("T g, T out", "T dx", "dx = (A)out <= (A)0 ? (T)(A)0 : g"),
     "sigmoid": ("T x", "T y",
                 "A xa = (A)x; A e = exp(-fabs(xa)); y = (T)(xa >= (A)0 ? (A)1 / ((A)1 + e) : e / ((A)1 + e))"),
     "sigmoid_grad": ("T g, T s", "T dx", "A sa = (A)s; dx = (T)((A)g * sa * ((A)1 - sa))"),

@@ -182,7 +182,7 @@ class HardtanhFunction(Function):
     max_val: float
 
     def forward(self, xp: Namespace, x: Any) -> Any:
-        self.inside = (x > self.min_val) & (x < self.max_val)
+        self.inside = ~((x <= self.min_val) | (x >= self.max_val))  # (NaN is inside: its gradient passes, as PyTorch's)
         return xp.clip(x, self.min_val, self.max_val)
 
     def backward(self, xp: Namespace, g: Any) -> Any:

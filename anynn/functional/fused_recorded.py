@@ -139,7 +139,7 @@ def _relu_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
     mask, backend = fn.mask, fn.backend
     if mask is None:
         out = fn.out
-        mask = fn.mask = backend.xp.astype(out > 0, out.dtype)
+        mask = fn.mask = backend.xp.astype(~(out <= 0), out.dtype)  # (NaN passes, as relu_grad)
     return Mul.apply(grads[0], make_tensor(mask, backend, None, 0))
 
 

@@ -247,6 +247,17 @@ def test_nan_and_infinite_inputs_as_torch(backend, a, method):
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6, equal_nan=True)
 
 
+def test_the_gradient_through_a_nan_input_of_the_rectifiers_passes_as_torch(backend):
+    # PyTorch's threshold_backward / hardtanh_backward zero the gradient where x <= the bound, so a NaN input passes
+    # it; anynn's masks (x > 0) gave 0 there
+    for name in ("relu", "relu6", "hardtanh"):
+        x = make(backend, NAN_INF, requires_grad=True)
+        getattr(F, name)(x).sum().backward()
+        tx = torch.tensor(NAN_INF, requires_grad=True)
+        getattr(torch.nn.functional, name)(tx).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("a", MODULES)
 def test_layer_matches_torch(backend, a, dtype):

@@ -6,8 +6,9 @@ from ..typing import Array, Namespace
 
 
 def relu_grad(xp: Namespace, g: Array, out: Array) -> Array:
-    """Gradient of ReLU from its saved output: ``g`` where ``out > 0``, else 0."""
-    return g * xp.astype(out > 0, g.dtype)
+    """Gradient of ReLU from its saved output: 0 where ``out <= 0``, else ``g`` (a NaN input passes ``g``, as
+    PyTorch's threshold_backward)."""
+    return g * xp.astype(~(out <= 0), g.dtype)
 
 
 def sigmoid(xp: Namespace, x: Array) -> Array:
