@@ -26,6 +26,7 @@ import numpy as np
 from . import ndonnx_sizes
 from .arrays import register_copying_index_type, register_whole_write
 from .base import Backend, BackendUnavailable
+from .ndonnx_graph import propagate_constants_without_a_session
 from .ndonnx_sizes import has_symbolic
 
 
@@ -255,6 +256,7 @@ class NdonnxBackend(Backend):
         if device not in (None, "cpu"):
             raise BackendUnavailable(f"backend 'ndonnx' records graphs and has no device {device!r}")
         self.ndonnx = ndonnx
+        propagate_constants_without_a_session()
         super().__init__(_Namespace(ndonnx), None)
         register_whole_write(ndonnx.Array, ())  # in-place layers (ReLU(inplace=True)): one value, not a ScatterND
         register_copying_index_type(ndonnx.Array)  # x[1:3].zero_() must be handed back to x
