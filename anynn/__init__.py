@@ -137,8 +137,8 @@ __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.
 ]
 det, inverse, slogdet = _MATRIX_INVERSE["det"], _MATRIX_INVERSE["inverse"], _MATRIX_INVERSE["slogdet"]
 from .linalg import cholesky_solve, logdet  # noqa: E402  (torch.cholesky_solve, torch.logdet)
-from .functional.linalg_spellings import (cholesky, cholesky_inverse, lu, matrix_exp, matrix_power,  # noqa: E402
-                                          pinverse, qr, svd)
+from .functional.linalg_spellings import (cholesky, cholesky_inverse, geqrf, lu, matrix_exp,  # noqa: E402
+                                          matrix_power, orgqr, ormqr, pinverse, qr, svd)
 from .functional.linalg_ex import lu_unpack  # noqa: E402  (torch.lu_unpack: P, L, U from lu's factors)
 from .functional.linalg_tensor import lu_solve_legacy as lu_solve, triangular_solve  # noqa: E402  (the older forms)
 from .functional.linalg_tensor import pca_lowrank, svd_lowrank  # noqa: E402  (randomized, on the host generator)
@@ -146,7 +146,7 @@ __all__ += ["lu_solve", "pca_lowrank", "svd_lowrank", "triangular_solve"]
 from .factories import binomial, poisson  # noqa: E402  (host draws, as rand's)
 __all__ += ["binomial", "poisson"]
 __all__ += ["cholesky", "cholesky_inverse", "cholesky_solve", "logdet", "lu", "lu_unpack", "matrix_exp", "matrix_power",
-            "pinverse", "qr", "svd"]
+            "pinverse", "qr", "svd", "geqrf", "orgqr", "ormqr"]
 from .functional.quantile import nanquantile, quantile  # noqa: E402
 __all__ += ["nanquantile", "quantile"]
 from .functional.composite_math import (broadcast_tensors, deg2rad, dist, fliplr, flipud, inner,  # noqa: E402

@@ -15,7 +15,7 @@ from .cholesky import cholesky as _linalg_cholesky
 from .cholesky import cholesky_solve
 from .elementwise import clone, log, where
 from .linalg_ex import lu
-from .matrix_functions import matrix_exp
+from .matrix_functions import geqrf, householder_product, matrix_exp, ormqr
 from .matrix_inverse import check_matrices, check_square, inv, slogdet
 from .pinv import pinv
 from .spectral import qr as _linalg_qr
@@ -108,11 +108,29 @@ def _tensor_cholesky_solve(self: Tensor, input2: Tensor, upper: bool = False) ->
 
 
 _tensor_cholesky_solve.__name__ = _tensor_cholesky_solve.__qualname__ = "cholesky_solve"
-# the top-level spellings; Tensor methods are the same functions with the tensor first
+
+
+def orgqr(input: Tensor, tau: Tensor) -> Tensor:  # noqa: A002
+    """``torch.orgqr``: `linalg.householder_product` (the first n columns of Q from `geqrf`'s reflectors)."""
+    return householder_product(input, tau)
+
+
+def _tensor_orgqr(self: Tensor, input2: Tensor) -> Tensor:
+    return householder_product(self, input2)
+
+
+def _tensor_ormqr(self: Tensor, input2: Tensor, input3: Tensor, left: bool = True, transpose: bool = False) -> Tensor:
+    return ormqr(self, input2, input3, left, transpose)
+
+
+_tensor_orgqr.__name__ = _tensor_orgqr.__qualname__ = "orgqr"
+_tensor_ormqr.__name__ = _tensor_ormqr.__qualname__ = "ormqr"
+# the top-level spellings; Tensor methods are the same functions with the tensor first (PyTorch's input2... names)
 FUNCTIONS: dict[str, Any] = {"logdet": logdet, "matrix_power": matrix_power, "pinverse": pinverse,
                              "cholesky_inverse": cholesky_inverse, "cholesky": cholesky, "svd": svd, "qr": qr,
-                             "matrix_exp": matrix_exp, "lu": lu}
-METHODS: dict[str, Any] = {**FUNCTIONS, "cholesky_solve": _tensor_cholesky_solve}
+                             "matrix_exp": matrix_exp, "lu": lu, "geqrf": geqrf, "orgqr": orgqr, "ormqr": ormqr}
+METHODS: dict[str, Any] = {**FUNCTIONS, "cholesky_solve": _tensor_cholesky_solve, "orgqr": _tensor_orgqr,
+                           "ormqr": _tensor_ormqr}
 
-__all__ = ["FUNCTIONS", "METHODS", "SvdOld", "cholesky", "cholesky_inverse", "logdet", "lu", "matrix_exp",
-           "matrix_power", "pinverse", "qr", "svd"]
+__all__ = ["FUNCTIONS", "METHODS", "SvdOld", "cholesky", "cholesky_inverse", "geqrf", "logdet", "lu", "matrix_exp",
+           "matrix_power", "orgqr", "ormqr", "pinverse", "qr", "svd"]

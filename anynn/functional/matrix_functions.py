@@ -106,6 +106,43 @@ def householder_product(A: Tensor, tau: Tensor, *, out: None = None) -> Tensor: 
     return result
 
 
+def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False, *,  # noqa: A002
+          out: None = None) -> Tensor:
+    """``op(Q) C`` (``left``) or ``C op(Q)`` for ``Q = H_1 ... H_k`` given by `geqrf`'s reflectors, ``op`` the
+    conjugate transpose when ``transpose`` (``torch.ormqr``). input: (*, mn, k) holding the vectors below its
+    diagonal, tau: (*, k'), other C: (*, m, n) with mn = m (``left``) or n. The reflections are applied to C one by
+    one (no mn x mn matrix is formed), so the result differentiates in all three, to every order."""
+    if out is not None:
+        raise TypeError("ormqr: out= is not supported (anynn arrays are not written in place)")
+    op = "torch.ormqr"
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    if other.ndim < 2:
+        raise RuntimeError(f"{op}: other must have at least 2 dimensions.")
+    if tau.ndim != input.ndim - 1:
+        raise RuntimeError(f"{op}: Expected tau to have one dimension less than input, but got tau.ndim equal to "
+                           f"{tau.ndim} and input.ndim is equal to {input.ndim}")
+    side = -2 if left else -1
+    if other.shape[side] != input.shape[-2]:
+        raise RuntimeError(f"{op}: other.shape[{side}] must be equal to input.shape[-2]")
+    if tau.shape[-1] > min(other.shape[side], input.shape[-1]):
+        raise RuntimeError(f"{op}: tau.shape[-1] must be equal to min(other.shape[{side}], input.shape[-1])")
+    _check_floating(op, "input", input, complex_ok=True)
+    for name, t in (("tau", tau), ("other", other)):
+        if dtype_name(t.dtype) != dtype_name(input.dtype):
+            raise RuntimeError(f"{op}: Expected input and {name} to have the same dtype, but input has dtype "
+                               f"{dtype_name(input.dtype)} and {name} has dtype {dtype_name(t.dtype)}")
+    vectors = input.tril(-1) + _identity(input, input.shape[-2], input.shape[-1])
+    result = other
+    steps = range(tau.shape[-1])
+    for i in (steps if left == transpose else reversed(steps)):  # Q = H_1 ... H_k, Qᴴ = H_kᴴ ... H_1ᴴ
+        v = vectors[..., :, i:i + 1]
+        t = tau[..., i:i + 1].unsqueeze(-1)
+        t = t.conj() if transpose else t  # H_iᴴ = I - conj(tau_i) v vᴴ
+        result = result - (t * v) @ (v.mH @ result) if left else result - (result @ v) @ (t * v.mH)
+    return result
+
+
 def geqrf(A: Tensor) -> tuple[Tensor, Tensor]:  # noqa: N803 - PyTorch's name
     """LAPACK's ``geqrf`` as ``torch.geqrf``: the QR decomposition of ``A: (*, m, n)`` in Householder form.
 

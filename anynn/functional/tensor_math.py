@@ -280,7 +280,7 @@ METHODS.update({
     "negative": neg, "div": div, "add": add, "sub": sub,
     "unfold": tensor_unfold,
     "diag_embed": diag_embed,
-    "cholesky_solve": linalg_spellings.METHODS["cholesky_solve"],
+    **{name: linalg_spellings.METHODS[name] for name in ("cholesky_solve", "orgqr", "ormqr")},
 })
 METHODS.pop("square")  # Tensor.square is x ** 2 already, keeping integers integral
 

@@ -99,3 +99,32 @@ def test_geqrf_matches_torch(backend, shape):
         q = anynn.linalg.householder_product(ours, tau).numpy()
         r = np.triu(ours.numpy())[..., :shape[-1], :]
         np.testing.assert_allclose(q @ r, a, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("left", "transpose", "complex_"), [(True, False, False), (False, True, False),
+                                                              (True, True, True), (False, False, True)], ids=str)
+def test_ormqr_orgqr_geqrf_as_torch(backend, left, transpose, complex_):
+    """torch.ormqr (op(Q) C or C op(Q) from geqrf's reflectors), torch.orgqr, torch.geqrf and their Tensor methods
+    (missing before: AttributeError): values and the gradients in input, tau and C against PyTorch's."""
+    rng = np.random.default_rng(9)
+    draw = (lambda *s: rng.standard_normal(s) + 1j * rng.standard_normal(s)) if complex_ else (
+        lambda *s: rng.standard_normal(s))
+    reflectors, tau = (t.numpy() for t in torch.geqrf(torch.tensor(draw(4, 3))))
+    c, w = draw(*((4, 2) if left else (2, 4))), draw(*((4, 2) if left else (2, 4)))
+    grads = []
+    for lib, tensor in ((anynn, lambda a: make(backend, a, requires_grad=True)),
+                        (torch, lambda a: torch.tensor(a, requires_grad=True))):
+        inputs = [tensor(reflectors), tensor(tau), tensor(c)]
+        out = lib.ormqr(*inputs, left=left, transpose=transpose)
+        np.testing.assert_allclose(out.detach().numpy() if lib is torch else out.numpy(),
+                                   inputs[0].ormqr(inputs[1], inputs[2], left, transpose).detach().numpy())
+        grads.append([g.detach().resolve_conj().numpy() if lib is torch else g.numpy()
+                      for g in lib.autograd.grad((out * tensor(w).detach()).real.sum(), inputs)])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    if not complex_:
+        a = draw(4, 3)
+        for ours, theirs in zip(anynn.geqrf(make(backend, a)), make(backend, a).geqrf()):
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+        np.testing.assert_allclose(make(backend, reflectors).orgqr(make(backend, tau)).numpy(),
+                                   torch.orgqr(torch.tensor(reflectors), torch.tensor(tau)).numpy(), rtol=1e-12)
