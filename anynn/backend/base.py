@@ -17,8 +17,9 @@ class BackendUnavailable(RuntimeError):
     """The requested backend cannot run here (library missing, no device, too old)."""
 
 
-class BackendMismatch(ValueError):
-    """Arrays of two different backends (or devices) met in one operation."""
+class BackendMismatch(ValueError, RuntimeError):
+    """Arrays of two different backends (or devices) met in one operation: a RuntimeError too, PyTorch's class for
+    tensors on two devices ("Expected all tensors to be on the same device")."""
 
 
 class Backend:

@@ -335,3 +335,12 @@ def test_host_bfloat16_arrays_of_ml_dtypes_move_to_torch_bit_exactly():
     moved = get_backend("torch").from_host(host)
     assert moved.dtype == torch.bfloat16
     np.testing.assert_array_equal(moved.view(torch.uint16).numpy(), host.view(np.uint16))
+
+
+def test_mixing_backends_is_pytorchs_runtime_error_for_two_devices():
+    # PyTorch raises RuntimeError "Expected all tensors to be on the same device" (cuda:0 and cpu); BackendMismatch
+    # was a ValueError only, so `except RuntimeError` written for PyTorch missed it
+    a, b = anynn.ones(2, backend="numpy"), anynn.ones(2, backend="torch")
+    for call in (lambda: a + b, lambda: anynn.nn.Linear(2, 2, backend="torch")(a), lambda: anynn.cat([a, b])):
+        with pytest.raises(RuntimeError, match="backend"):
+            call()
