@@ -26,9 +26,7 @@ from .backend import Backend, dtype_name, get_backend
 from .backend.arrays import check, integer_fill
 from .backend.default_dtype import default_complex, default_float, set_default_float
 from .backend.symbolic import is_symbolic
-from .functional.value_checks import refuse_kernel
 from .memory_format import check_memory_format
-from .out_argument import _outs, _refuse_grad, write
 from .device import resolve as resolve_device
 from .dtypes import dtype as _dtype
 
@@ -630,16 +628,9 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     return out
 
 
-def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None,  # noqa: A002
-              out: Tensor | None = None) -> Tensor:
-    """1 with probability ``input`` (or ``p``) else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``);
-    with ``out``, drawn into it in its dtype (integer and bool too; resized silently), as PyTorch's."""
-    if out is not None:
-        (target,) = _outs("bernoulli", out, 1)
-        _refuse_grad("bernoulli", [input, target])
-        refuse_kernel("bernoulli", "bernoulli_tensor_cpu_self_", ("complex floating",), target)
-        drawn = bernoulli(input, p, generator=generator)
-        return write("bernoulli", drawn.astype(target.dtype), target, warn=False)
+def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:  # noqa: A002
+    """1 with probability ``input`` (or ``p``) else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``;
+    its ``out=``: `anynn.out_argument`)."""
     if p is not None and not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli expects p to be in [0, 1], but got p={p}")
     if p is None:

@@ -244,3 +244,7 @@ __all__ = ["EigResult", "eig", "eigvals",
            "svd", "svdvals", "vector_norm", "LinAlgError", "cholesky_ex", "inv_ex", "lu", "lu_factor", "lu_factor_ex",
            "solve_ex", "diagonal", "matmul", "multi_dot", "vecdot", "cond", "lu_solve", "tensorinv", "tensorsolve",
            "vander", "ldl_factor", "ldl_factor_ex", "ldl_solve", "LDLFactorResult", "LDLFactorExResult"]
+
+from .out_argument import install_linalg as _install_out_arguments  # noqa: E402
+
+_install_out_arguments(globals())  # PyTorch's out= on torch.linalg.inv, det, solve, svd...

@@ -46,7 +46,7 @@ CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divi
         # ValueError for greater/less/not_equal)
         "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "arccosh", "greater", "greater_equal", "less",
         "less_equal", "not_equal",
-        "cholesky_inverse", "cholesky_solve")  # (these two took out= and left it unwritten)
+        "cholesky_inverse", "cholesky_solve", "cholesky")  # (these took out= and left it unwritten)
 # out's dtype must be the result's
 EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min", "clamp_max", "abs", "neg",
          "negative", "where", "floor", "ceil", "round", "trunc", "sign", "amax", "amin", "index_select", "gather",
@@ -60,9 +60,17 @@ EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min"
          # complex, polar)
          "all", "any", "isin", "softmax", "log_softmax", "frobenius_norm", "nuclear_norm", "alias_copy", "detach_copy",
          "diagonal_copy", "squeeze_copy", "t_copy", "unsqueeze_copy", "slice_copy", "slice_scatter",
-         "matrix_power", "complex", "polar", "chain_matmul", "spmm")
+         "matrix_power", "complex", "polar", "chain_matmul", "spmm", "slogdet", "svd", "qr")
+# torch.linalg's out= (`install_linalg`): the result's dtype exactly, or (LINALG_CAST, written in Python) cast
+LINALG_EXACT = ("inv", "det", "solve", "cholesky", "svdvals", "eigvalsh", "matrix_power", "norm", "vector_norm",
+                "matrix_norm", "cross", "vecdot", "multi_dot", "solve_triangular", "lu_factor", "lu_factor_ex", "lu",
+                "lu_solve", "eigh", "qr", "slogdet", "svd", "inv_ex", "cholesky_ex", "solve_ex", "eig", "eigvals",
+                "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve", "matmul", "diagonal")
+LINALG_CAST = ("pinv", "tensorinv", "tensorsolve", "cond", "matrix_rank")
 # computed in out's dtype (their dtype= argument)
 IN_OUT_DTYPE = ("sum", "prod", "cumsum", "cumprod", "nansum")
+# drawn into out's dtype, whatever it is but complex (integer and bool too), resized silently
+DRAWS = ("bernoulli",)
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "range", "linspace", "logspace", "eye", "rand", "randn",
              "randint", "randperm", "normal")
 
@@ -132,12 +140,17 @@ def write(name: str, result: Tensor, out: Tensor, *, exact: bool = False, warn: 
 
 
 def with_out(fn: Callable[..., Any], name: str, rule: str) -> Callable[..., Any]:
-    """``fn`` taking PyTorch's ``out=`` keyword; ``rule``: "cast", "exact", "in_out_dtype" or "factory"."""
+    """``fn`` taking PyTorch's ``out=`` keyword; ``rule``: "cast", "exact", "in_out_dtype", "factory" or "draw"."""
 
     @functools.wraps(fn)
     def wrapped(*args: Any, out: Any = None, **kwargs: Any) -> Any:
         if out is None:
             return fn(*args, **kwargs)
+        if rule == "draw":
+            (target,) = _outs(name, out, 1)
+            _refuse_grad(name, _tensors(args, kwargs) + [target])
+            refuse_kernel(name, f"{name}_tensor_cpu_self_", ("complex floating",), target)
+            return write(name, fn(*args, **kwargs).astype(target.dtype), target, warn=False)
         if rule == "factory":
             (target,) = _outs(name, out, 1)
             _refuse_grad(name, [target])
@@ -168,9 +181,18 @@ def with_out(fn: Callable[..., Any], name: str, rule: str) -> Callable[..., Any]
     return wrapped
 
 
+def install_linalg(namespace: dict[str, Any]) -> None:
+    """`install` for ``anynn.linalg`` (its functions took ``out=`` and left it unwritten, or refused it)."""
+    for rule, names in (("exact", LINALG_EXACT), ("cast", LINALG_CAST)):
+        for name in names:
+            if name in namespace:
+                namespace[name] = with_out(namespace[name], f"linalg.{name}", rule)
+
+
 def install(namespace: dict[str, Any]) -> None:
     """Replace the functions named in the tables above, where ``namespace`` has them, by their ``out=`` forms."""
-    for rule, names in (("cast", CAST), ("exact", EXACT), ("in_out_dtype", IN_OUT_DTYPE), ("factory", FACTORIES)):
+    for rule, names in (("cast", CAST), ("exact", EXACT), ("in_out_dtype", IN_OUT_DTYPE), ("factory", FACTORIES),
+                        ("draw", DRAWS)):
         for name in names:
             if name in namespace:
                 namespace[name] = with_out(namespace[name], name, rule)

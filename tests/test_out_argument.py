@@ -270,3 +270,20 @@ def test_tensor_methods_take_no_out_as_pytorchs():
     for call in (lambda: x.kron(x, out=anynn.empty(4, 4)), lambda: x.histc(out=anynn.empty(100))):
         with pytest.raises(TypeError, match="unexpected keyword argument 'out'"):
             call()
+
+
+def test_linalg_functions_write_out_as_torch():
+    """torch.linalg's out=: inv, cholesky, solve, det, svdvals... took it and left it unwritten (householder_product
+    refused it); the dtype must be the result's (PyTorch's linalg kernels), pinv / matrix_rank cast."""
+    square = np.eye(3, dtype=np.float32) * 2 + 0.1
+    calls = [lambda lib, a, out: lib.linalg.inv(a, out=out), lambda lib, a, out: lib.linalg.cholesky(a, out=out),
+             lambda lib, a, out: lib.linalg.det(a, out=out), lambda lib, a, out: lib.linalg.svdvals(a, out=out),
+             lambda lib, a, out: lib.linalg.pinv(a, out=out),
+             lambda lib, a, out: lib.linalg.eigh(a, out=(out, lib.empty(0)))[0]]
+    for call in calls:
+        ours, theirs = anynn.empty(0), torch.empty(0)
+        assert call(anynn, anynn.tensor(square), ours) is ours
+        _same(ours, call(torch, torch.tensor(square), theirs))
+    for lib in (torch, anynn):
+        with pytest.raises(RuntimeError, match="Expected out tensor to have dtype"):
+            lib.linalg.inv(lib.tensor(square), out=lib.empty(0, dtype=lib.float64))
