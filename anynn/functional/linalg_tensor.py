@@ -109,16 +109,16 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
 
 def _approximate_basis(A: Tensor, q: int, niter: int, M: Tensor | None) -> Tensor:  # noqa: N803
     """Orthonormal Q (*, m, q) whose span approximates A's range (A - M's): a Gaussian sketch A R, then ``niter``
-    rounds of subspace iteration through A^T and A, each re-orthonormalized by QR (Halko et al. 2009, algorithm
+    rounds of subspace iteration through A^H and A, each re-orthonormalized by QR (Halko et al. 2009, algorithm
     4.4). R is drawn from anynn's host generator, as `randn`'s."""
     from ..factories import randn
     from .spectral import qr
 
     def times(left: Tensor, right: Tensor, transposed: bool) -> Tensor:
-        product = (left.mT if transposed else left) @ right
+        product = (left.mH if transposed else left) @ right
         if M is None:
             return product
-        return product - (M.mT if transposed else M) @ right
+        return product - (M.mH if transposed else M) @ right
 
     sketch = randn(A.shape[-1], q, dtype=A.dtype, backend=A.backend)
     basis = qr(times(A, sketch, False)).Q
@@ -130,11 +130,11 @@ def _approximate_basis(A: Tensor, q: int, niter: int, M: Tensor | None) -> Tenso
 
 def svd_lowrank(A: Tensor, q: int | None = 6, niter: int | None = 2, M: Tensor | None = None  # noqa: N803
                 ) -> tuple[Tensor, Tensor, Tensor]:
-    """``(U, S, V)`` with ``A ~ U diag(S) V^T`` of rank q by randomized subspace iteration (``torch.svd_lowrank``):
+    """``(U, S, V)`` with ``A ~ U diag(S) V^H`` of rank q by randomized subspace iteration (``torch.svd_lowrank``):
     A (*, m, n) (minus M, broadcast, when given), U (*, m, q), S (*, q), V (*, n, q); differentiable through QR and
     SVD. The sketch is random: for a matrix of rank at most q the result is exact; otherwise it approximates
     the leading triplets, better with more ``niter``."""
-    check_matrices("svd_lowrank", A)
+    check_matrices("svd_lowrank", A, complex_ok=True)
     q = 6 if q is None else q
     niter = 2 if niter is None else niter
     m, n = A.shape[-2], A.shape[-1]
@@ -142,13 +142,13 @@ def svd_lowrank(A: Tensor, q: int | None = 6, niter: int | None = 2, M: Tensor |
         M = M.expand(tuple(A.shape))  # noqa: N806
     wide = m < n
     if wide:  # the algorithm sketches the range of a tall matrix
-        A, M = A.mT, None if M is None else M.mT  # noqa: N806
+        A, M = A.mH, None if M is None else M.mH  # noqa: N806
     basis = _approximate_basis(A, q, niter, M)
-    projected = basis.mT @ A if M is None else basis.mT @ A - basis.mT @ M
+    projected = basis.mH @ A if M is None else basis.mH @ A - basis.mH @ M
     from .spectral import svd
 
     factors = svd(projected, full_matrices=False)
-    left, right = basis @ factors.U, factors.Vh.mT
+    left, right = basis @ factors.U, factors.Vh.mH
     return (right, factors.S, left) if wide else (left, factors.S, right)
 
 
@@ -157,7 +157,7 @@ def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True, niter: int
     """`svd_lowrank` of A (*, m, n) with its column means (over the m rows) subtracted when ``center``
     (``torch.pca_lowrank``): V's columns are the principal directions, ``S ** 2 / (m - 1)`` their variances; q
     defaults to min(6, m, n)."""
-    check_matrices("pca_lowrank", A)
+    check_matrices("pca_lowrank", A, complex_ok=True)
     m, n = A.shape[-2], A.shape[-1]
     q = min(6, m, n) if q is None else q
     if not (isinstance(q, int) and 0 <= q <= min(m, n)):

@@ -257,21 +257,27 @@ def test_linalg_solvers_edges_as_torch(backend):
 RANK3 = R.standard_normal((2, 7, 3)) @ R.standard_normal((2, 3, 5))
 
 
-@pytest.mark.parametrize("wide", [False, True])
-def test_svd_and_pca_lowrank_match_torch_on_low_rank_matrices(backend, wide):
-    values = RANK3.transpose(0, 2, 1) if wide else RANK3
+RANK3_COMPLEX = (R.standard_normal((2, 7, 3)) + 1j * R.standard_normal((2, 7, 3))) @ (
+    R.standard_normal((2, 3, 5)) + 1j * R.standard_normal((2, 3, 5)))
+
+
+@pytest.mark.parametrize(("wide", "complex_"), [(False, False), (True, False), (True, True)], ids=str)
+def test_svd_and_pca_lowrank_match_torch_on_low_rank_matrices(backend, wide, complex_):
+    """(complex matrices were refused before, where PyTorch computes them)"""
+    values = RANK3_COMPLEX if complex_ else RANK3
+    values = np.conj(values.transpose(0, 2, 1)) if wide else values
     ours, theirs = make(backend, values, requires_grad=True), torch.tensor(values, requires_grad=True)
     U, S, V = anynn.svd_lowrank(ours, q=4)
     tU, tS, tV = torch.svd_lowrank(theirs, q=4)
     assert (U.shape, S.shape, V.shape) == (tuple(tU.shape), tuple(tS.shape), tuple(tV.shape))
     np.testing.assert_allclose(S.detach().numpy(), tS.detach().numpy(), rtol=1e-10, atol=1e-10)
-    rebuilt = (U * S.unsqueeze(-2)) @ V.mT
+    rebuilt = (U * S.unsqueeze(-2)) @ V.mH
     np.testing.assert_allclose(rebuilt.detach().numpy(), values, atol=1e-10)
     # the leading singular values' gradient (u v^T) does not depend on the sketch (up to the rounding that the
     # fourth, zero, singular value brings into both libraries' SVD backward: ~1e-8 relative)
     S[..., :3].sum().backward()
     tS[..., :3].sum().backward()
-    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.resolve_conj().numpy(), rtol=1e-6, atol=1e-8)
     pU, pS, pV = anynn.pca_lowrank(make(backend, values))
     tpU, tpS, tpV = torch.pca_lowrank(torch.tensor(values))
     assert pU.shape == tuple(tpU.shape) and pV.shape == tuple(tpV.shape)
