@@ -479,6 +479,17 @@ def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tenso
     return _DIVIDE(self, other) if rounding_mode is None else _DIV_TWIN(self, other, rounding_mode=rounding_mode)
 
 
+_ABS_TWIN = _twin("abs")
+
+
+def abs_(self: Tensor) -> Tensor:
+    """``x.abs_()``: ``x`` set to ``|x|``; a complex ``x`` is refused, as PyTorch refuses it (its real magnitudes
+    were written back as complex numbers)."""
+    if self.backend.xp.isdtype(self.array.dtype, "complex floating"):
+        raise RuntimeError("In-place abs is not supported for complex tensors (as in PyTorch); use x = x.abs()")
+    return _ABS_TWIN(self)
+
+
 _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal")
 
 METHODS: dict[str, Any] = {
@@ -502,6 +513,6 @@ METHODS: dict[str, Any] = {
     "mul_": _operator("mul_", lambda a, b: a * b),
     "div_": div_,
     "zero_": zero_, "fill_": fill_, "copy_": copy_, "clamp_": clamp_, "clip_": clamp_,
-    "normal_": normal_, "uniform_": uniform_, "float_power_": float_power_,
+    "normal_": normal_, "uniform_": uniform_, "float_power_": float_power_, "abs_": abs_, "absolute_": abs_,
 }
 

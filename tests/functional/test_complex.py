@@ -331,6 +331,7 @@ REFUSALS = [
     # (the in-place forms computed a formula that orders values: elu_ and hardswish of complex numbers)
     ("elu in place", lambda lib, r, z: lib.nn.functional.elu_(z), "elu"),
     ("hardswish in place", lambda lib, r, z: lib.nn.functional.hardswish(z, inplace=True), "hardswish"),
+    ("abs in place (|z| written back as complex before)", lambda lib, r, z: z.clone().abs_(), "In-place abs"),
     ("max over a dim", lambda lib, r, z: z.max(dim=1), "argmax"),
     ("max of two tensors", lambda lib, r, z: z.max(z), "maximum"),
     ("argmin", lambda lib, r, z: lib.argmin(z), "argmin"),
