@@ -19,7 +19,7 @@ from ..autograd.primitive import Function, note_new_producer
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..backend import dtype_name, op
-from ..backend.arrays import check_range, is_writeable, write_all
+from ..backend.arrays import check_range, integer_fill, is_writeable, write_all
 from ..backend.typing import Namespace
 from . import shape as shape_ops
 from ..backend.broadcasting import broadcast_shapes
@@ -67,6 +67,8 @@ class Target:
         if self.basic is None and self.along is not None and None in self.shape:  # (no positions: the axis' own)
             axis, index = self.along
             return self.shape[:axis] + (index.shape[0],) + self.shape[axis + 1:]
+        if self.basic is None and self.mask is not None and None in self.shape:  # (a count known when it runs)
+            return (None,) + self.shape[self.mask.ndim:]
         return tuple(self.positions.shape) if self.basic is None else _basic_shape(self.basic, self.shape)
 
     def read(self, xp: Namespace, a: Any) -> Any:
@@ -132,6 +134,20 @@ def _put_along(xp: Namespace, a: Any, target: Target, values: Any) -> Any:
     region = xp.take(a, index, axis=axis)
     fitted = _fit(xp, values, tuple(region.shape), a.dtype, region)
     return xp.where(hit, xp.take(fitted, xp.clip(last, 0, count - 1), axis=axis), a)
+
+
+def _put_masked_rows(xp: Namespace, a: Any, mask: Any, values: Any) -> Any:
+    """``a`` with ``a[mask] = values`` where the number of selected rows has no value yet (a recorded mask:
+    ``x[m] = x[m] * 2`` in an ONNX export): the k-th True of the flat mask takes row k of ``values`` (k counted by a
+    running sum, after a zero row 0), a where writes them (PyTorch's masked_scatter)."""
+    rest = tuple(a.shape[mask.ndim:])
+    rows = xp.cumulative_sum(xp.astype(xp.reshape(mask, (-1,)), xp.int64))  # (row 0: a zero row, which the
+    values = values if values.dtype == a.dtype else xp.astype(values, a.dtype)  # positions before the first True
+    values = xp.concat([xp.zeros((1,) + rest, dtype=a.dtype, device=device(a)),  # take: none may select nothing)
+                        xp.reshape(values, (-1,) + rest)], axis=0)
+    picked = xp.take(values, rows, axis=0)  # (a symbolic axis, one at most, among the mask's: Reshape's -1)
+    shape = tuple(-1 if n is None else n for n in a.shape)
+    return xp.where(_lifted(xp, mask, a.ndim), xp.reshape(picked, shape), a)
 
 
 def _lifted(xp: Namespace, mask: Any, ndim: int) -> Any:
@@ -243,6 +259,9 @@ def put(xp: Namespace, a: Any, target: Target, values: Any, inplace: bool) -> An
         return new
     if target.along is not None and None in tuple(a.shape):  # x[:, idx] = v under a symbolic axis (an ONNX export)
         return _put_along(xp, a, target, values)
+    if target.mask is not None and tuple(a.shape).count(None) <= 1 and None not in tuple(a.shape)[target.mask.ndim:] \
+            and (None in tuple(a.shape) or None in tuple(target.positions.shape)):  # (a recorded mask's count)
+        return _put_masked_rows(xp, a, target.mask, values)
     positions = target.positions
     fitted = _fit(xp, values, tuple(positions.shape), a.dtype)
     flat_positions = xp.reshape(positions, (-1,))
@@ -291,7 +310,8 @@ def _value_array(x: Tensor, value: Any) -> Any:
         return value if value.dtype == x.dtype else value.astype(x.array.dtype)
     if be.is_native(value):
         return make_tensor(be.xp.astype(value, x.array.dtype), be, None, 0)
-    if isinstance(value, (numbers.Number, bool)):
+    if isinstance(value, (numbers.Number, bool)):  # (converted as PyTorch's fill: NaN into int64 is its RuntimeError)
+        value = integer_fill(be.xp, x.array.dtype, value, "item assignment")
         return make_tensor(be.xp.asarray(value, dtype=x.array.dtype, device=be.device), be, None, 0)
     from ..backend import host_array
 

@@ -199,6 +199,7 @@ class SliceWrites(nn.Module):
         z[z[:, :, 0] < 0] = anynn.tensor(-2.0)
         y[:, anynn.tensor([4, 1, -2])] = anynn.tensor([1.0, 2.0, 3.0])  # (an index array on one axis, the last write
         w[..., [0, 2]] = 7.0  # winning: under a symbolic batch refused, 'needs the flat positions')
+        z[x[:, :2] > 0] = -z[x[:, :2] > 0]  # (values as many as the mask selects: refused, 'None - int')
         return y, z, w
 
 
