@@ -14,6 +14,7 @@ import math
 from typing import NamedTuple, Sequence
 
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from .cholesky import solve_triangular
 from .linalg_ex import lu_unpack
 from .matrix_inverse import check_matrices, inv, solve
@@ -60,6 +61,10 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803 - PyTorc
     count = x.shape[-1] if N is None else N
     if count <= 0:
         raise RuntimeError(f"linalg.vander: N must be greater than 1, got {count}")
+    if dtype_name(x.dtype) == "bool":
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
+    if x.backend.xp.isdtype(x.array.dtype, "integral") and dtype_name(x.dtype) != "int64":
+        x = x.astype("int64")  # PyTorch's powers are a cumulative product, which counts integers in int64
     column = x.unsqueeze(-1)
     powers = [Tensor._make(x.backend.xp.ones_like(column.array), x.backend, None, 0)]
     for _ in range(1, count):

@@ -251,6 +251,9 @@ def test_linalg_solvers_edges_as_torch(backend):
             lib.linalg.cond(wrap(SQUARE), 3)
     np.testing.assert_array_equal(anynn.linalg.vander(make(backend, np.array([1, 2, 3])), N=4).numpy(),
                                   torch.linalg.vander(torch.tensor([1, 2, 3]), N=4).numpy())
+    # smaller integers count in int64, as PyTorch's cumulative product (uint8 wrapped 16 ** 2 to 0 before)
+    powers = anynn.linalg.vander(make(backend, np.array([2, 16], np.uint8)), N=3)
+    assert powers.dtype == anynn.int64 and powers.numpy()[1, 2] == 256
 
 
 # a batch of exact rank 3 (tall and, transposed, wide): the randomized sketch then finds the exact triplets
