@@ -12,6 +12,7 @@ import math
 
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
+from .formulas.conjugate import conj, is_complex
 from .value_checks import linalg_dtype_error
 
 # degree of the Taylor polynomial and the largest 1-norm it is used on (after scaling): the remainder
@@ -148,12 +149,13 @@ def geqrf(A: Tensor) -> tuple[Tensor, Tensor]:  # noqa: N803 - PyTorch's name
 
     Returns ``(a, tau)``: ``a: (*, m, n)`` holds R on and above the diagonal and the reflection vectors ``v_i``
     below it (``v_i[i] = 1`` implied), ``tau: (*, min(m, n))``, so that ``householder_product(a, tau)`` is Q.
-    Reflections follow LAPACK's ``larfg`` (``beta = -sign(alpha) ||x||``; ``tau = 0`` where the column below the
-    diagonal is zero). Like PyTorch's, it has no gradient: the results are outside the graph.
+    Reflections follow LAPACK's ``larfg`` (``beta = -sign(Re alpha) ||x||``; ``tau = 0`` where the column below the
+    diagonal is zero and alpha real); a complex A's columns right of i take ``H_iᴴ`` (zgeqrf). Like PyTorch's, it has
+    no gradient: the results are outside the graph.
     """
     if A.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
-    _check_floating("torch.geqrf", "input", A)
+    _check_floating("torch.geqrf", "input", A, complex_ok=True)
     be = A.backend
     xp = be.xp
     a = A.detach().array
@@ -162,21 +164,24 @@ def geqrf(A: Tensor) -> tuple[Tensor, Tensor]:  # noqa: N803 - PyTorch's name
     cols = xp.arange(n, device=be.device)
     zero = xp.zeros((), dtype=a.dtype, device=be.device)
     one = xp.ones((), dtype=a.dtype, device=be.device)
+    complex_ = is_complex(xp, a)
     taus = []
     for i in range(min(m, n)):
         x = a[..., :, i]
         below = rows > i
         alpha = a[..., i, i]
-        tail = xp.sqrt(xp.sum(xp.where(below, x * x, zero), axis=-1))
-        untouched = tail == 0  # LAPACK leaves the column as it is: H = I
-        norm = xp.sqrt(alpha * alpha + tail * tail)
-        beta = xp.where(alpha >= 0, -norm, norm)
+        squares = xp.abs(x) ** 2
+        tail = xp.sqrt(xp.sum(xp.where(below, squares, xp.zeros_like(squares)), axis=-1))
+        untouched = (tail == 0) & (xp.imag(alpha) == 0) if complex_ else tail == 0  # LAPACK's H = I
+        real_alpha = xp.real(alpha) if complex_ else alpha
+        norm = xp.sqrt(xp.abs(alpha) ** 2 + tail * tail)
+        beta = xp.astype(xp.where(real_alpha >= 0, -norm, norm), a.dtype)
         tau = xp.where(untouched, zero, (beta - alpha) / xp.where(untouched, one, beta))
         scale = xp.where(untouched, zero, one / xp.where(untouched, one, alpha - beta))
         v = xp.where(below, x * scale[..., None], xp.where(rows == i, one, zero))
-        # H = I - tau v vᵀ on the columns right of i; column i becomes (R's part, beta, v below)
-        vta = xp.sum(v[..., :, None] * a, axis=-2)
-        a = xp.where(cols > i, a - tau[..., None, None] * v[..., :, None] * vta[..., None, :], a)
+        # Hᴴ = I - conj(tau) v vᴴ on the columns right of i; column i becomes (R's part, beta, v below)
+        vta = xp.sum(conj(xp, v)[..., :, None] * a, axis=-2)
+        a = xp.where(cols > i, a - conj(xp, tau)[..., None, None] * v[..., :, None] * vta[..., None, :], a)
         column = xp.where(below, v, xp.where(rows == i, xp.where(untouched, alpha, beta)[..., None], x))
         a = xp.where(cols == i, column[..., :, None], a)
         taus.append(tau)
