@@ -829,6 +829,7 @@ def test_linear_cross_entropy_refusals_as_torch(backend, call):
     assert str(theirs.value).split(",")[0] in str(ours.value)
 
 
+@pytest.mark.jax  # (tests/backend/test_jax_backend.py counts it: a head with its own weight)
 def test_linear_cross_entropy_loss_module_as_torch(backend):
     """nn.LinearCrossEntropyLoss (PyTorch 2.13; missing before): the flat head in ``linear`` (state_dict keys), the
     loss of a K-dimensional head with bias vs torch's, and the constructor's and LinearCrossEntropyOptions' checks."""
