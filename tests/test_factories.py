@@ -261,6 +261,12 @@ FILL_REFUSALS = {  # PyTorch's RuntimeError 'value cannot be converted to type .
     "fill_complex": lambda lib: lib.zeros(2).fill_(1j),
     "fill_nan_into_int64": lambda lib: lib.zeros(2, dtype=lib.int64).fill_(float("nan")),
     "full_below_uint8": lambda lib: lib.full((1,), -0.5, dtype=lib.uint8),
+    # a finite float beyond float32 (inf before) and x[i] = v with v refused as fill_ refuses it (float()'s TypeError,
+    # int()'s ValueError before)
+    "fill_beyond_float32": lambda lib: lib.zeros(2).fill_(1e40),
+    "full_beyond_float32": lambda lib: lib.full((1,), -1e40),
+    "setitem_complex": lambda lib: lib.zeros(2).__setitem__(0, 1j),
+    "setitem_nan_into_int64": lambda lib: lib.zeros(2, dtype=lib.int64).__setitem__(0, float("nan")),
 }
 
 
@@ -271,7 +277,8 @@ def test_fill_values_convert_as_torch():
         with pytest.raises(RuntimeError, match="cannot be converted to type"):
             call(anynn)
     kept = (lambda lib: lib.full((2,), 1 + 0j, dtype=lib.float32),  # (refused before: a zero imaginary part is kept)
-            lambda lib: lib.full((2,), -3.9, dtype=lib.int32), lambda lib: lib.zeros(2, dtype=lib.int32).fill_(-3.9))
+            lambda lib: lib.full((2,), -3.9, dtype=lib.int32), lambda lib: lib.zeros(2, dtype=lib.int32).fill_(-3.9),
+            lambda lib: lib.full((1,), 1e5, dtype=lib.float16), lambda lib: lib.full((1,), float("inf")))
     for call in kept:
         assert call(anynn).tolist() == call(torch).tolist()
 

@@ -20,6 +20,7 @@ under tracing), or, for a branch that only saves work, the general path is taken
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from array_api_compat import is_numpy_array, is_writeable_array
@@ -33,13 +34,16 @@ _FLAGS = object()  # the rule of NumPy arrays: each array's own ``flags.writeabl
 _WRITEABLE_RULES: dict[type, Any] = {}
 
 
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
 def integer_fill(xp: Namespace, dtype: Any, value: Any, name: str) -> Any:
     """``value`` as an element of ``dtype`` where that is an integer dtype, as PyTorch converts a fill value or a
     bound: in the dtype's range as it is; uint8 also takes -255..-1, wrapped (``-2`` is 254); a float cut toward
     zero (NaN, an infinity or a float beyond the range refused); anything else raises `RuntimeError` naming
     ``name`` and the dtype. A complex number into a real dtype is its real part where its imaginary part is 0,
-    else PyTorch's `RuntimeError` (NumPy dropped it); into bool, its truth. Values for other dtypes come back as
-    given."""
+    else PyTorch's `RuntimeError` (NumPy dropped it); into bool, its truth. A finite float beyond float32's range
+    into float32 is PyTorch's `RuntimeError` too. Values for other dtypes come back as given."""
     if isinstance(value, complex) and xp.isdtype(dtype, "bool"):
         return bool(value)
     if isinstance(value, complex) and not xp.isdtype(dtype, "complex floating"):
@@ -47,6 +51,11 @@ def integer_fill(xp: Namespace, dtype: Any, value: Any, name: str) -> Any:
             raise RuntimeError(f"{name}: value {value} cannot be converted to type {dtype_name(dtype)} without "
                                f"overflow (an imaginary part into a real tensor), as in PyTorch")
         value = value.real
+    if isinstance(value, float) and math.isfinite(value) and abs(value) > _FLOAT32_MAX and \
+            dtype_name(dtype) == "float32":
+        # a finite float beyond float32's range: PyTorch refuses it (float16 / bfloat16 take inf, as there)
+        raise RuntimeError(f"{name}: value {value} cannot be converted to type float32 without overflow, as in "
+                           f"PyTorch")
     if isinstance(value, float) and xp.isdtype(dtype, "integral"):
         info = xp.iinfo(dtype)
         if not info.min <= value <= info.max:  # (NaN fails too)
