@@ -189,7 +189,7 @@ _LOSSES: dict[str, tuple[Any, Any, list[np.ndarray], int]] = {
 _LOSSES_TESTED_ELSEWHERE = {"CTCLoss": "tests/nn/test_loss_ctc.py (lengths beside the targets; marked jax)",
                             # (a classifier head; not in the jax subset: eager JAX took ~30 s for its one case)
                             "AdaptiveLogSoftmaxWithLoss": "tests/nn/test_adaptive.py (numpy, torch, array_api_strict)",
-                            "LinearCrossEntropyLoss": "tests/nn/test_losses.py (a head with its own weight; marked jax)"}
+                            "LinearCrossEntropyLoss": "tests/nn/test_losses.py (a head with its own weight)"}
 
 
 def test_every_loss_module_is_covered():
