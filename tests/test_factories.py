@@ -265,6 +265,7 @@ FILL_REFUSALS = {  # PyTorch's RuntimeError 'value cannot be converted to type .
     # int()'s ValueError before)
     "fill_beyond_float32": lambda lib: lib.zeros(2).fill_(1e40),
     "full_beyond_float32": lambda lib: lib.full((1,), -1e40),
+    "masked_fill_beyond_float32": lambda lib: lib.zeros(2).masked_fill(lib.ones(2, dtype=lib.bool), 1e40),
     "setitem_complex": lambda lib: lib.zeros(2).__setitem__(0, 1j),
     "setitem_nan_into_int64": lambda lib: lib.zeros(2, dtype=lib.int64).__setitem__(0, float("nan")),
 }

@@ -553,7 +553,9 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Any:
             raise RuntimeError(f"masked_fill: value {value} cannot be converted to type {dtype_name(input.dtype)} "
                                f"without overflow")
         value = value.real
-    value = float(value) if xp.isdtype(input.dtype, "real floating") else complex(value) if xp.isdtype(
+    # (a float beyond float32's range into float32 is PyTorch's RuntimeError: integer_fill refuses it)
+    value = float(integer_fill(xp, input.dtype, float(value), "masked_fill")) if xp.isdtype(
+        input.dtype, "real floating") else complex(value) if xp.isdtype(
         input.dtype, "complex floating") else bool(value) if xp.isdtype(input.dtype, "bool") else _integer_value(
         xp, input.dtype, int(value), "masked_fill")
     return MaskedFill.apply(input, mask_data, value=value)
