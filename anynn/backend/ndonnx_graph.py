@@ -88,12 +88,21 @@ def propagate_constants_without_a_session() -> None:
     a Constant per weight, slice bound and shape, and the sessions were most of an export's time (4,240 of the
     5,900 of a small recurrent model, about 3 ms each). The value is the node's ``value`` tensor, as onnxruntime
     hands it back; other nodes, and constants of other kinds or dtypes, keep spox's own propagation.
-    """
-    import spox._value_prop as value_prop
-    from onnx import numpy_helper
-    from spox._type_system import Type
 
-    infer = value_prop.infer
+    It reads spox's private names (spox 0.18): where a release lacks one, spox is left as it is (slower, same
+    graph), and a constant this path cannot read goes to spox's own propagation as well.
+    """
+    try:
+        import spox._value_prop as value_prop
+        from onnx import numpy_helper
+        from spox._type_system import Type
+
+        infer = value_prop.infer
+        onnxruntime_backend = value_prop.ValuePropBackend.ONNXRUNTIME
+        from_ort_value, from_onnx = value_prop.PropValue.from_ort_value, Type._from_onnx
+        value_prop._VALUE_PROP_BACKEND  # noqa: B018 - read now: present in this release
+    except (ImportError, AttributeError):
+        return
     if getattr(infer, "reads_constants", False):
         return
 
@@ -101,11 +110,13 @@ def propagate_constants_without_a_session() -> None:
         nodes, outputs = model.graph.node, model.graph.output
         if (len(nodes) == 1 and nodes[0].op_type == "Constant" and len(outputs) == 1
                 and [a.name for a in nodes[0].attribute] == ["value"]
-                and value_prop._VALUE_PROP_BACKEND == value_prop.ValuePropBackend.ONNXRUNTIME):
-            value = numpy_helper.to_array(nodes[0].attribute[0].t)
-            if value.dtype.kind in "biufc":
-                return {outputs[0].name: value_prop.PropValue.from_ort_value(Type._from_onnx(outputs[0].type),
-                                                                             value)}
+                and getattr(value_prop, "_VALUE_PROP_BACKEND", None) == onnxruntime_backend):
+            try:
+                value = numpy_helper.to_array(nodes[0].attribute[0].t)
+                if value.dtype.kind in "biufc":
+                    return {outputs[0].name: from_ort_value(from_onnx(outputs[0].type), value)}
+            except Exception:  # noqa: BLE001 - anything this shortcut cannot read, spox's own path reads
+                pass
         return infer(model, input_feed)
 
     infer_reading_constants.reads_constants = True  # type: ignore[attr-defined]

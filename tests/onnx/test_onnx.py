@@ -1310,3 +1310,22 @@ def test_example_prints_the_same_accuracy_from_onnxruntime(tmp_path: Any) -> Non
     ours = next(line for line in lines if line.startswith("anynn test accuracy")).split(": ")[1]
     theirs = next(line for line in lines if line.startswith("onnxruntime test accuracy")).split(": ")[1].split()[0]
     assert ours == theirs and float(ours) > 0.9
+
+
+def test_constant_shortcut_reads_spox_or_leaves_it_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export reads a Constant's value from the node (no onnxruntime session per constant, spox's private
+    value propagation); a spox release without those private names is left as it is, exports unchanged."""
+    import spox._value_prop as value_prop
+
+    from anynn.backend.ndonnx_graph import propagate_constants_without_a_session
+
+    propagate_constants_without_a_session()  # (the ndonnx backend installs it: once per process)
+    assert getattr(value_prop.infer, "reads_constants", False)
+
+    def own_infer(model: Any, input_feed: Any) -> Any:
+        return {}
+
+    monkeypatch.setattr(value_prop, "infer", own_infer)
+    monkeypatch.delattr(value_prop, "ValuePropBackend")
+    propagate_constants_without_a_session()
+    assert value_prop.infer is own_infer
