@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 from ..autograd.tensor import Tensor, mark_modified
 from ..backend import Backend
 from ..backend.step_compilers import StepTracer
+from ..functional.dropout import drawing_from
 from ..init import default_generator, watching_given_generators
 from . import binding, pytree, stance
 from .errors import CompiledStepError, host_read_error, leaked_value_error, side_effect_error
@@ -71,6 +72,8 @@ class TracedStep:
         self._changed_inside: set[int] = set()  # ids of captured tensors a trace saw the step change in place
         self._entries: dict[Any, _Entry] = {}
         self._host_errors = tracer.host_read_errors
+        self._draws: Any = None  # the step's own generator: calls given none draw from it (`drawing_from`)
+        self._draws_made: Any = None  # (its first state, the host generator's after seeding it) in the trace
 
     @property
     def cache_size(self) -> int:
@@ -81,6 +84,15 @@ class TracedStep:
         self._state = self._layout = None
         self._entries.clear()
 
+    def _step_generator(self) -> Any:
+        """The generator of the draws the step makes without one (``F.dropout(x, p)``): made at the first such
+        draw, seeded from anynn's host generator as the eager call seeds its own (`anynn.manual_seed` before makes
+        the masks reproducible); the trace that made it is done again with its counter as state."""
+        if self._draws is None:
+            self._draws = self.tracer.backend.rng(int(default_generator().integers(2**63 - 1)))
+            self._draws_made = (self._draws.state(), default_generator().bit_generator.state)
+        return self._draws
+
     def _current_layout(self, given: list[Any]) -> Layout:
         """The state's layout, discovered again where the step's roots (``given``: the modules and optimizers among
         the call's arguments) or their structure changed."""
@@ -88,6 +100,8 @@ class TracedStep:
         roots = self._roots() + given_key(given) if given else self._roots()
         if layout is None or roots != layout.st.roots_key or structure_key(layout.st) != layout.st.structure:
             st = self._state = discover(self.fn, given)
+            if self._draws is not None:
+                st.generators.append(self._draws)
             layout = self._layout = Layout(st, self.tracer.strong, self.tracer.weak)
             # tensors the step reaches that take no gradient are constants of the program (a mask may decide a
             # shape), except those the step changes in place: they go in with the arguments and come back out
@@ -223,9 +237,16 @@ class TracedStep:
                 t.array = data
             backends = st.backends + [t.backend for t in _tensors_in((args, kwargs))] + [self.tracer.backend]
             with _recording_generators(list({be.key: be for be in backends}.values()), created), \
-                    watching_given_generators() as given:
+                    watching_given_generators() as given, \
+                    drawing_from({self.tracer.backend.key: self._step_generator}):
                 result = self.fn(*args, **kwargs)
+            made, self._draws_made = self._draws_made, None
+            if made is not None:  # the step's generator was made (its seed drawn, as an eager call draws one)
+                self._draws.set_state(made[0])
+                host_before = made[1]
             check_side_effects(st, schedulers_before, host_before, created, given)
+            if made is not None:
+                raise Rediscover()  # trace again with its counter as an input
             changed = [t for t, (_, data, _, _) in zip(layout.constants, captured[len(layout.captured):])
                        if t.array is not data]
             if changed:  # a constant the step changes in place (a counter): trace again with it as an input

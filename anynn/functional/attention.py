@@ -23,7 +23,7 @@ from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
-from .dropout import dropout_generator, keep_mask
+from .dropout import draw_generator, keep_mask
 from .formulas.softmax import softmax, softmax_backward
 from .value_checks import ShapeMismatchError
 from .value_checks import check_same_dtype, refuse_complex
@@ -165,7 +165,7 @@ def _dropout_keep(query: Tensor, key: Tensor, shape: tuple[int, ...], p: float, 
     if None in shape:
         xp = query.backend.xp
         like = query.array[..., :1] + xp.matrix_transpose(key.array[..., :1])
-    return keep_mask(dropout_generator(query.backend, generator), shape, query.array.dtype, p, like=like)
+    return keep_mask(draw_generator(query.backend, generator), shape, query.array.dtype, p, like=like)
 
 
 def _repeat_heads(x: Tensor, groups: int) -> Tensor:

@@ -7,8 +7,10 @@ reused by the backward pass.
 
 from __future__ import annotations
 
+import threading
 import warnings
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
@@ -75,6 +77,33 @@ def dropout_generator(backend: Backend, generator: DeviceRNG | int | None) -> De
     return backend.rng(generator)
 
 
+_scoped = threading.local()  # .generators: backend key -> the generator of the compiled step being traced
+
+
+@contextmanager
+def drawing_from(generators: dict[str, Callable[[], DeviceRNG]]) -> Iterator[None]:
+    """Within: a draw of a call given no generator (``F.dropout(x, p)``, ``gumbel_softmax``, attention's dropout) on
+    a backend of ``generators`` (by key) takes the generator its function gives, in this thread. A compiled step traces under it with
+    a generator of its own, carried as the step's state (its counter goes in and comes out: a new mask every call);
+    a new generator seeded from the host generator would be one constant of the program."""
+    before = getattr(_scoped, "generators", None)
+    _scoped.generators = generators
+    try:
+        yield
+    finally:
+        _scoped.generators = before
+
+
+def draw_generator(backend: Backend, generator: DeviceRNG | int | None) -> DeviceRNG:
+    """The generator one call draws from: `dropout_generator`'s, or the compiled step's (`drawing_from`) where the
+    call is given none."""
+    if generator is None:
+        scoped = getattr(_scoped, "generators", None)
+        if scoped and backend.key in scoped:
+            return scoped[backend.key]()
+    return dropout_generator(backend, generator)
+
+
 def keep_mask(generator: DeviceRNG, shape: tuple[int, ...], dtype: Any, p: float, like: Any = None) -> Any:
     """A bool array of ``shape``, True with probability ``1 - p``: ``u >= p`` for ``u`` uniform on [0, 1).
 
@@ -95,7 +124,7 @@ def _generator(input: Tensor, generator: DeviceRNG | int | None, name: str = "dr
     if not is_real_floating(input):
         raise KernelNotImplementedError(f"{name}(): expected a real floating point input, got dtype "
                                         f"{dtype_name(input.array.dtype)}; convert it first (x.float())")
-    return dropout_generator(input.backend, generator)
+    return draw_generator(input.backend, generator)
 
 
 def _drop(name: str, input: Tensor, inplace: bool, **params: Any) -> Tensor:

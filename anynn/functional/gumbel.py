@@ -12,7 +12,7 @@ import warnings
 
 from ..autograd.tensor import Tensor, make_tensor
 from .activation import softmax
-from .dropout import dropout_generator
+from .dropout import draw_generator
 from .indexing import scatter
 from .value_checks import check_floating
 
@@ -25,7 +25,7 @@ def gumbel_noise(logits: Tensor) -> Tensor:
     """
     be = logits.backend
     xp = be.xp
-    u = dropout_generator(be, None).uniform_like(logits.array, logits.array.dtype)  # (symbolic axes kept)
+    u = draw_generator(be, None).uniform_like(logits.array, logits.array.dtype)  # (symbolic axes kept)
     return make_tensor(-xp.log(-xp.log(u)), be, None, 0)
 
 

@@ -634,11 +634,28 @@ def test_a_layers_python_setting_changed_between_calls_compiles_again():
 
 
 @needs_jax
-def test_unseeded_functional_dropout_and_given_host_generators_are_refused():
-    """A host generator handed to a draw (generator=g) was not checked: the program replayed its first numbers."""
+def test_unseeded_functional_dropout_draws_from_the_steps_generator_given_host_generators_are_refused():
+    """F.dropout(x, p), attention's dropout and gumbel_softmax without generator= draw from the step's own
+    generator, a new mask each call, reproducible from anynn.manual_seed (CompiledStepError before: a generator
+    seeded from the host one would be a constant of the program). A host generator handed to a draw (generator=g)
+    was not checked: the program replayed its first numbers."""
     x = anynn.ones(16, backend="jax")
-    with pytest.raises(CompiledStepError, match="unseeded generator|F.dropout without generator"):
-        anynn.compile(lambda: nn.functional.dropout(x, 0.5))()
+
+    def masks() -> list[np.ndarray]:
+        anynn.manual_seed(5)
+        q = x.reshape(1, 4, 4)
+        step = anynn.compile(lambda: (nn.functional.dropout(x, 0.5), nn.functional.gumbel_softmax(q, hard=True),
+                                      nn.functional.scaled_dot_product_attention(q, q, q, dropout_p=0.5)))
+        calls = [[np.asarray(t.array) for t in step()] for _ in range(2)]
+        assert step.trace_count == 2  # one trace made the step's generator, one compiled with its counter
+        for a, b in zip(*calls):
+            assert not np.array_equal(a, b)
+        return calls[0]
+
+    first = masks()
+    assert set(np.unique(first[0])) <= {0.0, 2.0}
+    for a, b in zip(first, masks()):
+        np.testing.assert_array_equal(a, b)
     g = anynn.Generator().manual_seed(3)
     for draw in (lambda: x + anynn.rand_like(x, generator=g), lambda: anynn.empty_like(x).bernoulli_(0.5, generator=g)):
         with pytest.raises(CompiledStepError, match="host generator given with generator= .* drew numbers"):
