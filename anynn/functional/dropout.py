@@ -83,9 +83,9 @@ _scoped = threading.local()  # .generators: backend key -> the generator of the 
 @contextmanager
 def drawing_from(generators: dict[str, Callable[[], DeviceRNG]]) -> Iterator[None]:
     """Within: a draw of a call given no generator (``F.dropout(x, p)``, ``gumbel_softmax``, attention's dropout) on
-    a backend of ``generators`` (by key) takes the generator its function gives, in this thread. A compiled step traces under it with
-    a generator of its own, carried as the step's state (its counter goes in and comes out: a new mask every call);
-    a new generator seeded from the host generator would be one constant of the program."""
+    a backend of ``generators`` (by key) takes the generator its function gives, in this thread. A compiled step
+    traces under it with a generator of its own, carried as the step's state (its counter goes in and comes out: a
+    new mask every call); a new generator seeded from the host generator would be one constant of the program."""
     before = getattr(_scoped, "generators", None)
     _scoped.generators = generators
     try:
