@@ -48,10 +48,13 @@ def activation_names() -> list[str]:
 
 
 def loss_names() -> list[str]:
-    # (a loss takes ``reduction``: AdaptiveLogSoftmaxWithLoss, a classifier head, is tested in tests/nn/test_adaptive)
+    # (a loss takes ``reduction``: AdaptiveLogSoftmaxWithLoss, a classifier head, is tested in tests/nn/test_adaptive;
+    # a loss built with arguments, LinearCrossEntropyLoss's head with its own weight, in tests/nn/test_losses)
     return sorted(name for name, cls in vars(nn).items()
                   if inspect.isclass(cls) and issubclass(cls, Module) and name.endswith("Loss")
-                  and "reduction" in inspect.signature(cls).parameters)
+                  and "reduction" in inspect.signature(cls).parameters
+                  and not any(p.default is inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD
+                              for p in inspect.signature(cls).parameters.values()))
 
 
 def mixed(shape: tuple[int, ...], magnitude: float, seed: int = 0) -> np.ndarray:
