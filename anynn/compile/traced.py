@@ -88,9 +88,14 @@ class TracedStep:
         """The generator of the draws the step makes without one (``F.dropout(x, p)``): made at the first such
         draw, seeded from anynn's host generator as the eager call seeds its own (`anynn.manual_seed` before makes
         the masks reproducible); the trace that made it is done again with its counter as state."""
+        host = default_generator().bit_generator
         if self._draws is None:
+            before = host.state
             self._draws = self.tracer.backend.rng(int(default_generator().integers(2**63 - 1)))
-            self._draws_made = (self._draws.state(), default_generator().bit_generator.state)
+            self._draws_made = (self._draws.state(), before, host.state)
+        elif self._draws_made is None and (self._state is None or
+                                           all(g is not self._draws for g in self._state.generators)):
+            self._draws_made = (self._draws.state(), None, None)  # made in a trace that failed: not yet state
         return self._draws
 
     def _current_layout(self, given: list[Any]) -> Layout:
@@ -227,6 +232,7 @@ class TracedStep:
         host_before = default_generator().bit_generator.state
         schedulers_before = [scheduler_marks(s) for s in st.schedulers]
         scheduler_dicts = [(s, dict(vars(s))) for s in st.schedulers]
+        self._draws_made = None
         try:
             binding.bind(st, values)
             leaves_in = iter(arg_leaves)
@@ -243,7 +249,8 @@ class TracedStep:
             made, self._draws_made = self._draws_made, None
             if made is not None:  # the step's generator was made (its seed drawn, as an eager call draws one)
                 self._draws.set_state(made[0])
-                host_before = made[1]
+                if made[1] is not None and made[1] == host_before:  # (no other host draw before that one)
+                    host_before = made[2]
             check_side_effects(st, schedulers_before, host_before, created, given)
             if made is not None:
                 raise Rediscover()  # trace again with its counter as an input
