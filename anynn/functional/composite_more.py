@@ -21,6 +21,7 @@ from .sorting import ValuesIndices, sort
 from .tensor_extras import where
 from .torch_surface import bmm, flip, scaled_product_sum
 from .type_promotion import result_type
+from .unary import unary
 from .value_checks import (KernelNotImplementedError, check_one_backend, check_reducible, check_same_dtype, checked_dim,
                            refuse_boolean, refuse_complex, refuse_float_ints, refuse_numbers)
 from .vector_products import outer
@@ -215,8 +216,9 @@ def signbit(input: Tensor) -> Tensor:  # noqa: A002
 
 def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     """``|input|`` with the sign of ``other`` (``torch.copysign``; broadcast, ``other`` may be a number; ``-0.0``
-    counts as negative). Integers give float32; the gradient reaches ``input`` only (0 where it is 0). Complex operands
-    are refused, as PyTorch's kernel refuses them."""
+    counts as negative). Integers give float32; the gradient of ``input`` is 0 where it is 0, that of a tensor
+    ``other`` zeros (PyTorch's ``zeros_like``, so ``grad`` of both works). Complex operands are refused, as PyTorch's
+    kernel refuses them."""
     refuse_complex("copysign", input, other)
     if isinstance(other, Tensor):
         check_one_backend("copysign", input, other)
@@ -229,7 +231,13 @@ def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
         negative = Tensor._make(input.backend.xp.full_like(magnitude.array, math.copysign(1.0, other) < 0,
                                                            dtype=input.backend.xp.bool), input.backend, None, 0)
     size = magnitude.abs()
-    return where(negative, -size, size)
+    result = where(negative, -size, size)
+    if isinstance(other, Tensor) and other.requires_grad:
+        result = result - _zero_of(other)  # x - 0.0 keeps -0.0, where + 0.0 would make it +0.0
+    return result
+
+
+_zero_of = unary("copysign_other", lambda fn, xp, a: xp.zeros_like(a), None, floating=False)
 
 
 def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
