@@ -130,6 +130,9 @@ def worker(impl: str, dtype: str, batch: int, backend: str, seconds: float, thre
     return {"impl": impl, "dtype": dtype, "batch": batch, "iterations": len(times["first"]), "times": times}
 
 
+FAILED: list[str] = []  # workers that exited with an error: the run exits 1 after its table
+
+
 def run_one(impl: str, dtype: str, batch: int, backend: str, seconds: float, threads: int) -> dict | None:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", impl, dtype, str(batch), backend, str(seconds),
            str(threads)]
@@ -139,6 +142,7 @@ def run_one(impl: str, dtype: str, batch: int, backend: str, seconds: float, thr
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     if result.returncode != 0:
         print(f"  {impl}/{dtype}/b{batch} failed: {result.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        FAILED.append(f"{impl}/{dtype}/b{batch}")
         return None
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -214,3 +218,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    if FAILED:
+        sys.exit(f"{len(FAILED)} worker(s) failed: {', '.join(FAILED)}")

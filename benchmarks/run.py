@@ -119,11 +119,15 @@ def environment() -> dict:
     return info
 
 
+FAILED: list[str] = []  # workers that exited with an error: the run exits 1 after its table
+
+
 def run_one(impl: str, workload: str, backend: str, seconds: float) -> dict | None:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", impl, workload, backend, str(seconds)]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         print(f"  {impl}/{workload} failed: {result.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        FAILED.append(f"{impl}/{workload}")
         return None
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -198,3 +202,5 @@ def print_table_row(workload: str, by_impl: dict[str, list[dict]]) -> None:
 
 if __name__ == "__main__":
     main()
+    if FAILED:
+        sys.exit(f"{len(FAILED)} worker(s) failed: {', '.join(FAILED)}")

@@ -24,8 +24,7 @@ from typing import Any, Callable, Iterator
 from ..autograd.tensor import Tensor, mark_modified
 from ..backend import Backend
 from ..backend.step_compilers import StepTracer
-from ..functional.dropout import drawing_from
-from ..init import default_generator, watching_given_generators
+from ..init import default_generator, drawing_from, watching_given_generators
 from . import binding, pytree, stance
 from .errors import CompiledStepError, host_read_error, leaked_value_error, side_effect_error
 from .layout import Layout
@@ -318,7 +317,7 @@ def _recording_generators(backends: list[Backend], created: list[Any]) -> Iterat
             created.append((g, seed, dict(g.state())))
             return g
 
-        be.rng = recording
+        be.rng = recording  # type: ignore[method-assign]  # (an instance attribute over the method, deleted after)
         patched.append(be)
     try:
         yield

@@ -41,3 +41,13 @@ def test_harness_runs_and_writes_json(tmp_path):
     for impl in ("anynn", "torch", "handwritten"):
         (run,) = data["results"]["xor"][impl]
         assert run["samples_per_s"] > 0 and run["peak_mib"] > 0
+
+
+def test_harness_exits_nonzero_when_a_worker_fails():
+    """A worker that raises (here: a workload the harness lacks) leaves its cell n/a and the run exits 1, so a
+    broken benchmark cannot pass as a run without numbers (it exited 0 before)."""
+    result = subprocess.run([sys.executable, str(BENCH / "run.py"), "--repeats", "1", "--seconds", "0.01",
+                             "--workloads", "no_such_workload", "--implementations", "handwritten"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "handwritten/no_such_workload" in result.stderr and "n/a" in result.stdout
