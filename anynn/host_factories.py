@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 import warnings
 from collections.abc import Sequence
 from typing import Any, Callable
@@ -131,12 +132,27 @@ def empty_permuted(size: Sequence[int], physical_layout: Sequence[int], *, dtype
                  requires_grad=requires_grad)
 
 
+def _int_argument(name: str, what: str, value: Any) -> int:
+    """``value`` as an int where it is one (a NumPy integer, a 0-d integer Tensor: ``operator.index``), else PyTorch's
+    parser's TypeError ("hann_window(): argument 'window_length' (position 1) must be int, not float"); a bool is
+    refused too, as there."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    kind = type(value)
+    shown = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    raise TypeError(f"{name}(): argument '{what}' (position 1) must be int, not {shown}")
+
+
 def _window(name: str, shape: Callable[[np.ndarray, int], np.ndarray]) -> Callable[..., Tensor]:
     def window(window_length: int, periodic: bool = True, *, dtype: Any = None, layout: Any = None,
                device: Any = None, pin_memory: bool | None = None, requires_grad: bool = False,
                backend: Any = None) -> Tensor:
         check_layout(layout, name)
-        if isinstance(window_length, bool) or not isinstance(window_length, int) or window_length < 0:
+        window_length = _int_argument(name, "window_length", window_length)
+        if window_length < 0:
             raise RuntimeError(f"{name} requires non-negative window length, got window_length={window_length}")
         kind = default_float() if dtype is None else dtype_name(dtype)
         if not kind.startswith(("float", "bfloat")):

@@ -181,18 +181,27 @@ def conj_physical(input: Tensor) -> Tensor:  # noqa: A002
     return conj(input)
 
 
+def _require_tensor(name: str, input: Any) -> None:  # noqa: A002
+    """PyTorch's parser's TypeError where ``input`` is not a Tensor (a function that only returns it would not trip)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
 def resolve_conj(input: Tensor) -> Tensor:  # noqa: A002
     """``input`` itself: anynn's conjugates are never lazy (``torch.resolve_conj``)."""
+    _require_tensor("resolve_conj", input)
     return input
 
 
 def resolve_neg(input: Tensor) -> Tensor:  # noqa: A002
     """``input`` itself: anynn has no lazy negation (``torch.resolve_neg``)."""
+    _require_tensor("resolve_neg", input)
     return input
 
 
 def is_conj(input: Tensor) -> bool:  # noqa: A002
     """Always False: anynn's conjugates are materialized (``torch.is_conj``)."""
+    _require_tensor("is_conj", input)
     return False
 
 

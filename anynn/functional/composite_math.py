@@ -65,6 +65,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 @in_float32()
 def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
     """Degrees to radians (``torch.deg2rad``); integers give float32, complex tensors are refused (as PyTorch)."""
+    refuse_numbers("deg2rad", input=input)
     refuse_complex("deg2rad", input)
     return elementwise.as_floating(input) * (math.pi / 180.0)
 
@@ -72,6 +73,7 @@ def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
 @in_float32()
 def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
     """Radians to degrees (``torch.rad2deg``); integers give float32, complex tensors are refused (as PyTorch)."""
+    refuse_numbers("rad2deg", input=input)
     refuse_complex("rad2deg", input)
     return elementwise.as_floating(input) * (180.0 / math.pi)
 

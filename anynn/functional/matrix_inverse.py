@@ -27,7 +27,7 @@ from ..backend import dtype_name
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj, is_complex
 from .lu_steps import eliminate, substitute
-from .value_checks import check_one_backend, linalg_dtype_error
+from .value_checks import NotATensorError, check_one_backend, linalg_dtype_error
 
 
 def _batch(*shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -172,7 +172,7 @@ def check_matrices(name: str, a: Any, square: bool = False, real: bool = True, c
     ``square``), a dtype other than real floating (with ``real``; or complex with ``complex_ok``; complex is
     refused by name where the gradients are written for real matrices only)."""
     if not isinstance(a, Tensor):
-        raise TypeError(f"linalg.{name}: expected a Tensor for A, got {type(a).__name__}")
+        raise NotATensorError(f"linalg.{name}: expected a Tensor for A, got {type(a).__name__}")
     if a.ndim < 2:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
     if square and a.shape[-1] != a.shape[-2]:

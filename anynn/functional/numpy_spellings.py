@@ -18,6 +18,7 @@ import inspect
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from .value_checks import NotATensorError
 
 # (PyTorch's numpy_compatibility_arg_names, python_arg_parser.cpp)
 _NUMPY_NAMES = (("axis", "dim"), ("keepdims", "keepdim"), ("x", "input"), ("a", "input"), ("x1", "input"),
@@ -32,18 +33,23 @@ WRITTEN_IN_PYTHON = frozenset({
 
 def with_numpy_spellings(name: str, function: Any) -> Any:
     """``function`` also taking NumPy's names for its ``dim`` / ``keepdim`` / ``input`` / ``other`` (both spellings
-    at once: PyTorch's TypeError). A function that names them already, or that PyTorch writes in Python, is returned
-    as it is."""
-    if name in WRITTEN_IN_PYTHON or not callable(function) or isinstance(function, type):
+    at once: PyTorch's TypeError), and raising the parser's TypeError where a list, number or None stands for the
+    Tensor its first argument is (`NotATensorError`, an AttributeError too: PyTorch's Python-written functions,
+    ``torch.pca_lowrank([..])``, trip on the missing attribute). A function with neither is returned as it is."""
+    if not callable(function) or isinstance(function, type):
         return function
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
         return function
-    renames = {alias: own for alias, own in _NUMPY_NAMES if own in parameters and alias not in parameters}
-    if not renames:
+    renames = {} if name in WRITTEN_IN_PYTHON else {
+        alias: own for alias, own in _NUMPY_NAMES if own in parameters and alias not in parameters}
+    first = next(iter(parameters.values()), None)
+    tensor_first = first is not None and first.kind is not first.KEYWORD_ONLY and first.kind is not first.VAR_KEYWORD \
+        and (first.name in ("input", "condition") or first.annotation in ("Tensor", Tensor))
+    if not renames and not tensor_first:
         return function
-    input_first = next(iter(parameters)) == "input"
+    shown_name = "input" if first is None or first.name in ("A", "self") else first.name
 
     @functools.wraps(function)
     def numpy_named(*args: Any, **kwargs: Any) -> Any:
@@ -55,11 +61,12 @@ def with_numpy_spellings(name: str, function: Any) -> Any:
         try:
             return function(*args, **kwargs)
         except AttributeError as error:
-            given = args[0] if args else kwargs.get("input", _MISSING)
-            if input_first and given is not _MISSING and not isinstance(given, Tensor):
+            given = args[0] if args else kwargs.get(first.name if first is not None else "input", _MISSING)
+            if tensor_first and given is not _MISSING and not isinstance(given, Tensor):
                 kind = type(given)
                 shown = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
-                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {shown}") from error
+                raise NotATensorError(f"{name}(): argument '{shown_name}' (position 1) must be Tensor, not "
+                                      f"{shown}") from error
             raise
 
     return numpy_named

@@ -217,6 +217,8 @@ def _check_grid_inputs(tensors: tuple[Any, ...]) -> None:
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     for k, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"meshgrid(): expected Tensor as element {k} in argument 0, but got {type(t).__name__}")
         if t.ndim > 1:
             raise RuntimeError(f"meshgrid: expected 0D or 1D tensors, got tensor {k} of shape {tuple(t.shape)}")
     check_one_backend("meshgrid", *tensors)

@@ -156,6 +156,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
 
 def neg(input: Tensor) -> Tensor:  # noqa: A002
     """``-input``, as ``torch.neg``."""
+    refuse_numbers("neg", input=input)
     return -input
 
 

@@ -126,6 +126,14 @@ def test_not_a_tensor_for_input_is_pytorchs_type_error():
                            ("amax", ((1.0, 2.0), 0))):
             with pytest.raises(TypeError, match="argument 'input' \\(position 1\\) must be Tensor, not"):
                 getattr(lib, name)(*args)
+        # functions without NumPy spellings (matrix_exp, trapezoid, vander, where, unique: AttributeError before),
+        # those that only hand input back (is_conj), a number (neg), meshgrid's elements, a window's length
+        for name, args in (("matrix_exp", ([[1.0]],)), ("trapezoid", ([1.0],)), ("vander", ([1.0],)),
+                           ("where", ([True], 1.0, 0.0)), ("unique", ([1, 1],)), ("adjoint", ([[1.0]],)),
+                           ("is_conj", ([1.0],)), ("neg", (3,)), ("meshgrid", ([1.0, 2.0],)),
+                           ("hann_window", (2.0,)), ("hann_window", ([3],)), ("pca_lowrank", ([[1.0]],))):
+            with pytest.raises(TypeError if name != "pca_lowrank" else AttributeError):
+                getattr(lib, name)(*args)
     assert anynn.pow(2, anynn.ones(2)).tolist() == torch.pow(2, torch.ones(2)).tolist()  # a number PyTorch takes
 
 
