@@ -129,3 +129,19 @@ def copied_view_source(t: Tensor) -> Any:
     if getattr(source, "view_is_copy", False) or (getattr(source, "makes_view", False) and index_copies(t.array)):
         return source
     return None
+
+
+def copy_holding(t: Tensor) -> tuple[Tensor, Any] | None:
+    """After a change written into ``t``'s array: the nearest tensor along ``t``'s chain of views (``t`` first)
+    whose array is a copy (`copied_view_source`), with the Function that made it. The views between share that
+    array, so it holds the change, and it must pass it on to its source (``x.diagonal()[0].add_(1)`` reaches
+    ``x``). None where the chain shares the root's array throughout."""
+    while True:
+        source = copied_view_source(t)
+        if source is not None:
+            return t, source
+        fn = t.__dict__.get("_view_of", t._ctx)
+        inputs = getattr(fn, "inputs", None)
+        if not getattr(fn, "makes_view", False) or not inputs or not isinstance(inputs[0], Tensor):
+            return None
+        t = inputs[0]

@@ -377,13 +377,14 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         before = x.array
         x.array = put(x.backend.xp, before, target, v.array, inplace=x._ctx is None)
         mark_modified(x)
-        from ..autograd.views import copied_view_source, refresh_after_change
+        from ..autograd.views import copy_holding, refresh_after_change
         from .inplace import write_back_to_base
 
+        holder = copy_holding(x) if x.array is before else None
         if x.array is not before:
             write_back_to_base(x._ctx, x)
-        elif copied_view_source(x) is not None:
-            write_back_to_base(None, x)
+        elif holder is not None:  # a copy along x's chain of views (x = y.diagonal()[1:]) passes the change on
+            write_back_to_base(holder[1], holder[0])
         refresh_after_change(x, x.array is not before)
 
 

@@ -27,7 +27,7 @@ from ..autograd.primitive import Function, is_writeable, note_new_producer
 from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..autograd.tensor_surface import TensorSurface
-from ..autograd.views import copied_view_source, handing_to_source, refresh_after_change
+from ..autograd.views import copy_holding, handing_to_source, refresh_after_change
 from ..backend import BackendMismatch, dtype_name, host_array
 from ..backend.arrays import integer_fill, write_all
 from ..backend.typing import Namespace
@@ -71,7 +71,7 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
         inference.refuse_inplace(self, name)
     recording = mode.local.modes.grad_enabled and (
         self._requires_grad or (isinstance(operand, Tensor) and operand._requires_grad))
-    view_of = None
+    view_of = holder = None
     before = self.array
     if recording:
         if self._ctx is None and self._requires_grad:
@@ -90,7 +90,7 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
         new = compute(self) if reshapes else _fit(self, name, compute(self))
         if not reshapes and self._ctx is None and is_writeable(self.array):
             write_all(self.array, new.array)  # (a view's source shares the array: it changes too)
-            view_of = copied_view_source(self)
+            holder = copy_holding(self)  # (a copy along the chain of views passes the change on)
         else:  # an immutable array, or one the Function that made this tensor may have saved
             self.array = new.array
             if not reshapes:  # a view's source takes the new values
@@ -100,6 +100,8 @@ def _update(self: Tensor, name: str, compute: Callable[[Tensor], Tensor], operan
         note_new_producer(self, old)
         if not reshapes:
             write_back_to_base(view_of, self)
+    elif holder is not None:
+        write_back_to_base(holder[1], holder[0])
     elif view_of is not None:
         write_back_to_base(view_of, self)
     if not reshapes:

@@ -659,12 +659,15 @@ def test_a_view_taken_under_no_grad_then_written_while_recording_reaches_the_sou
 
 def test_unrecorded_changes_of_a_diagonal_reach_the_matrix(backend):
     """``m.diagonal().fill_(v)`` and friends with nothing recorded: the matrix changes, as PyTorch's diagonal view
-    (anynn's diagonal is gathered into a new array; before, the change stayed in that copy)."""
+    (anynn's diagonal is gathered into a new array; before, the change stayed in that copy, also where it was made
+    through a view of the diagonal)."""
     def run(m):
         m.diagonal().fill_(1.0)
         m.diagonal(1).add_(2.0)
         m.diagonal(-1)[0] = 5.0
         m.t().diagonal(-1).mul_(3.0)
+        m.diagonal()[1:].sub_(4.0)  # a view of the diagonal: the change passes through it to the matrix
+        m.diagonal(1)[1:][0] = 7.0
         return m.numpy()
 
     np.testing.assert_array_equal(run(make(backend, np.zeros((3, 3)))), run(torch.zeros(3, 3, dtype=torch.float64)))
