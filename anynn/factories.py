@@ -370,12 +370,15 @@ def _parts(name: str, shape: tuple[int, ...], draw: Any) -> np.ndarray:
     return parts[..., 0] + np.complex64(1j) * parts[..., 1]
 
 
-def _in_graph(kind: str, size: Any, name: str, backend: Any, device: Any, requires_grad: bool) -> Tensor | None:
-    """Draws of ``kind`` (``"uniform"``, ``"normal"``) recorded as a random node of the graph where the backend
-    records one (ONNX export: drawn when the graph runs, not one constant); None on every other backend (drawn on
-    the host). ``size``: a shape, or the array whose shape the draws take."""
+def _in_graph(kind: str, size: Any, name: str, backend: Any, device: Any, requires_grad: bool,
+              generator: Any = None) -> Tensor | None:
+    """Draws of ``kind`` (``"uniform"``, ``"normal"``) made on the backend where `init.graph_draw` gives a draw: a
+    random node of the graph where the backend records one (ONNX export: drawn when the graph runs, not one
+    constant), the compiled step's own generator for a call given no ``generator`` inside a traced step (new
+    numbers every call, as ``torch.compile`` runs ``torch.rand``); None elsewhere (drawn on the host). ``size``: a
+    shape, or the array whose shape the draws take."""
     be = _where(backend, device)
-    draw = be.fast_path("random_in_graph")
+    draw = init.graph_draw(be, generator)
     if draw is None or name.startswith("complex"):
         return None
     return _made(draw(kind, size, be.dtype(name)), be, requires_grad)
@@ -391,7 +394,7 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = No
     name = dtype_name(dtype or default_float())
     _check_floating("rand()", "check_uniform_bounds", name)
     shape = _sized("rand", size, kwargs)
-    drawn = _in_graph("uniform", shape, name, backend, device, requires_grad)
+    drawn = _in_graph("uniform", shape, name, backend, device, requires_grad, generator)
     if drawn is not None:
         return drawn
     host = _parts(name, shape, lambda shape, real: init._rng(generator).random(shape, dtype=real))
@@ -405,7 +408,7 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = N
     name = dtype_name(dtype or default_float())
     _check_floating("randn()", "normal_kernel_cpu", name)
     shape = _sized("randn", size, kwargs)
-    drawn = _in_graph("normal", shape, name, backend, device, requires_grad)
+    drawn = _in_graph("normal", shape, name, backend, device, requires_grad, generator)
     if drawn is not None:
         return drawn
     host = _parts(name, shape, lambda shape, real: init._rng(generator).standard_normal(shape, dtype=real))
@@ -430,7 +433,7 @@ def randint(low: int = 0, high: Any = None, size: Any = None, generator: Any = N
     if not is_symbolic(low) and not is_symbolic(high) and low >= high:
         raise RuntimeError(f"randint: expected low < high (values are drawn from [low, high)), got low={low} >= "
                            f"high={high}")
-    drawn = _in_graph("uniform", shape, "float64", backend, device, False)
+    drawn = _in_graph("uniform", shape, "float64", backend, device, False, generator)
     if drawn is not None:  # (a recorded graph: floor(u * (high - low)) + low)
         return _requiring((drawn * (high - low)).floor().to(dtype or "int64") + low, requires_grad)
     host = init._rng(generator).integers(low, high, size=shape)
@@ -449,7 +452,7 @@ def randperm(n: int, generator: Any = None, dtype: Any = None, backend: Any = No
     """A random permutation of ``0 .. n-1`` (int64 by default; ``requires_grad=True`` takes a floating dtype)."""
     if not is_symbolic(n) and n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    drawn = _in_graph("uniform", (n,), "float32", backend, device, False)
+    drawn = _in_graph("uniform", (n,), "float32", backend, device, False, generator)
     if drawn is not None:  # (a recorded graph: the order of uniform draws)
         return _requiring(drawn.argsort().to(dtype or "int64"), requires_grad)
     return _requiring(_drawn(init._rng(generator).permutation(int(n)), dtype or "int64", backend, False,
@@ -476,7 +479,7 @@ def _random_like(kind: str, where: str, input: Tensor, generator: Any, dtype: An
     name = dtype_name(dtype or input.dtype)
     _check_floating(where, "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu", name)
     drawn = _in_graph(kind, input.array if be == input.backend else tuple(input.shape), name, be, None,
-                      requires_grad)
+                      requires_grad, generator)
     if drawn is not None:  # (a recorded graph: drawn in the input's shape, symbolic axes included)
         return drawn
     draw = rand if kind == "uniform" else randn
@@ -697,7 +700,7 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, genera
     if high is None:
         low, high = 0, low
     be = input.backend if backend is None else backend
-    drawn = _in_graph("uniform", input.array, "float64", be, device, False)
+    drawn = _in_graph("uniform", input.array, "float64", be, device, False, generator)
     if drawn is not None:  # (a recorded graph: in the input's shape, symbolic axes included)
         return _requiring((drawn * (high - low)).floor().to(dtype or dtype_name(input.dtype)) + low, requires_grad)
     return randint(low, high, tuple(input.shape), generator=generator,

@@ -10,7 +10,7 @@ import math
 import threading
 import warnings
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -145,11 +145,58 @@ def _complex_parts(tensor: Any, draw: Any) -> np.ndarray | None:
     return parts[..., 0] + 1j * parts[..., 1]
 
 
+_steps = threading.local()  # .generators: backend key -> the generator of the compiled step traced in this thread
+
+
+@contextmanager
+def drawing_from(generators: dict[str, Callable[[], Any]]) -> Iterator[None]:
+    """Within: a draw of a call given no generator (``F.dropout(x, p)``, ``anynn.rand``, ``x.normal_()``,
+    ``multinomial``...) on a backend of ``generators`` (by key) takes the `DeviceRNG` its function gives, in this
+    thread. A compiled step traces under it with a generator of its own, carried as the step's state (its counter
+    goes in and comes out: new numbers every call, as ``torch.compile`` runs them); a host draw, or a new generator
+    seeded from the host one, would be one constant of the program."""
+    before = getattr(_steps, "generators", None)
+    _steps.generators = generators
+    try:
+        yield
+    finally:
+        _steps.generators = before
+
+
+def step_generator(backend: Any) -> Any:
+    """The compiled step's own `DeviceRNG` for ``backend`` while one is traced in this thread (`drawing_from`),
+    else None."""
+    scoped = getattr(_steps, "generators", None)
+    return scoped[backend.key]() if scoped and backend.key in scoped else None
+
+
+def graph_draw(backend: Any, generator: Any = None) -> Callable[[str, Any, Any], Any] | None:
+    """The draw, ``draw(kind, size, dtype)`` (``kind``: ``"uniform"`` on [0, 1) or ``"normal"``; ``size``: a shape or
+    an array whose shape the draws take; a real floating ``dtype``), that makes numbers on ``backend`` itself instead
+    of the host: its fast path ``"random_in_graph"`` (an ONNX export's random nodes, drawn each time the graph runs;
+    torch's meta device: no draw; ``generator`` is not used there), or, for a call given no ``generator`` inside a
+    compiled step traced on ``backend``, the step's own generator (`step_generator`). None elsewhere: draw on the
+    host."""
+    draw = backend.fast_path("random_in_graph")
+    if draw is not None or generator is not None:
+        return draw
+    rng = step_generator(backend)
+    if rng is None:
+        return None
+
+    def from_step(kind: str, size: Any, dtype: Any) -> Any:
+        shape = tuple(size.shape) if hasattr(size, "shape") else tuple(size)
+        return (rng.uniform if kind == "uniform" else rng.normal)(shape, dtype)
+
+    return from_step
+
+
 def drawn_in_graph(tensor: Any, kind: str) -> Any:
     """``kind`` draws (``"uniform"`` on [0, 1), ``"normal"``) of ``tensor``'s shape and real floating dtype as a
     random node, where its backend records one (an ONNX export: drawn each time the graph runs, where a host draw
     would be one constant of it; torch's meta device: no draw); None on every other backend and for other dtypes,
-    which draw on the host. ``generator=`` is not used there (onnxruntime draws)."""
+    which draw on the host. ``generator=`` is not used there (onnxruntime draws). An initialiser inside a compiled
+    step keeps drawing on the host (it is refused there): a layer's first weights come from the host generator."""
     draw = tensor.backend.fast_path("random_in_graph")
     if draw is None or not tensor.backend.xp.isdtype(tensor.array.dtype, "real floating"):
         return None

@@ -7,16 +7,14 @@ reused by the backward pass.
 
 from __future__ import annotations
 
-import threading
 import warnings
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG, dtype_name
 from ..backend.typing import Namespace
-from ..init import default_generator
+from ..init import default_generator, step_generator
 from .inplace_option import in_place
 from .value_checks import KernelNotImplementedError, ShapeMismatchError, is_real_floating
 
@@ -77,31 +75,11 @@ def dropout_generator(backend: Backend, generator: DeviceRNG | int | None) -> De
     return backend.rng(generator)
 
 
-_scoped = threading.local()  # .generators: backend key -> the generator of the compiled step being traced
-
-
-@contextmanager
-def drawing_from(generators: dict[str, Callable[[], DeviceRNG]]) -> Iterator[None]:
-    """Within: a draw of a call given no generator (``F.dropout(x, p)``, ``gumbel_softmax``, attention's dropout) on
-    a backend of ``generators`` (by key) takes the generator its function gives, in this thread. A compiled step
-    traces under it with a generator of its own, carried as the step's state (its counter goes in and comes out: a
-    new mask every call); a new generator seeded from the host generator would be one constant of the program."""
-    before = getattr(_scoped, "generators", None)
-    _scoped.generators = generators
-    try:
-        yield
-    finally:
-        _scoped.generators = before
-
-
 def draw_generator(backend: Backend, generator: DeviceRNG | int | None) -> DeviceRNG:
-    """The generator one call draws from: `dropout_generator`'s, or the compiled step's (`drawing_from`) where the
-    call is given none."""
-    if generator is None:
-        scoped = getattr(_scoped, "generators", None)
-        if scoped and backend.key in scoped:
-            return scoped[backend.key]()
-    return dropout_generator(backend, generator)
+    """The generator one call draws from: `dropout_generator`'s, or the compiled step's (`anynn.init.drawing_from`)
+    where the call is given none."""
+    step = step_generator(backend) if generator is None else None
+    return dropout_generator(backend, generator) if step is None else step
 
 
 def keep_mask(generator: DeviceRNG, shape: tuple[int, ...], dtype: Any, p: float, like: Any = None) -> Any:

@@ -350,7 +350,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     from .. import init
 
     check_draw_std("normal_", std)
-    z = drawn_in_graph(self, "normal")
+    z = drawn_in_graph(self, "normal", generator=generator)
     if z is not None:
         return _random_fill(self, "normal_", z * std + mean)
     host = init._rng(generator).normal(mean, std, size=tuple(self.shape))
@@ -365,19 +365,23 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = N
     if torch_names:
         raise TypeError(f"uniform_() got unexpected keyword arguments {sorted(torch_names)}")
     check_draw_range("uniform_", a, b)
-    u = drawn_in_graph(self, "uniform")
+    u = drawn_in_graph(self, "uniform", generator=generator)
     if u is not None:
         return _random_fill(self, "uniform_", u * (b - a) + a)
     host = init._rng(generator).uniform(a, b, size=tuple(self.shape))
     return _random_fill(self, "uniform_", host)
 
 
-def drawn_in_graph(self: Tensor, kind: str, dtype: Any = None) -> Any:
-    """``kind`` draws (``"uniform"`` on [0, 1), ``"normal"``) of this tensor's shape, as a random node of the graph
-    where its backend records one (ONNX export: drawn each time the graph runs, where a host draw would be one
-    constant of it), in ``dtype`` (default: this tensor's if floating, else float64); None on every other backend,
-    whose in-place fills draw on the host. The ``generator=`` of a fill is not used there (onnxruntime draws)."""
-    draw = self.backend.fast_path("random_in_graph")
+def drawn_in_graph(self: Tensor, kind: str, dtype: Any = None, generator: Any = None) -> Any:
+    """``kind`` draws (``"uniform"`` on [0, 1), ``"normal"``) of this tensor's shape made on its backend where
+    `anynn.init.graph_draw` gives a draw: a random node of the graph where the backend records one (ONNX export:
+    drawn each time the graph runs, where a host draw would be one constant of it; the ``generator=`` of a fill is
+    not used there, onnxruntime draws), or a compiled step's own generator for a fill given no ``generator`` in a
+    traced step; in ``dtype`` (default: this tensor's if floating, else float64). None elsewhere: the fill draws on
+    the host."""
+    from ..init import graph_draw
+
+    draw = graph_draw(self.backend, generator)
     if draw is None:
         return None
     xp = self.backend.xp

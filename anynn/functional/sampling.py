@@ -1,7 +1,8 @@
 """``multinomial``: draw category indices from rows of non-negative weights with the backend's generator.
 
 Without ``generator`` a device generator is seeded from anynn's host generator, so `anynn.manual_seed` makes
-draws reproducible (the values differ from PyTorch's, whose generator anynn does not share).
+draws reproducible (the values differ from PyTorch's, whose generator anynn does not share); inside a compiled step
+the step's own generator draws (`dropout.draw_generator`).
 """
 
 from __future__ import annotations
@@ -12,16 +13,7 @@ from ..autograd.tensor import Tensor, make_tensor
 from ..backend import DeviceRNG
 from ..backend.arrays import check
 from ..backend.typing import Namespace
-
-
-def _generator(backend: Any, generator: Any) -> DeviceRNG:
-    from ..init import default_generator
-
-    if isinstance(generator, DeviceRNG):
-        return generator
-    if generator is None:
-        return backend.rng(int(default_generator().integers(2**63 - 1)))
-    return backend.rng(int(generator))
+from .dropout import draw_generator
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002 - PyTorch's name
@@ -47,7 +39,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
         positive = xp.sum(xp.astype(weights > 0, xp.int64), axis=-1)
         check(be, positive < num_samples, f"multinomial: cannot draw {num_samples} samples without replacement from "
               "a row with {value} categories of positive weight", values=positive, error=RuntimeError)
-    rng = _generator(be, generator)
+    rng = draw_generator(be, generator)
     if replacement:
         cdf = xp.cumulative_sum(weights, axis=-1)
         u = _uniform(xp, rng, weights, num_samples) * cdf[:, -1:]

@@ -88,7 +88,7 @@ def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     if not isinstance(p, Tensor) and not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     be = self.backend
-    u = drawn_in_graph(self, "uniform", be.xp.float64)
+    u = drawn_in_graph(self, "uniform", be.xp.float64, generator)
     if u is not None:  # (timm's DropPath: x.new_empty(shape).bernoulli_(keep_prob), a recorded training forward)
         hits = u < (be.xp.astype(p.detach().array, be.xp.float64) if isinstance(p, Tensor) else p)
         return _assign(self, "bernoulli_", make_tensor(be.xp.astype(hits, self.array.dtype), be, None, 0))
@@ -104,7 +104,7 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
 
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    u = drawn_in_graph(self, "uniform")
+    u = drawn_in_graph(self, "uniform", generator=generator)
     if u is not None:
         return _random_fill(self, "exponential_", -self.backend.xp.log1p(-u) / lambd)
     return _random_fill(self, "exponential_", init._rng(generator).exponential(1 / lambd, size=tuple(self.shape)))

@@ -69,7 +69,7 @@ def random_(self: Tensor, *bounds: int, generator: Any = None, **torch_names: An
         lo, hi = _INTEGER_RANGE[kind]
         if not lo <= low <= hi or not lo <= high <= hi:
             raise RuntimeError(f"random_: the range [{low}, {high}] does not fit in {kind} ([{lo}, {hi}])")
-    u = drawn_in_graph(self, "uniform", self.backend.xp.float64)
+    u = drawn_in_graph(self, "uniform", self.backend.xp.float64, generator)
     if u is not None:  # whole numbers from float64 draws (exact below 2**53)
         xp = self.backend.xp
         drawn = xp.minimum(xp.floor(u * (float(high) - low + 1) + low), float(high))
@@ -85,7 +85,7 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     be = self.backend
-    u = drawn_in_graph(self, "uniform")
+    u = drawn_in_graph(self, "uniform", generator=generator)
     if u is None:
         u = be.asarray(be.from_host(_generator(generator).random(size=tuple(self.shape))), self.array.dtype)
     draws = median + sigma * be.xp.tan(math.pi * (u - 0.5))
@@ -97,7 +97,7 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
     _floating(self, "log_normal_", "the log-normal")
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    z = drawn_in_graph(self, "normal")
+    z = drawn_in_graph(self, "normal", generator=generator)
     if z is not None:
         return _assign(self, "log_normal_", make_tensor(self.backend.xp.exp(z * std + mean), self.backend, None, 0))
     return _fill(self, "log_normal_", _generator(generator).lognormal(mean, std, size=tuple(self.shape)))
@@ -110,7 +110,7 @@ def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     if dtype_name(self.dtype) in ("bool",) or dtype_name(self.dtype).startswith("complex"):
         raise RuntimeError(f"geometric_: not implemented for {dtype_name(self.dtype)} tensors")
-    u = drawn_in_graph(self, "uniform", self.backend.xp.float64)
+    u = drawn_in_graph(self, "uniform", self.backend.xp.float64, generator)
     if u is not None:  # the count of trials: ceil(log(1 - u) / log(1 - p)), at least 1
         xp = self.backend.xp
         trials = xp.maximum(xp.ceil(xp.log1p(-u) / math.log1p(-p)), 1.0)

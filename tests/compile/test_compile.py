@@ -637,8 +637,10 @@ def test_a_layers_python_setting_changed_between_calls_compiles_again():
 def test_unseeded_functional_dropout_draws_from_the_steps_generator_given_host_generators_are_refused():
     """F.dropout(x, p), attention's dropout and gumbel_softmax without generator= draw from the step's own
     generator, a new mask each call, reproducible from anynn.manual_seed (CompiledStepError before: a generator
-    seeded from the host one would be a constant of the program). A host generator handed to a draw (generator=g)
-    was not checked: the program replayed its first numbers."""
+    seeded from the host one would be a constant of the program); so do anynn.rand_like (and the other factories:
+    rand, randn, randint, randperm, bernoulli), multinomial and in-place fills (normal_), as torch.compile runs
+    torch.rand (refused before: 'anynn's host generator drew numbers'). A host generator handed to a draw
+    (generator=g) was not checked: the program replayed its first numbers."""
     x = anynn.ones(16, backend="jax")
 
     def masks() -> list[np.ndarray]:
@@ -669,6 +671,9 @@ def test_unseeded_functional_dropout_draws_from_the_steps_generator_given_host_g
     with pytest.raises(KeyError):
         step()
     assert not np.array_equal(np.asarray(step().array), np.asarray(step().array))
+    step = anynn.compile(lambda: (anynn.rand_like(x), x.clone().normal_(), anynn.multinomial(x.reshape(4, 4), 4)))
+    for a, b in zip(step(), step()):
+        assert not np.array_equal(np.asarray(a.array), np.asarray(b.array))
     g = anynn.Generator().manual_seed(3)
     for draw in (lambda: x + anynn.rand_like(x, generator=g), lambda: anynn.empty_like(x).bernoulli_(0.5, generator=g)):
         with pytest.raises(CompiledStepError, match="host generator given with generator= .* drew numbers"):
