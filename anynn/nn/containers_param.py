@@ -26,9 +26,13 @@ def _set(container: Module, name: str, value: Any) -> None:
     if name in container.__dict__ and name not in container._parameters:
         object.__delattr__(container, name)  # a plain object stood here
     if isinstance(value, Parameter) or value is None:
+        container._modules.pop(name, None)
         container.register_parameter(name, value)
+    elif isinstance(value, Module):  # a child module (vit-pytorch's ParameterList of ParameterLists), as PyTorch's
+        Module.__setattr__(container, name, value)  # refused in a Parameter's place, as there
     else:  # PyTorch keeps other objects as plain attributes
         container._parameters.pop(name, None)
+        container._modules.pop(name, None)
         object.__setattr__(container, name, value)
 
 
@@ -74,8 +78,8 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        lines = "\n".join(f"  ({i}): {_describe(v)}" for i, v in enumerate(self))
-        return f"\n{lines}\n" if lines else ""
+        return "\n".join(f"  ({i}): {_describe(v, v.dtype if isinstance(v, Tensor) else None)}"
+                         for i, v in enumerate(self))
 
 
 class ParameterDict(Module):
@@ -176,12 +180,14 @@ class ParameterDict(Module):
         self.update(other)
         return self
 
-    def extra_repr(self) -> str:
-        lines = "\n".join(f"  ({k}): {_describe(v)}" for k, v in self.items())
-        return f"\n{lines}\n" if lines else ""
+    def extra_repr(self) -> str:  # PyTorch names the tensor type here ("torch.FloatTensor"), the dtype in a list
+        return "\n".join(f"  ({k}): {_describe(v, v.type() if isinstance(v, Tensor) else None)}"
+                         for k, v in self.items())
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any, kind: Any) -> str:
+    """PyTorch's line for an entry: ``Parameter containing: [float32 of size 2x3]``, ``Object of type: Linear``."""
     if isinstance(value, Tensor):
-        return f"Parameter containing: [{value.dtype} of size {'x'.join(str(n) for n in value.shape)}]"
-    return repr(value)
+        return (f"{'Parameter' if isinstance(value, Parameter) else 'Tensor'} containing: [{kind} of size "
+                f"{'x'.join(str(n) for n in value.shape)}]")
+    return f"Object of type: {type(value).__name__}"

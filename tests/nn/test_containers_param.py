@@ -60,3 +60,18 @@ def test_parameters_in_containers_train_and_copy():
     twin = copy.deepcopy(model)
     assert list(twin.state_dict()) == list(model.state_dict())
     assert twin.scales[0] is not model.scales[0]
+
+
+def test_modules_in_parameter_containers_are_children_as_in_torch():
+    # vit-pytorch's normalized_vit keeps a ParameterList of ParameterLists: their entries were left out of the state
+    ours = nn.ParameterList([nn.ParameterList([anynn.ones(2)]), nn.Linear(1, 1), 3.0])
+    theirs = torch.nn.ParameterList([torch.nn.ParameterList([torch.ones(2)]), torch.nn.Linear(1, 1), 3.0])
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["0.0", "1.weight", "1.bias"]
+    assert len(list(ours.parameters())) == 3 and isinstance(ours[1], nn.Linear)
+    assert repr(ours) == repr(theirs).replace("torch.float32", "float32")
+    ours[1] = anynn.ones(3)
+    assert list(ours.state_dict()) == ["1", "0.0"]
+    with pytest.raises(TypeError):
+        ours[1] = nn.Linear(1, 1)  # a Module in a Parameter's place
+    mixed = nn.ParameterDict({"a": anynn.ones(2), "b": nn.Linear(1, 1)})
+    assert repr(mixed) == repr(torch.nn.ParameterDict({"a": torch.ones(2), "b": torch.nn.Linear(1, 1)}))
