@@ -23,7 +23,7 @@ from . import init
 from .autograd.tensor import Tensor
 from .autograd.tensor import tensor as _tensor
 from .backend import Backend, dtype_name, get_backend
-from .backend.arrays import check, integer_fill
+from .backend.arrays import check, integer_fill, one_element
 from .backend.default_dtype import default_complex, default_float, set_default_float
 from .backend.symbolic import is_symbolic
 from .memory_format import check_memory_format
@@ -141,8 +141,9 @@ def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, dev
         dtype = "bool" if isinstance(fill_value, bool) else "int64" if integer else (
             default_complex("full()") if isinstance(fill_value, complex) else default_float())
     native = be.dtype(dtype)  # (NaN or 1e10 into an integer dtype, 1j into a real one: integer_fill refuses them)
-    data = be.xp.full(_size((size,), "full"), integer_fill(be.xp, native, fill_value, "full"), dtype=native,
-                      device=be.device)
+    shape = _size((size,), "full")
+    data = be.xp.full(shape, integer_fill(be.xp, native, fill_value, "full", wrapped=one_element(shape)),
+                      dtype=native, device=be.device)
     return _made(data, be, requires_grad)
 
 
@@ -185,7 +186,8 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None, backend: Any = 
     be, native = _like(input, backend, dtype, device)
     if _symbolic(input, be):
         return _made(be.xp.full_like(input.array, fill_value, dtype=native), be, requires_grad)
-    fill_value = integer_fill(be.xp, native, fill_value, "full_like")  # (1j into float32: refused, NaN into int64)
+    fill_value = integer_fill(be.xp, native, fill_value, "full_like",  # (1j into float32: refused, NaN into int64)
+                              wrapped=one_element(input.shape))
     return _made(be.xp.full(input.shape, fill_value, dtype=native, device=be.device), be, requires_grad)
 
 

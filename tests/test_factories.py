@@ -268,6 +268,14 @@ FILL_REFUSALS = {  # PyTorch's RuntimeError 'value cannot be converted to type .
     "masked_fill_beyond_float32": lambda lib: lib.zeros(2).masked_fill(lib.ones(2, dtype=lib.bool), 1e40),
     "setitem_complex": lambda lib: lib.zeros(2).__setitem__(0, 1j),
     "setitem_nan_into_int64": lambda lib: lib.zeros(2, dtype=lib.int64).__setitem__(0, float("nan")),
+    # clamp's and index_fill's bounds as fill values (they clamped to / filled inf), and a float16 fill of more than
+    # one element (PyTorch's one-element fill checks float32's range only: the kept rows)
+    "clamp_beyond_float32": lambda lib: lib.ones(2).clamp(max=1e40),
+    "clamp_int_beyond_float32": lambda lib: lib.ones(2, dtype=lib.int32).clamp(min=-1e40),
+    "clamp_beyond_float16": lambda lib: lib.ones(2, dtype=lib.float16).clamp(min=7e4),
+    "index_fill_beyond_float32": lambda lib: lib.ones(2).index_fill(0, lib.tensor([0]), 1e40),
+    "full_beyond_float16": lambda lib: lib.full((2,), 1e5, dtype=lib.float16),
+    "fill_beyond_float16": lambda lib: lib.ones(3, dtype=lib.float16).fill_(2 ** 40),
 }
 
 
@@ -279,9 +287,14 @@ def test_fill_values_convert_as_torch():
             call(anynn)
     kept = (lambda lib: lib.full((2,), 1 + 0j, dtype=lib.float32),  # (refused before: a zero imaginary part is kept)
             lambda lib: lib.full((2,), -3.9, dtype=lib.int32), lambda lib: lib.zeros(2, dtype=lib.int32).fill_(-3.9),
-            lambda lib: lib.full((1,), 1e5, dtype=lib.float16), lambda lib: lib.full((1,), float("inf")))
+            lambda lib: lib.full((1,), 1e5, dtype=lib.float16), lambda lib: lib.full((1,), float("inf")),
+            lambda lib: lib.where(lib.ones(2, dtype=lib.bool), lib.ones(2, dtype=lib.float16), 1e5),
+            lambda lib: lib.ones(2, dtype=lib.float16).clamp(max=float("inf")))
     for call in kept:
         assert call(anynn).tolist() == call(torch).tolist()
+    for lib in (torch, anynn):  # an int beyond 64 bits: PyTorch's OverflowError
+        with pytest.raises(OverflowError):
+            lib.ones(2).fill_(2 ** 70)
 
 
 def test_linspace_and_logspace_with_complex_ends_as_torch():

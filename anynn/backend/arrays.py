@@ -34,16 +34,23 @@ _FLAGS = object()  # the rule of NumPy arrays: each array's own ``flags.writeabl
 _WRITEABLE_RULES: dict[type, Any] = {}
 
 
-_FLOAT32_MAX = 3.4028234663852886e38
+_FLOAT16_MAX = 65504.0
+_INT64_LIMIT = 2 ** 63
 
 
-def integer_fill(xp: Namespace, dtype: Any, value: Any, name: str) -> Any:
+def integer_fill(xp: Namespace, dtype: Any, value: Any, name: str, *, wrapped: bool = False) -> Any:
     """``value`` as an element of ``dtype`` where that is an integer dtype, as PyTorch converts a fill value or a
     bound: in the dtype's range as it is; uint8 also takes -255..-1, wrapped (``-2`` is 254); a float cut toward
     zero (NaN, an infinity or a float beyond the range refused); anything else raises `RuntimeError` naming
     ``name`` and the dtype. A complex number into a real dtype is its real part where its imaginary part is 0,
-    else PyTorch's `RuntimeError` (NumPy dropped it); into bool, its truth. A finite float beyond float32's range
-    into float32 is PyTorch's `RuntimeError` too. Values for other dtypes come back as given."""
+    else PyTorch's `RuntimeError` (NumPy dropped it); into bool, its truth. A finite number beyond a floating
+    dtype's range (1e40 into float32, 7e4 or 2**40 into float16) is PyTorch's `RuntimeError` too, and an int
+    beyond 64 bits its `OverflowError` (its Scalar holds int64 or uint64); ``wrapped``: PyTorch makes the number a
+    tensor first (``x[i] = v``, ``torch.where``) or fills one element (`one_element`), where only float32's range
+    is checked (float16 and bfloat16 take inf). Values for other dtypes come back as given."""
+    if isinstance(value, int) and not -_INT64_LIMIT <= value < 2 * _INT64_LIMIT:
+        raise OverflowError(f"{name}: the value {value} does not fit 64 bits (int too big to convert), as in "
+                            f"PyTorch")
     if isinstance(value, complex) and xp.isdtype(dtype, "bool"):
         return bool(value)
     if isinstance(value, complex) and not xp.isdtype(dtype, "complex floating"):
@@ -51,11 +58,12 @@ def integer_fill(xp: Namespace, dtype: Any, value: Any, name: str) -> Any:
             raise RuntimeError(f"{name}: value {value} cannot be converted to type {dtype_name(dtype)} without "
                                f"overflow (an imaginary part into a real tensor), as in PyTorch")
         value = value.real
-    if isinstance(value, float) and math.isfinite(value) and abs(value) > _FLOAT32_MAX and \
-            dtype_name(dtype) == "float32":
-        # a finite float beyond float32's range: PyTorch refuses it (float16 / bfloat16 take inf, as there)
-        raise RuntimeError(f"{name}: value {value} cannot be converted to type float32 without overflow, as in "
-                           f"PyTorch")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > _FLOAT16_MAX and \
+            math.isfinite(value) and xp.isdtype(dtype, "real floating") and \
+            not (wrapped and dtype_name(dtype) != "float32") and abs(value) > float(xp.finfo(dtype).max):
+        # (PyTorch's overflow check of a Scalar; an infinity or NaN passes)
+        raise RuntimeError(f"{name}: value {value} cannot be converted to type {dtype_name(dtype)} without "
+                           f"overflow (its largest value is {float(xp.finfo(dtype).max):g}), as in PyTorch")
     if isinstance(value, float) and xp.isdtype(dtype, "integral"):
         info = xp.iinfo(dtype)
         if not info.min <= value <= info.max:  # (NaN fails too)
@@ -71,6 +79,13 @@ def integer_fill(xp: Namespace, dtype: Any, value: Any, name: str) -> Any:
         return value + 256
     raise RuntimeError(f"{name}: the value {value} cannot be converted to {dtype_name(dtype)} without overflow "
                        f"(its range is {info.min}..{info.max})")
+
+
+def one_element(shape: Any) -> bool:
+    """Whether a (static) ``shape`` holds exactly one element: PyTorch fills such a tensor through its scalar path,
+    which checks a value against float32's range only (``full((1,), 1e5, dtype=float16)`` is inf, ``(2,)`` refused);
+    the ``wrapped`` of `integer_fill`."""
+    return all(isinstance(n, int) for n in shape) and math.prod(shape) == 1
 
 
 def is_writeable(array: Any) -> bool:

@@ -471,6 +471,9 @@ def clip(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
         if isdtype(input.backend.xp, input.array.dtype, "integral"):  # bounds in the dtype's range (uint8 wraps)
             min, max = (None if v is None else _integer_value(input.backend.xp, input.array.dtype, int(v), "clamp")
                         for v in (min, max))
+        else:  # a finite bound beyond the dtype's range (1e40 for float32) is PyTorch's RuntimeError
+            min, max = (None if v is None else integer_fill(input.backend.xp, input.array.dtype, v, "clamp")
+                        for v in (min, max))
         return Clip.apply(input, min=min, max=max)
     from .clamp_tensor import clamp_tensor
 

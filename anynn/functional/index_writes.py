@@ -157,7 +157,8 @@ def _number_as(xp: Namespace, dtype: Any, value: Any) -> Any:
     """``value`` as the Python type of ``dtype``'s kind (integers cut toward zero, as PyTorch's fill does)."""
     if xp.isdtype(dtype, "bool"):
         return bool(value)
-    return integer_fill(xp, dtype, int(value), "index_fill") if xp.isdtype(dtype, "integral") else value
+    # (a float beyond a floating dtype's range, 1e40 into float32, is PyTorch's RuntimeError too)
+    return integer_fill(xp, dtype, int(value) if xp.isdtype(dtype, "integral") else value, "index_fill")
 
 
 class IndexPutAccumulate(Function):

@@ -311,7 +311,7 @@ def _value_array(x: Tensor, value: Any) -> Any:
     if be.is_native(value):
         return make_tensor(be.xp.astype(value, x.array.dtype), be, None, 0)
     if isinstance(value, (numbers.Number, bool)):  # (converted as PyTorch's fill: NaN into int64 is its RuntimeError)
-        value = integer_fill(be.xp, x.array.dtype, value, "item assignment")
+        value = integer_fill(be.xp, x.array.dtype, value, "item assignment", wrapped=True)
         return make_tensor(be.xp.asarray(value, dtype=x.array.dtype, device=be.device), be, None, 0)
     from ..backend import host_array
 

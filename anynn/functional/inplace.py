@@ -29,7 +29,7 @@ from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..autograd.tensor_surface import TensorSurface
 from ..autograd.views import copy_holding, handing_to_source, refresh_after_change
 from ..backend import BackendMismatch, dtype_name, host_array
-from ..backend.arrays import integer_fill, write_all
+from ..backend.arrays import integer_fill, one_element, write_all
 from ..backend.typing import Namespace
 from . import elementwise, shape
 from .operands import refusal_of, scale_first
@@ -233,7 +233,7 @@ class Assign(Function):
 
     def forward(self, xp: Namespace, old: Any, new: Any) -> Any:
         if not hasattr(new, "shape"):  # a Python number
-            return xp.full_like(old, _number_for(xp, old.dtype, new))
+            return xp.full_like(old, _number_for(xp, old.dtype, new, one_element(old.shape)))
         self.new_shape = tuple(new.shape)
         if new.dtype != old.dtype:
             self.new_dtype = dtype_name(new.dtype)
@@ -248,10 +248,12 @@ class Assign(Function):
         return grad_old, g_new if self.new_dtype is None else xp.astype(g_new, self.backend.dtype(self.new_dtype))
 
 
-def _number_for(xp: Namespace, dtype: Any, value: Any) -> Any:
-    """``value`` as the Python type the array API accepts beside an array of ``dtype``."""
+def _number_for(xp: Namespace, dtype: Any, value: Any, wrapped: bool = False) -> Any:
+    """``value`` as the Python type the array API accepts beside an array of ``dtype`` (``wrapped``: as
+    `integer_fill`'s)."""
     kind = _kind(xp, dtype)
-    value = integer_fill(xp, dtype, value, "fill_")  # PyTorch's conversion: -1 into uint8 is 255, 300 into int8,
+    # PyTorch's conversion: -1 into uint8 is 255, 300 into int8,
+    value = integer_fill(xp, dtype, value, "fill_", wrapped=wrapped)
     if kind == 1:  # NaN into int64 and 1j into float32 are refused
         return value
     return bool(value) if kind == 0 else complex(value) if kind == 3 else float(value)

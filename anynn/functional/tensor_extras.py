@@ -307,7 +307,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
         if isinstance(value, Tensor) or be.is_native(value):
             return value.astype(dtype) if isinstance(value, Tensor) and value.array.dtype != dtype else value
         # in the dtype's range as PyTorch converts it (uint8: -1 is 255), else refused (300 became 44 in uint8)
-        value = integer_fill(xp, dtype, value, "where")
+        value = integer_fill(xp, dtype, value, "where", wrapped=True)
         return Tensor._make(xp.full_like(like.array, value, dtype=dtype), be, None, 0)
 
     return elementwise.where(condition, as_tensor(input), as_tensor(other))

@@ -14,7 +14,7 @@ from typing import Any
 from ..autograd.autocast_mode import autocast_operands
 from ..autograd.tensor import Tensor, make_tensor, tensor
 from ..backend import dtype_name
-from ..backend.arrays import integer_fill
+from ..backend.arrays import integer_fill, one_element
 from ..backend.symbolic import is_symbolic
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
@@ -53,7 +53,7 @@ def _sizes(size: tuple[Any, ...], name: str) -> tuple[Any, ...]:
 def _filled(self: Tensor, size: tuple[int, ...], fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
     be = self.backend
     native = self.array.dtype if dtype is None else be.dtype(dtype)
-    fill = integer_fill(be.xp, native, fill, "new_full")
+    fill = integer_fill(be.xp, native, fill, "new_full", wrapped=one_element(size))
     out = make_tensor(be.xp.full(size, fill, dtype=native, device=be.device), be, None, 0)
     out.requires_grad = requires_grad
     return out
