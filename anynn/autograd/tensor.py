@@ -598,10 +598,17 @@ class Tensor(TensorSurface):
             return self.astype(default_float())
         if legacy is not None:  # a legacy type class, x.type(torch.FloatTensor) (PyTorch-GAN's `Tensor` idiom)
             return self.astype(legacy)
-        if isinstance(dtype, str) and dtype_of_type_string(dtype) is not None:
+        if isinstance(dtype, str):
             target = dtype_of_type_string(dtype)
-            moved = self.to("cuda") if ".cuda." in dtype and not self.is_cuda else self
-            return moved.astype(target)
+            if target is not None and dtype.split(".")[:-1] in (["torch"], ["torch", "cuda"], ["anynn"],
+                                                                 ["anynn", "cuda"]):
+                moved = self.to("cuda") if ".cuda." in dtype and not self.is_cuda else self
+                return moved.astype(target)
+            try:  # a dtype name ("float32"): anynn's own
+                return self.astype(dtype)
+            except TypeError:
+                raise ValueError(f"invalid type: {dtype!r} (PyTorch's type strings are 'torch.FloatTensor', "
+                                 f"'torch.cuda.LongTensor'...)") from None
         return self.astype(dtype)
 
     # -- other libraries ----------------------------------------------------------------------

@@ -90,6 +90,9 @@ def test_tensor_type_strings_match_pytorch(backend):
     assert x.type(anynn.float32).dtype == anynn.float32
     assert x.type("torch.FloatTensor").dtype == anynn.float32 and x.type("torch.LongTensor").dtype == anynn.long
     assert x.double().type() == "torch.DoubleTensor"
+    for lib in (torch, anynn):  # an unknown type string: PyTorch's ValueError (anynn's TypeError before)
+        with pytest.raises(ValueError, match="invalid type"):
+            lib.ones(1).type("torch.Float99Tensor")
 
 
 # -- devices ------------------------------------------------------------------------------------------
