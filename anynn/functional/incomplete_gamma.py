@@ -16,6 +16,7 @@ from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .binary_math import _floating_pair
 from .formulas.incomplete_gamma import regularized_gamma, regularized_gamma_slope
+from .precision import is_low_precision
 from .value_checks import refuse_numbers
 
 
@@ -36,19 +37,27 @@ class IncompleteGammaFunction(Function):
         return None, sum_to_shape(xp, -g * slope if self.upper else g * slope, tuple(self.x.shape))
 
 
+def _incomplete_gamma(name: str, input: Any, other: Any, upper: bool) -> Tensor:  # noqa: A002
+    """`IncompleteGammaFunction` of the promoted operands; float16/bfloat16 in float32 and rounded once, as PyTorch's
+    kernels (a series of 256 terms summed in float16 gave P(100, 100) = 0.4495 for 0.5133)."""
+    refuse_numbers(name, input=input, other=other)
+    a, x = _floating_pair(name, input, other)
+    if is_low_precision(a.backend.xp, a.array.dtype):
+        return IncompleteGammaFunction.apply(a.float(), x.float(), upper=upper).to(a.dtype)
+    return IncompleteGammaFunction.apply(a, x, upper=upper)
+
+
 def igamma(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The regularized lower incomplete gamma function ``P(input, other)`` (``torch.igamma``,
     ``torch.special.gammainc``), broadcast; differentiable in ``other`` only, as PyTorch's; complex refused; two
     tensors, as PyTorch's."""
-    refuse_numbers("igamma", input=input, other=other)
-    return IncompleteGammaFunction.apply(*_floating_pair("igamma", input, other), upper=False)
+    return _incomplete_gamma("igamma", input, other, upper=False)
 
 
 def igammac(input: Any, other: Any) -> Tensor:  # noqa: A002
     """The regularized upper incomplete gamma function ``Q(input, other) = 1 - P(input, other)``
     (``torch.igammac``, ``torch.special.gammaincc``), broadcast; differentiable in ``other`` only; two tensors."""
-    refuse_numbers("igammac", input=input, other=other)
-    return IncompleteGammaFunction.apply(*_floating_pair("igammac", input, other), upper=True)
+    return _incomplete_gamma("igammac", input, other, upper=True)
 
 
 gammainc, gammaincc = igamma, igammac  # torch.special's names
