@@ -29,7 +29,7 @@ from .autograd.inference import refuse_inplace
 from .autograd.tensor import Tensor, mark_modified
 from .backend import BackendMismatch, dtype_name
 from .functional.inplace import _kind  # the ladder bool < integer < floating < complex of in-place results
-from .functional.value_checks import refuse_kernel
+from .functional.value_checks import is_real_floating, refuse_kernel
 
 # result cast to out's dtype unless that climbs down bool < integer < floating < complex
 CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "exp", "exp2", "expm1",
@@ -166,6 +166,9 @@ def with_out(fn: Callable[..., Any], name: str, rule: str) -> Callable[..., Any]
                                                      if isinstance(o, Tensor)])
         if rule == "in_out_dtype":
             (target,) = _outs(name, out, 1)
+            if name == "nansum" and any(is_real_floating(t) for t in _tensors(args, kwargs)):
+                # (PyTorch's kernel runs in out's dtype, and its NaN test has no integer or complex version)
+                refuse_kernel(name, "nansum_cpu", ("bool", "integral", "complex floating"), target)
             kwargs.setdefault("dtype", target.dtype)
         result = fn(*args, **kwargs)
         if isinstance(result, tuple):

@@ -249,6 +249,14 @@ def test_out_must_be_a_tensor_of_the_inputs_backend(backend):
         anynn.add(a, b, out=anynn.empty(0, backend=other))
 
 
+def test_nansum_of_floats_into_an_integer_out_is_pytorchs_missing_kernel():
+    # PyTorch's nansum runs in out's dtype: '"nansum_cpu" not implemented for 'Long'' (anynn summed into it)
+    for lib in (torch, anynn):
+        with pytest.raises(NotImplementedError, match="nansum_cpu"):
+            lib.nansum(lib.ones(3), dim=0, out=lib.zeros((), dtype=lib.int64))
+        assert lib.nansum(lib.ones(3, dtype=lib.int64), dim=0, out=lib.zeros((), dtype=lib.int64)).item() == 3
+
+
 def test_the_functional_spellings_keep_no_out_as_pytorchs():
     x = anynn.ones(2)
     assert anynn.exp(x, out=anynn.empty(0)).shape == (2,)
