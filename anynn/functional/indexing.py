@@ -43,7 +43,7 @@ class Target:
         shape_ops.check_index(index)
         self.basic = _basic(index, self.shape)
         self.mask = _mask_of(self.index, self.shape)
-        self.along = _along_one_axis(backend, self.index, self.shape)
+        self.along = _along_axes(backend, self.index, self.shape)
         self._positions: Any = None
 
     @property
@@ -92,9 +92,25 @@ def _mask_of(index: Any, shape: tuple[int, ...]) -> Any:
     return mask if tuple(mask.shape) == shape[:mask.ndim] else None
 
 
-def _along_one_axis(backend: Any, index: Any, shape: tuple[Any, ...]) -> tuple[int, Any] | None:
-    """``(axis, array)`` where ``index`` is one 1-D integer array (or list of ints) on an axis of known size and whole
-    slices (or ``...``) elsewhere (``x[:, idx]``), else None."""
+class _Along:
+    """Integer index arrays on axes of known size, whole slices (or ``...``) elsewhere (``x[:, idx]``,
+    ``x[:, i, j]``): the ``axes`` indexed (in order), their ``arrays`` (1-D, broadcast to ``count`` entries) and
+    whether the axes are adjacent (the selection's entries then take their place; else they come first, as
+    PyTorch's advanced indexing)."""
+
+    def __init__(self, axes: list[int], arrays: list[Any], count: int) -> None:
+        self.axes, self.arrays, self.count = axes, arrays, count
+        self.adjacent = axes == list(range(axes[0], axes[0] + len(axes)))
+
+    def selected_shape(self, shape: tuple[Any, ...]) -> tuple[Any, ...]:
+        rest = tuple(n for k, n in enumerate(shape) if k not in self.axes)
+        at = self.axes[0] if self.adjacent else 0
+        return rest[:at] + (self.count,) + rest[at:]
+
+
+def _along_axes(backend: Any, index: Any, shape: tuple[Any, ...]) -> _Along | None:
+    """`_Along` where ``index`` is integer index arrays (1-D, of one length or 1; lists of ints; ints beside them)
+    on axes of known size and whole slices (or ``...``) elsewhere, else None."""
     parts = index if isinstance(index, tuple) else (index,)
     if sum(p is Ellipsis for p in parts) > 1 or any(p is None for p in parts):
         return None
@@ -102,38 +118,64 @@ def _along_one_axis(backend: Any, index: Any, shape: tuple[Any, ...]) -> tuple[i
         at = next(k for k, p in enumerate(parts) if p is Ellipsis)
         parts = parts[:at] + (slice(None),) * (len(shape) - len(parts) + 1) + parts[at + 1:]
     parts = parts + (slice(None),) * (len(shape) - len(parts))
-    whole = [isinstance(p, slice) and p == slice(None) for p in parts]
-    if len(parts) != len(shape) or whole.count(False) != 1:
+    if len(parts) != len(shape):
         return None
-    axis = whole.index(False)
-    array = parts[axis].array if isinstance(parts[axis], Tensor) else parts[axis]
-    if isinstance(array, list) and array and all(isinstance(i, int) and not isinstance(i, bool) for i in array):
-        array = backend.xp.asarray(array, dtype=backend.xp.int64, device=backend.device)
-    if (not hasattr(array, "dtype") or isinstance(array, numbers.Number) or array.ndim != 1
-            or not dtype_name(array.dtype).startswith(("int", "uint")) or shape[axis] is None):
+    xp = backend.xp
+    axes, arrays, entries = [], [], False  # (entries: a 1-D index; ints alone are a basic index, 0-d tensors
+    for axis, part in enumerate(parts):  # alone select no axis of entries)
+        if isinstance(part, slice) and part == slice(None):
+            continue
+        array = part.array if isinstance(part, Tensor) else part
+        if isinstance(array, numbers.Integral) and not isinstance(array, bool):
+            array = [int(array)]
+        else:
+            entries = entries or isinstance(array, list) or getattr(array, "ndim", 0) == 1
+        if isinstance(array, list) and array and all(isinstance(i, int) and not isinstance(i, bool) for i in array):
+            array = xp.asarray(array, dtype=xp.int64, device=backend.device)
+        if (not hasattr(array, "dtype") or isinstance(array, numbers.Number) or array.ndim > 1 or None in array.shape
+                or not dtype_name(array.dtype).startswith(("int", "uint")) or shape[axis] is None):
+            return None
+        axes.append(axis)
+        arrays.append(xp.reshape(array, (-1,)))
+    lengths = {int(array.shape[0]) for array in arrays} - {1}
+    if not entries or len(lengths) > 1:
         return None
-    return axis, array
+    return _Along(axes, arrays, lengths.pop() if lengths else 1)
 
 
 def _put_along(xp: Namespace, a: Any, target: Target, values: Any) -> Any:
-    """``a`` with ``a[..., index, ...] = values`` along one axis of known size (`Target.along`): for each position of
-    the axis its last writer (a comparison with the index, no flat positions: the other axes may be symbolic) and
-    a where over it."""
-    axis, index = target.along
-    n = a.shape[axis]
-    index = xp.where(index < 0, index + n, index)
-    count = index.shape[0]
-    writers = xp.arange(count, dtype=index.dtype, device=device(a))
-    slots = xp.arange(n, dtype=index.dtype, device=device(a))
-    written = xp.expand_dims(index, axis=0) == xp.expand_dims(slots, axis=1)  # (n, count)
-    last = xp.max(xp.where(written, writers, xp.full_like(writers, -1)), axis=1)  # (n,): the last writer, or -1
-    lift = (1,) * axis + (n,) + (1,) * (a.ndim - axis - 1)
+    """``a`` with ``a[..., i, j, ...] = values`` along axes of known size (`Target.along`): for each cell of those
+    axes its last writer (comparisons with the indices, no flat positions: the other axes may be symbolic) and a
+    where over it."""
+    along, shape = target.along, tuple(a.shape)
+    sizes = [shape[axis] for axis in along.axes]
+    count, k = along.count, len(sizes)
+    written: Any = None  # (n_1, ..., n_k, count): entry w writes that cell
+    for j, (n, index) in enumerate(zip(sizes, along.arrays)):
+        index = xp.where(index < 0, index + n, index)
+        slots = xp.reshape(xp.arange(n, dtype=index.dtype, device=device(a)), (1,) * j + (n,) + (1,) * (k - j))
+        hits = slots == xp.reshape(index, (1,) * k + (-1,))
+        written = hits if written is None else written & hits
+    writers = xp.arange(count, dtype=xp.int64, device=device(a))
+    last = xp.max(xp.where(written, writers, xp.full_like(writers, -1)), axis=-1)  # the last writer, or -1
+    lift = tuple(sizes[along.axes.index(d)] if d in along.axes else 1 for d in range(a.ndim))
     hit = xp.reshape(last >= 0, lift)
     if _count(tuple(values.shape)) == 1:
         return xp.where(hit, xp.reshape(xp.astype(values, a.dtype), ()), a)
-    region = xp.take(a, index, axis=axis)
-    fitted = _fit(xp, values, tuple(region.shape), a.dtype, region)
-    return xp.where(hit, xp.take(fitted, xp.clip(last, 0, count - 1), axis=axis), a)
+    region = xp.take(a, xp.broadcast_to(along.arrays[0], (count,)), axis=along.axes[0])  # (a template of the
+    region = region[tuple(0 if d in along.axes[1:] else slice(None) for d in range(a.ndim))]  # selection's sizes)
+    at = along.axes[0] if along.adjacent else 0
+    if not along.adjacent:
+        region = xp.moveaxis(region, along.axes[0], 0)
+    fitted = _fit(xp, values, along.selected_shape(shape), a.dtype, region)
+    picked = xp.take(fitted, xp.reshape(xp.clip(last, 0, count - 1), (-1,)), axis=at)  # (.., n_1 * ... * n_k, ..)
+    if k > 1:  # the cells' axis split into the indexed axes (read as the graph runs where others are symbolic)
+        sized = tuple(target.backend.symbolic_shape(picked)) if None in tuple(picked.shape) else tuple(picked.shape)
+        picked = xp.reshape(picked, sized[:at] + tuple(sizes) + sized[at + 1:])
+    if not along.adjacent:  # (the indexed axes first, then the rest: back to a's order)
+        order = along.axes + [d for d in range(a.ndim) if d not in along.axes]
+        picked = xp.permute_dims(picked, tuple(order.index(d) for d in range(a.ndim)))
+    return xp.where(hit, picked, a)
 
 
 def _put_masked_rows(xp: Namespace, a: Any, mask: Any, values: Any) -> Any:

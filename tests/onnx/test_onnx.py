@@ -200,6 +200,8 @@ class SliceWrites(nn.Module):
         y[:, anynn.tensor([4, 1, -2])] = anynn.tensor([1.0, 2.0, 3.0])  # (an index array on one axis, the last write
         w[..., [0, 2]] = 7.0  # winning: under a symbolic batch refused, 'needs the flat positions')
         z[x[:, :2] > 0] = -z[x[:, :2] > 0]  # (values as many as the mask selects: refused, 'None - int')
+        z[:, anynn.tensor([1, 0, 1]), anynn.tensor([2, 0, -1])] = x[:, 3:] * 5  # (index arrays on two axes: refused,
+        # 'needs the flat positions')
         return y, z, w
 
 
