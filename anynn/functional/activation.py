@@ -199,8 +199,8 @@ class HardswishFunction(Function):
     def backward(self, xp: Namespace, g: Any) -> Any:
         x = self.x
         mid = x / 3.0 + 0.5
-        # PyTorch's kinks: 0 at x = -3, 1 at x = 3
-        grad = xp.where(x <= -3.0, xp.zeros_like(x), xp.where(x >= 3.0, xp.ones_like(x), mid))
+        # PyTorch's kinks: 0 at x = -3, 1 at x = 3 and at NaN (its test is x < 3, which NaN fails)
+        grad = xp.where(x <= -3.0, xp.zeros_like(x), xp.where(x < 3.0, mid, xp.ones_like(x)))
         return g * grad
 
 

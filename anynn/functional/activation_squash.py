@@ -43,7 +43,8 @@ class SoftsignFunction(Function):
     def backward(self, xp: Namespace, g: Any) -> Any:
         d = self.denominator
         if not is_complex(xp, self.x):
-            return g / (d * d)
+            # (at an infinite x PyTorch's composite x / (1 + |x|) gives inf/inf: NaN, as its value; 0 * inf keeps it)
+            return g / (d * d) + self.x * 0.0
         x = self.x
         magnitude = d - 1.0
         sgn = x / xp.astype(xp.where(magnitude == 0, xp.ones_like(magnitude), magnitude), x.dtype)
