@@ -17,6 +17,7 @@ from . import elementwise, shape
 from .binary_math import _floating_pair, logaddexp
 from .composite_math import mv
 from .diagonal import diag
+from .precision import is_low_precision
 from .sorting import ValuesIndices, sort
 from .tensor_extras import where
 from .torch_surface import bmm, flip, scaled_product_sum
@@ -281,6 +282,8 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         raise KernelNotImplementedError(f"logaddexp2: expected a floating tensor among the operands, got dtypes "
                                         f"{input.dtype} and {other.dtype}")
     a, b = _floating_pair("logaddexp2", input, other)
+    if is_low_precision(a.backend.xp, a.array.dtype):  # three roundings: in float32, rounded once, as PyTorch
+        return logaddexp2(a.float(), b.float()).to(a.dtype)
     return logaddexp(a * math.log(2.0), b * math.log(2.0)) / math.log(2.0)
 
 
