@@ -282,3 +282,19 @@ class Subset(Dataset[T_co]):
         if callable(getattr(self.dataset, "__getitems__", None)):  # PyTorch's batched fetch, as its Subset forwards
             return collate_host(list(self.dataset.__getitems__(mapped.tolist())))
         return collate_host([self.dataset[int(i)] for i in mapped])
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """The samples at positions ``indices``, fetched through the dataset's own ``__getitems__`` where it has one
+        (PyTorch's batched fetch, which its Subset forwards)."""
+        mapped = self.indices.take(np.asarray(indices, dtype=np.int64)).tolist()
+        getitems = getattr(self.dataset, "__getitems__", None)
+        return list(getitems(mapped)) if callable(getitems) else [self.dataset[i] for i in mapped]
+
+
+def gathers_batches(dataset: Any) -> bool:
+    """Whether ``dataset.get_batch`` gathers whole batches itself (a `TensorDataset` or a dataset of the program's
+    defining it, or a `Subset` of one), so `DataLoader` skips collating sample by sample. A Subset of any other
+    dataset is collated as its samples are, keeping their structure (a dict, a namedtuple, a single Tensor)."""
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    return hasattr(dataset, "get_batch")

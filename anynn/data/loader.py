@@ -20,7 +20,7 @@ from ..backend import Backend, backend_of, default_backend, dtype_name, get_back
 from ..backend.default_dtype import default_float
 from ..backend.registry import set_thread_default_backend, thread_default_backend
 from .collate import added_collate_types, collate_host, default_collate, holds_type, is_string_field
-from .dataset import IterableDataset, T_co, WorkerInfo, set_worker_info
+from .dataset import IterableDataset, T_co, WorkerInfo, gathers_batches, set_worker_info
 from . import collated, loader_state, unbatched
 from .samplers import host_rng
 
@@ -405,7 +405,7 @@ class DataLoader(Generic[T_co]):
         """One batch as host arrays (dtype already fixed) and/or Tensors (one sample, converted, without batching)."""
         if not self._auto_collation:
             return unbatched.converted(self.dataset[int(indices[0])], self.collate_fn, self.backend)
-        if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
+        if self.collate_fn is None and gathers_batches(self.dataset):
             fields = self.dataset.get_batch(indices)
             if not isinstance(fields, (tuple, list)):
                 fields = (fields,)

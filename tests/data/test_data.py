@@ -890,6 +890,31 @@ def test_a_dataset_with_getitems_is_fetched_a_batch_at_a_time_as_torch():
     assert [b[1] for b in ours_batches] == [b[1] for b in theirs_batches]  # labels; floats: the loader's dtype
 
 
+def test_a_subset_of_samples_keeps_their_structure_as_torch():
+    """A Subset (random_split's parts) of a dataset of dict or single-Tensor samples gives dict or Tensor batches, as
+    the dataset itself does: anynn's Subset collated them on its own (TypeError for dicts, a 1-tuple for Tensors)."""
+    torch = pytest.importorskip("torch")
+    import anynn
+    import anynn.utils.data as ours
+
+    def batches(lib, make):
+        class Samples(lib.Dataset):
+            def __init__(self, as_dict):
+                self.as_dict = as_dict
+
+            def __len__(self):
+                return 4
+
+            def __getitem__(self, i):
+                return {"x": make([float(i)]), "y": i} if self.as_dict else make([float(i)])
+
+        (d,), (t,) = (list(lib.DataLoader(lib.Subset(Samples(k), [3, 1]), batch_size=2)) for k in (True, False))
+        return sorted(d), d["x"].tolist(), d["y"].tolist(), t.tolist()
+
+    assert batches(ours, anynn.tensor) == batches(torch.utils.data, torch.tensor) == (
+        ["x", "y"], [[3.0], [1.0]], [3, 1], [[3.0], [1.0]])
+
+
 def test_a_loader_keeps_bytes_fields_as_lists_as_torch():
     torch_data = pytest.importorskip("torch.utils.data")
     samples = [(b"ab", np.float32(1.0)), (b"c", np.float32(2.0))]
