@@ -12,10 +12,11 @@ pool builds from the sizes cannot be built. Two common spellings still have a gr
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 from ..autograd.tensor import Tensor, make_tensor
-from ..backend.symbolic import is_symbolic
+from ..backend.symbolic import SymInt, is_symbolic
 from .elementwise import where
 from .value_checks import is_floating
 
@@ -69,7 +70,7 @@ def adaptive_bins(x: Tensor, output_size: Sequence[int | None], reduce: str) -> 
     y = x
     for i, (out, n) in enumerate(zip(output_size, symbolic_sizes(x, spatial_dims))):
         axis = x.ndim - spatial_dims + i
-        if out is None or (not is_symbolic(n) and out == n):
+        if out is None or (not is_symbolic(n) and not is_symbolic(out) and out == n):
             continue
         inside = _membership(x, n, out)  # (out, n)
         rows = y.movedim(axis, -1).unsqueeze(-2)  # (..., 1, n) against (out, n): a NaN or inf stays in its bins
@@ -82,15 +83,26 @@ def adaptive_bins(x: Tensor, output_size: Sequence[int | None], reduce: str) -> 
     return y
 
 
-def _membership(x: Tensor, n: Any, out: int) -> Tensor:
-    """(out, n) booleans, True where position h of an axis of size ``n`` (an int or a `SymInt`) is in bin k of
-    ``out``: ``floor(k n / out) <= h < ceil((k + 1) n / out)``, in integers ``k n < (h + 1) out`` and ``h out < (k +
-    1) n``."""
+def _membership(x: Tensor, n: Any, out: Any) -> Tensor:
+    """(out, n) booleans, True where position h of an axis of size ``n`` is in bin k of ``out`` (each an int or a
+    `SymInt`): ``floor(k n / out) <= h < ceil((k + 1) n / out)``, in integers ``k n < (h + 1) out`` and ``h out <
+    (k + 1) n``."""
     xp = x.backend.xp
-    size = n.array if is_symbolic(n) else n
+    size, count = (v.array if is_symbolic(v) else v for v in (n, out))
     h = xp.reshape(xp.arange(n), (1, -1))
     k = xp.reshape(xp.arange(out), (-1, 1))
-    return make_tensor((k * size < (h + 1) * out) & (h * out < (k + 1) * size), x.backend, None, 0)
+    return make_tensor((k * size < (h + 1) * count) & (h * count < (k + 1) * size), x.backend, None, 0)
+
+
+def scaled_size(xp: Any, n: Any, factor: float) -> Any:
+    """``floor(n * factor)`` of a `SymInt` ``n`` as a `SymInt` (PyTorch's output size of a scale factor, computed in
+    float64 as its Python does); an int ``n`` gives the int."""
+    if not is_symbolic(n):
+        return int(math.floor(n * factor))
+    value = xp.astype(xp.floor(xp.astype(n.array, xp.float64) * factor), n.array.dtype)
+    low = None if n.low is None else int(math.floor(n.low * factor))
+    return SymInt(value, f"floor({n.expr} * {factor})", None if n.hint is None else int(math.floor(n.hint * factor)),
+                  low)
 
 
 def bins_over_symbolic_sizes(x: Tensor, output_size: Any, spatial_dims: int) -> tuple[int | None, ...] | None:

@@ -24,7 +24,7 @@ from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
 from .value_checks import ShapeMismatchError
 from .value_checks import KernelNotImplementedError, is_floating, refuse_float_ints, refuse_kernel
-from .pool_symbolic import adaptive_bins
+from .pool_symbolic import adaptive_bins, scaled_size, symbolic_sizes
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # the interpolating modes' spatial dims
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
@@ -380,7 +380,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         if recompute_scale_factor:
             factors = (None,) * spatial
     if mode == "area" and (None in in_size or any(is_symbolic(n) for n in out_size)):
-        return _area_symbolic(input, out_size)
+        return _area_symbolic(input, out_size, factors)
     if None in in_size or any(is_symbolic(n) for n in out_size):  # (sizes known when the graph runs)
         pass
     elif mode == "area":  # adaptive average pooling: an empty output is fine, an empty input window is not
@@ -400,15 +400,14 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                              align_corners=bool(align_corners))
 
 
-def _area_symbolic(x: Tensor, out_size: tuple[Any, ...]) -> Tensor:
-    """Area interpolation over symbolic input sizes (an ONNX export with them in dynamic_axes): PyTorch's adaptive
-    average bins to a fixed ``out_size``. A size only known when the graph runs (a scale factor's, another tensor's
-    SymInt) has no count of bins to record, and is refused naming it."""
-    if any(n is None or is_symbolic(n) for n in out_size):
-        raise NotImplementedError(f"interpolate (area): the output size {out_size} depends on a symbolic size (an "
-                                  f"ONNX export with it in dynamic_axes), and area interpolation averages one bin per "
-                                  f"output position; give a fixed size=, or export with static sizes")
-    return adaptive_bins(x, out_size, "mean")
+def _area_symbolic(x: Tensor, out_size: tuple[Any, ...], factors: tuple[float | None, ...]) -> Tensor:
+    """Area interpolation over symbolic sizes (an ONNX export with them in dynamic_axes): PyTorch's adaptive average
+    bins to ``out_size``, a size of which may be known only when the graph runs: another tensor's `SymInt`, or a
+    scale factor's ``floor(n * factor)`` of a symbolic size ``n`` (in float64, as PyTorch's Python computes it),
+    whose bins the graph counts as it runs."""
+    sizes = symbolic_sizes(x, len(out_size))
+    return adaptive_bins(x, tuple(scaled_size(x.backend.xp, n, f) if out is None else out
+                                  for out, n, f in zip(out_size, sizes, factors)), "mean")
 
 
 def _deprecated(name: str) -> None:
