@@ -25,6 +25,15 @@ from . import collated, loader_state, unbatched
 from .samplers import host_rng
 
 
+class _NotACountError(TypeError, ValueError):
+    """num_workers=1.5: PyTorch's range(num_workers) raises TypeError ('float' object cannot be interpreted as an
+    integer); a ValueError as a negative count's."""
+
+
+class _PrefetchFactorError(ValueError, AssertionError):
+    """prefetch_factor=0 with workers: PyTorch's assertion (when iterated), a ValueError as the other options'."""
+
+
 class DataLoader(Generic[T_co]):
     """Iterate over a dataset in batches of Tensors on ``backend``.
 
@@ -118,7 +127,10 @@ class DataLoader(Generic[T_co]):
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
                                        or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
+            raise _NotACountError(f"DataLoader: num_workers option should be a non-negative integer, got "
+                                  f"{num_workers!r}")
+        if num_workers < 0:
             raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, got {num_workers!r}")
         if persistent_workers and num_workers == 0:
             raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
@@ -127,6 +139,9 @@ class DataLoader(Generic[T_co]):
         if prefetch_factor is not None and num_workers == 0:
             raise ValueError("DataLoader: prefetch_factor option could only be specified in multiprocessing. "
                              "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if prefetch_factor is not None and num_workers and prefetch_factor < 1:
+            raise _PrefetchFactorError(f"DataLoader: prefetch_factor must be greater than 0 with workers, got "
+                                       f"{prefetch_factor!r}")
         self.multiprocessing_context = _start_context(multiprocessing_context, int(num_workers))
         if dtype is not None and not dtype_name(dtype).startswith(("float", "bfloat")):
             raise ValueError(f"DataLoader: dtype is the dtype of float batches, so a float dtype, "

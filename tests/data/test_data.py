@@ -625,6 +625,10 @@ def test_collate_of_samples_of_different_shapes_names_them():
 def test_num_workers_that_is_not_an_int_is_refused_naming_the_type():
     with pytest.raises(ValueError, match="num_workers option should be a non-negative integer, got 1.5"):
         DataLoader(TensorDataset(*_toy(4)), num_workers=1.5)
+    with pytest.raises(TypeError):  # PyTorch's class: range(1.5) (a ValueError only before)
+        DataLoader(TensorDataset(*_toy(4)), num_workers=1.5)
+    with pytest.raises(AssertionError, match="prefetch_factor must be greater than 0"):  # (PyTorch's; taken before)
+        DataLoader(TensorDataset(*_toy(4)), num_workers=1, prefetch_factor=0)
 
 
 @pytest.mark.parametrize("error", [KeyError, ValueError, IndexError])
