@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import numbers
 import threading
 import warnings
 import weakref
@@ -465,6 +466,14 @@ class Tensor(TensorSurface):
         if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.array.shape[0]))
+
+    def __contains__(self, element: Any) -> bool:
+        """``v in t``: whether any element of ``t`` equals ``v`` (a number, or a tensor broadcast against ``t``), as
+        PyTorch's (iterating compared whole rows: ``2 in`` a matrix raised 'Boolean value ... is ambiguous')."""
+        if not isinstance(element, (Tensor, numbers.Number)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                               f"{type(element)}.")
+        return bool((self == element).any().item())
 
     def __repr__(self) -> str:
         grad = ", requires_grad=True" if self._requires_grad else ""

@@ -68,6 +68,14 @@ def test_iteration_gives_rows_in_the_graph(backend):
     np.testing.assert_array_equal(w.grad.numpy(), [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
 
 
+def test_in_looks_for_an_equal_element_as_pytorch(backend):
+    """``v in t`` is PyTorch's ``(t == v).any()`` (iterating compared whole rows of a matrix: RuntimeError)."""
+    for t in (torch.tensor([[1, 2], [3, 4]]), anynn.tensor([[1, 2], [3, 4]], backend=backend)):
+        assert [v in t for v in (2, 5, 3.0, t.new_tensor([9, 2]), t.new_tensor(7))] == [True, False, True, True, False]
+        with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
+            "a" in t  # noqa: B015
+
+
 @pytest.mark.parametrize("op", ["__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"])
 def test_comparing_tensors_of_two_backends_raises_backend_mismatch(op):
     a = anynn.tensor([1.0, 2.0], backend="numpy")
