@@ -343,9 +343,10 @@ class Optimizer:
             for name, value in entries.items():
                 if self.state_shaped_like_params and int(getattr(value, "ndim", 0)) > 0 and \
                         tuple(value.shape) != tuple(p.shape):
-                    raise ValueError(f"{type(self).__name__}.load_state_dict: the saved state of parameter {key} "
-                                     f"({name!r}) has shape {tuple(value.shape)}, the parameter {tuple(p.shape)}; "
-                                     f"is it the state of another model?")
+                    # (PyTorch loads it and its step fails: RuntimeError 'The size of tensor a (3) must match')
+                    raise ShapeMismatchError(f"{type(self).__name__}.load_state_dict: the saved state of parameter "
+                                             f"{key} ({name!r}) has shape {tuple(value.shape)}, the parameter "
+                                             f"{tuple(p.shape)}; is it the state of another model?")
         for saved, own in zip(groups, self.param_groups):
             own.update({k: v for k, v in saved.items() if k != "params"})
         self.state = ParamState(state)
@@ -356,6 +357,13 @@ class Optimizer:
 
 
 _dict_get = dict.get
+
+
+class ForeignOptimizerStateError(ValueError, KeyError):
+    """The state dict of another optimizer type: PyTorch's step raises ``KeyError`` ('momentum') after loading it;
+    a ValueError too (anynn's class before)."""
+
+    __str__ = BaseException.__str__  # (KeyError's would quote the message)
 
 
 def _check_saved_options(optimizer: Optimizer, groups: list[dict[str, Any]]) -> None:
@@ -369,9 +377,10 @@ def _check_saved_options(optimizer: Optimizer, groups: list[dict[str, Any]]) -> 
                                                                                    isinstance(v, bool))]
         if missing:
             foreign = sorted(k for k in saved if k not in optimizer.defaults and k != "params")
-            raise ValueError(f"{name}.load_state_dict: saved parameter group {i} has no {', '.join(map(repr, missing))}"
-                             f" ({name}'s options; it holds {', '.join(map(repr, foreign)) or 'no others'}): is it "
-                             f"the state dict of another optimizer type? Load it into the optimizer that saved it")
+            raise ForeignOptimizerStateError(
+                f"{name}.load_state_dict: saved parameter group {i} has no {', '.join(map(repr, missing))} "
+                f"({name}'s options; it holds {', '.join(map(repr, foreign)) or 'no others'}): is it the state dict "
+                f"of another optimizer type? Load it into the optimizer that saved it")
 
 
 def _follow_parameter(state: dict[str, Any], p: Tensor) -> None:

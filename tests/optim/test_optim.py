@@ -201,8 +201,9 @@ def test_another_optimizer_types_state_is_refused_and_plain_sgd_keeps_no_state()
     adam.step()
     assert len(plain.state) == 0 and plain.state_dict()["state"] == {}
     with pytest.raises(ValueError, match=r"SGD.load_state_dict: saved parameter group 0 has no 'momentum', "
-                                         r"'dampening' .*another optimizer type"):
+                                         r"'dampening' .*another optimizer type") as refusal:
         SGD(params, lr=0.1, momentum=0.9).load_state_dict(adam.state_dict())
+    assert isinstance(refusal.value, KeyError)  # PyTorch's class (its step's KeyError 'momentum')
 
 
 @pytest.mark.parametrize("cls, options", [(SGD, dict(lr=0.1, momentum=0.9)), (Adam, dict(lr=0.01)),
@@ -227,8 +228,10 @@ def test_load_state_dict_of_another_models_state_refuses_and_changes_nothing(bac
     before = opt.state_dict()
     lr = opt.param_groups[0]["lr"]
     opt.param_groups[0]["lr"] = lr / 2
-    with pytest.raises(ValueError, match=r"load_state_dict: the saved state of parameter 1 .*shape \(4,\).* \(5,\)"):
+    with pytest.raises(ValueError, match=r"load_state_dict: the saved state of parameter 1 .*shape \(4,\).* \(5,\)") \
+            as refusal:
         opt.load_state_dict(other_opt.state_dict())
+    assert isinstance(refusal.value, RuntimeError)  # PyTorch's class (its step's 'The size of tensor a (4) must match')
     assert opt.param_groups[0]["lr"] == lr / 2  # the options are left as they were too
     after = opt.state_dict()
     for key, entries in before["state"].items():
