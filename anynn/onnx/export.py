@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 import traceback
+import types
 import warnings
 from typing import Any, BinaryIO, Iterator, Sequence
 
@@ -251,7 +252,7 @@ def _runs_on_the_example(model: Any, arrays: list[np.ndarray], holes: list[Any],
     only where sizes are numbers: a symbolic axis the model gives one size (a (5, 3) weight added to a (batch, 3)
     input exported with batch 2) recorded a graph that failed in onnxruntime on the example itself. Raises
     `ExportError` naming the layer that fails."""
-    copied = copy.deepcopy(model)
+    copied = _deep_copy(model)
     if training is not None:
         copied.train(training)
     state = next((t for t in (*copied.parameters(), *copied.buffers())), None)
@@ -473,13 +474,48 @@ def _copy_to(model: Any, backend: Any) -> Any:
     """A copy of ``model`` whose parameters, buffers and plain Tensor attributes (``self.mean = tensor([...])``,
     directly or in a list, tuple or dict: constants of PyTorch's exported graph too) are ndonnx constants on
     ``backend``."""
-    recording = copy.deepcopy(model)
+    recording = _deep_copy(model)
     attributes = [t for m in recording.modules() for value in vars(m).values() for t in _tensors_in(value)]
     for t in [*recording.parameters(), *recording.buffers(), *attributes]:
         if t.backend is not backend:  # (a tensor held twice is converted once)
             t.array = backend.from_host(t.backend.to_host(t.array))
             t.backend = backend
     return recording
+
+
+def _deep_copy(model: Any) -> Any:
+    """``copy.deepcopy(model)``, whose functions held as module attributes run on the copy: a function is copied as
+    itself, so minGPT's ``m = self.mlp; self.mlpf = lambda x: m.dropout(m.c_proj(m.act(m.c_fc(x))))`` would call
+    the original's layers (on their backend, not the recording's); its closure cells and defaults are rebuilt over
+    the copies of what they hold. PyTorch's export runs the model itself, whose function is its own."""
+    memo: dict[int, Any] = {}
+    copied = copy.deepcopy(model, memo)
+    for module in copied.modules():
+        for name, value in list(vars(module).items()):
+            if isinstance(value, types.FunctionType) and (value.__closure__ or value.__defaults__):
+                module.__dict__[name] = _rebound(value, memo)
+    return copied
+
+
+def _rebound(function: types.FunctionType, memo: dict[int, Any]) -> types.FunctionType:
+    """``function`` over the copies (in ``memo``, a deepcopy's) of the objects its closure cells and defaults hold."""
+    def copied(value: Any) -> Any:
+        return memo.get(id(value), value)
+
+    cells = None
+    if function.__closure__:
+        cells = []
+        for cell in function.__closure__:
+            try:
+                cells.append(types.CellType(copied(cell.cell_contents)))
+            except ValueError:  # (an empty cell: a name the enclosing function had not yet bound)
+                cells.append(cell)
+    defaults = tuple(copied(v) for v in function.__defaults__) if function.__defaults__ else function.__defaults__
+    new = types.FunctionType(function.__code__, function.__globals__, function.__name__, defaults,
+                             tuple(cells) if cells is not None else None)
+    new.__kwdefaults__ = function.__kwdefaults__
+    new.__dict__.update(function.__dict__)
+    return new
 
 
 def _tensors_in(value: Any) -> list[Tensor]:

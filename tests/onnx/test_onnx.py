@@ -1202,6 +1202,30 @@ def test_export_leaves_the_model_as_it_was() -> None:
         export(model, _floats(4, 3), io.BytesIO(), training=True)  # (PyTorch's TypeError too)
 
 
+def test_functions_held_by_layers_run_on_the_recorded_copy() -> None:
+    """minGPT's ``m = self.mlp; self.mlpf = lambda x: m.dropout(m.c_proj(...))``: the export records a copy of the
+    model, and a function attribute copied as itself called the original's layers (ExportError, 'BackendMismatch:
+    Linear: input is on backend 'ndonnx' but the layer's parameters are on 'numpy''); its closure (and defaults)
+    now hold the copy's."""
+
+    class Held(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            m = self.mlp = nn.ModuleDict({"fc": nn.Linear(3, 4), "act": nn.GELU()})
+            self.mlpf = lambda x: m.act(m.fc(x))
+            self.out = nn.Linear(4, 2)
+            self.head = lambda x, out=self.out: out(x)
+
+        def forward(self, x: Any) -> Any:
+            return self.head(self.mlpf(x))
+
+    model = Held()
+    session = ort.InferenceSession(export(model, _floats(2, 3), io.BytesIO()).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    _close(session.run(None, {"input": _floats(2, 3)}), _anynn(model, (_floats(2, 3),)))
+    assert model.mlp.fc.weight.backend.name == "numpy"
+
+
 def test_ndonnx_backend_records_the_plain_decomposition() -> None:
     """Without the lowering table every Function's own forward is recorded (the fallback), and constant
     arrays still have values: the backend computes the same numbers as NumPy."""
