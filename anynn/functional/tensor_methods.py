@@ -200,7 +200,8 @@ OPERATORS: dict[str, Any] = {
     "exp": elementwise.exp, "log": elementwise.log, "sqrt": elementwise.sqrt, "abs": elementwise.abs,
     "sin": elementwise.sin, "cos": elementwise.cos,
     "clip": elementwise.clip, "clamp": elementwise.clip,
-    "tanh": activation.tanh, "sigmoid": activation.sigmoid, "relu": activation.relu,
+    "tanh": activation.tanh, "sigmoid": activation.sigmoid,
+    "relu": lambda self: activation.relu(self),  # (no inplace: x.relu(True) is PyTorch's TypeError)
     "hardshrink": activation_shrink.hardshrink,
     "astype": _astype,
     "T": property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim))))),

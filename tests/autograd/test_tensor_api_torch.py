@@ -561,6 +561,15 @@ def test_tensor_misuse_is_refused_as_torch(backend, name):
     assert not ours.requires_grad
 
 
+def test_relu_method_takes_no_inplace_flag_as_torch():
+    """``x.relu(True)`` is PyTorch's TypeError (``Tensor.relu`` takes no argument); anynn's method was F.relu, whose
+    ``inplace`` flag changed x."""
+    for x in (torch.tensor([-1.0, 2.0]), anynn.tensor([-1.0, 2.0])):
+        with pytest.raises(TypeError):
+            x.relu(True)
+        assert x.tolist() == [-1.0, 2.0] and x.relu().tolist() == [0.0, 2.0]
+
+
 def test_retain_grad_on_a_leaf_and_a_non_leaf_still_works(backend):
     x = make(backend, X, requires_grad=True)
     x.retain_grad()  # a no-op on a leaf, as in PyTorch
