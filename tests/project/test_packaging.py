@@ -1,0 +1,23 @@
+"""pyproject.toml's promises hold on a fresh machine: the dependency floors are releases the code runs on, and the
+metadata builds with the setuptools it asks for (fresh-machine installs are checked by hand: a venv per extra)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+PYPROJECT = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def floor(requirement: str) -> tuple[int, ...]:
+    found = re.search(rf'"{re.escape(requirement)}>=([0-9.]+)"', PYPROJECT)
+    assert found, f"pyproject.toml lists no floor for {requirement}"
+    return tuple(int(part) for part in found.group(1).split("."))
+
+
+def test_dependency_floors_and_license_metadata_build_on_a_fresh_machine() -> None:
+    # the math uses ndarray.mT and NEP 50 promotion (NumPy 2.0): on NumPy 1.26 nn.Linear raised AttributeError
+    assert floor("numpy") >= (2, 0)
+    # an SPDX string (a TOML table is deprecated by setuptools, to fail from 2027) needs setuptools 77
+    assert re.search(r'^license = "[A-Za-z0-9.-]+"$', PYPROJECT, re.M)
+    assert floor("setuptools") >= (77,)
