@@ -15,7 +15,7 @@ from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_ho
 from ..backend.typing import Namespace
 from ..backend.broadcasting import broadcast_shapes
 from .dtype_kinds import isdtype
-from .value_checks import ShapeMismatchError
+from .value_checks import NotATensorError, ShapeMismatchError
 from .value_checks import KernelNotImplementedError, array_on_backend, check_one_backend, check_values
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -34,8 +34,9 @@ def check_reduction(name: str, reduction: str) -> None:
 def check_input(name: str, input: Any, what: str = "input") -> None:
     """``input`` (the argument ``what``) must be an anynn Tensor (as PyTorch's losses require a Tensor)."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(input)}; "
-                        f"wrap it with anynn.tensor(...)")
+        # (PyTorch's Python-written losses trip on input.size(): an AttributeError too)
+        raise NotATensorError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(input)}; "
+                              f"wrap it with anynn.tensor(...)")
 
 
 def as_operand(name: str, what: str, value: Any, input: Tensor) -> Any:
@@ -54,8 +55,8 @@ def as_operand(name: str, what: str, value: Any, input: Tensor) -> Any:
     if be.is_native(value):
         return value
     if is_host_array(value) or isinstance(value, (list, tuple, int, float, bool, complex)) or value is None:
-        raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}; wrap it with "
-                        f"anynn.tensor(..., backend={be.key!r})")
+        raise NotATensorError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}; wrap it "
+                              f"with anynn.tensor(..., backend={be.key!r})")
     try:
         other = backend_of(value)
     except TypeError:

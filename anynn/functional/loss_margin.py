@@ -21,7 +21,7 @@ from .loss import _device, _Reduced
 from .loss_inputs import _type_name, check_broadcast_together, check_broadcasts_to, check_input, float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
 from .scatter_reduce import IndexingError
-from .value_checks import ShapeMismatchError, UnsupportedDTypeError
+from .value_checks import NotATensorError, ShapeMismatchError, UnsupportedDTypeError
 from .value_checks import check_floating as check_value_floating
 from .value_checks import check_one_backend, refuse_complex
 
@@ -201,8 +201,8 @@ def _no_host_values(name: str, **inputs: Any) -> None:
     """A Python list or number where a loss wants a Tensor: PyTorch's TypeError, not a silent conversion."""
     for what, value in inputs.items():
         if isinstance(value, (list, tuple, int, float, complex)):
-            raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}; wrap it with "
-                            "anynn.tensor(...)")
+            raise NotATensorError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}; wrap it "
+                                  "with anynn.tensor(...)")
 
 
 def _same_ndim(name: str, *tensors: Any) -> None:

@@ -14,7 +14,7 @@ from ..backend.arrays import device_of as device
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
-from .value_checks import check_indices
+from .value_checks import NotATensorError, check_indices
 from .pool import _SPATIAL, IntOrPair
 from .windows import ntuple
 
@@ -84,8 +84,8 @@ def _check_unpool_indices(fn: str, x: Any, indices: Any, out_spatial: tuple[int,
     """Raise unless ``indices`` is an integer Tensor of x's backend and shape, every value inside a plane."""
     if not isinstance(x, Tensor) or not isinstance(indices, Tensor):
         bad = indices if isinstance(x, Tensor) else x
-        raise TypeError(f"{fn}: expected anynn Tensors for the input and the indices, got "
-                        f"{type(bad).__module__}.{type(bad).__name__}; wrap it with anynn.tensor(...)")
+        raise NotATensorError(f"{fn}: expected anynn Tensors for the input and the indices, got "
+                              f"{type(bad).__module__}.{type(bad).__name__}; wrap it with anynn.tensor(...)")
     check_indices(fn, indices, x, "input", "int64, as max pooling returns them", math.prod(out_spatial),
                   f"output planes of shape {out_spatial}", shape=tuple(x.shape))
 

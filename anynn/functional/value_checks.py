@@ -343,8 +343,8 @@ def check_indices(name: str, indices: Any, like: Tensor, like_what: str, dtype_h
     The range check reads one boolean back from the device (`check_range`; skipped on traced arrays).
     """
     if not isinstance(indices, Tensor):
-        raise TypeError(f"{name}: expected an integer anynn Tensor of indices, got "
-                        f"{type(indices).__module__}.{type(indices).__name__}; wrap it with anynn.tensor(...)")
+        raise NotATensorError(f"{name}: expected an integer anynn Tensor of indices, got "
+                              f"{type(indices).__module__}.{type(indices).__name__}; wrap it with anynn.tensor(...)")
     if indices.backend != like.backend:
         raise BackendMismatch(f"{name}: indices are on backend {indices.backend.key!r} but the {like_what} is on "
                               f"{like.backend.key!r}; move one with .to(...)")

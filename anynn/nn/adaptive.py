@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from .. import functional as F
 from ..autograd.tensor import Tensor
 from ..functional.shape import concat
+from ..functional.value_checks import NotATensorError
 from .container import ModuleList, Sequential
 from .linear import Linear
 from .module import Module
@@ -73,8 +74,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 
     def _check(self, input: Any, ndim: tuple[int, ...]) -> None:  # noqa: A002
         if not isinstance(input, Tensor):
-            raise TypeError(f"{_NAME}: expected an anynn Tensor input, got {type(input).__name__}; wrap it with "
-                            f"anynn.tensor(...)")
+            raise NotATensorError(f"{_NAME}: expected an anynn Tensor input, got {type(input).__name__}; wrap it "
+                                  f"with anynn.tensor(...)")
         if input.ndim not in ndim or input.shape[-1] != self.in_features:
             raise RuntimeError(f"{_NAME}: expected input of shape {'(N, ' if 2 in ndim else '('}in_features="
                                f"{self.in_features}){' or (in_features,)' if 1 in ndim else ''}, got "
@@ -83,8 +84,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     def forward(self, input: Tensor, target: Tensor) -> Any:  # noqa: A002
         """input (N, in_features), target (N,) → ``(output (N,), loss ())``; unbatched (in_features,), () too."""
         if not isinstance(target, Tensor):
-            raise TypeError(f"{_NAME}: expected an anynn Tensor target, got {type(target).__name__}; wrap it with "
-                            f"anynn.tensor(...)")
+            raise NotATensorError(f"{_NAME}: expected an anynn Tensor target, got {type(target).__name__}; wrap it "
+                                  f"with anynn.tensor(...)")
         if target.ndim == 1:
             self._check(input, (2,))
             if input.shape[0] != target.shape[0]:

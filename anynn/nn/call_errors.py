@@ -74,9 +74,11 @@ def name_the_layer(module: Any, error: BaseException, args: tuple[Any, ...]) -> 
         if (type(error) in (TypeError, AttributeError, ValueError) and not str(error).startswith(f"{name}: ")
                 and any(_foreign_array(a) or _host_value_without(error, a) for a in args)):
             given = next(a for a in args if _foreign_array(a) or _host_value_without(error, a))
-            replacement = TypeError(f"{name}: expected an anynn Tensor, got "
-                                    f"{type(given).__module__}.{type(given).__name__}; wrap it with "
-                                    "anynn.tensor(...) (or anynn.from_numpy(...) to share the memory)")
+            # (an AttributeError too: PyTorch's Python forwards trip on input.dim() where its C functions raise
+            # TypeError)
+            replacement = NotATensorError(f"{name}: expected an anynn Tensor, got "
+                                          f"{type(given).__module__}.{type(given).__name__}; wrap it with "
+                                          "anynn.tensor(...) (or anynn.from_numpy(...) to share the memory)")
             replacement._anynn_layer = (module, str(replacement))  # type: ignore[attr-defined]
             return replacement
         if (type(error) not in _TYPES and not isinstance(error, _OWN)) or len(error.args) != 1 \

@@ -7,7 +7,7 @@ from typing import Any
 from ..autograd import autocast_mode
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch, dtype_name
-from ..functional.value_checks import DTypeMismatchError, KernelNotImplementedError
+from ..functional.value_checks import DTypeMismatchError, KernelNotImplementedError, NotATensorError
 
 
 def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_dim: int | None = None,
@@ -26,8 +26,9 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
     # hot path (every layer call): plain attribute reads, the message is built only on failure
     name = type(layer).__name__
     if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: expected an anynn Tensor, got {type(x).__module__}.{type(x).__name__}; "
-                        "wrap it with anynn.tensor(...)")
+        # (PyTorch: TypeError from its C functions, AttributeError from its Python forwards, input.dim())
+        raise NotATensorError(f"{name}: expected an anynn Tensor, got {type(x).__module__}.{type(x).__name__}; "
+                              "wrap it with anynn.tensor(...)")
     shape = x.array.shape
     if ndim is not None and len(shape) not in ndim:
         ranks = " or ".join(f"{n}-D" for n in ndim)
@@ -124,8 +125,8 @@ def check_same_backend(layer: Any, args: tuple[Any, ...]) -> None:
     `TypeError` for an array of another library in place of a Tensor)."""
     for a in args:
         if not isinstance(a, Tensor) and any(hasattr(type(a), n) for n in ("__array__", "__array_namespace__")):
-            raise TypeError(f"{type(layer).__name__}: expected an anynn Tensor, got "
-                            f"{type(a).__module__}.{type(a).__name__}; wrap it with anynn.tensor(...)")
+            raise NotATensorError(f"{type(layer).__name__}: expected an anynn Tensor, got "
+                                  f"{type(a).__module__}.{type(a).__name__}; wrap it with anynn.tensor(...)")
     first = next((a for a in args if isinstance(a, Tensor)), None)
     for i, a in enumerate(args):
         if isinstance(a, Tensor) and a.backend != first.backend:  # type: ignore[union-attr]

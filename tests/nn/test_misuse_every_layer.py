@@ -98,7 +98,8 @@ def test_a_foreign_array_instead_of_a_tensor_is_a_type_error_naming_the_layer(ba
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("kind", ["list", "float"])
 def test_a_python_list_or_number_instead_of_a_tensor_is_a_type_error_naming_the_layer(name, kind):
-    # PyTorch: TypeError "argument 'input' must be Tensor, not list" (AttributeError from a few Python layers)
+    # PyTorch: TypeError "argument 'input' must be Tensor, not list", AttributeError from its Python-written layers
+    # and losses ('list' object has no attribute 'dim' / 'size'): anynn's error is both (a TypeError only before)
     if name == "Identity":
         pytest.skip("Identity returns its argument, whatever it is (PyTorch's too)")
     backend = get_backend("numpy")
@@ -109,6 +110,9 @@ def test_a_python_list_or_number_instead_of_a_tensor_is_a_type_error_naming_the_
         _call(module, [first] + [_tensor(a, backend) for a in arrays[1:]])
     _assert_names_the_layer(name, info.value)
     assert "Tensor" in str(info.value) and type(first).__name__ in str(info.value)
+    # (these four call a C function at once in PyTorch: its TypeError alone)
+    assert isinstance(info.value, AttributeError) or name in {"CTCLoss", "CosineSimilarity", "PairwiseDistance",
+                                                              "Unfold"}
 
 
 @pytest.mark.parametrize("name", NAMES)
