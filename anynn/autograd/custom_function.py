@@ -148,8 +148,8 @@ class CtxFunctionNode(_function.Function):
                 result.append(None)
                 continue
             if not isinstance(g, Tensor):
-                raise TypeError(f"{name}.backward: the gradient of input {i} should be a Tensor or None, got "
-                                f"{type(g).__name__}")
+                raise RuntimeError(f"{name}.backward: expected Variable or None (got {type(g).__name__}) as the "
+                                   f"gradient of input {i}")  # PyTorch's class and words
             if tuple(g.shape) != tuple(a.shape):
                 if g.numel() != math.prod(a.shape):
                     raise RuntimeError(f"{name}.backward returned an invalid gradient at index {i} - got "

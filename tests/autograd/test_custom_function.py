@@ -182,11 +182,22 @@ def test_ctx_function_bad_backward_is_named(backend):
         def backward(ctx, g):
             return g, g
 
+    class Number(anynn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2.0
+
     x = make(backend, np.ones(3), requires_grad=True)
     with pytest.raises(RuntimeError, match=r"WrongShape.backward returned an invalid gradient at index 0"):
         WrongShape.apply(x).sum().backward()
     with pytest.raises(RuntimeError, match=r"TooMany.backward: .*incorrect number of gradients \(expected 1, got 2"):
         TooMany.apply(x).sum().backward()
+    with pytest.raises(RuntimeError, match=r"Number.backward: expected Variable or None \(got float\)"):
+        Number.apply(x).sum().backward()  # PyTorch's RuntimeError (a TypeError before)
 
 
 def _scaled(lib, separate):
