@@ -205,6 +205,8 @@ class Take(Function):
     def forward(self, xp: Namespace, a: Any, indices: Any) -> Any:
         self.rows = a.shape[0]
         self.indices = indices
+        if indices.ndim == 1:  # (no reshape: sizes of symbolic axes, an ONNX export's, stay as they are)
+            return xp.take(a, indices, axis=0)
         flat = xp.reshape(indices, (-1,))
         out = xp.take(a, flat, axis=0)
         return xp.reshape(out, tuple(indices.shape) + tuple(a.shape[1:]))
@@ -815,16 +817,26 @@ def index(x: Any, index: Any) -> Any:
             where += 1
     base = GetItem.apply(x, index=full)
     sizes = [base.shape[p] for p in positions]
+    lengths = sizes  # (with a symbolic axis: its size as the graph reads it, to wrap negative entries)
+    if None in sizes:
+        symbolic = base.backend.symbolic_shape(base.array)
+        lengths = [symbolic[p] if n is None else n for n, p in zip(sizes, positions)]
     rest = [ax for ax in range(base.ndim) if ax not in positions]
     if positions != list(range(len(positions))):
         base = Permute.apply(base, axes=tuple(positions + rest))
     rest_shape = tuple(base.shape[len(positions):])
     if len(positions) != 1:
-        total: int | None = 1
+        total: Any = 1
         for n in sizes:  # a symbolic size (ONNX export): the merged axis is symbolic (reshape's implied -1)
             total = None if total is None or n is None else total * n
-        base = Reshape.apply(base, shape=(total,) + rest_shape)
-    flat = _linear_index(x.backend, arrays, sizes, masks)
+        merged = (total,) + rest_shape
+        if merged.count(None) > 1:  # (symbolic axes kept beside it too: the sizes as the graph reads them)
+            total = 1
+            for n in lengths:
+                total = total * n
+            merged = (total,) + tuple(base.backend.symbolic_shape(base.array))[len(positions):]
+        base = Reshape.apply(base, shape=merged)
+    flat = _linear_index(x.backend, arrays, lengths, masks)
     out = Take.apply(base, flat)
     lead = len(flat.shape)
     start = positions[0]
@@ -842,22 +854,27 @@ def _scalar_mask(xp: Namespace, mask: Any) -> tuple[Any, ...]:
 def _linear_index(backend: Backend, arrays: list[Any], sizes: list[int | None], masks: Sequence[int] = ()) -> Any:
     """Broadcast the index arrays, wrap negative entries, check bounds, and combine them row-major.
 
-    A symbolic size (``None``, an ONNX export with ``dynamic_axes``) is allowed on the first axis for indices a
-    boolean mask gave (``masks``: their ids), which need neither wrapping nor a check, and for a single index array
-    (``x[:, [-1]]``, nanoGPT's last position): the recorded ``Gather`` wraps its negative entries and checks its
-    bounds by the size the axis has when the graph runs. Combined with others it would need the size, and is
-    refused."""
+    A symbolic size (a `SymInt`, an ONNX export with ``dynamic_axes``: CLIP's ``x[torch.arange(x.shape[0]),
+    text.argmax(-1)]``) wraps negative entries and combines by the size the axis has when the graph runs, and the
+    bounds are not checked (the recorded ``Gather`` checks them); on the first axis, indices a boolean mask gave
+    (``masks``: their ids) and a single index array (``x[:, [-1]]``, nanoGPT's last position) go to the ``Gather``
+    as they are, which wraps them."""
     xp = backend.xp
     given = [id(a) in masks or len(arrays) == 1 for a in arrays]
     arrays = list(xp.broadcast_arrays(*arrays)) if len(arrays) > 1 else arrays
     flat = None
     for k, (i, n) in enumerate(zip(arrays, sizes)):
-        if n is None:
-            if k or not given[k]:
-                raise ValueError("index: an index array on an axis of symbolic size (an ONNX export with "
-                                 "dynamic_axes) needs that size to wrap negative entries and check bounds; index "
-                                 "that axis with a slice or a boolean mask, or export with static shapes")
-            flat = xp.astype(i, xp.int64)
+        if n is None or is_symbolic(n):
+            i = xp.astype(i, xp.int64)
+            if not k and given[k]:
+                flat = i
+                continue
+            if n is None:  # (a backend without the sizes of its symbolic axes)
+                raise ValueError("index: an index array on an axis of symbolic size needs that size to wrap "
+                                 "negative entries; index that axis with a slice or a boolean mask, or export with "
+                                 "static shapes")
+            i = xp.where(i < 0, i + n.array, i)
+            flat = i if flat is None else flat * n.array + i
             continue
         i = xp.astype(i, xp.int64)
         check(backend, (i < -n) | (i >= n), f"an index array holds a value out of bounds for an axis of size {n}",

@@ -141,6 +141,10 @@ USES: dict[str, Callable[[Any, Any], Any]] = {
     "meshgrid": lambda m, x: x + anynn.stack(anynn.meshgrid(anynn.arange(x.size(1)), anynn.arange(x.size(0)),
                                                           indexing="xy"), -1).float().sum(-1)[..., None],
     # fixed-length bags of a (batch, length) input (int() of None before: its positions were counted from the sizes)
+    # CLIP's pooled token x[arange(B), text.argmax(-1)] and HF's logits[arange(B), sequence_lengths]: index arrays
+    # on symbolic axes wrap negative entries by the sizes (refused: 'needs that size to wrap negative entries')
+    "gathered_positions": lambda m, x: x[anynn.arange(x.size(0)), x[..., 0].argmax(-1) - x.size(1)] + x[
+        anynn.arange(x.size(0)), :, (x[:, 0, 0] > 0).long()].sum(1, keepdim=True),
     "bags": lambda m, x: x + m.bag((x[..., 0].abs() * 3).long().clamp(max=8))[:, None, :],
 }
 
