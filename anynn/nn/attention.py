@@ -215,14 +215,15 @@ class MultiheadAttention(Module):
                  key_is_value: bool) -> tuple[Tensor, Tensor, Tensor]:
         e = self.embed_dim
         b = self.in_proj_bias
+        w = self.in_proj_weight
+        if self._qkv_same_embed_dim and self_attention:  # one matmul for all three projections
+            qkv = linear(q_in, w, b)
+            return qkv[..., :e], qkv[..., e:2 * e], qkv[..., 2 * e:]
+        # (sliced only here: each slice of the bias is a graph node, which self-attention would make and not use)
         b_q, b_k, b_v = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
         if not self._qkv_same_embed_dim:
             return (linear(q_in, self.q_proj_weight, b_q), linear(k_in, self.k_proj_weight, b_k),
                     linear(v_in, self.v_proj_weight, b_v))
-        w = self.in_proj_weight
-        if self_attention:  # one matmul for all three projections
-            qkv = linear(q_in, w, b)
-            return qkv[..., :e], qkv[..., e:2 * e], qkv[..., 2 * e:]
         q = linear(q_in, w[:e], b_q)
         if key_is_value:
             kv = linear(k_in, w[e:], None if b is None else b[e:])

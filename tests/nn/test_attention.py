@@ -270,6 +270,7 @@ def test_mha_unbatched_and_causal(backend, rng):
     x = make(backend, rng.standard_normal((L, E)))
     causal = np.triu(np.ones((L, L), bool), 1)
     out, weights = mha(x, x, x, attn_mask=make(backend, causal))
+    assert "_views" not in mha.in_proj_bias.__dict__  # self-attention slices no bias (nodes it would not use)
     assert tuple(out.shape) == (L, E) and tuple(weights.shape) == (L, L)
     assert np.all(weights.numpy()[causal] == 0.0)
     hinted, _ = mha(x, x, x, attn_mask=make(backend, causal), is_causal=True)
