@@ -9,6 +9,7 @@ import warnings
 from typing import Any, Sequence
 
 from ..autograd.primitive import Function
+from ..autograd.tensor import Tensor
 from ..backend import Backend, BackendMismatch, dtype_name, op
 from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
@@ -123,27 +124,37 @@ class GetItem(Function):
 
 def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
     """``index`` with ``...`` (or the missing trailing axes) spelt out as full slices; ints made Python ints."""
-    try:
-        index = tuple(i if i is None or i is Ellipsis or isinstance(i, slice) else operator.index(i) for i in index)
-    except TypeError:
-        if not any(is_symbolic(i) for i in index):
-            raise
-        # x[:, T - 1] with T the size of a symbolic axis (an ONNX export): a position the graph reads as it runs
-        index = tuple(i if i is None or i is Ellipsis or isinstance(i, slice) or is_symbolic(i) else operator.index(i)
-                      for i in index)
-    if sum(i is Ellipsis for i in index) > 1:
+    out: list[Any] = []
+    named = ellipses = at = 0
+    for i in index:  # (one loop: GetItem runs it on every indexing)
+        if i is Ellipsis:
+            ellipses += 1
+            at = len(out)
+            continue
+        if i is not None:
+            named += 1
+            if type(i) is not slice:
+                try:
+                    i = operator.index(i)
+                except TypeError:
+                    # x[:, T - 1] with T the size of a symbolic axis (an ONNX export): a position the graph reads as
+                    # it runs (a SymInt has no __index__)
+                    if not is_symbolic(i):
+                        raise
+        out.append(i)
+    if ellipses > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    named = sum(i is not None and i is not Ellipsis for i in index)
     if named > ndim and ndim == 0:  # loss.data[0] of pre-0.4 programs: PyTorch's words, naming the fix
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
                          "C++ to convert a 0-dim tensor to a number")
     if named > ndim:
         raise IndexError(f"too many indices: {named} for an array of {ndim} dimensions")
-    fill = (slice(None),) * (ndim - named)
-    if any(i is Ellipsis for i in index):
-        at = next(k for k, i in enumerate(index) if i is Ellipsis)
-        return index[:at] + fill + index[at + 1:]
-    return index + fill
+    fill = [slice(None)] * (ndim - named)
+    if ellipses:
+        out[at:at] = fill
+    else:
+        out += fill
+    return tuple(out)
 
 
 def _positive_steps(index: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[tuple[Any, ...], tuple[int, ...], bool]:
@@ -421,8 +432,6 @@ def concat(tensors: list[Any], axis: int = 0) -> Any:
 
 def _in_joint_dtype(kept: list[Any], tensors: list[Any]) -> list[Any]:
     """``kept`` (some of ``tensors``) cast to the dtype all of ``tensors`` join in, where it is another."""
-    from ..autograd.tensor import Tensor
-
     typed = [t for t in _one_kind(tensors) if isinstance(t, Tensor)]
     if len(typed) < 2 or any(t.backend != typed[0].backend for t in typed):
         return kept
@@ -441,8 +450,6 @@ def _check_joinable(name: str, tensors: list[Any], axis: int, new_axis: bool) ->
     """Refuse, naming ``name``, the entries and their shapes, tensors that cannot be joined along ``axis``: a shape
     other than the first's (``stack``), another rank or another size off ``axis`` (``cat``), or an axis out of
     range; each library's own message named neither the op nor the entry. Symbolic sizes are left to the graph."""
-    from ..autograd.tensor import Tensor
-
     shapes = [(i, tuple(t.shape)) for i, t in enumerate(tensors) if isinstance(t, Tensor)]
     if not shapes or any(not isinstance(size, int) for _, shape in shapes for size in shape):
         return
@@ -469,8 +476,6 @@ def _one_kind(tensors: list[Any]) -> list[Any]:
     floating tensors take the floating result dtype (int64 with float32 is float32, not NumPy's float64), booleans
     among integers the integer one, real tensors among complex ones the complex result dtype. Casts are recorded, so
     gradients reach the floating inputs as before (a real input's is real)."""
-    from ..autograd.tensor import Tensor
-
     typed = [t for t in tensors if isinstance(t, Tensor)]
     if len(typed) < 2:
         return tensors
@@ -559,8 +564,6 @@ def take_rows(x: Any, indices: Any) -> Any:
 
     x: (R, ...), indices: (...) of integers in [0, R) → (*indices.shape, ...).
     """
-    from ..autograd.tensor import Tensor
-
     if isinstance(indices, Tensor):
         if indices.backend != x.backend:
             raise BackendMismatch(f"take_rows: indices live on backend {indices.backend.key!r}, the tensor on "
@@ -578,14 +581,13 @@ def take_rows(x: Any, indices: Any) -> Any:
 
 
 def _is_array_index(i: Any) -> bool:
-    from ..autograd.tensor import Tensor
-
     if isinstance(i, numbers.Integral):  # Python and NumPy integers are basic indices
         return False
     # a range is a list of ints to PyTorch (x[range(n), y] = v, as in mnist_forward_forward)
     return isinstance(i, (list, range, Tensor)) or (hasattr(i, "dtype") and hasattr(i, "shape"))
 
 
+_BASIC_INDEX_TYPES = frozenset({int, slice, type(None), type(Ellipsis)})  # (bool is not int: x[True] is a mask)
 _VALID_INDICES = "only integers, slices (`:`), ellipsis (`...`), None and long, int or bool tensors are valid indices"
 
 
@@ -774,6 +776,12 @@ def index(x: Any, index: Any) -> Any:
     Repeated integer indices add their gradients. Ints are applied before the arrays (as PyTorch does): the
     axes of the broadcast index arrays replace the indexed axes where those are adjacent, else lead.
     """
+    parts = index if type(index) is tuple else (index,)
+    for i in parts:
+        if type(i) not in _BASIC_INDEX_TYPES:
+            break
+    else:  # ints, slices, None and ``...`` only (x[:, -1], qkv[..., :e]): basic indexing, nothing to check here
+        return GetItem.apply(x, index=parts)
     xp = x.backend.xp
     index = legacy_tuple(index)
     check_index(index)
