@@ -78,20 +78,57 @@ def _broadcast_to(x: Any, /, shape: Any) -> Any:
     return np.broadcast_to(x, shape)
 
 
+def _reshape(x: Any, /, shape: Any, *args: Any, copy: Any = None, **kwargs: Any) -> Any:
+    """``numpy.reshape``; an ndarray without ``copy`` straight through its method (what NumPy's wrapper calls)."""
+    if copy is None and type(x) is np.ndarray and not args and not kwargs:
+        return x.reshape(shape)
+    return compat_numpy.reshape(x, shape, *args, copy=copy, **kwargs)
+
+
+def _permute_dims(x: Any, /, axes: Any) -> Any:
+    """The standard's ``permute_dims``; an ndarray straight through ``transpose`` (what the wrappers call)."""
+    return x.transpose(axes) if type(x) is np.ndarray else compat_numpy.permute_dims(x, axes)
+
+
+def _matrix_transpose(x: Any, /) -> Any:
+    """The standard's ``matrix_transpose``; an ndarray of two axes or more straight through ``swapaxes``."""
+    return x.swapaxes(-1, -2) if type(x) is np.ndarray and x.ndim >= 2 else compat_numpy.matrix_transpose(x)
+
+
+_ISDTYPE: dict[tuple[Any, Any], bool] = {}  # (dtype, kind) -> answer: few dtypes and kinds are ever asked
+
+
+def _isdtype(dtype: Any, kind: Any) -> bool:
+    """``numpy.isdtype`` (Python code that costs more than most checks it serves) answered from a cache for a NumPy
+    dtype and a kind name or tuple of names; anything else (and every error) from NumPy."""
+    if isinstance(dtype, np.dtype) and (type(kind) is str or type(kind) is tuple):
+        key = (dtype, kind)
+        answer = _ISDTYPE.get(key)
+        if answer is None:
+            answer = np.isdtype(dtype, kind)
+            if len(_ISDTYPE) < 1024:
+                _ISDTYPE[key] = answer
+        return answer
+    return np.isdtype(dtype, kind)
+
+
 def _namespace() -> types.ModuleType:
     """array_api_compat's NumPy namespace with the calls of every training step made cheaper.
 
     Small networks are bound by per-call overhead: ``numpy.sum`` spends half its time in a Python
-    wrapper, and the standard ``ones_like``/``zeros_like`` wrappers check their ``device`` argument
-    (results identical). Last-axis ``sum``/``mean``/``max``/``min`` avoid NumPy's cost per row
-    (`numpy_reductions`: a sum's last bits may differ from NumPy's order of additions).
+    wrapper, and the standard ``ones_like``/``zeros_like`` wrappers check their ``device`` argument;
+    ``reshape``/``permute_dims``/``matrix_transpose`` pass two Python wrappers to reach one method,
+    and ``isdtype`` is Python code asked the same few questions (results identical). Last-axis
+    ``sum``/``mean``/``max``/``min`` avoid NumPy's cost per row (`numpy_reductions`: a sum's last bits
+    may differ from NumPy's order of additions).
     """
     xp = types.ModuleType("anynn.backend.numpy", compat_numpy.__doc__)
     xp.__dict__.update({k: v for k, v in vars(compat_numpy).items() if not k.startswith("__")})
     xp.__dict__.update(sum=sum_, mean=mean, max=max_, min=min_,  # type: ignore[attr-defined]
                        ones_like=_like(1, compat_numpy.ones_like),  # type: ignore[attr-defined]
                        zeros_like=_like(0, compat_numpy.zeros_like),  # type: ignore[attr-defined]
-                       broadcast_to=_broadcast_to)  # type: ignore[attr-defined]
+                       broadcast_to=_broadcast_to, reshape=_reshape, permute_dims=_permute_dims,
+                       matrix_transpose=_matrix_transpose, isdtype=_isdtype)  # type: ignore[attr-defined]
     return xp
 
 

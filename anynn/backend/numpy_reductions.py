@@ -32,13 +32,13 @@ for _ones in _ONES.values():
 def _last_axis_rows(x: Any, axis: Any, limit: int) -> int:
     """The length of the last axis if ``axis`` names it and ``x`` is a C-contiguous float32/float64 array of at least
     two rows of 2..``limit`` values; else 0 (NumPy's own reduction)."""
-    if type(x) is not np.ndarray or x.dtype not in _FLOATS or x.ndim < 2 or not x.flags.c_contiguous:
-        return 0
-    if type(axis) is tuple:
+    if type(axis) is tuple:  # (the axis first: it turns away batch norm's (0, 2, 3) at once)
         if len(axis) != 1:
             return 0
         axis = axis[0]
-    if type(axis) is not int or (axis != -1 and axis != x.ndim - 1):
+    if type(x) is not np.ndarray or type(axis) is not int or x.dtype not in _FLOATS or x.ndim < 2:
+        return 0
+    if (axis != -1 and axis != x.ndim - 1) or not x.flags.c_contiguous:
         return 0
     n = x.shape[-1]
     return n if 2 <= n <= limit and x.size >= 2 * n else 0
@@ -63,13 +63,29 @@ def sum_(x: Any, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = Fal
 
 
 def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **options: Any) -> Any:
-    """``numpy.mean`` (its signature); over the last axis of float rows, `sum_`'s product divided by the row length."""
+    """``numpy.mean`` (its signature); over the last axis of float rows, `sum_`'s product divided by the row length;
+    over other axes of a float32/float64 array, NumPy's own steps (``add.reduce``, then a division by the count)
+    without its Python wrappers (batch norm's statistics over (N, H, W): the same bits)."""
     if axis is not None and dtype is None and out is None and not options:
         n = _last_axis_rows(a, axis, _MAX_ROW)
         if n:
             result = _row_sums(a, n, keepdims)
             result /= n
             return result
+        if type(a) is np.ndarray and a.dtype in _FLOATS:
+            result = _add_reduce(a, axis, keepdims=True) if keepdims else _add_reduce(a, axis)  # (checks the axes)
+            shape = a.shape
+            if type(axis) is int:
+                count = shape[axis]
+            else:
+                count = 1
+                for k in axis:
+                    count *= shape[k]
+            if count:  # (an empty mean: NumPy's warning and NaN)
+                if type(result) is np.ndarray:
+                    result /= count
+                    return result
+                return result / count  # all axes reduced: a NumPy scalar, as numpy.mean gives
     return np.mean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **options)
 
 

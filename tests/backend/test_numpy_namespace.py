@@ -1,7 +1,11 @@
-"""The NumPy namespace's ``broadcast_to``: a 0-d array as a zero-stride view made directly, NumPy's result."""
+"""The NumPy namespace's overrides (`anynn.backend.numpy_backend._namespace`) against the calls they stand for:
+``broadcast_to`` (a 0-d array as a zero-stride view made directly) and the shape calls that skip NumPy's wrappers."""
 
 from __future__ import annotations
 
+import re
+
+import array_api_compat.numpy as compat_numpy
 import numpy as np
 import pytest
 
@@ -30,3 +34,36 @@ def test_broadcast_to_refuses_what_numpy_refuses():
         np_xp.broadcast_to(np.ones(3), (2, 4))
     with pytest.raises(ValueError):
         np_xp.broadcast_to(np.array(1.0), (-1, 2))
+
+
+@pytest.mark.parametrize("name,args,kwargs", [
+    ("reshape", ((6, 4),), {}), ("reshape", ((-1,),), {}), ("reshape", (24,), {}),
+    ("reshape", ((4, 6),), {"copy": True}), ("reshape", ((5, 5),), {}),
+    ("permute_dims", ((2, 0, 1),), {}), ("permute_dims", ((0, 1),), {}),
+    ("matrix_transpose", (), {}),
+])
+@pytest.mark.parametrize("x", [np.arange(24.0).reshape(2, 3, 4), np.arange(24.0).reshape(4, 3, 2).T, np.arange(3.0)],
+                         ids=["contiguous", "transposed", "1d"])
+def test_shape_calls_as_the_standard_wrappers(name, args, kwargs, x):
+    try:
+        want = getattr(compat_numpy, name)(x, *args, **kwargs)
+    except ValueError as error:
+        with pytest.raises(type(error), match=re.escape(str(error))):
+            getattr(np_xp, name)(x, *args, **kwargs)
+        return
+    got = getattr(np_xp, name)(x, *args, **kwargs)
+    assert type(got) is type(want) and got.shape == want.shape and got.strides == want.strides
+    assert np.shares_memory(got, x) == np.shares_memory(want, x)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_isdtype_as_numpys():
+    """The cached ``isdtype``: NumPy's answers (asked twice: the second from the cache), NumPy's errors."""
+    kinds = ["real floating", ("real floating", "complex floating"), "integral", "bool", "numeric", (np.float32,)]
+    for dtype in [np.dtype("f4"), np.dtype(">f4"), np.dtype("i8"), np.dtype("c8"), np.dtype("?"), np.float32]:
+        for kind in kinds:
+            assert np_xp.isdtype(dtype, kind) is np_xp.isdtype(dtype, kind) is np.isdtype(dtype, kind)
+    for dtype, kind, error in [("float32", "bool", TypeError), (np.dtype("f4"), "bogus", ValueError),
+                               (np.dtype("f4"), ["bool"], TypeError)]:
+        with pytest.raises(error):
+            np_xp.isdtype(dtype, kind)

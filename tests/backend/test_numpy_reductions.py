@@ -66,3 +66,16 @@ def test_views_and_results_are_independent() -> None:
     s += 1
     m += 1
     assert s.flags.writeable and m.flags.writeable and not np.shares_memory(m, x)
+
+
+def test_mean_over_other_axes_is_numpys_to_the_bit() -> None:
+    """Means over axes other than the last alone (batch norm's (0, 2, 3)) take NumPy's own steps without its wrappers:
+    the same bits and types (a NumPy scalar where every axis is reduced), NumPy's errors."""
+    x = (np.random.default_rng(2).standard_normal((3, 4, 5, 6)) * 100).astype(np.float32)
+    for axis in [(0, 2, 3), 0, (1,), (0, 1, 2, 3), (-4, -2)]:
+        for keepdims in (False, True):
+            got, expected = xp.mean(x, axis=axis, keepdims=keepdims), np.mean(x, axis=axis, keepdims=keepdims)
+            assert type(got) is type(expected) and got.dtype == expected.dtype and got.shape == expected.shape
+            np.testing.assert_array_equal(got, expected)
+    with pytest.raises(np.exceptions.AxisError):
+        xp.mean(x, axis=(0, 4))
