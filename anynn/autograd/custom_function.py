@@ -58,9 +58,17 @@ class FunctionCtx:
                                 f"{type(t).__name__}")
         self.to_save = tensors
 
+    def save_for_forward(self, *tensors: Tensor | None) -> None:
+        """Keep ``tensors`` (Tensors or ``None``) for ``jvp``, which reads them as ``ctx.saved_tensors``."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise AssertionError("save_for_forward expects all arguments to be tensors; you should save "
+                                     "non-tensors as attributes on ctx.")  # PyTorch's class and words
+        self.saved_for_forward = tensors
+
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
-        """The tensors given to ``save_for_backward``, in order."""
+        """The tensors given to ``save_for_backward`` (to ``save_for_forward``, in ``jvp``), in order."""
         return self.to_save
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
@@ -307,7 +315,8 @@ class Function(_function.Function):
     static methods on Tensors, ``forward(ctx, *args)`` returns a Tensor or a tuple of them and ``backward(ctx,
     *grad_outputs)`` returns one gradient (Tensor or ``None``) per argument of ``forward``; ``ctx`` is a
     `FunctionCtx` (``save_for_backward``, ``saved_tensors``, ``needs_input_grad``, ``mark_non_differentiable``,
-    ``set_materialize_grads``). Call either with ``MyFunction.apply(*args)``.
+    ``set_materialize_grads``, ``save_for_forward`` for ``jvp``); ``vjp`` is PyTorch's other name for ``backward``.
+    Call either with ``MyFunction.apply(*args)``.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -322,6 +331,32 @@ class Function(_function.Function):
         if isinstance(forward, (staticmethod, classmethod)):  # entmax writes classmethods forward(cls, ctx, X)
             cls.apply = classmethod(_ctx_apply)  # type: ignore[assignment]
             cls.__call__ = _legacy_call  # type: ignore[method-assign,assignment]
+            if "vjp" in _defining(cls):  # PyTorch's other name for backward; both is refused when backward runs
+                cls.backward = _vjp_backward(cls.vjp if not _user_defines(cls, "backward")  # type: ignore
+                                             else _both_backward_and_vjp)
+
+
+def _user_defines(cls: type, name: str) -> bool:
+    """Whether a class of ``cls``'s MRO below `Function` defines ``name`` itself (not as `_vjp_backward`)."""
+    for klass in cls.__mro__:
+        if klass is Function or klass is _function.Function:
+            return False
+        if name in vars(klass) and not hasattr(vars(klass)[name], "vjp"):
+            return True
+    return False
+
+
+def _vjp_backward(vjp: Any) -> staticmethod:  # type: ignore[type-arg]
+    """The ``backward`` of a Function that defines ``vjp`` (``vjp`` kept on it, so a subclass tells it apart)."""
+    method = staticmethod(lambda ctx, *grads: vjp(ctx, *grads))
+    method.vjp = vjp  # type: ignore[attr-defined]
+    return method
+
+
+def _both_backward_and_vjp(ctx: Any, *grads: Any) -> Any:
+    """The backward of a Function that defines both ``backward`` and ``vjp``: PyTorch's refusal, when it runs."""
+    raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only "
+                       "implement one of them.")
 
 
 def _legacy_call(self: Any, *args: Any, **kwargs: Any) -> Any:

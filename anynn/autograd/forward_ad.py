@@ -141,6 +141,7 @@ def function_jvp(cls: Any, ctx: Any, args: tuple[Any, ...], output: Any) -> Any:
         return output
     filled = [t if t is not None or not isinstance(a, Tensor) else a.detach().new_zeros(tuple(a.shape))
               for a, t in zip(args, tangents)]
+    ctx.to_save = getattr(ctx, "saved_for_forward", ())  # jvp's saved_tensors: save_for_forward's, as PyTorch's
     found = cls.jvp(ctx, *filled)
     single = not isinstance(output, tuple)
     outs, found = ((output,), (found,)) if single else (output, tuple(found))

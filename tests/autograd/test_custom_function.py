@@ -70,7 +70,7 @@ def make_classes(lib):
             return x.view_as(x)
 
         @staticmethod
-        def backward(ctx, grad_output):
+        def vjp(ctx, grad_output):  # PyTorch's other name for backward
             return grad_output.neg() * ctx.alpha, None
 
     class ArgmaxWithValue(lib.autograd.Function):  # an integer output marked non-differentiable
@@ -198,6 +198,9 @@ def test_ctx_function_bad_backward_is_named(backend):
         TooMany.apply(x).sum().backward()
     with pytest.raises(RuntimeError, match=r"Number.backward: expected Variable or None \(got float\)"):
         Number.apply(x).sum().backward()  # PyTorch's RuntimeError (a TypeError before)
+    Both = type("Both", (TooMany,), {"backward": staticmethod(lambda ctx, g: g), "vjp": staticmethod(lambda ctx, g: g)})
+    with pytest.raises(RuntimeError, match=r"Implementing both 'backward' and 'vjp' .* not allowed"):
+        Both.apply(x).sum().backward()
 
 
 def _scaled(lib, separate):

@@ -77,12 +77,13 @@ def _exp_with_jvp(lib):
         @staticmethod
         def forward(ctx, x):
             result = lib.exp(x)
-            ctx.result = result
+            ctx.save_for_forward(result)  # (AttributeError before)
             return result
 
         @staticmethod
         def jvp(ctx, tangent):
-            return tangent * ctx.result
+            result, = ctx.saved_tensors  # save_for_forward's, in jvp
+            return tangent * result
 
     return Exp
 
