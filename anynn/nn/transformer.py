@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any, Callable
 
 from ..autograd.tensor import Tensor
@@ -115,12 +116,11 @@ class TransformerEncoder(Module):
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
-        attn = getattr(encoder_layer, "self_attn", None)
-        self.use_nested_tensor = bool(
-            enable_nested_tensor and isinstance(encoder_layer, TransformerEncoderLayer)
-            and not encoder_layer.norm_first and attn.batch_first and attn._qkv_same_embed_dim
-            and attn.in_proj_bias is not None and encoder_layer.activation_relu_or_gelu
-            and encoder_layer.norm1.eps == encoder_layer.norm2.eps and attn.num_heads % 2 == 0)
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:  # PyTorch's warning, word for word
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}",
+                          stacklevel=2)
+        self.use_nested_tensor = bool(enable_nested_tensor and not why_not)
 
     def forward(self, src: Tensor, mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool | None = None) -> Tensor:
@@ -153,6 +153,23 @@ class TransformerEncoder(Module):
             return None
         kept = xp.reshape(xp.astype(keep, src.array.dtype), (src.shape[0], src.shape[1], 1))
         return Tensor._make(kept, src.backend, None, 0)
+
+
+def _why_not_nested(layer: Any) -> str:
+    """Why PyTorch's nested-tensor path cannot serve ``layer`` (its checks and words, in its order), or ""."""
+    name = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    attn = layer.self_attn
+    reasons = [(layer.norm_first, f"{name}.norm_first was True"),
+               (not attn.batch_first, f"{name}.self_attn.batch_first was not True(use batch_first for better "
+                                      "inference performance)"),
+               (not attn._qkv_same_embed_dim, f"{name}.self_attn._qkv_same_embed_dim was not True"),
+               (attn.in_proj_bias is None, f"{name}.self_attn was passed bias=False"),
+               (not layer.activation_relu_or_gelu, f"{name}.activation_relu_or_gelu was not True"),
+               (layer.norm1.eps != layer.norm2.eps, f"{name}.norm1.eps was not equal to {name}.norm2.eps"),
+               (attn.num_heads % 2 == 1, f"{name}.self_attn.num_heads is odd")]
+    return next((why for failed, why in reasons if failed), "")
 
 
 def _activation(layer: Module, activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:

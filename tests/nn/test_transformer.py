@@ -365,10 +365,16 @@ def test_transformer_encoder_inference_padding_matches_torch(backend, case):
                                                else activation, **common)
     o_layer = TransformerEncoderLayer(d_model, heads, activation=_tanh_act if activation == "tanh" else activation,
                                       **common)
-    theirs = torch.nn.TransformerEncoder(t_layer, 2, norm=torch.nn.LayerNorm(d_model), enable_nested_tensor=nested,
-                                         mask_check=mask_check).double()
-    ours = TransformerEncoder(o_layer, 2, norm=anynn.nn.LayerNorm(d_model), enable_nested_tensor=nested,
-                              mask_check=mask_check)
+    warned = []
+    for encoder, layer, norm in [(torch.nn.TransformerEncoder, t_layer, torch.nn.LayerNorm(d_model)),
+                                 (TransformerEncoder, o_layer, anynn.nn.LayerNorm(d_model))]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warned.append((encoder(layer, 2, norm=norm, enable_nested_tensor=nested, mask_check=mask_check),
+                           [str(w.message) for w in caught if "nested" in str(w.message)]))
+    (theirs, their_warnings), (ours, our_warnings) = warned
+    assert our_warnings == their_warnings  # "enable_nested_tensor is True, but ... because ..." (none before)
+    theirs.double()
     perturb_torch(theirs)
     ours.to(backend, dtype="float64")
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
