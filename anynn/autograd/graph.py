@@ -572,7 +572,9 @@ def _free(fn: Any) -> None:
     another Function made becomes an `Edge`, so later passes find the producer without holding the input's array.
     """
     attributes = fn.__dict__
-    for value in attributes.values():  # `_saves_no_array`, written out: this runs for every node a backward frees
+    # `_saves_no_array`, written out: this runs for every node a backward frees; from the last attribute, as forward
+    # saves its arrays after the parameters apply set (a convolution's stride, padding, ...: found at once)
+    for value in reversed(attributes.values()):
         kind = type(value)
         if kind in _PLAIN:
             continue
