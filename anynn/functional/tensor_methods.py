@@ -22,6 +22,7 @@ from .operands import ForeignOperandError
 from .operands import astype as _astype
 from .operands import is_float
 from .numpy_spellings import with_numpy_spellings
+from .precision import is_low_precision
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
 from .value_checks import explain_shape_failure, refuse_boolean_pair, refuse_boolean_subtraction, refuse_complex
@@ -44,6 +45,10 @@ def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
             other = _operand(self, other)
         except ForeignOperandError:
             return NotImplemented  # Python tries other's reflected method, else its TypeError, as PyTorch's
+        if cls in (Mul, Div) and type(other) in (int, float) and is_low_precision(self.backend.xp, self.array.dtype):
+            # float16/bfloat16 times or over a number: in float32, rounded once, as PyTorch's kernels (the number
+            # in float16 first: x * 1e5 was inf and 0 * 1e5 NaN, x * 0.1 an ulp off at a third of the values)
+            return method(self.float(), other).to(self.array.dtype)
         a, b = (other, self) if swap else (self, other)
         if promote:
             a, b = _kinds_agree(cls, a, b)

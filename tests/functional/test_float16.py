@@ -218,6 +218,7 @@ ROUNDED_ONCE = [
     lambda m, x: m.rsqrt(x.abs()), lambda m, x: m.special.i1e(x),
     lambda m, x: m.special.gammainc(x.abs() * 8, x.abs() * 8 + 1),  # (a 256-term series: P(48, 49) was 0.38)
     lambda m, x: m.logaddexp2(x, x.flip(0) * 0.5),
+    lambda m, x: x * 0.1, lambda m, x: x / 3.3, lambda m, x: 1e5 * x,  # (1e5 was float16's inf first: 0 * inf NaN)
 ]
 
 
