@@ -78,8 +78,11 @@ def _wrapped(tensor: Tensor, value: int) -> int:
 
 def is_float(x: Any) -> bool:
     if isinstance(x, Tensor):
-        return x.backend.xp.isdtype(x.array.dtype, ("real floating", "complex floating"))
+        return isdtype(x.backend.xp, x.array.dtype, _FLOATING)  # (cached: every arithmetic operator asks)
     return isinstance(x, float)
+
+
+_FLOATING = ("real floating", "complex floating")
 
 
 def kinds_agree(cls: Any, a: Any, b: Any) -> tuple[Any, Any]:
