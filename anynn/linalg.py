@@ -248,3 +248,6 @@ __all__ = ["EigResult", "eig", "eigvals",
 from .out_argument import install_linalg as _install_out_arguments  # noqa: E402
 
 _install_out_arguments(globals())  # PyTorch's out= on torch.linalg.inv, det, solve, svd...
+from .functional.parser_names import install as _install_parser_names  # noqa: E402
+
+_install_parser_names(globals(), "linalg")  # torch.linalg.cholesky(input=A), torch.linalg.lstsq(input=A, b=B)

@@ -41,3 +41,7 @@ __all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "cheby
            "psi", "round", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
            "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "sinc", "softmax",
            "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
+
+from .functional.parser_names import install as _install_parser_names  # noqa: E402
+
+_install_parser_names(globals(), "special")  # torch.special.airy_ai(x=z), torch.special.hermite_polynomial_h(x=z, n=2)

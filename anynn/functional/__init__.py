@@ -99,3 +99,7 @@ __all__ = [
     "sin", "smooth_l1_loss", "softmax", "softplus", "sqrt", "stack", "sum", "take_rows", "tanh", "transpose",
     "var", "where",
 ]
+
+from .parser_names import install as _install_parser_names  # noqa: E402
+
+_install_parser_names(globals(), "functional")  # F.one_hot(input=t, num_classes=3)

@@ -12,6 +12,7 @@ import ast
 import inspect
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -116,6 +117,32 @@ def test_numpys_axis_and_keepdims_spellings_as_pytorchs_argument_parser():
             lib.ones(2).prod(dim=0, keepdims=True, keepdim=True)
         with pytest.raises(TypeError):
             lib.ones(2).norm(dim=0, keepdims=True)
+
+
+def test_pytorchs_parser_names_for_arguments_documented_under_other_names():
+    # PyTorch's C++ functions take their schema's keywords, not always the documented names: torch.linalg.cholesky
+    # (input=A), torch.cholesky_solve(input=B, input2=L), torch.special.airy_ai(x=z); anynn raised TypeError
+    spd = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    tri, rhs, vec = np.linalg.cholesky(spd), np.arange(6.0).reshape(3, 2) - 2, np.array([0.3, -0.2, 0.5])
+    calls = [("linalg.cholesky", dict(input=spd)), ("linalg.vector_norm", dict(input=vec, ord=3)),
+             ("linalg.lstsq", dict(input=spd, b=rhs)), ("linalg.tensorsolve", dict(input=spd, other=vec)),
+             ("linalg.solve_triangular", dict(input=tri, B=rhs, upper=False)), ("linalg.eigvalsh", dict(input=spd)),
+             ("cholesky_solve", dict(input=rhs, input2=tri)), ("triangular_solve", dict(input=rhs, A=tri)),
+             ("matrix_exp", dict(input=spd / 4)), ("adjoint", dict(input=spd)),
+             ("split", dict(tensor=vec, split_size_or_sections=2)),
+             ("special.hermite_polynomial_h", dict(x=vec, n=3)), ("special.airy_ai", dict(x=vec)),
+             ("nn.functional.one_hot", dict(input=np.array([2, 0]), num_classes=3))]
+    for name, kwargs in calls:
+        results = []
+        for lib in (torch, anynn):
+            function = lib
+            for part in name.split("."):
+                function = getattr(function, part)
+            got = function(**{k: lib.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()})
+            results.append(np.asarray(got[0] if isinstance(got, tuple) else got))
+        np.testing.assert_allclose(results[1], results[0], rtol=1e-9, atol=1e-12, err_msg=name)
+    with pytest.raises(TypeError, match="multiple values"):
+        anynn.linalg.cholesky(anynn.eye(2), input=anynn.eye(2))
 
 
 def test_not_a_tensor_for_input_is_pytorchs_type_error():
