@@ -111,11 +111,11 @@ __all__ += [  # PyTorch's devices and dtypes
     "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
 ]
 from . import amp  # noqa: E402  (PyTorch's torch.amp: autocast regions, GradScaler)
-from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
+from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from .amp.autocast import get_autocast_cpu_dtype, get_autocast_gpu_dtype, is_autocast_cpu_enabled  # noqa: E402
 __all__ += ["OutOfMemoryError"]
-__all__ += ["amp", "autocast", "get_autocast_dtype", "is_autocast_enabled", "get_num_threads", "set_num_threads",
-            "get_autocast_cpu_dtype", "get_autocast_gpu_dtype", "is_autocast_cpu_enabled"]
+__all__ += ["GradScaler", "amp", "autocast", "get_autocast_dtype", "is_autocast_enabled", "get_num_threads",
+            "set_num_threads", "get_autocast_cpu_dtype", "get_autocast_gpu_dtype", "is_autocast_cpu_enabled"]
 __all__ += [  # PyTorch's math, rearranging and value queries (anynn.functional.tensor_math), factories
     "acos", "acosh", "add", "addcdiv", "addcmul", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
     "arctan2", "arctanh",

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from .backend import default_backend
-from .backend.torch_names import backend_for_device, cuda_available, cuda_device_count
+from .backend.torch_names import backend_for_device, cuda_available, cuda_device_count, need_cuda
 from .init import manual_seed as _manual_seed
 
 
@@ -31,8 +31,21 @@ def device_count() -> int:
 
 
 def current_device() -> int:
-    """The index of the device ``"cuda"`` means (always 0: anynn picks devices by name, not by a global)."""
+    """The index of the device ``"cuda"`` means (always 0: anynn picks devices by name, not by a global); without a
+    usable GPU `CudaUnavailable`, an AssertionError as PyTorch's CPU build raises."""
+    need_cuda("torch.cuda.current_device()", default_backend())
     return 0
+
+
+def is_initialized() -> bool:
+    """Whether CUDA is set up: anynn's libraries start it on first use, so this is `is_available`."""
+    return is_available()
+
+
+def init() -> None:
+    """Nothing to start where a GPU is usable (the library starts it on first use); `CudaUnavailable` otherwise, an
+    AssertionError as PyTorch's CPU build raises."""
+    need_cuda("torch.cuda.init()", default_backend())
 
 
 def manual_seed(seed: int) -> None:
@@ -44,9 +57,10 @@ manual_seed_all = manual_seed
 
 
 def synchronize(device: Any = None) -> None:
-    """Wait for the queued GPU work of the default backend's CUDA device (nothing to wait for without one)."""
-    if is_available():
-        _cuda_backend(device).synchronize()
+    """Wait for the queued GPU work of the default backend's CUDA device; without a usable GPU `CudaUnavailable`,
+    an AssertionError as PyTorch's CPU build raises (guard it with ``if torch.cuda.is_available():``)."""
+    need_cuda("torch.cuda.synchronize()", default_backend())
+    _cuda_backend(device).synchronize()
 
 
 def empty_cache() -> None:
@@ -64,8 +78,8 @@ def is_bf16_supported() -> bool:
     return True
 
 
-__all__ = ["current_device", "device_count", "empty_cache", "is_available", "is_bf16_supported", "manual_seed",
-           "manual_seed_all", "synchronize"]
+__all__ = ["current_device", "device_count", "empty_cache", "init", "is_available", "is_bf16_supported",
+           "is_initialized", "manual_seed", "manual_seed_all", "synchronize"]
 
 # memory figures, the device's name and set_device (PyTorch's names, for programs that log or print them)
 from .cuda_memory import *  # noqa: E402, F403
@@ -78,6 +92,12 @@ from .cuda_streams import *  # noqa: E402, F403
 from .cuda_streams import __all__ as _stream_names  # noqa: E402
 
 __all__ += _stream_names
+
+# CUDA graphs captured by hand (CUDAGraph, graph, make_graphed_callables): refused, naming anynn.compile's capture
+from .cuda_graphs import *  # noqa: E402, F403
+from .cuda_graphs import __all__ as _graph_names  # noqa: E402
+
+__all__ += _graph_names
 
 # ``torch.cuda.amp``: ``anynn.cuda.amp.autocast`` and ``from anynn.cuda.amp import GradScaler`` (cuda is a module,
 # so the submodule is registered under its dotted name for the import statement)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backend import BackendUnavailable, default_backend
+from .backend import BackendUnavailable, CudaUnavailable, default_backend
 from . import version
 from .backend.torch_names import backend_for_device
 
@@ -90,24 +90,43 @@ reset_max_memory_allocated = reset_peak_memory_stats
 
 
 def get_device_name(device: Any = None) -> str:
-    """The GPU's model name as its driver gives it; a clear error without a usable GPU (PyTorch's CPU build
-    refuses too)."""
+    """The GPU's model name as its driver gives it; without a usable GPU `CudaUnavailable`, an AssertionError as
+    PyTorch's CPU build raises."""
     backend = _cuda(device)
     if backend is None:
-        raise RuntimeError(f"anynn.cuda.get_device_name: no CUDA device is usable for the default backend "
-                           f"({default_backend().name}); check anynn.cuda.is_available() first")
+        raise CudaUnavailable(f"anynn.cuda.get_device_name: no CUDA device is usable for the default backend "
+                              f"({default_backend().name}); check anynn.cuda.is_available() first")
     return str(backend.device_name())
 
 
 def get_device_capability(device: Any = None) -> tuple[int, int]:
-    """The GPU's CUDA compute capability ``(major, minor)`` (``(8, 0)`` for an A100), as PyTorch's; a clear error
-    without a usable GPU (PyTorch's CPU build refuses too)."""
+    """The GPU's CUDA compute capability ``(major, minor)`` (``(8, 0)`` for an A100), as PyTorch's; without a usable
+    GPU `CudaUnavailable`, an AssertionError as PyTorch's CPU build raises."""
     backend = _cuda(device)
     found = None if backend is None else backend.device_capability()
     if found is None:
-        raise RuntimeError(f"anynn.cuda.get_device_capability: no CUDA device is usable for the default backend "
-                           f"({default_backend().name}); check anynn.cuda.is_available() first")
+        error = CudaUnavailable if backend is None else RuntimeError
+        raise error(f"anynn.cuda.get_device_capability: no CUDA device is usable for the default backend "
+                    f"({default_backend().name}); check anynn.cuda.is_available() first")
     return found
+
+
+class CudaDeviceProperties:
+    """What `get_device_properties` tells of a GPU: ``name``, ``major`` and ``minor`` (its compute capability)."""
+
+    def __init__(self, name: str, major: int, minor: int) -> None:
+        self.name, self.major, self.minor = name, major, minor
+
+    def __repr__(self) -> str:
+        return f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor})"
+
+
+def get_device_properties(device: Any = None) -> CudaDeviceProperties:
+    """The GPU's name and compute capability (PyTorch's object also holds its memory and processor counts, which
+    anynn's libraries do not all give); without a usable GPU `CudaUnavailable`, an AssertionError as PyTorch's CPU
+    build raises."""
+    major, minor = get_device_capability(device)
+    return CudaDeviceProperties(get_device_name(device), major, minor)
 
 
 def set_device(device: Any) -> None:
@@ -123,8 +142,8 @@ def set_device(device: Any) -> None:
     if index is None or index < 0:  # PyTorch: a negative index (or None) is a no-op
         return
     if _cuda(index) is None:
-        raise RuntimeError(f"anynn.cuda.set_device({device!r}): no CUDA device {index} is usable for the default "
-                           f"backend ({default_backend().name})")
+        raise CudaUnavailable(f"anynn.cuda.set_device({device!r}): no CUDA device {index} is usable for the default "
+                              f"backend ({default_backend().name})")
     if index != 0:
         raise ValueError(f"anynn.cuda.set_device({device!r}): anynn has no current-device global; name the device "
                          f"where you make or move data instead (device='cuda:{index}', .to('cuda:{index}'))")
@@ -138,6 +157,6 @@ class OutOfMemoryError(RuntimeError):
 
 version.cuda_version_of_default_backend = cuda_version
 
-__all__ = ["OutOfMemoryError", "get_device_capability", "get_device_name", "max_memory_allocated",
-           "max_memory_reserved", "memory_allocated", "memory_reserved", "memory_stats", "reset_max_memory_allocated",
-           "reset_peak_memory_stats", "set_device"]
+__all__ = ["OutOfMemoryError", "get_device_capability", "get_device_name", "get_device_properties",
+           "max_memory_allocated", "max_memory_reserved", "memory_allocated", "memory_reserved", "memory_stats",
+           "reset_max_memory_allocated", "reset_peak_memory_stats", "set_device"]

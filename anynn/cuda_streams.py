@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from .backend import default_backend
-from .backend.torch_names import backend_for_device, cuda_available
+from .backend.torch_names import backend_for_device, cuda_available, need_cuda
 
 __all__ = ["Event", "Stream", "StreamContext", "current_stream", "default_stream", "set_stream", "stream"]
 
@@ -29,9 +29,7 @@ def _wait(device: Any = None) -> None:
 
 
 def _need_cuda(what: str) -> None:
-    if not cuda_available(default_backend()):
-        raise AssertionError(f"Torch not compiled with CUDA enabled (anynn: {what} needs a usable CUDA device for "
-                             f"the default backend; check torch.cuda.is_available() first)")
+    need_cuda(what, default_backend())
 
 
 class Stream:

@@ -26,11 +26,14 @@ def test_answers_follow_cuda(backend: str) -> None:
         if available:
             assert current == anynn.device("cuda") and current.type == "cuda"
             assert anynn.accelerator.device_count() == anynn.cuda.device_count() >= 1
+            assert anynn.accelerator.current_device_index() == 0
+            anynn.accelerator.synchronize()
         else:
             assert current is None
             assert anynn.accelerator.device_count() == 0
-        assert anynn.accelerator.current_device_index() == 0
-        anynn.accelerator.synchronize()
+            for ask in (anynn.accelerator.current_device_index, anynn.accelerator.synchronize):
+                with pytest.raises(RuntimeError):  # as PyTorch: 'Cannot access accelerator device when none is ...'
+                    ask()
         anynn.accelerator.empty_cache()
     finally:
         anynn.set_default_backend("numpy")
@@ -82,6 +85,42 @@ def test_memory_figures_and_device_name_as_torch_without_a_gpu(backend: str) -> 
                 lib.cuda.Event(enable_timing=True)
             with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
                 lib.cuda.current_stream()
+    finally:
+        anynn.set_default_backend("numpy")
+
+
+CUDA_CALLS = {  # asked without a GPU, PyTorch's CPU build raises AssertionError ('Torch not compiled with CUDA
+    # enabled') or RuntimeError; anynn raised BackendUnavailable (a RuntimeError) or returned 0 / None before
+    ".cuda()": lambda lib: lib.zeros(3).cuda(),
+    "Module.cuda()": lambda lib: lib.nn.Linear(2, 3).cuda(),
+    "zeros(device='cuda')": lambda lib: lib.zeros(3, device="cuda"),
+    ".to('cuda:0')": lambda lib: lib.ones(2).to("cuda:0"),
+    "cuda.current_device()": lambda lib: lib.cuda.current_device(),
+    "cuda.synchronize()": lambda lib: lib.cuda.synchronize(),
+    "cuda.init()": lambda lib: lib.cuda.init(),
+    "cuda.get_device_name(0)": lambda lib: lib.cuda.get_device_name(0),
+    "cuda.get_device_capability()": lambda lib: lib.cuda.get_device_capability(),
+    "cuda.get_device_properties(0)": lambda lib: lib.cuda.get_device_properties(0),
+    "cuda.current_stream()": lambda lib: lib.cuda.current_stream(),
+    "cuda.CUDAGraph()": lambda lib: lib.cuda.CUDAGraph(),
+    "cuda.make_graphed_callables": lambda lib: lib.cuda.make_graphed_callables(lib.nn.Linear(2, 2), (lib.ones(1, 2),)),
+}
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_cuda_without_a_gpu_raises_pytorchs_class(backend: str) -> None:
+    if anynn.cuda.is_available() or torch.cuda.is_available():
+        pytest.skip("checks the answers without a GPU")
+    anynn.set_default_backend(backend)
+    try:
+        for name, call in CUDA_CALLS.items():
+            with pytest.raises(Exception) as theirs:
+                call(torch)
+            with pytest.raises(Exception) as ours:
+                call(anynn)
+            assert isinstance(ours.value, type(theirs.value)), (name, ours.value, theirs.value)
+        assert anynn.cuda.is_initialized() is torch.cuda.is_initialized() is False
+        assert anynn.GradScaler is anynn.amp.GradScaler
     finally:
         anynn.set_default_backend("numpy")
 

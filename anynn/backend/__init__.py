@@ -10,8 +10,8 @@ from functools import partial
 from typing import Any, Callable
 
 from . import portable
-from .base import (DTYPE_NAMES, Backend, BackendMismatch, BackendUnavailable, DeviceRNG, dtype_name, host_array,
-                   is_host_array)
+from .base import (DTYPE_NAMES, Backend, BackendMismatch, BackendUnavailable, CudaUnavailable, DeviceRNG, dtype_name,
+                   host_array, is_host_array)
 from .registry import NAMES, backend_of, choose_auto, default_backend, get_backend, set_default_backend
 
 _fast_paths_enabled = True
@@ -46,7 +46,7 @@ def op(backend: Backend, name: str) -> Callable[..., Any]:
 
 
 __all__ = [
-    "DTYPE_NAMES", "NAMES", "Backend", "BackendMismatch", "BackendUnavailable", "DeviceRNG", "backend_of",
-    "choose_auto", "is_host_array", "default_backend", "dtype_name", "get_backend", "host_array", "op",
+    "DTYPE_NAMES", "NAMES", "Backend", "BackendMismatch", "BackendUnavailable", "CudaUnavailable", "DeviceRNG",
+    "backend_of", "choose_auto", "is_host_array", "default_backend", "dtype_name", "get_backend", "host_array", "op",
     "set_default_backend", "use_fast_paths",
 ]

@@ -17,6 +17,12 @@ class BackendUnavailable(RuntimeError):
     """The requested backend cannot run here (library missing, no device, too old)."""
 
 
+class CudaUnavailable(BackendUnavailable, AssertionError):
+    """A CUDA device was asked for (``.cuda()``, ``device="cuda"``, ``torch.cuda.current_device()``) and none is
+    usable here: a `BackendUnavailable` (a RuntimeError, as a CUDA build of PyTorch without a GPU raises) and an
+    AssertionError, as PyTorch's CPU build raises ("Torch not compiled with CUDA enabled")."""
+
+
 class BackendMismatch(ValueError, RuntimeError):
     """Arrays of two different backends (or devices) met in one operation: a RuntimeError too, PyTorch's class for
     tensors on two devices ("Expected all tensors to be on the same device")."""

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .devices import register_deviceless_type
-from .base import Backend, BackendUnavailable, DeviceRNG, dtype_name
+from .base import Backend, BackendUnavailable, CudaUnavailable, DeviceRNG, dtype_name
 
 
 class JaxRNG(DeviceRNG):
@@ -95,8 +95,10 @@ class JaxBackend(Backend):
         try:
             devices = jax.devices(platform)
         except RuntimeError:  # (named as asked: x.to("cuda") on a machine without one names 'cuda')
-            raise BackendUnavailable(f"backend 'jax' has no {asked!r} device here: "
-                                     f"it has {', '.join(str(d) for d in jax.devices())}") from None
+            error, hint = (CudaUnavailable, " (a CUDA build of jaxlib: pip install 'anynn[jax-cuda12]')") \
+                if asked == "cuda" else (BackendUnavailable, "")
+            raise error(f"backend 'jax' has no {asked!r} device here: "
+                        f"it has {', '.join(str(d) for d in jax.devices())}{hint}") from None
         position = int(index or 0)
         if position >= len(devices):
             raise BackendUnavailable(f"backend 'jax' has {len(devices)} {platform} device(s), not index {position}")

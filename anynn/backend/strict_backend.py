@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Backend, BackendUnavailable
+from .base import Backend, BackendUnavailable, CudaUnavailable
 from .quiet_float_errors import QUIET
 
 
@@ -59,7 +59,8 @@ class StrictBackend(Backend):
         if kind.startswith("device"):
             return f"{library}:{kind}"
         where = f"{kind}:{index}" if index is not None else kind
-        raise BackendUnavailable(f"device {where!r}: the array_api_strict backend has no {kind!r} device (its "
+        error = CudaUnavailable if kind == "cuda" else BackendUnavailable
+        raise error(f"device {where!r}: the array_api_strict backend has no {kind!r} device (its "
                                  "devices are 'cpu', 'device1' and 'device2'); for a GPU pick a library that has "
                                  "one, e.g. .to('torch:cuda') or .to('cupy')")
 

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .base import Backend, BackendUnavailable, DeviceRNG, dtype_name
+from .base import Backend, BackendUnavailable, CudaUnavailable, DeviceRNG, dtype_name
 
 
 class TorchRNG(DeviceRNG):
@@ -54,7 +54,8 @@ def _check_device(torch: Any, dev: Any) -> None:
         usable, count = False, 0
     if not usable:
         build = "a CPU-only build" if dev.type == "cuda" and torch.version.cuda is None else "this build"
-        raise BackendUnavailable(f"backend 'torch:{dev}' is unavailable: PyTorch {torch.__version__} ({build}) "
+        error = CudaUnavailable if dev.type == "cuda" else BackendUnavailable
+        raise error(f"backend 'torch:{dev}' is unavailable: PyTorch {torch.__version__} ({build}) "
                                  f"cannot use {dev.type!r} devices here; use backend='torch' (CPU) or install a "
                                  f"PyTorch with {dev.type} support")
     if dev.index is not None and count and dev.index >= count:

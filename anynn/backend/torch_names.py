@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .base import Backend, BackendUnavailable, dtype_name
+from .base import Backend, BackendUnavailable, CudaUnavailable, dtype_name
 from .registry import backend_class_of, get_backend
 
 DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta")
@@ -40,7 +40,8 @@ def backend_for_device(kind: str, index: int | None, like: Backend) -> Backend:
     except BackendUnavailable as exc:
         where = f"{kind}:{index}" if index is not None else kind
         library = key.partition(":")[0]
-        raise BackendUnavailable(f"device {where!r}: on the {like.name} backend {kind!r} means {library}, which is "
+        error = CudaUnavailable if kind == "cuda" else BackendUnavailable
+        raise error(f"device {where!r}: on the {like.name} backend {kind!r} means {library}, which is "
                                  f"not usable here ({exc}). Stay on 'cpu', or check anynn.cuda.is_available() "
                                  "first") from None
 
@@ -118,6 +119,14 @@ def cuda_available(like: Backend) -> bool:
     except BackendUnavailable:
         return False
     return True
+
+
+def need_cuda(what: str, like: Backend) -> None:
+    """Refuse a ``torch.cuda`` question that needs a device where ``"cuda"`` is not usable for ``like``, as PyTorch's
+    CPU build refuses it (`CudaUnavailable`: an AssertionError and a RuntimeError)."""
+    if not cuda_available(like):
+        raise CudaUnavailable(f"Torch not compiled with CUDA enabled (anynn: {what} needs a usable CUDA device for "
+                              f"the default backend ({like.name}); check torch.cuda.is_available() first)")
 
 
 def cuda_device_count(like: Backend) -> int:

@@ -65,6 +65,7 @@ LAYERS = {
     "fx": 0,  # torch.fx.wrap: hands back its argument, imports nothing
     "nested": 0,  # torch.nested: refused by name, imports nothing
     "export": 0,  # torch.export: refused by name, imports nothing
+    "cuda_graphs": 0,  # torch.cuda.CUDAGraph...: refused by name, imports nothing
     "overrides": 2,  # torch.overrides: __torch_function__ helpers (reads Tensor), function modes refused by name
     "__future__": 0,  # torch.__future__'s conversion switches: two flags, imports nothing
     "functional": 3, "data": 3, "out_argument": 3,
