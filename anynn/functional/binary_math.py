@@ -18,6 +18,7 @@ from ..backend.quiet_float_errors import quietly
 from ..backend.typing import Namespace
 from .operands import kinds_agree as _kinds_agree
 from .operands import operand as _operand
+from .precision import tensors_in_float32
 from .value_checks import (DTypeMismatchError, KernelNotImplementedError, check_integer_divisor, check_one_backend,
                            is_floating, refuse_boolean_pair, refuse_complex, refuse_numbers)
 
@@ -184,6 +185,7 @@ def _complex_logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
     return big + elementwise.log(1 + elementwise.exp(small - big))
 
 
+@tensors_in_float32
 def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
     """``input + weight * (end - input)`` (``torch.lerp``); ``weight`` a number or a tensor. Gradients flow to all.
     ``input`` floating or complex and ``end`` a tensor of its dtype, as PyTorch's kernel takes them."""
@@ -202,6 +204,7 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
     return input + scaled(end - input, weight)  # (a number: saved as PyTorch's LerpBackward0 saves it, no tensor)
 
 
+@tensors_in_float32
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
     """``floor(input / other)`` (Python's ``//``, PyTorch's ``floor_divide`` since 1.13); not differentiable."""
     refuse_boolean_pair("floor_divide", "div_floor_cpu", input, other)

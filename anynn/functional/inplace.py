@@ -265,9 +265,12 @@ def _binary(name: str, op: Callable[[Any, Any], Any]) -> Any:
             alpha, (other,) = other, scale_first(name, other, deprecated, "Number alpha, Tensor other",
                                                  "Tensor other, *, Number alpha = 1")
         other = _operand(self, name, other)
-        scale = alpha is not None and alpha != 1
-        return _update(self, name,
-                       lambda s: op(s, _itself(s, self, other) * alpha if scale else _itself(s, self, other)), other)
+        if alpha is not None and alpha != 1:  # add's formula (float16: as PyTorch's kernel rounds it)
+            from . import tensor_math
+
+            scaled = tensor_math.add if name == "add_" else tensor_math.sub
+            return _update(self, name, lambda s: scaled(s, _itself(s, self, other), alpha=alpha), other)
+        return _update(self, name, lambda s: op(s, _itself(s, self, other)), other)
 
     method.__name__ = name
     method.__doc__ = f"``{name}(other, alpha=1)``: the in-place form of the operation, returning this tensor."

@@ -16,7 +16,8 @@ from . import incomplete_gamma
 from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
                           bitwise_right_shift, bitwise_xor, floor_divide, hypot, lerp,
                           logaddexp, logical_xor, nextafter, true_divide)
-from .operands import ForeignOperandError, kinds_agree, operand, scale_first
+from .operands import ForeignOperandError, is_float, kinds_agree, operand, scale_first
+from .precision import is_low_precision, tensors_in_float32
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
 from .products import cumprod, prod
 from .rearrange import (moveaxis, movedim, meshgrid, repeat_interleave, roll, swapaxes, swapdims, tensor_unfold,
@@ -92,9 +93,28 @@ def add(input: Any, other: Any, *deprecated: Any, alpha: float = 1) -> Tensor:  
         alpha, (other,) = other, scale_first("add", other, deprecated, *_ALPHA_FIRST)
     if alpha == 1 and type(alpha) is int:
         return input + other
-    alpha = _checked_alpha("add", input, other, alpha)
+    return _plus_scaled("add", input, other, _checked_alpha("add", input, other, alpha))
+
+
+def _plus_scaled(name: str, input: Any, other: Any, alpha: Any) -> Tensor:  # noqa: A002
+    """``input + alpha * other`` (``sub``: minus), promoted as PyTorch's add, alpha saved as its AddBackward0 saves
+    it. float16/bfloat16 as PyTorch's kernel: alpha rounded to that dtype, the rest in float32 rounded once."""
+    floating = {v.array.dtype: v for v in (input, other) if isinstance(v, Tensor) and is_float(v)}
+    if len(floating) == 1 and isinstance(alpha, float):  # one floating dtype: the result's
+        (low, like), = floating.items()
+        if is_low_precision(like.backend.xp, low):
+            alpha = float(like.backend.xp.asarray(alpha, dtype=low, device=like.backend.device))
+    return _plus_scaled_rounded_once(name, input, other, alpha)
+
+
+@tensors_in_float32
+def _plus_scaled_rounded_once(name: str, input: Any, other: Any, alpha: Any) -> Tensor:  # noqa: A002
     input, other = _promoted(input, other)  # noqa: A001
-    return input + elementwise.scaled(other, alpha)  # (alpha saved as PyTorch's AddBackward0 saves it)
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and is_float(input) and is_float(other) and (
+            input.array.dtype != other.array.dtype):  # scaled in the result's dtype (float32 + 3.3 * float16)
+        common = result_type(input, other)
+        input, other = input.to(common), other.to(common)  # noqa: A001
+    return input + elementwise.scaled(other, alpha) if name == "add" else input - elementwise.scaled(other, alpha)
 
 
 def sub(input: Any, other: Any, *deprecated: Any, alpha: float = 1) -> Tensor:  # noqa: A002
@@ -105,9 +125,7 @@ def sub(input: Any, other: Any, *deprecated: Any, alpha: float = 1) -> Tensor:  
     if alpha == 1 and type(alpha) is int:
         return input - other
     refuse_boolean_subtraction(input, other)
-    alpha = _checked_alpha("sub", input, other, alpha)
-    input, other = _promoted(input, other)  # noqa: A001
-    return input - elementwise.scaled(other, alpha)
+    return _plus_scaled("sub", input, other, _checked_alpha("sub", input, other, alpha))
 
 
 def subtract(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
@@ -209,6 +227,7 @@ def _scaled_pair(name: str, input: Tensor, tensor1: Any, tensor2: Any, value: An
                                   else value)
 
 
+@tensors_in_float32
 def addcmul(input: Tensor, tensor1: Any, tensor2: Any, *deprecated: Any, value: Any = 1) -> Tensor:  # noqa: A002
     """``input + value * tensor1 * tensor2`` (broadcast), as ``torch.addcmul``: in the dtype the three tensors
     promote to, ``value`` a number of that kind. PyTorch's deprecated ``addcmul(input, value, tensor1, tensor2)``
@@ -220,6 +239,7 @@ def addcmul(input: Tensor, tensor1: Any, tensor2: Any, *deprecated: Any, value: 
     return input + value * tensor1 * tensor2
 
 
+@tensors_in_float32
 def addcdiv(input: Tensor, tensor1: Any, tensor2: Any, *deprecated: Any, value: Any = 1) -> Tensor:  # noqa: A002
     """``input + value * tensor1 / tensor2`` (broadcast), as ``torch.addcdiv``; two integer tensors are refused,
     as PyTorch (its integer division is gone). PyTorch's deprecated ``addcdiv(input, value, tensor1, tensor2)``

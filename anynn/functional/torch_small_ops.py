@@ -68,7 +68,11 @@ def fill(input: Any, value: Any) -> Tensor:  # noqa: A002
 def rsub(input: Any, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``torch.rsub``: ``other - alpha * input``."""
     x = _tensor(input, "rsub")
-    return other - (x if alpha == 1 else x * alpha)
+    if alpha == 1:
+        return other - x
+    from .tensor_math import sub
+
+    return sub(other, x, alpha=alpha) if isinstance(other, Tensor) else other - x * alpha
 
 
 def is_nonzero(input: Any) -> bool:  # noqa: A002

@@ -219,7 +219,19 @@ ROUNDED_ONCE = [
     lambda m, x: m.special.gammainc(x.abs() * 8, x.abs() * 8 + 1),  # (a 256-term series: P(48, 49) was 0.38)
     lambda m, x: m.logaddexp2(x, x.flip(0) * 0.5),
     lambda m, x: x * 0.1, lambda m, x: x / 3.3, lambda m, x: 1e5 * x,  # (1e5 was float16's inf first: 0 * inf NaN)
+    lambda m, x: x.addcmul(x, x.flip(0), value=0.3), lambda m, x: x.lerp(x.flip(0), 0.3),
+    lambda m, x: x.add(x.flip(0), alpha=3.3), lambda m, x: x // 0.1,  # (alpha: rounded to float16 as PyTorch's)
 ]
+
+
+def test_add_with_alpha_scales_in_the_result_dtype_as_torch(backend):
+    """``float32.add(float16, alpha=3.3)`` scales the float16 operand in float32, as PyTorch (it was scaled and
+    rounded in float16, then added: off by ~1e-3 relative)."""
+    skip_unless_has(backend, "float16")
+    values = np.linspace(-6, 6, 241).astype(np.float16)
+    for call in (lambda m, x: x.float().add(x.flip(0), alpha=3.3), lambda m, x: x.float().sub_(x.flip(0), alpha=3.3)):
+        want = call(torch, torch.tensor(values)).numpy()
+        np.testing.assert_allclose(call(anynn, anynn.tensor(values, backend=backend)).numpy(), want, rtol=1e-6)
 
 
 def test_multi_step_formulas_of_float16_round_once_as_torch(backend):
