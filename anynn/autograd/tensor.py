@@ -703,7 +703,7 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
             name = host_dtype(data, host)
             if name == "bfloat16":  # a bfloat16 default: NumPy has none, the backend casts
                 native_dtype = be.dtype(name)
-            elif name != host.dtype.name:
+            elif name != dtype_name(host.dtype):
                 host = host.astype(name)
         if host.dtype.kind not in "biufc":
             raise UnreadableDataError(f"tensor(): cannot make a tensor of {type(data).__name__} {_short(data)} (NumPy "

@@ -103,13 +103,13 @@ def host_dtype(data: Any, array: np.ndarray) -> str:
     default has no NumPy dtype: the caller casts on the backend.
     """
     if array.dtype.kind not in "fc" or isinstance(data, (np.ndarray, np.generic)):
-        return array.dtype.name
+        return dtype_name(array.dtype)  # (NumPy's dtype.name is Python code; this answer is cached)
     if isinstance(data, float):
         return _default
     if isinstance(data, complex):
         return default_complex()
     if not isinstance(data, (list, tuple)):
-        return array.dtype.name
+        return dtype_name(array.dtype)
     found: set[str] = set()
     _leaf_dtypes(data, found)
     return _promote(found) if found else _default  # no leaf at all ([], [[]]): PyTorch's default dtype

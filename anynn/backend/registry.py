@@ -80,6 +80,10 @@ def get_backend(backend: Any = None, device: Any = None) -> Backend:
         backend = scopes[-1] if scopes else getattr(_scoped, "default", None) or _default_name
     if isinstance(backend, Backend):
         return backend
+    if type(backend) is str and device is None:  # a name built before is its own key ("numpy", "torch:cuda:0")
+        found = _cache.get(backend)
+        if found is not None:
+            return found
     if not isinstance(backend, str):
         backend = _name_of_namespace(backend)
     library, _, dev = backend.partition(":")
