@@ -72,16 +72,23 @@ def _stack(values: list[Any]) -> Any:
     """One field's values stacked: a Tensor for Tensors, a list for strings, else a NumPy array."""
     if isinstance(values[0], Tensor):
         be = values[0].backend
+        first = values[0].array.dtype
+        one_dtype = True
         for i, v in enumerate(values):
             if not isinstance(v, Tensor):
                 raise CollateTypeError(f"default_collate: expected a Tensor as element {i} of the batch (element 0 "
                                        f"is one), got {type(v).__name__}")
-            if v.backend != be:
+            if v.backend is not be and v.backend != be:
                 raise CollateMismatchError(f"cannot collate a batch mixing backend {be.key!r} with {v.backend.key!r}")
+            if v.array.dtype is not first:
+                one_dtype = False
         _check_one_shape([tuple(v.shape) for v in values])
-        target = _promoted([v.array.dtype for v in values])
-        arrays = [v.array if dtype_name(v.array.dtype) == target else be.xp.astype(v.array, be.dtype(target))
-                  for v in values]
+        if one_dtype:  # (the usual batch: nothing to promote, no dtype compared per sample)
+            arrays = [v.array for v in values]
+        else:
+            target = _promoted([v.array.dtype for v in values])
+            arrays = [v.array if dtype_name(v.array.dtype) == target else be.xp.astype(v.array, be.dtype(target))
+                      for v in values]
         return Tensor._make(be.xp.stack(arrays, axis=0), be, None, 0)
     if all(isinstance(v, (str, bytes)) for v in values):
         return list(values)  # as PyTorch: strings and bytes stay a list
