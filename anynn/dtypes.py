@@ -58,6 +58,21 @@ class dtype:  # noqa: N801 - PyTorch's name (torch.dtype)
     def itemsize(self) -> int:
         return 2 if self.name == "bfloat16" else np.dtype(self.name).itemsize
 
+    def to_real(self) -> dtype:
+        """The real dtype of a complex one's parts (``complex64`` -> ``float32``); any other dtype itself."""
+        return dtype({"complex64": "float32", "complex128": "float64"}.get(self.name, self.name))
+
+    def to_complex(self) -> dtype:
+        """The complex dtype with parts of this floating dtype (``float32`` -> ``complex64``; ``bfloat16`` too, as
+        PyTorch's); a complex dtype itself. PyTorch's float16 gives complex32, which anynn has not: TypeError."""
+        if self.name.startswith("complex"):
+            return self
+        if self.name == "float16":
+            raise TypeError("float16.to_complex(): PyTorch's complex32, which anynn has not (use float32 for complex)")
+        if not self.is_floating_point:
+            raise RuntimeError(f"Unknown Complex ScalarType for {self.name}")
+        return dtype("complex128" if self.name == "float64" else "complex64")
+
     @property
     def dtype(self) -> np.dtype:
         """The NumPy dtype (so ``np.zeros(3, dtype=anynn.float32)`` and NumPy comparisons work)."""

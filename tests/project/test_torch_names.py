@@ -67,6 +67,15 @@ def test_dtype_objects_name_pytorchs_dtypes(alias, name):
     assert ours.is_floating_point == getattr(torch, alias).is_floating_point
     assert ours.itemsize == getattr(torch, alias).itemsize
     assert repr(ours) == f"anynn.{name}"
+    theirs = getattr(torch, alias)  # (to_real / to_complex were missing)
+    assert ours.to_real() == str(theirs.to_real()).removeprefix("torch.")
+    if name == "float16":  # (PyTorch's complex32: anynn has none)
+        return
+    try:
+        assert ours.to_complex() == str(theirs.to_complex()).removeprefix("torch.")
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="Unknown Complex ScalarType"):
+            ours.to_complex()
 
 
 @pytest.mark.parametrize("name", ["float32", "float64", "int64", "int32", "bool", "int8", "uint8"])
