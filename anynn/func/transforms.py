@@ -132,6 +132,18 @@ def _tensor_leaves(out: Any, what: str) -> tuple[list[Tensor], Any]:
     return leaves, spec
 
 
+def _differentiable(x: Tensor) -> bool:
+    return x.is_floating_point() or x.is_complex()
+
+
+def _refuse_integer_outputs(outputs: list[Tensor]) -> None:
+    """PyTorch's refusal of an integer or boolean output in ``vjp`` (and ``jacrev``, made of it)."""
+    for o in outputs:
+        if not _differentiable(o):
+            raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
+                               f"with dtype {o.dtype}")
+
+
 def _zeros(x: Tensor) -> Tensor:
     return Tensor._make(x.backend.xp.zeros_like(x.array), x.backend, None, 0)
 
@@ -201,6 +213,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         with transform_level():
             out, aux = _split_aux(func(*level.args), has_aux, "vjp")
         out_leaves, out_spec = _tensor_leaves(out, "vjp(f, *primals)")
+        _refuse_integer_outputs(out_leaves)
         connected = outer and reaches_outer(out_leaves, level.ours)
 
     def vjp_fn(cotangents: Any, *, retain_graph: bool = True, create_graph: bool | None = None) -> tuple[Any, ...]:
@@ -246,16 +259,20 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
         with transform_level(tangent_inputs=level.inputs):
             out, aux = _split_aux(func(*level.args), has_aux, "jvp")
         out_leaves, out_spec = flatten(out)
-        dummies = [_zeros(o).requires_grad_() for o in out_leaves]
+        # an integer output's tangent is zeros of its dtype, as PyTorch's (no dummy cotangent: it has no gradient)
+        dummies = [_zeros(o).requires_grad_() if _differentiable(o) else _zeros(o) for o in out_leaves]
         connected = outer and (reaches_outer(out_leaves, level.ours) or any(v.requires_grad for v in tangent_leaves))
         firsts = _gradients(out_leaves, level.inputs, dummies, True, retain_graph=True)
         pairs = [(g, v) for g, v in zip(firsts, tangent_leaves) if g.requires_grad]
-        if pairs:
-            found = autograd_grad([p[0] for p in pairs], dummies, [p[1] for p in pairs], create_graph=connected,
-                                  allow_unused=True)
+        live = [d for d in dummies if d.requires_grad]
+        if pairs and live:
+            found = iter(autograd_grad([p[0] for p in pairs], live, [p[1] for p in pairs], create_graph=connected,
+                                       allow_unused=True))
+            found_all = [next(found) if d.requires_grad else None for d in dummies]
         else:
-            found = (None,) * len(dummies)
-        products = [_zeros(o) if g is None else (g if connected else g.detach()) for g, o in zip(found, out_leaves)]
+            found_all = [None] * len(dummies)
+        products = [_zeros(o) if g is None else (g if connected else g.detach())
+                    for g, o in zip(found_all, out_leaves)]
     result = (level.unwrap(out, outer), unflatten(out_spec, products))
     return result + (level.unwrap(aux, outer),) if has_aux else result
 
@@ -325,6 +342,8 @@ def _jacobian_transform(func: Callable[..., Any], argnums: int | tuple[int, ...]
                 out, aux = _split_aux(func(*level.args, **kwargs), has_aux, name)
             out_leaves, out_spec = _tensor_leaves(out, f"{name}(f)")
             _refuse_complex(name, out_leaves, "outputs")
+            if not forward:
+                _refuse_integer_outputs(out_leaves)
             connected = outer and reaches_outer(out_leaves, level.ours)
             blocks = [level.regroup(_jacobian_of(o, level.inputs, connected)) for o in out_leaves]
         result = unflatten(out_spec, blocks)
@@ -351,9 +370,10 @@ def _jacobian_of(o: Tensor, inputs: list[Tensor], create_graph: bool) -> list[Te
         shape = tuple(o.shape) + tuple(x.shape)
         if row:
             blocks.append(stack(row, axis=0).reshape(shape))
-        else:
+        else:  # (an integer output's block is zeros of its dtype, as PyTorch's jacfwd gives)
             xb = x.backend
-            blocks.append(Tensor._make(xb.xp.zeros(shape, dtype=x.array.dtype, device=xb.device), xb, None, 0))
+            dtype = x.array.dtype if _differentiable(o) else o.array.dtype
+            blocks.append(Tensor._make(xb.xp.zeros(shape, dtype=dtype, device=xb.device), xb, None, 0))
     return blocks
 
 

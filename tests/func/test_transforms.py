@@ -186,6 +186,20 @@ def test_misuse_is_named(backend, rng) -> None:
         func.hessian(lambda z: (z * z).abs().sum())(z)
     with pytest.raises(RuntimeError, match="tangent:0 with shape \\(2,\\) in flattened pytree doesn't match"):
         func.linearize(lambda x: x.sin(), x)[1](x[:2])
+    for transform in (lambda f: func.vjp(f, x), lambda f: func.jacrev(f)(x)):  # zeros before, as cotangents of ints
+        with pytest.raises(RuntimeError, match="All outputs of f must be floating-point or complex Tensors"):
+            transform(lambda x: (x.sin(), x > 0))
+
+
+def test_integer_outputs_get_zero_tangents_as_torch(backend, rng) -> None:
+    """jvp / jacfwd of a function with an integer output: zeros of its dtype (jvp raised before: its dummy cotangent
+    was an integer tensor that required grad; jacfwd's block was the input's float dtype)."""
+    x = make(backend, rng.standard_normal(3))
+    (value, count), (tangent, zero) = func.jvp(lambda x: (x.sin(), (x > 0).sum()), (x,), (x,))
+    np.testing.assert_allclose(tangent.numpy(), np.cos(x.numpy()) * x.numpy())
+    assert zero.dtype == count.dtype == anynn.int64 and zero.numpy() == 0
+    block = func.jacfwd(lambda x: (x * 2).long())(x)
+    assert block.dtype == anynn.int64 and tuple(block.shape) == (3, 3) and not block.numpy().any()
 
 
 def test_no_grad_inside_and_outside(backend, rng) -> None:
