@@ -24,7 +24,7 @@ from .formulas.logistic import softplus
 from .formulas.softmax import softmax_and_log
 from .precision import cast_to, is_low_precision, upcast
 from .value_checks import ShapeMismatchError
-from .value_checks import data_dtype, is_floating, is_real_floating
+from .value_checks import check_same_dtype, data_dtype, is_floating, is_real_floating, refuse_boolean_subtraction
 from .value_checks import InvalidValueError
 
 
@@ -148,6 +148,8 @@ class BinaryCrossEntropy(_Reduced):
     ties_constant_gradient = False  # each gradient reads the probabilities: a constant where they are
 
     def elementwise(self, xp: Any, p: Any, y: Any, weight: Any = None) -> Any:
+        # input and target of one dtype, after autocast's cast (PyTorch: 'Found dtype Double but expected Float')
+        check_same_dtype("binary_cross_entropy", ("input", "target"), (p, y))
         self.p, self.y, self.weight = p, y, weight
         self.log_p = _clamped_log(xp, p, xp.log, p > 0.0, 1.0)
         self.log_q = _clamped_log(xp, -p, xp.log1p, p < 1.0, 0.0)
@@ -367,6 +369,7 @@ def l1_loss(input: Any, target: Any, size_average: bool | None = None, reduce: b
     """Absolute error ``|input - target|``; ``weight`` as in `mse_loss`."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
+    refuse_boolean_subtraction(input, target)  # (PyTorch's |input - target| refuses a bool operand)
     input = _integer_input_promoted(input, target)  # noqa: A001
     target = _regression_args("l1_loss", input, target, reduction, complex_ok=True)
     if weight is not None:

@@ -18,7 +18,8 @@ from .loss import _Reduced
 from .elementwise import as_common_floating
 from .loss_inputs import as_operand, check_broadcast_together, check_input
 from .loss_reduction import check_reduction, legacy_reduction
-from .value_checks import UnsupportedDTypeError, check_one_backend, data_dtype, is_floating, refuse_complex
+from .value_checks import (UnsupportedDTypeError, check_one_backend, data_dtype, is_floating,
+                           refuse_boolean_subtraction, refuse_complex)
 from ..backend import dtype_name
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -222,6 +223,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
 
     check_reduction("gaussian_nll_loss", reduction)
     check_input("gaussian_nll_loss", input)
+    refuse_boolean_subtraction(input, target)  # (PyTorch's input - target refuses a bool operand)
     refuse_complex("gaussian_nll_loss", var)  # PyTorch's check of var < 0 refuses it ("lt_cpu" not implemented)
     check_one_backend("gaussian_nll_loss", input, target, var)
     if not isinstance(var, (int, float)) and not is_floating(var):  # PyTorch clamps var in place: refused there

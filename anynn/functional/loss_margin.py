@@ -23,7 +23,7 @@ from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_r
 from .scatter_reduce import IndexingError
 from .value_checks import NotATensorError, ShapeMismatchError, UnsupportedDTypeError
 from .value_checks import check_floating as check_value_floating
-from .value_checks import check_one_backend, refuse_complex
+from .value_checks import check_one_backend, refuse_boolean_subtraction, refuse_complex
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -251,6 +251,7 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_aver
     check_reduction("hinge_embedding_loss", reduction)
     _no_host_values("hinge_embedding_loss", input=input, target=target)
     check_input("hinge_embedding_loss", input)
+    check_value_floating("hinge_embedding_loss", input)  # (an integer input gave float64: PyTorch's mean() refuses it)
     check_broadcast_together("hinge_embedding_loss", input=input, target=target)
     refuse_complex("hinge_embedding_loss", input, target)
     return HingeEmbedding.apply(input, target, reduction=reduction, margin=float(margin))
@@ -278,6 +279,8 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multilabel_soft_margin_loss", reduction)
     check_input("multilabel_soft_margin_loss", input)
+    check_value_floating("multilabel_soft_margin_loss", input)  # (PyTorch's "log_sigmoid_cpu" not implemented)
+    refuse_boolean_subtraction(target, 1)  # (PyTorch's 1 - target)
     check_same_shape("multilabel_soft_margin_loss", input, target)
     refuse_complex("multilabel_soft_margin_loss", input, target)
     weight_array = option_array("multilabel_soft_margin_loss", "weight", weight, input, refuse_grad=False,

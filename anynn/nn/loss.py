@@ -12,9 +12,11 @@ from .module import Module
 from .validate import check_broadcast, check_floating, check_same_backend, dtype_kind
 
 
-def _as_input_dtype(target: Any, input: Tensor) -> Any:  # noqa: A002
-    """An integer/bool target Tensor in the input's dtype (on the input's backend only: else the loss says so)."""
-    if isinstance(target, Tensor) and not target.is_floating_point() and target.backend == input.backend:
+def _as_input_dtype(target: Any, input: Tensor, kinds: tuple[str, ...]) -> Any:  # noqa: A002
+    """An integer/bool target Tensor (of a dtype kind in ``kinds``) in the input's dtype (on the input's backend
+    only: else the loss says so)."""
+    if isinstance(target, Tensor) and not target.is_floating_point() and target.backend == input.backend and \
+            dtype_kind(target.array.dtype) in kinds:
         return target.astype(input.dtype)
     return target
 
@@ -58,6 +60,9 @@ class _Loss(Module):
     # float32, as PyTorch's does for the losses written from differences (MarginRankingLoss of int64...)
     promoted_inputs: tuple[str, ...] = ()
     float_targets: tuple[int, ...] = ()
+    # the dtype kinds of a target taken in the prediction's dtype (a bool target of a loss PyTorch writes from
+    # input - target is refused by the function, as PyTorch's subtraction refuses it)
+    promoted_targets: tuple[str, ...] = ("i", "b")
     same_shape: tuple[int, ...] = ()
     # those three for a call with two arguments: (floating first, floating second, equal shapes)
     _pair_checks: tuple[bool, bool, bool] = (True, False, False)
@@ -104,7 +109,8 @@ class _Loss(Module):
                                       and dtype_kind(args[i].array.dtype) in self.promoted_inputs):
                 check_floating(self, args[i], what=f"input (argument {i + 1})")
         if self.float_targets and args and isinstance(args[0], Tensor):
-            args = tuple(_as_input_dtype(a, args[0]) if i in self.float_targets else a for i, a in enumerate(args))
+            args = tuple(_as_input_dtype(a, args[0], self.promoted_targets) if i in self.float_targets else a
+                         for i, a in enumerate(args))
         if self.same_shape:
             check_broadcast(self, tuple(f"argument {i + 1}" for i in self.same_shape),
                             tuple(args[i] for i in self.same_shape if i < len(args)))
@@ -113,6 +119,7 @@ class _Loss(Module):
 
 class MSELoss(_Loss):
     float_targets, same_shape = (1,), (0, 1)
+    promoted_inputs = ("i", "b")  # (PyTorch's mse_loss of an int64 or bool input beside a float target is float32)
 
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(legacy_reduction(size_average, reduce, reduction))
@@ -123,6 +130,7 @@ class MSELoss(_Loss):
 
 class L1Loss(_Loss):
     float_targets, same_shape = (1,), (0, 1)
+    promoted_inputs = promoted_targets = ("i",)  # (a bool operand is refused, as PyTorch's subtraction refuses it)
 
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(legacy_reduction(size_average, reduce, reduction))
@@ -144,6 +152,7 @@ class HuberLoss(_Loss):
 
 class SmoothL1Loss(_Loss):
     float_targets, same_shape = (1,), (0, 1)
+    promoted_inputs = ("i", "b")
 
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
                  beta: float = 1.0) -> None:
@@ -170,6 +179,7 @@ class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy computed from logits: finite for any logit (e.g. 49.8 with label 0 → 49.8)."""
 
     float_targets, same_shape = (1,), (0, 1)
+    promoted_targets = ()  # (an integer or bool target: PyTorch's "result type Float can't be cast to ... Long")
 
     def __init__(self, weight: Any = None, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean", pos_weight: Any = None) -> None:

@@ -48,6 +48,7 @@ class GaussianNLLLoss(_Loss):
     `anynn.functional.gaussian_nll_loss` for var's shapes)."""
 
     float_inputs, float_targets, same_shape = (0, 2), (1,), (0, 1)
+    promoted_inputs = promoted_targets = ("i",)  # (int64 means give float32, as PyTorch's; a bool is refused)
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(reduction)

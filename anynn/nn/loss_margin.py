@@ -52,6 +52,7 @@ class MultiLabelSoftMarginLoss(WeightedLegacyLoss):
     """Per-class logistic loss of logits (N, C) against 0/1 targets (N, C), averaged over the classes."""
 
     float_targets, same_shape = (1,), (0, 1)
+    promoted_targets = ("i",)  # (a bool target: PyTorch's 1 - target refuses it)
 
     def __init__(self, weight: Any = None, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:

@@ -397,6 +397,44 @@ def test_floating_operands_of_two_precisions_as_torch(backend, name, call, d1, d
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
+# (loss, input dtype, target dtype): each as PyTorch's, the module and the function. The modules refused an integer
+# or bool input PyTorch promotes (MSELoss, L1Loss, SmoothL1Loss, GaussianNLLLoss) and cast a bool target PyTorch's
+# subtraction refuses (L1Loss, GaussianNLLLoss, MultiLabelSoftMarginLoss) or an integer one its kernel refuses
+# (BCEWithLogitsLoss); hinge_embedding and multilabel_soft_margin of integers gave float64, BCE of float32 and
+# float64 promoted (PyTorch: 'Found dtype Double but expected Float')
+LOSS_DTYPE_ROWS = [("MSELoss", "int64", "float32"), ("MSELoss", "bool", "float32"), ("L1Loss", "int64", "float32"),
+                   ("L1Loss", "bool", "float32"), ("L1Loss", "float32", "bool"), ("SmoothL1Loss", "bool", "float32"),
+                   ("GaussianNLLLoss", "int64", "float32"), ("GaussianNLLLoss", "float32", "bool"),
+                   ("BCEWithLogitsLoss", "float32", "int64"),
+                   ("HingeEmbeddingLoss", "int64", "float32"), ("MultiLabelSoftMarginLoss", "int64", "float32"),
+                   ("MultiLabelSoftMarginLoss", "float32", "bool"), ("BCELoss", "float32", "float64")]
+
+
+def test_loss_modules_and_functions_take_the_dtypes_pytorch_takes():
+    functions = {"MSELoss": "mse_loss", "L1Loss": "l1_loss", "SmoothL1Loss": "smooth_l1_loss",
+                 "GaussianNLLLoss": "gaussian_nll_loss",
+                 "BCEWithLogitsLoss": "binary_cross_entropy_with_logits", "HingeEmbeddingLoss": "hinge_embedding_loss",
+                 "MultiLabelSoftMarginLoss": "multilabel_soft_margin_loss", "BCELoss": "binary_cross_entropy"}
+    x, y = np.array([[1.0, 0.0], [0.25, 0.5]]), np.array([[1.0, 1.0], [1.0, 0.0]])
+    for name, dx, dy in LOSS_DTYPE_ROWS:
+        for lib_of in (lambda lib, name=name: getattr(lib.nn, name)(),
+                       lambda lib, name=name: getattr(lib.nn.functional, functions[name])):
+            outcomes = []
+            for lib in (torch, anynn):
+                args = [lib.tensor(x).to(getattr(lib, dx)), lib.tensor(y).to(getattr(lib, dy))]
+                args += [lib.ones(2, 2)] if name == "GaussianNLLLoss" else []
+                try:
+                    out = lib_of(lib)(*args)
+                    outcomes.append((str(out.dtype).split(".")[-1], round(float(out), 5)))
+                except (RuntimeError, TypeError, NotImplementedError) as error:
+                    outcomes.append(error)
+            theirs, ours = outcomes
+            if isinstance(theirs, Exception):
+                assert isinstance(ours, type(theirs)), (name, dx, dy, theirs, ours)
+            else:
+                assert ours == theirs, (name, dx, dy)
+
+
 def test_binary_losses_refuse_integer_targets_as_torch(backend):
     x = make(backend, np.array([0.2, 0.7], np.float32))
     y = make(backend, np.array([0, 1], np.int64))
@@ -551,7 +589,8 @@ def _full_checks_then_call(loss: _Loss, *args: Any) -> Any:
         if i < len(args) and not (isinstance(args[i], Tensor) and dtype_kind(args[i].dtype) in loss.promoted_inputs):
             check_floating(loss, args[i], what=f"input (argument {i + 1})")
     if loss.float_targets and args and isinstance(args[0], Tensor):
-        args = tuple(_as_input_dtype(a, args[0]) if i in loss.float_targets else a for i, a in enumerate(args))
+        args = tuple(_as_input_dtype(a, args[0], loss.promoted_targets) if i in loss.float_targets else a
+                     for i, a in enumerate(args))
     if loss.same_shape:
         check_broadcast(loss, tuple(f"argument {i + 1}" for i in loss.same_shape),
                         tuple(args[i] for i in loss.same_shape if i < len(args)))
@@ -612,6 +651,7 @@ def test_pair_checks_follow_the_class_tables():
 
     class Custom(nn.MSELoss):
         float_inputs, float_targets, same_shape = (0, 1), (), ()
+        promoted_inputs = ()  # (MSELoss promotes integer inputs, as PyTorch's)
 
     assert Custom._pair_checks == (True, True, False)
     with pytest.raises(TypeError, match=r"Custom: expected a floating-point input \(argument 2\)"):
@@ -623,8 +663,8 @@ def test_keyword_arguments_and_other_arities_take_the_same_checks():
     mse = nn.MSELoss()
     np.testing.assert_allclose(mse(x, target=y).numpy(), 0.25)
     np.testing.assert_allclose(mse(x, y).numpy(), 0.25)
-    with pytest.raises(TypeError, match="MSELoss: expected a floating-point input"):
-        mse(anynn.tensor(np.ones(3, np.int64)), target=y)
+    with pytest.raises(TypeError, match="HuberLoss: expected a floating-point input"):  # (MSELoss promotes it)
+        nn.HuberLoss()(anynn.tensor(np.ones(3, np.int64)), target=y)
     ranking = nn.MarginRankingLoss()
     z = anynn.tensor(np.ones(3, np.float32))
     np.testing.assert_allclose(ranking(x, z, y).numpy(), 0.5)
