@@ -129,18 +129,21 @@ def _truth(xp: Any, value: Any) -> Any:
 
 
 def _logical(name: str) -> Any:
-    def method(self: Tensor, other: Any = None) -> Tensor:
+    def method(self: Tensor, other: Any) -> Tensor:
         xp = self.backend.xp
-        if other is None:
-            data = getattr(xp, name)(_truth(xp, self.array))
-        else:
-            refuse_numbers(name, other=other)  # (a tensor, as PyTorch's)
-            check_one_backend(name, self, other)
-            other = other.array if isinstance(other, Tensor) else other
-            data = getattr(xp, name)(_truth(xp, self.array), _truth(xp, other))
-        return Tensor._make(data, self.backend, None, 0)
+        refuse_numbers(name, other=other)  # (a tensor, as PyTorch's)
+        check_one_backend(name, self, other)
+        other = other.array if isinstance(other, Tensor) else other
+        return Tensor._make(getattr(xp, name)(_truth(xp, self.array), _truth(xp, other)), self.backend, None, 0)
 
     return method
+
+
+def _logical_not(self: Tensor) -> Tensor:
+    """The negated truth values (nonzero is true), a boolean tensor; no argument, as PyTorch's (``x.logical_not(y)``
+    was NumPy's ``logical_not(x, out=y)``)."""
+    xp = self.backend.xp
+    return Tensor._make(xp.logical_not(_truth(xp, self.array)), self.backend, None, 0)
 
 
 def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
@@ -194,7 +197,7 @@ METHODS: dict[str, Any] = {
     "type_as": lambda self, other: self.astype(other.dtype),
     "t": _t,
     "all": _arg_reduction("all"), "any": _arg_reduction("any"),
-    "logical_not": _logical("logical_not"), "logical_and": _logical("logical_and"),
+    "logical_not": _logical_not, "logical_and": _logical("logical_and"),
     "logical_or": _logical("logical_or"),
 }
 

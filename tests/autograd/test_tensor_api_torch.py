@@ -570,6 +570,17 @@ def test_relu_method_takes_no_inplace_flag_as_torch():
         assert x.tolist() == [-1.0, 2.0] and x.relu().tolist() == [0.0, 2.0]
 
 
+def test_logical_methods_take_pytorchs_operands():
+    """``x.logical_not(y)`` and ``x.logical_and()`` are PyTorch's TypeError; anynn's one method for the four took an
+    optional ``other`` (logical_not(y) was NumPy's logical_not(x, out=y))."""
+    for lib in (torch, anynn):
+        x, y = lib.tensor([0.0, 2.0]), lib.tensor([1.0, 0.0])
+        for method, args in (("logical_not", (y,)), ("logical_and", ()), ("logical_or_", ())):
+            with pytest.raises(TypeError):
+                getattr(x, method)(*args)
+        assert x.logical_not().tolist() == [True, False] and x.logical_or(y).tolist() == [True, True]
+
+
 def test_retain_grad_on_a_leaf_and_a_non_leaf_still_works(backend):
     x = make(backend, X, requires_grad=True)
     x.retain_grad()  # a no-op on a leaf, as in PyTorch
