@@ -10,11 +10,13 @@ from typing import Any, Sequence
 
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
-from ..backend import Backend, BackendMismatch, dtype_name, op
+from ..backend import Backend, BackendMismatch, dtype_name, host_array, op
 from ..backend.arrays import at_set, check, reshape_copied
+from ..backend.arrays import device_of as device
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
 from .value_checks import InvalidValueError, ShapeMismatchError, checked_dim, refuse_bool_dims, refuse_float_ints
+from .value_checks import array_on_backend
 from .view_layout import indexed_strides, reshape_is_copy, view_strides_after_reshape
 
 
@@ -97,8 +99,6 @@ class GetItem(Function):
         return xp.flip(out, axis=self.flips) if self.flips else out
 
     def backward(self, xp: Namespace, g: Any) -> Any:
-        from ..backend.arrays import device_of as device
-
         if self.flips:
             g = xp.flip(g, axis=self.flips)
         out = xp.zeros(self.shape, dtype=g.dtype, device=device(g))
@@ -225,8 +225,6 @@ class Take(Function):
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         flat_index = xp.reshape(self.indices, (-1,))
         if flat_index.shape[0] == 0:  # nothing was picked (the portable scatter-add cannot reshape empties)
-            from ..backend.arrays import device_of as device
-
             zeros = xp.zeros((self.rows,) + tuple(g.shape[self.indices.ndim:]), dtype=g.dtype, device=device(g))
             # plus 0 * sum(g) (an exact 0): a recorded gradient stays a function of g, as PyTorch's of an empty pick
             return zeros + xp.sum(g) * 0.0, None
@@ -284,8 +282,6 @@ class Split(Function):
         return tuple(pieces)
 
     def backward(self, xp: Namespace, *grads: Any) -> Any:
-        from ..backend.arrays import device_of as device
-
         known = next(g for g in grads if g is not None)
         parts = []
         for g, size in zip(grads, self.sizes):
@@ -625,10 +621,6 @@ def _type_name(value: Any) -> str:
 
 def _native_index(i: Any, x: Any) -> Any:
     """An index array (a list, a host NumPy array, a Tensor or a native array) as a native array of x's backend."""
-    from ..autograd.tensor import Tensor
-    from ..backend import host_array
-    from .value_checks import array_on_backend
-
     be = x.backend
     if isinstance(i, Tensor):
         i = array_on_backend(i, be, "indexing", "the index", "the tensor")
