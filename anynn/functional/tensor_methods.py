@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import warnings
 from typing import Any
 
 from ..autograd.tensor import Tensor
@@ -186,6 +187,19 @@ def _matrix_transpose(self: Tensor) -> Tensor:
     return shape.transpose(self, -2, -1)
 
 
+def _reversed_dims(self: Tensor) -> Tensor:
+    """``x.T``: the axes reversed; of other than 2 axes with PyTorch's deprecation warnings (0-d: itself)."""
+    if self.ndim != 2:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+                      if self.ndim == 0 else _T_DEPRECATED, UserWarning, stacklevel=2)
+    return shape.permute(self, tuple(reversed(range(self.ndim))))
+
+
+_T_DEPRECATED = ("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+                 "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+                 "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
+
+
 OPERATORS: dict[str, Any] = {
     "__add__": _binary(Add), "__radd__": _binary(Add, True),
     "__sub__": _binary(Sub), "__rsub__": _binary(Sub, True),
@@ -209,7 +223,7 @@ OPERATORS: dict[str, Any] = {
     "relu": lambda self: activation.relu(self),  # (no inplace: x.relu(True) is PyTorch's TypeError)
     "hardshrink": activation_shrink.hardshrink,
     "astype": _astype,
-    "T": property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim))))),
+    "T": property(_reversed_dims),
     "mT": property(_matrix_transpose),
 }
 

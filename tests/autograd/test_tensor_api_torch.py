@@ -807,3 +807,31 @@ def test_retains_grad_layout_and_is_meta_as_pytorch(backend):
         made.retain_grad()
         assert (leaf.retains_grad, made.retains_grad) == (False, True)
         assert leaf.layout == lib.strided and leaf.is_meta is False
+
+
+# -- PyTorch's warnings in ported programs ----------------------------------------------------------------
+PORTED_PROGRAM_WARNINGS = [  # (what, call on the library): each warned in PyTorch and passed silently in anynn
+    ("x.T of 3 dims", lambda lib: lib.ones(2, 3, 4).T),
+    ("x.T of 0 dims", lambda lib: lib.ones(()).T),
+    ("LSTM dropout with one layer", lambda lib: lib.nn.LSTM(2, 3, dropout=0.5)),  # mnist_rnn-style taggers
+    ("GRU dropout with one layer", lambda lib: lib.nn.GRU(2, 3, 1, dropout=0.2)),
+    ("old weight_norm", lambda lib: lib.nn.utils.weight_norm(lib.nn.Linear(2, 2))),  # WaveNet/TTS code
+]
+
+
+@pytest.mark.parametrize("what, call", PORTED_PROGRAM_WARNINGS, ids=[row[0] for row in PORTED_PROGRAM_WARNINGS])
+def test_ported_programs_see_pytorchs_warnings(what, call):
+    import warnings
+
+    seen, once = [], torch.is_warn_always_enabled()
+    for lib in (torch, anynn):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            torch.set_warn_always(True)  # PyTorch warns of x.T once a process otherwise
+            try:
+                call(lib)
+            finally:
+                torch.set_warn_always(once)
+        seen.append([(w.category, str(w.message).split(" (Triggered internally")[0].replace("torch.", "anynn."))
+                     for w in caught])
+    assert seen[1] == seen[0] and seen[0], what

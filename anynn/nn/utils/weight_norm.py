@@ -7,6 +7,7 @@ PyTorch's (``weight_g``, ``weight_v``) and state dicts load across.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, TypeVar
 
 from ...autograd.mode import no_grad
@@ -88,8 +89,11 @@ def weight_norm(module: T_module, name: str = "weight", dim: int | None = 0) -> 
     """Reparametrise ``module.<name>`` as ``g * v / ||v||``, as ``torch.nn.utils.weight_norm``.
 
     ``dim=0`` keeps one magnitude per output channel (``weight_g: (out, 1, ...)``); ``dim=None`` one for the
-    whole tensor (``weight_g: ()``). Returns the module.
+    whole tensor (``weight_g: ()``). Returns the module. Deprecated, with PyTorch's FutureWarning, for
+    `anynn.nn.utils.parametrizations.weight_norm` (state dict keys ``parametrizations.weight.original0/1``).
     """
+    warnings.warn("`anynn.nn.utils.weight_norm` is deprecated in favor of "
+                  "`anynn.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     WeightNorm.apply(module, name, dim)
     return module
 
