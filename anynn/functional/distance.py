@@ -16,7 +16,8 @@ from ..backend.broadcasting import broadcast_shapes
 from .precision import cast_to, is_low_precision, upcast
 from .elementwise import as_common_floating
 from .value_checks import InvalidValueError, ShapeMismatchError
-from .value_checks import check_floating, check_tensor_arguments, is_floating, refuse_bool_dims, refuse_complex
+from .value_checks import (check_floating, check_tensor_arguments, is_floating, refuse_bool_dims,
+                           refuse_boolean_subtraction, refuse_complex)
 
 
 def p_norm(xp: Namespace, d: Any, p: float, axis: int = -1) -> Any:
@@ -143,6 +144,7 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepd
     check_tensor_arguments("pairwise_distance", x1=x1, x2=x2)
     # (PyTorch's is |x1 - x2 + eps|; this one would square x)
     refuse_complex("pairwise_distance", x1, x2, torch_supports=True)
+    refuse_boolean_subtraction(x1, x2)  # (PyTorch's x1 - x2; its layer refused a bool operand already)
     x1, x2 = _wider_of(*as_common_floating(x1, x2))  # integers in the float operand's dtype (float32 if none)
     shape = _broadcast_shape("pairwise_distance", x1, x2)
     if not shape:

@@ -18,8 +18,8 @@ class CosineSimilarity(Module):
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         check_same_backend(self, (x1, x2))
-        check_floating(self, x1)
-        check_floating(self, x2)
+        # (dtypes as the function takes them, as PyTorch's: an integer or bool operand beside a floating one takes
+        # its dtype, two of them are refused)
         return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
 

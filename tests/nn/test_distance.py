@@ -138,6 +138,15 @@ def test_integer_inputs_as_torch(backend):
         anynn.nn.PairwiseDistance()(make(backend, a > 0), make(backend, b > 0))  # PyTorch: bool subtraction raises
     with pytest.raises(TypeError, match="CosineSimilarity"):
         anynn.nn.CosineSimilarity()(make(backend, a), make(backend, b))
+    # an integer beside a float operand: the float's dtype, the layer as its function (the layer refused it); a bool
+    # operand of pairwise_distance is PyTorch's subtraction RuntimeError (the function computed it)
+    floats = b.astype(np.float32)
+    layer_out = anynn.nn.CosineSimilarity()(make(backend, a), make(backend, floats))
+    np.testing.assert_allclose(layer_out.numpy(), TF.cosine_similarity(torch.tensor(a), torch.tensor(floats)).numpy(),
+                               rtol=1e-6)
+    for lib, tensor in ((torch, torch.tensor), (anynn, lambda v: make(backend, v))):
+        with pytest.raises(RuntimeError):
+            lib.nn.functional.pairwise_distance(tensor(a > 0), tensor(floats))
 
 
 def test_float16_beside_float32_computes_in_float32_as_torch():
