@@ -34,10 +34,12 @@ def check_input(layer: Any, x: Any, ndim: tuple[int, ...] | None = None, last_di
         ranks = " or ".join(f"{n}-D" for n in ndim)
         raise (shape_error or ShapeMismatch)(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape "
                                              f"{x.shape}")
-    if last_dim is not None and (not shape or shape[-1] != last_dim):
+    # (a size of None, a recorded axis whose size only the graph knows, is left to it: a reshape(B, T, -1) of symbolic
+    # B and T in an ONNX export; the export's eager run on the example checks the sizes)
+    if last_dim is not None and (not shape or shape[-1] != last_dim and shape[-1] is not None):
         raise (shape_error or ShapeMismatch)(f"{name}: expected input with {last_dim} {what} in the last dimension, "
                                              f"got shape {x.shape}")
-    if dim is not None and size is not None and (dim >= len(shape) or shape[dim] != size):
+    if dim is not None and size is not None and (dim >= len(shape) or shape[dim] != size and shape[dim] is not None):
         raise (shape_error or ShapeMismatch)(f"{name}: expected {size} {what} in dimension {dim}, got input of shape "
                                              f"{x.shape}")
     params = getattr(layer, "_parameters", None)

@@ -106,6 +106,7 @@ class Use(nn.Module):
         self.register_buffer("mask", anynn.tril(anynn.ones(9, 9)).view(1, 9, 9))
         self.pos = nn.Embedding(9, 4)
         self.bag = nn.EmbeddingBag(9, 4, mode="max")
+        self.proj = nn.Linear(4, 2)
 
     def forward(self, x: Any) -> Any:
         return self.use(self, x)
@@ -145,6 +146,11 @@ USES: dict[str, Callable[[Any, Any], Any]] = {
     # on symbolic axes wrap negative entries by the sizes (refused: 'needs that size to wrap negative entries')
     "gathered_positions": lambda m, x: x[anynn.arange(x.size(0)), x[..., 0].argmax(-1) - x.size(1)] + x[
         anynn.arange(x.size(0)), :, (x[:, 0, 0] > 0).long()].sum(1, keepdim=True),
+    # LLaMA's causal attention, heads merged by reshape(B, T, -1): the recorded graph forgot the 4 features (a mask
+    # made of SymInt sizes), which a Linear after it refused ('expected input with 4 features ... (None, None, None)')
+    "merged_heads": lambda m, x: m.proj((lambda a: ((a @ a.mT) + anynn.full((x.size(1), x.size(1)), -1e9).triu(1))
+                                         .softmax(-1) @ a)(x.view(x.size(0), x.size(1), 2, 2).transpose(1, 2))
+                                        .transpose(1, 2).reshape(x.size(0), x.size(1), -1)),
     "bags": lambda m, x: x + m.bag((x[..., 0].abs() * 3).long().clamp(max=8))[:, None, :],
 }
 
