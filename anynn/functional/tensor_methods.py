@@ -214,7 +214,7 @@ OPERATORS: dict[str, Any] = {
     "__getitem__": _getitem,
     "reshape": _reshape, "view": _view,
     "permute": _permute,
-    "transpose": lambda self, dim0=-2, dim1=-1: shape.transpose(self, dim0, dim1),
+    "transpose": lambda self, dim0, dim1: shape.transpose(self, dim0, dim1),  # (both dims required, as PyTorch)
     "flatten": lambda self, start_dim=0, end_dim=-1: shape.flatten(self, start_dim, end_dim),
     "exp": elementwise.exp, "log": elementwise.log, "sqrt": elementwise.sqrt, "abs": elementwise.abs,
     "sin": elementwise.sin, "cos": elementwise.cos,

@@ -563,11 +563,15 @@ def test_tensor_misuse_is_refused_as_torch(backend, name):
 
 def test_relu_method_takes_no_inplace_flag_as_torch():
     """``x.relu(True)`` is PyTorch's TypeError (``Tensor.relu`` takes no argument); anynn's method was F.relu, whose
-    ``inplace`` flag changed x."""
+    ``inplace`` flag changed x. ``x.transpose()`` / ``transpose(0)`` too (anynn swapped the last two axes)."""
     for x in (torch.tensor([-1.0, 2.0]), anynn.tensor([-1.0, 2.0])):
         with pytest.raises(TypeError):
             x.relu(True)
         assert x.tolist() == [-1.0, 2.0] and x.relu().tolist() == [0.0, 2.0]
+        m = x.reshape(1, 2)
+        for dims in ((), (0,)):
+            with pytest.raises(TypeError):
+                m.transpose(*dims)
 
 
 def test_logical_methods_take_pytorchs_operands():

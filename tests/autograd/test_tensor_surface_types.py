@@ -59,7 +59,7 @@ def use(x: Tensor) -> None:
     reveal_type(x.max(1))
     reveal_type(x.array)
     x.sumx()
-    x.transpose("a")
+    x.transpose("a", 0)
 """
 
 
