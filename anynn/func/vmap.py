@@ -14,7 +14,9 @@ operations, so ``vmap(grad(f))`` gives per-sample gradients and ``grad`` of a vm
 batched backward) keeps that graph for the slices after it, so each slice's call finds it.
 
 Differences: a mapped dimension of size 0 is refused (there is no slice to learn the output from); an output
-with ``out_dims=None`` is the first slice's, not checked to be the same for every slice.
+with ``out_dims=None`` is the first slice's, not checked to be the same for every slice; an in-place write into
+an argument that is not mapped over is refused (PyTorch refuses a batched value there and writes an unbatched one
+once; one call per slice would repeat it).
 """
 
 from __future__ import annotations
@@ -75,15 +77,30 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomne
                                 "vmap: in_dims")
         batch, slices = _slices(leaves, dims)
         guard = RandomnessGuard(randomness, "vmap")
+        unmapped = [x for x, s in zip(leaves, slices) if s is None and isinstance(x, Tensor)]
         outputs = []
         for i in range(batch):
             call_args = unflatten(spec, [x if s is None else s[i] for x, s in zip(leaves, slices)])
             kept = graphs_kept() if i < batch - 1 else contextlib.nullcontext()  # one backward in PyTorch's
+            versions = [x._version for x in unmapped]
             with guard.watch(), kept, transform_level(vmap=True):
                 outputs.append(func(*call_args, **kwargs))
+            _refuse_writes(unmapped, versions)
         return _stack(outputs, out_dims)
 
     return wrapped
+
+
+def _refuse_writes(unmapped: list[Tensor], versions: list[int]) -> None:
+    """An in-place write into an argument that is not mapped over: PyTorch refuses a batched value there and writes
+    an unbatched one once, where a call per slice would write it once per slice (a silently different tensor)."""
+    for x, version in zip(unmapped, versions):
+        if x._version != version:
+            raise RuntimeError(f"vmap: func changed in place a Tensor argument that is not mapped over (in_dims "
+                               f"None, shape {tuple(x.shape)}); anynn's vmap calls func once per slice, so the "
+                               "write would be repeated for each (PyTorch refuses a batched value there: 'output "
+                               "with shape ... doesn't match the broadcast shape'). Map over it, or write outside "
+                               "vmap")
 
 
 def _slices(leaves: list[Any], dims: list[Any]) -> tuple[int, list[Any]]:

@@ -136,3 +136,6 @@ def test_misuse_is_named(backend) -> None:
         vmap(lambda a: a)(anynn.ones(0, 3, backend=backend))
     with pytest.raises(ValueError, match="chunk_size"):
         vmap(lambda a: a, chunk_size=0)
+    total = anynn.zeros(3, backend=backend)  # (written once per slice before: 4 where PyTorch refuses)
+    with pytest.raises(RuntimeError, match="changed in place a Tensor argument that is not mapped over"):
+        vmap(lambda a, t: t.add_(a), in_dims=(0, None))(x, total)
