@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -143,6 +144,7 @@ class MultiheadAttention(Module):
                                "is causal, as PyTorch's); pass attn_mask=nn.Transformer."
                                "generate_square_subsequent_mask(L)")
         batched = self._check_inputs(query, key, value)
+        mismatched_masks(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask")
         self_attention = query is key and key is value
         key_is_value = key is value
         q_in, k_in, v_in = (self._batch_major(t, batched) for t in (query, key, value))
@@ -331,6 +333,24 @@ def _reshape_mask(mask: Tensor, shape: tuple[int | None, ...]) -> Tensor:
     if _is_bool(mask):
         return Tensor._make(mask.backend.xp.reshape(mask.array, shape), mask.backend, None, 0)
     return mask.reshape(shape)
+
+
+def mismatched_masks(mask: Any, mask_name: str, other: Any, other_name: str) -> bool:
+    """PyTorch's deprecation warning where two masks given together differ in dtype (a boolean padding mask beside
+    the float mask of ``generate_square_subsequent_mask``); True when they do."""
+    kinds = [getattr(m, "dtype", None) for m in (mask, other)]
+    if None in kinds or dtype_name(kinds[0]) == dtype_name(kinds[1]):
+        return False
+    warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
+                  "instead.", stacklevel=1)  # the library's line, as PyTorch's
+    return True
+
+
+def additive_masks(like: Tensor, *masks: Any) -> tuple[Any, ...]:
+    """Boolean ``masks`` (True = forbidden) as 0 / -inf in ``like``'s dtype, as PyTorch's encoder and its layers pass
+    mismatched masks on (so the attention below them warns no more)."""
+    return tuple(_additive(_as_tensor(m, like), like) if m is not None and _is_bool(_as_tensor(m, like)) else m
+                 for m in masks)
 
 
 def _additive(forbidden: Tensor, like: Tensor) -> Tensor:

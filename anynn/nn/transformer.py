@@ -12,7 +12,7 @@ from ..autograd import mode
 from ..backend.arrays import any_true
 from ..functional.value_checks import InvalidValueError
 from .activation import GELU, ReLU
-from .attention import MultiheadAttention, _as_tensor
+from .attention import MultiheadAttention, _as_tensor, additive_masks, mismatched_masks
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -76,6 +76,8 @@ class TransformerEncoderLayer(Module):
         ``src_mask`` (S, S) or (N * nhead, S, S) and ``src_key_padding_mask`` (N, S) follow
         `MultiheadAttention`'s rules (boolean True = may not attend).
         """
+        if mismatched_masks(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask"):
+            src_mask, src_key_padding_mask = additive_masks(src, src_mask, src_key_padding_mask)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -125,9 +127,11 @@ class TransformerEncoder(Module):
     def forward(self, src: Tensor, mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool | None = None) -> Tensor:
         """src (S, N, E) / (N, S, E) with ``batch_first`` / (S, E) → same shape."""
-        x = src
+        x, layer_mask, padding = src, mask, src_key_padding_mask
+        if mismatched_masks(padding, "src_key_padding_mask", layer_mask, "mask"):
+            layer_mask, padding = additive_masks(src, layer_mask, padding)
         for layer in self.layers:
-            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+            x = layer(x, src_mask=layer_mask, src_key_padding_mask=padding, is_causal=bool(is_causal))
         keep = self._nested_keep(src, mask, src_key_padding_mask)
         if keep is not None:
             x = x * keep

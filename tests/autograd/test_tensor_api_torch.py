@@ -820,6 +820,14 @@ PORTED_PROGRAM_WARNINGS = [  # (what, call on the library): each warned in PyTor
     ("LSTM dropout with one layer", lambda lib: lib.nn.LSTM(2, 3, dropout=0.5)),  # mnist_rnn-style taggers
     ("GRU dropout with one layer", lambda lib: lib.nn.GRU(2, 3, 1, dropout=0.2)),
     ("old weight_norm", lambda lib: lib.nn.utils.weight_norm(lib.nn.Linear(2, 2))),  # WaveNet/TTS code
+    # a boolean padding mask beside generate_square_subsequent_mask's float one (pytorch/examples' translation)
+    ("mismatched masks: encoder", lambda lib: lib.nn.TransformerEncoder(
+        lib.nn.TransformerEncoderLayer(4, 2, 8, batch_first=True), 2, enable_nested_tensor=False)(
+        lib.ones(1, 3, 4), mask=lib.nn.Transformer.generate_square_subsequent_mask(3),
+        src_key_padding_mask=lib.zeros(1, 3, dtype=lib.bool))),
+    ("mismatched masks: decoder layer", lambda lib: lib.nn.TransformerDecoderLayer(4, 2, 8)(
+        lib.ones(3, 4), lib.ones(2, 4), tgt_mask=lib.nn.Transformer.generate_square_subsequent_mask(3),
+        tgt_key_padding_mask=lib.zeros(3, dtype=lib.bool))),
 ]
 
 
