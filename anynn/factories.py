@@ -23,6 +23,7 @@ from . import init
 from .autograd.tensor import Tensor
 from .autograd.tensor import tensor as _tensor
 from .backend import Backend, dtype_name, get_backend
+from .backend.base import check_numpy_dtype
 from .backend.arrays import check, integer_fill, one_element
 from .backend.default_dtype import default_complex, default_float, set_default_float
 from .backend.symbolic import is_symbolic
@@ -108,6 +109,7 @@ def from_numpy(array: np.ndarray, backend: Any = None, requires_grad: bool = Fal
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__module__}.{type(array).__name__}")
     if array.dtype.kind not in "biufc":
         raise TypeError(f"from_numpy: cannot make a tensor of a NumPy array of dtype {array.dtype}")
+    check_numpy_dtype("from_numpy", array)
     be = get_backend(backend)
     return _made(be.from_host(array), be, requires_grad)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
 from ..backend.arrays import is_writeable, row_major, sum_to_shape, write_all
-from ..backend.base import check_numbers_fit, read_wide_ints
+from ..backend.base import check_numbers_fit, check_numpy_dtype, read_wide_ints
 from ..backend.default_dtype import default_float, host_dtype
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
@@ -697,6 +697,8 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
     elif is_foreign_array(data):
         t.array = _private_copy(be, transfer(data, backend_of(data), be), native_dtype)
     else:
+        if is_numpy_array(data) and data.dtype.kind in "biufc":  # (other kinds: the error below)
+            check_numpy_dtype("tensor()", data)
         # host data, by PyTorch's rule: NumPy's dtypes kept (float64 too), Python floats the default dtype
         host = read_wide_ints(data, host_array(data, None), None if native_dtype is None else dtype_name(native_dtype))
         if native_dtype is None and host.dtype.kind in "fc":

@@ -464,6 +464,24 @@ def host_array(data: Any, float_dtype: Any = np.float32, *, narrow_only: bool = 
     return arr
 
 
+# NumPy dtypes PyTorch converts (its "The only supported types are: ..."), by name
+_TORCH_NUMPY_DTYPES = frozenset(("float64", "float32", "float16", "complex64", "complex128", "int64", "int32", "int16",
+                                 "int8", "uint64", "uint32", "uint16", "uint8", "bool"))
+
+
+def check_numpy_dtype(name: str, array: np.ndarray) -> None:
+    """PyTorch's refusals of a NumPy array it cannot read: a dtype it has no tensor dtype for (``longdouble``,
+    ``clongdouble``, strings, objects: `TypeError`) or bytes in non-native order (``>f4`` on a little-endian
+    machine: `ValueError`); anynn kept such a dtype, and a float128 tensor or a '>f4' dtype name went on."""
+    dtype = array.dtype
+    if dtype.name not in _TORCH_NUMPY_DTYPES:
+        raise TypeError(f"{name}: can't convert np.ndarray of type numpy.{dtype.type.__name__} (as PyTorch); the "
+                        f"supported types are: {', '.join(sorted(_TORCH_NUMPY_DTYPES))}")
+    if not dtype.isnative:
+        raise ValueError(f"{name}: the NumPy array's byte order ({dtype.str}) is not the machine's (as PyTorch); "
+                         f"convert it first: array.astype(array.dtype.newbyteorder('='))")
+
+
 class ComplexIntoRealError(TypeError, RuntimeError):
     """A complex number written into a real tensor: PyTorch's ``tensor`` raises `TypeError`, ``full`` and ``where``
     `RuntimeError`."""

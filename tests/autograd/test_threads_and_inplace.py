@@ -322,6 +322,15 @@ def test_from_numpy_refuses_non_arrays_and_objects():
         anynn.from_numpy([1.0, 2.0])
     with pytest.raises(TypeError):
         anynn.from_numpy(np.array([None, 1]))
+    # a dtype PyTorch has no tensor dtype for (TypeError), bytes in non-native order (ValueError): anynn kept a
+    # float128 or '>f4' dtype before
+    swapped = np.ones(2, np.dtype(np.float32).newbyteorder("S"))
+    for make_tensor in (anynn.from_numpy, anynn.tensor, anynn.as_tensor, anynn.asarray):
+        if np.dtype(np.longdouble).itemsize > 8:  # (on some platforms longdouble is float64)
+            with pytest.raises(TypeError, match="longdouble"):
+                make_tensor(np.ones(2, np.longdouble))
+        with pytest.raises(ValueError, match="byte order"):
+            make_tensor(swapped)
 
 
 # -- 4b. in-place operators and methods -------------------------------------------------------------------
