@@ -97,7 +97,9 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
         ``output``/``output_1``...; outputs are the model's results flattened in order).
     dynamic_axes : ``{"input": {0: "batch"}, "output": {0: "batch"}}`` (or ``{"input": [0]}``): these axes
         are symbolic in the graph, so it runs with any size there.
-    opset_version : ONNX opset, 17 to 21 (default 21).
+    opset_version : ONNX opset, 17 to 21 (default 21); 7 to 16 (``opset_version=11`` in many a ported program) as
+        PyTorch's exporter takes an opset below its own lowest: the graph is converted where ``onnx``'s version
+        converter can, and written in opset 17 with a UserWarning where it cannot (LayerNormalization...).
     kwargs, export_params, do_constant_folding, keep_initializers_as_inputs, verbose, dynamo : PyTorch's
         keywords, taken where they ask what anynn does: weights stored in the file as initializers, constants
         folded (``do_constant_folding=False`` folds too: the graph computes the same), one exporter (``dynamo``
@@ -142,7 +144,7 @@ def _export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO | None, 
     _check_torch_options(kwargs, export_params, keep_initializers_as_inputs)
     mode = _training_mode(training)
     opset = required_opset(opset_version)
-    backend = NdonnxBackend(opset=opset)
+    backend = NdonnxBackend(opset=max(opset, LOWEST_RECORDED_OPSET))
     if not hasattr(model, "named_modules") or not callable(model):
         raise TypeError(f"anynn.onnx.export: model must be an anynn.nn.Module, got {_kind(model)} (wrap a function "
                         f"in a Module whose forward calls it)")
@@ -183,14 +185,7 @@ def _export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO | None, 
     proto = optimize(proto)
     _name_output_axes(proto, dynamic)
     if opset != 21:
-        from .downgrade import convert
-
-        try:
-            proto = convert(proto, opset)
-        except (RuntimeError, ValueError) as error:  # onnx's converter: an operator the older opset has not got
-            advice = "" if "opset_version" in str(error) else "; export with a later opset_version (21 by default)"
-            raise ExportError(f"anynn.onnx.export: the recorded graph cannot be written in opset {opset}: "
-                              f"{error}{advice}") from error
+        proto = _converted(proto, opset)
     proto.producer_name = "anynn"
     onnx.checker.check_model(proto, full_check=True)
     if f is None:
@@ -202,6 +197,36 @@ def _export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO | None, 
     else:
         f.write(proto.SerializeToString())
     return proto
+
+
+LOWEST_RECORDED_OPSET = 17  # (LayerNormalization's): an older opset_version is a conversion of the graph, if it can
+
+
+def _converted(proto: Any, opset: int) -> Any:
+    """The recorded opset-21 graph in ``opset``. Below `LOWEST_RECORDED_OPSET` (``opset_version=11`` in many a
+    ported program) as PyTorch's exporter does below its own lowest: ``onnx``'s version converter is tried, and
+    where it fails (an operator that opset has not got: LayerNormalization, GELU...) the graph is kept in opset 17
+    with a warning naming why."""
+    import onnx
+
+    from .downgrade import convert
+
+    if opset < LOWEST_RECORDED_OPSET:
+        try:
+            converted = convert(proto, opset)
+            onnx.checker.check_model(converted, full_check=True)
+            return converted
+        except Exception as error:  # noqa: BLE001 - whatever the converter or checker raises: keep opset 17
+            warnings.warn(f"anynn.onnx.export: the graph could not be converted to opset_version {opset} ({error}); "
+                          f"it is written in opset {LOWEST_RECORDED_OPSET}, the lowest anynn records in, as "
+                          f"PyTorch's exporter keeps its own lowest", UserWarning, stacklevel=4)
+            opset = LOWEST_RECORDED_OPSET
+    try:
+        return convert(proto, opset)
+    except (RuntimeError, ValueError) as error:  # onnx's converter: an operator the older opset has not got
+        advice = "" if "opset_version" in str(error) else "; export with a later opset_version (21 by default)"
+        raise ExportError(f"anynn.onnx.export: the recorded graph cannot be written in opset {opset}: "
+                          f"{error}{advice}") from error
 
 
 def _check_torch_options(kwargs: dict[str, Any] | None, export_params: bool, keep_initializers: bool) -> None:
@@ -409,14 +434,15 @@ def _describe(dynamic: dict[str, dict[int, str]]) -> str:
 
 
 def required_opset(opset: int | None) -> int:
-    """The opset the graph is written in: 21 unless asked for another (>= 17, LayerNormalization's)."""
+    """The opset asked for: 21 unless another is given, 7 (PyTorch's lowest) to 21; below 17 the graph is recorded
+    in 17 and converted where it can be (`_converted`)."""
     if opset is None:
         return 21
     if not isinstance(opset, numbers.Integral) or isinstance(opset, bool):
-        raise TypeError(f"anynn.onnx.export: opset_version should be an int (17 to 21), got {opset!r}")
+        raise TypeError(f"anynn.onnx.export: opset_version should be an int (7 to 21), got {opset!r}")
     opset = int(opset)
-    if not 17 <= opset <= 21:
-        raise ValueError(f"anynn.onnx.export: opset_version must be between 17 and 21, got {opset}")
+    if not 7 <= opset <= 21:
+        raise ValueError(f"anynn.onnx.export: opset_version must be between 7 and 21, got {opset}")
     return opset
 
 

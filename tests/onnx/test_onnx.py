@@ -1115,8 +1115,11 @@ def test_ctc_loss_exports_with_lengths_as_ints_and_refuses_them_as_graph_inputs(
 
 def test_arguments_are_checked() -> None:
     model = nn.Linear(3, 2)
-    with pytest.raises(ValueError, match="opset_version"):
-        export(model, _floats(2, 3), io.BytesIO(), opset_version=9)
+    with pytest.raises(ValueError, match="opset_version must be between 7 and 21"):
+        export(model, _floats(2, 3), io.BytesIO(), opset_version=6)
+    with pytest.warns(UserWarning, match="could not be converted to opset_version 11 .* written in opset 17"):
+        old = export(nn.Sequential(model, nn.LayerNorm(2)), _floats(2, 3), io.BytesIO(), opset_version=11)
+    assert [o.version for o in old.opset_import if o.domain == ""] == [17]  # (a ValueError before: 17 to 21)
     with pytest.raises(ValueError, match="dynamic axis 2"):
         export(model, _floats(2, 3), io.BytesIO(), dynamic_axes={"input": [2]})
     with pytest.raises(TypeError, match="args"):
