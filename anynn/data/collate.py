@@ -145,11 +145,12 @@ def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap | None = None)
         return _same_container(first, {key: collate([sample[key] for sample in batch], collate_fn_map=collate_fn_map)
                                        for key in first})
     if isinstance(first, tuple) and hasattr(type(first), "_fields"):
-        return type(first)(*(collate(list(field), collate_fn_map=collate_fn_map) for field in zip(*batch)))
+        return type(first)(*(collate(field, collate_fn_map=collate_fn_map) for field in zip(*batch)))
     if isinstance(first, collections.abc.Sequence):
         if any(len(sample) != len(first) for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [collate(list(field), collate_fn_map=collate_fn_map) for field in zip(*batch)]
+        # each field as zip gives it, a tuple, as PyTorch's: a field of strings stays that tuple
+        fields = [collate(field, collate_fn_map=collate_fn_map) for field in zip(*batch)]
         return fields if isinstance(first, tuple) else _same_container(first, fields)
     raise TypeError(default_collate_err_msg_format.format(type(first)))
 

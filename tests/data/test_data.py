@@ -782,6 +782,9 @@ def _collate_cases(lib):
         "int64 and float32 arrays": [np.arange(2), np.full(2, 0.5, np.float32)],
         "float32 and float64 arrays": [np.ones(2, np.float32), np.full(2, 0.1)],
         "float32 and int64 tensors": [lib.full((2,), 0.5), lib.ones(2, dtype=lib.int64)],
+        # strings inside tuple, list or namedtuple samples stay the tuple zip makes of them (anynn gave a list)
+        "strings in tuples": [(1.0, "x"), (2.0, "y")], "strings in lists": [["a", 1], ["b", 2]],
+        "strings in namedtuples": [Pair(1, "x"), Pair(2, "y")],
     }
 
 
