@@ -49,6 +49,8 @@ def _size(size: tuple[Any, ...], fn: str = "size", keyword: Any = _NO_SIZE) -> t
         size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    elif len(size) == 1 and isinstance(size[0], bool):  # (a bool inside a tuple is taken, as there)
+        raise TypeError(f"{fn}(): argument 'size' (position 1) must be tuple of ints, not bool, as in PyTorch")
     try:
         shape = tuple(operator.index(n) for n in size)
     except TypeError:
@@ -617,8 +619,9 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     as ``torch.normal``. The result is a new leaf: no gradient flows to ``mean`` or ``std``."""
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     if isinstance(std, Tensor):
-        check(std.backend, std.array < 0, "normal expects all elements of std >= 0.0", error=RuntimeError)
-    elif float(std) < 0:
+        # (NaN refused too, as PyTorch's std >= 0 test)
+        check(std.backend, ~(std.array >= 0), "normal expects all elements of std >= 0.0", error=RuntimeError)
+    elif not float(std) >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if like is None:
         if size is None:

@@ -88,6 +88,18 @@ def test_a_negative_size_is_refused_naming_the_factory(name, size):
         getattr(anynn, name)(size, *fill)
 
 
+def test_a_bool_size_and_a_nan_std_are_refused_as_torch():
+    # zeros(True) was a (1,) tensor and normal(0, nan) / normal(mean, tensor([nan])) drew NaNs; PyTorch refuses them
+    calls = [(TypeError, lambda lib: lib.zeros(True)), (TypeError, lambda lib: lib.ones(False)),
+             (RuntimeError, lambda lib: lib.normal(0.0, float("nan"), size=(2,))),
+             (RuntimeError, lambda lib: lib.normal(lib.zeros(2), lib.tensor([float("nan"), 1.0])))]
+    for error, call in calls:
+        for lib in (torch, anynn):
+            with pytest.raises(error):
+                call(lib)
+    assert tuple(anynn.zeros((2, True)).shape) == tuple(torch.zeros((2, True)).shape) == (2, 1)
+
+
 RANDINT_FORMS = [
     ("high, size", (10, (3,)), {}),
     ("low, high, size", (2, 10, (3,)), {}),
