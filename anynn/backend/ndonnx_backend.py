@@ -18,6 +18,7 @@ the model with the ``onnx`` package (the file format).
 
 from __future__ import annotations
 
+import sys
 import types
 from typing import Any, Callable
 
@@ -28,6 +29,16 @@ from .arrays import register_copying_index_type, register_whole_write
 from .base import Backend, BackendUnavailable
 from .ndonnx_graph import propagate_constants_without_a_session
 from .ndonnx_sizes import has_symbolic
+
+
+def install_hint() -> str:
+    """How to install the onnx extra here: ndonnx 0.23, the oldest release that records every operation the export
+    uses (0.20's lack log1p, topk...), needs Python 3.11, so on 3.10 pip finds no release to install."""
+    hint = "pip install 'anynn[onnx]'"
+    if sys.version_info < (3, 11):
+        hint += (f" on Python 3.11 or newer (the ndonnx release it needs does not install on Python "
+                 f"{sys.version_info.major}.{sys.version_info.minor})")
+    return hint
 
 
 # ndonnx functions whose result has the shape of their first argument but forgets its static sizes when one is symbolic
@@ -251,7 +262,7 @@ class NdonnxBackend(Backend):
         try:
             import ndonnx
         except ImportError:
-            raise BackendUnavailable("backend 'ndonnx' needs ndonnx: pip install 'anynn[onnx]' "
+            raise BackendUnavailable(f"backend 'ndonnx' needs ndonnx: {install_hint()} "
                                      "(or pip install ndonnx onnx)") from None
         if device not in (None, "cpu"):
             raise BackendUnavailable(f"backend 'ndonnx' records graphs and has no device {device!r}")

@@ -138,7 +138,8 @@ def _export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO | None, 
         from ..backend.ndonnx_backend import NdonnxBackend
         from .optimize import optimize
     except ImportError as error:  # the onnx extra is not installed
-        raise ImportError(f"anynn.onnx.export needs the onnx extra (ndonnx and onnx): pip install 'anynn[onnx]' "
+        from ..backend.ndonnx_backend import install_hint
+        raise ImportError(f"anynn.onnx.export needs the onnx extra (ndonnx and onnx): {install_hint()} "
                           f"({error})") from error
 
     _check_torch_options(kwargs, export_params, keep_initializers_as_inputs)

@@ -20,3 +20,18 @@ def test_export_without_the_extra_names_it(monkeypatch, tmp_path, missing) -> No
     with pytest.raises((ImportError, BackendUnavailable), match=r"pip install 'anynn\[onnx\]'"):
         anynn.onnx.export(nn.Linear(3, 2), anynn.randn(1, 3), tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_the_install_hint_names_the_python_the_extra_needs(monkeypatch) -> None:
+    """ndonnx 0.23 (0.20 lacks operations the export records) installs on Python 3.11+ only: on 3.10 pip finds no
+    release for the extra, so the hint says which Python it needs instead of only repeating the pip command."""
+    from collections import namedtuple
+
+    from anynn.backend.ndonnx_backend import install_hint
+
+    version = namedtuple("version", "major minor micro")
+    monkeypatch.setattr(sys, "version_info", version(3, 12, 0))
+    assert install_hint() == "pip install 'anynn[onnx]'"
+    monkeypatch.setattr(sys, "version_info", version(3, 10, 13))
+    assert install_hint() == ("pip install 'anynn[onnx]' on Python 3.11 or newer (the ndonnx release it needs does "
+                              "not install on Python 3.10)")
