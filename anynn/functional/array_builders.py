@@ -14,6 +14,7 @@ from typing import Any
 from ..autograd.tensor import Tensor, make_tensor
 from . import broadcast, shape
 from .padding import pad
+from .value_checks import refuse_single_tensor
 
 
 def _tensors(op: str, tensors: tuple[Any, ...]) -> tuple[list[Tensor], bool]:
@@ -65,6 +66,7 @@ def atleast_3d(*tensors: Any) -> Any:
 
 
 def _joined(op: str, tensors: Any) -> list[Tensor]:
+    refuse_single_tensor(op, tensors)
     items, _ = _tensors(op, (tensors,))
     if not items:
         raise RuntimeError(f"{op} expects a non-empty TensorList")

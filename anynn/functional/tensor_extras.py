@@ -20,7 +20,8 @@ from .operands import kinds_agree
 from .sorting import ValuesIndices
 from .statistics import unbiased_given_first
 from .type_promotion import result_type
-from .value_checks import check_one_backend, check_reducible, refuse_bool_dims, refuse_complex, refuse_numbers
+from .value_checks import (check_one_backend, check_reducible, refuse_bool_dims, refuse_complex, refuse_numbers,
+                           refuse_single_tensor)
 
 
 def _axis(dim: Any, axis: Any) -> Any:
@@ -259,6 +260,7 @@ METHODS["std"] = _std
 # -- top-level functions with PyTorch's names (``anynn.cat``, ``anynn.sum``...) -------------------------
 def cat(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Any:
     """Join tensors along an existing axis ``dim``."""
+    refuse_single_tensor("cat", tensors)
     return shape.concat(list(tensors), _axis(dim if axis is None else None, axis))
 
 
@@ -267,6 +269,7 @@ concat = cat
 
 def stack(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Any:
     """Join tensors along a new axis ``dim``."""
+    refuse_single_tensor("stack", tensors)
     return shape.stack(list(tensors), _axis(dim if axis is None else None, axis))
 
 

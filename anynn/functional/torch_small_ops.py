@@ -16,7 +16,7 @@ from ..backend import dtype_name
 from ..backend.broadcasting import broadcast_shapes as shared_broadcast_shapes
 from .set_ops import without_derivative
 from .tensor_extras import cat, where
-from .value_checks import check_one_backend, refuse_kernel
+from .value_checks import check_one_backend, refuse_kernel, refuse_single_tensor
 
 
 def _tensor(value: Any, op: str, name: str = "input") -> Tensor:
@@ -307,6 +307,7 @@ def broadcast_shapes(*shapes: Any) -> Size:
 
 def concatenate(tensors: Any, dim: int = 0, *, axis: int | None = None, out: Any = None) -> Tensor:
     """``torch.concatenate``: ``torch.cat`` (``axis=`` too)."""
+    refuse_single_tensor("concatenate", tensors)
     result = cat(tensors, dim, axis=axis)
     return result if out is None else out.copy_(result)
 

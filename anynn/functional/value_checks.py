@@ -372,6 +372,13 @@ def refuse_bool_dims(name: str, dims: Any, argument: str = "dim") -> None:
                         f"no dim, as in PyTorch)")
 
 
+def refuse_single_tensor(name: str, tensors: Any) -> None:
+    """PyTorch's `TypeError` where a joining function (``cat``, ``stack``, ``hstack``...) is given one tensor in place
+    of a sequence of them: iterated, its rows were joined (``torch.cat(x)`` flattened x, ``stack(x)`` copied it)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+
+
 def refuse_float_ints(name: str, **arguments: Any) -> None:
     """PyTorch's `TypeError` where a float (or a sequence holding one) goes in an int argument of ``name``:
     ``x.repeat(1.5, 1)``, ``x.tril(0.5)``, ``one_hot(t, 2.5)`` were cut to ints silently (``n / 2`` is a float in

@@ -221,6 +221,9 @@ def test_errors_name_the_function(backend):
         anynn.histc(t3, bins=0)
     with pytest.raises(RuntimeError, match="vstack"):
         anynn.vstack([])
+    for name in ("cat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack"):  # one tensor for a
+        with pytest.raises(TypeError, match=f"{name}.*tuple of Tensors, not Tensor"):  # sequence: its rows were joined
+            getattr(anynn, name)(t3)
     # meshgrid refuses as PyTorch: inputs of two dtypes (accepted before), of more than one dim (flattened), none
     v32 = make(backend, V3).float()
     for args, match in [((v32, v32.double()), "same dtype, got float32, float64"), ((t3[0], v32), "0D or 1D"),
