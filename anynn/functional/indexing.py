@@ -355,8 +355,11 @@ def _value_array(x: Tensor, value: Any) -> Any:
     if isinstance(value, (numbers.Number, bool)):  # (converted as PyTorch's fill: NaN into int64 is its RuntimeError)
         value = integer_fill(be.xp, x.array.dtype, value, "item assignment", wrapped=True)
         return make_tensor(be.xp.asarray(value, dtype=x.array.dtype, device=be.device), be, None, 0)
-    from ..backend import host_array
+    from ..backend import host_array, is_host_array
 
+    if not is_host_array(value):  # (None filled NaN, a list was read as an array, a str raised NumPy's ValueError)
+        raise TypeError(f"can't assign a {type(value).__name__} to a tensor of dtype {dtype_name(x.dtype)}, as in "
+                        f"PyTorch; give a number or a tensor (anynn.tensor(...))")
     return make_tensor(be.asarray(host_array(value, None), x.array.dtype), be, None, 0)
 
 

@@ -326,6 +326,15 @@ def test_setitem_at_a_bare_false_changes_nothing_as_torch(backend):
     assert v.grad is None and theirs.grad_fn.name() == "MulBackward0"
 
 
+def test_setitem_of_a_list_none_or_str_is_pytorchs_type_error():
+    # x[0] = None filled NaN, a list was read as an array, a str raised NumPy's ValueError; PyTorch: "can't assign a
+    # list to a torch.FloatTensor"
+    for value in ([1.0, 2.0, 3.0, 4.0], (1.0,), None, "a"):
+        for lib in (torch, anynn):
+            with pytest.raises(TypeError, match="can't assign a"):
+                lib.zeros(2, 4)[0] = value
+
+
 def test_setitem_of_one_value_at_a_uint8_mask_is_refused_as_torch(backend):
     """PyTorch writes ``x[mask] = v`` of one element with masked_fill_, which refuses a uint8 mask (anynn wrote it);
     a value of more elements, or the mask beside an index array, is still taken as a (deprecated) mask."""
