@@ -13,6 +13,7 @@ from ..autograd.primitive import Function
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import op
+from ..backend.arrays import device_of
 from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_floating, check_input,
                           check_probabilities, check_reduction, check_same_shape, class_target, data_of,
                           float_target, option_array)
@@ -23,6 +24,7 @@ from .formulas.conjugate import sign
 from .formulas.logistic import softplus
 from .formulas.softmax import softmax_and_log
 from .precision import cast_to, is_low_precision, upcast
+from .shape import permute, reshape
 from .value_checks import ShapeMismatchError
 from .value_checks import check_same_dtype, data_dtype, is_floating, is_real_floating, refuse_boolean_subtraction
 from .value_checks import InvalidValueError
@@ -314,9 +316,7 @@ def _is_integer(xp: Any, a: Any) -> bool:
 
 
 def _device(a: Any) -> Any:
-    from ..backend.arrays import device_of as device
-
-    return device(a)
+    return device_of(a)
 
 
 # the argument checks, under the names the loss modules built on this one import
@@ -487,8 +487,6 @@ def _probability_cross_entropy_of_a_learned_weight(input: Tensor, target: Tensor
 
 def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: Any, ignore_index: int,
                 reduction: str, label_smoothing: float) -> Any:
-    from .shape import permute, reshape
-
     check_input(name, input)
     check_reduction(name, reduction)
     if not label_smoothing <= 1.0:
