@@ -52,9 +52,12 @@ def patch_step(cls: type) -> None:
     step = cls.step  # type: ignore[attr-defined]
     if getattr(step, "_runs_step_hooks", False):
         return
+    pre, post = _global_step_hooks["step_pre"], _global_step_hooks["step_post"]
 
     @functools.wraps(step)
     def step_with_hooks(*args: Any, **kwargs: Any) -> Any:
+        if not (_profiler._sessions or pre or post or args[0].__dict__.get("_hooks")):  # nothing runs around it
+            return step(*args, **kwargs)
         if _profiler._sessions:
             with _profiler.record_function(f"Optimizer.step#{type(args[0]).__name__}.step"):
                 return step_hooked(*args, **kwargs)
