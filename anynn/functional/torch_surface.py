@@ -35,7 +35,18 @@ def _elementwise_flag(name: str) -> Any:
 
 def _new(fill: Any, name: str) -> Any:
     def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-               **_: Any) -> Tensor:
+               **options: Any) -> Tensor:
+        # PyTorch's keywords: size= (it was swallowed: x.new_zeros(size=(2, 3)) gave a 0-d tensor), layout and
+        # pin_memory (meaningless here); others, and no size at all, are its TypeError
+        unknown = sorted(set(options) - {"size", "layout", "pin_memory"})
+        if unknown:
+            raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
+        if "size" in options:
+            if size:
+                raise TypeError(f"{name}() got multiple values for argument 'size'")
+            size = (options["size"],)
+        if not size:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
         return _filled(self, _sizes(size, name), fill, dtype, requires_grad)

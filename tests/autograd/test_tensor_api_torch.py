@@ -383,6 +383,10 @@ def test_new_factories_keep_backend_and_dtype(backend):
     assert dtype_name(copied.dtype) == "float64" and copied.tolist() == [[1.0, 2.0]] and copied.is_leaf
     assert dtype_name(x.new_zeros(2, dtype="int64").dtype) == "int64"
     assert x.new_ones(2, requires_grad=True).requires_grad
+    assert x.new_zeros(size=(2, 3)).shape == (2, 3) and x.new_ones(size=[4]).shape == (4,)  # (size= was dropped: 0-d)
+    for call in (lambda: x.new_zeros(), lambda: x.new_empty(2, stride=1), lambda: x.new_ones(2, size=2)):
+        with pytest.raises(TypeError, match="new_"):
+            call()
     with pytest.raises(RuntimeError, match="new_empty_strided: mismatch in length"):
         x.new_empty_strided((2, 3), (1,))
 
