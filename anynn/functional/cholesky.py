@@ -25,7 +25,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj, is_complex
-from .matrix_inverse import _batch, check_square
+from .matrix_inverse import LinAlgError, _batch, check_square
 
 
 def triangle_mask(xp: Namespace, n: int, dtype: Any, device: Any, upper: bool, diagonal: float = 1.0) -> Any:
@@ -99,10 +99,11 @@ RECORDED = SimpleNamespace(cholesky=lambda a, upper=False: CholeskyFunction.appl
 
 
 def _not_positive_definite(name: str, error: Exception) -> RuntimeError | None:
-    """PyTorch's message for a library's failed factorization (NumPy's ``LinAlgError``, PyTorch's own)."""
+    """PyTorch's error for a library's failed factorization (NumPy's ``LinAlgError``, PyTorch's own): its
+    ``torch.linalg.LinAlgError`` (a RuntimeError), anynn's `LinAlgError` (a plain RuntimeError before)."""
     if "LinAlgError" not in type(error).__name__:
         return None
-    return RuntimeError(f"linalg.{name}: The factorization could not be completed because the input is not "
+    return LinAlgError(f"linalg.{name}: The factorization could not be completed because the input is not "
                         f"positive-definite ({error})")
 
 

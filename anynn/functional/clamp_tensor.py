@@ -13,7 +13,7 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.typing import Namespace
-from .value_checks import KernelNotImplementedError, check_one_backend
+from .value_checks import KernelNotImplementedError, check_one_backend, explain_shape_failure
 
 
 class ClampTensor(Function):
@@ -95,4 +95,10 @@ def clamp_tensor(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     if low is not None and high is not None and xp.isdtype(dtype, "bool"):  # (one bound: clamp_min / clamp_max's)
         raise KernelNotImplementedError("clamp: \"clamp_cpu\" not implemented for 'Bool' (a boolean tensor between "
                                         "two boolean bounds), as in PyTorch; give one bound or cast first (x.long())")
-    return ClampTensor.apply(x, low, high)
+    try:
+        return ClampTensor.apply(x, low, high)
+    except (ValueError, RuntimeError, TypeError) as error:  # bounds that do not broadcast (NumPy's ValueError)
+        for bound in (low, high):
+            if bound is not None:
+                explain_shape_failure("clamp", x, bound, False, error)
+        raise

@@ -16,6 +16,7 @@ from . import linalg, reduce, shape
 from ..backend.broadcasting import broadcast_shapes
 from .broadcast import expand
 from .diagonal import diagonal
+from .value_checks import InvalidValueError  # (PyTorch: RuntimeError; a ValueError too, as before)
 
 _SPARE = "ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ"  # letters for the axes that ``...`` stands for
 
@@ -25,7 +26,7 @@ def _parse(equation: str, operands: list[Tensor]) -> tuple[list[str], str]:
     inputs, arrow, output = equation.partition("->")
     terms = inputs.split(",")
     if len(terms) != len(operands):
-        raise ValueError(f"einsum: the equation {equation!r} names {len(terms)} operands, {len(operands)} given")
+        raise InvalidValueError(f"einsum: the equation {equation!r} names {len(terms)} operands, {len(operands)} given")
     ellipsis_rank = 0
     for term, x in zip(terms, operands):
         if "..." in term:
@@ -37,7 +38,7 @@ def _parse(equation: str, operands: list[Tensor]) -> tuple[list[str], str]:
             k = x.ndim - (len(term) - 3)
             term = term.replace("...", spare[ellipsis_rank - k:])
         if len(term) != x.ndim:
-            raise ValueError(f"einsum: term {term!r} has {len(term)} letters for an operand of shape {x.shape}")
+            raise InvalidValueError(f"einsum: term {term!r} has {len(term)} letters for an operand of shape {x.shape}")
         for c in set(term):
             sizes = {x.shape[i] for i, letter in enumerate(term) if letter == c}
             if len(sizes) > 1:  # PyTorch's message
@@ -51,7 +52,7 @@ def _parse(equation: str, operands: list[Tensor]) -> tuple[list[str], str]:
         output = spare + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in spare))
     for c in output:
         if not any(c in t for t in expanded):
-            raise ValueError(f"einsum: output letter {c!r} appears in no operand")
+            raise InvalidValueError(f"einsum: output letter {c!r} appears in no operand")
     return expanded, output
 
 

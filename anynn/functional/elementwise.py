@@ -18,8 +18,8 @@ from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .formulas.conjugate import conj, is_complex, sign
-from .value_checks import (KernelNotImplementedError, UnsupportedDTypeError, explain_shape_failure, refuse_complex,
-                           refuse_kernel)
+from .value_checks import (KernelNotImplementedError, ShapeMismatchError, UnsupportedDTypeError, explain_shape_failure,
+                           refuse_complex, refuse_kernel)
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -124,6 +124,9 @@ class Div(Function):
 
 class Neg(Function):
     def forward(self, xp: Namespace, a: Any) -> Any:
+        if dtype_name(a.dtype) == "bool":  # (NumPy's own TypeError leaked before)
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                               "invert a mask, use the `~` or `logical_not()` operator instead.")
         return -a
 
     def backward(self, xp: Namespace, g: Any) -> Any:
@@ -542,7 +545,8 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Any:
     shape, mask_shape = tuple(input.shape), tuple(mask_data.shape)
     target = broadcast_shapes(shape, mask_shape)
     if target is None:
-        raise ValueError(f"masked_fill: a mask of shape {mask_shape} does not broadcast with the tensor's {shape}")
+        raise ShapeMismatchError(f"masked_fill: a mask of shape {mask_shape} does not broadcast with the tensor's "
+                                 f"{shape}")
     if target != shape:  # PyTorch's out-of-place masked_fill broadcasts the tensor to the mask's shape too
         input = input.expand(*target)
     if isinstance(value, Tensor):

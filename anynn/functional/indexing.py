@@ -26,8 +26,8 @@ from ..backend.broadcasting import broadcast_shapes
 from .broadcast import expand
 from .formulas.gather_positions import _dim_positions, _zero_pad
 from .scatter_reduce import IndexingError, scatter_reduce
-from .value_checks import (InvalidValueError, UnsupportedDTypeError, array_on_backend, check_one_backend, checked_dim,
-                           refuse_float_ints)
+from .value_checks import (InvalidValueError, ShapeMismatchError, UnsupportedDTypeError, array_on_backend,
+                           check_one_backend, checked_dim, refuse_float_ints)
 
 
 # -- the one write helper ----------------------------------------------------------------------------
@@ -524,8 +524,9 @@ def _integer_index(name: str, x: Tensor, index: Any, dim: int | None = None) -> 
 def _check_region(name: str, x: Tensor, index: Any, dim: int, other: str = "input") -> None:
     if index.ndim != x.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, x.shape))
                                    if a != dim and i is not None and n is not None):  # (None: ONNX symbolic)
-        raise ValueError(f"{name}: index of shape {tuple(index.shape)} must have the {other}'s number of dimensions "
-                         f"and be no larger than its shape {x.shape} outside dim {dim}")
+        # (PyTorch: RuntimeError 'Index tensor must have the same number of dimensions as input tensor')
+        raise ShapeMismatchError(f"{name}: index of shape {tuple(index.shape)} must have the {other}'s number of "
+                                 f"dimensions and be no larger than its shape {x.shape} outside dim {dim}")
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
@@ -607,7 +608,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     dim = checked_dim("index_select", input, dim)
     idx = _integer_index("index_select", input, index, dim)
     if idx.ndim > 1:
-        raise ValueError(f"index_select: index must be 1-D (or 0-d), got shape {tuple(idx.shape)}")
+        raise IndexingError(f"index_select(): Index is supposed to be a vector (1-D or 0-d), got shape "
+                            f"{tuple(idx.shape)}")  # (PyTorch's IndexError)
     idx = input.backend.xp.reshape(idx, (-1,))
     return shape_ops.index(input, (slice(None),) * dim + (make_tensor(idx, input.backend, None, 0),))
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 from typing import Any
 
@@ -30,7 +31,10 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     bound = ndim or 1  # (the builtin max is shadowed in this module)
     out = []
     for a in axis:
-        a = int(a)
+        try:
+            a = operator.index(a)
+        except TypeError:  # (a str's letters went to int(): ValueError)
+            raise TypeError(f"dim must be an int or a tuple of ints, got {axis!r}, as in PyTorch") from None
         if not -bound <= a < bound:
             raise IndexError(f"axis {a} is out of range for an array of {ndim} dimensions")
         a %= bound

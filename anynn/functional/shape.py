@@ -446,6 +446,8 @@ def _check_joinable(name: str, tensors: list[Any], axis: int, new_axis: bool) ->
     """Refuse, naming ``name``, the entries and their shapes, tensors that cannot be joined along ``axis``: a shape
     other than the first's (``stack``), another rank or another size off ``axis`` (``cat``), or an axis out of
     range; each library's own message named neither the op nor the entry. Symbolic sizes are left to the graph."""
+    if not tensors:  # (PyTorch: cat's ValueError 'expected a non-empty list of Tensors', stack's RuntimeError)
+        raise InvalidValueError(f"{name}(): expected a non-empty list of Tensors")
     shapes = [(i, tuple(t.shape)) for i, t in enumerate(tensors) if isinstance(t, Tensor)]
     if not shapes or any(not isinstance(size, int) for _, shape in shapes for size in shape):
         return

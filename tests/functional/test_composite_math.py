@@ -230,6 +230,14 @@ REFUSALS = [
     lambda m, t: m.rot90(t(X), 1.5),
     lambda m, t: m.fmax(t(X + 1j), t(X)),
     lambda m, t: t(X).repeat(-1, 1),  # NumPy's ValueError 'negative dimensions are not allowed' before
+    lambda m, t: -(t(INTS) > 2),  # NumPy's TypeError 'The numpy boolean negative ...' before
+    lambda m, t: t(X).clamp(t(VEC[:3])),  # bounds or a mask that do not broadcast: NumPy's ValueError before
+    lambda m, t: t(X).masked_fill(t(VEC[:3] > 0), 0.0),
+    lambda m, t: m.stack([]),  # (TypeError 'expected a Tensor input, got no argument' before)
+    lambda m, t: m.einsum("ij->", t(BATCH)),  # (ValueError before)
+    lambda m, t: t(X).sum(dim="a"),  # (int()'s ValueError before)
+    lambda m, t: t(X).index_select(0, t(np.array([[0]]))),  # (ValueError before; PyTorch: IndexError)
+    lambda m, t: t(X).gather(0, t(np.array([0]))),  # (ValueError before)
     lambda m, t: t(X).sum((0, 0)),  # ValueError before; PyTorch: RuntimeError 'dim 0 appears multiple times'
     lambda m, t: t(X) & t(X),  # TypeError before; PyTorch: NotImplementedError '"bitwise_and_cpu" ... 'Float''
     lambda m, t: m.tensor(None),  # TypeError before; PyTorch: RuntimeError 'Could not infer dtype of NoneType'

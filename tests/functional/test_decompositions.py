@@ -146,6 +146,7 @@ def test_cholesky_refuses_indefinite(backend):
     except RuntimeError as error:
         assert str(error).startswith("linalg.cholesky: The factorization could not be completed because the input "
                                      "is not positive-definite")
+        assert isinstance(error, anynn.linalg.LinAlgError)  # PyTorch's torch.linalg.LinAlgError (a plain one before)
     else:  # a library that does not raise (JAX) gives NaN, as documented
         assert np.isnan(factor.numpy()).any()
 
