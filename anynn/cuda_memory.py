@@ -149,6 +149,29 @@ def set_device(device: Any) -> None:
                          f"where you make or move data instead (device='cuda:{index}', .to('cuda:{index}'))")
 
 
+class device:  # noqa: N801 - PyTorch's name for a context manager
+    """``with torch.cuda.device(i):`` runs `set_device` on entry (a negative index: nothing; without a usable GPU
+    `CudaUnavailable`, a RuntimeError as PyTorch's CPU build raises) and has nothing to restore on exit, anynn
+    keeping no current-device global."""
+
+    def __init__(self, device: Any) -> None:
+        self.idx = device if device is None or isinstance(device, (int, str)) else str(device)
+
+    def __enter__(self) -> None:
+        if self.idx is not None:
+            set_device(self.idx)
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+class device_of(device):  # noqa: N801 - PyTorch's name
+    """``with torch.cuda.device_of(tensor):``: `device` of the tensor's CUDA device, nothing for a host tensor."""
+
+    def __init__(self, obj: Any) -> None:
+        super().__init__(obj.get_device() if getattr(obj, "is_cuda", False) else -1)
+
+
 class OutOfMemoryError(RuntimeError):
     """``torch.cuda.OutOfMemoryError`` (also ``torch.OutOfMemoryError``), a RuntimeError, for programs that name it
     in an ``except`` clause (halving the batch size until a step fits). The GPU libraries raise their own: CuPy's
@@ -157,6 +180,6 @@ class OutOfMemoryError(RuntimeError):
 
 version.cuda_version_of_default_backend = cuda_version
 
-__all__ = ["OutOfMemoryError", "get_device_capability", "get_device_name", "get_device_properties",
-           "max_memory_allocated", "max_memory_reserved", "memory_allocated", "memory_reserved", "memory_stats",
-           "reset_max_memory_allocated", "reset_peak_memory_stats", "set_device"]
+__all__ = ["OutOfMemoryError", "device", "device_of", "get_device_capability", "get_device_name",
+           "get_device_properties", "max_memory_allocated", "max_memory_reserved", "memory_allocated",
+           "memory_reserved", "memory_stats", "reset_max_memory_allocated", "reset_peak_memory_stats", "set_device"]

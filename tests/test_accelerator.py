@@ -104,6 +104,7 @@ CUDA_CALLS = {  # asked without a GPU, PyTorch's CPU build raises AssertionError
     "cuda.current_stream()": lambda lib: lib.cuda.current_stream(),
     "cuda.CUDAGraph()": lambda lib: lib.cuda.CUDAGraph(),
     "cuda.make_graphed_callables": lambda lib: lib.cuda.make_graphed_callables(lib.nn.Linear(2, 2), (lib.ones(1, 2),)),
+    "with cuda.device(0)": lambda lib: lib.cuda.device(0).__enter__(),
 }
 
 
@@ -120,6 +121,8 @@ def test_cuda_without_a_gpu_raises_pytorchs_class(backend: str) -> None:
                 call(anynn)
             assert isinstance(ours.value, type(theirs.value)), (name, ours.value, theirs.value)
         assert anynn.cuda.is_initialized() is torch.cuda.is_initialized() is False
+        with anynn.cuda.device(-1), anynn.cuda.device_of(anynn.ones(1)):  # no device to switch to: nothing, as torch
+            pass
         assert anynn.GradScaler is anynn.amp.GradScaler
     finally:
         anynn.set_default_backend("numpy")
