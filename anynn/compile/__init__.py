@@ -31,6 +31,10 @@ from .state import StepState, discover
 __all__ = ["CompiledStep", "CompiledStepError", "OptimizedModule", "StepState", "compile", "discover"]
 
 _PATHS = ("auto", "jax", "cuda_graph", "eager")
+_WHERE_OFFERED = {  # the way to the backend that offers a mode, for the refusal on any other
+    "jax": ", or move the model and tensors to the jax backend (.to('jax'); pip install 'anynn[jax]')",
+    "cuda_graph": ", or move the model and tensors to a GPU with CuPy (.to('cuda'); pip install 'anynn[cuda12]')",
+}
 # torch.compile's mode names (Inductor's tuning levels): anynn picks the backend's path for each
 _TORCH_MODES = (None, "default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 
@@ -96,7 +100,7 @@ class CompiledStep:
                 return compiler
         where = ", ".join(be.key for be in backends) or "no tensors"
         raise CompiledStepError(f"anynn.compile: mode={self.mode!r} is not offered by the backend of the step's "
-                                f"state ({where}); use mode='auto' or mode='eager'")
+                                f"state ({where}); use mode='auto' or mode='eager'{_WHERE_OFFERED.get(self.mode, '')}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         chosen = stance.current()

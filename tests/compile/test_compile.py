@@ -836,10 +836,11 @@ def test_pytorchs_compile_arguments_are_accepted():
 @pytest.mark.parametrize("mode", ["jax", "cuda_graph"])
 def test_a_forced_mode_the_state_backend_does_not_offer_is_refused(mode):
     """The path is the backend's capability (`Backend.step_compiler`): NumPy offers none, so forcing one is an error
-    naming the mode and the state's backend (eager mode still runs)."""
+    naming the mode, the state's backend and the way to one that offers it (eager mode still runs)."""
     model = _mlp("numpy")
     x, _ = (t[0] for t in _data((4, 6), "numpy", 1))
-    with pytest.raises(CompiledStepError, match=f"mode='{mode}'.*numpy"):
+    extra = {"jax": "jax", "cuda_graph": "cuda12"}[mode]
+    with pytest.raises(CompiledStepError, match=rf"mode='{mode}'.*numpy.*pip install 'anynn\[{extra}\]'"):
         anynn.compile(lambda x: model(x).sum(), mode=mode)(x)
     run = anynn.compile(lambda x: model(x).sum(), mode="eager")
     run(x)
