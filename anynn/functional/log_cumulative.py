@@ -14,7 +14,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
-from .value_checks import checked_dim
+from .value_checks import KernelNotImplementedError, checked_dim
 
 
 def _below_or_nan(xp: Namespace, ratio_log: Any) -> Any:
@@ -30,7 +30,7 @@ def _all_prefixes(xp: Namespace, moved: Any) -> Any:
     seen = steps[None, ...] <= steps[:, None, ...]  # (i, j, 1...): step j is at or before step i
     candidates = xp.where(seen, moved[None, ...], xp.asarray(-math.inf, dtype=moved.dtype))
     high = xp.max(candidates, axis=1, keepdims=True)
-    safe = xp.where(xp.isinf(high) & (high < 0), xp.zeros_like(high), high)  # all -inf: stays -inf
+    safe = xp.where(xp.isinf(high), xp.zeros_like(high), high)  # all -inf: stays -inf; an inf: inf (not inf - inf)
     return (safe + xp.log(xp.sum(xp.exp(candidates - safe), axis=1, keepdims=True)))[:, 0, ...]
 
 
@@ -76,7 +76,8 @@ class LogCumSumExp(Function):
         for i in range(1, moved.shape[0]):  # static sizes: one step per entry, traceable
             x = moved[i, ...]
             high = xp.maximum(running, x)
-            safe = xp.where(xp.isinf(high) & (high < 0), xp.zeros_like(high), high)  # both -inf: stays -inf
+            # both -inf: stays -inf; an inf: inf, as PyTorch's (inf - inf gave NaN)
+            safe = xp.where(xp.isinf(high), xp.zeros_like(high), high)
             running = safe + xp.log(xp.exp(running - safe) + xp.exp(x - safe))
             outs.append(running)
         self.a, self.out = moved, xp.stack(outs, axis=0)
@@ -101,5 +102,6 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002 - PyTorch's n
     """``log(cumsum(exp(input), dim))`` without overflow (``torch.logcumsumexp``); floating or complex input, same
     shape."""
     if not input.backend.xp.isdtype(input.array.dtype, ("real floating", "complex floating")):
-        raise TypeError(f"logcumsumexp: expected a floating point input, got {input.dtype}")
+        raise KernelNotImplementedError(f"logcumsumexp: expected a floating point input, got {input.dtype} (PyTorch: "
+                                        f"\"logcumsumexp_out_cpu\" not implemented); cast it first (x.float())")
     return LogCumSumExp.apply(input, axis=checked_dim("logcumsumexp", input, dim))

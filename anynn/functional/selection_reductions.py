@@ -32,7 +32,8 @@ class MinMax(NamedTuple):
 
 def _floating(name: str, x: Tensor) -> None:
     if not x.backend.xp.isdtype(x.array.dtype, "real floating"):
-        raise TypeError(f"{name}: expected a floating point input, got {x.dtype} (cast it with .float())")
+        # (PyTorch: RuntimeError 'expected input to have floating point or complex dtype'; a TypeError too)
+        raise UnsupportedDTypeError(f"{name}: expected a floating point input, got {x.dtype} (cast it with .float())")
 
 
 class NanToZero(Function):

@@ -25,6 +25,7 @@ WIDE = RNG.standard_normal((3, 6, 4)) * 40.0                   # exp overflows f
 WIDE[0, 2, 1] = -np.inf
 BOOLS = TIES > 0                                               # max(dim) of booleans (argmax refuses them)
 EMPTY = np.zeros((3, 0, 4))                                    # nothing along dim 1 (the scans indexed entry 0)
+INFINITE = np.array([[np.inf, -np.inf, 1.0], [-np.inf, -np.inf, 2.0], [1.0, np.inf, np.inf]])  # logcumsumexp: inf - inf
 MODE_NAN = np.array([[1.0, np.nan, np.nan, np.nan], [-3.0, np.nan, np.nan, 2.0], [np.nan, 0.5, 0.5, 0.5]])
 
 # (name, function on (module, tensor), input, gradient-checked); module is anynn or torch
@@ -59,6 +60,18 @@ CASES = [
     ("logcumsumexp_empty", lambda m, x: m.logcumsumexp(x, 1), EMPTY, False),
 ]
 IDS = [c[0] for c in CASES]
+
+
+def test_logcumsumexp_after_an_infinity_is_infinite_as_torch(backend):
+    # (the running max's inf - inf gave NaN after an inf; the values only: PyTorch's gradient there is NaN); an
+    # integer input is PyTorch's NotImplementedError, nanmean's its RuntimeError (a TypeError only before)
+    out = anynn.logcumsumexp(make(backend, INFINITE), 1)
+    np.testing.assert_array_equal(out.numpy(), torch.logcumsumexp(torch.tensor(INFINITE), 1).numpy())
+    for lib in (torch, anynn):
+        with pytest.raises(NotImplementedError):
+            lib.logcumsumexp(lib.ones(2, dtype=lib.int64), 0)
+        with pytest.raises(RuntimeError):
+            lib.nanmean(lib.ones(2, dtype=lib.int64))
 
 
 @pytest.mark.parametrize("name, fn, x, checked", [c for c in CASES if c[3]], ids=[c[0] for c in CASES if c[3]])
