@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 
@@ -62,7 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("info", help="show versions, backends, devices and what backend='auto' chooses")
     args = parser.parse_args(argv)
     if args.command == "info":
-        print(info())
+        try:
+            print(info(), flush=True)
+        except BrokenPipeError:  # `anynn info | head`: the reader has what it wanted and closed the pipe
+            # stdout to devnull, so Python's flush at exit does not raise (and print a traceback) again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
         return 0
     parser.print_help()
     return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import subprocess
 import sys
@@ -313,6 +314,28 @@ def test_cli_without_command_prints_help(capsys):
 
     assert main([]) == 1
     assert "info" in capsys.readouterr().out
+
+
+def test_cli_info_into_a_closed_pipe_ends_without_a_traceback(monkeypatch, tmp_path):
+    """``anynn info | head -3``: the reader closes the pipe early (BrokenPipeError and a traceback before)."""
+    from anynn import cli
+
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        flush = write
+
+        def fileno(self):
+            return descriptor
+
+    descriptor = os.open(tmp_path / "stdout", os.O_WRONLY | os.O_CREAT)
+    monkeypatch.setattr(cli, "info", lambda: "anynn 0.1.0")
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    try:
+        assert cli.main(["info"]) == 1
+    finally:
+        os.close(descriptor)
 
 
 @pytest.mark.parametrize("name", CPU_NAMES)
