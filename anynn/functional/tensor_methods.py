@@ -46,10 +46,14 @@ def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
             other = _operand(self, other)
         except ForeignOperandError:
             return NotImplemented  # Python tries other's reflected method, else its TypeError, as PyTorch's
-        if cls in (Mul, Div) and type(other) in (int, float) and is_low_precision(self.backend.xp, self.array.dtype):
-            # float16/bfloat16 times or over a number: in float32, rounded once, as PyTorch's kernels (the number
-            # in float16 first: x * 1e5 was inf and 0 * 1e5 NaN, x * 0.1 an ulp off at a third of the values)
-            return method(self.float(), other).to(self.array.dtype)
+        if cls in (Mul, Div):
+            low = _low_beside_scalar(self, other)
+            if low is not None:
+                # float16/bfloat16 times or over a number or a 0-d floating tensor (PyTorch reads a CPU scalar's
+                # value as it is): in float32, rounded once, as PyTorch's kernels (the number in float16 first:
+                # x * 1e5 was inf and 0 * 1e5 NaN, x * 0.1 an ulp off at a third of the values)
+                wide = other.float() if isinstance(other, Tensor) else other
+                return method(self.float(), wide).to(low)
         a, b = (other, self) if swap else (self, other)
         if promote:
             a, b = _kinds_agree(cls, a, b)
@@ -60,6 +64,21 @@ def _binary(cls: Any, reflected: bool = False, promote: bool = True) -> Any:
             raise
 
     return method
+
+
+def _low_beside_scalar(self: Tensor, other: Any) -> Any:
+    """``self``'s dtype where it is float16/bfloat16 and ``other`` a real number or a 0-d real tensor of the same
+    backend beside a ``self`` with dimensions (PyTorch reads such a second operand's value as it is; a 0-d tensor
+    first, ``t0 * x``, it casts to float16 first), else None."""
+    xp = self.backend.xp
+    if not is_low_precision(xp, self.array.dtype):
+        return None
+    if type(other) in (int, float):
+        return self.array.dtype
+    if (isinstance(other, Tensor) and other.backend == self.backend and other.array.ndim == 0 and self.array.ndim
+            and xp.isdtype(other.array.dtype, ("real floating", "integral"))):
+        return self.array.dtype
+    return None
 
 
 def _pow(self: Tensor, exponent: Any) -> Any:

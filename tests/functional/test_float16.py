@@ -221,6 +221,7 @@ ROUNDED_ONCE = [
     lambda m, x: x * 0.1, lambda m, x: x / 3.3, lambda m, x: 1e5 * x,  # (1e5 was float16's inf first: 0 * inf NaN)
     lambda m, x: x.addcmul(x, x.flip(0), value=0.3), lambda m, x: x.lerp(x.flip(0), 0.3),
     lambda m, x: x.add(x.flip(0), alpha=3.3), lambda m, x: x // 0.1,  # (alpha: rounded to float16 as PyTorch's)
+    lambda m, x: x * x.new_tensor(0.1, dtype=m.float32), lambda m, x: x / x.new_tensor(1e-5, dtype=m.float64),
 ]
 
 
