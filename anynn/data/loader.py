@@ -8,6 +8,7 @@ import multiprocessing
 import queue
 import threading
 import traceback
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import Any, Callable, Generic, Iterable, Iterator, Sequence
@@ -19,6 +20,7 @@ from ..autograd.tensor import tensor
 from ..backend import Backend, backend_of, default_backend, dtype_name, get_backend
 from ..backend.default_dtype import default_float
 from ..backend.registry import set_thread_default_backend, thread_default_backend
+from ..backend.torch_names import cuda_available
 from .collate import added_collate_types, collate_host, default_collate, holds_type, is_string_field
 from .dataset import IterableDataset, T_co, WorkerInfo, gathers_batches, set_worker_info
 from . import collated, loader_state, unbatched
@@ -386,6 +388,9 @@ class DataLoader(Generic[T_co]):
         self._epoch_state, self._yielded = start, skip
         self.epoch += 1
         target = self.backend if self.backend is not None else default_backend()
+        if self.pin_memory and not cuda_available(target):  # PyTorch's warning, word for word
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", stacklevel=2)
         if not self._auto_collation:  # samples as collate_fn (default_convert) gives them
             for sample in batches:
                 self._yielded += 1

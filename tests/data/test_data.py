@@ -929,3 +929,14 @@ def test_a_loader_keeps_bytes_fields_as_lists_as_torch():
     (theirs_bytes, theirs_x), = list(torch_data.DataLoader(samples, batch_size=2))
     assert list(ours_bytes) == list(theirs_bytes) == [b"ab", b"c"]
     np.testing.assert_array_equal(ours_x.numpy(), theirs_x.numpy())
+
+
+def test_pin_memory_without_an_accelerator_warns_as_torch():
+    """PyTorch's loader warns that pin_memory=True pins nothing where no accelerator is found (anynn was silent)."""
+    import anynn
+
+    if anynn.cuda.is_available():
+        pytest.skip("a GPU is usable: nothing to warn about")
+    loader = DataLoader(TensorDataset(np.arange(4.0)), batch_size=2, pin_memory=True)
+    with pytest.warns(UserWarning, match="'pin_memory' argument is set as true but no accelerator is found"):
+        assert len(list(loader)) == 2
