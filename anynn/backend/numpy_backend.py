@@ -103,7 +103,10 @@ def _isdtype(dtype: Any, kind: Any) -> bool:
     dtype and a kind name or tuple of names; anything else (and every error) from NumPy."""
     if isinstance(dtype, np.dtype) and (type(kind) is str or type(kind) is tuple):
         key = (dtype, kind)
-        answer = _ISDTYPE.get(key)
+        try:
+            answer = _ISDTYPE.get(key)
+        except TypeError:  # a tuple holding something unhashable: NumPy's own error
+            return np.isdtype(dtype, kind)
         if answer is None:
             answer = np.isdtype(dtype, kind)
             if len(_ISDTYPE) < 1024:

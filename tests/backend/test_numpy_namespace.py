@@ -64,6 +64,6 @@ def test_isdtype_as_numpys():
         for kind in kinds:
             assert np_xp.isdtype(dtype, kind) is np_xp.isdtype(dtype, kind) is np.isdtype(dtype, kind)
     for dtype, kind, error in [("float32", "bool", TypeError), (np.dtype("f4"), "bogus", ValueError),
-                               (np.dtype("f4"), ["bool"], TypeError)]:
+                               (np.dtype("f4"), ["bool"], TypeError), (np.dtype("f4"), ("bool", ["bool"]), TypeError)]:
         with pytest.raises(error):
             np_xp.isdtype(dtype, kind)
