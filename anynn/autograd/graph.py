@@ -55,10 +55,11 @@ def _topological_order(roots: list[Any], freed: list[Any] | None = None, recorde
         expanded.add(fn)
         push(fn)
         push(None)
-        if fn.recorded_at != last_modification:  # some tensor changed in place since: its producer may be another
+        changed = fn.recorded_at != last_modification
+        if changed:  # some tensor changed in place since: its producer may be another
             _reroute(fn, recorded)
         for t in fn.inputs:
-            parent = getattr(t, "_ctx", None)
+            parent = _producer(t, fn) if changed else getattr(t, "_ctx", None)
             if parent is not None and parent not in expanded:
                 if getattr(parent, "inputs", None) is None:
                     if freed is None:
@@ -68,6 +69,21 @@ def _topological_order(roots: list[Any], freed: list[Any] | None = None, recorde
                 push(parent)
     order.reverse()
     return order
+
+
+def _producer(t: Any, fn: Any) -> Any:
+    """The Function that made ``fn``'s input ``t`` when ``fn`` was recorded. Where ``t`` got another producer since
+    (an in-place change; a view taken again after its source changed, `refresh_views`) and `_reroute` kept it (``fn``
+    saved its old value, so `_check_unmodified` refuses ``fn``), the producer it had then: the new one can lead back
+    to ``fn`` (``h[1] = h[1] * h[0]``: the views' new producer reads the write of ``fn``'s output), and a pass that
+    wants some inputs' gradients would prune ``fn`` off that cycle and return a wrong gradient instead of refusing,
+    as PyTorch, whose edges are fixed when a node is recorded, refuses."""
+    parent = getattr(t, "_ctx", None)
+    if parent is not None and getattr(t, "_modified_at", 0) > fn.recorded_at:
+        entry = first_change_after(t, fn.recorded_at)
+        if entry is not None:
+            return entry[1]
+    return parent
 
 
 def _execution_order(order: list[Any]) -> list[Any]:
@@ -81,7 +97,7 @@ def _execution_order(order: list[Any]) -> list[Any]:
     waiting: dict[Any, int] = {}  # Function -> its consumers (edges) in this pass that have not run yet
     for fn in order:
         for t in fn.inputs:
-            parent = getattr(t, "_ctx", None)
+            parent = _producer(t, fn)
             if parent is not None and parent in position:
                 waiting[parent] = waiting.get(parent, 0) + 1
     ready = [(-getattr(fn, "sequence_nr", -1), i, fn) for i, fn in enumerate(order) if fn not in waiting]
@@ -91,7 +107,7 @@ def _execution_order(order: list[Any]) -> list[Any]:
         fn = heapq.heappop(ready)[2]
         result.append(fn)
         for t in fn.inputs:
-            parent = getattr(t, "_ctx", None)
+            parent = _producer(t, fn)
             left = waiting.get(parent)
             if left is not None:
                 waiting[parent] = left - 1
@@ -556,7 +572,7 @@ def _needed(order: list[Any], wanted: dict[int, Tensor]) -> dict[Any, tuple[bool
     needed: dict[Any, tuple[bool, ...]] = {}
     for fn in reversed(order):  # producers first
         mask = tuple(bool(need) and (id(t.resolved() if type(t) is Edge else t) in wanted or
-                                     getattr(t, "_ctx", None) in needed)
+                                     _producer(t, fn) in needed)
                      for t, need in zip(fn.inputs, fn.needs_input_grad))
         if True in mask:
             needed[fn] = mask

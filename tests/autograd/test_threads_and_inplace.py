@@ -575,6 +575,18 @@ def test_views_taken_before_an_in_place_change_of_their_source_see_it(backend, c
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
 
 
+def test_a_function_that_saved_views_written_since_is_refused_also_by_grad_of_some_inputs(backend):
+    """``h[1] = h[1] * h[0]``: the product saved two views of ``h`` that the write changed. ``backward()`` refused it
+    as PyTorch does; ``autograd.grad(y, x)`` pruned it off a cycle (the views' new producer reads the write of the
+    product) and returned a wrong gradient ([[1, 1], [0, 0]]) without a word."""
+    for lib, x in ((torch, torch.tensor(np.ones((2, 2)), requires_grad=True)),
+                   (anynn, make(backend, np.ones((2, 2)), requires_grad=True))):
+        h = x.clone()
+        h[1] = h[1] * h[0]
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            lib.autograd.grad(h.sum(), x)
+
+
 def test_views_see_changes_made_outside_recording(backend):
     """Under no_grad a tensor a Function made (or, on an immutable library, any tensor) takes a new array when
     changed in place; its views taken before show the new values, as PyTorch's."""
