@@ -121,6 +121,18 @@ def cuda_available(like: Backend) -> bool:
     return True
 
 
+def saved_location(key: str | None) -> str:
+    """PyTorch's name for where data saved from backend ``key`` lived ("cpu", "cuda:0"): the location a
+    ``torch.load`` ``map_location`` dict or function reads. CuPy's devices are "cuda:k", PyTorch's its own, every
+    other library's data lives on the host."""
+    library, _, where = (key or "").partition(":")
+    if library == "cupy":
+        return f"cuda:{where or 0}"
+    if library == "torch" and where and where != "cpu":
+        return where if ":" in where else f"{where}:0"
+    return "cpu"
+
+
 def need_cuda(what: str, like: Backend) -> None:
     """Refuse a ``torch.cuda`` question that needs a device where ``"cuda"`` is not usable for ``like``, as PyTorch's
     CPU build refuses it (`CudaUnavailable`: an AssertionError and a RuntimeError)."""

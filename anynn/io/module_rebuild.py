@@ -25,7 +25,7 @@ from .file_checks import CorruptFileError
 from .json_arrays import Decoder
 from .module_describe import FORMAT_VERSION, bookkeeping_names
 from .safe_globals import UnsafeGlobalError, resolve
-from .weights import host_dtype_name
+from .weights import host_dtype_name, mapped_location
 
 _NODE_KEYS = {"class", "training", "parameters", "buffers", "non_persistent", "modules", "attributes"}
 _TENSOR_KEYS = {"$tensor", "parameter", "requires_grad", "backend"}
@@ -248,6 +248,7 @@ def target_backend(saved: Any, backend: Any, map_location: Any) -> Backend | Non
     tensor back on the backend it was saved from)."""
     if backend is not None:
         return get_backend(backend)
+    map_location = mapped_location(map_location, saved if isinstance(saved, str) else None)
     if map_location is None:
         return None
     try:

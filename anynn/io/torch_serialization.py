@@ -110,10 +110,11 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
     Parameters
     ----------
     f : path or binary file opened from a path
-    map_location : str or device, optional
+    map_location : str, device, dict or callable, optional
         Where the tensors go ("cpu", "cuda", a device, a backend name), read against the backend that saved
-        the file. Default: a module's tensors go back to the backend they were saved from; other files' to
-        the default backend.
+        the file; a dict (``{"cuda:0": "cpu"}``) or function (``lambda storage, loc: storage``) maps the saved
+        location as PyTorch's does (`anynn.io.weights.mapped_location`). Default: a module's tensors go back to
+        the backend they were saved from; other files' to the default backend.
     weights_only : bool, optional
         ``None``/``True``: a module's classes and functions must be anynn's or allowed by
         `anynn.serialization.safe_globals` / `add_safe_globals`. ``False`` (trust the file): classes and
@@ -132,9 +133,10 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
     """
     path, arrays, metadata = read_checked(f, check)
     if DATA_KEY in metadata:
-        return Decoder(arrays, where_to_load(backend, map_location))(json.loads(metadata[DATA_KEY]))
+        return Decoder(arrays, where_to_load(backend, map_location, metadata.get("backend")))(
+            json.loads(metadata[DATA_KEY]))
     if MODULE_KEY not in metadata:
-        return tensors_from(arrays, metadata, where_to_load(backend, map_location))
+        return tensors_from(arrays, metadata, where_to_load(backend, map_location, metadata.get("backend")))
     return rebuild_module(path, arrays, metadata[MODULE_KEY], backend=backend, map_location=map_location,
                           weights_only=weights_only, saved_backend=metadata.get("backend"))
 

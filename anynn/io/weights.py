@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor, tensor
 from ..backend import backend_of, dtype_name, get_backend
+from ..backend.torch_names import saved_location
 from ..device import resolve as resolve_device
 from ..version import release
 from .atomic import atomic_write
@@ -218,9 +219,10 @@ def load(path: str | os.PathLike | BinaryIO, backend: Any = None, check: bool = 
         Where the tensors go (default: the default backend, NumPy unless changed).
     check : bool
         Compare the SHA-256 checksum that `save` records (files from other tools have none).
-    map_location : str or device, optional
+    map_location : str, device, dict or callable, optional
         ``torch.load``'s name for where the tensors go ("cpu", "cuda", a device, a backend name), read as
-        ``Module.to`` reads it against the default backend; ``backend`` wins when both are given.
+        ``Module.to`` reads it against the default backend; ``backend`` wins when both are given. A dict or
+        function maps the saved location as PyTorch's does (`mapped_location`).
     weights_only : bool, optional
         Accepted for ``torch.load``'s signature: anynn never unpickles, this load gives tensors only. A file
         holding a whole module (``anynn.save(model, f)``) gives its ``state_dict`` here; ``anynn.load``
@@ -232,13 +234,29 @@ def load(path: str | os.PathLike | BinaryIO, backend: Any = None, check: bool = 
         The file is truncated, corrupt or not safetensors / ``.npz`` (the message names the file).
     """
     path, arrays, metadata = read_checked(path, check)  # (a bad path first: load(model, path) named no backend)
-    return tensors_from(arrays, metadata, where_to_load(backend, map_location))
+    return tensors_from(arrays, metadata, where_to_load(backend, map_location, metadata.get("backend")))
 
 
-def where_to_load(backend: Any, map_location: Any) -> Any:
-    """The backend `load` puts tensors on: ``backend``, else ``map_location`` read against the default backend."""
-    if backend is None and map_location is not None:
-        backend = resolve_device(map_location, get_backend(None))
+def mapped_location(map_location: Any, saved: str | None) -> Any:
+    """Where ``torch.load``'s ``map_location`` sends data saved from backend key ``saved``: a dict maps the saved
+    location ({"cuda:0": "cpu"} loads a GPU checkpoint on the host; a location it does not name gives None, the
+    tensors staying where they were saved), a function is called as PyTorch calls it, ``(storage, location)``, with a
+    host tensor standing for the storage, and gives its result's device (``lambda storage, loc: storage``: the
+    host); a device or name is itself."""
+    if isinstance(map_location, Mapping):
+        return map_location.get(saved_location(saved))
+    if callable(map_location):
+        result = map_location(tensor(np.zeros(0, np.float32)), saved_location(saved))
+        return getattr(result, "device", result)
+    return map_location
+
+
+def where_to_load(backend: Any, map_location: Any, saved: str | None = None) -> Any:
+    """The backend `load` puts tensors on: ``backend``, else ``map_location`` (`mapped_location` of the saving
+    backend ``saved``) read against the default backend."""
+    location = mapped_location(map_location, saved) if backend is None else None
+    if location is not None:
+        backend = resolve_device(location, get_backend(None))
     return get_backend(backend)
 
 

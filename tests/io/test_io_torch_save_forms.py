@@ -45,6 +45,16 @@ def test_state_dict_into_an_open_file_and_map_location(tmp_path):
     on_torch = anynn.load(tmp_path / "m.pt", map_location="torch")
     assert on_torch["weight"].backend.name == "torch"
     np.testing.assert_array_equal(on_torch["weight"].numpy(), model.weight.numpy())
+    # a GPU checkpoint loaded on the host, PyTorch's forms (ValueError 'not an array namespace' before): a dict from
+    # saved location to target and a function (storage, location) -> storage; a whole module too
+    anynn.save(model, tmp_path / "whole.pt")
+    for where in ({"cuda:0": "cpu"}, {"cpu": "cpu"}, lambda storage, location: storage):
+        state = anynn.load(tmp_path / "m.pt", map_location=where)
+        np.testing.assert_array_equal(state["weight"].numpy(), model.weight.numpy())
+        assert isinstance(anynn.load(tmp_path / "whole.pt", map_location=where), anynn.nn.Linear)
+    if not anynn.cuda.is_available():  # mapped to a GPU that is not there: refused as PyTorch's CPU build refuses
+        with pytest.raises(RuntimeError):
+            anynn.load(tmp_path / "m.pt", map_location={"cpu": "cuda:0"})
 
 
 @pytest.mark.parametrize("suffix", ["pt", "npz"])
