@@ -306,7 +306,7 @@ def _conv(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: IntOrPair 
     check_bias(fn, bias, weight, weight.shape[0])
     pads = conv_padding(padding, kernel, stride2, dilation2, fn, spatial_dims)
     if min(stride2) < 1 or min(dilation2) < 1:
-        raise ValueError(f"{fn}: stride and dilation must be positive, got {stride!r} and {dilation!r}")
+        raise InvalidValueError(f"{fn}: stride and dilation must be positive, got {stride!r} and {dilation!r}")
     size = x.shape[-spatial_dims:]
     spans = [(k - 1) * d + 1 for k, d in zip(kernel[2 - spatial_dims:], dilation2[2 - spatial_dims:])]
     totals = [pads[0] + pads[1], pads[2] + pads[3]][2 - spatial_dims:]
@@ -352,7 +352,7 @@ def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: 
     padding2 = _spatial_args(padding, "padding", fn, spatial_dims)
     output_padding2 = _spatial_args(output_padding, "output_padding", fn, spatial_dims)
     if min(stride2) < 1 or min(dilation2) < 1 or min(padding2) < 0:
-        raise ValueError(f"{fn}: stride and dilation must be positive and padding non-negative")
+        raise InvalidValueError(f"{fn}: stride and dilation must be positive and padding non-negative")
     for op_, s, d in zip(output_padding2, stride2, dilation2):
         if not 0 <= op_ < max(s, d):
             raise InvalidValueError(f"{fn}: output_padding {output_padding!r} must be smaller than stride or "

@@ -16,7 +16,7 @@ from ..autograd.primitive import Function
 from ..backend.arrays import at_add
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
-from .value_checks import ShapeMismatchError, check_same_dtype
+from .value_checks import InvalidValueError, ShapeMismatchError, check_same_dtype
 from .windows import full_as, ntuple, output_size, pad_last_axes, same_padding, window_slice
 
 Triple = tuple[int, int, int]
@@ -129,7 +129,7 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
     stride3 = ntuple(stride, 3, "stride", "conv3d", one=True)  # [s] is (s, s, s), as PyTorch expands it
     dilation3 = ntuple(dilation, 3, "dilation", "conv3d", one=True)
     if min(stride3) < 1 or min(dilation3) < 1:
-        raise ValueError(f"conv3d: stride and dilation must be positive, got {stride!r} and {dilation!r}")
+        raise InvalidValueError(f"conv3d: stride and dilation must be positive, got {stride!r} and {dilation!r}")
     kernel = tuple(weight.shape[2:])
     if padding == "valid":
         pads: tuple[int, ...] = (0,) * 6

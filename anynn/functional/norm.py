@@ -263,6 +263,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     check_running_stats("batch_norm", running_mean, running_var)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got shape {input.shape}")
+    if isinstance(eps, (int, float)) and not (eps > 0 if training else eps >= 0):  # (PyTorch's checks; it divided)
+        raise ValueError(f"batch_norm eps must be {'positive during training' if training else 'non-negative'}, but "
+                         f"got {eps}")
     if training and values_per_channel(input.shape) == 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                          f"shape {input.shape}")

@@ -155,7 +155,7 @@ class GatherPad(Function):
 def _check_pad(pad: Sequence[int], x: Any, mode: str, value: float) -> tuple[tuple[int, int, int], ...]:
     """Validate ``pad`` against x's shape and ``mode`` as PyTorch does; return ((axis, before, after), ...)."""
     if mode not in MODES:
-        raise ValueError(f"pad: mode must be one of {MODES}, got {mode!r}")
+        raise UnsupportedPadError(f"pad: mode must be one of {MODES}, got {mode!r}")  # (PyTorch: NotImplementedError)
     if isinstance(pad, (str, bytes)) or not all(isinstance(p, numbers.Integral) and not isinstance(p, bool)
                                                 for p in pad):
         raise TypeError(f"pad: pad must be a sequence of ints, got {pad!r}")

@@ -252,6 +252,9 @@ def test_errors_name_layer_and_shapes():
         Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="stride 1"):
         Conv2d(3, 4, 3, stride=2, padding="same")
+    for bad in (dict(stride=-1), dict(stride=0), dict(dilation=0)):  # PyTorch's RuntimeError (a ValueError only before)
+        with pytest.raises(RuntimeError, match="stride and dilation must be positive"):
+            Conv2d(3, 4, 3, **bad)(anynn.tensor(np.zeros((1, 3, 8, 8), np.float32)))
     with pytest.raises(ValueError, match=r"conv2d: weight of shape \(4, 2, 3, 3\) with groups=1 expects 2"):
         conv2d(anynn.tensor(np.zeros((1, 3, 5, 5), np.float32)), anynn.tensor(np.zeros((4, 2, 3, 3), np.float32)))
     zeros = partial(np.zeros, dtype=np.float32)

@@ -246,6 +246,13 @@ def test_batch_of_one_in_training_raises(backend):
     bn.eval()
     assert bn(x).shape == (1, 3)
     assert BatchNorm1d(3, backend=backend)(make(backend, np.ones((1, 3, 2), np.float32))).shape == (1, 3, 2)
+    # PyTorch's eps checks (anynn divided by a zero or negative variance + eps): > 0 training, >= 0 in eval
+    x = make(backend, np.ones((2, 3), np.float32))
+    with pytest.raises(ValueError, match="batch_norm eps must be positive during training, but got 0.0"):
+        BatchNorm1d(3, eps=0.0, backend=backend)(x)
+    with pytest.raises(ValueError, match="batch_norm eps must be non-negative"):
+        BatchNorm1d(3, eps=-1e-5, backend=backend).eval()(x)
+    assert BatchNorm1d(3, eps=0.0, backend=backend).eval()(x).shape == (2, 3)
 
 
 @pytest.mark.parametrize("layer, shape, pattern", [
