@@ -16,6 +16,11 @@ from .tensor import Tensor
 _KEPT = threading.local()
 
 
+class NotATensorInputError(TypeError, RuntimeError):
+    """``grad(y, [1.0])``: PyTorch's RuntimeError 'all inputs have to be Tensors or GradientEdges'; a TypeError too
+    (anynn's class before)."""
+
+
 @contextlib.contextmanager
 def graphs_kept() -> Iterator[None]:
     """`grad` calls in the block keep the graph they go through, whatever their ``retain_graph``: `vmap` runs its
@@ -88,7 +93,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         return _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
-            raise TypeError(f"grad(): input {i} is a {type(t).__name__}, not a Tensor")
+            raise NotATensorInputError(f"grad(): input {i} is a {type(t).__name__}, not a Tensor")
         if not t.requires_grad:
             raise RuntimeError(f"grad(): input {i} (shape {t.shape}) does not require grad")
     pairs = []

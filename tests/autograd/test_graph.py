@@ -433,6 +433,8 @@ MISUSED_BACKWARD = {  # PyTorch's error class for each
                                           RuntimeError, "cannot be empty"),
     "inputs_that_do_not_require_grad": (lambda lib, x: (x * x).sum().backward(inputs=[x, x.detach()]), RuntimeError,
                                         "input 1 of `inputs` does not require grad"),
+    "grad_of_a_number_input": (lambda lib, x: lib.autograd.grad((x * x).sum(), [1.0]), RuntimeError,  # (TypeError
+                               "input 0 is a float, not a Tensor"),  # only before)
 }
 
 
