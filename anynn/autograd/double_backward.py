@@ -184,17 +184,27 @@ def _tied(fn: Any, found: Any) -> Any:
     single = not isinstance(found, tuple)
     grads = (found,) if single else found
     Tensor = tensor_module.Tensor
-    if all(not isinstance(g, Tensor) or g.requires_grad for g in grads):
-        return found
     ties = fn.ties_constant_gradient  # True / False: PyTorch's formula is known (see `Function`); None: as it saved
+    if ties is not True and all(not isinstance(g, Tensor) or g.requires_grad for g in grads):
+        return found
     if ties is False:
         return found
     sources = [a for a in fn.inputs if isinstance(a, Tensor) and a.requires_grad]
     if not sources or (ties is None and not _saved_floating(fn)):
         return found
-    tied = tuple(TiedGradient.apply(g, *sources) if isinstance(g, Tensor) and not g.requires_grad else g
-                 for g in grads)
+    # True: PyTorch's formula reads the saved input, so its gradient is a function of it even where it requires
+    # grad through ``g`` alone (leaky_relu's ``g * where(x > 0, 1, slope)``: a penalty on ``x``'s gradient gives
+    # ``x`` and what made it zeros, not None); the others only where the gradient came back a constant
+    tied = tuple(TiedGradient.apply(g, *sources) if isinstance(g, Tensor) and (
+        not g.requires_grad or (ties is True and not _reads_any(g, sources))) else g for g in grads)
     return tied[0] if single else tied
+
+
+def _reads_any(g: Any, sources: list[Any]) -> bool:
+    """Whether the node that made ``g`` takes one of ``sources`` as an input (a fused rule's one node: ClassLossGrad
+    reads the scores), so no tie is needed; a deeper connection is not looked for (a tie then is redundant only)."""
+    inputs = getattr(g._ctx, "inputs", None) or ()
+    return any(a is s for a in inputs for s in sources)
 
 
 def _saved_floating(fn: Any) -> bool:

@@ -19,11 +19,10 @@ from typing import Any
 
 from ..autograd.double_backward import register_fused_rule
 from ..autograd.primitive import Function, is_writeable
-from ..autograd.tensor import make_tensor
 from ..backend import op
+from ..backend.devices import device_of
 from ..backend.typing import Namespace
 from .activation import PReLUFunction, ReLUFunction, SigmoidFunction, TanhFunction, prelu_weight, prelu_weight_grad
-from .elementwise import Mul
 from .embedding import EmbeddingFunction
 from .formulas.conjugate import conj
 from .formulas.softmax import softmax, softmax_backward
@@ -127,8 +126,36 @@ def _linear_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> tu
 register_fused_rule(LinearFunction, _linear_rule)
 
 
+class MaskedGradient(Function):
+    """``g * mask`` recorded as a function of ``source`` too, with derivative zero there: ReLU's recorded gradient.
+
+    g: any shape; source: the ReLU's input (its shape); mask: ``out > 0`` as 0/1 in g's dtype, a constant. PyTorch
+    records ReLU's gradient as ``threshold_backward(g, out)``, which reads the output: differentiated again it gives
+    the output (hence the input and everything before it) a zero gradient, so a gradient penalty on the input alone
+    leaves ``x.grad`` and the first layer's bias zeros, not None. One node, as the product it replaces.
+    """
+
+    ties_constant_gradient = True  # (its own recorded gradient, gg * mask, reads the source as PyTorch's does)
+    constants = ("mask",)  # drawn from the forward's output, not a function of the inputs here
+    # (not fresh: the zeros are one broadcast 0-d array, which no sum may be written into; PyTorch's expand is
+    # writeable in form and refuses such a write)
+
+    mask: Any
+
+    def forward(self, xp: Namespace, g: Any, source: Any) -> Any:
+        self.shape = tuple(source.shape)
+        return g * self.mask
+
+    def backward(self, xp: Namespace, gg: Any) -> tuple[Any, Any]:
+        need_g, need_source = self.needs_input_grad
+        # the zeros as one broadcast 0-d array: no memory of the source's size, and adding it costs one pass
+        zeros = xp.broadcast_to(xp.zeros((), dtype=gg.dtype, device=device_of(gg)), self.shape) if need_source \
+            else None
+        return (gg * self.mask if need_g else None), zeros
+
+
 def _relu_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
-    """The recorded gradient of a `ReLUFunction` node: ``g * mask``, one `Mul` by a constant mask.
+    """The recorded gradient of a `ReLUFunction` node: ``g * mask``, one `MaskedGradient` node tied to the input.
 
     ReLU's slope is piecewise constant, so the mask carries no derivative; it is ReLUFunction's own gradient kernel
     (``relu_grad``) at ``g = 1``, ``out > 0`` as 0/1 in out's dtype (NaN: 0, as the kernel). No rerun of the forward,
@@ -140,7 +167,7 @@ def _relu_rule(fn: Any, inputs: tuple[Any, ...], grads: tuple[Any, ...]) -> Any:
     if mask is None:
         out = fn.out
         mask = fn.mask = backend.xp.astype(~(out <= 0), out.dtype)  # (NaN passes, as relu_grad)
-    return Mul.apply(grads[0], make_tensor(mask, backend, None, 0))
+    return MaskedGradient.apply(grads[0], inputs[0], mask=mask)
 
 
 # the slope of f' as a function of the output y: d(1 - y^2)/dy for tanh, d(y (1 - y))/dy for the sigmoid

@@ -191,7 +191,8 @@ def _recorded_nodes(roots, stop):
     return walk(roots) - walk(stop)
 
 
-@pytest.mark.parametrize("act,node", [("relu", "Mul"), ("tanh", "ActivationGradAt"), ("sigmoid", "ActivationGradAt")])
+@pytest.mark.parametrize("act,node", [("relu", "MaskedGradient"), ("tanh", "ActivationGradAt"),
+                                      ("sigmoid", "ActivationGradAt")])
 def test_mlp_recorded_gradient_is_one_node_per_layer(act, node):
     """The cost measure of create_graph on an MLP: one node per layer and activation, one for the loss (the
     generic rerun recorded 5 MatMul, 3 Permute, 3 Sum, 2 activation reruns and ~10 nodes of the loss)."""

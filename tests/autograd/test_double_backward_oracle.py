@@ -497,3 +497,39 @@ def test_which_recorded_gradients_require_grad_as_torch(backend, case):
                                       allow_unused=True)
         found.append([None if g is None else bool(g.requires_grad) for g in gradients])
     assert found[1] == found[0]
+
+
+PIECEWISE_LINEAR = {
+    "relu": lambda F, h: F.relu(h),
+    "relu_inplace": lambda F, h: F.relu(h * 1.0, inplace=True),
+    "leaky_relu": lambda F, h: F.leaky_relu(h, 0.2),
+    "hardtanh": lambda F, h: F.hardtanh(h),
+    "relu6": lambda F, h: F.relu6(h),
+    "threshold": lambda F, h: F.threshold(h, 0.1, -1.0),
+    "rrelu_eval": lambda F, h: F.rrelu(h, training=False),
+    "hardshrink": lambda F, h: F.hardshrink(h, 0.1),
+    "max_pool": lambda F, h: F.max_pool1d(h[:, None], 2)[:, 0].repeat_interleave(2, 1),
+}
+
+
+@pytest.mark.parametrize("act", sorted(PIECEWISE_LINEAR))
+def test_penalty_alone_gives_what_precedes_a_piecewise_linear_layer_zeros(backend, rng, act):
+    """A gradient penalty on the input's gradient as the whole loss (StyleGAN2's lazy R1): the activation's slope is
+    piecewise constant, yet PyTorch's recorded gradient reads its input or output, so the input and the first
+    layer's bias get zero gradients, not None (an optimizer with momentum still moves them). anynn left them None
+    (ReLU's fused rule and the reruns multiplied by a constant mask only)."""
+    arrays = _mlp_arrays(rng, [4, 8, 1])
+    data = rng.standard_normal((5, 4))
+    found = []
+    for lib, functional, make in ((torch, TF, lambda a: torch.tensor(a, dtype=torch.float64, requires_grad=True)),
+                                  (anynn, F, lambda a: anynn.tensor(a, backend=backend, dtype="float64",
+                                                                    requires_grad=True))):
+        params, x = [make(a) for a in arrays], make(data)
+        out = _mlp(functional, params, x, lambda h, F=functional: PIECEWISE_LINEAR[act](F, h))
+        (g,) = lib.autograd.grad(out.sum(), x, create_graph=True)
+        ((g * g).sum(1) - 1.0).square().mean().backward()
+        found.append([None if t.grad is None else np.asarray(t.grad.detach().numpy()) for t in [x, *params]])
+    for i, (theirs, ours) in enumerate(zip(*found)):
+        assert (ours is None) == (theirs is None), f"gradient {i}: PyTorch {theirs}, anynn {ours}"
+        if theirs is not None:
+            np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, err_msg=f"gradient {i}")
