@@ -64,9 +64,8 @@ class Target:
 
     @property
     def selected_shape(self) -> tuple[int, ...]:
-        if self.basic is None and self.along is not None and None in self.shape:  # (no positions: the axis' own)
-            axis, index = self.along
-            return self.shape[:axis] + (index.shape[0],) + self.shape[axis + 1:]
+        if self.basic is None and self.along is not None and None in self.shape:  # (no positions: the axes' own)
+            return self.along.selected_shape(self.shape)
         if self.basic is None and self.mask is not None and None in self.shape:  # (a count known when it runs)
             return (None,) + self.shape[self.mask.ndim:]
         return tuple(self.positions.shape) if self.basic is None else _basic_shape(self.basic, self.shape)
