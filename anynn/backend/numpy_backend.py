@@ -82,12 +82,12 @@ def _reshape(x: Any, /, shape: Any, *args: Any, copy: Any = None, **kwargs: Any)
     """``numpy.reshape``; an ndarray without ``copy`` straight through its method (what NumPy's wrapper calls)."""
     if copy is None and type(x) is np.ndarray and not args and not kwargs:
         return x.reshape(shape)
-    return compat_numpy.reshape(x, shape, *args, copy=copy, **kwargs)
+    return compat_numpy.reshape(x, shape, *args, copy=copy, **kwargs)  # type: ignore[attr-defined]
 
 
 def _permute_dims(x: Any, /, axes: Any) -> Any:
     """The standard's ``permute_dims``; an ndarray straight through ``transpose`` (what the wrappers call)."""
-    return x.transpose(axes) if type(x) is np.ndarray else compat_numpy.permute_dims(x, axes)
+    return x.transpose(axes) if type(x) is np.ndarray else compat_numpy.permute_dims(x, axes)  # type: ignore[attr-defined]
 
 
 def _matrix_transpose(x: Any, /) -> Any:

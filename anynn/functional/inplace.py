@@ -31,7 +31,7 @@ from ..autograd.views import copy_holding, handing_to_source, refresh_after_chan
 from ..backend import BackendMismatch, dtype_name, host_array
 from ..backend.arrays import integer_fill, one_element, write_all
 from ..backend.typing import Namespace
-from . import elementwise, shape
+from . import elementwise, scaled_sum, shape
 from .operands import refusal_of, scale_first
 from .value_checks import check_draw_range, check_draw_std
 
@@ -266,9 +266,7 @@ def _binary(name: str, op: Callable[[Any, Any], Any]) -> Any:
                                                  "Tensor other, *, Number alpha = 1")
         other = _operand(self, name, other)
         if alpha is not None and alpha != 1:  # add's formula (float16: as PyTorch's kernel rounds it)
-            from . import tensor_math
-
-            scaled = tensor_math.add if name == "add_" else tensor_math.sub
+            scaled = scaled_sum.add if name == "add_" else scaled_sum.sub
             return _update(self, name, lambda s: scaled(s, _itself(s, self, other), alpha=alpha), other)
         return _update(self, name, lambda s: op(s, _itself(s, self, other)), other)
 

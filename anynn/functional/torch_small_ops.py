@@ -14,6 +14,7 @@ from ..autograd.size import Size
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from ..backend.broadcasting import broadcast_shapes as shared_broadcast_shapes
+from .scaled_sum import sub
 from .set_ops import without_derivative
 from .tensor_extras import cat, where
 from .value_checks import check_one_backend, refuse_kernel, refuse_single_tensor
@@ -70,8 +71,6 @@ def rsub(input: Any, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002
     x = _tensor(input, "rsub")
     if alpha == 1:
         return other - x
-    from .tensor_math import sub
-
     return sub(other, x, alpha=alpha) if isinstance(other, Tensor) else other - x * alpha
 
 

@@ -80,7 +80,8 @@ DIFFERENTIABLE = [
     ("method_fmin_broadcast", lambda m, a, b: a.fmin(b), (X, VEC)),
     ("copysign", lambda m, x: m.copysign(x, x.flip(0).detach()), (X,)),
     ("method_copysign_number", lambda m, x: x.copysign(-2.0), (X,)),
-    ("copysign_other_gets_zeros", lambda m, a, b: m.copysign(a, b), (X, VEC)),  # None before: grad() of b raised
+    # b reaches the result through the zero-gradient node copysign_other (None before: grad() of b raised)
+    ("copysign_other_gets_zeros", lambda m, a, b: m.copysign(a, b), (X, VEC)),
     ("copysign_inplace", lambda m, x: (x * 2.0).copysign_(x.flip(1).detach()), (X,)),
     ("float_power", lambda m, x: m.float_power(x, 3), (X,)),
     ("method_float_power_tensor", lambda m, a, b: a.float_power(b), (UNIT, X)),
