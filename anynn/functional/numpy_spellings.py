@@ -31,6 +31,17 @@ WRITTEN_IN_PYTHON = frozenset({
     "broadcast_tensors", "broadcast_shapes", "cartesian_prod", "unravel_index"})
 
 
+def rename_keywords(name: str, kwargs: dict[str, Any], renames: dict[str, str],
+                    alias_is_pytorchs: bool = False) -> None:
+    """Move each keyword ``kwargs[alias]`` to its own name ``renames[alias]``, in place; both given: PyTorch's
+    TypeError (one argument under two names), naming PyTorch's parameter (the alias where ``alias_is_pytorchs``)."""
+    for alias, own in renames.items():
+        if alias in kwargs:
+            if own in kwargs:
+                raise TypeError(f"{name}() got multiple values for argument '{alias if alias_is_pytorchs else own}'")
+            kwargs[own] = kwargs.pop(alias)
+
+
 def with_numpy_spellings(name: str, function: Any) -> Any:
     """``function`` also taking NumPy's names for its ``dim`` / ``keepdim`` / ``input`` / ``other`` (both spellings
     at once: PyTorch's TypeError), and raising the parser's TypeError where a list, number or None stands for the
@@ -53,11 +64,8 @@ def with_numpy_spellings(name: str, function: Any) -> Any:
 
     @functools.wraps(function)
     def numpy_named(*args: Any, **kwargs: Any) -> Any:
-        for alias, own in renames.items() if kwargs else ():
-            if alias in kwargs:
-                if own in kwargs:
-                    raise TypeError(f"{name}() got multiple values for argument '{own}'")
-                kwargs[own] = kwargs.pop(alias)
+        if kwargs and renames:
+            rename_keywords(name, kwargs, renames)
         try:
             return function(*args, **kwargs)
         except AttributeError as error:

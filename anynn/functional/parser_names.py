@@ -14,6 +14,8 @@ import functools
 import inspect
 from typing import Any
 
+from .numpy_spellings import rename_keywords
+
 # namespace -> function -> PyTorch's names of its leading parameters, in order (its schemas, torch 2.13)
 _SPECIAL_X = ("airy_ai", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
               *(f"{kind}_polynomial_{n}" for kind, ns in (("chebyshev", "tuvw"), ("shifted_chebyshev", "tuvw"),
@@ -42,11 +44,8 @@ def with_parser_names(name: str, function: Any, theirs: tuple[str, ...]) -> Any:
 
     @functools.wraps(function)
     def parsed(*args: Any, **kwargs: Any) -> Any:
-        for their_name, our_name in renames.items() if kwargs else ():
-            if their_name in kwargs:
-                if our_name in kwargs:
-                    raise TypeError(f"{name}() got multiple values for argument '{their_name}'")
-                kwargs[our_name] = kwargs.pop(their_name)
+        if kwargs:
+            rename_keywords(name, kwargs, renames, alias_is_pytorchs=True)
         return function(*args, **kwargs)
 
     return parsed
