@@ -30,6 +30,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 IMPLEMENTATIONS = ("anynn", "torch", "handwritten", "compiled", "purejax")
 COMPILED = ("compiled", "purejax")  # no inference variant: they run the training workloads only
+NEEDS = {"torch": "torch", "compiled": "jax", "purejax": "jax"}  # the library a column needs besides anynn
+
+
+def installed_implementations() -> tuple[str, ...]:
+    """The columns whose library this Python has (the default: a machine without JAX measures the others and
+    exits 0; a column asked for by name that fails makes the run exit 1)."""
+    import importlib.util
+
+    return tuple(i for i in IMPLEMENTATIONS if i not in NEEDS or importlib.util.find_spec(NEEDS[i]) is not None)
 
 
 def worker(impl: str, workload_name: str, backend: str, seconds: float) -> dict:
@@ -140,7 +149,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None, help="timing window per run (default 2, quick 0.5)")
     parser.add_argument("--json", default=None, help="write the results here")
-    parser.add_argument("--implementations", default=",".join(IMPLEMENTATIONS),
+    parser.add_argument("--implementations", default=",".join(installed_implementations()),
                         help="which columns to measure (anynn, torch, handwritten, compiled, purejax)")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()

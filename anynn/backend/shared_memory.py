@@ -70,7 +70,7 @@ def to_shared(array: np.ndarray, op: str = "share_memory_") -> np.ndarray:
     if array.dtype.hasobject:
         raise TypeError(f"{op}: an array of Python objects (dtype {array.dtype}) cannot live in shared memory")
     size = max(array.nbytes, 1)  # an empty array still gets a (one-byte) segment: mmap refuses length 0
-    out = np.ndarray(array.shape, array.dtype, buffer=_map(_anonymous_file(size), size))
+    out: np.ndarray = np.ndarray(array.shape, array.dtype, buffer=_map(_anonymous_file(size), size))
     out[...] = array
     return out
 
