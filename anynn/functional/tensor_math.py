@@ -18,7 +18,7 @@ from .binary_math import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwi
                           logaddexp, logical_xor, nextafter, true_divide)
 from .operands import ForeignOperandError, operand, scale_first
 from .precision import tensors_in_float32
-from .scaled_sum import _ALPHA_FIRST, add, sub  # noqa: F401  (torch.add / torch.sub)
+from .scaled_sum import add, sub  # noqa: F401  (torch.add / torch.sub)
 from .diagonal import FUNCTIONS as _DIAGONAL_FUNCTIONS, diag, diag_embed, diagonal, trace
 from .products import cumprod, prod
 from .rearrange import (moveaxis, movedim, meshgrid, repeat_interleave, roll, swapaxes, swapdims, tensor_unfold,
