@@ -347,6 +347,16 @@ def test_tensor_of_a_tensor_warns_as_torch():
     assert messages["anynn"] == messages["torch"] and len(messages["torch"]) == 1
 
 
+def test_tensors_in_a_list_are_read_as_numbers_as_torch():
+    """torch.tensor([t0, t1]) reads each tensor as one number: a one-element tensor of any shape is its value (its
+    dtype taking part), a larger one is PyTorch's ValueError (anynn stacked them: [ones(1), ones(1)] was (2, 1))."""
+    for lib in (torch, anynn):
+        got = lib.tensor([[lib.ones(1, 1, dtype=lib.float64)], [lib.tensor(2)]])
+        assert tuple(got.shape) == (2, 1) and got.dtype == lib.float64 and got.tolist() == [[1.0], [2.0]]
+        with pytest.raises(ValueError, match="only one element tensors"):
+            lib.tensor([lib.ones(2), lib.ones(2)])
+
+
 @pytest.mark.parametrize("data,dtype", [([2**31], "int32"), ([256], "uint8"), ([-256], "uint8"), ([-0.5], "uint8"),
                                         ([[1, 1e10]], "int32"), ([float("nan")], "int64"), ([1 + 0j], "float64"),
                                         ([1j], "int64"), ([np.int64(-129)], "int8"),

@@ -490,6 +490,13 @@ class Tensor(TensorSurface):
             return host.astype(dtype)
         return host.copy() if copy else host
 
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Tensor:
+        """``np.sin(t)``, ``np.maximum(t, 2)``: a NumPy ufunc's result on a tensor is a tensor on its backend, as
+        PyTorch's (a bool result is uint8, as PyTorch's, which predates its bool tensors)."""
+        if array.dtype == bool:
+            array = array.astype("uint8")
+        return make_tensor(self.backend.from_host(array), self.backend, None, 0)
+
     def __bool__(self) -> bool:
         if self.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape})")
@@ -682,6 +689,8 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
         backend = data.backend if backend is None else backend
         dtype = dtype_name(data.dtype) if dtype is None else dtype
         data = data.array
+    elif isinstance(data, (list, tuple)):
+        data = _tensor_leaves_as_scalars(data)
     if backend is None:
         try:
             be = backend_of(data) if not is_numpy_array(data) else get_backend(None)
@@ -726,6 +735,26 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
     if _inference_threads[0] and inference_flag.enabled:  # made inside inference_mode(): an inference tensor
         _inference.mark(t)
     t.requires_grad = requires_grad
+
+
+def _tensor_leaves_as_scalars(data: list[Any] | tuple[Any, ...]) -> Any:
+    """``data`` with each Tensor in it read as one number, as ``torch.tensor([t0, t1])`` reads it: a one-element
+    tensor of any shape is its value (0-d, keeping its dtype), a larger one PyTorch's ValueError (NumPy stacked
+    them: ``[ones(2), ones(2)]`` became a (2, 2) tensor, ``[ones(1), ones(1)]`` (2, 1) where PyTorch gives (2,)).
+    ``data`` itself when it holds no Tensor."""
+    items = list(data)
+    changed = False
+    for i, item in enumerate(items):
+        if isinstance(item, Tensor):
+            if item.size != 1:
+                raise ScalarConversionError(f"tensor(): only one element tensors can be converted to Python "
+                                            f"scalars, as in PyTorch (element {i} has shape {tuple(item.shape)}); "
+                                            f"use anynn.stack or anynn.cat to join tensors")
+            items[i], changed = item.reshape(()), changed or item.ndim != 0
+        elif isinstance(item, (list, tuple)):
+            inner = _tensor_leaves_as_scalars(item)
+            items[i], changed = inner, changed or inner is not item
+    return items if changed else data
 
 
 def make_tensor(data: Array, backend: Backend, ctx: Function | None, index: int) -> Tensor:
