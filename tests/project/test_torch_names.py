@@ -797,6 +797,14 @@ def test_dlpack_hands_anynn_tensors_to_other_libraries(backend):
         np.from_dlpack(make(backend, X, requires_grad=True))
 
 
+def test_numpy_ufuncs_on_a_tensor_give_tensors_on_its_backend(backend):
+    x = make(backend, X)  # PyTorch's Tensor.__array_wrap__: np.sin(t) is a tensor (a bool result uint8)
+    for got, want in ((np.sin(x), np.sin(X)), (np.maximum(x, 0.5), np.maximum(X, 0.5)), (np.greater(x, 0), X > 0)):
+        assert isinstance(got, anynn.Tensor) and got.backend.key == x.backend.key
+        np.testing.assert_allclose(got.numpy(), want)
+    assert np.greater(x, 0).dtype == anynn.uint8 and np.sin(x[0, 0]).shape == ()
+
+
 def test_bfloat16_end_to_end_on_torch():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1), backend="torch", dtype="bfloat16", seed=0)
     assert all(p.dtype == anynn.bfloat16 for p in model.parameters())
