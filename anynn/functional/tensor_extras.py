@@ -55,6 +55,18 @@ def _reduction(original: Any) -> Any:
     return method
 
 
+def _logsumexp(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+               keepdims: bool | None = None, dtype: Any = None) -> Any:
+    """``x.logsumexp(dim)``: PyTorch's ``dim`` is required (``x.logsumexp()`` is its TypeError; anynn reduced every
+    dim); ``dim=()`` reduces all, as the other reductions."""
+    if dim is None and axis is None:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim" (as PyTorch; dim=() reduces all)')
+    return _LOGSUMEXP(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+_LOGSUMEXP = _reduction(reduce.logsumexp)
+
+
 def _arg_reduction(name: str) -> Any:
     def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
@@ -178,7 +190,7 @@ def _t(self: Tensor) -> Tensor:
 
 
 METHODS: dict[str, Any] = {
-    "sum": _reduction(reduce.sum), "mean": _reduction(reduce.mean), "logsumexp": _reduction(reduce.logsumexp),
+    "sum": _reduction(reduce.sum), "mean": _reduction(reduce.mean), "logsumexp": _logsumexp,
     "softmax": _softmax(activation.softmax), "log_softmax": _softmax(activation.log_softmax),
     "max": _extreme(True), "min": _extreme(False),
     "amax": _reduction(reduce.max), "amin": _reduction(reduce.min),

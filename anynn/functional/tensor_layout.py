@@ -115,6 +115,9 @@ def sum_to_size(self: Tensor, *sizes: Any, size: Any = None) -> Tensor:
     operand's shape): the leading axes and those where ``size`` has 1 are summed (``Tensor.sum_to_size``)."""
     if size is not None:  # PyTorch's keyword form, sum_to_size(size=(1, 5))
         sizes = (size,)
+    if not sizes or sizes == (None,):
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size" (as PyTorch; a tuple of ints, '
+                        '() sums to a 0-d tensor)')
     shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
     lead = self.ndim - len(shape)
     if lead < 0 or any(s not in (1, t) for s, t in zip(shape, self.shape[lead:])):

@@ -423,6 +423,10 @@ def test_sum_to_size_refusal_complex_number_casts_and_bernoulli_as_torch(backend
         t.sum_to_size(3, 5, 1)
     assert str(theirs.value) in str(ours.value)
     assert x.sum_to_size(3, 5) is x
+    for lib_x in (x, t):  # the size and logsumexp's dim are required (both reduced every dim before)
+        for call in (lib_x.sum_to_size, lib_x.logsumexp):
+            with pytest.raises(TypeError, match="missing 1 required positional argument"):
+                call()
     assert complex(make(backend, np.array(1.5 - 2j))) == complex(torch.tensor(1.5 - 2j)) == 1.5 - 2j
     for name in ("cfloat", "cdouble"):
         out, ref = getattr(x, name)(), getattr(t, name)()
