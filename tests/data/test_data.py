@@ -328,10 +328,13 @@ def test_load_digits():
     assert load_digits(images=True)[0].shape == (1797, 1, 8, 8)
 
 
-def test_load_digits_without_sklearn_names_the_extra(monkeypatch):
+def test_load_digits_is_bundled_and_needs_no_sklearn(monkeypatch):
+    # a core install (numpy, array-api-compat, safetensors) runs the README's fit snippet: the data ship in the package
+    monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r"anynn\[examples\]"):
-        load_digits()
+    X, y = load_digits()
+    assert float(X.sum()) == 561718.0 and np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    assert X[0].reshape(8, 8)[1].tolist() == [0, 0, 13, 15, 10, 15, 5, 0]  # sklearn's first image, second row
 
 
 # -- IDX and MNIST --------------------------------------------------------------------------------

@@ -24,3 +24,18 @@ def test_dependency_floors_and_license_metadata_build_on_a_fresh_machine() -> No
     # the README's `pip install -e ".[examples]"` runs every example, digits_fit.py --plot (History.plot) included
     examples = re.search(r"^examples = \[(.*?)\]", PYPROJECT, re.M)
     assert examples and all(f'"{name}>=' in examples.group(1) for name in ("scikit-learn", "tqdm", "matplotlib"))
+
+
+def test_every_data_file_of_the_package_ships_in_the_wheel() -> None:
+    # setuptools puts only .py files in a wheel unless package-data names the others: load_digits' data file must
+    # ship (a core install reads it), and each name listed must exist
+    root = Path(__file__).resolve().parents[2]
+    table = re.search(r"^\[tool\.setuptools\.package-data\]\n(.*?)(?:\n\[|\Z)", PYPROJECT, re.M | re.S)
+    assert table, "pyproject.toml has no [tool.setuptools.package-data] table"
+    listed = {(root / package.replace(".", "/") / name).resolve()
+              for package, names in re.findall(r'^"([\w.]+)" = \[(.*?)\]', table.group(1), re.M)
+              for name in re.findall(r'"([^"]+)"', names)}
+    assert all(path.is_file() for path in listed), sorted(str(p) for p in listed if not p.is_file())
+    data = {path.resolve() for path in (root / "anynn").rglob("*") if path.is_file()
+            and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts}
+    assert data <= listed, f"not in package-data: {sorted(str(p) for p in data - listed)}"
