@@ -262,6 +262,7 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
     """``log(1 + exp(-target * input))`` (input (*), target +-1 broadcast), finite for any input."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("soft_margin_loss", reduction)
+    _no_host_values("soft_margin_loss", target=target)
     check_input("soft_margin_loss", input)
     check_value_floating("soft_margin_loss", input)
     refuse_complex("soft_margin_loss", input, target, torch_supports=True)
@@ -280,6 +281,10 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
     check_reduction("multilabel_soft_margin_loss", reduction)
     check_input("multilabel_soft_margin_loss", input)
     check_value_floating("multilabel_soft_margin_loss", input)  # (PyTorch's "log_sigmoid_cpu" not implemented)
+    if isinstance(target, (bool, int, float)):  # PyTorch's Python formula takes a number as every label
+        target = input.backend.xp.full(tuple(input.shape), float(target), dtype=input.array.dtype,
+                                       device=input.backend.device)
+    _no_host_values("multilabel_soft_margin_loss", target=target)
     refuse_boolean_subtraction(target, 1)  # (PyTorch's 1 - target)
     check_same_shape("multilabel_soft_margin_loss", input, target)
     refuse_complex("multilabel_soft_margin_loss", input, target)
@@ -296,6 +301,7 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
     """Multi-class hinge loss of scores input (N, C) or (C,) against class indices target (N,) or ()."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multi_margin_loss", reduction)
+    _no_host_values("multi_margin_loss", target=target)
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p}")
     if input.ndim not in (1, 2):
@@ -317,6 +323,7 @@ def multilabel_margin_loss(input: Any, target: Any, size_average: bool | None = 
     each list ending at its first -1)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multilabel_margin_loss", reduction)
+    _no_host_values("multilabel_margin_loss", target=target)
     if input.ndim not in (1, 2):
         raise ShapeMismatchError(f"multilabel_margin_loss: expected 1-D (C,) or 2-D (N, C) input, "
                                  f"got shape {tuple(input.shape)}")

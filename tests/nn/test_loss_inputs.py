@@ -189,6 +189,17 @@ def test_targets_as_lists_raise_type_error_as_torch(backend):
         F.binary_cross_entropy_with_logits(x, x, pos_weight=2.0)
     with pytest.raises(TypeError, match="cannot assign 'float' object to buffer 'pos_weight'"):
         nn.BCEWithLogitsLoss(pos_weight=2.0)
+    # a number target: PyTorch's TypeError for the margin losses (AttributeError before), its value for every
+    # label in multilabel_soft_margin_loss, whose Python formula takes it (AttributeError before)
+    for name in ("soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"):
+        target = 1 if name == "multilabel_soft_margin_loss" else 0
+        if name != "multilabel_soft_margin_loss":
+            with pytest.raises(TypeError, match=rf"{name}\(\): argument 'target' must be Tensor, not int"):
+                getattr(F, name)(x, target)
+        with pytest.raises(TypeError, match="must be Tensor, not list"):
+            getattr(F, name)(x, [[target] * 4] * 3)
+    expected = TF.multilabel_soft_margin_loss(torch.tensor(x.numpy()), 1).item()
+    assert F.multilabel_soft_margin_loss(x, 1).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_targets_as_host_numpy_arrays(backend):
