@@ -367,3 +367,7 @@ fftfreq, rfftfreq = (with_out(f, f"fft.{f.__name__}", "factory") for f in (fftfr
 
 __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft", "ifft2", "ifftn",
            "ifftshift", "ihfft", "ihfft2", "ihfftn", "irfft", "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq", "rfftn"]
+
+from .functional.numpy_spellings import install as _install_numpy_spellings  # noqa: E402
+
+_install_numpy_spellings(globals(), __all__, "fft.")  # torch.fft.fft(x=t, axis=0): PyTorch's parser reads NumPy's names

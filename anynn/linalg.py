@@ -251,3 +251,7 @@ _install_out_arguments(globals())  # PyTorch's out= on torch.linalg.inv, det, so
 from .functional.parser_names import install as _install_parser_names  # noqa: E402
 
 _install_parser_names(globals(), "linalg")  # torch.linalg.cholesky(input=A), torch.linalg.lstsq(input=A, b=B)
+from .functional.numpy_spellings import install as _install_numpy_spellings  # noqa: E402
+from .functional.parser_names import PARSER_NAMES as _PARSER_NAMES  # noqa: E402
+
+_install_numpy_spellings(globals(), __all__, "linalg.", _PARSER_NAMES["linalg"])  # linalg.norm(x=A, axis=-1)

@@ -45,3 +45,7 @@ __all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "cheby
 from .functional.parser_names import install as _install_parser_names  # noqa: E402
 
 _install_parser_names(globals(), "special")  # torch.special.airy_ai(x=z), torch.special.hermite_polynomial_h(x=z, n=2)
+from .functional.numpy_spellings import install as _install_numpy_spellings  # noqa: E402
+from .functional.parser_names import PARSER_NAMES as _PARSER_NAMES  # noqa: E402
+
+_install_numpy_spellings(globals(), __all__, "special.", _PARSER_NAMES["special"])  # special.erf(x=t)

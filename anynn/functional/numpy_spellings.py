@@ -42,19 +42,24 @@ def rename_keywords(name: str, kwargs: dict[str, Any], renames: dict[str, str],
             kwargs[own] = kwargs.pop(alias)
 
 
-def with_numpy_spellings(name: str, function: Any) -> Any:
+def with_numpy_spellings(name: str, function: Any, theirs: tuple[str, ...] = ()) -> Any:
     """``function`` also taking NumPy's names for its ``dim`` / ``keepdim`` / ``input`` / ``other`` (both spellings
     at once: PyTorch's TypeError), and raising the parser's TypeError where a list, number or None stands for the
     Tensor its first argument is (`NotATensorError`, an AttributeError too: PyTorch's Python-written functions,
-    ``torch.pca_lowrank([..])``, trip on the missing attribute). A function with neither is returned as it is."""
+    ``torch.pca_lowrank([..])``, trip on the missing attribute). ``theirs``: PyTorch's names of the leading
+    parameters where they differ from ours (`parser_names.PARSER_NAMES`: ``torch.linalg.norm``'s ``A`` is its
+    ``input``, so ``x=`` is read as ``A=``). A function with neither is returned as it is."""
     if not callable(function) or isinstance(function, type):
         return function
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
         return function
+    pytorchs_names = dict(zip(parameters, theirs))
+    ours_by_pytorchs = {pytorchs_names.get(ours, ours): ours for ours in parameters}
     renames = {} if name in WRITTEN_IN_PYTHON else {
-        alias: own for alias, own in _NUMPY_NAMES if own in parameters and alias not in parameters}
+        alias: ours_by_pytorchs[own] for alias, own in _NUMPY_NAMES
+        if own in ours_by_pytorchs and alias not in parameters}
     first = next(iter(parameters.values()), None)
     tensor_first = first is not None and first.kind is not first.KEYWORD_ONLY and first.kind is not first.VAR_KEYWORD \
         and (first.name in ("input", "condition") or first.annotation in ("Tensor", Tensor))
@@ -80,8 +85,11 @@ def with_numpy_spellings(name: str, function: Any) -> Any:
     return numpy_named
 
 
-def install(namespace: dict[str, Any], names: list[str]) -> None:
-    """Give the functions of ``namespace`` listed in ``names`` (``anynn.__all__``) NumPy's spellings."""
+def install(namespace: dict[str, Any], names: list[str], prefix: str = "",
+            theirs: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Give the functions of ``namespace`` listed in ``names`` (``anynn.__all__``; ``torch.linalg``, ``torch.fft`` and
+    ``torch.special``, C++ functions all, with ``prefix`` "linalg." ...) NumPy's spellings; ``theirs``: PyTorch's
+    names of leading parameters, by function (see `with_numpy_spellings`)."""
     for name in names:
         if name in namespace:
-            namespace[name] = with_numpy_spellings(name, namespace[name])
+            namespace[name] = with_numpy_spellings(prefix + name, namespace[name], (theirs or {}).get(name, ()))

@@ -190,7 +190,11 @@ def test_torch_functions_take_pytorchs_keyword_names_and_its_numpy_aliases():
              lambda lib, t: lib.chunk(input=t, chunks=2)[0],
              lambda lib, t: lib.masked_fill(input=t, mask=t > 1, value=0),
              lambda lib, t: lib.logical_and(t > 1, other=t < 3), lambda lib, t: lib.add(x=t, x2=t),
-             lambda lib, t: lib.sum(a=t, axis=0), lambda lib, t: lib.sqrt(x1=t), lambda lib, t: t.mul(x2=t)]
+             lambda lib, t: lib.sum(a=t, axis=0), lambda lib, t: lib.sqrt(x1=t), lambda lib, t: t.mul(x2=t),
+             # the same parser reads torch.linalg / fft / special (refused on anynn before)
+             lambda lib, t: lib.linalg.norm(x=t, axis=-1, keepdims=True), lambda lib, t: lib.linalg.pinv(a=t),
+             lambda lib, t: lib.fft.rfft(x=t, axis=0).abs(), lambda lib, t: lib.special.xlogy(t, x2=t),
+             lambda lib, t: lib.special.erfc(x=t)]
     for call in calls:
         ours, theirs = call(anynn, anynn.arange(6.0).reshape(2, 3)), call(torch, torch.arange(6.0).reshape(2, 3))
         assert tuple(ours.shape) == tuple(theirs.shape)
