@@ -361,6 +361,7 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
     last_modification = tensor_module.last_modification
     hooked_leaves: dict[int, list[Any]] = {}  # leaves with hooks: their gradient is summed, hooked, then stored
     owned: set[Any] = set()  # keys of `grads` whose array this pass made or took from a fresh_gradients Function
+    zeros: set[Any] = set()  # keys of `grads` whose array is a Function's `zero_gradient_input` zeros, so far alone
     try:
         order = _topological_order([root])
         edges_left = None  # leaves with hooks -> gradients still to come (see `_hooked_leaf_edges`)
@@ -402,6 +403,8 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
             if hook is not None:
                 hook(fn, "backward", in_grads)
             fresh = fn.fresh_gradients  # its gradients are new arrays nothing else holds: later sums may go into them
+            zero_at = fn.zero_gradient_input  # (see `Function.zero_gradient_input`)
+            known_zero = in_grads[zero_at] if zero_at is not None else None
             for t, g, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
                 if g is None or not needed:
                     continue
@@ -429,10 +432,19 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                 prev = grads.get(key)
                 if prev is None:
                     grads[key] = g
-                    if fresh and not t._retains_grad:
+                    if g is known_zero:
+                        zeros.add(key)
+                    elif fresh and not t._retains_grad:
                         owned.add(key)
+                elif g is known_zero and prev.shape == g.shape:
+                    pass  # zeros that only connect: the pending gradient stands
                 elif key in owned and prev.shape == g.shape and is_writeable(prev):
                     prev += g  # an array this pass owns: summed in place, no new one
+                elif key in zeros and prev.shape == g.shape:
+                    grads[key] = g  # the first gradient was zeros that only connect: this one replaces them
+                    zeros.discard(key)
+                    if fresh and not t._retains_grad:
+                        owned.add(key)
                 else:
                     grads[key] = prev + g
                     if not t._retains_grad:

@@ -72,6 +72,10 @@ class Function:
     # True: every array ``backward`` returns is new and held by nothing else (no input, saved value or incoming
     # gradient passed through), so the engine may add other gradients into it in place (PyTorch's stolen buffers)
     fresh_gradients: bool = False
+    # the index of an input whose gradient ``backward`` returns as zeros that stand for a connection, not a value
+    # (`MaskedGradient`'s tie to ReLU's input): the engine stores them where nothing else is pending and skips them
+    # (no pass) where another gradient is summed with them
+    zero_gradient_input: int | None = None
     # True: ``backward`` reads nothing saved (a cast, a clone), so a backward without retain_graph leaves the node
     # whole and a tensor it made once (``x = leaf.float()``) is differentiated through again on later steps, as
     # PyTorch's nodes without saved values are

@@ -136,6 +136,7 @@ class MaskedGradient(Function):
     """
 
     ties_constant_gradient = True  # (its own recorded gradient, gg * mask, reads the source as PyTorch's does)
+    zero_gradient_input = 1  # the source's zeros connect it; summed with another gradient they are skipped
     constants = ("mask",)  # drawn from the forward's output, not a function of the inputs here
     # (not fresh: the zeros are one broadcast 0-d array, which no sum may be written into; PyTorch's expand is
     # writeable in form and refuses such a write)

@@ -224,6 +224,25 @@ def test_third_order(backend):
     _close([g1, g2, g3], [t1, t2, t3], "derivative")
 
 
+@pytest.mark.parametrize("power", [lambda x: x ** 2, lambda x: x.sum() ** 2, lambda x: x.cumsum(0) ** 3])
+def test_derivatives_of_a_power_stay_functions_of_x_as_torch(backend, power):
+    # PyTorch's pow_backward reads x.pow(p - 1) down to x.pow(0): each derivative of x ** p until the zero one
+    # requires grad, and a further grad of that zero one raises
+    found = []
+    for lib, make in ((torch, torch.tensor), (anynn, lambda a, **k: anynn.tensor(a, backend=backend, **k))):
+        x = make([1.5, -0.7], dtype=lib.float64, requires_grad=True)
+        y, chain = power(x).sum(), []
+        while True:
+            try:
+                (g,) = lib.autograd.grad(y, x, create_graph=True)
+            except RuntimeError:
+                break
+            chain.append((g.detach().numpy().tolist(), g.requires_grad))
+            y = (g * make([0.3, -1.2], dtype=lib.float64)).sum()
+        found.append(chain)
+    assert found[1] == found[0]
+
+
 # inverse special functions, whose recorded derivatives rerun a Newton iteration: at their centre (erfinv(0),
 # ndtri(1/2)) and in the lanes another branch serves (a NaN slope there once made every second derivative NaN)
 INVERSES = {"erfinv": (anynn.erfinv, torch.erfinv, [0.0, -0.0, 1e-9, -1e-12, 0.3, -0.7, 0.99, 0.999999]),
@@ -452,6 +471,7 @@ CONNECTED = {
     "floor_times_y": lambda L, F, x, y, c: x.floor() * y,
     "sign_times_y": lambda L, F, x, y, c: x.sign() * y,
     "times_constant": lambda L, F, x, y, c: x * 3,
+    "power_0": lambda L, F, x, y, c: x ** 0 + y,
     "over_constant": lambda L, F, x, y, c: x / 3,
     "margin_ranking": lambda L, F, x, y, c: F.margin_ranking_loss(x, y, L.ones_like(x)),
     "nearest_upsampling": lambda L, F, x, y, c: F.interpolate(x[None], scale_factor=2),
@@ -512,12 +532,14 @@ PIECEWISE_LINEAR = {
 }
 
 
+@pytest.mark.parametrize("with_loss", [False, True], ids=["alone", "with_loss"])
 @pytest.mark.parametrize("act", sorted(PIECEWISE_LINEAR))
-def test_penalty_alone_gives_what_precedes_a_piecewise_linear_layer_zeros(backend, rng, act):
+def test_penalty_alone_gives_what_precedes_a_piecewise_linear_layer_zeros(backend, rng, act, with_loss):
     """A gradient penalty on the input's gradient as the whole loss (StyleGAN2's lazy R1): the activation's slope is
     piecewise constant, yet PyTorch's recorded gradient reads its input or output, so the input and the first
     layer's bias get zero gradients, not None (an optimizer with momentum still moves them). anynn left them None
-    (ReLU's fused rule and the reruns multiplied by a constant mask only)."""
+    (ReLU's fused rule and the reruns multiplied by a constant mask only). ``with_loss``: the critic's own output is
+    in the loss too (WGAN-GP), so those zeros meet real gradients, which the engine keeps without adding them."""
     arrays = _mlp_arrays(rng, [4, 8, 1])
     data = rng.standard_normal((5, 4))
     found = []
@@ -527,7 +549,7 @@ def test_penalty_alone_gives_what_precedes_a_piecewise_linear_layer_zeros(backen
         params, x = [make(a) for a in arrays], make(data)
         out = _mlp(functional, params, x, lambda h, F=functional: PIECEWISE_LINEAR[act](F, h))
         (g,) = lib.autograd.grad(out.sum(), x, create_graph=True)
-        ((g * g).sum(1) - 1.0).square().mean().backward()
+        (((g * g).sum(1) - 1.0).square().mean() + (out.mean() if with_loss else 0.0)).backward()
         found.append([None if t.grad is None else np.asarray(t.grad.detach().numpy()) for t in [x, *params]])
     for i, (theirs, ours) in enumerate(zip(*found)):
         assert (ours is None) == (theirs is None), f"gradient {i}: PyTorch {theirs}, anynn {ours}"
