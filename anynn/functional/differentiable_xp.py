@@ -115,6 +115,9 @@ class DifferentiableNamespace:
         # a backward's op(backend, "sigmoid"): the Function, whose derivatives are exact at 0 (the stable formula's
         # min(x, 0) and |x| have ties there, which made third derivatives of softplus and log_sigmoid off)
         self.fast_paths["sigmoid"] = lambda x: activation.SigmoidFunction.apply(self._tensor(x))
+        # a backward's op(backend, "square_grad") (``x ** 2``'s): PyTorch's pow_backward, g * 2 x^1, whose recorded
+        # x^1 makes the second derivative a function of x (its own is zero), as PyTorch's x.pow(0) does
+        self.fast_paths["square_grad"] = lambda g, a: g * (2.0 * self._tensor(a) ** 1)
 
     def __repr__(self) -> str:
         return f"DifferentiableNamespace({self._base.key!r})"

@@ -138,6 +138,12 @@ class Pow(Function):
 
     exponent: float
 
+    @property
+    def ties_constant_gradient(self) -> bool | None:  # type: ignore[override]
+        """PyTorch's gradient of ``x ** 0`` is ``zeros_like(x)``, a constant; the others read ``x`` (``x ** 1``'s
+        is ``g * x.pow(0)``: a function of ``x`` with derivative zero)."""
+        return False if self.exponent == 0 else None
+
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.a = a
         if self.exponent == 2:
