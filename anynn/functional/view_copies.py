@@ -53,7 +53,7 @@ def _views() -> dict[str, Callable[..., Any]]:
         "unsqueeze_copy": lambda input, dim: input.unsqueeze(dim),  # noqa: A006
         "view_as_complex_copy": view_as_complex,
         "view_as_real_copy": view_as_real,
-        "view_copy": lambda input, size: input.view(size),  # noqa: A006
+        "view_copy": lambda input, *size, **kwargs: input.view(*size, **kwargs),  # noqa: A006 (size= or dtype=)
     }
 
 

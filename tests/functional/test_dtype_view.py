@@ -62,6 +62,9 @@ def test_view_dtype_of_a_transposed_tensor_reads_its_row_major_values(backend):
     assert np.array_equal(got, torch.from_numpy(a).t().contiguous().view(torch.int16).numpy())
     # the keyword spelling, as PyTorch's (TypeError 'unexpected keyword argument dtype' before)
     assert np.array_equal(make(backend, a).view(dtype=anynn.int32).numpy(), torch.from_numpy(a).view(dtype=torch.int32))
+    # and torch.view_copy's (view_copy.dtype overload; TypeError before)
+    assert np.array_equal(anynn.view_copy(make(backend, a), dtype=anynn.int32).numpy(),
+                          torch.view_copy(torch.from_numpy(a), dtype=torch.int32))
 
 
 @pytest.mark.parametrize("call", [lambda lib, x: x[0, 0].view(lib.float16),  # 0-d to another item size
