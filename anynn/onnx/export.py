@@ -100,11 +100,12 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
     opset_version : ONNX opset, 17 to 21 (default 21); 7 to 16 (``opset_version=11`` in many a ported program) as
         PyTorch's exporter takes an opset below its own lowest: the graph is converted where ``onnx``'s version
         converter can, and written in opset 17 with a UserWarning where it cannot (LayerNormalization...).
-    kwargs, export_params, do_constant_folding, keep_initializers_as_inputs, verbose, dynamo : PyTorch's
-        keywords, taken where they ask what anynn does: weights stored in the file as initializers, constants
-        folded (``do_constant_folding=False`` folds too: the graph computes the same), one exporter (``dynamo``
-        either way). Keyword inputs (``kwargs``, or a dict ending ``args``), ``export_params=False`` and
-        ``keep_initializers_as_inputs=True`` raise ValueError.
+    export_params, keep_initializers_as_inputs : as PyTorch's: ``export_params=False`` makes the weights
+        (the floating-point initializers, after folding) graph inputs a caller feeds, not stored in the file;
+        ``keep_initializers_as_inputs=True`` lists every initializer as a graph input too (its value the default).
+    kwargs, do_constant_folding, verbose, dynamo : PyTorch's keywords, taken where they ask what anynn does:
+        constants folded (``do_constant_folding=False`` folds too: the graph computes the same), one exporter
+        (``dynamo`` either way). Keyword inputs (``kwargs``, or a dict ending ``args``) raise ValueError.
     training : `TrainingMode` (or ``torch.onnx.TrainingMode``): ``EVAL`` (the default) records the model in eval
         mode, ``TRAINING`` in training mode, ``PRESERVE`` in the modes its layers are in. The model itself is
         left as it was either way.
@@ -142,7 +143,7 @@ def _export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO | None, 
         raise ImportError(f"anynn.onnx.export needs the onnx extra (ndonnx and onnx): {install_hint()} "
                           f"({error})") from error
 
-    _check_torch_options(kwargs, export_params, keep_initializers_as_inputs)
+    _check_torch_options(kwargs)
     mode = _training_mode(training)
     opset = required_opset(opset_version)
     backend = NdonnxBackend(opset=max(opset, LOWEST_RECORDED_OPSET))
@@ -188,6 +189,8 @@ def _export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO | None, 
     if opset != 21:
         proto = _converted(proto, opset)
     proto.producer_name = "anynn"
+    if keep_initializers_as_inputs or not export_params:
+        weights_as_inputs(proto, keep=export_params)
     onnx.checker.check_model(proto, full_check=True)
     if f is None:
         from .program import ONNXProgram
@@ -230,17 +233,31 @@ def _converted(proto: Any, opset: int) -> Any:
                           f"{error}{advice}") from error
 
 
-def _check_torch_options(kwargs: dict[str, Any] | None, export_params: bool, keep_initializers: bool) -> None:
+def _check_torch_options(kwargs: dict[str, Any] | None) -> None:
     """Refuse the ``torch.onnx.export`` options that ask for another graph than the one anynn writes."""
     if kwargs:
         raise ValueError(f"anynn.onnx.export: keyword inputs (kwargs={sorted(kwargs)}) are not supported; pass "
                          f"every input positionally in args")
-    if not export_params:
-        raise ValueError("anynn.onnx.export: export_params=False (weights as graph inputs) is not supported: the "
-                         "weights are stored in the file as initializers")
-    if keep_initializers:
-        raise ValueError("anynn.onnx.export: keep_initializers_as_inputs=True is not supported: initializers are "
-                         "constants of the graph, not inputs")
+
+
+_WEIGHT_TYPES = (1, 10, 11, 16)  # (onnx.TensorProto's FLOAT, FLOAT16, DOUBLE, BFLOAT16)
+
+
+def weights_as_inputs(proto: Any, keep: bool) -> None:
+    """List the graph's initializers as graph inputs too, after the model's own, as PyTorch's exporter does:
+    ``keep`` (``keep_initializers_as_inputs=True``) every initializer, its value kept (a default a feed may
+    override); else (``export_params=False``) the floating-point ones (the weights; integer constants are the
+    shapes and indices the graph computes with), their values left out of the file: a caller feeds them."""
+    import onnx
+
+    graph = proto.graph
+    listed = {i.name for i in graph.input}
+    moved = [t for t in graph.initializer if t.name not in listed and (keep or t.data_type in _WEIGHT_TYPES)]
+    graph.input.extend(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in moved)
+    if not keep:
+        kept = [t for t in graph.initializer if t.data_type not in _WEIGHT_TYPES]
+        del graph.initializer[:]
+        graph.initializer.extend(kept)
 
 
 def _training_mode(training: Any) -> bool | None:

@@ -32,11 +32,17 @@ class ONNXProgram:
 
     def save(self, destination: str | os.PathLike[str], *, include_initializers: bool = True,
              keep_initializers_as_inputs: bool = False, external_data: bool | None = None) -> None:
-        """Write the model to ``destination`` (atomically), weights inside the file as initializers."""
+        """Write the model to ``destination`` (atomically), weights inside the file as initializers; as PyTorch's,
+        ``include_initializers=False`` leaves them out (graph inputs a caller feeds) and
+        ``keep_initializers_as_inputs=True`` lists them as graph inputs too."""
+        proto = self.model_proto
         if not include_initializers or keep_initializers_as_inputs:
-            raise ValueError("ONNXProgram.save: the weights are stored in the file as initializers "
-                             "(include_initializers=False / keep_initializers_as_inputs=True are not supported)")
-        atomic_write(destination, self.model_proto.SerializeToString())
+            from .export import weights_as_inputs
+
+            proto = type(proto)()
+            proto.CopyFrom(self.model_proto)
+            weights_as_inputs(proto, keep=include_initializers)
+        atomic_write(destination, proto.SerializeToString())
 
     def optimize(self) -> None:
         """Nothing left to do: `anynn.onnx.export` folds constants and removes dead nodes as it writes."""

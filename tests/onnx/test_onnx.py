@@ -1147,10 +1147,17 @@ def test_arguments_are_checked() -> None:
     assert isinstance(program, anynn.onnx.ONNXProgram) and len(program.model_proto.graph.node) == 1
     with pytest.warns(UserWarning, match="dynamic_axes names 'features', which is no input or output"):
         export(model, _floats(2, 3), io.BytesIO(), dynamic_axes={"features": [0]})
-    with pytest.raises(ValueError, match="export_params=False"):
-        export(model, _floats(2, 3), io.BytesIO(), export_params=False)
-    with pytest.raises(ValueError, match="keep_initializers_as_inputs=True"):
-        export(model, _floats(2, 3), io.BytesIO(), keep_initializers_as_inputs=True)
+    # the weights as graph inputs, as PyTorch's exporter writes them (ValueError before): fed, or their defaults
+    import onnx
+
+    bare = export(model, _floats(2, 3), io.BytesIO(), export_params=False)
+    kept = export(model, _floats(2, 3), io.BytesIO(), keep_initializers_as_inputs=True)
+    assert len(bare.graph.input) == len(kept.graph.input) == 3 and not bare.graph.initializer
+    expected = model(anynn.tensor(_floats(2, 3))).detach().numpy()
+    weights = {t.name: onnx.numpy_helper.to_array(t) for t in kept.graph.initializer}
+    for proto, feed in ((bare, weights), (kept, {})):
+        session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+        np.testing.assert_allclose(session.run(None, {"input": _floats(2, 3), **feed})[0], expected, rtol=1e-6)
     with pytest.raises(ValueError, match=r"kwargs=\['x'\]"):
         export(model, (), io.BytesIO(), kwargs={"x": _floats(2, 3)})
     with pytest.raises(ValueError, match=r"a dict at the end of args, keys \['x'\]"):  # PyTorch's other spelling
@@ -1265,6 +1272,10 @@ def test_opset_18_and_names(tmp_path: Any) -> None:
     proto = export(cnn, _floats(2, 3, 8, 8), tmp_path / "c.onnx", dynamic_axes={"input": {0: "batch"}})
     dims = onnx.load(str(tmp_path / "c.onnx")).graph.output[0].type.tensor_type.shape.dim
     assert [d.dim_param or d.dim_value for d in dims] == ["batch", 10]
+    program = export(model, (_floats(2, 4),))  # ONNXProgram.save's initializer options (ValueError before)
+    program.save(tmp_path / "p.onnx", include_initializers=False)
+    saved = onnx.load(str(tmp_path / "p.onnx"))
+    assert not saved.graph.initializer and len(saved.graph.input) == 1 + len(program.model_proto.graph.initializer)
 
 
 def test_a_failed_write_keeps_the_model_exported_before(tmp_path: Any) -> None:
