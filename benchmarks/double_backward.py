@@ -11,6 +11,9 @@ Workload (issue 15's target "a double backward of an MLP costs at most 3x its fi
 2. ``g = grad(loss, params, create_graph=True)`` — the recorded first backward;
 3. ``(sum of g_i ** 2).backward()`` — the second backward (a gradient penalty on every parameter).
 
+Both timed backwards start from empty ``.grad`` (set to None outside the timers), so neither pays for adding
+into gradients a previous phase left.
+
 Each phase is timed alone (forward passes are outside the timers). As in benchmarks/run.py every
 implementation runs in a fresh process, in alternating order over the repetitions; the table shows each
 phase's time (median over a process's iterations, then median over processes, min-max in brackets) and
@@ -113,6 +116,8 @@ def worker(impl: str, dtype: str, batch: int, backend: str, seconds: float, thre
         sync()
         t3 = clock()
         penalty = sum((g ** 2).sum() for g in grads)
+        for p in params:  # like for like: the first backward also starts from empty .grad (no sums into them)
+            p.grad = None
         t4 = clock()
         penalty.backward()
         sync()
