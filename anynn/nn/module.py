@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import OrderedDict
 from typing import Any, Iterator, Mapping, NamedTuple
 
@@ -548,13 +549,23 @@ class Module:
         return self
 
     # -- state ----------------------------------------------------------------------------------
-    def state_dict(self, destination: Any = None, prefix: str = "",
+    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
                    keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
         """Parameters and buffers by dotted name (PyTorch's names and shapes), detached.
 
         As in PyTorch, ``prefix`` is put before every name, ``destination`` (a dict) is filled and
-        returned, and ``keep_vars=True`` keeps the Parameters themselves instead of detached Tensors.
+        returned, and ``keep_vars=True`` keeps the Parameters themselves instead of detached Tensors; the three
+        given by position are read in that order with PyTorch's FutureWarning.
         """
+        if args:
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to https://pytorch.org/"
+                          "docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict for details.",
+                          FutureWarning, stacklevel=2)
+            if len(args) > 3:
+                raise TypeError(f"state_dict() takes at most 3 positional arguments ({len(args)} given)")
+            destination = args[0] if destination is None else destination
+            prefix = args[1] if len(args) > 1 and prefix == "" else prefix
+            keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
         out = OrderedDict() if destination is None else destination
         return state_hooks.save_into(self, out, prefix, keep_vars, Module)
 

@@ -663,6 +663,11 @@ def test_module_traversal_matches_torch():
         n for n, _ in theirs.named_parameters(remove_duplicate=False)]
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert list(ours.state_dict(prefix="p.")) == list(theirs.state_dict(prefix="p."))
+    for model in (ours, theirs):  # positional (destination, prefix, keep_vars): read, with PyTorch's FutureWarning
+        with pytest.warns(FutureWarning, match="Positional args are being deprecated"):
+            filled = model.state_dict({}, "q.", True)
+        assert list(filled) == ["q." + key for key in theirs.state_dict()] and filled["q.features.0.weight"] is \
+            model.features[0].weight
     lin = ours.features[0]
     assert [n for n, _ in lin.named_parameters(recurse=False)] == ["weight", "bias"]
     assert list(ours.parameters(recurse=False)) == [] and len(list(ours.parameters())) == 9
