@@ -146,14 +146,19 @@ def untyped_storage(self: Tensor) -> UntypedStorage:
     return UntypedStorage(self)
 
 
+_storage_warned = [False]  # PyTorch warns once per process (_warn_typed_storage_removal's has_warned)
+
+
 def storage(self: Tensor) -> TypedStorage:
-    """`untyped_storage` counted in elements, with PyTorch's deprecation warning."""
+    """`untyped_storage` counted in elements, with PyTorch's deprecation warning at the first call."""
     import warnings
 
-    warnings.warn("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
-                  "storage class. This should only matter to you if you are using storages directly.  To access "
-                  "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()",
-                  UserWarning, stacklevel=2)
+    if not _storage_warned[0]:
+        _storage_warned[0] = True
+        warnings.warn("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the "
+                      "only storage class. This should only matter to you if you are using storages directly.  To "
+                      "access UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()",
+                      UserWarning, stacklevel=2)
     return TypedStorage(self)
 
 

@@ -7,6 +7,7 @@ differentiable ops (``rsub``, ``frexp``, ``vdot``, ``mvlgamma``, ``unique_consec
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -223,9 +224,17 @@ def split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> tu
     return tuple(x.split(sizes, dim))
 
 
+_chain_matmul_warned = [False]  # PyTorch warns once per process (TORCH_WARN_ONCE)
+
+
 def chain_matmul(*matrices: Any, out: Any = None) -> Tensor:
-    """``torch.chain_matmul`` (deprecated in PyTorch for ``torch.linalg.multi_dot``): the product of 2-D
-    matrices, left to right."""
+    """``torch.chain_matmul`` (deprecated in PyTorch for ``torch.linalg.multi_dot``, and its first call says so
+    with PyTorch's UserWarning): the product of 2-D matrices, left to right."""
+    if not _chain_matmul_warned[0]:
+        _chain_matmul_warned[0] = True
+        warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                      "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
+                      "multiple parameters.", UserWarning, stacklevel=2)
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
     if not matrices:

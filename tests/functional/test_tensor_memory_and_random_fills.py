@@ -4,11 +4,14 @@ twins narrow_copy/prelu/lu_solve/triangular_solve (anynn/functional/tensor_memor
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 import anynn
+from anynn.functional import tensor_memory
 
 N = 4000
 
@@ -75,7 +78,7 @@ def test_random_fill_refusals_match_pytorch(backend, call):
 
 
 @pytest.mark.jax
-def test_data_ptr_and_storage_offset_say_which_tensors_share_memory(backend):
+def test_data_ptr_and_storage_offset_say_which_tensors_share_memory(backend, monkeypatch):
     x = anynn.arange(12, dtype="float32", backend=backend)
     same = x.detach()
     assert x.data_ptr() == x.data_ptr() and x.const_data_ptr() == x.data_ptr() and x.storage_offset() == 0
@@ -90,8 +93,11 @@ def test_data_ptr_and_storage_offset_say_which_tensors_share_memory(backend):
         assert [(a.data_ptr() == b.data_ptr(), a.nbytes(), len(b), a.element_size()) for a, b in (ours, mine)] == [
             (True, 48, 48, 1)] * 2
         assert anynn.zeros(3, backend=backend).untyped_storage().data_ptr() != ours[0].data_ptr()
-        with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+        monkeypatch.setattr(tensor_memory, "_storage_warned", [False])
+        with warnings.catch_warnings(record=True) as caught:  # once per process, as PyTorch's (each call before)
+            warnings.simplefilter("always")
             assert x[3:].storage().size() == len(x.storage()) == 12
+        assert [str(w.message)[:27] for w in caught] == ["TypedStorage is deprecated."]
 
 
 def test_pin_memory_refuses_without_a_gpu_as_pytorch_and_is_pinned_is_false(backend):

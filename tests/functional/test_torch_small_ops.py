@@ -4,6 +4,8 @@ refusals against PyTorch below it."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -190,6 +192,17 @@ def test_complex_vdot_and_isreal_match_torch():
     z = np.array([1 + 0j, 1 + 1j])
     np.testing.assert_array_equal(anynn.isreal(anynn.tensor(z, dtype="complex128")).numpy(),
                                   torch.isreal(torch.tensor(z)).numpy())
+
+
+def test_chain_matmul_warns_of_its_deprecation_once_as_torch(monkeypatch):
+    from anynn.functional import torch_small_ops
+
+    monkeypatch.setattr(torch_small_ops, "_chain_matmul_warned", [False])  # TORCH_WARN_ONCE (anynn was silent)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        anynn.chain_matmul(anynn.eye(2), anynn.eye(2)), anynn.chain_matmul(anynn.eye(2), anynn.eye(2))
+    assert [(w.category, str(w.message)[:64]) for w in caught] == [
+        (UserWarning, "torch.chain_matmul is deprecated and will be removed in a future")]
 
 
 def test_broadcast_shapes_match_torch():
