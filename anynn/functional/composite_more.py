@@ -298,6 +298,7 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 def _integer_operands(name: str, input: Tensor, other: Tensor) -> tuple[Any, Any, Any]:  # noqa: A002
+    refuse_numbers(name, input=input, other=other)  # PyTorch's gcd/lcm take Tensors only (AttributeError before)
     xp = input.backend.xp
     wide = input.backend.dtype(result_type(input, other).name)  # PyTorch's rule: int8 beside a 0-d int64 is int8
     for t in (input, other):  # (a bool tensor beside an integer one takes its dtype, as PyTorch's)

@@ -145,6 +145,11 @@ class Remainder(Function):
             # a zero takes a's sign, as PyTorch's fmod-based kernel (-2. % 2. is -0.0; NumPy gives b's sign, 0.0);
             # a * 0 is that signed zero wherever the result is 0 (a is finite there)
             return xp.where(result == 0, a * 0, result)
+        if not xp.isdtype(xp.result_type(a, b), "real floating"):
+            # integers: the floored remainder moved to a's side (|INT_MIN| wraps to INT_MIN, so |a| mod |b| gave
+            # fmod(-128, 3) = -1 in int8 where C's is -2)
+            floored = xp.remainder(a, b)
+            return xp.where((floored != 0) & ((a < 0) != (b < 0)), floored - b, floored)
         # fmod(a, b) = sign(a) * (|a| mod |b|): exact, since mod of non-negatives is C's fmod
         magnitude = xp.remainder(xp.abs(a), xp.abs(b))
         return xp.where(a < 0, -magnitude, magnitude)

@@ -159,6 +159,9 @@ QUERIES = [
     ("hardtanh_inplace_ints", lambda m, t: m.nn.functional.hardtanh_(t(INTS - 3), -0.5, 1.25)),  # strict, torch raised
     # a zero remainder takes the dividend's sign (NumPy's the divisor's: -2. % 2. gave 0.0, PyTorch -0.0)
     ("remainder_zero_sign", lambda m, t: m.signbit(m.remainder(t(NANS[[5, 5, 3, 2]]), t(np.array([2.0, -1, -3, 5]))))),
+    # C's fmod of the smallest integer (|a| mod |b| wrapped: fmod(int8 -128, 3) was -1, C's is -2)
+    ("fmod_int_min", lambda m, t: m.fmod(t(np.array([-128, -7, 7, 127], dtype=np.int8)), t(np.array([3, -3, 3, 70],
+                                                                                              dtype=np.int8)))),
     ("copysign_float32_float64", lambda m, t: m.copysign(t(NANS.astype(np.float32)), t(NANS[::-1].copy()))),
     ("heaviside", lambda m, t: m.heaviside(t(NANS), t(np.array([0.5])))),
     ("method_heaviside_ints", lambda m, t: t(INTS - 3).heaviside(t(np.array([7])))),
@@ -225,6 +228,7 @@ REFUSALS = [
     lambda m, t: m.heaviside(t(X), t(INTS[:1, :1])),
     lambda m, t: m.gcd(t(X), t(X)),
     lambda m, t: m.lcm(t(INTS), t(X[:2, :3])),
+    lambda m, t: m.gcd(t(INTS), 2),  # Tensors only, as PyTorch's (AttributeError before)
     lambda m, t: m.unravel_index(t(X), (3, 4)),
     lambda m, t: m.signbit(t(X + 1j)),
     lambda m, t: m.nanmedian(t(X), 2),
