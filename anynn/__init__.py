@@ -241,6 +241,8 @@ from . import signal  # noqa: E402  (PyTorch's torch.signal.windows)
 __all__ += ["signal"]
 from .out_argument import install as _install_out_arguments  # noqa: E402
 _install_out_arguments(globals())  # PyTorch's out= keyword on torch.add, torch.sum, torch.zeros...
+from .pin_memory_argument import install as _install_pin_memory  # noqa: E402
+_install_pin_memory(globals())  # torch.zeros(n, pin_memory=True): PyTorch's RuntimeError without a GPU
 from .functional.numpy_spellings import install as _install_numpy_spellings  # noqa: E402
 _install_numpy_spellings(globals(), __all__)  # torch.prod(x, -1, keepdims=True), torch.squeeze(x, axis=0)
 from .functional.parser_names import install as _install_parser_names  # noqa: E402

@@ -12,7 +12,7 @@ from typing import Any
 
 from .backend import default_backend
 from .backend.torch_names import backend_for_device, cuda_available, cuda_device_count, need_cuda
-from .init import manual_seed as _manual_seed
+from .legacy_constructors import CUDA_TYPES
 
 
 def _cuda_backend(device: Any = None) -> Any:
@@ -48,14 +48,6 @@ def init() -> None:
     need_cuda("torch.cuda.init()", default_backend())
 
 
-def manual_seed(seed: int) -> None:
-    """Seed anynn's generator: initial weights and random tensors are drawn on the host, the same on every device."""
-    _manual_seed(seed)
-
-
-manual_seed_all = manual_seed
-
-
 def synchronize(device: Any = None) -> None:
     """Wait for the queued GPU work of the default backend's CUDA device; without a usable GPU `CudaUnavailable`,
     an AssertionError as PyTorch's CPU build raises (guard it with ``if torch.cuda.is_available():``)."""
@@ -78,8 +70,35 @@ def is_bf16_supported() -> bool:
     return True
 
 
-__all__ = ["current_device", "device_count", "empty_cache", "init", "is_available", "is_bf16_supported",
-           "is_initialized", "manual_seed", "manual_seed_all", "synchronize"]
+def is_tf32_supported() -> bool:
+    """Whether the default backend's CUDA device computes in TF32 (an Ampere or later GPU: compute capability 8.0+;
+    False without a GPU, as PyTorch's CPU build)."""
+    from .cuda_memory import get_device_capability
+
+    return is_available() and get_device_capability() >= (8, 0)
+
+
+def ipc_collect() -> None:
+    """Nothing to collect (anynn shares no CUDA memory between processes); without a usable GPU `CudaUnavailable`, an
+    AssertionError as PyTorch's CPU build raises."""
+    need_cuda("torch.cuda.ipc_collect()", default_backend())
+
+
+has_half = True  # PyTorch's module constants: float16 works on every CUDA device; anynn uses no MAGMA
+has_magma = False
+
+# torch.cuda.FloatTensor and its kin: legacy constructors of tensors on "cuda" (a TypeError without a GPU)
+globals().update(CUDA_TYPES)
+
+__all__ = ["current_device", "device_count", "empty_cache", "has_half", "has_magma", "init", "ipc_collect",
+           "is_available", "is_bf16_supported", "is_initialized", "is_tf32_supported", "synchronize", *CUDA_TYPES]
+
+# the CUDA generators' states and seeds (get_rng_state, manual_seed_all...), also as ``torch.cuda.random``
+from . import cuda_random as random  # noqa: E402
+from .cuda_random import *  # noqa: E402, F403
+
+sys.modules[__name__ + ".random"] = random
+__all__ += [*random.__all__, "random"]
 
 # memory figures, the device's name and set_device (PyTorch's names, for programs that log or print them)
 from .cuda_memory import *  # noqa: E402, F403

@@ -8,6 +8,7 @@ GPU the figures are 0 and the statistics empty, as a CPU build of PyTorch answer
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .backend import BackendUnavailable, CudaUnavailable, default_backend
@@ -86,7 +87,57 @@ def reset_peak_memory_stats(device: Any = None) -> None:
         backend.reset_peak_memory_stats()
 
 
-reset_max_memory_allocated = reset_peak_memory_stats
+reset_max_memory_allocated = reset_max_memory_cached = reset_peak_memory_stats
+
+
+def memory_cached(device: Any = None) -> int:
+    """PyTorch's old name of `memory_reserved` (its FutureWarning too)."""
+    warnings.warn("`torch.cuda.memory_cached` has been renamed to `torch.cuda.memory_reserved`", FutureWarning,
+                  stacklevel=2)
+    return memory_reserved(device)
+
+
+def max_memory_cached(device: Any = None) -> int:
+    """PyTorch's old name of `max_memory_reserved` (its FutureWarning too)."""
+    warnings.warn("`torch.cuda.max_memory_cached` has been renamed to `torch.cuda.max_memory_reserved`",
+                  FutureWarning, stacklevel=2)
+    return max_memory_reserved(device)
+
+
+def memory_stats_as_nested_dict(device: Any = None) -> dict[str, Any]:
+    """`memory_stats` nested at its dots (``{"allocated_bytes": {"all": {"current": ...}}}``); {} without a GPU."""
+    nested: dict[str, Any] = {}
+    for key, value in memory_stats(device).items():
+        *path, last = key.split(".")
+        level = nested
+        for part in path:
+            level = level.setdefault(part, {})
+        level[last] = value
+    return nested
+
+
+def memory_summary(device: Any = None, abbreviated: bool = False) -> str:
+    """The library's memory figures as lines of text to print (PyTorch's table holds more of them; its CPU build
+    raises a KeyError where anynn says that no GPU is usable). ``abbreviated`` is accepted for PyTorch's signature."""
+    backend = _cuda(device)
+    if backend is None:
+        return (f"anynn memory summary: no CUDA device is usable for the default backend ({default_backend().name}), "
+                f"so no GPU memory is in use")
+    lines = [f"anynn memory summary, {backend.name} on {backend.device_name()}"]
+    lines += [f"  {key:<32} {value / 2**20:>12.1f} MiB" if "bytes" in key else f"  {key:<32} {value:>12}"
+              for key, value in sorted(memory_stats(device).items()) if isinstance(value, int)]
+    return "\n".join(lines)
+
+
+def mem_get_info(device: Any = None) -> tuple[int, int]:
+    """The GPU's free and total memory in bytes as the driver counts them (other processes' use included); without a
+    usable GPU `CudaUnavailable`, an AssertionError as PyTorch's CPU build raises."""
+    backend = _cuda(device)
+    if backend is None:
+        raise CudaUnavailable(f"Torch not compiled with CUDA enabled (anynn: torch.cuda.mem_get_info() needs a usable "
+                              f"CUDA device for the default backend ({default_backend().name}); check "
+                              f"torch.cuda.is_available() first)")
+    return backend.memory_info()
 
 
 def get_device_name(device: Any = None) -> str:
@@ -181,5 +232,7 @@ class OutOfMemoryError(RuntimeError):
 version.cuda_version_of_default_backend = cuda_version
 
 __all__ = ["OutOfMemoryError", "device", "device_of", "get_device_capability", "get_device_name",
-           "get_device_properties", "max_memory_allocated", "max_memory_reserved", "memory_allocated",
-           "memory_reserved", "memory_stats", "reset_max_memory_allocated", "reset_peak_memory_stats", "set_device"]
+           "get_device_properties", "max_memory_allocated", "max_memory_cached", "max_memory_reserved", "mem_get_info",
+           "memory_allocated", "memory_cached", "memory_reserved", "memory_stats", "memory_stats_as_nested_dict",
+           "memory_summary", "reset_max_memory_allocated", "reset_max_memory_cached", "reset_peak_memory_stats",
+           "set_device"]

@@ -113,6 +113,19 @@ def dtype_of_type_string(text: str) -> str | None:
     return _FROM_TYPE_NAME.get(text.rsplit(".", 1)[-1]) if text.endswith("Tensor") else None
 
 
+def type_target(dst: Any) -> tuple[Any, bool]:
+    """What ``x.type(dst)`` and ``module.type(dst)`` cast to: ``(dtype, on a CUDA device)`` for a legacy type class
+    (``torch.FloatTensor``, ``torch.cuda.LongTensor``) or a type string (``"torch.cuda.HalfTensor"``), the dtype
+    name; anything else (a dtype, anynn's dtype names) is ``(dst, False)``."""
+    if isinstance(dst, type) and hasattr(dst, "_dtype_name"):
+        return dst._dtype_name, getattr(dst, "is_cuda", False) is True  # (bool is the dtype here)
+    if isinstance(dst, str):
+        target = dtype_of_type_string(dst)
+        if target is not None and dst.split(".")[:-1] in (["torch"], ["torch", "cuda"], ["anynn"], ["anynn", "cuda"]):
+            return target, ".cuda." in dst
+    return dst, False
+
+
 float16 = half = dtype("float16")
 bfloat16 = dtype("bfloat16")
 float32 = float = dtype("float32")  # noqa: A001 - PyTorch's name

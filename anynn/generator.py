@@ -15,8 +15,9 @@ import numpy as np
 class Generator(np.random.Generator):
     """A seedable host random generator (PCG64): ``anynn.Generator().manual_seed(42)``.
 
-    ``Generator(seed)`` seeds it at once (an anynn extra); ``device`` is accepted and recorded (draws are on the
-    host and moved to the tensor's backend).
+    ``Generator(seed)`` seeds it at once (an anynn extra); ``device`` is recorded (draws are on the host and moved to
+    the tensor's backend); a CUDA device where none is usable is `CudaUnavailable`, a RuntimeError as PyTorch's CPU
+    build raises.
     """
 
     def __init__(self, device: Any = "cpu", seed: int | None = None) -> None:
@@ -29,6 +30,11 @@ class Generator(np.random.Generator):
         # an anynn.device as PyTorch's, so ``generator.device != param.device`` compares like devices (AdaHessian
         # re-seeds its generator whenever they differ)
         self.device = as_device(device)
+        if self.device.type == "cuda":  # a generator for a GPU where none is usable: PyTorch's CPU build refuses it
+            from .backend import default_backend
+            from .backend.torch_names import need_cuda
+
+            need_cuda(f"anynn.Generator(device={device!r})", default_backend())
 
     def manual_seed(self, seed: int) -> "Generator":
         """Restart the stream from ``seed`` (the same stream as ``numpy.random.default_rng(seed)``); returns self.

@@ -12,7 +12,8 @@ Each takes PyTorch's forms (``torch.Tensor`` is ``FloatTensor`` with the default
 - a Tensor: ``Tensor(t)`` is an alias of ``t`` (the same memory, gradients flow back to ``t``), refused with
   ``device=``; ``FloatTensor(t)`` of a tensor of another dtype raises `TypeError`, as in PyTorch.
 
-``device=`` (PyTorch's) and ``backend=`` (anynn's) place the sizes and data forms. ``dtype=`` and ``requires_grad=``
+``device=`` (PyTorch's) and ``backend=`` (anynn's) place the sizes and data forms; ``anynn.cuda.FloatTensor`` and its
+kin (`CUDA_TYPES`) place them on ``"cuda"``. ``dtype=`` and ``requires_grad=``
 are refused, as PyTorch does: `anynn.tensor` takes them. ``isinstance(t, anynn.FloatTensor)`` asks whether ``t`` is
 a float32 Tensor, as in PyTorch (gcn/gat build their features with ``torch.FloatTensor(array)``).
 """
@@ -107,22 +108,41 @@ def _truncating(target: str, data: Any) -> bool:
 
 class _TypedMeta(type):
     _dtype_name: str
+    is_cuda: bool
 
     def __instancecheck__(cls, obj: Any) -> bool:
-        return isinstance(obj, Tensor) and obj.dtype == _dtype(cls._dtype_name)
+        return isinstance(obj, Tensor) and obj.dtype == _dtype(cls._dtype_name) and obj.is_cuda == cls.is_cuda
+
+    @property
+    def dtype(cls) -> Any:
+        """The class's dtype (``torch.FloatTensor.dtype`` is ``torch.float32``)."""
+        return _dtype(cls._dtype_name)
 
 
 class _TypedTensor(metaclass=_TypedMeta):
     _dtype_name = "float32"
+    is_cuda = False
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:  # type: ignore[misc]
+        if cls.is_cuda:
+            from .backend import default_backend
+            from .backend.torch_names import cuda_available
+
+            if not cuda_available(default_backend()):  # PyTorch's CPU build: a TypeError, also for data
+                raise TypeError(f"type torch.cuda.{cls.__name__} not available. Torch not compiled with CUDA enabled. "
+                                f"(anynn: no CUDA device is usable for the default backend; the CPU's is "
+                                f"anynn.{cls.__name__}, or check anynn.cuda.is_available() first)")
+            kwargs.setdefault("device", "cuda")
         return legacy_new(cls._dtype_name, cls.__name__, args, kwargs)
 
 
-def _typed(name: str, dtype_name: str) -> Any:
-    return _TypedMeta(name, (_TypedTensor,), {"_dtype_name": dtype_name, "__doc__": f"A {dtype_name} Tensor "
-                      f"(``torch.{name}``): ``{name}(data)`` converts data, ``{name}(*sizes)`` gives zeros, "
-                      f"``{name}(t)`` aliases a {dtype_name} Tensor (see `anynn.legacy_constructors`)."})
+def _typed(name: str, dtype_name: str, cuda: bool = False) -> Any:
+    where = "torch.cuda" if cuda else "torch"
+    return _TypedMeta(name, (_TypedTensor,), {
+        "_dtype_name": dtype_name, "is_cuda": cuda, "__module__": "anynn.cuda" if cuda else __name__,
+        "__doc__": f"A {dtype_name} Tensor{' on a CUDA device' if cuda else ''} (``{where}.{name}``): ``{name}(data)`` "
+                   f"converts data, ``{name}(*sizes)`` gives zeros, ``{name}(t)`` aliases a {dtype_name} Tensor (see "
+                   f"`anynn.legacy_constructors`)."})
 
 
 FloatTensor = _typed("FloatTensor", "float32")
@@ -134,6 +154,13 @@ ShortTensor = _typed("ShortTensor", "int16")
 CharTensor = _typed("CharTensor", "int8")
 ByteTensor = _typed("ByteTensor", "uint8")
 BoolTensor = _typed("BoolTensor", "bool")
+
+# ``torch.cuda.FloatTensor`` and its kin (anynn.cuda's): PyTorch-GAN's ``Tensor = torch.cuda.FloatTensor if cuda else
+# torch.FloatTensor`` names them on every machine; they make tensors on "cuda" (a TypeError where none is usable)
+CUDA_TYPES = {name: _typed(name, dtype_name, cuda=True) for name, dtype_name in (
+    ("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"), ("BFloat16Tensor", "bfloat16"),
+    ("LongTensor", "int64"), ("IntTensor", "int32"), ("ShortTensor", "int16"), ("CharTensor", "int8"),
+    ("ByteTensor", "uint8"), ("BoolTensor", "bool"))}
 
 install_legacy_constructor(legacy_new)  # Tensor(...) itself: the same formula, dtype float32
 

@@ -106,6 +106,22 @@ CUDA_CALLS = {  # asked without a GPU, PyTorch's CPU build raises AssertionError
     "cuda.CUDAGraph()": lambda lib: lib.cuda.CUDAGraph(),
     "cuda.make_graphed_callables": lambda lib: lib.cuda.make_graphed_callables(lib.nn.Linear(2, 2), (lib.ones(1, 2),)),
     "with cuda.device(0)": lambda lib: lib.cuda.device(0).__enter__(),
+    # (AttributeError before: anynn.cuda had no such names; a CUDA Generator and pinned factories were accepted)
+    "cuda.get_rng_state()": lambda lib: lib.cuda.get_rng_state(),
+    "cuda.random.get_rng_state()": lambda lib: lib.cuda.random.get_rng_state(),
+    "cuda.initial_seed()": lambda lib: lib.cuda.initial_seed(),
+    "cuda.mem_get_info()": lambda lib: lib.cuda.mem_get_info(),
+    "cuda.ipc_collect()": lambda lib: lib.cuda.ipc_collect(),
+    "cuda.FloatTensor(2)": lambda lib: lib.cuda.FloatTensor(2),
+    "cuda.LongTensor([1])": lambda lib: lib.cuda.LongTensor([1]),
+    ".type(cuda.FloatTensor)": lambda lib: lib.zeros(2).type(lib.cuda.FloatTensor),
+    "Module.type(cuda.FloatTensor)": lambda lib: lib.nn.Linear(2, 2).type(lib.cuda.FloatTensor),
+    "Generator(device='cuda')": lambda lib: lib.Generator(device="cuda"),
+    "empty(pin_memory=True)": lambda lib: lib.empty(2, pin_memory=True),
+    "zeros(pin_memory=True)": lambda lib: lib.zeros(2, pin_memory=True),
+    "tensor(pin_memory=True)": lambda lib: lib.tensor([1.0], pin_memory=True),
+    "zeros_like(pin_memory=True)": lambda lib: lib.zeros_like(lib.ones(2), pin_memory=True),
+    "new_full(pin_memory=True)": lambda lib: lib.ones(2).new_full((2,), 1.0, pin_memory=True),
 }
 
 
@@ -124,6 +140,18 @@ def test_cuda_without_a_gpu_raises_pytorchs_class(backend: str) -> None:
         assert anynn.cuda.is_initialized() is torch.cuda.is_initialized() is False
         with anynn.cuda.device(-1), anynn.cuda.device_of(anynn.ones(1)):  # no device to switch to: nothing, as torch
             pass
+        # what PyTorch's CPU build answers: no states, setters and reseeding do nothing, old names of the figures
+        assert anynn.cuda.get_rng_state_all() == torch.cuda.get_rng_state_all() == []
+        for lib in (anynn, torch):
+            lib.cuda.set_rng_state_all([]), lib.cuda.seed(), lib.cuda.seed_all(), lib.cuda.random.seed()
+            lib.cuda.set_rng_state(lib.get_rng_state())
+            assert lib.zeros(2, pin_memory=False).tolist() == [0.0, 0.0]
+            assert lib.cuda.memory_stats_as_nested_dict() == {} and lib.cuda.has_half and not lib.cuda.has_magma
+            assert lib.cuda.is_tf32_supported() is False
+            with pytest.warns(FutureWarning, match="renamed to `torch.cuda.memory_reserved`"):
+                assert lib.cuda.memory_cached() == 0
+        anynn.cuda.reset_max_memory_cached()
+        assert "no CUDA device is usable" in anynn.cuda.memory_summary()  # (PyTorch's CPU build: a KeyError)
         assert anynn.GradScaler is anynn.amp.GradScaler
     finally:
         anynn.set_default_backend("numpy")

@@ -78,6 +78,20 @@ def test_floats_truncate_toward_zero_in_integer_types_and_isinstance_reads_the_d
         anynn.FloatTensor(anynn.tensor([1, 2]))
 
 
+def test_module_type_and_the_classes_attributes_as_torch():
+    # Module.type(torch.DoubleTensor) raised "backend 'numpy' has no dtype 'object'"; the classes had no dtype/is_cuda
+    for dst in (anynn.DoubleTensor, "torch.DoubleTensor", anynn.float64):
+        assert anynn.nn.Linear(2, 2).type(dst).weight.dtype == anynn.float64
+    assert anynn.DoubleTensor.dtype == anynn.float64 and str(torch.DoubleTensor.dtype) == "torch.float64"
+    assert anynn.FloatTensor.is_cuda is torch.FloatTensor.is_cuda is False
+    assert anynn.cuda.LongTensor.is_cuda is torch.cuda.LongTensor.is_cuda is True
+    assert anynn.cuda.HalfTensor.dtype == anynn.float16
+    # PyTorch-GAN's `Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor` names it on every machine
+    # (AttributeError before); a CPU tensor is no instance of it
+    assert not isinstance(anynn.zeros(2), anynn.cuda.FloatTensor) and not isinstance(torch.zeros(2),
+                                                                                      torch.cuda.FloatTensor)
+
+
 def test_empty_takes_pytorchs_size_keyword(backend):
     out = anynn.empty(size=(2, 3), backend=backend)
     assert tuple(out.shape) == tuple(torch.empty(size=(2, 3)).shape) == (2, 3)

@@ -603,23 +603,19 @@ class Tensor(TensorSurface):
         """Without ``dtype``: PyTorch's type string (``"torch.FloatTensor"``, ``"torch.cuda.LongTensor"``), so
         ported code comparing against those strings keeps working. With ``dtype`` (a dtype, a dtype name or such
         a string, or a legacy type class such as ``anynn.FloatTensor``): this tensor cast to it."""
-        from ..dtypes import dtype_of_type_string, type_string
+        from ..dtypes import type_string, type_target
 
         if dtype is None:
             return type_string(self.array.dtype, self.device.type == "cuda")
-        legacy = getattr(dtype, "_dtype_name", None) if isinstance(dtype, type) else None
         if dtype is Tensor:  # x.type(torch.Tensor): the default tensor type, so the default floating dtype
             from ..backend.default_dtype import default_float
 
             return self.astype(default_float())
-        if legacy is not None:  # a legacy type class, x.type(torch.FloatTensor) (PyTorch-GAN's `Tensor` idiom)
-            return self.astype(legacy)
+        # a legacy type class, x.type(torch.FloatTensor) (PyTorch-GAN's `Tensor` idiom), or a type string
+        target, on_cuda = type_target(dtype)
+        if target is not dtype:
+            return (self.to("cuda") if on_cuda and not self.is_cuda else self).astype(target)
         if isinstance(dtype, str):
-            target = dtype_of_type_string(dtype)
-            if target is not None and dtype.split(".")[:-1] in (["torch"], ["torch", "cuda"], ["anynn"],
-                                                                 ["anynn", "cuda"]):
-                moved = self.to("cuda") if ".cuda." in dtype and not self.is_cuda else self
-                return moved.astype(target)
             try:  # a dtype name ("float32"): anynn's own
                 return self.astype(dtype)
             except TypeError:

@@ -300,6 +300,11 @@ class Backend:
     def reset_peak_memory_stats(self) -> None:
         """Start the peak figures of `memory_stats` again from the current ones (nothing where none are kept)."""
 
+    def memory_info(self) -> tuple[int, int] | None:
+        """The device's free and total memory in bytes as its driver counts them (``torch.cuda.mem_get_info``), or
+        ``None`` for the CPU."""
+        return None
+
     def device_name(self) -> str | None:
         """The name of this backend's device as its driver gives it (a GPU's model), or ``None`` for the CPU."""
         return None

@@ -367,12 +367,17 @@ class CupyBackend(Backend):
         number = int(self.cupy.cuda.runtime.runtimeGetVersion())
         return f"{number // 1000}.{number % 1000 // 10}"
 
+    def memory_info(self) -> tuple[int, int] | None:
+        with self.cupy.cuda.Device(self.device_id):
+            free, total = self.cupy.cuda.runtime.memGetInfo()
+        return int(free), int(total)
+
     def device_name(self) -> str | None:
-        name = self.cupy.cuda.runtime.getDeviceProperties(self.cupy.cuda.Device().id)["name"]
+        name = self.cupy.cuda.runtime.getDeviceProperties(self.device_id)["name"]
         return name.decode() if isinstance(name, bytes) else str(name)
 
     def device_capability(self) -> tuple[int, int] | None:
-        properties = self.cupy.cuda.runtime.getDeviceProperties(self.cupy.cuda.Device().id)
+        properties = self.cupy.cuda.runtime.getDeviceProperties(self.device_id)
         return int(properties["major"]), int(properties["minor"])
 
     def prefetcher(self) -> Any:

@@ -264,6 +264,12 @@ class TorchBackend(Backend):
         if self.device.type == "cuda":
             self.torch.cuda.reset_peak_memory_stats(self.device)
 
+    def memory_info(self) -> tuple[int, int] | None:
+        if self.device.type != "cuda":
+            return None
+        free, total = self.torch.cuda.mem_get_info(self.device)
+        return int(free), int(total)
+
     def cuda_version(self) -> str | None:
         return self.torch.version.cuda
 

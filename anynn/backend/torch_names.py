@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .base import Backend, BackendUnavailable, CudaUnavailable, dtype_name
-from .registry import backend_class_of, get_backend
+from .registry import backend_class_of, default_backend, get_backend
 
 DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta")
 
@@ -139,6 +139,15 @@ def need_cuda(what: str, like: Backend) -> None:
     if not cuda_available(like):
         raise CudaUnavailable(f"Torch not compiled with CUDA enabled (anynn: {what} needs a usable CUDA device for "
                               f"the default backend ({like.name}); check torch.cuda.is_available() first)")
+
+
+def refuse_pinning(pin_memory: Any) -> None:
+    """PyTorch's RuntimeError for a factory's ``pin_memory=True`` where no GPU is usable for the default backend (its
+    CPU build has no pinned-memory allocator); with one, nothing (anynn's copies to a GPU stage through its library)."""
+    if pin_memory and not cuda_available(default_backend()):
+        raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory allocator "
+                           "is available on this system. (anynn: no CUDA device is usable for the default backend; "
+                           "leave pin_memory False, or set it to torch.cuda.is_available())")
 
 
 def cuda_device_count(like: Backend) -> int:

@@ -16,6 +16,7 @@ from ..autograd.tensor import Tensor, make_tensor, tensor
 from ..backend import dtype_name
 from ..backend.arrays import integer_fill, one_element
 from ..backend.symbolic import is_symbolic
+from ..backend.torch_names import refuse_pinning
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
 from .value_checks import ShapeMismatchError, check_same_dtype, refuse_bool_dims, refuse_float_ints, refuse_numbers
@@ -41,6 +42,7 @@ def _new(fill: Any, name: str) -> Any:
         unknown = sorted(set(options) - {"size", "layout", "pin_memory"})
         if unknown:
             raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
+        refuse_pinning(options.get("pin_memory"))
         if "size" in options:
             if size:
                 raise TypeError(f"{name}() got multiple values for argument 'size'")
@@ -82,8 +84,9 @@ def new_empty_strided(self: Tensor, size: Any, stride: Any, *, dtype: Any = None
 
 
 def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False, **_: Any) -> Tensor:
+             requires_grad: bool = False, **options: Any) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value``, on this tensor's backend and (by default) dtype."""
+    refuse_pinning(options.get("pin_memory"))
     return _filled(self, _sizes(size, "new_full"), fill_value, dtype, requires_grad)
 
 

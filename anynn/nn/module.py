@@ -509,10 +509,16 @@ class Module:
         return self.to(dtype="bfloat16")
 
     def type(self, dst_type: Any) -> "Module":  # noqa: A003 - PyTorch's name
-        """Cast every parameter and buffer (floating or not) to ``dst_type``, as PyTorch's ``Module.type``.
+        """Cast every parameter and buffer (floating or not) to ``dst_type``, as PyTorch's ``Module.type``: a dtype,
+        or a legacy type class or string (``torch.DoubleTensor``, ``"torch.cuda.FloatTensor"``: moved to "cuda").
 
         A parameter that requires grad takes only a floating or complex dtype (PyTorch's RuntimeError), checked
         before anything is cast."""
+        from ..dtypes import type_target
+
+        dst_type, on_cuda = type_target(dst_type)
+        if on_cuda:
+            self.cuda()
         tensors = list(self.parameters()) + list(self.buffers())
         name = dtype_name(tensors[0].backend.dtype(dst_type)) if tensors else "float32"
         if not name.startswith(("float", "bfloat", "complex")) and any(t.requires_grad for t in tensors):
