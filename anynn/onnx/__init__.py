@@ -5,6 +5,8 @@ Needs the ``onnx`` extra: ``pip install 'anynn[onnx]'``.
 """
 
 from .export import ExportError, OnnxExporterError, TrainingMode, export, is_in_onnx_export
+from .options import OperatorExportTypes, register_custom_op_symbolic, unregister_custom_op_symbolic
 from .program import ONNXProgram
 
-__all__ = ["ExportError", "ONNXProgram", "OnnxExporterError", "TrainingMode", "export", "is_in_onnx_export"]
+__all__ = ["ExportError", "ONNXProgram", "OnnxExporterError", "OperatorExportTypes", "TrainingMode", "export",
+           "is_in_onnx_export", "register_custom_op_symbolic", "unregister_custom_op_symbolic"]

@@ -31,6 +31,7 @@ from ..backend.registry import default_backend_set_to, get_backend
 from ..compile.errors import describe_host_read
 from ..io.atomic import atomic_write
 from ..random import fork_rng
+from .options import refuse_custom_operators, weights_as_inputs
 
 DynamicAxes = dict[str, dict[int, str] | Sequence[int]]
 
@@ -77,7 +78,12 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
            output_names: Sequence[str] | None = None, dynamic_axes: DynamicAxes | None = None,
            opset_version: int | None = None, *, kwargs: dict[str, Any] | None = None, export_params: bool = True,
            do_constant_folding: bool = True, keep_initializers_as_inputs: bool = False, verbose: bool | None = None,
-           dynamo: bool | None = None, training: Any = TrainingMode.EVAL) -> Any:
+           dynamo: bool | None = None, training: Any = TrainingMode.EVAL, dynamic_shapes: Any = None,
+           external_data: bool = True, custom_opsets: dict[str, int] | None = None, operator_export_type: Any = None,
+           custom_translation_table: dict[Any, Any] | None = None, report: bool = False, optimize: bool = True,
+           verify: bool = False, profile: bool = False, dump_exported_program: bool = False,
+           artifacts_dir: str | os.PathLike[str] = ".", export_modules_as_functions: Any = False,
+           autograd_inlining: bool = True) -> Any:
     """Write ``model`` as an ONNX model to ``f``, as ``torch.onnx.export`` does.
 
     Parameters
@@ -97,6 +103,9 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
         ``output``/``output_1``...; outputs are the model's results flattened in order).
     dynamic_axes : ``{"input": {0: "batch"}, "output": {0: "batch"}}`` (or ``{"input": [0]}``): these axes
         are symbolic in the graph, so it runs with any size there.
+    dynamic_shapes : PyTorch's dynamo exporter's spelling of the same: ``{"x": {0: Dim("batch")}}`` keyed by the
+        forward's parameter names (or a tuple in the order of ``args``), an axis's `anynn.export.Dim` (or a string)
+        naming it in the graph, ``Dim.AUTO`` / ``Dim.DYNAMIC`` symbolic, ``None`` / ``Dim.STATIC`` static.
     opset_version : ONNX opset, 17 to 21 (default 21); 7 to 16 (``opset_version=11`` in many a ported program) as
         PyTorch's exporter takes an opset below its own lowest: the graph is converted where ``onnx``'s version
         converter can, and written in opset 17 with a UserWarning where it cannot (LayerNormalization...).
@@ -106,6 +115,12 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
     kwargs, do_constant_folding, verbose, dynamo : PyTorch's keywords, taken where they ask what anynn does:
         constants folded (``do_constant_folding=False`` folds too: the graph computes the same), one exporter
         (``dynamo`` either way). Keyword inputs (``kwargs``, or a dict ending ``args``) raise ValueError.
+    external_data, report, optimize, verify, profile, dump_exported_program, artifacts_dir,
+    export_modules_as_functions, autograd_inlining, operator_export_type : PyTorch's exporter's options about its
+        own reports and files, taken and left alone: the weights are stored in the file, the graph is optimized.
+        ``operator_export_type=ONNX_ATEN`` (ATen operators, not ONNX's) raises ValueError.
+    custom_opsets, custom_translation_table : a custom operator domain or translation (PyTorch's custom symbolic
+        functions) raises ValueError: anynn writes the standard ONNX domain only.
     training : `TrainingMode` (or ``torch.onnx.TrainingMode``): ``EVAL`` (the default) records the model in eval
         mode, ``TRAINING`` in training mode, ``PRESERVE`` in the modes its layers are in. The model itself is
         left as it was either way.
@@ -123,15 +138,18 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
         the sizes it knows): a model that fails on them is refused naming the layer, as PyTorch's export refuses
         it, instead of a graph that fails in onnxruntime.
     """
+    refuse_custom_operators(custom_opsets, custom_translation_table, operator_export_type)
+    if dynamic_shapes is not None and dynamic_axes:
+        raise ValueError("anynn.onnx.export: give dynamic_axes or dynamic_shapes, not both (they say the same)")
     with _in_export():
         return _export(model, args, f, input_names, output_names, dynamic_axes, opset_version, kwargs,
-                       export_params, keep_initializers_as_inputs, training)
+                       export_params, keep_initializers_as_inputs, training, dynamic_shapes)
 
 
 def _export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO | None, input_names: Sequence[str] | None,
             output_names: Sequence[str] | None, dynamic_axes: DynamicAxes | None, opset_version: int | None,
             kwargs: dict[str, Any] | None, export_params: bool, keep_initializers_as_inputs: bool,
-            training: Any) -> Any:
+            training: Any, dynamic_shapes: Any = None) -> Any:
     """`export`'s work, with `is_in_onnx_export` true."""
     try:
         import onnx
@@ -158,6 +176,10 @@ def _export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO | None, 
     arrays = [_host_input(a) for a in leaves]
     _materialize_lazy_layers(model, arrays, holes)
     names = _names(input_names, len(arrays), "input")
+    if dynamic_shapes is not None:
+        from .shapes import axes_from_shapes
+
+        dynamic_axes = axes_from_shapes(model, given, names, dynamic_shapes)
     dynamic = _dynamic(dynamic_axes or {})
     arguments = {name: backend.argument(_input_shape(name, a.shape, dynamic.get(name, {})), a.dtype)
                  for name, a in zip(names, arrays)}
@@ -238,26 +260,6 @@ def _check_torch_options(kwargs: dict[str, Any] | None) -> None:
     if kwargs:
         raise ValueError(f"anynn.onnx.export: keyword inputs (kwargs={sorted(kwargs)}) are not supported; pass "
                          f"every input positionally in args")
-
-
-_WEIGHT_TYPES = (1, 10, 11, 16)  # (onnx.TensorProto's FLOAT, FLOAT16, DOUBLE, BFLOAT16)
-
-
-def weights_as_inputs(proto: Any, keep: bool) -> None:
-    """List the graph's initializers as graph inputs too, after the model's own, as PyTorch's exporter does:
-    ``keep`` (``keep_initializers_as_inputs=True``) every initializer, its value kept (a default a feed may
-    override); else (``export_params=False``) the floating-point ones (the weights; integer constants are the
-    shapes and indices the graph computes with), their values left out of the file: a caller feeds them."""
-    import onnx
-
-    graph = proto.graph
-    listed = {i.name for i in graph.input}
-    moved = [t for t in graph.initializer if t.name not in listed and (keep or t.data_type in _WEIGHT_TYPES)]
-    graph.input.extend(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in moved)
-    if not keep:
-        kept = [t for t in graph.initializer if t.data_type not in _WEIGHT_TYPES]
-        del graph.initializer[:]
-        graph.initializer.extend(kept)
 
 
 def _training_mode(training: Any) -> bool | None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor, tensor
 from ..io.atomic import atomic_write
+from .options import weights_as_inputs
 
 
 class ONNXProgram:
@@ -37,8 +38,6 @@ class ONNXProgram:
         ``keep_initializers_as_inputs=True`` lists them as graph inputs too."""
         proto = self.model_proto
         if not include_initializers or keep_initializers_as_inputs:
-            from .export import weights_as_inputs
-
             proto = type(proto)()
             proto.CopyFrom(self.model_proto)
             weights_as_inputs(proto, keep=include_initializers)

@@ -1188,6 +1188,31 @@ def test_arguments_are_checked() -> None:
     _close(got, [t.detach().numpy() for t in (out, h, c)])
 
 
+def test_dynamic_shapes_and_pytorchs_exporter_options() -> None:
+    """torch.onnx.export's dynamo-era keywords (a TypeError before): dynamic_shapes with Dim, names, AUTO and None,
+    keyed by the forward's parameters or by position, a tuple input's per item; custom operator domains refused."""
+    from anynn.export import Dim
+
+    model, x, h = WithState(nn.GRU(3, 4, batch_first=True)), _floats(2, 5, 3), np.zeros((1, 2, 4), np.float32)
+    for shapes, dims in (({"x": {0: Dim("batch"), 1: "T"}, "h0": [None, Dim("batch"), None]}, [["batch", "T", 3],
+                                                                                              [1, "batch", 4]]),
+                         (({0: Dim.AUTO, 1: None}, {1: Dim.DYNAMIC}), [["input_dynamic_axes_1", 5, 3],
+                                                                        [1, "input_1_dynamic_axes_2", 4]])):
+        proto = export(model, (x, h), io.BytesIO(), dynamic_shapes=shapes, verify=True, report=False,
+                       external_data=True, operator_export_type=anynn.onnx.OperatorExportTypes.ONNX)
+        assert [[d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim] for i in proto.graph.input] == dims
+    with pytest.raises(ValueError, match=r"names \['y'\], which are not among the forward's parameters"):
+        export(model, (x, h), io.BytesIO(), dynamic_shapes={"y": {0: "b"}})
+    with pytest.raises(ValueError, match="not both"):
+        export(model, (x, h), io.BytesIO(), dynamic_shapes=({0: "b"}, None), dynamic_axes={"input": [0]})
+    with pytest.raises(ValueError, match="only the standard ONNX domain"):
+        export(model, (x, h), io.BytesIO(), custom_opsets={"com.microsoft": 1})
+    with pytest.raises(ValueError, match="ONNX_ATEN"):
+        export(model, (x, h), io.BytesIO(), operator_export_type=anynn.onnx.OperatorExportTypes.ONNX_ATEN)
+    with pytest.warns(UserWarning, match="uses no symbolic functions; nothing is registered"):
+        anynn.onnx.register_custom_op_symbolic("mynamespace::op", lambda g, x: x, 11)
+
+
 def test_export_leaves_the_model_as_it_was() -> None:
     """And records it in the mode ``training`` asks for (torch.onnx.TrainingMode's meaning; it was eval mode
     whatever was asked): dropout is a random node in training mode, and batch norm uses the batch's statistics."""

@@ -364,11 +364,16 @@ def test_torch_overrides_helpers_as_torch_and_function_modes_refused():
 def test_torch_export_is_refused_naming_onnx_export():
     """torch.export after ``import anynn as torch`` (AttributeError before: a port that exports its model at the end
     stopped at 'module anynn has no attribute export'): each of its functions raises NotImplementedError naming
-    anynn.onnx.export."""
+    anynn.onnx.export. Dim and dims make the dimensions of dynamic_shapes, which anynn.onnx.export reads."""
     for name in anynn.export.__all__:
         assert name in torch.export.__all__, name
+        if name in ("Dim", "dims"):
+            continue
         with pytest.raises(NotImplementedError, match=f"torch.export.{name}: anynn has no .*anynn.onnx.export"):
             getattr(anynn.export, name)(anynn.nn.Linear(2, 2), (anynn.ones(1, 2),))
+    batch, = anynn.export.dims("batch", min=1)
+    assert (repr(anynn.export.Dim("batch", max=8)), batch.__name__) == ("Dim('batch', min=None, max=8)", "batch")
+    assert repr(anynn.export.Dim.AUTO) == repr(torch.export.Dim.AUTO) == "DimHint(AUTO)"
 
 
 def test_nested_tensors_are_refused_naming_padding_and_a_mask():
