@@ -95,9 +95,11 @@ class DataLoader(Generic[T_co]):
 
     Examples
     --------
-    >>> loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, seed=0, backend="torch")
-    >>> for x, y in loader:
-    ...     loss = loss_fn(model(x), y)
+    >>> from anynn.data import TensorDataset
+    >>> X, y = np.zeros((100, 4), np.float32), np.arange(100) % 3
+    >>> loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, seed=0, backend="numpy")
+    >>> [tuple(x.shape) for x, target in loader]
+    [(32, 4), (32, 4), (32, 4), (4, 4)]
     """
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,

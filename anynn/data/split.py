@@ -35,6 +35,7 @@ def random_split(dataset: Any, lengths: Sequence[int | float], generator: Any = 
 
     Examples
     --------
+    >>> from anynn.data import TensorDataset
     >>> train, val = random_split(TensorDataset(np.arange(10)), [0.8, 0.2], seed=0)
     >>> len(train), len(val)
     (8, 2)

@@ -54,8 +54,10 @@ class Standardizer:
 
     Examples
     --------
+    >>> X_train, X_test = np.array([[1.0, 10.0], [3.0, 30.0]]), np.array([[2.0, 20.0]])
     >>> scaler = Standardizer().fit(X_train)
-    >>> X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    >>> scaler.transform(X_train), scaler.transform(X_test)
+    (array([[-1., -1.], [ 1.,  1.]]), array([[0., 0.]]))
     """
 
     def __init__(self, eps: float = 1e-8, axis: int | tuple[int, ...] = 0) -> None:
@@ -118,7 +120,9 @@ def standardize(train: Any, *others: Any, eps: float = 1e-8, axis: int | tuple[i
 
     Examples
     --------
-    >>> X_train, X_test = standardize(X_train, X_test)
+    >>> X_train, X_test = standardize(np.array([[1.0, 10.0], [3.0, 30.0]]), np.array([[2.0, 20.0]]))
+    >>> X_test
+    array([[0., 0.]])
     """
     scaler = Standardizer(eps=eps, axis=axis).fit(train)
     if not others:

@@ -153,8 +153,8 @@ class DistributedOptimizer:
 
     Examples
     --------
-    >>> dist.broadcast_parameters(model)
-    >>> optimizer = dist.DistributedOptimizer(optim.Adam(model.parameters(), lr=1e-3))
+    >>> dist.broadcast_parameters(model)  # doctest: +SKIP
+    >>> optimizer = dist.DistributedOptimizer(optim.Adam(model.parameters(), lr=1e-3))  # doctest: +SKIP
     """
 
     def __init__(self, optimizer: Any, bucket_cap_mb: float = DEFAULT_BUCKET_MB,

@@ -115,9 +115,9 @@ class DistributedBatches:
 
     Examples
     --------
-    >>> ctx = dist.init()
-    >>> batches = DistributedBatches(TensorDataset(X, y), batch_size=32, seed=0, backend=ctx.backend)
-    >>> for x, target in batches: ...
+    >>> ctx = dist.init()  # doctest: +SKIP
+    >>> batches = DistributedBatches(TensorDataset(X, y), batch_size=32, seed=0, backend=ctx.backend)  # doctest: +SKIP
+    >>> for x, target in batches: ...  # doctest: +SKIP
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, sampler: DistributedSampler | None = None,

@@ -238,8 +238,10 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
 
     Examples
     --------
-    >>> pad(x, (1, 1), mode="reflect")      # x (N, C, L) -> (N, C, L + 2)
-    >>> pad(x, (0, 1, 2, 0), value=-1.0)    # x (..., H, W) -> (..., H + 2, W + 1)
+    >>> tuple(pad(anynn.zeros(2, 3, 5), (1, 1), mode="reflect").shape)  # (N, C, L) -> (N, C, L + 2)
+    (2, 3, 7)
+    >>> tuple(pad(anynn.zeros(1, 4, 4), (0, 1, 2, 0), value=-1.0).shape)  # (..., H, W) -> (..., H + 2, W + 1)
+    (1, 6, 5)
     """
     value = 0.0 if value is None else value
     if not isinstance(pad, (int, str)) and any(is_symbolic(p) for p in pad):

@@ -1,6 +1,21 @@
 """`summary`: a Keras-style table of a model's layers, output shapes and parameter counts.
 
-    >>> print(summary(model, input_size=(1, 784)))
+    >>> from anynn import nn
+    >>> print(summary(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)), input_size=(1, 4)))
+    Sequential summary
+    ========================================
+    Layer (type)  Output Shape       Param #
+    ========================================
+    0 (Linear)    [1, 8]                  40
+    1 (ReLU)      [1, 8]                   0
+    2 (Linear)    [1, 2]                  18
+    ========================================
+    Output shape: [1, 2]
+    Total params: 58
+    Trainable params: 58
+    Non-trainable params: 0
+    Params size: 0.00 MiB
+    ========================================
 """
 
 from __future__ import annotations

@@ -210,3 +210,25 @@ def test_every_public_callable_has_a_docstring() -> None:
             if not (inspect.getdoc(obj) or "").strip():
                 bare.append(f"{module_name}.{name}")
     assert not bare, f"public callables without a docstring: {bare}"
+
+
+def test_docstring_examples_run() -> None:
+    """Every ``>>>`` example in anynn's docstrings runs and prints what it shows (illustrations that need a model or
+    an MPI world say ``# doctest: +SKIP``), with ``anynn`` and ``np`` at hand as a reader's session has them."""
+    import doctest
+
+    import numpy as np
+
+    names = []
+    for path in sorted((ROOT / "anynn").rglob("*.py")):
+        if ">>> " in path.read_text(encoding="utf-8"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    assert len(names) >= 10
+    failed = []
+    for name in names:
+        result = doctest.testmod(importlib.import_module(name), extraglobs={"anynn": anynn, "np": np}, report=False,
+                                 optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        if result.failed:
+            failed.append(f"{name}: {result.failed} of {result.attempted}")
+    assert not failed, f"docstring examples that fail (python -m doctest -v on the module shows them): {failed}"
