@@ -42,6 +42,7 @@ CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divi
         "digamma", "erfinv", "i0", "mvlgamma", "angle", "hstack", "vstack", "row_stack", "column_stack", "dstack",
         "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm",
         "logaddexp2", "nextafter", "polygamma", "igamma", "igammac", "nanmean",
+        "ldexp",  # (PyTorch writes it in Python: mul(input, pow(2, other), out=out); its dtype exactly before)
         # (the NumPy-style aliases and comparisons: TypeError 'unexpected keyword argument out' before, or NumPy's
         # ValueError for greater/less/not_equal)
         "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "arccosh", "greater", "greater_equal", "less",
@@ -51,7 +52,7 @@ CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divi
 EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min", "clamp_max", "abs", "neg",
          "negative", "where", "floor", "ceil", "round", "trunc", "sign", "amax", "amin", "index_select", "gather",
          "argmax", "argmin", "sort", "topk", "nonzero", "inner", "dot", "vdot", "mv", "addmv", "addbmm", "tensordot",
-         "cross", "diag", "tril", "triu", "nan_to_num", "frac", "fix", "sgn", "absolute", "heaviside", "ldexp",
+         "cross", "diag", "tril", "triu", "nan_to_num", "frac", "fix", "sgn", "absolute", "heaviside",
          "cummax", "cummin", "median", "mode", "kthvalue", "quantile", "nanquantile", "logcumsumexp", "msort",
          "masked_select", "take", "take_along_dim", "narrow_copy", "inverse", "histc", "bitwise_not",
          "conj_physical", "renorm", "norm", "hardshrink", "float_power", "isneginf", "isposinf", "signbit",
@@ -60,13 +61,16 @@ EXACT = ("matmul", "mm", "bmm", "addmm", "baddbmm", "clamp", "clip", "clamp_min"
          # complex, polar)
          "all", "any", "isin", "softmax", "log_softmax", "frobenius_norm", "nuclear_norm", "alias_copy", "detach_copy",
          "diagonal_copy", "squeeze_copy", "t_copy", "unsqueeze_copy", "slice_copy", "slice_scatter",
-         "matrix_power", "complex", "polar", "chain_matmul", "spmm", "slogdet", "svd", "qr")
+         "matrix_power", "complex", "polar", "chain_matmul", "spmm", "slogdet", "svd", "qr",
+         "triangular_solve", "histogram", "aminmax", "geqrf")
 # torch.linalg's out= (`install_linalg`): the result's dtype exactly, or (LINALG_CAST, written in Python) cast
 LINALG_EXACT = ("inv", "det", "solve", "cholesky", "svdvals", "eigvalsh", "matrix_power", "norm", "vector_norm",
                 "matrix_norm", "cross", "vecdot", "multi_dot", "solve_triangular", "lu_factor", "lu_factor_ex", "lu",
                 "lu_solve", "eigh", "qr", "slogdet", "svd", "inv_ex", "cholesky_ex", "solve_ex", "eig", "eigvals",
                 "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve", "matmul", "diagonal")
 LINALG_CAST = ("pinv", "tensorinv", "tensorsolve", "cond", "matrix_rank")
+# torch.special's out= (`install_special`): every function but these two; round's dtype exactly, the others cast
+SPECIAL_WITHOUT_OUT = ("softmax", "log_softmax")
 # computed in out's dtype (their dtype= argument)
 IN_OUT_DTYPE = ("sum", "prod", "cumsum", "cumprod", "nansum")
 # drawn into out's dtype, whatever it is but complex (integer and bool too), resized silently
@@ -190,6 +194,14 @@ def install_linalg(namespace: dict[str, Any]) -> None:
         for name in names:
             if name in namespace:
                 namespace[name] = with_out(namespace[name], f"linalg.{name}", rule)
+
+
+def install_special(namespace: dict[str, Any], names: list[str]) -> None:
+    """`install` for ``anynn.special`` (``torch.special.erf(x, out=y)``: TypeError 'unexpected keyword argument out'
+    before)."""
+    for name in names:
+        if name in namespace and name not in SPECIAL_WITHOUT_OUT:
+            namespace[name] = with_out(namespace[name], f"special.{name}", "exact" if name == "round" else "cast")
 
 
 def install(namespace: dict[str, Any]) -> None:

@@ -42,6 +42,9 @@ __all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "cheby
            "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "sinc", "softmax",
            "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
 
+from .out_argument import install_special as _install_out_arguments  # noqa: E402
+
+_install_out_arguments(globals(), __all__)  # PyTorch's out= on torch.special.erf, xlogy, zeta...
 from .functional.parser_names import install as _install_parser_names  # noqa: E402
 
 _install_parser_names(globals(), "special")  # torch.special.airy_ai(x=z), torch.special.hermite_polynomial_h(x=z, n=2)

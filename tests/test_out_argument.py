@@ -295,3 +295,28 @@ def test_linalg_functions_write_out_as_torch():
     for lib in (torch, anynn):
         with pytest.raises(RuntimeError, match="Expected out tensor to have dtype"):
             lib.linalg.inv(lib.tensor(square), out=lib.empty(0, dtype=lib.float64))
+
+
+def test_special_functions_and_pairs_write_out_as_torch():
+    """torch.special's out= (erf, xlogy...: TypeError 'unexpected keyword argument out' before; they cast, as
+    ldexp does, whose dtype had to be the result's); triangular_solve / histogram took out= and left it unwritten,
+    aminmax refused it."""
+    x, y = np.abs(A) + 0.5, np.abs(B) + 0.5
+    calls = [lambda lib, out: lib.special.erf(lib.tensor(x), out=out),
+             lambda lib, out: lib.special.xlogy(lib.tensor(x), lib.tensor(y), out=out),
+             lambda lib, out: lib.ldexp(lib.tensor(x), lib.tensor(y), out=out),
+             lambda lib, out: lib.triangular_solve(lib.tensor(M[:3, :2]), lib.tensor(np.triu(M[:, :3]) + 3),
+                                                   out=(out, lib.empty(0)))[0],
+             lambda lib, out: lib.histogram(lib.tensor(x), 4, out=(out, lib.empty(0)))[0],
+             lambda lib, out: lib.aminmax(lib.tensor(x), dim=1, out=(out, lib.empty(0))).min]
+    for call in calls:
+        ours, theirs = anynn.empty(0), torch.empty(0)
+        assert call(anynn, ours) is ours
+        _same(ours, call(torch, theirs))
+    for call in calls[:3]:  # a float64 out takes the float32 result, cast
+        ours, theirs = anynn.empty(0, dtype=anynn.float64), torch.empty(0, dtype=torch.float64)
+        call(anynn, ours), call(torch, theirs)
+        _same(ours, theirs)
+    for lib in (torch, anynn):  # pairs: the dtype must be the result's
+        with pytest.raises(RuntimeError, match="(E|e)xpected out tensor to have dtype"):
+            calls[3](lib, lib.empty(0, dtype=lib.float64))

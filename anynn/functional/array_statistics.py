@@ -229,13 +229,13 @@ def _bin_index(xp: Any, values: Any, edges: Any) -> tuple[Any, Any]:
 
 
 def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tensor | None = None,  # noqa: A002
-              density: bool = False, out: Any = None) -> HistogramResult:
+              density: bool = False) -> HistogramResult:
     """Histogram of ``input``'s values (``torch.histogram``): ``bins`` equal-width bins over ``range`` (default: the
     data's own, widened by 0.5 each side if all values are equal; ``[0, 1]`` for no values), or the bins between the
     increasing edges of a 1-D Tensor ``bins``. A bin holds ``edge[i] <= v < edge[i + 1]``, the last one its right
     edge too; values outside are ignored. ``weight`` (``input``'s shape) gives each value's weight; ``density``
     divides by the total and the bin widths. Returns ``(hist, bin_edges)``, shapes ``(B,)`` and ``(B + 1,)``, in
-    ``input``'s floating dtype; not differentiable (as in PyTorch)."""
+    ``input``'s floating dtype; not differentiable (as in PyTorch). ``out=``: `anynn.out_argument`."""
     xp = input.backend.xp
     if not xp.isdtype(input.dtype, "real floating"):
         raise NotImplementedError(f"histogram: expected a floating-point input, got {dtype_name(input.dtype)}")
@@ -251,11 +251,7 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tens
     hist = xp.sum(xp.where(hits, weights, xp.zeros_like(weights)), axis=0)
     if density:
         hist = hist / (xp.sum(hist) * (edges[1:] - edges[:-1]))
-    result = HistogramResult(make_tensor(hist, input.backend, None, 0), make_tensor(edges, input.backend, None, 0))
-    if out is not None:
-        out[0].copy_(result.hist)
-        out[1].copy_(result.bin_edges)
-    return result
+    return HistogramResult(make_tensor(hist, input.backend, None, 0), make_tensor(edges, input.backend, None, 0))
 
 
 class HistogramddResult(NamedTuple):
