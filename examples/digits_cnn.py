@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+
+try:  # the stratified train/test split is scikit-learn's (the examples extra)
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+except ImportError:
+    sys.exit("examples/digits_cnn.py needs scikit-learn for its stratified split: pip install 'anynn[examples]' "
+             "(or pip install scikit-learn)")
 
 import anynn
 from anynn import nn, optim

@@ -70,3 +70,14 @@ def test_hogwild_workers_train_the_shared_model():
     after = float(lines[1].rsplit(" ", 1)[1])
     # Hogwild's interleaving varies run to run (0.93 to 0.98 seen; one worker alone 0.92); chance is 0.1
     assert before < 0.2 and lines[1].startswith("after 2 workers x 2 epochs") and after >= 0.6
+
+
+@pytest.mark.parametrize("name", ["digits.py", "digits_cnn.py"])
+def test_an_example_without_its_extra_names_it(name, monkeypatch):
+    # a core install (pip install anynn) has no scikit-learn: the example says which extra brings it (it stopped at a
+    # ModuleNotFoundError traceback before)
+    import runpy
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    with pytest.raises(SystemExit, match=r"needs scikit-learn.*pip install 'anynn\[examples\]'"):
+        runpy.run_path(str(ROOT / "examples" / name), run_name="__main__")
