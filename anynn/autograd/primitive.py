@@ -24,6 +24,13 @@ from .mode import local as _thread
 from .mode import no_grad
 from .tensor import Tensor, make_tensor, note_new_producer  # noqa: F401  (Functions import it from here)
 
+
+class NotATensorError(TypeError, AttributeError):
+    """Something that is neither a Tensor nor an array where an operation reads one: PyTorch's argument parser
+    raises TypeError ("must be Tensor, not list"), its Python-written functions AttributeError (``F.tanh(None)``:
+    'NoneType' object has no attribute 'tanh')."""
+
+
 _new = object.__new__
 _next_sequence_nr = itertools.count().__next__  # (atomic under the GIL: one count for every thread)
 register_immutable_type(Tensor)  # a Tensor in a recorded (create_graph) backward: never written in place
@@ -122,8 +129,8 @@ class Function:
                 needs.append(False)
         if backend is None:
             given = ", ".join(f"{type(a).__module__}.{type(a).__name__}" for a in args) or "no argument"
-            raise TypeError(f"{cls.__name__}: expected a Tensor input, got {given}; make one with anynn.tensor(...) "
-                            f"or anynn.from_numpy(...) first")
+            raise NotATensorError(f"{cls.__name__}: expected a Tensor input, got {given}; make one with "
+                                  "anynn.tensor(...) or anynn.from_numpy(...) first")
         fn.backend = backend
         if True in needs and _thread.modes.grad_enabled:
             record = True

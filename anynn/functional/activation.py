@@ -20,6 +20,7 @@ from .formulas.softmax import log_softmax as log_softmax_formula
 from .formulas.softmax import log_softmax_backward, softmax_backward
 from .formulas.softmax import softmax as softmax_formula
 from .inplace_option import in_place
+from .value_checks import require_tensor
 from .value_checks import (check_floating, check_real_floating, check_same_dtype, is_floating, refuse_complex,
                            refuse_kernel)
 from .value_checks import InvalidValueError, ShapeMismatchError
@@ -405,6 +406,8 @@ def hardswish(input: Any, inplace: bool = False) -> Any:
 def prelu(input: Any, weight: Any) -> Any:
     """PReLU of input (N, C, ...) with ``weight`` (1,) or (C,) (inputs under 2-D have one channel), or a 0-d weight
     as PyTorch takes it; the result has input's shape (a 0-d input gives a 0-d result)."""
+    require_tensor("prelu", input)
+    require_tensor("prelu", weight, "weight", 2)
     refuse_complex("prelu", input, weight)
     refuse_kernel("prelu", "prelu_cpu", ("integral", "bool"), input)
     channels = input.shape[1] if input.ndim >= 2 else 1

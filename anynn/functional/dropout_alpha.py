@@ -13,6 +13,7 @@ from ..backend import DeviceRNG
 from ..backend.typing import Namespace
 from .dropout import check_dropout_p, _generator, keep_mask
 from .inplace_option import in_place
+from .value_checks import require_tensor
 from .value_checks import ShapeMismatchError
 
 # -SELU's saturation value: -scale * alpha
@@ -63,6 +64,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 
     ``p`` in [0, 1] (``p=1`` gives zeros); ``generator`` as in `dropout`.
     """
+    require_tensor("alpha_dropout", input)
     p = check_dropout_p("alpha_dropout", p)
     if not training or p == 0.0:
         return input
@@ -73,6 +75,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False,
                           generator: DeviceRNG | int | None = None) -> Tensor:
     """Alpha dropout of whole channels of input (N, C, *): one draw per (N, C) pair, as PyTorch."""
+    require_tensor("feature_alpha_dropout", input)
     p = check_dropout_p("feature_alpha_dropout", p)
     if not training or p == 0.0:
         return input

@@ -12,6 +12,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from . import windows
+from .value_checks import require_tensor
 from .value_checks import ShapeMismatchError, refuse_kernel
 
 IntOrPair = int | Sequence[int]
@@ -110,6 +111,7 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
 def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation: IntOrPair = 1,
          padding: IntOrPair = 0, stride: IntOrPair = 1) -> Tensor:
     """Sum columns (N, C * kh * kw, L) or (C * kh * kw, L) into (N, C, H, W) or (C, H, W), (H, W) = output_size."""
+    require_tensor("fold", input)
     if input.ndim not in (2, 3):
         raise ShapeMismatchError(f"fold: expected 2-D (C * kh * kw, L) or 3-D (N, C * kh * kw, L) input, got shape "
                                  f"{input.shape}")

@@ -24,6 +24,7 @@ from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
+from .value_checks import require_tensor
 from .value_checks import ShapeMismatchError
 from .value_checks import check_one_backend
 
@@ -330,6 +331,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     Tensor (N, C, H_out, W_out) or (N, C, D_out, H_out, W_out). Gradients flow to input and grid
     (``nearest`` gives the grid a zero gradient, as PyTorch).
     """
+    require_tensor("grid_sampler", input)
+    require_tensor("grid_sampler", grid, "grid", 2)
     if mode not in MODES:
         raise ValueError(f"grid_sample: expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '{mode}'")
     if padding_mode not in PADDING_MODES:

@@ -26,6 +26,7 @@ from ..backend.broadcasting import broadcast_shapes
 from .broadcast import expand
 from .formulas.gather_positions import _dim_positions, _zero_pad
 from .scatter_reduce import IndexingError, scatter_reduce
+from .value_checks import require_tensor
 from .value_checks import (InvalidValueError, ShapeMismatchError, UnsupportedDTypeError, array_on_backend,
                            check_one_backend, checked_dim, refuse_float_ints)
 
@@ -653,6 +654,7 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot codes of int64 ``tensor`` (*) → (*, num_classes); ``-1``: one more than the largest value. Another
     dtype is refused, as PyTorch's."""
+    require_tensor("one_hot", tensor)
     refuse_float_ints("one_hot", num_classes=num_classes)
     if isinstance(tensor, Tensor) and dtype_name(tensor.dtype) != "int64":
         raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor (got "

@@ -301,6 +301,7 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
     """Multi-class hinge loss of scores input (N, C) or (C,) against class indices target (N,) or ()."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multi_margin_loss", reduction)
+    check_input("multi_margin_loss", input)
     _no_host_values("multi_margin_loss", target=target)
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p}")
@@ -323,6 +324,7 @@ def multilabel_margin_loss(input: Any, target: Any, size_average: bool | None = 
     each list ending at its first -1)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multilabel_margin_loss", reduction)
+    check_input("multilabel_margin_loss", input)
     _no_host_values("multilabel_margin_loss", target=target)
     if input.ndim not in (1, 2):
         raise ShapeMismatchError(f"multilabel_margin_loss: expected 1-D (C,) or 2-D (N, C) input, "

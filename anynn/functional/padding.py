@@ -20,6 +20,7 @@ from ..backend.symbolic import is_symbolic
 from ..backend.arrays import at_add, at_set
 from ..backend.typing import Namespace
 from .windows import constant_pad, pad_slices
+from .value_checks import require_tensor
 from .value_checks import ShapeMismatchError, refuse_kernel
 
 
@@ -243,6 +244,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
     >>> tuple(pad(anynn.zeros(1, 4, 4), (0, 1, 2, 0), value=-1.0).shape)  # (..., H, W) -> (..., H + 2, W + 1)
     (1, 6, 5)
     """
+    require_tensor("pad", input)
     value = 0.0 if value is None else value
     if not isinstance(pad, (int, str)) and any(is_symbolic(p) for p in pad):
         # sizes of symbolic axes (ONNX export: a UNet's x2.size(2) - x1.size(2)): padded as the graph runs, by the

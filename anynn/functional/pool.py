@@ -22,6 +22,7 @@ from ..backend.arrays import device_of as device
 from ..backend.averaging import averaging_matrix as _averaging_matrix
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
+from .value_checks import require_tensor
 from .value_checks import ShapeMismatchError
 from .value_checks import InvalidValueError
 from .value_checks import KernelNotImplementedError, refuse_complex, refuse_kernel
@@ -295,6 +296,7 @@ _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 def check_rank(fn: str, x: Any, spatial_dims: int, low: int | None = None) -> None:
     """PyTorch's ranks for a pool over ``spatial_dims`` axes: unbatched (C, *spatial) or batched (N, C, *spatial);
     ``low``: any rank from ``low`` up instead (adaptive average pooling to all-ones sizes, PyTorch's mean path)."""
+    require_tensor(fn, x)
     if x.ndim in (spatial_dims + 1, spatial_dims + 2) or (low is not None and x.ndim >= low):
         return
     where = _SPATIAL[spatial_dims]

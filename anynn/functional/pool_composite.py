@@ -15,6 +15,7 @@ from typing import Any, Sequence
 from ..autograd.tensor import Tensor
 from .activation import relu
 from .padding import pad
+from .value_checks import require_tensor
 from .value_checks import InvalidValueError, ShapeMismatchError
 from .pool import (adaptive_avg_pool_nd, avg_pool1d, avg_pool2d, avg_pool_nd, check_adaptive_avg_rank, check_rank,
                    check_windows, int64_mean, is_int64, max_pool1d, max_pool2d, max_pool3d)
@@ -156,6 +157,7 @@ def _channel_window_mean(square: Tensor, size: int) -> Tensor:
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """Interleave ``groups`` groups of channels: (N, C, *) → (N, C, *); channel g * (C / groups) + i goes to
     i * groups + g."""
+    require_tensor("channel_shuffle", input)
     if input.ndim < 3:
         raise ShapeMismatchError(f"channel_shuffle: expected input of at least 3 dimensions (N, C, *), got shape "
                                  f"{input.shape}")

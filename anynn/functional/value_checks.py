@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autograd.primitive import NotATensorError
 from ..autograd.tensor import Tensor
 from ..backend import Backend, BackendMismatch, dtype_name
 from ..backend.arrays import check, check_range
@@ -42,11 +43,6 @@ class EmptyReductionError(IndexError, RuntimeError):
 class IndexingError(IndexError, RuntimeError):
     """A bad index Tensor (dtype, shape or value). PyTorch raises ``IndexError`` for some of these operations and
     ``RuntimeError`` for others; this is both, so code written for either catches it."""
-
-
-class NotATensorError(TypeError, AttributeError):
-    """Something that is neither a Tensor nor an array where a function reads its dtype: PyTorch's argument parser
-    raises TypeError ("must be Tensor, not list"), its Python-written functions AttributeError."""
 
 
 class ShapeMismatchError(ValueError, RuntimeError):
@@ -188,6 +184,16 @@ def check_one_backend(name: str, *operands: Any) -> None:
                 raise BackendMismatch(f"{name}: an operand is a {type(x).__module__}.{type(x).__name__}, not an "
                                       f"array of the other operands' backend {backend.key!r}; wrap it with "
                                       f"anynn.tensor(..., backend={backend.key!r})")
+
+
+def require_tensor(name: str, value: Any, what: str = "input", position: int = 1) -> None:
+    """``value`` (the argument ``what``) must be a Tensor or a native array: anything else (None, a number, a list)
+    is PyTorch's TypeError "{name}(): argument 'input' (position 1) must be Tensor, not NoneType" (a
+    `NotATensorError`, so also the AttributeError of PyTorch's Python-written functions), not the AttributeError of
+    the first ``.ndim`` read."""
+    if not isinstance(value, Tensor) and not hasattr(value, "ndim"):
+        raise NotATensorError(f"{name}(): argument '{what}' (position {position}) must be Tensor, not "
+                              f"{type(value).__name__}")
 
 
 def check_tensor_arguments(name: str, **arguments: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from ..autograd.tensor import Tensor
 from ..backend.broadcasting import broadcast_shapes
 from . import broadcast, reduce, shape
+from .value_checks import require_tensor
 from .value_checks import (KernelNotImplementedError, check_same_dtype, check_tensor_arguments, refuse_bool_dims,
                            refuse_complex, refuse_kernel)
 
@@ -86,6 +87,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002 - PyTorch's na
     """p-norm distances between every pair of rows ``i < j`` of ``input`` (N, M): (N (N - 1) / 2,), in the
     order of the upper triangle of `cdist` read row by row (``torch.pdist``); where two rows coincide the
     gradient is zero, as PyTorch's."""
+    require_tensor("pdist", input)
     if input.ndim != 2:
         raise RuntimeError(f"pdist: expected a 2-D (N, M) input, got shape {tuple(input.shape)} ({input.ndim}D)")
     if not input.is_floating_point():

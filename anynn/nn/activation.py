@@ -237,7 +237,8 @@ class PReLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if self.num_parameters > 1:
-            check_input(self, input, dim=1 if input.ndim > 1 else 0, size=self.num_parameters, what="channels")
+            check_input(self, input, dim=1 if getattr(input, "ndim", 0) > 1 else 0, size=self.num_parameters,
+                        what="channels")
         else:
             check_input(self, input)
         return F.prelu(input, self.weight)

@@ -312,6 +312,30 @@ def test_a_wrong_input_shape_of_a_function_is_a_runtime_error_as_pytorchs():
         assert isinstance(info.value, ValueError), index
 
 
+FUNCTIONS_TAKING_A_TENSOR = [  # (call, what is not a Tensor) with PyTorch's TypeError; AttributeError '... ndim' before
+    lambda F, m, x: F.pad(x, (1, 1)), lambda F, m, x: F.prelu(x, _ones(m, 1)), lambda F, m, x: F.prelu(_ones(m, 2), x),
+    lambda F, m, x: F.fold(x, (3, 3), 2), lambda F, m, x: F.channel_shuffle(x, 2), lambda F, m, x: F.pdist(x),
+    lambda F, m, x: F.grid_sample(x, _ones(m, 1, 2, 2, 2), align_corners=False), lambda F, m, x: F.one_hot(x, 3),
+    lambda F, m, x: F.max_pool2d_with_indices(x, 2), lambda F, m, x: F.adaptive_max_pool1d_with_indices(x, 2),
+    lambda F, m, x: F.alpha_dropout(x), lambda F, m, x: F.feature_alpha_dropout(x, training=True),
+    lambda F, m, x: F.multi_margin_loss(x, _ones(m, 2).long()), lambda F, m, x: m.nn.PReLU(3)(x),
+]
+
+
+@pytest.mark.parametrize("value", [None, [[1.0, 2.0]], 3])
+def test_a_function_given_no_tensor_raises_pytorchs_type_error(value):
+    """F.pad(None, ...), F.prelu([[1.0]], w)...: PyTorch's TypeError 'argument ... must be Tensor, not NoneType' (an
+    AttributeError too, as from its Python-written functions); anynn read .ndim first (AttributeError only), and
+    alpha_dropout returned the argument."""
+    torch = pytest.importorskip("torch")
+    for index, call in enumerate(FUNCTIONS_TAKING_A_TENSOR):
+        with pytest.raises(TypeError, match="must be Tensor"):
+            call(torch.nn.functional, torch, value)
+        with pytest.raises(TypeError) as info:
+            call(anynn.nn.functional, anynn, value)
+        assert isinstance(info.value, AttributeError) and "Tensor" in str(info.value), index
+
+
 def test_an_error_of_a_function_inside_a_users_forward_names_the_module(backend):
     class Head(nn.Module):
         def forward(self, x):
