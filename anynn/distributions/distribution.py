@@ -114,8 +114,12 @@ class Distribution:
         if lead < 0 or any(o != 1 and o != n for o, n in zip(old_batch, new_batch[lead:])):
             raise RuntimeError(f"{type(self).__name__}.expand: batch shape {old_batch} cannot be expanded to "
                                f"{new_batch}")
-        names = {name for cls in type(self).__mro__ for key in getattr(cls, "arg_constraints", {})
-                 for name in (key, "_" + key)}  # a base's parameters too (Chi2's are Gamma's)
+        names: set[str] = set()
+        for cls in type(self).__mro__:  # a base's parameters too (Chi2's are Gamma's)
+            constraints = cls.__dict__.get("arg_constraints", {})
+            if isinstance(constraints, property):  # (Uniform's and Wishart's depend on their values)
+                constraints = constraints.fget(self)  # type: ignore[misc]
+            names.update(name for key in constraints for name in (key, "_" + key))
         expanded = copy.copy(self)
         found = False
         for name, value in self.__dict__.items():

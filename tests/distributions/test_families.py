@@ -540,6 +540,8 @@ EXPANDED = [
     ("ContinuousBernoulli", lambda D, L: D.ContinuousBernoulli(_t(L, UNIT[0])), (2, 3), UNIT),
     ("LogisticNormal", lambda D, L: D.LogisticNormal(_t(L, LOC[0]), _t(L, POS[0])), (2,), SIMPLEX),
     ("Chi2", lambda D, L: D.Chi2(_t(L, POS2[0])), (2, 3), POS),
+    # (arg_constraints a property: TypeError "'property' object is not iterable" before)
+    ("Uniform", lambda D, L: D.Uniform(_t(L, LOC[0] - 3), _t(L, LOC[0] + 3)), (2, 3), REAL * 0.1),
 ]
 
 
