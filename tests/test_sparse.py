@@ -49,6 +49,9 @@ def test_spmm_and_the_layout_methods(backend):
     sparse = x.to_sparse()
     assert sparse is x and x.to_dense() is x and x.coalesce() is x and not x.is_sparse and x.is_coalesced()
     assert dtype_name(x.to_dense(anynn.float64).dtype) == "float64"  # (its dtype was ignored)
+    # storage kinds PyTorch programs test for, False as for a dense torch tensor (AttributeError before)
+    kinds = ("is_sparse_csr", "is_quantized", "is_nested", "is_mkldnn")
+    assert [getattr(x, k) for k in kinds] == [getattr(torch.ones(1), k) for k in kinds] == [False] * 4
     ref = torch.sparse.mm(torch.tensor(a).to_sparse(), torch.tensor(b)).numpy()
     np.testing.assert_allclose(anynn.spmm(sparse, make(backend, b)).numpy(), ref, rtol=1e-6)
     np.testing.assert_allclose(anynn.sparse.mm(sparse, make(backend, b)).numpy(), ref, rtol=1e-6)

@@ -50,6 +50,9 @@ def _strided() -> Any:
 METHODS: dict[str, Any] = {
     "to_sparse": _same, "to_sparse_coo": _same, "to_dense": _to_dense, "coalesce": _same,
     "is_sparse": property(lambda self: False),
+    # other storage kinds PyTorch programs test for (MultiheadAttention's query.is_nested, a quantized model's
+    # param.is_quantized): never an anynn tensor
+    **{name: property(lambda self: False) for name in ("is_sparse_csr", "is_quantized", "is_nested", "is_mkldnn")},
     "layout": property(lambda self: _strided()),
     "is_coalesced": lambda self: True,
     "_indices": _indices, "_values": _values,
