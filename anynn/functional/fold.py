@@ -100,7 +100,8 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
         raise TypeError(f"unfold(): argument 'input' must be Tensor, not {type(input).__module__}."
                         f"{type(input).__name__}; wrap it with anynn.tensor(...)")
     if input.ndim not in (3, 4):
-        raise ValueError(f"unfold: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+        raise ShapeMismatchError(f"unfold: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+                                 f"{tuple(input.shape)}")
     refuse_kernel("unfold", "im2col_out_cpu", ("integral",), input)
     batched = input if input.ndim == 4 else input.unsqueeze(0)
     geometry = _geometry("unfold", tuple(input.shape[-2:]), kernel_size, dilation, padding, stride)

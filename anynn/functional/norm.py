@@ -22,19 +22,27 @@ from .value_checks import InvalidValueError
 from .value_checks import check_floating, check_one_backend, check_real_floating
 
 
+def _mean(xp: Namespace, a: Any, axes: tuple[int, ...]) -> Any:
+    """``mean(a)`` over ``axes``, keeping them; 0 where an axis is empty (the result is empty then: NumPy's mean
+    warned 'Mean of empty slice', PyTorch's layer, group and RMS norm of an empty feature axis are silent)."""
+    if any(a.shape[axis] == 0 for axis in axes):
+        return xp.sum(a, axis=axes, keepdims=True)
+    return xp.mean(a, axis=axes, keepdims=True)
+
+
 def _normalize(xp: Namespace, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any, Any]:
     """``(xhat, invstd, mean, biased var)`` over ``axes`` (statistics keep their dims)."""
-    mean = xp.mean(x, axis=axes, keepdims=True)
+    mean = _mean(xp, x, axes)
     centered = x - mean
-    var = xp.mean(centered * centered, axis=axes, keepdims=True)
+    var = _mean(xp, centered * centered, axes)
     invstd = 1.0 / xp.sqrt(var + eps)
     return centered * invstd, invstd, mean, var
 
 
 def _normalize_backward(xp: Namespace, dxhat: Any, xhat: Any, invstd: Any, axes: tuple[int, ...]) -> Any:
     """Gradient through ``xhat = (x - mean(x)) * invstd(x)`` when mean and var depend on ``x``."""
-    mean_d = xp.mean(dxhat, axis=axes, keepdims=True)
-    mean_dx = xp.mean(dxhat * xhat, axis=axes, keepdims=True)
+    mean_d = _mean(xp, dxhat, axes)
+    mean_dx = _mean(xp, dxhat * xhat, axes)
     return invstd * (dxhat - mean_d - xhat * mean_dx)
 
 
@@ -217,7 +225,7 @@ class RMSNormFunction(Function):
         # (the epsilon of the dtype computed in, float32 for float16/bfloat16, as PyTorch's opmath type)
         eps = float(xp.finfo(x.dtype).eps) if self.eps is None else self.eps
         self.x, self.weight = x, weight
-        self.rstd = 1.0 / xp.sqrt(xp.mean(x * x, axis=self.axes, keepdims=True) + eps)
+        self.rstd = 1.0 / xp.sqrt(_mean(xp, x * x, self.axes) + eps)
         y = x * self.rstd
         y = y * weight if weight is not None else y
         return _cast_back(self, xp, y)[0]
@@ -230,7 +238,7 @@ class RMSNormFunction(Function):
         if need[0]:
             u = g * weight if weight is not None else g
             # d(rstd)/dx = -rstd^3 * x / M, so the normalisation couples all features of a row
-            grad_x = rstd * u - x * (rstd * rstd * rstd) * xp.mean(u * x, axis=self.axes, keepdims=True)
+            grad_x = rstd * u - x * (rstd * rstd * rstd) * _mean(xp, u * x, self.axes)
         if weight is not None and need[1]:
             scaled = g * x * rstd
             grad_w = xp.sum(scaled, axis=self.lead) if self.lead else scaled

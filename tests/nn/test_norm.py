@@ -466,3 +466,16 @@ def test_rms_norm_takes_another_floating_dtype_as_torch(backend, input_dtype, la
     assert dtype_name(ours.weight.grad.dtype) == layer_dtype
     np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_an_empty_normalized_axis_is_silent_as_torch(backend):
+    # layer, group and RMS norm over an empty feature axis: empty results and gradients, no warning (NumPy's mean
+    # warned 'Mean of empty slice', an error under -W error)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for call in (lambda x: layer_norm(x, (0,)), lambda x: group_norm(x, 2), lambda x: rms_norm(x, (0,))):
+            x = make(backend, np.zeros((2, 4, 0), np.float32), requires_grad=True)
+            call(x).sum().backward()
+            assert tuple(x.grad.shape) == (2, 4, 0)
