@@ -52,8 +52,11 @@ class ONNXProgram:
         if initializer is not None:
             self._session = initializer(model)
             return
-        import onnxruntime
-
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise ImportError(f"ONNXProgram runs the model in onnxruntime, which is not installed: pip install "
+                              f"'anynn[onnx]' (or pip install onnxruntime) ({error})") from error
         self._session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
 
     def release(self) -> None:

@@ -35,3 +35,17 @@ def test_the_install_hint_names_the_python_the_extra_needs(monkeypatch) -> None:
     monkeypatch.setattr(sys, "version_info", version(3, 10, 13))
     assert install_hint() == ("pip install 'anynn[onnx]' on Python 3.11 or newer (the ndonnx release it needs does "
                               "not install on Python 3.10)")
+
+
+def test_running_a_program_without_onnxruntime_names_the_extra(monkeypatch) -> None:
+    # the onnx extra brings onnxruntime; a program called without it said "No module named 'onnxruntime'" only
+    from anynn.onnx.program import ONNXProgram
+
+    class Proto:  # what the session is made from: the model's bytes
+        def SerializeToString(self) -> bytes:  # noqa: N802 - protobuf's name
+            return b""
+
+    program = ONNXProgram(Proto())
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(ImportError, match=r"onnxruntime, which is not installed: pip install 'anynn\[onnx\]'"):
+        program(anynn.randn(1, 3))

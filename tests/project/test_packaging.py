@@ -24,6 +24,9 @@ def test_dependency_floors_and_license_metadata_build_on_a_fresh_machine() -> No
     # the README's `pip install -e ".[examples]"` runs every example, digits_fit.py --plot (History.plot) included
     examples = re.search(r"^examples = \[(.*?)\]", PYPROJECT, re.M)
     assert examples and all(f'"{name}>=' in examples.group(1) for name in ("scikit-learn", "tqdm", "matplotlib"))
+    # the onnx extra runs what it exports (ONNXProgram) and lets ndonnx propagate values without its warning
+    onnx = re.search(r"^onnx = \[(.*?)\]", PYPROJECT, re.M)
+    assert onnx and all(f'"{name}>=' in onnx.group(1) for name in ("ndonnx", "onnx", "onnxruntime"))
 
 
 def test_every_data_file_of_the_package_ships_in_the_wheel() -> None:
