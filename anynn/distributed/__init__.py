@@ -20,7 +20,8 @@ from .comm import (Context, barrier, get_context, init, is_initialized, is_main_
 from .ddp import DistributedDataParallel, DistributedOptimizer, GradientReducer, broadcast_parameters
 from .sampler import DistributedBatches, DistributedSampler
 from .torch_api import (ReduceOp, all_gather, all_reduce, broadcast, destroy_process_group, get_rank, get_world_size,
-                        init_process_group, is_available)
+                        init_process_group, is_available, is_backend_available, is_gloo_available, is_mpi_available,
+                        is_nccl_available, is_torchelastic_launched)
 from .watchdog import Watchdog
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "is_main_process", "local_rank", "main_process_only", "rank", "world_size",
     # PyTorch's torch.distributed names (torch_api)
     "ReduceOp", "all_gather", "all_reduce", "broadcast", "destroy_process_group", "get_rank", "get_world_size",
-    "init_process_group", "is_available",
+    "init_process_group", "is_available", "is_backend_available", "is_gloo_available", "is_mpi_available",
+    "is_nccl_available", "is_torchelastic_launched",
 ]

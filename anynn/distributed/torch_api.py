@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
+import importlib.util
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -28,7 +29,8 @@ from .ddp import broadcast_parameters
 
 __all__ = ["DistributedDataParallel", "ReduceOp", "all_gather", "all_reduce", "barrier", "broadcast",
            "destroy_process_group",
-           "get_rank", "get_world_size", "init_process_group", "is_available", "is_initialized"]
+           "get_rank", "get_world_size", "init_process_group", "is_available", "is_backend_available",
+           "is_gloo_available", "is_initialized", "is_mpi_available", "is_nccl_available", "is_torchelastic_launched"]
 
 
 class ReduceOp(enum.Enum):
@@ -46,6 +48,38 @@ def is_available() -> bool:
     return True
 
 
+def is_mpi_available() -> bool:
+    """Whether ranks can join through MPI here: mpi4py is installed (``pip install 'anynn[mpi]'``). anynn moves
+    buffers over MPI whatever backend name `init_process_group` is given."""
+    return importlib.util.find_spec("mpi4py") is not None
+
+
+def is_gloo_available() -> bool:
+    """True, as PyTorch's CPU build answers: ``init_process_group("gloo")`` is accepted (the transport is MPI)."""
+    return True
+
+
+def is_nccl_available() -> bool:
+    """Whether ``"nccl"`` has GPUs to join: a CUDA device is usable for the default backend (NCCL between CuPy GPUs,
+    PyTorch's own for torch data); False on a CPU machine, as PyTorch's CPU build answers."""
+    from ..backend import default_backend
+    from ..backend.torch_names import cuda_available
+
+    return cuda_available(default_backend())
+
+
+def is_backend_available(backend: str) -> bool:
+    """Whether `init_process_group` takes ``backend`` here ("gloo", "mpi", "nccl": the functions above)."""
+    answers = {"gloo": is_gloo_available, "mpi": is_mpi_available, "nccl": is_nccl_available}
+    return str(backend).lower() in answers and answers[str(backend).lower()]()
+
+
+def is_torchelastic_launched() -> bool:
+    """Whether torchrun (torchelastic) started this process: its ``TORCHELASTIC_RUN_ID`` is set, as PyTorch reads it.
+    anynn joins ranks through MPI (``mpiexec``), so such a job needs `init_process_group`'s advice."""
+    return os.environ.get("TORCHELASTIC_RUN_ID") is not None
+
+
 def init_process_group(backend: str | None = None, init_method: str | None = None, timeout: Any = None,
                        world_size: int = -1, rank: int = -1, store: Any = None, group_name: str = "",
                        pg_options: Any = None, device_id: Any = None) -> None:
@@ -60,7 +94,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     if launched > ctx.world_size:
         raise RuntimeError(f"init_process_group: this process was launched as one of {launched} (WORLD_SIZE, as "
                            "torchrun sets it), but anynn joins ranks through MPI and found a world of "
-                           f"{ctx.world_size}; start the job with mpiexec -n {launched} python <script> instead")
+                           f"{ctx.world_size}; start the job with mpiexec -n {launched} python <script> instead"
+                           + ("" if is_mpi_available() else " (mpi4py and mpiexec: pip install 'anynn[mpi]')"))
     if world_size not in (-1, ctx.world_size) or rank not in (-1, ctx.rank):
         raise ValueError(f"init_process_group: world_size={world_size}, rank={rank} given, but this process is "
                          f"rank {ctx.rank} of a world of {ctx.world_size}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -103,6 +104,18 @@ def test_torchrun_launch_is_refused_naming_mpiexec(fresh_world, monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "4")
     with pytest.raises(RuntimeError, match="mpiexec -n 4"):
         dist.init_process_group("nccl")
+    # the backend questions scripts ask first (AttributeError before), as PyTorch's CPU build answers them
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    for name in ("is_gloo_available", "is_torchelastic_launched"):
+        assert getattr(dist, name)() is getattr(torch_dist, name)(), name
+    assert dist.is_backend_available("gloo") and not dist.is_backend_available("ucc")
+    if not anynn.cuda.is_available():
+        assert dist.is_nccl_available() is False
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # a core install: the refusal names the extra
+    monkeypatch.setattr(dist.torch_api.importlib.util, "find_spec", lambda name: None)
+    assert dist.is_mpi_available() is False
+    with pytest.raises((ImportError, RuntimeError), match=r"pip install 'anynn\[mpi\]'"):
+        dist.init_process_group("gloo")
 
 
 def test_bad_arguments_are_refused(fresh_world, monkeypatch):
