@@ -448,9 +448,10 @@ def cast_first(x: Any, dtype: Any) -> Any:
     return x if dtype is None else x.astype(dtype)
 
 
-def softmax(input: Any, axis: int | None = None, *, dim: int | None = None, dtype: Any = None,
-            _stacklevel: int = 3) -> Any:
-    """Softmax of input (*) along ``axis`` (``dim`` is accepted too, as in PyTorch); ``dtype`` casts input first.
+def softmax(input: Any, axis: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
+            dim: int | None = None) -> Any:
+    """Softmax of input (*) along ``axis`` (``dim`` is accepted too, as in PyTorch); ``dtype`` casts input first
+    (PyTorch's positional order: ``F.softmax(x, 1, 3, torch.float64)``, the 3 its unused ``_stacklevel``).
     Neither given: PyTorch's legacy choice, with its warning (dim 0 for 0-, 1- and 3-D input, else 1)."""
     input = cast_first(input, dtype)
     check_real_floating("softmax", input)
@@ -460,8 +461,8 @@ def softmax(input: Any, axis: int | None = None, *, dim: int | None = None, dtyp
     return SoftmaxFunction.apply(input, axis=axis)
 
 
-def log_softmax(input: Any, axis: int | None = None, *, dim: int | None = None, dtype: Any = None,
-                _stacklevel: int = 3) -> Any:
+def log_softmax(input: Any, axis: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
+                dim: int | None = None) -> Any:
     """Log-softmax of input (*) along ``axis`` (or ``dim``); ``dtype`` casts input first (as PyTorch). Neither given:
     PyTorch's legacy choice, with its warning (dim 0 for 0-, 1- and 3-D input, else 1)."""
     input = cast_first(input, dtype)

@@ -392,7 +392,8 @@ def test_implicit_dim_of_the_softmax_family_warns_and_matches_torch(backend, sha
 
 SOFTMAX_DTYPE_CALLS = {  # name -> (anynn call, torch call) with dtype=
     "softmax": (lambda x, d: F.softmax(x, dim=1, dtype=d), lambda t, d: TF.softmax(t, dim=1, dtype=d)),
-    "log_softmax": (lambda x, d: F.log_softmax(x, dim=0, dtype=d), lambda t, d: TF.log_softmax(t, dim=0, dtype=d)),
+    # PyTorch's positional order (input, dim, _stacklevel, dtype): a TypeError before
+    "log_softmax": (lambda x, d: F.log_softmax(x, 0, 3, d), lambda t, d: TF.log_softmax(t, 0, 3, d)),
     "softmin": (lambda x, d: F.softmin(x, dim=1, dtype=d), lambda t, d: TF.softmin(t, dim=1, dtype=d)),
     "Tensor.softmax": (lambda x, d: x.softmax(1, d), lambda t, d: t.softmax(1, d)),
     "Tensor.log_softmax": (lambda x, d: x.log_softmax(-1, dtype=d), lambda t, d: t.log_softmax(-1, dtype=d)),
