@@ -477,7 +477,8 @@ _TORCH_NUMPY_DTYPES = frozenset(("float64", "float32", "float16", "complex64", "
 def check_numpy_dtype(name: str, array: np.ndarray) -> None:
     """PyTorch's refusals of a NumPy array it cannot read: a dtype it has no tensor dtype for (``longdouble``,
     ``clongdouble``, strings, objects: `TypeError`) or bytes in non-native order (``>f4`` on a little-endian
-    machine: `ValueError`); anynn kept such a dtype, and a float128 tensor or a '>f4' dtype name went on."""
+    machine: `ValueError`); anynn kept such a dtype, and a float128 tensor or a '>f4' dtype name went on. A negative
+    stride (``a[::-1]``, ``np.flip(a)``) is PyTorch's `ValueError` too (anynn copied it)."""
     dtype = array.dtype
     if dtype.name not in _TORCH_NUMPY_DTYPES:
         raise TypeError(f"{name}: can't convert np.ndarray of type numpy.{dtype.type.__name__} (as PyTorch); the "
@@ -485,6 +486,10 @@ def check_numpy_dtype(name: str, array: np.ndarray) -> None:
     if not dtype.isnative:
         raise ValueError(f"{name}: the NumPy array's byte order ({dtype.str}) is not the machine's (as PyTorch); "
                          f"convert it first: array.astype(array.dtype.newbyteorder('='))")
+    if any(step < 0 for step in array.strides):
+        raise ValueError(f"{name}: At least one stride in the given numpy array is negative, and tensors with negative "
+                         f"strides are not currently supported (strides {array.strides}, as PyTorch); make a copy "
+                         f"first: array.copy()")
 
 
 class ComplexIntoRealError(TypeError, RuntimeError):

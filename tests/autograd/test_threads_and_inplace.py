@@ -331,6 +331,8 @@ def test_from_numpy_refuses_non_arrays_and_objects():
                 make_tensor(np.ones(2, np.longdouble))
         with pytest.raises(ValueError, match="byte order"):
             make_tensor(swapped)
+        with pytest.raises(ValueError, match="stride in the given numpy array is negative"):
+            make_tensor(np.ones((2, 3))[:, ::-1])  # PyTorch's refusal (anynn copied it)
 
 
 # -- 4b. in-place operators and methods -------------------------------------------------------------------
