@@ -1,9 +1,10 @@
 """Higher-order helpers of ``torch.autograd.functional``: ``vjp``, ``jvp``, ``vhp``, ``hvp``, ``jacobian``, ``hessian``.
 
 Each takes ``func`` (Tensors in, a Tensor or a tuple of Tensors out) and ``inputs`` (a Tensor or a tuple of
-them). Results mirror the structure of ``inputs``/outputs as in PyTorch: a single Tensor where a single
-Tensor was given. Inputs are used as fresh leaves (detached), unless ``create_graph=True`` where they stay
-connected to their graph so the results can be differentiated again. ``jvp`` and ``hvp`` use the double-vjp
+them), and records ``func``'s graph inside ``no_grad`` too (PyTorch's enable grad around them). Results mirror
+the structure of ``inputs``/outputs as in PyTorch: a single Tensor where a single Tensor was given. Inputs are
+used as fresh leaves (detached), unless ``create_graph=True`` where they stay connected to their graph so the
+results can be differentiated again. ``jvp`` and ``hvp`` use the double-vjp
 trick (two reverse passes, the first recorded), so they work wherever `anynn.autograd.grad` does with
 ``create_graph=True``.
 
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Callable, TypeAlias
 
 from .grad_api import grad
+from .mode import enable_grad
 from .tensor import Tensor
 
 
@@ -138,6 +140,7 @@ def _default_v(values: tuple[Tensor, ...], what: str, of: str) -> tuple[Tensor, 
     return tuple(Tensor._make(o.backend.xp.ones_like(o.array), o.backend, None, 0) for o in values)
 
 
+@enable_grad()  # as PyTorch's: they record func's graph also inside no_grad
 def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
     """``(func(inputs), vᵀ J)``: the vector-Jacobian product (one reverse pass)."""
@@ -153,6 +156,7 @@ def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     return (outs[0] if single_out else outs), (result[0] if single_in else result)
 
 
+@enable_grad()
 def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
     """``(func(inputs), J v)``: the Jacobian-vector product by the double-vjp trick.
@@ -204,6 +208,7 @@ def _one_scalar(output: Any, name: str) -> tuple[Tensor, ...]:
     return outs
 
 
+@enable_grad()
 def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
     """``(func(inputs), vᵀ H)`` for a scalar ``func``: two reverse passes, the first recorded."""
@@ -223,6 +228,7 @@ def _vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None, create_gr
     return out, (result[0] if single_in else result)
 
 
+@enable_grad()
 def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[TensorOrTuple, TensorOrTuple]:
     """``(func(inputs), H v)`` for a scalar ``func`` (the Hessian is symmetric: the same as `vhp`). With ``strict``
@@ -239,6 +245,7 @@ def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     return out, (result[0] if single_in else result)
 
 
+@enable_grad()
 def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
     """The Jacobian ``d func / d inputs``: shape ``output.shape + input.shape`` per (output, input) pair.
@@ -297,6 +304,7 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
     return tuple(r[0] for r in rows) if single_in else tuple(rows)
 
 
+@enable_grad()
 def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """The Hessian of a scalar ``func``: ``input.shape + input.shape`` (``H[i][j]`` for tuples of inputs).

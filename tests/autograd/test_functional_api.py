@@ -87,6 +87,18 @@ def test_refusals_and_results_as_torch(backend, api, name, create, strict, extra
             assert o.requires_grad == t.requires_grad
 
 
+def test_results_inside_no_grad_as_torch(backend):
+    """PyTorch's helpers enable grad around ``func``: inside ``no_grad`` they give the same results (anynn recorded
+    nothing there, so jvp, vhp, hvp, jacobian and hessian gave zeros)."""
+    for api in ("vjp", "jvp", "vhp", "hvp", "jacobian", "hessian"):
+        with torch.no_grad():
+            theirs = _leaves(_call(torch, api, "nonlinear", False, False, {}, torch.tensor))
+        with anynn.no_grad():
+            ours = _leaves(_call(anynn, api, "nonlinear", False, False, {}, lambda a: make(backend, a)))
+        for o, t in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-12, atol=1e-14, err_msg=api)
+
+
 @pytest.mark.parametrize("api", ["vhp", "hvp"])
 def test_hessian_products_of_complex_inputs_as_torch(backend, api):
     """A real scalar of complex inputs: v is the gradient's grad_outputs, as PyTorch's (v^H H of the real function
