@@ -21,7 +21,7 @@ under tracing), or, for a branch that only saves work, the general path is taken
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 from array_api_compat import is_numpy_array, is_writeable_array
 
@@ -116,20 +116,24 @@ def sum_to_shape(xp: Namespace, grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
-# array types whose whole-array write has a key of their own (see `write_all`): type -> key
-_WHOLE_WRITE_KEYS: dict[type, Any] = {}
+# array types whose whole-array write is their own (see `write_all`): type -> writer
+_WHOLE_WRITERS: dict[type, Callable[[Any, Any], None]] = {}
 
 
 def write_all(x: Any, value: Any) -> None:
     """``x[...] = value`` (``value`` broadcast to ``x``), ``x`` keeping its identity as in PyTorch's in-place
-    writes. A type registered with `register_whole_write` is written through its own key (ndonnx: ``x[()]``,
-    the array's value replaced, where ``x[...]`` records a ScatterND with one index per element)."""
-    x[_WHOLE_WRITE_KEYS.get(type(x), ...)] = value
+    writes. A type registered with `register_whole_write` is written by its own writer (ndonnx: the array's value
+    replaced, where ``x[...]`` records a ScatterND with one index per element)."""
+    writer = _WHOLE_WRITERS.get(type(x))
+    if writer is None:
+        x[...] = value
+    else:
+        writer(x, value)
 
 
-def register_whole_write(kind: type, key: Any) -> None:
-    """`write_all` writes arrays of type ``kind`` as ``x[key] = value``."""
-    _WHOLE_WRITE_KEYS[kind] = key
+def register_whole_write(kind: type, writer: Callable[[Any, Any], None]) -> None:
+    """`write_all` writes arrays of type ``kind`` with ``writer(x, value)``."""
+    _WHOLE_WRITERS[kind] = writer
 
 
 _COPYING_INDEX_TYPES: tuple[type, ...] = ()

@@ -269,7 +269,7 @@ class NdonnxBackend(Backend):
         self.ndonnx = ndonnx
         propagate_constants_without_a_session()
         super().__init__(_Namespace(ndonnx), None)
-        register_whole_write(ndonnx.Array, ())  # in-place layers (ReLU(inplace=True)): one value, not a ScatterND
+        register_whole_write(ndonnx.Array, ndonnx_sizes.write_whole)  # ReLU(inplace=True): one value, no ScatterND
         register_copying_index_type(ndonnx.Array)  # x[1:3].zero_() must be handed back to x
         if opset is not None:  # whole Functions lower to this opset's operators
             from .ndonnx_lowering import lowerings

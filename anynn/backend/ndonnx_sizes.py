@@ -162,3 +162,19 @@ def slice_key(key: Any) -> Any:
         return slice(bound(i.start), bound(i.stop), bound(i.step)) if isinstance(i, slice) else bound(i)
 
     return tuple(one(i) for i in key) if isinstance(key, tuple) else one(key)
+
+
+def write_whole(x: Any, value: Any) -> None:
+    """``x``'s value replaced by ``value`` (`anynn.backend.arrays.write_all`: an in-place layer, ``y[:, :1] += 1``),
+    ``x`` the same object. ndonnx's ``x[()] = value`` expands ``value`` to ``x``'s runtime shape, which forgets the
+    static sizes beside a symbolic axis ((None, 1, 2) becomes (None, None, 2), and the write back into the source
+    of that slice is then refused); a value of ``x``'s shape, as known or better known, is taken as it is."""
+    if x.ndim == value.ndim and all(a is None or a == b for a, b in zip(x.shape, value.shape)) and (
+            x.dtype == value.dtype and hasattr(x, "_tyarray") and hasattr(value, "_tyarray")):
+        import ndonnx
+
+        # ndonnx's own record of the array's value, which x[()] = v replaces too; a record of x's own (asarray's copy
+        # refers to the same recorded value), which a later write into x changes, value's left as it is
+        x._tyarray = ndonnx.asarray(value, copy=True)._tyarray
+    else:
+        x[()] = value

@@ -642,10 +642,9 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     if broadcast_shapes(tuple(input.shape), tuple(mask_data.shape)) is None:
         raise ValueError(f"masked_select: the mask of shape {tuple(mask_data.shape)} does not broadcast with the "
                          f"input of shape {tuple(input.shape)}")
-    shape = tuple(xp.broadcast_arrays(xp.zeros_like(input.array, dtype=xp.bool),
-                                      mask_data)[0].shape)
-    full = expand(input, shape) if tuple(input.shape) != shape else input
-    selector = xp.broadcast_to(mask_data, shape)
+    shape = broadcast_shapes(tuple(input.array.shape), tuple(mask_data.shape))  # (ndonnx's broadcast_arrays forgets
+    full = expand(input, shape) if tuple(input.array.shape) != shape else input  # the static sizes beside a symbolic
+    selector = mask_data if tuple(mask_data.shape) == shape else xp.broadcast_to(mask_data, shape)  # axis)
     if shape == ():  # a 0-d boolean index is not portable: select from one element instead
         full, selector = shape_ops.reshape(full, (1,)), xp.reshape(selector, (1,))
     return shape_ops.index(full, make_tensor(selector, input.backend, None, 0))

@@ -188,6 +188,7 @@ class SliceWrites(nn.Module):
         z = x.reshape(x.shape[0], 2, 3).clone()
         z[:, :, 1] = anynn.tensor([1.0, 2.0])
         z[:, 0] = x[:, :3]
+        z[:, 1:] += 1  # (a 3-D slice's += under a symbolic batch: refused, value shape (None, None, 3))
         w = x.clone()
         w[:, 1:3].zero_()
         w[:, 3:].mul_(2)
@@ -656,6 +657,8 @@ ALONG_THE_BATCH: dict[str, Row] = {
     # mask (its count of true entries was read on the host: 'no propagated value available'); CBAM's spatial gate, a
     # convolution over amax / amin / any along the channels (their static sizes were read as None: 'None channels')
     "shapes_of_the_batch": (lambda: Calls(lambda x, conv: (x.norm(p=0, dim=1), x.masked_select(x > 0), x.mode(-1),
+                                                           x[:, :1].masked_select(x[:, :1] > -9),  # (a size-1 axis:
+                                                           # read as None by broadcast_arrays, refused)
                                                            x.mode(1, keepdim=True), anynn.aminmax(x),
                                                            x.masked_scatter(x > 0, -x), x.masked_scatter(x[:1] < 0, x),
                                                            conv(anynn.cat([x.amax(1, keepdim=True), x.amin(
