@@ -540,8 +540,11 @@ class Tensor(TensorSurface):
     # -- leaving the backend --------------------------------------------------------------------
     def numpy(self, *, force: bool = False) -> Any:
         """A NumPy copy (or view, on NumPy) of the data on the host. ``force`` is PyTorch's flag for a tensor that
-        requires grad or lives on a device; anynn hands those over anyway, so it changes nothing."""
-        return self.backend.to_host(self.array)
+        requires grad or lives on a device; anynn hands those over anyway, so it changes nothing. A NumPy array with
+        a negative stride (a view ``x[::-1]`` or a flip inside a formula made) comes back copied: PyTorch's arrays
+        never have one, and `from_numpy` / `tensor` refuse them as PyTorch's do."""
+        host = self.backend.to_host(self.array)
+        return host.copy() if host.ndim and min(host.strides) < 0 else host
 
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""

@@ -333,6 +333,10 @@ def test_from_numpy_refuses_non_arrays_and_objects():
             make_tensor(swapped)
         with pytest.raises(ValueError, match="stride in the given numpy array is negative"):
             make_tensor(np.ones((2, 3))[:, ::-1])  # PyTorch's refusal (anynn copied it)
+    # numpy() of a tensor holding such a view (a gradient that cumsum's backward flipped) is copied, so it converts
+    x = anynn.arange(4.0, requires_grad=True)
+    (x.cumsum(0) * anynn.arange(4.0)).sum().backward()
+    assert anynn.from_numpy(x.grad.numpy()).tolist() == [6.0, 6.0, 5.0, 3.0]
 
 
 # -- 4b. in-place operators and methods -------------------------------------------------------------------
