@@ -448,10 +448,10 @@ def cast_first(x: Any, dtype: Any) -> Any:
     return x if dtype is None else x.astype(dtype)
 
 
-def softmax(input: Any, axis: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
-            dim: int | None = None) -> Any:
-    """Softmax of input (*) along ``axis`` (``dim`` is accepted too, as in PyTorch); ``dtype`` casts input first
-    (PyTorch's positional order: ``F.softmax(x, 1, 3, torch.float64)``, the 3 its unused ``_stacklevel``).
+def softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
+            axis: int | None = None) -> Any:
+    """Softmax of input (*) along ``dim`` (or the array API's ``axis``); ``dtype`` casts input first (PyTorch's
+    positional order: ``F.softmax(x, 1, 3, torch.float64)``, the 3 its unused ``_stacklevel``).
     Neither given: PyTorch's legacy choice, with its warning (dim 0 for 0-, 1- and 3-D input, else 1)."""
     input = cast_first(input, dtype)
     check_real_floating("softmax", input)
@@ -461,9 +461,9 @@ def softmax(input: Any, axis: int | None = None, _stacklevel: int = 3, dtype: An
     return SoftmaxFunction.apply(input, axis=axis)
 
 
-def log_softmax(input: Any, axis: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
-                dim: int | None = None) -> Any:
-    """Log-softmax of input (*) along ``axis`` (or ``dim``); ``dtype`` casts input first (as PyTorch). Neither given:
+def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
+                axis: int | None = None) -> Any:
+    """Log-softmax of input (*) along ``dim`` (or ``axis``); ``dtype`` casts input first (as PyTorch). Neither given:
     PyTorch's legacy choice, with its warning (dim 0 for 0-, 1- and 3-D input, else 1)."""
     input = cast_first(input, dtype)
     check_real_floating("log_softmax", input)
