@@ -24,11 +24,22 @@ class UnpackedDualTensor(NamedTuple):
     tangent: Any
 
 
+class _Dual(NamedTuple):
+    """A dual as `make_dual` gave it: ``dual``, the ``anchor`` tangents are taken along (the dual itself, or the
+    leaf it is a copy of), its ``tangent`` and the dual's ``version`` then (an in-place change since makes its
+    tangent the derivative's, as PyTorch's)."""
+
+    dual: Tensor
+    anchor: Tensor
+    tangent: Tensor
+    version: int
+
+
 class _Level:
     """One open `dual_level`: its duals, each kept with its tangent until the level closes."""
 
     def __init__(self) -> None:
-        self.duals: dict[int, tuple[Tensor, Tensor]] = {}
+        self.duals: dict[int, _Dual] = {}
 
 
 _local = threading.local()
@@ -79,7 +90,8 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     """A dual tensor: ``tensor``'s values, carrying ``tangent`` (same shape; cast to ``tensor``'s dtype).
 
     The result is recorded from ``tensor`` (a reverse-mode gradient through it still reaches ``tensor``); a
-    ``tensor`` that does not require grad gives a new leaf that does, so its uses are recorded.
+    ``tensor`` that does not require grad gives a copy of a new leaf that does, so its uses are recorded and it can
+    be changed in place (``dual.mul_(2)``), as PyTorch's dual of such a tensor.
     """
     where = _current("make_dual")
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
@@ -92,8 +104,12 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if tangent.dtype != tensor.dtype:
         tangent = tangent.to(tensor.dtype)
     with enable_grad():
-        dual = tensor.view_as(tensor) if tensor.requires_grad else tensor.detach().requires_grad_(True)
-    where.duals[id(dual)] = (dual, tangent)
+        if tensor.requires_grad:
+            dual = anchor = tensor.view_as(tensor)
+        else:
+            anchor = tensor.detach().requires_grad_(True)
+            dual = anchor.clone()
+    where.duals[id(dual)] = _Dual(dual, anchor, tangent, dual._version)
     return dual
 
 
@@ -101,8 +117,10 @@ def _tangent(tensor: Tensor, where: _Level) -> Tensor | None:
     """``J v`` of ``tensor`` along the open level's tangents, or None when no dual reaches it."""
     if not tensor.requires_grad or not where.duals:
         return None
-    duals = [pair[0] for pair in where.duals.values()]
-    tangents = [pair[1] for pair in where.duals.values()]
+    duals = [entry.anchor for entry in where.duals.values()]
+    tangents = [entry.tangent for entry in where.duals.values()]
+    # PyTorch's tangent is differentiable where a tangent or a primal requires grad (reverse over forward)
+    recorded = any(v.requires_grad for v in tangents) or any(e.anchor is e.dual for e in where.duals.values())
     with enable_grad():
         dummy = _zeros_like(tensor)
         firsts = autograd_grad(tensor, duals, dummy, create_graph=True, retain_graph=True, allow_unused=True)
@@ -111,8 +129,11 @@ def _tangent(tensor: Tensor, where: _Level) -> Tensor | None:
         pairs = [(g, v) for g, v in zip(firsts, tangents) if g is not None and g.requires_grad]
         if not pairs:
             return _zeros_like(tensor).detach()
-        found, = autograd_grad([g for g, _ in pairs], [dummy], [v for _, v in pairs], allow_unused=True)
-    return _zeros_like(tensor).detach() if found is None else found.detach()
+        found, = autograd_grad([g for g, _ in pairs], [dummy], [v for _, v in pairs], create_graph=recorded,
+                               allow_unused=True)
+    if found is None:
+        return _zeros_like(tensor).detach()
+    return found if recorded else found.detach()
 
 
 def _zeros_like(tensor: Tensor) -> Tensor:
@@ -127,8 +148,8 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
         return UnpackedDualTensor(tensor, None)
     where = levels[-1]
     entry = where.duals.get(id(tensor))
-    if entry is not None and entry[0] is tensor:
-        return UnpackedDualTensor(tensor, entry[1])
+    if entry is not None and entry.dual is tensor and entry.version == tensor._version:
+        return UnpackedDualTensor(tensor, entry.tangent)
     return UnpackedDualTensor(tensor, _tangent(tensor, where))
 
 

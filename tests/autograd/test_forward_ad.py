@@ -108,3 +108,22 @@ def test_misuse_is_named(backend) -> None:
     with fwad.dual_level():
         with pytest.raises(RuntimeError, match=r"tangent's shape \(3,\) differs from the primal's \(2,\)"):
             fwad.make_dual(make(backend, np.zeros(2)), make(backend, np.zeros(3)))
+
+
+def test_dual_changed_in_place_and_reverse_over_forward(backend) -> None:
+    """As PyTorch's: a dual of a tensor that does not require grad can be changed in place (anynn's was a leaf that
+    requires grad: 'a leaf Variable ... in-place'), and a tangent is differentiable where the tangent or the primal
+    requires grad (anynn's was detached: 'does not require grad')."""
+    x, v = np.array([0.4, -1.3, 2.0]), np.array([0.5, 1.0, -1.5])
+    found = []
+    for lib, forward_ad, tensor in ((torch, torch_fwad, torch.tensor), (anynn, fwad, lambda a: make(backend, a))):
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(tensor(x), tensor(v))
+            dual.mul_(2.0)
+            first = forward_ad.unpack_dual(dual.sin()).tangent
+            primal, tangent = tensor(x).requires_grad_(), tensor(v).requires_grad_()
+            second = forward_ad.unpack_dual(forward_ad.make_dual(primal, tangent).sin() ** 2).tangent
+            by_primal, by_tangent = lib.autograd.grad(second.sum(), (primal, tangent))
+        found.append([first, second, by_primal, by_tangent])
+    for ours, theirs in zip(found[1], found[0]):
+        _close(ours, theirs)
