@@ -65,7 +65,12 @@ def refusal_of(value: Any) -> type[BackendMismatch]:
 
 def _wrapped(tensor: Tensor, value: int) -> int:
     """``value`` beside an integer ``tensor``: wrapped into its dtype's range, as PyTorch casts the number to the
-    tensor's dtype (``uint8 + 300`` is ``uint8 + 44``; NumPy raises OverflowError). Other dtypes: as it is."""
+    tensor's dtype (``uint8 + 300`` is ``uint8 + 44``; NumPy raises OverflowError). Other dtypes: as it is. An int
+    that is neither an int64 nor a uint64 (``x + 2**64``, ``x < -2**63 - 1``) is PyTorch's OverflowError, whatever
+    the dtype (anynn wrapped it: ``int64 + 2**64`` gave ``x + 0``)."""
+    if not -2**63 <= value < 2**64:
+        raise OverflowError(f"int too big to convert: {value} is outside [-2**63, 2**64), as PyTorch reads a Python "
+                            "int operand; give it as a float or a tensor")
     xp = tensor.backend.xp
     dtype = tensor.array.dtype
     if not xp.isdtype(dtype, "integral"):

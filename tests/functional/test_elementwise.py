@@ -420,6 +420,18 @@ def test_a_python_int_outside_an_integer_dtype_wraps_as_torch(backend, dtype, op
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=2e-7, atol=0)
 
 
+def test_a_python_int_past_int64_and_uint64_is_an_overflow_error_as_torch():
+    """x + 2**64, x * (-2**63 - 1), x < 2**100: PyTorch's OverflowError for any dtype (anynn wrapped the number into an
+    integer dtype, int64 + 2**64 giving x + 0, and took it as a float beside floats); 2**63 still fits (a uint64)."""
+    for lib in (torch, anynn):
+        for dtype, number in (("int64", 2**64), ("uint8", -2**63 - 1), ("float32", 2**100)):
+            x = lib.ones(2, dtype=getattr(lib, dtype))
+            for op in (lambda a: a + number, lambda a: a * number, lambda a: a < number, lambda a: number - a):
+                with pytest.raises(OverflowError):
+                    op(x)
+        assert (lib.ones(2) + 2**63).tolist() == [2.0**63] * 2
+
+
 def test_a_float64_zero_dim_factor_keeps_float32_and_its_gradient(backend):
     x = make(backend, np.array([1.0, 2.0, 3.0], np.float32), requires_grad=True)
     scale = make(backend, np.array(0.5), requires_grad=True)
