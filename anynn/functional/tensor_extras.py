@@ -255,10 +255,12 @@ def _square_root(variance: Tensor) -> Tensor:
 
 def _rescaled_std(self: Tensor, dim: Any, unbiased: bool | None, keepdim: bool, correction: float | None,
                   axis: Any, keepdims: bool | None) -> Tensor:
-    """``s * std(x / s)``, ``s`` the largest ``|x - mean|`` of each lane (1 where that is 0), detached."""
+    """``s * std(x / s)``, ``s`` the largest ``|x - mean|`` of each lane (1 where that is 0), detached; the largest
+    ``|x|`` where the mean itself overflowed (``[1e38, 3e38, -3e38]``: the deviations were inf, the std NaN)."""
     dims, keep = _reduced_dims(dim, axis), _keep(keepdim, keepdims)
     xp, a = self.backend.xp, self.array
     largest = xp.max(xp.abs(a - xp.mean(a, axis=dims, keepdims=True)), axis=dims, keepdims=True)
+    largest = xp.where(xp.isfinite(largest), largest, xp.max(xp.abs(a), axis=dims, keepdims=True))
     scale = xp.where(largest == 0, xp.ones_like(largest), largest)
     variance = _var(self / Tensor._make(scale, self.backend, None, 0), dims, unbiased, keep, correction=correction)
     lanes = Tensor._make(scale if keep else xp.reshape(scale, tuple(variance.shape)), self.backend, None, 0)

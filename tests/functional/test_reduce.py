@@ -279,6 +279,9 @@ def test_float32_std_whose_variance_leaves_float32_matches_torch(backend):
         out.sum().backward()
         reference.sum().backward()
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-7)
+    # a lane whose mean overflows float32 (it was NaN; PyTorch's double accumulation gives 2.5e38 in a batch)
+    huge = make(backend, np.array([[1e38, 3e38, -3e38, 0.0], [1.0, 2.0, 3.0, 4.0]], dtype=np.float32))
+    np.testing.assert_allclose(huge.std(1).numpy(), [2.5e38, 1.2909944], rtol=1e-6)
 
 
 # -- seeded random axes against PyTorch on every backend ------------------------------------------------
