@@ -188,7 +188,8 @@ def _complex_logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
 @tensors_in_float32
 def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
     """``input + weight * (end - input)`` (``torch.lerp``); ``weight`` a number or a tensor. Gradients flow to all.
-    ``input`` floating or complex and ``end`` a tensor of its dtype, as PyTorch's kernel takes them."""
+    ``input`` floating or complex and ``end`` (and a weight tensor of one dimension or more) of its dtype, as
+    PyTorch's kernel takes them."""
     refuse_numbers("lerp", input=input, end=end)
     check_one_backend("lerp", input, end, weight)  # (before the dtypes of two libraries are compared)
     if isinstance(input, Tensor) and not is_floating(input.array):
@@ -198,6 +199,9 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
         raise DTypeMismatchError(f"lerp: expected dtype {dtype_name(input.dtype)} for `end` but got dtype "
                                  f"{dtype_name(end.dtype)}, as in PyTorch; cast it first")
     if isinstance(weight, Tensor):
+        if isinstance(input, Tensor) and weight.ndim and weight.dtype != input.dtype:  # (0-d: promoted as a number)
+            raise DTypeMismatchError(f"lerp: expected dtype {dtype_name(input.dtype)} for `weight` but got dtype "
+                                     f"{dtype_name(weight.dtype)}, as in PyTorch; cast it first")
         return input + weight * (end - input)
     from .elementwise import scaled
 

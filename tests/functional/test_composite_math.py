@@ -275,6 +275,7 @@ REFUSALS = [
     lambda m, t: m.copysign(t(X + 1j), 1.0),
     lambda m, t: m.lerp(t(INTS), t(INTS), 0.5),
     lambda m, t: m.lerp(t(X.astype(np.float32)), t(X), 0.3),  # end of another dtype (float64 came back)
+    lambda m, t: m.lerp(t(X.astype(np.float32)), t(X.astype(np.float32)), t(X)),  # and a weight (float64 before)
     lambda m, t: m.isclose(t(X.astype(np.float32)), t(X)),  # two dtypes (compared after promotion)
     lambda m, t: t(INTS > 2).median(),  # booleans ordered as 0 < 1 before (median, kthvalue, topk, isin)
     lambda m, t: m.kthvalue(t(INTS > 2), 1),
