@@ -19,6 +19,7 @@ from ..autograd.graph import sum_to_shape
 from ..autograd.tensor import Tensor, make_tensor
 from ..backend import dtype_name, op
 from ..backend.arrays import integer_fill
+from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
 from . import indexing
 from .inplace import _itself, _update
@@ -135,7 +136,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
     dim = checked_dim(name, input, dim)
     idx = _vector(name, input, dim, index, ("int64",), negative=True)
     be, xp = input.backend, input.backend.xp
-    size = input.shape[dim] if input.ndim else 1
+    size = input.array.shape[dim] if input.ndim else 1
     if isinstance(value, Tensor):
         array_on_backend(value, be, name, "the value", "the input")
         if value.ndim != 0:
@@ -146,7 +147,9 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
                                         device=be.device), be, None, 0)
     else:
         raise TypeError(f"{name}: the value must be a number or a 0-d anynn Tensor, got {type(value).__name__}")
-    wrapped = xp.where(idx < 0, idx + size, idx)
+    if size is None:  # a symbolic axis (an ONNX export): its size, read when the graph runs
+        size = be.symbolic_shape(input.array)[dim]
+    wrapped = xp.where(idx < 0, idx + (size.array if is_symbolic(size) else size), idx)
     slots = xp.arange(size, dtype=idx.dtype, device=be.device)
     mask = xp.any(wrapped[:, None] == slots[None, :], axis=0)  # (size,): the slices the index names
     mask = xp.reshape(mask, tuple(-1 if d == dim else 1 for d in range(input.ndim)))

@@ -23,10 +23,11 @@ from ..backend.arrays import check_range, integer_fill, is_writeable, write_all
 from ..backend.typing import Namespace
 from . import shape as shape_ops
 from ..backend.broadcasting import broadcast_shapes
+from ..backend.symbolic import is_symbolic
 from .broadcast import expand
 from .formulas.gather_positions import _dim_positions, _zero_pad
 from .scatter_reduce import IndexingError, scatter_reduce
-from .value_checks import require_tensor
+from .value_checks import python_ints, require_tensor
 from .value_checks import (InvalidValueError, ShapeMismatchError, UnsupportedDTypeError, array_on_backend,
                            check_one_backend, checked_dim, refuse_float_ints)
 
@@ -126,19 +127,23 @@ def _along_axes(backend: Any, index: Any, shape: tuple[Any, ...]) -> _Along | No
         if isinstance(part, slice) and part == slice(None):
             continue
         array = part.array if isinstance(part, Tensor) else part
-        if isinstance(array, numbers.Integral) and not isinstance(array, bool):
+        if is_symbolic(array):  # a size read while recording (x[x.size(0) - 1] = v): an entry of one, the same write
+            array, entries = xp.reshape(array.array, (1,)), True
+        elif isinstance(array, numbers.Integral) and not isinstance(array, bool):
             array = [int(array)]
         else:
             entries = entries or isinstance(array, list) or getattr(array, "ndim", 0) == 1
         if isinstance(array, list) and array and all(isinstance(i, int) and not isinstance(i, bool) for i in array):
             array = xp.asarray(array, dtype=xp.int64, device=backend.device)
-        if (not hasattr(array, "dtype") or isinstance(array, numbers.Number) or array.ndim > 1 or None in array.shape
-                or not dtype_name(array.dtype).startswith(("int", "uint")) or shape[axis] is None):
+        symbolic = hasattr(backend, "symbolic_shape")  # (the recording backend: a symbolic size is read as it runs)
+        if (not hasattr(array, "dtype") or isinstance(array, numbers.Number) or array.ndim > 1
+                or not dtype_name(array.dtype).startswith(("int", "uint"))
+                or ((None in array.shape or shape[axis] is None) and not symbolic)):
             return None
         axes.append(axis)
-        arrays.append(xp.reshape(array, (-1,)))
-    lengths = {int(array.shape[0]) for array in arrays} - {1}
-    if not entries or len(lengths) > 1:
+        arrays.append(array if array.ndim == 1 else xp.reshape(array, (-1,)))
+    lengths = {array.shape[0] for array in arrays} - {1}
+    if not entries or len(lengths) > 1:  # (one symbolic length beside another length: refused)
         return None
     return _Along(axes, arrays, lengths.pop() if lengths else 1)
 
@@ -148,11 +153,14 @@ def _put_along(xp: Namespace, a: Any, target: Target, values: Any) -> Any:
     axes its last writer (comparisons with the indices, no flat positions: the other axes may be symbolic) and a
     where over it."""
     along, shape = target.along, tuple(a.shape)
-    sizes = [shape[axis] for axis in along.axes]
+    known = target.backend.symbolic_shape(a)  # (a symbolic axis indexed: its size read when the graph runs)
+    sizes = [known[axis] for axis in along.axes]
     count, k = along.count, len(sizes)
+    if count is None:  # index arrays of a symbolic length (x[arange(B), labels] = 1): read when the graph runs
+        count = target.backend.symbolic_shape(next(i for i in along.arrays if i.shape[0] is None))[0]
     written: Any = None  # (n_1, ..., n_k, count): entry w writes that cell
     for j, (n, index) in enumerate(zip(sizes, along.arrays)):
-        index = xp.where(index < 0, index + n, index)
+        index = xp.where(index < 0, index + (n.array if is_symbolic(n) else n), index)
         slots = xp.reshape(xp.arange(n, dtype=index.dtype, device=device(a)), (1,) * j + (n,) + (1,) * (k - j))
         hits = slots == xp.reshape(index, (1,) * k + (-1,))
         written = hits if written is None else written & hits
@@ -162,13 +170,16 @@ def _put_along(xp: Namespace, a: Any, target: Target, values: Any) -> Any:
     hit = xp.reshape(last >= 0, lift)
     if _count(tuple(values.shape)) == 1:
         return xp.where(hit, xp.reshape(xp.astype(values, a.dtype), ()), a)
-    region = xp.take(a, xp.broadcast_to(along.arrays[0], (count,)), axis=along.axes[0])  # (a template of the
+    first = along.arrays[0]
+    first = first if first.shape[0] == along.count else xp.broadcast_to(first, (count,))
+    region = xp.take(a, first, axis=along.axes[0])  # (a template of the
     region = region[tuple(0 if d in along.axes[1:] else slice(None) for d in range(a.ndim))]  # selection's sizes)
     at = along.axes[0] if along.adjacent else 0
     if not along.adjacent:
         region = xp.moveaxis(region, along.axes[0], 0)
     fitted = _fit(xp, values, along.selected_shape(shape), a.dtype, region)
-    picked = xp.take(fitted, xp.reshape(xp.clip(last, 0, count - 1), (-1,)), axis=at)  # (.., n_1 * ... * n_k, ..)
+    # (.., n_1 * ... * n_k, ..); last is at most count - 1: only the cells no entry writes (-1) need clipping
+    picked = xp.take(fitted, xp.reshape(xp.maximum(last, xp.zeros_like(last)), (-1,)), axis=at)
     if k > 1:  # the cells' axis split into the indexed axes (read as the graph runs where others are symbolic)
         sized = tuple(target.backend.symbolic_shape(picked)) if None in tuple(picked.shape) else tuple(picked.shape)
         picked = xp.reshape(picked, sized[:at] + tuple(sizes) + sized[at + 1:])
@@ -397,7 +408,8 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         while len(given) > len(selected) and given[0] == 1:  # PyTorch drops leading ones of the value
             given = given[1:]
         if len(given) > len(selected) or any(g not in (1, s) for g, s in zip(given[::-1], selected[::-1])
-                                              if s is not None):  # (None: a symbolic axis, as the graph runs)
+                                              if s is not None and g is not None):  # (None: a symbolic axis, as
+            # the graph runs; a value's x[:2] of one is 2 or 1 there, as the eager check of dynamic_axes saw)
             raise InvalidValueError(f"shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast "
                                     f"to indexing result of shape {selected}")
     if recording and (x._requires_grad or v._requires_grad):
@@ -655,6 +667,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     dtype is refused, as PyTorch's."""
     require_tensor("one_hot", tensor)
     refuse_float_ints("one_hot", num_classes=num_classes)
+    num_classes = python_ints(num_classes)
     if isinstance(tensor, Tensor) and dtype_name(tensor.dtype) != "int64":
         raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor (got "
                            f"{dtype_name(tensor.dtype)}), as in PyTorch; cast it first (x.long())")

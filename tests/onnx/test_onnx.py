@@ -203,6 +203,12 @@ class SliceWrites(nn.Module):
         z[x[:, :2] > 0] = -z[x[:, :2] > 0]  # (values as many as the mask selects: refused, 'None - int')
         z[:, anynn.tensor([1, 0, 1]), anynn.tensor([2, 0, -1])] = x[:, 3:] * 5  # (index arrays on two axes: refused,
         # 'needs the flat positions')
+        # writes that index the symbolic axis itself: refused before ('needs the flat positions', an int SymInt row,
+        # one-hot labels by arange of the batch, a value x[:2] whose size the graph knows as it runs, index_fill)
+        w[anynn.tensor([0, -1])] = x[:2] * 0.5
+        w[x.size(0) - 1, 2] = -3.0
+        w[anynn.arange(x.size(0)), x.argmax(1)] = 4.0
+        z = z.index_fill(0, anynn.tensor([-1]), 2.0)
         return y, z, w
 
 
