@@ -75,6 +75,9 @@ class Layout:
         self.captured: list[Tensor] = []
         self.constants: list[Tensor] = []
         self.constant_arrays: list[Any] = []
+        # (module, name) of module attributes the step stores tensors in (``self.src_mask = mask``): what they hold
+        # goes in with the arguments, after the captured tensors, and what the step stores comes out (`traced`)
+        self.attributes: list[tuple[Any, str]] = []
 
     def _number(self, k: int, value: Any) -> Any:
         """The array of the ``k``-th number input: a float's array made once and reused while the float stays the

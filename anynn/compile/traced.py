@@ -46,6 +46,7 @@ class _Entry:
         self.out_sig: Any = None
         self.modified: list[Tensor] = []
         self.captured_out: list[Tensor] = []  # captured tensors the step changed: the last new-state leaves
+        self.attributes_out: list[tuple[Any, str]] = []  # (module, name) of tensors the step stored: after those
         self.keep: list[int] | None = None
         self.dropped: list[tuple[int, tuple[int, ...], Any]] = []
 
@@ -69,6 +70,7 @@ class TracedStep:
         self._layout: Layout | None = None
         self._roots = roots_watch(fn)
         self._changed_inside: set[int] = set()  # ids of captured tensors a trace saw the step change in place
+        self._stored: set[tuple[int, str]] = set()  # (module id, name): tensor attributes a trace saw the step store
         self._entries: dict[Any, _Entry] = {}
         self._host_errors = tracer.host_read_errors
         self._draws: Any = None  # the step's own generator: calls given none draw from it (`drawing_from`)
@@ -109,7 +111,10 @@ class TracedStep:
             layout = self._layout = Layout(st, self.tracer.strong, self.tracer.weak)
             # tensors the step reaches that take no gradient are constants of the program (a mask may decide a
             # shape), except those the step changes in place: they go in with the arguments and come back out
-            own = [t for t in st.captured if t.backend.key == self.tracer.backend.key]
+            layout.attributes = [(m, name) for m in st.modules for name in list(vars(m))
+                                 if (id(m), name) in self._stored]
+            slots = {id(vars(m)[name]) for m, name in layout.attributes}
+            own = [t for t in st.captured if t.backend.key == self.tracer.backend.key and id(t) not in slots]
             layout.captured = [t for t in own if id(t) in self._changed_inside]
             layout.constants = [t for t in own if id(t) not in self._changed_inside]
             self._entries.clear()
@@ -134,7 +139,10 @@ class TracedStep:
         arg_leaves: list[Any] = []
         arg_spec = pytree.split((args, kwargs) if kwargs else args, arg_leaves)
         arg_leaves += [t.array for t in layout.captured]  # (after the arguments' leaves: see `_trace`)
-        key = (sig, arg_spec, static_key(layout.st, inputs=True), bool(kwargs))
+        stored = _stored_tensors(layout.attributes)
+        arg_leaves += [t.array for t in stored if t is not None]
+        key = (sig, arg_spec, static_key(layout.st, inputs=True), bool(kwargs),
+               tuple(None if t is None else (tuple(t.array.shape), t.array.dtype) for t in stored))
         entry = self._entries.get(key)
         if entry is not None:
             if entry.keep is not None:
@@ -146,6 +154,7 @@ class TracedStep:
                 raise host_read_error(exc, exc.__traceback__, self.tracer.label) from exc
             layout.write(new_leaves, entry.out_sig, entry.modified)
             _write_captured(entry, new_leaves)
+            _write_attributes(entry, new_leaves, self.tracer.backend)
             if self.trace_count != traced_before:  # jit traced again by itself (a state array's new dtype)
                 self.compile_seconds.append(time.perf_counter() - start)
             return pytree.join(entry.result_spec, iter(result_leaves))
@@ -175,6 +184,11 @@ class TracedStep:
         self._entries[key] = entry
         layout.write(new_leaves, entry.out_sig, entry.modified)
         _write_captured(entry, new_leaves)
+        _write_attributes(entry, new_leaves, self.tracer.backend)
+        stored = {(id(m), name) for m, name in entry.attributes_out}
+        if not stored <= self._stored:  # a tensor stored on a module (a cached mask) is read as an input from now on
+            self._stored |= stored
+            self._layout = None
         self.compile_seconds.append(time.perf_counter() - start)
         return pytree.join(entry.result_spec, iter(result_leaves))
 
@@ -225,8 +239,9 @@ class TracedStep:
         """Run ``fn`` once on tracers bound into the objects; return (result arrays, new state, flat)."""
         st = layout.st
         snapshot = binding.Snapshot(st)
+        attributes_before = [(m, dict(vars(m))) for m in st.modules]
         captured = [(t, t.array, t._version, getattr(t, "_modified_at", None))
-                    for t in layout.captured + layout.constants]
+                    for t in layout.captured + layout.constants + _stored_tensors(layout.attributes) if t is not None]
         created: list[tuple[Any, Any, dict[str, Any]]] = []
         host_before = default_generator().bit_generator.state
         schedulers_before = [scheduler_marks(s) for s in st.schedulers]
@@ -237,8 +252,12 @@ class TracedStep:
             leaves_in = iter(arg_leaves)
             joined = pytree.join(arg_spec, leaves_in)
             args, kwargs = joined if has_kwargs else (joined, {})
-            captured_in = list(leaves_in)  # the rest: the captured tensors' arrays
+            captured_in = [next(leaves_in) for _ in layout.captured]  # then the captured tensors' arrays
             for t, data in zip(layout.captured, captured_in):
+                t.array = data
+            stored = [t for t in _stored_tensors(layout.attributes) if t is not None]
+            stored_in = list(leaves_in)  # the rest: those of the tensors stored on modules by earlier calls
+            for t, data in zip(stored, stored_in):
                 t.array = data
             backends = st.backends + [t.backend for t in _tensors_in((args, kwargs))] + [self.tracer.backend]
             with _recording_generators(list({be.key: be for be in backends}.values()), created), \
@@ -270,11 +289,15 @@ class TracedStep:
             entry.result_spec = pytree.split(result, result_leaves, keyed=False)
             new_leaves, entry.out_sig = layout.flatten_out(out)
             entry.captured_out = [t for t, data in zip(layout.captured, captured_in) if t.array is not data]
+            entry.attributes_out = _attributes_stored(attributes_before, self.tracer.backend,
+                                                      {id(t) for t in layout.captured + stored})
+            new_leaves += [vars(m)[name].array for m, name in entry.attributes_out]
             new_leaves += [t.array for t in entry.captured_out]
             modified = {id(t) for t in snapshot.modified_tensors()}
             entry.modified = [t for t in st.tensors if id(t) in modified]
         finally:
             snapshot.restore()
+            _restore_attributes(attributes_before)
             for t, data, version, modified_at in captured:
                 t.array, t._version = data, version
                 if modified_at is not None:
@@ -293,6 +316,55 @@ def _write_captured(entry: _Entry, new_leaves: list[Any]) -> None:
         for t, data in zip(changed, new_leaves[len(new_leaves) - len(changed):]):
             t.array = data
             mark_modified(t)
+
+
+def _stored_tensors(attributes: list[tuple[Any, str]]) -> list[Tensor | None]:
+    """The tensors now held by the module attributes that a step stores tensors in (None where one holds none)."""
+    out: list[Tensor | None] = []
+    for m, name in attributes:
+        value = vars(m).get(name)
+        out.append(value if isinstance(value, Tensor) else None)
+    return out
+
+
+def _attributes_stored(before: list[tuple[Any, dict[str, Any]]], backend: Backend, carried: set[int]) -> list[Any]:
+    """(module, name) of each module attribute holding a tensor of a traced array the step computed (a mask cached
+    as ``self.src_mask = mask``, a recurrent state kept as ``self.hidden = h.detach()``): a program output, stored
+    after each call as PyTorch's compiled step stores it; a tensor the step left as it came in is none (``carried``:
+    the ids of the tensors that go in and out by other ways)."""
+    out = []
+    for m, held in before:
+        for name, value in vars(m).items():
+            if (isinstance(value, Tensor) and backend.is_traced(value.array) and not _registered(m, name)
+                    and not (id(value) in carried and held.get(name) is value)):
+                out.append((m, name))
+    return out
+
+
+def _registered(m: Any, name: str) -> bool:
+    """Whether ``name`` is a parameter or buffer of ``m`` (held in its ``__dict__`` too, for fast attribute reads)."""
+    return name in m.__dict__.get("_parameters", ()) or name in m.__dict__.get("_buffers", ())
+
+
+def _restore_attributes(before: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Put back the tensors the modules' attributes held before a trace (the trace's are tracers)."""
+    for m, held in before:
+        now = vars(m)
+        for name in [n for n, v in now.items() if isinstance(v, Tensor) and held.get(n) is not v
+                     and not _registered(m, n)]:
+            if name in held:
+                now[name] = held[name]
+            else:
+                del now[name]
+
+
+def _write_attributes(entry: _Entry, new_leaves: list[Any], backend: Backend) -> None:
+    """Store the tensors the step stored on modules (`_attributes_stored`): new-state leaves before the captured."""
+    stored = entry.attributes_out
+    if stored:
+        end = len(new_leaves) - len(entry.captured_out)
+        for (m, name), data in zip(stored, new_leaves[end - len(stored):end]):
+            vars(m)[name] = Tensor._make(data, backend, None, 0)
 
 
 def _traced_lr(lr: Any) -> Any:

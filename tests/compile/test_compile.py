@@ -1149,3 +1149,49 @@ def test_cond_branch_that_changes_state_is_refused_naming_the_rule():
     step(anynn.tensor(np.ones((3, 4), np.float32), backend="jax"))
     with pytest.raises(CompiledStepError, match=r"kept outside the step's state .* made at .*test_compile\.py"):
         step(anynn.tensor(np.ones((2, 4), np.float32), backend="jax"))
+
+
+class _Caching(nn.Module):
+    """Stores tensors on itself in forward: a causal mask made for the sequence's length (pytorch/examples'
+    word_language_model Transformer: ``self.src_mask = mask``) and a state carried to the next call."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__()
+        self.lin = nn.Linear(3, 3, seed=0, backend=backend)
+        self.mask = self.state = None
+
+    def forward(self, x):
+        if self.mask is None or self.mask.size(0) != x.size(0):
+            self.mask = anynn.triu(anynn.ones(x.size(0), x.size(0), device=x.device), diagonal=1)
+        h = self.lin(x) if self.state is None else self.lin(x) + self.state
+        self.state = h.detach().mean(0)
+        return self.mask @ h
+
+
+@needs_jax
+def test_tensors_a_step_stores_on_modules_are_its_outputs_and_then_its_inputs():
+    """A compiled step whose forward stores tensors on the module stores what the program computed, and later calls
+    read them (CompiledStepError 'stored a traced array' before; torch.compile takes it): losses as eager, one trace
+    per kind of what the attributes hold (None, or a tensor of a shape), the third call replays the second's."""
+    def losses(backend: str, compiled: bool):
+        model = _Caching(backend)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = model(x).square().mean()
+            loss.backward()
+            opt.step()
+            return loss.detach()
+
+        run = anynn.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        out = [float(run(anynn.tensor(rng.standard_normal((n, 3)).astype(np.float32)).to(backend)))
+               for n in (4, 4, 4)]
+        return out, run, model
+
+    eager, _, _ = losses("numpy", False)
+    got, run, model = losses("jax", True)
+    np.testing.assert_allclose(got, eager, rtol=1e-5)
+    assert run.trace_count == 2 and tuple(model.mask.shape) == (4, 4) and not model.state.backend.is_traced(
+        model.state.array)
