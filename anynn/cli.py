@@ -58,7 +58,10 @@ def _cupy_vendor_lines() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .version import release, torch_api
+
     parser = argparse.ArgumentParser(prog="anynn", description="anynn: one model, any array library")
+    parser.add_argument("--version", action="version", version=f"anynn {release} (PyTorch {torch_api}'s API)")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("info", help="show versions, backends, devices and what backend='auto' chooses")
     args = parser.parse_args(argv)

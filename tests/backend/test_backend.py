@@ -314,6 +314,9 @@ def test_cli_without_command_prints_help(capsys):
 
     assert main([]) == 1
     assert "info" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:  # `anynn --version` (argparse's "unrecognized arguments" before)
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith(f"anynn {anynn.version.release} ")
 
 
 def test_cli_info_into_a_closed_pipe_ends_without_a_traceback(monkeypatch, tmp_path):
