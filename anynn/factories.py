@@ -702,8 +702,14 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, generator: Any = None,  # noqa: A002
-                 dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Integers uniform on ``[low, high)`` with ``input``'s shape (``randint_like(x, high)`` starts at 0)."""
+                 dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False,
+                 layout: Any = None, memory_format: Any = None) -> Tensor:
+    """Integers uniform on ``[low, high)`` with ``input``'s shape (``randint_like(x, high)`` starts at 0);
+    ``layout`` / ``memory_format``: PyTorch's hints, checked as `rand_like`'s."""
+    from .layout import check_layout
+
+    check_layout(layout, "randint_like()")
+    check_memory_format("randint_like()", memory_format)
     if high is None:
         low, high = 0, low
     be = input.backend if backend is None else backend

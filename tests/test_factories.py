@@ -152,7 +152,7 @@ def test_integer_draws_take_requires_grad_as_torch():
     for lib in (torch, anynn):
         made = [lib.randint(1, 10, (2, 8, 4, 4), dtype=lib.float32, requires_grad=True),
                 lib.randperm(3, dtype=lib.float64, requires_grad=True),
-                lib.randint_like(lib.zeros(2), 3, requires_grad=True)]
+                lib.randint_like(lib.zeros(2), 3, requires_grad=True, memory_format=lib.preserve_format)]
         assert [(t.requires_grad, t.is_leaf, str(t.dtype).split(".")[-1]) for t in made] == [
             (True, True, "float32"), (True, True, "float64"), (True, True, "float32")]
         with pytest.raises(RuntimeError, match="(?i)only Tensors of floating point"):

@@ -11,26 +11,27 @@ from ..backend.transfer import transfer
 from ..backend import backend_of, get_backend
 
 
-def from_dlpack(obj: Any, backend: Any = None) -> Tensor:
+def from_dlpack(ext_tensor: Any, backend: Any = None) -> Tensor:
     """Wrap an array of any DLPack-capable library as a `Tensor`, sharing memory where possible.
 
     Parameters
     ----------
-    obj : array, Tensor or capsule
+    ext_tensor : array, Tensor or capsule (PyTorch's name)
         A NumPy / torch / CuPy / array_api_strict array, anything with ``__dlpack__``, a Tensor, or a DLPack
         capsule (``to_dlpack``'s). A bare capsule carries its device only inside its C struct: it is read as host
         memory (NumPy refuses a GPU one); hand over the array itself to keep its device.
     backend : str or Backend, optional
-        The backend of the result. By default the backend of ``obj``'s own library (no transfer at
+        The backend of the result. By default the backend of ``ext_tensor``'s own library (no transfer at
         all), or NumPy for a library anynn does not run on.
 
     Returns
     -------
     Tensor
         A leaf tensor. Between NumPy and PyTorch on the CPU (and CuPy and PyTorch on one GPU) it
-        shares memory with ``obj``: writing to one shows in the other. Where DLPack cannot be used
+        shares memory with ``ext_tensor``: writing to one shows in the other. Where DLPack cannot be used
         (array_api_strict, another device) the data is copied through the host.
     """
+    obj = ext_tensor
     if isinstance(obj, Tensor):
         return obj if backend is None else obj.to(backend)
     if type(obj).__name__ == "PyCapsule":  # a bare capsule (``to_dlpack``'s): host memory, read by NumPy's importer

@@ -274,7 +274,7 @@ def test_from_dlpack_numpy_and_torch_share_memory():
     n = from_dlpack(native, backend="numpy")
     native[1] = 7.0
     assert n.array[1] == 7.0
-    same = from_dlpack(native)  # its own backend: the very same array
+    same = from_dlpack(ext_tensor=native)  # its own backend: the very same array (PyTorch's keyword: TypeError before)
     assert same.array is native and same.backend.key == "torch"
 
 
