@@ -14,7 +14,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .rearrange import movedim
-from .value_checks import refuse_float_ints, refuse_kernel
+from .value_checks import checked_dim, refuse_float_ints, refuse_kernel
 
 
 def _length(rows: int, cols: int, offset: int) -> int:
@@ -109,10 +109,10 @@ class DiagEmbed(Function):
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002 - PyTorch's name
     """Diagonal ``offset`` of the matrices spanned by ``dim1`` and ``dim2``, as a new last axis (``torch.diagonal``)."""
-    refuse_float_ints("diagonal", offset=offset)
+    refuse_float_ints("diagonal", offset=offset, dim1=dim1, dim2=dim2)
     if input.ndim < 2:
         raise RuntimeError(f"diagonal: expected a tensor with at least 2 dimensions, got shape {tuple(input.shape)}")
-    if dim1 % input.ndim == dim2 % input.ndim:
+    if checked_dim("diagonal", input, dim1) == checked_dim("diagonal", input, dim2):  # (IndexError out of range)
         raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({dim1}, {dim2})")
     moved = movedim(input, (dim1, dim2), (-2, -1))
     return Diagonal.apply(moved, offset=int(offset))

@@ -348,6 +348,10 @@ FLOAT_INTS = [  # a float where an int argument goes: PyTorch's TypeError (anynn
     lambda m, x: x.unflatten(1, (1.0, 3)), lambda m, x: x.split([1.0, 1]), lambda m, x: m.histc(x, 2.5),
     lambda m, x: m.eye(2.0), lambda m, x: m.linspace(0, 1, 3.0), lambda m, x: x.new_zeros(2.5),
     lambda m, x: m.nn.functional.interpolate(x[None], size=2.5),
+    # a bool or a string too (x.tril(True) was diagonal 1, x.repeat("a", 1) a ValueError), and diagonal's dims
+    lambda m, x: x.tril(True), lambda m, x: x.repeat("a", 1), lambda m, x: x.split(True),
+    lambda m, x: x.new_zeros("a"), lambda m, x: m.histc(x, True), lambda m, x: x.diagonal(0, 1.0, 0),
+    lambda m, x: x.diagonal(0, True, 0),
 ]
 
 
@@ -356,6 +360,9 @@ def test_a_float_int_argument_is_refused_as_torch():
         for module in (torch, anynn):
             with pytest.raises(TypeError):
                 call(module, module.ones(2, 3))
+    for module in (torch, anynn):  # a dim out of range: IndexError (anynn said dim1 and dim2 were the same)
+        with pytest.raises(IndexError):
+            module.ones(2, 3).diagonal(0, 5, 1)
 
 
 def test_float16_where_pytorchs_kernels_lack_it_is_refused():
