@@ -16,6 +16,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
 from ..backend.typing import Namespace
+from .reduce import _axes
 from .sorting import _ranked
 from .type_promotion import result_type
 from .value_checks import DTypeMismatchError, check_one_backend, refuse_bool_dims, refuse_kernel, refuse_numbers
@@ -158,6 +159,8 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """The number of nonzero elements, over ``dim`` (an int or tuple) or everywhere; int64."""
     xp = input.backend.xp
     axis = (tuple(dim) or None) if isinstance(dim, (list, tuple)) else dim  # (no dims: every dim, as PyTorch's)
+    if axis is not None:  # PyTorch's checks (a repeated dim: NumPy's ValueError before)
+        _axes(axis, input.ndim)
     return _made(_int64(xp, xp.count_nonzero(input.array, axis=axis)), input)
 
 

@@ -76,6 +76,8 @@ def _arg_reduction(name: str) -> Any:
         if name.startswith("arg"):
             refuse_complex(f"{name}()", self)  # (any and all test complex numbers against 0, as PyTorch's)
             check_reducible(name, self, axis)
+        elif axis is not None:  # PyTorch's checks of all / any dims (a repeated one: NumPy's ValueError before)
+            reduce._axes(axis, self.ndim)
         xp = self.backend.xp
         found = getattr(xp, name)(self.array, axis=axis, keepdims=_keep(keepdim, keepdims))
         if name in ("any", "all") and dtype_name(self.array.dtype) == "uint8":

@@ -244,6 +244,7 @@ REFUSALS = [
     lambda m, t: t(X).index_select(0, t(np.array([[0]]))),  # (ValueError before; PyTorch: IndexError)
     lambda m, t: t(X).gather(0, t(np.array([0]))),  # (ValueError before)
     lambda m, t: t(X).sum((0, 0)),  # ValueError before; PyTorch: RuntimeError 'dim 0 appears multiple times'
+    lambda m, t: t(X).all((0, 0)), lambda m, t: t(X).any([1, -1]), lambda m, t: m.count_nonzero(t(X), (0, 0)),
     lambda m, t: t(X) & t(X),  # TypeError before; PyTorch: NotImplementedError '"bitwise_and_cpu" ... 'Float''
     lambda m, t: m.tensor(None),  # TypeError before; PyTorch: RuntimeError 'Could not infer dtype of NoneType'
     lambda m, t: m.fmin(t(X), t(X - 1j)),
