@@ -12,7 +12,7 @@ from ..autograd.tensor import Tensor
 from . import broadcast, indexing, shape
 from .rearrange import unflatten
 from ..backend.broadcasting import broadcast_shapes
-from .value_checks import checked_dim
+from .value_checks import checked_dim, python_ints
 
 
 
@@ -86,6 +86,7 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     size = input.shape[dim]
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.tolist()
+    indices_or_sections = python_ints(indices_or_sections)
     if isinstance(indices_or_sections, int):
         sections = indices_or_sections
         if sections <= 0:

@@ -24,13 +24,14 @@ from .torch_surface import bmm, flip, scaled_product_sum
 from .type_promotion import result_type
 from .unary import unary
 from .value_checks import (KernelNotImplementedError, check_one_backend, check_reducible, check_same_dtype, checked_dim,
-                           refuse_boolean, refuse_complex, refuse_float_ints, refuse_numbers)
+                           python_ints, refuse_boolean, refuse_complex, refuse_float_ints, refuse_numbers)
 from .vector_products import outer
 
 
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # noqa: A002 - PyTorch's name
     """``input`` (at least 2-D) turned by ``k`` quarter turns in the plane of ``dims``, from the first dim towards
     the second (``torch.rot90``); the two dims of that plane swap sizes when ``k`` is odd."""
+    k = python_ints(k)
     if not isinstance(k, int):
         raise TypeError(f"rot90: k must be an int, got {type(k).__name__}")
     dims = tuple(dims)

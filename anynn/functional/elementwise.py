@@ -19,7 +19,7 @@ from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
 from .formulas.conjugate import conj, is_complex, sign
 from .value_checks import (KernelNotImplementedError, ShapeMismatchError, UnsupportedDTypeError, explain_shape_failure,
-                           refuse_complex, refuse_kernel)
+                           python_number, refuse_complex, refuse_kernel)
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -467,6 +467,7 @@ def clip(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     """``input`` clamped to ``[min, max]``: numbers (`Clip`), or Tensors/arrays broadcast against it (`ClampTensor`)."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    min, max = python_number(min), python_number(max)  # (np.log(100): a bound PyTorch reads as a Python float)
     refuse_complex("clamp", input, min, max)
     if hasattr(input, "backend") and isdtype(input.backend.xp, input.array.dtype, "bool") and all(
             isinstance(v, (bool, type(None))) for v in (min, max)):

@@ -27,7 +27,7 @@ from .precision import cast_to, is_low_precision, upcast
 from .shape import permute, reshape
 from .value_checks import ShapeMismatchError
 from .value_checks import check_same_dtype, data_dtype, is_floating, is_real_floating, refuse_boolean_subtraction
-from .value_checks import InvalidValueError
+from .value_checks import InvalidValueError, python_ints
 
 
 class _Reduced(Function):
@@ -489,6 +489,7 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
                 reduction: str, label_smoothing: float) -> Any:
     check_input(name, input)
     check_reduction(name, reduction)
+    ignore_index = python_ints(ignore_index)  # (np.int64: the standard's comparisons take Python scalars only)
     if not label_smoothing <= 1.0:
         raise InvalidValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # a negative one smooths nothing, as PyTorch's (it checks <= 1 only)

@@ -22,7 +22,7 @@ from ..backend.arrays import device_of as device
 from ..backend.averaging import averaging_matrix as _averaging_matrix
 from ..backend.typing import Namespace
 from .dtype_kinds import isdtype
-from .value_checks import require_tensor
+from .value_checks import python_ints, require_tensor
 from .value_checks import ShapeMismatchError
 from .value_checks import InvalidValueError
 from .value_checks import KernelNotImplementedError, refuse_complex, refuse_kernel
@@ -311,6 +311,7 @@ def _pool_args(fn: str, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None
         raise ValueError(f"{fn}: expected an input with at least {spatial_dims + 1} dimensions "
                          f"(C, {_SPATIAL[spatial_dims]}), got shape {x.shape}")
     lift = max(spatial_dims, 2) - spatial_dims
+    stride = python_ints(stride)
 
     def spatial(value: IntOrPair, name: str, neutral: int) -> tuple[int, ...]:
         return (neutral,) * lift + ntuple(value, spatial_dims, name, fn, one=True)  # [2] is (2, 2), as PyTorch
@@ -477,6 +478,7 @@ def _adaptive_sizes(fn: str, x: Any, output_size: Any, spatial_dims: int) -> tup
     check_floating(fn, x)
     if x.ndim < spatial_dims:
         raise ValueError(f"{fn}: expected an input with at least {spatial_dims} dimensions, got shape {x.shape}")
+    output_size = python_ints(output_size)
     sizes = (output_size,) * spatial_dims if output_size is None or isinstance(output_size, int) \
         else tuple(output_size)
     if len(sizes) != spatial_dims:

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from ..autograd.tensor import Tensor
 from .activation import relu
 from .padding import pad
-from .value_checks import require_tensor
+from .value_checks import python_ints, require_tensor
 from .value_checks import InvalidValueError, ShapeMismatchError
 from .pool import (adaptive_avg_pool_nd, avg_pool1d, avg_pool2d, avg_pool_nd, check_adaptive_avg_rank, check_rank,
                    check_windows, int64_mean, is_int64, max_pool1d, max_pool2d, max_pool3d)
@@ -97,6 +97,7 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: int | N
     if norm_type in (float("inf"), -float("inf")):
         return _lp_pool_infinite(max_pool1d, input, norm_type, kernel_size, stride, ceil_mode)
     out = avg_pool1d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    kernel_size = python_ints(kernel_size)
     size = kernel_size if isinstance(kernel_size, int) else tuple(kernel_size)[0]
     return ((out.sign() * relu(out.abs())) * size) ** (1.0 / norm_type)
 
@@ -107,6 +108,7 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: int | Sequence[int],
     check_rank("lp_pool2d", input, 2)
     if norm_type in (float("inf"), -float("inf")):
         return _lp_pool_infinite(max_pool2d, input, norm_type, kernel_size, stride, ceil_mode)
+    kernel_size = python_ints(kernel_size)
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
     out = avg_pool2d(input ** norm_type, (kh, kw), stride, 0, ceil_mode)
     return ((out.sign() * relu(out.abs())) * (kh * kw)) ** (1.0 / norm_type)

@@ -18,11 +18,12 @@ from ..backend.arrays import at_add, check
 from ..backend.typing import Namespace
 from . import indexing, shape
 from .broadcast import expand, repeat
-from .value_checks import check_one_backend, refuse_bool_dims, refuse_float_ints
+from .value_checks import check_one_backend, python_ints, refuse_bool_dims, refuse_float_ints
 
 
 def _dims(name: str, dims: Any, ndim: int) -> tuple[int, ...]:
     refuse_bool_dims(name, dims, "dims")
+    dims = python_ints(dims)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     bound = ndim or 1
     for d in dims:
@@ -47,6 +48,7 @@ class Roll(Function):
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002 - PyTorch's name
     """Elements shifted by ``shifts`` along ``dims``, wrapping around; without ``dims``, over the flattened
     tensor (shape kept), as ``torch.roll``."""
+    shifts = python_ints(shifts)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
     if dims is None:
         if len(shifts) != 1:
@@ -161,6 +163,7 @@ def _prod(sizes: tuple[int, ...]) -> int:
 def tile(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
     """``input`` repeated ``dims[i]`` times along axis ``i``; fewer dims than axes repeat the trailing axes
     (``torch.tile``, unlike ``Tensor.repeat``)."""
+    dims = python_ints(dims)
     dims = (dims,) if isinstance(dims, int) else tuple(int(d) for d in dims)
     dims = (1,) * (input.ndim - len(dims)) + dims
     return repeat(input, dims)
@@ -191,6 +194,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     (axis,) = _dims("repeat_interleave", dim, input.ndim)
     if isinstance(repeats, Tensor) and repeats.ndim == 0:
         repeats = int(repeats.item())
+    repeats = python_ints(repeats)
     if isinstance(repeats, int):
         if repeats < 0:
             raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {repeats}")

@@ -14,6 +14,7 @@ from ..backend import DeviceRNG
 from ..backend.arrays import check
 from ..backend.typing import Namespace
 from .dropout import draw_generator
+from .value_checks import python_ints
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002 - PyTorch's name
@@ -24,6 +25,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
     (exponential race: the ``num_samples`` smallest ``E / w`` with ``E ~ Exp(1)``, the same law as drawing one by one
     and removing each drawn category). Output (num_samples,) or (N, num_samples).
     """
+    num_samples = python_ints(num_samples)
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: expected a 1-D or 2-D tensor of weights, got shape {input.shape}")
     xp, be = input.backend.xp, input.backend

@@ -16,7 +16,7 @@ from ..backend.arrays import device_of as device
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
 from .value_checks import InvalidValueError, ShapeMismatchError, checked_dim, refuse_bool_dims, refuse_float_ints
-from .value_checks import array_on_backend
+from .value_checks import array_on_backend, python_ints
 from .view_layout import indexed_strides, reshape_is_copy, view_strides_after_reshape
 
 
@@ -397,6 +397,7 @@ def unsqueeze(input: Any, dim: int) -> Any:
 def squeeze(input: Any, dim: Any = None) -> Any:
     """Drop axes of size 1: all of them, or those of ``dim`` (an int or tuple) that have size 1."""
     refuse_bool_dims("squeeze", dim)
+    dim = python_ints(dim)
     if dim is None:
         dims = {i for i, n in enumerate(input.shape) if n == 1}
     else:

@@ -19,7 +19,8 @@ from ..backend.symbolic import is_symbolic
 from ..backend.torch_names import refuse_pinning
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
-from .value_checks import ShapeMismatchError, check_same_dtype, refuse_bool_dims, refuse_float_ints, refuse_numbers
+from .value_checks import ShapeMismatchError, check_same_dtype, python_ints, refuse_bool_dims, refuse_float_ints
+from .value_checks import refuse_numbers
 
 
 def _elementwise_flag(name: str) -> Any:
@@ -156,6 +157,7 @@ def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
 
     Raises IndexError for an axis outside ``[-ndim, ndim)`` and RuntimeError for an axis named twice, as PyTorch.
     """
+    dims = python_ints(dims)
     if not isinstance(dims, Sequence) or isinstance(dims, str):
         raise TypeError(f"flip(): argument 'dims' must be a tuple of ints, not {type(dims).__name__}")
     refuse_bool_dims("flip", dims, "dims")
@@ -179,6 +181,7 @@ def _flip_method(self: Tensor, *dims_args: Any, dims: Sequence[int] | None = Non
     if dims is None:
         if not dims_args:
             raise TypeError("flip() missing 1 required positional argument: 'dims'")
+        dims_args = python_ints(dims_args)
         dims = dims_args[0] if len(dims_args) == 1 and not isinstance(dims_args[0], int) else dims_args
     elif dims_args:
         raise TypeError("flip() got multiple values for argument 'dims'")

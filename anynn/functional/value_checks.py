@@ -10,6 +10,8 @@ losses raise.
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 from typing import Any
 
 from ..autograd.primitive import NotATensorError
@@ -383,6 +385,32 @@ def refuse_single_tensor(name: str, tensors: Any) -> None:
     of a sequence of them: iterated, its rows were joined (``torch.cat(x)`` flattened x, ``stack(x)`` copied it)."""
     if isinstance(tensors, Tensor):
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+
+
+def python_ints(value: Any) -> Any:
+    """NumPy's integers (any non-bool ``numbers.Integral`` that is no Python int: ``np.int64(2)``, the type of
+    ``np.prod(shape)`` and ``rng.integers(...)``) as Python ints, alone or inside a tuple or list (a tuple back);
+    other values as given. PyTorch's int and int-tuple arguments take them (its parser reads ``__index__``):
+    ``F.max_pool2d(x, np.int64(2))``, ``x.squeeze(np.int64(0))``. A bool stays a bool, for the refusals."""
+    if type(value) is int or value is None:
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, int):
+        return operator.index(value)
+    if isinstance(value, (tuple, list)) and any(
+            isinstance(v, numbers.Integral) and not isinstance(v, int) for v in value):
+        return tuple(v if isinstance(v, int) or not isinstance(v, numbers.Integral) else operator.index(v)
+                     for v in value)
+    return value
+
+
+def python_number(value: Any) -> Any:
+    """A NumPy number given for one of PyTorch's Scalar arguments (a bound, a fill value: ``clamp(x, 0,
+    np.log(100))``) as the Python int or float PyTorch reads it as; other values (Tensors, arrays, Python numbers,
+    None) as given. The standard's functions take Python scalars only (array-api-strict refuses ``np.float64``, and
+    JAX promotes float32 by it to float64)."""
+    if type(value) in (int, float) or isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    return operator.index(value) if isinstance(value, numbers.Integral) else float(value)
 
 
 def refuse_float_ints(name: str, **arguments: Any) -> None:

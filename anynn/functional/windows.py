@@ -15,6 +15,7 @@ from ..backend.arrays import device_of as device
 
 from ..backend import Backend, op
 from ..backend.arrays import at_add, at_set
+from .value_checks import python_ints
 
 Pair = tuple[int, int]
 IntOrTuple = int | Sequence[int]
@@ -25,7 +26,8 @@ def ntuple(value: IntOrTuple, n: int, name: str, where: str, *, bools: bool = Tr
     """``3`` → ``(3,) * n``; an n-sequence of ints stays (as a tuple); with ``one``, a 1-sequence ``[3]`` is
     ``(3,) * n`` too (PyTorch's convolutions and pools expand it: EfficientNet's blocks pass ``stride=[1]``);
     anything else is a `ValueError` naming ``where``, ``name`` and ``kind`` (default "a pair" or "an n-tuple");
-    ``bools=False`` refuses True/False."""
+    ``bools=False`` refuses True/False. NumPy's integers count as ints, as PyTorch's."""
+    value = python_ints(value)
     if isinstance(value, int):
         if bools or not isinstance(value, bool):
             return (value,) * n

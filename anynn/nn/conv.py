@@ -11,6 +11,7 @@ from .. import init
 from ..autograd.tensor import Tensor
 from ..functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ..functional.padding import pad
+from ..functional.value_checks import python_ints
 from ..functional.windows import ntuple, same_padding
 from .linear import _size, new_parameter
 from .module import Module
@@ -263,4 +264,5 @@ class ConvTranspose2d(_ConvTranspose):
 def _as_given(value: IntOrTuple, expanded: tuple[int, ...]) -> tuple[int, ...]:
     """A layer's stride/padding/dilation attribute as PyTorch's ``_pair``/``_triple`` keeps it: an int expanded to
     one per axis, a sequence as a tuple of what was given (``[2]`` stays ``(2,)``; ``expanded`` has it per axis)."""
+    value = python_ints(value)
     return expanded if isinstance(value, int) else tuple(value)

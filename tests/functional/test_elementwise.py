@@ -288,6 +288,39 @@ def test_numpy_scalar_does_not_upcast_float32(backend):
         seen.append(y)
 
 
+def test_numpy_numbers_in_int_and_scalar_arguments_as_python_ones(backend):
+    """Ported programs pass NumPy's numbers where PyTorch takes ints or Scalars (``np.prod(shape)``, rng draws,
+    ``clamp_(0, np.log(100))`` of CLIP's logit scale): PyTorch reads them as Python numbers. They raised
+    TypeError ('numpy.int64' object is not iterable; array-api-strict's clip refused np.float64) or promoted
+    float32 to float64 (JAX's clip)."""
+    i, f = np.int64, np.float64
+    x = make(backend, np.arange(36, dtype=np.float32).reshape(1, 1, 6, 6) / 7)
+    v = make(backend, np.array([0.5, 2.0, 4.0], dtype=np.float32))
+    for numpy_call, python_call in [
+        (lambda: v.clamp(0, f(np.log(10))), lambda: v.clamp(0, float(np.log(10)))),
+        (lambda: v.clamp_min(f(1.5)), lambda: v.clamp_min(1.5)),
+        (lambda: anynn.nn.functional.max_pool2d(x, i(2), stride=i(2)), lambda: anynn.nn.functional.max_pool2d(x, 2)),
+        (lambda: anynn.nn.functional.avg_pool2d(x, (i(2), i(3))), lambda: anynn.nn.functional.avg_pool2d(x, (2, 3))),
+        (lambda: anynn.nn.functional.adaptive_avg_pool2d(x, (i(2), None)),
+         lambda: anynn.nn.functional.adaptive_avg_pool2d(x, (2, None))),
+        (lambda: anynn.nn.functional.unfold(x, i(2)), lambda: anynn.nn.functional.unfold(x, 2)),
+        (lambda: v.roll(i(1)), lambda: v.roll(1)), (lambda: v.tile(i(2)), lambda: v.tile(2)),
+        (lambda: x.squeeze(i(0)), lambda: x.squeeze(0)), (lambda: v.flip(i(0)), lambda: v.flip(0)),
+        (lambda: x.movedim(i(3), i(2)), lambda: x.movedim(3, 2)), (lambda: v.max(i(0))[0], lambda: v.max(0)[0]),
+        (lambda: v.repeat_interleave(i(2)), lambda: v.repeat_interleave(2)),
+        (lambda: v.tensor_split(i(3))[1], lambda: v.tensor_split(3)[1]),
+        (lambda: x[0, 0].rot90(i(1)), lambda: x[0, 0].rot90(1)),
+        (lambda: anynn.nn.functional.one_hot(v.long(), i(5)), lambda: anynn.nn.functional.one_hot(v.long(), 5)),
+        (lambda: anynn.nn.functional.cross_entropy(x[0, 0, :3, :3], v.long(), ignore_index=i(4)),
+         lambda: anynn.nn.functional.cross_entropy(x[0, 0, :3, :3], v.long(), ignore_index=4)),
+    ]:
+        got, want = numpy_call(), python_call()
+        assert got.dtype == want.dtype and tuple(got.shape) == tuple(want.shape)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    conv = anynn.nn.Conv2d(1, 2, i(3), stride=i(2), padding=(i(1), i(1)), backend=backend)
+    assert conv.stride == (2, 2) and type(conv.stride[0]) is int and type(conv.kernel_size[0]) is int
+
+
 def test_comparisons_give_untracked_boolean_tensors(backend):
     x = make(backend, np.array([1.0, 2.0, 3.0]), requires_grad=True)
     for mask, expected in ((x > 2.0, [0, 0, 1]), (x >= 2.0, [0, 1, 1]), (x < 2.0, [1, 0, 0]),
