@@ -637,47 +637,54 @@ class Tensor(TensorSurface):
     def __dlpack_device__(self) -> Any:
         return self.array.__dlpack_device__()
 
-    def cpu(self) -> "Tensor":
+    def cpu(self, memory_format: Any = None) -> "Tensor":
         """This tensor on the host: torch stays torch, CuPy becomes NumPy, device1 becomes CPU."""
+        check_memory_format("cpu()", memory_format)
         return self.to("cpu")
 
-    def float(self) -> "Tensor":
-        return self.astype("float32")
+    def float(self, memory_format: Any = None) -> "Tensor":
+        return self._converted("float32", memory_format, "float")
 
-    def double(self) -> "Tensor":
-        return self.astype("float64")
+    def double(self, memory_format: Any = None) -> "Tensor":
+        return self._converted("float64", memory_format, "double")
 
-    def half(self) -> "Tensor":
+    def half(self, memory_format: Any = None) -> "Tensor":
         """float16, where the backend has it (not array_api_strict)."""
-        return self.astype("float16")
+        return self._converted("float16", memory_format, "half")
 
-    def bfloat16(self) -> "Tensor":
+    def bfloat16(self, memory_format: Any = None) -> "Tensor":
         """bfloat16, where the backend has it (PyTorch)."""
-        return self.astype("bfloat16")
+        return self._converted("bfloat16", memory_format, "bfloat16")
 
-    def long(self) -> "Tensor":
-        return self.astype("int64")
+    def long(self, memory_format: Any = None) -> "Tensor":
+        return self._converted("int64", memory_format, "long")
 
-    def int(self) -> "Tensor":
-        return self.astype("int32")
+    def int(self, memory_format: Any = None) -> "Tensor":
+        return self._converted("int32", memory_format, "int")
 
-    def bool(self) -> "Tensor":
-        return self.astype("bool")
+    def bool(self, memory_format: Any = None) -> "Tensor":
+        return self._converted("bool", memory_format, "bool")
 
-    def short(self) -> "Tensor":
-        return self.astype("int16")
+    def short(self, memory_format: Any = None) -> "Tensor":
+        return self._converted("int16", memory_format, "short")
 
-    def char(self) -> "Tensor":
-        return self.astype("int8")
+    def char(self, memory_format: Any = None) -> "Tensor":
+        return self._converted("int8", memory_format, "char")
 
-    def byte(self) -> "Tensor":
-        return self.astype("uint8")
+    def byte(self, memory_format: Any = None) -> "Tensor":
+        return self._converted("uint8", memory_format, "byte")
 
-    def cfloat(self) -> "Tensor":
-        return self.astype("complex64")
+    def cfloat(self, memory_format: Any = None) -> "Tensor":
+        return self._converted("complex64", memory_format, "cfloat")
 
-    def cdouble(self) -> "Tensor":
-        return self.astype("complex128")
+    def cdouble(self, memory_format: Any = None) -> "Tensor":
+        return self._converted("complex128", memory_format, "cdouble")
+
+    def _converted(self, dtype: str, memory_format: Any, name: str) -> "Tensor":
+        """``x.float()``, ``x.half(memory_format=...)``: a cast; ``memory_format`` PyTorch's layout hint."""
+        if memory_format is not None:
+            check_memory_format(f"{name}()", memory_format)
+        return self.astype(dtype)
 
 
 def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeLike = None,

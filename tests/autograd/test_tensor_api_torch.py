@@ -655,6 +655,8 @@ INTEGER_CASTS = {
     "short": lambda lib, x: x.short(), "char": lambda lib, x: x.char(), "byte": lambda lib, x: x.byte(),
     "to_long": lambda lib, x: x.to(lib.long), "type_uint8": lambda lib, x: x.type(lib.uint8),
     "double": lambda lib, x: x.double(),  # floating: stays in the graph
+    # PyTorch's memory_format keyword (TypeError before)
+    "float_memory_format": lambda lib, x: x.float(memory_format=lib.preserve_format),
 }
 
 
