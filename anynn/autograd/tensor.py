@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
+from ..backend.symbolic import symbolic_array
 from ..backend.arrays import is_writeable, row_major, sum_to_shape, write_all
 from ..backend.base import check_numbers_fit, check_numpy_dtype, read_wide_ints
 from ..backend.default_dtype import default_float, host_dtype
@@ -722,15 +723,19 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
                 native_dtype = be.dtype(name)
             elif name != dtype_name(host.dtype):
                 host = host.astype(name)
-        if host.dtype.kind not in "biufc":
+        symbolic = symbolic_array(data) if host.dtype.kind == "O" else None  # (sizes of a symbolic axis, read as
+        if symbolic is not None:  # the recorded graph runs: torch.tensor(x.size(0)) in an ONNX export)
+            t.array = be.asarray(symbolic, native_dtype)
+        elif host.dtype.kind not in "biufc":
             raise UnreadableDataError(f"tensor(): cannot make a tensor of {type(data).__name__} {_short(data)} (NumPy "
                                       f"reads it as dtype {host.dtype}); give numbers, nested lists of numbers or a "
                                       "numeric array")
-        if native_dtype is not None:
-            check_numbers_fit(data, host, dtype_name(native_dtype))
-        if host is data or host.base is not None:  # the caller's array or a view of it
-            host = host.copy()
-        t.array = be.asarray(be.from_host(host), native_dtype)
+        if symbolic is None:
+            if native_dtype is not None:
+                check_numbers_fit(data, host, dtype_name(native_dtype))
+            if host is data or host.base is not None:  # the caller's array or a view of it
+                host = host.copy()
+            t.array = be.asarray(be.from_host(host), native_dtype)
     t.backend = be
     t._grad = None
     t._ctx = None

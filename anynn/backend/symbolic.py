@@ -226,6 +226,35 @@ def is_symbolic(value: Any) -> bool:
     return isinstance(value, SymInt)
 
 
+def symbolic_array(data: Any) -> Any:
+    """``data`` (a `SymInt`, or nested lists and tuples of numbers holding one) as an array of the recording library
+    (``torch.tensor(x.size(0))``, ``torch.tensor([B, T])`` while exporting): int64, float32 with a float among
+    them; None when ``data`` holds no `SymInt`."""
+    leaves: list[Any] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+        else:
+            leaves.append(value)
+
+    walk(data)
+    sizes = [v for v in leaves if isinstance(v, SymInt)]
+    if not sizes:
+        return None
+    xp = sizes[0].array.__array_namespace__()
+    dtype = xp.float32 if any(isinstance(v, float) for v in leaves) else xp.int64
+
+    def build(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return xp.stack([build(item) for item in value])
+        array = value.array if isinstance(value, SymInt) else xp.asarray(value)
+        return xp.astype(array, dtype)
+
+    return build(data)
+
+
 def size_array(value: Any, like: Callable[[int], Any]) -> Any:
     """``value`` as a 0-d integer array: a `SymInt`'s own, or ``like(value)`` for an int."""
     return value.array if isinstance(value, SymInt) else like(value)

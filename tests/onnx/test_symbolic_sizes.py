@@ -134,6 +134,9 @@ USES: dict[str, Callable[[Any, Any], Any]] = {
     "numel": lambda m, x: x / x.numel() + x.view(x.nelement() // 4, 4).sum(0) * x.size(1),  # a tensor op with a SymInt
     # a size as the value: int64 as full's value of an int, in a shape of known sizes too
     "full_of_a_size": lambda m, x: anynn.full((x.size(0), 2), x.size(1)) + anynn.full((1,), x.size(0)),
+    # torch.tensor of sizes (UnreadableDataError before: NumPy read a SymInt as an object)
+    "tensor_of_sizes": lambda m, x: x / anynn.tensor(x.size(1), dtype=anynn.float32).sqrt() + anynn.tensor(
+        [x.size(0), x.size(1), 0.5, 1]),
     # timm's pad_same (TensorFlow's 'SAME' padding) of the length: max(..., 0) of a pad that is never negative
     "same_padding": lambda m, x: F.pad(x.transpose(1, 2), _same_padding(x.size(1), 3, 2)),
     # grouped-query attention's heads repeated (the reshape after the repeat kept the length's axis: was refused)
