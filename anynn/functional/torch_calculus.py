@@ -129,8 +129,8 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: int | Sequence[int] | None
                                f"arguments to have the same length, but got a spacing argument of length "
                                f"{len(spacing)} and a dim argument of length {len(axes)}.")
         spacings = list(spacing)
-    else:
-        spacings = [spacing] * len(axes)
+    else:  # (None: PyTorch's optional spacing, unit steps)
+        spacings = [1 if spacing is None else spacing] * len(axes)
     for axis in axes:
         if input.shape[axis] < edge_order + 1:
             raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")

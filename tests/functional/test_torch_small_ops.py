@@ -64,6 +64,7 @@ CASES = [
     ("cumulative_trapezoid_x", lambda t, y, x: t.cumulative_trapezoid(y, x, dim=0), [M, R.standard_normal(3)]),
     ("gradient", lambda t, y: t.stack(t.gradient(y)), [M]),
     ("gradient_spacing_edge2", lambda t, y: t.stack(t.gradient(y, spacing=(0.5, 2.0), edge_order=2)), [M]),
+    ("gradient_spacing_none", lambda t, y: t.stack(t.gradient(y, spacing=None, dim=None)), [M]),
     ("lstm_cell", lambda t, x, h, c, wi, wh, bi, bh: t.cat(t.lstm_cell(x, [h, c], wi, wh, bi, bh), 1),
      [R.standard_normal((2, 4)), R.standard_normal((2, 3)), R.standard_normal((2, 3)), R.standard_normal((12, 4)),
       R.standard_normal((12, 3)), R.standard_normal(12), R.standard_normal(12)]),
