@@ -163,21 +163,23 @@ def get_device_capability(device: Any = None) -> tuple[int, int]:
 
 
 class CudaDeviceProperties:
-    """What `get_device_properties` tells of a GPU: ``name``, ``major`` and ``minor`` (its compute capability)."""
+    """What `get_device_properties` tells of a GPU: ``name``, ``major`` and ``minor`` (its compute capability) and
+    ``total_memory`` in bytes (LLM scripts print ``total_memory / 1e9``)."""
 
-    def __init__(self, name: str, major: int, minor: int) -> None:
-        self.name, self.major, self.minor = name, major, minor
+    def __init__(self, name: str, major: int, minor: int, total_memory: int) -> None:
+        self.name, self.major, self.minor, self.total_memory = name, major, minor, total_memory
 
     def __repr__(self) -> str:
-        return f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor})"
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor}, "
+                f"total_memory={self.total_memory // 2**20}MB)")
 
 
 def get_device_properties(device: Any = None) -> CudaDeviceProperties:
-    """The GPU's name and compute capability (PyTorch's object also holds its memory and processor counts, which
+    """The GPU's name, compute capability and total memory (PyTorch's object also holds its processor counts, which
     anynn's libraries do not all give); without a usable GPU `CudaUnavailable`, an AssertionError as PyTorch's CPU
     build raises."""
     major, minor = get_device_capability(device)
-    return CudaDeviceProperties(get_device_name(device), major, minor)
+    return CudaDeviceProperties(get_device_name(device), major, minor, mem_get_info(device)[1])
 
 
 def set_device(device: Any) -> None:

@@ -157,6 +157,33 @@ def test_cuda_without_a_gpu_raises_pytorchs_class(backend: str) -> None:
         anynn.set_default_backend("numpy")
 
 
+@pytest.mark.parametrize("backend", ["cupy", "torch"])
+def test_cuda_names_answer_with_a_gpu(backend: str) -> None:
+    """Where a GPU works (the cupy subset benchmarks/gpu_check.py runs), what a CPU machine refuses answers: the
+    driver's memory figures, the RNG state (the host one, device draws being seeded from it), legacy CUDA types,
+    pinned factories and CUDA generators."""
+    anynn.set_default_backend("numpy" if backend == "cupy" else "torch")
+    try:
+        if not anynn.cuda.is_available():
+            pytest.skip(f"needs a CUDA device usable from {backend}")
+        free, total = anynn.cuda.mem_get_info()
+        assert 0 < free <= total == anynn.cuda.get_device_properties(0).total_memory
+        state = anynn.cuda.get_rng_state()
+        drawn = anynn.randn(3).tolist()
+        anynn.cuda.set_rng_state(state)
+        assert anynn.randn(3).tolist() == drawn and len(anynn.cuda.get_rng_state_all()) == anynn.cuda.device_count()
+        assert anynn.cuda.initial_seed() == anynn.random.initial_seed()
+        t = anynn.cuda.FloatTensor(2)
+        assert t.is_cuda and isinstance(t, anynn.cuda.FloatTensor) and not isinstance(t, anynn.FloatTensor)
+        assert anynn.nn.Linear(2, 2).type(anynn.cuda.DoubleTensor).weight.is_cuda
+        assert anynn.zeros(2, pin_memory=True).tolist() == [0.0, 0.0]
+        assert anynn.Generator(device="cuda").device.type == "cuda"
+        anynn.cuda.ipc_collect()
+        assert "MiB" in anynn.cuda.memory_summary()
+    finally:
+        anynn.set_default_backend("numpy")
+
+
 @pytest.mark.parametrize("actual, expected, dtype", [
     ([1.0, 2.0], [1.00005, 2.0], "float32"),   # inside assert_allclose's float32 rtol 1e-4, outside assert_close's
     ([1.0, 2.0], [1.001, 2.0], "float32"),     # outside
