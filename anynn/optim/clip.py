@@ -11,6 +11,7 @@ from ..backend import dtype_name
 from ..backend.arrays import check
 from ..backend.typing import Array, Namespace
 from ..functional.dtype_kinds import isdtype
+from ..functional.value_checks import python_number
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -77,7 +78,7 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
         return
     xp = grads[0].backend.xp
     total = total_norm.array if isinstance(total_norm, Tensor) else total_norm
-    coef = max_norm / (total + 1e-6)
+    coef = python_number(max_norm) / (total + 1e-6)  # (np.float64 / an array-api-strict array: NumPy's error)
     coef = xp.minimum(coef, xp.ones_like(coef))  # minimum, not where: a nan norm must propagate
     for g in grads:
         g.array = g.array * xp.astype(coef, g.array.dtype)

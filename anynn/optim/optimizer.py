@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import numbers
 import warnings
 from typing import Any, ClassVar, Iterable
 
@@ -26,7 +27,7 @@ from ..autograd.views import refresh_views
 from ..backend import Backend, backend_of, dtype_name, host_array, is_host_array
 from ..backend.arrays import at_set
 from ..backend.transfer import transfer
-from ..functional.value_checks import ShapeMismatchError
+from ..functional.value_checks import ShapeMismatchError, python_number
 from .complex_params import is_complex_dtype, update_as_real
 from .loaded_state import check_loaded_state
 from .optimizer_hooks import add_optimizer_hook, hooks_of, patch_step
@@ -202,7 +203,8 @@ class Optimizer:
         if self.state.touched:  # Tensors a PyTorch program put in a state (state[p]["step"] = tensor(3.))
             _settle_touched_state(self)
         if self._unchecked_state:  # a loaded state missing an entry fails here, before any parameter changes
-            check_loaded_state(self, [_with_numbers(g) if _holds_tensor_options(g) else g for g in self.param_groups])
+            check_loaded_state(self, [_with_numbers(g) if _holds_tensor_options(g) or _holds_numpy_numbers(g) else g
+                                      for g in self.param_groups])
         # no_grad() by hand (this thread's mode): a context manager costs as much as a small update
         modes = mode.local.modes
         previous_mode = modes.grad_enabled
@@ -213,7 +215,7 @@ class Optimizer:
             homes = self._state_home
             update = self.update
             for group in self.param_groups:
-                if _holds_tensor_options(group):
+                if _holds_tensor_options(group) or _holds_numpy_numbers(group):
                     group = _with_numbers(group)
                 maximize = group.get("maximize", False)
                 # only an optimizer with a weight_decay option reads it: PyTorch's Rprop keeps a group's key unread
@@ -440,13 +442,39 @@ def _holds_tensor_options(group: dict[str, Any]) -> bool:
         isinstance(betas, tuple) and any(isinstance(b, Tensor) for b in betas))
 
 
+_PYTHON_NUMBERS = (int, float, bool)
+
+
+def _numpy_number(value: Any) -> bool:
+    return type(value) not in _PYTHON_NUMBERS and isinstance(value, numbers.Real)
+
+
+def _holds_numpy_numbers(group: dict[str, Any]) -> bool:
+    """Whether an option of ``group`` (or an entry of a tuple option: ``betas``, ``etas``) is a NumPy number: an
+    ``lr`` from ``np.logspace``, a `LambdaLR` factor from ``np.cos``. PyTorch reads them as Python numbers; in the
+    update they promoted float32 parameters to float64 (NumPy's and JAX's rules for a NumPy scalar) or were refused
+    (array-api-strict)."""
+    for value in group.values():
+        kind = type(value)
+        if kind in _PYTHON_NUMBERS or kind is list:
+            continue
+        if kind is tuple:
+            for entry in value:
+                if _numpy_number(entry):
+                    return True
+        elif isinstance(value, numbers.Real):
+            return True
+    return False
+
+
 LR_IN_FLOAT32 = "_lr_in_float32"  # a step-local flag: the group's lr is a float32 Tensor
 
 
 def _with_numbers(group: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``group`` whose Tensor ``lr``, ``weight_decay`` and ``betas`` are read as Python floats for this step
     (the group keeps the Tensors, so a scheduler or the program can change them in place as in PyTorch). A float32
-    ``lr`` Tensor is flagged: PyTorch computes the scalars made from it in float32 (`_shrink`, Adam's step size)."""
+    ``lr`` Tensor is flagged: PyTorch computes the scalars made from it in float32 (`_shrink`, Adam's step size).
+    NumPy numbers among the options (`_holds_numpy_numbers`) are read as Python numbers too."""
     out = dict(group)
     out["lr"] = _number(group["lr"])
     if isinstance(group["lr"], Tensor) and dtype_name(group["lr"].array.dtype) == "float32":
@@ -455,6 +483,11 @@ def _with_numbers(group: dict[str, Any]) -> dict[str, Any]:
         out["weight_decay"] = _number(group["weight_decay"])
     if isinstance(group.get("betas"), tuple):
         out["betas"] = tuple(_number(b) for b in group["betas"])
+    for key, value in out.items():
+        if _numpy_number(value):
+            out[key] = python_number(value)
+        elif type(value) is tuple and any(_numpy_number(entry) for entry in value):
+            out[key] = tuple(python_number(entry) for entry in value)
     return out
 
 

@@ -126,6 +126,34 @@ def test_tensor_lr_and_betas_step_as_pytorchs(backend, name, options):
         assert opt.param_groups[0]["lr"] is ours["lr"]
 
 
+NUMPY_OPTIONS = [("RMSprop", dict(lr=0.05, alpha=0.9, momentum=0.5)), ("RAdam", dict(lr=0.05, betas=(0.8, 0.99))),
+                 ("Adadelta", dict(lr=1.0, rho=0.9)), ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True))]
+
+
+@pytest.mark.parametrize("name, options", NUMPY_OPTIONS, ids=[n for n, _ in NUMPY_OPTIONS])
+def test_numpy_number_options_step_as_python_numbers(backend, name, options):
+    """An lr from np.logspace, a LambdaLR factor from np.cos, a max_norm from a NumPy config: PyTorch reads NumPy
+    numbers as Python ones. They promoted float32 parameters to float64 (NumPy: RMSprop, RAdam, Adadelta; JAX: every
+    optimizer) or were array-api-strict's TypeError (clip_grad_norm_ too)."""
+    as_numpy = {k: tuple(map(np.float64, v)) if isinstance(v, tuple) else v if isinstance(v, bool) else np.float64(v)
+                for k, v in options.items()}
+    results = []
+    runs = ((options, lambda e: float(np.cos(e / 4)), float), (as_numpy, lambda e: np.cos(e / 4), np.float64))
+    for given, factor, to_number in runs:
+        w = anynn.nn.Parameter(anynn.tensor([1.0, -2.0, 3.0], backend=backend))
+        opt = getattr(optim, name)([w], **given)
+        schedule = optim.lr_scheduler.LambdaLR(opt, factor)
+        for _ in range(3):
+            opt.zero_grad()
+            (w * w * w).sum().backward()
+            anynn.nn.utils.clip_grad_norm_([w], to_number(5.0))
+            opt.step()
+            schedule.step()
+        assert anynn.backend.dtype_name(w.array.dtype) == "float32"
+        results.append(w.numpy())
+    np.testing.assert_array_equal(results[1], results[0])
+
+
 TENSOR_OPTION_REFUSALS = [
     ("Adam", lambda lib: dict(lr=lib.tensor([0.1, 0.2]))),
     ("SGD", lambda lib: dict(lr=lib.tensor([0.1, 0.2]))),
