@@ -25,7 +25,7 @@ from ..backend import dtype_name, op
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
 from .value_checks import require_tensor
-from .value_checks import ShapeMismatchError
+from .value_checks import DTypeMismatchError, KernelNotImplementedError, ShapeMismatchError
 from .value_checks import check_one_backend
 
 MODES = ("bilinear", "nearest", "bicubic")
@@ -357,8 +357,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
                          f"{tuple(input.shape)}")
     check_one_backend("grid_sample", input, grid)
     if input.dtype != grid.dtype:
-        raise TypeError(f"grid_sample: expected input and grid to have the same dtype, got input "
-                        f"{dtype_name(input.dtype)} and grid {dtype_name(grid.dtype)}")
+        raise DTypeMismatchError(f"grid_sample: expected input and grid to have the same dtype, got input "
+                                 f"{dtype_name(input.dtype)} and grid {dtype_name(grid.dtype)}")
     if not dtype_name(input.dtype).startswith(("float", "bfloat")):
-        raise TypeError(f"grid_sample: expected a floating point input and grid, got {dtype_name(input.dtype)}")
+        raise KernelNotImplementedError(f"grid_sample: expected a floating point input and grid, got "
+                                        f"{dtype_name(input.dtype)} (PyTorch: not implemented for it)")
     return GridSample.apply(input, grid, mode=mode, padding_mode=padding_mode, align_corners=_align(align_corners))

@@ -28,8 +28,8 @@ from .broadcast import expand
 from .formulas.gather_positions import _dim_positions, _zero_pad
 from .scatter_reduce import IndexingError, scatter_reduce
 from .value_checks import python_ints, require_tensor
-from .value_checks import (InvalidValueError, ShapeMismatchError, UnsupportedDTypeError, array_on_backend,
-                           check_one_backend, checked_dim, refuse_float_ints)
+from .value_checks import (DTypeMismatchError, InvalidValueError, ShapeMismatchError, UnsupportedDTypeError,
+                           array_on_backend, check_one_backend, checked_dim, refuse_float_ints)
 
 
 # -- the one write helper ----------------------------------------------------------------------------
@@ -572,7 +572,7 @@ def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: b
             raise ValueError(f"{name}: src of shape {src.shape} must cover index's shape {tuple(idx.shape)}")
         check_one_backend(name, input, src)
         if src.dtype != input.dtype:
-            raise TypeError(f"{name}: src has dtype {src.dtype}, the input {input.dtype}; they must match")
+            raise DTypeMismatchError(f"{name}: src has dtype {src.dtype}, the input {input.dtype}; they must match")
     else:
         check_one_backend(name, input, src)  # (a number, or an array of the input's backend: not a host copy)
         src = xp.asarray(_number_in(xp, input.array.dtype, src), dtype=input.array.dtype, device=input.backend.device)
@@ -606,7 +606,7 @@ def _scatter_multiply(input: Tensor, dim: int, index: Tensor, src: Any) -> Tenso
         value = xp.asarray(_number_in(xp, input.array.dtype, src), dtype=input.array.dtype, device=input.backend.device)
         src = make_tensor(xp.broadcast_to(value, tuple(idx.shape)), input.backend, None, 0)
     elif src.dtype != input.dtype:
-        raise TypeError(f"scatter: src has dtype {src.dtype}, the input {input.dtype}; they must match")
+        raise DTypeMismatchError(f"scatter: src has dtype {src.dtype}, the input {input.dtype}; they must match")
     return scatter_reduce(input, dim, index, src, "prod", include_self=True)
 
 

@@ -12,13 +12,13 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from ..backend import op
+from ..backend import dtype_name, op
 from ..backend.arrays import device_of
 from .loss_inputs import (REDUCTIONS, as_operand, check_broadcasts_to, check_floating, check_input,
                           check_probabilities, check_reduction, check_same_shape, class_target, data_of,
                           float_target, option_array)
 from .loss_reduction import legacy_reduction, weighted
-from .value_checks import UnsupportedDTypeError
+from .value_checks import DTypeMismatchError, UnsupportedDTypeError
 from .dtype_kinds import isdtype
 from .formulas.conjugate import sign
 from .formulas.logistic import softplus
@@ -431,6 +431,10 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, size_avera
         reduction = legacy_reduction(size_average, reduce, reduction)
     name = "binary_cross_entropy"
     target = _binary_args(name, input, target, reduction)
+    if target.dtype != input.dtype:  # (PyTorch's kernel; its BCE with logits and MSE promote)
+        raise DTypeMismatchError(f"{name}: Found dtype {dtype_name(target.dtype)} but expected "
+                                 f"{dtype_name(input.dtype)} (the target's and the input's), as PyTorch; cast the "
+                                 "target with target.to(input.dtype)")
     check_probabilities(name, "input", input, input.backend)
     check_probabilities(name, "target", target, input.backend)
     weight = _binary_option(name, "weight", weight, input)
@@ -529,7 +533,7 @@ def _class_loss(name: str, from_logits: bool, input: Any, target: Any, weight: A
             target = target.to(common) if isinstance(target, Tensor) else cast_to(xp, target_data, common)
             target_data = data_of(target)
     # (a weight of probability targets may require grad: PyTorch's composite, as below)
-    weight_data = option_array(name, "weight", weight, input, refuse_grad=integer)
+    weight_data = option_array(name, "weight", weight, input, refuse_grad=integer, same_dtype=integer)
     if weight_data is not None and tuple(weight_data.shape) != (C,):
         raise ShapeMismatchError(f"{name}: weight must have shape ({C},), got {tuple(weight_data.shape)}")
     # bring classes to the last axis and flatten to rows; a probability target stays a Tensor (it may want grads)

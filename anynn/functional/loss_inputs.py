@@ -15,7 +15,7 @@ from ..backend import BackendMismatch, backend_of, dtype_name, host_array, is_ho
 from ..backend.typing import Namespace
 from ..backend.broadcasting import broadcast_shapes
 from .dtype_kinds import isdtype
-from .value_checks import NotATensorError, ShapeMismatchError
+from .value_checks import DTypeMismatchError, NotATensorError, ShapeMismatchError
 from .value_checks import KernelNotImplementedError, array_on_backend, check_one_backend, check_values
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -122,17 +122,24 @@ def check_broadcasts_to(name: str, what: str, value: Any, shape: tuple[int, ...]
                                  f"{tuple(shape)}")
 
 
-def option_array(name: str, what: str, value: Any, input: Any, refuse_grad: bool = True, numbers: bool = False) -> Any:
+def option_array(name: str, what: str, value: Any, input: Any, refuse_grad: bool = True, numbers: bool = False,
+                 same_dtype: bool = False) -> Any:
     """A ``weight``/``pos_weight`` (Tensor, native array or NumPy array) as a native array of the input's backend and
     dtype (no gradient flows into it). A Tensor that requires grad is refused while recording, as PyTorch's fused
     losses refuse it (``refuse_grad=False``: taken as a constant). A list, tuple or Python number is a `TypeError`, as
-    PyTorch's "must be Tensor, not list" (``numbers``: a number is taken, as PyTorch's loss that multiplies by it)."""
+    PyTorch's "must be Tensor, not list" (``numbers``: a number is taken, as PyTorch's loss that multiplies by it).
+    ``same_dtype``: a Tensor of another dtype is PyTorch's RuntimeError "expected scalar type Float but found Double"
+    (its nll and multi-margin kernels; a `DTypeMismatchError`) instead of being cast."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)) or (not numbers and isinstance(value, (bool, int, float, complex))):
         raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}, as in PyTorch; wrap it "
                         f"with anynn.tensor(...)")
     be = input.backend
+    if same_dtype and isinstance(value, Tensor) and value.dtype != input.dtype:
+        raise DTypeMismatchError(f"{name}: expected scalar type {dtype_name(input.dtype)} but found "
+                                 f"{dtype_name(value.dtype)} for argument '{what}', as PyTorch; cast it with "
+                                 f"{what}.to(input.dtype)")
     if isinstance(value, Tensor):
         if refuse_grad and value.requires_grad and is_grad_enabled():
             raise RuntimeError(f"{name}: the function is not differentiable with respect to argument '{what}' (as "

@@ -312,7 +312,7 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
     C = input.shape[-1]
     target = _class_targets("multi_margin_loss", input, target, tuple(input.shape[:-1]))
     _check_class_range("multi_margin_loss", input.backend, target, C)
-    weight = option_array("multi_margin_loss", "weight", weight, input)
+    weight = option_array("multi_margin_loss", "weight", weight, input, same_dtype=True)
     if weight is not None and tuple(weight.shape) != (C,):
         raise ValueError(f"multi_margin_loss: weight must have shape ({C},), got {tuple(weight.shape)}")
     return MultiMargin.apply(input, target, weight, reduction=reduction, p=int(p), margin=float(margin))

@@ -17,7 +17,7 @@ from ..backend import dtype_name
 from ..backend.typing import Namespace
 from .formulas.counts import element_count
 from .precision import cast_to, is_low_precision, upcast
-from .value_checks import ShapeMismatchError
+from .value_checks import DTypeMismatchError, ShapeMismatchError
 from .value_checks import InvalidValueError
 from .value_checks import check_floating, check_one_backend, check_real_floating
 
@@ -28,6 +28,21 @@ def _mean(xp: Namespace, a: Any, axes: tuple[int, ...]) -> Any:
     if any(a.shape[axis] == 0 for axis in axes):
         return xp.sum(a, axis=axes, keepdims=True)
     return xp.mean(a, axis=axes, keepdims=True)
+
+
+def check_parameter_dtypes(name: str, input: Tensor, **parameters: Any) -> None:  # noqa: A002 - PyTorch's name
+    """Each of ``parameters`` (weight, bias, running statistics; None passes) in the input's dtype, or float32 beside a
+    float16/bfloat16 input, as PyTorch's CPU kernels take them: anything else is its RuntimeError 'mixed dtype (CPU)'
+    (a `DTypeMismatchError`; anynn promoted: a float32 input with float64 weights gave float64)."""
+    given = dtype_name(input.dtype)
+    for what, value in parameters.items():
+        if value is None or not hasattr(value, "dtype"):
+            continue
+        own = dtype_name(value.dtype)
+        if own != given and not (own == "float32" and given in ("float16", "bfloat16")):
+            raise DTypeMismatchError(f"{name}: mixed dtype (CPU): the input is {given} but {what} is {own}, as PyTorch "
+                                     f"refuses (parameters of the input's dtype, or float32 beside a float16/bfloat16 "
+                                     f"input); cast one with .to(...)")
 
 
 def _normalize(xp: Namespace, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any, Any]:
@@ -269,6 +284,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     check_real_floating("batch_norm", input)
     check_one_backend("batch_norm", input, running_mean, running_var, weight, bias)
     check_running_stats("batch_norm", running_mean, running_var)
+    check_parameter_dtypes("batch_norm", input, running_mean=running_mean, running_var=running_var, weight=weight,
+                           bias=bias)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got shape {input.shape}")
     if isinstance(eps, (int, float)) and not (eps > 0 if training else eps >= 0):  # (PyTorch's checks; it divided)
@@ -336,6 +353,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     """
     check_real_floating("layer_norm", input)
     check_one_backend("layer_norm", input, weight, bias)
+    check_parameter_dtypes("layer_norm", input, weight=weight, bias=bias)
     shape = normalized_shape_of("layer_norm", normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise ShapeMismatchError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), "
@@ -349,6 +367,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     """Normalise input (N, C, *) within ``num_groups`` channel groups; weight and bias are (C,)."""
     check_real_floating("group_norm", input)
     check_one_backend("group_norm", input, weight, bias)
+    check_parameter_dtypes("group_norm", input, weight=weight, bias=bias)
     if input.ndim < 2 or num_groups < 1 or input.shape[1] % num_groups:
         raise ShapeMismatchError(f"group_norm: expected input (N, C, *) with C divisible by num_groups={num_groups}, "
                                  f"got shape {input.shape}")

@@ -337,6 +337,35 @@ def test_a_function_given_no_tensor_raises_pytorchs_type_error(value):
         assert isinstance(info.value, AttributeError) and "Tensor" in str(info.value), index
 
 
+def _f64(lib, *shape):
+    return lib.ones(*shape, dtype=lib.float64)
+
+
+FUNCTIONAL_DTYPE_ERRORS = [  # PyTorch's RuntimeError for operands of two dtypes (anynn promoted, cast or TypeError)
+    lambda F, m: F.layer_norm(_ones(m, 2, 3), (3,), _f64(m, 3)),
+    lambda F, m: F.group_norm(_f64(m, 2, 4), 2, _ones(m, 4)),
+    lambda F, m: F.batch_norm(_ones(m, 2, 3), _f64(m, 3), _f64(m, 3)),
+    lambda F, m: F.nll_loss(_ones(m, 2, 3), _ones(m, 2, integer=True), weight=_f64(m, 3)),
+    lambda F, m: F.cross_entropy(_f64(m, 2, 3), _ones(m, 2, integer=True), weight=_ones(m, 3)),
+    lambda F, m: F.multi_margin_loss(_ones(m, 2, 3), _ones(m, 2, integer=True), weight=_f64(m, 3)),
+    lambda F, m: F.binary_cross_entropy(_ones(m, 2, 3) * 0.5, _f64(m, 2, 3)),
+    lambda F, m: _ones(m, 3).scatter(0, m.tensor([0]), _f64(m, 1)),
+    lambda F, m: F.grid_sample(_ones(m, 1, 1, 3, 3), _f64(m, 1, 2, 2, 2), align_corners=False),
+]
+
+
+def test_operands_of_two_dtypes_are_a_runtime_error_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    for index, call in enumerate(FUNCTIONAL_DTYPE_ERRORS):
+        with pytest.raises(RuntimeError):
+            call(torch.nn.functional, torch)
+        with pytest.raises(RuntimeError) as info:
+            call(anynn.nn.functional, anynn)
+        assert isinstance(info.value, TypeError) and "float64" in str(info.value), index
+    # float32 parameters beside a float16 input stay accepted, as PyTorch's CPU kernels take them
+    assert anynn.nn.functional.layer_norm(anynn.ones(2, 3, dtype=anynn.float16), (3,), anynn.ones(3)).shape == (2, 3)
+
+
 def test_an_error_of_a_function_inside_a_users_forward_names_the_module(backend):
     class Head(nn.Module):
         def forward(self, x):
