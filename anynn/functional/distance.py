@@ -169,4 +169,6 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
     if not -ndim <= dim < ndim:
         raise IndexError(f"cosine_similarity: dim {dim} is out of range for inputs of shapes {tuple(x1.shape)} "
                          f"and {tuple(x2.shape)}; expected a dim in [{-ndim}, {ndim - 1}]")
+    if not shape:  # two numbers: along the one axis of their (1,) views (a 0-d array has no axis 0 to reduce)
+        x1, x2 = x1.reshape(1), x2.reshape(1)
     return CosineSimilarityFunction.apply(x1, x2, axis=int(dim) % len(shape) if shape else 0, eps=float(eps))

@@ -348,6 +348,8 @@ case("triplet_margin", lambda L, a, p, q: L.F.triplet_margin_loss(a, p, q, margi
 case("triplet_margin_p_swap", lambda L, a, p, q: L.F.triplet_margin_loss(a, p, q, margin=3.0, p=1.5, swap=True),
      _n(4, 3), _n(4, 3), _n(4, 3))
 case("cosine_similarity", lambda L, a, b: L.F.cosine_similarity(a, b, dim=1), _n(4, 3), _n(4, 3))
+case("cosine_similarity_numbers", lambda L, a, b: L.F.cosine_similarity(a, b, dim=0) * a * b, np.array(0.7),
+     np.array(-0.3))
 case("pairwise_distance", lambda L, a, b: L.F.pairwise_distance(a, b, p=3.0), _n(4, 3), _n(4, 3))
 # -- convolutions
 case("conv1d", lambda L, x, w, b: L.F.conv1d(x, w, b, stride=2, padding=1, dilation=2) ** 2,
