@@ -282,7 +282,8 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     check_one_backend("equal", input, other)
     if tuple(input.shape) != tuple(other.shape):
         return False
-    return bool(input.backend.xp.all(input.array == other.array))
+    same = input.eq(other)  # PyTorch's promotion of two dtypes (array_api_strict refused float32 == int64)
+    return bool(same.backend.xp.all(same.array))
 
 
 FUNCTIONS: dict[str, Any] = {"unique": unique, "nonzero": nonzero, "argwhere": argwhere,
