@@ -25,7 +25,7 @@ from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .dropout import draw_generator, keep_mask
 from .formulas.softmax import softmax, softmax_backward
-from .value_checks import ShapeMismatchError
+from .value_checks import ShapeMismatchError, UnsupportedDTypeError
 from .value_checks import check_same_dtype, refuse_complex
 
 _NEG_INF = -math.inf
@@ -199,6 +199,9 @@ def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropou
         if not isinstance(t, Tensor):
             raise TypeError(f"{where}: {name} must be an anynn Tensor, got {type(t).__name__}")
         refuse_complex(where, t)  # its softmax orders the scores
+        if not t.is_floating_point():  # (anynn computed integer and boolean attention in float64)
+            raise UnsupportedDTypeError(f"{where}: expected scalar type Float but found {dtype_name(t.dtype)} for "
+                                        f"{name}, as PyTorch; cast it with {name}.float()")
         if t.ndim < 2:
             raise ValueError(f"{where}: {name} must be at least 2-D (..., length, features), got shape {t.shape}")
     if enable_gqa:
