@@ -18,6 +18,9 @@ def floor(requirement: str) -> tuple[int, ...]:
 def test_dependency_floors_and_license_metadata_build_on_a_fresh_machine() -> None:
     # the math uses ndarray.mT and NEP 50 promotion (NumPy 2.0): on NumPy 1.26 nn.Linear raised AttributeError
     assert floor("numpy") >= (2, 0)
+    # ReLU's xp.maximum(x, 0.0) (a Python scalar, as the 2024.12 standard allows): array-api-compat 1.15's torch
+    # wrapper raised "maximum(): argument 'other' must be Tensor, not float" (the torch backend's every ReLU)
+    assert floor("array-api-compat") >= (1, 16)
     # an SPDX string (a TOML table is deprecated by setuptools, to fail from 2027) needs setuptools 77
     assert re.search(r'^license = "[A-Za-z0-9.-]+"$', PYPROJECT, re.M)
     assert floor("setuptools") >= (77,)
