@@ -38,6 +38,7 @@ class RReLUFunction(Function):
     """``x`` where ``x >= 0``, ``x * r`` elsewhere, ``r ~ U[lower, upper)`` drawn per element and kept for
     the backward pass."""
     constants = ("slope",)  # drawn, not computed from x: kept as it is by a create_graph backward
+    ties_constant_gradient = True  # PyTorch's rrelu_with_noise_backward(g, x, noise) reads the input
 
     lower: float
     upper: float

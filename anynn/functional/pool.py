@@ -210,6 +210,12 @@ class AvgPool(_PoolNd):
     count_include_pad: bool
     divisor_override: int | None
 
+    @property
+    def ties_constant_gradient(self) -> bool | None:  # type: ignore[override]
+        """PyTorch's gradient with a ``divisor_override`` (its avg_pool2d/3d_backward node) reads the input: a
+        function of it with derivative zero; without one it is a constant, as here."""
+        return True if self.divisor_override is not None else None
+
     def forward(self, xp: Namespace, x: Any) -> Any:
         x = self._setup(xp, x)
         padded = pad_last_axes(xp, x, self.pads)
