@@ -197,6 +197,9 @@ class LayerNormFunction(Function):
 class GroupNormFunction(Function):
     """Normalise x (N, C, *) within ``num_groups`` groups of C / num_groups channels; affine per channel."""
 
+    # PyTorch records its composite backward (infinitely_differentiable_native_group_norm_backward): the bias's
+    # gradient, a sum of g, is a constant where g is
+    ties_constant_gradient = False
     num_groups: int
     eps: float
 
