@@ -342,7 +342,7 @@ def normalized_shape_of(name: str, normalized_shape: int | Sequence[int]) -> tup
     (``int()`` truncated layer_norm(x, (3.5,)) to 3, and a bare 3.0 failed as "'float' object is not iterable")."""
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Number) else tuple(normalized_shape)
     for n in shape:
-        if isinstance(n, numbers.Number) and not isinstance(n, numbers.Integral):
+        if isinstance(n, str) or (isinstance(n, numbers.Number) and not isinstance(n, numbers.Integral)):
             raise TypeError(f"{name}(): argument 'normalized_shape' must be an int or a tuple of ints, not "
                             f"{type(n).__name__} ({n!r}), as in PyTorch")
     return tuple(int(n) for n in shape)

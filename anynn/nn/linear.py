@@ -20,6 +20,10 @@ from .validate import check_input
 def new_parameter(shape: tuple[int, ...], backend: Any, dtype: Any) -> Parameter:
     """An uninitialised (zero) parameter of ``shape`` on ``backend`` (of the default dtype, float32 unless
     `anynn.set_default_dtype` changed it)."""
+    negative = [n for n in shape if n < 0]
+    if negative:  # (NumPy's ValueError 'negative dimensions are not allowed' before: Conv2d(2, 3, -1), PReLU(-1))
+        raise InvalidValueError(f"Trying to create tensor with negative dimension {negative[0]}: {list(shape)}, as "
+                                "PyTorch refuses")
     be = get_backend(backend)
     native = be.dtype(dtype or default_float())
     data = be.xp.zeros(shape, dtype=native, device=be.device)

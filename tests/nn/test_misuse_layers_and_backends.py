@@ -101,6 +101,11 @@ def test_impossible_feature_counts_name_the_layer(args, error, message):
     (lambda: nn.BatchNorm1d("6"), TypeError, "BatchNorm1d: num_features must be an int, got str '6'"),
     (lambda: nn.Embedding(-1, 3), RuntimeError, "Embedding: num_embeddings must be >= 0, got -1"),
     (lambda: nn.Embedding(10, 2.0), TypeError, "Embedding: embedding_dim must be an int, got float 2.0"),
+    # a negative kernel or feature size: PyTorch's RuntimeError (NumPy's ValueError, 'negative dimensions', before)
+    (lambda: nn.Conv2d(2, 3, -1), RuntimeError, r"negative dimension -1: \[3, 2, -1, -1\]"),
+    (lambda: nn.LayerNorm((2, -1)), RuntimeError, "negative dimension -1"),
+    (lambda: nn.PReLU(-1), RuntimeError, "negative dimension -1"),
+    (lambda: nn.LayerNorm("a"), TypeError, "normalized_shape' must be an int or a tuple of ints, not str"),
 ])
 def test_impossible_channel_counts_name_the_layer(build, error, message):
     with pytest.raises(error, match=message):
