@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import warnings
 from typing import Any, Callable
 
 from ..autograd import inference, mode
@@ -237,7 +238,7 @@ class Assign(Function):
         self.new_shape = tuple(new.shape)
         if new.dtype != old.dtype:
             self.new_dtype = dtype_name(new.dtype)
-            new = xp.astype(new, old.dtype)
+            new = elementwise.cast_array(xp, new, old.dtype)  # (complex into real: its real part, on every library)
         return xp.asarray(xp.broadcast_to(new, tuple(old.shape)), copy=True)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
@@ -339,7 +340,13 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         src = make_tensor(self.backend.asarray(host_array(src, None)), self.backend, None, 0)
     if src.array is self.array:
         return self
+    if not _complex_cast_warned[0] and src.is_complex() and not self.is_complex():
+        _complex_cast_warned[0] = True
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
     return _assign(self, "copy_", src)
+
+
+_complex_cast_warned = [False]  # PyTorch warns once per process (TORCH_WARN_ONCE in its copy kernel)
 
 
 def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names

@@ -10,6 +10,7 @@ from __future__ import annotations
 import operator
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -855,6 +856,11 @@ def test_copy_from_another_backend_raises(backend):
         t.copy_(anynn.tensor(np.ones(3, np.float32), backend=other))
     t.copy_([1.0, 2.0, 3.0])
     assert t.numpy().tolist() == [1.0, 2.0, 3.0]
+    # complex into real: the real part, as PyTorch (array_api_strict refused the cast)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (PyTorch's warning, once per process)
+        t.copy_(make(backend, np.array([1 + 2j, 3 - 1j, 0.5j])))
+    assert t.numpy().tolist() == [1.0, 3.0, 0.0]
 
 
 def test_normal_and_uniform_in_place(backend):
