@@ -616,7 +616,8 @@ def _torch_logspace(start: float, end: float, steps: int, base: float, name: str
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, dtype: Any = None,
            backend: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Normal samples with ``mean`` and ``std`` (numbers, with ``size``; or tensors, elementwise and broadcast),
-    as ``torch.normal``. The result is a new leaf: no gradient flows to ``mean`` or ``std``."""
+    as ``torch.normal``. A ``mean`` or ``std`` that requires grad gets a zero gradient, as PyTorch's (the result
+    requires grad: a loss of it alone can be differentiated)."""
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     if isinstance(std, Tensor):
         # (NaN refused too, as PyTorch's std >= 0 test)
@@ -635,7 +636,16 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
             mean.detach() if isinstance(mean, Tensor) else float(mean))
     out = out.detach()
     out.requires_grad = requires_grad
-    return out
+    return out if requires_grad else _zero_gradient(out, mean, std)
+
+
+def _zero_gradient(drawn: Tensor, *sources: Any) -> Tensor:
+    """``drawn``, recorded as a function of the ``sources`` that require grad with derivative zero in them, as
+    PyTorch's samplers (NormalBackward, BernoulliBackward: zeros); as it is where none does."""
+    from .autograd.double_backward import TiedGradient
+
+    anchors = [t for t in sources if isinstance(t, Tensor) and t.requires_grad]
+    return TiedGradient.apply(drawn, *anchors) if anchors else drawn
 
 
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:  # noqa: A002
@@ -648,7 +658,8 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -
               "bernoulli: expected every probability of input in [0, 1]", values=input.array, error=RuntimeError)
     u = rand_like(input, generator=generator, dtype="float64")
     probability = input.detach().astype("float64") if p is None else float(p)
-    return (u < probability).astype(input.dtype)
+    drawn = (u < probability).astype(input.dtype)  # (with p: PyTorch's backward raises, here it is no function of x)
+    return _zero_gradient(drawn, input) if p is None else drawn
 
 
 def _host_float64(name: str, t: Tensor, role: str) -> np.ndarray:
@@ -681,7 +692,7 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002 - PyT
         raise RuntimeError("poisson: rates above 9.2e18 (or infinite) cannot be drawn")
     counts = _drawn(init._rng(generator).poisson(rate).astype(np.float64), dtype_name(input.dtype), input.backend,
                     False)
-    return counts + input * 0.0 if input.requires_grad else counts
+    return _zero_gradient(counts, input)
 
 
 def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:

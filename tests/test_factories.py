@@ -219,6 +219,10 @@ def test_poisson_and_binomial_draws_as_torch(backend):
     np.testing.assert_allclose(host.var(0), [0.0, 0.5, 4.0, 40.0], rtol=0.06, atol=0.01)
     anynn.poisson(rates).sum().backward()
     np.testing.assert_array_equal(rates.grad.numpy(), np.zeros(4))  # PyTorch's PoissonBackward: zeros
+    # and NormalBackward's, BernoulliBackward's (their results did not require grad: backward raised)
+    samples = (anynn.normal(rates, rates + 1.0), anynn.normal(0.0, rates), anynn.bernoulli(rates / 40))
+    sum(s.sum() for s in samples).backward()
+    np.testing.assert_array_equal(rates.grad.numpy(), np.zeros(4))
     first = anynn.poisson(make(backend, np.full(5, 3.0)), generator=7).numpy()
     np.testing.assert_array_equal(first, anynn.poisson(anynn.full((5,), 3.0, dtype="float64"), generator=7).numpy())
     trials = make(backend, np.array([[10.0, 10.0, 5.0, -1.0, 5.0, 7.9]]))
