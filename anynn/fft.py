@@ -359,10 +359,11 @@ def ifftshift(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
 # PyTorch's out= (the result written into a given tensor of the result's dtype)
 fft, ifft, fft2, ifft2, fftn, ifftn = (with_out(f, f"fft.{f.__name__}", "exact") for f in (fft, ifft, fft2, ifft2,
                                                                                           fftn, ifftn))
-rfft, rfft2, rfftn, irfft, irfft2, irfftn = (with_out(f, f"fft.{f.__name__}", "exact") for f in (rfft, rfft2, rfftn,
-                                                                                             irfft, irfft2, irfftn))
-hfft, hfft2, hfftn, ihfft, ihfft2, ihfftn = (with_out(f, f"fft.{f.__name__}", "exact") for f in (hfft, hfft2, hfftn,
-                                                                                            ihfft, ihfft2, ihfftn))
+rfft, rfft2, rfftn, ihfft, ihfft2, ihfftn = (with_out(f, f"fft.{f.__name__}", "exact") for f in (rfft, rfft2, rfftn,
+                                                                                             ihfft, ihfft2, ihfftn))
+# (a real result: cast into any real floating out, as PyTorch's c2r kernels)
+irfft, irfft2, irfftn, hfft, hfft2, hfftn = (with_out(f, f"fft.{f.__name__}", "real") for f in (irfft, irfft2, irfftn,
+                                                                                           hfft, hfft2, hfftn))
 fftfreq, rfftfreq = (with_out(f, f"fft.{f.__name__}", "factory") for f in (fftfreq, rfftfreq))
 
 __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft", "ifft2", "ifftn",

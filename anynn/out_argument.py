@@ -143,8 +143,20 @@ def write(name: str, result: Tensor, out: Tensor, *, exact: bool = False, warn: 
     return out
 
 
+def _exact(name: str, rule: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether ``out``'s dtype must be the result's. PyTorch's overloads of one name differ: ``clamp``/``clip`` with
+    a Tensor bound (a structured kernel) and ``lerp`` with a number weight cast into ``out``; with number bounds,
+    or a Tensor weight, the dtype must match."""
+    if name in ("clamp", "clip"):
+        return not any(isinstance(b, Tensor) for b in (*args[1:], kwargs.get("min"), kwargs.get("max")))
+    if name == "lerp":
+        return isinstance(args[2] if len(args) > 2 else kwargs.get("weight"), Tensor)
+    return rule == "exact"
+
+
 def with_out(fn: Callable[..., Any], name: str, rule: str) -> Callable[..., Any]:
-    """``fn`` taking PyTorch's ``out=`` keyword; ``rule``: "cast", "exact", "in_out_dtype", "factory" or "draw"."""
+    """``fn`` taking PyTorch's ``out=`` keyword; ``rule``: "cast", "exact", "real" (cast into a real floating out
+    only: the inverse real FFTs), "in_out_dtype", "factory" or "draw"."""
 
     @functools.wraps(fn)
     def wrapped(*args: Any, out: Any = None, **kwargs: Any) -> Any:
@@ -183,7 +195,9 @@ def with_out(fn: Callable[..., Any], name: str, rule: str) -> Callable[..., Any]
         if name in _REAL_SPREADS and result.numel() > 1 and target.is_complex() and \
                 not any(t.is_complex() or not t.numel() for t in _tensors(args, kwargs)):
             refuse_kernel(name, "std_cpu", ("complex floating",), target)
-        return write(name, result, target, exact=rule == "exact")
+        if rule == "real" and target.is_complex():
+            raise RuntimeError(f"{name} expects a floating point output tensor, but got {dtype_name(target.dtype)}")
+        return write(name, result, target, exact=_exact(name, rule, args, kwargs))
 
     return wrapped
 

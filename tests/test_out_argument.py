@@ -320,3 +320,17 @@ def test_special_functions_and_pairs_write_out_as_torch():
     for lib in (torch, anynn):  # pairs: the dtype must be the result's
         with pytest.raises(RuntimeError, match="(E|e)xpected out tensor to have dtype"):
             calls[3](lib, lib.empty(0, dtype=lib.float64))
+    # one name, two rules: clamp with a Tensor bound and lerp with a number weight cast (with number bounds, a Tensor
+    # weight, the dtype must match); the inverse real FFTs cast into a real floating out only (all refused before)
+    casting = [lambda lib, out: lib.clamp(lib.tensor(x), min=lib.tensor(y), out=out),
+               lambda lib, out: lib.lerp(lib.tensor(x), lib.tensor(y), 0.25, out=out),
+               lambda lib, out: lib.fft.irfft(lib.fft.rfft(lib.tensor(x)), out=out)]
+    for call in casting:
+        ours, theirs = anynn.empty(0, dtype=anynn.float64), torch.empty(0, dtype=torch.float64)
+        call(anynn, ours), call(torch, theirs)
+        _same(ours, theirs)
+    for lib in (torch, anynn):
+        with pytest.raises(RuntimeError):
+            lib.clamp(lib.tensor(x), 0.1, 0.5, out=lib.empty(0, dtype=lib.float64))
+        with pytest.raises(RuntimeError, match="expects a floating point output tensor"):
+            casting[2](lib, lib.empty(0, dtype=lib.complex64))
