@@ -95,6 +95,25 @@ def _matrix_transpose(x: Any, /) -> Any:
     return x.swapaxes(-1, -2) if type(x) is np.ndarray and x.ndim >= 2 else compat_numpy.matrix_transpose(x)
 
 
+def _astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
+    """The standard's ``astype``; an ndarray without ``device`` straight through its method (the wrapper's call after
+    its device check): every ReLU and max-pool backward casts its mask."""
+    if device is None and type(x) is np.ndarray:
+        return x.astype(dtype, copy=copy)
+    return compat_numpy.astype(x, dtype, copy=copy, device=device)  # type: ignore[attr-defined]
+
+
+def _asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, copy: Any = None, **kwargs: Any) -> Any:
+    """The standard's ``asarray``; an ndarray without ``dtype`` or ``device`` is itself, or with ``copy=True`` its
+    copy in its own memory order (what the wrapper's ``numpy.array`` gives): the LSTM copies two slices a step."""
+    if type(obj) is np.ndarray and dtype is None and device is None and not kwargs:
+        if copy is True:
+            return obj.copy(order="K")
+        if copy is None or copy is False:
+            return obj
+    return compat_numpy.asarray(obj, dtype=dtype, device=device, copy=copy, **kwargs)  # type: ignore[attr-defined]
+
+
 _ISDTYPE: dict[tuple[Any, Any], bool] = {}  # (dtype, kind) -> answer: few dtypes and kinds are ever asked
 
 
@@ -120,7 +139,8 @@ def _namespace() -> types.ModuleType:
 
     Small networks are bound by per-call overhead: ``numpy.sum`` spends half its time in a Python
     wrapper, and the standard ``ones_like``/``zeros_like`` wrappers check their ``device`` argument;
-    ``reshape``/``permute_dims``/``matrix_transpose`` pass two Python wrappers to reach one method,
+    ``reshape``/``permute_dims``/``matrix_transpose`` pass two Python wrappers to reach one method
+    (``astype``/``asarray`` of an ndarray one wrapper and a device check),
     and ``isdtype`` is Python code asked the same few questions (results identical). Last-axis
     ``sum``/``mean``/``max``/``min`` avoid NumPy's cost per row (`numpy_reductions`: a sum's last bits
     may differ from NumPy's order of additions).
@@ -131,7 +151,8 @@ def _namespace() -> types.ModuleType:
                        ones_like=_like(1, compat_numpy.ones_like),  # type: ignore[attr-defined]
                        zeros_like=_like(0, compat_numpy.zeros_like),  # type: ignore[attr-defined]
                        broadcast_to=_broadcast_to, reshape=_reshape, permute_dims=_permute_dims,
-                       matrix_transpose=_matrix_transpose, isdtype=_isdtype)  # type: ignore[attr-defined]
+                       matrix_transpose=_matrix_transpose, isdtype=_isdtype, astype=_astype,
+                       asarray=_asarray)  # type: ignore[attr-defined]
     return xp
 
 

@@ -1,5 +1,6 @@
 """The NumPy namespace's overrides (`anynn.backend.numpy_backend._namespace`) against the calls they stand for:
-``broadcast_to`` (a 0-d array as a zero-stride view made directly) and the shape calls that skip NumPy's wrappers."""
+``broadcast_to`` (a 0-d array as a zero-stride view made directly) and the shape, ``astype`` and ``asarray`` calls
+that skip NumPy's or array-api-compat's wrappers."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ def test_broadcast_to_refuses_what_numpy_refuses():
     ("reshape", ((4, 6),), {"copy": True}), ("reshape", ((5, 5),), {}),
     ("permute_dims", ((2, 0, 1),), {}), ("permute_dims", ((0, 1),), {}),
     ("matrix_transpose", (), {}),
+    ("astype", (np.float32,), {}), ("astype", (np.float64,), {}), ("astype", (np.float64,), {"copy": False}),
+    ("astype", (np.float32,), {"device": "cpu"}), ("asarray", (), {}), ("asarray", (), {"copy": True}),
+    ("asarray", (), {"copy": False}), ("asarray", (), {"dtype": np.float32}), ("asarray", (), {"device": "cpu"}),
 ])
 @pytest.mark.parametrize("x", [np.arange(24.0).reshape(2, 3, 4), np.arange(24.0).reshape(4, 3, 2).T, np.arange(3.0)],
                          ids=["contiguous", "transposed", "1d"])
@@ -53,7 +57,8 @@ def test_shape_calls_as_the_standard_wrappers(name, args, kwargs, x):
         return
     got = getattr(np_xp, name)(x, *args, **kwargs)
     assert type(got) is type(want) and got.shape == want.shape and got.strides == want.strides
-    assert np.shares_memory(got, x) == np.shares_memory(want, x)
+    assert np.shares_memory(got, x) == np.shares_memory(want, x) and (got is x) == (want is x)
+    assert got.dtype == want.dtype and got.flags.c_contiguous == want.flags.c_contiguous
     np.testing.assert_array_equal(got, want)
 
 
