@@ -681,7 +681,7 @@ class Module:
             shape = tuple(value.shape)
             if shape != tuple(target.shape):
                 problems.append(f"size mismatch for {name}: copying a param with shape {shape} from checkpoint, "
-                                f"the shape in current model is {tuple(target.shape)}")
+                                f"the shape in current model is {tuple(target.shape)}.")
                 continue
             given = dtype_name(value.dtype)
             if _kind(given) != _kind(dtype_name(target.dtype)):
@@ -689,9 +689,8 @@ class Module:
         keys = IncompatibleKeys(missing, unexpected)
         state_hooks.run_load_post_hooks(named, keys)  # before strict judges, as PyTorch's (nothing written yet)
         if problems or (strict and (missing or unexpected)):
-            lines = [f"missing key: {k}" for k in missing] + [f"unexpected key: {k}" for k in unexpected] \
-                if strict else []
-            raise StateDictError(f"{type(self).__name__}.load_state_dict: " + "; ".join(lines + problems))
+            raise StateDictError(state_protocol.loading_errors(type(self).__name__, missing if strict else [],
+                                                               unexpected if strict else [], problems))
         # all or nothing: convert every value first (a conversion may fail), then write them all
         if assign:
             for target, (data, backend) in [(t, _assigned(t, values[n])) for n, t in own.items() if n in values]:

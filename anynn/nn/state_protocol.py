@@ -91,13 +91,19 @@ def load(root: Any, state: dict[str, Any], strict: bool, error: type, keys_type:
 
     visit(root, state, "")
     keys = keys_type(missing, unexpected)
-    if strict:
-        listed = [(f"{what} key(s) in state_dict: " + ", ".join(f'"{k}"' for k in keys_) + ".")
-                  for what, keys_ in (("Missing", missing), ("Unexpected", unexpected)) if keys_]
-        errors[:0] = listed
-    if errors:
-        raise error(f"Error(s) in loading state_dict for {type(root).__name__}:\n\t" + "\n\t".join(errors))
+    if errors or (strict and (missing or unexpected)):
+        raise error(loading_errors(type(root).__name__, missing if strict else [], unexpected if strict else [],
+                                   errors))
     return keys
+
+
+def loading_errors(name: str, missing: list[str], unexpected: list[str], problems: list[str]) -> str:
+    """PyTorch's message for a refused ``load_state_dict`` of module class ``name``: ``Error(s) in loading state_dict
+    for Linear:`` then a tab-indented line for the missing keys, one for the unexpected ones (``Missing key(s) in
+    state_dict: "bias".``), and one per other problem (size mismatches...)."""
+    listed = [f"{what} key(s) in state_dict: " + ", ".join(f'"{k}"' for k in keys) + "."
+              for what, keys in (("Missing", missing), ("Unexpected", unexpected)) if keys]
+    return f"Error(s) in loading state_dict for {name}:\n\t" + "\n\t".join(listed + problems)
 
 
 def array_like(module: Any, name: str, value: Any, target: Tensor) -> Any:

@@ -206,7 +206,8 @@ def test_load_state_dict_strict_lists_every_problem_at_once():
         model.load_state_dict(state)
     message = str(info.value)
     assert isinstance(info.value, KeyError) and isinstance(info.value, ValueError)
-    for part in ("Sequential", "missing key: 2.bias", "unexpected key: 3.weight",
+    for part in ("Error(s) in loading state_dict for Sequential:", 'Missing key(s) in state_dict: "2.bias".',
+                 'Unexpected key(s) in state_dict: "3.weight".',
                  "size mismatch for 0.weight: copying a param with shape (3, 5) from checkpoint, the shape in current "
                  "model is (3, 4)", "2.weight: expected dtype float32, got int64"):
         assert part in message, (part, message)

@@ -233,7 +233,7 @@ def test_a_state_dict_without_num_batches_tracked_loads_as_torch(backend, strict
     assert tuple(result) == tuple(expected) == ([], [])
     assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == 5
     np.testing.assert_array_equal(ours.running_mean.numpy(), [0.0, 1.0, 2.0])
-    with pytest.raises(KeyError, match="missing key: running_var"):  # the other buffers are still required
+    with pytest.raises(KeyError, match='Missing key.s. in state_dict: "running_var"'):  # the others are still required
         ours.load_state_dict({k: v.numpy() for k, v in state.items() if k != "running_var"})
 
 
