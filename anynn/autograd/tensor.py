@@ -263,6 +263,11 @@ class Tensor(TensorSurface):
         """The `Function` that made this tensor (``None`` for leaves)."""
         return self._ctx
 
+    @property
+    def output_nr(self) -> int:
+        """Which output of its `grad_fn` this tensor is (0 for a leaf and a single output), as PyTorch's."""
+        return self._index
+
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor too."""
         if not self._requires_grad:

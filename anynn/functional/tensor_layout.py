@@ -37,6 +37,12 @@ def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:
     return True
 
 
+def dim_order(self: Tensor, *, ambiguity_check: Any = False) -> tuple[int, ...]:
+    """The dims from outermost to innermost in memory: ``(0, 1, ..., ndim - 1)``, as `stride` is row-major (see the
+    module docstring); ``ambiguity_check`` is accepted for PyTorch's signature."""
+    return tuple(range(self.ndim))
+
+
 def element_size(self: Tensor) -> int:
     """Bytes per element of the dtype."""
     return ITEMSIZE[dtype_name(self.dtype)]
@@ -135,7 +141,7 @@ def bernoulli(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
 
 METHODS: dict[str, Any] = {
     "sum_to_size": sum_to_size, "bernoulli": bernoulli,
-    "stride": stride, "is_contiguous": is_contiguous, "element_size": element_size,
+    "stride": stride, "is_contiguous": is_contiguous, "element_size": element_size, "dim_order": dim_order,
     "itemsize": property(element_size, doc="Bytes per element of the dtype."),
     "nbytes": property(lambda self: element_size(self) * math.prod(self.shape),
                        doc="Bytes the elements take: ``numel() * itemsize``."),

@@ -87,6 +87,7 @@ def test_requires_grad_setter(backend):
     assert x.requires_grad
     y = x * 2.0
     assert y.requires_grad and not y.is_leaf and y.grad_fn is not None
+    assert x.output_nr == y.output_nr == 0  # PyTorch's (AttributeError before)
     with pytest.raises(RuntimeError, match="leaf"):
         y.requires_grad = False
     with pytest.raises(RuntimeError, match="floating point and complex dtype can require gradients.*int64"):
