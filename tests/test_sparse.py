@@ -53,6 +53,7 @@ def test_spmm_and_the_layout_methods(backend):
     kinds = ("is_sparse_csr", "is_quantized", "is_nested", "is_mkldnn")
     assert [getattr(x, k) for k in kinds] == [getattr(torch.ones(1), k) for k in kinds] == [False] * 4
     assert x.dim_order() == torch.ones(3, 3).dim_order() == (0, 1)  # (AttributeError before)
+    assert x[0][1:]._base is x and x._base is None and (x * 2)._base is None and x[0]._is_view()  # (as PyTorch's)
     ref = torch.sparse.mm(torch.tensor(a).to_sparse(), torch.tensor(b)).numpy()
     np.testing.assert_allclose(anynn.spmm(sparse, make(backend, b)).numpy(), ref, rtol=1e-6)
     np.testing.assert_allclose(anynn.sparse.mm(sparse, make(backend, b)).numpy(), ref, rtol=1e-6)

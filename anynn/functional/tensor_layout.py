@@ -43,6 +43,15 @@ def dim_order(self: Tensor, *, ambiguity_check: Any = False) -> tuple[int, ...]:
     return tuple(range(self.ndim))
 
 
+def _base(self: Tensor) -> Tensor | None:
+    """``x._base``: the tensor a view was taken of (through every view: ``x[0][1:]._base is x``), None for a tensor
+    that is no view, as PyTorch's."""
+    from ..autograd.views import view_root
+
+    root = view_root(self)
+    return None if root is self else root
+
+
 def element_size(self: Tensor) -> int:
     """Bytes per element of the dtype."""
     return ITEMSIZE[dtype_name(self.dtype)]
@@ -142,6 +151,7 @@ def bernoulli(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
 METHODS: dict[str, Any] = {
     "sum_to_size": sum_to_size, "bernoulli": bernoulli,
     "stride": stride, "is_contiguous": is_contiguous, "element_size": element_size, "dim_order": dim_order,
+    "_base": property(_base), "_is_view": lambda self: _base(self) is not None,
     "itemsize": property(element_size, doc="Bytes per element of the dtype."),
     "nbytes": property(lambda self: element_size(self) * math.prod(self.shape),
                        doc="Bytes the elements take: ``numel() * itemsize``."),
