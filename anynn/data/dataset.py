@@ -38,11 +38,10 @@ class Dataset(Generic[T_co]):
     """A sized, indexable collection of samples.
 
     Subclasses implement ``__len__`` and ``__getitem__(index) -> sample``, where a sample is a tuple
-    of arrays or numbers (e.g. ``(image, label)``) or a single array.
+    of arrays or numbers (e.g. ``(image, label)``) or a single array. As PyTorch's, the base class has no
+    ``__len__``: ``len()`` of a dataset that defines none is Python's TypeError, and ``hasattr(dataset,
+    "__len__")`` tells a sized one.
     """
-
-    def __len__(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")

@@ -204,7 +204,7 @@ class DataLoader(Generic[T_co]):
         """The number of batches per epoch."""
         if self.batch_sampler is not None:
             return len(self.batch_sampler)  # type: ignore[arg-type]
-        if isinstance(self.dataset, IterableDataset) and type(self.dataset).__len__ is IterableDataset.__len__:
+        if isinstance(self.dataset, IterableDataset) and not hasattr(self.dataset, "__len__"):
             raise TypeError(f"DataLoader: {type(self.dataset).__name__} is a stream without __len__, so the loader has "
                             "no length (as PyTorch)")
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]

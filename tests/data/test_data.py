@@ -258,6 +258,12 @@ def test_tensor_dataset_indexing_and_errors():
                         (lambda: TensorDataset(), IndexError), (lambda: TensorDataset(np.float64(1)), IndexError)]:
         with pytest.raises(error):
             call()
+    # a Dataset without __len__ has none, as PyTorch's base class (NotImplementedError from anynn's before)
+    unsized = type("Unsized", (Dataset,), {"__getitem__": lambda self, i: i})()
+    assert not hasattr(unsized, "__len__") and not hasattr(stream, "__len__")
+    for call in (lambda: len(unsized), lambda: len(DataLoader(unsized)), lambda: len(DataLoader(stream))):
+        with pytest.raises(TypeError):
+            call()
 
 
 # -- random_split ----------------------------------------------------------------------------------
