@@ -28,8 +28,8 @@ class StrictBackend(Backend):
             import array_api_strict as xs
         except ImportError:
             raise BackendUnavailable(
-                "backend 'array_api_strict' needs the package array-api-strict: "
-                "pip install 'anynn[test]' (or pip install array-api-strict)"
+                "backend 'array_api_strict' needs the package array-api-strict: pip install array-api-strict "
+                "(anynn's test extra brings it too)"
             ) from None
         self._xs = xs
         dev = xs.Device(device) if device else xs.Device("CPU_DEVICE")

@@ -133,6 +133,17 @@ def test_cupy_unavailable_says_why_and_what_instead(monkeypatch, fake, why):
     assert choose_auto() == ("numpy", f"NumPy on the CPU, because {reason}")
 
 
+@pytest.mark.parametrize("name, module, hint", [
+    ("torch", "torch", r"pip install 'anynn\[torch\]'"), ("jax", "jax", r"pip install 'anynn\[jax\]'"),
+    ("array_api_strict", "array_api_strict", "pip install array-api-strict "),  # (the whole test extra before)
+])
+def test_a_missing_library_names_what_to_install(monkeypatch, name, module, hint):
+    monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setattr(registry, "_cache", {})
+    with pytest.raises(BackendUnavailable, match=hint):
+        get_backend(name)
+
+
 def test_cupy_without_gpu_raises_here():
     if _cuda_works():
         pytest.skip("a CUDA device works here")
