@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.tensor import Tensor
-from .norm import batch_norm, check_running_stats, check_shapes, group_norm
+from .norm import batch_norm, check_running_stats, check_shapes, grouped_norm
 from .value_checks import check_one_backend
 
 
@@ -55,4 +55,4 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         per_channel = (input.shape[1],) + (1,) * (input.ndim - 2)
         out = input * 1.0 if weight is None else input * weight.reshape(per_channel)
         return out if bias is None else out + bias.reshape(per_channel)
-    return group_norm(input, input.shape[1], weight, bias, eps)
+    return grouped_norm(input, input.shape[1], weight, bias, eps, per_channel=True)

@@ -197,11 +197,16 @@ class LayerNormFunction(Function):
 class GroupNormFunction(Function):
     """Normalise x (N, C, *) within ``num_groups`` groups of C / num_groups channels; affine per channel."""
 
-    # PyTorch records its composite backward (infinitely_differentiable_native_group_norm_backward): the bias's
-    # gradient, a sum of g, is a constant where g is
-    ties_constant_gradient = False
     num_groups: int
     eps: float
+    per_channel: bool = False  # instance_norm's (one group per channel)
+
+    @property
+    def ties_constant_gradient(self) -> bool | None:  # type: ignore[override]
+        """PyTorch records group_norm's composite backward (infinitely_differentiable_native_group_norm_backward):
+        the bias's gradient, a sum of g, is a constant where g is; instance_norm's is batch_norm's, whose recorded
+        gradients read the input (tied, as this Function saved it)."""
+        return None if self.per_channel else False
 
     def forward(self, xp: Namespace, x: Any, weight: Any, bias: Any) -> Any:
         x, weight, bias = _upcast_inputs(self, xp, x, weight, bias)
@@ -368,6 +373,13 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise input (N, C, *) within ``num_groups`` channel groups; weight and bias are (C,)."""
+    return grouped_norm(input, num_groups, weight, bias, eps, per_channel=False)
+
+
+def grouped_norm(input: Tensor, num_groups: int, weight: Tensor | None, bias: Tensor | None, eps: float,  # noqa: A002
+                 per_channel: bool) -> Tensor:
+    """`group_norm`, and instance_norm's (``per_channel``: its recorded gradients are batch_norm's, see
+    `GroupNormFunction`)."""
     check_real_floating("group_norm", input)
     check_one_backend("group_norm", input, weight, bias)
     check_parameter_dtypes("group_norm", input, weight=weight, bias=bias)
@@ -380,7 +392,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                          f"with num_groups={num_groups}")
     check_shapes("group_norm", (input.shape[1],), "one per channel of input " + str(tuple(input.shape)),
                  weight=weight, bias=bias)
-    return GroupNormFunction.apply(input, weight, bias, num_groups=int(num_groups), eps=float(eps))
+    return GroupNormFunction.apply(input, weight, bias, num_groups=int(num_groups), eps=float(eps),
+                                   per_channel=per_channel)
 
 
 def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,

@@ -479,6 +479,7 @@ CONNECTED = {
     "avg_pool_divisor_override": lambda L, F, x, y, c: F.avg_pool2d(x[None], 2, 1, divisor_override=3),
     "rrelu_training": lambda L, F, x, y, c: F.rrelu(x, training=True),
     "group_norm_bias": lambda L, F, x, y, c: F.group_norm(x[None], 2, c(np.ones(2)), y[:, 0]),
+    "instance_norm_bias": lambda L, F, x, y, c: F.instance_norm(x[None], weight=c(np.ones(2)), bias=y[:, 0]),
     "area_interpolation": lambda L, F, x, y, c: F.interpolate(x[None], size=2, mode="area"),
     "kl_div": lambda L, F, x, y, c: F.kl_div(x, c(np.array([[0.5, 0.2, 1.0], [0.1, 0.0, 2.0]])), reduction="sum"),
     "kl_div_log_target": lambda L, F, x, y, c: F.kl_div(x, c(np.ones((2, 3))), reduction="sum", log_target=True),
