@@ -49,7 +49,13 @@ def _steps(xp: Namespace, like: Any, count: int, align_corners: bool) -> Any:
     step = xp.astype(two / xp.asarray(count - 1, dtype=like.dtype, device=dev), wide)
     i = xp.arange(count, dtype=wide, device=dev)
     steps = xp.astype(xp.where(i < count // 2, -1.0 + step * i, 1.0 - step * ((count - 1) - i)), like.dtype)
-    return steps if align_corners else steps * (count - 1) / count
+    if align_corners:
+        return steps
+    # then * (count - 1) / count in the grid's dtype, each product and quotient rounded once: computed wide and
+    # rounded (exact for float32 through float64), since XLA's CPU float32 division is not correctly rounded (JAX put
+    # 14 of 28 positions one ulp off PyTorch's, which turned the transformer's first gradient)
+    scaled = xp.astype(xp.astype(xp.astype(steps, wide) * (count - 1), like.dtype), wide)
+    return xp.astype(scaled / count, like.dtype)
 
 
 def _has_float64(xp: Namespace) -> bool:
