@@ -8,12 +8,13 @@ devices, array_api_strict -> its own devices); the table is in `anynn.backend.to
 
 from __future__ import annotations
 
+import numbers
 import threading
 from typing import Any
 
-from .backend import Backend, get_backend
+from .backend import Backend, CudaUnavailable, default_backend, get_backend
 from .backend.registry import UnknownBackendError, default_backend_set_to
-from .backend.torch_names import DEVICE_TYPES, backend_for_device, device_parts, native_device_parts
+from .backend.torch_names import DEVICE_TYPES, backend_for_device, cuda_available, device_parts, native_device_parts
 
 
 class device:  # noqa: N801 - PyTorch's name (torch.device)
@@ -36,6 +37,8 @@ class device:  # noqa: N801 - PyTorch's name (torch.device)
         elif isinstance(type, Backend):
             key = type.key
             type, index = device_parts(type)  # noqa: A001
+        elif _is_index(type):
+            type, index = "cuda", _accelerator_index(type)  # noqa: A001
         elif not isinstance(type, str):
             parts = native_device_parts(type)
             if parts is None:
@@ -112,6 +115,24 @@ def _check_type(kind: str, spec: str) -> None:
                               "(a backend name such as 'numpy' or 'torch' goes to .to() or backend=, not device())")
 
 
+def _is_index(spec: Any) -> bool:
+    return isinstance(spec, numbers.Integral) and not isinstance(spec, bool)
+
+
+def _accelerator_index(spec: Any) -> int:
+    """An integer device (``model.to(rank)``, ``x.cuda(local_rank)``'s kin ``x.to(local_rank)``, ``device(0)``):
+    PyTorch's index of the current accelerator, so ``"cuda:<i>"``; without a usable GPU PyTorch's RuntimeError
+    (`CudaUnavailable`, a RuntimeError)."""
+    index = int(spec)
+    if index < 0:
+        raise UnknownBackendError(f"device(): the index must be a non-negative integer, got {index}")
+    if not cuda_available(default_backend()):
+        raise CudaUnavailable(f"Cannot access accelerator device when none is available. (anynn: the integer device "
+                              f"{index} means 'cuda:{index}', and no CUDA device is usable for the default backend "
+                              f"({default_backend().name}); use 'cpu', or check anynn.cuda.is_available() first)")
+    return index
+
+
 _THREAD = threading.local()
 
 
@@ -125,7 +146,7 @@ def _entered() -> list[Any]:
 def is_device_spec(spec: Any) -> bool:
     """True for what names a device rather than a backend: a `device`, a library's device object, or a
     string such as ``"cpu"``, ``"cuda:1"``, ``"mps"``."""
-    if isinstance(spec, device):
+    if isinstance(spec, device) or _is_index(spec):  # an integer: the accelerator's index, as PyTorch reads it
         return True
     if isinstance(spec, str):
         return spec.partition(":")[0] in DEVICE_TYPES

@@ -122,6 +122,11 @@ CUDA_CALLS = {  # asked without a GPU, PyTorch's CPU build raises AssertionError
     "tensor(pin_memory=True)": lambda lib: lib.tensor([1.0], pin_memory=True),
     "zeros_like(pin_memory=True)": lambda lib: lib.zeros_like(lib.ones(2), pin_memory=True),
     "new_full(pin_memory=True)": lambda lib: lib.ones(2).new_full((2,), 1.0, pin_memory=True),
+    # an integer device is the accelerator's index (DDP scripts' model.to(rank)): ValueError/TypeError before
+    ".to(0)": lambda lib: lib.ones(2).to(0),
+    "Module.to(rank)": lambda lib: lib.nn.Linear(2, 2).to(0),
+    "ones(device=0)": lambda lib: lib.ones(2, device=0),
+    "device(0)": lambda lib: lib.device(0),
 }
 
 
@@ -178,6 +183,8 @@ def test_cuda_names_answer_with_a_gpu(backend: str) -> None:
         assert anynn.nn.Linear(2, 2).type(anynn.cuda.DoubleTensor).weight.is_cuda
         assert anynn.zeros(2, pin_memory=True).tolist() == [0.0, 0.0]
         assert anynn.Generator(device="cuda").device.type == "cuda"
+        assert anynn.device(0) == anynn.device("cuda:0") and anynn.ones(2).to(0).is_cuda  # model.to(rank)
+        assert anynn.nn.Linear(2, 2).to(0).weight.is_cuda and anynn.ones(2, device=0).is_cuda
         anynn.cuda.ipc_collect()
         assert "MiB" in anynn.cuda.memory_summary()
     finally:
