@@ -45,7 +45,8 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None, *, out:
         kept = [d for d in range(A.ndim) if d not in dims]
         A = A.permute(kept + list(dims))  # noqa: N806
     unknowns = tuple(A.shape[B.ndim:])
-    if tuple(A.shape[:B.ndim]) != tuple(B.shape) or _product(unknowns) != B.numel():
+    # (PyTorch checks the counts only: B (2, 3) solves against A (3, 2, 6) flattened, as its reshape does)
+    if _product(unknowns) != B.numel() or _product(A.shape[:B.ndim]) != B.numel():
         raise RuntimeError(f"linalg.tensorsolve: Expected self to satisfy the requirement "
                            f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), but got "
                            f"{_product(unknowns)} != {_product(A.shape[:B.ndim])} (A {tuple(A.shape)}, "

@@ -212,6 +212,8 @@ SOLVERS = {  # (call(lib, *tensors), inputs, differentiable inputs)
     "triangular_solve": (lambda m, a, b: m.triangular_solve(b, a)[0], [UPPER, RIGHT[0]]),
     "triangular_solve_lower_transposed": (lambda m, a, b: m.triangular_solve(b, a.mT, False, True, True)[0],
                                           [UPPER, RIGHT[0]]),
+    "tensorsolve_other_shape": (lambda m, a, b: m.linalg.tensorsolve(a.reshape(3, 2, 6), b.reshape(2, 3)),
+                                [np.arange(36.0).reshape(6, 6) / 36 + 3.0 * np.eye(6), RIGHT[0]]),  # (no draw)
 }
 
 
