@@ -618,6 +618,10 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """The entries ``index`` (1-D integers) of ``input`` along ``dim``; repeated entries add gradients."""
     dim = checked_dim("index_select", input, dim)
+    if input.ndim == 0:  # a number: PyTorch's one index 0 gives it back (its own (1,) row)
+        if index.numel() != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.numel()} value(s)")
+        return index_select(input.reshape(1), 0, index.reshape(1)).reshape(())
     idx = _integer_index("index_select", input, index, dim)
     if idx.ndim > 1:
         raise IndexingError(f"index_select(): Index is supposed to be a vector (1-D or 0-d), got shape "

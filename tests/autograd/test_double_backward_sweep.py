@@ -225,6 +225,7 @@ case("scatter", lambda L, x, s, i: L.T.scatter(x, 0, i, s * s) * x, _n(3, 4), _n
      np.array([[0, 1, 2, 0], [1, 2, 0, 1], [2, 0, 1, 2]]))
 case("scatter_add", lambda L, x, s, i: L.T.scatter_add(x * x, 0, i, s * s), _n(3, 4), _n(3, 4), _IDX)
 case("index_select", lambda L, x, i: L.T.index_select(x, 1, i) ** 2, _n(3, 4), np.array([3, 0, 3]))
+case("index_select_number", lambda L, x, i: L.T.index_select(x, 0, i) ** 3, np.array(0.7), np.array([0]))
 case("take_along_dim", lambda L, x, i: L.T.take_along_dim(x, i, 1) ** 2, _n(3, 4), _IDX)
 case("masked_fill", lambda L, x, m: (x * x).masked_fill(m, 0.5) * x, _n(3, 4), R.uniform(size=(3, 4)) > 0.5)
 case("masked_select", lambda L, x, m: L.T.masked_select(x * x, m), _n(3, 4), R.uniform(size=(3, 4)) > 0.5)
