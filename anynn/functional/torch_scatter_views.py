@@ -111,6 +111,9 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         refuse_kernel("index_reduce", "index_reduce_func_exclude_input_init", ("complex floating", "bool"), input)
     refuse_kernel("index_reduce", "index_func_", ("complex floating",) if reduce in ("amax", "amin") else (), input)
     refuse_kernel("index_reduce", "div_floor_cpu", ("bool",) if reduce == "mean" else (), input)
+    if input.ndim == 0 and source.ndim == 0:  # numbers: through their (1,) views, as PyTorch's
+        return index_reduce(input.reshape(1), dim, index, source.reshape(1), reduce,
+                            include_self=include_self).reshape(())
     axis = dim + source.ndim if dim < 0 else dim
     shape = [1] * source.ndim
     shape[axis] = index.shape[0]

@@ -48,6 +48,8 @@ CASES = [
                                                          include_self=False), [M, R.standard_normal((3, 2))]),
     ("index_reduce_mean", lambda t, x, s: t.index_reduce(x, 0, t.tensor([1, 1], device=x.device), s, "mean"),
      [M, R.standard_normal((2, 4))]),
+    ("index_reduce_numbers", lambda t, x: t.index_reduce(x[0, 0], 0, t.tensor([0], device=x.device), x[1, 2], "prod"),
+     [M]),
     # PyG's segment and softmax(ptr=...) without torch-scatter: offsets, an empty run, initial, runs along axis 1
     ("segment_reduce_amax_offsets", lambda t, x: t._segment_reduce(x, "amax", offsets=t.tensor([0, 1, 1, 3],
                                                                      device=x.device), initial=-5.0), [M]),
