@@ -42,8 +42,8 @@ def _source(name: str, input: Tensor, dim: int, idx: Any, source: Any, scalar: b
         raise RuntimeError(f"{name}: a 0-d input takes one index, got {count}")
     expected = tuple(count if d == dim else n for d, n in enumerate(input.shape))
     if tuple(source.shape) != expected and not (source.ndim == 0 and expected == (1,) and scalar):
-        raise RuntimeError(f"{name}: expected a source of shape {expected} (the input's {input.shape} with the "
-                           f"{count} indices at dim {dim}), got {source.shape}")
+        raise IndexingError(f"{name}: expected a source of shape {expected} (the input's {input.shape} with the "
+                            f"{count} indices at dim {dim}), got {source.shape}")
     return source
 
 

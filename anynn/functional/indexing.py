@@ -569,7 +569,7 @@ def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: b
     xp = input.backend.xp
     if isinstance(src, Tensor):
         if src.ndim != idx.ndim or any(i > n for i, n in zip(idx.shape, src.shape) if i is not None and n is not None):
-            raise ValueError(f"{name}: src of shape {src.shape} must cover index's shape {tuple(idx.shape)}")
+            raise ShapeMismatchError(f"{name}: src of shape {src.shape} must cover index's shape {tuple(idx.shape)}")
         check_one_backend(name, input, src)
         if src.dtype != input.dtype:
             raise DTypeMismatchError(f"{name}: src has dtype {src.dtype}, the input {input.dtype}; they must match")

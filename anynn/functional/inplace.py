@@ -30,11 +30,12 @@ from ..autograd.tensor import Tensor, make_tensor, mark_modified
 from ..autograd.tensor_surface import TensorSurface
 from ..autograd.views import copy_holding, handing_to_source, refresh_after_change
 from ..backend import BackendMismatch, dtype_name, host_array
+from ..backend.broadcasting import broadcast_shapes
 from ..backend.arrays import integer_fill, one_element, write_all
 from ..backend.typing import Namespace
 from . import elementwise, scaled_sum, shape
 from .operands import refusal_of, scale_first
-from .value_checks import check_draw_range, check_draw_std
+from .value_checks import KernelNotImplementedError, ShapeMismatchError, check_draw_range, check_draw_std
 
 _KINDS = ("bool", "integral", "real floating", "complex floating")
 
@@ -340,6 +341,11 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         src = make_tensor(self.backend.asarray(host_array(src, None)), self.backend, None, 0)
     if src.array is self.array:
         return self
+    shape, given = tuple(self.array.shape), tuple(src.array.shape)
+    if shape != given and None not in shape + given and broadcast_shapes(shape, given) != shape:
+        raise ShapeMismatchError(f"copy_: output with shape {list(shape)} doesn't match the broadcast shape "
+                                 f"{list(given)}: the source must broadcast to the tensor's shape, as PyTorch's "
+                                 "(NumPy's ValueError before)")
     if not _complex_cast_warned[0] and src.is_complex() and not self.is_complex():
         _complex_cast_warned[0] = True
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
@@ -404,7 +410,9 @@ def _random_fill(self: Tensor, name: str, values: Any) -> Tensor:
     """Write ``values`` (a host array, or an array of this tensor's backend drawn in a recorded graph) into this
     floating tensor in place, in its dtype."""
     if _kind(self.backend.xp, self.array.dtype) < 2:
-        raise TypeError(f"{name} expects a floating-point tensor, got {dtype_name(self.array.dtype)}")
+        # (PyTorch: NotImplementedError '"normal_kernel_cpu" not implemented for 'Long'', or RuntimeError)
+        raise KernelNotImplementedError(f"{name} expects a floating-point tensor, got {dtype_name(self.array.dtype)}, "
+                                        "as PyTorch's kernels")
     be = self.backend
     native = values if be.is_native(values) else be.from_host(values)
     return _assign(self, name, make_tensor(be.asarray(native, self.array.dtype), be, None, 0))

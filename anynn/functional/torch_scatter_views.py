@@ -25,6 +25,7 @@ from ..backend import dtype_name, op
 from ..backend.arrays import device_of as device
 from ..backend.typing import Namespace
 from .index_writes import index_add, index_copy, scatter_reduce
+from .scatter_reduce import IndexingError
 from .value_checks import refuse_kernel
 
 
@@ -89,8 +90,8 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     """``torch.put``: ``input`` (as if flattened) with ``source`` written (or with ``accumulate`` added) at the flat
     positions ``index`` (negative ones count from the end); ``index`` and ``source`` have one number of elements."""
     if index.numel() != source.numel():
-        raise RuntimeError(f"put(): Expected source and index to have the same number of elements, but got source "
-                           f"{source.numel()} and index {index.numel()}")
+        raise IndexingError(f"put(): Expected source and index to have the same number of elements, but got source "
+                            f"{source.numel()} and index {index.numel()}")
     n = input.numel()
     where = index.reshape(-1)
     where = where + (where < 0).to(where.dtype) * n

@@ -245,6 +245,9 @@ REFUSALS = [
     lambda m, t: t(X).gather(0, t(np.array([0]))),  # (ValueError before)
     lambda m, t: t(X).sum((0, 0)),  # ValueError before; PyTorch: RuntimeError 'dim 0 appears multiple times'
     lambda m, t: t(X).all((0, 0)), lambda m, t: t(X).any([1, -1]), lambda m, t: m.count_nonzero(t(X), (0, 0)),
+    # in-place writes PyTorch refuses with its classes (NumPy's ValueError, or TypeError / RuntimeError, before)
+    lambda m, t: t(X[0]).copy_(t(X)), lambda m, t: t(INTS).normal_(),
+    lambda m, t: t(X[0]).scatter_(0, t(np.array([0])), t(X[:1])), lambda m, t: t(X[0]).put_(t(np.array([0])), t(X[0])),
     lambda m, t: t(X) & t(X),  # TypeError before; PyTorch: NotImplementedError '"bitwise_and_cpu" ... 'Float''
     lambda m, t: m.tensor(None),  # TypeError before; PyTorch: RuntimeError 'Could not infer dtype of NoneType'
     lambda m, t: m.fmin(t(X), t(X - 1j)),
