@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..backend import default_backend
+from ..backend.torch_names import cuda_available, cuda_device_count
 from .module import Module
 
 
@@ -43,7 +45,8 @@ class DataParallel(Module):
     Parameters
     ----------
     module : the module to wrap.
-    device_ids, output_device, dim : accepted for PyTorch's signature and kept as attributes.
+    device_ids, output_device, dim : accepted for PyTorch's signature and kept as attributes; as PyTorch's,
+        ``device_ids`` is ``[]`` without a usable GPU and every device's index when not given.
     """
 
     _device_argument = False
@@ -54,7 +57,11 @@ class DataParallel(Module):
         if not isinstance(module, Module):
             raise TypeError(f"DataParallel: module must be an anynn.nn.Module, got {type(module).__name__}")
         self.module = module
-        self.device_ids = list(device_ids) if device_ids is not None else []
+        like = default_backend()
+        if not cuda_available(like):  # PyTorch's CPU build keeps no device ids (programs print or index them)
+            self.device_ids: list[Any] = []
+        else:
+            self.device_ids = list(device_ids) if device_ids is not None else list(range(cuda_device_count(like)))
         self.output_device = output_device
         self.dim = dim
 

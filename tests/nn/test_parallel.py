@@ -15,6 +15,9 @@ def test_data_parallel_wraps_the_module_as_pytorch(backend):
     ref = torch.nn.DataParallel(torch.nn.Linear(4, 3))
     ours = anynn.nn.DataParallel(anynn.nn.Linear(4, 3, backend=backend))
     assert list(ours.state_dict()) == list(ref.state_dict()) == ["module.weight", "module.bias"]
+    if not (anynn.cuda.is_available() or torch.cuda.is_available()):  # PyTorch's CPU build keeps no ids ([0, 1] before)
+        assert anynn.nn.DataParallel(anynn.nn.Linear(1, 1), device_ids=[0, 1]).device_ids == [] == \
+            torch.nn.DataParallel(torch.nn.Linear(1, 1), device_ids=[0, 1]).device_ids
     copy_torch_weights(ours, ref)
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
     out, out_t = ours(make(backend, x)), ref(torch.tensor(x))
