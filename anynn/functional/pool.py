@@ -109,14 +109,22 @@ class MaxPool(_PoolNd):
         best = views[0]
         for view in views[1:]:
             best = xp.maximum(best, view)  # propagates NaN, as PyTorch's forward does
+        if self.needs_input_grad[0]:  # the masks (13 passes for a 2x2 window, the maxima 3) only for a backward
+            self.masks = self._first_maxima(xp, views, best)
+        if self.return_indices:
+            return self._finish(xp, best), self._finish(xp, self._indices(xp, views, best))
+        return self._finish(xp, best)
+
+    def _first_maxima(self, xp: Namespace, views: list[Any], best: Any) -> list[Any]:
+        """One boolean mask per kernel offset (``views`` in `_offsets` order): where that offset holds its window's
+        first maximum ``best``, as PyTorch routes the gradient."""
         taken = views[0] == best
         masks = [taken]
         for view in views[1:]:
             first_here = (view == best) & ~taken
             masks.append(first_here)
             taken = taken | first_here
-        if (self.needs_input_grad[0] and isdtype(xp, best.dtype, "real floating")
-                and any_true(self.backend, xp.isnan(best), if_traced=True)):
+        if isdtype(xp, best.dtype, "real floating") and any_true(self.backend, xp.isnan(best), if_traced=True):
             # a window holding NaN routes its gradient to its last NaN, as PyTorch does (the masks above
             # are all False there, since NaN == NaN is False); the check reads one flag back from the device,
             # so it runs only when a gradient will be asked for (traced arrays always take this path)
@@ -125,10 +133,7 @@ class MaxPool(_PoolNd):
                 here = xp.isnan(views[i]) & ~later
                 masks[i] = masks[i] | here
                 later = later | here
-        self.masks = masks
-        if self.return_indices:
-            return self._finish(xp, best), self._finish(xp, self._indices(xp, views, best))
-        return self._finish(xp, best)
+        return masks
 
     def _window_views(self, xp: Namespace, padded: Any) -> list[Any]:
         """The padded input under each kernel offset, in `_offsets` order: (..., *count) each.

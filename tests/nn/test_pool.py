@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import anynn
 import anynn.nn as nn
-from anynn.functional.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
-                                   max_pool2d, max_pool3d)
+from anynn.functional.pool import (MaxPool, adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
+                                   max_pool1d, max_pool2d, max_pool3d)
 from anynn.functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from anynn.nn import pool as pool_layers
 from anynn.nn.pool import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
@@ -121,6 +121,19 @@ def test_max_pool_propagates_nan(backend):
     x[0, 0, 0, 1] = np.nan
     out = max_pool2d(make(backend, x), 2).numpy()
     assert np.isnan(out[0, 0, 0, 0]) and not np.isnan(out[0, 0, 1, 1])
+
+
+def test_max_pool_without_a_gradient_takes_the_maxima_only(monkeypatch):
+    """Under no_grad (inference) the forward builds none of the masks that route the gradient (most of its passes)."""
+    calls: list[int] = []
+    first_maxima = MaxPool._first_maxima
+    monkeypatch.setattr(MaxPool, "_first_maxima", lambda self, *args: calls.append(1) or first_maxima(self, *args))
+    x = anynn.tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+    with anynn.no_grad():
+        np.testing.assert_array_equal(max_pool2d(x, 2).numpy(), [[[[5.0, 7.0], [13.0, 15.0]]]])
+    assert calls == []
+    max_pool2d(x, 2).sum().backward()
+    assert calls == [1] and x.grad.numpy().sum() == 4.0
 
 
 def test_pool_keeps_float32(backend):
