@@ -5,9 +5,11 @@
 1. ``pytest -k cupy`` over the test suite (every test's ``cupy`` parameter);
 2. ``benchmarks/run.py --backend cupy``: anynn on CuPy vs PyTorch CUDA eager vs a hand-written CuPy loop,
    and anynn compiled (a CUDA graph; the ``*_cupy`` tests of tests/compile/test_compile.py check it in part 1);
-3. the jax backend on the GPU, where a CUDA build of jax is installed (``pip install -e ".[jax-cuda12]"``):
+3. ``benchmarks/double_backward.py --backend cupy``: a gradient penalty's second backward against the first, anynn
+   on CuPy vs PyTorch CUDA;
+4. the jax backend on the GPU, where a CUDA build of jax is installed (``pip install -e ".[jax-cuda12]"``):
    tests/backend/test_jax_backend.py and the jax tests of tests/compile/test_compile.py on JAX's default device;
-4. mixed precision: anynn's MLP and CNN training steps in float32 and under autocast (float16 with a
+5. mixed precision: anynn's MLP and CNN training steps in float32 and under autocast (float16 with a
    GradScaler on CuPy; bfloat16 on the torch backend's CUDA where PyTorch has it).
 
 Each part runs with its share of the time budget (a part that runs out is reported as such); the summary
@@ -175,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
                                              "1", "--seconds", "0.4", "--implementations",
                                              "anynn,torch,handwritten,compiled", "--json", bench_json], left() * 0.7))
         bench = json.loads(Path(bench_json).read_text()) if os.path.exists(bench_json) else None
+    # issue 15's double backward through anynn's own autograd on CuPy, against PyTorch CUDA's (second/first ratios)
+    parts.append(run_part("double backward", [sys.executable, str(HERE / "double_backward.py"), "--backend", "cupy",
+                                              "--quick", "--dtypes", "float32", "--batches", "128,1024"],
+                          left() * 0.25))
     import importlib.util
 
     jax_platform = jax_default_platform() if importlib.util.find_spec("jax") else "jax not installed"
