@@ -15,6 +15,8 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Sequence
 
 from ..backend.arrays import device_of as device
@@ -44,7 +46,9 @@ def _steps(xp: Namespace, like: Any, count: int, align_corners: bool) -> Any:
     # multiplies by (count - 1) and divides by count. At an identity theta every position then falls exactly where
     # PyTorch's does, which decides the side of bilinear's one-sided gradient (the spatial-transformer start).
     dev = device(like)
-    wide = xp.float64 if like.dtype != xp.float64 and _has_float64(xp) else like.dtype
+    if dtype_name(like.dtype) == "float64":  # one rounding from the exact value, which no wider dtype holds
+        return xp.asarray(_float64_steps(count, align_corners), dtype=like.dtype, device=dev)
+    wide = xp.float64 if _has_float64(xp) else like.dtype
     two = xp.asarray(2.0, dtype=like.dtype, device=dev)
     step = xp.astype(two / xp.asarray(count - 1, dtype=like.dtype, device=dev), wide)
     i = xp.arange(count, dtype=wide, device=dev)
@@ -56,6 +60,19 @@ def _steps(xp: Namespace, like: Any, count: int, align_corners: bool) -> Any:
     # 14 of 28 positions one ulp off PyTorch's, which turned the transformer's first gradient)
     scaled = xp.astype(xp.astype(xp.astype(steps, wide) * (count - 1), like.dtype), wide)
     return xp.astype(scaled / count, like.dtype)
+
+
+@lru_cache(maxsize=64)
+def _float64_steps(count: int, align_corners: bool) -> tuple[float, ...]:
+    """`_steps` in float64, rounding for rounding as PyTorch's, computed exactly on the host and rounded once per
+    operation: its linspace's step 2 / (count - 1), each position ``-1 + step * i`` (first half) or
+    ``1 - step * (count - 1 - i)`` in one rounding, as its fused multiply-add gives it (the middle of 7 is 5.6e-17,
+    not 0), then ``* (count - 1)`` and ``/ count`` (XLA's CPU division is not correctly rounded)."""
+    step = Fraction(2.0 / (count - 1))
+    steps = [float(-1 + step * i) if i < count // 2 else float(1 - step * (count - 1 - i)) for i in range(count)]
+    if not align_corners:
+        steps = [float(Fraction(float(Fraction(x) * (count - 1))) / count) for x in steps]
+    return tuple(steps)
 
 
 def _has_float64(xp: Namespace) -> bool:

@@ -152,14 +152,19 @@ def test_identity_transformer_in_float32_samples_torchs_positions(backend, align
          ).sum().backward()
         np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-4, atol=1e-4)
 
-def test_identity_grid_on_jax_rounds_as_torchs():
-    """The grid of the test above on JAX, whose CPU float32 division is not correctly rounded: 14 of 28 positions were
-    one ulp off PyTorch's, on the wrong side of a pixel for bilinear's one-sided gradient (the tutorial's first theta
-    gradient 2.7 where PyTorch's is 3.9)."""
-    pytest.importorskip("jax")
-    theta = np.eye(2, 3, dtype=np.float32)[None]
-    grid = F.affine_grid(make("jax", theta), (1, 1, 28, 28), False).numpy()
-    np.testing.assert_array_equal(grid, TF.affine_grid(torch.tensor(theta), (1, 1, 28, 28), False).numpy())
+@pytest.mark.parametrize("backend_name", ["numpy", "jax"])
+def test_identity_grid_in_float32_and_float64_rounds_as_torchs(backend_name):
+    """The grid of the test above on JAX, whose CPU division is not correctly rounded (float32: 14 of 28 positions
+    one ulp off PyTorch's, on the wrong side of a pixel for bilinear's one-sided gradient: the tutorial's first theta
+    gradient was 2.7 where PyTorch's is 3.9), and in float64, where PyTorch's linspace rounds each position once
+    (a fused multiply-add: the middle of 7 is 5.6e-17, not 0) on every backend."""
+    if backend_name == "jax":
+        pytest.importorskip("jax")
+    for dtype, align, size in [(np.float32, False, (1, 1, 28, 28)), (np.float64, False, (1, 1, 7, 28)),
+                               (np.float64, True, (1, 1, 7, 3))]:
+        theta = np.eye(2, 3, dtype=dtype)[None]
+        grid = F.affine_grid(make(backend_name, theta), size, align).numpy()
+        np.testing.assert_array_equal(grid, TF.affine_grid(torch.tensor(theta), size, align).numpy())
 
 
 def test_align_corners_default_warns_as_torch():
