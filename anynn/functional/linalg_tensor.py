@@ -57,8 +57,10 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None, *, out:
 def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803 - PyTorch's name
     """The Vandermonde matrix of x (*, n): (*, n, N), column j the power ``x ** j`` (``torch.linalg.vander``;
     increasing powers, unlike ``torch.vander``); N defaults to n and must be at least 1."""
-    if x.ndim == 0:
-        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    if x.ndim == 0:  # a number: PyTorch's (1, N) matrix of its powers (N given: its own count is 1)
+        if N is None or N <= 1:
+            raise RuntimeError("linalg.vander: N must be greater than 1.")
+        x = x.reshape(1)
     count = x.shape[-1] if N is None else N
     if count <= 0:
         raise RuntimeError(f"linalg.vander: N must be greater than 1, got {count}")

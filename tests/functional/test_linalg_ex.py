@@ -214,6 +214,7 @@ SOLVERS = {  # (call(lib, *tensors), inputs, differentiable inputs)
                                           [UPPER, RIGHT[0]]),
     "tensorsolve_other_shape": (lambda m, a, b: m.linalg.tensorsolve(a.reshape(3, 2, 6), b.reshape(2, 3)),
                                 [np.arange(36.0).reshape(6, 6) / 36 + 3.0 * np.eye(6), RIGHT[0]]),  # (no draw)
+    "vander_number": (lambda m, x: m.linalg.vander(x[1], N=3), [np.array([0.7, -1.3])]),
 }
 
 
