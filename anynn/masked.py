@@ -62,7 +62,7 @@ def _over(x: Tensor, dim: Dims, keepdim: bool, reduce: str) -> Tensor:
         return getattr(x, reduce)(dim=dim, keepdim=keepdim) if dim is not None else getattr(x, reduce)()
     dims = range(x.ndim) if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
     out = x
-    for d in sorted((d % x.ndim for d in dims), reverse=True):
+    for d in sorted((d % x.ndim if x.ndim else d for d in dims), reverse=True):  # (0-d: prod checks the dim)
         out = out.prod(dim=d, keepdim=keepdim)
     return out
 
