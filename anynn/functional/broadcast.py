@@ -9,7 +9,7 @@ from ..autograd.primitive import Function
 from ..autograd.graph import sum_to_shape
 from ..backend.symbolic import is_symbolic
 from ..backend.typing import Namespace
-from .value_checks import InvalidValueError, ShapeMismatchError, refuse_float_ints
+from .value_checks import InvalidValueError, ShapeMismatchError, python_ints, refuse_float_ints
 
 
 class Expand(Function):
@@ -53,7 +53,7 @@ def _sizes(name: str, keyword: str, sizes: tuple[Any, ...], given: Any) -> tuple
 
 def expand(x: Any, *sizes: Any, size: Any = None) -> Any:
     """Broadcast ``x`` to ``sizes`` (``-1`` keeps a size; new axes go in front), as ``torch.Tensor.expand``."""
-    sizes = _sizes("expand", "size", sizes, size)
+    sizes = python_ints(_sizes("expand", "size", sizes, size))  # (NumPy ints and 0-d tensors skipped the checks)
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ShapeMismatchError(f"expand: {len(sizes)} sizes given for a tensor of shape {x.shape}")

@@ -306,6 +306,7 @@ class Split(Function):
 
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
     """x's elements in ``shape`` (one entry may be -1, inferred); the same number of elements."""
+    shape = python_ints(tuple(shape))  # (a NumPy int or 0-d tensor size skipped the checks: NumPy's ValueError)
     for i, n in enumerate(shape):
         if isinstance(n, int) and n < -1:  # NumPy reads any negative size as "inferred"; PyTorch only -1
             raise RuntimeError(f"reshape: invalid shape dimension {n} at index {i} of shape {tuple(shape)}")
@@ -333,7 +334,7 @@ def _check_reshape(source: tuple[Any, ...], shape: tuple[Any, ...]) -> None:
 
 def permute(x: Any, axes: tuple[int, ...]) -> Any:
     """x with its axes reordered: output axis ``i`` is input axis ``axes[i]``."""
-    axes = tuple(axes)
+    axes = python_ints(tuple(axes))
     n = x.ndim
     if len(axes) != n or len({a + n if a < 0 else a for a in axes} & set(range(n))) != n:
         _refuse_permutation(x, axes)

@@ -391,16 +391,24 @@ def python_ints(value: Any) -> Any:
     """NumPy's integers (any non-bool ``numbers.Integral`` that is no Python int: ``np.int64(2)``, the type of
     ``np.prod(shape)`` and ``rng.integers(...)``) as Python ints, alone or inside a tuple or list (a tuple back);
     other values as given. PyTorch's int and int-tuple arguments take them (its parser reads ``__index__``):
-    ``F.max_pool2d(x, np.int64(2))``, ``x.squeeze(np.int64(0))``. A bool stays a bool, for the refusals."""
+    ``F.max_pool2d(x, np.int64(2))``, ``x.squeeze(np.int64(0))``. A 0-d integer Tensor too, as PyTorch reads it
+    (``x.squeeze(torch.tensor(0))``: 'iteration over a 0-d tensor' before). A bool stays a bool, for the refusals."""
     if type(value) is int or value is None:
         return value
-    if isinstance(value, numbers.Integral) and not isinstance(value, int):
+    if _foreign_int(value):
         return operator.index(value)
-    if isinstance(value, (tuple, list)) and any(
-            isinstance(v, numbers.Integral) and not isinstance(v, int) for v in value):
-        return tuple(v if isinstance(v, int) or not isinstance(v, numbers.Integral) else operator.index(v)
-                     for v in value)
+    if isinstance(value, (tuple, list)) and any(_foreign_int(v) for v in value):
+        return tuple(operator.index(v) if _foreign_int(v) else v for v in value)
     return value
+
+
+def _foreign_int(value: Any) -> bool:
+    """An integer that is no Python int: a NumPy integer, or a 0-d integer (not bool) Tensor whose value is known
+    (a recorded or traced one, an ONNX export's, stays as it is)."""
+    if isinstance(value, Tensor):
+        return (value.array.ndim == 0 and dtype_name(value.array.dtype).startswith(("int", "uint"))
+                and not value.backend.is_traced(value.array))
+    return isinstance(value, numbers.Integral) and not isinstance(value, int)
 
 
 def python_number(value: Any) -> Any:

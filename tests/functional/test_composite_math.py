@@ -385,6 +385,23 @@ def test_a_bool_dim_is_refused_as_torch():
                 call(module, module.ones(2, 3))
 
 
+def test_a_0d_integer_tensor_or_numpy_int_as_a_dim_or_size_as_torch():
+    """PyTorch reads a 0-d integer tensor (and a NumPy int) where it takes an int dim or size: x.squeeze(t), x.roll(1,
+    t), x.unbind(t) raised 'iteration over a 0-d tensor'; x.reshape(np.int64(1), 3) and x.expand(t, 3) of a size that
+    does not fit gave NumPy's ValueError instead of PyTorch's RuntimeError."""
+    runs = [(lambda x, one: x.squeeze(one), (2, 3)), (lambda x, one: x.roll(1, one), (2, 3)),
+            (lambda x, one: x.movedim(one, 0), (3, 2)), (lambda x, one: x.permute(one, 0), (3, 2)),
+            (lambda x, one: x.unflatten(one, (1, 3)), (2, 1, 3)), (lambda x, one: x.median(one)[0], (2,))]
+    refused = [lambda x, one: x.reshape(np.int64(1), 3), lambda x, one: x.view(one, 3), lambda x, one: x.expand(one, 3)]
+    for module in (torch, anynn):
+        x, one = module.arange(6.0).reshape(2, 3), module.tensor(1)
+        for call, shape in runs:
+            assert tuple(call(x, one).shape) == shape
+        for call in refused:
+            with pytest.raises(RuntimeError):
+                call(x, one)
+
+
 def test_fmax_fmin_gradients_at_ties_and_nans_as_torch(backend):
     """A tie's gradient goes to input, a NaN's to the other operand (all to input when both are NaN)."""
     a = np.array([1.0, 2.0, np.nan, np.nan, 0.5])
