@@ -91,6 +91,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     if dim is None:
         out = Prod.apply(input.reshape(-1), axis=0, keepdims=False)
     elif input.ndim == 0:
+        checked_dim("prod", input, dim)  # (dims 0 and -1 only, as PyTorch's)
         return input
     else:
         out = Prod.apply(input, axis=checked_dim("prod", input, dim), keepdims=bool(keepdim))
@@ -103,6 +104,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A
     if dtype is not None:  # dtype=bool (or a bool out=), as PyTorch's
         refuse_kernel("cumprod", "cumprod_out_cpu", ("bool",), input)
     if input.ndim == 0:
+        checked_dim("cumprod", input, dim)
         return input
     out = CumProd.apply(input, axis=checked_dim("cumprod", input, dim))
     return out if out.dtype == input.dtype else out.astype(input.dtype)  # an integer dtype= asked for

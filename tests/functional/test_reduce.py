@@ -401,8 +401,12 @@ def test_masked_reductions_as_torch(backend, rng):
         assert (our_grad is None) == (their_grad is None), name
         if our_grad is not None:
             np.testing.assert_allclose(our_grad, their_grad, rtol=1e-10, atol=1e-12, err_msg=name)
-    # a 0-d input over dim 0 (PyTorch's OpInfo sample; prod raised ZeroDivisionError)
+    # a 0-d input over dim 0 (PyTorch's OpInfo sample; prod raised ZeroDivisionError), and dim 1 refused (anynn's
+    # prod and cumprod of a number took any dim)
     for lib, new in ((torch, torch.tensor), (anynn, lambda a: anynn.tensor(a, backend=backend))):
         assert lib.masked.prod(new(2.5), 0, keepdim=True).item() == 2.5
+        for call in (lambda: new(2.5).prod(1), lambda: new(2.5).cumprod(1), lambda: lib.masked.prod(new(2.5), 1)):
+            with pytest.raises(IndexError):
+                call()
     with pytest.raises(NotImplementedError, match="torch.masked.masked_tensor: anynn has no MaskedTensor"):
         anynn.masked.masked_tensor(anynn.ones(2), anynn.ones(2, dtype=anynn.bool))
