@@ -158,17 +158,25 @@ def _one(op: str, n: Any) -> tuple[int] | None:
     return None if n is None else (_points(op, n),)
 
 
+def _single_dim(op: str, dim: Any) -> Any:
+    """A 1-D transform's ``dim``: one int (a tuple, a list or a float is PyTorch's TypeError; the n-D transforms take
+    several: fft(x, dim=(0, 1)) computed a 2-D transform before)."""
+    if isinstance(dim, bool) or not isinstance(dim, int) and not hasattr(dim, "__index__"):
+        raise TypeError(f"fft_{op}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return dim
+
+
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,  # noqa: A002
         out: None = None) -> Tensor:
     """The 1-D discrete Fourier transform along ``dim`` (``torch.fft.fft``): (*) -> (*) complex, ``dim`` ``n`` long
     (the input zero-padded or truncated to ``n``)."""
-    return _c2c("fft", input, _one("fft", n), dim, norm, inverse=False)
+    return _c2c("fft", input, _one("fft", n), _single_dim("fft", dim), norm, inverse=False)
 
 
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,  # noqa: A002
          out: None = None) -> Tensor:
     """The 1-D inverse discrete Fourier transform along ``dim`` (``torch.fft.ifft``): (*) -> (*) complex."""
-    return _c2c("ifft", input, _one("ifft", n), dim, norm, inverse=True)
+    return _c2c("ifft", input, _one("ifft", n), _single_dim("ifft", dim), norm, inverse=True)
 
 
 def fft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None, *,  # noqa: A002
@@ -201,7 +209,7 @@ def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
          out: None = None) -> Tensor:
     """The one-sided transform of a real input along ``dim`` (``torch.fft.rfft``): (*, n) real -> (*, n // 2 + 1)
     complex."""
-    return _r2c("rfft", input, _one("rfft", n), dim, norm)
+    return _r2c("rfft", input, _one("rfft", n), _single_dim("rfft", dim), norm)
 
 
 def rfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None, *,  # noqa: A002
@@ -220,7 +228,7 @@ def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
           out: None = None) -> Tensor:
     """The inverse of `rfft` (``torch.fft.irfft``): (*, m) complex, half of a Hermitian spectrum -> (*, n) real,
     ``n = 2 (m - 1)`` by default."""
-    return _c2r("irfft", input, _one("irfft", n), dim, _norm("irfft", norm))
+    return _c2r("irfft", input, _one("irfft", n), _single_dim("irfft", dim), _norm("irfft", norm))
 
 
 def irfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None, *,  # noqa: A002
@@ -241,14 +249,14 @@ def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     """The transform of a Hermitian-symmetric signal given by its first half (``torch.fft.hfft``): (*, m) -> (*, n)
     real, ``n = 2 (m - 1)`` by default; ``irfft`` of the conjugate under the dual norm."""
     norm = DUAL_NORM[_norm("hfft", norm)]
-    return _c2r("hfft", conj(_input("hfft", input)), _one("hfft", n), dim, norm)
+    return _c2r("hfft", conj(_input("hfft", input)), _one("hfft", n), _single_dim("hfft", dim), norm)
 
 
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,  # noqa: A002
           out: None = None) -> Tensor:
     """The inverse of `hfft` (``torch.fft.ihfft``): (*, n) real -> (*, n // 2 + 1) complex; the conjugate of
     ``rfft`` under the dual norm."""
-    return conj(_r2c("ihfft", input, _one("ihfft", n), dim, DUAL_NORM[_norm("ihfft", norm)]))
+    return conj(_r2c("ihfft", input, _one("ihfft", n), _single_dim("ihfft", dim), DUAL_NORM[_norm("ihfft", norm)]))
 
 
 def _hermitian_nd(op: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:

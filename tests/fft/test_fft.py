@@ -251,6 +251,8 @@ REFUSALS = [
     ("s_negative", lambda lib, x, z: lib.fft.rfft2(x, s=(2, -3)), RuntimeError, r"data points \(-3\)"),
     ("irfft_of_one_bin", lambda lib, x, z: lib.fft.irfft(z[:, :1]), RuntimeError, r"data points \(0\)"),
     ("float_n", lambda lib, x, z: lib.fft.fft(x, n=3.0), TypeError, "argument 'n' must be int"),
+    # a 1-D transform's dims as a tuple (fft(x, dim=(0, 1)) computed a 2-D transform before)
+    ("tuple_dim", lambda lib, x, z: lib.fft.rfft(x, dim=(0, 1)), TypeError, "argument 'dim' must be int, not tuple"),
     ("rfft_complex", lambda lib, x, z: lib.fft.rfft(z), RuntimeError, "rfft expects a real input tensor"),
     ("ihfft_complex", lambda lib, x, z: lib.fft.ihfft(z), RuntimeError, "ihfft expects a real input tensor"),
     ("ihfft2_complex", lambda lib, x, z: lib.fft.ihfft2(z), RuntimeError, "ihfft2 expects a real input tensor"),
