@@ -404,7 +404,7 @@ def backward(tensor: Tensor, grad: Tensor | Array | None = None, retain_graph: b
                 hook(fn, "backward", in_grads)
             fresh = fn.fresh_gradients  # its gradients are new arrays nothing else holds: later sums may go into them
             zero_at = fn.zero_gradient_input  # (see `Function.zero_gradient_input`)
-            known_zero = in_grads[zero_at] if zero_at is not None else None
+            known_zero: Any = in_grads[zero_at] if zero_at is not None else None
             for t, g, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
                 if g is None or not needed:
                     continue
