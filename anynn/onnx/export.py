@@ -108,7 +108,8 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
         naming it in the graph, ``Dim.AUTO`` / ``Dim.DYNAMIC`` symbolic, ``None`` / ``Dim.STATIC`` static.
     opset_version : ONNX opset, 17 to 21 (default 21); 7 to 16 (``opset_version=11`` in many a ported program) as
         PyTorch's exporter takes an opset below its own lowest: the graph is converted where ``onnx``'s version
-        converter can, and written in opset 17 with a UserWarning where it cannot (LayerNormalization...).
+        converter can (`anynn.onnx.downgrade` rewrites around it), and written in opset 17 with a UserWarning where
+        it cannot (an operator that opset has not got: Mish before 18).
     export_params, keep_initializers_as_inputs : as PyTorch's: ``export_params=False`` makes the weights
         (the floating-point initializers, after folding) graph inputs a caller feeds, not stored in the file;
         ``keep_initializers_as_inputs=True`` lists every initializer as a graph input too (its value the default).
@@ -231,7 +232,7 @@ LOWEST_RECORDED_OPSET = 17  # (LayerNormalization's): an older opset_version is 
 def _converted(proto: Any, opset: int) -> Any:
     """The recorded opset-21 graph in ``opset``. Below `LOWEST_RECORDED_OPSET` (``opset_version=11`` in many a
     ported program) as PyTorch's exporter does below its own lowest: ``onnx``'s version converter is tried, and
-    where it fails (an operator that opset has not got: LayerNormalization, GELU...) the graph is kept in opset 17
+    where it fails (an operator that opset has not got: Mish...) the graph is kept in opset 17
     with a warning naming why."""
     import onnx
 
