@@ -10,6 +10,7 @@ from ..autograd.graph import sum_to_shape
 from ..backend import op
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
+from .precision import is_low_precision
 from .value_checks import KernelNotImplementedError, ShapeMismatchError, check_same_dtype, explain_shape_failure
 
 
@@ -61,6 +62,10 @@ class LinearFunction(Function):
         check_same_dtype("linear", ("input", "weight", "bias"), (x, weight, bias))
         self.x, self.weight = x, weight
         self.has_bias = bias is not None
+        if bias is not None and is_low_precision(xp, x.dtype):  # PyTorch's kernel: product + bias in float32, one
+            f32 = xp.float32                                     # rounding (a float16 sum put 1 in 4 an ulp off)
+            y = op(self.backend, "matmul")(xp.astype(x, f32), xp.astype(weight, f32).mT) + xp.astype(bias, f32)
+            return xp.astype(y, x.dtype)
         y = op(self.backend, "matmul")(x, weight.mT)
         if bias is not None:
             if is_writeable(y):
