@@ -239,6 +239,10 @@ def test_matrix_rank_and_power_as_torch(backend):
         anynn.linalg.matrix_power(make(backend, SQUARE), 1.5)
     with pytest.raises(RuntimeError, match="linalg.pinv: A must be batches of square matrices when hermitian=True"):
         anynn.linalg.pinv(make(backend, TALL), hermitian=True)
+    # empty matrices with hermitian= or atol= (the largest singular value of none raised ValueError), as PyTorch's
+    for shape, options in (((2, 0, 0), dict(hermitian=True)), ((3, 0), dict(atol=0.1))):
+        assert anynn.linalg.pinv(make(backend, np.zeros(shape)), **options).shape == tuple(
+            torch.linalg.pinv(torch.zeros(shape), **options).shape)
 
 
 @pytest.mark.parametrize("n", [0, 1])
