@@ -99,6 +99,9 @@ def _astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> 
     """The standard's ``astype``; an ndarray without ``device`` straight through its method (the wrapper's call after
     its device check): every ReLU and max-pool backward casts its mask."""
     if device is None and type(x) is np.ndarray:
+        if x.dtype.kind in "fc" and np.dtype(dtype).kind in "iu":  # NaN, inf or a value out of range: PyTorch's cast
+            with np.errstate(invalid="ignore", over="ignore"):  # is silent (NumPy warned 'invalid value in cast')
+                return x.astype(dtype, copy=copy)
         return x.astype(dtype, copy=copy)
     return compat_numpy.astype(x, dtype, copy=copy, device=device)  # type: ignore[attr-defined]
 

@@ -72,3 +72,19 @@ def test_isdtype_as_numpys():
                                (np.dtype("f4"), ["bool"], TypeError), (np.dtype("f4"), ("bool", ["bool"]), TypeError)]:
         with pytest.raises(error):
             np_xp.isdtype(dtype, kind)
+
+
+def test_a_float_to_integer_cast_of_nan_inf_or_huge_values_is_silent_as_torch():
+    """x.to(torch.int64) of NaN, inf or 1e20 gives PyTorch's values without a warning (NumPy warned 'invalid value
+    encountered in cast', an error under -W error)."""
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    import anynn
+
+    values = [float("nan"), float("inf"), -float("inf"), 1e20, 2.5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for dtype in ("int64", "int32", "uint8"):
+            got = anynn.tensor(values).to(getattr(anynn, dtype)).tolist()
+            assert got == torch.tensor(values).to(getattr(torch, dtype)).tolist()
