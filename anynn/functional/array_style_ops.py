@@ -34,8 +34,14 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
     dims_b = [checked_dim("tensordot", b, d) for d in dims_b]
     for da, db in zip(dims_a, dims_b):
         if a.shape[da] != b.shape[db]:
-            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has size {a.shape[da]} "
-                               f"in dim {da} and second has size {b.shape[db]} in dim {db}")
+            # PyTorch's broadcast of a contracted size 1: the other side is summed over that dim first
+            if a.shape[da] == 1:
+                b = b.sum(db, keepdim=True)
+            elif b.shape[db] == 1:
+                a = a.sum(da, keepdim=True)
+            else:
+                raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has size "
+                                   f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} in dim {db}")
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
     # (*free_a, K) @ (K, M): a's free axes stay axes of their own (a batched product), so a symbolic one of an

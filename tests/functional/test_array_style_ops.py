@@ -30,6 +30,8 @@ CASES = [
     ("tensordot_pairs", lambda m, a, b: m.tensordot(a, b, ([1, 2], [1, 0])), [A, B]),
     ("tensordot_0", lambda m, a, b: m.tensordot(a[0], b[0], 0), [A, B]),
     ("tensordot_2", lambda m, a, b: m.tensordot(a, b.permute(1, 0, 2), 2), [A, B]),
+    # a contracted size 1 against size 4 (PyTorch's OpInfo sample): the other side summed first
+    ("tensordot_size_one", lambda m, a, b: m.tensordot(a[:1, :, :1], b, ([0, 1], [0, 1])), [A, B]),
     ("take_along_dim", lambda m, a, i: m.take_along_dim(a, i, 1), [A, ALONG_1]),
     ("take_along_dim_broadcast", lambda m, a, i: m.take_along_dim(a, i, dim=1), [A, ALONG_BROADCAST]),
     ("take_along_dim_flat", lambda m, a, i: m.take_along_dim(a, i), [A, FLAT]),
