@@ -9,6 +9,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 
 
 from ..autograd.inference import refuse_requires_grad
+from ..autograd.primitive import NotATensorError
 from ..autograd.tensor import Tensor
 from ..backend.transfer import transfer
 from ..backend import Backend, DeviceRNG, dtype_name, get_backend
@@ -33,9 +34,10 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any = None, backend: Any = None, dtype: Any = None, requires_grad: bool = True) -> None:
         if isinstance(data, (list, tuple, str, bytes, int, float, complex)):
-            # PyTorch takes tensors only (a list fails in its .detach()); anynn also takes any backend's arrays
-            raise TypeError(f"Parameter: expected a Tensor or an array, got {type(data).__name__}; "
-                            f"make one with anynn.tensor(...) first")
+            # PyTorch takes tensors only (a list fails in its .detach(): AttributeError); anynn also takes any
+            # backend's arrays
+            raise NotATensorError(f"Parameter: expected a Tensor or an array, got {type(data).__name__}; "
+                                  f"make one with anynn.tensor(...) first")
         if data is None:  # PyTorch's Parameter(): an empty tensor of the default dtype
             data, dtype = [], default_float() if dtype is None else dtype
         if requires_grad and isinstance(data, Tensor):  # PyTorch's would share an inference tensor's data

@@ -314,8 +314,10 @@ def test_tensor_of_non_numbers_raises_type_error(backend, bad):
     if bad is None:  # Parameter(None) is PyTorch's Parameter(): an empty parameter
         assert tuple(nn.Parameter(bad, backend=backend).shape) == tuple(torch.nn.Parameter(bad).shape) == (0,)
         return
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as info:
         nn.Parameter(bad, backend=backend)
+    if isinstance(bad, (str, list)):  # PyTorch's AttributeError ('list' object has no attribute 'detach') too
+        assert isinstance(info.value, AttributeError)
 
 
 def test_from_numpy_refuses_non_arrays_and_objects():
