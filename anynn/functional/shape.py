@@ -307,6 +307,9 @@ class Split(Function):
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
     """x's elements in ``shape`` (one entry may be -1, inferred); the same number of elements."""
     shape = python_ints(tuple(shape))  # (a NumPy int or 0-d tensor size skipped the checks: NumPy's ValueError)
+    if any(type(n) is bool for n in shape):  # PyTorch reads a bool after the first size as an int (view(12, True))
+        refuse_float_ints("reshape", shape=shape)
+        shape = tuple(int(n) if type(n) is bool else n for n in shape)
     for i, n in enumerate(shape):
         if isinstance(n, int) and n < -1:  # NumPy reads any negative size as "inferred"; PyTorch only -1
             raise RuntimeError(f"reshape: invalid shape dimension {n} at index {i} of shape {tuple(shape)}")
@@ -408,6 +411,10 @@ def squeeze(input: Any, dim: Any = None) -> Any:
                 raise IndexError(f"squeeze: dim {d} is out of range for a tensor of shape {tuple(input.shape)} "
                                  f"(expected in [{-bound}, {bound - 1}])")
         dims = {d % bound for d in ((dim,) if isinstance(dim, int) else dim) if input.ndim}
+        if not isinstance(dim, int) and input.ndim and len(dims) < len(dim):  # (PyTorch's check; anynn squeezed)
+            given = [d % bound for d in dim]
+            repeated = next(d for d in given if given.count(d) > 1)
+            raise InvalidValueError(f"squeeze: dim {repeated} appears multiple times in the list of dims {tuple(dim)}")
         if any(input.shape[d] is None for d in dims):  # dropped or kept as it runs: a graph has one rank
             raise ValueError(f"squeeze: dim {sorted(dims)} of a tensor of shape {tuple(input.shape)} has a symbolic "
                              f"size (an ONNX export with dynamic_axes), which may or may not be 1 when the graph runs")

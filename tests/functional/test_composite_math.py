@@ -245,6 +245,7 @@ REFUSALS = [
     lambda m, t: t(X).gather(0, t(np.array([0]))),  # (ValueError before)
     lambda m, t: t(X).sum((0, 0)),  # ValueError before; PyTorch: RuntimeError 'dim 0 appears multiple times'
     lambda m, t: t(X).all((0, 0)), lambda m, t: t(X).any([1, -1]), lambda m, t: m.count_nonzero(t(X), (0, 0)),
+    lambda m, t: t(X[:, None]).squeeze((1, 1)),  # (squeezed once before)
     # in-place writes PyTorch refuses with its classes (NumPy's ValueError, or TypeError / RuntimeError, before)
     lambda m, t: t(X[0]).copy_(t(X)), lambda m, t: t(INTS).normal_(),
     lambda m, t: t(X[0]).scatter_(0, t(np.array([0])), t(X[:1])), lambda m, t: t(X[0]).put_(t(np.array([0])), t(X[0])),
@@ -367,6 +368,10 @@ def test_a_float_int_argument_is_refused_as_torch():
     for module in (torch, anynn):  # a dim out of range: IndexError (anynn said dim1 and dim2 were the same)
         with pytest.raises(IndexError):
             module.ones(2, 3).diagonal(0, 5, 1)
+    # after the first size of a list PyTorch's parser reads a bool as an int (only a lone or leading one is refused)
+    for call in (lambda x: x.view(6, True), lambda x: x.reshape((3, True, 2)), lambda x: x.repeat(1, True),
+                 lambda x: x.new_zeros(2, True), lambda x: x.new_zeros([2, False])):
+        assert tuple(call(anynn.ones(2, 3)).shape) == tuple(call(torch.ones(2, 3)).shape)
 
 
 def test_float16_where_pytorchs_kernels_lack_it_is_refused():
