@@ -425,10 +425,11 @@ def refuse_float_ints(name: str, **arguments: Any) -> None:
     """PyTorch's `TypeError` where a float (or a sequence holding one) goes in an int argument of ``name``:
     ``x.repeat(1.5, 1)``, ``x.tril(0.5)``, ``one_hot(t, 2.5)`` were cut to ints silently (``n / 2`` is a float in
     Python 3). A bool or a string is PyTorch's TypeError too (``x.tril(True)`` was diagonal 1, ``x.repeat("a", 1)``
-    a ValueError). Symbolic sizes and NumPy's integers pass."""
+    a ValueError). In a sequence a bool passes as an int after the first item, as PyTorch's parser reads it
+    (``x.view(12, True)`` is (12, 1); ``x.repeat((True,))`` is refused). Symbolic sizes and NumPy's integers pass."""
     for argument, value in arguments.items():
-        for v in value if isinstance(value, (tuple, list)) else (value,):
-            if isinstance(v, (float, bool, str)):
+        for i, v in enumerate(value if isinstance(value, (tuple, list)) else (value,)):
+            if isinstance(v, (float, str)) or (isinstance(v, bool) and i == 0):
                 raise TypeError(f"{name}(): argument '{argument}' must be int, not {type(v).__name__} ({v!r}), as in "
                                 "PyTorch")
 
