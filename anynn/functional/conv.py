@@ -358,6 +358,9 @@ def _conv_transpose(x: Any, weight: Any, bias: Any, stride: IntOrPair, padding: 
             raise InvalidValueError(f"{fn}: output_padding {output_padding!r} must be smaller than stride or "
                                     "dilation")
     size = (1,) * (2 - spatial_dims) + tuple(x.shape[-spatial_dims:])
+    if 0 in size and x.ndim > spatial_dims and 0 not in tuple(x.shape[:-spatial_dims]):  # (anynn computed an output)
+        raise ShapeMismatchError(f"{fn}: Only zero batch or zero channel inputs are supported, but got input shape: "
+                                 f"{list(x.shape)}, as PyTorch")
     out = [(n - 1) * s - 2 * p + d * (k - 1) + op_ + 1  # (a symbolic axis, None in ONNX export: sized as it runs)
            for n, s, p, d, k, op_ in zip(size, stride2, padding2, dilation2, kernel, output_padding2) if n is not None]
     if out and min(out) < 1:

@@ -286,6 +286,7 @@ FUNCTIONAL_SHAPE_ERRORS = [
     lambda F, m: F.embedding(_ones(m, 2, integer=True), _ones(m, 3)),
     lambda F, m: F.unfold(_ones(m, 1, 1, 2, 2), 3), lambda F, m: F.fold(_ones(m, 1, 5, 4), (3, 3), 2),
     lambda F, m: F.unfold(_ones(m, 1, 1, 2, 4, 4), 2),  # (a ValueError only before)
+    lambda F, m: F.conv_transpose2d(_ones(m, 2, 2, 0, 4), _ones(m, 2, 3, 2, 2)),  # (an output came back)
     lambda F, m: F.grid_sample(_ones(m, 1, 1, 2, 2), _ones(m, 2, 3, 3, 2), align_corners=False),
     lambda F, m: F.cross_entropy(_ones(m, 2, 3), _ones(m, 2, integer=True), weight=_ones(m, 4)),
     lambda F, m: F.poisson_nll_loss(_ones(m, 2, 3), _ones(m, 4, 3)),
