@@ -62,6 +62,7 @@ def load_program(path: str | Path, use: str) -> types.ModuleType:
         source = swap_imports(source)
     module = types.ModuleType(f"{path.stem}_on_{use}")
     module.__file__ = str(path)
+    sys.modules[module.__name__] = module  # a @dataclass config (nanoGPT's GPTConfig) looks its module up there
     exec(compile(source, str(path), "exec"), module.__dict__)
     return module
 

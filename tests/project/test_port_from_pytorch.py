@@ -68,6 +68,15 @@ def test_ported_programs_run_with_dropout_and_sampling():
     assert len(losses) == 4 and len(sample) == 21 and set(sample) <= set(port.TEXT)
 
 
+def test_load_program_runs_a_dataclass_config(tmp_path):
+    """nanoGPT's GPTConfig and makemore's ModelConfig are dataclasses, which look their module up in sys.modules
+    ('NoneType' object has no attribute '__dict__' before)."""
+    program = tmp_path / "config_program.py"
+    program.write_text("from dataclasses import dataclass\nimport torch\n\n\n@dataclass\nclass Config:\n"
+                       "    n_embd: int = 4\n\n\ndef width():\n    return torch.zeros(Config().n_embd).shape[0]\n")
+    assert port.load_program(program, "anynn").width() == 4
+
+
 def test_load_program_refuses_other_libraries():
     with pytest.raises(ValueError, match="torch' or 'anynn"):
         port.load_program(EXAMPLE / "mnist_style.py", "jax")
