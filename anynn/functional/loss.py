@@ -248,21 +248,32 @@ class ClassLoss(Function):
         else:
             logp = scores
         eps = self.label_smoothing
+        picked_logp = None
         if _is_integer(xp, target):
             valid = target != self.ignore_index
             safe = xp.where(valid, target, xp.zeros_like(target))
-            classes = xp.arange(C, dtype=target.dtype, device=_device(target))
-            onehot = xp.astype(safe[:, None] == classes[None, :], logp.dtype)
             valid_f = xp.astype(valid, logp.dtype)[:, None]
-            w = weight[None, :] if weight is not None else None
-            q = onehot * (1.0 - eps) + eps / C if eps else onehot
-            q = q * w if w is not None else q
-            q = q * valid_f
-            picked = onehot * w if w is not None else onehot
-            denominator = xp.sum(picked * valid_f)
+            q = None
+            if not eps and weight is None:
+                # one class per row: its log-probability gathered (the dense sum below adds it to zeros: the same
+                # value), the valid rows counted; the (M, C) one-hot only for a backward (ten passes of M x C)
+                picked_logp = xp.take_along_axis(logp, safe[:, None], axis=-1)[:, 0]
+                denominator = xp.sum(valid_f)
+                if self.needs_input_grad[0]:
+                    classes = xp.arange(C, dtype=target.dtype, device=_device(target))
+                    q = xp.astype(safe[:, None] == classes[None, :], logp.dtype) * valid_f
+            else:
+                classes = xp.arange(C, dtype=target.dtype, device=_device(target))
+                onehot = xp.astype(safe[:, None] == classes[None, :], logp.dtype)
+                w = weight[None, :] if weight is not None else None
+                q = onehot * (1.0 - eps) + eps / C if eps else onehot
+                q = q * w if w is not None else q
+                q = q * valid_f
+                picked = onehot * w if w is not None else onehot
+                denominator = xp.sum(picked * valid_f)
             self.valid = valid
             # each row's sum(q), which the gradient on logits needs: the 0/1 valid mask for plain one-hot targets
-            self.q_total = valid_f if not eps and w is None else None
+            self.q_total = valid_f if not eps and weight is None else None
         else:
             self.valid = None
             self.q_total = None
@@ -274,8 +285,11 @@ class ClassLoss(Function):
             if self.needs_input_grad[1]:  # probabilities may be differentiated too, as in PyTorch
                 self.logp, self.weight = logp, weight
         self.q = q
-        # 0 * log p is 0 where q is 0, also where p is 0 (a class masked with a -inf logit)
-        losses = -xp.sum(q * xp.where(q == 0, xp.zeros_like(logp), logp), axis=-1)
+        if picked_logp is not None:  # (ignored rows: 0, as the dense sum of their zero row)
+            losses = -xp.where(valid, picked_logp, xp.zeros_like(picked_logp))
+        else:
+            # 0 * log p is 0 where q is 0, also where p is 0 (a class masked with a -inf logit)
+            losses = -xp.sum(q * xp.where(q == 0, xp.zeros_like(logp), logp), axis=-1)
         if self.reduction == "none":
             self.scale = None
         elif self.reduction == "sum":

@@ -614,6 +614,27 @@ def test_cross_entropy_all_ignored_and_label_gradient(backend):
     assert np.isnan(out.numpy()) and torch.isnan(ref)
 
 
+def test_cross_entropy_builds_its_one_hot_targets_only_for_a_backward(monkeypatch):
+    """Class-index targets without smoothing or weights: the loss gathers each row's log-probability (the values of the
+    dense sum over an (N, C) one-hot, to the bit); the one-hot is made only where the gradient needs it."""
+    from anynn.functional import loss as loss_module
+
+    made: list[int] = []
+    device_of = loss_module._device
+    monkeypatch.setattr(loss_module, "_device", lambda a: made.append(1) or device_of(a))  # (asked for the one-hot)
+    x = np.array([[2.0, -1.0, 0.5], [-np.inf, 1.0, 3.0], [0.0, 0.0, 0.0]])
+    scores, labels = anynn.tensor(x, requires_grad=True), anynn.tensor(np.array([0, 2, -100]))
+    with anynn.no_grad():
+        none = F.cross_entropy(scores, labels, reduction="none").numpy()
+        mean = F.cross_entropy(scores, labels).numpy()
+    assert made == []
+    want = TF.cross_entropy(torch.tensor(x), torch.tensor([0, 2, -100]), reduction="none").numpy()
+    np.testing.assert_allclose(none, want, rtol=1e-12)
+    np.testing.assert_allclose(mean, want[:2].mean(), rtol=1e-12)
+    F.cross_entropy(scores, labels).backward()
+    assert made == [1] and scores.grad.numpy()[2].tolist() == [0.0, 0.0, 0.0]
+
+
 def test_probability_targets_get_gradients(backend):
     rng = np.random.default_rng(14)
     x, t = rng.standard_normal((3, 4)), rng.uniform(0, 1, (3, 4))
