@@ -440,6 +440,8 @@ class DataLoader(Generic[T_co]):
         if custom is None:  # PyTorch's default collates through default_collate_fn_map: a type a program added there
             added = added_collate_types()  # (or whose function it replaced) goes through default_collate, as there
             custom = default_collate if added and holds_type(samples[0], added) else None
+            if custom is None and _nested(samples[0]):  # (x, [a, b]), {"p": P(...)}: PyTorch's recursive collate
+                custom = default_collate
         if custom is not None:  # its batch as it returned it, arrays as the loader's fields
             layout, arrays = collated.split(custom(samples), _is_field)
             return (layout, *(self._host_dtype(a) for a in arrays))
@@ -569,6 +571,14 @@ def _start_context(context: Any, num_workers: int) -> Any:
         raise TypeError(f"DataLoader: multiprocessing_context option should be a valid context object or a string "
                         f"specifying the start method, but got multiprocessing_context={context!r}")
     return context
+
+
+def _nested(sample: Any) -> bool:
+    """Whether a tuple, list or dict sample holds a tuple, list or dict field: PyTorch's default_collate batches
+    such a field recursively (a list of per-position batches, a dict of batches), where the flat host collate
+    stacked it into one array ((x, [a, b]) gave a (B, 2) label tensor, unpacked by rows)."""
+    fields = sample.values() if isinstance(sample, dict) else sample if isinstance(sample, (tuple, list)) else ()
+    return any(isinstance(f, (tuple, list, dict)) for f in fields)
 
 
 def _is_namedtuple(x: Any) -> bool:

@@ -875,6 +875,23 @@ def test_a_custom_collate_fns_batch_keeps_its_structure_as_torch():
     assert (single, number, text) == ([(1.0, 2)], 1, "s")
 
 
+def test_nested_samples_batch_as_torchs_default_collate():
+    """A sample holding a list, tuple or dict field is batched recursively, as PyTorch's default_collate: an
+    (image, [label_a, label_b]) sample gave one (B, 2) label tensor (``for x, (a, b) in loader`` unpacked its rows:
+    wrong values at B == 2), a namedtuple in a dict was stacked into one tensor, a nested dict was a TypeError."""
+    torch_data = pytest.importorskip("torch.utils.data")
+    import collections
+
+    import anynn.utils.data as ours
+
+    pair = collections.namedtuple("Pair", "a b")
+    for sample in (lambda i: (np.full(2, i, np.float32), [i, np.float32(i)]),
+                   lambda i: {"p": pair(i, 2 * i), "d": {"w": np.float64(i)}}):
+        data = [sample(i) for i in range(3)]
+        theirs = [_structure(b) for b in torch_data.DataLoader(data, batch_size=2)]
+        assert [_structure(b) for b in ours.DataLoader(data, batch_size=2)] == theirs
+
+
 def test_a_dataset_with_getitems_is_fetched_a_batch_at_a_time_as_torch():
     """PyTorch's loader calls ``__getitems__(list of ints)`` once per batch where a dataset defines it (the advanced
     data-loading tutorial's vectorised draw); its Subset forwards it. anynn called ``__getitem__`` per sample."""
