@@ -24,6 +24,9 @@ def test_dependency_floors_and_license_metadata_build_on_a_fresh_machine() -> No
     # an SPDX string (a TOML table is deprecated by setuptools, to fail from 2027) needs setuptools 77
     assert re.search(r'^license = "[A-Za-z0-9.-]+"$', PYPROJECT, re.M)
     assert floor("setuptools") >= (77,)
+    # the license's text ships with it (setuptools 77 puts LICENSE* in the sdist and the wheel's .dist-info)
+    license_text = (Path(__file__).resolve().parents[2] / "LICENSE").read_text()
+    assert license_text.startswith("MIT License") and 'license = "MIT"' in PYPROJECT
     # the README's `pip install -e ".[examples]"` runs every example, digits_fit.py --plot (History.plot) included
     examples = re.search(r"^examples = \[(.*?)\]", PYPROJECT, re.M)
     assert examples and all(f'"{name}>=' in examples.group(1) for name in ("scikit-learn", "tqdm", "matplotlib"))
