@@ -136,7 +136,8 @@ def option_array(name: str, what: str, value: Any, input: Any, refuse_grad: bool
         raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {_type_name(value)}, as in PyTorch; wrap it "
                         f"with anynn.tensor(...)")
     be = input.backend
-    if same_dtype and isinstance(value, Tensor) and value.dtype != input.dtype:
+    # (by name: a weight on another backend has another library's dtype object, and gets the backend's error below)
+    if same_dtype and isinstance(value, Tensor) and dtype_name(value.dtype) != dtype_name(input.dtype):
         raise DTypeMismatchError(f"{name}: expected scalar type {dtype_name(input.dtype)} but found "
                                  f"{dtype_name(value.dtype)} for argument '{what}', as PyTorch; cast it with "
                                  f"{what}.to(input.dtype)")
