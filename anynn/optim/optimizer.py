@@ -443,6 +443,7 @@ def _holds_tensor_options(group: dict[str, Any]) -> bool:
 
 
 _PYTHON_NUMBERS = (int, float, bool)
+_NO_NUMPY_NUMBER = frozenset({int, float, bool, type(None), str, list})  # option types that are no NumPy number
 
 
 def _numpy_number(value: Any) -> bool:
@@ -456,7 +457,7 @@ def _holds_numpy_numbers(group: dict[str, Any]) -> bool:
     (array-api-strict)."""
     for value in group.values():
         kind = type(value)
-        if kind in _PYTHON_NUMBERS or kind is list:
+        if kind in _NO_NUMPY_NUMBER:  # (most options: a set lookup, not the numbers.Real ABC check of each)
             continue
         if kind is tuple:
             for entry in value:
