@@ -149,9 +149,13 @@ class MaskedGradient(Function):
 
     def backward(self, xp: Namespace, gg: Any) -> tuple[Any, Any]:
         need_g, need_source = self.needs_input_grad
-        # the zeros as one broadcast 0-d array: no memory of the source's size, and adding it costs one pass
-        zeros = xp.broadcast_to(xp.zeros((), dtype=gg.dtype, device=device_of(gg)), self.shape) if need_source \
-            else None
+        zeros = None
+        if need_source:
+            source = self.inputs[1]
+            if getattr(source, "_ctx", None) is None or source._retains_grad:  # kept as a .grad: a writeable array
+                zeros = xp.zeros(self.shape, dtype=gg.dtype, device=device_of(gg))  # (x.grad.zero_() on torch)
+            else:  # one broadcast 0-d array, on its way into the producer's pending sum (the engine skips it there)
+                zeros = xp.broadcast_to(xp.zeros((), dtype=gg.dtype, device=device_of(gg)), self.shape)
         return (gg * self.mask if need_g else None), zeros
 
 

@@ -537,6 +537,25 @@ PIECEWISE_LINEAR = {
 }
 
 
+def test_a_zero_gradient_stored_in_a_leaf_can_be_written_in_place(backend, rng):
+    """ReLU straight on a leaf, a penalty on its gradient alone: the leaf's .grad is zeros, as PyTorch's, and a
+    writeable array (it was one broadcast 0-d array: on the torch backend x.grad.zero_() raised 'more than one
+    element of the written-to tensor refers to a single memory location')."""
+    data = rng.standard_normal((3, 4))
+    found = []
+    for lib, make in ((torch, lambda a: torch.tensor(a, requires_grad=True)),
+                      (anynn, lambda a: anynn.tensor(a, backend=backend, requires_grad=True))):
+        x = make(data)
+        (g,) = lib.autograd.grad(lib.relu(x).sum(), x, create_graph=True)
+        (g * g).sum().backward()
+        before = np.asarray(x.grad.detach().numpy()).copy()
+        x.grad.zero_()
+        x.grad.add_(1.0)
+        found.append((before, np.asarray(x.grad.detach().numpy())))
+    for theirs, ours in zip(*found):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize("with_loss", [False, True], ids=["alone", "with_loss"])
 @pytest.mark.parametrize("act", sorted(PIECEWISE_LINEAR))
 def test_penalty_alone_gives_what_precedes_a_piecewise_linear_layer_zeros(backend, rng, act, with_loss):
