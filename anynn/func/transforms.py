@@ -119,6 +119,10 @@ def _split_aux(out: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
     if not isinstance(out, tuple) or len(out) != 2:
         raise RuntimeError(f"{what}(f, ...)(*args): output of function f should be a tuple: (output, aux) if "
                            "has_aux is True")
+    for leaf in flatten(out[1])[0]:  # PyTorch's transforms take Tensors (in tuples, lists, dicts) as aux, nothing else
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(f"{what}(f, ...)(*args): expected tensors in the aux output of f, got unsupported type "
+                               f"{type(leaf)}, as PyTorch")
     return out
 
 

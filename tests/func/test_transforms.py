@@ -167,6 +167,11 @@ def test_misuse_is_named(backend, rng) -> None:
         func.grad(lambda x: x * 2)(x)
     with pytest.raises(RuntimeError, match="should be a tuple: \\(output, aux\\)"):
         func.grad(lambda x: x.sum(), has_aux=True)(x)
+    for aux in (3, None, (x, 3.0)):  # an aux that is not Tensors: PyTorch's RuntimeError (anynn returned it)
+        for call in (lambda f: func.grad(f, has_aux=True)(x), lambda f: func.vjp(f, x, has_aux=True),
+                     lambda f: func.jacrev(f, has_aux=True)(x)):
+            with pytest.raises(RuntimeError, match="expected tensors in the aux output"):
+                call(lambda x, aux=aux: (x.sum(), aux))
     with pytest.raises(RuntimeError, match="argnums=2"):
         func.grad(lambda x: x.sum(), argnums=2)(x)
     with pytest.raises(TypeError, match="argnums must be an int"):
