@@ -356,8 +356,9 @@ def additive_masks(like: Tensor, *masks: Any) -> tuple[Any, ...]:
 def _additive(forbidden: Tensor, like: Tensor) -> Tensor:
     """A boolean mask (True = forbidden) as 0 / -inf in ``like``'s dtype."""
     xp = like.backend.xp
-    zeros = xp.zeros(forbidden.shape, dtype=like.array.dtype, device=device_of(like.array))
-    data = xp.where(forbidden.array, xp.full_like(zeros, -float("inf")), zeros)
+    where = device_of(like.array)  # (0-d bounds: a recorded mask's symbolic axes have no sizes to make arrays of)
+    data = xp.where(forbidden.array, xp.asarray(-float("inf"), dtype=like.array.dtype, device=where),
+                    xp.asarray(0.0, dtype=like.array.dtype, device=where))
     return Tensor._make(data, like.backend, None, 0)
 
 

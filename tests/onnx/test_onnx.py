@@ -404,7 +404,8 @@ def test_family_runs_in_onnxruntime_as_in_anynn(family: str, dynamic: bool, tmp_
 
 
 class PaddedEncoder(nn.Module):
-    """Token embedding, a two-layer Transformer encoder with a key padding mask (N, S), the mean over positions."""
+    """Token embedding, a two-layer Transformer encoder with a key padding mask (N, S) and a float causal mask (the
+    encoder turns the boolean one additive beside it), the mean over positions."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -413,7 +414,8 @@ class PaddedEncoder(nn.Module):
                                              enable_nested_tensor=False)
 
     def forward(self, tokens: Any, padding: Any) -> Any:
-        return self.encoder(self.embed(tokens), src_key_padding_mask=padding).mean(1)
+        causal = nn.Transformer.generate_square_subsequent_mask(tokens.size(1))
+        return self.encoder(self.embed(tokens), causal, padding, is_causal=True).mean(1)
 
 
 class MaskedSeq2Seq(nn.Module):
