@@ -26,6 +26,7 @@ from .functional.pinv import pinv
 from .functional.spectral import EighResult, QrResult, SvdResult, eigh, eigvalsh, qr, svd, svdvals
 from .functional.eigen_general import EigResult, eig, eigvals
 from .functional.vector_products import cross as _cross
+from .functional.value_checks import one_dim
 from .functional.diagonal import diagonal as _diagonal
 from .functional.linalg import matmul as _matmul
 from .functional.linalg_tensor import lu_solve, tensorinv, tensorsolve, vander
@@ -146,7 +147,7 @@ def _lstsq_details(A: Tensor, b: Tensor, solution: Tensor, rtol: float, driver: 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
     """The cross product along ``dim`` (default the last axis, unlike ``anynn.cross``)."""
-    return _cross(input, other, dim)
+    return _cross(input, other, one_dim("linalg_cross", dim))
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002

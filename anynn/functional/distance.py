@@ -16,7 +16,7 @@ from ..backend.broadcasting import broadcast_shapes
 from .precision import cast_to, is_low_precision, upcast
 from .elementwise import as_common_floating
 from .value_checks import InvalidValueError, ShapeMismatchError
-from .value_checks import (check_floating, check_tensor_arguments, is_floating, refuse_bool_dims,
+from .value_checks import (check_floating, check_tensor_arguments, is_floating, one_dim,
                            refuse_boolean_subtraction, refuse_complex)
 
 
@@ -155,7 +155,7 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepd
 def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
     """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (they broadcast); ``dim`` is removed."""
     check_tensor_arguments("cosine_similarity", x1=x1, x2=x2)
-    refuse_bool_dims("cosine_similarity", dim)
+    dim = one_dim("cosine_similarity", dim)
     if not eps >= 0:  # (a negative eps could divide by a negative norm product)
         raise InvalidValueError(f"cosine_similarity: eps must be non-negative, got {eps}, as in PyTorch")
     if not is_floating(x1) and not is_floating(x2):  # PyTorch computes in their common dtype: refused for integers

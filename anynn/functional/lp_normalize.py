@@ -22,7 +22,8 @@ def normalize(input: Any, p: float = 2.0, dim: int | Sequence[int] = 1,  # noqa:
     check_floating("normalize", input)
     if input.ndim == 0:
         raise IndexError(f"normalize: a 0-d input has no dim {dim} (give a tensor with at least one dimension)")
-    for d in dim if isinstance(dim, (tuple, list)) else (dim,):  # (a tuple: the norm over those dims, as PyTorch's)
+    # (a tuple: the norm over those dims; None: over all of them, as PyTorch's)
+    for d in dim if isinstance(dim, (tuple, list)) else () if dim is None else (dim,):
         if not -input.ndim <= d < input.ndim:
             raise IndexError(f"normalize: dim {d} is out of range for an input of shape {tuple(input.shape)} "
                              f"(expected in [{-input.ndim}, {input.ndim - 1}])")

@@ -18,7 +18,7 @@ from ..backend.arrays import at_add, check
 from ..backend.typing import Namespace
 from . import indexing, shape
 from .broadcast import expand, repeat
-from .value_checks import check_one_backend, python_ints, refuse_bool_dims, refuse_float_ints
+from .value_checks import check_one_backend, one_dim, python_ints, refuse_bool_dims, refuse_float_ints
 
 
 def _dims(name: str, dims: Any, ndim: int) -> tuple[int, ...]:
@@ -108,7 +108,11 @@ def tensor_unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
-    """Axes ``source`` moved to positions ``destination``; the others keep their order (``torch.movedim``)."""
+    """Axes ``source`` moved to positions ``destination``; the others keep their order (``torch.movedim``). Both
+    are ints or both sequences, as PyTorch's (``movedim((1,), 0)`` is its TypeError)."""
+    if isinstance(source, (tuple, list)) != isinstance(destination, (tuple, list)):
+        raise TypeError(f"movedim(): expected (int source, int destination) or (tuple of ints source, tuple of ints "
+                        f"destination), got ({type(source).__name__}, {type(destination).__name__}), as PyTorch")
     source = _dims("movedim", source, input.ndim)
     destination = _dims("movedim", destination, input.ndim)
     if len(source) != len(destination):
@@ -135,7 +139,7 @@ def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
 
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
     """Axis ``dim`` split into ``sizes`` (one may be ``-1``), as ``torch.unflatten``."""
-    (axis,) = _dims("unflatten", dim, input.ndim)
+    (axis,) = _dims("unflatten", one_dim("unflatten", dim), input.ndim)
     refuse_float_ints("unflatten", sizes=sizes)
     sizes = tuple(int(n) for n in sizes)
     if not sizes:
@@ -191,7 +195,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
         return Tensor._make(xp.repeat(positions, xp.astype(counts.array, xp.int64)), be, None, 0)
     if dim is None:
         input, dim = input.reshape(-1), 0
-    (axis,) = _dims("repeat_interleave", dim, input.ndim)
+    (axis,) = _dims("repeat_interleave", one_dim("repeat_interleave", dim), input.ndim)
     if isinstance(repeats, Tensor) and repeats.ndim == 0:
         repeats = int(repeats.item())
     repeats = python_ints(repeats)

@@ -19,7 +19,7 @@ from ..backend import dtype_name
 from ..backend.arrays import row_major_strides
 from .inplace import _assign, _random_fill, _twin, drawn_in_graph
 from .tensor_extras import where
-from .value_checks import checked_dim
+from .value_checks import checked_dim, one_dim
 
 ITEMSIZE = {"bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "float16": 2, "bfloat16": 2, "int32": 4,
             "uint32": 4, "float32": 4, "int64": 8, "uint64": 8, "float64": 8, "complex64": 8, "complex128": 16}
@@ -90,7 +90,7 @@ def renorm(self: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
     if self.ndim < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {self.ndim} dimensions")
-    dim = checked_dim("renorm", self, dim)
+    dim = checked_dim("renorm", self, one_dim("renorm", dim))
     norm = self.norm(p, tuple(d for d in range(self.ndim) if d != dim), keepdim=True)
     return self * where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
 

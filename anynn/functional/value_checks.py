@@ -380,6 +380,18 @@ def refuse_bool_dims(name: str, dims: Any, argument: str = "dim") -> None:
                         f"no dim, as in PyTorch)")
 
 
+def one_dim(name: str, dim: Any, argument: str = "dim") -> int:
+    """``dim`` of an argument that PyTorch types as one int (``movedim``'s pair, ``unflatten``, ``renorm``,
+    ``repeat_interleave``, ``cosine_similarity``...) as a Python int (a NumPy integer or a 0-d integer Tensor read,
+    as `python_ints`), else PyTorch's `TypeError`: a list, tuple, float, bool, str or None there was read as its
+    first item, truncated, or as axis 0/1 before."""
+    value = python_ints(dim)
+    if type(value) is not int:
+        raise TypeError(f"{name}(): argument '{argument}' must be int, not {type(dim).__name__} ({dim!r}), as in "
+                        "PyTorch")
+    return value
+
+
 def refuse_single_tensor(name: str, tensors: Any) -> None:
     """PyTorch's `TypeError` where a joining function (``cat``, ``stack``, ``hstack``...) is given one tensor in place
     of a sequence of them: iterated, its rows were joined (``torch.cat(x)`` flattened x, ``stack(x)`` copied it)."""

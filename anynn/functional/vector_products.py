@@ -11,7 +11,7 @@ from ..autograd.tensor import Tensor
 from ..backend.broadcasting import broadcast_shapes
 from . import broadcast, reduce, shape
 from .value_checks import require_tensor
-from .value_checks import (KernelNotImplementedError, check_same_dtype, check_tensor_arguments, refuse_bool_dims,
+from .value_checks import (KernelNotImplementedError, check_same_dtype, check_tensor_arguments, one_dim,
                            refuse_complex, refuse_kernel)
 
 
@@ -37,7 +37,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """The 3-D cross product along ``dim`` (by default the first axis of size 3, as ``torch.cross``; use
     ``dim=-1`` for ``torch.linalg.cross``); the operands broadcast."""
-    refuse_bool_dims("cross", dim)
+    dim = None if dim is None else one_dim("cross", dim)
     shape_out = _broadcast_shape(tuple(input.shape), tuple(other.shape))
     if tuple(input.shape) != shape_out:
         input = broadcast.expand(input, shape_out)
@@ -48,7 +48,9 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
         if dim is None:
             raise RuntimeError(f"cross: no dimension of size 3 in shape {shape_out}")
     ndim = len(shape_out)
-    if not -ndim <= dim < ndim or shape_out[dim] != 3:
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"cross: dim {dim} is out of range for shape {shape_out} (expected in [{-ndim}, {ndim - 1}])")
+    if shape_out[dim] != 3:
         raise RuntimeError(f"cross: dim {dim} must have size 3 in shape {shape_out}")
     axis = dim % ndim
 

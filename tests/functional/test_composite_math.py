@@ -357,6 +357,10 @@ FLOAT_INTS = [  # a float where an int argument goes: PyTorch's TypeError (anynn
     lambda m, x: x.tril(True), lambda m, x: x.repeat("a", 1), lambda m, x: x.split(True),
     lambda m, x: x.new_zeros("a"), lambda m, x: m.histc(x, True), lambda m, x: x.diagonal(0, 1.0, 0),
     lambda m, x: x.diagonal(0, True, 0),
+    # a sequence or a float where PyTorch takes one int dim (anynn read its first item, or cut it to an int)
+    lambda m, x: x.movedim((1,), 0), lambda m, x: x.movedim(1, [0]), lambda m, x: x.unflatten((1,), (3, 1)),
+    lambda m, x: x.repeat_interleave(2, dim=[1]), lambda m, x: x.renorm(2, 1.0, 1.0),
+    lambda m, x: m.nn.functional.cosine_similarity(x, x, 1.0), lambda m, x: m.linalg.cross(x, x, dim=None),
 ]
 
 
@@ -368,6 +372,8 @@ def test_a_float_int_argument_is_refused_as_torch():
     for module in (torch, anynn):  # a dim out of range: IndexError (anynn said dim1 and dim2 were the same)
         with pytest.raises(IndexError):
             module.ones(2, 3).diagonal(0, 5, 1)
+        with pytest.raises(IndexError):  # (anynn: RuntimeError 'must have size 3')
+            module.linalg.cross(module.ones(2, 3), module.ones(2, 3), dim=2)
     # after the first size of a list PyTorch's parser reads a bool as an int (only a lone or leading one is refused)
     for call in (lambda x: x.view(6, True), lambda x: x.reshape((3, True, 2)), lambda x: x.repeat(1, True),
                  lambda x: x.new_zeros(2, True), lambda x: x.new_zeros([2, False])):

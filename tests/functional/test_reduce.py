@@ -365,6 +365,8 @@ def test_normalize_eps_out_and_errors(backend):
     x = np.array([[1e-3, -2e-3], [3.0, 4.0]])
     torch_oracle(backend, lambda t: F.normalize(t, eps=0.1), lambda t: torch.nn.functional.normalize(t, eps=0.1),
                  [x], "float64", what="eps above the first row's norm")
+    torch_oracle(backend, lambda t: F.normalize(t, dim=None), lambda t: torch.nn.functional.normalize(t, dim=None),
+                 [x], "float64", what="dim=None: the norm of everything (anynn's range check compared None)")
     out = make(backend, np.zeros((2, 2)))
     got = F.normalize(make(backend, x), dim=0, out=out)
     assert got is out
