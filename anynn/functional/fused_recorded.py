@@ -377,10 +377,12 @@ class PReLUGrad(Function):
         if need_g:
             negative_side = (0.0 if ggx is None else ggx * w) + (0.0 if ggw is None else ggw * x)
             grad_g = xp.where(nonnegative, zeros if ggx is None else ggx, zeros + negative_side)
-        if need_x and ggw is not None:
-            grad_x = xp.where(nonnegative, zeros, g * ggw)
-        if need_w and ggx is not None:
-            grad_w = prelu_weight_grad(xp, xp.where(nonnegative, zeros, g * ggx), w)
+        # zeros, not None, where the other gradient is not differentiated: PyTorch's formulas read x and the weight
+        if need_x:
+            grad_x = zeros if ggw is None else xp.where(nonnegative, zeros, g * ggw)
+        if need_w:
+            grad_w = xp.zeros_like(self.weight) if ggx is None else prelu_weight_grad(
+                xp, xp.where(nonnegative, zeros, g * ggx), w)
         return grad_g, grad_x, grad_w
 
 

@@ -87,7 +87,10 @@ def _step_backward(xp: Namespace, kind: str, cache: tuple[Any, ...], dh: Any,
     if kind == "rnn_tanh":
         d_pre = dh * (1.0 - h_new * h_new)
     else:
-        d_pre = xp.where(h_new > 0, dh, xp.zeros_like(dh))
+        # h_new, not zeros, where it is 0 (pre <= 0 or NaN): the same values, and recorded (create_graph) the
+        # gradient reads the output as PyTorch's threshold_backward does, so a penalty on it differentiates to
+        # zeros in x, h and the biases (through relu's zero slope), not None
+        d_pre = xp.where(h_new > 0, dh, h_new)
     return d_pre, d_pre, None, None
 
 

@@ -634,6 +634,9 @@ TORCH_REFUSES = {"hardsigmoid": "hardsigmoid_backward", "cdist": "_cdist_backwar
 # PyTorch's double backward is wrong for these (2.13: torch.autograd.gradgradcheck of torch._weight_norm(v, g, dim)
 # fails where dim is the first or the last axis, its fused kernel's second derivative in v; other dims go through
 # its composite and agree): the same differenced reference
+# a bias's gradient (a sum of g) is tied to the bias too, so a penalty on it gives the bias zeros where PyTorch's
+# (convolution and normalisation double backward read input and weight only) leaves it None
+UNUSED_DIFFER = {"TransformerDecoderLayer", "TransformerEncoderLayer", "weight_norm_Conv1d_dim1"}
 TORCH_WRONG = {"weight_norm_Linear", "weight_norm_Conv1d_last_dim", "weight_norm_parametrized_ConvTranspose1d",
                # 2.13's second derivative of det at a rank n - 1 matrix (its SVD branch) is off the polynomial's
                "linalg_det_singular", "bce_saturated"}
@@ -698,9 +701,11 @@ def _derivatives(L: Lib, name: str, arrays: list[np.ndarray], state: Any, second
         return found
     live = [(a, v) for a, v in zip(g, directions[:k]) if a is not None and a.requires_grad]
     found["hvp"] = found["penalty"] = [np.zeros(s) for s in shapes]
+    found["unused"] = []
     if live:
         hvp = L.grad(sum((a * L.t(v)).sum() for a, v in live), wrt, retain_graph=True, allow_unused=True)
         penalty = L.grad(sum((a ** 2).sum() for a, _ in live), wrt, allow_unused=True)
+        found["unused"] = [a is None for a in hvp + penalty]
         found["hvp"] = [L.host(a, s) for a, s in zip(hvp, shapes)]
         found["penalty"] = [L.host(a, s) for a, s in zip(penalty, shapes)]
     return found
@@ -756,6 +761,11 @@ def _compare(backend: Any, name: str, first_only: bool) -> None:
     if name not in TORCH_REFUSES and name not in TORCH_WRONG:
         assert ours["connected"] == theirs["connected"], (
             f"{name}: gradients that require grad here {ours['connected']}, in PyTorch {theirs['connected']}")
+        # and a second derivative PyTorch leaves None (unused) is None here, one it gives as zeros is zeros
+        if name not in UNUSED_DIFFER:
+            assert ours["unused"] == theirs["unused"], (
+                f"{name}: second derivatives that are None (HVP, then penalty) here {ours['unused']}, in PyTorch "
+                f"{theirs['unused']}")
     for key in ("out", "g", "hvp", "penalty"):
         assert len(ours[key]) == len(theirs[key]), key
         for i, (a, b) in enumerate(zip(ours[key], theirs[key])):
