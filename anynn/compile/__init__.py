@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..backend import BackendUnavailable, get_backend
 from ..backend.step_compilers import GraphCapture, StepTracer
 from ..nn.module import Module
 from . import stance
@@ -31,12 +32,23 @@ from .state import StepState, discover
 __all__ = ["CompiledStep", "CompiledStepError", "OptimizedModule", "StepState", "compile", "discover"]
 
 _PATHS = ("auto", "jax", "cuda_graph", "eager")
-_WHERE_OFFERED = {  # the way to the backend that offers a mode, for the refusal on any other
-    "jax": ", or move the model and tensors to the jax backend (.to('jax'); pip install 'anynn[jax]')",
-    "cuda_graph": ", or move the model and tensors to a GPU with CuPy (.to('cuda'); pip install 'anynn[cuda12]')",
-}
+_OFFERED_BY = {"jax": ("jax", ".to('jax')"), "cuda_graph": ("cupy", ".to('cuda') on a GPU with CuPy")}
 # torch.compile's mode names (Inductor's tuning levels): anynn picks the backend's path for each
 _TORCH_MODES = (None, "default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+
+
+def _where_offered(mode: str) -> str:
+    """The way to the backend that offers ``mode``, for the refusal on any other: the move where that backend works
+    here, else why it does not (not installed: the extra to install; installed without a usable device: the
+    library's own reason)."""
+    if mode not in _OFFERED_BY:
+        return ""
+    name, move = _OFFERED_BY[mode]
+    try:
+        get_backend(name)
+    except BackendUnavailable as exc:
+        return f"; it is offered by the {name} backend, which is unavailable here: {exc}"
+    return f", or move the model and tensors to the {name} backend ({move})"
 
 
 class CompiledStep:
@@ -100,7 +112,7 @@ class CompiledStep:
                 return compiler
         where = ", ".join(be.key for be in backends) or "no tensors"
         raise CompiledStepError(f"anynn.compile: mode={self.mode!r} is not offered by the backend of the step's "
-                                f"state ({where}); use mode='auto' or mode='eager'{_WHERE_OFFERED.get(self.mode, '')}")
+                                f"state ({where}); use mode='auto' or mode='eager'{_where_offered(self.mode)}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         chosen = stance.current()
