@@ -125,11 +125,14 @@ class GetItem(Function):
 def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
     """``index`` with ``...`` (or the missing trailing axes) spelt out as full slices; ints made Python ints."""
     out: list[Any] = []
-    named = ellipses = at = 0
+    named = ellipses = at = before_second = 0
     for i in index:  # (one loop: GetItem runs it on every indexing)
         if i is Ellipsis:
             ellipses += 1
-            at = len(out)
+            if ellipses == 1:
+                at = len(out)
+            elif ellipses == 2:
+                before_second = len(out)
             continue
         if i is not None:
             named += 1
@@ -142,8 +145,10 @@ def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
                     if not is_symbolic(i):
                         raise
         out.append(i)
-    if ellipses > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
+    if ellipses > 1 and len(out) > before_second:  # PyTorch takes x[..., ...] and x[..., None, ...] (a later
+        # ... moves past the last axis), but an index after it reads, or inserts, an axis past the last
+        raise IndexError(f"an index after a second ellipsis ('...') refers to an axis past the last of the "
+                         f"{ndim} dimensions")
     if named > ndim and ndim == 0:  # loss.data[0] of pre-0.4 programs: PyTorch's words, naming the fix
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
                          "C++ to convert a 0-dim tensor to a number")

@@ -258,6 +258,21 @@ def test_getitem_slices_steps_ints_none_ellipsis(backend, dtype):
         _index_oracle(backend, x, index, dtype, what=f"{shape}[{index}]")
 
 
+def test_a_second_ellipsis_is_taken_as_torch(backend):
+    """PyTorch takes x[..., ...] (x) and x[..., None, ...]; an index after the second ... is past the last axis:
+    IndexError (anynn refused every second ellipsis, as NumPy)."""
+    x = np.arange(6.0).reshape(2, 3)
+    for index in ((Ellipsis, Ellipsis), (Ellipsis, None, Ellipsis), (None, Ellipsis, Ellipsis),
+                  (0, Ellipsis, Ellipsis)):
+        _index_oracle(backend, x, index, "float64", what=f"[{index}]")
+    t = make(backend, x)
+    t[..., ...] = 1.0
+    assert t.sum().item() == 6.0
+    for y in (torch.tensor(x), t):
+        with pytest.raises(IndexError):
+            y[..., ..., 0]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_getitem_integer_arrays(backend, dtype):
     rng = np.random.default_rng(7)
