@@ -106,6 +106,12 @@ from .cuda_memory import __all__ as _memory_names  # noqa: E402
 
 __all__ += _memory_names
 
+# the driver's figures through NVML (utilization, temperature, power_draw...) and the build's architectures
+from .cuda_nvml import *  # noqa: E402, F403
+from .cuda_nvml import __all__ as _nvml_names  # noqa: E402
+
+__all__ += _nvml_names
+
 # streams and events (Stream, Event, stream, StreamContext, current_stream...): the device's one queue
 from .cuda_streams import *  # noqa: E402, F403
 from .cuda_streams import __all__ as _stream_names  # noqa: E402

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import sys
+import types
 
 import pytest
 
@@ -127,6 +129,12 @@ CUDA_CALLS = {  # asked without a GPU, PyTorch's CPU build raises AssertionError
     "Module.to(rank)": lambda lib: lib.nn.Linear(2, 2).to(0),
     "ones(device=0)": lambda lib: lib.ones(2, device=0),
     "device(0)": lambda lib: lib.device(0),
+    # the driver's figures through nvidia-ml-py (PyTorch's ModuleNotFoundError without it; AttributeError before)
+    "cuda.utilization()": lambda lib: lib.cuda.utilization(),
+    "cuda.memory_usage()": lambda lib: lib.cuda.memory_usage(),
+    "cuda.temperature()": lambda lib: lib.cuda.temperature(),
+    "cuda.power_draw()": lambda lib: lib.cuda.power_draw(),
+    "cuda.clock_rate()": lambda lib: lib.cuda.clock_rate(),
 }
 
 
@@ -153,13 +161,54 @@ def test_cuda_without_a_gpu_raises_pytorchs_class(backend: str) -> None:
             assert lib.zeros(2, pin_memory=False).tolist() == [0.0, 0.0]
             assert lib.cuda.memory_stats_as_nested_dict() == {} and lib.cuda.has_half and not lib.cuda.has_magma
             assert lib.cuda.is_tf32_supported() is False
+            assert lib.cuda.get_arch_list() == [] and lib.cuda.get_gencode_flags() == ""  # (AttributeError before)
             with pytest.warns(FutureWarning, match="renamed to `torch.cuda.memory_reserved`"):
                 assert lib.cuda.memory_cached() == 0
+        assert anynn.cuda.list_gpu_processes() == torch.cuda.list_gpu_processes()
         anynn.cuda.reset_max_memory_cached()
         assert "no CUDA device is usable" in anynn.cuda.memory_summary()  # (PyTorch's CPU build: a KeyError)
         assert anynn.GradScaler is anynn.amp.GradScaler
     finally:
         anynn.set_default_backend("numpy")
+
+
+def test_driver_figures_read_nvml_for_the_visible_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch.cuda.utilization / temperature / power_draw / clock_rate / memory_usage / list_gpu_processes read NVML
+    through nvidia-ml-py for the device CUDA_VISIBLE_DEVICES makes "cuda:k" (an index or a UUID); here a stand-in
+    pynvml answers, as a driver would."""
+    asked = []
+
+    def handle(kind):
+        return lambda name: asked.append((kind, name)) or name
+
+    class NVMLError(Exception):
+        pass
+
+    nvml = types.SimpleNamespace(
+        NVMLError=NVMLError, NVMLError_DriverNotLoaded=type("NVMLError_DriverNotLoaded", (NVMLError,), {}),
+        nvmlInit=lambda: None, nvmlDeviceGetHandleByIndex=handle("index"), nvmlDeviceGetHandleByUUID=handle("uuid"),
+        nvmlDeviceGetUtilizationRates=lambda h: types.SimpleNamespace(gpu=87, memory=40),
+        nvmlDeviceGetTemperature=lambda h, sensor: 61, nvmlDeviceGetPowerUsage=lambda h: 250123,
+        nvmlDeviceGetClockInfo=lambda h, clock: 1980,
+        nvmlDeviceGetComputeRunningProcesses=lambda h: [types.SimpleNamespace(pid=42, usedGpuMemory=3 * 2**20)])
+    monkeypatch.setitem(sys.modules, "pynvml", nvml)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,GPU-8f2e,-1,0")
+    figures = (anynn.cuda.utilization(), anynn.cuda.memory_usage(), anynn.cuda.temperature(),
+               anynn.cuda.power_draw(), anynn.cuda.clock_rate("cuda:1"))
+    assert figures == (87, 40, 61, 250123, 1980)
+    assert asked == [("index", 3)] * 4 + [("uuid", "GPU-8f2e")]
+    assert anynn.cuda.list_gpu_processes(anynn.device("cuda:0")).splitlines() == [
+        "GPU:0", "process         42 uses        3.000 MB GPU memory"]
+    with pytest.raises(RuntimeError, match=r"device 2 is not visible \(CUDA_VISIBLE_DEVICES=3,GPU-8f2e,-1,0\)"):
+        anynn.cuda.temperature(2)  # CUDA stops reading the list at its first invalid entry
+
+    def no_driver():
+        raise nvml.NVMLError_DriverNotLoaded()
+
+    nvml.nvmlInit = no_driver
+    with pytest.raises(RuntimeError, match="cuda driver can't be loaded"):
+        anynn.cuda.utilization()
+    assert anynn.cuda.list_gpu_processes() == "cuda driver can't be loaded, is cuda enabled?"
 
 
 @pytest.mark.parametrize("backend", ["cupy", "torch"])

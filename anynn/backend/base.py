@@ -317,6 +317,12 @@ class Backend:
         """The CUDA version ("12.4") this backend's library runs or was built with, ``None`` where it has none."""
         return None
 
+    def cuda_arch_list(self) -> list[str]:
+        """The CUDA architectures (``"sm_90"``) this backend's library runs kernels for: by default its GPU's own (a
+        library compiling kernels for the device at run time), ``[]`` for the CPU (``torch.cuda.get_arch_list``)."""
+        capability = self.device_capability()
+        return [] if capability is None else [f"sm_{capability[0]}{capability[1]}"]
+
     def prefetcher(self) -> Any:
         """An object whose ``iterate(batches)`` moves host batches to the device ahead of use, or ``None``.
 

@@ -273,6 +273,9 @@ class TorchBackend(Backend):
     def cuda_version(self) -> str | None:
         return self.torch.version.cuda
 
+    def cuda_arch_list(self) -> list[str]:
+        return list(self.torch.cuda.get_arch_list())  # the build's list (a CUDA build answers without a GPU too)
+
     def device_name(self) -> str | None:
         return self.torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else None
 

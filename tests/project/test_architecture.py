@@ -70,7 +70,7 @@ LAYERS = {
     "__future__": 0,  # torch.__future__'s conversion switches: two flags, imports nothing
     "functional": 3, "data": 3, "out_argument": 3, "pin_memory_argument": 3,
     "nn": 4, "linalg": 4, "metrics": 4, "amp": 4, "cuda": 4, "cuda_memory": 4, "accelerator": 4, "backends": 4,
-    "cuda_streams": 4, "cuda_random": 4, "masked": 4,
+    "cuda_streams": 4, "cuda_random": 4, "cuda_nvml": 4, "masked": 4,
     "distributions": 4, "sparse": 4, "legacy_constructors": 4, "special": 4, "fft": 4,
     "func": 4,  # torch.func: transforms over autograd, functional_call over nn.Module
     "optim": 5, "io": 5, "serialization": 5,
