@@ -134,12 +134,14 @@ class MultiMargin(_Reduced):
         C = x.shape[-1]
         self.classes = float(C)
         self.onehot = _one_hot(xp, y, C, x)
-        picked = xp.sum(x * self.onehot, axis=-1, keepdims=True)
+        # selected and masked by where, not by multiplying with 0/1: an inf or NaN score elsewhere in the row made
+        # 0 * inf = NaN of every term; as PyTorch's kernels, a term counts where z > 0 (a NaN term does not)
+        picked = xp.sum(xp.where(self.onehot > 0, x, 0.0), axis=-1, keepdims=True)
         z = self.margin - picked + x
         self.active = xp.astype(z > 0, x.dtype) * (1.0 - self.onehot)
-        self.z = z
+        self.z = xp.where(self.active > 0, z, 0.0)
         self.w = xp.take(weight, y)[:, None] if weight is not None else None
-        h = z * self.active if self.p == 1 else z * z * self.active
+        h = self.z if self.p == 1 else self.z * self.z
         if self.w is not None:
             h = h * self.w
         losses = xp.sum(h, axis=-1) / self.classes
@@ -151,7 +153,7 @@ class MultiMargin(_Reduced):
         coef = self.active * g / self.classes if self.p == 1 else self.active * (2.0 * self.z) * g / self.classes
         if self.w is not None:
             coef = coef * self.w
-        grad = coef - self.onehot * xp.sum(coef, axis=-1, keepdims=True)
+        grad = coef - xp.where(self.onehot > 0, xp.sum(coef, axis=-1, keepdims=True), 0.0)
         return (grad[0, ...] if self.vector else grad), None, None
 
 
@@ -172,18 +174,19 @@ class MultiLabelMargin(_Reduced):
         safe = xp.where(listed, y, xp.zeros_like(y))
         self.onehot = _one_hot(xp, safe, C, x) * xp.astype(listed, x.dtype)[..., None]  # (N, J, C)
         is_target = xp.max(self.onehot, axis=1)  # (N, C)
-        x_listed = xp.sum(self.onehot * x[:, None, :], axis=-1)  # (N, J): x at each listed target
+        # (where, not products with 0/1: an inf or NaN score elsewhere made every term NaN; as MultiMargin's)
+        x_listed = xp.sum(xp.where(self.onehot > 0, x[:, None, :], 0.0), axis=-1)  # (N, J): x at each listed target
         z = 1.0 - x_listed[..., None] + x[:, None, :]  # (N, J, K)
         mask = xp.astype(listed, x.dtype)[..., None] * (1.0 - is_target)[:, None, :]
         self.active = xp.astype(z > 0, x.dtype) * mask
-        losses = xp.sum(xp.sum(z * self.active, axis=-1), axis=-1) / self.classes
+        losses = xp.sum(xp.sum(xp.where(self.active > 0, z, 0.0), axis=-1), axis=-1) / self.classes
         return losses[0] if self.vector else losses
 
     def grad(self, xp: Namespace, g: Any) -> tuple[Any, None]:
         if g.ndim:
             g = xp.reshape(g, (-1, 1, 1))
         coef = self.active * g / self.classes  # (N, J, K)
-        grad = xp.sum(coef, axis=1) - xp.sum(xp.sum(coef, axis=-1)[..., None] * self.onehot, axis=1)
+        grad = xp.sum(coef, axis=1) - xp.sum(xp.where(self.onehot > 0, xp.sum(coef, axis=-1)[..., None], 0.0), axis=1)
         return (grad[0, ...] if self.vector else grad), None
 
 

@@ -481,6 +481,24 @@ def test_a_nan_through_a_hinge_stays_nan_with_pytorchs_gradient(backend, name, a
             np.testing.assert_allclose(a.grad.numpy(), r.grad.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)
 
 
+def test_multi_margin_losses_of_non_finite_scores_as_pytorchs_kernels(backend):
+    """PyTorch's multi_margin / multilabel_margin kernels count a term where z > 0 (a NaN term is skipped) and read
+    the target's score alone: anynn multiplied by 0/1 masks, so an inf or NaN anywhere in a row made its loss and
+    gradient NaN."""
+    x = np.array([[0.5, NAN, 1.0, -1.0], [np.inf, 0.2, 0.1, 0.3], [-np.inf, 1, 2, 3], [1, 2, -np.inf, 3]])
+    labels, lists = np.array([0, 0, 0, 1]), np.array([[0, 2, -1, 0]] * 4)
+    calls = [(lambda F, t, y, p=p: F.multi_margin_loss(t, y[0], p=p, reduction="none")) for p in (1, 2)]
+    calls.append(lambda F, t, y: F.multilabel_margin_loss(t, y[1], reduction="none"))
+    for call in calls:
+        mine, ref = make(backend, x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out = call(F, mine, (make(backend, labels), make(backend, lists)))
+        expected = call(TF, ref, (torch.tensor(labels), torch.tensor(lists)))
+        out.sum().backward()
+        expected.sum().backward()
+        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-12, equal_nan=True)
+
+
 def test_soft_margin_is_the_margin_violation_for_huge_logits(backend):
     out = F.soft_margin_loss(make(backend, HUGE_ROW), make(backend, -np.ones_like(HUGE_ROW)), reduction="none").numpy()
     assert out[0, -1] == np.float32(1e4) and out[0, 0] == 0.0  # PyTorch's log1p(exp(1e4)) gives inf here
