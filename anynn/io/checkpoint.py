@@ -26,6 +26,7 @@ from . import rng_state
 from .atomic import atomic_write
 from .file_checks import CorruptFileError, read_safetensors_header, restoring
 from .json_arrays import Decoder, encode
+from .safe_globals import UnsafeGlobalError
 from .rng_state import restore_module_rngs as _restore_module_rngs
 from .weights import as_path, build_metadata, host_arrays, host_dtype_name, load_arrays, serialize
 
@@ -144,7 +145,7 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     try:
         model_state = {name[len(_MODEL):]: tensor(a, backend=be, dtype=host_dtype_name(a, be))
                        for name, a in tensors.items() if name.startswith(_MODEL)}
-        decode = Decoder(tensors)
+        decode = Decoder(tensors, path=path)
         result = {"epoch": tree["epoch"], "step": tree["step"], "extra": decode(tree.get("extra")),
                   "model": model_state, "optimizer": decode(tree.get("optimizer")),
                   "scheduler": decode(tree.get("scheduler")), "scaler": decode(tree.get("scaler")),
@@ -152,6 +153,8 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
         host_rng = decode(tree["host_rng"])
         saved_rngs = {name: decode(state) for name, state in tree.get("rngs", {}).items()}
         module_rngs = decode(tree.get("module_rngs", []))
+    except UnsafeGlobalError:
+        raise  # an object of a class that is not allowed (add_safe_globals), not a damaged file
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
         raise CorruptFileError(path, f"the checkpoint structure is damaged ({type(exc).__name__}: {exc})") from None
     # everything that can be checked without writing is checked first ...

@@ -3,7 +3,9 @@
 Arrays (Tensors, NumPy arrays and scalars, native arrays of any backend) are stored apart, under a
 name made from their place in the tree, and replaced by ``{"__array__": name, "kind": ..., "backend": ...}``;
 tuples and dicts with non-string keys get markers too, so `Decoder` gives back what `encode` was given
-(Tensors and native arrays on their backend where it is available here, else on NumPy).
+(Tensors and native arrays on their backend where it is available here, else on NumPy). An instance of a
+plain top-level class (a dataclass config: `safe_globals.plain_state`) is its class's name and its attributes,
+rebuilt only where `safe_globals.resolve` allows the class, as PyTorch's ``weights_only`` load.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor, tensor
 from ..backend import BackendUnavailable, get_backend
+from .safe_globals import global_name, name_problem, plain_state, rebuild_plain, resolve
 from .weights import host_dtype_name, to_host
 
 
@@ -42,20 +45,31 @@ def encode(obj: Any, where: str, tensors: dict[str, np.ndarray], caller: str = "
             return {k: encode(v, f"{where}/{k}", tensors, caller) for k, v in obj.items()}
         return {"__items__": [[encode(k, f"{where}/{i}/key", tensors, caller),
                                encode(v, f"{where}/{i}", tensors, caller)] for i, (k, v) in enumerate(obj.items())]}
+    state = plain_state(obj)
+    if state is not None:  # build-nanogpt's checkpoint holds {'config': raw_model.config, ...}, a dataclass
+        problem = name_problem(type(obj))
+        if problem is not None:
+            raise TypeError(f"{caller}: cannot store the {type(obj).__name__} at {where or '/'!r}: {problem}")
+        return {"__object__": [global_name(type(obj)), encode(state, where, tensors, caller)]}
     raise TypeError(f"{caller}: cannot store a {type(obj).__name__} at {where or '/'!r} (use numbers, strings, "
-                    "lists, tuples, dicts or arrays)")
+                    "lists, tuples, dicts, arrays or instances of plain top-level classes such as dataclasses)")
 
 
 class Decoder:
     """Turn `encode`'s output back into Python data, reading arrays from ``tensors``.
 
     Tensors and native arrays go back to the backend that saved them (NumPy where it is not available
-    here), or all to ``backend`` when one is given.
+    here), or all to ``backend`` when one is given. Objects of plain classes are rebuilt where
+    `safe_globals.resolve` allows their class (``weights_only`` as in `anynn.load`; ``path`` names the file
+    in its error).
     """
 
-    def __init__(self, tensors: Mapping[str, np.ndarray], backend: Any = None) -> None:
+    def __init__(self, tensors: Mapping[str, np.ndarray], backend: Any = None, weights_only: Any = None,
+                 path: Any = "the file") -> None:
         self.tensors = tensors
         self.backend = backend
+        self.weights_only = weights_only
+        self.path = path
 
     def __call__(self, obj: Any) -> Any:
         if isinstance(obj, list):
@@ -76,6 +90,12 @@ class Decoder:
             return tuple(self(v) for v in obj["__tuple__"])
         if "__items__" in obj:
             return {_hashable(self(k)): self(v) for k, v in obj["__items__"]}
+        if "__object__" in obj:
+            from ..nn.module import Module  # resolve tells anynn's own classes by it (imported late, as module_rebuild)
+
+            name, state = obj["__object__"]
+            cls = resolve(name, "the class of an object", self.path, self.weights_only, Module)
+            return rebuild_plain(cls, self(state), name, self.path)
         return {k: self(v) for k, v in obj.items()}
 
 

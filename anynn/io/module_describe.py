@@ -4,7 +4,8 @@ The description of each module: its class (``"module:qualname"``), ``training``,
 (and which are not persistent) and children in order, and its other attributes. Attribute values may be
 None, bool, int, float, str; lists, tuples, dicts, sets of those; Tensors; NumPy arrays; dtypes, devices,
 backends and the generators layers hold; modules of the same tree; classes and functions defined at the
-top level of a module (``activation = F.relu``). JSON objects in the description are always tags
+top level of a module (``activation = F.relu``); instances of plain top-level classes (a dataclass config:
+`safe_globals.plain_state`). JSON objects in the description are always tags
 (``{"$tuple": [...]}``, ``{"$tensor": key, ...}``...), so a plain value can never pass for one.
 
 Tensors go to the file under their ``state_dict`` names (a tensor shared by two names is written under
@@ -16,7 +17,6 @@ file...) raises `ModuleSaveError` naming the attribute's path and type before an
 from __future__ import annotations
 
 import math
-import sys
 import types
 from collections import OrderedDict
 from typing import Any
@@ -29,7 +29,7 @@ from ..backend import Backend, DeviceRNG, dtype_name
 from ..device import device as Device
 from ..dtypes import dtype as Dtype
 from . import json_arrays
-from .safe_globals import global_name, lookup_imported
+from .safe_globals import global_name, name_problem, plain_state
 from .weights import MODULE_EXTRA_PREFIX as EXTRA_PREFIX
 from .weights import to_host
 
@@ -114,20 +114,10 @@ class Describer:
         return self.global_ref(cls, where, cls)
 
     def global_ref(self, obj: Any, where: str, shown: Any) -> str:
-        qualname = getattr(obj, "__qualname__", "")
-        module_name = getattr(obj, "__module__", None)
-        if "<lambda>" in qualname:
-            raise self.refuse(where, shown, "a lambda has no name to be found by; define the function with def at "
-                              "the top level of a module")
-        if "<locals>" in qualname:
-            raise self.refuse(where, shown, f"{qualname!r} is defined inside a function, so it has no name to be "
-                              "found by; define it at the top level of a module")
-        if not isinstance(module_name, str) or not qualname:
-            raise self.refuse(where, shown, "it has no module and qualified name to be found by")
-        name = global_name(obj)
-        if module_name in sys.modules and lookup_imported(name) is not obj:
-            raise self.refuse(where, shown, f"{name!r} does not name this object (it was replaced or renamed)")
-        return name
+        problem = name_problem(obj)
+        if problem is not None:
+            raise self.refuse(where, shown, problem)
+        return global_name(obj)
 
     # -- tensors ----------------------------------------------------------------------------------
     def tensor(self, t: Any, where: str) -> dict[str, Any]:
@@ -183,9 +173,14 @@ class Describer:
             return {"$device": str(v)}
         if isinstance(v, (type, types.FunctionType, types.BuiltinFunctionType)):
             return {"$global": self.global_ref(v, where, v)}
+        state = plain_state(v)
+        if state is not None:  # a config object (nanoGPT's GPT keeps its GPTConfig dataclass as self.config)
+            return {"$object": [self.global_ref(kind, where, v),
+                                [[k, self.value(x, f"{where}.{k}", depth + 1)] for k, x in state.items()]]}
         raise self.refuse(where, v, "only None, bool, int, float, str, lists/tuples/dicts/sets of them, tensors, "
-                          "arrays, dtypes, devices, modules of the model and top-level classes and functions are "
-                          "saved; keep it out of the module (or rebuild it after loading)")
+                          "arrays, dtypes, devices, modules of the model, top-level classes and functions and "
+                          "instances of plain top-level classes (dataclasses) are saved; keep it out of the module "
+                          "(or rebuild it after loading)")
 
 
 def _join(path: str, name: str) -> str:

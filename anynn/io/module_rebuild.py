@@ -24,7 +24,7 @@ from ..dtypes import dtype as Dtype
 from .file_checks import CorruptFileError
 from .json_arrays import Decoder
 from .module_describe import FORMAT_VERSION, bookkeeping_names
-from .safe_globals import UnsafeGlobalError, resolve
+from .safe_globals import UnsafeGlobalError, rebuild_plain, resolve
 from .weights import host_dtype_name, mapped_location
 
 _NODE_KEYS = {"class", "training", "parameters", "buffers", "non_persistent", "modules", "attributes"}
@@ -219,6 +219,11 @@ class Rebuilder:
             return Device(body)
         if tag == "$global":
             return resolve(body, f"the attribute {where}", self.path, self.weights_only, self.Module)
+        if tag == "$object":
+            self.expect(isinstance(body, list) and len(body) == 2, f"{where}: $object is not [class, attributes]")
+            cls = resolve(body[0], f"the class of {where}", self.path, self.weights_only, self.Module)
+            state = {k: self.value(x, f"{where}.{k}", depth + 1) for k, x in self.pairs(body[1], where, False)}
+            return rebuild_plain(cls, state, body[0], self.path)
         raise self.damaged(f"{where}: unknown entry {tag!r}")
 
     def generator(self, body: Any, where: str) -> Any:

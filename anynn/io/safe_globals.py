@@ -9,6 +9,11 @@ never runs code from the file; a name is turned back into an object only when it
 (c) with ``weights_only=False`` (the file is trusted): a class or function of a module that is already
     imported (``sys.modules``; looked up through the modules' and classes' ``__dict__``, never
     ``getattr``, so no module ``__getattr__`` or descriptor runs).
+
+Besides modules, files may hold instances of *plain* classes (a dataclass config such as nanoGPT's
+``GPTConfig``, an ``argparse.Namespace``): what pickle saves as the class plus the instance's ``__dict__``
+(`plain_state`), rebuilt as pickle does, ``object.__new__`` and the ``__dict__`` set back (`rebuild_plain`):
+no ``__init__`` runs, and the class must be allowed as above, as PyTorch's ``weights_only`` load asks.
 """
 
 from __future__ import annotations
@@ -124,6 +129,53 @@ def lookup_imported(name: str) -> Any:
     return obj
 
 
+def name_problem(obj: Any) -> str | None:
+    """Why a class or function cannot be named in a file (a lambda, a local class, a replaced name), or None."""
+    qualname = getattr(obj, "__qualname__", "")
+    module_name = getattr(obj, "__module__", None)
+    if "<lambda>" in qualname:
+        return "a lambda has no name to be found by; define the function with def at the top level of a module"
+    if "<locals>" in qualname:
+        return (f"{qualname!r} is defined inside a function, so it has no name to be found by; define it at the top "
+                "level of a module")
+    if not isinstance(module_name, str) or not qualname:
+        return "it has no module and qualified name to be found by"
+    if module_name in sys.modules and lookup_imported(global_name(obj)) is not obj:
+        return f"{global_name(obj)!r} does not name this object (it was replaced or renamed)"
+    return None
+
+
+# what a class defines to be pickled other than as its __dict__ (or, __new__, to be made otherwise)
+_STATE_HOOKS = ("__new__", "__getstate__", "__setstate__", "__getnewargs__", "__getnewargs_ex__", "__slots__")
+
+
+def is_plain_class(cls: Any) -> bool:
+    """A Python class whose instances pickle saves as the class plus their ``__dict__`` and rebuilds without
+    ``__init__``: no class in its MRO but ``object`` defines ``__new__``, ``__getstate__``, ``__setstate__``,
+    ``__getnewargs__`` or ``__slots__`` (a dataclass, ``argparse.Namespace``; not a builtin type)."""
+    return isinstance(cls, type) and cls.__mro__[-1] is object and all(
+        hook not in vars(k) for k in cls.__mro__[:-1] for hook in _STATE_HOOKS) and \
+        cls.__new__ is object.__new__
+
+
+def plain_state(obj: Any) -> dict[str, Any] | None:
+    """The ``__dict__`` of an instance of a plain class (`is_plain_class`: a dataclass, ``argparse.Namespace``),
+    as pickle saves it; None for anything else."""
+    state = getattr(obj, "__dict__", None)
+    return dict(state) if is_plain_class(type(obj)) and isinstance(state, dict) else None
+
+
+def rebuild_plain(cls: Any, state: dict[str, Any], name: str, path: Any) -> Any:
+    """An instance of ``cls`` (resolved from ``name``) with ``state`` as its ``__dict__``, as pickle rebuilds it
+    (``object.__new__``, no ``__init__`` run)."""
+    if not is_plain_class(cls):
+        raise UnsafeGlobalError(f"{path}: {name!r} is not a plain class (its instances are not rebuilt from their "
+                                "__dict__ alone), so anynn will not rebuild it")
+    obj = object.__new__(cls)
+    obj.__dict__.update(state)
+    return obj
+
+
 def _is_global(obj: Any) -> bool:
     return isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType))
 
@@ -166,4 +218,5 @@ def resolve(name: Any, what: str, path: Any, weights_only: bool, module_class: t
 
 
 __all__ = ["UnsafeGlobalError", "add_safe_globals", "clear_safe_globals", "get_safe_globals", "global_name",
-           "lookup_imported", "resolve", "safe_globals"]
+           "is_plain_class", "lookup_imported", "name_problem", "plain_state", "rebuild_plain", "resolve",
+           "safe_globals"]

@@ -116,7 +116,8 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
         location as PyTorch's does (`anynn.io.weights.mapped_location`). Default: a module's tensors go back to
         the backend they were saved from; other files' to the default backend.
     weights_only : bool, optional
-        ``None``/``True``: a module's classes and functions must be anynn's or allowed by
+        ``None``/``True``: a module's classes and functions (and the classes of plain objects, such as a
+        dataclass config in a checkpoint dict) must be anynn's or allowed by
         `anynn.serialization.safe_globals` / `add_safe_globals`. ``False`` (trust the file): classes and
         functions of modules already imported are accepted too (a module is never imported by name).
     backend : str or Backend, optional
@@ -133,7 +134,7 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
     """
     path, arrays, metadata = read_checked(f, check)
     if DATA_KEY in metadata:
-        return Decoder(arrays, where_to_load(backend, map_location, metadata.get("backend")))(
+        return Decoder(arrays, where_to_load(backend, map_location, metadata.get("backend")), weights_only, path)(
             json.loads(metadata[DATA_KEY]))
     if MODULE_KEY not in metadata:
         return tensors_from(arrays, metadata, where_to_load(backend, map_location, metadata.get("backend")))

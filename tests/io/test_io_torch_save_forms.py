@@ -4,6 +4,8 @@ PyTorch is the oracle for what comes back."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -191,6 +193,32 @@ def test_nested_data_that_cannot_be_saved_leaves_the_previous_file(tmp_path):
     loaded = anynn.load(path)
     assert loaded["epoch"] == 1 and loaded["w"][0].numpy().tolist() == [1.0, 1.0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt"]
+
+
+@dataclasses.dataclass
+class GPTConfig:  # build-nanogpt's checkpoint: {'model': ..., 'config': raw_model.config, 'step': ...}
+    block_size: int = 8
+    n_embd: int = 4
+    bias: bool = True
+
+
+def test_a_dataclass_config_in_a_checkpoint_loads_where_its_class_is_allowed_as_torch(tmp_path):
+    """torch.save pickles a dataclass (GPTConfig) in a checkpoint dict, or held by a module as self.config, and
+    torch.load's default weights_only load refuses its class unless allowed (safe_globals); anynn.save raised
+    'cannot store a GPTConfig'. Rebuilt as pickle does: the class plus its __dict__, no __init__ run."""
+    for lib, name in ((torch, "t.pt"), (anynn, "a.pt")):
+        lib.save({"config": GPTConfig(n_embd=6), "step": 3, "w": lib.ones(2)}, tmp_path / name)
+        with pytest.raises(Exception, match="GPTConfig"):
+            lib.load(tmp_path / name)
+        with lib.serialization.safe_globals([GPTConfig]):
+            got = lib.load(tmp_path / name)
+        assert got["config"] == GPTConfig(n_embd=6) and got["step"] == 3
+        assert lib.load(tmp_path / name, weights_only=False)["config"] == GPTConfig(n_embd=6)
+    model = anynn.nn.Linear(2, 2)
+    model.config = GPTConfig(bias=False)
+    anynn.save(model, tmp_path / "m.pt")
+    with anynn.serialization.safe_globals([GPTConfig]):
+        assert anynn.load(tmp_path / "m.pt", weights_only=False).config == GPTConfig(bias=False)
 
 
 def test_nested_data_into_an_open_file_and_map_location(tmp_path):
