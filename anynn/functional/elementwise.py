@@ -297,11 +297,19 @@ class Maximum(Function):
         return xp.maximum(a, b)
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
-        a, b = self.a, self.b
-        weight_a = xp.astype(a > b, g.dtype) + 0.5 * xp.astype(a == b, g.dtype)
-        ga, gb = self.needs_input_grad
-        return (sum_to_shape(xp, g * weight_a, _shape(a)) if ga else None,
-                sum_to_shape(xp, g * (1.0 - weight_a), _shape(b)) if gb else None)
+        return _extremum_grads(self, xp, g, largest=True)
+
+
+def _extremum_grads(fn: Any, xp: Namespace, g: Any, largest: bool) -> tuple[Any, Any]:
+    """The gradients of `Maximum` / `Minimum` (``largest``) of ``fn.a`` and ``fn.b``: all of g to the winner, half
+    to each of a tie, and all of it to both where one is NaN (unordered), as PyTorch's: its masks ('a < b' zeroes
+    a's share of a maximum) compare false there (anynn sent it all to b)."""
+    a, b = fn.a, fn.b
+    tie = 0.5 * xp.astype(a == b, g.dtype)
+    a_loses, b_loses = (a < b, b < a) if largest else (b < a, a < b)
+    ga, gb = fn.needs_input_grad
+    return (sum_to_shape(xp, g * (1.0 - xp.astype(a_loses, g.dtype) - tie), _shape(a)) if ga else None,
+            sum_to_shape(xp, g * (1.0 - xp.astype(b_loses, g.dtype) - tie), _shape(b)) if gb else None)
 
 
 class Minimum(Function):
@@ -319,11 +327,7 @@ class Minimum(Function):
         return xp.minimum(a, b)
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
-        a, b = self.a, self.b
-        weight_a = xp.astype(a < b, g.dtype) + 0.5 * xp.astype(a == b, g.dtype)
-        ga, gb = self.needs_input_grad
-        return (sum_to_shape(xp, g * weight_a, _shape(a)) if ga else None,
-                sum_to_shape(xp, g * (1.0 - weight_a), _shape(b)) if gb else None)
+        return _extremum_grads(self, xp, g, largest=False)
 
 
 class Where(Function):

@@ -171,19 +171,20 @@ def test_add_and_sub_with_alpha_promote_before_scaling_as_torch(backend, dtypes,
 
 
 def test_minimum_ties_split_the_gradient(backend):
-    a = make(backend, np.array([1.0, 2.0, 3.0]), requires_grad=True)
-    b = make(backend, np.array([0.0, 2.0, 4.0]), requires_grad=True)
+    # where one is NaN (unordered) both get all of it, as PyTorch's (anynn sent it to b)
+    a = make(backend, np.array([1.0, 2.0, 3.0, np.nan]), requires_grad=True)
+    b = make(backend, np.array([0.0, 2.0, 4.0, 1.0]), requires_grad=True)
     E.minimum(a, b).sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), [0.0, 0.5, 1.0])
-    np.testing.assert_allclose(b.grad.numpy(), [1.0, 0.5, 0.0])
+    np.testing.assert_allclose(a.grad.numpy(), [0.0, 0.5, 1.0, 1.0])
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 0.5, 0.0, 1.0])
 
 
 def test_maximum_ties_split_the_gradient(backend):
-    a = make(backend, np.array([1.0, 2.0, 3.0]), requires_grad=True)
-    b = make(backend, np.array([0.0, 2.0, 4.0]), requires_grad=True)
+    a = make(backend, np.array([1.0, 2.0, 3.0, np.nan]), requires_grad=True)
+    b = make(backend, np.array([0.0, 2.0, 4.0, 1.0]), requires_grad=True)
     E.maximum(a, b).sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), [1.0, 0.5, 0.0])
-    np.testing.assert_allclose(b.grad.numpy(), [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(a.grad.numpy(), [1.0, 0.5, 0.0, 1.0])
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, 0.5, 1.0, 1.0])
 
 
 @pytest.mark.parametrize("shapes", [((2, 3), (2, 3)), ((2, 3), (3,)), ((1, 3), (2, 1))], ids=str)
