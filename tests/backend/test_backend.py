@@ -18,6 +18,7 @@ import anynn
 from anynn.backend import (Backend, BackendMismatch, BackendUnavailable, backend_of, choose_auto, get_backend, op,
                            portable, registry, use_fast_paths)
 from anynn.backend.cupy_backend import probe_cupy
+from anynn.backend.portable import scatter as portable_scatter
 
 CPU_NAMES = ["numpy", "torch", "array_api_strict", "array_api_strict:device1"]
 
@@ -230,7 +231,7 @@ def test_fast_erf_agrees_with_portable(name):
                                atol=1e-300)
 
 
-def test_scatter_add_accumulates_duplicates(backend, rng):
+def test_scatter_add_accumulates_duplicates(backend, rng, monkeypatch):
     index = np.array([0, 3, 3, 1, 0, 3, 4], dtype=np.int64)
     values = rng.standard_normal((7, 2, 3))
     expected = np.zeros((6, 2, 3))
@@ -242,6 +243,10 @@ def test_scatter_add_accumulates_duplicates(backend, rng):
     np.testing.assert_allclose(slow, expected, rtol=1e-14, atol=1e-15)
     assert not np.any(expected[[2, 5]]), "rows never indexed stay zero"
     assert backend.is_native(op(backend, "scatter_add")(*args))
+    # the portable one-hot in blocks of 2 of the 7 entries (a (7, 6) one-hot is over the patched budget of 12)
+    monkeypatch.setattr(portable_scatter, "ONE_HOT_ELEMENTS", 12)
+    blocked = _op_result(backend, "scatter_add", False, args[0], backend.from_host(values[:, 0, 0]), 6)
+    np.testing.assert_allclose(blocked, expected[:, 0, 0], rtol=1e-14, atol=1e-15)
 
 
 def test_scatter_add_of_no_rows_is_zeros(backend):
