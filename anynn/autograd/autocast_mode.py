@@ -19,6 +19,7 @@ node: gradients reach a float32 parameter in float32.
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any
 
 from ..backend import Backend
@@ -76,7 +77,7 @@ def autocast_dtype(device_type: str) -> str | None:
 
 
 _DEVICE_TYPE: dict[int, tuple[Backend, str]] = {}  # id(backend) -> (backend, device type): cached, it never changes
-_DTYPES: dict[tuple[int, str], DType] = {}
+_DTYPES: dict[tuple[int, str], DType | None] = {}  # None: the backend lacks it
 
 
 def _device_type(backend: Backend) -> str:
@@ -88,17 +89,22 @@ def _device_type(backend: Backend) -> str:
     return entry[1]
 
 
-def _low_dtype(backend: Backend, name: str, op: str) -> DType:
+def _low_dtype(backend: Backend, name: str, op: str) -> DType | None:
+    """The backend's dtype called ``name``; None where the backend has none (autocast is off for its data)."""
     key = (id(backend), name)
-    dtype = _DTYPES.get(key)
-    if dtype is None:
-        try:
-            dtype = backend.dtype(name)
-        except TypeError:
-            hint = _ALTERNATIVES.get(backend.name, "use a dtype the library has (float16 or bfloat16)")
-            raise TypeError(f"autocast: {op} under autocast(dtype={name!r}) on backend {backend.key!r}, which has "
-                            f"no {name}; {hint}") from None
-        _DTYPES[key] = dtype
+    if key in _DTYPES:
+        return _DTYPES[key]
+    try:
+        dtype = backend.dtype(name)
+    except TypeError:
+        # PyTorch's answer to an autocast dtype a device cannot run: a warning, and nothing cast (its CPU
+        # autocast of a dtype it lacks; build-nanogpt's torch.autocast("cpu", dtype=torch.bfloat16) on NumPy)
+        hint = _ALTERNATIVES.get(backend.name, "use a dtype the library has (float16 or bfloat16)")
+        warnings.warn(f"In autocast, but the target dtype {name!r} is not supported by backend {backend.key!r} "
+                      f"(first met at {op}): {hint}. Disabling autocast for its operations.", UserWarning,
+                      stacklevel=4)
+        dtype = None
+    _DTYPES[key] = dtype
     return dtype
 
 
@@ -153,6 +159,8 @@ def cast_family(family: str, op: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
         if not floats:
             return args
         target = _low_dtype(backend, name, op)
+        if target is None:
+            return args
         cast = {id(a) for a in floats if a.array.dtype != target}
     elif action == _FLOAT32:
         target = xp.float32
