@@ -244,14 +244,14 @@ class _PositiveSemidefinite(_Symmetric):
         return (eigvalsh(value) >= 0).all(-1)
 
 
-class _PositiveDefinite(Constraint):
-    event_dim = 2
-
+class _PositiveDefinite(_Symmetric):
     def check(self, value: Tensor) -> Tensor:
         from ..linalg import cholesky_ex
 
-        symmetric = (value == value.mT).all(-1).all(-1)
-        return symmetric & (cholesky_ex(value).info == 0)
+        symmetric = super().check(value)  # (to 1e-6, as PyTorch's: an inverse is rarely exactly symmetric)
+        if not bool(symmetric.all()):
+            return symmetric
+        return cholesky_ex(value).info == 0
 
 
 class _Independent(Constraint):

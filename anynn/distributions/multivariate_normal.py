@@ -98,7 +98,8 @@ class MultivariateNormal(Distribution):
         n = loc.shape[-1]
         self.loc = loc.expand(*(batch + (n,)))
         self._given = name
-        setattr(self, "_" + name, matrix)
+        for each in _PARAMETERS:  # the matrices not given are derived, and not checked (PyTorch's lazy ones)
+            setattr(self, "_" + each, matrix if each == name else None)
         super().__init__(batch, (n,), validate_args)  # (after the parameters: validate_args checks loc too)
         if validate_args is not False:
             self._validate(name, matrix)

@@ -69,7 +69,8 @@ class Wishart(ExponentialFamily):
             warnings.warn("Low df values detected. Singular samples are highly likely to occur for ndim - 1 < df < "
                           "ndim.", stacklevel=2)
         self._given = name
-        setattr(self, "_" + name, matrix.expand(*batch, p, p))
+        for each in _PARAMETERS:  # the matrices not given are derived, and not checked (PyTorch's lazy ones)
+            setattr(self, "_" + each, matrix.expand(*batch, p, p) if each == name else None)
         super().__init__(batch, (p, p), validate_args)
         self._unbroadcasted_scale_tril = scale_tril_of(name, matrix)
         from ..factories import arange

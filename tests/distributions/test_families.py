@@ -457,6 +457,10 @@ BAD_PARAMETERS = [
     ("LowRankMultivariateNormal", lambda D, t: D.LowRankMultivariateNormal(
         t([0.0, 0.0]), t([[0.0], [0.0]]), t([-1.0, 1.0]), validate_args=True), "cov_diag"),
     ("Chi2", lambda D, t: D.Chi2(t([-1.0]), validate_args=True), "df"),
+    ("MultivariateNormal", lambda D, t: D.MultivariateNormal(t([0.0, 0.0]), scale_tril=t([[1.0, 0.0], [0.5, -1.0]]),
+                                                             validate_args=True), "scale_tril"),
+    ("Wishart", lambda D, t: D.Wishart(t(3.0), precision_matrix=t([[1.0, 2.0], [2.0, 1.0]]), validate_args=True),
+     "precision_matrix"),
 ]
 # (name, build(D, tensor), a value outside the support or of the wrong event shape, PyTorch's message)
 BAD_VALUES = [
@@ -485,6 +489,11 @@ def test_validate_args_refuses_as_torch():
             d = build(lib.distributions, make_tensor)
             with pytest.raises(ValueError, match=message):
                 (d if callable(d) else d.log_prob)(make_tensor(value))
+    near_symmetric = [[2.0, 1.0 + 1e-9], [1.0, 2.0]]  # (an inverse: symmetric to 1e-6 is PyTorch's test)
+    values = [lib.distributions.Wishart(t(3.0, dtype=f64), precision_matrix=t(near_symmetric, dtype=f64),
+                                        validate_args=True).log_prob(t([[2.0, 1.0], [1.0, 2.0]], dtype=f64))
+              for lib, t, f64 in ((torch, torch.tensor, torch.float64), (anynn, anynn.tensor, anynn.float64))]
+    np.testing.assert_allclose(values[1].numpy(), values[0].numpy(), rtol=1e-12)
     unchecked = anynn.distributions.Gamma(anynn.tensor([1.0]), anynn.tensor([1.0])).log_prob(anynn.tensor([-1.0]))
     reference = torch.distributions.Gamma(torch.tensor([1.0]), torch.tensor([1.0]), validate_args=False)
     np.testing.assert_allclose(unchecked.numpy(), reference.log_prob(torch.tensor([-1.0])).numpy())
