@@ -46,8 +46,12 @@ def scan(step: Callable[[Any, tuple[Any, ...]], tuple[Any, tuple[Any, ...]]], ca
         new = [with_sizes(n, tuple(s.shape)) for n, s in zip(new, state)]
         return [condition] + [var(n) for n in new] + [var(y) for y in ys if y is not None]
 
-    outs = [wrap(o) for o in op.loop(steps, None, [var(s) for s in states], body=body)]
-    final, stacked = outs[:len(states)], iter(outs[len(states):])
+    outs = op.loop(steps, None, [var(s) for s in states], body=body)
+    # a state's final value has its initial shape; ONNX's inference leaves it unknown (rank and all) where the
+    # initial state names a symbolic axis ('batch', from an input) that the body's result leaves unnamed
+    final = [wrap(o) if getattr(o.type, "shape", None) is not None else
+             with_sizes(wrap(op.reshape(o, op.shape(var(s)))), tuple(s.shape)) for o, s in zip(outs, states)]
+    stacked = iter(wrap(o) for o in outs[len(states):])
     if reverse:  # the Loop stacked them from the last step to the first
         stacked = iter(ndonnx.flip(y, axis=0) for y in stacked)
     ys = tuple(next(stacked) if present else None for present in shaped)

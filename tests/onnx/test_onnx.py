@@ -518,9 +518,11 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
             {"scale_factor": 0.4}, {"size": (5, 3)}, {"scale_factor": 2})]),
                               lambda n, t: (_floats(n, 2, t, t + 3),), ({0: "batch", 2: "height", 3: "width"},),
                               (8, 5, 13)),
-    # an LSTM projection with no biases: the recorded input projection over symbolic axes lost its gate axis' size
-    "lstm_projection_no_bias": (lambda: nn.LSTM(4, 3, bias=False, proj_size=2, batch_first=True),
-                                lambda n, t: (_floats(n, t, 4),), ({0: "batch", 1: "length"},), (5, 1, 8)),
+    # an LSTM projection with no biases: the recorded input projection over symbolic axes lost its gate axis' size;
+    # its initial states given (a Loop's final states named no shape where the inputs name the batch)
+    "lstm_projection_no_bias": (lambda: WithState(nn.LSTM(4, 3, bias=False, proj_size=2, batch_first=True)),
+                                lambda n, t: (_floats(n, t, 4), _floats(1, n, 2), _floats(1, n, 3)),
+                                ({0: "batch", 1: "length"}, {1: "batch"}, {1: "batch"}), (5, 1, 8)),
     # conv1d over a symbolic length (its size check read None + padding)
     "text_cnn": (TextCNN, lambda n, t: (np.random.default_rng(t).integers(0, 40, (n, t)),),
                  ({0: "batch", 1: "length"},), (8, 4, 13)),
