@@ -11,8 +11,8 @@ from ..autograd.tensor import Tensor
 from ..backend.broadcasting import broadcast_shapes
 from . import broadcast, reduce, shape
 from .value_checks import require_tensor
-from .value_checks import (KernelNotImplementedError, check_same_dtype, check_tensor_arguments, one_dim,
-                           refuse_complex, refuse_kernel)
+from .value_checks import (KernelNotImplementedError, ShapeMismatchError, check_same_dtype, check_tensor_arguments,
+                           one_dim, refuse_complex, refuse_kernel)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -35,23 +35,32 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
 
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
-    """The 3-D cross product along ``dim`` (by default the first axis of size 3, as ``torch.cross``; use
-    ``dim=-1`` for ``torch.linalg.cross``); the operands broadcast."""
+    """The 3-D cross product along ``dim`` (by default the first axis of ``input`` of size 3, as ``torch.cross``;
+    use ``dim=-1`` for ``torch.linalg.cross``). As PyTorch's: the operands have one rank, one dtype and size 3 at
+    ``dim``; their other axes broadcast."""
     dim = None if dim is None else one_dim("cross", dim)
+    check_tensor_arguments("linalg.cross", input=input, other=other)
+    if input.ndim != other.ndim:
+        raise ShapeMismatchError(f"linalg.cross: inputs must have the same number of dimensions (shapes "
+                                 f"{tuple(input.shape)} and {tuple(other.shape)})")
+    if dim is None:
+        dim = next((a for a, n in enumerate(input.shape) if n == 3), None)
+        if dim is None:
+            raise ShapeMismatchError(f"cross: no dimension of size 3 in input (shape {tuple(input.shape)})")
+    ndim = input.ndim
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"cross: dim {dim} is out of range for shape {tuple(input.shape)} (expected in "
+                         f"[{-ndim}, {ndim - 1}])")
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise ShapeMismatchError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[dim]} "
+                                 f"and {other.shape[dim]}")
+    refuse_kernel("cross", "cross", ("bool",), input)
+    check_same_dtype("linalg.cross", ("input", "other"), (input, other))
     shape_out = _broadcast_shape(tuple(input.shape), tuple(other.shape))
     if tuple(input.shape) != shape_out:
         input = broadcast.expand(input, shape_out)
     if tuple(other.shape) != shape_out:
         other = broadcast.expand(other, shape_out)
-    if dim is None:
-        dim = next((a for a, n in enumerate(shape_out) if n == 3), None)
-        if dim is None:
-            raise RuntimeError(f"cross: no dimension of size 3 in shape {shape_out}")
-    ndim = len(shape_out)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"cross: dim {dim} is out of range for shape {shape_out} (expected in [{-ndim}, {ndim - 1}])")
-    if shape_out[dim] != 3:
-        raise RuntimeError(f"cross: dim {dim} must have size 3 in shape {shape_out}")
     axis = dim % ndim
 
     def part(t: Tensor, k: int) -> Tensor:

@@ -211,6 +211,10 @@ REFUSALS = [
     lambda m, t: m.positive(t(INTS > 2)),
     lambda m, t: m.einsum("ij,jk->ik", t(X), t(OTHER.T.astype(np.float32))),  # a sum: one dtype, as matmul
     lambda m, t: m.rot90(t(VEC)),
+    lambda m, t: m.linalg.cross(t(X[:, :3]), t(X[0, :3])),  # cross: one rank, one dtype, no bool (anynn broadcast,
+    lambda m, t: m.linalg.cross(t(X[:1, :3]), t(X[:, :3].astype(np.float32))),  # promoted, computed 0/1)
+    lambda m, t: m.cross(t(INTS > 2), t(INTS > 2)),
+    lambda m, t: m.linalg.cross(t(X[:, :1]), t(X[:, :3])),  # (size 1 at dim: anynn broadcast it to 3)
     lambda m, t: m.rot90(t(X), 1, (1, 1)),
     lambda m, t: m.rot90(t(X), 1, (0, 1, 2)),
     lambda m, t: m.rot90(t(X), 1, (0, 2)),
