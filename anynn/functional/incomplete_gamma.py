@@ -17,7 +17,8 @@ from ..backend.typing import Namespace
 from .binary_math import _floating_pair
 from .formulas.incomplete_gamma import regularized_gamma, regularized_gamma_slope
 from .precision import is_low_precision
-from .value_checks import refuse_numbers
+from .type_promotion import result_type_of
+from .value_checks import _TORCH_DTYPE_NAMES, KernelNotImplementedError, dtype_name, refuse_numbers
 
 
 class IncompleteGammaFunction(Function):
@@ -41,6 +42,11 @@ def _incomplete_gamma(name: str, input: Any, other: Any, upper: bool) -> Tensor:
     """`IncompleteGammaFunction` of the promoted operands; float16/bfloat16 in float32 and rounded once, as PyTorch's
     kernels (a series of 256 terms summed in float16 gave P(100, 100) = 0.4495 for 0.5133)."""
     refuse_numbers(name, input=input, other=other)
+    promoted = dtype_name(result_type_of(input, other))
+    if promoted == "bool" or "int" in promoted:  # (PyTorch's kernel runs in the promoted dtype)
+        raise KernelNotImplementedError(f"{name}: \"{name}_cpu\" not implemented for "
+                                        f"'{_TORCH_DTYPE_NAMES.get(promoted, promoted)}', as in PyTorch (integer and "
+                                        f"bool operands are not promoted to floating point); cast one first (.float())")
     a, x = _floating_pair(name, input, other)
     if is_low_precision(a.backend.xp, a.array.dtype):
         return IncompleteGammaFunction.apply(a.float(), x.float(), upper=upper).to(a.dtype)

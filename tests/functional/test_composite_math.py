@@ -303,6 +303,7 @@ REFUSALS = [
     lambda m, t: m.isclose(t(X), 1.0),
     lambda m, t: m.logical_and(t(INTS), True),
     lambda m, t: m.special.gammainc(t(X), 2.0),
+    lambda m, t: m.igamma(t(INTS), t(INTS > 2)),  # integer operands: no kernel (anynn computed in float32)
     lambda m, t: m.addcmul(t(X), t(X), 2),
     # dtypes PyTorch's kernels lack (anynn computed: booleans as 0/1, complex numbers in NumPy's lexicographic order)
     lambda m, t: t(INTS > 2).abs(),
