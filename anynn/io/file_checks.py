@@ -11,6 +11,7 @@ import json
 import math
 import os
 import zipfile
+from pickle import UnpicklingError  # the exception class alone (what torch.load raises): nothing unpickles
 from typing import Any
 
 import numpy as np
@@ -22,11 +23,13 @@ ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2, "BF16": 2
             "F32": 4, "U64": 8, "I64": 8, "F64": 8, "C64": 8}
 
 
-class CorruptFileError(ValueError, RuntimeError):
+class CorruptFileError(ValueError, RuntimeError, UnpicklingError):
     """A weights or checkpoint file is corrupt, truncated or not in the expected format.
 
     The message names the file and what is wrong with it; ``.path`` holds the file name. A RuntimeError too, as
-    ``torch.load``'s refusal of a truncated or damaged file ("PytorchStreamReader failed reading zip archive").
+    ``torch.load``'s refusal of a truncated or damaged file ("PytorchStreamReader failed reading zip archive"), and
+    a ``pickle.UnpicklingError``, as its refusal of a file that is no zip archive ("invalid load key"; "Weights
+    only load failed" under ``weights_only``), which ported programs catch.
     """
 
     def __init__(self, path: Any, reason: str) -> None:

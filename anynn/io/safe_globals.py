@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 import threading
 import types
+from pickle import UnpicklingError  # the exception class alone (what torch.load raises): nothing unpickles
 from typing import Any, Iterable
 
 # "module:qualname" -> the object the user allowed
@@ -29,11 +30,11 @@ _LOCK = threading.Lock()
 _ANYNN_FUNCTION_PACKAGES = ("anynn.functional", "anynn.nn", "anynn.init", "anynn.factories", "anynn.linalg")
 
 
-class UnsafeGlobalError(ValueError):
+class UnsafeGlobalError(ValueError, UnpicklingError):
     """A whole-model file names a class or function that may not be loaded (not anynn's, not allowed).
 
-    The message names it and says how to allow it. PyTorch raises ``pickle.UnpicklingError`` here; anynn
-    has no pickle at all.
+    The message names it and says how to allow it. A ``pickle.UnpicklingError`` too, as PyTorch's refusal here
+    ("Weights only load failed"), which ported programs catch; anynn has no pickle at all.
     """
 
 

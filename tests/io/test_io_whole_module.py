@@ -222,8 +222,13 @@ def test_pytorch_refuses_and_accepts_the_same_call_forms(tmp_path):
 
     with pytest.raises(pickle.UnpicklingError):
         torch.load(tmp_path / "t.pt")
-    with pytest.raises(UnsafeGlobalError):
+    with pytest.raises(UnsafeGlobalError) as refused:
         anynn.load(tmp_path / "a.pt")
+    assert isinstance(refused.value, pickle.UnpicklingError)  # the class ported code catches (a ValueError before)
+    (tmp_path / "junk.pt").write_bytes(b"\x00not a checkpoint" * 8)
+    for load in (torch.load, anynn.load):  # a file of junk: "invalid load key" (anynn's CorruptFileError was not one)
+        with pytest.raises(pickle.UnpicklingError):
+            load(tmp_path / "junk.pt")
     with torch.serialization.safe_globals([TorchBlock, torch.nn.Sequential, torch.nn.Linear]):
         assert type(torch.load(tmp_path / "t.pt")[0]) is TorchBlock
     with anynn.serialization.safe_globals([Holder]):
