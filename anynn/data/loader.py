@@ -36,6 +36,11 @@ class _PrefetchFactorError(ValueError, AssertionError):
     """prefetch_factor=0 with workers: PyTorch's assertion (when iterated), a ValueError as the other options'."""
 
 
+class _TimeoutWithoutWorkersError(ValueError, AssertionError):
+    """timeout > 0 with num_workers=0: PyTorch's assertion when iterated ('_SingleProcessDataLoaderIter requires
+    timeout == 0'), a ValueError as the other options'."""
+
+
 class DataLoader(Generic[T_co]):
     """Iterate over a dataset in batches of Tensors on ``backend``.
 
@@ -83,7 +88,8 @@ class DataLoader(Generic[T_co]):
         The source of the shuffling (PyTorch's ``generator=``): a seed, or a generator drawn from every epoch.
     pin_memory, timeout, multiprocessing_context, persistent_workers, pin_memory_device, in_order :
         Accepted for PyTorch's signature. Pinning is the backend's business (the CuPy path always stages
-        batches through pinned memory); batches always come in order.
+        batches through pinned memory); batches always come in order. ``timeout`` bounds the wait for a worker's
+        batch, so it needs ``num_workers > 0`` (iterating refuses it otherwise, as PyTorch).
 
     Notes
     -----
@@ -379,6 +385,10 @@ class DataLoader(Generic[T_co]):
 
     # -- iteration --------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Any]:
+        if self.timeout and not self.num_workers:  # (when iterated, as PyTorch: building the loader passes)
+            raise _TimeoutWithoutWorkersError(f"DataLoader: timeout={self.timeout!r} needs num_workers > 0 (the "
+                                              "main process fetching alone has no worker to wait for), as PyTorch's "
+                                              "single-process loader requires timeout == 0")
         self._shape: Any = None
         start = loader_state.capture(self)
         skip, self._skip = self._skip, 0

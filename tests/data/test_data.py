@@ -572,6 +572,8 @@ def test_sampler_misuse_is_refused_by_name_as_torch(name):
 LOADER_MISUSE = {  # PyTorch's error class for each
     "persistent_workers_without_workers": (lambda lib, ds: lib.DataLoader(ds, persistent_workers=True), ValueError),
     "negative_timeout": (lambda lib, ds: lib.DataLoader(ds, timeout=-1), ValueError),
+    # PyTorch's single-process loader asserts timeout == 0 when iterated (anynn ignored it)
+    "timeout_without_workers": (lambda lib, ds: next(iter(lib.DataLoader(ds, timeout=5))), AssertionError),
     # multiprocessing_context was accepted whatever it said (anynn's workers are threads)
     "start_method_without_workers": (lambda lib, ds: lib.DataLoader(ds, multiprocessing_context="spawn"), ValueError),
     "unknown_start_method": (lambda lib, ds: lib.DataLoader(ds, num_workers=1, multiprocessing_context="x"),
