@@ -41,11 +41,9 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
                 dtype: Any = None) -> Tensor:
     """The vector ``ord``-norm of ``x`` over ``dim`` (all elements when ``None``): ``ord`` any positive number,
     ``inf`` (largest ``|x|``), ``-inf`` (smallest) or ``0`` (the number of nonzero elements)."""
-    if dtype is not None:
-        x = x.astype(dtype)
     dim = _dims(dim)
     ord = float(ord)  # noqa: A001
-    return reduce.norm(x, ord, dim, keepdim)  # ord <= 0 included (PyTorch's conventions there)
+    return reduce.norm(x, ord, dim, keepdim, dtype=dtype)  # ord <= 0 included (PyTorch's conventions there)
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # noqa: A002,N803

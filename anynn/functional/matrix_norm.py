@@ -46,8 +46,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     absolute column sum), ``inf``/``-inf`` (row sum), ``2``/``-2`` (largest/smallest singular value) or ``"nuc"``
     (their sum); the two axes are removed (kept as size 1 with ``keepdim``)."""
     rows, cols = _matrix_dims(A, ord, dim)
-    if dtype is not None:
-        A = A.astype(dtype)
+    A = reduce.cast_for_norm("linalg.matrix_norm", A, dtype)
     if ord == "fro":
         return reduce.norm(A, 2, (rows, cols), keepdim)
     if ord in (1, -1, math.inf, -math.inf):

@@ -12,10 +12,12 @@ from typing import Any
 
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from ..backend.typing import Namespace
 from .formulas.conjugate import abs_squared, conj, is_complex, sign
 from .precision import is_low_precision
-from .value_checks import InvalidValueError, check_floating, check_reducible, refuse_complex
+from .value_checks import (InvalidValueError, UnsupportedDTypeError, check_floating, check_reducible,
+                           refuse_complex)
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -324,11 +326,32 @@ def _nonpositive_norm(x: Any, p: float, dim: Any, keepdim: bool) -> Any:
     return where(xp.any(zero, axis=dim, keepdims=keepdim), xp.zeros_like(value.array), value)
 
 
+def cast_for_norm(name: str, x: Tensor, dtype: Any) -> Tensor:
+    """``x`` checked as PyTorch's norms check it (floating point or complex, whatever ``dtype``) and cast to
+    ``dtype`` where one is given: a floating or complex dtype of ``x``'s kind that ``x`` promotes to without
+    narrowing (``float64`` into ``float32`` and a real ``x`` into a complex dtype are refused)."""
+    from .type_promotion import promote_types
+
+    check_floating(name, x, "cast it first (x.float())")
+    if dtype is None:
+        return x
+    given, wanted = dtype_name(x.dtype), dtype_name(dtype)
+    if not (wanted.startswith("float") or wanted.startswith("bfloat") or wanted.startswith("complex")):
+        raise UnsupportedDTypeError(f"{name}: dtype should be floating point or complex, but got {wanted}")
+    if given.startswith("complex") != wanted.startswith("complex"):
+        kind = "complex" if given.startswith("complex") else "real"
+        raise UnsupportedDTypeError(f"{name}: dtype should be {kind} for {kind} inputs, but got {wanted}")
+    if dtype_name(promote_types(given, wanted)) != wanted:
+        raise UnsupportedDTypeError(f"{name}: the dtype of the input ({given}) should be convertible without "
+                                    f"narrowing to the specified dtype ({wanted})")
+    return x.astype(dtype)
+
+
 def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
     """The vector ``p``-norm over ``dim`` (all elements when ``None``); ``p="fro"`` is 2, ``"inf"`` the max; ``0``,
-    a negative ``p`` and ``-inf`` as `anynn.linalg.vector_norm` (PyTorch's); ``dtype`` casts ``x`` first."""
-    if dtype is not None:
-        x = x.astype(dtype)
+    a negative ``p`` and ``-inf`` as `anynn.linalg.vector_norm` (PyTorch's); ``dtype`` casts ``x`` first (see
+    `cast_for_norm`)."""
+    x = cast_for_norm("norm", x, dtype)
     if p in ("fro", None):
         p = 2
     p = math.inf if p in ("inf", float("inf")) else float(p)
@@ -338,5 +361,4 @@ def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: A
         return _nonpositive_norm(x, p, dim, keepdim)
     if math.isnan(p):
         raise ValueError("norm: p must be a number or inf, got nan")
-    check_floating("norm", x, "cast it first (x.float())")
     return Norm.apply(x, p=p, axis=dim, keepdims=keepdim)

@@ -215,6 +215,10 @@ REFUSALS = [
     lambda m, t: m.linalg.cross(t(X[:1, :3]), t(X[:, :3].astype(np.float32))),  # promoted, computed 0/1)
     lambda m, t: m.cross(t(INTS > 2), t(INTS > 2)),
     lambda m, t: m.linalg.cross(t(X[:, :1]), t(X[:, :3])),  # (size 1 at dim: anynn broadcast it to 3)
+    lambda m, t: m.linalg.vector_norm(t(X), dtype=m.float32),  # a norm's dtype= narrowing float64, complex for a
+    lambda m, t: t(X).norm(dtype=m.complex128),  # real input; an integer input whatever dtype= or p (anynn cast or
+    lambda m, t: m.norm(t(INTS), dtype=m.float64),  # counted)
+    lambda m, t: m.norm(t(INTS), 0),
     lambda m, t: m.rot90(t(X), 1, (1, 1)),
     lambda m, t: m.rot90(t(X), 1, (0, 1, 2)),
     lambda m, t: m.rot90(t(X), 1, (0, 2)),
