@@ -158,6 +158,9 @@ class CtxFunctionNode(_function.Function):
             if not isinstance(g, Tensor):
                 raise RuntimeError(f"{name}.backward: expected Variable or None (got {type(g).__name__}) as the "
                                    f"gradient of input {i}")  # PyTorch's class and words
+            if not self.needs_input_grad[i]:  # an input that requires no grad: its gradient is dropped unchecked, as
+                result.append(None)  # PyTorch's (a weight's, of another shape under jacrev / vmap over x alone)
+                continue
             if tuple(g.shape) != tuple(a.shape):
                 if g.numel() != math.prod(a.shape):
                     raise RuntimeError(f"{name}.backward returned an invalid gradient at index {i} - got "

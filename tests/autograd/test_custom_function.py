@@ -198,6 +198,13 @@ def test_ctx_function_bad_backward_is_named(backend):
         TooMany.apply(x).sum().backward()
     with pytest.raises(RuntimeError, match=r"Number.backward: expected Variable or None \(got float\)"):
         Number.apply(x).sum().backward()  # PyTorch's RuntimeError (a TypeError before)
+    # a wrong shape for an input that requires no grad is dropped unchecked, as PyTorch's (jacrev of x alone)
+    Scaled = type("Scaled", (TooMany,), {"forward": staticmethod(lambda ctx, x, w: x * w),
+                                         "backward": staticmethod(lambda ctx, g: (g, g.sum()))})
+    np.testing.assert_array_equal(anynn.autograd.grad(Scaled.apply(x, make(backend, np.ones(3))).sum(), x)[0].numpy(),
+                                  np.ones(3))
+    with pytest.raises(RuntimeError, match=r"Scaled.backward returned an invalid gradient at index 1"):
+        Scaled.apply(x, make(backend, np.ones(3), requires_grad=True)).sum().backward()
     Both = type("Both", (TooMany,), {"backward": staticmethod(lambda ctx, g: g), "vjp": staticmethod(lambda ctx, g: g)})
     with pytest.raises(RuntimeError, match=r"Implementing both 'backward' and 'vjp' .* not allowed"):
         Both.apply(x).sum().backward()
