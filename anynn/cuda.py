@@ -106,6 +106,12 @@ from .cuda_memory import __all__ as _memory_names  # noqa: E402
 
 __all__ += _memory_names
 
+# ``torch.cuda.memory``: the same names under PyTorch's module path (``torch.cuda.memory.memory_allocated()``)
+from . import cuda_memory as memory  # noqa: E402
+
+sys.modules[__name__ + ".memory"] = memory
+__all__ += ["memory"]
+
 # the driver's figures through NVML (utilization, temperature, power_draw...) and the build's architectures
 from .cuda_nvml import *  # noqa: E402, F403
 from .cuda_nvml import __all__ as _nvml_names  # noqa: E402

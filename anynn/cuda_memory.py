@@ -129,15 +129,45 @@ def memory_summary(device: Any = None, abbreviated: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _usable(device: Any, name: str) -> Any:
+    """The backend "cuda" (or ``device``) means; without a usable GPU `CudaUnavailable`, PyTorch's CPU build's
+    AssertionError."""
+    backend = _cuda(device)
+    if backend is None:
+        raise CudaUnavailable(f"Torch not compiled with CUDA enabled (anynn: torch.cuda.{name}() needs a usable CUDA "
+                              f"device for the default backend ({default_backend().name}); check "
+                              f"torch.cuda.is_available() first)")
+    return backend
+
+
 def mem_get_info(device: Any = None) -> tuple[int, int]:
     """The GPU's free and total memory in bytes as the driver counts them (other processes' use included); without a
     usable GPU `CudaUnavailable`, an AssertionError as PyTorch's CPU build raises."""
-    backend = _cuda(device)
-    if backend is None:
-        raise CudaUnavailable(f"Torch not compiled with CUDA enabled (anynn: torch.cuda.mem_get_info() needs a usable "
-                              f"CUDA device for the default backend ({default_backend().name}); check "
-                              f"torch.cuda.is_available() first)")
-    return backend.memory_info()
+    return _usable(device, "mem_get_info").memory_info()
+
+
+def set_per_process_memory_fraction(fraction: float, device: Any = None) -> None:
+    """Cap the default backend's CUDA library at ``fraction`` (0 to 1) of the GPU's total memory: an allocation
+    beyond it raises the library's out-of-memory error (CuPy's memory pool limit, PyTorch's allocator fraction);
+    without a usable GPU `CudaUnavailable`, an AssertionError as PyTorch's CPU build raises."""
+    backend = _usable(device, "set_per_process_memory_fraction")
+    if not isinstance(fraction, float):
+        raise TypeError("Invalid type for fraction argument, must be `float`")
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
+    backend.set_memory_fraction(fraction)
+
+
+def get_per_process_memory_fraction(device: Any = None) -> float:
+    """The cap `set_per_process_memory_fraction` set (1.0 without one); without a usable GPU `CudaUnavailable`, an
+    AssertionError as PyTorch's CPU build raises."""
+    return float(_usable(device, "get_per_process_memory_fraction").memory_fraction())
+
+
+def host_memory_stats() -> dict[str, Any]:
+    """PyTorch's pinned host allocator figures: {} (anynn keeps no pinned host pool of its own; the GPU libraries
+    stage copies themselves), as PyTorch's CPU build answers."""
+    return {}
 
 
 def get_device_name(device: Any = None) -> str:
@@ -234,7 +264,8 @@ class OutOfMemoryError(RuntimeError):
 version.cuda_version_of_default_backend = cuda_version
 
 __all__ = ["OutOfMemoryError", "device", "device_of", "get_device_capability", "get_device_name",
-           "get_device_properties", "max_memory_allocated", "max_memory_cached", "max_memory_reserved", "mem_get_info",
+           "get_device_properties", "get_per_process_memory_fraction", "host_memory_stats", "max_memory_allocated",
+           "max_memory_cached", "max_memory_reserved", "mem_get_info",
            "memory_allocated", "memory_cached", "memory_reserved", "memory_stats", "memory_stats_as_nested_dict",
            "memory_summary", "reset_max_memory_allocated", "reset_max_memory_cached", "reset_peak_memory_stats",
-           "set_device"]
+           "set_device", "set_per_process_memory_fraction"]

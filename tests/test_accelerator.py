@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import sys
 import types
@@ -135,6 +136,8 @@ CUDA_CALLS = {  # asked without a GPU, PyTorch's CPU build raises AssertionError
     "cuda.temperature()": lambda lib: lib.cuda.temperature(),
     "cuda.power_draw()": lambda lib: lib.cuda.power_draw(),
     "cuda.clock_rate()": lambda lib: lib.cuda.clock_rate(),
+    "cuda.set_per_process_memory_fraction(0.5)": lambda lib: lib.cuda.set_per_process_memory_fraction(0.5),
+    "cuda.get_per_process_memory_fraction()": lambda lib: lib.cuda.get_per_process_memory_fraction(),
 }
 
 
@@ -162,6 +165,7 @@ def test_cuda_without_a_gpu_raises_pytorchs_class(backend: str) -> None:
             assert lib.cuda.memory_stats_as_nested_dict() == {} and lib.cuda.has_half and not lib.cuda.has_magma
             assert lib.cuda.is_tf32_supported() is False
             assert lib.cuda.get_arch_list() == [] and lib.cuda.get_gencode_flags() == ""  # (AttributeError before)
+            assert lib.cuda.host_memory_stats() == {} and lib.cuda.memory.memory_allocated() == 0
             with pytest.warns(FutureWarning, match="renamed to `torch.cuda.memory_reserved`"):
                 assert lib.cuda.memory_cached() == 0
         assert anynn.cuda.list_gpu_processes() == torch.cuda.list_gpu_processes()
@@ -236,6 +240,12 @@ def test_cuda_names_answer_with_a_gpu(backend: str) -> None:
         assert anynn.nn.Linear(2, 2).to(0).weight.is_cuda and anynn.ones(2, device=0).is_cuda
         anynn.cuda.ipc_collect()
         assert "MiB" in anynn.cuda.memory_summary()
+        anynn.cuda.set_per_process_memory_fraction(0.5)
+        assert anynn.cuda.get_per_process_memory_fraction() == 0.5
+        anynn.cuda.set_per_process_memory_fraction(1.0)
+        assert anynn.cuda.get_arch_list()[-1].startswith("sm_")
+        if "pynvml" in sys.modules or importlib.util.find_spec("pynvml") is not None:
+            assert 0 <= anynn.cuda.utilization() <= 100 and anynn.cuda.temperature() > 0
     finally:
         anynn.set_default_backend("numpy")
 

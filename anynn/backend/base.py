@@ -305,6 +305,15 @@ class Backend:
         ``None`` for the CPU."""
         return None
 
+    def set_memory_fraction(self, fraction: float) -> None:
+        """Cap the library's device memory at ``fraction`` of the device's total; beyond it an allocation raises the
+        library's out-of-memory error (``torch.cuda.set_per_process_memory_fraction``). GPU libraries only."""
+        raise RuntimeError(f"backend {self.key!r} has no device memory to cap")
+
+    def memory_fraction(self) -> float:
+        """The cap `set_memory_fraction` set (1.0 without one)."""
+        raise RuntimeError(f"backend {self.key!r} has no device memory to cap")
+
     def device_name(self) -> str | None:
         """The name of this backend's device as its driver gives it (a GPU's model), or ``None`` for the CPU."""
         return None

@@ -363,6 +363,20 @@ class CupyBackend(Backend):
         return {"allocated_bytes.all.current": int(pool.used_bytes()),
                 "reserved_bytes.all.current": int(pool.total_bytes())}
 
+    def set_memory_fraction(self, fraction: float) -> None:
+        pool = self.cupy.get_default_memory_pool()
+        with self.cupy.cuda.Device(self.device_id):  # (the pool keeps one limit per device)
+            if fraction:
+                pool.set_limit(fraction=fraction)
+            else:  # CuPy reads a limit of 0 as none: the smallest one refuses every allocation, as PyTorch's 0.0
+                pool.set_limit(size=1)
+
+    def memory_fraction(self) -> float:
+        with self.cupy.cuda.Device(self.device_id):
+            limit = int(self.cupy.get_default_memory_pool().get_limit())
+        total = self.memory_info()[1]  # type: ignore[index]
+        return 1.0 if limit == 0 else (0.0 if limit == 1 else limit / total)
+
     def cuda_version(self) -> str | None:
         number = int(self.cupy.cuda.runtime.runtimeGetVersion())
         return f"{number // 1000}.{number % 1000 // 10}"

@@ -273,6 +273,12 @@ class TorchBackend(Backend):
     def cuda_version(self) -> str | None:
         return self.torch.version.cuda
 
+    def set_memory_fraction(self, fraction: float) -> None:
+        self.torch.cuda.set_per_process_memory_fraction(fraction, self.device)
+
+    def memory_fraction(self) -> float:
+        return float(self.torch.cuda.get_per_process_memory_fraction(self.device))
+
     def cuda_arch_list(self) -> list[str]:
         return list(self.torch.cuda.get_arch_list())  # the build's list (a CUDA build answers without a GPU too)
 
