@@ -473,6 +473,11 @@ class Tensor(TensorSurface):
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.array.shape[0]))
 
+    def __reversed__(self) -> Tensor:
+        """``reversed(t)``: ``t`` flipped along its first axis, a Tensor (a 0-d tensor itself), as PyTorch's (Python's
+        own reversed() gave an iterator of rows)."""
+        return self if self.array.ndim == 0 else self.flip(0)
+
     def __contains__(self, element: Any) -> bool:
         """``v in t``: whether any element of ``t`` equals ``v`` (a number, or a tensor broadcast against ``t``), as
         PyTorch's (iterating compared whole rows: ``2 in`` a matrix raised 'Boolean value ... is ambiguous')."""

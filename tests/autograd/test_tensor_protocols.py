@@ -66,6 +66,9 @@ def test_iteration_gives_rows_in_the_graph(backend):
     np.testing.assert_array_equal(rows[2].numpy(), [4.0, 5.0])
     sum(r.sum() * (i + 1) for i, r in enumerate(rows)).backward()
     np.testing.assert_array_equal(w.grad.numpy(), [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+    # reversed(t) is PyTorch's t.flip(0), a Tensor (a 0-d one itself), not an iterator of rows
+    np.testing.assert_array_equal(reversed(w).detach().numpy(), reversed(torch.tensor(w.detach().numpy())).numpy())
+    assert reversed(w).requires_grad and float(reversed(w[0, 0])) == 0.0
 
 
 def test_in_looks_for_an_equal_element_as_pytorch(backend):
