@@ -169,6 +169,12 @@ class Hardtanh(_Elementwise):
         self.max_val = max_val
         self.inplace = inplace
 
+    def _non_floating(self, x: Tensor) -> Tensor:
+        if dtype_kind(x.array.dtype) == "i":  # F's integer path, with its refusal of uint8 below negative limits
+            # (the float64 round trip of the other "numeric" layers clamped uint8 to [-1, 1] without it)
+            return F.hardtanh(x, self.min_val, self.max_val, inplace=self.inplace)
+        return super()._non_floating(x)
+
 
 class Softmax(_Elementwise):
     """Softmax along ``dim`` (``None``, the default: PyTorch's legacy choice, see `implicit_softmax_axis`)."""

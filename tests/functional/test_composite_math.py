@@ -325,6 +325,7 @@ REFUSALS = [
     lambda m, t: m.deg2rad(t(X + 1j)),
     lambda m, t: m.linalg.vecdot(t(INTS), t(INTS)),
     lambda m, t: m.nn.functional.hardtanh(t(INTS.astype(np.uint8))),  # (negative limits of an unsigned type)
+    lambda m, t: m.nn.Hardtanh()(t(INTS.astype(np.uint8))),  # (the layer's float64 round trip computed it)
     lambda m, t: t(X).sum(True),  # a bool in dim's place (anynn took it as dim 1)
     lambda m, t: m.cumsum(t(X), True),
     lambda m, t: m.lerp(t(X), 2.0, 0.5),
