@@ -1,6 +1,6 @@
 """Train the digits MLP, export it to ONNX, and run the file with onnxruntime: the same test accuracy.
 
-    pip install 'anynn[onnx]' onnxruntime
+    pip install 'anynn[onnx,examples]'      # ndonnx, onnx and onnxruntime; scikit-learn for the digits split
     python examples/export_onnx.py [--epochs 20] [--out digits.onnx]
 """
 

@@ -130,6 +130,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend", default="numpy", help="anynn backend: numpy, torch, array_api_strict, cupy...")
     parser.add_argument("--steps", type=int, default=20)
     args = parser.parse_args(argv)
+    try:
+        import torch  # noqa: F401 - the reference: each program also runs as written
+    except ImportError:
+        sys.exit("examples/port_from_pytorch/port.py compares each program with PyTorch running it as written: "
+                 "pip install 'anynn[torch]' (CPU build: pip install torch==2.13.0)")
     for name, (expected, got) in compare(args.backend, args.steps).items():
         diff = max(abs(a - b) for a, b in zip(expected, got))
         print(f"{name}: {len(got)} steps, largest loss difference from PyTorch {diff:.2e}")

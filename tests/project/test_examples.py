@@ -72,12 +72,16 @@ def test_hogwild_workers_train_the_shared_model():
     assert before < 0.2 and lines[1].startswith("after 2 workers x 2 epochs") and after >= 0.6
 
 
-@pytest.mark.parametrize("name", ["digits.py", "digits_cnn.py"])
-def test_an_example_without_its_extra_names_it(name, monkeypatch):
+@pytest.mark.parametrize("name, missing, extra", [
+    ("digits.py", "sklearn", "examples"), ("digits_cnn.py", "sklearn", "examples"),
+    ("port_from_pytorch/port.py", "torch", "torch"),  # (a ModuleNotFoundError traceback on an examples install before)
+])
+def test_an_example_without_its_extra_names_it(name, missing, extra, monkeypatch):
     # a core install (pip install anynn) has no scikit-learn: the example says which extra brings it (it stopped at a
     # ModuleNotFoundError traceback before)
     import runpy
 
-    monkeypatch.setitem(sys.modules, "sklearn", None)
-    with pytest.raises(SystemExit, match=r"needs scikit-learn.*pip install 'anynn\[examples\]'"):
+    monkeypatch.setitem(sys.modules, missing, None)
+    monkeypatch.setattr(sys, "argv", [name])
+    with pytest.raises(SystemExit, match=rf"pip install 'anynn\[{extra}\]'"):
         runpy.run_path(str(ROOT / "examples" / name), run_name="__main__")
