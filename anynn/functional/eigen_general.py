@@ -27,7 +27,7 @@ from ..backend import dtype_name
 from ..backend.typing import Namespace
 from .formulas.conjugate import make_complex
 from .matrix_inverse import check_matrices
-from .value_checks import linalg_dtype_error
+from .value_checks import KernelNotImplementedError, linalg_dtype_error
 
 _COMPLEX_OF = {"float32": "complex64", "float64": "complex128", "complex64": "complex64",
                "complex128": "complex128"}
@@ -93,6 +93,9 @@ class EigFunction(Function):
 def _eig(name: str, A: Tensor) -> tuple[Tensor, Tensor]:  # noqa: N803 - PyTorch's name
     check_matrices(name, A, square=True, real=False)  # complex matrices are eig's own inputs
     source = dtype_name(A.array.dtype)
+    if source in ("float16", "bfloat16"):
+        raise KernelNotImplementedError(f"linalg.{name}: \"linalg_eig_out_cpu\" not implemented for {source}, as in "
+                                        f"PyTorch; cast to float32 first")
     if source not in _COMPLEX_OF:
         raise linalg_dtype_error(f"linalg.{name}", A.array.dtype)
     _solver(name, A.backend.xp, A.backend.key)

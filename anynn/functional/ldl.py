@@ -156,7 +156,7 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     ``(LD, pivots, info)``: L (unit diagonal, not stored) below the diagonal and the 1x1/2x2 blocks of D on and
     beside it in LD (*, n, n) (zero above); pivots (*, n) int32, 1-based, negative for the two rows of a 2x2 block
     (LAPACK's sytrf); info (*) int32, the first column with a zero pivot (0: none). Not differentiable."""
-    check_matrices("ldl_factor_ex", A, square=True, real=False)
+    check_matrices("ldl_factor_ex", A, square=True, complex_ok=True)
     host = _host_matrices("linalg.ldl_factor_ex", A)
     n = host.shape[-1]
     batch = host.shape[:-2]
@@ -218,7 +218,7 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
               out: None = None) -> Tensor:
     """X (*, n, k) with ``A X = B`` from `ldl_factor`'s ``(LD, pivots)`` of A (*, n, n); the batch dims of LD and B
     broadcast. Not differentiable, as PyTorch's."""
-    check_matrices("ldl_solve", LD, square=True, real=False)
+    check_matrices("ldl_solve", LD, square=True, complex_ok=True)
     if B.ndim < 2 or B.shape[-2] != LD.shape[-1]:
         raise RuntimeError(f"linalg.ldl_solve: B must be (*, {LD.shape[-1]}, k) for LD of shape {tuple(LD.shape)}, "
                            f"got {tuple(B.shape)}")

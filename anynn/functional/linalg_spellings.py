@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from .cholesky import cholesky as _linalg_cholesky
 from .cholesky import cholesky_solve
 from .elementwise import clone, log, where
@@ -38,7 +39,8 @@ def matrix_power(input: Tensor, n: int, *, out: None = None) -> Tensor:  # noqa:
     ``n = 0`` the identity, ``n < 0`` powers of ``inv(A)``. Integer matrices too for ``n >= 0``, exact in their
     dtype, and boolean ones for ``n`` 0 and 1, as PyTorch's (its matmul has no boolean kernel)."""
     exact = isinstance(input, Tensor) and input.backend.xp.isdtype(input.array.dtype, ("integral", "bool"))
-    if exact and isinstance(n, int) and n >= 0:
+    half = isinstance(input, Tensor) and dtype_name(input.dtype) in ("float16", "bfloat16")  # (matmuls: PyTorch's)
+    if (exact or half) and isinstance(n, int) and n >= 0:
         check_matrices("matrix_power", input, square=True, real=False)
     else:
         check_square("matrix_power", input, complex_ok=True)

@@ -13,7 +13,7 @@ import math
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name
 from .formulas.conjugate import conj, is_complex
-from .value_checks import linalg_dtype_error
+from .value_checks import KernelNotImplementedError, linalg_dtype_error
 
 # degree of the Taylor polynomial and the largest 1-norm it is used on (after scaling): the remainder
 # 0.5**19 / 19! is ~1.6e-23, far below float64's resolution
@@ -34,7 +34,13 @@ def _check_floating(op: str, name: str, x: Tensor, complex_ok: bool = False) -> 
             return
         raise linalg_dtype_error(op, x.array.dtype)
     if not dtype_name(x.dtype).startswith(("float", "bfloat")):
+        error = linalg_dtype_error(op, x.array.dtype)
+        if isinstance(error, KernelNotImplementedError):  # (PyTorch's, where its kernel is what refuses)
+            raise error
         raise RuntimeError(f"{op}: Expected a floating point tensor as {name}. Got {dtype_name(x.dtype)}")
+    if op != "linalg.matrix_exp" and dtype_name(x.dtype) in ("float16", "bfloat16"):  # (LAPACK's: no half kernel)
+        raise KernelNotImplementedError(f"{op}: not implemented for {dtype_name(x.dtype)}, as in PyTorch; cast to "
+                                        f"float32 first")
 
 
 def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name

@@ -27,7 +27,7 @@ from ..backend import dtype_name
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj, is_complex
 from .lu_steps import eliminate, substitute
-from .value_checks import NotATensorError, check_one_backend, linalg_dtype_error
+from .value_checks import KernelNotImplementedError, NotATensorError, check_one_backend, linalg_dtype_error
 
 
 def _batch(*shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -181,6 +181,10 @@ def check_matrices(name: str, a: Any, square: bool = False, real: bool = True, c
     kinds = ("real floating", "complex floating") if complex_ok else "real floating"
     if real and not a.backend.xp.isdtype(a.array.dtype, kinds):
         raise linalg_dtype_error(f"linalg.{name}", a.array.dtype)
+    if real and name != "lu_unpack" and dtype_name(a.dtype) in ("float16", "bfloat16"):  # (NumPy: a TypeError)
+        raise KernelNotImplementedError(f"linalg.{name}: Low precision dtypes not supported. Got "
+                                        f"{dtype_name(a.dtype)}, as in PyTorch (its LAPACK kernels have no half "
+                                        f"precision); cast to float32 first")
 
 
 def check_square(name: str, a: Any, complex_ok: bool = False) -> None:

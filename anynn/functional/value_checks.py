@@ -286,15 +286,28 @@ def refuse_kernel(name: str, kernel: str, kinds: tuple[str, ...], *operands: Any
                                             f"first")
 
 
+# the decompositions whose integer input reaches a kernel without an integer version (NotImplementedError in
+# PyTorch, '"lu_cpu" not implemented for 'Long''), where the others check the dtype first (RuntimeError)
+_LINALG_KERNELS = {"linalg.eigh": "linalg_eigh_cpu", "linalg.eigvalsh": "linalg_eigh_cpu", "linalg.lu_factor": "lu_cpu",
+                   "linalg.lu_factor_ex": "lu_cpu", "linalg.solve_triangular": "triangular_solve_cpu",
+                   "linalg.cholesky_inverse": "cholesky_inverse_out_cpu", "linalg.cholesky_solve": "cholesky_solve_cpu",
+                   "torch.geqrf": "geqrf_cpu", "torch.linalg.householder_product": "orgqr_cpu"}
+
+
 def linalg_dtype_error(op: str, dtype: Any) -> RuntimeError:
-    """The error of a decomposition given a ``dtype`` it does not take: PyTorch's words for integers, and for complex
-    ones a plain statement that anynn's linalg Functions are real-only (their gradients use transposes where
-    complex inputs need conjugate transposes), so that no complex gradient comes out wrong."""
+    """The error of a decomposition given a ``dtype`` it does not take: PyTorch's words for integers (and its
+    `KernelNotImplementedError` where its kernel is what refuses them), and for complex ones a plain statement that
+    anynn's linalg Functions are real-only (their gradients use transposes where complex inputs need conjugate
+    transposes), so that no complex gradient comes out wrong."""
     name = dtype_name(dtype)
     if name.startswith("complex"):
         return RuntimeError(f"{op}: complex tensors are not supported by anynn's linear algebra yet (got {name}); "
                             f"PyTorch supports them. Use a real formulation, e.g. [[Re, -Im], [Im, Re]] blocks")
-    return RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got {name}")
+    message = f"{op}: Expected a floating point or complex tensor as input. Got {name}"
+    if op in _LINALG_KERNELS and not name.startswith(("float", "bfloat")):
+        return KernelNotImplementedError(f"{message} (\"{_LINALG_KERNELS[op]}\" not implemented for "
+                                         f"'{_TORCH_DTYPE_NAMES.get(name, name)}', as in PyTorch)")
+    return RuntimeError(message)
 
 
 class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):

@@ -219,6 +219,9 @@ REFUSALS = [
     lambda m, t: t(X).norm(dtype=m.complex128),  # real input; an integer input whatever dtype= or p (anynn cast or
     lambda m, t: m.norm(t(INTS), dtype=m.float64),  # counted)
     lambda m, t: m.norm(t(INTS), 0),
+    lambda m, t: m.linalg.eigh(t(INTS[:, :2])),  # integer matrices: NotImplementedError where PyTorch's kernel is
+    lambda m, t: m.linalg.lu_factor(t(INTS[:, :2])),  # what refuses them (anynn: RuntimeError); ldl_factor computed
+    lambda m, t: m.linalg.ldl_factor(t(INTS[:, :2])),
     lambda m, t: m.rot90(t(X), 1, (1, 1)),
     lambda m, t: m.rot90(t(X), 1, (0, 1, 2)),
     lambda m, t: m.rot90(t(X), 1, (0, 2)),
@@ -397,6 +400,15 @@ def test_float16_where_pytorchs_kernels_lack_it_is_refused():
         for module in (torch, anynn):
             with pytest.raises(NotImplementedError, match="not implemented for 'Half'"):
                 call(module, module.ones(2, 3, dtype=module.float16))
+    # the decompositions: PyTorch's RuntimeError or NotImplementedError (NumPy's TypeError before); powers compute
+    for call in (lambda m, x: m.linalg.inv(x), lambda m, x: m.linalg.cholesky(x), lambda m, x: m.linalg.svdvals(x),
+                 lambda m, x: m.linalg.eigvals(x), lambda m, x: m.geqrf(x), lambda m, x: m.linalg.lu_factor(x),
+                 lambda m, x: m.linalg.householder_product(x, x[:, 0]), lambda m, x: m.linalg.matrix_power(x, -1)):
+        with pytest.raises((RuntimeError, NotImplementedError)) as theirs:
+            call(torch, torch.eye(2, dtype=torch.float16))
+        with pytest.raises(type(theirs.value)):
+            call(anynn, anynn.eye(2, dtype=anynn.float16))
+    assert float(anynn.linalg.matrix_power(anynn.eye(2, dtype=anynn.float16) * 2, 3)[0, 0]) == 8.0
 
 
 def test_a_bool_dim_is_refused_as_torch():
