@@ -17,7 +17,7 @@ from .formulas.conjugate import conj
 from .precision import is_low_precision
 from .value_checks import ShapeMismatchError
 from .value_checks import InvalidValueError
-from .value_checks import check_same_dtype
+from .value_checks import check_same_dtype, require_tensor
 from .windows import (Pair, fold, fold_channels_last, ntuple, output_size, pad2d, pad_last_axes, pair, same_padding,
                       unfold)
 
@@ -278,6 +278,8 @@ def conv_padding(padding: IntOrPair | str, kernel: Pair, stride: Pair, dilation:
 
 
 def _check(fn: str, x: Any, weight: Any, groups: int, spatial_dims: int, transposed: bool) -> None:
+    require_tensor(fn, x, "input", 1)
+    require_tensor(fn, weight, "weight", 2)
     ranks = (spatial_dims + 1, spatial_dims + 2)
     if x.ndim not in ranks:
         raise ShapeMismatchError(f"{fn}: expected a {ranks[0]}-D (unbatched) or {ranks[1]}-D input, got shape "

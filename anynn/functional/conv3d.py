@@ -16,7 +16,7 @@ from ..autograd.primitive import Function
 from ..backend.arrays import at_add
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
-from .value_checks import InvalidValueError, ShapeMismatchError, check_same_dtype
+from .value_checks import InvalidValueError, ShapeMismatchError, check_same_dtype, require_tensor
 from .windows import full_as, ntuple, output_size, pad_last_axes, same_padding, window_slice
 
 Triple = tuple[int, int, int]
@@ -119,6 +119,8 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
     input (N, C_in, D, H, W) or (C_in, D, H, W), weight (C_out, C_in / groups, kd, kh, kw), bias (C_out,)
     → (N, C_out, D_out, H_out, W_out); ``padding`` an int, a 3-tuple, ``"valid"`` or ``"same"`` (stride 1).
     """
+    require_tensor("conv3d", input, "input", 1)
+    require_tensor("conv3d", weight, "weight", 2)
     if input.ndim not in (4, 5) or weight.ndim != 5:
         raise ShapeMismatchError(f"conv3d: expected a 4-D (unbatched) or 5-D input and a 5-D weight, got input "
                                  f"shape {input.shape} and weight shape {weight.shape}")

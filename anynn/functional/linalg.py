@@ -11,7 +11,8 @@ from ..backend import op
 from ..backend.typing import Namespace
 from .formulas.conjugate import conj
 from .precision import is_low_precision
-from .value_checks import KernelNotImplementedError, ShapeMismatchError, check_same_dtype, explain_shape_failure
+from .value_checks import (KernelNotImplementedError, ShapeMismatchError, check_same_dtype, explain_shape_failure,
+                           require_tensor)
 
 
 class MatMul(Function):
@@ -100,6 +101,8 @@ def _rows(xp: Namespace, a: Any) -> Any:
 def matmul(input: Any, other: Any) -> Any:
     """Matrix product ``input @ other`` with NumPy/PyTorch broadcasting: (..., n, k) @ (..., k, m) -> (..., n, m);
     1-D operands are vectors."""
+    require_tensor("matmul", input, "input", 1)
+    require_tensor("matmul", other, "other", 2)
     try:
         return MatMul.apply(input, other)
     except (ValueError, RuntimeError, TypeError) as error:  # (JAX: TypeError 'dot_general requires ...')
@@ -113,6 +116,8 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Any:  # noqa: A002 - Py
     A 1-D weight (in,) gives PyTorch's vector product ``input @ weight``: (...,); a bias (0-d) goes with it only
     beside a 1-D input, as PyTorch's.
     """
+    require_tensor("linear", input, "input", 1)
+    require_tensor("linear", weight, "weight", 2)
     if weight.ndim > 2:
         raise ShapeMismatchError(f"linear: weight must be (out_features, in_features) or (in_features,), got "
                                  f"shape {tuple(weight.shape)} ({weight.ndim}-D)")

@@ -20,7 +20,7 @@ from ..backend.torch_names import refuse_pinning
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
 from .value_checks import ShapeMismatchError, check_same_dtype, python_ints, refuse_bool_dims, refuse_float_ints
-from .value_checks import refuse_numbers
+from .value_checks import refuse_numbers, require_tensor
 
 
 def _elementwise_flag(name: str) -> Any:
@@ -190,6 +190,8 @@ def _flip_method(self: Tensor, *dims_args: Any, dims: Sequence[int] | None = Non
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """Batched matrix product: (B, N, M) @ (B, M, P) → (B, N, P), no broadcasting (``torch.bmm``)."""
+    require_tensor("bmm", input, "input", 1)
+    require_tensor("bmm", mat2, "mat2", 2)
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(f"bmm: expected (B, N, M) and (B, M, P) tensors, got {input.shape} and {mat2.shape}")
     return linalg.matmul(input, mat2)
@@ -197,6 +199,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """Matrix product of two 2-D tensors: (N, M) @ (M, P) → (N, P) (``torch.mm``)."""
+    require_tensor("mm", input, "input", 1)
+    require_tensor("mm", mat2, "mat2", 2)
     if input.ndim != 2 or mat2.ndim != 2 or input.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"mm: expected (N, M) and (M, P) matrices, got {input.shape} and {mat2.shape}")
     return linalg.matmul(input, mat2)

@@ -407,9 +407,15 @@ def one_dim(name: str, dim: Any, argument: str = "dim") -> int:
 
 def refuse_single_tensor(name: str, tensors: Any) -> None:
     """PyTorch's `TypeError` where a joining function (``cat``, ``stack``, ``hstack``...) is given one tensor in place
-    of a sequence of them: iterated, its rows were joined (``torch.cat(x)`` flattened x, ``stack(x)`` copied it)."""
+    of a sequence of them: iterated, its rows were joined (``torch.cat(x)`` flattened x, ``stack(x)`` copied it);
+    and where an element of the sequence is no Tensor (nor a native array): a number, list or None gave an
+    AttributeError ('int' object has no attribute 'shape'), or a nested list was converted by ``stack``."""
     if isinstance(tensors, Tensor):
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    for i, t in enumerate(tensors if isinstance(tensors, (list, tuple)) else ()):
+        if not isinstance(t, Tensor) and not hasattr(t, "ndim"):
+            raise NotATensorError(f"{name}(): expected Tensor as element {i} in argument 0, but got "
+                                  f"{type(t).__name__}, as PyTorch")
 
 
 def python_ints(value: Any) -> Any:

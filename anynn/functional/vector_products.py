@@ -17,6 +17,8 @@ from .value_checks import (KernelNotImplementedError, ShapeMismatchError, check_
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     """``input[i] * vec2[j]``: (N,) and (M,) → (N, M) (``torch.outer``, alias ``ger``)."""
+    require_tensor("outer", input, "input", 1)
+    require_tensor("outer", vec2, "vec2", 2)
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected two 1-D tensors, got shapes {tuple(input.shape)} and {tuple(vec2.shape)}")
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
@@ -24,6 +26,8 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
     """The inner product of two 1-D tensors of the same length (``torch.dot``); a 0-d tensor."""
+    require_tensor("dot", input, "input", 1)
+    require_tensor("dot", tensor, "tensor", 2)
     if input.ndim != 1 or tensor.ndim != 1 or input.shape != tensor.shape:
         raise RuntimeError(f"dot: expected two 1-D tensors of the same length, got shapes {tuple(input.shape)} "
                            f"and {tuple(tensor.shape)}")
