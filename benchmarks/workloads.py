@@ -27,7 +27,15 @@ WORKLOADS = {
     "cnn": Workload("cnn", 64, "1x28x28 conv3x3x32-pool-conv3x3x64-pool-1600-128-10, batch 64, Adam step"),
     "lstm": Workload("lstm", 64, "LSTM seq 32, batch 64, 128 hidden, linear head, Adam step"),
     "mlp_infer": Workload("mlp_infer", 128, "MLP 784-512-256-10 inference, batch 128"),
+    "convbn": Workload("convbn", 32, "3x16x16 (conv3x3x16-batchnorm-relu)x2-global avg pool-16-10, batch 32, "
+                                     "Adam step"),
+    "gru": Workload("gru", 32, "GRU seq 16, batch 32, 64 hidden, linear head, Adam step"),
+    "transformer": Workload("transformer", 32, "TransformerEncoderLayer(64, 4 heads, 128), seq 16, batch 32, "
+                                               "mean-pooled linear head, Adam step"),
 }
+
+# workloads whose model is built the same way from anynn.nn and torch.nn (`_shared_model`)
+SHARED = ("convbn", "gru", "transformer")
 
 
 POOL = 16  # distinct batches cycled through
@@ -68,7 +76,38 @@ def _one_batch(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray
         return rng.standard_normal((b, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, b)
     if workload.name == "lstm":
         return rng.standard_normal((b, 32, 28)).astype(np.float32), rng.integers(0, 10, b)
+    if workload.name == "convbn":
+        return rng.standard_normal((b, 3, 16, 16)).astype(np.float32), rng.integers(0, 10, b)
+    if workload.name == "gru":
+        return rng.standard_normal((b, 16, 28)).astype(np.float32), rng.integers(0, 10, b)
+    if workload.name == "transformer":
+        return rng.standard_normal((b, 16, 64)).astype(np.float32), rng.integers(0, 10, b)
     raise KeyError(workload.name)
+
+
+def _shared_model(nn: Any, name: str) -> Any:
+    """The model of a `SHARED` workload, from ``nn`` (``anynn.nn`` or ``torch.nn``, which share these names)."""
+    if name == "convbn":
+        return nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+                             nn.Conv2d(16, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            if name == "gru":
+                self.body = nn.GRU(28, 64, batch_first=True)
+                self.head = nn.Linear(64, 10)
+            else:
+                self.body = nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0, batch_first=True)
+                self.head = nn.Linear(64, 10)
+
+        def forward(self, inputs: Any) -> Any:
+            if name == "gru":
+                return self.head(self.body(inputs)[0][:, -1])
+            return self.head(self.body(inputs).mean(1))
+
+    return Net()
 
 
 # -- anynn ----------------------------------------------------------------------------------------------
@@ -110,6 +149,10 @@ def build_anynn(workload: Workload, backend: str, compiled: bool = False) -> Cal
                 return self.head(out[:, -1])
 
         model = Net().to(backend)
+        loss_fn = nn.CrossEntropyLoss()
+    elif name in SHARED:
+        anynn.manual_seed(0)
+        model = _shared_model(nn, name).to(backend)
         loss_fn = nn.CrossEntropyLoss()
     else:
         raise KeyError(name)
@@ -205,6 +248,10 @@ def build_torch(workload: Workload, backend: str) -> Callable[[], Any]:
                 return self.head(out[:, -1])
 
         model = Net()
+        loss_fn = nn.CrossEntropyLoss()
+    elif name in SHARED:
+        torch.manual_seed(0)
+        model = _shared_model(nn, name)
         loss_fn = nn.CrossEntropyLoss()
     else:
         raise KeyError(name)
