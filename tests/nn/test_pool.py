@@ -914,6 +914,7 @@ def test_adaptive_avg_pool2d_layer_takes_the_ranks_pytorch_does(backend, output_
 @pytest.mark.parametrize("name,output_size,shape", [
     ("adaptive_avg_pool1d", 3, (2, 3, 7)), ("adaptive_avg_pool1d", 9, (1, 2, 4)),
     ("adaptive_avg_pool2d", (2, 3), (1, 2, 5, 7)), ("adaptive_avg_pool3d", (2, 3, 2), (1, 2, 5, 4, 3)),
+    ("adaptive_avg_pool2d", (3, 1), (1, 2, 6, 4)), ("adaptive_avg_pool3d", 1, (2, 2, 3, 4))  # equal windows
 ], ids=str)
 def test_adaptive_avg_pool_keeps_an_inf_or_nan_in_its_window_as_torch(backend, name, output_size, shape):
     # averaging by matrix products spread it over the whole row (0 * inf = NaN); PyTorch's stays in its window
