@@ -224,12 +224,14 @@ def cond(A: Tensor, p: Any = None, *, out: None = None) -> Tensor:  # noqa: N803
     """The condition number of each matrix of A (*, m, n) (``torch.linalg.cond``): with ``p`` None, 2 or -2 the ratio
     of the largest to the smallest singular value (-2: its reciprocal; any m, n), with ``"fro"``, ``"nuc"``, +-1 or
     +-inf ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` of square A, +inf for a singular one, as PyTorch's."""
-    if p is None or p in (2, -2):
+    if not (p is None or p in (2, -2, "fro", "nuc", 1, -1, math.inf, -math.inf)):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if p is None or p in (2, -2) or A.numel() == 0:
         values = svdvals(A)
+        if A.numel() == 0:  # (PyTorch's 0 where NumPy has no condition number: 0 x 0 matrices, a batch of none)
+            return values.sum(-1)
         largest, smallest = values[..., 0], values[..., -1]
         return smallest / largest if p == -2 else largest / smallest
-    if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
-        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     inverse, info = inv_ex(A)
     singular = info != 0
     value = matrix_norm(A, p) * matrix_norm(inverse.masked_fill(singular[..., None, None], 0.0), p)

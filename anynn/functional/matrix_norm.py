@@ -55,7 +55,8 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
         pick = reduce.max if ord > 0 else reduce.min
         return pick(sums, axis=other - (not keepdim and summed < other), keepdims=keepdim)
     values = svdvals(A.movedim((rows, cols), (-2, -1)))  # ord 2, -2 or "nuc"
-    out = values.sum(-1) if ord == "nuc" else (reduce.max if ord == 2 else reduce.min)(values, axis=-1)
+    empty_max = ord == 2 and values.shape[-1] == 0  # (PyTorch's 0 for the largest of no singular values)
+    out = values.sum(-1) if ord == "nuc" or empty_max else (reduce.max if ord == 2 else reduce.min)(values, axis=-1)
     return out.unsqueeze(min(rows, cols)).unsqueeze(max(rows, cols)) if keepdim else out
 
 

@@ -243,6 +243,12 @@ def test_matrix_rank_and_power_as_torch(backend):
     for shape, options in (((2, 0, 0), dict(hermitian=True)), ((3, 0), dict(atol=0.1))):
         assert anynn.linalg.pinv(make(backend, np.zeros(shape)), **options).shape == tuple(
             torch.linalg.pinv(torch.zeros(shape), **options).shape)
+    # a batch of none, 0 x 0 matrices: PyTorch's empty results and zeros (anynn: NumPy's ValueError, IndexError)
+    for call in (lambda lib, a: lib.linalg.matrix_exp(a), lambda lib, a: lib.linalg.cond(a),
+                 lambda lib, a: lib.linalg.cond(a, "fro"), lambda lib, a: lib.linalg.matrix_norm(a, 2)):
+        for shape in ((0, 3, 3), (2, 0, 0)):
+            np.testing.assert_array_equal(call(anynn, make(backend, np.zeros(shape))).numpy(),
+                                          call(torch, torch.zeros(shape, dtype=torch.float64)).numpy())
 
 
 @pytest.mark.parametrize("n", [0, 1])
