@@ -365,7 +365,9 @@ def test_tensors_in_a_list_are_read_as_numbers_as_torch():
                                         ([[1, 1e10]], "int32"), ([float("nan")], "int64"), ([1 + 0j], "float64"),
                                         ([1j], "int64"), ([np.int64(-129)], "int8"),
                                         # past int64 (ValueError; TypeError 'dtype object' or uint64 before)
-                                        ([2**70], None), ([2**63], None), ([[1, -2**63 - 1]], "int64")], ids=str)
+                                        ([2**70], None), ([2**63], None), ([[1, -2**63 - 1]], "int64"),
+                                        # beside an int64 one: NumPy reads float64 (wrapped to -2**63 before)
+                                        ([1, 2**63], None), ((2**63, -1), None)], ids=str)
 def test_python_numbers_outside_the_dtype_are_refused_as_torch(data, dtype):
     """torch.tensor(numbers, dtype=...) refuses a number its dtype cannot hold (NumPy wrapped it: 2**31 became
     -2**31 in int32) and a complex one for a real dtype (the imaginary part was dropped)."""

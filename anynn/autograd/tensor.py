@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, overload
 from ..backend import DTYPE_NAMES, Backend, BackendMismatch, backend_of, dtype_name, get_backend, host_array
 from ..backend.symbolic import symbolic_array
 from ..backend.arrays import is_writeable, row_major, sum_to_shape, write_all
-from ..backend.base import check_numbers_fit, check_numpy_dtype, read_wide_ints
+from ..backend.base import check_numbers_fit, check_numpy_dtype, read_wide_ints, refuse_wide_ints
 from ..backend.default_dtype import default_float, host_dtype
 from ..backend.torch_names import comparable_dtype
 from ..backend.transfer import (format_host_array, is_foreign_array, is_numpy_array, scalar_to_array,
@@ -731,6 +731,11 @@ def init_tensor(t: Tensor, data: Any, backend: BackendLike = None, dtype: DTypeL
             name = host_dtype(data, host)
             if name == "bfloat16":  # a bfloat16 default: NumPy has none, the backend casts
                 native_dtype = be.dtype(name)
+            elif host.dtype.kind == "f" and name.startswith(("int", "uint")):
+                # Python ints that NumPy read as float64: some past int64's range beside others ([1, 2**63]; alone
+                # they read as uint64), which the cast wrapped to -2**63: PyTorch's ValueError
+                refuse_wide_ints(data)
+                host = host.astype(name)
             elif name != dtype_name(host.dtype):
                 host = host.astype(name)
         symbolic = symbolic_array(data) if host.dtype.kind == "O" else None  # (sizes of a symbolic axis, read as

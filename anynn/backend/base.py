@@ -560,6 +560,12 @@ def read_wide_ints(data: Any, host: np.ndarray, target: str | None, name: str = 
                      f"when unpacking long long'); give it as a float or with a floating dtype")
 
 
+def refuse_wide_ints(data: Any, name: str = "tensor") -> None:
+    """`read_wide_ints`' ValueError for nested Python ints holding one outside int64's range that NumPy read as
+    float64 (beside an int64 one: ``[1, 2**63]``), not as the object or uint64 array `read_wide_ints` looks for."""
+    read_wide_ints(data, np.asarray(data, dtype=object), None, name)
+
+
 def _nested_leaves(data: Any) -> list[Any]:
     """The entries of nested lists and tuples (``data`` itself when it is neither)."""
     if not isinstance(data, (list, tuple)):
