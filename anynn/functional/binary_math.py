@@ -28,7 +28,8 @@ def _shape(a: Any) -> tuple[int, ...]:
 
 
 class Atan2(Function):
-    """The angle of ``(b, a)``: ``atan2(a, b)``; gradients ``b / r²`` and ``-a / r²`` with ``r² = a² + b²``."""
+    """The angle of ``(b, a)``: ``atan2(a, b)``; gradients ``b / r²`` and ``-a / r²`` with ``r² = a² + b²``, zero
+    where ``r²`` is 0 (the origin, or squares that underflow), as PyTorch's (NaN there before)."""
 
     def forward(self, xp: Namespace, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -36,7 +37,9 @@ class Atan2(Function):
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
         ga, gb = self.needs_input_grad
-        scaled = g / (self.a * self.a + self.b * self.b)
+        squares = self.a * self.a + self.b * self.b
+        scaled = g / squares
+        scaled = xp.where(squares == 0, xp.zeros_like(scaled), scaled)
         return (sum_to_shape(xp, scaled * self.b, _shape(self.a)) if ga else None,
                 sum_to_shape(xp, -scaled * self.a, _shape(self.b)) if gb else None)
 
