@@ -13,6 +13,8 @@ host from NumPy's ``Generator`` and moved to the backend, so one seed gives the 
 
 from __future__ import annotations
 
+import functools
+import math
 import operator
 import warnings
 from typing import Any
@@ -39,6 +41,30 @@ class NegativeSizeError(ValueError, RuntimeError):
     """A factory asked for a negative dimension: PyTorch's RuntimeError, and a ValueError."""
 
 
+class StorageSizeError(ValueError, RuntimeError):
+    """A factory asked for more elements than any storage holds (``zeros(2**40, 2**40)``): PyTorch's RuntimeError
+    ('Storage size calculation overflowed'), where NumPy's was a ValueError ('array is too big') alone."""
+
+
+class HostMemoryError(MemoryError, RuntimeError):
+    """A factory's tensor does not fit in memory (``zeros(10**6, 10**6)``): PyTorch's RuntimeError on the CPU
+    ('DefaultCPUAllocator: can't allocate memory'), and the MemoryError NumPy raised alone."""
+
+
+def _allocating(factory: Any) -> Any:
+    """``factory`` with NumPy's MemoryError of a tensor too large for memory raised as `HostMemoryError`."""
+    @functools.wraps(factory)
+    def made(*args: Any, **kwargs: Any) -> Tensor:
+        try:
+            return factory(*args, **kwargs)
+        except MemoryError as error:
+            if isinstance(error, RuntimeError):
+                raise
+            raise HostMemoryError(f"{factory.__name__}(): {error} (PyTorch: 'DefaultCPUAllocator: can't allocate "
+                                  "memory')") from error
+    return made
+
+
 def _size(size: tuple[Any, ...], fn: str = "size", keyword: Any = _NO_SIZE) -> tuple[int, ...]:
     """PyTorch's shape forms: ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])``, ``f(x.size())`` and ``f(size=(2, 3))``
     (``keyword``) all mean shape ``(2, 3)``; the sizes are ints (NumPy integers and 0-d integer tensors too).
@@ -60,7 +86,13 @@ def _size(size: tuple[Any, ...], fn: str = "size", keyword: Any = _NO_SIZE) -> t
                         f"{size[0] if len(size) == 1 else size!r}") from None
     if any(n < 0 for n in shape):
         raise NegativeSizeError(f"{fn}(): cannot make a tensor with a negative dimension, got size {shape}")
+    if math.prod(shape) > _MOST_ELEMENTS:
+        raise StorageSizeError(f"{fn}(): the size {shape} holds {math.prod(shape)} elements, more than any storage "
+                               f"(as PyTorch: 'Storage size calculation overflowed with sizes={list(shape)}')")
     return shape
+
+
+_MOST_ELEMENTS = (2**63 - 1) // 16  # bytes addressable by an int64, over the widest element (complex128)
 
 
 def _sized(fn: str, size: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, ...]:
@@ -116,6 +148,7 @@ def from_numpy(array: np.ndarray, backend: Any = None, requires_grad: bool = Fal
     return _made(be.from_host(array), be, requires_grad)
 
 
+@_allocating
 def zeros(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
           requires_grad: bool = False, **kwargs: Any) -> Tensor:
     """A tensor of zeros of shape ``size`` (``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros(size=(2, 3))``)."""
@@ -124,6 +157,7 @@ def zeros(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None
     return _made(be.xp.zeros(shape, dtype=be.dtype(dtype or default_float()), device=be.device), be, requires_grad)
 
 
+@_allocating
 def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None, requires_grad: bool = False,
          **kwargs: Any) -> Tensor:
     """A tensor of ones of shape ``size`` (the forms of `zeros`)."""
@@ -132,6 +166,7 @@ def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
     return _made(be.xp.ones(shape, dtype=be.dtype(dtype or default_float()), device=be.device), be, requires_grad)
 
 
+@_allocating
 def full(size: Any, fill_value: Any, dtype: Any = None, backend: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype from the value when not given)."""
@@ -390,6 +425,7 @@ def _in_graph(kind: str, size: Any, name: str, backend: Any, device: Any, requir
     return _made(draw(kind, size, be.dtype(name)), be, requires_grad)
 
 
+@_allocating
 def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
          requires_grad: bool = False, **kwargs: Any) -> Tensor:
     """Uniform on ``[0, 1)``, drawn on the host (the same values on every backend for one seed); the shape forms
@@ -407,6 +443,7 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = No
     return _drawn(host, name, backend, requires_grad, device=device)
 
 
+@_allocating
 def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = None, device: Any = None,
           requires_grad: bool = False, **kwargs: Any) -> Tensor:
     """Standard normal, drawn on the host (the same values on every backend for one seed); the shape forms of
@@ -423,6 +460,7 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, backend: Any = N
     return _drawn(host, name, backend, requires_grad, device=device)
 
 
+@_allocating
 def randint(low: int = 0, high: Any = None, size: Any = None, generator: Any = None, dtype: Any = None,
             backend: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform on ``[low, high)``; int64 by default. PyTorch's forms: ``randint(low, high, size)``,

@@ -88,6 +88,19 @@ def test_a_negative_size_is_refused_naming_the_factory(name, size):
         getattr(anynn, name)(size, *fill)
 
 
+def test_a_size_past_any_storage_or_the_memory_is_a_runtime_error_as_torch():
+    """zeros(2**40, 2**40): PyTorch's RuntimeError 'Storage size calculation overflowed' (NumPy's ValueError 'array
+    is too big' before); zeros(10**6, 10**6), 4 TB: its RuntimeError 'can't allocate memory' (NumPy's MemoryError
+    alone before; still a MemoryError)."""
+    for size in ((2**40, 2**40), (2**62,)):
+        for module in (torch, anynn):
+            with pytest.raises(RuntimeError):
+                module.zeros(size)
+    with pytest.raises(MemoryError) as info:
+        anynn.ones(10**6, 10**6)
+    assert isinstance(info.value, RuntimeError)
+
+
 def test_a_bool_size_and_a_nan_std_are_refused_as_torch():
     # zeros(True) was a (1,) tensor and normal(0, nan) / normal(mean, tensor([nan])) drew NaNs; PyTorch refuses them
     calls = [(TypeError, lambda lib: lib.zeros(True)), (TypeError, lambda lib: lib.ones(False)),
