@@ -13,9 +13,11 @@ from ..autograd.tensor import Tensor
 from ..backend import Backend, BackendMismatch, dtype_name, host_array, op
 from ..backend.arrays import at_set, check, reshape_copied
 from ..backend.arrays import device_of as device
+from ..backend.broadcasting import broadcast_shapes
 from ..backend.symbolic import has_symbolic_bounds, is_symbolic, sliced
 from ..backend.typing import Namespace
-from .value_checks import InvalidValueError, ShapeMismatchError, checked_dim, refuse_bool_dims, refuse_float_ints
+from .value_checks import (IndexingError, InvalidValueError, ShapeMismatchError, checked_dim, refuse_bool_dims,
+                           refuse_float_ints)
 from .value_checks import array_on_backend, python_ints
 from .view_layout import indexed_strides, reshape_is_copy, view_strides_after_reshape
 
@@ -877,7 +879,12 @@ def _linear_index(backend: Backend, arrays: list[Any], sizes: list[int | None], 
     as they are, which wraps them."""
     xp = backend.xp
     given = [id(a) in masks or len(arrays) == 1 for a in arrays]
-    arrays = list(xp.broadcast_arrays(*arrays)) if len(arrays) > 1 else arrays
+    if len(arrays) > 1:
+        shapes = [tuple(a.shape) for a in arrays]
+        if broadcast_shapes(*shapes) is None:  # (NumPy: a ValueError)
+            raise IndexingError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                                + ", ".join(str(list(s)) for s in shapes))
+        arrays = list(xp.broadcast_arrays(*arrays))
     flat = None
     for k, (i, n) in enumerate(zip(arrays, sizes)):
         if n is None or is_symbolic(n):

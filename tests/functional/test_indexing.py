@@ -88,6 +88,13 @@ def test_getitem_boolean_mask_as_in_torch_and_float_index_refused(backend):
         torch.from_numpy(x)[torch.tensor([0.5, 1.0])]
     with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
         t[make(backend, np.array([0.5, 1.0]))]
+    # index arrays that do not broadcast: PyTorch's IndexError (NumPy's ValueError before), reading and writing
+    for index in (([0, 1, 2], [0, 1]), (t[:, 0] > 0.0, [[0, 1], [1, 0]])):
+        for call in (t.__getitem__, lambda i: t.__setitem__(i, 1.0)):
+            with pytest.raises(IndexError, match="shape mismatch: indexing tensors could not be broadcast"):
+                call(index)
+    with pytest.raises(IndexError, match="shape mismatch: indexing tensors could not be broadcast"):
+        torch.from_numpy(x)[[0, 1, 2], [0, 1]]
 
 
 def test_indexing_a_0_dim_tensor_refused_with_torchs_hint(backend):
