@@ -90,14 +90,15 @@ def test_a_negative_size_is_refused_naming_the_factory(name, size):
 
 def test_a_size_past_any_storage_or_the_memory_is_a_runtime_error_as_torch():
     """zeros(2**40, 2**40): PyTorch's RuntimeError 'Storage size calculation overflowed' (NumPy's ValueError 'array
-    is too big' before); zeros(10**6, 10**6), 4 TB: its RuntimeError 'can't allocate memory' (NumPy's MemoryError
-    alone before; still a MemoryError)."""
+    is too big' before); a size past the memory: its RuntimeError 'can't allocate memory' (NumPy's MemoryError
+    alone before; still a MemoryError). (2**54 float32 elements: 64 PB, past any address space, so refused even
+    where the kernel overcommits.)"""
     for size in ((2**40, 2**40), (2**62,)):
         for module in (torch, anynn):
             with pytest.raises(RuntimeError):
                 module.zeros(size)
     with pytest.raises(MemoryError) as info:
-        anynn.ones(10**6, 10**6)
+        anynn.zeros(2**27, 2**27)
     assert isinstance(info.value, RuntimeError)
 
 
