@@ -18,6 +18,9 @@ def floor(requirement: str) -> tuple[int, ...]:
 def test_dependency_floors_and_license_metadata_build_on_a_fresh_machine() -> None:
     # the math uses ndarray.mT and NEP 50 promotion (NumPy 2.0): on NumPy 1.26 nn.Linear raised AttributeError
     assert floor("numpy") >= (2, 0)
+    # NumPy 2.0 to 2.2.4 import DLPack arrays read-only: Adam(amsgrad=True) stepping a state loaded from PyTorch's
+    # optimizer raised 'output array is read-only' (tests/optim, run on NumPy 2.0.0 and 2.2.4; 2.2.5 passes)
+    assert floor("numpy") >= (2, 2, 5)
     # ReLU's xp.maximum(x, 0.0) (a Python scalar, as the 2024.12 standard allows): array-api-compat 1.15's torch
     # wrapper raised "maximum(): argument 'other' must be Tensor, not float" (the torch backend's every ReLU)
     assert floor("array-api-compat") >= (1, 16)
