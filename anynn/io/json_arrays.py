@@ -3,19 +3,24 @@
 Arrays (Tensors, NumPy arrays and scalars, native arrays of any backend) are stored apart, under a
 name made from their place in the tree, and replaced by ``{"__array__": name, "kind": ..., "backend": ...}``;
 tuples and dicts with non-string keys get markers too, so `Decoder` gives back what `encode` was given
-(Tensors and native arrays on their backend where it is available here, else on NumPy). An instance of a
+(Tensors and native arrays on their backend where it is available here, else on NumPy). dtypes come back as
+anynn dtypes, devices as devices, ``pathlib`` paths as paths. An instance of a
 plain top-level class (a dataclass config: `safe_globals.plain_state`) is its class's name and its attributes,
 rebuilt only where `safe_globals.resolve` allows the class, as PyTorch's ``weights_only`` load.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, Mapping
 
 import numpy as np
 
 from ..autograd.tensor import Tensor, tensor
-from ..backend import BackendUnavailable, get_backend
+from ..backend import DTYPE_NAMES, BackendUnavailable, dtype_name, get_backend
+from ..device import device as Device
+from ..dtypes import dtype as Dtype
 from .safe_globals import global_name, name_problem, plain_state, rebuild_plain, resolve
 from .weights import host_dtype_name, to_host
 
@@ -45,6 +50,12 @@ def encode(obj: Any, where: str, tensors: dict[str, np.ndarray], caller: str = "
             return {k: encode(v, f"{where}/{k}", tensors, caller) for k, v in obj.items()}
         return {"__items__": [[encode(k, f"{where}/{i}/key", tensors, caller),
                                encode(v, f"{where}/{i}", tensors, caller)] for i, (k, v) in enumerate(obj.items())]}
+    if is_dtype(obj):
+        return {"__dtype__": dtype_name(obj)}
+    if isinstance(obj, Device):
+        return {"__device__": str(obj)}
+    if isinstance(obj, PurePath):  # argparse options of type=Path, saved with the run's args
+        return {"__path__": [type(obj).__name__, str(obj)]}
     state = plain_state(obj)
     if state is not None:  # build-nanogpt's checkpoint holds {'config': raw_model.config, ...}, a dataclass
         problem = name_problem(type(obj))
@@ -96,7 +107,29 @@ class Decoder:
             name, state = obj["__object__"]
             cls = resolve(name, "the class of an object", self.path, self.weights_only, Module)
             return rebuild_plain(cls, self(state), name, self.path)
+        if "__dtype__" in obj:
+            if obj["__dtype__"] not in DTYPE_NAMES:
+                raise ValueError(f"unknown dtype {obj['__dtype__']!r}")
+            return Dtype(obj["__dtype__"])
+        if "__device__" in obj:
+            return Device(obj["__device__"])
+        if "__path__" in obj:
+            kind, text = obj["__path__"]
+            return _PATHS[kind](text)
         return {k: self(v) for k, v in obj.items()}
+
+
+# the pathlib classes a file may name; a concrete path of another system comes back as its pure form (pathlib
+# makes no WindowsPath on Linux)
+_PATHS = {"Path": Path, "PurePath": PurePath, "PurePosixPath": PurePosixPath, "PureWindowsPath": PureWindowsPath,
+          "PosixPath": PurePosixPath if os.name == "nt" else Path,
+          "WindowsPath": Path if os.name == "nt" else PureWindowsPath}
+
+
+def is_dtype(obj: Any) -> bool:
+    """An anynn dtype, a NumPy dtype or a backend library's dtype object (not a dtype class)."""
+    return isinstance(obj, (Dtype, np.dtype)) or (type(obj).__name__ in ("dtype", "DType")
+                                                   and not isinstance(obj, type))
 
 
 def _hashable(key: Any) -> Any:

@@ -27,7 +27,6 @@ from ..autograd import hooks as tensor_hooks
 from ..autograd.tensor import Tensor
 from ..backend import Backend, DeviceRNG, dtype_name
 from ..device import device as Device
-from ..dtypes import dtype as Dtype
 from . import json_arrays
 from .safe_globals import global_name, name_problem, plain_state
 from .weights import MODULE_EXTRA_PREFIX as EXTRA_PREFIX
@@ -167,7 +166,7 @@ class Describer:
             return {"$generator": {"backend": v.backend.key, "state": state}}
         if isinstance(v, Backend):
             return {"$backend": v.key}
-        if isinstance(v, (Dtype, np.dtype)) or (kind.__name__ in ("dtype", "DType") and not isinstance(v, type)):
+        if json_arrays.is_dtype(v):
             return {"$dtype": dtype_name(v)}
         if isinstance(v, Device):
             return {"$device": str(v)}

@@ -4,7 +4,9 @@ PyTorch is the oracle for what comes back."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import pathlib
 
 import numpy as np
 import pytest
@@ -219,6 +221,17 @@ def test_a_dataclass_config_in_a_checkpoint_loads_where_its_class_is_allowed_as_
     anynn.save(model, tmp_path / "m.pt")
     with anynn.serialization.safe_globals([GPTConfig]):
         assert anynn.load(tmp_path / "m.pt", weights_only=False).config == GPTConfig(bias=False)
+
+
+def test_run_arguments_with_paths_dtypes_and_devices_round_trip_as_torch(tmp_path):
+    """A checkpoint holding the run's argparse.Namespace (an option of type=Path), a dtype and a device:
+    anynn.save said 'cannot store a PosixPath' / 'a dtype' / 'a device'."""
+    for lib, name in ((torch, "t.pt"), (anynn, "a.pt")):
+        args = argparse.Namespace(lr=0.1, data=pathlib.Path("/data/run"), layers=[1, 2])
+        lib.save({"args": args, "dtype": lib.float16, "device": lib.device("cpu")}, tmp_path / name)
+        got = lib.load(tmp_path / name, weights_only=False)
+        assert vars(got["args"]) == {"lr": 0.1, "data": pathlib.Path("/data/run"), "layers": [1, 2]}
+        assert got["dtype"] == lib.float16 and got["device"] == lib.device("cpu")
 
 
 def test_nested_data_into_an_open_file_and_map_location(tmp_path):
