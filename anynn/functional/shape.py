@@ -543,7 +543,7 @@ def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
         if min(sizes, default=0) < 0:
             raise RuntimeError(f"split: sizes must not be negative, got {list(sizes)}")
         if sum(sizes) != n:
-            raise ValueError(f"split: sections {sizes} do not add up to the size {n} of dim {dim}")
+            raise ShapeMismatchError(f"split: sections {sizes} do not add up to the size {n} of dim {dim}")
     return Split.apply(x, sizes=sizes, axis=dim)
 
 

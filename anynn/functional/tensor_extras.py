@@ -20,8 +20,8 @@ from .operands import kinds_agree
 from .sorting import ValuesIndices
 from .statistics import unbiased_given_first
 from .type_promotion import result_type
-from .value_checks import (check_one_backend, check_reducible, refuse_bool_dims, refuse_complex, refuse_numbers,
-                           refuse_single_tensor)
+from .value_checks import (ShapeMismatchError, check_one_backend, check_reducible, refuse_bool_dims, refuse_complex,
+                           refuse_numbers, refuse_single_tensor)
 
 
 def _axis(dim: Any, axis: Any) -> Any:
@@ -187,7 +187,7 @@ def _split(self: Tensor, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
 
 def _t(self: Tensor) -> Tensor:
     if self.ndim > 2:
-        raise ValueError(f"t() expects a tensor with at most 2 dimensions, got shape {self.shape}")
+        raise ShapeMismatchError(f"t() expects a tensor with at most 2 dimensions, got shape {self.shape}")
     return self if self.ndim < 2 else shape.transpose(self, 0, 1)
 
 

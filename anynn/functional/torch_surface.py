@@ -19,7 +19,8 @@ from ..backend.symbolic import is_symbolic
 from ..backend.torch_names import refuse_pinning
 from . import activation, elementwise, indexing, linalg, operands, sampling, shape, sorting, triangular
 from .einsum import einsum
-from .value_checks import ShapeMismatchError, check_same_dtype, python_ints, refuse_bool_dims, refuse_float_ints
+from .value_checks import (InvalidValueError, ShapeMismatchError, check_same_dtype, python_ints, refuse_bool_dims,
+                           refuse_float_ints)
 from .value_checks import refuse_numbers, require_tensor
 
 
@@ -61,10 +62,16 @@ def _new(fill: Any, name: str) -> Any:
 def _sizes(size: tuple[Any, ...], name: str) -> tuple[Any, ...]:
     """Ints, and sizes of symbolic axes (`SymInt`s of an ONNX export) as they are; a float is refused."""
     refuse_float_ints(name, size=size)
-    return tuple(n if is_symbolic(n) else int(n) for n in size)
+    sizes = tuple(n if is_symbolic(n) else int(n) for n in size)
+    if min((n for n in sizes if not is_symbolic(n)), default=0) < 0:  # (NumPy's ValueError alone before)
+        raise InvalidValueError(f"{name}(): Trying to create tensor with negative dimension, got size {sizes}, as "
+                                "PyTorch")
+    return sizes
 
 
 def _filled(self: Tensor, size: tuple[int, ...], fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
+    if fill is None or isinstance(fill, (str, bytes, list, tuple, dict)):  # (NumPy's ValueError or a filled array)
+        raise TypeError(f"new_full(): argument 'fill_value' (position 2) must be Number, not {type(fill).__name__}")
     be = self.backend
     native = self.array.dtype if dtype is None else be.dtype(dtype)
     fill = integer_fill(be.xp, native, fill, "new_full", wrapped=one_element(size))
@@ -143,6 +150,9 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
     dim %= ndim
     size = input.shape[dim]
     start = int(start)
+    if not -size <= start <= size:  # (PyTorch's IndexError; a start below -size was wrapped once more before)
+        raise IndexError(f"narrow: start out of range (expected to be in range of [{-size}, {size}], but got "
+                         f"{start})")
     if start < 0:
         start += size
     if not (0 <= start <= size and 0 <= length <= size - start):

@@ -329,6 +329,9 @@ REFUSALS = [
     lambda m, t: m.linalg.vecdot(t(INTS), t(INTS)),
     lambda m, t: m.nn.functional.hardtanh(t(INTS.astype(np.uint8))),  # (negative limits of an unsigned type)
     lambda m, t: m.nn.Hardtanh()(t(INTS.astype(np.uint8))),  # (the layer's float64 round trip computed it)
+    # PyTorch's error classes (anynn: ValueError alone, or RuntimeError for narrow's IndexError)
+    lambda m, t: t(X[None]).t(), lambda m, t: t(X).narrow(0, -99, 1), lambda m, t: t(X).split([1, 1]),
+    lambda m, t: t(X).new_zeros(-1), lambda m, t: t(X).new_full((2,), "a"),
     lambda m, t: t(X).sum(True),  # a bool in dim's place (anynn took it as dim 1)
     lambda m, t: m.cumsum(t(X), True),
     lambda m, t: m.lerp(t(X), 2.0, 0.5),
