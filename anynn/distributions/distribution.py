@@ -174,6 +174,27 @@ class Distribution:
     def variance(self) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__}.variance")
 
+    @property
+    def mode(self) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} does not implement mode")
+
+    def cdf(self, value: Tensor) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__}.cdf")
+
+    def icdf(self, value: Tensor) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__}.icdf")
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__}.enumerate_support")
+
+    def _get_checked_instance(self, cls: type, _instance: Any = None) -> Any:
+        """PyTorch's helper for a subclass's ``expand``: ``_instance``, or a new uninitialised instance of this
+        class (refused where the subclass has its own ``__init__`` but not its own ``expand``)."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom "
+                                      f"__init__ method must also define a custom .expand() method.")
+        return self.__new__(type(self)) if _instance is None else _instance
+
     def __repr__(self) -> str:
         """PyTorch's: each parameter of ``arg_constraints`` the distribution holds (given, or computed and kept),
         by its value where it has one element, else by its shape: ``Normal(loc: 0.0, scale: (2,))``."""

@@ -419,6 +419,12 @@ def test_kl_divergence_within_an_exponential_family_and_of_transformed_distribut
 
 def test_constructors_refuse_what_torch_refuses():
     D = anynn.distributions
+    for lib in (torch, anynn):  # what a distribution lacks: NotImplementedError (anynn: AttributeError)
+        d = lib.distributions.LogisticNormal(lib.tensor([0.0, 1.0]), lib.tensor([1.0, 2.0]), validate_args=False)
+        for call in (lambda d: d.cdf(d.loc), lambda d: d.icdf(d.loc), lambda d: d.mode, lambda d: d.entropy(),
+                     lambda d: d.enumerate_support()):
+            with pytest.raises(NotImplementedError):
+                call(d)
     with pytest.raises(ValueError, match="Either `probs` or `logits`"):
         D.Geometric()
     with pytest.raises(ValueError, match="Either `probs` or `logits`"):
