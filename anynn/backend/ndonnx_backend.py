@@ -262,8 +262,8 @@ class NdonnxBackend(Backend):
         try:
             import ndonnx
         except ImportError:
-            raise BackendUnavailable(f"backend 'ndonnx' needs ndonnx: {install_hint()} "
-                                     "(or pip install ndonnx onnx)") from None
+            alone = " (or pip install ndonnx onnx)" if sys.version_info >= (3, 11) else ""
+            raise BackendUnavailable(f"backend 'ndonnx' needs ndonnx: {install_hint()}{alone}") from None
         if device not in (None, "cpu"):
             raise BackendUnavailable(f"backend 'ndonnx' records graphs and has no device {device!r}")
         self.ndonnx = ndonnx

@@ -36,6 +36,15 @@ def test_dependency_floors_and_license_metadata_build_on_a_fresh_machine() -> No
     # the onnx extra runs what it exports (ONNXProgram) and lets ndonnx propagate values without its warning
     onnx = re.search(r"^onnx = \[(.*?)\]", PYPROJECT, re.M)
     assert onnx and all(f'"{name}>=' in onnx.group(1) for name in ("ndonnx", "onnx", "onnxruntime"))
+    # ndonnx 0.23 needs Python 3.11: unmarked, `pip install 'anynn[onnx]'` found no ndonnx on 3.10 and refused the
+    # whole install (requires-python is >=3.10); marked, the rest installs and anynn.onnx.export says why
+    assert "\"ndonnx>=0.23; python_version >= '3.11'\"" in onnx.group(1) and 'requires-python = ">=3.10"' in PYPROJECT
+    # `pip install 'anynn[all]'`: every extra that runs without a GPU, MPI launcher or docs toolchain
+    everything = re.search(r'^all = \["anynn\[([\w,-]+)\]"\]', PYPROJECT, re.M)
+    extras = set(re.findall(r"^([\w-]+) = \[", PYPROJECT.split("[project.optional-dependencies]")[1].split("\n[")[0],
+                            re.M))
+    by_hand = {"all", "test", "docs", "mpi"} | {name for name in extras if "cuda" in name}
+    assert everything and set(everything.group(1).split(",")) == extras - by_hand
 
 
 def test_every_data_file_of_the_package_ships_in_the_wheel() -> None:
