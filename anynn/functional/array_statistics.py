@@ -18,7 +18,8 @@ from ..backend import dtype_name
 from ..backend.arrays import any_true, check
 from . import broadcast, shape
 from .elementwise import scaled
-from .value_checks import DTypeMismatchError, InvalidValueError, checked_dim, refuse_float_ints, refuse_kernel
+from .value_checks import (DTypeMismatchError, InvalidValueError, ShapeMismatchError, checked_dim, refuse_float_ints,
+                           refuse_kernel)
 
 
 def _along(t: Tensor, dim: int, part: slice | int) -> Tensor:
@@ -64,14 +65,18 @@ def _check_weights(name: str, weights: Tensor) -> None:
     check(weights.backend, weights.array < 0, f"cov(): {name} cannot be negative", error=InvalidValueError)
 
 
+def _at_most_2d(name: str, input: Tensor) -> None:  # noqa: A002
+    if input.ndim > 2:  # (PyTorch's RuntimeError; a ValueError too)
+        raise ShapeMismatchError(f"{name}(): expected input to have two or fewer dimensions but got an input with "
+                                 f"{input.ndim} dimensions")
+
+
 def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,  # noqa: A002 - PyTorch's names
         aweights: Tensor | None = None) -> Tensor:
     """Covariance of the rows (variables) of ``input`` (V, N) over its columns (observations); a 1-d input is one
     variable. ``fweights`` (N) integer repeat counts, ``aweights`` (N) observation weights, ``correction`` 1 for
     Bessel's correction. Returns (V, V), or a 0-d tensor for one variable."""
-    if input.ndim > 2:
-        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim}"
-                         " dimensions")
+    _at_most_2d("cov", input)
     x = shape.reshape(input, (1, -1)) if input.ndim < 2 else input
     observations = x.shape[1]
     weights = None
@@ -115,6 +120,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,  
 
 def corrcoef(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     """Pearson correlation coefficients of the rows of ``input`` (V, N): (V, V) in [-1, 1] (0-d for one row)."""
+    _at_most_2d("corrcoef", input)
     c = cov(input)
     if c.ndim == 0:
         return c / c

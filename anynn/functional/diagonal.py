@@ -14,7 +14,7 @@ from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .rearrange import movedim
-from .value_checks import checked_dim, refuse_float_ints, refuse_kernel
+from .value_checks import IndexingError, checked_dim, refuse_float_ints, refuse_kernel
 
 
 def _length(rows: int, cols: int, offset: int) -> int:
@@ -111,7 +111,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     """Diagonal ``offset`` of the matrices spanned by ``dim1`` and ``dim2``, as a new last axis (``torch.diagonal``)."""
     refuse_float_ints("diagonal", offset=offset, dim1=dim1, dim2=dim2)
     if input.ndim < 2:
-        raise RuntimeError(f"diagonal: expected a tensor with at least 2 dimensions, got shape {tuple(input.shape)}")
+        raise IndexingError(f"diagonal: Dimension out of range: expected a tensor with at least 2 dimensions, got "
+                            f"shape {tuple(input.shape)}")  # (PyTorch's IndexError, dim2 out of range)
     if checked_dim("diagonal", input, dim1) == checked_dim("diagonal", input, dim2):  # (IndexError out of range)
         raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({dim1}, {dim2})")
     moved = movedim(input, (dim1, dim2), (-2, -1))

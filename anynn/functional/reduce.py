@@ -16,8 +16,8 @@ from ..backend import dtype_name
 from ..backend.typing import Namespace
 from .formulas.conjugate import abs_squared, conj, is_complex, sign
 from .precision import is_low_precision
-from .value_checks import (InvalidValueError, UnsupportedDTypeError, check_floating, check_reducible,
-                           refuse_complex)
+from .value_checks import (EmptyReductionError, InvalidValueError, UnsupportedDTypeError, check_floating,
+                           check_reducible, refuse_complex)
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -357,6 +357,12 @@ def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: A
     p = math.inf if p in ("inf", float("inf")) else float(p)
     if isinstance(dim, (list, tuple)):
         dim = tuple(dim) or None  # (an empty list of dims is every dim, as PyTorch's norm reads it)
+    if p < 0 or p == math.inf:  # a max, a min or a sum of inverses: no identity over no elements
+        empty = [d for d in ((dim,) if isinstance(dim, int) else dim or ()) if x.shape[d] == 0]
+        if empty or (dim is None and 0 in tuple(x.shape)):
+            where = f"on the dimension {empty[0]} because this dimension is empty" if empty else "on an empty tensor"
+            raise EmptyReductionError(f"linalg.vector_norm cannot compute the {p:g} norm {where} (the operation "
+                                      f"does not have an identity)")
     if p <= 0:
         return _nonpositive_norm(x, p, dim, keepdim)
     if math.isnan(p):

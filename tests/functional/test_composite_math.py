@@ -222,6 +222,11 @@ REFUSALS = [
     lambda m, t: m.linalg.eigh(t(INTS[:, :2])),  # integer matrices: NotImplementedError where PyTorch's kernel is
     lambda m, t: m.linalg.lu_factor(t(INTS[:, :2])),  # what refuses them (anynn: RuntimeError); ldl_factor computed
     lambda m, t: m.linalg.ldl_factor(t(INTS[:, :2])),
+    lambda m, t: m.linalg.vector_norm(t(X[:0]), -1),  # no identity over no elements (anynn: inf, NumPy's ValueError)
+    lambda m, t: m.linalg.vector_norm(t(X[:, :0]), float("inf"), dim=1),
+    lambda m, t: m.diagonal(t(VEC)),  # one dimension: dim2 out of range (anynn: RuntimeError)
+    lambda m, t: m.cov(t(X[None])),  # three dimensions (anynn: ValueError)
+    lambda m, t: m.corrcoef(t(X[None])),
     lambda m, t: m.rot90(t(X), 1, (1, 1)),
     lambda m, t: m.rot90(t(X), 1, (0, 1, 2)),
     lambda m, t: m.rot90(t(X), 1, (0, 2)),
