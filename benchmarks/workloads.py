@@ -30,12 +30,13 @@ WORKLOADS = {
     "convbn": Workload("convbn", 32, "3x16x16 (conv3x3x16-batchnorm-relu)x2-global avg pool-16-10, batch 32, "
                                      "Adam step"),
     "gru": Workload("gru", 32, "GRU seq 16, batch 32, 64 hidden, linear head, Adam step"),
+    "gru_infer": Workload("gru_infer", 32, "the gru workload's model, inference (no_grad, eval), batch 32"),
     "transformer": Workload("transformer", 32, "TransformerEncoderLayer(64, 4 heads, 128), seq 16, batch 32, "
                                                "mean-pooled linear head, Adam step"),
 }
 
 # workloads whose model is built the same way from anynn.nn and torch.nn (`_shared_model`)
-SHARED = ("convbn", "gru", "transformer")
+SHARED = ("convbn", "gru", "transformer", "gru_infer")
 
 
 POOL = 16  # distinct batches cycled through
@@ -48,7 +49,7 @@ ADAM_LR = 1e-5
 
 def _data(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(POOL, batch, ...) inputs and labels; XOR and inference use a single batch."""
-    if workload.name in ("xor", "mlp_infer"):
+    if workload.name == "xor" or workload.name.endswith("_infer"):
         x, y = _one_batch(workload, rng)
         return x[None], y[None]
     pairs = [_one_batch(workload, rng) for _ in range(POOL)]
@@ -78,7 +79,7 @@ def _one_batch(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray
         return rng.standard_normal((b, 32, 28)).astype(np.float32), rng.integers(0, 10, b)
     if workload.name == "convbn":
         return rng.standard_normal((b, 3, 16, 16)).astype(np.float32), rng.integers(0, 10, b)
-    if workload.name == "gru":
+    if workload.name.startswith("gru"):
         return rng.standard_normal((b, 16, 28)).astype(np.float32), rng.integers(0, 10, b)
     if workload.name == "transformer":
         return rng.standard_normal((b, 16, 64)).astype(np.float32), rng.integers(0, 10, b)
@@ -87,6 +88,7 @@ def _one_batch(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray
 
 def _shared_model(nn: Any, name: str) -> Any:
     """The model of a `SHARED` workload, from ``nn`` (``anynn.nn`` or ``torch.nn``, which share these names)."""
+    name = name.removesuffix("_infer")
     if name == "convbn":
         return nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
                              nn.Conv2d(16, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
@@ -157,7 +159,7 @@ def build_anynn(workload: Workload, backend: str, compiled: bool = False) -> Cal
     else:
         raise KeyError(name)
     sync = anynn.get_backend(backend).synchronize  # waits for queued GPU work; a no-op on the CPU
-    if name == "mlp_infer":
+    if name.endswith("_infer"):
         model.eval()
 
         def infer() -> Any:
@@ -257,7 +259,7 @@ def build_torch(workload: Workload, backend: str) -> Callable[[], Any]:
         raise KeyError(name)
     model = model.to(device)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    if name == "mlp_infer":
+    if name.endswith("_infer"):
         model.eval()
 
         def infer() -> Any:

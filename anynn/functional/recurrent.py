@@ -50,8 +50,8 @@ def _step_forward(xp: Namespace, kind: str, gi: Any, gh: Any, h: Any, c: Any) ->
         return h_cell.mT, c_new.mT, (f, partners, through_h)
     if kind == "gru":
         n = h.shape[-1]
-        r = sigmoid(xp, gi[..., :n] + gh[..., :n])
-        z = sigmoid(xp, gi[..., n:2 * n] + gh[..., n:2 * n])
+        rz = sigmoid(xp, gi[..., :2 * n] + gh[..., :2 * n])  # both gates in one pass (7 array calls, not 14)
+        r, z = rz[..., :n], rz[..., n:]
         hn = gh[..., 2 * n:]
         cand = xp.tanh(gi[..., 2 * n:] + r * hn)
         return (1.0 - z) * cand + z * h, None, (r, z, cand, hn, h)
@@ -203,18 +203,19 @@ class RecurrentSequence(_Recurrent):
         gi_all, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)
         if h0 is None:
             h0 = _zero_states(xp, x[0, ...], w_hh.shape[1], gi_all.dtype)
-        kind, w_hh_t = self.kind, w_hh.mT
+        kind, w_hh_t, record = self.kind, w_hh.mT, any(self.needs_input_grad)
 
         def step(h: Any, xt: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
             gh = h @ w_hh_t
             if b_gh is not None:
                 gh = gh + b_gh
             h_new, _, cache = _step_forward(xp, kind, xt[0], gh, h, None)
-            return h_new, (h_new, h) + cache
+            return h_new, ((h_new, h) + cache if record else (h_new,))  # (no backward: nothing kept to stack)
 
         # one loop operation: the Python loop, or one loop in a compiled program (jax.lax.scan while tracing)
         h, ys = op(self.backend, "scan")(step, h0, (gi_all,), x.shape[0], self.reverse)
-        self.x, self.w_ih, self.w_hh, self.prev_all, self.caches = x, w_ih, w_hh, ys[1], ys[2:]
+        self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
+        self.prev_all, self.caches = (ys[1], ys[2:]) if record else (None, ())
         return ys[0], h
 
     def backward(self, xp: Namespace, d_out: Any, dh: Any, dc: Any = None) -> tuple[Any, ...]:
