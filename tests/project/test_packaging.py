@@ -60,3 +60,12 @@ def test_every_data_file_of_the_package_ships_in_the_wheel() -> None:
     data = {path.resolve() for path in (root / "anynn").rglob("*") if path.is_file()
             and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts}
     assert data <= listed, f"not in package-data: {sorted(str(p) for p in data - listed)}"
+
+
+def test_the_sdist_carries_what_the_suite_reads() -> None:
+    # setuptools' default sdist took tests/test*.py alone (no conftest.py, helpers or subfolders) and no docs, examples
+    # or benchmarks: a suite run from the sdist failed at collection. MANIFEST.in grafts each folder the suite reads
+    root = Path(__file__).resolve().parents[2]
+    manifest = (root / "MANIFEST.in").read_text(encoding="utf-8").splitlines()
+    assert {f"graft {folder}" for folder in ("tests", "docs", "examples", "benchmarks")} <= set(manifest)
+    assert "include mkdocs.yml" in manifest and (root / "mkdocs.yml").is_file()
