@@ -64,8 +64,8 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """Mean over ``dim`` of the entries that are not NaN (NaN where every entry of a lane is)."""
+    _floating("nanmean", input)  # (the input's dtype, whatever dtype= asks, as PyTorch's)
     source = input if dtype is None else input.astype(dtype)
-    _floating("nanmean", source)
     xp = source.backend.xp
     kept = make_tensor(xp.astype(~xp.isnan(source.array), source.array.dtype), source.backend, None, 0)
     return nansum(source, dim, keepdim) / kept.sum(dim, keepdim)

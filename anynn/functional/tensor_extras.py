@@ -55,16 +55,30 @@ def _reduction(original: Any) -> Any:
     return method
 
 
+def _reduction_without_dtype(original: Any, name: str) -> Any:
+    """`_reduction` for PyTorch's reductions that take no ``dtype`` (``amax``, ``amin``, ``logsumexp``: its
+    TypeError 'unexpected keyword argument', where anynn cast)."""
+    reduction = _reduction(original)
+
+    def method(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+               keepdims: bool | None = None) -> Any:
+        return reduction(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    method.__doc__ = "Reduce over ``dim`` (alias ``axis``; all axes when ``None``), keeping them if ``keepdim``."
+    method.__name__ = method.__qualname__ = name  # (named in a TypeError)
+    return method
+
+
 def _logsumexp(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-               keepdims: bool | None = None, dtype: Any = None) -> Any:
+               keepdims: bool | None = None) -> Any:
     """``x.logsumexp(dim)``: PyTorch's ``dim`` is required (``x.logsumexp()`` is its TypeError; anynn reduced every
     dim); ``dim=()`` reduces all, as the other reductions."""
     if dim is None and axis is None:
         raise TypeError('logsumexp() missing 1 required positional arguments: "dim" (as PyTorch; dim=() reduces all)')
-    return _LOGSUMEXP(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
+    return _LOGSUMEXP(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-_LOGSUMEXP = _reduction(reduce.logsumexp)
+_LOGSUMEXP = _reduction_without_dtype(reduce.logsumexp, "logsumexp")
 
 
 def _arg_reduction(name: str) -> Any:
@@ -195,7 +209,7 @@ METHODS: dict[str, Any] = {
     "sum": _reduction(reduce.sum), "mean": _reduction(reduce.mean), "logsumexp": _logsumexp,
     "softmax": _softmax(activation.softmax), "log_softmax": _softmax(activation.log_softmax),
     "max": _extreme(True), "min": _extreme(False),
-    "amax": _reduction(reduce.max), "amin": _reduction(reduce.min),
+    "amax": _reduction_without_dtype(reduce.max, "amax"), "amin": _reduction_without_dtype(reduce.min, "amin"),
     "argmax": _ARGMAX, "argmin": _ARGMIN,
     "norm": matrix_norm.norm, "masked_fill": elementwise.masked_fill, "where": _where,
     "split": _split, "chunk": shape.chunk, "unbind": _unbind,

@@ -227,6 +227,10 @@ REFUSALS = [
     lambda m, t: m.diagonal(t(VEC)),  # one dimension: dim2 out of range (anynn: RuntimeError)
     lambda m, t: m.cov(t(X[None])),  # three dimensions (anynn: ValueError)
     lambda m, t: m.corrcoef(t(X[None])),
+    lambda m, t: m.amax(t(X), 0, dtype=m.float64),  # no dtype= (anynn cast), an integer nanmean whatever dtype=
+    lambda m, t: t(X).amin(dtype=m.float64),
+    lambda m, t: m.logsumexp(t(X), 0, dtype=m.float64),
+    lambda m, t: m.nanmean(t(INTS), dtype=m.float64),
     lambda m, t: m.rot90(t(X), 1, (1, 1)),
     lambda m, t: m.rot90(t(X), 1, (0, 1, 2)),
     lambda m, t: m.rot90(t(X), 1, (0, 2)),
