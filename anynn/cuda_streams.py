@@ -19,7 +19,8 @@ from typing import Any
 from .backend import default_backend
 from .backend.torch_names import backend_for_device, cuda_available, need_cuda
 
-__all__ = ["Event", "Stream", "StreamContext", "current_stream", "default_stream", "set_stream", "stream"]
+__all__ = ["Event", "Stream", "StreamContext", "current_stream", "default_stream", "is_current_stream_capturing",
+           "set_stream", "stream"]
 
 
 def _wait(device: Any = None) -> None:
@@ -142,3 +143,11 @@ def default_stream(device: Any = None) -> Stream:
 
 def set_stream(stream: Stream | None) -> None:  # noqa: A001 - PyTorch's name
     """``torch.cuda.set_stream(s)``: nothing to switch (the device's work stays on its one queue)."""
+
+
+def is_current_stream_capturing() -> bool:
+    """Whether a CUDA graph is being recorded on the device's current stream (inside the capture of a step compiled
+    with ``anynn.compile(mode="cuda_graph")``, where host reads are not allowed); without a usable GPU
+    `CudaUnavailable`, a RuntimeError as PyTorch's CPU build raises."""
+    _need_cuda("torch.cuda.is_current_stream_capturing()")
+    return backend_for_device("cuda", None, default_backend()).stream_capturing()

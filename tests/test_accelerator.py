@@ -138,6 +138,7 @@ CUDA_CALLS = {  # asked without a GPU, PyTorch's CPU build raises AssertionError
     "cuda.clock_rate()": lambda lib: lib.cuda.clock_rate(),
     "cuda.set_per_process_memory_fraction(0.5)": lambda lib: lib.cuda.set_per_process_memory_fraction(0.5),
     "cuda.get_per_process_memory_fraction()": lambda lib: lib.cuda.get_per_process_memory_fraction(),
+    "cuda.is_current_stream_capturing()": lambda lib: lib.cuda.is_current_stream_capturing(),
 }
 
 
@@ -243,7 +244,7 @@ def test_cuda_names_answer_with_a_gpu(backend: str) -> None:
         anynn.cuda.set_per_process_memory_fraction(0.5)
         assert anynn.cuda.get_per_process_memory_fraction() == 0.5
         anynn.cuda.set_per_process_memory_fraction(1.0)
-        assert anynn.cuda.get_arch_list()[-1].startswith("sm_")
+        assert anynn.cuda.get_arch_list()[-1].startswith("sm_") and anynn.cuda.is_current_stream_capturing() is False
         if "pynvml" in sys.modules or importlib.util.find_spec("pynvml") is not None:
             assert 0 <= anynn.cuda.utilization() <= 100 and anynn.cuda.temperature() > 0
     finally:

@@ -305,6 +305,11 @@ class Backend:
         ``None`` for the CPU."""
         return None
 
+    def stream_capturing(self) -> bool:
+        """Whether the library's current stream is recording a CUDA graph (``torch.cuda.is_current_stream_capturing``;
+        the capture of an ``anynn.compile(mode="cuda_graph")`` step); False for libraries without graphs."""
+        return False
+
     def set_memory_fraction(self, fraction: float) -> None:
         """Cap the library's device memory at ``fraction`` of the device's total; beyond it an allocation raises the
         library's out-of-memory error (``torch.cuda.set_per_process_memory_fraction``). GPU libraries only."""

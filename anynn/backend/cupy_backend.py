@@ -363,6 +363,10 @@ class CupyBackend(Backend):
         return {"allocated_bytes.all.current": int(pool.used_bytes()),
                 "reserved_bytes.all.current": int(pool.total_bytes())}
 
+    def stream_capturing(self) -> bool:
+        with self.cupy.cuda.Device(self.device_id):
+            return bool(self.cupy.cuda.get_current_stream().is_capturing())
+
     def set_memory_fraction(self, fraction: float) -> None:
         pool = self.cupy.get_default_memory_pool()
         with self.cupy.cuda.Device(self.device_id):  # (the pool keeps one limit per device)

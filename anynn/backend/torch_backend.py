@@ -273,6 +273,9 @@ class TorchBackend(Backend):
     def cuda_version(self) -> str | None:
         return self.torch.version.cuda
 
+    def stream_capturing(self) -> bool:
+        return self.device.type == "cuda" and bool(self.torch.cuda.is_current_stream_capturing())
+
     def set_memory_fraction(self, fraction: float) -> None:
         self.torch.cuda.set_per_process_memory_fraction(fraction, self.device)
 
