@@ -31,6 +31,12 @@ class NotATensorError(TypeError, AttributeError):
     'NoneType' object has no attribute 'tanh')."""
 
 
+class BroadcastError(ValueError, RuntimeError):
+    """Operands of a Function whose shapes do not broadcast, where the array library said so in its own words and
+    class (NumPy's and JAX's ValueError): PyTorch's RuntimeError ("The size of tensor a (3) must match the size of
+    tensor b (4)"), a ValueError too, naming the Function and the shapes."""
+
+
 _new = object.__new__
 _next_sequence_nr = itertools.count().__next__  # (atomic under the GIL: one count for every thread)
 register_immutable_type(Tensor)  # a Tensor in a recorded (create_graph) backward: never written in place
@@ -153,6 +159,12 @@ class Function:
                     out = fn.forward(backend.xp, *arrays)
             else:
                 out = fn.forward(backend.xp, *arrays)
+        except ValueError as error:
+            if isinstance(error, RuntimeError) or "broadcast" not in str(error):
+                raise
+            shapes = " and ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
+            raise BroadcastError(f"{cls.__name__}: the shapes {shapes} do not broadcast together (a size must match "
+                                 "the other's or be 1, aligned from the last axis)") from error
         finally:
             if quiet is not None:
                 quiet.exit(token)

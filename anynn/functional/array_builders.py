@@ -14,7 +14,7 @@ from typing import Any
 from ..autograd.tensor import Tensor, make_tensor
 from . import broadcast, shape
 from .padding import pad
-from .value_checks import refuse_single_tensor
+from .value_checks import refuse_single_tensor, require_tensor
 
 
 def _tensors(op: str, tensors: tuple[Any, ...]) -> tuple[list[Tensor], bool]:
@@ -108,6 +108,8 @@ def column_stack(tensors: Any) -> Tensor:
 def kron(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002 - PyTorch's name
     """Kronecker product: ``a`` (a_0, ..., a_k) and ``b`` (b_0, ..., b_k) (the shorter shape padded with leading
     1s) give (a_0 b_0, ..., a_k b_k), block ``i`` being ``a[i] * b``."""
+    require_tensor("kron", input, "input", 1)
+    require_tensor("kron", other, "other", 2)
     rank = max(input.ndim, other.ndim)
     a_shape = (1,) * (rank - input.ndim) + tuple(input.shape)
     b_shape = (1,) * (rank - other.ndim) + tuple(other.shape)

@@ -15,11 +15,13 @@ from typing import Any
 from ..autograd.primitive import Function
 from ..autograd.tensor import Tensor
 from ..backend import dtype_name, op
+from ..backend.broadcasting import broadcast_shapes
 from ..backend.typing import Namespace
 from .reduce import _axes
 from .sorting import _ranked
 from .type_promotion import result_type
-from .value_checks import DTypeMismatchError, check_one_backend, refuse_bool_dims, refuse_kernel, refuse_numbers
+from .value_checks import (DTypeMismatchError, check_one_backend, explain_shape_failure, refuse_bool_dims,
+                           refuse_kernel, refuse_numbers)
 
 
 def _made(data: Any, like: Tensor) -> Tensor:
@@ -258,6 +260,8 @@ def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
     xp = input.backend.xp
     a = input.array
     b = other.array if isinstance(other, Tensor) else xp.asarray(other, dtype=a.dtype, device=input.backend.device)
+    if broadcast_shapes(tuple(a.shape), tuple(b.shape)) is None:  # (NumPy's ValueError before, not PyTorch's class)
+        explain_shape_failure("isclose", input, other, False, None)
     if not xp.isdtype(a.dtype, ("real floating", "complex floating")):
         a = xp.astype(a, xp.float64)
     if not xp.isdtype(b.dtype, ("real floating", "complex floating")):

@@ -341,6 +341,10 @@ REFUSALS = [
     # PyTorch's error classes (anynn: ValueError alone, or RuntimeError for narrow's IndexError)
     lambda m, t: t(X[None]).t(), lambda m, t: t(X).narrow(0, -99, 1), lambda m, t: t(X).split([1, 1]),
     lambda m, t: t(X).new_zeros(-1), lambda m, t: t(X).new_full((2,), "a"),
+    # shapes that do not broadcast, where NumPy and JAX raise ValueError in a Function's forward (PowTensor, Atan2,
+    # Hypot; isclose), not PyTorch's RuntimeError
+    lambda m, t: t(X) ** t(VEC[:3]), lambda m, t: t(X).atan2(t(VEC[:3])), lambda m, t: m.hypot(t(X), t(VEC[:3])),
+    lambda m, t: m.isclose(t(X), t(VEC[:3])),
     lambda m, t: t(X).sum(True),  # a bool in dim's place (anynn took it as dim 1)
     lambda m, t: m.cumsum(t(X), True),
     lambda m, t: m.lerp(t(X), 2.0, 0.5),

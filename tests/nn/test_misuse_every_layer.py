@@ -327,6 +327,7 @@ FUNCTIONS_TAKING_A_TENSOR = [  # (call, what is not a Tensor) with PyTorch's Typ
     lambda F, m, x: m.dot(_ones(m, 2), x), lambda F, m, x: m.outer(x, _ones(m, 2)), lambda F, m, x: m.bmm(x, x),
     lambda F, m, x: m.mm(_ones(m, 2, 2), x), lambda F, m, x: m.cat([_ones(m, 2), x]),
     lambda F, m, x: m.stack([_ones(m, 2), x]), lambda F, m, x: m.hstack([_ones(m, 2), x]),
+    lambda F, m, x: m.kron(_ones(m, 2), x),
 ]
 
 
