@@ -3,10 +3,10 @@
 Arrays (Tensors, NumPy arrays and scalars, native arrays of any backend) are stored apart, under a
 name made from their place in the tree, and replaced by ``{"__array__": name, "kind": ..., "backend": ...}``;
 tuples and dicts with non-string keys get markers too, so `Decoder` gives back what `encode` was given
-(Tensors and native arrays on their backend where it is available here, else on NumPy). dtypes come back as
-anynn dtypes, devices as devices, ``pathlib`` paths as paths. An instance of a
-plain top-level class (a dataclass config: `safe_globals.plain_state`) is its class's name and its attributes,
-rebuilt only where `safe_globals.resolve` allows the class, as PyTorch's ``weights_only`` load.
+(Tensors and native arrays on their backend where it is available here, else on NumPy). Sets come back as
+sets, dtypes as anynn dtypes, devices as devices, ``pathlib`` paths as paths. An instance of a plain top-level
+class (a dataclass config: `safe_globals.plain_state`) is its class's name and its attributes, rebuilt only
+where `safe_globals.resolve` allows the class, as PyTorch's ``weights_only`` load.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ def encode(obj: Any, where: str, tensors: dict[str, np.ndarray], caller: str = "
         return {"__tuple__": [encode(v, f"{where}/{i}", tensors, caller) for i, v in enumerate(obj)]}
     if isinstance(obj, list):
         return [encode(v, f"{where}/{i}", tensors, caller) for i, v in enumerate(obj)]
+    if isinstance(obj, (set, frozenset)):  # a vocabulary kept as a set; PyTorch's default load allows sets
+        return {"__set__": [encode(v, f"{where}/{i}", tensors, caller) for i, v in enumerate(obj)],
+                "frozen": isinstance(obj, frozenset)}
     if isinstance(obj, Mapping):
         if all(isinstance(k, str) and not k.startswith("__") for k in obj):
             return {k: encode(v, f"{where}/{k}", tensors, caller) for k, v in obj.items()}
@@ -101,6 +104,9 @@ class Decoder:
             return tuple(self(v) for v in obj["__tuple__"])
         if "__items__" in obj:
             return {_hashable(self(k)): self(v) for k, v in obj["__items__"]}
+        if "__set__" in obj:
+            items = [_hashable(self(v)) for v in obj["__set__"]]
+            return frozenset(items) if obj.get("frozen") else set(items)
         if "__object__" in obj:
             from ..nn.module import Module  # resolve tells anynn's own classes by it (imported late, as module_rebuild)
 
