@@ -32,6 +32,7 @@ from .backend.symbolic import is_symbolic
 from .memory_format import check_memory_format
 from .device import resolve as resolve_device
 from .dtypes import dtype as _dtype
+from .functional.value_checks import require_tensor
 
 
 _NO_SIZE: Any = object()
@@ -739,6 +740,8 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
     counts below 0 give 0 and a probability of 1 gives the count itself; other fractional counts are truncated.
     The result records no gradient (PyTorch's claims one and its backward raises "derivative for aten::binomial
     is not implemented")."""
+    require_tensor("binomial", count, "count", 1)
+    require_tensor("binomial", prob, "prob", 2)
     refuse_host_sampler(prob.backend, "binomial()")
     trials = _host_float64("binomial", count, "count")
     chance = _host_float64("binomial", prob, "prob")

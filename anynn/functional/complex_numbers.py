@@ -24,6 +24,7 @@ from ..backend.broadcasting import broadcast_shapes
 from ..backend.default_dtype import default_float
 from ..backend.typing import Namespace
 from .formulas.conjugate import make_complex
+from .value_checks import require_tensor
 
 _COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
 
@@ -267,12 +268,16 @@ def _real_pair(name: str, first: str, second: str, a: Tensor, b: Tensor) -> tupl
 
 def complex(real: Tensor, imag: Tensor, *, out: None = None) -> Tensor:  # noqa: A001 - PyTorch's name
     """``real + i imag`` from two float32 or float64 tensors of one dtype, broadcast (``torch.complex``)."""
+    require_tensor("complex", real, "real", 1)
+    require_tensor("complex", imag, "imag", 2)
     real, imag, dtype = _real_pair("complex", "real", "imag", real, imag)
     return ComplexFunction.apply(real, imag, dtype=dtype)
 
 
 def polar(abs: Tensor, angle: Tensor, *, out: None = None) -> Tensor:  # noqa: A002 - PyTorch's names
     """``abs * (cos(angle) + i sin(angle))`` (``torch.polar``); float32 or float64 inputs of one dtype, broadcast."""
+    require_tensor("polar", abs, "abs", 1)
+    require_tensor("polar", angle, "angle", 2)
     abs, angle, dtype = _real_pair("polar", "abs", "angle", abs, angle)
     return Polar.apply(abs, angle, dtype=dtype)
 

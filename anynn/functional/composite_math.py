@@ -11,7 +11,7 @@ from ..autograd.tensor import Tensor
 from . import broadcast, elementwise, linalg, reduce, shape
 from .torch_surface import flip
 from .unary import unary
-from .value_checks import check_one_backend, refuse_boolean, refuse_complex, refuse_numbers
+from .value_checks import check_one_backend, refuse_boolean, refuse_complex, refuse_numbers, require_tensor
 from .precision import in_float32
 
 
@@ -22,6 +22,8 @@ def ravel(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
 
 def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     """The tensors expanded to their common broadcast shape (``torch.broadcast_tensors``); gradients sum back."""
+    for i, t in enumerate(tensors):
+        require_tensor("broadcast_tensors", t, "tensors", i + 1)
     shapes = [tuple(t.shape) for t in tensors]
     ndim = max((len(s) for s in shapes), default=0)
     common = []
@@ -43,6 +45,8 @@ def positive(input: Tensor) -> Tensor:  # noqa: A002
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     """Matrix times vector: input (n, m), vec (m,) → (n,) (``torch.mv``)."""
+    require_tensor("mv", input, "input", 1)
+    require_tensor("mv", vec, "vec", 2)
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} and "
                            f"{tuple(vec.shape)}")
@@ -52,6 +56,8 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The sum of products over the last dims (``torch.inner``): (*a, n) and (*b, n) → (*a, *b); a 0-d operand
     scales the other."""
+    require_tensor("inner", input, "input", 1)
+    require_tensor("inner", other, "other", 2)
     if input.ndim == 0 or other.ndim == 0:
         return input * other
     if input.shape[-1] != other.shape[-1]:

@@ -26,6 +26,7 @@ from .unary import unary
 from .value_checks import (KernelNotImplementedError, check_one_backend, check_reducible, check_same_dtype, checked_dim,
                            python_ints, refuse_boolean, refuse_complex, refuse_float_ints, refuse_numbers)
 from .vector_products import outer
+from .value_checks import require_tensor
 
 
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -245,6 +246,8 @@ _zero_of = unary("copysign_other", lambda fn, xp, a: xp.zeros_like(a), None, flo
 def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
     """The step function (``torch.heaviside``): 0 where ``input < 0``, 1 where ``input > 0``, ``values`` (broadcast)
     where it is 0. Both of one real dtype; not differentiable, as PyTorch's."""
+    require_tensor("heaviside", input, "input", 1)
+    require_tensor("heaviside", values, "values", 2)
     check_one_backend("heaviside", input, values)
     if input.dtype != values.dtype:
         raise RuntimeError(f"heaviside: input and values must have one dtype, got {input.dtype} and {values.dtype}")
@@ -278,6 +281,8 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """``log2(2**input + 2**other)`` without overflow (``torch.logaddexp2``; broadcast), in the operands' promoted
     real floating dtype (an integer or boolean tensor beside a floating one takes its dtype); two integer or boolean
     tensors, or a complex one, are refused, as PyTorch's."""
+    require_tensor("logaddexp2", input, "input", 1)
+    require_tensor("logaddexp2", other, "other", 2)
     kinds = [t.backend.xp.isdtype(t.array.dtype, ("real floating", "complex floating")) for t in (input, other)]
     if not any(kinds):
         raise KernelNotImplementedError(f"logaddexp2: expected a floating tensor among the operands, got dtypes "

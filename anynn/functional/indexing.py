@@ -650,6 +650,8 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     """The entries of ``input`` where the boolean ``mask`` holds (both broadcast), as a 1-D tensor."""
+    require_tensor("masked_select", input, "input", 1)
+    require_tensor("masked_select", mask, "mask", 2)
     check_one_backend("masked_select", input, mask)
     xp = input.backend.xp
     mask_data = mask.array if isinstance(mask, Tensor) else mask

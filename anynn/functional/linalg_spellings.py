@@ -22,6 +22,7 @@ from .pinv import pinv
 from .spectral import qr as _linalg_qr
 from .spectral import svd as _linalg_svd
 from .spectral import svdvals
+from .value_checks import require_tensor
 
 
 def logdet(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -114,6 +115,8 @@ _tensor_cholesky_solve.__name__ = _tensor_cholesky_solve.__qualname__ = "cholesk
 
 def orgqr(input: Tensor, tau: Tensor) -> Tensor:  # noqa: A002
     """``torch.orgqr``: `linalg.householder_product` (the first n columns of Q from `geqrf`'s reflectors)."""
+    require_tensor("orgqr", input, "input", 1)
+    require_tensor("orgqr", tau, "tau", 2)
     return householder_product(input, tau)
 
 

@@ -22,6 +22,7 @@ from .sorting import _ranked
 from .type_promotion import result_type
 from .value_checks import (DTypeMismatchError, check_one_backend, explain_shape_failure, refuse_bool_dims,
                            refuse_kernel, refuse_numbers)
+from .value_checks import require_tensor
 
 
 def _made(data: Any, like: Tensor) -> Tensor:
@@ -242,6 +243,8 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
     """The bucket of each value among the 1-D sorted ``boundaries``: ``i`` with ``boundaries[i-1] < x <=
     boundaries[i]`` (``right=True``: ``boundaries[i-1] <= x < boundaries[i]``), as ``torch.bucketize``."""
+    require_tensor("bucketize", input, "input", 1)
+    require_tensor("bucketize", boundaries, "boundaries", 2)
     if boundaries.ndim != 1:
         raise RuntimeError(f"bucketize: boundaries must be 1-D, got shape {tuple(boundaries.shape)}")
     check_one_backend("bucketize", input, boundaries)
@@ -283,6 +286,8 @@ def allclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08
 
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     """Whether both tensors have the same shape and the same values (a Python bool, ``torch.equal``)."""
+    require_tensor("equal", input, "input", 1)
+    require_tensor("equal", other, "other", 2)
     check_one_backend("equal", input, other)
     if tuple(input.shape) != tuple(other.shape):
         return False

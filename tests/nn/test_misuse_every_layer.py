@@ -327,7 +327,13 @@ FUNCTIONS_TAKING_A_TENSOR = [  # (call, what is not a Tensor) with PyTorch's Typ
     lambda F, m, x: m.dot(_ones(m, 2), x), lambda F, m, x: m.outer(x, _ones(m, 2)), lambda F, m, x: m.bmm(x, x),
     lambda F, m, x: m.mm(_ones(m, 2, 2), x), lambda F, m, x: m.cat([_ones(m, 2), x]),
     lambda F, m, x: m.stack([_ones(m, 2), x]), lambda F, m, x: m.hstack([_ones(m, 2), x]),
-    lambda F, m, x: m.kron(_ones(m, 2), x),
+    lambda F, m, x: m.kron(_ones(m, 2), x), lambda F, m, x: m.binomial(_ones(m, 2), x),
+    lambda F, m, x: m.broadcast_tensors(_ones(m, 2), x), lambda F, m, x: m.bucketize(_ones(m, 2), x),
+    lambda F, m, x: m.complex(_ones(m, 2), x), lambda F, m, x: m.polar(_ones(m, 2), x),
+    lambda F, m, x: m.equal(_ones(m, 2), x), lambda F, m, x: m.heaviside(_ones(m, 2), x),
+    lambda F, m, x: m.inner(_ones(m, 2), x), lambda F, m, x: m.logaddexp2(_ones(m, 2), x),
+    lambda F, m, x: m.masked_select(_ones(m, 2), x), lambda F, m, x: m.mv(_ones(m, 2, 2), x),
+    lambda F, m, x: m.orgqr(_ones(m, 2, 2), x),
 ]
 
 
