@@ -399,7 +399,15 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     if weight is not None:
         losses = Huber.apply(input, target, reduction="none", delta=float(delta))
         return weighted("huber_loss", losses, weight, input, reduction, False)
-    return Huber.apply(input, target, reduction=reduction, delta=float(delta))
+    return _in_dtype_of(input, Huber.apply(input, target, reduction=reduction, delta=float(delta)))
+
+
+def _in_dtype_of(operand: Any, loss: Tensor) -> Tensor:
+    """``loss`` in ``operand``'s floating dtype, where PyTorch's kernel writes into a tensor of that dtype (huber_loss
+    into the input's, BCE with logits into the target's: a float32 input beside a float64 target gives float32)."""
+    if isinstance(operand, Tensor) and operand.is_floating_point() and loss.dtype != operand.dtype:
+        return loss.to(operand.dtype)
+    return loss
 
 
 def smooth_l1_loss(input: Any, target: Any, size_average: bool | None = None, reduce: bool | None = None,
@@ -465,7 +473,8 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     target = _binary_args(name, input, target, reduction)
     weight = _binary_option(name, "weight", weight, input)
     pos_weight = _binary_option(name, "pos_weight", pos_weight, input)
-    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction=reduction)
+    return _in_dtype_of(target, BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight,
+                                                                   reduction=reduction))
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: bool | None = None,

@@ -257,7 +257,8 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_aver
     check_value_floating("hinge_embedding_loss", input)  # (an integer input gave float64: PyTorch's mean() refuses it)
     check_broadcast_together("hinge_embedding_loss", input=input, target=target)
     refuse_complex("hinge_embedding_loss", input, target)
-    return HingeEmbedding.apply(input, target, reduction=reduction, margin=float(margin))
+    loss = HingeEmbedding.apply(input, target, reduction=reduction, margin=float(margin))
+    return loss if loss.dtype == input.dtype else loss.to(input.dtype)  # (target only compared: input's dtype)
 
 
 def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, reduce: bool | None = None,

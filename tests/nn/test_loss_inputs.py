@@ -300,6 +300,14 @@ def test_regression_losses_promote_integer_targets_as_torch(backend):
         ref.backward()
         np.testing.assert_allclose(out.item(), ref.item(), rtol=1e-6)
         np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
+    # a float64 target: the dtype PyTorch's kernel writes into (huber, hinge: the input's; BCE with logits: the
+    # target's), where anynn promoted to float64
+    for name, target in (("huber_loss", y), ("hinge_embedding_loss", np.sign(y)), ("mse_loss", y),
+                         ("binary_cross_entropy_with_logits", y.clip(0, 1))):
+        for first, second in ((np.float32, np.float64), (np.float64, np.float32)):
+            got = getattr(F, name)(make(backend, x.astype(first)), make(backend, target.astype(second)))
+            want = getattr(TF, name)(torch.tensor(x.astype(first)), torch.tensor(target.astype(second)))
+            assert dtype_name(got.dtype) == dtype_name(want.dtype), name
 
 
 def test_margin_losses_take_integer_targets_as_torch(backend):
