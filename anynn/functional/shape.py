@@ -881,7 +881,8 @@ def _linear_index(backend: Backend, arrays: list[Any], sizes: list[int | None], 
     given = [id(a) in masks or len(arrays) == 1 for a in arrays]
     if len(arrays) > 1:
         shapes = [tuple(a.shape) for a in arrays]
-        if broadcast_shapes(*shapes) is None:  # (NumPy: a ValueError)
+        known = all(isinstance(n, int) for each in shapes for n in each)  # (symbolic sizes: the graph checks them)
+        if known and broadcast_shapes(*shapes) is None:  # (NumPy: a ValueError)
             raise IndexingError("shape mismatch: indexing tensors could not be broadcast together with shapes "
                                 + ", ".join(str(list(s)) for s in shapes))
         arrays = list(xp.broadcast_arrays(*arrays))
