@@ -226,9 +226,10 @@ def cond(A: Tensor, p: Any = None, *, out: None = None) -> Tensor:  # noqa: N803
     +-inf ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` of square A, +inf for a singular one, as PyTorch's."""
     if not (p is None or p in (2, -2, "fro", "nuc", 1, -1, math.inf, -math.inf)):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
-    if p is None or p in (2, -2) or A.numel() == 0:
+    empty = 0 in tuple(A.shape)  # (not numel(): an exported graph's symbolic axis has no size)
+    if p is None or p in (2, -2) or empty:
         values = svdvals(A)
-        if A.numel() == 0:  # (PyTorch's 0 where NumPy has no condition number: 0 x 0 matrices, a batch of none)
+        if empty:  # (PyTorch's 0 where NumPy has no condition number: 0 x 0 matrices, a batch of none)
             return values.sum(-1)
         largest, smallest = values[..., 0], values[..., -1]
         return smallest / largest if p == -2 else largest / smallest

@@ -58,7 +58,7 @@ def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
     _check_floating("linalg.matrix_exp", "input", A, complex_ok=True)  # (its chain of products takes complex A)
     be = A.backend
     xp = be.xp
-    norm = xp.max(xp.sum(xp.abs(A.detach().array), axis=-2)) if A.shape[-1] and A.numel() else None  # (a batch of 0)
+    norm = xp.max(xp.sum(xp.abs(A.detach().array), axis=-2)) if 0 not in tuple(A.shape) else None  # (no matrices)
     if norm is None:
         squarings = 0
     elif be.is_traced(norm):
