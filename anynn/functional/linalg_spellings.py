@@ -121,6 +121,7 @@ def orgqr(input: Tensor, tau: Tensor) -> Tensor:  # noqa: A002
 
 
 def _tensor_orgqr(self: Tensor, input2: Tensor) -> Tensor:
+    require_tensor("orgqr", input2, "input2", 1)
     return householder_product(self, input2)
 
 

@@ -23,7 +23,7 @@ from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_r
 from .scatter_reduce import IndexingError
 from .value_checks import NotATensorError, ShapeMismatchError, UnsupportedDTypeError
 from .value_checks import check_floating as check_value_floating
-from .value_checks import check_one_backend, refuse_boolean_subtraction, refuse_complex
+from .value_checks import check_one_backend, refuse_boolean_subtraction, refuse_complex, require_tensor
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -266,6 +266,7 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
     """``log(1 + exp(-target * input))`` (input (*), target +-1 broadcast), finite for any input."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("soft_margin_loss", reduction)
+    require_tensor("soft_margin_loss", target, "target", 2)
     _no_host_values("soft_margin_loss", target=target)
     check_input("soft_margin_loss", input)
     check_value_floating("soft_margin_loss", input)
@@ -288,6 +289,7 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
     if isinstance(target, (bool, int, float)):  # PyTorch's Python formula takes a number as every label
         target = input.backend.xp.full(tuple(input.shape), float(target), dtype=input.array.dtype,
                                        device=input.backend.device)
+    require_tensor("multilabel_soft_margin_loss", target, "target", 2)
     _no_host_values("multilabel_soft_margin_loss", target=target)
     refuse_boolean_subtraction(target, 1)  # (PyTorch's 1 - target)
     check_same_shape("multilabel_soft_margin_loss", input, target)

@@ -21,7 +21,7 @@ from .sorting import ValuesIndices
 from .statistics import unbiased_given_first
 from .type_promotion import result_type
 from .value_checks import (ShapeMismatchError, check_one_backend, check_reducible, refuse_bool_dims, refuse_complex,
-                           refuse_numbers, refuse_single_tensor)
+                           refuse_numbers, refuse_single_tensor, require_tensor)
 
 
 def _axis(dim: Any, axis: Any) -> Any:
@@ -182,11 +182,18 @@ def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     return tuple(shape.squeeze(piece, dim) for piece in shape.split(self, 1, dim))
 
 
+def _tensor_argument(name: str, other: Any) -> Any:
+    """``other``, the Tensor argument of the method ``name``; PyTorch's TypeError for anything else (None, a list:
+    AttributeError '... has no attribute' before)."""
+    require_tensor(name, other, "other", 1)
+    return other
+
+
 def _expand_as(self: Tensor, other: Tensor) -> Tensor:
     """``self`` broadcast to ``other``'s shape. In an ONNX export anynn's own code reads ``None`` for a symbolic axis
     of ``other``: kept as it runs where ``self`` has that axis too, and broadcast to its `SymInt` where ``self`` has
     1 there (timm's ECA gate, ``y.expand_as(x)`` to a symbolic height and width, was refused)."""
-    shape = tuple(other.array.shape)
+    shape = tuple(_tensor_argument("expand_as", other).array.shape)
     lead = len(shape) - self.ndim
     if any(n is None and (i < lead or self.array.shape[i - lead] is not None) for i, n in enumerate(shape)):
         shape = other.backend.symbolic_shape(other.array)
@@ -223,7 +230,7 @@ METHODS: dict[str, Any] = {
     "square": lambda self: self ** 2,
     "clamp_min": lambda self, min: elementwise.clip(self, min=min),  # noqa: A006 - PyTorch's name
     "clamp_max": lambda self, max: elementwise.clip(self, max=max),  # noqa: A006
-    "type_as": lambda self, other: self.astype(other.dtype),
+    "type_as": lambda self, other: self.astype(_tensor_argument("type_as", other).dtype),
     "t": _t,
     "all": _arg_reduction("all"), "any": _arg_reduction("any"),
     "logical_not": _logical_not, "logical_and": _logical("logical_and"),

@@ -317,13 +317,23 @@ def _compare_function(operator: str) -> Any:
         refuse_numbers(function.__name__, input=input)  # (PyTorch's overloads take a number second only)
         if not isinstance(input, Tensor):  # a native array first: flip the comparison
             flipped = {"__lt__": "__gt__", "__le__": "__ge__", "__gt__": "__lt__", "__ge__": "__le__"}
-            return getattr(other, flipped.get(operator, operator))(input)
-        return getattr(input, operator)(other)
+            out = getattr(other, flipped.get(operator, operator))(input)
+        else:
+            out = getattr(input, operator)(other)
+        if out is NotImplemented:  # (the operator's answer to Python, returned as the result before: x.eq(None))
+            raise TypeError(f"{function.__name__}(): argument 'other' must be Tensor or Number, not "
+                            f"{type(other).__name__}, as in PyTorch")
+        return out
 
     function.__name__ = operator.strip("_")
     function.__doc__ = (f"Elementwise ``input {_SYMBOLS[operator]} other`` (broadcast; other may be a number), a "
                         "boolean tensor; not differentiable.")
     return function
+
+
+def _shape_of(name: str, other: Any) -> tuple[Any, ...]:
+    require_tensor(name, other, "other", 1)
+    return tuple(other.shape)
 
 
 def setitem(self: Tensor, index: Any, value: Any) -> None:
@@ -373,8 +383,8 @@ METHODS: dict[str, Any] = {
     "isnan": _elementwise_flag("isnan"), "isinf": _elementwise_flag("isinf"), "isfinite": _elementwise_flag("isfinite"),
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge,
     "greater": gt, "greater_equal": ge, "less": lt, "less_equal": le, "not_equal": ne,
-    "view_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
-    "reshape_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
+    "view_as": lambda self, other: shape.reshape(self, _shape_of("view_as", other)),
+    "reshape_as": lambda self, other: shape.reshape(self, _shape_of("reshape_as", other)),
     "narrow": narrow, "flip": _flip_method,
     "new_zeros": _new(0, "new_zeros"), "new_ones": _new(1, "new_ones"), "new_empty": _new(0, "new_empty"),
     "new_full": new_full, "new_tensor": new_tensor, "new_empty_strided": new_empty_strided,

@@ -345,6 +345,8 @@ REFUSALS = [
     # Hypot; isclose), not PyTorch's RuntimeError
     lambda m, t: t(X) ** t(VEC[:3]), lambda m, t: t(X).atan2(t(VEC[:3])), lambda m, t: m.hypot(t(X), t(VEC[:3])),
     lambda m, t: m.isclose(t(X), t(VEC[:3])),
+    # a comparison with None or a list: PyTorch's TypeError (anynn returned NotImplemented, the operator's answer)
+    lambda m, t: t(X).eq(None), lambda m, t: m.lt(t(X), [1.0]), lambda m, t: t(X).ge_(None),
     lambda m, t: t(X).sum(True),  # a bool in dim's place (anynn took it as dim 1)
     lambda m, t: m.cumsum(t(X), True),
     lambda m, t: m.lerp(t(X), 2.0, 0.5),

@@ -333,7 +333,10 @@ FUNCTIONS_TAKING_A_TENSOR = [  # (call, what is not a Tensor) with PyTorch's Typ
     lambda F, m, x: m.equal(_ones(m, 2), x), lambda F, m, x: m.heaviside(_ones(m, 2), x),
     lambda F, m, x: m.inner(_ones(m, 2), x), lambda F, m, x: m.logaddexp2(_ones(m, 2), x),
     lambda F, m, x: m.masked_select(_ones(m, 2), x), lambda F, m, x: m.mv(_ones(m, 2, 2), x),
-    lambda F, m, x: m.orgqr(_ones(m, 2, 2), x),
+    lambda F, m, x: m.orgqr(_ones(m, 2, 2), x), lambda F, m, x: _ones(m, 2, 2).orgqr(x),
+    lambda F, m, x: _ones(m, 2).view_as(x), lambda F, m, x: _ones(m, 2).reshape_as(x),
+    lambda F, m, x: _ones(m, 2).type_as(x), lambda F, m, x: _ones(m, 2).expand_as(x),
+    lambda F, m, x: F.soft_margin_loss(_ones(m, 2), x),
 ]
 
 
