@@ -177,6 +177,9 @@ def compile(fn: Callable[..., Any] | None = None, *, mode: str | None = "auto", 
         mode = "auto"
     if fn is None:
         return lambda f: compile(f, mode=mode, donate=donate, disable=disable)
+    if mode not in _PATHS:  # PyTorch's words and class, when a function is given (a Module's mode was not read)
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(filter(None, _TORCH_MODES))} "
+                           f"(anynn's own: {', '.join(_PATHS)})")
     if disable:
         return fn
     if isinstance(fn, Module):

@@ -833,6 +833,11 @@ def test_pytorchs_compile_arguments_are_accepted():
         anynn.compile(step, mode="max-autotune", options={"trace.enabled": False})
     with pytest.raises(RuntimeError, match="mode or options"):
         torch.compile(step, mode="max-autotune", options={"trace.enabled": False})
+    for lib in (torch, anynn):  # a misspelt mode, for a step, a Module or as a decorator (anynn took a Module's)
+        for call in (lambda c: c(step, mode="max_autotune"), lambda c: c(model, mode="max_autotune"),
+                     lambda c: c(mode="max_autotune")(step)):
+            with pytest.raises(RuntimeError, match="Unrecognized mode=max_autotune, should be one of: default"):
+                call(lib.compile)
 
 
 @pytest.mark.parametrize("mode", ["jax", "cuda_graph"])
